@@ -1,0 +1,71 @@
+"""Times load + map + quality report on generated retail lines and prints peak memory.
+
+Run: `make bench` or `.venv/bin/python bench/run.py --rows 1000000`. Budgets: DESIGN.md section 7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lib import demo, formats, io, quality  # noqa: E402
+
+
+def timed(label: str, fn, results: list[tuple[str, float]]):
+    start = time.perf_counter()
+    value = fn()
+    results.append((label, time.perf_counter() - start))
+    return value
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--rows", type=int, default=1_000_000)
+    args.add_argument("--seed", type=int, default=1)
+    opts = args.parse_args()
+
+    results: list[tuple[str, float]] = []
+    generated = timed(
+        f"generate {opts.rows:,} retail lines (not budgeted)",
+        lambda: demo.demo("retail", rows=opts.rows, seed=opts.seed),
+        results,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        [csv_path] = io.write_csv_tables(generated.files, tmp)
+        parquet_path = Path(tmp) / "online_retail.parquet"
+        io.read_path(csv_path)[0].frame.write_parquet(parquet_path)
+        size_mb = csv_path.stat().st_size / 1e6
+        for label, path in ((f"CSV, {size_mb:.0f} MB", csv_path), ("parquet", parquet_path)):
+            tables = timed(f"read {label}", lambda p=path: io.read_path(p), results)
+            assembly = timed(
+                f"map onto the model ({label})", lambda t=tables: formats.assemble(t), results
+            )
+            load = results[-2][1] + results[-1][1]
+            results.append(
+                (f"= load + map from {label} (budget {'3' if 'CSV' in label else '1'} s)", load)
+            )
+            timed("quality report", lambda a=assembly: quality.report(a.dataset), results)
+        for kind in demo.KINDS:
+            timed(
+                f"load the {kind} demo (budget 3 s)",
+                lambda k=kind: formats.assemble(
+                    [io.RawTable(n, n, f) for n, f in demo.demo(k).files.items()]
+                ),
+                results,
+            )
+
+    width = max(len(label) for label, _ in results)
+    for label, seconds in results:
+        print(f"{label:<{width}}  {seconds:7.2f} s")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'peak memory (RSS)':<{width}}  {peak_mb:7.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

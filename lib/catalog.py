@@ -1,0 +1,149 @@
+"""Every page of the app: what it answers, what data it needs, and what would enable it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lib.model import Dataset
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    key: str
+    title: str
+    icon: str
+    answers: str
+    needs: tuple[tuple[str, tuple[str, ...]], ...]  # (table, columns) that must all be present
+    enable_hint: str  # what to upload when the data lacks it
+    built: bool = False
+
+    def missing(self, ds: Dataset) -> list[str]:
+        """Human-readable list of what the loaded data lacks for this page (empty: enabled)."""
+        out = []
+        for table, columns in self.needs:
+            if not ds.has(table):
+                out.append(f"a {table} table")
+            else:
+                out += [f"{table}.{c}" for c in columns if not ds.has(table, c)]
+        return out
+
+    def enabled(self, ds: Dataset) -> bool:
+        return not self.missing(ds)
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo(
+        "overview",
+        "Overview",
+        ":material/home:",
+        "What is loaded: tables, rows, dates, currency, and which pages it enables.",
+        (),
+        "",
+        built=True,
+    ),
+    PageInfo(
+        "data",
+        "Data",
+        ":material/upload_file:",
+        "Load a demo or your own exports; see what each file was recognised as; map unknown "
+        "columns.",
+        (),
+        "",
+        built=True,
+    ),
+    PageInfo(
+        "quality",
+        "Data quality",
+        ":material/rule:",
+        "What is wrong with the data: nulls, duplicates and every anomaly rule, with examples "
+        "and downloads.",
+        (),
+        "Load any file.",
+        built=True,
+    ),
+    PageInfo(
+        "sales",
+        "Sales",
+        ":material/trending_up:",
+        "Revenue over time, top items, purchase patterns and repeat buying.",
+        (("lines", ()),),
+        "Upload order lines (e.g. olist_order_items_dataset.csv with "
+        "olist_orders_dataset.csv, or any transactions file).",
+    ),
+    PageInfo(
+        "categories",
+        "Categories",
+        ":material/category:",
+        "Which categories perform best and which have the most potential.",
+        (("lines", ("category",)),),
+        "Needs a category per line: upload olist_products_dataset.csv, or map a category column.",
+    ),
+    PageInfo(
+        "regions",
+        "Regions",
+        ":material/map:",
+        "Where customers and revenue are, on a map, and where marketing should go first.",
+        (("customers", ("region",)),),
+        "Needs customer regions: upload "
+        "olist_customers_dataset.csv, or map a country/state column.",
+    ),
+    PageInfo(
+        "delivery",
+        "Delivery",
+        ":material/local_shipping:",
+        "On-time rate, days to deliver and late orders by region, seller and category; what "
+        "lateness costs in reviews.",
+        (("orders", ("delivered_at", "estimated_delivery_at")),),
+        "Needs delivery dates: upload olist_orders_dataset.csv.",
+    ),
+    PageInfo(
+        "funnel",
+        "Seller funnel",
+        ":material/filter_alt:",
+        "Lead to seller conversion by origin, and which reps to match with which leads.",
+        (("leads", ()), ("deals", ())),
+        "Upload olist_marketing_qualified_leads_dataset.csv and olist_closed_deals_dataset.csv.",
+    ),
+    PageInfo(
+        "rfm",
+        "RFM",
+        ":material/groups:",
+        "Customer segments by recency, frequency and monetary value, with actions.",
+        (("lines", ("customer_id",)),),
+        "Needs a customer id per order line.",
+    ),
+    PageInfo(
+        "cohorts",
+        "Cohorts",
+        ":material/grid_on:",
+        "How many customers of each first-purchase cohort come back, period by period.",
+        (("lines", ("customer_id",)),),
+        "Needs a customer id per order line.",
+    ),
+    PageInfo(
+        "clusters",
+        "Clusters",
+        ":material/scatter_plot:",
+        "Customer clusters with a justified k, what drives them and their ROI.",
+        (("lines", ("customer_id",)),),
+        "Needs a customer id per order line.",
+    ),
+    PageInfo(
+        "clv",
+        "Lifetime value",
+        ":material/savings:",
+        "What each customer is worth: BG/NBD + Gamma-Gamma with holdout validation.",
+        (("lines", ("customer_id",)),),
+        "Needs a customer id per order line and repeat buyers.",
+    ),
+    PageInfo(
+        "events",
+        "Web events",
+        ":material/ads_click:",
+        "Traffic by day and platform, view-to-order conversion, funnels, viewed-together "
+        "recommendations.",
+        (("events", ()),),
+        "Upload a web events export (events.csv).",
+    ),
+)
+PAGE_BY_KEY = {p.key: p for p in PAGES}

@@ -1,0 +1,135 @@
+"""Recognise known export formats among raw tables and assemble one canonical Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from lib.formats import generic, olist, retail, webshop
+from lib.formats.base import FormatResult, Kind
+from lib.io import RawTable
+from lib.model import Dataset, Note
+
+MODULES = {m.FORMAT: m for m in (olist, webshop, retail)}
+FORMAT_LABELS = {
+    "olist": "Olist marketplace",
+    "webshop": "Web shop",
+    "retail": "Online Retail",
+    "generic": "Mapped transactions",
+}
+KINDS: tuple[Kind, ...] = olist.KINDS + webshop.KINDS + retail.KINDS
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What one raw table was recognised as (kind None: unknown, needs a column mapping)."""
+
+    name: str
+    file: str
+    rows: int
+    columns: int
+    kind: Kind | None
+
+    def describe(self) -> str:
+        if self.kind is None:
+            return f"{self.name} → not a known export ({self.rows:,} rows, {self.columns} columns)"
+        return f"{self.name} → {self.kind.label}, {self.rows:,} rows"
+
+
+def recognise(table: RawTable) -> Recognition:
+    """The most specific known table kind whose signature columns `table` has."""
+    matches = [k for k in KINDS if k.matches(table.frame.columns)]
+    kind = max(matches, key=lambda k: len(k.signature)) if matches else None
+    return Recognition(table.name, table.file, table.frame.height, table.frame.width, kind)
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The Dataset built from raw tables, what each table was recognised as, and messages."""
+
+    dataset: Dataset
+    recognitions: tuple[Recognition, ...]
+    messages: tuple[str, ...]
+
+    def unmapped(self, mapped: Mapping[str, object]) -> list[Recognition]:
+        return [r for r in self.recognitions if r.kind is None and r.name not in mapped]
+
+
+def _stack(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Tables of one kind from several files (e.g. two yearly sheets) stacked into one."""
+    if len(frames) == 1:
+        return frames[0]
+    return pl.concat([f.cast(pl.String) for f in frames], how="diagonal_relaxed")
+
+
+def assemble(
+    tables: Sequence[RawTable],
+    mappings: Mapping[str, generic.ColumnMapping] | None = None,
+    name: str = "My files",
+    key: str = "",
+) -> Assembly:
+    """One Dataset from every recognised table plus every unknown table with a confirmed mapping.
+
+    Each canonical table comes from one format; when two formats both supply it, the first wins and
+    a message says which was ignored. A format that fails to build is reported, never raised.
+    """
+    mappings = mappings or {}
+    recognitions = tuple(recognise(t) for t in tables)
+    grouped: dict[str, dict[str, list[RawTable]]] = {}
+    for table, rec in zip(tables, recognitions, strict=True):
+        if rec.kind is not None:
+            grouped.setdefault(rec.kind.format, {}).setdefault(rec.kind.kind, []).append(table)
+
+    results: list[tuple[str, FormatResult]] = []
+    messages: list[str] = []
+    for fmt, kinds in grouped.items():
+        found = {kind: _stack([t.frame for t in ts]) for kind, ts in kinds.items()}
+        files = {kind: ", ".join(t.name for t in ts) for kind, ts in kinds.items()}
+        try:
+            results.append((fmt, MODULES[fmt].build(found, files)))
+        except Exception as exc:  # noqa: BLE001 - a broken upload must not break the app
+            messages.append(
+                f"{', '.join(files.values())}: could not be read as {FORMAT_LABELS[fmt]} "
+                f"({exc}); check that the file is a complete, unedited export"
+            )
+    for table in tables:
+        if table.name in mappings:
+            mapped = generic.apply_mapping(table.frame, mappings[table.name], table.name)
+            built = {"lines": mapped.lines}
+            if mapped.customers is not None:
+                built["customers"] = mapped.customers
+            results.append(("generic", FormatResult(built, notes=mapped.notes)))
+
+    merged: dict[str, pl.DataFrame] = {}
+    origin: dict[str, str] = {}
+    extras: dict[str, pl.DataFrame] = {}
+    notes: list[Note] = []
+    currencies: list[str] = []
+    formats: list[str] = []
+    for fmt, result in results:
+        formats.append(fmt)
+        notes.extend(result.notes)
+        extras.update(result.extras)
+        if result.currency:
+            currencies.append(result.currency)
+        for table_name, frame in result.tables.items():
+            if table_name in merged:
+                messages.append(
+                    f"{FORMAT_LABELS[fmt]} also has a {table_name} table; kept the one from "
+                    f"{FORMAT_LABELS[origin[table_name]]}. Load one data set at a time to compare."
+                )
+                continue
+            merged[table_name] = frame
+            origin[table_name] = fmt
+    dataset = Dataset(
+        name=name,
+        key=key,
+        source_format="+".join(dict.fromkeys(formats)) or "none",
+        currency=currencies[0] if currencies else "",
+        tables=merged,
+        extras=extras,
+        notes=tuple(notes),
+    )
+    return Assembly(dataset, recognitions, tuple(messages))

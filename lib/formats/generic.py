@@ -1,0 +1,735 @@
+"""Any transactions table mapped onto canonical lines through a user-checked column mapping."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from lib import parse
+from lib.model import SPECS, Note, conform
+
+FORMAT = "generic"
+
+FIELDS: tuple[str, ...] = (
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    "revenue",
+    "quantity",
+    "unit_price",
+    "item_id",
+    "item_name",
+    "category",
+    "region",
+    "seller_id",
+)
+
+FIELD_HELP: dict[str, str] = {
+    "order_id": "Order or invoice number; leave empty to count each row as one order",
+    "customer_id": "Who bought (customer number, e-mail, user id); needed for customer pages",
+    "ordered_at": "Date (and time) of the order; required",
+    "revenue": "Amount paid for the line; leave empty to compute quantity x unit price",
+    "quantity": "Units bought on the line; negative quantities count as returns",
+    "unit_price": "Price of one unit; used when there is no amount column",
+    "item_id": "Product code or SKU",
+    "item_name": "Product name or description",
+    "category": "Product category or group",
+    "region": "Where the customer is: country, state or region",
+    "seller_id": "Seller, vendor or store, for marketplaces",
+}
+
+MONEY = ("revenue", "unit_price")
+NUMBERS = ("revenue", "quantity", "unit_price")
+IDS = ("order_id", "customer_id", "item_id", "seller_id")
+
+# Written as people name columns; normalised below. Earlier entries win ties between exact matches.
+_SYNONYMS: dict[str, str] = {
+    "order_id": (
+        "order_id, order, order no, order number, order nr, order ref, order code, invoice, "
+        "invoice no, invoice number, invoice id, transaction id, transaction, receipt, "
+        "receipt no, pedido, id pedido, numero pedido, num pedido, n pedido, codigo pedido, "
+        "nota fiscal, factura, numero factura, num factura, id factura, orden, numero orden, "
+        "commande, numero commande, no commande, id commande, facture, numero facture, "
+        "bestellung, bestellnummer, bestell nr, auftrag, auftragsnummer, rechnung, "
+        "rechnungsnummer, rechnungs nr, beleg, belegnummer, bestelling, bestelnummer, "
+        "ordernummer, factuur, factuurnummer, ordine, numero ordine, id ordine, fattura, "
+        "numero fattura, id venta, numero venta, id compra, id venda, ticket, id ticket, "
+        "transaccion, id transaccion"
+    ),
+    "customer_id": (
+        "customer_id, customer, customer no, customer number, customer unique id, "
+        "customer code, customer email, client, client id, client no, cliente, id cliente, "
+        "codigo cliente, cod cliente, numero cliente, email cliente, kunde, kunden id, "
+        "kundennummer, kunden nr, kundennr, klant, klant id, klantnummer, klantnr, user_id, "
+        "user, buyer, buyer id, comprador, acheteur, usuario, id usuario, utilisateur, "
+        "member id, account id, shopper, email, e-mail, customer name"
+    ),
+    "ordered_at": (
+        "ordered_at, order date, order datetime, order time, order timestamp, invoice date, "
+        "invoicedate, purchase date, order_purchase_timestamp, created_at, created, "
+        "creation date, transaction date, sale date, sales date, date, datetime, timestamp, "
+        "data pedido, data do pedido, data compra, data da compra, data venda, data emissao, "
+        "data, fecha, fecha pedido, fecha compra, fecha factura, fecha venta, date commande, "
+        "date de commande, date achat, date facture, datum, bestelldatum, rechnungsdatum, "
+        "kaufdatum, auftragsdatum, belegdatum, besteldatum, orderdatum, factuurdatum, "
+        "data ordine, data acquisto, data fattura, data vendita"
+    ),
+    "revenue": (
+        "revenue, amount, total, sales, line_total, line amount, total amount, total price, "
+        "totalprice, order total, net sales, gross sales, sales amount, sale amount, subtotal, "
+        "payment value, valor, valor total, total venda, valor venda, receita, faturamento, "
+        "preco total, importe, importe total, ventas, venta, monto, total venta, precio total, "
+        "montant, montant total, chiffre d'affaires, ca, prix total, total ttc, umsatz, "
+        "betrag, gesamtbetrag, gesamtpreis, summe, bruttobetrag, nettobetrag, bedrag, totaal, "
+        "totaalbedrag, totaalprijs, omzet, importo, totale, fatturato, prezzo totale"
+    ),
+    "quantity": (
+        "quantity, qty, units, unit count, pieces, quantidade, qtd, qtde, cantidad, cant, "
+        "unidades, quantite, qte, menge, anzahl, stuck, stueck, stuckzahl, aantal, stuks, "
+        "quantita, qta, pezzi"
+    ),
+    "unit_price": (
+        "unit_price, unitprice, price, unit cost, item price, sale price, selling price, "
+        "price each, preco, preco unitario, valor unitario, precio, precio unitario, prix, "
+        "prix unitaire, preis, einzelpreis, stuckpreis, stueckpreis, verkaufspreis, prijs, "
+        "stukprijs, eenheidsprijs, prezzo, prezzo unitario"
+    ),
+    "item_id": (
+        "item_id, sku, stockcode, stock code, product_id, product code, item code, item no, "
+        "item number, article, article id, article no, artikel, artikelnummer, artikel nr, "
+        "artikelnr, produto, id produto, codigo produto, cod produto, producto, id producto, "
+        "codigo producto, produit, id produit, code produit, reference, ref, articolo, "
+        "codice articolo, prodotto, codice prodotto, productcode, productnummer, artikelcode, "
+        "asin, ean, gtin, barcode, upc"
+    ),
+    "item_name": (
+        "item_name, description, product name, product, product title, item, item description, "
+        "title, name, descricao, nome produto, nome do produto, descripcion, nombre producto, "
+        "nombre, designation, libelle, nom produit, bezeichnung, beschreibung, artikelname, "
+        "artikelbezeichnung, produktname, omschrijving, productnaam, descrizione, "
+        "nome prodotto"
+    ),
+    "category": (
+        "category, product category, product category name, category name, product type, "
+        "product group, department, categoria, categoria produto, categoria producto, familia, "
+        "categorie, famille, kategorie, warengruppe, produktgruppe, productgroep, "
+        "categoria prodotto, product line, product family"
+    ),
+    "region": (
+        "region, state, province, country, customer state, customer region, customer country, "
+        "ship country, shipping country, billing country, country code, state code, territory, "
+        "county, estado, uf, regiao, pais, provincia, comunidad, pays, departement, "
+        "bundesland, land, staat, provincie, regione"
+    ),
+    "seller_id": (
+        "seller_id, seller, vendor, vendor id, merchant, merchant id, store, store id, shop, "
+        "shop id, vendedor, id vendedor, loja, tienda, vendeur, boutique, verkaufer, handler, "
+        "haendler, verkoper, winkel, venditore, negozio"
+    ),
+}
+
+# A column that merely contains a synonym is not a guess when it also names one of these: a
+# 'ship_date' is no order date and a 'customer_name' no item name.
+_AVOID: dict[str, str] = {
+    "ordered_at": (
+        "ship deliver entrega envio livraison liefer lever consegna due birth nascimento "
+        "paid payment pago paiement approv estimat update modif signup regist cancel return "
+        "first last"
+    ),
+    "revenue": (
+        "discount desconto descuento remise rabatt korting sconto tax iva vat mwst btw ship "
+        "freight frete envio fee cost profit margin lucro"
+    ),
+    "item_name": (
+        "customer client kunde klant user buyer seller vendor vend merchant store shop "
+        "categor city country state company file"
+    ),
+    "item_id": "customer client kunde klant user seller vendor order",
+    "customer_id": "state city zip country region segment type",
+}
+
+
+def _ascii(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+
+
+def _tokens(name: str) -> list[str]:
+    """Lowercase words of a column name: 'InvoiceNo' -> invoice, no; 'data_do_pedido' -> 4 words."""
+    plain = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", _ascii(name))
+    plain = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", plain)
+    return [t for t in re.split(r"[^0-9a-z]+", plain.lower()) if t]
+
+
+def normalised(name: str) -> str:
+    """Lowercase, accents and separators gone: 'Data do Pedido' -> 'datadopedido'."""
+    return "".join(_tokens(name))
+
+
+_SYNONYMS_NORM: dict[str, tuple[str, ...]] = {
+    f: tuple(dict.fromkeys(normalised(s) for s in syns.split(","))) for f, syns in _SYNONYMS.items()
+}
+
+
+def _name_score(field: str, column: str) -> float:
+    """How surely the name `column` means `field`: 3 exact synonym, 1.5-2.9 contains one, 0 none."""
+    tokens = _tokens(column)
+    norm = "".join(tokens)
+    if not norm:
+        return 0.0
+    synonyms = _SYNONYMS_NORM[field]
+    if norm in synonyms:
+        return 3.0 - 0.0001 * synonyms.index(norm)
+    if any(word in norm for word in _AVOID.get(field, "").split()):
+        return 0.0
+    best = 0.0
+    runs = {
+        "".join(tokens[i:j]): j == len(tokens)
+        for i in range(len(tokens))
+        for j in range(i + 1, len(tokens) + 1)
+    }
+    for syn in synonyms:
+        cover = 0.4 * len(syn) / len(norm)
+        if syn in runs and len(syn) >= 3:
+            # English and German put the head word last ('order_qty', 'Einzelpreis').
+            score = (2.5 if runs[syn] else 2.0) + cover
+        elif len(syn) >= 5 and syn in norm:
+            score = (2.3 if norm.endswith(syn) else 1.6) + cover
+        else:
+            continue
+        best = max(best, score)
+    return best
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column fills each canonical field of `lines` (None: not in the file)."""
+
+    fields: dict[str, str | None]
+
+    def used(self) -> dict[str, str]:
+        """Mapped fields only, in canonical field order."""
+        ordered = [f for f in FIELDS if f in self.fields] + [
+            f for f in self.fields if f not in FIELDS
+        ]
+        return {f: c for f in ordered if (c := self.fields[f])}
+
+    def with_field(self, field: str, column: str | None) -> ColumnMapping:
+        """A copy with one field re-pointed."""
+        return replace(self, fields={**self.fields, field: column})
+
+
+@dataclass(frozen=True)
+class MappedLines:
+    """Canonical lines from a mapped table, customers' regions when known, and loader notes."""
+
+    lines: pl.DataFrame
+    customers: pl.DataFrame | None
+    notes: tuple[Note, ...]
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What a sample of one column looks like, for guessing by type."""
+
+    numeric: bool  # a native number dtype (parquet, xlsx), not text that reads as numbers
+    datetime_share: float
+    number_share: float
+    decimals: bool
+    mean_abs: float
+    distinct: int
+    distinct_share: float
+    spaced_share: float
+
+
+_SAMPLE = 2000
+
+
+def _sample(series: pl.Series) -> pl.Series:
+    values = series.drop_nulls()
+    return values.gather_every(max(1, values.len() // _SAMPLE)).head(_SAMPLE)
+
+
+def _profile(series: pl.Series) -> _Profile:
+    sample = _sample(series)
+    n = sample.len()
+    dtype = sample.dtype
+    if n == 0 or dtype.is_nested() or dtype == pl.Boolean:
+        return _Profile(False, 0.0, 0.0, False, 0.0, 0, 0.0, 0.0)
+    dt_share = parse.looks_like_datetime(sample)
+    num_share = parse.looks_like_number(sample)
+    numbers = parse.to_float(sample).values if num_share > 0.5 else None
+    decimals, mean_abs = False, 0.0
+    if numbers is not None:
+        numbers = numbers.drop_nulls().drop_nans()
+        if numbers.len():
+            decimals = bool((numbers != numbers.round(0)).any())
+            mean_abs = float(numbers.abs().mean() or 0.0)
+    spaced = 0.0
+    if dtype == pl.String:
+        spaced = float(sample.str.strip_chars().str.contains(" ", literal=True).mean() or 0.0)
+    distinct = sample.n_unique()
+    return _Profile(
+        dtype.is_numeric(), dt_share, num_share, decimals, mean_abs, distinct, distinct / n, spaced
+    )
+
+
+def _plausible(field: str, profile: _Profile) -> bool:
+    """Whether values of this kind can fill `field` (a date field needs dates, amounts numbers)."""
+    if field == "ordered_at":
+        return profile.datetime_share >= 0.5
+    if field in NUMBERS:
+        # Text like '20240105' reads as both; native numbers are numbers.
+        return profile.number_share >= 0.5 and (profile.numeric or profile.datetime_share < 0.5)
+    return True
+
+
+def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
+    """The most likely column for each field: by name in seven languages, then by values.
+
+    Each column fills at most one field; ties go to the earlier field, then the earlier column.
+    """
+    columns = list(frame.columns)
+    profiles = {c: _profile(frame[c]) for c in columns}
+    scores = {(f, c): _name_score(f, c) for f in FIELDS for c in columns}
+    named = {c for (_, c), s in scores.items() if s > 0}
+    chosen: dict[str, str | None] = dict.fromkeys(FIELDS)
+    taken: set[str] = set()
+
+    def assign(candidates: list[tuple[float, int, int, str, str]]) -> None:
+        for _, _, _, field, column in sorted(candidates):
+            if chosen[field] is None and column not in taken:
+                chosen[field] = column
+                taken.add(column)
+
+    assign(
+        [
+            (-s, FIELDS.index(f), columns.index(c), f, c)
+            for (f, c), s in scores.items()
+            if s > 0 and _plausible(f, profiles[c])
+        ]
+    )
+
+    # By values, only among columns whose names say nothing, and only for fields that matter most.
+    free = [c for c in columns if c not in taken and c not in named]
+    if chosen["ordered_at"] is None:
+        # Native numbers that read as epochs or YYYYMMDD are more often ids or amounts.
+        dates = [c for c in free if profiles[c].datetime_share > 0.9 and not profiles[c].numeric]
+        if dates:
+            best = max(dates, key=lambda c: (profiles[c].datetime_share, -columns.index(c)))
+            chosen["ordered_at"] = best
+            taken.add(best)
+    if all(chosen[f] is None for f in MONEY):
+        money = [
+            c
+            for c in free
+            if c not in taken
+            and profiles[c].number_share > 0.9
+            and profiles[c].datetime_share < 0.5
+            and profiles[c].decimals
+        ]
+        if money:
+            best = max(money, key=lambda c: (profiles[c].mean_abs, -columns.index(c)))
+            chosen["revenue"] = best
+            taken.add(best)
+    ids = [
+        c
+        for c in free
+        if c not in taken
+        and profiles[c].datetime_share < 0.5
+        and not profiles[c].decimals
+        and profiles[c].spaced_share < 0.5
+        and profiles[c].distinct > 1
+        and profiles[c].distinct_share >= 0.05
+        # Small whole numbers are counts, not ids.
+        and not (profiles[c].number_share > 0.9 and profiles[c].mean_abs < 100)
+    ]
+    ids.sort(key=lambda c: (-profiles[c].distinct, columns.index(c)))
+    for field in ("order_id", "customer_id"):
+        if chosen[field] is None and ids:
+            chosen[field] = ids.pop(0)
+            taken.add(chosen[field])
+
+    # A named column whose values look wrong is still the best guess when nothing else fits: the
+    # problems then say what is wrong with it.
+    assign(
+        [
+            (-s, FIELDS.index(f), columns.index(c), f, c)
+            for (f, c), s in scores.items()
+            if s > 0 and f in ("ordered_at", *NUMBERS)
+        ]
+    )
+    return ColumnMapping(chosen)
+
+
+def _examples(parsed: parse.Parsed, n: int = 2) -> str:
+    return ", ".join(f"'{e}'" for e in parsed.examples[:n])
+
+
+def _readable(parsed: parse.Parsed) -> tuple[int, int]:
+    """(values read, values present) of one parsed column."""
+    ok = parsed.values.len() - parsed.values.null_count()
+    return ok, ok + parsed.failures
+
+
+def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
+    """Problems visible without reading any value: missing, unknown or doubly used columns."""
+    problems = []
+    used = mapping.used()
+    for field, column in used.items():
+        if field not in FIELDS:
+            problems.append(f"'{field}' is not a field of order lines: remove it from the mapping.")
+        elif column not in frame.columns:
+            problems.append(
+                f"Column '{column}' (chosen for {field}) is not in the file: pick another column."
+            )
+    by_column: dict[str, list[str]] = {}
+    for field, column in used.items():
+        by_column.setdefault(column, []).append(field)
+    for column, fields in by_column.items():
+        if len(fields) > 1:
+            problems.append(
+                f"Column '{column}' is chosen for {', '.join(fields[:-1])} and {fields[-1]}: "
+                "a column can fill one field, so pick another column (or none) for all but one."
+            )
+    if "ordered_at" not in used:
+        problems.append(
+            "No column is chosen for ordered_at: pick the column that holds each order's date."
+        )
+    if "revenue" not in used and "unit_price" not in used:
+        problems.append(
+            "Neither revenue nor unit_price has a column: pick the amount paid per line, or the "
+            "unit price (with quantity) so revenue can be computed."
+        )
+    return problems
+
+
+def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
+    """Sentences saying why the mapping cannot be used yet, each naming the column and the fix."""
+    problems = _structure_problems(frame, mapping)
+    used = {f: c for f, c in _valid(frame, mapping).items() if f in ("ordered_at", *NUMBERS)}
+    read = _read_all(frame, used)
+    if "ordered_at" in used:
+        column = used["ordered_at"]
+        ok, present = _readable(parsed := read["ordered_at"])
+        if present == 0:
+            problems.append(f"The date column '{column}' is empty: pick the column with dates.")
+        elif ok < 0.5 * present:
+            problems.append(
+                f"Only {ok:,} of {present:,} values in '{column}' (chosen for ordered_at) are "
+                f"dates; {parsed.failures:,} could not be read (e.g. {_examples(parsed)}): pick "
+                "the column that holds order dates."
+            )
+    for field in NUMBERS:
+        if field not in used:
+            continue
+        column = used[field]
+        ok, present = _readable(parsed := read[field])
+        if present and ok < 0.5 * present:
+            problems.append(
+                f"'{column}' (chosen for {field}) is text, not numbers: only {ok:,} of "
+                f"{present:,} values are numbers (e.g. {_examples(parsed)} are not); pick a "
+                "column with amounts."
+            )
+        elif present == 0 and field != "quantity":
+            problems.append(
+                f"'{column}' (chosen for {field}) is empty: pick a column with numbers."
+            )
+    return problems
+
+
+def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
+    """Sentences about what the mapping will assume or leave out; confirming is still allowed."""
+    used = _valid(frame, mapping)
+    read = _read_all(
+        frame, {f: c for f, c in used.items() if f in ("customer_id", "ordered_at", *NUMBERS)}
+    )
+    warnings = []
+    if "order_id" not in used:
+        warnings.append(
+            "No order id: each row will count as one order, so orders per customer and basket "
+            "sizes count lines."
+        )
+    if "customer_id" not in used:
+        warnings.append(
+            "No customer id: sales pages work, but customer pages (RFM, cohorts, clusters, "
+            "lifetime value, regions) will be unavailable."
+        )
+    else:
+        column = used["customer_id"]
+        missing = int(read["customer_id"].values.null_count())
+        if missing:
+            warnings.append(
+                f"{missing:,} of {frame.height:,} row(s) have no customer id in '{column}': they "
+                "count for revenue but not in customer analyses."
+            )
+    if "ordered_at" in used:
+        column = used["ordered_at"]
+        parsed = read["ordered_at"]
+        dropped = int(parsed.values.null_count())
+        ok, present = _readable(parsed)
+        # Mostly unreadable dates are a problem, reported by mapping_problems instead.
+        if dropped and ok >= 0.5 * present:
+            unread = (
+                f", {parsed.failures:,} of them unreadable (e.g. {_examples(parsed)})"
+                if parsed.failures
+                else ""
+            )
+            warnings.append(
+                f"{dropped:,} row(s) have no readable date in '{column}'{unread}: they will be "
+                "left out."
+            )
+    numbers = {}
+    for field in NUMBERS:
+        if field in used:
+            column = used[field]
+            parsed = numbers[field] = read[field]
+            ok, present = _readable(parsed)
+            if parsed.failures and ok >= 0.5 * present:
+                warnings.append(
+                    f"{parsed.failures:,} value(s) in '{column}' ({field}) are not numbers (e.g. "
+                    f"{_examples(parsed)}): {_fate(field, used)}."
+                )
+    for field in ("revenue", "quantity"):
+        if field in numbers:
+            negative = int((numbers[field].values < 0).sum())
+            if negative:
+                warnings.append(
+                    f"{negative:,} row(s) have a negative {field} in '{used[field]}': they will be "
+                    "treated as returns."
+                )
+    if "unit_price" in used and "quantity" not in used and "revenue" not in used:
+        warnings.append(
+            "No quantity: each line counts as one unit, so its revenue is its unit price."
+        )
+    if "quantity" in used and "unit_price" not in used and "revenue" in used:
+        warnings.append(
+            "Quantity without unit price: unit prices will be computed as revenue / quantity."
+        )
+    if all(f in numbers for f in NUMBERS):
+        expected = numbers["quantity"].values * numbers["unit_price"].values
+        actual = numbers["revenue"].values
+        off = int(((actual - expected).abs() > 0.01 * expected.abs() + 0.01).sum())
+        if off:
+            warnings.append(
+                f"In {off:,} row(s) revenue ('{used['revenue']}') differs from quantity x unit "
+                "price: check that it is the line amount, not the order total."
+            )
+    if "region" in used and "customer_id" not in used:
+        warnings.append(
+            f"'{used['region']}' (region) stays on the lines: without a customer id there is no "
+            "customer map."
+        )
+    return warnings
+
+
+def _fate(field: str, used: dict[str, str]) -> str:
+    """What happens to a row whose `field` value is unreadable."""
+    if field == "revenue" or "revenue" not in used:
+        return "those rows have no revenue and will be left out"
+    return f"{field} will be left empty on those rows"
+
+
+_PARALLEL_ROWS = 100_000
+
+
+def _read(field: str, raw: pl.Series) -> parse.Parsed:
+    """One source column read as `field` needs it (ids and text never fail)."""
+    if raw.dtype.is_nested():
+        # Lists and structs from parquet: the parsers read text, so show them as text (rare, slow).
+        raw = pl.Series(raw.name, [None if v is None else str(v) for v in raw.to_list()], pl.String)
+    if field == "ordered_at":
+        return parse.to_datetime(raw)
+    if field in NUMBERS:
+        return parse.to_float(raw)
+    return parse.Parsed(parse.to_id(raw) if field in IDS else parse.to_text(raw), 0, ())
+
+
+def _read_all(frame: pl.DataFrame, used: dict[str, str]) -> dict[str, parse.Parsed]:
+    """Each mapped field's column read, keyed by field; big frames read two columns at a time."""
+    jobs = list(used.items())
+
+    def read(job: tuple[str, str]) -> parse.Parsed:
+        return _read(job[0], frame[job[1]])
+
+    if frame.height < _PARALLEL_ROWS or len(jobs) < 2:
+        results = [read(job) for job in jobs]
+    else:
+        # Polars parses one string column on one core; side by side the columns use them all.
+        with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 2)) as pool:
+            results = list(pool.map(read, jobs))
+    return dict(zip(used, results, strict=True))
+
+
+def _valid(frame: pl.DataFrame, mapping: ColumnMapping) -> dict[str, str]:
+    """Mapped fields whose field and column both exist."""
+    return {f: c for f, c in mapping.used().items() if f in FIELDS and c in frame.columns}
+
+
+def _columns(
+    frame: pl.DataFrame, mapping: ColumnMapping
+) -> tuple[dict[str, pl.Series], dict[str, parse.Parsed]]:
+    """Typed canonical columns of the mapped fields, and the parse results of dates and numbers."""
+    read = _read_all(frame, _valid(frame, mapping))
+    spec = SPECS["lines"].columns
+    typed = {f: p.values.cast(spec[f]).alias(f) for f, p in read.items()}
+    parsed = {f: p for f, p in read.items() if f == "ordered_at" or f in NUMBERS}
+    return typed, parsed
+
+
+def _derived(lines: pl.DataFrame) -> pl.DataFrame:
+    """Revenue (from quantity x unit price when absent), unit price and the return flag."""
+    if "revenue" not in lines.columns and "unit_price" in lines.columns:
+        units = pl.col("quantity") if "quantity" in lines.columns else pl.lit(1.0)
+        lines = lines.with_columns((units * pl.col("unit_price")).alias("revenue"))
+    if "unit_price" not in lines.columns and {"revenue", "quantity"} <= set(lines.columns):
+        lines = lines.with_columns(
+            pl.when(pl.col("quantity") != 0)
+            .then(pl.col("revenue") / pl.col("quantity"))
+            .alias("unit_price")
+        )
+    if "revenue" in lines.columns:
+        is_return = pl.col("revenue") < 0
+        if "quantity" in lines.columns:
+            is_return = is_return | (pl.col("quantity") < 0)
+        lines = lines.with_columns(is_return.fill_null(False).alias("is_return"))
+    return lines
+
+
+def preview(frame: pl.DataFrame, mapping: ColumnMapping, rows: int = 8) -> pl.DataFrame:
+    """The first `rows` rows as they will be read: mapped fields typed, revenue and returns derived.
+
+    Unreadable values show as empty; never raises, whatever the mapping.
+    """
+    typed, _ = _columns(frame.head(rows), mapping)
+    lines = _derived(pl.DataFrame(list(typed.values())) if typed else pl.DataFrame())
+    order = [*FIELDS, "is_return"]
+    return lines.select(sorted(lines.columns, key=order.index))
+
+
+def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> MappedLines:
+    """Canonical lines (and customers' regions) from `frame` read through `mapping`.
+
+    Rows without a readable date or amount are left out; every assumption becomes a Note.
+    Raises ValueError when the mapping has a structural problem (see mapping_problems).
+    """
+    problems = _structure_problems(frame, mapping)
+    if problems:
+        raise ValueError(" ".join(problems))
+    used = mapping.used()
+    typed, parsed = _columns(frame, mapping)
+    rows = frame.height
+    notes: list[Note] = []
+
+    def note(column: str, message: str, count: int = 0) -> None:
+        notes.append(Note(file, column, message, count=count, rows=rows))
+
+    # Unreadable quantities or prices only lose their own value when revenue has its own column;
+    # otherwise the row has no revenue and is counted with the rows left out below.
+    for field in ("quantity", "unit_price") if "revenue" in used else ():
+        if field in parsed and parsed[field].failures:
+            result = parsed[field]
+            note(
+                used[field],
+                f"{result.failures:,} value(s) could not be read as numbers (e.g. "
+                f"{_examples(result)}) and were left empty",
+                result.failures,
+            )
+
+    lines = _derived(
+        pl.DataFrame(list(typed.values())).with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row")
+        )
+    )
+    if "revenue" not in used:
+        how = "quantity x unit price" if "quantity" in used else "unit price (quantity 1)"
+        note(used["unit_price"], f"revenue computed as {how}")
+    elif "quantity" in used and "unit_price" not in used:
+        note(used["quantity"], "unit price computed as revenue / quantity")
+
+    dates = parsed["ordered_at"]
+    no_date = lines["ordered_at"].is_null()
+    dropped = int(no_date.sum())
+    if dropped:
+        unread = (
+            f" ({dates.failures:,} unreadable, e.g. {_examples(dates)})" if dates.failures else ""
+        )
+        note(
+            used["ordered_at"],
+            f"{dropped:,} row(s) without a readable date{unread} were left out: fix the dates in "
+            "the source file to include them",
+            dropped,
+        )
+    no_amount = lines["revenue"].is_null() & ~no_date
+    lost = int(no_amount.sum())
+    if lost:
+        feeding = [f for f in ("revenue", "quantity", "unit_price") if f in parsed]
+        examples = ", ".join(_examples(parsed[f]) for f in feeding if parsed[f].failures)
+        unread = f" (e.g. {examples})" if examples else ""
+        note(
+            used.get("revenue") or used["unit_price"],
+            f"{lost:,} row(s) without a readable amount{unread} were left out",
+            lost,
+        )
+    if dropped or lost:
+        lines = lines.filter(~(no_date | no_amount))
+
+    if "order_id" in lines.columns:
+        missing = int(lines["order_id"].null_count())
+        if missing:
+            note(
+                used["order_id"],
+                f"{missing:,} row(s) without an order id were each counted as one order",
+                missing,
+            )
+            lines = lines.with_columns(
+                pl.coalesce("order_id", pl.lit("row ") + pl.col("_row").cast(pl.String))
+            )
+    else:
+        note("order_id", "no order id: each row counted as one order")
+        lines = lines.with_columns(pl.col("_row").cast(pl.String).alias("order_id"))
+    if "customer_id" not in lines.columns:
+        note("customer_id", "no customer id: customer pages unavailable")
+        lines = lines.with_columns(pl.lit(None, dtype=pl.String).alias("customer_id"))
+
+    returns = int(lines["is_return"].sum())
+    if returns:
+        note(
+            used.get("quantity") or used.get("revenue") or used["unit_price"],
+            f"{returns:,} line(s) with a negative amount or quantity were treated as returns",
+            returns,
+        )
+
+    lines = lines.with_columns(
+        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")).alias("line_no")
+    )
+    # Unmapped optional fields are present but empty, so every mapped data set has one schema.
+    lines = conform(
+        "lines",
+        lines.with_columns(
+            pl.lit(None).alias(c) for c in SPECS["lines"].columns if c not in lines.columns
+        ),
+    )
+    customers = None
+    if "customer_id" in used and "region" in used:
+        customers = conform("customers", _customer_regions(lines))
+    return MappedLines(lines, customers, tuple(notes))
+
+
+def _customer_regions(lines: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, region: each customer's most frequent region (ties: alphabetically first)."""
+    known = lines.filter(pl.col("customer_id").is_not_null())
+    counted = (
+        known.filter(pl.col("region").is_not_null())
+        .group_by("customer_id", "region")
+        .len()
+        .sort(["customer_id", "len", "region"], descending=[False, True, False])
+        .unique("customer_id", keep="first", maintain_order=True)
+        .select("customer_id", "region")
+    )
+    everyone = known.select("customer_id").unique(maintain_order=True)
+    return everyone.join(counted, on="customer_id", how="left").sort("customer_id")

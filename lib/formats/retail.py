@@ -1,0 +1,89 @@
+"""Online Retail invoice lines (UCI layout, old and new column names)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lib.formats.base import Converter, FormatResult, Kind
+from lib.model import conform
+
+FORMAT = "retail"
+CURRENCY = "GBP"
+
+KINDS = (
+    Kind(
+        FORMAT,
+        "invoice_lines",
+        "Online Retail invoice lines",
+        ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"),
+        aliases={
+            "InvoiceNo": ("Invoice",),
+            "UnitPrice": ("Price",),
+            "CustomerID": ("Customer ID",),
+        },
+    ),
+)
+
+
+def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult:
+    """Canonical lines, orders (one per invoice), customers and items from invoice lines."""
+    raw = KINDS[0].rename(found["invoice_lines"])
+    conv = Converter(files.get("invoice_lines", "invoice_lines"))
+    quantity = conv.number(raw, "Quantity")
+    unit_price = conv.number(raw, "UnitPrice")
+    lines = pl.DataFrame(
+        [
+            conv.ident(raw, "InvoiceNo").alias("order_id"),
+            conv.ident(raw, "CustomerID").alias("customer_id"),
+            conv.datetime(raw, "InvoiceDate").alias("ordered_at"),
+            (quantity * unit_price).alias("revenue"),
+            conv.ident(raw, "StockCode").alias("item_id"),
+            conv.text(raw, "Description").alias("item_name"),
+            quantity.alias("quantity"),
+            unit_price.alias("unit_price"),
+            conv.text(raw, "Country").alias("region"),
+        ]
+    ).with_columns(
+        # Invoice numbers starting with C are cancellations: returns, not sales.
+        pl.col("order_id").str.starts_with("C").fill_null(False).alias("is_return")
+    )
+    lines = conv.drop_missing(lines, "ordered_at", "a line needs its invoice date")
+    orders = lines.group_by("order_id", maintain_order=True).agg(
+        pl.col("customer_id").first(),
+        pl.col("ordered_at").min(),
+        pl.col("revenue").sum(),
+        pl.when(pl.col("is_return").first())
+        .then(pl.lit("cancelled"))
+        .otherwise(pl.lit("invoiced"))
+        .alias("status"),
+    )
+    known = lines.filter(pl.col("customer_id").is_not_null())
+    customers = (
+        known.group_by("customer_id", "region")
+        .agg(pl.len().alias("n"), pl.col("ordered_at").min().alias("created_at"))
+        .sort(["customer_id", "n", "region"], descending=[False, True, False])
+        .group_by("customer_id", maintain_order=True)
+        .agg(pl.col("region").first(), pl.col("created_at").min())
+    )
+    # Every stock code is an item, named by its most frequent description (some have none).
+    items = (
+        lines.filter(pl.col("item_id").is_not_null())
+        .group_by("item_id", "item_name")
+        .agg(pl.len().alias("n"))
+        .sort(
+            [pl.col("item_id"), pl.col("item_name").is_null(), pl.col("n"), pl.col("item_name")],
+            descending=[False, False, True, False],
+        )
+        .group_by("item_id", maintain_order=True)
+        .agg(pl.col("item_name").first())
+    )
+    return FormatResult(
+        {
+            "lines": conform("lines", lines),
+            "orders": conform("orders", orders),
+            "customers": conform("customers", customers),
+            "items": conform("items", items),
+        },
+        notes=tuple(conv.notes),
+        currency=CURRENCY,
+    )

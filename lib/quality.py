@@ -1,0 +1,550 @@
+"""The anomaly report: a profile of each table and every rule's findings."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from lib.model import Dataset
+
+EXAMPLES = 5
+NON_PRODUCT_CODES = (
+    "POST",
+    "DOT",
+    "M",
+    "D",
+    "S",
+    "B",
+    "C2",
+    "CRUK",
+    "PADS",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "ADJUST",
+)
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str  # error: the data contradicts itself; warning: skews results; info: handled quirk
+    why: str
+    unit: str = "rows"
+
+
+RULES = {
+    r.id: r
+    for r in (
+        Rule(
+            "duplicate_rows",
+            "Exact duplicate rows",
+            "warning",
+            "Rows that repeat an earlier row field for field are usually export or join errors; "
+            "they inflate revenue and counts. Analyses keep them until you fix the source.",
+        ),
+        Rule(
+            "future_dates",
+            "Dates in the future",
+            "error",
+            "A timestamp later than today is a typing or time-zone error; it stretches every "
+            "time axis and makes recency negative.",
+        ),
+        Rule(
+            "missing_customer",
+            "Lines without a customer",
+            "warning",
+            "They count for revenue but cannot be used for repeat rates, RFM, cohorts, clusters "
+            "or lifetime value, which leave them out.",
+        ),
+        Rule(
+            "non_positive_price",
+            "Zero or negative unit prices",
+            "warning",
+            "Free or negative-priced lines are adjustments, samples or bad debt, not sales; "
+            "they distort average prices.",
+        ),
+        Rule(
+            "extreme_quantity",
+            "Extreme quantities",
+            "warning",
+            "A quantity over 50 times the typical one (and over 100) is often a typo or a bulk "
+            "test order, frequently cancelled right after; one such line can top an item ranking.",
+        ),
+        Rule(
+            "cancellations",
+            "Cancelled or returned lines",
+            "info",
+            "Invoices starting with C cancel earlier sales. They are netted out of revenue as "
+            "returns, not counted as sales.",
+        ),
+        Rule(
+            "non_product_codes",
+            "Non-product stock codes",
+            "info",
+            "Postage, fees, manual adjustments and charges (POST, M, BANK CHARGES, AMAZONFEE...) "
+            "are not products: leave them out of item rankings and baskets.",
+        ),
+        Rule(
+            "delivered_before_purchase",
+            "Delivered before purchase",
+            "error",
+            "A delivery date earlier than the purchase is impossible; these orders are left out "
+            "of delivery times.",
+            "orders",
+        ),
+        Rule(
+            "delivered_before_pickup",
+            "Delivered before carrier pickup",
+            "error",
+            "The customer received the parcel before the carrier took it: one of the two dates is "
+            "wrong, so stage durations for these orders cannot be trusted.",
+            "orders",
+        ),
+        Rule(
+            "delivered_without_date",
+            "Delivered with no delivery date",
+            "warning",
+            "The status says delivered but no date was recorded; on-time rates leave these out.",
+            "orders",
+        ),
+        Rule(
+            "payment_mismatch",
+            "Payments differ from items plus freight",
+            "warning",
+            "Paid amounts differ from the item prices plus freight (vouchers, interest on "
+            "instalments, partial refunds). Revenue figures use item prices; say which one you "
+            "report.",
+            "orders",
+        ),
+        Rule(
+            "deal_before_contact",
+            "Deals won before first contact",
+            "error",
+            "A seller cannot be won before the lead was first contacted; days to close are "
+            "negative for these deals.",
+            "deals",
+        ),
+        Rule(
+            "unknown_origin",
+            "Leads with unknown origin",
+            "info",
+            "Leads without a known marketing origin cannot be credited to a channel; conversion "
+            "by origin shows them as their own group.",
+            "leads",
+        ),
+        Rule(
+            "thin_months",
+            "Nearly empty months",
+            "info",
+            "Months with under 10% of a typical month's orders (often the partial months at the "
+            "ends of an export) look like collapses on a trend chart; treat them as partial.",
+            "months",
+        ),
+        Rule(
+            "empty_days",
+            "Days without events",
+            "warning",
+            "Days with no tracked events at all are tracking outages; every daily rate computed "
+            "over them is biased.",
+            "days",
+        ),
+        Rule(
+            "misspelled_parameter",
+            "Misspelled event parameters",
+            "warning",
+            "Event parameters whose name is a near-copy of a common one (e.g. 'itme_id') are "
+            "lost to any analysis that looks for the right name.",
+            "event rows",
+        ),
+        Rule(
+            "paid_before_created",
+            "Paid before the order was created",
+            "error",
+            "Payment earlier than order creation means a clock or export error.",
+            "orders",
+        ),
+        Rule(
+            "orders_after_deletion",
+            "Orders after the customer was deleted",
+            "warning",
+            "Deleted accounts should not order; the orders are real revenue but the customer "
+            "cannot be contacted.",
+            "orders",
+        ),
+        Rule(
+            "catalogue_price_mismatch",
+            "Prices that disagree with the catalogue",
+            "warning",
+            "The line price differs from the catalogue price of the same item (discounts or "
+            "stale catalogue); revenue uses the line price.",
+        ),
+        Rule(
+            "orphan_ids",
+            "Ids missing from the table they point to",
+            "error",
+            "Rows reference an order, customer, item, seller or lead that the other table does "
+            "not have, so joins silently drop them; load the complete set of files.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's result on one table: how many, what share, examples and every offending row."""
+
+    rule: str
+    table: str
+    count: int
+    share: float
+    rows: pl.DataFrame
+    detail: str = ""
+
+    @property
+    def info(self) -> Rule:
+        return RULES[self.rule]
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    table: str
+    rows: int
+    columns: int
+    first: datetime | None
+    last: datetime | None
+    duplicates: int
+    nulls: pl.DataFrame  # column, nulls, share
+
+
+@dataclass(frozen=True)
+class Report:
+    profiles: tuple[TableProfile, ...]
+    findings: tuple[Finding, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Total offending units per rule id (every rule present, 0 where nothing was found)."""
+        out = dict.fromkeys(RULES, 0)
+        for f in self.findings:
+            out[f.rule] += f.count
+        return out
+
+
+def _datetime_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+
+
+def profile(table: str, frame: pl.DataFrame) -> TableProfile:
+    """Rows, columns, date range over every timestamp column, exact duplicates and nulls."""
+    dates = _datetime_columns(frame)
+    first = last = None
+    if dates and frame.height:
+        bounds = frame.select(
+            pl.min_horizontal(pl.col(dates).min()).alias("first"),
+            pl.max_horizontal(pl.col(dates).max()).alias("last"),
+        ).row(0)
+        first, last = bounds
+    nulls = frame.null_count().transpose(
+        include_header=True, header_name="column", column_names=["nulls"]
+    )
+    nulls = nulls.with_columns((pl.col("nulls") / max(frame.height, 1)).alias("share"))
+    return TableProfile(
+        table, frame.height, frame.width, first, last, frame.height - frame.n_unique(), nulls
+    )
+
+
+def _finding(
+    rule: str, table: str, frame: pl.DataFrame, mask: pl.Expr, detail: str = ""
+) -> list[Finding]:
+    rows = frame.filter(mask.fill_null(False))
+    if rows.height == 0:
+        return []
+    return [Finding(rule, table, rows.height, rows.height / frame.height, rows, detail)]
+
+
+def _has(ds: Dataset, table: str, *columns: str) -> bool:
+    return ds.has(table, *columns)
+
+
+def _duplicates(ds: Dataset, today: datetime) -> list[Finding]:
+    out = []
+    for name, frame in ds.tables.items():
+        if frame.height:
+            # Every repeat after the first occurrence counts; the first is the original.
+            out += _finding("duplicate_rows", name, frame, ~pl.struct(pl.all()).is_first_distinct())
+    return out
+
+
+def _future(ds: Dataset, today: datetime) -> list[Finding]:
+    out = []
+    for name, frame in ds.tables.items():
+        # An estimated delivery date in the future is a promise, not an error.
+        cols = [c for c in _datetime_columns(frame) if c != "estimated_delivery_at"]
+        if cols and frame.height:
+            out += _finding(
+                "future_dates",
+                name,
+                frame,
+                pl.any_horizontal(pl.col(c) > today for c in cols),
+                f"later than {today:%Y-%m-%d}",
+            )
+    return out
+
+
+def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
+    if not _has(ds, "lines"):
+        return []
+    lines = ds.tables["lines"]
+    out = _finding("missing_customer", "lines", lines, pl.col("customer_id").is_null())
+    if _has(ds, "lines", "unit_price"):
+        out += _finding("non_positive_price", "lines", lines, pl.col("unit_price") <= 0)
+    if _has(ds, "lines", "quantity"):
+        typical = lines["quantity"].abs().median() or 0.0
+        limit = max(100.0, 50 * typical)
+        out += _finding(
+            "extreme_quantity",
+            "lines",
+            lines,
+            pl.col("quantity").abs() > limit,
+            f"|quantity| above {limit:,.0f}",
+        )
+    if "is_return" in lines.columns:
+        out += _finding("cancellations", "lines", lines, pl.col("is_return"))
+    if _has(ds, "lines", "item_id"):
+        out += _finding(
+            "non_product_codes",
+            "lines",
+            lines,
+            pl.col("item_id").str.to_uppercase().is_in(NON_PRODUCT_CODES),
+        )
+    if _has(ds, "lines", "unit_price") and _has(ds, "items", "price"):
+        joined = lines.join(
+            ds.tables["items"].select("item_id", pl.col("price").alias("_catalogue")),
+            on="item_id",
+            how="left",
+        )
+        out += _finding(
+            "catalogue_price_mismatch",
+            "lines",
+            joined,
+            (pl.col("unit_price") - pl.col("_catalogue")).abs() > 0.005,
+        )
+    return out
+
+
+def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
+    if not _has(ds, "orders"):
+        return []
+    orders = ds.tables["orders"]
+    out = []
+    if _has(ds, "orders", "delivered_at"):
+        out += _finding(
+            "delivered_before_purchase",
+            "orders",
+            orders,
+            pl.col("delivered_at") < pl.col("ordered_at"),
+        )
+        if _has(ds, "orders", "shipped_at"):
+            out += _finding(
+                "delivered_before_pickup",
+                "orders",
+                orders,
+                pl.col("delivered_at") < pl.col("shipped_at"),
+            )
+    if _has(ds, "orders", "status") and "delivered_at" in orders.columns:
+        out += _finding(
+            "delivered_without_date",
+            "orders",
+            orders,
+            (pl.col("status") == "delivered") & pl.col("delivered_at").is_null(),
+        )
+    if _has(ds, "orders", "paid_at"):
+        out += _finding(
+            "paid_before_created", "orders", orders, pl.col("paid_at") < pl.col("ordered_at")
+        )
+    if _has(ds, "customers", "deleted_at"):
+        joined = orders.join(
+            ds.tables["customers"].select("customer_id", "deleted_at"), on="customer_id", how="left"
+        )
+        out += _finding(
+            "orders_after_deletion", "orders", joined, pl.col("ordered_at") > pl.col("deleted_at")
+        )
+    if "payments" in ds.extras and _has(ds, "orders", "revenue"):
+        joined = orders.join(ds.extras["payments"], on="order_id", how="inner").filter(
+            pl.col("revenue").is_not_null()
+        )
+        due = pl.col("revenue") + pl.col("freight").fill_null(0.0)
+        if joined.height:
+            rows = joined.filter((pl.col("paid") - due).abs() > 0.01)
+            if rows.height:
+                out.append(
+                    Finding(
+                        "payment_mismatch",
+                        "orders",
+                        rows.height,
+                        rows.height / joined.height,
+                        rows,
+                        "share of orders that have both payments and items",
+                    )
+                )
+    return out
+
+
+def _thin_months(ds: Dataset, today: datetime) -> list[Finding]:
+    table = "orders" if _has(ds, "orders") else "lines" if _has(ds, "lines") else None
+    if table is None:
+        return []
+    frame = ds.tables[table]
+    if table == "lines":
+        frame = frame.group_by("order_id").agg(pl.col("ordered_at").min())
+    monthly = frame.group_by(pl.col("ordered_at").dt.truncate("1mo").alias("month")).agg(
+        pl.len().alias("orders")
+    )
+    months = (
+        pl.DataFrame(
+            {
+                "month": pl.datetime_range(
+                    monthly["month"].min(), monthly["month"].max(), "1mo", eager=True
+                )
+            }
+        )
+        .join(monthly, on="month", how="left")
+        .with_columns(pl.col("orders").fill_null(0))
+    )
+    median = months["orders"].median() or 0
+    thin = months.filter(pl.col("orders") < 0.1 * median)
+    if thin.height == 0:
+        return []
+    share = thin["orders"].sum() / max(frame.height, 1)
+    return [
+        Finding(
+            "thin_months", table, thin.height, share, thin, f"typical month: {median:,.0f} orders"
+        )
+    ]
+
+
+def _events_rules(ds: Dataset, today: datetime) -> list[Finding]:
+    out: list[Finding] = []
+    if _has(ds, "events"):
+        days = (
+            ds.tables["events"]
+            .group_by(pl.col("event_at").dt.date().alias("day"))
+            .agg(pl.len().alias("events"))
+        )
+        calendar = pl.DataFrame(
+            {"day": pl.date_range(days["day"].min(), days["day"].max(), "1d", eager=True)}
+        ).join(days, on="day", how="left")
+        empty = calendar.filter(pl.col("events").is_null()).with_columns(pl.lit(0).alias("events"))
+        if empty.height:
+            out.append(
+                Finding(
+                    "empty_days",
+                    "events",
+                    empty.height,
+                    empty.height / calendar.height,
+                    empty,
+                    "share of calendar days in the range",
+                )
+            )
+    params = ds.extras.get("event_parameters")
+    if params is not None and params.height:
+        total = params["rows"].sum()
+        names = params.sort("rows", descending=True).rows()
+        bad = []
+        for name, rows in names:
+            if rows >= 0.01 * total:
+                continue
+            for other, other_rows in names:
+                if (
+                    other_rows > rows
+                    and difflib.SequenceMatcher(None, name.lower(), other.lower()).ratio() >= 0.8
+                ):
+                    bad.append({"parameter_name": name, "rows": rows, "probably": other})
+                    break
+        if bad:
+            rows = pl.DataFrame(bad)
+            count = int(rows["rows"].sum())
+            out.append(Finding("misspelled_parameter", "events", count, count / total, rows))
+    return out
+
+
+def _funnel_rules(ds: Dataset, today: datetime) -> list[Finding]:
+    out: list[Finding] = []
+    if _has(ds, "leads"):
+        leads = ds.tables["leads"]
+        origin = pl.col("origin")
+        out += _finding(
+            "unknown_origin",
+            "leads",
+            leads,
+            origin.is_null() | (origin.str.to_lowercase() == "unknown"),
+        )
+        if _has(ds, "deals"):
+            joined = ds.tables["deals"].join(
+                leads.select("lead_id", "first_contact_at"), on="lead_id", how="left"
+            )
+            out += _finding(
+                "deal_before_contact",
+                "deals",
+                joined,
+                pl.col("won_at") < pl.col("first_contact_at"),
+            )
+    return out
+
+
+REFERENCES = (
+    ("lines", "order_id", "orders"),
+    ("orders", "customer_id", "customers"),
+    ("lines", "item_id", "items"),
+    ("lines", "seller_id", "sellers"),
+    ("deals", "lead_id", "leads"),
+)
+
+
+def _orphans(ds: Dataset, today: datetime) -> list[Finding]:
+    out = []
+    key_of = {
+        "orders": "order_id",
+        "customers": "customer_id",
+        "items": "item_id",
+        "sellers": "seller_id",
+        "leads": "lead_id",
+    }
+    for table, column, target in REFERENCES:
+        if _has(ds, table, column) and _has(ds, target):
+            frame = ds.tables[table]
+            known = ds.tables[target][key_of[target]]
+            out += _finding(
+                "orphan_ids",
+                table,
+                frame,
+                pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()),
+                f"{table}.{column} not in {target}",
+            )
+    return out
+
+
+CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
+    _duplicates,
+    _future,
+    _lines_rules,
+    _orders_rules,
+    _thin_months,
+    _events_rules,
+    _funnel_rules,
+    _orphans,
+)
+
+
+def report(ds: Dataset, today: datetime | None = None) -> Report:
+    """Profile every table and run every rule whose tables are loaded, worst first."""
+    today = today or datetime.now()
+    profiles = tuple(profile(name, frame) for name, frame in ds.tables.items())
+    findings = [f for check in CHECKS for f in check(ds, today)]
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.info.severity], -f.count))
+    return Report(profiles, tuple(findings))

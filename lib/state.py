@@ -1,0 +1,172 @@
+"""The only module that touches st.session_state: chosen data set, uploaded tables, mappings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from lib import demo, formats
+from lib.formats import generic
+from lib.io import RawTable
+from lib.model import Dataset
+
+DEMO_LABELS = {
+    "marketplace": "Marketplace demo (Olist format)",
+    "webshop": "Web shop demo",
+    "retail": "Online retail demo",
+}
+FILES = "files"
+SOURCE_LABELS = {**DEMO_LABELS, FILES: "My files"}
+
+_SOURCE = "app_source"
+_UPLOADS = "app_uploads"  # table name -> Upload
+_SEEN = "app_seen_files"  # uploader file ids already read (or rejected)
+_ERRORS = "app_upload_errors"  # file name -> message
+_MAPPINGS = "app_mappings"  # table name -> generic.ColumnMapping
+_ASSEMBLY = "app_files_assembly"
+
+
+@dataclass(frozen=True)
+class Upload:
+    table: RawTable
+    file_id: str
+
+
+@st.cache_data(max_entries=3, show_spinner="Building the demo data set…")
+def demo_assembly(kind: str) -> formats.Assembly:
+    """The built-in demo of `kind`, read through the same format readers as an upload."""
+    generated = demo.demo(kind)
+    tables = [RawTable(name, name, frame) for name, frame in generated.files.items()]
+    return formats.assemble(tables, name=DEMO_LABELS[kind], key=f"demo:{kind}")
+
+
+def init() -> None:
+    """Choose the starting data set: `?demo=webshop` in the URL, else the marketplace demo."""
+    if _SOURCE not in st.session_state:
+        wanted = st.query_params.get("demo")
+        st.session_state[_SOURCE] = wanted if wanted in DEMO_LABELS else "marketplace"
+    for key, empty in ((_UPLOADS, {}), (_SEEN, set()), (_ERRORS, {}), (_MAPPINGS, {})):
+        st.session_state.setdefault(key, empty)
+
+
+def _sync_query() -> None:
+    chosen = st.session_state[_SOURCE]
+    if chosen in DEMO_LABELS:
+        st.query_params["demo"] = chosen
+    else:
+        st.query_params.pop("demo", None)
+
+
+def source_picker() -> None:
+    """The sidebar's data set selector."""
+    st.selectbox(
+        "Data set",
+        list(SOURCE_LABELS),
+        format_func=SOURCE_LABELS.get,
+        key=_SOURCE,
+        on_change=_sync_query,
+        help="Three built-in demos, one per export format, or the files you uploaded on the "
+        "Data page.",
+    )
+
+
+def source() -> str:
+    return st.session_state.get(_SOURCE, "marketplace")
+
+
+def use_files() -> None:
+    st.session_state[_SOURCE] = FILES
+    _sync_query()
+
+
+def assembly() -> formats.Assembly:
+    """The assembly of the current source (a demo, or the uploaded files)."""
+    chosen = source()
+    if chosen in DEMO_LABELS:
+        return demo_assembly(chosen)
+    built = st.session_state.get(_ASSEMBLY)
+    if built is None:
+        tables = [u.table for u in st.session_state[_UPLOADS].values()]
+        built = formats.assemble(
+            tables, st.session_state[_MAPPINGS], name="My files", key=f"files:{uuid.uuid4().hex}"
+        )
+        st.session_state[_ASSEMBLY] = built
+    return built
+
+
+def dataset() -> Dataset:
+    return assembly().dataset
+
+
+def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
+    """The table of the current data set; when it or a column is missing, explain and stop."""
+    ds = dataset()
+    if not ds.has(table, *columns):
+        what = f"{table} table" + (f" with {', '.join(columns)}" if columns else "")
+        st.info(f"This page needs a {what}, which {ds.name} does not have. {hint}")
+        st.stop()
+    return ds.tables[table]
+
+
+def _changed() -> None:
+    st.session_state.pop(_ASSEMBLY, None)
+
+
+def seen(file_id: str) -> bool:
+    return file_id in st.session_state[_SEEN]
+
+
+def add_tables(tables: list[RawTable], file_id: str) -> None:
+    """Store the tables read from one uploaded file (replacing tables of the same name)."""
+    st.session_state[_SEEN].add(file_id)
+    for table in tables:
+        st.session_state[_UPLOADS][table.name] = Upload(table, file_id)
+        st.session_state[_MAPPINGS].pop(table.name, None)
+        st.session_state[_ERRORS].pop(table.file, None)
+    _changed()
+
+
+def add_error(file: str, message: str, file_id: str) -> None:
+    st.session_state[_SEEN].add(file_id)
+    st.session_state[_ERRORS][file] = message
+
+
+def errors() -> dict[str, str]:
+    return dict(st.session_state[_ERRORS])
+
+
+def dismiss_error(file: str) -> None:
+    st.session_state[_ERRORS].pop(file, None)
+
+
+def uploaded_tables() -> list[RawTable]:
+    return [u.table for u in st.session_state[_UPLOADS].values()]
+
+
+def remove_table(name: str) -> None:
+    st.session_state[_UPLOADS].pop(name, None)
+    st.session_state[_MAPPINGS].pop(name, None)
+    _changed()
+
+
+def clear_files() -> None:
+    for key in (_UPLOADS, _ERRORS, _MAPPINGS):
+        st.session_state[key].clear()
+    _changed()
+
+
+def mapping(name: str) -> generic.ColumnMapping | None:
+    return st.session_state[_MAPPINGS].get(name)
+
+
+def set_mapping(name: str, value: generic.ColumnMapping) -> None:
+    st.session_state[_MAPPINGS][name] = value
+    _changed()
+
+
+def clear_mapping(name: str) -> None:
+    st.session_state[_MAPPINGS].pop(name, None)
+    _changed()

@@ -1,0 +1,68 @@
+"""Overview: what is loaded and which questions it can answer."""
+
+import polars as pl
+import streamlit as st
+
+from lib import state
+from lib.catalog import PAGES
+from lib.model import SPECS
+
+ds = state.dataset()
+st.title("Storelens")
+st.markdown(
+    "Drop in your order exports and see what is in them: what is wrong with the data, what "
+    "sells, where, to whom, which customers are worth what, and how deliveries and seller "
+    "recruitment perform."
+)
+
+if not ds.tables:
+    st.info(
+        "No data loaded yet. Pick a demo in the sidebar, or upload your exports on the Data page."
+    )
+    st.page_link("pages/data.py", label="Upload files", icon=":material/upload_file:")
+    st.stop()
+
+span = ds.date_range()
+rows = ds.row_counts()
+cols = st.columns(4)
+cols[0].metric("Data set", ds.name)
+cols[1].metric("Tables", len(rows), help=", ".join(rows))
+cols[2].metric("Currency", ds.currency or "not stated")
+if span and span[0] is not None:
+    days = (span[1] - span[0]).days + 1
+    cols[3].metric("Date range", f"{days:,} days", help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}")
+    st.caption(f"From {span[0]:%d %b %Y} to {span[1]:%d %b %Y}.")
+
+st.subheader("Tables")
+st.dataframe(
+    pl.DataFrame(
+        {
+            "table": list(rows),
+            "one row per": [SPECS[t].grain for t in rows],
+            "rows": list(rows.values()),
+            "columns": [ds.tables[t].width for t in rows],
+        }
+    ),
+    hide_index=True,
+    column_config={"rows": st.column_config.NumberColumn(format="localized")},
+)
+if ds.notes:
+    st.caption(
+        f"The loader left {len(ds.notes)} note(s) about your files: see the Data quality page."
+    )
+
+st.subheader("What you can ask of it")
+for page in PAGES[1:]:
+    missing = page.missing(ds)
+    if not page.built:
+        status = ":grey[planned]"
+    elif missing:
+        status = ":orange[needs more data]"
+    else:
+        status = ":green[ready]"
+    with st.container(border=True):
+        left, right = st.columns([4, 1])
+        left.markdown(f"**{page.title}** — {page.answers}")
+        right.markdown(status)
+        if missing:
+            left.caption(f"Missing: {', '.join(missing)}. {page.enable_hint}")

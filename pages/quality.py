@@ -1,0 +1,116 @@
+"""Data quality: profile of each table and the anomaly report."""
+
+import polars as pl
+import streamlit as st
+
+from lib import io, quality, state
+
+SEVERITY_BADGE = {
+    "error": ":red-badge[:material/error: error]",
+    "warning": ":orange-badge[:material/warning: warning]",
+    "info": ":blue-badge[:material/info: info]",
+}
+
+
+@st.cache_data(max_entries=10, show_spinner="Checking the data…")
+def cached_report(key: str, _ds) -> quality.Report:
+    return quality.report(_ds)
+
+
+ds = state.dataset()
+st.title("Data quality")
+if not ds.tables:
+    st.info("Nothing is loaded: pick a demo in the sidebar or upload files on the Data page.")
+    st.stop()
+
+report = cached_report(ds.key, ds)
+by_severity = {
+    s: sum(1 for f in report.findings if f.info.severity == s) for s in quality.SEVERITY_ORDER
+}
+cols = st.columns(4)
+cols[0].metric("Tables", len(report.profiles))
+cols[1].metric("Errors", by_severity["error"], help="Rules where the data contradicts itself")
+cols[2].metric("Warnings", by_severity["warning"], help="Rules that skew results")
+cols[3].metric("Notes", by_severity["info"], help="Known quirks the analyses handle")
+
+st.subheader("Tables")
+st.dataframe(
+    pl.DataFrame(
+        {
+            "table": [p.table for p in report.profiles],
+            "rows": [p.rows for p in report.profiles],
+            "columns": [p.columns for p in report.profiles],
+            "from": [p.first for p in report.profiles],
+            "to": [p.last for p in report.profiles],
+            "exact duplicates": [p.duplicates for p in report.profiles],
+            "columns with nulls": [
+                ", ".join(
+                    f"{c} {s:.0%}" if s >= 0.005 else f"{c} <1%"
+                    for c, n, s in p.nulls.filter(pl.col("nulls") > 0).rows()
+                )
+                for p in report.profiles
+            ],
+        },
+        schema_overrides={"from": pl.Datetime("us"), "to": pl.Datetime("us")},
+    ),
+    hide_index=True,
+    column_config={
+        "rows": st.column_config.NumberColumn(format="localized"),
+        "from": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+        "to": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+    },
+)
+
+if ds.notes:
+    st.subheader("What the loader had to fix")
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "file": [n.file for n in ds.notes],
+                "column": [n.column for n in ds.notes],
+                "what happened": [n.message for n in ds.notes],
+            }
+        ),
+        hide_index=True,
+    )
+
+st.subheader("Findings")
+if not report.findings:
+    st.success("No rule found anything: the data is consistent as far as these checks go.")
+    st.stop()
+st.dataframe(
+    pl.DataFrame(
+        {
+            "severity": [f.info.severity for f in report.findings],
+            "finding": [f.info.title for f in report.findings],
+            "table": [f.table for f in report.findings],
+            "count": [f.count for f in report.findings],
+            "unit": [f.info.unit for f in report.findings],
+            "share": [f.share * 100 for f in report.findings],
+        }
+    ),
+    hide_index=True,
+    column_config={
+        "count": st.column_config.NumberColumn(format="localized"),
+        "share": st.column_config.ProgressColumn(
+            "share of table", format="%.2f%%", min_value=0, max_value=100
+        ),
+    },
+)
+for i, finding in enumerate(report.findings):
+    rule = finding.info
+    with st.container(border=True):
+        st.markdown(
+            f"{SEVERITY_BADGE[rule.severity]} **{rule.title}** in *{finding.table}*: "
+            f"{finding.count:,} {rule.unit} ({finding.share:.2%})"
+        )
+        st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
+        st.dataframe(finding.rows.head(quality.EXAMPLES), hide_index=True)
+        st.download_button(
+            f"Download all {finding.rows.height:,} rows (CSV)",
+            data=lambda rows=finding.rows: io.csv_bytes(rows),
+            file_name=f"{finding.rule}_{finding.table}.csv",
+            mime="text/csv",
+            key=f"quality_download_{i}",
+            on_click="ignore",
+        )

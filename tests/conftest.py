@@ -1,0 +1,18 @@
+"""Shared fixtures: the path to ../shared/data, skipped in a user's clone and required in CI."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """Path of a real data file; skip when absent unless STORELENS_REQUIRE_SHARED=1."""
+    path = SHARED / relative
+    if not path.exists():
+        if os.environ.get("STORELENS_REQUIRE_SHARED") == "1":
+            pytest.fail(f"{path} is missing and STORELENS_REQUIRE_SHARED=1")
+        pytest.skip(f"{path} is absent (real data sets live in ../shared/data)")
+    return path

@@ -1,0 +1,108 @@
+"""The app as a user drives it, through streamlit_app.py with AppTest."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import demo, quality
+from lib.state import DEMO_LABELS
+
+TIMEOUT = 120
+
+
+def app(source: str = "marketplace") -> AppTest:
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
+    at.session_state["app_source"] = source
+    return at
+
+
+def page(source: str, path: str) -> AppTest:
+    at = app(source)
+    at.run()
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_overview_names_the_demo_and_counts_its_rows(kind):
+    at = page(kind, "pages/overview.py")
+    generated = demo.demo(kind)
+    assert metric(at, "Data set") == DEMO_LABELS[kind]
+    tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
+    if kind == "marketplace":
+        assert tables["orders"] == generated.files["olist_orders_dataset.csv"].height
+        assert (
+            tables["leads"] == generated.files["olist_marketing_qualified_leads_dataset.csv"].height
+        )
+    elif kind == "webshop":
+        assert tables["lines"] == generated.files["orders.csv"].height
+        assert tables["items"] == generated.files["items.csv"].height
+    else:
+        assert tables["lines"] == generated.files["online_retail.csv"].height
+
+
+def test_the_url_opens_the_webshop_demo_directly():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
+    at.query_params["demo"] = "webshop"
+    at.run()
+    assert metric(at, "Data set") == DEMO_LABELS["webshop"]
+
+
+def test_overview_says_which_pages_the_webshop_data_cannot_serve():
+    at = page("webshop", "pages/overview.py")
+    text = " ".join(c.value for c in at.caption)
+    assert "Needs delivery dates: upload olist_orders_dataset.csv" in text
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_data_page_lists_every_demo_file_as_recognised(kind):
+    at = page(kind, "pages/data.py")
+    table = at.dataframe[0].value
+    assert sorted(table["table"]) == sorted(demo.demo(kind).files)
+    assert not table["recognised as"].str.startswith("unknown").any()
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_quality_page_reports_exactly_the_planted_anomalies(kind):
+    at = page(kind, "pages/quality.py")
+    summary = next(d.value for d in at.dataframe if "finding" in d.value.columns)
+    titles = {r.id: r.title for r in quality.RULES.values()}
+    got = summary.groupby("finding")["count"].sum().to_dict()
+    for rule, count in demo.demo(kind).planted.items():
+        assert got.get(titles[rule], 0) == count, rule
+
+
+@pytest.mark.parametrize("path", ["pages/overview.py", "pages/data.py", "pages/quality.py"])
+def test_every_page_explains_itself_with_no_data(path):
+    at = page("files", path)
+    messages = " ".join(i.value for i in at.info) + " ".join(c.value for c in at.caption)
+    assert "upload" in messages.lower() or "nothing" in messages.lower()
+
+
+def test_uploading_a_png_names_the_file_and_keeps_what_was_loaded():
+    at = page("files", "pages/data.py")
+    csv = b"order,date,amount,client\n1,2024-01-02,10.5,a\n2,2024-01-03,4,b\n"
+    at.file_uploader[0].upload("sales.csv", csv, "text/csv").run()
+    at.file_uploader[0].upload("photo.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "photo.csv" in errors and "PNG" in errors
+    table = at.dataframe[0].value
+    assert table["table"].tolist() == ["sales.csv"]
+
+
+def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
+    at = page("files", "pages/data.py")
+    csv = b"ticket;fecha;importe;cliente\nT1;02/01/2024;10,50;a\nT2;03/01/2024;4,00;b\n"
+    at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
+    assert at.selectbox(key="data_map_ventas.csv_ordered_at").value == "fecha"
+    assert at.selectbox(key="data_map_ventas.csv_revenue").value == "importe"
+    at.button(key="data_confirm_ventas.csv").click().run()
+    at.switch_page("pages/overview.py").run()
+    tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
+    assert tables["lines"] == 2

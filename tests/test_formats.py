@@ -1,0 +1,367 @@
+"""Format recognition and the canonical tables each known export becomes."""
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from lib import formats, io
+from lib.formats import generic
+from tests.conftest import shared_file
+
+
+def raw(name: str, **columns: list) -> io.RawTable:
+    return io.RawTable(name, name, pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)))
+
+
+def olist_tables() -> list[io.RawTable]:
+    return [
+        raw(
+            "olist_orders_dataset.csv",
+            order_id=["o1", "o2", "o3"],
+            customer_id=["c1", "c2", "c3"],
+            order_status=["delivered", "delivered", "canceled"],
+            order_purchase_timestamp=[
+                "2018-01-02 10:00:00",
+                "2018-03-05 12:30:00",
+                "2018-03-06 09:00:00",
+            ],
+            order_approved_at=["2018-01-02 11:00:00", None, None],
+            order_delivered_carrier_date=["2018-01-03 10:00:00", "2018-03-06 10:00:00", None],
+            order_delivered_customer_date=["2018-01-10 10:00:00", "2018-03-20 10:00:00", None],
+            order_estimated_delivery_date=[
+                "2018-01-15 00:00:00",
+                "2018-03-15 00:00:00",
+                "2018-03-25 00:00:00",
+            ],
+        ),
+        raw(
+            "olist_customers_dataset.csv",
+            customer_id=["c1", "c2", "c3"],
+            customer_unique_id=["p1", "p1", "p2"],
+            customer_zip_code_prefix=["01012", "01012", "20231"],
+            customer_city=["sao paulo", "sao paulo", "rio de janeiro"],
+            customer_state=["SP", "SP", "RJ"],
+        ),
+        raw(
+            "olist_order_items_dataset.csv",
+            order_id=["o1", "o1", "o2"],
+            order_item_id=["1", "2", "1"],
+            product_id=["pr1", "pr2", "pr1"],
+            seller_id=["s1", "s2", "s1"],
+            shipping_limit_date=["2018-01-05 00:00:00"] * 3,
+            price=["58.9", "10.0", "144.0"],
+            freight_value=["5.1", "2.0", "8.77"],
+        ),
+        raw(
+            "olist_products_dataset.csv",
+            product_id=["pr1", "pr2"],
+            product_category_name=["beleza_saude", "sem_traducao"],
+        ),
+        raw(
+            "product_category_name_translation.csv",
+            product_category_name=["beleza_saude"],
+            product_category_name_english=["health_beauty"],
+        ),
+        raw(
+            "olist_order_reviews_dataset.csv",
+            review_id=["r1", "r2", "r3"],
+            order_id=["o1", "o2", "o2"],
+            review_score=["5", "2", "3"],
+        ),
+        raw(
+            "olist_geolocation_dataset.csv",
+            geolocation_zip_code_prefix=["01012", "01012"],
+            geolocation_lat=["-23.5", "-23.7"],
+            geolocation_lng=["-46.6", "-46.8"],
+        ),
+    ]
+
+
+def test_olist_orders_are_recognised_by_their_columns():
+    rec = formats.recognise(olist_tables()[0])
+    assert rec.kind is not None and rec.kind.label == "Olist orders"
+    assert rec.describe() == "olist_orders_dataset.csv → Olist orders, 3 rows"
+
+
+def test_online_retail_new_column_names_are_recognised():
+    table = raw(
+        "x.csv",
+        Invoice=["1"],
+        StockCode=["A"],
+        Description=["d"],
+        Quantity=["1"],
+        InvoiceDate=["2010-12-01 08:26:00"],
+        Price=["2.5"],
+        **{"Customer ID": ["1"]},
+        Country=["UK"],
+    )
+    rec = formats.recognise(table)
+    assert rec.kind is not None and rec.kind.format == "retail"
+
+
+def test_an_unknown_table_is_not_recognised():
+    assert formats.recognise(raw("sales.csv", date=["x"], amount=["1"])).kind is None
+
+
+def test_olist_customer_is_the_person_not_the_per_order_id():
+    ds = formats.assemble(olist_tables()).dataset
+    orders = ds.tables["orders"].sort("order_id")
+    assert orders["customer_id"].to_list() == ["p1", "p1", "p2"]
+    assert ds.tables["customers"].height == 2
+    assert ds.tables["lines"]["customer_id"].unique().to_list() == ["p1"]
+
+
+def test_olist_order_revenue_is_item_prices_and_freight_is_separate():
+    orders = formats.assemble(olist_tables()).dataset.tables["orders"].sort("order_id")
+    assert orders["revenue"].to_list()[:2] == pytest.approx([68.9, 144.0])
+    assert orders["freight"].to_list()[:2] == pytest.approx([7.1, 8.77])
+    assert orders["revenue"][2] is None  # o3 has no items
+
+
+def test_olist_reviews_are_averaged_per_order_and_dates_parsed():
+    orders = formats.assemble(olist_tables()).dataset.tables["orders"].sort("order_id")
+    assert orders["review_score"].to_list() == [5.0, 2.5, None]
+    assert orders["delivered_at"][0] == datetime(2018, 1, 10, 10)
+    assert orders["status"].to_list() == ["delivered", "delivered", "canceled"]
+
+
+def test_olist_categories_are_translated_where_a_translation_exists():
+    lines = formats.assemble(olist_tables()).dataset.tables["lines"].sort("order_id", "line_no")
+    assert lines["category"].to_list() == ["health_beauty", "sem_traducao", "health_beauty"]
+    assert lines["region"].to_list() == ["SP", "SP", "SP"]
+
+
+def test_olist_customer_location_is_the_mean_of_its_zip_prefix():
+    customers = formats.assemble(olist_tables()).dataset.tables["customers"].sort("customer_id")
+    assert customers["lat"][0] == pytest.approx(-23.6)
+    assert customers["lon"][0] == pytest.approx(-46.7)
+    assert customers["lat"][1] is None
+
+
+def test_olist_orders_without_customers_file_say_repeat_rates_need_it():
+    tables = [t for t in olist_tables() if "customers" not in t.name]
+    ds = formats.assemble(tables).dataset
+    assert ds.tables["orders"]["customer_id"].to_list() == ["c1", "c2", "c3"]
+    assert any("olist_customers_dataset.csv" in n.message for n in ds.notes)
+
+
+def test_only_the_funnel_files_give_only_leads_and_deals():
+    tables = [
+        raw(
+            "leads.csv",
+            mql_id=["m1", "m2"],
+            first_contact_date=["2018-01-01", "2018-01-05"],
+            landing_page_id=["lp", "lp"],
+            origin=["social", None],
+        ),
+        raw(
+            "deals.csv",
+            mql_id=["m1"],
+            seller_id=["s1"],
+            sdr_id=["d1"],
+            sr_id=["r1"],
+            won_date=["2018-02-01 10:00:00"],
+            business_segment=["pet"],
+            lead_type=["online_big"],
+            lead_behaviour_profile=["cat"],
+            business_type=["reseller"],
+            declared_monthly_revenue=["0.0"],
+        ),
+    ]
+    ds = formats.assemble(tables).dataset
+    assert ds.row_counts() == {"leads": 2, "deals": 1}
+    assert ds.tables["deals"]["behaviour_profile"].to_list() == ["cat"]
+
+
+def webshop_tables() -> list[io.RawTable]:
+    return [
+        raw(
+            "users.csv",
+            id=["1", "2", "3", "4"],
+            parent_user_id=["NULL", "1", "2", "NULL"],
+            created_at=[
+                "2014-01-01 00:00:00",
+                "2014-02-01 00:00:00",
+                "2014-03-01 00:00:00",
+                "2014-01-05 00:00:00",
+            ],
+            deleted_at=["NULL", "NULL", "NULL", "2014-06-01 00:00:00"],
+            merged_at=["NULL", "2014-04-01 00:00:00", "2014-04-01 00:00:00", "NULL"],
+        ),
+        raw(
+            "orders.csv",
+            invoice_id=["i1", "i1", "i2", "i3"],
+            line_item_id=["1", "2", "3", "4"],
+            user_id=["3", "3", "4", "1"],
+            item_id=["a", "b", "a", "b"],
+            item_name=["A", "B", "A", "B"],
+            item_category=["x", "y", "x", "y"],
+            price=["10.0", "5.5", "10.0", "5.5"],
+            created_at=[
+                "2014-05-01 10:00:00",
+                "2014-05-01 10:00:00",
+                "2014-07-01 09:00:00",
+                "2014-05-03 08:00:00",
+            ],
+            paid_at=["2014-05-01 10:05:00", "2014-05-01 10:05:00", "2014-07-01 09:01:00", "NULL"],
+        ),
+        raw(
+            "events.csv",
+            event_id=["e1", "e1", "e2"],
+            event_time=["2014-12-20 07-07-45", "2014-12-20 07-07-45", "2014-12-21 08-00-00"],
+            user_id=["3", "3", "4"],
+            event_name=["view_item", "view_item", "login"],
+            platform=["iphone", "iphone", "web"],
+            parameter_name=["item_id", "referrer", "NULL"],
+            parameter_value=["a", "home", "NULL"],
+        ),
+    ]
+
+
+def test_webshop_merged_accounts_resolve_to_the_surviving_person_through_chains():
+    ds = formats.assemble(webshop_tables()).dataset
+    assert sorted(ds.tables["customers"]["customer_id"].to_list()) == ["1", "4"]
+    assert ds.tables["lines"].sort("line_no")["customer_id"].to_list() == ["1", "1", "4", "1"]
+
+
+def test_webshop_orders_are_counted_by_invoice():
+    orders = formats.assemble(webshop_tables()).dataset.tables["orders"].sort("order_id")
+    assert orders["order_id"].to_list() == ["i1", "i2", "i3"]
+    assert orders["revenue"].to_list() == [15.5, 10.0, 5.5]
+    assert orders["paid_at"][2] is None
+
+
+def test_webshop_events_are_pivoted_one_row_per_event():
+    events = formats.assemble(webshop_tables()).dataset.tables["events"].sort("event_id")
+    assert events.height == 2
+    assert events["item_id"].to_list() == ["a", None]
+    assert events["params"].to_list() == ["referrer=home", None]
+    assert events["event_at"][0] == datetime(2014, 12, 20, 7, 7, 45)
+    assert events["user_id"].to_list() == ["1", "4"]
+
+
+def test_retail_cancellations_are_returns_and_customer_ids_lose_the_float_suffix():
+    table = io.RawTable(
+        "r.parquet",
+        "r.parquet",
+        pl.DataFrame(
+            {
+                "InvoiceNo": ["536365", "536365", "C536379"],
+                "StockCode": ["85123A", "71053", "D"],
+                "Description": ["HEART", "LANTERN", "Discount"],
+                "Quantity": [6, 2, -1],
+                "InvoiceDate": ["2010-12-01 08:26:00"] * 3,
+                "UnitPrice": [2.55, 3.39, 27.5],
+                "CustomerID": [17850.0, 17850.0, None],
+                "Country": ["United Kingdom"] * 3,
+            }
+        ),
+    )
+    ds = formats.assemble([table]).dataset
+    lines = ds.tables["lines"]
+    assert lines["is_return"].to_list() == [False, False, True]
+    assert lines["revenue"].to_list() == pytest.approx([15.3, 6.78, -27.5])
+    assert lines["customer_id"].to_list() == ["17850", "17850", None]
+    assert ds.tables["orders"].height == 2
+    assert ds.tables["customers"].row(0, named=True)["region"] == "United Kingdom"
+    assert ds.currency == "GBP"
+
+
+def test_two_formats_with_the_same_table_keep_the_first_and_say_so():
+    retail = raw(
+        "r.csv",
+        InvoiceNo=["1"],
+        StockCode=["A"],
+        Description=["d"],
+        Quantity=["1"],
+        InvoiceDate=["2010-12-01 08:26:00"],
+        UnitPrice=["2.5"],
+        CustomerID=["1"],
+        Country=["UK"],
+    )
+    assembly = formats.assemble([*webshop_tables(), retail])
+    assert any("kept the one from Web shop" in m for m in assembly.messages)
+
+
+def test_a_mapped_unknown_table_becomes_lines():
+    table = raw(
+        "sales.csv",
+        date=["2024-01-01", "2024-01-02"],
+        amount=["10.5", "4"],
+        client=["a", "b"],
+        ticket=["t1", "t2"],
+    )
+    mapping = generic.ColumnMapping(
+        {"ordered_at": "date", "revenue": "amount", "customer_id": "client", "order_id": "ticket"}
+    )
+    ds = formats.assemble([table], {"sales.csv": mapping}).dataset
+    assert ds.tables["lines"]["revenue"].to_list() == [10.5, 4.0]
+    assert ds.source_format == "generic"
+
+
+def test_real_online_retail_parquet_is_recognised_with_every_line():
+    tables = io.read_path(shared_file("online_retail/online_retail.parquet"))
+    assert formats.recognise(tables[0]).kind.label == "Online Retail invoice lines"
+    ds = formats.assemble(tables).dataset
+    assert ds.tables["lines"].height == 541_909
+    assert ds.tables["orders"].height == 25_900  # distinct InvoiceNo in the UCI data
+    assert ds.tables["customers"].height == 4_372
+
+
+def test_real_funnel_files_give_8000_leads_and_842_deals():
+    tables = [
+        *io.read_path(
+            shared_file("olist_marketing_funnel/olist_marketing_qualified_leads_dataset.csv.gz")
+        ),
+        *io.read_path(shared_file("olist_marketing_funnel/olist_closed_deals_dataset.csv.gz")),
+    ]
+    ds = formats.assemble(tables).dataset
+    assert ds.row_counts() == {"leads": 8_000, "deals": 842}
+    assert ds.tables["deals"]["lead_id"].is_in(ds.tables["leads"]["lead_id"].implode()).all()
+
+
+OLIST_SUBSET = [
+    "olist/subset_cab-g_8135_orders/olist_orders_dataset.csv.gz",
+    "olist/subset_cab-g_8135_orders/olist_order_items_dataset.csv.gz",
+    "olist/subset_cab-g_8135_orders/olist_customers_dataset.csv.gz",
+    "olist/subset_cab-g_8135_orders/olist_order_reviews_dataset.csv.gz",
+    "olist/subset_cab-g_8135_orders/olist_geolocation_dataset.csv.gz",
+    "olist/olist_products_dataset.csv.gz",
+    "olist/olist_sellers_dataset.csv.gz",
+    "olist/olist_order_payments_dataset.parquet",
+    "olist/product_category_name_translation.csv",
+]
+
+
+@pytest.fixture(scope="module")
+def olist_real():
+    tables = [t for f in OLIST_SUBSET for t in io.read_path(shared_file(f))]
+    return formats.assemble(tables)
+
+
+def test_real_olist_subset_files_are_each_recognised(olist_real):
+    labels = {r.kind.label for r in olist_real.recognitions if r.kind}
+    assert len(labels) == len(OLIST_SUBSET)
+    assert olist_real.dataset.source_format == "olist"
+
+
+def test_real_olist_subset_loads_as_one_marketplace_whose_keys_join(olist_real):
+    ds = olist_real.dataset
+    orders, lines = ds.tables["orders"], ds.tables["lines"]
+    assert orders.height == 8_135
+    assert lines.height == 8_365
+    assert ds.tables["customers"].height == 8_016  # distinct customer_unique_id
+    assert orders["customer_id"].is_in(ds.tables["customers"]["customer_id"].implode()).all()
+    assert lines["item_id"].is_in(ds.tables["items"]["item_id"].implode()).all()
+    assert lines["seller_id"].is_in(ds.tables["sellers"]["seller_id"].implode()).all()
+    assert lines["order_id"].n_unique() == 7_360  # the orders that have items
+    assert lines["category"].is_in(["health_beauty", "bed_bath_table"]).any()
+
+
+def test_real_olist_payments_are_summed_per_order(olist_real):
+    raw_payments = pl.read_parquet(shared_file("olist/olist_order_payments_dataset.parquet"))
+    expected = raw_payments.group_by("order_id").agg(pl.col("payment_value").sum())
+    got = olist_real.dataset.extras["payments"].join(expected, on="order_id")
+    assert got.height == expected.height == 99_440
+    assert (got["paid"] - got["payment_value"]).abs().max() < 1e-9

@@ -1,0 +1,459 @@
+"""Column mapping of unknown transaction tables: guesses, problems, warnings and mapped lines."""
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from lib.formats.generic import (
+    FIELD_HELP,
+    FIELDS,
+    ColumnMapping,
+    apply_mapping,
+    guess_mapping,
+    mapping_problems,
+    mapping_warnings,
+    normalised,
+    preview,
+)
+from lib.model import SPECS
+from tests.conftest import shared_file
+
+
+def _mapping(**fields: str) -> ColumnMapping:
+    return ColumnMapping({f: fields.get(f) for f in FIELDS})
+
+
+def _note(notes: tuple, column: str, words: str):
+    found = [n for n in notes if n.column == column and words in n.message]
+    assert found, f"no note on {column} saying {words!r}: {notes}"
+    return found[0]
+
+
+DATES = ["2024-03-01", "2024-03-01", "2024-03-02", "2024-03-05", "2024-03-07", "2024-03-09"]
+
+
+def test_every_field_has_one_line_of_help() -> None:
+    assert set(FIELD_HELP) == set(FIELDS)
+    assert all(text and "\n" not in text for text in FIELD_HELP.values())
+
+
+def test_normalised_names_drop_case_accents_and_separators() -> None:
+    assert normalised("Preço Unitário") == "precounitario"
+    assert normalised("order-purchase_timestamp") == "orderpurchasetimestamp"
+    assert normalised("Quantité") == "quantite"
+
+
+def test_english_column_names_are_guessed() -> None:
+    frame = pl.DataFrame(
+        {
+            "Order Number": ["A1", "A1", "A2", "A3", "A4", "A5"],
+            "Order Date": DATES,
+            "Customer": ["c1", "c1", "c2", "c3", "c1", "c2"],
+            "SKU": ["s1", "s2", "s1", "s3", "s2", "s1"],
+            "Product Name": ["Mug", "Cup", "Mug", "Pot", "Cup", "Mug"],
+            "Qty": ["1", "2", "1", "1", "3", "1"],
+            "Unit Price": ["4.50", "2.00", "4.50", "9.90", "2.00", "4.50"],
+            "Line Total": ["4.50", "4.00", "4.50", "9.90", "6.00", "4.50"],
+            "Ship Date": DATES,
+            "Country": ["UK", "UK", "FR", "DE", "UK", "FR"],
+            "Category": ["kitchen"] * 6,
+            "Vendor": ["v1", "v2", "v1", "v1", "v2", "v1"],
+        }
+    )
+    assert guess_mapping(frame).used() == {
+        "order_id": "Order Number",
+        "customer_id": "Customer",
+        "ordered_at": "Order Date",
+        "revenue": "Line Total",
+        "quantity": "Qty",
+        "unit_price": "Unit Price",
+        "item_id": "SKU",
+        "item_name": "Product Name",
+        "category": "Category",
+        "region": "Country",
+        "seller_id": "Vendor",
+    }
+
+
+def test_portuguese_column_names_are_guessed() -> None:
+    frame = pl.DataFrame(
+        {
+            "ID Pedido": ["p1", "p2", "p3", "p4", "p5", "p6"],
+            "Data do Pedido": ["01/03/2024", "02/03/2024", "03/03/2024"] * 2,
+            "Cliente": ["c1", "c2", "c1", "c3", "c2", "c1"],
+            "Produto": ["x1", "x2", "x1", "x3", "x2", "x1"],
+            "Quantidade": ["1", "2", "1", "1", "1", "4"],
+            "Preço Unitário": ["10,50", "3,00", "10,50", "7,25", "3,00", "10,50"],
+            "Estado": ["SP", "RJ", "SP", "MG", "RJ", "SP"],
+            "Vendedor": ["s1", "s1", "s2", "s2", "s1", "s2"],
+        }
+    )
+    assert guess_mapping(frame).used() == {
+        "order_id": "ID Pedido",
+        "customer_id": "Cliente",
+        "ordered_at": "Data do Pedido",
+        "quantity": "Quantidade",
+        "unit_price": "Preço Unitário",
+        "item_id": "Produto",
+        "region": "Estado",
+        "seller_id": "Vendedor",
+    }
+
+
+def test_german_column_names_are_guessed() -> None:
+    frame = pl.DataFrame(
+        {
+            "Rechnungsnummer": ["R1", "R1", "R2", "R3", "R4", "R5"],
+            "Bestelldatum": ["01.03.2024", "01.03.2024", "02.03.2024"] * 2,
+            "Kundennummer": ["K1", "K1", "K2", "K1", "K3", "K2"],
+            "Artikelnummer": ["A1", "A2", "A1", "A3", "A1", "A2"],
+            "Bezeichnung": ["Tasse", "Kanne", "Tasse", "Teller", "Tasse", "Kanne"],
+            "Menge": ["2", "1", "1", "4", "1", "1"],
+            "Einzelpreis": ["3,50", "12,00", "3,50", "2,00", "3,50", "12,00"],
+            "Umsatz": ["7,00", "12,00", "3,50", "8,00", "3,50", "12,00"],
+            "Bundesland": ["Bayern", "Bayern", "Hessen", "Bayern", "Berlin", "Hessen"],
+        }
+    )
+    assert guess_mapping(frame).used() == {
+        "order_id": "Rechnungsnummer",
+        "customer_id": "Kundennummer",
+        "ordered_at": "Bestelldatum",
+        "revenue": "Umsatz",
+        "quantity": "Menge",
+        "unit_price": "Einzelpreis",
+        "item_id": "Artikelnummer",
+        "item_name": "Bezeichnung",
+        "region": "Bundesland",
+    }
+
+
+def test_french_column_names_are_guessed() -> None:
+    frame = pl.DataFrame(
+        {
+            "N° commande": ["C1", "C2", "C2", "C3", "C4", "C5"],
+            "Date de commande": DATES,
+            "Client": ["a", "b", "b", "a", "c", "a"],
+            "Désignation": ["Bol", "Verre", "Bol", "Bol", "Plat", "Verre"],
+            "Catégorie": ["table"] * 6,
+            "Quantité": ["1", "2", "1", "1", "3", "1"],
+            "Prix unitaire": ["5,00", "2,50", "5,00", "5,00", "8,00", "2,50"],
+            "Montant": ["5,00", "5,00", "5,00", "5,00", "24,00", "2,50"],
+            "Pays": ["FR", "BE", "BE", "FR", "CH", "FR"],
+        }
+    )
+    assert guess_mapping(frame).used() == {
+        "order_id": "N° commande",
+        "customer_id": "Client",
+        "ordered_at": "Date de commande",
+        "revenue": "Montant",
+        "quantity": "Quantité",
+        "unit_price": "Prix unitaire",
+        "item_name": "Désignation",
+        "category": "Catégorie",
+        "region": "Pays",
+    }
+
+
+def test_meaningless_names_are_guessed_from_the_values() -> None:
+    frame = pl.DataFrame(
+        {
+            "col_a": ["red", "blue", "red", "red", "blue", "red", "blue", "red"],
+            "col_b": ["c1", "c2", "c1", "c3", "c2", "c2", "c1", "c3"],
+            "col_c": ["12.50", "3.00", "7.25", "1.10", "2.00", "9.99", "4.40", "5.00"],
+            "col_d": [f"2024-01-0{d} 10:00:00" for d in range(1, 9)],
+            "col_e": ["A1", "A1", "A2", "A3", "A4", "A4", "A5", "A6"],
+            "col_f": ["1", "2", "1", "3", "1", "4", "2", "1"],
+        }
+    )
+    assert guess_mapping(frame).used() == {
+        # The id with the most distinct values is the order, the next the customer; small whole
+        # numbers (col_f) are counts, not ids.
+        "order_id": "col_e",
+        "customer_id": "col_b",
+        "ordered_at": "col_d",
+        "revenue": "col_c",
+    }
+
+
+def test_a_column_fitting_two_fields_fills_only_its_best_one() -> None:
+    frame = pl.DataFrame({"Date": DATES, "Sale Price": ["1.5", "2", "3", "4", "5", "6"]})
+    # 'Sale Price' names a unit price exactly and revenue ('sales') only in part.
+    assert guess_mapping(frame).used() == {"ordered_at": "Date", "unit_price": "Sale Price"}
+
+
+def test_a_date_column_of_unreadable_text_is_still_guessed_by_name_and_flagged() -> None:
+    frame = pl.DataFrame(
+        {"Date": ["soon", "later", "never", "today", "tbd", "eventually"], "Total": ["1"] * 6}
+    )
+    mapping = guess_mapping(frame)
+    assert mapping.used() == {"ordered_at": "Date", "revenue": "Total"}
+    [problem] = mapping_problems(frame, mapping)
+    assert "'Date'" in problem
+    assert "0 of 6" in problem
+
+
+def test_native_dtypes_from_parquet_are_guessed_and_read() -> None:
+    frame = pl.DataFrame(
+        {
+            "when": [datetime(2024, 1, d) for d in range(1, 6)],
+            "amount": [1.25, 2.5, 3.75, 5.0, 6.25],
+            "user_id": [101.0, 102.0, 101.0, 103.0, None],
+        }
+    )
+    mapping = guess_mapping(frame)
+    assert mapping.used() == {"customer_id": "user_id", "ordered_at": "when", "revenue": "amount"}
+    lines = apply_mapping(frame, mapping, "t.parquet").lines
+    assert lines["customer_id"].to_list() == ["101", "102", "101", "103", None]
+    assert lines["revenue"].sum() == 18.75
+
+
+def test_no_date_column_is_a_problem() -> None:
+    frame = pl.DataFrame({"order": ["1", "2"], "total": ["3.0", "4.0"]})
+    problems = mapping_problems(frame, _mapping(order_id="order", revenue="total"))
+    assert len(problems) == 1
+    assert "ordered_at" in problems[0]
+
+
+def test_neither_revenue_nor_unit_price_is_a_problem() -> None:
+    frame = pl.DataFrame({"date": DATES, "qty": ["1"] * 6})
+    problems = mapping_problems(frame, _mapping(ordered_at="date", quantity="qty"))
+    assert len(problems) == 1
+    assert "revenue" in problems[0] and "unit_price" in problems[0]
+
+
+def test_text_in_the_amount_column_is_a_problem_with_examples() -> None:
+    frame = pl.DataFrame(
+        {"date": DATES, "status": ["paid", "paid", "refunded", "paid", "12.00", "open"]}
+    )
+    [problem] = mapping_problems(frame, _mapping(ordered_at="date", revenue="status"))
+    assert "'status'" in problem
+    assert "1 of 6" in problem
+    assert "'paid'" in problem
+
+
+def test_the_same_column_for_two_fields_is_a_problem() -> None:
+    frame = pl.DataFrame({"date": DATES, "code": ["a", "b", "c", "d", "e", "f"], "v": ["1"] * 6})
+    mapping = _mapping(ordered_at="date", order_id="code", customer_id="code", revenue="v")
+    [problem] = mapping_problems(frame, mapping)
+    assert "'code'" in problem
+    assert "order_id" in problem and "customer_id" in problem
+
+
+def test_a_date_column_mostly_unreadable_is_a_problem_with_the_count() -> None:
+    frame = pl.DataFrame(
+        {"d": ["2024-01-01", "2024-01-02", "x1", "x2", "x3", "x4"], "v": ["1"] * 6}
+    )
+    [problem] = mapping_problems(frame, _mapping(ordered_at="d", revenue="v"))
+    assert "2 of 6" in problem
+    assert "4 could not be read" in problem
+    assert "'x1', 'x2'" in problem
+
+
+def test_a_good_mapping_has_no_problems() -> None:
+    frame = pl.DataFrame({"date": DATES, "total": ["1.5", "2", "3", "-4", "5", "6"]})
+    assert mapping_problems(frame, _mapping(ordered_at="date", revenue="total")) == []
+
+
+def test_warnings_name_missing_ids_negative_amounts_and_unreadable_values() -> None:
+    frame = pl.DataFrame(
+        {"date": [*DATES[:5], "someday"], "total": ["1.5", "2", "oops", "-4", "-5", "6"]}
+    )
+    warnings = mapping_warnings(frame, _mapping(ordered_at="date", revenue="total"))
+    text = "\n".join(warnings)
+    assert "No order id" in text
+    assert "No customer id" in text
+    assert "1 row(s) have no readable date in 'date'" in text
+    assert "1 value(s) in 'total' (revenue) are not numbers (e.g. 'oops')" in text
+    assert "2 row(s) have a negative revenue in 'total'" in text
+
+
+def test_unit_price_without_quantity_warns_that_each_line_is_one_unit() -> None:
+    frame = pl.DataFrame({"date": DATES, "price": ["2"] * 6, "order": ["1"] * 6, "cust": ["a"] * 6})
+    warnings = mapping_warnings(
+        frame, _mapping(ordered_at="date", unit_price="price", order_id="order", customer_id="cust")
+    )
+    assert len(warnings) == 1
+    assert "one unit" in warnings[0]
+
+
+def test_revenue_that_disagrees_with_quantity_times_price_is_a_warning() -> None:
+    frame = pl.DataFrame(
+        {"date": DATES[:3], "q": ["2", "1", "3"], "p": ["5", "4", "1"], "t": ["10", "4", "30"]}
+    )
+    warnings = mapping_warnings(
+        frame, _mapping(ordered_at="date", quantity="q", unit_price="p", revenue="t")
+    )
+    [disagreement] = [w for w in warnings if "differs" in w]
+    assert disagreement.startswith("In 1 row(s) revenue ('t')")
+
+
+def test_revenue_is_quantity_times_unit_price_when_no_amount_column() -> None:
+    frame = pl.DataFrame(
+        {
+            "order": ["o1", "o1", "o2", "o3", "o4"],
+            "when": ["2024-05-01", "2024-05-01", "2024-05-02", "2024-05-03", "2024-05-03"],
+            "n": ["2", "3", "1", "10", "-1"],
+            "price": ["1.25", "4.00", "19.99", "0.10", "8.50"],
+        }
+    )
+    mapped = apply_mapping(
+        frame, _mapping(order_id="order", ordered_at="when", quantity="n", unit_price="price"), "f"
+    )
+    assert mapped.lines["revenue"].to_list() == pytest.approx([2.5, 12.0, 19.99, 1.0, -8.5])
+    assert mapped.lines["line_no"].to_list() == [1, 2, 1, 1, 1]
+    _note(mapped.notes, "price", "revenue computed as quantity x unit price")
+
+
+def test_unit_price_alone_counts_one_unit_per_line() -> None:
+    frame = pl.DataFrame({"when": DATES[:3], "price": ["3.5", "1", "2.25"]})
+    lines = apply_mapping(frame, _mapping(ordered_at="when", unit_price="price"), "f").lines
+    assert lines["revenue"].to_list() == [3.5, 1.0, 2.25]
+
+
+def test_decimal_comma_amounts_are_read() -> None:
+    frame = pl.DataFrame(
+        {"data": ["2024-02-01", "2024-02-02", "2024-02-03"], "valor": ["12,50", "1.234,56", "0,99"]}
+    )
+    lines = apply_mapping(frame, _mapping(ordered_at="data", revenue="valor"), "f").lines
+    assert lines["revenue"].to_list() == pytest.approx([12.5, 1234.56, 0.99])
+
+
+def test_unparseable_dates_are_dropped_and_counted_in_a_note() -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["1", "2", "3", "4", "5"],
+            "when": ["2024-01-01", "not a date", "2024-01-03", "", "2024-01-05"],
+            "amount": ["10", "20", "30", "40", "50"],
+        }
+    )
+    mapped = apply_mapping(frame, _mapping(order_id="id", ordered_at="when", revenue="amount"), "f")
+    assert mapped.lines["order_id"].to_list() == ["1", "3", "5"]
+    assert mapped.lines["revenue"].sum() == 90.0
+    note = _note(mapped.notes, "when", "left out")
+    assert note.count == 2
+    assert note.rows == 5
+    assert note.file == "f"
+    assert "'not a date'" in note.message
+
+
+def test_rows_without_a_readable_amount_are_left_out_with_a_note() -> None:
+    frame = pl.DataFrame({"when": DATES[:4], "amount": ["10", "n/a?", "30", "abc"]})
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="amount"), "f")
+    assert mapped.lines["revenue"].to_list() == [10.0, 30.0]
+    assert _note(mapped.notes, "amount", "without a readable amount").count == 2
+
+
+def test_negative_quantities_and_amounts_are_flagged_as_returns() -> None:
+    frame = pl.DataFrame(
+        {
+            "when": DATES[:5],
+            "qty": ["2", "-1", "1", "1", "-3"],
+            "total": ["10.0", "-5.0", "-2.0", "4.0", "-9.0"],
+        }
+    )
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", quantity="qty", revenue="total"), "f")
+    assert mapped.lines["is_return"].to_list() == [False, True, True, False, True]
+    assert _note(mapped.notes, "qty", "returns").count == 3
+
+
+def test_quantity_with_amount_gives_unit_price_as_amount_over_quantity() -> None:
+    frame = pl.DataFrame({"when": DATES[:3], "qty": ["2", "0", "4"], "total": ["10", "3", "6"]})
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", quantity="qty", revenue="total"), "f")
+    assert mapped.lines["unit_price"].to_list() == [5.0, None, 1.5]
+
+
+def test_missing_order_id_becomes_the_row_number_with_a_note() -> None:
+    frame = pl.DataFrame({"when": ["2024-01-01", "bad", "2024-01-03"], "v": ["1", "2", "3"]})
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f")
+    # Row numbers count the file's rows, so a dropped row leaves a gap.
+    assert mapped.lines["order_id"].to_list() == ["1", "3"]
+    _note(mapped.notes, "order_id", "each row counted as one order")
+
+
+def test_rows_without_an_order_id_become_orders_of_their_own() -> None:
+    frame = pl.DataFrame({"when": DATES[:3], "v": ["1", "2", "3"], "inv": ["A", "", "A"]})
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v", order_id="inv"), "f")
+    assert mapped.lines["order_id"].to_list() == ["A", "row 2", "A"]
+    assert mapped.lines["line_no"].to_list() == [1, 1, 2]
+    assert _note(mapped.notes, "inv", "without an order id").count == 1
+
+
+def test_missing_customer_id_gives_an_empty_column_with_a_note() -> None:
+    frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"], "country": ["PT", "ES"]})
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v", region="country"), "f")
+    assert mapped.lines["customer_id"].to_list() == [None, None]
+    assert mapped.customers is None
+    _note(mapped.notes, "customer_id", "customer pages unavailable")
+
+
+def test_mapped_lines_have_the_canonical_schema() -> None:
+    frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"]})
+    lines = apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f").lines
+    assert dict(lines.schema) == dict(SPECS["lines"].columns)
+
+
+def test_customers_region_is_the_most_frequent_per_customer() -> None:
+    frame = pl.DataFrame(
+        {
+            "when": [f"2024-01-{d:02d}" for d in range(1, 11)],
+            "v": ["1"] * 10,
+            "cust": ["a", "a", "a", "b", "b", "c", "c", "d", None, "e"],
+            "area": ["North", "South", "South", "East", "West", "West", None, None, "X", "North"],
+        }
+    )
+    mapped = apply_mapping(
+        frame, _mapping(ordered_at="when", revenue="v", customer_id="cust", region="area"), "f"
+    )
+    assert mapped.customers is not None
+    assert mapped.customers.to_dicts() == [
+        {"customer_id": "a", "region": "South"},
+        {"customer_id": "b", "region": "East"},  # a tie goes to the alphabetically first
+        {"customer_id": "c", "region": "West"},
+        {"customer_id": "d", "region": None},
+        {"customer_id": "e", "region": "North"},
+    ]
+
+
+def test_apply_mapping_refuses_a_mapping_without_a_date() -> None:
+    frame = pl.DataFrame({"v": ["1"]})
+    with pytest.raises(ValueError, match="ordered_at"):
+        apply_mapping(frame, _mapping(revenue="v"), "f")
+
+
+def test_preview_shows_the_first_rows_typed_even_when_the_mapping_has_problems() -> None:
+    frame = pl.DataFrame(
+        {"n": [str(i) for i in range(12)], "p": ["2.5"] * 11 + ["x"], "when": ["?"] * 12}
+    )
+    shown = preview(frame, _mapping(quantity="n", unit_price="p", order_id="n"), rows=3)
+    assert shown.columns == ["order_id", "revenue", "quantity", "unit_price", "is_return"]
+    assert shown["revenue"].to_list() == [0.0, 2.5, 5.0]
+    empty = preview(frame, _mapping(ordered_at="when"))
+    assert empty.height == 8
+    assert empty["ordered_at"].null_count() == 8
+
+
+def test_online_retail_is_mapped_by_guess_alone() -> None:
+    frame = pl.read_parquet(shared_file("online_retail/online_retail.parquet"))
+    mapping = guess_mapping(frame)
+    assert mapping.used() == {
+        "order_id": "InvoiceNo",
+        "customer_id": "CustomerID",
+        "ordered_at": "InvoiceDate",
+        "quantity": "Quantity",
+        "unit_price": "UnitPrice",
+        "item_id": "StockCode",
+        "item_name": "Description",
+        "region": "Country",
+    }
+    assert mapping_problems(frame, mapping) == []
+    mapped = apply_mapping(frame, mapping, "online_retail.parquet")
+    expected = frame.select((pl.col("Quantity") * pl.col("UnitPrice")).sum()).item()
+    assert mapped.lines.height == frame.height
+    assert mapped.lines["revenue"].sum() == pytest.approx(expected, rel=1e-12)
+    assert (
+        mapped.lines["is_return"].sum()
+        == frame.filter((pl.col("Quantity") < 0) | (pl.col("UnitPrice") < 0)).height
+    )
+    assert mapped.customers is not None
+    assert mapped.customers.height == frame["CustomerID"].drop_nulls().n_unique()

@@ -1,0 +1,410 @@
+"""Tests for lib/io.py: bytes in, raw text tables out, and one-line errors for bad input."""
+
+import datetime as dt
+import gzip
+import io
+import os
+import pickle
+import zipfile
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from lib.io import (
+    DEFAULT_MAX_BYTES,
+    LoadError,
+    RawTable,
+    csv_bytes,
+    read_file,
+    read_path,
+    write_csv_tables,
+)
+from lib.parse import to_float
+from tests.conftest import shared_file
+
+
+def only_table(name: str, data: bytes, **kwargs: int) -> RawTable:
+    tables = read_file(name, data, **kwargs)
+    assert len(tables) == 1
+    return tables[0]
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    return buffer.getvalue()
+
+
+def load_error(name: str, data: bytes, **kwargs: int) -> LoadError:
+    with pytest.raises(LoadError) as caught:
+        read_file(name, data, **kwargs)
+    return caught.value
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\t\r\n  ", b"\xef\xbb\xbf"])
+def test_empty_or_blank_file_says_it_is_empty(data: bytes) -> None:
+    error = load_error("orders.csv", data)
+    assert str(error) == "orders.csv: is empty: export it again or pick another file"
+    assert error.file == "orders.csv"
+    assert error.message == "is empty: export it again or pick another file"
+
+
+def test_empty_gzip_says_it_is_empty() -> None:
+    error = load_error("orders.csv.gz", gzip.compress(b""))
+    assert "is empty" in error.message
+
+
+def test_header_only_file_says_it_has_no_rows() -> None:
+    error = load_error("orders.csv", b"order_id,customer_id,amount\r\n")
+    assert str(error) == "orders.csv: has column names but no rows"
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "a JPEG image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
+        (b"\x07\x00\x13\x00garbage\x00\x01\x02" * 20, "a binary file"),
+    ],
+)
+def test_binary_file_renamed_csv_is_not_a_table(data: bytes, what: str) -> None:
+    error = load_error("orders.csv", data)
+    assert error.message.startswith(f"is not a table: it looks like {what}")
+    assert "Traceback" not in str(error) and "\n" not in str(error)
+
+
+def test_zip_without_data_members_says_what_was_in_it() -> None:
+    data = zip_bytes({"README.md": b"# export", "images/logo.png": b"\x89PNG\r\n"})
+    error = load_error("export.zip", data)
+    assert error.message.startswith("contains no data files (only README.md, images/logo.png)")
+
+
+def test_file_over_the_limit_names_both_sizes() -> None:
+    error = load_error("orders.csv", b"a,b\n" + b"1,2\n" * 30, max_bytes=100)
+    assert error.message == (
+        "is 124 bytes; the limit is 100 bytes: upload it compressed (.csv.gz or .zip) or as parquet"
+    )
+
+
+def test_path_over_the_limit_is_refused_in_megabytes_before_reading(tmp_path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_bytes(b"")
+    os.truncate(path, 312 * 1024 * 1024)  # sparse: no disk or memory is used
+    with pytest.raises(LoadError) as caught:
+        read_path(path)
+    assert str(caught.value) == (
+        "huge.csv: is 312 MB; the limit is 200 MB: "
+        "upload it compressed (.csv.gz or .zip) or as parquet"
+    )
+    assert DEFAULT_MAX_BYTES == 200 * 1024 * 1024
+
+
+def test_zip_member_that_unpacks_past_the_budget_is_refused() -> None:
+    data = zip_bytes({"orders.csv": b"a,b\n" + b"1,2\n" * 1000})  # 4,004 bytes in, ~40 packed
+    assert len(data) < 300
+    error = load_error("bomb.zip", data, max_bytes=300)
+    assert error.message.startswith("unpacks to more than 1 KB")
+
+
+def test_gzip_that_unpacks_past_the_budget_is_refused() -> None:
+    data = gzip.compress(b"a,b\n" + b"1,2\n" * 1000)
+    error = load_error("bomb.csv.gz", data, max_bytes=300)
+    assert error.message.startswith("unpacks to more than 1 KB")
+
+
+def test_corrupt_parquet_says_it_could_not_be_read_as_parquet() -> None:
+    good = io.BytesIO()
+    pl.DataFrame({"a": list(range(100))}).write_parquet(good)
+    damaged = good.getvalue()[:40] + b"\x00" * 20 + good.getvalue()[60:]
+    for data in (b"PAR1 this is not really parquet", damaged):
+        error = load_error("orders.parquet", data)
+        assert error.message.startswith("could not be read as parquet: ")
+        assert "\n" not in str(error)
+
+
+def test_corrupt_xlsx_says_it_could_not_be_read_as_a_workbook() -> None:
+    error = load_error("orders.xlsx", b"PK\x03\x04 truncated nonsense")
+    assert error.message.startswith("could not be read as an Excel workbook")
+
+
+def test_missing_path_says_it_does_not_exist(tmp_path) -> None:
+    with pytest.raises(LoadError) as caught:
+        read_path(tmp_path / "nope.csv")
+    assert caught.value.message == "does not exist: check the path"
+
+
+def test_ragged_rows_are_kept_with_a_note() -> None:
+    data = b"id,amount\n1,10\n2,20,extra\n3\n4,40\n"
+    table = only_table("orders.csv", data)
+    assert table.frame.rows() == [("1", "10"), ("2", "20"), ("3", None), ("4", "40")]
+    assert any("different number of fields" in n for n in table.notes)
+
+
+def test_ragged_row_after_the_sniffed_prefix_is_kept_with_a_note() -> None:
+    data = b"id,amount\n" + b"1,10\n" * 20_000 + b"2,20,extra\n"
+    table = only_table("orders.csv", data)
+    assert table.frame.height == 20_001
+    assert table.frame.row(-1) == ("2", "20")
+    assert any("different number of fields" in n for n in table.notes)
+
+
+# --- encodings, separators, quoting -------------------------------------------------------------
+
+
+def test_latin1_file_keeps_pound_sign() -> None:
+    data = "item,price\nMug,£3.50\nCafé set,£12.00\n".encode("latin-1")
+    table = only_table("prices.csv", data)
+    assert table.frame["price"].to_list() == ["£3.50", "£12.00"]
+    assert table.frame["item"].to_list() == ["Mug", "Café set"]
+    assert any("latin-1" in n for n in table.notes)
+
+
+def test_latin1_byte_after_the_sniffed_prefix_still_reads() -> None:
+    data = ("item,price\n" + "Mug,1.00\n" * 10_000 + "Teapot,£3.50\n").encode("latin-1")
+    table = only_table("prices.csv", data)
+    assert table.frame.height == 10_001
+    assert table.frame.row(-1) == ("Teapot", "£3.50")
+    assert any("latin-1" in n for n in table.notes)
+
+
+def test_utf8_bom_is_dropped_from_the_first_column_name() -> None:
+    data = "\ufeffid,city\n1,São Paulo\n".encode()
+    table = only_table("c.csv", data)
+    assert table.frame.columns == ["id", "city"]
+    assert table.frame["city"].to_list() == ["São Paulo"]
+
+
+def test_utf16_with_bom_reads_as_text() -> None:
+    data = "id\tcity\r\n1\tMünchen\r\n2\tLondon\r\n".encode("utf-16")
+    table = only_table("c.txt", data)
+    assert table.frame.rows() == [("1", "München"), ("2", "London")]
+
+
+def test_semicolon_file_keeps_decimal_commas_as_text_until_parsed() -> None:
+    data = b"order;amount;note\nA1;3,50;x, y\nA2;1.234,00;z\nA3;10,5;\n"
+    table = only_table("orders.csv", data)
+    assert table.frame.columns == ["order", "amount", "note"]
+    assert table.frame["amount"].to_list() == ["3,50", "1.234,00", "10,5"]
+    assert table.frame["note"].to_list() == ["x, y", "z", None]
+    assert "separator ';'" in table.notes
+    assert to_float(table.frame["amount"]).values.to_list() == [3.5, 1234.0, 10.5]
+
+
+@pytest.mark.parametrize(("separator", "note"), [("\t", "separator tab"), ("|", "separator '|'")])
+def test_tab_and_pipe_separators_are_sniffed(separator: str, note: str) -> None:
+    data = separator.join(["a", "b", "c"]) + "\n" + separator.join(["1", "2,5", "x y"]) + "\n"
+    table = only_table("t.txt", data.encode())
+    assert table.frame.rows() == [("1", "2,5", "x y")]
+    assert note in table.notes
+
+
+def test_crlf_file_with_quoted_newlines_keeps_rows_and_text() -> None:
+    data = (
+        b'review_id,comment,score\r\nr1,"great\r\nwould buy again",5\r\n'
+        b'r2,"said ""meh""",3\r\nr3,,1\r\n'
+    )
+    table = only_table("reviews.csv", data)
+    assert table.frame.rows() == [
+        ("r1", "great\r\nwould buy again", "5"),
+        ("r2", 'said "meh"', "3"),
+        ("r3", None, "1"),
+    ]
+
+
+def test_text_columns_are_never_inferred() -> None:
+    data = b"zip,customer,amount,when\n01012,0042,3.50,2017-07-09\n99999,17850.0,4,2018-01-01\n"
+    frame = only_table("c.csv", data).frame
+    assert frame.schema == dict.fromkeys(["zip", "customer", "amount", "when"], pl.String)
+    assert frame["zip"].to_list() == ["01012", "99999"]
+    assert frame["customer"].to_list() == ["0042", "17850.0"]
+
+
+def test_null_tokens_become_null() -> None:
+    data = b'a,b\nNone,NULL\nnull,NaN\nnan,N/A\n#N/A,""\nkeep,  \n'
+    frame = only_table("n.csv", data).frame
+    assert frame.rows() == [(None, None), (None, None), (None, None), (None, None), ("keep", "  ")]
+
+
+def test_headerless_numeric_file_gets_numbered_columns() -> None:
+    frame = only_table("n.csv", b"1,2017-01-01,3.5\n2,2017-01-02,4\n").frame
+    assert frame.columns == ["column_1", "column_2", "column_3"]
+    assert frame.height == 2
+
+
+def test_duplicate_blank_and_padded_column_names_are_repaired_with_notes() -> None:
+    data = b" price ,qty,price,,price\n1,2,3,4,5\n"
+    table = only_table("p.csv", data)
+    assert table.frame.columns == ["price", "qty", "price_2", "column_4", "price_3"]
+    assert table.frame.row(0) == ("1", "2", "3", "4", "5")
+    assert "3 columns named 'price': renamed price, price_2, price_3" in table.notes
+    assert "a blank column name: named column_4" in table.notes
+
+
+# --- containers and binary formats ----------------------------------------------------------
+
+
+def test_gzip_csv_is_named_without_the_gz_suffix() -> None:
+    table = only_table("orders.csv.gz", gzip.compress(b"id,amount\n1,2\n3,4\n"))
+    assert table.name == "orders.csv"
+    assert table.file == "orders.csv.gz"
+    assert table.frame.rows() == [("1", "2"), ("3", "4")]
+
+
+def test_zip_reads_every_data_member_and_notes_what_it_skipped() -> None:
+    data = zip_bytes(
+        {
+            "export/": b"",
+            "export/README.md": b"# Olist",
+            "export/olist_orders_dataset.csv": b"order_id,status\no1,delivered\no2,shipped\n",
+            "export/olist_sellers_dataset.csv.gz": gzip.compress(b"seller_id;city\ns1;Rio\n"),
+            "__MACOSX/export/._olist_orders_dataset.csv": b"\x00\x05",
+        }
+    )
+    tables = read_file("archive.zip", data)
+    assert [t.name for t in tables] == [
+        "archive.zip/olist_orders_dataset.csv",
+        "archive.zip/olist_sellers_dataset.csv",
+    ]
+    assert all(t.file == "archive.zip" for t in tables)
+    assert tables[0].frame.rows() == [("o1", "delivered"), ("o2", "shipped")]
+    assert tables[1].frame.rows() == [("s1", "Rio")]
+    notes = tables[0].notes
+    assert "skipped folder export/" in notes
+    assert any(n.startswith("skipped export/README.md") for n in notes)
+    assert any(n.startswith("skipped __MACOSX/") for n in notes)
+
+
+def test_zip_with_one_bad_member_keeps_the_good_one() -> None:
+    data = zip_bytes({"a.csv": b"x,y\n1,2\n", "b.csv": b"x,y\n"})
+    tables = read_file("two.zip", data)
+    assert [t.name for t in tables] == ["two.zip/a.csv"]
+    assert "skipped two.zip/b.csv: has column names but no rows" in tables[0].notes
+
+
+def test_parquet_round_trip_keeps_native_dtypes() -> None:
+    frame = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "quantity": [1, 2, 3],
+            "price": [2.5, None, 4.0],
+            "ordered_at": [dt.datetime(2017, 7, 9, 21, 57, 5), None, dt.datetime(2018, 1, 1)],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    table = only_table("orders.parquet", buffer.getvalue())
+    assert table.name == "orders.parquet"
+    assert table.frame.equals(frame)
+    assert table.frame.schema == frame.schema
+
+
+def test_unknown_extension_is_sniffed_from_content() -> None:
+    buffer = io.BytesIO()
+    pl.DataFrame({"a": [1, 2]}).write_parquet(buffer)
+    assert read_file("download", buffer.getvalue())[0].frame["a"].to_list() == [1, 2]
+    assert read_file("export.dat", gzip.compress(b"a,b\n1,2\n"))[0].frame.rows() == [("1", "2")]
+
+
+def test_xlsx_round_trip_reads_every_non_empty_sheet() -> None:
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "quantity": [3, 5],
+            "price": [2.5, 3.75],
+            "ordered_at": [dt.datetime(2020, 1, 2, 3, 4, 5), dt.datetime(2021, 6, 7)],
+        }
+    )
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        orders.write_excel(workbook, worksheet="Orders")
+        workbook.add_worksheet("Blank")
+        sheet = workbook.add_worksheet("Returns")
+        sheet.write_row(0, 0, ["order_id", "order_id", "", " reason "])
+        sheet.write_row(1, 0, ["o1", "o9", "x", "broken"])
+    tables = read_file("book.xlsx", buffer.getvalue())
+    assert [t.name for t in tables] == ["book.xlsx/Orders", "book.xlsx/Returns"]
+    first = tables[0].frame
+    assert first["order_id"].to_list() == ["o1", "o2"]
+    assert first["quantity"].to_list() == [3, 5]
+    assert first["price"].to_list() == [2.5, 3.75]
+    assert first["ordered_at"].to_list() == orders["ordered_at"].to_list()
+    assert "skipped empty sheet 'Blank'" in tables[0].notes
+    returns = tables[1]
+    assert returns.frame.columns == ["order_id", "order_id_2", "column_3", "reason"]
+    assert returns.frame.row(0) == ("o1", "o9", "x", "broken")
+    assert "2 columns named 'order_id': renamed order_id, order_id_2" in returns.notes
+
+
+def test_write_csv_tables_and_csv_bytes_round_trip(tmp_path) -> None:
+    frame = pl.DataFrame({"id": ["007", "42"], "city": ["São Paulo", None]})
+    paths = write_csv_tables({"a.csv": frame, "sub/b.csv": frame.head(1)}, tmp_path / "out")
+    assert paths == [tmp_path / "out" / "a.csv", tmp_path / "out" / "sub" / "b.csv"]
+    assert read_path(paths[0])[0].frame.equals(frame)
+    assert read_path(paths[1])[0].frame.rows() == [("007", "São Paulo")]
+    assert csv_bytes(frame) == "id,city\n007,São Paulo\n42,\n".encode()
+    with pytest.raises(ValueError):
+        write_csv_tables({"../escape.csv": frame}, tmp_path)
+
+
+# --- real data ----------------------------------------------------------------------------------
+
+
+def test_olist_reviews_with_multiline_comments_give_8225_rows() -> None:
+    path = shared_file("olist/subset_cab-g_8135_orders/olist_order_reviews_dataset.csv.gz")
+    table = read_path(path)[0]
+    assert table.name == "olist_order_reviews_dataset.csv"
+    assert table.frame.shape == (8225, 7)
+    assert table.frame["review_comment_message"].str.contains("\n").sum() > 0
+
+
+def test_online_retail_parquet_gives_541909_rows_of_8_columns() -> None:
+    path = shared_file("online_retail/online_retail.parquet")
+    frame = read_path(path)[0].frame
+    assert frame.shape == (541_909, 8)
+    assert frame.columns[0] == "InvoiceNo"
+    assert frame["Quantity"].dtype == pl.Int64
+
+
+def test_cdnow_whitespace_file_gives_6919_rows_of_5_columns() -> None:
+    path = shared_file("cdnow/CDNOW_sample.txt.gz")
+    table = read_path(path)[0]
+    assert table.frame.shape == (6919, 5)
+    assert table.frame.columns == [f"column_{i}" for i in range(1, 6)]
+    assert table.frame.row(0) == ("00004", "0001", "19970101", "2", "29.33")
+
+
+def test_title_lines_above_the_header_are_skipped_with_a_note() -> None:
+    data = b"Sales report 2020\n\nid;amount\n1;2,5\n3;4\n"
+    table = only_table("report.csv", data)
+    assert table.frame.columns == ["id", "amount"]
+    assert table.frame.rows() == [("1", "2,5"), ("3", "4")]
+    assert "skipped 2 lines above the column names" in table.notes
+
+
+def test_excel_separator_hint_line_sets_the_separator() -> None:
+    table = only_table("excel.csv", b"sep=;\r\nid;amount\r\n1;2,5\r\n")
+    assert table.frame.rows() == [("1", "2,5")]
+    assert table.frame.columns == ["id", "amount"]
+
+
+def test_html_saved_as_xls_is_not_a_table() -> None:
+    error = load_error("report.xls", b"<html><body><table><tr><td>1</td></tr></table>")
+    assert error.message.startswith("is not a table: it is a web page (HTML)")
+
+
+def test_csv_saved_under_an_excel_name_is_read_as_csv() -> None:
+    table = only_table("orders.xlsx", b"id,amount\n1,2\n")
+    assert table.frame.rows() == [("1", "2")]
+    assert table.notes[0] == "named like an Excel workbook but it is text: read as CSV"
+
+
+def test_load_error_survives_pickling_with_its_parts() -> None:
+    error = pickle.loads(pickle.dumps(LoadError("a.csv", "is empty")))
+    assert (str(error), error.file, error.message) == ("a.csv: is empty", "a.csv", "is empty")

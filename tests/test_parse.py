@@ -1,0 +1,236 @@
+"""Tests for lib/parse.py: raw values to dates, numbers, ids and text, failures counted."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from lib.parse import (
+    looks_like_datetime,
+    looks_like_number,
+    to_datetime,
+    to_float,
+    to_id,
+    to_int,
+    to_text,
+)
+
+D = dt.datetime
+
+
+def strings(*values: str | None) -> pl.Series:
+    return pl.Series("raw", list(values), dtype=pl.String)
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            ["2017-07-09 21:57:05", "2017-10-02 10:56:33"],
+            [D(2017, 7, 9, 21, 57, 5), D(2017, 10, 2, 10, 56, 33)],
+        ),
+        (
+            ["2017-07-09T21:57:05", "2017-07-09T21:57:05.250"],
+            [D(2017, 7, 9, 21, 57, 5), D(2017, 7, 9, 21, 57, 5, 250_000)],
+        ),
+        (["2017-07-09", "2018-02-28"], [D(2017, 7, 9), D(2018, 2, 28)]),
+        (["2017-07-09 21:57", "2017-07-10 08:05"], [D(2017, 7, 9, 21, 57), D(2017, 7, 10, 8, 5)]),
+        (
+            ["2014-12-20 07-07-45", "2015-01-02 23-59-01"],
+            [D(2014, 12, 20, 7, 7, 45), D(2015, 1, 2, 23, 59, 1)],
+        ),
+        (["12/1/2010 8:26", "12/9/2011 12:50"], [D(2010, 12, 1, 8, 26), D(2011, 12, 9, 12, 50)]),
+        (["1/13/2011", "2/28/2011"], [D(2011, 1, 13), D(2011, 2, 28)]),
+        (
+            ["09.07.2017 21:57", "31.12.2017 06:00:30"],
+            [D(2017, 7, 9, 21, 57), D(2017, 12, 31, 6, 0, 30)],
+        ),
+        (["09.07.2017", "31.12.2017"], [D(2017, 7, 9), D(2017, 12, 31)]),
+        (["20170709", "19991231"], [D(2017, 7, 9), D(1999, 12, 31)]),
+        (["2017/07/09", "2017/12/31"], [D(2017, 7, 9), D(2017, 12, 31)]),
+        (
+            ["2017-07-09T21:57:05Z", "2017-07-09T21:57:05+02:00"],
+            [D(2017, 7, 9, 21, 57, 5), D(2017, 7, 9, 19, 57, 5)],
+        ),
+    ],
+)
+def test_each_date_format_gives_exact_datetimes(values: list[str], expected: list[D]) -> None:
+    parsed = to_datetime(strings(*values))
+    assert parsed.values.dtype == pl.Datetime("us")
+    assert parsed.values.dtype.time_zone is None
+    assert parsed.values.to_list() == expected
+    assert parsed.failures == 0
+    assert parsed.values.name == "raw"
+
+
+def test_a_first_field_above_12_means_day_first() -> None:
+    parsed = to_datetime(strings("1/2/2010 08:26", "13/1/2011 10:00", "5/6/2011 00:00"))
+    assert parsed.values.to_list() == [D(2010, 2, 1, 8, 26), D(2011, 1, 13, 10), D(2011, 6, 5)]
+    assert "%d/%m/%Y" in parsed.detail
+    assert "ambiguous" not in parsed.detail
+
+
+def test_a_second_field_above_12_means_month_first() -> None:
+    parsed = to_datetime(strings("1/2/2010", "1/13/2011"))
+    assert parsed.values.to_list() == [D(2010, 1, 2), D(2011, 1, 13)]
+    assert "ambiguous" not in parsed.detail
+
+
+def test_ambiguous_slash_dates_are_month_first_and_say_so() -> None:
+    parsed = to_datetime(strings("1/2/2010", "3/4/2010"))
+    assert parsed.values.to_list() == [D(2010, 1, 2), D(2010, 3, 4)]
+    assert "ambiguous" in parsed.detail and "month first" in parsed.detail
+
+
+def test_day_first_evidence_beyond_the_sample_is_found_in_the_whole_column() -> None:
+    values = ["1/2/2010"] * 5000 + ["25/2/2010"]
+    parsed = to_datetime(strings(*values))
+    assert parsed.values[0] == D(2010, 2, 1)
+    assert parsed.values[-1] == D(2010, 2, 25)
+    assert parsed.failures == 0
+
+
+def test_mixed_date_and_timestamp_values_both_parse() -> None:
+    parsed = to_datetime(strings("2017-07-09 21:57:05", "2017-07-10"))
+    assert parsed.values.to_list() == [D(2017, 7, 9, 21, 57, 5), D(2017, 7, 10)]
+
+
+def test_unparseable_dates_are_counted_with_examples() -> None:
+    parsed = to_datetime(
+        strings("2017-07-09", "soon", "soon", "2017-02-30", None, "NULL", " ", "later", "never")
+    )
+    assert parsed.values.to_list()[:5] == [D(2017, 7, 9), None, None, None, None]
+    assert (
+        parsed.failures == 5
+    )  # soon, soon, 2017-02-30, later, never; null tokens are not failures
+    assert parsed.examples == ("soon", "2017-02-30", "later")
+
+
+def test_yyyymmdd_integers_are_dates() -> None:
+    parsed = to_datetime(pl.Series("d", [20170709, 19970101, None]))
+    assert parsed.values.to_list() == [D(2017, 7, 9), D(1997, 1, 1), None]
+    assert parsed.failures == 0
+
+
+def test_typed_datetimes_pass_through_as_naive_utc_microseconds() -> None:
+    aware = pl.Series("d", [D(2020, 1, 2, 3, 0)]).dt.replace_time_zone("Europe/Berlin")
+    assert to_datetime(aware).values.to_list() == [D(2020, 1, 2, 2, 0)]
+    dates = pl.Series("d", [dt.date(2020, 1, 2), None])
+    parsed = to_datetime(dates)
+    assert parsed.values.to_list() == [D(2020, 1, 2), None]
+    assert parsed.values.dtype == pl.Datetime("us")
+    millis = pl.Series("d", [D(2020, 1, 2, 3, 4, 5)], dtype=pl.Datetime("ms"))
+    assert to_datetime(millis).values.dtype == pl.Datetime("us")
+
+
+def test_looks_like_datetime_is_the_parseable_share() -> None:
+    assert looks_like_datetime(strings("2017-07-09", "x", None, "2017-07-10", "y")) == 0.5
+    assert looks_like_datetime(strings("abc", "def")) == 0.0
+    assert looks_like_datetime(pl.Series([dt.date(2020, 1, 1)])) == 1.0
+    assert looks_like_datetime(strings(None, None)) == 0.0
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1234.5", "-0.25", "+3"], [1234.5, -0.25, 3.0]),
+        (["1,234.5", "12,345,678.90"], [1234.5, 12_345_678.9]),
+        (["1.234,5", "12.345.678,90"], [1234.5, 12_345_678.9]),
+        (["1234,5", "0,75"], [1234.5, 0.75]),
+        (["£3.50", "$1,200", "3.50 EUR", "€ 7"], [3.5, 1200.0, 3.5, 7.0]),
+        (["R$ 10,00", "R$ 1.500,50"], [10.0, 1500.5]),
+        (["1 234.50", "1\u00a0234.50", "1\u202f000.25"], [1234.5, 1234.5, 1000.25]),
+        (["1 234,50", "2\u00a0000,00"], [1234.5, 2000.0]),
+        (["(12.00)", "12.00-", "-£3.50", "+£4"], [-12.0, -12.0, -3.5, 4.0]),
+    ],
+)
+def test_numbers_in_common_notations(values: list[str], expected: list[float]) -> None:
+    parsed = to_float(strings(*values))
+    assert parsed.values.dtype == pl.Float64
+    assert parsed.values.to_list() == pytest.approx(expected)
+    assert parsed.failures == 0
+
+
+def test_decimal_comma_is_decided_per_column_and_named() -> None:
+    comma = to_float(strings("3,50", "1.234", "10,5"))
+    assert comma.values.to_list() == [3.5, 1234.0, 10.5]
+    assert comma.detail == "decimal comma"
+    point = to_float(strings("3.50", "1,234", "10.5"))
+    assert point.values.to_list() == [3.5, 1234.0, 10.5]
+    assert point.detail == ""
+
+
+def test_bad_numbers_are_counted_with_examples_not_raised() -> None:
+    parsed = to_float(strings("1.5", "abc", "N/A", "", "2017-07-09", "abc", "x1", "7"))
+    assert parsed.values.to_list() == [1.5, None, None, None, None, None, None, 7.0]
+    assert parsed.failures == 4
+    assert parsed.examples == ("abc", "2017-07-09", "x1")
+
+
+def test_typed_numbers_pass_through() -> None:
+    assert to_float(pl.Series([1, 2])).values.to_list() == [1.0, 2.0]
+    nan = to_float(pl.Series([1.5, float("nan"), None]))
+    assert nan.values.to_list() == [1.5, None, None]
+    assert nan.failures == 0
+
+
+def test_to_int_accepts_whole_decimals_and_rejects_fractions() -> None:
+    parsed = to_int(strings("3", "3.0", "3.5", "1,000", "12345678901234567", None, "x"))
+    assert parsed.values.dtype == pl.Int64
+    assert parsed.values.to_list() == [3, 3, None, 1000, 12_345_678_901_234_567, None, None]
+    assert parsed.failures == 2
+    assert parsed.examples == ("3.5", "x")
+    floats = to_int(pl.Series([2.0, 2.5, float("nan")]))
+    assert floats.values.to_list() == [2, None, None]
+    assert floats.failures == 1
+
+
+def test_looks_like_number_is_the_parseable_share() -> None:
+    assert looks_like_number(strings("1,5", "x", "3", None)) == pytest.approx(2 / 3)
+    assert looks_like_number(pl.Series([1.0, 2.0])) == 1.0
+    assert looks_like_number(strings("red", "blue")) == 0.0
+
+
+# --- ids and text -------------------------------------------------------------------------------
+
+
+def test_to_id_drops_a_float_tail_and_keeps_leading_zeros() -> None:
+    assert to_id(pl.Series("c", [17850.0, float("nan"), None, 12.5])).to_list() == [
+        "17850",
+        None,
+        None,
+        "12.5",
+    ]
+    assert to_id(strings("17850.0", " 007 ", "NULL", "A1.0", "", "-3.00")).to_list() == [
+        "17850",
+        "007",
+        None,
+        "A1.0",
+        None,
+        "-3",
+    ]
+    assert to_id(pl.Series([17850, None])).to_list() == ["17850", None]
+    assert to_id(strings("x")).dtype == pl.String
+
+
+def test_to_text_strips_and_nulls_the_null_tokens() -> None:
+    values = strings("  Mug ", "", "None", "NULL", "null", "NaN", "nan", "N/A", "#N/A", "n/a")
+    assert to_text(values).to_list() == [
+        "Mug",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "n/a",
+    ]
+    assert to_text(pl.Series([1, 2])).to_list() == ["1", "2"]

@@ -1,0 +1,201 @@
+"""Each anomaly rule on tiny hand-made canonical tables, and the report on real data."""
+
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from lib import formats, io, quality
+from lib.model import Dataset, conform
+from tests.conftest import shared_file
+
+TODAY = datetime(2026, 1, 1)
+
+
+def ds(extras=None, **tables) -> Dataset:
+    return Dataset(
+        "t",
+        "test",
+        tables={k: conform(k, pl.DataFrame(v)) for k, v in tables.items()},
+        extras=extras or {},
+    )
+
+
+def counts(dataset: Dataset) -> dict[str, int]:
+    return quality.report(dataset, today=TODAY).counts()
+
+
+def lines(**extra) -> dict:
+    base = {
+        "order_id": ["1", "1", "2", "3", "C4", "5"],
+        "customer_id": ["a", "a", None, "b", "b", "c"],
+        "ordered_at": [datetime(2024, 1, d) for d in (1, 1, 2, 3, 4, 5)],
+        "revenue": [2.0, 2.0, 0.0, 3000.0, -2.0, 4.0],
+        "item_id": ["X", "X", "POST", "Y", "X", "bank charges"],
+        "quantity": [1.0, 1.0, 1.0, 1000.0, -1.0, 2.0],
+        "unit_price": [2.0, 2.0, 0.0, 3.0, 2.0, 2.0],
+        "is_return": [False, False, False, False, True, False],
+    }
+    return base | extra
+
+
+def test_line_rules_count_exactly_the_offending_lines():
+    got = counts(ds(lines=lines()))
+    assert got["duplicate_rows"] == 1  # the second line of order 1
+    assert got["missing_customer"] == 1
+    assert got["non_positive_price"] == 1
+    assert got["extreme_quantity"] == 1  # 1000 > max(100, 50 x median 1)
+    assert got["cancellations"] == 1
+    assert got["non_product_codes"] == 2  # POST and 'bank charges' in any case
+
+
+def test_extreme_quantity_threshold_scales_with_the_median():
+    # median |quantity| is 10, so the limit is 500: 400 is not extreme, 600 is
+    frame = lines(quantity=[10.0, 10.0, 10.0, 400.0, -10.0, 600.0])
+    assert counts(ds(lines=frame))["extreme_quantity"] == 1
+
+
+def test_future_dates_ignore_estimated_delivery():
+    orders = {
+        "order_id": ["1", "2"],
+        "customer_id": ["a", "b"],
+        "ordered_at": [datetime(2025, 1, 1), datetime(2027, 1, 1)],
+        "estimated_delivery_at": [datetime(2030, 1, 1), datetime(2027, 2, 1)],
+    }
+    assert counts(ds(orders=orders))["future_dates"] == 1
+
+
+def olist_orders() -> dict:
+    d = datetime
+    return {
+        "order_id": ["1", "2", "3", "4", "5"],
+        "customer_id": ["a", "b", "c", "d", "e"],
+        "ordered_at": [
+            d(2018, 1, 10),
+            d(2018, 1, 10),
+            d(2018, 1, 10),
+            d(2018, 1, 10),
+            d(2018, 1, 10),
+        ],
+        "status": ["delivered", "delivered", "delivered", "delivered", "shipped"],
+        "shipped_at": [d(2018, 1, 11), None, d(2018, 1, 15), None, d(2018, 1, 11)],
+        "delivered_at": [d(2018, 1, 20), d(2018, 1, 9), d(2018, 1, 14), None, None],
+        "revenue": [10.0, 20.0, 30.0, 40.0, None],
+        "freight": [1.0, 2.0, 3.0, 4.0, None],
+    }
+
+
+def test_olist_delivery_rules():
+    got = counts(ds(orders=olist_orders()))
+    assert got["delivered_before_purchase"] == 1  # order 2
+    assert got["delivered_before_pickup"] == 1  # order 3
+    assert got["delivered_without_date"] == 1  # order 4; order 5 is only shipped
+
+
+def test_payment_mismatch_compares_with_items_plus_freight_on_orders_with_both():
+    payments = pl.DataFrame({"order_id": ["1", "2", "3", "5"], "paid": [11.0, 22.5, 33.004, 9.0]})
+    report = quality.report(ds({"payments": payments}, orders=olist_orders()), today=TODAY)
+    [finding] = [f for f in report.findings if f.rule == "payment_mismatch"]
+    assert finding.count == 1  # order 2 paid 22.5 for 22; order 3 is within a cent
+    assert finding.share == pytest.approx(1 / 3)  # order 5 has no items, order 4 no payment
+
+
+def test_funnel_rules():
+    leads = {
+        "lead_id": ["m1", "m2", "m3", "m4"],
+        "first_contact_at": [datetime(2018, 1, d) for d in (1, 5, 5, 5)],
+        "origin": ["social", "unknown", None, "Unknown"],
+    }
+    deals = {"lead_id": ["m1", "m2"], "won_at": [datetime(2017, 12, 31), datetime(2018, 2, 1)]}
+    got = counts(ds(leads=leads, deals=deals))
+    assert got["unknown_origin"] == 3
+    assert got["deal_before_contact"] == 1
+
+
+def test_thin_months_counts_near_empty_and_empty_months_inside_the_range():
+    # Jan: 1 order, Feb: 20, Mar: 0, Apr: 20, May: 20 -> median 20, limit 2: Jan and Mar
+    days = [date(2024, 1, 5)] + [date(2024, m, d) for m in (2, 4, 5) for d in range(1, 21)]
+    orders = {
+        "order_id": [str(i) for i in range(len(days))],
+        "customer_id": ["a"] * len(days),
+        "ordered_at": [datetime(x.year, x.month, x.day) for x in days],
+    }
+    report = quality.report(ds(orders=orders), today=TODAY)
+    [finding] = [f for f in report.findings if f.rule == "thin_months"]
+    assert finding.count == 2
+    assert finding.rows["month"].dt.month().to_list() == [1, 3]
+
+
+def test_empty_days_and_misspelled_parameters_in_events():
+    events = {
+        "event_id": ["1", "2", "3"],
+        "user_id": ["u", "u", "v"],
+        "event_at": [datetime(2024, 1, 1), datetime(2024, 1, 4), datetime(2024, 1, 5)],
+        "event_name": ["view_item"] * 3,
+    }
+    params = pl.DataFrame(
+        {
+            "parameter_name": ["item_id", "referrer", "itme_id", "item_Id", "search_query"],
+            "rows": [900, 500, 3, 2, 4],
+        }
+    )
+    report = quality.report(ds({"event_parameters": params}, events=events), today=TODAY)
+    got = report.counts()
+    assert got["empty_days"] == 2  # 2 and 3 January
+    assert got["misspelled_parameter"] == 5  # itme_id and item_Id; search_query is not near
+
+
+def test_webshop_order_rules():
+    orders = {
+        "order_id": ["i1", "i2", "i3"],
+        "customer_id": ["a", "b", "b"],
+        "ordered_at": [datetime(2024, 1, 1), datetime(2024, 1, 2), datetime(2024, 3, 1)],
+        "paid_at": [datetime(2023, 12, 31), datetime(2024, 1, 2), None],
+    }
+    customers = {"customer_id": ["a", "b"], "deleted_at": [None, datetime(2024, 2, 1)]}
+    items = {"item_id": ["X", "Y"], "price": [2.0, 3.0]}
+    got = counts(ds(orders=orders, customers=customers, items=items, lines=lines()))
+    assert got["paid_before_created"] == 1
+    assert got["orders_after_deletion"] == 1
+    assert got["catalogue_price_mismatch"] == 0  # every X line costs 2.0, Y costs 3.0
+    bad = lines(unit_price=[2.0, 2.0, 0.0, 3.5, 2.0, 2.0])
+    assert counts(ds(items=items, lines=bad))["catalogue_price_mismatch"] == 1
+
+
+def test_orphan_ids_name_the_broken_reference():
+    orders = {
+        "order_id": ["1", "2"],
+        "customer_id": ["a", "zz"],
+        "ordered_at": [datetime(2024, 1, 1)] * 2,
+    }
+    customers = {"customer_id": ["a"]}
+    report = quality.report(ds(orders=orders, customers=customers), today=TODAY)
+    [finding] = [f for f in report.findings if f.rule == "orphan_ids"]
+    assert finding.count == 1
+    assert finding.detail == "orders.customer_id not in customers"
+
+
+def test_profile_counts_rows_nulls_duplicates_and_date_range():
+    report = quality.report(ds(lines=lines()), today=TODAY)
+    [p] = report.profiles
+    assert (p.rows, p.duplicates) == (6, 1)
+    assert (p.first, p.last) == (datetime(2024, 1, 1), datetime(2024, 1, 5))
+    nulls = dict(p.nulls.select("column", "nulls").rows())
+    assert nulls["customer_id"] == 1 and nulls["revenue"] == 0
+
+
+def test_findings_are_sorted_worst_first():
+    report = quality.report(ds(orders=olist_orders(), lines=lines()), today=TODAY)
+    severities = [quality.SEVERITY_ORDER[f.info.severity] for f in report.findings]
+    assert severities == sorted(severities)
+
+
+def test_real_online_retail_report_finds_the_published_counts():
+    tables = io.read_path(shared_file("online_retail/online_retail.parquet"))
+    got = quality.report(formats.assemble(tables).dataset, today=TODAY).counts()
+    assert got["duplicate_rows"] == 5_268
+    assert got["cancellations"] == 9_288
+    assert got["missing_customer"] == 135_080
+    raw = pl.read_parquet(shared_file("online_retail/online_retail.parquet"))
+    assert got["non_positive_price"] == raw.filter(pl.col("UnitPrice") <= 0).height
+    assert got["orphan_ids"] == 0
