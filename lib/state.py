@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from lib import demo, formats
 from lib.formats import generic
@@ -61,25 +62,51 @@ def _sync_query() -> None:
 
 
 def source_picker() -> None:
-    """The sidebar's data set selector."""
-    st.selectbox(
+    """The sidebar's data set selector.
+
+    Not bound to a session key: the app itself also switches source (an upload switches to My
+    files), which a keyed widget would overwrite with the value the browser still shows.
+    """
+    current = st.session_state[_SOURCE]
+    options = list(SOURCE_LABELS)
+    chosen = st.selectbox(
         "Data set",
-        list(SOURCE_LABELS),
+        options,
+        index=options.index(current),
         format_func=SOURCE_LABELS.get,
-        key=_SOURCE,
-        on_change=_sync_query,
         help="Three built-in demos, one per export format, or the files you uploaded on the "
         "Data page.",
     )
+    if chosen != current:
+        st.session_state[_SOURCE] = chosen
+        _sync_query()
+
+
+def _store():
+    """st.session_state, once streamlit_app.py has framed this run."""
+    if PagesManager.uses_pages_directory or _SOURCE not in st.session_state:
+        # With a pages/ folder, Streamlit runs a page alone (no streamlit_app.py, so no sidebar or
+        # session set-up) until some run calls st.navigation: a first visit straight to /data, or
+        # any AppTest run. Turn that mode off and rerun through the app's navigation.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state
+
+
+# Callbacks (on_click of buttons) run before the script and use st.session_state directly: the
+# frame check above would stop them.
 
 
 def source() -> str:
-    return st.session_state.get(_SOURCE, "marketplace")
+    return _store()[_SOURCE]
 
 
 def use_files() -> None:
-    st.session_state[_SOURCE] = FILES
-    _sync_query()
+    """Switch to the uploaded files, rerunning so that the sidebar shows it."""
+    if source() != FILES:
+        _store()[_SOURCE] = FILES
+        _sync_query()
+        st.rerun()
 
 
 def assembly() -> formats.Assembly:
@@ -87,13 +114,13 @@ def assembly() -> formats.Assembly:
     chosen = source()
     if chosen in DEMO_LABELS:
         return demo_assembly(chosen)
-    built = st.session_state.get(_ASSEMBLY)
+    built = _store().get(_ASSEMBLY)
     if built is None:
-        tables = [u.table for u in st.session_state[_UPLOADS].values()]
+        tables = [u.table for u in _store()[_UPLOADS].values()]
         built = formats.assemble(
-            tables, st.session_state[_MAPPINGS], name="My files", key=f"files:{uuid.uuid4().hex}"
+            tables, _store()[_MAPPINGS], name="My files", key=f"files:{uuid.uuid4().hex}"
         )
-        st.session_state[_ASSEMBLY] = built
+        _store()[_ASSEMBLY] = built
     return built
 
 
@@ -116,26 +143,26 @@ def _changed() -> None:
 
 
 def seen(file_id: str) -> bool:
-    return file_id in st.session_state[_SEEN]
+    return file_id in _store()[_SEEN]
 
 
 def add_tables(tables: list[RawTable], file_id: str) -> None:
     """Store the tables read from one uploaded file (replacing tables of the same name)."""
-    st.session_state[_SEEN].add(file_id)
+    _store()[_SEEN].add(file_id)
     for table in tables:
-        st.session_state[_UPLOADS][table.name] = Upload(table, file_id)
-        st.session_state[_MAPPINGS].pop(table.name, None)
-        st.session_state[_ERRORS].pop(table.file, None)
+        _store()[_UPLOADS][table.name] = Upload(table, file_id)
+        _store()[_MAPPINGS].pop(table.name, None)
+        _store()[_ERRORS].pop(table.file, None)
     _changed()
 
 
 def add_error(file: str, message: str, file_id: str) -> None:
-    st.session_state[_SEEN].add(file_id)
-    st.session_state[_ERRORS][file] = message
+    _store()[_SEEN].add(file_id)
+    _store()[_ERRORS][file] = message
 
 
 def errors() -> dict[str, str]:
-    return dict(st.session_state[_ERRORS])
+    return dict(_store()[_ERRORS])
 
 
 def dismiss_error(file: str) -> None:
@@ -143,7 +170,7 @@ def dismiss_error(file: str) -> None:
 
 
 def uploaded_tables() -> list[RawTable]:
-    return [u.table for u in st.session_state[_UPLOADS].values()]
+    return [u.table for u in _store()[_UPLOADS].values()]
 
 
 def remove_table(name: str) -> None:
@@ -159,7 +186,7 @@ def clear_files() -> None:
 
 
 def mapping(name: str) -> generic.ColumnMapping | None:
-    return st.session_state[_MAPPINGS].get(name)
+    return _store()[_MAPPINGS].get(name)
 
 
 def set_mapping(name: str, value: generic.ColumnMapping) -> None:

@@ -16,9 +16,16 @@ st.markdown(
 )
 
 if not ds.tables:
-    st.info(
-        "No data loaded yet. Pick a demo in the sidebar, or upload your exports on the Data page."
-    )
+    if state.uploaded_tables():
+        st.info(
+            "Your files are uploaded but none is a known export yet: map their columns on "
+            "the Data page."
+        )
+    else:
+        st.info(
+            "No data loaded yet. Pick a demo in the sidebar, or upload your exports on the Data "
+            "page."
+        )
     st.page_link("pages/data.py", label="Upload files", icon=":material/upload_file:")
     st.stop()
 

@@ -95,9 +95,38 @@ def browser_page(width: int = 1400, height: int = 1000):
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the script has finished running (no running indicator, main block present)."""
-    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
+    """Wait until the page's script has rendered something and has stopped running."""
+    page.wait_for_selector('[data-testid="stMain"] [data-testid="stHeading"]', timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
     )
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1000)
+
+
+def screenshots(out: Path, demos: tuple[str, ...], pages: tuple[str, ...]) -> list[Path]:
+    """Full-page screenshots of each page on each demo, for looking at and for the README."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with streamlit_server() as url, browser_page() as page:
+        for kind in demos:
+            for name in pages:
+                page.goto(f"{url}/{name}?demo={kind}")
+                wait_for_app(page)
+                path = out / f"{kind}_{name}.png"
+                page.screenshot(path=str(path), full_page=True)
+                written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Screenshots of the running app.")
+    parser.add_argument("--out", default="screenshots")
+    parser.add_argument("--demos", default="marketplace,webshop,retail")
+    parser.add_argument("--pages", default="overview,data,quality")
+    args = parser.parse_args()
+    for path in screenshots(
+        Path(args.out), tuple(args.demos.split(",")), tuple(args.pages.split(","))
+    ):
+        print(path)

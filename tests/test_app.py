@@ -106,3 +106,15 @@ def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
     at.switch_page("pages/overview.py").run()
     tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
     assert tables["lines"] == 2
+
+
+def test_uploading_while_on_a_demo_switches_to_my_files():
+    at = page("marketplace", "pages/data.py")
+    csv = (
+        b"InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        b"536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+    )
+    at.file_uploader[0].upload("retail.csv", csv, "text/csv").run()
+    assert not at.exception and not at.error
+    assert at.session_state["app_source"] == "files"
+    assert at.dataframe[0].value["recognised as"].tolist() == ["Online Retail invoice lines"]

@@ -36,9 +36,11 @@ def test_uploaded_file_shows_up_in_the_quality_report(server, tmp_path):
         wait_for_app(page)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
         page.get_by_text("Online Retail invoice lines").first.wait_for(timeout=60_000)
-        page.get_by_role("link", name="Data quality").click()
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Data quality").click()
         wait_for_app(page)
-        page.get_by_text("Exact duplicate rows").first.wait_for(timeout=60_000)
+        page.locator(
+            '[data-testid="stMarkdownContainer"]', has_text="Exact duplicate rows"
+        ).first.wait_for(timeout=60_000)
         body = page.locator('[data-testid="stMain"]').inner_text()
         page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
     assert "Cancelled or returned lines" in body
