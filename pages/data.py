@@ -54,20 +54,20 @@ st.subheader("What was recognised")
 if not assembly.recognitions:
     st.caption("Nothing uploaded yet.")
 else:
-    notes = {t.name: "; ".join(t.notes) for t in state.uploaded_tables()}
+    notes = {t.name: "; ".join(t.notes) for t in state.uploaded_tables() if t.notes}
+    recognised = pl.DataFrame(
+        {
+            "table": [r.name for r in assembly.recognitions],
+            "recognised as": [
+                r.kind.label if r.kind else "unknown: map it below" for r in assembly.recognitions
+            ],
+            "rows": [r.rows for r in assembly.recognitions],
+            "columns": [r.columns for r in assembly.recognitions],
+            "how it was read": [notes.get(r.name, "") for r in assembly.recognitions],
+        }
+    )
     st.dataframe(
-        pl.DataFrame(
-            {
-                "table": [r.name for r in assembly.recognitions],
-                "recognised as": [
-                    r.kind.label if r.kind else "unknown: map it below"
-                    for r in assembly.recognitions
-                ],
-                "rows": [r.rows for r in assembly.recognitions],
-                "columns": [r.columns for r in assembly.recognitions],
-                "how it was read": [notes.get(r.name, "") for r in assembly.recognitions],
-            }
-        ),
+        recognised if notes else recognised.drop("how it was read"),
         hide_index=True,
         column_config={"rows": st.column_config.NumberColumn(format="localized")},
     )

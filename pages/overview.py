@@ -31,9 +31,10 @@ if not ds.tables:
 
 span = ds.date_range()
 rows = ds.row_counts()
+st.subheader(ds.name)
 cols = st.columns(4)
-cols[0].metric("Data set", ds.name)
-cols[1].metric("Tables", len(rows), help=", ".join(rows))
+cols[0].metric("Tables", len(rows), help=", ".join(rows))
+cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")
 cols[2].metric("Currency", ds.currency or "not stated")
 if span and span[0] is not None:
     days = (span[1] - span[0]).days + 1

@@ -110,7 +110,8 @@ def screenshots(out: Path, demos: tuple[str, ...], pages: tuple[str, ...]) -> li
     with streamlit_server() as url, browser_page() as page:
         for kind in demos:
             for name in pages:
-                page.goto(f"{url}/{name}?demo={kind}")
+                path = "" if name == "overview" else name  # the default page lives at /
+                page.goto(f"{url}/{path}?demo={kind}")
                 wait_for_app(page)
                 path = out / f"{kind}_{name}.png"
                 page.screenshot(path=str(path), full_page=True)

@@ -24,15 +24,15 @@ def page(source: str, path: str) -> AppTest:
     return at
 
 
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+def data_set_name(at: AppTest) -> str:
+    return at.subheader[0].value
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
 def test_overview_names_the_demo_and_counts_its_rows(kind):
     at = page(kind, "pages/overview.py")
     generated = demo.demo(kind)
-    assert metric(at, "Data set") == DEMO_LABELS[kind]
+    assert data_set_name(at) == DEMO_LABELS[kind]
     tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
     if kind == "marketplace":
         assert tables["orders"] == generated.files["olist_orders_dataset.csv"].height
@@ -50,7 +50,7 @@ def test_the_url_opens_the_webshop_demo_directly():
     at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
     at.query_params["demo"] = "webshop"
     at.run()
-    assert metric(at, "Data set") == DEMO_LABELS["webshop"]
+    assert data_set_name(at) == DEMO_LABELS["webshop"]
 
 
 def test_overview_says_which_pages_the_webshop_data_cannot_serve():

@@ -35,7 +35,8 @@ def test_uploaded_file_shows_up_in_the_quality_report(server, tmp_path):
         page.goto(f"{server}/data")
         wait_for_app(page)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
-        page.get_by_text("Online Retail invoice lines").first.wait_for(timeout=60_000)
+        page.get_by_text("Online Retail: lines").first.wait_for(timeout=60_000)
+        wait_for_app(page)
         page.locator('[data-testid="stSidebarNav"] a', has_text="Data quality").click()
         wait_for_app(page)
         page.locator(
