@@ -6,10 +6,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from lib import io
+from lib.quality import NON_PRODUCT_CODES
 
 KINDS: tuple[str, ...] = ("marketplace", "webshop", "retail")
 DEFAULT_ROWS: dict[str, int] = {"marketplace": 20_000, "webshop": 30_000, "retail": 60_000}
@@ -35,20 +37,6 @@ RULES: tuple[str, ...] = (
     "catalogue_price_mismatch",
     "empty_days",
     "misspelled_parameter",
-)
-NON_PRODUCT_CODES: tuple[str, ...] = (
-    "POST",
-    "DOT",
-    "M",
-    "D",
-    "S",
-    "B",
-    "C2",
-    "CRUK",
-    "PADS",
-    "BANK CHARGES",
-    "AMAZONFEE",
-    "ADJUST",
 )
 FUTURE = "2026-01-01 00:00:00"
 
@@ -585,14 +573,6 @@ _PROFILES = ("cat", "eagle", "wolf", "shark", "cat, wolf", None)
 _PROFILE_P = (0.49, 0.15, 0.12, 0.03, 0.01, 0.20)
 
 
-def _br_states() -> pl.DataFrame:
-    # reference data: moves to lib.io.read_reference
-    return pl.read_csv(
-        Path(__file__).resolve().parent.parent / "data" / "br_states.csv",
-        schema_overrides={"state": pl.String, "lat": pl.Float64, "lon": pl.Float64},
-    )
-
-
 def _distance_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Great-circle distances between state centroids; 150 km within a state."""
     la, lo = np.radians(lat), np.radians(lon)
@@ -611,7 +591,7 @@ def _month_index(seconds: np.ndarray, year0: int) -> np.ndarray:
 
 
 def _marketplace(n: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame], dict]:
-    states = _br_states()
+    states = io.read_reference("br_states.csv")
     uf = states["state"].to_list()
     if sorted(uf) != sorted(_STATES):
         raise ValueError("br_states.csv must list the 27 Brazilian federative units")

@@ -749,3 +749,11 @@ def _clean_names(raw: list[str]) -> tuple[list[str], list[str]]:
             renamed.append(final[i])
         notes.append(f"{count} columns named '{name}': renamed {', '.join(renamed)}")
     return final, notes
+
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def read_reference(name: str) -> pl.DataFrame:
+    """A reference table bundled with the app in data/ (e.g. br_states.csv: state centroids)."""
+    return pl.read_csv(REFERENCE_DIR / name, infer_schema_length=None)

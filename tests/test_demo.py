@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
-from lib import demo
+from lib import demo, io
 from lib.demo import (
     CO_VIEWED_PAIRS,
     DEFAULT_ROWS,
@@ -616,7 +614,7 @@ def test_late_olist_orders_get_lower_reviews(olist: dict) -> None:
 
 
 def test_north_east_olist_customers_wait_longer_than_sao_paulo(olist: dict) -> None:
-    states = pl.read_csv(Path(demo.__file__).resolve().parent.parent / "data" / "br_states.csv")
+    states = io.read_reference("br_states.csv")
     days = (
         olist["olist_orders_dataset.csv"]
         .join(olist["olist_customers_dataset.csv"], on="customer_id")
@@ -772,7 +770,7 @@ def test_retail_truth_holds_the_generating_parameters(demos: dict) -> None:
 
 
 def test_br_states_lists_the_27_units_with_centroids_inside_brazil() -> None:
-    states = pl.read_csv(Path(demo.__file__).resolve().parent.parent / "data" / "br_states.csv")
+    states = io.read_reference("br_states.csv")
     assert states.columns == ["state", "name", "lat", "lon", "region"]
     assert states.height == states["state"].n_unique() == 27
     assert states["lat"].is_between(-34, 6).all()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -59,6 +59,9 @@ class FormatResult:
     currency: str = ""
 
 
+ID, TEXT, DATE, NUMBER = "id", "text", "date", "number"
+
+
 class Converter:
     """Converts raw columns to typed ones, with a Note for each column with unreadable values."""
 
@@ -66,16 +69,23 @@ class Converter:
         self.file = file
         self.notes: list[Note] = []
 
-    def _typed(self, frame: pl.DataFrame, column: str, fn: Callable, what: str) -> pl.Series:
-        if column not in frame.columns:
-            return pl.Series(column, [None] * frame.height)
-        result = fn(frame[column])
+    def column(self, frame: pl.DataFrame, source: str, kind: str) -> pl.Series:
+        """Raw column `source` as `kind` (ID, TEXT, DATE or NUMBER); all null when it is absent."""
+        if source not in frame.columns:
+            dtype = {DATE: pl.Datetime("us"), NUMBER: pl.Float64}.get(kind, pl.String)
+            return pl.Series(source, [None] * frame.height, dtype=dtype)
+        if kind == ID:
+            return parse.to_id(frame[source])
+        if kind == TEXT:
+            return parse.to_text(frame[source])
+        result = parse.to_datetime(frame[source]) if kind == DATE else parse.to_float(frame[source])
         if result.failures:
             examples = ", ".join(f"'{e}'" for e in result.examples)
+            what = "dates" if kind == DATE else "numbers"
             self.notes.append(
                 Note(
                     self.file,
-                    column,
+                    source,
                     f"{result.failures:,} value(s) could not be read as {what} (e.g. {examples}) "
                     "and were left empty: fix them in the source file and upload it again",
                     count=result.failures,
@@ -84,21 +94,14 @@ class Converter:
             )
         return result.values
 
-    def datetime(self, frame: pl.DataFrame, column: str) -> pl.Series:
-        return self._typed(frame, column, parse.to_datetime, "dates")
-
-    def number(self, frame: pl.DataFrame, column: str) -> pl.Series:
-        return self._typed(frame, column, parse.to_float, "numbers")
-
-    def ident(self, frame: pl.DataFrame, column: str) -> pl.Series:
-        if column not in frame.columns:
-            return pl.Series(column, [None] * frame.height, dtype=pl.String)
-        return parse.to_id(frame[column])
-
-    def text(self, frame: pl.DataFrame, column: str) -> pl.Series:
-        if column not in frame.columns:
-            return pl.Series(column, [None] * frame.height, dtype=pl.String)
-        return parse.to_text(frame[column])
+    def select(self, frame: pl.DataFrame, **columns: tuple[str, str]) -> pl.DataFrame:
+        """Canonical columns from raw ones, given as name=(kind, source column)."""
+        return pl.DataFrame(
+            [
+                self.column(frame, source, kind).alias(name)
+                for name, (kind, source) in columns.items()
+            ]
+        )
 
     def drop_missing(self, frame: pl.DataFrame, column: str, why: str) -> pl.DataFrame:
         """Rows with `column` null removed, with a note saying how many and why it matters."""
@@ -115,3 +118,19 @@ class Converter:
             )
             return frame.filter(pl.col(column).is_not_null())
         return frame
+
+
+class Converters:
+    """One Converter per source table kind, so that every note names the file it comes from."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.files = files
+        self.made: list[Converter] = []
+
+    def __call__(self, kind: str) -> Converter:
+        conv = Converter(self.files.get(kind, kind))
+        self.made.append(conv)
+        return conv
+
+    def notes(self) -> list[Note]:
+        return [note for conv in self.made for note in conv.notes]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib.formats.base import Converter, FormatResult, Kind
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
 from lib.model import Note, conform
 
 FORMAT = "olist"
@@ -62,12 +62,11 @@ def _zip_points(geo: pl.DataFrame | None, conv: Converter) -> pl.DataFrame | Non
     if geo is None:
         return None
     return (
-        pl.DataFrame(
-            [
-                conv.ident(geo, "geolocation_zip_code_prefix").alias("zip"),
-                conv.number(geo, "geolocation_lat").alias("lat"),
-                conv.number(geo, "geolocation_lng").alias("lon"),
-            ]
+        conv.select(
+            geo,
+            zip=(ID, "geolocation_zip_code_prefix"),
+            lat=(NUMBER, "geolocation_lat"),
+            lon=(NUMBER, "geolocation_lng"),
         )
         .drop_nulls()
         .group_by("zip")
@@ -83,18 +82,16 @@ def _categories(
     products: pl.DataFrame, translation: pl.DataFrame | None, conv: Converter
 ) -> pl.DataFrame:
     """product_id -> category, in English when the translation table is loaded."""
-    out = pl.DataFrame(
-        [
-            conv.ident(products, "product_id").alias("item_id"),
-            conv.text(products, "product_category_name").alias("category"),
-        ]
+    out = conv.select(
+        products,
+        item_id=(ID, "product_id"),
+        category=(TEXT, "product_category_name"),
     )
     if translation is not None:
-        names = pl.DataFrame(
-            [
-                conv.text(translation, "product_category_name").alias("category"),
-                conv.text(translation, "product_category_name_english").alias("english"),
-            ]
+        names = conv.select(
+            translation,
+            category=(TEXT, "product_category_name"),
+            english=(TEXT, "product_category_name_english"),
         ).unique("category", keep="first")
         out = (
             out.join(names, on="category", how="left")
@@ -110,12 +107,7 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     tables: dict[str, pl.DataFrame] = {}
     extras: dict[str, pl.DataFrame] = {}
 
-    convs: list[Converter] = []
-
-    def c(kind: str) -> Converter:
-        conv = Converter(files.get(kind, kind))
-        convs.append(conv)
-        return conv
+    c = Converters(files)
 
     points = _zip_points(found.get("geolocation"), c("geolocation"))
 
@@ -123,14 +115,13 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     if "customers" in found:
         raw = found["customers"]
         conv = c("customers")
-        cust = pl.DataFrame(
-            [
-                conv.ident(raw, "customer_id").alias("order_customer_id"),
-                conv.ident(raw, "customer_unique_id").alias("customer_id"),
-                conv.text(raw, "customer_state").alias("region"),
-                conv.text(raw, "customer_city").alias("city"),
-                conv.ident(raw, "customer_zip_code_prefix").alias("zip"),
-            ]
+        cust = conv.select(
+            raw,
+            order_customer_id=(ID, "customer_id"),
+            customer_id=(ID, "customer_unique_id"),
+            region=(TEXT, "customer_state"),
+            city=(TEXT, "customer_city"),
+            zip=(ID, "customer_zip_code_prefix"),
         )
         # customer_id in Olist is per order; the person is customer_unique_id.
         person = cust.select("order_customer_id", "customer_id")
@@ -142,13 +133,12 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     if "sellers" in found:
         raw = found["sellers"]
         conv = c("sellers")
-        sellers = pl.DataFrame(
-            [
-                conv.ident(raw, "seller_id").alias("seller_id"),
-                conv.text(raw, "seller_state").alias("region"),
-                conv.text(raw, "seller_city").alias("city"),
-                conv.ident(raw, "seller_zip_code_prefix").alias("zip"),
-            ]
+        sellers = conv.select(
+            raw,
+            seller_id=(ID, "seller_id"),
+            region=(TEXT, "seller_state"),
+            city=(TEXT, "seller_city"),
+            zip=(ID, "seller_zip_code_prefix"),
         ).unique("seller_id", keep="first", maintain_order=True)
         tables["sellers"] = conform("sellers", _with_points(sellers, points))
 
@@ -170,28 +160,29 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     if "order_items" in found:
         raw = found["order_items"]
         conv = c("order_items")
-        price = conv.number(raw, "price")
-        order_lines = pl.DataFrame(
-            [
-                conv.ident(raw, "order_id").alias("order_id"),
-                conv.number(raw, "order_item_id").cast(pl.Int64).alias("line_no"),
-                conv.ident(raw, "product_id").alias("item_id"),
-                conv.ident(raw, "seller_id").alias("seller_id"),
-                price.alias("unit_price"),
-                price.alias("revenue"),
-                conv.number(raw, "freight_value").alias("freight"),
-            ]
-        ).with_columns(pl.lit(1.0).alias("quantity"), pl.lit(False).alias("is_return"))
+        order_lines = conv.select(
+            raw,
+            order_id=(ID, "order_id"),
+            line_no=(NUMBER, "order_item_id"),
+            item_id=(ID, "product_id"),
+            seller_id=(ID, "seller_id"),
+            unit_price=(NUMBER, "price"),
+            freight=(NUMBER, "freight_value"),
+        ).with_columns(
+            pl.col("line_no").cast(pl.Int64),
+            pl.col("unit_price").alias("revenue"),
+            pl.lit(1.0).alias("quantity"),
+            pl.lit(False).alias("is_return"),
+        )
 
     if "reviews" in found:
         raw = found["reviews"]
         conv = c("reviews")
         review = (
-            pl.DataFrame(
-                [
-                    conv.ident(raw, "order_id").alias("order_id"),
-                    conv.number(raw, "review_score").alias("review_score"),
-                ]
+            conv.select(
+                raw,
+                order_id=(ID, "order_id"),
+                review_score=(NUMBER, "review_score"),
             )
             .drop_nulls()
             .group_by("order_id")
@@ -204,11 +195,10 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
         raw = found["payments"]
         conv = c("payments")
         extras["payments"] = (
-            pl.DataFrame(
-                [
-                    conv.ident(raw, "order_id").alias("order_id"),
-                    conv.number(raw, "payment_value").alias("paid"),
-                ]
+            conv.select(
+                raw,
+                order_id=(ID, "order_id"),
+                paid=(NUMBER, "payment_value"),
             )
             .group_by("order_id")
             .agg(pl.col("paid").sum())
@@ -217,17 +207,16 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     if "orders" in found:
         raw = found["orders"]
         conv = c("orders")
-        orders = pl.DataFrame(
-            [
-                conv.ident(raw, "order_id").alias("order_id"),
-                conv.ident(raw, "customer_id").alias("customer_id"),
-                conv.text(raw, "order_status").alias("status"),
-                conv.datetime(raw, "order_purchase_timestamp").alias("ordered_at"),
-                conv.datetime(raw, "order_approved_at").alias("approved_at"),
-                conv.datetime(raw, "order_delivered_carrier_date").alias("shipped_at"),
-                conv.datetime(raw, "order_delivered_customer_date").alias("delivered_at"),
-                conv.datetime(raw, "order_estimated_delivery_date").alias("estimated_delivery_at"),
-            ]
+        orders = conv.select(
+            raw,
+            order_id=(ID, "order_id"),
+            customer_id=(ID, "customer_id"),
+            status=(TEXT, "order_status"),
+            ordered_at=(DATE, "order_purchase_timestamp"),
+            approved_at=(DATE, "order_approved_at"),
+            shipped_at=(DATE, "order_delivered_carrier_date"),
+            delivered_at=(DATE, "order_delivered_customer_date"),
+            estimated_delivery_at=(DATE, "order_estimated_delivery_date"),
         )
         orders = conv.drop_missing(orders, "ordered_at", "an order needs its purchase date")
         if person is not None:
@@ -285,35 +274,32 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     if "leads" in found:
         raw = found["leads"]
         conv = c("leads")
-        leads = pl.DataFrame(
-            [
-                conv.ident(raw, "mql_id").alias("lead_id"),
-                conv.datetime(raw, "first_contact_date").alias("first_contact_at"),
-                conv.text(raw, "origin").alias("origin"),
-                conv.ident(raw, "landing_page_id").alias("landing_page"),
-            ]
+        leads = conv.select(
+            raw,
+            lead_id=(ID, "mql_id"),
+            first_contact_at=(DATE, "first_contact_date"),
+            origin=(TEXT, "origin"),
+            landing_page=(ID, "landing_page_id"),
         )
         tables["leads"] = conform("leads", leads)
 
     if "deals" in found:
         raw = found["deals"]
         conv = c("deals")
-        deals = pl.DataFrame(
-            [
-                conv.ident(raw, "mql_id").alias("lead_id"),
-                conv.datetime(raw, "won_date").alias("won_at"),
-                conv.ident(raw, "seller_id").alias("seller_id"),
-                conv.ident(raw, "sdr_id").alias("sdr_id"),
-                conv.ident(raw, "sr_id").alias("sr_id"),
-                conv.text(raw, "business_segment").alias("business_segment"),
-                conv.text(raw, "lead_type").alias("lead_type"),
-                conv.text(raw, "lead_behaviour_profile").alias("behaviour_profile"),
-                conv.text(raw, "business_type").alias("business_type"),
-                conv.number(raw, "declared_monthly_revenue").alias("declared_monthly_revenue"),
-            ]
+        deals = conv.select(
+            raw,
+            lead_id=(ID, "mql_id"),
+            won_at=(DATE, "won_date"),
+            seller_id=(ID, "seller_id"),
+            sdr_id=(ID, "sdr_id"),
+            sr_id=(ID, "sr_id"),
+            business_segment=(TEXT, "business_segment"),
+            lead_type=(TEXT, "lead_type"),
+            behaviour_profile=(TEXT, "lead_behaviour_profile"),
+            business_type=(TEXT, "business_type"),
+            declared_monthly_revenue=(NUMBER, "declared_monthly_revenue"),
         )
         tables["deals"] = conform("deals", deals)
 
-    for conv in convs:
-        notes.extend(conv.notes)
+    notes.extend(c.notes())
     return FormatResult(tables, extras, tuple(notes), CURRENCY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib.formats.base import Converter, FormatResult, Kind
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
 from lib.model import conform
 
 FORMAT = "retail"
@@ -29,23 +29,20 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     """Canonical lines, orders (one per invoice), customers and items from invoice lines."""
     raw = KINDS[0].rename(found["invoice_lines"])
     conv = Converter(files.get("invoice_lines", "invoice_lines"))
-    quantity = conv.number(raw, "Quantity")
-    unit_price = conv.number(raw, "UnitPrice")
-    lines = pl.DataFrame(
-        [
-            conv.ident(raw, "InvoiceNo").alias("order_id"),
-            conv.ident(raw, "CustomerID").alias("customer_id"),
-            conv.datetime(raw, "InvoiceDate").alias("ordered_at"),
-            (quantity * unit_price).alias("revenue"),
-            conv.ident(raw, "StockCode").alias("item_id"),
-            conv.text(raw, "Description").alias("item_name"),
-            quantity.alias("quantity"),
-            unit_price.alias("unit_price"),
-            conv.text(raw, "Country").alias("region"),
-        ]
+    lines = conv.select(
+        raw,
+        order_id=(ID, "InvoiceNo"),
+        customer_id=(ID, "CustomerID"),
+        ordered_at=(DATE, "InvoiceDate"),
+        item_id=(ID, "StockCode"),
+        item_name=(TEXT, "Description"),
+        quantity=(NUMBER, "Quantity"),
+        unit_price=(NUMBER, "UnitPrice"),
+        region=(TEXT, "Country"),
     ).with_columns(
+        (pl.col("quantity") * pl.col("unit_price")).alias("revenue"),
         # Invoice numbers starting with C are cancellations: returns, not sales.
-        pl.col("order_id").str.starts_with("C").fill_null(False).alias("is_return")
+        pl.col("order_id").str.starts_with("C").fill_null(False).alias("is_return"),
     )
     lines = conv.drop_missing(lines, "ordered_at", "a line needs its invoice date")
     orders = lines.group_by("order_id", maintain_order=True).agg(

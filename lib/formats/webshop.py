@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib.formats.base import Converter, FormatResult, Kind
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
 from lib.model import Note, conform
 
 FORMAT = "webshop"
@@ -34,13 +34,12 @@ def _people(users: pl.DataFrame, conv: Converter) -> tuple[pl.DataFrame, pl.Data
     Merged accounts point to the surviving one through parent_user_id; the person is
     coalesce(parent_user_id, id), followed through chains of merges.
     """
-    accounts = pl.DataFrame(
-        [
-            conv.ident(users, "id").alias("user_id"),
-            conv.ident(users, "parent_user_id").alias("parent"),
-            conv.datetime(users, "created_at").alias("created_at"),
-            conv.datetime(users, "deleted_at").alias("deleted_at"),
-        ]
+    accounts = conv.select(
+        users,
+        user_id=(ID, "id"),
+        parent=(ID, "parent_user_id"),
+        created_at=(DATE, "created_at"),
+        deleted_at=(DATE, "deleted_at"),
     ).unique("user_id", keep="first", maintain_order=True)
     parent = accounts.select("user_id", "parent")
     mapping = parent.with_columns(pl.coalesce("parent", "user_id").alias("customer_id"))
@@ -85,16 +84,15 @@ def _events(
     raw: pl.DataFrame, conv: Converter, mapping: pl.DataFrame | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(one row per event, parameter-name counts). Events arrive one row per (event, parameter)."""
-    long = pl.DataFrame(
-        [
-            conv.ident(raw, "event_id").alias("event_id"),
-            conv.ident(raw, "user_id").alias("user_id"),
-            conv.datetime(raw, "event_time").alias("event_at"),
-            conv.text(raw, "event_name").alias("event_name"),
-            conv.text(raw, "platform").alias("platform"),
-            conv.text(raw, "parameter_name").alias("parameter_name"),
-            conv.text(raw, "parameter_value").alias("parameter_value"),
-        ]
+    long = conv.select(
+        raw,
+        event_id=(ID, "event_id"),
+        user_id=(ID, "user_id"),
+        event_at=(DATE, "event_time"),
+        event_name=(TEXT, "event_name"),
+        platform=(TEXT, "platform"),
+        parameter_name=(TEXT, "parameter_name"),
+        parameter_value=(TEXT, "parameter_value"),
     )
     parameters = (
         long.filter(pl.col("parameter_name").is_not_null())
@@ -124,13 +122,8 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     """Canonical tables from whichever web-shop files were found (keyed by kind)."""
     tables: dict[str, pl.DataFrame] = {}
     extras: dict[str, pl.DataFrame] = {}
-    convs: list[Converter] = []
+    c = Converters(files)
     notes: list[Note] = []
-
-    def c(kind: str) -> Converter:
-        conv = Converter(files.get(kind, kind))
-        convs.append(conv)
-        return conv
 
     mapping = None
     if "users" in found:
@@ -140,35 +133,36 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
     if "items" in found:
         raw = found["items"]
         conv = c("items")
-        items = pl.DataFrame(
-            [
-                conv.ident(raw, "id").alias("item_id"),
-                conv.text(raw, "name").alias("item_name"),
-                conv.text(raw, "category").alias("category"),
-                conv.number(raw, "price").alias("price"),
-                conv.datetime(raw, "created_at").alias("created_at"),
-            ]
+        items = conv.select(
+            raw,
+            item_id=(ID, "id"),
+            item_name=(TEXT, "name"),
+            category=(TEXT, "category"),
+            price=(NUMBER, "price"),
+            created_at=(DATE, "created_at"),
         ).unique("item_id", keep="first", maintain_order=True)
         tables["items"] = conform("items", items)
 
     if "orders" in found:
         raw = found["orders"]
         conv = c("orders")
-        price = conv.number(raw, "price")
-        lines = pl.DataFrame(
-            [
-                conv.ident(raw, "invoice_id").alias("order_id"),
-                conv.number(raw, "line_item_id").cast(pl.Int64).alias("line_no"),
-                conv.ident(raw, "user_id").alias("customer_id"),
-                conv.datetime(raw, "created_at").alias("ordered_at"),
-                conv.datetime(raw, "paid_at").alias("paid_at"),
-                conv.ident(raw, "item_id").alias("item_id"),
-                conv.text(raw, "item_name").alias("item_name"),
-                conv.text(raw, "item_category").alias("category"),
-                price.alias("unit_price"),
-                price.alias("revenue"),
-            ]
-        ).with_columns(pl.lit(1.0).alias("quantity"), pl.lit(False).alias("is_return"))
+        lines = conv.select(
+            raw,
+            order_id=(ID, "invoice_id"),
+            line_no=(NUMBER, "line_item_id"),
+            customer_id=(ID, "user_id"),
+            ordered_at=(DATE, "created_at"),
+            paid_at=(DATE, "paid_at"),
+            item_id=(ID, "item_id"),
+            item_name=(TEXT, "item_name"),
+            category=(TEXT, "item_category"),
+            unit_price=(NUMBER, "price"),
+        ).with_columns(
+            pl.col("line_no").cast(pl.Int64),
+            pl.col("unit_price").alias("revenue"),
+            pl.lit(1.0).alias("quantity"),
+            pl.lit(False).alias("is_return"),
+        )
         lines = conv.drop_missing(lines, "ordered_at", "an order line needs its date")
         lines = _person(lines, mapping, "customer_id")
         if mapping is None:
@@ -197,6 +191,5 @@ def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult
             found["events"], c("events"), mapping
         )
 
-    for conv in convs:
-        notes.extend(conv.notes)
+    notes.extend(c.notes())
     return FormatResult(tables, extras, tuple(notes), CURRENCY)
