@@ -421,6 +421,8 @@ def to_id(s: pl.Series) -> pl.Series:
             .alias(s.name)
         ).to_series()
     text = to_text(s)
+    if not text.str.contains(".", literal=True).any():  # the common case skips the regex
+        return text
     return text.str.replace(r"^([-+]?\d+)\.0+$", "${1}")
 
 
