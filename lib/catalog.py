@@ -69,6 +69,7 @@ PAGES: tuple[PageInfo, ...] = (
         (("lines", ()),),
         "Upload order lines (e.g. olist_order_items_dataset.csv with "
         "olist_orders_dataset.csv, or any transactions file).",
+        built=True,
     ),
     PageInfo(
         "categories",
@@ -77,6 +78,7 @@ PAGES: tuple[PageInfo, ...] = (
         "Which categories perform best and which have the most potential.",
         (("lines", ("category",)),),
         "Needs a category per line: upload olist_products_dataset.csv, or map a category column.",
+        built=True,
     ),
     PageInfo(
         "regions",
@@ -86,6 +88,7 @@ PAGES: tuple[PageInfo, ...] = (
         (("customers", ("region",)),),
         "Needs customer regions: upload "
         "olist_customers_dataset.csv, or map a country/state column.",
+        built=True,
     ),
     PageInfo(
         "delivery",

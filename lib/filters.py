@@ -1,0 +1,29 @@
+"""The filters every sales view shares: date range, categories, regions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+
+import polars as pl
+
+
+def filter_lines(
+    lines: pl.DataFrame,
+    start: date | None = None,
+    end: date | None = None,
+    categories: Sequence[str] = (),
+    regions: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Lines ordered from `start` to `end` (both days included), in the given categories and
+    regions (empty: all). Same columns as the input."""
+    conditions = []
+    if start is not None:
+        conditions.append(pl.col("ordered_at") >= datetime.combine(start, time.min))
+    if end is not None:
+        conditions.append(pl.col("ordered_at") <= datetime.combine(end, time.max))
+    if categories and "category" in lines.columns:
+        conditions.append(pl.col("category").is_in(list(categories)))
+    if regions and "region" in lines.columns:
+        conditions.append(pl.col("region").is_in(list(regions)))
+    return lines.filter(*conditions) if conditions else lines

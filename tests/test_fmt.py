@@ -1,0 +1,20 @@
+"""Number formatting."""
+
+from lib import fmt
+
+
+def test_money_uses_the_currency_symbol_and_compact_magnitudes():
+    assert fmt.money(1_234_567, "BRL") == "R$ 1.2M"
+    assert fmt.money(530, "GBP") == "£530"
+    assert fmt.money(-2_500, "USD") == "-$2.5k"
+    assert fmt.money(12.5, "CHF") == "12.5 CHF"
+    assert fmt.money(None, "GBP") == "—"
+
+
+def test_shares_and_changes():
+    assert fmt.pct(0.093) == "9.3%"
+    assert fmt.change(0.41) == "+41%"
+    assert fmt.change(-0.054, 1) == "-5.4%"
+    assert fmt.change(float("inf")) == "n/a"
+    assert fmt.compact(950) == "950"
+    assert fmt.compact(3.5) == "3.5"
