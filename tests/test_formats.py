@@ -365,3 +365,10 @@ def test_real_olist_payments_are_summed_per_order(olist_real):
     got = olist_real.dataset.extras["payments"].join(expected, on="order_id")
     assert got.height == expected.height == 99_440
     assert (got["paid"] - got["payment_value"]).abs().max() < 1e-9
+
+
+def test_only_orders_and_customers_give_only_those_tables():
+    tables = [t for t in olist_tables() if "orders_dataset" in t.name or "customers" in t.name]
+    ds = formats.assemble(tables).dataset
+    assert ds.row_counts() == {"customers": 2, "orders": 3}
+    assert "revenue" not in ds.tables["orders"].columns  # no items file: no order values
