@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect as introspect
 import json
 import sys
 from collections.abc import Sequence
@@ -69,11 +71,46 @@ def write_demo(args: argparse.Namespace) -> dict:
     return {"kind": args.kind, "files": {p.name: generated.files[p.name].height for p in written}}
 
 
-def _emit(result: dict, fmt: str) -> None:
+# Commands that mirror an analysis page: module lib.analyses.NAME with a `headless(dataset,
+# **options) -> dict[str, pl.DataFrame]` whose keyword options become --options.
+ANALYSES: dict[str, str] = {}
+
+
+def analysis(args: argparse.Namespace) -> dict:
+    if args.demo:
+        ds = formats.assemble(
+            [io.RawTable(n, n, f) for n, f in demo.demo(args.demo).files.items()], name=args.demo
+        ).dataset
+    elif args.files:
+        ds = load(args.files).dataset
+    else:
+        raise UsageError(f"{args.command}: give files to read, or --demo KIND")
+    module = importlib.import_module(f"lib.analyses.{args.command}")
+    options = {name: getattr(args, name) for name in _options(module.headless)}
+    try:
+        frames = module.headless(ds, **options)
+    except (KeyError, ValueError) as exc:
+        raise UsageError(f"{args.command}: {exc}") from None
+    return dict(frames)
+
+
+def _options(fn) -> dict[str, object]:
+    params = list(introspect.signature(fn).parameters.values())[1:]
+    return {p.name: p.default for p in params if p.default is not introspect.Parameter.empty}
+
+
+def _emit(result: dict, fmt: str, table: str | None = None) -> None:
+    frames = {k: v for k, v in result.items() if isinstance(v, pl.DataFrame)}
     if fmt == "json":
-        print(json.dumps(result, indent=2, default=str))
+        plain = {k: (v.to_dicts() if isinstance(v, pl.DataFrame) else v) for k, v in result.items()}
+        print(json.dumps(plain, indent=2, default=str))
         return
-    # csv: the main tabular part of the result
+    if frames:
+        if table is not None and table not in frames:
+            raise UsageError(f"no table {table}: choose one of {', '.join(frames)}")
+        sys.stdout.write(frames[table or next(iter(frames))].write_csv())
+        return
+    # csv of the inspect and demo commands: their main tabular part
     rows = result.get("findings") or [
         {"table": t, "rows": n} for t, n in result.get("tables", result.get("files", {})).items()
     ]
@@ -94,13 +131,34 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.set_defaults(run=write_demo)
+    for name, summary in ANALYSES.items():
+        module = importlib.import_module(f"lib.analyses.{name}")
+        p = sub.add_parser(name, help=summary)
+        p.add_argument("files", nargs="*")
+        p.add_argument("--demo", choices=demo.KINDS, help="use a built-in demo instead of files")
+        p.add_argument("--format", choices=("json", "csv"), default="json")
+        p.add_argument("--table", help="with --format csv: which result table to print")
+        for option, default in _options(module.headless).items():
+            kind = type(default) if default is not None else str
+            if kind is bool:
+                p.add_argument(
+                    f"--{option.replace('_', '-')}",
+                    dest=option,
+                    action=argparse.BooleanOptionalAction,
+                    default=default,
+                )
+            else:
+                p.add_argument(
+                    f"--{option.replace('_', '-')}", dest=option, type=kind, default=default
+                )
+        p.set_defaults(run=analysis)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        _emit(args.run(args), args.format)
+        _emit(args.run(args), args.format, getattr(args, "table", None))
     except (UsageError, io.LoadError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
