@@ -73,7 +73,11 @@ def write_demo(args: argparse.Namespace) -> dict:
 
 # Commands that mirror an analysis page: module lib.analyses.NAME with a `headless(dataset,
 # **options) -> dict[str, pl.DataFrame]` whose keyword options become --options.
-ANALYSES: dict[str, str] = {}
+ANALYSES: dict[str, str] = {
+    "sales": "KPIs, revenue over time, top items and purchase patterns",
+    "categories": "category performance, growth-share quadrants and potential",
+    "regions": "regional table with priority scores and map points",
+}
 
 
 def analysis(args: argparse.Namespace) -> dict:

@@ -85,9 +85,9 @@ PAGES: tuple[PageInfo, ...] = (
         "Regions",
         ":material/map:",
         "Where customers and revenue are, on a map, and where marketing should go first.",
-        (("customers", ("region",)),),
-        "Needs customer regions: upload "
-        "olist_customers_dataset.csv, or map a country/state column.",
+        (("lines", ("region",)),),
+        "Needs a region per order: upload olist_customers_dataset.csv with the orders, or map a "
+        "country or state column.",
         built=True,
     ),
     PageInfo(

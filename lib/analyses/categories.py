@@ -1,0 +1,521 @@
+"""Category performance: revenue, share, growth, service quality, quadrants and potential."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from lib import fmt
+from lib.model import Dataset
+from lib.periods import MONTHS, GrowthWindow, growth_window
+
+UNCATEGORISED = "uncategorised"
+MIN_ORDERS = 30  # fewer orders in the compared months: growth flagged as unreliable
+TOP = 6  # categories in the small-multiples trend
+COMPONENTS = ("growth", "share", "review", "late")
+COMPONENT_LABELS = {
+    "growth": "growth",
+    "share": "revenue share",
+    "review": "review score",
+    "late": "late-delivery rate",
+}
+# Which table column each potential component reads, and whether higher is better.
+_COMPONENT_SOURCE = {
+    "growth": ("growth", True),
+    "share": ("share", True),
+    "review": ("review_score", True),
+    "late": ("late_rate", False),
+}
+QUADRANTS = {
+    "leaders": "high share, growing",
+    "rising": "low share, growing",
+    "steady": "high share, not growing",
+    "fading": "low share, shrinking",
+}
+
+
+def category_label(name: str | None) -> str:
+    """Readable label of a raw category name: 'health_beauty' -> 'Health beauty'."""
+    text = (name or UNCATEGORISED).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _label_expr(column: str = "category") -> pl.Expr:
+    text = pl.col(column).str.replace_all("_", " ").str.strip_chars()
+    return (text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)).alias("label")
+
+
+def _at(day: date | None) -> datetime:
+    assert day is not None
+    return datetime(day.year, day.month, day.day)
+
+
+def _with_defaults(lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines with a non-null category and is_return/quantity columns, whatever the source had."""
+    extra = [pl.col("category").fill_null(UNCATEGORISED)]
+    extra.append(
+        pl.col("is_return").fill_null(False)
+        if "is_return" in lines.columns
+        else pl.lit(False).alias("is_return")
+    )
+    if "quantity" not in lines.columns:
+        extra.append(pl.lit(None, pl.Float64).alias("quantity"))
+    return lines.with_columns(extra)
+
+
+def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
+    """Sales figures of each category, largest net revenue first.
+
+    One row per category with category, label, revenue (net of returns), share (0..1 of total net
+    revenue), orders (distinct orders with a sale in the category), units (net quantity; null
+    without quantities), avg_price (revenue / units), revenue_current and revenue_previous (the
+    two windows of `growth_window`), growth (current / previous - 1; null when the window is
+    unavailable or previous <= 0) and window_orders (orders in both windows together).
+    """
+    lines = _with_defaults(lines)
+    window = growth_window(lines["ordered_at"], months)
+    sale = ~pl.col("is_return")
+    if window.available:
+        at = pl.col("ordered_at")
+        current = (at >= _at(window.current_start)) & (at < _at(window.current_end))
+        previous = (at >= _at(window.previous_start)) & (at < _at(window.current_start))
+    else:
+        current = previous = pl.lit(False)
+    table = lines.group_by("category").agg(
+        pl.col("revenue").sum(),
+        pl.col("order_id").filter(sale).n_unique().alias("orders"),
+        pl.col("quantity").sum().alias("units"),
+        pl.col("quantity").null_count().alias("_no_quantity"),
+        pl.len().alias("_lines"),
+        pl.col("revenue").filter(current).sum().alias("revenue_current"),
+        pl.col("revenue").filter(previous).sum().alias("revenue_previous"),
+        pl.col("order_id").filter(sale & (current | previous)).n_unique().alias("window_orders"),
+    )
+    total = table["revenue"].sum()
+    return (
+        table.with_columns(
+            _label_expr(),
+            (pl.col("revenue") / total if total > 0 else pl.lit(None, pl.Float64)).alias("share"),
+            pl.when(pl.col("_no_quantity") < pl.col("_lines")).then(pl.col("units")).alias("units"),
+            pl.when(pl.lit(window.available) & (pl.col("revenue_previous") > 0))
+            .then(pl.col("revenue_current") / pl.col("revenue_previous") - 1)
+            .alias("growth"),
+            pl.col("orders").cast(pl.Int64),
+            pl.col("window_orders").cast(pl.Int64),
+        )
+        .with_columns(
+            pl.when(pl.col("units") != 0)
+            .then(pl.col("revenue") / pl.col("units"))
+            .alias("avg_price")
+        )
+        .select(
+            "category",
+            "label",
+            "revenue",
+            "share",
+            "orders",
+            "units",
+            "avg_price",
+            "revenue_current",
+            "revenue_previous",
+            "growth",
+            "window_orders",
+        )
+        .sort(["revenue", "category"], descending=[True, False])
+    )
+
+
+def category_service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
+    """Service figures of each category from the orders table.
+
+    One row per category with category, review_score (mean over the orders containing it),
+    late_rate (0..1: delivered orders delivered after the estimated date, timestamps compared) and
+    freight_share (freight / price; an order's freight split over its lines by revenue); each is
+    null when `orders` lacks its columns.
+    """
+    return _service(_with_defaults(lines), orders)
+
+
+def combined_table(
+    sales: pl.DataFrame, service: pl.DataFrame, min_orders: int = MIN_ORDERS
+) -> pl.DataFrame:
+    """`category_sales` joined to `category_service`, plus growth_reliable
+    (window_orders >= min_orders); same row order as `sales`."""
+    return sales.join(service, on="category", how="left", maintain_order="left").with_columns(
+        (pl.col("window_orders") >= min_orders).alias("growth_reliable")
+    )
+
+
+def category_table(
+    lines: pl.DataFrame,
+    orders: pl.DataFrame | None = None,
+    months: int = MONTHS,
+    min_orders: int = MIN_ORDERS,
+) -> pl.DataFrame:
+    """Sales and service figures of each category, largest net revenue first.
+
+    The columns of `category_sales`, then review_score, late_rate, freight_share (see
+    `category_service`) and growth_reliable (window_orders >= min_orders).
+    """
+    return combined_table(
+        category_sales(lines, months), category_service(lines, orders), min_orders
+    )
+
+
+def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
+    """category, review_score, late_rate, freight_share (null where `orders` lacks a column)."""
+    cols = set(orders.columns) if orders is not None else set()
+    has_review = "review_score" in cols
+    has_late = {"delivered_at", "estimated_delivery_at"} <= cols
+    has_freight = {"freight", "revenue"} <= cols
+    nothing = lines.select("category").unique()
+    out = nothing.with_columns(
+        pl.lit(None, pl.Float64).alias(c) for c in ("review_score", "late_rate", "freight_share")
+    )
+    if orders is None or not (has_review or has_late or has_freight):
+        return out
+    keep = ["order_id"]
+    if has_review:
+        keep.append("review_score")
+    if has_late:
+        keep += ["delivered_at", "estimated_delivery_at"]
+    if has_freight:
+        keep += [pl.col("freight"), pl.col("revenue").alias("order_revenue")]
+    per_order = orders.select(keep).unique("order_id", keep="first")
+    # An order counts once per category it contains, however many lines it has there.
+    pairs = (
+        lines.filter(~pl.col("is_return"))
+        .group_by("category", "order_id")
+        .agg(pl.col("revenue").sum())
+        .join(per_order, on="order_id", how="inner")
+    )
+    aggs = []
+    if has_review:
+        aggs.append(pl.col("review_score").mean())
+    if has_late:
+        delivered = (
+            pl.col("delivered_at").is_not_null() & pl.col("estimated_delivery_at").is_not_null()
+        )
+        late = pl.col("delivered_at") > pl.col("estimated_delivery_at")
+        aggs.append(late.filter(delivered).mean().cast(pl.Float64).alias("late_rate"))
+    if has_freight:
+        split = pl.col("order_revenue") > 0
+        freight = pl.col("freight") * pl.col("revenue") / pl.col("order_revenue")
+        with_freight = split & pl.col("freight").is_not_null()
+        aggs.append(
+            (freight.filter(with_freight).sum() / pl.col("revenue").filter(with_freight).sum())
+            .cast(pl.Float64)
+            .alias("freight_share")
+        )
+    service = pairs.group_by("category").agg(aggs)
+    return out.select("category", *(c for c in out.columns[1:] if c not in service.columns)).join(
+        service, on="category", how="left"
+    )
+
+
+def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
+    """`table` plus high_share (share >= the median share of all categories) and quadrant
+    (leaders, rising, steady, fading; null without a growth figure). Growth of exactly 0 is not
+    growing."""
+    median = table["share"].median()
+    high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
+    growing = pl.col("growth") > 0
+    return table.with_columns(high.alias("high_share")).with_columns(
+        pl.when(pl.col("growth").is_null() | pl.col("high_share").is_null())
+        .then(None)
+        .when(pl.col("high_share") & growing)
+        .then(pl.lit("leaders"))
+        .when(growing)
+        .then(pl.lit("rising"))
+        .when(pl.col("high_share"))
+        .then(pl.lit("steady"))
+        .otherwise(pl.lit("fading"))
+        .alias("quadrant")
+    )
+
+
+@dataclass(frozen=True)
+class Potential:
+    """Categories scored 0..1 for potential, with which components the score could use.
+
+    `table` is the input plus one `score_<component>` column (0..1) per used component and
+    `potential` (weighted mean of the scores a row has, weights renormalised), best first.
+    """
+
+    table: pl.DataFrame
+    used: tuple[str, ...]
+    missing: tuple[str, ...]  # components the data has no figure for at all
+    weights: Mapping[str, float]
+
+
+def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
+    x = pl.col(column)
+    spread = x.max() - x.min()
+    scaled = (x - x.min()) / spread
+    if not higher_is_better:
+        scaled = 1 - scaled
+    # No spread: the component cannot tell categories apart, so it sits in the middle for all.
+    return pl.when(x.is_null()).then(None).when(spread > 0).then(scaled).otherwise(0.5)
+
+
+def potential_scores(table: pl.DataFrame, weights: Mapping[str, float]) -> Potential:
+    """Potential of each category: each component min-max normalised 0..1 across categories
+    (late rate reversed: fewer late is better), then a weighted mean.
+
+    Growth counts only where growth_reliable is true (and is normalised across those
+    categories only); a component with no value for any category is missing and drops out; a row
+    lacking one component is scored on the others with weights renormalised.
+    """
+    frame = table
+    if "growth_reliable" in frame.columns:
+        frame = frame.with_columns(
+            pl.when(pl.col("growth_reliable")).then(pl.col("growth")).alias("_growth")
+        )
+    else:
+        frame = frame.with_columns(pl.col("growth").alias("_growth"))
+    used, missing = [], []
+    for name in COMPONENTS:
+        column, _ = _COMPONENT_SOURCE[name]
+        source = "_growth" if name == "growth" else column
+        if column not in frame.columns or frame[source].null_count() == frame.height:
+            missing.append(name)
+        elif weights.get(name, 0) > 0:
+            used.append(name)
+    frame = frame.with_columns(
+        _normalised(
+            "_growth" if n == "growth" else _COMPONENT_SOURCE[n][0], _COMPONENT_SOURCE[n][1]
+        ).alias(f"score_{n}")
+        for n in used
+    )
+    if used:
+        num = pl.sum_horizontal((pl.col(f"score_{n}") * weights[n]).fill_null(0.0) for n in used)
+        den = pl.sum_horizontal(
+            pl.col(f"score_{n}").is_not_null().cast(pl.Float64) * weights[n] for n in used
+        )
+        score = pl.when(den > 0).then(num / den)
+    else:
+        score = pl.lit(None, pl.Float64)
+    frame = frame.with_columns(score.alias("potential")).drop("_growth")
+    frame = frame.sort("potential", descending=True, nulls_last=True, maintain_order=True)
+    return Potential(frame, tuple(used), tuple(missing), dict(weights))
+
+
+def potential_contributions(potential: Potential) -> pl.DataFrame:
+    """What each component adds to each category's potential (the parts sum to `potential`).
+
+    One row per (category, component) with category, label, growth_reliable, component (its
+    readable name), contribution (0..1) and potential; categories without a score are left out.
+    """
+    if not potential.used:
+        return pl.DataFrame(
+            schema={
+                "category": pl.String,
+                "label": pl.String,
+                "growth_reliable": pl.Boolean,
+                "component": pl.String,
+                "contribution": pl.Float64,
+                "potential": pl.Float64,
+            }
+        )
+    w = potential.weights
+    den = pl.sum_horizontal(
+        pl.col(f"score_{n}").is_not_null().cast(pl.Float64) * w[n] for n in potential.used
+    )
+    scored = potential.table.filter(pl.col("potential").is_not_null())
+    if "growth_reliable" not in scored.columns:
+        scored = scored.with_columns(pl.lit(True).alias("growth_reliable"))
+    parts = scored.select(
+        "category",
+        "label",
+        "growth_reliable",
+        "potential",
+        *((pl.col(f"score_{n}").fill_null(0.0) * w[n] / den).alias(n) for n in potential.used),
+    )
+    return (
+        parts.unpivot(
+            list(potential.used),
+            index=["category", "label", "growth_reliable", "potential"],
+            variable_name="component",
+            value_name="contribution",
+        )
+        .with_columns(pl.col("component").replace_strict(COMPONENT_LABELS))
+        .select("category", "label", "growth_reliable", "component", "contribution", "potential")
+    )
+
+
+def monthly_revenue(lines: pl.DataFrame, top: int = TOP) -> pl.DataFrame:
+    """Monthly net revenue of the `top` categories by total net revenue.
+
+    One row per (category, month) with category, label, rank (1 = largest), month (Date, first
+    day), revenue and partial (true for a first or last month the data does not fully cover).
+    Months without sales in a category are 0, not missing.
+    """
+    lines = _with_defaults(lines)
+    if lines.height == 0:
+        return pl.DataFrame(
+            schema={
+                "category": pl.String,
+                "label": pl.String,
+                "rank": pl.Int64,
+                "month": pl.Date,
+                "revenue": pl.Float64,
+                "partial": pl.Boolean,
+            }
+        )
+    # One pass over the lines; ranking the (category, month) totals is cheap.
+    month = pl.col("ordered_at").dt.truncate("1mo").dt.date().alias("month")
+    monthly = lines.group_by("category", month).agg(pl.col("revenue").sum())
+    ranked = (
+        monthly.group_by("category")
+        .agg(pl.col("revenue").sum())
+        .sort(["revenue", "category"], descending=[True, False])
+        .head(top)
+        .with_row_index("rank", offset=1)
+        .select("category", pl.col("rank").cast(pl.Int64))
+    )
+    first, last = lines["ordered_at"].min(), lines["ordered_at"].max()
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    months = pl.date_range(
+        date(first.year, first.month, 1), date(last.year, last.month, 1), "1mo", eager=True
+    ).alias("month")
+    grid = ranked.join(months.to_frame(), how="cross")
+    last_partial = (last.date() + timedelta(days=1)).month == last.month
+    partial = (pl.col("month") == date(first.year, first.month, 1)) & (first.day != 1)
+    partial = partial | ((pl.col("month") == date(last.year, last.month, 1)) & last_partial)
+    return (
+        grid.join(monthly, on=["category", "month"], how="left")
+        .with_columns(pl.col("revenue").fill_null(0.0), partial.alias("partial"), _label_expr())
+        .select("category", "label", "rank", "month", "revenue", "partial")
+        .sort("rank", "month")
+    )
+
+
+# --- readings: one sentence each, computed from the frames above ------------------------------
+
+
+def _growth_text(row: Mapping, window: GrowthWindow) -> str:
+    if row.get("growth") is None:
+        return "no growth figure" if window.available else window.reason
+    text = f"growth {fmt.change(row['growth'])} ({window.describe()})"
+    if not row.get("growth_reliable", True):
+        text += f", unreliable: only {row['window_orders']:,} orders"
+    return text
+
+
+def best_performer_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) -> str:
+    """'Health beauty performs best: R$ 1.2M net revenue, 14.3% of the total, ...'."""
+    if table.height == 0:
+        return "No category has sales in this data."
+    row = table.sort("revenue", descending=True).row(0, named=True)
+    return (
+        f"{row['label']} performs best: {fmt.money(row['revenue'], currency)} net revenue, "
+        f"{fmt.pct(row['share'])} of the total from {row['orders']:,} orders, "
+        f"{_growth_text(row, window)}."
+    )
+
+
+def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:
+    """Names the highest-potential category (among those with reliable growth when any) and the
+    figures behind its score."""
+    table = potential.table.filter(pl.col("potential").is_not_null())
+    if table.height == 0:
+        return "No category can be scored: set at least one weight above zero."
+    reliable = table.filter(pl.col("growth_reliable"))
+    pool = reliable if reliable.height and "growth" in potential.used else table
+    row = pool.row(0, named=True)
+    parts = [f"{fmt.pct(row['share'])} of revenue", _growth_text(row, window)]
+    if row.get("review_score") is not None:
+        parts.append(f"review {row['review_score']:.2f}")
+    if row.get("late_rate") is not None:
+        parts.append(f"{fmt.pct(row['late_rate'])} delivered late")
+    caveat = ""
+    if pool is reliable and reliable.height < table.height:
+        caveat = " among categories with enough orders for a reliable growth figure"
+    return (
+        f"{row['label']} has the highest potential{caveat} (score {row['potential']:.2f} of 1): "
+        f"{', '.join(parts)}."
+    )
+
+
+def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
+    """What the growth-share quadrants say, with the revenue at stake in fading categories."""
+    placed = table.filter(pl.col("quadrant").is_not_null())
+    if placed.height == 0:
+        return "No category has a growth figure, so none can be placed in a quadrant."
+
+    def names(quadrant: str, limit: int = 3) -> tuple[int, str, float]:
+        rows = placed.filter(pl.col("quadrant") == quadrant).sort("revenue", descending=True)
+        listed = ", ".join(rows["label"].head(limit).to_list())
+        more = f" and {rows.height - limit} more" if rows.height > limit else ""
+        return rows.height, listed + more, float(rows["revenue"].sum())
+
+    n_lead, lead, _ = names("leaders")
+    n_rise, rise, _ = names("rising")
+    n_fade, fade, fade_revenue = names("fading")
+    parts = []
+    if n_lead:
+        parts.append(f"{n_lead} leader(s) to defend ({lead})")
+    if n_rise:
+        parts.append(f"{n_rise} rising to back with stock and promotion ({rise})")
+    if n_fade:
+        parts.append(
+            f"{n_fade} fading, {fmt.money(fade_revenue, currency)} of revenue to review ({fade})"
+        )
+    if not parts:
+        n_steady, steady, _ = names("steady")
+        parts.append(f"{n_steady} steady but not growing ({steady})")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWindow) -> str:
+    """Which of the charted categories grew fastest and which fell most over the window."""
+    shown = table.join(monthly.select("category").unique(), on="category", how="semi").filter(
+        pl.col("growth").is_not_null()
+    )
+    if shown.height == 0:
+        return f"Growth cannot be compared: {window.reason or 'no growth figures'}."
+    ordered = shown.sort("growth", descending=True)
+    up, down = ordered.row(0, named=True), ordered.row(-1, named=True)
+    text = (
+        f"Of the {monthly['category'].n_unique()} largest categories, {up['label']} grew fastest "
+        f"({fmt.change(up['growth'])}, {window.describe()})"
+    )
+    if shown.height > 1 and down["growth"] < 0:
+        text += f" and {down['label']} fell most ({fmt.change(down['growth'])})"
+    elif shown.height > 1:
+        text += f"; even the slowest, {down['label']}, grew ({fmt.change(down['growth'])})"
+    return text + "."
+
+
+def headless(
+    ds: Dataset,
+    *,
+    months: int = MONTHS,
+    min_orders: int = MIN_ORDERS,
+    top: int = TOP,
+    weight_growth: float = 1.0,
+    weight_share: float = 1.0,
+    weight_review: float = 1.0,
+    weight_late: float = 1.0,
+) -> dict[str, pl.DataFrame]:
+    """The Categories page without the UI: `categories` (the table with quadrant and potential)
+    and `trend` (monthly revenue of the top categories). Raises ValueError without categories."""
+    if not ds.has("lines", "category"):
+        raise ValueError(
+            "needs order lines with a category: upload olist_products_dataset.csv, or map a "
+            "category column"
+        )
+    lines = ds.tables["lines"]
+    table = with_quadrants(category_table(lines, ds.tables.get("orders"), months, min_orders))
+    weights = {
+        "growth": weight_growth,
+        "share": weight_share,
+        "review": weight_review,
+        "late": weight_late,
+    }
+    scored = potential_scores(table, weights).table
+    return {"categories": scored, "trend": monthly_revenue(lines, top)}

@@ -1,0 +1,510 @@
+"""Where customers and revenue are, by region, and where marketing should go first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, time
+
+import polars as pl
+
+from lib import fmt, io
+from lib.model import Dataset
+from lib.periods import growth_window
+
+NO_REGION = "(no region)"
+
+# Metrics the map can draw: column -> label. late_rate only when orders carry delivery dates.
+METRICS: dict[str, str] = {
+    "revenue": "Revenue",
+    "customers": "Customers",
+    "orders": "Orders",
+    "growth": "Growth",
+    "aov": "Average order value",
+    "late_rate": "Late rate",
+}
+
+# Reference tables in data/, in the order ties are broken: file, label, name column, code columns.
+REFERENCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "br_states": ("br_states.csv", "Brazilian states", "name", ("state",)),
+    "pt_districts": ("pt_districts.csv", "Portuguese districts", "district", ("code",)),
+    "countries": ("countries.csv", "countries", "country", ("iso2", "iso3")),
+}
+
+MIN_ORDERS = 20  # fewer orders than this: growth and rates are noise
+LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
+REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
+
+
+def normalised(expr: pl.Expr) -> pl.Expr:
+    """Lower case, accents and surrounding blanks removed: 'Évora ' -> 'evora'."""
+    return (
+        expr.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.to_lowercase()
+    )
+
+
+def reference_places(name: str) -> pl.DataFrame:
+    """The places of one reference (a key of REFERENCES), one row per spelling that names them.
+
+    Columns key (normalised spelling), place (display name), label (short map label), lat, lon.
+    Spellings are the name, the codes and the '|'-separated aliases.
+    """
+    file, _, name_col, code_cols = REFERENCES[name]
+    raw = io.read_reference(file)
+    if name == "br_states":
+        # Brazilian states read better by their two-letter code on a map.
+        raw = raw.with_columns(pl.col("state").alias("label"))
+    else:
+        raw = raw.with_columns(pl.col(name_col).alias("label"))
+    aliases = (
+        pl.col("aliases").cast(pl.String).fill_null("").str.split("|")
+        if "aliases" in raw.columns
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+    spellings = pl.concat_list(
+        pl.col(name_col).cast(pl.String), *(pl.col(c).cast(pl.String) for c in code_cols), aliases
+    )
+    return (
+        raw.select(
+            spellings.alias("key"),
+            pl.col(name_col).alias("place"),
+            "label",
+            pl.col("lat").cast(pl.Float64),
+            pl.col("lon").cast(pl.Float64),
+        )
+        .explode("key")
+        .with_columns(normalised(pl.col("key")).alias("key"))
+        .filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
+        .unique("key", keep="first", maintain_order=True)
+    )
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which reference the region values name, and where each one is.
+
+    `places`: one row per matched region value (region, place, label, lat, lon).
+    `unmatched`: region values with no place in the reference, sorted.
+    """
+
+    reference: str  # key of REFERENCES, "" when nothing matched
+    label: str
+    places: pl.DataFrame
+    unmatched: tuple[str, ...]
+
+
+def match_regions(
+    regions: Sequence[str] | pl.Series, references: Mapping[str, pl.DataFrame] | None = None
+) -> Match:
+    """Match region values against every reference and keep the one that places the most.
+
+    Ties go to the earlier reference in REFERENCES (a Brazilian 'SP' is no country code anyway).
+    """
+    values = pl.Series("region", list(regions), dtype=pl.String).unique().drop_nulls()
+    keyed = pl.DataFrame({"region": values}).with_columns(normalised(pl.col("region")).alias("key"))
+    refs = references if references is not None else {n: reference_places(n) for n in REFERENCES}
+    best_name, best = (
+        "",
+        keyed.head(0).with_columns(
+            place=pl.lit(None, pl.String),
+            label=pl.lit(None, pl.String),
+            lat=pl.lit(None, pl.Float64),
+            lon=pl.lit(None, pl.Float64),
+        ),
+    )
+    for name, places in refs.items():
+        found = keyed.join(places, on="key", how="inner")
+        if found.height > best.height:
+            best_name, best = name, found
+    placed = best.select("region", "place", "label", "lat", "lon").sort("region")
+    unmatched = tuple(sorted(set(values.to_list()) - set(placed["region"].to_list())))
+    label = REFERENCES[best_name][1] if best_name in REFERENCES else ""
+    return Match(best_name, label, placed, unmatched)
+
+
+def regional_lines(ds: Dataset) -> pl.DataFrame | None:
+    """Order lines with the customer's region, or None when the data names no region.
+
+    Lines keep their own region when they have one (the region at the time of the order);
+    otherwise the customer's region is joined on customer_id. Lines without one get NO_REGION.
+    """
+    if not ds.has("lines"):
+        return None
+    lines = ds.tables["lines"]
+    if ds.has("lines", "region"):
+        out = lines
+    elif ds.has("customers", "region"):
+        regions = ds.tables["customers"].select("customer_id", "region").unique("customer_id")
+        out = lines.drop("region", strict=False).join(regions, on="customer_id", how="left")
+    else:
+        return None
+    return out.with_columns(pl.col("region").fill_null(NO_REGION))
+
+
+def _order_frame(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per sale order (returns excluded): order_id, region, customer_id, ordered_at."""
+    sales = lines.filter(~pl.col("is_return")) if "is_return" in lines.columns else lines
+    return sales.group_by("order_id").agg(
+        pl.col("region").first(), pl.col("customer_id").first(), pl.col("ordered_at").min()
+    )
+
+
+def regional_table(
+    lines: pl.DataFrame, orders: pl.DataFrame | None = None, months: int = 3
+) -> pl.DataFrame:
+    """Per region: size, growth, value, loyalty and (when orders allow) delivery and freight.
+
+    `lines` needs region, order_id, customer_id, ordered_at, revenue (is_return optional).
+    One row per region, by revenue descending, with
+    customers (distinct non-null customer_id), orders (distinct sale orders; returns are not
+    orders), revenue (net: returns' negative revenue subtracted), share (of net revenue),
+    revenue_last / revenue_prev (net revenue in the last `months` full calendar months and in the
+    `months` before: lib.periods.growth_window, so a partial last month never fakes a decline),
+    growth (revenue_last / revenue_prev - 1; null without a prior period), aov (net revenue per
+    order), repeat_rate (share of customers with 2+ orders),
+    repeat_change (share of orders placed by returning customers, last period minus the one
+    before, in 0..1 points),
+    and, when `orders` has them: delivered_orders, late_orders, late_rate (delivered after the
+    estimate, among delivered orders), review (mean review_score), freight_share (freight over
+    revenue + freight: what share of what customers paid went to shipping).
+    """
+    window = growth_window(lines["ordered_at"], months)
+    if window.available:
+        current, end, previous = (
+            datetime.combine(day, time.min)
+            for day in (window.current_start, window.current_end, window.previous_start)
+        )
+        in_last = (pl.col("ordered_at") >= current) & (pl.col("ordered_at") < end)
+        in_prev = (pl.col("ordered_at") >= previous) & (pl.col("ordered_at") < current)
+    else:  # too little history for the window: growth stays empty
+        in_last = in_prev = pl.lit(False)
+
+    table = lines.group_by("region").agg(
+        pl.col("customer_id").drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
+        pl.col("revenue").sum().alias("revenue"),
+        pl.col("revenue").filter(in_last).sum().alias("revenue_last"),
+        pl.col("revenue").filter(in_prev).sum().alias("revenue_prev"),
+    )
+
+    per_order = _order_frame(lines).with_columns(
+        # A returning customer's order: placed after that customer's first order.
+        (
+            pl.col("customer_id").is_not_null()
+            & (pl.col("ordered_at") > pl.col("ordered_at").min().over("customer_id"))
+        ).alias("returning")
+    )
+    known = pl.col("customer_id").is_not_null()
+    per_region = per_order.group_by("region").agg(
+        pl.len().alias("orders"),
+        pl.col("returning").filter(in_last & known).mean().alias("_ret_last"),
+        pl.col("returning").filter(in_prev & known).mean().alias("_ret_prev"),
+    )
+    repeaters = (
+        per_order.filter(known)
+        .group_by("region", "customer_id")
+        .agg(pl.len().alias("n"))
+        .group_by("region")
+        .agg((pl.col("n") >= 2).mean().alias("repeat_rate"))
+    )
+    table = (
+        table.join(per_region, on="region", how="left")
+        .join(repeaters, on="region", how="left")
+        .with_columns(pl.col("orders").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            (pl.col("revenue") / pl.col("revenue").sum()).alias("share"),
+            pl.when(pl.col("revenue_prev") > 0)
+            .then(pl.col("revenue_last") / pl.col("revenue_prev") - 1)
+            .alias("growth"),
+            pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("aov"),
+            (pl.col("_ret_last") - pl.col("_ret_prev")).alias("repeat_change"),
+        )
+        .drop("_ret_last", "_ret_prev")
+    )
+    columns = [
+        "region",
+        "customers",
+        "orders",
+        "revenue",
+        "share",
+        "revenue_last",
+        "revenue_prev",
+        "growth",
+        "aov",
+        "repeat_rate",
+        "repeat_change",
+    ]
+    if orders is not None:
+        extra = _order_extras(orders, per_order.select("order_id", "region"))
+        if extra is not None:
+            table = table.join(extra, on="region", how="left")
+            columns += [c for c in extra.columns if c != "region"]
+    return table.select(columns).sort("revenue", "region", descending=[True, False])
+
+
+def _order_extras(orders: pl.DataFrame, order_regions: pl.DataFrame) -> pl.DataFrame | None:
+    """Delivery, review and freight per region from the orders table, or None if it has none."""
+    aggs: list[pl.Expr] = []
+    cols = orders.columns
+    if "delivered_at" in cols and "estimated_delivery_at" in cols:
+        delivered = (
+            pl.col("delivered_at").is_not_null() & pl.col("estimated_delivery_at").is_not_null()
+        )
+        late = delivered & (pl.col("delivered_at") > pl.col("estimated_delivery_at"))
+        aggs += [
+            delivered.sum().cast(pl.Int64).alias("delivered_orders"),
+            late.sum().cast(pl.Int64).alias("late_orders"),
+        ]
+    if "review_score" in cols:
+        aggs.append(pl.col("review_score").mean().alias("review"))
+    if "freight" in cols and "revenue" in cols:
+        paid = pl.col("freight").is_not_null() & pl.col("revenue").is_not_null()
+        aggs += [
+            pl.col("freight").filter(paid).sum().alias("_freight"),
+            pl.col("revenue").filter(paid).sum().alias("_goods"),
+        ]
+    if not aggs or orders.height == 0:
+        return None
+    # Orders take their region from their lines, so both tables agree on who is where.
+    out = orders.join(order_regions, on="order_id", how="inner").group_by("region").agg(aggs)
+    if "delivered_orders" in out.columns:
+        if out["delivered_orders"].sum() == 0:
+            out = out.drop("delivered_orders", "late_orders")
+        else:
+            out = out.with_columns(
+                pl.when(pl.col("delivered_orders") > 0)
+                .then(pl.col("late_orders") / pl.col("delivered_orders"))
+                .alias("late_rate")
+            )
+    if "review" in out.columns and out["review"].null_count() == out.height:
+        out = out.drop("review")
+    if "_freight" in out.columns:
+        total = pl.col("_freight") + pl.col("_goods")
+        out = out.with_columns(
+            pl.when(total > 0).then(pl.col("_freight") / total).alias("freight_share")
+        ).drop("_freight", "_goods")
+        if out["freight_share"].null_count() == out.height:
+            out = out.drop("freight_share")
+    return out if out.width > 1 else None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each criterion counts in the priority score (any non-negative numbers)."""
+
+    size: float = 3.0  # revenue
+    growth: float = 2.0
+    value: float = 1.0  # average order value
+    repeat: float = 1.0  # repeat rate
+    delivery: float = 1.0  # low late rate
+
+
+# Criterion -> (table column, True when higher is better).
+CRITERIA: dict[str, tuple[str, bool]] = {
+    "size": ("revenue", True),
+    "growth": ("growth", True),
+    "value": ("aov", True),
+    "repeat": ("repeat_rate", True),
+    "delivery": ("late_rate", False),
+}
+
+
+def _percentile(column: str, higher_is_better: bool) -> pl.Expr:
+    """0 for the worst region, 1 for the best, average ranks for ties, 0.5 when unknown."""
+    col = pl.col(column) if higher_is_better else -pl.col(column)
+    n = pl.col(column).count()
+    return (
+        pl.when(n > 1)
+        .then((col.rank("average") - 1) / (n - 1))
+        .otherwise(0.5)
+        .fill_null(0.5)
+        .cast(pl.Float64)
+    )
+
+
+def totals(table: pl.DataFrame) -> dict[str, float | None]:
+    """Whole-data figures the rules compare regions with: growth, late_rate, regions."""
+    prev = table["revenue_prev"].sum()
+    growth = table["revenue_last"].sum() / prev - 1 if prev > 0 else None
+    late = None
+    if "delivered_orders" in table.columns and table["delivered_orders"].sum() > 0:
+        late = table["late_orders"].sum() / table["delivered_orders"].sum()
+    return {"growth": growth, "late_rate": late, "regions": float(table.height)}
+
+
+def priority_table(
+    table: pl.DataFrame, weights: Weights | None = None, min_orders: int = MIN_ORDERS
+) -> pl.DataFrame:
+    """The regional table with a priority score (0..100), its rank and a recommended action.
+
+    Score: each criterion (CRITERIA: revenue, growth, aov, repeat_rate, low late_rate) becomes
+    a percentile among regions (0 worst .. 1 best, ties averaged, 0.5 when the region's value is
+    unknown); the score is their weighted mean x 100. Criteria the data lacks, or weighted 0,
+    do not count. Sorted by score descending (ties: revenue), rank 1 = market here first.
+
+    Action, first rule that applies ("large" = revenue share at least 1/number of regions;
+    "growing" = growth above both 0 and the whole data's growth):
+    1. fewer than `min_orders` orders -> "watch: too few orders to judge";
+    2. late rate >= LATE_FACTOR x the overall late rate -> "fix delivery first: late rate Nx
+       average";
+    3. large and returning-order share down REPEAT_DROP or more -> "retain: large, repeat rate
+       falling";
+    4. large and growing -> "grow: large and growing";
+    5. large -> "defend: large, growing slower than the rest";
+    6. growing -> "test: small but growing fast";
+    7. growth below 0 -> "deprioritise: small and shrinking";
+    8. otherwise -> "maintain: small and steady".
+    """
+    w = asdict(weights or Weights())
+    used = {
+        k: v for k, v in w.items() if v > 0 and CRITERIA[k][0] in table.columns
+    }  # criteria that count
+    total_weight = sum(used.values())
+    if total_weight > 0:
+        score = (
+            pl.sum_horizontal([_percentile(*CRITERIA[k]) * v for k, v in used.items()])
+            / total_weight
+            * 100
+        )
+    else:
+        score = pl.lit(0.0)
+    whole = totals(table)
+    n = whole["regions"] or 1
+    large = pl.col("share") >= 1 / n
+    growing = pl.col("growth") > max(whole["growth"] or 0.0, 0.0)
+    late_avg = whole["late_rate"]
+    action = pl.when(pl.col("orders") < min_orders).then(pl.lit("watch: too few orders to judge"))
+    if late_avg and "late_rate" in table.columns:
+        ratio = pl.col("late_rate") / late_avg
+        action = action.when(ratio >= LATE_FACTOR).then(
+            pl.lit("fix delivery first: late rate ")
+            + ratio.round(1).cast(pl.String)
+            + pl.lit("x average")
+        )
+    action = (
+        action.when(large & (pl.col("repeat_change") <= -REPEAT_DROP))
+        .then(pl.lit("retain: large, repeat rate falling"))
+        .when(large & growing)
+        .then(pl.lit("grow: large and growing"))
+        .when(large)
+        .then(pl.lit("defend: large, growing slower than the rest"))
+        .when(growing)
+        .then(pl.lit("test: small but growing fast"))
+        .when(pl.col("growth") < 0)
+        .then(pl.lit("deprioritise: small and shrinking"))
+        .otherwise(pl.lit("maintain: small and steady"))
+    )
+    return (
+        table.with_columns(score.alias("score"), action.alias("action"))
+        .sort(["score", "revenue"], descending=True)
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int64))
+        .select("rank", "region", "score", "action", *[c for c in table.columns if c != "region"])
+    )
+
+
+def map_points(table: pl.DataFrame, match: Match) -> pl.DataFrame:
+    """The regional table rows that have a place: the table's columns plus place, label, lat,
+    lon; one row per placed region (unmatched regions are in `match.unmatched`)."""
+    return table.join(match.places, on="region", how="inner")
+
+
+def customer_points(ds: Dataset, limit: int = 20_000) -> pl.DataFrame | None:
+    """Customers' lat/lon (at most `limit`, a fixed sample) for a density layer, or None."""
+    if not ds.has("customers", "lat", "lon"):
+        return None
+    points = ds.tables["customers"].select("lat", "lon").drop_nulls()
+    if points.height > limit:
+        points = points.sample(limit, seed=0)
+    return points
+
+
+def headless(
+    ds: Dataset,
+    *,
+    metric: str = "revenue",
+    months: int = 3,
+    w_size: float = 3.0,
+    w_growth: float = 2.0,
+    w_value: float = 1.0,
+    w_repeat: float = 1.0,
+    w_delivery: float = 1.0,
+) -> dict[str, pl.DataFrame]:
+    """The page's tables without the UI (options as the page's controls; `metric` is the map's).
+
+    'regions': the priority table plus place, label, lat, lon (null when unmatched), by rank;
+    'unmatched': region values no reference places (one column, region).
+    """
+    lines = regional_lines(ds)
+    if lines is None:
+        raise ValueError(
+            "needs a region per customer or order line: upload olist_customers_dataset.csv, "
+            "or map a country/state column"
+        )
+    table = regional_table(lines, ds.tables.get("orders"), months=months)
+    ranked = priority_table(
+        table, Weights(w_size, w_growth, w_value, w_repeat, w_delivery), MIN_ORDERS
+    )
+    match = match_regions(ranked["region"])
+    out = ranked.join(match.places, on="region", how="left").sort("rank")
+    if metric not in out.columns:
+        raise ValueError(
+            f"metric must be one of {', '.join(c for c in METRICS if c in out.columns)}"
+        )
+    unmatched = pl.DataFrame({"region": list(match.unmatched)}, schema={"region": pl.String})
+    return {"regions": out, "unmatched": unmatched}
+
+
+def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months: int = 3) -> str:
+    """One sentence on where `metric` is highest, against the whole data (table: regional_table)."""
+    known = table.filter(pl.col(metric).is_not_null())
+    if known.height == 0:
+        return f"No region has a {METRICS.get(metric, metric).lower()} figure yet."
+    top = known.sort(metric, descending=True).row(0, named=True)
+    name = top["region"]
+    if metric in ("revenue", "customers", "orders"):
+        total = known[metric].sum()
+        top3 = known.sort(metric, descending=True).head(3)[metric].sum()
+        value = fmt.money(top[metric], currency) if metric == "revenue" else fmt.count(top[metric])
+        return (
+            f"{name} has the most {METRICS[metric].lower()} ({value}, "
+            f"{fmt.pct(top[metric] / total if total else None)} of the total); the top three "
+            f"regions have {fmt.pct(top3 / total if total else None)}: "
+            f"{'concentrated, test the next regions' if top3 / total > 0.6 else 'spread out'}."
+        )
+    whole = totals(table)
+    if metric == "growth":
+        worst = known.sort(metric).row(0, named=True)
+        return (
+            f"Over the last {months} months against the {months} before, {name} grew fastest "
+            f"({fmt.change(top[metric])}) and {worst['region']} shrank most "
+            f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}."
+        )
+    if metric == "aov":
+        overall = table["revenue"].sum() / table["orders"].sum() if table["orders"].sum() else None
+        return (
+            f"{name} spends the most per order ({fmt.money(top[metric], currency)} against "
+            f"{fmt.money(overall, currency)} overall)."
+        )
+    # late_rate
+    avg = whole["late_rate"]
+    ratio = f", {top[metric] / avg:.1f}x the {fmt.pct(avg)} average" if avg else ""
+    return f"{name} gets the most late deliveries ({fmt.pct(top[metric])} of orders{ratio})."
+
+
+def priority_reading(ranked: pl.DataFrame) -> str:
+    """One sentence naming where to market first and which regions need delivery fixed first."""
+    if ranked.height == 0:
+        return "No region to rank."
+    first = ranked.row(0, named=True)
+    fix = ranked.filter(pl.col("action").str.starts_with("fix delivery"))["region"].to_list()
+    grow = ranked.filter(pl.col("action").str.contains("^(grow|test):"))["region"].to_list()
+    text = f"Market first in {first['region']} (score {first['score']:.0f}/100: {first['action']})"
+    if grow:
+        text += f"; growing: {', '.join(grow[:4])}"
+    if fix:
+        text += f"; fix delivery before spending in {', '.join(fix[:4])}"
+    return text + "."

@@ -1,0 +1,660 @@
+"""Sales: KPIs, revenue over time, top items and purchase patterns from order lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from lib import fmt
+from lib.filters import filter_lines
+from lib.model import Dataset
+from lib.quality import NON_PRODUCT_CODES
+
+GRAINS = {"day": "1d", "week": "1w", "month": "1mo"}
+DEFAULT_WINDOW = {"day": 7, "week": 4, "month": 3}  # a week of days, a month of weeks, a quarter
+RANK_BY = ("units", "orders", "revenue")
+BASKET_MEASURES = ("lines", "units")
+KPI_LABELS = {
+    "revenue": "Net revenue",
+    "orders": "Orders",
+    "customers": "Customers",
+    "aov": "Avg order",
+    "items_per_order": "Items/order",
+    "returning_share": "Returning",
+}
+
+# A line is a return when the format says so (Online Retail's C invoices) or when it takes money
+# back: a generic file may carry returns as negative amounts without a flag.
+_RETURN = pl.col("is_return").fill_null(False) | (pl.col("revenue") < 0)
+
+
+def _is_return(lines: pl.DataFrame) -> pl.Expr:
+    return _RETURN if "is_return" in lines.columns else pl.col("revenue") < 0
+
+
+def _units(lines: pl.DataFrame) -> pl.Expr:
+    # Without a quantity each line is one unit (Olist has one row per unit sold), or one returned.
+    if "quantity" not in lines.columns:
+        return pl.when(_is_return(lines)).then(-1.0).otherwise(1.0)
+    return pl.col("quantity").fill_null(1.0)
+
+
+def order_table(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per order: order_id, customer_id, ordered_at (first line), revenue (net), units
+    (net), lines (sale lines) and is_sale (at least one line that is not a return).
+
+    Cancellation invoices stay as their own rows with negative revenue and is_sale false, so that
+    revenue sums net them out while order counts leave them out.
+    """
+    ret = _is_return(lines)
+    return (
+        lines.lazy()
+        .group_by("order_id")
+        .agg(
+            pl.col("customer_id").drop_nulls().first(),
+            pl.col("ordered_at").min(),
+            pl.col("revenue").fill_null(0.0).sum(),
+            _units(lines).sum().alias("units"),
+            (~ret).sum().cast(pl.Int64).alias("lines"),
+            (~ret).any().alias("is_sale"),
+        )
+        .collect()
+    )
+
+
+def _day_bounds(orders: pl.DataFrame) -> tuple[date, date] | None:
+    if orders.height == 0:
+        return None
+    first, last = orders.select(pl.col("ordered_at").min(), pl.col("ordered_at").max().alias("l"))
+    return first[0].date(), last[0].date()
+
+
+def _in_days(start: date, end: date) -> pl.Expr:
+    day = pl.col("ordered_at").dt.date()
+    return (day >= start) & (day <= end)
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of equal length that ends the day before `start`."""
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def _period_figures(orders: pl.DataFrame, start: date, end: date) -> dict[str, float | None]:
+    inside = orders.filter(_in_days(start, end))
+    sales = inside.filter(pl.col("is_sale"))
+    n_orders = sales.height
+    revenue = float(inside["revenue"].sum())
+    units = float(inside["units"].sum())
+    buyers = sales.filter(pl.col("customer_id").is_not_null())
+    per_customer = buyers.group_by("customer_id").agg(pl.len().alias("n"))
+    earlier = (
+        orders.filter(
+            pl.col("is_sale")
+            & pl.col("customer_id").is_not_null()
+            & (pl.col("ordered_at").dt.date() < start)
+        )
+        .select("customer_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("earlier"))
+    )
+    returning = per_customer.join(earlier, on="customer_id", how="left").filter(
+        (pl.col("n") >= 2) | pl.col("earlier").fill_null(False)
+    )
+    customers = per_customer.height
+    return {
+        "revenue": revenue,
+        "orders": float(n_orders),
+        "customers": float(customers),
+        "aov": revenue / n_orders if n_orders else None,
+        "items_per_order": units / n_orders if n_orders else None,
+        "returning_share": returning.height / customers if customers else None,
+    }
+
+
+def kpis(orders: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Headline figures for `start`..`end` (days included) against the previous equal period.
+
+    `orders` is the order_table of the whole history (so that returning customers can be
+    recognised). Returns one row per metric (revenue, orders, customers, aov, items_per_order,
+    returning_share) with metric, label, value, previous and change (value / previous - 1).
+    previous and change are null when the data does not cover the whole previous period.
+
+    Revenue and units are net: cancellations and returns subtract. Orders exclude cancellation
+    invoices. A returning customer is one with an order in the period who also ordered before the
+    period start, or who ordered at least twice within it; the share is over customers with an
+    order in the period (lines without a customer id are left out).
+    """
+    now = _period_figures(orders, start, end)
+    bounds = _day_bounds(orders)
+    prev_start, prev_end = previous_period(start, end)
+    covered = bounds is not None and prev_start >= bounds[0]
+    before = _period_figures(orders, prev_start, prev_end) if covered else dict.fromkeys(now)
+    rows = []
+    for metric, label in KPI_LABELS.items():
+        value, previous = now[metric], before[metric]
+        change = value / previous - 1 if value is not None and previous else None
+        rows.append((metric, label, value, previous, change))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "metric": pl.String,
+            "label": pl.String,
+            "value": pl.Float64,
+            "previous": pl.Float64,
+            "change": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def _period_label(grain: str) -> pl.Expr:
+    period = pl.col("period")
+    if grain == "month":
+        return period.dt.strftime("%b %Y")
+    if grain == "week":
+        return pl.lit("week of ") + period.dt.strftime("%d %b %Y")
+    return period.dt.strftime("%a %d %b %Y")
+
+
+def revenue_over_time(
+    orders: pl.DataFrame, start: date, end: date, grain: str = "month", window: int = 0
+) -> pl.DataFrame:
+    """Net revenue per day, week (from Monday) or month within `start`..`end`.
+
+    One row per period, empty periods included, with period (Date), label, revenue, orders,
+    partial (the data or the chosen range does not cover the whole period), change (revenue
+    against the period before; null when that one is not positive) and moving_avg (mean revenue
+    of the last `window` periods, 0: DEFAULT_WINDOW for the grain; partial periods are left out
+    of it so that they do not drag it down).
+    """
+    every = GRAINS[grain]
+    window = window or DEFAULT_WINDOW[grain]
+    bounds = _day_bounds(orders)
+    schema = {
+        "period": pl.Date,
+        "label": pl.String,
+        "revenue": pl.Float64,
+        "orders": pl.Int64,
+        "partial": pl.Boolean,
+        "change": pl.Float64,
+        "moving_avg": pl.Float64,
+    }
+    if bounds is None or max(start, bounds[0]) > min(end, bounds[1]):
+        return pl.DataFrame(schema=schema)
+    first, last = max(start, bounds[0]), min(end, bounds[1])
+    per = (
+        orders.filter(_in_days(first, last))
+        .group_by(pl.col("ordered_at").dt.date().dt.truncate(every).alias("period"))
+        .agg(
+            pl.col("revenue").sum(),
+            pl.col("is_sale").sum().cast(pl.Int64).alias("orders"),
+        )
+    )
+    edges = pl.Series([first, last]).dt.truncate(every)
+    calendar = pl.DataFrame({"period": pl.date_range(edges[0], edges[1], every, eager=True)})
+    period_end = pl.col("period").dt.offset_by(every).dt.offset_by("-1d")
+    return (
+        calendar.join(per, on="period", how="left")
+        .with_columns(
+            pl.col("revenue").fill_null(0.0),
+            pl.col("orders").fill_null(0),
+            ((pl.col("period") < first) | (period_end > last)).alias("partial"),
+            _period_label(grain).alias("label"),
+        )
+        .with_columns(
+            pl.when(pl.col("revenue").shift(1) > 0)
+            .then(pl.col("revenue") / pl.col("revenue").shift(1) - 1)
+            .alias("change"),
+            pl.when(~pl.col("partial"))
+            .then(pl.col("revenue"))
+            .rolling_mean(window, min_samples=window)
+            .alias("moving_avg"),
+        )
+        .select(list(schema))
+    )
+
+
+def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
+    """One sentence on the series: the biggest full period, the latest change, partial ends."""
+    full = series.filter(~pl.col("partial"))
+    if full.height == 0 or series["revenue"].sum() == 0:
+        return "No full period in the selected range: widen the dates to see a trend."
+    top = full.sort(["revenue", "period"], descending=[True, False]).row(0, named=True)
+    total = series["revenue"].sum()
+    text = (
+        f"The biggest {grain} was {top['label']} with {fmt.money(top['revenue'], currency)} "
+        f"({fmt.pct(top['revenue'] / total)} of the range)"
+    )
+    if full.height >= 2:
+        latest = full.row(-1, named=True)
+        text += f"; the last full {grain}, {latest['label']}, was {fmt.change(latest['change'])} "
+        text += f"on the {grain} before"
+    partial = series.filter(pl.col("partial"))["label"].to_list()
+    if partial:
+        text += f". {' and '.join(partial)} {'is' if len(partial) == 1 else 'are'} partial"
+        text += " (the data does not cover the whole period): not a collapse"
+    return text + "."
+
+
+def _product(item: pl.Expr) -> pl.Expr:
+    return item.is_not_null() & ~item.str.to_uppercase().is_in(list(NON_PRODUCT_CODES))
+
+
+def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines summed per item and day (and category and region, when the lines have them), so that
+    any date range, category or region can be ranked without going back to the lines.
+
+    One row per (item_id, day[, category][, region]) with month (of the day), item_name (the
+    item's most frequent name on sale lines, else its id; both Categorical), product (false for
+    lines without an item and for non-product codes, quality.NON_PRODUCT_CODES), lines, units and
+    revenue (net: returns subtract) and orders (distinct orders with a sale line of the item that
+    day).
+    """
+    ret = _is_return(lines)
+    keys = [c for c in ("category", "region") if c in lines.columns]
+    cube = (
+        lines.lazy()
+        .group_by("item_id", pl.col("ordered_at").dt.date().alias("day"), *keys)
+        .agg(
+            pl.len().cast(pl.Int64).alias("lines"),
+            _units(lines).sum().alias("units"),
+            pl.col("revenue").fill_null(0.0).sum(),
+            pl.col("order_id").filter(~ret).n_unique().cast(pl.Int64).alias("orders"),
+        )
+    )
+    if "item_name" in lines.columns:
+        names = (
+            lines.lazy()
+            .filter(pl.col("item_name").is_not_null() & ~ret)
+            .group_by("item_id", "item_name")
+            .agg(pl.len().alias("n"))
+            .sort(["n", "item_name"], descending=[True, False])
+            .group_by("item_id")
+            .agg(pl.col("item_name").first())
+        )
+        cube = cube.join(names, on="item_id", how="left", nulls_equal=True)
+    else:
+        cube = cube.with_columns(pl.lit(None, pl.String).alias("item_name"))
+    # Categorical ids make the per-rerun group-bys on half a million cube rows about twice as fast.
+    return (
+        cube.with_columns(
+            pl.col("item_name").fill_null(pl.col("item_id")).cast(pl.Categorical),
+            _product(pl.col("item_id")).alias("product"),
+            pl.col("day").dt.truncate("1mo").alias("month"),
+        )
+        .with_columns(pl.col("item_id").cast(pl.Categorical))
+        .collect()
+    )
+
+
+def _cube_slice(
+    cube: pl.DataFrame,
+    start: date | None,
+    end: date | None,
+    categories: Sequence[str],
+    regions: Sequence[str],
+) -> pl.DataFrame:
+    conditions = []
+    if start is not None:
+        conditions.append(pl.col("day") >= start)
+    if end is not None:
+        conditions.append(pl.col("day") <= end)
+    if categories and "category" in cube.columns:
+        conditions.append(pl.col("category").is_in(list(categories)))
+    if regions and "region" in cube.columns:
+        conditions.append(pl.col("region").is_in(list(regions)))
+    return cube.filter(*conditions) if conditions else cube
+
+
+def non_product_lines(
+    cube: pl.DataFrame,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    categories: Sequence[str] = (),
+    regions: Sequence[str] = (),
+) -> int:
+    """How many lines of the slice are left out of rankings (non-product codes or no item)."""
+    part = _cube_slice(cube, start, end, categories, regions)
+    return int(part.filter(~pl.col("product"))["lines"].sum())
+
+
+def _trend_months(part: pl.DataFrame, start: date | None, end: date | None) -> pl.Series:
+    """Calendar months of the slice; partial months at either end are dropped (they would read
+    as a collapse on a sparkline) when at least two full months remain."""
+    if part.height == 0:
+        return pl.Series("month", [], pl.Date)
+    first, last = part["day"].min(), part["day"].max()
+    first, last = max(first, start or first), min(last, end or last)
+    months = pl.date_range(part["month"].min(), part["month"].max(), "1mo", eager=True)
+    full = months.filter(
+        (months >= first) & (months.dt.offset_by("1mo").dt.offset_by("-1d") <= last)
+    )
+    return full if full.len() >= 2 else months
+
+
+def rank_items(
+    cube: pl.DataFrame,
+    by: str = "units",
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    categories: Sequence[str] = (),
+    regions: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Every product of an item_cube slice (days `start`..`end`, categories, regions; None or
+    empty: all) ranked by net units, orders or net revenue (`by`).
+
+    One row per item with rank, item_id, item_name, units and revenue (net: a cancelled unit
+    subtracts), orders (distinct orders with a sale line of the item, counted per day), share (of
+    the `by` total over all products) and trend (the `by` measure per calendar month of the
+    slice, oldest first; partial end months left out when two full ones remain). Non-product
+    codes and lines without an item are left out. Ties are ordered by item_id, ascending.
+    """
+    part = _cube_slice(cube, start, end, categories, regions).filter(pl.col("product"))
+    # One pass over the slice per (item, month); the totals then sum the much smaller result.
+    monthly = part.group_by("item_id", "month").agg(
+        pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()
+    )
+    totals = monthly.group_by("item_id").agg(
+        pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()
+    )
+    grand = totals[by].sum()
+    months = _trend_months(part, start, end)
+    trend = (
+        totals.select("item_id")
+        .join(pl.DataFrame({"month": months}), how="cross")
+        .join(monthly.select("item_id", "month", by), on=["item_id", "month"], how="left")
+        .sort("item_id", "month")
+        .group_by("item_id", maintain_order=True)
+        .agg(pl.col(by).fill_null(0).cast(pl.Float64).alias("trend"))
+    )
+    return (
+        totals.join(trend, on="item_id", how="left")
+        .with_columns(
+            (pl.col(by) / grand if grand else pl.lit(None, pl.Float64)).alias("share"),
+            pl.col("item_id", "item_name").cast(pl.String),
+        )
+        .sort([by, "item_id"], descending=[True, False])
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int64))
+        .select("rank", "item_id", "item_name", "units", "orders", "revenue", "share", "trend")
+    )
+
+
+def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
+    """rank_items over all of `lines` (same output)."""
+    return rank_items(item_cube(lines), by)
+
+
+def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> str:
+    """One sentence: the leader, and how concentrated the top n are."""
+    if ranking.height == 0:
+        return "No product sold in the selected range."
+    lead = ranking.row(0, named=True)
+    top_share = ranking.head(n)["share"].sum()
+    value = fmt.money(lead[by], currency) if by == "revenue" else fmt.count(lead[by])
+    unit = "" if by == "revenue" else f" {by}"
+    return (
+        f"{lead['item_name']} leads with {value}{unit} ({fmt.pct(lead['share'])}); the top "
+        f"{min(n, ranking.height)} of {ranking.height:,} products make {fmt.pct(top_share)} of "
+        f"all {by}: {'keep them in stock' if top_share > 0.3 else 'sales are spread widely'}."
+    )
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def weekday_hour(orders: pl.DataFrame) -> pl.DataFrame:
+    """Orders (sales, not cancellations) per weekday and hour: 168 rows with weekday (1 = Monday),
+    day (Mon..Sun), hour (0..23) and orders (0 where none)."""
+    counts = (
+        orders.filter(pl.col("is_sale"))
+        .group_by(
+            pl.col("ordered_at").dt.weekday().cast(pl.Int8).alias("weekday"),
+            pl.col("ordered_at").dt.hour().cast(pl.Int8).alias("hour"),
+        )
+        .agg(pl.len().cast(pl.Int64).alias("orders"))
+    )
+    grid = pl.DataFrame({"weekday": range(1, 8)}, schema={"weekday": pl.Int8}).join(
+        pl.DataFrame({"hour": range(24)}, schema={"hour": pl.Int8}), how="cross"
+    )
+    return (
+        grid.join(counts, on=["weekday", "hour"], how="left")
+        .with_columns(
+            pl.col("orders").fill_null(0),
+            pl.col("weekday").replace_strict(dict(enumerate(WEEKDAYS, 1))).alias("day"),
+        )
+        .select("weekday", "day", "hour", "orders")
+    )
+
+
+def weekday_hour_reading(grid: pl.DataFrame) -> str:
+    total = grid["orders"].sum()
+    if total == 0:
+        return "No orders in the selected range."
+    peak = grid.sort(["orders", "weekday", "hour"], descending=[True, False, False]).row(0)
+    by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
+    best = by_day.sort(["orders", "weekday"], descending=[True, False]).row(0, named=True)
+    quiet = by_day.sort(["orders", "weekday"]).row(0, named=True)
+    return (
+        f"Orders peak on {peak[1]} at {peak[2]:02d}:00 ({fmt.pct(peak[3] / total)} of all orders "
+        f"in one hour a week); {best['day']} is the busiest day ({fmt.pct(best['orders'] / total)})"
+        f" and {quiet['day']} the quietest ({fmt.pct(quiet['orders'] / total)}): time campaigns "
+        f"and staffing to the peak."
+    )
+
+
+def basket_sizes(orders: pl.DataFrame, measure: str = "lines") -> pl.DataFrame:
+    """How many sale orders have each basket size: size (lines or net units per order), orders.
+
+    Sorted by size; orders whose net units are not positive (fully returned later in the same
+    invoice) are left out.
+    """
+    sizes = orders.filter(pl.col("is_sale")).select(pl.col(measure).cast(pl.Int64).alias("size"))
+    return (
+        sizes.filter(pl.col("size") > 0)
+        .group_by("size")
+        .agg(pl.len().cast(pl.Int64).alias("orders"))
+        .sort("size")
+    )
+
+
+def basket_reading(sizes: pl.DataFrame, measure: str) -> str:
+    total = sizes["orders"].sum()
+    if total == 0:
+        return "No orders in the selected range."
+    cumulative = sizes.with_columns((pl.col("orders").cum_sum() / total).alias("cum"))
+    median = cumulative.filter(pl.col("cum") >= 0.5)["size"][0]
+    single = sizes.filter(pl.col("size") == 1)["orders"].sum() / total
+    mean = (sizes["size"] * sizes["orders"]).sum() / total
+    word = "line" if measure == "lines" else "unit"
+    advice = (
+        "bundles and cross-sells have room to grow"
+        if single > 0.4
+        else "baskets are already mixed: reward larger ones"
+    )
+    return (
+        f"The median order has {median:,} {word}{'s' if median != 1 else ''} (mean "
+        f"{mean:,.1f}); {fmt.pct(single)} of orders have a single {word}: {advice}."
+    )
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Repeat buying in a period: customers with an order, those with two or more, and the median
+    days between a customer's consecutive orders."""
+
+    customers: int
+    repeaters: int
+    median_days: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return self.repeaters / self.customers if self.customers else None
+
+
+def days_between_orders(orders: pl.DataFrame) -> pl.DataFrame:
+    """Days from each sale order of a customer to their next one: customer_id, days (whole days,
+    0 for two orders on the same day). Orders without a customer are left out."""
+    return (
+        orders.filter(pl.col("is_sale") & pl.col("customer_id").is_not_null())
+        .select("customer_id", "ordered_at")
+        .sort("customer_id", "ordered_at")
+        .with_columns(pl.col("ordered_at").diff().over("customer_id").dt.total_days().alias("days"))
+        .filter(pl.col("days").is_not_null())
+        .select("customer_id", "days")
+    )
+
+
+def repeat_summary(orders: pl.DataFrame, gaps: pl.DataFrame) -> Repeat:
+    """Repeat figures of the orders of one period (see Repeat); `gaps` from days_between_orders."""
+    known = orders.filter(pl.col("is_sale") & pl.col("customer_id").is_not_null())
+    per = known.group_by("customer_id").agg(pl.len().alias("n"))
+    return Repeat(
+        customers=per.height,
+        repeaters=per.filter(pl.col("n") >= 2).height,
+        median_days=gaps["days"].median() if gaps.height else None,
+    )
+
+
+def repeat_reading(rep: Repeat) -> str:
+    if not rep.customers:
+        return "No identified customer ordered in the selected range."
+    text = f"{fmt.pct(rep.rate)} of {rep.customers:,} customers ordered more than once in the range"
+    if rep.median_days is not None:
+        text += (
+            f"; a typical repeat comes {rep.median_days:,.0f} days after the previous order, "
+            f"so a reminder around day {max(1, round(rep.median_days * 0.8)):,} catches most "
+            "before they would reorder anyway"
+        )
+    else:
+        text += ": nobody came back yet, so a second-order offer is the first lever"
+    return text + "."
+
+
+def new_vs_returning(orders: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Net revenue per month of `start`..`end` split by whether it came in the customer's first
+    order month (new) or a later one (returning).
+
+    `orders` is the order_table of the whole history so that a customer's first month is their
+    first ever. One row per (month, kind) with month (Date), kind ('new' or 'returning'),
+    revenue; months with no revenue of a kind have 0. Orders without a customer are left out.
+    """
+    known = orders.filter(pl.col("customer_id").is_not_null()).with_columns(
+        pl.col("ordered_at").dt.date().dt.truncate("1mo").alias("month")
+    )
+    first = (
+        known.filter(pl.col("is_sale"))
+        .group_by("customer_id")
+        .agg(pl.col("month").min().alias("first_month"))
+    )
+    inside = known.filter(_in_days(start, end)).join(first, on="customer_id", how="left")
+    split = inside.group_by(
+        "month",
+        pl.when(pl.col("month") > pl.col("first_month"))
+        .then(pl.lit("returning"))
+        .otherwise(pl.lit("new"))
+        .alias("kind"),
+    ).agg(pl.col("revenue").sum())
+    if inside.height == 0:
+        return pl.DataFrame(schema={"month": pl.Date, "kind": pl.String, "revenue": pl.Float64})
+    months = pl.date_range(inside["month"].min(), inside["month"].max(), "1mo", eager=True)
+    grid = pl.DataFrame({"month": months}).join(
+        pl.DataFrame({"kind": ["new", "returning"]}), how="cross"
+    )
+    return (
+        grid.join(split, on=["month", "kind"], how="left")
+        .with_columns(pl.col("revenue").fill_null(0.0))
+        .sort("month", "kind")
+    )
+
+
+def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
+    total = split["revenue"].sum()
+    if split.height == 0 or total == 0:
+        return "No revenue from identified customers in the selected range."
+    returning = split.filter(pl.col("kind") == "returning")["revenue"].sum()
+    last = split.filter(pl.col("month") == split["month"].max())
+    last_total = last["revenue"].sum()
+    last_ret = last.filter(pl.col("kind") == "returning")["revenue"].sum()
+    text = (
+        f"Returning customers (in a later month than their first order) bring "
+        f"{fmt.pct(returning / total)} of revenue ({fmt.money(returning, currency)})"
+    )
+    if last_total:
+        text += f", {fmt.pct(last_ret / last_total)} in {split['month'].max():%b %Y}"
+    if returning / total < 0.5:
+        return text + ": most revenue is first purchases, so bringing buyers back has most room."
+    return text + ": repeat buyers carry the business, so keep feeding it with new customers."
+
+
+def _dates(value: str | date | None) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _names(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(value)
+
+
+def headless(
+    ds: Dataset,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    categories: str = "",
+    regions: str = "",
+    grain: str = "month",
+    window: int = 0,
+    topn: int = 10,
+    rank_by: str = "units",
+    basket: str = "lines",
+) -> dict[str, pl.DataFrame]:
+    """Every table of the Sales page for the same controls (dates ISO, lists comma-separated;
+    empty: the whole range, all categories and regions; window 0: the grain's default)."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
+    if rank_by not in RANK_BY:
+        raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}")
+    if basket not in BASKET_MEASURES:
+        raise ValueError(f"basket must be one of {', '.join(BASKET_MEASURES)}")
+    lines = ds.table("lines")
+    scope = filter_lines(lines, categories=_names(categories), regions=_names(regions))
+    history = order_table(scope)
+    bounds = _day_bounds(history)
+    if bounds is None:
+        raise ValueError("no order lines match the chosen categories and regions")
+    first, last = _dates(start) or bounds[0], _dates(end) or bounds[1]
+    period = history.filter(_in_days(first, last))
+    period_lines = filter_lines(scope, first, last)
+    ranking = rank_items(item_cube(period_lines), rank_by).head(topn)
+    gaps = days_between_orders(period)
+    rep = repeat_summary(period, gaps)
+    return {
+        "kpis": kpis(history, first, last),
+        "revenue_over_time": revenue_over_time(history, first, last, grain, window),
+        "top_items": ranking.with_columns(
+            pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
+        ),
+        "weekday_hour": weekday_hour(period),
+        "basket_sizes": basket_sizes(period, basket),
+        "repeat": pl.DataFrame(
+            {
+                "customers": [rep.customers],
+                "repeaters": [rep.repeaters],
+                "repeat_rate": [rep.rate],
+                "median_days_between_orders": [rep.median_days],
+                "lines_without_customer": [period_lines["customer_id"].null_count()],
+            }
+        ),
+        "days_between_orders": gaps,
+        "new_vs_returning": new_vs_returning(history, first, last),
+    }

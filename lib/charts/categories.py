@@ -1,0 +1,239 @@
+"""Charts of the Categories page: growth x share quadrants, potential parts, monthly trends."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts import MUTED, PALETTE, money_title
+
+QUADRANT_COLOURS = {
+    "leaders": "#0f766e",
+    "rising": "#0ea5e9",
+    "steady": "#f59e0b",
+    "fading": "#ef4444",
+}
+COMPONENT_COLOURS = {
+    "growth": PALETTE[0],
+    "revenue share": PALETTE[2],
+    "review score": PALETTE[1],
+    "late-delivery rate": PALETTE[6],
+}
+
+
+def growth_share_chart(
+    table: pl.DataFrame, currency: str, labelled: int = 6, height: int = 460
+) -> alt.LayerChart:
+    """Bubbles at (share, growth) sized by orders and coloured by quadrant, with the dividing lines
+    (median share, 0% growth), the quadrant names in the corners and the `labelled` largest
+    categories named. Rows without growth are left out; unreliable growth is drawn faint."""
+    placed = table.filter(pl.col("growth").is_not_null() & pl.col("quadrant").is_not_null())
+    median = float(table["share"].median() or 0.0)
+    frame = placed.select(
+        "label",
+        "revenue",
+        "share",
+        "growth",
+        "orders",
+        "quadrant",
+        pl.when(pl.col("growth_reliable"))
+        .then(pl.lit("enough orders"))
+        .otherwise(pl.lit("too few orders"))
+        .alias("growth basis"),
+    )
+    # Explicit domains with headroom: the quadrant names sit in the margins, clear of bubbles.
+    x_hi = max(float(placed["share"].max() or 0.0), median) * 1.1 or 1.0
+    y_lo = min(float(placed["growth"].min() or 0.0), 0.0)
+    y_hi = max(float(placed["growth"].max() or 0.0), 0.0)
+    pad = (y_hi - y_lo) * 0.15 or 0.1
+    y_lo, y_hi = y_lo - pad, y_hi + pad
+    base = alt.Chart(frame)
+    share_axis = alt.X(
+        "share:Q",
+        title="Share of net revenue",
+        axis=alt.Axis(format=".0%"),
+        scale=alt.Scale(domain=[0, x_hi], nice=False),
+    )
+    growth_axis = alt.Y(
+        "growth:Q",
+        title="Revenue growth",
+        axis=alt.Axis(format="+.0%"),
+        scale=alt.Scale(domain=[y_lo, y_hi], nice=False),
+    )
+    bubbles = base.mark_circle(stroke="white", strokeWidth=0.8).encode(
+        x=share_axis,
+        y=growth_axis,
+        size=alt.Size(
+            "orders:Q",
+            title="Orders",
+            scale=alt.Scale(range=[40, 1400]),
+            legend=alt.Legend(orient="bottom", tickCount=3),
+        ),
+        color=alt.Color(
+            "quadrant:N",
+            title="Quadrant",
+            scale=alt.Scale(domain=list(QUADRANT_COLOURS), range=list(QUADRANT_COLOURS.values())),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        opacity=alt.Opacity(
+            "growth basis:N",
+            title="Growth figure",
+            scale=alt.Scale(domain=["enough orders", "too few orders"], range=[0.85, 0.3]),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=[
+            alt.Tooltip("label:N", title="Category"),
+            alt.Tooltip("revenue:Q", title=money_title("Net revenue", currency), format=",.0f"),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+            alt.Tooltip("growth:Q", title="Growth", format="+.1%"),
+            alt.Tooltip("orders:Q", title="Orders", format=","),
+            alt.Tooltip("quadrant:N", title="Quadrant"),
+            alt.Tooltip("growth basis:N", title="Growth figure"),
+        ],
+    )
+    named = base.transform_window(
+        rank="rank(revenue)", sort=[alt.SortField("revenue", "descending")]
+    ).transform_filter(alt.datum.rank <= labelled)
+    text = {"align": "left", "dx": 10, "dy": -8, "fontSize": 11}
+    names = [
+        # A white outline under each name keeps it legible where it crosses a bubble.
+        named.mark_text(**text, stroke="white", strokeWidth=3, strokeOpacity=0.9).encode(
+            x="share:Q", y="growth:Q", text="label:N"
+        ),
+        named.mark_text(**text, color="#1e293b").encode(x="share:Q", y="growth:Q", text="label:N"),
+    ]
+    rules = [
+        alt.Chart(pl.DataFrame({"share": [median]}))
+        .mark_rule(color=MUTED, strokeDash=[4, 4])
+        .encode(x="share:Q"),
+        alt.Chart(pl.DataFrame({"growth": [0.0]}))
+        .mark_rule(color=MUTED, strokeDash=[4, 4])
+        .encode(y="growth:Q"),
+    ]
+    corners = []
+    for name, share, growth, align, baseline in (
+        ("leaders", x_hi, y_hi, "right", "top"),
+        ("rising", 0.0, y_hi, "left", "top"),
+        ("steady", x_hi, y_lo, "right", "bottom"),
+        ("fading", 0.0, y_lo, "left", "bottom"),
+    ):
+        corners.append(
+            alt.Chart(pl.DataFrame({"share": [share], "growth": [growth], "name": [name]}))
+            .mark_text(
+                align=align,
+                baseline=baseline,
+                dx=6 if align == "left" else -6,
+                dy=4 if baseline == "top" else -4,
+                fontSize=13,
+                fontWeight="bold",
+                opacity=0.6,
+                color=QUADRANT_COLOURS[name],
+            )
+            .encode(x="share:Q", y="growth:Q", text=alt.value(name.capitalize()))
+        )
+    return alt.layer(*rules, *corners, bubbles, *names).properties(height=height)
+
+
+def potential_chart(contributions: pl.DataFrame, limit: int = 15) -> alt.Chart:
+    """Horizontal stacked bars: each category's potential (0..1) split into what each weighted
+    component adds, best first, at most `limit` categories."""
+    best = (
+        contributions.select("category", "potential")
+        .unique("category")
+        .sort("potential", descending=True)
+        .head(limit)
+    )
+    # Flag categories whose growth was too thin to count: their score rests on the rest.
+    frame = contributions.join(best.select("category"), on="category", how="semi").with_columns(
+        pl.when(pl.col("growth_reliable"))
+        .then(pl.col("label"))
+        .otherwise(pl.col("label") + " (few orders)")
+        .alias("label")
+    )
+    order = (
+        frame.select("label", "potential")
+        .unique("label")
+        .sort("potential", descending=True)["label"]
+        .to_list()
+    )
+    present = [c for c in COMPONENT_COLOURS if c in set(frame["component"].to_list())]
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X(
+                "sum(contribution):Q",
+                title="Potential score (0 to 1)",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=".1f", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+            ),
+            color=alt.Color(
+                "component:N",
+                title="From",
+                scale=alt.Scale(domain=present, range=[COMPONENT_COLOURS[c] for c in present]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            order=alt.Order("component:N"),
+            tooltip=[
+                alt.Tooltip("label:N", title="Category"),
+                alt.Tooltip("component:N", title="Component"),
+                alt.Tooltip("contribution:Q", title="Adds", format=".2f"),
+                alt.Tooltip("potential:Q", title="Potential", format=".2f"),
+            ],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+def trend_chart(monthly: pl.DataFrame, currency: str, columns: int = 3) -> alt.FacetChart:
+    """Small multiples of monthly net revenue, one panel per category (largest first), each on its
+    own scale; partial months are drawn as hollow grey points off the line."""
+    order = monthly.select("label", "rank").unique().sort("rank")["label"].to_list()
+    frame = monthly.with_columns(
+        pl.when(pl.col("partial"))
+        .then(pl.lit("partial month"))
+        .otherwise(pl.lit("full month"))
+        .alias("month kind")
+    )
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=4))
+    y = alt.Y(
+        "revenue:Q",
+        title=money_title("Net revenue", currency),
+        axis=alt.Axis(format="~s", tickCount=4),
+    )
+    line = (
+        alt.Chart()
+        .transform_filter(~alt.datum.partial)
+        .mark_line(color=PALETTE[0], strokeWidth=2)
+        .encode(x=x, y=y)
+    )
+    points = (
+        alt.Chart()
+        .mark_point(size=28, filled=True)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "month kind:N",
+                title=None,
+                scale=alt.Scale(domain=["full month", "partial month"], range=[PALETTE[0], MUTED]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Category"),
+                alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                alt.Tooltip("revenue:Q", title=money_title("Net revenue", currency), format=",.0f"),
+                alt.Tooltip("month kind:N", title="Covers"),
+            ],
+        )
+    )
+    return (
+        alt.layer(line, points, data=frame)
+        .properties(width=230, height=130)
+        .facet(
+            facet=alt.Facet("label:N", sort=order, title=None, header=alt.Header(labelFontSize=13)),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+    )

@@ -1,0 +1,173 @@
+"""Charts of the Sales page: revenue over time, weekday x hour, baskets, repeat gaps, new vs old."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts import ACCENT, MUTED, PALETTE, money_title
+
+_MONEY = ",.0f"
+_TIME_FORMAT = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y"}
+
+
+def revenue_chart(
+    series: pl.DataFrame, grain: str, currency: str, kind: str = "bars"
+) -> alt.LayerChart:
+    """Net revenue per period (bars or a line) with its moving average; partial periods are
+    drawn lighter, labelled "partial", and kept out of the line so that they never read as a
+    collapse. The tooltip gives the period-over-period change."""
+    title = money_title("Net revenue", currency)
+    every = {"day": "1d", "week": "1w", "month": "1mo"}[grain]
+    start = pl.col("period").cast(pl.Datetime("ms"))
+    # Bars span 85% of their period on the time axis, so a month bar is as wide as a month.
+    data = series.with_columns(
+        pl.when(pl.col("partial")).then(pl.lit("partial")).otherwise(pl.lit("")).alias("note"),
+        start.alias("period"),
+        (start + (start.dt.offset_by(every) - start) * 0.85).alias("bar_end"),
+        (start + (start.dt.offset_by(every) - start) * 0.425).alias("middle"),
+    )
+    axis = alt.Axis(format=_TIME_FORMAT[grain], labelOverlap="greedy", labelAngle=0)
+    x = alt.X("period:T", title=None, axis=axis)
+    base = alt.Chart(data).encode(x=alt.X("middle:T", title=None, axis=axis))
+    tooltip = [
+        alt.Tooltip("label:N", title="Period"),
+        alt.Tooltip("revenue:Q", title=title, format=_MONEY),
+        alt.Tooltip("change:Q", title="vs previous period", format="+.1%"),
+        alt.Tooltip("orders:Q", title="Orders", format=","),
+        alt.Tooltip("moving_avg:Q", title="Moving average", format=_MONEY),
+        alt.Tooltip("note:N", title="Note"),
+    ]
+    y = alt.Y("revenue:Q", title=title, axis=alt.Axis(format="~s"))
+    if kind == "line":
+        marks = alt.layer(
+            base.transform_filter("!datum.partial")
+            .mark_line(color=ACCENT, strokeWidth=2)
+            .encode(y=y),
+            base.mark_point(filled=True, size=40).encode(
+                y=y,
+                color=alt.condition("datum.partial", alt.value(MUTED), alt.value(ACCENT)),
+                tooltip=tooltip,
+            ),
+        )
+    else:
+        marks = base.mark_bar(color=ACCENT).encode(
+            x=x,
+            x2="bar_end:T",
+            y=y,
+            y2=alt.datum(0),
+            opacity=alt.condition("datum.partial", alt.value(0.35), alt.value(1.0)),
+            tooltip=tooltip,
+        )
+    average = base.mark_line(color=PALETTE[1], strokeDash=[6, 3], strokeWidth=2).encode(
+        y=alt.Y("moving_avg:Q"), tooltip=tooltip
+    )
+    label = (
+        base.transform_filter("datum.partial")
+        .mark_text(dy=-8, color="#475569", fontSize=11)
+        .encode(y=alt.Y("revenue:Q"), text="note:N")
+    )
+    return alt.layer(marks, average, label).properties(height=320)
+
+
+def weekday_hour_heatmap(grid: pl.DataFrame) -> alt.Chart:
+    """Orders per weekday (rows, Monday first) and hour of the day (columns)."""
+    return (
+        alt.Chart(grid)
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title="Hour of the day", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("day:N", title=None, sort=list(grid["day"].unique(maintain_order=True))),
+            color=alt.Color("orders:Q", title="Orders", scale=alt.Scale(scheme="tealblues")),
+            tooltip=[
+                alt.Tooltip("day:N", title="Day"),
+                alt.Tooltip("hour:O", title="Hour"),
+                alt.Tooltip("orders:Q", title="Orders", format=","),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def basket_chart(sizes: pl.DataFrame, measure: str) -> alt.Chart:
+    """Orders per basket size (lines or units per order); the long tail is binned."""
+    word = "Lines" if measure == "lines" else "Units"
+    few = sizes.height <= 40
+    x = (
+        alt.X("size:O", title=f"{word} per order", axis=alt.Axis(labelAngle=0))
+        if few
+        else alt.X("size:Q", title=f"{word} per order", bin=alt.Bin(maxbins=40))
+    )
+    return (
+        alt.Chart(sizes)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=x,
+            y=alt.Y("sum(orders):Q", title="Orders"),
+            tooltip=[
+                alt.Tooltip("size:O", title=f"{word} per order")
+                if few
+                else alt.Tooltip("size:Q", title=f"{word} per order", bin=alt.Bin(maxbins=40)),
+                alt.Tooltip("sum(orders):Q", title="Orders", format=","),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def gap_histogram(gaps: pl.DataFrame, median: float | None) -> alt.LayerChart:
+    """Days between a customer's consecutive orders, with the median marked."""
+    bars = (
+        alt.Chart(gaps.select("days"))
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X("days:Q", bin=alt.Bin(maxbins=40), title="Days to the next order"),
+            y=alt.Y("count():Q", title="Repeat orders"),
+            tooltip=[
+                alt.Tooltip("days:Q", bin=True, title="Days"),
+                alt.Tooltip("count():Q", title="Repeat orders", format=","),
+            ],
+        )
+    )
+    layers = [bars]
+    if median is not None:
+        rule = pl.DataFrame({"median": [median], "text": [f"median {median:,.0f} days"]})
+        layers.append(
+            alt.Chart(rule).mark_rule(color=PALETTE[3], strokeDash=[4, 3]).encode(x="median:Q")
+        )
+        layers.append(
+            alt.Chart(rule)
+            .mark_text(align="left", dx=4, color=PALETTE[3])
+            .encode(x="median:Q", y=alt.value(10), text="text:N")
+        )
+    return alt.layer(*layers).properties(height=280)
+
+
+def new_vs_returning_chart(split: pl.DataFrame, currency: str) -> alt.Chart:
+    """Monthly net revenue stacked by new (first-order month) and returning customers."""
+    title = money_title("Net revenue", currency)
+    return (
+        alt.Chart(split)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "month:T",
+                title=None,
+                timeUnit="yearmonth",
+                axis=alt.Axis(format="%b %Y", labelOverlap="greedy", labelAngle=0),
+            ),
+            y=alt.Y("revenue:Q", title=title, stack=True, axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "kind:N",
+                title="Customers",
+                scale=alt.Scale(domain=["new", "returning"], range=[PALETTE[1], ACCENT]),
+            ),
+            order=alt.Order("kind:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                alt.Tooltip("kind:N", title="Customers"),
+                alt.Tooltip("revenue:Q", title=title, format=_MONEY),
+            ],
+        )
+        .properties(height=300)
+    )

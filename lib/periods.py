@@ -1,0 +1,82 @@
+"""Calendar windows shared by analyses: growth compares the last full months with those before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+MONTHS = 3  # growth compares the last MONTHS full months with the MONTHS before
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class GrowthWindow:
+    """The two runs of full months growth compares: [previous_start, current_start) and
+    [current_start, current_end). `available` is False (see `reason`) when the data is too short.
+    """
+
+    months: int
+    last_full_month: date | None
+    current_start: date | None
+    current_end: date | None
+    previous_start: date | None
+    available: bool
+    reason: str = ""
+
+    def describe(self) -> str:
+        """'Jun–Aug 2024 vs Mar–May 2024' (or the reason growth is unavailable)."""
+        if not self.available or self.current_start is None:
+            return self.reason
+        assert self.current_end is not None and self.previous_start is not None
+        last = add_months(self.current_end, -1)
+        before = add_months(self.current_start, -1)
+        return f"{_span(self.current_start, last)} vs {_span(self.previous_start, before)}"
+
+
+def _span(first: date, last: date) -> str:
+    if first == last:
+        return f"{first:%b %Y}"
+    if first.year == last.year:
+        return f"{first:%b}–{last:%b %Y}"
+    return f"{first:%b %Y}–{last:%b %Y}"
+
+
+def growth_window(ordered_at: pl.Series, months: int = MONTHS) -> GrowthWindow:
+    """The comparison window ending at the data's last full calendar month.
+
+    A month is full when the data reaches its last day (so a partial last month never fakes a
+    decline) and the first month counts only when the data starts on its first day.
+    """
+    first, last = ordered_at.min(), ordered_at.max()
+    if first is None or last is None:
+        return GrowthWindow(months, None, None, None, None, False, "no order dates")
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    last_month = date(last.year, last.month, 1)
+    if (last.date() + timedelta(days=1)).month == last.month:
+        last_month = add_months(last_month, -1)
+    first_month = date(first.year, first.month, 1)
+    if first.day != 1:
+        first_month = add_months(first_month, 1)
+    current_start = add_months(last_month, 1 - months)
+    previous_start = add_months(last_month, 1 - 2 * months)
+    full = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
+    if previous_start < first_month:
+        reason = (
+            f"growth over {months} month(s) needs {2 * months} full months of data; "
+            f"this data has {max(full, 0)}"
+        )
+        return GrowthWindow(months, last_month, None, None, None, False, reason)
+    return GrowthWindow(
+        months,
+        last_month,
+        current_start,
+        add_months(last_month, 1),
+        previous_start,
+        True,
+    )

@@ -1,0 +1,277 @@
+"""Sales: KPIs, revenue over time, top items and purchase patterns."""
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from lib import fmt, state
+from lib.analyses import sales
+from lib.catalog import PAGE_BY_KEY
+from lib.charts import sales as charts
+from lib.filters import filter_lines
+from pages.common import ui
+
+PATTERNS = ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning")
+
+
+def _sorted_values(lines: pl.DataFrame, column: str) -> list[str]:
+    return sorted(lines[column].drop_nulls().unique().to_list())
+
+
+_options = ui.cached(_sorted_values)
+
+ds = state.dataset()
+st.title("Sales")
+lines = state.require("lines", hint=PAGE_BY_KEY["sales"].enable_hint)
+currency = ds.currency
+st.caption(
+    "Net revenue throughout: returns and cancellations subtract from revenue and units, and "
+    "cancellation invoices are not counted as orders."
+    + (f" Amounts in {currency}." if currency else "")
+)
+
+# --- controls ---------------------------------------------------------------------------------
+first_day, last_day = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
+has_category = ds.has("lines", "category")
+has_region = ds.has("lines", "region")
+cols = st.columns([2, 3, 3] if has_category or has_region else [2, 6])
+picked = cols[0].date_input(
+    "Dates",
+    value=(first_day, last_day),
+    min_value=first_day,
+    max_value=last_day,
+    key="sales_dates",
+    help="Both days included. KPIs compare with the period of equal length just before.",
+)
+start: date = picked[0] if len(picked) > 0 else first_day
+end: date = picked[1] if len(picked) > 1 else last_day
+categories: list[str] = []
+regions: list[str] = []
+slot = 1
+if has_category:
+    categories = cols[slot].multiselect(
+        "Categories",
+        _options(ds.key, lines, column="category"),
+        key="sales_categories",
+        placeholder="All categories",
+    )
+    slot += 1
+if has_region:
+    regions = cols[min(slot, len(cols) - 1)].multiselect(
+        "Regions",
+        _options(ds.key, lines, column="region"),
+        key="sales_regions",
+        placeholder="All regions",
+    )
+
+scope_key = f"{ds.key}|c={sorted(categories)}|r={sorted(regions)}"
+scope = filter_lines(lines, categories=categories, regions=regions)
+if scope.height == 0:
+    st.info("No order lines match these categories and regions: clear a filter.")
+    st.stop()
+history = ui.cached(sales.order_table)(scope_key, scope)
+period_key = f"{scope_key}|{start}|{end}"
+period = history.filter(pl.col("ordered_at").dt.date().is_between(start, end))
+if period.height == 0:
+    st.info(f"No orders between {start:%d %b %Y} and {end:%d %b %Y}: widen the dates.")
+    st.stop()
+
+# --- KPIs -------------------------------------------------------------------------------------
+figures = ui.cached(sales.kpis)(scope_key, history, start=start, end=end)
+prev_start, prev_end = sales.previous_period(start, end)
+against = (
+    f"Change against {prev_start:%d %b %Y} – {prev_end:%d %b %Y}."
+    if figures["previous"].is_not_null().any()
+    else "No change shown: the data does not cover the whole previous period of equal length."
+)
+HELP = {
+    "revenue": "Sum of line revenue in the period; returns and cancellations subtract.",
+    "orders": "Distinct orders with at least one sale line (cancellation invoices left out).",
+    "customers": "Distinct customers with an order in the period (lines without a customer id "
+    "are left out).",
+    "aov": "Net revenue / orders.",
+    "items_per_order": "Net units (sum of quantity, returns subtract) / orders.",
+    "returning_share": "Customers with an order in the period who had also ordered before the "
+    "period start, or ordered at least twice within it, as a share of the period's customers.",
+}
+kpi_cols = st.columns(6)
+for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
+    metric, value = row["metric"], row["value"]
+    if metric in ("revenue", "aov"):
+        shown = fmt.money(value, currency, 2 if metric == "revenue" else 1)
+    elif metric == "returning_share":
+        shown = fmt.pct(value)
+    elif metric == "items_per_order":
+        shown = "—" if value is None else f"{value:,.1f}"
+    else:
+        shown = fmt.count(value)
+    col.metric(
+        row["label"],
+        shown,
+        delta=None if row["change"] is None else fmt.change(row["change"], 1),
+        help=f"{HELP[metric]} {against}",
+        border=True,
+    )
+
+# --- revenue over time ------------------------------------------------------------------------
+st.subheader("Revenue over time")
+left, middle, right = st.columns([2, 2, 3])
+grain = left.segmented_control(
+    "Per", list(sales.GRAINS), default="month", key="sales_grain", required=True
+)
+kind = middle.segmented_control(
+    "Show as", ["bars", "line"], default="bars", key="sales_chart", required=True
+)
+window = right.slider(
+    "Moving average (periods)",
+    2,
+    {"day": 60, "week": 26, "month": 12}[grain],
+    sales.DEFAULT_WINDOW[grain],
+    key=f"sales_window_{grain}",
+    help="The dashed line averages revenue over this many full periods.",
+)
+series = ui.cached(sales.revenue_over_time)(
+    scope_key, history, start=start, end=end, grain=grain, window=window
+)
+st.altair_chart(charts.revenue_chart(series, grain, currency, kind), width="stretch")
+ui.reading(sales.revenue_reading(series, grain, currency))
+ui.download(series, f"revenue_by_{grain}", "sales_download_series")
+
+# --- top items --------------------------------------------------------------------------------
+st.subheader("Top items")
+if not ds.has("lines", "item_id"):
+    st.info(
+        "Item rankings need an item per order line (lines.item_id): upload "
+        "olist_order_items_dataset.csv, or map a product/SKU column on the Data page."
+    )
+else:
+    left, right = st.columns([3, 2])
+    topn = left.slider("How many items", 5, 50, 10, key="sales_topn")
+    rank_by = right.segmented_control(
+        "Rank by", list(sales.RANK_BY), default="units", key="sales_rank_by", required=True
+    )
+    cube = ui.cached(sales.item_cube)(ds.key, lines)
+    ranking = ui.cached(sales.rank_items)(
+        period_key,
+        cube,
+        by=rank_by,
+        start=start,
+        end=end,
+        categories=tuple(categories),
+        regions=tuple(regions),
+    )
+    shown = ranking.head(topn)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width="small"),
+            "item_id": st.column_config.TextColumn("Item id", width="small"),
+            "item_name": st.column_config.TextColumn("Item", width="medium"),
+            "units": st.column_config.NumberColumn("Units (net)", format="localized"),
+            "orders": st.column_config.NumberColumn("Orders", format="localized"),
+            "revenue": st.column_config.NumberColumn(
+                f"Net revenue ({currency})" if currency else "Net revenue", format="%,.0f"
+            ),
+            "share": st.column_config.ProgressColumn(
+                f"Share of {rank_by}", format="percent", min_value=0.0, max_value=1.0
+            ),
+            "trend": st.column_config.LineChartColumn(
+                f"Monthly {rank_by}", y_min=0, help="One point per calendar month of the range"
+            ),
+        },
+    )
+    left_out = sales.non_product_lines(
+        cube, start=start, end=end, categories=tuple(categories), regions=tuple(regions)
+    )
+    ui.reading(sales.top_items_reading(ranking, topn, rank_by, currency))
+    st.caption(
+        "Returns and cancellations are netted out (a cancelled unit reduces units and revenue). "
+        f"Non-product codes ({', '.join(sales.NON_PRODUCT_CODES)}) and lines without an item are "
+        f"left out of the ranking: {left_out:,} lines in this selection. Ties are ordered by "
+        "item id."
+    )
+    ui.download(
+        ranking.with_columns(
+            pl.col("trend").list.eval(pl.element().cast(pl.String)).list.join(" ")
+        ).head(topn),
+        f"top_{topn}_items_by_{rank_by}",
+        "sales_download_top",
+    )
+
+# --- purchase patterns ------------------------------------------------------------------------
+st.subheader("Purchase patterns")
+view = st.segmented_control(
+    "View", PATTERNS, default=PATTERNS[0], key="sales_pattern", required=True
+)
+period_lines = filter_lines(scope, start, end)
+without_customer = period_lines["customer_id"].null_count()
+if view in PATTERNS[2:]:
+    if not ds.has("lines", "customer_id"):
+        st.info(
+            "This view needs a customer per order line (lines.customer_id), which this data "
+            "does not have: upload a file with customer ids or map one on the Data page."
+        )
+        st.stop()
+    if without_customer:
+        st.caption(
+            f":material/info: {without_customer:,} of {period_lines.height:,} lines "
+            f"({fmt.pct(without_customer / period_lines.height)}) have no customer id and are left "
+            "out of this view."
+        )
+
+if view == PATTERNS[0]:
+    times = period["ordered_at"]
+    if (times.dt.hour().max() or 0) == 0 and (times.dt.minute().max() or 0) == 0:
+        st.info(
+            "The order times carry no time of day (dates only), so there is no hour to chart: "
+            "the heatmap needs order timestamps."
+        )
+    else:
+        grid = ui.cached(sales.weekday_hour)(period_key, period)
+        st.altair_chart(charts.weekday_hour_heatmap(grid), width="stretch")
+        ui.reading(sales.weekday_hour_reading(grid))
+        ui.download(grid, "orders_by_weekday_hour", "sales_download_heatmap")
+elif view == PATTERNS[1]:
+    measure = st.segmented_control(
+        "Basket measured in",
+        list(sales.BASKET_MEASURES),
+        default="lines",
+        key="sales_basket",
+        required=True,
+    )
+    sizes = ui.cached(sales.basket_sizes)(period_key, period, measure=measure)
+    st.altair_chart(charts.basket_chart(sizes, measure), width="stretch")
+    ui.reading(sales.basket_reading(sizes, measure))
+    ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
+elif view == PATTERNS[2]:
+    gaps = ui.cached(sales.days_between_orders)(period_key, period)
+    rep = sales.repeat_summary(period, gaps)
+    cols = st.columns(3)
+    cols[0].metric(
+        "Repeat rate",
+        fmt.pct(rep.rate),
+        help="Share of customers with an order in the period who placed two or more orders in it.",
+    )
+    cols[1].metric("Repeat customers", fmt.count(rep.repeaters), help="Customers with 2+ orders")
+    cols[2].metric(
+        "Median days between orders",
+        "—" if rep.median_days is None else f"{rep.median_days:,.0f}",
+        help="Days from a customer's order to their next one, over every pair of consecutive "
+        "orders in the period.",
+    )
+    if gaps.height:
+        st.altair_chart(charts.gap_histogram(gaps, rep.median_days), width="stretch")
+    ui.reading(sales.repeat_reading(rep))
+    ui.download(gaps, "days_between_orders", "sales_download_gaps")
+else:
+    split = ui.cached(sales.new_vs_returning)(scope_key, history, start=start, end=end)
+    st.altair_chart(charts.new_vs_returning_chart(split, currency), width="stretch")
+    ui.reading(sales.new_vs_returning_reading(split, currency))
+    st.caption(
+        "New: revenue in the month of a customer's first order (ever, in these categories and "
+        "regions); returning: revenue in any later month."
+    )
+    ui.download(split, "new_vs_returning_revenue", "sales_download_newret")

@@ -1,0 +1,100 @@
+"""The Categories page as a user sees it, per demo, through streamlit_app.py with AppTest."""
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import demo
+
+TIMEOUT = 120
+PAGE = "pages/categories.py"
+
+
+def page(source: str) -> AppTest:
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
+    at.session_state["app_source"] = source
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def category_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "potential" in d.value.columns)
+
+
+def readable(name: str) -> str:
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def marketplace_revenue() -> pl.DataFrame:
+    """Item prices per English category, straight from the demo's Olist files."""
+    files = demo.demo("marketplace").files
+    orders = files["olist_orders_dataset.csv"].filter(
+        pl.col("order_purchase_timestamp").is_not_null()
+    )
+    return (
+        files["olist_order_items_dataset.csv"]
+        .join(orders.select("order_id"), on="order_id", how="semi")
+        .join(files["olist_products_dataset.csv"], on="product_id", how="left")
+        .join(
+            files["product_category_name_translation.csv"], on="product_category_name", how="left"
+        )
+        .group_by(english=pl.coalesce("product_category_name_english", "product_category_name"))
+        .agg(pl.col("price").cast(pl.Float64).sum().alias("revenue"))
+        .sort("revenue", descending=True)
+    )
+
+
+def test_marketplace_page_shows_the_largest_category_and_its_revenue():
+    at = page("marketplace")
+    expected = marketplace_revenue()
+    assert metric(at, "Categories") == f"{expected.height:,}"
+    top = readable(expected["english"][0])
+    assert metric(at, "Largest category") == top
+    table = category_table(at)
+    assert table["category"].iloc[0] == top
+    assert table["revenue"].iloc[0] == pytest.approx(expected["revenue"][0])
+    assert {"review_score", "late_rate", "freight_share"} <= set(table.columns)
+
+
+def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out():
+    at = page("webshop")
+    lines = demo.demo("webshop").files["orders.csv"]
+    expected = (
+        lines.group_by("item_category")
+        .agg(pl.col("price").cast(pl.Float64).sum())
+        .sort("price", descending=True)
+    )
+    assert metric(at, "Categories") == f"{expected.height:,}"
+    assert metric(at, "Largest category") == readable(expected["item_category"][0])
+    captions = " ".join(c.value for c in at.caption)
+    assert "review score (needs orders.review_score" in captions
+    assert at.slider(key="categories_weight_review").disabled
+
+
+def test_too_long_a_growth_window_is_explained_not_drawn():
+    at = page("webshop")
+    at.slider(key="categories_months").set_value(12).run()
+    assert not at.exception
+    info = " ".join(i.value for i in at.info)
+    assert "needs 24 full months of data; this data has 18" in info
+
+
+def test_retail_page_explains_that_it_has_no_categories():
+    at = page("retail")
+    info = " ".join(i.value for i in at.info)
+    assert "category" in info and "upload olist_products_dataset.csv" in info
+    assert not at.dataframe
+
+
+def test_page_explains_itself_with_no_data():
+    at = page("files")
+    info = " ".join(i.value for i in at.info)
+    assert "needs a lines table with category" in info

@@ -1,0 +1,71 @@
+"""The Regions page as a user drives it, through streamlit_app.py with AppTest."""
+
+import polars as pl
+
+from lib import demo
+from tests.test_app import page
+
+PATH = "pages/regions.py"
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_marketplace_regions_rank_sao_paulo_first_by_revenue():
+    at = page("marketplace", PATH)
+    files = demo.demo("marketplace").files
+    items = files["olist_order_items_dataset.csv"]
+    orders = files["olist_orders_dataset.csv"]
+    customers = files["olist_customers_dataset.csv"]
+    by_state = (
+        items.join(orders.select("order_id", "customer_id"), on="order_id")
+        .join(customers.select("customer_id", "customer_state"), on="customer_id")
+        .group_by("customer_state")
+        .agg(pl.col("price").cast(pl.Float64).sum())
+        .sort("price", descending=True)
+    )
+    top, revenue = by_state.row(0)
+    got = metrics(at)
+    assert got["Regions"] == str(by_state.height)
+    assert got["Top region"] == top == "SP"
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert abs(table.set_index("region").loc["SP", "revenue"] - revenue) < 0.01
+    captions = " ".join(c.value for c in at.caption)
+    assert "Brazilian states" in captions
+
+
+def test_marketplace_map_metric_can_be_switched_to_late_rate():
+    at = page("marketplace", PATH)
+    at.selectbox(key="regions_metric").select("late_rate").run()
+    assert not at.exception
+    readings = " ".join(c.value for c in at.caption)
+    assert "late deliveries" in readings
+
+
+def test_retail_regions_show_net_revenue_of_the_united_kingdom():
+    at = page("retail", PATH)
+    raw = demo.demo("retail").files["online_retail.csv"]
+    uk = raw.filter(pl.col("Country") == "United Kingdom")
+    revenue = (uk["Quantity"].cast(pl.Float64) * uk["UnitPrice"].cast(pl.Float64)).sum()
+    assert metrics(at)["Top region"] == "United Kingdom"
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert abs(table.set_index("region").loc["United Kingdom", "revenue"] - revenue) < 0.5
+
+
+def test_moving_a_weight_reranks_the_regions():
+    at = page("retail", PATH)
+    at.slider(key="regions_w_size").set_value(0.0).run()
+    at.slider(key="regions_w_growth").set_value(0.0).run()
+    at.slider(key="regions_w_repeat").set_value(0.0).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    # Only order value counts now: the highest average order ranks first.
+    assert table.iloc[0]["aov"] == table["aov"].max()
+
+
+def test_webshop_page_explains_that_regions_are_missing():
+    at = page("webshop", PATH)
+    text = " ".join(i.value for i in at.info)
+    assert "region" in text and "olist_customers_dataset.csv" in text
+    assert not at.dataframe

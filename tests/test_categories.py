@@ -1,0 +1,326 @@
+"""Category analyses on tiny hand-made frames, and on the real Olist subset."""
+
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from lib import demo, formats, io
+from lib.analyses import categories as cat
+from lib.charts import categories as charts
+from tests.conftest import shared_file
+
+
+def _lines(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "order_id": pl.String,
+            "ordered_at": pl.Datetime("us"),
+            "category": pl.String,
+            "revenue": pl.Float64,
+            "quantity": pl.Float64,
+            "is_return": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+# Jan 1 to May 10 2024: May is partial, so the last full month is April.
+LINES = _lines(
+    [
+        ("o1", datetime(2024, 1, 1, 8), "a", 10.0, 1.0, False),
+        ("o2", datetime(2024, 2, 10), "a", 20.0, 2.0, False),
+        ("o3", datetime(2024, 3, 5), "a", 30.0, 1.0, False),
+        ("o4", datetime(2024, 4, 20), "a", 40.0, 2.0, False),
+        ("o4", datetime(2024, 4, 20), "a", 10.0, 1.0, False),
+        ("o5", datetime(2024, 1, 15), "b", 50.0, 5.0, False),
+        ("o6", datetime(2024, 4, 2), "b", 25.0, 1.0, False),
+        ("o7", datetime(2024, 4, 3), "b", -5.0, -1.0, True),
+        ("o8", datetime(2024, 5, 10), "b", 100.0, 1.0, False),
+    ]
+)
+
+
+def _row(frame: pl.DataFrame, category: str) -> dict:
+    return frame.filter(pl.col("category") == category).row(0, named=True)
+
+
+def test_category_label_reads_like_words():
+    assert cat.category_label("health_beauty") == "Health beauty"
+    assert cat.category_label("computers_accessories") == "Computers accessories"
+    assert cat.category_label(None) == "Uncategorised"
+
+
+def test_growth_window_ends_at_the_last_full_month():
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    assert window.available
+    assert window.last_full_month == date(2024, 4, 1)
+    assert (window.previous_start, window.current_start, window.current_end) == (
+        date(2024, 1, 1),
+        date(2024, 3, 1),
+        date(2024, 5, 1),
+    )
+    assert window.describe() == "Mar–Apr 2024 vs Jan–Feb 2024"
+
+
+def test_growth_window_needs_twice_n_full_months():
+    window = cat.growth_window(LINES["ordered_at"], 3)
+    assert not window.available
+    assert window.reason == "growth over 3 month(s) needs 6 full months of data; this data has 4"
+
+
+def test_a_month_ending_on_its_last_day_counts_as_full():
+    window = cat.growth_window(pl.Series([datetime(2024, 1, 3), datetime(2024, 3, 31, 9)]), 1)
+    # January starts on the 3rd (partial), March reaches its last day (full).
+    assert (window.previous_start, window.current_start) == (date(2024, 2, 1), date(2024, 3, 1))
+
+
+def test_category_sales_nets_returns_and_grows_over_full_months_only():
+    sales = cat.category_sales(LINES, months=2)
+    assert sales["category"].to_list() == ["b", "a"]  # b has more net revenue
+    a, b = _row(sales, "a"), _row(sales, "b")
+    assert a["revenue"] == 110.0 and b["revenue"] == 170.0
+    assert a["share"] == pytest.approx(110 / 280) and b["share"] == pytest.approx(170 / 280)
+    assert (a["orders"], b["orders"]) == (4, 3)  # o4 counts once; the return o7 is no order
+    assert (a["units"], b["units"]) == (7.0, 6.0)
+    assert a["avg_price"] == pytest.approx(110 / 7)
+    # Mar-Apr vs Jan-Feb; b's 100 in the partial May is in neither window.
+    assert (a["revenue_current"], a["revenue_previous"]) == (80.0, 30.0)
+    assert a["growth"] == pytest.approx(80 / 30 - 1)
+    assert (b["revenue_current"], b["revenue_previous"]) == (20.0, 50.0)
+    assert b["growth"] == pytest.approx(-0.6)
+    assert (a["window_orders"], b["window_orders"]) == (4, 2)
+    assert a["label"] == "A"
+
+
+def test_growth_from_nothing_has_no_figure():
+    sales = cat.category_sales(LINES, months=1)  # April vs March
+    assert _row(sales, "a")["growth"] == pytest.approx(50 / 30 - 1)
+    assert _row(sales, "b")["growth"] is None  # no sales in March
+
+
+def test_growth_is_reliable_only_with_enough_orders_in_the_window():
+    table = cat.category_table(LINES, None, months=2, min_orders=3)
+    assert _row(table, "a")["growth_reliable"] is True
+    assert _row(table, "b")["growth_reliable"] is False
+
+
+def test_lines_without_category_or_quantity_still_count():
+    lines = LINES.drop("quantity", "is_return").with_columns(
+        pl.when(pl.col("order_id") == "o1")
+        .then(None)
+        .otherwise(pl.col("category"))
+        .alias("category")
+    )
+    sales = cat.category_sales(lines, months=2)
+    assert _row(sales, "uncategorised")["revenue"] == 10.0
+    assert _row(sales, "uncategorised")["label"] == "Uncategorised"
+    assert sales["units"].null_count() == sales.height
+    assert _row(sales, "b")["orders"] == 4  # without is_return every line is a sale
+
+
+def test_service_figures_split_freight_by_revenue_and_rate_lateness_on_delivered_orders():
+    lines = _lines(
+        [
+            ("o1", datetime(2024, 1, 1), "a", 60.0, 1.0, False),
+            ("o1", datetime(2024, 1, 1), "b", 40.0, 1.0, False),
+            ("o2", datetime(2024, 1, 2), "a", 100.0, 1.0, False),
+            ("o3", datetime(2024, 1, 3), "b", 50.0, 1.0, False),
+        ]
+    )
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "revenue": [100.0, 100.0, 50.0],
+            "freight": [10.0, 5.0, 20.0],
+            "review_score": [4.0, 2.0, 5.0],
+            "delivered_at": [datetime(2024, 1, 10), datetime(2024, 1, 5), None],
+            "estimated_delivery_at": [
+                datetime(2024, 1, 8),
+                datetime(2024, 1, 8),
+                datetime(2024, 1, 9),
+            ],
+        }
+    )
+    service = cat.category_service(lines, orders)
+    a, b = _row(service, "a"), _row(service, "b")
+    assert (a["review_score"], b["review_score"]) == (3.0, 4.5)
+    assert (a["late_rate"], b["late_rate"]) == (0.5, 1.0)  # o3 is not delivered
+    assert a["freight_share"] == pytest.approx((6 + 5) / 160)
+    assert b["freight_share"] == pytest.approx((4 + 20) / 90)
+
+
+def test_service_figures_are_null_without_orders():
+    service = cat.category_service(LINES, None)
+    assert service.height == 2
+    assert service.select("review_score", "late_rate", "freight_share").null_count().row(0) == (
+        2,
+        2,
+        2,
+    )
+
+
+def _shares_and_growth(shares: list[float], growth: list[float | None]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "category": [f"c{i}" for i in range(1, len(shares) + 1)],
+            "share": shares,
+            "growth": growth,
+        },
+        schema_overrides={"growth": pl.Float64},
+    )
+
+
+def test_quadrants_split_at_the_median_share_and_zero_growth():
+    table = _shares_and_growth(
+        [0.35, 0.25, 0.2, 0.1, 0.06, 0.04], [0.2, -0.1, 0.0, 0.5, -0.3, None]
+    )
+    out = cat.with_quadrants(table)  # median share 0.15
+    assert out["high_share"].to_list() == [True, True, True, False, False, False]
+    assert out["quadrant"].to_list() == ["leaders", "steady", "steady", "rising", "fading", None]
+
+
+def _scored_table() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "category": ["p", "q", "r"],
+            "label": ["P", "Q", "R"],
+            "share": [0.5, 0.3, 0.2],
+            "growth": [0.1, 0.3, 0.5],
+            "growth_reliable": [True, True, True],
+            "review_score": [4.0, 5.0, None],
+            "late_rate": [None, None, None],
+        },
+        schema_overrides={"late_rate": pl.Float64},
+    )
+
+
+def test_potential_weights_components_and_drops_the_missing_ones():
+    result = cat.potential_scores(
+        _scored_table(), {"growth": 2.0, "share": 1.0, "review": 1.0, "late": 1.0}
+    )
+    assert result.missing == ("late",)
+    assert result.used == ("growth", "share", "review")
+    scores = dict(zip(result.table["category"], result.table["potential"], strict=True))
+    # growth 0 / .5 / 1, share 1 / 1/3 / 0, review 0 / 1 / none (r renormalised over 3)
+    assert scores["p"] == pytest.approx((2 * 0 + 1 + 0) / 4)
+    assert scores["q"] == pytest.approx((2 * 0.5 + 1 / 3 + 1) / 4)
+    assert scores["r"] == pytest.approx((2 * 1 + 0) / 3)
+    assert result.table["category"].to_list() == ["r", "q", "p"]
+
+
+def test_potential_contributions_add_up_to_the_score():
+    result = cat.potential_scores(
+        _scored_table(), {"growth": 2.0, "share": 1.0, "review": 1.0, "late": 1.0}
+    )
+    parts = cat.potential_contributions(result)
+    q = parts.filter(pl.col("category") == "q")
+    assert dict(zip(q["component"], q["contribution"], strict=True)) == pytest.approx(
+        {"growth": 2 * 0.5 / 4, "revenue share": (1 / 3) / 4, "review score": 1 / 4}
+    )
+    assert q["contribution"].sum() == pytest.approx(q["potential"][0])
+
+
+def test_fewer_late_deliveries_score_higher_and_a_zero_weight_is_not_used():
+    table = _scored_table().with_columns(pl.Series("late_rate", [0.1, 0.2, 0.3]))
+    result = cat.potential_scores(table, {"growth": 0, "share": 0, "review": 0, "late": 1.0})
+    assert result.used == ("late",) and result.missing == ()
+    scores = dict(zip(result.table["category"], result.table["potential"], strict=True))
+    assert scores == pytest.approx({"p": 1.0, "q": 0.5, "r": 0.0})
+
+
+def test_unreliable_growth_does_not_count_towards_potential():
+    table = _scored_table().with_columns(
+        pl.Series("growth", [0.1, 0.3, 9.0]), pl.Series("growth_reliable", [True, True, False])
+    )
+    result = cat.potential_scores(table, {"growth": 1.0, "share": 0, "review": 0, "late": 0})
+    scores = dict(zip(result.table["category"], result.table["score_growth"], strict=True))
+    assert scores["r"] is None
+    assert (scores["p"], scores["q"]) == pytest.approx((0.0, 1.0))
+
+
+def test_a_component_without_spread_scores_the_middle():
+    table = _scored_table().with_columns(pl.lit(0.1).alias("late_rate"))
+    result = cat.potential_scores(table, {"growth": 0, "share": 0, "review": 0, "late": 1.0})
+    assert result.table["potential"].to_list() == [0.5, 0.5, 0.5]
+
+
+def test_monthly_revenue_fills_empty_months_and_flags_partial_ends():
+    monthly = cat.monthly_revenue(LINES, top=1)
+    assert monthly["category"].unique().to_list() == ["b"]
+    assert monthly["month"].to_list() == [date(2024, m, 1) for m in range(1, 6)]
+    assert monthly["revenue"].to_list() == [50.0, 0.0, 0.0, 20.0, 100.0]
+    assert monthly["partial"].to_list() == [False, False, False, False, True]
+
+
+def test_best_performer_reading_names_the_numbers():
+    table = cat.category_table(LINES, None, months=2, min_orders=3)
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    assert cat.best_performer_reading(table, window, "GBP") == (
+        "B performs best: £170 net revenue, 60.7% of the total from 3 orders, growth -60% "
+        "(Mar–Apr 2024 vs Jan–Feb 2024), unreliable: only 2 orders."
+    )
+
+
+def test_potential_reading_prefers_categories_with_reliable_growth():
+    table = cat.with_quadrants(cat.category_table(LINES, None, months=2, min_orders=3))
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    result = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0))
+    text = cat.potential_reading(result, window, "GBP")
+    assert text.startswith("A has the highest potential among categories with enough orders")
+
+
+def test_headless_explains_a_data_set_without_categories():
+    generated = demo.demo("retail")
+    ds = formats.assemble([io.RawTable(n, n, f) for n, f in generated.files.items()]).dataset
+    with pytest.raises(ValueError, match="category"):
+        cat.headless(ds)
+
+
+def _olist_subset():
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    parent = folder.parent
+    return (
+        folder / "olist_orders_dataset.csv.gz",
+        folder / "olist_order_items_dataset.csv.gz",
+        parent / "olist_products_dataset.csv.gz",
+        shared_file("olist/product_category_name_translation.csv"),
+    )
+
+
+def test_top_three_categories_match_the_raw_olist_files():
+    orders_path, items_path, products_path, translation_path = _olist_subset()
+    tables = []
+    for path in (orders_path, items_path, products_path, translation_path):
+        tables += io.read_path(path)
+    ds = formats.assemble(tables).dataset
+    got = cat.headless(ds)["categories"]
+
+    orders = pl.read_csv(orders_path, columns=["order_id"])
+    items = pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
+    products = pl.read_csv(products_path, columns=["product_id", "product_category_name"])
+    translation = pl.read_csv(translation_path)
+    expected = (
+        items.join(orders, on="order_id", how="semi")
+        .join(products, on="product_id", how="left")
+        .join(translation, on="product_category_name", how="left")
+        .group_by("product_category_name_english")
+        .agg(pl.col("price").sum())
+        .sort("price", descending=True)
+        .head(3)
+    )
+    top = got.sort("revenue", descending=True).head(3)
+    assert top["category"].to_list() == expected["product_category_name_english"].to_list()
+    assert top["revenue"].to_list() == pytest.approx(expected["price"].to_list())
+    assert top["label"].to_list()[0] == cat.category_label(top["category"][0])
+
+
+def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_zero_growth():
+    table = cat.with_quadrants(cat.category_table(LINES, None, months=2, min_orders=3))
+    spec = charts.growth_share_chart(table, "GBP").to_dict()
+    datasets = list(spec["datasets"].values())
+    assert [{"share": 0.5}] in datasets  # median of 110/280 and 170/280
+    assert [{"growth": 0.0}] in datasets
+    names = {rows[0]["name"] for rows in datasets if rows and "name" in rows[0]}
+    assert names == {"leaders", "rising", "steady", "fading"}

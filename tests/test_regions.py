@@ -1,0 +1,373 @@
+"""Regional table, priority score, reference matching and the offline map."""
+
+import json
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from lib import demo, formats, io
+from lib.analyses import regions
+from lib.charts import maps
+from tests.conftest import shared_file
+
+
+def d(day: str) -> datetime:
+    return datetime.fromisoformat(day)
+
+
+# Latest order 2024-06-30; with months=3 the last period is after 2024-03-30 and the one before
+# is 2023-12-30 .. 2024-03-30.
+LINES = pl.DataFrame(
+    {
+        "order_id": ["o1", "o1", "o2", "o3", "o4", "o5", "r1", "o6", "o7"],
+        "customer_id": ["c1", "c1", "c1", "c2", "c3", "c3", "c3", None, "c4"],
+        "region": ["A", "A", "A", "A", "B", "B", "B", "B", "B"],
+        "ordered_at": [
+            d("2024-01-10"),
+            d("2024-01-10"),
+            d("2024-05-01"),
+            d("2024-06-30"),
+            d("2024-02-01"),
+            d("2024-04-15"),
+            d("2024-05-01"),
+            d("2024-06-01"),
+            d("2023-06-01"),
+        ],
+        "revenue": [100.0, 50.0, 200.0, 150.0, 80.0, 40.0, -20.0, 60.0, 30.0],
+        "is_return": [False, False, False, False, False, False, True, False, False],
+    }
+)
+
+ORDERS = pl.DataFrame(
+    {
+        "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
+        "delivered_at": [
+            d("2024-01-15"),
+            d("2024-05-10"),
+            None,
+            d("2024-02-05"),
+            d("2024-04-20"),
+            d("2024-06-09"),
+        ],
+        "estimated_delivery_at": [
+            d("2024-01-20"),
+            d("2024-05-08"),
+            d("2024-07-05"),
+            d("2024-02-10"),
+            d("2024-04-20"),
+            d("2024-06-08"),
+        ],
+        "review_score": [5.0, 2.0, None, 4.0, 4.0, 3.0],
+        "freight": [10.0, 20.0, 20.0, 20.0, None, 15.0],
+        "revenue": [150.0, 200.0, 150.0, 80.0, 40.0, 60.0],
+    }
+)
+
+
+def row(table: pl.DataFrame, region: str) -> dict:
+    return table.filter(pl.col("region") == region).row(0, named=True)
+
+
+def test_regional_table_counts_customers_orders_and_net_revenue_per_region():
+    table = regions.regional_table(LINES, months=3)
+    assert table["region"].to_list() == ["A", "B"]  # by revenue
+    a, b = row(table, "A"), row(table, "B")
+    assert (a["customers"], a["orders"], a["revenue"]) == (2, 3, 500.0)
+    # B: the return is netted out and is no order; the anonymous order counts for revenue only.
+    assert (b["customers"], b["orders"], b["revenue"]) == (2, 4, 190.0)
+    assert a["share"] == pytest.approx(500 / 690)
+    assert a["aov"] == pytest.approx(500 / 3)
+    assert b["aov"] == pytest.approx(47.5)
+
+
+def test_regional_table_growth_compares_the_last_months_with_the_months_before():
+    table = regions.regional_table(LINES, months=3)
+    a, b = row(table, "A"), row(table, "B")
+    assert (a["revenue_last"], a["revenue_prev"]) == (350.0, 150.0)
+    assert a["growth"] == pytest.approx(350 / 150 - 1)
+    assert (b["revenue_last"], b["revenue_prev"]) == (80.0, 80.0)
+    assert b["growth"] == pytest.approx(0.0)
+
+
+def test_regional_table_repeat_rate_and_returning_order_change():
+    table = regions.regional_table(LINES, months=3)
+    a, b = row(table, "A"), row(table, "B")
+    assert a["repeat_rate"] == pytest.approx(0.5)  # c1 twice, c2 once
+    assert b["repeat_rate"] == pytest.approx(0.5)  # c3 twice (the return is no order), c4 once
+    # A: last period o2 (returning) and o3 (new) = 0.5; before: o1 (new) = 0 -> +0.5
+    assert a["repeat_change"] == pytest.approx(0.5)
+    # B: last period o5 (returning; o6 has no customer) = 1; before: o4 (new) = 0 -> +1
+    assert b["repeat_change"] == pytest.approx(1.0)
+
+
+def test_regional_table_adds_late_rate_review_and_freight_share_from_orders():
+    table = regions.regional_table(LINES, ORDERS, months=3)
+    a, b = row(table, "A"), row(table, "B")
+    assert (a["delivered_orders"], a["late_orders"]) == (2, 1)  # o3 not delivered yet
+    assert a["late_rate"] == pytest.approx(0.5)
+    assert b["late_rate"] == pytest.approx(1 / 3)  # delivered on the estimate is not late
+    assert a["review"] == pytest.approx(3.5)
+    assert b["review"] == pytest.approx(11 / 3)
+    assert a["freight_share"] == pytest.approx(50 / 550)
+    assert b["freight_share"] == pytest.approx(35 / 175)  # o5 without freight left out
+
+
+def test_regional_table_without_orders_has_no_delivery_columns():
+    table = regions.regional_table(LINES, ORDERS.select("order_id", "review_score"))
+    assert "late_rate" not in table.columns and "freight_share" not in table.columns
+    assert "review" in table.columns
+
+
+def table_of(**changes) -> pl.DataFrame:
+    base = {
+        "region": ["W", "X", "Y", "Z"],
+        "customers": [400, 250, 90, 8],
+        "orders": [500, 300, 100, 10],
+        "revenue": [600.0, 250.0, 140.0, 10.0],
+        "share": [0.6, 0.25, 0.14, 0.01],
+        "revenue_last": [300.0, 100.0, 90.0, 5.0],
+        "revenue_prev": [200.0, 125.0, 50.0, 5.0],
+        "growth": [0.5, -0.2, 0.8, 0.0],
+        "aov": [1.2, 250 / 300, 1.4, 1.0],
+        "repeat_rate": [0.3, 0.4, 0.2, 0.1],
+        "repeat_change": [0.0, -0.05, 0.01, 0.0],
+        "delivered_orders": [100, 100, 100, 100],
+        "late_orders": [5, 30, 5, 0],
+        "late_rate": [0.05, 0.3, 0.05, 0.0],
+    }
+    return pl.DataFrame({**base, **changes})
+
+
+ONLY = dict.fromkeys(("size", "growth", "value", "repeat", "delivery"), 0.0)
+
+
+def scores(ranked: pl.DataFrame) -> dict[str, float]:
+    return dict(zip(ranked["region"], ranked["score"], strict=True))
+
+
+def test_priority_score_on_revenue_alone_is_the_revenue_percentile():
+    ranked = regions.priority_table(table_of(), regions.Weights(**{**ONLY, "size": 1}))
+    assert ranked["region"].to_list() == ["W", "X", "Y", "Z"]
+    assert ranked["rank"].to_list() == [1, 2, 3, 4]
+    got = scores(ranked)
+    assert got == pytest.approx({"W": 100.0, "X": 200 / 3, "Y": 100 / 3, "Z": 0.0})
+
+
+def test_priority_score_averages_the_weighted_percentiles():
+    ranked = regions.priority_table(table_of(), regions.Weights(**{**ONLY, "size": 1, "growth": 1}))
+    # growth percentiles: Y 1, W 2/3, Z 1/3, X 0
+    assert scores(ranked) == pytest.approx({"W": 250 / 3, "X": 100 / 3, "Y": 200 / 3, "Z": 50 / 3})
+    assert ranked["region"].to_list() == ["W", "Y", "X", "Z"]
+
+
+def test_priority_score_rewards_low_late_rates_and_averages_ties():
+    ranked = regions.priority_table(table_of(), regions.Weights(**{**ONLY, "delivery": 1}))
+    assert scores(ranked) == pytest.approx({"Z": 100.0, "W": 50.0, "Y": 50.0, "X": 0.0})
+    assert ranked["region"].to_list() == ["Z", "W", "Y", "X"]  # W before Y: more revenue
+
+
+def test_priority_score_gives_an_unknown_value_the_middle():
+    table = table_of(growth=[0.5, -0.2, 0.8, None])
+    ranked = regions.priority_table(table, regions.Weights(**{**ONLY, "growth": 1}))
+    assert scores(ranked) == pytest.approx({"Y": 100.0, "W": 50.0, "Z": 50.0, "X": 0.0})
+
+
+def test_priority_ignores_criteria_the_data_lacks():
+    table = table_of().drop("delivered_orders", "late_orders", "late_rate")
+    ranked = regions.priority_table(table, regions.Weights(**{**ONLY, "size": 1, "delivery": 5}))
+    assert scores(ranked)["W"] == pytest.approx(100.0)
+
+
+def actions(ranked: pl.DataFrame) -> dict[str, str]:
+    return dict(zip(ranked["region"], ranked["action"], strict=True))
+
+
+def test_actions_follow_the_documented_rules():
+    got = actions(regions.priority_table(table_of()))
+    assert got == {
+        "W": "grow: large and growing",  # share .6 >= 1/4, growth .5 > whole .30
+        "X": "fix delivery first: late rate 3.0x average",  # .3 against 40/400
+        "Y": "test: small but growing fast",
+        "Z": "watch: too few orders to judge",  # 10 orders
+    }
+
+
+def test_actions_retain_defend_and_deprioritise():
+    late = {"late_orders": [5, 5, 5, 0], "late_rate": [0.05, 0.05, 0.05, 0.0]}
+    got = actions(regions.priority_table(table_of(**late)))
+    assert got["X"] == "retain: large, repeat rate falling"  # returning orders -5 points
+    steady = table_of(**late, repeat_change=[0.0, 0.0, 0.01, 0.0])
+    assert actions(regions.priority_table(steady))["X"] == (
+        "defend: large, growing slower than the rest"
+    )
+    shrinking = table_of(**late, orders=[500, 300, 100, 30], growth=[0.5, -0.2, 0.8, -0.1])
+    assert actions(regions.priority_table(shrinking))["Z"] == "deprioritise: small and shrinking"
+
+
+def test_brazilian_state_codes_and_names_match_the_states():
+    match = regions.match_regions(["SP", "rj", " Minas Gerais", "São Paulo", "XX"])
+    assert match.reference == "br_states"
+    places = dict(zip(match.places["region"], match.places["label"], strict=True))
+    assert places == {"SP": "SP", "rj": "RJ", " Minas Gerais": "MG", "São Paulo": "SP"}
+    assert match.unmatched == ("XX",)
+
+
+def test_country_names_aliases_and_codes_match_countries_and_unknowns_are_listed():
+    match = regions.match_regions(
+        ["United Kingdom", "EIRE", "RSA", "France", "USA", "de", "Unspecified", "Atlantis"]
+    )
+    assert match.reference == "countries"
+    places = dict(zip(match.places["region"], match.places["place"], strict=True))
+    assert places["EIRE"] == "Ireland"
+    assert places["RSA"] == "South Africa"
+    assert places["de"] == "Germany"
+    assert places["USA"] == "USA"
+    assert match.unmatched == ("Atlantis", "Unspecified")
+
+
+def test_every_online_retail_country_but_unspecified_has_a_place():
+    countries = [
+        "United Kingdom",
+        "EIRE",
+        "France",
+        "Germany",
+        "Spain",
+        "Netherlands",
+        "Belgium",
+        "Switzerland",
+        "Portugal",
+        "Australia",
+        "Norway",
+        "Italy",
+        "Channel Islands",
+        "Finland",
+        "Cyprus",
+        "Sweden",
+        "Austria",
+        "Denmark",
+        "Japan",
+        "Poland",
+        "Israel",
+        "USA",
+        "Hong Kong",
+        "Singapore",
+        "Iceland",
+        "Canada",
+        "Greece",
+        "Malta",
+        "United Arab Emirates",
+        "European Community",
+        "Lebanon",
+        "Lithuania",
+        "Brazil",
+        "Czech Republic",
+        "Bahrain",
+        "Saudi Arabia",
+        "RSA",
+        "Unspecified",
+    ]
+    match = regions.match_regions(countries)
+    assert match.reference == "countries"
+    assert match.unmatched == ("Unspecified",)
+    assert match.places.height == len(countries) - 1
+
+
+def test_portuguese_districts_match_with_or_without_accents():
+    names = ["Lisboa", "Porto", "Évora", "Acores", "Madeira", "Setubal", "PT-13"]
+    match = regions.match_regions(names)
+    assert match.reference == "pt_districts"
+    assert match.unmatched == ()
+    assert dict(zip(match.places["region"], match.places["place"], strict=True))["Acores"] == (
+        "Açores"
+    )
+    assert regions.reference_places("pt_districts")["place"].n_unique() == 20
+
+
+def test_nothing_known_leaves_every_region_unmatched():
+    match = regions.match_regions(["North", "South"])
+    assert match.reference == "" and match.places.height == 0
+    assert match.unmatched == ("North", "South")
+
+
+def marketplace():
+    files = demo.demo("marketplace").files
+    return formats.assemble([io.RawTable(n, n, f) for n, f in files.items()]).dataset
+
+
+def test_the_map_deck_builds_offline_with_labels_and_tooltips():
+    ds = marketplace()
+    table = regions.regional_table(regions.regional_lines(ds), ds.tables["orders"])
+    ranked = regions.priority_table(table)
+    points = maps.tooltips(
+        regions.map_points(ranked, regions.match_regions(table["region"])), "BRL"
+    )
+    deck = maps.region_deck(points, "revenue", density=regions.customer_points(ds, limit=500))
+    text = deck.to_json()
+    assert "mapbox" not in text.lower() and "carto" not in text.lower()
+    assert "http" not in text
+    spec = json.loads(text)
+    kinds = [layer["@@type"] for layer in spec["layers"]]
+    assert kinds == ["HexagonLayer", "ScatterplotLayer", "TextLayer"]
+    labels = {r["label"] for r in spec["layers"][-1]["data"]}
+    assert {"SP", "RJ", "MG"} <= labels
+    assert spec["layers"][-1]["characterSet"] == "auto"  # accents (Évora) need it
+    assert "R$" in points.filter(pl.col("region") == "SP")["tooltip"][0]
+
+
+def test_growth_colours_diverge_around_zero():
+    points = pl.DataFrame({"growth": [-0.5, 0.0, 0.5, None]})
+    got = maps.coloured(points, "growth")
+    assert got.row(0, named=True)["r"] == maps.NEGATIVE[0]  # the largest fall is fully red
+    assert got.row(2, named=True)["g"] == maps.POSITIVE[1]
+    assert got.row(1, named=True)["r"] == maps.NEUTRAL[0]
+    assert got["size"].to_list() == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_a_data_set_without_regions_gives_no_regional_lines():
+    files = demo.demo("webshop").files
+    ds = formats.assemble([io.RawTable(n, n, f) for n, f in files.items()]).dataset
+    assert regions.regional_lines(ds) is None
+    with pytest.raises(ValueError, match="region"):
+        regions.headless(ds)
+
+
+def test_headless_returns_the_ranked_regions_with_places():
+    out = regions.headless(marketplace(), months=6, w_size=1, w_growth=0)
+    assert out["regions"]["rank"].to_list() == list(range(1, 28))
+    assert out["regions"]["lat"].null_count() == 0
+    assert out["unmatched"].height == 0
+
+
+OLIST = "olist/subset_cab-g_8135_orders/"
+
+
+def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
+    paths = [
+        shared_file(OLIST + f)
+        for f in (
+            "olist_orders_dataset.csv.gz",
+            "olist_order_items_dataset.csv.gz",
+            "olist_customers_dataset.csv.gz",
+        )
+    ]
+    ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
+    table = regions.regional_table(regions.regional_lines(ds), ds.tables["orders"])
+
+    orders = pl.read_csv(paths[0], infer_schema_length=0)
+    items = pl.read_csv(paths[1], infer_schema_length=0)
+    customers = pl.read_csv(paths[2], infer_schema_length=0)
+    expected = (
+        items.join(orders.select("order_id", "customer_id"), on="order_id")
+        .join(customers, on="customer_id")
+        .group_by("customer_state")
+        .agg(
+            pl.col("price").cast(pl.Float64).sum().alias("revenue"),
+            pl.col("customer_unique_id").n_unique().alias("customers"),
+        )
+    )
+    for state in ("SP", "RJ", "MG"):
+        want = expected.filter(pl.col("customer_state") == state).row(0, named=True)
+        got = row(table, state)
+        assert got["revenue"] == pytest.approx(want["revenue"], abs=0.01), state
+        assert got["customers"] == want["customers"], state

@@ -1,0 +1,287 @@
+"""Sales analyses on hand-made lines, and on the real Online Retail export."""
+
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from lib import formats, io
+from lib.analyses import sales
+from lib.quality import NON_PRODUCT_CODES
+from tests.conftest import shared_file
+
+# Nine lines, checked by hand. 2024-01-01 is a Monday. C4 returns one P1 that c2 bought in o2;
+# POST is postage; o5 has no customer. Net revenue 43.
+ROWS = [
+    ("o1", "c1", datetime(2024, 1, 1, 10), "P1", "Apple", 2.0, 5.0, False, "UK"),
+    ("o1", "c1", datetime(2024, 1, 1, 10), "P2", "Bean", 1.0, 3.0, False, "UK"),
+    ("o2", "c2", datetime(2024, 1, 2, 11), "P1", "Apple", 1.0, 5.0, False, "FR"),
+    ("o3", "c1", datetime(2024, 1, 10, 12), "P2", "Bean", 4.0, 3.0, False, "UK"),
+    ("o3", "c1", datetime(2024, 1, 10, 12), "POST", "Postage", 1.0, 4.0, False, "UK"),
+    ("C4", "c2", datetime(2024, 1, 11, 9), "P1", "Apple", -1.0, 5.0, True, "FR"),
+    ("o5", None, datetime(2024, 2, 1, 10), "P3", None, 3.0, 2.0, False, "UK"),
+    ("o6", "c3", datetime(2024, 2, 5, 15), "P1", "Apple", 1.0, 5.0, False, "FR"),
+    ("o7", "c1", datetime(2024, 2, 7, 9), "P2", "Bean", 1.0, 3.0, False, "UK"),
+]
+
+
+def tiny_lines() -> pl.DataFrame:
+    frame = pl.DataFrame(
+        ROWS,
+        schema={
+            "order_id": pl.String,
+            "customer_id": pl.String,
+            "ordered_at": pl.Datetime("us"),
+            "item_id": pl.String,
+            "item_name": pl.String,
+            "quantity": pl.Float64,
+            "unit_price": pl.Float64,
+            "is_return": pl.Boolean,
+            "region": pl.String,
+        },
+        orient="row",
+    )
+    return frame.with_columns((pl.col("quantity") * pl.col("unit_price")).alias("revenue"))
+
+
+def history() -> pl.DataFrame:
+    return sales.order_table(tiny_lines())
+
+
+def kpi(frame: pl.DataFrame, metric: str, column: str = "value"):
+    return frame.filter(pl.col("metric") == metric)[column][0]
+
+
+def test_order_table_nets_returns_and_keeps_cancellations_out_of_sales():
+    orders = history().sort("order_id").select("order_id", "revenue", "units", "lines", "is_sale")
+    assert orders.rows() == [
+        ("C4", -5.0, -1.0, 0, False),
+        ("o1", 13.0, 3.0, 2, True),
+        ("o2", 5.0, 1.0, 1, True),
+        ("o3", 16.0, 5.0, 2, True),
+        ("o5", 6.0, 3.0, 1, True),
+        ("o6", 5.0, 1.0, 1, True),
+        ("o7", 3.0, 1.0, 1, True),
+    ]
+
+
+def test_kpis_of_the_first_month_have_no_previous_period_to_compare_with():
+    figures = sales.kpis(history(), date(2024, 1, 1), date(2024, 1, 31))
+    assert kpi(figures, "revenue") == 29.0
+    assert kpi(figures, "orders") == 3
+    assert kpi(figures, "customers") == 2
+    assert kpi(figures, "aov") == pytest.approx(29 / 3)
+    assert kpi(figures, "items_per_order") == pytest.approx(8 / 3)
+    assert kpi(figures, "returning_share") == 0.5  # c1 ordered twice; c2 once
+    assert figures["previous"].is_null().all() and figures["change"].is_null().all()
+
+
+def test_kpis_compare_february_with_the_29_days_before_it():
+    figures = sales.kpis(history(), date(2024, 2, 1), date(2024, 2, 29))
+    # Feb: o5, o6, o7 = 14; Jan 3-31: o3 16 and the return -5 = 11.
+    assert kpi(figures, "revenue") == 14.0 and kpi(figures, "revenue", "previous") == 11.0
+    assert kpi(figures, "revenue", "change") == pytest.approx(14 / 11 - 1)
+    assert kpi(figures, "orders", "change") == pytest.approx(2.0)
+    assert kpi(figures, "customers") == 2  # o5 has no customer
+    assert kpi(figures, "items_per_order") == pytest.approx(5 / 3)
+    assert kpi(figures, "items_per_order", "previous") == 4.0
+    # c1 is returning in February because of January; c3 is new. In Jan 3-31 c1 was returning.
+    assert kpi(figures, "returning_share") == 0.5
+    assert kpi(figures, "returning_share", "previous") == 1.0
+    assert kpi(figures, "returning_share", "change") == pytest.approx(-0.5)
+
+
+def test_previous_period_has_the_same_number_of_days():
+    assert sales.previous_period(date(2024, 2, 1), date(2024, 2, 29)) == (
+        date(2024, 1, 3),
+        date(2024, 1, 31),
+    )
+
+
+def test_monthly_revenue_flags_the_month_the_data_stops_in_as_partial():
+    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 2, 7), "month", 2)
+    assert series["period"].to_list() == [date(2024, 1, 1), date(2024, 2, 1)]
+    assert series["revenue"].to_list() == [29.0, 14.0]
+    assert series["orders"].to_list() == [3, 3]
+    assert series["partial"].to_list() == [False, True]
+    assert series["change"][1] == pytest.approx(14 / 29 - 1)
+    assert series["label"].to_list() == ["Jan 2024", "Feb 2024"]
+
+
+def test_weekly_revenue_fills_empty_weeks_and_averages_full_ones_only():
+    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 2, 7), "week", 2)
+    assert series["revenue"].to_list() == [18.0, 11.0, 0.0, 0.0, 6.0, 8.0]
+    assert series["partial"].to_list() == [False] * 5 + [True]
+    assert series["moving_avg"].to_list() == [None, 14.5, 5.5, 0.0, 3.0, None]
+    changes = series["change"].to_list()
+    assert changes[1] == pytest.approx(11 / 18 - 1) and changes[2] == -1.0
+    assert changes[3] is None and changes[4] is None  # after an empty week there is no ratio
+
+
+def test_a_range_starting_mid_month_makes_that_month_partial():
+    series = sales.revenue_over_time(history(), date(2024, 1, 3), date(2024, 1, 31), "month")
+    assert series.select("revenue", "partial").rows() == [(11.0, True)]
+
+
+def test_daily_revenue_has_a_row_for_a_day_without_orders():
+    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 1, 3), "day")
+    assert series["revenue"].to_list() == [13.0, 5.0, 0.0]
+    assert not series["partial"].any()
+
+
+def test_revenue_reading_names_the_biggest_full_month_and_the_partial_one():
+    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 2, 7), "month")
+    text = sales.revenue_reading(series, "month", "GBP")
+    assert text.startswith("The biggest month was Jan 2024 with £29 (67.4% of the range)")
+    assert "Feb 2024 is partial" in text
+
+
+def test_items_ranked_by_units_net_returns_skip_postage_and_break_ties_by_id():
+    ranking = sales.top_items(tiny_lines(), "units")
+    assert ranking.select("rank", "item_id", "item_name", "units", "orders", "revenue").rows() == [
+        (1, "P2", "Bean", 6.0, 3, 18.0),
+        (2, "P1", "Apple", 3.0, 3, 15.0),  # 2 + 1 - 1 returned + 1
+        (3, "P3", "P3", 3.0, 1, 6.0),  # no name: the id stands in
+    ]
+    assert ranking["share"].to_list() == [0.5, 0.25, 0.25]
+    assert ranking["trend"].to_list() == [[5.0, 1.0], [2.0, 1.0], [0.0, 3.0]]
+
+
+def test_items_ranked_by_revenue_and_by_orders():
+    assert sales.top_items(tiny_lines(), "revenue")["item_id"].to_list() == ["P2", "P1", "P3"]
+    by_orders = sales.top_items(tiny_lines(), "orders")
+    assert by_orders["item_id"].to_list() == ["P1", "P2", "P3"]  # P1 and P2 tie on 3 orders
+    assert by_orders["trend"].to_list() == [[2.0, 1.0], [2.0, 1.0], [0.0, 1.0]]
+
+
+def test_ranking_a_slice_of_the_cube_by_region_and_dates():
+    cube = sales.item_cube(tiny_lines())
+    france = sales.rank_items(cube, "units", regions=("FR",))
+    assert france.select("item_id", "units", "orders", "revenue").rows() == [("P1", 1.0, 2, 5.0)]
+    february = sales.rank_items(cube, "revenue", start=date(2024, 2, 1), end=date(2024, 2, 29))
+    assert february.select("item_id", "revenue").rows() == [("P3", 6.0), ("P1", 5.0), ("P2", 3.0)]
+    assert sales.non_product_lines(cube) == 1
+    assert sales.non_product_lines(cube, start=date(2024, 2, 1)) == 0
+
+
+def test_without_a_return_flag_or_quantity_negative_lines_are_returns_and_lines_units():
+    lines = tiny_lines().drop("is_return", "quantity")
+    orders = sales.order_table(lines).sort("order_id")
+    assert orders.filter(pl.col("order_id") == "C4")["is_sale"].to_list() == [False]
+    units = dict(orders.select("order_id", "units").rows())
+    assert (units["o3"], units["C4"]) == (2.0, -1.0)
+
+
+def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
+    grid = sales.weekday_hour(history())
+    assert grid.height == 168 and grid["orders"].sum() == 6
+    monday = grid.filter(pl.col("day") == "Mon", pl.col("orders") > 0)
+    assert monday.select("hour", "orders").rows() == [(10, 1), (15, 1)]
+    assert "Orders peak on Mon at 10:00" in sales.weekday_hour_reading(grid)
+
+
+def test_basket_sizes_in_lines_and_in_units():
+    assert sales.basket_sizes(history(), "lines").rows() == [(1, 4), (2, 2)]
+    assert sales.basket_sizes(history(), "units").rows() == [(1, 3), (3, 2), (5, 1)]
+    text = sales.basket_reading(sales.basket_sizes(history(), "lines"), "lines")
+    assert text.startswith("The median order has 1 line (mean 1.3); 66.7% of orders")
+
+
+def test_days_between_orders_and_the_repeat_rate():
+    gaps = sales.days_between_orders(history())
+    assert gaps.rows() == [("c1", 9), ("c1", 27)]  # 9 days 2 hours; 27 days 21 hours
+    rep = sales.repeat_summary(history(), gaps)
+    assert (rep.customers, rep.repeaters, rep.median_days) == (3, 1, 18.0)
+    assert rep.rate == pytest.approx(1 / 3)
+
+
+def test_new_vs_returning_uses_each_customers_first_month_ever():
+    split = sales.new_vs_returning(history(), date(2024, 1, 1), date(2024, 2, 29))
+    assert split.rows() == [
+        (date(2024, 1, 1), "new", 29.0),
+        (date(2024, 1, 1), "returning", 0.0),
+        (date(2024, 2, 1), "new", 5.0),
+        (date(2024, 2, 1), "returning", 3.0),
+    ]
+    february = sales.new_vs_returning(history(), date(2024, 2, 1), date(2024, 2, 29))
+    assert february["revenue"].to_list() == [5.0, 3.0]  # c1 stays returning
+    assert "bring 8.1% of revenue (3), 37.5% in Feb 2024" in sales.new_vs_returning_reading(
+        split, ""
+    )
+
+
+def test_headless_returns_every_table_of_the_page():
+    from lib.model import Dataset
+
+    lines = tiny_lines()
+    ds = Dataset("tiny", "test", "GBP", tables={"lines": lines})
+    out = sales.headless(ds, topn=2, rank_by="revenue", regions="UK")
+    # In the UK: P2 3 + 12 + 3, P1 10, P3 6.
+    assert out["top_items"]["item_id"].to_list() == ["P2", "P1"]
+    assert out["top_items"]["trend"].to_list() == ["15.0 3.0", "10.0 0.0"]
+    assert kpi(out["kpis"], "revenue") == 10 + 3 + 12 + 4 + 6 + 3
+    assert out["repeat"]["lines_without_customer"].to_list() == [1]
+    with pytest.raises(ValueError, match="grain"):
+        sales.headless(ds, grain="year")
+
+
+# --- the real Online Retail export ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retail():
+    path = shared_file("online_retail/online_retail.parquet")
+    raw = pl.read_parquet(path)
+    lines = formats.assemble(io.read_path(path)).dataset.tables["lines"]
+    return raw, lines
+
+
+def test_real_net_revenue_counts_cancellations_as_negative(retail):
+    raw, lines = retail
+    expected = raw.select((pl.col("Quantity") * pl.col("UnitPrice")).sum()).item()
+    orders = sales.order_table(lines)
+    first, last = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
+    figures = sales.kpis(orders, first, last)
+    assert kpi(figures, "revenue") == pytest.approx(expected, rel=1e-9)
+    # Orders: invoices with a sale line, i.e. neither a cancellation (C...) nor a negative amount
+    # (two "Adjust bad debt" invoices take money back and are not sales).
+    invoices = raw.filter(
+        ~pl.col("InvoiceNo").str.starts_with("C") & (pl.col("Quantity") * pl.col("UnitPrice") >= 0)
+    )["InvoiceNo"].n_unique()
+    assert kpi(figures, "orders") == invoices
+
+
+def test_real_top_ten_items_by_net_units(retail):
+    raw, lines = retail
+    # Ties (none in the top ten here) would be ordered by stock code, ascending.
+    expected = (
+        raw.filter(
+            pl.col("StockCode").is_not_null()
+            & ~pl.col("StockCode").str.to_uppercase().is_in(list(NON_PRODUCT_CODES))
+        )
+        .group_by("StockCode")
+        .agg(pl.col("Quantity").sum().alias("units"))
+        .sort(["units", "StockCode"], descending=[True, False])
+        .head(10)
+    )
+    got = sales.top_items(lines, "units").head(10)
+    assert got["item_id"].to_list() == expected["StockCode"].to_list()
+    assert got["units"].to_list() == [float(u) for u in expected["units"]]
+
+
+def test_real_monthly_revenue_of_2011(retail):
+    raw, lines = retail
+    expected = (
+        raw.with_columns(pl.col("InvoiceDate").str.to_datetime("%Y-%m-%d %H:%M:%S").alias("at"))
+        .filter(pl.col("at").dt.year() == 2011)
+        .group_by(pl.col("at").dt.month().alias("month"))
+        .agg((pl.col("Quantity") * pl.col("UnitPrice")).sum().alias("revenue"))
+        .sort("month")
+    )
+    assert expected.height == 12
+    series = sales.revenue_over_time(
+        sales.order_table(lines), date(2011, 1, 1), date(2011, 12, 31), "month"
+    )
+    assert series["revenue"].to_list() == pytest.approx(expected["revenue"].to_list(), rel=1e-9)
+    # The export stops on 9 December 2011.
+    assert series["partial"].to_list() == [False] * 11 + [True]
