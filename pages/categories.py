@@ -176,7 +176,7 @@ st.dataframe(
     column_config={
         "category": st.column_config.TextColumn("Category", pinned=True),
         "revenue": st.column_config.NumberColumn(
-            money_title("Net revenue", currency), format="localized"
+            money_title("Net revenue", currency), format="%,.0f"
         ),
         "share": st.column_config.NumberColumn("Share", format="percent"),
         "orders": st.column_config.NumberColumn("Orders", format="localized"),

@@ -102,7 +102,14 @@ kpis[1].metric(
     delta_color="off",
 )
 kpis[2].metric(f"Net revenue ({ds.currency or 'n/a'})", fmt.money(total, ds.currency))
-kpis[3].metric("Market first", str(ranked["region"][0]), ranked["action"][0], delta_color="off")
+first = regions.market_first(ranked)
+kpis[3].metric(
+    "Market first",
+    str(first["region"]),
+    first["action"],
+    delta_color="off",
+    help="The best-ranked region whose recommended action calls for marketing.",
+)
 st.caption(
     "Revenue is net: returns and cancellations (negative revenue) are subtracted. Customers "
     "without an id count for revenue but not for customer figures."
@@ -154,11 +161,13 @@ config = {
     "action": st.column_config.TextColumn("recommended action", width="medium"),
     "customers": st.column_config.NumberColumn(format="localized"),
     "orders": st.column_config.NumberColumn(format="localized"),
-    "revenue": st.column_config.NumberColumn(money.format("revenue"), format="%.0f"),
+    "revenue": st.column_config.NumberColumn(money.format("revenue"), format="%,.0f"),
     "share": st.column_config.NumberColumn("share", format="percent"),
-    "revenue_last": st.column_config.NumberColumn(money.format(f"last {months} mo"), format="%.0f"),
+    "revenue_last": st.column_config.NumberColumn(
+        money.format(f"last {months} mo"), format="%,.0f"
+    ),
     "revenue_prev": st.column_config.NumberColumn(
-        money.format(f"{months} mo before"), format="%.0f"
+        money.format(f"{months} mo before"), format="%,.0f"
     ),
     "growth": st.column_config.NumberColumn("growth", format="percent"),
     "aov": st.column_config.NumberColumn(money.format("avg order"), format="%.2f"),

@@ -95,7 +95,8 @@ HELP = {
     "returning_share": "Customers with an order in the period who had also ordered before the "
     "period start, or ordered at least twice within it, as a share of the period's customers.",
 }
-kpi_cols = st.columns(6)
+# Two rows of three: six cards in one row truncate money figures on laptop screens.
+kpi_cols = [*st.columns(3), *st.columns(3)]
 for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
     metric, value = row["metric"], row["value"]
     if metric in ("revenue", "aov"):

@@ -371,3 +371,22 @@ def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
         got = row(table, state)
         assert got["revenue"] == pytest.approx(want["revenue"], abs=0.01), state
         assert got["customers"] == want["customers"], state
+
+
+def test_market_first_skips_regions_the_rules_tell_to_deprioritise():
+    ranked = pl.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "region": ["DE", "UK", "NO"],
+            "score": [84.0, 83.0, 79.0],
+            "action": [
+                "deprioritise: small and shrinking",
+                "defend: large, growing slower",
+                "test: small but growing fast",
+            ],
+        }
+    )
+    assert regions.market_first(ranked)["region"] == "UK"
+    only_bad = ranked.with_columns(pl.lit("watch: too few orders to judge").alias("action"))
+    assert regions.market_first(only_bad)["region"] == "DE"
+    assert regions.priority_reading(ranked).startswith("Market first in UK")

@@ -495,11 +495,28 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     return f"{name} gets the most late deliveries ({fmt.pct(top[metric])} of orders{ratio})."
 
 
+MARKETING_ACTIONS = ("grow", "test", "retain", "defend")
+
+
+def market_first(ranked: pl.DataFrame) -> dict | None:
+    """The best-ranked region whose action calls for marketing (grow, test, retain, defend).
+
+    A high score can come from value and loyalty alone; a region the rules tell to deprioritise,
+    watch or fix first is not where marketing money goes first. Falls back to rank 1.
+    """
+    if ranked.height == 0:
+        return None
+    candidates = ranked.filter(
+        pl.col("action").str.extract(r"^(\w+):").is_in(list(MARKETING_ACTIONS))
+    )
+    return (candidates if candidates.height else ranked).row(0, named=True)
+
+
 def priority_reading(ranked: pl.DataFrame) -> str:
     """One sentence naming where to market first and which regions need delivery fixed first."""
-    if ranked.height == 0:
+    first = market_first(ranked)
+    if first is None:
         return "No region to rank."
-    first = ranked.row(0, named=True)
     fix = ranked.filter(pl.col("action").str.starts_with("fix delivery"))["region"].to_list()
     grow = ranked.filter(pl.col("action").str.contains("^(grow|test):"))["region"].to_list()
     text = f"Market first in {first['region']} (score {first['score']:.0f}/100: {first['action']})"
