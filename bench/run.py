@@ -73,9 +73,7 @@ def main() -> None:
         for kind in demo.KINDS:
             timed(
                 f"load the {kind} demo (budget 3 s)",
-                lambda k=kind: formats.assemble(
-                    [io.RawTable(n, n, f) for n, f in demo.demo(k).files.items()]
-                ),
+                lambda k=kind: formats.assemble_demo(k),
                 results,
             )
 

@@ -82,9 +82,7 @@ ANALYSES: dict[str, str] = {
 
 def analysis(args: argparse.Namespace) -> dict:
     if args.demo:
-        ds = formats.assemble(
-            [io.RawTable(n, n, f) for n, f in demo.demo(args.demo).files.items()], name=args.demo
-        ).dataset
+        ds = formats.assemble_demo(args.demo).dataset
     elif args.files:
         ds = load(args.files).dataset
     else:

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import demo, formats
+from lib import formats
 from lib.formats import generic
 from lib.io import RawTable
 from lib.model import Dataset
@@ -39,9 +39,7 @@ class Upload:
 @st.cache_data(max_entries=3, show_spinner="Building the demo data set…")
 def demo_assembly(kind: str) -> formats.Assembly:
     """The built-in demo of `kind`, read through the same format readers as an upload."""
-    generated = demo.demo(kind)
-    tables = [RawTable(name, name, frame) for name, frame in generated.files.items()]
-    return formats.assemble(tables, name=DEMO_LABELS[kind], key=f"demo:{kind}")
+    return formats.assemble_demo(kind, name=DEMO_LABELS[kind])
 
 
 def init() -> None:

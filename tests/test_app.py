@@ -5,23 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo, quality
 from lib.state import DEMO_LABELS
-
-TIMEOUT = 120
-
-
-def app(source: str = "marketplace") -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
-    at.session_state["app_source"] = source
-    return at
-
-
-def page(source: str, path: str) -> AppTest:
-    at = app(source)
-    at.run()
-    at.switch_page(path)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.apptest import TIMEOUT, page
 
 
 def data_set_name(at: AppTest) -> str:

@@ -5,19 +5,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import demo
+from tests import apptest
 
-TIMEOUT = 120
 PAGE = "pages/categories.py"
 
 
 def page(source: str) -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
-    at.session_state["app_source"] = source
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return apptest.page(source, PAGE)
 
 
 def metric(at: AppTest, label: str) -> str:

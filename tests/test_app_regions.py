@@ -3,7 +3,7 @@
 import polars as pl
 
 from lib import demo
-from tests.test_app import page
+from tests.apptest import page
 
 PATH = "pages/regions.py"
 

@@ -6,30 +6,19 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats, io
+from lib import demo, fmt, formats
 from lib.quality import NON_PRODUCT_CODES
+from tests import apptest
 
-TIMEOUT = 120
 PAGE = "pages/sales.py"
 
 
-def app(source: str) -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
-    at.session_state["app_source"] = source
-    return at
-
-
 def page(source: str) -> AppTest:
-    at = app(source)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return apptest.page(source, PAGE)
 
 
 def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
-    ds = formats.assemble([io.RawTable(n, n, f) for n, f in demo.demo(kind).files.items()]).dataset
+    ds = formats.assemble_demo(kind).dataset
     return ds.tables["lines"], ds.currency
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from lib import demo, formats, io
+from lib import formats, io
 from lib.analyses import categories as cat
 from lib.charts import categories as charts
 from tests.conftest import shared_file
@@ -272,8 +272,7 @@ def test_potential_reading_prefers_categories_with_reliable_growth():
 
 
 def test_headless_explains_a_data_set_without_categories():
-    generated = demo.demo("retail")
-    ds = formats.assemble([io.RawTable(n, n, f) for n, f in generated.files.items()]).dataset
+    ds = formats.assemble_demo("retail").dataset
     with pytest.raises(ValueError, match="category"):
         cat.headless(ds)
 

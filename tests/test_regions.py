@@ -6,7 +6,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from lib import demo, formats, io
+from lib import formats, io
 from lib.analyses import regions
 from lib.charts import maps
 from tests.conftest import shared_file
@@ -291,8 +291,7 @@ def test_nothing_known_leaves_every_region_unmatched():
 
 
 def marketplace():
-    files = demo.demo("marketplace").files
-    return formats.assemble([io.RawTable(n, n, f) for n, f in files.items()]).dataset
+    return formats.assemble_demo("marketplace").dataset
 
 
 def test_the_map_deck_builds_offline_with_labels_and_tooltips():
@@ -325,8 +324,7 @@ def test_growth_colours_diverge_around_zero():
 
 
 def test_a_data_set_without_regions_gives_no_regional_lines():
-    files = demo.demo("webshop").files
-    ds = formats.assemble([io.RawTable(n, n, f) for n, f in files.items()]).dataset
+    ds = formats.assemble_demo("webshop").dataset
     assert regions.regional_lines(ds) is None
     with pytest.raises(ValueError, match="region"):
         regions.headless(ds)

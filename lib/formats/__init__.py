@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from lib import demo
 from lib.formats import generic, olist, retail, webshop
 from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable
@@ -133,3 +134,10 @@ def assemble(
         notes=tuple(notes),
     )
     return Assembly(dataset, recognitions, tuple(messages))
+
+
+def assemble_demo(kind: str, rows: int | None = None, seed: int = 1, name: str = "") -> Assembly:
+    """A built-in demo read through the same format readers as an upload."""
+    generated = demo.demo(kind, rows=rows, seed=seed)
+    tables = [RawTable(n, n, frame) for n, frame in generated.files.items()]
+    return assemble(tables, name=name or kind, key=f"demo:{kind}:{rows}:{seed}")

@@ -1,0 +1,22 @@
+"""Driving the app through streamlit_app.py with AppTest, as every page test does."""
+
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 120
+
+
+def app(source: str = "marketplace") -> AppTest:
+    """The app, not yet run, on a demo kind or on "files" (My files, empty)."""
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
+    at.session_state["app_source"] = source
+    return at
+
+
+def page(source: str, path: str) -> AppTest:
+    """The app run once, then switched to the page at `path` (e.g. "pages/sales.py")."""
+    at = app(source)
+    at.run()
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    return at
