@@ -114,6 +114,7 @@ PAGES: tuple[PageInfo, ...] = (
         "Customer segments by recency, frequency and monetary value, with actions.",
         (("lines", ("customer_id",)),),
         "Needs a customer id per order line.",
+        built=True,
     ),
     PageInfo(
         "cohorts",
@@ -122,6 +123,7 @@ PAGES: tuple[PageInfo, ...] = (
         "How many customers of each first-purchase cohort come back, period by period.",
         (("lines", ("customer_id",)),),
         "Needs a customer id per order line.",
+        built=True,
     ),
     PageInfo(
         "clusters",
@@ -130,6 +132,7 @@ PAGES: tuple[PageInfo, ...] = (
         "Customer clusters with a justified k, what drives them and their ROI.",
         (("lines", ("customer_id",)),),
         "Needs a customer id per order line.",
+        built=True,
     ),
     PageInfo(
         "clv",
@@ -138,6 +141,7 @@ PAGES: tuple[PageInfo, ...] = (
         "What each customer is worth: BG/NBD + Gamma-Gamma with holdout validation.",
         (("lines", ("customer_id",)),),
         "Needs a customer id per order line and repeat buyers.",
+        built=True,
     ),
     PageInfo(
         "events",

@@ -195,3 +195,18 @@ def set_mapping(name: str, value: generic.ColumnMapping) -> None:
 def clear_mapping(name: str) -> None:
     st.session_state[_MAPPINGS].pop(name, None)
     _changed()
+
+
+# Values one page hands to another (e.g. the RFM page's segments, read by Clusters and Lifetime
+# value), stored per data set so that a switch of data set never shows stale results.
+_SHARED = "app_shared"
+
+
+def share(name: str, value: object) -> None:
+    """Publish `value` under `name` for the current data set."""
+    _store().setdefault(_SHARED, {})[(dataset().key, name)] = value
+
+
+def shared(name: str) -> object | None:
+    """What another page published under `name` for the current data set, or None."""
+    return _store().get(_SHARED, {}).get((dataset().key, name))

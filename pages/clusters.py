@@ -1,0 +1,5 @@
+"""Clusters (being built)."""
+
+import streamlit as st
+
+st.title("Clusters")

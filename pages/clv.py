@@ -1,0 +1,5 @@
+"""Lifetime value (being built)."""
+
+import streamlit as st
+
+st.title("Lifetime value")

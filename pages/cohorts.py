@@ -1,0 +1,5 @@
+"""Cohorts (being built)."""
+
+import streamlit as st
+
+st.title("Cohorts")

@@ -1,0 +1,5 @@
+"""RFM (being built)."""
+
+import streamlit as st
+
+st.title("RFM")
