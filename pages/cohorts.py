@@ -1,5 +1,128 @@
-"""Cohorts (being built)."""
+"""Cohorts: how many customers of each first-purchase cohort come back, period by period."""
 
 import streamlit as st
 
+from lib import fmt, state
+from lib.analyses import cohorts
+from lib.catalog import PAGE_BY_KEY
+from lib.charts import cohorts as charts
+from pages.common import ui
+
+METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
+
+ds = state.dataset()
 st.title("Cohorts")
+lines = state.require(
+    "lines",
+    "customer_id",
+    hint=PAGE_BY_KEY["cohorts"].enable_hint
+    + " Upload a file with customer ids, or map a customer column on the Data page.",
+)
+currency = ds.currency
+cover = ui.cached(cohorts.coverage)(ds.key, lines)
+st.caption(
+    "Customers are grouped by the period of their first purchase (a cohort) and followed period "
+    "by period. Returns and cancellations are not purchases; revenue is net of them."
+    + (f" Amounts in {currency}." if currency else "")
+)
+if cover.without_customer:
+    st.caption(
+        f":material/info: {cover.without_customer:,} of {cover.lines:,} lines "
+        f"({fmt.pct(cover.without_customer / cover.lines)}) have no customer id and are left out."
+    )
+
+left, middle, right = st.columns([2, 3, 2])
+grain = left.segmented_control(
+    "Cohort by", list(cohorts.GRAINS), default="month", key="cohort_grain", required=True
+)
+metric = middle.segmented_control(
+    "Measure",
+    list(cohorts.METRICS),
+    default="customers",
+    format_func=METRIC_LABELS.get,
+    key="cohort_metric",
+    required=True,
+)
+relative = right.toggle(
+    "% of first period",
+    value=True,
+    key="cohort_relative",
+    help="On: each cell as a share of the cohort's first period (for customers: the retention "
+    "rate). Off: absolute counts or amounts.",
+)
+
+table = ui.cached(cohorts.cohort_table)(ds.key, lines, grain=cohorts.GRAINS[grain])
+if table.height == 0:
+    st.info(
+        "No customer has a purchase in this data (only returns, or no customer ids), so there "
+        "are no cohorts to follow."
+    )
+    st.stop()
+n_cohorts = table["cohort"].n_unique()
+last = n_cohorts
+if n_cohorts > 1:
+    last = st.slider(
+        "Cohorts shown (the most recent)",
+        1,
+        n_cohorts,
+        min(n_cohorts, cohorts.DEFAULT_SHOWN),
+        key=f"cohort_last_{grain}",
+        help="Older cohorts are left out of the heatmap, the curve and the reading.",
+    )
+matrix = cohorts.cohort_matrix(table, metric, relative, last)
+curve = cohorts.retention_curve(matrix)
+
+cols = st.columns(3)
+cols[0].metric(
+    "Customers",
+    fmt.count(cover.customers),
+    help="People with at least one purchase (all cohorts).",
+    border=True,
+)
+cols[1].metric("Cohorts", fmt.count(n_cohorts), help=f"First-purchase {grain}s", border=True)
+first_return = curve.filter(curve["period_index"] == 1)["mean"]
+cols[2].metric(
+    f"Back {grain} 1" if metric == "customers" else f"{grain.capitalize()} 1 vs first",
+    fmt.pct(first_return[0]) if first_return.len() else "—",
+    help="Pooled over the cohorts shown whose next period is fully observed: "
+    + (
+        "the share of customers who buy again in the period after their first."
+        if metric == "customers"
+        else f"{METRIC_LABELS[metric].lower()} in the period after the first, as a share of "
+        "the first period's."
+    ),
+    border=True,
+)
+
+st.subheader("Cohort heatmap")
+st.altair_chart(
+    charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch"
+)
+ui.reading(cohorts.best_worst_reading(matrix, grain) or cohorts.curve_reading(curve, grain, metric))
+st.caption(
+    f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
+    f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
+    "it is the first purchase itself."
+    + (
+        f" Cell labels are hidden beyond {charts.LABELLED_COLUMNS} {grain}s: hover for values "
+        "or show fewer cohorts."
+        if matrix["period_index"].n_unique() > charts.LABELLED_COLUMNS
+        else ""
+    )
+)
+ui.download(
+    matrix.drop("value"), f"cohorts_{grain}_{metric}", "cohort_download_matrix", "Download cells"
+)
+
+st.subheader("The average cohort")
+if curve.filter(curve["period_index"] > 0).height == 0:
+    st.info(f"No cohort shown has a full {grain} after its first yet: there is no curve to draw.")
+else:
+    st.altair_chart(charts.retention_curve_chart(curve, metric, grain), width="stretch")
+    ui.reading(cohorts.curve_reading(curve, grain, metric))
+    st.caption(
+        "Line: cohorts pooled (large cohorts weigh more); band: the middle half of cohorts "
+        "(25th to 75th percentile); grey points rest on fewer than three cohorts. Partial "
+        "periods are left out."
+    )
+    ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")

@@ -1,0 +1,408 @@
+"""Cohorts: how much of each first-purchase cohort comes back, period by period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from lib import fmt
+from lib.model import Dataset
+
+GRAINS = {"week": "1w", "month": "1mo", "quarter": "1q"}
+METRICS = ("customers", "orders", "revenue")
+DEFAULT_SHOWN = 24  # cohorts shown by default: more rows make the heatmap's labels unreadable
+MIN_COHORT = 20  # smaller cohorts swing too much to be called best or worst when others exist
+
+_CELL = ("active", "orders", "revenue")
+_AMOUNT = {"customers": "active", "orders": "orders", "revenue": "revenue"}
+
+
+def _every(grain: str) -> str:
+    """The polars interval of a grain given by name ("month") or interval ("1mo")."""
+    if grain in GRAINS:
+        return GRAINS[grain]
+    if grain in GRAINS.values():
+        return grain
+    raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
+
+
+def grain_name(grain: str) -> str:
+    """'month' for "month" or "1mo"."""
+    every = _every(grain)
+    return next(name for name, code in GRAINS.items() if code == every)
+
+
+def _is_return(lines: pl.DataFrame) -> pl.Expr:
+    # As on the Sales page: flagged returns, and any line that takes money back (a generic file
+    # may carry returns as negative amounts without a flag).
+    negative = pl.col("revenue").fill_null(0.0) < 0
+    if "is_return" in lines.columns:
+        return pl.col("is_return").fill_null(False) | negative
+    return negative
+
+
+# Periods are numbered with integers so that "periods since the first purchase" is a subtraction.
+# Weeks start on Monday: day 0 of the epoch (1 Jan 1970) is a Thursday, so day + 3 puts Mondays on
+# multiples of 7.
+def _period_number(every: str, column: str = "ordered_at") -> pl.Expr:
+    at = pl.col(column)
+    if every == "1w":
+        return (at.dt.date().cast(pl.Int32) + 3) // 7
+    if every == "1q":
+        return at.dt.year().cast(pl.Int32) * 4 + (at.dt.month().cast(pl.Int32) - 1) // 3
+    return at.dt.year().cast(pl.Int32) * 12 + at.dt.month().cast(pl.Int32) - 1
+
+
+def _number_of(day: date, every: str) -> int:
+    if every == "1w":
+        return ((day - date(1970, 1, 1)).days + 3) // 7
+    if every == "1q":
+        return day.year * 4 + (day.month - 1) // 3
+    return day.year * 12 + day.month - 1
+
+
+def _start_of(number: int, every: str) -> date:
+    if every == "1w":
+        return date(1970, 1, 1) + timedelta(days=number * 7 - 3)
+    if every == "1q":
+        return date(number // 4, number % 4 * 3 + 1, 1)
+    return date(number // 12, number % 12 + 1, 1)
+
+
+def _period_start(number: pl.Expr, every: str) -> pl.Expr:
+    if every == "1w":
+        return (number * 7 - 3).cast(pl.Date)
+    if every == "1q":
+        return pl.date(number // 4, number % 4 * 3 + 1, 1)
+    return pl.date(number // 12, number % 12 + 1, 1)
+
+
+def _label(column: str, every: str) -> pl.Expr:
+    day = pl.col(column)
+    if every == "1w":
+        return day.dt.strftime("%d %b %Y")
+    if every == "1q":
+        return day.dt.year().cast(pl.String) + " Q" + day.dt.quarter().cast(pl.String)
+    return day.dt.strftime("%b %Y")
+
+
+_TABLE_SCHEMA = {
+    "cohort": pl.Date,
+    "label": pl.String,
+    "period_index": pl.Int32,
+    "period_start": pl.Date,
+    "customers": pl.Int64,
+    "active": pl.Int64,
+    "orders": pl.Int64,
+    "revenue": pl.Float64,
+    "observed": pl.Boolean,
+    "partial": pl.Boolean,
+}
+
+
+def cohort_table(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
+    """Every cohort-period cell with all three metrics, in one pass over the lines.
+
+    A customer's cohort is the week (from Monday), month or quarter of their first purchase (a
+    line that is not a return); lines without a customer are left out, and so are customers with
+    returns only. One row per (cohort, period_index) for period_index 0 up to the last period of
+    the data counted from the first cohort, sorted by cohort then period_index, with cohort
+    (Date, first day of the period), label ("Dec 2010", "2010 Q4", week: its Monday "06 Dec 2010"),
+    period_index (0: the first-purchase period), period_start (Date), customers (cohort size),
+    active (customers with a purchase in the period), orders (distinct orders with a purchase),
+    revenue (net: returns subtract, in the period they happen; returns dated before a customer's
+    first purchase are left out), observed (the period has begun by the data's last order) and
+    partial (the data ends inside the period). active, orders and revenue are null when not
+    observed and 0 when observed with no activity.
+    """
+    every = _every(grain)
+    ordered = lines["ordered_at"]
+    if lines.height == 0 or ordered.null_count() == lines.height:
+        return pl.DataFrame(schema=_TABLE_SCHEMA)
+    last_day = ordered.dt.date().max()
+    last = _number_of(last_day, every)
+    # The data ends inside its last period unless it reaches that period's last day.
+    ends_inside = last_day < _start_of(last + 1, every) - timedelta(days=1)
+    sale = ~_is_return(lines)
+    cells = (
+        lines.lazy()
+        .filter(pl.col("customer_id").is_not_null() & pl.col("ordered_at").is_not_null())
+        .group_by("customer_id", _period_number(every).alias("p"))
+        .agg(
+            pl.col("revenue").fill_null(0.0).sum(),
+            pl.col("order_id").filter(sale).n_unique().cast(pl.Int64).alias("orders"),
+            sale.any().alias("bought"),
+        )
+        .with_columns(pl.col("p").filter(pl.col("bought")).min().over("customer_id").alias("c"))
+        .filter(pl.col("p") >= pl.col("c"))
+        .group_by("c", (pl.col("p") - pl.col("c")).alias("period_index"))
+        .agg(
+            pl.col("bought").sum().cast(pl.Int64).alias("active"),
+            pl.col("orders").sum(),
+            pl.col("revenue").sum(),
+        )
+        .collect()
+    )
+    if cells.height == 0:
+        return pl.DataFrame(schema=_TABLE_SCHEMA)
+    sizes = cells.filter(pl.col("period_index") == 0).select("c", customers=pl.col("active"))
+    first = sizes["c"].min()
+    indices = pl.DataFrame({"period_index": pl.int_range(0, last - first + 1, eager=True)})
+    reached = pl.col("c") + pl.col("period_index")
+    observed = reached <= last
+    return (
+        sizes.join(indices.cast(pl.Int32), how="cross")
+        .join(cells, on=["c", "period_index"], how="left")
+        .with_columns(
+            *(
+                pl.when(observed).then(pl.col(c).fill_null(0)).otherwise(None).alias(c)
+                for c in _CELL
+            ),
+            observed.alias("observed"),
+            (observed & (reached == last) & ends_inside).alias("partial"),
+            _period_start(reached, every).alias("period_start"),
+            _period_start(pl.col("c"), every).alias("cohort"),
+        )
+        .with_columns(_label("cohort", every).alias("label"))
+        .select(list(_TABLE_SCHEMA))
+        .cast(_TABLE_SCHEMA)
+        .sort("cohort", "period_index")
+    )
+
+
+def cohort_retention(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
+    """Share of each first-purchase cohort active in later periods.
+
+    One row per (cohort, period_index) with customers, active, retention (0..1), partial;
+    active and retention are null for periods the data does not reach yet.
+    """
+    return cohort_table(lines, grain).select(
+        "cohort",
+        "period_index",
+        "customers",
+        "active",
+        (pl.col("active") / pl.col("customers")).alias("retention"),
+        "partial",
+    )
+
+
+def _first_period(column: pl.Expr) -> pl.Expr:
+    return column.filter(pl.col("period_index") == 0).first().over("cohort")
+
+
+def _per_customer_and_share(column: str) -> list[pl.Expr]:
+    base = _first_period(pl.col(column))
+    return [
+        (pl.col(column) / pl.col("customers")).alias(f"{column}_per_customer"),
+        pl.when(base > 0).then(pl.col(column) / base).alias("share_of_first"),
+    ]
+
+
+def cohort_orders(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
+    """Orders of each cohort per period.
+
+    One row per (cohort, period_index) with customers, orders, orders_per_customer,
+    share_of_first (orders / the cohort's first-period orders), partial; null when unobserved.
+    """
+    return (
+        cohort_table(lines, grain)
+        .select("cohort", "period_index", "customers", "orders", "partial")
+        .with_columns(_per_customer_and_share("orders"))
+    )
+
+
+def cohort_revenue(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
+    """Net revenue of each cohort per period (returns subtract).
+
+    One row per (cohort, period_index) with customers, revenue, revenue_per_customer,
+    share_of_first (revenue / the cohort's first-period revenue; null when that is not
+    positive), partial; null when unobserved.
+    """
+    return (
+        cohort_table(lines, grain)
+        .select("cohort", "period_index", "customers", "revenue", "partial")
+        .with_columns(_per_customer_and_share("revenue"))
+    )
+
+
+def cohort_matrix(
+    table: pl.DataFrame, metric: str = "customers", relative: bool = True, last: int = 0
+) -> pl.DataFrame:
+    """The heatmap's cells for one metric, from a cohort_table, for the `last` cohorts (0: all).
+
+    One row per (cohort, period_index) up to the last period the shown cohorts reach, with
+    cohort, label, period_index, customers, amount (active customers, orders or net revenue),
+    base (the cohort's first-period amount), share (amount / base; null when base is not
+    positive), value (share when relative, else amount), observed and partial. Unobserved cells
+    have null amount, share and value.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}")
+    cohorts = table["cohort"].unique().sort()
+    if last and last < cohorts.len():
+        table = table.filter(pl.col("cohort") >= cohorts[-last])
+        reach = table.filter("observed")["period_index"].max()
+        table = table.filter(pl.col("period_index") <= (reach or 0))
+    amount = pl.col(_AMOUNT[metric]).cast(pl.Float64)
+    base = _first_period(amount)
+    share = pl.when(base > 0).then(amount / base)
+    return table.select(
+        "cohort",
+        "label",
+        "period_index",
+        "customers",
+        amount.alias("amount"),
+        base.alias("base"),
+        share.alias("share"),
+        (share if relative else amount).alias("value"),
+        "observed",
+        "partial",
+    )
+
+
+def retention_curve(matrix: pl.DataFrame) -> pl.DataFrame:
+    """The average cohort's share of its first period, period by period.
+
+    From a cohort_matrix; only fully observed cells count (a partial period would drag the
+    average down). One row per period_index with mean (cohorts pooled: summed amounts over
+    summed first-period amounts, so large cohorts weigh more), q25 and q75 (the interquartile
+    range of the cohorts' shares, unweighted) and cohorts (how many cohorts the period rests on).
+    """
+    counted = matrix.filter(pl.col("observed") & ~pl.col("partial") & pl.col("share").is_not_null())
+    return (
+        counted.group_by("period_index")
+        .agg(
+            (pl.col("amount").sum() / pl.col("base").sum()).alias("mean"),
+            pl.col("share").quantile(0.25, "linear").alias("q25"),
+            pl.col("share").quantile(0.75, "linear").alias("q75"),
+            pl.len().cast(pl.Int64).alias("cohorts"),
+        )
+        .sort("period_index")
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the cohorts rest on: lines read, lines left out for lack of a customer, and
+    customers (people with at least one purchase)."""
+
+    lines: int
+    without_customer: int
+    customers: int
+
+
+def coverage(lines: pl.DataFrame) -> Coverage:
+    """How many lines have no customer (left out) and how many customers made a purchase."""
+    buyers = lines.filter(pl.col("customer_id").is_not_null() & ~_is_return(lines))
+    return Coverage(
+        lines=lines.height,
+        without_customer=lines["customer_id"].null_count(),
+        customers=buyers["customer_id"].n_unique(),
+    )
+
+
+_WHAT = {
+    "customers": "of a cohort's customers buy again",
+    "orders": "of a cohort's first-period orders are placed again",
+    "revenue": "of a cohort's first-period revenue comes back",
+}
+
+
+def _extremes(matrix: pl.DataFrame, index: int) -> tuple[dict, dict] | None:
+    cells = matrix.filter(
+        (pl.col("period_index") == index)
+        & pl.col("observed")
+        & ~pl.col("partial")
+        & pl.col("share").is_not_null()
+    )
+    big = cells.filter(pl.col("customers") >= MIN_COHORT)
+    cells = big if big.height >= 2 else cells
+    if cells.height < 2:
+        return None
+    ranked = cells.sort("share", "cohort", descending=[True, False])
+    return ranked.row(0, named=True), ranked.row(-1, named=True)
+
+
+def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
+    """How much of the average cohort comes back in periods 1, 3 and the last one that three
+    cohorts reach, and how many points it loses (or gains) per period after period 1."""
+    unit = grain_name(grain)
+    means = dict(zip(curve["period_index"], curve["mean"], strict=True))
+    if 1 not in means:
+        return (
+            f"No cohort has a full {unit} after its first yet, so there is nothing to compare: "
+            "choose a shorter grain or load a longer history."
+        )
+    # The far end of the curve: the last period that at least three cohorts reach.
+    steady = curve.filter((pl.col("period_index") >= 1) & (pl.col("cohorts") >= 3))
+    far = steady["period_index"].max() if steady.height else 1
+    shown = [i for i in sorted({1, 3, far}) if i in means and i <= far]
+    said = [f"{_pct(means[i])} {_after(i, unit)}" for i in shown[1:]]
+    text = f"On average {_pct(means[1])} {_WHAT[metric]} {_after(1, unit)}"
+    if said:
+        text += (", " + ", ".join(said[:-1]) if len(said) > 1 else "") + " and " + said[-1]
+    text += " (cohorts pooled by size)"
+    if far > 1:
+        slope = (means[far] - means[1]) / (far - 1) * 100
+        if abs(slope) < 0.01:
+            text += f": after the first {unit} it stays about level."
+        else:
+            verb = "loses" if slope < 0 else "gains"
+            text += f": after the first {unit} it {verb} about {abs(slope):.2g} points a {unit}."
+    else:
+        text += "."
+    return text
+
+
+def best_worst_reading(matrix: pl.DataFrame, grain: str) -> str:
+    """Which cohorts did best and worst at periods 1 and 3, by share of their first period
+    (fully observed cells, of cohorts with MIN_COHORT customers or more when at least two have
+    that many); empty when no period has two cohorts to compare."""
+    unit = grain_name(grain)
+    parts = []
+    for index in (1, 3):
+        found = _extremes(matrix, index)
+        if found is None:
+            continue
+        best, worst = found
+        parts.append(
+            f"{unit} {index}, {_cohort(best['label'], unit)} did best ({_pct(best['share'])}), "
+            f"{_cohort(worst['label'], unit)} worst ({_pct(worst['share'])})"
+        )
+    if not parts:
+        return ""
+    return "In " + "; in ".join(parts) + ". Look at what brought the best ones in."
+
+
+def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:
+    """The curve reading followed by the best and worst cohorts."""
+    return f"{curve_reading(curve, grain, metric)} {best_worst_reading(matrix, grain)}".strip()
+
+
+def _cohort(label: str, unit: str) -> str:
+    return f"the cohort of the week of {label}" if unit == "week" else f"the {label} cohort"
+
+
+def _pct(share: float) -> str:
+    return fmt.pct(share, 1 if share < 0.1 else 0)
+
+
+def _after(index: int, unit: str) -> str:
+    return f"{index} {unit}{'s' if index > 1 else ''} later"
+
+
+def headless(
+    ds: Dataset, *, grain: str = "month", metric: str = "customers", relative: bool = True
+) -> dict[str, pl.DataFrame]:
+    """The Cohorts page's tables for the same controls: retention (the heatmap's cells of every
+    cohort) and curve (the average cohort, from fully observed cells)."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}")
+    if not ds.has("lines", "customer_id"):
+        raise ValueError("cohorts need a lines table with customer_id")
+    matrix = cohort_matrix(cohort_table(ds.table("lines"), grain), metric, relative)
+    return {"retention": matrix, "curve": retention_curve(matrix)}

@@ -1,0 +1,184 @@
+"""Charts of the Cohorts page: the cohort heatmap and the average retention curve."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts import ACCENT, MUTED, money_title
+
+LABELLED_COLUMNS = 26  # beyond this many periods (or rows) cell labels would overlap: tooltips only
+_ROW_HEIGHT = 22
+
+
+def _value_format(metric: str, relative: bool, small: bool) -> str:
+    if relative:
+        return ".1%" if small else ".0%"
+    return "~s" if metric == "revenue" else ","
+
+
+def _value_title(metric: str, relative: bool, currency: str) -> str:
+    if relative:
+        return {
+            "customers": "Active customers (% of cohort)",
+            "orders": "Orders (% of first period)",
+            "revenue": "Net revenue (% of first period)",
+        }[metric]
+    if metric == "revenue":
+        return money_title("Net revenue", currency)
+    return {"customers": "Active customers", "orders": "Orders"}[metric]
+
+
+def retention_heatmap(
+    matrix: pl.DataFrame, metric: str, relative: bool, grain: str, currency: str = ""
+) -> alt.LayerChart:
+    """Cohorts (rows, oldest on top) by periods since the first purchase (columns), coloured by
+    the chosen value, with the cohort size (customers) in a first "Size" column.
+
+    Cells the data does not reach yet are left blank. Period 0 is drawn grey and kept out of
+    the colour scale (it is 100% by definition, or the largest amount, and would wash the rest
+    out). Partial periods (the data ends inside them) carry an asterisk and a lighter fill.
+    Cell labels are dropped beyond LABELLED_COLUMNS periods or rows, where they would overlap.
+    """
+    later = matrix.filter((pl.col("period_index") > 0) & pl.col("observed"))
+    top = float(later["value"].max() or 0.0)
+    bottom = min(0.0, float(later["value"].min() or 0.0))
+    small = relative and max(abs(top), abs(bottom)) < 0.1
+    fmt = _value_format(metric, relative, small)
+    title = _value_title(metric, relative, currency)
+    cohorts = matrix["label"].unique(maintain_order=True).to_list()
+    periods = matrix["period_index"].n_unique()
+    labelled = periods <= LABELLED_COLUMNS and len(cohorts) <= LABELLED_COLUMNS * 2
+    size_column = "Size"
+    cells = matrix.filter(pl.col("observed")).with_columns(
+        pl.col("period_index").cast(pl.String).alias("column"),
+        (pl.col("period_index") == 0).alias("first"),
+        # Dark cells get white text: the upper part of the sequential scale.
+        ((pl.col("period_index") > 0) & (pl.col("value") > bottom + 0.6 * (top - bottom))).alias(
+            "dark"
+        ),
+        pl.when(pl.col("partial"))
+        .then(pl.lit("partial: the data ends inside this period"))
+        .otherwise(pl.lit(""))
+        .alias("note"),
+    )
+    sizes = cells.filter(pl.col("first")).with_columns(pl.lit(size_column).alias("column"))
+    order = [size_column, *(str(i) for i in range(periods))]
+    x = alt.X(
+        "column:N",
+        sort=order,
+        scale=alt.Scale(domain=order, paddingInner=0),
+        title=f"{grain.capitalize()}s since the first purchase",
+        axis=alt.Axis(labelAngle=0, orient="top", labelOverlap=False, ticks=False),
+    )
+    y = alt.Y(
+        "label:N",
+        sort=cohorts,
+        scale=alt.Scale(domain=cohorts),
+        title=f"Cohort (first purchase {grain})",
+        axis=alt.Axis(labelLimit=160, ticks=False),
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Cohort"),
+        alt.Tooltip("period_index:Q", title=f"{grain.capitalize()}s later"),
+        alt.Tooltip("customers:Q", title="Cohort size", format=","),
+        alt.Tooltip("amount:Q", title=_value_title(metric, False, currency), format=",.0f"),
+        alt.Tooltip("share:Q", title="Share of first period", format=".1%"),
+        alt.Tooltip("note:N", title="Note"),
+    ]
+    base = alt.Chart(cells).encode(x=x, y=y)
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.condition(
+            "datum.first",
+            alt.value("#e2e8f0"),
+            alt.Color(
+                "value:Q",
+                title=title,
+                scale=alt.Scale(scheme="tealblues", domain=[bottom, top or 1.0]),
+                legend=alt.Legend(format=fmt, orient="bottom", gradientLength=220),
+            ),
+        ),
+        opacity=alt.condition("datum.partial", alt.value(0.55), alt.value(1.0)),
+        tooltip=tooltip,
+    )
+    size_text = (
+        alt.Chart(sizes)
+        .mark_text(baseline="middle", fontSize=10.5, color="#334155", fontWeight="bold")
+        .encode(
+            x=x,
+            y=y,
+            text=alt.Text("customers:Q", format=","),
+            tooltip=[
+                alt.Tooltip("label:N", title="Cohort"),
+                alt.Tooltip("customers:Q", title="Customers", format=","),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [rect, size_text]
+    if labelled:
+        # Period 0 of a relative view is 100% by definition: a shorter label keeps it legible.
+        # A bare 0 for nobody back keeps the eye on the cells where something happened.
+        shown = (
+            f"datum.first && {str(relative).lower()} ? '100%' : "
+            f"(datum.value === 0 ? '0' : format(datum.value, '{fmt}')) + "
+            "(datum.partial ? '*' : '')"
+        )
+        layers.append(
+            base.transform_calculate(shown=shown)
+            .mark_text(fontSize=10.5, baseline="middle")
+            .encode(
+                text="shown:N",
+                color=alt.condition("datum.dark", alt.value("white"), alt.value("#1e293b")),
+                tooltip=tooltip,
+            )
+        )
+    return (
+        alt.layer(*layers)
+        # fit-x: the rows keep their height; "fit" would squeeze them to make room for the axis
+        # and legend.
+        .properties(
+            height=max(120, _ROW_HEIGHT * len(cohorts)),
+            autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        )
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=11, titleFontSize=12, domain=False)
+    )
+
+
+def retention_curve_chart(curve: pl.DataFrame, metric: str, grain: str) -> alt.LayerChart:
+    """The average cohort's share of its first period from period 1 on: the line pools cohorts
+    by size, the band spans the middle half of cohorts (25th to 75th percentile)."""
+    shown = curve.filter(pl.col("period_index") > 0)
+    small = float(shown["q75"].max() or 0.0) < 0.1
+    fmt = ".1%" if small else ".0%"
+    what = {
+        "customers": "Active customers, % of cohort",
+        "orders": "Orders, % of first period",
+        "revenue": "Net revenue, % of first period",
+    }[metric]
+    x = alt.X(
+        "period_index:Q",
+        title=f"{grain.capitalize()}s since the first purchase",
+        axis=alt.Axis(tickMinStep=1, format="d"),
+        scale=alt.Scale(domainMin=1, nice=False),
+    )
+    tooltip = [
+        alt.Tooltip("period_index:Q", title=f"{grain.capitalize()}s later"),
+        alt.Tooltip("mean:Q", title="Average (pooled)", format=".1%"),
+        alt.Tooltip("q25:Q", title="25th percentile", format=".1%"),
+        alt.Tooltip("q75:Q", title="75th percentile", format=".1%"),
+        alt.Tooltip("cohorts:Q", title="Cohorts", format=","),
+    ]
+    base = alt.Chart(shown).encode(x=x)
+    band = base.mark_area(color=ACCENT, opacity=0.18).encode(
+        y=alt.Y("q25:Q", title=what, axis=alt.Axis(format=fmt)), y2="q75:Q", tooltip=tooltip
+    )
+    line = base.mark_line(
+        color=ACCENT, strokeWidth=2.5, point=alt.OverlayMarkDef(color=ACCENT, size=36)
+    ).encode(y="mean:Q", tooltip=tooltip)
+    few = (
+        base.transform_filter("datum.cohorts < 3")
+        .mark_point(color=MUTED, size=60)
+        .encode(y="mean:Q", tooltip=tooltip)
+    )
+    return alt.layer(band, line, few).properties(height=300)

@@ -1,0 +1,323 @@
+"""Cohort analyses on tiny hand-checked frames, and on the real Online Retail data."""
+
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from lib import demo, formats, io
+from lib.analyses import cohorts
+from lib.model import conform
+from tests.conftest import shared_file
+
+
+def lines_of(rows: list[tuple]) -> pl.DataFrame:
+    """Canonical lines from (customer_id, order_id, ordered_at, revenue, is_return) tuples."""
+    frame = pl.DataFrame(
+        rows,
+        schema=["customer_id", "order_id", "ordered_at", "revenue", "is_return"],
+        orient="row",
+    )
+    return conform("lines", frame)
+
+
+# Month cohorts: Jan = a, b; Feb = c (two orders in Feb); Mar = d. e has a return only (no
+# purchase: no cohort). One line has no customer. The data ends on 20 March: March is partial.
+MONTHLY = lines_of(
+    [
+        ("a", "o1", datetime(2024, 1, 5), 10.0, False),
+        ("a", "o2", datetime(2024, 2, 10), 20.0, False),
+        ("a", "o2", datetime(2024, 2, 10), 5.0, False),
+        ("b", "o3", datetime(2024, 1, 20), 30.0, False),
+        ("b", "o4", datetime(2024, 3, 3), 15.0, False),
+        ("b", "r1", datetime(2024, 3, 4), -15.0, True),
+        ("c", "o5", datetime(2024, 2, 2), 40.0, False),
+        ("c", "o6", datetime(2024, 2, 25), 10.0, False),
+        ("d", "o7", datetime(2024, 3, 15), 50.0, False),
+        (None, "o8", datetime(2024, 3, 20), 99.0, False),
+        ("e", "r2", datetime(2024, 2, 1), -5.0, True),
+    ]
+)
+
+
+def cells(frame: pl.DataFrame, *columns: str) -> list[tuple]:
+    return frame.select("cohort", "period_index", *columns).rows()
+
+
+def test_monthly_retention_is_exact_and_unobservable_cells_are_null():
+    table = cohorts.cohort_retention(MONTHLY, "1mo")
+    jan, feb, mar = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
+    assert cells(table, "customers", "active", "retention") == [
+        (jan, 0, 2, 2, 1.0),
+        (jan, 1, 2, 1, 0.5),
+        (jan, 2, 2, 1, 0.5),
+        (feb, 0, 1, 1, 1.0),
+        (feb, 1, 1, 0, 0.0),  # observed with nobody back: zero, not blank
+        (feb, 2, 1, None, None),  # April is beyond the data: unknown
+        (mar, 0, 1, 1, 1.0),
+        (mar, 1, 1, None, None),
+        (mar, 2, 1, None, None),
+    ]
+
+
+def test_cells_of_the_month_the_data_ends_inside_are_flagged_partial():
+    table = cohorts.cohort_retention(MONTHLY, "month")
+    partial = table.filter("partial").select("cohort", "period_index").rows()
+    assert partial == [(date(2024, 1, 1), 2), (date(2024, 2, 1), 1), (date(2024, 3, 1), 0)]
+
+
+def test_a_month_the_data_reaches_the_last_day_of_is_not_partial():
+    ends_on_the_31st = pl.concat(
+        [MONTHLY, lines_of([("d", "o9", datetime(2024, 3, 31, 18), 1.0, False)])]
+    )
+    assert not cohorts.cohort_retention(ends_on_the_31st, "1mo")["partial"].any()
+
+
+def test_orders_count_distinct_purchase_orders_per_cohort_period():
+    table = cohorts.cohort_orders(MONTHLY, "1mo")
+    jan, feb = date(2024, 1, 1), date(2024, 2, 1)
+    got = cells(table, "orders", "orders_per_customer", "share_of_first")
+    assert got[:5] == [
+        (jan, 0, 2, 1.0, 1.0),
+        (jan, 1, 1, 0.5, 0.5),  # o2 has two lines: one order
+        (jan, 2, 1, 0.5, 0.5),  # the return r1 is not an order
+        (feb, 0, 2, 2.0, 1.0),
+        (feb, 1, 0, 0.0, 0.0),
+    ]
+
+
+def test_revenue_is_net_of_returns_and_leaves_out_lines_without_a_customer():
+    table = cohorts.cohort_revenue(MONTHLY, "1mo")
+    jan, feb, mar = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
+    assert cells(table, "revenue", "share_of_first") == [
+        (jan, 0, 40.0, 1.0),
+        (jan, 1, 25.0, 0.625),
+        (jan, 2, 0.0, 0.0),  # b's 15 bought and 15 returned in March
+        (feb, 0, 50.0, 1.0),
+        (feb, 1, 0.0, 0.0),
+        (feb, 2, None, None),
+        (mar, 0, 50.0, 1.0),  # the 99 without a customer is left out
+        (mar, 1, None, None),
+        (mar, 2, None, None),
+    ]
+
+
+def test_returns_before_the_first_purchase_are_left_out():
+    late_joiner = lines_of(
+        [
+            ("f", "r0", datetime(2024, 1, 3), -8.0, True),
+            ("f", "o1", datetime(2024, 2, 14), 12.0, False),
+            ("g", "o2", datetime(2024, 1, 9), 7.0, False),
+            ("g", "o3", datetime(2024, 2, 29), 3.0, False),
+        ]
+    )
+    table = cohorts.cohort_revenue(late_joiner, "1mo")
+    assert cells(table, "customers", "revenue") == [
+        (date(2024, 1, 1), 0, 1, 7.0),
+        (date(2024, 1, 1), 1, 1, 3.0),
+        (date(2024, 2, 1), 0, 1, 12.0),
+        (date(2024, 2, 1), 1, 1, None),
+    ]
+
+
+def test_weekly_cohorts_start_on_monday():
+    # Monday 1 Jan 2024 and Sunday 7 Jan fall in one week; the data ends on Monday 15 Jan.
+    weekly = lines_of(
+        [
+            ("a", "o1", datetime(2024, 1, 1, 9), 1.0, False),
+            ("a", "o2", datetime(2024, 1, 10), 1.0, False),
+            ("b", "o3", datetime(2024, 1, 7, 23), 1.0, False),
+            ("b", "o4", datetime(2024, 1, 15), 1.0, False),
+            ("c", "o5", datetime(2024, 1, 9), 1.0, False),
+        ]
+    )
+    table = cohorts.cohort_retention(weekly, "1w")
+    w1, w2 = date(2024, 1, 1), date(2024, 1, 8)
+    assert cells(table, "customers", "active", "retention", "partial") == [
+        (w1, 0, 2, 2, 1.0, False),
+        (w1, 1, 2, 1, 0.5, False),
+        (w1, 2, 2, 1, 0.5, True),
+        (w2, 0, 1, 1, 1.0, False),
+        (w2, 1, 1, 0, 0.0, True),
+        (w2, 2, 1, None, None, False),
+    ]
+
+
+def test_quarterly_cohorts_and_labels():
+    # The data ends on 30 June, the last day of Q2: no partial quarter.
+    quarterly = lines_of(
+        [
+            ("a", "o1", datetime(2023, 11, 15), 1.0, False),
+            ("a", "o2", datetime(2024, 2, 1), 1.0, False),
+            ("b", "o3", datetime(2023, 12, 31, 22), 1.0, False),
+            ("b", "o4", datetime(2024, 6, 30, 23), 1.0, False),
+            ("c", "o5", datetime(2024, 3, 31), 1.0, False),
+        ]
+    )
+    table = cohorts.cohort_table(quarterly, "quarter")
+    q4, q1 = date(2023, 10, 1), date(2024, 1, 1)
+    assert cells(table, "label", "customers", "active", "partial") == [
+        (q4, 0, "2023 Q4", 2, 2, False),
+        (q4, 1, "2023 Q4", 2, 1, False),
+        (q4, 2, "2023 Q4", 2, 1, False),
+        (q1, 0, "2024 Q1", 1, 1, False),
+        (q1, 1, "2024 Q1", 1, 0, False),
+        (q1, 2, "2024 Q1", 1, None, False),
+    ]
+    retention = cohorts.cohort_retention(quarterly, "1q")["retention"].to_list()
+    assert retention == [1.0, 0.5, 0.5, 1.0, 0.0, None]
+
+
+def test_matrix_shows_absolute_or_relative_values_and_the_last_cohorts():
+    table = cohorts.cohort_table(MONTHLY, "1mo")
+    absolute = cohorts.cohort_matrix(table, "orders", relative=False)
+    assert absolute.filter(pl.col("cohort") == date(2024, 1, 1))["value"].to_list() == [
+        2.0,
+        1.0,
+        1.0,
+    ]
+    last_two = cohorts.cohort_matrix(table, "customers", relative=True, last=2)
+    # Feb and Mar reach at most one month further: the empty third column goes.
+    assert last_two.select("label", "period_index", "value").rows() == [
+        ("Feb 2024", 0, 1.0),
+        ("Feb 2024", 1, 0.0),
+        ("Mar 2024", 0, 1.0),
+        ("Mar 2024", 1, None),
+    ]
+
+
+def hand_matrix(rows: list[tuple]) -> pl.DataFrame:
+    """A cohort_matrix from (label, period_index, customers, amount, base, partial) tuples."""
+    frame = pl.DataFrame(
+        rows,
+        schema=["label", "period_index", "customers", "amount", "base", "partial"],
+        orient="row",
+    )
+    return frame.with_columns(
+        pl.col("label").str.to_date("%b %Y").alias("cohort"),
+        pl.col("amount").cast(pl.Float64),
+        pl.col("base").cast(pl.Float64),
+        (pl.col("amount") / pl.col("base")).alias("share"),
+        pl.col("amount").is_not_null().alias("observed"),
+    ).with_columns(pl.col("share").alias("value"))
+
+
+def test_curve_pools_cohorts_by_size_and_spans_their_middle_half():
+    matrix = hand_matrix(
+        [
+            ("Jan 2024", 0, 10, 10, 10, False),
+            ("Jan 2024", 1, 10, 2, 10, False),  # 20%
+            ("Feb 2024", 0, 30, 30, 30, False),
+            ("Feb 2024", 1, 30, 3, 30, False),  # 10%
+            ("Mar 2024", 0, 20, 20, 20, False),
+            ("Mar 2024", 1, 20, 8, 20, False),  # 40%
+            ("Apr 2024", 0, 40, 40, 40, False),
+            ("Apr 2024", 1, 40, 1, 40, True),  # partial: left out
+        ]
+    )
+    curve = cohorts.retention_curve(matrix)
+    assert curve["period_index"].to_list() == [0, 1]
+    assert curve["cohorts"].to_list() == [4, 3]
+    one = curve.row(1, named=True)
+    assert one["mean"] == pytest.approx(13 / 60)
+    assert one["q25"] == pytest.approx(0.15)
+    assert one["q75"] == pytest.approx(0.30)
+
+
+def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
+    matrix = hand_matrix(
+        [
+            ("Jan 2024", 0, 100, 100, 100, False),
+            ("Jan 2024", 1, 100, 20, 100, False),
+            ("Jan 2024", 3, 100, 15, 100, False),
+            ("Feb 2024", 0, 50, 50, 50, False),
+            ("Feb 2024", 1, 50, 15, 50, False),
+            ("Feb 2024", 3, 50, 5, 50, False),
+            ("Mar 2024", 0, 5, 5, 5, False),
+            ("Mar 2024", 1, 5, 5, 5, False),  # 100%, but 5 customers: too few to be named
+            ("Mar 2024", 3, 5, 0, 5, False),
+        ]
+    )
+    assert cohorts.best_worst_reading(matrix, "1mo") == (
+        "In month 1, the Feb 2024 cohort did best (30%), the Jan 2024 cohort worst (20%); "
+        "in month 3, the Jan 2024 cohort did best (15%), the Feb 2024 cohort worst (10%). "
+        "Look at what brought the best ones in."
+    )
+
+
+def test_curve_reading_says_how_fast_the_average_cohort_drops():
+    curve = pl.DataFrame(
+        {
+            "period_index": [0, 1, 2, 3, 4, 5],
+            "mean": [1.0, 0.30, 0.28, 0.25, 0.22, 0.20],
+            "cohorts": [6, 5, 4, 3, 3, 2],
+        }
+    )
+    # The far end is period 4, the last one three cohorts reach: (22 - 30) / 3 points a month.
+    assert cohorts.curve_reading(curve, "month", "customers") == (
+        "On average 30% of a cohort's customers buy again 1 month later, 25% 3 months later "
+        "and 22% 4 months later (cohorts pooled by size): after the first month it loses about "
+        "2.7 points a month."
+    )
+
+
+def test_curve_reading_explains_when_no_period_one_is_observed():
+    curve = pl.DataFrame({"period_index": [0], "mean": [1.0], "cohorts": [1]})
+    assert cohorts.curve_reading(curve, "1q", "revenue") == (
+        "No cohort has a full quarter after its first yet, so there is nothing to compare: "
+        "choose a shorter grain or load a longer history."
+    )
+
+
+def test_coverage_counts_lines_without_a_customer_and_buying_customers():
+    got = cohorts.coverage(MONTHLY)
+    assert (got.lines, got.without_customer, got.customers) == (11, 1, 4)
+
+
+def test_no_purchases_give_an_empty_table_with_the_full_schema():
+    returns_only = lines_of([("e", "r2", datetime(2024, 2, 1), -5.0, True)])
+    table = cohorts.cohort_table(returns_only)
+    assert table.height == 0
+    assert "retention" in cohorts.cohort_retention(returns_only).columns
+
+
+def test_headless_gives_the_heatmap_cells_and_the_curve_for_a_demo():
+    ds = formats.assemble(
+        [io.RawTable(n, n, f) for n, f in demo.demo("webshop").files.items()]
+    ).dataset
+    frames = cohorts.headless(ds, grain="quarter", metric="revenue", relative=False)
+    assert set(frames) == {"retention", "curve"}
+    lines = ds.tables["lines"]
+    first = (
+        lines.filter(~pl.col("is_return")).group_by("customer_id").agg(pl.col("ordered_at").min())
+    )
+    sizes = frames["retention"].filter(pl.col("period_index") == 0)["customers"]
+    assert sizes.sum() == first.height
+    with pytest.raises(ValueError, match="grain"):
+        cohorts.headless(ds, grain="year")
+
+
+@pytest.fixture(scope="module")
+def retail():
+    path = shared_file("online_retail/online_retail.parquet")
+    return pl.read_parquet(path), formats.assemble(io.read_path(path)).dataset.tables["lines"]
+
+
+def test_real_december_2010_cohort_month_one_retention(retail):
+    raw, lines = retail
+    clean = raw.filter(
+        pl.col("CustomerID").is_not_null() & ~pl.col("InvoiceNo").str.starts_with("C")
+    ).with_columns(
+        pl.col("InvoiceDate").str.to_datetime("%Y-%m-%d %H:%M:%S").dt.strftime("%Y-%m").alias("m")
+    )
+    first = clean.group_by("CustomerID").agg(pl.col("m").min().alias("first"))
+    december = first.filter(pl.col("first") == "2010-12")["CustomerID"]
+    back = clean.filter((pl.col("m") == "2011-01") & pl.col("CustomerID").is_in(december.implode()))
+    expected = back["CustomerID"].n_unique() / december.len()
+
+    table = cohorts.cohort_retention(lines, "1mo")
+    cell = table.filter((pl.col("cohort") == date(2010, 12, 1)) & (pl.col("period_index") == 1))
+    assert cell["customers"].item() == december.len()
+    assert cell["retention"].item() == pytest.approx(expected, abs=1e-12)
+    # The data ends on 9 Dec 2011: that month is partly observed, and no cell goes beyond it.
+    assert table.filter("partial")["period_index"].to_list() == list(range(12, -1, -1))
