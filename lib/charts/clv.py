@@ -1,0 +1,134 @@
+"""Charts of the Lifetime value page: holdout predicted vs actual, CLV by segment and by rank."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts import ACCENT, MUTED, PALETTE, money_title
+
+_SERIES = {"predicted": PALETTE[0], "actual": PALETTE[1]}
+
+
+def _paired(groups: pl.DataFrame, predicted: str, actual: str) -> pl.DataFrame:
+    data = groups.filter(pl.col("group") != "all")
+    return pl.concat(
+        [
+            data.select("group", "customers", pl.col(predicted).alias("value")).with_columns(
+                pl.lit("predicted").alias("series")
+            ),
+            data.select("group", "customers", pl.col(actual).alias("value")).with_columns(
+                pl.lit("actual").alias("series")
+            ),
+        ]
+    )
+
+
+def _grouped_bars(data: pl.DataFrame, title: str, value_format: str) -> alt.Chart:
+    order = list(data["group"].unique(maintain_order=True))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "group:N",
+                sort=order,
+                title="Repeat purchases in the calibration period",
+                axis=alt.Axis(labelAngle=0),
+            ),
+            xOffset=alt.XOffset("series:N", sort=list(_SERIES)),
+            y=alt.Y("value:Q", title=title, axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=list(_SERIES),
+                scale=alt.Scale(domain=list(_SERIES), range=list(_SERIES.values())),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("group:N", title="Calibration repeat purchases"),
+                alt.Tooltip("series:N", title="Series"),
+                alt.Tooltip("value:Q", title=title, format=value_format),
+                alt.Tooltip("customers:Q", title="Customers", format=","),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def holdout_purchases_chart(groups: pl.DataFrame, unit_label: str) -> alt.Chart:
+    """Mean predicted and actual purchases per customer in the holdout, side by side per
+    calibration frequency group (groups: Holdout.groups)."""
+    data = _paired(groups, "predicted_purchases", "actual_purchases")
+    return _grouped_bars(data, f"Purchases per customer in the holdout ({unit_label})", ",.2f")
+
+
+def holdout_spend_chart(groups: pl.DataFrame, currency: str) -> alt.Chart:
+    """Mean predicted and actual spend per purchase in the holdout per calibration frequency
+    group, over customers who bought in the holdout (groups: Holdout.groups)."""
+    data = _paired(groups, "predicted_spend", "actual_spend").filter(pl.col("value").is_not_null())
+    return _grouped_bars(data, money_title("Spend per purchase", currency), ",.2f")
+
+
+def segment_chart(table: pl.DataFrame, currency: str) -> alt.Chart:
+    """Total CLV per RFM segment, largest first (table: clv_by_segment)."""
+    title = money_title("Expected value over the horizon", currency)
+    return (
+        alt.Chart(table)
+        .mark_bar(color=ACCENT)
+        .encode(
+            y=alt.Y("segment:N", sort="-x", title=None),
+            x=alt.X("clv:Q", title=title, axis=alt.Axis(format="~s")),
+            tooltip=[
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("customers:Q", title="Customers", format=","),
+                alt.Tooltip("clv:Q", title=title, format=",.0f"),
+                alt.Tooltip("mean_clv:Q", title="Per customer", format=",.2f"),
+                alt.Tooltip("share:Q", title="Share of total", format=".1%"),
+                alt.Tooltip("p_alive:Q", title="Mean P(alive)", format=".0%"),
+            ],
+        )
+        .properties(height=max(160, 28 * table.height))
+    )
+
+
+def concentration_chart(values: pl.DataFrame) -> alt.Chart:
+    """Cumulative share of the total CLV against the share of customers ranked by CLV (values:
+    customer_values), with the diagonal of an even spread."""
+    ranked = values.filter(pl.col("clv").is_not_null()).sort("clv", descending=True)
+    n = ranked.height
+    total = ranked["clv"].sum()
+    # 200 points draw the curve as well as 100k would.
+    step = max(1, n // 200)
+    curve = (
+        ranked.with_row_index("rank", offset=1)
+        .with_columns(
+            (pl.col("rank") / n).alias("customers"),
+            (pl.col("clv").cum_sum() / (total if total else 1.0)).alias("value"),
+        )
+        .filter(((pl.col("rank") - 1) % step == 0) | (pl.col("rank") == n))
+        .select("customers", "value")
+    )
+    curve = pl.concat([pl.DataFrame({"customers": [0.0], "value": [0.0]}), curve], how="vertical")
+    x = alt.X(
+        "customers:Q", title="Share of customers, most valuable first", axis=alt.Axis(format="%")
+    )
+    y = alt.Y("value:Q", title="Share of expected value", axis=alt.Axis(format="%"))
+    line = (
+        alt.Chart(curve)
+        .mark_line(color=ACCENT, strokeWidth=2)
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("customers:Q", title="Top customers", format=".0%"),
+                alt.Tooltip("value:Q", title="Share of value", format=".0%"),
+            ],
+        )
+    )
+    diagonal = (
+        alt.Chart(pl.DataFrame({"customers": [0.0, 1.0], "value": [0.0, 1.0]}))
+        .mark_line(color=MUTED, strokeDash=[4, 4])
+        .encode(x=x, y=y)
+    )
+    return alt.layer(diagonal, line).properties(height=280)

@@ -1,0 +1,52 @@
+"""The Lifetime value page in a real browser: a new horizon changes the CLV column."""
+
+import os
+
+import pytest
+
+from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+if chromium_path() is None:
+    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
+        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+def _clv_column(page) -> list[str]:
+    """The CLV cells of the "Most valuable" table (the grid's accessible table, 2nd column)."""
+    table = page.locator('[data-testid="stDataFrame"]').nth(2)
+    table.scroll_into_view_if_needed()
+    rows = table.locator("tbody tr")
+    return [rows.nth(i).locator("td").nth(1).inner_text() for i in range(min(5, rows.count()))]
+
+
+def test_changing_the_horizon_changes_the_clv_column(server, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{server}/clv?demo=retail")
+        wait_for_app(page)
+        page.locator('[data-testid="stDataFrame"]').nth(2).wait_for(timeout=60_000)
+        header = page.locator('[data-testid="stDataFrame"]').nth(2).locator("th").nth(1)
+        assert "CLV (GBP)" in header.inner_text()
+        before = _clv_column(page)
+        assert len(before) == 5
+
+        box = page.locator(".st-key-clv_horizon input")
+        box.scroll_into_view_if_needed()
+        box.fill("3")
+        box.press("Enter")
+        wait_for_app(page)
+        page.locator('[data-testid="stMetric"]', has_text="Expected value, 3 months").wait_for()
+        after = _clv_column(page)
+        page.screenshot(path=str(tmp_path / "clv.png"), full_page=True)
+        assert len(after) == 5
+        assert after != before
+        # Each customer is worth less over a quarter than over a year, so the top value drops.
+        assert float(after[0]) < float(before[0])
