@@ -100,6 +100,40 @@ def reruns(results: list[tuple[str, float]]) -> None:
     timed("= regions rerun after a window change (budget 0.3 s)", regions_rerun, results)
 
 
+def clv_fit(results: list[tuple[str, float]], customers: int = 100_000) -> None:
+    """Summary + BG/NBD and Gamma-Gamma fits + predictions for `customers` synthetic buyers."""
+    from datetime import datetime
+
+    import numpy as np
+
+    from lib.analyses import clv
+
+    rng = np.random.default_rng(1)
+    purchases = 1 + rng.poisson(rng.gamma(0.6, 3.0, customers))
+    who = np.repeat(np.arange(customers), purchases)
+    start = np.datetime64(datetime(2022, 1, 1), "us")
+    minutes = rng.integers(0, 730 * 24 * 60, who.size).astype("timedelta64[m]")
+    revenue = rng.gamma(6.0, 25.0, who.size).round(2)
+    lines = pl.DataFrame(
+        {
+            "order_id": np.arange(who.size).astype(str),
+            "customer_id": who.astype(str),
+            "ordered_at": start + minutes,
+            "revenue": revenue,
+            "quantity": np.ones(who.size),
+            "unit_price": revenue,
+            "is_return": np.zeros(who.size, dtype=bool),
+        }
+    )
+    label = f"clv: summary + fit + predictions, {customers:,} customers (budget 10 s)"
+
+    def run() -> None:
+        summary = clv.customer_summary(clv.purchase_lines(lines).lines)
+        clv.customer_values(summary, clv.fit_models(summary))
+
+    timed(label, run, results)
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__)
     args.add_argument("--rows", type=int, default=1_000_000)
@@ -135,6 +169,7 @@ def main() -> None:
             )
 
     reruns(results)
+    clv_fit(results)
     width = max(len(label) for label, _ in results)
     for label, seconds in results:
         print(f"{label:<{width}}  {seconds:7.2f} s")
