@@ -77,6 +77,7 @@ ANALYSES: dict[str, str] = {
     "sales": "KPIs, revenue over time, top items and purchase patterns",
     "categories": "category performance, growth-share quadrants and potential",
     "regions": "regional table with priority scores and map points",
+    "rfm": "RFM scores, segments and the R x F grid",
     "cohorts": "retention by first-purchase cohort and the average retention curve",
     "clv": "BG/NBD + Gamma-Gamma lifetime value with sufficiency checks and holdout validation",
 }

@@ -1,0 +1,603 @@
+"""RFM: recency, frequency and monetary scores per customer and rule-based segments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import polars as pl
+
+from lib import fmt
+from lib.analyses.sales import order_table
+from lib.model import Dataset
+
+BINS = (3, 4, 5)
+TIES = {
+    "first": "ties broken in row order",
+    "shared": "equal values share a score",
+}
+DIMENSIONS = ("recency", "frequency", "monetary")
+SCORE_COLUMNS = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
+OTHER = "other"
+RULE_COLUMNS = {
+    "segment": pl.String,
+    "r_from": pl.Int64,
+    "r_to": pl.Int64,
+    "f_from": pl.Int64,
+    "f_to": pl.Int64,
+    "m_from": pl.Int64,
+    "m_to": pl.Int64,
+    "action": pl.String,
+}
+
+ACTIONS = {
+    "champions": "Reward them: early access, loyalty perks; ask for reviews and referrals.",
+    "loyal customers": "Upsell higher-value items and invite them into a loyalty programme.",
+    "potential loyalists": "Offer membership or a loyalty programme; recommend related items.",
+    "new customers": "Onboard well: a welcome series and a reason to place a second order.",
+    "promising": "Show them more of the range; a small offer or free shipping on the next order.",
+    "need attention": "Time-limited offers based on what they bought, before they slip away.",
+    "about to sleep": "Reconnect with popular items and a time-limited discount.",
+    "at risk": "Personal win-back messages with offers; find out why they stopped.",
+    "can't lose them": "Win them back in person (calls, surveys, best offers) before a rival does.",
+    "hibernating": "Low-cost reactivation only; leave them out of paid campaigns.",
+    OTHER: "No rule covers these scores: add or widen a rule in the segment table.",
+}
+
+# The 10-segment R-F map of the widely used Online Retail RFM notebooks, as score ranges:
+#   r'[1-2][1-2]' hibernating, r'[1-2][3-4]' at risk, r'[1-2]5' can't lose, r'3[1-2]' about to
+#   sleep, r'33' need attention, r'[3-4][4-5]' loyal, r'41' promising, r'51' new customers,
+#   r'[4-5][2-3]' potential loyalists, r'5[4-5]' champions.
+# On two-digit codes the patterns do not overlap, so the order only matters once a user edits the
+# table: a customer takes the first rule that covers the scores, which is what
+# Series.replace(map, regex=True) does (after the first match the code is a segment name, which
+# the later digit patterns no longer match).
+_R_F_RULES: dict[int, tuple[tuple[str, int, int, int, int], ...]] = {
+    5: (
+        ("hibernating", 1, 2, 1, 2),
+        ("at risk", 1, 2, 3, 4),
+        ("can't lose them", 1, 2, 5, 5),
+        ("about to sleep", 3, 3, 1, 2),
+        ("need attention", 3, 3, 3, 3),
+        ("loyal customers", 3, 4, 4, 5),
+        ("promising", 4, 4, 1, 1),
+        ("new customers", 5, 5, 1, 1),
+        ("potential loyalists", 4, 5, 2, 3),
+        ("champions", 5, 5, 4, 5),
+    ),
+    # Four scores cannot tell "promising" (R4 of 5) from "new" (R5) apart: one-order recent
+    # buyers are new customers; R3 keeps about to sleep and need attention; F3 of 4 reads as F4
+    # of 5 (the middle of its quantile band), so R4 F3-4 are champions.
+    4: (
+        ("hibernating", 1, 2, 1, 2),
+        ("at risk", 1, 2, 3, 3),
+        ("can't lose them", 1, 2, 4, 4),
+        ("about to sleep", 3, 3, 1, 1),
+        ("need attention", 3, 3, 2, 2),
+        ("loyal customers", 3, 3, 3, 4),
+        ("new customers", 4, 4, 1, 1),
+        ("potential loyalists", 4, 4, 2, 2),
+        ("champions", 4, 4, 3, 4),
+    ),
+    # Three scores: low / middle / high on each axis, one segment per cell (the 5-bin map read
+    # at the middle of each third: 1 -> 1, 2 -> 3, 3 -> 5).
+    3: (
+        ("hibernating", 1, 1, 1, 1),
+        ("at risk", 1, 1, 2, 2),
+        ("can't lose them", 1, 1, 3, 3),
+        ("about to sleep", 2, 2, 1, 1),
+        ("need attention", 2, 2, 2, 2),
+        ("loyal customers", 2, 2, 3, 3),
+        ("new customers", 3, 3, 1, 1),
+        ("potential loyalists", 3, 3, 2, 2),
+        ("champions", 3, 3, 3, 3),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CustomerTable:
+    """Recency, frequency and monetary value per customer, and what was left out.
+
+    `customers`: one row per customer (ordered by customer id, numerically when ids are numbers:
+    the "row order" that breaks ties) with customer_id, first_order, last_order (dates of the
+    first and last sale order), recency_days (as_of minus last_order), frequency (distinct sale
+    orders; cancellation invoices are not orders) and monetary (net revenue: returns subtract).
+    """
+
+    customers: pl.DataFrame
+    as_of: date | None
+    lines_without_customer: int
+    revenue_without_customer: float
+    return_only_customers: int  # customers with returns but no sale order before as_of
+    cleaned_lines: int = 0  # lines with a customer that the common cleaning removed
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """A dimension whose quantile scores take fewer distinct values than bins."""
+
+    dimension: str
+    scores: tuple[int, ...]
+    bins: int
+
+
+def _returns(lines: pl.DataFrame) -> pl.Expr:
+    # Same definition as the Sales page: flagged returns, or lines that take money back.
+    negative = pl.col("revenue") < 0
+    if "is_return" not in lines.columns:
+        return negative
+    return pl.col("is_return").fill_null(False) | negative
+
+
+def has_cancellations(lines: pl.DataFrame) -> bool:
+    """True when some line is a return or cancellation (flagged, or with negative revenue)."""
+    return bool(lines.select(_returns(lines).any()).item())
+
+
+def clean_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """The cleaning the published Online Retail RFM analyses apply, in their order: drop lines
+    without a customer, drop cancellations (is_return or an order id starting with C), drop
+    exact duplicate rows (first kept), keep quantity > 0 and unit_price > 0 (when present).
+
+    Same columns as the input, surviving rows in their original order.
+    """
+    kept = lines.filter(pl.col("customer_id").is_not_null())
+    cancelled = pl.col("order_id").str.starts_with("C").fill_null(False)
+    if "is_return" in lines.columns:
+        cancelled = cancelled | pl.col("is_return").fill_null(False)
+    kept = kept.filter(~cancelled).unique(keep="first", maintain_order=True)
+    positive = [pl.col(c) > 0 for c in ("quantity", "unit_price") if c in lines.columns]
+    return kept.filter(*positive) if positive else kept
+
+
+def default_as_of(lines: pl.DataFrame) -> date | None:
+    """The day after the last order, or None without lines."""
+    last = lines["ordered_at"].max()
+    return None if last is None else last.date() + timedelta(days=1)
+
+
+def _id_order(column: str) -> list[pl.Expr]:
+    # Numeric ids sort as numbers ("9" before "10"), as a groupby on a numeric CustomerID does.
+    numeric = pl.col(column).str.contains(r"^\d{1,18}$")
+    return [pl.when(numeric).then(pl.col(column).cast(pl.Int64, strict=False)), pl.col(column)]
+
+
+def customer_table(
+    lines: pl.DataFrame, as_of: date | None = None, clean: bool = False
+) -> CustomerTable:
+    """Recency, frequency and monetary value per customer from order lines.
+
+    Lines without a customer are left out and counted first; `clean` then applies clean_lines.
+    Only orders placed before `as_of` count (None: the day after the last order left). Customers
+    whose only orders are returns are left out and counted.
+    """
+    missing = lines.filter(pl.col("customer_id").is_null())
+    without_lines = missing.height
+    without_revenue = float(missing["revenue"].fill_null(0.0).sum())
+    known = lines.filter(pl.col("customer_id").is_not_null())
+    if clean:
+        before = known.height
+        known = clean_lines(known)
+        cleaned = before - known.height
+    else:
+        cleaned = 0
+    as_of = as_of or default_as_of(known)
+    if as_of is not None:
+        known = known.filter(pl.col("ordered_at") < datetime.combine(as_of, time.min))
+    orders = order_table(known)
+    per = (
+        orders.lazy()
+        .group_by("customer_id")
+        .agg(
+            pl.col("ordered_at").filter(pl.col("is_sale")).min().dt.date().alias("first_order"),
+            pl.col("ordered_at").filter(pl.col("is_sale")).max().dt.date().alias("last_order"),
+            pl.col("is_sale").sum().cast(pl.Int64).alias("frequency"),
+            pl.col("revenue").sum().alias("monetary"),
+        )
+        .collect()
+    )
+    return_only = per.filter(pl.col("frequency") == 0).height
+    customers = (
+        per.filter(pl.col("frequency") > 0)
+        .with_columns(
+            (pl.lit(as_of, dtype=pl.Date) - pl.col("last_order"))
+            .dt.total_days()
+            .cast(pl.Int64)
+            .alias("recency_days")
+        )
+        .sort(_id_order("customer_id"), nulls_last=True)
+        .select(
+            "customer_id",
+            "first_order",
+            "last_order",
+            "recency_days",
+            "frequency",
+            "monetary",
+        )
+    )
+    return CustomerTable(customers, as_of, without_lines, without_revenue, return_only, cleaned)
+
+
+def quantile_edges(values: pl.Series, bins: int) -> list[float]:
+    """The bins + 1 quantile edges pd.qcut(values, bins) uses: np.percentile at
+    np.linspace(0, 1, bins + 1) * 100, linear interpolation, so that a value on an edge falls
+    where it falls in pandas even when float rounding moves the edge."""
+    if values.len() == 0:
+        return [0.0] * (bins + 1)
+    return np.percentile(
+        values.cast(pl.Float64).to_numpy(), np.linspace(0, 1, bins + 1) * 100
+    ).tolist()
+
+
+def quantile_scores(values: pl.Series, bins: int, ties: str = "first") -> pl.Series:
+    """Scores 1..bins by quantile (1: lowest values), as pd.qcut(x, bins, labels=False) + 1.
+
+    ties "first": ties broken in row order, pd.qcut(x.rank(method="first"), bins): ordinal
+    ranks in equal-count bins. ties "shared": equal values share a score; the edges are the
+    quantiles of the values themselves, and a score stays the position of its quantile band, so a
+    value heaped over several bands skips scores (e.g. 1, 3, 5) rather than renumbering them.
+    """
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {', '.join(TIES)}")
+    if values.len() == 0:
+        return pl.Series(values.name, [], dtype=pl.Int8)
+    basis = values.rank("ordinal") if ties == "first" else values
+    edges = quantile_edges(basis, bins)[1:-1]
+    frame = pl.DataFrame({"v": basis.cast(pl.Float64)})
+    above = pl.sum_horizontal(*(pl.col("v") > e for e in edges)) if edges else pl.lit(0)
+    return frame.select((above + 1).cast(pl.Int8).alias(values.name)).to_series()
+
+
+def threshold_scores(values: pl.Series, cuts: Sequence[float], lower_is_better: bool) -> pl.Series:
+    """Scores 1..len(cuts) + 1 from user thresholds (sorted here, so any order works).
+
+    lower_is_better (recency): one point per cut the value is at or below, plus one, so a value
+    at or below the smallest cut gets the top score. Otherwise one point per cut the value
+    reaches (>=), plus one.
+    """
+    frame = pl.DataFrame({"v": values.cast(pl.Float64)})
+    v = pl.col("v")
+    hits = [(v <= c) if lower_is_better else (v >= c) for c in sorted(cuts)]
+    points = pl.sum_horizontal(*hits) if hits else pl.lit(0)
+    return frame.select((points + 1).cast(pl.Int8).alias(values.name)).to_series()
+
+
+def _with_code(scored: pl.DataFrame) -> pl.DataFrame:
+    return scored.with_columns(
+        pl.concat_str(pl.col("r_score").cast(pl.String), pl.col("f_score").cast(pl.String)).alias(
+            "rf"
+        )
+    )
+
+
+def quantile_scored(customers: pl.DataFrame, bins: int = 5, ties: str = "first") -> pl.DataFrame:
+    """The customer table with r_score, f_score, m_score (1..bins, quantiles; recent = high)
+    and rf (the R and F scores as a code, "54")."""
+    if bins not in BINS:
+        raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
+    # Recency labelled in reverse, as pd.qcut(recency..., labels=[5, 4, 3, 2, 1]) does.
+    r = bins + 1 - quantile_scores(customers["recency_days"], bins, ties)
+    f = quantile_scores(customers["frequency"], bins, ties)
+    m = quantile_scores(customers["monetary"], bins, ties)
+    return _with_code(
+        customers.with_columns(
+            r.cast(pl.Int8).alias("r_score"), f.alias("f_score"), m.alias("m_score")
+        )
+    )
+
+
+def threshold_scored(customers: pl.DataFrame, cuts: Mapping[str, Sequence[float]]) -> pl.DataFrame:
+    """The customer table scored by user thresholds: `cuts` per dimension (recency in days: a
+    customer at or below the smallest cut scores highest; frequency in orders and monetary in
+    money: one point per cut reached). Same columns as quantile_scored."""
+    return _with_code(
+        customers.with_columns(
+            threshold_scores(customers["recency_days"], cuts["recency"], True).alias("r_score"),
+            threshold_scores(customers["frequency"], cuts["frequency"], False).alias("f_score"),
+            threshold_scores(customers["monetary"], cuts["monetary"], False).alias("m_score"),
+        )
+    )
+
+
+def default_cuts(customers: pl.DataFrame, bins: int) -> dict[str, list[float]]:
+    """Thresholds that reproduce the quantile scores with shared ties (a starting point for
+    custom thresholds): recency days, order counts and money, bins - 1 each, ascending."""
+    cuts: dict[str, list[float]] = {}
+    for dim, column in (
+        ("recency", "recency_days"),
+        ("frequency", "frequency"),
+        ("monetary", "monetary"),
+    ):
+        inner = quantile_edges(customers[column], bins)[1:-1]
+        if dim == "recency":
+            # Whole days: at or below the edge.
+            cuts[dim] = [float(np.floor(e)) for e in inner]
+        elif dim == "frequency":
+            # Whole orders: above the edge means reaching the next integer.
+            cuts[dim] = [float(np.floor(e) + 1) for e in inner]
+        else:
+            cuts[dim] = [round(e, 2) for e in inner]
+    return cuts
+
+
+def collapsed_dimensions(scored: pl.DataFrame, bins: int) -> list[Collapse]:
+    """Dimensions whose scores take fewer distinct values than bins (e.g. frequency, when most
+    customers ordered once and share the lowest value)."""
+    out = []
+    for dim, column in SCORE_COLUMNS.items():
+        seen = tuple(sorted(scored[column].unique().to_list()))
+        if scored.height and len(seen) < bins:
+            out.append(Collapse(dim, seen, bins))
+    return out
+
+
+def heaped_values(customers: pl.DataFrame, bins: int) -> pl.DataFrame:
+    """Dimensions where one value is shared by more than 1/bins of the customers, so that
+    breaking ties in row order gives equal customers different scores: one row per such
+    dimension with dimension, value and share (0..1)."""
+    rows = []
+    for dim, column in (
+        ("recency", "recency_days"),
+        ("frequency", "frequency"),
+        ("monetary", "monetary"),
+    ):
+        if customers.height == 0:
+            break
+        top = customers[column].value_counts(sort=True).row(0)
+        share = top[1] / customers.height
+        if share > 1 / bins:
+            rows.append((dim, float(top[0]), share))
+    return pl.DataFrame(
+        rows,
+        schema={"dimension": pl.String, "value": pl.Float64, "share": pl.Float64},
+        orient="row",
+    )
+
+
+def default_rules(bins: int = 5) -> pl.DataFrame:
+    """The default segment rules for `bins` scores: one row per rule with segment, r_from, r_to,
+    f_from, f_to, m_from, m_to (null: any score) and action. For 5 bins this is the published
+    10-segment R-F map."""
+    rows = [
+        (name, r0, r1, f0, f1, None, None, ACTIONS[name])
+        for name, r0, r1, f0, f1 in _R_F_RULES[bins]
+    ]
+    return pl.DataFrame(rows, schema=RULE_COLUMNS, orient="row")
+
+
+def _as_rules(rules: pl.DataFrame) -> pl.DataFrame:
+    """Rules with every rule column, typed; rows without a segment name dropped."""
+    filled = rules.with_columns(
+        pl.lit(None, dtype=dtype).alias(c) for c, dtype in RULE_COLUMNS.items() if c not in rules
+    )
+    return (
+        filled.select(pl.col(c).cast(dtype, strict=False) for c, dtype in RULE_COLUMNS.items())
+        .filter(pl.col("segment").str.strip_chars().fill_null("") != "")
+        .with_columns(pl.col("segment").str.strip_chars())
+    )
+
+
+def rule_problems(rules: pl.DataFrame, bins: int) -> list[str]:
+    """Plain sentences on rules that can never match (a range from above its to, or outside
+    1..bins); empty when every rule can match."""
+    problems = []
+    for row in _as_rules(rules).iter_rows(named=True):
+        for letter in "rfm":
+            lo, hi = row[f"{letter}_from"], row[f"{letter}_to"]
+            if lo is not None and hi is not None and lo > hi:
+                problems.append(
+                    f"{row['segment']}: {letter.upper()} from {lo} is above to {hi}, so the "
+                    "rule never matches"
+                )
+            elif (lo is not None and lo > bins) or (hi is not None and hi < 1):
+                problems.append(
+                    f"{row['segment']}: {letter.upper()} range is outside 1–{bins}, so the "
+                    "rule never matches"
+                )
+    return problems
+
+
+def _rule_matches(row: dict) -> pl.Expr:
+    condition = pl.lit(True)
+    for letter in "rfm":
+        score = pl.col(f"{letter}_score")
+        lo, hi = row[f"{letter}_from"], row[f"{letter}_to"]
+        if lo is not None:
+            condition = condition & (score >= lo)
+        if hi is not None:
+            condition = condition & (score <= hi)
+    return condition
+
+
+def segmented(scored: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+    """The scored customers with a segment: the first rule (top to bottom) whose R, F and M
+    ranges all hold, else "other". Same rows, plus segment."""
+    table = _as_rules(rules)
+    if table.height == 0:
+        return scored.with_columns(pl.lit(OTHER).alias("segment"))
+    rows = list(table.iter_rows(named=True))
+    chain = pl.when(_rule_matches(rows[0])).then(pl.lit(rows[0]["segment"]))
+    for row in rows[1:]:
+        chain = chain.when(_rule_matches(row)).then(pl.lit(row["segment"]))
+    return scored.with_columns(chain.otherwise(pl.lit(OTHER)).alias("segment"))
+
+
+def segment_order(rules: pl.DataFrame) -> list[str]:
+    """Segment names in rule order (first appearance), then "other"."""
+    names = _as_rules(rules)["segment"].unique(maintain_order=True).to_list()
+    return [n for n in names if n != OTHER] + [OTHER]
+
+
+def segment_summary(customers: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+    """One row per segment that has customers, in rule order (then "other"): segment,
+    customers, customer_share, revenue (net), revenue_share (of the customers' total; null when
+    the total is not positive), avg_recency_days, avg_frequency, avg_monetary and action (the
+    first rule's action for the segment)."""
+    total_customers = customers.height
+    total_revenue = float(customers["monetary"].sum()) if customers.height else 0.0
+    order = segment_order(rules)
+    actions = (
+        _as_rules(rules)
+        .group_by("segment", maintain_order=True)
+        .agg(pl.col("action").drop_nulls().first())
+    )
+    actions = pl.concat(
+        [actions, pl.DataFrame({"segment": [OTHER], "action": [ACTIONS[OTHER]]})]
+    ).unique("segment", keep="first", maintain_order=True)
+    summary = (
+        customers.group_by("segment")
+        .agg(
+            pl.len().cast(pl.Int64).alias("customers"),
+            pl.col("monetary").sum().alias("revenue"),
+            pl.col("recency_days").mean().alias("avg_recency_days"),
+            pl.col("frequency").mean().alias("avg_frequency"),
+            pl.col("monetary").mean().alias("avg_monetary"),
+        )
+        .with_columns(
+            (pl.col("customers") / max(total_customers, 1)).alias("customer_share"),
+            (pl.col("revenue") / total_revenue if total_revenue > 0 else pl.lit(None))
+            .cast(pl.Float64)
+            .alias("revenue_share"),
+            pl.col("segment")
+            .replace_strict(order, list(range(len(order))), default=len(order))
+            .alias("_order"),
+        )
+        .join(actions, on="segment", how="left")
+        .sort("_order", "segment")
+    )
+    return summary.select(
+        "segment",
+        "customers",
+        "customer_share",
+        "revenue",
+        "revenue_share",
+        "avg_recency_days",
+        "avg_frequency",
+        "avg_monetary",
+        "action",
+    )
+
+
+def rf_grid(customers: pl.DataFrame, bins: int) -> pl.DataFrame:
+    """Every R x F cell (bins x bins): r_score, f_score, customers (0 when empty), avg_monetary
+    (null when empty) and segment (the most common segment in the cell; null when empty)."""
+    cells = pl.DataFrame(
+        {
+            "r_score": [r for r in range(1, bins + 1) for _ in range(bins)],
+            "f_score": [f for _ in range(bins) for f in range(1, bins + 1)],
+        },
+        schema={"r_score": pl.Int8, "f_score": pl.Int8},
+    )
+    per = customers.group_by("r_score", "f_score").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("monetary").mean().alias("avg_monetary"),
+        pl.col("segment").mode().sort().first().alias("segment"),
+    )
+    return (
+        cells.join(per, on=["r_score", "f_score"], how="left")
+        .with_columns(pl.col("customers").fill_null(0))
+        .sort("r_score", "f_score")
+    )
+
+
+def segments_reading(summary: pl.DataFrame, currency: str) -> str:
+    """One sentence: the biggest segment by customers, and the one that brings most revenue
+    against its share of customers."""
+    if summary.height == 0:
+        return "No customers to segment."
+    biggest = summary.sort(["customers", "segment"], descending=[True, False]).row(0, named=True)
+    text = (
+        f"{biggest['segment'].capitalize()} is the largest segment: "
+        f"{fmt.count(biggest['customers'])} customers ({fmt.pct(biggest['customer_share'])})"
+    )
+    earning = summary.filter(pl.col("revenue_share").is_not_null())
+    if earning.height:
+        top = earning.sort(["revenue_share", "segment"], descending=[True, False]).row(
+            0, named=True
+        )
+        text += (
+            f"; {top['segment']} bring the most net revenue, {fmt.pct(top['revenue_share'])} "
+            f"from {fmt.pct(top['customer_share'])} of customers "
+            f"({fmt.money(top['avg_monetary'], currency)} each)"
+        )
+        if top["revenue_share"] > top["customer_share"]:
+            text += ": protect them first"
+    return text + "."
+
+
+def grid_reading(grid: pl.DataFrame, bins: int, currency: str) -> str:
+    """One sentence: the fullest cell and the most valuable cell of the R x F grid."""
+    full = grid.filter(pl.col("customers") > 0)
+    if full.height == 0:
+        return "No customers in the grid."
+    crowded = full.sort(["customers", "r_score", "f_score"], descending=True).row(0, named=True)
+    rich = full.sort(["avg_monetary", "customers"], descending=True).row(0, named=True)
+    total = int(full["customers"].sum())
+    text = (
+        f"Most customers sit in R{crowded['r_score']} F{crowded['f_score']} "
+        f"({fmt.count(crowded['customers'])}, {fmt.pct(crowded['customers'] / total)})"
+    )
+    text += (
+        f"; the highest spend per customer is in R{rich['r_score']} F{rich['f_score']} "
+        f"({fmt.money(rich['avg_monetary'], currency)} across {fmt.count(rich['customers'])})"
+    )
+    lapsed = full.filter((pl.col("r_score") <= max(1, bins // 2)) & (pl.col("f_score") > bins // 2))
+    if lapsed.height:
+        n = int(lapsed["customers"].sum())
+        text += (
+            f"; {fmt.count(n)} frequent buyers have gone quiet (R ≤ {max(1, bins // 2)}, "
+            f"F > {bins // 2}): win them back"
+        )
+    return text + "."
+
+
+def customers_reading(customers: pl.DataFrame, currency: str) -> str:
+    """One sentence on a customer list: its size, its revenue and how concentrated it is."""
+    if customers.height == 0:
+        return "No customers in the chosen segments."
+    total = float(customers["monetary"].sum())
+    text = (
+        f"{fmt.count(customers.height)} customers listed, worth {fmt.money(total, currency)} of "
+        "net revenue"
+    )
+    top = max(1, customers.height // 10)
+    if total > 0 and customers.height >= 10:
+        best = float(customers["monetary"].top_k(top).sum())
+        text += (
+            f"; the top 10% ({fmt.count(top)}) bring {fmt.pct(best / total)} of it — start "
+            "with them"
+        )
+    return text + "."
+
+
+def _as_of(value: str | date | None) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def headless(
+    ds: Dataset, *, bins: int = 5, ties: str = "first", as_of: str = "", clean: bool = True
+) -> dict[str, pl.DataFrame]:
+    """The RFM page's tables for the same controls, with quantile scores and the default rules
+    (as_of ISO, empty: the day after the last order; clean: the published analyses' cleaning).
+    customers: one row per customer with scores and segment; segments: segment_summary; grid:
+    rf_grid."""
+    if bins not in BINS:
+        raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {', '.join(TIES)}")
+    lines = ds.table("lines")
+    if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
+        raise ValueError("RFM needs a customer id per order line (lines.customer_id)")
+    table = customer_table(lines, _as_of(as_of), clean)
+    rules = default_rules(bins)
+    customers = segmented(quantile_scored(table.customers, bins, ties), rules)
+    return {
+        "customers": customers,
+        "segments": segment_summary(customers, rules),
+        "grid": rf_grid(customers, bins),
+    }

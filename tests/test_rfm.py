@@ -1,0 +1,414 @@
+"""RFM analyses on tiny hand-made frames, and the published segment shares on Online Retail."""
+
+import itertools
+import re
+from datetime import date, datetime
+
+import pandas as pd
+import polars as pl
+import pytest
+
+from lib import io
+from lib.analyses import rfm
+from lib.model import Dataset
+from tests.conftest import shared_file
+
+# The regex map of the published Online Retail RFM notebooks, applied with replace(regex=True).
+PUBLISHED_MAP = {
+    r"[1-2][1-2]": "hibernating",
+    r"[1-2][3-4]": "at risk",
+    r"[1-2]5": "can't lose them",
+    r"3[1-2]": "about to sleep",
+    r"33": "need attention",
+    r"[3-4][4-5]": "loyal customers",
+    r"41": "promising",
+    r"51": "new customers",
+    r"[4-5][2-3]": "potential loyalists",
+    r"5[4-5]": "champions",
+}
+
+
+def lines(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "order_id": pl.String,
+            "customer_id": pl.String,
+            "ordered_at": pl.Datetime("us"),
+            "revenue": pl.Float64,
+            "quantity": pl.Float64,
+            "unit_price": pl.Float64,
+            "is_return": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def at(day: int, hour: int = 10) -> datetime:
+    return datetime(2024, 1, day, hour)
+
+
+SHOP = lines(
+    [
+        ("o1", "a", at(1), 10.0, 2.0, 5.0, False),
+        ("o1", "a", at(1), 4.0, 1.0, 4.0, False),
+        ("o2", "a", at(10), 20.0, 4.0, 5.0, False),
+        ("C1", "a", at(12), -5.0, -1.0, 5.0, True),
+        ("o3", "b", at(5), 8.0, 1.0, 8.0, False),
+        ("C2", "c", at(3), -3.0, -1.0, 3.0, True),
+        ("o4", None, at(7), 7.0, 1.0, 7.0, False),
+    ]
+)
+
+
+def test_clean_lines_drops_missing_customers_cancellations_duplicates_and_non_positive_lines():
+    raw = lines(
+        [
+            ("1", "a", at(1), 6.0, 2.0, 3.0, False),
+            ("1", "a", at(1), 6.0, 2.0, 3.0, False),  # exact duplicate
+            ("2", None, at(2), 5.0, 1.0, 5.0, False),  # no customer
+            ("C3", "a", at(3), -6.0, -2.0, 3.0, True),  # cancellation
+            ("4", "b", at(4), 0.0, 0.0, 3.0, False),  # zero quantity
+            ("5", "b", at(5), 0.0, 1.0, 0.0, False),  # zero price
+            ("6", "b", at(6), 4.0, 2.0, 2.0, False),
+            ("C7", "b", at(7), 4.0, 2.0, 2.0, None),  # C invoice, no flag
+        ]
+    )
+    kept = rfm.clean_lines(raw)
+    assert kept["order_id"].to_list() == ["1", "6"]
+    assert kept.columns == raw.columns
+
+
+def test_has_cancellations_sees_flags_and_negative_revenue():
+    assert rfm.has_cancellations(SHOP)
+    assert not rfm.has_cancellations(SHOP.filter(~pl.col("is_return")))
+    unflagged = SHOP.drop("is_return")
+    assert rfm.has_cancellations(unflagged)
+
+
+def test_customer_table_counts_sale_orders_nets_returns_and_leaves_out_what_it_cannot_use():
+    table = rfm.customer_table(SHOP)
+    assert table.as_of == date(2024, 1, 13)  # the day after the last order (12 Jan)
+    assert table.lines_without_customer == 1
+    assert table.revenue_without_customer == 7.0
+    assert table.return_only_customers == 1  # c only returned
+    assert table.customers.to_dicts() == [
+        {
+            "customer_id": "a",
+            "first_order": date(2024, 1, 1),
+            "last_order": date(2024, 1, 10),
+            "recency_days": 3,
+            "frequency": 2,
+            "monetary": 29.0,  # 10 + 4 + 20 - 5
+        },
+        {
+            "customer_id": "b",
+            "first_order": date(2024, 1, 5),
+            "last_order": date(2024, 1, 5),
+            "recency_days": 8,
+            "frequency": 1,
+            "monetary": 8.0,
+        },
+    ]
+
+
+def test_customer_table_as_of_keeps_only_earlier_orders():
+    table = rfm.customer_table(SHOP, as_of=date(2024, 1, 6))
+    got = table.customers.select("customer_id", "recency_days", "frequency", "monetary")
+    assert got.rows() == [("a", 5, 1, 14.0), ("b", 1, 1, 8.0)]
+
+
+def test_customer_table_with_cleaning_drops_the_cancellation_and_counts_it():
+    table = rfm.customer_table(SHOP, clean=True)
+    assert table.cleaned_lines == 2  # C1 and C2
+    assert table.lines_without_customer == 1
+    assert table.as_of == date(2024, 1, 11)
+    assert table.customers.select("customer_id", "monetary").rows() == [("a", 34.0), ("b", 8.0)]
+
+
+def test_customers_are_in_numeric_id_order_when_ids_are_numbers():
+    frame = lines(
+        [
+            ("1", "10", at(1), 1.0, 1.0, 1.0, False),
+            ("2", "9", at(2), 1.0, 1.0, 1.0, False),
+            ("3", "x", at(3), 1.0, 1.0, 1.0, False),
+            ("4", "100", at(4), 1.0, 1.0, 1.0, False),
+        ]
+    )
+    assert rfm.customer_table(frame).customers["customer_id"].to_list() == ["9", "10", "100", "x"]
+
+
+VALUES = pl.Series("x", [5, 1, 1, 1, 2, 2, 3, 4, 4, 9])
+
+
+def test_quantile_scores_break_ties_in_row_order_like_qcut_of_rank_first():
+    # Ordinal ranks 9,1,2,3,4,5,6,7,8,10; ten ranks in five bins of two.
+    scores = rfm.quantile_scores(VALUES, 5, "first")
+    assert scores.to_list() == [5, 1, 1, 2, 2, 3, 3, 4, 4, 5]
+    reference = pd.qcut(VALUES.to_pandas().rank(method="first"), 5, labels=False) + 1
+    assert scores.to_list() == reference.tolist()
+
+
+def test_quantile_scores_shared_give_equal_values_the_same_score():
+    # Edges at positions 1.8, 3.6, 5.4, 7.2 of [1,1,1,2,2,3,4,4,5,9]: 1, 2, 3.4, 4.2.
+    assert rfm.quantile_scores(VALUES, 5, "shared").to_list() == [5, 1, 1, 1, 2, 2, 3, 4, 4, 5]
+
+
+def test_a_heaped_value_makes_shared_scores_skip_and_is_reported_as_a_collapse():
+    # Six ones: edges 1, 1, 1.4, 2.2, so ones score 1, a two scores 4, three and four score 5.
+    frequency = pl.Series("frequency", [1, 1, 1, 1, 1, 1, 2, 2, 3, 4])
+    assert rfm.quantile_scores(frequency, 5, "shared").to_list() == [1] * 6 + [4, 4, 5, 5]
+    customers = pl.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(10)],
+            "recency_days": list(range(1, 11)),
+            "frequency": frequency,
+            "monetary": [float(v) for v in range(10, 110, 10)],
+        }
+    )
+    scored = rfm.quantile_scored(customers, 5, "shared")
+    assert rfm.collapsed_dimensions(scored, 5) == [rfm.Collapse("frequency", (1, 4, 5), 5)]
+    assert rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5, "first"), 5) == []
+
+
+def test_heaped_values_name_a_value_shared_by_more_than_one_bin_of_customers():
+    customers = pl.DataFrame(
+        {
+            "customer_id": list("abcde"),
+            "recency_days": [1, 2, 3, 4, 5],
+            "frequency": [1, 1, 1, 2, 3],
+            "monetary": [5.0, 5.0, 6.0, 7.0, 8.0],
+        }
+    )
+    # Five bins: more than 20% sharing a value. Frequency 1 is 60%, monetary 5.0 is 40%.
+    assert rfm.heaped_values(customers, 5).rows() == [
+        ("frequency", 1.0, 0.6),
+        ("monetary", 5.0, 0.4),
+    ]
+    # Three bins: more than a third; 60% and 40% both qualify.
+    assert rfm.heaped_values(customers, 3).rows() == [
+        ("frequency", 1.0, 0.6),
+        ("monetary", 5.0, 0.4),
+    ]
+
+
+def test_recency_is_scored_so_that_recent_is_high():
+    customers = pl.DataFrame(
+        {
+            "customer_id": list("abcdef"),
+            "recency_days": [1, 50, 10, 100, 5, 30],
+            "frequency": [1, 1, 1, 1, 1, 1],
+            "monetary": [1.0] * 6,
+        }
+    )
+    scored = rfm.quantile_scored(customers, 3, "first")
+    # Recency ranks 1,5,3,6,2,4; six ranks in three bins of two, labelled 3, 2, 1. Equal
+    # frequencies rank in row order: 1,1,2,2,3,3.
+    assert scored["r_score"].to_list() == [3, 1, 2, 1, 3, 2]
+    assert scored["f_score"].to_list() == [1, 1, 2, 2, 3, 3]
+    assert scored["rf"].to_list() == ["31", "11", "22", "12", "33", "23"]
+
+
+def test_threshold_scores_count_the_cuts_reached_in_either_direction():
+    recency = pl.Series([0, 7, 8, 30, 31])
+    assert rfm.threshold_scores(recency, [7, 30], lower_is_better=True).to_list() == [3, 3, 2, 2, 1]
+    frequency = pl.Series([1, 2, 4, 5, 9])
+    assert rfm.threshold_scores(frequency, [2, 5], False).to_list() == [1, 2, 2, 3, 3]
+    assert rfm.threshold_scores(frequency, [5, 2], False).to_list() == [1, 2, 2, 3, 3]
+
+
+def test_default_cuts_reproduce_the_shared_quantile_scores_of_recency_and_frequency():
+    customers = pl.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(10)],
+            "recency_days": [3, 40, 7, 7, 90, 12, 1, 60, 25, 7],
+            "frequency": [1, 1, 1, 1, 1, 1, 2, 2, 3, 4],
+            "monetary": [float(v) for v in range(10)],
+        }
+    )
+    cuts = rfm.default_cuts(customers, 5)
+    by_cuts = rfm.threshold_scored(customers, cuts)
+    by_quantiles = rfm.quantile_scored(customers, 5, "shared")
+    assert by_cuts["r_score"].to_list() == by_quantiles["r_score"].to_list()
+    assert by_cuts["f_score"].to_list() == by_quantiles["f_score"].to_list()
+
+
+def every_code(bins: int) -> pl.DataFrame:
+    pairs = list(itertools.product(range(1, bins + 1), repeat=2))
+    return pl.DataFrame(
+        {
+            "r_score": [r for r, _ in pairs],
+            "f_score": [f for _, f in pairs],
+            "m_score": [1] * len(pairs),
+        },
+        schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8},
+    ).with_columns(
+        pl.concat_str(pl.col("r_score").cast(pl.String), pl.col("f_score").cast(pl.String)).alias(
+            "rf"
+        )
+    )
+
+
+def test_default_rules_for_five_bins_equal_the_published_regex_map_on_all_25_codes():
+    codes = every_code(5)
+    got = rfm.segmented(codes, rfm.default_rules(5))["segment"].to_list()
+    expected = pd.Series(codes["rf"].to_list()).replace(PUBLISHED_MAP, regex=True).tolist()
+    assert got == expected
+    assert got[codes["rf"].to_list().index("41")] == "promising"
+
+
+@pytest.mark.parametrize("bins", [3, 4, 5])
+def test_default_rules_cover_every_code_exactly_once(bins):
+    segments = rfm.segmented(every_code(bins), rfm.default_rules(bins))["segment"]
+    assert rfm.OTHER not in segments.to_list()
+    # A partition: no code is covered by two rules, so the rule order does not matter.
+    for code in every_code(bins).iter_rows(named=True):
+        covering = [
+            rule["segment"]
+            for rule in rfm.default_rules(bins).iter_rows(named=True)
+            if rule["r_from"] <= code["r_score"] <= rule["r_to"]
+            and rule["f_from"] <= code["f_score"] <= rule["f_to"]
+        ]
+        assert len(covering) == 1, (code["rf"], covering)
+    top, bottom = f"{bins}{bins}", "11"
+    by_code = dict(zip(every_code(bins)["rf"], segments, strict=True))
+    assert by_code[top] == "champions" and by_code[bottom] == "hibernating"
+
+
+def test_the_first_matching_rule_wins_as_with_replace_regex_and_uncovered_codes_are_other():
+    rules = pl.DataFrame(
+        {
+            "segment": ["best", "recent", "never", ""],
+            "r_from": [5, 4, None, 1],
+            "r_to": [5, 5, None, 5],
+            "f_from": [5, None, 9, 1],
+            "f_to": [5, None, None, 5],
+            "m_from": [None, None, None, None],
+            "m_to": [None, None, None, None],
+        }
+    )
+    codes = every_code(5)
+    got = dict(zip(codes["rf"], rfm.segmented(codes, rules)["segment"], strict=True))
+    as_regex = {r"55": "best", r"[4-5][1-5]": "recent"}
+    for code, segment in got.items():
+        expected = pd.Series([code]).replace(as_regex, regex=True)[0]
+        assert segment == (expected if not re.fullmatch(r"\d\d", expected) else rfm.OTHER)
+    assert got["55"] == "best" and got["54"] == "recent" and got["31"] == rfm.OTHER
+
+
+def test_a_rule_can_require_a_monetary_score():
+    scored = pl.DataFrame(
+        {"r_score": [5, 5], "f_score": [5, 5], "m_score": [5, 2]},
+        schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8},
+    )
+    rules = pl.DataFrame({"segment": ["whales"], "m_from": [4], "m_to": [5]})
+    assert rfm.segmented(scored, rules)["segment"].to_list() == ["whales", rfm.OTHER]
+
+
+def test_rule_problems_name_rules_that_can_never_match():
+    rules = pl.DataFrame(
+        {"segment": ["upside down", "too high", "fine"], "r_from": [4, 6, 1], "r_to": [2, 7, 5]}
+    )
+    assert rfm.rule_problems(rules, 5) == [
+        "upside down: R from 4 is above to 2, so the rule never matches",
+        "too high: R range is outside 1–5, so the rule never matches",
+    ]
+
+
+SEGMENTED = pl.DataFrame(
+    {
+        "customer_id": list("abcde"),
+        "recency_days": [2, 4, 30, 60, 90],
+        "frequency": [5, 3, 1, 2, 1],
+        "monetary": [100.0, 60.0, 10.0, 20.0, 10.0],
+        "r_score": [3, 3, 2, 1, 1],
+        "f_score": [3, 3, 1, 2, 1],
+        "m_score": [3, 3, 1, 2, 1],
+        "segment": ["champions", "champions", "other", "at risk", "hibernating"],
+    },
+    schema_overrides={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8},
+)
+
+
+def test_segment_summary_gives_sizes_revenue_shares_and_averages_in_rule_order():
+    summary = rfm.segment_summary(SEGMENTED, rfm.default_rules(3))
+    assert summary["segment"].to_list() == ["hibernating", "at risk", "champions", "other"]
+    assert summary["customers"].to_list() == [1, 1, 2, 1]
+    assert summary["customer_share"].to_list() == [0.2, 0.2, 0.4, 0.2]
+    assert summary["revenue"].to_list() == [10.0, 20.0, 160.0, 10.0]
+    assert summary["revenue_share"].to_list() == [0.05, 0.1, 0.8, 0.05]
+    champions = summary.row(2, named=True)
+    assert champions["avg_recency_days"] == 3.0
+    assert champions["avg_frequency"] == 4.0
+    assert champions["avg_monetary"] == 80.0
+    assert champions["action"] == rfm.ACTIONS["champions"]
+    assert summary.row(3, named=True)["action"] == rfm.ACTIONS[rfm.OTHER]
+
+
+def test_rf_grid_has_every_cell_with_counts_and_average_spend():
+    grid = rfm.rf_grid(SEGMENTED, 3)
+    assert grid.height == 9
+    cell = grid.filter((pl.col("r_score") == 3) & (pl.col("f_score") == 3)).row(0, named=True)
+    assert (cell["customers"], cell["avg_monetary"], cell["segment"]) == (2, 80.0, "champions")
+    empty = grid.filter((pl.col("r_score") == 3) & (pl.col("f_score") == 1)).row(0, named=True)
+    assert (empty["customers"], empty["avg_monetary"], empty["segment"]) == (0, None, None)
+    assert grid["customers"].sum() == 5
+
+
+def test_readings_name_the_largest_segment_and_where_revenue_is():
+    summary = rfm.segment_summary(SEGMENTED, rfm.default_rules(3))
+    assert rfm.segments_reading(summary, "GBP") == (
+        "Champions is the largest segment: 2 customers (40.0%); champions bring the most net "
+        "revenue, 80.0% from 40.0% of customers (£80 each): protect them first."
+    )
+    grid = rfm.rf_grid(SEGMENTED, 3)
+    assert rfm.grid_reading(grid, 3, "GBP") == (
+        "Most customers sit in R3 F3 (2, 40.0%); the highest spend per customer is in R3 F3 "
+        "(£80 across 2); 1 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
+    )
+
+
+def test_headless_returns_customers_segments_and_grid():
+    ds = Dataset("tiny", "generic", "GBP", tables={"lines": SHOP})
+    out = rfm.headless(ds, bins=3, ties="first", clean=False)
+    assert set(out) == {"customers", "segments", "grid"}
+    assert out["customers"]["customer_id"].to_list() == ["a", "b"]
+    # a: recency 3 (rank 1 -> R3), frequency 2 (rank 2 -> F3); b: R1, F1.
+    assert out["customers"]["segment"].to_list() == ["champions", "hibernating"]
+    assert out["grid"].height == 9
+    with pytest.raises(ValueError, match="bins"):
+        rfm.headless(ds, bins=7)
+
+
+def test_published_segment_shares_on_online_retail():
+    path = shared_file("online_retail/online_retail.parquet")
+    raw = pl.read_parquet(path)
+    from lib import formats
+
+    ds = formats.assemble([io.RawTable("online_retail", path.name, raw)]).dataset
+    got = rfm.headless(ds, bins=5, ties="first", clean=True)
+
+    # The published recipe, in pandas, from the raw file.
+    df = raw.to_pandas()
+    df = df.dropna(subset=["CustomerID"])
+    df = df[~df["InvoiceNo"].astype(str).str.startswith("C")]
+    df = df.drop_duplicates()
+    df = df[(df["Quantity"] > 0) & (df["UnitPrice"] > 0)]
+    day = pd.to_datetime(df["InvoiceDate"]).dt.normalize()
+    as_of = day.max() + pd.Timedelta(days=1)
+    per = (
+        df.assign(day=day)
+        .groupby("CustomerID")
+        .agg(last=("day", "max"), frequency=("InvoiceNo", "nunique"))
+    )
+    recency = (as_of - per["last"]).dt.days
+    r = pd.qcut(recency.rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(str)
+    f = pd.qcut(per["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(str)
+    segments = (r + f).replace(PUBLISHED_MAP, regex=True)
+    expected = segments.value_counts(normalize=True).to_dict()
+
+    assert got["customers"].height == len(per) == 4338
+    shares = dict(zip(got["segments"]["segment"], got["segments"]["customer_share"], strict=True))
+    assert shares.keys() == expected.keys()
+    for segment, share in expected.items():
+        assert shares[segment] == pytest.approx(share, abs=1e-12), segment
