@@ -78,6 +78,7 @@ ANALYSES: dict[str, str] = {
     "categories": "category performance, growth-share quadrants and potential",
     "regions": "regional table with priority scores and map points",
     "rfm": "RFM scores, segments and the R x F grid",
+    "clusters": "customer clusters with a suggested k, profiles, drivers and ROI",
     "cohorts": "retention by first-purchase cohort and the average retention curve",
     "clv": "BG/NBD + Gamma-Gamma lifetime value with sufficiency checks and holdout validation",
 }

@@ -1,0 +1,862 @@
+"""Customer clusters: per-customer features, k-means with diagnostics, profiles, drivers and ROI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import davies_bouldin_score
+from threadpoolctl import threadpool_limits
+
+from lib import fmt
+from lib.model import Dataset
+
+KS = tuple(range(2, 11))
+K = 4
+SEED = 0
+N_INIT = 4  # the chosen k: four k-means++ starts, the best kept (a new k refits within ~0.2 s)
+DIAGNOSTIC_N_INIT = 1  # diagnostics fit nine k: one k-means++ start each keeps 100k under 5 s
+SILHOUETTE_SAMPLE = 20_000
+PROJECTION_SAMPLE = 5_000
+SKEW = 1.0  # a non-negative feature more skewed than this is log1p-transformed
+TIE = 0.02  # silhouettes this close to the best count as a tie, settled by the elbow
+STRONG = 0.3  # a driver weaker than this (standard deviations) does not name a cluster
+MARGIN = 30.0
+COST = 0.0
+DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """How a feature reads: label, unit, and the words naming a cluster high or low on it."""
+
+    label: str
+    unit: str  # days, orders, money, count, share, score
+    high: tuple[str, str]  # (adjective, noun)
+    low: tuple[str, str]
+
+
+BASE_FEATURES: dict[str, Feature] = {
+    "recency_days": Feature(
+        "Days since last order", "days", ("lapsed", "lapsed buyers"), ("recent", "recent buyers")
+    ),
+    "frequency": Feature("Orders", "orders", ("frequent", "regulars"), ("one-time", "one-timers")),
+    "monetary": Feature(
+        "Net revenue",
+        "money",
+        ("high-spending", "high spenders"),
+        ("low-spending", "low spenders"),
+    ),
+    "avg_order_value": Feature(
+        "Average order value",
+        "money",
+        ("big-basket", "big-basket buyers"),
+        ("small-basket", "small-basket buyers"),
+    ),
+    "tenure_days": Feature(
+        "Days from first to last order",
+        "days",
+        ("long-standing", "loyalists"),
+        ("short-lived", "newcomers"),
+    ),
+    "categories": Feature(
+        "Distinct categories",
+        "count",
+        ("multi-category", "explorers"),
+        ("single-category", "specialists"),
+    ),
+    "return_share": Feature(
+        "Share of revenue returned",
+        "share",
+        ("return-prone", "returners"),
+        ("low-return", "keepers"),
+    ),
+    "review_score": Feature(
+        "Average review", "score", ("satisfied", "fans"), ("dissatisfied", "critics")
+    ),
+}
+# What each optional feature needs, for the "not offered" explanation.
+NEEDS = {
+    "categories": "needs lines.category: upload olist_products_dataset.csv, or map a category "
+    "column",
+    "return_share": "needs returns (lines.is_return), e.g. cancelled invoices in an Online Retail "
+    "export",
+    "platform": "needs an events table with platform and user_id: upload the web shop's events.csv",
+    "review_score": "needs orders.review_score: upload olist_order_reviews_dataset.csv",
+}
+NEED_LABELS = {
+    "categories": "distinct categories",
+    "return_share": "share of returns",
+    "platform": "platform mix",
+    "review_score": "average review",
+}
+
+
+def platform_feature(platform: str) -> tuple[str, Feature]:
+    """Column name and description of the share of a customer's web events on `platform`."""
+    slug = re.sub(r"[^a-z0-9]+", "_", platform.lower()).strip("_") or "unknown"
+    shown = platform.replace("_", " ")
+    return f"platform_{slug}", Feature(
+        f"Share of {shown} events",
+        "share",
+        (f"{shown}-first", f"{shown} users"),
+        (f"non-{shown}", f"non-{shown} users"),
+    )
+
+
+@dataclass(frozen=True)
+class CustomerFeatures:
+    """One row per customer (customer_id, then the available feature columns) and what was left
+    out: lines without a customer, customers with returns only, features the data lacks, and
+    customers whose event or review features were filled with the mean of the others."""
+
+    table: pl.DataFrame
+    features: dict[str, Feature]
+    missing: tuple[tuple[str, str], ...]  # (feature group, what would enable it)
+    lines_without_customer: int
+    revenue_without_customer: float
+    returns_only_customers: int
+    imputed: tuple[tuple[str, int], ...]  # (feature group, customers given the mean)
+    as_of: datetime | None
+
+    @property
+    def available(self) -> tuple[str, ...]:
+        return tuple(self.features)
+
+
+def customer_features(
+    lines: pl.DataFrame, events: pl.DataFrame | None = None, orders: pl.DataFrame | None = None
+) -> CustomerFeatures:
+    """Per-customer features from order lines (net of returns), web events and reviews.
+
+    Recency counts calendar days from the customer's last order to the last order in the data;
+    tenure, days from first to last order; frequency, distinct orders with a sale; monetary, net
+    revenue (sales minus returns); return_share, returned / gross revenue (at most 1: returns of
+    purchases made before the data starts). Customers with returns only are left out.
+    """
+    returned = (
+        pl.col("is_return").fill_null(False) if "is_return" in lines.columns else pl.lit(False)
+    )
+    sale = ~returned
+    known = lines.filter(pl.col("customer_id").is_not_null())
+    unknown = lines.filter(pl.col("customer_id").is_null())
+    has_category = "category" in lines.columns and lines["category"].null_count() < lines.height
+    has_returns = known.select(returned.any()).item() if known.height else False
+    aggs = [
+        pl.col("ordered_at").filter(sale).min().alias("_first"),
+        pl.col("ordered_at").filter(sale).max().alias("_last"),
+        pl.col("order_id").filter(sale).n_unique().cast(pl.Int64).alias("frequency"),
+        pl.col("revenue").sum().alias("monetary"),
+        pl.col("revenue").filter(sale).sum().alias("_gross"),
+        pl.col("revenue").filter(returned).abs().sum().alias("_returned"),
+    ]
+    if has_category:
+        aggs.append(
+            pl.col("category")
+            .filter(sale)
+            .drop_nulls()
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("categories")
+        )
+    per = known.group_by("customer_id").agg(aggs)
+    buyers = per.filter(pl.col("frequency") > 0)
+    as_of = known["ordered_at"].max() if known.height else None
+    day = pl.col("_last").dt.date()
+    table = buyers.with_columns(
+        (pl.lit(as_of).dt.date() - day).dt.total_days().cast(pl.Int64).alias("recency_days"),
+        (day - pl.col("_first").dt.date()).dt.total_days().cast(pl.Int64).alias("tenure_days"),
+        (pl.col("monetary") / pl.col("frequency")).alias("avg_order_value"),
+        pl.when(pl.col("_gross") > 0)
+        .then((pl.col("_returned") / pl.col("_gross")).clip(0.0, 1.0))
+        .otherwise(0.0)
+        .alias("return_share"),
+    )
+    features = {
+        name: BASE_FEATURES[name]
+        for name in ("recency_days", "frequency", "monetary", "avg_order_value", "tenure_days")
+    }
+    missing: list[tuple[str, str]] = []
+    if has_category:
+        features["categories"] = BASE_FEATURES["categories"]
+    else:
+        missing.append((NEED_LABELS["categories"], NEEDS["categories"]))
+    if has_returns:
+        features["return_share"] = BASE_FEATURES["return_share"]
+    else:
+        missing.append((NEED_LABELS["return_share"], NEEDS["return_share"]))
+    table = table.select("customer_id", *features).sort("customer_id")
+    imputed: list[tuple[str, int]] = []
+
+    platforms = _platform_shares(events, table.select("customer_id"))
+    if platforms is None:
+        missing.append((NEED_LABELS["platform"], NEEDS["platform"]))
+    else:
+        shares, described = platforms
+        table, filled = _join_filled(table, shares)
+        features.update(described)
+        imputed.append((NEED_LABELS["platform"], filled))
+
+    reviews = _review_means(orders, table.select("customer_id"))
+    if reviews is None:
+        missing.append((NEED_LABELS["review_score"], NEEDS["review_score"]))
+    else:
+        table, filled = _join_filled(table, reviews)
+        features["review_score"] = BASE_FEATURES["review_score"]
+        imputed.append((NEED_LABELS["review_score"], filled))
+
+    return CustomerFeatures(
+        table=table,
+        features=features,
+        missing=tuple(missing),
+        lines_without_customer=unknown.height,
+        revenue_without_customer=float(unknown["revenue"].sum()) if unknown.height else 0.0,
+        returns_only_customers=per.height - buyers.height,
+        imputed=tuple(imputed),
+        as_of=as_of,
+    )
+
+
+def dataset_features(ds: Dataset) -> CustomerFeatures:
+    """`customer_features` of a data set's lines, events and orders."""
+    return customer_features(ds.table("lines"), ds.tables.get("events"), ds.tables.get("orders"))
+
+
+def _platform_shares(
+    events: pl.DataFrame | None, customers: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, Feature]] | None:
+    """customer_id plus one share column per platform (customers with events only), or None."""
+    if events is None or "platform" not in events.columns or "user_id" not in events.columns:
+        return None
+    counted = (
+        events.filter(pl.col("platform").is_not_null())
+        .select(pl.col("user_id").alias("customer_id"), "platform")
+        .join(customers, on="customer_id", how="semi")
+        .group_by("customer_id", "platform")
+        .len()
+    )
+    if counted.height == 0:
+        return None
+    order = (
+        counted.group_by("platform")
+        .agg(pl.col("len").sum())
+        .sort(["len", "platform"], descending=[True, False])["platform"]
+        .to_list()
+    )
+    described = dict(platform_feature(p) for p in order)
+    columns = {p: platform_feature(p)[0] for p in order}
+    shares = (
+        counted.with_columns(pl.col("len") / pl.col("len").sum().over("customer_id"))
+        .pivot(on="platform", index="customer_id", values="len")
+        .fill_null(0.0)
+        .rename(columns)
+        .select("customer_id", *columns.values())
+    )
+    return shares, described
+
+
+def _review_means(orders: pl.DataFrame | None, customers: pl.DataFrame) -> pl.DataFrame | None:
+    """customer_id, review_score (mean over the customer's reviewed orders), or None."""
+    if orders is None or "review_score" not in orders.columns:
+        return None
+    means = (
+        orders.filter(pl.col("review_score").is_not_null())
+        .join(customers, on="customer_id", how="semi")
+        .group_by("customer_id")
+        .agg(pl.col("review_score").mean())
+    )
+    return means if means.height else None
+
+
+def _join_filled(table: pl.DataFrame, extra: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """`table` with `extra`'s columns; customers absent from `extra` get the mean of those
+    present, so that k-means sees them as typical rather than as zero. Also their count."""
+    joined = table.join(extra, on="customer_id", how="left", maintain_order="left")
+    columns = [c for c in extra.columns if c != "customer_id"]
+    filled = joined[columns[0]].null_count()
+    return joined.with_columns(pl.col(c).fill_null(pl.col(c).mean()) for c in columns), filled
+
+
+# --- model space -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """The model's view of the customers: `matrix` is (customers x features), log1p applied to
+    `logged`, then each column standardised to mean 0 and standard deviation 1."""
+
+    matrix: np.ndarray
+    features: tuple[str, ...]
+    logged: tuple[str, ...]
+
+
+def scaled_features(table: pl.DataFrame, features: Sequence[str], log: bool = True) -> Scaled:
+    """Log1p on non-negative features skewed beyond SKEW (when `log`), then standard scaling."""
+    if not features:
+        raise ValueError("choose at least one feature")
+    unknown = [f for f in features if f not in table.columns]
+    if unknown:
+        raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
+    logged = tuple(
+        f
+        for f in features
+        if log
+        and table.height > 2
+        and table[f].min() >= 0  # type: ignore[operator]
+        and (table[f].cast(pl.Float64).skew() or 0.0) > SKEW
+    )
+    frame = table.select(
+        (pl.col(f).cast(pl.Float64).log1p() if f in logged else pl.col(f).cast(pl.Float64))
+        for f in features
+    )
+    matrix = frame.to_numpy().astype(np.float64)
+    spread = matrix.std(axis=0)
+    matrix = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    return Scaled(matrix=matrix, features=tuple(features), logged=logged)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """k-means labels (0..k-1, cluster 0 the largest) of each row of the scaled matrix."""
+
+    k: int
+    labels: np.ndarray
+    inertia: float
+
+
+def fit_clusters(matrix: np.ndarray, k: int = K) -> Clustering:
+    """k-means (random_state=SEED, N_INIT starts), clusters renumbered largest first."""
+    if matrix.shape[0] < k:
+        raise ValueError(f"{matrix.shape[0]} customers cannot form {k} clusters")
+    with _one_thread():
+        model = KMeans(n_clusters=k, random_state=SEED, n_init=N_INIT).fit(matrix)
+    return Clustering(k=k, labels=_by_size(model.labels_, k), inertia=float(model.inertia_))
+
+
+def _one_thread() -> threadpool_limits:
+    """k-means on one OpenMP thread: on a shared 2-core machine its spinning threads wait on
+    each other (a 30 ms fit took over 1 s under load); alone it loses little on these sizes."""
+    return threadpool_limits(1, user_api="openmp")
+
+
+def _by_size(labels: np.ndarray, k: int) -> np.ndarray:
+    sizes = np.bincount(labels, minlength=k)
+    order = np.argsort(-sizes, kind="stable")
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(k)
+    return rank[labels]
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """k, inertia, silhouette, davies_bouldin per k; the suggested k and why in one sentence."""
+
+    table: pl.DataFrame
+    suggested_k: int
+    elbow_k: int
+    reason: str
+    silhouette_sample: int  # customers the silhouette was computed on
+    method: str
+
+
+def cluster_diagnostics(
+    matrix: np.ndarray, ks: Sequence[int] = KS, sample: int = SILHOUETTE_SAMPLE
+) -> Diagnostics:
+    """Inertia (elbow), silhouette (on a fixed random sample of `sample` customers when there are
+    more) and Davies-Bouldin for each k, fitted with DIAGNOSTIC_N_INIT k-means start per k."""
+    n = matrix.shape[0]
+    ks = [k for k in ks if k < n]
+    if not ks:
+        raise ValueError(f"{n} customers are too few to compare cluster counts")
+    with _one_thread():
+        fits = [
+            KMeans(n_clusters=k, random_state=SEED, n_init=DIAGNOSTIC_N_INIT).fit(matrix)
+            for k in ks
+        ]
+    rows = np.arange(n)
+    if n > sample:
+        rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
+    silhouettes = silhouette_scores(matrix[rows], [f.labels_[rows] for f in fits])
+    table = pl.DataFrame(
+        {
+            "k": ks,
+            "inertia": [float(f.inertia_) for f in fits],
+            "silhouette": silhouettes,
+            "davies_bouldin": [
+                davies_bouldin_score(matrix, f.labels_) if len(set(f.labels_)) > 1 else None
+                for f in fits
+            ],
+        },
+        schema={
+            "k": pl.Int64,
+            "inertia": pl.Float64,
+            "silhouette": pl.Float64,
+            "davies_bouldin": pl.Float64,
+        },
+    )
+    suggested, elbow, reason = suggest_k(table)
+    method = (
+        f"k-means with {DIAGNOSTIC_N_INIT} k-means++ start per k (seed {SEED}); silhouette on "
+        + (f"a fixed random sample of {len(rows):,} customers" if n > sample else "all customers")
+    )
+    return Diagnostics(table, suggested, elbow, reason, len(rows), method)
+
+
+def elbow_k(table: pl.DataFrame) -> int:
+    """The k where the inertia curve bends most: the point farthest below the straight line from
+    the first to the last k, both axes scaled to 0..1."""
+    ks = table["k"].to_numpy().astype(float)
+    inertia = table["inertia"].to_numpy()
+    if len(ks) < 3 or inertia[0] == inertia[-1]:
+        return int(ks[0])
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    y = (inertia - inertia[-1]) / (inertia[0] - inertia[-1])
+    return int(ks[int(np.argmax((1 - x) - y))])
+
+
+def suggest_k(table: pl.DataFrame) -> tuple[int, int, str]:
+    """(suggested k, elbow k, why): the best silhouette; k within TIE of it go to the one nearest
+    the elbow (then the smaller)."""
+    elbow = elbow_k(table)
+    best = table.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
+    close = table.filter(pl.col("silhouette") >= best["silhouette"] - TIE)
+    chosen = close.sort((pl.col("k") - elbow).abs(), pl.col("k")).row(0, named=True)
+    k = chosen["k"]
+    if k == best["k"]:
+        why = f"k = {k} has the best silhouette ({best['silhouette']:.2f})"
+        why += (
+            " and sits at the elbow of the inertia curve"
+            if k == elbow
+            else f"; the inertia curve bends at k = {elbow}"
+        )
+    else:
+        why = (
+            f"k = {k} has a silhouette of {chosen['silhouette']:.2f}, within {TIE} of the best "
+            f"(k = {best['k']}: {best['silhouette']:.2f}), and sits "
+            + (
+                "at the elbow of the inertia curve"
+                if k == elbow
+                else f"nearer the elbow (k = {elbow})"
+            )
+        )
+    lowest_db = table.drop_nulls("davies_bouldin").sort("davies_bouldin")
+    if lowest_db.height and lowest_db["k"][0] == k:
+        why += f"; its Davies-Bouldin index ({lowest_db['davies_bouldin'][0]:.2f}) is the lowest"
+    return k, elbow, why + "."
+
+
+def silhouette_scores(
+    matrix: np.ndarray, labelings: Sequence[np.ndarray], chunk: int = 1000
+) -> list[float]:
+    """Mean silhouette of each labelling of the same rows (Euclidean), as sklearn defines it
+    (a singleton cluster's point scores 0).
+
+    All labellings share one pass over the pairwise distances (float32, in row chunks): for each
+    row, a matrix product with the one-hot labels gives its distance sums to every cluster of
+    every k, so nine k cost about one silhouette_score call.
+    """
+    n = matrix.shape[0]
+    points = matrix.astype(np.float32)
+    norms = (points * points).sum(axis=1)
+    blocks, spans, start = [], [], 0
+    for labels in labelings:
+        k = int(labels.max()) + 1
+        onehot = np.zeros((n, k), np.float32)
+        onehot[np.arange(n), labels] = 1.0
+        blocks.append(onehot)
+        spans.append((start, start + k))
+        start += k
+    onehots = np.hstack(blocks)
+    counts = onehots.sum(axis=0).astype(np.float64)
+    sums = np.empty((n, start), np.float64)
+    for first in range(0, n, chunk):
+        part = points[first : first + chunk]
+        dist = norms[first : first + chunk, None] + norms[None, :] - 2.0 * (part @ points.T)
+        np.maximum(dist, 0.0, out=dist)
+        np.sqrt(dist, out=dist)
+        sums[first : first + chunk] = dist @ onehots
+    out = []
+    rows = np.arange(n)
+    for labels, (lo, hi) in zip(labelings, spans, strict=True):
+        to_cluster, size = sums[:, lo:hi], counts[lo:hi]
+        own_size = size[labels]
+        within = to_cluster[rows, labels] / np.maximum(own_size - 1, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = np.where(size > 0, to_cluster / size, np.inf)
+        means[rows, labels] = np.inf
+        nearest = means.min(axis=1)
+        if not np.isfinite(nearest).any():
+            out.append(float("nan"))
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(own_size > 1, (nearest - within) / np.maximum(within, nearest), 0.0)
+        out.append(float(np.nan_to_num(score).mean()))
+    return out
+
+
+# --- profiles ----------------------------------------------------------------------------------
+
+
+def cluster_drivers(
+    scaled: Scaled, labels: np.ndarray, features: dict[str, Feature]
+) -> pl.DataFrame:
+    """What sets each cluster apart: its mean of each model feature in standard deviations from
+    the overall mean (after the log transform, as the model sees it).
+
+    One row per (cluster, feature) with cluster (1..k), feature, position (its place in the
+    model's features), label, z, direction ('higher'/'lower'), rank (1 = largest |z| in the
+    cluster); sorted by cluster then rank.
+    """
+    k = int(labels.max()) + 1
+    counts = np.bincount(labels, minlength=k).astype(float)
+    sums = np.zeros((k, scaled.matrix.shape[1]))
+    np.add.at(sums, labels, scaled.matrix)
+    means = sums / np.maximum(counts, 1)[:, None]
+    frame = pl.DataFrame(
+        {
+            "cluster": np.repeat(np.arange(1, k + 1), len(scaled.features)),
+            "feature": list(scaled.features) * k,
+            "position": list(range(len(scaled.features))) * k,
+            "z": means.ravel(),
+        }
+    )
+    return (
+        frame.with_columns(
+            pl.col("feature")
+            .replace_strict({f: features[f].label for f in scaled.features})
+            .alias("label"),
+            pl.when(pl.col("z") >= 0)
+            .then(pl.lit("higher"))
+            .otherwise(pl.lit("lower"))
+            .alias("direction"),
+            pl.col("z")
+            .abs()
+            .rank("ordinal", descending=True)
+            .over("cluster")
+            .cast(pl.Int64)
+            .alias("rank"),
+        )
+        .select("cluster", "feature", "position", "label", "z", "direction", "rank")
+        .sort("cluster", "rank")
+    )
+
+
+def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[int, str]:
+    """A short unique name per cluster from its top drivers: the adjective of the second driver
+    before the noun of the first ('frequent high spenders'); 'typical customers' when nothing
+    stands out; a number appended only when every combination is taken."""
+    taken: set[str] = set()
+    names: dict[int, str] = {}
+    for cluster in sorted(drivers["cluster"].unique().to_list()):
+        rows = drivers.filter(pl.col("cluster") == cluster).sort("rank").head(3).to_dicts()
+        words = [
+            features[r["feature"]].high if r["z"] >= 0 else features[r["feature"]].low
+            for r in rows
+            if abs(r["z"]) >= STRONG
+        ]
+        candidates: list[str] = []
+        for noun, adj in ((0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)):
+            if noun < len(words) and adj < len(words):
+                candidates.append(f"{words[adj][0]} {words[noun][1]}")
+        candidates += [w[1] for w in words]
+        candidates.append("typical customers")
+        name = next((c for c in candidates if c not in taken), None)
+        if name is None:
+            name = f"{candidates[0]} ({cluster})"
+        taken.add(name)
+        names[cluster] = name
+    return names
+
+
+def cluster_profiles(
+    table: pl.DataFrame,
+    labels: np.ndarray,
+    features: dict[str, Feature],
+    names: dict[int, str],
+) -> pl.DataFrame:
+    """Size, revenue and every feature of each cluster in business units.
+
+    One row per cluster (1..k) with cluster, name, customers, customer_share, revenue (net),
+    revenue_share, revenue_per_customer, then mean_<feature> and median_<feature> for every
+    feature in `features`.
+    """
+    stats = [
+        expr
+        for f in features
+        for expr in (pl.col(f).mean().alias(f"mean_{f}"), pl.col(f).median().alias(f"median_{f}"))
+    ]
+    grouped = (
+        table.with_columns(pl.Series("cluster", labels + 1, dtype=pl.Int64))
+        .group_by("cluster")
+        .agg(
+            pl.len().cast(pl.Int64).alias("customers"),
+            pl.col("monetary").sum().alias("revenue"),
+            *stats,
+        )
+    )
+    total_revenue = float(table["monetary"].sum())
+    return (
+        grouped.with_columns(
+            pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("name"),
+            (pl.col("customers") / table.height).alias("customer_share"),
+            (
+                pl.col("revenue") / total_revenue if total_revenue else pl.lit(None, pl.Float64)
+            ).alias("revenue_share"),
+            (pl.col("revenue") / pl.col("customers")).alias("revenue_per_customer"),
+        )
+        .select(
+            "cluster",
+            "name",
+            "customers",
+            "customer_share",
+            "revenue",
+            "revenue_share",
+            "revenue_per_customer",
+            *[s.meta.output_name() for s in stats],
+        )
+        .sort("cluster")
+    )
+
+
+def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = COST) -> pl.DataFrame:
+    """Profit and ROI per customer of each cluster, best first.
+
+    One row per cluster with cluster, name, customers, revenue_per_customer, gross_profit_per_
+    customer (revenue x margin %), cost_per_customer, profit_per_customer (gross profit - cost),
+    roi (profit / cost; null when cost is 0), total_profit and rank (1 = best ROI, or best profit
+    per customer when there is no cost).
+    """
+    return (
+        profiles.select("cluster", "name", "customers", "revenue_per_customer")
+        .with_columns(
+            (pl.col("revenue_per_customer") * margin / 100).alias("gross_profit_per_customer"),
+            pl.lit(float(cost)).alias("cost_per_customer"),
+        )
+        .with_columns(
+            (pl.col("gross_profit_per_customer") - pl.col("cost_per_customer")).alias(
+                "profit_per_customer"
+            )
+        )
+        .with_columns(
+            (
+                pl.col("profit_per_customer") / pl.col("cost_per_customer")
+                if cost > 0
+                else pl.lit(None, pl.Float64)
+            ).alias("roi"),
+            (pl.col("profit_per_customer") * pl.col("customers")).alias("total_profit"),
+        )
+        .sort(["profit_per_customer", "cluster"], descending=[True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+    )
+
+
+def cluster_assignments(
+    table: pl.DataFrame, labels: np.ndarray, names: dict[int, str]
+) -> pl.DataFrame:
+    """customer_id, cluster (1..k), name: one row per customer, for export."""
+    return (
+        table.select("customer_id")
+        .with_columns(
+            pl.Series("cluster", labels + 1, dtype=pl.Int64),
+        )
+        .with_columns(pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("name"))
+    )
+
+
+@dataclass(frozen=True)
+class Projection:
+    """pc1, pc2, cluster, name for a sample of customers; the share of variance each axis keeps."""
+
+    points: pl.DataFrame
+    explained: tuple[float, float]
+
+
+def cluster_projection(
+    scaled: Scaled, labels: np.ndarray, names: dict[int, str], sample: int = PROJECTION_SAMPLE
+) -> Projection:
+    """The customers on the first two principal components of the model space (PCA fitted on all
+    customers; at most `sample` fixed random customers drawn)."""
+    n, width = scaled.matrix.shape
+    pca = PCA(n_components=min(2, width), random_state=SEED).fit(scaled.matrix)
+    rows = np.arange(n)
+    if n > sample:
+        rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
+    coords = pca.transform(scaled.matrix[rows])
+    second = coords[:, 1] if width > 1 else np.zeros(len(rows))
+    ratios = list(pca.explained_variance_ratio_) + [0.0]
+    points = pl.DataFrame(
+        {"pc1": coords[:, 0], "pc2": second, "cluster": (labels[rows] + 1).astype(np.int64)}
+    ).with_columns(pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("name"))
+    return Projection(points, (float(ratios[0]), float(ratios[1])))
+
+
+def segment_crosstab(assignments: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
+    """How clusters spread over RFM segments (customers in both).
+
+    One row per (cluster, segment) with cluster, name, segment, customers and share (of the
+    cluster's customers); sorted by cluster then customers, most first.
+    """
+    both = assignments.join(
+        segments.select("customer_id", pl.col("segment").cast(pl.String)), on="customer_id"
+    )
+    return (
+        both.group_by("cluster", "name", "segment")
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .with_columns(
+            (pl.col("customers") / pl.col("customers").sum().over("cluster")).alias("share")
+        )
+        .sort(["cluster", "customers", "segment"], descending=[False, True, False])
+    )
+
+
+# --- readings ----------------------------------------------------------------------------------
+
+
+def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
+    """Which cluster brings the most revenue for its size, in one sentence."""
+    best = profiles.sort("revenue_share", descending=True, nulls_last=True).row(0, named=True)
+    smallest = profiles.sort("revenue_per_customer").row(0, named=True)
+    return (
+        f"“{best['name'].capitalize()}” (cluster {best['cluster']}) are "
+        f"{fmt.pct(best['customer_share'])} of customers and bring "
+        f"{fmt.pct(best['revenue_share'])} of net revenue; “{smallest['name']}” spend least, "
+        f"{fmt.money(smallest['revenue_per_customer'], currency)} per customer."
+    )
+
+
+def drivers_reading(
+    drivers: pl.DataFrame,
+    profiles: pl.DataFrame,
+    table: pl.DataFrame,
+    features: dict[str, Feature],
+    currency: str,
+) -> str:
+    """The strongest single driver of any cluster, in business units, in one sentence."""
+    top = drivers.sort(pl.col("z").abs(), descending=True).row(0, named=True)
+    feature = features[top["feature"]]
+    mean = profiles.filter(pl.col("cluster") == top["cluster"])[f"mean_{top['feature']}"][0]
+    overall = table[top["feature"]].mean()
+    name = profiles.filter(pl.col("cluster") == top["cluster"])["name"][0]
+    return (
+        f"“{name.capitalize()}” (cluster {top['cluster']}) stand out most on "
+        f"{feature.label.lower()}: {abs(top['z']):.1f} standard deviations "
+        f"{'above' if top['z'] >= 0 else 'below'} the average customer "
+        f"({unit_value(mean, feature.unit, currency)} against "
+        f"{unit_value(overall, feature.unit, currency)} on average)."  # type: ignore[arg-type]
+    )
+
+
+def unit_value(value: float | None, unit: str, currency: str) -> str:
+    """A feature value as people read it: '123 days', '2.4 orders', 'R$ 1.2k', '12.5%'."""
+    if value is None:
+        return "—"
+    if unit == "money":
+        return fmt.money(value, currency)
+    if unit == "share":
+        return fmt.pct(value)
+    if unit == "score":
+        return f"{value:.2f}"
+    digits = 0 if unit == "days" or abs(value) >= 100 else 1
+    return f"{value:,.{digits}f} {unit if unit != 'count' else 'categories'}"
+
+
+def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
+    """Where marketing money returns most, in one sentence."""
+    best, worst = roi.row(0, named=True), roi.row(roi.height - 1, named=True)
+    profit = fmt.money(best["profit_per_customer"], currency)
+    if cost <= 0:
+        return (
+            f"“{best['name'].capitalize()}” earn the most gross profit per customer ({profit}); "
+            "enter a cost per customer to compare returns on spending."
+        )
+    losing = roi.filter(pl.col("profit_per_customer") < 0)
+    tail = (
+        f"{losing.height} cluster(s) lose money at this cost, “{worst['name']}” most "
+        f"({fmt.money(worst['profit_per_customer'], currency)} per customer)"
+        if losing.height
+        else f"even “{worst['name']}” return {fmt.change(worst['roi'])}"
+    )
+    return (
+        f"Spend first on “{best['name']}”: {profit} profit per customer, a return of "
+        f"{fmt.change(best['roi'])} on the cost; {tail}."
+    )
+
+
+def projection_reading(projection: Projection, k: int, features: int) -> str:
+    """How far the 2-D picture can be trusted, in one sentence."""
+    kept = sum(projection.explained)
+    return f"The two axes keep {fmt.pct(kept, 0)} of the variation of the {features} features" + (
+        f"; clusters that overlap here may still be apart in the rest, so judge the {k} "
+        "clusters by the profiles."
+        if kept < 0.8
+        else f", so the picture shows the {k} clusters faithfully."
+    )
+
+
+def crosstab_reading(cross: pl.DataFrame) -> str:
+    """The cluster most concentrated in one RFM segment, in one sentence."""
+    top = cross.sort("share", "customers", descending=True).row(0, named=True)
+    return (
+        f"{fmt.pct(top['share'], 0)} of “{top['name']}” (cluster {top['cluster']}) are RFM "
+        f"“{top['segment']}”: "
+        + (
+            "the cluster largely repeats that segment."
+            if top["share"] >= 0.6
+            else "clusters cut across the RFM segments, adding what RFM alone misses."
+        )
+    )
+
+
+# --- headless ----------------------------------------------------------------------------------
+
+
+def chosen_features(available: Sequence[str], features: str = "") -> list[str]:
+    """Feature names from a comma-separated list (empty: the defaults the data has)."""
+    wanted = [f.strip() for f in features.split(",") if f.strip()]
+    if not wanted:
+        return [f for f in DEFAULT_FEATURES if f in available]
+    unknown = [f for f in wanted if f not in available]
+    if unknown:
+        raise ValueError(
+            f"feature(s) {', '.join(unknown)} not available; choose from {', '.join(available)}"
+        )
+    return wanted
+
+
+def headless(
+    ds: Dataset,
+    *,
+    k: int = K,
+    features: str = "",
+    log: bool = True,
+    margin: float = MARGIN,
+    cost: float = COST,
+) -> dict[str, pl.DataFrame]:
+    """The Clusters page's tables: profiles (with ROI columns), diagnostics (k = 2..10, with a
+    suggested flag) and assignments (customer_id, cluster, name)."""
+    if not ds.has("lines", "customer_id"):
+        raise ValueError("needs order lines with a customer id")
+    if not 2 <= k <= 10:
+        raise ValueError("k must be from 2 to 10")
+    built = dataset_features(ds)
+    names_list = chosen_features(built.available, features)
+    scaled = scaled_features(built.table, names_list, log)
+    clustering = fit_clusters(scaled.matrix, k)
+    drivers = cluster_drivers(scaled, clustering.labels, built.features)
+    names = cluster_names(drivers, built.features)
+    profiles = cluster_profiles(built.table, clustering.labels, built.features, names)
+    roi = cluster_roi(profiles, margin, cost).drop("name", "customers", "revenue_per_customer")
+    diagnostics = cluster_diagnostics(scaled.matrix)
+    return {
+        "profiles": profiles.join(roi, on="cluster").sort("cluster"),
+        "diagnostics": diagnostics.table.with_columns(
+            (pl.col("k") == diagnostics.suggested_k).alias("suggested")
+        ),
+        "assignments": cluster_assignments(built.table, clustering.labels, names),
+    }

@@ -1,0 +1,240 @@
+"""Charts of the Clusters page: shares, drivers, diagnostics, ROI, 2-D projection, RFM crosstab."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts import ACCENT, MUTED, PALETTE, money_title
+
+
+def cluster_label(cluster: pl.Expr | None = None, name: pl.Expr | None = None) -> pl.Expr:
+    """'2 · lapsed one-timers': the number keeps the order, the name says what it is."""
+    cluster = pl.col("cluster") if cluster is None else cluster
+    name = pl.col("name") if name is None else name
+    return (cluster.cast(pl.String) + " · " + name).alias("cluster_label")
+
+
+def _colours(frame: pl.DataFrame) -> alt.Scale:
+    labels = (
+        frame.select("cluster", cluster_label()).unique().sort("cluster")["cluster_label"].to_list()
+    )
+    return alt.Scale(domain=labels, range=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
+
+
+def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
+    """Share of customers against share of net revenue, one pair of bars per cluster."""
+    frame = profiles.select(
+        "cluster",
+        cluster_label(),
+        pl.col("customer_share").alias("customers"),
+        pl.col("revenue_share").alias("net revenue"),
+    ).unpivot(index=["cluster", "cluster_label"], variable_name="measure", value_name="share")
+    order = profiles.sort("cluster").select(cluster_label())["cluster_label"].to_list()
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("cluster_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+            yOffset=alt.YOffset("measure:N", sort=["customers", "net revenue"]),
+            x=alt.X(
+                "share:Q",
+                title="Share of all customers / of net revenue",
+                axis=alt.Axis(format=".0%"),
+            ),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                scale=alt.Scale(domain=["customers", "net revenue"], range=[MUTED, ACCENT]),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("cluster_label:N", title="Cluster"),
+                alt.Tooltip("measure:N", title="Share of"),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+            ],
+        )
+        .properties(height=alt.Step(height // 2))
+    )
+
+
+def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChart:
+    """Heatmap of clusters x features: how many standard deviations each cluster's mean sits
+    above (blue) or below (red) the average customer, the value written in each cell."""
+    frame = drivers.with_columns(
+        cluster_label(name=pl.col("cluster").replace_strict(names, return_dtype=pl.String)),
+        # rounded, with zero made positive so that -0.04 reads +0.0 rather than -0.0
+        pl.when(pl.col("z").round(1) == 0)
+        .then(0.0)
+        .otherwise(pl.col("z").round(1))
+        .alias("z_text"),
+    )
+    order = (
+        frame.select("cluster", "cluster_label").unique().sort("cluster")["cluster_label"].to_list()
+    )
+    feature_order = frame.filter(pl.col("cluster") == 1).sort("position")["label"].to_list()
+    reach = max(1.0, float(frame["z"].abs().max() or 1.0))
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "label:N",
+            title=None,
+            sort=feature_order,
+            axis=alt.Axis(labelAngle=0, orient="top", labelLimit=150, labelExpr=_wrap()),
+        ),
+        y=alt.Y("cluster_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color(
+            "z:Q",
+            title="Std. dev. from average",
+            scale=alt.Scale(scheme="redblue", domain=[-reach, reach], reverse=False),
+            legend=alt.Legend(orient="bottom", gradientLength=240),
+        ),
+        tooltip=[
+            alt.Tooltip("cluster_label:N", title="Cluster"),
+            alt.Tooltip("label:N", title="Feature"),
+            alt.Tooltip("z:Q", title="Std. dev. from average", format="+.2f"),
+            alt.Tooltip("rank:Q", title="Driver rank"),
+        ],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("z_text:Q", format="+.1f"),
+        color=alt.condition(
+            f"abs(datum.z) > {reach * 0.55}", alt.value("white"), alt.value("#1e293b")
+        ),
+    )
+    return (cells + text).properties(height=alt.Step(38))
+
+
+def _wrap() -> str:
+    """Vega label expression splitting long feature labels over two lines."""
+    return (
+        "length(datum.label) > 14 ? [slice(datum.label, 0, indexof(datum.label, ' ', 9) > 0 ? "
+        "indexof(datum.label, ' ', 9) : 14), slice(datum.label, indexof(datum.label, ' ', 9) > 0 "
+        "? indexof(datum.label, ' ', 9) + 1 : 14)] : datum.label"
+    )
+
+
+def diagnostics_chart(table: pl.DataFrame, suggested_k: int) -> alt.HConcatChart:
+    """Inertia (elbow), silhouette (higher is better) and Davies-Bouldin (lower is better) against
+    k, the suggested k marked in each panel."""
+    panels = []
+    for column, title, fmt in (
+        ("inertia", "Inertia (look for the elbow)", ",.3~s"),
+        ("silhouette", "Silhouette (higher is better)", ".2f"),
+        ("davies_bouldin", "Davies-Bouldin (lower is better)", ".2f"),
+    ):
+        base = alt.Chart(table.with_columns((pl.col("k") == suggested_k).alias("suggested")))
+        line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT, size=50)).encode(
+            x=alt.X("k:O", title="Clusters (k)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(
+                f"{column}:Q",
+                title=None,
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=fmt, tickCount=5),
+            ),
+            tooltip=[alt.Tooltip("k:O"), alt.Tooltip(f"{column}:Q", format=fmt)],
+        )
+        mark = (
+            base.transform_filter("datum.suggested")
+            .mark_point(color=PALETTE[3], size=220, shape="circle", filled=False, strokeWidth=2.5)
+            .encode(x="k:O", y=f"{column}:Q")
+        )
+        panels.append((line + mark).properties(title=title, width=230, height=200))
+    return alt.hconcat(*panels).resolve_scale(y="independent")
+
+
+def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
+    """Profit per customer of each cluster (margin minus cost), best on top, losses in red."""
+    frame = roi.select(
+        "cluster", cluster_label(), "profit_per_customer", "roi", "revenue_per_customer"
+    )
+    order = roi["cluster"].to_list()
+    labels = frame.sort(pl.col("cluster").replace_strict({c: i for i, c in enumerate(order)}))
+    base = alt.Chart(frame).encode(
+        y=alt.Y(
+            "cluster_label:N",
+            title=None,
+            sort=labels["cluster_label"].to_list(),
+            axis=alt.Axis(labelLimit=260),
+        ),
+        x=alt.X(
+            "profit_per_customer:Q",
+            title=money_title("Profit per customer", currency),
+            axis=alt.Axis(format=",.0f"),
+        ),
+    )
+    bars = base.mark_bar().encode(
+        color=alt.condition(
+            "datum.profit_per_customer < 0", alt.value(PALETTE[3]), alt.value(ACCENT)
+        ),
+        tooltip=[
+            alt.Tooltip("cluster_label:N", title="Cluster"),
+            alt.Tooltip("revenue_per_customer:Q", title="Revenue per customer", format=",.2f"),
+            alt.Tooltip("profit_per_customer:Q", title="Profit per customer", format=",.2f"),
+            alt.Tooltip("roi:Q", title="ROI", format="+.0%"),
+        ],
+    )
+    rule = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(color="#334155").encode(x="x:Q")
+    return (bars + rule).properties(height=alt.Step(34))
+
+
+def projection_chart(points: pl.DataFrame, explained: tuple[float, float]) -> alt.Chart:
+    """Customers on the first two principal components, coloured by cluster."""
+    frame = points.with_columns(cluster_label())
+    return (
+        alt.Chart(frame)
+        .mark_circle(size=18, opacity=0.55)
+        .encode(
+            x=alt.X("pc1:Q", title=f"Component 1 ({explained[0]:.0%} of variation)"),
+            y=alt.Y("pc2:Q", title=f"Component 2 ({explained[1]:.0%} of variation)"),
+            color=alt.Color(
+                "cluster_label:N",
+                title="Cluster",
+                scale=_colours(frame),
+                legend=alt.Legend(orient="right", labelLimit=260),
+            ),
+            tooltip=[alt.Tooltip("cluster_label:N", title="Cluster")],
+        )
+        .properties(height=420)
+    )
+
+
+def crosstab_chart(cross: pl.DataFrame) -> alt.LayerChart:
+    """Heatmap of clusters x RFM segments: share of each cluster's customers in each segment."""
+    frame = cross.with_columns(cluster_label())
+    order = frame.select("cluster", "cluster_label").unique().sort("cluster")["cluster_label"]
+    segments = (
+        frame.group_by("segment")
+        .agg(pl.col("customers").sum())
+        .sort("customers", descending=True)["segment"]
+        .to_list()
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "segment:N",
+            title="RFM segment",
+            sort=segments,
+            axis=alt.Axis(labelAngle=-30, labelLimit=140),
+        ),
+        y=alt.Y("cluster_label:N", title=None, sort=order.to_list(), axis=alt.Axis(labelLimit=260)),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color(
+            "share:Q",
+            title="Share of the cluster",
+            scale=alt.Scale(scheme="teals", domain=[0, 1]),
+            legend=alt.Legend(format=".0%", orient="bottom"),
+        ),
+        tooltip=[
+            alt.Tooltip("cluster_label:N", title="Cluster"),
+            alt.Tooltip("segment:N", title="RFM segment"),
+            alt.Tooltip("customers:Q", title="Customers", format=","),
+            alt.Tooltip("share:Q", title="Share of the cluster", format=".0%"),
+        ],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("share:Q", format=".0%"),
+        color=alt.condition("datum.share > 0.55", alt.value("white"), alt.value("#1e293b")),
+    )
+    return (cells + text).properties(height=alt.Step(36))

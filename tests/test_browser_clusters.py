@@ -1,0 +1,60 @@
+"""The Clusters page in a real browser: moving the k slider redraws the profiles."""
+
+import os
+
+import pytest
+
+from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+if chromium_path() is None:
+    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
+        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+def _clusters(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]', has_text="Clusters")
+    return metric.first.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+# Glide data grids expose their rows to assistive technology as aria-rowcount (header included).
+_ROWS = "el => Number(el.querySelector('[aria-rowcount]').getAttribute('aria-rowcount')) - 1"
+
+
+def test_moving_the_k_slider_changes_the_profile_table_and_chart(server, tmp_path):
+    with browser_page(height=1200) as page:
+        page.goto(f"{server}/clusters?demo=retail")
+        wait_for_app(page)
+        chart = page.locator('[data-testid="stVegaLiteChart"]').first
+        chart.wait_for(timeout=90_000)
+        wait_for_app(page)
+        assert _clusters(page) == "4"
+        assert page.locator('[data-testid="stDataFrame"]').first.evaluate(_ROWS) == 4
+        chart.scroll_into_view_if_needed()
+        before = chart.screenshot()
+
+        slider = page.locator(".st-key-clusters_k input[type='range']")
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        wait_for_app(page)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stMetric]')]"
+            ".some(m => m.innerText.startsWith('Clusters') && m.innerText.includes('5'))",
+            timeout=60_000,
+        )
+        wait_for_app(page)
+        assert _clusters(page) == "5"
+        assert page.locator('[data-testid="stDataFrame"]').first.evaluate(_ROWS) == 5
+        chart = page.locator('[data-testid="stVegaLiteChart"]').first
+        chart.scroll_into_view_if_needed()
+        assert chart.screenshot() != before
+        page.screenshot(path=str(tmp_path / "clusters.png"), full_page=True)
