@@ -98,6 +98,7 @@ PAGES: tuple[PageInfo, ...] = (
         "lateness costs in reviews.",
         (("orders", ("delivered_at", "estimated_delivery_at")),),
         "Needs delivery dates: upload olist_orders_dataset.csv.",
+        built=True,
     ),
     PageInfo(
         "funnel",
@@ -106,6 +107,7 @@ PAGES: tuple[PageInfo, ...] = (
         "Lead to seller conversion by origin, and which reps to match with which leads.",
         (("leads", ()), ("deals", ())),
         "Upload olist_marketing_qualified_leads_dataset.csv and olist_closed_deals_dataset.csv.",
+        built=True,
     ),
     PageInfo(
         "rfm",
@@ -151,6 +153,7 @@ PAGES: tuple[PageInfo, ...] = (
         "recommendations.",
         (("events", ()),),
         "Upload a web events export (events.csv).",
+        built=True,
     ),
 )
 PAGE_BY_KEY = {p.key: p for p in PAGES}

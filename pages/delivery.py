@@ -1,0 +1,5 @@
+"""Delivery (being built)."""
+
+import streamlit as st
+
+st.title("Delivery")

@@ -1,0 +1,5 @@
+"""Web events (being built)."""
+
+import streamlit as st
+
+st.title("Web events")

@@ -1,0 +1,5 @@
+"""Seller funnel (being built)."""
+
+import streamlit as st
+
+st.title("Seller funnel")
