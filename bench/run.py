@@ -71,6 +71,28 @@ def reruns(results: list[tuple[str, float]]) -> None:
 
     timed("= sales rerun after a date change (budget 0.3 s)", sales_rerun, results)
 
+    from lib.analyses import cohorts, rfm
+
+    table = timed(
+        "rfm: customer table (cached per data set)",
+        lambda: rfm.customer_table(lines, clean=True).customers,
+        results,
+    )
+
+    def rfm_rerun() -> None:
+        rules = rfm.default_rules(5)
+        scored = rfm.segmented(rfm.quantile_scored(table, 5, "first"), rules)
+        rfm.segment_summary(scored, rules)
+        rfm.rf_grid(scored, 5)
+
+    timed("= rfm rerun after a bins or rule change (budget 0.3 s)", rfm_rerun, results)
+
+    def cohorts_rerun() -> None:
+        matrix = cohorts.cohort_matrix(cohorts.cohort_table(lines, "1w"), "customers", True)
+        cohorts.retention_curve(matrix)
+
+    timed("= cohorts rerun after a grain change (budget 0.3 s)", cohorts_rerun, results)
+
     market = formats.assemble_demo("marketplace", rows=850_000).dataset
     m_lines, m_orders = market.tables["lines"], market.tables["orders"]
     results.append((f"  (marketplace demo with {m_lines.height:,} lines)", 0.0))
@@ -100,13 +122,11 @@ def reruns(results: list[tuple[str, float]]) -> None:
     timed("= regions rerun after a window change (budget 0.3 s)", regions_rerun, results)
 
 
-def clv_fit(results: list[tuple[str, float]], customers: int = 100_000) -> None:
-    """Summary + BG/NBD and Gamma-Gamma fits + predictions for `customers` synthetic buyers."""
+def synthetic_lines(customers: int = 100_000) -> pl.DataFrame:
+    """Order lines of `customers` buyers, 1 + Poisson purchases each over two years."""
     from datetime import datetime
 
     import numpy as np
-
-    from lib.analyses import clv
 
     rng = np.random.default_rng(1)
     purchases = 1 + rng.poisson(rng.gamma(0.6, 3.0, customers))
@@ -114,7 +134,7 @@ def clv_fit(results: list[tuple[str, float]], customers: int = 100_000) -> None:
     start = np.datetime64(datetime(2022, 1, 1), "us")
     minutes = rng.integers(0, 730 * 24 * 60, who.size).astype("timedelta64[m]")
     revenue = rng.gamma(6.0, 25.0, who.size).round(2)
-    lines = pl.DataFrame(
+    return pl.DataFrame(
         {
             "order_id": np.arange(who.size).astype(str),
             "customer_id": who.astype(str),
@@ -125,13 +145,28 @@ def clv_fit(results: list[tuple[str, float]], customers: int = 100_000) -> None:
             "is_return": np.zeros(who.size, dtype=bool),
         }
     )
-    label = f"clv: summary + fit + predictions, {customers:,} customers (budget 10 s)"
 
-    def run() -> None:
+
+def customer_models(results: list[tuple[str, float]], customers: int = 100_000) -> None:
+    """Cluster diagnostics and the CLV fit on `customers` synthetic buyers."""
+    from lib.analyses import clusters, clv
+
+    lines = synthetic_lines(customers)
+
+    def clv_run() -> None:
         summary = clv.customer_summary(clv.purchase_lines(lines).lines)
         clv.customer_values(summary, clv.fit_models(summary))
 
-    timed(label, run, results)
+    timed(
+        f"clv: summary + fit + predictions, {customers:,} customers (budget 10 s)", clv_run, results
+    )
+    features = clusters.customer_features(lines)
+    scaled = clusters.scaled_features(features.table, list(clusters.DEFAULT_FEATURES))
+    timed(
+        f"clusters: diagnostics k=2..10, {customers:,} customers (budget 5 s)",
+        lambda: clusters.cluster_diagnostics(scaled.matrix),
+        results,
+    )
 
 
 def main() -> None:
@@ -169,7 +204,7 @@ def main() -> None:
             )
 
     reruns(results)
-    clv_fit(results)
+    customer_models(results)
     width = max(len(label) for label, _ in results)
     for label, seconds in results:
         print(f"{label:<{width}}  {seconds:7.2f} s")
