@@ -80,6 +80,7 @@ ANALYSES: dict[str, str] = {
     "rfm": "RFM scores, segments and the R x F grid",
     "clusters": "customer clusters with a suggested k, profiles, drivers and ROI",
     "cohorts": "retention by first-purchase cohort and the average retention curve",
+    "funnel": "lead to seller conversion, time to close, rep performance and matching",
     "clv": "BG/NBD + Gamma-Gamma lifetime value with sufficiency checks and holdout validation",
 }
 

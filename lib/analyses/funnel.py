@@ -1,0 +1,631 @@
+"""Seller funnel: lead-to-deal conversion, time to close, rep performance and rep matching."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from lib import quality
+from lib.model import Dataset
+
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+TOP = 10  # landing pages shown by name; the rest are pooled
+MIN_COUNT = 5  # fewer deals than this in a cell: too small to judge
+UNKNOWN = "unknown"
+OTHER_PAGES = "(other pages)"
+FUNNEL_RULES = ("deal_before_contact", "unknown_origin")
+DEAL_ATTRIBUTES: dict[str, str] = {
+    "business_segment": "Business segment",
+    "lead_type": "Lead type",
+    "behaviour_profile": "Behaviour profile",
+    "business_type": "Business type",
+}
+# rep column -> (deal attribute it is matched on, label)
+MATCHES: dict[str, tuple[str, str]] = {
+    "sr_id": ("lead_type", "SR x lead type"),
+    "sdr_id": ("business_segment", "SDR x business segment"),
+}
+MISSING_LEADS = (
+    "needs marketing-qualified leads (leads table): upload "
+    "olist_marketing_qualified_leads_dataset.csv"
+)
+MISSING_DEALS = "needs closed deals (deals table): upload olist_closed_deals_dataset.csv"
+
+
+def wilson_interval(
+    successes: str | pl.Expr, trials: str | pl.Expr, z: float = Z95
+) -> tuple[pl.Expr, pl.Expr]:
+    """Lower and upper Wilson score bounds (0..1) of successes / trials; null when trials is 0.
+
+    Unlike the normal approximation it stays inside 0..1 and is honest for small counts and
+    rates near 0, which is where most origins and landing pages sit.
+    """
+    k = (pl.col(successes) if isinstance(successes, str) else successes).cast(pl.Float64)
+    n = (pl.col(trials) if isinstance(trials, str) else trials).cast(pl.Float64)
+    p = k / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
+    ok = n > 0
+    low = pl.when(ok).then((centre - half).clip(0.0, 1.0))
+    high = pl.when(ok).then((centre + half).clip(0.0, 1.0))
+    return low.alias("conversion_low"), high.alias("conversion_high")
+
+
+def lead_outcomes(leads: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
+    """Every lead with its outcome.
+
+    One row per lead: lead_id, first_contact_at, month (of first contact), origin (nulls become
+    "unknown"), landing_page, won (bool), won_at, days_to_close (calendar days; null when not won
+    or when the deal is dated before the first contact, which is impossible).
+    Deals whose lead is not in the leads table are left out (a quality finding).
+    """
+    first_deal = deals.sort("won_at").unique("lead_id", keep="first", maintain_order=True)
+    cols = ["lead_id", "first_contact_at"] + [
+        c for c in ("origin", "landing_page") if c in leads.columns
+    ]
+    days = (pl.col("won_at").dt.date() - pl.col("first_contact_at").dt.date()).dt.total_days()
+    out = (
+        leads.select(cols)
+        .join(first_deal.select("lead_id", "won_at"), on="lead_id", how="left")
+        .with_columns(
+            pl.col("first_contact_at").dt.truncate("1mo").alias("month"),
+            pl.col("won_at").is_not_null().alias("won"),
+            pl.when(days >= 0).then(days).alias("days_to_close"),
+        )
+    )
+    for c in ("origin", "landing_page"):
+        if c not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.String).alias(c))
+    origin = pl.col("origin").str.strip_chars()
+    return out.with_columns(
+        pl.when(origin.is_null() | (origin == ""))
+        .then(pl.lit(UNKNOWN))
+        .otherwise(origin)
+        .alias("origin")
+    ).select(
+        "lead_id",
+        "first_contact_at",
+        "month",
+        "origin",
+        "landing_page",
+        "won",
+        "won_at",
+        "days_to_close",
+    )
+
+
+def _rates(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        (pl.col("deals") / pl.col("leads")).alias("conversion"), *wilson_interval("deals", "leads")
+    )
+
+
+def overall_conversion(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """One row: leads, deals, conversion, conversion_low, conversion_high (Wilson 95%),
+    median_days_to_close."""
+    return _rates(
+        outcomes.select(
+            pl.len().alias("leads"),
+            pl.col("won").sum().cast(pl.Int64).alias("deals"),
+            pl.col("days_to_close").median().alias("median_days_to_close"),
+        )
+    ).select(
+        "leads",
+        "deals",
+        "conversion",
+        "conversion_low",
+        "conversion_high",
+        "median_days_to_close",
+    )
+
+
+def conversion_by(outcomes: pl.DataFrame, by: str, top: int | None = None) -> pl.DataFrame:
+    """Conversion per value of `by` (origin, landing_page, month), most leads first.
+
+    One row per value: <by>, leads, deals, conversion, conversion_low, conversion_high,
+    median_days_to_close. With `top`, values beyond the `top` with the most leads are pooled
+    into OTHER_PAGES (kept last).
+    """
+    key = pl.col(by)
+    if top is not None:
+        counts = outcomes.group_by(by).len().sort(["len", by], descending=[True, False])
+        keep = counts.head(top)[by]
+        key = pl.when(key.is_in(keep.implode())).then(key).otherwise(pl.lit(OTHER_PAGES))
+    table = outcomes.group_by(key.alias(by)).agg(
+        pl.len().alias("leads"),
+        pl.col("won").sum().cast(pl.Int64).alias("deals"),
+        pl.col("days_to_close").median().alias("median_days_to_close"),
+    )
+    order = [by] if by == "month" else ["_pooled", "leads", by]
+    table = table.with_columns((pl.col(by) == OTHER_PAGES).alias("_pooled"))
+    if by == "month":
+        table = table.sort("month")
+    else:
+        table = table.sort(order, descending=[False, True, False])
+    return _rates(table.drop("_pooled")).select(
+        by,
+        "leads",
+        "deals",
+        "conversion",
+        "conversion_low",
+        "conversion_high",
+        "median_days_to_close",
+    )
+
+
+def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """Monthly cohorts of leads by first contact: conversion so far and within 30/90 days.
+
+    One row per month: month, leads, deals, conversion, conversion_low, conversion_high,
+    median_days_to_close, within_30d, within_90d (shares of the cohort's leads closed within so
+    many days), observed_days (days from the cohort's first day to the last deal in the data:
+    cohorts observed for less than a typical close time are still filling up).
+    """
+    last = outcomes["won_at"].max()
+    days = pl.col("days_to_close")
+    table = (
+        outcomes.group_by("month")
+        .agg(
+            pl.len().alias("leads"),
+            pl.col("won").sum().cast(pl.Int64).alias("deals"),
+            days.median().alias("median_days_to_close"),
+            ((days <= 30).sum() / pl.len()).alias("within_30d"),
+            ((days <= 90).sum() / pl.len()).alias("within_90d"),
+        )
+        .sort("month")
+    )
+    observed = (
+        (pl.lit(last) - pl.col("month")).dt.total_days()
+        if last is not None
+        else pl.lit(None, pl.Int64)
+    )
+    return _rates(table).select(
+        "month",
+        "leads",
+        "deals",
+        "conversion",
+        "conversion_low",
+        "conversion_high",
+        "median_days_to_close",
+        "within_30d",
+        "within_90d",
+        observed.alias("observed_days"),
+    )
+
+
+def days_to_close_by(outcomes: pl.DataFrame, by: str = "origin") -> pl.DataFrame:
+    """Days from first contact to deal, over won deals with a valid date: an "(all)" row first,
+    then one row per value of `by` with most deals first.
+
+    Columns: <by>, deals, median_days, p25_days, p75_days, p90_days, mean_days.
+    """
+    won = outcomes.filter(pl.col("days_to_close").is_not_null())
+    d = pl.col("days_to_close")
+    stats = [
+        pl.len().alias("deals"),
+        d.median().alias("median_days"),
+        d.quantile(0.25, "linear").alias("p25_days"),
+        d.quantile(0.75, "linear").alias("p75_days"),
+        d.quantile(0.9, "linear").alias("p90_days"),
+        d.mean().alias("mean_days"),
+    ]
+    total = won.select(pl.lit("(all)").alias(by), *stats)
+    groups = won.group_by(by).agg(stats).sort(["deals", by], descending=[True, False])
+    return pl.concat([total, groups.select(total.columns)], how="vertical_relaxed")
+
+
+def closed_deals(outcomes: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
+    """Deals with their lead's origin and days to close.
+
+    One row per deal: the deals columns plus origin, first_contact_at and days_to_close (null
+    for deals dated before first contact or whose lead is unknown).
+    """
+    return deals.join(
+        outcomes.filter(pl.col("won")).select(
+            "lead_id", "origin", "first_contact_at", "days_to_close"
+        ),
+        on="lead_id",
+        how="left",
+    )
+
+
+def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Closed deals per value of a deal attribute (segment, lead type...), most first.
+
+    One row per value (nulls shown as "unknown"): <column>, deals, share (0..1),
+    median_days_to_close, declared_revenue (sum of declared monthly revenue).
+    """
+    value = pl.col(column).fill_null(UNKNOWN)
+    value = pl.when(value.str.strip_chars() == "").then(pl.lit(UNKNOWN)).otherwise(value)
+    return (
+        closed.group_by(value.alias(column))
+        .agg(
+            pl.len().alias("deals"),
+            pl.col("days_to_close").median().alias("median_days_to_close"),
+            pl.col("declared_monthly_revenue").sum().alias("declared_revenue"),
+        )
+        .with_columns((pl.col("deals") / pl.col("deals").sum()).alias("share"))
+        .sort(["deals", column], descending=[True, False])
+        .select(column, "deals", "share", "median_days_to_close", "declared_revenue")
+    )
+
+
+def seller_sales(closed: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Each won seller's actual marketplace sales after the deal.
+
+    One row per seller_id with lines on or after its won_at: seller_id, orders, revenue (net).
+    """
+    won = (
+        closed.filter(pl.col("seller_id").is_not_null())
+        .group_by("seller_id")
+        .agg(pl.col("won_at").min())
+    )
+    return (
+        lines.select("seller_id", "order_id", "ordered_at", "revenue")
+        .join(won, on="seller_id", how="inner")
+        .filter(pl.col("ordered_at") >= pl.col("won_at"))
+        .group_by("seller_id")
+        .agg(pl.col("order_id").n_unique().alias("orders"), pl.col("revenue").sum())
+    )
+
+
+def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per rep (sdr_id or sr_id): deals won and what they brought, most wins first.
+
+    One row per rep: <rep>, deals, share (of all deals), median_days_to_close, declared_revenue
+    (sum of declared monthly revenue), sellers_declaring (deals with a declared revenue above 0);
+    with `sales` (from seller_sales) also selling_sellers (won sellers with any sale after the
+    win) and sales_revenue (their net revenue after the win).
+    """
+    frame = closed.filter(pl.col(rep).is_not_null())
+    aggs = [
+        pl.len().alias("deals"),
+        pl.col("days_to_close").median().alias("median_days_to_close"),
+        pl.col("declared_monthly_revenue").sum().alias("declared_revenue"),
+        (pl.col("declared_monthly_revenue") > 0).sum().alias("sellers_declaring"),
+    ]
+    if sales is not None:
+        frame = frame.join(
+            sales.select("seller_id", pl.col("revenue").alias("_sales")), on="seller_id", how="left"
+        )
+        aggs += [
+            pl.col("_sales").is_not_null().sum().alias("selling_sellers"),
+            pl.col("_sales").sum().alias("sales_revenue"),
+        ]
+    return (
+        frame.group_by(rep)
+        .agg(aggs)
+        .with_columns((pl.col("deals") / pl.col("deals").sum()).alias("share"))
+        .sort(["deals", rep], descending=[True, False])
+        .select(rep, "deals", "share", *[a.meta.output_name() for a in aggs[1:]])
+    )
+
+
+def match_table(
+    closed: pl.DataFrame, rep: str, attribute: str, min_count: int = MIN_COUNT
+) -> pl.DataFrame:
+    """Rep x attribute cells (e.g. SR x lead type): what each rep wins of each kind and how fast.
+
+    One row per (rep, attribute value) with deals: <rep>, <attribute>, deals, share_of_rep (of
+    the rep's wins), median_days_to_close, typical_days (median over every rep's deals of that
+    value), speed (typical_days / median_days_to_close: above 1 is faster than usual),
+    declared_revenue, enough (deals >= min_count: smaller cells are too small to judge).
+    """
+    frame = closed.filter(pl.col(rep).is_not_null()).with_columns(
+        pl.col(attribute).fill_null(UNKNOWN)
+    )
+    typical = frame.group_by(attribute).agg(pl.col("days_to_close").median().alias("typical_days"))
+    return (
+        frame.group_by(rep, attribute)
+        .agg(
+            pl.len().alias("deals"),
+            pl.col("days_to_close").median().alias("median_days_to_close"),
+            pl.col("declared_monthly_revenue").sum().alias("declared_revenue"),
+        )
+        .with_columns((pl.col("deals") / pl.col("deals").sum().over(rep)).alias("share_of_rep"))
+        .join(typical, on=attribute, how="left")
+        .with_columns(
+            (pl.col("typical_days") / pl.col("median_days_to_close")).alias("speed"),
+            (pl.col("deals") >= min_count).alias("enough"),
+        )
+        .sort([rep, "deals", attribute], descending=[False, True, False])
+        .select(
+            rep,
+            attribute,
+            "deals",
+            "share_of_rep",
+            "median_days_to_close",
+            "typical_days",
+            "speed",
+            "declared_revenue",
+            "enough",
+        )
+    )
+
+
+def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Which rep to route each lead type (SR) and segment (SDR) to, with the evidence.
+
+    `matches` maps rep column -> its match_table. Among cells with enough deals, the rep who
+    closes that kind fastest is recommended, and the slowest named as the one to avoid.
+    One row per (rep role, value) with at least one judged cell: role, dimension, value,
+    route_to, deals, median_days, typical_days, avoid, avoid_median_days, reps_judged,
+    evidence (a sentence).
+    """
+    frames = []
+    for rep, table in matches.items():
+        attribute = MATCHES[rep][0]
+        judged = table.filter(pl.col("enough") & pl.col("median_days_to_close").is_not_null())
+        if judged.height == 0:
+            continue
+        ranked = judged.sort(
+            ["median_days_to_close", "deals", rep], descending=[False, True, False]
+        )
+        best = ranked.group_by(attribute, maintain_order=True).first()
+        worst = (
+            judged.sort(["median_days_to_close", "deals"], descending=[True, True])
+            .group_by(attribute, maintain_order=True)
+            .first()
+        )
+        n = judged.group_by(attribute).len("reps_judged")
+        frames.append(
+            best.select(
+                pl.lit(rep.removesuffix("_id").upper()).alias("role"),
+                pl.lit(DEAL_ATTRIBUTES[attribute].lower()).alias("dimension"),
+                pl.col(attribute).alias("value"),
+                pl.col(rep).alias("route_to"),
+                "deals",
+                pl.col("median_days_to_close").alias("median_days"),
+                "typical_days",
+            )
+            .join(
+                worst.select(
+                    pl.col(attribute).alias("value"),
+                    pl.col(rep).alias("avoid"),
+                    pl.col("median_days_to_close").alias("avoid_median_days"),
+                ),
+                on="value",
+            )
+            .join(n.rename({attribute: "value"}), on="value")
+        )
+    columns = {
+        "role": pl.String,
+        "dimension": pl.String,
+        "value": pl.String,
+        "route_to": pl.String,
+        "deals": pl.UInt32,
+        "median_days": pl.Float64,
+        "typical_days": pl.Float64,
+        "avoid": pl.String,
+        "avoid_median_days": pl.Float64,
+        "reps_judged": pl.UInt32,
+    }
+    if not frames:
+        return pl.DataFrame(schema={**columns, "evidence": pl.String})
+    out = pl.concat([f.cast(columns).select(list(columns)) for f in frames])
+    single = pl.col("reps_judged") < 2
+    evidence = (
+        pl.when(single)
+        .then(
+            pl.format(
+                "only {} has enough {} deals to judge ({} deals, median {} days)",
+                "route_to",
+                "value",
+                "deals",
+                pl.col("median_days").round(1),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "{} closed {} {} deals in a median {} days vs {} days for all reps; slowest: {} "
+                "({} days)",
+                "route_to",
+                "deals",
+                "value",
+                pl.col("median_days").round(1),
+                pl.col("typical_days").round(1),
+                "avoid",
+                pl.col("avoid_median_days").round(1),
+            )
+        )
+    )
+    return out.with_columns(
+        pl.when(single).then(None).otherwise(pl.col("avoid")).alias("avoid"),
+        pl.when(single)
+        .then(None)
+        .otherwise(pl.col("avoid_median_days"))
+        .alias("avoid_median_days"),
+        evidence.alias("evidence"),
+    ).sort(["role", "deals"], descending=[True, True])
+
+
+def funnel_findings(ds: Dataset) -> list[quality.Finding]:
+    """The anomaly report's funnel rules (deals won before first contact, unknown origins) on the
+    leads and deals of `ds`, as lib.quality computes them."""
+    tables = {t: ds.tables[t] for t in ("leads", "deals") if t in ds.tables}
+    sub = Dataset(name=ds.name, source_format=ds.source_format, tables=tables)
+    return [f for f in quality.report(sub).findings if f.rule in FUNNEL_RULES]
+
+
+def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict[str, pl.DataFrame]:
+    """The Seller funnel page's tables: overall, by_origin, by_landing_page (top N + pooled),
+    cohorts, days_to_close (by origin), reps_sdr, reps_sr, sr_by_lead_type, sdr_by_segment,
+    routing. Raises ValueError naming the missing table."""
+    if not ds.has("leads"):
+        raise ValueError(MISSING_LEADS)
+    if not ds.has("deals"):
+        raise ValueError(MISSING_DEALS)
+    outcomes = lead_outcomes(ds.tables["leads"], ds.tables["deals"])
+    closed = closed_deals(outcomes, ds.tables["deals"])
+    sales = seller_sales(closed, ds.tables["lines"]) if ds.has("lines", "seller_id") else None
+    matches = {rep: match_table(closed, rep, MATCHES[rep][0], min_count) for rep in MATCHES}
+    return {
+        "overall": overall_conversion(outcomes),
+        "by_origin": conversion_by(outcomes, "origin"),
+        "by_landing_page": conversion_by(outcomes, "landing_page", top),
+        "cohorts": lead_cohorts(outcomes),
+        "days_to_close": days_to_close_by(outcomes, "origin"),
+        "reps_sdr": rep_table(closed, "sdr_id", sales),
+        "reps_sr": rep_table(closed, "sr_id", sales),
+        "sr_by_lead_type": matches["sr_id"],
+        "sdr_by_segment": matches["sdr_id"],
+        "routing": routing(matches),
+    }
+
+
+def wilson_bounds(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of one proportion, in plain Python (for readings and checks)."""
+    if trials <= 0:
+        return math.nan, math.nan
+    p = successes / trials
+    z2 = z * z
+    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = z / (1 + z2 / trials) * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def short_id(rep: str | None) -> str:
+    """A 32-character rep id cut to 8 characters for labels: '4ef15afb…'."""
+    if rep is None:
+        return "—"
+    return rep if len(rep) <= 10 else f"{rep[:8]}…"
+
+
+def conversion_reading(table: pl.DataFrame, by: str, overall: float) -> str:
+    """One sentence on the best and worst value of `by` whose intervals do not overlap the
+    overall rate, or that no value differs clearly."""
+    judged = table.filter(pl.col(by) != OTHER_PAGES)
+    label = by.replace("_", " ")
+    above = judged.filter(pl.col("conversion_low") > overall).sort("conversion", descending=True)
+    below = judged.filter(pl.col("conversion_high") < overall).sort("conversion")
+    parts = []
+    if above.height:
+        r = above.row(0, named=True)
+        parts.append(
+            f"{r[by]} converts {r['conversion']:.1%} of {r['leads']:,} leads "
+            f"(95% interval {r['conversion_low']:.1%}–{r['conversion_high']:.1%}), clearly above "
+            f"the {overall:.1%} average: put more budget there"
+        )
+    if below.height:
+        r = below.row(0, named=True)
+        parts.append(
+            f"{r[by]} converts only {r['conversion']:.1%} of {r['leads']:,} leads, clearly below "
+            "average: review its targeting before spending more"
+        )
+    if not parts:
+        return (
+            f"No {label} converts clearly better or worse than the {overall:.1%} average: every "
+            "95% interval overlaps it, so there is no evidence to move budget yet."
+        )
+    return "; ".join(parts) + "."
+
+
+def cohort_reading(cohorts: pl.DataFrame, typical_days: float | None) -> str:
+    """One sentence on the trend of monthly conversion among cohorts observed long enough."""
+    if cohorts.height == 0:
+        return "No leads to group by month."
+    wait = typical_days or 0
+    mature = cohorts.filter(pl.col("observed_days") >= 2 * wait) if wait else cohorts
+    young = cohorts.height - mature.height
+    if mature.height < 2:
+        return "Too few months have been observed long enough to compare cohorts."
+    best = mature.sort("conversion", descending=True).row(0, named=True)
+    worst = mature.sort("conversion").row(0, named=True)
+    text = (
+        f"The best cohort, {best['month']:%b %Y}, converted {best['conversion']:.1%} of its "
+        f"{best['leads']:,} leads; the weakest, {worst['month']:%b %Y}, {worst['conversion']:.1%}"
+    )
+    if young:
+        text += (
+            f". The last {young} month(s) are younger than twice the median close time and are "
+            "still filling up, so do not read their lower rate as a decline"
+        )
+    return text + "."
+
+
+def days_reading(days: pl.DataFrame) -> str:
+    """One sentence on the typical close time and the slowest origin with enough deals."""
+    if days.height == 0 or days["deals"][0] == 0:
+        return "No deal has a valid close time."
+    total = days.row(0, named=True)
+    text = (
+        f"Half of the deals close within {total['median_days']:.0f} days of first contact and "
+        f"one in ten takes over {total['p90_days']:.0f} days"
+    )
+    groups = days.slice(1).filter(pl.col("deals") >= MIN_COUNT)
+    if groups.height >= 2:
+        slow = groups.sort("median_days", descending=True).row(0, named=True)
+        fast = groups.sort("median_days").row(0, named=True)
+        text += (
+            f"; {fast[days.columns[0]]} leads close fastest ({fast['median_days']:.0f} days), "
+            f"{slow[days.columns[0]]} slowest ({slow['median_days']:.0f}): follow up "
+            f"{slow[days.columns[0]]} leads sooner"
+        )
+    return text + "."
+
+
+def mix_reading(mix: pl.DataFrame, column: str) -> str:
+    """One sentence on the largest group of closed deals."""
+    if mix.height == 0:
+        return "No closed deals."
+    top = mix.row(0, named=True)
+    label = DEAL_ATTRIBUTES.get(column, column).lower()
+    text = (
+        f"{top[column]} is the most common {label} among won sellers: {top['share']:.0%} of deals"
+    )
+    unknown = mix.filter(pl.col(column) == UNKNOWN)
+    if unknown.height and top[column] != UNKNOWN:
+        text += f"; {unknown['share'][0]:.0%} have no {label} recorded"
+    return text + " (closed deals only: these shares say who was won, not who converts best)."
+
+
+def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str:
+    """One sentence naming the rep with most wins and the fastest rep with enough deals."""
+    if reps.height == 0:
+        return "No deals name a rep."
+    role = rep.removesuffix("_id").upper()
+    top = reps.row(0, named=True)
+    text = (
+        f"{role} {short_id(top[rep])} won the most deals ({top['deals']:,}, "
+        f"{top['share']:.0%} of all)"
+    )
+    judged = reps.filter(
+        (pl.col("deals") >= min_count) & pl.col("median_days_to_close").is_not_null()
+    )
+    if judged.height >= 2:
+        fast = judged.sort("median_days_to_close").row(0, named=True)
+        slow = judged.sort("median_days_to_close", descending=True).row(0, named=True)
+        text += (
+            f"; {short_id(fast[rep])} closes fastest (median {fast['median_days_to_close']:.0f} "
+            f"days) and {short_id(slow[rep])} slowest ({slow['median_days_to_close']:.0f} days): "
+            "ask the fast one how they work"
+        )
+    return text + "."
+
+
+def routing_reading(routes: pl.DataFrame) -> str:
+    """One sentence on the routing change with the largest gain in days."""
+    judged = routes.filter(pl.col("reps_judged") >= 2)
+    if judged.height == 0:
+        return (
+            "No lead type or segment has two reps with enough deals to compare; lower the minimum "
+            "deals per cell or wait for more deals."
+        )
+    best = (
+        judged.with_columns((pl.col("typical_days") - pl.col("median_days")).alias("_gain"))
+        .sort("_gain", descending=True)
+        .row(0, named=True)
+    )
+    return (
+        f"Route {best['value']} leads to {best['role']} {short_id(best['route_to'])}: a median "
+        f"{best['median_days']:.0f} days to close against {best['typical_days']:.0f} for all "
+        f"reps, over {best['deals']} deals"
+        + (
+            f"; {short_id(best['avoid'])} is the slowest on them ({best['avoid_median_days']:.0f} "
+            "days)."
+            if best["avoid"]
+            else "."
+        )
+    )

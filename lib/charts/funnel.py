@@ -1,0 +1,180 @@
+"""Charts of the Seller funnel page: conversion with intervals, cohorts, close times, rep tables."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.analyses.funnel import short_id
+from lib.charts import ACCENT, MUTED, PALETTE
+
+
+def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerChart:
+    """Horizontal bars of conversion per value of `by` with the 95% Wilson interval as a rule
+    and the overall rate as a dashed line; values ordered as in `table`."""
+    label = by.replace("_", " ").capitalize()
+    data = table.with_columns(pl.col(by).cast(pl.String).alias("label"))
+    order = data["label"].to_list()
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    tooltip = [
+        alt.Tooltip("label:N", title=label),
+        alt.Tooltip("leads:Q", title="Leads", format=","),
+        alt.Tooltip("deals:Q", title="Deals", format=","),
+        alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
+        alt.Tooltip("conversion_low:Q", title="95% low", format=".1%"),
+        alt.Tooltip("conversion_high:Q", title="95% high", format=".1%"),
+    ]
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar(color=ACCENT, opacity=0.75).encode(
+        x=alt.X("conversion:Q", title="Lead → deal conversion", axis=alt.Axis(format=".0%")),
+        tooltip=tooltip,
+    )
+    interval = base.mark_rule(color="#334155", strokeWidth=2).encode(
+        x="conversion_low:Q", x2="conversion_high:Q", tooltip=tooltip
+    )
+    average = (
+        alt.Chart(pl.DataFrame({"overall": [overall]}))
+        .mark_rule(color=PALETTE[3], strokeDash=[4, 3])
+        .encode(x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="All", format=".1%")])
+    )
+    return alt.layer(bars, interval, average).properties(height=alt.Step(24))
+
+
+def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
+    """Monthly lead cohorts: conversion line with its 95% band, leads as light bars behind."""
+    data = cohorts.with_columns(pl.col("month").cast(pl.Datetime("ms")))
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
+    tooltip = [
+        alt.Tooltip("month:T", title="Month", format="%b %Y"),
+        alt.Tooltip("leads:Q", title="Leads", format=","),
+        alt.Tooltip("deals:Q", title="Deals", format=","),
+        alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
+        alt.Tooltip("within_30d:Q", title="Closed within 30 days", format=".1%"),
+        alt.Tooltip("observed_days:Q", title="Days observed", format=","),
+    ]
+    base = alt.Chart(data).encode(x=x)
+    band = base.mark_area(color=ACCENT, opacity=0.18).encode(
+        y=alt.Y("conversion_low:Q", title="Conversion", axis=alt.Axis(format=".0%")),
+        y2="conversion_high:Q",
+    )
+    line = base.mark_line(color=ACCENT, point=True).encode(y="conversion:Q", tooltip=tooltip)
+    fast = base.mark_line(color=PALETTE[1], strokeDash=[4, 3]).encode(
+        y="within_30d:Q", tooltip=tooltip
+    )
+    return alt.layer(band, line, fast).properties(height=300)
+
+
+def days_histogram(outcomes: pl.DataFrame) -> alt.Chart:
+    """Distribution of days from first contact to deal (won deals with a valid date); the top 2%
+    are folded into the last bar so that a few very slow deals do not flatten the chart."""
+    days = outcomes.filter(pl.col("days_to_close").is_not_null()).select("days_to_close")
+    cap = days["days_to_close"].quantile(0.98) or 0
+    width = max(1, int(round(cap / 30))) if cap else 1
+    data = (
+        days.with_columns(pl.col("days_to_close").clip(upper_bound=cap))
+        .group_by(((pl.col("days_to_close") // width) * width).alias("start"))
+        .len("deals")
+        .with_columns((pl.col("start") + width).alias("end"))
+        .sort("start")
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X("start:Q", title="Days from first contact to deal", bin="binned"),
+            x2="end:Q",
+            y=alt.Y("deals:Q", title="Deals"),
+            tooltip=[
+                alt.Tooltip("start:Q", title="From day"),
+                alt.Tooltip("end:Q", title="To day"),
+                alt.Tooltip("deals:Q", title="Deals", format=","),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def mix_chart(mix: pl.DataFrame, column: str, title: str) -> alt.Chart:
+    """Closed deals per value of a deal attribute, most first."""
+    return (
+        alt.Chart(mix)
+        .mark_bar(color=ACCENT)
+        .encode(
+            y=alt.Y(f"{column}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
+            x=alt.X("deals:Q", title="Closed deals"),
+            tooltip=[
+                alt.Tooltip(f"{column}:N", title=title),
+                alt.Tooltip("deals:Q", title="Deals", format=","),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+                alt.Tooltip("median_days_to_close:Q", title="Median days to close"),
+            ],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+def rep_chart(reps: pl.DataFrame, rep: str) -> alt.Chart:
+    """Deals won per rep (bars, most first) coloured by median days to close."""
+    data = reps.with_columns(
+        pl.col(rep).map_elements(short_id, return_dtype=pl.String).alias("rep")
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("rep:N", title=rep.removesuffix("_id").upper(), sort="-x"),
+            x=alt.X("deals:Q", title="Deals won"),
+            color=alt.Color(
+                "median_days_to_close:Q",
+                title="Median days to close",
+                scale=alt.Scale(scheme="orangered"),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{rep}:N", title="Rep"),
+                alt.Tooltip("deals:Q", title="Deals", format=","),
+                alt.Tooltip("share:Q", title="Share of deals", format=".1%"),
+                alt.Tooltip("median_days_to_close:Q", title="Median days to close"),
+            ],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerChart:
+    """Rep x attribute grid: colour = speed against all reps on that value (green faster, red
+    slower, log scale), number = deals; cells with too few deals are grey."""
+    data = table.with_columns(
+        pl.col(rep).map_elements(short_id, return_dtype=pl.String).alias("rep"),
+        pl.when(pl.col("enough")).then(pl.col("speed").log(2)).alias("log_speed"),
+    )
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{attribute}:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
+        y=alt.Y("rep:N", title=rep.removesuffix("_id").upper()),
+    )
+    tooltip = [
+        alt.Tooltip(f"{rep}:N", title="Rep"),
+        alt.Tooltip(f"{attribute}:N", title=attribute.replace("_", " ")),
+        alt.Tooltip("deals:Q", title="Deals"),
+        alt.Tooltip("share_of_rep:Q", title="Share of rep's wins", format=".0%"),
+        alt.Tooltip("median_days_to_close:Q", title="Median days to close"),
+        alt.Tooltip("typical_days:Q", title="All reps' median days"),
+        alt.Tooltip("enough:N", title="Enough deals to judge"),
+    ]
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.condition(
+            "datum.enough",
+            alt.Color(
+                "log_speed:Q",
+                title="Speed vs all reps (log2)",
+                scale=alt.Scale(scheme="redyellowgreen", domain=[-2, 2], clamp=True),
+            ),
+            alt.value("#d1d5db"),
+        ),
+        tooltip=tooltip,
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="deals:Q",
+        color=alt.condition("datum.enough", alt.value("#0f172a"), alt.value(MUTED)),
+        tooltip=tooltip,
+    )
+    return alt.layer(cells, text).properties(height=alt.Step(26))

@@ -1,0 +1,96 @@
+"""The Seller funnel page as a user drives it, through streamlit_app.py with AppTest."""
+
+import polars as pl
+import pytest
+
+from lib import demo
+from tests.apptest import page
+
+PATH = "pages/funnel.py"
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def demo_funnel() -> tuple[pl.DataFrame, pl.DataFrame]:
+    files = demo.demo("marketplace").files
+    return (
+        files["olist_marketing_qualified_leads_dataset.csv"],
+        files["olist_closed_deals_dataset.csv"],
+    )
+
+
+def test_marketplace_funnel_shows_leads_deals_and_conversion():
+    leads, deals = demo_funnel()
+    at = page("marketplace", PATH)
+    got = metrics(at)
+    assert got["Leads"] == f"{leads.height:,}"
+    assert got["Closed deals"] == f"{deals.height:,}"
+    assert got["Conversion"] == f"{deals.height / leads.height * 100:.1f}%"
+
+
+def test_marketplace_conversion_by_origin_matches_the_raw_files():
+    leads, deals = demo_funnel()
+    origin = pl.col("origin").fill_null("unknown")
+    expected = (
+        leads.with_columns(origin, pl.col("mql_id").is_in(deals["mql_id"].implode()).alias("won"))
+        .group_by("origin")
+        .agg(pl.len().alias("leads"), pl.col("won").sum().alias("deals"))
+    )
+    at = page("marketplace", PATH)
+    table = next(d.value for d in at.dataframe if "origin" in d.value.columns)
+    shown = table.set_index("origin")
+    for name, n, won in expected.iter_rows():
+        assert shown.loc[name, "leads"] == n
+        assert shown.loc[name, "deals"] == won
+
+
+def test_marketplace_matching_routes_online_big_leads_to_the_fast_sr():
+    at = page("marketplace", PATH)
+    at.segmented_control(key="funnel_view").set_value("Matching").run()
+    assert not at.exception
+    routes = next(d.value for d in at.dataframe if "route_to" in d.value.columns)
+    online_big = routes[(routes["role"] == "SR") & (routes["value"] == "online_big")]
+    assert online_big["route_to"].tolist() == [demo.FAST_SR_ID]
+    industry = routes[(routes["role"] == "SR") & (routes["value"] == "industry")]
+    assert industry["avoid"].tolist() == [demo.SLOW_SR_ID]
+
+
+def test_marketplace_reps_view_counts_wins_per_sr():
+    _, deals = demo_funnel()
+    expected = deals.group_by("sr_id").len().sort("len", descending=True)
+    at = page("marketplace", PATH)
+    at.segmented_control(key="funnel_view").set_value("Reps").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "sr_id" in d.value.columns)
+    shown = table.set_index("sr_id")["deals"].to_dict()
+    assert shown == dict(expected.iter_rows())
+    assert "sales_revenue" in table.columns
+
+
+def test_marketplace_quality_view_counts_deals_before_contact():
+    planted = demo.demo("marketplace").planted
+    at = page("marketplace", PATH)
+    at.segmented_control(key="funnel_view").set_value("Data quality").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"{planted['deal_before_contact']:,} deals" in text
+    assert f"{planted['unknown_origin']:,} leads" in text
+
+
+@pytest.mark.parametrize("view", ["Time to close", "Closed deals"])
+def test_marketplace_other_views_render_with_a_reading(view):
+    at = page("marketplace", PATH)
+    at.segmented_control(key="funnel_view").set_value(view).run()
+    assert not at.exception
+    assert any("lightbulb" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("kind", ["webshop", "retail", "files"])
+def test_the_page_explains_what_is_missing_without_leads(kind):
+    at = page(kind, PATH)
+    messages = " ".join(i.value for i in at.info)
+    assert "leads table" in messages
+    assert "olist_marketing_qualified_leads_dataset.csv" in messages
+    assert not at.metric
