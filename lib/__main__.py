@@ -80,6 +80,8 @@ ANALYSES: dict[str, str] = {
     "rfm": "RFM scores, segments and the R x F grid",
     "clusters": "customer clusters with a suggested k, profiles, drivers and ROI",
     "cohorts": "retention by first-purchase cohort and the average retention curve",
+    "delivery": "on-time rate, stage durations, late orders by region, month, category, seller",
+    "events": "events per day, view-to-order conversion, funnels and viewed-together items",
     "funnel": "lead to seller conversion, time to close, rep performance and matching",
     "clv": "BG/NBD + Gamma-Gamma lifetime value with sufficiency checks and holdout validation",
 }
@@ -97,7 +99,8 @@ def analysis(args: argparse.Namespace) -> dict:
     try:
         frames = module.headless(ds, **options)
     except (KeyError, ValueError) as exc:
-        raise UsageError(f"{args.command}: {exc}") from None
+        message = exc.args[0] if exc.args else str(exc)  # KeyError's str() adds quotes
+        raise UsageError(f"{args.command}: {message}") from None
     return dict(frames)
 
 

@@ -1,5 +1,360 @@
-"""Web events (being built)."""
+"""Web events: traffic and outages, mix, view-to-order conversion, funnels, viewed together."""
 
+import polars as pl
 import streamlit as st
 
+from lib import fmt, state
+from lib.analyses import events as ev
+from lib.catalog import PAGE_BY_KEY
+from lib.charts import events as charts
+from pages.common import ui
+
+SPLITS = {"Event name": "event_name", "Platform": "platform"}
+MIX_VIEWS = ("Platform × event", "Active users")
+CONVERSION_VIEWS = ("Platform", "Category", "Item")
+SEVERITY_BOX = {"error": st.error, "warning": st.warning, "info": st.info}
+
+
+def _event_names(events: pl.DataFrame) -> list[str]:
+    return events["event_name"].value_counts(sort=True)["event_name"].drop_nulls().to_list()
+
+
+ds = state.dataset()
 st.title("Web events")
+events = state.require("events", hint=PAGE_BY_KEY["events"].enable_hint)
+first, last = events["event_at"].min(), events["event_at"].max()
+st.caption(
+    f"{events.height:,} events by {events['user_id'].n_unique():,} users from {first:%d %b %Y} to "
+    f"{last:%d %b %Y}."
+)
+
+status = ui.cached(ev.daily_status)(ds.key, events)
+outages = status.filter(pl.col("status") != "normal")
+cols = st.columns(4)
+cols[0].metric("Events", fmt.count(events.height), border=True)
+cols[1].metric("Users", fmt.count(events["user_id"].n_unique()), border=True)
+cols[2].metric(
+    "Platforms",
+    fmt.count(events["platform"].n_unique() if "platform" in events.columns else 0),
+    border=True,
+)
+cols[3].metric(
+    "Days flagged",
+    fmt.count(outages.height),
+    help="Calendar days in the range with no events, or with under "
+    f"{ev.LOW_DAY_SHARE:.0%} of the median of the {ev.TYPICAL_DAYS} days around them.",
+    border=True,
+)
+
+# --- tracking checks ----------------------------------------------------------------------------
+findings = ui.cached(ev.event_findings)(ds.key, ds)
+for finding in findings:
+    rule = finding.info
+    SEVERITY_BOX[rule.severity](
+        f"**{rule.title}**: {finding.count:,} {rule.unit} ({finding.share:.2%}"
+        + (f", {finding.detail}" if finding.detail else "")
+        + f"). {rule.why}",
+        icon=":material/rule:",
+    )
+if findings:
+    with st.expander("The tracking problems, row by row", icon=":material/table:"):
+        for i, finding in enumerate(findings):
+            st.markdown(f"**{finding.info.title}**")
+            st.dataframe(
+                finding.rows.head(20),
+                hide_index=True,
+                width="content",
+                column_config={"day": st.column_config.DateColumn("Day", format="DD MMM YYYY")},
+            )
+            ui.download(finding.rows, f"{finding.rule}_events", f"events_download_finding_{i}")
+
+# --- traffic ------------------------------------------------------------------------------------
+st.subheader("Events per day")
+split_label = st.segmented_control(
+    "Split by", list(SPLITS), default="Event name", key="events_split", required=True
+)
+per_day = ui.cached(ev.events_per_day)(ds.key, events, by=SPLITS[split_label])
+st.altair_chart(charts.daily_chart(per_day, status, split_label), width="stretch")
+ui.reading(ev.daily_reading(status))
+st.caption(
+    f"Red dashed lines mark days with no events or under {ev.LOW_DAY_SHARE:.0%} of the median of "
+    f"the {ev.TYPICAL_DAYS} days around them."
+)
+ui.download(status, "events_per_day", "events_download_daily")
+
+# --- mix and users ------------------------------------------------------------------------------
+st.subheader("Platforms, events and users")
+mix_view = st.segmented_control(
+    "View", MIX_VIEWS, default=MIX_VIEWS[0], key="events_mix_view", required=True
+)
+if mix_view == MIX_VIEWS[0]:
+    mix = ui.cached(ev.event_mix)(ds.key, events)
+    st.altair_chart(charts.mix_chart(mix), width="stretch")
+    ui.reading(ev.mix_reading(mix))
+    ui.download(mix, "event_mix", "events_download_mix")
+else:
+    grain = st.segmented_control(
+        "Per", list(ev.GRAINS), default="week", key="events_grain", required=True
+    )
+    active = ui.cached(ev.active_users)(ds.key, events, grain=grain)
+    st.altair_chart(charts.active_chart(active, grain), width="stretch")
+    ui.reading(ev.active_reading(active, grain))
+    st.caption(
+        f"New: the user's first {grain} with any event in this export (users active before the "
+        "export starts count as new in its first periods)."
+    )
+    ui.download(active, f"active_users_per_{grain}", "events_download_active")
+
+# --- view -> order conversion -------------------------------------------------------------------
+st.subheader("View → order conversion")
+window_days = st.slider(
+    "Conversion window (days)",
+    1,
+    30,
+    7,
+    key="events_window_days",
+    help="An order counts for a view when it follows the view within this many days; the funnel "
+    "below uses the same window from its first step.",
+)
+has_orders = ds.has("lines", "customer_id", "item_id")
+items = ds.tables.get("items")
+if not has_orders:
+    st.info(
+        "Conversion needs order lines with a customer and an item (lines.customer_id, "
+        "lines.item_id) whose customer ids are the events' user ids: upload the web shop's "
+        "orders.csv next to events.csv."
+    )
+else:
+    lines = ds.tables["lines"]
+    st.caption(
+        "A view converts when the same user orders that item within the window after viewing it. "
+        "Only sale lines count: returned or cancelled lines are not orders."
+    )
+    # The lags are window-free: moving the window only re-thresholds them.
+    lags = ui.cached(ev.view_lags)(ds.key, events, lines=lines)
+    units = ev.converted(lags, window_days)
+    st.metric(
+        f"Viewed items ordered within {window_days} days",
+        fmt.pct(units["converted"].mean() if units.height else None),
+        help="Share of (user, item, platform) views followed by an order of that item by that "
+        "user within the window.",
+    )
+    conv_by = st.segmented_control(
+        "Per", CONVERSION_VIEWS, default="Platform", key="events_conv_by", required=True
+    )
+    names = ui.cached(ev.item_names)(ds.key, lines, items=items)
+    if conv_by == "Platform":
+        by_platform = ev.conversion_by_platform(units)
+        st.altair_chart(
+            charts.conversion_bars(by_platform, "platform", "Platform"), width="stretch"
+        )
+        ui.reading(ev.platform_reading(by_platform, window_days))
+        ui.download(by_platform, "conversion_by_platform", "events_download_conv_platform")
+    elif conv_by == "Category":
+        if "category" not in names.columns or names["category"].null_count() == names.height:
+            st.info(
+                "Conversion per category needs an item category (items.category or "
+                "lines.category): upload items.csv."
+            )
+        else:
+            per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
+            by_category = ev.conversion_by_category(per_item, names)
+            st.altair_chart(
+                charts.conversion_bars(by_category, "category", "Category"), width="stretch"
+            )
+            ui.reading(ev.category_reading(by_category, window_days))
+            ui.download(by_category, "conversion_by_category", "events_download_conv_category")
+    else:
+        per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
+        by_item = ui.cached(ev.conversion_by_item)(
+            f"{ds.key}|w={window_days}", per_item, lines=lines, items=items
+        )
+        min_viewers = st.slider(
+            "Least viewers for an item to be judged",
+            5,
+            200,
+            20,
+            key="events_min_viewers",
+            help="Items with fewer viewers have too noisy a conversion rate to rank.",
+        )
+        browsed, unviewed = ev.mismatched_items(by_item, min_viewers=min_viewers)
+        left, right = st.columns(2)
+        pct = st.column_config.NumberColumn("Conversion", format="percent")
+        left.markdown("**Viewed often, rarely bought**")
+        left.dataframe(
+            browsed.select(
+                *[c for c in ("item_id", "item_name") if c in browsed.columns],
+                "viewers",
+                "buyers",
+                "conversion",
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "item_id": st.column_config.TextColumn("Item id", width="small"),
+                "item_name": "Item",
+                "viewers": st.column_config.NumberColumn("Viewers", format="localized"),
+                "buyers": st.column_config.NumberColumn("Ordered", format="localized"),
+                "conversion": pct,
+            },
+        )
+        right.markdown("**Bought without a view in the window**")
+        right.dataframe(
+            unviewed.select(
+                *[c for c in ("item_id", "item_name") if c in unviewed.columns],
+                "customers",
+                "without_view",
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "item_id": st.column_config.TextColumn("Item id", width="small"),
+                "item_name": "Item",
+                "customers": st.column_config.NumberColumn("Customers", format="localized"),
+                "without_view": st.column_config.NumberColumn("Without a view", format="localized"),
+            },
+        )
+        ui.reading(ev.items_reading(browsed, unviewed))
+        ui.download(by_item, "conversion_by_item", "events_download_conv_item")
+
+# --- funnel -------------------------------------------------------------------------------------
+st.subheader("Funnel")
+names_by_count = ui.cached(_event_names)(ds.key, events)
+default_steps = [s for s in ("view_item", "add_to_cart") if s in names_by_count]
+picked = st.multiselect(
+    "Steps, in order",
+    names_by_count,
+    default=default_steps,
+    key="events_steps",
+    help="Pick event names in the order users should do them; the funnel follows that order.",
+)
+if not picked:
+    st.info("Pick at least one event name for the funnel's first step.")
+else:
+    # The paths are window-free: moving the window only cuts them.
+    paths = ui.cached(ev.funnel_paths)(ds.key, events, steps=tuple(picked))
+    steps = ev.funnel_steps(paths, tuple(picked), window_days)
+    shown = steps.filter(pl.col("platform") == "all")
+    st.metric(
+        f"Overall: {picked[0]} → {picked[-1]}",
+        fmt.pct(shown["overall_conversion"][-1]),
+        help="Share of users entering the funnel who reached its last step within the window.",
+    )
+    st.altair_chart(charts.funnel_chart(steps), width="stretch")
+    ui.reading(ev.funnel_reading(steps, window_days))
+    st.caption(
+        f"Users enter at their first {picked[0]}; each later step must follow the previous one "
+        f"within {window_days} days of entry. Platform: the one of the entry event."
+    )
+    st.dataframe(
+        steps,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "platform": st.column_config.TextColumn("Platform (of entry)"),
+            "step": st.column_config.NumberColumn("Step", width="small"),
+            "event_name": st.column_config.TextColumn("Event"),
+            "users": st.column_config.NumberColumn("Users", format="localized"),
+            "step_conversion": st.column_config.NumberColumn("Of previous step", format="percent"),
+            "overall_conversion": st.column_config.NumberColumn("Of step 1", format="percent"),
+        },
+    )
+    ui.download(steps, "funnel", "events_download_funnel")
+
+# --- viewed together ----------------------------------------------------------------------------
+st.subheader("Viewed together: a recommendation data product")
+st.caption(
+    "For an item, the items most often viewed by the same users on the same day: the list a "
+    'product page could show as "customers also viewed". It needs only item views with a user '
+    "id and an item id. Limits: new items and new users have no history (cold start), and "
+    "popular items co-occur with everything (lift corrects for that; cosine less so); a minimum "
+    "support keeps chance pairs out."
+)
+pairs = ui.cached(ev.co_views)(ds.key, events)
+left, right = st.columns([3, 2])
+min_support = left.slider(
+    "Minimum support (users who viewed both)",
+    2,
+    50,
+    5,
+    key="events_min_support",
+    help="Pairs seen by fewer users are left out: with few users a high score is luck.",
+)
+score = right.segmented_control(
+    "Rank by",
+    list(ev.SCORES),
+    default="lift",
+    key="events_score",
+    required=True,
+    help="Lift: how many times more often than if views were independent. Cosine: overlap of "
+    "the two items' viewers, 0..1.",
+)
+best = ev.top_pairs(pairs, min_support, score)
+if best.height == 0:
+    st.info(
+        f"No item pair is viewed together by {min_support} or more users: lower the minimum "
+        "support."
+    )
+    st.stop()
+item_names = ui.cached(ev.item_names)(ds.key, ds.tables.get("lines"), items=items)
+candidates = (
+    pl.concat(
+        [
+            best.select(pl.col("item_a").alias("item_id"), "users"),
+            best.select(pl.col("item_b").alias("item_id"), "users"),
+        ]
+    )
+    .group_by("item_id")
+    .agg(pl.col("users").sum())
+    .sort(["users", "item_id"], descending=[True, False])["item_id"]
+    .to_list()
+)
+labels = dict(
+    zip(
+        item_names["item_id"].to_list(),
+        item_names["item_name"].to_list() if "item_name" in item_names.columns else [],
+        strict=False,
+    )
+)
+
+
+def _label(item_id: str) -> str:
+    name = labels.get(item_id)
+    return f"{name} ({item_id})" if name else item_id
+
+
+item = st.selectbox(
+    "Item",
+    candidates,
+    format_func=_label,
+    key="events_item",
+    help="Items with at least one pair above the minimum support, most co-viewed first.",
+)
+if item not in candidates:
+    item = candidates[0]
+recs = ev.with_names(ev.recommendations(pairs, item, min_support, score), item_names)
+st.altair_chart(charts.recommendations_chart(recs, score), width="stretch")
+ui.reading(ev.recommendations_reading(recs, _label(item)))
+ui.download(recs, f"viewed_with_{item}", "events_download_recs")
+
+st.markdown("**Top pairs overall**")
+named = ev.with_names(ev.with_names(best, item_names, "item_a"), item_names, "item_b")
+st.dataframe(
+    named.head(50),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "item_a": st.column_config.TextColumn("Item A", width="small"),
+        "item_name_a": "Name A",
+        "category_a": "Category A",
+        "item_b": st.column_config.TextColumn("Item B", width="small"),
+        "item_name_b": "Name B",
+        "category_b": "Category B",
+        "users": st.column_config.NumberColumn("Users (both)", format="localized"),
+        "users_a": st.column_config.NumberColumn("Viewers A", format="localized"),
+        "users_b": st.column_config.NumberColumn("Viewers B", format="localized"),
+        "lift": st.column_config.NumberColumn("Lift", format="%.1f"),
+        "cosine": st.column_config.NumberColumn("Cosine", format="%.3f"),
+    },
+)
+ui.download(named, "viewed_together_pairs", "events_download_pairs")

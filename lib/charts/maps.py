@@ -202,3 +202,34 @@ def tooltips(points: pl.DataFrame, currency: str) -> pl.DataFrame:
             parts.append(f"Priority #{row['rank']}: {row['action']}")
         rows.append("<br/>".join(parts))
     return points.with_columns(pl.Series("tooltip", rows, dtype=pl.String))
+
+
+def delivery_deck(points: pl.DataFrame, metric: str, height: int = 460) -> pdk.Deck:
+    """Delivery performance per region (points: lat, lon, label, tooltip and `metric`).
+
+    Delivery metrics (late rate, severe delays, days to deliver) are all worse when higher, so
+    they share the late-rate ramp (pale to red); the volume of orders keeps the teal one.
+    """
+    shown = "late_rate" if metric != "orders" else "orders"
+    return region_deck(points.with_columns(pl.col(metric).alias(shown)), shown, height=height)
+
+
+def delivery_tooltips(points: pl.DataFrame, region: str) -> pl.DataFrame:
+    """`points` (delivery performance per `region` with place) plus an HTML tooltip column."""
+    rows = []
+    for row in points.iter_rows(named=True):  # one row per state: a few dozen at most
+        days = row["median_days"]
+        review = row["review"]
+        rows.append(
+            "<br/>".join(
+                [
+                    f"<b>{row['place']}</b> ({row[region]})",
+                    f"{fmt.count(row['orders'])} delivered orders",
+                    f"Late {fmt.pct(row['late_rate'])}",
+                    f"More than 7 days late {fmt.pct(row['severe_rate'])}",
+                    "Median days to deliver " + (f"{days:.1f}" if days is not None else "n/a"),
+                    "Mean review " + (f"{review:.2f}" if review is not None else "n/a"),
+                ]
+            )
+        )
+    return points.with_columns(pl.Series("tooltip", rows, dtype=pl.String))

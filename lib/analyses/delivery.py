@@ -1,0 +1,577 @@
+"""Delivery performance: on-time rate, days to deliver, where time is lost, what lateness costs."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lib import fmt
+from lib.model import Dataset
+
+DAY_US = 86_400_000_000  # microseconds in a day: durations are elapsed calendar days (24 h)
+SEVERE_DAYS = 7.0  # more than a week late: the customer has usually complained by then
+MIN_ORDERS = 20  # fewer delivered orders than this: a seller's late rate is noise
+OFFSET_CLIP = 20  # days early/late beyond this are pooled in the review chart
+LOW_REVIEW = 2.0  # 1-2 stars
+UNKNOWN = "(unknown)"
+NEEDS = "needs delivery dates: upload olist_orders_dataset.csv"
+
+# Map metrics: column -> label. Every one is worse when higher, except orders (volume).
+METRICS: dict[str, str] = {
+    "late_rate": "Late rate",
+    "severe_rate": "More than 7 days late",
+    "median_days": "Median days to deliver",
+    "orders": "Delivered orders",
+}
+
+STAGES: dict[str, str] = {
+    "approval_days": "purchase → approval",
+    "carrier_days": "approval → handed to carrier",
+    "transit_days": "carrier → delivered",
+    "days_to_deliver": "purchase → delivered (total)",
+}
+
+
+def _days(end: str, start: str) -> pl.Expr:
+    return (pl.col(end) - pl.col(start)).dt.total_microseconds() / DAY_US
+
+
+def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
+    """One row per order with its delivery outcome.
+
+    `orders` needs order_id, ordered_at, delivered_at, estimated_delivery_at (status,
+    approved_at, shipped_at, review_score optional). Columns: order_id, ordered_at, month,
+    status, delivered (status is delivered, or no status given, and a delivery date and an
+    estimate exist), late (delivered after the estimate; null when not delivered), impossible
+    (delivered before purchase or before carrier pickup), days_to_deliver, approval_days,
+    carrier_days, transit_days (elapsed days; null when not delivered or impossible),
+    days_vs_estimate (delivered minus estimate in days, negative = early; null when not
+    delivered), promised_days (estimate minus purchase), review_score.
+    """
+    cols = orders.columns
+    status = pl.col("status") if "status" in cols else pl.lit(None, pl.String)
+    delivered = (
+        pl.col("delivered_at").is_not_null()
+        & pl.col("estimated_delivery_at").is_not_null()
+        & (status.is_null() | (status == "delivered"))
+    )
+    shipped = pl.col("shipped_at") if "shipped_at" in cols else pl.lit(None, pl.Datetime("us"))
+    approved = pl.col("approved_at") if "approved_at" in cols else pl.lit(None, pl.Datetime("us"))
+    impossible = delivered & (
+        (pl.col("delivered_at") < pl.col("ordered_at"))
+        | (pl.col("delivered_at") < shipped).fill_null(False)
+    )
+    trusted = delivered & ~impossible
+    frame = orders.select(
+        "order_id",
+        "ordered_at",
+        "delivered_at",
+        "estimated_delivery_at",
+        status.alias("status"),
+        approved.alias("approved_at"),
+        shipped.alias("shipped_at"),
+        (pl.col("review_score") if "review_score" in cols else pl.lit(None, pl.Float64)).alias(
+            "review_score"
+        ),
+        delivered.alias("delivered"),
+        impossible.alias("impossible"),
+        trusted.alias("_trusted"),
+    )
+    when_trusted = pl.when(pl.col("_trusted"))
+    return frame.select(
+        "order_id",
+        "ordered_at",
+        pl.col("ordered_at").dt.truncate("1mo").alias("month"),
+        "status",
+        "delivered",
+        pl.when(pl.col("delivered"))
+        .then(pl.col("delivered_at") > pl.col("estimated_delivery_at"))
+        .alias("late"),
+        "impossible",
+        when_trusted.then(_days("delivered_at", "ordered_at")).alias("days_to_deliver"),
+        when_trusted.then(_days("approved_at", "ordered_at")).alias("approval_days"),
+        when_trusted.then(_days("shipped_at", "approved_at")).alias("carrier_days"),
+        when_trusted.then(_days("delivered_at", "shipped_at")).alias("transit_days"),
+        pl.when(pl.col("delivered"))
+        .then(_days("delivered_at", "estimated_delivery_at"))
+        .alias("days_vs_estimate"),
+        _days("estimated_delivery_at", "ordered_at").alias("promised_days"),
+        pl.col("review_score").cast(pl.Float64),
+    )
+
+
+def order_keys(ds: Dataset) -> pl.DataFrame:
+    """Who and what each order involves: one row per distinct (order_id, seller_id, category).
+
+    Columns order_id, seller_id, category, customer_region, seller_region, route ("same state"
+    or "other state"; null when either region is unknown). Unknown values are null.
+    """
+    lines = ds.tables.get("lines")
+    if lines is None or lines.height == 0:
+        return pl.DataFrame(
+            schema={
+                "order_id": pl.String,
+                "seller_id": pl.String,
+                "category": pl.String,
+                "customer_region": pl.String,
+                "seller_region": pl.String,
+                "route": pl.String,
+            }
+        )
+    null = pl.lit(None, pl.String)
+    keys = lines.select(
+        "order_id",
+        (pl.col("seller_id") if "seller_id" in lines.columns else null).alias("seller_id"),
+        (pl.col("category") if "category" in lines.columns else null).alias("category"),
+        (pl.col("region") if "region" in lines.columns else null).alias("customer_region"),
+        "customer_id",
+    ).unique(["order_id", "seller_id", "category"], maintain_order=True)
+    if keys["customer_region"].null_count() == keys.height and ds.has("customers", "region"):
+        regions = ds.tables["customers"].select("customer_id", pl.col("region").alias("_r"))
+        keys = (
+            keys.join(regions.unique("customer_id"), on="customer_id", how="left")
+            .with_columns(pl.col("_r").alias("customer_region"))
+            .drop("_r")
+        )
+    if ds.has("sellers", "region"):
+        sellers = ds.tables["sellers"].select("seller_id", pl.col("region").alias("seller_region"))
+        keys = keys.join(sellers.unique("seller_id"), on="seller_id", how="left")
+    else:
+        keys = keys.with_columns(null.alias("seller_region"))
+    route = (
+        pl.when(pl.col("customer_region").is_null() | pl.col("seller_region").is_null())
+        .then(null)
+        .when(pl.col("customer_region") == pl.col("seller_region"))
+        .then(pl.lit("same state"))
+        .otherwise(pl.lit("other state"))
+    )
+    return keys.select(
+        "order_id",
+        "seller_id",
+        "category",
+        "customer_region",
+        "seller_region",
+        route.alias("route"),
+    )
+
+
+def _rates() -> list[pl.Expr]:
+    """Delivery aggregations over delivered orders (one row each)."""
+    d = pl.col("delivered")
+    late = pl.col("late").filter(d)
+    return [
+        d.sum().cast(pl.Int64).alias("orders"),
+        late.sum().cast(pl.Int64).alias("late_orders"),
+        late.mean().alias("late_rate"),
+        (pl.col("days_vs_estimate").filter(d) > SEVERE_DAYS).mean().alias("severe_rate"),
+        pl.col("days_to_deliver").median().alias("median_days"),
+        pl.col("days_to_deliver").mean().alias("mean_days"),
+        pl.col("review_score").filter(d).mean().alias("review"),
+        pl.col("review_score").filter(d & pl.col("late")).mean().alias("review_late"),
+        pl.col("review_score").filter(d & ~pl.col("late")).mean().alias("review_on_time"),
+    ]
+
+
+KEY_COLUMNS = ("seller_id", "category", "customer_region", "seller_region", "route")
+
+
+def keyed_facts(facts: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """The delivered orders' facts on every row of `keys` (order_keys) that names them.
+
+    One row per (order, seller, category) of a delivered order: order_no, the facts
+    performance_by needs (delivered, late, days_vs_estimate, days_to_deliver, review_score), the
+    key columns (KEY_COLUMNS, nulls as UNKNOWN) and first_<key> (True on the first row of each
+    (order, key value)). Orders without lines are left out.
+    """
+    delivered = facts.with_row_index("order_no").filter(pl.col("delivered"))
+    keyed = delivered.select(
+        "order_no",
+        "order_id",
+        "delivered",
+        "late",
+        "days_vs_estimate",
+        "days_to_deliver",
+        "review_score",
+    ).join(keys, on="order_id", how="inner")
+    groups = [c for c in KEY_COLUMNS if c in keyed.columns]
+    # An order counts once per group: flag its first row per key now, once, so that each
+    # breakdown is a filter and a group-by instead of a deduplication of a million rows.
+    return keyed.with_columns(pl.col(groups).fill_null(UNKNOWN)).with_columns(
+        pl.struct("order_no", c).is_first_distinct().alias(f"first_{c}") for c in groups
+    )
+
+
+def performance_by(keyed: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Delivery performance per value of `column` (keyed: keyed_facts).
+
+    An order counts once in every group it belongs to (an order from two sellers counts for
+    both). One row per value, ordered by late_rate descending, then orders; columns: column,
+    orders (delivered), late_orders, late_rate, severe_rate (share more than 7 days late),
+    median_days, mean_days (to deliver, impossible dates left out), review (mean), review_late,
+    review_on_time. Orders with no value are grouped as UNKNOWN.
+    """
+    return (
+        keyed.filter(pl.col(f"first_{column}"))
+        .group_by(column)
+        .agg(_rates())
+        .filter(pl.col("orders") > 0)
+        .sort(["late_rate", "orders", column], descending=[True, True, False])
+    )
+
+
+def kpis(facts: pl.DataFrame) -> pl.DataFrame:
+    """The headline figures, one row each: kpi, value, unit ("share", "days", "orders",
+    "stars"), definition (one line). Never-delivered orders are listed per status."""
+    d = facts.filter(pl.col("delivered"))
+    late = d.filter(pl.col("late"))
+    on_time = d.filter(~pl.col("late"))
+    impossible = int(facts["impossible"].sum())
+
+    def low(frame: pl.DataFrame) -> float | None:
+        scored = frame["review_score"].drop_nulls()
+        return float((scored <= LOW_REVIEW).mean()) if scored.len() else None
+
+    rows: list[tuple[str, float | None, str, str]] = [
+        (
+            "delivered orders",
+            float(d.height),
+            "orders",
+            "Orders delivered with a date and an estimate.",
+        ),
+        (
+            "on-time rate",
+            float((~d["late"]).mean()) if d.height else None,
+            "share",
+            "Delivered on or before the estimated date, among delivered orders.",
+        ),
+        (
+            "late rate",
+            float(d["late"].mean()) if d.height else None,
+            "share",
+            "Delivered after the estimated date, among delivered orders.",
+        ),
+        (
+            "median days to deliver",
+            d["days_to_deliver"].median(),
+            "days",
+            "Calendar days from purchase to delivery (impossible dates left out).",
+        ),
+        (
+            "mean days to deliver",
+            d["days_to_deliver"].mean(),
+            "days",
+            "Average calendar days from purchase to delivery (impossible dates left out).",
+        ),
+        (
+            "mean days late",
+            late["days_vs_estimate"].mean(),
+            "days",
+            "Average days past the estimate, among late orders.",
+        ),
+        (
+            "more than 7 days late",
+            float((d["days_vs_estimate"] > SEVERE_DAYS).mean()) if d.height else None,
+            "share",
+            "Delivered more than a week after the estimate, among delivered orders.",
+        ),
+        (
+            "impossible dates",
+            float(impossible),
+            "orders",
+            "Delivered before purchase or before carrier pickup: left out of durations.",
+        ),
+        ("review when late", late["review_score"].mean(), "stars", "Mean review of late orders."),
+        (
+            "review when on time",
+            on_time["review_score"].mean(),
+            "stars",
+            "Mean review of orders delivered on time.",
+        ),
+        (
+            "1-2 stars when late",
+            low(late),
+            "share",
+            "Share of reviewed late orders rated 1 or 2 stars.",
+        ),
+        (
+            "1-2 stars when on time",
+            low(on_time),
+            "share",
+            "Share of reviewed on-time orders rated 1 or 2 stars.",
+        ),
+    ]
+    never = (
+        facts.filter(~pl.col("delivered"))
+        .group_by(
+            # "delivered" here means the status says so but no delivery date was recorded.
+            pl.col("status").fill_null(UNKNOWN).replace({"delivered": "delivered without a date"})
+        )
+        .agg(pl.len().alias("n"))
+        .sort(["n", "status"], descending=[True, False])
+    )
+    for status, n in never.iter_rows():  # one row per status: a handful
+        rows.append(
+            (
+                f"not delivered: {status}",
+                float(n),
+                "orders",
+                f"Orders with status {status} and no usable delivery date.",
+            )
+        )
+    return pl.DataFrame(
+        rows,
+        schema={"kpi": pl.String, "value": pl.Float64, "unit": pl.String, "definition": pl.String},
+        orient="row",
+    )
+
+
+def kpi(table: pl.DataFrame, name: str) -> float | None:
+    """One KPI's value from the kpis table (None when absent or unknown)."""
+    hit = table.filter(pl.col("kpi") == name)
+    return hit["value"][0] if hit.height else None
+
+
+def stage_durations(facts: pl.DataFrame) -> pl.DataFrame:
+    """Days spent in each stage, on delivered orders with possible dates.
+
+    One row per stage (STAGES order): stage, label, orders (with both dates), median_days,
+    p90_days (90th percentile), mean_days. Stages with no dates have orders 0 and null days.
+    """
+    parts = []
+    for column, label in STAGES.items():
+        values = facts[column].drop_nulls()
+        parts.append(
+            {
+                "stage": column,
+                "label": label,
+                "orders": values.len(),
+                "median_days": values.median(),
+                "p90_days": values.quantile(0.9, "linear") if values.len() else None,
+                "mean_days": values.mean(),
+            }
+        )
+    return pl.DataFrame(
+        parts,
+        schema={
+            "stage": pl.String,
+            "label": pl.String,
+            "orders": pl.Int64,
+            "median_days": pl.Float64,
+            "p90_days": pl.Float64,
+            "mean_days": pl.Float64,
+        },
+    )
+
+
+def by_month(facts: pl.DataFrame) -> pl.DataFrame:
+    """Per purchase month with delivered orders: month, orders, late_orders, late_rate,
+    severe_rate, median_days, mean_days, review, review_late, review_on_time,
+    median_promised_days (estimate minus purchase) and median_slack_days (estimate minus
+    delivery: the cushion the estimate left; negative = the typical order was late). By month."""
+    d = pl.col("delivered")
+    return (
+        facts.group_by("month")
+        .agg(
+            *_rates(),
+            pl.col("promised_days").filter(d).median().alias("median_promised_days"),
+            (-pl.col("days_vs_estimate")).filter(d).median().alias("median_slack_days"),
+        )
+        .filter(pl.col("orders") > 0)
+        .sort("month")
+    )
+
+
+def seller_table(keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
+    """performance_by(seller_id) plus seller_region and excess_late: late orders above what the
+    `overall` late rate predicts for that many orders (where fixing one seller helps most)."""
+    table = performance_by(keyed, "seller_id")
+    regions = keyed.filter(pl.col("first_seller_id")).select("seller_id", "seller_region")
+    regions = regions.unique("seller_id")
+    return (
+        table.join(regions, on="seller_id", how="left")
+        .with_columns((pl.col("late_orders") - pl.col("orders") * overall).alias("excess_late"))
+        .select(
+            "seller_id",
+            "seller_region",
+            *[c for c in table.columns if c != "seller_id"],
+            "excess_late",
+        )
+    )
+
+
+def worst_sellers(sellers: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.DataFrame:
+    """The seller_table rows with at least `min_orders` delivered orders, worst late rate first."""
+    return sellers.filter((pl.col("orders") >= min_orders) & (pl.col("seller_id") != UNKNOWN))
+
+
+def reviews_by_lateness(facts: pl.DataFrame) -> pl.DataFrame:
+    """Review score against days late or early, on delivered reviewed orders.
+
+    offset_days = floor(delivered minus estimate, in days), clipped to ±OFFSET_CLIP: -1 is up to
+    a day early, 0 up to a day late, so offset_days >= 0 exactly when the order was late.
+    One row per offset: offset_days, late, orders, review (mean), low_share (1-2 stars). By offset.
+    """
+    return (
+        facts.filter(pl.col("delivered") & pl.col("review_score").is_not_null())
+        .with_columns(
+            pl.col("days_vs_estimate")
+            .floor()
+            .clip(-OFFSET_CLIP, OFFSET_CLIP)
+            .cast(pl.Int64)
+            .alias("offset_days")
+        )
+        .group_by("offset_days")
+        .agg(
+            (pl.col("offset_days").first() >= 0).alias("late"),
+            pl.len().cast(pl.Int64).alias("orders"),
+            pl.col("review_score").mean().alias("review"),
+            (pl.col("review_score") <= LOW_REVIEW).mean().alias("low_share"),
+        )
+        .sort("offset_days")
+    )
+
+
+def delivery_orders(ds: Dataset) -> pl.DataFrame:
+    """The orders table when it has delivery dates, else ValueError saying what to upload."""
+    if not ds.has("orders", "delivered_at", "estimated_delivery_at"):
+        raise ValueError(NEEDS)
+    return ds.tables["orders"]
+
+
+def headless(
+    ds: Dataset, *, min_orders: int = MIN_ORDERS, metric: str = "late_rate"
+) -> dict[str, pl.DataFrame]:
+    """The page's tables without the UI (options as the page's controls; `metric` is the map's).
+
+    kpis, stages, by_customer_region and by_seller_region (performance_by plus place, label,
+    lat, lon when the region is a known place, sorted by `metric` descending), by_month,
+    by_category, sellers (worst_sellers), routes, reviews (reviews_by_lateness).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}")
+    from lib.analyses.regions import match_regions  # reference tables only when a map is asked
+
+    facts = delivery_facts(delivery_orders(ds))
+    keyed = keyed_facts(facts, order_keys(ds))
+    out = {"kpis": kpis(facts), "stages": stage_durations(facts)}
+    for side in ("customer_region", "seller_region"):
+        table = performance_by(keyed, side)
+        places = match_regions(table[side]).places.rename({"region": side})
+        out[f"by_{side}"] = table.join(places, on=side, how="left").sort(
+            metric, side, descending=[True, False], nulls_last=True
+        )
+    out["by_month"] = by_month(facts)
+    out["by_category"] = performance_by(keyed, "category")
+    overall = kpi(out["kpis"], "late rate") or 0.0
+    out["sellers"] = worst_sellers(seller_table(keyed, overall), min_orders)
+    out["routes"] = performance_by(keyed, "route")
+    out["reviews"] = reviews_by_lateness(facts)
+    return out
+
+
+# Readings: one sentence per view on what to fix first.
+
+
+def kpi_reading(table: pl.DataFrame) -> str:
+    late = kpi(table, "late rate")
+    if late is None:
+        return "No order has been delivered yet."
+    severe = kpi(table, "more than 7 days late")
+    rl, ro = kpi(table, "review when late"), kpi(table, "review when on time")
+    text = f"{fmt.pct(late)} of delivered orders arrived after the estimate"
+    text += f", {fmt.pct(severe)} more than a week late"
+    if rl is not None and ro is not None:
+        text += f"; late orders score {rl:.2f} stars against {ro:.2f} on time"
+    return text + "."
+
+
+def stage_reading(stages: pl.DataFrame) -> str:
+    parts = stages.filter(pl.col("stage") != "days_to_deliver").drop_nulls("median_days")
+    if parts.height == 0:
+        return "No stage has both of its dates."
+    worst = parts.sort("median_days", descending=True).row(0, named=True)
+    total = stages.filter(pl.col("stage") == "days_to_deliver")["median_days"][0]
+    spread = parts.with_columns((pl.col("p90_days") - pl.col("median_days")).alias("tail")).sort(
+        "tail", descending=True
+    )
+    tail = spread.row(0, named=True)
+    share = (
+        f" ({fmt.pct(worst['median_days'] / total)} of the {total:.1f}-day median)" if total else ""
+    )
+    text = f"Most time is lost in {worst['label']}: median {worst['median_days']:.1f} days{share}"
+    if tail["stage"] == worst["stage"]:
+        text += f", and 1 in 10 orders spends over {tail['p90_days']:.1f} days there"
+    else:
+        text += (
+            f"; the longest tail is {tail['label']} (1 in 10 orders over "
+            f"{tail['p90_days']:.1f} days)"
+        )
+    return text + ": start there."
+
+
+def group_reading(
+    table: pl.DataFrame, column: str, what: str, overall: float, min_orders: int = MIN_ORDERS
+) -> str:
+    """Names the group that adds the most late orders above the `overall` late rate (volume x
+    excess rate), among groups with at least `min_orders` delivered orders."""
+    known = table.filter((pl.col(column) != UNKNOWN) & (pl.col("orders") >= min_orders))
+    if known.height == 0:
+        return f"No {what} has {min_orders} delivered orders yet."
+    ranked = known.with_columns(
+        (pl.col("late_orders") - pl.col("orders") * overall).alias("_excess")
+    ).sort("_excess", descending=True)
+    top = ranked.row(0, named=True)
+    if top["_excess"] <= 0:
+        return f"Every {what} is within the {fmt.pct(overall)} average late rate."
+    return (
+        f"Fix {what} {top[column]} first: {fmt.pct(top['late_rate'])} late against "
+        f"{fmt.pct(overall)} overall, {top['_excess']:.0f} late orders more than average on "
+        f"{fmt.count(top['orders'])} orders."
+    )
+
+
+def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
+    """Names the worst month with enough orders and whether the estimate or the carriers failed."""
+    enough = months.filter(pl.col("orders") >= min_orders)
+    if enough.height == 0:
+        return f"No month has {min_orders} delivered orders yet."
+    worst = enough.sort("late_rate", descending=True).row(0, named=True)
+    typical = enough["median_slack_days"].median()
+    promised = enough["median_promised_days"].median()
+    if worst["median_promised_days"] < promised - 0.5:
+        fix = "promises were shorter than usual: add days to the estimate in months like it"
+    else:
+        fix = "the estimate was as generous as usual, so carriers slowed: book capacity ahead"
+    return (
+        f"{worst['month']:%B %Y} was the worst month ({fmt.pct(worst['late_rate'])} late, "
+        f"{worst['median_promised_days']:.1f} days promised against {promised:.1f} typically, "
+        f"cushion {worst['median_slack_days']:.1f} days against {typical:.1f}): {fix}."
+    )
+
+
+def route_reading(routes: pl.DataFrame) -> str:
+    same = routes.filter(pl.col("route") == "same state")
+    other = routes.filter(pl.col("route") == "other state")
+    if same.height == 0 or other.height == 0:
+        return "Routes need both the customer's and the seller's state."
+    s, o = same.row(0, named=True), other.row(0, named=True)
+    return (
+        f"Orders crossing states take {o['median_days']:.1f} days (median) and are "
+        f"{fmt.pct(o['late_rate'])} late, against {s['median_days']:.1f} days and "
+        f"{fmt.pct(s['late_rate'])} within a state: recruit sellers near the customers."
+    )
+
+
+def review_reading(summary: pl.DataFrame) -> str:
+    """Compares 1-2 star shares of late and on-time orders (summary: the kpis table)."""
+    late_low, on_time_low = (
+        kpi(summary, "1-2 stars when late"),
+        kpi(summary, "1-2 stars when on time"),
+    )
+    if late_low is None or on_time_low is None:
+        return "Reviews need both late and on-time orders with a score."
+    cost = (kpi(summary, "review when on time") or 0.0) - (kpi(summary, "review when late") or 0.0)
+    return (
+        f"{fmt.pct(late_low)} of late orders get 1-2 stars against {fmt.pct(on_time_low)} of "
+        f"on-time ones: a late delivery costs {cost:.2f} stars on average, so cutting late "
+        f"orders is the surest way to better reviews."
+    )

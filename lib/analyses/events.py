@@ -1,0 +1,716 @@
+"""Web behaviour: traffic, view-to-order conversion, funnels and viewed-together items."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lib import fmt, quality
+from lib.model import Dataset
+
+VIEW = "view_item"
+EVENT_RULES = ("empty_days", "misspelled_parameter")
+LOW_DAY_SHARE = 0.25  # a day under a quarter of its neighbours' median is a partial outage
+TYPICAL_DAYS = 15  # centred window of the typical-day median
+GRAINS = {"day": "1d", "week": "1w"}
+SCORES = ("lift", "cosine")
+_DAY_US = 86_400 * 1_000_000
+
+
+def _days(window_days: float) -> pl.Expr:
+    return pl.duration(microseconds=int(window_days * _DAY_US))
+
+
+def _platform(events: pl.DataFrame) -> pl.Expr:
+    if "platform" in events.columns:
+        return pl.col("platform").fill_null("unknown")
+    return pl.lit("unknown")
+
+
+# --- traffic ------------------------------------------------------------------------------------
+
+
+def daily_status(events: pl.DataFrame) -> pl.DataFrame:
+    """Events and active users on every calendar day of the range, with outages flagged.
+
+    One row per day (no gaps) with events, users, typical (median events of the TYPICAL_DAYS
+    days centred on it, empty days included as 0) and status: "no events", "abnormally few"
+    (under LOW_DAY_SHARE of typical) or "normal".
+    """
+    per_day = events.group_by(pl.col("event_at").dt.date().alias("day")).agg(
+        pl.len().alias("events"), pl.col("user_id").n_unique().alias("users")
+    )
+    if per_day.height == 0:
+        return pl.DataFrame(
+            schema={
+                "day": pl.Date,
+                "events": pl.Int64,
+                "users": pl.Int64,
+                "typical": pl.Float64,
+                "status": pl.String,
+            }
+        )
+    calendar = pl.DataFrame(
+        {"day": pl.date_range(per_day["day"].min(), per_day["day"].max(), "1d", eager=True)}
+    )
+    out = (
+        calendar.join(per_day, on="day", how="left")
+        .with_columns(pl.col("events", "users").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            pl.col("events")
+            .cast(pl.Float64)
+            .rolling_median(TYPICAL_DAYS, min_samples=1, center=True)
+            .alias("typical")
+        )
+    )
+    return out.with_columns(
+        pl.when(pl.col("events") == 0)
+        .then(pl.lit("no events"))
+        .when(pl.col("events") < LOW_DAY_SHARE * pl.col("typical"))
+        .then(pl.lit("abnormally few"))
+        .otherwise(pl.lit("normal"))
+        .alias("status")
+    )
+
+
+def events_per_day(events: pl.DataFrame, by: str = "event_name") -> pl.DataFrame:
+    """Events per day split by `by` (event_name or platform).
+
+    One row per (day, group) that has events: day, group, events; sorted by day and group.
+    """
+    group = _platform(events) if by == "platform" else pl.col(by).fill_null("unknown")
+    return (
+        events.group_by(pl.col("event_at").dt.date().alias("day"), group.alias("group"))
+        .agg(pl.len().alias("events"))
+        .sort("day", "group")
+    )
+
+
+def event_mix(events: pl.DataFrame) -> pl.DataFrame:
+    """Events and users per platform and event name.
+
+    One row per (platform, event_name): events, users (distinct), share (of all events, 0..1);
+    sorted by events, largest first.
+    """
+    total = max(events.height, 1)
+    return (
+        events.group_by(_platform(events).alias("platform"), "event_name")
+        .agg(pl.len().alias("events"), pl.col("user_id").n_unique().alias("users"))
+        .with_columns(
+            pl.col("events", "users").cast(pl.Int64), (pl.col("events") / total).alias("share")
+        )
+        .sort(["events", "platform", "event_name"], descending=[True, False, False])
+    )
+
+
+def active_users(events: pl.DataFrame, grain: str = "week") -> pl.DataFrame:
+    """Users active per day or week, split into new (first event ever in this period) and returning.
+
+    One row per period with an event: period (date of its start), users, new_users,
+    returning_users, new_share (0..1).
+    """
+    # Truncating the few (user, day) rows is far cheaper than truncating every event's time.
+    # (Lazy: polars plans the distinct step over 5M rows several times faster than eagerly.)
+    days = events.lazy().select("user_id", pl.col("event_at").dt.date().alias("day")).unique()
+    seen = days.select("user_id", pl.col("day").dt.truncate(GRAINS[grain]).alias("period"))
+    if grain != "day":
+        seen = seen.unique()
+    seen = seen.collect()
+    # Per-period counts straight from the (user, period) rows: no join back to every row.
+    active = seen.group_by("period").agg(pl.len().alias("users"))
+    first = (
+        seen.group_by("user_id")
+        .agg(pl.col("period").min())
+        .group_by("period")
+        .agg(pl.len().alias("new_users"))
+    )
+    return (
+        active.join(first, on="period", how="left")
+        .with_columns(pl.col("users", "new_users").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            (pl.col("users") - pl.col("new_users")).alias("returning_users"),
+            (pl.col("new_users") / pl.col("users")).alias("new_share"),
+        )
+        .sort("period")
+    )
+
+
+# --- view -> order conversion -------------------------------------------------------------------
+
+
+def _sales(lines: pl.DataFrame) -> pl.DataFrame:
+    keep = pl.col("customer_id").is_not_null() & pl.col("item_id").is_not_null()
+    if "is_return" in lines.columns:
+        keep &= ~pl.col("is_return").fill_null(False)
+    return lines.filter(keep).select(
+        pl.col("customer_id").alias("user_id"), "item_id", "ordered_at"
+    )
+
+
+def view_lags(events: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """How soon each viewed (user, item, platform) was followed by an order of that item.
+
+    The window-free part of conversion, computed once: lag is the shortest time from a view of
+    the item on that platform to a later (or simultaneous) sale line of it by the same user
+    (returns left out), null when none followed. One row per (user_id, item_id, platform)
+    viewed: lag (Duration).
+    """
+    views = (
+        events.lazy()
+        .filter((pl.col("event_name") == VIEW) & pl.col("item_id").is_not_null())
+        .select("user_id", "item_id", _platform(events).alias("platform"), "event_at")
+    )
+    keys = ["user_id", "item_id", "platform"]
+    lags = (
+        views.join(_sales(lines).lazy(), on=["user_id", "item_id"])
+        .filter(pl.col("ordered_at") >= pl.col("event_at"))
+        .group_by(keys)
+        .agg((pl.col("ordered_at") - pl.col("event_at")).min().alias("lag"))
+    )
+    return views.select(keys).unique().join(lags, on=keys, how="left").collect()
+
+
+def item_lags(lags: pl.DataFrame) -> pl.DataFrame:
+    """`view_lags` over all platforms: one row per (user_id, item_id) viewed, lag (shortest)."""
+    return lags.group_by("user_id", "item_id").agg(pl.col("lag").min())
+
+
+def converted(lags: pl.DataFrame, window_days: float = 7) -> pl.DataFrame:
+    """`lags` (from view_lags or item_lags) with converted: an order came within the window."""
+    return lags.with_columns(
+        (pl.col("lag").is_not_null() & (pl.col("lag") <= _days(window_days))).alias("converted")
+    )
+
+
+def converted_views(
+    events: pl.DataFrame, lines: pl.DataFrame, window_days: float = 7
+) -> pl.DataFrame:
+    """Which viewed (user, item, platform) led to an order of that item by that user in time.
+
+    Converted when some sale line (returns left out) of the item by the user falls within
+    `window_days` after some view of it on that platform (the view and order may be the same
+    moment). One row per (user_id, item_id, platform) viewed: lag, converted (bool).
+    """
+    return converted(view_lags(events, lines), window_days)
+
+
+def _rate(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col("viewers", "buyers").cast(pl.Int64),
+        pl.when(pl.col("viewers") > 0)
+        .then(pl.col("buyers") / pl.col("viewers"))
+        .alias("conversion"),
+    )
+
+
+def conversion_by_platform(units: pl.DataFrame) -> pl.DataFrame:
+    """View -> order conversion per platform from `converted_views` rows.
+
+    One row per platform: viewers (user-item pairs viewed there), buyers (of those, ordered in
+    the window), conversion (0..1), relative (conversion / the conversion of all platforms);
+    sorted by conversion, highest first.
+    """
+    overall = units["converted"].mean() if units.height else None
+    out = _rate(
+        units.group_by("platform").agg(
+            pl.len().alias("viewers"), pl.col("converted").sum().alias("buyers")
+        )
+    )
+    return out.with_columns(
+        (pl.col("conversion") / overall if overall else pl.lit(None, pl.Float64)).alias("relative")
+    ).sort(["conversion", "platform"], descending=[True, False])
+
+
+def _per_item(units: pl.DataFrame) -> pl.DataFrame:
+    if "platform" not in units.columns:  # already one row per (user, item): item_lags
+        return units
+    return units.group_by("user_id", "item_id").agg(pl.col("converted").any())
+
+
+def conversion_by_item(
+    units: pl.DataFrame, lines: pl.DataFrame, items: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """View -> order conversion per item, with all of the item's buyers for contrast.
+
+    `units`: `converted_views` rows, or `converted(item_lags(...))` rows (faster on reruns).
+
+    viewers: users who viewed it (any platform); buyers: of those, who ordered it within the
+    window; conversion (0..1); customers: everyone with a sale line of it (viewed or not).
+    One row per viewed or sold item: item_id, item_name, category (when known), viewers,
+    buyers, conversion, customers; sorted by viewers, most first, then item_id.
+    """
+    viewed = _rate(
+        _per_item(units)
+        .group_by("item_id")
+        .agg(pl.len().alias("viewers"), pl.col("converted").sum().alias("buyers"))
+    )
+    sold = _sales(lines).group_by("item_id").agg(pl.col("user_id").n_unique().alias("customers"))
+    out = viewed.join(sold, on="item_id", how="full", coalesce=True).with_columns(
+        pl.col("viewers", "buyers", "customers").fill_null(0).cast(pl.Int64)
+    )
+    names = item_names(lines, items)
+    out = out.join(names, on="item_id", how="left")
+    cols = ["item_id", *[c for c in ("item_name", "category") if c in names.columns]]
+    return out.select(*cols, "viewers", "buyers", "conversion", "customers").sort(
+        ["viewers", "item_id"], descending=[True, False]
+    )
+
+
+def item_names(lines: pl.DataFrame | None, items: pl.DataFrame | None = None) -> pl.DataFrame:
+    """item_id with item_name and category where known, from the items table or else the lines.
+
+    One row per item_id (no rows when neither table has items).
+    """
+    for source in (items, lines):
+        if source is not None and source.height and "item_id" in source.columns:
+            keep = [c for c in ("item_id", "item_name", "category") if c in source.columns]
+            return source.select(keep).drop_nulls("item_id").unique("item_id", keep="first")
+    return pl.DataFrame(schema={"item_id": pl.String})
+
+
+def conversion_by_category(by_item_units: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """View -> order conversion per category from converted rows (as conversion_by_item takes).
+
+    `names` has item_id, category. One row per category (null as "unknown"): viewers (user-item
+    pairs), buyers, conversion (0..1); sorted by viewers, most first.
+    """
+    return _rate(
+        _per_item(by_item_units)
+        .join(names.select("item_id", "category"), on="item_id", how="left")
+        .group_by(pl.col("category").fill_null("unknown"))
+        .agg(pl.len().alias("viewers"), pl.col("converted").sum().alias("buyers"))
+    ).sort(["viewers", "category"], descending=[True, False])
+
+
+def mismatched_items(
+    by_item: pl.DataFrame, *, min_viewers: int = 20, top: int = 10
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Items viewed often but rarely bought, and items bought often but rarely viewed first.
+
+    First: items with at least `min_viewers` viewers, lowest conversion first (ties: most
+    viewers). Second: items by customers who did not convert from a view (customers - buyers),
+    most first. Both keep `by_item`'s columns, `top` rows each.
+    """
+    browsed = by_item.filter(pl.col("viewers") >= min_viewers).sort(
+        ["conversion", "viewers", "item_id"], descending=[False, True, False]
+    )
+    unviewed = (
+        by_item.with_columns((pl.col("customers") - pl.col("buyers")).alias("without_view"))
+        .filter(pl.col("without_view") > 0)
+        .sort(["without_view", "item_id"], descending=[True, False])
+    )
+    return browsed.head(top), unviewed.head(top)
+
+
+# --- funnel ---------------------------------------------------------------------------------------
+
+
+def funnel_paths(events: pl.DataFrame, steps: tuple[str, ...]) -> pl.DataFrame:
+    """How long after entering each user reached each step of a funnel, before any window.
+
+    A user enters at their first event of steps[0]; step k is reached at the first event of
+    steps[k] at or after the moment step k-1 was reached. Reaching each step as early as
+    possible makes a window a plain cut: step k is in the funnel within w days exactly when its
+    lag is at most w. One row per (user, step reached): user_id, platform (of the entry event),
+    step (1-based), lag (Duration since entry).
+    """
+    slim = (
+        events.lazy()
+        .filter(pl.col("event_name").is_in(list(steps)))
+        .select("user_id", "event_name", "event_at", _platform(events).alias("platform"))
+        .collect()
+    )
+    entry = (
+        slim.filter(pl.col("event_name") == steps[0])
+        .group_by("user_id")
+        .agg(
+            pl.col("event_at").min().alias("start"),
+            pl.col("platform").get(pl.col("event_at").arg_min()),
+        )
+    )
+    current = entry.select("user_id", "start", pl.col("start").alias("at"))
+    reached = [current.with_columns(pl.lit(1).alias("step"))]
+    for k, name in enumerate(steps[1:], start=2):
+        current = (
+            current.join(
+                slim.filter(pl.col("event_name") == name).select("user_id", "event_at"),
+                on="user_id",
+            )
+            .filter(pl.col("event_at") >= pl.col("at"))
+            .group_by("user_id", "start")
+            .agg(pl.col("event_at").min().alias("at"))
+        )
+        reached.append(current.with_columns(pl.lit(k).alias("step")))
+    return (
+        pl.concat(reached)
+        .join(entry.select("user_id", "platform"), on="user_id")
+        .select(
+            "user_id",
+            "platform",
+            pl.col("step").cast(pl.Int64),
+            (pl.col("at") - pl.col("start")).alias("lag"),
+        )
+    )
+
+
+def funnel_steps(
+    paths: pl.DataFrame, steps: tuple[str, ...], window_days: float = 7
+) -> pl.DataFrame:
+    """The funnel table from `funnel_paths`: steps reached within `window_days` of entry.
+
+    One row per (platform, step) with platform "all" first: platform, step (1-based),
+    event_name, users, step_conversion (of the previous step, 0..1), overall_conversion (of
+    step 1, 0..1).
+    """
+    counts = (
+        paths.filter(pl.col("lag") <= _days(window_days))
+        .group_by("platform", "step")
+        .agg(pl.len().cast(pl.Int64).alias("users"))
+    )
+    counts = pl.concat(
+        [
+            counts.group_by("step").agg(pl.col("users").sum()).with_columns(platform=pl.lit("all")),
+            counts,
+        ],
+        how="diagonal",
+    )
+    platforms = counts.select("platform").unique()
+    step_names = pl.DataFrame(
+        {"step": list(range(1, len(steps) + 1)), "event_name": list(steps)},
+        schema={"step": pl.Int64, "event_name": pl.String},
+    )
+    order = (pl.col("platform") != "all").alias("_rest")
+    return (
+        platforms.join(step_names, how="cross")
+        .join(counts, on=["platform", "step"], how="left")
+        .with_columns(pl.col("users").fill_null(0).cast(pl.Int64))
+        .sort(order, "platform", "step")
+        .with_columns(
+            (pl.col("users") / pl.col("users").shift(1).over("platform")).alias("step_conversion"),
+            (pl.col("users") / pl.col("users").first().over("platform")).alias(
+                "overall_conversion"
+            ),
+        )
+        .with_columns(
+            pl.when(pl.col("step") == 1)
+            .then(1.0)
+            .otherwise(pl.col("step_conversion"))
+            .fill_nan(None)
+            .alias("step_conversion"),
+            pl.col("overall_conversion").fill_nan(None),
+        )
+        .select("platform", "step", "event_name", "users", "step_conversion", "overall_conversion")
+    )
+
+
+def funnel(events: pl.DataFrame, steps: tuple[str, ...], window_days: float = 7) -> pl.DataFrame:
+    """A user-defined funnel of event names in order, split by the entry platform.
+
+    `funnel_steps(funnel_paths(events, steps), steps, window_days)`: see those two.
+    """
+    if not steps:
+        return funnel_steps(
+            pl.DataFrame(
+                schema={
+                    "user_id": pl.String,
+                    "platform": pl.String,
+                    "step": pl.Int64,
+                    "lag": pl.Duration("us"),
+                }
+            ),
+            steps,
+            window_days,
+        )
+    return funnel_steps(funnel_paths(events, steps), steps, window_days)
+
+
+# --- viewed together ----------------------------------------------------------------------------
+
+
+def co_views(events: pl.DataFrame) -> pl.DataFrame:
+    """Item pairs viewed by the same user on the same day, before any threshold.
+
+    One row per unordered pair (item_a < item_b as text) with users (distinct users who viewed
+    both on one day), users_a, users_b (distinct users who viewed each at all), lift
+    (users * all viewing users / (users_a * users_b)) and cosine (users / sqrt(users_a *
+    users_b)); sorted by users, most first, then item_a, item_b.
+    """
+    views = (
+        events.lazy()
+        .filter((pl.col("event_name") == VIEW) & pl.col("item_id").is_not_null())
+        .select("user_id", pl.col("event_at").dt.date().alias("day"), "item_id")
+        .unique()
+        .collect()
+    )
+    baskets = views.lazy()
+    viewers = views.lazy().group_by("item_id").agg(pl.col("user_id").n_unique().alias("n"))
+    total = views["user_id"].n_unique()
+    pairs = (
+        baskets.join(baskets, on=["user_id", "day"], suffix="_b")
+        .filter(pl.col("item_id") < pl.col("item_id_b"))
+        .select("user_id", pl.col("item_id").alias("item_a"), pl.col("item_id_b").alias("item_b"))
+        .unique()
+        .group_by("item_a", "item_b")
+        .agg(pl.len().cast(pl.Int64).alias("users"))
+    )
+    return (
+        pairs.join(viewers.rename({"item_id": "item_a", "n": "users_a"}), on="item_a")
+        .join(viewers.rename({"item_id": "item_b", "n": "users_b"}), on="item_b")
+        .with_columns(
+            pl.col("users_a", "users_b").cast(pl.Int64),
+            (pl.col("users") * total / (pl.col("users_a") * pl.col("users_b"))).alias("lift"),
+            (pl.col("users") / (pl.col("users_a") * pl.col("users_b")).sqrt()).alias("cosine"),
+        )
+        .sort(["users", "item_a", "item_b"], descending=[True, False, False])
+        .collect()
+    )
+
+
+def top_pairs(pairs: pl.DataFrame, min_support: int = 5, score: str = "lift") -> pl.DataFrame:
+    """Pairs with at least `min_support` co-viewing users, best `score` first (ties: users)."""
+    return pairs.filter(pl.col("users") >= min_support).sort(
+        [score, "users", "item_a", "item_b"], descending=[True, True, False, False]
+    )
+
+
+def recommendations(
+    pairs: pl.DataFrame, item: str, min_support: int = 5, score: str = "lift", top: int = 10
+) -> pl.DataFrame:
+    """Items most often viewed with `item` by the same users: the "viewed together" list.
+
+    One row per partner item with at least `min_support` co-viewing users, best `score` first:
+    item_id, users, lift, cosine; at most `top` rows.
+    """
+    kept = pairs.filter(pl.col("users") >= min_support)
+    partner = pl.when(pl.col("item_a") == item).then(pl.col("item_b")).otherwise(pl.col("item_a"))
+    return (
+        kept.filter((pl.col("item_a") == item) | (pl.col("item_b") == item))
+        .select(partner.alias("item_id"), "users", "lift", "cosine")
+        .sort([score, "users", "item_id"], descending=[True, True, False])
+        .head(top)
+    )
+
+
+def with_names(frame: pl.DataFrame, names: pl.DataFrame, column: str = "item_id") -> pl.DataFrame:
+    """`frame` with item_name (and category) joined on `column`, placed right after it."""
+    extra = [c for c in ("item_name", "category") if c in names.columns]
+    if not extra:
+        return frame
+    renamed = names.select(
+        pl.col("item_id").alias(column),
+        *[pl.col(c).alias(c if column == "item_id" else f"{c}_{column[-1]}") for c in extra],
+    )
+    joined = frame.join(renamed, on=column, how="left")
+    added = [c for c in renamed.columns if c != column]
+    cols = list(frame.columns)
+    at = cols.index(column) + 1
+    return joined.select(*cols[:at], *added, *cols[at:])
+
+
+# --- anomalies ----------------------------------------------------------------------------------
+
+
+def event_findings(ds: Dataset) -> list[quality.Finding]:
+    """The anomaly report's findings of the event rules (EVENT_RULES), worst first."""
+    return [f for f in quality.report(ds).findings if f.rule in EVENT_RULES]
+
+
+# --- readings -----------------------------------------------------------------------------------
+
+
+def daily_reading(status: pl.DataFrame) -> str:
+    """One sentence on tracking outages in `daily_status`, or on the busiest day when none."""
+    if status.height == 0:
+        return "No events in this selection."
+    empty = status.filter(pl.col("status") == "no events")
+    low = status.filter(pl.col("status") == "abnormally few")
+    if empty.height or low.height:
+        days = pl.concat([empty, low]).sort("day")["day"]
+        shown = ", ".join(f"{d:%d %b %Y}" for d in days.head(4))
+        more = f" and {days.len() - 4} more" if days.len() > 4 else ""
+        return (
+            f"{empty.height} day(s) have no events and {low.height} abnormally few ({shown}{more}):"
+            " treat them as tracking outages and leave them out of daily rates, or fix the "
+            "tracking before trusting day-level comparisons."
+        )
+    top = status.sort("events", descending=True).row(0, named=True)
+    return (
+        f"Every day from {status['day'][0]:%d %b %Y} to {status['day'][-1]:%d %b %Y} has events; "
+        f"the busiest was {top['day']:%d %b %Y} with {top['events']:,}, "
+        f"{top['events'] / status['events'].median():.1f}× a typical day."
+    )
+
+
+def mix_reading(mix: pl.DataFrame) -> str:
+    """One sentence on the leading platform and event name in `event_mix`."""
+    if mix.height == 0:
+        return "No events in this selection."
+    platforms = mix.group_by("platform").agg(pl.col("share").sum()).sort("share", descending=True)
+    names = mix.group_by("event_name").agg(pl.col("share").sum()).sort("share", descending=True)
+    lead, name = platforms.row(0), names.row(0)
+    return (
+        f"{lead[0]} brings {fmt.pct(lead[1])} of events and {name[0]} is the most common event "
+        f"({fmt.pct(name[1])}): design and test changes there first, where most users see them."
+    )
+
+
+def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
+    """One sentence on the last full period's active and new users in `active_users`."""
+    if active.height < 3:
+        return "Too few periods to compare active users."
+    # The first and last periods are usually cut short by the export's ends: read inside them.
+    inner = active.slice(1, active.height - 2)
+    last = inner.row(-1, named=True)
+    return (
+        f"In the {grain} of {last['period']:%d %b %Y}, {last['users']:,} users were active, "
+        f"{fmt.pct(last['new_share'])} of them new (median {grain}: "
+        f"{fmt.pct(inner['new_share'].median())}); a low new share means growth depends on "
+        "bringing existing users back."
+    )
+
+
+def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
+    """One sentence comparing the best-converting platform with the one most viewed from."""
+    if by_platform.height == 0 or by_platform["viewers"].sum() == 0:
+        return "No item views to convert."
+    best, worst = by_platform.row(0, named=True), by_platform.row(-1, named=True)
+    base = by_platform.sort("viewers", descending=True).row(0, named=True)
+    if base["platform"] == best["platform"]:
+        base = worst
+    if not best["conversion"] or best["conversion"] < 1.1 * base["conversion"]:
+        return (
+            f"Platforms convert alike: {fmt.pct(worst['conversion'])} ({worst['platform']}) to "
+            f"{fmt.pct(best['conversion'])} ({best['platform']}) of viewed items are ordered "
+            f"within {window_days} days."
+        )
+    versus = (
+        f"{best['conversion'] / base['conversion']:.1f}× {base['platform']} "
+        f"({fmt.pct(base['conversion'])})"
+        if base["conversion"]
+        else f"while on {base['platform']} none are"
+    )
+    return (
+        f"On {best['platform']}, {fmt.pct(best['conversion'])} of viewed items are ordered within "
+        f"{window_days} days, {versus}: look at what {base['platform']}'s checkout lacks."
+    )
+
+
+def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
+    """One sentence on the best and worst converting categories."""
+    ranked = by_category.filter(pl.col("viewers") > 0).sort("conversion", descending=True)
+    if ranked.height < 2:
+        return "Too few categories to compare."
+    best, worst = ranked.row(0, named=True), ranked.row(-1, named=True)
+    return (
+        f"{best['category']} converts best ({fmt.pct(best['conversion'])} of views ordered within "
+        f"{window_days} days) and {worst['category']} worst ({fmt.pct(worst['conversion'])}): "
+        "check the worst one's prices, photos and stock."
+    )
+
+
+def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
+    """One sentence naming the most-browsed, least-bought item and the most bought unviewed."""
+    parts = []
+    label = "item_name" if "item_name" in browsed.columns else "item_id"
+    if browsed.height:
+        row = browsed.row(0, named=True)
+        parts.append(
+            f"{row[label]} is viewed by {row['viewers']:,} users but only "
+            f"{fmt.pct(row['conversion'])} order it: check its price, description and stock"
+        )
+    if unviewed.height:
+        row = unviewed.row(0, named=True)
+        parts.append(
+            f"{row[label]} has {row['without_view']:,} buyers who never viewed it shortly before: "
+            "they know what they want, so make it easy to reorder"
+        )
+    return ("; ".join(parts) + ".") if parts else "No item has enough views to judge."
+
+
+def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
+    """One sentence on the funnel's overall conversion, its worst step and best platform."""
+    overall = steps.filter(pl.col("platform") == "all")
+    if overall.height == 0 or overall["users"][0] == 0:
+        return "No user reached the funnel's first step."
+    first, last = overall.row(0, named=True), overall.row(-1, named=True)
+    text = (
+        f"Of {first['users']:,} users who did {first['event_name']}, "
+        f"{fmt.pct(last['overall_conversion'])} reached {last['event_name']} within "
+        f"{window_days} days"
+    )
+    if overall.height > 2:
+        worst = overall.slice(1).sort("step_conversion").row(0, named=True)
+        text += (
+            f"; the biggest loss is before {worst['event_name']} "
+            f"({fmt.pct(1 - (worst['step_conversion'] or 0))} drop out)"
+        )
+    ends = steps.filter((pl.col("platform") != "all") & (pl.col("step") == overall.height)).sort(
+        "overall_conversion", descending=True, nulls_last=True
+    )
+    if ends.height > 1:
+        top, low = ends.row(0, named=True), ends.row(-1, named=True)
+        text += (
+            f"; {top['platform']} converts best ({fmt.pct(top['overall_conversion'])}), "
+            f"{low['platform']} worst ({fmt.pct(low['overall_conversion'])})"
+        )
+    return text + "."
+
+
+def recommendations_reading(recs: pl.DataFrame, item_label: str) -> str:
+    """One sentence on the chosen item's strongest viewed-together partner."""
+    if recs.height == 0:
+        return (
+            f"No item is viewed with {item_label} by enough users: lower the minimum support or "
+            "pick a more viewed item."
+        )
+    top = recs.row(0, named=True)
+    label = f"{top['item_name']} ({top['item_id']})" if top.get("item_name") else top["item_id"]
+    return (
+        f"{top['users']:,} users who viewed {item_label} also viewed {label} the same day, "
+        f'{top["lift"]:,.1f}× more often than chance: show it under "viewed together" on '
+        "that item's page."
+    )
+
+
+# --- headless -----------------------------------------------------------------------------------
+
+
+def headless(
+    ds: Dataset,
+    *,
+    window_days: int = 7,
+    steps: str = "view_item,add_to_cart",
+    item: str = "",
+    min_support: int = 5,
+    score: str = "lift",
+) -> dict[str, pl.DataFrame]:
+    """Every table of the Web events page for `python -m lib events`.
+
+    Keys: daily, mix, active_users (per week), conversion_by_item, conversion_by_category,
+    conversion_by_platform, funnel, pairs, recommendations (for `item`, or the first item of the
+    best pair when empty). The conversion keys are left out without order lines (with a
+    customer and an item), conversion_by_category without item categories.
+    """
+    events = ds.table("events")
+    out = {
+        "daily": daily_status(events),
+        "mix": event_mix(events),
+        "active_users": active_users(events, "week"),
+    }
+    if ds.has("lines", "customer_id", "item_id"):
+        lines = ds.tables["lines"]
+        units = converted_views(events, lines, window_days)
+        names = item_names(lines, ds.tables.get("items"))
+        out["conversion_by_item"] = conversion_by_item(units, lines, ds.tables.get("items"))
+        if "category" in names.columns:
+            out["conversion_by_category"] = conversion_by_category(units, names)
+        out["conversion_by_platform"] = conversion_by_platform(units)
+    else:
+        names = item_names(None, ds.tables.get("items"))
+    wanted = tuple(s.strip() for s in steps.split(",") if s.strip())
+    out["funnel"] = funnel(events, wanted, window_days)
+    pairs = co_views(events)
+    best = top_pairs(pairs, min_support, score)
+    out["pairs"] = with_names(with_names(best, names, "item_a"), names, "item_b")
+    chosen = item or (best["item_a"][0] if best.height else "")
+    out["recommendations"] = with_names(recommendations(pairs, chosen, min_support, score), names)
+    return out

@@ -1,0 +1,220 @@
+"""Charts of the Web events page: traffic, mix, users, conversion, funnel, viewed together."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts import ACCENT, MUTED, PALETTE
+
+_DATE = "%d %b %Y"
+_FLAG = "#ef4444"
+
+
+def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -> alt.LayerChart:
+    """Stacked daily events per group, with red rules on days without or with too few events."""
+    data = per_day.with_columns(pl.col("day").cast(pl.Datetime("ms")))
+    flagged = status.filter(pl.col("status") != "normal").with_columns(
+        pl.col("day").cast(pl.Datetime("ms"))
+    )
+    axis = alt.Axis(format=_DATE, labelOverlap="greedy", labelAngle=0)
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title=None, axis=axis),
+            y=alt.Y("sum(events):Q", title="Events per day", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "group:N",
+                title=split_title,
+                scale=alt.Scale(range=PALETTE),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("day:T", title="Day", format=_DATE),
+                alt.Tooltip("group:N", title=split_title),
+                alt.Tooltip("sum(events):Q", title="Events", format=","),
+            ],
+        )
+    )
+    rules = (
+        alt.Chart(flagged)
+        .mark_rule(color=_FLAG, strokeWidth=2, strokeDash=[4, 2])
+        .encode(
+            x="day:T",
+            tooltip=[
+                alt.Tooltip("day:T", title="Day", format=_DATE),
+                alt.Tooltip("status:N", title="Flag"),
+                alt.Tooltip("events:Q", title="Events", format=","),
+                alt.Tooltip("typical:Q", title="Typical day", format=",.0f"),
+            ],
+        )
+    )
+    return alt.layer(bars, rules).properties(height=300)
+
+
+def mix_chart(mix: pl.DataFrame) -> alt.Chart:
+    """Events per platform (rows), stacked by event name."""
+    order = (
+        mix.group_by("platform")
+        .agg(pl.col("events").sum())
+        .sort("events", descending=True)["platform"]
+        .to_list()
+    )
+    return (
+        alt.Chart(mix)
+        .mark_bar()
+        .encode(
+            y=alt.Y("platform:N", title=None, sort=order),
+            x=alt.X("events:Q", title="Events", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "event_name:N",
+                title="Event",
+                scale=alt.Scale(range=PALETTE),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("platform:N", title="Platform"),
+                alt.Tooltip("event_name:N", title="Event"),
+                alt.Tooltip("events:Q", title="Events", format=","),
+                alt.Tooltip("users:Q", title="Users", format=","),
+                alt.Tooltip("share:Q", title="Share of all events", format=".1%"),
+            ],
+        )
+        .properties(height=alt.Step(36))
+    )
+
+
+def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
+    """Active users per period, stacked new (first event ever) and returning."""
+    data = active.unpivot(
+        index=["period", "users", "new_share"],
+        on=["returning_users", "new_users"],
+        variable_name="kind",
+        value_name="count",
+    ).with_columns(
+        pl.col("period").cast(pl.Datetime("ms")),
+        pl.col("kind").replace({"new_users": "new", "returning_users": "returning"}),
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "period:T",
+                title=None,
+                axis=alt.Axis(format=_DATE, labelOverlap="greedy", labelAngle=0),
+            ),
+            y=alt.Y("count:Q", title=f"Active users per {grain}", stack=True),
+            color=alt.Color(
+                "kind:N",
+                title="Users",
+                scale=alt.Scale(domain=["returning", "new"], range=[ACCENT, PALETTE[1]]),
+                legend=alt.Legend(orient="top"),
+            ),
+            order=alt.Order("kind:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("period:T", title=f"{grain.title()} starting", format=_DATE),
+                alt.Tooltip("kind:N", title="Users"),
+                alt.Tooltip("count:Q", title="Count", format=","),
+                alt.Tooltip("users:Q", title="All active", format=","),
+                alt.Tooltip("new_share:Q", title="New share", format=".1%"),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerChart:
+    """Horizontal bars of conversion (0..1) per `label` value, best first, labelled in %."""
+    order = frame.sort("conversion", descending=True, nulls_last=True)[label].to_list()
+    base = alt.Chart(frame).encode(
+        y=alt.Y(f"{label}:N", title=None, sort=order),
+        x=alt.X("conversion:Q", title="View → order conversion", axis=alt.Axis(format="%")),
+        tooltip=[
+            alt.Tooltip(f"{label}:N", title=title),
+            alt.Tooltip("viewers:Q", title="Viewed (user-item pairs)", format=","),
+            alt.Tooltip("buyers:Q", title="Ordered in the window", format=","),
+            alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
+        ],
+    )
+    bars = base.mark_bar(color=ACCENT)
+    text = base.mark_text(align="left", dx=4, color="#334155").encode(
+        text=alt.Text("conversion:Q", format=".1%")
+    )
+    return alt.layer(bars, text).properties(height=alt.Step(30))
+
+
+def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
+    """Share of entrants reaching each step (x), one bar per platform, all platforms first."""
+    data = steps.with_columns(
+        (pl.col("step").cast(pl.String) + ". " + pl.col("event_name")).alias("label")
+    )
+    platforms = data["platform"].unique(maintain_order=True).to_list()
+    colours = [
+        MUTED if p == "all" else c for p, c in zip(platforms, [MUTED, *PALETTE], strict=False)
+    ]
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "label:N",
+                title=None,
+                sort=data["label"].unique(maintain_order=True).to_list(),
+                axis=alt.Axis(labelAngle=0, labelLimit=180),
+            ),
+            xOffset=alt.XOffset("platform:N", sort=platforms),
+            y=alt.Y(
+                "overall_conversion:Q",
+                title="Share of users entering the funnel",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color(
+                "platform:N",
+                title="Platform (of entry)",
+                sort=platforms,
+                scale=alt.Scale(domain=platforms, range=colours),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("platform:N", title="Platform"),
+                alt.Tooltip("label:N", title="Step"),
+                alt.Tooltip("users:Q", title="Users", format=","),
+                alt.Tooltip("step_conversion:Q", title="Of the previous step", format=".1%"),
+                alt.Tooltip("overall_conversion:Q", title="Of step 1", format=".1%"),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def recommendations_chart(recs: pl.DataFrame, score: str) -> alt.LayerChart:
+    """Partner items (rows, best first) by `score` (lift or cosine), labelled with users."""
+    data = recs.with_columns(
+        (
+            pl.col("item_name").fill_null(pl.col("item_id")) + " (" + pl.col("item_id") + ")"
+            if "item_name" in recs.columns
+            else pl.col("item_id")
+        ).alias("label")
+    )
+    order = data["label"].to_list()
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        x=alt.X(
+            f"{score}:Q",
+            title="Lift (× chance)" if score == "lift" else "Cosine similarity (0..1)",
+        ),
+        tooltip=[
+            alt.Tooltip("label:N", title="Item"),
+            alt.Tooltip("users:Q", title="Users who viewed both", format=","),
+            alt.Tooltip("lift:Q", title="Lift", format=",.1f"),
+            alt.Tooltip("cosine:Q", title="Cosine", format=".3f"),
+        ],
+    )
+    bars = base.mark_bar(color=PALETTE[2])
+    text = base.mark_text(align="left", dx=4, color="#334155").encode(
+        text=alt.Text("users:Q", format=",")
+    )
+    return alt.layer(bars, text).properties(height=alt.Step(30))

@@ -1,0 +1,162 @@
+"""The Web events page as a user drives it, through streamlit_app.py with AppTest."""
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import demo, fmt, formats
+from tests import apptest
+
+PAGE = "pages/events.py"
+
+
+def page(source: str) -> AppTest:
+    return apptest.page(source, PAGE)
+
+
+def metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)
+
+
+@pytest.fixture(scope="module")
+def webshop():
+    return formats.assemble_demo("webshop").dataset
+
+
+@pytest.fixture(scope="module")
+def webshop_page() -> AppTest:
+    return page("webshop")
+
+
+def _funnel_share(events: pl.DataFrame, first: str, second: str, days: int) -> float:
+    """Share of users whose first `first` event is followed by `second` within `days`."""
+    entry = (
+        events.filter(pl.col("event_name") == first)
+        .group_by("user_id")
+        .agg(pl.col("event_at").min().alias("start"))
+    )
+    reached = (
+        entry.join(events.filter(pl.col("event_name") == second), on="user_id")
+        .filter(
+            (pl.col("event_at") - pl.col("start")).is_between(timedelta(0), timedelta(days=days))
+        )
+        .select("user_id")
+        .unique()
+    )
+    return reached.height / entry.height
+
+
+def test_webshop_headline_figures_match_the_events_table(webshop, webshop_page):
+    at = webshop_page
+    events = webshop.tables["events"]
+    assert metric(at, "Events").value == fmt.count(events.height)
+    assert metric(at, "Users").value == fmt.count(events["user_id"].n_unique())
+    seen = events["event_at"].dt.date().unique()
+    empty = (seen.max() - seen.min()).days + 1 - seen.len()
+    assert empty == demo.WEBSHOP_GAP_DAYS
+    assert metric(at, "Days flagged").value == fmt.count(empty)
+    assert f"{empty} day(s) have no events" in texts(at)
+    assert any("Days without events" in w.value for w in at.warning)
+    assert any("Misspelled event parameters" in w.value for w in at.warning)
+
+
+def test_funnel_metric_equals_the_share_of_viewers_who_carted_within_a_week(webshop, webshop_page):
+    events = webshop.tables["events"]
+    expected = _funnel_share(events, "view_item", "add_to_cart", 7)
+    assert metric(webshop_page, "Overall: view_item → add_to_cart").value == fmt.pct(expected)
+
+
+def test_moving_the_window_recomputes_conversion_and_funnel(webshop):
+    at = page("webshop")
+    events, lines = webshop.tables["events"], webshop.tables["lines"]
+    at.slider(key="events_window_days").set_value(2).run()
+    assert not at.exception, at.exception
+    assert metric(at, "Overall: view_item → add_to_cart").value == fmt.pct(
+        _funnel_share(events, "view_item", "add_to_cart", 2)
+    )
+    views = events.filter(
+        (pl.col("event_name") == "view_item") & pl.col("item_id").is_not_null()
+    ).select("user_id", "item_id", "platform", "event_at")
+    sales = lines.filter(~pl.col("is_return")).select(
+        pl.col("customer_id").alias("user_id"), "item_id", "ordered_at"
+    )
+    keys = ["user_id", "item_id", "platform"]
+    hit = (
+        views.join(sales, on=["user_id", "item_id"])
+        .filter(
+            (pl.col("ordered_at") - pl.col("event_at")).is_between(timedelta(0), timedelta(days=2))
+        )
+        .select(keys)
+        .unique()
+    )
+    share = hit.height / views.select(keys).unique().height
+    assert metric(at, "Viewed items ordered within 2 days").value == fmt.pct(share)
+
+
+def test_every_conversion_view_renders_with_a_reading(webshop_page):
+    at = webshop_page
+    for view in ("Platform", "Category", "Item"):
+        at.segmented_control(key="events_conv_by").set_value(view).run()
+        assert not at.exception, (view, at.exception)
+        readings = [c.value for c in at.caption if c.value.startswith(":material/lightbulb:")]
+        assert len(readings) == 5, view  # daily, mix, conversion, funnel, viewed together
+    assert "is viewed by" in texts(at)
+
+
+def test_picking_an_item_lists_its_planted_partner_first(webshop_page):
+    at = webshop_page
+    a, b = demo.CO_VIEWED_PAIRS[1]
+    at.selectbox(key="events_item").set_value(str(a)).run()
+    assert not at.exception, at.exception
+    reading = next(
+        c.value
+        for c in at.caption
+        if c.value.startswith(":material/lightbulb:") and "also viewed" in c.value
+    )
+    assert f"({a}) also viewed" in reading
+    assert f"({b}) the same day" in reading
+    pairs = at.dataframe[-1].value
+    assert {str(a), str(b)} in [{r.item_a, r.item_b} for r in pairs.itertuples()]
+
+
+def test_the_active_users_view_counts_each_weeks_users(webshop, webshop_page):
+    at = webshop_page
+    at.segmented_control(key="events_mix_view").set_value("Active users").run()
+    assert not at.exception, at.exception
+    assert "users were active" in texts(at)
+
+
+@pytest.mark.parametrize("kind", ["marketplace", "retail"])
+def test_the_page_explains_what_is_missing_without_events(kind):
+    at = page(kind)
+    assert "needs a events table" in texts(at)
+    assert "events.csv" in texts(at)
+    assert not at.metric
+
+
+def test_the_minimum_support_slider_sets_which_pairs_are_listed(webshop):
+    at = page("webshop")
+    views = webshop.tables["events"].filter(
+        (pl.col("event_name") == "view_item") & pl.col("item_id").is_not_null()
+    )
+    baskets = views.select("user_id", pl.col("event_at").dt.date(), "item_id").unique()
+    pairs = (
+        baskets.join(baskets, on=["user_id", "event_at"])
+        .filter(pl.col("item_id") < pl.col("item_id_right"))
+        .select("user_id", "item_id", "item_id_right")
+        .unique()
+        .group_by("item_id", "item_id_right")
+        .len()
+    )
+    for support in (50, 2):
+        at.slider(key="events_min_support").set_value(support).run()
+        assert not at.exception, at.exception
+        expected = pairs.filter(pl.col("len") >= support).height
+        assert at.dataframe[-1].value.shape[0] == min(expected, 50), support
+    assert pairs.filter(pl.col("len") >= 50).height == len(demo.CO_VIEWED_PAIRS)

@@ -1,0 +1,62 @@
+"""The Delivery page in a browser: change the map metric and the worst sellers' minimum."""
+
+import os
+import re
+
+import pytest
+
+from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+if chromium_path() is None:
+    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
+        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+def _caption(page, text: str) -> str:
+    return page.locator('[data-testid="stCaptionContainer"]', has_text=text).first.inner_text()
+
+
+def test_map_metric_and_seller_minimum_change_the_page(server, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{server}/delivery?demo=marketplace")
+        wait_for_app(page)
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+        assert "late rate" in _caption(page, "Bubble size and colour")
+
+        select = page.locator(".st-key-delivery_metric [role='combobox']")
+        select.scroll_into_view_if_needed()
+        select.click()
+        page.get_by_role("option", name="Median days to deliver").click()
+        wait_for_app(page)
+        assert "median days to deliver" in _caption(page, "Bubble size and colour")
+        page.locator('[data-testid="stDeckGlJsonChart"]').first.screenshot(
+            path=str(tmp_path / "delivery_map.png")
+        )
+
+        view = page.locator(".st-key-delivery_view button", has_text="Seller")
+        view.scroll_into_view_if_needed()
+        view.click()
+        wait_for_app(page)
+        before = _caption(page, "delivered orders, worst late rate first")
+        assert re.search(r"at least 20 delivered", before)
+
+        box = page.locator(".st-key-delivery_min_orders input")
+        box.scroll_into_view_if_needed()
+        box.fill("60")
+        box.press("Enter")
+        wait_for_app(page)
+        after = _caption(page, "delivered orders, worst late rate first")
+        assert re.search(r"at least 60 delivered", after)
+        assert int(after.split()[0].replace(",", "")) < int(before.split()[0].replace(",", ""))
+        page.locator('[data-testid="stVegaLiteChart"]').nth(1).screenshot(
+            path=str(tmp_path / "delivery_sellers.png")
+        )

@@ -1,0 +1,73 @@
+"""The Web events page in a real browser: pick a funnel and an item, see the results change."""
+
+import os
+import re
+
+import pytest
+
+from lib import demo
+from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+if chromium_path() is None:
+    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
+        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+def _reading(page, text: str) -> str:
+    return page.locator('[data-testid="stCaptionContainer"]', has_text=text).first.inner_text()
+
+
+def _overall(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]', has_text="Overall:")
+    return metric.inner_text()
+
+
+def test_picking_funnel_steps_and_an_item_shows_their_results(server, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{server}/events?demo=webshop")
+        wait_for_app(page)
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+        assert "view_item → add_to_cart" in _overall(page)
+
+        # The funnel: clear the default steps, then pick login, view_item, add_to_cart in order.
+        steps = page.locator(".st-key-events_steps")
+        steps.scroll_into_view_if_needed()
+        steps.locator(
+            '[aria-label="Clear all"], [data-testid="stMultiSelectClearAll"]'
+        ).first.click()
+        wait_for_app(page)
+        for name in ("login", "view_item", "add_to_cart"):
+            steps.locator("input").click()
+            page.get_by_role("option", name=name, exact=True).click()
+            wait_for_app(page)
+        page.locator('[data-testid="stMain"] h1').click()
+        wait_for_app(page)
+        assert "login → add_to_cart" in _overall(page)
+        reading = _reading(page, "users who did login")
+        assert re.search(r"reached add_to_cart within 7 days", reading)
+        assert "the biggest loss is before" in reading
+
+        # The item: pick the first item of a planted pair; its partner leads the list.
+        a, b = demo.CO_VIEWED_PAIRS[2]
+        box = page.locator(".st-key-events_item")
+        box.scroll_into_view_if_needed()
+        box.click()
+        page.keyboard.type(f"({a})")
+        page.get_by_role("option", name=re.compile(rf"\({a}\)$")).first.click()
+        wait_for_app(page)
+        reading = _reading(page, "more often than chance")
+        assert f"({a}) also viewed" in reading
+        assert f"({b}) the same day" in reading
+        chart = page.locator('[data-testid="stVegaLiteChart"]').last
+        chart.scroll_into_view_if_needed()
+        assert chart.is_visible()
+        page.screenshot(path=str(tmp_path / "events.png"), full_page=True)

@@ -1,0 +1,316 @@
+"""Delivery analyses on tiny hand-made orders, on the demo's planted lateness and on real Olist."""
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from lib import demo, formats, io
+from lib.analyses import delivery as dv
+from lib.charts import delivery as charts
+from lib.charts import maps
+from lib.model import Dataset, conform
+from tests.conftest import shared_file
+
+
+def d(day: int, hour: int = 0, month: int = 1) -> datetime:
+    return datetime(2024, month, day, hour)
+
+
+# Eight orders; figures in the comments are the expected ones, worked out by hand.
+ORDERS = conform(
+    "orders",
+    pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"],
+            "customer_id": ["c1", "c2", "c3", "c1", "c4", "c5", "c6", "c7"],
+            "ordered_at": [d(1), d(1), d(2), d(1, 0, 2), d(3, 0, 2), d(4, 0, 2), d(5), d(6)],
+            "status": ["delivered"] * 5 + ["shipped", "canceled", "delivered"],
+            "approved_at": [
+                d(1, 12),
+                d(2),
+                d(2, 6),
+                d(1, 0, 2),
+                d(3, 0, 2),
+                d(4, 0, 2),
+                None,
+                d(6),
+            ],
+            "shipped_at": [d(3), d(4), d(3), d(2, 0, 2), d(4, 0, 2), d(5, 0, 2), None, d(7)],
+            # o1 4 days early, o2 2 days late, o3 10 days late (severe), o4 3 days early,
+            # o5 delivered before its purchase (impossible), o8 delivered without a date.
+            "delivered_at": [d(6), d(12), d(20), d(5, 0, 2), d(30), None, None, None],
+            "estimated_delivery_at": [
+                d(10),
+                d(10),
+                d(10),
+                d(8, 0, 2),
+                d(10, 0, 2),
+                d(15, 0, 2),
+                d(20),
+                d(20),
+            ],
+            "review_score": [5.0, 2.0, 1.0, 4.0, None, 1.0, 1.0, 3.0],
+        }
+    ),
+)
+LINES = pl.DataFrame(
+    {
+        "order_id": ["o1", "o2", "o2", "o3", "o4", "o5"],
+        "seller_id": ["s1", "s1", "s2", "s2", "s1", "s3"],
+        "category": ["A", "A", "B", "B", "A", None],
+        "region": ["SP", "SP", "SP", "RJ", "SP", "SP"],
+        "customer_id": ["c1", "c2", "c2", "c3", "c1", "c4"],
+    }
+)
+SELLERS = pl.DataFrame({"seller_id": ["s1", "s2"], "region": ["SP", "MG"]})
+DS = Dataset("tiny", "test", tables={"orders": ORDERS, "lines": LINES, "sellers": SELLERS})
+
+
+def facts() -> pl.DataFrame:
+    return dv.delivery_facts(ORDERS)
+
+
+def keyed() -> pl.DataFrame:
+    return dv.keyed_facts(facts(), dv.order_keys(DS))
+
+
+def test_delivery_facts_flags_late_impossible_and_undelivered_orders():
+    f = facts().sort("order_id")
+    assert f["delivered"].to_list() == [True] * 5 + [False] * 3
+    assert f["late"].to_list() == [False, True, True, False, False, None, None, None]
+    assert f["impossible"].to_list() == [False, False, False, False, True, False, False, False]
+    assert f["days_to_deliver"].to_list() == [5.0, 11.0, 18.0, 4.0, None, None, None, None]
+    assert f["approval_days"].to_list()[:5] == [0.5, 1.0, 0.25, 0.0, None]
+    assert f["carrier_days"].to_list()[:5] == [1.5, 2.0, 0.75, 1.0, None]
+    assert f["transit_days"].to_list()[:5] == [3.0, 8.0, 17.0, 3.0, None]
+    assert f["days_vs_estimate"].to_list()[:5] == [-4.0, 2.0, 10.0, -3.0, -11.0]
+
+
+def test_kpis_count_late_orders_among_delivered_ones_only():
+    k = dv.kpis(facts())
+    assert dv.kpi(k, "delivered orders") == 5
+    assert dv.kpi(k, "late rate") == pytest.approx(0.4)
+    assert dv.kpi(k, "on-time rate") == pytest.approx(0.6)
+    assert dv.kpi(k, "median days to deliver") == pytest.approx(8.0)  # (5 + 11) / 2
+    assert dv.kpi(k, "mean days to deliver") == pytest.approx(9.5)  # 38 / 4, o5 left out
+    assert dv.kpi(k, "mean days late") == pytest.approx(6.0)  # (2 + 10) / 2
+    assert dv.kpi(k, "more than 7 days late") == pytest.approx(0.2)
+    assert dv.kpi(k, "impossible dates") == 1
+    assert dv.kpi(k, "review when late") == pytest.approx(1.5)
+    assert dv.kpi(k, "review when on time") == pytest.approx(4.5)
+    assert dv.kpi(k, "1-2 stars when late") == pytest.approx(1.0)
+    assert dv.kpi(k, "1-2 stars when on time") == pytest.approx(0.0)
+    never = k.filter(pl.col("kpi").str.starts_with("not delivered"))
+    assert sorted(never["kpi"].to_list()) == [
+        "not delivered: canceled",
+        "not delivered: delivered without a date",
+        "not delivered: shipped",
+    ]
+    assert never["value"].to_list() == [1.0, 1.0, 1.0]
+    assert k["definition"].null_count() == 0
+
+
+def test_stage_durations_give_median_and_90th_percentile_per_stage():
+    s = dv.stage_durations(facts())
+    assert s["stage"].to_list() == list(dv.STAGES)
+    assert s["orders"].to_list() == [4, 4, 4, 4]
+    assert s["median_days"].to_list() == pytest.approx([0.375, 1.25, 5.5, 8.0])
+    # transit sorted 3, 3, 8, 17: position 0.9 x 3 = 2.7 -> 8 + 0.7 x 9
+    assert s["p90_days"][2] == pytest.approx(14.3)
+
+
+def test_performance_by_seller_counts_a_two_seller_order_for_both():
+    table = dv.performance_by(keyed(), "seller_id")
+    assert table["seller_id"].to_list() == ["s2", "s1", "s3"]
+    assert table["orders"].to_list() == [2, 3, 1]
+    assert table["late_orders"].to_list() == [2, 1, 0]
+    assert table["late_rate"].to_list() == pytest.approx([1.0, 1 / 3, 0.0])
+
+
+def test_routes_compare_same_state_with_other_state_and_keep_unknowns_apart():
+    table = dv.performance_by(keyed(), "route").sort("route")
+    assert table["route"].to_list() == [dv.UNKNOWN, "other state", "same state"]
+    assert table["orders"].to_list() == [1, 2, 3]
+    assert table["late_orders"].to_list() == [0, 2, 1]
+
+
+def test_customer_region_groups_orders_by_the_lines_region():
+    table = dv.performance_by(keyed(), "customer_region")
+    assert dict(zip(table["customer_region"], table["orders"], strict=True)) == {"RJ": 1, "SP": 4}
+    assert table.filter(pl.col("customer_region") == "RJ")["median_days"][0] == 18.0
+
+
+def test_worst_sellers_apply_the_minimum_and_measure_excess_late_orders():
+    table = dv.seller_table(keyed(), overall=0.4)
+    sellers = dv.worst_sellers(table, min_orders=2)
+    assert sellers["seller_id"].to_list() == ["s2", "s1"]
+    assert sellers["seller_region"].to_list() == ["MG", "SP"]
+    assert sellers["excess_late"].to_list() == pytest.approx([2 - 2 * 0.4, 1 - 3 * 0.4])
+    assert dv.worst_sellers(table, min_orders=3)["seller_id"].to_list() == ["s1"]
+
+
+def test_by_month_gives_late_rate_and_the_estimates_cushion():
+    m = dv.by_month(facts())
+    assert m["month"].to_list() == [d(1), d(1, 0, 2)]
+    assert m["orders"].to_list() == [3, 2]
+    assert m["late_rate"].to_list() == pytest.approx([2 / 3, 0.0])
+    assert m["median_promised_days"][1] == pytest.approx(7.0)
+    assert m["median_slack_days"][1] == pytest.approx(7.0)  # median of 3 and 11
+
+
+def test_reviews_by_lateness_bucket_whole_days_so_that_late_means_zero_or_more():
+    r = dv.reviews_by_lateness(facts())
+    assert r["offset_days"].to_list() == [-4, -3, 2, 10]
+    assert r["late"].to_list() == [False, False, True, True]
+    assert r["review"].to_list() == [5.0, 4.0, 2.0, 1.0]
+    assert r["low_share"].to_list() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_readings_name_the_worst_stage_and_the_review_cost():
+    k = dv.kpis(facts())
+    assert dv.kpi_reading(k).startswith("40.0% of delivered orders arrived after the estimate")
+    assert "carrier → delivered" in dv.stage_reading(dv.stage_durations(facts()))
+    assert "costs 3.00 stars" in dv.review_reading(k)
+    routes = dv.performance_by(keyed(), "route")
+    assert "100.0% late" in dv.route_reading(routes)
+
+
+def test_group_reading_names_the_group_with_most_late_orders_above_average():
+    table = dv.performance_by(keyed(), "seller_id")
+    text = dv.group_reading(table, "seller_id", "seller", 0.4, min_orders=1)
+    assert text.startswith("Fix seller s2 first: 100.0% late against 40.0% overall")
+
+
+def test_headless_explains_what_the_webshop_and_retail_demos_lack():
+    for kind in ("webshop", "retail"):
+        with pytest.raises(ValueError, match="needs delivery dates: upload olist_orders_dataset"):
+            dv.headless(formats.assemble_demo(kind).dataset)
+
+
+def test_charts_and_map_build_from_the_headless_tables():
+    out = dv.headless(DS, min_orders=1, metric="median_days")
+    assert list(out) == [
+        "kpis",
+        "stages",
+        "by_customer_region",
+        "by_seller_region",
+        "by_month",
+        "by_category",
+        "sellers",
+        "routes",
+        "reviews",
+    ]
+    # sorted by the map metric: RJ takes 18 days, SP a median of 5
+    assert out["by_customer_region"]["customer_region"].to_list() == ["RJ", "SP"]
+    points = out["by_customer_region"].drop_nulls("lat")
+    deck = maps.delivery_deck(maps.delivery_tooltips(points, "customer_region"), "median_days")
+    assert "Rio de Janeiro" in deck.to_json()
+    for chart in (
+        charts.stages_chart(out["stages"]),
+        charts.month_chart(out["by_month"]),
+        charts.late_rate_bars(out["sellers"], "seller_id", "Seller", overall=0.4),
+        charts.reviews_chart(out["reviews"]),
+    ):
+        assert chart.to_dict()
+
+
+# --- the demo's planted lateness --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def marketplace():
+    generated = demo.demo("marketplace")
+    ds = formats.assemble([io.RawTable(n, n, f) for n, f in generated.files.items()]).dataset
+    return generated, ds
+
+
+def test_the_demos_late_share_and_impossible_dates_are_recovered(marketplace):
+    generated, ds = marketplace
+    k = dv.headless(ds)["kpis"]
+    assert dv.kpi(k, "late rate") == pytest.approx(generated.truth["late_share"], abs=1e-12)
+    planted = generated.planted
+    assert dv.kpi(k, "impossible dates") == (
+        planted["delivered_before_purchase"] + planted["delivered_before_pickup"]
+    )
+    never = k.filter(pl.col("kpi") == "not delivered: delivered without a date")["value"][0]
+    assert never == planted["delivered_without_date"]
+
+
+def test_the_demos_late_orders_get_clearly_lower_reviews(marketplace):
+    _, ds = marketplace
+    out = dv.headless(ds)
+    k = out["kpis"]
+    # The generator draws late orders' scores with a mean of 2.6 stars, on-time ones 4.3.
+    assert dv.kpi(k, "review when on time") - dv.kpi(k, "review when late") > 1.2
+    assert dv.kpi(k, "1-2 stars when late") > 3 * dv.kpi(k, "1-2 stars when on time")
+    reviews = out["reviews"]
+    late = reviews.filter(pl.col("late"))
+    on_time = reviews.filter(~pl.col("late"))
+    assert (late["review"] * late["orders"]).sum() / late["orders"].sum() < 3.0
+    assert (on_time["review"] * on_time["orders"]).sum() / on_time["orders"].sum() > 4.0
+
+
+# --- real Olist -------------------------------------------------------------------------------
+
+
+def _olist_paths() -> dict[str, object]:
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    return {
+        "orders": folder / "olist_orders_dataset.csv.gz",
+        "items": folder / "olist_order_items_dataset.csv.gz",
+        "reviews": folder / "olist_order_reviews_dataset.csv.gz",
+        "customers": folder / "olist_customers_dataset.csv.gz",
+        "products": folder.parent / "olist_products_dataset.csv.gz",
+        "sellers": folder.parent / "olist_sellers_dataset.csv.gz",
+    }
+
+
+@pytest.fixture(scope="module")
+def olist():
+    paths = _olist_paths()
+    tables = []
+    for path in paths.values():
+        tables += io.read_path(path)
+    return paths, dv.headless(formats.assemble(tables).dataset)
+
+
+def test_real_olist_late_share_and_reviews_match_the_raw_files(olist):
+    paths, out = olist
+    stamp = "%Y-%m-%d %H:%M:%S"
+    orders = pl.read_csv(paths["orders"]).with_columns(
+        pl.col("order_delivered_customer_date").str.strptime(pl.Datetime, stamp),
+        pl.col("order_estimated_delivery_date").str.strptime(pl.Datetime, stamp),
+    )
+    delivered = orders.filter(
+        (pl.col("order_status") == "delivered")
+        & pl.col("order_delivered_customer_date").is_not_null()
+        & pl.col("order_estimated_delivery_date").is_not_null()
+    ).with_columns(
+        (pl.col("order_delivered_customer_date") > pl.col("order_estimated_delivery_date")).alias(
+            "is_late"
+        )
+    )
+    reviews = (
+        pl.read_csv(paths["reviews"], columns=["order_id", "review_score"])
+        .drop_nulls()
+        .group_by("order_id")
+        .agg(pl.col("review_score").mean())
+    )
+    scored = delivered.join(reviews, on="order_id", how="left")
+    k = out["kpis"]
+    assert dv.kpi(k, "delivered orders") == delivered.height
+    assert dv.kpi(k, "late rate") == pytest.approx(delivered["is_late"].mean())
+    late_review = scored.filter(pl.col("is_late"))["review_score"].mean()
+    on_time_review = scored.filter(~pl.col("is_late"))["review_score"].mean()
+    assert dv.kpi(k, "review when late") == pytest.approx(late_review)
+    assert dv.kpi(k, "review when on time") == pytest.approx(on_time_review)
+    assert late_review < on_time_review - 1  # lateness costs over a star on real data too
+
+
+def test_real_olist_breakdowns_cover_states_sellers_and_routes(olist):
+    _, out = olist
+    assert out["by_customer_region"]["lat"].null_count() == 0  # every state is placed
+    assert out["by_seller_region"].height > 5
+    assert set(out["routes"]["route"]) >= {"same state", "other state"}
+    assert out["sellers"]["orders"].min() >= dv.MIN_ORDERS

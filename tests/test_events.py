@@ -1,0 +1,400 @@
+"""Web events analyses on tiny hand-made frames, and on the web-shop demo's planted patterns."""
+
+from datetime import date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from lib import demo, formats
+from lib.analyses import events as ev
+from lib.model import DATETIME, Dataset
+
+
+def events_frame(rows: list[tuple[str, str, str, str, str | None]]) -> pl.DataFrame:
+    """(user_id, event_at 'YYYY-MM-DD HH:MM', event_name, platform, item_id) rows as events."""
+    return pl.DataFrame(
+        {
+            "event_id": [str(i) for i in range(len(rows))],
+            "user_id": [r[0] for r in rows],
+            "event_at": [datetime.strptime(r[1], "%Y-%m-%d %H:%M") for r in rows],
+            "event_name": [r[2] for r in rows],
+            "platform": [r[3] for r in rows],
+            "item_id": [r[4] for r in rows],
+        },
+        schema_overrides={"event_at": DATETIME, "item_id": pl.String},
+    )
+
+
+def lines_frame(rows: list[tuple[str, str, str, bool]]) -> pl.DataFrame:
+    """(customer_id, item_id, ordered_at 'YYYY-MM-DD', is_return) rows as order lines."""
+    return pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(len(rows))],
+            "customer_id": [r[0] for r in rows],
+            "ordered_at": [datetime.strptime(r[2], "%Y-%m-%d") for r in rows],
+            "revenue": [-10.0 if r[3] else 10.0 for r in rows],
+            "item_id": [r[1] for r in rows],
+            "is_return": [r[3] for r in rows],
+        },
+        schema_overrides={"ordered_at": DATETIME},
+    )
+
+
+# Views and orders for conversion: u1 orders A 2 days after viewing it; u2 orders A 15 and 18
+# days after viewing it on web and iphone; u3's order of B is a return; u4 and u5 buy unviewed.
+VIEWS = events_frame(
+    [
+        ("u1", "2024-01-01 10:00", "view_item", "web", "A"),
+        ("u1", "2024-01-01 10:05", "view_item", "web", "B"),
+        ("u1", "2024-01-01 10:10", "add_to_cart", "web", "A"),
+        ("u2", "2024-01-02 09:00", "view_item", "iphone", "A"),
+        ("u2", "2024-01-05 09:00", "view_item", "web", "A"),
+        ("u3", "2024-01-03 11:00", "login", "iphone", None),
+        ("u3", "2024-01-03 12:00", "view_item", "iphone", "B"),
+        ("u4", "2024-01-01 08:00", "view_item", "web", "A"),
+    ]
+)
+ORDERS = lines_frame(
+    [
+        ("u1", "A", "2024-01-03", False),
+        ("u2", "A", "2024-01-20", False),
+        ("u3", "B", "2024-01-04", True),
+        ("u4", "B", "2024-01-02", False),
+        ("u5", "C", "2024-01-02", False),
+    ]
+)
+ITEMS = pl.DataFrame(
+    {"item_id": ["A", "B", "C"], "item_name": ["Anvil", "Bell", "Cup"], "category": ["x", "y", "x"]}
+)
+
+
+def test_conversion_by_platform_counts_user_item_views_ordered_within_the_window():
+    units = ev.converted_views(VIEWS, ORDERS, window_days=7)
+    day = timedelta(days=1)
+    assert units.sort("user_id", "item_id", "platform").rows() == [
+        ("u1", "A", "web", 2 * day - timedelta(hours=10), True),
+        ("u1", "B", "web", None, False),
+        ("u2", "A", "iphone", 18 * day - timedelta(hours=9), False),
+        ("u2", "A", "web", 15 * day - timedelta(hours=9), False),
+        ("u3", "B", "iphone", None, False),  # the order is a return
+        ("u4", "A", "web", None, False),
+    ]
+    table = ev.conversion_by_platform(units)
+    assert table.rows() == [("web", 4, 1, 0.25, 0.25 / (1 / 6)), ("iphone", 2, 0, 0.0, 0.0)]
+
+
+def test_a_longer_window_converts_the_later_order_on_both_platforms():
+    table = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=20))
+    # iphone: u2's A (18 days); web: u1's A and u2's A (15 days) of 4.
+    assert table.select("platform", "viewers", "buyers", "conversion").rows() == [
+        ("iphone", 2, 1, 0.5),
+        ("web", 4, 2, 0.5),
+    ]
+
+
+def test_conversion_by_item_counts_viewers_once_across_platforms_and_all_customers():
+    units = ev.converted_views(VIEWS, ORDERS, window_days=7)
+    table = ev.conversion_by_item(units, ORDERS, ITEMS)
+    lags = ev.view_lags(VIEWS, ORDERS)
+    assert ev.conversion_by_item(ev.converted(ev.item_lags(lags), 7), ORDERS, ITEMS).equals(table)
+    assert table.columns == [
+        "item_id",
+        "item_name",
+        "category",
+        "viewers",
+        "buyers",
+        "conversion",
+        "customers",
+    ]
+    assert table.rows() == [
+        ("A", "Anvil", "x", 3, 1, 1 / 3, 2),
+        ("B", "Bell", "y", 2, 0, 0.0, 1),  # u3's return is no customer
+        ("C", "Cup", "x", 0, 0, None, 1),
+    ]
+
+
+def test_conversion_by_category_adds_up_items_user_item_pairs():
+    units = ev.converted_views(VIEWS, ORDERS, window_days=7)
+    table = ev.conversion_by_category(units, ITEMS)
+    assert table.rows() == [("x", 3, 1, 1 / 3), ("y", 2, 0, 0.0)]
+
+
+def test_mismatched_items_rank_low_conversion_and_buyers_without_a_view():
+    units = ev.converted_views(VIEWS, ORDERS, window_days=7)
+    by_item = ev.conversion_by_item(units, ORDERS, ITEMS)
+    browsed, unviewed = ev.mismatched_items(by_item, min_viewers=2)
+    assert browsed["item_id"].to_list() == ["B", "A"]
+    assert unviewed.select("item_id", "without_view").rows() == [("A", 1), ("B", 1), ("C", 1)]
+    assert ev.mismatched_items(by_item, min_viewers=3)[0]["item_id"].to_list() == ["A"]
+
+
+FUNNEL_EVENTS = events_frame(
+    [
+        ("u1", "2024-01-01 10:00", "view_item", "web", "A"),
+        ("u1", "2024-01-01 10:10", "add_to_cart", "web", "A"),
+        ("u1", "2024-01-02 10:00", "purchase", "web", None),
+        ("u2", "2024-01-02 09:00", "view_item", "iphone", "A"),
+        ("u2", "2024-01-05 09:00", "add_to_cart", "web", "A"),
+        ("u3", "2024-01-01 09:00", "add_to_cart", "iphone", "A"),  # before entering
+        ("u3", "2024-01-03 09:00", "view_item", "iphone", "A"),
+        ("u4", "2024-01-01 10:00", "view_item", "web", "A"),
+        ("u4", "2024-01-10 10:00", "add_to_cart", "web", "A"),  # 9 days after entry
+        ("u5", "2024-01-01 10:00", "login", "web", None),
+        ("u7", "2024-01-01 10:00", "view_item", "web", "A"),
+        ("u7", "2024-01-02 10:00", "purchase", "web", None),  # before the cart: out of order
+        ("u7", "2024-01-03 10:00", "add_to_cart", "web", "A"),
+    ]
+)
+STEPS = ("view_item", "add_to_cart", "purchase")
+
+
+def test_funnel_follows_the_steps_in_order_within_the_window():
+    table = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
+    assert table.filter(pl.col("platform") == "all").drop("platform").rows() == [
+        (1, "view_item", 5, 1.0, 1.0),
+        (2, "add_to_cart", 3, 0.6, 0.6),
+        (3, "purchase", 1, 1 / 3, 0.2),
+    ]
+    # Entry platforms: web for u1, u4, u7; iphone for u2, u3 (u2's cart on web still counts).
+    assert table.filter(pl.col("platform") != "all").select("platform", "step", "users").rows() == [
+        ("iphone", 1, 2),
+        ("iphone", 2, 1),
+        ("iphone", 3, 0),
+        ("web", 1, 3),
+        ("web", 2, 2),
+        ("web", 3, 1),
+    ]
+    assert table.filter((pl.col("platform") == "iphone") & (pl.col("step") == 3)).row(
+        0, named=True
+    ) | {} == {
+        "platform": "iphone",
+        "step": 3,
+        "event_name": "purchase",
+        "users": 0,
+        "step_conversion": 0.0,
+        "overall_conversion": 0.0,
+    }
+
+
+def test_funnel_paths_reach_each_step_as_early_as_possible_after_the_previous():
+    paths = ev.funnel_paths(FUNNEL_EVENTS, STEPS).filter(pl.col("user_id") == "u7")
+    assert paths.sort("step").select("platform", "step", "lag").rows() == [
+        ("web", 1, timedelta(0)),
+        ("web", 2, timedelta(days=2)),  # the purchase before the cart does not count
+    ]
+
+
+def test_a_longer_funnel_window_lets_the_late_cart_count():
+    table = ev.funnel(FUNNEL_EVENTS, STEPS[:2], window_days=10)
+    assert table.filter(pl.col("platform") == "all")["users"].to_list() == [5, 4]
+
+
+def test_a_funnel_without_steps_is_empty():
+    assert ev.funnel(FUNNEL_EVENTS, (), 7).height == 0
+
+
+# Same-day views: u1 A B C on day 1; u2 A B on day 1 (and again on day 3), C on day 2; u3 A and B
+# on different days; u4 B C; u5 and u6 only D. Six viewing users.
+CO_EVENTS = events_frame(
+    [
+        ("u1", "2024-01-01 10:00", "view_item", "web", "A"),
+        ("u1", "2024-01-01 10:01", "view_item", "web", "A"),
+        ("u1", "2024-01-01 10:02", "view_item", "web", "B"),
+        ("u1", "2024-01-01 10:03", "view_item", "web", "C"),
+        ("u2", "2024-01-01 11:00", "view_item", "web", "A"),
+        ("u2", "2024-01-01 11:05", "view_item", "iphone", "B"),
+        ("u2", "2024-01-02 11:00", "view_item", "web", "C"),
+        ("u2", "2024-01-03 11:00", "view_item", "web", "A"),
+        ("u2", "2024-01-03 11:01", "view_item", "web", "B"),
+        ("u3", "2024-01-01 12:00", "view_item", "web", "A"),
+        ("u3", "2024-01-02 12:00", "view_item", "web", "B"),
+        ("u4", "2024-01-01 12:00", "view_item", "web", "B"),
+        ("u4", "2024-01-01 12:30", "view_item", "web", "C"),
+        ("u5", "2024-01-01 12:00", "view_item", "web", "D"),
+        ("u6", "2024-01-01 12:00", "add_to_cart", "web", "D"),
+    ]
+)
+
+
+def test_co_views_count_users_who_viewed_both_items_on_one_day():
+    pairs = ev.co_views(
+        CO_EVENTS.vstack(events_frame([("u6", "2024-01-01 12:00", "view_item", "web", "D")]))
+    )
+    # A: u1 u2 u3; B: u1 u2 u3 u4; C: u1 u2 u4; six users viewed something.
+    assert pairs.rows() == [
+        ("A", "B", 2, 3, 4, 2 * 6 / 12, 2 / 12**0.5),
+        ("B", "C", 2, 4, 3, 2 * 6 / 12, 2 / 12**0.5),
+        ("A", "C", 1, 3, 3, 1 * 6 / 9, 1 / 3),
+    ]
+
+
+def test_top_pairs_and_recommendations_respect_the_minimum_support():
+    pairs = ev.co_views(CO_EVENTS)  # five viewing users: u6 only carted
+    assert pairs.filter(pl.col("item_a") == "A")["lift"].to_list() == [2 * 5 / 12, 1 * 5 / 9]
+    assert ev.top_pairs(pairs, min_support=2).select("item_a", "item_b").rows() == [
+        ("A", "B"),
+        ("B", "C"),
+    ]
+    recs = ev.recommendations(pairs, "A", min_support=1)
+    assert recs.select("item_id", "users").rows() == [("B", 2), ("C", 1)]
+    assert ev.recommendations(pairs, "A", min_support=2)["item_id"].to_list() == ["B"]
+    assert ev.recommendations(pairs, "D", min_support=1).height == 0
+    named = ev.with_names(recs, ITEMS)
+    assert named.columns[:3] == ["item_id", "item_name", "category"]
+    assert named["item_name"].to_list() == ["Bell", "Cup"]
+
+
+def _on_days(counts: dict[str, int]) -> pl.DataFrame:
+    rows = [
+        (f"u{i % 2}", f"{day} 1{i % 10}:00", "login", "web", None)
+        for day, n in counts.items()
+        for i in range(n)
+    ]
+    return events_frame(rows)
+
+
+def test_daily_status_flags_empty_days_and_days_far_below_their_neighbours():
+    status = ev.daily_status(
+        _on_days({"2024-01-01": 8, "2024-01-02": 8, "2024-01-04": 1, "2024-01-05": 8})
+    )
+    # Typical: the median of the 15 days around, here all five (8, 8, 0, 1, 8) = 8; 1 < 25% of 8.
+    assert status.rows() == [
+        (date(2024, 1, 1), 8, 2, 8.0, "normal"),
+        (date(2024, 1, 2), 8, 2, 8.0, "normal"),
+        (date(2024, 1, 3), 0, 0, 8.0, "no events"),
+        (date(2024, 1, 4), 1, 1, 8.0, "abnormally few"),
+        (date(2024, 1, 5), 8, 2, 8.0, "normal"),
+    ]
+    assert "1 day(s) have no events and 1 abnormally few (03 Jan 2024, 04 Jan 2024)" in (
+        ev.daily_reading(status)
+    )
+
+
+def test_events_per_day_split_by_platform_and_event_mix_shares():
+    per_day = ev.events_per_day(VIEWS, by="platform")
+    assert per_day.filter(pl.col("day") == date(2024, 1, 1)).rows() == [
+        (date(2024, 1, 1), "web", 4)
+    ]
+    mix = ev.event_mix(VIEWS)
+    assert mix.rows() == [
+        ("web", "view_item", 4, 3, 0.5),
+        ("iphone", "view_item", 2, 2, 0.25),
+        ("iphone", "login", 1, 1, 0.125),
+        ("web", "add_to_cart", 1, 1, 0.125),
+    ]
+
+
+def test_active_users_split_new_and_returning_per_day():
+    table = ev.active_users(
+        events_frame(
+            [
+                ("u1", "2024-01-01 10:00", "login", "web", None),
+                ("u1", "2024-01-02 10:00", "login", "web", None),
+                ("u2", "2024-01-02 11:00", "login", "web", None),
+                ("u2", "2024-01-02 12:00", "login", "web", None),
+                ("u3", "2024-01-03 10:00", "login", "web", None),
+                ("u1", "2024-01-03 11:00", "login", "web", None),
+            ]
+        ),
+        "day",
+    )
+    assert table.rows() == [
+        (date(2024, 1, 1), 1, 1, 0, 1.0),
+        (date(2024, 1, 2), 2, 1, 1, 0.5),
+        (date(2024, 1, 3), 2, 1, 1, 0.5),
+    ]
+
+
+def test_headless_without_order_lines_leaves_out_conversion():
+    ds = Dataset("events only", "generic", tables={"events": CO_EVENTS})
+    out = ev.headless(ds, steps="view_item,add_to_cart", min_support=2)
+    assert "conversion_by_item" not in out
+    assert out["pairs"].select("item_a", "item_b").rows() == [("A", "B"), ("B", "C")]
+    assert out["recommendations"]["item_id"].to_list() == ["B"]  # for A, the best pair's item
+    assert out["funnel"].filter(pl.col("platform") == "all")["users"].to_list() == [5, 0]
+
+
+# --- the web-shop demo's planted patterns ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def webshop() -> Dataset:
+    return formats.assemble_demo("webshop").dataset
+
+
+def test_daily_status_finds_exactly_the_planted_gap_days(webshop):
+    events = webshop.tables["events"]
+    seen = events["event_at"].dt.date().unique()
+    calendar = pl.date_range(seen.min(), seen.max(), "1d", eager=True)
+    missing = sorted(set(calendar.to_list()) - set(seen.to_list()))
+    status = ev.daily_status(events)
+    assert len(missing) == demo.WEBSHOP_GAP_DAYS
+    assert status.filter(pl.col("status") == "no events")["day"].to_list() == missing
+    assert status.filter(pl.col("status") == "abnormally few").height == 0
+
+
+def test_event_findings_are_the_quality_reports_event_rules(webshop):
+    planted = demo.demo("webshop").planted
+    found = {f.rule: f.count for f in ev.event_findings(webshop)}
+    assert found == {
+        "empty_days": planted["empty_days"],
+        "misspelled_parameter": planted["misspelled_parameter"],
+    }
+
+
+def test_iphone_converts_about_twice_as_often_as_web(webshop):
+    events, lines = webshop.tables["events"], webshop.tables["lines"]
+    table = ev.conversion_by_platform(ev.converted_views(events, lines, window_days=7))
+    rate = dict(zip(table["platform"], table["conversion"], strict=True))
+    assert 1.7 < rate["iphone"] / rate["web"] < 2.3
+    # Independently: iphone views followed by a sale of the item by the user within 7 days.
+    # Views whose item_id parameter was misspelled have no item and are left out.
+    views = events.filter(
+        (pl.col("event_name") == "view_item")
+        & (pl.col("platform") == "iphone")
+        & pl.col("item_id").is_not_null()
+    )
+    sales = lines.filter(~pl.col("is_return")).select(
+        pl.col("customer_id").alias("user_id"), "item_id", "ordered_at"
+    )
+    pairs = views.select("user_id", "item_id").unique()
+    hit = (
+        views.join(sales, on=["user_id", "item_id"])
+        .filter(
+            (pl.col("ordered_at") - pl.col("event_at")).is_between(timedelta(0), timedelta(days=7))
+        )
+        .select("user_id", "item_id")
+        .unique()
+    )
+    assert rate["iphone"] == pytest.approx(hit.height / pairs.height)
+
+
+def test_the_planted_co_viewed_pairs_lead_the_viewed_together_table(webshop):
+    top = ev.top_pairs(ev.co_views(webshop.tables["events"]), min_support=5).head(
+        len(demo.CO_VIEWED_PAIRS)
+    )
+    found = {frozenset(p) for p in top.select("item_a", "item_b").rows()}
+    assert found == {frozenset((str(a), str(b))) for a, b in demo.CO_VIEWED_PAIRS}
+    assert (top["lift"] > 10).all()
+
+
+def test_readings_name_the_figures_a_manager_acts_on():
+    by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=20))
+    assert ev.platform_reading(by_platform, 20) == (
+        "Platforms convert alike: 50.0% (web) to 50.0% (iphone) of viewed items are ordered "
+        "within 20 days."
+    )
+    by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=7))
+    assert ev.platform_reading(by_platform, 7) == (
+        "On web, 25.0% of viewed items are ordered within 7 days, while on iphone none are: look "
+        "at what iphone's checkout lacks."
+    )
+    steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
+    assert ev.funnel_reading(steps, 7) == (
+        "Of 5 users who did view_item, 20.0% reached purchase within 7 days; the biggest loss is "
+        "before purchase (66.7% drop out); web converts best (33.3%), iphone worst (0.0%)."
+    )
+    recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
+    assert ev.recommendations_reading(recs, "Anvil (A)").startswith(
+        "2 users who viewed Anvil (A) also viewed Bell (B) the same day, 0.8× more often"
+    )
