@@ -29,6 +29,17 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def require_chromium() -> None:
+    """At a browser test module's top: skip it without chromium, except in CI, where that fails."""
+    import pytest
+
+    if chromium_path() is not None:
+        return
+    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
+        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

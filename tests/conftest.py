@@ -16,3 +16,12 @@ def shared_file(relative: str) -> Path:
             pytest.fail(f"{path} is missing and STORELENS_REQUIRE_SHARED=1")
         pytest.skip(f"{path} is absent (real data sets live in ../shared/data)")
     return path
+
+
+@pytest.fixture(scope="session")
+def server():
+    """One running app for every browser test (each page visit is its own session)."""
+    from tests.browser import streamlit_server
+
+    with streamlit_server() as url:
+        yield url

@@ -1,17 +1,12 @@
 """Upload through a real browser and see the quality report (Debian's chromium via Playwright)."""
 
-import os
-
 import pytest
 
-from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+from tests.browser import browser_page, require_chromium, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-if chromium_path() is None:
-    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
-        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 
 CSV = (
     "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
@@ -20,12 +15,6 @@ CSV = (
     "C1002,A1,MUG,-1,12/2/2010 9:00,2.50,17850,United Kingdom\n"
     "1003,POST,POSTAGE,1,12/3/2010 10:00,18.00,,France\n"
 )
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
 
 
 def test_uploaded_file_shows_up_in_the_quality_report(server, tmp_path):

@@ -1,23 +1,12 @@
 """The Lifetime value page in a real browser: a new horizon changes the CLV column."""
 
-import os
-
 import pytest
 
-from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+from tests.browser import browser_page, require_chromium, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-if chromium_path() is None:
-    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
-        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
+require_chromium()
 
 
 def _clv_column(page) -> list[str]:

@@ -1,25 +1,15 @@
 """The Web events page in a real browser: pick a funnel and an item, see the results change."""
 
-import os
 import re
 
 import pytest
 
 from lib import demo
-from tests.browser import browser_page, chromium_path, streamlit_server, wait_for_app
+from tests.browser import browser_page, require_chromium, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-if chromium_path() is None:
-    if os.environ.get("STORELENS_REQUIRE_SHARED") == "1" or os.environ.get("CI"):
-        pytest.fail("chromium is required in CI (apt-get install chromium)", pytrace=False)
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
+require_chromium()
 
 
 def _reading(page, text: str) -> str:
