@@ -20,3 +20,13 @@ def page(source: str, path: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    """Every metric on the page: label -> shown value."""
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    """The page's captions and info boxes as one string, to look for an explanation in."""
+    return " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
 from tests import apptest
+from tests.apptest import texts
 
 PAGE = "pages/events.py"
 
@@ -18,10 +19,6 @@ def page(source: str) -> AppTest:
 
 def metric(at: AppTest, label: str):
     return next(m for m in at.metric if m.label == label)
-
-
-def texts(at: AppTest) -> str:
-    return " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)
 
 
 @pytest.fixture(scope="module")

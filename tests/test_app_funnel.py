@@ -4,13 +4,9 @@ import polars as pl
 import pytest
 
 from lib import demo
-from tests.apptest import page
+from tests.apptest import metrics, page
 
 PATH = "pages/funnel.py"
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def demo_funnel() -> tuple[pl.DataFrame, pl.DataFrame]:

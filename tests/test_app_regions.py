@@ -3,13 +3,9 @@
 import polars as pl
 
 from lib import demo
-from tests.apptest import page
+from tests.apptest import metrics, page
 
 PATH = "pages/regions.py"
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def test_marketplace_regions_rank_sao_paulo_first_by_revenue():

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
 from tests import apptest
+from tests.apptest import texts
 from tests.test_rfm import PUBLISHED_MAP
 
 PAGE = "pages/rfm.py"
@@ -25,10 +26,6 @@ def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
 
 def metric(at: AppTest, label: str):
     return next(m for m in at.metric if m.label == label)
-
-
-def texts(at: AppTest) -> str:
-    return " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)
 
 
 def summary_table(at: AppTest) -> pd.DataFrame:

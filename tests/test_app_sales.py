@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib import demo, fmt, formats
 from lib.quality import NON_PRODUCT_CODES
 from tests import apptest
+from tests.apptest import texts
 
 PAGE = "pages/sales.py"
 
@@ -24,10 +25,6 @@ def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
 
 def metric(at: AppTest, label: str):
     return next(m for m in at.metric if m.label == label)
-
-
-def texts(at: AppTest) -> str:
-    return " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
