@@ -109,14 +109,14 @@ def reruns(results: list[tuple[str, float]]) -> None:
         )
 
     timed("= categories rerun after a window change (budget 0.3 s)", categories_rerun, results)
-    r_lines = timed(
-        "regions: regional lines (cached per data set)",
-        lambda: regions.regional_lines(market),
+    base = timed(
+        "regions: regional lines and base table (cached per data set)",
+        lambda: regions.regional_base(regions.regional_lines(market), m_orders),
         results,
     )
 
     def regions_rerun() -> None:
-        table = regions.regional_table(r_lines, m_orders, months=4)
+        table = regions.windowed_table(base, months=4)
         regions.priority_table(table, regions.Weights())
 
     timed("= regions rerun after a window change (budget 0.3 s)", regions_rerun, results)

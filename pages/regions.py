@@ -15,9 +15,9 @@ def cached_lines(key: str, _ds) -> pl.DataFrame | None:
     return regions.regional_lines(_ds)
 
 
-@st.cache_data(max_entries=20, show_spinner="Summing up the regions…")
-def cached_table(key: str, months: int, _lines: pl.DataFrame, _orders) -> pl.DataFrame:
-    return regions.regional_table(_lines, _orders, months=months)
+@st.cache_data(max_entries=10, show_spinner="Summing up the regions…")
+def cached_base(key: str, _lines: pl.DataFrame, _orders) -> regions.RegionalBase:
+    return regions.regional_base(_lines, _orders)
 
 
 @st.cache_data(max_entries=10, show_spinner=False)
@@ -57,7 +57,7 @@ months = left.slider(
     key="regions_months",
     help="Growth compares the last N months up to the latest order with the N months before.",
 )
-table = cached_table(f"{ds.key}:{months}", months, lines, orders)
+table = regions.windowed_table(cached_base(ds.key, lines, orders), months)
 metric_options = [m for m in regions.METRICS if m in table.columns]
 metric = mid.selectbox(
     "Colour and size by",

@@ -153,6 +153,74 @@ def _order_frame(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class RegionalBase:
+    """What the regional table needs that does not depend on the growth window (cache it).
+
+    `table`: one row per region with customers, orders, revenue, repeat_rate and the orders'
+    extras (see regional_table). `monthly`: one row per region and calendar month (`month`, its
+    first day as a datetime) with revenue (net), known_orders (sale orders with a customer id)
+    and returning_orders (of those, placed after the customer's first order). `span`: the first
+    and last ordered_at, which fix the growth window.
+    """
+
+    table: pl.DataFrame
+    monthly: pl.DataFrame
+    span: pl.Series
+
+
+def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> RegionalBase:
+    """The window-independent part of regional_table, computed once per data set."""
+    month = pl.col("ordered_at").dt.truncate("1mo").alias("month")
+    table = lines.group_by("region").agg(
+        pl.col("customer_id").drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
+        pl.col("revenue").sum().alias("revenue"),
+    )
+    per_order = _order_frame(lines).with_columns(
+        # A returning customer's order: placed after that customer's first order.
+        (
+            pl.col("customer_id").is_not_null()
+            & (pl.col("ordered_at") > pl.col("ordered_at").min().over("customer_id"))
+        ).alias("returning")
+    )
+    known = pl.col("customer_id").is_not_null()
+    per_region = per_order.group_by("region").agg(pl.len().cast(pl.Int64).alias("orders"))
+    repeaters = (
+        per_order.filter(known)
+        .group_by("region", "customer_id")
+        .agg(pl.len().alias("n"))
+        .group_by("region")
+        .agg((pl.col("n") >= 2).mean().alias("repeat_rate"))
+    )
+    table = (
+        table.join(per_region, on="region", how="left")
+        .join(repeaters, on="region", how="left")
+        .with_columns(pl.col("orders").fill_null(0))
+    )
+    if orders is not None:
+        extra = _order_extras(orders, per_order.select("order_id", "region"))
+        if extra is not None:
+            table = table.join(extra, on="region", how="left")
+    monthly = (
+        lines.group_by("region", month)
+        .agg(pl.col("revenue").sum())
+        .join(
+            per_order.filter(known)
+            .group_by("region", month)
+            .agg(
+                pl.len().cast(pl.Int64).alias("known_orders"),
+                pl.col("returning").sum().cast(pl.Int64).alias("returning_orders"),
+            ),
+            on=["region", "month"],
+            how="full",
+            coalesce=True,
+        )
+        .with_columns(pl.col("known_orders", "returning_orders", "revenue").fill_null(0))
+    )
+    span = pl.Series("ordered_at", [lines["ordered_at"].min(), lines["ordered_at"].max()])
+    return RegionalBase(table, monthly, span)
+
+
 def regional_table(
     lines: pl.DataFrame, orders: pl.DataFrame | None = None, months: int = 3
 ) -> pl.DataFrame:
@@ -172,57 +240,37 @@ def regional_table(
     estimate, among delivered orders), review (mean review_score), freight_share (freight over
     revenue + freight: what share of what customers paid went to shipping).
     """
-    window = growth_window(lines["ordered_at"], months)
+    return windowed_table(regional_base(lines, orders), months)
+
+
+def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
+    """regional_table from its cached base: only the growth window is computed here."""
+    window = growth_window(base.span, months)
     if window.available:
         current, end, previous = (
             datetime.combine(day, time.min)
             for day in (window.current_start, window.current_end, window.previous_start)
         )
-        in_last = (pl.col("ordered_at") >= current) & (pl.col("ordered_at") < end)
-        in_prev = (pl.col("ordered_at") >= previous) & (pl.col("ordered_at") < current)
+        in_last = (pl.col("month") >= current) & (pl.col("month") < end)
+        in_prev = (pl.col("month") >= previous) & (pl.col("month") < current)
     else:  # too little history for the window: growth stays empty
         in_last = in_prev = pl.lit(False)
 
-    table = lines.group_by("region").agg(
-        pl.col("customer_id").drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
-        pl.col("revenue").sum().alias("revenue"),
+    def returning_share(period: pl.Expr) -> pl.Expr:
+        known = pl.col("known_orders").filter(period).sum()
+        return pl.when(known > 0).then(pl.col("returning_orders").filter(period).sum() / known)
+
+    window_figures = base.monthly.group_by("region").agg(
         pl.col("revenue").filter(in_last).sum().alias("revenue_last"),
         pl.col("revenue").filter(in_prev).sum().alias("revenue_prev"),
+        (returning_share(in_last) - returning_share(in_prev)).alias("repeat_change"),
     )
-
-    per_order = _order_frame(lines).with_columns(
-        # A returning customer's order: placed after that customer's first order.
-        (
-            pl.col("customer_id").is_not_null()
-            & (pl.col("ordered_at") > pl.col("ordered_at").min().over("customer_id"))
-        ).alias("returning")
-    )
-    known = pl.col("customer_id").is_not_null()
-    per_region = per_order.group_by("region").agg(
-        pl.len().alias("orders"),
-        pl.col("returning").filter(in_last & known).mean().alias("_ret_last"),
-        pl.col("returning").filter(in_prev & known).mean().alias("_ret_prev"),
-    )
-    repeaters = (
-        per_order.filter(known)
-        .group_by("region", "customer_id")
-        .agg(pl.len().alias("n"))
-        .group_by("region")
-        .agg((pl.col("n") >= 2).mean().alias("repeat_rate"))
-    )
-    table = (
-        table.join(per_region, on="region", how="left")
-        .join(repeaters, on="region", how="left")
-        .with_columns(pl.col("orders").fill_null(0).cast(pl.Int64))
-        .with_columns(
-            (pl.col("revenue") / pl.col("revenue").sum()).alias("share"),
-            pl.when(pl.col("revenue_prev") > 0)
-            .then(pl.col("revenue_last") / pl.col("revenue_prev") - 1)
-            .alias("growth"),
-            pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("aov"),
-            (pl.col("_ret_last") - pl.col("_ret_prev")).alias("repeat_change"),
-        )
-        .drop("_ret_last", "_ret_prev")
+    table = base.table.join(window_figures, on="region", how="left").with_columns(
+        (pl.col("revenue") / pl.col("revenue").sum()).alias("share"),
+        pl.when(pl.col("revenue_prev") > 0)
+        .then(pl.col("revenue_last") / pl.col("revenue_prev") - 1)
+        .alias("growth"),
+        pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("aov"),
     )
     columns = [
         "region",
@@ -237,11 +285,7 @@ def regional_table(
         "repeat_rate",
         "repeat_change",
     ]
-    if orders is not None:
-        extra = _order_extras(orders, per_order.select("order_id", "region"))
-        if extra is not None:
-            table = table.join(extra, on="region", how="left")
-            columns += [c for c in extra.columns if c != "region"]
+    columns += [c for c in base.table.columns if c not in columns]
     return table.select(columns).sort("revenue", "region", descending=[True, False])
 
 
