@@ -1,4 +1,4 @@
-"""Times load + map + quality report on generated retail lines and prints peak memory.
+"""Times loads, page reruns and model fits on generated data sets and prints peak memory.
 
 Run: `make bench` or `.venv/bin/python bench/run.py --rows 1000000`. Budgets: DESIGN.md section 7.
 """
@@ -122,6 +122,153 @@ def reruns(results: list[tuple[str, float]]) -> None:
     timed("= regions rerun after a window change (budget 0.3 s)", regions_rerun, results)
 
 
+def slowest(label: str, steps: dict[str, object], results: list[tuple[str, float]]) -> None:
+    """Time each step (a callable) and report the slowest under `label`, naming it."""
+    times = {}
+    for name, step in steps.items():
+        start = time.perf_counter()
+        step()
+        times[name] = time.perf_counter() - start
+    worst = max(times, key=times.__getitem__)
+    results.append((f"{label}: slowest is {worst}", times[worst]))
+
+
+def operations(results: list[tuple[str, float]], scale: int = 10) -> None:
+    """Delivery and Seller funnel at `scale` x the marketplace demo, as their pages compute them.
+
+    The cached per-data-set steps are timed apart; a rerun is what a control move recomputes.
+    The Delivery page caches each breakdown on first view, so a view switch is timed uncached.
+    """
+    from lib.analyses import delivery as dv
+    from lib.analyses import funnel
+
+    rows = scale * demo.DEFAULT_ROWS["marketplace"]
+    market = timed(
+        f"generate + load the marketplace demo x{scale} (not budgeted)",
+        lambda: formats.assemble_demo("marketplace", rows=rows).dataset,
+        results,
+    )
+    orders, leads = market.tables["orders"], market.tables["leads"]
+    results.append((f"  ({orders.height:,} orders, {leads.height:,} leads)", 0.0))
+
+    def delivery_setup() -> tuple[pl.DataFrame, pl.DataFrame]:
+        facts = dv.delivery_facts(dv.delivery_orders(market))
+        return facts, dv.keyed_facts(facts, dv.order_keys(market))
+
+    facts, keyed = timed("delivery: facts + keys (cached per data set)", delivery_setup, results)
+    summary = dv.kpis(facts)
+    overall = dv.kpi(summary, "late rate") or 0.0
+    sellers = dv.seller_table(keyed, overall)
+    slowest(
+        "= delivery first view of a breakdown (budget 0.3 s)",
+        {
+            "kpis": lambda: dv.kpis(facts),
+            "stages": lambda: dv.stage_durations(facts),
+            "customer region": lambda: dv.performance_by(keyed, "customer_region"),
+            "seller region": lambda: dv.performance_by(keyed, "seller_region"),
+            "month": lambda: dv.by_month(facts),
+            "category": lambda: dv.performance_by(keyed, "category"),
+            "sellers": lambda: dv.seller_table(keyed, overall),
+            "route": lambda: dv.performance_by(keyed, "route"),
+            "reviews": lambda: dv.reviews_by_lateness(facts),
+        },
+        results,
+    )
+    timed(
+        "= delivery rerun after a min-orders change (budget 0.3 s)",
+        lambda: dv.worst_sellers(sellers, 25),
+        results,
+    )
+
+    def funnel_setup() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        outcomes = funnel.lead_outcomes(leads, market.tables["deals"])
+        closed = funnel.closed_deals(outcomes, market.tables["deals"])
+        return outcomes, closed, funnel.seller_sales(closed, market.tables["lines"])
+
+    outcomes, closed, sales = timed(
+        "funnel: outcomes + deals + sellers' sales (cached per data set)", funnel_setup, results
+    )
+
+    def funnel_top_rerun() -> None:
+        funnel.overall_conversion(outcomes)
+        funnel.conversion_by(outcomes, "landing_page", top=20)
+
+    def funnel_count_rerun() -> None:
+        tables = {}
+        for rep, (attribute, _) in funnel.MATCHES.items():
+            funnel.rep_table(closed, rep, sales)
+            tables[rep] = funnel.match_table(closed, rep, attribute, min_count=3)
+        funnel.routing(tables)
+
+    timed("= funnel rerun after a landing-pages change (budget 0.3 s)", funnel_top_rerun, results)
+    timed("= funnel rerun after a min-deals change (budget 0.3 s)", funnel_count_rerun, results)
+    slowest(
+        "= funnel first view (budget 0.3 s)",
+        {
+            "origin": lambda: funnel.conversion_by(outcomes, "origin"),
+            "cohorts": lambda: funnel.lead_cohorts(outcomes),
+            "days to close": lambda: funnel.days_to_close_by(outcomes, "origin"),
+            "deal mix": lambda: funnel.deal_mix(closed, "lead_type"),
+        },
+        results,
+    )
+
+
+def web_events(results: list[tuple[str, float]], rows: int = 1_520_000) -> None:
+    """The Web events page's analyses on the web-shop demo with `rows` order lines (~5M events).
+
+    Cached steps are done once per data set (or per picked funnel); a rerun is what the
+    conversion window, the minimum support or the picked item recomputes.
+    """
+    from lib.analyses import events as ev
+
+    shop = timed(
+        "generate + load the webshop demo for ~5M events (not budgeted)",
+        lambda: formats.assemble_demo("webshop", rows=rows).dataset,
+        results,
+    )
+    events, lines, items = shop.tables["events"], shop.tables["lines"], shop.tables["items"]
+    results.append((f"  ({events.height:,} events, {lines.height:,} lines)", 0.0))
+    steps = ("search", "view_item", "add_to_cart")
+    slowest(
+        "events: first view of a chart (cached per data set)",
+        {
+            "daily status": lambda: ev.daily_status(events),
+            "per day": lambda: ev.events_per_day(events, "platform"),
+            "mix": lambda: ev.event_mix(events),
+            "active users": lambda: ev.active_users(events, "week"),
+        },
+        results,
+    )
+    lags = timed(
+        "events: view lags (cached per data set)", lambda: ev.view_lags(events, lines), results
+    )
+    per_item_lags = timed(
+        "events: item lags (cached per data set)", lambda: ev.item_lags(lags), results
+    )
+    names = ev.item_names(lines, items)
+    paths = timed(
+        "events: funnel paths (cached per picked steps)",
+        lambda: ev.funnel_paths(events, steps),
+        results,
+    )
+    pairs = timed("events: co-views (cached per data set)", lambda: ev.co_views(events), results)
+
+    def window_rerun() -> None:
+        ev.conversion_by_platform(ev.converted(lags, 14))
+        per_item = ev.converted(per_item_lags, 14)
+        ev.conversion_by_category(per_item, names)
+        ev.mismatched_items(ev.conversion_by_item(per_item, lines, items), min_viewers=20)
+        ev.funnel_steps(paths, steps, 14)
+
+    def pairs_rerun() -> None:
+        best = ev.top_pairs(pairs, 10, "cosine")
+        ev.recommendations(pairs, best["item_a"][0], 10, "cosine")
+
+    timed("= events rerun after a window change (budget 1 s)", window_rerun, results)
+    timed("= events rerun after a support or item change (budget 1 s)", pairs_rerun, results)
+
+
 def synthetic_lines(customers: int = 100_000) -> pl.DataFrame:
     """Order lines of `customers` buyers, 1 + Poisson purchases each over two years."""
     from datetime import datetime
@@ -169,16 +316,11 @@ def customer_models(results: list[tuple[str, float]], customers: int = 100_000) 
     )
 
 
-def main() -> None:
-    args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--rows", type=int, default=1_000_000)
-    args.add_argument("--seed", type=int, default=1)
-    opts = args.parse_args()
-
-    results: list[tuple[str, float]] = []
+def loads(results: list[tuple[str, float]], rows: int, seed: int) -> None:
+    """Read + map + quality report of `rows` generated retail lines from CSV and parquet."""
     generated = timed(
-        f"generate {opts.rows:,} retail lines (not budgeted)",
-        lambda: demo.demo("retail", rows=opts.rows, seed=opts.seed),
+        f"generate {rows:,} retail lines (not budgeted)",
+        lambda: demo.demo("retail", rows=rows, seed=seed),
         results,
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,15 +338,41 @@ def main() -> None:
                 (f"= load + map from {label} (budget {'3' if 'CSV' in label else '1'} s)", load)
             )
             timed("quality report", lambda a=assembly: quality.report(a.dataset), results)
-        for kind in demo.KINDS:
-            timed(
-                f"load the {kind} demo (budget 3 s)",
-                lambda k=kind: formats.assemble_demo(k),
-                results,
-            )
+    for kind in demo.KINDS:
+        timed(
+            f"load the {kind} demo (budget 3 s)", lambda k=kind: formats.assemble_demo(k), results
+        )
 
-    reruns(results)
-    customer_models(results)
+
+SECTIONS = ("loads", "reruns", "operations", "events", "models")
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--rows", type=int, default=1_000_000, help="retail lines for the loads")
+    args.add_argument("--seed", type=int, default=1)
+    args.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
+    )
+    opts = args.parse_args()
+    chosen = [s.strip() for s in opts.only.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        args.error(f"unknown section(s) {', '.join(unknown)}; pick from {', '.join(SECTIONS)}")
+
+    results: list[tuple[str, float]] = []
+    runs = {
+        "loads": lambda: loads(results, opts.rows, opts.seed),
+        "reruns": lambda: reruns(results),
+        "operations": lambda: operations(results),
+        "events": lambda: web_events(results),
+        "models": lambda: customer_models(results),
+    }
+    for section in SECTIONS:
+        if section in chosen:
+            runs[section]()
     width = max(len(label) for label, _ in results)
     for label, seconds in results:
         print(f"{label:<{width}}  {seconds:7.2f} s")
