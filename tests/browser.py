@@ -111,6 +111,12 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
     )
+    # Maps load their component lazily: wait until each one has drawn its canvas.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stDeckGlJsonChart\"]')]"
+        ".every(d => d.querySelector('canvas'))",
+        timeout=timeout_ms,
+    )
     page.wait_for_timeout(1000)
 
 
