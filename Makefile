@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench
+.PHONY: run test bench bench-app
 
 $(VENV)/.app: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,6 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.app
 	$(PY) bench/run.py
+
+bench-app: $(VENV)/.dev
+	$(PY) bench/app_memory.py
