@@ -10,14 +10,11 @@ from lib.charts import maps, money_title
 from pages.common import ui
 
 
-@st.cache_data(max_entries=10, show_spinner="Finding each customer's region…")
-def cached_lines(key: str, _ds) -> pl.DataFrame | None:
-    return regions.regional_lines(_ds)
-
-
 @st.cache_data(max_entries=10, show_spinner="Summing up the regions…")
-def cached_base(key: str, _lines: pl.DataFrame, _orders) -> regions.RegionalBase:
-    return regions.regional_base(_lines, _orders)
+def cached_base(key: str, _ds) -> regions.RegionalBase | None:
+    # Only the per-region summary is cached: the lines with their region are as big as the data.
+    lines = regions.regional_lines(_ds)
+    return None if lines is None else regions.regional_base(lines, _ds.tables.get("orders"))
 
 
 @st.cache_data(max_entries=10, show_spinner=False)
@@ -34,8 +31,8 @@ ds = state.dataset()
 st.title("Regions")
 st.caption(PAGE_BY_KEY["regions"].answers)
 
-lines = cached_lines(ds.key, ds)
-if lines is None:
+base = cached_base(ds.key, ds)
+if base is None:
     if not ds.has("lines"):
         what = "order lines and a region per customer"
     else:
@@ -47,7 +44,6 @@ if lines is None:
     )
     st.stop()
 
-orders = ds.tables.get("orders")
 left, mid = st.columns(2)
 months = left.slider(
     "Growth window (months)",
@@ -57,7 +53,7 @@ months = left.slider(
     key="regions_months",
     help="Growth compares the last N months up to the latest order with the N months before.",
 )
-table = regions.windowed_table(cached_base(ds.key, lines, orders), months)
+table = regions.windowed_table(base, months)
 metric_options = [m for m in regions.METRICS if m in table.columns]
 metric = mid.selectbox(
     "Colour and size by",
