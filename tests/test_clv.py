@@ -98,9 +98,9 @@ def test_purchase_lines_leaves_out_guests_returns_free_lines_and_duplicates_and_
         }
     )
     out = clv.purchase_lines(lines)
+    # A's two kept lines of order 1 (10 + 4) are one purchase; the duplicate 10 is not counted.
     assert out.lines.rows() == [
-        ("A", datetime(2024, 1, 1), 10.0),
-        ("A", datetime(2024, 1, 1), 4.0),
+        ("A", datetime(2024, 1, 1), 14.0),
         ("B", datetime(2024, 1, 1), 3.0),
     ]
     assert out.dropped.rows() == [

@@ -175,6 +175,20 @@ def test_orphan_ids_name_the_broken_reference():
     assert finding.detail == "orders.customer_id not in customers"
 
 
+def test_first_occurrences_marks_repeats_of_earlier_rows_nulls_included():
+    frame = pl.DataFrame(
+        {
+            "a": ["x", "y", "x", None, "x", None, "y"],
+            "b": [1.0, 2.0, 1.0, None, 1.0, None, 3.0],
+        }
+    )
+    # rows 2 and 4 repeat row 0; row 5 repeats row 3 (all null); row 6 differs from row 1 in b
+    expected = [True, True, False, True, False, False, True]
+    assert quality.first_occurrences(frame).to_list() == expected
+    assert quality.first_occurrences(frame.head(1)).to_list() == [True]
+    assert quality.first_occurrences(frame.head(0)).to_list() == []
+
+
 def test_profile_counts_rows_nulls_duplicates_and_date_range():
     report = quality.report(ds(lines=lines()), today=TODAY)
     [p] = report.profiles

@@ -18,6 +18,7 @@ from scipy.special import hyp2f1
 
 from lib import fmt
 from lib.model import Dataset
+from lib.quality import first_occurrences
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
 # lifetimes' own month lengths (customer_lifetime_value's `factor`): using the same ones keeps our
@@ -62,7 +63,8 @@ class FitError(Exception):
 class Purchases:
     """Cleaned purchase lines and what the cleaning took out.
 
-    `lines`: customer_id, ordered_at, revenue (one row per kept order line).
+    `lines`: customer_id, ordered_at, revenue: the kept lines summed per customer and purchase
+    time (an invoice), sorted by both.
     `dropped`: one row per reason with reason, lines, revenue (revenue the dropped lines carried).
     """
 
@@ -78,7 +80,14 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
     A cancellation invoice cannot be tied to the purchase it reverses, so returns are dropped
     rather than netted against a purchase period.
     """
-    frame = lines.lazy()
+    # Exact duplicates are found over whole lines, once: every other rule looks at one line at a
+    # time, so a duplicate's first occurrence is kept exactly when its repeats would be.
+    needed = [
+        c
+        for c in ("customer_id", "ordered_at", "revenue", "is_return", "quantity", "unit_price")
+        if c in lines.columns
+    ]
+    frame = lines.select(needed).with_columns(first_occurrences(lines).alias("_first")).lazy()
     steps: list[tuple[str, pl.Expr]] = [("no customer id", pl.col("customer_id").is_not_null())]
     is_return = pl.col("revenue") < 0
     if "is_return" in lines.columns:
@@ -99,7 +108,7 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
         counts.append(out)
         frame = frame.filter(keep)
     kept = frame.collect()
-    deduped = kept.unique(maintain_order=True)
+    deduped = kept.filter(pl.col("_first"))
     dup_revenue = float(kept["revenue"].sum() - deduped["revenue"].sum())
     dropped = pl.concat(
         [
@@ -114,7 +123,13 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
             ),
         ]
     )
-    return Purchases(deduped.select("customer_id", "ordered_at", "revenue"), dropped)
+    # The models count purchases per day or week, so an invoice's lines can be one row.
+    purchases = (
+        deduped.group_by("customer_id", "ordered_at")
+        .agg(pl.col("revenue").sum())
+        .sort("customer_id", "ordered_at")
+    )
+    return Purchases(purchases, dropped)
 
 
 def _period(unit: str) -> pl.Expr:

@@ -12,6 +12,7 @@ import polars as pl
 from lib import fmt
 from lib.analyses.sales import order_table
 from lib.model import Dataset
+from lib.quality import first_occurrences
 
 BINS = (3, 4, 5)
 TIES = {
@@ -137,20 +138,28 @@ def has_cancellations(lines: pl.DataFrame) -> bool:
     return bool(lines.select(_returns(lines).any()).item())
 
 
-def clean_lines(lines: pl.DataFrame) -> pl.DataFrame:
+def clean_lines(lines: pl.DataFrame, columns: Sequence[str] | None = None) -> pl.DataFrame:
     """The cleaning the published Online Retail RFM analyses apply, in their order: drop lines
     without a customer, drop cancellations (is_return or an order id starting with C), drop
     exact duplicate rows (first kept), keep quantity > 0 and unit_price > 0 (when present).
 
-    Same columns as the input, surviving rows in their original order.
+    `columns` of the input (None: all), surviving rows in their original order. Each rule looks
+    at one row at a time, so exact duplicates are found once over all lines: a duplicate's first
+    occurrence passes the other rules exactly when its repeats do.
     """
-    kept = lines.filter(pl.col("customer_id").is_not_null())
     cancelled = pl.col("order_id").str.starts_with("C").fill_null(False)
     if "is_return" in lines.columns:
         cancelled = cancelled | pl.col("is_return").fill_null(False)
-    kept = kept.filter(~cancelled).unique(keep="first", maintain_order=True)
     positive = [pl.col(c) > 0 for c in ("quantity", "unit_price") if c in lines.columns]
-    return kept.filter(*positive) if positive else kept
+    keep = lines.select(
+        pl.all_horizontal(
+            pl.col("customer_id").is_not_null(),
+            ~cancelled,
+            pl.lit(first_occurrences(lines)),
+            *positive,
+        )
+    ).to_series()
+    return (lines if columns is None else lines.select(columns)).filter(keep)
 
 
 def default_as_of(lines: pl.DataFrame) -> date | None:
@@ -174,15 +183,21 @@ def customer_table(
     Only orders placed before `as_of` count (None: the day after the last order left). Customers
     whose only orders are returns are left out and counted.
     """
-    missing = lines.filter(pl.col("customer_id").is_null())
-    without_lines = missing.height
-    without_revenue = float(missing["revenue"].fill_null(0.0).sum())
-    known = lines.filter(pl.col("customer_id").is_not_null())
+    missing = pl.col("customer_id").is_null()
+    without_lines, without_revenue = lines.select(
+        missing.sum(), pl.col("revenue").filter(missing).fill_null(0.0).sum()
+    ).row(0)
+    # Only what the orders need: copies of item names and regions would double the memory.
+    needed = [
+        c
+        for c in ("order_id", "customer_id", "ordered_at", "revenue", "quantity", "is_return")
+        if c in lines.columns
+    ]
     if clean:
-        before = known.height
-        known = clean_lines(known)
-        cleaned = before - known.height
+        known = clean_lines(lines, needed)
+        cleaned = lines.height - without_lines - known.height
     else:
+        known = lines.select(needed).filter(~missing)
         cleaned = 0
     as_of = as_of or default_as_of(known)
     if as_of is not None:
@@ -218,7 +233,9 @@ def customer_table(
             "monetary",
         )
     )
-    return CustomerTable(customers, as_of, without_lines, without_revenue, return_only, cleaned)
+    return CustomerTable(
+        customers, as_of, without_lines, float(without_revenue), return_only, cleaned
+    )
 
 
 def quantile_edges(values: pl.Series, bins: int) -> list[float]:
