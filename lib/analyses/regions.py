@@ -171,6 +171,12 @@ class RegionalBase:
 
 def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> RegionalBase:
     """The window-independent part of regional_table, computed once per data set."""
+    # Only the columns used here: filtered copies of item names would double the memory.
+    lines = lines.select(
+        c
+        for c in ("region", "order_id", "customer_id", "ordered_at", "revenue", "is_return")
+        if c in lines.columns
+    )
     month = pl.col("ordered_at").dt.truncate("1mo").alias("month")
     table = lines.group_by("region").agg(
         pl.col("customer_id").drop_nulls().n_unique().cast(pl.Int64).alias("customers"),

@@ -255,16 +255,26 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
     day).
     """
     ret = _is_return(lines)
-    keys = [c for c in ("category", "region") if c in lines.columns]
+    keys = ["item_id", "day", *(c for c in ("category", "region") if c in lines.columns)]
+    dated = lines.lazy().with_columns(pl.col("ordered_at").dt.date().alias("day"))
+    # Distinct orders are counted from distinct (cell, order) pairs: an n_unique inside the
+    # aggregation would hold a hash set per cell, about twice the memory.
+    orders = (
+        dated.filter(~ret)
+        .select(*keys, "order_id")
+        .unique()
+        .group_by(keys)
+        .agg(pl.len().cast(pl.Int64).alias("orders"))
+    )
     cube = (
-        lines.lazy()
-        .group_by("item_id", pl.col("ordered_at").dt.date().alias("day"), *keys)
+        dated.group_by(keys)
         .agg(
             pl.len().cast(pl.Int64).alias("lines"),
             _units(lines).sum().alias("units"),
             pl.col("revenue").fill_null(0.0).sum(),
-            pl.col("order_id").filter(~ret).n_unique().cast(pl.Int64).alias("orders"),
         )
+        .join(orders, on=keys, how="left", nulls_equal=True)
+        .with_columns(pl.col("orders").fill_null(0))
     )
     if "item_name" in lines.columns:
         names = (
