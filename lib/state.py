@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib import formats
 from lib.formats import generic
@@ -28,6 +29,7 @@ _SEEN = "app_seen_files"  # uploader file ids already read (or rejected)
 _ERRORS = "app_upload_errors"  # file name -> message
 _MAPPINGS = "app_mappings"  # table name -> generic.ColumnMapping
 _ASSEMBLY = "app_files_assembly"
+_UPLOAD_ROUND = "app_upload_round"  # bumped to give the uploader a new, empty widget
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,28 @@ def source() -> str:
     return _store()[_SOURCE]
 
 
-def use_files() -> None:
-    """Switch to the uploaded files, rerunning so that the sidebar shows it."""
-    if source() != FILES:
-        _store()[_SOURCE] = FILES
-        _sync_query()
-        st.rerun()
+def uploader_key() -> str:
+    """The file uploader's widget key: a new one empties the widget once its files are read."""
+    return f"data_upload_{_store().get(_UPLOAD_ROUND, 0)}"
+
+
+def files_read(file_ids: list[str]) -> None:
+    """After reading uploaded files: free the uploader's copy of each, switch to the uploaded
+    files and rerun, so that the sidebar shows them and the uploader is empty again.
+
+    The tables keep everything the app needs; the uploader would otherwise hold every file's
+    bytes (80 MB for a million CSV lines) for the whole session. Removing them goes through the
+    upload manager of the script's context, as st.chat_input does with its files.
+    """
+    ctx = get_script_run_ctx()
+    manager = getattr(ctx, "uploaded_file_mgr", None)
+    if ctx is not None and manager is not None:
+        for file_id in file_ids:
+            manager.remove_file(ctx.session_id, file_id)
+    _store()[_UPLOAD_ROUND] = _store().get(_UPLOAD_ROUND, 0) + 1
+    _store()[_SOURCE] = FILES
+    _sync_query()
+    st.rerun()
 
 
 def assembly() -> formats.Assembly:

@@ -20,7 +20,7 @@ st.markdown(
 )
 
 uploaded = st.file_uploader(
-    "Drop export files", type=ACCEPTED, accept_multiple_files=True, key="data_upload"
+    "Drop export files", type=ACCEPTED, accept_multiple_files=True, key=state.uploader_key()
 )
 new_files = [f for f in uploaded or [] if not state.seen(f.file_id)]
 for file in new_files:
@@ -36,7 +36,7 @@ for file in new_files:
             file.file_id,
         )
 if new_files:
-    state.use_files()
+    state.files_read([f.file_id for f in new_files])
 
 for name, message in state.errors().items():
     left, right = st.columns([6, 1])
