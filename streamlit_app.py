@@ -2,10 +2,14 @@
 
 import logging
 
-import streamlit as st
+from lib.memory import tune_allocators
 
-from lib import state
-from lib.catalog import PAGES
+tune_allocators()  # before polars is imported (by lib.state below; Streamlit does not import it)
+
+import streamlit as st  # noqa: E402
+
+from lib import state  # noqa: E402
+from lib.catalog import PAGES  # noqa: E402
 
 st.set_page_config(page_title="Storelens", page_icon=":material/storefront:", layout="wide")
 state.init()

@@ -15,6 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lib.memory import tune_allocators  # noqa: E402
+
+tune_allocators()  # as the app does, before polars is imported
+
 import polars as pl  # noqa: E402
 
 from lib import demo, formats, io, quality  # noqa: E402

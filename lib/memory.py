@@ -1,0 +1,44 @@
+"""Allocator settings that keep a long-running app's memory near what it actually holds.
+
+A page's analysis allocates a few hundred MB for a moment on a million lines. By default both
+allocators keep freed memory for reuse. Polars' jemalloc holds freed pages for 0.5 s, then as
+"muzzy" pages, which still count as resident, for 1 s more, and without a background thread it
+returns them only when polars next allocates. glibc's malloc (numpy, pandas, Python) keeps them
+in per-thread arenas and below a threshold that grows with every large block. Streamlit runs
+each rerun in a new thread, so these moments add up, and the process grows well past what it
+holds. `tune_allocators` makes both allocators give memory back soon. Call it before polars is
+imported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+# jemalloc (polars; appended to polars' own defaults, so it wins): purge freed pages after 0.5 s,
+# skipping the muzzy stage, from a background thread.
+JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0"
+# glibc mallopt parameters (malloc.h) and their values: two arenas for all threads, blocks of
+# 1 MB or more mapped on their own (returned on free), the heap trimmed above 1 MB free.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+GLIBC_SETTINGS = ((M_ARENA_MAX, 2), (M_MMAP_THRESHOLD, 1 << 20), (M_TRIM_THRESHOLD, 1 << 20))
+
+
+def tune_allocators() -> dict[str, bool]:
+    """Apply the settings above where they apply; say which were applied.
+
+    "jemalloc": the variable polars' allocator reads is set and polars was not imported yet (it
+    reads it once, when loaded). A value already in the environment is left as it is.
+    "glibc": the C library is glibc and accepted every setting (False elsewhere, e.g. on macOS,
+    where nothing is changed).
+    """
+    os.environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC_CONF)
+    applied = {"jemalloc": "polars" not in sys.modules, "glibc": False}
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        applied["glibc"] = all(libc.mallopt(p, v) == 1 for p, v in GLIBC_SETTINGS)
+    except (OSError, AttributeError):  # no C library to load, or one without mallopt
+        pass
+    return applied
