@@ -102,3 +102,15 @@ def test_uploading_while_on_a_demo_switches_to_my_files():
     assert not at.exception and not at.error
     assert at.session_state["app_source"] == "files"
     assert at.dataframe[0].value["recognised as"].tolist() == ["Online Retail invoice lines"]
+
+
+def test_the_uploader_is_emptied_once_its_files_are_read():
+    at = page("files", "pages/data.py")
+    csv = b"InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,A,1,1/2/2011,2,7\n"
+    at.file_uploader[0].upload("one.csv", csv, "text/csv").run()
+    first_key = at.file_uploader[0].key
+    # A new, empty uploader: the tables keep the data, the widget no longer holds the file.
+    assert first_key != "data_upload_0" and at.file_uploader[0].value in (None, [])
+    at.file_uploader[0].upload("two.csv", csv.replace(b"A,1", b"B,3"), "text/csv").run()
+    assert at.file_uploader[0].key != first_key
+    assert at.dataframe[0].value["table"].tolist() == ["one.csv", "two.csv"]
