@@ -13,7 +13,7 @@ imported.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import sys
 
@@ -26,8 +26,9 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
 GLIBC_SETTINGS = ((M_ARENA_MAX, 2), (M_MMAP_THRESHOLD, 1 << 20), (M_TRIM_THRESHOLD, 1 << 20))
 
 
+@functools.cache
 def tune_allocators() -> dict[str, bool]:
-    """Apply the settings above where they apply; say which were applied.
+    """Apply the settings above where they apply, once per process; say which were applied.
 
     "jemalloc": the variable polars' allocator reads is set and polars was not imported yet (it
     reads it once, when loaded). A value already in the environment is left as it is.
@@ -37,8 +38,8 @@ def tune_allocators() -> dict[str, bool]:
     os.environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC_CONF)
     applied = {"jemalloc": "polars" not in sys.modules, "glibc": False}
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the symbols the process has loaded, the C library's among them
         applied["glibc"] = all(libc.mallopt(p, v) == 1 for p, v in GLIBC_SETTINGS)
-    except (OSError, AttributeError):  # no C library to load, or one without mallopt
+    except (OSError, AttributeError):  # nothing to load, or a C library without mallopt
         pass
     return applied

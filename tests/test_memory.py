@@ -43,7 +43,9 @@ def test_a_setting_the_user_made_is_kept():
     assert memory.JEMALLOC_CONF not in out["conf"]
 
 
-def test_too_late_for_jemalloc_once_polars_is_loaded():
+def test_too_late_for_jemalloc_once_polars_is_loaded_and_applied_once():
     import polars  # noqa: F401  (loaded by the test session anyway)
 
     assert memory.tune_allocators()["jemalloc"] is False
+    # Every rerun of streamlit_app.py calls it: the settings are applied once per process.
+    assert memory.tune_allocators() is memory.tune_allocators()
