@@ -15,7 +15,7 @@ from sklearn.metrics import davies_bouldin_score
 from threadpoolctl import threadpool_limits
 
 from lib import fmt
-from lib.model import Dataset
+from lib.model import Dataset, columns_of
 
 KS = tuple(range(2, 11))
 K = 4
@@ -140,11 +140,8 @@ def customer_features(
     revenue (sales minus returns); return_share, returned / gross revenue (at most 1: returns of
     purchases made before the data starts). Customers with returns only are left out.
     """
-    # Only the columns the features need: filtered copies of item names would double the memory.
-    lines = lines.select(
-        c
-        for c in ("customer_id", "order_id", "ordered_at", "revenue", "is_return", "category")
-        if c in lines.columns
+    lines = columns_of(
+        lines, "customer_id", "order_id", "ordered_at", "revenue", "is_return", "category"
     )
     returned = (
         pl.col("is_return").fill_null(False) if "is_return" in lines.columns else pl.lit(False)

@@ -17,7 +17,7 @@ from lifetimes.utils import ConvergenceError
 from scipy.special import hyp2f1
 
 from lib import fmt
-from lib.model import Dataset
+from lib.model import Dataset, columns_of
 from lib.quality import first_occurrences
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
@@ -82,12 +82,13 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
     """
     # Exact duplicates are found over whole lines, once: every other rule looks at one line at a
     # time, so a duplicate's first occurrence is kept exactly when its repeats would be.
-    needed = [
-        c
-        for c in ("customer_id", "ordered_at", "revenue", "is_return", "quantity", "unit_price")
-        if c in lines.columns
-    ]
-    frame = lines.select(needed).with_columns(first_occurrences(lines).alias("_first")).lazy()
+    frame = (
+        columns_of(
+            lines, "customer_id", "ordered_at", "revenue", "is_return", "quantity", "unit_price"
+        )
+        .with_columns(first_occurrences(lines).alias("_first"))
+        .lazy()
+    )
     steps: list[tuple[str, pl.Expr]] = [("no customer id", pl.col("customer_id").is_not_null())]
     is_return = pl.col("revenue") < 0
     if "is_return" in lines.columns:

@@ -9,7 +9,7 @@ from datetime import datetime, time
 import polars as pl
 
 from lib import fmt, io
-from lib.model import Dataset
+from lib.model import Dataset, columns_of
 from lib.periods import growth_window
 
 NO_REGION = "(no region)"
@@ -171,11 +171,8 @@ class RegionalBase:
 
 def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> RegionalBase:
     """The window-independent part of regional_table, computed once per data set."""
-    # Only the columns used here: filtered copies of item names would double the memory.
-    lines = lines.select(
-        c
-        for c in ("region", "order_id", "customer_id", "ordered_at", "revenue", "is_return")
-        if c in lines.columns
+    lines = columns_of(
+        lines, "region", "order_id", "customer_id", "ordered_at", "revenue", "is_return"
     )
     month = pl.col("ordered_at").dt.truncate("1mo").alias("month")
     table = lines.group_by("region").agg(

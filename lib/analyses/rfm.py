@@ -11,10 +11,12 @@ import polars as pl
 
 from lib import fmt
 from lib.analyses.sales import order_table
-from lib.model import Dataset
+from lib.model import Dataset, columns_of
 from lib.quality import first_occurrences
 
 BINS = (3, 4, 5)
+# What order_table reads: customer_table copies only these of the lines.
+ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue", "quantity", "is_return")
 TIES = {
     "first": "ties broken in row order",
     "shared": "equal values share a score",
@@ -143,9 +145,9 @@ def clean_lines(lines: pl.DataFrame, columns: Sequence[str] | None = None) -> pl
     without a customer, drop cancellations (is_return or an order id starting with C), drop
     exact duplicate rows (first kept), keep quantity > 0 and unit_price > 0 (when present).
 
-    `columns` of the input (None: all), surviving rows in their original order. Each rule looks
-    at one row at a time, so exact duplicates are found once over all lines: a duplicate's first
-    occurrence passes the other rules exactly when its repeats do.
+    Those of `columns` the input has (None: all), surviving rows in their original order. Each
+    rule looks at one row at a time, so exact duplicates are found once over all lines: a
+    duplicate's first occurrence passes the other rules exactly when its repeats do.
     """
     cancelled = pl.col("order_id").str.starts_with("C").fill_null(False)
     if "is_return" in lines.columns:
@@ -159,7 +161,7 @@ def clean_lines(lines: pl.DataFrame, columns: Sequence[str] | None = None) -> pl
             *positive,
         )
     ).to_series()
-    return (lines if columns is None else lines.select(columns)).filter(keep)
+    return (lines if columns is None else columns_of(lines, *columns)).filter(keep)
 
 
 def default_as_of(lines: pl.DataFrame) -> date | None:
@@ -187,17 +189,11 @@ def customer_table(
     without_lines, without_revenue = lines.select(
         missing.sum(), pl.col("revenue").filter(missing).fill_null(0.0).sum()
     ).row(0)
-    # Only what the orders need: copies of item names and regions would double the memory.
-    needed = [
-        c
-        for c in ("order_id", "customer_id", "ordered_at", "revenue", "quantity", "is_return")
-        if c in lines.columns
-    ]
     if clean:
-        known = clean_lines(lines, needed)
+        known = clean_lines(lines, ORDER_COLUMNS)
         cleaned = lines.height - without_lines - known.height
     else:
-        known = lines.select(needed).filter(~missing)
+        known = columns_of(lines, *ORDER_COLUMNS).filter(~missing)
         cleaned = 0
     as_of = as_of or default_as_of(known)
     if as_of is not None:
