@@ -128,13 +128,11 @@ def reruns(results: list[tuple[str, float]]) -> None:
 
 def slowest(label: str, steps: dict[str, object], results: list[tuple[str, float]]) -> None:
     """Time each step (a callable) and report the slowest under `label`, naming it."""
-    times = {}
+    times: list[tuple[str, float]] = []
     for name, step in steps.items():
-        start = time.perf_counter()
-        step()
-        times[name] = time.perf_counter() - start
-    worst = max(times, key=times.__getitem__)
-    results.append((f"{label}: slowest is {worst}", times[worst]))
+        timed(name, step, times)
+    worst, seconds = max(times, key=lambda t: t[1])
+    results.append((f"{label}: slowest is {worst}", seconds))
 
 
 def operations(results: list[tuple[str, float]], scale: int = 10) -> None:

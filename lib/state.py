@@ -115,8 +115,8 @@ def files_read(file_ids: list[str]) -> None:
     upload manager of the script's context, as st.chat_input does with its files.
     """
     ctx = get_script_run_ctx()
-    manager = getattr(ctx, "uploaded_file_mgr", None)
-    if ctx is not None and manager is not None:
+    manager = getattr(ctx, "uploaded_file_mgr", None)  # None outside a script run
+    if manager is not None:
         for file_id in file_ids:
             manager.remove_file(ctx.session_id, file_id)
     _store()[_UPLOAD_ROUND] = _store().get(_UPLOAD_ROUND, 0) + 1
