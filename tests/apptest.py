@@ -1,6 +1,9 @@
 """Driving the app through streamlit_app.py with AppTest, as every page test does."""
 
+import polars as pl
 from streamlit.testing.v1 import AppTest
+
+from lib import formats
 
 TIMEOUT = 120
 
@@ -22,6 +25,11 @@ def page(source: str, path: str) -> AppTest:
     return at
 
 
+def metric(at: AppTest, label: str):
+    """The metric element with this label (its .value, .delta, .help)."""
+    return next(m for m in at.metric if m.label == label)
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     """Every metric on the page: label -> shown value."""
     return {m.label: m.value for m in at.metric}
@@ -30,3 +38,9 @@ def metrics(at: AppTest) -> dict[str, str]:
 def texts(at: AppTest) -> str:
     """The page's captions and info boxes as one string, to look for an explanation in."""
     return " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)
+
+
+def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
+    """The order lines of a demo, read as the app reads them, and their currency."""
+    ds = formats.assemble_demo(kind).dataset
+    return ds.tables["lines"], ds.currency

@@ -6,16 +6,13 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo
 from tests import apptest
+from tests.apptest import metric
 
 PAGE = "pages/categories.py"
 
 
 def page(source: str) -> AppTest:
     return apptest.page(source, PAGE)
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def category_table(at: AppTest):
@@ -49,9 +46,9 @@ def marketplace_revenue() -> pl.DataFrame:
 def test_marketplace_page_shows_the_largest_category_and_its_revenue():
     at = page("marketplace")
     expected = marketplace_revenue()
-    assert metric(at, "Categories") == f"{expected.height:,}"
+    assert metric(at, "Categories").value == f"{expected.height:,}"
     top = readable(expected["english"][0])
-    assert metric(at, "Largest category") == top
+    assert metric(at, "Largest category").value == top
     table = category_table(at)
     assert table["category"].iloc[0] == top
     assert table["revenue"].iloc[0] == pytest.approx(expected["revenue"][0])
@@ -66,8 +63,8 @@ def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out()
         .agg(pl.col("price").cast(pl.Float64).sum())
         .sort("price", descending=True)
     )
-    assert metric(at, "Categories") == f"{expected.height:,}"
-    assert metric(at, "Largest category") == readable(expected["item_category"][0])
+    assert metric(at, "Categories").value == f"{expected.height:,}"
+    assert metric(at, "Largest category").value == readable(expected["item_category"][0])
     captions = " ".join(c.value for c in at.caption)
     assert "review score (needs orders.review_score" in captions
     assert at.slider(key="categories_weight_review").disabled

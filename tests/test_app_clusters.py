@@ -6,16 +6,13 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo, formats
 from tests import apptest
+from tests.apptest import metric
 
 PAGE = "pages/clusters.py"
 
 
 def page(source: str) -> AppTest:
     return apptest.page(source, PAGE)
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def table_with(at: AppTest, column: str):
@@ -40,8 +37,8 @@ def test_page_clusters_every_customer_and_their_net_revenue(kind):
     at = page(kind)
     lines = buyers(kind)
     customers = lines["customer_id"].n_unique()
-    assert metric(at, "Customers clustered") == f"{customers:,}"
-    assert metric(at, "Clusters") == "4"
+    assert metric(at, "Customers clustered").value == f"{customers:,}"
+    assert metric(at, "Clusters").value == "4"
     profiles = table_with(at, "revenue_per_customer")
     assert len(profiles) == 4
     assert profiles["customers"].sum() == customers
@@ -49,7 +46,7 @@ def test_page_clusters_every_customer_and_their_net_revenue(kind):
     assert profiles["name"].nunique() == 4
     diagnostics = table_with(at, "davies_bouldin")
     assert diagnostics["k"].tolist() == list(range(2, 11))
-    assert metric(at, "Suggested k") in {str(k) for k in range(2, 11)}
+    assert metric(at, "Suggested k").value in {str(k) for k in range(2, 11)}
 
 
 def test_retail_page_says_how_many_lines_have_no_customer():
@@ -82,7 +79,7 @@ def test_moving_k_redraws_the_profiles_with_that_many_clusters():
     at = page("webshop")
     at.slider(key="clusters_k").set_value(6).run()
     assert not at.exception
-    assert metric(at, "Clusters") == "6"
+    assert metric(at, "Clusters").value == "6"
     assert len(table_with(at, "revenue_per_customer")) == 6
     assert len(table_with(at, "roi")) == 6
 

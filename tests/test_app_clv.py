@@ -6,16 +6,13 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
 from tests import apptest
+from tests.apptest import metric
 
 PAGE = "pages/clv.py"
 
 
 def page(source: str) -> AppTest:
     return apptest.page(source, PAGE)
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def texts(at: AppTest) -> str:
@@ -37,9 +34,9 @@ def kept_lines(kind: str) -> pl.DataFrame:
 @pytest.mark.parametrize("kind", demo.KINDS)
 def test_customers_metric_counts_customers_with_a_kept_purchase(kind):
     at = page(kind)
-    assert metric(at, "Customers") == fmt.count(kept_lines(kind)["customer_id"].n_unique())
+    assert metric(at, "Customers").value == fmt.count(kept_lines(kind)["customer_id"].n_unique())
     assert "Cleaned as the published analyses clean Online Retail" in texts(at)
-    assert metric(at, "Expected value, 12 months") != "—"
+    assert metric(at, "Expected value, 12 months").value != "—"
 
 
 def test_retail_page_counts_lines_without_a_customer():
@@ -64,13 +61,13 @@ def test_marketplace_says_bgnbd_has_little_to_learn_from_one_time_buyers():
 
 def test_horizon_change_changes_the_expected_value():
     at = page("retail")
-    before = metric(at, "Expected value, 12 months")
+    before = metric(at, "Expected value, 12 months").value
     at.number_input(key="clv_horizon").set_value(3).run()
     assert not at.exception
-    after = metric(at, "Expected value, 3 months")
+    after = metric(at, "Expected value, 3 months").value
     assert after != before
     at.segmented_control(key="clv_horizon_unit").set_value("weeks").run()
-    assert metric(at, "Expected value, 3 weeks") not in (before, after)
+    assert metric(at, "Expected value, 3 weeks").value not in (before, after)
 
 
 def test_holdout_view_shows_the_error_figures():
@@ -79,8 +76,8 @@ def test_holdout_view_shows_the_error_figures():
     assert not at.exception
     holdout = at.dataframe[-1].value
     overall = holdout[holdout["group"] == "all"].iloc[0]
-    assert metric(at, "MAE per customer") == f"{overall['mae_purchases']:.2f}"
-    assert metric(at, "Error on the total") == fmt.change(overall["total_error"], 1)
+    assert metric(at, "MAE per customer").value == f"{overall['mae_purchases']:.2f}"
+    assert metric(at, "Error on the total").value == fmt.change(overall["total_error"], 1)
     assert "holdout the model predicted" in texts(at)
 
 

@@ -8,17 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
 from tests import apptest
-from tests.apptest import texts
+from tests.apptest import metric, texts
 
 PAGE = "pages/events.py"
 
 
 def page(source: str) -> AppTest:
     return apptest.page(source, PAGE)
-
-
-def metric(at: AppTest, label: str):
-    return next(m for m in at.metric if m.label == label)
 
 
 @pytest.fixture(scope="module")

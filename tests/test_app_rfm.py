@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats
+from lib import demo, fmt
 from tests import apptest
-from tests.apptest import texts
+from tests.apptest import demo_lines, metric, texts
 from tests.test_rfm import PUBLISHED_MAP
 
 PAGE = "pages/rfm.py"
@@ -17,15 +17,6 @@ PAGE = "pages/rfm.py"
 
 def page(source: str) -> AppTest:
     return apptest.page(source, PAGE)
-
-
-def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
-    ds = formats.assemble_demo(kind).dataset
-    return ds.tables["lines"], ds.currency
-
-
-def metric(at: AppTest, label: str):
-    return next(m for m in at.metric if m.label == label)
 
 
 def summary_table(at: AppTest) -> pd.DataFrame:

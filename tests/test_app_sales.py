@@ -6,25 +6,16 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats
+from lib import demo, fmt
 from lib.quality import NON_PRODUCT_CODES
 from tests import apptest
-from tests.apptest import texts
+from tests.apptest import demo_lines, metric, texts
 
 PAGE = "pages/sales.py"
 
 
 def page(source: str) -> AppTest:
     return apptest.page(source, PAGE)
-
-
-def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
-    ds = formats.assemble_demo(kind).dataset
-    return ds.tables["lines"], ds.currency
-
-
-def metric(at: AppTest, label: str):
-    return next(m for m in at.metric if m.label == label)
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
