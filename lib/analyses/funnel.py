@@ -96,6 +96,26 @@ def lead_outcomes(leads: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# The columns of every conversion table, after its key: _counts() aggregates, _rates() derives.
+RATE_COLUMNS = (
+    "leads",
+    "deals",
+    "conversion",
+    "conversion_low",
+    "conversion_high",
+    "median_days_to_close",
+)
+
+
+def _counts() -> list[pl.Expr]:
+    """Leads, deals and median days to close of a group of lead outcomes."""
+    return [
+        pl.len().alias("leads"),
+        pl.col("won").sum().cast(pl.Int64).alias("deals"),
+        pl.col("days_to_close").median().alias("median_days_to_close"),
+    ]
+
+
 def _rates(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         (pl.col("deals") / pl.col("leads")).alias("conversion"), *wilson_interval("deals", "leads")
@@ -105,20 +125,7 @@ def _rates(frame: pl.DataFrame) -> pl.DataFrame:
 def overall_conversion(outcomes: pl.DataFrame) -> pl.DataFrame:
     """One row: leads, deals, conversion, conversion_low, conversion_high (Wilson 95%),
     median_days_to_close."""
-    return _rates(
-        outcomes.select(
-            pl.len().alias("leads"),
-            pl.col("won").sum().cast(pl.Int64).alias("deals"),
-            pl.col("days_to_close").median().alias("median_days_to_close"),
-        )
-    ).select(
-        "leads",
-        "deals",
-        "conversion",
-        "conversion_low",
-        "conversion_high",
-        "median_days_to_close",
-    )
+    return _rates(outcomes.select(_counts())).select(RATE_COLUMNS)
 
 
 def conversion_by(outcomes: pl.DataFrame, by: str, top: int | None = None) -> pl.DataFrame:
@@ -133,26 +140,14 @@ def conversion_by(outcomes: pl.DataFrame, by: str, top: int | None = None) -> pl
         counts = outcomes.group_by(by).len().sort(["len", by], descending=[True, False])
         keep = counts.head(top)[by]
         key = pl.when(key.is_in(keep.implode())).then(key).otherwise(pl.lit(OTHER_PAGES))
-    table = outcomes.group_by(key.alias(by)).agg(
-        pl.len().alias("leads"),
-        pl.col("won").sum().cast(pl.Int64).alias("deals"),
-        pl.col("days_to_close").median().alias("median_days_to_close"),
-    )
+    table = outcomes.group_by(key.alias(by)).agg(_counts())
     order = [by] if by == "month" else ["_pooled", "leads", by]
     table = table.with_columns((pl.col(by) == OTHER_PAGES).alias("_pooled"))
     if by == "month":
         table = table.sort("month")
     else:
         table = table.sort(order, descending=[False, True, False])
-    return _rates(table.drop("_pooled")).select(
-        by,
-        "leads",
-        "deals",
-        "conversion",
-        "conversion_low",
-        "conversion_high",
-        "median_days_to_close",
-    )
+    return _rates(table.drop("_pooled")).select(by, *RATE_COLUMNS)
 
 
 def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
@@ -168,9 +163,7 @@ def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
     table = (
         outcomes.group_by("month")
         .agg(
-            pl.len().alias("leads"),
-            pl.col("won").sum().cast(pl.Int64).alias("deals"),
-            days.median().alias("median_days_to_close"),
+            *_counts(),
             ((days <= 30).sum() / pl.len()).alias("within_30d"),
             ((days <= 90).sum() / pl.len()).alias("within_90d"),
         )
@@ -183,12 +176,7 @@ def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
     )
     return _rates(table).select(
         "month",
-        "leads",
-        "deals",
-        "conversion",
-        "conversion_low",
-        "conversion_high",
-        "median_days_to_close",
+        *RATE_COLUMNS,
         "within_30d",
         "within_90d",
         observed.alias("observed_days"),
