@@ -4,14 +4,10 @@ import polars as pl
 import pytest
 
 from lib import demo
-from tests.apptest import page
-from tests.conftest import shared_file
+from tests.apptest import metric, page
+from tests.test_delivery import delivered_raw_orders, olist_paths
 
 PATH = "pages/delivery.py"
-
-
-def _metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +34,11 @@ def test_marketplace_page_shows_the_on_time_rate_of_the_demo_files(marketplace_p
     late = (
         delivered["order_delivered_customer_date"] > delivered["order_estimated_delivery_date"]
     ).mean()
-    assert _metric(at, "On-time rate") == f"{1 - late:.1%}"
-    assert _metric(at, "Delivered orders") == f"{delivered.height:,}"
+    assert metric(at, "On-time rate").value == f"{1 - late:.1%}"
+    assert metric(at, "Delivered orders").value == f"{delivered.height:,}"
     planted = demo.demo("marketplace").planted
     impossible = planted["delivered_before_purchase"] + planted["delivered_before_pickup"]
-    assert _metric(at, "Impossible dates") == f"{impossible:,}"
+    assert metric(at, "Impossible dates").value == f"{impossible:,}"
 
 
 def test_marketplace_page_reads_every_view_and_offers_downloads(marketplace_page):
@@ -82,34 +78,15 @@ def test_the_page_explains_what_is_missing(kind):
 
 
 def test_the_page_runs_on_uploaded_real_olist_files_and_shows_their_late_share():
-    folder = shared_file("olist/subset_cab-g_8135_orders")
-    paths = [
-        folder / "olist_orders_dataset.csv.gz",
-        folder / "olist_order_items_dataset.csv.gz",
-        folder / "olist_order_reviews_dataset.csv.gz",
-        folder / "olist_customers_dataset.csv.gz",
-        folder.parent / "olist_products_dataset.csv.gz",
-        folder.parent / "olist_sellers_dataset.csv.gz",
-    ]
+    paths = olist_paths()
     at = page("files", "pages/data.py")
-    for path in paths:
+    for path in paths.values():
         at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
     assert not at.exception
     at.switch_page(PATH).run()
     assert not at.exception, at.exception
 
-    stamp = "%Y-%m-%d %H:%M:%S"
-    orders = pl.read_csv(paths[0]).with_columns(
-        pl.col("order_delivered_customer_date").str.strptime(pl.Datetime, stamp),
-        pl.col("order_estimated_delivery_date").str.strptime(pl.Datetime, stamp),
-    )
-    delivered = orders.filter(
-        (pl.col("order_status") == "delivered")
-        & pl.col("order_delivered_customer_date").is_not_null()
-        & pl.col("order_estimated_delivery_date").is_not_null()
-    )
-    late = (
-        delivered["order_delivered_customer_date"] > delivered["order_estimated_delivery_date"]
-    ).mean()
-    assert _metric(at, "On-time rate") == f"{1 - late:.1%}"
-    assert _metric(at, "Delivered orders") == f"{delivered.height:,}"
+    delivered = delivered_raw_orders(paths["orders"])
+    late = delivered["is_late"].mean()
+    assert metric(at, "On-time rate").value == f"{1 - late:.1%}"
+    assert metric(at, "Delivered orders").value == f"{delivered.height:,}"

@@ -190,31 +190,23 @@ def test_clv_of_cdnow_customers_matches_lifetimes_own_functions(months):
     bgf = BetaGeoFitter().fit(raw["x"], raw["t_x"], raw["T"])
     ggf = GammaGammaFitter().fit(repeat["x"], repeat["zbar"])
     known = repeat.head(25)
-    expected = ggf.customer_lifetime_value(
-        bgf,
-        known["x"],
-        known["t_x"],
-        known["T"],
-        known["zbar"],
-        time=months,
-        discount_rate=0.01,
-        freq="W",
-    )
+
+    def lifetimes_clv(bgf: BetaGeoFitter, ggf: GammaGammaFitter) -> list[float]:
+        return ggf.customer_lifetime_value(
+            bgf,
+            known["x"],
+            known["t_x"],
+            known["T"],
+            known["zbar"],
+            time=months,
+            discount_rate=0.01,
+            freq="W",
+        ).tolist()
+
     got = [ours[str(i)] for i in known["ID"]]
-    assert got == pytest.approx(expected.tolist(), rel=1e-3)
+    assert got == pytest.approx(lifetimes_clv(bgf, ggf), rel=1e-3)
     # With the very same parameters the agreement is exact: the discounting is lifetimes'.
-    bgf_same, ggf_same = _lifetimes_fitters(fit)
-    same = ggf_same.customer_lifetime_value(
-        bgf_same,
-        known["x"],
-        known["t_x"],
-        known["T"],
-        known["zbar"],
-        time=months,
-        discount_rate=0.01,
-        freq="W",
-    )
-    assert got == pytest.approx(same.tolist(), rel=1e-9)
+    assert got == pytest.approx(lifetimes_clv(*_lifetimes_fitters(fit)), rel=1e-9)
 
 
 @pytest.mark.parametrize(("unit", "freq", "per_month"), [("weeks", "W", 4.345), ("days", "D", 30)])

@@ -254,7 +254,7 @@ def test_the_demos_late_orders_get_clearly_lower_reviews(marketplace):
 # --- real Olist -------------------------------------------------------------------------------
 
 
-def _olist_paths() -> dict[str, object]:
+def olist_paths() -> dict[str, object]:
     folder = shared_file("olist/subset_cab-g_8135_orders")
     return {
         "orders": folder / "olist_orders_dataset.csv.gz",
@@ -268,21 +268,22 @@ def _olist_paths() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def olist():
-    paths = _olist_paths()
+    paths = olist_paths()
     tables = []
     for path in paths.values():
         tables += io.read_path(path)
     return paths, dv.headless(formats.assemble(tables).dataset)
 
 
-def test_real_olist_late_share_and_reviews_match_the_raw_files(olist):
-    paths, out = olist
+def delivered_raw_orders(path) -> pl.DataFrame:
+    """The delivered orders of a raw Olist orders file, read with plain polars, with is_late
+    (delivered after the estimate): the independent figures the page's module must match."""
     stamp = "%Y-%m-%d %H:%M:%S"
-    orders = pl.read_csv(paths["orders"]).with_columns(
+    orders = pl.read_csv(path).with_columns(
         pl.col("order_delivered_customer_date").str.strptime(pl.Datetime, stamp),
         pl.col("order_estimated_delivery_date").str.strptime(pl.Datetime, stamp),
     )
-    delivered = orders.filter(
+    return orders.filter(
         (pl.col("order_status") == "delivered")
         & pl.col("order_delivered_customer_date").is_not_null()
         & pl.col("order_estimated_delivery_date").is_not_null()
@@ -291,6 +292,11 @@ def test_real_olist_late_share_and_reviews_match_the_raw_files(olist):
             "is_late"
         )
     )
+
+
+def test_real_olist_late_share_and_reviews_match_the_raw_files(olist):
+    paths, out = olist
+    delivered = delivered_raw_orders(paths["orders"])
     reviews = (
         pl.read_csv(paths["reviews"], columns=["order_id", "review_score"])
         .drop_nulls()
