@@ -7,6 +7,7 @@ from lib import fmt, state
 from lib.analyses import events as ev
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import events as charts
+from lib.model import columns_of
 from pages.common import ui
 
 SPLITS = {"Event name": "event_name", "Platform": "platform"}
@@ -179,37 +180,29 @@ else:
         )
         browsed, unviewed = ev.mismatched_items(by_item, min_viewers=min_viewers)
         left, right = st.columns(2)
-        pct = st.column_config.NumberColumn("Conversion", format="percent")
+        item_columns = {
+            "item_id": st.column_config.TextColumn("Item id", width="small"),
+            "item_name": "Item",
+        }
         left.markdown("**Viewed often, rarely bought**")
         left.dataframe(
-            browsed.select(
-                *[c for c in ("item_id", "item_name") if c in browsed.columns],
-                "viewers",
-                "buyers",
-                "conversion",
-            ),
+            columns_of(browsed, "item_id", "item_name", "viewers", "buyers", "conversion"),
             hide_index=True,
             width="stretch",
-            column_config={
-                "item_id": st.column_config.TextColumn("Item id", width="small"),
-                "item_name": "Item",
+            column_config=item_columns
+            | {
                 "viewers": st.column_config.NumberColumn("Viewers", format="localized"),
                 "buyers": st.column_config.NumberColumn("Ordered", format="localized"),
-                "conversion": pct,
+                "conversion": st.column_config.NumberColumn("Conversion", format="percent"),
             },
         )
         right.markdown("**Bought without a view in the window**")
         right.dataframe(
-            unviewed.select(
-                *[c for c in ("item_id", "item_name") if c in unviewed.columns],
-                "customers",
-                "without_view",
-            ),
+            columns_of(unviewed, "item_id", "item_name", "customers", "without_view"),
             hide_index=True,
             width="stretch",
-            column_config={
-                "item_id": st.column_config.TextColumn("Item id", width="small"),
-                "item_name": "Item",
+            column_config=item_columns
+            | {
                 "customers": st.column_config.NumberColumn("Customers", format="localized"),
                 "without_view": st.column_config.NumberColumn("Without a view", format="localized"),
             },
