@@ -263,8 +263,13 @@ def _datetime_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
 
 
-def profile(table: str, frame: pl.DataFrame) -> TableProfile:
-    """Rows, columns, date range over every timestamp column, exact duplicates and nulls."""
+def profile(table: str, frame: pl.DataFrame, first_rows: pl.Series | None = None) -> TableProfile:
+    """Rows, columns, date range over every timestamp column, exact duplicates and nulls.
+
+    `first_rows`: first_occurrences(frame), when the caller has it already.
+    """
+    if first_rows is None:
+        first_rows = first_occurrences(frame)
     dates = _datetime_columns(frame)
     first = last = None
     if dates and frame.height:
@@ -283,7 +288,7 @@ def profile(table: str, frame: pl.DataFrame) -> TableProfile:
         frame.width,
         first,
         last,
-        frame.height - int(first_occurrences(frame).sum()),
+        frame.height - int(first_rows.sum()),
         nulls,
     )
 
@@ -301,12 +306,13 @@ def _has(ds: Dataset, table: str, *columns: str) -> bool:
     return ds.has(table, *columns)
 
 
-def _duplicates(ds: Dataset, today: datetime) -> list[Finding]:
+def _duplicates(ds: Dataset, firsts: dict[str, pl.Series]) -> list[Finding]:
+    """The duplicate_rows rule, from each table's first_occurrences (shared with the profiles)."""
     out = []
     for name, frame in ds.tables.items():
         if frame.height:
             # Every repeat after the first occurrence counts; the first is the original.
-            out += _finding("duplicate_rows", name, frame, ~pl.lit(first_occurrences(frame)))
+            out += _finding("duplicate_rows", name, frame, ~pl.lit(firsts[name]))
     return out
 
 
@@ -559,8 +565,8 @@ def _orphans(ds: Dataset, today: datetime) -> list[Finding]:
     return out
 
 
+# Every rule but duplicate_rows, which report() runs on the duplicates its profiles found.
 CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
-    _duplicates,
     _future,
     _lines_rules,
     _orders_rules,
@@ -574,7 +580,8 @@ CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
 def report(ds: Dataset, today: datetime | None = None) -> Report:
     """Profile every table and run every rule whose tables are loaded, worst first."""
     today = today or datetime.now()
-    profiles = tuple(profile(name, frame) for name, frame in ds.tables.items())
-    findings = [f for check in CHECKS for f in check(ds, today)]
+    firsts = {name: first_occurrences(frame) for name, frame in ds.tables.items()}
+    profiles = tuple(profile(name, frame, firsts[name]) for name, frame in ds.tables.items())
+    findings = [*_duplicates(ds, firsts), *(f for check in CHECKS for f in check(ds, today))]
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.info.severity], -f.count))
     return Report(profiles, tuple(findings))
