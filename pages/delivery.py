@@ -208,7 +208,8 @@ else:
         )
         st.caption(
             f"Bubble size and colour: {dv.METRICS[metric].lower()} ({worst[side]} highest, "
-            f"{value}). No basemap is loaded, so the map works offline."
+            f"{value}). Names are shown where they fit: hover a bubble for any region. No "
+            "basemap is loaded, so the map works offline."
         )
     ui.reading(dv.group_reading(by_region, side, f"{where} state", overall))
     st.dataframe(

@@ -136,7 +136,8 @@ else:
     ui.reading(regions.metric_reading(table, metric, ds.currency, months))
     st.caption(
         f"Regions read as {match.label}; bubble area and colour follow "
-        f"{regions.METRICS[metric].lower()}. No basemap is loaded, so the map works offline."
+        f"{regions.METRICS[metric].lower()}. Names are shown where they fit: hover a bubble for "
+        "any region. No basemap is loaded, so the map works offline."
     )
     if match.unmatched:
         missing = table.filter(pl.col("region").is_in(list(match.unmatched)))

@@ -314,6 +314,18 @@ def test_the_map_deck_builds_offline_with_labels_and_tooltips():
     assert "R$" in points.filter(pl.col("region") == "SP")["tooltip"][0]
 
 
+def test_labels_that_would_overlap_a_bigger_regions_label_are_left_off():
+    records = [  # biggest first, as the deck orders them
+        {"lat": 50.0, "lon": 0.0, "label": "Big"},
+        {"lat": 50.0, "lon": 0.1, "label": "Near"},  # 0.1 degree east of Big
+        {"lat": 30.0, "lon": 0.0, "label": "Far"},  # 20 degrees south
+    ]
+    # At zoom 3 a degree of longitude is 256 * 8 / 360 = 5.7 px: Near sits 0.6 px from Big.
+    assert [r["label"] for r in maps.readable_labels(records, 3.0)] == ["Big", "Far"]
+    # At zoom 12 it is 11,650 px per degree: Near is 1,165 px away, wider than both labels.
+    assert [r["label"] for r in maps.readable_labels(records, 12.0)] == ["Big", "Near", "Far"]
+
+
 def test_growth_colours_diverge_around_zero():
     points = pl.DataFrame({"growth": [-0.5, 0.0, 0.5, None]})
     got = maps.coloured(points, "growth")

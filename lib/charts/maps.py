@@ -16,6 +16,7 @@ BAD_HIGH = (239, 68, 68)  # late rate: more is worse
 TEXT = [31, 41, 51, 255]
 
 MAX_BUBBLE_PX = 42.0
+LABEL_PX = 12  # label font size; a character is about 0.6 of it wide
 
 
 def _mix(low: tuple[int, int, int], high: tuple[int, int, int], t: pl.Expr) -> list[pl.Expr]:
@@ -87,6 +88,27 @@ def view_of(points: pl.DataFrame, weight: str | None = None, core: float = 0.95)
     )
 
 
+def readable_labels(records: list[dict], zoom: float) -> list[dict]:
+    """The records (biggest first) whose labels do not overlap a bigger region's label at the
+    opening `zoom`; the others keep their bubble and tooltip, and a zoom shows where they are.
+
+    Positions are Web Mercator pixels at that zoom (256 px span the world at zoom 0); a label is
+    LABEL_PX high and 0.6 x LABEL_PX wide per character, centred on its region.
+    """
+    scale = 256 * 2**zoom / 360  # pixels per degree of longitude
+    kept: list[dict] = []
+    boxes: list[tuple[float, float, float]] = []
+    for record in records:
+        lat = math.radians(max(-85.0, min(85.0, record["lat"])))
+        x = record["lon"] * scale
+        y = math.degrees(math.log(math.tan(math.pi / 4 + lat / 2))) * scale
+        width = 0.6 * LABEL_PX * len(record["label"])
+        if all(abs(x - bx) * 2 > width + bw or abs(y - by) > LABEL_PX for bx, by, bw in boxes):
+            kept.append(record)
+            boxes.append((x, y, width))
+    return kept
+
+
 def extent_km(points: pl.DataFrame) -> float:
     """Rough diagonal of the points' bounding box in km (at least 300)."""
     lat_span = (points["lat"].max() - points["lat"].min()) * 111
@@ -106,7 +128,7 @@ def region_deck(
     `points` needs lat, lon, label, tooltip and the metric column (one row per region);
     `density` (lat, lon per customer) adds a hexagon density layer underneath.
     No map provider: the deck carries no basemap URL, so it renders offline; a text layer
-    names each region instead.
+    names the regions instead, as many as fit without overlapping (readable_labels).
     """
     data = coloured(points, metric)
     km = extent_km(points)
@@ -120,6 +142,7 @@ def region_deck(
         .select("lat", "lon", "label", "tooltip", "r", "g", "b", "radius")
         .to_dicts()
     )
+    view = view_of(points, metric)
     layers = []
     if density is not None and density.height:
         layers.append(
@@ -156,10 +179,10 @@ def region_deck(
         pdk.Layer(
             "TextLayer",
             id="labels",
-            data=records,
+            data=readable_labels(records, view.zoom),
             get_position="[lon, lat]",
             get_text="label",
-            get_size=12,
+            get_size=LABEL_PX,
             get_color=TEXT,
             get_alignment_baseline="'bottom'",
             get_pixel_offset=[0, -6],
@@ -170,7 +193,6 @@ def region_deck(
             pickable=False,
         )
     )
-    view = view_of(points, metric)
     return pdk.Deck(
         layers=layers,
         initial_view_state=view,
