@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 import polars as pl
 
-from lib.model import Dataset
+from lib.measures import as_recorded, customer_purchases
+from lib.model import Dataset, first_occurrences
 
 EXAMPLES = 5
 NON_PRODUCT_CODES = (
@@ -212,15 +212,36 @@ class Finding:
         return RULES[self.rule]
 
 
+# The column that dates each table's rows: its orders, events, leads or wins, never a derived
+# date such as an estimated delivery (which runs weeks past the last order).
+DATE_COLUMNS = {
+    "lines": "ordered_at",
+    "orders": "ordered_at",
+    "events": "event_at",
+    "leads": "first_contact_at",
+    "deals": "won_at",
+    "customers": "created_at",
+    "items": "created_at",
+}
+NO_DATE = "—"
+
+
 @dataclass(frozen=True)
 class TableProfile:
     table: str
     rows: int
     columns: int
-    first: datetime | None
+    first: datetime | None  # earliest and latest value of `dated_by`
     last: datetime | None
     duplicates: int
     nulls: pl.DataFrame  # column, nulls, share
+    dated_by: str | None = None  # DATE_COLUMNS[table] when the table has it
+
+    def span(self) -> tuple[str, str]:
+        """(from, to) as YYYY-MM-DD, or NO_DATE for a table with no dates."""
+        return tuple(  # type: ignore[return-value]
+            d.strftime("%Y-%m-%d") if d is not None else NO_DATE for d in (self.first, self.last)
+        )
 
 
 @dataclass(frozen=True)
@@ -236,27 +257,54 @@ class Report:
         return out
 
 
-def first_occurrences(frame: pl.DataFrame) -> pl.Series:
-    """True for each row's first occurrence, False for an exact repeat of an earlier row.
+# The columns that show each finding's problem: example rows put them first.
+EVIDENCE = {
+    "missing_customer": ("customer_id", "order_id"),
+    "non_positive_price": ("unit_price", "quantity"),
+    "extreme_quantity": ("quantity",),
+    "cancellations": ("order_id", "quantity", "revenue"),
+    "non_product_codes": ("item_id", "item_name"),
+    "delivered_before_purchase": ("ordered_at", "delivered_at"),
+    "delivered_before_pickup": ("shipped_at", "delivered_at"),
+    "delivered_without_date": ("status", "delivered_at"),
+    "deal_before_contact": ("first_contact_at", "won_at"),
+    "unknown_origin": ("origin",),
+    "paid_before_created": ("ordered_at", "paid_at"),
+    "orders_after_deletion": ("deleted_at", "ordered_at"),
+    "catalogue_price_mismatch": ("unit_price", "price"),
+}
+_IDS = ("order_id", "customer_id", "item_id", "seller_id", "lead_id", "event_id", "user_id")
 
-    The same as `pl.struct(pl.all()).is_first_distinct()` at a fraction of its memory (that one
-    encodes every whole row at once): rows are hashed, and whole rows are compared only among
-    the rows whose hash occurs more than once, so a hash collision never merges two rows.
-    """
-    first = np.ones(frame.height, dtype=bool)
-    if frame.height > 1:
-        hashes = frame.hash_rows().to_numpy()
-        order = np.argsort(hashes, kind="stable")
-        same = hashes[order[1:]] == hashes[order[:-1]]
-        repeated = np.zeros(frame.height, dtype=bool)
-        repeated[1:] |= same
-        repeated[:-1] |= same
-        rows = np.sort(order[repeated])
-        if rows.size:
-            first[rows] = (
-                frame[rows].select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
-            )
-    return pl.Series("first", first)
+
+def heading(column: str) -> str:
+    """A column name as a header in words: 'delivered_at' -> 'Delivered at'."""
+    text = column.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def example_rows(finding: Finding, n: int = EXAMPLES) -> pl.DataFrame:
+    """The first `n` rows of a finding as a person reads them: the evidence columns first, then
+    the ids, then the rest; dates to the minute, empty cells as '—', yes/no, headers in words.
+    (Downloads keep the raw rows.)"""
+    rows = finding.rows.head(n)
+    first = [c for c in (*EVIDENCE.get(finding.rule, ()), *_IDS) if c in rows.columns]
+    rows = rows.select(list(dict.fromkeys([*first, *rows.columns])))
+
+    def shown(name: str, dtype: pl.DataType) -> pl.Expr:
+        col = pl.col(name)
+        if dtype.is_temporal():
+            text = col.dt.strftime("%Y-%m-%d %H:%M" if dtype != pl.Date else "%Y-%m-%d")
+        elif dtype == pl.Boolean:
+            text = pl.when(col).then(pl.lit("yes")).otherwise(pl.lit("no"))
+        elif dtype.is_float():
+            text = col.map_elements(lambda v: f"{v:,.2f}".rstrip("0").rstrip("."), pl.String)
+        elif dtype.is_integer():
+            text = col.map_elements(lambda v: f"{v:,}", pl.String)
+        else:
+            text = col.cast(pl.String)
+        return text.fill_null("—").alias(heading(name))
+
+    return rows.select(shown(name, dtype) for name, dtype in rows.schema.items())
 
 
 def _datetime_columns(frame: pl.DataFrame) -> list[str]:
@@ -264,20 +312,21 @@ def _datetime_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def profile(table: str, frame: pl.DataFrame, first_rows: pl.Series | None = None) -> TableProfile:
-    """Rows, columns, date range over every timestamp column, exact duplicates and nulls.
+    """Rows, columns, date range of the table's own date (DATE_COLUMNS: order dates for lines
+    and orders), exact duplicates and nulls. A table without that column has no date range.
 
     `first_rows`: first_occurrences(frame), when the caller has it already.
     """
     if first_rows is None:
         first_rows = first_occurrences(frame)
-    dates = _datetime_columns(frame)
+    dated_by = DATE_COLUMNS.get(table)
+    if dated_by not in _datetime_columns(frame):
+        dated_by = None
     first = last = None
-    if dates and frame.height:
-        bounds = frame.select(
-            pl.min_horizontal(pl.col(dates).min()).alias("first"),
-            pl.max_horizontal(pl.col(dates).max()).alias("last"),
+    if dated_by is not None and frame.height:
+        first, last = frame.select(
+            pl.col(dated_by).min().alias("first"), pl.col(dated_by).max().alias("last")
         ).row(0)
-        first, last = bounds
     nulls = frame.null_count().transpose(
         include_header=True, header_name="column", column_names=["nulls"]
     )
@@ -290,6 +339,41 @@ def profile(table: str, frame: pl.DataFrame, first_rows: pl.Series | None = None
         last,
         frame.height - int(first_rows.sum()),
         nulls,
+        dated_by,
+    )
+
+
+def profile_frame(profiles: Sequence[TableProfile]) -> pl.DataFrame:
+    """The profiles as the report shows them: one row per table with table, rows, columns,
+    dated_by, from and to (YYYY-MM-DD, NO_DATE when the table has no date), exact duplicates and
+    columns with nulls ('customer_id 25%', '<1%' below half a percent)."""
+    return pl.DataFrame(
+        {
+            "table": [p.table for p in profiles],
+            "rows": [p.rows for p in profiles],
+            "columns": [p.columns for p in profiles],
+            "dated_by": [heading(p.dated_by) if p.dated_by else NO_DATE for p in profiles],
+            "from": [p.span()[0] for p in profiles],
+            "to": [p.span()[1] for p in profiles],
+            "exact duplicates": [p.duplicates for p in profiles],
+            "columns with nulls": [
+                ", ".join(
+                    f"{c} {s:.0%}" if s >= 0.005 else f"{c} <1%"
+                    for c, _, s in p.nulls.filter(pl.col("nulls") > 0).rows()
+                )
+                for p in profiles
+            ],
+        },
+        schema={
+            "table": pl.String,
+            "rows": pl.Int64,
+            "columns": pl.Int64,
+            "dated_by": pl.String,
+            "from": pl.String,
+            "to": pl.String,
+            "exact duplicates": pl.Int64,
+            "columns with nulls": pl.String,
+        },
     )
 
 
@@ -350,7 +434,16 @@ def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
             f"|quantity| above {limit:,.0f}",
         )
     if "is_return" in lines.columns:
-        out += _finding("cancellations", "lines", lines, pl.col("is_return"))
+        netted = customer_purchases(lines, ("customer_id",))
+        out += _finding(
+            "cancellations",
+            "lines",
+            lines,
+            pl.col("is_return"),
+            f"{netted.matched:,} lines of known customers are netted out of the purchase they "
+            "reverse (same customer and item, at or before the cancellation); "
+            f"{netted.unmatched:,} have no such purchase and are left out of customer figures.",
+        )
     if _has(ds, "lines", "item_id"):
         out += _finding(
             "non_product_codes",
@@ -580,6 +673,7 @@ CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
 def report(ds: Dataset, today: datetime | None = None) -> Report:
     """Profile every table and run every rule whose tables are loaded, worst first."""
     today = today or datetime.now()
+    ds = as_recorded(ds)  # the rules inspect every line the files hold, sales or not
     firsts = {name: first_occurrences(frame) for name, frame in ds.tables.items()}
     profiles = tuple(profile(name, frame, firsts[name]) for name, frame in ds.tables.items())
     findings = [*_duplicates(ds, firsts), *(f for check in CHECKS for f in check(ds, today))]

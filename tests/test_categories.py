@@ -254,21 +254,129 @@ def test_monthly_revenue_fills_empty_months_and_flags_partial_ends():
     assert monthly["partial"].to_list() == [False, False, False, False, True]
 
 
-def test_best_performer_reading_names_the_numbers():
+def test_largest_reading_says_the_largest_category_fell():
     table = cat.category_table(LINES, None, months=2, min_orders=3)
     window = cat.growth_window(LINES["ordered_at"], 2)
-    assert cat.best_performer_reading(table, window, "GBP") == (
-        "B performs best: £170 net revenue, 60.7% of the total from 3 orders, growth -60% "
-        "(Mar–Apr 2024 vs Jan–Feb 2024), unreliable: only 2 orders."
+    # b: 170 of 280 net revenue; Mar-Apr 20 against Jan-Feb 50 = -60%, from o5 and o6 only.
+    assert cat.largest_reading(table, window, "GBP") == (
+        "B is the largest category: £170 net revenue, 60.7% of the total from 3 orders; its "
+        "revenue fell 60% (Mar–Apr 2024 vs Jan–Feb 2024), from only 2 orders: too few to read "
+        "as a trend."
     )
 
 
-def test_potential_reading_prefers_categories_with_reliable_growth():
-    table = cat.with_quadrants(cat.category_table(LINES, None, months=2, min_orders=3))
+def _full_months(rows: list[tuple[str, int, int, str, float]]) -> pl.DataFrame:
+    """Lines from (order, month, day, category, revenue) in 2024, spanning Jan 1 to Apr 30."""
+    return _lines(
+        [(o, datetime(2024, m, d), c, r, 1.0, False) for o, m, d, c, r in rows]
+        + [("first", datetime(2024, 1, 1), "z", 0.0, 1.0, False)]
+        + [("last", datetime(2024, 4, 30), "z", 0.0, 1.0, False)]
+    )
+
+
+# Mar-Apr against Jan-Feb: a +20% over 6 orders, b -1/6 over 5, c +9,900% over 3 orders.
+SMALL_SAMPLE = _full_months(
+    [
+        ("a1", 1, 5, "a", 10.0),
+        ("a2", 1, 20, "a", 10.0),
+        ("a3", 2, 5, "a", 10.0),
+        ("a4", 3, 5, "a", 12.0),
+        ("a5", 3, 20, "a", 12.0),
+        ("a6", 4, 5, "a", 12.0),
+        ("b1", 1, 6, "b", 20.0),
+        ("b2", 2, 6, "b", 20.0),
+        ("b3", 2, 16, "b", 20.0),
+        ("b4", 3, 6, "b", 25.0),
+        ("b5", 4, 6, "b", 25.0),
+        ("c1", 1, 7, "c", 1.0),
+        ("c2", 4, 7, "c", 50.0),
+        ("c3", 4, 8, "c", 50.0),
+    ]
+)
+
+
+def test_a_three_order_category_with_huge_growth_does_not_lead():
+    table = cat.category_table(SMALL_SAMPLE, None, months=2, min_orders=3)
+    c = _row(table, "c")
+    assert (c["orders"], c["growth"]) == (3, pytest.approx(99.0))
+    growth_only = {"growth": 1.0, "share": 0.0, "review": 0.0, "late": 0.0}
+    # With 3 orders enough, c's +9,900% tops the ranking ...
+    loose = cat.potential_scores(table, growth_only, min_orders=3)
+    assert loose.table["category"][0] == "c"
+    # ... with 4 required, c is not ranked and a (+20%) leads b (-17%).
+    strict = cat.potential_scores(table, growth_only, min_orders=4)
+    potential = dict(zip(strict.table["category"], strict.table["potential"], strict=True))
+    assert potential == {"a": 1.0, "b": 0.0, "c": None, "z": None}
+    assert strict.table["category"].to_list()[:2] == ["a", "b"]
+    window = cat.growth_window(SMALL_SAMPLE["ordered_at"], 2)
+    assert cat.potential_reading(strict, window, "GBP") == (
+        "A has the highest potential score (1.00 of 1) of the 2 categories with at least 4 "
+        "orders: it leads on growth; growth +20% (1st of 2, Mar–Apr 2024 vs Jan–Feb 2024)."
+    )
+
+
+def _shrinking_leader() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "category": ["p", "q", "r"],
+            "label": ["P", "Q", "R"],
+            "revenue": [500.0, 300.0, 200.0],
+            "share": [0.5, 0.3, 0.2],
+            "orders": [40, 40, 5],
+            "window_orders": [40, 40, 5],
+            "growth": [-0.1, 0.3, 2.0],
+            "growth_reliable": [True, True, False],
+            "review_score": [4.5, 4.0, 5.0],
+            "late_rate": [0.05, 0.10, 0.0],
+        }
+    )
+
+
+def test_potential_ranks_only_categories_with_enough_orders_and_scales_among_them():
+    result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 30)
+    got = {r["category"]: r for r in result.table.iter_rows(named=True)}
+    # r (5 orders, review 5.0, no late delivery) sets no range: p's 4.5 is the best review.
+    assert got["p"]["score_review"] == 1.0 and got["p"]["score_late"] == 1.0
+    assert got["p"]["potential"] == pytest.approx(3 / 4)  # growth 0, share 1, review 1, late 1
+    assert got["q"]["potential"] == pytest.approx(1 / 4)
+    assert got["r"]["potential"] is None
+    assert result.table["category"].to_list() == ["p", "q", "r"]
+
+
+def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
+    result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 30)
     window = cat.growth_window(LINES["ordered_at"], 2)
-    result = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0))
     text = cat.potential_reading(result, window, "GBP")
-    assert text.startswith("A has the highest potential among categories with enough orders")
+    assert text == (
+        "P has the highest potential score (0.75 of 1) of the 2 categories with at least 30 "
+        "orders: it leads on revenue share, review score and on-time delivery; growth -10% (2nd "
+        "of 2, Mar–Apr 2024 vs Jan–Feb 2024), 50.0% of revenue (1st of 2), review 4.50 (1st of "
+        "2), 5.0% delivered late (1st of 2). Its revenue is shrinking (-10%): the score rests on "
+        "revenue share, review score and on-time delivery, not on growth."
+    )
+    assert "performs best" not in text and "R " not in text
+
+
+def test_potential_reading_with_no_category_large_enough_asks_for_a_lower_minimum():
+    result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 50)
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    assert result.table["potential"].null_count() == 3
+    assert cat.potential_reading(result, window, "GBP") == (
+        "No category has the 50 orders needed to rank it: lower the minimum to score the "
+        "categories."
+    )
+
+
+def test_trend_reading_never_says_grew_when_every_category_fell():
+    table = pl.DataFrame(
+        {"category": ["a", "b"], "label": ["A", "B"], "growth": [-0.1, -0.3]},
+    )
+    monthly = pl.DataFrame({"category": ["a", "b"]})
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    assert cat.trend_reading(monthly, table, window) == (
+        "Of the 2 largest categories, none grew (Mar–Apr 2024 vs Jan–Feb 2024): A changed least "
+        "(-10%) and B fell most (-30%)."
+    )
 
 
 def test_headless_explains_a_data_set_without_categories():
@@ -296,7 +404,10 @@ def test_top_three_categories_match_the_raw_olist_files():
     ds = formats.assemble(tables).dataset
     got = cat.headless(ds)["categories"]
 
-    orders = pl.read_csv(orders_path, columns=["order_id"])
+    # Cancelled and unavailable orders sold nothing.
+    orders = pl.read_csv(orders_path, columns=["order_id", "order_status"]).filter(
+        ~pl.col("order_status").is_in(["canceled", "unavailable"])
+    )
     items = pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
     products = pl.read_csv(products_path, columns=["product_id", "product_category_name"])
     translation = pl.read_csv(translation_path)
@@ -323,3 +434,54 @@ def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_zero_gr
     assert [{"growth": 0.0}] in datasets
     names = {rows[0]["name"] for rows in datasets if rows and "name" in rows[0]}
     assert names == {"leaders", "rising", "steady", "fading"}
+
+
+def test_real_olist_potential_leader_has_enough_orders_and_the_largest_reading_says_fell():
+    orders_path, items_path, products_path, translation_path = _olist_subset()
+    tables = []
+    for path in (orders_path, items_path, products_path, translation_path):
+        tables += io.read_path(path)
+    ds = formats.assemble(tables).dataset
+    got = cat.headless(ds)["categories"]
+
+    # Cancelled and unavailable orders sold nothing.
+    orders = pl.read_csv(
+        orders_path, columns=["order_id", "order_status", "order_purchase_timestamp"]
+    ).filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
+    items = pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
+    products = pl.read_csv(products_path, columns=["product_id", "product_category_name"])
+    translation = pl.read_csv(translation_path)
+    lines = (
+        items.join(orders, on="order_id")
+        .join(products, on="product_id", how="left")
+        .join(translation, on="product_category_name", how="left")
+        .with_columns(pl.col("order_purchase_timestamp").str.to_datetime().alias("at"))
+    )
+    name = pl.coalesce(
+        "product_category_name_english", "product_category_name", pl.lit(cat.UNCATEGORISED)
+    )
+    june, march = datetime(2018, 6, 1), datetime(2018, 3, 1)
+    per_category = lines.group_by(name.alias("name")).agg(
+        pl.col("order_id").n_unique().alias("orders"),
+        pl.col("price")
+        .filter(pl.col("at").is_between(june, datetime(2018, 9, 1), "left"))
+        .sum()
+        .alias("last"),
+        pl.col("price").filter(pl.col("at").is_between(march, june, "left")).sum().alias("prev"),
+        pl.col("price").sum().alias("revenue"),
+    )
+    orders_of = dict(zip(per_category["name"], per_category["orders"], strict=True))
+    leader = got.row(0, named=True)
+    assert leader["potential"] is not None
+    assert orders_of[leader["category"]] >= cat.MIN_ORDERS
+    for row in got.iter_rows(named=True):
+        assert (row["potential"] is None) == (orders_of[row["category"]] < cat.MIN_ORDERS)
+
+    largest = per_category.sort("revenue", descending=True).row(0, named=True)
+    assert largest["name"] == "watches_gifts"
+    growth = largest["last"] / largest["prev"] - 1  # Jun-Aug 2018 against Mar-May 2018
+    assert growth == pytest.approx(-0.276, abs=0.001)
+    window = cat.growth_window(ds.tables["lines"]["ordered_at"], cat.MONTHS)
+    text = cat.largest_reading(got, window, ds.currency)
+    assert text.startswith("Watches gifts is the largest category")
+    assert f"its revenue fell {-growth * 100:.0f}% (Jun–Aug 2018 vs Mar–May 2018)" in text

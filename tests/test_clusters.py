@@ -8,6 +8,8 @@ import pytest
 
 from lib import demo, formats, io
 from lib.analyses import clusters as cl
+from lib.analyses import rfm
+from tests.conftest import shared_file
 
 
 def at(day: int) -> datetime:
@@ -93,7 +95,12 @@ def test_features_the_data_lacks_are_named_with_what_would_enable_them():
     assert "return_share" not in built.available
 
 
-def test_scaling_logs_only_non_negative_skewed_features_then_standardises():
+def standardised(values) -> np.ndarray:
+    values = np.asarray(values, float)
+    return (values - values.mean()) / values.std()
+
+
+def test_scaling_logs_the_skewed_features_keeping_signs_then_standardises():
     table = pl.DataFrame(
         {
             "skewed": [1.0, 1.0, 1.0, 1.0, 100.0],
@@ -102,13 +109,119 @@ def test_scaling_logs_only_non_negative_skewed_features_then_standardises():
         }
     )
     scaled = cl.scaled_features(table, ["skewed", "negative", "even"])
-    assert scaled.logged == ("skewed",)
+    # one value apart from four equal ones has a skewness of (5 - 2) / sqrt(4) = 1.5 > 1;
+    # 1..5 is symmetric (0): left alone
+    assert scaled.logged == ("skewed", "negative")
+    assert scaled.skews[0] == pytest.approx(1.5) and scaled.skews[2] == pytest.approx(0.0)
     np.testing.assert_allclose(scaled.matrix.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(scaled.matrix.std(axis=0), 1.0)
     # log1p: 1 -> 0.693, 100 -> 4.615; standardised, the four equal values sit at -0.5
     np.testing.assert_allclose(scaled.matrix[:, 0], [-0.5, -0.5, -0.5, -0.5, 2.0])
+    # -5 keeps its sign: -log(1 + 5)
+    logged = [-np.log(6), np.log(2), np.log(2), np.log(2), np.log(101)]
+    np.testing.assert_allclose(scaled.matrix[:, 1], standardised(logged))
     np.testing.assert_allclose(scaled.matrix[:, 2], np.array([-2, -1, 0, 1, 2]) / np.sqrt(2))
     assert cl.scaled_features(table, ["skewed"], log=False).logged == ()
+    # five customers are too few for 1% of them to be capped
+    assert scaled.per_end == 0 and scaled.capped_customers == 0
+
+
+def test_model_features_say_which_features_were_logged_and_capped():
+    table = pl.DataFrame(
+        {"frequency": [1, 1, 1, 1, 1, 1, 1, 1, 1, 50], "monetary": [float(v) for v in range(1, 11)]}
+    )
+    scaled = cl.scaled_features(table, ["frequency", "monetary"], cap=0.1)
+    model = cl.model_features(scaled, FEATURES)
+    # capped at the second value from each end: frequency 50 -> 1 (now constant: no skewness),
+    # monetary 1 -> 2 and 10 -> 9
+    assert model.rows() == [
+        ("frequency", "Orders", None, False, 1.0, 1.0, 1),
+        ("monetary", "Net revenue", 0.0, False, 2.0, 9.0, 2),
+    ]
+    # the last customer is capped on both features, the first on monetary: two customers
+    assert scaled.capped_customers == 2
+    np.testing.assert_allclose(scaled.matrix[:, 0], 0.0)
+    np.testing.assert_allclose(scaled.matrix[:, 1], standardised([2, 2, 3, 4, 5, 6, 7, 8, 9, 9]))
+
+
+def test_the_notes_name_the_logged_features_and_a_feature_capping_flattened():
+    table = pl.DataFrame(
+        {
+            "frequency": [1, 1, 1, 1, 1, 1, 1, 1, 1, 50],
+            "monetary": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 400.0],
+            "recency_days": [float(v) for v in range(10)],
+        }
+    )
+    scaled = cl.scaled_features(table, ["frequency", "monetary", "recency_days"], cap=0.1)
+    model = cl.model_features(scaled, FEATURES)
+    # monetary capped to 1 ... 2: seven 1s and three 2s, skewness (1 - 2 * 0.3) /
+    # sqrt(0.3 * 0.7) = 0.87, not logged; recency 0..9 capped to 1..8, symmetric
+    assert model["skewness"][1] == pytest.approx(0.4 / np.sqrt(0.21))
+    assert (
+        cl.transform_note(model, True).count("No feature is log-transformed (none is skewed") == 1
+    )
+    note = cl.capping_note(model, 0.1, scaled.per_end, 10, scaled.capped_customers)
+    # the last customer is capped on all three, the first on recency: two customers
+    assert "end (1 of 10) take the value of the next one" in note
+    assert "2 customers have at least one capped value" in note
+    assert "Once capped, orders is the same for every customer (fewer than 10% differ)" in note
+    # uncapped, one value far above nine others: skewness (10 - 2) / sqrt(9) = 2.7 (monetary's
+    # two 2s move it only in the third decimal)
+    logged = cl.scaled_features(table, ["frequency", "monetary"], cap=0.0)
+    text = cl.transform_note(cl.model_features(logged, FEATURES), True)
+    assert "Log-transformed here: orders (skewness 2.7), net revenue (skewness 2.7). " in text
+    assert "Left as they are" not in text
+
+
+def test_capping_takes_one_percent_of_customers_at_each_end_rounded_down():
+    assert [cl.capped_per_end(n) for n in (5, 99, 100, 250, 4_339)] == [0, 0, 1, 2, 43]
+    column = np.array([[5.0], [1.0], [2.0], [3.0], [4.0], [100.0], [6.0], [7.0], [8.0], [9.0]])
+    capped, low, high, changed = cl.capped_columns(column, cap=0.1)
+    assert (low[0], high[0]) == (2.0, 9.0)
+    assert capped[:, 0].tolist() == [5.0, 2.0, 2.0, 3.0, 4.0, 9.0, 6.0, 7.0, 8.0, 9.0]
+    assert changed[:, 0].tolist() == [False, True] + [False] * 3 + [True] + [False] * 4
+
+
+def extreme_customers() -> pl.DataFrame:
+    # a..e buy once or twice for 20-40; f..i three or four times for 60-80; j, a wholesaler,
+    # 300 orders for a million
+    return pl.DataFrame(
+        {
+            "customer_id": list("abcdefghij"),
+            "frequency": [1, 1, 2, 1, 2, 3, 4, 3, 4, 300],
+            "monetary": [20.0, 30.0, 40.0, 20.0, 40.0, 60.0, 80.0, 60.0, 80.0, 1_000_000.0],
+        }
+    )
+
+
+def groups(table: pl.DataFrame, labels: np.ndarray) -> set[frozenset[str]]:
+    ids = table["customer_id"].to_list()
+    return {
+        frozenset(i for i, label in zip(ids, labels, strict=True) if label == c)
+        for c in set(labels)
+    }
+
+
+def test_an_extreme_customer_is_capped_into_a_cluster_instead_of_forming_one():
+    table = extreme_customers()
+    uncapped = cl.scaled_features(table, ["frequency", "monetary"], cap=0.0)
+    # even logged, the wholesaler sits so far out that k = 2 spends a cluster on it alone
+    assert uncapped.logged == ("frequency", "monetary")
+    assert groups(table, cl.fit_clusters(uncapped.matrix, 2).labels) == {
+        frozenset("abcdefghi"),
+        frozenset("j"),
+    }
+    capped = cl.scaled_features(table, ["frequency", "monetary"], cap=0.1)
+    # with one customer capped at each end, j takes the next-highest values: 4 orders, 80
+    assert {f: (lo, hi) for f, lo, hi in capped.bounds} == {
+        "frequency": (1.0, 4.0),
+        "monetary": (20.0, 80.0),
+    }
+    assert dict(capped.capped) == {"frequency": 1, "monetary": 1}
+    assert groups(table, cl.fit_clusters(capped.matrix, 2).labels) == {
+        frozenset("abcde"),
+        frozenset("fghij"),
+    }
 
 
 def blobs() -> tuple[np.ndarray, np.ndarray]:
@@ -208,7 +321,57 @@ def test_drivers_have_the_sign_and_rank_of_each_cluster_mean():
     assert names == {1: "high-spending regulars", 2: "low-spending one-timers"}
 
 
-def test_cluster_names_stay_unique_and_weak_drivers_read_as_typical():
+def drivers_of(z: dict[int, dict[str, float]]) -> pl.DataFrame:
+    """A drivers table from each cluster's z per feature, ranked by |z| as cluster_drivers does."""
+    return pl.DataFrame(
+        [
+            {"cluster": c, "feature": f, "z": v, "rank": rank}
+            for c, values in z.items()
+            for rank, (f, v) in enumerate(
+                sorted(values.items(), key=lambda item: -abs(item[1])), start=1
+            )
+        ]
+    )
+
+
+NAMING = {f: cl.BASE_FEATURES[f] for f in ("frequency", "monetary", "avg_order_value")}
+
+
+def test_two_clusters_high_on_the_same_two_features_get_names_that_differ_in_substance():
+    # the issue's case: both spend a lot in big baskets; the old names were "big-basket high
+    # spenders" and "high-spending big-basket buyers"
+    drivers = drivers_of(
+        {
+            1: {"monetary": 2.0, "avg_order_value": 1.5, "frequency": 1.2},
+            2: {"avg_order_value": 3.0, "monetary": 2.5, "frequency": -0.6},
+        }
+    )
+    names = cl.cluster_names(drivers, NAMING)
+    # 1: noun of its top driver (spend), adjective of the next (basket). 2: noun of its top
+    # driver (basket); the next, spend, would repeat 1's pair of features, so its third: orders
+    assert names == {1: "big-basket high spenders", 2: "one-time big-basket buyers"}
+
+
+def test_clusters_sharing_a_top_driver_are_named_by_what_separates_them():
+    drivers = drivers_of(
+        {
+            1: {"monetary": 2.0, "avg_order_value": 0.5, "frequency": 1.0},
+            2: {"monetary": 1.8, "avg_order_value": 1.5, "frequency": -0.8},
+            3: {"monetary": -1.0, "avg_order_value": -0.1, "frequency": -0.2},
+        }
+    )
+    names = cl.cluster_names(drivers, NAMING)
+    # 1 and 2 both spend most. 1 out-orders 2 by 1.8 sd and is above average on orders: "frequent";
+    # its basket (0.5) is smaller than 2's, so "big-basket" would not tell them apart.
+    # 2 orders less than 1 by 1.8 and its basket is larger by 1.0: orders, the wider gap, name it.
+    assert names == {
+        1: "frequent high spenders",
+        2: "one-time high spenders",
+        3: "low spenders",
+    }
+
+
+def test_weak_clusters_read_as_typical_and_identical_ones_still_get_unique_names():
     drivers = pl.DataFrame(
         {
             "cluster": [1, 1, 2, 2, 3, 3, 4, 4],
@@ -218,12 +381,20 @@ def test_cluster_names_stay_unique_and_weak_drivers_read_as_typical():
         }
     )
     names = cl.cluster_names(drivers, FEATURES)
+    # 2 is 1's twin: nothing tells them apart, so it keeps the plain noun of its top driver;
+    # 3 and 4 are within 0.3 sd of average on everything
     assert names == {
         1: "high-spending regulars",
-        2: "frequent high spenders",
+        2: "regulars",
         3: "typical customers",
-        4: "typical customers (4)",
+        4: "near-average regulars",
     }
+
+
+def test_when_every_name_is_taken_the_cluster_number_keeps_names_unique():
+    drivers = drivers_of({c: {"frequency": 1.0, "monetary": 0.5} for c in (1, 2, 3)})
+    names = cl.cluster_names(drivers, FEATURES)
+    assert names == {1: "high-spending regulars", 2: "regulars", 3: "high-spending regulars (3)"}
 
 
 def test_profiles_count_customers_revenue_and_feature_statistics():
@@ -320,15 +491,20 @@ def test_headless_clusters_every_retail_customer_with_a_purchase():
     ds = retail()
     out = cl.headless(ds, k=3, margin=40.0, cost=5.0)
     lines = ds.tables["lines"]
-    buyers = lines.filter(pl.col("customer_id").is_not_null() & ~pl.col("is_return"))
+    buyers = lines.filter(
+        pl.col("customer_id").is_not_null()
+        & ~pl.col("is_return")
+        & (pl.col("quantity") > 0)
+        & (pl.col("unit_price") > 0)
+    )
     assert out["assignments"].height == buyers["customer_id"].n_unique()
     profiles = out["profiles"]
     assert profiles["cluster"].to_list() == [1, 2, 3]
     assert profiles["customers"].sum() == buyers["customer_id"].n_unique()
-    with_customer = lines.filter(
-        pl.col("customer_id").is_in(out["assignments"]["customer_id"].implode())
+    # the same customers and the same net revenue as the RFM page
+    assert profiles["revenue"].sum() == pytest.approx(
+        rfm.headless(ds)["customers"]["monetary"].sum()
     )
-    assert profiles["revenue"].sum() == pytest.approx(with_customer["revenue"].sum())
     assert profiles["profit_per_customer"].to_list() == pytest.approx(
         (profiles["revenue_per_customer"] * 0.4 - 5.0).to_list()
     )
@@ -336,6 +512,92 @@ def test_headless_clusters_every_retail_customer_with_a_purchase():
     assert profiles["name"].n_unique() == 3
 
 
+def test_default_cost_is_a_tenth_of_the_average_net_revenue_to_two_figures():
+    def cost(*monetary: float) -> float:
+        return cl.default_cost(pl.DataFrame({"monetary": list(monetary)}))
+
+    assert cost(100.0, 200.0, 300.0, 1234.0) == 46.0  # mean 458.5 -> 45.85
+    assert cost(1000.0, 3000.0) == 200.0
+    assert cost(3.0, 4.0) == 0.35  # mean 3.5 -> 0.35
+    assert cost(-10.0, 5.0) == 0.0  # no positive average revenue: no cost to suggest
+
+
+def test_headless_opens_on_the_suggested_k_with_the_default_cost():
+    ds = retail()
+    out = cl.headless(ds)
+    suggested = out["diagnostics"].filter("suggested")["k"].item()
+    assert out["profiles"]["cluster"].to_list() == list(range(1, suggested + 1))
+    lines = ds.tables["lines"].filter(pl.col("customer_id").is_not_null())
+    buyers = lines.filter(~pl.col("is_return"))["customer_id"].unique()
+    net = lines.filter(pl.col("customer_id").is_in(buyers.implode()))["revenue"].sum()
+    tenth = 0.1 * net / buyers.len()
+    expected = round(tenth, 1 - int(np.floor(np.log10(tenth))))
+    assert out["profiles"]["cost_per_customer"].to_list() == [expected] * suggested
+    assert out["profiles"]["roi"].null_count() == 0
+    assert out["model"]["feature"].to_list() == list(cl.DEFAULT_FEATURES)
+
+
 def test_headless_rejects_a_feature_the_data_lacks():
     with pytest.raises(ValueError, match="review_score"):
         cl.headless(retail(), features="recency_days,review_score")
+
+
+# --- the real Online Retail export ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_retail() -> cl.CustomerFeatures:
+    path = shared_file("online_retail/online_retail.parquet")
+    return cl.dataset_features(formats.assemble(io.read_path(path)).dataset)
+
+
+def mentioned(name: str) -> frozenset[tuple[str, bool]]:
+    """The (feature, high?) a cluster name speaks of, read back from its words."""
+    return frozenset(
+        (f, up)
+        for f, feature in cl.BASE_FEATURES.items()
+        for up, (adjective, noun) in ((True, feature.high), (False, feature.low))
+        if adjective in name or noun in name
+    )
+
+
+def test_real_online_retail_spend_is_logged_and_extreme_buyers_form_no_cluster(real_retail):
+    table = real_retail.table
+    scaled = cl.scaled_features(table, list(cl.DEFAULT_FEATURES))
+    # net revenue, orders and basket size are right-skewed (a few wholesalers buy 100x the
+    # median); a customer whose only purchase was cancelled in full is worth 0
+    assert {"frequency", "monetary", "avg_order_value"} <= set(scaled.logged)
+    assert (table["monetary"] == 0).sum() > 0
+    # the 4,338 customers with a purchase (as RFM counts them): 43 capped at each end of each
+    assert (table.height, scaled.per_end) == (4_338, 43)
+    # one customer sat 21.9 standard deviations out; capped and logged, none is beyond 4
+    assert np.abs(scaled.matrix).max() < 4
+    for k in range(2, 11):
+        labels = cl.fit_clusters(scaled.matrix, k).labels
+        sizes = np.bincount(labels, minlength=k)
+        assert sizes.min() >= 0.01 * table.height, (k, sizes)
+        drivers = cl.cluster_drivers(scaled, labels, real_retail.features)
+        names = cl.cluster_names(drivers, real_retail.features)
+        assert len(set(names.values())) == k
+        said = [mentioned(names[c + 1]) for c in range(k)]
+        assert len(set(said)) == k, names  # no two names speak of the same features
+        for c in range(k):
+            # the cluster's mean position, computed here from the model matrix
+            z = scaled.matrix[labels == c].mean(axis=0)
+            top = int(np.argmax(np.abs(z)))
+            if abs(z[top]) >= cl.STRONG:
+                assert (scaled.features[top], bool(z[top] >= 0)) in said[c], (k, names[c + 1])
+
+
+def test_real_online_retail_diagnostics_suggest_a_k_whose_clusters_are_all_substantial(
+    real_retail,
+):
+    for features in (list(cl.DEFAULT_FEATURES), list(real_retail.available)):
+        scaled = cl.scaled_features(real_retail.table, features)
+        diag = cl.cluster_diagnostics(scaled.matrix)
+        assert diag.table["k"].to_list() == list(range(2, 11))
+        best = diag.table.sort("silhouette", descending=True)["silhouette"][0]
+        chosen = diag.table.filter(pl.col("k") == diag.suggested_k)["silhouette"][0]
+        assert chosen >= best - cl.TIE
+        sizes = np.bincount(cl.fit_clusters(scaled.matrix, diag.suggested_k).labels)
+        assert sizes.min() >= 0.01 * real_retail.table.height

@@ -321,3 +321,22 @@ def test_real_december_2010_cohort_month_one_retention(retail):
     assert cell["retention"].item() == pytest.approx(expected, abs=1e-12)
     # The data ends on 9 Dec 2011: that month is partly observed, and no cell goes beyond it.
     assert table.filter("partial")["period_index"].to_list() == list(range(12, -1, -1))
+
+
+def test_a_customer_whose_only_line_is_free_is_no_customer_as_on_the_rfm_page():
+    free = conform(
+        "lines",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "t"],
+                "order_id": ["o1", "o2"],
+                "ordered_at": [datetime(2024, 1, 5), datetime(2024, 1, 6)],
+                "revenue": [10.0, 0.0],
+                "quantity": [1.0, 1.0],
+                "unit_price": [10.0, 0.0],
+            }
+        ),
+    )
+    table = cohorts.cohort_retention(free, "1mo")
+    assert table.select("cohort", "period_index", "customers").rows() == [(date(2024, 1, 1), 0, 1)]
+    assert cohorts.coverage(free).customers == 1

@@ -391,10 +391,11 @@ def test_readings_name_the_figures_a_manager_acts_on():
     )
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
     assert ev.funnel_reading(steps, 7) == (
-        "Of 5 users who did view_item, 20.0% reached purchase within 7 days; the biggest loss is "
+        "Of 5 users who did view\\_item, 20.0% reached purchase within 7 days; the biggest loss is "
         "before purchase (66.7% drop out); web converts best (33.3%), iphone worst (0.0%)."
     )
     recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
     assert ev.recommendations_reading(recs, "Anvil (A)").startswith(
-        "2 users who viewed Anvil (A) also viewed Bell (B) the same day, 0.8× more often"
+        # names from the data are Markdown-escaped
+        "2 users who viewed Anvil \\(A\\) also viewed Bell \\(B\\) the same day, 0.8× more often"
     )

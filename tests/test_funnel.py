@@ -4,8 +4,9 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+from scipy.stats import binomtest
 
-from lib import demo, formats, io
+from lib import demo, fmt, formats, io
 from lib.analyses import funnel
 from tests.conftest import shared_file
 
@@ -73,8 +74,9 @@ def test_lead_outcomes_mark_wins_and_drop_impossible_close_times():
     assert outcomes.filter("won")["lead_id"].to_list() == ["L1", "L2", "L5", "L8", "L10"]
     days = dict(outcomes.select("lead_id", "days_to_close").iter_rows())
     assert [days[k] for k in ("L1", "L2", "L5", "L8", "L10")] == [10, 20, 5, None, 30]
-    # Null and "unknown" origins are one group, like the quality rule counts them.
-    assert outcomes.filter(pl.col("origin") == "unknown").height == 2
+    # An empty origin (L8) is kept apart from the source's own "unknown" (L9).
+    origin = dict(outcomes.select("lead_id", "origin").iter_rows())
+    assert (origin["L8"], origin["L9"]) == (funnel.NO_ORIGIN, "unknown")
 
 
 def test_lead_outcomes_ignore_deals_of_unknown_leads_and_repeat_deals():
@@ -101,10 +103,111 @@ def test_conversion_by_origin_counts_leads_and_deals_per_origin():
     assert table.select("origin", "leads", "deals").rows() == [
         ("a", 4, 2),
         ("b", 3, 1),
-        ("unknown", 2, 1),
+        (funnel.NO_ORIGIN, 1, 1),
         ("c", 1, 1),
+        ("unknown", 1, 0),
     ]
-    assert table["conversion"].to_list() == [0.5, 1 / 3, 0.5, 1.0]
+    assert table["conversion"].to_list() == [0.5, 1 / 3, 1.0, 1.0, 0.0]
+
+
+def synthetic(groups: list[tuple[str | None, int, int]], month: int = 1):
+    """Leads and deals from (origin, leads, deals): the first `deals` leads of each group win."""
+    ids, origins, won = [], [], []
+    for g, (origin, n, k) in enumerate(groups):
+        for i in range(n):
+            ids.append(f"{month}-{g}-{i}")
+            origins.append(origin)
+            if i < k:
+                won.append(ids[-1])
+    leads = pl.DataFrame(
+        {
+            "lead_id": ids,
+            "first_contact_at": [day(month, 1)] * len(ids),
+            "origin": origins,
+            "landing_page": ["p"] * len(ids),
+        }
+    )
+    deals = pl.DataFrame(
+        {"lead_id": won, "won_at": [day(month, 15)] * len(won)},
+        schema={"lead_id": pl.String, "won_at": pl.Datetime("us")},
+    )
+    return leads, deals
+
+
+def test_conversion_reading_advises_only_on_channels_with_enough_leads():
+    leads, deals = synthetic(
+        [
+            ("organic", 100, 10),
+            ("paid", 100, 50),
+            ("unknown", 100, 60),  # converts best, but is no channel
+            ("", 10, 0),  # empty origin
+            ("display", 5, 5),  # 100%, from 5 leads only
+            ("other", 40, 0),  # a catch-all
+        ]
+    )
+    outcomes = funnel.lead_outcomes(leads, deals)
+    table = funnel.conversion_by(outcomes, "origin")
+    overall = 125 / 355
+    assert funnel.overall_conversion(outcomes)["conversion"].item() == pytest.approx(overall)
+    # Wilson 95% of 50/100: 0.5 -+ 1.96/1.0384 * sqrt(.0025 + 3.8415/40000) = 40.4%..59.6%.
+    assert funnel.conversion_reading(table, "origin", overall) == (
+        "paid converts 50.0% of 100 leads (95% interval 40.4%–59.6%), clearly above the 35.2% "
+        "average: put more budget there; organic converts only 10.0% of 100 leads, clearly below "
+        "average: review its targeting before spending more; leads of unknown origin (100) "
+        "convert 60.0%, clearly above average, but that is no channel to fund: record where "
+        "they come from."
+    )
+
+
+def test_conversion_reading_names_nothing_when_only_small_or_unknown_groups_stand_out():
+    leads, deals = synthetic(
+        [("organic", 100, 40), ("paid", 100, 40), ("unknown", 50, 30), ("display", 4, 4)]
+    )
+    outcomes = funnel.lead_outcomes(leads, deals)
+    table = funnel.conversion_by(outcomes, "origin")
+    overall = 114 / 254
+    # organic and paid: 40/100, Wilson 30.9%-49.8%, both overlap 44.9%; display has 4 leads;
+    # unknown's 30/50 (46.2%-72.4%) clears it but is no channel.
+    assert funnel.conversion_reading(table, "origin", overall) == (
+        "No origin with at least 30 leads converts clearly better or worse than the 44.9% "
+        "average: every 95% interval overlaps it, so there is no evidence to move budget yet; "
+        "leads of unknown origin (50) convert 60.0%, clearly above average, but that is no "
+        "channel to fund: record where they come from."
+    )
+
+
+def test_a_four_lead_month_is_never_named_the_weakest_cohort():
+    months = [
+        synthetic([("a", 4, 0)], month=1),  # 0% of 4 leads: lowest, but too small to judge
+        synthetic([("a", 40, 20)], month=2),
+        synthetic([("a", 40, 2)], month=3),
+        synthetic([("a", 40, 10)], month=4),
+    ]
+    leads = pl.concat([m[0] for m in months])
+    deals = pl.concat([m[1] for m in months])
+    cohorts = funnel.lead_cohorts(funnel.lead_outcomes(leads, deals))
+    assert cohorts.select("leads", "deals").rows() == [(4, 0), (40, 20), (40, 2), (40, 10)]
+    # Pooled over the three months with 30+ leads: 32 / 120 = 26.7%. Feb's 95% interval
+    # (35%-65%) lies above it, Mar's (1.4%-16.5%) below.
+    assert funnel.cohort_reading(cohorts, None) == (
+        "The best cohort, Feb 2024, converted 50.0% of its 40 leads; the weakest, Mar 2024, 5.0% "
+        "of 40, against 26.7% over the 3 months compared. Months with fewer than 30 leads are "
+        "too small to judge: Jan 2024 (4)."
+    )
+
+
+def test_no_cohort_is_named_when_every_interval_overlaps_the_pooled_rate():
+    months = [
+        synthetic([("a", n, k)], month=m) for m, n, k in ((1, 4, 0), (2, 40, 10), (3, 40, 12))
+    ]
+    leads = pl.concat([m[0] for m in months])
+    deals = pl.concat([m[1] for m in months])
+    cohorts = funnel.lead_cohorts(funnel.lead_outcomes(leads, deals))
+    text = funnel.cohort_reading(cohorts, None)
+    assert text.startswith(
+        "No month converts clearly better or worse than the 27.5% of the 2 months compared"
+    )
+    assert "Jan 2024 (4)" in text and "weakest" not in text
 
 
 def test_conversion_by_landing_page_pools_pages_beyond_the_top():
@@ -248,7 +351,7 @@ def test_real_conversion_by_origin_matches_plain_polars(real):
     out, raw_leads, raw_deals = real
     expected = (
         raw_leads.with_columns(
-            pl.col("origin").fill_null("unknown"),
+            pl.col("origin").fill_null(funnel.NO_ORIGIN),
             pl.col("mql_id").is_in(raw_deals["mql_id"].implode()).alias("won"),
         )
         .group_by("origin")
@@ -310,3 +413,61 @@ def test_demo_matching_recovers_the_fast_and_the_slow_sr():
     by_type = {r["value"]: r for r in routes.iter_rows(named=True)}
     assert by_type["online_big"]["route_to"] == demo.FAST_SR_ID
     assert by_type["industry"]["avoid"] == demo.SLOW_SR_ID
+
+
+def test_real_empty_origins_stay_apart_from_unknown(real):
+    out, raw_leads, _ = real
+    counts = dict(out["by_origin"].select("origin", "leads").iter_rows())
+    empty = raw_leads.filter(
+        pl.col("origin").is_null() | (pl.col("origin").str.strip_chars() == "")
+    ).height
+    unknown = raw_leads.filter(pl.col("origin") == "unknown").height
+    assert (empty, unknown) == (60, 1099)
+    assert counts[funnel.NO_ORIGIN] == empty
+    assert counts["unknown"] == unknown
+
+
+def test_real_origin_reading_funds_the_best_channel_never_unknown(real):
+    out, raw_leads, raw_deals = real
+    won = pl.col("mql_id").is_in(raw_deals["mql_id"].implode())
+    groups = (
+        raw_leads.group_by("origin")
+        .agg(pl.len().alias("leads"), won.sum().alias("deals"))
+        .filter(pl.col("leads") >= 30)
+    )
+    overall = raw_deals.height / raw_leads.height
+    above = []
+    for origin, n, k in groups.iter_rows():
+        low, high = binomtest(k, n).proportion_ci(method="wilson")
+        channel = (
+            origin is not None
+            and origin not in ("unknown", "other")
+            and (not origin.startswith("other_"))
+        )
+        if channel and low > overall:
+            above.append((k / n, origin))
+    best = max(above)[1]
+    assert best == "paid_search"  # unknown converts more (16.3%) but is no channel
+    rate = out["overall"]["conversion"].item()
+    text = funnel.conversion_reading(out["by_origin"], "origin", rate)
+    assert text.startswith(f"{fmt.plain(best)} converts ")  # names are Markdown-escaped
+    funded = text.split(": put more budget there")[0]
+    assert "unknown" not in funded and funnel.NO_ORIGIN not in funded
+    assert "leads of unknown origin (1,099) convert 16.3%" in text
+    assert "no channel to fund" in text
+
+
+def test_days_reading_never_names_unknown_as_the_slowest_origin():
+    days = pl.DataFrame(
+        {
+            "origin": ["(all)", "unknown", "paid", "organic", funnel.NO_ORIGIN],
+            "deals": [40, 10, 10, 10, 10],
+            "median_days": [20.0, 90.0, 30.0, 10.0, 80.0],
+            "p90_days": [100.0, 100.0, 60.0, 30.0, 90.0],
+        }
+    )
+    assert funnel.days_reading(days) == (
+        "Half of the deals close within 20 days of first contact and one in ten takes over 100 "
+        "days; organic leads close fastest (10 days), paid slowest (30): follow up paid leads "
+        "sooner."
+    )

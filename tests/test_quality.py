@@ -213,3 +213,74 @@ def test_real_online_retail_report_finds_the_published_counts():
     raw = pl.read_parquet(shared_file("online_retail/online_retail.parquet"))
     assert got["non_positive_price"] == raw.filter(pl.col("UnitPrice") <= 0).height
     assert got["orphan_ids"] == 0
+
+
+def test_a_tables_date_range_is_its_order_dates_not_a_later_estimated_delivery():
+    orders = {
+        "order_id": ["1", "2", "3"],
+        "customer_id": ["a", "b", "c"],
+        "ordered_at": [datetime(2018, 3, 5), datetime(2018, 1, 2), datetime(2018, 2, 9)],
+        "delivered_at": [datetime(2018, 3, 20), None, datetime(2018, 2, 20)],
+        "estimated_delivery_at": [datetime(2018, 11, 12), datetime(2018, 1, 30), None],
+    }
+    sellers = {"seller_id": ["s1", "s2"], "region": ["SP", "RJ"]}
+    deals = {
+        "lead_id": ["l1", "l2"],
+        "won_at": [datetime(2018, 6, 1), datetime(2018, 4, 3)],
+    }
+    report = quality.report(ds(orders=orders, sellers=sellers, deals=deals), today=TODAY)
+    got = {p.table: p for p in report.profiles}
+    # orders run from the 2 Jan to the 5 Mar order, not to the 12 Nov estimated delivery
+    assert (got["orders"].first, got["orders"].last) == (
+        datetime(2018, 1, 2),
+        datetime(2018, 3, 5),
+    )
+    assert got["orders"].dated_by == "ordered_at"
+    assert (got["deals"].first, got["deals"].last) == (datetime(2018, 4, 3), datetime(2018, 6, 1))
+    assert (got["sellers"].first, got["sellers"].last, got["sellers"].dated_by) == (
+        None,
+        None,
+        None,
+    )
+    shown = quality.profile_frame(report.profiles)
+    assert shown.select("table", "dated_by", "from", "to").rows() == [
+        ("orders", "Ordered at", "2018-01-02", "2018-03-05"),
+        ("sellers", "—", "—", "—"),
+        ("deals", "Won at", "2018-04-03", "2018-06-01"),
+    ]
+    assert shown["exact duplicates"].to_list() == [0, 0, 0]
+
+
+def test_customers_and_items_are_dated_by_their_creation_when_that_is_all_they_have():
+    customers = {
+        "customer_id": ["a", "b", "c"],
+        "created_at": [datetime(2015, 5, 1), datetime(2014, 12, 20), None],
+        "deleted_at": [None, datetime(2016, 1, 1), None],
+    }
+    [p] = quality.report(ds(customers=customers), today=TODAY).profiles
+    assert (p.dated_by, p.first, p.last) == (
+        "created_at",
+        datetime(2014, 12, 20),
+        datetime(2015, 5, 1),
+    )
+    assert p.span() == ("2014-12-20", "2015-05-01")
+
+
+def test_example_rows_show_the_evidence_first_in_words_dates_to_the_minute_and_dashes():
+    orders = {
+        "order_id": ["o1", "o2"],
+        "customer_id": ["c1", None],
+        "ordered_at": [datetime(2018, 1, 5, 10, 30), datetime(2018, 1, 6)],
+        "status": ["delivered", "delivered"],
+        "shipped_at": [None, None],
+        "delivered_at": [datetime(2018, 1, 4, 9, 15), datetime(2018, 1, 5, 8, 0)],
+        "estimated_delivery_at": [datetime(2018, 2, 1), datetime(2018, 2, 1)],
+        "review_score": [4.0, None],
+    }
+    report = quality.report(ds(orders=orders), today=TODAY)
+    finding = next(f for f in report.findings if f.rule == "delivered_before_purchase")
+    shown = quality.example_rows(finding)
+    assert shown.columns[:4] == ["Ordered at", "Delivered at", "Order id", "Customer id"]
+    assert shown.row(0)[:4] == ("2018-01-05 10:30", "2018-01-04 09:15", "o1", "c1")
+    assert shown.row(1)[3] == "—"
+    assert shown["Review score"].to_list() == ["4", "—"]

@@ -1,12 +1,12 @@
 """Regional table, priority score, reference matching and the offline map."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
 
-from lib import formats, io
+from lib import demo, fmt, formats, io
 from lib.analyses import regions
 from lib.charts import maps
 from tests.conftest import shared_file
@@ -148,10 +148,11 @@ def scores(ranked: pl.DataFrame) -> dict[str, float]:
 
 def test_priority_score_on_revenue_alone_is_the_revenue_percentile():
     ranked = regions.priority_table(table_of(), regions.Weights(**{**ONLY, "size": 1}))
-    assert ranked["region"].to_list() == ["W", "X", "Y", "Z"]
-    assert ranked["rank"].to_list() == [1, 2, 3, 4]
     got = scores(ranked)
     assert got == pytest.approx({"W": 100.0, "X": 200 / 3, "Y": 100 / 3, "Z": 0.0})
+    # Rank follows the action first: W (grow) and Y (test) before X (fix delivery) and Z (watch).
+    assert ranked["region"].to_list() == ["W", "Y", "X", "Z"]
+    assert ranked["rank"].to_list() == [1, 2, 3, 4]
 
 
 def test_priority_score_averages_the_weighted_percentiles():
@@ -164,7 +165,8 @@ def test_priority_score_averages_the_weighted_percentiles():
 def test_priority_score_rewards_low_late_rates_and_averages_ties():
     ranked = regions.priority_table(table_of(), regions.Weights(**{**ONLY, "delivery": 1}))
     assert scores(ranked) == pytest.approx({"Z": 100.0, "W": 50.0, "Y": 50.0, "X": 0.0})
-    assert ranked["region"].to_list() == ["Z", "W", "Y", "X"]  # W before Y: more revenue
+    # Z scores best but is to watch (10 orders): it ranks after the regions to market in.
+    assert ranked["region"].to_list() == ["W", "Y", "X", "Z"]  # W before Y: more revenue
 
 
 def test_priority_score_gives_an_unknown_value_the_middle():
@@ -185,10 +187,11 @@ def actions(ranked: pl.DataFrame) -> dict[str, str]:
 
 def test_actions_follow_the_documented_rules():
     got = actions(regions.priority_table(table_of()))
+    # Whole growth: (300 + 100 + 90 + 5) / (200 + 125 + 50 + 5) - 1 = +30%; late 40/400 = 10%.
     assert got == {
-        "W": "grow: large and growing",  # share .6 >= 1/4, growth .5 > whole .30
-        "X": "fix delivery first: late rate 3.0x average",  # .3 against 40/400
-        "Y": "test: small but growing fast",
+        "W": "grow: large, growing faster than the whole (+50% vs +30%)",  # share .6 >= 1/4
+        "X": "fix delivery first: late rate 3.0x average",  # .3 against .1
+        "Y": "test: small, growing faster than the whole (+80% vs +30%)",
         "Z": "watch: too few orders to judge",  # 10 orders
     }
 
@@ -196,13 +199,132 @@ def test_actions_follow_the_documented_rules():
 def test_actions_retain_defend_and_deprioritise():
     late = {"late_orders": [5, 5, 5, 0], "late_rate": [0.05, 0.05, 0.05, 0.0]}
     got = actions(regions.priority_table(table_of(**late)))
-    assert got["X"] == "retain: large, repeat rate falling"  # returning orders -5 points
+    # X: share .25 = 1/4 is large; returning orders -5 points; revenue 100 against 125.
+    assert got["X"] == "retain: large, shrinking (-20%), returning-customer orders down 5 points"
     steady = table_of(**late, repeat_change=[0.0, 0.0, 0.01, 0.0])
-    assert actions(regions.priority_table(steady))["X"] == (
-        "defend: large, growing slower than the rest"
-    )
+    # A fall reads as shrinking, never as "growing slower than the rest".
+    assert actions(regions.priority_table(steady))["X"] == "defend: large, shrinking (-20%)"
     shrinking = table_of(**late, orders=[500, 300, 100, 30], growth=[0.5, -0.2, 0.8, -0.1])
-    assert actions(regions.priority_table(shrinking))["Z"] == "deprioritise: small and shrinking"
+    assert (
+        actions(regions.priority_table(shrinking))["Z"] == "deprioritise: small, shrinking (-10%)"
+    )
+
+
+WHOLE = {"growth": 0.20, "late_rate": 0.10, "regions": 4.0}  # large: share >= 25%
+
+
+def region(**figures) -> dict:
+    base = {"region": "R", "orders": 100, "share": 0.5, "growth": 0.3, "late_rate": 0.1}
+    return {**base, "repeat_change": 0.0, **figures}
+
+
+@pytest.mark.parametrize(
+    ("figures", "expected"),
+    [
+        ({"growth": -0.31}, "defend: large, shrinking (-31%)"),
+        ({"growth": 0.10}, "defend: large, growing slower than the whole (+10% vs +20%)"),
+        ({"growth": 0.01}, "defend: large, flat (+1.0%)"),
+        ({"growth": -0.015}, "defend: large, flat (-1.5%)"),
+        ({"growth": 0.30}, "grow: large, growing faster than the whole (+30% vs +20%)"),
+        (
+            {"share": 0.1, "growth": 0.30},
+            "test: small, growing faster than the whole (+30% vs +20%)",
+        ),
+        ({"share": 0.1, "growth": -0.05}, "deprioritise: small, shrinking (-5%)"),
+        (
+            {"share": 0.1, "growth": 0.05},
+            "maintain: small, growing slower than the whole (+5% vs +20%)",
+        ),
+        ({"share": 0.1, "growth": 0.0}, "maintain: small, flat (+0.0%)"),
+        ({"share": 0.1, "growth": None}, "watch: no growth figure"),
+        ({"growth": None}, "defend: large, no growth figure"),
+        ({"orders": 19, "growth": 2.0}, "watch: too few orders to judge"),
+        ({"late_rate": 0.25}, "fix delivery first: late rate 2.5x average"),
+        ({"region": regions.NO_REGION}, "watch: no region recorded"),
+        (
+            {"growth": -0.4, "repeat_change": -0.03},
+            "retain: large, shrinking (-40%), returning-customer orders down 3 points",
+        ),
+    ],
+)
+def test_region_action_words_match_the_figures(figures, expected):
+    assert regions.region_action(region(**figures), WHOLE) == expected
+
+
+def test_a_region_above_a_shrinking_whole_grows_only_when_it_grows_itself():
+    falling = {**WHOLE, "growth": -0.27}
+    assert regions.region_action(region(share=0.1, growth=0.05), falling) == (
+        "test: small, growing faster than the whole (+5% vs -27%)"
+    )
+    # -10% beats the whole's -27% but is still a fall: no "growing" in its words.
+    assert regions.region_action(region(share=0.1, growth=-0.10), falling) == (
+        "deprioritise: small, shrinking (-10%)"
+    )
+    assert regions.region_action(region(growth=-0.10), falling) == "defend: large, shrinking (-10%)"
+
+
+@pytest.mark.parametrize("growth", [-0.9, -0.31, -0.02, -0.0199, 0.0, 0.0199, 0.02, 0.1, 0.5, 3.0])
+def test_growth_words_follow_the_sign_and_size_of_growth(growth):
+    words = regions.growth_words(growth, 0.2)
+    assert ("shrinking" in words) == (growth <= -0.02)
+    assert ("growing" in words) == (growth >= 0.02)
+    assert ("flat" in words) == (-0.02 < growth < 0.02)
+    assert ("slower" in words) == (0.02 <= growth <= 0.2)
+
+
+def test_a_shrinking_small_region_never_outranks_a_region_to_market_in():
+    # D scores best on order value and repeat rate, but is small and shrinking (Germany's case).
+    table = table_of(
+        region=["UK", "NO", "DE", "Z"],
+        aov=[1.0, 1.1, 5.0, 0.5],
+        repeat_rate=[0.2, 0.1, 0.9, 0.0],
+        growth=[-0.15, 0.9, -0.3, 0.0],
+        orders=[500, 30, 100, 30],
+        share=[0.85, 0.05, 0.09, 0.01],
+        late_orders=[5, 5, 5, 5],
+        late_rate=[0.05] * 4,
+    )
+    weights = regions.Weights(**{**ONLY, "value": 1, "repeat": 1})
+    ranked = regions.priority_table(table, weights)
+    assert max(scores(ranked), key=scores(ranked).get) == "DE"
+    got = actions(ranked)
+    assert got["DE"] == "deprioritise: small, shrinking (-30%)"
+    assert ranked["region"].to_list()[-1] == "DE"
+    assert ranked["region"][0] != "DE"
+    reading = regions.priority_reading(ranked)
+    assert reading.startswith(f"Market first in {ranked['region'][0]} (rank 1")
+
+
+def test_the_reading_quotes_rank_one_its_action_and_its_figures():
+    ranked = regions.priority_table(table_of())
+    assert regions.priority_reading(ranked, months=3, currency="GBP") == (
+        "Market first in W (rank 1, score 77/100): grow: large, growing faster than the whole "
+        "(+50% vs +30%); 60.0% of revenue (£600), 500 orders, revenue +50% in the last 3 months "
+        "against the 3 before. Also growing faster than the whole: Y. Fix delivery before "
+        "spending in X."
+    )
+
+
+def test_market_first_is_rank_one_only_when_its_action_calls_for_marketing():
+    ranked = pl.DataFrame(
+        {
+            "rank": [1, 2],
+            "region": ["UK", "DE"],
+            "score": [60.0, 84.0],
+            "action": ["defend: large, shrinking (-15%)", "deprioritise: small, shrinking (-30%)"],
+            "share": [0.9, 0.03],
+            "revenue": [900.0, 30.0],
+            "orders": [300, 25],
+            "growth": [-0.15, -0.3],
+        }
+    )
+    assert regions.market_first(ranked)["region"] == "UK"
+    assert regions.priority_reading(ranked).startswith("Market first in UK (rank 1, score 60/100)")
+    only_watch = ranked.with_columns(pl.lit("watch: too few orders to judge").alias("action"))
+    assert regions.market_first(only_watch) is None
+    assert regions.priority_reading(only_watch).startswith(
+        "No region calls for marketing money now: the best placed, UK, is to watch"
+    )
 
 
 def test_brazilian_state_codes_and_names_match_the_states():
@@ -307,7 +429,7 @@ def test_the_map_deck_builds_offline_with_labels_and_tooltips():
     assert "http" not in text
     spec = json.loads(text)
     kinds = [layer["@@type"] for layer in spec["layers"]]
-    assert kinds == ["HexagonLayer", "ScatterplotLayer", "TextLayer"]
+    assert kinds == ["GeoJsonLayer", "HexagonLayer", "TextLayer"]
     labels = {r["label"] for r in spec["layers"][-1]["data"]}
     assert {"SP", "RJ", "MG"} <= labels
     assert spec["layers"][-1]["characterSet"] == "auto"  # accents (Évora) need it
@@ -352,6 +474,34 @@ def test_headless_returns_the_ranked_regions_with_places():
 OLIST = "olist/subset_cab-g_8135_orders/"
 
 
+def raw_olist(paths) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Orders (sales only: cancelled and unavailable orders sold nothing), items, customers."""
+    orders = pl.read_csv(paths[0], infer_schema_length=0).filter(
+        ~pl.col("order_status").is_in(["canceled", "unavailable"])
+    )
+    items = pl.read_csv(paths[1], infer_schema_length=0)
+    customers = pl.read_csv(paths[2], infer_schema_length=0)
+    return orders, items, customers
+
+
+def window_growth(monthly: pl.DataFrame, last: datetime, months: int = 3) -> pl.DataFrame:
+    """Growth per `key` from (key, month, revenue): the last `months` full calendar months up to
+    `last` (the latest order) against the `months` before, computed by hand."""
+    index = last.year * 12 + last.month - 1
+    if (last + timedelta(days=1)).month == last.month:  # the latest month is not complete
+        index -= 1
+    starts = [datetime(i // 12, i % 12 + 1, 1) for i in range(index - 2 * months + 1, index + 1)]
+    previous, current = starts[:months], starts[months:]
+    return (
+        monthly.group_by("key")
+        .agg(
+            pl.col("revenue").filter(pl.col("month").is_in(current)).sum().alias("last"),
+            pl.col("revenue").filter(pl.col("month").is_in(previous)).sum().alias("prev"),
+        )
+        .with_columns((pl.col("last") / pl.col("prev") - 1).alias("growth"))
+    )
+
+
 def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
     paths = [
         shared_file(OLIST + f)
@@ -364,9 +514,7 @@ def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
     ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
     table = regions.regional_table(regions.regional_lines(ds), ds.tables["orders"])
 
-    orders = pl.read_csv(paths[0], infer_schema_length=0)
-    items = pl.read_csv(paths[1], infer_schema_length=0)
-    customers = pl.read_csv(paths[2], infer_schema_length=0)
+    orders, items, customers = raw_olist(paths)
     expected = (
         items.join(orders.select("order_id", "customer_id"), on="order_id")
         .join(customers, on="customer_id")
@@ -383,20 +531,89 @@ def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
         assert got["customers"] == want["customers"], state
 
 
-def test_market_first_skips_regions_the_rules_tell_to_deprioritise():
-    ranked = pl.DataFrame(
-        {
-            "rank": [1, 2, 3],
-            "region": ["DE", "UK", "NO"],
-            "score": [84.0, 83.0, 79.0],
-            "action": [
-                "deprioritise: small and shrinking",
-                "defend: large, growing slower",
-                "test: small but growing fast",
-            ],
-        }
+def test_real_olist_sao_paulo_falls_31_percent_and_its_action_says_shrinking():
+    paths = [
+        shared_file(OLIST + f)
+        for f in (
+            "olist_orders_dataset.csv.gz",
+            "olist_order_items_dataset.csv.gz",
+            "olist_customers_dataset.csv.gz",
+            "olist_order_reviews_dataset.csv.gz",
+        )
+    ]
+    ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
+    ranked = regions.headless(ds)["regions"]
+
+    orders, items, customers = raw_olist(paths)
+    lines = (
+        items.join(
+            orders.select("order_id", "customer_id", "order_purchase_timestamp"), on="order_id"
+        )
+        .join(customers.select("customer_id", "customer_state"), on="customer_id")
+        .select(
+            pl.col("customer_state").alias("key"),
+            pl.col("order_purchase_timestamp").str.to_datetime().alias("at"),
+            pl.col("price").cast(pl.Float64).alias("revenue"),
+        )
     )
-    assert regions.market_first(ranked)["region"] == "UK"
-    only_bad = ranked.with_columns(pl.lit("watch: too few orders to judge").alias("action"))
-    assert regions.market_first(only_bad)["region"] == "DE"
-    assert regions.priority_reading(ranked).startswith("Market first in UK")
+    monthly = lines.group_by("key", pl.col("at").dt.truncate("1mo").alias("month")).agg(
+        pl.col("revenue").sum()
+    )
+    growth = window_growth(monthly, lines["at"].max())
+    sp = growth.filter(pl.col("key") == "SP").row(0, named=True)
+    assert sp["growth"] == pytest.approx(-0.314, abs=0.001)  # Jun-Aug 2018 vs Mar-May 2018
+
+    got = row(ranked, "SP")
+    assert got["growth"] == pytest.approx(sp["growth"])
+    assert got["action"] == "defend: large, shrinking (-31%)"
+    for r in ranked.filter(pl.col("growth") < -regions.FLAT).iter_rows(named=True):
+        assert "growing" not in r["action"], r["region"]
+    first = ranked.row(0, named=True)
+    reading = regions.priority_reading(ranked)
+    assert reading.startswith(f"Market first in {first['region']} (rank 1")
+    assert first["action"].split(":")[0] in regions.MARKETING_ACTIONS
+
+
+@pytest.mark.parametrize("kind", ["marketplace", "retail"])
+def test_each_demo_reading_names_rank_one_and_it_is_a_region_to_market_in(kind):
+    ds = formats.assemble_demo(kind).dataset
+    ranked = regions.headless(ds)["regions"]
+    assert ranked["rank"].to_list() == list(range(1, ranked.height + 1))
+    first = ranked.row(0, named=True)
+    verb = first["action"].split(":")[0]
+    assert verb in regions.MARKETING_ACTIONS and verb != "deprioritise"
+    reading = regions.priority_reading(ranked, 3, ds.currency)
+    assert reading.startswith(f"Market first in {first['region']} (rank 1")
+    assert f"{first['action']};" in reading
+    # Rank follows the action's tier: no region to deprioritise, watch or fix sits above a
+    # region to market in.
+    tiers = [regions.ACTION_TIERS[a.split(":")[0]] for a in ranked["action"]]
+    assert tiers == sorted(tiers)
+
+
+def test_retail_demo_germany_shrinks_and_is_not_ranked_first():
+    raw = demo.demo("retail").files["online_retail.csv"]
+    lines = raw.select(
+        pl.col("Country").alias("key"),
+        pl.col("InvoiceDate").str.to_datetime("%m/%d/%Y %H:%M").alias("at"),
+        (pl.col("Quantity").cast(pl.Float64) * pl.col("UnitPrice").cast(pl.Float64)).alias(
+            "revenue"
+        ),
+    )
+    monthly = lines.group_by("key", pl.col("at").dt.truncate("1mo").alias("month")).agg(
+        pl.col("revenue").sum()
+    )
+    growth = window_growth(monthly, lines["at"].max())
+    expected = dict(zip(growth["key"], growth["growth"], strict=True))
+    assert expected["Germany"] < -regions.FLAT and expected["United Kingdom"] < -regions.FLAT
+
+    ranked = regions.headless(formats.assemble_demo("retail").dataset)["regions"]
+    germany, uk = row(ranked, "Germany"), row(ranked, "United Kingdom")
+    assert germany["growth"] == pytest.approx(expected["Germany"])
+    assert uk["growth"] == pytest.approx(expected["United Kingdom"])
+    assert (
+        germany["action"] == f"deprioritise: small, shrinking ({fmt.change(expected['Germany'])})"
+    )
+    assert uk["action"] == f"defend: large, shrinking ({fmt.change(expected['United Kingdom'])})"
+    assert germany["rank"] > 1
+    assert regions.priority_reading(ranked).startswith("Market first in United Kingdom (rank 1")

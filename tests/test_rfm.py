@@ -1,5 +1,6 @@
 """RFM analyses on tiny hand-made frames, and the published segment shares on Online Retail."""
 
+import inspect
 import itertools
 import re
 from datetime import date, datetime
@@ -61,31 +62,6 @@ SHOP = lines(
 )
 
 
-def test_clean_lines_drops_missing_customers_cancellations_duplicates_and_non_positive_lines():
-    raw = lines(
-        [
-            ("1", "a", at(1), 6.0, 2.0, 3.0, False),
-            ("1", "a", at(1), 6.0, 2.0, 3.0, False),  # exact duplicate
-            ("2", None, at(2), 5.0, 1.0, 5.0, False),  # no customer
-            ("C3", "a", at(3), -6.0, -2.0, 3.0, True),  # cancellation
-            ("4", "b", at(4), 0.0, 0.0, 3.0, False),  # zero quantity
-            ("5", "b", at(5), 0.0, 1.0, 0.0, False),  # zero price
-            ("6", "b", at(6), 4.0, 2.0, 2.0, False),
-            ("C7", "b", at(7), 4.0, 2.0, 2.0, None),  # C invoice, no flag
-        ]
-    )
-    kept = rfm.clean_lines(raw)
-    assert kept["order_id"].to_list() == ["1", "6"]
-    assert kept.columns == raw.columns
-
-
-def test_has_cancellations_sees_flags_and_negative_revenue():
-    assert rfm.has_cancellations(SHOP)
-    assert not rfm.has_cancellations(SHOP.filter(~pl.col("is_return")))
-    unflagged = SHOP.drop("is_return")
-    assert rfm.has_cancellations(unflagged)
-
-
 def test_customer_table_counts_sale_orders_nets_returns_and_leaves_out_what_it_cannot_use():
     table = rfm.customer_table(SHOP)
     assert table.as_of == date(2024, 1, 13)  # the day after the last order (12 Jan)
@@ -118,12 +94,13 @@ def test_customer_table_as_of_keeps_only_earlier_orders():
     assert got.rows() == [("a", 5, 1, 14.0), ("b", 1, 1, 8.0)]
 
 
-def test_customer_table_with_cleaning_drops_the_cancellation_and_counts_it():
+def test_customer_table_with_cleaning_nets_the_cancellation_out_of_the_purchase_it_reverses():
     table = rfm.customer_table(SHOP, clean=True)
     assert table.cleaned_lines == 2  # C1 and C2
     assert table.lines_without_customer == 1
     assert table.as_of == date(2024, 1, 11)
-    assert table.customers.select("customer_id", "monetary").rows() == [("a", 34.0), ("b", 8.0)]
+    # C1 takes 5 back from a's latest earlier purchase (o2: 20); c bought nothing C2 could reverse.
+    assert table.customers.select("customer_id", "monetary").rows() == [("a", 29.0), ("b", 8.0)]
 
 
 def test_customers_are_in_numeric_id_order_when_ids_are_numbers():
@@ -149,15 +126,15 @@ def test_quantile_scores_break_ties_in_row_order_like_qcut_of_rank_first():
     assert scores.to_list() == reference.tolist()
 
 
-def test_quantile_scores_shared_give_equal_values_the_same_score():
+def test_quantile_scores_by_value_give_equal_values_the_same_score_like_qcut():
     # Edges at positions 1.8, 3.6, 5.4, 7.2 of [1,1,1,2,2,3,4,4,5,9]: 1, 2, 3.4, 4.2.
-    assert rfm.quantile_scores(VALUES, 5, "shared").to_list() == [5, 1, 1, 1, 2, 2, 3, 4, 4, 5]
+    assert rfm.quantile_scores(VALUES, 5, "value").to_list() == [5, 1, 1, 1, 2, 2, 3, 4, 4, 5]
 
 
-def test_a_heaped_value_makes_shared_scores_skip_and_is_reported_as_a_collapse():
+def test_a_heaped_value_makes_scores_by_value_skip_and_is_reported_as_a_collapse():
     # Six ones: edges 1, 1, 1.4, 2.2, so ones score 1, a two scores 4, three and four score 5.
     frequency = pl.Series("frequency", [1, 1, 1, 1, 1, 1, 2, 2, 3, 4])
-    assert rfm.quantile_scores(frequency, 5, "shared").to_list() == [1] * 6 + [4, 4, 5, 5]
+    assert rfm.quantile_scores(frequency, 5, "value").to_list() == [1] * 6 + [4, 4, 5, 5]
     customers = pl.DataFrame(
         {
             "customer_id": [str(i) for i in range(10)],
@@ -166,7 +143,7 @@ def test_a_heaped_value_makes_shared_scores_skip_and_is_reported_as_a_collapse()
             "monetary": [float(v) for v in range(10, 110, 10)],
         }
     )
-    scored = rfm.quantile_scored(customers, 5, "shared")
+    scored = rfm.quantile_scored(customers, 5, "value")
     assert rfm.collapsed_dimensions(scored, 5) == [rfm.Collapse("frequency", (1, 4, 5), 5)]
     assert rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5, "first"), 5) == []
 
@@ -209,6 +186,138 @@ def test_recency_is_scored_so_that_recent_is_high():
     assert scored["rf"].to_list() == ["31", "11", "22", "12", "33", "23"]
 
 
+TIED = pl.DataFrame(
+    {
+        "customer_id": list("abcdef"),
+        "recency_days": [3, 3, 1, 7, 3, 9],
+        "frequency": [1, 1, 1, 2, 2, 3],
+        "monetary": [10.0, 10.0, 20.0, 20.0, 30.0, 30.0],
+    }
+)
+
+
+def test_each_dimension_takes_its_own_tie_rule():
+    published = {"recency": "value", "frequency": "first", "monetary": "value"}
+    scored = rfm.quantile_scored(TIED, 3, published)
+    # Recency by value: edges 1, 3, 4.33, 9 of [1,3,3,3,7,9]; the threes sit on the first inner
+    # edge and score with the one (R3), seven and nine score R1. Frequency in row order: ranks
+    # 1..6 in two per bin.
+    assert scored["r_score"].to_list() == [3, 3, 3, 1, 3, 1]
+    assert scored["f_score"].to_list() == [1, 1, 2, 2, 3, 3]
+    assert scored["m_score"].to_list() == [1, 1, 2, 2, 3, 3]
+    # Recency in row order: ordinal ranks 2, 3, 1, 5, 4, 6, so the three threes spread.
+    by_order = rfm.quantile_scored(TIED, 3, {**published, "recency": "first"})
+    assert by_order["r_score"].to_list() == [3, 2, 3, 1, 2, 1]
+    assert by_order["f_score"].to_list() == scored["f_score"].to_list()
+
+    frame = TIED.to_pandas()
+    labels = [3, 2, 1]
+    assert scored["r_score"].to_list() == pd.qcut(frame["recency_days"], 3, labels=labels).tolist()
+    assert by_order["r_score"].to_list() == (
+        pd.qcut(frame["recency_days"].rank(method="first"), 3, labels=labels).tolist()
+    )
+
+
+def test_tie_rules_take_one_rule_for_all_or_one_per_dimension():
+    assert rfm.tie_rules("first") == dict.fromkeys(rfm.DIMENSIONS, "first")
+    with pytest.raises(ValueError, match="ties must name recency, frequency, monetary"):
+        rfm.tie_rules({"recency": "value"})
+    with pytest.raises(ValueError, match="monetary ties must be one of value, first"):
+        rfm.tie_rules({"recency": "value", "frequency": "first", "monetary": "shared"})
+
+
+def test_the_default_tie_rules_are_the_published_recipe_on_the_page_headless_and_cli():
+    from lib.__main__ import parser
+
+    published = {"recency": "value", "frequency": "first", "monetary": "value"}
+    assert published == rfm.PUBLISHED_TIES
+    defaults = inspect.signature(rfm.headless).parameters
+    assert {d: defaults[f"{d}_ties"].default for d in rfm.DIMENSIONS} == published
+    args = parser().parse_args(["rfm", "--demo", "retail"])
+    assert (args.recency_ties, args.frequency_ties, args.monetary_ties) == (
+        "value",
+        "first",
+        "value",
+    )
+    args = parser().parse_args(["rfm", "--demo", "retail", "--frequency-ties", "value"])
+    assert args.frequency_ties == "value"
+
+
+# Seven of ten customers bought once; recency and spend all differ.
+ONE_TIMERS = pl.DataFrame(
+    {
+        "customer_id": [str(i) for i in range(10)],
+        "recency_days": list(range(10, 110, 10)),
+        "frequency": [1] * 7 + [2, 3, 4],
+        "monetary": [float(v) for v in range(5, 105, 10)],
+    }
+)
+
+
+def test_a_dimension_most_customers_share_one_value_of_is_degenerate():
+    scored = rfm.quantile_scored(ONE_TIMERS, 5, rfm.PUBLISHED_TIES)
+    # In row order the seven ones take ranks 1..7, two per score: F1 to F4.
+    found = rfm.degenerate_dimensions(scored, rfm.PUBLISHED_TIES)
+    assert found == [rfm.Degenerate("frequency", 1.0, 0.7, (1, 2, 3, 4), "first")]
+    assert rfm.degenerate_warning(found[0], "GBP") == (
+        "F cannot separate customers: 70.0% bought once, and their F scores 1–4 are arbitrary "
+        "(row order, not behaviour)."
+    )
+    # By value every edge below the 80th percentile is 1: all ones score F1.
+    by_value = {**rfm.PUBLISHED_TIES, "frequency": "value"}
+    found = rfm.degenerate_dimensions(rfm.quantile_scored(ONE_TIMERS, 5, by_value), by_value)
+    assert found == [rfm.Degenerate("frequency", 1.0, 0.7, (1,), "value")]
+    assert rfm.degenerate_warning(found[0], "GBP") == (
+        "F cannot separate customers: 70.0% bought once, and all score F1, so F only tells them "
+        "from the rest."
+    )
+    # Half is not most: five ones of ten leave frequency alone.
+    half = ONE_TIMERS.with_columns(pl.Series("frequency", [1] * 5 + [2, 3, 4, 5, 6]))
+    assert rfm.degenerate_dimensions(rfm.quantile_scored(half, 5)) == []
+
+
+def test_segments_of_a_degenerate_dimension_get_no_recommendation_and_the_reading_says_why():
+    rules = rfm.default_rules(5)
+    scored = rfm.quantile_scored(ONE_TIMERS, 5)
+    degenerate = rfm.degenerate_dimensions(scored)
+    customers = rfm.segmented(scored, rules)
+    summary = rfm.segment_summary(customers, rules, degenerate)
+    assert summary["action"].null_count() == summary.height
+    reading = rfm.segments_reading(summary, "GBP", degenerate, rules)
+    assert reading == (
+        "F cannot separate customers — 70.0% bought once, and their F scores 1–4 are arbitrary "
+        "(row order, not behaviour) — so the segments say how recently customers bought but not "
+        "how often, and no action per segment is suggested: compare customers on R × M (R × F "
+        "grid view, Columns: M) or set thresholds yourself (Score by: My thresholds)."
+    )
+    assert not any(action in reading for action in rfm.ACTIONS.values())
+    grid = rfm.grid_reading(rfm.rf_grid(customers, 5), 5, "GBP", degenerate)
+    assert "win them back" not in grid
+    assert grid.endswith(
+        "70.0% bought once, and their F scores 1–4 are arbitrary (row order, not behaviour), so "
+        "cells apart in F are not different customers."
+    )
+
+
+def test_a_degenerate_dimension_no_rule_reads_leaves_the_recommendations():
+    # Seven of ten spent the same; the default rules read only R and F.
+    spenders = ONE_TIMERS.with_columns(
+        pl.Series("frequency", list(range(1, 11))),
+        pl.Series("monetary", [50.0] * 7 + [60.0, 70.0, 80.0]),
+    )
+    scored = rfm.quantile_scored(spenders, 5)
+    degenerate = rfm.degenerate_dimensions(scored)
+    assert [(d.dimension, d.share, d.scores) for d in degenerate] == [("monetary", 0.7, (1,))]
+    rules = rfm.default_rules(5)
+    assert rfm.rule_dimensions(rules) == ("recency", "frequency")
+    summary = rfm.segment_summary(rfm.segmented(scored, rules), rules, degenerate)
+    assert summary["action"].null_count() == 0
+    assert "cannot separate" not in rfm.segments_reading(summary, "GBP", degenerate, rules)
+    whales = pl.DataFrame({"segment": ["whales"], "m_from": [5], "m_to": [5]})
+    assert rfm.rule_dimensions(whales) == ("monetary",)
+    assert rfm.blind_dimensions(degenerate, whales) == degenerate
+
+
 def test_threshold_scores_count_the_cuts_reached_in_either_direction():
     recency = pl.Series([0, 7, 8, 30, 31])
     assert rfm.threshold_scores(recency, [7, 30], lower_is_better=True).to_list() == [3, 3, 2, 2, 1]
@@ -217,7 +326,7 @@ def test_threshold_scores_count_the_cuts_reached_in_either_direction():
     assert rfm.threshold_scores(frequency, [5, 2], False).to_list() == [1, 2, 2, 3, 3]
 
 
-def test_default_cuts_reproduce_the_shared_quantile_scores_of_recency_and_frequency():
+def test_default_cuts_reproduce_the_quantile_scores_by_value_of_recency_and_frequency():
     customers = pl.DataFrame(
         {
             "customer_id": [str(i) for i in range(10)],
@@ -228,7 +337,7 @@ def test_default_cuts_reproduce_the_shared_quantile_scores_of_recency_and_freque
     )
     cuts = rfm.default_cuts(customers, 5)
     by_cuts = rfm.threshold_scored(customers, cuts)
-    by_quantiles = rfm.quantile_scored(customers, 5, "shared")
+    by_quantiles = rfm.quantile_scored(customers, 5, "value")
     assert by_cuts["r_score"].to_list() == by_quantiles["r_score"].to_list()
     assert by_cuts["f_score"].to_list() == by_quantiles["f_score"].to_list()
 
@@ -350,9 +459,22 @@ def test_rf_grid_has_every_cell_with_counts_and_average_spend():
     assert grid.height == 9
     cell = grid.filter((pl.col("r_score") == 3) & (pl.col("f_score") == 3)).row(0, named=True)
     assert (cell["customers"], cell["avg_monetary"], cell["segment"]) == (2, 80.0, "champions")
+    assert cell["share"] == 0.4
     empty = grid.filter((pl.col("r_score") == 3) & (pl.col("f_score") == 1)).row(0, named=True)
     assert (empty["customers"], empty["avg_monetary"], empty["segment"]) == (0, None, None)
     assert grid["customers"].sum() == 5
+
+
+def test_the_grid_can_set_recency_against_monetary_scores():
+    grid = rfm.rf_grid(SEGMENTED, 3, across="monetary")
+    assert grid.columns == ["r_score", "m_score", "customers", "share", "avg_monetary", "segment"]
+    # d: R1 M2, 20.0; e: R1 M1, 10.0.
+    cell = grid.filter((pl.col("r_score") == 1) & (pl.col("m_score") == 2)).row(0, named=True)
+    assert (cell["customers"], cell["share"], cell["avg_monetary"]) == (1, 0.2, 20.0)
+    assert rfm.grid_reading(grid, 3, "GBP") == (
+        "Most customers sit in R3 M3 (2, 40.0%); the highest spend per customer is in R3 M3 "
+        "(£80 across 2); 1 big spenders have gone quiet (R ≤ 1, M > 1): win them back."
+    )
 
 
 def test_readings_name_the_largest_segment_and_where_revenue_is():
@@ -370,23 +492,42 @@ def test_readings_name_the_largest_segment_and_where_revenue_is():
 
 def test_headless_returns_customers_segments_and_grid():
     ds = Dataset("tiny", "generic", "GBP", tables={"lines": SHOP})
-    out = rfm.headless(ds, bins=3, ties="first", clean=False)
-    assert set(out) == {"customers", "segments", "grid"}
+    out = rfm.headless(ds, bins=3, recency_ties="first", clean=False)
+    assert set(out) == {"customers", "segments", "grid", "degenerate"}
     assert out["customers"]["customer_id"].to_list() == ["a", "b"]
     # a: recency 3 (rank 1 -> R3), frequency 2 (rank 2 -> F3); b: R1, F1.
     assert out["customers"]["segment"].to_list() == ["champions", "hibernating"]
     assert out["grid"].height == 9
+    assert out["degenerate"].height == 0
     with pytest.raises(ValueError, match="bins"):
         rfm.headless(ds, bins=7)
+    with pytest.raises(ValueError, match="frequency ties must be one of value, first"):
+        rfm.headless(ds, frequency_ties="shared")
 
 
-def test_published_segment_shares_on_online_retail():
+def test_headless_names_a_degenerate_dimension_and_drops_the_actions():
+    # Customers 0..9 with one order each, but 7, 8, 9 order again (2, 3, 4 orders).
+    rows = [(f"o{i}", str(i), at(i + 1), 10.0 + i, 1.0, 10.0 + i, False) for i in range(10)]
+    rows += [
+        (f"r{i}{k}", str(i), at(20 + k), 1.0, 1.0, 1.0, False)
+        for i in (7, 8, 9)
+        for k in range(i - 6)
+    ]
+    ds = Dataset("tiny", "generic", "GBP", tables={"lines": lines(rows)})
+    out = rfm.headless(ds, clean=False)
+    assert out["degenerate"].select("dimension", "value", "share", "ties", "scores").rows() == [
+        ("frequency", 1.0, 0.7, "first", "1,2,3,4")
+    ]
+    assert out["segments"]["action"].null_count() == out["segments"].height
+
+
+def test_default_scores_reproduce_the_published_segment_shares_on_online_retail():
     path = shared_file("online_retail/online_retail.parquet")
     raw = pl.read_parquet(path)
     from lib import formats
 
     ds = formats.assemble([io.RawTable("online_retail", path.name, raw)]).dataset
-    got = rfm.headless(ds, bins=5, ties="first", clean=True)
+    got = rfm.headless(ds, clean=True)  # every other control at the page's default
 
     # The published recipe, in pandas, from the raw file.
     df = raw.to_pandas()
@@ -398,11 +539,11 @@ def test_published_segment_shares_on_online_retail():
     as_of = day.max() + pd.Timedelta(days=1)
     per = (
         df.assign(day=day)
-        .groupby("CustomerID")
+        .groupby("CustomerID")  # sorted by id: the row order rank(method="first") follows
         .agg(last=("day", "max"), frequency=("InvoiceNo", "nunique"))
     )
     recency = (as_of - per["last"]).dt.days
-    r = pd.qcut(recency.rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(str)
+    r = pd.qcut(recency, 5, labels=[5, 4, 3, 2, 1]).astype(str)
     f = pd.qcut(per["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(str)
     segments = (r + f).replace(PUBLISHED_MAP, regex=True)
     expected = segments.value_counts(normalize=True).to_dict()
@@ -412,3 +553,20 @@ def test_published_segment_shares_on_online_retail():
     assert shares.keys() == expected.keys()
     for segment, share in expected.items():
         assert shares[segment] == pytest.approx(share, abs=1e-12), segment
+    # The counts the published notebooks print for these five segments.
+    counts = dict(zip(got["segments"]["segment"], got["segments"]["customers"], strict=True))
+    assert {s: counts[s] for s in ("at risk", "about to sleep", "can't lose them")} == {
+        "at risk": 593,
+        "about to sleep": 352,
+        "can't lose them": 63,
+    }
+    assert (counts["need attention"], counts["new customers"]) == (187, 42)
+    # Customer by customer, the same R and F scores.
+    ids = [str(int(c)) for c in per.index]
+    reference = pl.DataFrame({"customer_id": ids, "r": r.astype(int), "f": f.astype(int)})
+    joined = got["customers"].join(reference, on="customer_id", how="full")
+    assert joined.height == 4338
+    assert (joined["r_score"] == joined["r"]).all() and (joined["f_score"] == joined["f"]).all()
+    # One tie rule for all (R in row order too) moves 11 customers to another segment.
+    r_by_order = pd.qcut(recency.rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(str)
+    assert ((r_by_order + f).replace(PUBLISHED_MAP, regex=True) != segments).sum() == 11

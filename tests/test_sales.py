@@ -243,10 +243,13 @@ def test_real_net_revenue_counts_cancellations_as_negative(retail):
     first, last = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
     figures = sales.kpis(orders, first, last)
     assert kpi(figures, "revenue") == pytest.approx(expected, rel=1e-9)
-    # Orders: invoices with a sale line, i.e. neither a cancellation (C...) nor a negative amount
-    # (two "Adjust bad debt" invoices take money back and are not sales).
+    # Orders: invoices with a sale line, i.e. not a cancellation (C...) and with a positive
+    # quantity and unit price: stock adjustments at price 0 and the two "Adjust bad debt"
+    # invoices sell nothing.
     invoices = raw.filter(
-        ~pl.col("InvoiceNo").str.starts_with("C") & (pl.col("Quantity") * pl.col("UnitPrice") >= 0)
+        ~pl.col("InvoiceNo").str.starts_with("C")
+        & (pl.col("Quantity") > 0)
+        & (pl.col("UnitPrice") > 0)
     )["InvoiceNo"].n_unique()
     assert kpi(figures, "orders") == invoices
 

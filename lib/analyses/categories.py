@@ -13,7 +13,7 @@ from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
 UNCATEGORISED = "uncategorised"
-MIN_ORDERS = 30  # fewer orders in the compared months: growth flagged as unreliable
+MIN_ORDERS = 30  # fewer orders: no potential score; fewer in the compared months: no growth
 TOP = 6  # categories in the small-multiples trend
 COMPONENTS = ("growth", "share", "review", "late")
 COMPONENT_LABELS = {
@@ -242,13 +242,15 @@ class Potential:
     """Categories scored 0..1 for potential, with which components the score could use.
 
     `table` is the input plus one `score_<component>` column (0..1) per used component and
-    `potential` (weighted mean of the scores a row has, weights renormalised), best first.
+    `potential` (weighted mean of the scores a row has, weights renormalised; null for a
+    category with fewer than `min_orders` orders), best first.
     """
 
     table: pl.DataFrame
     used: tuple[str, ...]
     missing: tuple[str, ...]  # components the data has no figure for at all
     weights: Mapping[str, float]
+    min_orders: int = 0  # fewer orders than this: too few to rank
 
 
 def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
@@ -261,9 +263,13 @@ def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
     return pl.when(x.is_null()).then(None).when(spread > 0).then(scaled).otherwise(0.5)
 
 
-def potential_scores(table: pl.DataFrame, weights: Mapping[str, float]) -> Potential:
-    """Potential of each category: each component min-max normalised 0..1 across categories
-    (late rate reversed: fewer late is better), then a weighted mean.
+def potential_scores(
+    table: pl.DataFrame, weights: Mapping[str, float], min_orders: int = 0
+) -> Potential:
+    """Potential of each category with at least `min_orders` orders: each component min-max
+    normalised 0..1 across those categories (late rate reversed: fewer late is better), then a
+    weighted mean. Categories with fewer orders get no score: a handful of orders gives a
+    perfect review or a huge growth rate by chance, and would top the ranking.
 
     Growth counts only where growth_reliable is true (and is normalised across those
     categories only); a component with no value for any category is missing and drops out; a row
@@ -284,11 +290,18 @@ def potential_scores(table: pl.DataFrame, weights: Mapping[str, float]) -> Poten
             missing.append(name)
         elif weights.get(name, 0) > 0:
             used.append(name)
+    enough = (
+        pl.col("orders") >= min_orders
+        if "orders" in frame.columns and min_orders > 0
+        else pl.lit(True)
+    )
+    # Only the categories that can be ranked set each component's 0..1 range.
+    sources = {n: "_growth" if n == "growth" else _COMPONENT_SOURCE[n][0] for n in used}
     frame = frame.with_columns(
-        _normalised(
-            "_growth" if n == "growth" else _COMPONENT_SOURCE[n][0], _COMPONENT_SOURCE[n][1]
-        ).alias(f"score_{n}")
-        for n in used
+        pl.when(enough).then(pl.col(src)).alias(f"_src_{n}") for n, src in sources.items()
+    )
+    frame = frame.with_columns(
+        _normalised(f"_src_{n}", _COMPONENT_SOURCE[n][1]).alias(f"score_{n}") for n in used
     )
     if used:
         num = pl.sum_horizontal((pl.col(f"score_{n}") * weights[n]).fill_null(0.0) for n in used)
@@ -298,9 +311,16 @@ def potential_scores(table: pl.DataFrame, weights: Mapping[str, float]) -> Poten
         score = pl.when(den > 0).then(num / den)
     else:
         score = pl.lit(None, pl.Float64)
-    frame = frame.with_columns(score.alias("potential")).drop("_growth")
-    frame = frame.sort("potential", descending=True, nulls_last=True, maintain_order=True)
-    return Potential(frame, tuple(used), tuple(missing), dict(weights))
+    frame = frame.with_columns(score.alias("potential")).drop(
+        "_growth", *(f"_src_{n}" for n in used)
+    )
+    frame = frame.sort(
+        ["potential", "revenue"] if "revenue" in frame.columns else "potential",
+        descending=True,
+        nulls_last=True,
+        maintain_order=True,
+    )
+    return Potential(frame, tuple(used), tuple(missing), dict(weights), min_orders)
 
 
 def potential_contributions(potential: Potential) -> pl.DataFrame:
@@ -405,39 +425,120 @@ def _growth_text(row: Mapping, window: GrowthWindow) -> str:
     return text
 
 
-def best_performer_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) -> str:
-    """'Health beauty performs best: R$ 1.2M net revenue, 14.3% of the total, ...'."""
+def _trend_text(row: Mapping, window: GrowthWindow) -> str:
+    """'its revenue fell 28% (Jun–Aug 2018 vs Mar–May 2018)': the sign in words, not a score."""
+    growth = row.get("growth")
+    if growth is None:
+        return "no growth figure" if window.available else f"no growth figure: {window.reason}"
+    if growth <= -0.005:
+        text = f"its revenue fell {-growth * 100:.0f}%"
+    elif growth >= 0.005:
+        text = f"its revenue grew {growth * 100:.0f}%"
+    else:
+        text = "its revenue held steady"
+    text += f" ({window.describe()})"
+    if not row.get("growth_reliable", True):
+        text += f", from only {row['window_orders']:,} orders: too few to read as a trend"
+    return text
+
+
+def largest_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) -> str:
+    """'Watches gifts is the largest category: R$ 96.5k net revenue, 9.7% of the total from 403
+    orders; its revenue fell 28% (...)': what it leads on (revenue) and its trend, in words
+    that follow the sign of its growth."""
     if table.height == 0:
         return "No category has sales in this data."
     row = table.sort("revenue", descending=True).row(0, named=True)
     return (
-        f"{row['label']} performs best: {fmt.money(row['revenue'], currency)} net revenue, "
-        f"{fmt.pct(row['share'])} of the total from {row['orders']:,} orders, "
-        f"{_growth_text(row, window)}."
+        f"{fmt.plain(row['label'])} is the largest category: "
+        f"{fmt.money(row['revenue'], currency)} net "
+        f"revenue, {fmt.pct(row['share'])} of the total from {row['orders']:,} orders; "
+        f"{_trend_text(row, window)}."
     )
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+LEAD_LABELS = {
+    "growth": "growth",
+    "share": "revenue share",
+    "review": "review score",
+    "late": "on-time delivery",
+}
+
+
+def _component_text(name: str, row: Mapping, place: str, window: GrowthWindow) -> str:
+    """One component's figure as the table shows it, with its place among ranked categories."""
+    if name == "growth":
+        return f"growth {fmt.change(row['growth'])} ({place}, {window.describe()})"
+    if name == "share":
+        return f"{fmt.pct(row['share'])} of revenue ({place})"
+    if name == "review":
+        return f"review {row['review_score']:.2f} ({place})"
+    return f"{fmt.pct(row['late_rate'])} delivered late ({place})"
 
 
 def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:
-    """Names the highest-potential category (among those with reliable growth when any) and the
-    figures behind its score."""
+    """Names the category with the highest potential score (the top of the ranking and of the
+    chart), what it leads on, and each used component's figure with its place among the ranked
+    categories (1st = best; for late deliveries, the fewest); says when its revenue shrinks."""
+    if not potential.used:
+        return "No category can be scored: set at least one available weight above zero."
     table = potential.table.filter(pl.col("potential").is_not_null())
     if table.height == 0:
-        return "No category can be scored: set at least one weight above zero."
-    reliable = table.filter(pl.col("growth_reliable"))
-    pool = reliable if reliable.height and "growth" in potential.used else table
-    row = pool.row(0, named=True)
-    parts = [f"{fmt.pct(row['share'])} of revenue", _growth_text(row, window)]
-    if row.get("review_score") is not None:
-        parts.append(f"review {row['review_score']:.2f}")
-    if row.get("late_rate") is not None:
-        parts.append(f"{fmt.pct(row['late_rate'])} delivered late")
-    caveat = ""
-    if pool is reliable and reliable.height < table.height:
-        caveat = " among categories with enough orders for a reliable growth figure"
-    return (
-        f"{row['label']} has the highest potential{caveat} (score {row['potential']:.2f} of 1): "
-        f"{', '.join(parts)}."
+        return (
+            f"No category has the {potential.min_orders:,} orders needed to rank it: lower the "
+            "minimum to score the categories."
+        )
+    row = table.row(0, named=True)
+    parts, places = [], {}
+    for name in potential.used:
+        score = row[f"score_{name}"]
+        if score is None:
+            if name == "growth" and row.get("growth") is not None:
+                parts.append(
+                    f"growth {fmt.change(row['growth'])} from only {row['window_orders']:,} "
+                    "orders in the compared months, not counted"
+                )
+            continue
+        scored = table[f"score_{name}"].drop_nulls()
+        places[name] = 1 + int((scored > score).sum())
+        place = f"{_ordinal(places[name])} of {scored.len()}"
+        parts.append(_component_text(name, row, place, window))
+    growth = row.get("growth")
+    shrinking = growth is not None and growth < 0
+    # A shrinking category does not "lead on growth", even when every other one shrank more.
+    leads = [n for n, p in places.items() if p == 1 and not (n == "growth" and shrinking)]
+    if not leads and places:
+        leads = [min(places, key=lambda n: (places[n], COMPONENTS.index(n)))]
+        lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
+    else:
+        lead_words = f"it leads on {_and([LEAD_LABELS[n] for n in leads])}"
+    among = (
+        f"of the {table.height} categories with at least {potential.min_orders:,} orders"
+        if potential.min_orders > 0
+        else f"of {table.height} categories"
     )
+    text = (
+        f"{fmt.plain(row['label'])} has the highest potential score "
+        f"({row['potential']:.2f} of 1) {among}"
+    )
+    text += f": {lead_words}; " if leads else ": "
+    text += ", ".join(parts)
+    others = [LEAD_LABELS[n] for n in leads if n != "growth"]
+    if shrinking and others:
+        text += (
+            f". Its revenue is shrinking ({fmt.change(growth)}): the score rests on "
+            f"{_and(others)}, not on growth"
+        )
+    return text + "."
 
 
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
@@ -448,7 +549,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
 
     def names(quadrant: str, limit: int = 3) -> tuple[int, str, float]:
         rows = placed.filter(pl.col("quadrant") == quadrant).sort("revenue", descending=True)
-        listed = ", ".join(rows["label"].head(limit).to_list())
+        listed = ", ".join(map(fmt.plain, rows["label"].head(limit).to_list()))
         more = f" and {rows.height - limit} more" if rows.height > limit else ""
         return rows.height, listed + more, float(rows["revenue"].sum())
 
@@ -480,14 +581,25 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
         return f"Growth cannot be compared: {window.reason or 'no growth figures'}."
     ordered = shown.sort("growth", descending=True)
     up, down = ordered.row(0, named=True), ordered.row(-1, named=True)
+    largest = f"Of the {monthly['category'].n_unique()} largest categories"
+    if up["growth"] <= 0:  # nobody grew: the first is the one that fell least
+        text = (
+            f"{largest}, none grew ({window.describe()}): {fmt.plain(up['label'])} changed least "
+            f"({fmt.change(up['growth'])})"
+        )
+        if shown.height > 1:
+            text += f" and {fmt.plain(down['label'])} fell most ({fmt.change(down['growth'])})"
+        return text + "."
     text = (
-        f"Of the {monthly['category'].n_unique()} largest categories, {up['label']} grew fastest "
+        f"{largest}, {fmt.plain(up['label'])} grew fastest "
         f"({fmt.change(up['growth'])}, {window.describe()})"
     )
     if shown.height > 1 and down["growth"] < 0:
-        text += f" and {down['label']} fell most ({fmt.change(down['growth'])})"
+        text += f" and {fmt.plain(down['label'])} fell most ({fmt.change(down['growth'])})"
     elif shown.height > 1:
-        text += f"; even the slowest, {down['label']}, grew ({fmt.change(down['growth'])})"
+        text += (
+            f"; even the slowest, {fmt.plain(down['label'])}, grew ({fmt.change(down['growth'])})"
+        )
     return text + "."
 
 
@@ -517,5 +629,5 @@ def headless(
         "review": weight_review,
         "late": weight_late,
     }
-    scored = potential_scores(table, weights).table
+    scored = potential_scores(table, weights, min_orders).table
     return {"categories": scored, "trend": monthly_revenue(lines, top)}

@@ -14,21 +14,23 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score
 from threadpoolctl import threadpool_limits
 
-from lib import fmt
+from lib import fmt, measures
 from lib.model import Dataset, columns_of
 
 KS = tuple(range(2, 11))
-K = 4
 SEED = 0
 N_INIT = 4  # the chosen k: four k-means++ starts, the best kept (a new k refits within ~0.2 s)
 DIAGNOSTIC_N_INIT = 1  # diagnostics fit nine k: one k-means++ start each keeps 100k under 5 s
-SILHOUETTE_SAMPLE = 20_000
+# silhouette on a fixed random sample: 5,000 customers cost ~0.15 s for all nine k and move the
+# score by ~0.004 between samples (well inside TIE); 20,000 cost ~2.5 s
+SILHOUETTE_SAMPLE = 5_000
 PROJECTION_SAMPLE = 5_000
-SKEW = 1.0  # a non-negative feature more skewed than this is log1p-transformed
+SKEW = 1.0  # a feature more skewed than this (after capping) is log-transformed
+CAP = 0.01  # share of customers winsorised at each end of each feature before the model
 TIE = 0.02  # silhouettes this close to the best count as a tie, settled by the elbow
 STRONG = 0.3  # a driver weaker than this (standard deviations) does not name a cluster
 MARGIN = 30.0
-COST = 0.0
+COST_SHARE = 0.10  # the ROI opens on a cost per customer of 10% of the average net revenue
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value")
 
 
@@ -135,41 +137,39 @@ def customer_features(
 ) -> CustomerFeatures:
     """Per-customer features from order lines (net of returns), web events and reviews.
 
-    Recency counts calendar days from the customer's last order to the last order in the data;
-    tenure, days from first to last order; frequency, distinct orders with a sale; monetary, net
-    revenue (sales minus returns); return_share, returned / gross revenue (at most 1: returns of
-    purchases made before the data starts). Customers with returns only are left out.
+    Customers, frequency (distinct orders), monetary (revenue net of the cancellations matched
+    to them) and dates come from measures.customer_purchases, as on the RFM page. Recency counts
+    calendar days from the customer's last purchase to the last order in the data; tenure, days
+    from first to last purchase; return_share, returned / gross revenue of sale lines (at most 1:
+    returns of purchases made before the data starts).
     """
-    lines = columns_of(
-        lines, "customer_id", "order_id", "ordered_at", "revenue", "is_return", "category"
-    )
+    # Orders, spend and dates of purchases as every page counts them (measures, which judge
+    # duplicates over whole lines); the return share from the raw lines, returns against what the
+    # customer's sale lines were worth.
+    bought = measures.customer_purchases(
+        lines, ("customer_id", "order_id", "ordered_at", "revenue", "category")
+    ).lines
+    lines = columns_of(lines, "customer_id", "ordered_at", "revenue", "is_return", "category")
     returned = (
         pl.col("is_return").fill_null(False) if "is_return" in lines.columns else pl.lit(False)
     )
-    sale = ~returned
     known = lines.filter(pl.col("customer_id").is_not_null())
     unknown = lines.filter(pl.col("customer_id").is_null())
     has_category = "category" in lines.columns and lines["category"].null_count() < lines.height
     has_returns = known.select(returned.any()).item() if known.height else False
     aggs = [
-        pl.col("ordered_at").filter(sale).min().alias("_first"),
-        pl.col("ordered_at").filter(sale).max().alias("_last"),
-        pl.col("order_id").filter(sale).n_unique().cast(pl.Int64).alias("frequency"),
+        pl.col("ordered_at").min().alias("_first"),
+        pl.col("ordered_at").max().alias("_last"),
+        pl.col("order_id").n_unique().cast(pl.Int64).alias("frequency"),
         pl.col("revenue").sum().alias("monetary"),
-        pl.col("revenue").filter(sale).sum().alias("_gross"),
-        pl.col("revenue").filter(returned).abs().sum().alias("_returned"),
     ]
     if has_category:
-        aggs.append(
-            pl.col("category")
-            .filter(sale)
-            .drop_nulls()
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("categories")
-        )
-    per = known.group_by("customer_id").agg(aggs)
-    buyers = per.filter(pl.col("frequency") > 0)
+        aggs.append(pl.col("category").drop_nulls().n_unique().cast(pl.Int64).alias("categories"))
+    returns = known.group_by("customer_id").agg(
+        pl.col("revenue").filter(~returned).sum().alias("_gross"),
+        pl.col("revenue").filter(returned).abs().sum().alias("_returned"),
+    )
+    buyers = bought.group_by("customer_id").agg(aggs).join(returns, on="customer_id", how="left")
     as_of = known["ordered_at"].max() if known.height else None
     day = pl.col("_last").dt.date()
     table = buyers.with_columns(
@@ -220,7 +220,7 @@ def customer_features(
         missing=tuple(missing),
         lines_without_customer=unknown.height,
         revenue_without_customer=float(unknown["revenue"].sum()) if unknown.height else 0.0,
-        returns_only_customers=per.height - buyers.height,
+        returns_only_customers=returns.height - buyers.height,
         imputed=tuple(imputed),
         as_of=as_of,
     )
@@ -291,37 +291,126 @@ def _join_filled(table: pl.DataFrame, extra: pl.DataFrame) -> tuple[pl.DataFrame
 
 @dataclass(frozen=True)
 class Scaled:
-    """The model's view of the customers: `matrix` is (customers x features), log1p applied to
-    `logged`, then each column standardised to mean 0 and standard deviation 1."""
+    """The model's view of the customers: `matrix` is (customers x features) after capping each
+    feature at both ends (`bounds`, in the data's units), the log transform of `logged`, then
+    standard scaling of each column to mean 0 and standard deviation 1."""
 
     matrix: np.ndarray
     features: tuple[str, ...]
     logged: tuple[str, ...]
+    capped: tuple[tuple[str, int], ...] = ()  # (feature, customers whose value was capped)
+    capped_customers: int = 0  # customers with at least one capped value
+    bounds: tuple[tuple[str, float, float], ...] = ()  # (feature, low cap, high cap)
+    cap: float = 0.0  # share of customers capped at each end of each feature
+    per_end: int = 0  # customers that share is: floor(cap x customers)
+    skews: tuple[float | None, ...] = ()  # skewness of each feature after capping
 
 
-def scaled_features(table: pl.DataFrame, features: Sequence[str], log: bool = True) -> Scaled:
-    """Log1p on non-negative features skewed beyond SKEW (when `log`), then standard scaling."""
+def capped_per_end(customers: int, cap: float = CAP) -> int:
+    """How many customers are capped at each end of each feature: floor(cap x customers), none
+    when that would leave no customer uncapped."""
+    m = int(np.floor(cap * customers + 1e-9))
+    return m if customers - 2 * m >= 1 else 0
+
+
+def capped_columns(
+    matrix: np.ndarray, cap: float = CAP
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Winsorised copy of `matrix`: in each column the floor(cap x n) lowest values take the value
+    of the next one up, and the floor(cap x n) highest that of the next one down (none below
+    1 / cap rows). Also the low and high caps per column and which cells changed."""
+    n = matrix.shape[0]
+    m = capped_per_end(n, cap)
+    ordered = np.sort(matrix, axis=0)
+    low, high = ordered[m], ordered[n - 1 - m]
+    clipped = np.clip(matrix, low, high)
+    return clipped, low, high, clipped != matrix
+
+
+def signed_log1p(values: np.ndarray) -> np.ndarray:
+    """log(1 + x) for x >= 0 and -log(1 + |x|) below: the log's compression of a long right tail,
+    kept defined for net revenue that returns made negative."""
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def scaled_features(
+    table: pl.DataFrame, features: Sequence[str], log: bool = True, cap: float = CAP
+) -> Scaled:
+    """Winsorise each feature at `cap` of the customers at each end (capped_columns), log-transform
+    those whose capped values are skewed beyond SKEW (signed_log1p, when `log`), then standardise.
+
+    Capping keeps a handful of extreme customers (one wholesaler buying 100 times the median)
+    from pulling a cluster of their own; the log turns long right tails (spend, orders) into
+    spreads k-means can divide. The capped values stand in for the model only: profiles show
+    every customer's real figures.
+    """
     if not features:
         raise ValueError("choose at least one feature")
     unknown = [f for f in features if f not in table.columns]
     if unknown:
         raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
+    if table.height == 0:
+        raise ValueError("no customers to cluster")
+    raw = table.select(pl.col(f).cast(pl.Float64) for f in features).to_numpy().astype(np.float64)
+    values, low, high, changed = capped_columns(raw, cap)
+    skews = [
+        _finite(pl.Series(values[:, i]).skew()) if table.height > 2 else None
+        for i in range(len(features))
+    ]
     logged = tuple(
         f
-        for f in features
-        if log
-        and table.height > 2
-        and table[f].min() >= 0  # type: ignore[operator]
-        and (table[f].cast(pl.Float64).skew() or 0.0) > SKEW
+        for f, skew in zip(features, skews, strict=True)
+        if log and skew is not None and skew > SKEW
     )
-    frame = table.select(
-        (pl.col(f).cast(pl.Float64).log1p() if f in logged else pl.col(f).cast(pl.Float64))
-        for f in features
-    )
-    matrix = frame.to_numpy().astype(np.float64)
+    matrix = values.copy()
+    for i, f in enumerate(features):
+        if f in logged:
+            matrix[:, i] = signed_log1p(matrix[:, i])
     spread = matrix.std(axis=0)
     matrix = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    return Scaled(matrix=matrix, features=tuple(features), logged=logged)
+    return Scaled(
+        matrix=matrix,
+        features=tuple(features),
+        logged=logged,
+        capped=tuple((f, int(changed[:, i].sum())) for i, f in enumerate(features)),
+        capped_customers=int(changed.any(axis=1).sum()),
+        bounds=tuple((f, float(low[i]), float(high[i])) for i, f in enumerate(features)),
+        cap=cap,
+        per_end=capped_per_end(table.height, cap),
+        skews=tuple(skews),
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def model_features(scaled: Scaled, features: dict[str, Feature]) -> pl.DataFrame:
+    """How each feature enters the model: one row per feature with feature, label, skewness
+    (after capping; null when undefined), logged (bool), low_cap and high_cap (the capping bounds,
+    in the data's units) and capped (customers whose value was capped)."""
+    capped = dict(scaled.capped)
+    bounds = {f: (low, high) for f, low, high in scaled.bounds}
+    return pl.DataFrame(
+        {
+            "feature": list(scaled.features),
+            "label": [features[f].label for f in scaled.features],
+            "skewness": list(scaled.skews) or [None] * len(scaled.features),
+            "logged": [f in scaled.logged for f in scaled.features],
+            "low_cap": [bounds.get(f, (None, None))[0] for f in scaled.features],
+            "high_cap": [bounds.get(f, (None, None))[1] for f in scaled.features],
+            "capped": [capped.get(f, 0) for f in scaled.features],
+        },
+        schema={
+            "feature": pl.String,
+            "label": pl.String,
+            "skewness": pl.Float64,
+            "logged": pl.Boolean,
+            "low_cap": pl.Float64,
+            "high_cap": pl.Float64,
+            "capped": pl.Int64,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -333,7 +422,7 @@ class Clustering:
     inertia: float
 
 
-def fit_clusters(matrix: np.ndarray, k: int = K) -> Clustering:
+def fit_clusters(matrix: np.ndarray, k: int) -> Clustering:
     """k-means (random_state=SEED, N_INIT starts), clusters renumbered largest first."""
     if matrix.shape[0] < k:
         raise ValueError(f"{matrix.shape[0]} customers cannot form {k} clusters")
@@ -343,9 +432,11 @@ def fit_clusters(matrix: np.ndarray, k: int = K) -> Clustering:
 
 
 def _one_thread() -> threadpool_limits:
-    """k-means on one OpenMP thread: on a shared 2-core machine its spinning threads wait on
-    each other (a 30 ms fit took over 1 s under load); alone it loses little on these sizes."""
-    return threadpool_limits(1, user_api="openmp")
+    """k-means and the silhouette's matrix products on one OpenMP and one BLAS thread: on a shared
+    2-core machine their spinning threads wait on each other (a 30 ms fit took over 1 s, the
+    silhouette of 4,000 customers 0.6 s instead of 0.12 s, under load); alone they lose little on
+    these sizes."""
+    return threadpool_limits(1)
 
 
 def _by_size(labels: np.ndarray, k: int) -> np.ndarray:
@@ -377,24 +468,25 @@ def cluster_diagnostics(
     ks = [k for k in ks if k < n]
     if not ks:
         raise ValueError(f"{n} customers are too few to compare cluster counts")
+    rows = np.arange(n)
+    if n > sample:
+        rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
     with _one_thread():
         fits = [
             KMeans(n_clusters=k, random_state=SEED, n_init=DIAGNOSTIC_N_INIT).fit(matrix)
             for k in ks
         ]
-    rows = np.arange(n)
-    if n > sample:
-        rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
-    silhouettes = silhouette_scores(matrix[rows], [f.labels_[rows] for f in fits])
+        silhouettes = silhouette_scores(matrix[rows], [f.labels_[rows] for f in fits])
+        separation = [
+            davies_bouldin_score(matrix, f.labels_) if np.unique(f.labels_).size > 1 else None
+            for f in fits
+        ]
     table = pl.DataFrame(
         {
             "k": ks,
             "inertia": [float(f.inertia_) for f in fits],
             "silhouette": silhouettes,
-            "davies_bouldin": [
-                davies_bouldin_score(matrix, f.labels_) if len(set(f.labels_)) > 1 else None
-                for f in fits
-            ],
+            "davies_bouldin": separation,
         },
         schema={
             "k": pl.Int64,
@@ -511,7 +603,7 @@ def cluster_drivers(
     scaled: Scaled, labels: np.ndarray, features: dict[str, Feature]
 ) -> pl.DataFrame:
     """What sets each cluster apart: its mean of each model feature in standard deviations from
-    the overall mean (after the log transform, as the model sees it).
+    the overall mean (after capping and the log transform, as the model sees it).
 
     One row per (cluster, feature) with cluster (1..k), feature, position (its place in the
     model's features), label, z, direction ('higher'/'lower'), rank (1 = largest |z| in the
@@ -552,29 +644,74 @@ def cluster_drivers(
 
 
 def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[int, str]:
-    """A short unique name per cluster from its top drivers: the adjective of the second driver
-    before the noun of the first ('frequent high spenders'); 'typical customers' when nothing
-    stands out; a number appended only when every combination is taken."""
-    taken: set[str] = set()
+    """A short name per cluster saying what sets it apart, never the same as another's.
+
+    The noun comes from the cluster's top driver, its largest |z| ('high spenders'); the
+    adjective from its next strong driver (|z| >= STRONG). When other clusters share its top
+    driver, the adjective is the strong driver that most separates it from them, in a direction
+    true both against the average and against them ('one-time high spenders' beside 'frequent
+    high spenders'). Two names are never the same, nor speak of the same features in the same
+    directions ('big-basket high spenders' rules out 'high-spending big-basket buyers'). With no
+    strong driver: 'typical customers', then 'near-average <noun>'. Last resorts: the adjective of
+    the feature that differs most from the nearest cluster sharing the top driver, then the
+    cluster number.
+    """
+    z: dict[int, dict[str, float]] = {}
+    ranked: dict[int, list[str]] = {}
+    for row in drivers.sort("cluster", "rank").iter_rows(named=True):
+        z.setdefault(row["cluster"], {})[row["feature"]] = row["z"]
+        ranked.setdefault(row["cluster"], []).append(row["feature"])
+    clusters = sorted(z)
+
+    def words(feature: str, up: bool) -> tuple[str, str]:
+        return features[feature].high if up else features[feature].low
+
+    def top(cluster: int) -> tuple[str, bool]:
+        feature = ranked[cluster][0]
+        return feature, z[cluster][feature] >= 0
+
+    taken_names: set[str] = set()
+    taken_sets: set[frozenset] = set()
     names: dict[int, str] = {}
-    for cluster in sorted(drivers["cluster"].unique().to_list()):
-        rows = drivers.filter(pl.col("cluster") == cluster).sort("rank").head(3).to_dicts()
-        words = [
-            features[r["feature"]].high if r["z"] >= 0 else features[r["feature"]].low
-            for r in rows
-            if abs(r["z"]) >= STRONG
+    for c in clusters:
+        first, up = top(c)
+        noun = words(first, up)[1]
+        lead = (first, up)
+        candidates: list[tuple[str, frozenset]] = []
+        if abs(z[c][first]) < STRONG:
+            candidates.append(("typical customers", frozenset()))
+            candidates.append((f"near-average {noun}", frozenset({("near", *lead)})))
+        else:
+            rivals = [
+                o for o in clusters if o != c and top(o) == lead and abs(z[o][first]) >= STRONG
+            ]
+            strong = [f for f in ranked[c][1:] if abs(z[c][f]) >= STRONG]
+            if rivals:
+                # how far beyond every rival the cluster sits, in the direction of its own z
+                beyond = {
+                    f: min((z[c][f] - z[o][f]) * (1 if z[c][f] >= 0 else -1) for o in rivals)
+                    for f in strong
+                }
+                strong = sorted((f for f in strong if beyond[f] > 0), key=beyond.get, reverse=True)
+            for f in strong:
+                candidates.append(
+                    (f"{words(f, z[c][f] >= 0)[0]} {noun}", frozenset({lead, (f, z[c][f] >= 0)}))
+                )
+            if rivals:
+                nearest = min(rivals, key=lambda o: sum((z[c][f] - z[o][f]) ** 2 for f in z[c]))
+                apart = [f for f in ranked[c] if f != first]
+                if apart:
+                    f = max(apart, key=lambda f: abs(z[c][f] - z[nearest][f]))
+                    more = z[c][f] >= z[nearest][f]
+                    candidates.append((f"{words(f, more)[0]} {noun}", frozenset({lead, (f, more)})))
+            candidates.append((noun, frozenset({lead})))
+        free = [
+            (n, used) for n, used in candidates if n not in taken_names and used not in taken_sets
         ]
-        candidates: list[str] = []
-        for noun, adj in ((0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)):
-            if noun < len(words) and adj < len(words):
-                candidates.append(f"{words[adj][0]} {words[noun][1]}")
-        candidates += [w[1] for w in words]
-        candidates.append("typical customers")
-        name = next((c for c in candidates if c not in taken), None)
-        if name is None:
-            name = f"{candidates[0]} ({cluster})"
-        taken.add(name)
-        names[cluster] = name
+        name, used = free[0] if free else (f"{candidates[0][0]} ({c})", frozenset({("cluster", c)}))
+        taken_names.add(name)
+        taken_sets.add(used)
+        names[c] = name
     return names
 
 
@@ -628,7 +765,17 @@ def cluster_profiles(
     )
 
 
-def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = COST) -> pl.DataFrame:
+def default_cost(table: pl.DataFrame) -> float:
+    """The cost per customer the ROI opens on: COST_SHARE of the average net revenue per customer
+    (`table`'s monetary), to two significant figures; 0 when that average is not positive."""
+    mean = float(table["monetary"].mean() or 0.0) if table.height else 0.0  # type: ignore[arg-type]
+    cost = COST_SHARE * mean
+    if cost <= 0 or not np.isfinite(cost):
+        return 0.0
+    return float(round(cost, 1 - int(np.floor(np.log10(cost)))))
+
+
+def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = 0.0) -> pl.DataFrame:
     """Profit and ROI per customer of each cluster, best first.
 
     One row per cluster with cluster, name, customers, revenue_per_customer, gross_profit_per_
@@ -687,7 +834,8 @@ def cluster_projection(
     """The customers on the first two principal components of the model space (PCA fitted on all
     customers; at most `sample` fixed random customers drawn)."""
     n, width = scaled.matrix.shape
-    pca = PCA(n_components=min(2, width), random_state=SEED).fit(scaled.matrix)
+    with _one_thread():
+        pca = PCA(n_components=min(2, width), random_state=SEED).fit(scaled.matrix)
     rows = np.arange(n)
     if n > sample:
         rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
@@ -727,9 +875,10 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
     best = profiles.sort("revenue_share", descending=True, nulls_last=True).row(0, named=True)
     smallest = profiles.sort("revenue_per_customer").row(0, named=True)
     return (
-        f"“{best['name'].capitalize()}” (cluster {best['cluster']}) are "
+        f"“{fmt.plain(best['name'].capitalize())}” (cluster {best['cluster']}) are "
         f"{fmt.pct(best['customer_share'])} of customers and bring "
-        f"{fmt.pct(best['revenue_share'])} of net revenue; “{smallest['name']}” spend least, "
+        f"{fmt.pct(best['revenue_share'])} of net revenue; “{fmt.plain(smallest['name'])}” "
+        "spend least, "
         f"{fmt.money(smallest['revenue_per_customer'], currency)} per customer."
     )
 
@@ -748,8 +897,8 @@ def drivers_reading(
     overall = table[top["feature"]].mean()
     name = profiles.filter(pl.col("cluster") == top["cluster"])["name"][0]
     return (
-        f"“{name.capitalize()}” (cluster {top['cluster']}) stand out most on "
-        f"{feature.label.lower()}: {abs(top['z']):.1f} standard deviations "
+        f"“{fmt.plain(name.capitalize())}” (cluster {top['cluster']}) stand out most on "
+        f"{fmt.plain(feature.label.lower())}: {abs(top['z']):.1f} standard deviations "
         f"{'above' if top['z'] >= 0 else 'below'} the average customer "
         f"({unit_value(mean, feature.unit, currency)} against "
         f"{unit_value(overall, feature.unit, currency)} on average)."  # type: ignore[arg-type]
@@ -776,20 +925,84 @@ def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
     profit = fmt.money(best["profit_per_customer"], currency)
     if cost <= 0:
         return (
-            f"“{best['name'].capitalize()}” earn the most gross profit per customer ({profit}); "
+            f"“{fmt.plain(best['name'].capitalize())}” earn the most gross profit per customer "
+            f"({profit}); "
             "enter a cost per customer to compare returns on spending."
         )
     losing = roi.filter(pl.col("profit_per_customer") < 0)
     tail = (
-        f"{losing.height} cluster(s) lose money at this cost, “{worst['name']}” most "
+        f"{losing.height} cluster(s) lose money at this cost, “{fmt.plain(worst['name'])}” most "
         f"({fmt.money(worst['profit_per_customer'], currency)} per customer)"
         if losing.height
-        else f"even “{worst['name']}” return {fmt.change(worst['roi'])}"
+        else f"even “{fmt.plain(worst['name'])}” return {fmt.change(worst['roi'])}"
     )
     return (
-        f"Spend first on “{best['name']}”: {profit} profit per customer, a return of "
+        f"Spend first on “{fmt.plain(best['name'])}”: {profit} profit per customer, a return of "
         f"{fmt.change(best['roi'])} on the cost; {tail}."
     )
+
+
+def transform_note(model: pl.DataFrame, log: bool) -> str:
+    """Why and which features are log-transformed (model: model_features), for the page."""
+    logged = model.filter("logged").rows(named=True)
+    flat = model.filter(~pl.col("logged")).rows(named=True)
+
+    def described(row: dict) -> str:
+        skew = row["skewness"]
+        return fmt.plain(row["label"].lower()) + (
+            f" (skewness {skew:.1f})" if skew is not None else ""
+        )
+
+    if logged:
+        which = f"Log-transformed here: {', '.join(described(r) for r in logged)}. "
+        if flat:
+            which += f"Left as they are: {', '.join(described(r) for r in flat)}. "
+    else:
+        which = "No feature is log-transformed " + (
+            "(none is skewed beyond the rule). " if log else "(switched off). "
+        )
+    return (
+        "Why transform: spend and order counts are skewed — a few customers buy far more than "
+        "the rest — so without the log k-means would spend its clusters on those few. Rule: "
+        f"log(1 + x) on every feature whose skewness exceeds {SKEW:g} after capping. "
+        + which
+        + "Standard scaling then gives days, orders and money the same weight (mean 0, standard "
+        "deviation 1), so that no feature dominates because of its unit."
+    )
+
+
+def capping_note(
+    model: pl.DataFrame, cap: float, per_end: int, customers: int, capped_customers: int
+) -> str:
+    """How extreme customers were capped, and any feature capping made the same for everyone."""
+    text = (
+        f"Extreme customers: in each feature the {fmt.pct(cap, 0)} most extreme customers at each "
+    )
+    if per_end:
+        text += (
+            f"end ({per_end:,} of {customers:,}) take the value of the next one (winsorised), so "
+            f"they join the nearest cluster instead of forming their own; {capped_customers:,} "
+            "customers have at least one capped value. Profiles, revenue and ROI use everyone's "
+            "real figures."
+        )
+    else:
+        text += (
+            f"end would be capped, but {customers:,} customers are too few for that to reach one."
+        )
+    flattened = [
+        fmt.plain(label.lower())
+        for label in model.filter(
+            (pl.col("capped") > 0) & (pl.col("low_cap") == pl.col("high_cap"))
+        )["label"]
+    ]
+    if flattened:
+        one = len(flattened) == 1
+        text += (
+            f" Once capped, {', '.join(flattened)} {'is' if one else 'are'} the same for every "
+            f"customer (fewer than {fmt.pct(cap, 0)} differ), so {'it does' if one else 'they do'} "
+            "not shape the clusters; the profiles still show the real values."
+        )
+    return text
 
 
 def projection_reading(projection: Projection, k: int, features: int) -> str:
@@ -807,8 +1020,9 @@ def crosstab_reading(cross: pl.DataFrame) -> str:
     """The cluster most concentrated in one RFM segment, in one sentence."""
     top = cross.sort("share", "customers", descending=True).row(0, named=True)
     return (
-        f"{fmt.pct(top['share'], 0)} of “{top['name']}” (cluster {top['cluster']}) are RFM "
-        f"“{top['segment']}”: "
+        f"{fmt.pct(top['share'], 0)} of “{fmt.plain(top['name'])}” (cluster {top['cluster']}) "
+        "are RFM "
+        f"“{fmt.plain(top['segment'])}”: "
         + (
             "the cluster largely repeats that segment."
             if top["share"] >= 0.6
@@ -836,31 +1050,35 @@ def chosen_features(available: Sequence[str], features: str = "") -> list[str]:
 def headless(
     ds: Dataset,
     *,
-    k: int = K,
+    k: int = 0,
     features: str = "",
     log: bool = True,
     margin: float = MARGIN,
-    cost: float = COST,
+    cost: float = -1.0,
 ) -> dict[str, pl.DataFrame]:
     """The Clusters page's tables: profiles (with ROI columns), diagnostics (k = 2..10, with a
-    suggested flag) and assignments (customer_id, cluster, name)."""
+    suggested flag), model (how each feature enters the model: model_features) and assignments
+    (customer_id, cluster, name). As the page opens: k of 0 is the suggested k, a negative cost
+    the default_cost."""
     if not ds.has("lines", "customer_id"):
         raise ValueError("needs order lines with a customer id")
-    if not 2 <= k <= 10:
-        raise ValueError("k must be from 2 to 10")
+    if k != 0 and not 2 <= k <= 10:
+        raise ValueError("k must be from 2 to 10 (0: the suggested k)")
     built = dataset_features(ds)
     names_list = chosen_features(built.available, features)
     scaled = scaled_features(built.table, names_list, log)
-    clustering = fit_clusters(scaled.matrix, k)
+    diagnostics = cluster_diagnostics(scaled.matrix)
+    clustering = fit_clusters(scaled.matrix, k or diagnostics.suggested_k)
     drivers = cluster_drivers(scaled, clustering.labels, built.features)
     names = cluster_names(drivers, built.features)
     profiles = cluster_profiles(built.table, clustering.labels, built.features, names)
+    cost = default_cost(built.table) if cost < 0 else cost
     roi = cluster_roi(profiles, margin, cost).drop("name", "customers", "revenue_per_customer")
-    diagnostics = cluster_diagnostics(scaled.matrix)
     return {
         "profiles": profiles.join(roi, on="cluster").sort("cluster"),
         "diagnostics": diagnostics.table.with_columns(
             (pl.col("k") == diagnostics.suggested_k).alias("suggested")
         ),
+        "model": model_features(scaled, built.features),
         "assignments": cluster_assignments(built.table, clustering.labels, names),
     }

@@ -1,4 +1,4 @@
-"""Lifetime value: BG/NBD purchases and Gamma-Gamma spend per customer, with trust checks."""
+"""Lifetime value: purchase models (BG/NBD, MBG/NBD, Pareto/NBD) and Gamma-Gamma spend, checked."""
 
 from __future__ import annotations
 
@@ -6,28 +6,57 @@ import contextlib
 import io
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import polars as pl
-from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import ConvergenceError
+from autograd import value_and_grad
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+from scipy.optimize import minimize
 from scipy.special import hyp2f1
 
-from lib import fmt
-from lib.model import Dataset, columns_of
-from lib.quality import first_occurrences
+from lib import fmt, measures
+from lib.model import Dataset
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
 # lifetimes' own month lengths (customer_lifetime_value's `factor`): using the same ones keeps our
 # expected purchases and our CLV consistent with what lifetimes would compute.
 UNITS_PER_MONTH = {"days": 30.0, "weeks": 4.345}
 HORIZON_UNITS = ("weeks", "months")
+PENALIZERS = (0.0, 0.0001, 0.001, 0.01, 0.1)
+MODELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
+PARAMETERS = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "mbgnbd": ("r", "alpha", "a", "b"),
+    "pareto": ("r", "alpha", "s", "beta"),
+}
+_FITTERS = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "pareto": ParetoNBDFitter}
 MIN_REPEAT_BUYERS = 10
 MIN_SPEND_BUYERS = 10
 FREQUENCY_GROUPS = 7  # holdout groups 0, 1, ..., 6 and "7+"
+# The purchase models are fitted as lifetimes fits them: log-parameters, with time scaled so that
+# the oldest customer's age is 1. The search keeps them within +-LOG_BOUND; a log-parameter
+# beyond AT_BOUND has run to the edge instead of settling on a value the data supports.
+LOG_BOUND = 12.0
+AT_BOUND = 11.0
+# Degenerate dropout: leaving after a purchase less likely than this, or nearly every repeat
+# buyer (ALIVE_SHARE) at least ALIVE_LEVEL likely alive.
+MIN_DROPOUT = 0.01
+ALIVE_LEVEL = 0.99
+ALIVE_SHARE = 0.95
+# Pareto/NBD's likelihood (lifetimes', without a gradient) costs up to 100 ms per evaluation on
+# 3,000 customers where its dropout runs to zero: beyond PARETO_SAMPLE customers it is fitted on
+# a random sample of them (seed PARETO_SEED), with at most PARETO_EVALUATIONS evaluations (a fit
+# stopped there is reported as not converged). Its predictions still cover everyone.
+PARETO_SAMPLE = 3_000
+PARETO_SEED = 0
+PARETO_EVALUATIONS = 200
+# Beyond this many calibration customers the models are scored on the same seeded random sample
+# of them (predictions of a Pareto/NBD whose dropout ran to zero cost ~70 us a customer), and the
+# P(alive) share of the degeneracy check is estimated on as many repeat buyers.
+SCORED_SAMPLE = 20_000
 SUMMARY_SCHEMA = {
     "customer_id": pl.String,
     "frequency": pl.Float64,
@@ -35,19 +64,16 @@ SUMMARY_SCHEMA = {
     "T": pl.Float64,
     "monetary_value": pl.Float64,
     "spent": pl.Float64,
+    "zero_value_purchases": pl.Int64,
     "first_purchase": pl.Date,
     "last_purchase": pl.Date,
 }
-
-
-class _BoundedBetaGeoFitter(BetaGeoFitter):
-    """BetaGeoFitter with its log-parameters kept within [-12, 12], which makes scipy use
-    L-BFGS-B. lifetimes' default (BFGS, unbounded) stops with "precision loss" when a parameter
-    runs to zero, as the dropout parameter a does on Online Retail; this is the retry."""
-
-    def _fit(self, minimizing_function_args, initial_params, params_size, disp, tol=1e-7, **kw):
-        kw["bounds"] = [(-12.0, 12.0)] * params_size
-        return super()._fit(minimizing_function_args, initial_params, params_size, disp, tol, **kw)
+CHECK_SCHEMA = {"check": pl.String, "value": pl.String, "verdict": pl.String, "note": pl.String}
+WHAT_HELPS = (
+    "What would help: a longer history (several times the usual gap between purchases), "
+    "purchases counted per day as here rather than per week, and a holdout as long as the "
+    "horizon to check the forecast."
+)
 
 
 class FitError(Exception):
@@ -66,81 +92,67 @@ class Purchases:
     `lines`: customer_id, ordered_at, revenue: the kept lines summed per customer and purchase
     time (an invoice), sorted by both.
     `dropped`: one row per reason with reason, lines, revenue (revenue the dropped lines carried).
+    `matched` / `unmatched`: cancellation lines netted out of the purchase they reverse, and
+    those with no earlier purchase to net out of (left out).
     """
 
     lines: pl.DataFrame
     dropped: pl.DataFrame
+    matched: int = 0
+    unmatched: int = 0
 
 
 def purchase_lines(lines: pl.DataFrame) -> Purchases:
-    """The order lines the models learn from, cleaned the way published analyses clean Online
-    Retail: lines without a customer, cancellations and returns (is_return or negative revenue),
-    lines with zero or negative quantity or unit price, and exact duplicate lines are left out.
-
-    A cancellation invoice cannot be tied to the purchase it reverses, so returns are dropped
-    rather than netted against a purchase period.
+    """The purchases the models learn from (measures.customer_purchases with free purchases:
+    cancellations netted out of the purchase they reverse), one row per customer and purchase
+    time. A purchase worth 0 (a free item, or one cancelled in full) counts for the purchase
+    models, so a customer whose purchases were all free is modelled here though other pages do
+    not count them; only the spend model needs a positive amount.
     """
-    # Exact duplicates are found over whole lines, once: every other rule looks at one line at a
-    # time, so a duplicate's first occurrence is kept exactly when its repeats would be.
-    frame = (
-        columns_of(
-            lines, "customer_id", "ordered_at", "revenue", "is_return", "quantity", "unit_price"
-        )
-        .with_columns(first_occurrences(lines).alias("_first"))
-        .lazy()
-    )
-    steps: list[tuple[str, pl.Expr]] = [("no customer id", pl.col("customer_id").is_not_null())]
-    is_return = pl.col("revenue") < 0
-    if "is_return" in lines.columns:
-        is_return = is_return | pl.col("is_return").fill_null(False)
-    steps.append(("cancellation or return", ~is_return))
-    positive = pl.col("revenue") > 0
-    for column in ("quantity", "unit_price"):
-        if column in lines.columns:
-            positive = positive & (pl.col(column).fill_null(1.0) > 0)
-    steps.append(("zero or negative quantity, price or revenue", positive))
-    counts = []
-    for reason, keep in steps:
-        out = frame.filter(~keep).select(
-            pl.lit(reason).alias("reason"),
-            pl.len().cast(pl.Int64).alias("lines"),
-            pl.col("revenue").fill_null(0.0).sum().alias("revenue"),
-        )
-        counts.append(out)
-        frame = frame.filter(keep)
-    kept = frame.collect()
-    deduped = kept.filter(pl.col("_first"))
-    dup_revenue = float(kept["revenue"].sum() - deduped["revenue"].sum())
-    dropped = pl.concat(
-        [
-            *pl.collect_all(counts),
-            pl.DataFrame(
-                {
-                    "reason": ["exact duplicate line"],
-                    "lines": [kept.height - deduped.height],
-                    "revenue": [dup_revenue],
-                },
-                schema={"reason": pl.String, "lines": pl.Int64, "revenue": pl.Float64},
-            ),
-        ]
-    )
-    # The models count purchases per day or week, so an invoice's lines can be one row.
+    bought = measures.customer_purchases(lines, ("customer_id", "ordered_at", "revenue"), free=True)
+    # The models count purchases per day, so an invoice's lines can be one row.
     purchases = (
-        deduped.group_by("customer_id", "ordered_at")
+        bought.lines.group_by("customer_id", "ordered_at")
         .agg(pl.col("revenue").sum())
         .sort("customer_id", "ordered_at")
     )
-    return Purchases(purchases, dropped)
+    return Purchases(purchases, bought.dropped, bought.matched, bought.unmatched)
 
 
-def _period(unit: str) -> pl.Expr:
-    day = pl.col("ordered_at").dt.date()
-    # Weeks start on Monday, as pandas' weekly periods (lifetimes' freq="W") do.
-    return day.dt.truncate("1w") if unit == "weeks" else day
+_REASONS = {
+    "cancellation or return": "cancellation or return line(s)",
+    "zero or negative quantity, or negative unit price": "line(s) with a zero or negative "
+    "quantity, or a negative unit price",
+    "exact duplicate line": "exact duplicate line(s)",
+}
 
 
-def _period_of(day: date, unit: str) -> date:
-    return day - timedelta(days=day.weekday()) if unit == "weeks" else day
+def cleaning_note(bought: Purchases, currency: str = "") -> str:
+    """Sentences on what purchase_lines left out and netted (bought: its result)."""
+    dropped = bought.dropped
+    rows = {r["reason"]: r for r in dropped.iter_rows(named=True)}
+    parts = []
+    guests = rows.get("no customer id")
+    if guests and guests["lines"]:
+        parts.append(
+            f"{fmt.count(guests['lines'])} line(s) without a customer "
+            f"({fmt.money(guests['revenue'], currency)})"
+        )
+    for reason, row in rows.items():
+        if reason != "no customer id" and row["lines"]:
+            parts.append(f"{fmt.count(row['lines'])} {_REASONS.get(reason, f'line(s): {reason}')}")
+    left_out = "Left out: " + "; ".join(parts) + "." if parts else "No line was left out."
+    netted = (
+        f" {fmt.count(bought.matched)} cancellation line(s) are netted out of the purchase they "
+        f"reverse; {fmt.count(bought.unmatched)} match no earlier purchase."
+        if bought.matched or bought.unmatched
+        else ""
+    )
+    return (
+        "A purchase is a customer's purchases on one day (Fader and Hardie's convention: several "
+        f"invoices on one day count once). {left_out}{netted} Purchases worth 0 count as "
+        "purchases; only the spend model leaves them out."
+    )
 
 
 def _check_unit(unit: str) -> None:
@@ -148,25 +160,27 @@ def _check_unit(unit: str) -> None:
         raise ValueError(f"unit must be one of {', '.join(DAYS_PER_UNIT)}")
 
 
+def _check_model(model: str) -> None:
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}")
+
+
 def customer_summary(
-    purchases: pl.DataFrame,
-    unit: str = "weeks",
-    observation_end: date | None = None,
-    count_days: bool = False,
+    purchases: pl.DataFrame, unit: str = "weeks", observation_end: date | None = None
 ) -> pl.DataFrame:
-    """The BG/NBD inputs per customer, as lifetimes' summary_data_from_transaction_data.
+    """The purchase models' inputs per customer, as lifetimes' summary_data_from_transaction_data
+    with freq="D" and freq_multiplier 7 for weeks (1 for days).
 
-    purchases: customer_id, ordered_at, revenue. A customer's purchases in one period (a day or a
-    Monday-to-Sunday week) count as one purchase worth their sum. With `count_days` periods are
-    days while times are still measured in `unit` (lifetimes' freq="D", freq_multiplier=7).
-    Purchases after `observation_end` (default: the last purchase) are left out.
+    purchases: customer_id, ordered_at, revenue. A customer's purchases on one day count as one
+    purchase worth their sum (Fader and Hardie count CDNOW this way); times are measured in
+    `unit`. Purchases after `observation_end` (default: the last purchase's day) are left out.
 
-    One row per customer: customer_id, frequency (repeat periods), recency and T (in `unit`, from
-    the first period to the last, and to the observation end), monetary_value (mean period value
-    of the repeat periods, 0 without any), spent (all periods), first_purchase, last_purchase.
+    One row per customer: customer_id, frequency (purchase days - 1), recency and T (in `unit`,
+    from the first purchase day to the last, and to the observation end), monetary_value (mean
+    value of the repeat purchase days, 0 without any), spent (all days), zero_value_purchases
+    (purchase days worth 0 or less), first_purchase, last_purchase (days).
     """
     _check_unit(unit)
-    period_unit = "days" if count_days else unit
     days = DAYS_PER_UNIT[unit]
     if purchases.height == 0:
         return pl.DataFrame(schema=SUMMARY_SCHEMA)
@@ -175,25 +189,25 @@ def customer_summary(
         frame = frame.filter(pl.col("ordered_at").dt.date() <= observation_end)
     else:
         observation_end = purchases["ordered_at"].max().date()
-    end = _period_of(observation_end, period_unit)
     periods = (
-        frame.group_by("customer_id", _period(period_unit).alias("period"))
-        .agg(pl.col("revenue").sum().alias("value"), pl.col("ordered_at").dt.date().max())
-        .sort("customer_id", "period")
+        frame.group_by("customer_id", pl.col("ordered_at").dt.date().alias("day"))
+        .agg(pl.col("revenue").sum().alias("value"))
+        .sort("customer_id", "day")
     )
-    first = pl.col("period").min()
+    first = pl.col("day").min()
     summary = periods.group_by("customer_id").agg(
         (pl.len() - 1).cast(pl.Float64).alias("frequency"),
-        ((pl.col("period").max() - first).dt.total_days() / days).alias("recency"),
-        ((pl.lit(end) - first).dt.total_days() / days).alias("T"),
+        ((pl.col("day").max() - first).dt.total_days() / days).alias("recency"),
+        ((pl.lit(observation_end) - first).dt.total_days() / days).alias("T"),
         pl.col("value")
-        .filter(pl.col("period") != first)
+        .filter(pl.col("day") != first)
         .mean()
         .fill_null(0.0)
         .alias("monetary_value"),
         pl.col("value").sum().alias("spent"),
+        (pl.col("value") <= 0).sum().alias("zero_value_purchases"),
         first.alias("first_purchase"),
-        pl.col("ordered_at").max().alias("last_purchase"),
+        pl.col("day").max().alias("last_purchase"),
     )
     return summary.sort("customer_id").collect().cast(SUMMARY_SCHEMA)
 
@@ -202,8 +216,11 @@ def customer_summary(
 class Fit:
     """Fitted parameters (plain floats, so that a fit caches and pickles).
 
-    `purchases`: r, alpha, a, b of BG/NBD in the summary's unit; `spend`: p, q, v of
-    Gamma-Gamma, or None with `spend_problem` saying why.
+    `purchases`: the purchase model's parameters in the summary's unit (r, alpha, a, b for BG/NBD
+    and MBG/NBD; r, alpha, s, beta for Pareto/NBD); `spend`: p, q, v of Gamma-Gamma, or None with
+    `spend_problem` saying why. `problems`: why the fit cannot tell when customers leave (empty:
+    it can); `fitted_on`: customers the purchase model learnt from (a sample for a large
+    Pareto/NBD fit).
     """
 
     unit: str
@@ -214,12 +231,28 @@ class Fit:
     customers: int
     repeat_buyers: int
     spend_buyers: int
+    model: str = "bgnbd"
+    problems: tuple[str, ...] = field(default=())
+    fitted_on: int = 0
+
+    @property
+    def degenerate(self) -> bool:
+        """The fit cannot identify dropout: its "nobody leaves" forecast is no finding."""
+        return bool(self.problems)
+
+    @property
+    def label(self) -> str:
+        return MODELS[self.model]
 
 
 def _quiet(call):
     # lifetimes prints the optimizer's output before raising and numpy warns on overflow while
     # the optimizer explores: neither is for the user.
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        warnings.catch_warnings(),
+        np.errstate(all="ignore"),
+    ):
         warnings.simplefilter("ignore")
         return call()
 
@@ -228,48 +261,178 @@ def _spend_rows(summary: pl.DataFrame) -> pl.DataFrame:
     return summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
 
 
-def fit_models(summary: pl.DataFrame, unit: str = "weeks", penalizer: float = 0.001) -> Fit:
-    """BG/NBD on the (frequency, recency, T) rows and Gamma-Gamma on repeat buyers with a
-    positive spend. Identical (frequency, recency, T) rows are fitted once with a weight (the
-    likelihood is a weighted sum, so the estimates are the same and the fit is faster).
+def _fitter(fit: Fit):
+    model = _FITTERS[fit.model](penalizer_coef=fit.penalizer)
+    model.params_ = pd.Series(fit.purchases)[list(PARAMETERS[fit.model])]
+    return model
 
-    Raises FitError (message and what to try) when BG/NBD cannot be fitted. A Gamma-Gamma that
-    cannot be fitted leaves `spend` None and says why in `spend_problem`.
+
+def dropout_share(model: str, params: dict[str, float]) -> float:
+    """The average chance that a customer's next event is leaving rather than buying: a/(a+b)
+    for BG/NBD and MBG/NBD; for Pareto/NBD the mean dropout rate s/beta against the mean
+    purchase rate r/alpha."""
+    if model == "pareto":
+        leave, buy = params["s"] / params["beta"], params["r"] / params["alpha"]
+        return leave / (leave + buy)
+    return params["a"] / (params["a"] + params["b"])
+
+
+def _fit_purchases(
+    model: str, summary: pl.DataFrame, penalizer: float
+) -> tuple[dict[str, float], np.ndarray, bool, int]:
+    """Parameters, their log-values on lifetimes' scaled time, whether the optimiser converged,
+    and how many customers the fit used."""
+    rows = summary
+    if model == "pareto" and summary.height > PARETO_SAMPLE:
+        rows = summary.sample(PARETO_SAMPLE, seed=PARETO_SEED)
+    # Identical (frequency, recency, T) rows are fitted once with a weight: the likelihood is a
+    # weighted sum, so the estimates are the same and the fit is faster.
+    grouped = (
+        rows.group_by("frequency", "recency", "T")
+        .agg(pl.len().alias("weight"))
+        .sort("frequency", "recency", "T")
+    )
+    x = grouped["frequency"].to_numpy().astype(int)
+    recency, big_t = grouped["recency"].to_numpy(), grouped["T"].to_numpy()
+    weights = grouped["weight"].to_numpy()
+    # lifetimes scales time so that the oldest customer is 1 old, and penalises the parameters
+    # on that scale.
+    scale = float(1.0 / big_t.max())
+    args = (x, recency * scale, big_t * scale, weights, penalizer)
+    if model == "pareto":
+        nll = ParetoNBDFitter._negative_log_likelihood
+        size = float(len(weights))
+
+        def objective(logs, *a):
+            # lifetimes' Pareto/NBD likelihood sums over rows: divided by their number it keeps
+            # the same minimum and suits the optimiser's tolerances.
+            return nll(np.exp(logs), *a) / size
+
+        jac, tol, options = False, 1e-8, {"maxfun": PARETO_EVALUATIONS}
+    else:
+        objective, jac, tol = value_and_grad(_FITTERS[model]._negative_log_likelihood), True, 1e-7
+        options = {}
+    out = _quiet(
+        lambda: minimize(
+            objective,
+            x0=np.full(4, 0.1),
+            args=args,
+            jac=jac,
+            method="L-BFGS-B",
+            bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
+            tol=tol,
+            options=options,
+        )
+    )
+    values = np.exp(out.x)
+    names = PARAMETERS[model]
+    params = {k: float(v) for k, v in zip(names, values, strict=True)}
+    params["alpha"] /= scale
+    if model == "pareto":
+        params["beta"] /= scale
+    return params, np.asarray(out.x, dtype=float), _converged(out), rows.height
+
+
+def _converged(out) -> bool:
+    """Whether the optimiser reached a maximum: scipy's own verdict, or a gradient of ~0 along
+    every log-parameter not held at the search's edge (line searches can stop there with
+    "precision loss" or "abnormal termination", which is no failure)."""
+    if not np.isfinite(out.fun):
+        return False
+    if out.success:
+        return True
+    gradient = getattr(out, "jac", None)
+    if gradient is None:
+        return False
+    free = np.abs(out.x) < LOG_BOUND - 1e-6
+    return bool(np.all(np.abs(np.asarray(gradient)[free]) < 1e-5))
+
+
+def _problems(
+    model: str,
+    params: dict[str, float],
+    logs: np.ndarray,
+    converged: bool,
+    summary: pl.DataFrame,
+) -> tuple[str, ...]:
+    problems = []
+    if not converged:
+        problems.append("the optimiser stopped before settling on a maximum")
+    for name, log in zip(PARAMETERS[model], logs, strict=True):
+        if abs(log) >= AT_BOUND:
+            problems.append(
+                f"{name} = {params[name]:.2g} sits at the edge of the optimiser's search "
+                f"(e^{'-' if log < 0 else ''}{LOG_BOUND:.0f} on its scale)"
+            )
+    share = dropout_share(model, params)
+    if share < MIN_DROPOUT:
+        problems.append(f"the chance of leaving rather than buying again is {fmt.pct(share, 2)}")
+    repeat = summary.filter(pl.col("frequency") > 0)
+    if repeat.height > SCORED_SAMPLE:
+        repeat = repeat.sample(SCORED_SAMPLE, seed=PARETO_SEED)
+    probe = Fit("weeks", 0.0, params, None, "", 0, 0, 0, model)
+    alive = p_alive(probe, repeat)
+    high = float(np.mean(alive >= ALIVE_LEVEL)) if len(alive) else 0.0
+    if high >= ALIVE_SHARE:
+        problems.append(
+            f"{fmt.pct(high)} of repeat buyers are at least {fmt.pct(ALIVE_LEVEL, 0)} likely alive"
+        )
+    return tuple(problems)
+
+
+def fit_models(
+    summary: pl.DataFrame, unit: str = "weeks", penalizer: float = 0.0, model: str = "bgnbd"
+) -> Fit:
+    """The purchase model (`model`: bgnbd, mbgnbd or pareto) on the (frequency, recency, T) rows
+    and Gamma-Gamma on repeat buyers with a positive mean spend, both minimising lifetimes'
+    objective (its penalizer, penalizer_coef times the sum of squared parameters, included).
+    Penalizer 0 gives the maximum-likelihood estimates.
+
+    Raises FitError (message and what to try) when the purchase model cannot be fitted. A fit
+    that cannot tell when customers leave is returned with `problems` saying why. A Gamma-Gamma
+    that cannot be fitted leaves `spend` None and says why in `spend_problem`.
     """
     _check_unit(unit)
+    _check_model(model)
     repeat = int((summary["frequency"] > 0).sum()) if summary.height else 0
     if repeat < MIN_REPEAT_BUYERS:
         raise FitError(
-            f"Only {repeat} customer(s) bought more than once: BG/NBD needs at least "
+            f"Only {repeat} customer(s) bought more than once: the purchase models need at least "
             f"{MIN_REPEAT_BUYERS} repeat buyers to learn how often customers come back.",
             "Load a longer history, or data where customers are identified across orders.",
         )
-    grouped = summary.group_by("frequency", "recency", "T").agg(pl.len().alias("weight"))
-    columns = [grouped[c].to_numpy() for c in ("frequency", "recency", "T")]
-    bgf = None
-    for model in (BetaGeoFitter, _BoundedBetaGeoFitter):
-        candidate = model(penalizer_coef=penalizer)
-        try:
-            _quiet(lambda m=candidate: m.fit(*columns, weights=grouped["weight"].to_numpy()))
-        except (ConvergenceError, ValueError, FloatingPointError):
-            continue
-        bgf = candidate
-        break
-    if bgf is None:
-        raise FitError(
-            "The purchase model did not converge.",
-            "Raise the penalizer (e.g. 0.01 or 0.1), switch the time unit, or use a longer "
-            "history.",
-        )
-    params = {k: float(v) for k, v in bgf.params_.items()}
+    if penalizer < 0:
+        raise ValueError("penalizer must be 0 or more")
+    params, logs, converged, used = _fit_purchases(model, summary, penalizer)
     if not all(math.isfinite(v) and v > 0 for v in params.values()):
         raise FitError(
-            "The purchase model gave unusable parameters.",
-            "Raise the penalizer (e.g. 0.01 or 0.1) and fit again.",
+            f"The purchase model ({MODELS[model]}) gave unusable parameters.",
+            "Try a small penalizer (0.001) as a convergence aid, or another purchase model.",
         )
+    problems = _problems(model, params, logs, converged, summary)
     spend_rows = _spend_rows(summary)
     spend, problem = _fit_spend(spend_rows, penalizer)
-    return Fit(unit, penalizer, params, spend, problem, summary.height, repeat, spend_rows.height)
+    return Fit(
+        unit,
+        penalizer,
+        params,
+        spend,
+        problem,
+        summary.height,
+        repeat,
+        spend_rows.height,
+        model,
+        problems,
+        used,
+    )
+
+
+def _minimise(objective, args: tuple, start: np.ndarray):
+    return _quiet(
+        lambda: minimize(
+            value_and_grad(objective), x0=start, args=args, jac=True, method="BFGS", tol=1e-7
+        )
+    )
 
 
 def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] | None, str]:
@@ -278,34 +441,44 @@ def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] |
             f"only {rows.height} repeat buyer(s) with a positive spend: Gamma-Gamma needs at "
             f"least {MIN_SPEND_BUYERS}"
         )
-    # lifetimes penalizes p, q and v themselves, and v carries the currency's scale (v = 150
-    # for purchases of about 300 weighs 22.5 at penalizer 0.001, more than the likelihood):
-    # fitting spend in units of its median makes the penalizer mean the same on any data, as
-    # BetaGeoFitter's own rescaling of alpha does. Unpenalized estimates are unchanged.
-    scale = float(rows["monetary_value"].median())
-    ggf = GammaGammaFitter(penalizer_coef=penalizer)
-    try:
-        _quiet(
-            lambda: ggf.fit(rows["frequency"].to_numpy(), rows["monetary_value"].to_numpy() / scale)
-        )
-    except (ConvergenceError, ValueError, FloatingPointError):
-        return None, "the spend model did not converge: raise the penalizer"
-    params = {k: float(v) for k, v in ggf.params_.items()}
-    params["v"] *= scale
-    if not all(math.isfinite(v) and v > 0 for v in params.values()):
-        return None, "the spend model gave unusable parameters: raise the penalizer"
-    if params["q"] <= 1:
+    nll = GammaGammaFitter._negative_log_likelihood
+    x = rows["frequency"].to_numpy().astype(float)
+    m = rows["monetary_value"].to_numpy()
+    weights = np.ones(len(x))
+    # The unpenalised likelihood only shifts log v when spend changes scale, so the maximum is
+    # found on spend in units of its median (better conditioned), then v is scaled back.
+    scale = float(np.median(m))
+    out = _minimise(nll, (x, m / scale, weights, 0.0), np.full(3, 0.1))
+    logs = np.asarray(out.x, dtype=float) + np.array([0.0, 0.0, math.log(scale)])
+    ok = _converged(out)
+    if penalizer > 0 and np.all(np.isfinite(logs)):
+        # lifetimes penalises p, q and v on the data's own scale: the same objective, started at
+        # the maximum-likelihood estimate.
+        out = _minimise(nll, (x, m, weights, penalizer), logs)
+        logs, ok = np.asarray(out.x, dtype=float), _converged(out)
+    params = {k: float(v) for k, v in zip(("p", "q", "v"), np.exp(logs), strict=True)}
+    if not ok or not all(math.isfinite(v) and v > 0 for v in params.values()):
         return None, (
-            f"q = {params['q']:.2f} is not above 1, so the average spend is unbounded: raise the "
-            "penalizer"
+            "the spend model did not converge; "
+            + (
+                "lower the penalizer (0 gives the plain maximum-likelihood estimates)"
+                if penalizer > 0
+                else "try a small penalizer (0.001) as a convergence aid"
+            )
+        )
+    if params["q"] <= 1:
+        hint = (
+            "lower the penalizer, which pulls q down as it rises; 0 gives the plain "
+            "maximum-likelihood estimate"
+            if penalizer > 0
+            else "spend varies too much between customers for Gamma-Gamma; a few very large "
+            "purchases can cause this, so check the largest ones"
+        )
+        return (
+            None,
+            f"q = {params['q']:.2f} is not above 1, so the average spend is unbounded; {hint}",
         )
     return params, ""
-
-
-def _bgf(fit: Fit) -> BetaGeoFitter:
-    model = BetaGeoFitter(penalizer_coef=fit.penalizer)
-    model.params_ = pd.Series(fit.purchases)[["r", "alpha", "a", "b"]]
-    return model
 
 
 def _ggf(fit: Fit) -> GammaGammaFitter:
@@ -325,31 +498,81 @@ def horizon_in_units(horizon: float, horizon_unit: str, unit: str) -> float:
     raise ValueError(f"horizon_unit must be one of {', '.join(HORIZON_UNITS)}")
 
 
+def _hyp2f1(a, b, c, z):
+    """2F1 where scipy's series overflows is Euler's transformation, as lifetimes does."""
+    term = hyp2f1(a, b, c, z)
+    euler = hyp2f1(c - a, c - b, c, z) * (1 - z) ** (c - a - b)
+    return np.where(np.isfinite(term), term, euler)
+
+
 def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
     """Expected repeat purchases of each summary row in the next `t` units (the model's unit).
 
-    BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time (Fader, Hardie and Lee
-    2005, eq. 10) without its logarithm: lifetimes takes log(2F1), which is NaN where 2F1 is
-    negative, as it is for one-time buyers when a + b < 1 (scipy 1.17 returns those negative
-    values correctly). Identical to lifetimes wherever lifetimes is finite.
+    BG/NBD: BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time (Fader, Hardie and
+    Lee 2005, eq. 10) without its logarithm: lifetimes takes log(2F1), which is NaN where 2F1 is
+    negative, as it is for one-time buyers when a + b < 1. MBG/NBD: lifetimes' formula with the
+    same overflow guard. Pareto/NBD: lifetimes' function. Identical to lifetimes wherever
+    lifetimes is finite.
     """
     if t <= 0:
         return np.zeros(summary.height)
     x, recency, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
-    r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
-    _a, _b, _c = r + x, b + x, a + b + x - 1
-    z = t / (alpha + big_t + t)
-    with np.errstate(all="ignore"):
-        term = hyp2f1(_a, _b, _c, z)
-        # Euler's transformation where the series overflows, as lifetimes does.
-        euler = hyp2f1(_c - _a, _c - _b, _c, z) * (1 - z) ** (_c - _a - _b)
-        term = np.where(np.isfinite(term), term, euler)
-        ratio = ((alpha + big_t) / (alpha + t + big_t)) ** (r + x)
-        numerator = (a + b + x - 1) / (a - 1) * (1 - term * ratio)
-        denominator = 1 + (x > 0) * (a / (b + x - 1)) * ((alpha + big_t) / (alpha + recency)) ** (
-            r + x
+    if fit.model == "pareto":
+        model = _fitter(fit)
+        return np.asarray(
+            _quiet(
+                lambda: model.conditional_expected_number_of_purchases_up_to_time(
+                    t, x, recency, big_t
+                )
+            ),
+            dtype=float,
         )
-        return numerator / denominator
+    r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
+    z = t / (alpha + big_t + t)
+    ratio_t = (alpha + big_t) / (alpha + t + big_t)
+    ratio_r = (alpha + big_t) / (alpha + recency)
+    with np.errstate(all="ignore"):
+        if fit.model == "mbgnbd":
+            term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
+            numerator = (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
+            return numerator / (1 + (a / (b + x)) * ratio_r ** (r + x))
+        term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
+        numerator = (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
+        return numerator / (1 + (x > 0) * (a / (b + x - 1)) * ratio_r ** (r + x))
+
+
+def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
+    """Expected repeat purchases of a new customer within `t` units of their first purchase:
+    lifetimes' expected_number_of_purchases_up_to_time of each model (0 at t <= 0)."""
+    t = np.asarray(t, dtype=float)
+    p = fit.purchases
+    with np.errstate(all="ignore"):
+        span = np.maximum(t, 0.0)
+        if fit.model == "pareto":
+            r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
+            if abs(s - 1) < 1e-9:
+                out = r * beta / alpha * np.log1p(span / beta)
+            else:
+                out = r * beta / alpha / (s - 1) * (1 - (beta / (beta + span)) ** (s - 1))
+        else:
+            r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+            z = span / (alpha + span)
+            shrink = (alpha / (alpha + span)) ** r
+            if fit.model == "mbgnbd":
+                out = b / (a - 1) * (1 - _hyp2f1(r, b + 1, a + b, z) * shrink)
+            else:
+                out = (a + b - 1) / (a - 1) * (1 - _hyp2f1(r, b, a + b - 1, z) * shrink)
+    return np.where(t > 0, out, 0.0)
+
+
+def p_alive(fit: Fit, summary: pl.DataFrame) -> np.ndarray:
+    """Each row's probability of still being a customer (lifetimes' conditional_probability_alive
+    of the fit's model)."""
+    if summary.height == 0:
+        return np.zeros(0)
+    f, r, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    model = _fitter(fit)
+    return np.asarray(_quiet(lambda: model.conditional_probability_alive(f, r, big_t)), dtype=float)
 
 
 def expected_spend(fit: Fit, summary: pl.DataFrame) -> np.ndarray | None:
@@ -384,6 +607,12 @@ def discounted_value(
     return total
 
 
+def _column(name: str, values: np.ndarray | None) -> pl.Expr | pl.Series:
+    if values is None:
+        return pl.lit(None, dtype=pl.Float64).alias(name)
+    return pl.Series(name, values, dtype=pl.Float64)
+
+
 def customer_values(
     summary: pl.DataFrame,
     fit: Fit,
@@ -396,17 +625,13 @@ def customer_values(
     `discount`); expected_spend and clv are null without a spend fit. Sorted by clv, then
     expected purchases, descending."""
     t = horizon_in_units(horizon, horizon_unit, fit.unit)
-    f, r, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
-    alive = _quiet(lambda: _bgf(fit).conditional_probability_alive(f, r, big_t))
     spend = expected_spend(fit, summary)
     out = summary.with_columns(
-        pl.Series("expected_purchases", expected_purchases(fit, summary, t)),
-        pl.Series("p_alive", np.asarray(alive, dtype=float)),
-        pl.Series("expected_spend", spend, dtype=pl.Float64),
-        pl.Series(
-            "clv",
-            None if spend is None else discounted_value(fit, summary, spend, t, discount),
-            dtype=pl.Float64,
+        _column("expected_purchases", expected_purchases(fit, summary, t)),
+        _column("p_alive", p_alive(fit, summary)),
+        _column("expected_spend", spend),
+        _column(
+            "clv", None if spend is None else discounted_value(fit, summary, spend, t, discount)
         ),
     )
     return out.sort(["clv", "expected_purchases"], descending=True, nulls_last=True)
@@ -415,12 +640,14 @@ def customer_values(
 def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
     """One row per fitted parameter: model, parameter, value, reading (plain language)."""
     u = fit.unit[:-1]
-    r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
+    label = fit.label
+    p = fit.purchases
+    r, alpha = p["r"], p["alpha"]
     per_month = r / alpha * UNITS_PER_MONTH[fit.unit]
     spread = "very unequal" if r < 1 else "fairly even"
     rows = [
         (
-            "BG/NBD",
+            label,
             "r",
             r,
             f"Shape of purchase rates across customers: r < 1 means rates are {spread}, a few "
@@ -429,36 +656,74 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
             else f"Shape of purchase rates across customers: r ≥ 1 means rates are {spread}.",
         ),
         (
-            "BG/NBD",
+            label,
             "alpha",
             alpha,
             f"Scale of purchase rates: while active, a customer buys {r / alpha:.3f} times a "
             f"{u} on average (about {per_month:.2f} times a month).",
         ),
-        (
-            "BG/NBD",
-            "a",
-            a,
-            f"With b: after each repeat purchase a customer stops buying for good with "
-            f"probability {fmt.pct(a / (a + b))} on average.",
-        ),
-        (
-            "BG/NBD",
-            "b",
-            b,
-            "With a: the larger b against a, the longer customers stay; "
-            f"about {fmt.pct(b / (a + b))} of repeat purchases are followed by more.",
-        ),
     ]
+    if fit.model == "pareto":
+        s, beta = p["s"], p["beta"]
+        dropout = [
+            (
+                label,
+                "s",
+                s,
+                "Shape of dropout rates across customers: the smaller s, the more customers "
+                "differ in how long they stay.",
+            ),
+            (
+                label,
+                "beta",
+                beta,
+                f"With s: an active customer leaves at a rate of {s / beta:.4f} a {u} on average.",
+            ),
+        ]
+    else:
+        a, b = p["a"], p["b"]
+        when = (
+            "after each purchase, the first included"
+            if fit.model == "mbgnbd"
+            else ("after each repeat purchase")
+        )
+        dropout = [
+            (
+                label,
+                "a",
+                a,
+                f"With b: {when} a customer stops buying for good with probability "
+                f"{fmt.pct(a / (a + b))} on average.",
+            ),
+            (
+                label,
+                "b",
+                b,
+                "With a: the larger b against a, the longer customers stay; "
+                f"about {fmt.pct(b / (a + b))} of purchases are followed by more.",
+            ),
+        ]
+    if fit.degenerate:
+        dropout = [
+            (
+                m,
+                name,
+                value,
+                "Not identified: this data cannot tell when customers leave "
+                "(see the trust table), so this value is no finding.",
+            )
+            for m, name, value, _ in dropout
+        ]
+    rows += dropout
     if fit.spend is not None:
-        p, q, v = (fit.spend[k] for k in ("p", "q", "v"))
-        mean = p * v / (q - 1)
+        sp, q, v = (fit.spend[k] for k in ("p", "q", "v"))
+        mean = sp * v / (q - 1)
         rows += [
             (
                 "Gamma-Gamma",
                 "p",
-                p,
-                f"A customer's purchases vary by about {fmt.pct(1 / math.sqrt(p), 0)} around "
+                sp,
+                f"A customer's purchases vary by about {fmt.pct(1 / math.sqrt(sp), 0)} around "
                 "their own average spend.",
             ),
             (
@@ -473,7 +738,7 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
                 "v",
                 v,
                 f"With p and q: the average spend per purchase across customers is "
-                f"{fmt.money(mean, currency, 2)} (p·v/(q−1)).",
+                f"{fmt.money(mean, currency)} (p·v/(q−1)).",
             ),
         ]
     return pl.DataFrame(
@@ -488,15 +753,65 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
     )
 
 
+def fit_checks(fit: Fit) -> pl.DataFrame:
+    """Checks of a fit, as sufficiency rows: whether dropout is identified, and the spend model."""
+    share = dropout_share(fit.model, fit.purchases)
+    rows: list[tuple[str, str, str, str]] = []
+    if fit.degenerate:
+        rows.append(
+            (
+                "Dropout (who leaves)",
+                "not identified",
+                "problem",
+                f"The dropout cannot be identified in this window: {'; '.join(fit.problems)}. "
+                f"The {fit.label} fit then says nobody leaves, so P(alive), the at-risk list and "
+                f"long-range value are not findings. {WHAT_HELPS}",
+            )
+        )
+    else:
+        rows.append(
+            (
+                "Dropout (who leaves)",
+                f"{fmt.pct(share)} per purchase",
+                "good",
+                f"{fit.label} pins down how customers leave: P(alive) and the at-risk list can "
+                "be read (the holdout check shows how well it predicts).",
+            )
+        )
+    if fit.spend is None:
+        rows.append(
+            (
+                "Spend model",
+                "not fitted",
+                "problem",
+                f"Gamma-Gamma could not be fitted: {fit.spend_problem}. Expected purchases and "
+                "P(alive) are shown, spend and value are not.",
+            )
+        )
+    if fit.fitted_on and fit.fitted_on < fit.customers:
+        rows.append(
+            (
+                "Customers fitted",
+                f"{fmt.count(fit.fitted_on)} of {fmt.count(fit.customers)}",
+                "good",
+                f"{fit.label} was fitted on a random sample (seed {PARETO_SEED}) to stay quick; "
+                "its predictions cover every customer.",
+            )
+        )
+    return pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row")
+
+
 def sufficiency(
     summary: pl.DataFrame,
     dropped: pl.DataFrame,
     horizon: float = 12,
     horizon_unit: str = "months",
     unit: str = "weeks",
+    *,
+    fit: Fit | None = None,
 ) -> pl.DataFrame:
-    """Checks before fitting, one row each: check, value (text), verdict ("good", "caution" or
-    "problem") and note (what it means for the model)."""
+    """Checks of the data (and of `fit` when given, see fit_checks), one row each: check, value
+    (text), verdict ("good", "caution" or "problem") and note (what it means for the model)."""
     _check_unit(unit)
     n = summary.height
     repeat = int((summary["frequency"] > 0).sum()) if n else 0
@@ -515,8 +830,8 @@ def sufficiency(
     elif one_time > 0.9:
         verdict = "caution"
         note = (
-            f"{fmt.pct(one_time)} bought only once: BG/NBD has little to learn about repeat "
-            "buying, so expect predictions close to zero for most and wide uncertainty."
+            f"{fmt.pct(one_time)} bought only once: the purchase model has little to learn about "
+            "repeat buying, so expect predictions close to zero for most and wide uncertainty."
         )
     else:
         verdict = "good"
@@ -548,15 +863,27 @@ def sufficiency(
                 + ("" if strong else "the data agrees."),
             )
         )
+    zero = int(summary["zero_value_purchases"].sum()) if n else 0
+    rows.append(
+        (
+            "Purchases worth 0",
+            fmt.count(zero),
+            "good",
+            "Counted as purchases by the purchase model; the spend model leaves them out."
+            if zero
+            else "No purchase is worth 0.",
+        )
+    )
     non_positive = int(((summary["frequency"] > 0) & (summary["monetary_value"] <= 0)).sum())
     rows.append(
         (
             "Repeat buyers with non-positive spend",
             fmt.count(non_positive),
             "good" if non_positive == 0 else "caution",
-            "Excluded from the spend model (it needs positive amounts)."
+            "Kept for the purchase model, excluded from the spend model (it needs positive "
+            "amounts)."
             if non_positive
-            else "None: every repeat buyer has a positive spend.",
+            else "Every repeat buyer has a positive spend.",
         )
     )
     no_customer = dropped.filter(pl.col("reason") == "no customer id")
@@ -569,20 +896,67 @@ def sufficiency(
                 "Left out: a purchase without a customer cannot be tied to anyone's history.",
             )
         )
-    return pl.DataFrame(
-        rows,
-        schema={"check": pl.String, "value": pl.String, "verdict": pl.String, "note": pl.String},
-        orient="row",
+    table = pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row")
+    return table if fit is None else pl.concat([table, fit_checks(fit)])
+
+
+def trust_reading(checks: pl.DataFrame) -> str:
+    """One sentence on the trust table (checks: sufficiency)."""
+    failed = checks.filter(pl.col("verdict") == "problem")["check"].to_list()
+    if failed:
+        return (
+            f"{len(failed)} check(s) fail: {'; '.join(failed)}. Read their notes before using "
+            "the figures below."
+        )
+    cautions = checks.filter(pl.col("verdict") == "caution").height
+    return (
+        f"No check fails{f' ({cautions} caution(s))' if cautions else ''}; the holdout check "
+        "shows how well the model predicts purchases it did not see."
     )
 
 
-def default_calibration_end(purchases: pl.DataFrame) -> date | None:
-    """Two thirds into the purchase history (None without purchases)."""
+@dataclass(frozen=True)
+class HoldoutPlan:
+    """The default holdout: as long as the horizon (`wanted_days`) when the history allows,
+    otherwise half the history (`limited`)."""
+
+    calibration_end: date
+    holdout_days: int
+    wanted_days: int
+
+    @property
+    def limited(self) -> bool:
+        return self.holdout_days < self.wanted_days
+
+
+def holdout_plan(
+    purchases: pl.DataFrame, horizon: float = 12, horizon_unit: str = "months"
+) -> HoldoutPlan | None:
+    """The default calibration end: the last purchase day minus the horizon (in days), or minus
+    half the history when the horizon is longer (the calibration period must stay at least as
+    long as the holdout). None when the history is shorter than two days."""
     if purchases.height == 0:
         return None
     first = purchases["ordered_at"].min().date()
     last = purchases["ordered_at"].max().date()
-    return first + timedelta(days=(last - first).days * 2 // 3)
+    wanted = max(1, round(horizon_in_units(horizon, horizon_unit, "days")))
+    days = min(wanted, ((last - first).days + 1) // 2)
+    if days < 1:
+        return None
+    return HoldoutPlan(last - timedelta(days=days), days, wanted)
+
+
+def holdout_plan_note(plan: HoldoutPlan, unit: str) -> str:
+    """One sentence on the default holdout's length against the horizon."""
+    per = DAYS_PER_UNIT[unit]
+    length = f"{plan.holdout_days / per:,.0f} {unit}"
+    if plan.limited:
+        return (
+            f"The horizon is {plan.wanted_days / per:,.0f} {unit}, but the history allows a "
+            f"holdout of at most {length} (half of it, so the model still learns from as long a "
+            "period as it is checked on): the check covers only the first part of the horizon."
+        )
+    return f"The default holdout is {length}, as long as the horizon."
 
 
 @dataclass(frozen=True)
@@ -604,16 +978,11 @@ class Holdout:
     groups: pl.DataFrame
 
 
-def holdout_validation(
-    purchases: pl.DataFrame,
-    calibration_end: date,
-    unit: str = "weeks",
-    penalizer: float = 0.001,
-) -> Holdout:
-    """Fit on purchases up to `calibration_end` (included) and compare predictions with what the
-    same customers did afterwards, up to the last purchase; holdout purchases are counted in
-    periods as in the summary. Raises FitError when the calibration data cannot be fitted or
-    leaves no holdout."""
+def _holdout_inputs(
+    purchases: pl.DataFrame, calibration_end: date, unit: str
+) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    """The calibration summary, holdout purchases per customer (actual_purchases: days,
+    actual_spend: mean day value) and the holdout's length in units."""
     _check_unit(unit)
     last = purchases["ordered_at"].max().date() if purchases.height else None
     if last is None or calibration_end >= last:
@@ -622,13 +991,11 @@ def holdout_validation(
             "Pick an earlier calibration end date.",
         )
     calibration = customer_summary(purchases, unit, calibration_end)
-    fit = fit_models(calibration, unit, penalizer)
-    days = DAYS_PER_UNIT[unit]
-    t = (_period_of(last, unit) - _period_of(calibration_end, unit)).days / days
+    t = (last - calibration_end).days / DAYS_PER_UNIT[unit]
     later = (
         purchases.lazy()
         .filter(pl.col("ordered_at").dt.date() > calibration_end)
-        .group_by("customer_id", _period(unit).alias("period"))
+        .group_by("customer_id", pl.col("ordered_at").dt.date().alias("day"))
         .agg(pl.col("revenue").sum().alias("value"))
         .group_by("customer_id")
         .agg(
@@ -637,12 +1004,17 @@ def holdout_validation(
         )
         .collect()
     )
-    spend = expected_spend(fit, calibration)
+    return calibration, later, t
+
+
+def _holdout(
+    fit: Fit, calibration: pl.DataFrame, later: pl.DataFrame, t: float, calibration_end: date
+) -> Holdout:
     customers = (
         calibration.select("customer_id", "frequency")
         .with_columns(
-            pl.Series("predicted_purchases", expected_purchases(fit, calibration, t)),
-            pl.Series("predicted_spend", spend, dtype=pl.Float64),
+            _column("predicted_purchases", expected_purchases(fit, calibration, t)),
+            _column("predicted_spend", expected_spend(fit, calibration)),
         )
         .join(later, on="customer_id", how="left")
         .with_columns(pl.col("actual_purchases").fill_null(0.0))
@@ -656,6 +1028,22 @@ def holdout_validation(
         )
     )
     return Holdout(calibration_end, t, fit, customers, holdout_groups(customers))
+
+
+def holdout_validation(
+    purchases: pl.DataFrame,
+    calibration_end: date,
+    unit: str = "weeks",
+    penalizer: float = 0.0,
+    model: str = "bgnbd",
+) -> Holdout:
+    """Fit on purchases up to `calibration_end` (included) and compare predictions with what the
+    same customers did afterwards, up to the last purchase; holdout purchases are counted in
+    days as in the summary. Raises FitError when the calibration data cannot be fitted or
+    leaves no holdout."""
+    calibration, later, t = _holdout_inputs(purchases, calibration_end, unit)
+    fit = fit_models(calibration, unit, penalizer, model)
+    return _holdout(fit, calibration, later, t, calibration_end)
 
 
 def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
@@ -697,6 +1085,215 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+COMPARISON_SCHEMA = {
+    "model": pl.String,
+    "mae_purchases": pl.Float64,
+    "predicted_purchases": pl.Float64,
+    "actual_purchases": pl.Float64,
+    "total_error": pl.Float64,
+    "dropout": pl.String,
+    "fitted_on": pl.Int64,
+    "note": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The purchase models fitted on the same calibration period and checked on one holdout.
+
+    `holdouts`: Holdout per model key that could be fitted. `table` (COMPARISON_SCHEMA), one
+    row per model in MODELS order: mae_purchases (mean absolute error of holdout purchases per
+    customer), predicted_purchases and actual_purchases (holdout totals), total_error,
+    dropout ("identified" / "not identified", null when the fit failed), fitted_on (customers
+    fitted), note (why dropout is not identified, or why the fit failed).
+    `tracking`: see tracking(). `customers`: calibration customers; `scored`: those the holdout
+    scores (a seeded random sample of SCORED_SAMPLE when there are more, the same for every
+    model).
+    """
+
+    calibration_end: date
+    holdout_units: float
+    holdouts: dict[str, Holdout]
+    table: pl.DataFrame
+    tracking: pl.DataFrame
+    customers: int
+    scored: int
+
+
+def compare_models(
+    purchases: pl.DataFrame,
+    calibration_end: date,
+    unit: str = "weeks",
+    penalizer: float = 0.0,
+) -> Comparison:
+    """BG/NBD, MBG/NBD and Pareto/NBD fitted on purchases up to `calibration_end` and compared on
+    the holdout that follows (Pareto/NBD on a sample of PARETO_SAMPLE customers when there are
+    more), scored on the same customers (a sample of SCORED_SAMPLE when there are more). Raises
+    FitError when no model can be fitted or there is no holdout."""
+    calibration, later, t = _holdout_inputs(purchases, calibration_end, unit)
+    scored = calibration
+    if calibration.height > SCORED_SAMPLE:
+        scored = calibration.sample(SCORED_SAMPLE, seed=PARETO_SEED).sort("customer_id")
+    holdouts: dict[str, Holdout] = {}
+    rows = []
+    failure: FitError | None = None
+    for model, label in MODELS.items():
+        try:
+            fit = fit_models(calibration, unit, penalizer, model)
+        except FitError as error:
+            failure = error
+            rows.append((label, None, None, None, None, None, None, error.message))
+            continue
+        holdout = _holdout(fit, scored, later, t, calibration_end)
+        if not holdout.customers["predicted_purchases"].is_finite().all():
+            rows.append(
+                (
+                    label,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    fit.fitted_on,
+                    "its predictions are not "
+                    "finite at the fitted parameters (" + "; ".join(fit.problems) + ")",
+                )
+            )
+            continue
+        holdouts[model] = holdout
+        overall = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
+        n = overall["customers"]
+        rows.append(
+            (
+                label,
+                overall["mae_purchases"],
+                overall["predicted_purchases"] * n,
+                overall["actual_purchases"] * n,
+                overall["total_error"],
+                "not identified" if fit.degenerate else "identified",
+                fit.fitted_on,
+                "; ".join(fit.problems),
+            )
+        )
+    if not holdouts and failure is not None:
+        raise failure
+    table = pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
+    fits = {m: h.fit for m, h in holdouts.items()}
+    return Comparison(
+        calibration_end,
+        t,
+        holdouts,
+        table,
+        tracking(purchases, calibration_end, unit, fits),
+        calibration.height,
+        scored.height,
+    )
+
+
+def _days_since(frame: pl.DataFrame, column: str, start: date) -> np.ndarray:
+    return frame.select((pl.col(column) - pl.lit(start)).dt.total_days())[column].to_numpy()
+
+
+def tracking(
+    purchases: pl.DataFrame, calibration_end: date, unit: str, fits: dict[str, Fit]
+) -> pl.DataFrame:
+    """Cumulative repeat purchases of the customers who first bought by `calibration_end`,
+    actual against each fit's expectation for new customers (Fader and Hardie's tracking plot),
+    at every `unit` step from the first purchase day and on the last day.
+
+    One row per (day, series): day (Date, counted through that day), series ("actual" or the
+    model's name), repeat_purchases.
+    """
+    _check_unit(unit)
+    days = (
+        purchases.select("customer_id", pl.col("ordered_at").dt.date().alias("day"))
+        .unique()
+        .with_columns(pl.col("day").min().over("customer_id").alias("first"))
+        .filter(pl.col("first") <= calibration_end)
+    )
+    if days.height == 0:
+        return pl.DataFrame(
+            schema={"day": pl.Date, "series": pl.String, "repeat_purchases": pl.Float64}
+        )
+    start, last = days["first"].min(), days["day"].max()
+    step = DAYS_PER_UNIT[unit]
+    offsets = list(range(0, (last - start).days + 1, step))
+    if offsets[-1] != (last - start).days:
+        offsets.append((last - start).days)
+    grid = np.array(offsets, dtype=float)
+    repeat = days.filter(pl.col("day") > pl.col("first"))
+    repeat_days = np.sort(_days_since(repeat, "day", start))
+    series = {"actual": np.searchsorted(repeat_days, grid, side="right").astype(float)}
+    cohorts = (
+        days.group_by("customer_id")
+        .agg(pl.col("first").first())
+        .group_by("first")
+        .len()
+        .sort("first")
+    )
+    first_day = _days_since(cohorts, "first", start).astype(float)
+    size = cohorts["len"].to_numpy().astype(float)
+    # Days are purchase days: through day D a customer who first bought on day d is (D - d)
+    # days old, as T is in the summary.
+    age = (grid[:, None] - first_day[None, :]) / step
+    for model, fit in fits.items():
+        expected = expected_new_customer_purchases(fit, age)
+        series[MODELS[model]] = (np.nan_to_num(expected) * size[None, :]).sum(axis=1)
+    dates = [start + timedelta(days=int(d)) for d in offsets]
+    return pl.concat(
+        pl.DataFrame(
+            {"day": dates, "series": [name] * len(dates), "repeat_purchases": values},
+            schema={"day": pl.Date, "series": pl.String, "repeat_purchases": pl.Float64},
+        )
+        for name, values in series.items()
+    )
+
+
+def best_model(table: pl.DataFrame) -> dict | None:
+    """The comparison row (table: Comparison.table) with the lowest mean absolute error per
+    customer, the smaller total error breaking ties; None when no model was fitted."""
+    fitted = table.filter(pl.col("mae_purchases").is_not_null())
+    if fitted.height == 0:
+        return None
+    return fitted.sort([pl.col("mae_purchases"), pl.col("total_error").abs()], nulls_last=True).row(
+        0, named=True
+    )
+
+
+def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> str:
+    """Which purchase model predicted the holdout best and why (table: Comparison.table)."""
+    best = best_model(table)
+    if best is None:
+        return "No purchase model could be fitted on the calibration period."
+    others = table.filter(
+        (pl.col("model") != best["model"]) & pl.col("mae_purchases").is_not_null()
+    )
+    against = ", ".join(
+        f"{r['model']} {r['mae_purchases']:.3f}" for r in others.iter_rows(named=True)
+    )
+    text = (
+        f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout {best['model']} predicted best: the "
+        f"smallest error per customer, {best['mae_purchases']:.3f} purchases"
+        + (f" (against {against})" if against else "")
+    )
+    if best["total_error"] is not None:
+        direction = "over" if best["total_error"] > 0 else "under"
+        text += f", with its total {fmt.pct(abs(best['total_error']))} {direction} the actual"
+    text += "."
+    close = others.filter(pl.col("mae_purchases") <= best["mae_purchases"] * 1.02)
+    if close.height:
+        text += (
+            f" {', '.join(close['model'])} {'is' if close.height == 1 else 'are'} within 2%: "
+            "the choice matters little here."
+        )
+    if best["dropout"] == "not identified":
+        text += (
+            " It cannot tell when customers leave on this data, so its P(alive) and long-range "
+            "figures are no findings."
+        )
+    return text
+
+
 def most_valuable(values: pl.DataFrame, n: int = 20) -> pl.DataFrame:
     """The n customers of highest CLV (values: customer_values), highest first."""
     return values.filter(pl.col("clv").is_not_null()).sort("clv", descending=True).head(n)
@@ -712,6 +1309,19 @@ def at_risk(values: pl.DataFrame, n: int = 20, top_share: float = 0.2) -> pl.Dat
         .filter(pl.col("p_alive") < 0.5)
         .sort(["p_alive", "spent"], descending=[False, True])
         .head(n)
+    )
+
+
+def at_risk_reading(values: pl.DataFrame, currency: str = "", top_share: float = 0.2) -> str:
+    """One sentence on the at-risk list (values: customer_values)."""
+    risky = at_risk(values, values.height, top_share)
+    if risky.height == 0:
+        return f"No top-{fmt.pct(top_share, 0)} spender is less likely than not to be active."
+    first = risky.row(0, named=True)
+    return (
+        f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders are less likely "
+        f"than not to be active; the first listed spent {fmt.money(first['spent'], currency)} "
+        f"and is {fmt.pct(first['p_alive'])} likely alive: win them back before they are gone."
     )
 
 
@@ -746,46 +1356,70 @@ def headless(
     unit: str = "weeks",
     horizon: float = 12,
     horizon_unit: str = "months",
-    penalizer: float = 0.001,
+    penalizer: float = 0.0,
     discount: float = 0.01,
     calibration_end: str = "",
+    model: str = "bgnbd",
 ) -> dict[str, pl.DataFrame]:
-    """The page without the UI: `customers` (customer_values), `parameters` (parameter_table),
-    `holdout` (Holdout.groups; calibration_end ISO, empty: two thirds into the history) and
-    `sufficiency`. Raises ValueError with what to try when the data cannot be fitted."""
+    """The page without the UI: `customers` (customer_values), `parameters` (parameter_table of
+    the full-period fit), `parameters_calibration` (of the fit the holdout checks), `holdout`
+    (Holdout.groups; calibration_end ISO, empty: holdout_plan's), `comparison` (the three
+    purchase models on that holdout), `tracking` and `sufficiency` (with the fit's checks).
+    Raises ValueError with what to try when the data cannot be fitted."""
     if not ds.has("lines", "customer_id"):
         raise ValueError(
             "needs order lines with a customer id: upload an export with a customer column, "
             "or map one"
         )
     _check_unit(unit)
+    _check_model(model)
     if horizon_unit not in HORIZON_UNITS:
         raise ValueError(f"horizon_unit must be one of {', '.join(HORIZON_UNITS)}")
     bought = purchase_lines(ds.tables["lines"])
     summary = customer_summary(bought.lines, unit)
-    checks = sufficiency(summary, bought.dropped, horizon, horizon_unit, unit)
-    cal_end = _date(calibration_end) or default_calibration_end(bought.lines)
+    plan = holdout_plan(bought.lines, horizon, horizon_unit)
+    cal_end = _date(calibration_end) or (plan.calibration_end if plan else None)
     try:
-        fit = fit_models(summary, unit, penalizer)
-        holdout = holdout_validation(bought.lines, cal_end, unit, penalizer)
+        fit = fit_models(summary, unit, penalizer, model)
+        if cal_end is None:
+            raise FitError("The history is too short for a holdout.", "Load a longer history.")
+        comparison = compare_models(bought.lines, cal_end, unit, penalizer)
+        if model not in comparison.holdouts:
+            raise FitError(
+                f"{MODELS[model]} could not be fitted on the calibration period.",
+                "Pick a later calibration end date.",
+            )
     except FitError as error:
         raise ValueError(f"{error.message} {error.hint}") from None
+    holdout = comparison.holdouts[model]
     return {
         "customers": customer_values(summary, fit, horizon, horizon_unit, discount),
         "parameters": parameter_table(fit, ds.currency),
+        "parameters_calibration": parameter_table(holdout.fit, ds.currency),
         "holdout": holdout.groups,
-        "sufficiency": checks,
+        "comparison": comparison.table,
+        "tracking": comparison.tracking,
+        "sufficiency": sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit),
     }
 
 
-def holdout_reading(groups: pl.DataFrame, holdout_units: float, unit: str) -> str:
-    """One sentence comparing predicted and actual holdout purchases (groups: Holdout.groups)."""
+def holdout_reading(
+    groups: pl.DataFrame, holdout_units: float, unit: str, degenerate: bool = False
+) -> str:
+    """One sentence comparing predicted and actual holdout purchases (groups: Holdout.groups);
+    with `degenerate` (a calibration fit that cannot tell when customers leave) it does not
+    call the figures fit to plan with."""
     row = groups.filter(pl.col("group") == "all").row(0, named=True)
     error = row["total_error"]
     if error is None:
         return "Nobody bought in the holdout period, so the predictions cannot be checked."
     direction = "over" if error > 0 else "under"
-    trust = "close enough to plan with" if abs(error) <= 0.15 else "use the figures with care"
+    if degenerate:
+        trust = "over this window only: the fit cannot tell when customers leave"
+    elif abs(error) <= 0.15:
+        trust = "close enough to plan with"
+    else:
+        trust = "use the figures with care"
     return (
         f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout the model predicted "
         f"{row['predicted_purchases']:.2f} purchases per customer against "
@@ -802,34 +1436,76 @@ def spend_reading(groups: pl.DataFrame, currency: str = "") -> str:
         return "No spend prediction to check: the spend model was not fitted or nobody bought."
     error = row["predicted_spend"] / row["actual_spend"] - 1
     return (
-        f"Customers who bought again spent {fmt.money(row['actual_spend'], currency, 2)} per "
-        f"purchase against {fmt.money(row['predicted_spend'], currency, 2)} predicted "
+        f"Customers who bought again spent {fmt.money(row['actual_spend'], currency)} per "
+        f"purchase against {fmt.money(row['predicted_spend'], currency)} predicted "
         f"({fmt.change(error)})."
     )
 
 
-def concentration_reading(values: pl.DataFrame, currency: str = "", top: float = 0.1) -> str:
-    """One sentence on how much of the expected value the most valuable customers hold."""
+def concentration_reading(
+    values: pl.DataFrame, currency: str = "", top: float = 0.1, degenerate: bool = False
+) -> str:
+    """One sentence on how much of the expected value the most valuable customers hold; with
+    `degenerate` (a fit that cannot tell when customers leave) it recommends nothing."""
     ranked = values.filter(pl.col("clv").is_not_null()).sort("clv", descending=True)
     total = ranked["clv"].sum()
     if ranked.height == 0 or not total:
         return "No customer value to rank."
     k = max(1, round(ranked.height * top))
     share = ranked["clv"].head(k).sum() / total
-    return (
+    text = (
         f"The top {fmt.pct(top, 0)} of customers ({fmt.count(k)}) hold {fmt.pct(share)} of the "
-        f"expected value of {fmt.money(total, currency)}: look after them first."
+        f"expected value of {fmt.money(total, currency)}"
     )
+    if degenerate:
+        return (
+            text + " if everyone keeps buying at their past rate: the data cannot tell when "
+            "customers leave, so this ranks past buying, not future value."
+        )
+    return text + ": look after them first."
 
 
 def segment_reading(table: pl.DataFrame, currency: str = "") -> str:
-    """One sentence on the RFM segment holding most expected value (table: clv_by_segment)."""
+    """One sentence on the RFM segment holding most expected value (table: clv_by_segment);
+    segment names are escaped for Markdown."""
     if table.height == 0:
         return "No segment to compare."
     top = table.row(0, named=True)
     per = table.sort("mean_clv", descending=True, nulls_last=True).row(0, named=True)
     return (
-        f"{top['segment'].capitalize()} hold {fmt.pct(top['share'])} of the expected value; "
-        f"per customer, {per['segment']} are worth most "
-        f"({fmt.money(per['mean_clv'], currency, 2)} each)."
+        f"{fmt.plain(top['segment'].capitalize())} hold {fmt.pct(top['share'])} of the expected "
+        f"value; per customer, {fmt.plain(per['segment'])} are worth most "
+        f"({fmt.money(per['mean_clv'], currency)} each)."
+    )
+
+
+def penalizer_effect(fit: Fit, unpenalised: Fit | None) -> str:
+    """One sentence on how far the penalizer moved the estimates from the maximum-likelihood ones
+    (`unpenalised`: the same fit at penalizer 0, None when that fit failed)."""
+    if fit.penalizer == 0:
+        return "Penalizer 0: these are the maximum-likelihood estimates."
+    if unpenalised is None:
+        return (
+            f"Without the penalizer the purchase model cannot be fitted; at {fit.penalizer:g} the "
+            "estimates are pulled towards 0, so read them as approximate."
+        )
+    moved = []
+    pairs = [(fit.label, fit.purchases, unpenalised.purchases)]
+    if fit.spend is not None and unpenalised.spend is not None:
+        pairs.append(("Gamma-Gamma", fit.spend, unpenalised.spend))
+    for _, now, before in pairs:
+        for name, value in now.items():
+            base = before[name]
+            if abs(value - base) > 0.01 * abs(base):
+                moved.append(f"{name} {base:.3g} → {value:.3g}")
+    if unpenalised.spend is not None and fit.spend is None:
+        moved.append("Gamma-Gamma no longer fits")
+    if not moved:
+        return (
+            f"At penalizer {fit.penalizer:g} every estimate stays within 1% of the "
+            "maximum-likelihood one."
+        )
+    return (
+        f"Penalizer {fit.penalizer:g} pulls the estimates away from the maximum-likelihood ones "
+        f"(penalizer 0): {', '.join(moved)}."
     )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from lib import fmt
+from lib import fmt, measures
 from lib.model import Dataset
 
 GRAINS = {"week": "1w", "month": "1mo", "quarter": "1q"}
@@ -16,6 +16,7 @@ DEFAULT_SHOWN = 24  # cohorts shown by default: more rows make the heatmap's lab
 MIN_COHORT = 20  # smaller cohorts swing too much to be called best or worst when others exist
 
 _CELL = ("active", "orders", "revenue")
+PURCHASE_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue")
 _AMOUNT = {"customers": "active", "orders": "orders", "revenue": "revenue"}
 
 
@@ -32,15 +33,6 @@ def grain_name(grain: str) -> str:
     """'month' for "month" or "1mo"."""
     every = _every(grain)
     return next(name for name, code in GRAINS.items() if code == every)
-
-
-def _is_return(lines: pl.DataFrame) -> pl.Expr:
-    # As on the Sales page: flagged returns, and any line that takes money back (a generic file
-    # may carry returns as negative amounts without a flag).
-    negative = pl.col("revenue").fill_null(0.0) < 0
-    if "is_return" in lines.columns:
-        return pl.col("is_return").fill_null(False) | negative
-    return negative
 
 
 # Periods are numbered with integers so that "periods since the first purchase" is a subtraction.
@@ -105,41 +97,44 @@ _TABLE_SCHEMA = {
 def cohort_table(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
     """Every cohort-period cell with all three metrics, in one pass over the lines.
 
-    A customer's cohort is the week (from Monday), month or quarter of their first purchase (a
-    line that is not a return); lines without a customer are left out, and so are customers with
-    returns only. One row per (cohort, period_index) for period_index 0 up to the last period of
-    the data counted from the first cohort, sorted by cohort then period_index, with cohort
-    (Date, first day of the period), label ("Dec 2010", "2010 Q4", week: its Monday "06 Dec 2010"),
-    period_index (0: the first-purchase period), period_start (Date), customers (cohort size),
-    active (customers with a purchase in the period), orders (distinct orders with a purchase),
-    revenue (net: returns subtract, in the period they happen; returns dated before a customer's
-    first purchase are left out), observed (the period has begun by the data's last order) and
-    partial (the data ends inside the period). active, orders and revenue are null when not
-    observed and 0 when observed with no activity.
+    Purchases are measures.customer_purchases (the customers RFM and CLV count): a customer's
+    cohort is the week (from Monday), month or quarter of their first purchase. One row per
+    (cohort, period_index) for period_index 0 up to the last period of the data counted from the
+    first cohort, sorted by cohort then period_index, with cohort (Date, first day of the period),
+    label ("Dec 2010", "2010 Q4", week: its Monday "06 Dec 2010"), period_index (0: the
+    first-purchase period), period_start (Date), customers (cohort size), active (customers with
+    a purchase in the period), orders (distinct orders with a purchase), revenue (net of the
+    cancellations matched to the purchase they reverse, in its period), observed (the period has
+    begun by the data's last order) and partial (the data ends inside the period). active, orders
+    and revenue are null when not observed and 0 when observed with no activity.
     """
-    every = _every(grain)
     ordered = lines["ordered_at"]
     if lines.height == 0 or ordered.null_count() == lines.height:
         return pl.DataFrame(schema=_TABLE_SCHEMA)
-    last_day = ordered.dt.date().max()
+    return purchase_cohorts(purchases(lines), grain, ordered.dt.date().max())
+
+
+def purchases(lines: pl.DataFrame) -> pl.DataFrame:
+    """The purchases cohorts count (measures.customer_purchases): order_id, customer_id,
+    ordered_at, revenue (net). Computed once per data set; every grain reuses it."""
+    return measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
+
+
+def purchase_cohorts(bought: pl.DataFrame, grain: str, last_day: date) -> pl.DataFrame:
+    """cohort_table from `purchases(lines)` and the day the data ends (its last order)."""
+    every = _every(grain)
     last = _number_of(last_day, every)
     # The data ends inside its last period unless it reaches that period's last day.
     ends_inside = last_day < _start_of(last + 1, every) - timedelta(days=1)
-    sale = ~_is_return(lines)
     cells = (
-        lines.lazy()
-        .filter(pl.col("customer_id").is_not_null() & pl.col("ordered_at").is_not_null())
+        bought.lazy()
+        .filter(pl.col("ordered_at").is_not_null())
         .group_by("customer_id", _period_number(every).alias("p"))
-        .agg(
-            pl.col("revenue").fill_null(0.0).sum(),
-            pl.col("order_id").filter(sale).n_unique().cast(pl.Int64).alias("orders"),
-            sale.any().alias("bought"),
-        )
-        .with_columns(pl.col("p").filter(pl.col("bought")).min().over("customer_id").alias("c"))
-        .filter(pl.col("p") >= pl.col("c"))
+        .agg(pl.col("revenue").sum(), pl.col("order_id").n_unique().cast(pl.Int64).alias("orders"))
+        .with_columns(pl.col("p").min().over("customer_id").alias("c"))
         .group_by("c", (pl.col("p") - pl.col("c")).alias("period_index"))
         .agg(
-            pl.col("bought").sum().cast(pl.Int64).alias("active"),
+            pl.len().cast(pl.Int64).alias("active"),
             pl.col("orders").sum(),
             pl.col("revenue").sum(),
         )
@@ -291,15 +286,19 @@ class Coverage:
     lines: int
     without_customer: int
     customers: int
+    matched: int  # cancellations netted out of the purchase they reverse
+    unmatched: int  # cancellations with no earlier purchase to net out of: left out
 
 
 def coverage(lines: pl.DataFrame) -> Coverage:
     """How many lines have no customer (left out) and how many customers made a purchase."""
-    buyers = lines.filter(pl.col("customer_id").is_not_null() & ~_is_return(lines))
+    bought = measures.customer_purchases(lines, ("customer_id",))
     return Coverage(
         lines=lines.height,
         without_customer=lines["customer_id"].null_count(),
-        customers=buyers["customer_id"].n_unique(),
+        customers=bought.lines["customer_id"].n_unique(),
+        matched=bought.matched,
+        unmatched=bought.unmatched,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib import fmt
+from lib import fmt, measures
 from lib.model import Dataset
 
 DAY_US = 86_400_000_000  # microseconds in a day: durations are elapsed calendar days (24 h)
@@ -49,11 +49,7 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
     """
     cols = orders.columns
     status = pl.col("status") if "status" in cols else pl.lit(None, pl.String)
-    delivered = (
-        pl.col("delivered_at").is_not_null()
-        & pl.col("estimated_delivery_at").is_not_null()
-        & (status.is_null() | (status == "delivered"))
-    )
+    delivered = measures.delivered(orders)
     shipped = pl.col("shipped_at") if "shipped_at" in cols else pl.lit(None, pl.Datetime("us"))
     approved = pl.col("approved_at") if "approved_at" in cols else pl.lit(None, pl.Datetime("us"))
     impossible = delivered & (
@@ -523,7 +519,8 @@ def group_reading(
     if top["_excess"] <= 0:
         return f"Every {what} is within the {fmt.pct(overall)} average late rate."
     return (
-        f"Fix {what} {top[column]} first: {fmt.pct(top['late_rate'])} late against "
+        f"Fix {what} {fmt.plain(fmt.short_id(top[column]))} first: "
+        f"{fmt.pct(top['late_rate'])} late against "
         f"{fmt.pct(overall)} overall, {top['_excess']:.0f} late orders more than average on "
         f"{fmt.count(top['orders'])} orders."
     )

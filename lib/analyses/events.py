@@ -548,7 +548,8 @@ def mix_reading(mix: pl.DataFrame) -> str:
     names = mix.group_by("event_name").agg(pl.col("share").sum()).sort("share", descending=True)
     lead, name = platforms.row(0), names.row(0)
     return (
-        f"{lead[0]} brings {fmt.pct(lead[1])} of events and {name[0]} is the most common event "
+        f"{fmt.plain(lead[0])} brings {fmt.pct(lead[1])} of events and "
+        f"{fmt.plain(name[0])} is the most common event "
         f"({fmt.pct(name[1])}): design and test changes there first, where most users see them."
     )
 
@@ -578,19 +579,21 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
         base = worst
     if not best["conversion"] or best["conversion"] < 1.1 * base["conversion"]:
         return (
-            f"Platforms convert alike: {fmt.pct(worst['conversion'])} ({worst['platform']}) to "
-            f"{fmt.pct(best['conversion'])} ({best['platform']}) of viewed items are ordered "
+            f"Platforms convert alike: {fmt.pct(worst['conversion'])} "
+            f"({fmt.plain(worst['platform'])}) to {fmt.pct(best['conversion'])} "
+            f"({fmt.plain(best['platform'])}) of viewed items are ordered "
             f"within {window_days} days."
         )
     versus = (
-        f"{best['conversion'] / base['conversion']:.1f}× {base['platform']} "
+        f"{best['conversion'] / base['conversion']:.1f}× {fmt.plain(base['platform'])} "
         f"({fmt.pct(base['conversion'])})"
         if base["conversion"]
-        else f"while on {base['platform']} none are"
+        else f"while on {fmt.plain(base['platform'])} none are"
     )
     return (
-        f"On {best['platform']}, {fmt.pct(best['conversion'])} of viewed items are ordered within "
-        f"{window_days} days, {versus}: look at what {base['platform']}'s checkout lacks."
+        f"On {fmt.plain(best['platform'])}, {fmt.pct(best['conversion'])} of viewed items are "
+        f"ordered within {window_days} days, {versus}: look at what "
+        f"{fmt.plain(base['platform'])}'s checkout lacks."
     )
 
 
@@ -601,8 +604,9 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
         return "Too few categories to compare."
     best, worst = ranked.row(0, named=True), ranked.row(-1, named=True)
     return (
-        f"{best['category']} converts best ({fmt.pct(best['conversion'])} of views ordered within "
-        f"{window_days} days) and {worst['category']} worst ({fmt.pct(worst['conversion'])}): "
+        f"{fmt.plain(best['category'])} converts best ({fmt.pct(best['conversion'])} of views "
+        f"ordered within {window_days} days) and {fmt.plain(worst['category'])} worst "
+        f"({fmt.pct(worst['conversion'])}): "
         "check the worst one's prices, photos and stock."
     )
 
@@ -614,13 +618,14 @@ def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
     if browsed.height:
         row = browsed.row(0, named=True)
         parts.append(
-            f"{row[label]} is viewed by {row['viewers']:,} users but only "
+            f"{fmt.plain(row[label])} is viewed by {row['viewers']:,} users but only "
             f"{fmt.pct(row['conversion'])} order it: check its price, description and stock"
         )
     if unviewed.height:
         row = unviewed.row(0, named=True)
         parts.append(
-            f"{row[label]} has {row['without_view']:,} buyers who never viewed it shortly before: "
+            f"{fmt.plain(row[label])} has {row['without_view']:,} buyers who never viewed it "
+            "shortly before: "
             "they know what they want, so make it easy to reorder"
         )
     return ("; ".join(parts) + ".") if parts else "No item has enough views to judge."
@@ -633,14 +638,14 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
         return "No user reached the funnel's first step."
     first, last = overall.row(0, named=True), overall.row(-1, named=True)
     text = (
-        f"Of {first['users']:,} users who did {first['event_name']}, "
-        f"{fmt.pct(last['overall_conversion'])} reached {last['event_name']} within "
+        f"Of {first['users']:,} users who did {fmt.plain(first['event_name'])}, "
+        f"{fmt.pct(last['overall_conversion'])} reached {fmt.plain(last['event_name'])} within "
         f"{window_days} days"
     )
     if overall.height > 2:
         worst = overall.slice(1).sort("step_conversion").row(0, named=True)
         text += (
-            f"; the biggest loss is before {worst['event_name']} "
+            f"; the biggest loss is before {fmt.plain(worst['event_name'])} "
             f"({fmt.pct(1 - (worst['step_conversion'] or 0))} drop out)"
         )
     ends = steps.filter((pl.col("platform") != "all") & (pl.col("step") == overall.height)).sort(
@@ -649,21 +654,24 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
     if ends.height > 1:
         top, low = ends.row(0, named=True), ends.row(-1, named=True)
         text += (
-            f"; {top['platform']} converts best ({fmt.pct(top['overall_conversion'])}), "
-            f"{low['platform']} worst ({fmt.pct(low['overall_conversion'])})"
+            f"; {fmt.plain(top['platform'])} converts best ({fmt.pct(top['overall_conversion'])}), "
+            f"{fmt.plain(low['platform'])} worst ({fmt.pct(low['overall_conversion'])})"
         )
     return text + "."
 
 
 def recommendations_reading(recs: pl.DataFrame, item_label: str) -> str:
     """One sentence on the chosen item's strongest viewed-together partner."""
+    item_label = fmt.plain(item_label)
     if recs.height == 0:
         return (
             f"No item is viewed with {item_label} by enough users: lower the minimum support or "
             "pick a more viewed item."
         )
     top = recs.row(0, named=True)
-    label = f"{top['item_name']} ({top['item_id']})" if top.get("item_name") else top["item_id"]
+    label = fmt.plain(
+        f"{top['item_name']} ({top['item_id']})" if top.get("item_name") else top["item_id"]
+    )
     return (
         f"{top['users']:,} users who viewed {item_label} also viewed {label} the same day, "
         f'{top["lift"]:,.1f}× more often than chance: show it under "viewed together" on '

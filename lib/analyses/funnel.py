@@ -6,13 +6,15 @@ import math
 
 import polars as pl
 
-from lib import quality
+from lib import fmt, quality
 from lib.model import Dataset
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 TOP = 10  # landing pages shown by name; the rest are pooled
 MIN_COUNT = 5  # fewer deals than this in a cell: too small to judge
+MIN_LEADS = 30  # fewer leads than this in a group: too few to name it best or worst
 UNKNOWN = "unknown"
+NO_ORIGIN = "(no origin)"  # the origin is empty, apart from the source's own "unknown"
 OTHER_PAGES = "(other pages)"
 FUNNEL_RULES = ("deal_before_contact", "unknown_origin")
 DEAL_ATTRIBUTES: dict[str, str] = {
@@ -56,9 +58,10 @@ def wilson_interval(
 def lead_outcomes(leads: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
     """Every lead with its outcome.
 
-    One row per lead: lead_id, first_contact_at, month (of first contact), origin (nulls become
-    "unknown"), landing_page, won (bool), won_at, days_to_close (calendar days; null when not won
-    or when the deal is dated before the first contact, which is impossible).
+    One row per lead: lead_id, first_contact_at, month (of first contact), origin (empty or null
+    becomes NO_ORIGIN, kept apart from the source's own "unknown"), landing_page, won (bool),
+    won_at, days_to_close (calendar days; null when not won or when the deal is dated before the
+    first contact, which is impossible).
     Deals whose lead is not in the leads table are left out (a quality finding).
     """
     first_deal = deals.sort("won_at").unique("lead_id", keep="first", maintain_order=True)
@@ -81,7 +84,7 @@ def lead_outcomes(leads: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
     origin = pl.col("origin").str.strip_chars()
     return out.with_columns(
         pl.when(origin.is_null() | (origin == ""))
-        .then(pl.lit(UNKNOWN))
+        .then(pl.lit(NO_ORIGIN))
         .otherwise(origin)
         .alias("origin")
     ).select(
@@ -481,10 +484,33 @@ def short_id(rep: str | None) -> str:
     return rep if len(rep) <= 10 else f"{rep[:8]}…"
 
 
-def conversion_reading(table: pl.DataFrame, by: str, overall: float) -> str:
-    """One sentence on the best and worst value of `by` whose intervals do not overlap the
-    overall rate, or that no value differs clearly."""
-    judged = table.filter(pl.col(by) != OTHER_PAGES)
+def name(value: object) -> str:
+    """A group or rep as a reading names it: hash ids shortened ('4ef15afb…'), Markdown escaped
+    (names come from the data and must show as themselves)."""
+    return fmt.plain(fmt.short_id(value))
+
+
+def actionable(column: str) -> pl.Expr:
+    """True for a group budget can be moved to or from: not unknown, empty, pooled or "other"
+    (a lead whose source is unknown, or a catch-all, is no channel to fund or cut)."""
+    value = pl.col(column).cast(pl.String)
+    lowered = value.str.to_lowercase()
+    return (
+        value.is_not_null()
+        & ~lowered.is_in([UNKNOWN, NO_ORIGIN, OTHER_PAGES, "other", ""])
+        & ~lowered.str.starts_with("other_")
+    ).fill_null(False)
+
+
+def conversion_reading(
+    table: pl.DataFrame, by: str, overall: float, min_leads: int = MIN_LEADS
+) -> str:
+    """One sentence on the best and worst value of `by` that can be acted on (`actionable`),
+    has at least `min_leads` leads and whose 95% interval does not overlap the overall rate; or
+    that no such value differs clearly. An unknown or catch-all group that stands out is named
+    only as a gap in the data, never as a place for budget."""
+    enough = pl.col("leads") >= min_leads
+    judged = table.filter(actionable(by) & enough)
     label = by.replace("_", " ")
     above = judged.filter(pl.col("conversion_low") > overall).sort("conversion", descending=True)
     below = judged.filter(pl.col("conversion_high") < overall).sort("conversion")
@@ -492,39 +518,83 @@ def conversion_reading(table: pl.DataFrame, by: str, overall: float) -> str:
     if above.height:
         r = above.row(0, named=True)
         parts.append(
-            f"{r[by]} converts {r['conversion']:.1%} of {r['leads']:,} leads "
-            f"(95% interval {r['conversion_low']:.1%}–{r['conversion_high']:.1%}), clearly above "
-            f"the {overall:.1%} average: put more budget there"
+            f"{name(r[by])} converts {fmt.pct(r['conversion'])} of {r['leads']:,} leads "
+            f"(95% interval {fmt.pct(r['conversion_low'])}–{fmt.pct(r['conversion_high'])}), "
+            f"clearly above the {fmt.pct(overall)} average: put more budget there"
         )
     if below.height:
         r = below.row(0, named=True)
         parts.append(
-            f"{r[by]} converts only {r['conversion']:.1%} of {r['leads']:,} leads, clearly below "
+            f"{name(r[by])} converts only {fmt.pct(r['conversion'])} of {r['leads']:,} leads, "
+            "clearly below "
             "average: review its targeting before spending more"
         )
     if not parts:
-        return (
-            f"No {label} converts clearly better or worse than the {overall:.1%} average: every "
-            "95% interval overlaps it, so there is no evidence to move budget yet."
+        parts.append(
+            f"No {label} with at least {min_leads} leads converts clearly better or worse than the "
+            f"{fmt.pct(overall)} average: every 95% interval overlaps it, so there is no evidence "
+            "to move budget yet"
+        )
+    gaps = table.filter(~actionable(by) & enough & pl.col(by).is_in([UNKNOWN, NO_ORIGIN])).filter(
+        (pl.col("conversion_low") > overall) | (pl.col("conversion_high") < overall)
+    )
+    if gaps.height:
+        r = gaps.sort("leads", descending=True).row(0, named=True)
+        side = "above" if r["conversion_low"] > overall else "below"
+        who = f"with no {label}" if r[by] == NO_ORIGIN else f"of {name(r[by])} {label}"
+        parts.append(
+            f"leads {who} ({r['leads']:,}) convert {fmt.pct(r['conversion'])}, clearly {side} "
+            "average, but that is no channel to fund: record where they come from"
         )
     return "; ".join(parts) + "."
 
 
-def cohort_reading(cohorts: pl.DataFrame, typical_days: float | None) -> str:
-    """One sentence on the trend of monthly conversion among cohorts observed long enough."""
+def cohort_reading(
+    cohorts: pl.DataFrame, typical_days: float | None, min_leads: int = MIN_LEADS
+) -> str:
+    """One sentence on the best and weakest monthly cohorts, among months observed long enough
+    (twice the typical close time) with at least `min_leads` leads; a month is named only when
+    its 95% interval clears the pooled rate of those months."""
     if cohorts.height == 0:
         return "No leads to group by month."
     wait = typical_days or 0
     mature = cohorts.filter(pl.col("observed_days") >= 2 * wait) if wait else cohorts
     young = cohorts.height - mature.height
-    if mature.height < 2:
-        return "Too few months have been observed long enough to compare cohorts."
-    best = mature.sort("conversion", descending=True).row(0, named=True)
-    worst = mature.sort("conversion").row(0, named=True)
-    text = (
-        f"The best cohort, {best['month']:%b %Y}, converted {best['conversion']:.1%} of its "
-        f"{best['leads']:,} leads; the weakest, {worst['month']:%b %Y}, {worst['conversion']:.1%}"
-    )
+    small = mature.filter(pl.col("leads") < min_leads)
+    judged = mature.filter(pl.col("leads") >= min_leads)
+    if judged.height < 2:
+        return (
+            f"Too few months have been observed long enough with at least {min_leads} leads to "
+            "compare cohorts."
+        )
+    rate = judged["deals"].sum() / judged["leads"].sum()
+    best = judged.filter(pl.col("conversion_low") > rate).sort("conversion", descending=True)
+    worst = judged.filter(pl.col("conversion_high") < rate).sort("conversion")
+    parts = []
+    if best.height:
+        r = best.row(0, named=True)
+        parts.append(
+            f"the best cohort, {r['month']:%b %Y}, converted {fmt.pct(r['conversion'])} of its "
+            f"{r['leads']:,} leads"
+        )
+    if worst.height:
+        r = worst.row(0, named=True)
+        parts.append(
+            f"the weakest, {r['month']:%b %Y}, {fmt.pct(r['conversion'])} of {r['leads']:,}"
+        )
+    if parts:
+        text = (
+            "; ".join(parts) + f", against {fmt.pct(rate)} over the {judged.height} months compared"
+        )
+    else:
+        text = (
+            f"no month converts clearly better or worse than the {fmt.pct(rate)} of the "
+            f"{judged.height} months compared: every 95% interval overlaps it"
+        )
+    text = text[:1].upper() + text[1:]
+    if small.height:
+        listed = ", ".join(f"{m:%b %Y} ({n:,})" for m, n in small.select("month", "leads").rows())
+        text += f". Months with fewer than {min_leads} leads are too small to judge: {listed}"
     if young:
         text += (
             f". The last {young} month(s) are younger than twice the median close time and are "
@@ -542,14 +612,14 @@ def days_reading(days: pl.DataFrame) -> str:
         f"Half of the deals close within {total['median_days']:.0f} days of first contact and "
         f"one in ten takes over {total['p90_days']:.0f} days"
     )
-    groups = days.slice(1).filter(pl.col("deals") >= MIN_COUNT)
+    groups = days.slice(1).filter((pl.col("deals") >= MIN_COUNT) & actionable(days.columns[0]))
     if groups.height >= 2:
         slow = groups.sort("median_days", descending=True).row(0, named=True)
         fast = groups.sort("median_days").row(0, named=True)
         text += (
-            f"; {fast[days.columns[0]]} leads close fastest ({fast['median_days']:.0f} days), "
-            f"{slow[days.columns[0]]} slowest ({slow['median_days']:.0f}): follow up "
-            f"{slow[days.columns[0]]} leads sooner"
+            f"; {name(fast[days.columns[0]])} leads close fastest "
+            f"({fast['median_days']:.0f} days), {name(slow[days.columns[0]])} slowest "
+            f"({slow['median_days']:.0f}): follow up {name(slow[days.columns[0]])} leads sooner"
         )
     return text + "."
 
@@ -561,11 +631,12 @@ def mix_reading(mix: pl.DataFrame, column: str) -> str:
     top = mix.row(0, named=True)
     label = DEAL_ATTRIBUTES.get(column, column).lower()
     text = (
-        f"{top[column]} is the most common {label} among won sellers: {top['share']:.0%} of deals"
+        f"{name(top[column])} is the most common {label} among won sellers: "
+        f"{fmt.pct(top['share'])} of deals"
     )
     unknown = mix.filter(pl.col(column) == UNKNOWN)
     if unknown.height and top[column] != UNKNOWN:
-        text += f"; {unknown['share'][0]:.0%} have no {label} recorded"
+        text += f"; {fmt.pct(unknown['share'][0])} have no {label} recorded"
     return text + " (closed deals only: these shares say who was won, not who converts best)."
 
 
@@ -576,8 +647,8 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
     role = rep.removesuffix("_id").upper()
     top = reps.row(0, named=True)
     text = (
-        f"{role} {short_id(top[rep])} won the most deals ({top['deals']:,}, "
-        f"{top['share']:.0%} of all)"
+        f"{role} {name(top[rep])} won the most deals ({top['deals']:,}, "
+        f"{fmt.pct(top['share'])} of all)"
     )
     judged = reps.filter(
         (pl.col("deals") >= min_count) & pl.col("median_days_to_close").is_not_null()
@@ -586,8 +657,8 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
         fast = judged.sort("median_days_to_close").row(0, named=True)
         slow = judged.sort("median_days_to_close", descending=True).row(0, named=True)
         text += (
-            f"; {short_id(fast[rep])} closes fastest (median {fast['median_days_to_close']:.0f} "
-            f"days) and {short_id(slow[rep])} slowest ({slow['median_days_to_close']:.0f} days): "
+            f"; {name(fast[rep])} closes fastest (median {fast['median_days_to_close']:.0f} "
+            f"days) and {name(slow[rep])} slowest ({slow['median_days_to_close']:.0f} days): "
             "ask the fast one how they work"
         )
     return text + "."
@@ -607,11 +678,11 @@ def routing_reading(routes: pl.DataFrame) -> str:
         .row(0, named=True)
     )
     return (
-        f"Route {best['value']} leads to {best['role']} {short_id(best['route_to'])}: a median "
+        f"Route {name(best['value'])} leads to {best['role']} {name(best['route_to'])}: a median "
         f"{best['median_days']:.0f} days to close against {best['typical_days']:.0f} for all "
         f"reps, over {best['deals']} deals"
         + (
-            f"; {short_id(best['avoid'])} is the slowest on them ({best['avoid_median_days']:.0f} "
+            f"; {name(best['avoid'])} is the slowest on them ({best['avoid_median_days']:.0f} "
             "days)."
             if best["avoid"]
             else "."

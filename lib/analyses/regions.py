@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 import polars as pl
 
-from lib import fmt, io
+from lib import fmt, io, measures
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
 
@@ -34,6 +34,18 @@ REFERENCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 MIN_ORDERS = 20  # fewer orders than this: growth and rates are noise
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
 REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
+FLAT = 0.02  # revenue within 2% of the months before: flat, neither growing nor shrinking
+
+# The priority rank orders regions by their action's tier first, then by score: a region the
+# rules tell to deprioritise never outranks one to market in, whatever the weights.
+MARKETING_ACTIONS = ("grow", "test", "retain", "defend")
+ACTION_TIERS: dict[str, int] = {
+    **dict.fromkeys(MARKETING_ACTIONS, 0),
+    "maintain": 1,
+    "fix delivery first": 2,
+    "watch": 3,
+    "deprioritise": 4,
+}
 
 
 def normalised(expr: pl.Expr) -> pl.Expr:
@@ -146,10 +158,11 @@ def regional_lines(ds: Dataset) -> pl.DataFrame | None:
 
 
 def _order_frame(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per sale order (returns excluded): order_id, region, customer_id, ordered_at."""
-    sales = lines.filter(~pl.col("is_return")) if "is_return" in lines.columns else lines
-    return sales.group_by("order_id").agg(
-        pl.col("region").first(), pl.col("customer_id").first(), pl.col("ordered_at").min()
+    """One row per sale order (measures.is_sale): order_id, region, customer_id, ordered_at."""
+    return (
+        lines.filter(measures.is_sale(lines))
+        .group_by("order_id")
+        .agg(pl.col("region").first(), pl.col("customer_id").first(), pl.col("ordered_at").min())
     )
 
 
@@ -172,11 +185,21 @@ class RegionalBase:
 def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> RegionalBase:
     """The window-independent part of regional_table, computed once per data set."""
     lines = columns_of(
-        lines, "region", "order_id", "customer_id", "ordered_at", "revenue", "is_return"
+        lines,
+        "region",
+        "order_id",
+        "customer_id",
+        "ordered_at",
+        "revenue",
+        "quantity",
+        "unit_price",
+        "is_return",
     )
     month = pl.col("ordered_at").dt.truncate("1mo").alias("month")
+    # Customers as everywhere: people with a purchase (measures.is_sale) in the region.
+    buyer = pl.col("customer_id").filter(measures.is_sale(lines))
     table = lines.group_by("region").agg(
-        pl.col("customer_id").drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
+        buyer.drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
         pl.col("revenue").sum().alias("revenue"),
     )
     per_order = _order_frame(lines).with_columns(
@@ -296,17 +319,16 @@ def _order_extras(orders: pl.DataFrame, order_regions: pl.DataFrame) -> pl.DataF
     """Delivery, review and freight per region from the orders table, or None if it has none."""
     aggs: list[pl.Expr] = []
     cols = orders.columns
+    # Delivered, late and review as on the Delivery page (measures): reviews of delivered orders.
+    delivered = pl.lit(True)
     if "delivered_at" in cols and "estimated_delivery_at" in cols:
-        delivered = (
-            pl.col("delivered_at").is_not_null() & pl.col("estimated_delivery_at").is_not_null()
-        )
-        late = delivered & (pl.col("delivered_at") > pl.col("estimated_delivery_at"))
+        delivered = measures.delivered(orders)
         aggs += [
             delivered.sum().cast(pl.Int64).alias("delivered_orders"),
-            late.sum().cast(pl.Int64).alias("late_orders"),
+            (delivered & measures.late()).sum().cast(pl.Int64).alias("late_orders"),
         ]
     if "review_score" in cols:
-        aggs.append(pl.col("review_score").mean().alias("review"))
+        aggs.append(pl.col("review_score").filter(delivered).mean().alias("review"))
     if "freight" in cols and "revenue" in cols:
         paid = pl.col("freight").is_not_null() & pl.col("revenue").is_not_null()
         aggs += [
@@ -382,28 +404,92 @@ def totals(table: pl.DataFrame) -> dict[str, float | None]:
     return {"growth": growth, "late_rate": late, "regions": float(table.height)}
 
 
+def growth_words(growth: float | None, whole: float | None) -> str:
+    """The trend of a region's revenue in words that match its sign and size.
+
+    'shrinking (-31%)' when it fell FLAT or more, 'flat (+1.0%)' within FLAT, else 'growing
+    faster than the whole (+23% vs +12%)' or 'growing slower than the whole (+5% vs +12%)'
+    (plain 'growing (+23%)' without a whole-data figure); 'no growth figure' when unknown.
+    """
+    if growth is None:
+        return "no growth figure"
+    if growth <= -FLAT:
+        return f"shrinking ({fmt.change(growth)})"
+    if growth < FLAT:
+        return f"flat ({fmt.change(growth, 1)})"
+    if whole is None:
+        return f"growing ({fmt.change(growth)})"
+    pace = "faster" if growth > whole else "slower"
+    return f"growing {pace} than the whole ({fmt.change(growth)} vs {fmt.change(whole)})"
+
+
+def region_action(
+    region: Mapping, whole: Mapping[str, float | None], min_orders: int = MIN_ORDERS
+) -> str:
+    """The recommended action of one region (a row of regional_table) against the whole data
+    (`totals`), as 'verb: why'. The first rule that applies ("large" = revenue share at least
+    1 / number of regions; "faster" = growth at least FLAT and above the whole data's growth):
+
+    1. the NO_REGION group -> "watch: no region recorded";
+    2. fewer than `min_orders` orders -> "watch: too few orders to judge";
+    3. late rate >= LATE_FACTOR x the overall late rate -> "fix delivery first: late rate Nx
+       average";
+    4. no growth figure -> large: "defend: large, no growth figure"; small: "watch: no growth
+       figure";
+    5. large and returning-order share down REPEAT_DROP or more -> "retain: large, <trend>,
+       returning-customer orders down N points";
+    6. large and faster -> "grow: large, <trend>";
+    7. large -> "defend: large, <trend>" (slower, flat or shrinking);
+    8. small and faster -> "test: small, <trend>";
+    9. small and shrinking -> "deprioritise: small, <trend>";
+    10. small -> "maintain: small, <trend>" (slower or flat).
+    <trend> is `growth_words`: a fall always reads "shrinking", never "growing slower".
+    """
+    if region["region"] == NO_REGION:
+        return "watch: no region recorded"
+    if (region.get("orders") or 0) < min_orders:
+        return "watch: too few orders to judge"
+    late, average = region.get("late_rate"), whole.get("late_rate")
+    if late is not None and average and late >= LATE_FACTOR * average:
+        return f"fix delivery first: late rate {round(late / average, 1):.1f}x average"
+    regions = whole.get("regions") or 1
+    large = (region.get("share") or 0.0) >= 1 / regions
+    growth, overall = region.get("growth"), whole.get("growth")
+    if growth is None:
+        return "defend: large, no growth figure" if large else "watch: no growth figure"
+    trend = growth_words(growth, overall)
+    faster = growth >= FLAT and (overall is None or growth > overall)
+    repeat = region.get("repeat_change")
+    if large and repeat is not None and repeat <= -REPEAT_DROP:
+        return f"retain: large, {trend}, returning-customer orders down {-repeat * 100:.0f} points"
+    if large:
+        return f"{'grow' if faster else 'defend'}: large, {trend}"
+    if faster:
+        return f"test: small, {trend}"
+    if growth <= -FLAT:
+        return f"deprioritise: small, {trend}"
+    return f"maintain: small, {trend}"
+
+
+def action_verb(action: pl.Expr) -> pl.Expr:
+    """The verb of an action ('grow', 'fix delivery first', ...): the text before the colon."""
+    return action.str.extract(r"^([^:]+):")
+
+
 def priority_table(
     table: pl.DataFrame, weights: Weights | None = None, min_orders: int = MIN_ORDERS
 ) -> pl.DataFrame:
-    """The regional table with a priority score (0..100), its rank and a recommended action.
+    """The regional table with a priority score (0..100), a recommended action and their rank.
 
     Score: each criterion (CRITERIA: revenue, growth, aov, repeat_rate, low late_rate) becomes
     a percentile among regions (0 worst .. 1 best, ties averaged, 0.5 when the region's value is
     unknown); the score is their weighted mean x 100. Criteria the data lacks, or weighted 0,
-    do not count. Sorted by score descending (ties: revenue), rank 1 = market here first.
+    do not count. Action: `region_action`, from the region's own figures.
 
-    Action, first rule that applies ("large" = revenue share at least 1/number of regions;
-    "growing" = growth above both 0 and the whole data's growth):
-    1. fewer than `min_orders` orders -> "watch: too few orders to judge";
-    2. late rate >= LATE_FACTOR x the overall late rate -> "fix delivery first: late rate Nx
-       average";
-    3. large and returning-order share down REPEAT_DROP or more -> "retain: large, repeat rate
-       falling";
-    4. large and growing -> "grow: large and growing";
-    5. large -> "defend: large, growing slower than the rest";
-    6. growing -> "test: small but growing fast";
-    7. growth below 0 -> "deprioritise: small and shrinking";
-    8. otherwise -> "maintain: small and steady".
+    Rank (1 = market here first) follows one rule: the action's tier (ACTION_TIERS: grow, test,
+    retain and defend first, then maintain, fix delivery first, watch, deprioritise), then the
+    score within the tier (ties: revenue, then name). So rank 1 is a region to market in
+    whenever any region is.
     """
     w = asdict(weights or Weights())
     used = {
@@ -419,34 +505,22 @@ def priority_table(
     else:
         score = pl.lit(0.0)
     whole = totals(table)
-    n = whole["regions"] or 1
-    large = pl.col("share") >= 1 / n
-    growing = pl.col("growth") > max(whole["growth"] or 0.0, 0.0)
-    late_avg = whole["late_rate"]
-    action = pl.when(pl.col("orders") < min_orders).then(pl.lit("watch: too few orders to judge"))
-    if late_avg and "late_rate" in table.columns:
-        ratio = pl.col("late_rate") / late_avg
-        action = action.when(ratio >= LATE_FACTOR).then(
-            pl.lit("fix delivery first: late rate ")
-            + ratio.round(1).cast(pl.String)
-            + pl.lit("x average")
-        )
-    action = (
-        action.when(large & (pl.col("repeat_change") <= -REPEAT_DROP))
-        .then(pl.lit("retain: large, repeat rate falling"))
-        .when(large & growing)
-        .then(pl.lit("grow: large and growing"))
-        .when(large)
-        .then(pl.lit("defend: large, growing slower than the rest"))
-        .when(growing)
-        .then(pl.lit("test: small but growing fast"))
-        .when(pl.col("growth") < 0)
-        .then(pl.lit("deprioritise: small and shrinking"))
-        .otherwise(pl.lit("maintain: small and steady"))
+    actions = pl.Series(
+        "action",
+        [region_action(row, whole, min_orders) for row in table.iter_rows(named=True)],
+        dtype=pl.String,
     )
+    tier = action_verb(pl.col("action")).replace_strict(ACTION_TIERS, default=len(ACTION_TIERS))
     return (
-        table.with_columns(score.alias("score"), action.alias("action"))
-        .sort(["score", "revenue"], descending=True)
+        table.with_columns(score.alias("score"), actions)
+        # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
+        .with_columns(tier.alias("_tier"), pl.col("score").round(9).alias("_score"))
+        .sort(
+            ["_tier", "_score", "revenue", "region"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
+        .drop("_tier", "_score")
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int64))
         .select("rank", "region", "score", "action", *[c for c in table.columns if c != "region"])
@@ -511,7 +585,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     if known.height == 0:
         return f"No region has a {METRICS.get(metric, metric).lower()} figure yet."
     top = known.sort(metric, descending=True).row(0, named=True)
-    name = top["region"]
+    name = fmt.plain(top["region"])
     if metric in ("revenue", "customers", "orders"):
         total = known[metric].sum()
         top3 = known.sort(metric, descending=True).head(3)[metric].sum()
@@ -527,7 +601,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         worst = known.sort(metric).row(0, named=True)
         return (
             f"Over the last {months} months against the {months} before, {name} grew fastest "
-            f"({fmt.change(top[metric])}) and {worst['region']} shrank most "
+            f"({fmt.change(top[metric])}) and {fmt.plain(worst['region'])} shrank most "
             f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}."
         )
     if metric == "aov":
@@ -542,33 +616,56 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     return f"{name} gets the most late deliveries ({fmt.pct(top[metric])} of orders{ratio})."
 
 
-MARKETING_ACTIONS = ("grow", "test", "retain", "defend")
-
-
 def market_first(ranked: pl.DataFrame) -> dict | None:
-    """The best-ranked region whose action calls for marketing (grow, test, retain, defend).
-
-    A high score can come from value and loyalty alone; a region the rules tell to deprioritise,
-    watch or fix first is not where marketing money goes first. Falls back to rank 1.
-    """
+    """Rank 1 of a priority_table when its action calls for marketing (MARKETING_ACTIONS), else
+    None: the rank puts such regions first, so no region calls for marketing money."""
     if ranked.height == 0:
         return None
-    candidates = ranked.filter(
-        pl.col("action").str.extract(r"^(\w+):").is_in(list(MARKETING_ACTIONS))
-    )
-    return (candidates if candidates.height else ranked).row(0, named=True)
+    first = ranked.row(0, named=True)
+    verb = (first["action"] or "").split(":", 1)[0]
+    return first if verb in MARKETING_ACTIONS else None
 
 
-def priority_reading(ranked: pl.DataFrame) -> str:
-    """One sentence naming where to market first and which regions need delivery fixed first."""
-    first = market_first(ranked)
-    if first is None:
+def _figures(row: Mapping, months: int, currency: str) -> str:
+    """Share, revenue, orders and growth of a ranked region, as the table shows them."""
+    parts = [
+        f"{fmt.pct(row.get('share'))} of revenue ({fmt.money(row.get('revenue'), currency)})",
+        f"{fmt.count(row.get('orders'))} orders",
+    ]
+    if row.get("growth") is not None:
+        parts.append(
+            f"revenue {fmt.change(row['growth'])} in the last {months} months against the "
+            f"{months} before"
+        )
+    return ", ".join(parts)
+
+
+def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") -> str:
+    """One sentence from the priority table: the rank-1 region with its action and figures,
+    the other regions to grow or test, and those whose delivery needs fixing first."""
+    if ranked.height == 0:
         return "No region to rank."
-    fix = ranked.filter(pl.col("action").str.starts_with("fix delivery"))["region"].to_list()
-    grow = ranked.filter(pl.col("action").str.contains("^(grow|test):"))["region"].to_list()
-    text = f"Market first in {first['region']} (score {first['score']:.0f}/100: {first['action']})"
+    top = ranked.row(0, named=True)
+    first = market_first(ranked)
+    figures = _figures(top, months, currency)
+    if first is None:
+        text = (
+            "No region calls for marketing money now: the best placed, "
+            f"{fmt.plain(top['region'])}, is to "
+            f"{top['action']} ({figures})"
+        )
+    else:
+        text = (
+            f"Market first in {fmt.plain(top['region'])} (rank 1, score {top['score']:.0f}/100): "
+            f"{top['action']}; {figures}"
+        )
+    verbs = ranked.select(action_verb(pl.col("action")).alias("verb"), "region").slice(1)
+    grow = [fmt.plain(r) for r in verbs.filter(pl.col("verb").is_in(["grow", "test"]))["region"]]
+    fix = [fmt.plain(r) for r in verbs.filter(pl.col("verb") == "fix delivery first")["region"]]
     if grow:
-        text += f"; growing: {', '.join(grow[:4])}"
+        text += f". Also growing faster than the whole: {', '.join(grow[:4])}"
+        text += f" and {len(grow) - 4} more" if len(grow) > 4 else ""
     if fix:
-        text += f"; fix delivery before spending in {', '.join(fix[:4])}"
+        text += f". Fix delivery before spending in {', '.join(fix[:4])}"
+        text += f" and {len(fix) - 4} more" if len(fix) > 4 else ""
     return text + "."

@@ -9,20 +9,33 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import polars as pl
 
-from lib import fmt
+from lib import fmt, measures
 from lib.analyses.sales import order_table
 from lib.model import Dataset, columns_of
-from lib.quality import first_occurrences
 
 BINS = (3, 4, 5)
 # What order_table reads: customer_table copies only these of the lines.
 ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue", "quantity", "is_return")
 TIES = {
+    "value": "equal values share a score",
     "first": "ties broken in row order",
-    "shared": "equal values share a score",
 }
 DIMENSIONS = ("recency", "frequency", "monetary")
+# The published Online Retail recipe: pd.qcut(recency, 5) and pd.qcut(monetary, 5) on the values,
+# pd.qcut(frequency.rank(method="first"), 5) on ranks in row order (customers sorted by id, as
+# groupby leaves them).
+PUBLISHED_TIES = {"recency": "value", "frequency": "first", "monetary": "value"}
+# More than this share of customers on one value and a dimension cannot separate customers.
+DEGENERATE_SHARE = 0.5
 SCORE_COLUMNS = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
+VALUE_COLUMNS = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
+LETTERS = {"recency": "R", "frequency": "F", "monetary": "M"}
+# What each dimension's score says about a customer, for readings.
+MEANINGS = {
+    "recency": "how recently customers bought",
+    "frequency": "how often",
+    "monetary": "how much they spent",
+}
 OTHER = "other"
 RULE_COLUMNS = {
     "segment": pl.String,
@@ -127,41 +140,18 @@ class Collapse:
     bins: int
 
 
-def _returns(lines: pl.DataFrame) -> pl.Expr:
-    # Same definition as the Sales page: flagged returns, or lines that take money back.
-    negative = pl.col("revenue") < 0
-    if "is_return" not in lines.columns:
-        return negative
-    return pl.col("is_return").fill_null(False) | negative
+@dataclass(frozen=True)
+class Degenerate:
+    """A dimension on which most customers (more than DEGENERATE_SHARE) share one value, so
+    that its quantile scores cannot separate them: `share` of customers (0..1) have `value`, and
+    `scores` are the scores they got (several, spread in row order, when `ties` is "first"; one
+    when equal values share a score)."""
 
-
-def has_cancellations(lines: pl.DataFrame) -> bool:
-    """True when some line is a return or cancellation (flagged, or with negative revenue)."""
-    return bool(lines.select(_returns(lines).any()).item())
-
-
-def clean_lines(lines: pl.DataFrame, columns: Sequence[str] | None = None) -> pl.DataFrame:
-    """The cleaning the published Online Retail RFM analyses apply, in their order: drop lines
-    without a customer, drop cancellations (is_return or an order id starting with C), drop
-    exact duplicate rows (first kept), keep quantity > 0 and unit_price > 0 (when present).
-
-    Those of `columns` the input has (None: all), surviving rows in their original order. Each
-    rule looks at one row at a time, so exact duplicates are found once over all lines: a
-    duplicate's first occurrence passes the other rules exactly when its repeats do.
-    """
-    cancelled = pl.col("order_id").str.starts_with("C").fill_null(False)
-    if "is_return" in lines.columns:
-        cancelled = cancelled | pl.col("is_return").fill_null(False)
-    positive = [pl.col(c) > 0 for c in ("quantity", "unit_price") if c in lines.columns]
-    keep = lines.select(
-        pl.all_horizontal(
-            pl.col("customer_id").is_not_null(),
-            ~cancelled,
-            pl.lit(first_occurrences(lines)),
-            *positive,
-        )
-    ).to_series()
-    return (lines if columns is None else columns_of(lines, *columns)).filter(keep)
+    dimension: str
+    value: float
+    share: float
+    scores: tuple[int, ...]
+    ties: str
 
 
 def default_as_of(lines: pl.DataFrame) -> date | None:
@@ -181,7 +171,8 @@ def customer_table(
 ) -> CustomerTable:
     """Recency, frequency and monetary value per customer from order lines.
 
-    Lines without a customer are left out and counted first; `clean` then applies clean_lines.
+    Lines without a customer are left out and counted first; `clean` then keeps the purchases
+    (measures.customer_purchases: the published cleaning, cancellations netted out of monetary).
     Only orders placed before `as_of` count (None: the day after the last order left). Customers
     whose only orders are returns are left out and counted.
     """
@@ -190,7 +181,7 @@ def customer_table(
         missing.sum(), pl.col("revenue").filter(missing).fill_null(0.0).sum()
     ).row(0)
     if clean:
-        known = clean_lines(lines, ORDER_COLUMNS)
+        known = measures.customer_purchases(lines, ORDER_COLUMNS).lines
         cleaned = lines.height - without_lines - known.height
     else:
         known = columns_of(lines, *ORDER_COLUMNS).filter(~missing)
@@ -249,9 +240,10 @@ def quantile_scores(values: pl.Series, bins: int, ties: str = "first") -> pl.Ser
     """Scores 1..bins by quantile (1: lowest values), as pd.qcut(x, bins, labels=False) + 1.
 
     ties "first": ties broken in row order, pd.qcut(x.rank(method="first"), bins): ordinal
-    ranks in equal-count bins. ties "shared": equal values share a score; the edges are the
-    quantiles of the values themselves, and a score stays the position of its quantile band, so a
-    value heaped over several bands skips scores (e.g. 1, 3, 5) rather than renumbering them.
+    ranks in equal-count bins. ties "value": equal values share a score, pd.qcut(x, bins); the
+    edges are the quantiles of the values themselves, and a score stays the position of its
+    quantile band, so a value heaped over several bands skips scores (e.g. 1, 3, 5) rather than
+    renumbering them (where pandas would refuse the repeated edges).
     """
     if ties not in TIES:
         raise ValueError(f"ties must be one of {', '.join(TIES)}")
@@ -286,15 +278,31 @@ def _with_code(scored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def quantile_scored(customers: pl.DataFrame, bins: int = 5, ties: str = "first") -> pl.DataFrame:
+def tie_rules(ties: Mapping[str, str] | str) -> dict[str, str]:
+    """The tie rule of each dimension (recency, frequency, monetary) from a mapping that names
+    all three, or from one rule for all."""
+    rules = dict.fromkeys(DIMENSIONS, ties) if isinstance(ties, str) else dict(ties)
+    if set(rules) != set(DIMENSIONS):
+        raise ValueError(f"ties must name {', '.join(DIMENSIONS)}")
+    for dim, rule in rules.items():
+        if rule not in TIES:
+            raise ValueError(f"{dim} ties must be one of {', '.join(TIES)}")
+    return rules
+
+
+def quantile_scored(
+    customers: pl.DataFrame, bins: int = 5, ties: Mapping[str, str] | str = PUBLISHED_TIES
+) -> pl.DataFrame:
     """The customer table with r_score, f_score, m_score (1..bins, quantiles; recent = high)
-    and rf (the R and F scores as a code, "54")."""
+    and rf (the R and F scores as a code, "54"). `ties`: the tie rule per dimension (see
+    tie_rules; default: the published recipe, PUBLISHED_TIES)."""
     if bins not in BINS:
         raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
+    rule = tie_rules(ties)
     # Recency labelled in reverse, as pd.qcut(recency..., labels=[5, 4, 3, 2, 1]) does.
-    r = bins + 1 - quantile_scores(customers["recency_days"], bins, ties)
-    f = quantile_scores(customers["frequency"], bins, ties)
-    m = quantile_scores(customers["monetary"], bins, ties)
+    r = bins + 1 - quantile_scores(customers["recency_days"], bins, rule["recency"])
+    f = quantile_scores(customers["frequency"], bins, rule["frequency"])
+    m = quantile_scores(customers["monetary"], bins, rule["monetary"])
     return _with_code(
         customers.with_columns(
             r.cast(pl.Int8).alias("r_score"), f.alias("f_score"), m.alias("m_score")
@@ -316,7 +324,7 @@ def threshold_scored(customers: pl.DataFrame, cuts: Mapping[str, Sequence[float]
 
 
 def default_cuts(customers: pl.DataFrame, bins: int) -> dict[str, list[float]]:
-    """Thresholds that reproduce the quantile scores with shared ties (a starting point for
+    """Thresholds that reproduce the quantile scores with ties by value (a starting point for
     custom thresholds): recency days, order counts and money, bins - 1 each, ascending."""
     cuts: dict[str, list[float]] = {}
     for dim, column in (
@@ -347,27 +355,98 @@ def collapsed_dimensions(scored: pl.DataFrame, bins: int) -> list[Collapse]:
     return out
 
 
+def _commonest_values(customers: pl.DataFrame) -> list[tuple[str, float, float]]:
+    # Per dimension its most common value (the smallest of equally common ones) and its share.
+    if customers.height == 0:
+        return []
+    out = []
+    for dim, column in VALUE_COLUMNS.items():
+        counts = (
+            customers[column].value_counts(name="n").sort(["n", column], descending=[True, False])
+        )
+        value, n = counts.row(0)
+        out.append((dim, float(value), n / customers.height))
+    return out
+
+
 def heaped_values(customers: pl.DataFrame, bins: int) -> pl.DataFrame:
     """Dimensions where one value is shared by more than 1/bins of the customers, so that
     breaking ties in row order gives equal customers different scores: one row per such
     dimension with dimension, value and share (0..1)."""
-    rows = []
-    for dim, column in (
-        ("recency", "recency_days"),
-        ("frequency", "frequency"),
-        ("monetary", "monetary"),
-    ):
-        if customers.height == 0:
-            break
-        top = customers[column].value_counts(sort=True).row(0)
-        share = top[1] / customers.height
-        if share > 1 / bins:
-            rows.append((dim, float(top[0]), share))
+    rows = [row for row in _commonest_values(customers) if row[2] > 1 / bins]
     return pl.DataFrame(
         rows,
         schema={"dimension": pl.String, "value": pl.Float64, "share": pl.Float64},
         orient="row",
     )
+
+
+def degenerate_dimensions(
+    scored: pl.DataFrame, ties: Mapping[str, str] | str = PUBLISHED_TIES
+) -> list[Degenerate]:
+    """Dimensions of quantile-scored customers (scored with `ties`) on which more than
+    DEGENERATE_SHARE of them share one value: their scores there are ties or row order, not
+    behaviour. In DIMENSIONS order."""
+    rule = tie_rules(ties)
+    out = []
+    for dim, value, share in _commonest_values(scored):
+        if share <= DEGENERATE_SHARE:
+            continue
+        heap = scored.filter(pl.col(VALUE_COLUMNS[dim]) == value)[SCORE_COLUMNS[dim]]
+        scores = tuple(sorted(heap.unique().to_list()))
+        out.append(Degenerate(dim, value, share, scores, rule[dim]))
+    return out
+
+
+def _heap(d: Degenerate, currency: str) -> str:
+    # What the customers on the heaped value have in common, as a verb phrase.
+    if d.dimension == "frequency":
+        return "bought once" if d.value == 1 else f"placed {d.value:,.0f} orders"
+    if d.dimension == "recency":
+        return f"last bought {d.value:,.0f} days before the as-of date"
+    return f"spent {fmt.whole_money(d.value, currency)}"
+
+
+def _heap_scores(d: Degenerate) -> str:
+    letter = LETTERS[d.dimension]
+    if d.ties == "first" and len(d.scores) > 1:
+        return (
+            f"their {letter} scores {d.scores[0]}–{d.scores[-1]} are arbitrary (row order, not "
+            "behaviour)"
+        )
+    return f"all score {letter}{d.scores[0]}"
+
+
+def degenerate_warning(d: Degenerate, currency: str) -> str:
+    """One sentence on why a degenerate dimension's scores cannot separate customers."""
+    text = (
+        f"{LETTERS[d.dimension]} cannot separate customers: {fmt.pct(d.share)} "
+        f"{_heap(d, currency)}, and {_heap_scores(d)}"
+    )
+    if d.ties == "first" and len(d.scores) > 1:
+        return text + "."
+    return text + f", so {LETTERS[d.dimension]} only tells them from the rest."
+
+
+def rule_dimensions(rules: pl.DataFrame) -> tuple[str, ...]:
+    """The dimensions some rule sets a range on, in DIMENSIONS order."""
+    table = _as_rules(rules)
+    bounded = table.select(pl.col(r"^[rfm]_(from|to)$").is_not_null().any()).row(0, named=True)
+    return tuple(
+        dim
+        for dim, letter in LETTERS.items()
+        if bounded[f"{letter.lower()}_from"] or bounded[f"{letter.lower()}_to"]
+    )
+
+
+def _blind(degenerate: Sequence[Degenerate], dimensions: Sequence[str]) -> list[Degenerate]:
+    return [d for d in degenerate if d.dimension in dimensions]
+
+
+def blind_dimensions(degenerate: Sequence[Degenerate], rules: pl.DataFrame) -> list[Degenerate]:
+    """Those of `degenerate` that the rules read: when any, the segments cannot separate
+    customers on them and get no recommended action."""
+    return _blind(degenerate, rule_dimensions(rules))
 
 
 def default_rules(bins: int = 5) -> pl.DataFrame:
@@ -402,13 +481,13 @@ def rule_problems(rules: pl.DataFrame, bins: int) -> list[str]:
             lo, hi = row[f"{letter}_from"], row[f"{letter}_to"]
             if lo is not None and hi is not None and lo > hi:
                 problems.append(
-                    f"{row['segment']}: {letter.upper()} from {lo} is above to {hi}, so the "
-                    "rule never matches"
+                    f"{fmt.plain(row['segment'])}: {letter.upper()} from {lo} is above to {hi}, "
+                    "so the rule never matches"
                 )
             elif (lo is not None and lo > bins) or (hi is not None and hi < 1):
                 problems.append(
-                    f"{row['segment']}: {letter.upper()} range is outside 1–{bins}, so the "
-                    "rule never matches"
+                    f"{fmt.plain(row['segment'])}: {letter.upper()} range is outside 1–{bins}, "
+                    "so the rule never matches"
                 )
     return problems
 
@@ -444,11 +523,14 @@ def segment_order(rules: pl.DataFrame) -> list[str]:
     return [n for n in names if n != OTHER] + [OTHER]
 
 
-def segment_summary(customers: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+def segment_summary(
+    customers: pl.DataFrame, rules: pl.DataFrame, degenerate: Sequence[Degenerate] = ()
+) -> pl.DataFrame:
     """One row per segment that has customers, in rule order (then "other"): segment,
     customers, customer_share, revenue (net), revenue_share (of the customers' total; null when
     the total is not positive), avg_recency_days, avg_frequency, avg_monetary and action (the
-    first rule's action for the segment)."""
+    first rule's action for the segment; null for all when the rules read a dimension of
+    `degenerate`: segments that cannot separate customers get no recommendation)."""
     total_customers = customers.height
     total_revenue = float(customers["monetary"].sum()) if customers.height else 0.0
     order = segment_order(rules)
@@ -460,6 +542,8 @@ def segment_summary(customers: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFram
     actions = pl.concat(
         [actions, pl.DataFrame({"segment": [OTHER], "action": [ACTIONS[OTHER]]})]
     ).unique("segment", keep="first", maintain_order=True)
+    if blind_dimensions(degenerate, rules):
+        actions = actions.with_columns(pl.lit(None, dtype=pl.String).alias("action"))
     summary = (
         customers.group_by("segment")
         .agg(
@@ -494,36 +578,82 @@ def segment_summary(customers: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFram
     )
 
 
-def rf_grid(customers: pl.DataFrame, bins: int) -> pl.DataFrame:
-    """Every R x F cell (bins x bins): r_score, f_score, customers (0 when empty), avg_monetary
-    (null when empty) and segment (the most common segment in the cell; null when empty)."""
+def rf_grid(customers: pl.DataFrame, bins: int, across: str = "frequency") -> pl.DataFrame:
+    """Every R x F cell (bins x bins), or R x M with across="monetary": r_score, f_score (or
+    m_score), customers (0 when empty), share (of all customers, 0..1), avg_monetary (null when
+    empty) and segment (the most common segment in the cell; null when empty)."""
+    if across not in ("frequency", "monetary"):
+        raise ValueError("across must be frequency or monetary")
+    column = SCORE_COLUMNS[across]
     cells = pl.DataFrame(
         {
             "r_score": [r for r in range(1, bins + 1) for _ in range(bins)],
-            "f_score": [f for _ in range(bins) for f in range(1, bins + 1)],
+            column: [f for _ in range(bins) for f in range(1, bins + 1)],
         },
-        schema={"r_score": pl.Int8, "f_score": pl.Int8},
+        schema={"r_score": pl.Int8, column: pl.Int8},
     )
-    per = customers.group_by("r_score", "f_score").agg(
+    per = customers.group_by("r_score", column).agg(
         pl.len().cast(pl.Int64).alias("customers"),
         pl.col("monetary").mean().alias("avg_monetary"),
         pl.col("segment").mode().sort().first().alias("segment"),
     )
     return (
-        cells.join(per, on=["r_score", "f_score"], how="left")
+        cells.join(per, on=["r_score", column], how="left")
         .with_columns(pl.col("customers").fill_null(0))
-        .sort("r_score", "f_score")
+        .with_columns((pl.col("customers") / max(customers.height, 1)).alias("share"))
+        .select("r_score", column, "customers", "share", "avg_monetary", "segment")
+        .sort("r_score", column)
     )
 
 
-def segments_reading(summary: pl.DataFrame, currency: str) -> str:
-    """One sentence: the biggest segment by customers, and the one that brings most revenue
-    against its share of customers."""
+def _listing(words: Sequence[str], last: str = "and") -> str:
+    return ", ".join(words[:-1]) + f" {last} {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+def _suggestion(blind: Sequence[Degenerate]) -> str:
+    dims = {d.dimension for d in blind}
+    compare = (
+        "compare customers on R × M (R × F grid view, Columns: M) or set thresholds yourself"
+        if not dims & {"recency", "monetary"}
+        else "set thresholds yourself"
+    )
+    return f"{compare} (Score by: My thresholds)"
+
+
+def segments_reading(
+    summary: pl.DataFrame,
+    currency: str,
+    degenerate: Sequence[Degenerate] = (),
+    rules: pl.DataFrame | None = None,
+) -> str:
+    """One sentence on the segments of `summary` (its figures, formatted as the page's table
+    prints them). Normally: the biggest segment by customers, and the one that brings most
+    revenue against its share of customers. When the rules (None: the default 5-bin rules) read
+    a dimension of `degenerate`: what the segments can and cannot mean, with no recommendation
+    per segment."""
     if summary.height == 0:
         return "No customers to segment."
+    read = rule_dimensions(default_rules(5) if rules is None else rules)
+    blind = _blind(degenerate, read)
+    if blind:
+        letters = _listing([LETTERS[d.dimension] for d in blind])
+        why = "; ".join(
+            f"{fmt.pct(d.share)} {_heap(d, currency)}, and {_heap_scores(d)}" for d in blind
+        )
+        sighted = [MEANINGS[dim] for dim in read if dim not in {d.dimension for d in blind}]
+        unseen = _listing([MEANINGS[d.dimension] for d in blind], "or")
+        meaning = (
+            f"the segments say {_listing(sighted)} but not {unseen}"
+            if sighted
+            else "the segments do not separate customers"
+        )
+        return (
+            f"{letters} cannot separate customers — {why} — so {meaning}, and no action per "
+            f"segment is suggested: {_suggestion(blind)}."
+        )
     biggest = summary.sort(["customers", "segment"], descending=[True, False]).row(0, named=True)
     text = (
-        f"{biggest['segment'].capitalize()} is the largest segment: "
+        f"{fmt.plain(biggest['segment'].capitalize())} is the largest segment: "
         f"{fmt.count(biggest['customers'])} customers ({fmt.pct(biggest['customer_share'])})"
     )
     earning = summary.filter(pl.col("revenue_share").is_not_null())
@@ -532,37 +662,50 @@ def segments_reading(summary: pl.DataFrame, currency: str) -> str:
             0, named=True
         )
         text += (
-            f"; {top['segment']} bring the most net revenue, {fmt.pct(top['revenue_share'])} "
-            f"from {fmt.pct(top['customer_share'])} of customers "
-            f"({fmt.money(top['avg_monetary'], currency)} each)"
+            f"; {fmt.plain(top['segment'])} bring the most net revenue, "
+            f"{fmt.pct(top['revenue_share'])} from {fmt.pct(top['customer_share'])} of customers "
+            f"({fmt.whole_money(top['avg_monetary'], currency)} each)"
         )
         if top["revenue_share"] > top["customer_share"]:
             text += ": protect them first"
     return text + "."
 
 
-def grid_reading(grid: pl.DataFrame, bins: int, currency: str) -> str:
-    """One sentence: the fullest cell and the most valuable cell of the R x F grid."""
+def grid_reading(
+    grid: pl.DataFrame, bins: int, currency: str, degenerate: Sequence[Degenerate] = ()
+) -> str:
+    """One sentence on the grid of rf_grid (R x F or R x M), from its cells' figures: the
+    fullest cell and the most valuable cell; lapsed frequent (or big-spending) customers to win
+    back, unless a dimension of the grid is in `degenerate`, which the sentence then explains."""
     full = grid.filter(pl.col("customers") > 0)
     if full.height == 0:
         return "No customers in the grid."
-    crowded = full.sort(["customers", "r_score", "f_score"], descending=True).row(0, named=True)
+    column = "m_score" if "m_score" in grid.columns else "f_score"
+    across = "monetary" if column == "m_score" else "frequency"
+    x = LETTERS[across]
+    crowded = full.sort(["customers", "r_score", column], descending=True).row(0, named=True)
     rich = full.sort(["avg_monetary", "customers"], descending=True).row(0, named=True)
-    total = int(full["customers"].sum())
     text = (
-        f"Most customers sit in R{crowded['r_score']} F{crowded['f_score']} "
-        f"({fmt.count(crowded['customers'])}, {fmt.pct(crowded['customers'] / total)})"
+        f"Most customers sit in R{crowded['r_score']} {x}{crowded[column]} "
+        f"({fmt.count(crowded['customers'])}, {fmt.pct(crowded['share'])})"
     )
     text += (
-        f"; the highest spend per customer is in R{rich['r_score']} F{rich['f_score']} "
+        f"; the highest spend per customer is in R{rich['r_score']} {x}{rich[column]} "
         f"({fmt.money(rich['avg_monetary'], currency)} across {fmt.count(rich['customers'])})"
     )
-    lapsed = full.filter((pl.col("r_score") <= max(1, bins // 2)) & (pl.col("f_score") > bins // 2))
+    blind = _blind(degenerate, ("recency", across))
+    if blind:
+        for d in blind:
+            text += f"; {fmt.pct(d.share)} {_heap(d, currency)}, and {_heap_scores(d)}"
+        letters = _listing([LETTERS[d.dimension] for d in blind])
+        return text + f", so cells apart in {letters} are not different customers."
+    lapsed = full.filter((pl.col("r_score") <= max(1, bins // 2)) & (pl.col(column) > bins // 2))
     if lapsed.height:
         n = int(lapsed["customers"].sum())
+        who = "frequent buyers" if across == "frequency" else "big spenders"
         text += (
-            f"; {fmt.count(n)} frequent buyers have gone quiet (R ≤ {max(1, bins // 2)}, "
-            f"F > {bins // 2}): win them back"
+            f"; {fmt.count(n)} {who} have gone quiet (R ≤ {max(1, bins // 2)}, "
+            f"{x} > {bins // 2}): win them back"
         )
     return text + "."
 
@@ -593,24 +736,61 @@ def _as_of(value: str | date | None) -> date | None:
 
 
 def headless(
-    ds: Dataset, *, bins: int = 5, ties: str = "first", as_of: str = "", clean: bool = True
+    ds: Dataset,
+    *,
+    bins: int = 5,
+    recency_ties: str = "value",
+    frequency_ties: str = "first",
+    monetary_ties: str = "value",
+    as_of: str = "",
+    clean: bool = True,
+    across: str = "frequency",
 ) -> dict[str, pl.DataFrame]:
     """The RFM page's tables for the same controls, with quantile scores and the default rules
-    (as_of ISO, empty: the day after the last order; clean: the published analyses' cleaning).
-    customers: one row per customer with scores and segment; segments: segment_summary; grid:
-    rf_grid."""
+    (ties per dimension: "value" or "first", by default the published recipe, PUBLISHED_TIES;
+    as_of ISO, empty: the day after the last order; clean: the published analyses' cleaning;
+    across: the grid's columns, frequency or monetary).
+    customers: one row per customer with scores and segment; segments: segment_summary (no
+    actions when a dimension the rules read is degenerate); grid: rf_grid; degenerate: one row
+    per degenerate dimension with dimension, value, share, ties, scores (those customers'
+    scores, comma-separated) and warning (the page's sentence)."""
     if bins not in BINS:
         raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
-    if ties not in TIES:
-        raise ValueError(f"ties must be one of {', '.join(TIES)}")
+    ties = tie_rules(
+        {"recency": recency_ties, "frequency": frequency_ties, "monetary": monetary_ties}
+    )
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("RFM needs a customer id per order line (lines.customer_id)")
     table = customer_table(lines, _as_of(as_of), clean)
     rules = default_rules(bins)
-    customers = segmented(quantile_scored(table.customers, bins, ties), rules)
+    scored = quantile_scored(table.customers, bins, ties)
+    degenerate = degenerate_dimensions(scored, ties)
+    customers = segmented(scored, rules)
     return {
         "customers": customers,
-        "segments": segment_summary(customers, rules),
-        "grid": rf_grid(customers, bins),
+        "segments": segment_summary(customers, rules, degenerate),
+        "grid": rf_grid(customers, bins, across),
+        "degenerate": pl.DataFrame(
+            [
+                (
+                    d.dimension,
+                    d.value,
+                    d.share,
+                    d.ties,
+                    ",".join(map(str, d.scores)),
+                    degenerate_warning(d, ds.currency),
+                )
+                for d in degenerate
+            ],
+            schema={
+                "dimension": pl.String,
+                "value": pl.Float64,
+                "share": pl.Float64,
+                "ties": pl.String,
+                "scores": pl.String,
+                "warning": pl.String,
+            },
+            orient="row",
+        ),
     }

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from lib import fmt
+from lib import fmt, measures
 from lib.filters import filter_lines
 from lib.model import Dataset
 from lib.quality import NON_PRODUCT_CODES
@@ -26,30 +26,22 @@ KPI_LABELS = {
     "returning_share": "Returning",
 }
 
-# A line is a return when the format says so (Online Retail's C invoices) or when it takes money
-# back: a generic file may carry returns as negative amounts without a flag.
-_RETURN = pl.col("is_return").fill_null(False) | (pl.col("revenue") < 0)
-
-
-def _is_return(lines: pl.DataFrame) -> pl.Expr:
-    return _RETURN if "is_return" in lines.columns else pl.col("revenue") < 0
-
 
 def _units(lines: pl.DataFrame) -> pl.Expr:
     # Without a quantity each line is one unit (Olist has one row per unit sold), or one returned.
     if "quantity" not in lines.columns:
-        return pl.when(_is_return(lines)).then(-1.0).otherwise(1.0)
+        return pl.when(measures.is_return(lines)).then(-1.0).otherwise(1.0)
     return pl.col("quantity").fill_null(1.0)
 
 
 def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per order: order_id, customer_id, ordered_at (first line), revenue (net), units
-    (net), lines (sale lines) and is_sale (at least one line that is not a return).
+    (net), lines (sale lines) and is_sale (at least one sale line: measures.is_sale).
 
     Cancellation invoices stay as their own rows with negative revenue and is_sale false, so that
     revenue sums net them out while order counts leave them out.
     """
-    ret = _is_return(lines)
+    sale = measures.is_sale(lines)
     return (
         lines.lazy()
         .group_by("order_id")
@@ -58,8 +50,8 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
             pl.col("ordered_at").min(),
             pl.col("revenue").fill_null(0.0).sum(),
             _units(lines).sum().alias("units"),
-            (~ret).sum().cast(pl.Int64).alias("lines"),
-            (~ret).any().alias("is_sale"),
+            sale.sum().cast(pl.Int64).alias("lines"),
+            sale.any().alias("is_sale"),
         )
         .collect()
     )
@@ -254,7 +246,7 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
     revenue (net: returns subtract) and orders (distinct orders with a sale line of the item that
     day).
     """
-    ret = _is_return(lines)
+    ret = measures.is_return(lines)
     keys = ["item_id", "day", *(c for c in ("category", "region") if c in lines.columns)]
     dated = lines.lazy().with_columns(pl.col("ordered_at").dt.date().alias("day"))
     # Distinct orders are counted from distinct (cell, order) pairs: an n_unique inside the
@@ -410,9 +402,10 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> 
     value = fmt.money(lead[by], currency) if by == "revenue" else fmt.count(lead[by])
     unit = "" if by == "revenue" else f" {by}"
     return (
-        f"{lead['item_name']} leads with {value}{unit} ({fmt.pct(lead['share'])}); the top "
-        f"{min(n, ranking.height)} of {ranking.height:,} products make {fmt.pct(top_share)} of "
-        f"all {by}: {'keep them in stock' if top_share > 0.3 else 'sales are spread widely'}."
+        f"{fmt.plain(lead['item_name'])} leads with {value}{unit} ({fmt.pct(lead['share'])}); "
+        f"the top {min(n, ranking.height)} of {ranking.height:,} products make "
+        f"{fmt.pct(top_share)} of all {by}: "
+        + ("keep them in stock." if top_share > 0.3 else "sales are spread widely.")
     )
 
 

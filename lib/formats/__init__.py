@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from lib import demo
+from lib import demo, measures
 from lib.formats import generic, olist, retail, webshop
 from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable
@@ -89,7 +89,8 @@ def assemble(
         found = {kind: _stack([t.frame for t in ts]) for kind, ts in kinds.items()}
         files = {kind: ", ".join(t.name for t in ts) for kind, ts in kinds.items()}
         try:
-            results.append((fmt, MODULES[fmt].build(found, files)))
+            parts = {kind: [(t.name, t.frame.height) for t in ts] for kind, ts in kinds.items()}
+            results.append((fmt, MODULES[fmt].build(found, files, parts)))
         except Exception as exc:  # noqa: BLE001 - a broken upload must not break the app
             messages.append(
                 f"{', '.join(files.values())}: could not be read as {FORMAT_LABELS[fmt]} "
@@ -124,14 +125,16 @@ def assemble(
                 continue
             merged[table_name] = frame
             origin[table_name] = fmt
-    dataset = Dataset(
-        name=name,
-        key=key,
-        source_format="+".join(dict.fromkeys(formats)) or "none",
-        currency=currencies[0] if currencies else "",
-        tables=merged,
-        extras=extras,
-        notes=tuple(notes),
+    dataset = measures.split_unsold(
+        Dataset(
+            name=name,
+            key=key,
+            source_format="+".join(dict.fromkeys(formats)) or "none",
+            currency=currencies[0] if currencies else "",
+            tables=merged,
+            extras=extras,
+            notes=tuple(notes),
+        )
     )
     return Assembly(dataset, recognitions, tuple(messages))
 

@@ -1,0 +1,242 @@
+"""One definition per measure: what counts as a sale, a purchase, revenue, a delivered order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from lib.model import Dataset, Note, columns_of, first_occurrences
+
+# Order statuses whose lines are no sale (Olist: the order was cancelled or never available).
+UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable")
+UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `split_unsold`
+
+DEFINITIONS = {
+    "order": "an order with at least one sale line; a cancellation invoice is no order",
+    "revenue": "the sum of line revenue (item price × quantity, freight apart), returns and "
+    "cancellations subtracted",
+    "purchase": "a sale line of a known customer, with quantity and unit price above zero, "
+    "exact duplicate lines once; a cancellation is netted out of the purchase it reverses",
+    "customer": "a person with at least one purchase",
+    "delivered": "an order with a delivery date and an estimate, whose status (if any) is "
+    "delivered",
+    "late": "a delivered order delivered after its estimate",
+}
+UNSOLD_DEFINITION = (
+    "lines of cancelled or unavailable orders are not sales: every page leaves them out and Data "
+    "quality counts them"
+)
+
+
+def caption(ds: Dataset, *measures: str) -> str:
+    """The definitions behind a page's figures, as one sentence for its caption."""
+    parts = [f"**{m}**: {DEFINITIONS[m]}" for m in measures]
+    if UNSOLD_LINES in ds.extras:
+        parts.append(UNSOLD_DEFINITION)
+    return "Definitions. " + "; ".join(parts) + "."
+
+
+def is_return(lines: pl.DataFrame) -> pl.Expr:
+    """A line that takes money back: flagged by its format (Online Retail's C invoices), or with
+    negative revenue (a generic file may carry returns as negative amounts without a flag)."""
+    negative = pl.col("revenue").fill_null(0.0) < 0
+    if "is_return" in lines.columns:
+        return pl.col("is_return").fill_null(False) | negative
+    return negative
+
+
+def is_sale(lines: pl.DataFrame) -> pl.Expr:
+    """A line that sells something: no return, and quantity and unit price above zero where the
+    data has them (a free line or a bad-debt adjustment sells nothing)."""
+    positive = [pl.col(c).fill_null(1.0) > 0 for c in ("quantity", "unit_price") if c in lines]
+    return pl.all_horizontal(~is_return(lines), *positive)
+
+
+def split_unsold(ds: Dataset) -> Dataset:
+    """The data set whose `lines` are sales only: sale lines of orders with an unsold status (see
+    UNSOLD_STATUSES) move to `extras[UNSOLD_LINES]`, with a note saying how many. Return lines
+    stay (a cancellation invoice is a return that nets out the purchase it reverses)."""
+    lines, orders = ds.tables.get("lines"), ds.tables.get("orders")
+    if lines is None or orders is None or "status" not in orders.columns:
+        return ds
+    unsold = orders.filter(pl.col("status").str.to_lowercase().is_in(UNSOLD_STATUSES))["order_id"]
+    if unsold.len() == 0:
+        return ds
+    out = pl.col("order_id").is_in(unsold.implode()) & ~is_return(lines)
+    apart = lines.filter(out)
+    if apart.height == 0:
+        return ds
+    note = Note(
+        file="orders",
+        column="status",
+        message=f"{apart.height:,} lines of {apart['order_id'].n_unique():,} cancelled or "
+        "unavailable orders are "
+        "not sales: they are left out of every page's revenue, orders and customers",
+        count=apart.height,
+        rows=lines.height,
+    )
+    return replace(
+        ds,
+        tables={**ds.tables, "lines": lines.filter(~out)},
+        extras={**ds.extras, UNSOLD_LINES: apart},
+        notes=(*ds.notes, note),
+    )
+
+
+def as_recorded(ds: Dataset) -> Dataset:
+    """The data set with every line its files hold (what Data quality inspects)."""
+    apart = ds.extras.get(UNSOLD_LINES)
+    if apart is None:
+        return ds
+    return ds.with_tables(lines=pl.concat([ds.tables["lines"], apart]))
+
+
+def delivered(orders: pl.DataFrame) -> pl.Expr:
+    """A delivered order: delivery date and estimate present, status delivered when known."""
+    done = pl.col("delivered_at").is_not_null() & pl.col("estimated_delivery_at").is_not_null()
+    if "status" in orders.columns:
+        done = done & (pl.col("status").is_null() | (pl.col("status") == "delivered"))
+    return done
+
+
+def late() -> pl.Expr:
+    """Delivered after the estimate (only meaningful among delivered orders)."""
+    return pl.col("delivered_at") > pl.col("estimated_delivery_at")
+
+
+@dataclass(frozen=True)
+class Purchases:
+    """The lines that count as purchases of known customers, and what was left out.
+
+    `lines`: the requested columns of the kept lines in their original order, `revenue` net of
+    the cancellations matched to them (a line cancelled in full keeps its row with revenue 0, so
+    order counts and recency follow the published recipes).
+    `dropped`: reason, lines, revenue (what the dropped lines carried), one row per reason.
+    `matched` / `unmatched`: cancellation lines of known customers tied to the purchase they
+    reverse, and those with no earlier purchase of the same item to tie to.
+    """
+
+    lines: pl.DataFrame
+    dropped: pl.DataFrame
+    matched: int
+    unmatched: int
+    matched_revenue: float
+
+
+PURCHASE_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    "revenue",
+    "item_id",
+    "quantity",
+    "unit_price",
+)
+
+
+def customer_purchases(
+    lines: pl.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS, free: bool = False
+) -> Purchases:
+    """Purchases as the published Online Retail analyses clean them: lines without a customer,
+    returns and cancellations, exact duplicate lines (first kept) and lines whose quantity or
+    unit price is zero or negative (when the data has them) are left out. A cancellation of a
+    known customer is then matched to the latest purchase of the same customer and item (the
+    customer's latest purchase when there are no items) at or before it, and takes back its
+    quantity's (or amount's) share of that purchase's revenue, never below zero.
+
+    With `free`, lines with a unit price of 0 count too (the purchase models count a free
+    purchase as a purchase; the published recipes, and so every other page, do not).
+
+    `lines` must be whole lines (exact duplicates are judged over all their columns); `lines`
+    of the result holds those of `columns` the input has.
+    """
+    # Duplicates are judged over whole lines, once: every other rule looks at one line at a time,
+    # so a duplicate's first occurrence is kept exactly when its repeats would be.
+    needed = (
+        "customer_id",
+        "ordered_at",
+        "revenue",
+        "item_id",
+        "quantity",
+        "unit_price",
+        "is_return",
+    )
+    frame = columns_of(lines, *dict.fromkeys((*columns, *needed))).with_columns(
+        is_return(lines).alias("_return"),
+        first_occurrences(lines).alias("_first"),
+        pl.int_range(pl.len()).alias("_row"),
+    )
+    positive = [pl.col("quantity").fill_null(1.0) > 0] if "quantity" in frame else []
+    if "unit_price" in frame:
+        price = pl.col("unit_price").fill_null(1.0)
+        positive.append(price >= 0 if free else price > 0)
+    steps = [
+        ("no customer id", pl.col("customer_id").is_not_null()),
+        ("cancellation or return", ~pl.col("_return")),
+        ("exact duplicate line", pl.col("_first")),
+        (
+            "zero or negative quantity, or negative unit price"
+            if free
+            else "zero or negative quantity or unit price",
+            pl.all_horizontal(pl.lit(True), *positive),
+        ),
+    ]
+    counts, keep = [], pl.lit(True)
+    for reason, rule in steps:
+        counts.append(
+            frame.lazy()
+            .filter(keep & ~rule)
+            .select(
+                pl.lit(reason).alias("reason"),
+                pl.len().cast(pl.Int64).alias("lines"),
+                pl.col("revenue").fill_null(0.0).sum().alias("revenue"),
+            )
+        )
+        keep = keep & rule
+    kept = frame.filter(keep)
+    returns = frame.filter(pl.col("_return") & pl.col("customer_id").is_not_null())
+    net, matched, matched_revenue = _netted(kept, returns)
+    return Purchases(
+        lines=columns_of(kept.with_columns(net.alias("revenue")), *columns),
+        dropped=pl.concat(pl.collect_all(counts)),
+        matched=matched,
+        unmatched=returns.height - matched,
+        matched_revenue=matched_revenue,
+    )
+
+
+def _netted(kept: pl.DataFrame, returns: pl.DataFrame) -> tuple[pl.Series, int, float]:
+    """Net revenue of each kept line, cancellation lines matched, revenue they took back."""
+    revenue = kept["revenue"].fill_null(0.0)
+    if returns.height == 0 or kept.height == 0:
+        return revenue, 0, 0.0
+    # A cancellation takes back its share of the purchase of the same item (of the customer's
+    # latest purchase when the data has no items), by quantity where the data has one.
+    items = "item_id" in kept.columns
+    size = "quantity" if items and "quantity" in kept.columns else "revenue"
+    keys = ["customer_id", "item_id"] if items else ["customer_id"]
+    bought = (
+        kept.select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
+        .drop_nulls()
+        .sort("ordered_at")
+    )
+    cancelled = (
+        returns.select(*keys, "ordered_at", pl.col(size).abs().alias("_back"))
+        .drop_nulls()
+        .sort("ordered_at")
+        .join_asof(bought, on="ordered_at", by=keys, strategy="backward", check_sortedness=False)
+        .filter(pl.col("_row").is_not_null())
+    )
+    if cancelled.height == 0:
+        return revenue, 0, 0.0
+    share = cancelled.group_by("_row").agg(
+        (1.0 - pl.col("_back").sum() / pl.col("_size").first()).clip(0.0, 1.0).alias("_share")
+    )
+    net = (
+        kept.select("_row", pl.col("revenue").fill_null(0.0))
+        .join(share, on="_row", how="left")
+        .select(pl.col("revenue") * pl.col("_share").fill_null(1.0))
+        .to_series()
+    )
+    return net, cancelled.height, float(revenue.sum() - net.sum())

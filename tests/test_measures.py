@@ -1,0 +1,230 @@
+"""The shared measure definitions on tiny hand-checked frames and on the real data sets."""
+
+from datetime import datetime
+
+import pandas as pd
+import polars as pl
+import pytest
+
+from lib import formats, io, measures, quality
+from lib.model import Dataset, conform
+from tests.conftest import shared_file
+
+
+def at(day: int, hour: int = 10) -> datetime:
+    return datetime(2024, 1, day, hour)
+
+
+def lines_of(rows: list[tuple]) -> pl.DataFrame:
+    """Lines from (order_id, customer_id, ordered_at, item_id, quantity, unit_price, is_return)."""
+    frame = pl.DataFrame(
+        rows,
+        schema=["order_id", "customer_id", "ordered_at", "item_id", "quantity", "unit_price"]
+        + ["is_return"],
+        orient="row",
+    ).with_columns((pl.col("quantity") * pl.col("unit_price")).alias("revenue"))
+    return conform("lines", frame)
+
+
+def test_purchases_leave_out_guests_returns_duplicates_and_free_lines_and_count_each():
+    raw = lines_of(
+        [
+            ("1", "a", at(1), "x", 2.0, 3.0, False),
+            ("1", "a", at(1), "x", 2.0, 3.0, False),  # exact duplicate
+            ("2", None, at(2), "x", 1.0, 5.0, False),  # no customer
+            ("C3", "a", at(3), "y", -2.0, 3.0, True),  # cancels nothing a bought before
+            ("4", "b", at(4), "x", 0.0, 3.0, False),  # zero quantity
+            ("5", "b", at(5), "x", 1.0, 0.0, False),  # zero price
+            ("6", "b", at(6), "x", 2.0, 2.0, False),
+        ]
+    )
+    got = measures.customer_purchases(raw)
+    assert got.lines["order_id"].to_list() == ["1", "6"]
+    assert got.lines["revenue"].to_list() == [6.0, 4.0]
+    assert got.dropped.rows() == [
+        ("no customer id", 1, 5.0),
+        ("cancellation or return", 1, -6.0),
+        ("exact duplicate line", 1, 6.0),
+        ("zero or negative quantity or unit price", 2, 0.0),
+    ]
+    assert (got.matched, got.unmatched) == (0, 1)
+
+
+def test_a_cancellation_nets_out_of_the_latest_earlier_purchase_of_the_same_item():
+    raw = lines_of(
+        [
+            ("1", "a", at(1), "x", 10.0, 2.0, False),  # 20
+            ("2", "a", at(5), "x", 4.0, 2.5, False),  # 10: the latest x before the cancellation
+            ("3", "a", at(5), "y", 1.0, 7.0, False),  # another item: untouched
+            ("C4", "a", at(6), "x", -1.0, 2.5, True),  # takes back 1 of 4 units of order 2
+            ("5", "a", at(9), "x", 3.0, 2.0, False),  # after the cancellation: untouched
+        ]
+    )
+    got = measures.customer_purchases(raw)
+    assert got.lines["revenue"].to_list() == [20.0, 7.5, 7.0, 6.0]
+    assert (got.matched, got.unmatched, got.matched_revenue) == (1, 0, 2.5)
+
+
+def test_a_purchase_cancelled_in_full_keeps_its_row_at_zero_and_never_goes_below():
+    raw = lines_of(
+        [
+            ("1", "a", at(1), "x", 3.0, 2.0, False),
+            ("C2", "a", at(1, 11), "x", -2.0, 2.0, True),
+            ("C3", "a", at(2), "x", -2.0, 2.0, True),  # 4 of 3 units back: the purchase ends at 0
+            ("C4", "b", at(2), "x", -1.0, 2.0, True),  # b never bought x
+            ("C5", "a", at(2), "z", -1.0, 2.0, True),  # a never bought z
+        ]
+    )
+    got = measures.customer_purchases(raw)
+    assert got.lines.select("order_id", "revenue").rows() == [("1", 0.0)]
+    assert (got.matched, got.unmatched) == (2, 2)
+
+
+def test_without_items_a_refund_nets_out_of_the_customers_latest_purchase_by_amount():
+    raw = conform(
+        "lines",
+        pl.DataFrame(
+            {
+                "order_id": ["1", "2", "3"],
+                "customer_id": ["a", "a", "a"],
+                "ordered_at": [at(1), at(3), at(4)],
+                "revenue": [40.0, 50.0, -20.0],
+            }
+        ),
+    )
+    got = measures.customer_purchases(raw)
+    assert got.lines["revenue"].to_list() == [40.0, 30.0]
+    assert got.matched == 1
+
+
+def test_real_online_retail_cancellations_net_out_as_an_independent_pandas_match_does():
+    path = shared_file("online_retail/online_retail.parquet")
+    ds = formats.assemble(io.read_path(path)).dataset
+    got = measures.customer_purchases(ds.tables["lines"])
+
+    raw = pd.read_parquet(path)
+    raw["InvoiceDate"] = pd.to_datetime(raw["InvoiceDate"])
+    raw["Revenue"] = raw["Quantity"] * raw["UnitPrice"]
+    known = raw[raw["CustomerID"].notna()]
+    cancel = known["InvoiceNo"].astype(str).str.startswith("C")
+    bought = known[~cancel].drop_duplicates()
+    bought = bought[(bought["Quantity"] > 0) & (bought["UnitPrice"] > 0)].copy()
+    bought["row"] = range(len(bought))
+    pairs = pd.merge_asof(
+        known[cancel].sort_values("InvoiceDate", kind="stable"),
+        bought.sort_values("InvoiceDate", kind="stable")[
+            ["InvoiceDate", "CustomerID", "StockCode", "row"]
+        ],
+        on="InvoiceDate",
+        by=["CustomerID", "StockCode"],
+        direction="backward",
+    ).dropna(subset=["row"])
+    back = pairs.groupby("row")["Quantity"].sum().abs()
+    share = (1 - back / bought.set_index("row")["Quantity"].loc[back.index]).clip(0, 1)
+    net = bought.set_index("row")["Revenue"].copy()
+    net.loc[share.index] *= share
+
+    assert got.lines.height == len(bought) == 392_692
+    assert got.matched == len(pairs)
+    assert got.unmatched == int(cancel.sum()) - len(pairs)
+    assert got.lines["revenue"].sum() == pytest.approx(net.sum())
+    # Customer 16446's £168,469.60 order was cancelled 12 minutes later: it is worth nothing.
+    big = got.lines.filter(pl.col("customer_id") == "16446")["revenue"].sum()
+    assert big == pytest.approx(1.65 + 1.25)
+
+
+def _olist_like(statuses: list[str]) -> Dataset:
+    orders = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(len(statuses))],
+            "customer_id": ["a"] * len(statuses),
+            "ordered_at": [at(1)] * len(statuses),
+            "status": statuses,
+        }
+    )
+    lines = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(len(statuses))] + ["0"],
+            "customer_id": ["a"] * (len(statuses) + 1),
+            "ordered_at": [at(1)] * (len(statuses) + 1),
+            "revenue": [10.0] * (len(statuses) + 1),
+        }
+    )
+    return Dataset(
+        "t", "olist", tables={"orders": conform("orders", orders), "lines": conform("lines", lines)}
+    )
+
+
+def test_lines_of_cancelled_and_unavailable_orders_are_set_apart_and_counted():
+    ds = measures.split_unsold(_olist_like(["delivered", "canceled", "unavailable", "shipped"]))
+    assert ds.tables["lines"]["order_id"].to_list() == ["0", "3", "0"]
+    assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["1", "2"]
+    assert ds.notes[-1].count == 2
+    assert "2 lines of 2 cancelled or unavailable orders" in ds.notes[-1].message
+    # Data quality still inspects every line the files hold.
+    assert measures.as_recorded(ds).tables["lines"].height == 5
+
+
+def test_cancellation_invoices_are_returns_and_stay_with_the_sales():
+    lines = conform(
+        "lines",
+        pl.DataFrame(
+            {
+                "order_id": ["1", "C2"],
+                "customer_id": ["a", "a"],
+                "ordered_at": [at(1), at(2)],
+                "revenue": [10.0, -10.0],
+                "is_return": [False, True],
+            }
+        ),
+    )
+    orders = conform(
+        "orders",
+        pl.DataFrame(
+            {
+                "order_id": ["1", "C2"],
+                "customer_id": ["a", "a"],
+                "ordered_at": [at(1), at(2)],
+                "status": ["invoiced", "cancelled"],
+            }
+        ),
+    )
+    ds = Dataset("t", "retail", tables={"lines": lines, "orders": orders})
+    assert measures.split_unsold(ds) is ds
+
+
+def test_the_quality_report_sees_the_lines_set_apart():
+    ds = measures.split_unsold(_olist_like(["delivered", "canceled"]))
+    profile = next(p for p in quality.report(ds).profiles if p.table == "lines")
+    assert profile.rows == 3
+
+
+def test_a_delivered_order_has_both_dates_and_a_delivered_status_when_there_is_one():
+    orders = pl.DataFrame(
+        {
+            "delivered_at": [at(5), at(5), None, at(5)],
+            "estimated_delivery_at": [at(4), at(6), at(6), None],
+            "status": ["delivered", "canceled", "delivered", "delivered"],
+        }
+    )
+    got = orders.select(
+        measures.delivered(orders).alias("d"), (measures.delivered(orders) & measures.late())
+    )
+    assert got["d"].to_list() == [True, False, False, False]
+    assert got.to_series(1).to_list() == [True, False, False, False]
+    no_status = orders.drop("status")
+    assert no_status.select(measures.delivered(no_status))["delivered_at"].to_list() == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_the_caption_quotes_each_definition_and_the_unsold_rule_only_where_it_applies():
+    plain = Dataset("t", "retail")
+    text = measures.caption(plain, "order", "revenue")
+    assert measures.DEFINITIONS["order"] in text and measures.DEFINITIONS["revenue"] in text
+    assert "cancelled or unavailable" not in text
+    split = measures.split_unsold(_olist_like(["delivered", "canceled"]))
+    assert measures.UNSOLD_DEFINITION in measures.caption(split, "order")
