@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import gzip
 import io
+import json
+import os
 import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import polars as pl
@@ -66,13 +69,126 @@ class LoadError(Exception):
         return (LoadError, (self.file, self.message))  # picklable despite the two-argument init
 
 
-def read_file(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> list[RawTable]:
-    """Every table in one uploaded file; raises LoadError with a user-facing message."""
+# --- memory budgets ---------------------------------------------------------------------------
+
+# Streamlit Community Cloud gives all sessions together 690 MB to 2.7 GB; by default the server is
+# assumed to have the larger and to serve three sessions that hold a large upload at once.
+SERVER_MEMORY_MB = 2700
+SESSIONS = 3
+# Reading, typing and building the canonical tables peak at about four times the raw tables:
+# a million Online Retail lines are 183 MB of raw text columns and peak 755 MB above the idle
+# process. A session's raw tables get a quarter of its budget, so its peak stays inside it.
+LOAD_FACTOR = 4
+# ... and about 750 bytes per line of a mapped table at that peak: the row limit per table.
+ROW_PEAK_BYTES = 750
+MAX_COLUMNS = 2_000
+MAX_FIRST_LINE = 1024 * 1024
+MAX_ZIP_MEMBERS = 100
+# Polars keeps each text cell as a 16-byte view; strings longer than 12 bytes also in a buffer.
+_VIEW_BYTES, _INLINE_BYTES = 16, 12
+# Calamine holds a worksheet as a dense grid of cells, each about 80 bytes until polars has it.
+_SHEET_CELL_BYTES = 80
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much memory what a session (or one command-line run) reads may take.
+
+    `total_bytes` is the session's whole budget: its raw tables may take a quarter of it
+    (LOAD_FACTOR) and each table about total / ROW_PEAK_BYTES rows. `held_bytes` is what the
+    session's tables already take. `scope` and `remedy` finish the refusal message.
+    """
+
+    total_bytes: int
+    scope: str = "per session on this server"
+    remedy: str = (
+        "upload a shorter date range or only the columns you need, or run the headless "
+        "command line on your own computer (python -m lib inspect FILE), which can use all of "
+        "its memory"
+    )
+    held_bytes: int = 0
+
+    @property
+    def table_bytes(self) -> int:
+        return self.total_bytes // LOAD_FACTOR
+
+    @property
+    def rows(self) -> int:
+        return self.total_bytes // ROW_PEAK_BYTES
+
+    def holding(self, tables: Iterable[RawTable]) -> Budget:
+        """This budget for a session that already holds `tables`."""
+        return replace(self, held_bytes=sum(memory_bytes(t.frame) for t in tables))
+
+
+def _env_mb(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def session_budget() -> Budget:
+    """The app's budget per session: STORELENS_SESSION_BUDGET_MB, else the server's memory
+    (STORELENS_SERVER_MEMORY_MB, default 2700) shared by STORELENS_SESSIONS (default 3) sessions.
+    """
+    server = _env_mb("STORELENS_SERVER_MEMORY_MB", SERVER_MEMORY_MB)
+    sessions = _env_mb("STORELENS_SESSIONS", SESSIONS)
+    mb = _env_mb("STORELENS_SESSION_BUDGET_MB", server / sessions)
+    return Budget(int(mb * _MB))
+
+
+def machine_budget() -> Budget:
+    """The command line's budget: STORELENS_CLI_BUDGET_MB, else half of this machine's memory."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume 8 GB
+        physical = 8 * 1024 * _MB
+    mb = _env_mb("STORELENS_CLI_BUDGET_MB", physical / 2 / _MB)
+    return Budget(
+        int(mb * _MB),
+        scope="for the command line on this machine",
+        remedy="read a shorter date range or fewer columns, or raise STORELENS_CLI_BUDGET_MB "
+        "on a machine with more memory",
+    )
+
+
+def memory_bytes(frame: pl.DataFrame) -> int:
+    """About how many bytes `frame` takes (polars' own estimate leaves out text cells' views)."""
+    total = 0
+    for name, dtype in frame.schema.items():
+        column = frame.get_column(name)
+        if dtype in (pl.String, pl.Binary):
+            lengths = column.str.len_bytes() if dtype == pl.String else column.bin.size()
+            long = int(lengths.filter(lengths > _INLINE_BYTES).sum() or 0)
+            total += _VIEW_BYTES * column.len() + long
+        else:
+            total += column.estimated_size()
+    return total
+
+
+def _quantity(count: float) -> str:
+    if count >= 1e9:
+        return f"{count / 1e9:,.1f} billion"
+    if count >= 1e6:
+        return f"{count / 1e6:,.1f} million"
+    return f"{count:,.0f}"
+
+
+def read_file(
+    name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, budget: Budget | None = None
+) -> list[RawTable]:
+    """Every table in one uploaded file; raises LoadError with a user-facing message.
+
+    Nothing larger than `budget` (default: session_budget()) is allocated: compressed parts are
+    unpacked with a running count, and each table's size is estimated before it is read.
+    """
     if len(data) > max_bytes:
         raise LoadError(name, _too_big(len(data), max_bytes))
-    budget = _Budget(max_bytes * UNPACKED_FACTOR)
+    spend = _Spend(budget or session_budget(), max_bytes * UNPACKED_FACTOR)
     try:
-        return _read_any(name, name, bytes(data), budget, allow_zip=True)
+        return _read_any(name, name, bytes(data), spend, allow_zip=True)
     except LoadError:
         raise
     except (MemoryError, RecursionError):
@@ -81,7 +197,9 @@ def read_file(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> lis
         raise LoadError(name, f"could not be read: {_short(exc)}") from None
 
 
-def read_path(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[RawTable]:
+def read_path(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, budget: Budget | None = None
+) -> list[RawTable]:
     """Every table in the file at `path`, named by its file name (see read_file)."""
     path = Path(path)
     try:
@@ -95,7 +213,7 @@ def read_path(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[RawT
         raise LoadError(str(path), "does not exist: check the path") from None
     except PermissionError:
         raise LoadError(str(path), "cannot be opened (permission denied)") from None
-    return read_file(path.name, data, max_bytes)
+    return read_file(path.name, data, max_bytes, budget)
 
 
 def write_csv_tables(tables: Mapping[str, pl.DataFrame], out_dir: str | Path) -> list[Path]:
@@ -113,49 +231,118 @@ def write_csv_tables(tables: Mapping[str, pl.DataFrame], out_dir: str | Path) ->
     return paths
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_csv(frame: pl.DataFrame) -> str:
+    """The frame as CSV text for people to open: every export of the app and the CLI.
+
+    Text cells (and header names) that a spreadsheet would run as a formula get a leading quote,
+    as OWASP recommends; numeric columns stay numbers.
+    """
+    pattern = "^[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
+
+    def inert(name: str) -> pl.Expr:
+        text = pl.col(name)
+        return pl.when(text.str.contains(pattern)).then("'" + text).otherwise(text).alias(name)
+
+    safe = frame.with_columns(
+        inert(name) for name, dtype in frame.schema.items() if dtype == pl.String
+    )
+    header = [n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns]
+    return safe.rename(dict(zip(frame.columns, header, strict=True))).write_csv()
+
+
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    """The frame as UTF-8 CSV bytes with a header row, for download buttons."""
-    return frame.write_csv().encode("utf-8")
+    """The frame as UTF-8 CSV bytes with a header row, for download buttons (export_csv)."""
+    return export_csv(frame).encode("utf-8")
 
 
 # --- dispatch ---------------------------------------------------------------------------------
 
 
 @dataclass
-class _Budget:
-    """How many bytes the compressed parts of one upload may unpack to: a zip-bomb guard."""
+class _Spend:
+    """What one upload has used of its budget: bytes unpacked, estimated bytes of its tables."""
 
-    limit: int
-    used: int = 0
+    budget: Budget
+    unpack_limit: int  # the upload limit's share; the budget's table share bounds it too
+    unpacked: int = 0
+    tables: int = 0
+
+    @property
+    def limit(self) -> int:
+        return min(self.unpack_limit, self.budget.table_bytes)
 
     @property
     def left(self) -> int:
-        return self.limit - self.used
+        return self.limit - self.unpacked
+
+    @property
+    def memory_left(self) -> int:
+        return self.budget.table_bytes - self.budget.held_bytes - self.tables
+
+    def check(self, file: str, rows: float, size: float | None, what: str = "") -> None:
+        """Refuse a table of about `rows` rows and `size` bytes when it does not fit.
+
+        size None: only rows are known so far, and they are a lower bound.
+        """
+        if rows <= self.budget.rows and (size or 0) <= self.memory_left:
+            return
+        held = self.budget.held_bytes + self.tables
+        already = (
+            f" (the files already loaded take {_size_text(held)} of it)"
+            if held and (size or 0) <= self.budget.table_bytes
+            else ""
+        )
+        large = (
+            f"over {_quantity(rows)} rows"
+            if size is None
+            else f"about {_quantity(rows)} rows and {_size_text(size)} in memory once read"
+        )
+        raise LoadError(
+            file,
+            f"is too large to analyse here: it would be {large}{what}; the limit "
+            f"{self.budget.scope} is {_size_text(self.budget.table_bytes)} of tables and "
+            f"{_quantity(self.budget.rows)} rows per table{already}. To fit, "
+            + self.budget.remedy.replace("FILE", PurePosixPath(file).name.split("/")[0]),
+        )
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.tables += memory_bytes(frame)
 
 
-def _read_any(
-    name: str, file: str, data: bytes, budget: _Budget, allow_zip: bool
-) -> list[RawTable]:
+def _read_any(name: str, file: str, data: bytes, spend: _Spend, allow_zip: bool) -> list[RawTable]:
     if _is_blank(data):
         raise LoadError(file, "is empty: export it again or pick another file")
     kind = _kind(name, data)
     if kind == "gzip":
-        inner = _gunzip(file, data, budget)
         inner_name = name[:-3] if name.lower().endswith(".gz") else name
-        return _read_any(inner_name, file, inner, budget, allow_zip)
+        text = _suffix(inner_name) in ("", *TEXT_SUFFIXES)
+        inner = _gunzip(file, data, spend, text=text)
+        return _read_any(inner_name, file, inner, spend, allow_zip)
     if kind == "zip":
         if not allow_zip:
             raise LoadError(file, "is a zip inside a zip: unpack the inner zip and upload it")
-        return _read_zip(name, file, data, budget)
+        return _read_zip(name, file, data, spend)
     if kind == "parquet":
-        return [_read_parquet(name, file, data)]
-    if kind == "excel":
-        return _read_excel(name, file, data)
-    table = _read_text(name, file, data)
+        tables = [_read_parquet(name, file, data, spend)]
+    elif kind == "excel":
+        tables = _read_excel(name, file, data, spend)
+    else:
+        tables = [_read_text_table(name, file, data, spend)]
+    for table in tables:
+        spend.add(table.frame)
+    return tables
+
+
+def _read_text_table(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
+    table = _read_text(name, file, data, spend)
     if _suffix(name) in EXCEL_SUFFIXES:
         note = "named like an Excel workbook but it is text: read as CSV"
         table = RawTable(table.name, table.file, table.frame, (note, *table.notes))
-    return [table]
+    return table
 
 
 def _suffix(name: str) -> str:
@@ -200,9 +387,15 @@ def _too_big(size: int, limit: int) -> str:
     )
 
 
-def _size_text(size: int) -> str:
-    if size >= _MB:
+def _size_text(size: float) -> str:
+    if size >= 1024**4:
+        return f"{size / 1024**4:,.0f} TB"
+    if size >= 1024 * _MB:
+        return f"{size / 1024 / _MB:.1f} GB"
+    if size >= 10 * _MB:
         return f"{size / _MB:.0f} MB"
+    if size >= _MB:
+        return f"{size / _MB:.1f} MB"
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size} bytes"
@@ -215,28 +408,46 @@ def _short(exc: BaseException) -> str:
     return text[:160].rstrip(". ")
 
 
-def _unpack_error(file: str, budget: _Budget) -> LoadError:
+def _unpack_error(file: str, spend: _Spend, lines: int = 0, size: int = 0) -> LoadError:
+    unpacked = f"unpacks to {_size_text(size)}, more than" if size else "unpacks to more than"
+    counted = f" (over {_quantity(lines)} lines)" if lines > 1 else ""
     return LoadError(
         file,
-        f"unpacks to more than {_size_text(budget.limit)}, the most this app reads from a "
-        "compressed upload: split it into smaller files or convert it to parquet",
+        f"{unpacked} {_size_text(spend.limit)}{counted}, the most this app unpacks from one "
+        "upload: upload a shorter date range or only the columns you need, split it into smaller "
+        "files, or convert it to parquet",
     )
 
 
 # --- compressed containers --------------------------------------------------------------------
 
+_CHUNK = 1024 * 1024
 
-def _gunzip(file: str, data: bytes, budget: _Budget) -> bytes:
+
+def _gunzip(file: str, data: bytes, spend: _Spend, *, text: bool) -> bytes:
+    """The unpacked bytes, once a first pass that keeps nothing has counted them.
+
+    A bomb is refused by that count, before anything is allocated: past the unpack limit, or,
+    for text, past more lines than a table may have rows.
+    """
+    size = lines = 0
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            inner = stream.read(budget.left + 1)
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                lines += chunk.count(b"\n") if text else 0
+                if size > spend.left:
+                    raise _unpack_error(file, spend, lines)
+                if lines > spend.budget.rows + MAX_PREAMBLE + 1:
+                    spend.check(file, lines, None, f" ({_size_text(size)} of text so far)")
+            del chunk
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            inner = stream.read(size + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise LoadError(
             file, f"could not be unpacked as gzip ({_short(exc)}): the file is damaged or cut short"
         ) from None
-    if len(inner) > budget.left:
-        raise _unpack_error(file, budget)
-    budget.used += len(inner)
+    spend.unpacked += len(inner)
     return inner
 
 
@@ -257,7 +468,25 @@ def _member_skip_reason(member: str) -> str | None:
     return None
 
 
-def _read_zip(name: str, file: str, data: bytes, budget: _Budget) -> list[RawTable]:
+def _unzip(file: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, spend: _Spend) -> bytes:
+    """One member's bytes, read a chunk at a time against the budget."""
+    if info.file_size > spend.left:  # zipfile never returns more than the declared size
+        raise _unpack_error(file, spend, size=info.file_size)
+    # bzip2 and lzma turn a few bytes into megabytes at once: feed them little at a time.
+    step = _CHUNK if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) else 1024
+    chunks: list[bytes] = []
+    size = 0
+    with archive.open(info) as stream:
+        while chunk := stream.read(step):
+            size += len(chunk)
+            if size > spend.left:
+                raise _unpack_error(file, spend)
+            chunks.append(chunk)
+    spend.unpacked += size
+    return b"".join(chunks)
+
+
+def _read_zip(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTable]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -281,6 +510,15 @@ def _read_zip(name: str, file: str, data: bytes, budget: _Budget) -> list[RawTab
                 f"contains no data files ({content}): put the CSV, Excel or parquet files "
                 "in the zip",
             )
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise LoadError(
+                file,
+                f"contains {len(members):,} data files; this app reads at most "
+                f"{MAX_ZIP_MEMBERS} from one zip: zip the files you need, or stack them into one",
+            )
+        declared = sum(i.file_size for i in members)
+        if declared > spend.left:  # zipfile never unpacks more than a member declares
+            raise _unpack_error(file, spend, size=declared)
         base_counts = Counter(PurePosixPath(i.filename).name for i in members)
         notes = tuple(reason for _, reason in skipped)
         tables: list[RawTable] = []
@@ -289,11 +527,8 @@ def _read_zip(name: str, file: str, data: bytes, budget: _Budget) -> list[RawTab
             base = PurePosixPath(info.filename).name
             member_name = base if base_counts[base] == 1 else info.filename
             member_file = f"{file}/{info.filename}"
-            if info.file_size > budget.left:
-                raise _unpack_error(file, budget)
             try:
-                with archive.open(info) as stream:
-                    content = stream.read(budget.left + 1)
+                content = _unzip(file, archive, info, spend)
             except RuntimeError:
                 raise LoadError(
                     file, "is password-protected: upload a zip without a password"
@@ -303,16 +538,18 @@ def _read_zip(name: str, file: str, data: bytes, budget: _Budget) -> list[RawTab
                 failures.append(LoadError(member_file, f"{cause}: zip it again with defaults"))
                 continue
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-                failures.append(LoadError(member_file, f"could not be unpacked: {_short(exc)}"))
+                cause = f"could not be unpacked ({_short(exc)}): the zip is damaged"
+                failures.append(LoadError(member_file, f"{cause}; zip the files again"))
                 continue
-            if len(content) > budget.left:
-                raise _unpack_error(file, budget)
-            budget.used += len(content)
             try:
-                read = _read_any(f"{name}/{member_name}", member_file, content, budget, False)
+                read = _read_any(f"{name}/{member_name}", member_file, content, spend, False)
             except LoadError as exc:
+                if exc.message.startswith(("unpacks to more than", "is too large")):
+                    raise LoadError(file, f"{info.filename} {exc.message}") from None
                 failures.append(exc)
                 continue
+            finally:
+                del content
             # `file` is what the user uploaded: the zip, not the member inside it.
             tables.extend(RawTable(t.name, file, t.frame, t.notes) for t in read)
     if not tables:
@@ -329,10 +566,38 @@ def _read_zip(name: str, file: str, data: bytes, budget: _Budget) -> list[RawTab
 # --- binary formats ---------------------------------------------------------------------------
 
 
-def _read_parquet(name: str, file: str, data: bytes) -> RawTable:
+_PARQUET_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "FLOAT": 4, "INT64": 8, "DOUBLE": 8, "INT96": 8}
+
+
+def _parquet_size(file: str, data: bytes) -> tuple[int, int]:
+    """(rows, estimated bytes in memory) from the file's metadata, before reading any data."""
+    import pyarrow as pa  # only parquet needs it, and it loads slowly
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    except Exception as exc:  # noqa: BLE001 - corrupt files raise many kinds of errors
+        raise LoadError(file, f"could not be read as parquet: {_short(exc)}") from None
+    size = 0
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    for j in range(meta.num_columns):
+        kind = meta.schema.column(j).physical_type
+        values = sum(g.column(j).num_values for g in groups)  # more than rows when nested
+        if kind in _PARQUET_WIDTHS:
+            size += values * _PARQUET_WIDTHS[kind]
+        elif kind == "FIXED_LEN_BYTE_ARRAY":
+            size += values * meta.schema.column(j).length
+        else:  # text and binary: a view per value plus the bytes themselves
+            size += values * _VIEW_BYTES + sum(g.column(j).total_uncompressed_size for g in groups)
+    return meta.num_rows, size
+
+
+def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     if not data.startswith(b"PAR1") or not data.endswith(b"PAR1"):
         cause = "it does not start and end with the parquet signature (damaged or not parquet)"
         raise LoadError(file, f"could not be read as parquet: {cause}")
+    rows, size = _parquet_size(file, data)
+    spend.check(file, rows, size)
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - corrupt files raise many kinds of errors
@@ -360,7 +625,83 @@ def _excel_header(columns: list[str]) -> list[str]:
     return raw
 
 
-def _read_excel(name: str, file: str, data: bytes) -> list[RawTable]:
+_ROW_NUMBER = re.compile(rb'<row r="(\d{1,7})"')
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# A worksheet's XML takes some 36 bytes per cell; more than this per budget byte is padding.
+_XML_PER_BUDGET_BYTE = 8
+
+
+@functools.cache
+def _refs_beyond(columns: int) -> re.Pattern[bytes]:
+    """Cell references in a column past `columns` (every two- and three-letter one past Z)."""
+    single = b"|[" + _LETTERS[columns:] + b"]" if columns < 25 else b"|Z" * (columns == 25)
+    return re.compile(rb'<c r="([A-Z]{2,3}' + single + rb")\d")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _worksheet_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, int]:
+    """(rows, columns, cells) of one worksheet's XML, streamed: the grid calamine will build.
+
+    Counts are bytes.count passes at memory speed; a regular expression looks only for cells
+    beyond the widest column seen so far, which after the first rows are few or none.
+    """
+    row_tags = last_row = columns = cells = seen = 0
+    tail = b""
+    while chunk := stream.read(_CHUNK):
+        seen += len(chunk)
+        if seen > limit:
+            return max(row_tags, last_row), columns, max(cells, seen // 16)
+        # A tag cut at the chunk's edge is left for the next round, with this chunk's tail.
+        text = tail + chunk
+        start = text.rfind(b"<")
+        cut = start if start >= len(text) - 32 else len(text)
+        text, tail = text[:cut], text[cut:]
+        row_tags += text.count(b"<row ") + text.count(b"<row>")
+        cells += text.count(b"<c ") + text.count(b"<c>")
+        if (last := text.rfind(b"<row r=")) >= 0 and (row := _ROW_NUMBER.match(text, last)):
+            last_row = max(last_row, int(row.group(1)))  # rows come in order
+        if wider := _refs_beyond(columns).findall(text):
+            columns = max(columns, *(_column_number(w) for w in wider))
+    return max(row_tags, last_row), columns, cells
+
+
+def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
+    """Refuse a workbook whose sheets would not fit, from their XML, before calamine reads them.
+
+    Calamine holds each sheet as a dense grid from A1 to its farthest cell, so two cells far
+    apart take gigabytes: the grid's size counts, not the number of cells.
+    """
+    if not data.startswith(b"PK"):  # an old .xls: its records take at least 8 bytes per cell
+        spend.check(file, len(data) / 8, len(data) / 8 * _SHEET_CELL_BYTES)
+        return
+    limit = spend.budget.table_bytes * _XML_PER_BUDGET_BYTE
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            strings = sum(i.file_size for i in infos if i.filename == "xl/sharedStrings.xml")
+            for info in infos:
+                name = info.filename
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and (
+                    name != "content.xml"
+                ):
+                    continue
+                with archive.open(info) as stream:
+                    rows, columns, cells = _worksheet_grid(stream, limit)
+                grid = max(rows * max(columns, 1), cells)
+                size = grid * _SHEET_CELL_BYTES + strings
+                spend.check(file, rows, size, f" (a sheet of {_quantity(grid)} cells)")
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError):
+        return  # calamine says what is wrong with it
+
+
+def _read_excel(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTable]:
+    _check_workbook(file, data, spend)
     try:
         sheets = pl.read_excel(
             io.BytesIO(data), sheet_id=0, engine="calamine", raise_if_empty=False
@@ -403,16 +744,57 @@ class _NotUtf8(Exception):
     """Polars met invalid UTF-8 after the prefix that looked like UTF-8."""
 
 
-def _read_text(name: str, file: str, data: bytes) -> RawTable:
+def _read_text(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     notes: list[str] = []
     data = _utf8(file, data, notes)
     try:
-        return _parse_text(name, file, data, notes)
+        return _parse_text(name, file, data, notes, spend)
     except _NotUtf8:
-        return _parse_text(name, file, _latin1_to_utf8(data), [_LATIN1_NOTE])
+        return _parse_text(name, file, _latin1_to_utf8(data), [_LATIN1_NOTE], spend)
 
 
-def _parse_text(name: str, file: str, data: bytes, notes: list[str]) -> RawTable:
+def _refuse_long_first_line(file: str, data: bytes) -> None:
+    """A first line over MAX_FIRST_LINE is no header: polars would make a column per field."""
+    if len(data) > MAX_FIRST_LINE and data.find(b"\n", 0, MAX_FIRST_LINE) < 0:
+        raise LoadError(
+            file,
+            f"is not a table of rows: its first line is longer than "
+            f"{_size_text(MAX_FIRST_LINE)} (one line of {_size_text(len(data))} or more). "
+            f"Check that it has line breaks, or {_EXPORT_HINT}",
+        )
+
+
+def _check_text(
+    file: str,
+    data: bytes,
+    text: str,
+    records: list[_Record],
+    *,
+    width: int,
+    spend: _Spend,
+    above: int = 0,
+    factor: int = 1,
+) -> None:
+    """Refuse text whose table would not fit, estimated before polars allocates it.
+
+    Rows are counted exactly (line ends, an upper bound with quoted line breaks); each cell
+    takes a view, and the sniffed records say what share of the text is in long strings.
+    """
+    if width > MAX_COLUMNS:
+        raise LoadError(
+            file,
+            f"has {width:,} columns; this app reads at most {MAX_COLUMNS:,}: keep only the "
+            "columns you need (order, customer, date, amount, item, category, region)",
+        )
+    lines = data.count(b"\n") + (not data.endswith(b"\n")) - above
+    long = sum(len(f) for r in records for f in r.fields if len(f) > _INLINE_BYTES)
+    sniffed = sum(len(f) + 1 for r in records for f in r.fields)
+    share = min(1.0, long / max(sniffed, 1))
+    size = factor * (lines * width * _VIEW_BYTES + share * len(data))
+    spend.check(file, lines, size, f" (from {_size_text(len(data))} of text)")
+
+
+def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spend) -> RawTable:
     if _is_blank(data):
         raise LoadError(file, "is empty: export it again or pick another file")
     prefix = data[:SNIFF_BYTES]
@@ -421,11 +803,14 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str]) -> RawTable
         prefix = data[:SNIFF_BYTES]
         notes.append("line endings were carriage returns only")
     _refuse_markup(file, prefix)
+    _refuse_long_first_line(file, data)
     truncated = len(data) > len(prefix)
     text = _decode_prefix(prefix, truncated)
     records = _records_by_separator(text, truncated)
     separator = _best_separator(records)
-    if separator is None and _whitespace_columns(text) > 1:
+    if separator is None and (width := _whitespace_columns(text)) > 1:
+        # Each line is read whole, then split into a list: about twice a table's memory.
+        _check_text(file, data, text, [], width=width, spend=spend, factor=2)
         return _read_whitespace(name, file, data, text, notes)
     separator = separator or _unused_separator(text)
     rows = records[separator]
@@ -441,6 +826,12 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str]) -> RawTable
         notes.append(f"skipped {lines} line{'s' if lines > 1 else ''} above the column names")
     first = rows[0].fields if rows else []
     has_header = not _all_numberish(first)
+    widths = Counter(len(r.fields) for r in rows).most_common(1)
+    width = max(len(first), widths[0][0] if widths else 1)
+    if truncated and b"\n" not in prefix:  # the first line goes on past the prefix
+        width = max(width, data[: data.find(b"\n")].count(separator.encode()) + 1)
+    above = (rows[0].line if skip and rows else 0) + has_header
+    _check_text(file, data, text, rows, width=width, spend=spend, above=above)
     if separator != ",":
         notes.append(f"separator {_SEPARATOR_NAMES[separator]}")
     if any(len(r.fields) != len(first) for r in rows):
@@ -757,3 +1148,8 @@ REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data"
 def read_reference(name: str) -> pl.DataFrame:
     """A reference table bundled with the app in data/ (e.g. br_states.csv: state centroids)."""
     return pl.read_csv(REFERENCE_DIR / name, infer_schema_length=None)
+
+
+def read_geojson(name: str) -> dict:
+    """A GeoJSON file bundled with the app in data/ (e.g. brazil_states.geojson: state outlines)."""
+    return json.loads((REFERENCE_DIR / name).read_text(encoding="utf-8"))

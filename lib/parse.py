@@ -14,16 +14,50 @@ SAMPLE_SIZE = 1000
 # Parsed dates outside these years are treated as failures: they come from a wrong format
 # (two-digit years read as year 0010) or from placeholders such as 9999-12-31.
 MIN_YEAR, MAX_YEAR = 1900, 2100
+# Numbers beyond this (and infinities) are no amounts or counts: overflowed cells, placeholders
+# such as 1e308, or ids in the wrong column. Summed, they would swamp every real value.
+MAX_MAGNITUDE = 1e15
+OUT_OF_RANGE = {
+    "dates": f"dates outside the years {MIN_YEAR} to {MAX_YEAR - 1}",
+    "numbers": f"not finite (inf, NaN) or beyond ±{MAX_MAGNITUDE:.0e}".replace("e+", "e"),
+}
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """A typed column, with how many non-null inputs could not be parsed and a few of them."""
+    """A typed column, with how many non-null inputs could not be parsed and a few of them.
+
+    `invalid` of the failures did read (as a date or number) but out of range: see OUT_OF_RANGE.
+    `examples` holds a few unreadable values, then a few invalid ones (`invalid_examples`).
+    """
 
     values: pl.Series
     failures: int
     examples: tuple[str, ...]
     detail: str = ""
+    invalid: int = 0
+    invalid_examples: tuple[str, ...] = ()
+
+    def problem(self, what: str) -> str:
+        """What failed, as a clause: 'N value(s) could not be read as dates (e.g. ...)'.
+
+        `what` is "dates" or "numbers"; empty when nothing failed.
+        """
+        parts = []
+        unread = self.failures - self.invalid
+        if unread:
+            shown = [e for e in self.examples if e not in self.invalid_examples] or self.examples
+            parts.append(f"{unread:,} value(s) could not be read as {what} (e.g. {_quote(shown)})")
+        if self.invalid:
+            parts.append(
+                f"{self.invalid:,} value(s) are {OUT_OF_RANGE[what]} "
+                f"(e.g. {_quote(self.invalid_examples)})"
+            )
+        return "; ".join(parts)
+
+
+def _quote(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values[:3])
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -47,15 +81,30 @@ def _sample(s: pl.Series, size: int = SAMPLE_SIZE) -> pl.Series:
     return values.gather_every(-(-values.len() // size))
 
 
-def _parsed(raw: pl.Series, values: pl.Series, detail: str = "") -> Parsed:
-    """A Parsed whose failures are the raw non-nulls that came out null."""
+def _examples_of(raw: pl.Series, mask: pl.Series) -> tuple[str, ...]:
+    bad = raw.filter(mask).cast(pl.String).unique(maintain_order=True).head(3)
+    return tuple(str(v)[:60] for v in bad.to_list())
+
+
+def _parsed(
+    raw: pl.Series, values: pl.Series, detail: str = "", unchecked: pl.Series | None = None
+) -> Parsed:
+    """A Parsed whose failures are the raw non-nulls that came out null.
+
+    `unchecked`: the values before out-of-range ones were nulled, to count those apart.
+    """
     failed = raw.is_not_null() & values.is_null()
     count = int(failed.sum())
-    examples: tuple[str, ...] = ()
-    if count:
-        bad = raw.filter(failed).cast(pl.String).unique(maintain_order=True).head(3)
-        examples = tuple(str(v) for v in bad.to_list())
-    return Parsed(values.alias(raw.name), count, examples, detail)
+    if not count:
+        return Parsed(values.alias(raw.name), 0, (), detail)
+    if unchecked is None:
+        return Parsed(values.alias(raw.name), count, _examples_of(raw, failed), detail)
+    out = failed & unchecked.is_not_null()
+    invalid = int(out.sum())
+    invalid_examples = _examples_of(raw, out) if invalid else ()
+    unread = _examples_of(raw, failed & ~out) if invalid < count else ()
+    examples = unread + invalid_examples
+    return Parsed(values.alias(raw.name), count, examples, detail, invalid, invalid_examples)
 
 
 def _is_float(dtype: pl.DataType) -> bool:
@@ -152,7 +201,8 @@ def _day_month_order(values: pl.Series, whole: pl.Series) -> tuple[str, str, str
         if second_max > 12 >= first_max:
             return "mdy", separator, ""
         if first_max > 12 and second_max > 12:
-            break  # contradictory; fall back to the convention
+            # Both orders occur (stacked exports): the convention first, the rest by style.
+            return ("mdy" if separator == "/" else "dmy"), separator, ""
     order = "mdy" if separator == "/" else "dmy"
     which = "month first" if order == "mdy" else "day first"
     return order, separator, f"day and month are ambiguous in every value: read as {which}"
@@ -177,32 +227,47 @@ def _in_range(parsed: pl.Series) -> pl.Series:
     ).to_series()
 
 
-def _datetime_plan(sample: pl.Series, whole: pl.Series) -> tuple[list[_Format], str]:
-    """The formats to try, best first (all of one day/month order), and a note on ambiguity."""
-    order, separator, note = _day_month_order(sample, whole)
+def _datetime_plan(
+    sample: pl.Series, whole: pl.Series, order: tuple[str, str] | None = None
+) -> tuple[list[_Format], str]:
+    """The formats to try, best first (all of one day/month order), and a note on ambiguity.
+
+    `order` (order, separator) imposes the day/month order instead of judging it. Formats are
+    ranked by the values they read within MIN_YEAR..MAX_YEAR, then by those they read at all,
+    so that a column of year-2999 placeholders still finds its format (and fails on the range).
+    """
+    if order is None:
+        order = _day_month_order(sample, whole)
+        note = order[2]
+    else:
+        note = ""
     candidates = list(_ISO) + list(_NAMED_MONTHS)
-    if order:
-        candidates += list(_numeric_date_formats(order, separator))
+    if order[0]:
+        candidates += list(_numeric_date_formats(order[0], order[1]))
     scored = []
     for rank, fmt in enumerate(candidates):
-        hits = int(_in_range(_parse_with(sample, fmt)).is_not_null().sum())
-        if hits:
-            scored.append((-hits, rank, fmt))
+        parsed = _parse_with(sample, fmt)
+        read = int(parsed.is_not_null().sum())
+        if read:
+            scored.append((-int(_in_range(parsed).is_not_null().sum()), -read, rank, fmt))
     if not scored:
         return [], note
-    scored.sort(key=lambda item: (item[0], item[1]))
-    best = scored[0][2]
+    scored.sort(key=lambda item: item[:3])
+    best = scored[0][3]
     # Other formats of the same order catch mixed values ("2017-07-09" beside a full timestamp).
-    chosen = [best] + [f for _, _, f in scored[1:] if f.order == best.order][:3]
+    chosen = [best] + [item[3] for item in scored[1:] if item[3].order == best.order][:3]
     return chosen, note
 
 
-def _apply_plan(values: pl.Series, plan: list[_Format]) -> pl.Series:
+def _apply_plan(values: pl.Series, plan: list[_Format]) -> tuple[pl.Series, pl.Series]:
+    """(dates within MIN_YEAR..MAX_YEAR, dates before that check) of `values` read by `plan`."""
     if not plan:
-        return pl.Series(values.name, [None] * values.len(), dtype=DATETIME)
+        empty = pl.Series(values.name, [None] * values.len(), dtype=DATETIME)
+        return empty, empty
     parsed = [_parse_with(values, fmt) for fmt in plan]
     combined = parsed[0] if len(parsed) == 1 else pl.select(pl.coalesce(parsed)).to_series()
-    return _in_range(combined.cast(DATETIME)).alias(values.name)
+    combined = combined.cast(DATETIME).alias(values.name)
+    return _in_range(combined).alias(values.name), combined
 
 
 def _integer_dates(s: pl.Series) -> tuple[pl.Series, str]:
@@ -227,7 +292,12 @@ def _integer_dates(s: pl.Series) -> tuple[pl.Series, str]:
 
 
 def to_datetime(s: pl.Series) -> Parsed:
-    """Naive Datetime("us") values; the format is detected once per column from a sample."""
+    """Naive Datetime("us") values; the format is detected on a sample, then per style.
+
+    A column usually holds one style, read with one format found on a sample. Stacked exports
+    mix styles (ISO beside 12/25/2022, or day-first beside month-first): the values the first
+    format leaves unread are read again, each style they tell apart with its own format.
+    """
     dtype = s.dtype
     if isinstance(dtype, pl.Datetime):
         values = s
@@ -249,13 +319,107 @@ def to_datetime(s: pl.Series) -> Parsed:
         empty = pl.Series(s.name, [None] * s.len(), dtype=DATETIME)
         return _parsed(s, empty, f"{dtype} values are not dates")
     text = _clean_strings(s)
-    plan, note = _datetime_plan(_sample(text), text)
-    values = _apply_plan(text, plan)
+    values, unchecked, detail = _read_dates(text)
+    missed = values.is_null() & unchecked.is_null() & text.is_not_null()
+    if missed.any():  # other styles, or garbage: read what is left style by style
+        rows = missed.arg_true()
+        rest = text.gather(rows)
+        styles = _styles(rest)
+        kinds = set(styles.drop_nulls().unique().to_list())
+        if kinds - {"text"} or len(rows) < text.is_not_null().sum():
+            more, more_unchecked, more_detail = _read_styles(rest, styles)
+            if more_unchecked.is_not_null().any():
+                values = values.scatter(rows, more)
+                unchecked = unchecked.scatter(rows, more_unchecked)
+                detail = f"{detail}; the rest in several date styles: {more_detail}"
+    return _parsed(text, values, detail, unchecked)
+
+
+def _read_dates(
+    text: pl.Series, order: tuple[str, str] | None = None
+) -> tuple[pl.Series, pl.Series, str]:
+    """(dates, dates before the range check, detail) of text in one style."""
+    plan, note = _datetime_plan(_sample(text), text, order)
+    values, unchecked = _apply_plan(text, plan)
     if plan:
         detail = "; ".join(p for p in ("format " + " or ".join(f.format for f in plan), note) if p)
     else:
         detail = "no date format fits" if text.is_not_null().any() else ""
-    return _parsed(text, values, detail)
+    return values, unchecked, detail
+
+
+_ISO_START = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+
+
+def _styles(text: pl.Series) -> pl.Series:
+    """Each value's date style, for columns that mix styles (stacked exports).
+
+    Styles: 'ymd' (ISO-like), 'compact' (YYYYMMDD), 'text' (anything else, named months
+    included), and for numeric day/month dates their separator followed by 'dmy' (first field
+    above 12), 'mdy' (second above 12) or '?' (both 12 or less).
+    """
+    fields = pl.col("v").str.extract_groups(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-]\d{2,4}")
+    first = fields.struct.field("1").cast(pl.Int32)
+    second = fields.struct.field("3").cast(pl.Int32)
+    order = (
+        pl.when(first > 12)
+        .then(pl.lit("dmy"))
+        .when(second > 12)
+        .then(pl.lit("mdy"))
+        .otherwise(pl.lit("?"))
+    )
+    style = (
+        pl.when(pl.col("v").is_null())
+        .then(None)
+        .when(pl.col("v").str.contains(_ISO_START))
+        .then(pl.lit("ymd"))
+        .when(pl.col("v").str.contains(r"^\d{8}$"))
+        .then(pl.lit("compact"))
+        .when(fields.struct.field("2").is_not_null())
+        .then(fields.struct.field("2") + order)
+        .otherwise(pl.lit("text"))
+    )
+    return pl.DataFrame({"v": text}).select(style.alias("style")).to_series()
+
+
+def _read_styles(text: pl.Series, styles: pl.Series) -> tuple[pl.Series, pl.Series, str]:
+    """Dates of a column that mixes styles, each style read on its own."""
+    values = pl.Series(text.name, [None] * text.len(), dtype=DATETIME)
+    unchecked = values.clone()
+    counts = dict(styles.drop_nulls().value_counts().iter_rows())
+    details = []
+    for style in sorted(counts):
+        rows = (styles == style).arg_true()
+        part = text.gather(rows)
+        order = None
+        if style[0] in "/.-":
+            separator, said = style[0], style[1:]
+            dmy, mdy = counts.get(f"{separator}dmy", 0), counts.get(f"{separator}mdy", 0)
+            if said == "?":  # ambiguous: read like most values with this separator say
+                convention = "mdy" if separator == "/" else "dmy"
+                said = "dmy" if dmy > mdy else "mdy" if mdy > dmy else convention
+                if not dmy and not mdy:
+                    which = "month first" if said == "mdy" else "day first"
+                    details.append(
+                        f"day and month are ambiguous in every '{separator}' date: read as {which}"
+                    )
+            order = (said, separator)
+        read, raw, detail = _read_dates(part, order)
+        values = values.scatter(rows, read)
+        unchecked = unchecked.scatter(rows, raw)
+        name = _STYLE_NAMES.get(style) or f"'{style[0]}' {_STYLE_NAMES[style[1:]]}"
+        details.append(f"{counts[style]:,} {name} dates: {detail}")
+    return values, unchecked, "; ".join(details)
+
+
+_STYLE_NAMES = {
+    "ymd": "year-first",
+    "compact": "YYYYMMDD",
+    "text": "other",
+    "dmy": "day-first",
+    "mdy": "month-first",
+    "?": "day/month",
+}
 
 
 def looks_like_datetime(s: pl.Series) -> float:
@@ -272,10 +436,14 @@ def looks_like_datetime(s: pl.Series) -> float:
     if not _is_text(dtype):
         return 0.0
     sample = _sample(_clean_strings(s))
-    if sample.is_empty():
+    if sample.is_empty() or not sample.str.contains(_DATE_SHAPE).any():
         return 0.0
-    plan, _ = _datetime_plan(sample, sample)
-    return float(_apply_plan(sample, plan).is_not_null().mean() or 0.0)
+    return float(to_datetime(sample).values.is_not_null().mean() or 0.0)
+
+
+# What any supported date looks like at its start: three numeric fields, eight digits, or a
+# named month beside a day. Columns with no such value skip trying every format.
+_DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\d{8}|^\d{1,2}[ -]\pL{3}|^\pL{3,9}\.? \d{1,2}"
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -347,17 +515,30 @@ def _text_to_float(text: pl.Series) -> tuple[pl.Series, str]:
     return fast.scatter(missed.arg_true(), slow), detail
 
 
+def _finite(values: pl.Series) -> pl.Series:
+    """Null where a value is NaN, infinite or beyond MAX_MAGNITUDE."""
+    ok = values.is_finite() & (values.abs() <= MAX_MAGNITUDE)
+    return pl.select(pl.when(ok).then(values).otherwise(None)).to_series().alias(values.name)
+
+
 def to_float(s: pl.Series) -> Parsed:
-    """Float64 values from numbers written in any common way (see the module's tests)."""
+    """Float64 values from numbers written in any common way (see the module's tests).
+
+    Infinities, NaN written out and magnitudes beyond MAX_MAGNITUDE count as failures (invalid);
+    NaN in a typed float column means missing, as pandas writes it, and is no failure.
+    """
     dtype = s.dtype
     if dtype.is_numeric() or dtype == pl.Boolean:
-        return _parsed(_without_nan(s), _without_nan(s.cast(pl.Float64)))
+        raw = _without_nan(s)
+        floats = raw.cast(pl.Float64)
+        return _parsed(raw, _finite(floats), unchecked=floats)
     if not _is_text(dtype):
         empty = pl.Series(s.name, [None] * s.len(), dtype=pl.Float64)
         return _parsed(s, empty, f"{dtype} values are not numbers")
     text = _clean_strings(s)
     values, detail = _text_to_float(text)
-    return _parsed(text, values.alias(s.name), detail)
+    values = values.alias(s.name)
+    return _parsed(text, _finite(values), detail, unchecked=values)
 
 
 def to_int(s: pl.Series) -> Parsed:

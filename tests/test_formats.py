@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from lib import formats, io
-from lib.formats import generic
+from lib.formats import generic, retail
+from lib.formats.base import dropped, near_miss
 from tests.conftest import shared_file
 
 
@@ -350,12 +351,16 @@ def test_real_olist_subset_loads_as_one_marketplace_whose_keys_join(olist_real):
     ds = olist_real.dataset
     orders, lines = ds.tables["orders"], ds.tables["lines"]
     assert orders.height == 8_135
-    assert lines.height == 8_365
+    # 8,365 item rows, of which 549 belong to 467 canceled or unavailable orders: not sales.
+    assert lines.height == 8_365 - 549
+    unsold = ds.extras["unsold_lines"]
+    assert (unsold.height, unsold["order_id"].n_unique()) == (549, 467)
+    assert unsold["revenue"].sum() == pytest.approx(97_242.96)
     assert ds.tables["customers"].height == 8_016  # distinct customer_unique_id
     assert orders["customer_id"].is_in(ds.tables["customers"]["customer_id"].implode()).all()
     assert lines["item_id"].is_in(ds.tables["items"]["item_id"].implode()).all()
     assert lines["seller_id"].is_in(ds.tables["sellers"]["seller_id"].implode()).all()
-    assert lines["order_id"].n_unique() == 7_360  # the orders that have items
+    assert lines["order_id"].n_unique() == 7_360 - 467  # the sold orders that have items
     assert lines["category"].is_in(["health_beauty", "bed_bath_table"]).any()
 
 
@@ -372,3 +377,119 @@ def test_only_orders_and_customers_give_only_those_tables():
     ds = formats.assemble(tables).dataset
     assert ds.row_counts() == {"customers": 2, "orders": 3}
     assert "revenue" not in ds.tables["orders"].columns  # no items file: no order values
+
+
+# --- rows rejected, and files read on their own --------------------------------------------------
+
+
+def retail_frame(dates: list[str], prices: list[str] | None = None, first: int = 1) -> pl.DataFrame:
+    n = len(dates)
+    return pl.DataFrame(
+        {
+            "InvoiceNo": [str(first + i) for i in range(n)],
+            "StockCode": ["A"] * n,
+            "Description": ["MUG"] * n,
+            "Quantity": ["2"] * n,
+            "InvoiceDate": dates,
+            "UnitPrice": prices or ["1.5"] * n,
+            "CustomerID": ["7"] * n,
+            "Country": ["UK"] * n,
+        }
+    )
+
+
+def test_every_retail_row_with_an_unreadable_date_says_all_rows_were_left_out_and_why():
+    result = retail.build({"invoice_lines": retail_frame(["soon", "later", "2999-01-01"])}, {})
+    assert result.tables["lines"].height == 0
+    [note] = dropped(result.notes)
+    assert (note.file, note.column, note.count, note.rows) == ("invoice_lines", "InvoiceDate", 3, 3)
+    assert note.message == (
+        "all 3 rows were left out: 'InvoiceDate' has no usable value (2 value(s) could not be read "
+        "as dates (e.g. 'soon', 'later'); 1 value(s) are dates outside the years 1900 to 2099 "
+        "(e.g. '2999-01-01')). A line needs its invoice date: fix the column and upload the file "
+        "again"
+    )
+
+
+def test_an_empty_date_column_says_it_is_empty_in_every_row():
+    frame = retail_frame(["", "", ""]).with_columns(pl.lit(None, pl.String).alias("InvoiceDate"))
+    [note] = dropped(retail.build({"invoice_lines": frame}, {"invoice_lines": "a.csv"}).notes)
+    assert note.message.startswith(
+        "all 3 rows were left out: 'InvoiceDate' has no usable value (it is empty in every row)"
+    )
+
+
+def test_stacked_files_with_different_date_orders_are_each_read_and_noted_per_file():
+    day_first = retail_frame(["25/12/2022 07:38", "13/01/2022 08:00", "soon"])
+    month_first = retail_frame(["12/25/2022 7:38", "1/13/2022 8:00"], first=100)
+    stacked = pl.concat([day_first, month_first])
+    parts = {"invoice_lines": [("uk.csv", 3), ("us.csv", 2)]}
+    result = retail.build({"invoice_lines": stacked}, {"invoice_lines": "uk.csv, us.csv"}, parts)
+    lines = result.tables["lines"]
+    assert lines["ordered_at"].to_list() == [
+        datetime(2022, 12, 25, 7, 38),
+        datetime(2022, 1, 13, 8),
+        datetime(2022, 12, 25, 7, 38),
+        datetime(2022, 1, 13, 8),
+    ]
+    [note] = dropped(result.notes)
+    assert (note.file, note.count, note.rows) == ("uk.csv", 1, 3)
+    assert note.message.startswith("1 of 3 rows without ordered_at were left out (1 value(s)")
+
+
+def test_a_file_all_of_whose_rows_go_is_named_alone_among_stacked_files():
+    good = retail_frame(["2022-01-05 10:00:00"] * 2)
+    bad = retail_frame(["not a date"] * 3, first=50)
+    parts = {"invoice_lines": [("good.csv", 2), ("bad.csv", 3)]}
+    result = retail.build({"invoice_lines": pl.concat([good, bad])}, {}, parts)
+    assert result.tables["lines"].height == 2
+    [note] = dropped(result.notes)
+    assert (note.file, note.count, note.rows) == ("bad.csv", 3, 3)
+    assert note.message.startswith("all 3 rows were left out: 'InvoiceDate' has no usable value")
+
+
+def test_infinite_and_absurd_prices_are_left_empty_with_a_counted_note():
+    frame = retail_frame(["2022-01-05"] * 4, prices=["inf", "1e308", "NaN", "2.5"])
+    ds = formats.assemble([io.RawTable("p.csv", "p.csv", frame)]).dataset
+    assert ds.tables["lines"]["unit_price"].to_list() == [None, None, None, 2.5]
+    assert ds.tables["lines"]["revenue"].to_list() == [None, None, None, 5.0]
+    [note] = [n for n in ds.notes if n.column == "UnitPrice"]
+    assert (note.file, note.count, note.rows) == ("p.csv", 2, 4)  # NaN is a missing value
+    assert "2 value(s) are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
+        note.message
+    )
+
+
+def test_dates_that_could_be_either_order_are_noted_for_the_user_to_check():
+    frame = retail_frame(["01/02/2022", "03/04/2022"])
+    ds = formats.assemble([io.RawTable("a.csv", "a.csv", frame)]).dataset
+    [note] = [n for n in ds.notes if n.column == "InvoiceDate"]
+    assert note.message == (
+        "day and month are ambiguous in every value: read as month first: check a few dates "
+        "against the source"
+    )
+
+
+def test_an_olist_file_with_renamed_columns_names_the_olist_columns_it_lacks():
+    table = raw(
+        "olist_orders_dataset.csv",
+        order_id=["o1"],
+        customer_id=["c1"],
+        status=["delivered"],
+        purchased=["2018-01-02 10:00:00"],
+    )
+    assert formats.recognise(table).kind is None
+    assert near_miss(table.name, table.frame.columns, formats.KINDS) == (
+        "olist_orders_dataset.csv looks like Olist orders but lacks the column(s) order_status, "
+        "order_purchase_timestamp: upload the export with its original column names, or map its "
+        "columns as order lines"
+    )
+
+
+def test_a_table_missing_one_signature_column_is_a_near_miss_and_a_generic_one_is_not():
+    retail_like = ["Invoice", "StockCode", "Quantity", "InvoiceDate", "Price", "Country"]
+    assert near_miss("export.csv", retail_like, formats.KINDS).startswith(
+        "export.csv looks like Online Retail invoice lines but lacks the column(s) CustomerID:"
+    )
+    generic_sales = ["order_id", "customer_id", "date", "amount"]
+    assert near_miss("sales.csv", generic_sales, formats.KINDS) == ""

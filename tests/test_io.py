@@ -5,6 +5,7 @@ import gzip
 import io
 import os
 import pickle
+import tracemalloc
 import zipfile
 
 import polars as pl
@@ -13,18 +14,26 @@ import xlsxwriter
 
 from lib.io import (
     DEFAULT_MAX_BYTES,
+    LOAD_FACTOR,
+    MAX_COLUMNS,
+    MAX_FIRST_LINE,
+    MAX_ZIP_MEMBERS,
+    Budget,
     LoadError,
     RawTable,
     csv_bytes,
+    machine_budget,
+    memory_bytes,
     read_file,
     read_path,
+    session_budget,
     write_csv_tables,
 )
 from lib.parse import to_float
 from tests.conftest import shared_file
 
 
-def only_table(name: str, data: bytes, **kwargs: int) -> RawTable:
+def only_table(name: str, data: bytes, **kwargs: object) -> RawTable:
     tables = read_file(name, data, **kwargs)
     assert len(tables) == 1
     return tables[0]
@@ -38,7 +47,7 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def load_error(name: str, data: bytes, **kwargs: int) -> LoadError:
+def load_error(name: str, data: bytes, **kwargs: object) -> LoadError:
     with pytest.raises(LoadError) as caught:
         read_file(name, data, **kwargs)
     return caught.value
@@ -110,7 +119,7 @@ def test_zip_member_that_unpacks_past_the_budget_is_refused() -> None:
     data = zip_bytes({"orders.csv": b"a,b\n" + b"1,2\n" * 1000})  # 4,004 bytes in, ~40 packed
     assert len(data) < 300
     error = load_error("bomb.zip", data, max_bytes=300)
-    assert error.message.startswith("unpacks to more than 1 KB")
+    assert error.message.startswith("unpacks to 4 KB, more than 1 KB")
 
 
 def test_gzip_that_unpacks_past_the_budget_is_refused() -> None:
@@ -408,3 +417,185 @@ def test_csv_saved_under_an_excel_name_is_read_as_csv() -> None:
 def test_load_error_survives_pickling_with_its_parts() -> None:
     error = pickle.loads(pickle.dumps(LoadError("a.csv", "is empty")))
     assert (str(error), error.file, error.message) == ("a.csv: is empty", "a.csv", "is empty")
+
+
+# --- memory budgets -----------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def tiny(table_mb: float = 1.0, **kwargs: object) -> Budget:
+    """A budget whose raw tables may take `table_mb` MB (a quarter of the session's)."""
+    return Budget(int(table_mb * MB * LOAD_FACTOR), **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_session_budget_is_the_server_shared_by_its_sessions_unless_set(monkeypatch) -> None:
+    for name in ("STORELENS_SESSION_BUDGET_MB", "STORELENS_SERVER_MEMORY_MB", "STORELENS_SESSIONS"):
+        monkeypatch.delenv(name, raising=False)
+    assert session_budget().total_bytes == 900 * MB  # 2,700 MB for 3 sessions
+    assert session_budget().table_bytes == 225 * MB
+    assert session_budget().rows == 900 * MB // 750
+    monkeypatch.setenv("STORELENS_SERVER_MEMORY_MB", "690")
+    assert session_budget().total_bytes == 230 * MB
+    monkeypatch.setenv("STORELENS_SESSIONS", "not a number")  # ignored, not a crash
+    assert session_budget().total_bytes == 230 * MB
+    monkeypatch.setenv("STORELENS_SESSION_BUDGET_MB", "700")
+    assert session_budget().total_bytes == 700 * MB
+
+
+def test_the_command_line_budget_is_half_the_machine_unless_set(monkeypatch) -> None:
+    monkeypatch.delenv("STORELENS_CLI_BUDGET_MB", raising=False)
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert abs(machine_budget().total_bytes - physical // 2) < MB
+    monkeypatch.setenv("STORELENS_CLI_BUDGET_MB", "1200")
+    budget = machine_budget()
+    assert budget.total_bytes == 1200 * MB
+    assert "STORELENS_CLI_BUDGET_MB" in budget.remedy
+
+
+def test_memory_bytes_counts_a_view_per_text_cell_and_long_strings_again() -> None:
+    frame = pl.DataFrame({"short": ["abc", None, "twelve chars"], "long": ["x" * 13, "y" * 20, ""]})
+    assert memory_bytes(frame) == 16 * 3 + 16 * 3 + 13 + 20
+    numbers = pl.DataFrame({"n": [1.5, 2.5]})
+    assert memory_bytes(numbers) == numbers.estimated_size() == 16
+
+
+def test_a_csv_with_more_rows_than_a_table_may_have_is_refused_with_sizes_and_remedies() -> None:
+    budget = Budget(150 * 750)  # 150 rows per table
+    assert read_file("ok.csv", b"a,b\n" + b"1,2\n" * 150, budget=budget)[0].frame.height == 150
+    error = load_error("orders.csv", b"a,b\n" + b"1,2\n" * 200, budget=budget)
+    assert error.message.startswith("is too large to analyse here: it would be about 200 rows")
+    assert "the limit per session on this server is" in error.message
+    assert "150 rows per table" in error.message
+    assert "upload a shorter date range or only the columns you need" in error.message
+    assert "python -m lib inspect orders.csv" in error.message
+
+
+def test_a_csv_too_large_in_memory_is_refused_before_polars_reads_it(monkeypatch) -> None:
+    rows = b"".join(
+        b"%d,%s,2024-01-01 10:00:00\n" % (i, b"description " * 3) for i in range(20_000)
+    )
+    data = b"id,text,date\n" + rows  # 1.2 MB of text
+    read = read_file("orders.csv", data)[0].frame  # 1.96 MB once read
+    assert memory_bytes(read) == 20_000 * 3 * 16 + 20_000 * (36 + 19)
+    monkeypatch.setattr(pl, "read_csv", lambda *a, **k: pytest.fail("read before the check"))
+    error = load_error("orders.csv", data, budget=tiny(1.0))
+    # 20,000 rows x 3 views of 16 bytes, plus the text and date strings longer than 12 bytes
+    assert "about 20,000 rows and 2.0 MB in memory once read (from 1.2 MB of text)" in error.message
+    assert "the limit per session on this server is 1.0 MB of tables" in error.message
+
+
+def test_a_session_that_holds_tables_has_that_much_less_room() -> None:
+    header = b",".join(b"c%d" % i for i in range(12)) + b"\n"
+    row = b",".join(b"%d" % i for i in range(12)) + b"\n"
+    held = read_file("first.csv", header + row * 1_000)
+    budget = Budget(4 * MB).holding(held)  # 1 MB of tables, 192,000 bytes of them held
+    assert budget.held_bytes == memory_bytes(held[0].frame) == 1_000 * 12 * 16
+    error = load_error("second.csv", header + row * 4_800, budget=budget)
+    assert "about 4,800 rows and 900 KB in memory once read" in error.message
+    assert "(the files already loaded take 188 KB of it)" in error.message
+    assert read_file("second.csv", header + row * 4_800, budget=Budget(4 * MB))
+
+
+def test_a_gzip_bomb_is_refused_while_counting_without_keeping_what_it_unpacks() -> None:
+    bomb = gzip.compress(bytes(64 * MB), compresslevel=1)
+    tracemalloc.start()
+    try:
+        error = load_error("orders.csv.gz", bomb, budget=tiny(16))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.message.startswith("unpacks to more than 16 MB, the most this app unpacks")
+    assert peak < 6 * MB  # a chunk at a time, never the 16 MB it was allowed
+
+
+def test_a_gzip_of_too_many_lines_is_refused_by_its_line_count_while_counting() -> None:
+    data = gzip.compress(b"a,b\n" + b"1,2\n" * 300_000)
+    error = load_error("orders.csv.gz", data, budget=Budget(100_000 * 750))
+    assert error.message.startswith("is too large to analyse here: it would be over 262,144 rows")
+    assert "(1.0 MB of text so far)" in error.message
+
+
+def test_a_zip_whose_members_declare_more_than_the_budget_is_refused_before_unpacking() -> None:
+    members = {f"part{i}.csv": b"a,b\n" + b"1,2\n" * 100_000 for i in range(3)}
+    error = load_error("parts.zip", zip_bytes(members), budget=tiny(1))
+    assert error.message.startswith("unpacks to 1.1 MB, more than 1.0 MB, the most this app")
+
+
+def test_a_zip_of_too_many_data_files_is_refused() -> None:
+    data = zip_bytes({f"p{i}.csv": b"a,b\n1,2\n" for i in range(MAX_ZIP_MEMBERS + 1)})
+    error = load_error("many.zip", data)
+    assert error.message == (
+        f"contains {MAX_ZIP_MEMBERS + 1} data files; this app reads at most {MAX_ZIP_MEMBERS} "
+        "from one zip: zip the files you need, or stack them into one"
+    )
+
+
+def test_a_zip_member_too_large_names_the_member() -> None:
+    data = zip_bytes({"small.csv": b"a,b\n1,2\n", "big.csv": b"a,b\n" + b"1,2\n" * 300})
+    error = load_error("export.zip", data, budget=Budget(100 * 750))
+    assert error.file == "export.zip"
+    assert error.message.startswith("big.csv is too large to analyse here: it would be about 300")
+
+
+def test_a_parquet_too_large_is_refused_from_its_metadata_before_reading(monkeypatch) -> None:
+    buffer = io.BytesIO()
+    pl.DataFrame({"a": pl.repeat(7, 2_000_000, eager=True)}).write_parquet(buffer)
+    assert len(buffer.getvalue()) < 100_000  # a constant packs small
+    monkeypatch.setattr(pl, "read_parquet", lambda *a, **k: pytest.fail("read before the check"))
+    error = load_error("rows.parquet", buffer.getvalue(), budget=Budget(900 * MB))
+    assert error.message.startswith(
+        "is too large to analyse here: it would be about 2.0 million rows and 7.6 MB in memory"
+    )
+    assert "1.3 million rows per table" in error.message
+
+
+def test_a_workbook_with_two_cells_far_apart_is_refused_before_calamine_builds_its_grid(
+    monkeypatch,
+) -> None:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("data")
+        sheet.write_row(0, 0, ["a", "b"])
+        sheet.write(1_048_575, 16_383, 1)  # XFD1048576: calamine would allocate 17 billion cells
+    monkeypatch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
+    error = load_error("book.xlsx", buffer.getvalue())
+    assert (
+        "about 1.0 million rows and 1 TB in memory once read (a sheet of 17.2 billion cells)"
+        in (error.message)
+    )
+
+
+def test_a_first_line_longer_than_1_mb_is_no_header() -> None:
+    error = load_error("line.csv", b"x," * (MAX_FIRST_LINE // 2 + 10))
+    assert error.message.startswith("is not a table of rows: its first line is longer than 1.0 MB")
+
+
+def test_more_columns_than_the_limit_are_counted_on_the_whole_first_line() -> None:
+    header = ",".join(
+        f"column_{i}" for i in range(10_000)
+    ).encode()  # 118 KB: past the sniffed part
+    error = load_error("wide.csv", header + b"\n" + b"1," * 9_999 + b"1\n")
+    assert error.message.startswith(f"has 10,000 columns; this app reads at most {MAX_COLUMNS:,}")
+
+
+def test_a_million_line_export_of_80_mb_fits_the_default_budget(monkeypatch) -> None:
+    for name in ("STORELENS_SESSION_BUDGET_MB", "STORELENS_SERVER_MEMORY_MB", "STORELENS_SESSIONS"):
+        monkeypatch.delenv(name, raising=False)
+    n = 1_000_000
+    frame = pl.DataFrame(
+        {
+            "InvoiceNo": pl.int_range(536_365, 536_365 + n, eager=True) // 7,
+            "StockCode": pl.Series(["85123A", "71053", "22752"] * (n // 3 + 1))[:n],
+            "Description": pl.Series(["WHITE HANGING HEART T-LIGHT HOLDER", "MUG"] * (n // 2)),
+            "Quantity": pl.repeat(6, n, eager=True),
+            "InvoiceDate": pl.repeat("12/1/2010 8:26", n, eager=True),
+            "UnitPrice": pl.repeat(2.55, n, eager=True),
+            "CustomerID": pl.int_range(0, n, eager=True) % 4000 + 12_000,
+            "Country": pl.repeat("United Kingdom", n, eager=True),
+        }
+    )
+    data = frame.write_csv().encode()
+    del frame
+    assert 70 * MB < len(data) < 90 * MB
+    assert read_file("online_retail.csv", data)[0].frame.shape == (n, 8)

@@ -126,6 +126,47 @@ def test_typed_datetimes_pass_through_as_naive_utc_microseconds() -> None:
     assert to_datetime(millis).values.dtype == pl.Datetime("us")
 
 
+def test_us_dates_stacked_with_iso_dates_are_each_read_in_their_own_format() -> None:
+    us = [f"12/{d}/2022 7:38" for d in (13, 25, 31)]  # one export: month first
+    iso = ["2022-01-05 10:00:00", "2022-02-06 11:30:00", "2022-03-07 12:00:00"]  # another
+    parsed = to_datetime(strings(*us, *iso, "1/2/2022 8:00"))
+    assert parsed.failures == 0
+    assert parsed.values.to_list() == [
+        D(2022, 12, 13, 7, 38),
+        D(2022, 12, 25, 7, 38),
+        D(2022, 12, 31, 7, 38),
+        D(2022, 1, 5, 10),
+        D(2022, 2, 6, 11, 30),
+        D(2022, 3, 7, 12),
+        D(2022, 1, 2, 8),  # ambiguous: month first, as every slash date that tells
+    ]
+
+
+def test_day_first_and_month_first_exports_in_one_column_are_each_read_by_their_evidence() -> None:
+    parsed = to_datetime(strings("25/12/2022", "12/25/2022", "13/01/2022", "01/13/2022"))
+    assert parsed.values.to_list() == [D(2022, 12, 25)] * 2 + [D(2022, 1, 13)] * 2
+    assert parsed.failures == 0
+    assert "ambiguous" not in parsed.detail  # both orders occur: not a guess
+
+
+def test_five_date_styles_in_one_column_all_read() -> None:
+    values = ["2022-03-14 10:00:00", "3/14/2022 10:00", "14.03.2022", "Mar 14, 2022", "20220314"]
+    parsed = to_datetime(strings(*values * 200))
+    assert parsed.failures == 0
+    assert parsed.values.dt.date().unique().to_list() == [dt.date(2022, 3, 14)]
+    assert "200 '.' day-first dates: format %d.%m.%Y" in parsed.detail
+
+
+def test_dates_outside_1900_to_2099_are_invalid_and_said_so() -> None:
+    parsed = to_datetime(strings("2999-01-05 10:00:00", "2999-02-01 10:00:00", "soon", None))
+    assert parsed.values.to_list() == [None] * 4
+    assert (parsed.failures, parsed.invalid) == (3, 2)
+    assert parsed.problem("dates") == (
+        "1 value(s) could not be read as dates (e.g. 'soon'); 2 value(s) are dates outside the "
+        "years 1900 to 2099 (e.g. '2999-01-05 10:00:00', '2999-02-01 10:00:00')"
+    )
+
+
 def test_looks_like_datetime_is_the_parseable_share() -> None:
     assert looks_like_datetime(strings("2017-07-09", "x", None, "2017-07-10", "y")) == 0.5
     assert looks_like_datetime(strings("abc", "def")) == 0.0
@@ -171,6 +212,20 @@ def test_bad_numbers_are_counted_with_examples_not_raised() -> None:
     assert parsed.values.to_list() == [1.5, None, None, None, None, None, None, 7.0]
     assert parsed.failures == 4
     assert parsed.examples == ("abc", "2017-07-09", "x1")
+
+
+def test_infinities_nan_and_absurd_magnitudes_are_invalid_numbers() -> None:
+    parsed = to_float(strings("inf", "-Infinity", "1e308", "NAN", "-2e15", "1e15", "2.5", "x"))
+    assert parsed.values.to_list() == [None, None, None, None, None, 1e15, 2.5, None]
+    assert (parsed.failures, parsed.invalid) == (6, 5)
+    assert parsed.problem("numbers") == (
+        "1 value(s) could not be read as numbers (e.g. 'x'); 5 value(s) are not finite (inf, NaN) "
+        "or beyond ±1e15 (e.g. 'inf', '-Infinity', '1e308')"
+    )
+    typed = to_float(pl.Series([1.0, float("inf"), float("-inf"), 3e20, float("nan"), None]))
+    assert typed.values.to_list() == [1.0, None, None, None, None, None]
+    assert (typed.failures, typed.invalid) == (3, 3)  # NaN in a float column means missing
+    assert to_float(pl.Series([10**16, 7])).values.to_list() == [None, 7.0]
 
 
 def test_typed_numbers_pass_through() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import polars as pl
 
@@ -34,6 +35,15 @@ class Kind:
             for col in self.signature
         )
 
+    def missing(self, columns: Sequence[str]) -> list[str]:
+        """The signature columns (by any alias) that `columns` lacks."""
+        present = {normalise(c) for c in columns}
+        return [
+            col
+            for col in self.signature
+            if not any(normalise(a) in present for a in (col, *self.aliases.get(col, ())))
+        ]
+
     def rename(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Frame with alias columns renamed to the signature names (e.g. 'Price' -> 'UnitPrice')."""
         by_norm = {normalise(c): c for c in frame.columns}
@@ -49,6 +59,32 @@ class Kind:
         return frame.rename({k: v for k, v in renames.items() if k != v})
 
 
+def near_miss(name: str, columns: Sequence[str], kinds: Sequence[Kind]) -> str:
+    """For a table no kind matched: which known export it resembles and the columns it lacks.
+
+    It resembles a kind when its file is named after it (olist_orders_dataset.csv) and has some
+    of its columns, or when it has all of them but one. Empty when it resembles none.
+    """
+    file = normalise(PurePosixPath(name).name)
+    best: tuple[int, Kind, list[str]] | None = None
+    for kind in kinds:
+        missing = kind.missing(columns)
+        have = len(kind.signature) - len(missing)
+        named = normalise(kind.format) in file and normalise(kind.kind) in file
+        if missing and (named and have or have >= max(3, len(kind.signature) - 1)):
+            score = have + 10 * named
+            if best is None or score > best[0]:
+                best = (score, kind, missing)
+    if best is None:
+        return ""
+    _, kind, missing = best
+    names = ", ".join(missing)
+    return (
+        f"{name} looks like {kind.label} but lacks the column(s) {names}: upload the export "
+        "with its original column names, or map its columns as order lines"
+    )
+
+
 @dataclass(frozen=True)
 class FormatResult:
     """Canonical tables a format built, plus side tables for quality rules and loader notes."""
@@ -60,42 +96,97 @@ class FormatResult:
 
 
 ID, TEXT, DATE, NUMBER = "id", "text", "date", "number"
+# Every note about rows removed from a table says this, so that pages can show them apart.
+LEFT_OUT = "were left out"
+_WHAT = {DATE: "dates", NUMBER: "numbers"}
+
+
+def dropped(notes: Sequence[Note]) -> list[Note]:
+    """The notes about rows a format or mapping left out (each with its count and rows)."""
+    return [n for n in notes if LEFT_OUT in n.message and n.count]
+
+
+def _parse(series: pl.Series, kind: str) -> parse.Parsed:
+    return parse.to_datetime(series) if kind == DATE else parse.to_float(series)
+
+
+def _concat(parts: list[parse.Parsed], name: str) -> parse.Parsed:
+    """One Parsed of several files' parts, read each on its own (failures summed)."""
+    if len(parts) == 1:
+        return parts[0]
+    return parse.Parsed(
+        pl.concat([p.values for p in parts]).alias(name),
+        sum(p.failures for p in parts),
+        tuple(e for p in parts for e in p.examples)[:3],
+        "; ".join(dict.fromkeys(p.detail for p in parts if p.detail)),
+        sum(p.invalid for p in parts),
+        tuple(e for p in parts for e in p.invalid_examples)[:3],
+    )
 
 
 class Converter:
-    """Converts raw columns to typed ones, with a Note for each column with unreadable values."""
+    """Converts raw columns to typed ones, with a Note for each column with unreadable values.
 
-    def __init__(self, file: str) -> None:
+    `parts` ((file name, rows), ...) says which files a stacked frame's rows come from: each
+    file's dates and numbers are then read on their own (their formats may differ) and notes
+    name the file they are about. Without it, notes name `file` (all the files, joined).
+    """
+
+    def __init__(self, file: str, parts: Sequence[tuple[str, int]] = ()) -> None:
         self.file = file
+        self.parts = tuple(parts)
         self.notes: list[Note] = []
+        self._sources: dict[str, str] = {}  # canonical column -> raw column
+        self._problems: dict[tuple[str, str], str] = {}  # (file, raw column) -> what was wrong
+
+    def _slices(self, height: int) -> list[tuple[str, int, int]]:
+        """(file, offset, rows) of each part, or the whole frame as one part."""
+        if len(self.parts) < 2 or sum(rows for _, rows in self.parts) != height:
+            return [(self.file, 0, height)]
+        out, offset = [], 0
+        for file, rows in self.parts:
+            out.append((file, offset, rows))
+            offset += rows
+        return out
 
     def column(self, frame: pl.DataFrame, source: str, kind: str) -> pl.Series:
         """Raw column `source` as `kind` (ID, TEXT, DATE or NUMBER); all null when it is absent."""
         if source not in frame.columns:
             dtype = {DATE: pl.Datetime("us"), NUMBER: pl.Float64}.get(kind, pl.String)
+            for file, _, _ in self._slices(frame.height):
+                self._problems[file, source] = f"the file has no column '{source}'"
             return pl.Series(source, [None] * frame.height, dtype=dtype)
         if kind == ID:
             return parse.to_id(frame[source])
         if kind == TEXT:
             return parse.to_text(frame[source])
-        result = parse.to_datetime(frame[source]) if kind == DATE else parse.to_float(frame[source])
-        if result.failures:
-            examples = ", ".join(f"'{e}'" for e in result.examples)
-            what = "dates" if kind == DATE else "numbers"
-            self.notes.append(
-                Note(
-                    self.file,
-                    source,
-                    f"{result.failures:,} value(s) could not be read as {what} (e.g. {examples}) "
-                    "and were left empty: fix them in the source file and upload it again",
-                    count=result.failures,
-                    rows=frame.height,
+        results = []
+        for file, offset, rows in self._slices(frame.height):
+            result = _parse(frame[source].slice(offset, rows), kind)
+            results.append(result)
+            if "ambiguous" in result.detail:
+                note = next(d for d in result.detail.split("; ") if "ambiguous" in d)
+                self.notes.append(
+                    Note(file, source, f"{note}: check a few dates against the source")
                 )
-            )
-        return result.values
+            if result.failures:
+                problem = result.problem(_WHAT[kind])
+                self._problems[file, source] = problem
+                self.notes.append(
+                    Note(
+                        file,
+                        source,
+                        f"{problem}: they were left empty. Fix them in the source file and "
+                        "upload it again",
+                        count=result.failures,
+                        rows=rows,
+                    )
+                )
+        return _concat(results, source).values
 
     def select(self, frame: pl.DataFrame, **columns: tuple[str, str]) -> pl.DataFrame:
         """Canonical columns from raw ones, given as name=(kind, source column)."""
+        self._sources.update({name: source for name, (_, source) in columns.items()})
         return pl.DataFrame(
             [
                 self.column(frame, source, kind).alias(name)
@@ -104,31 +195,44 @@ class Converter:
         )
 
     def drop_missing(self, frame: pl.DataFrame, column: str, why: str) -> pl.DataFrame:
-        """Rows with `column` null removed, with a note saying how many and why it matters."""
-        missing = frame[column].null_count()
-        if missing:
-            self.notes.append(
-                Note(
-                    self.file,
-                    column,
-                    f"{missing:,} row(s) without {column} were left out: {why}",
-                    count=missing,
-                    rows=frame.height,
+        """Rows with `column` null removed, with a note per file saying how many and why.
+
+        When every row of a file goes, the note says so and what was wrong with the column.
+        """
+        missing = frame[column].is_null()
+        if not missing.any():
+            return frame
+        source = self._sources.get(column, column)
+        for file, offset, rows in self._slices(frame.height):
+            count = int(missing.slice(offset, rows).sum())
+            if not count:
+                continue
+            problem = self._problems.get((file, source), "")
+            if count == rows:
+                reason = problem or "it is empty in every row"
+                message = (
+                    f"all {rows:,} rows {LEFT_OUT}: '{source}' has no usable value ({reason}). "
+                    f"{why[0].upper()}{why[1:]}: fix the column and upload the file again"
                 )
-            )
-            return frame.filter(pl.col(column).is_not_null())
-        return frame
+            else:
+                because = f" ({problem})" if problem else ""
+                message = f"{count:,} of {rows:,} rows without {column} {LEFT_OUT}{because}: {why}"
+            self.notes.append(Note(file, source, message, count=count, rows=rows))
+        return frame.filter(~missing)
 
 
 class Converters:
     """One Converter per source table kind, so that every note names the file it comes from."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(
+        self, files: Mapping[str, str], parts: Mapping[str, Sequence[tuple[str, int]]] | None = None
+    ) -> None:
         self.files = files
+        self.parts = parts or {}
         self.made: list[Converter] = []
 
     def __call__(self, kind: str) -> Converter:
-        conv = Converter(self.files.get(kind, kind))
+        conv = Converter(self.files.get(kind, kind), self.parts.get(kind, ()))
         self.made.append(conv)
         return conv
 

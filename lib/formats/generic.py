@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from lib import parse
+from lib.formats.base import LEFT_OUT
 from lib.model import SPECS, Note, conform
 
 FORMAT = "generic"
@@ -154,15 +156,25 @@ _AVOID: dict[str, str] = {
 }
 
 
+# Only this much of a column name is read when guessing: real names are short, and a name of
+# thousands of characters (a pasted cell, an attack) must not cost more than a short one.
+MAX_NAME_CHARS = 120
+# A word: capitalised or lower-case letters, a run of capitals not starting the next word, or
+# digits (trailing digits stay with their word). Each alternative fails within one character of
+# where it stops matching, so the scan is linear in the name's length.
+_WORD = re.compile(r"[A-Z]?[a-z]+[0-9]*|[A-Z]+(?![a-z])[0-9]*|[0-9]+")
+
+
 def _ascii(name: str) -> str:
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
 
 
 def _tokens(name: str) -> list[str]:
-    """Lowercase words of a column name: 'InvoiceNo' -> invoice, no; 'data_do_pedido' -> 4 words."""
-    plain = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", _ascii(name))
-    plain = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", plain)
-    return [t for t in re.split(r"[^0-9a-z]+", plain.lower()) if t]
+    """Lowercase words of a column name: 'InvoiceNo' -> invoice, no; 'data_do_pedido' -> 3 words.
+
+    Only the first MAX_NAME_CHARS characters count.
+    """
+    return [t.lower() for t in _WORD.findall(_ascii(name[:MAX_NAME_CHARS]))]
 
 
 def normalised(name: str) -> str:
@@ -175,10 +187,25 @@ _SYNONYMS_NORM: dict[str, tuple[str, ...]] = {
 }
 
 
+# Synonyms have at most three words; runs of more cannot match one.
+_MAX_RUN = 4
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(column: str) -> tuple[str, dict[str, bool]]:
+    """(normalised name, its runs of consecutive words -> whether the run ends the name)."""
+    tokens = _tokens(column)
+    runs = {
+        "".join(tokens[i:j]): j == len(tokens)
+        for i in range(len(tokens))
+        for j in range(i + 1, min(i + _MAX_RUN, len(tokens)) + 1)
+    }
+    return "".join(tokens), runs
+
+
 def _name_score(field: str, column: str) -> float:
     """How surely the name `column` means `field`: 3 exact synonym, 1.5-2.9 contains one, 0 none."""
-    tokens = _tokens(column)
-    norm = "".join(tokens)
+    norm, runs = _words(column)
     if not norm:
         return 0.0
     synonyms = _SYNONYMS_NORM[field]
@@ -187,11 +214,6 @@ def _name_score(field: str, column: str) -> float:
     if any(word in norm for word in _AVOID.get(field, "").split()):
         return 0.0
     best = 0.0
-    runs = {
-        "".join(tokens[i:j]): j == len(tokens)
-        for i in range(len(tokens))
-        for j in range(i + 1, len(tokens) + 1)
-    }
     for syn in synonyms:
         cover = 0.4 * len(syn) / len(norm)
         if syn in runs and len(syn) >= 3:
@@ -288,13 +310,25 @@ def _plausible(field: str, profile: _Profile) -> bool:
     return True
 
 
+class _Profiles(dict):
+    """Column profiles, each made when first asked for: wide tables rarely need them all."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, column: str) -> _Profile:
+        profile = self[column] = _profile(self.frame[column])
+        return profile
+
+
 def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
     """The most likely column for each field: by name in seven languages, then by values.
 
     Each column fills at most one field; ties go to the earlier field, then the earlier column.
     """
     columns = list(frame.columns)
-    profiles = {c: _profile(frame[c]) for c in columns}
+    profiles = _Profiles(frame)
     scores = {(f, c): _name_score(f, c) for f in FIELDS for c in columns}
     named = {c for (_, c), s in scores.items() if s > 0}
     chosen: dict[str, str | None] = dict.fromkeys(FIELDS)
@@ -310,7 +344,7 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         [
             (-s, FIELDS.index(f), columns.index(c), f, c)
             for (f, c), s in scores.items()
-            if s > 0 and _plausible(f, profiles[c])
+            if s > 0 and (f not in ("ordered_at", *NUMBERS) or _plausible(f, profiles[c]))
         ]
     )
 
@@ -336,9 +370,10 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             best = max(money, key=lambda c: (profiles[c].mean_abs, -columns.index(c)))
             chosen["revenue"] = best
             taken.add(best)
+    wanted = chosen["order_id"] is None or chosen["customer_id"] is None
     ids = [
         c
-        for c in free
+        for c in (free if wanted else [])
         if c not in taken
         and profiles[c].datetime_share < 0.5
         and not profiles[c].decimals
@@ -421,8 +456,8 @@ def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
         elif ok < 0.5 * present:
             problems.append(
                 f"Only {ok:,} of {present:,} values in '{column}' (chosen for ordered_at) are "
-                f"dates; {parsed.failures:,} could not be read (e.g. {_examples(parsed)}): pick "
-                "the column that holds order dates."
+                f"usable dates; {parsed.problem('dates')}: pick the column that holds order "
+                "dates."
             )
     for field in NUMBERS:
         if field not in used:
@@ -431,9 +466,9 @@ def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
         ok, present = _readable(parsed := read[field])
         if present and ok < 0.5 * present:
             problems.append(
-                f"'{column}' (chosen for {field}) is text, not numbers: only {ok:,} of "
-                f"{present:,} values are numbers (e.g. {_examples(parsed)} are not); pick a "
-                "column with amounts."
+                f"'{column}' (chosen for {field}) holds no usable numbers: only {ok:,} of "
+                f"{present:,} values are ({parsed.problem('numbers')}); pick a column with "
+                "amounts."
             )
         elif present == 0 and field != "quantity":
             problems.append(
@@ -474,11 +509,7 @@ def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
         ok, present = _readable(parsed)
         # Mostly unreadable dates are a problem, reported by mapping_problems instead.
         if dropped and ok >= 0.5 * present:
-            unread = (
-                f", {parsed.failures:,} of them unreadable (e.g. {_examples(parsed)})"
-                if parsed.failures
-                else ""
-            )
+            unread = f" ({parsed.problem('dates')})" if parsed.failures else ""
             warnings.append(
                 f"{dropped:,} row(s) have no readable date in '{column}'{unread}: they will be "
                 "left out."
@@ -491,8 +522,7 @@ def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
             ok, present = _readable(parsed)
             if parsed.failures and ok >= 0.5 * present:
                 warnings.append(
-                    f"{parsed.failures:,} value(s) in '{column}' ({field}) are not numbers (e.g. "
-                    f"{_examples(parsed)}): {_fate(field, used)}."
+                    f"In '{column}' ({field}), {parsed.problem('numbers')}: {_fate(field, used)}."
                 )
     for field in ("revenue", "quantity"):
         if field in numbers:
@@ -635,8 +665,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
             result = parsed[field]
             note(
                 used[field],
-                f"{result.failures:,} value(s) could not be read as numbers (e.g. "
-                f"{_examples(result)}) and were left empty",
+                f"{result.problem('numbers')}: they were left empty",
                 result.failures,
             )
 
@@ -655,24 +684,29 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     no_date = lines["ordered_at"].is_null()
     dropped = int(no_date.sum())
     if dropped:
-        unread = (
-            f" ({dates.failures:,} unreadable, e.g. {_examples(dates)})" if dates.failures else ""
-        )
-        note(
-            used["ordered_at"],
-            f"{dropped:,} row(s) without a readable date{unread} were left out: fix the dates in "
-            "the source file to include them",
-            dropped,
-        )
+        problem = dates.problem("dates") if dates.failures else ""
+        if dropped == rows:
+            message = (
+                f"all {rows:,} rows {LEFT_OUT}: '{used['ordered_at']}' has no usable date "
+                f"({problem or 'it is empty'}): map the column that holds order dates, or fix "
+                "the dates and upload the file again"
+            )
+        else:
+            unread = f" ({problem})" if problem else ""
+            message = (
+                f"{dropped:,} row(s) without a readable date{unread} {LEFT_OUT}: fix the dates "
+                "in the source file to include them"
+            )
+        note(used["ordered_at"], message, dropped)
     no_amount = lines["revenue"].is_null() & ~no_date
     lost = int(no_amount.sum())
     if lost:
         feeding = [f for f in ("revenue", "quantity", "unit_price") if f in parsed]
-        examples = ", ".join(_examples(parsed[f]) for f in feeding if parsed[f].failures)
-        unread = f" (e.g. {examples})" if examples else ""
+        problems = "; ".join(parsed[f].problem("numbers") for f in feeding if parsed[f].failures)
+        unread = f" ({problems})" if problems else ""
         note(
             used.get("revenue") or used["unit_price"],
-            f"{lost:,} row(s) without a readable amount{unread} were left out",
+            f"{lost:,} row(s) without a readable amount{unread} {LEFT_OUT}",
             lost,
         )
     if dropped or lost:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
@@ -101,13 +103,20 @@ def _categories(
     return out.unique("item_id", keep="first")
 
 
-def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult:
-    """Canonical tables from whichever Olist files were found (keyed by kind)."""
+def build(
+    found: dict[str, pl.DataFrame],
+    files: dict[str, str],
+    parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+) -> FormatResult:
+    """Canonical tables from whichever Olist files were found (keyed by kind).
+
+    `parts` (kind -> (file, rows) per stacked file) lets each file's values be read on its own.
+    """
     notes: list[Note] = []
     tables: dict[str, pl.DataFrame] = {}
     extras: dict[str, pl.DataFrame] = {}
 
-    c = Converters(files)
+    c = Converters(files, parts)
 
     points = _zip_points(found.get("geolocation"), c("geolocation"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
@@ -25,10 +27,19 @@ KINDS = (
 )
 
 
-def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult:
-    """Canonical lines, orders (one per invoice), customers and items from invoice lines."""
+def build(
+    found: dict[str, pl.DataFrame],
+    files: dict[str, str],
+    parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+) -> FormatResult:
+    """Canonical lines, orders (one per invoice), customers and items from invoice lines.
+
+    `parts` (kind -> (file, rows) per stacked file) lets each file's values be read on its own.
+    """
     raw = KINDS[0].rename(found["invoice_lines"])
-    conv = Converter(files.get("invoice_lines", "invoice_lines"))
+    conv = Converter(
+        files.get("invoice_lines", "invoice_lines"), (parts or {}).get("invoice_lines", ())
+    )
     lines = conv.select(
         raw,
         order_id=(ID, "InvoiceNo"),

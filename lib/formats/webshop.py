@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
@@ -118,11 +120,18 @@ def _events(
     return conform("events", events.with_columns(pl.col("params").replace("", None))), parameters
 
 
-def build(found: dict[str, pl.DataFrame], files: dict[str, str]) -> FormatResult:
-    """Canonical tables from whichever web-shop files were found (keyed by kind)."""
+def build(
+    found: dict[str, pl.DataFrame],
+    files: dict[str, str],
+    parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+) -> FormatResult:
+    """Canonical tables from whichever web-shop files were found (keyed by kind).
+
+    `parts` (kind -> (file, rows) per stacked file) lets each file's values be read on its own.
+    """
     tables: dict[str, pl.DataFrame] = {}
     extras: dict[str, pl.DataFrame] = {}
-    c = Converters(files)
+    c = Converters(files, parts)
     notes: list[Note] = []
 
     mapping = None

@@ -1,0 +1,47 @@
+"""Heavy libraries imported once per process, in one thread, before pages use them."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+# pandas first: the chart libraries and Streamlit's table code use it on nearly every page.
+FIRST = ("pandas", "pyarrow", "altair", "pydeck")
+REST = ("scipy.special", "sklearn.cluster", "sklearn.decomposition", "lifetimes")
+
+_first_done = threading.Event()
+_all_done = threading.Event()
+_start_lock = threading.Lock()
+
+
+def _import_all() -> None:
+    try:
+        for name in FIRST:
+            importlib.import_module(name)
+        _first_done.set()
+        for name in REST:
+            importlib.import_module(name)
+    finally:  # a failed import is raised again, readably, where a page imports it
+        _first_done.set()
+        _all_done.set()
+
+
+_thread = threading.Thread(target=_import_all, name="storelens-imports", daemon=True)
+
+
+def start() -> None:
+    """Begin the imports in a background thread (once per process).
+
+    Two sessions that import pandas at the same moment on a cold server can see it partially
+    initialised ("module 'pandas' has no attribute 'Timestamp'"); one thread importing them all,
+    with every page waiting for it, rules that out.
+    """
+    with _start_lock:
+        if _thread.ident is None:  # not started yet
+            _thread.start()
+
+
+def wait(heavy: bool = True) -> None:
+    """Block until the first group (heavy=False) or every library (heavy=True) is imported."""
+    start()
+    (_all_done if heavy else _first_done).wait()

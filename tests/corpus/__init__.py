@@ -1,0 +1,1 @@
+"""Hostile and broken files, written by tests.corpus.generate (never committed as files)."""

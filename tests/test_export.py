@@ -1,0 +1,58 @@
+"""Exports people open in a spreadsheet: formula cells are inert, JSON is valid."""
+
+import csv
+import io as stdio
+import json
+
+import polars as pl
+
+from lib import io
+from tests.test_cli import run
+
+
+def test_cells_a_spreadsheet_would_run_get_a_leading_quote_and_numbers_stay_numbers():
+    frame = pl.DataFrame(
+        {
+            "name": ["=1+1", "+x", "-2", "@SUM(A1)", "\tx", "\rq", "ok", "a-b", None],
+            "=n": [-1, 2, 3, 4, 5, 6, 7, 8, 9],
+        }
+    )
+    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame), newline="")))
+    assert rows[0] == ["name", "'=n"]
+    assert [r[0] for r in rows[1:]] == ["'=1+1", "'+x", "'-2", "'@SUM(A1)", "'\tx", "'\rq"] + [
+        "ok",
+        "a-b",
+        "",
+    ]
+    assert [r[1] for r in rows[1:]] == ["-1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    assert io.csv_bytes(frame) == io.export_csv(frame).encode("utf-8")
+
+
+def test_the_headless_csv_neutralises_formulas_from_the_data(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount,sku\n"
+        '1,c1,2024-01-05,10.0,=HYPERLINK("http://x")\n'
+        "2,c2,2024-01-06,20.0,plain\n"
+        "3,c1,2024-02-06,5.0,plain\n",
+        encoding="utf-8",
+    )
+    done = run("sales", str(path), "--format", "csv", "--table", "top_items")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(stdio.StringIO(done.stdout)))
+    names = {r["item_name"] for r in rows if r.get("item_name")}
+    assert '\'=HYPERLINK("http://x")' in names
+    assert not any(v.startswith("=") for r in rows for v in r.values())
+
+
+def test_the_headless_json_has_no_bare_nan(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount\n1,c1,2024-01-05,10.0\n",
+        encoding="utf-8",
+    )
+    done = run("sales", str(path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert "NaN" not in done.stdout
+    json.loads(done.stdout)  # strict parsing below: NaN would be accepted by json.loads
+    json.loads(done.stdout, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))

@@ -1,0 +1,37 @@
+"""Heavy libraries load once, in one thread, and every waiting session then finds them whole."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import sys, threading
+from lib import warm
+assert "pandas" not in sys.modules and "sklearn" not in sys.modules
+seen = []
+def session(heavy):
+    warm.wait(heavy=heavy)
+    import pandas
+    seen.append(("sklearn.cluster" in sys.modules) if heavy else hasattr(pandas, "Timestamp"))
+threads = [threading.Thread(target=session, args=(i % 2 == 0,)) for i in range(10)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(len(seen), all(seen))
+"""
+
+
+def test_ten_cold_sessions_wait_for_one_import_thread_and_see_whole_modules():
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10", "True"]
