@@ -6,14 +6,19 @@ import argparse
 import importlib
 import inspect as introspect
 import json
+import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
 from lib import demo, formats, io, quality
-from lib.formats import generic
+from lib import recipe as recipe_lib
+from lib.catalog import PAGE_BY_KEY
+from lib.formats import base, generic
+from lib.model import Dataset
 
 
 class UsageError(Exception):
@@ -21,21 +26,41 @@ class UsageError(Exception):
 
 
 def load(paths: Sequence[str]) -> formats.Assembly:
-    """Read files as the app does; unknown tables get the guessed mapping when it is valid."""
+    """Read files as the app does; unknown tables get the guessed mapping when it is valid.
+
+    A table that is neither known nor mappable (a notes sheet beside the data) is skipped with a
+    message while others load; alone, it is an error. So is a file all of whose rows were left
+    out (every date unreadable, say): the error says which column and why.
+    """
     tables: list[io.RawTable] = []
     for path in paths:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such file")
-        tables += io.read_path(path)
+        tables += io.read_path(path, budget=io.machine_budget())
     mappings = {}
+    skipped: list[str] = []
     for table in tables:
         if formats.recognise(table).kind is None:
             guess = generic.guess_mapping(table.frame)
             problems = generic.mapping_problems(table.frame, guess)
             if problems:
-                raise UsageError(f"{table.name}: not a known export and {problems[0]}")
-            mappings[table.name] = guess
-    return formats.assemble(tables, mappings, name=", ".join(Path(p).name for p in paths))
+                hint = base.near_miss(table.name, table.frame.columns, formats.KINDS)
+                skipped.append(
+                    f"{hint}; as order lines: {problems[0]}"
+                    if hint
+                    else f"{table.name}: not a known export and {problems[0]}"
+                )
+            else:
+                mappings[table.name] = guess
+    usable = [t for t in tables if formats.recognise(t).kind is not None or t.name in mappings]
+    if skipped and not usable:
+        raise UsageError(skipped[0])
+    assembly = formats.assemble(usable, mappings, name=", ".join(Path(p).name for p in paths))
+    emptied = [n for n in base.dropped(assembly.dataset.notes) if n.count == n.rows]
+    if emptied:
+        raise UsageError("; ".join(f"{n.file}: {n.message}" for n in emptied))
+    notes = tuple(f"skipped {m}" for m in skipped)
+    return replace(assembly, messages=notes + assembly.messages) if notes else assembly
 
 
 def inspect(args: argparse.Namespace) -> dict:
@@ -109,22 +134,176 @@ def _options(fn) -> dict[str, object]:
     return {p.name: p.default for p in params if p.default is not introspect.Parameter.empty}
 
 
+def _finite(value: object) -> object:
+    """`value` with NaN and infinities as null: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _emit(result: dict, fmt: str, table: str | None = None) -> None:
     frames = {k: v for k, v in result.items() if isinstance(v, pl.DataFrame)}
     if fmt == "json":
         plain = {k: (v.to_dicts() if isinstance(v, pl.DataFrame) else v) for k, v in result.items()}
-        print(json.dumps(plain, indent=2, default=str))
+        print(json.dumps(_finite(plain), indent=2, default=str, allow_nan=False))
         return
     if frames:
         if table is not None and table not in frames:
             raise UsageError(f"no table {table}: choose one of {', '.join(frames)}")
-        sys.stdout.write(frames[table or next(iter(frames))].write_csv())
+        sys.stdout.write(io.export_csv(frames[table or next(iter(frames))]))
         return
     # csv of the inspect and demo commands: their main tabular part
     rows = result.get("findings") or [
         {"table": t, "rows": n} for t, n in result.get("tables", result.get("files", {})).items()
     ]
-    sys.stdout.write(pl.DataFrame(rows).write_csv())
+    sys.stdout.write(io.export_csv(pl.DataFrame(rows)))
+
+
+# --- recipes and reports ----------------------------------------------------------------------
+
+
+class _Given(argparse.Action):
+    """Stores an option and remembers that the command line gave it: it beats a recipe's."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = {*getattr(namespace, "given", ()), self.dest}
+
+
+class _GivenFlag(argparse.BooleanOptionalAction):
+    """--flag/--no-flag that, like _Given, remembers it was given."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        super().__call__(parser, namespace, values, option_string)
+        namespace.given = {*getattr(namespace, "given", ()), self.dest}
+
+
+def _read_recipe(path: str) -> recipe_lib.Recipe:
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        return recipe_lib.from_toml(Path(path).read_text(encoding="utf-8"))
+    except (recipe_lib.RecipeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def _note(messages: Sequence[str], label: str = "note") -> None:
+    for message in messages:
+        print(f"{label}: {recipe_lib.plain_text(message)}", file=sys.stderr)
+
+
+def load_with_recipe(
+    paths: Sequence[str], rec: recipe_lib.Recipe
+) -> tuple[formats.Assembly, list[io.RawTable]]:
+    """Read files as `load` does, mapping unknown tables with the recipe's mappings (guessed
+    when it has none for a table), and say on stderr what differs from the recipe's files."""
+    tables: list[io.RawTable] = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise UsageError(f"{path}: no such file")
+        tables += io.read_path(path, budget=io.machine_budget())
+    chosen = recipe_lib.mappings_for(rec, tables)
+    mappings = {}
+    for table in tables:
+        if formats.recognise(table).kind is not None:
+            continue
+        mapping = chosen.get(table.name) or generic.guess_mapping(table.frame)
+        problems = generic.mapping_problems(table.frame, mapping)
+        if problems:
+            raise UsageError(f"{table.name}: not a known export and {problems[0]}")
+        mappings[table.name] = mapping
+    _note(recipe_lib.differences(rec, tables), "warning")
+    _note(recipe_lib.mapping_notes(rec, tables))
+    name = rec.dataset or ", ".join(Path(p).name for p in paths)
+    return formats.assemble(tables, mappings, name=name), tables
+
+
+def _replayed_data(
+    args: argparse.Namespace, rec: recipe_lib.Recipe | None
+) -> tuple[Dataset, list[io.RawTable]]:
+    kind = args.demo or (rec.demo if rec is not None and not args.files else "")
+    if kind:
+        if kind not in demo.KINDS:
+            raise UsageError(f"recipe demo {kind}: choose one of {', '.join(demo.KINDS)}")
+        return formats.assemble_demo(kind).dataset, []
+    if not args.files:
+        raise UsageError(f"{args.command}: give files to read, or --demo KIND")
+    if rec is None:
+        return load(args.files).dataset, []
+    assembly, tables = load_with_recipe(args.files, rec)
+    return assembly.dataset, tables
+
+
+def replay(args: argparse.Namespace) -> dict:
+    """An analysis command with --recipe: the recipe's mapping and settings for this page
+    (options given on the command line win); without --recipe, `analysis`."""
+    if not args.recipe:
+        return analysis(args)
+    rec = _read_recipe(args.recipe)
+    ds, _ = _replayed_data(args, rec)
+    applied = recipe_lib.apply_settings(args.command, rec.settings.get(args.command), ds)
+    _note(applied.notes)
+    options = dict(applied.options)
+    options.update({name: getattr(args, name) for name in getattr(args, "given", ())})
+    try:
+        return recipe_lib.page_frames(ds, args.command, options, rec.rules_frame())
+    except (KeyError, ValueError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise UsageError(f"{args.command}: {message}") from None
+
+
+def write_report(args: argparse.Namespace) -> dict:
+    """`report`: the HTML report (and with --pngs, one PNG per chart) of the chosen pages."""
+    from lib import report
+
+    rec = _read_recipe(args.recipe) if args.recipe else None
+    ds, tables = _replayed_data(args, rec)
+    if args.pages:
+        pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    elif rec is not None and rec.pages:
+        pages = list(rec.pages)
+    else:
+        pages = [p for p in recipe_lib.ANALYSIS_PAGES if PAGE_BY_KEY[p].enabled(ds)]
+    unknown = [p for p in pages if p not in recipe_lib.ANALYSIS_PAGES]
+    if unknown:
+        raise UsageError(
+            f"no page {', '.join(unknown)}: choose from {', '.join(recipe_lib.ANALYSIS_PAGES)}"
+        )
+    settings = dict(rec.settings) if rec is not None else {}
+    notes = recipe_lib.differences(rec, tables) if rec is not None else []
+    findings = quality.report(ds)
+    sections = report.report_sections(
+        ds, pages, settings, rules=rec.rules_frame() if rec else None, findings=findings
+    )
+    for section in sections:
+        _note(section.notes)
+    text = report.render_html(
+        ds, sections, files=recipe_lib.fingerprint(tables), notes=notes, findings=findings
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    pngs = {}
+    if args.pngs:
+        pngs = report.chart_pngs(ds, pages, sections=sections)
+        folder = Path(args.pngs)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in pngs.items():
+            (folder / name).write_bytes(data)
+    return {
+        "out": str(out),
+        "bytes": len(text.encode("utf-8")),
+        "fingerprint": recipe_lib.short_fingerprint(recipe_lib.table_hashes(ds)),
+        "pages": [s.page for s in sections if not s.missing],
+        "not_available": {s.page: s.missing for s in sections if s.missing},
+        "charts": sum(b.chart is not None for s in sections for b in s.blocks),
+        "pngs": list(pngs),
+        "notes": [*notes, *(n for s in sections for n in s.notes)],
+    }
 
 
 def parser() -> argparse.ArgumentParser:
@@ -148,20 +327,34 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--demo", choices=demo.KINDS, help="use a built-in demo instead of files")
         p.add_argument("--format", choices=("json", "csv"), default="json")
         p.add_argument("--table", help="with --format csv: which result table to print")
+        p.add_argument("--recipe", help="a recipe (TOML): its mappings and this page's settings")
         for option, default in _options(module.headless).items():
             kind = type(default) if default is not None else str
             if kind is bool:
                 p.add_argument(
                     f"--{option.replace('_', '-')}",
                     dest=option,
-                    action=argparse.BooleanOptionalAction,
+                    action=_GivenFlag,
                     default=default,
                 )
             else:
                 p.add_argument(
-                    f"--{option.replace('_', '-')}", dest=option, type=kind, default=default
+                    f"--{option.replace('_', '-')}",
+                    dest=option,
+                    type=kind,
+                    default=default,
+                    action=_Given,
                 )
-        p.set_defaults(run=analysis)
+        p.set_defaults(run=replay)
+    p = sub.add_parser("report", help="one self-contained HTML report that opens offline")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--pages", help="comma-separated pages (default: the recipe's, or all enabled)")
+    p.add_argument("--demo", choices=demo.KINDS, help="use a built-in demo instead of files")
+    p.add_argument("--recipe", help="a recipe (TOML): mappings, settings and segment rules")
+    p.add_argument("--pngs", help="also write one PNG per chart into this folder")
+    p.add_argument("--format", choices=("json",), default="json")
+    p.set_defaults(run=write_report)
     return top
 
 

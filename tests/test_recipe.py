@@ -1,0 +1,319 @@
+"""Recipes: TOML round trip, fingerprints and their differences, checked settings, CLI replay."""
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from lib import demo, formats, recipe
+from lib.analyses import rfm
+from lib.formats import generic
+from lib.io import RawTable
+
+ROOT = Path(__file__).resolve().parents[1]
+# The retail demo under a shop's own column names: a generic file the guess maps in full.
+RENAMED = {
+    "InvoiceNo": "Receipt",
+    "StockCode": "Sku",
+    "Description": "Product name",
+    "Quantity": "Units",
+    "InvoiceDate": "Sold on",
+    "UnitPrice": "Price each",
+    "CustomerID": "Shopper",
+    "Country": "Land",
+}
+MAPPING = {
+    "order_id": "Receipt",
+    "customer_id": "Shopper",
+    "ordered_at": "Sold on",
+    "quantity": "Units",
+    "unit_price": "Price each",
+    "item_id": "Sku",
+    "item_name": "Product name",
+    "region": "Land",
+}
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lib", *args],
+        check=False,
+        cwd=cwd,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def same_json(left: str, right: str) -> bool:
+    """Equal JSON documents, floats to 1e-9: polars sums floats in parallel, so the last digit
+    of a sum can differ from one run of the same command to the next."""
+
+    def close(a, b) -> bool:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
+        if isinstance(a, float) or isinstance(b, float):
+            return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+        return a == b
+
+    return close(json.loads(left), json.loads(right))
+
+
+def export(rows: int = 3000) -> pl.DataFrame:
+    return demo.demo("retail", rows=rows).files["online_retail.csv"].rename(RENAMED)
+
+
+@pytest.fixture
+def shop_file(tmp_path) -> Path:
+    path = tmp_path / "sales_export.csv"
+    export().write_csv(path)
+    return path
+
+
+def saved(path: Path, rec: recipe.Recipe) -> Path:
+    out = path.parent / "recipe.toml"
+    out.write_text(recipe.to_toml(rec), encoding="utf-8")
+    return out
+
+
+def shop_recipe(path: Path, settings: dict, rules: pl.DataFrame | None = None) -> recipe.Recipe:
+    table = RawTable(path.name, path.name, export())
+    return recipe.make(
+        [table],
+        mappings={path.name: generic.ColumnMapping(dict(MAPPING))},
+        settings=settings,
+        rules=rules,
+        dataset="Shop export",
+    )
+
+
+def test_to_toml_and_from_toml_round_trip_every_part():
+    rules = rfm.default_rules(4).with_columns(
+        pl.when(pl.col("segment") == "champions")
+        .then(pl.lit('best "ones" \\ ünïcode\n'))
+        .otherwise(pl.col("segment"))
+        .alias("segment")
+    )
+    rec = recipe.make(
+        [RawTable("a.csv", "bundle.zip", pl.DataFrame({"x": ["1", "2"]}))],
+        mappings={"odd name.csv": generic.ColumnMapping({"order_id": 'Nº "id"', "region": None})},
+        settings={
+            "rfm": {"bins": 4, "as_of": "2023-10-01", "clean": False},
+            "clv": {"discount": 0.015, "penalizer": 0.001, "calibration_end": None},
+            "sales": {"categories": "a,b", "window": 0},
+        },
+        rules=rules,
+        dataset="My \t shop",
+        pages=("sales", "rfm"),
+    )
+    text = recipe.to_toml(rec)
+    assert tomllib.loads(text)["settings"]["rfm"]["bins"] == 4
+    back = recipe.from_toml(text)
+    assert back == rec
+    assert back.mappings == {"odd name.csv": {"order_id": 'Nº "id"'}}
+    assert back.settings["clv"] == {"discount": 0.015, "penalizer": 0.001}
+    assert back.rules_frame().equals(rules)
+    assert back.column_mappings()["odd name.csv"].fields == {"order_id": 'Nº "id"'}
+
+
+def test_a_hand_written_recipe_reads_dates_as_iso_text():
+    rec = recipe.from_toml("[settings.rfm]\nas_of = 2023-10-01\nbins = 3\n")
+    assert rec.settings == {"rfm": {"as_of": "2023-10-01", "bins": 3}}
+    assert rec.rules is None and rec.files == () and rec.version == recipe.VERSION
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("version = [", "not a recipe"),
+        ("version = 99", "newer"),
+        ("[[files]]\nname = 'a.csv'", "files[0] needs name, rows, columns and hash: no 'rows'"),
+        ("settings = 3", "settings must be a table"),
+    ],
+)
+def test_a_broken_recipe_is_one_readable_error(text, words):
+    with pytest.raises(recipe.RecipeError, match=re.escape(words)):
+        recipe.from_toml(text)
+
+
+def test_content_hash_follows_every_cell_and_the_fingerprint_ignores_file_order():
+    frame = pl.DataFrame({"a": ["1", "2"], "b": ["x", "y"]})
+    assert recipe.content_hash(frame) == recipe.content_hash(frame.clone())
+    assert recipe.content_hash(frame) != recipe.content_hash(frame.with_columns(b=pl.lit("x")))
+    assert recipe.content_hash(frame) != recipe.content_hash(frame.rename({"b": "c"}))
+    prints = recipe.fingerprint([RawTable("a", "a", frame), RawTable("b", "b", frame.head(1))])
+    assert recipe.short_fingerprint(prints) == recipe.short_fingerprint(prints[::-1])
+    assert len(recipe.short_fingerprint(prints)) == 12
+
+
+def test_differences_name_the_file_and_what_differs():
+    frame = export(600)
+    rec = recipe.make([RawTable("orders.csv", "orders.csv", frame)])
+    assert recipe.differences(rec, [RawTable("orders.csv", "orders.csv", frame)]) == []
+    edited = frame.with_columns(pl.col("Units").str.replace("^1$", "2"))
+    (same_size,) = recipe.differences(rec, [RawTable("orders.csv", "orders.csv", edited)])
+    assert same_size.startswith("orders.csv: same size (600 rows, 8 columns) but different content")
+    (shorter,) = recipe.differences(rec, [RawTable("orders.csv", "x", frame.head(500))])
+    assert shorter == (
+        "orders.csv: 500 rows and 8 columns, the recipe's file had 600 rows and 8 columns"
+    )
+    renamed = recipe.differences(rec, [RawTable("orders_2024.csv", "x", frame)])
+    assert renamed == ["orders.csv: loaded as orders_2024.csv (same content, another name)"]
+    other = recipe.differences(rec, [RawTable("notes.csv", "x", frame.head(3))])
+    assert other == [
+        "orders.csv: the recipe was made with this file (600 rows); it is not loaded",
+        "notes.csv: loaded, but the recipe was not made with it",
+    ]
+    assert recipe.differences(recipe.Recipe(demo="retail"), []) == []
+
+
+def test_apply_settings_ignores_unknown_and_clamps_out_of_range_with_notes():
+    ds = formats.assemble_demo("retail").dataset
+    applied = recipe.apply_settings(
+        "sales",
+        {"topn": 80, "window": 30, "grain": "month", "regions": "Atlantis,France", "shade": 2},
+        ds,
+    )
+    assert applied.options["topn"] == 50 and applied.options["window"] == 12
+    assert applied.options["regions"] == "France"
+    assert applied.notes == (
+        "Sales: topn = 80 is outside 5..50; used 50",
+        "Sales: regions not in the data, ignored: Atlantis",
+        "Sales: unknown setting shade ignored",
+        "Sales: window = 30 is outside 2..12 for grain month; used 12",
+    )
+    clv = recipe.apply_settings("clv", {"penalizer": 0.002, "unit": "years", "horizon": "6"}, ds)
+    assert clv.options["penalizer"] == 0.001 and clv.options["unit"] == "weeks"
+    assert clv.options["horizon"] == 6
+    assert len(clv.notes) == 2
+    first = ds.tables["lines"]["ordered_at"].min().date()
+    as_of = recipe.apply_settings("rfm", {"as_of": "1999-01-01"}, ds).options["as_of"]
+    assert as_of == (first + timedelta(days=1)).isoformat()
+    assert recipe.apply_settings("rfm", {}, ds).options == recipe.defaults("rfm")
+
+
+def test_a_recipe_with_a_generic_mapping_replays_to_the_json_of_the_same_explicit_options(
+    shop_file,
+):
+    settings = {
+        "rfm": {"bins": 4, "as_of": "2023-10-01", "frequency_ties": "value"},
+        "sales": {"grain": "week", "window": 6, "topn": 15, "rank_by": "revenue"},
+        "cohorts": {"grain": "quarter", "metric": "revenue", "relative": False},
+    }
+    path = saved(shop_file, shop_recipe(shop_file, settings, rules=rfm.default_rules(4)))
+    explicit = {
+        "rfm": ["--bins", "4", "--as-of", "2023-10-01", "--frequency-ties", "value"],
+        "sales": ["--grain", "week", "--window", "6", "--topn", "15", "--rank-by", "revenue"],
+        "cohorts": ["--grain", "quarter", "--metric", "revenue", "--no-relative"],
+    }
+    for page, options in explicit.items():
+        replayed = run(page, str(shop_file), "--recipe", str(path))
+        direct = run(page, str(shop_file), *options)
+        assert replayed.returncode == 0 and direct.returncode == 0, replayed.stderr + direct.stderr
+        assert same_json(replayed.stdout, direct.stdout), page
+        assert replayed.stderr == ""  # same file, known settings: nothing to say
+        assert not same_json(replayed.stdout, run(page, str(shop_file)).stdout)  # they did change
+
+
+def test_an_option_on_the_command_line_beats_the_recipe(shop_file):
+    path = saved(shop_file, shop_recipe(shop_file, {"rfm": {"bins": 4, "as_of": "2023-10-01"}}))
+    replayed = run("rfm", str(shop_file), "--recipe", str(path), "--bins", "3")
+    direct = run("rfm", str(shop_file), "--bins", "3", "--as-of", "2023-10-01")
+    assert replayed.returncode == 0 and same_json(replayed.stdout, direct.stdout)
+
+
+def test_the_recipe_mapping_is_what_maps_the_file(tmp_path):
+    # A customer column no guess recognises: only the recipe knows it holds the customer.
+    frame = export().rename({"Shopper": "Ref B"})
+    path = tmp_path / "till_rolls.csv"
+    frame.write_csv(path)
+    mapping = MAPPING | {"customer_id": "Ref B"}
+    rec = recipe.make(
+        [RawTable(path.name, path.name, frame)],
+        mappings={path.name: generic.ColumnMapping(mapping)},
+    )
+    recipe_path = saved(path, rec)
+    assert run("rfm", str(path)).returncode == 2
+    replayed = run("rfm", str(path), "--recipe", str(recipe_path))
+    assert replayed.returncode == 0, replayed.stderr
+    assert len(json.loads(replayed.stdout)["customers"]) > 10
+
+
+def test_unknown_and_out_of_range_settings_are_notes_on_stderr(shop_file):
+    rec = shop_recipe(shop_file, {"rfm": {"bins": 8, "colour": "red", "as_of": "2023-10-01"}})
+    out = run("rfm", str(shop_file), "--recipe", str(saved(shop_file, rec)))
+    assert out.returncode == 0
+    assert out.stderr.splitlines() == [
+        "note: RFM: bins = 8 is outside 3..5; used 5",
+        "note: RFM: unknown setting colour ignored",
+    ]
+    direct = run("rfm", str(shop_file), "--bins", "5", "--as-of", "2023-10-01")
+    assert same_json(out.stdout, direct.stdout)
+
+
+def test_a_recipe_of_other_files_still_applies_with_a_warning_naming_what_differs(shop_file):
+    rec = shop_recipe(shop_file, {"rfm": {"bins": 3}})
+    path = saved(shop_file, rec)
+    export(2500).write_csv(shop_file)  # the shop exported again, with fewer lines
+    out = run("rfm", str(shop_file), "--recipe", str(path))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [
+        "warning: sales_export.csv: 2,500 rows and 8 columns, the recipe's file had 3,000 rows "
+        "and 8 columns"
+    ]
+    assert same_json(out.stdout, run("rfm", str(shop_file), "--bins", "3").stdout)
+
+
+def test_recipe_segment_rules_regroup_the_rfm_customers(shop_file):
+    rules = pl.DataFrame(
+        [
+            ("recent", 3, 3, None, None, None, None, "Thank them."),
+            ("the rest", None, None, None, None, None, None, "Wait."),
+        ],
+        schema=rfm.RULE_COLUMNS,
+        orient="row",
+    )
+    rec = shop_recipe(shop_file, {"rfm": {"bins": 3}}, rules=rules)
+    out = run("rfm", str(shop_file), "--recipe", str(saved(shop_file, rec)))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [s["segment"] for s in result["segments"]] == ["recent", "the rest"]
+    recent = [c for c in result["customers"] if c["segment"] == "recent"]
+    assert recent and all(c["r_score"] == 3 for c in recent)
+
+
+def test_report_replays_a_recipe_with_its_pages_and_notes_what_differs(shop_file, tmp_path):
+    rec = shop_recipe(shop_file, {"sales": {"topn": 12}})
+    rec = recipe.Recipe(**{**rec.__dict__, "pages": ("sales",)})
+    path = saved(shop_file, rec)
+    export(2000).write_csv(shop_file)
+    out = run("report", str(shop_file), "--recipe", str(path), "--out", str(tmp_path / "r.html"))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["pages"] == ["sales"]
+    assert result["notes"] == [
+        "sales_export.csv: 2,000 rows and 8 columns, the recipe's file had 3,000 rows and 8 columns"
+    ]
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Shop export" in text and "Top 12 items by units" in text
+    assert "the recipe&#x27;s file had 3,000 rows" in text
+
+
+def test_a_recipe_of_a_demo_replays_without_files(tmp_path):
+    path = tmp_path / "demo.toml"
+    path.write_text(
+        recipe.to_toml(recipe.Recipe(demo="retail", settings={"cohorts": {"grain": "week"}})),
+        encoding="utf-8",
+    )
+    replayed = run("cohorts", "--recipe", str(path))
+    assert replayed.returncode == 0, replayed.stderr
+    assert same_json(replayed.stdout, run("cohorts", "--demo", "retail", "--grain", "week").stdout)

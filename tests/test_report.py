@@ -1,0 +1,340 @@
+"""The offline HTML report: figures equal the pages' headless ones, text escaped, charts drawn."""
+
+import html
+import importlib
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+import pytest
+
+from lib import catalog, demo, formats, recipe, report
+from lib.__main__ import load
+from lib.analyses import delivery as dv
+from lib.analyses import regions, rfm
+from lib.io import RawTable
+from tests.conftest import shared_file
+
+ROOT = Path(__file__).resolve().parents[1]
+PAYLOAD = "<script>alert(1)</script>"
+REAL = "online_retail"  # the real Online Retail export in ../shared/data
+KINDS = (*demo.KINDS, REAL)
+
+
+def enabled_pages(ds) -> list[str]:
+    return [p for p in recipe.ANALYSIS_PAGES if catalog.PAGE_BY_KEY[p].enabled(ds)]
+
+
+@pytest.fixture(scope="module")
+def built():
+    """Per demo kind: the data set, its report's sections and the HTML (built once)."""
+    cache = {}
+
+    def get(kind: str):
+        if kind not in cache:
+            if kind == REAL:
+                ds = load([str(shared_file("online_retail/online_retail.parquet"))]).dataset
+            else:
+                ds = formats.assemble_demo(kind).dataset
+            sections = report.report_sections(ds, enabled_pages(ds), {})
+            cache[kind] = (ds, sections, report.render_html(ds, sections))
+        return cache[kind]
+
+    return get
+
+
+def kpi_values(text: str) -> dict[str, float | None]:
+    found = re.findall(r'data-kpi="([^"]+)" data-value="([^"]*)"', text)
+    return {key: float(value) if value else None for key, value in found}
+
+
+def expected_kpis(ds, page: str) -> dict[str, float | None]:
+    """The page's headline figures, straight from its analysis module's headless tables."""
+    f = importlib.import_module(f"lib.analyses.{page}").headless(ds)
+    if page == "sales":
+        return {f"sales.{m}": v for m, v in f["kpis"].select("metric", "value").iter_rows()}
+    if page == "categories":
+        t, grown = f["categories"], f["categories"].filter(pl.col("growth").is_not_null())
+        return {
+            "categories.categories": t.height,
+            "categories.largest_revenue": t["revenue"].max(),
+            "categories.growing": grown.filter(pl.col("growth") > 0).height,
+            "categories.unreliable_growth": grown.filter(~pl.col("growth_reliable")).height,
+        }
+    if page == "regions":
+        t = f["regions"]
+        first = regions.market_first(t)
+        return {
+            "regions.regions": t.height,
+            "regions.top_region_share": t.sort("revenue", descending=True)["share"][0],
+            "regions.revenue": t["revenue"].sum(),
+            "regions.market_first_score": None if first is None else first["score"],
+        }
+    if page == "delivery":
+        out = {
+            f"delivery.{k.replace(' ', '_')}": dv.kpi(f["kpis"], k) for k, _ in report.DELIVERY_KPIS
+        }
+        never = f["kpis"].filter(pl.col("kpi").str.starts_with("not delivered"))
+        return out | {"delivery.never_delivered": never["value"].sum()}
+    if page == "funnel":
+        row = f["overall"].row(0, named=True)
+        return {
+            f"funnel.{k}": row[k] for k in ("leads", "deals", "conversion", "median_days_to_close")
+        }
+    if page == "rfm":
+        s = f["segments"]
+        return {
+            "rfm.customers": f["customers"].height,
+            "rfm.revenue": f["customers"]["monetary"].sum(),
+            "rfm.segments": s.filter(pl.col("segment") != rfm.OTHER).height,
+            "rfm.not_covered": s.filter(pl.col("segment") == rfm.OTHER)["customers"].sum(),
+        }
+    if page == "cohorts":
+        m, c = f["retention"], f["curve"]
+        return {
+            "cohorts.customers": m.filter(pl.col("period_index") == 0)["customers"].sum(),
+            "cohorts.cohorts": m["cohort"].n_unique(),
+            "cohorts.period_1": c.filter(pl.col("period_index") == 1)["mean"][0],
+        }
+    if page == "clusters":
+        d, k = f["diagnostics"], f["profiles"].height
+        return {
+            "clusters.customers": f["assignments"].height,
+            "clusters.k": k,
+            "clusters.suggested_k": d.filter(pl.col("suggested"))["k"][0],
+            "clusters.silhouette": d.filter(pl.col("k") == k)["silhouette"][0],
+        }
+    if page == "clv":
+        v = f["customers"]
+        return {
+            "clv.customers": v.height,
+            "clv.expected_purchases": v["expected_purchases"].sum(),
+            "clv.expected_value": v["clv"].sum(),
+            "clv.mean_p_alive": v["p_alive"].mean(),
+        }
+    daily, steps = f["daily"], f["funnel"].filter(pl.col("platform") == "all")
+    return {
+        "events.events": daily["events"].sum(),
+        "events.days_flagged": daily.filter(pl.col("status") != "normal").height,
+        "events.funnel_conversion": steps["overall_conversion"][-1],
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_demo_report_names_its_data_set_fingerprint_dates_and_every_enabled_page(built, kind):
+    ds, sections, text = built(kind)
+    short = recipe.short_fingerprint(recipe.table_hashes(ds))
+    assert len(short) == 12 and f'data-fingerprint="{short}"' in text
+    assert f"Storelens report: {ds.name}</h1>" in text
+    first, last = ds.date_range()
+    assert f"{first:%-d %b %Y} to {last:%-d %b %Y}" in text
+    assert [s.page for s in sections] == enabled_pages(ds)
+    assert not [s.missing for s in sections if s.missing]
+    for section in sections:
+        assert f'id="page-{section.page}"' in text
+        assert section.kpis and any(b.chart is not None for b in section.blocks)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_report_kpis_equal_each_pages_headless_figures(built, kind):
+    ds, sections, text = built(kind)
+    shown = kpi_values(text)
+    expected = {}
+    for section in sections:
+        expected |= expected_kpis(ds, section.page)
+    assert set(shown) == set(expected)
+    for key, value in expected.items():
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            assert shown[key] is None, key
+        else:
+            assert shown[key] == pytest.approx(float(value), rel=1e-9), key
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_report_loads_nothing_from_a_cdn_or_the_network(built, kind):
+    _, _, text = built(kind)
+    assert "<script src" not in text.lower()
+    assert "https://cdn" not in text and "http://cdn" not in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text, re.IGNORECASE)
+    assert "vegaEmbed" in text  # the bundle is inline
+
+
+def test_report_size_stays_reasonable(built):
+    for kind in demo.KINDS:
+        assert len(built(kind)[2].encode()) < 3_000_000, kind
+
+
+def planted_retail(name: str = PAYLOAD):
+    """The retail demo with a script tag in every item description, country and the name."""
+    generated = demo.demo("retail", rows=3000)
+    frame = generated.files["online_retail.csv"].with_columns(
+        (pl.lit(PAYLOAD + " ") + pl.col("Description")).alias("Description"),
+        pl.when(pl.col("Country") == "France")
+        .then(pl.lit(PAYLOAD))
+        .otherwise(pl.col("Country"))
+        .alias("Country"),
+    )
+    return formats.assemble([RawTable("online_retail.csv", "online_retail.csv", frame)], name=name)
+
+
+def test_text_from_the_data_appears_only_escaped():
+    ds = planted_retail().dataset
+    text = report.build_report(ds, ["sales", "regions"], {})
+    escaped = html.escape(PAYLOAD)
+    assert PAYLOAD not in text
+    assert "alert(1)</script" not in text
+    assert text.count(escaped) >= 3  # the title, the top items table and a region's row
+    assert f"<title>Storelens report: {escaped}</title>" in text
+
+
+def test_chart_data_cannot_close_the_script_it_sits_in():
+    ds = formats.assemble_demo("retail").dataset
+    chart = alt.Chart(pl.DataFrame({"name": [PAYLOAD, "</script><!--"], "n": [1, 2]})).mark_bar()
+    section = report.Section(
+        "sales",
+        "Sales",
+        "answers",
+        kpis=(report.Kpi("sales.x", PAYLOAD, 1.0, PAYLOAD),),
+        blocks=(report.Block(PAYLOAD, chart=chart, reading=f"**{PAYLOAD}**"),),
+    )
+    text = report.render_html(ds, [section])
+    assert PAYLOAD not in text and "</script><!--" not in text
+    specs = re.search(r'id="storelens-specs">(.*?)</script>', text, re.DOTALL).group(1)
+    assert json.loads(specs)["chart-sales-0"]["datasets"]
+    assert PAYLOAD in specs.encode().decode("unicode_escape")
+
+
+def test_readings_keep_bold_and_lose_markdown_escapes():
+    assert report.markdown_html(r"**Paid\_search** leads \<b\> & co") == (
+        "<strong>Paid_search</strong> leads &lt;b&gt; &amp; co"
+    )
+    assert report.markdown_html("**open") == "<strong>open</strong>"
+
+
+def test_bad_settings_are_noted_in_the_report_not_raised():
+    ds = formats.assemble_demo("retail").dataset
+    settings = {"sales": {"topn": 500, "grain": "fortnight", "colour": "red"}, "rfm": {"bins": 9}}
+    sections = report.report_sections(ds, ["sales", "rfm"], settings)
+    notes = [n for s in sections for n in s.notes]
+    assert any("topn = 500" in n and "used 50" in n for n in notes)
+    assert any("grain = fortnight" in n for n in notes)
+    assert any("unknown setting colour" in n for n in notes)
+    assert any("bins = 9" in n and "used 5" in n for n in notes)
+    assert sections[0].options["topn"] == 50 and sections[1].options["bins"] == 5
+    assert not any(s.missing for s in sections)
+
+
+def test_a_page_the_data_cannot_support_says_what_it_needs():
+    ds = formats.assemble_demo("retail").dataset
+    (section,) = report.report_sections(ds, ["delivery"], {})
+    assert "delivery dates" in section.missing and not section.kpis
+    assert "Not available for this data" in report.render_html(ds, [section])
+
+
+def test_rfm_rules_of_a_recipe_regroup_the_report_segments():
+    ds = formats.assemble_demo("retail").dataset
+    rules = pl.DataFrame(
+        [("everyone", None, None, None, None, None, None, "Say hello.")],
+        schema=rfm.RULE_COLUMNS,
+        orient="row",
+    )
+    (section,) = report.report_sections(ds, ["rfm"], {}, rules=rules)
+    segments = next(b.table for b in section.blocks if b.title == "Segments")
+    assert segments["segment"].to_list() == ["everyone"]
+
+
+def test_chart_pngs_are_one_titled_png_per_chart():
+    ds = formats.assemble_demo("retail").dataset
+    sections = report.report_sections(ds, ["cohorts"], {"cohorts": {"grain": "quarter"}})
+    pngs = report.chart_pngs(ds, ["cohorts"], sections=sections)
+    charts = sum(b.chart is not None for b in sections[0].blocks)
+    assert len(pngs) == charts == 2
+    assert all(name.startswith(("01_cohorts", "02_cohorts")) for name in pngs)
+    assert all(
+        data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5_000 for data in pngs.values()
+    )
+
+
+def test_the_cli_writes_the_report_and_the_pngs(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "report",
+            "--demo",
+            "retail",
+            "--pages",
+            "sales,cohorts,delivery",
+            "--out",
+            str(tmp_path / "report.html"),
+            "--pngs",
+            str(tmp_path / "png"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["pages"] == ["sales", "cohorts"] and "delivery" in result["not_available"]
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert len(text.encode()) == result["bytes"] and result["fingerprint"] in text
+    assert len(list((tmp_path / "png").glob("*.png"))) == result["charts"] == len(result["pngs"])
+
+
+def test_the_cli_refuses_an_unknown_page(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "lib", "report", "--demo", "retail", "--pages", "nope"]
+        + ["--out", str(tmp_path / "r.html")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 2 and "no page nope" in out.stderr
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", KINDS)
+def test_saved_report_draws_every_chart_in_chromium_with_no_network(built, kind, tmp_path):
+    from tests.browser import browser_page, require_chromium
+
+    require_chromium()
+    _, sections, text = built(kind)
+    path = tmp_path / "report.html"
+    path.write_text(text, encoding="utf-8")
+    charts = sum(b.chart is not None for s in sections for b in s.blocks)
+    with browser_page() as page:
+        asked: list[str] = []
+
+        def only_files(route):
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                asked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_files)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(path.as_uri())
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.chart')].every(e => e.dataset.drawn)",
+            timeout=120_000,
+        )
+        drawn = page.evaluate(
+            """() => [...document.querySelectorAll('.chart')].map(e => [e.id, e.dataset.drawn,
+                 !!e.querySelector('svg, canvas')])"""
+        )
+    assert len(drawn) == charts > 0
+    assert [d for d in drawn if d[1] != "yes" or not d[2]] == []
+    assert asked == [] and errors == []
