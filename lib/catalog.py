@@ -22,7 +22,7 @@ class PageInfo:
         out = []
         for table, columns in self.needs:
             if not ds.has(table):
-                out.append(f"a {table} table")
+                out.append(f"{'an' if table[0] in 'aeiou' else 'a'} {table} table")
             else:
                 out += [f"{table}.{c}" for c in columns if not ds.has(table, c)]
         return out
@@ -67,8 +67,9 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/trending_up:",
         "Revenue over time, top items, purchase patterns and repeat buying.",
         (("lines", ()),),
-        "Upload order lines (e.g. olist_order_items_dataset.csv with "
-        "olist_orders_dataset.csv, or any transactions file).",
+        "Needs order lines: upload a transactions file with an order, a date and an amount per "
+        "line (map its columns on the Data page if it is not a known export), or the Olist order "
+        "items with their orders.",
         built=True,
     ),
     PageInfo(
@@ -77,7 +78,9 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/category:",
         "Which categories perform best and which have the most potential.",
         (("lines", ("category",)),),
-        "Needs a category per line: upload olist_products_dataset.csv, or map a category column.",
+        "Needs a product category per order line: include a category column in a transactions "
+        "file and map it on the Data page, or, with Olist orders, upload "
+        "olist_products_dataset.csv.",
         built=True,
     ),
     PageInfo(
@@ -86,8 +89,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/map:",
         "Where customers and revenue are, on a map, and where marketing should go first.",
         (("lines", ("region",)),),
-        "Needs a region per order: upload olist_customers_dataset.csv with the orders, or map a "
-        "country or state column.",
+        "Needs a region per order: include a country or state column in a transactions file and "
+        "map it on the Data page, or, with Olist orders, upload olist_customers_dataset.csv.",
         built=True,
     ),
     PageInfo(
@@ -97,7 +100,8 @@ PAGES: tuple[PageInfo, ...] = (
         "On-time rate, days to deliver and late orders by region, seller and category; what "
         "lateness costs in reviews.",
         (("orders", ("delivered_at", "estimated_delivery_at")),),
-        "Needs delivery dates: upload olist_orders_dataset.csv.",
+        "Needs delivery dates: upload olist_orders_dataset.csv (orders with a delivered date "
+        "and a promised, estimated date).",
         built=True,
     ),
     PageInfo(
@@ -106,7 +110,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/filter_alt:",
         "Lead to seller conversion by origin, and which reps to match with which leads.",
         (("leads", ()), ("deals", ())),
-        "Upload olist_marketing_qualified_leads_dataset.csv and olist_closed_deals_dataset.csv.",
+        "Needs seller leads and closed deals: upload the Olist marketing funnel files "
+        "(olist_marketing_qualified_leads_dataset.csv and olist_closed_deals_dataset.csv).",
         built=True,
     ),
     PageInfo(
@@ -115,7 +120,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/groups:",
         "Customer segments by recency, frequency and monetary value, with actions.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line.",
+        "Needs a customer id per order line: include a customer column in a transactions file "
+        "and map it on the Data page.",
         built=True,
     ),
     PageInfo(
@@ -124,7 +130,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/grid_on:",
         "How many customers of each first-purchase cohort come back, period by period.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line.",
+        "Needs a customer id per order line: include a customer column in a transactions file "
+        "and map it on the Data page.",
         built=True,
     ),
     PageInfo(
@@ -133,7 +140,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/scatter_plot:",
         "Customer clusters with a justified k, what drives them and their ROI.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line.",
+        "Needs a customer id per order line: include a customer column in a transactions file "
+        "and map it on the Data page.",
         built=True,
     ),
     PageInfo(
@@ -142,7 +150,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/savings:",
         "What each customer is worth: BG/NBD + Gamma-Gamma with holdout validation.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line and repeat buyers.",
+        "Needs a customer id per order line (include a customer column and map it on the Data "
+        "page) and customers who bought more than once.",
         built=True,
     ),
     PageInfo(
@@ -152,7 +161,8 @@ PAGES: tuple[PageInfo, ...] = (
         "Traffic by day and platform, view-to-order conversion, funnels, viewed-together "
         "recommendations.",
         (("events", ()),),
-        "Upload a web events export (events.csv).",
+        "Needs web events (one row per user action with a time and an event name): upload the "
+        "web shop's events.csv.",
         built=True,
     ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 SYMBOLS = {"BRL": "R$", "GBP": "£", "USD": "$", "EUR": "€"}
 
@@ -48,3 +49,115 @@ def change(ratio: float | None, digits: int = 0) -> str:
 
 def count(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
+
+
+def whole_money(value: float | None, currency: str = "") -> str:
+    """Money in whole units with thousands separators, as the page's tables print it ("%,.0f"):
+    '£6,123', 'R$ 1,234', '1,234 CHF'."""
+    if value is None or math.isnan(value):
+        return "—"
+    text = f"{abs(value):,.0f}"
+    sign = "-" if value < 0 and text != "0" else ""
+    symbol = SYMBOLS.get(currency)
+    if not currency:
+        return sign + text
+    if symbol is None:
+        return f"{sign}{text} {currency}"
+    return f"{sign}{symbol}{'' if len(symbol) == 1 else ' '}{text}"
+
+
+# Every ASCII punctuation character can be backslash-escaped in Markdown; escaping them all keeps
+# text from the data from turning into links, images, emphasis, LaTeX ($), Streamlit colour or
+# icon directives (:red[...], :material/...:) or autolinked URLs (http\://, www\.).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+# GFM turns URLs and e-mail addresses into links after escapes are read ("http\:\/\/x\.io"
+# still links): an invisible word joiner after the scheme, "www" or "@" breaks the pattern.
+_JOINER = "\u2060"
+_LINKABLE = re.compile(r"(?i)\b(https?|ftp|mailto|file)(?=:)|\bwww(?=\.)|@")
+
+
+def plain(text: object) -> str:
+    """`text` (a name from the data, a file name) escaped to show as itself in Markdown: no
+    emphasis, image, link, autolinked URL or e-mail, LaTeX, colour or icon directive."""
+    unlinked = _LINKABLE.sub(lambda m: m.group(0) + _JOINER, str(text))
+    return _PUNCTUATION.sub(r"\\\1", unlinked).replace("\n", " ")
+
+
+def money_format(currency: str = "", digits: int = 0) -> str:
+    """The printf pattern a table column uses for money, with the same symbol as `money`:
+    '£%,.0f', 'R$ %,.0f', '%,.0f CHF' (st.column_config.NumberColumn(format=...))."""
+    number = f"%,.{digits}f"
+    if not currency:
+        return number
+    symbol = SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{number} {currency}"
+    return f"{symbol}{'' if len(symbol) == 1 else ' '}{number}"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A plain figure with separators and never in scientific notation: 1234.5 -> '1,234.5';
+    a value that rounds to zero at `digits` decimals but is not zero -> 'about 0'."""
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "—"
+    if value != 0 and abs(value) < 0.5 * 10**-digits:
+        return "about 0"
+    return f"{value:,.{digits}f}"
+
+
+_HASH = re.compile(r"[0-9a-fA-F]{20,}")
+SHORT_ID = 8
+
+
+def is_hash(value: object) -> bool:
+    """True for machine identifiers such as Olist's 32-character hex ids."""
+    return isinstance(value, str) and _HASH.fullmatch(value) is not None
+
+
+def short_id(value: object, keep: int = SHORT_ID) -> str:
+    """A long hex id shortened for reading ('7bc7cb84…'); any other value as text ('—' if None).
+
+    The full id stays in the data, tooltips and exports: the short form is a label only.
+    """
+    if value is None:
+        return "—"
+    text = str(value)
+    return f"{text[:keep]}…" if is_hash(text) else text
+
+
+def month(value: object) -> str:
+    """A month as people write it: 'Jan 2022' (any date or datetime; None -> '—')."""
+    return "—" if value is None else f"{value:%b %Y}"
+
+
+def day(value: object) -> str:
+    """A date as people write it: '1 Jan 2022' (no time of day; None -> '—')."""
+    return "—" if value is None else f"{value:%-d %b %Y}"
+
+
+_ACRONYMS = {"id": "id", "aov": "AOV", "roi": "ROI", "clv": "CLV", "sdr": "SDR", "sr": "SR"}
+
+
+def words(name: str) -> str:
+    """A column name as a header: 'median_days_to_close' -> 'Median days to close'."""
+    parts = [_ACRONYMS.get(p, p) for p in str(name).split("_") if p]
+    if not parts:
+        return str(name)
+    text = " ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def significant(value: float | None, figures: int = 3, most: int = 6) -> str:
+    """A model figure with `figures` significant digits and never scientific notation:
+    0.000123456 -> '0.000123', 174.33 -> '174', 12345.6 -> '12,346'; a value below 10**-most
+    -> 'about 0'."""
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "—"
+    if value == 0:
+        return "0"
+    if abs(value) < 10**-most:
+        return "about 0"
+    digits = max(0, min(most, figures - 1 - math.floor(math.log10(abs(value)))))
+    return f"{value:,.{digits}f}"

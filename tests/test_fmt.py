@@ -18,3 +18,11 @@ def test_shares_and_changes():
     assert fmt.change(float("inf")) == "n/a"
     assert fmt.compact(950) == "950"
     assert fmt.compact(3.5) == "3.5"
+
+
+def test_whole_money_prints_amounts_as_the_tables_do():
+    assert fmt.whole_money(6123.4, "GBP") == "£6,123"
+    assert fmt.whole_money(1234.5, "BRL") == "R$ 1,234"
+    assert fmt.whole_money(1234.0, "CHF") == "1,234 CHF"
+    assert fmt.whole_money(-5.2, "GBP") == "-£5"
+    assert fmt.whole_money(999.6, "") == "1,000"

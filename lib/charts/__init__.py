@@ -5,6 +5,12 @@ One module per page (`lib/charts/sales.py`, ...); shared colours and labels live
 
 from __future__ import annotations
 
+import math
+
+import altair as alt
+
+from lib.fmt import SYMBOLS
+
 PALETTE = [
     "#0f766e",
     "#f59e0b",
@@ -24,3 +30,56 @@ MUTED = "#94a3b8"
 def money_title(label: str, currency: str) -> str:
     """Axis or legend title for money: 'Revenue (BRL)'."""
     return f"{label} ({currency})" if currency else label
+
+
+def _symbol(currency: str) -> tuple[str, str]:
+    """Prefix and suffix that lib.fmt.money puts around an amount."""
+    if not currency:
+        return "", ""
+    symbol = SYMBOLS.get(currency)
+    if symbol is None:
+        return "", f" {currency}"
+    return symbol + ("" if len(symbol) == 1 else " "), ""
+
+
+def money_expr(currency: str, field: str = "datum.value") -> str:
+    """A Vega expression printing an amount as lib.fmt.money does ('£1.25M', 'R$ 40k', '£12'):
+    compact magnitudes (k, M, bn), the currency symbol, never SI 'G' or milli 'm'."""
+    prefix, suffix = _symbol(currency)
+    a = f"abs({field})"
+    number = (
+        f"({a} >= 1e9 ? format({a} / 1e9, ',.2~f') + 'bn' : "
+        f"{a} >= 1e6 ? format({a} / 1e6, '.2~f') + 'M' : "
+        f"{a} >= 1e3 ? format({a} / 1e3, '.2~f') + 'k' : format({a}, ',.2~f'))"
+    )
+    return f"({field} < 0 ? '-' : '') + '{prefix}' + {number} + '{suffix}'"
+
+
+def money_axis(currency: str = "", **kw):
+    """An axis whose labels read like lib.fmt.money ('£1.2M'), with at least 1 unit per tick."""
+    kw.setdefault("tickMinStep", 1)
+    return alt.Axis(labelExpr=money_expr(currency), **kw)
+
+
+def pct_digits(low: float | None, high: float | None, ticks: int = 5) -> int:
+    """Decimals a percent axis needs so that no two tick labels read the same ('0% 0% 1% 1%')."""
+    span = abs((high or 0.0) - (low or 0.0))
+    if not span or math.isnan(span):
+        return 0
+    step_pct = span * 100 / ticks
+    return max(0, min(3, math.ceil(-math.log10(step_pct)))) if step_pct < 1 else 0
+
+
+def pct_axis(low: float | None, high: float | None, sign: bool = False, ticks: int = 5, **kw):
+    """A percent axis (values are shares 0..1) with as many decimals as its ticks need, and no
+    tick finer than what the labels can show."""
+    digits = pct_digits(low, high, ticks)
+    kw.setdefault("tickMinStep", 10 ** -(digits + 2))
+    kw.setdefault("tickCount", ticks * 2)
+    return alt.Axis(format=f"{'+' if sign else ''}.{digits}%", **kw)
+
+
+def count_axis(**kw) -> alt.Axis:
+    """An axis of counts read as lib.fmt.compact prints them ('800', '1.2k'), whole ticks only."""
+    kw.setdefault("tickMinStep", 1)
+    return alt.Axis(labelExpr=money_expr(""), **kw)

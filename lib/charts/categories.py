@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import MUTED, PALETTE, money_title
+from lib.charts import MUTED, PALETTE, money_axis, money_title, pct_axis
 
 QUADRANT_COLOURS = {
     "leaders": "#0f766e",
@@ -51,13 +51,13 @@ def growth_share_chart(
     share_axis = alt.X(
         "share:Q",
         title="Share of net revenue",
-        axis=alt.Axis(format=".0%"),
+        axis=pct_axis(0.0, x_hi),
         scale=alt.Scale(domain=[0, x_hi], nice=False),
     )
     growth_axis = alt.Y(
         "growth:Q",
         title="Revenue growth",
-        axis=alt.Axis(format="+.0%"),
+        axis=pct_axis(y_lo, y_hi, sign=True),
         scale=alt.Scale(domain=[y_lo, y_hi], nice=False),
     )
     bubbles = base.mark_circle(stroke="white", strokeWidth=0.8).encode(
@@ -91,9 +91,13 @@ def growth_share_chart(
             alt.Tooltip("growth basis:N", title="Growth figure"),
         ],
     )
-    named = base.transform_window(
-        rank="rank(revenue)", sort=[alt.SortField("revenue", "descending")]
-    ).transform_filter(alt.datum.rank <= labelled)
+    named = alt.Chart(
+        frame.filter(
+            pl.col("label").is_in(
+                clear_labels(placed, labelled, (0.0, x_hi), (y_lo, y_hi), (700, height))
+            )
+        )
+    )
     text = {"align": "left", "dx": 10, "dy": -8, "fontSize": 11}
     names = [
         # A white outline under each name keeps it legible where it crosses a bubble.
@@ -132,6 +136,32 @@ def growth_share_chart(
             .encode(x="share:Q", y="growth:Q", text=alt.value(name.capitalize()))
         )
     return alt.layer(*rules, *corners, bubbles, *names).properties(height=height)
+
+
+def clear_labels(
+    placed: pl.DataFrame,
+    limit: int,
+    x_domain: tuple[float, float],
+    y_domain: tuple[float, float],
+    size: tuple[int, int],
+) -> list[str]:
+    """The labels of the largest categories (at most `limit`) whose names, drawn right of their
+    bubble, do not overlap a name already placed: the largest wins, the other stays in its
+    tooltip. Positions are estimated on a chart of `size` pixels (names: 7 px per character)."""
+    (x0, x1), (y0, y1), (width, height) = x_domain, y_domain, size
+    boxes: list[tuple[float, float, float, float]] = []
+    kept: list[str] = []
+    for row in placed.sort("revenue", descending=True).iter_rows(named=True):
+        if len(kept) >= limit:
+            break
+        x = (row["share"] - x0) / ((x1 - x0) or 1.0) * width + 10
+        y = (y1 - row["growth"]) / ((y1 - y0) or 1.0) * height - 8
+        box = (x, y - 8, x + 7 * len(row["label"]), y + 8)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
+        kept.append(row["label"])
+    return kept
 
 
 def potential_chart(contributions: pl.DataFrame, limit: int = 15) -> alt.Chart:
@@ -200,7 +230,7 @@ def trend_chart(monthly: pl.DataFrame, currency: str, columns: int = 3) -> alt.F
     y = alt.Y(
         "revenue:Q",
         title=money_title("Net revenue", currency),
-        axis=alt.Axis(format="~s", tickCount=4),
+        axis=money_axis(currency, tickCount=4),
     )
     line = (
         alt.Chart()

@@ -40,7 +40,7 @@ def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
             x=alt.X(
                 "share:Q",
                 title="Share of all customers / of net revenue",
-                axis=alt.Axis(format=".0%"),
+                axis=alt.Axis(format="%"),
             ),
             color=alt.Color(
                 "measure:N",
@@ -172,7 +172,7 @@ def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
             alt.Tooltip("cluster_label:N", title="Cluster"),
             alt.Tooltip("revenue_per_customer:Q", title="Revenue per customer", format=",.2f"),
             alt.Tooltip("profit_per_customer:Q", title="Profit per customer", format=",.2f"),
-            alt.Tooltip("roi:Q", title="ROI", format="+.0%"),
+            alt.Tooltip("roi:Q", title="ROI", format="+.1%"),
         ],
     )
     rule = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(color="#334155").encode(x="x:Q")
@@ -224,13 +224,13 @@ def crosstab_chart(cross: pl.DataFrame) -> alt.LayerChart:
             "share:Q",
             title="Share of the cluster",
             scale=alt.Scale(scheme="teals", domain=[0, 1]),
-            legend=alt.Legend(format=".0%", orient="bottom"),
+            legend=alt.Legend(format="%", orient="bottom"),
         ),
         tooltip=[
             alt.Tooltip("cluster_label:N", title="Cluster"),
             alt.Tooltip("segment:N", title="RFM segment"),
             alt.Tooltip("customers:Q", title="Customers", format=","),
-            alt.Tooltip("share:Q", title="Share of the cluster", format=".0%"),
+            alt.Tooltip("share:Q", title="Share of the cluster", format=".1%"),
         ],
     )
     text = base.mark_text(fontSize=11).encode(

@@ -1,11 +1,13 @@
-"""Charts of the Lifetime value page: holdout predicted vs actual, CLV by segment and by rank."""
+"""Charts of the Lifetime value page: holdout checks, purchase tracking, CLV by segment and rank."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
 
 _SERIES = {"predicted": PALETTE[0], "actual": PALETTE[1]}
 
@@ -24,7 +26,9 @@ def _paired(groups: pl.DataFrame, predicted: str, actual: str) -> pl.DataFrame:
     )
 
 
-def _grouped_bars(data: pl.DataFrame, title: str, value_format: str) -> alt.Chart:
+def _grouped_bars(
+    data: pl.DataFrame, title: str, value_format: str, axis: alt.Axis | None = None
+) -> alt.Chart:
     order = list(data["group"].unique(maintain_order=True))
     return (
         alt.Chart(data)
@@ -37,7 +41,7 @@ def _grouped_bars(data: pl.DataFrame, title: str, value_format: str) -> alt.Char
                 axis=alt.Axis(labelAngle=0),
             ),
             xOffset=alt.XOffset("series:N", sort=list(_SERIES)),
-            y=alt.Y("value:Q", title=title, axis=alt.Axis(format="~s")),
+            y=alt.Y("value:Q", title=title, axis=axis or alt.Axis(format=",")),
             color=alt.Color(
                 "series:N",
                 title=None,
@@ -67,25 +71,31 @@ def holdout_spend_chart(groups: pl.DataFrame, currency: str) -> alt.Chart:
     """Mean predicted and actual spend per purchase in the holdout per calibration frequency
     group, over customers who bought in the holdout (groups: Holdout.groups)."""
     data = _paired(groups, "predicted_spend", "actual_spend").filter(pl.col("value").is_not_null())
-    return _grouped_bars(data, money_title("Spend per purchase", currency), ",.2f")
+    return _grouped_bars(
+        data, money_title("Spend per purchase", currency), ",.2f", money_axis(currency)
+    )
 
 
 def segment_chart(table: pl.DataFrame, currency: str) -> alt.Chart:
-    """Total CLV per RFM segment, largest first (table: clv_by_segment)."""
+    """Total CLV per RFM segment, largest first (table: clv_by_segment, p_alive optional)."""
     title = money_title("Expected value over the horizon", currency)
     return (
         alt.Chart(table)
         .mark_bar(color=ACCENT)
         .encode(
             y=alt.Y("segment:N", sort="-x", title=None),
-            x=alt.X("clv:Q", title=title, axis=alt.Axis(format="~s")),
+            x=alt.X("clv:Q", title=title, axis=money_axis(currency)),
             tooltip=[
                 alt.Tooltip("segment:N", title="Segment"),
                 alt.Tooltip("customers:Q", title="Customers", format=","),
                 alt.Tooltip("clv:Q", title=title, format=",.0f"),
                 alt.Tooltip("mean_clv:Q", title="Per customer", format=",.2f"),
                 alt.Tooltip("share:Q", title="Share of total", format=".1%"),
-                alt.Tooltip("p_alive:Q", title="Mean P(alive)", format=".0%"),
+                *(
+                    [alt.Tooltip("p_alive:Q", title="Mean P(alive)", format=".1%")]
+                    if "p_alive" in table.columns
+                    else []
+                ),
             ],
         )
         .properties(height=max(160, 28 * table.height))
@@ -121,8 +131,8 @@ def concentration_chart(values: pl.DataFrame) -> alt.Chart:
             x=x,
             y=y,
             tooltip=[
-                alt.Tooltip("customers:Q", title="Top customers", format=".0%"),
-                alt.Tooltip("value:Q", title="Share of value", format=".0%"),
+                alt.Tooltip("customers:Q", title="Top customers", format=".1%"),
+                alt.Tooltip("value:Q", title="Share of value", format=".1%"),
             ],
         )
     )
@@ -132,3 +142,45 @@ def concentration_chart(values: pl.DataFrame) -> alt.Chart:
         .encode(x=x, y=y)
     )
     return alt.layer(diagonal, line).properties(height=280)
+
+
+TRACKING_COLOURS = {"actual": "#334155", "BG/NBD": PALETTE[0], "MBG/NBD": PALETTE[1]}
+TRACKING_COLOURS["Pareto/NBD"] = PALETTE[2]
+
+
+def tracking_chart(tracking: pl.DataFrame, calibration_end: date) -> alt.Chart:
+    """Cumulative repeat purchases, actual against each purchase model, across calibration and
+    holdout, with a rule at the calibration end (tracking: lib.analyses.clv.tracking)."""
+    series = list(tracking["series"].unique(maintain_order=True))
+    colours = [TRACKING_COLOURS.get(s, MUTED) for s in series]
+    lines = (
+        alt.Chart(tracking)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("repeat_purchases:Q", title="Cumulative repeat purchases"),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=series,
+                scale=alt.Scale(domain=series, range=colours),
+                legend=alt.Legend(orient="top"),
+            ),
+            strokeDash=alt.condition(
+                alt.datum.series == "actual", alt.value([1, 0]), alt.value([6, 3])
+            ),
+            tooltip=[
+                alt.Tooltip("day:T", title="Through"),
+                alt.Tooltip("series:N", title="Series"),
+                alt.Tooltip("repeat_purchases:Q", title="Repeat purchases", format=",.0f"),
+            ],
+        )
+    )
+    edge = pl.DataFrame({"day": [calibration_end], "label": ["calibration ends"]})
+    rule = alt.Chart(edge).mark_rule(color=MUTED, strokeDash=[4, 4]).encode(x="day:T")
+    label = (
+        alt.Chart(edge)
+        .mark_text(align="left", dx=4, dy=-6, color=MUTED, baseline="top")
+        .encode(x="day:T", y=alt.value(0), text="label:N")
+    )
+    return alt.layer(lines, rule, label).properties(height=300)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, money_title
+from lib.charts import ACCENT, MUTED, money_expr, money_title, pct_axis, pct_digits
 
 LABELLED_COLUMNS = 26  # beyond this many periods (or rows) cell labels would overlap: tooltips only
 _ROW_HEIGHT = 22
@@ -14,7 +14,7 @@ _ROW_HEIGHT = 22
 def _value_format(metric: str, relative: bool, small: bool) -> str:
     if relative:
         return ".1%" if small else ".0%"
-    return "~s" if metric == "revenue" else ","
+    return "," if metric != "revenue" else ",.0f"
 
 
 def _value_title(metric: str, relative: bool, currency: str) -> str:
@@ -95,7 +95,18 @@ def retention_heatmap(
                 "value:Q",
                 title=title,
                 scale=alt.Scale(scheme="tealblues", domain=[bottom, top or 1.0]),
-                legend=alt.Legend(format=fmt, orient="bottom", gradientLength=220),
+                legend=alt.Legend(
+                    orient="bottom",
+                    gradientLength=220,
+                    tickCount=4,
+                    **(
+                        {"format": f".{pct_digits(bottom, top, 4)}%"}
+                        if relative
+                        else {"labelExpr": money_expr(currency)}
+                        if metric == "revenue"
+                        else {"format": ",~r"}
+                    ),
+                ),
             ),
         ),
         opacity=alt.condition("datum.partial", alt.value(0.55), alt.value(1.0)),
@@ -120,7 +131,13 @@ def retention_heatmap(
         # A bare 0 for nobody back keeps the eye on the cells where something happened.
         shown = (
             f"datum.first && {str(relative).lower()} ? '100%' : "
-            f"(datum.value === 0 ? '0' : format(datum.value, '{fmt}')) + "
+            "(datum.value === 0 ? '0' : "
+            + (
+                money_expr("", "datum.value")
+                if metric == "revenue" and not relative
+                else f"format(datum.value, '{fmt}')"
+            )
+            + ") + "
             "(datum.partial ? '*' : '')"
         )
         layers.append(
@@ -149,8 +166,8 @@ def retention_curve_chart(curve: pl.DataFrame, metric: str, grain: str) -> alt.L
     """The average cohort's share of its first period from period 1 on: the line pools cohorts
     by size, the band spans the middle half of cohorts (25th to 75th percentile)."""
     shown = curve.filter(pl.col("period_index") > 0)
-    small = float(shown["q75"].max() or 0.0) < 0.1
-    fmt = ".1%" if small else ".0%"
+    low = min(float(shown["q25"].min() or 0.0), 0.0)
+    high = float(shown["q75"].max() or 0.0)
     what = {
         "customers": "Active customers, % of cohort",
         "orders": "Orders, % of first period",
@@ -171,7 +188,7 @@ def retention_curve_chart(curve: pl.DataFrame, metric: str, grain: str) -> alt.L
     ]
     base = alt.Chart(shown).encode(x=x)
     band = base.mark_area(color=ACCENT, opacity=0.18).encode(
-        y=alt.Y("q25:Q", title=what, axis=alt.Axis(format=fmt)), y2="q75:Q", tooltip=tooltip
+        y=alt.Y("q25:Q", title=what, axis=pct_axis(low, high)), y2="q75:Q", tooltip=tooltip
     )
     line = base.mark_line(
         color=ACCENT, strokeWidth=2.5, point=alt.OverlayMarkDef(color=ACCENT, size=36)

@@ -42,7 +42,7 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
         .mark_line(point=alt.OverlayMarkDef(color=LATE), color=LATE)
         .encode(
             x=x,
-            y=alt.Y("late_rate:Q", title="Late rate", axis=alt.Axis(format=".0%")),
+            y=alt.Y("late_rate:Q", title="Late rate", axis=alt.Axis(format="%")),
             tooltip=[
                 alt.Tooltip("month:T", format="%B %Y"),
                 alt.Tooltip("late_rate:Q", title="late rate", format=".1%"),
@@ -103,7 +103,7 @@ def late_rate_bars(
                 sort=order,
                 axis=alt.Axis(labelLimit=220, labelOverlap=False),
             ),
-            x=alt.X("late_rate:Q", title="Late rate", axis=alt.Axis(format=".0%")),
+            x=alt.X("late_rate:Q", title="Late rate", axis=alt.Axis(format="%")),
             tooltip=[
                 alt.Tooltip("group:N", title=title),
                 alt.Tooltip("late_rate:Q", title="late rate", format=".1%"),
@@ -148,7 +148,7 @@ def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
             tooltip=[
                 alt.Tooltip("offset_days:O", title="days vs estimate"),
                 alt.Tooltip("review:Q", title="mean review", format=".2f"),
-                alt.Tooltip("low_share:Q", title="1-2 stars", format=".0%"),
+                alt.Tooltip("low_share:Q", title="1-2 stars", format=".1%"),
                 alt.Tooltip("orders:Q", format=","),
             ],
         )

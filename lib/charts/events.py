@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE
+from lib.charts import ACCENT, MUTED, PALETTE, count_axis
 
 _DATE = "%d %b %Y"
 _FLAG = "#ef4444"
@@ -23,7 +23,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
         .mark_bar()
         .encode(
             x=alt.X("day:T", title=None, axis=axis),
-            y=alt.Y("sum(events):Q", title="Events per day", axis=alt.Axis(format="~s")),
+            y=alt.Y("sum(events):Q", title="Events per day", axis=count_axis()),
             color=alt.Color(
                 "group:N",
                 title=split_title,
@@ -66,7 +66,7 @@ def mix_chart(mix: pl.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("platform:N", title=None, sort=order),
-            x=alt.X("events:Q", title="Events", axis=alt.Axis(format="~s")),
+            x=alt.X("events:Q", title="Events", axis=count_axis()),
             color=alt.Color(
                 "event_name:N",
                 title="Event",

@@ -5,15 +5,22 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.analyses.funnel import short_id
+from lib.analyses.funnel import actionable, short_id
 from lib.charts import ACCENT, MUTED, PALETTE
 
 
 def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerChart:
     """Horizontal bars of conversion per value of `by` with the 95% Wilson interval as a rule
-    and the overall rate as a dashed line; values ordered as in `table`."""
+    and the overall rate as a dashed line; values ordered as in `table`. Groups that are no
+    channel (unknown, empty origin, other, pooled pages: see `actionable`) are drawn grey."""
     label = by.replace("_", " ").capitalize()
-    data = table.with_columns(pl.col(by).cast(pl.String).alias("label"))
+    data = table.with_columns(
+        pl.col(by).cast(pl.String).alias("label"),
+        pl.when(actionable(by))
+        .then(pl.lit("a channel"))
+        .otherwise(pl.lit("no channel (unknown, empty, other)"))
+        .alias("group"),
+    )
     order = data["label"].to_list()
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
     tooltip = [
@@ -25,8 +32,16 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
         alt.Tooltip("conversion_high:Q", title="95% high", format=".1%"),
     ]
     base = alt.Chart(data).encode(y=y)
-    bars = base.mark_bar(color=ACCENT, opacity=0.75).encode(
-        x=alt.X("conversion:Q", title="Lead → deal conversion", axis=alt.Axis(format=".0%")),
+    bars = base.mark_bar(opacity=0.75).encode(
+        x=alt.X("conversion:Q", title="Lead → deal conversion", axis=alt.Axis(format="%")),
+        color=alt.Color(
+            "group:N",
+            title=None,
+            scale=alt.Scale(
+                domain=["a channel", "no channel (unknown, empty, other)"], range=[ACCENT, MUTED]
+            ),
+            legend=alt.Legend(orient="bottom", labelLimit=400),
+        ),
         tooltip=tooltip,
     )
     interval = base.mark_rule(color="#334155", strokeWidth=2).encode(
@@ -54,7 +69,7 @@ def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
     ]
     base = alt.Chart(data).encode(x=x)
     band = base.mark_area(color=ACCENT, opacity=0.18).encode(
-        y=alt.Y("conversion_low:Q", title="Conversion", axis=alt.Axis(format=".0%")),
+        y=alt.Y("conversion_low:Q", title="Conversion", axis=alt.Axis(format="%")),
         y2="conversion_high:Q",
     )
     line = base.mark_line(color=ACCENT, point=True).encode(y="conversion:Q", tooltip=tooltip)
@@ -155,7 +170,7 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
         alt.Tooltip(f"{rep}:N", title="Rep"),
         alt.Tooltip(f"{attribute}:N", title=attribute.replace("_", " ")),
         alt.Tooltip("deals:Q", title="Deals"),
-        alt.Tooltip("share_of_rep:Q", title="Share of rep's wins", format=".0%"),
+        alt.Tooltip("share_of_rep:Q", title="Share of rep's wins", format=".1%"),
         alt.Tooltip("median_days_to_close:Q", title="Median days to close"),
         alt.Tooltip("typical_days:Q", title="All reps' median days"),
         alt.Tooltip("enough:N", title="Enough deals to judge"),

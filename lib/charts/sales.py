@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
 
 _MONEY = ",.0f"
 _TIME_FORMAT = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y"}
@@ -38,7 +38,7 @@ def revenue_chart(
         alt.Tooltip("moving_avg:Q", title="Moving average", format=_MONEY),
         alt.Tooltip("note:N", title="Note"),
     ]
-    y = alt.Y("revenue:Q", title=title, axis=alt.Axis(format="~s"))
+    y = alt.Y("revenue:Q", title=title, axis=money_axis(currency))
     if kind == "line":
         marks = alt.layer(
             base.transform_filter("!datum.partial")
@@ -156,7 +156,7 @@ def new_vs_returning_chart(split: pl.DataFrame, currency: str) -> alt.Chart:
                 timeUnit="yearmonth",
                 axis=alt.Axis(format="%b %Y", labelOverlap="greedy", labelAngle=0),
             ),
-            y=alt.Y("revenue:Q", title=title, stack=True, axis=alt.Axis(format="~s")),
+            y=alt.Y("revenue:Q", title=title, stack=True, axis=money_axis(currency)),
             color=alt.Color(
                 "kind:N",
                 title="Customers",

@@ -1,0 +1,344 @@
+"""Region maps: choropleth colours, outlines, framing, names, legend and the shipped geometry."""
+
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from lib import formats
+from lib.analyses import regions
+from lib.charts import maps
+from tests.apptest import page
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def layer(spec: dict, kind: str) -> dict:
+    return next(x for x in spec["layers"] if x["@@type"] == kind)
+
+
+def features_by_title(spec: dict) -> dict[str, dict]:
+    return {
+        f["properties"]["title"]: f["properties"]
+        for f in layer(spec, "GeoJsonLayer")["data"]["features"]
+    }
+
+
+def two_states(revenue: tuple[float, float] = (400.0, 144.0)) -> pl.DataFrame:
+    """São Paulo and Rio de Janeiro as map_points gives them, with their tooltips."""
+    return pl.DataFrame(
+        {
+            "region": ["SP", "RJ"],
+            "place": ["São Paulo", "Rio de Janeiro"],
+            "label": ["SP", "RJ"],
+            "lat": [-22.19, -22.25],
+            "lon": [-48.79, -42.66],
+            "revenue": list(revenue),
+            "title": ["São Paulo (SP)", "Rio de Janeiro (RJ)"],
+            "tooltip": ["Revenue R$ 400", "Revenue R$ 144"],
+        }
+    )
+
+
+# --- colours ----------------------------------------------------------------------------------
+
+
+def test_two_brazilian_states_are_filled_by_revenue_and_the_other_25_drawn_grey():
+    spec = json.loads(maps.region_deck(two_states(), "revenue").to_json())
+    states = features_by_title(spec)
+    assert len(states) == 27  # every state's outline, for context
+    # 144 / 400 = 0.36, sqrt 0.6 of the way from LOW (204, 236, 230) to HIGH (15, 118, 110):
+    # 204 - 0.6 * 189 = 90.6, 236 - 0.6 * 118 = 165.2, 230 - 0.6 * 120 = 158.
+    assert states["São Paulo (SP)"]["fill"] == [15, 118, 110, 235]
+    assert states["Rio de Janeiro (RJ)"]["fill"] == [91, 165, 158, 235]
+    assert states["Minas Gerais"]["fill"] == [241, 245, 249, 235]
+    assert states["Minas Gerais"]["tooltip"] == "no data"
+    assert states["São Paulo (SP)"]["tooltip"] == "Revenue R$ 400"
+    # Every state has an outline, so no bubble; labels name the two states.
+    kinds = [x["@@type"] for x in spec["layers"]]
+    assert kinds == ["GeoJsonLayer", "TextLayer"]
+    assert {r["label"] for r in layer(spec, "TextLayer")["data"]} == {"SP", "RJ"}
+    assert spec.get("mapStyle") in (None, "__MAP_STYLE__")
+
+
+def test_values_spanning_a_hundredfold_or_more_are_coloured_on_a_log_scale():
+    points = pl.DataFrame({"revenue": [1.0, 10.0, 1000.0]})
+    assert maps.log_scaled(points["revenue"], "revenue")
+    got = maps.coloured(points, "revenue").select("r", "g", "b").rows()
+    # log10: 0, 1, 3 -> a third of the way for 10: 204 - 189 / 3 = 141, 236 - 118 / 3 = 196.7,
+    # 230 - 120 / 3 = 190.
+    assert got == [(204, 236, 230), (141, 197, 190), (15, 118, 110)]
+    assert not maps.log_scaled(pl.Series([0.0, 1000.0]), "revenue")  # zero: sqrt scale
+    assert not maps.log_scaled(pl.Series([-0.5, 2.0]), "growth")
+
+
+def test_late_rate_goes_from_pale_to_red_and_a_missing_figure_is_grey():
+    points = pl.DataFrame({"late_rate": [0.2, 0.0, None]})
+    got = maps.coloured(points, "late_rate").select("r", "g", "b").rows()
+    assert got == [maps.BAD_HIGH, maps.BAD_LOW, maps.NEUTRAL]
+
+
+# --- outlines and names -----------------------------------------------------------------------
+
+
+def retail_points(names: list[str]) -> pl.DataFrame:
+    """A tiny Online Retail regional table for `names`, with places and tooltips."""
+    n = len(names)
+    table = pl.DataFrame(
+        {
+            "region": names,
+            "customers": [10 * (i + 1) for i in range(n)],
+            "orders": [20 * (i + 1) for i in range(n)],
+            "revenue": [1000.0 * (i + 1) for i in range(n)],
+            "share": [(i + 1) / (n * (n + 1) / 2) for i in range(n)],
+            "growth": [0.1] * n,
+            "aov": [50.0] * n,
+        }
+    )
+    match = regions.match_regions(table["region"])
+    return maps.tooltips(regions.map_points(table, match), "GBP")
+
+
+def test_eire_shows_as_ireland_with_its_raw_name_on_the_map():
+    points = retail_points(["United Kingdom", "EIRE", "France"])
+    spec = json.loads(maps.region_deck(points, "revenue").to_json())
+    countries = features_by_title(spec)
+    assert "Ireland (EIRE)" in countries
+    assert countries["Ireland (EIRE)"]["tooltip"].startswith(
+        "Revenue £2.0k · 33.3% of total\n20 customers"
+    )
+    assert countries["United Kingdom"]["fill"][:3] != list(maps.NO_DATA)  # the place is the name
+    assert countries["Germany"]["fill"][:3] == list(maps.NO_DATA)
+    assert "Ireland" in {r["label"] for r in layer(spec, "TextLayer")["data"]}
+
+
+def test_a_region_without_outline_keeps_a_bubble_and_a_tiny_country_gets_a_dot():
+    points = retail_points(["United Kingdom", "European Community", "Malta", "Australia"])
+    spec = json.loads(maps.region_deck(points, "revenue").to_json())
+    dots = {d["title"]: d for d in layer(spec, "ScatterplotLayer")["data"]}
+    # The EU has no outline: a bubble sized by its value (2nd of 4: sqrt(2000/4000) of the max).
+    assert dots["European Community"]["radius"] == pytest.approx(
+        maps.MAX_BUBBLE_PX * math.sqrt(0.5)
+    )
+    # Malta's outline is under SMALL_PX at a zoom that shows Europe and Australia: a dot too.
+    assert dots["Malta"]["radius"] == maps.DOT_PX
+    assert set(dots) == {"European Community", "Malta"}
+
+
+def test_channel_islands_colour_both_jersey_and_guernsey():
+    points = retail_points(["United Kingdom", "Channel Islands"])
+    spec = json.loads(maps.region_deck(points, "revenue").to_json())
+    features = layer(spec, "GeoJsonLayer")["data"]["features"]
+    channel = [f for f in features if f["properties"]["title"] == "Channel Islands"]
+    assert len(channel) == 2
+
+
+def test_the_geography_is_inferred_from_the_places():
+    assert maps.geography_of(pl.Series(["São Paulo", "Bahia"])) == "br_states"
+    assert maps.geography_of(["Lisboa", "Porto", "Açores"]) == "pt_districts"
+    assert maps.geography_of(["Ireland", "France"]) == "countries"
+    assert maps.geography_of(["Atlantis"]) == ""
+
+
+def test_every_code_of_the_references_has_an_outline():
+    for reference in maps.GEO_FILES:
+        codes = {c for cs in maps.place_codes(reference).values() for c in cs}
+        shipped = {o.code for o in maps.outlines(reference)}
+        missing = codes - shipped
+        # Gibraltar is not mapped apart at 1:50m; the EU is not a country.
+        assert missing <= {"GI", "EU"}, (reference, missing)
+
+
+# --- framing ----------------------------------------------------------------------------------
+
+
+def test_a_box_twenty_degrees_square_on_the_equator_opens_at_zoom_four():
+    view = maps.framed_view((-10.0, -10.0, 10.0, 10.0), width=940, height=520)
+    # Height binds: Mercator y of 10 degrees is ln(tan 50°) = 0.17543, so the box is
+    # 2 * 0.17543 / (2 pi) = 0.05584 of the world high; 520 px less 6% padding each side is
+    # 457.6 px, and 457.6 / (512 * 0.05584) = 16.006 = 2^4.0005.
+    assert view.latitude == pytest.approx(0.0, abs=1e-9)
+    assert view.longitude == pytest.approx(0.0, abs=1e-9)
+    assert view.zoom == pytest.approx(4.0005, abs=1e-4)
+
+
+def test_the_map_opens_framed_on_the_outlines_of_the_regions_with_data():
+    view = maps.region_deck(two_states(), "revenue").initial_view_state
+    # SP spans -53.116..-44.168 E, -25.290..-19.791 N; RJ -44.864..-40.968, -23.354..-20.776.
+    # Together 12.148 degrees wide = 0.033744 of the world; 940 px less padding is 827.2 px:
+    # 827.2 / (512 * 0.033744) = 47.88 = 2^5.581 (the height would allow 2^5.758).
+    assert view.longitude == pytest.approx((-53.116 - 40.968) / 2)
+    assert view.zoom == pytest.approx(5.581, abs=1e-3)
+    # The middle in Mercator y: ln tan(45° - 19.791° / 2) = -0.35249 and ln tan(45° - 25.29° / 2)
+    # = -0.45651, halfway -0.40450; 2 atan(e^-0.40450) - 90° = -22.568 degrees (not -22.54,
+    # the middle in degrees).
+    assert view.latitude == pytest.approx(-22.568, abs=1e-3)
+
+
+def test_main_bounds_leave_out_far_small_parts_and_join_across_the_antimeridian():
+    square = [[[170.0, 60.0], [180.0, 60.0], [180.0, 70.0], [170.0, 70.0], [170.0, 60.0]]]
+    across = [[[-180.0, 60.0], [-175.0, 60.0], [-175.0, 70.0], [-180.0, 70.0], [-180.0, 60.0]]]
+    islet = [[[0.0, 0.0], [0.1, 0.0], [0.1, 0.1], [0.0, 0.1], [0.0, 0.0]]]
+    geometry = {"type": "MultiPolygon", "coordinates": [square, across, islet]}
+    # The islet is far below MAIN_PART of the square; the part west of -180 is half the
+    # square, so it counts, and moves east of 180 next to the bigger side.
+    assert maps.main_bounds(geometry) == (170.0, 60.0, 185.0, 70.0)
+    us = {o.code: o for o in maps.outlines("countries")}["US"]
+    west, south, east, north = us.bounds
+    assert -170 < west < -165 and east == pytest.approx(-67.107)  # Alaska, not the Aleutians
+    assert south == pytest.approx(25.138)  # Hawaii (further south) is too small to frame
+
+
+def test_online_retail_countries_from_brazil_to_japan_are_all_in_view():
+    points = retail_points(["United Kingdom", "Brazil", "Japan", "Australia", "USA"])
+    deck = maps.region_deck(points, "revenue")
+    view = deck.initial_view_state
+    half_width_deg = maps.MAP_WIDTH / 2 / (maps.TILE_PX * 2**view.zoom) * 360
+    assert view.longitude - half_width_deg <= -73.99  # Brazil's westernmost point
+    assert view.longitude + half_width_deg >= 153.6  # Australia's east coast
+    labels = {r["label"] for r in json.loads(deck.to_json())["layers"][-1]["data"]}
+    assert {"Brazil", "Australia"} <= labels
+
+
+def test_labels_that_would_leave_the_map_are_left_off():
+    view = maps.framed_view((-10.0, -10.0, 10.0, 10.0), width=940, height=520)
+    records = [
+        {"lat": 0.0, "lon": 0.0, "label": "Centre"},
+        {"lat": 0.0, "lon": 40.0, "label": "Far east"},  # 40 degrees east: off the map
+    ]
+    assert [r["label"] for r in maps.readable_labels(records, view.zoom, view)] == ["Centre"]
+
+
+# --- payload, legend and credit ---------------------------------------------------------------
+
+
+def test_the_deck_json_is_compact_and_offline():
+    points = retail_points(["United Kingdom", "EIRE"])
+    text = maps.region_deck(points, "revenue").to_json()
+    assert "\n" not in text and ": " not in text[:200]
+    assert len(text) < 600_000  # the world's 239 outlines, once
+    assert "mapbox" not in text.lower() and "http" not in text
+
+
+def test_the_legend_shows_the_lowest_and_highest_values_as_the_tables_print_them():
+    chart = maps.legend(two_states(), "revenue", "Revenue", "BRL").to_dict()
+    text = json.dumps(chart, ensure_ascii=False)
+    assert "R$ 144" in text and "R$ 400" in text and "no data" in text
+    # The middle of the colour bar is sqrt-halfway: ((12 + 20) / 2)^2 = 256.
+    assert "R$ 256" in text
+    values = maps.legend_values(pl.Series([1.0, 10.0, 1000.0]), "revenue", 4)
+    assert values == pytest.approx([1.0, 10.0, 100.0, 1000.0])
+
+
+def test_growth_legend_marks_zero_where_the_colours_turn():
+    points = pl.DataFrame({"growth": [-0.25, 0.75]})
+    text = json.dumps(maps.legend(points, "growth", "Growth").to_dict())
+    assert "-25%" in text and "+75%" in text and "+0%" in text
+
+
+def test_the_shipped_boundary_files_are_those_of_the_sources_with_their_notices():
+    sources = (DATA / "GEO_SOURCES.md").read_text(encoding="utf-8")
+    for name in maps.GEO_FILES.values():
+        digest = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+        assert re.search(rf"{re.escape(name)} \|.*\| {digest} \|", sources), name
+    assert "Copyright (c) 2012 Mark DiMarco" in sources and "Natural Earth" in sources
+    assert "MIT" in maps.attribution("pt_districts")
+    assert "Natural Earth" in maps.attribution("countries")
+    assert maps.attribution("") == ""
+
+
+def test_delivery_maps_colour_states_by_late_rate():
+    points = two_states().with_columns(
+        pl.Series("late_rate", [0.1, 0.2]), pl.Series("orders", [30, 40])
+    )
+    spec = json.loads(maps.delivery_deck(points, "late_rate").to_json())
+    states = features_by_title(spec)
+    assert states["Rio de Janeiro (RJ)"]["fill"][:3] == list(maps.BAD_HIGH)
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+def deck_spec(at) -> dict:
+    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reference"), [("marketplace", "br_states"), ("retail", "countries")]
+)
+def test_the_regions_page_draws_the_outlines_of_each_demo(kind, reference):
+    at = page(kind, "pages/regions.py")
+    spec = deck_spec(at)
+    features = layer(spec, "GeoJsonLayer")["data"]["features"]
+    assert len(features) == len(maps.outlines(reference))
+    coloured = [f for f in features if f["properties"]["fill"][:3] != list(maps.NO_DATA)]
+    ds = formats.assemble_demo(kind).dataset
+    placed = regions.match_regions(regions.regional_lines(ds)["region"].unique()).places
+    assert len(coloured) >= placed.height - 3  # a few places have no outline (the EU, ...)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Natural Earth" in captions
+
+
+def test_the_delivery_page_draws_brazils_states():
+    at = page("marketplace", "pages/delivery.py")
+    spec = deck_spec(at)
+    assert len(layer(spec, "GeoJsonLayer")["data"]["features"]) == 27
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", ["marketplace", "retail"])
+def test_the_regions_map_draws_outlines_and_fills_in_chromium(server, tmp_path, kind):
+    import numpy as np
+    from PIL import Image
+
+    from tests.browser import browser_page, require_chromium, wait_for_app
+
+    require_chromium()
+    with browser_page() as browser:
+        browser.goto(f"{server}/regions?demo={kind}")
+        wait_for_app(browser)
+        deck = browser.locator('[data-testid="stDeckGlJsonChart"]').first
+        deck.scroll_into_view_if_needed()
+        browser.wait_for_timeout(1000)
+        shot = tmp_path / f"{kind}_regions_map.png"
+        deck.screenshot(path=str(shot))
+    rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # Outlines: slate grey lines (OUTLINE over the fills), blue above red.
+    assert ((r >= 80) & (r < 190) & (b > r + 10) & (abs(g - r) < 40)).mean() > 0.003
+    # Teal fills of the regions with data (green well above red).
+    assert (g > r + 25).mean() > 0.01
+    if kind == "retail":  # the countries without data, NO_DATA nearly opaque on white
+        assert (abs(rgb - np.array(maps.NO_DATA)).max(axis=-1) <= 2).mean() > 0.05
+
+
+def test_portuguese_districts_frame_the_azores_too():
+    points = pl.DataFrame(
+        {
+            "region": ["Lisbon", "Acores"],
+            "place": ["Lisboa", "Açores"],
+            "label": ["Lisboa", "Açores"],
+            "lat": [38.95, 37.8],
+            "lon": [-9.15, -25.5],
+            "revenue": [300.0, 100.0],
+        }
+    )
+    spec = json.loads(maps.region_deck(points, "revenue").to_json())
+    districts = features_by_title(spec)
+    assert len(districts) == 20 and districts["Açores"]["fill"][:3] != list(maps.NO_DATA)
+    view = maps.region_deck(points, "revenue").initial_view_state
+    half_width_deg = maps.MAP_WIDTH / 2 / (maps.TILE_PX * 2**view.zoom) * 360
+    assert view.longitude - half_width_deg < -31.0  # Flores, the westernmost island
+    assert view.longitude + half_width_deg > -8.0  # Lisbon's district reaches -8.7 E
+
+
+def test_a_metric_without_any_figure_gets_a_legend_that_says_so():
+    points = two_states().with_columns(pl.lit(None, pl.Float64).alias("growth"))
+    text = json.dumps(maps.legend(points, "growth", "Growth").to_dict())
+    assert "no region has a figure" in text
+    spec = json.loads(maps.region_deck(points, "growth").to_json())
+    assert features_by_title(spec)["São Paulo (SP)"]["fill"][:3] == list(maps.NEUTRAL)
