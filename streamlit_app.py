@@ -1,6 +1,7 @@
 """Storelens entry point: page config, navigation and the shared sidebar."""
 
 import logging
+from pathlib import Path
 
 from lib.memory import tune_allocators
 
@@ -8,11 +9,16 @@ tune_allocators()  # before polars is imported (by lib.state below; Streamlit do
 
 import streamlit as st  # noqa: E402
 
-from lib import state  # noqa: E402
-from lib.catalog import PAGES  # noqa: E402
+from lib import state, warm  # noqa: E402
 
-st.set_page_config(page_title="Storelens", page_icon=":material/storefront:", layout="wide")
-state.init()
+warm.start()  # pandas, sklearn, lifetimes... load in one thread while the sidebar renders
+from lib.catalog import PAGES  # noqa: E402
+from pages.common import exports, links  # noqa: E402
+
+# A local file: a :material/...: favicon is fetched from fonts.gstatic.com; the app runs offline.
+ICON = Path(__file__).parent / "assets" / "storefront.png"
+st.set_page_config(page_title="Storelens", page_icon=ICON, layout="wide")
+first_run = state.init()
 
 SECTIONS = {
     "Start": ("overview", "data", "quality"),
@@ -21,24 +27,41 @@ SECTIONS = {
     "Operations": ("delivery", "funnel", "events"),
 }
 built = {p.key: p for p in PAGES if p.built}
-navigation = st.navigation(
-    {
-        section: [
-            st.Page(
-                f"pages/{key}.py",
-                title=built[key].title,
-                icon=built[key].icon,
-                url_path=key,
-                default=key == "overview",
-            )
-            for key in keys
-            if key in built
-        ]
-        for section, keys in SECTIONS.items()
-        if any(k in built for k in keys)
-    }
-)
 
+
+def page(key: str) -> st.Page:
+    info = built[key]
+    if key == "overview":
+        # Served at the root. Its url_path is never a URL (Streamlit only reserves the name), so
+        # /overview is a separate hidden page below.
+        return st.Page(
+            "pages/overview.py", title=info.title, icon=info.icon, url_path="home", default=True
+        )
+    return st.Page(f"pages/{key}.py", title=info.title, icon=info.icon, url_path=key)
+
+
+pages = {
+    section: [page(key) for key in keys if key in built]
+    for section, keys in SECTIONS.items()
+    if any(k in built for k in keys)
+}
+home = pages["Start"][0]
+
+
+def overview_link() -> None:
+    """/overview, e.g. a bookmarked or shared link: the Overview lives at the root."""
+    st.switch_page(home, query_params=st.query_params.to_dict())
+
+
+# Hidden: only its URL matters. Without it /overview opens a "Page not found" pop-up.
+pages["Start"].append(
+    st.Page(overview_link, title="Overview", url_path="overview", visibility="hidden")
+)
+navigation = st.navigation(pages, expanded=True)  # every page listed, none behind "View n more"
+by_path = {p.url_path: p for section in pages.values() for p in section}
+links.remember(first_run, navigation.url_path)
+
+recipe_parts = None
 with st.sidebar:
     state.source_picker()
     try:
@@ -49,9 +72,17 @@ with st.sidebar:
             + (f" · {ds.currency}" if ds.currency else "")
             + (f"  \n{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span else "")
         )
+        recipe_parts = exports.sidebar(ds)
     except Exception:  # a broken data set is explained on the pages, never as a traceback
         logging.getLogger("storelens").exception("sidebar status failed")
+try:
+    links.sync_url()  # the data set travels in the URL: a copied link says what it needs
+except Exception:
+    logging.getLogger("storelens").exception("writing the data set into the URL failed")
+links.follow(navigation.url_path, by_path, by_path["data"])
 
+# Only the start pages run without scikit-learn and lifetimes; every page needs pandas.
+warm.wait(heavy=navigation.url_path not in ("", "home", "overview", "data", "quality"))
 try:
     navigation.run()
 except Exception:  # the last line of defence: nothing reaches the screen as a traceback
@@ -61,3 +92,6 @@ except Exception:  # the last line of defence: nothing reaches the screen as a t
         "loaded: check the Data quality page, or try another data set. The details are in the "
         "server log."
     )
+finally:  # also after st.stop(): a page opened from a link set its controls during its run
+    if recipe_parts is not None:
+        exports.settle(recipe_parts)

@@ -1,8 +1,14 @@
-"""The running app's first render and peak memory: start it, upload 1M lines, visit every page.
+"""The running app, timed and weighed: page visits and control reruns per demo, then memory.
 
 Run: `make bench-app` (needs the dev requirements and Debian's chromium). Budgets, DESIGN.md
-section 7: first page rendered after start < 5 s; peak memory with 1M lines loaded and every page
-visited < 1 GB. Memory is the Streamlit server process's resident set (VmRSS, peak VmHWM).
+section 7: first page rendered after start < 5 s; first visit of any page < 3 s and a rerun after
+its main control moves < 0.3 s, on the demos; peak memory with 1M lines loaded and every page
+visited < 1 GB.
+
+Times are the app's own: from the rerun request the page sends (a click in the sidebar, a moved
+control) until the script's run state (`data-test-script-state`) says it has stopped. They leave
+out the browser's drawing. Memory is the Streamlit server process's resident set (VmRSS, peak
+VmHWM). `--sections timing` or `--sections memory` runs one part.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,9 +27,164 @@ sys.path.insert(0, str(ROOT))
 
 from lib import demo, io  # noqa: E402
 from lib.catalog import PAGES  # noqa: E402
-from tests.browser import browser_page, streamlit_server, wait_for_app  # noqa: E402
+from tests.browser import browser_page, streamlit_server, wait_for_app, wait_for_run  # noqa: E402
 
 HEADING = '[data-testid="stMain"] [data-testid="stHeading"]'
+NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'  # state.require's explanation
+FIRST_VISIT_BUDGET_S = 3.0
+RERUN_BUDGET_S = 0.3
+
+
+# --- the main control of each page -------------------------------------------------------------
+
+
+def _slider(key: str, press: str) -> Callable:
+    def move(page) -> None:
+        # Prefix match: some keys carry a suffix (clusters_k_4 is keyed by the suggested k).
+        slider = page.locator(f'[class*="st-key-{key}"] input[type="range"]').first
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        page.keyboard.press(press)
+
+    return move
+
+
+def _segment(key: str, label: str) -> Callable:
+    def pick(page) -> None:
+        button = page.locator(f".st-key-{key} button", has_text=label).first
+        button.scroll_into_view_if_needed()
+        button.click()
+
+    return pick
+
+
+def _number(key: str, value: str) -> Callable:
+    def type_in(page) -> None:
+        box = page.locator(f".st-key-{key} input").first
+        box.scroll_into_view_if_needed()
+        box.fill(value)
+        box.press("Enter")
+
+    return type_in
+
+
+def _next_option(key: str) -> Callable:
+    def choose(page) -> None:
+        select = page.locator(f".st-key-{key} [role='combobox']").first
+        select.scroll_into_view_if_needed()
+        select.click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+
+    return choose
+
+
+def _sales_start_day(page) -> None:
+    # The day, not the month: the start is the data's first day, and a month up can wrap round
+    # to January, before it (the date input then sends nothing).
+    day = page.locator('.st-key-sales_dates [aria-label="day, Dates start date"]')
+    day.scroll_into_view_if_needed()
+    day.click()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    page.locator('[data-testid="stMain"] h1').click()
+
+
+# page key -> (what moves, how to get there first (untimed) or None, the move)
+CONTROLS: dict[str, tuple[str, Callable | None, Callable]] = {
+    "sales": ("start date +1 day", None, _sales_start_day),
+    "categories": ("growth window -1 month", None, _slider("categories_months", "ArrowLeft")),
+    "regions": ("map metric: next", None, _next_option("regions_metric")),
+    "rfm": ("scores: 4 bins", None, _segment("rfm_bins", "4")),
+    "cohorts": ("cohort by week", None, _segment("cohort_grain", "week")),
+    "clusters": ("k +1", None, _slider("clusters_k", "ArrowRight")),
+    "clv": ("horizon 6 months", None, _number("clv_horizon", "6")),
+    "delivery": (
+        "min delivered orders 60",
+        _segment("delivery_view", "Seller"),
+        _number("delivery_min_orders", "60"),
+    ),
+    "funnel": ("landing pages shown +1", None, _slider("funnel_top", "ArrowRight")),
+    "events": ("conversion window +1 day", None, _slider("events_window_days", "ArrowRight")),
+}
+
+
+_FIRST_SENT = "since => window.__storelens.sends.find(t => t >= since)"
+
+
+def _timed(page, act: Callable, timeout_ms: int = 300_000) -> float:
+    """Seconds from the first rerun request `act` makes until the script stops running."""
+    before = page.evaluate("() => performance.now()")
+    act(page)
+    idle = wait_for_run(page, timeout_ms)
+    sent = page.evaluate(_FIRST_SENT, before)
+    if sent is None:
+        raise RuntimeError("the control sent no rerun request")
+    return max(idle - sent, 0.0) / 1000
+
+
+def visit(page, key: str, title: str, timeout_ms: int = 300_000) -> float:
+    """Open a page from the sidebar, in the same session (a new URL would start a new one).
+
+    Returns the seconds until its script stopped running.
+    """
+    path = "" if key == "overview" else f"/{key}"  # the default page lives at /
+
+    def click(page) -> None:
+        page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        page.wait_for_url(lambda url: urlparse(url).path.rstrip("/") == path, timeout=60_000)
+
+    seconds = _timed(page, click, timeout_ms)
+    wait_for_app(page, timeout_ms)
+    return seconds
+
+
+def _over(seconds: float | None, budget: float) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds:.2f}" + (" !" if seconds > budget else "")
+
+
+def timings(kinds: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Per demo and page: first visit and rerun after the main control moves (seconds)."""
+    rows: list[tuple[str, ...]] = []
+    with streamlit_server() as url:
+        for kind in kinds:
+            with browser_page(width=1440, height=900) as page:
+                page.goto(f"{url}/?demo={kind}")
+                idle = wait_for_run(page, 300_000)
+                opened = (idle - page.evaluate(_FIRST_SENT, 0)) / 1000
+                wait_for_app(page)
+                for info in (p for p in PAGES if p.built):
+                    first = opened if info.key == "overview" else visit(page, info.key, info.title)
+                    rerun, what = None, ""
+                    control = CONTROLS.get(info.key)
+                    enabled = not page.locator(NEEDS, has_text="This page needs").count()
+                    if control and enabled:
+                        what, setup, act = control
+                        if setup is not None:
+                            setup(page)
+                            wait_for_app(page)
+                        try:
+                            rerun = _timed(page, act)
+                        except Exception as exc:  # a control a page no longer has: say so, go on
+                            what = f"{what} (failed: {type(exc).__name__})"
+                        wait_for_app(page)
+                    elif control:
+                        what = "page not enabled by this data"
+                    rows.append(
+                        (
+                            kind,
+                            info.title,
+                            _over(first, FIRST_VISIT_BUDGET_S),
+                            _over(rerun, RERUN_BUDGET_S),
+                            what,
+                        )
+                    )
+    return rows
+
+
+# --- memory with a million lines -----------------------------------------------------------------
 
 
 def server_pid() -> int:
@@ -47,26 +209,10 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def visit(page, key: str, title: str) -> None:
-    """Open a page from the sidebar, in the same session (a new URL would start a new one)."""
-    more = page.locator('[data-testid="stSidebarNavViewButton"]')
-    if more.count() and "more" in more.inner_text().lower():
-        more.click()
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    path = "" if key == "overview" else f"/{key}"  # the default page lives at /
-    page.wait_for_url(lambda url: urlparse(url).path.rstrip("/") == path, timeout=60_000)
-    page.wait_for_timeout(500)  # let the rerun start before waiting for it to end
-    wait_for_app(page, timeout_ms=300_000)
-
-
-def main() -> None:
-    args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--rows", type=int, default=1_000_000, help="retail lines to upload")
-    opts = args.parse_args()
-
+def memory(rows_wanted: int) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        generated = demo.demo("retail", rows=opts.rows)
+        generated = demo.demo("retail", rows=rows_wanted)
         [csv_path] = io.write_csv_tables(generated.files, tmp)
         size_mb = csv_path.stat().st_size / 1e6
         with browser_page() as page:
@@ -93,28 +239,54 @@ def main() -> None:
                 wait_for_app(page, timeout_ms=300_000)
                 rows.append(
                     (
-                        f"upload + load {opts.rows:,} lines ({size_mb:.0f} MB CSV)",
+                        f"upload + load {rows_wanted:,} lines ({size_mb:.0f} MB CSV)",
                         f"{time.perf_counter() - began:.1f} s, {memory_mb(pid)[0]:.0f} MB",
                     )
                 )
                 peak = memory_mb(pid)[1]
                 for info in (p for p in PAGES if p.built):
                     reset_peak(pid)
-                    began = time.perf_counter()
-                    visit(page, info.key, info.title)
+                    seconds = visit(page, info.key, info.title)
                     now, during = memory_mb(pid)
                     peak = max(peak, during)
                     rows.append(
                         (
                             f"visit {info.title}",
-                            f"{time.perf_counter() - began:.1f} s, {now:.0f} MB after, "
-                            f"{during:.0f} MB peak",
+                            f"{seconds:.1f} s, {now:.0f} MB after, {during:.0f} MB peak",
                         )
                     )
                 rows.append(("= peak memory (budget 1,024 MB)", f"{peak:.0f} MB"))
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+    return rows
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """A plain-text table with aligned columns."""
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--rows", type=int, default=1_000_000, help="retail lines to upload")
+    args.add_argument("--demos", default=",".join(demo.KINDS), help="demos to time")
+    args.add_argument("--sections", default="timing,memory", help="timing, memory or both")
+    opts = args.parse_args()
+    sections = set(opts.sections.split(","))
+    print(f"load average at start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    if "timing" in sections:
+        rows = timings(tuple(opts.demos.split(",")))
+        print(
+            f"\nPage visits and reruns, seconds (budgets: first visit {FIRST_VISIT_BUDGET_S:g} s, "
+            f"rerun {RERUN_BUDGET_S:g} s; ! = over)\n"
+        )
+        print(table(("demo", "page", "first visit", "rerun", "control moved"), rows), flush=True)
+    if "memory" in sections:
+        print(f"\nMemory, {opts.rows:,} uploaded retail lines\n")
+        print(table(("point in the run", "figure"), memory(opts.rows)))
+    print(f"\nload average at end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import polars as pl
@@ -30,6 +33,9 @@ _ERRORS = "app_upload_errors"  # file name -> message
 _MAPPINGS = "app_mappings"  # table name -> generic.ColumnMapping
 _ASSEMBLY = "app_files_assembly"
 _UPLOAD_ROUND = "app_upload_round"  # bumped to give the uploader a new, empty widget
+_RESULTS = "app_results"  # (data set key, OrderedDict of cached results of uploaded data)
+UPLOAD_KEY = "files:"  # data set keys of uploads start with this
+SESSION_RESULTS = 48  # results kept per session, oldest dropped first
 
 
 @dataclass(frozen=True)
@@ -38,19 +44,29 @@ class Upload:
     file_id: str
 
 
-@st.cache_data(max_entries=3, show_spinner="Building the demo data set…")
+# A resource, not data: the demos are immutable polars frames shared by every session, and
+# st.cache_data would unpickle a fresh 15-20 MB copy on each of the 2-4 calls a rerun makes.
+@st.cache_resource(max_entries=3, show_spinner="Building the demo data set…")
 def demo_assembly(kind: str) -> formats.Assembly:
     """The built-in demo of `kind`, read through the same format readers as an upload."""
     return formats.assemble_demo(kind, name=DEMO_LABELS[kind])
 
 
-def init() -> None:
-    """Choose the starting data set: `?demo=webshop` in the URL, else the marketplace demo."""
-    if _SOURCE not in st.session_state:
+def init() -> bool:
+    """Choose the starting data set: `?demo=webshop` in the URL, My files for a link made on
+    uploaded files (`?fp=`), else the marketplace demo. True on the session's first run."""
+    first = _SOURCE not in st.session_state
+    if first:
         wanted = st.query_params.get("demo")
-        st.session_state[_SOURCE] = wanted if wanted in DEMO_LABELS else "marketplace"
+        if wanted in DEMO_LABELS:
+            st.session_state[_SOURCE] = wanted
+        elif st.query_params.get("fp"):  # a link made on uploaded files: wait for them
+            st.session_state[_SOURCE] = FILES
+        else:
+            st.session_state[_SOURCE] = "marketplace"
     for key, empty in ((_UPLOADS, {}), (_SEEN, set()), (_ERRORS, {}), (_MAPPINGS, {})):
         st.session_state.setdefault(key, empty)
+    return first
 
 
 def _sync_query() -> None:
@@ -134,7 +150,7 @@ def assembly() -> formats.Assembly:
     if built is None:
         tables = [u.table for u in _store()[_UPLOADS].values()]
         built = formats.assemble(
-            tables, _store()[_MAPPINGS], name="My files", key=f"files:{uuid.uuid4().hex}"
+            tables, _store()[_MAPPINGS], name="My files", key=f"{UPLOAD_KEY}{uuid.uuid4().hex}"
         )
         _store()[_ASSEMBLY] = built
     return built
@@ -149,7 +165,8 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
     ds = dataset()
     if not ds.has(table, *columns):
         what = f"{table} table" + (f" with {', '.join(columns)}" if columns else "")
-        st.info(f"This page needs a {what}, which {ds.name} does not have. {hint}")
+        article = "an" if table[0] in "aeiou" else "a"
+        st.info(f"This page needs {article} {what}, which {ds.name} does not have. {hint}")
         st.stop()
     return ds.tables[table]
 
@@ -210,6 +227,11 @@ def set_mapping(name: str, value: generic.ColumnMapping) -> None:
     _changed()
 
 
+def mappings() -> dict[str, generic.ColumnMapping]:
+    """Every confirmed column mapping: table name -> mapping."""
+    return dict(_store()[_MAPPINGS])
+
+
 def clear_mapping(name: str) -> None:
     st.session_state[_MAPPINGS].pop(name, None)
     _changed()
@@ -228,3 +250,224 @@ def share(name: str, value: object) -> None:
 def shared(name: str) -> object | None:
     """What another page published under `name` for the current data set, or None."""
     return _store().get(_SHARED, {}).get((dataset().key, name))
+
+
+def session_cached(key: str, entry: Hashable, compute: Callable[[], object]) -> object:
+    """The result of `compute` for `entry`, kept in this session while `key` is its data set.
+
+    Results of uploaded data live in the session, not in Streamlit's shared cache: nobody else
+    can use them, and they go when the data set is replaced or the session ends (the server
+    drops a closed session after server.disconnectedSessionTTL), so memory comes back.
+    """
+    held = _store().get(_RESULTS)
+    if held is None or held[0] != key:
+        held = (key, OrderedDict())
+        _store()[_RESULTS] = held
+    results = held[1]
+    if entry in results:
+        results.move_to_end(entry)
+        return results[entry]
+    value = compute()
+    results[entry] = value
+    while len(results) > SESSION_RESULTS:
+        results.popitem(last=False)
+    return value
+
+
+# --- controls in the URL, restored settings, built downloads -------------------------------------
+
+_SCOPES = "app_scopes"  # name -> what a page's data-dependent controls were last set for
+_BUILT = "app_built"  # slot -> (token, bytes) of a report or zip built on request
+_BUILD_REQUESTS = "app_build_requests"  # slots whose build button was pressed
+BUILT_KEPT = 3  # built reports and zips a session keeps (a whole report is 1-2 MB)
+_RULES = "app_rules"  # the RFM segment rules in effect (None: the defaults)
+_RULES_BASE = "app_rules_base"  # (bins, rules) a recipe restored: the rule editor starts on them
+_LINK = "app_link"  # a link made on uploaded files, waiting for them: LinkTarget
+_PRINTS = "app_prints"  # (data set key, FilePrints of the uploaded tables)
+_RECIPE = "app_recipe"  # the last recipe applied: (file id, what it did)
+
+
+def has(key: str) -> bool:
+    """Whether a widget (or anything) has a value under `key` in this session."""
+    return key in _store()
+
+
+def value(key: str, default: object = None) -> object:
+    """A widget's current value by its key (kept for a bound widget after its page is left)."""
+    return _store().get(key, default)
+
+
+def set_value(key: str, new: object) -> None:
+    """Give the widget of `key` this value from its next appearance (None: its own default)."""
+    if new is None:
+        st.session_state.pop(key, None)
+    else:
+        st.session_state[key] = new
+
+
+def url_values(key: str) -> list[str]:
+    """Every value the URL gives for `key` (repeated parameters in order; [] when absent)."""
+    return st.query_params.get_all(key)
+
+
+def url_params() -> dict[str, list[str]]:
+    """The whole query string, repeated parameters kept."""
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def set_url(key: str, values: list[str] | None) -> None:
+    """Write (None: remove) an unbound parameter of the URL, only when it differs."""
+    if values is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get_all(key) != values:
+        st.query_params[key] = values if len(values) != 1 else values[0]
+
+
+def reseed(key: str, values: list[str] | None) -> None:
+    """What a bound widget reads from the URL when it first appears, and what the address bar
+    shows for it: `values` (None: nothing, the widget's default).
+
+    A bound widget seeds itself from the query string the browser sent, before any code of ours
+    can change st.query_params (which refuses bound keys anyway), and silently drops values it
+    rejects; rewriting that seed lets a page move a bad value to the nearest good one instead.
+    Streamlit 1.67 keeps the seed in QueryParams._initial_query_params.
+    """
+    from streamlit.runtime.state import get_session_state
+
+    try:
+        with get_session_state().query_params() as qp:
+            seeds = qp._initial_query_params
+            if values is None:
+                seeds.pop(key, None)
+                qp.remove_param(key)
+            else:
+                seeds[key] = list(values)
+                if len(values) == 1:
+                    qp.set_corrected_value(key, values[0], "string_value")
+                else:
+                    qp.set_corrected_value(key, list(values), "string_array_value")
+    except (AttributeError, TypeError, KeyError):  # another Streamlit: set_value still applies
+        logging.getLogger("storelens").warning("could not rewrite the URL seed of %s", key)
+
+
+def changed(name: str, token: Hashable) -> bool:
+    """Record `token` (e.g. the data set key) for `name`; True when it replaces another one, so
+    controls that depend on it go back to their defaults. The first record is no change."""
+    scopes = _store().setdefault(_SCOPES, {})
+    before = scopes.get(name)
+    scopes[name] = token
+    return before is not None and before != token
+
+
+def forget_scopes() -> None:
+    """After restored settings: the next visit of each page takes them as they are."""
+    st.session_state.pop(_SCOPES, None)
+
+
+def built(slot: str) -> tuple[str, bytes] | None:
+    return _store().get(_BUILT, {}).get(slot)
+
+
+def keep_built(slot: str, token: str, data: bytes) -> None:
+    """Keep a built file for its save button; a session holds the last BUILT_KEPT of them."""
+    held = _store().setdefault(_BUILT, {})
+    held.pop(slot, None)
+    held[slot] = (token, data)
+    while len(held) > BUILT_KEPT:
+        held.pop(next(iter(held)))
+
+
+def drop_built(slot: str) -> None:
+    _store().get(_BUILT, {}).pop(slot, None)
+
+
+def request_build(slot: str) -> None:
+    """on_click of a build button: build `slot` in this run."""
+    st.session_state.setdefault(_BUILD_REQUESTS, set()).add(slot)
+
+
+def build_requested(slot: str) -> bool:
+    """Whether `slot` was asked for (once: the request is taken)."""
+    requests = _store().get(_BUILD_REQUESTS, set())
+    if slot not in requests:
+        return False
+    requests.discard(slot)
+    return True
+
+
+def rules() -> pl.DataFrame | None:
+    """The RFM segment rules in effect: the RFM page's edit, or restored ones (None: defaults)."""
+    return _store().get(_RULES)
+
+
+def set_rules(frame: pl.DataFrame | None) -> None:
+    _store()[_RULES] = frame
+
+
+def rules_base(bins: int) -> pl.DataFrame | None:
+    """Rules a recipe restored for this many score bins, for the rule editor to start on."""
+    held = _store().get(_RULES_BASE)
+    return held[1] if held is not None and held[0] == bins else None
+
+
+def restore_rules(bins: int, frame: pl.DataFrame | None, editor_key: str) -> None:
+    """Start the rule editor (`editor_key`) afresh on `frame` (None: the defaults)."""
+    st.session_state[_RULES_BASE] = None if frame is None else (bins, frame)
+    st.session_state[_RULES] = frame
+    st.session_state.pop(editor_key, None)
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """A link opened on uploaded files that this session does not have yet."""
+
+    fingerprint: str
+    files: tuple[str, ...]
+    page: str  # url path of the page the link opened
+    params: dict[str, list[str]]
+
+
+def link() -> LinkTarget | None:
+    return _store().get(_LINK)
+
+
+def wait_for_files(target: LinkTarget) -> None:
+    _store()[_LINK] = target
+
+
+def drop_link() -> None:
+    st.session_state.pop(_LINK, None)
+
+
+def file_prints() -> tuple:
+    """The FilePrints (lib.recipe.fingerprint) of the uploaded tables, once per data set."""
+    from lib import recipe
+
+    key = dataset().key
+    held = _store().get(_PRINTS)
+    if held is None or held[0] != key:
+        held = (key, recipe.fingerprint(uploaded_tables()))
+        _store()[_PRINTS] = held
+    return held[1]
+
+
+def use_source(chosen: str) -> None:
+    """Switch the data set (a demo kind or FILES), as the sidebar picker does."""
+    _store()[_SOURCE] = chosen
+    _sync_query()
+
+
+def recipe_applied(file_id: str) -> bool:
+    held = _store().get(_RECIPE)
+    return held is not None and held[0] == file_id
+
+
+def keep_recipe(file_id: str, outcome: dict) -> None:
+    _store()[_RECIPE] = (file_id, outcome)
+
+
+def recipe_outcome() -> dict | None:
+    """What applying the last recipe of this session did (for the Data page to say)."""
+    held = _store().get(_RECIPE)
+    return None if held is None else held[1]

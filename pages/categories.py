@@ -7,14 +7,16 @@ from lib import fmt, state
 from lib.analyses import categories as cat
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import categories as charts
-from lib.charts import money_title
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
 SERVICE_NEEDS = {
-    "review": ("review_score", "upload olist_order_reviews_dataset.csv with the orders"),
+    "review": (
+        "review_score",
+        "a review score per order, as in Olist's olist_order_reviews_dataset.csv",
+    ),
     "late": (
         "delivered_at and estimated_delivery_at",
-        "upload olist_orders_dataset.csv with delivery dates",
+        "an orders file with delivery and estimated dates, as Olist's olist_orders_dataset.csv",
     ),
 }
 
@@ -31,25 +33,33 @@ ds = state.dataset()
 st.title("Categories")
 lines = state.require("lines", "category", hint=PAGE_BY_KEY["categories"].enable_hint)
 currency = ds.currency
+ui.definitions(ds, "order", "revenue")
+exports.page_tools("categories", ds)
+check = links.Checks("categories", ds)
 
 left, right = st.columns(2)
+check.number("categories_months", 1, 12, cat.MONTHS, label="Growth months")
 months = left.slider(
     "Growth: compare the last N full months with the N before",
     1,
     12,
     cat.MONTHS,
     key="categories_months",
+    bind=links.BIND,
     help="Full calendar months only: a partial last month would look like a decline.",
 )
+check.number("categories_min_orders", 1, 10_000, cat.MIN_ORDERS, label="Fewest orders")
 min_orders = right.number_input(
-    "Fewest orders for a reliable growth figure",
+    "Fewest orders to rank a category",
     min_value=1,
     max_value=10_000,
     value=cat.MIN_ORDERS,
     step=5,
     key="categories_min_orders",
-    help="Orders of the category in the compared months. Below this, growth is flagged and "
-    "does not count towards potential.",
+    bind=links.BIND,
+    help="A category with fewer orders gets no potential score (a handful of orders gives a "
+    "perfect review or a huge growth rate by chance); growth counts only with this many orders "
+    "in the compared months.",
 )
 
 window = cat.growth_window(lines["ordered_at"], months)
@@ -68,11 +78,12 @@ st.caption(
 
 with_growth = table.filter(pl.col("growth").is_not_null())
 best = table.row(0, named=True)
-cols = st.columns(4)
+# The card that names a category is wider: a long name must not end in "…".
+cols = st.columns([0.8, 1.6, 1, 1])
 cols[0].metric("Categories", f"{table.height:,}")
 cols[1].metric(
     "Largest category",
-    best["label"],
+    fmt.plain(best["label"]),
     help=f"{fmt.money(best['revenue'], currency)} net revenue, {fmt.pct(best['share'])} of total",
 )
 cols[2].metric(
@@ -85,7 +96,7 @@ cols[3].metric(
     f"{with_growth.filter(~pl.col('growth_reliable')).height}",
     help=f"Categories with fewer than {int(min_orders)} orders in the compared months",
 )
-st.markdown(f":material/trophy: {cat.best_performer_reading(table, window, currency)}")
+st.markdown(f":material/leaderboard: {cat.largest_reading(table, window, currency)}")
 
 # --- growth x share ---------------------------------------------------------------------------
 st.subheader("Growth and share")
@@ -104,25 +115,31 @@ else:
     ui.reading(cat.quadrant_reading(table, currency))
     no_growth = table.filter(pl.col("growth").is_null())
     if no_growth.height:
-        st.caption(f"Not placed (no sales in the earlier period): {', '.join(no_growth['label'])}.")
+        listed = ", ".join(map(fmt.plain, no_growth["label"]))
+        st.caption(f"Not placed (no sales in the earlier period): {listed}.")
 
 # --- potential --------------------------------------------------------------------------------
 st.subheader("Potential")
 st.markdown(
-    "A score from 0 to 1: each component is scaled 0–1 across categories (fewer late deliveries "
-    "score higher) and averaged with your weights."
+    f"A score from 0 to 1 for each category with at least {int(min_orders):,} orders: each "
+    "component is scaled 0–1 across those categories (fewer late deliveries score higher) and "
+    "averaged with your weights. Growth counts only with at least "
+    f"{int(min_orders):,} orders in the compared months."
 )
-probe = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0))
+probe = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0), int(min_orders))
 weight_cols = st.columns(len(cat.COMPONENTS))
 weights = {}
 for column, name in zip(weight_cols, cat.COMPONENTS, strict=True):
+    label = f"Weight of {cat.COMPONENT_LABELS[name]}"
+    check.number(f"categories_weight_{name}", 0.0, 1.0, 1.0, label=label, whole=False)
     weights[name] = column.slider(
-        f"Weight of {cat.COMPONENT_LABELS[name]}",
+        label,
         0.0,
         1.0,
         1.0,
         0.1,
         key=f"categories_weight_{name}",
+        bind=links.BIND,
         disabled=name in probe.missing,
         help="Missing in this data" if name in probe.missing else None,
     )
@@ -135,17 +152,26 @@ if probe.missing:
         else:
             why.append(f"{cat.COMPONENT_LABELS[name]} (no reliable growth figure)")
     st.caption("Left out of the score, weights shared among the rest: " + "; ".join(why) + ".")
-potential = cat.potential_scores(table, weights)
+potential = cat.potential_scores(table, weights, int(min_orders))
 contributions = cat.potential_contributions(potential)
 if contributions.height == 0:
-    st.info("Set at least one available weight above zero to score the categories.")
+    st.info(cat.potential_reading(potential, window, currency))
 else:
     st.altair_chart(charts.potential_chart(contributions), width="stretch")
     ui.reading(cat.potential_reading(potential, window, currency))
+unranked = table.filter(pl.col("orders") < int(min_orders))
+if unranked.height:
+    st.caption(
+        f"Not ranked, fewer than {int(min_orders):,} orders ({unranked.height}): "
+        + ", ".join(map(fmt.plain, unranked["label"].head(10)))
+        + (f" and {unranked.height - 10} more" if unranked.height > 10 else "")
+        + "."
+    )
 
 # --- trends -----------------------------------------------------------------------------------
 st.subheader("Monthly trend of the largest categories")
-top = st.slider("Categories shown", 6, 9, cat.TOP, key="categories_top")
+check.number("categories_top", 6, 9, cat.TOP, label="Categories shown")
+top = st.slider("Categories shown", 6, 9, cat.TOP, key="categories_top", bind=links.BIND)
 monthly = cached_monthly(ds.key, lines, top=top)
 st.altair_chart(charts.trend_chart(monthly, currency), width="content")
 st.caption("Each panel has its own scale, to show the shape of each trend.")
@@ -170,21 +196,16 @@ shown = potential.table.sort("revenue", descending=True).select(
 )
 optional = ("units", "avg_price", "review_score", "late_rate", "freight_share")
 shown = shown.drop(c for c in optional if shown[c].null_count() == shown.height)
-st.dataframe(
-    shown,
-    hide_index=True,
-    column_config={
-        "category": st.column_config.TextColumn("Category", pinned=True),
-        "revenue": st.column_config.NumberColumn(
-            money_title("Net revenue", currency), format="%,.0f"
-        ),
-        "share": st.column_config.NumberColumn("Share", format="percent"),
-        "orders": st.column_config.NumberColumn("Orders", format="localized"),
-        "units": st.column_config.NumberColumn("Units", format="localized"),
-        "avg_price": st.column_config.NumberColumn(
-            money_title("Avg price", currency), format="%.2f"
-        ),
-        "growth": st.column_config.NumberColumn("Growth", format="percent"),
+columns.table(
+    columns.in_percent(shown, "share", "growth", "late_rate", "freight_share"),
+    {
+        "category": columns.key("Category", width="medium"),
+        "revenue": columns.money("Net revenue", currency),
+        "share": columns.percent("Share"),
+        "orders": columns.count("Orders"),
+        "units": columns.count("Units"),
+        "avg_price": columns.money("Avg price", currency, 2),
+        "growth": columns.change("Growth"),
         "growth_reliable": st.column_config.CheckboxColumn(
             "Reliable growth", help=f"At least {int(min_orders)} orders in the compared months"
         ),
@@ -192,9 +213,9 @@ st.dataframe(
         "potential": st.column_config.ProgressColumn(
             "Potential", min_value=0.0, max_value=1.0, format="%.2f"
         ),
-        "review_score": st.column_config.NumberColumn("Avg review", format="%.2f"),
-        "late_rate": st.column_config.NumberColumn("Late deliveries", format="percent"),
-        "freight_share": st.column_config.NumberColumn("Freight / price", format="percent"),
+        "review_score": columns.number("Avg review", 2),
+        "late_rate": columns.percent("Late deliveries"),
+        "freight_share": columns.percent("Freight / price"),
     },
 )
 left, right, _ = st.columns([1, 1, 3])

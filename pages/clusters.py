@@ -1,5 +1,7 @@
 """Clusters: customer groups with a justified k, what sets them apart and what they return."""
 
+import math
+
 import polars as pl
 import streamlit as st
 
@@ -8,7 +10,7 @@ from lib.analyses import clusters as cl
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import clusters as charts
 from lib.charts import money_title
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
 VIEWS = ("Choosing k", "2-D map", "RFM segments")
 
@@ -17,8 +19,16 @@ def customer_features(ds) -> cl.CustomerFeatures:
     return cl.dataset_features(ds)
 
 
-def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> cl.Diagnostics:
-    return cl.cluster_diagnostics(cl.scaled_features(built.table, features, log).matrix)
+def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
+    """The k comparison and how each feature enters the model (both from the same scaling)."""
+    scaled = cl.scaled_features(built.table, features, log)
+    return {
+        "diagnostics": cl.cluster_diagnostics(scaled.matrix),
+        "model": cl.model_features(scaled, built.features),
+        "capped_customers": scaled.capped_customers,
+        "cap": scaled.cap,
+        "per_end": scaled.per_end,
+    }
 
 
 def model(built: cl.CustomerFeatures, features: tuple, log: bool, k: int) -> dict:
@@ -28,7 +38,6 @@ def model(built: cl.CustomerFeatures, features: tuple, log: bool, k: int) -> dic
     drivers = cl.cluster_drivers(scaled, fit.labels, built.features)
     names = cl.cluster_names(drivers, built.features)
     return {
-        "logged": scaled.logged,
         "drivers": drivers,
         "names": names,
         "profiles": cl.cluster_profiles(built.table, fit.labels, built.features, names),
@@ -45,7 +54,10 @@ ds = state.dataset()
 st.title("Clusters")
 state.require("lines", "customer_id", hint=PAGE_BY_KEY["clusters"].enable_hint)
 currency = ds.currency
-built = cached_features(ds.key, ds)
+exports.page_tools("clusters", ds)
+check = links.Checks("clusters", ds)
+with st.spinner("Building one row of features per customer…", show_time=True):
+    built = cached_features(ds.key, ds)
 customers = built.table.height
 if customers < 3:
     st.info(
@@ -71,12 +83,21 @@ st.caption(
 # --- controls ----------------------------------------------------------------------------------
 labels = {name: f.label for name, f in built.features.items()}
 defaults = [f for f in cl.DEFAULT_FEATURES if f in built.features]
+check.choices(
+    "clusters_features",
+    list(built.features),
+    defaults,
+    label="Features",
+    format_func=labels.get,
+    data=True,
+)
 chosen = st.multiselect(
     "Features",
     list(built.features),
     default=defaults,
     format_func=labels.get,
     key="clusters_features",
+    bind=links.BIND,
     help="What the clusters are built from. Profiles below show every feature either way.",
 )
 notes = []
@@ -91,42 +112,52 @@ if notes:
     st.caption(" ".join(notes))
 
 left, right = st.columns([1, 2])
+check.flag("clusters_log", True, label="Log-transform skewed features")
 log = left.toggle(
     "Log-transform skewed features",
     value=True,
     key="clusters_log",
-    help=f"log(1 + x) on features that are never negative and have a skewness above {cl.SKEW}.",
-)
-k_max = min(10, customers - 1)
-k = right.slider(
-    "Clusters (k)",
-    2,
-    k_max,
-    min(cl.K, k_max),
-    key="clusters_k",
-    help=f"k-means, {cl.N_INIT} starts with a fixed seed ({cl.SEED}): the same data always "
-    "gives the same clusters.",
+    bind=links.BIND,
+    help=f"log(1 + x) on every feature whose skewness exceeds {cl.SKEW:g} after capping; a "
+    "negative value (net revenue after returns) keeps its sign: −log(1 + |x|).",
 )
 if len(chosen) < 2:
     st.info("Choose at least two features to cluster on.")
     st.stop()
 
 features = tuple(chosen)
-diag = cached_diagnostics(ds.key, built, features=features, log=log)
-fitted = cached_model(ds.key, built, features=features, log=log, k=k)
+with st.spinner(
+    f"Comparing k = 2 to 10 on {customers:,} customers (k-means, silhouette, Davies-Bouldin)…",
+    show_time=True,
+):
+    scaling = cached_diagnostics(ds.key, built, features=features, log=log)
+diag: cl.Diagnostics = scaling["diagnostics"]
+k_max = min(10, customers - 1)
+suggested = min(diag.suggested_k, k_max)
+# The slider opens on the suggested k, and moves to the new one when a change of data, features
+# or transform changes it.
+check.basis("clusters_k", diag.suggested_k, suggested)
+check.number("clusters_k", 2, k_max, suggested, label="Clusters (k)")
+k = right.slider(
+    "Clusters (k)",
+    2,
+    k_max,
+    suggested,
+    key="clusters_k",
+    bind=links.BIND,
+    help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
+    f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
+)
+with st.spinner(f"Fitting {k} clusters and naming them…", show_time=True):
+    fitted = cached_model(ds.key, built, features=features, log=log, k=k)
 profiles: pl.DataFrame = fitted["profiles"]
 names: dict[int, str] = fitted["names"]
-logged = [labels[f].lower() for f in fitted["logged"]]
+
+entered: pl.DataFrame = scaling["model"]
+st.caption(cl.transform_note(entered, log))
 st.caption(
-    "Why transform: spend and order counts are skewed — a few customers buy far more than the "
-    "rest — so without the log k-means would spend its clusters on those few. Standard scaling "
-    "then gives days, orders and money the same weight (mean 0, standard deviation 1), so that no "
-    "feature dominates because of its unit. "
-    + (
-        f"Log-transformed here: {', '.join(logged)}."
-        if logged
-        else "No feature is log-transformed"
-        + (" (none is skewed and never negative)." if log else " (switched off).")
+    cl.capping_note(
+        entered, scaling["cap"], scaling["per_end"], customers, scaling["capped_customers"]
     )
 )
 
@@ -155,42 +186,44 @@ st.markdown("**What sets each cluster apart**")
 st.altair_chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
 st.caption(
     "Each cell: the cluster's mean in standard deviations from the average customer, as the "
-    "model sees it (after the log transform). Names come from each cluster's two strongest "
-    "drivers."
+    "model sees it (after capping and the log transform). Each name's noun is the cluster's "
+    "strongest driver; its adjective, the next strong one (beyond 0.3 standard deviations) that "
+    "best tells it apart from clusters with the same strongest driver. No two names share their "
+    "words or their features."
 )
 ui.reading(cl.drivers_reading(fitted["drivers"], profiles, built.table, built.features, currency))
 
-money_units = {"money"}
 column_config = {
-    "cluster": st.column_config.NumberColumn("Cluster", pinned=True),
-    "name": st.column_config.TextColumn("Name", pinned=True),
-    "customers": st.column_config.NumberColumn("Customers", format="localized"),
-    "customer_share": st.column_config.NumberColumn("Share of customers", format="percent"),
-    "revenue": st.column_config.NumberColumn(money_title("Net revenue", currency), format="%,.0f"),
-    "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent"),
-    "revenue_per_customer": st.column_config.NumberColumn(
-        money_title("Revenue per customer", currency), format="%,.2f"
-    ),
+    "cluster": st.column_config.NumberColumn("Cluster", width="small", pinned=True),
+    "name": columns.key("Name", width="medium"),
+    "customers": columns.count("Customers"),
+    "customer_share": columns.percent("Share of customers"),
+    "revenue": columns.money("Net revenue", currency),
+    "revenue_share": columns.percent("Share of revenue"),
+    "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
 }
+shares = ["customer_share", "revenue_share"]
 for name, feature in built.features.items():
-    number = (
-        "percent"
-        if feature.unit == "share"
-        else "%,.2f"
-        if feature.unit in money_units | {"score", "orders", "count"}
-        else "%,.0f"
-    )
-    title = money_title(feature.label, currency) if feature.unit == "money" else feature.label
+    title = feature.label[:1].lower() + feature.label[1:]
     for stat in ("mean", "median"):
-        column_config[f"{stat}_{name}"] = st.column_config.NumberColumn(
-            f"{stat.capitalize()} {title[:1].lower() + title[1:]}", format=number
-        )
-st.dataframe(profiles, hide_index=True, column_config=column_config)
+        label = f"{stat.capitalize()} {title}"
+        column = f"{stat}_{name}"
+        if feature.unit == "share":
+            shares.append(column)
+            column_config[column] = columns.percent(label)
+        elif feature.unit == "money":
+            column_config[column] = columns.money(label, currency, 2)
+        elif feature.unit in ("score", "orders", "count"):
+            column_config[column] = columns.number(label, 2)
+        else:
+            column_config[column] = columns.number(label, 0)
+columns.table(columns.in_percent(profiles, *shares), column_config)
 ui.download(profiles, "cluster_profiles", key="clusters_download_profiles")
 
 # --- ROI ---------------------------------------------------------------------------------------
 st.subheader("Return per cluster")
 left, right, _ = st.columns([1, 1, 2])
+check.number("clusters_margin", 0.0, 100.0, cl.MARGIN, label="Gross margin (%)", whole=False)
 margin = left.number_input(
     "Gross margin (%)",
     min_value=0.0,
@@ -198,54 +231,57 @@ margin = left.number_input(
     value=cl.MARGIN,
     step=5.0,
     key="clusters_margin",
+    bind=links.BIND,
     help="The share of revenue left after the cost of the goods sold.",
 )
+opening_cost = cl.default_cost(built.table)
+# Another data set opens on its own default cost.
+check.basis("clusters_cost", round(opening_cost * 100), opening_cost)
+check.number("clusters_cost", 0.0, math.inf, opening_cost, label="Cost per customer", whole=False)
 cost = right.number_input(
     money_title("Cost to serve or market per customer", currency),
     min_value=0.0,
-    value=cl.COST,
+    value=opening_cost,
     step=1.0,
     key="clusters_cost",
-    help="What you would spend on each customer of a cluster (campaign, service, discounts).",
+    bind=links.BIND,
+    help="What you would spend on each customer of a cluster (campaign, service, discounts). "
+    f"Opens on {fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer, rounded.",
 )
 roi = cl.cluster_roi(profiles, margin, cost)
 st.altair_chart(charts.roi_chart(roi, currency), width="stretch")
 ui.reading(cl.roi_reading(roi, currency, cost))
+average = built.table["monetary"].mean()
 st.caption(
     "Profit per customer = revenue per customer × margin − cost; ROI = profit / cost. "
-    "Revenue per customer is over the whole history in the data."
+    "Revenue per customer is over the whole history in the data. The cost opens on "
+    f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer "
+    f"({fmt.money(average, currency)} → {fmt.money(opening_cost, currency)}): a placeholder, "
+    "replace it with what a campaign or service really costs you."
 )
-st.dataframe(
-    roi,
-    hide_index=True,
-    column_config={
-        "rank": st.column_config.NumberColumn("Rank"),
-        "cluster": st.column_config.NumberColumn("Cluster"),
-        "name": st.column_config.TextColumn("Name"),
-        "customers": st.column_config.NumberColumn("Customers", format="localized"),
-        "revenue_per_customer": st.column_config.NumberColumn(
-            money_title("Revenue per customer", currency), format="%,.2f"
-        ),
-        "gross_profit_per_customer": st.column_config.NumberColumn(
-            money_title("Gross profit per customer", currency), format="%,.2f"
-        ),
-        "cost_per_customer": st.column_config.NumberColumn(
-            money_title("Cost per customer", currency), format="%,.2f"
-        ),
-        "profit_per_customer": st.column_config.NumberColumn(
-            money_title("Profit per customer", currency), format="%,.2f"
-        ),
-        "roi": st.column_config.NumberColumn("ROI", format="percent"),
-        "total_profit": st.column_config.NumberColumn(
-            money_title("Total profit", currency), format="%,.0f"
-        ),
+# The answer first: rank, name, ROI and profit; how they are computed follows.
+columns.table(
+    columns.in_percent(roi, "roi"),
+    {
+        "rank": st.column_config.NumberColumn("Rank", width="small", pinned=True),
+        "cluster": st.column_config.NumberColumn("Cluster", width="small"),
+        "name": columns.key("Name", width="medium"),
+        "customers": columns.count("Customers"),
+        "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
+        "gross_profit_per_customer": columns.money("Gross profit per customer", currency, 2),
+        "cost_per_customer": columns.money("Cost per customer", currency, 2),
+        "profit_per_customer": columns.money("Profit per customer", currency, 2),
+        "roi": st.column_config.NumberColumn("ROI", format="%+,.0f%%"),
+        "total_profit": columns.money("Total profit", currency),
     },
+    order=["rank", "name", "roi", "profit_per_customer", "total_profit", "customers"],
 )
 ui.download(roi, "cluster_roi", key="clusters_download_roi")
 
 # --- closer looks ------------------------------------------------------------------------------
 st.subheader("Look closer")
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="clusters_view")
+check.choice("clusters_view", VIEWS, VIEWS[0], label="View")
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND)
 if view == "Choosing k":
     st.altair_chart(charts.diagnostics_chart(diag.table, diag.suggested_k), width="stretch")
     ui.reading(diag.reason)
@@ -253,17 +289,31 @@ if view == "Choosing k":
         f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k within "
         f"{cl.TIE} of it go to the one nearest the elbow of the inertia curve."
     )
-    st.dataframe(
+    columns.table(
         diag.table,
-        hide_index=True,
-        column_config={
-            "k": st.column_config.NumberColumn("k"),
-            "inertia": st.column_config.NumberColumn("Inertia", format="%,.0f"),
-            "silhouette": st.column_config.NumberColumn("Silhouette", format="%.3f"),
-            "davies_bouldin": st.column_config.NumberColumn("Davies-Bouldin", format="%.3f"),
+        {
+            "k": st.column_config.NumberColumn("k", format="%d", pinned=True),
+            "inertia": columns.number("Inertia", 0),
+            "silhouette": columns.number("Silhouette", 3),
+            "davies_bouldin": columns.number("Davies-Bouldin", 3),
+            "suggested": st.column_config.CheckboxColumn("Suggested"),
         },
     )
     ui.download(diag.table, "cluster_diagnostics", key="clusters_download_diagnostics")
+    st.markdown("**How each feature enters the model**")
+    columns.table(
+        entered,
+        {
+            "feature": None,
+            "label": columns.key("Feature", width="medium"),
+            "skewness": columns.number("Skewness (after capping)", 2),
+            "logged": st.column_config.CheckboxColumn("Log-transformed"),
+            "low_cap": columns.number("Capped below at", 2),
+            "high_cap": columns.number("Capped above at", 2),
+            "capped": columns.count("Customers capped"),
+        },
+    )
+    ui.download(entered, "cluster_model_features", key="clusters_download_model")
 elif view == "2-D map":
     projection: cl.Projection = fitted["projection"]
     st.altair_chart(

@@ -8,17 +8,17 @@ import streamlit as st
 from lib import fmt, state
 from lib.analyses import clv
 from lib.charts import clv as charts
-from lib.charts import money_title
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
-PENALIZERS = [0.0, 0.0001, 0.001, 0.01, 0.1]
 VIEWS = ["Customers", "Holdout check", "By RFM segment"]
 VERDICT_LABELS = {"good": "OK", "caution": "Caution", "problem": "Problem"}
+MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
 
 st.title("Lifetime value")
 st.caption(
     "Which customers will buy again, what they are likely to spend over a horizon, and whether "
-    "the model deserves trust on this data (BG/NBD for purchases, Gamma-Gamma for spend)."
+    "the model deserves trust on this data (BG/NBD, MBG/NBD or Pareto/NBD for purchases, "
+    "Gamma-Gamma for spend)."
 )
 
 lines = state.require(
@@ -29,40 +29,43 @@ lines = state.require(
 )
 ds = state.dataset()
 currency = ds.currency
+exports.page_tools("clv", ds)
+check = links.Checks("clv", ds)
 
 bought = ui.cached(clv.purchase_lines)(ds.key, lines)
-dropped = {row["reason"]: row for row in bought.dropped.iter_rows(named=True)}
-no_customer = dropped["no customer id"]
-cleaned = sum(r["lines"] for k, r in dropped.items() if k != "no customer id")
-st.caption(
-    f"Cleaned as the published analyses clean Online Retail: {fmt.count(no_customer['lines'])} "
-    f"line(s) without a customer ({fmt.money(no_customer['revenue'], currency)}) left out; "
-    f"{fmt.count(cleaned)} cancellation, return, zero-price or duplicate line(s) removed "
-    "(a cancellation cannot be tied to the purchase it reverses, so customers are counted on "
-    "their kept purchases, net of those lines). Several purchases in one period count once."
-)
+st.caption(clv.cleaning_note(bought, currency))
 
-c1, c2, c3, c4, c5 = st.columns([1.2, 1, 1.2, 1, 1.2])
+c1, c2, c3, c4, c5, c6 = st.columns([1, 0.8, 1.1, 0.9, 1.2, 1.6])
+check.choice("clv_unit", list(clv.DAYS_PER_UNIT), "weeks", label="Time unit")
 unit = (
     c1.segmented_control(
         "Time unit",
         list(clv.DAYS_PER_UNIT),
         default="weeks",
         key="clv_unit",
-        help="The model's clock: purchases within one day (or one Monday-to-Sunday week) count "
-        "as one.",
+        bind=links.BIND,
+        help="Purchases are always counted per day (several on one day are one purchase, as "
+        "Fader and Hardie count them); the unit is the model's clock: recency and age in days, "
+        "or in weeks of 7 days.",
     )
     or "weeks"
 )
+check.number("clv_horizon", 1, 120, 12, label="Horizon")
 horizon = c2.number_input(
-    "Horizon", min_value=1, max_value=120, value=12, step=1, key="clv_horizon"
+    "Horizon", min_value=1, max_value=120, value=12, step=1, key="clv_horizon", bind=links.BIND
 )
+check.choice("clv_horizon_unit", list(clv.HORIZON_UNITS), "months", label="Horizon unit")
 horizon_unit = (
     c3.segmented_control(
-        "Horizon unit", list(clv.HORIZON_UNITS), default="months", key="clv_horizon_unit"
+        "Horizon unit",
+        list(clv.HORIZON_UNITS),
+        default="months",
+        key="clv_horizon_unit",
+        bind=links.BIND,
     )
     or "months"
 )
+check.number("clv_discount", 0.0, 10.0, 1.0, label="Discount %/month", whole=False)
 discount = (
     c4.number_input(
         "Discount %/month",
@@ -71,18 +74,38 @@ discount = (
         value=1.0,
         step=0.5,
         key="clv_discount",
+        bind=links.BIND,
         help="Monthly discount rate: a purchase k months ahead counts 1 / (1 + rate)^k.",
     )
     / 100
 )
+check.choice("clv_penalizer", list(clv.PENALIZERS), 0.0, label="Penalizer")
 penalizer = c5.select_slider(
     "Penalizer",
-    options=PENALIZERS,
-    value=0.001,
+    options=list(clv.PENALIZERS),
+    value=0.0,
     key="clv_penalizer",
-    help="Shrinks the parameters towards zero: raise it when a fit fails or gives extreme "
-    "values; 0 gives the plain maximum-likelihood estimates.",
+    bind=links.BIND,
+    help="A convergence aid, off by default: 0 gives the maximum-likelihood estimates. A "
+    "penalizer adds penalizer × (sum of squared parameters) to the objective, as lifetimes "
+    "does, pulling every parameter towards 0: it can rescue a fit that does not converge but "
+    "biases the estimates, Gamma-Gamma's most (its v is on the currency's scale, and q falls "
+    "as the penalizer rises).",
 )
+check.choice("clv_model", list(MODEL_KEYS), "BG/NBD", label="Purchase model")
+model_label = (
+    c6.segmented_control(
+        "Purchase model",
+        list(MODEL_KEYS),
+        default="BG/NBD",
+        key="clv_model",
+        bind=links.BIND,
+        help="BG/NBD lets customers leave only after a repeat purchase; MBG/NBD also right "
+        "after their first; Pareto/NBD at any time. The holdout check compares all three.",
+    )
+    or "BG/NBD"
+)
+model = MODEL_KEYS[model_label]
 
 summary = ui.cached(clv.customer_summary)(f"{ds.key}:clv", bought.lines, unit=unit)
 if summary.height == 0:
@@ -90,48 +113,87 @@ if summary.height == 0:
     st.stop()
 
 st.subheader("Can the model be trusted on this data?")
-checks = clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit)
-st.dataframe(
-    checks.with_columns(pl.col("verdict").replace(VERDICT_LABELS)),
-    hide_index=True,
-    width="stretch",
-    column_config={"note": st.column_config.TextColumn(width="large")},
-)
-problems = checks.filter(pl.col("verdict") == "problem").height
-ui.reading(
-    f"{problems} check(s) fail: read the notes before using the figures."
-    if problems
-    else "The data is usable for BG/NBD; the holdout check below shows how well it predicts."
-)
-
+fit_error = None
 try:
-    with st.spinner("Fitting BG/NBD and Gamma-Gamma…"):
+    with st.spinner(f"Fitting {model_label} and Gamma-Gamma…"):
         fit = ui.cached(clv.fit_models)(
-            f"{ds.key}:clv:{unit}", summary, unit=unit, penalizer=penalizer
+            f"{ds.key}:clv:{unit}", summary, unit=unit, penalizer=penalizer, model=model
         )
 except clv.FitError as error:
-    st.warning(f"{error.message} **What to try:** {error.hint}")
+    fit, fit_error = None, error
+checks = clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
+# Tall rows: the notes wrap instead of being cut.
+columns.table(
+    checks.with_columns(pl.col("verdict").replace(VERDICT_LABELS)),
+    {
+        "check": columns.key("Check", width="medium"),
+        "value": st.column_config.TextColumn("Value", width="medium"),
+        "verdict": st.column_config.TextColumn("Verdict", width="small"),
+        "note": columns.text("Note", wide=True),
+    },
+    width="stretch",
+    row_height=84,
+)
+ui.reading(clv.trust_reading(checks))
+if fit is None:
+    st.warning(f"{fit_error.message} **What to try:** {fit_error.hint}")
     st.stop()
 
 values = clv.customer_values(summary, fit, horizon, horizon_unit, discount)
 horizon_text = f"{horizon} {horizon_unit if horizon != 1 else horizon_unit[:-1]}"
 
 st.subheader("Fitted parameters")
+if fit.degenerate:
+    st.warning(
+        f"**The dropout cannot be identified in this window** ({'; '.join(fit.problems)}). "
+        f"{fit.label} then says nobody leaves: expected purchases and value below assume every "
+        "customer keeps buying at their past rate, and P(alive) and the at-risk list are not "
+        f"shown. {clv.WHAT_HELPS}"
+    )
 if fit.spend is None:
     st.warning(
-        f"The spend model could not be fitted ({fit.spend_problem}): expected purchases and "
-        "P(alive) are shown, value is not. Raise the penalizer or load more repeat buyers."
+        f"The spend model could not be fitted: {fit.spend_problem}. Expected purchases and "
+        "P(alive) are shown, spend and value are not."
     )
 params = clv.parameter_table(fit, currency)
-st.dataframe(
-    params,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "value": st.column_config.NumberColumn(format="%.4g"),
-        "reading": st.column_config.TextColumn(width="large"),
-    },
-)
+PARAMETERS = {
+    "model": st.column_config.TextColumn("Model", width=110, pinned=True),
+    "parameter": st.column_config.TextColumn("Parameter", width="small", pinned=True),
+    "value": None,
+    "shown": st.column_config.TextColumn(
+        "Value",
+        width="small",
+        help="Four significant digits, never in scientific notation: a value below 0.000001 "
+        "reads 'about 0' (the fit pushed the parameter to its bound). The CSV has every digit.",
+    ),
+    "reading": columns.text("What it means", wide=True),
+}
+
+
+def parameter_table(params: pl.DataFrame) -> None:
+    shown = params.with_columns(
+        pl.col("value")
+        .map_elements(lambda v: fmt.significant(v, 4), return_dtype=pl.String)
+        .alias("shown")
+    )
+    columns.table(
+        shown,
+        PARAMETERS,
+        order=["model", "parameter", "shown", "reading"],
+        width="stretch",
+        row_height=68,
+    )
+
+
+parameter_table(params)
+if penalizer:
+    try:
+        unpenalised = ui.cached(clv.fit_models)(
+            f"{ds.key}:clv:{unit}", summary, unit=unit, penalizer=0.0, model=model
+        )
+    except clv.FitError:
+        unpenalised = None
+    st.caption(clv.penalizer_effect(fit, unpenalised))
 ui.download(params, "clv_parameters", key="clv_dl_params")
 
 cols = st.columns(4)
@@ -139,7 +201,8 @@ cols[0].metric("Customers", fmt.count(values.height))
 cols[1].metric(
     f"Expected purchases, {horizon_text}",
     fmt.compact(values["expected_purchases"].sum()),
-    help="Repeat purchases the model expects from these customers over the horizon.",
+    help="Repeat purchases (purchase days) the model expects from these customers over the "
+    "horizon.",
 )
 total_clv = values["clv"].sum() if fit.spend is not None else None
 cols[2].metric(
@@ -149,34 +212,40 @@ cols[2].metric(
 )
 cols[3].metric(
     "Mean P(alive)",
-    fmt.pct(values["p_alive"].mean()),
-    help="BG/NBD lets customers drop out only after a repeat purchase, so it counts every "
-    "one-time buyer as alive.",
+    "not identified" if fit.degenerate else fmt.pct(values["p_alive"].mean()),
+    help="Not shown: this data cannot tell when customers leave (see the trust table)."
+    if fit.degenerate
+    else "BG/NBD lets customers drop out only after a repeat purchase, so it counts every "
+    "one-time buyer as alive."
+    if model == "bgnbd"
+    else "The probability that a customer still buys, averaged over customers.",
 )
 
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="clv_view") or VIEWS[0]
+check.choice("clv_view", VIEWS, VIEWS[0], label="View")
+view = (
+    st.segmented_control("View", VIEWS, default=VIEWS[0], key="clv_view", bind=links.BIND)
+    or VIEWS[0]
+)
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
 COLUMNS = {
-    "frequency": st.column_config.NumberColumn(f"repeat {unit}", format="%d"),
-    "recency": st.column_config.NumberColumn(f"recency ({unit})", format="%.0f"),
-    "T": st.column_config.NumberColumn(f"age ({unit})", format="%.0f"),
-    "monetary_value": st.column_config.NumberColumn(
-        money_title("avg repeat spend", currency), format="%.2f"
+    "customer_id": columns.key("Customer"),
+    "frequency": st.column_config.NumberColumn("Repeat purchases", format="%d"),
+    "recency": columns.number(f"Recency ({unit})", 0),
+    "T": columns.number(f"Age ({unit})", 0),
+    "monetary_value": columns.money("Avg repeat spend", currency, 2),
+    "spent": columns.money("Spent so far", currency, 2),
+    "expected_purchases": columns.number("Expected purchases", 2),
+    "p_alive": st.column_config.ProgressColumn(
+        "P(alive)", min_value=0.0, max_value=100.0, format="%.1f%%"
     ),
-    "spent": st.column_config.NumberColumn(money_title("spent so far", currency), format="%.2f"),
-    "expected_purchases": st.column_config.NumberColumn("expected purchases", format="%.2f"),
-    "p_alive": st.column_config.ProgressColumn("P(alive)", min_value=0.0, max_value=1.0),
-    "expected_spend": st.column_config.NumberColumn(
-        money_title("expected spend/purchase", currency), format="%.2f"
-    ),
-    "clv": st.column_config.NumberColumn(money_title("CLV", currency), format="%.2f"),
+    "expected_spend": columns.money("Expected spend per purchase", currency, 2),
+    "clv": columns.money("CLV", currency, 2),
 }
 SHOWN = [
     "customer_id",
     "clv",
     "expected_purchases",
-    "p_alive",
+    *([] if fit.degenerate else ["p_alive"]),
     "expected_spend",
     "frequency",
     "recency",
@@ -187,42 +256,64 @@ SHOWN = [
 if view == "Customers":
     if fit.spend is not None:
         st.altair_chart(charts.concentration_chart(values), width="stretch")
-        ui.reading(clv.concentration_reading(values, currency))
+        ui.reading(clv.concentration_reading(values, currency, degenerate=fit.degenerate))
     st.markdown(f"**Most valuable over the next {horizon_text}**")
     top = clv.most_valuable(values, 20) if fit.spend is not None else values.head(20)
-    st.dataframe(top.select(SHOWN), hide_index=True, column_config=COLUMNS, key="clv_top")
+    columns.table(
+        columns.in_percent(top.select(SHOWN), "p_alive"),
+        COLUMNS,
+        ids=("customer_id",),
+        key="clv_top",
+    )
     st.markdown("**At risk: valuable customers who may have left**")
-    risky = clv.at_risk(values, 20)
-    if risky.height:
-        st.dataframe(risky.select(SHOWN), hide_index=True, column_config=COLUMNS)
-        ui.reading(
-            f"{fmt.count(clv.at_risk(values, values.height).height)} of the top 20% spenders are "
-            f"less likely than not to be active; the first, {risky['customer_id'][0]}, spent "
-            f"{fmt.money(risky['spent'][0], currency, 2)} and is "
-            f"{fmt.pct(risky['p_alive'][0], 0)} likely alive: win them back before they are "
-            "gone."
+    if fit.degenerate:
+        st.warning(
+            "No at-risk list: this fit cannot tell when customers leave, so every customer "
+            "looks alive. It is not a finding that nobody is at risk."
         )
-        ui.download(risky, "clv_at_risk", key="clv_dl_risk")
     else:
-        st.caption("No top-20% spender is less likely than not to be active.")
+        risky = clv.at_risk(values, 20)
+        if risky.height:
+            columns.table(
+                columns.in_percent(risky.select(SHOWN), "p_alive"), COLUMNS, ids=("customer_id",)
+            )
+            ui.download(risky, "clv_at_risk", key="clv_dl_risk")
+        ui.reading(clv.at_risk_reading(values, currency))
     ui.download(values, "clv_customers", key="clv_dl_customers", label="Download all customers")
 
 elif view == "Holdout check":
+    plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)
+    if plan is None:
+        st.info("The history is too short to set a holdout period aside.")
+        st.stop()
     bounds = bought.lines.select(pl.col("ordered_at").min(), pl.col("ordered_at").max().alias("m"))
     first, last = bounds.row(0)[0].date(), bounds.row(0)[1].date()
-    default = clv.default_calibration_end(bought.lines)
+    earliest, latest = first + timedelta(days=1), last - timedelta(days=1)
+    check.dates(
+        "clv_calibration_end",
+        earliest,
+        latest,
+        plan.calibration_end,
+        label="Calibration ends on",
+        data=True,
+    )
     cal_end = st.date_input(
         "Calibration ends on",
-        value=default,
-        min_value=first + timedelta(days=1),
-        max_value=last - timedelta(days=1),
+        value=plan.calibration_end,
+        min_value=earliest,
+        max_value=latest,
         key="clv_calibration_end",
-        help="The model is fitted on purchases up to this day and compared with what the same "
+        bind=links.BIND,
+        help="The models are fitted on purchases up to this day and compared with what the same "
         "customers bought afterwards.",
     )
+    st.caption(clv.holdout_plan_note(plan, unit))
     try:
-        with st.spinner("Fitting on the calibration period…"):
-            holdout = ui.cached(clv.holdout_validation)(
+        with st.spinner(
+            "Fitting BG/NBD, MBG/NBD and Pareto/NBD on the calibration period (Pareto/NBD can "
+            "take several seconds)…"
+        ):
+            comparison = ui.cached(clv.compare_models)(
                 f"{ds.key}:clv",
                 bought.lines,
                 calibration_end=cal_end,
@@ -232,32 +323,80 @@ elif view == "Holdout check":
     except clv.FitError as error:
         st.warning(f"{error.message} **What to try:** {error.hint}")
         st.stop()
-    overall = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
-    m = st.columns(4)
-    m[0].metric("Holdout", f"{holdout.holdout_units:,.0f} {unit}")
-    m[1].metric(
-        "MAE per customer",
-        f"{overall['mae_purchases']:.2f}",
-        help="Mean absolute error of predicted purchases per customer in the holdout.",
+    if comparison.scored < comparison.customers:
+        st.caption(
+            f"Checked on a random {fmt.count(comparison.scored)} of the "
+            f"{fmt.count(comparison.customers)} calibration customers (the same for every model), "
+            "to stay quick; BG/NBD and MBG/NBD learnt from all of them."
+        )
+    holdout = comparison.holdouts.get(model)
+    if holdout is None:
+        note = comparison.table.filter(pl.col("model") == model_label)["note"][0]
+        st.warning(f"{model_label} could not be checked on this holdout: {note}.")
+    else:
+        overall = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
+        m = st.columns(4)
+        m[0].metric("Holdout", f"{holdout.holdout_units:,.0f} {unit}")
+        m[1].metric(
+            "MAE per customer",
+            f"{overall['mae_purchases']:.2f}",
+            help="Mean absolute error of predicted purchases per customer in the holdout.",
+        )
+        m[2].metric(
+            "Error on the total",
+            fmt.change(overall["total_error"], 1),
+            help="Predicted total holdout purchases / actual total - 1.",
+        )
+        n_customers = overall["customers"]
+        m[3].metric(
+            "Purchases predicted / made",
+            f"{overall['predicted_purchases'] * n_customers:,.0f} / "
+            f"{overall['actual_purchases'] * n_customers:,.0f}",
+        )
+        if holdout.fit.degenerate:
+            st.warning(
+                f"On the calibration period too, {model_label} cannot tell when customers leave "
+                f"({'; '.join(holdout.fit.problems)}): a close holdout only shows that customers "
+                "kept buying over this short a window."
+            )
+        st.altair_chart(charts.holdout_purchases_chart(holdout.groups, unit), width="stretch")
+        ui.reading(
+            clv.holdout_reading(
+                holdout.groups, holdout.holdout_units, unit, degenerate=holdout.fit.degenerate
+            )
+        )
+        if holdout.fit.spend is not None:
+            st.altair_chart(charts.holdout_spend_chart(holdout.groups, currency), width="stretch")
+            ui.reading(clv.spend_reading(holdout.groups, currency))
+        columns.table(holdout.groups, {"group": columns.key("Repeat purchases (calibration)")})
+        ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
+        with st.expander("Parameters of the calibration fit"):
+            parameter_table(clv.parameter_table(holdout.fit, currency))
+
+    st.subheader("Which purchase model predicts best?")
+    columns.table(
+        columns.in_percent(comparison.table, "total_error"),
+        {
+            "model": columns.key("Model", width="small"),
+            "mae_purchases": columns.number("MAE per customer", 3),
+            "predicted_purchases": columns.number("Predicted purchases", 0),
+            "actual_purchases": columns.number("Actual purchases", 0),
+            "total_error": columns.change("Error on the total"),
+            "fitted_on": columns.count("Customers fitted"),
+            "note": columns.text("Note", wide=True),
+        },
+        width="stretch",
+        row_height=68,
     )
-    m[2].metric(
-        "Error on the total",
-        fmt.change(overall["total_error"], 1),
-        help="Predicted total holdout purchases / actual total - 1.",
+    ui.reading(clv.comparison_reading(comparison.table, comparison.holdout_units, unit))
+    st.altair_chart(charts.tracking_chart(comparison.tracking, cal_end), width="stretch")
+    st.caption(
+        "Cumulative repeat purchases of the customers who first bought by the calibration end: "
+        "each model's line is what it expects of customers who started buying when they did. "
+        f"Pareto/NBD is fitted on a random {fmt.count(clv.PARETO_SAMPLE)} customers when there "
+        f"are more, with at most {clv.PARETO_EVALUATIONS} likelihood evaluations, to stay quick."
     )
-    n_customers = overall["customers"]
-    m[3].metric(
-        "Purchases predicted / made",
-        f"{overall['predicted_purchases'] * n_customers:,.0f} / "
-        f"{overall['actual_purchases'] * n_customers:,.0f}",
-    )
-    st.altair_chart(charts.holdout_purchases_chart(holdout.groups, unit), width="stretch")
-    ui.reading(clv.holdout_reading(holdout.groups, holdout.holdout_units, unit))
-    if holdout.fit.spend is not None:
-        st.altair_chart(charts.holdout_spend_chart(holdout.groups, currency), width="stretch")
-        ui.reading(clv.spend_reading(holdout.groups, currency))
-    st.dataframe(holdout.groups, hide_index=True)
-    ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
+    ui.download(comparison.table, "clv_model_comparison", key="clv_dl_comparison")
 
 else:
     segments = state.shared("rfm_segments")
@@ -271,16 +410,19 @@ else:
         st.page_link("pages/rfm.py", label="RFM segments", icon=":material/group:")
     else:
         table = clv.clv_by_segment(values, segments)
+        if fit.degenerate:
+            table = table.drop("p_alive")
         st.altair_chart(charts.segment_chart(table, currency), width="stretch")
         ui.reading(clv.segment_reading(table, currency))
-        st.dataframe(
-            table,
-            hide_index=True,
-            column_config={
-                "clv": st.column_config.NumberColumn(money_title("CLV", currency), format="%.0f"),
-                "mean_clv": MONEY,
-                "share": st.column_config.NumberColumn(format="percent"),
-                "p_alive": st.column_config.NumberColumn(format="percent"),
+        columns.table(
+            columns.in_percent(table, "share", "p_alive"),
+            {
+                "segment": columns.key("RFM segment"),
+                "customers": columns.count("Customers"),
+                "clv": columns.money("CLV", currency),
+                "mean_clv": columns.money("CLV per customer", currency, 2),
+                "share": columns.percent("Share of CLV"),
+                "p_alive": columns.percent("Mean P(alive)"),
             },
         )
         ui.download(table, "clv_by_segment", key="clv_dl_segments")

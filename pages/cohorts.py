@@ -6,7 +6,7 @@ from lib import fmt, state
 from lib.analyses import cohorts
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import cohorts as charts
-from pages.common import ui
+from pages.common import exports, links, ui
 
 METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
 
@@ -19,21 +19,41 @@ lines = state.require(
     + " Upload a file with customer ids, or map a customer column on the Data page.",
 )
 currency = ds.currency
+exports.page_tools("cohorts", ds)
+check = links.Checks("cohorts", ds)
 cover = ui.cached(cohorts.coverage)(ds.key, lines)
 st.caption(
     "Customers are grouped by the period of their first purchase (a cohort) and followed period "
-    "by period. Returns and cancellations are not purchases; revenue is net of them."
-    + (f" Amounts in {currency}." if currency else "")
+    "by period." + (f" Amounts in {currency}." if currency else "")
 )
+ui.definitions(ds, "purchase", "customer")
 if cover.without_customer:
     st.caption(
         f":material/info: {cover.without_customer:,} of {cover.lines:,} lines "
         f"({fmt.pct(cover.without_customer / cover.lines)}) have no customer id and are left out."
     )
+if cover.matched or cover.unmatched:
+    st.caption(
+        f":material/info: {cover.matched:,} cancellation lines are netted out of the purchase they "
+        f"reverse; {cover.unmatched:,} match no earlier purchase of the same item and are left out."
+    )
 
 left, middle, right = st.columns([2, 3, 2])
+check.choice("cohort_grain", list(cohorts.GRAINS), "month", label="Cohort by")
 grain = left.segmented_control(
-    "Cohort by", list(cohorts.GRAINS), default="month", key="cohort_grain", required=True
+    "Cohort by",
+    list(cohorts.GRAINS),
+    default="month",
+    key="cohort_grain",
+    required=True,
+    bind=links.BIND,
+)
+check.choice(
+    "cohort_metric",
+    list(cohorts.METRICS),
+    "customers",
+    label="Measure",
+    format_func=METRIC_LABELS.get,
 )
 metric = middle.segmented_control(
     "Measure",
@@ -42,16 +62,22 @@ metric = middle.segmented_control(
     format_func=METRIC_LABELS.get,
     key="cohort_metric",
     required=True,
+    bind=links.BIND,
 )
+check.flag("cohort_relative", True, label="% of first period")
 relative = right.toggle(
     "% of first period",
     value=True,
     key="cohort_relative",
+    bind=links.BIND,
     help="On: each cell as a share of the cohort's first period (for customers: the retention "
     "rate). Off: absolute counts or amounts.",
 )
 
-table = ui.cached(cohorts.cohort_table)(ds.key, lines, grain=cohorts.GRAINS[grain])
+bought = ui.cached(cohorts.purchases)(ds.key, lines)
+table = ui.cached(cohorts.purchase_cohorts)(
+    ds.key, bought, grain=cohorts.GRAINS[grain], last_day=lines["ordered_at"].max().date()
+)
 if table.height == 0:
     st.info(
         "No customer has a purchase in this data (only returns, or no customer ids), so there "
@@ -61,12 +87,15 @@ if table.height == 0:
 n_cohorts = table["cohort"].n_unique()
 last = n_cohorts
 if n_cohorts > 1:
+    shown = min(n_cohorts, cohorts.DEFAULT_SHOWN)
+    check.number(f"cohort_last_{grain}", 1, n_cohorts, shown, label="Cohorts shown", data=True)
     last = st.slider(
         "Cohorts shown (the most recent)",
         1,
         n_cohorts,
-        min(n_cohorts, cohorts.DEFAULT_SHOWN),
+        shown,
         key=f"cohort_last_{grain}",
+        bind=links.BIND,
         help="Older cohorts are left out of the heatmap, the curve and the reading.",
     )
 matrix = cohorts.cohort_matrix(table, metric, relative, last)

@@ -5,10 +5,96 @@ import logging
 import polars as pl
 import streamlit as st
 
-from lib import io, state
-from lib.formats import FORMAT_LABELS, generic
+from lib import fmt, io, recipe, state
+from lib.formats import FORMAT_LABELS, KINDS, base, generic
+from pages.common import settings
 
-ACCEPTED = ["csv", "gz", "tsv", "txt", "zip", "parquet", "xlsx"]
+ACCEPTED = ["csv", "gz", "tsv", "txt", "zip", "parquet", "xlsx", "xls"]
+
+
+def _fingerprint(frame: pl.DataFrame) -> tuple:
+    """What keys a table's cached guess and checks: its names, height and a sample's hash."""
+    sample = pl.concat([frame.head(500), frame.tail(500)])
+    return tuple(frame.columns), frame.height, int(sample.hash_rows().sum())
+
+
+@st.cache_data(max_entries=20, show_spinner="Guessing which column holds what…")
+def _guess(key: tuple, _frame: pl.DataFrame) -> generic.ColumnMapping:
+    return generic.guess_mapping(_frame)
+
+
+@st.cache_data(max_entries=50, show_spinner="Checking the mapping…")
+def _checks(
+    key: tuple, fields: tuple, _frame: pl.DataFrame
+) -> tuple[list[str], list[str], pl.DataFrame]:
+    """(problems, warnings, preview) of one mapping: every rerun of the page shows them."""
+    mapping = generic.ColumnMapping(dict(fields))
+    return (
+        generic.mapping_problems(_frame, mapping),
+        generic.mapping_warnings(_frame, mapping),
+        generic.preview(_frame, mapping),
+    )
+
+
+def _apply_recipe(text: str) -> dict:
+    """Restore a recipe: the data set it names, the mapping of each uploaded file, every page's
+    settings and the segment rules. Returns what to tell the user (escaped Markdown)."""
+    try:
+        made = recipe.from_toml(text)
+    except recipe.RecipeError as exc:
+        return {"error": f"This is not a recipe Storelens can read: {fmt.plain(exc)}"}
+    tables = state.uploaded_tables()
+    done, warnings, notes = [], [], []
+    if made.demo in state.DEMO_LABELS:
+        if state.source() != made.demo:
+            state.use_source(made.demo)
+            done.append(f"switched to the {state.DEMO_LABELS[made.demo]}")
+    elif made.demo:
+        warnings.append(f"The recipe names an unknown demo ({fmt.plain(made.demo)}).")
+    elif tables:
+        if state.source() != state.FILES:
+            state.use_source(state.FILES)
+            done.append("switched to your files")
+        frames = {t.name: t.frame for t in tables}
+        mapped = []
+        for name, mapping in recipe.mappings_for(made, tables).items():
+            problems = generic.mapping_problems(frames[name], mapping)
+            if problems:
+                notes.append(
+                    f"{fmt.plain(name)}: the recipe's mapping does not fit "
+                    f"({fmt.plain(problems[0])}); map it below"
+                )
+            else:
+                state.set_mapping(name, mapping)
+                mapped.append(name)
+        if mapped:
+            done.append(f"the column mapping of {', '.join(fmt.plain(n) for n in mapped)}")
+        notes += [fmt.plain(n) for n in recipe.mapping_notes(made, tables)]
+    differ = recipe.differences(made, tables) if not made.demo else []
+    if made.files and not tables:
+        names = ", ".join(fmt.plain(p.file or p.name) for p in made.files)
+        warnings.append(
+            f"The recipe was made on files that are not loaded: {names}. Upload them above, then "
+            "upload the recipe again to restore their mapping."
+        )
+    elif differ:
+        warnings.append(
+            "These files are not the ones the recipe was made on, so its figures may differ: "
+            + "; ".join(fmt.plain(d) for d in differ)
+            + "."
+        )
+    ds = state.dataset()
+    restored = settings.restore(made.settings, ds if ds.tables else None)
+    settings.restore_rules(made.rules_frame(), made.settings)
+    done.append(
+        f"the settings of every page ({len(restored.pages)} set by the recipe, the rest at their "
+        "defaults)"
+    )
+    if made.rules is not None:
+        done.append(f"{len(made.rules)} segment rules")
+    notes += list(restored.notes)
+    return {"done": done, "warnings": warnings, "notes": notes}
+
 
 st.title("Data")
 st.markdown(
@@ -16,7 +102,7 @@ st.markdown(
     "products, payments, reviews, geolocation, category translation, leads, closed deals), a "
     "**web shop** export (events, items, orders, users) or **Online Retail** invoice lines. Any "
     "other transactions table can be mapped column by column. Files: csv, csv.gz, tsv, txt, zip "
-    "(several files inside), parquet, xlsx."
+    "(several files inside), parquet, xlsx or xls."
 )
 
 uploaded = st.file_uploader(
@@ -25,7 +111,8 @@ uploaded = st.file_uploader(
 new_files = [f for f in uploaded or [] if not state.seen(f.file_id)]
 for file in new_files:
     try:
-        state.add_tables(io.read_file(file.name, file.getvalue()), file.file_id)
+        budget = io.session_budget().holding(state.uploaded_tables())
+        state.add_tables(io.read_file(file.name, file.getvalue(), budget=budget), file.file_id)
     except io.LoadError as exc:
         state.add_error(file.name, str(exc), file.file_id)
     except Exception:  # an unexpected reader failure still names the file and keeps the rest
@@ -69,13 +156,28 @@ else:
     st.dataframe(
         recognised if notes else recognised.drop("how it was read"),
         hide_index=True,
-        column_config={"rows": st.column_config.NumberColumn(format="localized")},
+        height="content",  # every file in view: an Olist upload has 11
+        column_config={
+            "table": "File",
+            "recognised as": "Recognised as",
+            "rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "columns": "Columns",
+            "how it was read": st.column_config.TextColumn("How it was read", width="large"),
+        },
     )
     ds = assembly.dataset
+    dropped = base.dropped(ds.notes)
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
         counts = ", ".join(f"{t} {n:,}" for t, n in ds.row_counts().items())
-        st.success(f"{formats}: {counts}.", icon=":material/check_circle:")
+        left = sum(n.count for n in dropped)
+        if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick
+            also = f" {left:,} row(s) were left out, as said below." if left else ""
+            st.warning(f"{formats}: {counts}.{also}", icon=":material/warning:")
+        else:
+            st.success(f"{formats}: {counts}.", icon=":material/check_circle:")
+    for note in dropped:  # rows left out, said where the counts are
+        st.warning(fmt.plain(f"{note.file}: {note.message}"), icon=":material/filter_alt_off:")
     for message in assembly.messages:
         st.warning(message)
 
@@ -111,7 +213,10 @@ for rec in unknown if state.source() == state.FILES else []:
                 args=(rec.name,),
             )
             continue
-        guess = generic.guess_mapping(frame)
+        if hint := base.near_miss(rec.name, frame.columns, KINDS):
+            st.info(fmt.plain(hint), icon=":material/help:")
+        key = _fingerprint(frame)
+        guess = _guess(key, frame)
         options = [None, *frame.columns]
         chosen = {}
         grid = st.columns(3)
@@ -126,12 +231,12 @@ for rec in unknown if state.source() == state.FILES else []:
                 help=generic.FIELD_HELP[field],
             )
         mapping = generic.ColumnMapping(chosen)
-        problems = generic.mapping_problems(frame, mapping)
+        problems, warnings, preview = _checks(key, tuple(chosen.items()), frame)
         st.caption("Preview of the first mapped rows")
-        st.dataframe(generic.preview(frame, mapping), hide_index=True)
+        st.dataframe(preview, hide_index=True)
         for problem in problems:
             st.error(problem, icon=":material/block:")
-        for warning in generic.mapping_warnings(frame, mapping):
+        for warning in warnings:
             st.warning(warning)
         st.button(
             "Use this mapping",
@@ -141,3 +246,26 @@ for rec in unknown if state.source() == state.FILES else []:
             on_click=state.set_mapping,
             args=(rec.name, mapping),
         )
+
+# --- recipe -----------------------------------------------------------------------------------
+st.subheader("Restore a recipe")
+st.caption(
+    "A recipe (Download recipe, in the sidebar) holds the column mapping of each uploaded file, "
+    "every page's settings, the segment rules and the data's fingerprint. Load the same files "
+    "first, then upload the recipe: it restores all of it and says what differs."
+)
+with st.popover("Upload a recipe", icon=":material/receipt_long:"):
+    recipe_file = st.file_uploader("Recipe (.toml)", type=["toml"], key="data_recipe")
+if recipe_file is not None and not state.recipe_applied(recipe_file.file_id):
+    outcome = _apply_recipe(recipe_file.getvalue().decode("utf-8", errors="replace"))
+    state.keep_recipe(recipe_file.file_id, outcome)
+    st.rerun()  # the sidebar and the pages take the restored data set and settings
+if recipe_file is not None and (outcome := state.recipe_outcome()) is not None:
+    if "error" in outcome:
+        st.error(outcome["error"], icon=":material/error:")
+    else:
+        st.success("Recipe applied: " + "; ".join(outcome["done"]) + ".", icon=":material/check:")
+        for warning in outcome["warnings"]:
+            st.warning(warning, icon=":material/difference:")
+        for note in outcome["notes"]:
+            st.caption(f":material/info: {note}")

@@ -9,25 +9,25 @@ from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import delivery as charts
 from lib.charts import maps
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
 
-@st.cache_data(max_entries=10, show_spinner="Measuring every delivery…")
+@ui.memo(max_entries=10, show_spinner="Measuring every delivery…")
 def cached_facts(key: str, _orders: pl.DataFrame) -> pl.DataFrame:
     return dv.delivery_facts(_orders)
 
 
-@st.cache_data(max_entries=10, show_spinner=False)
+@ui.memo(max_entries=10, show_spinner=False)
 def cached_keys(key: str, _ds) -> pl.DataFrame:
     return dv.order_keys(_ds)
 
 
-@st.cache_data(max_entries=10, show_spinner="Linking orders to sellers and categories…")
+@ui.memo(max_entries=10, show_spinner="Linking orders to sellers and categories…")
 def cached_keyed(key: str, _facts: pl.DataFrame, _keys: pl.DataFrame) -> pl.DataFrame:
     return dv.keyed_facts(_facts, _keys)
 
 
-@st.cache_data(max_entries=10, show_spinner=False)
+@ui.memo(max_entries=10, show_spinner=False)
 def cached_places(key: str, _values: pl.Series) -> pl.DataFrame:
     return regions.match_regions(_values).places
 
@@ -38,30 +38,70 @@ months_of = ui.cached(dv.by_month)
 reviews_of = ui.cached(dv.reviews_by_lateness)
 
 
-@st.cache_data(max_entries=20, show_spinner=False)
+@ui.memo(max_entries=20, show_spinner=False)
 def performance(key: str, _keyed: pl.DataFrame, column: str) -> pl.DataFrame:
     return dv.performance_by(_keyed, column)
 
 
-@st.cache_data(max_entries=10, show_spinner=False)
+@ui.memo(max_entries=10, show_spinner=False)
 def sellers_of(key: str, _keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
     return dv.seller_table(_keyed, overall)
 
 
-DAYS = st.column_config.NumberColumn(format="%.1f")
-STARS = st.column_config.NumberColumn(format="%.2f")
+DAYS = columns.number("Days", 1)
+RATES = ("late_rate", "severe_rate", "low_share")
 TABLE_CONFIG = {
-    "orders": st.column_config.NumberColumn("delivered orders", format="localized"),
-    "late_orders": st.column_config.NumberColumn("late orders", format="localized"),
-    "late_rate": st.column_config.NumberColumn("late rate", format="percent"),
-    "severe_rate": st.column_config.NumberColumn(">7 days late", format="percent"),
-    "median_days": st.column_config.NumberColumn("median days", format="%.1f"),
-    "mean_days": st.column_config.NumberColumn("mean days", format="%.1f"),
-    "review": st.column_config.NumberColumn("review", format="%.2f"),
-    "review_late": st.column_config.NumberColumn("review late", format="%.2f"),
-    "review_on_time": st.column_config.NumberColumn("review on time", format="%.2f"),
-    "excess_late": st.column_config.NumberColumn("late above average", format="%.1f"),
+    "orders": columns.count("Delivered orders"),
+    "late_orders": columns.count("Late orders"),
+    "late_rate": columns.percent("Late rate"),
+    "severe_rate": columns.percent("More than 7 days late"),
+    "median_days": columns.number("Median days to deliver", 1),
+    "mean_days": columns.number("Mean days to deliver", 1),
+    "review": columns.number("Review", 2),
+    "review_late": columns.number("Review when late", 2),
+    "review_on_time": columns.number("Review when on time", 2),
+    "excess_late": columns.number(
+        "Late orders above average",
+        1,
+        help="Late orders beyond what the overall late rate would give this many orders.",
+    ),
 }
+UNIT_TEXT = {
+    "share": fmt.pct,
+    "days": lambda v: fmt.number(v, 1) + " days",
+    "stars": lambda v: fmt.number(v, 2) + " ★",
+    "orders": fmt.count,
+}
+
+
+def figures_table(frame: pl.DataFrame, where=None) -> None:
+    """The KPI figures with their definitions: each value printed in its own unit (a share as a
+    percent, days, stars, orders), the definitions wrapped in a wide column."""
+    shown = frame.with_columns(
+        pl.col("kpi").str.slice(0, 1).str.to_uppercase() + pl.col("kpi").str.slice(1),
+        pl.struct("value", "unit")
+        .map_elements(
+            lambda r: (
+                "—" if r["value"] is None else UNIT_TEXT.get(r["unit"], fmt.count)(r["value"])
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("shown"),
+    )
+    columns.table(
+        shown,
+        {
+            "kpi": columns.key("Figure", width="medium"),
+            "shown": st.column_config.TextColumn("Value", width="small"),
+            "definition": columns.text("Definition", wide=True),
+            "value": None,
+            "unit": None,
+        },
+        order=["kpi", "shown", "definition"],
+        where=where,
+        row_height=56,
+    )
+
 
 ds = state.dataset()
 st.title("Delivery")
@@ -70,8 +110,12 @@ orders = state.require(
     "orders",
     "delivered_at",
     "estimated_delivery_at",
-    hint="Needs delivery dates: upload olist_orders_dataset.csv.",
+    hint="Needs delivery dates: a delivery date and an estimated delivery date per order "
+    "(orders.delivered_at, orders.estimated_delivery_at), as in Olist's olist_orders_dataset.csv.",
 )
+ui.definitions(ds, "delivered", "late")
+exports.page_tools("delivery", ds)
+check = links.Checks("delivery", ds)
 facts = cached_facts(ds.key, orders)
 keys = cached_keys(ds.key, ds)
 keyed = cached_keyed(ds.key, facts, keys)
@@ -121,7 +165,7 @@ row[1].metric(
     help="Orders without a usable delivery date, by status: "
     + (
         ", ".join(
-            f"{k.removeprefix('not delivered: ')} {v:,.0f}"
+            f"{fmt.plain(k.removeprefix('not delivered: '))} {v:,.0f}"
             for k, v in never.select("kpi", "value").iter_rows()
         )
         or "none"
@@ -142,11 +186,7 @@ st.caption(
     "rate; see Data quality)."
 )
 with st.expander("Every figure with its definition, and orders never delivered by status"):
-    st.dataframe(
-        summary,
-        hide_index=True,
-        column_config={"value": st.column_config.NumberColumn(format="%.3f")},
-    )
+    figures_table(summary)
     ui.download(summary, "delivery_kpis", key="delivery_dl_kpis")
 
 # --- stages -----------------------------------------------------------------------------------
@@ -155,14 +195,15 @@ stages = stages_of(ds.key, facts)
 st.altair_chart(charts.stages_chart(stages), width="stretch")
 ui.reading(dv.stage_reading(stages))
 with st.expander("Stage table"):
-    st.dataframe(
-        stages.drop("stage"),
-        hide_index=True,
-        column_config={
-            "label": "stage",
-            "median_days": DAYS,
-            "p90_days": st.column_config.NumberColumn("90th percentile", format="%.1f"),
-            "mean_days": DAYS,
+    columns.table(
+        stages,
+        {
+            "stage": None,
+            "label": columns.key("Stage", width="medium"),
+            "orders": columns.count("Orders"),
+            "median_days": columns.number("Median days", 1),
+            "p90_days": columns.number("90th percentile (days)", 1),
+            "mean_days": columns.number("Mean days", 1),
         },
     )
     ui.download(stages, "delivery_stages", key="delivery_dl_stages")
@@ -172,16 +213,32 @@ overall = dv.kpi(summary, "late rate") or 0.0
 # --- regions ----------------------------------------------------------------------------------
 st.subheader("By region")
 left, right = st.columns(2)
+SIDES = {"customer_region": "Customer state", "seller_region": "Seller state"}
+check.choice(
+    "delivery_side", list(SIDES), "customer_region", label="Region of", format_func=SIDES.get
+)
 side = left.segmented_control(
     "Region of",
-    ["customer_region", "seller_region"],
+    list(SIDES),
     default="customer_region",
-    format_func={"customer_region": "Customer state", "seller_region": "Seller state"}.get,
+    format_func=SIDES.get,
     key="delivery_side",
+    bind=links.BIND,
 )
 side = side or "customer_region"
+check.choice(
+    "delivery_metric",
+    list(dv.METRICS),
+    next(iter(dv.METRICS)),
+    label="Map colour and size",
+    format_func=dv.METRICS.get,
+)
 metric = right.selectbox(
-    "Map colour and size", list(dv.METRICS), format_func=dv.METRICS.get, key="delivery_metric"
+    "Map colour and size",
+    list(dv.METRICS),
+    format_func=dv.METRICS.get,
+    key="delivery_metric",
+    bind=links.BIND,
 )
 by_region = performance(ds.key, keyed, side)
 where = "customer" if side == "customer_region" else "seller"
@@ -192,11 +249,15 @@ else:
     places = cached_places(f"{ds.key}:{side}", by_region[side]).rename({"region": side})
     points = by_region.join(places, on=side, how="inner")
     if points.height:
+        points = maps.delivery_tooltips(points, side)
         st.pydeck_chart(
-            maps.delivery_deck(maps.delivery_tooltips(points, side), metric),
+            maps.delivery_deck(points, metric),
             height=460,
             key="delivery_map",
             alt=f"Map of {dv.METRICS[metric].lower()} by {where} state",
+        )
+        st.altair_chart(
+            maps.legend(points, metric, dv.METRICS[metric], ds.currency), width="content"
         )
         worst = points.sort(metric, descending=True).row(0, named=True)
         value = (
@@ -207,26 +268,25 @@ else:
             else fmt.count(worst[metric])
         )
         st.caption(
-            f"Bubble size and colour: {dv.METRICS[metric].lower()} ({worst[side]} highest, "
-            f"{value}). Names are shown where they fit: hover a bubble for any region. No "
-            "basemap is loaded, so the map works offline."
+            f"Map colour: {dv.METRICS[metric].lower()} ({fmt.plain(worst[side])} highest, "
+            f"{value}); light "
+            "grey states have no delivered order. Names are shown where they fit: hover a state "
+            "for its figures. No basemap is loaded, so the map works offline. "
+            + maps.attribution(maps.geography_of(points["place"]))
         )
     ui.reading(dv.group_reading(by_region, side, f"{where} state", overall))
-    st.dataframe(
-        by_region,
-        hide_index=True,
-        column_config={side: st.column_config.TextColumn(f"{where} state", pinned=True)}
-        | TABLE_CONFIG,
+    columns.table(
+        columns.in_percent(by_region, *RATES),
+        {side: columns.key(f"{where.capitalize()} state")} | TABLE_CONFIG,
     )
     ui.download(by_region, f"delivery_by_{side}", key="delivery_dl_region")
 
 # --- breakdowns -------------------------------------------------------------------------------
 st.subheader("Breakdown")
+BREAKDOWNS = ["Month", "Category", "Seller", "Route"]
+check.choice("delivery_view", BREAKDOWNS, "Month", label="Break down by")
 view = st.segmented_control(
-    "Break down by",
-    ["Month", "Category", "Seller", "Route"],
-    default="Month",
-    key="delivery_view",
+    "Break down by", BREAKDOWNS, default="Month", key="delivery_view", bind=links.BIND
 )
 view = view or "Month"
 if view == "Month":
@@ -245,17 +305,16 @@ if view == "Month":
             else ""
         )
     )
-    shown = months.with_columns(pl.col("month").dt.strftime("%Y-%m"))
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config=TABLE_CONFIG
+    columns.table(
+        columns.in_percent(months, *RATES),
+        TABLE_CONFIG
         | {
-            "median_promised_days": st.column_config.NumberColumn("days promised", format="%.1f"),
-            "median_slack_days": st.column_config.NumberColumn("cushion (days)", format="%.1f"),
+            "month": columns.month("Month", pinned=True),
+            "median_promised_days": columns.number("Days promised (median)", 1),
+            "median_slack_days": columns.number("Cushion (median days)", 1),
         },
     )
-    ui.download(shown, "delivery_by_month", key="delivery_dl_month")
+    ui.download(months, "delivery_by_month", key="delivery_dl_month")
 elif view == "Category":
     if keys["category"].null_count() == keys.height:
         st.info("No product category is known: upload olist_products_dataset.csv.")
@@ -270,9 +329,13 @@ elif view == "Category":
             "line is the overall late rate."
         )
         ui.reading(dv.group_reading(table, "category", "category", overall))
-        st.dataframe(table, hide_index=True, column_config=TABLE_CONFIG)
+        columns.table(
+            columns.in_percent(table, *RATES),
+            {"category": columns.key("Category", width="medium")} | TABLE_CONFIG,
+        )
         ui.download(table, "delivery_by_category", key="delivery_dl_category")
 elif view == "Seller":
+    check.number("delivery_min_orders", 1, 1000, dv.MIN_ORDERS, label="Minimum delivered orders")
     min_orders = st.number_input(
         "Minimum delivered orders per seller",
         min_value=1,
@@ -280,6 +343,7 @@ elif view == "Seller":
         value=dv.MIN_ORDERS,
         step=5,
         key="delivery_min_orders",
+        bind=links.BIND,
         help="Sellers with fewer delivered orders are left out: their late rate is noise.",
     )
     if keys["seller_id"].null_count() == keys.height:
@@ -289,7 +353,9 @@ elif view == "Seller":
         if sellers.height == 0:
             st.info(f"No seller has {int(min_orders)} delivered orders: lower the minimum.")
         else:
-            short = sellers.with_columns(pl.col("seller_id").str.slice(0, 8))
+            short = sellers.with_columns(
+                pl.col("seller_id").map_elements(fmt.short_id, return_dtype=pl.String)
+            )
             st.altair_chart(
                 charts.late_rate_bars(short, "seller_id", "Seller", overall=overall),
                 width="stretch",
@@ -299,7 +365,11 @@ elif view == "Seller":
                 f"{fmt.count(sellers.height)} sellers with at least {int(min_orders)} delivered "
                 "orders, worst late rate first (ids shortened on the chart)."
             )
-            st.dataframe(sellers, hide_index=True, column_config=TABLE_CONFIG)
+            columns.table(
+                columns.in_percent(sellers, *RATES),
+                {"seller_id": "Seller", "seller_region": "Seller state"} | TABLE_CONFIG,
+                ids=("seller_id",),
+            )
             ui.download(sellers, "delivery_worst_sellers", key="delivery_dl_sellers")
 else:
     routes = performance(ds.key, keyed, "route")
@@ -313,7 +383,10 @@ else:
             charts.late_rate_bars(routes, "route", "Route", overall=overall), width="stretch"
         )
         ui.reading(dv.route_reading(routes))
-        st.dataframe(routes, hide_index=True, column_config=TABLE_CONFIG)
+        columns.table(
+            columns.in_percent(routes, *RATES),
+            {"route": columns.key("Route (seller → customer state)")} | TABLE_CONFIG,
+        )
         ui.download(routes, "delivery_by_route", key="delivery_dl_routes")
 
 # --- cost of lateness -------------------------------------------------------------------------
@@ -326,20 +399,19 @@ else:
     ui.reading(dv.review_reading(summary))
     gap = summary.filter(pl.col("kpi").str.contains("review when|stars when"))
     left, right = st.columns(2)
-    left.dataframe(
-        gap.select("kpi", "value", "definition"),
-        hide_index=True,
-        column_config={"value": st.column_config.NumberColumn(format="%.3f")},
-    )
-    right.dataframe(
-        reviews,
-        hide_index=True,
-        column_config={
-            "offset_days": st.column_config.NumberColumn("days vs estimate"),
-            "orders": st.column_config.NumberColumn(format="localized"),
-            "review": STARS,
-            "low_share": st.column_config.NumberColumn("1-2 stars", format="percent"),
+    figures_table(gap, where=left)
+    columns.table(
+        columns.in_percent(reviews, "low_share"),
+        {
+            "offset_days": st.column_config.NumberColumn(
+                "Days vs estimate", format="%+d", pinned=True
+            ),
+            "late": st.column_config.CheckboxColumn("Late"),
+            "orders": columns.count("Orders"),
+            "review": columns.number("Mean review", 2),
+            "low_share": columns.percent("1-2 stars"),
         },
+        where=right,
         height=250,
     )
     ui.download(reviews, "delivery_reviews_by_lateness", key="delivery_dl_reviews")

@@ -8,7 +8,7 @@ from lib.analyses import events as ev
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import events as charts
 from lib.model import columns_of
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
 SPLITS = {"Event name": "event_name", "Platform": "platform"}
 MIX_VIEWS = ("Platform × event", "Active users")
@@ -23,6 +23,8 @@ def _event_names(events: pl.DataFrame) -> list[str]:
 ds = state.dataset()
 st.title("Web events")
 events = state.require("events", hint=PAGE_BY_KEY["events"].enable_hint)
+exports.page_tools("events", ds)
+check = links.Checks("events", ds)
 first, last = events["event_at"].min(), events["event_at"].max()
 st.caption(
     f"{events.height:,} events by {events['user_id'].n_unique():,} users from {first:%d %b %Y} to "
@@ -52,7 +54,7 @@ findings = ui.cached(ev.event_findings)(ds.key, ds)
 for finding in findings:
     rule = finding.info
     SEVERITY_BOX[rule.severity](
-        f"**{rule.title}**: {finding.count:,} {rule.unit} ({finding.share:.2%}"
+        f"**{rule.title}**: {finding.count:,} {rule.unit} ({fmt.pct(finding.share)}"
         + (f", {finding.detail}" if finding.detail else "")
         + f"). {rule.why}",
         icon=":material/rule:",
@@ -61,18 +63,24 @@ if findings:
     with st.expander("The tracking problems, row by row", icon=":material/table:"):
         for i, finding in enumerate(findings):
             st.markdown(f"**{finding.info.title}**")
-            st.dataframe(
+            columns.table(
                 finding.rows.head(20),
-                hide_index=True,
+                {"day": columns.day("Day", pinned=True), "events": columns.count("Events")},
+                ids=("user_id", "item_id"),
                 width="content",
-                column_config={"day": st.column_config.DateColumn("Day", format="DD MMM YYYY")},
             )
             ui.download(finding.rows, f"{finding.rule}_events", f"events_download_finding_{i}")
 
 # --- traffic ------------------------------------------------------------------------------------
 st.subheader("Events per day")
+check.choice("events_split", list(SPLITS), "Event name", label="Split by")
 split_label = st.segmented_control(
-    "Split by", list(SPLITS), default="Event name", key="events_split", required=True
+    "Split by",
+    list(SPLITS),
+    default="Event name",
+    key="events_split",
+    required=True,
+    bind=links.BIND,
 )
 per_day = ui.cached(ev.events_per_day)(ds.key, events, by=SPLITS[split_label])
 st.altair_chart(charts.daily_chart(per_day, status, split_label), width="stretch")
@@ -85,8 +93,9 @@ ui.download(status, "events_per_day", "events_download_daily")
 
 # --- mix and users ------------------------------------------------------------------------------
 st.subheader("Platforms, events and users")
+check.choice("events_mix_view", MIX_VIEWS, MIX_VIEWS[0], label="Platforms, events and users")
 mix_view = st.segmented_control(
-    "View", MIX_VIEWS, default=MIX_VIEWS[0], key="events_mix_view", required=True
+    "View", MIX_VIEWS, default=MIX_VIEWS[0], key="events_mix_view", required=True, bind=links.BIND
 )
 if mix_view == MIX_VIEWS[0]:
     mix = ui.cached(ev.event_mix)(ds.key, events)
@@ -94,8 +103,9 @@ if mix_view == MIX_VIEWS[0]:
     ui.reading(ev.mix_reading(mix))
     ui.download(mix, "event_mix", "events_download_mix")
 else:
+    check.choice("events_grain", list(ev.GRAINS), "week", label="Active users per")
     grain = st.segmented_control(
-        "Per", list(ev.GRAINS), default="week", key="events_grain", required=True
+        "Per", list(ev.GRAINS), default="week", key="events_grain", required=True, bind=links.BIND
     )
     active = ui.cached(ev.active_users)(ds.key, events, grain=grain)
     st.altair_chart(charts.active_chart(active, grain), width="stretch")
@@ -108,12 +118,14 @@ else:
 
 # --- view -> order conversion -------------------------------------------------------------------
 st.subheader("View → order conversion")
+check.number("events_window_days", 1, 30, 7, label="Conversion window")
 window_days = st.slider(
     "Conversion window (days)",
     1,
     30,
     7,
     key="events_window_days",
+    bind=links.BIND,
     help="An order counts for a view when it follows the view within this many days; the funnel "
     "below uses the same window from its first step.",
 )
@@ -140,8 +152,14 @@ else:
         help="Share of (user, item, platform) views followed by an order of that item by that "
         "user within the window.",
     )
+    check.choice("events_conv_by", CONVERSION_VIEWS, "Platform", label="Conversion per")
     conv_by = st.segmented_control(
-        "Per", CONVERSION_VIEWS, default="Platform", key="events_conv_by", required=True
+        "Per",
+        CONVERSION_VIEWS,
+        default="Platform",
+        key="events_conv_by",
+        required=True,
+        bind=links.BIND,
     )
     names = ui.cached(ev.item_names)(ds.key, lines, items=items)
     if conv_by == "Platform":
@@ -170,42 +188,51 @@ else:
         by_item = ui.cached(ev.conversion_by_item)(
             f"{ds.key}|w={window_days}", per_item, lines=lines, items=items
         )
+        check.number("events_min_viewers", 5, 200, 20, label="Least viewers")
         min_viewers = st.slider(
             "Least viewers for an item to be judged",
             5,
             200,
             20,
             key="events_min_viewers",
+            bind=links.BIND,
             help="Items with fewer viewers have too noisy a conversion rate to rank.",
         )
         browsed, unviewed = ev.mismatched_items(by_item, min_viewers=min_viewers)
         left, right = st.columns(2)
         item_columns = {
             "item_id": st.column_config.TextColumn("Item id", width="small"),
-            "item_name": "Item",
+            "item_name": columns.key("Item", width="medium"),
         }
         left.markdown("**Viewed often, rarely bought**")
-        left.dataframe(
-            columns_of(browsed, "item_id", "item_name", "viewers", "buyers", "conversion"),
-            hide_index=True,
-            width="stretch",
-            column_config=item_columns
+        columns.table(
+            columns.in_percent(
+                columns_of(browsed, "item_id", "item_name", "viewers", "buyers", "conversion"),
+                "conversion",
+            ),
+            item_columns
             | {
-                "viewers": st.column_config.NumberColumn("Viewers", format="localized"),
-                "buyers": st.column_config.NumberColumn("Ordered", format="localized"),
-                "conversion": st.column_config.NumberColumn("Conversion", format="percent"),
+                "viewers": columns.count("Viewers"),
+                "buyers": columns.count("Ordered"),
+                "conversion": columns.percent("Conversion"),
             },
+            ids=("item_id",),
+            order=["item_name"],
+            where=left,
+            width="stretch",
         )
         right.markdown("**Bought without a view in the window**")
-        right.dataframe(
+        columns.table(
             columns_of(unviewed, "item_id", "item_name", "customers", "without_view"),
-            hide_index=True,
-            width="stretch",
-            column_config=item_columns
+            item_columns
             | {
-                "customers": st.column_config.NumberColumn("Customers", format="localized"),
-                "without_view": st.column_config.NumberColumn("Without a view", format="localized"),
+                "customers": columns.count("Customers"),
+                "without_view": columns.count("Without a view"),
             },
+            ids=("item_id",),
+            order=["item_name"],
+            where=right,
+            width="stretch",
         )
         ui.reading(ev.items_reading(browsed, unviewed))
         ui.download(by_item, "conversion_by_item", "events_download_conv_item")
@@ -214,11 +241,13 @@ else:
 st.subheader("Funnel")
 names_by_count = ui.cached(_event_names)(ds.key, events)
 default_steps = [s for s in ("view_item", "add_to_cart") if s in names_by_count]
+check.choices("events_steps", names_by_count, default_steps, label="Funnel steps", data=True)
 picked = st.multiselect(
     "Steps, in order",
     names_by_count,
     default=default_steps,
     key="events_steps",
+    bind=links.BIND,
     help="Pick event names in the order users should do them; the funnel follows that order.",
 )
 if not picked:
@@ -229,28 +258,27 @@ else:
     steps = ev.funnel_steps(paths, tuple(picked), window_days)
     shown = steps.filter(pl.col("platform") == "all")
     st.metric(
-        f"Overall: {picked[0]} → {picked[-1]}",
+        f"Overall: {fmt.plain(picked[0])} → {fmt.plain(picked[-1])}",
         fmt.pct(shown["overall_conversion"][-1]),
         help="Share of users entering the funnel who reached its last step within the window.",
     )
     st.altair_chart(charts.funnel_chart(steps), width="stretch")
     ui.reading(ev.funnel_reading(steps, window_days))
     st.caption(
-        f"Users enter at their first {picked[0]}; each later step must follow the previous one "
-        f"within {window_days} days of entry. Platform: the one of the entry event."
+        f"Users enter at their first {fmt.plain(picked[0])}; each later step must follow the "
+        f"previous one within {window_days} days of entry. Platform: the one of the entry event."
     )
-    st.dataframe(
-        steps,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "platform": st.column_config.TextColumn("Platform (of entry)"),
+    columns.table(
+        columns.in_percent(steps, "step_conversion", "overall_conversion"),
+        {
+            "platform": columns.key("Platform (of entry)"),
             "step": st.column_config.NumberColumn("Step", width="small"),
             "event_name": st.column_config.TextColumn("Event"),
-            "users": st.column_config.NumberColumn("Users", format="localized"),
-            "step_conversion": st.column_config.NumberColumn("Of previous step", format="percent"),
-            "overall_conversion": st.column_config.NumberColumn("Of step 1", format="percent"),
+            "users": columns.count("Users"),
+            "step_conversion": columns.percent("Of previous step"),
+            "overall_conversion": columns.percent("Of step 1"),
         },
+        width="stretch",
     )
     ui.download(steps, "funnel", "events_download_funnel")
 
@@ -265,20 +293,24 @@ st.caption(
 )
 pairs = ui.cached(ev.co_views)(ds.key, events)
 left, right = st.columns([3, 2])
+check.number("events_min_support", 2, 50, 5, label="Minimum support")
 min_support = left.slider(
     "Minimum support (users who viewed both)",
     2,
     50,
     5,
     key="events_min_support",
+    bind=links.BIND,
     help="Pairs seen by fewer users are left out: with few users a high score is luck.",
 )
+check.choice("events_score", list(ev.SCORES), "lift", label="Rank by")
 score = right.segmented_control(
     "Rank by",
     list(ev.SCORES),
     default="lift",
     key="events_score",
     required=True,
+    bind=links.BIND,
     help="Lift: how many times more often than if views were independent. Cosine: overlap of "
     "the two items' viewers, 0..1.",
 )
@@ -316,11 +348,13 @@ def _label(item_id: str) -> str:
     return f"{name} ({item_id})" if name else item_id
 
 
+check.choice("events_item", candidates, candidates[0], label="Item", format_func=_label, data=True)
 item = st.selectbox(
     "Item",
     candidates,
     format_func=_label,
     key="events_item",
+    bind=links.BIND,
     help="Items with at least one pair above the minimum support, most co-viewed first.",
 )
 if item not in candidates:
@@ -332,22 +366,23 @@ ui.download(recs, f"viewed_with_{item}", "events_download_recs")
 
 st.markdown("**Top pairs overall**")
 named = ev.with_names(ev.with_names(best, item_names, "item_a"), item_names, "item_b")
-st.dataframe(
+columns.table(
     named.head(50),
-    hide_index=True,
-    width="stretch",
-    column_config={
+    {
         "item_a": st.column_config.TextColumn("Item A", width="small"),
-        "item_name_a": "Name A",
+        "item_name_a": columns.text("Name A", width="medium", pinned=True),
         "category_a": "Category A",
         "item_b": st.column_config.TextColumn("Item B", width="small"),
-        "item_name_b": "Name B",
+        "item_name_b": columns.text("Name B", width="medium", pinned=True),
         "category_b": "Category B",
-        "users": st.column_config.NumberColumn("Users (both)", format="localized"),
-        "users_a": st.column_config.NumberColumn("Viewers A", format="localized"),
-        "users_b": st.column_config.NumberColumn("Viewers B", format="localized"),
-        "lift": st.column_config.NumberColumn("Lift", format="%.1f"),
-        "cosine": st.column_config.NumberColumn("Cosine", format="%.3f"),
+        "users": columns.count("Users (both)"),
+        "users_a": columns.count("Viewers A"),
+        "users_b": columns.count("Viewers B"),
+        "lift": columns.number("Lift", 1),
+        "cosine": columns.number("Cosine", 3),
     },
+    ids=("item_a", "item_b"),
+    order=["item_name_a", "item_name_b", "users", "lift", "cosine"],
+    width="stretch",
 )
 ui.download(named, "viewed_together_pairs", "events_download_pairs")

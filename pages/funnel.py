@@ -7,15 +7,14 @@ from lib import fmt, state
 from lib.analyses import funnel
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import funnel as charts
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
 VIEWS = ("Conversion", "Time to close", "Closed deals", "Reps", "Matching", "Data quality")
-PCT = st.column_config.NumberColumn(format="percent")
-COUNT = st.column_config.NumberColumn(format="localized")
-DAYS = st.column_config.NumberColumn(format="%.1f")
+RATES = ("conversion", "conversion_low", "conversion_high", "within_30d", "within_90d")
+REP_LABELS = {"sdr_id": "SDR", "sr_id": "SR"}
 
 
-@st.cache_data(max_entries=10, show_spinner="Following every lead…")
+@ui.memo(max_entries=10, show_spinner="Following every lead…")
 def cached_base(key: str, _ds) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     outcomes = funnel.lead_outcomes(_ds.tables["leads"], _ds.tables["deals"])
     closed = funnel.closed_deals(outcomes, _ds.tables["deals"])
@@ -25,20 +24,20 @@ def cached_base(key: str, _ds) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame
     return outcomes, closed, sales
 
 
-@st.cache_data(max_entries=10, show_spinner=False)
+@ui.memo(max_entries=10, show_spinner=False)
 def cached_findings(key: str, _ds) -> list:
     return funnel.funnel_findings(_ds)
 
 
-def rates_config(by: str) -> dict:
+def rates_config(by: str, label: str) -> dict:
     return {
-        by: st.column_config.TextColumn(by.replace("_", " ")),
-        "leads": COUNT,
-        "deals": COUNT,
-        "conversion": PCT,
-        "conversion_low": st.column_config.NumberColumn("95% low", format="percent"),
-        "conversion_high": st.column_config.NumberColumn("95% high", format="percent"),
-        "median_days_to_close": DAYS,
+        by: columns.key(label, width="medium"),
+        "leads": columns.count("Leads"),
+        "deals": columns.count("Deals"),
+        "conversion": columns.percent("Conversion"),
+        "conversion_low": columns.percent("95% low"),
+        "conversion_high": columns.percent("95% high"),
+        "median_days_to_close": columns.number("Median days to close", 1),
     }
 
 
@@ -49,6 +48,32 @@ def greyed(table: pl.DataFrame):
     )
 
 
+def matches(ds, closed: pl.DataFrame, min_count: int) -> dict[str, pl.DataFrame]:
+    """The rep x lead-kind tables the deals allow (SR x lead type, SDR x segment)."""
+    return {
+        rep: ui.cached(funnel.match_table)(
+            ds.key, closed, rep=rep, attribute=attribute, min_count=min_count
+        )
+        for rep, (attribute, _) in funnel.MATCHES.items()
+        if ds.has("deals", rep, attribute)
+    }
+
+
+ROUTING_CONFIG = {
+    "role": st.column_config.TextColumn("Rep", width="small", pinned=True),
+    "dimension": None,
+    "value": columns.key("Lead type (SR) or segment (SDR)", width="medium"),
+    "route_to": "Route to",
+    "median_days": columns.number("Their median days", 1),
+    "typical_days": columns.number("All reps' median days", 1),
+    "deals": columns.count("Their deals"),
+    "avoid": "Slowest rep",
+    "avoid_median_days": columns.number("Slowest rep's median days", 1),
+    "reps_judged": columns.count("Reps compared"),
+    "evidence": None,
+}
+
+
 ds = state.dataset()
 st.title("Seller funnel")
 st.caption(PAGE_BY_KEY["funnel"].answers)
@@ -57,6 +82,8 @@ state.require(
     hint="Upload olist_marketing_qualified_leads_dataset.csv (marketing-qualified leads).",
 )
 state.require("deals", hint="Upload olist_closed_deals_dataset.csv (closed deals).")
+exports.page_tools("funnel", ds)
+check = links.Checks("funnel", ds)
 
 outcomes, closed, sales = cached_base(ds.key, ds)
 overall = funnel.overall_conversion(outcomes).row(0, named=True)
@@ -86,30 +113,65 @@ st.caption(
 )
 
 left, right = st.columns(2)
+check.number("funnel_top", 3, 30, funnel.TOP, label="Landing pages shown")
 top = left.slider(
     "Landing pages shown",
     3,
     30,
     funnel.TOP,
     key="funnel_top",
+    bind=links.BIND,
     help="The landing pages with most leads are shown by name; the rest are pooled.",
 )
+check.number("funnel_min_count", 1, 30, funnel.MIN_COUNT, label="Minimum deals per cell")
 min_count = right.slider(
     "Minimum deals per cell",
     1,
     30,
     funnel.MIN_COUNT,
     key="funnel_min_count",
+    bind=links.BIND,
     help="Reps and cells with fewer deals are greyed and left out of recommendations.",
 )
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="funnel_view") or VIEWS[0]
+# --- routing: the page's recommendation, first -------------------------------------------------
+st.subheader("Routing recommendation: which rep for which leads")
+tables = matches(ds, closed, min_count)
+routes = funnel.routing(tables)
+ui.reading(funnel.routing_reading(routes))
+if routes.height:
+    columns.table(
+        routes,
+        ROUTING_CONFIG,
+        ids=("route_to", "avoid"),
+        pin_ids=False,
+        order=["role", "value", "route_to", "median_days", "typical_days", "deals", "avoid"],
+        width="stretch",
+    )
+    ui.download(routes, "routing", "funnel_dl_routing")
+st.caption(
+    f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, among "
+    f"reps with at least {min_count} such deals, against the median of all reps. It compares "
+    "reps on deals they won (how fast), not on conversion: lead type and segment are recorded "
+    "only on closed deals. The Matching view shows every rep and kind."
+)
+
+check.choice("funnel_view", VIEWS, VIEWS[0], label="View")
+view = (
+    st.segmented_control("View", VIEWS, default=VIEWS[0], key="funnel_view", bind=links.BIND)
+    or VIEWS[0]
+)
 
 if view == "Conversion":
     st.subheader("Conversion by origin")
     by_origin = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="origin")
     st.altair_chart(charts.conversion_chart(by_origin, "origin", rate), width="stretch")
     ui.reading(funnel.conversion_reading(by_origin, "origin", rate))
-    st.dataframe(by_origin, hide_index=True, column_config=rates_config("origin"))
+    st.caption(
+        f"Readings name only groups with at least {funnel.MIN_LEADS} leads whose 95% interval "
+        "clears the average, and never advise on groups that are no channel: unknown, "
+        f"{funnel.NO_ORIGIN} (empty in the file), other or pooled pages."
+    )
+    columns.table(columns.in_percent(by_origin, *RATES), rates_config("origin", "Origin"))
     ui.download(by_origin, "conversion_by_origin", "funnel_dl_origin")
 
     st.subheader(f"Conversion by landing page (top {top})")
@@ -117,7 +179,11 @@ if view == "Conversion":
     st.altair_chart(
         charts.conversion_chart(
             pages.with_columns(
-                pl.col("landing_page").map_elements(funnel.short_id, return_dtype=pl.String)
+                pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
+                .then(pl.col("landing_page"))
+                .otherwise(
+                    pl.col("landing_page").map_elements(funnel.short_id, return_dtype=pl.String)
+                )
             ),
             "landing_page",
             rate,
@@ -125,7 +191,11 @@ if view == "Conversion":
         width="stretch",
     )
     ui.reading(funnel.conversion_reading(pages, "landing_page", rate))
-    st.dataframe(pages, hide_index=True, column_config=rates_config("landing_page"))
+    columns.table(
+        columns.in_percent(pages, *RATES),
+        rates_config("landing_page", "Landing page"),
+        ids=("landing_page",),
+    )
     ui.download(pages, "conversion_by_landing_page", "funnel_dl_pages")
 
     st.subheader("Monthly lead cohorts")
@@ -136,14 +206,14 @@ if view == "Conversion":
         "share closed within 30 days of first contact."
     )
     ui.reading(funnel.cohort_reading(cohorts, overall["median_days_to_close"]))
-    st.dataframe(
-        cohorts,
-        hide_index=True,
-        column_config={
-            **rates_config("month"),
-            "month": st.column_config.DateColumn(format="MMM YYYY"),
-            "within_30d": PCT,
-            "within_90d": PCT,
+    columns.table(
+        columns.in_percent(cohorts, *RATES),
+        {
+            **rates_config("month", "Month"),
+            "month": columns.month("Month", pinned=True),
+            "within_30d": columns.percent("Closed within 30 days"),
+            "within_90d": columns.percent("Closed within 90 days"),
+            "observed_days": columns.count("Days observed"),
         },
     )
     ui.download(cohorts, "lead_cohorts", "funnel_dl_cohorts")
@@ -153,23 +223,35 @@ elif view == "Time to close":
     st.altair_chart(charts.days_histogram(outcomes), width="stretch")
     days = ui.cached(funnel.days_to_close_by)(ds.key, outcomes, by="origin")
     ui.reading(funnel.days_reading(days))
-    st.dataframe(
+    columns.table(
         days,
-        hide_index=True,
-        column_config={
-            "deals": COUNT,
-            **{c: DAYS for c in days.columns if c.endswith("_days")},
+        {
+            "origin": columns.key("Origin", width="medium"),
+            "deals": columns.count("Deals"),
+            "median_days": columns.number("Median days", 1),
+            "p25_days": columns.number("25th percentile (days)", 1),
+            "p75_days": columns.number("75th percentile (days)", 1),
+            "p90_days": columns.number("90th percentile (days)", 1),
+            "mean_days": columns.number("Mean days", 1),
         },
     )
     ui.download(days, "days_to_close_by_origin", "funnel_dl_days")
 
 elif view == "Closed deals":
+    check.choice(
+        "funnel_mix",
+        list(funnel.DEAL_ATTRIBUTES),
+        "business_segment",
+        label="Closed deals by",
+        format_func=funnel.DEAL_ATTRIBUTES.get,
+    )
     column = st.segmented_control(
         "Closed deals by",
         list(funnel.DEAL_ATTRIBUTES),
         default="business_segment",
         format_func=funnel.DEAL_ATTRIBUTES.get,
         key="funnel_mix",
+        bind=links.BIND,
     )
     column = column or "business_segment"
     title = funnel.DEAL_ATTRIBUTES[column]
@@ -177,16 +259,14 @@ elif view == "Closed deals":
     st.subheader(f"Closed deals by {title.lower()}")
     st.altair_chart(charts.mix_chart(mix, column, title), width="stretch")
     ui.reading(funnel.mix_reading(mix, column))
-    st.dataframe(
-        mix,
-        hide_index=True,
-        column_config={
-            "deals": COUNT,
-            "share": PCT,
-            "median_days_to_close": DAYS,
-            "declared_revenue": st.column_config.NumberColumn(
-                f"declared monthly revenue ({ds.currency})", format="localized"
-            ),
+    columns.table(
+        columns.in_percent(mix, "share"),
+        {
+            column: columns.key(title, width="medium"),
+            "deals": columns.count("Deals"),
+            "share": columns.percent("Share of deals"),
+            "median_days_to_close": columns.number("Median days to close", 1),
+            "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
         },
     )
     ui.download(mix, f"deals_by_{column}", "funnel_dl_mix")
@@ -203,17 +283,13 @@ elif view == "Reps":
             "dated on or after the deal, joined on seller_id; returns are netted out."
         )
     money = {
-        "deals": COUNT,
-        "share": PCT,
-        "median_days_to_close": DAYS,
-        "declared_revenue": st.column_config.NumberColumn(
-            f"declared monthly revenue ({ds.currency})", format="localized"
-        ),
-        "sellers_declaring": COUNT,
-        "selling_sellers": COUNT,
-        "sales_revenue": st.column_config.NumberColumn(
-            f"sales after win ({ds.currency})", format="localized"
-        ),
+        "deals": columns.count("Deals"),
+        "share": columns.percent("Share of deals"),
+        "median_days_to_close": columns.number("Median days to close", 1),
+        "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
+        "sellers_declaring": columns.count("Sellers declaring revenue"),
+        "selling_sellers": columns.count("Sellers with sales"),
+        "sales_revenue": columns.money("Sales after the win", ds.currency),
     }
     for rep, label in (("sdr_id", "SDR (sales development reps)"), ("sr_id", "SR (sales reps)")):
         st.subheader(label)
@@ -224,7 +300,7 @@ elif view == "Reps":
         reps = funnel.rep_table(closed, rep, sales)
         st.altair_chart(charts.rep_chart(reps, rep), width="stretch")
         ui.reading(funnel.rep_reading(reps, rep, min_count))
-        st.dataframe(reps, hide_index=True, column_config=money)
+        columns.table(columns.in_percent(reps, "share"), {rep: REP_LABELS[rep]} | money, ids=(rep,))
         ui.download(reps, f"reps_{rep}", f"funnel_dl_{rep}")
 
 elif view == "Matching":
@@ -234,45 +310,41 @@ elif view == "Matching":
         "they cannot say which rep converts more leads of a kind.",
         icon=":material/info:",
     )
-    tables = {}
     for rep, (attribute, title) in funnel.MATCHES.items():
         st.subheader(title)
-        if not ds.has("deals", rep, attribute):
+        if rep not in tables:
             st.info(f"The deals table has no {rep} or {attribute}; upload the complete file.")
             continue
-        table = ui.cached(funnel.match_table)(
-            ds.key, closed, rep=rep, attribute=attribute, min_count=min_count
-        )
-        tables[rep] = table
+        table = tables[rep]
         st.altair_chart(charts.match_heatmap(table, rep, attribute), width="stretch")
         st.caption(
             "Number: deals won. Colour: how fast the rep closes that kind against all reps "
             f"(green faster, red slower); grey: fewer than {min_count} deals, too few to judge."
         )
-        st.dataframe(
-            greyed(table),
-            hide_index=True,
-            column_config={
-                "deals": COUNT,
-                "share_of_rep": PCT,
-                "median_days_to_close": DAYS,
-                "typical_days": DAYS,
-                "speed": st.column_config.NumberColumn(format="%.2f×"),
-                "declared_revenue": st.column_config.NumberColumn(
-                    f"declared revenue ({ds.currency})", format="localized"
+        columns.table(
+            columns.in_percent(table, "share_of_rep"),
+            {
+                rep: REP_LABELS[rep],
+                attribute: columns.text(funnel.DEAL_ATTRIBUTES[attribute], width="medium"),
+                "deals": columns.count("Deals"),
+                "share_of_rep": columns.percent("Share of the rep's wins"),
+                "median_days_to_close": columns.number("Median days to close", 1),
+                "typical_days": columns.number("All reps' median days", 1),
+                "speed": st.column_config.NumberColumn(
+                    "Speed",
+                    format="%.2f×",
+                    help="All reps' median days / this rep's: above 1 is faster than usual",
+                ),
+                "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
+                "enough": st.column_config.CheckboxColumn(
+                    "Enough deals", help=f"At least {min_count} deals: enough to judge"
                 ),
             },
+            ids=(rep,),
+            styled=greyed,
         )
         ui.download(table, f"match_{rep}_{attribute}", f"funnel_dl_match_{rep}")
-    st.subheader("Routing recommendation")
-    routes = funnel.routing(tables)
-    ui.reading(funnel.routing_reading(routes))
-    st.dataframe(
-        routes,
-        hide_index=True,
-        column_config={"median_days": DAYS, "typical_days": DAYS, "avoid_median_days": DAYS},
-    )
-    ui.download(routes, "routing", "funnel_dl_routing")
+    st.caption("The routing recommendation drawn from these tables is at the top of the page.")
 
 else:
     st.subheader("Funnel data quality")
@@ -284,12 +356,18 @@ else:
         with st.container(border=True):
             st.markdown(
                 f"**{rule.title}** in *{finding.table}*: {finding.count:,} {rule.unit} "
-                f"({finding.share:.2%})"
+                f"({fmt.pct(finding.share)})"
             )
             st.caption(rule.why)
-            st.dataframe(finding.rows.head(5), hide_index=True)
+            columns.table(
+                finding.rows.head(5),
+                {"lead_id": "Lead", "origin": "Origin", "landing_page": "Landing page"},
+                ids=("lead_id", "seller_id", "sdr_id", "sr_id", "landing_page"),
+                order=["lead_id", "first_contact_at", "won_at"],
+            )
             ui.download(finding.rows, f"{finding.rule}", f"funnel_dl_{finding.rule}")
     st.caption(
-        "Deals dated before first contact are left out of every days-to-close figure; leads "
-        "without an origin are grouped as 'unknown' in conversion by origin."
+        "Deals dated before first contact are left out of every days-to-close figure; in "
+        f"conversion by origin, leads with an empty origin are shown as {funnel.NO_ORIGIN}, "
+        "apart from those the source itself marks 'unknown'."
     )

@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from lib import io, quality, state
+from pages.common import ui
 
 SEVERITY_BADGE = {
     "error": ":red-badge[:material/error: error]",
@@ -12,7 +13,7 @@ SEVERITY_BADGE = {
 }
 
 
-@st.cache_data(max_entries=10, show_spinner="Checking the data…")
+@ui.memo(max_entries=10, show_spinner="Checking the data…")
 def cached_report(key: str, _ds) -> quality.Report:
     return quality.report(_ds)
 
@@ -35,29 +36,17 @@ cols[3].metric("Notes", by_severity["info"], help="Known quirks the analyses han
 
 st.subheader("Tables")
 st.dataframe(
-    pl.DataFrame(
-        {
-            "table": [p.table for p in report.profiles],
-            "rows": [p.rows for p in report.profiles],
-            "columns": [p.columns for p in report.profiles],
-            "from": [p.first for p in report.profiles],
-            "to": [p.last for p in report.profiles],
-            "exact duplicates": [p.duplicates for p in report.profiles],
-            "columns with nulls": [
-                ", ".join(
-                    f"{c} {s:.0%}" if s >= 0.005 else f"{c} <1%"
-                    for c, n, s in p.nulls.filter(pl.col("nulls") > 0).rows()
-                )
-                for p in report.profiles
-            ],
-        },
-        schema_overrides={"from": pl.Datetime("us"), "to": pl.Datetime("us")},
-    ),
+    quality.profile_frame(report.profiles),
     hide_index=True,
     column_config={
-        "rows": st.column_config.NumberColumn(format="localized"),
-        "from": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
-        "to": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+        "table": "Table",
+        "rows": st.column_config.NumberColumn("Rows", format="localized"),
+        "columns": "Columns",
+        "dated_by": "Dated by",
+        "from": "From",
+        "to": "To",
+        "exact duplicates": st.column_config.NumberColumn("Exact duplicates", format="localized"),
+        "columns with nulls": st.column_config.TextColumn("Columns with nulls", width="large"),
     },
 )
 
@@ -72,6 +61,11 @@ if ds.notes:
             }
         ),
         hide_index=True,
+        column_config={
+            "file": "File",
+            "column": "Column",
+            "what happened": st.column_config.TextColumn("What happened", width="large"),
+        },
     )
 
 st.subheader("Findings")
@@ -105,7 +99,7 @@ for i, finding in enumerate(report.findings):
             f"{finding.count:,} {rule.unit} ({finding.share:.2%})"
         )
         st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
-        st.dataframe(finding.rows.head(quality.EXAMPLES), hide_index=True)
+        st.dataframe(quality.example_rows(finding), hide_index=True)
         st.download_button(
             f"Download all {finding.rows.height:,} rows (CSV)",
             data=lambda rows=finding.rows: io.csv_bytes(rows),

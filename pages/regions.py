@@ -6,23 +6,23 @@ import streamlit as st
 from lib import fmt, state
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
-from lib.charts import maps, money_title
-from pages.common import ui
+from lib.charts import maps
+from pages.common import columns, exports, links, ui
 
 
-@st.cache_data(max_entries=10, show_spinner="Summing up the regions…")
+@ui.memo(max_entries=10, show_spinner="Summing up the regions…")
 def cached_base(key: str, _ds) -> regions.RegionalBase | None:
     # Only the per-region summary is cached: the lines with their region are as big as the data.
     lines = regions.regional_lines(_ds)
     return None if lines is None else regions.regional_base(lines, _ds.tables.get("orders"))
 
 
-@st.cache_data(max_entries=10, show_spinner=False)
+@ui.memo(max_entries=10, show_spinner=False)
 def cached_match(key: str, _regions: pl.Series) -> regions.Match:
     return regions.match_regions(_regions)
 
 
-@st.cache_data(max_entries=5, show_spinner=False)
+@ui.memo(max_entries=5, show_spinner=False)
 def cached_density(key: str, _ds) -> pl.DataFrame | None:
     return regions.customer_points(_ds)
 
@@ -43,23 +43,43 @@ if base is None:
         "column), or map a country/state column of your transactions on the Data page."
     )
     st.stop()
+ui.definitions(
+    ds,
+    "order",
+    "revenue",
+    "customer",
+    *(("delivered", "late") if ds.has("orders", "delivered_at", "estimated_delivery_at") else ()),
+)
+exports.page_tools("regions", ds)
+check = links.Checks("regions", ds)
 
 left, mid = st.columns(2)
+check.number("regions_months", 1, 12, 3, label="Growth window")
 months = left.slider(
     "Growth window (months)",
     1,
     12,
     3,
     key="regions_months",
+    bind=links.BIND,
     help="Growth compares the last N months up to the latest order with the N months before.",
 )
 table = regions.windowed_table(base, months)
 metric_options = [m for m in regions.METRICS if m in table.columns]
+check.choice(
+    "regions_metric",
+    metric_options,
+    metric_options[0],
+    label="Colour by",
+    format_func=regions.METRICS.get,
+    data=True,
+)
 metric = mid.selectbox(
-    "Colour and size by",
+    "Colour by",
     metric_options,
     format_func=regions.METRICS.get,
     key="regions_metric",
+    bind=links.BIND,
 )
 # Weights first: the map's tooltips carry each region's priority.
 with st.expander("Priority weights: what matters most for where to market", expanded=False):
@@ -74,6 +94,14 @@ with st.expander("Priority weights: what matters most for where to market", expa
     defaults = regions.Weights()
     weights = {}
     for col, (name, (label, why)) in zip(cols, labels.items(), strict=True):
+        check.number(
+            f"regions_w_{name}",
+            0.0,
+            5.0,
+            float(getattr(defaults, name)),
+            label=f"Weight of {label.lower()}",
+            whole=False,
+        )
         weights[name] = col.slider(
             label,
             0.0,
@@ -81,6 +109,7 @@ with st.expander("Priority weights: what matters most for where to market", expa
             float(getattr(defaults, name)),
             0.5,
             key=f"regions_w_{name}",
+            bind=links.BIND,
             help=why,
             disabled=regions.CRITERIA[name][0] not in table.columns,
         )
@@ -89,11 +118,12 @@ match = cached_match(ds.key, table["region"])
 
 total = table["revenue"].sum()
 top = table.row(0, named=True)
-kpis = st.columns(4)
+# Wider cards for the two that name a region: "United Kingdom" must not end in "…".
+kpis = st.columns([0.8, 1.4, 1.1, 1.4])
 kpis[0].metric("Regions", f"{table.height:,}", help=f"Matched as {match.label or 'nothing known'}")
 kpis[1].metric(
     "Top region",
-    str(top["region"]),
+    fmt.plain(top["region"]),
     f"{fmt.pct(top['share'])} of revenue",
     delta_color="off",
 )
@@ -101,10 +131,12 @@ kpis[2].metric(f"Net revenue ({ds.currency or 'n/a'})", fmt.money(total, ds.curr
 first = regions.market_first(ranked)
 kpis[3].metric(
     "Market first",
-    str(first["region"]),
-    first["action"],
+    "none now" if first is None else fmt.plain(first["region"]),
+    ranked["action"][0] if first is None else first["action"],
     delta_color="off",
-    help="The best-ranked region whose recommended action calls for marketing.",
+    delta_arrow="off",
+    help="Rank 1 of the priority table below, when its action calls for marketing (grow, "
+    "test, retain or defend).",
 )
 st.caption(
     "Revenue is net: returns and cancellations (negative revenue) are subtracted. Customers "
@@ -119,30 +151,36 @@ if match.places.height == 0:
     )
 else:
     density = None
+    check.flag("regions_density", False, label="Customer density")
     if ds.has("customers", "lat", "lon") and st.toggle(
         "Customer density (hexagons)",
         value=False,
         key="regions_density",
-        help="Where customers live, from their coordinates, in hexagons under the regions.",
+        bind=links.BIND,
+        help="Where customers live, from their coordinates, in hexagons over the regions.",
     ):
         density = cached_density(ds.key, ds)
     points = maps.tooltips(regions.map_points(ranked, match), ds.currency)
     st.pydeck_chart(
-        maps.region_deck(points, metric, density=density),
+        maps.region_deck(points, metric, density=density, reference=match.reference),
         height=520,
         key="regions_map",
         alt=f"Map of {regions.METRICS[metric].lower()} by {match.label}",
     )
+    st.altair_chart(
+        maps.legend(points, metric, regions.METRICS[metric], ds.currency), width="content"
+    )
     ui.reading(regions.metric_reading(table, metric, ds.currency, months))
     st.caption(
-        f"Regions read as {match.label}; bubble area and colour follow "
-        f"{regions.METRICS[metric].lower()}. Names are shown where they fit: hover a bubble for "
-        "any region. No basemap is loaded, so the map works offline."
+        f"Regions read as {match.label}; colour follows {regions.METRICS[metric].lower()}, "
+        "light grey regions have no data; circles mark regions without an outline or too small "
+        "to see. Names are shown where they fit: hover a region for its figures. No basemap is "
+        "loaded, so the map works offline. " + maps.attribution(match.reference)
     )
     if match.unmatched:
         missing = table.filter(pl.col("region").is_in(list(match.unmatched)))
         listed = ", ".join(
-            f"{r} ({fmt.money(v, ds.currency)})"
+            f"{fmt.plain(r)} ({fmt.money(v, ds.currency)})"
             for r, v in missing.select("region", "revenue").iter_rows()
         )
         st.caption(
@@ -151,46 +189,54 @@ else:
         )
 
 st.subheader("Where to market first")
-money = money_title("{}", ds.currency)
+currency = ds.currency
 config = {
-    "rank": st.column_config.NumberColumn("#", width="small"),
-    "score": st.column_config.ProgressColumn("priority", format="%.0f", min_value=0, max_value=100),
-    "action": st.column_config.TextColumn("recommended action", width="medium"),
-    "customers": st.column_config.NumberColumn(format="localized"),
-    "orders": st.column_config.NumberColumn(format="localized"),
-    "revenue": st.column_config.NumberColumn(money.format("revenue"), format="%,.0f"),
-    "share": st.column_config.NumberColumn("share", format="percent"),
-    "revenue_last": st.column_config.NumberColumn(
-        money.format(f"last {months} mo"), format="%,.0f"
+    "rank": st.column_config.NumberColumn("#", width="small", pinned=True),
+    "region": columns.key("Region"),
+    "action": columns.text(
+        "Recommended action",
+        width=440,
+        help="From the region's own figures; the rule is under the table.",
     ),
-    "revenue_prev": st.column_config.NumberColumn(
-        money.format(f"{months} mo before"), format="%,.0f"
-    ),
-    "growth": st.column_config.NumberColumn("growth", format="percent"),
-    "aov": st.column_config.NumberColumn(money.format("avg order"), format="%.2f"),
-    "repeat_rate": st.column_config.NumberColumn("repeat rate", format="percent"),
+    "score": st.column_config.ProgressColumn("Priority", format="%.0f", min_value=0, max_value=100),
+    "customers": columns.count("Customers"),
+    "orders": columns.count("Orders"),
+    "revenue": columns.money("Net revenue", currency),
+    "share": columns.percent("Share of revenue"),
+    "revenue_last": columns.money(f"Last {months} months", currency),
+    "revenue_prev": columns.money(f"{months} months before", currency),
+    "growth": columns.change("Growth"),
+    "aov": columns.money("Avg order", currency, 2),
+    "repeat_rate": columns.percent("Repeat rate"),
     "repeat_change": st.column_config.NumberColumn(
-        "returning orders Δ",
-        format="percent",
+        "Returning orders Δ",
+        format="%+.1f pts",
         help="Change in the share of orders placed by "
-        "returning customers, last period against the one before",
+        "returning customers, last period against the one before (percentage points)",
     ),
     "delivered_orders": None,
     "late_orders": None,
-    "late_rate": st.column_config.NumberColumn("late rate", format="percent"),
-    "review": st.column_config.NumberColumn("review", format="%.2f"),
-    "freight_share": st.column_config.NumberColumn(
-        "freight share", format="percent", help="Freight over revenue + freight"
-    ),
+    "late_rate": columns.percent("Late rate"),
+    "review": columns.number("Review", 2),
+    "freight_share": columns.percent("Freight share", help="Freight over revenue + freight"),
 }
-st.dataframe(ranked, hide_index=True, column_config=config)
-ui.reading(regions.priority_reading(ranked))
+columns.table(
+    columns.in_percent(
+        ranked, "share", "growth", "repeat_rate", "repeat_change", "late_rate", "freight_share"
+    ),
+    config,
+    order=["rank", "region", "action", "score", "revenue", "share", "growth"],
+)
+ui.reading(regions.priority_reading(ranked, months, ds.currency))
 st.caption(
-    "Priority: each criterion becomes a percentile among regions (best = 1), weighted by the "
-    "sliders above. Actions: fewer than "
-    f"{regions.MIN_ORDERS} orders → watch; late rate ≥ {regions.LATE_FACTOR:.0f}x average → fix "
-    "delivery first; large (above-average share) with falling returning-customer orders → "
-    "retain; large and growing faster than the whole → grow; large otherwise → defend; small "
-    "and growing → test; small and shrinking → deprioritise."
+    "One rule gives the action and the rank. Action, from the region's own figures: fewer "
+    f"than {regions.MIN_ORDERS} orders → watch; late rate ≥ {regions.LATE_FACTOR:.0f}x average "
+    "→ fix delivery first; large (share at least 1/number of regions) with returning-customer "
+    f"orders down {regions.REPEAT_DROP * 100:.0f}+ points → retain; large and growing faster "
+    "than the whole → grow; large otherwise → defend; small and growing faster than the whole → "
+    "test; small and shrinking → deprioritise; small otherwise → maintain. Revenue within "
+    f"{regions.FLAT:.0%} of the months before is flat. Rank: grow, test, retain and defend "
+    "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
+    "score (each criterion a percentile among regions, weighted by the sliders above)."
 )
 ui.download(ranked, "regions", key="regions_download")

@@ -1,6 +1,7 @@
 """RFM: customer segments by recency, frequency and monetary value, with actions."""
 
 import math
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
@@ -8,33 +9,50 @@ import streamlit as st
 from lib import fmt, state
 from lib.analyses import rfm
 from lib.catalog import PAGE_BY_KEY
-from lib.charts import money_title
 from lib.charts import rfm as charts
-from pages.common import ui
+from pages.common import columns, exports, links, ui
+from pages.common.settings import RULES_KEY
 
 MODES = {"quantiles": "Quantiles", "thresholds": "My thresholds"}
 VIEWS = ("Segments", "R × F grid", "Profiles", "Customers")
-TIE_LABELS = {"first": "broken in row order", "shared": "equal values share"}
+TIE_LABELS = {"value": "by value", "first": "row order"}
+ACROSS = {"frequency": "F (frequency)", "monetary": "M (monetary)"}
 
 ds = state.dataset()
 st.title("RFM")
 lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["rfm"].enable_hint)
 currency = ds.currency
+exports.page_tools("rfm", ds)
+check = links.Checks("rfm", ds)
 
 # --- controls ---------------------------------------------------------------------------------
-cancellations = ui.cached(rfm.has_cancellations)(ds.key, lines)
-last_day = lines["ordered_at"].max().date()
-cols = st.columns([2, 2, 3, 4])
+first_day, last_day = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
+opening = rfm.default_as_of(lines)
+# From the day after the first order (someone has ordered) to ten years after the last.
+earliest, latest = first_day + timedelta(days=1), opening + timedelta(days=3653)
+cols = st.columns([2, 2, 3])
+check.dates("rfm_as_of", earliest, latest, opening, label="As of", data=True)
 as_of = cols[0].date_input(
     "As of",
-    value=rfm.default_as_of(lines),
-    key=f"rfm_as_of|{ds.key}",
+    value=opening,
+    min_value=earliest,
+    max_value=latest,
+    key="rfm_as_of",
+    bind=links.BIND,
     help="Recency counts days from the last order to this date; only orders before it count. "
     "Default: the day after the last order.",
 )
+check.choice("rfm_bins", list(rfm.BINS), 5, label="Scores")
 bins = cols[1].segmented_control(
-    "Scores", list(rfm.BINS), default=5, key="rfm_bins", required=True, help="Bins per dimension"
+    "Scores",
+    list(rfm.BINS),
+    default=5,
+    key="rfm_bins",
+    required=True,
+    help="Bins per dimension",
+    bind=links.BIND,
 )
+check.choice("rfm_mode", list(MODES), "quantiles", label="Score by", format_func=MODES.get)
 mode = cols[2].segmented_control(
     "Score by",
     list(MODES),
@@ -42,28 +60,42 @@ mode = cols[2].segmented_control(
     format_func=MODES.get,
     key="rfm_mode",
     required=True,
+    bind=links.BIND,
     help="Quantiles: equal-sized groups of customers. My thresholds: set the cut-offs yourself.",
 )
-ties = "first"
+ties = dict(rfm.PUBLISHED_TIES)
 if mode == "quantiles":
-    ties = cols[3].segmented_control(
-        "Ties",
-        list(rfm.TIES),
-        default="first",
-        format_func=TIE_LABELS.get,
-        key="rfm_ties",
-        required=True,
-        help='Row order: pd.qcut(x.rank(method="first"), bins), as most published analyses do; '
-        "customers are in customer-id order. Shared: customers with equal values get the same "
-        "score, so a heaped value (one order) can skip scores.",
-    )
+    for col, dim in zip(st.columns(3), rfm.DIMENSIONS, strict=True):
+        check.choice(
+            f"rfm_ties_{dim}",
+            list(rfm.TIES),
+            rfm.PUBLISHED_TIES[dim],
+            label=f"{dim.capitalize()} ties",
+            format_func=TIE_LABELS.get,
+        )
+        ties[dim] = col.segmented_control(
+            f"{dim.capitalize()} ties",
+            list(rfm.TIES),
+            default=rfm.PUBLISHED_TIES[dim],
+            format_func=TIE_LABELS.get,
+            key=f"rfm_ties_{dim}",
+            required=True,
+            bind=links.BIND,
+            help="By value: customers with equal values share a score, pd.qcut(x, bins); a "
+            "heaped value can skip scores. Row order: pd.qcut(x.rank(method='first'), bins), "
+            "equal customers spread over scores in customer-id order. The defaults are the "
+            "published Online Retail recipe: R and M by value, F in row order.",
+        )
+check.flag("rfm_clean", True, label="Purchases only")
 clean = st.toggle(
-    "Clean as the published analyses do",
-    value=cancellations,
-    key=f"rfm_clean|{ds.key}",
-    help="Drop cancellation invoices, exact duplicate rows, and lines with a quantity or unit "
-    "price that is not positive (as the Online Retail RFM notebooks do). Off: returns are "
-    "netted out of revenue instead.",
+    "Purchases only",
+    value=True,
+    key="rfm_clean",
+    bind=links.BIND,
+    help="On (the definition every page uses): purchases as the published Online Retail RFM "
+    "analyses clean them, with no exact duplicate rows and no lines whose quantity or unit price "
+    "is not positive; a cancellation is netted out of the purchase it reverses. Off: every line, "
+    "returns subtracted from the customer's revenue where they happen.",
 )
 
 table_key = f"{ds.key}|clean={clean}|as_of={as_of}"
@@ -83,12 +115,12 @@ if table.return_only_customers:
     extra.append(f"{table.return_only_customers:,} customers with only returns are left out")
 st.caption(
     "One row per person (merged accounts and Olist's per-order ids resolved). Frequency counts "
-    "distinct orders (cancellation invoices are not orders); monetary is net revenue, returns "
-    "subtracted."
+    "distinct orders with a purchase; monetary is their revenue, net of cancellations."
     + (f" Amounts in {currency}." if currency else "")
     + left_out
     + (f" {'; '.join(extra).capitalize()}." if extra else "")
 )
+ui.definitions(ds, "purchase", "customer")
 if customers.height == 0:
     st.info(
         f"No customer ordered before {as_of:%d %b %Y}: move the as-of date after the first order "
@@ -97,19 +129,25 @@ if customers.height == 0:
     st.stop()
 
 # --- scores -----------------------------------------------------------------------------------
+degenerate: list[rfm.Degenerate] = []
 if mode == "quantiles":
     scored = ui.cached(rfm.quantile_scored)(f"{table_key}|q", customers, bins=bins, ties=ties)
+    degenerate = rfm.degenerate_dimensions(scored, ties)
+    for d in degenerate:
+        st.warning(rfm.degenerate_warning(d, currency), icon=":material/warning:")
+    told = {d.dimension for d in degenerate}
     for c in rfm.collapsed_dimensions(scored, bins):
-        st.warning(
-            f"{c.dimension.capitalize()} takes only {len(c.scores)} distinct scores of {bins} "
-            f"({', '.join(map(str, c.scores))}): many customers share the same "
-            f"{c.dimension} value. Break ties in row order, or set thresholds yourself.",
-            icon=":material/warning:",
-        )
-    if ties == "first":
-        for dim, value, share in ui.cached(rfm.heaped_values)(
-            f"{table_key}|heaped", customers, bins=bins
-        ).rows():
+        if c.dimension not in told:
+            st.warning(
+                f"{c.dimension.capitalize()} takes only {len(c.scores)} distinct scores of {bins} "
+                f"({', '.join(map(str, c.scores))}): many customers share the same "
+                f"{c.dimension} value. Score its ties in row order, or set thresholds yourself.",
+                icon=":material/warning:",
+            )
+    for dim, value, share in ui.cached(rfm.heaped_values)(
+        f"{table_key}|heaped", customers, bins=bins
+    ).rows():
+        if ties[dim] == "first" and dim not in told:
             st.caption(
                 f":material/info: {fmt.pct(share)} of customers share the same {dim} "
                 f"({value:,.0f}): row order, not behaviour, spreads them over several scores."
@@ -149,15 +187,11 @@ else:
                 if dim == "recency"
                 else f"{dim[0].upper()}{k + 1} from ({unit})"
             )
+            opening_cut = int(min(max(default, low), high))
+            key = f"rfm_{dim}_{bins}_{k}"
+            check.number(key, low, high, opening_cut, label=label, data=True)
             values.append(
-                col.slider(
-                    label,
-                    low,
-                    high,
-                    int(min(max(default, low), high)),
-                    step=step,
-                    key=f"rfm_{dim}_{bins}_{k}",
-                )
+                col.slider(label, low, high, opening_cut, step=step, key=key, bind=links.BIND)
             )
         cuts[dim] = values
     scored = rfm.threshold_scored(customers, cuts)
@@ -167,12 +201,14 @@ with st.expander(
     "Segment rules — edit to regroup customers (top to bottom, the first rule that matches wins)",
     expanded=False,
 ):
+    restored = state.rules_base(bins)  # rules a recipe brought, else the defaults
     rules = st.data_editor(
-        rfm.default_rules(bins),
-        key="rfm_rules",
+        rfm.default_rules(bins) if restored is None else restored,
+        key=RULES_KEY,
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
+        placeholder="any",
         column_config={
             "segment": st.column_config.TextColumn("Segment", required=True, width="medium"),
             **{
@@ -181,6 +217,7 @@ with st.expander(
                     min_value=1,
                     max_value=bins,
                     step=1,
+                    format="%d",
                     width="small",
                     help="Empty: any score",
                 )
@@ -197,10 +234,13 @@ with st.expander(
         'and 4 bins. Scores no rule covers go to "other".'
     )
 rules = pl.DataFrame(rules) if not isinstance(rules, pl.DataFrame) else rules
+# The rules in effect, for reports and recipes (None: the defaults).
+state.set_rules(None if rules.to_dicts() == rfm.default_rules(bins).to_dicts() else rules)
 for problem in rfm.rule_problems(rules, bins):
     st.warning(problem, icon=":material/rule:")
 customers = rfm.segmented(scored, rules)
-summary = rfm.segment_summary(customers, rules)
+summary = rfm.segment_summary(customers, rules, degenerate)
+acting = not rfm.blind_dimensions(degenerate, rules)
 state.share("rfm_segments", customers.select("customer_id", "segment"))
 
 cols = st.columns(4)
@@ -224,35 +264,50 @@ cols[3].metric(
     border=True,
 )
 
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="rfm_view", required=True)
+check.choice("rfm_view", VIEWS, VIEWS[0], label="View")
+view = st.segmented_control(
+    "View", VIEWS, default=VIEWS[0], key="rfm_view", required=True, bind=links.BIND
+)
 if view == VIEWS[0]:
     st.altair_chart(charts.segment_chart(summary, currency), width="stretch")
-    ui.reading(rfm.segments_reading(summary, currency))
-    shown = summary.drop("action")
+    ui.reading(rfm.segments_reading(summary, currency, degenerate, rules))
+    # Shares in percent with one decimal, as the reading prints them.
+    shown = summary.drop("action").with_columns(pl.col("customer_share", "revenue_share") * 100)
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         column_config={
-            "segment": st.column_config.TextColumn("Segment"),
-            "customers": st.column_config.NumberColumn("Customers", format="localized"),
-            "customer_share": st.column_config.NumberColumn("Share", format="percent"),
-            "revenue": st.column_config.NumberColumn(
-                money_title("Net revenue", currency), format="%,.0f"
-            ),
-            "revenue_share": st.column_config.NumberColumn("Revenue share", format="percent"),
-            "avg_recency_days": st.column_config.NumberColumn("Avg recency (days)", format="%.0f"),
-            "avg_frequency": st.column_config.NumberColumn("Avg orders", format="%.1f"),
-            "avg_monetary": st.column_config.NumberColumn(
-                money_title("Avg net revenue", currency), format="%,.0f"
-            ),
+            "segment": columns.key("Segment"),
+            "customers": columns.count("Customers"),
+            "customer_share": columns.percent("Share"),
+            "revenue": columns.money("Net revenue", currency),
+            "revenue_share": columns.percent("Revenue share"),
+            "avg_recency_days": columns.number("Avg recency (days)", 0),
+            "avg_frequency": columns.number("Avg orders", 1),
+            "avg_monetary": columns.money("Avg net revenue", currency),
         },
+        placeholder="—",
     )
     ui.download(summary, "rfm_segments_summary", "rfm_download_summary")
 elif view == VIEWS[1]:
-    grid = rfm.rf_grid(customers, bins)
+    check.choice(
+        "rfm_grid_across", list(ACROSS), "frequency", label="Columns", format_func=ACROSS.get
+    )
+    across = st.segmented_control(
+        "Columns",
+        list(ACROSS),
+        default="frequency",
+        format_func=ACROSS.get,
+        key="rfm_grid_across",
+        required=True,
+        bind=links.BIND,
+        help="Recency against frequency, or against monetary value (when F cannot separate "
+        "customers).",
+    )
+    grid = rfm.rf_grid(customers, bins, across)
     st.altair_chart(charts.grid_heatmap(grid, bins, currency), width="stretch")
-    ui.reading(rfm.grid_reading(grid, bins, currency))
+    ui.reading(rfm.grid_reading(grid, bins, currency, degenerate))
     ui.download(grid, "rfm_grid", "rfm_download_grid")
 elif view == VIEWS[2]:
     per_row = 3
@@ -260,40 +315,48 @@ elif view == VIEWS[2]:
     for start_at in range(0, len(rows), per_row):
         for col, row in zip(st.columns(per_row), rows[start_at : start_at + per_row], strict=False):
             with col.container(border=True):
-                st.markdown(f"**{row['segment'].capitalize()}**")
+                st.markdown(f"**{fmt.plain(row['segment'].capitalize())}**")
                 st.markdown(
                     f"{fmt.count(row['customers'])} customers ({fmt.pct(row['customer_share'])})"
                     f" · {fmt.pct(row['revenue_share'])} of net revenue  \n"
                     f"last order {row['avg_recency_days']:,.0f} days ago · "
                     f"{row['avg_frequency']:,.1f} orders · "
-                    f"{fmt.money(row['avg_monetary'], currency)} each (averages)"
+                    f"{fmt.whole_money(row['avg_monetary'], currency)} each (averages)"
                 )
-                st.caption(f":material/campaign: {row['action'] or 'No action set.'}")
-    ui.reading(rfm.segments_reading(summary, currency))
+                if acting:
+                    action = fmt.plain(row["action"]) if row["action"] else "No action set."
+                    st.caption(f":material/campaign: {action}")
+    ui.reading(rfm.segments_reading(summary, currency, degenerate, rules))
     ui.download(summary, "rfm_segment_profiles", "rfm_download_profiles")
 else:
     order = summary["segment"].to_list()
-    picked = st.multiselect("Segments", order, key="rfm_segment_filter", placeholder="All segments")
+    check.choices("rfm_segment_filter", order, label="Segments", data=True)
+    picked = st.multiselect(
+        "Segments",
+        order,
+        key="rfm_segment_filter",
+        placeholder="All segments",
+        bind=links.BIND,
+    )
     listed = customers.filter(pl.col("segment").is_in(picked)) if picked else customers
     listed = listed.drop("rf").sort(["monetary", "customer_id"], descending=[True, False])
-    st.dataframe(
+    columns.table(
         listed,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "customer_id": st.column_config.TextColumn("Customer"),
-            "first_order": st.column_config.DateColumn("First order"),
-            "last_order": st.column_config.DateColumn("Last order"),
-            "recency_days": st.column_config.NumberColumn("Recency (days)"),
-            "frequency": st.column_config.NumberColumn("Orders"),
-            "monetary": st.column_config.NumberColumn(
-                money_title("Net revenue", currency), format="%,.2f"
-            ),
-            "r_score": st.column_config.NumberColumn("R"),
-            "f_score": st.column_config.NumberColumn("F"),
-            "m_score": st.column_config.NumberColumn("M"),
+        {
+            "customer_id": columns.key("Customer"),
+            "first_order": columns.day("First order"),
+            "last_order": columns.day("Last order"),
+            "recency_days": columns.count("Recency (days)"),
+            "frequency": columns.count("Orders"),
+            "monetary": columns.money("Net revenue", currency, 2),
+            "r_score": st.column_config.NumberColumn("R", format="%d"),
+            "f_score": st.column_config.NumberColumn("F", format="%d"),
+            "m_score": st.column_config.NumberColumn("M", format="%d"),
             "segment": st.column_config.TextColumn("Segment"),
         },
+        ids=("customer_id",),
+        order=["customer_id", "segment", "monetary"],
+        width="stretch",
     )
     ui.reading(rfm.customers_reading(listed, currency))
     ui.download(listed, "rfm_customers", "rfm_download_customers")

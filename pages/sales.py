@@ -5,12 +5,12 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, recipe, state
 from lib.analyses import sales
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import sales as charts
 from lib.filters import filter_lines
-from pages.common import ui
+from pages.common import columns, exports, links, ui
 
 PATTERNS = ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning")
 
@@ -26,22 +26,26 @@ st.title("Sales")
 lines = state.require("lines", hint=PAGE_BY_KEY["sales"].enable_hint)
 currency = ds.currency
 st.caption(
-    "Net revenue throughout: returns and cancellations subtract from revenue and units, and "
-    "cancellation invoices are not counted as orders."
+    "Net revenue throughout: returns and cancellations subtract from revenue and units."
     + (f" Amounts in {currency}." if currency else "")
 )
+ui.definitions(ds, "order", "revenue", "customer")
+exports.page_tools("sales", ds)
+check = links.Checks("sales", ds)
 
 # --- controls ---------------------------------------------------------------------------------
 first_day, last_day = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
 has_category = ds.has("lines", "category")
 has_region = ds.has("lines", "region")
 cols = st.columns([2, 3, 3] if has_category or has_region else [2, 6])
+check.dates("sales_dates", first_day, last_day, (first_day, last_day), label="Dates", data=True)
 picked = cols[0].date_input(
     "Dates",
     value=(first_day, last_day),
     min_value=first_day,
     max_value=last_day,
     key="sales_dates",
+    bind=links.BIND,
     help="Both days included. KPIs compare with the period of equal length just before.",
 )
 start: date = picked[0] if len(picked) > 0 else first_day
@@ -50,18 +54,24 @@ categories: list[str] = []
 regions: list[str] = []
 slot = 1
 if has_category:
+    offered = _options(ds.key, lines, column="category")
+    check.choices("sales_categories", offered, label="Categories", data=True)
     categories = cols[slot].multiselect(
         "Categories",
-        _options(ds.key, lines, column="category"),
+        offered,
         key="sales_categories",
+        bind=links.BIND,
         placeholder="All categories",
     )
     slot += 1
 if has_region:
+    offered = _options(ds.key, lines, column="region")
+    check.choices("sales_regions", offered, label="Regions", data=True)
     regions = cols[min(slot, len(cols) - 1)].multiselect(
         "Regions",
-        _options(ds.key, lines, column="region"),
+        offered,
         key="sales_regions",
+        bind=links.BIND,
         placeholder="All regions",
     )
 
@@ -100,7 +110,7 @@ kpi_cols = [*st.columns(3), *st.columns(3)]
 for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
     metric, value = row["metric"], row["value"]
     if metric in ("revenue", "aov"):
-        shown = fmt.money(value, currency, 2 if metric == "revenue" else 1)
+        shown = fmt.money(value, currency)
     elif metric == "returning_share":
         shown = fmt.pct(value)
     elif metric == "items_per_order":
@@ -118,18 +128,23 @@ for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
 # --- revenue over time ------------------------------------------------------------------------
 st.subheader("Revenue over time")
 left, middle, right = st.columns([2, 2, 3])
+check.choice("sales_grain", list(sales.GRAINS), "month", label="Revenue per")
 grain = left.segmented_control(
-    "Per", list(sales.GRAINS), default="month", key="sales_grain", required=True
+    "Per", list(sales.GRAINS), default="month", key="sales_grain", required=True, bind=links.BIND
 )
+check.choice("sales_chart", ["bars", "line"], "bars", label="Show as")
 kind = middle.segmented_control(
-    "Show as", ["bars", "line"], default="bars", key="sales_chart", required=True
+    "Show as", ["bars", "line"], default="bars", key="sales_chart", required=True, bind=links.BIND
 )
+most = recipe.SALES_WINDOW_MAX[grain]
+check.number(f"sales_window_{grain}", 2, most, sales.DEFAULT_WINDOW[grain], label="Moving average")
 window = right.slider(
     "Moving average (periods)",
     2,
-    {"day": 60, "week": 26, "month": 12}[grain],
+    most,
     sales.DEFAULT_WINDOW[grain],
     key=f"sales_window_{grain}",
+    bind=links.BIND,
     help="The dashed line averages revenue over this many full periods.",
 )
 series = ui.cached(sales.revenue_over_time)(
@@ -143,14 +158,21 @@ ui.download(series, f"revenue_by_{grain}", "sales_download_series")
 st.subheader("Top items")
 if not ds.has("lines", "item_id"):
     st.info(
-        "Item rankings need an item per order line (lines.item_id): upload "
-        "olist_order_items_dataset.csv, or map a product/SKU column on the Data page."
+        "Item rankings need an item per order line (lines.item_id): map a product, SKU or stock "
+        "code column of your order lines on the Data page."
     )
 else:
     left, right = st.columns([3, 2])
-    topn = left.slider("How many items", 5, 50, 10, key="sales_topn")
+    check.number("sales_topn", 5, 50, 10, label="How many items")
+    topn = left.slider("How many items", 5, 50, 10, key="sales_topn", bind=links.BIND)
+    check.choice("sales_rank_by", list(sales.RANK_BY), "units", label="Rank by")
     rank_by = right.segmented_control(
-        "Rank by", list(sales.RANK_BY), default="units", key="sales_rank_by", required=True
+        "Rank by",
+        list(sales.RANK_BY),
+        default="units",
+        key="sales_rank_by",
+        required=True,
+        bind=links.BIND,
     )
     cube = ui.cached(sales.item_cube)(ds.key, lines)
     ranking = ui.cached(sales.rank_items)(
@@ -162,37 +184,48 @@ else:
         categories=tuple(categories),
         regions=tuple(regions),
     )
-    shown = ranking.head(topn)
-    st.dataframe(
+    shown = columns.in_percent(ranking.head(topn), "share")
+    columns.table(
         shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "rank": st.column_config.NumberColumn("#", width="small"),
+        {
+            "rank": st.column_config.NumberColumn("#", width="small", pinned=True),
             "item_id": st.column_config.TextColumn("Item id", width="small"),
-            "item_name": st.column_config.TextColumn("Item", width="medium"),
-            "units": st.column_config.NumberColumn("Units (net)", format="localized"),
-            "orders": st.column_config.NumberColumn("Orders", format="localized"),
-            "revenue": st.column_config.NumberColumn(
-                f"Net revenue ({currency})" if currency else "Net revenue", format="%,.0f"
-            ),
+            "item_name": columns.text("Item", width="medium", pinned=True),
+            "units": columns.count("Units (net)"),
+            "orders": columns.count("Orders"),
+            "revenue": columns.money("Net revenue", currency),
             "share": st.column_config.ProgressColumn(
-                f"Share of {rank_by}", format="percent", min_value=0.0, max_value=1.0
+                f"Share of {rank_by}", format="%.1f%%", min_value=0.0, max_value=100.0
             ),
             "trend": st.column_config.LineChartColumn(
                 f"Monthly {rank_by}", y_min=0, help="One point per calendar month of the range"
             ),
         },
+        ids=("item_id",),
+        order=["rank", "item_name", "item_id"],
+        width="stretch",
     )
     left_out = sales.non_product_lines(
         cube, start=start, end=end, categories=tuple(categories), regions=tuple(regions)
     )
     ui.reading(sales.top_items_reading(ranking, topn, rank_by, currency))
+    # Name only the non-product codes this data has (POST, DOT... are Online Retail's).
+    codes = sorted(cube.filter(~pl.col("product"))["item_id"].drop_nulls().cast(pl.String).unique())
+    why = (
+        f"Non-product codes ({', '.join(fmt.plain(c) for c in codes[:8])}"
+        + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+        + ") and lines without an item are"
+        if codes
+        else "Lines without an item are"
+    )
     st.caption(
         "Returns and cancellations are netted out (a cancelled unit reduces units and revenue). "
-        f"Non-product codes ({', '.join(sales.NON_PRODUCT_CODES)}) and lines without an item are "
-        f"left out of the ranking: {left_out:,} lines in this selection. Ties are ordered by "
-        "item id."
+        + (
+            f"{why} left out of the ranking: {left_out:,} lines in this selection. "
+            if left_out
+            else "Every line in this selection names a product. "
+        )
+        + "Ties are ordered by item id."
     )
     ui.download(
         ranking.with_columns(
@@ -204,8 +237,9 @@ else:
 
 # --- purchase patterns ------------------------------------------------------------------------
 st.subheader("Purchase patterns")
+check.choice("sales_pattern", PATTERNS, PATTERNS[0], label="Purchase patterns")
 view = st.segmented_control(
-    "View", PATTERNS, default=PATTERNS[0], key="sales_pattern", required=True
+    "View", PATTERNS, default=PATTERNS[0], key="sales_pattern", required=True, bind=links.BIND
 )
 period_lines = filter_lines(scope, start, end)
 without_customer = period_lines["customer_id"].null_count()
@@ -236,12 +270,14 @@ if view == PATTERNS[0]:
         ui.reading(sales.weekday_hour_reading(grid))
         ui.download(grid, "orders_by_weekday_hour", "sales_download_heatmap")
 elif view == PATTERNS[1]:
+    check.choice("sales_basket", list(sales.BASKET_MEASURES), "lines", label="Basket measured in")
     measure = st.segmented_control(
         "Basket measured in",
         list(sales.BASKET_MEASURES),
         default="lines",
         key="sales_basket",
         required=True,
+        bind=links.BIND,
     )
     sizes = ui.cached(sales.basket_sizes)(period_key, period, measure=measure)
     st.altair_chart(charts.basket_chart(sizes, measure), width="stretch")

@@ -1,10 +1,12 @@
 """The app as a user drives it, through streamlit_app.py with AppTest."""
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, quality
 from lib.state import DEMO_LABELS
+from pages.common import ui
 from tests.apptest import TIMEOUT, page
 
 
@@ -41,6 +43,20 @@ def test_overview_says_which_pages_the_webshop_data_cannot_serve():
     at = page("webshop", "pages/overview.py")
     text = " ".join(c.value for c in at.caption)
     assert "Needs delivery dates: upload olist_orders_dataset.csv" in text
+    assert "Missing: a leads table, a deals table." in text
+
+
+def test_overview_tells_a_retailer_how_to_enable_categories_in_general_words():
+    at = page("retail", "pages/overview.py")
+    text = " ".join(c.value for c in at.caption)
+    assert "Missing: lines.category. Needs a product category per order line: include a " in text
+    assert "map it on the Data page" in text
+
+
+def test_a_page_names_a_missing_table_with_the_right_article():
+    at = page("retail", "pages/events.py")
+    info = " ".join(i.value for i in at.info)
+    assert "This page needs an events table, which Online retail demo does not have." in info
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
@@ -114,3 +130,33 @@ def test_the_uploader_is_emptied_once_its_files_are_read():
     at.file_uploader[0].upload("two.csv", csv.replace(b"A,1", b"B,3"), "text/csv").run()
     assert at.file_uploader[0].key != first_key
     assert at.dataframe[0].value["table"].tolist() == ["one.csv", "two.csv"]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("customer_table", "Computing customer table…"),
+        ("kpis", "Computing KPIs…"),
+        ("fit_models", "Fitting models…"),
+        ("conversion_by", "Computing conversion…"),
+        ("by_month", "Computing figures by month…"),
+        ("_sorted_values", "Sorting values…"),
+    ],
+)
+def test_a_cached_step_says_in_words_what_it_computes(name, words):
+    assert ui.progress_label(name) == words
+
+
+def test_a_cached_step_runs_once_per_key_and_parameters():
+    calls = []
+
+    def double(frame, factor=2):
+        calls.append(factor)
+        return frame.height * factor
+
+    run = ui.cached(double, label="Doubling…")
+    frame = pl.DataFrame({"a": [1, 2, 3]})
+    assert run("test-key", frame, factor=2) == 6
+    assert run("test-key", frame, factor=2) == 6
+    assert ui.cached(double)("test-key", frame, factor=3) == 9
+    assert calls == [2, 3]

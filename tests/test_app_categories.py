@@ -27,8 +27,10 @@ def readable(name: str) -> str:
 def marketplace_revenue() -> pl.DataFrame:
     """Item prices per English category, straight from the demo's Olist files."""
     files = demo.demo("marketplace").files
+    # Cancelled and unavailable orders sold nothing.
     orders = files["olist_orders_dataset.csv"].filter(
         pl.col("order_purchase_timestamp").is_not_null()
+        & ~pl.col("order_status").is_in(["canceled", "unavailable"])
     )
     return (
         files["olist_order_items_dataset.csv"]
@@ -53,6 +55,31 @@ def test_marketplace_page_shows_the_largest_category_and_its_revenue():
     assert table["category"].iloc[0] == top
     assert table["revenue"].iloc[0] == pytest.approx(expected["revenue"][0])
     assert {"review_score", "late_rate", "freight_share"} <= set(table.columns)
+
+
+def test_marketplace_potential_reading_names_the_top_ranked_category_with_enough_orders():
+    at = page("marketplace")
+    table = category_table(at)
+    ranked = table[table["potential"].notna()]
+    assert (ranked["orders"] >= 30).all()
+    assert table[table["orders"] < 30]["potential"].isna().all()
+    top = ranked.sort_values("potential", ascending=False).iloc[0]
+    readings = [c.value for c in at.caption if "highest potential" in c.value]
+    assert len(readings) == 1
+    assert (
+        f"{top['category']} has the highest potential score ({top['potential']:.2f} of 1)"
+        in (readings[0])
+    )
+    assert f"{len(ranked)} categories with at least 30 orders" in readings[0]
+    if top["growth"] < 0:
+        assert "Its revenue is shrinking" in readings[0]
+    largest = table.sort_values("revenue", ascending=False).iloc[0]
+    text = " ".join(m.value for m in at.markdown)
+    verb = "fell" if largest["growth"] < 0 else "grew"
+    assert f"{largest['category']} is the largest category" in text
+    # the table shows growth in percent (x 100), as the reading prints it
+    assert f"its revenue {verb} {abs(largest['growth']):.0f}%" in text
+    assert "performs best" not in text
 
 
 def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out():

@@ -1,12 +1,16 @@
 """The Clusters page as a user sees it, per demo, through streamlit_app.py with AppTest."""
 
+import numpy as np
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, formats
+from lib import demo, formats, io
+from lib.analyses import clusters as cl
+from lib.analyses import rfm
 from tests import apptest
 from tests.apptest import metric
+from tests.conftest import shared_file
 
 PAGE = "pages/clusters.py"
 
@@ -21,6 +25,18 @@ def table_with(at: AppTest, column: str):
 
 def captions(at: AppTest) -> str:
     return " ".join(c.value for c in at.caption)
+
+
+def k_slider(at: AppTest):
+    return next(s for s in at.slider if s.label == "Clusters (k)")
+
+
+def cost_input(at: AppTest):
+    return next(n for n in at.number_input if n.key.startswith("clusters_cost"))
+
+
+def two_figures(value: float) -> float:
+    return round(value, 1 - int(np.floor(np.log10(value))))
 
 
 def buyers(kind: str) -> pl.DataFrame:
@@ -38,15 +54,22 @@ def test_page_clusters_every_customer_and_their_net_revenue(kind):
     lines = buyers(kind)
     customers = lines["customer_id"].n_unique()
     assert metric(at, "Customers clustered").value == f"{customers:,}"
-    assert metric(at, "Clusters").value == "4"
+    suggested = metric(at, "Suggested k").value
+    assert suggested in {str(k) for k in range(2, 11)}
+    # the page opens on the k it suggests
+    assert metric(at, "Clusters").value == suggested
+    assert k_slider(at).value == int(suggested)
     profiles = table_with(at, "revenue_per_customer")
-    assert len(profiles) == 4
+    assert len(profiles) == int(suggested)
     assert profiles["customers"].sum() == customers
-    assert profiles["revenue"].sum() == pytest.approx(lines["revenue"].sum())
-    assert profiles["name"].nunique() == 4
+    # net revenue as the RFM page counts it (purchases, cancellations netted out)
+    rfm_customers = rfm.headless(formats.assemble_demo(kind).dataset)["customers"]
+    assert profiles["revenue"].sum() == pytest.approx(rfm_customers["monetary"].sum())
+    assert profiles["name"].nunique() == int(suggested)
     diagnostics = table_with(at, "davies_bouldin")
     assert diagnostics["k"].tolist() == list(range(2, 11))
-    assert metric(at, "Suggested k").value in {str(k) for k in range(2, 11)}
+    best = diagnostics.loc[diagnostics["k"] == int(suggested), "silhouette"].item()
+    assert best >= diagnostics["silhouette"].max() - cl.TIE
 
 
 def test_retail_page_says_how_many_lines_have_no_customer():
@@ -77,22 +100,38 @@ def test_webshop_offers_the_platform_mix_and_explains_the_missing_reviews():
 
 def test_moving_k_redraws_the_profiles_with_that_many_clusters():
     at = page("webshop")
-    at.slider(key="clusters_k").set_value(6).run()
+    k_slider(at).set_value(6).run()
     assert not at.exception
     assert metric(at, "Clusters").value == "6"
     assert len(table_with(at, "revenue_per_customer")) == 6
     assert len(table_with(at, "roi")) == 6
 
 
+def test_roi_answers_on_opening_with_a_tenth_of_average_revenue_as_the_cost():
+    at = page("retail")
+    lines = buyers("retail")
+    average = lines["revenue"].sum() / lines["customer_id"].n_unique()
+    cost = two_figures(0.1 * average)
+    assert cost_input(at).value == cost
+    roi = table_with(at, "roi")
+    assert roi["cost_per_customer"].tolist() == [cost] * len(roi)
+    assert roi["profit_per_customer"].tolist() == pytest.approx(
+        (roi["revenue_per_customer"] * 0.3 - cost).tolist()
+    )
+    # the table shows ROI in percent
+    assert roi["roi"].tolist() == pytest.approx((100 * roi["profit_per_customer"] / cost).tolist())
+    assert "10% of the average net revenue per customer" in captions(at)
+
+
 def test_roi_uses_the_margin_and_cost_the_user_enters():
     at = page("retail")
     at.number_input(key="clusters_margin").set_value(50.0)
-    at.number_input(key="clusters_cost").set_value(20.0).run()
+    cost_input(at).set_value(20.0).run()
     roi = table_with(at, "roi")
     assert roi["profit_per_customer"].tolist() == pytest.approx(
         (roi["revenue_per_customer"] * 0.5 - 20.0).tolist()
     )
-    assert roi["roi"].tolist() == pytest.approx((roi["profit_per_customer"] / 20.0).tolist())
+    assert roi["roi"].tolist() == pytest.approx((100 * roi["profit_per_customer"] / 20.0).tolist())
     assert roi["profit_per_customer"].is_monotonic_decreasing
 
 
@@ -123,3 +162,57 @@ def test_page_explains_what_is_missing_with_no_data():
     at = page("files")
     messages = " ".join(i.value for i in at.info)
     assert "needs a lines table with customer_id" in messages
+
+
+def test_retail_page_says_which_features_it_logs_and_how_many_customers_it_caps():
+    at = page("retail")
+    customers = buyers("retail")["customer_id"].n_unique()
+    text = captions(at)
+    assert "Log-transformed here: " in text
+    logged = text.split("Log-transformed here: ")[1].split(". ")[0]
+    assert "net revenue (skewness" in logged and "orders (skewness" in logged
+    per_end = customers // 100
+    assert f"at each end ({per_end:,} of {customers:,}) take the value of the next one" in text
+
+
+# --- the real Online Retail export ------------------------------------------------------------
+
+
+def test_real_online_retail_page_matches_the_headless_command():
+    path = shared_file("online_retail/online_retail.parquet")
+    at = apptest.page("files", "pages/data.py")
+    at.file_uploader[0].upload(path.name, path.read_bytes(), "application/octet-stream").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    ds = formats.assemble(io.read_path(path)).dataset
+    out = cl.headless(ds)
+    suggested = out["diagnostics"].filter("suggested")["k"].item()
+    assert metric(at, "Clusters").value == str(suggested)
+    profiles = table_with(at, "revenue_per_customer")
+    assert profiles["name"].tolist() == out["profiles"]["name"].to_list()
+    assert profiles["customers"].tolist() == out["profiles"]["customers"].to_list()
+    # no cluster is a handful of outliers
+    assert profiles["customer_share"].min() >= 0.01
+    assert profiles["name"].nunique() == len(profiles)
+    roi = table_with(at, "roi").sort_values("cluster")
+    assert roi["cost_per_customer"].tolist() == out["profiles"]["cost_per_customer"].to_list()
+    assert roi["roi"].notna().all()
+
+
+def test_real_olist_page_says_orders_stop_shaping_clusters_when_under_one_percent_repeat():
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    names = ("orders", "order_items", "customers", "order_reviews")
+    paths = [folder / f"olist_{n}_dataset.csv.gz" for n in names]
+    at = apptest.page("files", "pages/data.py")
+    for path in paths:
+        at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    tables = [t for p in paths for t in io.read_path(p)]
+    lines = formats.assemble(tables).dataset.tables["lines"]
+    orders = lines.group_by("customer_id").agg(pl.col("order_id").n_unique())
+    repeat = orders.filter(pl.col("order_id") > 1).height
+    # fewer than 1% of customers order twice: capping makes everyone a one-order customer
+    assert 0 < repeat < 0.01 * orders.height
+    assert "Once capped, orders is the same for every customer" in captions(at)
+    assert metric(at, "Customers clustered").value == f"{orders.height:,}"

@@ -1,12 +1,16 @@
 """The Lifetime value page as a user drives it, through streamlit_app.py with AppTest."""
 
+from datetime import timedelta
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
+from lib.analyses import clv
 from tests import apptest
 from tests.apptest import metric
+from tests.conftest import shared_file
 
 PAGE = "pages/clv.py"
 
@@ -25,17 +29,22 @@ def kept_lines(kind: str) -> pl.DataFrame:
     return lines.filter(
         pl.col("customer_id").is_not_null()
         & ~pl.col("is_return")
-        & (pl.col("revenue") > 0)
+        & (pl.col("revenue") >= 0)
         & (pl.col("quantity") > 0)
-        & (pl.col("unit_price") > 0)
+        & (pl.col("unit_price") >= 0)
     )
+
+
+def checks_table(at: AppTest):
+    return at.dataframe[0].value
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
 def test_customers_metric_counts_customers_with_a_kept_purchase(kind):
     at = page(kind)
     assert metric(at, "Customers").value == fmt.count(kept_lines(kind)["customer_id"].n_unique())
-    assert "Cleaned as the published analyses clean Online Retail" in texts(at)
+    assert "A purchase is a customer's purchases on one day" in texts(at)
+    assert "Online Retail" not in texts(at)
     assert metric(at, "Expected value, 12 months").value != "—"
 
 
@@ -47,16 +56,64 @@ def test_retail_page_counts_lines_without_a_customer():
     assert expected in texts(at)
 
 
-def test_marketplace_says_bgnbd_has_little_to_learn_from_one_time_buyers():
+def test_marketplace_says_the_purchase_model_has_little_to_learn_from_one_time_buyers():
     at = page("marketplace")
     kept = kept_lines("marketplace")
-    days = kept.select("customer_id", pl.col("ordered_at").dt.truncate("1w")).unique()
+    days = kept.select("customer_id", pl.col("ordered_at").dt.date()).unique()
     per_customer = days.group_by("customer_id").len()
     one_time = (per_customer["len"] == 1).mean()
-    checks = at.dataframe[0].value
+    checks = checks_table(at)
     row = checks[checks["check"] == "One-time buyers"].iloc[0]
     assert row["value"] == fmt.pct(one_time)
-    assert "BG/NBD has little to learn" in row["note"]
+    assert "has little to learn" in row["note"]
+
+
+def test_marketplace_fit_without_dropout_shows_a_warning_instead_of_p_alive_and_at_risk():
+    at = page("marketplace")
+    checks = checks_table(at)
+    row = checks[checks["check"] == "Dropout (who leaves)"].iloc[0]
+    assert row["verdict"] == "Problem"
+    assert row["note"].startswith("The dropout cannot be identified in this window")
+    assert metric(at, "Mean P(alive)").value == "not identified"
+    warnings = " ".join(w.value for w in at.warning)
+    assert "The dropout cannot be identified in this window" in warnings
+    assert "No at-risk list" in warnings
+    assert "data is usable" not in texts(at)
+    assert "look after them first" not in texts(at)
+    top = at.dataframe[2].value
+    assert "p_alive" not in top.columns
+
+
+def test_retail_demo_with_real_dropout_shows_p_alive_and_the_at_risk_reading():
+    at = page("retail")
+    checks = checks_table(at)
+    assert checks[checks["check"] == "Dropout (who leaves)"].iloc[0]["verdict"] == "OK"
+    assert metric(at, "Mean P(alive)").value.endswith("%")
+    assert "of the top 20% spenders are less likely than not to be active" in texts(at)
+    risky = at.dataframe[3].value
+    assert (risky["p_alive"] < 50).all()  # shown in percent
+    assert not any("cannot be identified" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("penalizer", clv.PENALIZERS)
+def test_every_penalizer_the_page_offers_renders(penalizer):
+    at = page("retail")
+    at.select_slider(key="clv_penalizer").set_value(penalizer).run()
+    assert not at.exception
+    assert metric(at, "Customers").value == fmt.count(
+        kept_lines("retail")["customer_id"].n_unique()
+    )
+    effect = [c.value for c in at.caption if "maximum-likelihood" in c.value]
+    if penalizer:
+        assert len(effect) == 1
+        assert f"enalizer {penalizer:g} " in effect[0]
+    else:
+        assert effect == []
+
+
+def test_penalizer_defaults_to_zero():
+    at = page("retail")
+    assert at.select_slider(key="clv_penalizer").value == 0.0
 
 
 def test_horizon_change_changes_the_expected_value():
@@ -70,15 +127,44 @@ def test_horizon_change_changes_the_expected_value():
     assert metric(at, "Expected value, 3 weeks").value not in (before, after)
 
 
-def test_holdout_view_shows_the_error_figures():
+def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     at = page("webshop")
     at.segmented_control(key="clv_view").set_value("Holdout check").run()
     assert not at.exception
-    holdout = at.dataframe[-1].value
+    holdout = next(d.value for d in at.dataframe if "group" in d.value.columns)
     overall = holdout[holdout["group"] == "all"].iloc[0]
     assert metric(at, "MAE per customer").value == f"{overall['mae_purchases']:.2f}"
     assert metric(at, "Error on the total").value == fmt.change(overall["total_error"], 1)
     assert "holdout the model predicted" in texts(at)
+    comparison = at.dataframe[-1].value
+    assert list(comparison["model"]) == ["BG/NBD", "MBG/NBD", "Pareto/NBD"]
+    best = comparison.sort_values("mae_purchases").iloc[0]["model"]
+    assert f"holdout {best} predicted best" in texts(at)
+
+
+def test_holdout_view_says_when_the_history_is_shorter_than_the_horizon():
+    at = page("retail")
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    lines = kept_lines("retail")
+    first, last = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
+    half = ((last - first).days + 1) // 2
+    assert at.date_input(key="clv_calibration_end").value == last - timedelta(days=half)
+    assert f"allows a holdout of at most {half / 7:,.0f} weeks" in texts(at)
+
+
+def test_online_retail_upload_says_the_dropout_cannot_be_identified():
+    at = apptest.page("files", "pages/data.py")
+    data = shared_file("online_retail/online_retail.parquet").read_bytes()
+    at.file_uploader[0].upload("online_retail.parquet", data, "application/octet-stream").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert metric(at, "Customers").value == "4,339"
+    assert metric(at, "Mean P(alive)").value == "not identified"
+    checks = checks_table(at)
+    row = checks[checks["check"] == "Dropout (who leaves)"].iloc[0]
+    assert (row["value"], row["verdict"]) == ("not identified", "Problem")
+    assert "No at-risk list" in texts(at)
+    assert "The data is usable" not in texts(at)
 
 
 def test_segment_view_asks_for_the_rfm_page_without_segments():

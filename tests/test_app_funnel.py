@@ -28,7 +28,7 @@ def test_marketplace_funnel_shows_leads_deals_and_conversion():
 
 def test_marketplace_conversion_by_origin_matches_the_raw_files():
     leads, deals = demo_funnel()
-    origin = pl.col("origin").fill_null("unknown")
+    origin = pl.col("origin").fill_null("(no origin)")  # empty origins, apart from "unknown"
     expected = (
         leads.with_columns(origin, pl.col("mql_id").is_in(deals["mql_id"].implode()).alias("won"))
         .group_by("origin")
@@ -40,6 +40,17 @@ def test_marketplace_conversion_by_origin_matches_the_raw_files():
     for name, n, won in expected.iter_rows():
         assert shown.loc[name, "leads"] == n
         assert shown.loc[name, "deals"] == won
+    assert shown.loc["(no origin)", "leads"] == leads["origin"].null_count() > 0
+
+
+def test_marketplace_readings_never_fund_unknown_or_empty_origins():
+    at = page("marketplace", PATH)
+    readings = [c.value for c in at.caption if "lightbulb" in c.value]
+    assert readings
+    for text in readings:
+        funded = text.split("put more budget there")[0] if "put more budget" in text else ""
+        assert "unknown" not in funded and "(no origin)" not in funded
+        assert "other" not in funded.split(" converts")[0]
 
 
 def test_marketplace_matching_routes_online_big_leads_to_the_fast_sr():

@@ -12,7 +12,10 @@ def test_marketplace_regions_rank_sao_paulo_first_by_revenue():
     at = page("marketplace", PATH)
     files = demo.demo("marketplace").files
     items = files["olist_order_items_dataset.csv"]
-    orders = files["olist_orders_dataset.csv"]
+    # Cancelled and unavailable orders sold nothing: they count for no region's revenue.
+    orders = files["olist_orders_dataset.csv"].filter(
+        ~pl.col("order_status").is_in(["canceled", "unavailable"])
+    )
     customers = files["olist_customers_dataset.csv"]
     by_state = (
         items.join(orders.select("order_id", "customer_id"), on="order_id")
@@ -56,8 +59,28 @@ def test_moving_a_weight_reranks_the_regions():
     at.slider(key="regions_w_repeat").set_value(0.0).run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "action" in d.value.columns)
-    # Only order value counts now: the highest average order ranks first.
-    assert table.iloc[0]["aov"] == table["aov"].max()
+    # Only order value counts now: among the regions to market in (ranked first), the highest
+    # average order ranks first.
+    verbs = table["action"].str.split(":").str[0]
+    marketing = table[verbs.isin(["grow", "test", "retain", "defend"])]
+    assert table.iloc[0]["region"] == marketing.iloc[0]["region"]
+    assert table.iloc[0]["aov"] == marketing["aov"].max()
+
+
+def test_retail_reading_names_the_rank_one_region_and_its_action():
+    at = page("retail", PATH)
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    first = table.iloc[0]
+    assert first["rank"] == 1
+    assert not first["action"].startswith("deprioritise")
+    readings = " ".join(c.value for c in at.caption)
+    assert f"Market first in {first['region']} (rank 1" in readings
+    assert first["action"] in readings
+    assert metrics(at)["Market first"] == first["region"]
+    # Germany falls (its growth is negative in the table) and is to deprioritise, not first.
+    germany = table.set_index("region").loc["Germany"]
+    assert germany["growth"] < 0 and germany["action"].startswith("deprioritise: small, shrinking")
+    assert germany["rank"] > 1
 
 
 def test_webshop_page_explains_that_regions_are_missing():

@@ -1,5 +1,6 @@
 """The RFM page as a user drives it, through streamlit_app.py with AppTest."""
 
+import re
 from datetime import timedelta
 
 import pandas as pd
@@ -7,7 +8,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt
+from lib import demo, fmt, measures
+from lib.analyses import rfm
 from tests import apptest
 from tests.apptest import demo_lines, metric, texts
 from tests.test_rfm import PUBLISHED_MAP
@@ -47,26 +49,33 @@ def published_customers(lines: pl.DataFrame) -> pl.DataFrame:
 def test_customers_metric_counts_the_people_with_a_sale_order(kind):
     at = page(kind)
     lines, currency = demo_lines(kind)
-    if kind == "retail":  # cancellations: the published cleaning is on by default
+    if kind == "retail":  # the published cleaning (purchases only) is on by default
         expected = published_customers(lines).height
-    else:
-        sales = lines.filter(pl.col("customer_id").is_not_null() & ~pl.col("is_return"))
+    else:  # a purchase: a sale line with a positive quantity and price where the data has them
+        positive = [pl.col(c) > 0 for c in ("quantity", "unit_price") if c in lines.columns]
+        sales = lines.filter(pl.col("customer_id").is_not_null() & ~pl.col("is_return"), *positive)
         expected = sales["customer_id"].n_unique()
     assert metric(at, "Customers").value == fmt.count(expected)
     table = summary_table(at)
     assert table["customers"].sum() == expected
-    assert "returns subtracted" in texts(at)
+    assert measures.DEFINITIONS["purchase"] in texts(at)
+
+
+def published_counts(per: pd.DataFrame, recency_by_order: bool = False) -> dict[str, int]:
+    """Customers per segment by the published recipe: R by qcut on the recency values (or on
+    their row-order ranks), F by qcut on frequency.rank(method="first")."""
+    recency = per["recency"].rank(method="first") if recency_by_order else per["recency"]
+    r = pd.qcut(recency, 5, labels=[5, 4, 3, 2, 1]).astype(str)
+    f = pd.qcut(per["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(str)
+    return (r + f).replace(PUBLISHED_MAP, regex=True).value_counts().to_dict()
 
 
 def test_retail_segments_match_the_published_recipe_and_the_left_out_lines_are_counted():
     at = page("retail")
     lines, currency = demo_lines("retail")
     per = published_customers(lines).to_pandas()
-    r = pd.qcut(per["recency"].rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(str)
-    f = pd.qcut(per["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(str)
-    expected = (r + f).replace(PUBLISHED_MAP, regex=True).value_counts().to_dict()
     shown = summary_table(at).set_index("segment")["customers"].to_dict()
-    assert shown == expected
+    assert shown == published_counts(per)
     missing = lines.filter(pl.col("customer_id").is_null())
     assert (
         f"{missing.height:,} of {lines.height:,} lines "
@@ -126,12 +135,77 @@ def test_thresholds_mode_rescores_when_a_slider_moves():
     assert after.get("champions", 0) == champions.height
 
 
-def test_shared_ties_warn_when_frequency_collapses_on_the_marketplace():
+def test_each_dimension_has_its_own_tie_control_defaulting_to_the_published_recipe():
+    at = page("retail")
+    controls = {d: at.segmented_control(key=f"rfm_ties_{d}").value for d in rfm.DIMENSIONS}
+    assert controls == {"recency": "value", "frequency": "first", "monetary": "value"}
+    at.segmented_control(key="rfm_ties_recency").set_value("first").run()
+    per = published_customers(demo_lines("retail")[0]).to_pandas()
+    shown = summary_table(at).set_index("segment")["customers"].to_dict()
+    assert shown == published_counts(per, recency_by_order=True)
+    assert shown != published_counts(per)
+
+
+def one_time_share(kind: str) -> float:
+    """Share of a demo's customers with exactly one sale order (no cleaning: no cancellations)."""
+    lines, _ = demo_lines(kind)
+    sales = lines.filter(pl.col("customer_id").is_not_null() & ~pl.col("is_return"))
+    orders = sales.group_by("customer_id").agg(pl.col("order_id").n_unique().alias("n"))
+    return (orders["n"] == 1).mean()
+
+
+def test_the_marketplace_warns_that_frequency_cannot_separate_customers_and_recommends_nothing():
     at = page("marketplace")
-    assert not at.warning
-    at.segmented_control(key="rfm_ties").set_value("shared").run()
+    share = fmt.pct(one_time_share("marketplace"))
+    assert share == "95.7%"
     warnings = " ".join(w.value for w in at.warning)
-    assert "Frequency takes only 2 distinct scores of 5" in warnings
+    assert f"F cannot separate customers: {share} bought once" in warnings
+    assert "arbitrary (row order, not behaviour)" in warnings
+    reading = next(c.value for c in at.caption if c.value.startswith(":material/lightbulb:"))
+    assert share in reading and "no action per segment is suggested" in reading
+    assert "R × M" in reading
+    assert "protect them first" not in texts(at)
+    at.segmented_control(key="rfm_view").set_value("Profiles").run()
+    assert not any(c.value.startswith(":material/campaign:") for c in at.caption)
+    at.segmented_control(key="rfm_view").set_value("R × F grid").run()
+    assert "cells apart in F are not different customers" in texts(at)
+    assert "win them back" not in texts(at)
+    at.segmented_control(key="rfm_grid_across").set_value("monetary").run()
+    assert not at.exception, at.exception
+    # Every M5 customer outspends every M4 one, so the richest cell is in the M5 column.
+    assert re.search(r"the highest spend per customer is in R\d M5 ", texts(at))
+    # Frequency by value: the one-time buyers all score F1.
+    at.segmented_control(key="rfm_ties_frequency").set_value("value").run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"{share} bought once, and all score F1" in warnings
+
+
+def shown_cells(table: pd.DataFrame) -> set[str]:
+    """The Segments table's cells as its column formats print them."""
+    cells = {f"{n:,}" for n in table["customers"]}
+    for column in ("customer_share", "revenue_share"):
+        cells |= {f"{v:.1f}%" for v in table[column].dropna()}
+    for column in ("avg_monetary", "revenue"):
+        cells |= {f"{v:,.0f}" for v in table[column]}
+    return cells
+
+
+def test_every_number_in_the_segments_reading_is_printed_in_the_table_under_it():
+    at = page("retail")
+    reading = next(c.value for c in at.caption if c.value.startswith(":material/lightbulb:"))
+    numbers = re.findall(r"\d[\d,]*(?:\.\d+)?%?", reading)
+    assert len(numbers) >= 5, reading  # count and share; revenue share, share, spend each
+    table = summary_table(at)
+    assert set(numbers) <= shown_cells(table), (numbers, reading)
+    assert reading.endswith("protect them first.")  # frequency separates retail customers
+    at.segmented_control(key="rfm_view").set_value("Profiles").run()
+    actions = {c.value for c in at.caption if c.value.startswith(":material/campaign:")}
+    assert f":material/campaign: {fmt.plain(rfm.ACTIONS['champions'])}" in actions
+    # The shares are shown in percent: the largest segment's share is its customers / all.
+    biggest = table.sort_values("customers").iloc[-1]
+    assert biggest["customer_share"] == pytest.approx(
+        100 * biggest["customers"] / table["customers"].sum()
+    )
 
 
 def test_bins_change_the_grid_and_the_default_rules():

@@ -23,7 +23,7 @@ def test_changing_the_horizon_changes_the_clv_column(server, tmp_path):
         wait_for_app(page)
         page.locator('[data-testid="stDataFrame"]').nth(2).wait_for(timeout=60_000)
         header = page.locator('[data-testid="stDataFrame"]').nth(2).locator("th").nth(1)
-        assert "CLV (GBP)" in header.inner_text()
+        assert header.inner_text().strip().startswith("CLV")
         before = _clv_column(page)
         assert len(before) == 5
 

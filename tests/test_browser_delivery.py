@@ -20,14 +20,14 @@ def test_map_metric_and_seller_minimum_change_the_page(server, tmp_path):
         page.goto(f"{server}/delivery?demo=marketplace")
         wait_for_app(page)
         page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
-        assert "late rate" in _caption(page, "Bubble size and colour")
+        assert "late rate" in _caption(page, "Map colour:")
 
         select = page.locator(".st-key-delivery_metric [role='combobox']")
         select.scroll_into_view_if_needed()
         select.click()
         page.get_by_role("option", name="Median days to deliver").click()
         wait_for_app(page)
-        assert "median days to deliver" in _caption(page, "Bubble size and colour")
+        assert "median days to deliver" in _caption(page, "Map colour:")
         page.locator('[data-testid="stDeckGlJsonChart"]').first.screenshot(
             path=str(tmp_path / "delivery_map.png")
         )
@@ -47,6 +47,6 @@ def test_map_metric_and_seller_minimum_change_the_page(server, tmp_path):
         after = _caption(page, "delivered orders, worst late rate first")
         assert re.search(r"at least 60 delivered", after)
         assert int(after.split()[0].replace(",", "")) < int(before.split()[0].replace(",", ""))
-        page.locator('[data-testid="stVegaLiteChart"]').nth(1).screenshot(
+        page.locator('[data-testid="stVegaLiteChart"]').nth(2).screenshot(
             path=str(tmp_path / "delivery_sellers.png")
         )

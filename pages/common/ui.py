@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import polars as pl
 import streamlit as st
 
-from lib import io
+from lib import io, measures, state
+from lib.model import Dataset
 
 
 def reading(text: str) -> None:
     """The one-sentence plain-language reading under a chart."""
     st.caption(f":material/lightbulb: {text}")
+
+
+def definitions(ds: Dataset, *names: str) -> None:
+    """The definitions (lib/measures.py) behind the page's figures, as a caption."""
+    st.caption(f":material/menu_book: {measures.caption(ds, *names)}")
 
 
 def download(frame: pl.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
@@ -26,21 +35,101 @@ def download(frame: pl.DataFrame, name: str, key: str, label: str = "Download CS
     )
 
 
-def cached(fn):
-    """`fn(frame, **params)` cached at the page edge with st.cache_data.
+def cached(fn, label: str | None = None):
+    """`fn(frame, **params)` cached at the page edge: with st.cache_data for the demos (shared
+    by every session), in the session for uploaded data (state.session_cached).
 
     The call names the data it gets with `key` (the data set key plus any filters applied), so
     that the frame itself is never hashed: hashing a million rows would cost more than most
     analyses. Different analyses never share entries: the function's name is part of the key.
+
+    While a call computes (a cache miss), the page says so in words: `label`, or words made from
+    the function's name ("Computing customer table…"). Streamlit shows that text only once a step
+    has taken half a second, so cache hits and quick steps stay silent.
     """
     name = f"{fn.__module__}.{fn.__qualname__}"
+    words = label or progress_label(fn.__name__)
+    run = _runner(words)
 
     def call(key: str, frame: pl.DataFrame, **params):
-        return _run(name, key, tuple(sorted(params.items())), fn, frame)
+        settings = tuple(sorted(params.items()))
+        if key.startswith(state.UPLOAD_KEY):  # one session's data: cached in that session
+            return state.session_cached(
+                key, (name, key, settings), lambda: _computing(words, fn, frame, **params)
+            )
+        return run(name, key, settings, fn, frame)
 
     return call
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+def memo(max_entries: int = 10, show_spinner: str | bool = False):
+    """st.cache_data for a page's own `fn(key, ...)`, whose first argument names the data set
+    (arguments starting with "_" are not part of the cache key, as in st.cache_data); results
+    of uploaded data are kept in the session instead (see cached)."""
+
+    def wrap(fn):
+        shared = st.cache_data(max_entries=max_entries, show_spinner=show_spinner)(fn)
+        signature = inspect.signature(fn)
+        name = f"{fn.__module__}.{fn.__qualname__}"
+
+        @functools.wraps(fn)
+        def call(key: str, *args, **kwargs):
+            if not key.startswith(state.UPLOAD_KEY):
+                return shared(key, *args, **kwargs)
+            bound = signature.bind(key, *args, **kwargs).arguments
+            entry = (name, repr([(k, v) for k, v in bound.items() if not k.startswith("_")]))
+            words = show_spinner if isinstance(show_spinner, str) else ""
+            return state.session_cached(
+                key, entry, lambda: _computing(words, fn, key, *args, **kwargs)
+            )
+
+        return call
+
+    return wrap
+
+
+def _computing(words: str, fn, *args, **kwargs):
+    if not words:
+        return fn(*args, **kwargs)
+    with st.spinner(words, show_time=True):
+        return fn(*args, **kwargs)
+
+
+_VERBS = {
+    "fit": "Fitting",
+    "rank": "Ranking",
+    "has": "Checking for",
+    "find": "Finding",
+    "build": "Building",
+    "count": "Counting",
+    "sorted": "Sorting",
+}
+_WORDS = {"kpis": "KPIs", "vs": "vs.", "co": "co-"}
+
+
+def progress_label(name: str) -> str:
+    """Progress words for a function name: `customer_table` -> "Computing customer table…"."""
+    words = [_WORDS.get(w, w) for w in name.strip("_").split("_") if w]
+    if len(words) > 1 and words[-1] == "by":  # conversion_by(..., by=...): the split is a param
+        words.pop()
+    if not words:
+        return "Computing…"
+    if words[0] in _VERBS:
+        return " ".join([_VERBS[words[0]], *words[1:]]).replace("- ", "-") + "…"
+    if words[0] == "by":  # by_month: figures by month
+        words.insert(0, "figures")
+    return " ".join(["Computing", *words]).replace("- ", "-") + "…"
+
+
+@functools.cache
+def _runner(label: str):
+    """One st.cache_data wrapper of `_run` per progress text.
+
+    Every wrapper wraps the same function, so they share one cache (and its 64 entries): only the
+    words shown during a miss differ.
+    """
+    return st.cache_data(max_entries=64, show_spinner=label, show_time=True)(_run)
+
+
 def _run(name: str, key: str, params: tuple, _fn, _frame: pl.DataFrame):
     return _fn(_frame, **dict(params))

@@ -1,0 +1,173 @@
+"""Table presentation every analysis page shares: one formatting rule for st.dataframe columns.
+
+The numbers stay numbers in the frame (so a column still sorts); the column config formats them:
+money with its currency and separators, shares in percent with one decimal (as lib.fmt.pct
+prints them in sentences), dates as dates, months as "Jan 2022", empty cells as "—", headers in
+words. Exports keep the raw values and canonical names: only the shown copy changes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from lib import fmt
+
+EMPTY = "—"
+DAY_FORMAT = "D MMM YYYY"
+MONTH_FORMAT = "MMM YYYY"
+
+
+def money(label: str, currency: str = "", digits: int = 0, **kw) -> st.column_config.Column:
+    """Money with the data's currency symbol and thousands separators: '£12,371'."""
+    return st.column_config.NumberColumn(label, format=fmt.money_format(currency, digits), **kw)
+
+
+def percent(label: str, digits: int = 1, **kw) -> st.column_config.Column:
+    """A share, for a column already multiplied by 100 (see `in_percent`): '49.0%'."""
+    return st.column_config.NumberColumn(label, format=f"%.{digits}f%%", **kw)
+
+
+def change(label: str, digits: int = 1, **kw) -> st.column_config.Column:
+    """A relative change, for a column already multiplied by 100: '+4.1%'."""
+    return st.column_config.NumberColumn(label, format=f"%+.{digits}f%%", **kw)
+
+
+def count(label: str, **kw) -> st.column_config.Column:
+    """A whole count with separators: '12,371'."""
+    return st.column_config.NumberColumn(label, format="%,d", **kw)
+
+
+def number(label: str, digits: int = 1, **kw) -> st.column_config.Column:
+    """A measured figure with separators and fixed decimals, never in scientific notation."""
+    return st.column_config.NumberColumn(label, format=f"%,.{digits}f", **kw)
+
+
+def day(label: str, **kw) -> st.column_config.Column:
+    """A date without its time of day: '1 Jan 2022'."""
+    return st.column_config.DateColumn(label, format=DAY_FORMAT, **kw)
+
+
+def month(label: str, **kw) -> st.column_config.Column:
+    """A month: 'Jan 2022'."""
+    return st.column_config.DateColumn(label, format=MONTH_FORMAT, **kw)
+
+
+def text(label: str, wide: bool = False, **kw) -> st.column_config.Column:
+    """A text column; `wide` gives sentences the room they need (400 px)."""
+    if wide:
+        kw["width"] = "large"
+    return st.column_config.TextColumn(label, **kw)
+
+
+def key(label: str, **kw) -> st.column_config.Column:
+    """The identifier of a row, pinned so that it stays in view while the table scrolls."""
+    return st.column_config.TextColumn(label, pinned=True, **kw)
+
+
+def in_percent(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """`frame` with these share columns (0..1) multiplied by 100, for `percent`/`change`."""
+    present = [c for c in columns if c in frame.columns]
+    return frame.with_columns(pl.col(present) * 100) if present else frame
+
+
+def with_short_ids(frame: pl.DataFrame, *columns: str) -> tuple[pl.DataFrame, dict[str, str]]:
+    """`frame` with a readable label column next to each long-hash id column ('7bc7cb84…').
+
+    Returns the frame (label columns named `<column>__short`) and {id column: label column} for
+    the columns that do hold hashes. The full id stays in its own column (and in exports).
+    """
+    added: dict[str, str] = {}
+    for column in columns:
+        if column not in frame.columns or frame[column].dtype != pl.String:
+            continue
+        if not frame[column].drop_nulls().map_elements(fmt.is_hash, return_dtype=pl.Boolean).any():
+            continue
+        added[column] = f"{column}__short"
+    if not added:
+        return frame, added
+    return (
+        frame.with_columns(
+            pl.col(c).map_elements(fmt.short_id, return_dtype=pl.String).alias(s)
+            for c, s in added.items()
+        ),
+        added,
+    )
+
+
+def _fallback(name: str, dtype: pl.DataType) -> st.column_config.Column | str:
+    """A config for a column the page did not configure: words for the header, and dates,
+    months and fractional numbers shown as people read them."""
+    label = fmt.words(name)
+    if dtype == pl.Date:
+        return day(label)
+    if isinstance(dtype, pl.Datetime):
+        return day(label)
+    if dtype.is_float():
+        return number(label, 2)
+    if dtype.is_integer():
+        return st.column_config.NumberColumn(label, format="%d" if name in ("k", "rank") else "%,d")
+    return label
+
+
+def table(
+    frame: pl.DataFrame,
+    config: dict | None = None,
+    *,
+    ids: tuple[str, ...] = (),
+    pin_ids: bool = True,
+    order: list[str] | None = None,
+    where=None,
+    styled=None,
+    **kw,
+):
+    """st.dataframe of `frame` under the house rule.
+
+    `config` maps columns to st.column_config entries (a string is a header). Every column it
+    leaves out gets its name in words and a readable number or date format; None shows as "—".
+    `ids` name identifier columns: a long hash id gets a short readable label in its place
+    (pinned unless `pin_ids` is false: pinned columns move to the left), the full id stays as
+    the last column (its header says so). `order` puts columns
+    first (the key and evidence columns), the rest follow. `styled(frame) -> Styler` styles the
+    shown frame; `where` is the container (st by default).
+    """
+    config = dict(config or {})
+    shown, short = with_short_ids(frame, *ids)
+    for column, label_column in short.items():
+        base = config.get(column)
+        title = (
+            base
+            if isinstance(base, str)
+            else (base or {}).get("label")
+            if isinstance(base, dict)
+            else None
+        ) or fmt.words(column)
+        config[label_column] = st.column_config.TextColumn(
+            title,
+            width=110,
+            pinned=pin_ids,
+            help=f"Shortened to its first {fmt.SHORT_ID} characters; the full id is in the "
+            f"last column and in the CSV download.",
+        )
+        config[column] = st.column_config.TextColumn(f"{title} (full id)")
+    for name, dtype in shown.schema.items():
+        if name not in config:
+            config[name] = _fallback(name, dtype)
+        elif config[name] is not None and not isinstance(config[name], str):
+            entry = config[name]
+            if isinstance(entry, dict) and entry.get("label") is None:
+                entry = {**entry, "label": fmt.words(name)}
+                config[name] = entry
+    first = [c for c in (order or []) if c in shown.columns]
+    columns = [short.get(c, c) for c in first]
+    labels = set(short.values())
+    columns += [short.get(c, c) for c in shown.columns if c not in first and c not in labels]
+    columns = [c for c in columns if config.get(c, "") is not None]
+    columns += [c for c in short if c not in columns]  # the full ids, last
+    kw.setdefault("hide_index", True)
+    kw.setdefault("placeholder", EMPTY)
+    if kw.get("row_height") and "height" not in kw and frame.height <= 30:
+        # Tall rows wrap long text; show every row then, none hidden below a scroll.
+        kw["height"] = 38 + frame.height * kw["row_height"] + 2
+    data = styled(shown) if styled is not None else shown
+    return (where or st).dataframe(data, column_config=config, column_order=columns, **kw)

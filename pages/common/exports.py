@@ -1,0 +1,254 @@
+"""What leaves the app: a page's report and chart PNGs, the whole analysis's report, and the
+recipe that rebuilds it. Reports take seconds, so they are built on request, with progress in
+words, and kept until a setting changes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+
+import polars as pl
+import streamlit as st
+
+from lib import recipe, report, state
+from lib.catalog import PAGE_BY_KEY
+from lib.model import Dataset
+from pages.common import settings
+
+HTML = "text/html"
+ZIP = "application/zip"
+TOML = "application/toml"
+
+
+class NothingToSave(Exception):
+    """A build with nothing to put in the file: the message says why."""
+
+
+def analysis_pages(ds: Dataset) -> list[str]:
+    """The analysis pages the data enables, in menu order (the whole analysis's report)."""
+    return [p for p in recipe.ANALYSIS_PAGES if PAGE_BY_KEY[p].enabled(ds)]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "data"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(1, round(n / 1e3))} kB"
+
+
+def _rules_digest(rules: pl.DataFrame | None) -> object:
+    return None if rules is None else repr(rules.to_dicts())
+
+
+def _token(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _notes(pages: list[str]) -> list[str]:
+    """What the report cannot carry of the pages' current views."""
+    out = []
+    if "rfm" in pages and state.value("rfm_mode") == "thresholds":
+        out.append(
+            "RFM: scored by quantiles here; the thresholds set on the page are not in the report."
+        )
+    return out
+
+
+def _files() -> tuple[recipe.FilePrint, ...]:
+    return state.file_prints() if state.source() == state.FILES else ()
+
+
+def offer(
+    slot: str,
+    label: str,
+    token: str,
+    build: Callable[[Callable[[str], None]], bytes],
+    *,
+    what: str,
+    file_name: str,
+    mime: str,
+    key: str,
+    help: str,
+) -> None:
+    """A button that builds a file (`build(progress)`, showing progress in words) and then a
+    button that saves it ("Save the `what`"); the built file is kept until `token` (the
+    settings) changes."""
+    held = state.built(slot)
+    if held is not None and held[0] != token:
+        state.drop_built(slot)
+        held = None
+    place = st.empty()  # the build button, then the save button in its place
+    if held is None:
+        # A callback, not the button's return value: it survives the rerun a page run alone
+        # makes through the app's navigation (lib/state._store).
+        place.button(
+            label,
+            key=key,
+            icon=":material/description:",
+            help=help,
+            on_click=state.request_build,
+            args=(slot,),
+        )
+        if not state.build_requested(slot):
+            return
+        with st.status("Starting…", expanded=False) as status:
+            try:
+                data = build(lambda words: status.update(label=words))
+            except NothingToSave as nothing:
+                status.update(label=str(nothing), state="error")
+                return
+            except Exception:  # a failed build says so; the page goes on
+                logging.getLogger("storelens").exception("building %s failed", slot)
+                status.update(
+                    label="It could not be built: the details are in the server log.",
+                    state="error",
+                )
+                return
+            status.update(label=f"Ready ({_size(len(data))})", state="complete")
+        state.keep_built(slot, token, data)
+        held = (token, data)
+    place.download_button(
+        f"Save the {what} ({_size(len(held[1]))})",
+        data=held[1],
+        file_name=file_name,
+        mime=mime,
+        key=f"{key}_save",
+        on_click="ignore",
+        icon=":material/download:",
+        type="primary",
+    )
+
+
+def page_tools(page: str, ds: Dataset) -> None:
+    """The page's "Download report" and "Download charts (PNG, zip)", for its current settings."""
+    chosen = {page: settings.current(page)}
+    rules = state.rules() if page == "rfm" else None
+    token = _token(ds.key, chosen, _rules_digest(rules))
+    title = PAGE_BY_KEY[page].title
+
+    def html(progress: Callable[[str], None]) -> bytes:
+        text = report.build_report(
+            ds,
+            [page],
+            chosen,
+            rules=rules,
+            files=_files(),
+            notes=_notes([page]),
+            progress=progress,
+        )
+        return text.encode("utf-8")
+
+    def pngs(progress: Callable[[str], None]) -> bytes:
+        sections = report.report_sections(ds, [page], chosen, rules=rules, progress=progress)
+        files = report.chart_pngs(ds, [page], sections=sections, progress=progress)
+        if not files:
+            why = sections[0].missing if sections and sections[0].missing else "no chart"
+            raise NothingToSave(f"No chart to draw: {why}")
+        progress(f"Packing {len(files)} charts…")
+        return report.zipped(files)
+
+    left, right, _ = st.columns([1, 1, 2])
+    with left:
+        offer(
+            f"report:{page}",
+            "Download report",
+            token,
+            html,
+            what="report",
+            file_name=f"storelens_{page}_report.html",
+            mime=HTML,
+            key=f"{page}_export_report",
+            help=f"One HTML file of the {title} page as set now: KPIs, charts, readings, key "
+            "tables, the data-quality findings that affect them and the definitions. It opens "
+            "offline in any browser.",
+        )
+    with right:
+        offer(
+            f"charts:{page}",
+            "Download charts (PNG, zip)",
+            token,
+            pngs,
+            what="charts",
+            file_name=f"storelens_{page}_charts.zip",
+            mime=ZIP,
+            key=f"{page}_export_charts",
+            help="One PNG per chart of this page, for slides.",
+        )
+
+
+def sidebar(ds: Dataset) -> dict:
+    """The whole analysis's "Download report" and the "Download recipe", in the sidebar.
+
+    Returns what the recipe is made of, for `settle` to bring up to date once the page has run:
+    a page opened from a link sets its controls during its own run, after the sidebar.
+    """
+    pages = analysis_pages(ds)
+    held: dict = {"settings": settings.current_all(), "rules": state.rules()}
+    if pages:
+        token = _token(ds.key, held["settings"], _rules_digest(held["rules"]))
+
+        def html(progress: Callable[[str], None]) -> bytes:
+            text = report.build_report(
+                ds,
+                pages,
+                settings.current_all(),
+                rules=state.rules(),
+                files=_files(),
+                notes=_notes(pages),
+                progress=progress,
+            )
+            return text.encode("utf-8")
+
+        offer(
+            "report:all",
+            "Download report",
+            token,
+            html,
+            what="report",
+            file_name=f"storelens_report_{_slug(ds.name)}.html",
+            mime=HTML,
+            key="app_export_report",
+            help=f"The whole analysis in one HTML file: every page this data enables "
+            f"({len(pages)}), as set now. It opens offline in any browser.",
+        )
+    source = state.source()
+    demo = source if source in state.DEMO_LABELS else ""
+    tables = [] if demo else state.uploaded_tables()
+    mappings = state.mappings()
+    name = ds.name
+
+    def toml() -> str:
+        made = recipe.make(
+            tables,
+            mappings=mappings,
+            settings=held["settings"],
+            rules=held["rules"],
+            dataset=name,
+            demo=demo,
+            pages=pages,
+        )
+        return recipe.to_toml(made)
+
+    if ds.tables:
+        st.download_button(
+            "Download recipe",
+            data=toml,
+            file_name="storelens_recipe.toml",
+            mime=TOML,
+            key="app_export_recipe",
+            on_click="ignore",
+            icon=":material/receipt_long:",
+            help="A small TOML file with the column mappings, every page's settings, the segment "
+            "rules and the data's fingerprint. Upload it on the Data page to restore them, or "
+            "replay it: python -m lib report --recipe recipe.toml FILES...",
+        )
+    return held
+
+
+def settle(held: dict) -> None:
+    """After the page's run: the recipe takes the settings as they stand now."""
+    held["settings"] = settings.current_all()
+    held["rules"] = state.rules()

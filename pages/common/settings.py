@@ -1,0 +1,289 @@
+"""Each page's controls as the headless options of lib/analyses/<page>.py: the one mapping that
+links, reports and recipes share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from lib import recipe, state
+from lib.analyses import categories as cat
+from lib.analyses import clv, rfm
+from lib.model import Dataset
+
+# What the Lifetime value page's model control shows -> the headless model name.
+CLV_MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
+# The RFM page's rule editor (a data editor: its edits are not a URL value, a recipe keeps them).
+RULES_KEY = "rfm_rules"
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def _day(text: object) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
+def _joined(value: object) -> str | None:
+    return ",".join(map(str, value)) if isinstance(value, list | tuple) else None
+
+
+def _split(text: object) -> list[str]:
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _whole(value: object) -> int | None:
+    return round(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Control:
+    """One widget of a page and the headless option it sets.
+
+    key: the widget key ("{grain}" stands for the page's grain control); read: widget value ->
+    option value (None: leave the option at its default); write: (checked options, data set)
+    -> widget value (None: the widget opens on its own default). A control whose widget sets
+    two options (a date range) reads each and writes once (write None on the second).
+    """
+
+    key: str
+    option: str
+    read: Callable[[object], object] = _same
+    write: Callable[[Mapping[str, object], Dataset | None], object] | None = None
+
+
+def _option(name: str, convert: Callable[[object], object] = _same):
+    """A write that takes the option `name` as the widget value, through `convert`."""
+    return lambda options, ds: convert(options[name])
+
+
+def _sales_dates(options: Mapping[str, object], ds: Dataset | None) -> object:
+    if not options.get("start") and not options.get("end"):
+        return None
+    if ds is None or not ds.has("lines", "ordered_at"):
+        return None
+    stamps = ds.tables["lines"]["ordered_at"]
+    first, last = stamps.min().date(), stamps.max().date()
+    return (_day(options["start"]) or first, _day(options["end"]) or last)
+
+
+def _same_control(key: str, option: str, convert: Callable[[object], object] = _same) -> Control:
+    return Control(key, option, write=_option(option, convert))
+
+
+def _whole_control(key: str, option: str) -> Control:
+    return Control(key, option, read=_whole, write=_option(option, int))
+
+
+def _float_control(key: str, option: str) -> Control:
+    return Control(key, option, read=_number, write=_option(option, float))
+
+
+def _list_control(key: str, option: str) -> Control:
+    """A multiselect: a comma-separated option."""
+    return Control(key, option, read=_joined, write=_option(option, _split))
+
+
+def _date_control(key: str, option: str) -> Control:
+    """A date input: an ISO date option."""
+    return Control(key, option, read=_iso, write=_option(option, _day))
+
+
+CONTROLS: dict[str, tuple[Control, ...]] = {
+    "sales": (
+        Control(
+            "sales_dates", "start", read=lambda v: _iso(v[0]) if v else None, write=_sales_dates
+        ),
+        Control("sales_dates", "end", read=lambda v: _iso(v[1]) if v and len(v) > 1 else None),
+        _list_control("sales_categories", "categories"),
+        _list_control("sales_regions", "regions"),
+        _same_control("sales_grain", "grain"),
+        _whole_control("sales_window_{grain}", "window"),
+        _whole_control("sales_topn", "topn"),
+        _same_control("sales_rank_by", "rank_by"),
+        _same_control("sales_basket", "basket"),
+    ),
+    "categories": (
+        _whole_control("categories_months", "months"),
+        _whole_control("categories_min_orders", "min_orders"),
+        _whole_control("categories_top", "top"),
+        *(_float_control(f"categories_weight_{c}", f"weight_{c}") for c in cat.COMPONENTS),
+    ),
+    "regions": (
+        _same_control("regions_metric", "metric"),
+        _whole_control("regions_months", "months"),
+        *(
+            _float_control(f"regions_w_{n}", f"w_{n}")
+            for n in ("size", "growth", "value", "repeat", "delivery")
+        ),
+    ),
+    "delivery": (
+        _whole_control("delivery_min_orders", "min_orders"),
+        _same_control("delivery_metric", "metric"),
+    ),
+    "funnel": (
+        _whole_control("funnel_top", "top"),
+        _whole_control("funnel_min_count", "min_count"),
+    ),
+    "rfm": (
+        _whole_control("rfm_bins", "bins"),
+        *(_same_control(f"rfm_ties_{d}", f"{d}_ties") for d in rfm.DIMENSIONS),
+        _date_control("rfm_as_of", "as_of"),
+        _same_control("rfm_clean", "clean", bool),
+        _same_control("rfm_grid_across", "across"),
+    ),
+    "cohorts": (
+        _same_control("cohort_grain", "grain"),
+        _same_control("cohort_metric", "metric"),
+        _same_control("cohort_relative", "relative", bool),
+    ),
+    "clusters": (
+        _list_control("clusters_features", "features"),
+        _same_control("clusters_log", "log", bool),
+        _whole_control("clusters_k", "k"),
+        _float_control("clusters_margin", "margin"),
+        _float_control("clusters_cost", "cost"),
+    ),
+    "clv": (
+        _same_control("clv_unit", "unit"),
+        Control("clv_horizon", "horizon", read=_whole, write=_option("horizon", round)),
+        _same_control("clv_horizon_unit", "horizon_unit"),
+        # The page asks for % a month; the option is a fraction.
+        Control(
+            "clv_discount",
+            "discount",
+            read=lambda v: None if _number(v) is None else round(float(v) / 100, 6),
+            write=_option("discount", lambda v: round(float(v) * 100, 6)),
+        ),
+        _float_control("clv_penalizer", "penalizer"),
+        Control(
+            "clv_model", "model", read=CLV_MODEL_KEYS.get, write=_option("model", clv.MODELS.get)
+        ),
+        _date_control("clv_calibration_end", "calibration_end"),
+    ),
+    "events": (
+        _whole_control("events_window_days", "window_days"),
+        _list_control("events_steps", "steps"),
+        _same_control("events_item", "item", str),
+        _whole_control("events_min_support", "min_support"),
+        _same_control("events_score", "score"),
+    ),
+}
+# Widgets with no headless option that a restored recipe resets: its figures are the quantile
+# scores the headless RFM computes.
+RESET_ON_RESTORE = ("rfm_mode",)
+# The grain control whose value names a page's per-grain widget ("{grain}" in a key): its key,
+# its option and its default.
+GRAIN_KEYS = {"sales": ("sales_grain", "grain", "month")}
+
+
+def _key(page: str, control: Control, grain: object = None) -> str:
+    if "{grain}" not in control.key:
+        return control.key
+    grain_key, _, default = GRAIN_KEYS[page]
+    chosen = grain if grain is not None else state.value(grain_key) or default
+    return control.key.format(grain=chosen)
+
+
+def current(page: str) -> dict[str, object]:
+    """The headless options of the page's controls as they stand in this session (options whose
+    control was never shown are left out: the headless default is the page's)."""
+    out: dict[str, object] = {}
+    for control in CONTROLS.get(page, ()):
+        key = _key(page, control)
+        if not state.has(key):
+            continue
+        value = state.value(key)
+        if value is None:
+            continue
+        option = control.read(value)
+        if option is not None:
+            out[control.option] = option
+    return out
+
+
+def current_all() -> dict[str, dict[str, object]]:
+    """current() of every analysis page that has any setting."""
+    return {page: s for page in recipe.ANALYSIS_PAGES if (s := current(page))}
+
+
+def widget_values(
+    page: str, options: Mapping[str, object], ds: Dataset | None = None
+) -> dict[str, object]:
+    """The widget value of each of the page's controls for checked headless options
+    (recipe.apply_settings): None where the option is at its default, so the widget opens on
+    the page's own default (the suggested k, the whole date range...)."""
+    defaults = recipe.defaults(page)
+    grain = options.get(GRAIN_KEYS[page][1]) if page in GRAIN_KEYS else None
+    out: dict[str, object] = {}
+    by_key: dict[str, list[Control]] = {}
+    for control in CONTROLS.get(page, ()):
+        by_key.setdefault(_key(page, control, grain), []).append(control)
+    for key, controls in by_key.items():
+        at_default = all(options.get(c.option) == defaults.get(c.option) for c in controls)
+        writer = next((c.write for c in controls if c.write is not None), None)
+        out[key] = None if at_default or writer is None else writer(options, ds)
+    if page in GRAIN_KEYS:  # the per-grain widgets of the other grains open on their defaults
+        for other in _other_grains(page, grain):
+            for control in CONTROLS[page]:
+                if "{grain}" in control.key:
+                    out.setdefault(control.key.format(grain=other), None)
+    return out
+
+
+def _other_grains(page: str, grain: object) -> list[str]:
+    from lib.analyses import sales
+
+    return [g for g in sales.GRAINS if g != grain] if page == "sales" else []
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What restoring a recipe's settings did: notes (Markdown-escaped) for values moved or
+    ignored, and the pages whose settings were set."""
+
+    notes: tuple[str, ...]
+    pages: tuple[str, ...]
+
+
+def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) -> Restored:
+    """Every analysis page's controls set to `settings` (page -> headless options; a page or an
+    option not given goes back to its default), checked against the data first."""
+    notes: list[str] = []
+    unknown = [p for p in settings if p not in recipe.ANALYSIS_PAGES]
+    if unknown:
+        notes.append(f"Unknown page(s) ignored: {', '.join(map(str, unknown))}")
+    for page in recipe.ANALYSIS_PAGES:
+        applied = recipe.apply_settings(page, settings.get(page), ds)
+        notes += applied.notes
+        for key, value in widget_values(page, applied.options, ds).items():
+            state.set_value(key, value)
+    for key in RESET_ON_RESTORE:
+        state.set_value(key, None)
+    state.forget_scopes()
+    return Restored(tuple(notes), tuple(p for p in settings if p in recipe.ANALYSIS_PAGES))
+
+
+def restore_rules(rules: pl.DataFrame | None, settings: Mapping[str, Mapping[str, object]]) -> None:
+    """The RFM rule editor starts on a recipe's rules (None: the defaults)."""
+    bins = settings.get("rfm", {}).get("bins", recipe.defaults("rfm")["bins"])
+    try:
+        bins = int(bins)
+    except (TypeError, ValueError):
+        bins = recipe.defaults("rfm")["bins"]
+    state.restore_rules(bins, rules, RULES_KEY)
