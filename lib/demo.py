@@ -220,11 +220,23 @@ class Demo:
     truth: dict[str, float]
 
 
-def demo(kind: str, rows: int | None = None, seed: int = 1) -> Demo:
-    """A demo data set of `kind`, deterministic given (kind, rows, seed).
+def demo(kind: str, rows: int | None = None, seed: int = 1, patterns: bool = True) -> Demo:
+    """A demo data set of `kind`, deterministic given (kind, rows, seed, patterns).
 
     rows counts orders (marketplace), orders.csv line rows (webshop) or invoice lines (retail),
     defaulting to DEFAULT_ROWS; at least MIN_ROWS.
+
+    `patterns` plants behaviour the trend views should find; without it the same draws give the
+    same data minus those patterns (to compare against). Their draws come after every other, so
+    they change nothing else:
+    - retail: a segment shift in the last quarter. LAPSE_CUSTOMERS frequent, recent customers
+      (at least LAPSE_MIN_ORDERS invoices before LAPSE_FROM, the last within LAPSE_RECENT_DAYS
+      of it, and more after it) stop buying at LAPSE_FROM: their later invoices carry no
+      CustomerID (the shop still sold the goods, it no longer knows to whom).
+    - marketplace: a late first delivery costs repeat orders. With probability LATE_CHURN, a
+      person whose first order arrived late hands the later orders to a one-order person of the
+      same state whose only order came on time and earlier: persons, repeat and one-time buyers
+      and orders per state stay as they were.
 
     truth keys (floats):
     - marketplace: late_share (share of delivered orders with a delivery date that arrived after
@@ -237,13 +249,16 @@ def demo(kind: str, rows: int | None = None, seed: int = 1) -> Demo:
       converted_view_share (share of order lines preceded by a view of that item by that user),
       co_viewed_pairs (len(CO_VIEWED_PAIRS)), co_view_users (users per pair), merged_share,
       deleted_share (of users), gap_days (calendar days without events), items.
+      late_first_handed_over (late-first persons whose later orders the pattern handed over).
     - retail: bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b (BG/NBD, weeks as the time unit: purchase
       rate lambda ~ Gamma(r, rate alpha), dropout after each repeat purchase with p ~ Beta(a, b)),
       gg_p, gg_q, gg_v (Gamma-Gamma: invoice value z ~ Gamma(p, rate nu), nu ~ Gamma(q, rate v);
       an invoice's lines add up to z except where quantities reach 1 or 48), period_weeks,
       join_weeks (customers join uniformly in [0, join_weeks)), customers (with a CustomerID),
-      guest_line_share (lines without one). Planted lines (fees, free items, extreme quantities,
-      duplicates) sit on customers' invoices, so clean before fitting Gamma-Gamma.
+      guest_line_share (lines without one, the lapsed customers' included), lapsed_customers
+      (customers the pattern stopped; they bought nothing from LAPSE_FROM on). Planted lines
+      (fees, free items, extreme quantities, duplicates) sit on customers' invoices, so clean
+      before fitting Gamma-Gamma.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown demo kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -252,7 +267,7 @@ def demo(kind: str, rows: int | None = None, seed: int = 1) -> Demo:
         raise ValueError(f"a demo needs at least {MIN_ROWS} rows, got {rows}")
     rng = np.random.default_rng(seed)
     build = {"marketplace": _marketplace, "webshop": _webshop, "retail": _retail}[kind]
-    files, truth = build(rows, rng)
+    files, truth = build(rows, rng, patterns)
     counts = {"marketplace": _olist_counts, "webshop": _webshop_counts, "retail": _retail_counts}
     planted = dict.fromkeys(RULES, 0) | counts[kind](files)
     return Demo(kind, files, planted, {k: float(v) for k, v in truth.items()})
@@ -590,7 +605,9 @@ def _month_index(seconds: np.ndarray, year0: int) -> np.ndarray:
     return months.astype(np.int64) - (year0 - 1970) * 12
 
 
-def _marketplace(n: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame], dict]:
+def _marketplace(
+    n: int, rng: np.random.Generator, patterns: bool = True
+) -> tuple[dict[str, pl.DataFrame], dict]:
     states = io.read_reference("br_states.csv")
     uf = states["state"].to_list()
     if sorted(uf) != sorted(_STATES):
@@ -972,16 +989,76 @@ def _marketplace(n: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFra
         COLUMNS["marketplace"]["olist_closed_deals_dataset.csv"]
     )
 
+    handed = 0
+    if patterns:
+        on_time = delivered_status & (delivered != _NA) & ~late_final
+        person, handed = _late_churn(rng, person, late_final, on_time, person_state)
+        files["olist_customers_dataset.csv"] = files["olist_customers_dataset.csv"].with_columns(
+            customer_unique_id=_text(person_hex[person]),
+            customer_zip_code_prefix=pl.Series(zip_code[person_zip[person]])
+            .cast(pl.String)
+            .str.zfill(5),
+            customer_city=zip_city[person_zip[person]],
+        )
+    orders_per_person = np.bincount(person)
     with_date = delivered_status & (delivered != _NA)
     truth = {
         "late_share": late_final.sum() / with_date.sum(),
         "late_base_prob": _LATE_BASE,
         "growth_per_year": _OLIST_GROWTH,
-        "repeat_person_share": float((per_person >= 2).mean()),
-        "persons": n_persons,
+        "repeat_person_share": float((orders_per_person >= 2).mean()),
+        "persons": orders_per_person.size,
+        "late_first_handed_over": handed,
         **lead_truth,
     }
     return files, truth
+
+
+LATE_CHURN = 0.8  # chance that a person whose first order came late hands the rest over
+
+
+def _late_churn(
+    rng: np.random.Generator,
+    person: np.ndarray,
+    late: np.ndarray,
+    on_time: np.ndarray,
+    state: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """(person per order, persons who handed over) for the marketplace pattern. Orders are in
+    time order; `state` is each person's state. With probability LATE_CHURN, a person whose
+    first order arrived late and who ordered again hands every later order to a one-order person
+    of the same state whose only order arrived on time and came before them (drawn at random; a
+    person drawn twice takes only the first). Every person keeps as many orders as someone had
+    before, so persons, repeat buyers and one-time buyers, and orders per state, are counted as
+    without the pattern; only who reorders after what changes."""
+    size = int(person.max()) + 1
+    counts = np.bincount(person, minlength=size)
+    persons, first = np.unique(person, return_index=True)
+    first_of = np.zeros(size, dtype=np.int64)
+    first_of[persons] = first
+    repeaters = persons[(counts[persons] >= 2) & late[first_of[persons]]]
+    chosen = repeaters[rng.random(repeaters.size) < LATE_CHURN]
+    singles = persons[(counts[persons] == 1) & on_time[first_of[persons]]]
+    # Takers sorted by state, then by their order: those of a state before a time are a run.
+    span = person.size + 1
+    keys = state[singles].astype(np.int64) * span + first_of[singles]
+    singles, keys = singles[np.argsort(keys, kind="stable")], np.sort(keys, kind="stable")
+    later = np.flatnonzero(np.arange(person.size) != first_of[person])
+    second = np.full(size, person.size, dtype=np.int64)
+    np.minimum.at(second, person[later], later)
+    base = state[chosen].astype(np.int64) * span
+    low = np.searchsorted(keys, base)
+    room = np.searchsorted(keys, base + second[chosen]) - low
+    pick = low + (rng.random(chosen.size) * room).astype(np.int64)
+    ok = room > 0
+    chosen, taker = chosen[ok], singles[pick[ok]]
+    _, once = np.unique(taker, return_index=True)
+    chosen, taker = chosen[np.sort(once)], taker[np.sort(once)]
+    out = person.copy()
+    moving = later[np.isin(person[later], chosen)]
+    order = np.argsort(chosen)
+    out[moving] = taker[order[np.searchsorted(chosen, person[moving], sorter=order)]]
+    return out, int(chosen.size)
 
 
 def _review_texts(rng: np.random.Generator, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1316,7 +1393,10 @@ _WEB_GROWTH = 0.3
 _N_WEB_ITEMS = 2000
 
 
-def _webshop(rows: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame], dict]:
+def _webshop(
+    rows: int, rng: np.random.Generator, patterns: bool = True
+) -> tuple[dict[str, pl.DataFrame], dict]:
+    del patterns  # the web shop has no planted trend yet
     start, end = _day(2023, 1, 1), _day(2024, 7, 1)
     start_s, end_s = start * _DAY, end * _DAY
     days, p_day = _day_weights(start, end, _WEB_GROWTH, _WEB_MONTH, _WEB_WEEKDAY, black_friday=3.0)
@@ -1980,7 +2060,9 @@ def _quantities(
     return qty, mills
 
 
-def _retail(rows: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame], dict]:
+def _retail(
+    rows: int, rng: np.random.Generator, patterns: bool = True
+) -> tuple[dict[str, pl.DataFrame], dict]:
     start, end = _day(2022, 12, 1), _day(2023, 12, 10)
     start_s = start * _DAY
     period_weeks = (end - start) / 7
@@ -2208,6 +2290,11 @@ def _retail(rows: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame
     order = np.lexsort((row_pos, rank[row_inv]))
     row_inv = row_inv[order]
 
+    lapsed_customers = 0
+    if patterns:
+        stopped, lapsed_customers = _lapse(rng, cust, inv_t[: cust.size], cancelled)
+        all_customer[stopped] = -1
+
     inv_date = _ts_text(all_t, "%-m/%-d/%Y %-H:%M")
     customer_text = _where_text(all_customer >= 0, _text(all_customer))
     files = {
@@ -2230,9 +2317,44 @@ def _retail(rows: int, rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame
         "period_weeks": period_weeks,
         "join_weeks": join_weeks,
         "customers": n_customers,
-        "guest_line_share": guest_lines / rows,
+        "guest_line_share": files["online_retail.csv"]["CustomerID"].null_count() / rows,
+        "lapsed_customers": lapsed_customers,
     }
     return files, truth
+
+
+LAPSE_FROM = (2023, 9, 10)  # one quarter before the day after the retail demo's last invoice
+LAPSE_MIN_ORDERS = 3  # invoices before LAPSE_FROM that make a customer frequent
+LAPSE_RECENT_DAYS = 60  # the last of them at most this many days before LAPSE_FROM
+LAPSE_CUSTOMERS = 40  # frequent, recent customers who stop buying (fewer when fewer qualify)
+
+
+def _lapse(
+    rng: np.random.Generator, cust: np.ndarray, inv_t: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """(invoices that lose their customer, customers stopped) for the retail pattern: of the
+    customers with at least LAPSE_MIN_ORDERS invoices before LAPSE_FROM, the last within
+    LAPSE_RECENT_DAYS of it, and invoices after it, none of which is in `keep` (a cancelled
+    invoice keeps its customer, so that its cancellation still finds the purchase it reverses),
+    LAPSE_CUSTOMERS, drawn at random, stop buying. A fixed number, not a share: at millions of
+    rows the group stays small next to the BG/NBD customers the CLV fit recovers."""
+    cutoff = _day(*LAPSE_FROM) * _DAY
+    after = inv_t >= cutoff
+    size = int(cust.max()) + 1 if cust.size else 0
+    before = np.bincount(cust[~after], minlength=size)
+    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, cust[~after], inv_t[~after])
+    later = np.bincount(cust[after], minlength=size)
+    blocked = np.zeros(size, dtype=bool)
+    blocked[cust[keep[after[keep]]]] = True
+    eligible = np.flatnonzero(
+        (before >= LAPSE_MIN_ORDERS)
+        & (last >= cutoff - LAPSE_RECENT_DAYS * _DAY)
+        & (later > 0)
+        & ~blocked
+    )
+    chosen = np.sort(rng.choice(eligible, min(LAPSE_CUSTOMERS, eligible.size), replace=False))
+    return np.flatnonzero(after & np.isin(cust, chosen)), int(chosen.size)
 
 
 def _retail_counts(files: dict[str, pl.DataFrame]) -> dict[str, int]:

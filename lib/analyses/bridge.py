@@ -1,0 +1,436 @@
+"""Revenue bridge: a change in revenue between two periods, step by step, that adds up exactly."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import polars as pl
+
+from lib import fmt, measures
+from lib.model import Dataset
+from lib.periods import add_months
+
+PURCHASE_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue", "item_id", "quantity")
+STATUSES = ("new", "reactivated", "retained", "lost")
+DEFINITIONS = {
+    "revenue": "net purchase revenue of known customers (measures: cancellations netted out of "
+    "the purchase they reverse)",
+    "new": "a purchase in the current period and none before it",
+    "reactivated": "a purchase in the current period, none in the previous one, some before",
+    "retained": "purchases in both periods",
+    "lost": "a purchase in the previous period and none in the current one",
+    "price": "what retained customers' items cost against the previous period's price per unit, "
+    "at current units",
+    "volume": "the change in units retained customers bought, at the previous period's average "
+    "price per unit",
+    "mix": "the shift of retained customers' units between cheaper and dearer items",
+}
+STEP_LABELS = {
+    "previous": "Previous period",
+    "new": "New customers",
+    "reactivated": "Reactivated customers",
+    "price": "Returning: price",
+    "volume": "Returning: volume",
+    "mix": "Returning: mix",
+    "more": "Returning: buying more",
+    "less": "Returning: buying less",
+    "lost": "Lost customers",
+    "current": "Current period",
+}
+_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|/|\s+to\s+)\s*(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days `start` to `end`, both included; `kind` is quarter, month, year or days (a range)."""
+
+    start: date
+    end: date
+    kind: str = "days"
+
+    @property
+    def label(self) -> str:
+        """'2011 Q3', 'Jul 2011', '2011' or '1 Jul 2011–30 Sep 2011'."""
+        if self.kind == "quarter":
+            return f"{self.start.year} Q{(self.start.month - 1) // 3 + 1}"
+        if self.kind == "month":
+            return f"{self.start:%b %Y}"
+        if self.kind == "year":
+            return str(self.start.year)
+        return f"{fmt.day(self.start)}–{fmt.day(self.end)}"
+
+    def shifted(self, steps: int) -> Period:
+        """The period `steps` periods of the same kind (and length) later (negative: earlier)."""
+        months = {"quarter": 3, "month": 1, "year": 12}.get(self.kind)
+        if months is None:
+            days = (self.end - self.start).days + 1
+            return Period(
+                self.start + timedelta(days=days * steps),
+                self.end + timedelta(days=days * steps),
+                self.kind,
+            )
+        start = add_months(self.start, months * steps)
+        return Period(start, add_months(start, months) - timedelta(days=1), self.kind)
+
+
+def parse_period(text: str) -> Period:
+    """A period from '2011Q3' (also '2011-Q3', '2011 q3'), '2011-07' (a month), '2011' (a year)
+    or an ISO date range '2011-07-01..2011-09-30' (also with '/' or ' to ')."""
+    value = text.strip()
+    if m := _QUARTER.match(value):
+        start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
+        return Period(start, add_months(start, 3) - timedelta(days=1), "quarter")
+    if m := _MONTH.match(value):
+        if not 1 <= int(m[2]) <= 12:
+            raise ValueError(f"period {text!r}: no month {m[2]}")
+        start = date(int(m[1]), int(m[2]), 1)
+        return Period(start, add_months(start, 1) - timedelta(days=1), "month")
+    if m := _YEAR.match(value):
+        return Period(date(int(m[1]), 1, 1), date(int(m[1]), 12, 31), "year")
+    if m := _RANGE.match(value):
+        try:
+            start, end = date.fromisoformat(m[1]), date.fromisoformat(m[2])
+        except ValueError as exc:
+            raise ValueError(f"period {text!r}: {exc}") from None
+        if end < start:
+            raise ValueError(f"period {text!r} ends before it starts")
+        return Period(start, end)
+    raise ValueError(
+        f"period {text!r}: write a quarter (2011Q3), a month (2011-07), a year (2011) or ISO "
+        "dates (2011-07-01..2011-09-30)"
+    )
+
+
+def _quarter_of(day: date) -> Period:
+    return parse_period(f"{day.year}Q{(day.month - 1) // 3 + 1}")
+
+
+def default_periods(first_day: date, last_day: date) -> tuple[Period, Period]:
+    """The last two full quarters of data running from `first_day` to `last_day` (a quarter is
+    full when the data reaches its last day and, for the earlier one, starts by its first day).
+    ValueError when the data holds fewer than two full quarters."""
+    current = _quarter_of(last_day)
+    if last_day < current.end:
+        current = current.shifted(-1)
+    previous = current.shifted(-1)
+    if previous.start < first_day:
+        raise ValueError(
+            f"a revenue bridge needs two full quarters; the data runs from {fmt.day(first_day)} "
+            f"to {fmt.day(last_day)}: choose the periods"
+        )
+    return previous, current
+
+
+def bridge_purchases(lines: pl.DataFrame) -> pl.DataFrame:
+    """The purchases the bridge counts (measures.customer_purchases): customer_id, ordered_at,
+    revenue (net), item_id and units (the line's quantity, 1 without one). item_id is absent
+    when the lines have none. Computed once per data set; every pair of periods reuses it."""
+    bought = measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
+    units = pl.col("quantity").fill_null(1.0) if "quantity" in bought.columns else pl.lit(1.0)
+    keep = [c for c in ("customer_id", "ordered_at", "revenue", "item_id") if c in bought.columns]
+    return bought.select(*keep, units.cast(pl.Float64).alias("units"))
+
+
+def _in(period: Period) -> pl.Expr:
+    at = pl.col("ordered_at")
+    return (at >= datetime.combine(period.start, time.min)) & (
+        at < datetime.combine(period.end + timedelta(days=1), time.min)
+    )
+
+
+def customer_changes(purchases: pl.DataFrame, previous: Period, current: Period) -> pl.DataFrame:
+    """One row per customer with a purchase in either period, by status then customer id:
+    customer_id, status (new, reactivated, retained or lost: see DEFINITIONS), previous_revenue,
+    current_revenue and change (current minus previous)."""
+    _check(previous, current)
+    flagged = (
+        purchases.lazy()
+        .filter(pl.col("ordered_at") < datetime.combine(current.end + timedelta(1), time.min))
+        .group_by("customer_id")
+        .agg(
+            pl.col("revenue").filter(_in(previous)).sum().alias("previous_revenue"),
+            pl.col("revenue").filter(_in(current)).sum().alias("current_revenue"),
+            _in(previous).any().alias("_previous"),
+            _in(current).any().alias("_current"),
+            (pl.col("ordered_at") < datetime.combine(current.start, time.min))
+            .any()
+            .alias("_before"),
+        )
+        .filter(pl.col("_previous") | pl.col("_current"))
+        .with_columns(
+            pl.when(~pl.col("_current"))
+            .then(pl.lit("lost"))
+            .when(pl.col("_previous"))
+            .then(pl.lit("retained"))
+            .when(pl.col("_before"))
+            .then(pl.lit("reactivated"))
+            .otherwise(pl.lit("new"))
+            .alias("status")
+        )
+        .with_columns(
+            pl.col("status")
+            .replace_strict(STATUSES, list(range(len(STATUSES))), return_dtype=pl.Int8)
+            .alias("_order")
+        )
+        .sort("_order", "customer_id")
+        .collect()
+    )
+    return flagged.select(
+        "customer_id",
+        "status",
+        pl.col("previous_revenue").cast(pl.Float64),
+        pl.col("current_revenue").cast(pl.Float64),
+        (pl.col("current_revenue") - pl.col("previous_revenue")).cast(pl.Float64).alias("change"),
+    )
+
+
+def _check(previous: Period, current: Period) -> None:
+    if previous.end >= current.start:
+        raise ValueError(
+            f"the previous period ({previous.label}) must end before the current one "
+            f"({current.label}) starts"
+        )
+
+
+def item_effects(
+    purchases: pl.DataFrame, customers: pl.DataFrame, previous: Period, current: Period
+) -> pl.DataFrame:
+    """The retained customers' change split by item (price-volume-mix): one row per item they
+    bought in either period, by item id: item_id, previous_units, current_units,
+    previous_revenue, current_revenue, previous_price (revenue per unit; for an item new in the
+    current period its current price, so that it has no price effect), price_effect (current
+    revenue minus current units at the previous price) and mix_effect (current units at the
+    item's previous price minus at the previous average price of all items).
+
+    The volume effect is one figure for all items, (current units - previous units) x previous
+    average price; price + mix over items + volume is the retained customers' change, exactly
+    up to float rounding (the identity holds term by term)."""
+    retained = customers.filter(pl.col("status") == "retained").select("customer_id")
+    per = (
+        purchases.lazy()
+        .join(retained.lazy(), on="customer_id", how="semi")
+        .filter(_in(previous) | _in(current))
+        .group_by("item_id")
+        .agg(
+            pl.col("units").filter(_in(previous)).sum().alias("previous_units"),
+            pl.col("units").filter(_in(current)).sum().alias("current_units"),
+            pl.col("revenue").filter(_in(previous)).sum().alias("previous_revenue"),
+            pl.col("revenue").filter(_in(current)).sum().alias("current_revenue"),
+        )
+        .collect()
+    )
+    total_units = float(per["previous_units"].sum())
+    average = float(per["previous_revenue"].sum()) / total_units if total_units else 0.0
+    price = (
+        pl.when(pl.col("previous_units") > 0)
+        .then(pl.col("previous_revenue") / pl.col("previous_units"))
+        .when(pl.col("current_units") > 0)
+        .then(pl.col("current_revenue") / pl.col("current_units"))
+        .otherwise(0.0)
+    )
+    return (
+        per.with_columns(price.alias("previous_price"))
+        .with_columns(
+            (pl.col("current_revenue") - pl.col("previous_price") * pl.col("current_units")).alias(
+                "price_effect"
+            ),
+            (pl.col("current_units") * (pl.col("previous_price") - average)).alias("mix_effect"),
+        )
+        .sort("item_id", nulls_last=True)
+        .cast({c: pl.Float64 for c in per.columns if c != "item_id"})
+    )
+
+
+def returning_split(customers: pl.DataFrame) -> pl.DataFrame:
+    """The retained customers of customer_changes split by direction, whatever the items say:
+    one row each for "more" (revenue rose) and "less" (fell or stayed), with customers,
+    previous_revenue, current_revenue and change (their sum; the two rows add up to the
+    retained customers' change)."""
+    kept = customers.filter(pl.col("status") == "retained").with_columns(
+        pl.when(pl.col("change") > 0).then(pl.lit("more")).otherwise(pl.lit("less")).alias("way")
+    )
+    per = kept.group_by("way").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("previous_revenue").sum(),
+        pl.col("current_revenue").sum(),
+        pl.col("change").sum(),
+    )
+    ways = pl.DataFrame({"direction": ["more", "less"]})
+    return (
+        ways.join(per, left_on="direction", right_on="way", how="left")
+        .with_columns(
+            pl.col("customers").fill_null(0), pl.exclude("direction", "customers").fill_null(0.0)
+        )
+        .cast({"previous_revenue": pl.Float64, "current_revenue": pl.Float64, "change": pl.Float64})
+    )
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """A revenue bridge: `steps` (see revenue_bridge), `customers` (customer_changes), `items`
+    (item_effects; None when the data has no items), the periods, and `last_day` (the data's
+    last purchase day: a current period that runs past it is partial)."""
+
+    previous: Period
+    current: Period
+    steps: pl.DataFrame
+    customers: pl.DataFrame
+    items: pl.DataFrame | None
+    last_day: date | None
+
+    @property
+    def partial(self) -> bool:
+        return self.last_day is not None and self.last_day < self.current.end
+
+
+def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -> Bridge:
+    """The bridge from `previous` to `current` over bridge_purchases(lines).
+
+    steps: one row per waterfall bar, in order: previous (the previous period's revenue), new,
+    reactivated, then the retained customers' change as price, volume and mix when the
+    purchases have items (else as more: the customers whose revenue rose, and less: those whose
+    revenue fell), lost (minus their previous revenue), current. Columns: step, label, kind
+    ("total" for previous and current, else "step"), value (the bar's amount, signed for
+    steps), start and end (the running total before and after it; a total runs from 0),
+    customers (behind the bar). The steps add up to current minus previous exactly, up to float
+    rounding.
+    """
+    customers = customer_changes(purchases, previous, current)
+    totals = customers.group_by("status").agg(
+        pl.len().alias("n"),
+        pl.col("previous_revenue").sum(),
+        pl.col("current_revenue").sum(),
+        pl.col("change").sum(),
+    )
+    by = {row["status"]: row for row in totals.iter_rows(named=True)}
+
+    def get(status: str, column: str) -> float:
+        return float(by[status][column]) if status in by else 0.0
+
+    before = float(customers["previous_revenue"].sum())
+    after = float(customers["current_revenue"].sum())
+    retained = int(get("retained", "n"))
+    rows: list[tuple[str, float, int]] = [
+        ("new", get("new", "current_revenue"), int(get("new", "n"))),
+        ("reactivated", get("reactivated", "current_revenue"), int(get("reactivated", "n"))),
+    ]
+    items = None
+    if "item_id" in purchases.columns:
+        items = item_effects(purchases, customers, previous, current)
+        units = float(items["previous_units"].sum())
+        average = float(items["previous_revenue"].sum()) / units if units else 0.0
+        volume = (float(items["current_units"].sum()) - units) * average
+        rows += [
+            ("price", float(items["price_effect"].sum()), retained),
+            ("volume", volume, retained),
+            ("mix", float(items["mix_effect"].sum()), retained),
+        ]
+    else:
+        split = returning_split(customers)
+        rows += [(r["direction"], r["change"], r["customers"]) for r in split.iter_rows(named=True)]
+    rows.append(("lost", -get("lost", "previous_revenue"), int(get("lost", "n"))))
+    earlier = int(get("retained", "n") + get("lost", "n"))
+    table = [("previous", "total", before, 0.0, before, earlier)]
+    running = before
+    for step, value, n in rows:
+        table.append((step, "step", value, running, running + value, n))
+        running += value
+    now = customers.height - int(get("lost", "n"))
+    table.append(("current", "total", after, 0.0, after, now))
+    steps = pl.DataFrame(
+        [(s, STEP_LABELS[s], k, v, a, b, n) for s, k, v, a, b, n in table],
+        schema={
+            "step": pl.String,
+            "label": pl.String,
+            "kind": pl.String,
+            "value": pl.Float64,
+            "start": pl.Float64,
+            "end": pl.Float64,
+            "customers": pl.Int64,
+        },
+        orient="row",
+    )
+    last = purchases["ordered_at"].max()
+    return Bridge(previous, current, steps, customers, items, None if last is None else last.date())
+
+
+def bridge_reading(bridge: Bridge, currency: str = "") -> str:
+    """Sentences on a bridge, from its steps: the change, the largest step and how many
+    customers are behind it; a partial current period is named, since its revenue is short."""
+    steps = bridge.steps
+    before, after = steps["value"][0], steps["value"][-1]
+    change = after - before
+    span = f"{bridge.previous.label} to {bridge.current.label}"
+    if before == 0 and after == 0:
+        return f"No purchases of known customers from {span}."
+    direction = "rose" if change > 0 else "fell" if change < 0 else "did not change"
+    text = f"Revenue {direction}"
+    if change:
+        text += f" by {fmt.whole_money(abs(change), currency)}"
+        if before > 0:
+            text += f" ({fmt.change(after / before - 1)})"
+    text += f" from {span}"
+    moves = steps.filter(pl.col("kind") == "step")
+    top = moves.sort(pl.col("value").abs(), descending=True).row(0, named=True)
+    if top["value"]:
+        sign = "+" if top["value"] > 0 else "−"
+        text += (
+            f"; the largest step is {top['label'].lower()} "
+            f"({sign}{fmt.whole_money(abs(top['value']), currency)}, "
+            f"{fmt.count(top['customers'])} customers)"
+        )
+    text += "."
+    if bridge.partial and bridge.last_day is not None:
+        text += (
+            f" {bridge.current.label} is partial: the data ends {fmt.day(bridge.last_day)}, so "
+            "its revenue and lost customers are not final."
+        )
+    return text
+
+
+def periods_for(
+    purchases: pl.DataFrame, previous: str = "", current: str = ""
+) -> tuple[Period, Period]:
+    """The periods the bridge compares: both given, or one given and the other the period of the
+    same kind next to it, or neither: default_periods of the purchases."""
+    if previous and current:
+        return parse_period(previous), parse_period(current)
+    if current:
+        now = parse_period(current)
+        return now.shifted(-1), now
+    if previous:
+        before = parse_period(previous)
+        return before, before.shifted(1)
+    days = purchases["ordered_at"].dt.date()
+    first, last = days.min(), days.max()
+    if first is None or last is None:
+        raise ValueError("a revenue bridge needs purchases of known customers")
+    assert isinstance(first, date) and isinstance(last, date)
+    return default_periods(first, last)
+
+
+def headless(ds: Dataset, previous: str = "", current: str = "") -> dict[str, pl.DataFrame]:
+    """The revenue bridge between two periods (see parse_period: '2011Q3', '2011-07', '2011',
+    '2011-07-01..2011-09-30'; empty: the last two full quarters, or the period next to the one
+    given). steps: the waterfall (revenue_bridge); returning: returning_split (retained
+    customers buying more or less); customers: customer_changes; items: item_effects (only when
+    the lines have items)."""
+    lines = ds.table("lines")
+    if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
+        raise ValueError("a revenue bridge needs a customer id per order line (lines.customer_id)")
+    purchases = bridge_purchases(lines)
+    before, now = periods_for(purchases, previous, current)
+    bridge = revenue_bridge(purchases, before, now)
+    out = {
+        "steps": bridge.steps,
+        "returning": returning_split(bridge.customers),
+        "customers": bridge.customers,
+    }
+    if bridge.items is not None:
+        out["items"] = bridge.items
+    return out

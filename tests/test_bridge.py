@@ -1,0 +1,248 @@
+"""Revenue bridge on a tiny hand-made shop, on the demos, and Q3 against Q4 2011 on Online Retail
+against an independent pandas computation."""
+
+from datetime import date, datetime
+
+import pandas as pd
+import polars as pl
+import pytest
+
+from lib import demo, formats, io
+from lib.analyses import bridge
+from lib.model import Dataset
+from tests.conftest import shared_file
+from tests.test_movement import _net_revenue
+
+SCHEMA = {
+    "order_id": pl.String,
+    "customer_id": pl.String,
+    "ordered_at": pl.Datetime("us"),
+    "item_id": pl.String,
+    "quantity": pl.Float64,
+    "unit_price": pl.Float64,
+    "revenue": pl.Float64,
+    "is_return": pl.Boolean,
+}
+
+
+def line(order: str, who: str | None, day: date, bought: tuple[str, float, float]):
+    """A sale line of `bought`: (item, units, unit price)."""
+    item, units, price = bought
+    at = datetime(day.year, day.month, day.day, 12)
+    return (order, who, at, item, units, price, units * price, False)
+
+
+DEC, JAN, FEB = date(2023, 12, 5), date(2024, 1, 10), date(2024, 2, 10)
+SHOP = pl.DataFrame(
+    [
+        line("1", "a", JAN, ("X", 2, 5.0)),
+        line("1", "a", JAN, ("Y", 1, 10.0)),
+        line("2", "a", FEB, ("X", 3, 6.0)),
+        line("2", "a", FEB, ("Y", 1, 10.0)),
+        line("3", "b", JAN, ("X", 1, 5.0)),
+        line("4", "b", FEB, ("Z", 1, 20.0)),  # an item new in February
+        line("5", "c", JAN, ("Y", 2, 10.0)),  # c is lost
+        line("6", "d", FEB, ("X", 1, 6.0)),  # d is new
+        line("7", "e", DEC, ("X", 1, 5.0)),
+        line("8", "e", FEB, ("Y", 1, 10.0)),  # e comes back
+        line("9", "f", DEC, ("X", 1, 5.0)),  # f bought in neither period
+        line("10", "g", JAN, ("Y", 1, 10.0)),
+        line("11", "g", FEB, ("X", 1, 6.0)),  # g buys less
+        line("12", None, FEB, ("X", 9, 6.0)),  # no customer: not in the bridge
+    ],
+    schema=SCHEMA,
+    orient="row",
+)
+PREVIOUS, CURRENT = bridge.parse_period("2024-01"), bridge.parse_period("2024-02")
+
+
+def test_periods_parse_quarters_months_years_and_date_ranges():
+    q3 = bridge.parse_period("2011Q3")
+    assert (q3.start, q3.end, q3.label) == (date(2011, 7, 1), date(2011, 9, 30), "2011 Q3")
+    assert bridge.parse_period("2011-q4") == bridge.parse_period("2011 Q4") == q3.shifted(1)
+    assert bridge.parse_period("2011-02").end == date(2011, 2, 28)
+    assert bridge.parse_period("2012").label == "2012"
+    days = bridge.parse_period("2011-07-01..2011-07-10")
+    assert days.shifted(-1) == bridge.Period(date(2011, 6, 21), date(2011, 6, 30))
+    assert bridge.parse_period("2011-07-01/2011-07-10") == days
+    for bad in ("2011Q5", "Q3", "2011-13", "2011-07-10..2011-07-01", "2011-02-30..2011-03-01"):
+        with pytest.raises(ValueError, match="period"):
+            bridge.parse_period(bad)
+
+
+def test_default_periods_are_the_last_two_full_quarters():
+    q2, q3 = bridge.parse_period("2011Q2"), bridge.parse_period("2011Q3")
+    assert bridge.default_periods(date(2010, 12, 1), date(2011, 12, 9)) == (q2, q3)
+    assert bridge.default_periods(date(2011, 1, 1), date(2011, 9, 30)) == (q2, q3)
+    with pytest.raises(ValueError, match="two full quarters"):
+        bridge.default_periods(date(2011, 4, 2), date(2011, 9, 30))
+
+
+def test_customers_are_new_reactivated_retained_or_lost():
+    changes = bridge.customer_changes(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT)
+    assert changes.rows() == [
+        ("d", "new", 0.0, 6.0, 6.0),
+        ("e", "reactivated", 0.0, 10.0, 10.0),
+        ("a", "retained", 20.0, 28.0, 8.0),
+        ("b", "retained", 5.0, 20.0, 15.0),
+        ("g", "retained", 10.0, 6.0, -4.0),
+        ("c", "lost", 20.0, 0.0, -20.0),
+    ]
+    with pytest.raises(ValueError, match="must end before"):
+        bridge.customer_changes(bridge.bridge_purchases(SHOP), CURRENT, PREVIOUS)
+
+
+def test_price_volume_and_mix_split_the_retained_customers_change_by_item():
+    purchases = bridge.bridge_purchases(SHOP)
+    changes = bridge.customer_changes(purchases, PREVIOUS, CURRENT)
+    items = bridge.item_effects(purchases, changes, PREVIOUS, CURRENT)
+    # Retained a, b, g. X: 3 units for 15 -> 4 for 24; Y: 2 for 20 -> 1 for 10; Z: new, 1 for
+    # 20. Previous average price 35 / 5 = 7.
+    assert items.select("item_id", "previous_price", "price_effect", "mix_effect").rows() == [
+        ("X", 5.0, 4.0, -8.0),  # 24 - 4 x 5; 4 x (5 - 7)
+        ("Y", 10.0, 0.0, 3.0),  # 10 - 1 x 10; 1 x (10 - 7)
+        ("Z", 20.0, 0.0, 13.0),  # a new item has no price effect, all mix: 1 x (20 - 7)
+    ]
+
+
+def test_bridge_steps_add_up_exactly_to_the_change_and_run_as_a_waterfall():
+    result = bridge.revenue_bridge(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT)
+    assert result.steps.select("step", "value", "start", "end", "customers").rows() == [
+        ("previous", 55.0, 0.0, 55.0, 4),
+        ("new", 6.0, 55.0, 61.0, 1),
+        ("reactivated", 10.0, 61.0, 71.0, 1),
+        ("price", 4.0, 71.0, 75.0, 3),
+        ("volume", 7.0, 75.0, 82.0, 3),  # one more unit at 7
+        ("mix", 8.0, 82.0, 90.0, 3),
+        ("lost", -20.0, 90.0, 70.0, 1),
+        ("current", 70.0, 0.0, 70.0, 5),
+    ]
+    steps = result.steps.filter(pl.col("kind") == "step")["value"].sum()
+    assert steps == 70.0 - 55.0
+    assert bridge.bridge_reading(result, "GBP") == (
+        "Revenue rose by £15 (+27%) from Jan 2024 to Feb 2024; the largest step is lost customers "
+        "(−£20, 1 customers). Feb 2024 is partial: the data ends 10 Feb 2024, so its revenue and "
+        "lost customers are not final."
+    )
+
+
+def test_without_items_the_returning_customers_split_into_buying_more_and_less():
+    purchases = bridge.bridge_purchases(SHOP.drop("item_id"))
+    result = bridge.revenue_bridge(purchases, PREVIOUS, CURRENT)
+    assert result.items is None
+    assert result.steps.select("step", "value", "customers").rows()[3:5] == [
+        ("more", 23.0, 2),
+        ("less", -4.0, 1),
+    ]
+    assert result.steps["value"][-1] - result.steps["value"][0] == 15.0
+
+
+def test_a_current_period_past_the_data_is_called_partial():
+    purchases = bridge.bridge_purchases(SHOP)
+    result = bridge.revenue_bridge(purchases, PREVIOUS.shifted(-1), PREVIOUS)
+    assert not result.partial
+    result = bridge.revenue_bridge(
+        purchases, bridge.parse_period("2023Q4"), bridge.parse_period("2024Q1")
+    )
+    assert result.partial
+    assert bridge.bridge_reading(result).endswith(
+        "2024 Q1 is partial: the data ends 10 Feb 2024, so its revenue and lost customers are "
+        "not final."
+    )
+
+
+def test_headless_takes_periods_or_finds_the_last_two_full_quarters():
+    ds = Dataset("tiny", "generic", "GBP", tables={"lines": SHOP})
+    out = bridge.headless(ds, previous="2024-01", current="2024-02")
+    assert set(out) == {"steps", "returning", "customers", "items"}
+    # Whatever the items say, retained customers a and b bought more, g less.
+    assert out["returning"].rows() == [("more", 2, 25.0, 48.0, 23.0), ("less", 1, 10.0, 6.0, -4.0)]
+    assert out["steps"]["value"].to_list()[-1] == 70.0
+    assert bridge.headless(ds, current="2024-02")["steps"].equals(out["steps"])
+    assert bridge.headless(ds, previous="2024-01")["steps"].equals(out["steps"])
+    with pytest.raises(ValueError, match="two full quarters"):
+        bridge.headless(ds)
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_demo_bridges_add_up_to_the_change(kind):
+    ds = formats.assemble_demo(kind).dataset
+    out = bridge.headless(ds)
+    steps = out["steps"]
+    change = steps["value"][-1] - steps["value"][0]
+    assert steps.filter(pl.col("kind") == "step")["value"].sum() == pytest.approx(
+        change, rel=1e-9, abs=1e-9
+    )
+    assert steps["end"][-2] == pytest.approx(steps["value"][-1], rel=1e-9)
+
+
+def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
+    path = shared_file("online_retail/online_retail.parquet")
+    raw = pl.read_parquet(path)
+    ds = formats.assemble([io.RawTable("online_retail", path.name, raw)]).dataset
+    got = bridge.headless(ds, previous="2011Q3", current="2011Q4")
+    steps = dict(zip(got["steps"]["step"], got["steps"]["value"], strict=True))
+    behind = dict(zip(got["steps"]["step"], got["steps"]["customers"], strict=True))
+
+    df = raw.to_pandas().dropna(subset=["CustomerID"])
+    df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"])
+    kept = df[~df["InvoiceNo"].astype(str).str.startswith("C")].drop_duplicates()
+    kept = kept[(kept["Quantity"] > 0) & (kept["UnitPrice"] > 0)]
+    kept = kept.assign(net=_net_revenue(df, kept))
+    q3 = kept[(kept["InvoiceDate"] >= "2011-07-01") & (kept["InvoiceDate"] < "2011-10-01")]
+    q4 = kept[(kept["InvoiceDate"] >= "2011-10-01") & (kept["InvoiceDate"] < "2012-01-01")]
+    earlier = set(kept.loc[kept["InvoiceDate"] < "2011-10-01", "CustomerID"])
+    in3, in4 = set(q3["CustomerID"]), set(q4["CustomerID"])
+    retained = in3 & in4
+    new = in4 - earlier
+    reactivated = (in4 & earlier) - in3
+    lost = in3 - in4
+    by3 = q3.groupby("CustomerID")["net"].sum()
+    by4 = q4.groupby("CustomerID")["net"].sum()
+
+    r3, r4 = q3[q3["CustomerID"].isin(retained)], q4[q4["CustomerID"].isin(retained)]
+    items = pd.DataFrame(
+        {
+            "q0": r3.groupby("StockCode")["Quantity"].sum(),
+            "r0": r3.groupby("StockCode")["net"].sum(),
+            "q1": r4.groupby("StockCode")["Quantity"].sum(),
+            "r1": r4.groupby("StockCode")["net"].sum(),
+        }
+    ).fillna(0.0)
+    p0 = (items["r0"] / items["q0"]).where(items["q0"] > 0, items["r1"] / items["q1"])
+    average = items["r0"].sum() / items["q0"].sum()
+    price = (items["r1"] - p0 * items["q1"]).sum()
+    volume = (items["q1"].sum() - items["q0"].sum()) * average
+    mix = (items["q1"] * (p0 - average)).sum()
+
+    expected = {
+        "previous": q3["net"].sum(),
+        "new": by4[list(new)].sum(),
+        "reactivated": by4[list(reactivated)].sum(),
+        "price": price,
+        "volume": volume,
+        "mix": mix,
+        "lost": -by3[list(lost)].sum(),
+        "current": q4["net"].sum(),
+    }
+    assert steps.keys() == expected.keys()
+    for step, value in expected.items():
+        assert steps[step] == pytest.approx(value, rel=1e-9), step
+    assert (behind["new"], behind["reactivated"], behind["price"], behind["lost"]) == (
+        len(new),
+        len(reactivated),
+        len(retained),
+        len(lost),
+    )
+    change = steps["current"] - steps["previous"]
+    moved = sum(v for k, v in steps.items() if k not in ("previous", "current"))
+    assert moved == pytest.approx(change, rel=1e-9)
+    reading = bridge.bridge_reading(
+        bridge.revenue_bridge(
+            bridge.bridge_purchases(ds.tables["lines"]),
+            bridge.parse_period("2011Q3"),
+            bridge.parse_period("2011Q4"),
+        ),
+        ds.currency,
+    )
+    assert "2011 Q4 is partial: the data ends 9 Dec 2011" in reading

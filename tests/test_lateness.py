@@ -1,0 +1,226 @@
+"""Repeat business after a late first order: tiny hand-made orders, the marketplace demo's
+planted effect, and the real Olist subset, where too few customers come back to tell."""
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+from scipy.stats import binomtest
+
+from lib import demo, formats, io
+from lib.analyses import lateness, movement
+from lib.model import Dataset
+from tests.conftest import shared_file
+from tests.test_formats import OLIST_SUBSET
+
+D = datetime
+
+
+ORDERS = pl.DataFrame(
+    [
+        ("o1", "a", D(2024, 1, 1, 10), "delivered", D(2024, 1, 12), D(2024, 1, 10)),  # late
+        ("o2", "a", D(2024, 2, 1, 10), "delivered", D(2024, 2, 5), D(2024, 2, 10)),
+        ("o3", "b", D(2024, 1, 2, 10), "delivered", D(2024, 1, 5), D(2024, 1, 10)),
+        ("o4", "b", D(2024, 3, 2, 10), "delivered", D(2024, 3, 5), D(2024, 3, 10)),
+        ("o5", "b", D(2024, 6, 1, 10), "delivered", D(2024, 6, 5), D(2024, 6, 10)),
+        ("o6", "c", D(2024, 1, 3, 10), "delivered", D(2024, 1, 5), D(2024, 1, 10)),
+        ("o7", "d", D(2024, 1, 4, 10), "delivered", D(2024, 1, 20), D(2024, 1, 15)),  # late
+        ("o8", "d", D(2024, 8, 1, 10), "delivered", D(2024, 8, 5), D(2024, 8, 10)),
+        ("o9", "e", D(2024, 1, 5, 10), "shipped", None, D(2024, 1, 15)),
+        ("o10", "f", D(2024, 12, 1, 10), "delivered", D(2024, 12, 5), D(2024, 12, 10)),
+        ("o11", "g", D(2024, 12, 31, 12), "delivered", None, D(2025, 1, 10)),
+    ],
+    schema={
+        "order_id": pl.String,
+        "customer_id": pl.String,
+        "ordered_at": pl.Datetime("us"),
+        "status": pl.String,
+        "delivered_at": pl.Datetime("us"),
+        "estimated_delivery_at": pl.Datetime("us"),
+    },
+    orient="row",
+)
+REVENUE = {"o2": 30.0, "o4": 20.0, "o5": 10.0, "o8": 50.0}
+LINES = ORDERS.select(
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    pl.col("order_id")
+    .replace_strict(REVENUE, default=5.0, return_dtype=pl.Float64)
+    .alias("revenue"),
+    pl.lit(False).alias("is_return"),
+)
+FIRST = lateness.first_orders(movement.purchase_orders(LINES), ORDERS)
+
+
+def test_wilson_intervals_match_scipy_and_the_textbook_value():
+    assert lateness.wilson_interval(1, 10) == pytest.approx((0.0179, 0.4042), abs=5e-5)
+    for k, n in ((0, 12), (3, 40), (40, 40), (17, 1100)):
+        ci = binomtest(k, n).proportion_ci(method="wilson")
+        assert lateness.wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert lateness.wilson_interval(0, 0) is None
+
+
+def test_each_customer_is_followed_from_the_first_purchase_for_the_chosen_months():
+    follow = lateness.customer_follow_ups(FIRST, months=6)
+    assert follow.select(
+        "customer_id",
+        "group",
+        "observed",
+        "ordered_again",
+        "days_to_next",
+        "orders_following",
+        "revenue_following",
+    ).rows() == [
+        ("a", "late", True, True, 31.0, 1, 30.0),
+        ("b", "on time", True, True, 60.0, 2, 30.0),
+        ("c", "on time", True, False, None, 0, 0.0),
+        ("d", "late", True, False, None, 0, 0.0),  # o8 came after the six months
+        ("e", None, True, False, None, 0, 0.0),  # first order not delivered
+        ("f", "on time", False, None, None, None, None),  # the data ends a month later
+        ("g", None, False, None, None, None, None),
+    ]
+    with pytest.raises(ValueError, match="months"):
+        lateness.customer_follow_ups(FIRST, months=0)
+
+
+def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them():
+    follow = lateness.customer_follow_ups(FIRST, months=6)
+    result = lateness.lateness_groups(follow, 6)
+    low, high = lateness.wilson_interval(1, 2)
+    assert result.groups.rows() == [
+        ("on time", 2, 1, 0.5, low, high, 60.0, 30.0, 15.0, 30.0),
+        ("late", 2, 1, 0.5, low, high, 31.0, 30.0, 15.0, 30.0),
+    ]
+    assert (result.not_delivered, result.too_recent) == (2, 1)
+    assert lateness.lateness_reading(result, "BRL") == (
+        "Of customers whose first order arrived late, 50.0% (95% interval 9.5%–90.5%, 1 of 2 "
+        "customers) ordered again within 6 months, against 50.0% (95% interval 9.5%–90.5%, 1 of "
+        "2 customers) after an on-time first order: the intervals overlap, so the data cannot "
+        "tell the two groups apart. Too few repeat buyers to compare their time to the next "
+        "order or what they spend (1 after a late first order and 1 after a timely first order; "
+        "at least 30 each are needed)."
+    )
+    # Eight months: d's second order counts.
+    longer = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, months=8), 8)
+    assert longer.groups.filter(pl.col("group") == "late")["repeaters"].item() == 2
+
+
+def test_a_group_nobody_can_be_followed_in_is_said_plainly():
+    first = lateness.first_orders(movement.purchase_orders(LINES), ORDERS)
+    follow = lateness.customer_follow_ups(first, 6).filter(pl.col("group") != "late")
+    result = lateness.lateness_groups(follow, 6)
+    assert result.groups["customers"].to_list() == [2, 0]
+    assert result.groups["repeat_share"].to_list()[1] is None
+    assert lateness.lateness_reading(result).startswith(
+        "No customer whose first order arrived late can be followed for 6 months yet"
+    )
+
+
+def test_headless_needs_delivery_dates():
+    ds = Dataset("tiny", "generic", "BRL", tables={"lines": LINES, "orders": ORDERS})
+    out = lateness.headless(ds, months=6)
+    assert set(out) == {"groups", "customers"}
+    assert out["groups"]["customers"].to_list() == [2, 2]
+    bare = Dataset("tiny", "generic", "BRL", tables={"lines": LINES})
+    with pytest.raises(ValueError, match="needs delivery dates"):
+        lateness.headless(bare)
+
+
+def _groups(ds: Dataset) -> dict[str, dict]:
+    return {r["group"]: r for r in lateness.follow_lateness(ds).groups.iter_rows(named=True)}
+
+
+def test_the_marketplace_demos_late_first_orders_are_followed_by_fewer_repeat_orders():
+    planted = _groups(formats.assemble_demo("marketplace").dataset)
+    late, on_time = planted["late"], planted["on time"]
+    assert late["customers"] >= 500 and on_time["customers"] >= 5000
+    assert late["share_high"] < on_time["share_low"]  # the intervals do not overlap
+    assert late["repeat_share"] < on_time["repeat_share"] / 2
+    ds = formats.assemble_demo("marketplace").dataset
+    result = lateness.follow_lateness(ds)
+    follow = result.customers
+    last = movement.purchase_orders(ds.tables["lines"])["ordered_at"].max()
+    assert (
+        follow["observed"].to_list() == (follow["first_at"].dt.offset_by("6mo") <= last).to_list()
+    )
+    reading = lateness.lateness_reading(result)
+    assert "a late first order is followed by fewer repeat orders" in reading
+    # Without the planted effect, lateness makes no difference the intervals can see.
+    generated = demo.demo("marketplace", patterns=False)
+    plain = formats.assemble([io.RawTable(n, n, f) for n, f in generated.files.items()]).dataset
+    unplanted = _groups(plain)
+    late, on_time = unplanted["late"], unplanted["on time"]
+    assert late["share_low"] <= on_time["share_high"] and on_time["share_low"] <= late["share_high"]
+
+
+def test_on_the_real_olist_subset_too_few_customers_come_back_to_tell():
+    tables = [t for f in OLIST_SUBSET for t in io.read_path(shared_file(f))]
+    ds = formats.assemble(tables).dataset
+    result = lateness.follow_lateness(ds)
+    groups = {r["group"]: r for r in result.groups.iter_rows(named=True)}
+    followed = groups["late"]["customers"] + groups["on time"]["customers"]
+    assert (
+        followed + result.not_delivered + result.too_recent
+        == ds.tables["lines"]["customer_id"].n_unique()
+    )
+    repeaters = groups["late"]["repeaters"] + groups["on time"]["repeaters"]
+    assert repeaters / followed < 0.03
+    reading = lateness.lateness_reading(result, ds.currency)
+    assert "Too few repeat buyers" in reading
+
+
+def test_the_marketplace_pattern_keeps_persons_their_order_counts_and_states():
+    planted, unplanted = demo.demo("marketplace"), demo.demo("marketplace", patterns=False)
+    # A person who takes orders over moves them to its address, in the same state.
+    moved = ("customer_unique_id", "customer_zip_code_prefix", "customer_city")
+    for name, frame in planted.files.items():
+        kept = [c for c in frame.columns if c not in moved]
+        assert frame.select(kept).equals(unplanted.files[name].select(kept)), name
+    counts = [
+        g.files["olist_customers_dataset.csv"]
+        .group_by("customer_unique_id")
+        .len()["len"]
+        .sort()
+        .to_list()
+        for g in (planted, unplanted)
+    ]
+    assert counts[0] == counts[1]
+    states = [
+        g.files["olist_customers_dataset.csv"]
+        .group_by("customer_unique_id")
+        .agg(pl.col("customer_state").n_unique())["customer_state"]
+        .max()
+        for g in (planted, unplanted)
+    ]
+    assert states == [1, 1]
+    assert planted.truth["late_first_handed_over"] > 0
+    assert planted.planted == unplanted.planted
+
+
+def test_a_customer_is_followed_when_the_data_reaches_the_calendar_months_after_the_first_order():
+    # The data ends 28 Feb 2025: six months after 31 Aug 2024 is 28 Feb (the month's end), so
+    # that customer is followed; six months after 1 Sep is 1 Mar, which the data does not reach.
+    rows = [
+        ("x", "a", D(2024, 8, 28, 9)),
+        ("y", "b", D(2024, 8, 31, 9)),
+        ("z", "c", D(2024, 9, 1, 9)),
+        ("w", "d", D(2024, 9, 20, 9)),
+        ("v", "e", D(2025, 2, 28, 10)),
+    ]
+    bought = pl.DataFrame(
+        rows,
+        schema={"order_id": pl.String, "customer_id": pl.String, "ordered_at": pl.Datetime("us")},
+        orient="row",
+    ).with_columns(pl.lit(1.0).alias("revenue"))
+    first = lateness.first_orders(bought, ORDERS.clear())
+    follow = lateness.customer_follow_ups(first, 6)
+    assert follow.select("customer_id", "observed").rows() == [
+        ("a", True),
+        ("b", True),
+        ("c", False),
+        ("d", False),
+        ("e", False),
+    ]
+    expected = bought["ordered_at"].dt.offset_by("6mo") <= bought["ordered_at"].max()
+    assert follow["observed"].to_list() == expected.to_list()
