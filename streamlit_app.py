@@ -75,6 +75,9 @@ with st.sidebar:
         recipe_parts = exports.sidebar(ds)
     except Exception:  # a broken data set is explained on the pages, never as a traceback
         logging.getLogger("storelens").exception("sidebar status failed")
+# Streamlit keeps the last run's module globals: holding the data set here would keep a closed
+# session's upload alive until some other session runs.
+ds = span = None
 try:
     links.sync_url()  # the data set travels in the URL: a copied link says what it needs
 except Exception:

@@ -24,8 +24,15 @@ Times per page visit: "done" is from the click in the sidebar (or the URL opened
 first page) until the script's run state (`data-test-script-state`) says it has stopped, on
 the page's own clock: the app's time, as in bench/app_memory.py. "settled" is the wall time
 until the page has also stayed idle for 0.4 s and drawn its maps and charts (tests/browser.py's
-wait_for_app): an upper bound of what a user waits. Every loop is bounded; the run stops
-itself (default cap 40 minutes).
+wait_for_app): an upper bound of what a user waits. When a run was never seen running (too
+quick, or the browser too busy), "done" is the server's last message instead (note "last
+message"). A page that shows "This page needs ..." or an error is noted. The CPU line splits
+the seconds used between the server and the browser: 22 tabs of one chromium on a small
+machine load it as much as the server.
+
+The server runs without Streamlit's file watcher (STREAMLIT_SERVER_FILE_WATCHER_TYPE=none): in
+a working tree that is being edited, a saved file would make Streamlit reload the app's modules
+under the running sessions. Every loop is bounded; the run stops itself (default cap 40 min).
 """
 
 from __future__ import annotations
@@ -60,6 +67,11 @@ from tests.browser import (  # noqa: E402
 DEMO_PAGES = (("overview", "Overview"), ("sales", "Sales"), ("rfm", "RFM"), ("cohorts", "Cohorts"))
 UPLOAD_PAGES = (("sales", "Sales"), ("rfm", "RFM"), ("clusters", "Clusters"))
 NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'  # state.require's explanation
+# A page that raised: streamlit_app.py's "could not finish" error, or Streamlit's traceback.
+FAILED = (
+    '[data-testid="stMain"] [data-testid="stAlert"]:has-text("could not finish"), '
+    '[data-testid="stMain"] [data-testid="stException"]'
+)
 # The Data page's uploader of data files (keyed data_upload_<round>; not the recipe's).
 UPLOADER = '[class*="st-key-data_upload"] [data-testid="stFileUploaderDropzoneInput"]'
 CLOSE_MARGIN_MB = 150
@@ -294,6 +306,8 @@ async def _visit(session: Session, page, key: str, title: str, record: bool = Tr
     done, settled, how = await _timed(page, click)
     if await page.locator(NEEDS, has_text="This page needs").count():
         how = ", ".join(filter(None, (how, "page not enabled")))
+    if await page.locator(FAILED).count():  # the app's last line of defence, or a traceback
+        how = ", ".join(filter(None, (how, "PAGE FAILED")))
     if record:
         session.visits.append((title, done, settled, how))
     _log(session, title, done, settled, how)

@@ -253,7 +253,8 @@ def shared(name: str) -> object | None:
 
 
 def session_cached(key: str, entry: Hashable, compute: Callable[[], object]) -> object:
-    """The result of `compute` for `entry`, kept in this session while `key` is its data set.
+    """The result of `compute` for `entry`, kept in this session while `key` (the data set's key,
+    not a page's derived cache key) names its data set.
 
     Results of uploaded data live in the session, not in Streamlit's shared cache: nobody else
     can use them, and they go when the data set is replaced or the session ends (the server

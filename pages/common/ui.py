@@ -54,8 +54,11 @@ def cached(fn, label: str | None = None):
     def call(key: str, frame: pl.DataFrame, **params):
         settings = tuple(sorted(params.items()))
         if key.startswith(state.UPLOAD_KEY):  # one session's data: cached in that session
+            # repr: settings may hold dicts or lists (RFM's tie rules), which do not hash
             return state.session_cached(
-                key, (name, key, settings), lambda: _computing(words, fn, frame, **params)
+                state.dataset().key,
+                (name, key, repr(settings)),
+                lambda: _computing(words, fn, frame, **params),
             )
         return run(name, key, settings, fn, frame)
 
@@ -80,7 +83,7 @@ def memo(max_entries: int = 10, show_spinner: str | bool = False):
             entry = (name, repr([(k, v) for k, v in bound.items() if not k.startswith("_")]))
             words = show_spinner if isinstance(show_spinner, str) else ""
             return state.session_cached(
-                key, entry, lambda: _computing(words, fn, key, *args, **kwargs)
+                state.dataset().key, entry, lambda: _computing(words, fn, key, *args, **kwargs)
             )
 
         return call
