@@ -46,11 +46,22 @@ def is_return(lines: pl.DataFrame) -> pl.Expr:
     return negative
 
 
+def _sells(lines: pl.DataFrame, free: bool = False) -> pl.Expr:
+    """Quantity above zero and unit price above zero (at or above zero when `free`), where the
+    data has them; a missing value is no evidence against the line."""
+    rules = [pl.lit(True)]
+    if "quantity" in lines.columns:
+        rules.append(pl.col("quantity").fill_null(1.0) > 0)
+    if "unit_price" in lines.columns:
+        price = pl.col("unit_price").fill_null(1.0)
+        rules.append(price >= 0 if free else price > 0)
+    return pl.all_horizontal(rules)
+
+
 def is_sale(lines: pl.DataFrame) -> pl.Expr:
     """A line that sells something: no return, and quantity and unit price above zero where the
     data has them (a free line or a bad-debt adjustment sells nothing)."""
-    positive = [pl.col(c).fill_null(1.0) > 0 for c in ("quantity", "unit_price") if c in lines]
-    return pl.all_horizontal(~is_return(lines), *positive)
+    return ~is_return(lines) & _sells(lines)
 
 
 def split_unsold(ds: Dataset) -> Dataset:
@@ -153,24 +164,13 @@ def customer_purchases(
     """
     # Duplicates are judged over whole lines, once: every other rule looks at one line at a time,
     # so a duplicate's first occurrence is kept exactly when its repeats would be.
-    needed = (
-        "customer_id",
-        "ordered_at",
-        "revenue",
-        "item_id",
-        "quantity",
-        "unit_price",
-        "is_return",
-    )
-    frame = columns_of(lines, *dict.fromkeys((*columns, *needed))).with_columns(
+    frame = columns_of(
+        lines, *dict.fromkeys((*columns, *PURCHASE_COLUMNS, "is_return"))
+    ).with_columns(
         is_return(lines).alias("_return"),
         first_occurrences(lines).alias("_first"),
         pl.int_range(pl.len()).alias("_row"),
     )
-    positive = [pl.col("quantity").fill_null(1.0) > 0] if "quantity" in frame else []
-    if "unit_price" in frame:
-        price = pl.col("unit_price").fill_null(1.0)
-        positive.append(price >= 0 if free else price > 0)
     steps = [
         ("no customer id", pl.col("customer_id").is_not_null()),
         ("cancellation or return", ~pl.col("_return")),
@@ -179,7 +179,7 @@ def customer_purchases(
             "zero or negative quantity, or negative unit price"
             if free
             else "zero or negative quantity or unit price",
-            pl.all_horizontal(pl.lit(True), *positive),
+            _sells(frame, free),
         ),
     ]
     counts, keep = [], pl.lit(True)
