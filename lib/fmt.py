@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+import polars as pl
+
 SYMBOLS = {"BRL": "R$", "GBP": "£", "USD": "$", "EUR": "€"}
 
 
@@ -147,6 +149,12 @@ def words(name: str) -> str:
         return str(name)
     text = " ".join(parts)
     return text[0].upper() + text[1:]
+
+
+def words_expr(name: pl.Expr) -> pl.Expr:
+    """A raw name as words, in polars: 'health_beauty' -> 'Health beauty'."""
+    text = name.str.replace_all("_", " ").str.strip_chars()
+    return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
 
 
 def significant(value: float | None, figures: int = 3, most: int = 6) -> str:

@@ -44,8 +44,7 @@ def category_label(name: str | None) -> str:
 
 
 def _label_expr(column: str = "category") -> pl.Expr:
-    text = pl.col(column).str.replace_all("_", " ").str.strip_chars()
-    return (text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)).alias("label")
+    return fmt.words_expr(pl.col(column)).alias("label")
 
 
 def _at(day: date | None) -> datetime:

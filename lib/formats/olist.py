@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
 from lib.model import Note, conform
 
@@ -158,7 +159,7 @@ def build(
             "items",
             categories.with_columns(
                 (
-                    pl.col("category").fill_null("uncategorised")
+                    fmt.words_expr(pl.col("category").fill_null("uncategorised"))
                     + " · "
                     + pl.col("item_id").str.slice(0, 6)
                 ).alias("item_name")
