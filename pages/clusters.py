@@ -46,9 +46,7 @@ def model(built: cl.CustomerFeatures, features: tuple, log: bool, k: int) -> dic
     }
 
 
-cached_features = ui.cached(customer_features)
-cached_diagnostics = ui.cached(diagnostics)
-cached_model = ui.cached(model)
+cached_features = ui.cached(customer_features, "Building one row of features per customer…")
 
 ds = state.dataset()
 st.title("Clusters")
@@ -56,8 +54,7 @@ state.require("lines", "customer_id", hint=PAGE_BY_KEY["clusters"].enable_hint)
 currency = ds.currency
 exports.page_tools("clusters", ds)
 check = links.Checks("clusters", ds)
-with st.spinner("Building one row of features per customer…", show_time=True):
-    built = cached_features(ds.key, ds)
+built = cached_features(ds.key, ds)
 customers = built.table.height
 if customers < 3:
     st.info(
@@ -126,11 +123,10 @@ if len(chosen) < 2:
     st.stop()
 
 features = tuple(chosen)
-with st.spinner(
+scaling = ui.cached(
+    diagnostics,
     f"Comparing k = 2 to 10 on {customers:,} customers (k-means, silhouette, Davies-Bouldin)…",
-    show_time=True,
-):
-    scaling = cached_diagnostics(ds.key, built, features=features, log=log)
+)(ds.key, built, features=features, log=log)
 diag: cl.Diagnostics = scaling["diagnostics"]
 k_max = min(10, customers - 1)
 suggested = min(diag.suggested_k, k_max)
@@ -148,8 +144,9 @@ k = right.slider(
     help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
     f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
 )
-with st.spinner(f"Fitting {k} clusters and naming them…", show_time=True):
-    fitted = cached_model(ds.key, built, features=features, log=log, k=k)
+fitted = ui.cached(model, f"Fitting {k} clusters and naming them…")(
+    ds.key, built, features=features, log=log, k=k
+)
 profiles: pl.DataFrame = fitted["profiles"]
 names: dict[int, str] = fitted["names"]
 

@@ -35,7 +35,8 @@ check = links.Checks("clv", ds)
 bought = ui.cached(clv.purchase_lines)(ds.key, lines)
 st.caption(clv.cleaning_note(bought, currency))
 
-c1, c2, c3, c4, c5, c6 = st.columns([1, 0.8, 1.1, 0.9, 1.2, 1.6])
+# Two rows: in one, the model names of the last control are cut at 1440 px.
+c1, c2, c3, c4 = st.columns([1, 0.8, 1.1, 0.9])
 check.choice("clv_unit", list(clv.DAYS_PER_UNIT), "weeks", label="Time unit")
 unit = (
     c1.segmented_control(
@@ -79,6 +80,7 @@ discount = (
     )
     / 100
 )
+c5, c6, _ = st.columns([1.2, 1.6, 1])
 check.choice("clv_penalizer", list(clv.PENALIZERS), 0.0, label="Penalizer")
 penalizer = c5.select_slider(
     "Penalizer",
@@ -115,10 +117,9 @@ if summary.height == 0:
 st.subheader("Can the model be trusted on this data?")
 fit_error = None
 try:
-    with st.spinner(f"Fitting {model_label} and Gamma-Gamma…"):
-        fit = ui.cached(clv.fit_models)(
-            f"{ds.key}:clv:{unit}", summary, unit=unit, penalizer=penalizer, model=model
-        )
+    fit = ui.cached(clv.fit_models, f"Fitting {model_label} and Gamma-Gamma…")(
+        f"{ds.key}:clv:{unit}", summary, unit=unit, penalizer=penalizer, model=model
+    )
 except clv.FitError as error:
     fit, fit_error = None, error
 checks = clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
@@ -309,17 +310,17 @@ elif view == "Holdout check":
     )
     st.caption(clv.holdout_plan_note(plan, unit))
     try:
-        with st.spinner(
+        comparison = ui.cached(
+            clv.compare_models,
             "Fitting BG/NBD, MBG/NBD and Pareto/NBD on the calibration period (Pareto/NBD can "
-            "take several seconds)…"
-        ):
-            comparison = ui.cached(clv.compare_models)(
-                f"{ds.key}:clv",
-                bought.lines,
-                calibration_end=cal_end,
-                unit=unit,
-                penalizer=penalizer,
-            )
+            "take several seconds)…",
+        )(
+            f"{ds.key}:clv",
+            bought.lines,
+            calibration_end=cal_end,
+            unit=unit,
+            penalizer=penalizer,
+        )
     except clv.FitError as error:
         st.warning(f"{error.message} **What to try:** {error.hint}")
         st.stop()

@@ -11,6 +11,11 @@ import altair as alt
 
 from lib.fmt import SYMBOLS
 
+# Altair validates every chart twice: each encoding when it is built (for friendlier errors while
+# writing a chart) and the whole spec in to_dict. The first is a quarter of a page rerun's time;
+# the spec is still validated once.
+alt.utils.schemapi.disable_debug_mode()
+
 PALETTE = [
     "#0f766e",
     "#f59e0b",
