@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
+from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -66,6 +70,8 @@ def init() -> bool:
             st.session_state[_SOURCE] = "marketplace"
     for key, empty in ((_UPLOADS, {}), (_SEEN, set()), (_ERRORS, {}), (_MAPPINGS, {})):
         st.session_state.setdefault(key, empty)
+    if first:
+        _hold()
     return first
 
 
@@ -472,3 +478,73 @@ def recipe_outcome() -> dict | None:
     """What applying the last recipe of this session did (for the Data page to say)."""
     held = _store().get(_RECIPE)
     return None if held is None else held[1]
+
+
+# --- memory back when a session ends ------------------------------------------------------------
+# Streamlit keeps a closed tab's session for server.disconnectedSessionTTL, so that a reconnecting
+# tab finds its state, but removes an expired session only when its session storage is next
+# written to (another tab disconnecting), and never shuts it down: on a quiet server the uploads
+# of the last visitors, and the data behind their download buttons, would stay in memory for
+# hours. Every session registers itself here, and one thread per server drops that data once
+# the session has been disconnected for the TTL, when nothing can reconnect to it any more.
+
+HEAVY = (_UPLOADS, _ASSEMBLY, _RESULTS, _SHARED, _BUILT, _PRINTS)  # what a released session drops
+REAP_EVERY_S = 5.0
+_held: dict[str, list] = {}  # session id -> [its session state, when first seen disconnected]
+_held_lock = threading.Lock()
+
+
+def _hold() -> None:
+    """Register the running session for release after it ends (a no-op outside a server)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return
+    with _held_lock:
+        _held.setdefault(ctx.session_id, [ctx.session_state, None])
+    _start_reaper(float(st.get_option("server.disconnectedSessionTTL")))
+
+
+@functools.cache  # one thread per server process
+def _start_reaper(grace: float) -> None:
+    threading.Thread(
+        target=_reap_forever, args=(grace,), name="storelens-reaper", daemon=True
+    ).start()
+
+
+def _reap_forever(grace: float) -> None:
+    while True:
+        time.sleep(REAP_EVERY_S)
+        if not runtime.exists():
+            continue
+        try:
+            server = runtime.get_instance()
+            released = reap(time.monotonic(), server.is_active_session, grace)
+            # Downloads built on click keep their data in the server's media manager until
+            # the session shuts down, which an expired session never does.
+            for session_id in released:
+                server.media_file_mgr.clear_session_refs(session_id)
+            if released:
+                server.media_file_mgr.remove_orphaned_files()
+        except Exception:  # never let the thread die: the next round tries again
+            logging.getLogger("storelens").exception("releasing closed sessions failed")
+
+
+def reap(now: float, is_active: Callable[[str], bool], grace: float) -> list[str]:
+    """Drop the uploaded data of every registered session that has been disconnected for
+    `grace` seconds (seen disconnected at one round, released `grace` later); returns their ids.
+    A session seen active again starts over."""
+    released = []
+    with _held_lock:
+        for session_id, entry in list(_held.items()):
+            session_state, since = entry
+            if is_active(session_id):
+                entry[1] = None
+            elif since is None:
+                entry[1] = now
+            elif now - since >= grace:
+                for key in HEAVY:
+                    if key in session_state:
+                        del session_state[key]
+                del _held[session_id]
+                released.append(session_id)
+    return released

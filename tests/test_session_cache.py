@@ -32,3 +32,26 @@ def test_a_result_is_computed_once_per_data_set_and_dropped_when_the_data_set_ch
     assert at.markdown[0].value == "sales@files:b|sales@files:b|rfm@files:b|sales,rfm,sales,rfm"
     held_key, results = at.session_state["app_results"]
     assert held_key == "files:b" and len(results) == 2
+
+
+def test_a_closed_session_drops_its_uploaded_data_once_it_can_no_longer_reconnect(monkeypatch):
+    from lib import state
+
+    kept = {"app_uploads": {"orders": 1}, "app_results": ("files:a", {}), "rfm_bins": 5}
+    back = {"app_uploads": {"orders": 2}, "rfm_bins": 4}
+    monkeypatch.setattr(state, "_held", {"gone": [kept, None], "back": [back, None]})
+    active = {"gone": False, "back": False}
+    assert state.reap(100.0, active.get, grace=30) == []  # both first seen disconnected at 100
+    active["back"] = True  # this tab reconnects: its clock starts over
+    assert state.reap(120.0, active.get, grace=30) == []
+    active["back"] = False
+    assert state.reap(129.9, active.get, grace=30) == []  # 29.9 s: it could still reconnect
+    assert state.reap(130.0, active.get, grace=30) == ["gone"]
+    # The data is dropped, the small settings stay (the session object itself is Streamlit's).
+    assert kept == {"rfm_bins": 5}
+    assert back == {"app_uploads": {"orders": 2}, "rfm_bins": 4}
+    assert list(state._held) == ["back"]
+    # "back" was seen disconnected again at 129.9: 30 s from then.
+    assert state.reap(159.8, active.get, grace=30) == []
+    assert state.reap(159.9, active.get, grace=30) == ["back"]
+    assert back == {"rfm_bins": 4}
