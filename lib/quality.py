@@ -630,6 +630,7 @@ REFERENCES = (
     ("lines", "order_id", "orders"),
     ("orders", "customer_id", "customers"),
     ("lines", "item_id", "items"),
+    ("events", "item_id", "items"),
     ("lines", "seller_id", "sellers"),
     ("deals", "lead_id", "leads"),
 )

@@ -178,6 +178,12 @@ else:
             st.success(f"{formats}: {counts}.", icon=":material/check_circle:")
     for note in dropped:  # rows left out, said where the counts are
         st.warning(fmt.plain(f"{note.file}: {note.message}"), icon=":material/filter_alt_off:")
+    fixed = [n for n in ds.notes if n not in dropped]
+    if fixed:
+        with st.expander(f"Fixed while reading: {len(fixed)} note(s), also on Data quality"):
+            for note in fixed:
+                where = f"{note.file} · {note.column}" if note.column else note.file
+                st.caption(fmt.plain(f"{where}: {note.message}"))
     for message in assembly.messages:
         st.warning(message)
 

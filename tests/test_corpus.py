@@ -256,3 +256,43 @@ def test_hostile_uploads_on_the_data_page_name_the_file_and_keep_the_baseline(
     assert at.selectbox(key="data_map_long_column_name.csv_ordered_at").value == "order_date"
     notes_sheet = "workbook_with_notes.xlsx/Notes"
     assert at.selectbox(key=f"data_map_{notes_sheet}_ordered_at").value is None
+
+
+def _page_text(at) -> str:
+    """Everything the Data page says, as read on screen."""
+    parts = [
+        e.value
+        for e in (*at.error, *at.warning, *at.info, *at.success, *at.caption, *at.markdown)
+    ]
+    parts += [e.label for e in at.expander]
+    parts += [d.value.to_csv(index=False) for d in at.dataframe]
+    parts += [f"{s.label}: {s.value}" for s in at.selectbox]  # the guessed column mappings
+    return _shown(" | ".join(parts))
+
+
+def test_every_file_of_the_corpus_uploaded_on_the_data_page_keeps_the_baseline(
+    corpus: Path,
+) -> None:
+    """Each light file through the uploader itself, after the baseline, in one session: the page
+    names the file and its problem, and the baseline's lines stay loaded."""
+    at = page("files", "pages/data.py")
+    baseline = (corpus / BASELINE).read_bytes()
+    problems = []
+    for case in LIGHT:
+        at.file_uploader[0].upload(BASELINE, baseline, "text/csv").run()
+        at.file_uploader[0].upload(case.file, (corpus / case.file).read_bytes()).run()
+        text = _page_text(at)
+        recognised = at.dataframe[0].value.set_index("table")["rows"].to_dict()
+        expected = BASELINE_LINES + (case.lines if case.stacks and case.expect == "loaded" else 0)
+        checks = {
+            "no exception": not at.exception,
+            "file named": case.file in text,
+            "baseline kept": recognised.get(BASELINE) == BASELINE_LINES,
+            "lines": _lines(at) == expected,
+            **{f"says {w!r}": w in text.lower() for w in case.says},
+        }
+        if case.expect == "refused":
+            checks["refused as an error"] = case.file in _shown(" ".join(e.value for e in at.error))
+        problems += [f"{case.file}: {what}" for what, ok in checks.items() if not ok]
+        at.button(key="data_remove_all").click().run()
+    assert not problems, "\n".join(problems)

@@ -175,6 +175,20 @@ def test_orphan_ids_name_the_broken_reference():
     assert finding.detail == "orders.customer_id not in customers"
 
 
+def test_events_whose_items_the_items_file_does_not_hold_are_a_finding():
+    events = {
+        "event_id": ["e1", "e2", "e3"],
+        "user_id": ["u1", "u1", "u2"],
+        "event_at": [datetime(2024, 1, 1)] * 3,
+        "event_name": ["view_item"] * 3,
+        "item_id": ["x9", "x8", None],  # none of them in items; the null is no reference
+    }
+    report = quality.report(ds(events=events, items={"item_id": ["i1", "i2"]}), today=TODAY)
+    [finding] = [f for f in report.findings if f.rule == "orphan_ids"]
+    assert finding.count == 2
+    assert finding.detail == "events.item_id not in items"
+
+
 def test_first_occurrences_marks_repeats_of_earlier_rows_nulls_included():
     frame = pl.DataFrame(
         {
