@@ -1,4 +1,4 @@
-"""Every analysis page reads as a finished product, and text from the data never renders.
+"""Every page reads as a finished product, and text from the data never renders.
 
 Each page is rendered on each demo through AppTest, every view of it in turn, and the displayed
 tables and texts are checked for what a reader should never meet: `None`, snake_case headers, raw
@@ -24,6 +24,9 @@ from tests import apptest
 # (page, views): each view is (widget key, values) switched in turn, the first value being the
 # page's default, so every table and reading a reader can open is checked.
 PAGES: dict[str, tuple[tuple[str, tuple], ...]] = {
+    "overview": (),
+    "data": (),
+    "quality": (),
     "sales": (
         ("sales_pattern", ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning")),
     ),
