@@ -10,6 +10,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +129,64 @@ def reruns(results: list[tuple[str, float]]) -> None:
         regions.priority_table(table, regions.Weights())
 
     timed("= regions rerun after a window change (budget 0.3 s)", regions_rerun, results)
+
+
+def changes(results: list[tuple[str, float]]) -> None:
+    """Segment movement, revenue bridge, lateness follow-up and churn window (issue #17) on about
+    1M retail lines and 990k marketplace lines: the cached per-data-set step timed apart from
+    what a control move (a date, a period, the months followed, the quantile) recomputes."""
+    from lib.analyses import bridge, churn, lateness, movement
+
+    retail = formats.assemble_demo("retail", rows=1_000_000).dataset
+    lines = retail.tables["lines"]
+    results.append((f"  (retail demo with {lines.height:,} lines)", 0.0))
+    orders = timed(
+        "purchase orders (cached per data set; movement, lateness and churn read it)",
+        lambda: movement.purchase_orders(lines),
+        results,
+    )
+    first_date, second_date = movement.default_dates(orders) or (None, None)
+    assert first_date is not None and second_date is not None
+    timed(
+        "= movement rerun after an as-of date change (budget 0.3 s)",
+        lambda: movement.segment_movement(orders, first_date - timedelta(days=7), second_date),
+        results,
+    )
+    purchases = timed(
+        "bridge: purchases (cached per data set or filter)",
+        lambda: bridge.bridge_purchases(lines),
+        results,
+    )
+    previous, current = bridge.periods_for(purchases)
+    timed(
+        "= bridge rerun after a period change (budget 0.3 s)",
+        lambda: bridge.revenue_bridge(purchases, previous.shifted(-1), current),
+        results,
+    )
+    base = timed(
+        "churn: purchase days + base (cached per data set)",
+        lambda: churn.churn_base(churn.days_of(orders)),
+        results,
+    )
+    timed(
+        "= churn rerun after a quantile change (budget 0.3 s)",
+        lambda: churn.churn(base, 0.8),
+        results,
+    )
+
+    market = formats.assemble_demo("marketplace", rows=850_000).dataset
+    m_lines, m_orders = market.tables["lines"], market.tables["orders"]
+    results.append((f"  (marketplace demo with {m_lines.height:,} lines)", 0.0))
+    first = timed(
+        "lateness: purchase orders + first orders (cached per data set)",
+        lambda: lateness.first_orders(movement.purchase_orders(m_lines), m_orders),
+        results,
+    )
+
+    def lateness_rerun() -> None:
+        lateness.lateness_groups(lateness.customer_follow_ups(first, 12), 12)
+
+    timed("= lateness rerun after a months change (budget 0.3 s)", lateness_rerun, results)
 
 
 def slowest(label: str, steps: dict[str, object], results: list[tuple[str, float]]) -> None:
@@ -352,7 +411,7 @@ def loads(results: list[tuple[str, float]], rows: int, seed: int) -> None:
         )
 
 
-SECTIONS = ("loads", "reruns", "operations", "events", "models")
+SECTIONS = ("loads", "reruns", "changes", "operations", "events", "models")
 
 
 def main() -> None:
@@ -374,6 +433,7 @@ def main() -> None:
     runs = {
         "loads": lambda: loads(results, opts.rows, opts.seed),
         "reruns": lambda: reruns(results),
+        "changes": lambda: changes(results),
         "operations": lambda: operations(results),
         "events": lambda: web_events(results),
         "models": lambda: customer_models(results),

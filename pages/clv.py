@@ -25,7 +25,7 @@ lines = state.require(
     "lines",
     "customer_id",
     hint="Upload order lines with a customer id per line (e.g. the Online Retail export with "
-    "CustomerID, or olist_customers_dataset.csv with the orders).",
+    "CustomerID, or Olist's customers file with the orders), or map one on the Data page.",
 )
 ds = state.dataset()
 currency = ds.currency

@@ -3,12 +3,24 @@
 import streamlit as st
 
 from lib import fmt, state
-from lib.analyses import cohorts
+from lib.analyses import churn, cohorts, movement
 from lib.catalog import PAGE_BY_KEY
+from lib.charts import churn as churn_charts
 from lib.charts import cohorts as charts
-from pages.common import exports, links, ui
+from pages.common import columns, exports, links, ui
 
 METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
+CHURN_QUANTILES = (0.75, 0.8, 0.9, 0.95)
+
+
+def _share(quantile: float) -> str:
+    return fmt.pct(quantile, 0)
+
+
+def _churn_base(lines):
+    """What the churn window reads whatever the quantile (cached once per data set)."""
+    return churn.churn_base(churn.days_of(movement.purchase_orders(lines)))
+
 
 ds = state.dataset()
 st.title("Cohorts")
@@ -155,3 +167,82 @@ else:
         "periods are left out."
     )
     ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")
+
+# --- churn window -----------------------------------------------------------------------------
+st.subheader("Churn window")
+check.choice(
+    "cohorts_churn_quantile",
+    CHURN_QUANTILES,
+    churn.QUANTILE,
+    label="Window covers",
+    format_func=_share,
+)
+quantile = st.segmented_control(
+    "Window covers",
+    CHURN_QUANTILES,
+    default=churn.QUANTILE,
+    format_func=_share,
+    key="cohorts_churn_quantile",
+    required=True,
+    bind=links.BIND,
+    help="The share of repeat purchases made within the window of the previous purchase. A "
+    "customer quiet for longer than the window is lapsed.",
+)
+base = ui.cached(_churn_base, "Measuring the days between purchases…")(ds.key, lines)
+result = ui.cached(churn.churn)(ds.key, base, quantile=quantile or churn.QUANTILE)
+reading = fmt.plain(churn.churn_reading(result))
+if result.days is None:
+    st.info(reading, icon=":material/info:")
+    st.stop()
+repeats = int(result.gaps["repeat_purchases"].sum())
+windows = {row["quantile"]: row["days"] for row in result.windows.iter_rows(named=True)}
+cols = st.columns(len(windows) + 1)
+for col, (share, days) in zip(cols, windows.items(), strict=False):
+    col.metric(
+        f"{_share(share)} of repeat purchases within",
+        f"{fmt.count(days)} days",
+        help=f"The smallest gap within which {_share(share)} of the {fmt.count(repeats)} repeat "
+        "purchases came after the customer's previous purchase day.",
+        border=True,
+    )
+cols[-1].metric(
+    "Repeat purchases",
+    fmt.count(repeats),
+    help="Purchase days after a customer's first: the gaps the windows are read from.",
+    border=True,
+)
+if repeats < churn.MIN_GAPS:
+    st.warning(reading, icon=":material/warning:")
+else:
+    ui.reading(reading)
+st.altair_chart(churn_charts.status_chart(result.monthly, result.days), width="stretch")
+st.caption(
+    f"Each month's customers: new (first purchase in the month), repeating (a purchase in the "
+    f"month and one before), waiting (no purchase in the month, the last one within "
+    f"{fmt.count(result.days)} days of the month's end) and lapsed (quiet for longer). The month "
+    "the data ends inside is lighter: its end is the data's last day."
+)
+st.altair_chart(churn_charts.gap_chart(result.gaps, result.windows), width="stretch")
+st.caption(
+    "A gap is the days between two consecutive days on which a customer bought. Gaps still open "
+    "at the end of the data are not counted, so the windows are if anything too short."
+)
+with st.expander("Customers by status, month by month"):
+    columns.table(
+        result.monthly,
+        {
+            "month": columns.month("Month", pinned=True),
+            "month_end": columns.day("Counted at"),
+            "new": columns.count("New"),
+            "repeating": columns.count("Repeating"),
+            "waiting": columns.count("Waiting"),
+            "lapsed": columns.count("Lapsed"),
+            "customers": columns.count("Customers by then"),
+            "partial": st.column_config.CheckboxColumn("Data ends inside"),
+        },
+    )
+    ui.download(
+        result.monthly,
+        f"churn_status_by_month_{round(result.quantile * 100)}",
+        "cohort_download_churn",
+    )

@@ -5,9 +5,10 @@ import streamlit as st
 
 from lib import fmt, state
 from lib.analyses import delivery as dv
-from lib.analyses import regions
+from lib.analyses import lateness, movement, regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import delivery as charts
+from lib.charts import lateness as lateness_charts
 from lib.charts import maps
 from pages.common import columns, exports, links, ui
 
@@ -30,6 +31,15 @@ def cached_keyed(key: str, _facts: pl.DataFrame, _keys: pl.DataFrame) -> pl.Data
 @ui.memo(max_entries=10, show_spinner=False)
 def cached_places(key: str, _values: pl.Series) -> pl.DataFrame:
     return regions.match_regions(_values).places
+
+
+@ui.memo(max_entries=10, show_spinner="Finding each customer's first order…")
+def cached_first_orders(key: str, _purchases: pl.DataFrame, _orders: pl.DataFrame):
+    return lateness.first_orders(_purchases, _orders)
+
+
+def _follow_lateness(first: lateness.FirstOrders, months: int) -> lateness.Lateness:
+    return lateness.lateness_groups(lateness.customer_follow_ups(first, months), months)
 
 
 kpis_of = ui.cached(dv.kpis)
@@ -243,8 +253,10 @@ metric = right.selectbox(
 by_region = performance(ds.key, keyed, side)
 where = "customer" if side == "customer_region" else "seller"
 if by_region.filter(pl.col(side) != dv.UNKNOWN).height == 0:
-    source = "olist_customers_dataset.csv" if where == "customer" else "olist_sellers_dataset.csv"
-    st.info(f"No {where} state is known: upload {source} to see delivery by region.")
+    st.info(
+        f"No {where} state or region is known: upload the {where}s with a region column (as "
+        f"in olist_{where}s_dataset.csv) to see delivery by region."
+    )
 else:
     places = cached_places(f"{ds.key}:{side}", by_region[side]).rename({"region": side})
     points = by_region.join(places, on=side, how="inner")
@@ -317,7 +329,10 @@ if view == "Month":
     ui.download(months, "delivery_by_month", key="delivery_dl_month")
 elif view == "Category":
     if keys["category"].null_count() == keys.height:
-        st.info("No product category is known: upload olist_products_dataset.csv.")
+        st.info(
+            "No product category is known: upload the products with a category column (as in "
+            "olist_products_dataset.csv), or map one on the Data page."
+        )
     else:
         table = performance(ds.key, keyed, "category")
         enough = table.filter(pl.col("orders") >= dv.MIN_ORDERS)
@@ -347,7 +362,10 @@ elif view == "Seller":
         help="Sellers with fewer delivered orders are left out: their late rate is noise.",
     )
     if keys["seller_id"].null_count() == keys.height:
-        st.info("No seller is known: upload olist_order_items_dataset.csv.")
+        st.info(
+            "No seller is known: upload order lines with a seller id column (as in "
+            "olist_order_items_dataset.csv), or map one on the Data page."
+        )
     else:
         sellers = dv.worst_sellers(sellers_of(ds.key, keyed, overall), int(min_orders))
         if sellers.height == 0:
@@ -375,8 +393,8 @@ else:
     routes = performance(ds.key, keyed, "route")
     if routes.filter(pl.col("route") != dv.UNKNOWN).height == 0:
         st.info(
-            "Routes need the customer's and the seller's state: upload "
-            "olist_customers_dataset.csv and olist_sellers_dataset.csv."
+            "Routes need the customer's and the seller's state or region: upload customers and "
+            "sellers with a region column (olist_customers_dataset.csv, olist_sellers_dataset.csv)."
         )
     else:
         st.altair_chart(
@@ -393,7 +411,10 @@ else:
 st.subheader("What lateness costs in reviews")
 reviews = reviews_of(ds.key, facts)
 if reviews.height == 0:
-    st.info("No delivered order has a review: upload olist_order_reviews_dataset.csv.")
+    st.info(
+        "No delivered order has a review: upload reviews with an order id and a score (as in "
+        "olist_order_reviews_dataset.csv)."
+    )
 else:
     st.altair_chart(charts.reviews_chart(reviews), width="stretch")
     ui.reading(dv.review_reading(summary))
@@ -415,3 +436,81 @@ else:
         height=250,
     )
     ui.download(reviews, "delivery_reviews_by_lateness", key="delivery_dl_reviews")
+
+# --- lateness and what follows ----------------------------------------------------------------
+st.subheader("Lateness and what follows")
+if not ds.has("lines", "customer_id"):
+    st.info(
+        "Following customers after a late first order needs order lines that name their "
+        "customer: upload the order lines with a customer id column, or map one on the Data "
+        "page."
+    )
+    st.stop()
+check.number("delivery_follow_months", 1, 12, lateness.MONTHS, label="Months followed")
+months = st.slider(
+    "Months followed after the first order",
+    1,
+    12,
+    lateness.MONTHS,
+    key="delivery_follow_months",
+    bind=links.BIND,
+    help="Repeat orders and revenue count within this many calendar months of a customer's "
+    "first order. Customers the data does not follow that long yet are left out.",
+)
+purchases = ui.cached(movement.purchase_orders)(ds.key, ds.table("lines"))
+first = cached_first_orders(ds.key, purchases, orders)
+result = ui.cached(_follow_lateness, "Following each customer after the first order…")(
+    ds.key, first, months=months
+)
+groups = result.groups
+reading = fmt.plain(lateness.lateness_reading(result, ds.currency))
+by_group = {r["group"]: r for r in groups.iter_rows(named=True)}
+if groups.filter(pl.col("customers") > 0).height:
+    st.altair_chart(lateness_charts.repeat_share_chart(groups, months), width="stretch")
+# Too few repeat buyers (or none to follow) to tell: a note, not a reading to act on.
+if min(r["repeaters"] for r in by_group.values()) < lateness.MIN_REPEATERS:
+    st.info(reading, icon=":material/info:")
+else:
+    ui.reading(reading)
+few = pl.col("repeaters") < lateness.MIN_REPEATERS
+columns.table(
+    columns.in_percent(groups, "repeat_share", "share_low", "share_high").with_columns(
+        pl.col("group").replace_strict(lateness_charts.GROUP_LABELS, default=pl.col("group")),
+        # Shown blank: a median or mean of a handful of repeat buyers reads as a finding.
+        pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
+    ),
+    {
+        "group": columns.key("Customers", width="medium"),
+        "customers": columns.count(
+            "Customers followed", help=f"First order delivered, followed for {months} months."
+        ),
+        "repeaters": columns.count("Ordered again"),
+        "repeat_share": columns.percent("Share ordering again"),
+        "share_low": columns.percent("95% interval from"),
+        "share_high": columns.percent("95% interval to"),
+        "median_days_to_next": columns.number(
+            "Median days to the next order", 0, help="Among those who ordered again."
+        ),
+        "revenue_following": columns.money(f"Revenue within {months} months", ds.currency),
+        "revenue_per_customer": columns.money("Per customer followed", ds.currency, 2),
+        "revenue_per_repeater": columns.money("Per repeat buyer", ds.currency, 2),
+    },
+)
+st.caption(
+    f"Each customer is followed for {months} calendar months after the first order, whose "
+    "delivery sets the group; the interval is a 95% Wilson interval. Left out: "
+    f"{fmt.count(result.not_delivered)} customers whose first order was never delivered and "
+    f"{fmt.count(result.too_recent)} whose first order is less than {months} months before the "
+    f"data ends. With fewer than {lateness.MIN_REPEATERS} repeat buyers in a group, its days to "
+    "the next order and spend per repeat buyer are noise and left blank (the downloads keep them)."
+)
+left, right = st.columns(2)
+with left:
+    ui.download(groups, f"lateness_repeat_orders_{months}_months", "delivery_dl_lateness")
+with right:
+    ui.download(
+        result.customers,
+        f"lateness_customers_{months}_months",
+        "delivery_dl_lateness_customers",
+        "Download customers",
+    )

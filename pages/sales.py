@@ -6,13 +6,26 @@ import polars as pl
 import streamlit as st
 
 from lib import fmt, recipe, state
-from lib.analyses import sales
+from lib.analyses import bridge, sales
 from lib.catalog import PAGE_BY_KEY
+from lib.charts import bridge as bridge_charts
 from lib.charts import sales as charts
 from lib.filters import filter_lines
 from pages.common import columns, exports, links, ui
 
-PATTERNS = ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning")
+PATTERNS = ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning", "Revenue bridge")
+BRIDGE = PATTERNS[4]
+# What each bridge step counts, in the words of its definition (bridge.DEFINITIONS).
+STEP_WORDS = {
+    "new": "New customers: " + bridge.DEFINITIONS["new"],
+    "reactivated": "Reactivated: " + bridge.DEFINITIONS["reactivated"],
+    "price": "Price: " + bridge.DEFINITIONS["price"],
+    "volume": "Volume: " + bridge.DEFINITIONS["volume"],
+    "mix": "Mix: " + bridge.DEFINITIONS["mix"],
+    "more": "Buying more or less: returning customers (purchases in both periods) whose revenue "
+    "rose, or fell or stayed",
+    "lost": "Lost customers: " + bridge.DEFINITIONS["lost"],
+}
 
 
 def _sorted_values(lines: pl.DataFrame, column: str) -> list[str]:
@@ -20,6 +33,11 @@ def _sorted_values(lines: pl.DataFrame, column: str) -> list[str]:
 
 
 _options = ui.cached(_sorted_values)
+
+
+def _period_label(code: str) -> str:
+    return bridge.parse_period(code).label
+
 
 ds = state.dataset()
 st.title("Sales")
@@ -242,7 +260,6 @@ view = st.segmented_control(
     "View", PATTERNS, default=PATTERNS[0], key="sales_pattern", required=True, bind=links.BIND
 )
 period_lines = filter_lines(scope, start, end)
-without_customer = period_lines["customer_id"].null_count()
 if view in PATTERNS[2:]:
     if not ds.has("lines", "customer_id"):
         st.info(
@@ -250,10 +267,13 @@ if view in PATTERNS[2:]:
             "does not have: upload a file with customer ids or map one on the Data page."
         )
         st.stop()
+    # The bridge compares its own two periods over the whole history, not the dates above.
+    counted = scope if view == BRIDGE else period_lines
+    without_customer = counted["customer_id"].null_count()
     if without_customer:
         st.caption(
-            f":material/info: {without_customer:,} of {period_lines.height:,} lines "
-            f"({fmt.pct(without_customer / period_lines.height)}) have no customer id and are left "
+            f":material/info: {without_customer:,} of {counted.height:,} lines "
+            f"({fmt.pct(without_customer / counted.height)}) have no customer id and are left "
             "out of this view."
         )
 
@@ -303,7 +323,7 @@ elif view == PATTERNS[2]:
         st.altair_chart(charts.gap_histogram(gaps, rep.median_days), width="stretch")
     ui.reading(sales.repeat_reading(rep))
     ui.download(gaps, "days_between_orders", "sales_download_gaps")
-else:
+elif view == PATTERNS[3]:
     split = ui.cached(sales.new_vs_returning)(scope_key, history, start=start, end=end)
     st.altair_chart(charts.new_vs_returning_chart(split, currency), width="stretch")
     ui.reading(sales.new_vs_returning_reading(split, currency))
@@ -312,3 +332,117 @@ else:
         "regions); returning: revenue in any later month."
     )
     ui.download(split, "new_vs_returning_revenue", "sales_download_newret")
+else:
+    purchases = ui.cached(bridge.bridge_purchases)(scope_key, scope)
+    if purchases.height == 0:
+        st.info(
+            "No purchases of known customers in these categories and regions, so there is no "
+            "revenue to bridge: clear a filter."
+        )
+        st.stop()
+    bought_first = purchases["ordered_at"].min().date()
+    bought_last = purchases["ordered_at"].max().date()
+    choices = bridge.period_choices(bought_first, bought_last)
+    try:
+        opening = tuple(p.code for p in bridge.default_periods(bought_first, bought_last))
+    except ValueError:  # under two full quarters: the last two months, partial or not
+        months = [c for c in choices if "Q" not in c]
+        if len(months) < 2:
+            st.info(
+                "A revenue bridge compares two periods, and these purchases all fall in one "
+                f"month ({fmt.month(bought_last)}): it needs purchases in at least two months."
+            )
+            st.stop()
+        opening = (months[1], months[0])
+    left, right = st.columns(2)
+    picked_periods = []
+    for where, key, label, default in (
+        (left, "sales_bridge_previous", "Previous period", opening[0]),
+        (right, "sales_bridge_current", "Current period", opening[1]),
+    ):
+        check.choice(key, choices, default, label=label, format_func=_period_label, data=True)
+        picked_periods.append(
+            where.selectbox(
+                label,
+                choices,
+                index=choices.index(default),
+                format_func=_period_label,
+                key=key,
+                bind=links.BIND,
+                help="A quarter or a month of the data (newest first). Opens on the last two "
+                "full quarters.",
+            )
+            or default
+        )
+    before, now = (bridge.parse_period(code) for code in picked_periods)
+    st.caption(
+        "The bridge compares the two periods chosen here over the whole history (the dates above "
+        "do not apply; categories and regions do). Each step adds up to the change exactly."
+    )
+    if before.end >= now.start:
+        st.warning(
+            f"The previous period ({before.label}) must end before the current one "
+            f"({now.label}) starts: choose an earlier previous period or a later current one."
+        )
+        st.stop()
+    result = ui.cached(bridge.revenue_bridge)(scope_key, purchases, previous=before, current=now)
+    short = [p.label for p in (before, now) if p.start < bought_first]
+    if result.partial:
+        short.append(now.label)
+    if short:
+        st.warning(
+            f"{' and '.join(dict.fromkeys(short))} "
+            f"{'reaches' if len(set(short)) == 1 else 'reach'} beyond the data (purchases run "
+            f"from {fmt.day(bought_first)} to {fmt.day(bought_last)}): a partial period's "
+            "revenue is short, so the change is not like for like.",
+            icon=":material/warning:",
+        )
+    steps = result.steps.with_columns(
+        pl.when(pl.col("step") == "previous")
+        .then(pl.lit(f"Previous period ({before.label})"))
+        .when(pl.col("step") == "current")
+        .then(pl.lit(f"Current period ({now.label})"))
+        .otherwise(pl.col("label"))
+        .alias("label")
+    )
+    st.altair_chart(bridge_charts.waterfall_chart(steps, currency), width="stretch")
+    ui.reading(fmt.plain(bridge.bridge_reading(result, currency)))
+    columns.table(
+        steps,
+        {
+            "step": None,
+            "kind": None,
+            "start": None,
+            "label": columns.key("Step", width="medium"),
+            "value": columns.money(
+                "Amount", currency, help="Totals for the two periods; signed change for a step."
+            ),
+            "end": columns.money("Running total", currency),
+            "customers": columns.count("Customers", help="Customers behind the bar."),
+        },
+        order=["label", "value", "end", "customers"],
+    )
+    shown_steps = set(result.steps["step"])
+    words = [w for k, w in STEP_WORDS.items() if k in shown_steps]
+    st.caption(
+        "Revenue: net revenue of known customers' purchases (a cancellation is netted out of the "
+        "purchase it reverses). " + ". ".join(words) + "."
+    )
+    cols = st.columns(3)
+    with cols[0]:
+        ui.download(result.steps, "revenue_bridge_steps", "sales_download_bridge")
+    with cols[1]:
+        ui.download(
+            result.customers,
+            "revenue_bridge_customers",
+            "sales_download_bridge_customers",
+            "Download customers",
+        )
+    if result.items is not None:
+        with cols[2]:
+            ui.download(
+                result.items,
+                "revenue_bridge_items",
+                "sales_download_bridge_items",
+                "Download items",
+            )

@@ -1,12 +1,15 @@
 """The Cohorts page as a user drives it, through streamlit_app.py with AppTest."""
 
+import re
+from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats, measures
+from lib import demo, fmt, formats, measures, state
 from tests import apptest
 from tests.apptest import metric, texts
 
@@ -53,7 +56,7 @@ def test_customers_cohorts_and_month_one_return_match_the_demo(kind):
     assert metric(at, "Cohorts").value == fmt.count(first["cohort"].n_unique())
     assert metric(at, "Back month 1").value == fmt.pct(back_in_period_one(kind, "1mo", 24))
     assert measures.DEFINITIONS["purchase"] in texts(at)
-    assert len(at.get("vega_lite_chart")) == 2
+    assert len(at.get("vega_lite_chart")) == 4  # heatmap, curve, churn statuses and gaps
 
 
 def test_retail_page_says_how_many_lines_have_no_customer():
@@ -97,3 +100,109 @@ def test_the_page_explains_what_is_missing_without_data():
     at = page("files")
     assert "needs a lines table with customer_id" in texts(at)
     assert not at.metric
+
+
+# --- churn window ---------------------------------------------------------------------------------
+
+
+def purchase_days(lines: pl.DataFrame) -> pl.DataFrame:
+    """Each known customer's distinct purchase days: no returns, quantity and price above 0."""
+    sold = lines.filter(
+        pl.col("customer_id").is_not_null()
+        & ~pl.col("is_return")
+        & (pl.col("revenue") >= 0)
+        & (pl.col("quantity") > 0)
+        & (pl.col("unit_price") > 0)
+    )
+    return sold.select("customer_id", pl.col("ordered_at").dt.date().alias("day")).unique()
+
+
+def repeat_gaps(lines: pl.DataFrame) -> np.ndarray:
+    """Days between each customer's consecutive purchase days."""
+    days = purchase_days(lines).sort("customer_id", "day")
+    gaps = days.with_columns(pl.col("day").diff().over("customer_id").dt.total_days().alias("gap"))
+    return gaps["gap"].drop_nulls().to_numpy()
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_churn_windows_are_the_quantiles_of_the_repeat_gaps(kind):
+    at = page(kind)
+    lines = formats.assemble_demo(kind).dataset.tables["lines"]
+    gaps = repeat_gaps(lines)
+    for share in (0.8, 0.9):
+        # The smallest gap with at least `share` of the gaps at or below it.
+        days = int(np.quantile(gaps, share, method="inverted_cdf"))
+        label = f"{share:.0%} of repeat purchases within"
+        assert metric(at, label).value == f"{days:,} days", share
+    assert metric(at, "Repeat purchases").value == fmt.count(gaps.size)
+    readings = [c.value for c in at.caption if "lightbulb" in c.value]
+    window = int(np.quantile(gaps, 0.9, method="inverted_cdf"))
+    assert any(f"within {fmt.plain(fmt.count(window))} days" in r for r in readings)
+    # New customers per month in the table: first purchases in that month.
+    table = next(d.value for d in at.dataframe if "lapsed" in d.value.columns)
+    firsts = (
+        purchase_days(lines)
+        .group_by("customer_id")
+        .agg(pl.col("day").min().dt.truncate("1mo").alias("month"))
+        .group_by("month")
+        .len()
+    )
+    new = dict(zip(firsts["month"], firsts["len"], strict=True))
+    assert [new.get(m.date(), 0) for m in table["month"]] == table["new"].tolist()
+    assert (table["customers"].diff().dropna() >= 0).all()
+
+
+def test_another_quantile_moves_the_window_and_the_lapsed_customers():
+    at = page("retail")
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    gaps = repeat_gaps(lines)
+    before = next(d.value for d in at.dataframe if "lapsed" in d.value.columns)
+    at.segmented_control(key="cohorts_churn_quantile").set_value(0.75).run()
+    assert not at.exception, at.exception
+    days = int(np.quantile(gaps, 0.75, method="inverted_cdf"))
+    assert metric(at, "75% of repeat purchases within").value == f"{days:,} days"
+    after = next(d.value for d in at.dataframe if "lapsed" in d.value.columns)
+    # A shorter window: more customers past it, the same customers in all.
+    assert after["lapsed"].sum() > before["lapsed"].sum()
+    assert after["customers"].tolist() == before["customers"].tolist()
+
+
+def uploaded(lines: pl.DataFrame, name: str) -> AppTest:
+    """The Cohorts page on the retail demo with these order lines, given as an upload is."""
+    built = formats.assemble_demo("retail")
+    tables = {**built.dataset.tables, "lines": lines}
+    data = replace(built.dataset, tables=tables, key=f"{state.UPLOAD_KEY}{name}")
+    at = apptest.app("files")
+    at.session_state["app_files_assembly"] = replace(built, dataset=data)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_too_few_repeat_purchases_are_said_plainly():
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    few = lines["customer_id"].drop_nulls().unique().sort().head(4)
+    at = uploaded(lines.filter(pl.col("customer_id").is_in(few.implode())), "few")
+    gaps = repeat_gaps(lines.filter(pl.col("customer_id").is_in(few.implode())))
+    assert 0 < gaps.size < 30
+    warning = " ".join(w.value for w in at.warning)
+    assert "too few to set a churn window" in warning
+    assert metric(at, "Repeat purchases").value == fmt.count(gaps.size)
+    # Nobody buying on two days: no window at all, said so.
+    firsts = lines.filter(pl.col("customer_id").is_not_null()).sort("ordered_at")
+    once = firsts.filter(pl.col("ordered_at").dt.date() == firsts["ordered_at"].min().date())
+    at = uploaded(once, "once")
+    assert "no churn window to read" in " ".join(i.value for i in at.info)
+
+
+@pytest.mark.parametrize(("given", "shown"), [("80%", 0.8), ("85%", 0.9)])
+def test_a_link_opens_the_churn_window_on_its_quantile_or_says_why_not(given, shown):
+    at = apptest.app("webshop")
+    at.query_params["cohorts_churn_quantile"] = given
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="cohorts_churn_quantile").value == shown
+    shown_text = re.sub(r"\\(.)", r"\1", texts(at))  # as read: Markdown escapes dropped
+    assert ("85% is not one of 75%, 80%, 90%, 95%; showing 90%" in shown_text) == (given == "85%")

@@ -1,10 +1,14 @@
 """The Delivery page as a user drives it, through streamlit_app.py with AppTest."""
 
+from dataclasses import replace
+
+import pandas as pd
 import polars as pl
 import pytest
+from scipy.stats import binomtest
 
-from lib import demo
-from tests.apptest import metric, page
+from lib import demo, formats, state
+from tests.apptest import app, metric, page
 from tests.test_delivery import delivered_raw_orders, olist_paths
 
 PATH = "pages/delivery.py"
@@ -90,3 +94,103 @@ def test_the_page_runs_on_uploaded_real_olist_files_and_shows_their_late_share()
     late = delivered["is_late"].mean()
     assert metric(at, "On-time rate").value == f"{1 - late:.1%}"
     assert metric(at, "Delivered orders").value == f"{delivered.height:,}"
+
+
+# --- lateness and what follows --------------------------------------------------------------------
+
+
+def follow_ups(months: int) -> dict[str, tuple[int, int]]:
+    """Per group of the first order's delivery: (customers followed, of them ordering again
+    within `months` calendar months), computed here from the demo's lines and orders."""
+    ds = formats.assemble_demo("marketplace").dataset
+    lines, orders = ds.tables["lines"], ds.tables["orders"]
+    bought = (
+        lines.filter(pl.col("customer_id").is_not_null())
+        .group_by("order_id")
+        .agg(pl.col("customer_id").first(), pl.col("ordered_at").min())
+        .sort("ordered_at", "order_id")
+    )
+    last = bought["ordered_at"].max()
+    first = bought.group_by("customer_id", maintain_order=True).agg(
+        pl.col("order_id").first(), pl.col("ordered_at").first().alias("first_at")
+    )
+    again = (
+        bought.join(first, on="customer_id", suffix="_first")
+        .filter(
+            (pl.col("order_id") != pl.col("order_id_first"))
+            & (pl.col("ordered_at") < pl.col("first_at").dt.offset_by(f"{months}mo"))
+        )["customer_id"]
+        .unique()
+    )
+    delivered = orders.filter(
+        (pl.col("status") == "delivered")
+        & pl.col("delivered_at").is_not_null()
+        & pl.col("estimated_delivery_at").is_not_null()
+    ).select("order_id", (pl.col("delivered_at") > pl.col("estimated_delivery_at")).alias("late"))
+    followed = first.join(delivered, on="order_id").filter(
+        pl.col("first_at").dt.offset_by(f"{months}mo") <= last
+    )
+    out = {}
+    for group, late in (("First order on time", False), ("First order late", True)):
+        members = followed.filter(pl.col("late") == late)["customer_id"]
+        out[group] = (members.len(), int(members.is_in(again.implode()).sum()))
+    return out
+
+
+def lateness_table(at) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "repeaters" in d.value.columns)
+
+
+def test_late_first_orders_are_followed_by_fewer_repeat_orders_on_the_marketplace_demo(
+    marketplace_page,
+):
+    at = marketplace_page
+    table = lateness_table(at).set_index("group")
+    expected = follow_ups(6)
+    for group, (customers, repeaters) in expected.items():
+        assert table.loc[group, "customers"] == customers, group
+        assert table.loc[group, "repeaters"] == repeaters, group
+        assert table.loc[group, "repeat_share"] == pytest.approx(100 * repeaters / customers)
+    late, on_time = table.loc["First order late"], table.loc["First order on time"]
+    # The planted effect: the late group re-orders less, beyond the intervals.
+    assert late["share_high"] < on_time["share_low"]
+    ci = binomtest(int(late["repeaters"]), int(late["customers"])).proportion_ci(method="wilson")
+    assert (late["share_low"], late["share_high"]) == pytest.approx(
+        (100 * ci.low, 100 * ci.high), abs=1e-9
+    )
+    # Two repeat buyers after a late first order: a note that the data cannot say more,
+    # and their median days and spend are left blank rather than read as a finding.
+    note = " ".join(i.value for i in at.info)
+    assert "a late first order is followed by fewer repeat orders" in note
+    assert "Too few repeat buyers" in note
+    assert pd.isna(late["median_days_to_next"]) and pd.isna(late["revenue_per_repeater"])
+    assert not pd.isna(on_time["median_days_to_next"])
+    assert any(c.key == "delivery_dl_lateness_customers" for c in at.get("download_button"))
+
+
+def test_following_customers_longer_recounts_them():
+    at = page("marketplace", PATH)
+    at.slider(key="delivery_follow_months").set_value(12).run()
+    assert not at.exception, at.exception
+    table = lateness_table(at).set_index("group")
+    for group, (customers, repeaters) in follow_ups(12).items():
+        assert (table.loc[group, "customers"], table.loc[group, "repeaters"]) == (
+            customers,
+            repeaters,
+        )
+    assert "within 12 months" in " ".join(i.value for i in at.info)
+
+
+def test_without_order_lines_the_lateness_section_says_what_it_needs():
+    built = formats.assemble_demo("marketplace")
+    tables = {k: v for k, v in built.dataset.tables.items() if k != "lines"}
+    data = replace(built.dataset, tables=tables, key=f"{state.UPLOAD_KEY}no-lines")
+    at = app("files")
+    at.session_state["app_files_assembly"] = replace(built, dataset=data)
+    at.run()
+    at.switch_page(PATH).run()
+    assert not at.exception, at.exception
+    assert metric(at, "Delivered orders")  # the rest of the page still works
+    text = " ".join(i.value for i in at.info)
+    assert "needs order lines that name their customer" in text
+    assert not [s for s in at.slider if s.key == "delivery_follow_months"]

@@ -1,12 +1,13 @@
 """The Sales page as a user drives it, through streamlit_app.py with AppTest."""
 
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt
+from lib import demo, fmt, formats, state
 from lib.quality import NON_PRODUCT_CODES
 from tests import apptest
 from tests.apptest import demo_lines, metric, texts
@@ -68,7 +69,13 @@ def test_changing_the_dates_recomputes_revenue_and_compares_with_the_previous_pe
 @pytest.mark.parametrize("kind", demo.KINDS)
 def test_every_purchase_pattern_view_renders_with_a_reading(kind):
     at = page(kind)
-    for view in ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning"):
+    for view in (
+        "Weekday × hour",
+        "Basket size",
+        "Repeat buying",
+        "New vs returning",
+        "Revenue bridge",
+    ):
         at.segmented_control(key="sales_pattern").set_value(view).run()
         assert not at.exception, (view, at.exception)
         readings = [c.value for c in at.caption if c.value.startswith(":material/lightbulb:")]
@@ -104,3 +111,177 @@ def test_the_page_explains_what_is_missing_without_order_lines():
     at = page("files")
     assert "needs a lines table" in texts(at)
     assert not at.metric
+
+
+# --- revenue bridge -------------------------------------------------------------------------------
+
+
+def known_purchases(lines: pl.DataFrame) -> pl.DataFrame:
+    """Purchase lines of known customers as the published Online Retail recipe cleans them,
+    computed here apart from lib: no returns, exact duplicates once, quantity and unit price
+    above zero; each cancellation takes its share of units back from the latest earlier purchase
+    of the same customer and item."""
+    known = lines.filter(pl.col("customer_id").is_not_null())
+    sold = (
+        known.filter(~pl.col("is_return") & (pl.col("revenue") >= 0))
+        .unique(maintain_order=True)
+        .filter((pl.col("quantity") > 0) & (pl.col("unit_price") > 0))
+        .with_row_index("row")
+    )
+    back = (
+        known.filter(pl.col("is_return") | (pl.col("revenue") < 0))
+        .select("customer_id", "item_id", "ordered_at", pl.col("quantity").abs().alias("back"))
+        .sort("ordered_at")
+        .join_asof(
+            sold.select("customer_id", "item_id", "ordered_at", "row", "quantity").sort(
+                "ordered_at"
+            ),
+            on="ordered_at",
+            by=["customer_id", "item_id"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .drop_nulls("row")
+        .group_by("row")
+        .agg((1 - pl.col("back").sum() / pl.col("quantity").first()).clip(0, 1).alias("kept"))
+    )
+    return sold.join(back, on="row", how="left").with_columns(
+        pl.col("revenue") * pl.col("kept").fill_null(1.0)
+    )
+
+
+def quarter(code: str) -> tuple[datetime, datetime]:
+    """[start, end) of a quarter written '2024Q1' or a month written '2024-01'."""
+    if "Q" in code:
+        year, q = code.split("Q")
+        start = datetime(int(year), 3 * int(q) - 2, 1)
+        months = 3
+    else:
+        year, month = code.split("-")
+        start, months = datetime(int(year), int(month), 1), 1
+    end_month = start.month - 1 + months
+    return start, datetime(start.year + end_month // 12, end_month % 12 + 1, 1)
+
+
+def bridge_page(kind: str) -> AppTest:
+    at = page(kind)
+    at.segmented_control(key="sales_pattern").set_value("Revenue bridge").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown_steps(at: AppTest) -> dict[str, tuple[float, int]]:
+    """The bridge table as shown: step -> (amount, customers)."""
+    table = next(d.value for d in at.dataframe if "step" in d.value.columns)
+    return {
+        r.step: (r.value, r.customers) for r in table[["step", "value", "customers"]].itertuples()
+    }
+
+
+def expected_bridge(kind: str, previous: str, current: str) -> dict[str, tuple[float, int]]:
+    """The totals, new and lost customers of the bridge from `previous` to `current`."""
+    lines, _ = demo_lines(kind)
+    bought = known_purchases(lines)
+    (p0, p1), (c0, c1) = quarter(previous), quarter(current)
+
+    def per_customer(a: datetime, b: datetime) -> pl.DataFrame:
+        inside = bought.filter((pl.col("ordered_at") >= a) & (pl.col("ordered_at") < b))
+        return inside.group_by("customer_id").agg(pl.col("revenue").sum())
+
+    before, now = per_customer(p0, p1), per_customer(c0, c1)
+    earlier = bought.filter(pl.col("ordered_at") < c0)["customer_id"].unique()
+    new = now.filter(~pl.col("customer_id").is_in(earlier.implode()))
+    lost = before.join(now, on="customer_id", how="anti")
+    return {
+        "previous": (before["revenue"].sum(), before.height),
+        "current": (now["revenue"].sum(), now.height),
+        "new": (new["revenue"].sum(), new.height),
+        "lost": (-lost["revenue"].sum(), lost.height),
+    }
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_bridge_steps_add_up_to_the_change_between_the_last_two_full_quarters(kind):
+    at = bridge_page(kind)
+    previous = at.selectbox(key="sales_bridge_previous").value
+    current = at.selectbox(key="sales_bridge_current").value
+    lines, currency = demo_lines(kind)
+    last = lines["ordered_at"].max()
+    # The last two full quarters: the data reaches the current one's last day.
+    assert quarter(current)[1] <= last + timedelta(days=1) < quarter(current)[1] + timedelta(92)
+    assert quarter(previous)[1] == quarter(current)[0]
+
+    steps = shown_steps(at)
+    expected = expected_bridge(kind, previous, current)
+    for step, (amount, customers) in expected.items():
+        assert steps[step][0] == pytest.approx(amount, rel=1e-9, abs=1e-6), step
+        assert steps[step][1] == customers, step
+    moves = [v for s, (v, _) in steps.items() if s not in ("previous", "current")]
+    change = expected["current"][0] - expected["previous"][0]
+    assert sum(moves) == pytest.approx(change, rel=1e-9, abs=1e-6)
+    assert {"price", "volume", "mix"} <= steps.keys()  # every demo has items
+    direction = "rose" if change > 0 else "fell"
+    said = f"Revenue {direction} by {fmt.plain(fmt.whole_money(abs(change), currency))}"
+    assert any(said in c.value for c in at.caption if "lightbulb" in c.value)
+    assert len(at.get("vega_lite_chart")) >= 2  # revenue over time and the waterfall
+
+
+def test_bridge_between_two_chosen_months_and_a_partial_quarter_is_named():
+    at = bridge_page("marketplace")
+    at.selectbox(key="sales_bridge_previous").set_value("2024-05").run()
+    at.selectbox(key="sales_bridge_current").set_value("2024-06").run()
+    assert not at.exception, at.exception
+    assert not at.warning
+    steps = shown_steps(at)
+    for step, (amount, customers) in expected_bridge("marketplace", "2024-05", "2024-06").items():
+        assert steps[step] == (pytest.approx(amount, rel=1e-9), customers), step
+    # The data ends on 30 Aug 2024: its third quarter is partial, and the page says so.
+    at.selectbox(key="sales_bridge_previous").set_value("2024Q2").run()
+    at.selectbox(key="sales_bridge_current").set_value("2024Q3").run()
+    assert not at.exception, at.exception
+    assert "2024 Q3 reaches beyond the data" in at.warning[0].value
+    assert any("2024 Q3 is partial" in c.value for c in at.caption if "lightbulb" in c.value)
+    # A previous period after the current one is refused in words.
+    at.selectbox(key="sales_bridge_previous").set_value("2024-08").run()
+    assert not at.exception, at.exception
+    assert "must end before the current one" in at.warning[0].value
+
+
+def test_bridge_periods_follow_a_link_and_a_bad_one_falls_back_to_the_default():
+    at = apptest.app("retail")
+    at.query_params["sales_pattern"] = "Revenue bridge"
+    at.query_params["sales_bridge_previous"] = "2023 Q1"
+    at.query_params["sales_bridge_current"] = "2031 Q1"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="sales_bridge_previous").value == "2023Q1"
+    assert at.selectbox(key="sales_bridge_current").value == "2023Q3"
+    assert "2031 Q1 is not in this data" in texts(at)
+
+
+def uploaded(kind: str, lines: pl.DataFrame) -> AppTest:
+    """The Sales page on a demo whose order lines are replaced, given as an upload is."""
+    built = formats.assemble_demo(kind)
+    tables = {**built.dataset.tables, "lines": lines}
+    data = replace(built.dataset, tables=tables, key=f"{state.UPLOAD_KEY}{kind}-lines")
+    at = apptest.app("files")
+    at.session_state["app_files_assembly"] = replace(built, dataset=data)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_bridge_explains_when_purchases_fall_in_one_month_or_have_no_customer():
+    lines, _ = demo_lines("retail")
+    june = lines.filter(pl.col("ordered_at").dt.month() == 6)
+    at = uploaded("retail", june)
+    at.segmented_control(key="sales_pattern").set_value("Revenue bridge").run()
+    assert not at.exception, at.exception
+    assert "needs purchases in at least two months" in texts(at)
+    assert not [s for s in at.selectbox if s.key == "sales_bridge_previous"]
+    at = uploaded("retail", lines.with_columns(pl.lit(None, pl.String).alias("customer_id")))
+    at.segmented_control(key="sales_pattern").set_value("Revenue bridge").run()
+    assert not at.exception, at.exception
+    assert "needs a customer per order line" in texts(at)

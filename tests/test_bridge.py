@@ -70,6 +70,17 @@ def test_periods_parse_quarters_months_years_and_date_ranges():
             bridge.parse_period(bad)
 
 
+def test_a_period_code_reads_back_as_the_same_period():
+    for text in ("2011Q3", "2011-07", "2011", "2011-07-01..2011-07-10"):
+        assert bridge.parse_period(text).code == text
+        assert bridge.parse_period(bridge.parse_period(text).code) == bridge.parse_period(text)
+
+
+def test_period_choices_are_the_quarters_then_the_months_touched_newest_first():
+    choices = bridge.period_choices(date(2011, 5, 20), date(2011, 8, 3))
+    assert choices == ["2011Q3", "2011Q2", "2011-08", "2011-07", "2011-06", "2011-05"]
+
+
 def test_default_periods_are_the_last_two_full_quarters():
     q2, q3 = bridge.parse_period("2011Q2"), bridge.parse_period("2011Q3")
     assert bridge.default_periods(date(2010, 12, 1), date(2011, 12, 9)) == (q2, q3)

@@ -28,7 +28,10 @@ PAGES: dict[str, tuple[tuple[str, tuple], ...]] = {
     "data": (),
     "quality": (),
     "sales": (
-        ("sales_pattern", ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning")),
+        (
+            "sales_pattern",
+            ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning", "Revenue bridge"),
+        ),
     ),
     "categories": (),
     "regions": (),
@@ -44,7 +47,7 @@ PAGES: dict[str, tuple[tuple[str, tuple], ...]] = {
         ("events_conv_by", ("Platform", "Category", "Item")),
     ),
     "rfm": (("rfm_view", ("Segments", "R × F grid", "Profiles", "Customers")),),
-    "cohorts": (),
+    "cohorts": (("cohorts_churn_quantile", (0.9, 0.75, 0.8, 0.95)),),
     "clusters": (("clusters_view", ("Choosing k", "2-D map", "RFM segments")),),
     "clv": (("clv_view", ("Customers", "By RFM segment")),),
 }

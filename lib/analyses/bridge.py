@@ -64,6 +64,17 @@ class Period:
             return str(self.start.year)
         return f"{fmt.day(self.start)}–{fmt.day(self.end)}"
 
+    @property
+    def code(self) -> str:
+        """The text parse_period reads back: '2011Q3', '2011-07', '2011' or 'start..end'."""
+        if self.kind == "quarter":
+            return f"{self.start.year}Q{(self.start.month - 1) // 3 + 1}"
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        if self.kind == "year":
+            return str(self.start.year)
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
     def shifted(self, steps: int) -> Period:
         """The period `steps` periods of the same kind (and length) later (negative: earlier)."""
         months = {"quarter": 3, "month": 1, "year": 12}.get(self.kind)
@@ -108,6 +119,18 @@ def parse_period(text: str) -> Period:
 
 def _quarter_of(day: date) -> Period:
     return parse_period(f"{day.year}Q{(day.month - 1) // 3 + 1}")
+
+
+def period_choices(first_day: date, last_day: date) -> list[str]:
+    """Codes of the quarters, then the months, that the days `first_day` to `last_day` touch,
+    newest first."""
+    choices = []
+    for latest in (_quarter_of(last_day), parse_period(f"{last_day:%Y-%m}")):
+        span = latest
+        while span.end >= first_day:
+            choices.append(span.code)
+            span = span.shifted(-1)
+    return choices
 
 
 def default_periods(first_day: date, last_day: date) -> tuple[Period, Period]:
