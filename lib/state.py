@@ -17,7 +17,7 @@ from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib import formats
+from lib import formats, memory
 from lib.formats import generic
 from lib.io import RawTable
 from lib.model import Dataset
@@ -525,6 +525,7 @@ def _reap_forever(grace: float) -> None:
                 server.media_file_mgr.clear_session_refs(session_id)
             if released:
                 server.media_file_mgr.remove_orphaned_files()
+                memory.give_back()
         except Exception:  # never let the thread die: the next round tries again
             logging.getLogger("storelens").exception("releasing closed sessions failed")
 

@@ -1,9 +1,11 @@
 """Allocator settings: applied before polars loads, never over a setting the user made."""
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,20 @@ def test_too_late_for_jemalloc_once_polars_is_loaded_and_applied_once():
     assert memory.tune_allocators()["jemalloc"] is False
     # Every rerun of streamlit_app.py calls it: the settings are applied once per process.
     assert memory.tune_allocators() is memory.tune_allocators()
+
+
+def test_give_back_frees_data_held_only_by_a_reference_cycle():
+    class Holder:  # a page's function and its globals, in small
+        pass
+
+    holder = Holder()
+    holder.me = holder
+    gone = weakref.ref(holder)
+    gc.disable()  # as on a quiet server: no collection runs by itself
+    try:
+        del holder
+        assert gone() is not None  # the cycle keeps it alive
+        memory.give_back()
+        assert gone() is None
+    finally:
+        gc.enable()
