@@ -10,6 +10,7 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -100,12 +101,16 @@ def write_demo(args: argparse.Namespace) -> dict:
 # **options) -> dict[str, pl.DataFrame]` whose keyword options become --options.
 ANALYSES: dict[str, str] = {
     "sales": "KPIs, revenue over time, top items and purchase patterns",
+    "bridge": "revenue change between two periods, step by step (new, returning, lost, price)",
     "categories": "category performance, growth-share quadrants and potential",
     "regions": "regional table with priority scores and map points",
-    "rfm": "RFM scores, segments and the R x F grid",
+    "rfm": "RFM scores, segments and the R x F grid (--compare-as-of: segment movement too)",
+    "movement": "customers moving between RFM segments from one as-of date to another",
     "clusters": "customer clusters with a suggested k, profiles, drivers and ROI",
     "cohorts": "retention by first-purchase cohort and the average retention curve",
+    "churn": "the gap within which most repeat purchases come; new, repeating, lapsed per month",
     "delivery": "on-time rate, stage durations, late orders by region, month, category, seller",
+    "lateness": "repeat orders and revenue after a late versus an on-time first delivery",
     "events": "events per day, view-to-order conversion, funnels and viewed-together items",
     "funnel": "lead to seller conversion, time to close, rep performance and matching",
     "clv": "BG/NBD + Gamma-Gamma lifetime value with sufficiency checks and holdout validation",
@@ -119,6 +124,11 @@ def analysis(args: argparse.Namespace) -> dict:
         ds = load(args.files).dataset
     else:
         raise UsageError(f"{args.command}: give files to read, or --demo KIND")
+    return _frames(args, ds)
+
+
+def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
+    """The command's headless tables on `ds` with the command line's options."""
     module = importlib.import_module(f"lib.analyses.{args.command}")
     options = {name: getattr(args, name) for name in _options(module.headless)}
     try:
@@ -245,15 +255,51 @@ def replay(args: argparse.Namespace) -> dict:
         return analysis(args)
     rec = _read_recipe(args.recipe)
     ds, _ = _replayed_data(args, rec)
+    if args.command not in recipe_lib.ANALYSIS_PAGES:
+        # A view within a page (movement, bridge, ...): a recipe keeps no settings for it, so it
+        # brings the mappings only.
+        return _frames(args, ds)
     applied = recipe_lib.apply_settings(args.command, rec.settings.get(args.command), ds)
     _note(applied.notes)
     options = dict(applied.options)
     options.update({name: getattr(args, name) for name in getattr(args, "given", ())})
+    rules = rec.rules_frame()
     try:
-        return recipe_lib.page_frames(ds, args.command, options, rec.rules_frame())
+        frames = recipe_lib.page_frames(ds, args.command, options, rules)
+        if args.command == "rfm" and rules is not None and "movements" in frames:
+            frames.update(_movement_with_rules(ds, frames, rules, options))
+        return frames
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"{args.command}: {message}") from None
+
+
+def _movement_with_rules(
+    ds: Dataset, frames: dict[str, pl.DataFrame], rules: pl.DataFrame, options: dict
+) -> dict[str, pl.DataFrame]:
+    """rfm's movement tables (rfm.headless with compare_as_of) redone with a recipe's segment
+    rules between the same two dates, as recipe.apply_rules redoes the page's segments."""
+    from lib.analyses import movement
+
+    if frames["customers"].height == 0:  # no one to follow: the tables are empty whatever the rules
+        return {}
+    first = date.fromisoformat(str(options["compare_as_of"]))
+    # The as-of date rfm used: every customer's last order plus their recency.
+    row = frames["customers"].row(0, named=True)
+    second = row["last_order"] + timedelta(days=row["recency_days"])
+    orders = movement.purchase_orders(ds.table("lines"))
+    moves = movement.segment_movement(orders, first, second, rules, int(options["bins"]))
+    flows = [
+        movement.movement_flows(moves.movements, m, rules).select(
+            pl.lit(m).alias("measure"), pl.all()
+        )
+        for m in movement.MEASURES
+    ]
+    return {
+        "movements": moves.movements,
+        "movement_customers": moves.customers,
+        "flows": pl.concat(flows),
+    }
 
 
 def write_report(args: argparse.Namespace) -> dict:

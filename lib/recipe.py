@@ -69,6 +69,7 @@ LIMITS: dict[str, dict[str, object]] = {
         "frequency_ties": "TIES",
         "monetary_ties": "TIES",
         "as_of": "date",
+        "compare_as_of": "date",
         "across": ("frequency", "monetary"),
     },
     "cohorts": {"grain": "GRAINS", "metric": "METRICS"},

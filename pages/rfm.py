@@ -1,22 +1,27 @@
 """RFM: customer segments by recency, frequency and monetary value, with actions."""
 
+import hashlib
 import math
+import re
 from datetime import timedelta
 
 import polars as pl
 import streamlit as st
 
 from lib import fmt, state
-from lib.analyses import rfm
+from lib.analyses import movement, rfm
 from lib.catalog import PAGE_BY_KEY
+from lib.charts import movement as movement_charts
 from lib.charts import rfm as charts
 from pages.common import columns, exports, links, ui
 from pages.common.settings import RULES_KEY
 
 MODES = {"quantiles": "Quantiles", "thresholds": "My thresholds"}
-VIEWS = ("Segments", "R × F grid", "Profiles", "Customers")
+VIEWS = ("Segments", "R × F grid", "Profiles", "Customers", "Movement")
+MOVE_MEASURES = {"customers": "Customers", "revenue": "Revenue"}
 TIE_LABELS = {"value": "by value", "first": "row order"}
 ACROSS = {"frequency": "F (frequency)", "monetary": "M (monetary)"}
+
 
 ds = state.dataset()
 st.title("RFM")
@@ -328,7 +333,7 @@ elif view == VIEWS[2]:
                     st.caption(f":material/campaign: {action}")
     ui.reading(rfm.segments_reading(summary, currency, degenerate, rules))
     ui.download(summary, "rfm_segment_profiles", "rfm_download_profiles")
-else:
+elif view == VIEWS[3]:
     order = summary["segment"].to_list()
     check.choices("rfm_segment_filter", order, label="Segments", data=True)
     picked = st.multiselect(
@@ -360,3 +365,148 @@ else:
     )
     ui.reading(rfm.customers_reading(listed, currency))
     ui.download(listed, "rfm_customers", "rfm_download_customers")
+else:
+    # --- movement: the segments at an earlier date against those at the as-of date ---------
+
+    opening_from = max(movement.quarter_before(as_of), earliest)
+    cols = st.columns([2, 3])
+    check.dates("rfm_move_from", earliest, latest, opening_from, label="Compare with", data=True)
+    first = cols[0].date_input(
+        "Compare with",
+        value=opening_from,
+        min_value=earliest,
+        max_value=latest,
+        key="rfm_move_from",
+        bind=links.BIND,
+        help="The earlier as-of date: customers' segments then (orders before it) against their "
+        "segments at the as-of date above. Default: one quarter before it.",
+    )
+    check.choice(
+        "rfm_move_measure",
+        list(MOVE_MEASURES),
+        "customers",
+        label="Flows of",
+        format_func=MOVE_MEASURES.get,
+    )
+    measure = cols[1].segmented_control(
+        "Flows of",
+        list(MOVE_MEASURES),
+        default="customers",
+        format_func=MOVE_MEASURES.get,
+        key="rfm_move_measure",
+        required=True,
+        bind=links.BIND,
+        help="Band widths: customers, or their revenue between the two dates.",
+    )
+    if first is None or first >= as_of:
+        st.info(
+            f"Choose a comparison date before the as-of date ({fmt.day(as_of)}): the movement "
+            "shows where the segments of that earlier date stand at the as-of date."
+        )
+        st.stop()
+    if first > last_day:
+        st.info(
+            f"No orders from {fmt.day(first)} on: the data runs from {fmt.day(first_day)} to "
+            f"{fmt.day(last_day)}. Move the comparison date (or the as-of date) into the data."
+        )
+        st.stop()
+
+    # The rules' full content names the cached result (a DataFrame's repr is cut short).
+    ruled = hashlib.sha256(repr(rules.rows()).encode()).hexdigest()[:16]
+    orders = ui.cached(movement.purchase_orders)(ds.key, lines)
+    try:
+        moved: movement.Movement = ui.cached(movement.segment_movement)(
+            f"{ds.key}|orders|rules={ruled}",
+            orders,
+            first=first,
+            second=as_of,
+            rules=rules,
+            bins=bins,
+        )
+    except ValueError as exc:
+        st.info(f"No segment movement to show: {fmt.plain(exc)}.")
+        st.stop()
+
+    same = mode == "quantiles" and ties == rfm.PUBLISHED_TIES and clean
+    st.caption(
+        f"Segments at {fmt.day(first)} (left) and at the as-of date {fmt.day(as_of)} (right), "
+        "each from the orders before that date. "
+        f"New: {movement.DEFINITIONS[movement.NEW]}; gone: {movement.DEFINITIONS[movement.GONE]}."
+        + (
+            ""
+            if same
+            else " Both dates are scored by quantiles with the published ties, on purchases "
+            "only, so the segments at the as-of date may differ from the other views'."
+        )
+    )
+    told_warnings = {rfm.degenerate_warning(d, currency) for d in degenerate}
+    for d in moved.degenerate:
+        warning = rfm.degenerate_warning(d, currency)
+        if warning not in told_warnings:
+            st.warning(warning, icon=":material/warning:")
+    table = moved.movements
+    if table.height == 0:
+        st.info(f"No customer ordered before {fmt.day(as_of)}.")
+        st.stop()
+
+    flows = movement.movement_flows(table, measure, rules)
+    if flows.height:
+        st.altair_chart(
+            movement_charts.flow_chart(
+                flows,
+                "Customers" if measure == "customers" else "Revenue",
+                first=fmt.day(first),
+                second=fmt.day(as_of),
+            ),
+            width="stretch",
+        )
+    else:
+        st.info(f"No revenue between {fmt.day(first)} and {fmt.day(as_of)} to draw.")
+    ui.reading(movement.movement_reading(moved, currency))
+    st.dataframe(
+        columns.in_percent(table, "share"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "from_segment": columns.key(f"At {fmt.day(first)}"),
+            "to_segment": columns.text(f"At {fmt.day(as_of)}"),
+            "customers": columns.count("Customers"),
+            "share": columns.percent(
+                "Share", help="Of the customers in the segment at the earlier date."
+            ),
+            "revenue": columns.money(
+                "Revenue between the dates",
+                currency,
+                help="Net revenue of these customers' purchases between the two dates.",
+            ),
+            "revenue_before": columns.money(
+                "Revenue in the span before",
+                currency,
+                help="Their net revenue in as many days before the earlier date.",
+            ),
+            "action": columns.text("Suggested action", wide=True),
+        },
+        placeholder="—",
+    )
+
+    pairs = [f"{a} → {b}" for a, b in table.select("from_segment", "to_segment").iter_rows()]
+    check.choice("rfm_move_pick", pairs, pairs[0], label="Customers of", data=True)
+    pick = st.selectbox(
+        "Customers of",
+        pairs,
+        index=0,
+        key="rfm_move_pick",
+        bind=links.BIND,
+        help="Download the customers of one movement, with their scores at both dates.",
+    )
+    source, target = table.row(pairs.index(pick if pick in pairs else pairs[0]))[:2]
+    chosen = moved.customers.filter(
+        (pl.col("from_segment") == source) & (pl.col("to_segment") == target)
+    )
+    slug = re.sub(r"[^a-z0-9]+", "_", f"{source} to {target}".lower()).strip("_")
+    st.caption(
+        f"{fmt.count(chosen.height)} customers went from {fmt.plain(source)} to "
+        f"{fmt.plain(target)}; they spent {fmt.whole_money(chosen['revenue'].sum(), currency)} "
+        "between the dates."
+    )
+    ui.download(chosen, f"rfm_movement_{slug or 'customers'}", "rfm_download_movement")

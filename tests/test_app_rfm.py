@@ -1,15 +1,16 @@
 """The RFM page as a user drives it, through streamlit_app.py with AppTest."""
 
+import json
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, measures
-from lib.analyses import rfm
+from lib import demo, fmt, formats, io, measures
+from lib.analyses import movement, rfm
 from tests import apptest
 from tests.apptest import demo_lines, metric, texts
 from tests.test_rfm import PUBLISHED_MAP
@@ -222,3 +223,154 @@ def test_the_page_explains_what_is_missing_without_order_lines():
     at = page("files")
     assert "needs a lines table with customer_id" in texts(at)
     assert not at.metric
+
+
+# --- Movement: segments at an earlier date against the as-of date ------------------------------
+
+
+def movement_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "from_segment" in d.value.columns)
+
+
+def movement_view(at: AppTest) -> AppTest:
+    at.segmented_control(key="rfm_view").set_value("Movement").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def purchases(lines: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The purchase lines, as the page's first test counts customers from them."""
+    if kind == "retail":
+        kept = lines.filter(
+            pl.col("customer_id").is_not_null() & ~pl.col("order_id").str.starts_with("C")
+        )
+        return kept.filter((pl.col("quantity") > 0) & (pl.col("unit_price") > 0))
+    positive = [pl.col(c) > 0 for c in ("quantity", "unit_price") if c in lines.columns]
+    return lines.filter(pl.col("customer_id").is_not_null() & ~pl.col("is_return"), *positive)
+
+
+def expected_moves(kind: str, first: date, second: date) -> dict[str, int]:
+    """Customers followed (a purchase before the as-of date), new (none before the earlier
+    date) and gone (one before the earlier date, none between the dates), from the lines."""
+    bought = purchases(demo_lines(kind)[0], kind)
+    at = pl.col("ordered_at")
+    start, end = datetime.combine(first, time.min), datetime.combine(second, time.min)
+    now = set(bought.filter(at < end)["customer_id"])
+    then = set(bought.filter(at < start)["customer_id"])
+    window = set(bought.filter((at >= start) & (at < end))["customer_id"])
+    return {"customers": len(now), "new": len(now - then), "gone": len(then - window)}
+
+
+def shown_moves(table: pd.DataFrame) -> dict[str, int]:
+    return {
+        "customers": int(table["customers"].sum()),
+        "new": int(table.loc[table["from_segment"] == "new", "customers"].sum()),
+        "gone": int(table.loc[table["to_segment"] == "gone", "customers"].sum()),
+    }
+
+
+@pytest.mark.parametrize("kind", demo.KINDS)
+def test_movement_follows_every_customer_from_a_quarter_before_the_as_of_date(kind):
+    at = movement_view(page(kind))
+    lines, _ = demo_lines(kind)
+    as_of = lines["ordered_at"].max().date() + timedelta(days=1)
+    first = at.date_input(key="rfm_move_from").value
+    assert at.date_input(key="rfm_as_of").value == as_of
+    assert first == movement.segment_movement(movement.purchase_orders(lines)).first
+    assert (as_of - first).days in range(89, 93)
+    table = movement_table(at)
+    assert shown_moves(table) == expected_moves(kind, first, as_of)
+    # The Segments view counts the same customers at the as-of date.
+    assert f"{table['customers'].sum():,}" == metric(at, "Customers").value
+    assert len(at.get("vega_lite_chart")) == 1
+    reading = next(c.value for c in at.caption if c.value.startswith(":material/lightbulb:"))
+    assert f"{expected_moves(kind, first, as_of)['gone']:,} of the" in reading
+
+
+def test_changing_the_earlier_date_changes_the_movements():
+    at = movement_view(page("retail"))
+    before = movement_table(at)
+    as_of = at.date_input(key="rfm_as_of").value
+    at.date_input(key="rfm_move_from").set_value(date(2023, 6, 10)).run()
+    assert not at.exception, at.exception
+    after = movement_table(at)
+    assert not after.equals(before)
+    assert shown_moves(after) == expected_moves("retail", date(2023, 6, 10), as_of)
+    assert shown_moves(after)["gone"] != shown_moves(before)["gone"]
+    headers = json.loads(at.dataframe[-1].proto.columns)
+    assert headers["from_segment"]["label"] == "At 10 Jun 2023"
+
+
+def test_the_retail_demos_planted_lapse_shows_as_champions_and_loyal_customers_gone():
+    """LAPSE_CUSTOMERS frequent, recent customers stop buying at LAPSE_FROM (lib/demo.py): on
+    the page, exactly that many more customers move from champions and loyal customers to gone
+    than on the same demo without the pattern; every other movement into gone stays as it was."""
+    planted, plain = demo.demo("retail"), demo.demo("retail", patterns=False)
+    lapsed = int(planted.truth["lapsed_customers"])
+    # Independently: the customers whose later invoices the pattern took the CustomerID off.
+    name = "online_retail.csv"
+    stopped = plain.files[name].filter(
+        planted.files[name]["CustomerID"].is_null() & plain.files[name]["CustomerID"].is_not_null()
+    )
+    assert stopped["CustomerID"].n_unique() == lapsed == 40
+    at = movement_view(page("retail"))
+    assert at.date_input(key="rfm_move_from").value == date(*demo.LAPSE_FROM)
+    with_plant = movement_table(at)
+    other = apptest.app("files")
+    other.session_state["app_files_assembly"] = formats.assemble(
+        [io.RawTable(n, n, f) for n, f in plain.files.items()], name="Plain retail", key="plain"
+    )
+    other.run()
+    other.switch_page(PAGE).run()
+    without = movement_table(movement_view(other))
+
+    def gone(table: pd.DataFrame) -> dict[str, int]:
+        rows = table[table["to_segment"] == "gone"]
+        return dict(zip(rows["from_segment"], rows["customers"], strict=True))
+
+    top = ("champions", "loyal customers")
+    planted_gone, plain_gone = gone(with_plant), gone(without)
+    assert sum(planted_gone[s] for s in top) - sum(plain_gone[s] for s in top) == lapsed
+    assert {s: n for s, n in planted_gone.items() if s not in top} == {
+        s: n for s, n in plain_gone.items() if s not in top
+    }
+    # The reading names the champions who placed no order, as the table counts them.
+    reading = next(c.value for c in at.caption if c.value.startswith(":material/lightbulb:"))
+    champions = with_plant[with_plant["from_segment"] == "champions"]["customers"].sum()
+    assert f"{planted_gone['champions']:,} of {champions:,} champions placed no order" in reading
+    # The customers of that movement are one pick away, for the CSV.
+    at.selectbox(key="rfm_move_pick").set_value("champions → gone").run()
+    assert f"{planted_gone['champions']:,} customers went from champions to gone" in texts(at)
+
+
+def test_the_movement_uses_the_rules_in_effect_and_the_measure_toggle():
+    at = apptest.app("retail")
+    at.run()
+    at.switch_page(PAGE).run()
+    at.session_state["rfm_rules"] = {
+        "edited_rows": {9: {"segment": "stars"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    movement_view(at)
+    table = movement_table(at)
+    assert "stars" in set(table["to_segment"]) and "champions" not in set(table["to_segment"])
+    drawn = at.get("vega_lite_chart")[0].proto.SerializeToString()
+    at.segmented_control(key="rfm_move_measure").set_value("revenue").run()
+    assert not at.exception, at.exception
+    assert at.get("vega_lite_chart")[0].proto.SerializeToString() != drawn
+    assert movement_table(at).equals(table)
+
+
+def test_a_comparison_date_not_before_the_as_of_date_is_explained_not_raised():
+    at = movement_view(page("retail"))
+    as_of = at.date_input(key="rfm_as_of").value
+    at.date_input(key="rfm_move_from").set_value(as_of + timedelta(days=5)).run()
+    assert not at.exception, at.exception
+    assert "Choose a comparison date before the as-of date (10 Dec 2023)" in texts(at)
+    assert not [d for d in at.dataframe if "from_segment" in d.value.columns]
+    # Both dates after the data: nothing happened between them, and the page says so.
+    at.date_input(key="rfm_as_of").set_value(date(2024, 6, 1))
+    at.date_input(key="rfm_move_from").set_value(date(2024, 3, 1)).run()
+    assert not at.exception, at.exception
+    assert "No orders from 1 Mar 2024 on" in texts(at)

@@ -3,9 +3,15 @@
 import json
 import subprocess
 import sys
+from datetime import date, datetime, time
 from pathlib import Path
 
-from lib import demo
+import polars as pl
+import pytest
+
+from lib import demo, formats, recipe
+from lib.analyses import movement, rfm
+from tests.apptest import demo_lines
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +66,174 @@ def test_an_unreadable_file_is_one_line_on_stderr_and_exit_status_2(tmp_path):
 def test_a_missing_file_is_named_with_exit_status_2(tmp_path):
     out = run("inspect", str(tmp_path / "nope.csv"))
     assert out.returncode == 2 and "nope.csv: no such file" in out.stderr
+
+
+# --- the analyses of issue #17 and rfm --compare-as-of -----------------------------------------
+
+
+def run_json(*args: str) -> dict:
+    out = run(*args, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def purchase_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """The purchases the analyses count, by the published cleaning: lines with a customer,
+    no cancellation or return, exact duplicates once, positive quantity and unit price."""
+    return (
+        lines.filter(pl.col("customer_id").is_not_null() & ~pl.col("is_return"))
+        .unique(maintain_order=True)
+        .filter((pl.col("quantity") > 0) & (pl.col("unit_price") > 0))
+    )
+
+
+def close(rows: list[dict]) -> list:
+    """`rows` for an == that allows float sums added in another order."""
+    return [pytest.approx(row) for row in rows]
+
+
+def before(day: date) -> pl.Expr:
+    return pl.col("ordered_at") < datetime.combine(day, time.min)
+
+
+def test_help_lists_each_analysis_command_and_its_options():
+    listed = run("--help").stdout
+    assert all(c in listed for c in ("movement", "bridge", "lateness", "churn"))
+    options = {
+        "movement": ("--compare-as-of", "--as-of"),
+        "bridge": ("--previous", "--current"),
+        "lateness": ("--months",),
+        "churn": ("--quantile",),
+        "rfm": ("--compare-as-of", "--as-of", "--bins"),
+    }
+    for command, names in options.items():
+        out = run(command, "--help")
+        assert out.returncode == 0, out.stderr
+        assert all(n in out.stdout for n in names), (command, out.stdout)
+
+
+def test_movement_follows_every_customer_with_a_purchase_before_the_later_date():
+    first, second = date(2023, 9, 10), date(2023, 12, 10)
+    result = run_json(
+        "movement", "--demo", "retail", "--compare-as-of", str(first), "--as-of", str(second)
+    )
+    bought = purchase_lines(demo_lines("retail")[0])
+    buyers = set(bought.filter(before(second))["customer_id"])
+    earlier = set(bought.filter(before(first))["customer_id"])
+    window = set(bought.filter(before(second) & ~before(first))["customer_id"])
+    customers = pl.DataFrame(result["customers"])
+    assert customers.height == len(buyers) == customers["customer_id"].n_unique()
+    moves = pl.DataFrame(result["movements"])
+    assert moves["customers"].sum() == len(buyers)
+    gone = moves.filter(pl.col("to_segment") == "gone")["customers"].sum()
+    assert gone == len(earlier - window)
+    new = moves.filter(pl.col("from_segment") == "new")["customers"].sum()
+    assert new == len(buyers - earlier)
+    # Both measures of the flows: customers add up to the table's, revenue to the window's.
+    flows = pl.DataFrame(result["flows"])
+    assert flows.filter(pl.col("measure") == "customers")["value"].sum() == len(buyers)
+    revenue = flows.filter(pl.col("measure") == "revenue")["value"].sum()
+    assert revenue == pytest.approx(moves["revenue"].sum(), rel=1e-9)
+
+
+def test_bridge_steps_add_up_to_the_change_in_revenue_between_the_two_quarters():
+    result = run_json(
+        "bridge", "--demo", "marketplace", "--previous", "2024Q1", "--current", "2024Q2"
+    )
+    bought = purchase_lines(demo_lines("marketplace")[0])
+    q1 = bought.filter(~before(date(2024, 1, 1)) & before(date(2024, 4, 1)))["revenue"].sum()
+    q2 = bought.filter(~before(date(2024, 4, 1)) & before(date(2024, 7, 1)))["revenue"].sum()
+    steps = pl.DataFrame(result["steps"])
+    totals = dict(steps.filter(pl.col("kind") == "total").select("step", "value").iter_rows())
+    assert totals["previous"] == pytest.approx(q1, rel=1e-9)
+    assert totals["current"] == pytest.approx(q2, rel=1e-9)
+    moved = steps.filter(pl.col("kind") == "step")["value"].sum()
+    assert moved == pytest.approx(q2 - q1, rel=1e-9, abs=1e-6)
+    # Without periods: the last two full quarters, the same ones here (the data ends in August).
+    assert run_json("bridge", "--demo", "marketplace")["steps"] == close(result["steps"])
+
+
+def test_lateness_groups_count_the_customers_whose_first_order_was_delivered():
+    result = run_json("lateness", "--demo", "marketplace", "--months", "3")
+    bought = purchase_lines(demo_lines("marketplace")[0])
+    customers = pl.DataFrame(result["customers"], infer_schema_length=None)
+    assert customers.height == bought["customer_id"].n_unique()
+    groups = dict(pl.DataFrame(result["groups"]).select("group", "customers").iter_rows())
+    observed = customers.filter(pl.col("observed") & pl.col("group").is_not_null())
+    assert groups == dict(observed.group_by("group").len().iter_rows())
+    assert groups["late"] > 0 and groups["on time"] > groups["late"]
+    # A longer follow-up leaves the customers of the data's last months unobserved.
+    longer = pl.DataFrame(run_json("lateness", "--demo", "marketplace")["groups"])
+    assert longer["customers"].sum() < sum(groups.values())
+    out = run("lateness", "--demo", "retail")
+    assert out.returncode == 2 and "needs delivery dates" in out.stderr
+
+
+def test_churn_window_is_the_gap_within_which_the_share_of_repeat_purchases_came():
+    result = run_json("churn", "--demo", "marketplace", "--quantile", "0.75")
+    days = (
+        purchase_lines(demo_lines("marketplace")[0])
+        .select("customer_id", pl.col("ordered_at").dt.date().alias("day"))
+        .unique()
+        .sort("customer_id", "day")
+    )
+    gaps = (
+        days.with_columns(pl.col("day").diff().over("customer_id").dt.total_days().alias("gap"))
+        .drop_nulls("gap")["gap"]
+        .sort()
+        .to_list()
+    )
+    windows = {w["quantile"]: w for w in result["windows"]}
+    assert set(windows) == {0.75, 0.8, 0.9}
+    for share, window in windows.items():
+        smallest = next(g for g in gaps if sum(x <= g for x in gaps) >= share * len(gaps))
+        assert window["days"] == smallest
+        assert window["repeat_purchases"] == len(gaps)
+
+
+def test_rfm_compare_as_of_gives_the_movement_commands_tables():
+    result = run_json("rfm", "--demo", "retail", "--compare-as-of", "2023-09-10")
+    ds = formats.assemble_demo("retail").dataset
+    expected = movement.headless(ds, compare_as_of="2023-09-10")
+    assert result["movements"] == close(expected["movements"].to_dicts())
+    assert len(result["movement_customers"]) == expected["customers"].height
+    assert result["flows"] == close(expected["flows"].to_dicts())
+    # The later date is rfm's as-of: the customers rfm scores are the movement's customers.
+    assert {c["customer_id"] for c in result["customers"]} == {
+        c["customer_id"] for c in result["movement_customers"]
+    }
+    assert "movements" not in run_json("rfm", "--demo", "retail")
+    # With 3 bins, the movement reads the 3-bin rules.
+    three = run_json("rfm", "--demo", "retail", "--bins", "3", "--compare-as-of", "2023-09-10")
+    named = set(rfm.segment_order(rfm.default_rules(3))) | {"new", "gone"}
+    moves = three["movements"]
+    assert {m["to_segment"] for m in moves} | {m["from_segment"] for m in moves} <= named
+
+
+def test_rfm_compare_as_of_not_before_as_of_is_one_line_on_stderr_and_exit_status_2():
+    out = run("rfm", "--demo", "retail", "--as-of", "2023-06-01", "--compare-as-of", "2023-06-01")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == "rfm: compare_as_of (2023-06-01) must come before as_of (2023-06-01)\n"
+    out = run("rfm", "--demo", "retail", "--compare-as-of", "10/09/2023")
+    assert out.returncode == 2 and "write it as YYYY-MM-DD" in out.stderr
+
+
+def test_a_recipes_rules_rename_the_segments_of_the_movement_too(tmp_path):
+    rules = rfm.default_rules(5).with_columns(
+        pl.when(pl.col("segment") == "champions")
+        .then(pl.lit("stars"))
+        .otherwise(pl.col("segment"))
+        .alias("segment")
+    )
+    path = tmp_path / "recipe.toml"
+    path.write_text(recipe.to_toml(recipe.make(rules=rules, demo="retail")), encoding="utf-8")
+    result = run_json("rfm", "--recipe", str(path), "--compare-as-of", "2023-09-10")
+    plain = run_json("rfm", "--demo", "retail", "--compare-as-of", "2023-09-10")
+    renamed = [
+        {**m, **{k: "stars" for k in ("from_segment", "to_segment") if m[k] == "champions"}}
+        for m in plain["movements"]
+    ]
+    assert result["movements"] == close(renamed)
+    # A view within a page (no recipe settings of its own) takes the recipe's data.
+    replayed = run_json("movement", "--recipe", str(path))
+    assert replayed["movements"] == close(run_json("movement", "--demo", "retail")["movements"])

@@ -218,6 +218,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "bins": 4,
         "recency_ties": "first",
         "as_of": "2023-06-01",
+        "compare_as_of": "2023-03-01",
         "clean": False,
         "across": "monetary",
     },

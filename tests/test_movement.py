@@ -129,7 +129,7 @@ def test_dates_must_be_in_order_and_default_to_a_quarter_before_the_day_after_th
         movement.customer_movements(orders, SECOND, FIRST)
     assert movement.default_dates(orders) == (date(2023, 10, 21), date(2024, 1, 21))
     assert movement.default_dates(orders.clear()) is None
-    assert movement._months_before(date(2024, 5, 31), 3) == date(2024, 2, 29)
+    assert movement.quarter_before(date(2024, 5, 31), 3) == date(2024, 2, 29)
 
 
 def test_reading_counts_arrivals_and_departures_and_names_the_largest_move():

@@ -30,7 +30,13 @@ PAGES: dict[str, tuple[tuple[str, tuple], ...]] = {
     "sales": (
         (
             "sales_pattern",
-            ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning", "Revenue bridge"),
+            (
+                "Weekday × hour",
+                "Basket size",
+                "Repeat buying",
+                "New vs returning",
+                "Revenue bridge",
+            ),
         ),
     ),
     "categories": (),
@@ -46,7 +52,7 @@ PAGES: dict[str, tuple[tuple[str, tuple], ...]] = {
         ("events_mix_view", ("Platform × event", "Active users")),
         ("events_conv_by", ("Platform", "Category", "Item")),
     ),
-    "rfm": (("rfm_view", ("Segments", "R × F grid", "Profiles", "Customers")),),
+    "rfm": (("rfm_view", ("Segments", "R × F grid", "Profiles", "Customers", "Movement")),),
     "cohorts": (("cohorts_churn_quantile", (0.9, 0.75, 0.8, 0.95)),),
     "clusters": (("clusters_view", ("Choosing k", "2-D map", "RFM segments")),),
     "clv": (("clv_view", ("Customers", "By RFM segment")),),

@@ -64,10 +64,11 @@ def default_dates(orders: pl.DataFrame) -> tuple[date, date] | None:
     second = rfm.default_as_of(orders)
     if second is None:
         return None
-    return _months_before(second, COMPARE_MONTHS), second
+    return quarter_before(second), second
 
 
-def _months_before(day: date, months: int) -> date:
+def quarter_before(day: date, months: int = COMPARE_MONTHS) -> date:
+    """The same day `months` calendar months before `day` (31 May -> 28 Feb for a quarter)."""
     start = add_months(date(day.year, day.month, 1), -months)
     following = add_months(start, 1)
     return start.replace(day=min(day.day, (following - timedelta(days=1)).day))
@@ -309,7 +310,7 @@ def segment_movement(
     defaults = default_dates(orders)
     if defaults is None:
         raise ValueError("segment movement needs purchases of known customers")
-    first = first or (_months_before(second, COMPARE_MONTHS) if second is not None else defaults[0])
+    first = first or (quarter_before(second) if second is not None else defaults[0])
     second = second or defaults[1]
     _check_dates(first, second)
     rules = rfm.default_rules(bins) if rules is None else rules

@@ -745,6 +745,7 @@ def headless(
     as_of: str = "",
     clean: bool = True,
     across: str = "frequency",
+    compare_as_of: str = "",
 ) -> dict[str, pl.DataFrame]:
     """The RFM page's tables for the same controls, with quantile scores and the default rules
     (ties per dimension: "value" or "first", by default the published recipe, PUBLISHED_TIES;
@@ -753,7 +754,11 @@ def headless(
     customers: one row per customer with scores and segment; segments: segment_summary (no
     actions when a dimension the rules read is degenerate); grid: rf_grid; degenerate: one row
     per degenerate dimension with dimension, value, share, ties, scores (those customers'
-    scores, comma-separated) and warning (the page's sentence)."""
+    scores, comma-separated) and warning (the page's sentence).
+    With compare_as_of (ISO, before as_of), also the page's Movement view between it and as_of,
+    with the same bins and rules (lib.analyses.movement: purchases only, published ties):
+    movements (movement_table), movement_customers (customer_movements) and flows
+    (movement_flows by customers and by revenue, a measure column first)."""
     if bins not in BINS:
         raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
     ties = tie_rules(
@@ -767,6 +772,33 @@ def headless(
     scored = quantile_scored(table.customers, bins, ties)
     degenerate = degenerate_dimensions(scored, ties)
     customers = segmented(scored, rules)
+    moved = {}
+    if compare_as_of:
+        from lib.analyses import movement  # it imports this module
+
+        try:
+            first = date.fromisoformat(compare_as_of)
+        except ValueError:
+            raise ValueError(f"compare_as_of {compare_as_of!r}: write it as YYYY-MM-DD") from None
+        if table.as_of is None or first >= table.as_of:
+            raise ValueError(
+                f"compare_as_of ({first.isoformat()}) must come before as_of "
+                f"({table.as_of.isoformat() if table.as_of else 'no orders'})"
+            )
+        orders = movement.purchase_orders(lines)
+        moves = movement.segment_movement(orders, first, table.as_of, rules, bins)
+        moved = {
+            "movements": moves.movements,
+            "movement_customers": moves.customers,
+            "flows": pl.concat(
+                [
+                    movement.movement_flows(moves.movements, m, rules).select(
+                        pl.lit(m).alias("measure"), pl.all()
+                    )
+                    for m in movement.MEASURES
+                ]
+            ),
+        }
     return {
         "customers": customers,
         "segments": segment_summary(customers, rules, degenerate),
@@ -793,4 +825,5 @@ def headless(
             },
             orient="row",
         ),
+        **moved,
     }

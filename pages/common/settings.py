@@ -144,6 +144,7 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
         _whole_control("rfm_bins", "bins"),
         *(_same_control(f"rfm_ties_{d}", f"{d}_ties") for d in rfm.DIMENSIONS),
         _date_control("rfm_as_of", "as_of"),
+        _date_control("rfm_move_from", "compare_as_of"),
         _same_control("rfm_clean", "clean", bool),
         _same_control("rfm_grid_across", "across"),
     ),
