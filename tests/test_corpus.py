@@ -261,8 +261,7 @@ def test_hostile_uploads_on_the_data_page_name_the_file_and_keep_the_baseline(
 def _page_text(at) -> str:
     """Everything the Data page says, as read on screen."""
     parts = [
-        e.value
-        for e in (*at.error, *at.warning, *at.info, *at.success, *at.caption, *at.markdown)
+        e.value for e in (*at.error, *at.warning, *at.info, *at.success, *at.caption, *at.markdown)
     ]
     parts += [e.label for e in at.expander]
     parts += [d.value.to_csv(index=False) for d in at.dataframe]
