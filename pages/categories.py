@@ -105,7 +105,7 @@ if not window.available:
 elif with_growth.height == 0:
     st.info("No category sold in both compared periods, so none has a growth figure.")
 else:
-    st.altair_chart(charts.growth_share_chart(table, currency), width="stretch")
+    ui.chart(charts.growth_share_chart(table, currency), width="stretch")
     st.caption(
         f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and 0% growth. "
         "Leaders: high share, growing · Rising: low share, growing · Steady: high share, not "
@@ -157,7 +157,7 @@ contributions = cat.potential_contributions(potential)
 if contributions.height == 0:
     st.info(cat.potential_reading(potential, window, currency))
 else:
-    st.altair_chart(charts.potential_chart(contributions), width="stretch")
+    ui.chart(charts.potential_chart(contributions), width="stretch")
     ui.reading(cat.potential_reading(potential, window, currency))
 unranked = table.filter(pl.col("orders") < int(min_orders))
 if unranked.height:
@@ -173,7 +173,7 @@ st.subheader("Monthly trend of the largest categories")
 check.number("categories_top", 6, 9, cat.TOP, label="Categories shown")
 top = st.slider("Categories shown", 6, 9, cat.TOP, key="categories_top", bind=links.BIND)
 monthly = cached_monthly(ds.key, lines, top=top)
-st.altair_chart(charts.trend_chart(monthly, currency), width="content")
+ui.chart(charts.trend_chart(monthly, currency), width="content")
 st.caption("Each panel has its own scale, to show the shape of each trend.")
 ui.reading(cat.trend_reading(monthly, table, window))
 

@@ -176,11 +176,11 @@ st.markdown(suggestion)
 
 # --- profiles ----------------------------------------------------------------------------------
 st.subheader("Who is in each cluster")
-st.altair_chart(charts.share_chart(profiles), width="stretch")
+ui.chart(charts.share_chart(profiles), width="stretch")
 ui.reading(cl.profile_reading(profiles, currency))
 
 st.markdown("**What sets each cluster apart**")
-st.altair_chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
+ui.chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
 st.caption(
     "Each cell: the cluster's mean in standard deviations from the average customer, as the "
     "model sees it (after capping and the log transform). Each name's noun is the cluster's "
@@ -246,7 +246,7 @@ cost = right.number_input(
     f"Opens on {fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer, rounded.",
 )
 roi = cl.cluster_roi(profiles, margin, cost)
-st.altair_chart(charts.roi_chart(roi, currency), width="stretch")
+ui.chart(charts.roi_chart(roi, currency), width="stretch")
 ui.reading(cl.roi_reading(roi, currency, cost))
 average = built.table["monetary"].mean()
 st.caption(
@@ -280,7 +280,7 @@ st.subheader("Look closer")
 check.choice("clusters_view", VIEWS, VIEWS[0], label="View")
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND)
 if view == "Choosing k":
-    st.altair_chart(charts.diagnostics_chart(diag.table, diag.suggested_k), width="stretch")
+    ui.chart(charts.diagnostics_chart(diag.table, diag.suggested_k), width="stretch")
     ui.reading(diag.reason)
     st.caption(
         f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k within "
@@ -313,9 +313,7 @@ if view == "Choosing k":
     ui.download(entered, "cluster_model_features", key="clusters_download_model")
 elif view == "2-D map":
     projection: cl.Projection = fitted["projection"]
-    st.altair_chart(
-        charts.projection_chart(projection.points, projection.explained), width="stretch"
-    )
+    ui.chart(charts.projection_chart(projection.points, projection.explained), width="stretch")
     ui.reading(cl.projection_reading(projection, k, len(features)))
     if projection.points.height < customers:
         st.caption(
@@ -332,7 +330,7 @@ elif view == "RFM segments":
         if cross.height == 0:
             st.info("No customer is both in a cluster and in an RFM segment.")
         else:
-            st.altair_chart(charts.crosstab_chart(cross), width="stretch")
+            ui.chart(charts.crosstab_chart(cross), width="stretch")
             ui.reading(cl.crosstab_reading(cross))
             ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")
 

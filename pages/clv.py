@@ -256,7 +256,7 @@ SHOWN = [
 
 if view == "Customers":
     if fit.spend is not None:
-        st.altair_chart(charts.concentration_chart(values), width="stretch")
+        ui.chart(charts.concentration_chart(values), width="stretch")
         ui.reading(clv.concentration_reading(values, currency, degenerate=fit.degenerate))
     st.markdown(f"**Most valuable over the next {horizon_text}**")
     top = clv.most_valuable(values, 20) if fit.spend is not None else values.head(20)
@@ -360,14 +360,14 @@ elif view == "Holdout check":
                 f"({'; '.join(holdout.fit.problems)}): a close holdout only shows that customers "
                 "kept buying over this short a window."
             )
-        st.altair_chart(charts.holdout_purchases_chart(holdout.groups, unit), width="stretch")
+        ui.chart(charts.holdout_purchases_chart(holdout.groups, unit), width="stretch")
         ui.reading(
             clv.holdout_reading(
                 holdout.groups, holdout.holdout_units, unit, degenerate=holdout.fit.degenerate
             )
         )
         if holdout.fit.spend is not None:
-            st.altair_chart(charts.holdout_spend_chart(holdout.groups, currency), width="stretch")
+            ui.chart(charts.holdout_spend_chart(holdout.groups, currency), width="stretch")
             ui.reading(clv.spend_reading(holdout.groups, currency))
         columns.table(holdout.groups, {"group": columns.key("Repeat purchases (calibration)")})
         ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
@@ -390,7 +390,7 @@ elif view == "Holdout check":
         row_height=68,
     )
     ui.reading(clv.comparison_reading(comparison.table, comparison.holdout_units, unit))
-    st.altair_chart(charts.tracking_chart(comparison.tracking, cal_end), width="stretch")
+    ui.chart(charts.tracking_chart(comparison.tracking, cal_end), width="stretch")
     st.caption(
         "Cumulative repeat purchases of the customers who first bought by the calibration end: "
         "each model's line is what it expects of customers who started buying when they did. "
@@ -413,7 +413,7 @@ else:
         table = clv.clv_by_segment(values, segments)
         if fit.degenerate:
             table = table.drop("p_alive")
-        st.altair_chart(charts.segment_chart(table, currency), width="stretch")
+        ui.chart(charts.segment_chart(table, currency), width="stretch")
         ui.reading(clv.segment_reading(table, currency))
         columns.table(
             columns.in_percent(table, "share", "p_alive"),

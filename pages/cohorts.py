@@ -50,199 +50,222 @@ if cover.matched or cover.unmatched:
         f"reverse; {cover.unmatched:,} match no earlier purchase of the same item and are left out."
     )
 
-left, middle, right = st.columns([2, 3, 2])
-check.choice("cohort_grain", list(cohorts.GRAINS), "month", label="Cohort by")
-grain = left.segmented_control(
-    "Cohort by",
-    list(cohorts.GRAINS),
-    default="month",
-    key="cohort_grain",
-    required=True,
-    bind=links.BIND,
-)
-check.choice(
-    "cohort_metric",
-    list(cohorts.METRICS),
-    "customers",
-    label="Measure",
-    format_func=METRIC_LABELS.get,
-)
-metric = middle.segmented_control(
-    "Measure",
-    list(cohorts.METRICS),
-    default="customers",
-    format_func=METRIC_LABELS.get,
-    key="cohort_metric",
-    required=True,
-    bind=links.BIND,
-)
-check.flag("cohort_relative", True, label="% of first period")
-relative = right.toggle(
-    "% of first period",
-    value=True,
-    key="cohort_relative",
-    bind=links.BIND,
-    help="On: each cell as a share of the cohort's first period (for customers: the retention "
-    "rate). Off: absolute counts or amounts.",
-)
 
-bought = ui.cached(cohorts.purchases)(ds.key, lines)
-table = ui.cached(cohorts.purchase_cohorts)(
-    ds.key, bought, grain=cohorts.GRAINS[grain], last_day=lines["ordered_at"].max().date()
-)
-if table.height == 0:
-    st.info(
-        "No customer has a purchase in this data (only returns, or no customer ids), so there "
-        "are no cohorts to follow."
-    )
-    st.stop()
-n_cohorts = table["cohort"].n_unique()
-last = n_cohorts
-if n_cohorts > 1:
-    shown = min(n_cohorts, cohorts.DEFAULT_SHOWN)
-    check.number(f"cohort_last_{grain}", 1, n_cohorts, shown, label="Cohorts shown", data=True)
-    last = st.slider(
-        "Cohorts shown (the most recent)",
-        1,
-        n_cohorts,
-        shown,
-        key=f"cohort_last_{grain}",
+# --- cohorts -----------------------------------------------------------------------------------
+@st.fragment
+def cohort_tables() -> None:
+    """The cohort heatmap and average curve: their controls rerun this part alone."""
+    left, middle, right = st.columns([2, 3, 2])
+    check.choice("cohort_grain", list(cohorts.GRAINS), "month", label="Cohort by")
+    grain = left.segmented_control(
+        "Cohort by",
+        list(cohorts.GRAINS),
+        default="month",
+        key="cohort_grain",
+        required=True,
         bind=links.BIND,
-        help="Older cohorts are left out of the heatmap, the curve and the reading.",
     )
-matrix = cohorts.cohort_matrix(table, metric, relative, last)
-curve = cohorts.retention_curve(matrix)
-
-cols = st.columns(3)
-cols[0].metric(
-    "Customers",
-    fmt.count(cover.customers),
-    help="People with at least one purchase (all cohorts).",
-    border=True,
-)
-cols[1].metric("Cohorts", fmt.count(n_cohorts), help=f"First-purchase {grain}s", border=True)
-first_return = curve.filter(curve["period_index"] == 1)["mean"]
-cols[2].metric(
-    f"Back {grain} 1" if metric == "customers" else f"{grain.capitalize()} 1 vs first",
-    fmt.pct(first_return[0]) if first_return.len() else "—",
-    help="Pooled over the cohorts shown whose next period is fully observed: "
-    + (
-        "the share of customers who buy again in the period after their first."
-        if metric == "customers"
-        else f"{METRIC_LABELS[metric].lower()} in the period after the first, as a share of "
-        "the first period's."
-    ),
-    border=True,
-)
-
-st.subheader("Cohort heatmap")
-st.altair_chart(
-    charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch"
-)
-ui.reading(cohorts.best_worst_reading(matrix, grain) or cohorts.curve_reading(curve, grain, metric))
-st.caption(
-    f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
-    f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
-    "it is the first purchase itself."
-    + (
-        f" Cell labels are hidden beyond {charts.LABELLED_COLUMNS} {grain}s: hover for values "
-        "or show fewer cohorts."
-        if matrix["period_index"].n_unique() > charts.LABELLED_COLUMNS
-        else ""
+    check.choice(
+        "cohort_metric",
+        list(cohorts.METRICS),
+        "customers",
+        label="Measure",
+        format_func=METRIC_LABELS.get,
     )
-)
-ui.download(
-    matrix.drop("value"), f"cohorts_{grain}_{metric}", "cohort_download_matrix", "Download cells"
-)
-
-st.subheader("The average cohort")
-if curve.filter(curve["period_index"] > 0).height == 0:
-    st.info(f"No cohort shown has a full {grain} after its first yet: there is no curve to draw.")
-else:
-    st.altair_chart(charts.retention_curve_chart(curve, metric, grain), width="stretch")
-    ui.reading(cohorts.curve_reading(curve, grain, metric))
-    st.caption(
-        "Line: cohorts pooled (large cohorts weigh more); band: the middle half of cohorts "
-        "(25th to 75th percentile); grey points rest on fewer than three cohorts. Partial "
-        "periods are left out."
+    metric = middle.segmented_control(
+        "Measure",
+        list(cohorts.METRICS),
+        default="customers",
+        format_func=METRIC_LABELS.get,
+        key="cohort_metric",
+        required=True,
+        bind=links.BIND,
     )
-    ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")
+    check.flag("cohort_relative", True, label="% of first period")
+    relative = right.toggle(
+        "% of first period",
+        value=True,
+        key="cohort_relative",
+        bind=links.BIND,
+        help="On: each cell as a share of the cohort's first period (for customers: the retention "
+        "rate). Off: absolute counts or amounts.",
+    )
 
-# --- churn window -----------------------------------------------------------------------------
-st.subheader("Churn window")
-check.choice(
-    "cohorts_churn_quantile",
-    CHURN_QUANTILES,
-    churn.QUANTILE,
-    label="Window covers",
-    format_func=_share,
-)
-quantile = st.segmented_control(
-    "Window covers",
-    CHURN_QUANTILES,
-    default=churn.QUANTILE,
-    format_func=_share,
-    key="cohorts_churn_quantile",
-    required=True,
-    bind=links.BIND,
-    help="The share of repeat purchases made within the window of the previous purchase. A "
-    "customer quiet for longer than the window is lapsed.",
-)
-base = ui.cached(_churn_base, "Measuring the days between purchases…")(ds.key, lines)
-result = ui.cached(churn.churn)(ds.key, base, quantile=quantile or churn.QUANTILE)
-reading = fmt.plain(churn.churn_reading(result))
-if result.days is None:
-    st.info(reading, icon=":material/info:")
-    st.stop()
-repeats = int(result.gaps["repeat_purchases"].sum())
-windows = {row["quantile"]: row["days"] for row in result.windows.iter_rows(named=True)}
-cols = st.columns(len(windows) + 1)
-for col, (share, days) in zip(cols, windows.items(), strict=False):
-    col.metric(
-        f"{_share(share)} of repeat purchases within",
-        f"{fmt.count(days)} days",
-        help=f"The smallest gap within which {_share(share)} of the {fmt.count(repeats)} repeat "
-        "purchases came after the customer's previous purchase day.",
+    bought = ui.cached(cohorts.purchases)(ds.key, lines)
+    table = ui.cached(cohorts.purchase_cohorts)(
+        ds.key, bought, grain=cohorts.GRAINS[grain], last_day=lines["ordered_at"].max().date()
+    )
+    if table.height == 0:
+        st.info(
+            "No customer has a purchase in this data (only returns, or no customer ids), so there "
+            "are no cohorts to follow."
+        )
+        return
+    n_cohorts = table["cohort"].n_unique()
+    last = n_cohorts
+    if n_cohorts > 1:
+        shown = min(n_cohorts, cohorts.DEFAULT_SHOWN)
+        check.number(f"cohort_last_{grain}", 1, n_cohorts, shown, label="Cohorts shown", data=True)
+        last = st.slider(
+            "Cohorts shown (the most recent)",
+            1,
+            n_cohorts,
+            shown,
+            key=f"cohort_last_{grain}",
+            bind=links.BIND,
+            help="Older cohorts are left out of the heatmap, the curve and the reading.",
+        )
+    matrix = cohorts.cohort_matrix(table, metric, relative, last)
+    curve = cohorts.retention_curve(matrix)
+
+    cols = st.columns(3)
+    cols[0].metric(
+        "Customers",
+        fmt.count(cover.customers),
+        help="People with at least one purchase (all cohorts).",
         border=True,
     )
-cols[-1].metric(
-    "Repeat purchases",
-    fmt.count(repeats),
-    help="Purchase days after a customer's first: the gaps the windows are read from.",
-    border=True,
-)
-if repeats < churn.MIN_GAPS:
-    st.warning(reading, icon=":material/warning:")
-else:
-    ui.reading(reading)
-st.altair_chart(churn_charts.status_chart(result.monthly, result.days), width="stretch")
-st.caption(
-    f"Each month's customers: new (first purchase in the month), repeating (a purchase in the "
-    f"month and one before), waiting (no purchase in the month, the last one within "
-    f"{fmt.count(result.days)} days of the month's end) and lapsed (quiet for longer). The month "
-    "the data ends inside is lighter: its end is the data's last day."
-)
-st.altair_chart(churn_charts.gap_chart(result.gaps, result.windows), width="stretch")
-st.caption(
-    "A gap is the days between two consecutive days on which a customer bought. Gaps still open "
-    "at the end of the data are not counted, so the windows are if anything too short."
-)
-with st.expander("Customers by status, month by month"):
-    columns.table(
-        result.monthly,
-        {
-            "month": columns.month("Month", pinned=True),
-            "month_end": columns.day("Counted at"),
-            "new": columns.count("New"),
-            "repeating": columns.count("Repeating"),
-            "waiting": columns.count("Waiting"),
-            "lapsed": columns.count("Lapsed"),
-            "customers": columns.count("Customers by then"),
-            "partial": st.column_config.CheckboxColumn("Data ends inside"),
-        },
+    cols[1].metric("Cohorts", fmt.count(n_cohorts), help=f"First-purchase {grain}s", border=True)
+    first_return = curve.filter(curve["period_index"] == 1)["mean"]
+    cols[2].metric(
+        f"Back {grain} 1" if metric == "customers" else f"{grain.capitalize()} 1 vs first",
+        fmt.pct(first_return[0]) if first_return.len() else "—",
+        help="Pooled over the cohorts shown whose next period is fully observed: "
+        + (
+            "the share of customers who buy again in the period after their first."
+            if metric == "customers"
+            else f"{METRIC_LABELS[metric].lower()} in the period after the first, as a share of "
+            "the first period's."
+        ),
+        border=True,
+    )
+
+    st.subheader("Cohort heatmap")
+    ui.chart(charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch")
+    ui.reading(
+        cohorts.best_worst_reading(matrix, grain) or cohorts.curve_reading(curve, grain, metric)
+    )
+    st.caption(
+        f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
+        f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
+        "it is the first purchase itself."
+        + (
+            f" Cell labels are hidden beyond {charts.LABELLED_COLUMNS} {grain}s: hover for values "
+            "or show fewer cohorts."
+            if matrix["period_index"].n_unique() > charts.LABELLED_COLUMNS
+            else ""
+        )
     )
     ui.download(
-        result.monthly,
-        f"churn_status_by_month_{round(result.quantile * 100)}",
-        "cohort_download_churn",
+        matrix.drop("value"),
+        f"cohorts_{grain}_{metric}",
+        "cohort_download_matrix",
+        "Download cells",
     )
+
+    st.subheader("The average cohort")
+    if curve.filter(curve["period_index"] > 0).height == 0:
+        st.info(
+            f"No cohort shown has a full {grain} after its first yet: there is no curve to draw."
+        )
+    else:
+        ui.chart(charts.retention_curve_chart(curve, metric, grain), width="stretch")
+        ui.reading(cohorts.curve_reading(curve, grain, metric))
+        st.caption(
+            "Line: cohorts pooled (large cohorts weigh more); band: the middle half of cohorts "
+            "(25th to 75th percentile); grey points rest on fewer than three cohorts. Partial "
+            "periods are left out."
+        )
+        ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")
+
+
+cohort_tables()
+
+
+# --- churn window -----------------------------------------------------------------------------
+@st.fragment
+def churn_window() -> None:
+    """The churn window: its control reruns this part alone."""
+    st.subheader("Churn window")
+    check.choice(
+        "cohorts_churn_quantile",
+        CHURN_QUANTILES,
+        churn.QUANTILE,
+        label="Window covers",
+        format_func=_share,
+    )
+    quantile = st.segmented_control(
+        "Window covers",
+        CHURN_QUANTILES,
+        default=churn.QUANTILE,
+        format_func=_share,
+        key="cohorts_churn_quantile",
+        required=True,
+        bind=links.BIND,
+        help="The share of repeat purchases made within the window of the previous purchase. A "
+        "customer quiet for longer than the window is lapsed.",
+    )
+    base = ui.cached(_churn_base, "Measuring the days between purchases…")(ds.key, lines)
+    result = ui.cached(churn.churn)(ds.key, base, quantile=quantile or churn.QUANTILE)
+    reading = fmt.plain(churn.churn_reading(result))
+    if result.days is None:
+        st.info(reading, icon=":material/info:")
+        return
+    repeats = int(result.gaps["repeat_purchases"].sum())
+    windows = {row["quantile"]: row["days"] for row in result.windows.iter_rows(named=True)}
+    cols = st.columns(len(windows) + 1)
+    for col, (share, days) in zip(cols, windows.items(), strict=False):
+        col.metric(
+            f"{_share(share)} of repeat purchases within",
+            f"{fmt.count(days)} days",
+            help=f"The smallest gap within which {_share(share)} of the {fmt.count(repeats)} "
+            "repeat "
+            "purchases came after the customer's previous purchase day.",
+            border=True,
+        )
+    cols[-1].metric(
+        "Repeat purchases",
+        fmt.count(repeats),
+        help="Purchase days after a customer's first: the gaps the windows are read from.",
+        border=True,
+    )
+    if repeats < churn.MIN_GAPS:
+        st.warning(reading, icon=":material/warning:")
+    else:
+        ui.reading(reading)
+    ui.chart(churn_charts.status_chart(result.monthly, result.days), width="stretch")
+    st.caption(
+        f"Each month's customers: new (first purchase in the month), repeating (a purchase in the "
+        f"month and one before), waiting (no purchase in the month, the last one within "
+        f"{fmt.count(result.days)} days of the month's end) and lapsed (quiet for longer). The "
+        "month "
+        "the data ends inside is lighter: its end is the data's last day."
+    )
+    ui.chart(churn_charts.gap_chart(result.gaps, result.windows), width="stretch")
+    st.caption(
+        "A gap is the days between two consecutive days on which a customer bought. Gaps still "
+        "open "
+        "at the end of the data are not counted, so the windows are if anything too short."
+    )
+    with st.expander("Customers by status, month by month"):
+        columns.table(
+            result.monthly,
+            {
+                "month": columns.month("Month", pinned=True),
+                "month_end": columns.day("Counted at"),
+                "new": columns.count("New"),
+                "repeating": columns.count("Repeating"),
+                "waiting": columns.count("Waiting"),
+                "lapsed": columns.count("Lapsed"),
+                "customers": columns.count("Customers by then"),
+                "partial": st.column_config.CheckboxColumn("Data ends inside"),
+            },
+        )
+        ui.download(
+            result.monthly,
+            f"churn_status_by_month_{round(result.quantile * 100)}",
+            "cohort_download_churn",
+        )
+
+
+churn_window()

@@ -202,7 +202,7 @@ with st.expander("Every figure with its definition, and orders never delivered b
 # --- stages -----------------------------------------------------------------------------------
 st.subheader("Where the time goes")
 stages = stages_of(ds.key, facts)
-st.altair_chart(charts.stages_chart(stages), width="stretch")
+ui.chart(charts.stages_chart(stages), width="stretch")
 ui.reading(dv.stage_reading(stages))
 with st.expander("Stage table"):
     columns.table(
@@ -268,9 +268,7 @@ else:
             key="delivery_map",
             alt=f"Map of {dv.METRICS[metric].lower()} by {where} state",
         )
-        st.altair_chart(
-            maps.legend(points, metric, dv.METRICS[metric], ds.currency), width="content"
-        )
+        ui.chart(maps.legend(points, metric, dv.METRICS[metric], ds.currency), width="content")
         worst = points.sort(metric, descending=True).row(0, named=True)
         value = (
             fmt.pct(worst[metric])
@@ -293,119 +291,134 @@ else:
     )
     ui.download(by_region, f"delivery_by_{side}", key="delivery_dl_region")
 
+
 # --- breakdowns -------------------------------------------------------------------------------
-st.subheader("Breakdown")
-BREAKDOWNS = ["Month", "Category", "Seller", "Route"]
-check.choice("delivery_view", BREAKDOWNS, "Month", label="Break down by")
-view = st.segmented_control(
-    "Break down by", BREAKDOWNS, default="Month", key="delivery_view", bind=links.BIND
-)
-view = view or "Month"
-if view == "Month":
-    months = months_of(ds.key, facts)
-    enough = months.filter(pl.col("orders") >= dv.MIN_ORDERS)
-    st.altair_chart(charts.month_chart(enough), width="stretch")
-    ui.reading(dv.month_reading(months))
-    thin = months.height - enough.height
-    st.caption(
-        "Promised = estimate minus purchase; the cushion (estimate minus delivery) is in the "
-        "table."
-        + (
-            f" {thin} month(s) with fewer than {dv.MIN_ORDERS} delivered orders (usually the "
-            "partial months at the ends of the export) are left off the chart."
-            if thin
-            else ""
-        )
+@st.fragment
+def breakdown() -> None:
+    """The breakdown by month, category, seller or route: its controls rerun this part alone."""
+    st.subheader("Breakdown")
+    BREAKDOWNS = ["Month", "Category", "Seller", "Route"]
+    check.choice("delivery_view", BREAKDOWNS, "Month", label="Break down by")
+    view = st.segmented_control(
+        "Break down by", BREAKDOWNS, default="Month", key="delivery_view", bind=links.BIND
     )
-    columns.table(
-        columns.in_percent(months, *RATES),
-        TABLE_CONFIG
-        | {
-            "month": columns.month("Month", pinned=True),
-            "median_promised_days": columns.number("Days promised (median)", 1),
-            "median_slack_days": columns.number("Cushion (median days)", 1),
-        },
-    )
-    ui.download(months, "delivery_by_month", key="delivery_dl_month")
-elif view == "Category":
-    if keys["category"].null_count() == keys.height:
-        st.info(
-            "No product category is known: upload the products with a category column (as in "
-            "olist_products_dataset.csv), or map one on the Data page."
-        )
-    else:
-        table = performance(ds.key, keyed, "category")
-        enough = table.filter(pl.col("orders") >= dv.MIN_ORDERS)
-        st.altair_chart(
-            charts.late_rate_bars(enough, "category", "Category", overall=overall), width="stretch"
-        )
+    view = view or "Month"
+    if view == "Month":
+        months = months_of(ds.key, facts)
+        enough = months.filter(pl.col("orders") >= dv.MIN_ORDERS)
+        ui.chart(charts.month_chart(enough), width="stretch")
+        ui.reading(dv.month_reading(months))
+        thin = months.height - enough.height
         st.caption(
-            f"The 15 worst categories with at least {dv.MIN_ORDERS} delivered orders; the dashed "
-            "line is the overall late rate."
-        )
-        ui.reading(dv.group_reading(table, "category", "category", overall))
-        columns.table(
-            columns.in_percent(table, *RATES),
-            {"category": columns.key("Category", width="medium")} | TABLE_CONFIG,
-        )
-        ui.download(table, "delivery_by_category", key="delivery_dl_category")
-elif view == "Seller":
-    check.number("delivery_min_orders", 1, 1000, dv.MIN_ORDERS, label="Minimum delivered orders")
-    min_orders = st.number_input(
-        "Minimum delivered orders per seller",
-        min_value=1,
-        max_value=1000,
-        value=dv.MIN_ORDERS,
-        step=5,
-        key="delivery_min_orders",
-        bind=links.BIND,
-        help="Sellers with fewer delivered orders are left out: their late rate is noise.",
-    )
-    if keys["seller_id"].null_count() == keys.height:
-        st.info(
-            "No seller is known: upload order lines with a seller id column (as in "
-            "olist_order_items_dataset.csv), or map one on the Data page."
-        )
-    else:
-        sellers = dv.worst_sellers(sellers_of(ds.key, keyed, overall), int(min_orders))
-        if sellers.height == 0:
-            st.info(f"No seller has {int(min_orders)} delivered orders: lower the minimum.")
-        else:
-            short = sellers.with_columns(
-                pl.col("seller_id").map_elements(fmt.short_id, return_dtype=pl.String)
+            "Promised = estimate minus purchase; the cushion (estimate minus delivery) is in the "
+            "table."
+            + (
+                f" {thin} month(s) with fewer than {dv.MIN_ORDERS} delivered orders (usually the "
+                "partial months at the ends of the export) are left off the chart."
+                if thin
+                else ""
             )
-            st.altair_chart(
-                charts.late_rate_bars(short, "seller_id", "Seller", overall=overall),
+        )
+        columns.table(
+            columns.in_percent(months, *RATES),
+            TABLE_CONFIG
+            | {
+                "month": columns.month("Month", pinned=True),
+                "median_promised_days": columns.number("Days promised (median)", 1),
+                "median_slack_days": columns.number("Cushion (median days)", 1),
+            },
+        )
+        ui.download(months, "delivery_by_month", key="delivery_dl_month")
+    elif view == "Category":
+        if keys["category"].null_count() == keys.height:
+            st.info(
+                "No product category is known: upload the products with a category column (as in "
+                "olist_products_dataset.csv), or map one on the Data page."
+            )
+        else:
+            table = performance(ds.key, keyed, "category")
+            enough = table.filter(pl.col("orders") >= dv.MIN_ORDERS)
+            ui.chart(
+                charts.late_rate_bars(enough, "category", "Category", overall=overall),
                 width="stretch",
             )
-            ui.reading(dv.group_reading(sellers, "seller_id", "seller", overall, int(min_orders)))
             st.caption(
-                f"{fmt.count(sellers.height)} sellers with at least {int(min_orders)} delivered "
-                "orders, worst late rate first (ids shortened on the chart)."
+                f"The 15 worst categories with at least {dv.MIN_ORDERS} delivered orders; the "
+                "dashed "
+                "line is the overall late rate."
             )
+            ui.reading(dv.group_reading(table, "category", "category", overall))
             columns.table(
-                columns.in_percent(sellers, *RATES),
-                {"seller_id": "Seller", "seller_region": "Seller state"} | TABLE_CONFIG,
-                ids=("seller_id",),
+                columns.in_percent(table, *RATES),
+                {"category": columns.key("Category", width="medium")} | TABLE_CONFIG,
             )
-            ui.download(sellers, "delivery_worst_sellers", key="delivery_dl_sellers")
-else:
-    routes = performance(ds.key, keyed, "route")
-    if routes.filter(pl.col("route") != dv.UNKNOWN).height == 0:
-        st.info(
-            "Routes need the customer's and the seller's state or region: upload customers and "
-            "sellers with a region column (olist_customers_dataset.csv, olist_sellers_dataset.csv)."
+            ui.download(table, "delivery_by_category", key="delivery_dl_category")
+    elif view == "Seller":
+        check.number(
+            "delivery_min_orders", 1, 1000, dv.MIN_ORDERS, label="Minimum delivered orders"
         )
+        min_orders = st.number_input(
+            "Minimum delivered orders per seller",
+            min_value=1,
+            max_value=1000,
+            value=dv.MIN_ORDERS,
+            step=5,
+            key="delivery_min_orders",
+            bind=links.BIND,
+            help="Sellers with fewer delivered orders are left out: their late rate is noise.",
+        )
+        if keys["seller_id"].null_count() == keys.height:
+            st.info(
+                "No seller is known: upload order lines with a seller id column (as in "
+                "olist_order_items_dataset.csv), or map one on the Data page."
+            )
+        else:
+            sellers = dv.worst_sellers(sellers_of(ds.key, keyed, overall), int(min_orders))
+            if sellers.height == 0:
+                st.info(f"No seller has {int(min_orders)} delivered orders: lower the minimum.")
+            else:
+                short = sellers.with_columns(
+                    pl.col("seller_id").map_elements(fmt.short_id, return_dtype=pl.String)
+                )
+                ui.chart(
+                    charts.late_rate_bars(short, "seller_id", "Seller", overall=overall),
+                    width="stretch",
+                )
+                ui.reading(
+                    dv.group_reading(sellers, "seller_id", "seller", overall, int(min_orders))
+                )
+                st.caption(
+                    f"{fmt.count(sellers.height)} sellers with at least {int(min_orders)} "
+                    "delivered "
+                    "orders, worst late rate first (ids shortened on the chart)."
+                )
+                columns.table(
+                    columns.in_percent(sellers, *RATES),
+                    {"seller_id": "Seller", "seller_region": "Seller state"} | TABLE_CONFIG,
+                    ids=("seller_id",),
+                )
+                ui.download(sellers, "delivery_worst_sellers", key="delivery_dl_sellers")
     else:
-        st.altair_chart(
-            charts.late_rate_bars(routes, "route", "Route", overall=overall), width="stretch"
-        )
-        ui.reading(dv.route_reading(routes))
-        columns.table(
-            columns.in_percent(routes, *RATES),
-            {"route": columns.key("Route (seller → customer state)")} | TABLE_CONFIG,
-        )
-        ui.download(routes, "delivery_by_route", key="delivery_dl_routes")
+        routes = performance(ds.key, keyed, "route")
+        if routes.filter(pl.col("route") != dv.UNKNOWN).height == 0:
+            st.info(
+                "Routes need the customer's and the seller's state or region: upload customers and "
+                "sellers with a region column (olist_customers_dataset.csv, "
+                "olist_sellers_dataset.csv)."
+            )
+        else:
+            ui.chart(
+                charts.late_rate_bars(routes, "route", "Route", overall=overall), width="stretch"
+            )
+            ui.reading(dv.route_reading(routes))
+            columns.table(
+                columns.in_percent(routes, *RATES),
+                {"route": columns.key("Route (seller → customer state)")} | TABLE_CONFIG,
+            )
+            ui.download(routes, "delivery_by_route", key="delivery_dl_routes")
+
+
+breakdown()
 
 # --- cost of lateness -------------------------------------------------------------------------
 st.subheader("What lateness costs in reviews")
@@ -416,7 +429,7 @@ if reviews.height == 0:
         "olist_order_reviews_dataset.csv)."
     )
 else:
-    st.altair_chart(charts.reviews_chart(reviews), width="stretch")
+    ui.chart(charts.reviews_chart(reviews), width="stretch")
     ui.reading(dv.review_reading(summary))
     gap = summary.filter(pl.col("kpi").str.contains("review when|stars when"))
     left, right = st.columns(2)
@@ -437,80 +450,89 @@ else:
     )
     ui.download(reviews, "delivery_reviews_by_lateness", key="delivery_dl_reviews")
 
+
 # --- lateness and what follows ----------------------------------------------------------------
-st.subheader("Lateness and what follows")
-if not ds.has("lines", "customer_id"):
-    st.info(
-        "Following customers after a late first order needs order lines that name their "
-        "customer: upload the order lines with a customer id column, or map one on the Data "
-        "page."
+@st.fragment
+def lateness_follow_up() -> None:
+    """Repeat buying after a late first order: its slider reruns this part alone."""
+    st.subheader("Lateness and what follows")
+    if not ds.has("lines", "customer_id"):
+        st.info(
+            "Following customers after a late first order needs order lines that name their "
+            "customer: upload the order lines with a customer id column, or map one on the Data "
+            "page."
+        )
+        return
+    check.number("delivery_follow_months", 1, 12, lateness.MONTHS, label="Months followed")
+    months = st.slider(
+        "Months followed after the first order",
+        1,
+        12,
+        lateness.MONTHS,
+        key="delivery_follow_months",
+        bind=links.BIND,
+        help="Repeat orders and revenue count within this many calendar months of a customer's "
+        "first order. Customers the data does not follow that long yet are left out.",
     )
-    st.stop()
-check.number("delivery_follow_months", 1, 12, lateness.MONTHS, label="Months followed")
-months = st.slider(
-    "Months followed after the first order",
-    1,
-    12,
-    lateness.MONTHS,
-    key="delivery_follow_months",
-    bind=links.BIND,
-    help="Repeat orders and revenue count within this many calendar months of a customer's "
-    "first order. Customers the data does not follow that long yet are left out.",
-)
-purchases = ui.cached(movement.purchase_orders)(ds.key, ds.table("lines"))
-first = cached_first_orders(ds.key, purchases, orders)
-result = ui.cached(_follow_lateness, "Following each customer after the first order…")(
-    ds.key, first, months=months
-)
-groups = result.groups
-reading = fmt.plain(lateness.lateness_reading(result, ds.currency))
-by_group = {r["group"]: r for r in groups.iter_rows(named=True)}
-if groups.filter(pl.col("customers") > 0).height:
-    st.altair_chart(lateness_charts.repeat_share_chart(groups, months), width="stretch")
-# Too few repeat buyers (or none to follow) to tell: a note, not a reading to act on.
-if min(r["repeaters"] for r in by_group.values()) < lateness.MIN_REPEATERS:
-    st.info(reading, icon=":material/info:")
-else:
-    ui.reading(reading)
-few = pl.col("repeaters") < lateness.MIN_REPEATERS
-columns.table(
-    columns.in_percent(groups, "repeat_share", "share_low", "share_high").with_columns(
-        pl.col("group").replace_strict(lateness_charts.GROUP_LABELS, default=pl.col("group")),
-        # Shown blank: a median or mean of a handful of repeat buyers reads as a finding.
-        pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
-    ),
-    {
-        "group": columns.key("Customers", width="medium"),
-        "customers": columns.count(
-            "Customers followed", help=f"First order delivered, followed for {months} months."
-        ),
-        "repeaters": columns.count("Ordered again"),
-        "repeat_share": columns.percent("Share ordering again"),
-        "share_low": columns.percent("95% interval from"),
-        "share_high": columns.percent("95% interval to"),
-        "median_days_to_next": columns.number(
-            "Median days to the next order", 0, help="Among those who ordered again."
-        ),
-        "revenue_following": columns.money(f"Revenue within {months} months", ds.currency),
-        "revenue_per_customer": columns.money("Per customer followed", ds.currency, 2),
-        "revenue_per_repeater": columns.money("Per repeat buyer", ds.currency, 2),
-    },
-)
-st.caption(
-    f"Each customer is followed for {months} calendar months after the first order, whose "
-    "delivery sets the group; the interval is a 95% Wilson interval. Left out: "
-    f"{fmt.count(result.not_delivered)} customers whose first order was never delivered and "
-    f"{fmt.count(result.too_recent)} whose first order is less than {months} months before the "
-    f"data ends. With fewer than {lateness.MIN_REPEATERS} repeat buyers in a group, its days to "
-    "the next order and spend per repeat buyer are noise and left blank (the downloads keep them)."
-)
-left, right = st.columns(2)
-with left:
-    ui.download(groups, f"lateness_repeat_orders_{months}_months", "delivery_dl_lateness")
-with right:
-    ui.download(
-        result.customers,
-        f"lateness_customers_{months}_months",
-        "delivery_dl_lateness_customers",
-        "Download customers",
+    purchases = ui.cached(movement.purchase_orders)(ds.key, ds.table("lines"))
+    first = cached_first_orders(ds.key, purchases, orders)
+    result = ui.cached(_follow_lateness, "Following each customer after the first order…")(
+        ds.key, first, months=months
     )
+    groups = result.groups
+    reading = fmt.plain(lateness.lateness_reading(result, ds.currency))
+    by_group = {r["group"]: r for r in groups.iter_rows(named=True)}
+    if groups.filter(pl.col("customers") > 0).height:
+        ui.chart(lateness_charts.repeat_share_chart(groups, months), width="stretch")
+    # Too few repeat buyers (or none to follow) to tell: a note, not a reading to act on.
+    if min(r["repeaters"] for r in by_group.values()) < lateness.MIN_REPEATERS:
+        st.info(reading, icon=":material/info:")
+    else:
+        ui.reading(reading)
+    few = pl.col("repeaters") < lateness.MIN_REPEATERS
+    columns.table(
+        columns.in_percent(groups, "repeat_share", "share_low", "share_high").with_columns(
+            pl.col("group").replace_strict(lateness_charts.GROUP_LABELS, default=pl.col("group")),
+            # Shown blank: a median or mean of a handful of repeat buyers reads as a finding.
+            pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
+        ),
+        {
+            "group": columns.key("Customers", width="medium"),
+            "customers": columns.count(
+                "Customers followed", help=f"First order delivered, followed for {months} months."
+            ),
+            "repeaters": columns.count("Ordered again"),
+            "repeat_share": columns.percent("Share ordering again"),
+            "share_low": columns.percent("95% interval from"),
+            "share_high": columns.percent("95% interval to"),
+            "median_days_to_next": columns.number(
+                "Median days to the next order", 0, help="Among those who ordered again."
+            ),
+            "revenue_following": columns.money(f"Revenue within {months} months", ds.currency),
+            "revenue_per_customer": columns.money("Per customer followed", ds.currency, 2),
+            "revenue_per_repeater": columns.money("Per repeat buyer", ds.currency, 2),
+        },
+    )
+    st.caption(
+        f"Each customer is followed for {months} calendar months after the first order, whose "
+        "delivery sets the group; the interval is a 95% Wilson interval. Left out: "
+        f"{fmt.count(result.not_delivered)} customers whose first order was never delivered and "
+        f"{fmt.count(result.too_recent)} whose first order is less than {months} months before the "
+        f"data ends. With fewer than {lateness.MIN_REPEATERS} repeat buyers in a group, its days "
+        "to "
+        "the next order and spend per repeat buyer are noise and left blank (the downloads keep "
+        "them)."
+    )
+    left, right = st.columns(2)
+    with left:
+        ui.download(groups, f"lateness_repeat_orders_{months}_months", "delivery_dl_lateness")
+    with right:
+        ui.download(
+            result.customers,
+            f"lateness_customers_{months}_months",
+            "delivery_dl_lateness_customers",
+            "Download customers",
+        )
+
+
+lateness_follow_up()

@@ -83,7 +83,7 @@ split_label = st.segmented_control(
     bind=links.BIND,
 )
 per_day = ui.cached(ev.events_per_day)(ds.key, events, by=SPLITS[split_label])
-st.altair_chart(charts.daily_chart(per_day, status, split_label), width="stretch")
+ui.chart(charts.daily_chart(per_day, status, split_label), width="stretch")
 ui.reading(ev.daily_reading(status))
 st.caption(
     f"Red dashed lines mark days with no events or under {ev.LOW_DAY_SHARE:.0%} of the median of "
@@ -99,7 +99,7 @@ mix_view = st.segmented_control(
 )
 if mix_view == MIX_VIEWS[0]:
     mix = ui.cached(ev.event_mix)(ds.key, events)
-    st.altair_chart(charts.mix_chart(mix), width="stretch")
+    ui.chart(charts.mix_chart(mix), width="stretch")
     ui.reading(ev.mix_reading(mix))
     ui.download(mix, "event_mix", "events_download_mix")
 else:
@@ -108,7 +108,7 @@ else:
         "Per", list(ev.GRAINS), default="week", key="events_grain", required=True, bind=links.BIND
     )
     active = ui.cached(ev.active_users)(ds.key, events, grain=grain)
-    st.altair_chart(charts.active_chart(active, grain), width="stretch")
+    ui.chart(charts.active_chart(active, grain), width="stretch")
     ui.reading(ev.active_reading(active, grain))
     st.caption(
         f"New: the user's first {grain} with any event in this export (users active before the "
@@ -164,9 +164,7 @@ else:
     names = ui.cached(ev.item_names)(ds.key, lines, items=items)
     if conv_by == "Platform":
         by_platform = ev.conversion_by_platform(units)
-        st.altair_chart(
-            charts.conversion_bars(by_platform, "platform", "Platform"), width="stretch"
-        )
+        ui.chart(charts.conversion_bars(by_platform, "platform", "Platform"), width="stretch")
         ui.reading(ev.platform_reading(by_platform, window_days))
         ui.download(by_platform, "conversion_by_platform", "events_download_conv_platform")
     elif conv_by == "Category":
@@ -178,9 +176,7 @@ else:
         else:
             per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
             by_category = ev.conversion_by_category(per_item, names)
-            st.altair_chart(
-                charts.conversion_bars(by_category, "category", "Category"), width="stretch"
-            )
+            ui.chart(charts.conversion_bars(by_category, "category", "Category"), width="stretch")
             ui.reading(ev.category_reading(by_category, window_days))
             ui.download(by_category, "conversion_by_category", "events_download_conv_category")
     else:
@@ -262,7 +258,7 @@ else:
         fmt.pct(shown["overall_conversion"][-1]),
         help="Share of users entering the funnel who reached its last step within the window.",
     )
-    st.altair_chart(charts.funnel_chart(steps), width="stretch")
+    ui.chart(charts.funnel_chart(steps), width="stretch")
     ui.reading(ev.funnel_reading(steps, window_days))
     st.caption(
         f"Users enter at their first {fmt.plain(picked[0])}; each later step must follow the "
@@ -360,7 +356,7 @@ item = st.selectbox(
 if item not in candidates:
     item = candidates[0]
 recs = ev.with_names(ev.recommendations(pairs, item, min_support, score), item_names)
-st.altair_chart(charts.recommendations_chart(recs, score), width="stretch")
+ui.chart(charts.recommendations_chart(recs, score), width="stretch")
 ui.reading(ev.recommendations_reading(recs, _label(item)))
 ui.download(recs, f"viewed_with_{item}", "events_download_recs")
 

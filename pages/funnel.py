@@ -164,7 +164,7 @@ view = (
 if view == "Conversion":
     st.subheader("Conversion by origin")
     by_origin = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="origin")
-    st.altair_chart(charts.conversion_chart(by_origin, "origin", rate), width="stretch")
+    ui.chart(charts.conversion_chart(by_origin, "origin", rate), width="stretch")
     ui.reading(funnel.conversion_reading(by_origin, "origin", rate))
     st.caption(
         f"Readings name only groups with at least {funnel.MIN_LEADS} leads whose 95% interval "
@@ -176,7 +176,7 @@ if view == "Conversion":
 
     st.subheader(f"Conversion by landing page (top {top})")
     pages = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="landing_page", top=top)
-    st.altair_chart(
+    ui.chart(
         charts.conversion_chart(
             pages.with_columns(
                 pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
@@ -200,7 +200,7 @@ if view == "Conversion":
 
     st.subheader("Monthly lead cohorts")
     cohorts = ui.cached(funnel.lead_cohorts)(ds.key, outcomes)
-    st.altair_chart(charts.cohort_chart(cohorts), width="stretch")
+    ui.chart(charts.cohort_chart(cohorts), width="stretch")
     st.caption(
         "Solid line: share of the month's leads closed so far, with its 95% band; dashed: "
         "share closed within 30 days of first contact."
@@ -220,7 +220,7 @@ if view == "Conversion":
 
 elif view == "Time to close":
     st.subheader("Days from first contact to deal")
-    st.altair_chart(charts.days_histogram(outcomes), width="stretch")
+    ui.chart(charts.days_histogram(outcomes), width="stretch")
     days = ui.cached(funnel.days_to_close_by)(ds.key, outcomes, by="origin")
     ui.reading(funnel.days_reading(days))
     columns.table(
@@ -257,7 +257,7 @@ elif view == "Closed deals":
     title = funnel.DEAL_ATTRIBUTES[column]
     mix = ui.cached(funnel.deal_mix)(ds.key, closed, column=column)
     st.subheader(f"Closed deals by {title.lower()}")
-    st.altair_chart(charts.mix_chart(mix, column, title), width="stretch")
+    ui.chart(charts.mix_chart(mix, column, title), width="stretch")
     ui.reading(funnel.mix_reading(mix, column))
     columns.table(
         columns.in_percent(mix, "share"),
@@ -298,7 +298,7 @@ elif view == "Reps":
             continue
         # Uncached: a few hundred deals, and caching would hash the sales frame on every rerun.
         reps = funnel.rep_table(closed, rep, sales)
-        st.altair_chart(charts.rep_chart(reps, rep), width="stretch")
+        ui.chart(charts.rep_chart(reps, rep), width="stretch")
         ui.reading(funnel.rep_reading(reps, rep, min_count))
         columns.table(columns.in_percent(reps, "share"), {rep: REP_LABELS[rep]} | money, ids=(rep,))
         ui.download(reps, f"reps_{rep}", f"funnel_dl_{rep}")
@@ -316,7 +316,7 @@ elif view == "Matching":
             st.info(f"The deals table has no {rep} or {attribute}; upload the complete file.")
             continue
         table = tables[rep]
-        st.altair_chart(charts.match_heatmap(table, rep, attribute), width="stretch")
+        ui.chart(charts.match_heatmap(table, rep, attribute), width="stretch")
         st.caption(
             "Number: deals won. Colour: how fast the rep closes that kind against all reps "
             f"(green faster, red slower); grey: fewer than {min_count} deals, too few to judge."

@@ -167,9 +167,7 @@ else:
         key="regions_map",
         alt=f"Map of {regions.METRICS[metric].lower()} by {match.label}",
     )
-    st.altair_chart(
-        maps.legend(points, metric, regions.METRICS[metric], ds.currency), width="content"
-    )
+    ui.chart(maps.legend(points, metric, regions.METRICS[metric], ds.currency), width="content")
     ui.reading(regions.metric_reading(table, metric, ds.currency, months))
     st.caption(
         f"Regions read as {match.label}; colour follows {regions.METRICS[metric].lower()}, "

@@ -274,7 +274,7 @@ view = st.segmented_control(
     "View", VIEWS, default=VIEWS[0], key="rfm_view", required=True, bind=links.BIND
 )
 if view == VIEWS[0]:
-    st.altair_chart(charts.segment_chart(summary, currency), width="stretch")
+    ui.chart(charts.segment_chart(summary, currency), width="stretch")
     ui.reading(rfm.segments_reading(summary, currency, degenerate, rules))
     # Shares in percent with one decimal, as the reading prints them.
     shown = summary.drop("action").with_columns(pl.col("customer_share", "revenue_share") * 100)
@@ -311,7 +311,7 @@ elif view == VIEWS[1]:
         "customers).",
     )
     grid = rfm.rf_grid(customers, bins, across)
-    st.altair_chart(charts.grid_heatmap(grid, bins, currency), width="stretch")
+    ui.chart(charts.grid_heatmap(grid, bins, currency), width="stretch")
     ui.reading(rfm.grid_reading(grid, bins, currency, degenerate))
     ui.download(grid, "rfm_grid", "rfm_download_grid")
 elif view == VIEWS[2]:
@@ -451,7 +451,7 @@ else:
 
     flows = movement.movement_flows(table, measure, rules)
     if flows.height:
-        st.altair_chart(
+        ui.chart(
             movement_charts.flow_chart(
                 flows,
                 "Customers" if measure == "customers" else "Revenue",

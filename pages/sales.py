@@ -168,7 +168,7 @@ window = right.slider(
 series = ui.cached(sales.revenue_over_time)(
     scope_key, history, start=start, end=end, grain=grain, window=window
 )
-st.altair_chart(charts.revenue_chart(series, grain, currency, kind), width="stretch")
+ui.chart(charts.revenue_chart(series, grain, currency, kind), width="stretch")
 ui.reading(sales.revenue_reading(series, grain, currency))
 ui.download(series, f"revenue_by_{grain}", "sales_download_series")
 
@@ -286,7 +286,7 @@ if view == PATTERNS[0]:
         )
     else:
         grid = ui.cached(sales.weekday_hour)(period_key, period)
-        st.altair_chart(charts.weekday_hour_heatmap(grid), width="stretch")
+        ui.chart(charts.weekday_hour_heatmap(grid), width="stretch")
         ui.reading(sales.weekday_hour_reading(grid))
         ui.download(grid, "orders_by_weekday_hour", "sales_download_heatmap")
 elif view == PATTERNS[1]:
@@ -300,7 +300,7 @@ elif view == PATTERNS[1]:
         bind=links.BIND,
     )
     sizes = ui.cached(sales.basket_sizes)(period_key, period, measure=measure)
-    st.altair_chart(charts.basket_chart(sizes, measure), width="stretch")
+    ui.chart(charts.basket_chart(sizes, measure), width="stretch")
     ui.reading(sales.basket_reading(sizes, measure))
     ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
 elif view == PATTERNS[2]:
@@ -320,12 +320,12 @@ elif view == PATTERNS[2]:
         "orders in the period.",
     )
     if gaps.height:
-        st.altair_chart(charts.gap_histogram(gaps, rep.median_days), width="stretch")
+        ui.chart(charts.gap_histogram(gaps, rep.median_days), width="stretch")
     ui.reading(sales.repeat_reading(rep))
     ui.download(gaps, "days_between_orders", "sales_download_gaps")
 elif view == PATTERNS[3]:
     split = ui.cached(sales.new_vs_returning)(scope_key, history, start=start, end=end)
-    st.altair_chart(charts.new_vs_returning_chart(split, currency), width="stretch")
+    ui.chart(charts.new_vs_returning_chart(split, currency), width="stretch")
     ui.reading(sales.new_vs_returning_reading(split, currency))
     st.caption(
         "New: revenue in the month of a customer's first order (ever, in these categories and "
@@ -405,7 +405,7 @@ else:
         .otherwise(pl.col("label"))
         .alias("label")
     )
-    st.altair_chart(bridge_charts.waterfall_chart(steps, currency), width="stretch")
+    ui.chart(bridge_charts.waterfall_chart(steps, currency), width="stretch")
     ui.reading(fmt.plain(bridge.bridge_reading(result, currency)))
     columns.table(
         steps,

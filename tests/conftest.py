@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+# Every chart a page draws in a test is validated against the Vega-Lite schema (pages/common/ui.py).
+os.environ["STORELENS_VALIDATE_CHARTS"] = "1"
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 

@@ -46,6 +46,7 @@ class Checks:
     def __init__(self, page: str, ds: Dataset) -> None:
         self.page = page
         self.fresh = state.changed(f"data:{page}", ds.key)
+        self._reset: set[str] = set()  # a fragment's rerun reuses this object: reset once
         self._notes = st.container()
 
     def note(self, text: str) -> None:
@@ -63,7 +64,8 @@ class Checks:
         url: Callable[[object], list[str]],
         data: bool,
     ) -> None:
-        if data and self.fresh and state.has(key):
+        if data and self.fresh and key not in self._reset and state.has(key):
+            self._reset.add(key)
             state.set_value(key, default)
             return
         raw = state.url_values(key)

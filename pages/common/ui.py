@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 
 import polars as pl
 import streamlit as st
@@ -15,6 +16,21 @@ from lib.model import Dataset
 def reading(text: str) -> None:
     """The one-sentence plain-language reading under a chart."""
     st.caption(f":material/lightbulb: {text}")
+
+
+# Altair validates a chart's whole spec against the Vega-Lite schema each time Streamlit converts
+# it: a third to a half of a chart-heavy page's rerun. The app skips that; the tests set
+# STORELENS_VALIDATE_CHARTS=1 (tests/conftest.py), so every chart a page draws is still validated.
+VALIDATE_CHARTS = os.environ.get("STORELENS_VALIDATE_CHARTS") == "1"
+
+
+def chart(figure, **kwargs):
+    """st.altair_chart(figure, **kwargs), without the schema validation unless tests ask for it."""
+    if not VALIDATE_CHARTS:
+        # An instance attribute beats the class's method; altair's own __setattr__ would store
+        # it as a chart property instead.
+        object.__setattr__(figure, "to_dict", functools.partial(figure.to_dict, validate=False))
+    return st.altair_chart(figure, **kwargs)
 
 
 def definitions(ds: Dataset, *names: str) -> None:
