@@ -302,7 +302,7 @@ def test_changing_the_earlier_date_changes_the_movements():
 
 
 def test_the_retail_demos_planted_lapse_shows_as_champions_and_loyal_customers_gone():
-    """LAPSE_CUSTOMERS frequent, recent customers stop buying at LAPSE_FROM (lib/demo.py): on
+    """LAPSE_CUSTOMERS frequent, recent customers stop buying at LAPSE_FROM (lib/demo/retail.py): on
     the page, exactly that many more customers move from champions and loyal customers to gone
     than on the same demo without the pattern; every other movement into gone stays as it was."""
     planted, plain = demo.demo("retail"), demo.demo("retail", patterns=False)
