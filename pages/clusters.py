@@ -46,6 +46,13 @@ def model(built: cl.CustomerFeatures, features: tuple, log: bool, k: int) -> dic
     }
 
 
+@ui.memo(max_entries=10)
+def diagnostics_figure(key: str, _table: pl.DataFrame, suggested_k: int):
+    """The diagnostics chart, built once per data, features and transform (a fifth of a rerun
+    when k moves, which does not change it)."""
+    return charts.diagnostics_chart(_table, suggested_k)
+
+
 cached_features = ui.cached(customer_features, "Building one row of features per customer…")
 
 ds = state.dataset()
@@ -280,7 +287,8 @@ st.subheader("Look closer")
 check.choice("clusters_view", VIEWS, VIEWS[0], label="View")
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND)
 if view == "Choosing k":
-    ui.chart(charts.diagnostics_chart(diag.table, diag.suggested_k), width="stretch")
+    figure = diagnostics_figure(f"{ds.key}:{features}:{log}", diag.table, diag.suggested_k)
+    ui.chart(figure, width="stretch")
     ui.reading(diag.reason)
     st.caption(
         f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k within "
