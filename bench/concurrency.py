@@ -578,7 +578,6 @@ def main() -> None:
     # No file watcher: a source file saved during the run (a shared working tree) would make
     # Streamlit drop the app's modules from sys.modules while other sessions import them
     # (KeyError: 'lib' in their runs). A deployed app's files do not change either.
-    os.environ.setdefault("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--sessions", type=int, default=20, help="demo sessions")
     args.add_argument("--uploads", type=int, default=2, help="sessions that upload --rows")

@@ -50,7 +50,13 @@ def _free_port() -> int:
 def streamlit_server(timeout: float = 60.0):
     """Start the app on a free localhost port; yield its base URL; stop it afterwards."""
     port = _free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    # No file watcher: a file saved in the working tree mid-run would reload the app's modules
+    # under the sessions being tested.
+    env = {
+        **os.environ,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

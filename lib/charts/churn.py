@@ -50,7 +50,7 @@ def status_chart(monthly: pl.DataFrame, window: int) -> alt.Chart:
                 "label:N",
                 title=f"Status (window {fmt.count(window)} days)",
                 scale=alt.Scale(domain=labels, range=[STATUS_COLOURS[s] for s in STATUS_LABELS]),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="top", labelLimit=260),
             ),
             order=alt.Order("rank:Q"),
             opacity=alt.condition("datum.partial", alt.value(0.45), alt.value(1.0)),
