@@ -575,9 +575,6 @@ async def run(opts, csv_path: Path) -> None:
 
 
 def main() -> None:
-    # No file watcher: a source file saved during the run (a shared working tree) would make
-    # Streamlit drop the app's modules from sys.modules while other sessions import them
-    # (KeyError: 'lib' in their runs). A deployed app's files do not change either.
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--sessions", type=int, default=20, help="demo sessions")
     args.add_argument("--uploads", type=int, default=2, help="sessions that upload --rows")

@@ -50,8 +50,9 @@ def _free_port() -> int:
 def streamlit_server(timeout: float = 60.0):
     """Start the app on a free localhost port; yield its base URL; stop it afterwards."""
     port = _free_port()
-    # No file watcher: a file saved in the working tree mid-run would reload the app's modules
-    # under the sessions being tested.
+    # No file watcher: a source file saved during the run (a shared working tree) would make
+    # Streamlit drop the app's modules from sys.modules while sessions import them (KeyError:
+    # 'lib' in their runs). A deployed app's files do not change either.
     env = {
         **os.environ,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
