@@ -27,7 +27,8 @@ class UsageError(Exception):
 
 
 def load(paths: Sequence[str]) -> formats.Assembly:
-    """Read files as the app does; unknown tables get the guessed mapping when it is valid.
+    """Read files as the app does; unknown tables get the guessed mapping when it is valid, and
+    what looks wrong or is assumed in it goes to stderr, one `warning:` line each.
 
     A table that is neither known nor mappable (a notes sheet beside the data) is skipped with a
     message while others load; alone, it is an error. So is a file all of whose rows were left
@@ -40,10 +41,12 @@ def load(paths: Sequence[str]) -> formats.Assembly:
         tables += io.read_path(path, budget=io.machine_budget())
     mappings = {}
     skipped: list[str] = []
+    guessed: list[str] = []
+    doubts: list[str] = []
     for table in tables:
         if formats.recognise(table).kind is None:
             guess = generic.guess_mapping(table.frame)
-            problems = generic.mapping_problems(table.frame, guess)
+            problems, warnings = generic.mapping_checks(table.frame, guess)
             if problems:
                 hint = base.near_miss(table.name, table.frame.columns, formats.KINDS)
                 skipped.append(
@@ -53,6 +56,9 @@ def load(paths: Sequence[str]) -> formats.Assembly:
                 )
             else:
                 mappings[table.name] = guess
+                used = ", ".join(f"{f} <- {c}" for f, c in guess.used().items())
+                guessed.append(f"{table.name}: columns mapped by guess: {used}")
+                doubts += [f"{table.name}: {w}" for w in warnings]
     usable = [t for t in tables if formats.recognise(t).kind is not None or t.name in mappings]
     if skipped and not usable:
         raise UsageError(skipped[0])
@@ -60,6 +66,9 @@ def load(paths: Sequence[str]) -> formats.Assembly:
     emptied = [n for n in base.dropped(assembly.dataset.notes) if n.count == n.rows]
     if emptied:
         raise UsageError("; ".join(f"{n.file}: {n.message}" for n in emptied))
+    # Only once the data loaded: a refusal stays one line.
+    _note(guessed)
+    _note(doubts, "warning")
     notes = tuple(f"skipped {m}" for m in skipped)
     return replace(assembly, messages=notes + assembly.messages) if notes else assembly
 

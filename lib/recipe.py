@@ -9,7 +9,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -113,10 +113,11 @@ class FilePrint:
 class Recipe:
     """Everything needed to rebuild an analysis from the same files.
 
-    mappings: table name -> {canonical field: source column} (generic.ColumnMapping.fields of
-    the tables mapped by hand); settings: page -> {headless option: value}; rules: the RFM
-    segment rules as rows in rfm.default_rules' columns (None: the default rules); demo: the
-    built-in demo kind when the data was a demo; pages: the pages a report shows.
+    mappings: table name -> {canonical field: source column, and the currency under
+    generic.CURRENCY_KEY when stated} (generic.ColumnMapping.entries of the tables mapped by
+    hand; older recipes have no currency); settings: page -> {headless option: value}; rules:
+    the RFM segment rules as rows in rfm.default_rules' columns (None: the default rules); demo:
+    the built-in demo kind when the data was a demo; pages: the pages a report shows.
     """
 
     files: tuple[FilePrint, ...] = ()
@@ -130,7 +131,7 @@ class Recipe:
 
     def column_mappings(self) -> dict[str, generic.ColumnMapping]:
         """The mappings as formats.assemble takes them."""
-        return {name: generic.ColumnMapping(dict(m)) for name, m in self.mappings.items()}
+        return {name: generic.ColumnMapping.from_entries(m) for name, m in self.mappings.items()}
 
     def rules_frame(self) -> pl.DataFrame | None:
         """The segment rules as rfm.default_rules returns them, or None for the defaults."""
@@ -243,7 +244,8 @@ def mapping_notes(recipe: Recipe, tables: Sequence[RawTable]) -> list[str]:
     for name, fields in recipe.mappings.items():
         if name not in frames:
             continue
-        missing = [f"{f} ({c})" for f, c in fields.items() if c and c not in frames[name].columns]
+        columns = generic.ColumnMapping.from_entries(fields).used()
+        missing = [f"{f} ({c})" for f, c in columns.items() if c not in frames[name].columns]
         if missing:
             out.append(f"{name}: no column for {', '.join(missing)}; left unmapped")
     return out
@@ -252,12 +254,16 @@ def mapping_notes(recipe: Recipe, tables: Sequence[RawTable]) -> list[str]:
 def mappings_for(recipe: Recipe, tables: Sequence[RawTable]) -> dict[str, generic.ColumnMapping]:
     """The recipe's mappings of the loaded tables, without columns a table lacks."""
     frames = {t.name: t.frame for t in tables}
-    return {
-        name: generic.ColumnMapping(
-            {f: (c if c in frames[name].columns else None) for f, c in fields.items()}
-        )
+    mappings = {
+        name: generic.ColumnMapping.from_entries(fields)
         for name, fields in recipe.mappings.items()
         if name in frames
+    }
+    return {
+        name: replace(
+            m, fields={f: (c if c in frames[name].columns else None) for f, c in m.fields.items()}
+        )
+        for name, m in mappings.items()
     }
 
 
@@ -281,9 +287,7 @@ def make(
         )
     return Recipe(
         files=() if demo else fingerprint(tables),
-        mappings={
-            name: {f: c for f, c in m.fields.items() if c} for name, m in (mappings or {}).items()
-        },
+        mappings={name: m.entries() for name, m in (mappings or {}).items()},
         settings={
             page: {k: v for k, v in values.items() if v is not None}
             for page, values in (settings or {}).items()

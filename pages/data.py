@@ -25,15 +25,12 @@ def _guess(key: tuple, _frame: pl.DataFrame) -> generic.ColumnMapping:
 
 @st.cache_data(max_entries=50, show_spinner="Checking the mapping…")
 def _checks(
-    key: tuple, fields: tuple, _frame: pl.DataFrame
+    key: tuple, fields: tuple, currency: str | None, _frame: pl.DataFrame
 ) -> tuple[list[str], list[str], pl.DataFrame]:
     """(problems, warnings, preview) of one mapping: every rerun of the page shows them."""
-    mapping = generic.ColumnMapping(dict(fields))
-    return (
-        generic.mapping_problems(_frame, mapping),
-        generic.mapping_warnings(_frame, mapping),
-        generic.preview(_frame, mapping),
-    )
+    mapping = generic.ColumnMapping(dict(fields), currency)
+    problems, warnings = generic.mapping_checks(_frame, mapping)
+    return problems, warnings, generic.preview(_frame, mapping)
 
 
 def _apply_recipe(text: str) -> dict:
@@ -209,9 +206,11 @@ if state.source() == state.FILES and unknown:
 for rec in unknown if state.source() == state.FILES else []:
     frame = tables[rec.name].frame
     current = state.mapping(rec.name)
-    with st.expander(f"{rec.name} as order lines", expanded=current is None):
+    with st.expander(f"{fmt.plain(rec.name)} as order lines", expanded=current is None):
         if current is not None:
-            st.success(f"Mapped: {', '.join(f'{k} ← {v}' for k, v in current.used().items())}.")
+            mapped = ", ".join(f"{k} ← {v}" for k, v in current.used().items())
+            money = f" Amounts in {current.currency}." if current.currency else ""
+            st.success(fmt.plain(f"Mapped: {mapped}.{money}"))
             st.button(
                 "Change the mapping",
                 key=f"data_unmap_{rec.name}",
@@ -236,14 +235,24 @@ for rec in unknown if state.source() == state.FILES else []:
                 key=f"data_map_{rec.name}_{field}",
                 help=generic.FIELD_HELP[field],
             )
-        mapping = generic.ColumnMapping(chosen)
-        problems, warnings, preview = _checks(key, tuple(chosen.items()), frame)
+        currency = grid[len(generic.FIELDS) % 3].selectbox(
+            "currency",
+            [None, *generic.CURRENCIES],
+            index=0,
+            format_func=lambda c: "— not stated —" if c is None else c,
+            accept_new_options=True,
+            key=f"data_map_{rec.name}_currency",
+            help="Currency of the amounts, as three letters (EUR, USD...): pages show its symbol",
+        )
+        mapping = generic.ColumnMapping(chosen, generic.currency_code(currency))
+        problems, warnings, preview = _checks(key, tuple(chosen.items()), mapping.currency, frame)
         st.caption("Preview of the first mapped rows")
         st.dataframe(preview, hide_index=True)
+        # Problems and warnings quote column names and values from the file.
         for problem in problems:
-            st.error(problem, icon=":material/block:")
+            st.error(fmt.plain(problem), icon=":material/block:")
         for warning in warnings:
-            st.warning(warning)
+            st.warning(fmt.plain(warning), icon=":material/warning:")
         st.button(
             "Use this mapping",
             key=f"data_confirm_{rec.name}",

@@ -237,3 +237,42 @@ def test_a_recipes_rules_rename_the_segments_of_the_movement_too(tmp_path):
     # A view within a page (no recipe settings of its own) takes the recipe's data.
     replayed = run_json("movement", "--recipe", str(path))
     assert replayed["movements"] == close(run_json("movement", "--demo", "retail")["movements"])
+
+
+# --- warnings of a guessed mapping (issue #15) --------------------------------------------------
+
+
+def test_a_guessed_mapping_says_on_stderr_what_it_used_and_what_looks_wrong(tmp_path):
+    # 'order' holds customers: a, b, c and d come back on other dates.
+    path = tmp_path / "till.csv"
+    pl.DataFrame(
+        {
+            "order": ["a", "a", "a", "b", "b", "c", "c", "d", "d", "e"],
+            "date": [f"2024-03-{d:02d}" for d in range(1, 11)],
+            "amount": [
+                "5.50",
+                "3.20",
+                "9.99",
+                "1.25",
+                "7.00",
+                "2.50",
+                "4.75",
+                "8.10",
+                "6.60",
+                "3.30",
+            ],
+        }
+    ).write_csv(path)
+    out = run("inspect", str(path), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["tables"]["lines"] == 10
+    said = out.stderr.splitlines()
+    assert said[0] == (
+        "note: till.csv: columns mapped by guess: order_id <- order, ordered_at <- date, "
+        "revenue <- amount"
+    )
+    assert said[1].startswith(
+        "warning: till.csv: 4 of 5 order ids in 'order' appear on more than one date, but an "
+        "order has one date: 'order' looks like a customer id."
+    )
+    assert all(line.startswith("warning: till.csv: ") for line in said[1:])

@@ -1,18 +1,25 @@
 """Column mapping of unknown transaction tables: guesses, problems, warnings and mapped lines."""
 
+import gzip
 import time
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
 import pytest
 
+from lib import formats, io
+from lib.analyses import sales
 from lib.formats.generic import (
+    CURRENCY_KEY,
     FIELD_HELP,
     FIELDS,
     ColumnMapping,
+    _doubts,
+    _read_all,
     _tokens,
     apply_mapping,
     guess_mapping,
+    mapping_checks,
     mapping_problems,
     mapping_warnings,
     normalised,
@@ -163,18 +170,19 @@ def test_meaningless_names_are_guessed_from_the_values() -> None:
             "col_a": ["red", "blue", "red", "red", "blue", "red", "blue", "red"],
             "col_b": ["c1", "c2", "c1", "c3", "c2", "c2", "c1", "c3"],
             "col_c": ["12.50", "3.00", "7.25", "1.10", "2.00", "9.99", "4.40", "5.00"],
-            "col_d": [f"2024-01-0{d} 10:00:00" for d in range(1, 9)],
+            "col_d": [f"2024-01-0{d} 10:00:00" for d in (1, 1, 2, 3, 4, 4, 5, 6)],
             "col_e": ["A1", "A1", "A2", "A3", "A4", "A4", "A5", "A6"],
             "col_f": ["1", "2", "1", "3", "1", "4", "2", "1"],
         }
     )
     assert guess_mapping(frame).used() == {
-        # The id with the most distinct values is the order, the next the customer; small whole
-        # numbers (col_f) are counts, not ids.
+        # The id with the most distinct values is the order (each on one date), the next the
+        # customer; small whole numbers (col_f) are counts, not ids: the quantity.
         "order_id": "col_e",
         "customer_id": "col_b",
         "ordered_at": "col_d",
         "revenue": "col_c",
+        "quantity": "col_f",
     }
 
 
@@ -526,3 +534,342 @@ def test_infinite_and_absurd_amounts_leave_their_rows_out_with_the_reason() -> N
     assert "2 value(s) are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
         note.message
     )
+
+
+# --- plausibility of a mapping ------------------------------------------------------------------
+
+# A clean shop file: each order on one date, customers who come back, whole quantities, amounts
+# with cents.
+CLEAN = pl.DataFrame(
+    {
+        "order": ["o1", "o1", "o2", "o3", "o3", "o4", "o5", "o6", "o7", "o7", "o8", "o9"],
+        "day": [f"2024-03-0{d}" for d in (1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6)],
+        "customer": ["c1", "c1", "c2", "c1", "c1", "c3", "c2", "c4", "c1", "c1", "c3", "c5"],
+        "qty": ["1", "2", "1", "3", "1", "1", "2", "1", "1", "4", "1", "2"],
+        "total": [
+            "9.99", "19.98", "4.50", "29.97", "12.00", "5.25",
+            "17.00", "3.10", "8.80", "39.96", "6.49", "24.00",
+        ],
+    }
+)  # fmt: skip
+CLEAN_MAPPING = _mapping(
+    order_id="order", ordered_at="day", customer_id="customer", quantity="qty", revenue="total"
+)
+
+
+def _doubted(warnings: list[str]) -> list[str]:
+    """The warnings that say a column looks like another field."""
+    return [w for w in warnings if "looks like" in w]
+
+
+def test_a_clean_file_raises_no_doubt_about_its_columns() -> None:
+    problems, warnings = mapping_checks(CLEAN, CLEAN_MAPPING)
+    assert problems == []
+    assert _doubted(warnings) == []
+    assert guess_mapping(CLEAN).used() == CLEAN_MAPPING.used()
+
+
+def test_an_order_id_on_several_dates_is_said_to_look_like_a_customer_id() -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["a", "a", "a", "b", "b", "c", "c", "d", "d", "e"],
+            "day": [f"2024-03-{d:02d}" for d in range(1, 11)],
+            "total": ["5.50"] * 10,
+        }
+    )
+    [doubt] = _doubted(
+        mapping_warnings(frame, _mapping(order_id="id", ordered_at="day", revenue="total"))
+    )
+    assert doubt.startswith(
+        "4 of 5 order ids in 'id' appear on more than one date, but an order has one date: 'id' "
+        "looks like a customer id. If so, map it as customer_id and leave order_id empty"
+    )
+
+
+def test_one_order_straddling_midnight_is_no_doubt() -> None:
+    frame = CLEAN.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("2024-03-02"))
+        .otherwise("day")
+        .alias("day")
+    )
+    assert _doubted(mapping_warnings(frame, CLEAN_MAPPING)) == []
+
+
+def test_a_customer_id_unique_per_row_is_said_to_look_like_a_line_or_order_id() -> None:
+    frame = pl.DataFrame(
+        {"cust": [f"u{i}" for i in range(10)], "day": DATES[:5] * 2, "total": ["5.50"] * 10}
+    )
+    mapping = _mapping(customer_id="cust", ordered_at="day", revenue="total")
+    [doubt] = _doubted(mapping_warnings(frame, mapping))
+    assert doubt.startswith(
+        "Each of the 10 customer ids in 'cust' appears on one row only, so no customer ever buys "
+        "twice (repeat and retention figures would all be 0): 'cust' looks like a line or order id."
+    )
+    # Nine rows are too few to tell a new shop from a wrong column.
+    assert _doubted(mapping_warnings(frame.head(9), mapping)) == []
+
+
+def test_a_customer_id_made_afresh_for_each_order_is_doubted() -> None:
+    # Olist's customer_id trap: ten orders of two lines each, each order with its own customer.
+    frame = pl.DataFrame(
+        {
+            "order": [f"o{i // 2}" for i in range(20)],
+            "cust": [f"k{i // 2}" for i in range(20)],
+            "day": [f"2024-03-{i // 2 + 1:02d}" for i in range(20)],
+            "total": ["5.50"] * 20,
+        }
+    )
+    mapping = _mapping(order_id="order", customer_id="cust", ordered_at="day", revenue="total")
+    [doubt] = _doubted(mapping_warnings(frame, mapping))
+    assert doubt.startswith(
+        "None of the 10 customers in 'cust' has more than one order, so repeat and retention "
+        "figures would all be 0: 'cust' looks like an id made afresh for each order."
+    )
+
+
+def test_an_amount_of_small_whole_numbers_is_said_to_look_like_a_quantity() -> None:
+    frame = pl.DataFrame(
+        {"day": DATES[:5] * 2, "n": ["1", "2", "1", "3", "1", "1", "2", "40", "1", "2"]}
+    )
+    [doubt] = _doubted(mapping_warnings(frame, _mapping(ordered_at="day", revenue="n")))
+    assert doubt.startswith(
+        "'n' (revenue) holds only small whole numbers (at least half of them 5 or less, the "
+        "largest 40): that looks like a count of units, not money. If so, map 'n' as quantity"
+    )
+    prices = frame.with_columns(pl.col("n") + ".99")
+    assert _doubted(mapping_warnings(prices, _mapping(ordered_at="day", revenue="n"))) == []
+
+
+def test_a_quantity_with_cents_is_said_to_look_like_money() -> None:
+    frame = pl.DataFrame(
+        {
+            "day": DATES[:5] * 2,
+            "q": ["29.33", "29.73", "14.96", "2", "26.48", "63.34", "11.77", "6.79", "3", "1.5"],
+            "total": [
+                "58.66",
+                "59.46",
+                "14.96",
+                "2.98",
+                "52.96",
+                "63.34",
+                "11.77",
+                "6.79",
+                "3.5",
+                "3",
+            ],
+        }
+    )
+    mapping = _mapping(ordered_at="day", quantity="q", revenue="total")
+    [doubt] = _doubted(mapping_warnings(frame, mapping))
+    assert doubt.startswith(
+        "8 of 10 values in 'q' (quantity) have decimals (e.g. 29.33, 29.73): units bought are "
+        "whole numbers, so this looks like money. If so, map 'q' as revenue or unit_price"
+    )
+
+
+def test_the_plausibility_checks_of_a_million_rows_take_well_under_half_a_second() -> None:
+    n = 1_000_000
+    frame = pl.select(
+        (pl.int_range(n) % 100_003).cast(pl.String).alias("a"),
+        (pl.int_range(n) % 100_003 + 7).cast(pl.String).alias("b"),
+        (pl.lit(date(2024, 1, 1)) + pl.duration(days=pl.int_range(n) % 365))
+        .cast(pl.Datetime("us"))
+        .alias("day"),
+        (pl.int_range(n) % 5 + 1).alias("n"),
+        (pl.int_range(n) % 1000 / 10 + 0.99).alias("amount"),
+    )
+    # Every check runs in full: an order id on many dates, customers with one order each, a count
+    # as money and money as a count.
+    used = {"order_id": "a", "customer_id": "b", "ordered_at": "day", "revenue": "n"}
+    used |= {"quantity": "amount"}
+    read = _read_all(frame, {f: c for f, c in used.items() if f != "order_id"})
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        doubts = _doubts(frame, used, read)
+        timings.append(time.perf_counter() - start)
+    assert len(doubts) == 4
+    assert min(timings) < 0.5
+
+
+# --- guessing ids, quantities and orders --------------------------------------------------------
+
+# CDNOW-like: no header; a customer id, a second per-customer index, yyyymmdd dates, CDs, dollars.
+HEADERLESS = pl.DataFrame(
+    {
+        "column_1": ["00004"] * 4 + ["00021"] * 2 + ["00050", "00071", "00071", "00086"]
+        + ["00111"] * 2,
+        "column_2": ["0001"] * 4 + ["0002"] * 2 + ["0003", "0004", "0004", "0005"] + ["0006"] * 2,
+        "column_3": [
+            "19970101", "19970118", "19970802", "19971212", "19970101", "19970113",
+            "19970101", "19970101", "19970217", "19970101", "19970101", "19970125",
+        ],
+        "column_4": ["2", "2", "1", "2", "3", "1", "1", "1", "1", "3", "1", "2"],
+        "column_5": [
+            "29.33", "29.73", "14.96", "26.48", "63.34", "11.77",
+            "6.79", "13.97", "23.94", "46.57", "10.97", "26.48",
+        ],
+    }
+)  # fmt: skip
+
+
+def test_a_headerless_id_recurring_on_other_days_is_guessed_as_the_customer() -> None:
+    guess = guess_mapping(HEADERLESS)
+    assert guess.used() == {
+        "customer_id": "column_1",
+        "ordered_at": "column_3",
+        "revenue": "column_5",
+        "quantity": "column_4",
+    }
+    problems, warnings = mapping_checks(HEADERLESS, guess)
+    assert problems == [] and _doubted(warnings) == []
+    assert "No order id: each customer's rows on one day will count as one order" in warnings[0]
+
+
+def test_a_headerless_order_id_on_one_date_each_is_still_the_order() -> None:
+    frame = HEADERLESS.with_columns(
+        pl.format("{}-{}", "column_1", "column_3").alias("column_0")
+    ).select("column_0", *HEADERLESS.columns)
+    guess = guess_mapping(frame)
+    assert (guess.fields["order_id"], guess.fields["customer_id"]) == ("column_0", "column_1")
+
+
+def test_without_an_order_id_a_customers_rows_of_one_day_are_one_order() -> None:
+    frame = pl.DataFrame(
+        {
+            "who": ["c1", "c1", "c1", None, "c2"],
+            "when": [
+                "2024-03-01 09:00",
+                "2024-03-01 17:30",
+                "2024-03-02",
+                "2024-03-01",
+                "2024-03-01",
+            ],
+            "v": ["1", "2", "3", "4", "5"],
+        }
+    )
+    mapped = apply_mapping(frame, _mapping(customer_id="who", ordered_at="when", revenue="v"), "f")
+    assert mapped.lines["order_id"].to_list() == [
+        "c1 2024-03-01",
+        "c1 2024-03-01",
+        "c1 2024-03-02",
+        "row 4",
+        "c2 2024-03-01",
+    ]
+    assert mapped.lines["line_no"].to_list() == [1, 2, 1, 1, 1]
+    note = _note(mapped.notes, "order_id", "each customer's rows on one day counted as one order")
+    assert note.message.endswith("; 1 row(s) without a customer each counted as one order")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "number_of_cds",
+        "qty",
+        "Quantity",
+        "units",
+        "Anzahl",
+        "Quantidade",
+        "cantidad",
+        "No. of items",
+    ],
+)
+def test_quantities_are_guessed_from_their_names(name: str) -> None:
+    frame = pl.DataFrame(
+        {"date": DATES, name: ["1", "3", "2", "1", "12", "1"], "amount": ["5.25"] * 6}
+    )
+    assert guess_mapping(frame).fields["quantity"] == name
+
+
+def test_a_column_of_months_is_no_quantity() -> None:
+    frame = pl.DataFrame(
+        {"date": DATES, "amount": ["5.25"] * 6, "column_9": ["4", "7", "9", "11", "12", "6"]}
+    )
+    assert guess_mapping(frame).fields["quantity"] is None
+
+
+# --- currency -------------------------------------------------------------------------------------
+
+
+def test_the_mapping_currency_becomes_the_data_sets_currency() -> None:
+    frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"]})
+    mapping = _mapping(ordered_at="when", revenue="v").with_currency(" usd")
+    assert mapping.currency == "USD"
+    assert apply_mapping(frame, mapping, "f").currency == "USD"
+    assert apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f").currency == ""
+
+
+def test_a_currency_that_is_no_code_is_a_problem() -> None:
+    frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"]})
+    [problem] = mapping_problems(
+        frame, ColumnMapping({"ordered_at": "when", "revenue": "v"}, "euros")
+    )
+    assert problem.startswith("'euros' is not a currency code: write the three letters")
+
+
+def test_a_mapping_and_its_currency_travel_as_one_table_of_entries() -> None:
+    mapping = ColumnMapping({"ordered_at": "when", "revenue": "v", "order_id": None}, "eur")
+    assert mapping.entries() == {"ordered_at": "when", "revenue": "v", CURRENCY_KEY: "EUR"}
+    back = ColumnMapping.from_entries(mapping.entries())
+    assert (back.used(), back.currency) == (mapping.used(), "EUR")
+    assert ColumnMapping.from_entries({"ordered_at": "when"}).currency is None
+
+
+# --- CDNOW, the real headerless file --------------------------------------------------------------
+
+
+def _cdnow_raw() -> pl.DataFrame:
+    """CDNOW_sample read without the app: whitespace-separated fields of each line."""
+    with gzip.open(shared_file("cdnow/CDNOW_sample.txt.gz"), "rt") as text:
+        rows = [line.split() for line in text if line.strip()]
+    return pl.DataFrame(
+        rows, schema=["customer", "index", "date", "cds", "dollars"], orient="row"
+    ).with_columns(pl.col("date").str.to_date("%Y%m%d"), pl.col("dollars").cast(pl.Float64))
+
+
+def _cdnow_table() -> io.RawTable:
+    [table] = io.read_path(shared_file("cdnow/CDNOW_sample.txt.gz"))
+    return table
+
+
+def test_cdnow_is_guessed_with_its_customers_and_their_real_repeat_rate() -> None:
+    table, raw = _cdnow_table(), _cdnow_raw()
+    guess = guess_mapping(table.frame)
+    assert guess.used() == {
+        "customer_id": "column_1",
+        "ordered_at": "column_3",
+        "revenue": "column_5",
+        "quantity": "column_4",
+    }
+    problems, warnings = mapping_checks(table.frame, guess)
+    assert problems == [] and _doubted(warnings) == []
+    ds = formats.assemble([table], {table.name: guess}).dataset
+    lines = ds.tables["lines"]
+    assert lines.height == raw.height == 6_919
+    assert lines["customer_id"].n_unique() == raw["customer"].n_unique() == 2_357
+    # Sales' repeat rate: customers with two or more sale orders among those with one. Without an
+    # order id an order is a customer's rows of one day, and a sale has a positive amount (8 rows
+    # of $0 are none), so: customers with paid purchases on 2+ distinct days.
+    days = raw.filter(pl.col("dollars") > 0).group_by("customer").agg(pl.col("date").n_unique())
+    repeaters = int((days["date"] >= 2).sum())
+    assert (days.height, repeaters) == (2_349, 1_139)
+    [repeat] = sales.headless(ds)["repeat"].to_dicts()
+    assert (repeat["customers"], repeat["repeaters"]) == (days.height, repeaters)
+    assert repeat["repeat_rate"] == pytest.approx(1_139 / 2_349)  # 48.5 %
+    # Over every row, $0 included: 1,139 of the 2,357 customers bought on 2+ days (48.3 %).
+    all_days = raw.group_by("customer").agg(pl.col("date").n_unique())
+    assert int((all_days["date"] >= 2).sum()) == 1_139
+
+
+def test_cdnow_with_the_old_guess_warns_that_its_order_id_is_a_customer() -> None:
+    table = _cdnow_table()
+    old = _mapping(
+        order_id="column_1", customer_id="column_2", ordered_at="column_3", revenue="column_5"
+    )
+    doubts = _doubted(mapping_warnings(table.frame, old))
+    assert doubts[0].startswith(
+        "1,139 of 2,357 order ids in 'column_1' appear on more than one date, but an order has "
+        "one date: 'column_1' looks like a customer id."
+    )
+    assert doubts[1].startswith("None of the 2,357 customers in 'column_2' has more than one order")

@@ -125,6 +125,32 @@ def test_to_toml_and_from_toml_round_trip_every_part():
     assert back.column_mappings()["odd name.csv"].fields == {"order_id": 'Nº "id"'}
 
 
+def test_a_mapping_currency_travels_in_the_recipe_beside_its_columns():
+    frame = pl.DataFrame({"when": ["2024-01-02"], "amount": ["3.50"], "who": ["a"]})
+    mapping = generic.ColumnMapping({"ordered_at": "when", "revenue": "amount"}, "eur")
+    rec = recipe.make([RawTable("till.csv", "till.csv", frame)], mappings={"till.csv": mapping})
+    text = recipe.to_toml(rec)
+    assert tomllib.loads(text)["mappings"]["till.csv"] == {
+        "ordered_at": "when",
+        "revenue": "amount",
+        "currency": "EUR",
+    }
+    back = recipe.from_toml(text)
+    restored = back.column_mappings()["till.csv"]
+    assert restored.fields == {"ordered_at": "when", "revenue": "amount"}
+    assert restored.currency == "EUR"
+    table = RawTable("till.csv", "till.csv", frame)
+    assert recipe.mappings_for(back, [table])["till.csv"].currency == "EUR"
+    assert recipe.mapping_notes(back, [table]) == []  # the currency is no missing column
+
+
+def test_a_recipe_written_before_currencies_reads_with_none():
+    old = '[mappings."till.csv"]\nordered_at = "when"\nrevenue = "amount"\n'
+    mapping = recipe.from_toml(old).column_mappings()["till.csv"]
+    assert mapping.fields == {"ordered_at": "when", "revenue": "amount"}
+    assert mapping.currency is None
+
+
 def test_a_hand_written_recipe_reads_dates_as_iso_text():
     rec = recipe.from_toml("[settings.rfm]\nas_of = 2023-10-01\nbins = 3\n")
     assert rec.settings == {"rfm": {"as_of": "2023-10-01", "bins": 3}}

@@ -102,7 +102,9 @@ def assemble(
             built = {"lines": mapped.lines}
             if mapped.customers is not None:
                 built["customers"] = mapped.customers
-            results.append(("generic", FormatResult(built, notes=mapped.notes)))
+            results.append(
+                ("generic", FormatResult(built, notes=mapped.notes, currency=mapped.currency or ""))
+            )
 
     merged: dict[str, pl.DataFrame] = {}
     origin: dict[str, str] = {}

@@ -6,6 +6,7 @@ import functools
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -32,7 +33,9 @@ FIELDS: tuple[str, ...] = (
 )
 
 FIELD_HELP: dict[str, str] = {
-    "order_id": "Order or invoice number; leave empty to count each row as one order",
+    "order_id": (
+        "Order or invoice number; leave empty to count each customer's rows on one day as one order"
+    ),
     "customer_id": "Who bought (customer number, e-mail, user id); needed for customer pages",
     "ordered_at": "Date (and time) of the order; required",
     "revenue": "Amount paid for the line; leave empty to compute quantity x unit price",
@@ -93,7 +96,9 @@ _SYNONYMS: dict[str, str] = {
     "quantity": (
         "quantity, qty, units, unit count, pieces, quantidade, qtd, qtde, cantidad, cant, "
         "unidades, quantite, qte, menge, anzahl, stuck, stueck, stuckzahl, aantal, stuks, "
-        "quantita, qta, pezzi"
+        "quantita, qta, pezzi, number of, num of, no of, nr of, item count, items count, "
+        "units sold, quantity sold, qty sold, pcs, numero de itens, numero de unidades, "
+        "numero de articulos, nombre d'articles"
     ),
     "unit_price": (
         "unit_price, unitprice, price, unit cost, item price, sale price, selling price, "
@@ -227,11 +232,54 @@ def _name_score(field: str, column: str) -> float:
     return best
 
 
+# The key under which a mapping's currency travels with its fields (in recipes); no field has it.
+CURRENCY_KEY = "currency"
+# Offered first on the Data page; any other three-letter ISO 4217 code can be typed.
+CURRENCIES: tuple[str, ...] = (
+    "EUR",
+    "USD",
+    "GBP",
+    "BRL",
+    "CHF",
+    "CAD",
+    "AUD",
+    "JPY",
+    "CNY",
+    "INR",
+    "MXN",
+    "SEK",
+    "PLN",
+)
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+def currency_code(text: str | None) -> str | None:
+    """`text` as a currency code ('eur ' -> 'EUR'); None when empty. Not checked: see
+    mapping_problems."""
+    code = (text or "").strip().upper()
+    return code or None
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Which source column fills each canonical field of `lines` (None: not in the file)."""
+    """Which source column fills each canonical field of `lines` (None: not in the file), and the
+    currency of its amounts (a three-letter code such as EUR; None: not stated)."""
 
     fields: dict[str, str | None]
+    currency: str | None = None
+
+    @classmethod
+    def from_entries(cls, entries: Mapping[str, str | None]) -> ColumnMapping:
+        """A mapping from `entries()`' form: fields, plus the currency under CURRENCY_KEY."""
+        fields = {f: c for f, c in entries.items() if f != CURRENCY_KEY}
+        return cls(fields, currency_code(entries.get(CURRENCY_KEY)))
+
+    def entries(self) -> dict[str, str]:
+        """Mapped fields in their own order, then the currency under CURRENCY_KEY when set (what
+        a recipe keeps)."""
+        code = currency_code(self.currency)
+        mapped = {f: c for f, c in self.fields.items() if c}
+        return {**mapped, **({CURRENCY_KEY: code} if code else {})}
 
     def used(self) -> dict[str, str]:
         """Mapped fields only, in canonical field order."""
@@ -244,14 +292,20 @@ class ColumnMapping:
         """A copy with one field re-pointed."""
         return replace(self, fields={**self.fields, field: column})
 
+    def with_currency(self, currency: str | None) -> ColumnMapping:
+        """A copy with another currency (None: not stated)."""
+        return replace(self, currency=currency_code(currency))
+
 
 @dataclass(frozen=True)
 class MappedLines:
-    """Canonical lines from a mapped table, customers' regions when known, and loader notes."""
+    """Canonical lines from a mapped table, customers' regions when known, loader notes and the
+    currency the mapping states ('' when none)."""
 
     lines: pl.DataFrame
     customers: pl.DataFrame | None
     notes: tuple[Note, ...]
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,9 +317,11 @@ class _Profile:
     number_share: float
     decimals: bool
     mean_abs: float
+    median_abs: float
     distinct: int
     distinct_share: float
     spaced_share: float
+    padded_share: float  # text numbers with leading zeros ('0042'): codes, not quantities
 
 
 _SAMPLE = 2000
@@ -281,22 +337,34 @@ def _profile(series: pl.Series) -> _Profile:
     n = sample.len()
     dtype = sample.dtype
     if n == 0 or dtype.is_nested() or dtype == pl.Boolean:
-        return _Profile(False, 0.0, 0.0, False, 0.0, 0, 0.0, 0.0)
+        return _Profile(False, 0.0, 0.0, False, 0.0, 0.0, 0, 0.0, 0.0, 0.0)
     dt_share = parse.looks_like_datetime(sample)
     num_share = parse.looks_like_number(sample)
     numbers = parse.to_float(sample).values if num_share > 0.5 else None
-    decimals, mean_abs = False, 0.0
+    decimals, mean_abs, median_abs = False, 0.0, 0.0
     if numbers is not None:
         numbers = numbers.drop_nulls().drop_nans()
         if numbers.len():
             decimals = bool((numbers != numbers.round(0)).any())
             mean_abs = float(numbers.abs().mean() or 0.0)
-    spaced = 0.0
+            median_abs = float(numbers.abs().median() or 0.0)
+    spaced = padded = 0.0
     if dtype == pl.String:
-        spaced = float(sample.str.strip_chars().str.contains(" ", literal=True).mean() or 0.0)
+        stripped = sample.str.strip_chars()
+        spaced = float(stripped.str.contains(" ", literal=True).mean() or 0.0)
+        padded = float(stripped.str.contains(r"^0[0-9]").mean() or 0.0)
     distinct = sample.n_unique()
     return _Profile(
-        dtype.is_numeric(), dt_share, num_share, decimals, mean_abs, distinct, distinct / n, spaced
+        dtype.is_numeric(),
+        dt_share,
+        num_share,
+        decimals,
+        mean_abs,
+        median_abs,
+        distinct,
+        distinct / n,
+        spaced,
+        padded,
     )
 
 
@@ -320,6 +388,80 @@ class _Profiles(dict):
     def __missing__(self, column: str) -> _Profile:
         profile = self[column] = _profile(self.frame[column])
         return profile
+
+
+# How many nameless columns may be profiled to find a quantity by its values.
+_COUNT_COLUMNS = 12
+
+
+def _counts(profile: _Profile) -> bool:
+    """Whether a column's values look like units bought: small whole numbers, mostly 1 to 3 (a
+    constant says nothing, and numbers written with leading zeros are codes)."""
+    return (
+        profile.distinct > 1
+        and profile.padded_share < 0.5
+        and profile.number_share > 0.9
+        and profile.datetime_share < 0.5
+        and not profile.decimals
+        and profile.mean_abs < 100
+        and 1 <= profile.median_abs <= 3
+    )
+
+
+# Ids are judged on whole groups of rows: past this many rows, on the rows of a share of the ids.
+_GROUPED_ROWS = 50_000
+
+
+def _per_id(ids: pl.Series, other: pl.Series) -> pl.DataFrame:
+    """rows and n (distinct `other` values) per id, among rows with both values.
+
+    Ids are grouped by their 64-bit hashes, several times faster than by text; a collision
+    (about one in 10^7 for a million ids) would merge two ids, which no judgement here notices.
+    """
+    return (
+        pl.DataFrame({"id": ids, "other": other})
+        .drop_nulls()
+        .select(pl.col("id").hash(seed=7), pl.col("other").hash(seed=11))
+        .group_by("id")
+        .agg(pl.len().alias("rows"), pl.col("other").n_unique().alias("n"))
+    )
+
+
+def _ids_on_several_days(ids: pl.Series, days: pl.Series) -> tuple[int, int, int]:
+    """(ids, ids on more than one row, ids on more than one day) among rows with both values."""
+    per = _per_id(ids, days)
+    return per.height, int((per["rows"] > 1).sum()), int((per["n"] > 1).sum())
+
+
+def _recur_on_other_days(several: int, repeated: int) -> bool:
+    """Whether ids seen on more than one day are too many for order ids (an order has one date;
+    a few may straddle midnight)."""
+    return several >= 2 and several >= 0.05 * repeated
+
+
+def _spans_days(frame: pl.DataFrame, column: str, date_column: str | None) -> bool:
+    """Whether many values of `column` recur on different days of `date_column`."""
+    if date_column is None:
+        return False
+    pair = frame.select(column, date_column)
+    if pair.height > _GROUPED_ROWS:
+        # Whole ids, not sampled rows: a sample of rows would split each id's rows.
+        step = pair.height // _GROUPED_ROWS + 1
+        pair = pair.filter(pl.col(column).hash(seed=7) % step == 0)
+    days = parse.to_datetime(pair[date_column]).values.dt.date()
+    _, repeated, several = _ids_on_several_days(pair[column], days)
+    return _recur_on_other_days(several, repeated)
+
+
+# Below this many rows (or customers) a file is too small to say that its columns look wrong.
+_JUDGED_ROWS = 10
+
+
+def _unique_per_row(values: pl.Series) -> bool:
+    """Whether every present value occurs once, in a column long enough to tell."""
+    present = values.len() - values.null_count()
+    # Hashes, as in _per_id: a collision could only hide a uniqueness, never invent one.
+    return present >= _JUDGED_ROWS and values.drop_nulls().hash(seed=7).n_unique() == present
 
 
 def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
@@ -381,13 +523,26 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         and profiles[c].distinct > 1
         and profiles[c].distinct_share >= 0.05
         # Small whole numbers are counts, not ids.
-        and not (profiles[c].number_share > 0.9 and profiles[c].mean_abs < 100)
+        and not _counts(profiles[c])
     ]
     ids.sort(key=lambda c: (-profiles[c].distinct, columns.index(c)))
-    for field in ("order_id", "customer_id"):
-        if chosen[field] is None and ids:
-            chosen[field] = ids.pop(0)
-            taken.add(chosen[field])
+    for column in ids:
+        # The most varied id is the order, unless it recurs on other days (an order has one
+        # date): then it names customers, and the orders are left to be made per customer and day.
+        if chosen["order_id"] is None and not _spans_days(frame, column, chosen["ordered_at"]):
+            chosen["order_id"] = column
+        elif chosen["customer_id"] is None and not _unique_per_row(frame[column]):
+            chosen["customer_id"] = column
+        else:
+            continue
+        taken.add(column)
+    if chosen["quantity"] is None and any(chosen[f] for f in MONEY):
+        # Among the first few nameless columns only: a wide table of metrics would profile them all.
+        left = [c for c in free if c not in taken][:_COUNT_COLUMNS]
+        counts = [c for c in left if _counts(profiles[c])]
+        if counts:
+            chosen["quantity"] = counts[0]
+            taken.add(counts[0])
 
     # A named column whose values look wrong is still the best guess when nothing else fits: the
     # problems then say what is wrong with it.
@@ -435,6 +590,12 @@ def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str
         problems.append(
             "No column is chosen for ordered_at: pick the column that holds each order's date."
         )
+    code = currency_code(mapping.currency)
+    if code and not _CURRENCY_CODE.fullmatch(code):
+        problems.append(
+            f"'{mapping.currency}' is not a currency code: write the three letters of ISO 4217 "
+            "(EUR, USD, GBP, BRL...), or leave the currency empty."
+        )
     if "revenue" not in used and "unit_price" not in used:
         problems.append(
             "Neither revenue nor unit_price has a column: pick the amount paid per line, or the "
@@ -443,11 +604,37 @@ def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str
     return problems
 
 
+# The fields whose values the checks read (ids and text are read by applying the mapping only).
+_CHECKED = ("customer_id", "ordered_at", *NUMBERS)
+
+
+def mapping_checks(frame: pl.DataFrame, mapping: ColumnMapping) -> tuple[list[str], list[str]]:
+    """(mapping_problems, mapping_warnings) of one mapping, reading each column once."""
+    used = _valid(frame, mapping)
+    read = _read_all(frame, {f: c for f, c in used.items() if f in _CHECKED})
+    return _problems(frame, mapping, used, read), _warnings(frame, used, read)
+
+
 def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
     """Sentences saying why the mapping cannot be used yet, each naming the column and the fix."""
-    problems = _structure_problems(frame, mapping)
     used = {f: c for f, c in _valid(frame, mapping).items() if f in ("ordered_at", *NUMBERS)}
-    read = _read_all(frame, used)
+    return _problems(frame, mapping, used, _read_all(frame, used))
+
+
+def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
+    """Sentences about columns that look like another field (see _doubts) and what the mapping
+    will assume or leave out; confirming is still allowed."""
+    used = _valid(frame, mapping)
+    return _warnings(
+        frame, used, _read_all(frame, {f: c for f, c in used.items() if f in _CHECKED})
+    )
+
+
+def _problems(
+    frame: pl.DataFrame, mapping: ColumnMapping, used: dict[str, str], read: dict[str, parse.Parsed]
+) -> list[str]:
+    """mapping_problems, from the mapped fields' columns already read."""
+    problems = _structure_problems(frame, mapping)
     if "ordered_at" in used:
         column = used["ordered_at"]
         ok, present = _readable(parsed := read["ordered_at"])
@@ -477,14 +664,17 @@ def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
     return problems
 
 
-def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
-    """Sentences about what the mapping will assume or leave out; confirming is still allowed."""
-    used = _valid(frame, mapping)
-    read = _read_all(
-        frame, {f: c for f, c in used.items() if f in ("customer_id", "ordered_at", *NUMBERS)}
-    )
-    warnings = []
-    if "order_id" not in used:
+def _warnings(
+    frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Parsed]
+) -> list[str]:
+    """mapping_warnings, from the mapped fields' columns already read."""
+    warnings = _doubts(frame, used, read)
+    if "order_id" not in used and "customer_id" in used:
+        warnings.append(
+            "No order id: each customer's rows on one day will count as one order (a row without "
+            "a customer counts as an order of its own)."
+        )
+    elif "order_id" not in used:
         warnings.append(
             "No order id: each row will count as one order, so orders per customer and basket "
             "sizes count lines."
@@ -555,6 +745,87 @@ def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
             "customer map."
         )
     return warnings
+
+
+def _doubts(frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Parsed]) -> list[str]:
+    """Sentences about columns that seem to hold something other than their field: an order id
+    on several dates, a customer who never comes back, a count as money, money as a count."""
+    doubts = []
+    days = read["ordered_at"].values.dt.date() if "ordered_at" in used else None
+    if "order_id" in used and days is not None:
+        column = used["order_id"]
+        ids, repeated, several = _ids_on_several_days(frame[column], days)
+        if _recur_on_other_days(several, repeated):
+            doubts.append(
+                f"{several:,} of {ids:,} order ids in '{column}' appear on more than one date, "
+                f"but an order has one date: '{column}' looks like a customer id. If so, map it "
+                "as customer_id and leave order_id empty (each customer's rows on one day then "
+                "make one order); otherwise pick the column with order numbers."
+            )
+    if "customer_id" in used:
+        doubts += _customer_doubts(frame, used, read["customer_id"].values, days)
+    for field in MONEY:
+        if field in used and _small_counts(values := read[field].values.drop_nulls()):
+            column = used[field]
+            doubts.append(
+                f"'{column}' ({field}) holds only small whole numbers (at least half of them 5 "
+                f"or less, the largest {values.max():g}): that looks like a count of units, not "
+                f"money. If so, map '{column}' as quantity and pick the column with amounts for "
+                f"{field}."
+            )
+    if "quantity" in used:
+        values = read["quantity"].values.drop_nulls()
+        fractions = values.filter(values != values.round(0))
+        if values.len() >= _JUDGED_ROWS and fractions.len() > 0.5 * values.len():
+            column = used["quantity"]
+            examples = ", ".join(f"{v:g}" for v in fractions.head(2))
+            doubts.append(
+                f"{fractions.len():,} of {values.len():,} values in '{column}' (quantity) have "
+                f"decimals (e.g. {examples}): units bought are whole numbers, so this looks like "
+                f"money. If so, map '{column}' as revenue or unit_price (unless it holds weights "
+                "or lengths)."
+            )
+    return doubts
+
+
+def _small_counts(values: pl.Series) -> bool:
+    """Whether amounts are all whole and small (half at most 5): counts, not money."""
+    return (
+        values.len() >= _JUDGED_ROWS
+        and float((values.abs() <= 5).mean() or 0.0) >= 0.5
+        and bool((values == values.round(0)).all())
+    )
+
+
+def _customer_doubts(
+    frame: pl.DataFrame, used: dict[str, str], customers: pl.Series, days: pl.Series | None
+) -> list[str]:
+    """A customer id that never comes back: unique per row, or one order (or day) per id."""
+    column = used["customer_id"]
+    if "order_id" in used:
+        purchases, unit = frame[used["order_id"]], "order"
+    elif days is not None:
+        purchases, unit = days, "purchase day"
+    else:
+        purchases, unit = customers, ""
+    per = _per_id(customers, purchases)
+    if per.height < _JUDGED_ROWS or int((per["n"] > 1).sum()):
+        return []
+    if int(per["rows"].max() or 0) == 1:
+        return [
+            f"Each of the {per.height:,} customer ids in '{column}' appears on one row only, so "
+            "no customer ever buys twice (repeat and retention figures would all be 0): "
+            f"'{column}' looks like a line or order id. If so, map it as order_id and pick the "
+            "column that names the buyer (customer number, e-mail) as customer_id."
+        ]
+    if not unit:
+        return []
+    return [
+        f"None of the {per.height:,} customers in '{column}' has more than one {unit}, so "
+        f"repeat and retention figures would all be 0: '{column}' looks like an id made afresh "
+        "for each order. If so, pick the column that names the buyer (customer number, e-mail) "
+        "as customer_id."
+    ]
 
 
 def _fate(field: str, used: dict[str, str]) -> str:
@@ -723,6 +994,18 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
             lines = lines.with_columns(
                 pl.coalesce("order_id", pl.lit("row ") + pl.col("_row").cast(pl.String))
             )
+    elif "customer_id" in lines.columns:
+        # A customer's rows of one day are one purchase (as CLV and the CDNOW literature count
+        # them): the order is named after both.
+        alone = int(lines["customer_id"].null_count())
+        also = f"; {alone:,} row(s) without a customer each counted as one order" if alone else ""
+        note("order_id", f"no order id: each customer's rows on one day counted as one order{also}")
+        lines = lines.with_columns(
+            pl.coalesce(
+                pl.col("customer_id") + pl.lit(" ") + pl.col("ordered_at").dt.strftime("%Y-%m-%d"),
+                pl.lit("row ") + pl.col("_row").cast(pl.String),
+            ).alias("order_id")
+        )
     else:
         note("order_id", "no order id: each row counted as one order")
         lines = lines.with_columns(pl.col("_row").cast(pl.String).alias("order_id"))
@@ -751,7 +1034,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     customers = None
     if "customer_id" in used and "region" in used:
         customers = conform("customers", _customer_regions(lines))
-    return MappedLines(lines, customers, tuple(notes))
+    return MappedLines(lines, customers, tuple(notes), currency_code(mapping.currency) or "")
 
 
 def _customer_regions(lines: pl.DataFrame) -> pl.DataFrame:
