@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
-from lib import demo, io
+from lib import demo, formats, io
 from lib.demo import (
     CO_VIEWED_PAIRS,
     DEFAULT_ROWS,
@@ -17,6 +18,7 @@ from lib.demo import (
     _retail_counts,
     _thin_month_count,
 )
+from lib.demo.retail import _customer_codes, _invoice_numbers
 
 ISO = "%Y-%m-%d %H:%M:%S"
 MAIN_FILE = {
@@ -560,6 +562,73 @@ def test_retail_cancellations_start_with_c_and_return_goods(demos: dict) -> None
     assert cancelled.height > 0
     assert cancelled.filter(quantity >= 0).height == 0
     assert lines.filter(~pl.col("InvoiceNo").str.starts_with("C") & (quantity < 0)).height == 0
+
+
+# Id spaces past the sizes of the UCI file: a bench may ask for 10M retail lines -----------------
+
+
+def test_retail_customer_codes_stay_five_digit_while_they_fit_and_grow_past_87654() -> None:
+    rng = np.random.default_rng(7)
+    for n, digits in ((1_107, r"^\d{5}$"), (87_654, r"^\d{5}$"), (400_000, r"^\d{5,7}$")):
+        codes = _customer_codes(rng, n)
+        assert codes.size == n
+        assert np.unique(codes).size == n
+        assert (np.diff(codes) > 0).all()  # in increasing order, as customers are numbered
+        assert codes.min() >= 12346
+        assert pl.Series(codes).cast(pl.String).str.contains(digits).all()
+    assert codes.max() >= 1_000_000  # 400,000 customers need seven digits
+    # 87,654 customers take every five-digit code from 12346 on
+    assert _customer_codes(rng, 87_654).tolist() == list(range(12346, 100_000))
+
+
+def test_retail_invoice_numbers_keep_six_digits_up_to_900000_invoices_and_grow_past() -> None:
+    rng = np.random.default_rng(7)
+    for n, first, digits in (
+        (2_000, 536365, r"^C?\d{6}$"),
+        (463_635, 536365, r"^C?\d{6}$"),  # the most that fit from the UCI file's first number
+        (740_000, 260_000, r"^C?\d{6}$"),  # about 10M lines
+        (1_500_000, 100_000, r"^C?\d{6,7}$"),
+    ):
+        rank = rng.permutation(n)
+        cancelled = rng.random(n) < 0.05
+        number = _invoice_numbers(rank, cancelled)
+        assert number.len() == n
+        assert number.str.contains(digits).all()
+        assert (number.str.starts_with("C") == pl.Series(cancelled)).all()
+        value = number.str.strip_prefix("C").cast(pl.Int64)
+        assert value.n_unique() == n  # a cancellation has a number of its own
+        assert (value - first == pl.Series(rank)).all()  # numbered in time order
+    assert value.max() == 1_599_999
+
+
+def test_the_retail_reader_takes_ids_past_the_uci_ranges() -> None:
+    customer = _customer_codes(np.random.default_rng(3), 400_000)[[0, -1, -1]]
+    rank = np.arange(1_300_001)
+    number = _invoice_numbers(rank, rank == 1_300_000)  # numbered from 100000 on
+    frame = pl.DataFrame(
+        {
+            "InvoiceNo": number.gather([0, 1_199_999, 1_300_000]),
+            "StockCode": ["85123A", "71053", "71053"],
+            "Description": ["HEART", "LANTERN", "LANTERN"],
+            "Quantity": ["6", "2", "-1"],
+            "InvoiceDate": ["12/1/2022 8:26", "12/9/2023 9:41", "12/9/2023 11:02"],
+            "UnitPrice": ["2.55", "3.39", "3.39"],
+            "CustomerID": pl.Series(customer).cast(pl.String),
+            "Country": ["United Kingdom"] * 3,
+        }
+    )
+    lines = formats.assemble([io.RawTable("r.csv", "r.csv", frame)]).dataset.tables["lines"]
+    assert lines["order_id"].to_list() == ["100000", "1299999", "C1400000"]
+    assert lines["is_return"].to_list() == [False, False, True]
+    assert lines["customer_id"].to_list() == [str(c) for c in customer]
+
+
+def test_retail_duplicate_count_is_that_of_a_full_unique(demos: dict) -> None:
+    lines = demos["retail"].files["online_retail.csv"]
+    copies = lines.filter(pl.col("CustomerID").is_null()).head(3)
+    for frame in (lines, pl.concat([lines, copies, copies])):
+        counted = _retail_counts({"online_retail.csv": frame})["duplicate_rows"]
+        assert counted == frame.height - frame.unique().height
 
 
 # Keys and realism -------------------------------------------------------------------------------

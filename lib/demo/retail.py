@@ -172,7 +172,36 @@ _RETAIL_WEEKDAY = (1.0, 1.1, 1.1, 1.25, 0.9, 0.05, 0.6)
 _RETAIL_HOURS = _p(
     (0, 0, 0, 0, 0, 0, 0, 0.5, 5, 8, 12, 13, 15, 14, 12, 10, 6, 2, 1, 0.5, 0.3, 0, 0, 0)
 )
-_FIRST_INVOICE = 536365
+_FIRST_INVOICE = 536365  # the UCI file's first invoice number
+_FIRST_CUSTOMER = 12346  # and its lowest CustomerID
+_FIVE_DIGIT_CUSTOMERS = 100_000 - _FIRST_CUSTOMER  # 87,654 CustomerIDs 12346..99999
+
+
+def _customer_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n distinct CustomerIDs in increasing order, from _FIRST_CUSTOMER on.
+
+    Drawn from the 3n codes above _FIRST_CUSTOMER (at least 6,000), capped at the five-digit
+    ones (up to 99999, as in the UCI file) while n fits in them; past 87,654 customers from
+    the 3n codes, which then run to six digits (seven past 329,218 customers). The draws for n
+    within the five-digit codes are those the demo always made.
+    """
+    pool = max(6000, 3 * n)
+    if n <= _FIVE_DIGIT_CUSTOMERS:
+        pool = min(pool, _FIVE_DIGIT_CUSTOMERS)
+    return np.sort(rng.choice(np.arange(_FIRST_CUSTOMER, _FIRST_CUSTOMER + pool), n, False))
+
+
+def _invoice_numbers(rank: np.ndarray, cancelled: np.ndarray) -> pl.Series:
+    """InvoiceNo text of invoices ranked 0..n-1 in time order; C prefix where `cancelled`.
+
+    Six digits as in the UCI file: from _FIRST_INVOICE while the last still has six digits
+    (up to 463,635 invoices), else from as high as leaves room for all (up to 900,000
+    invoices, about 12M lines); beyond that from 100000 on, running to seven digits or more.
+    """
+    first = max(100_000, min(_FIRST_INVOICE, 1_000_000 - rank.size))
+    frame = pl.DataFrame({"number": first + np.asarray(rank, np.int64), "c": cancelled})
+    text = pl.col("number").cast(pl.String)
+    return frame.select(pl.when("c").then(pl.lit("C") + text).otherwise(text)).to_series()
 
 
 def _lines_per_invoice(rng: np.random.Generator, value: np.ndarray) -> np.ndarray:
@@ -272,11 +301,7 @@ def _retail(
         short -= add.size
     cust_inv_t = start_s + np.floor(weeks * 7).astype(np.int64) * _DAY
     cust_inv_t += _times(rng, np.zeros(1, np.int64), np.ones(1), cust.size, _RETAIL_HOURS)
-    customer_code = np.sort(
-        rng.choice(
-            np.arange(12346, 12346 + min(87654, max(6000, 3 * n_customers))), n_customers, False
-        )
-    )
+    customer_code = _customer_codes(rng, n_customers)
     customer_country = rng.choice(len(_COUNTRIES), n_customers, p=_p([c[1] for c in _COUNTRIES]))
 
     # Guest invoices (no CustomerID): seasonal, with a November peak.
@@ -334,7 +359,6 @@ def _retail(
         "POST",
         _pick_text(rng, ("DOT", "M", "C2", "BANK CHARGES", "PADS"), k_fee, _p((4, 6, 3, 2, 1))),
     ).astype(object)
-    fee_desc = np.array([_FEES[c][0] for c in fee_code], dtype=object)
     fee_mills = np.array(
         [
             _FEES[c][1] if isinstance(_FEES[c][1], int) else int(rng.integers(*_FEES[c][1]))
@@ -380,61 +404,47 @@ def _retail(
     all_t = np.concatenate([inv_t, c_inv_t])
     rank = np.empty(n_inv, dtype=np.int64)
     rank[np.lexsort((np.arange(n_inv), all_t))] = np.arange(n_inv)
-    number = (_FIRST_INVOICE + rank).astype(str).astype(object)
-    number[n_sale:] = "C" + number[n_sale:]
+    number = _invoice_numbers(rank, np.arange(n_inv) >= n_sale)
     all_customer = np.concatenate([inv_customer, inv_customer[cancelled]])
     all_country = np.concatenate([inv_country, inv_country[cancelled]])
 
-    # Row table: invoice, position (for order), code text, description, qty, price in mills.
-    code_text = np.asarray(codes, dtype=object)
+    # Row table: invoice, position (for order), code (an index into the catalogue's codes, then
+    # the fees'), qty, price in mills. Text columns are gathered from the codes at the end.
+    fees = tuple(_FEES)
+    code_text = pl.Series(list(codes) + list(fees), dtype=pl.String)
+    code_desc = pl.Series(list(descriptions) + [_FEES[c][0] for c in fees], dtype=pl.String)
+    fee_idx = n_codes + np.array([fees.index(c) for c in fee_code], dtype=np.int64)
     big = 1000
     segments = [
-        (
-            line_inv,
-            line_pos * 2,
-            code_text[line_code],
-            descriptions[line_code],
-            line_qty,
-            line_mills,
-        ),
+        (line_inv, line_pos * 2, line_code, line_qty, line_mills),
         (
             line_inv[dup_source],
             line_pos[dup_source] * 2 + 1,
-            code_text[line_code[dup_source]],
-            descriptions[line_code[dup_source]],
+            line_code[dup_source],
             line_qty[dup_source],
             line_mills[dup_source],
         ),
-        (fee_inv, np.full(k_fee, 2 * big), fee_code, fee_desc, fee_qty, fee_mills),
-        (
-            zero_inv,
-            np.full(k_zero, 2 * big + 2),
-            code_text[zero_code],
-            descriptions[zero_code],
-            zero_qty,
-            np.zeros(k_zero, np.int64),
-        ),
+        (fee_inv, np.full(k_fee, 2 * big), fee_idx, fee_qty, fee_mills),
+        (zero_inv, np.full(k_zero, 2 * big + 2), zero_code, zero_qty, np.zeros(k_zero, np.int64)),
         (
             n_sale + np.repeat(np.arange(n_cancel_inv), take),
             np.arange(k_cancel) * 2,
-            code_text[line_code[c_source]],
-            descriptions[line_code[c_source]],
+            line_code[c_source],
             c_qty,
             line_mills[c_source],
         ),
     ]
     row_inv = np.concatenate([s[0] for s in segments] + [extreme_inv])
     row_pos = np.concatenate([s[1] for s in segments] + [np.full(k_extreme, 2 * big + 4)])
-    row_code = np.concatenate([s[2] for s in segments] + [code_text[extreme_code]])
-    row_desc = np.concatenate([s[3] for s in segments] + [descriptions[extreme_code]])
-    others_qty = np.concatenate([s[4] for s in segments])
+    row_code = np.concatenate([s[2] for s in segments] + [extreme_code])
+    others_qty = np.concatenate([s[3] for s in segments])
     # Extreme quantities must beat max(100, 50 x median |Quantity|) over all final lines; any
     # value above the natural maximum leaves that median unchanged, so use a placeholder.
     median = np.median(np.concatenate([np.abs(others_qty), np.full(k_extreme, 10**9)]))
     limit = max(100.0, 50 * median)
     extreme_qty = (np.ceil((limit + 1) / 12) + rng.integers(0, 30, k_extreme)).astype(np.int64) * 12
     row_qty = np.concatenate([others_qty, extreme_qty])
-    row_mills = np.concatenate([s[5] for s in segments] + [code_mills[extreme_code]])
+    row_mills = np.concatenate([s[4] for s in segments] + [code_mills[extreme_code]])
     order = np.lexsort((row_pos, rank[row_inv]))
     row_inv = row_inv[order]
 
@@ -448,14 +458,14 @@ def _retail(
     files = {
         "online_retail.csv": _frame(
             {
-                "InvoiceNo": number[row_inv],
-                "StockCode": row_code[order],
-                "Description": row_desc[order],
+                "InvoiceNo": number.gather(row_inv),
+                "StockCode": code_text.gather(row_code[order]),
+                "Description": code_desc.gather(row_code[order]),
                 "Quantity": _text(row_qty[order]),
                 "InvoiceDate": inv_date.gather(row_inv),
                 "UnitPrice": _decimal_text(row_mills[order], 1000),
                 "CustomerID": customer_text.gather(row_inv),
-                "Country": np.asarray(all_countries, dtype=object)[all_country[row_inv]],
+                "Country": pl.Series(all_countries, dtype=pl.String).gather(all_country[row_inv]),
             }
         )
     }
@@ -513,15 +523,19 @@ def _retail_counts(files: dict[str, pl.DataFrame]) -> dict[str, int]:
     invoices = lines.select(
         "InvoiceNo", at=pl.col("InvoiceDate").str.to_datetime("%m/%d/%Y %H:%M")
     ).unique("InvoiceNo", maintain_order=True)
+    # Sums of conditions rather than heights of filtered copies: a demo may have millions of lines.
+    counts = lines.select(
+        cancellations=pl.col("InvoiceNo").str.starts_with("C").sum(),
+        missing_customer=pl.col("CustomerID").is_null().sum(),
+        non_product_codes=pl.col("StockCode").str.to_uppercase().is_in(NON_PRODUCT_CODES).sum(),
+        non_positive_price=(pl.col("UnitPrice").cast(pl.Float64) <= 0).sum(),
+        extreme_quantity=(quantity > limit).sum(),
+    ).row(0, named=True)
+    # Only lines whose row hash repeats can be duplicates; count those exactly.
+    maybe = lines.filter(pl.struct(pl.all()).hash().is_duplicated())
     return {
-        "cancellations": lines.filter(pl.col("InvoiceNo").str.starts_with("C")).height,
-        "missing_customer": lines.filter(pl.col("CustomerID").is_null()).height,
-        "non_product_codes": lines.filter(
-            pl.col("StockCode").str.to_uppercase().is_in(NON_PRODUCT_CODES)
-        ).height,
-        "non_positive_price": lines.filter(pl.col("UnitPrice").cast(pl.Float64) <= 0).height,
-        "duplicate_rows": lines.height - lines.unique().height,
-        "extreme_quantity": lines.filter(quantity > limit).height,
+        **{rule: int(count) for rule, count in counts.items()},
+        "duplicate_rows": maybe.height - maybe.unique().height,
         "thin_months": _thin_month_count(invoices["at"]),
         "future_dates": invoices.filter(pl.col("at") > pl.lit(FUTURE).str.to_datetime(_ISO)).height,
     }
