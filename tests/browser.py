@@ -153,6 +153,8 @@ _DONE = """
   if (s !== "notRunning" && s !== "compilationError") return false;
   const now = performance.now();
   if (t.runs === 0 && now - t.since < unseen) return false;
+  // No run seen and no page drawn: a cold or busy server has not started the session yet.
+  if (t.runs === 0 && !document.querySelector('[data-testid="stMain"] h1')) return false;
   if (t.sentAt > t.runAt && now - t.sentAt < unseen) return false;
   return now - Math.max(t.idleAt, t.sentAt, t.since) >= quiet;
 }

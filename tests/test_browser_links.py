@@ -119,7 +119,10 @@ def test_links_with_out_of_range_parameters_give_notes_not_errors(server):
         wait_for_app(page)
         no_errors(page)
         said = " ".join(notes(page))
-        assert "50 is outside 2 to 10" in said and "250 is outside 0 to 100" in said
+        seen = page.evaluate("() => JSON.stringify(window.__storelens)")[:300]
+        shown = page.locator('[data-testid="stMain"]').inner_text()[:600]
+        assert "50 is outside 2 to 10" in said, (page.url, seen, shown)
+        assert "250 is outside 0 to 100" in said
         assert "Nonsense is not one of" in said
         assert figures(page)["Clusters"] == "10"
         assert "clusters_k=10" in page.url and "Nonsense" not in page.url
