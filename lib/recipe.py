@@ -72,7 +72,12 @@ LIMITS: dict[str, dict[str, object]] = {
         "compare_as_of": "date",
         "across": ("frequency", "monetary"),
     },
-    "cohorts": {"grain": "GRAINS", "metric": "METRICS"},
+    "cohorts": {
+        "grain": "GRAINS",
+        "metric": "METRICS",
+        "shown": (0, 10_000),
+        "churn_quantile": "CHURN_CHOICES",
+    },
     "clusters": {"k": (0, 10), "margin": (0.0, 100.0), "cost": (-1.0, math.inf)},
     "clv": {
         "unit": "DAYS_PER_UNIT",
@@ -595,8 +600,8 @@ def apply_settings(
             )
             continue
         note = None
-        if spec == "PENALIZERS":
-            value, note = _nearest(name, value, tuple(module.PENALIZERS))
+        if isinstance(spec, str) and spec.isupper() and choices is None:  # numbers: nearest
+            value, note = _nearest(name, value, tuple(getattr(module, spec)))
         elif isinstance(spec, tuple) and not isinstance(spec[0], str):
             value, note = _clamped(name, value, spec)
         elif spec == "date":

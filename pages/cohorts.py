@@ -3,14 +3,13 @@
 import streamlit as st
 
 from lib import fmt, state
-from lib.analyses import churn, cohorts, movement
+from lib.analyses import churn, cohorts
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import churn as churn_charts
 from lib.charts import cohorts as charts
 from pages.common import columns, exports, links, ui
 
 METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
-CHURN_QUANTILES = (0.75, 0.8, 0.9, 0.95)
 
 
 def _share(quantile: float) -> str:
@@ -19,7 +18,7 @@ def _share(quantile: float) -> str:
 
 def _churn_base(lines):
     """What the churn window reads whatever the quantile (cached once per data set)."""
-    return churn.churn_base(churn.days_of(movement.purchase_orders(lines)))
+    return churn.churn_base(churn.purchase_days(lines))
 
 
 ds = state.dataset()
@@ -189,14 +188,14 @@ def churn_window() -> None:
     st.subheader("Churn window")
     check.choice(
         "cohorts_churn_quantile",
-        CHURN_QUANTILES,
+        churn.CHOICES,
         churn.QUANTILE,
         label="Window covers",
         format_func=_share,
     )
     quantile = st.segmented_control(
         "Window covers",
-        CHURN_QUANTILES,
+        churn.CHOICES,
         default=churn.QUANTILE,
         format_func=_share,
         key="cohorts_churn_quantile",

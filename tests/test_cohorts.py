@@ -286,7 +286,12 @@ def test_headless_gives_the_heatmap_cells_and_the_curve_for_a_demo():
         [io.RawTable(n, n, f) for n, f in demo.demo("webshop").files.items()]
     ).dataset
     frames = cohorts.headless(ds, grain="quarter", metric="revenue", relative=False)
-    assert set(frames) == {"retention", "curve"}
+    assert set(frames) == {"retention", "curve", "churn_windows", "churn_monthly"}
+    # The page's other controls: the most recent cohorts shown, and the churn window's quantile.
+    two = cohorts.headless(ds, grain="quarter", shown=2, churn_quantile=0.75)
+    quarters = frames["retention"]["cohort"].unique().sort()
+    assert two["retention"]["cohort"].unique().sort().to_list() == quarters[-2:].to_list()
+    assert two["churn_windows"]["quantile"].to_list() == [0.75, 0.8, 0.9]
     lines = ds.tables["lines"]
     first = (
         lines.filter(~pl.col("is_return")).group_by("customer_id").agg(pl.col("ordered_at").min())

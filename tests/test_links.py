@@ -222,7 +222,13 @@ SAMPLES: dict[str, dict[str, object]] = {
         "clean": False,
         "across": "monetary",
     },
-    "cohorts": {"grain": "quarter", "metric": "revenue", "relative": False},
+    "cohorts": {
+        "grain": "quarter",
+        "metric": "revenue",
+        "relative": False,
+        "shown": 3,
+        "churn_quantile": 0.95,
+    },
     "clusters": {"features": "recency_days,frequency", "log": False, "k": 4, "margin": 45.0},
     "clv": {
         "unit": "days",

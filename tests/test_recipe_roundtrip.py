@@ -331,16 +331,10 @@ def test_a_recipe_saved_after_mapping_and_settings_reproduces_every_figure_and_t
     assert retention["cohort"].n_unique() <= cohort_lib.DEFAULT_SHOWN  # every cohort on the page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (#14): Cohorts shown and the churn window are not in recipes yet",
-)
 def test_the_cohort_pages_shown_cohorts_and_churn_window_come_back_with_the_recipe(downloads):
     # Two Cohorts controls that change its figures: "Cohorts shown" (the pooled "Quarter 1 vs
     # first" and the heatmap) and "Window covers" (the churn windows and the status table).
-    # Fails today: neither is in pages/common/settings.CONTROLS["cohorts"] (nor an option of
-    # lib.analyses.cohorts.headless), so the recipe leaves both out and session B opens on the
-    # defaults. strict: once fixed, this test passes and the marker must go.
+    # Both were once left out of recipes (not in pages/common/settings.CONTROLS["cohorts"]).
     changes = {
         "cohorts": [
             ("cohort_grain", "quarter"),

@@ -15,6 +15,7 @@ from lib.model import Dataset
 
 QUANTILES = (0.8, 0.9)  # the windows shown: 80% and 90% of repeat purchases
 QUANTILE = 0.9  # the window that defines "lapsed" by default
+CHOICES = (0.75, 0.8, 0.9, 0.95)  # the windows a user can choose for "lapsed"
 MIN_GAPS = 30  # fewer repeat purchases: a window read from them is noise
 STATUSES = ("new", "repeating", "waiting", "lapsed")
 DEFINITIONS = {

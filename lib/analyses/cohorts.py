@@ -8,10 +8,12 @@ from datetime import date, timedelta
 import polars as pl
 
 from lib import fmt, measures
+from lib.analyses import churn
 from lib.model import Dataset
 
 GRAINS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 METRICS = ("customers", "orders", "revenue")
+CHURN_CHOICES = churn.CHOICES  # the churn windows the page offers (a recipe snaps to one)
 DEFAULT_SHOWN = 24  # cohorts shown by default: more rows make the heatmap's labels unreadable
 MIN_COHORT = 20  # smaller cohorts swing too much to be called best or worst when others exist
 
@@ -393,15 +395,32 @@ def _after(index: int, unit: str) -> str:
 
 
 def headless(
-    ds: Dataset, *, grain: str = "month", metric: str = "customers", relative: bool = True
+    ds: Dataset,
+    *,
+    grain: str = "month",
+    metric: str = "customers",
+    relative: bool = True,
+    shown: int = 0,
+    churn_quantile: float = churn.QUANTILE,
 ) -> dict[str, pl.DataFrame]:
-    """The Cohorts page's tables for the same controls: retention (the heatmap's cells of every
-    cohort) and curve (the average cohort, from fully observed cells)."""
+    """The Cohorts page's tables for the same controls: retention (the heatmap's cells of the
+    `shown` most recent cohorts, 0: every cohort) and curve (the average cohort, from fully
+    observed cells); churn_windows and churn_monthly: the churn window section
+    (lib.analyses.churn) with `churn_quantile` defining "lapsed"."""
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
+    if churn_quantile not in churn.CHOICES:
+        raise ValueError(f"churn quantile must be one of {', '.join(map(str, churn.CHOICES))}")
     if not ds.has("lines", "customer_id"):
         raise ValueError("cohorts need a lines table with customer_id")
-    matrix = cohort_matrix(cohort_table(ds.table("lines"), grain), metric, relative)
-    return {"retention": matrix, "curve": retention_curve(matrix)}
+    lines = ds.table("lines")
+    matrix = cohort_matrix(cohort_table(lines, grain), metric, relative, max(shown, 0))
+    window = churn.churn(churn.churn_base(churn.purchase_days(lines)), churn_quantile)
+    return {
+        "retention": matrix,
+        "curve": retention_curve(matrix),
+        "churn_windows": window.windows,
+        "churn_monthly": window.monthly,
+    }

@@ -152,6 +152,8 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
         _same_control("cohort_grain", "grain"),
         _same_control("cohort_metric", "metric"),
         _same_control("cohort_relative", "relative", bool),
+        _whole_control("cohort_last_{grain}", "shown"),
+        _float_control("cohorts_churn_quantile", "churn_quantile"),
     ),
     "clusters": (
         _list_control("clusters_features", "features"),
@@ -190,7 +192,10 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
 RESET_ON_RESTORE = ("rfm_mode",)
 # The grain control whose value names a page's per-grain widget ("{grain}" in a key): its key,
 # its option and its default.
-GRAIN_KEYS = {"sales": ("sales_grain", "grain", "month")}
+GRAIN_KEYS = {
+    "sales": ("sales_grain", "grain", "month"),
+    "cohorts": ("cohort_grain", "grain", "month"),
+}
 
 
 def _key(page: str, control: Control, grain: object = None) -> str:
@@ -248,9 +253,10 @@ def widget_values(
 
 
 def _other_grains(page: str, grain: object) -> list[str]:
-    from lib.analyses import sales
+    from lib.analyses import cohorts, sales
 
-    return [g for g in sales.GRAINS if g != grain] if page == "sales" else []
+    grains = {"sales": sales.GRAINS, "cohorts": cohorts.GRAINS}.get(page, ())
+    return [g for g in grains if g != grain]
 
 
 @dataclass(frozen=True)
