@@ -361,7 +361,9 @@ def write_report(args: argparse.Namespace) -> dict:
     }
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. Only `command`'s analysis module is imported for its options: building
+    every command's options would import every analysis (scikit-learn alone takes seconds)."""
     top = argparse.ArgumentParser(prog="python -m lib", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("inspect", help="detected format, rows per canonical table, findings")
@@ -376,8 +378,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.set_defaults(run=write_demo)
     for name, summary in ANALYSES.items():
-        module = importlib.import_module(f"lib.analyses.{name}")
         p = sub.add_parser(name, help=summary)
+        p.set_defaults(run=replay)
+        if name != command:  # its options are read only when it is the command run
+            continue
+        module = importlib.import_module(f"lib.analyses.{name}")
         p.add_argument("files", nargs="*")
         p.add_argument("--demo", choices=demo.KINDS, help="use a built-in demo instead of files")
         p.add_argument("--format", choices=("json", "csv"), default="json")
@@ -400,7 +405,6 @@ def parser() -> argparse.ArgumentParser:
                     default=default,
                     action=_Given,
                 )
-        p.set_defaults(run=replay)
     p = sub.add_parser("report", help="one self-contained HTML report that opens offline")
     p.add_argument("files", nargs="*")
     p.add_argument("--out", required=True, help="the HTML file to write")
@@ -414,7 +418,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    args = parser(command).parse_args(words)
     try:
         _emit(args.run(args), args.format, getattr(args, "table", None))
     except (UsageError, io.LoadError) as exc:

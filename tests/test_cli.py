@@ -276,3 +276,19 @@ def test_a_guessed_mapping_says_on_stderr_what_it_used_and_what_looks_wrong(tmp_
         "order has one date: 'order' looks like a customer id."
     )
     assert all(line.startswith("warning: till.csv: ") for line in said[1:])
+
+
+def test_a_command_imports_only_the_analysis_it_runs():
+    """rfm and cohorts need neither scikit-learn nor lifetimes: building the other commands'
+    options must not import them (seconds of start-up for every run)."""
+    code = (
+        "import sys, contextlib, io; from lib.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['rfm', '--demo', 'retail'])\n"
+        "print(sorted(m for m in ('sklearn', 'lifetimes', 'lib.analyses.clusters') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

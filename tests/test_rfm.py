@@ -233,13 +233,13 @@ def test_the_default_tie_rules_are_the_published_recipe_on_the_page_headless_and
     assert published == rfm.PUBLISHED_TIES
     defaults = inspect.signature(rfm.headless).parameters
     assert {d: defaults[f"{d}_ties"].default for d in rfm.DIMENSIONS} == published
-    args = parser().parse_args(["rfm", "--demo", "retail"])
+    args = parser("rfm").parse_args(["rfm", "--demo", "retail"])
     assert (args.recency_ties, args.frequency_ties, args.monetary_ties) == (
         "value",
         "first",
         "value",
     )
-    args = parser().parse_args(["rfm", "--demo", "retail", "--frequency-ties", "value"])
+    args = parser("rfm").parse_args(["rfm", "--demo", "retail", "--frequency-ties", "value"])
     assert args.frequency_ties == "value"
 
 
