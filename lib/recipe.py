@@ -61,7 +61,7 @@ LIMITS: dict[str, dict[str, object]] = {
         "w_repeat": (0.0, 5.0),
         "w_delivery": (0.0, 5.0),
     },
-    "delivery": {"min_orders": (1, 1000), "metric": "METRICS"},
+    "delivery": {"min_orders": (1, 1000), "metric": "METRICS", "follow_months": (1, 12)},
     "funnel": {"top": (3, 30), "min_count": (1, 30)},
     "rfm": {
         "bins": (3, 5),

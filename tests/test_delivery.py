@@ -4,9 +4,11 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lib import demo, formats, io
 from lib.analyses import delivery as dv
+from lib.analyses import lateness, movement
 from lib.charts import delivery as charts
 from lib.charts import maps
 from lib.model import Dataset, conform
@@ -186,6 +188,22 @@ def test_headless_explains_what_the_webshop_and_retail_demos_lack():
     for kind in ("webshop", "retail"):
         with pytest.raises(ValueError, match="needs delivery dates: upload olist_orders_dataset"):
             dv.headless(formats.assemble_demo(kind).dataset)
+
+
+def test_headless_follows_customers_after_their_first_order_for_the_months_asked():
+    ds = formats.assemble_demo("marketplace").dataset
+    out = dv.headless(ds, follow_months=9)
+    direct = lateness.lateness_groups(
+        lateness.customer_follow_ups(
+            lateness.first_orders(movement.purchase_orders(ds.table("lines")), ds.table("orders")),
+            9,
+        ),
+        9,
+    )
+    assert_frame_equal(out["lateness_groups"], direct.groups)
+    # Followed longer, fewer customers have been in the data long enough to count.
+    six = dv.headless(ds)["lateness_groups"]["customers"].sum()
+    assert out["lateness_groups"]["customers"].sum() < six
 
 
 def test_charts_and_map_build_from_the_headless_tables():

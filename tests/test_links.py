@@ -212,7 +212,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     },
     "categories": {"months": 6, "min_orders": 20, "top": 8, "weight_review": 0.5},
     "regions": {"metric": "customers", "months": 6, "w_size": 1.5, "w_delivery": 0.0},
-    "delivery": {"min_orders": 50, "metric": "median_days"},
+    "delivery": {"min_orders": 50, "metric": "median_days", "follow_months": 9},
     "funnel": {"top": 12, "min_count": 7},
     "rfm": {
         "bins": 4,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from lib import fmt, measures
+from lib.analyses import lateness
 from lib.model import Dataset
 
 DAY_US = 86_400_000_000  # microseconds in a day: durations are elapsed calendar days (24 h)
@@ -434,13 +435,19 @@ def delivery_orders(ds: Dataset) -> pl.DataFrame:
 
 
 def headless(
-    ds: Dataset, *, min_orders: int = MIN_ORDERS, metric: str = "late_rate"
+    ds: Dataset,
+    *,
+    min_orders: int = MIN_ORDERS,
+    metric: str = "late_rate",
+    follow_months: int = lateness.MONTHS,
 ) -> dict[str, pl.DataFrame]:
     """The page's tables without the UI (options as the page's controls; `metric` is the map's).
 
     kpis, stages, by_customer_region and by_seller_region (performance_by plus place, label,
     lat, lon when the region is a known place, sorted by `metric` descending), by_month,
-    by_category, sellers (worst_sellers), routes, reviews (reviews_by_lateness).
+    by_category, sellers (worst_sellers), routes, reviews (reviews_by_lateness); with order
+    lines of known customers, lateness_groups and lateness_customers (lib.analyses.lateness,
+    each customer followed for `follow_months` months after the first order).
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
@@ -461,6 +468,10 @@ def headless(
     out["sellers"] = worst_sellers(seller_table(keyed, overall), min_orders)
     out["routes"] = performance_by(keyed, "route")
     out["reviews"] = reviews_by_lateness(facts)
+    if ds.has("lines", "customer_id", "revenue"):
+        followed = lateness.follow_lateness(ds, follow_months)
+        out["lateness_groups"] = followed.groups
+        out["lateness_customers"] = followed.customers
     return out
 
 

@@ -135,6 +135,7 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
     "delivery": (
         _whole_control("delivery_min_orders", "min_orders"),
         _same_control("delivery_metric", "metric"),
+        _whole_control("delivery_follow_months", "follow_months"),
     ),
     "funnel": (
         _whole_control("funnel_top", "top"),
