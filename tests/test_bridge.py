@@ -6,9 +6,10 @@ from datetime import date, datetime
 import pandas as pd
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lib import demo, formats, io
-from lib.analyses import bridge
+from lib.analyses import bridge, sales
 from lib.model import Dataset
 from tests.conftest import shared_file
 from tests.test_movement import _net_revenue
@@ -257,3 +258,15 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
         ds.currency,
     )
     assert "2011 Q4 is partial: the data ends 9 Dec 2011" in reading
+
+
+def test_the_sales_command_gives_the_bridge_of_the_periods_its_view_shows():
+    ds = formats.assemble_demo("marketplace").dataset
+    own = bridge.headless(ds, previous="2024Q1", current="2024Q2")
+    on_sales = sales.headless(ds, bridge_previous="2024Q1", bridge_current="2024Q2")
+    assert_frame_equal(on_sales["bridge_steps"], own["steps"])
+    steps = own["steps"]
+    change = steps.filter(pl.col("kind") == "step")["value"].sum()
+    ends = dict(zip(steps["step"], steps["value"], strict=True))
+    assert change == pytest.approx(ends["current"] - ends["previous"])
+    assert "bridge_steps" not in sales.headless(ds)  # no period asked: no bridge

@@ -209,6 +209,8 @@ SAMPLES: dict[str, dict[str, object]] = {
         "topn": 20,
         "rank_by": "revenue",
         "basket": "units",
+        "bridge_previous": "2023Q1",
+        "bridge_current": "2023Q2",
     },
     "categories": {"months": 6, "min_orders": 20, "top": 8, "weight_review": 0.5},
     "regions": {"metric": "customers", "months": 6, "w_size": 1.5, "w_delivery": 0.0},

@@ -620,9 +620,14 @@ def headless(
     topn: int = 10,
     rank_by: str = "units",
     basket: str = "lines",
+    bridge_previous: str = "",
+    bridge_current: str = "",
 ) -> dict[str, pl.DataFrame]:
     """Every table of the Sales page for the same controls (dates ISO, lists comma-separated;
-    empty: the whole range, all categories and regions; window 0: the grain's default)."""
+    empty: the whole range, all categories and regions; window 0: the grain's default). With a
+    bridge period (a quarter '2011Q3' or a month '2011-07'; the other one next to it when only
+    one is given), also the revenue bridge view's bridge_steps and bridge_customers
+    (lib.analyses.bridge, over the whole history of the chosen categories and regions)."""
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
     if rank_by not in RANK_BY:
@@ -660,4 +665,14 @@ def headless(
         ),
         "days_between_orders": gaps,
         "new_vs_returning": new_vs_returning(history, first, last),
-    }
+    } | (
+        _bridge(scope, bridge_previous, bridge_current) if bridge_previous or bridge_current else {}
+    )
+
+
+def _bridge(scope: pl.DataFrame, previous: str, current: str) -> dict[str, pl.DataFrame]:
+    from lib.analyses import bridge
+
+    purchases = bridge.bridge_purchases(scope)
+    result = bridge.revenue_bridge(purchases, *bridge.periods_for(purchases, previous, current))
+    return {"bridge_steps": result.steps, "bridge_customers": result.customers}

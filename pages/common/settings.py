@@ -106,6 +106,8 @@ def _date_control(key: str, option: str) -> Control:
 
 CONTROLS: dict[str, tuple[Control, ...]] = {
     "sales": (
+        _same_control("sales_bridge_previous", "bridge_previous"),
+        _same_control("sales_bridge_current", "bridge_current"),
         Control(
             "sales_dates", "start", read=lambda v: _iso(v[0]) if v else None, write=_sales_dates
         ),
