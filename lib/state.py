@@ -37,6 +37,7 @@ _ERRORS = "app_upload_errors"  # file name -> message
 _MAPPINGS = "app_mappings"  # table name -> generic.ColumnMapping
 _ASSEMBLY = "app_files_assembly"
 _UPLOAD_ROUND = "app_upload_round"  # bumped to give the uploader a new, empty widget
+_REMEMBERED = "app_remembered"  # frozenset of a mapped file's columns -> its mapping
 _RESULTS = "app_results"  # (data set key, OrderedDict of cached results of uploaded data)
 UPLOAD_KEY = "files:"  # data set keys of uploads start with this
 SESSION_RESULTS = 48  # results kept per session, oldest dropped first
@@ -188,9 +189,15 @@ def seen(file_id: str) -> bool:
 def add_tables(tables: list[RawTable], file_id: str) -> None:
     """Store the tables read from one uploaded file (replacing tables of the same name)."""
     _store()[_SEEN].add(file_id)
+    remembered = _store().get(_REMEMBERED, {})
     for table in tables:
         _store()[_UPLOADS][table.name] = Upload(table, file_id)
-        _store()[_MAPPINGS].pop(table.name, None)
+        # A file with the columns of one mapped before (next month's export) is mapped alike.
+        same = remembered.get(frozenset(table.frame.columns))
+        if same is None:
+            _store()[_MAPPINGS].pop(table.name, None)
+        else:
+            _store()[_MAPPINGS][table.name] = same
         _store()[_ERRORS].pop(table.file, None)
     _changed()
 
@@ -230,6 +237,10 @@ def mapping(name: str) -> generic.ColumnMapping | None:
 
 def set_mapping(name: str, value: generic.ColumnMapping) -> None:
     st.session_state[_MAPPINGS][name] = value
+    upload = st.session_state[_UPLOADS].get(name)
+    if upload is not None:
+        columns = frozenset(upload.table.frame.columns)
+        st.session_state.setdefault(_REMEMBERED, {})[columns] = value
     _changed()
 
 

@@ -37,3 +37,28 @@ def test_a_page_on_uploaded_data_renders_and_keeps_its_results_in_the_session(ki
     held_key, results = at.session_state["app_results"]
     assert held_key == f"{state.UPLOAD_KEY}{kind}"
     assert len(results) > 0
+
+
+JANUARY = b"ticket;fecha;importe;cliente\nT1;02/01/2024;10,50;a\nT2;03/01/2024;4,00;b\n"
+FEBRUARY = (
+    b"ticket;fecha;importe;cliente\nT3;01/02/2024;8,00;a\nT4;02/02/2024;2,50;c\n"
+    b"T5;03/02/2024;1,00;b\n"
+)
+
+
+def test_a_file_with_the_columns_of_one_mapped_before_needs_no_mapping():
+    at = apptest.page("files", "pages/data.py")
+    at.file_uploader[0].upload("ventas_enero.csv", JANUARY, "text/csv").run()
+    at.button(key="data_confirm_ventas_enero.csv").click().run()
+    january = at.session_state["app_mappings"]["ventas_enero.csv"]
+    assert january.used()["ordered_at"] == "fecha"
+    at.file_uploader[0].upload("ventas_febrero.csv", FEBRUARY, "text/csv").run()
+    assert not at.exception
+    assert at.session_state["app_mappings"]["ventas_febrero.csv"] == january
+    shown = [s.value.replace("\\", "") for s in at.success]
+    # Both files say how they were mapped; none waits for a mapping.
+    assert len([t for t in shown if t.startswith("Mapped: ")]) == 2, shown
+    # Another file, other columns: a mapping of its own.
+    other = b"nummer;datum;betrag\n1;02/01/2024;3,00\n"
+    at.file_uploader[0].upload("umsatz.csv", other, "text/csv").run()
+    assert "umsatz.csv" not in at.session_state["app_mappings"]
