@@ -38,10 +38,6 @@ def cached_first_orders(key: str, _purchases: pl.DataFrame, _orders: pl.DataFram
     return lateness.first_orders(_purchases, _orders)
 
 
-def _follow_lateness(first: lateness.FirstOrders, months: int) -> lateness.Lateness:
-    return lateness.lateness_groups(lateness.customer_follow_ups(first, months), months)
-
-
 kpis_of = ui.cached(dv.kpis)
 stages_of = ui.cached(dv.stage_durations)
 months_of = ui.cached(dv.by_month)
@@ -476,7 +472,7 @@ def lateness_follow_up() -> None:
     )
     purchases = ui.cached(movement.purchase_orders)(ds.key, ds.table("lines"))
     first = cached_first_orders(ds.key, purchases, orders)
-    result = ui.cached(_follow_lateness, "Following each customer after the first order…")(
+    result = ui.cached(lateness.follow_ups, "Following each customer after the first order…")(
         ds.key, first, months=months
     )
     groups = result.groups

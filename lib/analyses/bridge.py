@@ -437,6 +437,12 @@ def periods_for(
     return default_periods(first, last)
 
 
+def lines_bridge(lines: pl.DataFrame, previous: str = "", current: str = "") -> Bridge:
+    """revenue_bridge of the purchases in order lines between the periods periods_for names."""
+    purchases = bridge_purchases(lines)
+    return revenue_bridge(purchases, *periods_for(purchases, previous, current))
+
+
 def headless(ds: Dataset, previous: str = "", current: str = "") -> dict[str, pl.DataFrame]:
     """The revenue bridge between two periods (see parse_period: '2011Q3', '2011-07', '2011',
     '2011-07-01..2011-09-30'; empty: the last two full quarters, or the period next to the one
@@ -446,9 +452,7 @@ def headless(ds: Dataset, previous: str = "", current: str = "") -> dict[str, pl
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("a revenue bridge needs a customer id per order line (lines.customer_id)")
-    purchases = bridge_purchases(lines)
-    before, now = periods_for(purchases, previous, current)
-    bridge = revenue_bridge(purchases, before, now)
+    bridge = lines_bridge(lines, previous, current)
     out = {
         "steps": bridge.steps,
         "returning": returning_split(bridge.customers),

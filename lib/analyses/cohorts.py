@@ -417,10 +417,10 @@ def headless(
         raise ValueError("cohorts need a lines table with customer_id")
     lines = ds.table("lines")
     matrix = cohort_matrix(cohort_table(lines, grain), metric, relative, max(shown, 0))
-    window = churn.churn(churn.churn_base(churn.purchase_days(lines)), churn_quantile)
+    window = churn.headless(ds, churn_quantile)
     return {
         "retention": matrix,
         "curve": retention_curve(matrix),
-        "churn_windows": window.windows,
-        "churn_monthly": window.monthly,
+        "churn_windows": window["windows"],
+        "churn_monthly": window["monthly"],
     }

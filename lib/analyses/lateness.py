@@ -286,13 +286,17 @@ def lateness_reading(result: Lateness, currency: str = "") -> str:
     return text
 
 
+def follow_ups(first: FirstOrders, months: int = MONTHS) -> Lateness:
+    """lateness_groups of customer_follow_ups: what a control on `months` recomputes."""
+    return lateness_groups(customer_follow_ups(first, months), months)
+
+
 def follow_lateness(ds: Dataset, months: int = MONTHS) -> Lateness:
-    """lateness_groups of a data set with lines and orders with delivery dates (ValueError
-    with NEEDS otherwise)."""
+    """follow_ups of a data set with lines and orders with delivery dates (ValueError with
+    NEEDS otherwise)."""
     if not ds.has("orders", "delivered_at", "estimated_delivery_at") or not ds.has("lines"):
         raise ValueError(f"lateness and repeat orders {NEEDS}")
-    first = first_orders(purchase_orders(ds.table("lines")), ds.table("orders"))
-    return lateness_groups(customer_follow_ups(first, months), months)
+    return follow_ups(first_orders(purchase_orders(ds.table("lines")), ds.table("orders")), months)
 
 
 def headless(ds: Dataset, months: int = MONTHS) -> dict[str, pl.DataFrame]:

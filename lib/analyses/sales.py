@@ -673,6 +673,5 @@ def headless(
 def _bridge(scope: pl.DataFrame, previous: str, current: str) -> dict[str, pl.DataFrame]:
     from lib.analyses import bridge
 
-    purchases = bridge.bridge_purchases(scope)
-    result = bridge.revenue_bridge(purchases, *bridge.periods_for(purchases, previous, current))
+    result = bridge.lines_bridge(scope, previous, current)
     return {"bridge_steps": result.steps, "bridge_customers": result.customers}
