@@ -27,7 +27,13 @@ sys.path.insert(0, str(ROOT))
 
 from lib import demo, io  # noqa: E402
 from lib.catalog import PAGES  # noqa: E402
-from tests.browser import browser_page, streamlit_server, wait_for_app, wait_for_run  # noqa: E402
+from tests.browser import (  # noqa: E402
+    browser_page,
+    server_pid,
+    streamlit_server,
+    wait_for_app,
+    wait_for_run,
+)
 
 HEADING = '[data-testid="stMain"] [data-testid="stHeading"]'
 NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'  # state.require's explanation
@@ -185,15 +191,6 @@ def timings(kinds: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 
 # --- memory with a million lines -----------------------------------------------------------------
-
-
-def server_pid() -> int:
-    """The pid of this process's child running `streamlit run`."""
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            if b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return int(pid)
-    raise RuntimeError("no streamlit child process found")
 
 
 def memory_mb(pid: int) -> tuple[float, float]:

@@ -61,6 +61,7 @@ from tests.browser import (  # noqa: E402
     CHROMIUM_ARGS,
     TRACKER,
     chromium_path,
+    server_pid,
     streamlit_server,
 )
 
@@ -81,15 +82,6 @@ STEP_TIMEOUT_MS = 600_000  # one page visit or one upload, on a busy 2-core mach
 
 
 # --- the server's memory -----------------------------------------------------------------------
-
-
-def server_pid() -> int:
-    """The pid of this process's child running `streamlit run`."""
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            if b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return int(pid)
-    raise RuntimeError("no streamlit child process found")
 
 
 def _descendants(pid: int) -> list[int]:

@@ -176,6 +176,15 @@ def browser_page(width: int = 1400, height: int = 1000):
             browser.close()
 
 
+def server_pid() -> int:
+    """The pid of this process's child running `streamlit run`."""
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            if b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return int(pid)
+    raise RuntimeError("no streamlit child process found")
+
+
 def external_requests(page) -> list[str]:
     """Record (and block) every request the page makes outside localhost: the app runs offline."""
     from urllib.parse import urlparse
