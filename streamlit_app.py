@@ -11,7 +11,7 @@ import streamlit as st  # noqa: E402
 
 from lib import state, warm  # noqa: E402
 
-warm.start()  # pandas, sklearn, lifetimes... load in one thread while the sidebar renders
+warm.start()  # pandas, altair, pydeck load in one thread while the sidebar renders
 from lib.catalog import PAGES  # noqa: E402
 from pages.common import exports, links  # noqa: E402
 
@@ -98,3 +98,4 @@ except Exception:  # the last line of defence: nothing reaches the screen as a t
 finally:  # also after st.stop(): a page opened from a link set its controls during its run
     if recipe_parts is not None:
         exports.settle(recipe_parts)
+    warm.start(rest=True)  # scikit-learn and lifetimes, now that this page is drawn

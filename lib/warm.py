@@ -7,9 +7,12 @@ import threading
 
 # pandas first: the chart libraries and Streamlit's table code use it on nearly every page.
 FIRST = ("pandas", "pyarrow", "altair", "pydeck")
+# Only the model pages need these (2 s with scipy): they load once a first page has been drawn,
+# or at once when a page that needs them is opened first, so they never slow the first page.
 REST = ("scipy.special", "sklearn.cluster", "sklearn.decomposition", "lifetimes")
 
 _first_done = threading.Event()
+_rest_wanted = threading.Event()
 _all_done = threading.Event()
 _start_lock = threading.Lock()
 
@@ -19,6 +22,7 @@ def _import_all() -> None:
         for name in FIRST:
             importlib.import_module(name)
         _first_done.set()
+        _rest_wanted.wait()
         for name in REST:
             importlib.import_module(name)
     finally:  # a failed import is raised again, readably, where a page imports it
@@ -29,8 +33,8 @@ def _import_all() -> None:
 _thread = threading.Thread(target=_import_all, name="storelens-imports", daemon=True)
 
 
-def start() -> None:
-    """Begin the imports in a background thread (once per process).
+def start(rest: bool = False) -> None:
+    """Begin the imports in a background thread (once per process); `rest`: go on to REST.
 
     Two sessions that import pandas at the same moment on a cold server can see it partially
     initialised ("module 'pandas' has no attribute 'Timestamp'"); one thread importing them all,
@@ -39,9 +43,11 @@ def start() -> None:
     with _start_lock:
         if _thread.ident is None:  # not started yet
             _thread.start()
+    if rest:
+        _rest_wanted.set()
 
 
 def wait(heavy: bool = True) -> None:
     """Block until the first group (heavy=False) or every library (heavy=True) is imported."""
-    start()
+    start(rest=heavy)
     (_all_done if heavy else _first_done).wait()

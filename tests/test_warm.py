@@ -35,3 +35,28 @@ def test_ten_cold_sessions_wait_for_one_import_thread_and_see_whole_modules():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["10", "True"]
+
+
+LIGHT_FIRST = """
+import sys, time
+from lib import warm
+warm.wait(heavy=False)
+time.sleep(1.0)  # time enough for the thread to import more, were it going to
+light = "sklearn" in sys.modules or "lifetimes" in sys.modules
+warm.start(rest=True)
+warm.wait(heavy=True)
+print(light, "sklearn.cluster" in sys.modules and "lifetimes" in sys.modules)
+"""
+
+
+def test_model_libraries_wait_until_wanted_so_a_first_light_page_is_not_slowed():
+    done = subprocess.run(
+        [sys.executable, "-c", LIGHT_FIRST],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -12,10 +12,6 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import polars as pl
-from autograd import value_and_grad
-from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
-from scipy.optimize import minimize
-from scipy.special import hyp2f1
 
 from lib import fmt, measures
 from lib.model import Dataset
@@ -32,7 +28,6 @@ PARAMETERS = {
     "mbgnbd": ("r", "alpha", "a", "b"),
     "pareto": ("r", "alpha", "s", "beta"),
 }
-_FITTERS = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "pareto": ParetoNBDFitter}
 MIN_REPEAT_BUYERS = 10
 MIN_SPEND_BUYERS = 10
 FREQUENCY_GROUPS = 7  # holdout groups 0, 1, ..., 6 and "7+"
@@ -261,8 +256,18 @@ def _spend_rows(summary: pl.DataFrame) -> pl.DataFrame:
     return summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
 
 
+def _fitter_class(model: str) -> type:
+    """lifetimes' fitter of `model`. lifetimes, autograd and scipy load on first use (1.5 s): the
+    pages that only read this module's constants (settings, links) start without them."""
+    from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    return {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "pareto": ParetoNBDFitter}[
+        model
+    ]
+
+
 def _fitter(fit: Fit):
-    model = _FITTERS[fit.model](penalizer_coef=fit.penalizer)
+    model = _fitter_class(fit.model)(penalizer_coef=fit.penalizer)
     model.params_ = pd.Series(fit.purchases)[list(PARAMETERS[fit.model])]
     return model
 
@@ -282,6 +287,9 @@ def _fit_purchases(
 ) -> tuple[dict[str, float], np.ndarray, bool, int]:
     """Parameters, their log-values on lifetimes' scaled time, whether the optimiser converged,
     and how many customers the fit used."""
+    from autograd import value_and_grad
+    from scipy.optimize import minimize
+
     rows = summary
     if model == "pareto" and summary.height > PARETO_SAMPLE:
         rows = summary.sample(PARETO_SAMPLE, seed=PARETO_SEED)
@@ -300,7 +308,7 @@ def _fit_purchases(
     scale = float(1.0 / big_t.max())
     args = (x, recency * scale, big_t * scale, weights, penalizer)
     if model == "pareto":
-        nll = ParetoNBDFitter._negative_log_likelihood
+        nll = _fitter_class(model)._negative_log_likelihood
         size = float(len(weights))
 
         def objective(logs, *a):
@@ -310,7 +318,8 @@ def _fit_purchases(
 
         jac, tol, options = False, 1e-8, {"maxfun": PARETO_EVALUATIONS}
     else:
-        objective, jac, tol = value_and_grad(_FITTERS[model]._negative_log_likelihood), True, 1e-7
+        nll = _fitter_class(model)._negative_log_likelihood
+        objective, jac, tol = value_and_grad(nll), True, 1e-7
         options = {}
     out = _quiet(
         lambda: minimize(
@@ -428,6 +437,9 @@ def fit_models(
 
 
 def _minimise(objective, args: tuple, start: np.ndarray):
+    from autograd import value_and_grad
+    from scipy.optimize import minimize
+
     return _quiet(
         lambda: minimize(
             value_and_grad(objective), x0=start, args=args, jac=True, method="BFGS", tol=1e-7
@@ -441,6 +453,8 @@ def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] |
             f"only {rows.height} repeat buyer(s) with a positive spend: Gamma-Gamma needs at "
             f"least {MIN_SPEND_BUYERS}"
         )
+    from lifetimes import GammaGammaFitter
+
     nll = GammaGammaFitter._negative_log_likelihood
     x = rows["frequency"].to_numpy().astype(float)
     m = rows["monetary_value"].to_numpy()
@@ -481,7 +495,9 @@ def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] |
     return params, ""
 
 
-def _ggf(fit: Fit) -> GammaGammaFitter:
+def _ggf(fit: Fit):
+    from lifetimes import GammaGammaFitter
+
     model = GammaGammaFitter(penalizer_coef=fit.penalizer)
     model.params_ = pd.Series(fit.spend)[["p", "q", "v"]]
     return model
@@ -500,6 +516,8 @@ def horizon_in_units(horizon: float, horizon_unit: str, unit: str) -> float:
 
 def _hyp2f1(a, b, c, z):
     """2F1 where scipy's series overflows is Euler's transformation, as lifetimes does."""
+    from scipy.special import hyp2f1
+
     term = hyp2f1(a, b, c, z)
     euler = hyp2f1(c - a, c - b, c, z) * (1 - z) ** (c - a - b)
     return np.where(np.isfinite(term), term, euler)
