@@ -224,6 +224,51 @@ def test_the_deck_json_is_compact_and_offline():
     assert "mapbox" not in text.lower() and "http" not in text
 
 
+def test_a_ring_loses_only_the_points_closer_than_the_tolerance_to_its_outline():
+    # A 10° square whose bottom edge has a point 0.05° off the line, and its left edge one 2° off.
+    ring = [[0, 0], [5, 0.05], [10, 0], [10, 10], [0, 10], [-2, 5], [0, 0]]
+    assert maps._simplify_ring(ring, 0.1) == [[0, 0], [10, 0], [10, 10], [0, 10], [-2, 5], [0, 0]]
+    assert maps._simplify_ring(ring, 0.01) == ring
+    # A ring under the tolerance is less than a triangle: gone, unless it is all there is.
+    islet = [[20, 20], [20.01, 20], [20.01, 20.01], [20, 20]]
+    assert maps._simplify_ring(islet, 0.1) is None
+    multi = {"type": "MultiPolygon", "coordinates": [[ring], [islet]]}
+    assert maps.simplified(multi, 0.1)["coordinates"] == [[ring[:1] + ring[2:]]]
+    alone = {"type": "Polygon", "coordinates": [islet]}
+    assert maps.simplified(alone, 0.1) == alone
+
+
+def test_outlines_keep_every_region_with_fewer_points_at_a_world_zoom():
+    full, world = maps.outlines("countries"), maps.outlines_at("countries", 1)
+    assert len(world) == len(full) == 239
+
+    def points(geometry) -> int:
+        parts = (
+            [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        )
+        return sum(len(ring) for part in parts for ring in part)
+
+    assert sum(points(g) for g in world) < 0.6 * sum(points(o.geometry) for o in full)
+    # A map that opens on the world sends the simplified outlines; one on Europe the full ones.
+    world_deck = maps.region_deck(retail_points(["Brazil", "Japan", "United Kingdom"]), "revenue")
+    assert math.floor(world_deck.initial_view_state.zoom) == 1
+    assert len(world_deck.to_json()) < 300_000
+    # Opened on the British Isles (zoom 4): Europe's outlines at that zoom's detail, the far
+    # side of the world (seen only by panning) at world detail.
+    europe = json.loads(
+        maps.region_deck(retail_points(["United Kingdom", "EIRE"]), "revenue").to_json()
+    )
+    sent = {
+        f["properties"]["title"]: f["geometry"]
+        for f in layer(europe, "GeoJsonLayer")["data"]["features"]
+    }
+    names = [o.name for o in full]
+    zoom_four = maps.outlines_at("countries", 4)
+    france, brazil = names.index("France"), names.index("Brazil")
+    assert sent["France"] == zoom_four[france] != world[france]
+    assert sent["Brazil"] == world[brazil] != zoom_four[brazil]
+
+
 def test_the_legend_shows_the_lowest_and_highest_values_as_the_tables_print_them():
     chart = maps.legend(two_states(), "revenue", "Revenue", "BRL").to_dict()
     text = json.dumps(chart, ensure_ascii=False)

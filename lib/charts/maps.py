@@ -54,6 +54,9 @@ TILE_PX = 512  # deck.gl's Web Mercator: the world is 512 px wide at zoom 0
 FRAME_PADDING = 0.06  # of the map's width and height, on each side of the framed regions
 MAIN_PART = 0.17  # a part under this share of a region's largest part does not frame it
 MAX_ZOOM = 7.0
+# Outline detail finer than this many pixels at the opening zoom is not sent: the world's
+# outlines drop to a fraction of their points, which the browser redraws on every rerun.
+SIMPLIFY_PX = 0.4
 LOG_SPAN = 100  # a measure whose highest value is 100x its lowest is coloured on a log scale
 MAX_BUBBLE_PX = 42.0
 SMALL_PX = 6.0  # an outline smaller than this at the opening zoom also gets a dot
@@ -216,6 +219,78 @@ def outlines(reference: str) -> tuple[Outline, ...]:
     )
 
 
+def _simplify_ring(ring: Sequence[Sequence[float]], tolerance: float) -> list | None:
+    """A closed ring without the points within `tolerance` (degrees) of the line through their
+    neighbours that Douglas-Peucker keeps; None when less than a triangle is left."""
+    n = len(ring)
+    keep = [False] * n
+    keep[0] = keep[-1] = True
+    stack, limit = [(0, n - 1)], tolerance * tolerance
+    while stack:
+        a, b = stack.pop()
+        (ax, ay), (bx, by) = ring[a][:2], ring[b][:2]
+        dx, dy = bx - ax, by - ay
+        length = dx * dx + dy * dy
+        far, worst = -1, limit
+        for i in range(a + 1, b):
+            px, py = ring[i][0] - ax, ring[i][1] - ay
+            t = 0.0 if length == 0 else max(0.0, min(1.0, (px * dx + py * dy) / length))
+            gap = (px - t * dx) ** 2 + (py - t * dy) ** 2
+            if gap > worst:
+                far, worst = i, gap
+        if far > 0:
+            keep[far] = True
+            stack += [(a, far), (far, b)]
+    kept = [point for point, k in zip(ring, keep, strict=True) if k]
+    return kept if len(kept) >= 4 else None
+
+
+def simplified(geometry: Mapping, tolerance: float) -> Mapping:
+    """A Polygon or MultiPolygon with every ring simplified (_simplify_ring); parts and holes
+    smaller than the tolerance go, but a region always keeps its first part."""
+    parts = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    kept = []
+    for part in parts:
+        outer = _simplify_ring(part[0], tolerance)
+        if outer is not None:
+            holes = (_simplify_ring(hole, tolerance) for hole in part[1:])
+            kept.append([outer, *(h for h in holes if h is not None)])
+    kept = kept or [parts[0]]
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": kept[0]}
+    return {"type": "MultiPolygon", "coordinates": kept}
+
+
+@functools.cache
+def outlines_at(reference: str, level: int) -> tuple[Mapping, ...]:
+    """The geometry of each of outlines(reference), simplified for zoom level `level` and above
+    (SIMPLIFY_PX), computed once per process and level."""
+    tolerance = SIMPLIFY_PX * 360 / (TILE_PX * 2**level)
+    return tuple(simplified(o.geometry, tolerance) for o in outlines(reference))
+
+
+def _detailed(
+    reference: str, bounds: tuple[float, float, float, float], zoom: float
+) -> tuple[Mapping, ...]:
+    """Each outline's geometry at the detail the opening `zoom` shows, for the outlines near the
+    data's `bounds` (within half their size); the others, seen only by panning, at world detail."""
+    if reference not in GEO_FILES:
+        return ()
+    west, south, east, north = bounds
+    dx, dy = (east - west) / 2, (north - south) / 2
+    fine = outlines_at(reference, math.floor(zoom))
+    coarse = outlines_at(reference, min(1, math.floor(zoom)))
+    return tuple(
+        near
+        if o.bounds[0] <= east + dx
+        and o.bounds[2] >= west - dx
+        and o.bounds[1] <= north + dy
+        and o.bounds[3] >= south - dy
+        else far
+        for o, near, far in zip(outlines(reference), fine, coarse, strict=True)
+    )
+
+
 @functools.cache
 def place_codes(reference: str) -> Mapping[str, tuple[str, ...]]:
     """Display name of each place of a reference (match_regions' `place`) -> outline codes."""
@@ -366,7 +441,7 @@ def region_deck(
     alpha = 110 if density is not None and density.height else 235
     coloured_by = {o.code: r for r in records for o in r["outlines"]}
     features = []
-    for shape in shapes:
+    for shape, geometry in zip(shapes, _detailed(reference, bounds, view.zoom), strict=True):
         record = coloured_by.get(shape.code) if shape.code else None
         if record is None:
             properties = {"title": shape.name, "tooltip": "no data", "fill": [*NO_DATA, alpha]}
@@ -376,7 +451,7 @@ def region_deck(
                 "tooltip": record["tooltip"],
                 "fill": [record["r"], record["g"], record["b"], alpha],
             }
-        features.append({"type": "Feature", "properties": properties, "geometry": shape.geometry})
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
 
     dots = []
     for record in records:
