@@ -20,6 +20,10 @@ from lib.io import RawTable
 from lib.model import Dataset
 
 VERSION = 1
+# The entry of a page's settings that holds its views: the page's bound widgets with no headless
+# option (which view is shown, a chart's kind, a display filter), widget key -> value. The
+# CLI reads and ignores it; the app restores it; a report follows the views it can draw.
+VIEWS_KEY = "views"
 # The pages with an analysis module (lib/analyses/<key>.py with a `headless`), in menu order.
 ANALYSIS_PAGES: tuple[str, ...] = tuple(
     p.key for p in catalog.PAGES if p.key not in ("overview", "data", "quality")
@@ -120,7 +124,8 @@ class Recipe:
 
     mappings: table name -> {canonical field: source column, and the currency under
     generic.CURRENCY_KEY when stated} (generic.ColumnMapping.entries of the tables mapped by
-    hand; older recipes have no currency); settings: page -> {headless option: value}; rules:
+    hand; older recipes have no currency); settings: page -> {headless option: value, and
+    under VIEWS_KEY the page's views, {widget key: value} (older recipes have none)}; rules:
     the RFM segment rules as rows in rfm.default_rules' columns (None: the default rules); demo:
     the built-in demo kind when the data was a demo; pages: the pages a report shows.
     """
@@ -283,8 +288,9 @@ def make(
     pages: Sequence[str] = (),
 ) -> Recipe:
     """A recipe of the current analysis: `tables` as loaded (for the fingerprint; leave empty for
-    a demo), the mappings of hand-mapped tables, each page's settings (headless option names;
-    None values are left out) and the RFM segment rules (None: the defaults)."""
+    a demo), the mappings of hand-mapped tables, each page's settings (headless option names,
+    and its views under VIEWS_KEY; None values are left out) and the RFM segment rules (None:
+    the defaults)."""
     rows = None
     if rules is not None:
         rows = tuple(
@@ -293,15 +299,25 @@ def make(
     return Recipe(
         files=() if demo else fingerprint(tables),
         mappings={name: m.entries() for name, m in (mappings or {}).items()},
-        settings={
-            page: {k: v for k, v in values.items() if v is not None}
-            for page, values in (settings or {}).items()
-        },
+        settings={page: _kept(values) for page, values in (settings or {}).items()},
         rules=rows,
         dataset=dataset,
         demo=demo,
         pages=tuple(pages),
     )
+
+
+def _kept(values: Mapping[str, object]) -> dict[str, object]:
+    """A page's settings without None values, its views likewise (left out when none is set)."""
+    out = {k: v for k, v in values.items() if v is not None and k != VIEWS_KEY}
+    views = {k: v for k, v in views_of(values).items() if v is not None}
+    return out | ({VIEWS_KEY: views} if views else {})
+
+
+def views_of(settings: Mapping[str, object] | None) -> Mapping[str, object]:
+    """A page's views (widget key -> value) in its settings; empty when it has none."""
+    views = (settings or {}).get(VIEWS_KEY)
+    return views if isinstance(views, Mapping) else {}
 
 
 # --- TOML ---------------------------------------------------------------------------------------
@@ -378,7 +394,11 @@ def to_toml(recipe: Recipe) -> str:
     for name, fields in recipe.mappings.items():
         lines += ["", f"[mappings.{_key(name)}]", *_pairs(fields)]
     for page, values in recipe.settings.items():
-        lines += ["", f"[settings.{_key(page)}]", *_pairs(values)]
+        options = {k: v for k, v in values.items() if k != VIEWS_KEY}
+        if options or not views_of(values):
+            lines += ["", f"[settings.{_key(page)}]", *_pairs(options)]
+        if views_of(values):
+            lines += ["", f"[settings.{_key(page)}.{VIEWS_KEY}]", *_pairs(views_of(values))]
     for row in recipe.rules or ():
         lines += ["", "[[rules]]", *_pairs(row)]
     return "\n".join(lines) + "\n"
@@ -395,6 +415,14 @@ def _plain(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def _page_settings(values: dict, where: str) -> dict[str, object]:
+    out = {str(k): _plain(v) for k, v in values.items() if k != VIEWS_KEY}
+    if VIEWS_KEY in values:
+        views = _table(values[VIEWS_KEY], f"{where}.{VIEWS_KEY}")
+        out[VIEWS_KEY] = {str(k): _plain(v) for k, v in views.items()}
+    return out
 
 
 def from_toml(text: str) -> Recipe:
@@ -431,7 +459,7 @@ def from_toml(text: str) -> Recipe:
         for name, fields in _table(data.get("mappings", {}), "mappings").items()
     }
     settings = {
-        str(page): {str(k): _plain(v) for k, v in _table(values, f"settings.{page}").items()}
+        str(page): _page_settings(_table(values, f"settings.{page}"), f"settings.{page}")
         for page, values in _table(data.get("settings", {}), "settings").items()
     }
     rules = data.get("rules")
@@ -579,13 +607,16 @@ def apply_settings(
     """A page's headless options from saved settings (a recipe's, a link's): unknown names and
     values of the wrong kind are ignored, numbers out of the page control's range and dates
     outside the data are moved to the nearest allowed value, each with a note. With `ds`,
-    dates and names (categories, regions, event names) are checked against the data."""
+    dates and names (categories, regions, event names) are checked against the data. The
+    page's views (VIEWS_KEY) are no option: they are passed over."""
     module = _headless(page)
     options = defaults(page)
     limits = LIMITS.get(page, {})
     notes: list[str] = []
     title = catalog.PAGE_BY_KEY[page].title
     for name, raw in (settings or {}).items():
+        if name == VIEWS_KEY:  # the app's views: no headless option
+            continue
         if name not in options:
             notes.append(f"{title}: unknown setting {fmt.plain(name)} ignored")
             continue

@@ -10,7 +10,7 @@ import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -145,7 +145,8 @@ def _section(
             message = again.args[0] if again.args else str(again)
             return Section(page, info.title, info.answers, options, tuple(notes), missing=message)
     try:
-        kpis, blocks = BUILDERS[page](ds, frames, options)
+        inputs = PageInput(frames, options, recipe.views_of(settings), rules)
+        kpis, blocks = BUILDERS[page](ds, inputs)
     except Exception as exc:  # noqa: BLE001 - one page's view must not lose the whole report
         message = f"the page's views could not be built ({type(exc).__name__}: {exc})"
         return Section(page, info.title, info.answers, options, tuple(notes), missing=message)
@@ -173,15 +174,29 @@ def _measures(ds: Dataset, page: str) -> tuple[str, ...]:
 Built = tuple[list[Kpi], list[Block]]
 
 
+@dataclass(frozen=True)
+class PageInput:
+    """What a page's builder reads: the headless `frames` for the checked `options`, the
+    page's views (widget key -> value, as settings.VIEWS names them: the report follows those
+    it can draw, such as the movement's measure) and the RFM segment `rules` (None: the
+    defaults)."""
+
+    frames: Mapping[str, pl.DataFrame]
+    options: Mapping[str, object]
+    views: Mapping[str, object] = field(default_factory=dict)
+    rules: pl.DataFrame | None = None
+
+
 def _kpi(key: str, label: str, value: float | None, shown: str, delta: str = "") -> Kpi:
     number = None if value is None or not math.isfinite(float(value)) else float(value)
     return Kpi(key, label, number, shown, delta)
 
 
-def _sales(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _sales(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import sales
     from lib.charts import sales as charts
 
+    f, o = p.frames, p.options
     cur = ds.currency
     kpis = []
     for row in f["kpis"].iter_rows(named=True):
@@ -201,7 +216,7 @@ def _sales(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) 
     blocks = [
         Block(
             f"Revenue per {grain}",
-            chart=charts.revenue_chart(series, grain, cur),
+            chart=charts.revenue_chart(series, grain, cur, str(p.views.get("sales_chart"))),
             reading=sales.revenue_reading(series, grain, cur),
         )
     ]
@@ -258,7 +273,47 @@ def _sales(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) 
             reading=sales.new_vs_returning_reading(split, cur),
         )
     )
+    if ds.has("lines", "customer_id"):
+        blocks.append(_bridge_block(ds, o))
     return kpis, blocks
+
+
+def _bridge_block(ds: Dataset, o: Mapping[str, object]) -> Block:
+    """The Sales page's revenue bridge between the options' periods (not set: the page's
+    opening ones, the last two full quarters), over the whole history of the chosen categories
+    and regions (the dates do not apply), as the page draws it."""
+    from lib.analyses import bridge
+    from lib.charts import bridge as charts
+    from lib.filters import filter_lines
+
+    scope = filter_lines(
+        ds.table("lines"), categories=_names(o["categories"]), regions=_names(o["regions"])
+    )
+    purchases = bridge.bridge_purchases(scope)
+    try:
+        before, now = bridge.periods_for(
+            purchases, str(o["bridge_previous"]), str(o["bridge_current"])
+        )
+        result = bridge.revenue_bridge(purchases, before, now)
+    except ValueError as exc:
+        return Block("Revenue bridge", reading=f"No revenue bridge: {fmt.plain(exc)}.")
+    first = purchases["ordered_at"].min().date()
+    early = [p.label for p in (before, now) if p.start < first]
+    return Block(
+        f"Revenue bridge: {before.label} to {now.label}",
+        chart=charts.waterfall_chart(result.steps, ds.currency),
+        table=result.steps.select("label", "value", "end", "customers"),
+        reading=fmt.plain(bridge.bridge_reading(result, ds.currency)),
+        caption="The bridge compares the two periods over the whole history (the dates above do "
+        "not apply; categories and regions do). Each step adds up to the change exactly."
+        + (
+            f" {' and '.join(early)} starts before the data's first purchase, so its revenue is "
+            "short and the change is not like for like."
+            if early
+            else ""
+        ),
+        kinds={"value": "money", "end": "money", "customers": "count"},
+    )
 
 
 def _day(value: object) -> date | None:
@@ -269,10 +324,11 @@ def _names(value: object) -> tuple[str, ...]:
     return tuple(n.strip() for n in str(value or "").split(",") if n.strip())
 
 
-def _categories(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _categories(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import categories as cat
     from lib.charts import categories as charts
 
+    f, o = p.frames, p.options
     cur = ds.currency
     table = f["categories"].sort("revenue", descending=True)
     window = cat.growth_window(ds.tables["lines"]["ordered_at"], int(o["months"]))
@@ -355,9 +411,10 @@ def _value_format(metric: str) -> str:
     return ",.1f" if metric.endswith(("days", "aov")) else ",.0f"
 
 
-def _regions(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _regions(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import regions
 
+    f, o = p.frames, p.options
     cur, months, metric = ds.currency, int(o["months"]), str(o["metric"])
     ranked = f["regions"]
     by_revenue = ranked.sort("revenue", descending=True)
@@ -526,10 +583,11 @@ DELIVERY_KPIS = (
 )
 
 
-def _delivery(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _delivery(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import delivery as dv
     from lib.charts import delivery as charts
 
+    f, o = p.frames, p.options
     summary = f["kpis"]
     units = dict(summary.select("kpi", "unit").iter_rows())
     kpis = []
@@ -634,7 +692,38 @@ def _delivery(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object
                 reading=dv.review_reading(summary),
             )
         )
+    if "lateness_customers" in f:
+        blocks.append(_lateness_block(ds, f["lateness_customers"], int(o["follow_months"])))
     return kpis, blocks
+
+
+def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
+    """The Delivery page's "Lateness and what follows" from the headless follow-ups of each
+    customer (lateness.customer_follow_ups for `months`), as the page shows it."""
+    from lib.analyses import lateness
+    from lib.charts import lateness as charts
+
+    result = lateness.lateness_groups(customers, months)
+    groups = result.groups
+    few = pl.col("repeaters") < lateness.MIN_REPEATERS
+    return Block(
+        f"Lateness and what follows ({months} months)",
+        chart=charts.repeat_share_chart(groups, months)
+        if groups.filter(pl.col("customers") > 0).height
+        else None,
+        # As on the page: the timing and spend of a handful of repeat buyers are left blank.
+        table=groups.with_columns(
+            pl.col("group").replace_strict(charts.GROUP_LABELS, default=pl.col("group")),
+            pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
+        ),
+        reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
+        caption=f"Each customer is followed for {months} calendar months after the first order, "
+        "whose delivery sets the group; the interval is a 95% Wilson interval. Left out: "
+        f"{fmt.count(result.not_delivered)} customers whose first order was never delivered "
+        f"and {fmt.count(result.too_recent)} whose first order is less than {months} months "
+        "before the data ends.",
+        kinds={"median_days_to_next": "number0"},
+    )
 
 
 DAY_KINDS = {
@@ -646,10 +735,11 @@ DAY_KINDS = {
 }
 
 
-def _funnel(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _funnel(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import funnel
     from lib.charts import funnel as charts
 
+    f, o = p.frames, p.options
     overall = f["overall"].row(0, named=True)
     rate, days = overall["conversion"], overall["median_days_to_close"]
     kpis = [
@@ -730,10 +820,11 @@ def _funnel(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object])
     return kpis, blocks
 
 
-def _rfm(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _rfm(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import rfm
     from lib.charts import rfm as charts
 
+    f, o = p.frames, p.options
     cur, bins = ds.currency, int(o["bins"])
     customers, summary, grid = f["customers"], f["segments"], f["grid"]
     degenerate = [
@@ -769,14 +860,76 @@ def _rfm(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) ->
             chart=charts.grid_heatmap(grid, bins, cur),
             reading=rfm.grid_reading(grid, bins, cur, degenerate),
         ),
+        _movement_block(ds, p),
     ]
     return kpis, blocks
 
 
-def _cohorts(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _movement_block(ds: Dataset, p: PageInput) -> Block:
+    """The RFM page's segment movement from the comparison date (not set: the page's opening
+    one, a quarter before the as-of date) to the as-of date, with the page's bins and rules,
+    its flows by the measure of the rfm_move_measure view."""
+    from lib.analyses import movement, rfm
+    from lib.charts import movement as charts
+
+    o, cur, bins = p.options, ds.currency, int(p.options["bins"])
+    lines = ds.table("lines")
+    first_day, last_day = (d.date() for d in (lines["ordered_at"].min(), lines["ordered_at"].max()))
+    second = _day(o["as_of"]) or rfm.default_as_of(lines)
+    first = _day(o["compare_as_of"]) or max(
+        movement.quarter_before(second), first_day + timedelta(days=1)
+    )
+    title = f"Segment movement: {fmt.day(first)} to {fmt.day(second)}"
+    if first >= second or first > last_day:
+        return Block(
+            "Segment movement",
+            reading=f"No movement to show: the comparison date ({fmt.day(first)}) must come "
+            f"before the as-of date ({fmt.day(second)}) and within the data (to "
+            f"{fmt.day(last_day)}).",
+        )
+    rules = rfm.default_rules(bins) if p.rules is None else p.rules
+    try:
+        moved = movement.segment_movement(
+            movement.purchase_orders(lines), first, second, rules, bins
+        )
+    except ValueError as exc:
+        return Block("Segment movement", reading=f"No segment movement to show: {fmt.plain(exc)}.")
+    measure = p.views.get("rfm_move_measure")
+    measure = measure if measure in movement.MEASURES else movement.MEASURES[0]
+    flows = movement.movement_flows(moved.movements, str(measure), rules)
+    ties = {d: o[f"{d}_ties"] for d in rfm.DIMENSIONS}
+    same = ties == rfm.PUBLISHED_TIES and o["clean"]
+    return Block(
+        title,
+        chart=charts.flow_chart(
+            flows,
+            "Customers" if measure == "customers" else "Revenue",
+            first=fmt.day(first),
+            second=fmt.day(second),
+        )
+        if flows.height
+        else None,
+        table=moved.movements,
+        reading=movement.movement_reading(moved, cur),
+        caption=f"Segments at {fmt.day(first)} (left) and at the as-of date {fmt.day(second)} "
+        f"(right), each from the orders before that date; bands as wide as their {measure}. "
+        f"New: {movement.DEFINITIONS[movement.NEW]}; gone: "
+        f"{movement.DEFINITIONS[movement.GONE]}."
+        + (
+            ""
+            if same
+            else " Both dates are scored by quantiles with the published ties, on purchases "
+            "only, so the segments at the as-of date may differ from the other views'."
+        ),
+        kinds={"revenue_before": "money"},
+    )
+
+
+def _cohorts(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import cohorts
     from lib.charts import cohorts as charts
 
+    f, o = p.frames, p.options
     grain, metric, relative = str(o["grain"]), str(o["metric"]), bool(o["relative"])
     matrix, curve = f["retention"], f["curve"]
     sizes = matrix.filter(pl.col("period_index") == 0)["customers"].sum()
@@ -811,13 +964,59 @@ def _cohorts(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]
                 reading=cohorts.curve_reading(curve, grain, metric),
             )
         )
-    return kpis, blocks
+    window, churn_blocks = _churn_blocks(ds, float(o["churn_quantile"]))
+    return [*kpis, window], blocks + churn_blocks
 
 
-def _clusters(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _churn_blocks(ds: Dataset, quantile: float) -> tuple[Kpi, list[Block]]:
+    """The Cohorts page's churn window for `quantile`: its headline figure (the window in days)
+    and its views, as the page shows them."""
+    from lib.analyses import churn
+    from lib.charts import churn as charts
+
+    result = churn.churn(churn.churn_base(churn.purchase_days(ds.table("lines"))), quantile)
+    share = fmt.pct(quantile, 0)
+    kpi = _kpi(
+        "cohorts.churn_window_days",
+        f"Churn window: {share} of repeat purchases within",
+        result.days,
+        "—" if result.days is None else f"{fmt.count(result.days)} days",
+    )
+    reading = fmt.plain(churn.churn_reading(result))
+    if result.days is None:
+        return kpi, [Block("Churn window", reading=reading)]
+    days = fmt.count(result.days)
+    return kpi, [
+        Block(
+            f"Churn window: {share} of repeat purchases within {days} days",
+            chart=charts.status_chart(result.monthly, result.days),
+            table=result.windows,
+            reading=reading,
+            caption="Each month's customers: new (first purchase in the month), repeating (a "
+            "purchase in the month and one before), waiting (no purchase in the month, the last "
+            f"one within {days} days of the month's end) and lapsed (quiet for longer).",
+            kinds={"quantile": "pct0", "days": "count"},
+        ),
+        Block(
+            "Days between purchases",
+            chart=charts.gap_chart(result.gaps, result.windows),
+            caption="A gap is the days between two consecutive days on which a customer bought. "
+            "Gaps still open at the end of the data are not counted, so the windows are if "
+            "anything too short.",
+        ),
+        Block(
+            "Customers by status, month by month",
+            table=result.monthly,
+            kinds={"month": "month", "month_end": "date"},
+        ),
+    ]
+
+
+def _clusters(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import clusters as cl
     from lib.charts import clusters as charts
 
+    f, o = p.frames, p.options
     cur = ds.currency
     profiles, diagnostics = f["profiles"], f["diagnostics"]
     k = profiles.height
@@ -875,10 +1074,11 @@ def _clusters(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object
     return kpis, blocks
 
 
-def _clv(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _clv(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import clv
     from lib.charts import clv as charts
 
+    f, o = p.frames, p.options
     cur, unit = ds.currency, str(o["unit"])
     values, holdout, checks = f["customers"], f["holdout"], f["sufficiency"]
     horizon = f"{o['horizon']:g} {o['horizon_unit']}"
@@ -964,10 +1164,11 @@ def _clv(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) ->
     return kpis, blocks
 
 
-def _events(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object]) -> Built:
+def _events(ds: Dataset, p: PageInput) -> Built:
     from lib.analyses import events as ev
     from lib.charts import events as charts
 
+    f, o = p.frames, p.options
     window, score = int(o["window_days"]), str(o["score"])
     daily, steps = f["daily"], f["funnel"]
     flagged = daily.filter(pl.col("status") != "normal").height
@@ -1056,9 +1257,7 @@ def _events(ds: Dataset, f: Mapping[str, pl.DataFrame], o: Mapping[str, object])
     return kpis, blocks
 
 
-BUILDERS: dict[
-    str, Callable[[Dataset, Mapping[str, pl.DataFrame], Mapping[str, object]], Built]
-] = {
+BUILDERS: dict[str, Callable[[Dataset, PageInput], Built]] = {
     "sales": _sales,
     "categories": _categories,
     "regions": _regions,
@@ -1207,8 +1406,8 @@ def _cell(value: object, kind: str, currency: str) -> str:
     """One table cell as the pages print it (escaped)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if kind == "pct":
-        return fmt.pct(value)
+    if kind.startswith("pct"):
+        return fmt.pct(value, int(kind[3:] or 1))
     if kind == "money":
         return (
             fmt.whole_money(value, currency) if abs(value) >= 100 else fmt.money(value, currency, 2)
@@ -1221,6 +1420,8 @@ def _cell(value: object, kind: str, currency: str) -> str:
         return "yes" if value else "no"
     if kind == "date":
         return fmt.day(value)
+    if kind == "month":
+        return fmt.month(value)
     if kind == "datetime":
         return f"{value:%Y-%m-%d %H:%M}" if value.hour or value.minute else fmt.day(value)
     if kind == "id":

@@ -125,6 +125,47 @@ def test_to_toml_and_from_toml_round_trip_every_part():
     assert back.column_mappings()["odd name.csv"].fields == {"order_id": 'Nº "id"'}
 
 
+def test_views_travel_in_a_section_of_their_own_per_page_and_read_back():
+    views = {"rfm_view": "R × F grid", "rfm_segment_filter": ["champions", 'a "b"']}
+    rec = recipe.make(
+        settings={
+            "rfm": {"bins": 4, recipe.VIEWS_KEY: views | {"rfm_move_pick": None}},
+            "events": {recipe.VIEWS_KEY: {"events_min_viewers": 40, "events_split": "Platform"}},
+            "clv": {"horizon": 6, recipe.VIEWS_KEY: {}},
+        },
+        demo="retail",
+    )
+    text = recipe.to_toml(rec)
+    assert "[settings.rfm.views]" in text and "[settings.events.views]" in text
+    assert "[settings.events]\n" not in text  # a page with views only: no empty table
+    data = tomllib.loads(text)["settings"]
+    assert data["rfm"] == {"bins": 4, "views": views}  # None values are left out
+    assert data["events"] == {"views": {"events_min_viewers": 40, "events_split": "Platform"}}
+    assert data["clv"] == {"horizon": 6}  # no views set: no views table
+    back = recipe.from_toml(text)
+    assert back == rec
+    assert recipe.views_of(back.settings["rfm"]) == views
+    assert recipe.views_of(back.settings["clv"]) == {}
+
+
+def test_a_recipe_written_before_views_reads_with_none():
+    rec = recipe.from_toml('[settings.rfm]\nbins = 4\n\n[settings.sales]\ngrain = "week"\n')
+    assert rec.settings == {"rfm": {"bins": 4}, "sales": {"grain": "week"}}
+    assert all(recipe.views_of(values) == {} for values in rec.settings.values())
+
+
+def test_views_are_no_headless_option_the_cli_notes_or_uses(shop_file):
+    settings = {"rfm": {"bins": 4, recipe.VIEWS_KEY: {"rfm_view": "Movement"}}}
+    assert recipe.apply_settings("rfm", settings["rfm"]) == recipe.apply_settings(
+        "rfm", {"bins": 4}
+    )
+    path = saved(shop_file, shop_recipe(shop_file, settings))
+    replayed = run("rfm", str(shop_file), "--recipe", str(path))
+    direct = run("rfm", str(shop_file), "--bins", "4")
+    assert replayed.returncode == 0 and replayed.stderr == "", replayed.stderr
+    assert same_json(replayed.stdout, direct.stdout)
+
+
 def test_a_mapping_currency_travels_in_the_recipe_beside_its_columns():
     frame = pl.DataFrame({"when": ["2024-01-02"], "amount": ["3.50"], "who": ["a"]})
     mapping = generic.ColumnMapping({"ordered_at": "when", "revenue": "amount"}, "eur")
@@ -164,6 +205,7 @@ def test_a_hand_written_recipe_reads_dates_as_iso_text():
         ("version = 99", "newer"),
         ("[[files]]\nname = 'a.csv'", "files[0] needs name, rows, columns and hash: no 'rows'"),
         ("settings = 3", "settings must be a table"),
+        ("[settings.rfm]\nviews = 'Movement'", "settings.rfm.views must be a table"),
     ],
 )
 def test_a_broken_recipe_is_one_readable_error(text, words):

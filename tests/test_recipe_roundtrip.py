@@ -232,9 +232,11 @@ def cli_json(capsys, *args: str) -> tuple[str, str]:
 
 
 def typed(options: dict[str, object]) -> list[str]:
-    """Headless options as the command line's flags."""
+    """Headless options as the command line's flags (the page's views are no option)."""
     out: list[str] = []
     for name, value in options.items():
+        if name == recipe.VIEWS_KEY:
+            continue
         flag = f"--{name.replace('_', '-')}"
         if isinstance(value, bool):
             out.append(flag if value else f"--no-{name.replace('_', '-')}")
@@ -345,3 +347,27 @@ def test_the_cohort_pages_shown_cohorts_and_churn_window_come_back_with_the_reci
     text, recorded = session_a(downloads, changes)
     _, replayed = session_b(text, ("cohorts",))
     assert_same_figures(replayed["cohorts"], recorded["cohorts"], "cohorts")
+
+
+def test_the_views_of_each_page_come_back_with_the_recipe(downloads):
+    # The view controls (which view, the chart's kind, the movement's measure) have no headless
+    # option: the recipe keeps them in a views table of each page, and session B opens on them.
+    views = {
+        "sales": {"sales_chart": "line", "sales_pattern": "Revenue bridge"},
+        "rfm": {"rfm_view": "Movement", "rfm_move_measure": "revenue"},
+    }
+    changes = {
+        "sales": list(views["sales"].items()),
+        "rfm": [("rfm_bins", 4), *views["rfm"].items()],
+    }
+    text, recorded = session_a(downloads, changes)
+    made = recipe.from_toml(text)
+    assert "[settings.rfm.views]" in text and "[settings.sales.views]" in text
+    for page, shown in views.items():
+        assert recipe.views_of(made.settings[page]).items() >= shown.items(), page
+    at, replayed = session_b(text, tuple(changes))
+    for page, made_changes in changes.items():
+        visit(at, page)
+        for key, value in made_changes:
+            assert _widget(at, key).value == value, key
+        assert_same_figures(replayed[page], recorded[page], page)

@@ -7,16 +7,18 @@ import math
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import altair as alt
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lib import catalog, demo, formats, recipe, report
 from lib.__main__ import load
+from lib.analyses import bridge, churn, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
-from lib.analyses import regions, rfm
 from lib.io import RawTable
 from tests.conftest import shared_file
 
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = "<script>alert(1)</script>"
 REAL = "online_retail"  # the real Online Retail export in ../shared/data
 KINDS = (*demo.KINDS, REAL)
+DAY = timedelta(days=1)
 
 
 def enabled_pages(ds) -> list[str]:
@@ -96,10 +99,14 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
         }
     if page == "cohorts":
         m, c = f["retention"], f["curve"]
+        windows = churn.headless(ds)["windows"]
         return {
             "cohorts.customers": m.filter(pl.col("period_index") == 0)["customers"].sum(),
             "cohorts.cohorts": m["cohort"].n_unique(),
             "cohorts.period_1": c.filter(pl.col("period_index") == 1)["mean"][0],
+            "cohorts.churn_window_days": windows.filter(pl.col("quantile") == churn.QUANTILE)[
+                "days"
+            ][0],
         }
     if page == "clusters":
         d, k = f["diagnostics"], f["profiles"].height
@@ -153,6 +160,117 @@ def test_report_kpis_equal_each_pages_headless_figures(built, kind):
             assert shown[key] is None, key
         else:
             assert shown[key] == pytest.approx(float(value), rel=1e-9), key
+
+
+def block(section: report.Section, title: str) -> report.Block:
+    """The section's block whose title starts with `title` (exactly one)."""
+    (found,) = [b for b in section.blocks if b.title.startswith(title)]
+    return found
+
+
+def same_frame(got: pl.DataFrame, want: pl.DataFrame) -> None:
+    assert_frame_equal(got, want, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def movement_dates(ds, as_of: str = "", compare_as_of: str = "") -> tuple[date, date]:
+    """The RFM page's movement dates: the as-of date (the day after the last order line) and
+    the comparison date (a quarter before it, but after the first order day)."""
+    lines = ds.tables["lines"]
+    second = date.fromisoformat(as_of) if as_of else lines["ordered_at"].max().date() + DAY
+    if compare_as_of:
+        return date.fromisoformat(compare_as_of), second
+    earliest = lines["ordered_at"].min().date() + DAY
+    return max(movement.quarter_before(second), earliest), second
+
+
+def check_newer_views(ds, sections, text, settings: dict, views: dict) -> None:
+    """The report's bridge, movement, lateness and churn sections hold the figures of the
+    analysis modules' own headless functions for the same settings (called here directly)."""
+    by_page = {s.page: s for s in sections}
+    lines = ds.tables["lines"]
+    if "sales" in by_page:
+        o = settings.get("sales", {})
+        want = bridge.headless(ds, o.get("bridge_previous", ""), o.get("bridge_current", ""))
+        got = block(by_page["sales"], "Revenue bridge")
+        periods = bridge.periods_for(
+            bridge.bridge_purchases(lines),
+            o.get("bridge_previous", ""),
+            o.get("bridge_current", ""),
+        )
+        assert got.title == f"Revenue bridge: {periods[0].label} to {periods[1].label}"
+        same_frame(got.table, want["steps"].select("label", "value", "end", "customers"))
+        steps = want["steps"]["value"]  # the steps add up to the change
+        assert steps[1:-1].sum() == pytest.approx(steps[-1] - steps[0], abs=1e-6)
+        assert got.chart is not None and html.escape(got.title) in text
+    if "rfm" in by_page:
+        o = settings.get("rfm", {})
+        first, second = movement_dates(ds, o.get("as_of", ""), o.get("compare_as_of", ""))
+        want = movement.headless(ds, first.isoformat(), second.isoformat())
+        got = block(by_page["rfm"], "Segment movement")
+        assert got.title == f"Segment movement: {first:%-d %b %Y} to {second:%-d %b %Y}"
+        same_frame(got.table, want["movements"])
+        measure = views.get("rfm", {}).get("rfm_move_measure", "customers")
+        flows = want["flows"].filter(pl.col("measure") == measure)
+        spec = report.chart_spec(got.chart)
+        drawn = [
+            row
+            for values in spec["datasets"].values()
+            for row in values
+            if "source" in row and "target" in row and "value" in row
+        ]
+        pairs = {(r["source"], r["target"]): r["value"] for r in drawn}
+        assert pairs == pytest.approx(
+            {(r["source"], r["target"]): r["value"] for r in flows.iter_rows(named=True)}
+        )
+    if "delivery" in by_page and not by_page["delivery"].missing:
+        months = settings.get("delivery", {}).get("follow_months", lateness.MONTHS)
+        want = lateness.headless(ds, months)["groups"]
+        got = block(by_page["delivery"], f"Lateness and what follows ({months} months)")
+        few = want["repeaters"] < lateness.MIN_REPEATERS
+        same_frame(
+            got.table.drop("group"),
+            want.drop("group").with_columns(
+                pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater"))
+            ),
+        )
+        assert got.table["group"].to_list() == ["First order on time", "First order late"]
+    if "cohorts" in by_page:
+        quantile = settings.get("cohorts", {}).get("churn_quantile", churn.QUANTILE)
+        want = churn.headless(ds, quantile)
+        days = want["windows"].filter(pl.col("quantile") == quantile)["days"][0]
+        got = block(by_page["cohorts"], "Churn window")
+        assert got.title.endswith(f"within {days:,} days")
+        same_frame(got.table, want["windows"])
+        same_frame(block(by_page["cohorts"], "Customers by status").table, want["monthly"])
+        assert kpi_values(text)["cohorts.churn_window_days"] == days
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_newer_views_hold_the_figures_of_their_analyses_called_directly(built, kind):
+    ds, sections, text = built(kind)
+    check_newer_views(ds, sections, text, {}, {})
+
+
+def test_the_newer_views_follow_the_settings_and_views_of_a_recipe():
+    ds = formats.assemble_demo("marketplace").dataset
+    settings = {
+        "sales": {"bridge_previous": "2023Q3", "bridge_current": "2024-05"},
+        "rfm": {"compare_as_of": "2023-11-15", "as_of": "2024-06-01"},
+        "delivery": {"follow_months": 3},
+        "cohorts": {"churn_quantile": 0.75},
+    }
+    views = {"rfm": {"rfm_move_measure": "revenue"}, "sales": {"sales_chart": "line"}}
+    with_views = {
+        page: values | ({recipe.VIEWS_KEY: views[page]} if page in views else {})
+        for page, values in settings.items()
+    }
+    sections = report.report_sections(ds, list(settings), with_views)
+    assert not [n for s in sections for n in s.notes]  # the views are no unknown setting
+    text = report.render_html(ds, sections)
+    check_newer_views(ds, sections, text, settings, views)
+    # The revenue chart of the sales_chart view: a line, no bars.
+    drawn = json.dumps(report.chart_spec(sections[0].blocks[0].chart))
+    assert '"type": "line"' in drawn and '"type": "bar"' not in drawn
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
@@ -253,8 +371,8 @@ def test_chart_pngs_are_one_titled_png_per_chart():
     sections = report.report_sections(ds, ["cohorts"], {"cohorts": {"grain": "quarter"}})
     pngs = report.chart_pngs(ds, ["cohorts"], sections=sections)
     charts = sum(b.chart is not None for b in sections[0].blocks)
-    assert len(pngs) == charts == 2
-    assert all(name.startswith(("01_cohorts", "02_cohorts")) for name in pngs)
+    assert len(pngs) == charts == 4  # heatmap, average cohort, churn statuses, gaps
+    assert sorted(name[:10] for name in pngs) == [f"0{n}_cohorts" for n in range(1, 5)]
     assert all(
         data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5_000 for data in pngs.values()
     )

@@ -1,5 +1,5 @@
-"""Each page's controls as the headless options of lib/analyses/<page>.py: the one mapping that
-links, reports and recipes share."""
+"""Each page's controls as the headless options of lib/analyses/<page>.py, and its views (bound
+widgets with no headless option): the one mapping that links, reports and recipes share."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from lib import recipe, state
+from lib import catalog, fmt, recipe, state
 from lib.analyses import categories as cat
 from lib.analyses import clv, rfm
 from lib.model import Dataset
@@ -193,6 +193,53 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
 # Widgets with no headless option that a restored recipe resets: its figures are the quantile
 # scores the headless RFM computes.
 RESET_ON_RESTORE = ("rfm_mode",)
+
+
+@dataclass(frozen=True)
+class View:
+    """A bound widget of a page with no headless option: which view is shown, a chart's kind, a
+    filter of what is shown. A recipe keeps its value under its key in the page's views
+    (recipe.VIEWS_KEY); `kind` is the value's type (list: a multiselect's names). The choices
+    are checked by the page when it opens (links.Checks): one it does not offer opens its
+    default."""
+
+    key: str
+    kind: type = str
+
+
+VIEWS: dict[str, tuple[View, ...]] = {
+    "sales": (View("sales_chart"), View("sales_pattern")),
+    "regions": (View("regions_density", bool),),
+    "delivery": (View("delivery_side"), View("delivery_view")),
+    "funnel": (View("funnel_view"), View("funnel_mix")),
+    "rfm": (
+        View("rfm_view"),
+        View("rfm_segment_filter", list),
+        View("rfm_move_measure"),
+        View("rfm_move_pick"),
+    ),
+    "clusters": (View("clusters_view"),),
+    "clv": (View("clv_view"),),
+    "events": (
+        View("events_split"),
+        View("events_mix_view"),
+        View("events_grain"),
+        View("events_conv_by"),
+        View("events_min_viewers", int),
+    ),
+}
+
+
+def _view_value(view: View, raw: object) -> object:
+    """`raw` as the view's widget takes it, or None when it is not of the view's kind."""
+    if view.kind is list:
+        fits = isinstance(raw, list | tuple) and all(isinstance(v, str) for v in raw)
+        return list(raw) if fits else None
+    if view.kind is int:
+        return _whole(raw)
+    return raw if isinstance(raw, view.kind) else None
+
+
 # The grain control whose value names a page's per-grain widget ("{grain}" in a key): its key,
 # its option and its default.
 GRAIN_KEYS = {
@@ -211,7 +258,8 @@ def _key(page: str, control: Control, grain: object = None) -> str:
 
 def current(page: str) -> dict[str, object]:
     """The headless options of the page's controls as they stand in this session (options whose
-    control was never shown are left out: the headless default is the page's)."""
+    control was never shown are left out: the headless default is the page's), and under
+    recipe.VIEWS_KEY the values of its views that were shown."""
     out: dict[str, object] = {}
     for control in CONTROLS.get(page, ()):
         key = _key(page, control)
@@ -223,6 +271,13 @@ def current(page: str) -> dict[str, object]:
         option = control.read(value)
         if option is not None:
             out[control.option] = option
+    views = {
+        view.key: shown
+        for view in VIEWS.get(page, ())
+        if (shown := _view_value(view, state.value(view.key))) is not None
+    }
+    if views:
+        out[recipe.VIEWS_KEY] = views
     return out
 
 
@@ -272,8 +327,9 @@ class Restored:
 
 
 def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) -> Restored:
-    """Every analysis page's controls set to `settings` (page -> headless options; a page or an
-    option not given goes back to its default), checked against the data first."""
+    """Every analysis page's controls and views set to `settings` (page -> headless options and
+    views; a page, an option or a view not given goes back to its default), checked against
+    the data first."""
     notes: list[str] = []
     unknown = [p for p in settings if p not in recipe.ANALYSIS_PAGES]
     if unknown:
@@ -283,10 +339,28 @@ def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) ->
         notes += applied.notes
         for key, value in widget_values(page, applied.options, ds).items():
             state.set_value(key, value)
+        notes += _restore_views(page, recipe.views_of(settings.get(page)))
     for key in RESET_ON_RESTORE:
         state.set_value(key, None)
     state.forget_scopes()
     return Restored(tuple(notes), tuple(p for p in settings if p in recipe.ANALYSIS_PAGES))
+
+
+def _restore_views(page: str, views: Mapping[str, object]) -> list[str]:
+    """The page's views set to `views` (widget key -> value); a note (Markdown-escaped) for
+    each unknown view or value of the wrong kind, which opens the page's default."""
+    title = catalog.PAGE_BY_KEY[page].title
+    known = {view.key: view for view in VIEWS.get(page, ())}
+    notes = [f"{title}: unknown view {fmt.plain(key)} ignored" for key in views if key not in known]
+    for key, view in known.items():
+        value = None if key not in views else _view_value(view, views[key])
+        if key in views and value is None:
+            notes.append(
+                f"{title}: view {key} = {fmt.plain(views[key])} is not a valid value; the page "
+                "opens on its default"
+            )
+        state.set_value(key, value)
+    return notes
 
 
 def restore_rules(rules: pl.DataFrame | None, settings: Mapping[str, Mapping[str, object]]) -> None:
