@@ -837,7 +837,12 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spe
     if any(len(r.fields) != len(first) for r in rows):
         notes.append(_ragged_note())
     skip_lines = rows[0].line if skip else 0
-    frame = _polars_csv(file, data, separator, has_header, skip_lines=skip_lines, notes=notes)
+    # Tab-separated flat files (Amazon's reports) quote nothing and their text holds inch marks
+    # ('Skillet 12"'): quotes count only where a field of the sniffed text opens with one.
+    quote = '"' if separator != "\t" or re.search(r'(^|\t)"', text, re.MULTILINE) else None
+    frame = _polars_csv(
+        file, data, separator, has_header, skip_lines=skip_lines, notes=notes, quote=quote
+    )
     if has_header:
         header = first if len(first) == frame.width else frame.columns
         frame, name_notes = _with_clean_names(frame, header)
@@ -1022,7 +1027,14 @@ def _ragged_note() -> str:
 
 
 def _polars_csv(
-    file: str, data: bytes, separator: str, has_header: bool, *, skip_lines: int, notes: list[str]
+    file: str,
+    data: bytes,
+    separator: str,
+    has_header: bool,
+    *,
+    skip_lines: int,
+    notes: list[str],
+    quote: str | None = '"',
 ) -> pl.DataFrame:
     options = {
         "separator": separator,
@@ -1030,7 +1042,7 @@ def _polars_csv(
         "skip_lines": skip_lines,
         "infer_schema": False,
         "null_values": list(NULL_TOKENS),
-        "quote_char": '"',
+        "quote_char": quote,
         "raise_if_empty": False,
     }
     try:

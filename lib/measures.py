@@ -8,8 +8,9 @@ import polars as pl
 
 from lib.model import Dataset, Note, columns_of, first_occurrences
 
-# Order statuses whose lines are no sale (Olist: the order was cancelled or never available).
-UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable")
+# Order statuses whose lines are no sale (Olist: the order was cancelled or never available;
+# Shopify: the payment was voided or refunded in full).
+UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable", "voided", "refunded")
 UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `split_unsold`
 
 DEFINITIONS = {
@@ -24,8 +25,8 @@ DEFINITIONS = {
     "late": "a delivered order delivered after its estimate",
 }
 UNSOLD_DEFINITION = (
-    "lines of cancelled or unavailable orders are not sales: every page leaves them out and Data "
-    "quality counts them"
+    "lines of cancelled, unavailable, voided or refunded orders are not sales: every page leaves "
+    "them out and Data quality counts them"
 )
 
 

@@ -1,6 +1,7 @@
 """Deterministic synthetic demo data sets, written in each source export format.
 
-`demo(kind, rows=..., seed=..., patterns=...)` builds one; KINDS lists the kinds. One module per
+`demo(kind, rows=..., seed=..., patterns=...)` builds one; KINDS lists the kinds the app offers,
+PLATFORM_KINDS the shop platforms' exports (shopify, ...), built on request. One module per
 export format (marketplace: Olist, webshop: dsv1069, retail: UCI Online Retail) draws its files
 and counts the anomalies it planted; lib.demo.common holds what they share (the rules, the Demo
 result, time and text helpers, customers drawn from a known BG/NBD process).
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.demo import marketplace, retail, webshop
+from lib.demo import amazon, marketplace, retail, shopify, stripe, webshop, woocommerce
+from lib.demo.amazon import _amazon, _amazon_counts
 from lib.demo.common import FUTURE, RULES, Demo, _thin_month_count
 from lib.demo.marketplace import (
     FAST_SR_ID,
@@ -29,6 +31,8 @@ from lib.demo.retail import (
     _retail,
     _retail_counts,
 )
+from lib.demo.shopify import _shopify, _shopify_counts
+from lib.demo.stripe import _stripe, _stripe_counts
 from lib.demo.webshop import (
     CO_VIEWED_PAIRS,
     MISSPELLINGS,
@@ -36,6 +40,7 @@ from lib.demo.webshop import (
     _webshop,
     _webshop_counts,
 )
+from lib.demo.woocommerce import _woocommerce, _woocommerce_counts
 
 __all__ = [
     "CO_VIEWED_PAIRS",
@@ -51,6 +56,7 @@ __all__ = [
     "LATE_CHURN",
     "MIN_ROWS",
     "MISSPELLINGS",
+    "PLATFORM_KINDS",
     "RULES",
     "SDR_IDS",
     "SLOW_SR_ID",
@@ -64,7 +70,17 @@ __all__ = [
 ]
 
 KINDS: tuple[str, ...] = ("marketplace", "webshop", "retail")
-DEFAULT_ROWS: dict[str, int] = {"marketplace": 20_000, "webshop": 30_000, "retail": 60_000}
+# Shop platforms' exports: built on request, not among the demos the app offers.
+PLATFORM_KINDS: tuple[str, ...] = ("shopify", "woocommerce", "stripe", "amazon")
+DEFAULT_ROWS: dict[str, int] = {
+    "marketplace": 20_000,
+    "webshop": 30_000,
+    "retail": 60_000,
+    "shopify": 12_000,
+    "woocommerce": 6_000,
+    "stripe": 5_000,
+    "amazon": 6_000,
+}
 MIN_ROWS = 500
 
 # kind -> export file -> its columns, in the export's order
@@ -72,14 +88,22 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "marketplace": marketplace.COLUMNS,
     "webshop": webshop.COLUMNS,
     "retail": retail.COLUMNS,
+    "shopify": shopify.COLUMNS,
+    "woocommerce": woocommerce.COLUMNS,
+    "stripe": stripe.COLUMNS,
+    "amazon": amazon.COLUMNS,
 }
 
 
 def demo(kind: str, rows: int | None = None, seed: int = 1, patterns: bool = True) -> Demo:
     """A demo data set of `kind`, deterministic given (kind, rows, seed, patterns).
 
-    rows counts orders (marketplace), orders.csv line rows (webshop) or invoice lines (retail),
-    defaulting to DEFAULT_ROWS; at least MIN_ROWS.
+    rows counts orders (marketplace), orders.csv line rows (webshop), invoice lines (retail) or
+    orders_export.csv rows (shopify), defaulting to DEFAULT_ROWS; at least MIN_ROWS. For
+    woocommerce and amazon it sets about as many item rows (orders are rows / 1.45), for stripe
+    the charges. The platforms' `planted` also counts
+    each platform trap by name (e.g. test_orders, refunded_charges, pending_lines; see each
+    module's _<kind>_counts).
 
     `patterns` plants behaviour the trend views should find; without it the same draws give the
     same data minus those patterns (to compare against). Their draws come after every other, so
@@ -115,14 +139,31 @@ def demo(kind: str, rows: int | None = None, seed: int = 1, patterns: bool = Tru
       (fees, free items, extreme quantities, duplicates) sit on customers' invoices, so clean
       before fitting Gamma-Gamma.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown demo kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind not in KINDS + PLATFORM_KINDS:
+        known = ", ".join(KINDS + PLATFORM_KINDS)
+        raise ValueError(f"unknown demo kind {kind!r}; expected one of {known}")
     rows = DEFAULT_ROWS[kind] if rows is None else int(rows)
     if rows < MIN_ROWS:
         raise ValueError(f"a demo needs at least {MIN_ROWS} rows, got {rows}")
     rng = np.random.default_rng(seed)
-    build = {"marketplace": _marketplace, "webshop": _webshop, "retail": _retail}[kind]
-    files, truth = build(rows, rng, patterns)
-    counts = {"marketplace": _olist_counts, "webshop": _webshop_counts, "retail": _retail_counts}
+    build = {
+        "marketplace": _marketplace,
+        "webshop": _webshop,
+        "retail": _retail,
+        "shopify": _shopify,
+        "woocommerce": _woocommerce,
+        "stripe": _stripe,
+        "amazon": _amazon,
+    }
+    files, truth = build[kind](rows, rng, patterns)
+    counts = {
+        "marketplace": _olist_counts,
+        "webshop": _webshop_counts,
+        "retail": _retail_counts,
+        "shopify": _shopify_counts,
+        "woocommerce": _woocommerce_counts,
+        "stripe": _stripe_counts,
+        "amazon": _amazon_counts,
+    }
     planted = dict.fromkeys(RULES, 0) | counts[kind](files)
     return Demo(kind, files, planted, {k: float(v) for k, v in truth.items()})

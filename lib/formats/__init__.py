@@ -8,19 +8,31 @@ from dataclasses import dataclass
 import polars as pl
 
 from lib import demo, measures
-from lib.formats import generic, olist, retail, webshop
+from lib.formats import amazon, generic, olist, retail, shopify, stripe, webshop, woocommerce
 from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable
 from lib.model import Dataset, Note
 
-MODULES = {m.FORMAT: m for m in (olist, webshop, retail)}
+MODULES = {m.FORMAT: m for m in (olist, webshop, retail, shopify, woocommerce, stripe, amazon)}
 FORMAT_LABELS = {
     "olist": "Olist marketplace",
     "webshop": "Web shop",
     "retail": "Online Retail",
+    "shopify": "Shopify",
+    "woocommerce": "WooCommerce",
+    "stripe": "Stripe",
+    "amazon": "Amazon Seller Central",
     "generic": "Mapped transactions",
 }
-KINDS: tuple[Kind, ...] = olist.KINDS + webshop.KINDS + retail.KINDS
+KINDS: tuple[Kind, ...] = (
+    olist.KINDS
+    + webshop.KINDS
+    + retail.KINDS
+    + shopify.KINDS
+    + woocommerce.KINDS
+    + stripe.KINDS
+    + amazon.KINDS
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,203 @@
+"""Amazon Seller Central "All Orders" report: a tab-separated flat file, one row per order item."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
+from lib.formats.shop import main_currency, set_apart
+from lib.formats.shopify import person_ids
+from lib.model import Note, conform
+
+FORMAT = "amazon"
+FILE_KIND = "orders"
+
+KINDS = (
+    Kind(
+        FORMAT,
+        FILE_KIND,
+        "Amazon Seller Central order report",
+        ("amazon-order-id", "purchase-date", "order-status", "sku", "quantity", "item-price"),
+    ),
+)
+
+# Marketplaces that show prices with VAT (or GST) included: there item-price includes item-tax.
+VAT_INCLUDED = (
+    "amazon.co.uk",
+    "amazon.de",
+    "amazon.fr",
+    "amazon.it",
+    "amazon.es",
+    "amazon.nl",
+    "amazon.se",
+    "amazon.pl",
+    "amazon.com.be",
+    "amazon.ie",
+    "amazon.in",
+)
+# The sales channel of Multi-Channel Fulfilment: the seller's own orders that Amazon ships.
+NON_AMAZON = "non-amazon"
+
+
+def build(
+    found: dict[str, pl.DataFrame],
+    files: dict[str, str],
+    parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+) -> FormatResult:
+    """Canonical lines, orders and items (customers when the report has buyer-email).
+
+    item-price is the line total, the item's price times its quantity (Amazon's definition of
+    ItemPrice), with VAT where the marketplace shows prices with VAT. A line's revenue is
+    item-price less its promotion discount (the report writes discounts as negative or positive
+    amounts: either way they lower revenue) and less item-tax where the price includes it.
+    Shipping (less its promotion) and taxes are reported apart. Pending orders (no payment yet,
+    often no price), Multi-Channel Fulfilment orders, cancelled items of open orders and orders
+    in other currencies than the main one are left out, each counted in a note; cancelled orders
+    keep status "cancelled", so they are set apart as unsold.
+    """
+    file = files.get(FILE_KIND, FILE_KIND)
+    raw = found[FILE_KIND]
+    conv = Converter(file, (parts or {}).get(FILE_KIND, ()))
+    rows = conv.select(
+        raw,
+        order_id=(ID, "amazon-order-id"),
+        ordered_at=(DATE, "purchase-date"),
+        status=(TEXT, "order-status"),
+        channel=(TEXT, "sales-channel"),
+        item_id=(ID, "sku"),
+        item_name=(TEXT, "product-name"),
+        item_status=(TEXT, "item-status"),
+        quantity=(NUMBER, "quantity"),
+        currency=(TEXT, "currency"),
+        price=(NUMBER, "item-price"),
+        tax=(NUMBER, "item-tax"),
+        discount=(NUMBER, "item-promotion-discount"),
+        shipping=(NUMBER, "shipping-price"),
+        shipping_tax=(NUMBER, "shipping-tax"),
+        ship_discount=(NUMBER, "ship-promotion-discount"),
+        region=(TEXT, "ship-country"),
+    ).with_columns(pl.col("status").str.to_lowercase(), pl.col("channel").str.to_lowercase())
+    has_email = "buyer-email" in raw.columns
+    nobody = pl.Series([None] * raw.height, dtype=pl.String)
+    customers = person_ids(raw["buyer-email"].cast(pl.String), nobody) if has_email else nobody
+    rows = rows.with_columns(customers.alias("customer_id"))
+    rows = conv.drop_missing(rows, "ordered_at", "an order line needs its purchase date")
+    rows = conv.drop_missing(rows, "order_id", "an order line needs its amazon-order-id")
+
+    notes: list[Note] = []
+    for rule, column, what, why in (
+        (
+            pl.col("status").str.starts_with("pending"),
+            "order-status",
+            "pending orders",
+            "Amazon has not taken their payment yet and often gives them no price; they count "
+            "once the order is unshipped or shipped",
+        ),
+        (
+            pl.col("channel") == NON_AMAZON,
+            "sales-channel",
+            "Multi-Channel Fulfilment orders (sales channel Non-Amazon)",
+            "Amazon shipped them for orders taken elsewhere, which that shop's export counts",
+        ),
+        (
+            (pl.col("status") != "cancelled")
+            & (pl.col("item_status").str.to_lowercase() == "cancelled"),
+            "item-status",
+            "orders that went ahead without some items (the cancelled items)",
+            "the buyer did not get those items and was not charged for them",
+        ),
+    ):
+        rows, noted = set_apart(rows, rule, (file, column), what=what, why=why)
+        notes += noted
+    rows, currency, noted = main_currency(rows, file, "currency", "order_id")
+    notes += noted
+
+    vat = pl.col("channel").is_in(VAT_INCLUDED).fill_null(False)
+    rows = rows.with_columns(
+        (
+            pl.col("price").fill_null(0.0)
+            - pl.col("discount").abs().fill_null(0.0)
+            - pl.when(vat).then(pl.col("tax").fill_null(0.0)).otherwise(0.0)
+        ).alias("revenue"),
+        pl.when(pl.col("quantity") > 0)
+        .then(pl.col("price") / pl.col("quantity"))
+        .alias("unit_price"),
+        (pl.col("shipping").fill_null(0.0) - pl.col("ship_discount").abs().fill_null(0.0)).alias(
+            "freight"
+        ),
+        pl.lit(False).alias("is_return"),
+    )
+    notes += _summary_notes(rows, file, currency, has_email)
+
+    orders = rows.group_by("order_id", maintain_order=True).agg(
+        pl.col("customer_id").first(),
+        pl.col("ordered_at").min(),
+        pl.col("status").first(),
+        pl.col("revenue").sum(),
+        pl.col("freight").sum(),
+    )
+    items = (
+        rows.filter(pl.col("item_id").is_not_null())
+        .group_by("item_id", maintain_order=True)
+        .agg(pl.col("item_name").drop_nulls().first())
+    )
+    tables = {
+        "lines": conform("lines", rows),
+        "orders": conform("orders", orders),
+        "items": conform("items", items),
+    }
+    if has_email:
+        tables["customers"] = conform(
+            "customers",
+            rows.filter(pl.col("customer_id").is_not_null())
+            .sort("ordered_at")
+            .group_by("customer_id", maintain_order=True)
+            .agg(
+                pl.col("region").drop_nulls().last(), pl.col("ordered_at").min().alias("created_at")
+            ),
+        )
+    return FormatResult(tables, notes=(*conv.notes, *notes), currency=currency)
+
+
+def _summary_notes(rows: pl.DataFrame, file: str, currency: str, has_email: bool) -> list[Note]:
+    """What the reader kept but reports apart: shipping and taxes, discounts, the missing buyer."""
+    money = rows.select(
+        pl.col("freight").sum(),
+        (pl.col("tax").fill_null(0.0) + pl.col("shipping_tax").fill_null(0.0)).sum().alias("tax"),
+        pl.col("discount").abs().sum().alias("discount"),
+        (pl.col("discount").abs() > 0).sum().alias("discounted"),
+    ).row(0, named=True)
+    notes = [
+        Note(
+            file,
+            "shipping-price",
+            f"shipping ({money['freight']:,.2f} {currency}, less shipping promotions) and taxes "
+            f"({money['tax']:,.2f} {currency}) are reported apart from item revenue",
+        )
+    ]
+    if money["discounted"]:
+        notes.append(
+            Note(
+                file,
+                "item-promotion-discount",
+                f"{money['discounted']:,} lines had promotions ({money['discount']:,.2f} "
+                f"{currency}), taken off their revenue",
+                count=money["discounted"],
+                rows=rows.height,
+            )
+        )
+    if not has_email:
+        notes.append(
+            Note(
+                file,
+                "buyer-email",
+                "the report names no buyer (Amazon leaves customer details out of it): Sales, "
+                "Categories and Regions work, but RFM, Cohorts, Clusters and Lifetime value need "
+                "a customer per order and stay off",
+                count=rows.height,
+                rows=rows.height,
+            )
+        )
+    return notes

@@ -1,0 +1,84 @@
+"""What the shop-platform readers share: one currency, order amounts spread over their lines,
+and the notes that count what a reader set apart. Customers are hashed with
+lib.formats.shopify.person_ids, so one person has one id in every platform's export."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lib.formats.base import LEFT_OUT
+from lib.model import Note
+
+
+def spread(amount: pl.Expr, weight: pl.Expr, order: str) -> pl.Expr:
+    """An order-level amount (the same on each of the order's rows) split over the order's lines
+    in proportion to `weight`, in equal parts when the weights add up to zero."""
+    total = weight.fill_null(0.0).sum().over(order)
+    share = (
+        pl.when(total != 0)
+        .then(weight.fill_null(0.0) / total)
+        .otherwise(1.0 / pl.len().over(order))
+    )
+    return amount.fill_null(0.0) * share
+
+
+def set_apart(
+    frame: pl.DataFrame,
+    rule: pl.Expr,
+    where: tuple[str, str],
+    *,
+    what: str,
+    why: str,
+    order: str = "order_id",
+) -> tuple[pl.DataFrame, list[Note]]:
+    """`frame` without the rows where `rule` holds, and a note counting them (rows and orders).
+
+    `where` is the (file, column) the note is about, `what` names the rows ("test orders"),
+    `why` says why they are no sales.
+    """
+    file, column = where
+    out = frame.select(rule.fill_null(False)).to_series()
+    count = int(out.sum())
+    if not count:
+        return frame, []
+    orders = frame.filter(out)[order].n_unique()
+    note = Note(
+        file,
+        column,
+        f"{count:,} rows of {orders:,} {what} {LEFT_OUT}: {why}",
+        count=count,
+        rows=frame.height,
+    )
+    return frame.filter(~out), [note]
+
+
+def main_currency(
+    frame: pl.DataFrame, file: str, column: str, order: str
+) -> tuple[pl.DataFrame, str, list[Note]]:
+    """The rows in the file's main currency (the one of most orders), its code, and a note naming
+    each other currency with its orders: amounts in different currencies cannot be added, so
+    those rows are left out (export them apart to read them on their own)."""
+    codes = frame.select(pl.col("currency").str.to_uppercase()).to_series()
+    frame = frame.with_columns(codes.alias("currency"))
+    counts = (
+        frame.filter(pl.col("currency").is_not_null())
+        .group_by("currency")
+        .agg(pl.col(order).n_unique().alias("orders"))
+        .sort(["orders", "currency"], descending=[True, False])
+    )
+    if counts.height == 0:
+        return frame, "", []
+    main = counts["currency"][0]
+    if counts.height == 1:
+        return frame, main, []
+    others = ", ".join(f"{c} ({n:,} orders)" for c, n in counts.slice(1).iter_rows())
+    kept, notes = set_apart(
+        frame,
+        pl.col("currency") != main,
+        (file, column),
+        what=f"orders in other currencies than {main}",
+        why=f"amounts in several currencies cannot be added ({others}); every figure is in "
+        f"{main}. Export each currency apart to read it on its own",
+        order=order,
+    )
+    return kept, main, notes

@@ -1,0 +1,238 @@
+"""Stripe payments export (Payments > Export): one row per charge, no items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
+from lib.formats.shop import main_currency, set_apart
+from lib.formats.shopify import person_ids
+from lib.model import Note, conform
+
+FORMAT = "stripe"
+FILE_KIND = "payments"
+
+KINDS = (
+    Kind(
+        FORMAT,
+        FILE_KIND,
+        "Stripe payments export",
+        ("id", "Created (UTC)", "Amount", "Amount Refunded", "Currency", "Status"),
+        aliases={"Created (UTC)": ("Created date (UTC)", "Created")},
+    ),
+)
+
+
+def build(
+    found: dict[str, pl.DataFrame],
+    files: dict[str, str],
+    parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+) -> FormatResult:
+    """Canonical lines (one per charge: an order without items), orders and customers.
+
+    A charge's revenue is its amount less what was refunded and less what a lost dispute took
+    back. Amounts are read in the account's settlement currency (Converted Amount) when the export
+    has it, so charges in several currencies add up; otherwise charges in other currencies than
+    the main one are left out. Test-mode charges, failed charges and uncaptured ones took no
+    money and are left out, each counted in a note; a charge refunded in full keeps status
+    "refunded", so it is set apart as unsold. The customer is the hashed Customer Email, else
+    Stripe's Customer ID; the region is the card's billing country, else its issuing country.
+    """
+    file = files.get(FILE_KIND, FILE_KIND)
+    raw = KINDS[0].rename(found[FILE_KIND])
+    conv = Converter(file, (parts or {}).get(FILE_KIND, ()))
+    converted = (
+        "Converted Amount" in raw.columns and raw["Converted Amount"].null_count() < raw.height
+    )
+    rows = conv.select(
+        raw,
+        order_id=(ID, "id"),
+        ordered_at=(DATE, "Created (UTC)"),
+        status=(TEXT, "Status"),
+        mode=(TEXT, "Mode"),
+        captured=(TEXT, "Captured"),
+        amount=(NUMBER, "Amount"),
+        refunded=(NUMBER, "Amount Refunded"),
+        own_currency=(TEXT, "Currency"),
+        converted=(NUMBER, "Converted Amount"),
+        converted_refunded=(NUMBER, "Converted Amount Refunded"),
+        converted_currency=(TEXT, "Converted Currency"),
+        fee=(NUMBER, "Fee"),
+        disputed=(NUMBER, "Disputed Amount"),
+        dispute=(TEXT, "Dispute Status"),
+        customer=(ID, "Customer ID"),
+        card_country=(TEXT, "Card Address Country"),
+        issue_country=(TEXT, "Card Issue Country"),
+    ).with_columns(
+        pl.col("status").str.to_lowercase(),
+        pl.col("own_currency").str.to_uppercase(),
+        pl.col("converted_currency").str.to_uppercase(),
+    )
+    nobody = pl.Series([None] * raw.height, dtype=pl.String)
+    emails = (
+        person_ids(raw["Customer Email"].cast(pl.String), nobody)
+        if "Customer Email" in raw.columns
+        else nobody
+    )
+    rows = rows.with_columns(
+        pl.coalesce(emails, "customer").alias("customer_id"),
+        pl.coalesce("card_country", "issue_country").alias("region"),
+    )
+    rows = conv.drop_missing(rows, "ordered_at", "a charge needs its creation date")
+
+    notes: list[Note] = []
+    for rule, column, what, why in (
+        (
+            pl.col("mode").str.to_lowercase() == "test",
+            "Mode",
+            "test-mode charges",
+            "they were made with test cards and moved no money",
+        ),
+        (
+            pl.col("status") == "failed",
+            "Status",
+            "failed charges",
+            "the card was declined or the payment failed, so no money moved",
+        ),
+        (
+            pl.col("captured").str.to_lowercase() == "false",
+            "Captured",
+            "uncaptured charges",
+            "the amount was only authorised, never taken",
+        ),
+    ):
+        rows, noted = set_apart(rows, rule, (file, column), what=what, why=why)
+        notes += noted
+
+    if converted:
+        # What Stripe settled, in the account's currency: refunds at the charge's own rate.
+        rate = pl.col("converted") / pl.col("amount")
+        rows = rows.with_columns(
+            pl.col("converted").alias("amount"),
+            pl.coalesce("converted_refunded", pl.col("refunded") * rate).alias("refunded"),
+            (pl.col("disputed") * rate).alias("disputed"),
+            pl.col("converted_currency").alias("currency"),
+        )
+        foreign = rows.filter(pl.col("own_currency") != pl.col("currency"))
+        currency = rows["currency"].drop_nulls().mode().sort().first() if rows.height else ""
+        if foreign.height:
+            codes = ", ".join(sorted(foreign["own_currency"].drop_nulls().unique().to_list()))
+            notes.append(
+                Note(
+                    file,
+                    "Converted Amount",
+                    f"{foreign.height:,} charges in other currencies ({codes}) are counted at "
+                    f"their Converted Amount in {currency}, as Stripe settled them",
+                    count=foreign.height,
+                    rows=rows.height,
+                )
+            )
+    else:
+        rows, currency, noted = main_currency(
+            rows.with_columns(pl.col("own_currency").alias("currency")),
+            file,
+            "Currency",
+            "order_id",
+        )
+        notes += noted
+
+    lost = pl.col("dispute").str.to_lowercase() == "lost"
+    rows = rows.with_columns(
+        (
+            pl.col("amount")
+            - pl.col("refunded").fill_null(0.0)
+            - pl.when(lost).then(pl.col("disputed").fill_null(0.0)).otherwise(0.0)
+        ).alias("revenue"),
+        pl.when(pl.col("refunded").fill_null(0.0) >= pl.col("amount"))
+        .then(pl.lit("refunded"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.lit(False).alias("is_return"),
+    )
+    notes += _summary_notes(rows, file, currency)
+    orders = rows.select("order_id", "customer_id", "ordered_at", "status", "revenue")
+    customers = (
+        rows.filter(pl.col("customer_id").is_not_null())
+        .sort("ordered_at")
+        .group_by("customer_id", maintain_order=True)
+        .agg(pl.col("region").drop_nulls().last(), pl.col("ordered_at").min().alias("created_at"))
+    )
+    return FormatResult(
+        {
+            "lines": conform("lines", rows),
+            "orders": conform("orders", orders),
+            "customers": conform("customers", customers),
+        },
+        notes=(*conv.notes, *notes),
+        currency=currency or "",
+    )
+
+
+def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
+    """Refunds and lost disputes netted, fees kept apart, charges with no customer, no items."""
+    partial = (pl.col("refunded").fill_null(0.0) > 0) & (pl.col("status") != "refunded")
+    lost = pl.col("dispute").str.to_lowercase() == "lost"
+    stats = rows.select(
+        (pl.col("status") == "refunded").sum().alias("full"),
+        partial.sum().alias("partial"),
+        pl.col("refunded").filter(partial).sum().alias("partial_amount"),
+        lost.fill_null(False).sum().alias("lost"),
+        pl.col("disputed").filter(lost).sum().alias("lost_amount"),
+        pl.col("fee").sum().alias("fees"),
+        pl.col("customer_id").is_null().sum().alias("anonymous"),
+    ).row(0, named=True)
+    notes = []
+    if stats["partial"]:
+        notes.append(
+            Note(
+                file,
+                "Amount Refunded",
+                f"{stats['partial']:,} charges were partly refunded ({stats['partial_amount']:,.2f}"
+                f" {currency}): their revenue is what the customer kept paying",
+                count=stats["partial"],
+                rows=rows.height,
+            )
+        )
+    if stats["full"]:
+        notes.append(
+            Note(
+                file,
+                "Amount Refunded",
+                f"{stats['full']:,} charges were refunded in full: they are no sales",
+                count=stats["full"],
+                rows=rows.height,
+            )
+        )
+    if stats["lost"]:
+        notes.append(
+            Note(
+                file,
+                "Dispute Status",
+                f"{stats['lost']:,} charges lost a dispute ({stats['lost_amount']:,.2f} "
+                f"{currency} taken back): it is taken off their revenue",
+                count=stats["lost"],
+                rows=rows.height,
+            )
+        )
+    if stats["anonymous"]:
+        notes.append(
+            Note(
+                file,
+                "Customer Email",
+                f"{stats['anonymous']:,} charges have neither a customer email nor a customer id: "
+                "they count for revenue but for no customer",
+                count=stats["anonymous"],
+                rows=rows.height,
+            )
+        )
+    notes.append(
+        Note(
+            file,
+            "Fee",
+            f"Stripe's fees ({(stats['fees'] or 0):,.2f} {currency}) are not taken off revenue; "
+            "the export has no items, so pages about items and categories stay off",
+        )
+    )
+    return notes

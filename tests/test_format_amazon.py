@@ -1,0 +1,146 @@
+"""Amazon Seller Central's All Orders report: recognised with no mapping, its traps counted."""
+
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from lib import catalog, demo, formats, io, state
+from lib.measures import UNSOLD_LINES
+from tests import apptest
+
+HEADER = (
+    "amazon-order-id\tpurchase-date\torder-status\tsales-channel\tproduct-name\tsku\titem-status"
+    "\tquantity\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax"
+    "\titem-promotion-discount\tship-promotion-discount\tship-state\tship-country\n"
+)
+ROWS = [
+    # Two items; the first (2 × 10.00) had a 2.00 promotion.
+    '111-0000001-0000001\t2024-01-05T10:00:00+00:00\tShipped\tAmazon.com\tSkillet 12"\tA'
+    "\tShipped\t2\tUSD\t20.00\t1.40\t0.00\t0.00\t-2.00\t0.00\tWA\tUS",
+    "111-0000001-0000001\t2024-01-05T10:00:00+00:00\tShipped\tAmazon.com\tLid\tB\tShipped\t1"
+    "\tUSD\t5.00\t0.35\t0.00\t0.00\t0.00\t0.00\tWA\tUS",
+    "111-0000002-0000002\t2024-01-06T11:00:00+00:00\tCancelled\tAmazon.com\tLid\tB\tCancelled"
+    "\t0\tUSD\t\t\t\t\t\t\tTX\tUS",
+    "111-0000003-0000003\t2024-01-07T12:00:00+00:00\tPending\tAmazon.com\tLid\tB\tUnshipped\t1"
+    "\t\t\t\t\t\t\t\tNY\tUS",
+    '111-0000004-0000004\t2024-01-08T13:00:00+00:00\tShipped\tAmazon.ca\tSkillet 12"\tA'
+    "\tShipped\t1\tCAD\t12.00\t1.56\t0.00\t0.00\t0.00\t0.00\tON\tCA",
+    # Shipped by the merchant: shipping 4.99, taken back by a shipping promotion.
+    "111-0000005-0000005\t2024-01-09T14:00:00+00:00\tShipped\tAmazon.com\tTrivet\tC\tShipped\t1"
+    "\tUSD\t8.00\t0.56\t4.99\t0.00\t0.00\t-4.99\tCO\tUS",
+    "111-0000005-0000005\t2024-01-09T14:00:00+00:00\tShipped\tAmazon.com\tMitt\tD\tCancelled\t0"
+    "\tUSD\t\t\t\t\t\t\tCO\tUS",
+    "S01-0000006-0000006\t2024-01-10T15:00:00+00:00\tShipped\tNon-Amazon\tLid\tB\tShipped\t1"
+    "\t\t\t\t\t\t\t\tOH\tUS",
+]
+
+
+def assembled(text: str, name: str = "All Orders Report.txt") -> formats.Assembly:
+    tables = io.read_file(name, text.encode())
+    return formats.assemble(tables)
+
+
+def note_about(ds, column: str):
+    return next(n for n in ds.notes if n.column == column)
+
+
+def test_a_tab_separated_report_is_recognised_and_nets_promotions_with_taxes_apart():
+    built = assembled(HEADER + "\n".join(ROWS) + "\n")
+    assert built.recognitions[0].kind.label == "Amazon Seller Central order report"
+    ds = built.dataset
+    lines = ds.tables["lines"]
+    # Kept: (20.00 - 2.00) + 5.00 of order 1 and 8.00 of order 5; the cancelled order is apart.
+    assert lines["revenue"].sum() == pytest.approx(31.0)
+    assert sorted(lines["order_id"].unique()) == ["111-0000001-0000001", "111-0000005-0000005"]
+    assert lines.filter(pl.col("item_id") == "A")["unit_price"].to_list() == [10.0]
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["111-0000002-0000002"]
+    assert ds.currency == "USD"
+    assert set(lines["region"]) == {"US"}
+    # One note per trap, with its rows.
+    assert note_about(ds, "order-status").count == 1  # pending
+    assert note_about(ds, "sales-channel").count == 1  # Multi-Channel Fulfilment
+    assert note_about(ds, "item-status").count == 1  # a cancelled item of a shipped order
+    currency = note_about(ds, "currency")
+    assert currency.count == 1 and "CAD" in currency.message
+    shipping = note_about(ds, "shipping-price").message
+    # Shipping 4.99 less its 4.99 promotion; taxes 1.40 + 0.35 + 0.56 (the cancelled order's none).
+    assert "shipping (0.00 USD" in shipping and "taxes (2.31 USD)" in shipping
+    assert ds.tables["orders"].filter(pl.col("order_id") == "111-0000005-0000005")[
+        "freight"
+    ].to_list() == [0.0]
+
+
+def test_without_buyers_the_customer_pages_are_off_and_a_note_says_why():
+    ds = assembled(HEADER + "\n".join(ROWS) + "\n").dataset
+    assert "customers" not in ds.tables
+    enabled = {p.key for p in catalog.PAGES if p.enabled(ds)}
+    assert {"sales", "regions"} <= enabled
+    assert not enabled & {"rfm", "cohorts", "clusters", "clv", "categories"}
+    assert "names no buyer" in note_about(ds, "buyer-email").message
+
+
+def test_vat_marketplaces_take_the_tax_out_of_item_price():
+    row = (
+        "202-0000001-0000001\t2024-01-05T10:00:00+00:00\tShipped\tAmazon.co.uk\tLid\tB\tShipped"
+        "\t1\tGBP\t12.00\t2.00\t0.00\t0.00\t0.00\t0.00\tLondon\tGB\n"
+    )
+    ds = assembled(HEADER + row).dataset
+    assert ds.tables["lines"]["revenue"].to_list() == [10.0]
+    assert ds.currency == "GBP"
+
+
+def test_a_buyer_email_column_gives_hashed_customers():
+    header = HEADER.replace("\tship-country\n", "\tship-country\tbuyer-email\n")
+    rows = [r + ("\tAnn@Example.com" if i < 2 else "\t") for i, r in enumerate(ROWS)]
+    ds = assembled(header + "\n".join(rows) + "\n").dataset
+    ids = ds.tables["lines"]["customer_id"].drop_nulls().unique()
+    assert ids.len() == 1 and "@" not in ids[0]
+    assert ds.tables["customers"].height == 1
+
+
+@pytest.fixture(scope="module")
+def sample() -> demo.Demo:
+    return demo.demo("amazon", rows=2000)
+
+
+def test_the_generated_report_is_recognised_and_its_planted_traps_are_the_notes(sample):
+    tables = [io.RawTable(n, n, f) for n, f in sample.files.items()]
+    built = formats.assemble(tables)
+    ds = built.dataset
+    assert [r.kind.format for r in built.recognitions] == ["amazon"]
+    assert not built.messages
+    planted = sample.planted
+    counts = {n.column: n.count for n in ds.notes}
+    assert counts["order-status"] == planted["pending_lines"]
+    assert counts["sales-channel"] == planted["mcf_lines"]
+    assert counts["item-status"] == planted["cancelled_items_lines"]
+    assert counts["currency"] == planted["other_currency_lines"]
+    assert counts["item-promotion-discount"] == planted["promotion_lines"]
+    assert ds.extras[UNSOLD_LINES].height == planted["cancelled_orders_lines"]
+    assert ds.extras[UNSOLD_LINES]["order_id"].n_unique() == planted["cancelled_orders_orders"]
+
+
+def test_the_report_round_trips_through_a_tab_separated_file(sample):
+    frame = sample.files["All Orders Report.txt"]
+    assert frame.columns == list(demo.COLUMNS["amazon"]["All Orders Report.txt"])
+    text = frame.write_csv(separator="\t", quote_style="never")
+    table = io.read_file("All Orders Report.txt", text.encode())[0]
+    assert table.frame.height == frame.height
+    assert formats.recognise(table).kind.format == "amazon"
+
+
+@pytest.mark.parametrize(
+    "page", ["overview", "data", "quality", "sales", "categories", "regions", "rfm"]
+)
+def test_each_page_renders_on_the_report(page, sample):
+    tables = [io.RawTable(n, n, f) for n, f in sample.files.items()]
+    built = formats.assemble(tables, name="Amazon")
+    built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}amazon"))
+    at = apptest.app("files")
+    at.session_state["app_files_assembly"] = built
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]

@@ -1,0 +1,136 @@
+"""Stripe's payments export: recognised with no mapping, charges netted, its traps counted."""
+# ruff: noqa: E501 (export rows are kept verbatim, one a line)
+
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from lib import catalog, demo, formats, io, state
+from lib.measures import UNSOLD_LINES
+from tests import apptest
+
+CHARGES = b"""id,Created (UTC),Amount,Amount Refunded,Currency,Converted Amount,Converted Amount Refunded,Converted Currency,Fee,Mode,Status,Customer ID,Customer Email,Captured,Card Address Country,Card Issue Country,Disputed Amount,Dispute Status
+ch_1,2024-01-05 10:00,100.00,0.00,usd,100.00,0.00,usd,3.20,Live,Paid,cus_A,Ann@Example.com,true,US,US,,
+ch_2,2024-01-20 10:00,50.00,20.00,usd,50.00,20.00,usd,1.75,Live,Paid,cus_A2, ann@example.com ,true,,US,,
+ch_3,2024-02-01 10:00,40.00,40.00,usd,40.00,40.00,usd,1.46,Live,Refunded,cus_B,bob@example.com,true,FR,FR,,
+ch_4,2024-02-02 10:00,25.00,0.00,usd,25.00,0.00,usd,0.00,Live,Failed,cus_C,cy@example.com,false,US,US,,
+ch_5,2024-02-03 10:00,10.00,0.00,usd,10.00,0.00,usd,0.59,Test,Paid,cus_T,test@example.com,true,US,US,,
+ch_6,2024-02-04 10:00,80.00,0.00,eur,86.40,0.00,usd,2.81,Live,Paid,cus_D,dora@example.com,true,DE,DE,,
+ch_7,2024-02-05 10:00,60.00,0.00,usd,60.00,0.00,usd,2.04,Live,Paid,,,true,,US,,
+ch_8,2024-02-06 10:00,30.00,0.00,usd,30.00,0.00,usd,0.00,Live,Uncaptured,cus_E,eli@example.com,false,US,US,,
+ch_9,2024-02-07 10:00,45.00,0.00,usd,45.00,0.00,usd,1.61,Live,Paid,cus_F,fay@example.com,true,US,US,45.00,lost
+"""
+
+
+def assembled(data: bytes, name: str = "unified_payments.csv") -> formats.Assembly:
+    return formats.assemble(io.read_file(name, data))
+
+
+def note_about(ds, column: str):
+    return next(n for n in ds.notes if n.column == column)
+
+
+def test_charges_are_netted_of_refunds_and_lost_disputes_in_the_settlement_currency():
+    built = assembled(CHARGES)
+    assert built.recognitions[0].kind.label == "Stripe payments export"
+    ds = built.dataset
+    lines = ds.tables["lines"]
+    # ch_1 100, ch_2 50 - 20, ch_6 86.40 (converted), ch_7 60, ch_9 45 - 45 lost.
+    assert lines["revenue"].sum() == pytest.approx(276.40)
+    assert sorted(lines["order_id"]) == ["ch_1", "ch_2", "ch_6", "ch_7", "ch_9"]
+    assert ds.currency == "USD"
+    # ch_3 was refunded in full: no sale.
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["ch_3"]
+    # Ann's two charges (two Stripe customer ids, one email) are one person; ch_7 is a guest.
+    people = lines.group_by("customer_id").agg(pl.len().alias("charges"))
+    assert sorted(people["charges"].to_list()) == [1, 1, 1, 2]
+    assert people["customer_id"].null_count() == 1
+    assert not any("@" in v for v in lines["customer_id"].drop_nulls())
+    # The region is the card's billing country, else its issuing country.
+    assert lines.filter(pl.col("order_id") == "ch_2")["region"].to_list() == ["US"]
+
+
+def test_each_trap_is_counted_in_a_note():
+    ds = assembled(CHARGES).dataset
+    assert note_about(ds, "Mode").count == 1
+    assert note_about(ds, "Status").count == 1
+    assert note_about(ds, "Captured").count == 1
+    assert note_about(ds, "Converted Amount").count == 1  # the EUR charge
+    assert note_about(ds, "Dispute Status").count == 1
+    assert note_about(ds, "Customer Email").count == 1  # the guest
+    refunds = [n for n in ds.notes if n.column == "Amount Refunded"]
+    assert [n.count for n in refunds] == [1, 1]  # partly, in full
+    assert "20.00 USD" in refunds[0].message
+
+
+def test_without_converted_amounts_other_currencies_are_left_out():
+    text = b"id,Created (UTC),Amount,Amount Refunded,Currency,Status,Customer Email\n"
+    text += b"ch_1,2024-01-05 10:00,10.00,0.00,usd,Paid,a@x.com\n"
+    text += b"ch_2,2024-01-06 10:00,20.00,0.00,usd,Paid,b@x.com\n"
+    text += b"ch_3,2024-01-07 10:00,30.00,0.00,eur,Paid,c@x.com\n"
+    ds = assembled(text).dataset
+    assert ds.tables["lines"]["revenue"].sum() == pytest.approx(30.0)
+    assert ds.currency == "USD"
+    note = note_about(ds, "Currency")
+    assert note.count == 1 and "EUR" in note.message
+
+
+def test_order_level_charges_enable_the_customer_pages_but_not_the_item_ones():
+    ds = assembled(CHARGES).dataset
+    enabled = {p.key for p in catalog.PAGES if p.enabled(ds)}
+    assert {"sales", "rfm", "cohorts", "clusters", "clv", "regions"} <= enabled
+    assert "categories" not in enabled
+
+
+@pytest.fixture(scope="module")
+def sample() -> demo.Demo:
+    return demo.demo("stripe", rows=2000)
+
+
+def test_the_generated_export_is_recognised_and_its_planted_traps_are_the_notes(sample):
+    built = formats.assemble([io.RawTable(n, n, f) for n, f in sample.files.items()])
+    ds = built.dataset
+    assert [r.kind.format for r in built.recognitions] == ["stripe"]
+    assert sample.files["unified_payments.csv"].columns == list(
+        demo.COLUMNS["stripe"]["unified_payments.csv"]
+    )
+    planted = sample.planted
+    assert note_about(ds, "Mode").count == planted["test_charges"]
+    assert note_about(ds, "Status").count == planted["failed_charges"]
+    assert note_about(ds, "Captured").count == planted["uncaptured_charges"]
+    assert note_about(ds, "Converted Amount").count == planted["foreign_charges"]
+    assert note_about(ds, "Dispute Status").count == planted["lost_disputes"]
+    assert note_about(ds, "Customer Email").count == planted["anonymous_charges"]
+    refunds = [n.count for n in ds.notes if n.column == "Amount Refunded"]
+    assert refunds == [planted["partly_refunded_charges"], planted["refunded_charges"]]
+    assert ds.extras[UNSOLD_LINES].height == planted["refunded_charges"]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "overview",
+        "data",
+        "quality",
+        "sales",
+        "categories",
+        "regions",
+        "rfm",
+        "cohorts",
+        "clusters",
+        "clv",
+    ],
+)
+def test_each_page_its_data_allows_renders_with_no_email_shown(page, sample):
+    built = formats.assemble([io.RawTable(n, n, f) for n, f in sample.files.items()], name="S")
+    built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}stripe"))
+    at = apptest.app("files")
+    at.session_state["app_files_assembly"] = built
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]
+    for table in at.dataframe:
+        assert not table.value.astype(str).apply(lambda c: c.str.contains("@")).any().any()

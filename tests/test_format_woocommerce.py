@@ -1,0 +1,198 @@
+"""WooCommerce orders exports: recognised with no mapping in each layout, their traps counted."""
+# ruff: noqa: E501 (export rows are kept verbatim, one a line)
+
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from lib import catalog, demo, formats, io, state
+from lib.measures import UNSOLD_LINES
+from tests import apptest
+
+HEADER = (
+    "Order Number,Order Status,Order Date,Billing First Name,Billing Last Name,"
+    "Billing Email Address,Billing Country,Order Currency,Cart Discount,Order Shipping,Order Tax,"
+    "Order Refund,Order Total,Item Name,SKU,Product Categories,Quantity,Item Cost\n"
+)
+ROWS = """\
+101,Completed,2024-01-05 10:00,Ann,Lee,ann@example.com,DE,EUR,10.00,4.90,18.00,0.00,102.90,Gizmo,G-1,Gadgets|Sale,2,30.00
+101,,,,,,,,,,,,,Widget,W-1,Widgets,1,40.00
+102,Processing,2024-01-20 09:30,Ann,Lee,ANN@example.com,DE,EUR,0.00,0.00,8.00,10.00,48.00,Widget,W-1,Widgets,1,40.00
+103,Refunded,2024-02-01 12:00,Bob,Roe,bob@example.com,FR,EUR,0.00,4.90,6.00,40.90,40.90,Gizmo,G-1,Gadgets,1,30.00
+104,Cancelled,2024-02-02 12:00,Cy,Poe,cy@example.com,FR,EUR,0.00,0.00,8.00,0.00,48.00,Widget,W-1,Widgets,1,40.00
+105,Pending payment,2024-02-03 12:00,Dee,Fox,dee@example.com,NL,EUR,0.00,0.00,8.00,0.00,48.00,Widget,W-1,Widgets,1,40.00
+106,Failed,2024-02-04 12:00,Dee,Fox,dee@example.com,NL,EUR,0.00,0.00,8.00,0.00,48.00,Widget,W-1,Widgets,1,40.00
+107,Completed,2024-02-05 12:00,Test,Test,test@shop.example,DE,EUR,0.00,0.00,6.00,0.00,36.00,Gizmo,G-1,Gadgets,1,30.00
+108,Completed,2024-02-10 12:00,Eve,Ng,eve@example.com,GB,GBP,0.00,0.00,6.00,0.00,36.00,Gizmo,G-1,Gadgets,1,30.00
+109,On hold,2024-02-12 12:00,Fay,Orr,,NL,EUR,0.00,0.00,5.00,0.00,30.00,Doohickey,D-1,Tools,1,25.00
+110,wc-completed,2024-02-15 12:00,Ann,Lee,ann@example.com,DE,EUR,0.00,0.00,4.00,0.00,24.00,Gizmo,G-1,Gadgets,1,20.00
+"""
+
+
+def assembled(data: bytes, name: str = "orders-export.csv") -> formats.Assembly:
+    return formats.assemble(io.read_file(name, data))
+
+
+def note_about(ds, column: str, containing: str = ""):
+    return next(n for n in ds.notes if n.column == column and containing in n.message)
+
+
+def test_rows_per_item_are_filled_down_and_netted_of_coupons_and_partial_refunds():
+    built = assembled((HEADER + ROWS).encode())
+    assert built.recognitions[0].kind.label == "WooCommerce orders export"
+    ds = built.dataset
+    lines = ds.tables["lines"]
+    # 101: 60 + 40 less a 10.00 coupon in proportion (6, 4); 102: 40 less a 10.00 refund;
+    # 109: 25; 110: 20. Refunded 103 and cancelled 104 are apart; 105-108 are left out.
+    by_order = dict(lines.group_by("order_id").agg(pl.col("revenue").sum()).iter_rows())
+    assert by_order == pytest.approx({"101": 90.0, "102": 30.0, "109": 25.0, "110": 20.0})
+    assert lines.filter(pl.col("order_id") == "101")["revenue"].to_list() == pytest.approx(
+        [54.0, 36.0]
+    )
+    assert sorted(ds.extras[UNSOLD_LINES]["order_id"]) == ["103", "104"]
+    assert ds.currency == "EUR"
+    # Ann (three orders, the email's case aside) and Fay (no email: her name) are the customers.
+    people = lines.group_by("customer_id").agg(pl.col("order_id").n_unique())
+    assert sorted(people["order_id"].to_list()) == [1, 3]
+    assert not any("@" in v for v in lines["customer_id"])
+    assert set(lines["category"]) == {"Gadgets", "Widgets", "Tools"}
+    assert lines.filter(pl.col("order_id") == "101")["unit_price"].to_list() == [30.0, 40.0]
+    orders = ds.tables["orders"]
+    assert orders.filter(pl.col("order_id") == "101")["freight"].to_list() == [4.9]
+
+
+def test_each_trap_is_counted_in_a_note():
+    ds = assembled((HEADER + ROWS).encode()).dataset
+    assert note_about(ds, "Order Number").count == 1  # the continuation row filled
+    assert note_about(ds, "Billing Email").count == 1  # the test order
+    assert note_about(ds, "Order Status", "pending").count == 1
+    assert note_about(ds, "Order Status", "failed").count == 1
+    assert note_about(ds, "Order Currency").count == 1  # the GBP order
+    assert note_about(ds, "Cart Discount").count == 1
+    assert "10.00 EUR" in note_about(ds, "Order Refund").message
+    shipping = note_about(ds, "Order Shipping").message
+    # Kept orders 101, 102, 103, 104, 109, 110: shipping 4.90 + 4.90, taxes 18+8+6+8+5+4.
+    assert "shipping (9.80 EUR)" in shipping and "taxes (49.00 EUR)" in shipping
+
+
+PACKED = (
+    "order_id,order_number,date,status,billing_email,order_currency,cart_discount,"
+    "shipping_total,tax_total,order_total,{items}\n"
+    "7,101,2024-01-05 10:00,completed,ann@example.com,EUR,10.00,4.90,18.00,112.90,{values}\n"
+)
+SKYVERGE = (
+    "line_items",
+    '"name:Gizmo|sku:G-1|quantity:2|subtotal:60.00|total:54.00;'
+    'name:Widget|sku:W-1|quantity:1|subtotal:40.00|total:36.00"',
+)
+WEBTOFFEE = (
+    "line_item_1,line_item_2",
+    "name:Gizmo|sku:G-1|quantity:2|total:54.00|sub_total:60.00,"
+    "name:Widget|sku:W-1|quantity:1|total:36.00|sub_total:40.00",
+)
+
+
+@pytest.mark.parametrize(("items", "values"), [SKYVERGE, WEBTOFFEE])
+def test_items_packed_in_the_order_row_become_lines_discounted_once(items, values):
+    ds = assembled(PACKED.format(items=items, values=values).encode()).dataset
+    lines = ds.tables["lines"]
+    # Item totals are after the coupon already: 54 + 36, not less 10 again.
+    assert lines["revenue"].to_list() == pytest.approx([54.0, 36.0])
+    assert lines["item_id"].to_list() == ["G-1", "W-1"]
+    assert lines["unit_price"].to_list() == pytest.approx([30.0, 40.0])
+
+
+def test_an_export_without_items_gives_one_line_per_order():
+    text = (
+        b"Order Number,Order Status,Order Date,Billing Email,Order Shipping,Order Tax,Order Total\n"
+        b"1,Completed,2024-01-05 10:00,a@x.com,5.00,10.00,115.00\n"
+        b"2,Completed,2024-01-06 10:00,a@x.com,0.00,4.00,24.00\n"
+    )
+    ds = assembled(text).dataset
+    assert ds.tables["lines"]["revenue"].to_list() == pytest.approx([100.0, 20.0])
+    assert "items" not in ds.tables
+    enabled = {p.key for p in catalog.PAGES if p.enabled(ds)}
+    assert {"sales", "rfm", "cohorts"} <= enabled and "categories" not in enabled
+
+
+ANALYTICS = """\
+Date,Order #,N. Revenue (formatted),Status,Customer,Customer type,Product(s),Items sold,Coupon(s),Net Sales,Attribution
+2024-01-05 10:00:00,101,"€90.00",Completed,Ann Lee,new,"2× Gizmo, Widget",3,save10,90.00,Direct
+2024-01-20 09:30:00,102,"€30.00",Processing,Ann Lee,returning,Widget,1,,30.00,Direct
+2024-02-01 12:00:00,103,"€40.00",Refunded,Bob Roe,new,Gizmo,1,,40.00,Direct
+2024-02-02 12:00:00,104,"€25.00",Completed,Fay Orr,new,Doohickey,1,,25.00,Organic
+"""
+
+
+def test_the_analytics_orders_report_gives_one_line_per_order_of_its_net_sales():
+    built = assembled(ANALYTICS.encode(), "wc-orders-report-export.csv")
+    assert built.recognitions[0].kind.label == "WooCommerce Analytics orders report"
+    ds = built.dataset
+    lines = ds.tables["lines"]
+    assert dict(zip(lines["order_id"], lines["revenue"], strict=True)) == {
+        "101": 90.0,
+        "102": 30.0,
+        "104": 25.0,
+    }
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["103"]
+    # Customers by name: Ann's two orders are one person.
+    assert lines["customer_id"].n_unique() == 2
+    assert "item_id" not in lines.columns
+
+
+@pytest.fixture(scope="module")
+def sample() -> demo.Demo:
+    return demo.demo("woocommerce", rows=2500)
+
+
+def test_the_generated_export_is_recognised_and_its_planted_traps_are_the_notes(sample):
+    built = formats.assemble([io.RawTable(n, n, f) for n, f in sample.files.items()])
+    ds = built.dataset
+    assert [r.kind.format for r in built.recognitions] == ["woocommerce"]
+    assert sample.files["orders-export.csv"].columns == list(
+        demo.COLUMNS["woocommerce"]["orders-export.csv"]
+    )
+    planted = sample.planted
+
+    def orders_in(note) -> int:
+        return int(note.message.split(" rows of ")[1].split(" ")[0].replace(",", ""))
+
+    assert note_about(ds, "Order Number").count == planted["continuation_rows"]
+    assert orders_in(note_about(ds, "Billing Email")) == planted["test_orders"]
+    assert orders_in(note_about(ds, "Order Status", "pending")) == planted["pending_orders"]
+    assert orders_in(note_about(ds, "Order Status", "failed")) == planted["failed_orders"]
+    assert orders_in(note_about(ds, "Order Currency")) == planted["other_currency_orders"]
+    assert note_about(ds, "Cart Discount").count == planted["discounted_orders"]
+    assert note_about(ds, "Order Refund").count == planted["partly_refunded_orders"]
+    unsold = ds.extras[UNSOLD_LINES]["order_id"].n_unique()
+    assert unsold == planted["cancelled_orders"] + planted["refunded_orders"]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "overview",
+        "data",
+        "quality",
+        "sales",
+        "categories",
+        "regions",
+        "rfm",
+        "cohorts",
+        "clusters",
+        "clv",
+    ],
+)
+def test_each_page_its_data_allows_renders_with_no_email_shown(page, sample):
+    built = formats.assemble([io.RawTable(n, n, f) for n, f in sample.files.items()], name="W")
+    built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}woocommerce"))
+    at = apptest.app("files")
+    at.session_state["app_files_assembly"] = built
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]
+    for table in at.dataframe:
+        assert not table.value.astype(str).apply(lambda c: c.str.contains("@")).any().any()
