@@ -82,9 +82,9 @@ def split_unsold(ds: Dataset) -> Dataset:
     note = Note(
         file="orders",
         column="status",
-        message=f"{apart.height:,} lines of {apart['order_id'].n_unique():,} cancelled or "
-        "unavailable orders are "
-        "not sales: they are left out of every page's revenue, orders and customers",
+        message=f"{apart.height:,} lines of {apart['order_id'].n_unique():,} cancelled, "
+        "unavailable, voided or refunded orders are not sales: they are left out of every page's "
+        "revenue, orders and customers",
         count=apart.height,
         rows=lines.height,
     )

@@ -390,13 +390,49 @@ def _has(ds: Dataset, table: str, *columns: str) -> bool:
     return ds.has(table, *columns)
 
 
-def _duplicates(ds: Dataset, firsts: dict[str, pl.Series]) -> list[Finding]:
-    """The duplicate_rows rule, from each table's first_occurrences (shared with the profiles)."""
+def duplicate_basis(ds: Dataset, name: str) -> pl.DataFrame:
+    """Table `name` as exact duplicates are judged on it: as its files recorded it, so the lines
+    of mapped files without the line numbers and order ids the mapping made up (a row's own
+    order is new on every row, so repeated rows would never look alike)."""
+    # Imported here: lib.formats imports lib.demo, which reads this module's NON_PRODUCT_CODES.
+    from lib.formats.generic import MADE_UP, made_up_hashes
+
+    frame = ds.tables[name]
+    made_up = ds.extras.get(MADE_UP)
+    if name != "lines" or made_up is None:
+        return frame
+    ids = pl.col("order_id")
+    made = made_up_hashes(ids).is_in(made_up["order_hash"].implode())
+    return frame.drop("line_no", strict=False).with_columns(
+        pl.when(made).then(None).otherwise(ids).alias("order_id")
+    )
+
+
+# What the duplicate finding on a mapped file's lines adds to the rule's reason.
+MAPPED_DUPLICATES = (
+    "judged on your mapped columns, not on the order ids and line numbers made up for them; "
+    "every page keeps these rows, as a repeated row of a mapped file may be a second identical "
+    "purchase: remove them from the file if they are export errors"
+)
+
+
+def _duplicates(
+    ds: Dataset, judged: dict[str, pl.DataFrame], firsts: dict[str, pl.Series]
+) -> list[Finding]:
+    """The duplicate_rows rule, from each table's duplicate_basis (judged) and its
+    first_occurrences (shared with the profiles)."""
     out = []
     for name, frame in ds.tables.items():
         if frame.height:
+            mapped = judged[name] is not frame
             # Every repeat after the first occurrence counts; the first is the original.
-            out += _finding("duplicate_rows", name, frame, ~pl.lit(firsts[name]))
+            out += _finding(
+                "duplicate_rows",
+                name,
+                frame,
+                ~pl.lit(firsts[name]),
+                MAPPED_DUPLICATES if mapped else "",
+            )
     return out
 
 
@@ -675,8 +711,12 @@ def report(ds: Dataset, today: datetime | None = None) -> Report:
     """Profile every table and run every rule whose tables are loaded, worst first."""
     today = today or datetime.now()
     ds = as_recorded(ds)  # the rules inspect every line the files hold, sales or not
-    firsts = {name: first_occurrences(frame) for name, frame in ds.tables.items()}
+    judged = {name: duplicate_basis(ds, name) for name in ds.tables}
+    firsts = {name: first_occurrences(frame) for name, frame in judged.items()}
     profiles = tuple(profile(name, frame, firsts[name]) for name, frame in ds.tables.items())
-    findings = [*_duplicates(ds, firsts), *(f for check in CHECKS for f in check(ds, today))]
+    findings = [
+        *_duplicates(ds, judged, firsts),
+        *(f for check in CHECKS for f in check(ds, today)),
+    ]
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.info.severity], -f.count))
     return Report(profiles, tuple(findings))

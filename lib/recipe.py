@@ -124,7 +124,9 @@ class Recipe:
 
     mappings: table name -> {canonical field: source column, and the currency under
     generic.CURRENCY_KEY when stated} (generic.ColumnMapping.entries of the tables mapped by
-    hand; older recipes have no currency); settings: page -> {headless option: value, and
+    hand; older recipes have no currency); mapped_columns: table name -> its columns, for each
+    mapped table, so that its mapping also maps a file of another name with the same columns
+    (next month's export; older recipes have none); settings: page -> {headless option: value, and
     under VIEWS_KEY the page's views, {widget key: value} (older recipes have none)}; rules:
     the RFM segment rules as rows in rfm.default_rules' columns (None: the default rules); demo:
     the built-in demo kind when the data was a demo; pages: the pages a report shows.
@@ -132,6 +134,7 @@ class Recipe:
 
     files: tuple[FilePrint, ...] = ()
     mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    mapped_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     settings: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     rules: tuple[Mapping[str, object], ...] | None = None
     dataset: str = ""
@@ -247,9 +250,27 @@ def differences(recipe: Recipe, tables: Sequence[RawTable]) -> list[str]:
     return out
 
 
+def _same_columns(recipe: Recipe, tables: Sequence[RawTable]) -> dict[str, str]:
+    """Loaded tables the recipe maps by their columns: table name -> the recipe's mapped table
+    with the same set of columns (the first in the recipe), for tables it has no mapping of."""
+    by_columns: dict[frozenset[str], str] = {}
+    for name, columns in recipe.mapped_columns.items():
+        if name in recipe.mappings:
+            by_columns.setdefault(frozenset(columns), name)
+    return {
+        t.name: by_columns[columns]
+        for t in tables
+        if t.name not in recipe.mappings and (columns := frozenset(t.frame.columns)) in by_columns
+    }
+
+
 def mapping_notes(recipe: Recipe, tables: Sequence[RawTable]) -> list[str]:
-    """Mapped columns the loaded tables lack, one sentence each (the field is left unmapped)."""
-    out = []
+    """Which loaded table took the mapping of the recipe's table with the same columns, and the
+    mapped columns the loaded tables lack (the field is left unmapped), one sentence each."""
+    out = [
+        f"{name}: mapped as {source} in the recipe (same columns)"
+        for name, source in _same_columns(recipe, tables).items()
+    ]
     frames = {t.name: t.frame for t in tables}
     for name, fields in recipe.mappings.items():
         if name not in frames:
@@ -262,12 +283,14 @@ def mapping_notes(recipe: Recipe, tables: Sequence[RawTable]) -> list[str]:
 
 
 def mappings_for(recipe: Recipe, tables: Sequence[RawTable]) -> dict[str, generic.ColumnMapping]:
-    """The recipe's mappings of the loaded tables, without columns a table lacks."""
+    """The recipe's mappings of the loaded tables, by name, or by columns for a table of another
+    name with the same columns as a mapped one (see mapping_notes); without columns a table
+    lacks."""
     frames = {t.name: t.frame for t in tables}
+    sources = {name: name for name in recipe.mappings if name in frames}
     mappings = {
-        name: generic.ColumnMapping.from_entries(fields)
-        for name, fields in recipe.mappings.items()
-        if name in frames
+        name: generic.ColumnMapping.from_entries(recipe.mappings[source])
+        for name, source in (sources | _same_columns(recipe, tables)).items()
     }
     return {
         name: replace(
@@ -299,6 +322,9 @@ def make(
     return Recipe(
         files=() if demo else fingerprint(tables),
         mappings={name: m.entries() for name, m in (mappings or {}).items()},
+        mapped_columns={
+            t.name: tuple(t.frame.columns) for t in tables if t.name in (mappings or {})
+        },
         settings={page: _kept(values) for page, values in (settings or {}).items()},
         rules=rows,
         dataset=dataset,
@@ -393,6 +419,9 @@ def to_toml(recipe: Recipe) -> str:
         )
     for name, fields in recipe.mappings.items():
         lines += ["", f"[mappings.{_key(name)}]", *_pairs(fields)]
+    if recipe.mapped_columns:
+        columns = {name: list(names) for name, names in recipe.mapped_columns.items()}
+        lines += ["", "[mapped_columns]", *_pairs(columns)]
     for page, values in recipe.settings.items():
         options = {k: v for k, v in values.items() if k != VIEWS_KEY}
         if options or not views_of(values):
@@ -458,6 +487,11 @@ def from_toml(text: str) -> Recipe:
         str(name): {str(f): str(c) for f, c in _table(fields, f"mappings.{name}").items()}
         for name, fields in _table(data.get("mappings", {}), "mappings").items()
     }
+    mapped_columns = {}
+    for name, columns in _table(data.get("mapped_columns", {}), "mapped_columns").items():
+        if not isinstance(columns, list):
+            raise RecipeError(f"mapped_columns.{name} must be a list of column names")
+        mapped_columns[str(name)] = tuple(str(c) for c in columns)
     settings = {
         str(page): _page_settings(_table(values, f"settings.{page}"), f"settings.{page}")
         for page, values in _table(data.get("settings", {}), "settings").items()
@@ -473,6 +507,7 @@ def from_toml(text: str) -> Recipe:
     return Recipe(
         files=tuple(files),
         mappings=mappings,
+        mapped_columns=mapped_columns,
         settings=settings,
         rules=rules,
         dataset=str(data.get("dataset", "")),
@@ -746,8 +781,39 @@ def page_frames(
     ds: Dataset, page: str, options: Mapping[str, object], rules: pl.DataFrame | None = None
 ) -> dict[str, pl.DataFrame]:
     """A page's headless tables for checked options (apply_settings), with the recipe's segment
-    rules on the RFM page. Raises what the analysis raises (ValueError, KeyError)."""
+    rules on the RFM page (its segments, and its movement when compare_as_of asks for one).
+    Raises what the analysis raises (ValueError, KeyError)."""
     frames = dict(_headless(page).headless(ds, **options))
     if page == "rfm" and rules is not None:
         frames = apply_rules(frames, rules, int(options["bins"]), str(options["across"]))
+        if "movements" in frames:
+            frames.update(_movement_with_rules(ds, frames["customers"], rules, options))
     return frames
+
+
+def _movement_with_rules(
+    ds: Dataset, customers: pl.DataFrame, rules: pl.DataFrame, options: Mapping[str, object]
+) -> dict[str, pl.DataFrame]:
+    """rfm's movement tables (rfm.headless with compare_as_of) redone with `rules` between the
+    same two dates, as apply_rules redoes the page's segments."""
+    from lib.analyses import movement
+
+    if customers.height == 0:  # no one to follow: the tables are empty whatever the rules
+        return {}
+    first = date.fromisoformat(str(options["compare_as_of"]))
+    # The as-of date rfm used: every customer's last order plus their recency.
+    row = customers.row(0, named=True)
+    second = row["last_order"] + timedelta(days=row["recency_days"])
+    orders = movement.purchase_orders(ds.table("lines"))
+    moves = movement.segment_movement(orders, first, second, rules, int(options["bins"]))
+    flows = [
+        movement.movement_flows(moves.movements, m, rules).select(
+            pl.lit(m).alias("measure"), pl.all()
+        )
+        for m in movement.MEASURES
+    ]
+    return {
+        "movements": moves.movements,
+        "movement_customers": moves.customers,
+        "flows": pl.concat(flows),
+    }

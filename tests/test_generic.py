@@ -9,6 +9,7 @@ import pytest
 
 from lib import formats, io
 from lib.analyses import sales
+from lib.formats import generic
 from lib.formats.generic import (
     CURRENCY_KEY,
     FIELD_HELP,
@@ -376,15 +377,17 @@ def test_quantity_with_amount_gives_unit_price_as_amount_over_quantity() -> None
 def test_missing_order_id_becomes_the_row_number_with_a_note() -> None:
     frame = pl.DataFrame({"when": ["2024-01-01", "bad", "2024-01-03"], "v": ["1", "2", "3"]})
     mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f")
-    # Row numbers count the file's rows, so a dropped row leaves a gap.
-    assert mapped.lines["order_id"].to_list() == ["1", "3"]
+    # Row numbers count the file's rows, so a dropped row leaves a gap; the file's name comes first.
+    assert mapped.lines["order_id"].to_list() == ["f row 1", "f row 3"]
+    assert mapped.made_up.to_list() == ["f row 1", "f row 3"]
     _note(mapped.notes, "order_id", "each row counted as one order")
 
 
 def test_rows_without_an_order_id_become_orders_of_their_own() -> None:
     frame = pl.DataFrame({"when": DATES[:3], "v": ["1", "2", "3"], "inv": ["A", "", "A"]})
     mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v", order_id="inv"), "f")
-    assert mapped.lines["order_id"].to_list() == ["A", "row 2", "A"]
+    assert mapped.lines["order_id"].to_list() == ["A", "f row 2", "A"]
+    assert mapped.made_up.to_list() == ["f row 2"]
     assert mapped.lines["line_no"].to_list() == [1, 1, 2]
     assert _note(mapped.notes, "inv", "without an order id").count == 1
 
@@ -751,11 +754,11 @@ def test_without_an_order_id_a_customers_rows_of_one_day_are_one_order() -> None
     )
     mapped = apply_mapping(frame, _mapping(customer_id="who", ordered_at="when", revenue="v"), "f")
     assert mapped.lines["order_id"].to_list() == [
-        "c1 2024-03-01",
-        "c1 2024-03-01",
-        "c1 2024-03-02",
-        "row 4",
-        "c2 2024-03-01",
+        "f c1 2024-03-01",
+        "f c1 2024-03-01",
+        "f c1 2024-03-02",
+        "f row 4",
+        "f c2 2024-03-01",
     ]
     assert mapped.lines["line_no"].to_list() == [1, 2, 1, 1, 1]
     note = _note(mapped.notes, "order_id", "each customer's rows on one day counted as one order")
@@ -873,3 +876,91 @@ def test_cdnow_with_the_old_guess_warns_that_its_order_id_is_a_customer() -> Non
         "one date: 'column_1' looks like a customer id."
     )
     assert doubts[1].startswith("None of the 2,357 customers in 'column_2' has more than one order")
+
+
+# --- two monthly exports of one shop, stacked -----------------------------------------------------
+
+# No order numbers: c1's two rows of 5 January are one order; a row without a customer is an order
+# of its own, "row 3" in each file.
+JANUARY = b"""when,who,amount
+2024-01-05,c1,10.00
+2024-01-05,c1,5.00
+2024-01-09,,7.00
+"""
+FEBRUARY = b"""when,who,amount
+2024-02-01,c2,20.00
+2024-02-03,c1,4.00
+2024-02-03,,3.00
+"""
+
+
+def _stacked(january: bytes, february: bytes, mapping: ColumnMapping) -> formats.Assembly:
+    tables = [
+        *io.read_file("orders_2024_01.csv", january),
+        *io.read_file("orders_2024_02.csv", february),
+    ]
+    return formats.assemble(tables, {t.name: mapping for t in tables})
+
+
+def _kpis(ds) -> dict[str, float]:
+    return dict(sales.headless(ds)["kpis"].select("metric", "value").iter_rows())
+
+
+def test_two_mapped_monthly_exports_stack_with_made_up_orders_kept_apart() -> None:
+    mapping = _mapping(ordered_at="when", customer_id="who", revenue="amount")
+    assembly = _stacked(JANUARY, FEBRUARY, mapping)
+    assert assembly.messages == ()
+    lines = assembly.dataset.tables["lines"]
+    assert lines.height == 6
+    # By hand: January has c1's 5 January and its row 3; February c2's 1 February, c1's
+    # 3 February and its row 3: five orders (the two rows 3 would make one without the file
+    # names), two customers, 49.00 of revenue.
+    assert lines["order_id"].to_list() == [
+        "orders_2024_01.csv c1 2024-01-05",
+        "orders_2024_01.csv c1 2024-01-05",
+        "orders_2024_01.csv row 3",
+        "orders_2024_02.csv c2 2024-02-01",
+        "orders_2024_02.csv c1 2024-02-03",
+        "orders_2024_02.csv row 3",
+    ]
+    kpis = _kpis(assembly.dataset)
+    assert (kpis["orders"], kpis["customers"], kpis["revenue"]) == (5, 2, pytest.approx(49.0))
+    assert assembly.dataset.extras[generic.MADE_UP].height == 5  # every order is made up
+
+
+def test_stacked_exports_keep_their_real_order_ids() -> None:
+    january = b"order,when,who,amount\nA-1,2024-01-05,c1,10.00\nA-1,2024-01-05,c1,5.00\n"
+    february = b"order,when,who,amount\nA-2,2024-02-01,c2,20.00\nA-3,2024-02-03,c1,4.00\n"
+    mapping = _mapping(order_id="order", ordered_at="when", customer_id="who", revenue="amount")
+    ds = _stacked(january, february, mapping).dataset
+    assert ds.tables["lines"]["order_id"].to_list() == ["A-1", "A-1", "A-2", "A-3"]
+    assert ds.extras[generic.MADE_UP].height == 0
+    kpis = _kpis(ds)
+    assert (kpis["orders"], kpis["customers"], kpis["revenue"]) == (3, 2, pytest.approx(39.0))
+
+
+def test_a_stacked_file_in_another_currency_is_left_out_with_a_message() -> None:
+    mapping = _mapping(ordered_at="when", customer_id="who", revenue="amount")
+    tables = [
+        *io.read_file("orders_2024_01.csv", JANUARY),
+        *io.read_file("orders_2024_02.csv", FEBRUARY),
+        *io.read_file("orders_us.csv", FEBRUARY),
+    ]
+    mappings = {
+        "orders_2024_01.csv": mapping.with_currency("EUR"),
+        "orders_2024_02.csv": mapping,  # no currency stated: taken as the others'
+        "orders_us.csv": mapping.with_currency("USD"),
+    }
+    assembly = formats.assemble(tables, mappings)
+    assert assembly.dataset.currency == "EUR"
+    assert assembly.dataset.tables["lines"].height == 6
+    [message] = assembly.messages
+    assert message.startswith("orders_us.csv: its mapping says USD, that of orders_2024_01.csv EUR")
+
+
+def test_stacked_customers_take_their_most_frequent_region_over_every_file() -> None:
+    january = b"when,who,amount,country\n2024-01-05,c1,10,PT\n2024-01-06,c2,5,ES\n"
+    february = b"when,who,amount,country\n2024-02-01,c1,20,ES\n2024-02-03,c1,4,ES\n"
+    mapping = _mapping(ordered_at="when", customer_id="who", revenue="amount", region="country")
+    customers = _stacked(january, february, mapping).dataset.tables["customers"]
+    assert customers.select("customer_id", "region").rows() == [("c1", "ES"), ("c2", "ES")]

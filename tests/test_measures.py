@@ -160,7 +160,7 @@ def test_lines_of_cancelled_and_unavailable_orders_are_set_apart_and_counted():
     assert ds.tables["lines"]["order_id"].to_list() == ["0", "3", "0"]
     assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["1", "2"]
     assert ds.notes[-1].count == 2
-    assert "2 lines of 2 cancelled or unavailable orders" in ds.notes[-1].message
+    assert "2 lines of 2 cancelled, unavailable, voided or refunded orders" in ds.notes[-1].message
     # Data quality still inspects every line the files hold.
     assert measures.as_recorded(ds).tables["lines"].height == 5
 
@@ -225,6 +225,6 @@ def test_the_caption_quotes_each_definition_and_the_unsold_rule_only_where_it_ap
     plain = Dataset("t", "retail")
     text = measures.caption(plain, "order", "revenue")
     assert measures.DEFINITIONS["order"] in text and measures.DEFINITIONS["revenue"] in text
-    assert "cancelled or unavailable" not in text
+    assert measures.UNSOLD_DEFINITION not in text
     split = measures.split_unsold(_olist_like(["delivered", "canceled"]))
     assert measures.UNSOLD_DEFINITION in measures.caption(split, "order")

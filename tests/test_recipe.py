@@ -5,14 +5,15 @@ import re
 import subprocess
 import sys
 import tomllib
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lib import demo, formats, recipe
-from lib.analyses import rfm
+from lib.analyses import movement, rfm
 from lib.formats import generic
 from lib.io import RawTable
 
@@ -385,3 +386,128 @@ def test_a_recipe_of_a_demo_replays_without_files(tmp_path):
     replayed = run("cohorts", "--recipe", str(path))
     assert replayed.returncode == 0, replayed.stderr
     assert same_json(replayed.stdout, run("cohorts", "--demo", "retail", "--grain", "week").stdout)
+
+
+RECENT_RULES = pl.DataFrame(
+    [
+        ("recent", 3, 3, None, None, None, None, "Thank them."),
+        ("the rest", None, None, None, None, None, None, "Wait."),
+    ],
+    schema=rfm.RULE_COLUMNS,
+    orient="row",
+)
+
+
+def test_page_frames_redo_the_rfm_movement_with_the_recipes_rules():
+    ds = formats.assemble_demo("retail").dataset
+    options = recipe.apply_settings(
+        "rfm", {"bins": 3, "as_of": "2023-10-01", "compare_as_of": "2023-07-01"}, ds
+    ).options
+    frames = recipe.page_frames(ds, "rfm", options, RECENT_RULES)
+    # The movement as the Movement view computes it, called directly with the rules and dates.
+    orders = movement.purchase_orders(ds.table("lines"))
+    direct = movement.segment_movement(
+        orders, date(2023, 7, 1), date(2023, 10, 1), RECENT_RULES, bins=3
+    )
+    assert_frame_equal(frames["movements"], direct.movements)
+    assert_frame_equal(frames["movement_customers"], direct.customers)
+    for measure in movement.MEASURES:
+        flows = frames["flows"].filter(pl.col("measure") == measure).drop("measure")
+        assert_frame_equal(flows, movement.movement_flows(direct.movements, measure, RECENT_RULES))
+    named = {"recent", "the rest"}
+    assert set(frames["movements"]["to_segment"]) <= named | {movement.GONE}
+    assert set(frames["movements"]["from_segment"]) <= named | {movement.NEW}
+    # Customers ordering from July to September are "recent" on 1 October with 3 bins: at least
+    # the last third by recency, so every customer who ordered in the last days of September.
+    lines = ds.table("lines").filter(pl.col("customer_id").is_not_null())
+    late_september = set(
+        lines.filter(pl.col("ordered_at").is_between(datetime(2023, 9, 25), datetime(2023, 10, 1)))[
+            "customer_id"
+        ]
+    )
+    now_recent = frames["movement_customers"].filter(pl.col("to_segment") == "recent")
+    assert late_september and late_september <= set(now_recent["customer_id"])
+    # Without rules the movement keeps rfm's default segments.
+    plain = recipe.page_frames(ds, "rfm", options)
+    assert not set(plain["movements"]["to_segment"]) & named
+
+
+def test_the_cli_replays_a_recipes_rules_on_the_movement_too(tmp_path):
+    path = tmp_path / "rules.toml"
+    settings = {"rfm": {"bins": 3, "as_of": "2023-10-01", "compare_as_of": "2023-07-01"}}
+    made = recipe.make(settings=settings, rules=RECENT_RULES, demo="retail")
+    path.write_text(recipe.to_toml(made), encoding="utf-8")
+    out = run("rfm", "--recipe", str(path))
+    assert out.returncode == 0, out.stderr
+    ds = formats.assemble_demo("retail").dataset
+    direct = movement.segment_movement(
+        movement.purchase_orders(ds.table("lines")),
+        date(2023, 7, 1),
+        date(2023, 10, 1),
+        RECENT_RULES,
+        bins=3,
+    )
+    assert same_json(
+        json.dumps(json.loads(out.stdout)["movements"]),
+        json.dumps(direct.movements.to_dicts(), default=str),
+    )
+
+
+# Two monthly exports of one till: "Ref B" names the customer, which no guess recognises.
+TILL_JANUARY = "when,Ref B,amount\n2024-01-05,c1,10.00\n2024-01-05,c1,5.00\n2024-01-09,c3,7.00\n"
+TILL_FEBRUARY = "amount,when,Ref B\n20.00,2024-02-01,c2\n4.00,2024-02-03,c1\n"
+TILL_MAPPING = {"ordered_at": "when", "customer_id": "Ref B", "revenue": "amount"}
+
+
+def _till(name: str, text: str) -> RawTable:
+    return RawTable(name, name, pl.read_csv(text.encode(), infer_schema=False))
+
+
+def test_a_recipes_mapping_maps_next_months_export_by_its_columns_with_a_note():
+    january = _till("orders_2024_01.csv", TILL_JANUARY)
+    mapping = generic.ColumnMapping(dict(TILL_MAPPING), "EUR")
+    made = recipe.make([january], mappings={january.name: mapping})
+    back = recipe.from_toml(recipe.to_toml(made))
+    assert back.mapped_columns == {"orders_2024_01.csv": ("when", "Ref B", "amount")}
+    # Same columns in another order, another name: the recipe's mapping applies, and says so.
+    february = _till("orders_2024_02.csv", TILL_FEBRUARY)
+    other = RawTable("stock.csv", "stock.csv", pl.DataFrame({"when": ["2024-02-01"], "sku": ["a"]}))
+    chosen = recipe.mappings_for(back, [february, other])
+    assert list(chosen) == ["orders_2024_02.csv"]
+    assert (chosen["orders_2024_02.csv"].used(), chosen["orders_2024_02.csv"].currency) == (
+        mapping.used(),
+        "EUR",
+    )
+    assert recipe.mapping_notes(back, [february, other]) == [
+        "orders_2024_02.csv: mapped as orders_2024_01.csv in the recipe (same columns)"
+    ]
+    # Loaded beside the file it was made on, both are mapped, each under its own name.
+    both = recipe.mappings_for(back, [january, february])
+    assert set(both) == {"orders_2024_01.csv", "orders_2024_02.csv"}
+
+
+def test_a_recipe_written_before_mapped_columns_maps_by_file_name_only():
+    old = '[mappings."orders_2024_01.csv"]\nordered_at = "when"\nrevenue = "amount"\n'
+    rec = recipe.from_toml(old)
+    assert rec.mapped_columns == {}
+    january = _till("orders_2024_01.csv", TILL_JANUARY)
+    february = _till("orders_2024_02.csv", TILL_FEBRUARY)
+    assert list(recipe.mappings_for(rec, [january, february])) == ["orders_2024_01.csv"]
+
+
+def test_the_cli_stacks_two_monthly_exports_mapped_by_one_recipe(tmp_path):
+    january = tmp_path / "orders_2024_01.csv"
+    february = tmp_path / "orders_2024_02.csv"
+    january.write_text(TILL_JANUARY)
+    february.write_text(TILL_FEBRUARY)
+    made = recipe.make(
+        [_till(january.name, TILL_JANUARY)],
+        mappings={january.name: generic.ColumnMapping(dict(TILL_MAPPING))},
+    )
+    path = saved(january, made)
+    out = run("sales", str(january), str(february), "--recipe", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "orders_2024_02.csv: mapped as orders_2024_01.csv in the recipe" in out.stderr
+    kpis = {k["metric"]: k["value"] for k in json.loads(out.stdout)["kpis"]}
+    # By hand: orders are customers' days (c1 5 Jan, c3 9 Jan, c2 1 Feb, c1 3 Feb), 3 customers.
+    assert (kpis["orders"], kpis["customers"], kpis["revenue"]) == (4, 3, pytest.approx(46.0))

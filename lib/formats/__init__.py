@@ -86,7 +86,8 @@ def assemble(
     """One Dataset from every recognised table plus every unknown table with a confirmed mapping.
 
     Each canonical table comes from one format; when two formats both supply it, the first wins and
-    a message says which was ignored. A format that fails to build is reported, never raised.
+    a message says which was ignored. Mapped tables stack into one (generic.stacked). A format
+    that fails to build is reported, never raised.
     """
     mappings = mappings or {}
     recognitions = tuple(recognise(t) for t in tables)
@@ -108,15 +109,16 @@ def assemble(
                 f"{', '.join(files.values())}: could not be read as {FORMAT_LABELS[fmt]} "
                 f"({exc}); check that the file is a complete, unedited export"
             )
-    for table in tables:
-        if table.name in mappings:
-            mapped = generic.apply_mapping(table.frame, mappings[table.name], table.name)
-            built = {"lines": mapped.lines}
-            if mapped.customers is not None:
-                built["customers"] = mapped.customers
-            results.append(
-                ("generic", FormatResult(built, notes=mapped.notes, currency=mapped.currency or ""))
-            )
+    mapped = [
+        generic.apply_mapping(t.frame, mappings[t.name], t.name)
+        for t in tables
+        if t.name in mappings
+    ]
+    if mapped:
+        # Mapped files (two monthly exports, say) stack into one set of lines.
+        stacked, left_out = generic.stacked(mapped)
+        results.append(("generic", stacked))
+        messages += left_out
 
     merged: dict[str, pl.DataFrame] = {}
     origin: dict[str, str] = {}
@@ -139,6 +141,8 @@ def assemble(
                 continue
             merged[table_name] = frame
             origin[table_name] = fmt
+    if origin.get("lines") != "generic":
+        extras.pop(generic.MADE_UP, None)  # its ids name lines that were not kept
     dataset = measures.split_unsold(
         Dataset(
             name=name,

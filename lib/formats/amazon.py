@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import main_currency, set_apart
-from lib.formats.shopify import person_ids
+from lib.formats.shop import main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "amazon"

@@ -6,14 +6,14 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import polars as pl
 
 from lib import parse
-from lib.formats.base import LEFT_OUT
+from lib.formats.base import LEFT_OUT, FormatResult
 from lib.model import SPECS, Note, conform
 
 FORMAT = "generic"
@@ -297,15 +297,31 @@ class ColumnMapping:
         return replace(self, currency=currency_code(currency))
 
 
+# Dataset.extras key: the order ids a mapping made up, as made_up_hashes gives them (one column,
+# order_hash). Its lines' line numbers are made up too; Data quality judges their duplicates
+# without either.
+MADE_UP = "made_up_order_ids"
+
+
+def made_up_hashes(ids: pl.Expr) -> pl.Expr:
+    """Order ids as MADE_UP holds them: 64-bit hashes, 8 bytes an id and quick to look up. A real
+    id that shared one with a made-up id (about one chance in 10^7 for a million ids each) would
+    be judged as made up too."""
+    return ids.hash(seed=13).alias("order_hash")
+
+
 @dataclass(frozen=True)
 class MappedLines:
-    """Canonical lines from a mapped table, customers' regions when known, loader notes and the
-    currency the mapping states ('' when none)."""
+    """Canonical lines from a mapped table, customers' regions when known, loader notes, the
+    currency the mapping states ('' when none), the file's name and the order ids made up for
+    it (`made_up`: each once)."""
 
     lines: pl.DataFrame
     customers: pl.DataFrame | None
     notes: tuple[Note, ...]
+    made_up: pl.Series
     currency: str = ""
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -916,6 +932,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     """Canonical lines (and customers' regions) from `frame` read through `mapping`.
 
     Rows without a readable date or amount are left out; every assumption becomes a Note.
+    Order ids the mapping makes up (a row's own order, a customer's day) start with `file`, so
+    that files stacked together never share one; ids read from the file are kept as they are.
     Raises ValueError when the mapping has a structural problem (see mapping_problems).
     """
     problems = _structure_problems(frame, mapping)
@@ -983,32 +1001,33 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if dropped or lost:
         lines = lines.filter(~(no_date | no_amount))
 
+    own_row = pl.lit(f"{file} row ") + pl.col("_row").cast(pl.String)
     if "order_id" in lines.columns:
-        missing = int(lines["order_id"].null_count())
-        if missing:
+        made_up = lines.filter(pl.col("order_id").is_null()).select(own_row).to_series()
+        if made_up.len():
             note(
                 used["order_id"],
-                f"{missing:,} row(s) without an order id were each counted as one order",
-                missing,
+                f"{made_up.len():,} row(s) without an order id were each counted as one order",
+                made_up.len(),
             )
-            lines = lines.with_columns(
-                pl.coalesce("order_id", pl.lit("row ") + pl.col("_row").cast(pl.String))
-            )
+            lines = lines.with_columns(pl.coalesce("order_id", own_row))
     elif "customer_id" in lines.columns:
         # A customer's rows of one day are one purchase (as CLV and the CDNOW literature count
         # them): the order is named after both.
         alone = int(lines["customer_id"].null_count())
         also = f"; {alone:,} row(s) without a customer each counted as one order" if alone else ""
         note("order_id", f"no order id: each customer's rows on one day counted as one order{also}")
+        day = pl.col("ordered_at").dt.strftime("%Y-%m-%d")
         lines = lines.with_columns(
-            pl.coalesce(
-                pl.col("customer_id") + pl.lit(" ") + pl.col("ordered_at").dt.strftime("%Y-%m-%d"),
-                pl.lit("row ") + pl.col("_row").cast(pl.String),
-            ).alias("order_id")
+            pl.coalesce(pl.lit(f"{file} ") + pl.col("customer_id") + " " + day, own_row).alias(
+                "order_id"
+            )
         )
     else:
         note("order_id", "no order id: each row counted as one order")
-        lines = lines.with_columns(pl.col("_row").cast(pl.String).alias("order_id"))
+        lines = lines.with_columns(own_row.alias("order_id"))
+    if "order_id" not in used:
+        made_up = lines.get_column("order_id").unique(maintain_order=True)
     if "customer_id" not in lines.columns:
         note("customer_id", "no customer id: customer pages unavailable")
         lines = lines.with_columns(pl.lit(None, dtype=pl.String).alias("customer_id"))
@@ -1034,7 +1053,50 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     customers = None
     if "customer_id" in used and "region" in used:
         customers = conform("customers", _customer_regions(lines))
-    return MappedLines(lines, customers, tuple(notes), currency_code(mapping.currency) or "")
+    return MappedLines(
+        lines,
+        customers,
+        tuple(notes),
+        made_up.alias("order_id"),
+        currency_code(mapping.currency) or "",
+        file,
+    )
+
+
+def stacked(parts: Sequence[MappedLines]) -> tuple[FormatResult, list[str]]:
+    """One result from several mapped files (monthly exports of one shop), and a message for
+    each file left out because its mapping states another currency than the first that states
+    one (amounts in two currencies cannot be added).
+
+    Lines are stacked in the files' order; a customer's region is the most frequent over all
+    files; extras[MADE_UP] holds every made-up order id (made_up_hashes).
+    """
+    stated = [p for p in parts if p.currency]
+    main = stated[0] if stated else None
+    kept, messages = [], []
+    for part in parts:
+        if main is None or part.currency in ("", main.currency):
+            kept.append(part)
+        else:
+            messages.append(
+                f"{part.file}: its mapping says {part.currency}, that of {main.file} "
+                f"{main.currency}; amounts in two currencies cannot be added, so {part.file} "
+                "was left out. Load it on its own, or set the same currency in both mappings."
+            )
+    lines = pl.concat([p.lines for p in kept])
+    tables = {"lines": lines}
+    if any(p.customers is not None for p in kept):
+        tables["customers"] = conform("customers", _customer_regions(lines))
+    made_up = (
+        pl.concat([p.made_up for p in kept]).to_frame().select(made_up_hashes(pl.col("order_id")))
+    )
+    result = FormatResult(
+        tables,
+        extras={MADE_UP: made_up},
+        notes=tuple(n for p in kept for n in p.notes),
+        currency=main.currency if main else "",
+    )
+    return result, messages
 
 
 def _customer_regions(lines: pl.DataFrame) -> pl.DataFrame:

@@ -1,13 +1,40 @@
-"""What the shop-platform readers share: one currency, order amounts spread over their lines,
-and the notes that count what a reader set apart. Customers are hashed with
-lib.formats.shopify.person_ids, so one person has one id in every platform's export."""
+"""What the shop-platform readers share: customers as hashed e-mails (one person has one id in
+every platform's export), one currency, order amounts spread over their lines, and the notes that
+count what a reader set apart."""
 
 from __future__ import annotations
+
+import hashlib
 
 import polars as pl
 
 from lib.formats.base import LEFT_OUT
 from lib.model import Note
+
+
+def person_ids(emails: pl.Series, names: pl.Series) -> pl.Series:
+    """A stable 12-hex-digit id per person: a hash of the e-mail address (trimmed, lower case),
+    else of the name; null when both are missing. The address itself is never kept, so no page,
+    export or report can show it."""
+    text = pl.DataFrame({"email": emails, "name": names}).select(
+        pl.when(pl.col("email").str.strip_chars() != "")
+        .then("email:" + pl.col("email").str.strip_chars().str.to_lowercase())
+        .when(pl.col("name").str.strip_chars() != "")
+        .then(
+            "name:"
+            + pl.col("name").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+        )
+        .alias("key")
+    )["key"]
+    keys = text.unique().drop_nulls().to_list()
+    hashed = pl.DataFrame(
+        {
+            "key": keys,
+            "customer_id": [hashlib.blake2b(k.encode(), digest_size=6).hexdigest() for k in keys],
+        },
+        schema={"key": pl.String, "customer_id": pl.String},
+    )
+    return text.to_frame().join(hashed, on="key", how="left", maintain_order="left")["customer_id"]
 
 
 def spread(amount: pl.Expr, weight: pl.Expr, order: str) -> pl.Expr:

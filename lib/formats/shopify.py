@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 
 import polars as pl
 
 from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
-from lib.formats.shop import main_currency, set_apart, spread
+from lib.formats.shop import main_currency, person_ids, set_apart, spread
 from lib.measures import UNSOLD_STATUSES
 from lib.model import Note, conform
 
@@ -78,31 +77,6 @@ _TEST_GATEWAY = r"(?i)bogus"
 _TEST_TAG = r"(?i)(^|,)\s*test( order)?\s*(,|$)"
 _AWAITING = ("pending", "authorized", "partially_paid")
 _CENT = 0.005
-
-
-def person_ids(emails: pl.Series, names: pl.Series) -> pl.Series:
-    """A stable 12-hex-digit id per person: a hash of the e-mail address (trimmed, lower case),
-    else of the name; null when both are missing. The address itself is never kept, so no page,
-    export or report can show it."""
-    text = pl.DataFrame({"email": emails, "name": names}).select(
-        pl.when(pl.col("email").str.strip_chars() != "")
-        .then("email:" + pl.col("email").str.strip_chars().str.to_lowercase())
-        .when(pl.col("name").str.strip_chars() != "")
-        .then(
-            "name:"
-            + pl.col("name").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
-        )
-        .alias("key")
-    )["key"]
-    keys = text.unique().drop_nulls().to_list()
-    hashed = pl.DataFrame(
-        {
-            "key": keys,
-            "customer_id": [hashlib.blake2b(k.encode(), digest_size=6).hexdigest() for k in keys],
-        },
-        schema={"key": pl.String, "customer_id": pl.String},
-    )
-    return text.to_frame().join(hashed, on="key", how="left", maintain_order="left")["customer_id"]
 
 
 def _local_times(raw: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

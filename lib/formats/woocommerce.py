@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, normalise
-from lib.formats.shop import main_currency, set_apart, spread
-from lib.formats.shopify import person_ids
+from lib.formats.shop import main_currency, person_ids, set_apart, spread
 from lib.model import Note, conform
 
 FORMAT = "woocommerce"
