@@ -8,18 +8,24 @@ import re
 import polars as pl
 
 SYMBOLS = {"BRL": "R$", "GBP": "£", "USD": "$", "EUR": "€"}
+# The sign of a negative figure, everywhere (sentences, tables, chart labels): the ASCII hyphen,
+# written before a currency symbol ("-R$ 286", never "R$ -286").
+MINUS = "-"
 
 
 def compact(value: float | None, digits: int = 1) -> str:
     """1234 -> '1.2k', 5_600_000 -> '5.6M'; small numbers keep their integer form."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    sign = "-" if value < 0 else ""
+    negative = value < 0
     value = abs(value)
     for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
-            return f"{sign}{value / limit:.{digits}f}{suffix}"
-    return f"{sign}{value:,.0f}" if value >= 100 else f"{sign}{value:,.2f}".rstrip("0").rstrip(".")
+            text = f"{value / limit:.{digits}f}{suffix}"
+            break
+    else:
+        text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{MINUS}{text}" if negative and text != "0" else text
 
 
 def money(value: float | None, currency: str = "", digits: int = 1) -> str:
@@ -30,9 +36,8 @@ def money(value: float | None, currency: str = "", digits: int = 1) -> str:
     symbol = SYMBOLS.get(currency)
     if symbol is None:
         return f"{text} {currency}"
-    if text.startswith("-"):
-        return f"-{symbol}{'' if len(symbol) == 1 else ' '}{text[1:]}"
-    return f"{symbol}{'' if len(symbol) == 1 else ' '}{text}"
+    sign, text = (MINUS, text[1:]) if text.startswith(MINUS) else ("", text)
+    return f"{sign}{symbol}{'' if len(symbol) == 1 else ' '}{text}"
 
 
 def pct(share: float | None, digits: int = 1) -> str:
@@ -53,13 +58,14 @@ def count(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def whole_money(value: float | None, currency: str = "") -> str:
-    """Money in whole units with thousands separators, as the page's tables print it ("%,.0f"):
-    '£6,123', 'R$ 1,234', '1,234 CHF'."""
+def whole_money(value: float | None, currency: str = "", digits: int = 0) -> str:
+    """Money with thousands separators as the tables print it (`money_format`), in whole units
+    unless `digits` says otherwise: '£6,123', 'R$ 1,234.50', '1,234 CHF'; the sign comes first,
+    '-R$ 286'."""
     if value is None or math.isnan(value):
         return "—"
-    text = f"{abs(value):,.0f}"
-    sign = "-" if value < 0 and text != "0" else ""
+    text = f"{abs(value):,.{digits}f}"
+    sign = MINUS if value < 0 and text.strip("0.,") else ""
     symbol = SYMBOLS.get(currency)
     if not currency:
         return sign + text
@@ -89,7 +95,10 @@ def plain(text: object) -> str:
 
 def money_format(currency: str = "", digits: int = 0) -> str:
     """The printf pattern a table column uses for money, with the same symbol as `money`:
-    '£%,.0f', 'R$ %,.0f', '%,.0f CHF' (st.column_config.NumberColumn(format=...))."""
+    '£%,.0f', 'R$ %,.0f', '%,.0f CHF' (st.column_config.NumberColumn(format=...)).
+
+    printf writes a negative amount's sign after the symbol ('R$ -286'): a column that holds
+    negative amounts is printed with `whole_money` instead (pages/common/columns.table)."""
     number = f"%,.{digits}f"
     if not currency:
         return number

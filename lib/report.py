@@ -48,6 +48,12 @@ PAGE_MEASURES: dict[str, tuple[str, ...]] = {
     "clv": ("purchase", "customer"),
     "events": ("order",),
 }
+# The views (pages/common/settings.VIEWS keys) a report follows: the revenue chart's kind and
+# the movement's measure. The other views change nothing in it.
+FOLLOWED_VIEWS: dict[str, tuple[str, ...]] = {
+    "sales": ("sales_chart",),
+    "rfm": ("rfm_move_measure",),
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class Section:
     title: str
     answers: str
     options: Mapping[str, object] = field(default_factory=dict)
+    views: Mapping[str, object] = field(default_factory=dict)  # the followed views set
     notes: tuple[str, ...] = ()
     kpis: tuple[Kpi, ...] = ()
     blocks: tuple[Block, ...] = ()
@@ -91,6 +98,23 @@ class Section:
 
 
 # --- sections -----------------------------------------------------------------------------------
+
+
+def followed_views(page: str, settings: Mapping[str, object] | None) -> dict[str, object]:
+    """The views in a page's settings (recipe.VIEWS_KEY) that its report follows."""
+    views = recipe.views_of(settings)
+    return {k: views[k] for k in FOLLOWED_VIEWS.get(page, ()) if views.get(k) is not None}
+
+
+def followed(settings: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
+    """`settings` (page -> options and views) with only the views a report follows: what the
+    report of these settings depends on (a view switch that changes nothing in it keeps it)."""
+    out = {}
+    for page, values in settings.items():
+        views = followed_views(page, values)
+        options = {k: v for k, v in values.items() if k != recipe.VIEWS_KEY}
+        out[page] = options | ({recipe.VIEWS_KEY: views} if views else {})
+    return out
 
 
 def report_sections(
@@ -130,12 +154,15 @@ def _section(
     info = catalog.PAGE_BY_KEY[page]
     applied = recipe.apply_settings(page, settings, ds)
     options, notes = applied.options, list(applied.notes)
+    views = followed_views(page, settings)
     try:
         frames = recipe.page_frames(ds, page, options, rules)
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         if options == recipe.defaults(page):
-            return Section(page, info.title, info.answers, options, tuple(notes), missing=message)
+            return Section(
+                page, info.title, info.answers, options, views, tuple(notes), missing=message
+            )
         # Settings this data cannot take (a feature it lacks, say): the page as it opens.
         notes.append(f"{info.title}: these settings could not be used ({message}); defaults shown")
         options = recipe.defaults(page)
@@ -143,19 +170,23 @@ def _section(
             frames = recipe.page_frames(ds, page, options, rules)
         except (KeyError, ValueError) as again:
             message = again.args[0] if again.args else str(again)
-            return Section(page, info.title, info.answers, options, tuple(notes), missing=message)
+            return Section(
+                page, info.title, info.answers, options, views, tuple(notes), missing=message
+            )
     try:
-        inputs = PageInput(frames, options, recipe.views_of(settings), rules)
-        kpis, blocks = BUILDERS[page](ds, inputs)
+        kpis, blocks = BUILDERS[page](ds, PageInput(frames, options, views, rules))
     except Exception as exc:  # noqa: BLE001 - one page's view must not lose the whole report
         message = f"the page's views could not be built ({type(exc).__name__}: {exc})"
-        return Section(page, info.title, info.answers, options, tuple(notes), missing=message)
+        return Section(
+            page, info.title, info.answers, options, views, tuple(notes), missing=message
+        )
     tables = PAGE_TABLES[page]
     return Section(
         page,
         info.title,
         info.answers,
         options,
+        views,
         tuple(notes),
         tuple(kpis),
         tuple(blocks),
@@ -177,9 +208,8 @@ Built = tuple[list[Kpi], list[Block]]
 @dataclass(frozen=True)
 class PageInput:
     """What a page's builder reads: the headless `frames` for the checked `options`, the
-    page's views (widget key -> value, as settings.VIEWS names them: the report follows those
-    it can draw, such as the movement's measure) and the RFM segment `rules` (None: the
-    defaults)."""
+    page's views that the report follows (FOLLOWED_VIEWS: widget key -> value, as
+    settings.VIEWS names them) and the RFM segment `rules` (None: the defaults)."""
 
     frames: Mapping[str, pl.DataFrame]
     options: Mapping[str, object]
@@ -280,8 +310,8 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
 
 def _bridge_block(ds: Dataset, o: Mapping[str, object]) -> Block:
     """The Sales page's revenue bridge between the options' periods (not set: the page's
-    opening ones, the last two full quarters), over the whole history of the chosen categories
-    and regions (the dates do not apply), as the page draws it."""
+    opening ones, bridge.default_periods), over the whole history of the chosen categories and
+    regions (the dates do not apply), as the page draws it."""
     from lib.analyses import bridge
     from lib.charts import bridge as charts
     from lib.filters import filter_lines
@@ -299,10 +329,11 @@ def _bridge_block(ds: Dataset, o: Mapping[str, object]) -> Block:
         return Block("Revenue bridge", reading=f"No revenue bridge: {fmt.plain(exc)}.")
     first = purchases["ordered_at"].min().date()
     early = [p.label for p in (before, now) if p.start < first]
+    steps = result.named_steps
     return Block(
         f"Revenue bridge: {before.label} to {now.label}",
-        chart=charts.waterfall_chart(result.steps, ds.currency),
-        table=result.steps.select("label", "value", "end", "customers"),
+        chart=charts.waterfall_chart(steps, ds.currency),
+        table=steps.select("label", "value", "end", "customers"),
         reading=fmt.plain(bridge.bridge_reading(result, ds.currency)),
         caption="The bridge compares the two periods over the whole history (the dates above do "
         "not apply; categories and regions do). Each step adds up to the change exactly."
@@ -1543,6 +1574,10 @@ def _settings_html(section: Section) -> str:
             f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(shown)) or '—'}"
             f"{changed}</td></tr>"
         )
+    rows += [
+        f"<tr><td>view {html.escape(key)}</td><td>{html.escape(str(value))}</td></tr>"
+        for key, value in section.views.items()
+    ]
     return (
         "<details><summary>Settings used</summary><table><thead><tr><th>Setting</th>"
         f"<th>Value</th></tr></thead><tbody>{''.join(rows)}</tbody></table></details>"

@@ -199,7 +199,7 @@ shown = shown.drop(c for c in optional if shown[c].null_count() == shown.height)
 columns.table(
     columns.in_percent(shown, "share", "growth", "late_rate", "freight_share"),
     {
-        "category": columns.key("Category", width="medium"),
+        "category": columns.key("Category"),
         "revenue": columns.money("Net revenue", currency),
         "share": columns.percent("Share"),
         "orders": columns.count("Orders"),
@@ -207,15 +207,15 @@ columns.table(
         "avg_price": columns.money("Avg price", currency, 2),
         "growth": columns.change("Growth"),
         "growth_reliable": st.column_config.CheckboxColumn(
-            "Reliable growth", help=f"At least {int(min_orders)} orders in the compared months"
+            "Reliable", help=f"Growth from at least {int(min_orders)} orders in the compared months"
         ),
         "quadrant": st.column_config.TextColumn("Quadrant"),
         "potential": st.column_config.ProgressColumn(
-            "Potential", min_value=0.0, max_value=1.0, format="%.2f"
+            "Potential", min_value=0.0, max_value=1.0, format="%.2f", width=100
         ),
-        "review_score": columns.number("Avg review", 2),
-        "late_rate": columns.percent("Late deliveries"),
-        "freight_share": columns.percent("Freight / price"),
+        "review_score": columns.number("Review", 2, help="Mean review score (1 to 5 stars)."),
+        "late_rate": columns.percent("Late", help="Share of delivered orders delivered late."),
+        "freight_share": columns.percent("Freight", help="Freight as a share of the item price."),
     },
 )
 left, right, _ = st.columns([1, 1, 3])

@@ -11,8 +11,9 @@ from lib.catalog import PAGE_BY_KEY
 from lib.charts import clusters as charts
 from lib.charts import money_title
 from pages.common import columns, exports, links, ui
+from pages.common.settings import view_choices
 
-VIEWS = ("Choosing k", "2-D map", "RFM segments")
+VIEWS = view_choices("clusters_view")
 
 
 def customer_features(ds) -> cl.CustomerFeatures:
@@ -198,8 +199,8 @@ st.caption(
 ui.reading(cl.drivers_reading(fitted["drivers"], profiles, built.table, built.features, currency))
 
 column_config = {
-    "cluster": st.column_config.NumberColumn("Cluster", width="small", pinned=True),
-    "name": columns.key("Name", width="medium"),
+    "cluster": st.column_config.NumberColumn("Cluster", width=60, pinned=True),
+    "name": columns.key("Name"),
     "customers": columns.count("Customers"),
     "customer_share": columns.percent("Share of customers"),
     "revenue": columns.money("Net revenue", currency),
@@ -267,13 +268,16 @@ st.caption(
 columns.table(
     columns.in_percent(roi, "roi"),
     {
-        "rank": st.column_config.NumberColumn("Rank", width="small", pinned=True),
-        "cluster": st.column_config.NumberColumn("Cluster", width="small"),
-        "name": columns.key("Name", width="medium"),
+        "rank": st.column_config.NumberColumn("Rank", width=55, pinned=True),
+        "cluster": st.column_config.NumberColumn("Cluster", width=60),
+        "name": columns.key("Name"),
         "customers": columns.count("Customers"),
+        # How profit is made, per customer: short headers so that all of it fits in view.
         "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
-        "gross_profit_per_customer": columns.money("Gross profit per customer", currency, 2),
-        "cost_per_customer": columns.money("Cost per customer", currency, 2),
+        "gross_profit_per_customer": columns.money(
+            "Gross profit", currency, 2, help="Per customer: revenue × margin."
+        ),
+        "cost_per_customer": columns.money("Cost", currency, 2, help="Per customer."),
         "profit_per_customer": columns.money("Profit per customer", currency, 2),
         "roi": st.column_config.NumberColumn("ROI", format="%+,.0f%%"),
         "total_profit": columns.money("Total profit", currency),

@@ -9,8 +9,9 @@ from lib import fmt, state
 from lib.analyses import clv
 from lib.charts import clv as charts
 from pages.common import columns, exports, links, ui
+from pages.common.settings import view_choices
 
-VIEWS = ["Customers", "Holdout check", "By RFM segment"]
+VIEWS = view_choices("clv_view")
 VERDICT_LABELS = {"good": "OK", "caution": "Caution", "problem": "Problem"}
 MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
 
@@ -158,7 +159,8 @@ if fit.spend is None:
     )
 params = clv.parameter_table(fit, currency)
 PARAMETERS = {
-    "model": st.column_config.TextColumn("Model", width=110, pinned=True),
+    # 130 px: "Gamma-Gamma" on one line.
+    "model": st.column_config.TextColumn("Model", width=130, pinned=True),
     "parameter": st.column_config.TextColumn("Parameter", width="small", pinned=True),
     "value": None,
     "shown": st.column_config.TextColumn(
@@ -237,21 +239,25 @@ COLUMNS = {
     "spent": columns.money("Spent so far", currency, 2),
     "expected_purchases": columns.number("Expected purchases", 2),
     "p_alive": st.column_config.ProgressColumn(
-        "P(alive)", min_value=0.0, max_value=100.0, format="%.1f%%"
+        "P(alive)", min_value=0.0, max_value=100.0, format="%.1f%%", width=100
     ),
-    "expected_spend": columns.money("Expected spend per purchase", currency, 2),
+    "expected_spend": columns.money(
+        "Spend per purchase", currency, 2, help="Expected spend per future purchase."
+    ),
     "clv": columns.money("CLV", currency, 2),
 }
+# The key and the evidence first: what a customer is worth, what they have spent (the at-risk
+# list picks top spenders), then the model's figures; every column fits at 1440 px.
 SHOWN = [
     "customer_id",
     "clv",
+    "spent",
     "expected_purchases",
     *([] if fit.degenerate else ["p_alive"]),
     "expected_spend",
     "frequency",
     "recency",
     "T",
-    "spent",
 ]
 
 if view == "Customers":
@@ -403,8 +409,7 @@ else:
     segments = state.shared("rfm_segments")
     if not isinstance(segments, pl.DataFrame) or fit.spend is None:
         st.info(
-            "Open the RFM page first: its segments (customer_id, segment) appear here with the "
-            "value each holds."
+            "Open the RFM page first: its customer segments appear here with the value each holds."
             if fit.spend is not None
             else "Needs the spend model, which could not be fitted."
         )

@@ -84,8 +84,8 @@ def _apply_recipe(text: str) -> dict:
     restored = settings.restore(made.settings, ds if ds.tables else None)
     settings.restore_rules(made.rules_frame(), made.settings)
     done.append(
-        f"the settings of every page ({len(restored.pages)} set by the recipe, the rest at their "
-        "defaults)"
+        f"the settings and views of every page ({len(restored.pages)} set by the recipe, the "
+        "rest at their defaults)"
     )
     if made.rules is not None:
         done.append(f"{len(made.rules)} segment rules")

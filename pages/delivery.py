@@ -11,6 +11,7 @@ from lib.charts import delivery as charts
 from lib.charts import lateness as lateness_charts
 from lib.charts import maps
 from pages.common import columns, exports, links, ui
+from pages.common.settings import view_choices
 
 
 @ui.memo(max_entries=10, show_spinner="Measuring every delivery…")
@@ -56,22 +57,28 @@ def sellers_of(key: str, _keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
 
 DAYS = columns.number("Days", 1)
 RATES = ("late_rate", "severe_rate", "low_share")
+# Short headers, the long words in their help: a dozen columns fit at 1440 px without scrolling.
 TABLE_CONFIG = {
-    "orders": columns.count("Delivered orders"),
-    "late_orders": columns.count("Late orders"),
+    "orders": columns.count("Delivered", help="Delivered orders."),
+    "late_orders": columns.count("Late", help="Late orders: delivered after the estimate."),
     "late_rate": columns.percent("Late rate"),
-    "severe_rate": columns.percent("More than 7 days late"),
-    "median_days": columns.number("Median days to deliver", 1),
-    "mean_days": columns.number("Mean days to deliver", 1),
-    "review": columns.number("Review", 2),
-    "review_late": columns.number("Review when late", 2),
-    "review_on_time": columns.number("Review when on time", 2),
+    "severe_rate": columns.percent("7+ days late", help="Share delivered over 7 days late."),
+    "median_days": columns.number("Median days", 1, help="Median days from purchase to delivery."),
+    "mean_days": columns.number("Mean days", 1, help="Mean days from purchase to delivery."),
+    "review": columns.number("Review", 2, help="Mean review score (1 to 5 stars)."),
+    "review_late": columns.number("Review, late", 2, help="Mean review of late orders."),
+    "review_on_time": columns.number(
+        "Review, on time", 2, help="Mean review of orders delivered on time."
+    ),
     "excess_late": columns.number(
-        "Late orders above average",
+        "Late above average",
         1,
         help="Late orders beyond what the overall late rate would give this many orders.",
     ),
 }
+# The figures a breakdown's reading quotes ("8.5% late ..., 23 late orders more than average on
+# 2,491 orders"), right after the key: in view without scrolling.
+EVIDENCE = ["orders", "late_orders", "late_rate", "excess_late"]
 UNIT_TEXT = {
     "share": fmt.pct,
     "days": lambda v: fmt.number(v, 1) + " days",
@@ -82,7 +89,8 @@ UNIT_TEXT = {
 
 def figures_table(frame: pl.DataFrame, where=None) -> None:
     """The KPI figures with their definitions: each value printed in its own unit (a share as a
-    percent, days, stars, orders), the definitions wrapped in a wide column."""
+    percent, days, stars, orders), the definitions wrapped in the room left (`where`, a half-width
+    column, leaves about 250 px)."""
     shown = frame.with_columns(
         pl.col("kpi").str.slice(0, 1).str.to_uppercase() + pl.col("kpi").str.slice(1),
         pl.struct("value", "unit")
@@ -97,15 +105,15 @@ def figures_table(frame: pl.DataFrame, where=None) -> None:
     columns.table(
         shown,
         {
-            "kpi": columns.key("Figure", width="medium"),
+            "kpi": columns.key("Figure", width=150),
             "shown": st.column_config.TextColumn("Value", width="small"),
-            "definition": columns.text("Definition", wide=True),
+            "definition": columns.text("Definition", width=650 if where is None else 240),
             "value": None,
             "unit": None,
         },
         order=["kpi", "shown", "definition"],
         where=where,
-        row_height=56,
+        row_height=68 if where is None else 78,  # text wraps in rows over 64 px
     )
 
 
@@ -219,7 +227,7 @@ overall = dv.kpi(summary, "late rate") or 0.0
 # --- regions ----------------------------------------------------------------------------------
 st.subheader("By region")
 left, right = st.columns(2)
-SIDES = {"customer_region": "Customer state", "seller_region": "Seller state"}
+SIDES = view_choices("delivery_side")
 check.choice(
     "delivery_side", list(SIDES), "customer_region", label="Region of", format_func=SIDES.get
 )
@@ -284,6 +292,7 @@ else:
     columns.table(
         columns.in_percent(by_region, *RATES),
         {side: columns.key(f"{where.capitalize()} state")} | TABLE_CONFIG,
+        order=[side, *EVIDENCE],
     )
     ui.download(by_region, f"delivery_by_{side}", key="delivery_dl_region")
 
@@ -293,7 +302,7 @@ else:
 def breakdown() -> None:
     """The breakdown by month, category, seller or route: its controls rerun this part alone."""
     st.subheader("Breakdown")
-    BREAKDOWNS = ["Month", "Category", "Seller", "Route"]
+    BREAKDOWNS = view_choices("delivery_view")
     check.choice("delivery_view", BREAKDOWNS, "Month", label="Break down by")
     view = st.segmented_control(
         "Break down by", BREAKDOWNS, default="Month", key="delivery_view", bind=links.BIND
@@ -320,8 +329,12 @@ def breakdown() -> None:
             TABLE_CONFIG
             | {
                 "month": columns.month("Month", pinned=True),
-                "median_promised_days": columns.number("Days promised (median)", 1),
-                "median_slack_days": columns.number("Cushion (median days)", 1),
+                "median_promised_days": columns.number(
+                    "Promised days", 1, help="Median days from purchase to the estimate."
+                ),
+                "median_slack_days": columns.number(
+                    "Cushion days", 1, help="Median days from delivery to the estimate."
+                ),
             },
         )
         ui.download(months, "delivery_by_month", key="delivery_dl_month")
@@ -333,7 +346,10 @@ def breakdown() -> None:
             )
         else:
             table = performance(ds.key, keyed, "category")
-            enough = table.filter(pl.col("orders") >= dv.MIN_ORDERS)
+            # Names in words, as the Categories page shows them ("Watches gifts", not
+            # "watches_gifts"); the CSV keeps the raw names.
+            named = table.with_columns(fmt.words_expr(pl.col("category")).alias("category"))
+            enough = named.filter(pl.col("orders") >= dv.MIN_ORDERS)
             ui.chart(
                 charts.late_rate_bars(enough, "category", "Category", overall=overall),
                 width="stretch",
@@ -343,10 +359,11 @@ def breakdown() -> None:
                 "dashed "
                 "line is the overall late rate."
             )
-            ui.reading(dv.group_reading(table, "category", "category", overall))
+            ui.reading(dv.group_reading(named, "category", "category", overall))
             columns.table(
-                columns.in_percent(table, *RATES),
-                {"category": columns.key("Category", width="medium")} | TABLE_CONFIG,
+                columns.in_percent(named, *RATES),
+                {"category": columns.key("Category")} | TABLE_CONFIG,
+                order=["category", *EVIDENCE],
             )
             ui.download(table, "delivery_by_category", key="delivery_dl_category")
     elif view == "Seller":
@@ -392,6 +409,7 @@ def breakdown() -> None:
                     columns.in_percent(sellers, *RATES),
                     {"seller_id": "Seller", "seller_region": "Seller state"} | TABLE_CONFIG,
                     ids=("seller_id",),
+                    order=["seller_id", "seller_region", *EVIDENCE],
                 )
                 ui.download(sellers, "delivery_worst_sellers", key="delivery_dl_sellers")
     else:
@@ -493,20 +511,33 @@ def lateness_follow_up() -> None:
             pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
         ),
         {
-            "group": columns.key("Customers", width="medium"),
+            # Short headers, the long words in their help: the table fits without scrolling.
+            "group": columns.key("Customers"),
             "customers": columns.count(
-                "Customers followed", help=f"First order delivered, followed for {months} months."
+                "Followed", help=f"First order delivered, followed for {months} months."
             ),
             "repeaters": columns.count("Ordered again"),
-            "repeat_share": columns.percent("Share ordering again"),
-            "share_low": columns.percent("95% interval from"),
-            "share_high": columns.percent("95% interval to"),
-            "median_days_to_next": columns.number(
-                "Median days to the next order", 0, help="Among those who ordered again."
+            "repeat_share": columns.percent(
+                "Share", help=f"Share of those followed who ordered again within {months} months."
             ),
-            "revenue_following": columns.money(f"Revenue within {months} months", ds.currency),
-            "revenue_per_customer": columns.money("Per customer followed", ds.currency, 2),
-            "revenue_per_repeater": columns.money("Per repeat buyer", ds.currency, 2),
+            "share_low": columns.percent("95% low"),
+            "share_high": columns.percent("95% high"),
+            "median_days_to_next": columns.number(
+                "Median days to next",
+                0,
+                help="Days from the first order to the next, median among those who ordered again.",
+            ),
+            "revenue_following": None,  # a group total: the per-customer figures compare groups
+            "revenue_per_customer": columns.money(
+                "Revenue per customer",
+                ds.currency,
+                2,
+                help=f"Net revenue within {months} months per customer followed (the CSV has "
+                "the total).",
+            ),
+            "revenue_per_repeater": columns.money(
+                "Per repeat buyer", ds.currency, 2, help="Among those who ordered again."
+            ),
         },
     )
     st.caption(

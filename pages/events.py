@@ -9,10 +9,11 @@ from lib.catalog import PAGE_BY_KEY
 from lib.charts import events as charts
 from lib.model import columns_of
 from pages.common import columns, exports, links, ui
+from pages.common.settings import view_choices
 
-SPLITS = {"Event name": "event_name", "Platform": "platform"}
-MIX_VIEWS = ("Platform × event", "Active users")
-CONVERSION_VIEWS = ("Platform", "Category", "Item")
+SPLITS = view_choices("events_split")
+MIX_VIEWS = view_choices("events_mix_view")
+CONVERSION_VIEWS = view_choices("events_conv_by")
 SEVERITY_BOX = {"error": st.error, "warning": st.warning, "info": st.info}
 
 
@@ -366,10 +367,10 @@ columns.table(
     named.head(50),
     {
         "item_a": st.column_config.TextColumn("Item A", width="small"),
-        "item_name_a": columns.text("Name A", width="medium", pinned=True),
+        "item_name_a": columns.text("Name A", pinned=True),
         "category_a": "Category A",
         "item_b": st.column_config.TextColumn("Item B", width="small"),
-        "item_name_b": columns.text("Name B", width="medium", pinned=True),
+        "item_name_b": columns.text("Name B", pinned=True),
         "category_b": "Category B",
         "users": columns.count("Users (both)"),
         "users_a": columns.count("Viewers A"),
@@ -378,7 +379,8 @@ columns.table(
         "cosine": columns.number("Cosine", 3),
     },
     ids=("item_a", "item_b"),
-    order=["item_name_a", "item_name_b", "users", "lift", "cosine"],
+    # The evidence first (who viewed both, how far above chance), the item ids and categories last.
+    order=["item_name_a", "item_name_b", "users", "lift", "cosine", "users_a", "users_b"],
     width="stretch",
 )
 ui.download(named, "viewed_together_pairs", "events_download_pairs")

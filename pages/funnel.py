@@ -8,8 +8,9 @@ from lib.analyses import funnel
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import funnel as charts
 from pages.common import columns, exports, links, ui
+from pages.common.settings import view_choices
 
-VIEWS = ("Conversion", "Time to close", "Closed deals", "Reps", "Matching", "Data quality")
+VIEWS = view_choices("funnel_view")
 RATES = ("conversion", "conversion_low", "conversion_high", "within_30d", "within_90d")
 REP_LABELS = {"sdr_id": "SDR", "sr_id": "SR"}
 
@@ -62,13 +63,22 @@ def matches(ds, closed: pl.DataFrame, min_count: int) -> dict[str, pl.DataFrame]
 ROUTING_CONFIG = {
     "role": st.column_config.TextColumn("Rep", width="small", pinned=True),
     "dimension": None,
-    "value": columns.key("Lead type (SR) or segment (SDR)", width="medium"),
+    # Short headers, the long words in their help: every column fits at 1440 px.
+    "value": columns.key(
+        "Lead type / segment", help="The lead type for SRs, the business segment for SDRs."
+    ),
     "route_to": "Route to",
-    "median_days": columns.number("Their median days", 1),
-    "typical_days": columns.number("All reps' median days", 1),
+    "median_days": columns.number(
+        "Their days", 1, help="Median days to close of the rep to route to, on these leads."
+    ),
+    "typical_days": columns.number(
+        "All reps' days", 1, help="Median days to close of all reps on these leads."
+    ),
     "deals": columns.count("Their deals"),
     "avoid": "Slowest rep",
-    "avoid_median_days": columns.number("Slowest rep's median days", 1),
+    "avoid_median_days": columns.number(
+        "Slowest's days", 1, help="Median days to close of the slowest rep on these leads."
+    ),
     "reps_judged": columns.count("Reps compared"),
     "evidence": None,
 }

@@ -52,7 +52,12 @@ st.dataframe(
         }
     ),
     hide_index=True,
-    column_config={"rows": st.column_config.NumberColumn(format="localized")},
+    column_config={
+        "table": "Table",
+        "one row per": "One row per",
+        "rows": st.column_config.NumberColumn("Rows", format="localized"),
+        "columns": "Columns",
+    },
 )
 if ds.notes:
     st.caption(

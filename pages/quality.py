@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from lib import io, quality, state
-from pages.common import ui
+from pages.common import columns, ui
 
 SEVERITY_BADGE = {
     "error": ":red-badge[:material/error: error]",
@@ -35,8 +35,10 @@ cols[2].metric("Warnings", by_severity["warning"], help="Rules that skew results
 cols[3].metric("Notes", by_severity["info"], help="Known quirks the analyses handle")
 
 st.subheader("Tables")
+profiles = quality.profile_frame(report.profiles)
+nulls_chars = profiles["columns with nulls"].str.len_chars().max() or 0
 st.dataframe(
-    quality.profile_frame(report.profiles),
+    profiles,
     hide_index=True,
     column_config={
         "table": "Table",
@@ -46,8 +48,11 @@ st.dataframe(
         "from": "From",
         "to": "To",
         "exact duplicates": st.column_config.NumberColumn("Exact duplicates", format="localized"),
-        "columns with nulls": st.column_config.TextColumn("Columns with nulls", width="large"),
+        "columns with nulls": st.column_config.TextColumn("Columns with nulls", width=330),
     },
+    # A list longer than the column's one line (about 45 characters) wraps on two lines instead
+    # of running off the table's edge: Streamlit wraps text only in rows over 64 px.
+    row_height=68 if nulls_chars > 45 else None,
 )
 
 if ds.notes:
@@ -62,10 +67,11 @@ if ds.notes:
         ),
         hide_index=True,
         column_config={
-            "file": "File",
-            "column": "Column",
-            "what happened": st.column_config.TextColumn("What happened", width="large"),
+            "file": st.column_config.TextColumn("File", width=150),
+            "column": st.column_config.TextColumn("Column", width=120),
+            "what happened": st.column_config.TextColumn("What happened", width=700),
         },
+        row_height=68,  # two lines: the whole message, wrapped
     )
 
 st.subheader("Findings")
@@ -85,9 +91,13 @@ st.dataframe(
     ),
     hide_index=True,
     column_config={
-        "count": st.column_config.NumberColumn(format="localized"),
+        "severity": "Severity",
+        "finding": "Finding",
+        "table": "Table",
+        "count": st.column_config.NumberColumn("Count", format="localized"),
+        "unit": "Unit",
         "share": st.column_config.ProgressColumn(
-            "share of table", format="%.2f%%", min_value=0, max_value=100
+            "Share of table", format="%.2f%%", min_value=0, max_value=100
         ),
     },
 )
@@ -99,7 +109,12 @@ for i, finding in enumerate(report.findings):
             f"{finding.count:,} {rule.unit} ({finding.share:.2%})"
         )
         st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
-        st.dataframe(quality.example_rows(finding), hide_index=True)
+        examples = quality.example_rows(finding)
+        # Evidence columns first (example_rows); 32-character ids shortened so that they leave
+        # the evidence room, their full form in the last columns and the download.
+        columns.table(
+            examples, ids=tuple(c for c in examples.columns if c.endswith(" id")), pin_ids=False
+        )
         st.download_button(
             f"Download all {finding.rows.height:,} rows (CSV)",
             data=lambda rows=finding.rows: io.csv_bytes(rows),

@@ -189,18 +189,20 @@ else:
 st.subheader("Where to market first")
 currency = ds.currency
 config = {
-    "rank": st.column_config.NumberColumn("#", width="small", pinned=True),
+    "rank": st.column_config.NumberColumn("#", width=45, pinned=True),
     "region": columns.key("Region"),
     "action": columns.text(
         "Recommended action",
-        width=440,
+        width=360,  # the longest action in one line; the figures behind it stay in view
         help="From the region's own figures; the rule is under the table.",
     ),
-    "score": st.column_config.ProgressColumn("Priority", format="%.0f", min_value=0, max_value=100),
+    "score": st.column_config.ProgressColumn(
+        "Priority", format="%.0f", min_value=0, max_value=100, width=100
+    ),
     "customers": columns.count("Customers"),
     "orders": columns.count("Orders"),
     "revenue": columns.money("Net revenue", currency),
-    "share": columns.percent("Share of revenue"),
+    "share": columns.percent("Share", help="Share of net revenue."),
     "revenue_last": columns.money(f"Last {months} months", currency),
     "revenue_prev": columns.money(f"{months} months before", currency),
     "growth": columns.change("Growth"),

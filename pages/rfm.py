@@ -14,11 +14,10 @@ from lib.catalog import PAGE_BY_KEY
 from lib.charts import movement as movement_charts
 from lib.charts import rfm as charts
 from pages.common import columns, exports, links, ui
-from pages.common.settings import RULES_KEY
+from pages.common.settings import RULES_KEY, view_choices
 
 MODES = {"quantiles": "Quantiles", "thresholds": "My thresholds"}
-VIEWS = ("Segments", "R × F grid", "Profiles", "Customers", "Movement")
-MOVE_MEASURES = {"customers": "Customers", "revenue": "Revenue"}
+VIEWS = view_choices("rfm_view")
 TIE_LABELS = {"value": "by value", "first": "row order"}
 ACROSS = {"frequency": "F (frequency)", "monetary": "M (monetary)"}
 
@@ -278,11 +277,9 @@ if view == VIEWS[0]:
     ui.reading(rfm.segments_reading(summary, currency, degenerate, rules))
     # Shares in percent with one decimal, as the reading prints them.
     shown = summary.drop("action").with_columns(pl.col("customer_share", "revenue_share") * 100)
-    st.dataframe(
+    columns.table(
         shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
+        {
             "segment": columns.key("Segment"),
             "customers": columns.count("Customers"),
             "customer_share": columns.percent("Share"),
@@ -292,7 +289,7 @@ if view == VIEWS[0]:
             "avg_frequency": columns.number("Avg orders", 1),
             "avg_monetary": columns.money("Avg net revenue", currency),
         },
-        placeholder="—",
+        width="stretch",
     )
     ui.download(summary, "rfm_segments_summary", "rfm_download_summary")
 elif view == VIEWS[1]:
@@ -383,16 +380,16 @@ else:
     )
     check.choice(
         "rfm_move_measure",
-        list(MOVE_MEASURES),
+        list(movement.MEASURES),
         "customers",
         label="Flows of",
-        format_func=MOVE_MEASURES.get,
+        format_func=str.capitalize,
     )
     measure = cols[1].segmented_control(
         "Flows of",
-        list(MOVE_MEASURES),
+        list(movement.MEASURES),
         default="customers",
-        format_func=MOVE_MEASURES.get,
+        format_func=str.capitalize,
         key="rfm_move_measure",
         required=True,
         bind=links.BIND,
@@ -463,11 +460,9 @@ else:
     else:
         st.info(f"No revenue between {fmt.day(first)} and {fmt.day(as_of)} to draw.")
     ui.reading(movement.movement_reading(moved, currency))
-    st.dataframe(
-        columns.in_percent(table, "share"),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    columns.table(
+        columns.in_percent(table, "share").drop("action"),
+        {
             "from_segment": columns.key(f"At {fmt.day(first)}"),
             "to_segment": columns.text(f"At {fmt.day(as_of)}"),
             "customers": columns.count("Customers"),
@@ -484,10 +479,21 @@ else:
                 currency,
                 help="Their net revenue in as many days before the earlier date.",
             ),
-            "action": columns.text("Suggested action", wide=True),
         },
-        placeholder="—",
+        width="stretch",
     )
+    # One action per destination segment: a list under the table, not a column cut at its edge.
+    actions = table.filter(pl.col("action").is_not_null()).unique(
+        "to_segment", keep="first", maintain_order=True
+    )
+    if actions.height:
+        st.markdown(
+            f"**Suggested action, by segment at {fmt.day(as_of)}**\n\n"
+            + "\n".join(
+                f"- **{fmt.plain(r['to_segment'])}**: {fmt.plain(r['action'])}"
+                for r in actions.iter_rows(named=True)
+            )
+        )
 
     pairs = [f"{a} → {b}" for a, b in table.select("from_segment", "to_segment").iter_rows()]
     check.choice("rfm_move_pick", pairs, pairs[0], label="Customers of", data=True)

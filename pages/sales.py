@@ -12,8 +12,10 @@ from lib.charts import bridge as bridge_charts
 from lib.charts import sales as charts
 from lib.filters import filter_lines
 from pages.common import columns, exports, links, ui
+from pages.common.settings import view_choices
 
-PATTERNS = ("Weekday × hour", "Basket size", "Repeat buying", "New vs returning", "Revenue bridge")
+PATTERNS = view_choices("sales_pattern")
+CHART_KINDS = view_choices("sales_chart")
 BRIDGE = PATTERNS[4]
 # What each bridge step counts, in the words of its definition (bridge.DEFINITIONS).
 STEP_WORDS = {
@@ -150,9 +152,9 @@ check.choice("sales_grain", list(sales.GRAINS), "month", label="Revenue per")
 grain = left.segmented_control(
     "Per", list(sales.GRAINS), default="month", key="sales_grain", required=True, bind=links.BIND
 )
-check.choice("sales_chart", ["bars", "line"], "bars", label="Show as")
+check.choice("sales_chart", CHART_KINDS, "bars", label="Show as")
 kind = middle.segmented_control(
-    "Show as", ["bars", "line"], default="bars", key="sales_chart", required=True, bind=links.BIND
+    "Show as", CHART_KINDS, default="bars", key="sales_chart", required=True, bind=links.BIND
 )
 most = recipe.SALES_WINDOW_MAX[grain]
 check.number(f"sales_window_{grain}", 2, most, sales.DEFAULT_WINDOW[grain], label="Moving average")
@@ -345,15 +347,9 @@ else:
     choices = bridge.period_choices(bought_first, bought_last)
     try:
         opening = tuple(p.code for p in bridge.default_periods(bought_first, bought_last))
-    except ValueError:  # under two full quarters: the last two months, partial or not
-        months = [c for c in choices if "Q" not in c]
-        if len(months) < 2:
-            st.info(
-                "A revenue bridge compares two periods, and these purchases all fall in one "
-                f"month ({fmt.month(bought_last)}): it needs purchases in at least two months."
-            )
-            st.stop()
-        opening = (months[1], months[0])
+    except ValueError as exc:  # the purchases fall in one month
+        st.info(f"No revenue bridge: {fmt.plain(exc)}.")
+        st.stop()
     left, right = st.columns(2)
     picked_periods = []
     for where, key, label, default in (
@@ -370,7 +366,7 @@ else:
                 key=key,
                 bind=links.BIND,
                 help="A quarter or a month of the data (newest first). Opens on the last two "
-                "full quarters.",
+                "full quarters, or on shorter data the last two months.",
             )
             or default
         )
@@ -397,14 +393,7 @@ else:
             "revenue is short, so the change is not like for like.",
             icon=":material/warning:",
         )
-    steps = result.steps.with_columns(
-        pl.when(pl.col("step") == "previous")
-        .then(pl.lit(f"Previous period ({before.label})"))
-        .when(pl.col("step") == "current")
-        .then(pl.lit(f"Current period ({now.label})"))
-        .otherwise(pl.col("label"))
-        .alias("label")
-    )
+    steps = result.named_steps
     ui.chart(bridge_charts.waterfall_chart(steps, currency), width="stretch")
     ui.reading(fmt.plain(bridge.bridge_reading(result, currency)))
     columns.table(

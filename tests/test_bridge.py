@@ -55,6 +55,7 @@ SHOP = pl.DataFrame(
     orient="row",
 )
 PREVIOUS, CURRENT = bridge.parse_period("2024-01"), bridge.parse_period("2024-02")
+ORDERED_IN_FEB = pl.col("ordered_at").dt.month() == 2
 
 
 def test_periods_parse_quarters_months_years_and_date_ranges():
@@ -82,12 +83,23 @@ def test_period_choices_are_the_quarters_then_the_months_touched_newest_first():
     assert choices == ["2011Q3", "2011Q2", "2011-08", "2011-07", "2011-06", "2011-05"]
 
 
-def test_default_periods_are_the_last_two_full_quarters():
+def test_default_periods_are_the_last_two_full_quarters_or_else_the_last_two_months():
     q2, q3 = bridge.parse_period("2011Q2"), bridge.parse_period("2011Q3")
     assert bridge.default_periods(date(2010, 12, 1), date(2011, 12, 9)) == (q2, q3)
     assert bridge.default_periods(date(2011, 1, 1), date(2011, 9, 30)) == (q2, q3)
-    with pytest.raises(ValueError, match="two full quarters"):
-        bridge.default_periods(date(2011, 4, 2), date(2011, 9, 30))
+    # From 2 April, Q2 is not full: August and September.
+    aug, sep = date(2011, 8, 1), date(2011, 9, 1)
+    assert bridge.default_periods(date(2011, 4, 2), date(2011, 9, 30)) == (
+        bridge.Period(aug, date(2011, 8, 31), "month"),
+        bridge.Period(sep, date(2011, 9, 30), "month"),
+    )
+    # A day of July and three of August: both months, partial as they are.
+    assert bridge.default_periods(date(2011, 7, 31), date(2011, 8, 3)) == (
+        bridge.Period(date(2011, 7, 1), date(2011, 7, 31), "month"),
+        bridge.Period(aug, date(2011, 8, 31), "month"),
+    )
+    with pytest.raises(ValueError, match="all fall in one month \\(Aug 2011\\)"):
+        bridge.default_periods(aug, date(2011, 8, 31))
 
 
 def test_customers_are_new_reactivated_retained_or_lost():
@@ -133,7 +145,7 @@ def test_bridge_steps_add_up_exactly_to_the_change_and_run_as_a_waterfall():
     assert steps == 70.0 - 55.0
     assert bridge.bridge_reading(result, "GBP") == (
         "Revenue rose by £15 (+27%) from Jan 2024 to Feb 2024; the largest step is lost customers "
-        "(−£20, 1 customers). Feb 2024 is partial: the data ends 10 Feb 2024, so its revenue and "
+        "(-£20, 1 customers). Feb 2024 is partial: the data ends 10 Feb 2024, so its revenue and "
         "lost customers are not final."
     )
 
@@ -172,8 +184,24 @@ def test_headless_takes_periods_or_finds_the_last_two_full_quarters():
     assert out["steps"]["value"].to_list()[-1] == 70.0
     assert bridge.headless(ds, current="2024-02")["steps"].equals(out["steps"])
     assert bridge.headless(ds, previous="2024-01")["steps"].equals(out["steps"])
-    with pytest.raises(ValueError, match="two full quarters"):
-        bridge.headless(ds)
+    # December to February holds no full quarter: the last two months, as the page opens on.
+    assert bridge.headless(ds)["steps"].equals(out["steps"])
+    february = Dataset("feb", "generic", "GBP", tables={"lines": SHOP.filter(ORDERED_IN_FEB)})
+    with pytest.raises(ValueError, match="needs purchases in at least two months"):
+        bridge.headless(february)
+
+
+def test_the_named_steps_name_the_two_periods_and_keep_every_figure():
+    result = bridge.revenue_bridge(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT)
+    named = result.named_steps
+    assert named["label"].to_list() == [
+        "Previous period (Jan 2024)",
+        *result.steps["label"].to_list()[1:-1],
+        "Current period (Feb 2024)",
+    ]
+    assert named.drop("label").equals(result.steps.drop("label"))
+    # a: 10 + 10, b: 5, c: 20, g: 10 in January; a: 18 + 10, b: 20, d: 6, e: 10, g: 6 in February
+    assert named.filter(pl.col("kind") == "total")["value"].to_list() == [55.0, 70.0]
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)

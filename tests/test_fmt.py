@@ -26,3 +26,23 @@ def test_whole_money_prints_amounts_as_the_tables_do():
     assert fmt.whole_money(1234.0, "CHF") == "1,234 CHF"
     assert fmt.whole_money(-5.2, "GBP") == "-£5"
     assert fmt.whole_money(999.6, "") == "1,000"
+
+
+def test_negative_money_puts_the_minus_before_the_symbol():
+    assert fmt.money(-286, "BRL") == "-R$ 286"
+    assert fmt.money(-1_234_567, "BRL") == "-R$ 1.2M"
+    assert fmt.money(-0.4, "GBP") == "-£0.4"
+    assert fmt.money(-286, "CHF") == "-286 CHF"
+    assert fmt.whole_money(-286.4, "BRL") == "-R$ 286"
+    assert fmt.whole_money(-1234.567, "BRL", 2) == "-R$ 1,234.57"
+    assert fmt.whole_money(-1234.5, "EUR", 2) == "-€1,234.50"
+    assert fmt.whole_money(-286, "CHF") == "-286 CHF"
+    assert fmt.whole_money(-286, "") == "-286"
+
+
+def test_amounts_that_round_to_zero_carry_no_minus():
+    assert fmt.whole_money(-0.4, "GBP") == "£0"
+    assert fmt.whole_money(-0.004, "BRL", 2) == "R$ 0.00"
+    assert fmt.money(-0.001, "GBP") == "£0"
+    assert fmt.compact(-0.001) == "0"
+    assert fmt.compact(-2_500) == "-2.5k"

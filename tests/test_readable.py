@@ -12,8 +12,10 @@ import json
 import re
 from collections.abc import Iterator
 
+import pandas as pd
 import polars as pl
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
@@ -82,12 +84,27 @@ def _config(frame_element) -> dict:
     return json.loads(frame_element.proto.columns or "{}")
 
 
+def _display(element) -> pd.DataFrame | None:
+    """The text a Styler prints in place of each value (None when the table has no Styler)."""
+    raw = element.proto.arrow_data.styler.display_values
+    if not raw:
+        return None
+    shown = convert_arrow_bytes_to_pandas_df(raw)
+    shown.columns = element.value.columns
+    return shown
+
+
+# How pandas prints a float it was not told how to format ("309618.836000").
+UNFORMATTED = r"^-?\d+\.\d+$"
+
+
 def table_problems(at: AppTest) -> list[str]:
     """What a reader would trip over in the page's tables."""
     problems = []
     for i, element in enumerate(at.dataframe):
         config = _config(element)
         frame = element.value
+        display = _display(element)
         order = list(element.proto.column_order) or [
             c for c in frame.columns if not (config.get(c) or {}).get("hidden")
         ]
@@ -98,6 +115,8 @@ def table_problems(at: AppTest) -> list[str]:
             where = f"table {i} column {column!r}"
             if "_" in header:
                 problems.append(f"{where}: snake_case header {header!r}")
+            elif header[:1].islower() and len(header) > 1:  # "k" (clusters) is a symbol
+                problems.append(f"{where}: header not in words {header!r}")
             if column not in frame.columns:
                 continue
             values = frame[column]
@@ -108,7 +127,10 @@ def table_problems(at: AppTest) -> list[str]:
             dtype = str(values.dtype)
             if dtype.startswith("datetime") and not number_format:
                 problems.append(f"{where}: a timestamp shown raw (no date format)")
-            if dtype.startswith("float") and kind in (None, "number") and not number_format:
+            printed = display[column].dropna().map(str) if display is not None else None
+            if printed is not None and not printed.str.contains(UNFORMATTED).any():
+                pass  # the Styler prints this column (a money column holding negatives)
+            elif dtype.startswith("float") and kind in (None, "number") and not number_format:
                 example = values.dropna().head(2).tolist()
                 problems.append(f"{where}: fractions shown raw ({example})")
             if number_format in ("scientific", "engineering", "percent"):
@@ -119,6 +141,55 @@ def table_problems(at: AppTest) -> list[str]:
                     hit = cells[cells.str.contains(pattern)]
                     if len(hit):
                         problems.append(f"{where}: {bad} in a cell ({hit.iloc[0]!r})")
+    return problems
+
+
+# A currency symbol followed by a minus: "R$ -286", "£-5" (fmt prints "-R$ 286", "-£5").
+SYMBOL_THEN_MINUS = re.compile(r"(?:R\$|£|\$|€)\s*[-\u2212]\s*\d")
+
+
+def money_problems(at: AppTest) -> list[str]:
+    """Table cells that would show a currency symbol followed by a minus sign: a printf money
+    pattern ("R$ %,.0f") over a negative amount, or a text or Styler cell that reads so."""
+    problems = []
+    for i, element in enumerate(at.dataframe):
+        config = _config(element)
+        frame = element.value
+        shown = _display(element)
+        shown = frame if shown is None else shown
+        for column in frame.columns:
+            if (config.get(column) or {}).get("hidden"):
+                continue
+            pattern = ((config.get(column) or {}).get("type_config") or {}).get("format") or ""
+            values = frame[column]
+            numeric = str(values.dtype).startswith(("float", "int"))
+            where = f"table {i} column {column!r}"
+            prefix = pattern.split("%", 1)[0]
+            if numeric and "%" in pattern and any(s in prefix for s in fmt.SYMBOLS.values()):
+                digits = int(m.group(1)) if (m := re.search(r"\.(\d+)f", pattern)) else 0
+                below = values.dropna()[values.dropna().round(digits) < 0]
+                if len(below):
+                    problems.append(f"{where}: {pattern!r} prints {below.iloc[0]} as 'R$ -…'")
+            if shown[column].dtype == "object":
+                cells = shown[column].dropna().map(str)
+                hit = cells[cells.str.contains(SYMBOL_THEN_MINUS)]
+                if len(hit):
+                    problems.append(f"{where}: a symbol before the minus ({hit.iloc[0]!r})")
+    return problems
+
+
+def chart_problems(at: AppTest) -> list[str]:
+    """Charts whose axes and tooltips would sign a negative figure with Vega's U+2212 ("−286")
+    instead of lib.fmt's minus ("-286", "-R$ 286")."""
+    problems = []
+    for node in at._tree:
+        if getattr(node, "type", "") != "vega_lite_chart":
+            continue
+        spec = json.loads(node.proto.spec)
+        minus = (((spec.get("config") or {}).get("locale") or {}).get("number") or {}).get("minus")
+        if minus != fmt.MINUS:
+            title = spec.get("title") or spec.get("description") or "a chart"
+            problems.append(f"{title!r}: numbers signed with {minus or 'U+2212'!r}")
     return problems
 
 
@@ -146,8 +217,13 @@ def _texts(at: AppTest) -> Iterator[tuple[str, str]]:
 
 def text_problems(at: AppTest) -> list[str]:
     problems = []
-    for kind, text in _texts(at):
-        for name, pattern in (("timestamp", TIMESTAMP), ("scientific notation", SCIENTIFIC)):
+    for kind, escaped in _texts(at):
+        text = re.sub(r"\\(.)", r"\1", escaped)  # as the reader sees it: "R\$ 5" reads "R$ 5"
+        for name, pattern in (
+            ("timestamp", TIMESTAMP),
+            ("scientific notation", SCIENTIFIC),
+            ("a symbol before the minus", SYMBOL_THEN_MINUS),
+        ):
             found = pattern.search(text)
             if found:
                 snippet = text[max(0, found.start() - 50) : found.end() + 30]
@@ -163,7 +239,8 @@ def test_tables_and_texts_read_as_words_and_formatted_figures(kind, page):
     at = apptest.page(kind, f"pages/{page}.py")
     problems = []
     for view in _views(at, page):
-        problems += [f"{view}: {p}" for p in table_problems(at) + text_problems(at)]
+        found = table_problems(at) + money_problems(at) + chart_problems(at) + text_problems(at)
+        problems += [f"{view}: {p}" for p in found]
     assert not problems, "\n".join(dict.fromkeys(problems))
 
 
@@ -298,3 +375,70 @@ def test_escaped_names_keep_their_words_and_lose_their_links():
     shown = re.sub(r"\\(.)", r"\1", fmt.plain("see http://evil.example or www.x.io, a@b.co"))
     assert "http://" not in shown and "www." not in shown and "a@b" not in shown
     assert shown.replace("\u2060", "") == "see http://evil.example or www.x.io, a@b.co"
+
+
+def _negative_money_table(through_table: bool, rows: int) -> None:
+    """A page with one money column holding a negative amount (run by AppTest.from_function)."""
+    import polars as pl
+    import streamlit as st
+
+    from pages.common import columns
+
+    frame = pl.DataFrame(
+        {"segment": ["a", "b"] * (rows // 2), "profit": [-286.4, 1234.5] * (rows // 2)}
+    )
+    config = {"profit": columns.money("Profit", "BRL")}
+    if through_table:
+        columns.table(frame, config)
+    else:
+        st.dataframe(frame, column_config=config)
+
+
+def _run_negative_money(through_table: bool, rows: int = 2) -> AppTest:
+    at = AppTest.from_function(_negative_money_table, args=(through_table, rows))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_negative_money_reads_minus_before_the_symbol_in_tables():
+    raw = _run_negative_money(through_table=False)  # printf alone: "R$ -286"
+    assert money_problems(raw) == ["table 0 column 'profit': 'R$ %,.0f' prints -286.4 as 'R$ -…'"]
+    at = _run_negative_money(through_table=True)
+    assert money_problems(at) == []
+    shown = _display(at.dataframe[0])
+    assert list(shown.iloc[:, 1]) == ["-R$ 286", "R$ 1,234"]
+    assert at.dataframe[0].value["profit"].tolist() == [-286.4, 1234.5]  # still sorts as numbers
+
+
+def test_negative_money_in_a_long_table_moves_the_symbol_to_the_header():
+    at = _run_negative_money(through_table=True, rows=20_000)  # 40,000 cells: no Styler
+    assert money_problems(at) == []
+    config = _config(at.dataframe[0])["profit"]
+    assert config["label"] == "Profit (R$)"
+    assert config["type_config"]["format"] == "%,.0f"
+
+
+def _one_chart(through_ui: bool) -> None:
+    """A page with one chart of a negative figure (run by AppTest.from_function)."""
+    import altair as alt
+    import polars as pl
+    import streamlit as st
+
+    from pages.common import ui
+
+    figure = alt.Chart(pl.DataFrame({"x": [-286.0, 1234.0]})).mark_bar().encode(x="x:Q")
+    if through_ui:
+        ui.chart(figure)
+    else:
+        st.altair_chart(figure)
+
+
+def test_charts_sign_negative_figures_as_the_tables_do():
+    raw = AppTest.from_function(_one_chart, args=(False,))
+    raw.run()
+    assert chart_problems(raw) == ["'a chart': numbers signed with 'U+2212'"]
+    at = AppTest.from_function(_one_chart, args=(True,))
+    at.run()
+    assert not at.exception, at.exception
+    assert chart_problems(at) == []

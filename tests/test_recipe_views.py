@@ -180,3 +180,66 @@ def test_a_recipe_without_views_opens_every_view_on_its_default():
     assert not at.exception, at.exception
     assert at.segmented_control(key="rfm_bins").value == 4
     assert at.segmented_control(key="rfm_view").value == "Segments"
+
+
+def test_a_view_value_the_page_does_not_offer_is_noted_and_opens_the_default():
+    made = recipe.make(
+        settings={
+            "sales": {recipe.VIEWS_KEY: {"sales_chart": "pie", "sales_pattern": "Basket size"}},
+            "rfm": {recipe.VIEWS_KEY: {"rfm_view": "Heatmap", "rfm_move_measure": "orders"}},
+            "delivery": {recipe.VIEWS_KEY: {"delivery_side": "Customer state"}},  # a label
+        },
+        demo="retail",
+    )
+    at = upload_recipe(apptest.page("retail", "pages/data.py"), recipe.to_toml(made))
+    told = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Sales: view sales_chart = pie is not one of bars, line" in told
+    assert (
+        "RFM: view rfm_view = Heatmap is not one of Segments, R × F grid, Profiles, Customers, "
+        "Movement; the page opens on its default" in told
+    )
+    assert "RFM: view rfm_move_measure = orders is not one of customers, revenue" in told
+    # The side is kept by its key; the label is what the control shows, not its value.
+    assert "view delivery_side = Customer state is not one of customer_region, seller_region" in (
+        told
+    )
+    assert "sales_pattern" not in told  # an offered value: restored without a word
+    at.switch_page("pages/sales.py").run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="sales_chart").value == "bars"
+    assert at.segmented_control(key="sales_pattern").value == "Basket size"
+    at.switch_page("pages/rfm.py").run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="rfm_view").value == "Segments"
+
+
+def _literal(tree: ast.Module, node: ast.expr) -> bool:
+    """A list, tuple or dict written out, directly, through list(...) or through a name."""
+    if isinstance(node, ast.Call) and node.args:
+        return _literal(tree, node.args[0])
+    if isinstance(node, ast.Name):
+        values = [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+        ]
+        return any(_literal(tree, v) for v in values)
+    return isinstance(node, ast.List | ast.Tuple | ast.Dict)
+
+
+def test_the_pages_take_each_views_choices_from_settings_and_keep_no_copy():
+    offered = {v.key for views in settings.VIEWS.values() for v in views if v.choices}
+    checked = set()
+    for path in sorted(PAGES.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            kw = {k.arg: k.value for k in node.keywords}
+            key = kw.get("key", node.args[0])  # a widget's key=, or a check's first argument
+            if isinstance(key, ast.Constant) and key.value in offered:
+                choices = node.args[1]
+                assert not _literal(tree, choices), f"{path.name}:{node.lineno}: {key.value}"
+                checked.add(key.value)
+    assert checked == offered

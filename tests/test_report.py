@@ -20,6 +20,8 @@ from lib.__main__ import load
 from lib.analyses import bridge, churn, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
 from lib.io import RawTable
+from lib.model import Dataset
+from tests import apptest
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,7 +200,18 @@ def check_newer_views(ds, sections, text, settings: dict, views: dict) -> None:
             o.get("bridge_current", ""),
         )
         assert got.title == f"Revenue bridge: {periods[0].label} to {periods[1].label}"
-        same_frame(got.table, want["steps"].select("label", "value", "end", "customers"))
+        # The two totals are named by their periods, as on the page.
+        named = want["steps"].with_columns(
+            pl.when(pl.col("step") == "previous")
+            .then(pl.lit(f"Previous period ({periods[0].label})"))
+            .when(pl.col("step") == "current")
+            .then(pl.lit(f"Current period ({periods[1].label})"))
+            .otherwise(pl.col("label"))
+            .alias("label")
+        )
+        same_frame(got.table, named.select("label", "value", "end", "customers"))
+        drawn = {r["label"] for v in report.chart_spec(got.chart)["datasets"].values() for r in v}
+        assert set(named["label"]) <= drawn
         steps = want["steps"]["value"]  # the steps add up to the change
         assert steps[1:-1].sum() == pytest.approx(steps[-1] - steps[0], abs=1e-6)
         assert got.chart is not None and html.escape(got.title) in text
@@ -271,6 +284,85 @@ def test_the_newer_views_follow_the_settings_and_views_of_a_recipe():
     # The revenue chart of the sales_chart view: a line, no bars.
     drawn = json.dumps(report.chart_spec(sections[0].blocks[0].chart))
     assert '"type": "line"' in drawn and '"type": "bar"' not in drawn
+
+
+def test_the_bridge_of_data_under_two_full_quarters_compares_its_last_two_months():
+    """December 2023 to 10 February 2024 (tests/test_bridge.SHOP): no full quarter, so the
+    report's bridge, like the page's and the CLI's, is January against February."""
+    from tests.test_bridge import SHOP
+
+    ds = Dataset("tiny shop", "generic", "GBP", tables={"lines": SHOP})
+    (section,) = report.report_sections(ds, ["sales"], {})
+    got = block(section, "Revenue bridge")
+    assert got.title == "Revenue bridge: Jan 2024 to Feb 2024"
+    rows = dict(got.table.select("label", "value").iter_rows())
+    # January: a 10 + 10, b 5, c 20, g 10; February: a 18 + 10, b 20, d 6, e 10, g 6.
+    assert rows["Previous period (Jan 2024)"] == 55.0
+    assert rows["Current period (Feb 2024)"] == 70.0
+    said = recipe.plain_text(got.reading)  # without its Markdown escapes
+    assert said.startswith("Revenue rose by £15 (+27%) from Jan 2024 to Feb 2024;")
+    assert "Feb 2024 is partial" in said
+    # One month of purchases: no bridge, said in words.
+    february = Dataset(
+        "feb", "generic", "GBP", tables={"lines": SHOP.filter(pl.col("ordered_at").dt.month() == 2)}
+    )
+    (section,) = report.report_sections(ds=february, pages=["sales"])
+    said = recipe.plain_text(block(section, "Revenue bridge").reading)
+    assert "needs purchases in at least two months" in said
+
+
+def test_the_settings_used_list_the_views_the_report_follows_and_only_those():
+    ds = formats.assemble_demo("retail").dataset
+    views = {
+        "sales": {"sales_chart": "line", "sales_pattern": "Basket size"},
+        "rfm": {"rfm_move_measure": "revenue", "rfm_view": "Movement"},
+        "cohorts": {},
+    }
+    settings = {
+        "sales": {"topn": 7, recipe.VIEWS_KEY: views["sales"]},
+        "rfm": {recipe.VIEWS_KEY: views["rfm"]},
+        "cohorts": {"grain": "week"},
+    }
+    assert report.followed(settings) == {
+        "sales": {"topn": 7, recipe.VIEWS_KEY: {"sales_chart": "line"}},
+        "rfm": {recipe.VIEWS_KEY: {"rfm_move_measure": "revenue"}},
+        "cohorts": {"grain": "week"},
+    }
+    sections = report.report_sections(ds, ["sales", "rfm", "cohorts"], settings)
+    assert [dict(s.views) for s in sections] == [
+        {"sales_chart": "line"},
+        {"rfm_move_measure": "revenue"},
+        {},
+    ]
+    text = report.render_html(ds, sections)
+    used = re.findall(r"<summary>Settings used</summary>(.*?)</details>", text)
+    assert "<td>view sales_chart</td><td>line</td>" in used[0]
+    assert "<td>view rfm_move_measure</td><td>revenue</td>" in used[1]
+    assert "sales_pattern" not in text and "rfm_view" not in text
+    assert "<td>view" not in used[2]
+
+
+def test_a_built_report_survives_a_view_it_does_not_follow_and_is_rebuilt_for_one_it_does():
+    at = apptest.page("retail", "pages/sales.py")
+    at.button(key="sales_export_report").click().run()
+    assert not at.exception, at.exception
+    built = at.session_state["app_built"]["report:sales"]
+    assert at.download_button(key="sales_export_report_save").label.startswith("Save the report")
+    # Another purchase pattern: the report does not show it, so the file is kept as built.
+    at.segmented_control(key="sales_pattern").set_value("Basket size").run()
+    assert not at.exception, at.exception
+    assert at.session_state["app_built"]["report:sales"] is built
+    assert at.download_button(key="sales_export_report_save")
+    assert not [b for b in at.button if b.key == "sales_export_report"]
+    # The revenue chart's kind is in the report: the file is dropped and built again on request.
+    at.segmented_control(key="sales_chart").set_value("line").run()
+    assert not at.exception, at.exception
+    assert "report:sales" not in at.session_state["app_built"]
+    at.button(key="sales_export_report").click().run()
+    assert not at.exception, at.exception
+    _, data = at.session_state["app_built"]["report:sales"]
+    assert "<td>view sales_chart</td><td>line</td>" in data.decode()
+    assert "<td>view sales_chart</td><td>bars</td>" in built[1].decode()
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)

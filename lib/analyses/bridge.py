@@ -134,19 +134,23 @@ def period_choices(first_day: date, last_day: date) -> list[str]:
 
 
 def default_periods(first_day: date, last_day: date) -> tuple[Period, Period]:
-    """The last two full quarters of data running from `first_day` to `last_day` (a quarter is
-    full when the data reaches its last day and, for the earlier one, starts by its first day).
-    ValueError when the data holds fewer than two full quarters."""
+    """The periods a bridge opens on, for data running from `first_day` to `last_day`: the last
+    two full quarters (a quarter is full when the data reaches its last day and, for the
+    earlier one, starts by its first day); on data that holds fewer, the last two months it
+    touches, partial or not. ValueError when the data falls in one month."""
     current = _quarter_of(last_day)
     if last_day < current.end:
         current = current.shifted(-1)
     previous = current.shifted(-1)
-    if previous.start < first_day:
+    if previous.start >= first_day:
+        return previous, current
+    month = parse_period(f"{last_day:%Y-%m}")
+    if first_day >= month.start:
         raise ValueError(
-            f"a revenue bridge needs two full quarters; the data runs from {fmt.day(first_day)} "
-            f"to {fmt.day(last_day)}: choose the periods"
+            "a revenue bridge compares two periods, and these purchases all fall in one month "
+            f"({fmt.month(last_day)}): it needs purchases in at least two months"
         )
-    return previous, current
+    return month.shifted(-1), month
 
 
 def bridge_purchases(lines: pl.DataFrame) -> pl.DataFrame:
@@ -310,6 +314,17 @@ class Bridge:
     def partial(self) -> bool:
         return self.last_day is not None and self.last_day < self.current.end
 
+    @property
+    def named_steps(self) -> pl.DataFrame:
+        """`steps` with the two totals named by their periods: "Previous period (2011 Q2)"."""
+        names = {
+            "previous": f"{STEP_LABELS['previous']} ({self.previous.label})",
+            "current": f"{STEP_LABELS['current']} ({self.current.label})",
+        }
+        return self.steps.with_columns(
+            pl.col("step").replace_strict(names, default=pl.col("label")).alias("label")
+        )
+
 
 def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -> Bridge:
     """The bridge from `previous` to `current` over bridge_purchases(lines).
@@ -401,7 +416,7 @@ def bridge_reading(bridge: Bridge, currency: str = "") -> str:
     moves = steps.filter(pl.col("kind") == "step")
     top = moves.sort(pl.col("value").abs(), descending=True).row(0, named=True)
     if top["value"]:
-        sign = "+" if top["value"] > 0 else "−"
+        sign = "+" if top["value"] > 0 else fmt.MINUS
         text += (
             f"; the largest step is {top['label'].lower()} "
             f"({sign}{fmt.whole_money(abs(top['value']), currency)}, "
@@ -445,10 +460,10 @@ def lines_bridge(lines: pl.DataFrame, previous: str = "", current: str = "") -> 
 
 def headless(ds: Dataset, previous: str = "", current: str = "") -> dict[str, pl.DataFrame]:
     """The revenue bridge between two periods (see parse_period: '2011Q3', '2011-07', '2011',
-    '2011-07-01..2011-09-30'; empty: the last two full quarters, or the period next to the one
-    given). steps: the waterfall (revenue_bridge); returning: returning_split (retained
-    customers buying more or less); customers: customer_changes; items: item_effects (only when
-    the lines have items)."""
+    '2011-07-01..2011-09-30'; empty: default_periods, the last two full quarters or on
+    shorter data the last two months, or the period next to the one given). steps: the
+    waterfall (revenue_bridge); returning: returning_split (retained customers buying more or
+    less); customers: customer_changes; items: item_effects (only when the lines have items)."""
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("a revenue bridge needs a customer id per order line (lines.customer_id)")

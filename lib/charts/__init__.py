@@ -9,7 +9,7 @@ import math
 
 import altair as alt
 
-from lib.fmt import SYMBOLS
+from lib.fmt import MINUS, SYMBOLS
 
 # Altair validates every chart twice: each encoding when it is built (for friendlier errors while
 # writing a chart) and the whole spec in to_dict. The first is a quarter of a page rerun's time;
@@ -30,6 +30,23 @@ PALETTE = [
 ]
 ACCENT = PALETTE[0]
 MUTED = "#94a3b8"
+
+
+# Vega's number formats write a negative with U+2212 ("−286"); lib.fmt writes MINUS ("-286",
+# "-R$ 286"). A chart configured with this locale (`with_locale`) writes its axes and tooltips
+# with the same sign as the tables and sentences.
+NUMBER_LOCALE = {
+    "decimal": ".",
+    "thousands": ",",
+    "grouping": [3],
+    "currency": ["$", ""],
+    "minus": MINUS,
+}
+
+
+def with_locale(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """A copy of a top-level chart whose number formats use lib.fmt's minus sign."""
+    return chart.configure(locale={"number": NUMBER_LOCALE})
 
 
 def money_title(label: str, currency: str) -> str:
@@ -57,7 +74,7 @@ def money_expr(currency: str, field: str = "datum.value") -> str:
         f"{a} >= 1e6 ? format({a} / 1e6, '.2~f') + 'M' : "
         f"{a} >= 1e3 ? format({a} / 1e3, '.2~f') + 'k' : format({a}, ',.2~f'))"
     )
-    return f"({field} < 0 ? '-' : '') + '{prefix}' + {number} + '{suffix}'"
+    return f"({field} < 0 ? '{MINUS}' : '') + '{prefix}' + {number} + '{suffix}'"
 
 
 def money_axis(currency: str = "", **kw):

@@ -6,6 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib.charts import PALETTE, money_axis, money_expr, money_title
+from lib.charts.memo import memo
 
 TOTAL = "#475569"
 RISE = PALETTE[4]
@@ -13,6 +14,7 @@ FALL = PALETTE[3]
 _MONEY = ",.0f"
 
 
+@memo
 def waterfall_chart(steps: pl.DataFrame, currency: str = "") -> alt.LayerChart:
     """revenue_bridge steps as a waterfall, left to right in their order: the two totals as
     bars from zero, each step as a floating bar from the running total before it to the one

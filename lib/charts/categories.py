@@ -6,6 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib.charts import MUTED, PALETTE, money_axis, money_title, pct_axis
+from lib.charts.memo import memo
 
 QUADRANT_COLOURS = {
     "leaders": "#0f766e",
@@ -21,6 +22,7 @@ COMPONENT_COLOURS = {
 }
 
 
+@memo
 def growth_share_chart(
     table: pl.DataFrame, currency: str, labelled: int = 6, height: int = 460
 ) -> alt.LayerChart:
@@ -164,6 +166,7 @@ def clear_labels(
     return kept
 
 
+@memo
 def potential_chart(contributions: pl.DataFrame, limit: int = 15) -> alt.Chart:
     """Horizontal stacked bars: each category's potential (0..1) split into what each weighted
     component adds, best first, at most `limit` categories."""
@@ -216,6 +219,7 @@ def potential_chart(contributions: pl.DataFrame, limit: int = 15) -> alt.Chart:
     )
 
 
+@memo
 def trend_chart(monthly: pl.DataFrame, currency: str, columns: int = 3) -> alt.FacetChart:
     """Small multiples of monthly net revenue, one panel per category (largest first), each on its
     own scale; partial months are drawn as hollow grey points off the line."""

@@ -7,6 +7,7 @@ import polars as pl
 
 from lib import fmt
 from lib.charts import ACCENT, MUTED, PALETTE, count_axis, pct_axis
+from lib.charts.memo import memo
 
 STATUS_LABELS = {
     "new": "New",
@@ -17,6 +18,7 @@ STATUS_LABELS = {
 STATUS_COLOURS = {"new": PALETTE[1], "repeating": ACCENT, "waiting": "#99d5cf", "lapsed": MUTED}
 
 
+@memo
 def status_chart(monthly: pl.DataFrame, window: int) -> alt.Chart:
     """Customers per month stacked by status (monthly_counts with a `window` of days): new and
     repeating at the bottom, then waiting and lapsed; a month the data ends inside is lighter."""
@@ -66,6 +68,7 @@ def status_chart(monthly: pl.DataFrame, window: int) -> alt.Chart:
     )
 
 
+@memo
 def gap_chart(gaps: pl.DataFrame, windows: pl.DataFrame) -> alt.LayerChart:
     """The share of repeat purchases made within each number of days of the previous one
     (gap_distribution, a step line), with a rule at each window of churn_windows."""

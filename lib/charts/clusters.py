@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
+from lib.charts.memo import memo
 
 
 def cluster_label(cluster: pl.Expr | None = None, name: pl.Expr | None = None) -> pl.Expr:
@@ -22,6 +23,7 @@ def _colours(frame: pl.DataFrame) -> alt.Scale:
     return alt.Scale(domain=labels, range=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
 
 
+@memo
 def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
     """Share of customers against share of net revenue, one pair of bars per cluster."""
     frame = profiles.select(
@@ -58,6 +60,7 @@ def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
     )
 
 
+@memo
 def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChart:
     """Heatmap of clusters x features: how many standard deviations each cluster's mean sits
     above (blue) or below (red) the average customer, the value written in each cell."""
@@ -115,6 +118,7 @@ def _wrap() -> str:
     )
 
 
+@memo
 def diagnostics_chart(table: pl.DataFrame, suggested_k: int) -> alt.HConcatChart:
     """Inertia (elbow), silhouette (higher is better) and Davies-Bouldin (lower is better) against
     k, the suggested k marked in each panel."""
@@ -144,6 +148,7 @@ def diagnostics_chart(table: pl.DataFrame, suggested_k: int) -> alt.HConcatChart
     return alt.hconcat(*panels).resolve_scale(y="independent")
 
 
+@memo
 def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
     """Profit per customer of each cluster (margin minus cost), best on top, losses in red."""
     frame = roi.select(
@@ -161,7 +166,8 @@ def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
         x=alt.X(
             "profit_per_customer:Q",
             title=money_title("Profit per customer", currency),
-            axis=alt.Axis(format=",.0f"),
+            # Few enough ticks that every label shows: no hidden 0 between "-$2" and "$2".
+            axis=money_axis(currency, tickCount=8),
         ),
     )
     bars = base.mark_bar().encode(
@@ -170,8 +176,16 @@ def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
         ),
         tooltip=[
             alt.Tooltip("cluster_label:N", title="Cluster"),
-            alt.Tooltip("revenue_per_customer:Q", title="Revenue per customer", format=",.2f"),
-            alt.Tooltip("profit_per_customer:Q", title="Profit per customer", format=",.2f"),
+            alt.Tooltip(
+                "revenue_per_customer:Q",
+                title=money_title("Revenue per customer", currency),
+                format=",.2f",
+            ),
+            alt.Tooltip(
+                "profit_per_customer:Q",
+                title=money_title("Profit per customer", currency),
+                format=",.2f",
+            ),
             alt.Tooltip("roi:Q", title="ROI", format="+.1%"),
         ],
     )
@@ -179,6 +193,7 @@ def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
     return (bars + rule).properties(height=alt.Step(34))
 
 
+@memo
 def projection_chart(points: pl.DataFrame, explained: tuple[float, float]) -> alt.Chart:
     """Customers on the first two principal components, coloured by cluster."""
     frame = points.with_columns(cluster_label())
@@ -200,6 +215,7 @@ def projection_chart(points: pl.DataFrame, explained: tuple[float, float]) -> al
     )
 
 
+@memo
 def crosstab_chart(cross: pl.DataFrame) -> alt.LayerChart:
     """Heatmap of clusters x RFM segments: share of each cluster's customers in each segment."""
     frame = cross.with_columns(cluster_label())

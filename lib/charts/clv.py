@@ -8,6 +8,7 @@ import altair as alt
 import polars as pl
 
 from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
+from lib.charts.memo import memo
 
 _SERIES = {"predicted": PALETTE[0], "actual": PALETTE[1]}
 
@@ -60,6 +61,7 @@ def _grouped_bars(
     )
 
 
+@memo
 def holdout_purchases_chart(groups: pl.DataFrame, unit_label: str) -> alt.Chart:
     """Mean predicted and actual purchases per customer in the holdout, side by side per
     calibration frequency group (groups: Holdout.groups)."""
@@ -67,6 +69,7 @@ def holdout_purchases_chart(groups: pl.DataFrame, unit_label: str) -> alt.Chart:
     return _grouped_bars(data, f"Purchases per customer in the holdout ({unit_label})", ",.2f")
 
 
+@memo
 def holdout_spend_chart(groups: pl.DataFrame, currency: str) -> alt.Chart:
     """Mean predicted and actual spend per purchase in the holdout per calibration frequency
     group, over customers who bought in the holdout (groups: Holdout.groups)."""
@@ -76,6 +79,7 @@ def holdout_spend_chart(groups: pl.DataFrame, currency: str) -> alt.Chart:
     )
 
 
+@memo
 def segment_chart(table: pl.DataFrame, currency: str) -> alt.Chart:
     """Total CLV per RFM segment, largest first (table: clv_by_segment, p_alive optional)."""
     title = money_title("Expected value over the horizon", currency)
@@ -102,6 +106,7 @@ def segment_chart(table: pl.DataFrame, currency: str) -> alt.Chart:
     )
 
 
+@memo
 def concentration_chart(values: pl.DataFrame) -> alt.Chart:
     """Cumulative share of the total CLV against the share of customers ranked by CLV (values:
     customer_values), with the diagonal of an even spread."""
@@ -148,6 +153,7 @@ TRACKING_COLOURS = {"actual": "#334155", "BG/NBD": PALETTE[0], "MBG/NBD": PALETT
 TRACKING_COLOURS["Pareto/NBD"] = PALETTE[2]
 
 
+@memo
 def tracking_chart(tracking: pl.DataFrame, calibration_end: date) -> alt.Chart:
     """Cumulative repeat purchases, actual against each purchase model, across calibration and
     holdout, with a rule at the calibration end (tracking: lib.analyses.clv.tracking)."""

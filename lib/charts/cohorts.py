@@ -6,6 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib.charts import ACCENT, MUTED, money_expr, money_title, pct_axis, pct_digits
+from lib.charts.memo import memo
 
 LABELLED_COLUMNS = 26  # beyond this many periods (or rows) cell labels would overlap: tooltips only
 _ROW_HEIGHT = 22
@@ -29,6 +30,7 @@ def _value_title(metric: str, relative: bool, currency: str) -> str:
     return {"customers": "Active customers", "orders": "Orders"}[metric]
 
 
+@memo
 def retention_heatmap(
     matrix: pl.DataFrame, metric: str, relative: bool, grain: str, currency: str = ""
 ) -> alt.LayerChart:
@@ -162,6 +164,7 @@ def retention_heatmap(
     )
 
 
+@memo
 def retention_curve_chart(curve: pl.DataFrame, metric: str, grain: str) -> alt.LayerChart:
     """The average cohort's share of its first period from period 1 on: the line pools cohorts
     by size, the band spans the middle half of cohorts (25th to 75th percentile)."""

@@ -6,11 +6,13 @@ import altair as alt
 import polars as pl
 
 from lib.charts import ACCENT, MUTED, PALETTE
+from lib.charts.memo import memo
 
 LATE = "#ef4444"
 ON_TIME = ACCENT
 
 
+@memo
 def stages_chart(stages: pl.DataFrame, height: int = 200) -> alt.LayerChart:
     """Horizontal bars of the median days per stage with a tick at the 90th percentile."""
     frame = stages.filter(pl.col("orders") > 0).select("label", "median_days", "p90_days", "orders")
@@ -31,6 +33,7 @@ def stages_chart(stages: pl.DataFrame, height: int = 200) -> alt.LayerChart:
     return (bars + ticks).properties(height=height)
 
 
+@memo
 def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
     """Late rate per month (line) above the median days promised and taken (two lines)."""
     frame = months.select(
@@ -80,6 +83,7 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
     return alt.vconcat(late, days).resolve_scale(x="shared")
 
 
+@memo
 def late_rate_bars(
     table: pl.DataFrame, column: str, title: str, top: int = 15, overall: float | None = None
 ) -> alt.LayerChart:
@@ -124,6 +128,7 @@ def late_rate_bars(
     return chart.properties(height=max(120, 26 * frame.height))
 
 
+@memo
 def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
     """Mean review per day early or late, bars coloured late / on time."""
     frame = reviews.with_columns(

@@ -6,11 +6,13 @@ import altair as alt
 import polars as pl
 
 from lib.charts import ACCENT, MUTED, PALETTE, count_axis
+from lib.charts.memo import memo
 
 _DATE = "%d %b %Y"
 _FLAG = "#ef4444"
 
 
+@memo
 def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -> alt.LayerChart:
     """Stacked daily events per group, with red rules on days without or with too few events."""
     data = per_day.with_columns(pl.col("day").cast(pl.Datetime("ms")))
@@ -53,6 +55,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
     return alt.layer(bars, rules).properties(height=300)
 
 
+@memo
 def mix_chart(mix: pl.DataFrame) -> alt.Chart:
     """Events per platform (rows), stacked by event name."""
     order = (
@@ -85,6 +88,7 @@ def mix_chart(mix: pl.DataFrame) -> alt.Chart:
     )
 
 
+@memo
 def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
     """Active users per period, stacked new (first event ever) and returning."""
     data = active.unpivot(
@@ -125,6 +129,7 @@ def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
     )
 
 
+@memo
 def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerChart:
     """Horizontal bars of conversion (0..1) per `label` value, best first, labelled in %."""
     order = frame.sort("conversion", descending=True, nulls_last=True)[label].to_list()
@@ -145,6 +150,7 @@ def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerCha
     return alt.layer(bars, text).properties(height=alt.Step(30))
 
 
+@memo
 def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
     """Share of entrants reaching each step (x), one bar per platform, all platforms first."""
     data = steps.with_columns(
@@ -190,6 +196,7 @@ def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
     )
 
 
+@memo
 def recommendations_chart(recs: pl.DataFrame, score: str) -> alt.LayerChart:
     """Partner items (rows, best first) by `score` (lift or cosine), labelled with users."""
     data = recs.with_columns(

@@ -7,8 +7,10 @@ import polars as pl
 
 from lib.analyses.funnel import actionable, short_id
 from lib.charts import ACCENT, MUTED, PALETTE
+from lib.charts.memo import memo
 
 
+@memo
 def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerChart:
     """Horizontal bars of conversion per value of `by` with the 95% Wilson interval as a rule
     and the overall rate as a dashed line; values ordered as in `table`. Groups that are no
@@ -55,6 +57,7 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     return alt.layer(bars, interval, average).properties(height=alt.Step(24))
 
 
+@memo
 def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
     """Monthly lead cohorts: conversion line with its 95% band, leads as light bars behind."""
     data = cohorts.with_columns(pl.col("month").cast(pl.Datetime("ms")))
@@ -79,6 +82,7 @@ def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
     return alt.layer(band, line, fast).properties(height=300)
 
 
+@memo
 def days_histogram(outcomes: pl.DataFrame) -> alt.Chart:
     """Distribution of days from first contact to deal (won deals with a valid date); the top 2%
     are folded into the last bar so that a few very slow deals do not flatten the chart."""
@@ -109,6 +113,7 @@ def days_histogram(outcomes: pl.DataFrame) -> alt.Chart:
     )
 
 
+@memo
 def mix_chart(mix: pl.DataFrame, column: str, title: str) -> alt.Chart:
     """Closed deals per value of a deal attribute, most first."""
     return (
@@ -128,6 +133,7 @@ def mix_chart(mix: pl.DataFrame, column: str, title: str) -> alt.Chart:
     )
 
 
+@memo
 def rep_chart(reps: pl.DataFrame, rep: str) -> alt.Chart:
     """Deals won per rep (bars, most first) coloured by median days to close."""
     data = reps.with_columns(
@@ -155,6 +161,7 @@ def rep_chart(reps: pl.DataFrame, rep: str) -> alt.Chart:
     )
 
 
+@memo
 def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerChart:
     """Rep x attribute grid: colour = speed against all reps on that value (green faster, red
     slower, log scale), number = deals; cells with too few deals are grey."""

@@ -8,10 +8,12 @@ import polars as pl
 from lib import fmt
 from lib.charts import pct_axis
 from lib.charts.delivery import LATE, ON_TIME
+from lib.charts.memo import memo
 
 GROUP_LABELS = {"on time": "First order on time", "late": "First order late"}
 
 
+@memo
 def repeat_share_chart(groups: pl.DataFrame, months: int) -> alt.LayerChart:
     """Lateness.groups as one row per group: the share who ordered again within `months` as a
     point, its 95% interval as a bar through it, and the customers behind it as text."""

@@ -16,6 +16,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from lib import fmt, io
 from lib.analyses.regions import REFERENCES
+from lib.charts.memo import memo
 
 # Outlines of each reference of lib.analyses.regions (data/GEO_SOURCES.md); `code` is the key.
 GEO_FILES: dict[str, str] = {
@@ -399,6 +400,7 @@ def _titled(points: pl.DataFrame) -> pl.DataFrame:
     return points
 
 
+@memo
 def region_deck(
     points: pl.DataFrame,
     metric: str,
@@ -584,6 +586,7 @@ def _extent_km(bounds: tuple[float, float, float, float]) -> float:
     return max(300.0, math.hypot(lat_span, lon_span))
 
 
+@memo
 def delivery_deck(
     points: pl.DataFrame,
     metric: str,
@@ -673,6 +676,7 @@ def legend_values(values: pl.Series, metric: str, steps: int = LEGEND_STEPS) -> 
     return [low + (high - low) * f for f in fractions]
 
 
+@memo
 def legend(points: pl.DataFrame, metric: str, title: str, currency: str = "") -> alt.TopLevelMixin:
     """A colour bar for a map of `metric`: the map's colours from the regions' lowest to highest
     value, labelled at both ends and in the middle as the tables print them, and the light grey

@@ -9,6 +9,7 @@ import polars as pl
 from lib import fmt
 from lib.analyses import rfm
 from lib.charts import MUTED, PALETTE
+from lib.charts.memo import memo
 
 GAP = 0.02  # space between nodes, as a share of the total flow
 STEPS = 16  # points along each band: enough for a smooth S curve
@@ -72,6 +73,7 @@ def flow_geometry(flows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return bands, nodes
 
 
+@memo
 def flow_chart(
     flows: pl.DataFrame, value_title: str = "Customers", first: str = "", second: str = ""
 ) -> alt.LayerChart:
@@ -150,6 +152,7 @@ def flow_chart(
     return alt.layer(*layers).properties(height=max(320, 28 * nodes.height))
 
 
+@memo
 def movement_matrix(
     movements: pl.DataFrame, measure: str = "customers", rules: pl.DataFrame | None = None
 ) -> alt.LayerChart:

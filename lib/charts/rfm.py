@@ -7,10 +7,12 @@ import polars as pl
 
 from lib import fmt
 from lib.charts import ACCENT, PALETTE, money_title
+from lib.charts.memo import memo
 
 MEASURES = {"customer_share": "Share of customers", "revenue_share": "Share of net revenue"}
 
 
+@memo
 def segment_chart(summary: pl.DataFrame, currency: str) -> alt.Chart:
     """Per segment (rows, in the summary's order) two bars: its share of customers and its share
     of net revenue, so that segments worth more than their headcount stand out."""
@@ -48,6 +50,7 @@ def segment_chart(summary: pl.DataFrame, currency: str) -> alt.Chart:
     )
 
 
+@memo
 def grid_heatmap(grid: pl.DataFrame, bins: int, currency: str) -> alt.LayerChart:
     """R (rows, most recent on top) x F or M (columns: the grid's f_score or m_score) cells
     coloured by customers, labelled with the count, its share of customers and the average net

@@ -6,11 +6,13 @@ import altair as alt
 import polars as pl
 
 from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
+from lib.charts.memo import memo
 
 _MONEY = ",.0f"
 _TIME_FORMAT = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y"}
 
 
+@memo
 def revenue_chart(
     series: pl.DataFrame, grain: str, currency: str, kind: str = "bars"
 ) -> alt.LayerChart:
@@ -70,6 +72,7 @@ def revenue_chart(
     return alt.layer(marks, average, label).properties(height=320)
 
 
+@memo
 def weekday_hour_heatmap(grid: pl.DataFrame) -> alt.Chart:
     """Orders per weekday (rows, Monday first) and hour of the day (columns)."""
     return (
@@ -89,6 +92,7 @@ def weekday_hour_heatmap(grid: pl.DataFrame) -> alt.Chart:
     )
 
 
+@memo
 def basket_chart(sizes: pl.DataFrame, measure: str) -> alt.Chart:
     """Orders per basket size (lines or units per order); the long tail is binned."""
     word = "Lines" if measure == "lines" else "Units"
@@ -115,6 +119,7 @@ def basket_chart(sizes: pl.DataFrame, measure: str) -> alt.Chart:
     )
 
 
+@memo
 def gap_histogram(gaps: pl.DataFrame, median: float | None) -> alt.LayerChart:
     """Days between a customer's consecutive orders, with the median marked."""
     bars = (
@@ -143,6 +148,7 @@ def gap_histogram(gaps: pl.DataFrame, median: float | None) -> alt.LayerChart:
     return alt.layer(*layers).properties(height=280)
 
 
+@memo
 def new_vs_returning_chart(split: pl.DataFrame, currency: str) -> alt.Chart:
     """Monthly net revenue stacked by new (first-order month) and returning customers."""
     title = money_title("Net revenue", currency)

@@ -8,6 +8,9 @@ words. Exports keep the raw values and canonical names: only the shown copy chan
 
 from __future__ import annotations
 
+import functools
+import math
+
 import polars as pl
 import streamlit as st
 
@@ -18,9 +21,20 @@ DAY_FORMAT = "D MMM YYYY"
 MONTH_FORMAT = "MMM YYYY"
 
 
+# The money patterns `money` handed out, with their currency and decimals: `table` reprints a
+# column that holds negative amounts, whose printf pattern would read "R$ -286".
+_MONEY: dict[str, tuple[str, int]] = {}
+# Above this many cells a Styler costs more than a rerun's budget (about 0.1 s per 1,000 rows of
+# 10 columns): the symbol moves to the header instead and the cells read "-286".
+STYLED_CELLS = 20_000
+
+
 def money(label: str, currency: str = "", digits: int = 0, **kw) -> st.column_config.Column:
-    """Money with the data's currency symbol and thousands separators: '£12,371'."""
-    return st.column_config.NumberColumn(label, format=fmt.money_format(currency, digits), **kw)
+    """Money with the data's currency symbol and thousands separators: '£12,371'; negative
+    amounts read '-£286' (see `table`)."""
+    pattern = fmt.money_format(currency, digits)
+    _MONEY[pattern] = (currency, digits)
+    return st.column_config.NumberColumn(label, format=pattern, **kw)
 
 
 def percent(label: str, digits: int = 1, **kw) -> st.column_config.Column:
@@ -54,7 +68,8 @@ def month(label: str, **kw) -> st.column_config.Column:
 
 
 def text(label: str, wide: bool = False, **kw) -> st.column_config.Column:
-    """A text column; `wide` gives sentences the room they need (400 px)."""
+    """A text column; `wide` gives sentences the room they need (400 px). Text wraps only in
+    rows taller than 64 px (`table(..., row_height=68)` for two lines)."""
     if wide:
         kw["width"] = "large"
     return st.column_config.TextColumn(label, **kw)
@@ -166,8 +181,57 @@ def table(
     columns += [c for c in short if c not in columns]  # the full ids, last
     kw.setdefault("hide_index", True)
     kw.setdefault("placeholder", EMPTY)
+    negative = _negative_money(shown, config)
+    if negative and shown.height * shown.width > STYLED_CELLS:
+        for column, (currency, digits) in negative.items():
+            entry = config[column]
+            symbol = fmt.SYMBOLS[currency]
+            config[column] = st.column_config.NumberColumn(
+                f"{entry.get('label') or fmt.words(column)} ({symbol})",
+                format=fmt.money_format("", digits),
+                **{k: entry.get(k) for k in ("width", "help", "pinned")},
+            )
+        negative = {}
+    for column in negative:  # printed by the Styler below: the pattern would win over it
+        entry = config[column]
+        config[column] = {**entry, "type_config": {**entry["type_config"], "format": None}}
     if kw.get("row_height") and "height" not in kw and frame.height <= 30:
         # Tall rows wrap long text; show every row then, none hidden below a scroll.
         kw["height"] = 38 + frame.height * kw["row_height"] + 2
     data = styled(shown) if styled is not None else shown
+    if negative:
+        data = (data if styled is not None else shown.to_pandas().style).format(
+            {
+                c: functools.partial(_amount, currency=currency, digits=digits)
+                for c, (currency, digits) in negative.items()
+            }
+        )
     return (where or st).dataframe(data, column_config=config, column_order=columns, **kw)
+
+
+def _negative_money(frame: pl.DataFrame, config: dict) -> dict[str, tuple[str, int]]:
+    """{column: (currency, digits)} of the money columns whose pattern puts the currency symbol
+    before the number and that hold an amount that prints negative."""
+    found = {}
+    for column, entry in config.items():
+        pattern = (
+            ((entry or {}).get("type_config") or {}).get("format")
+            if isinstance(entry, dict)
+            else None
+        )
+        if pattern not in _MONEY or column not in frame.columns:
+            continue
+        if not frame[column].dtype.is_numeric():
+            continue
+        currency, digits = _MONEY[pattern]
+        lowest = frame[column].min()
+        if currency in fmt.SYMBOLS and lowest is not None and round(lowest, digits) < 0:
+            found[column] = (currency, digits)
+    return found
+
+
+def _amount(value: object, currency: str, digits: int) -> str:
+    """A Styler cell of a money column: as fmt.whole_money prints it, "—" when empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return EMPTY
+    return fmt.whole_money(float(value), currency, digits)

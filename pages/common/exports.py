@@ -1,6 +1,6 @@
 """What leaves the app: a page's report and chart PNGs, the whole analysis's report, and the
 recipe that rebuilds it. Reports take seconds, so they are built on request, with progress in
-words, and kept until a setting changes."""
+words, and kept until a setting, or a view the report follows, changes."""
 
 from __future__ import annotations
 
@@ -43,7 +43,10 @@ def _rules_digest(rules: pl.DataFrame | None) -> object:
     return None if rules is None else repr(rules.to_dicts())
 
 
-def _token(*parts: object) -> str:
+def _token(ds: Dataset, chosen: dict, rules: pl.DataFrame | None, pages: list[str]) -> str:
+    """What a built report depends on: the data, the settings and the views it follows
+    (report.followed: switching another view keeps it), the segment rules and its notes."""
+    parts = (ds.key, report.followed(chosen), _rules_digest(rules), _notes(pages))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -126,7 +129,7 @@ def page_tools(page: str, ds: Dataset) -> None:
     """The page's "Download report" and "Download charts (PNG, zip)", for its current settings."""
     chosen = {page: settings.current(page)}
     rules = state.rules() if page == "rfm" else None
-    token = _token(ds.key, chosen, _rules_digest(rules))
+    token = _token(ds, chosen, rules, [page])
     title = PAGE_BY_KEY[page].title
 
     def html(progress: Callable[[str], None]) -> bytes:
@@ -188,7 +191,7 @@ def sidebar(ds: Dataset) -> dict:
     pages = analysis_pages(ds)
     held: dict = {"settings": settings.current_all(), "rules": state.rules()}
     if pages:
-        token = _token(ds.key, held["settings"], _rules_digest(held["rules"]))
+        token = _token(ds, held["settings"], held["rules"], pages)
 
         def html(progress: Callable[[str], None]) -> bytes:
             text = report.build_report(

@@ -3,7 +3,7 @@ widgets with no headless option): the one mapping that links, reports and recipe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,7 +11,7 @@ import polars as pl
 
 from lib import catalog, fmt, recipe, state
 from lib.analyses import categories as cat
-from lib.analyses import clv, rfm
+from lib.analyses import clv, events, funnel, movement, rfm
 from lib.model import Dataset
 
 # What the Lifetime value page's model control shows -> the headless model name.
@@ -199,35 +199,75 @@ RESET_ON_RESTORE = ("rfm_mode",)
 class View:
     """A bound widget of a page with no headless option: which view is shown, a chart's kind, a
     filter of what is shown. A recipe keeps its value under its key in the page's views
-    (recipe.VIEWS_KEY); `kind` is the value's type (list: a multiselect's names). The choices
-    are checked by the page when it opens (links.Checks): one it does not offer opens its
-    default."""
+    (recipe.VIEWS_KEY); `kind` is the value's type (list: a multiselect's names). `choices`
+    are the values the page offers, defined here once (the page takes them from view_choices;
+    a mapping's keys are its values, its values what the page makes of them): a restored
+    recipe's other values open the page's default with a note. Empty: the choices depend on
+    the data (the page checks them when it opens, links.Checks)."""
 
     key: str
     kind: type = str
+    choices: Sequence[object] | Mapping[object, object] = ()
 
 
 VIEWS: dict[str, tuple[View, ...]] = {
-    "sales": (View("sales_chart"), View("sales_pattern")),
+    "sales": (
+        View("sales_chart", choices=("bars", "line")),
+        View(
+            "sales_pattern",
+            choices=(
+                "Weekday × hour",
+                "Basket size",
+                "Repeat buying",
+                "New vs returning",
+                "Revenue bridge",
+            ),
+        ),
+    ),
     "regions": (View("regions_density", bool),),
-    "delivery": (View("delivery_side"), View("delivery_view")),
-    "funnel": (View("funnel_view"), View("funnel_mix")),
+    "delivery": (
+        View(
+            "delivery_side",
+            choices={"customer_region": "Customer state", "seller_region": "Seller state"},
+        ),
+        View("delivery_view", choices=("Month", "Category", "Seller", "Route")),
+    ),
+    "funnel": (
+        View(
+            "funnel_view",
+            choices=(
+                "Conversion",
+                "Time to close",
+                "Closed deals",
+                "Reps",
+                "Matching",
+                "Data quality",
+            ),
+        ),
+        View("funnel_mix", choices=funnel.DEAL_ATTRIBUTES),
+    ),
     "rfm": (
-        View("rfm_view"),
+        View("rfm_view", choices=("Segments", "R × F grid", "Profiles", "Customers", "Movement")),
         View("rfm_segment_filter", list),
-        View("rfm_move_measure"),
+        View("rfm_move_measure", choices=movement.MEASURES),
         View("rfm_move_pick"),
     ),
-    "clusters": (View("clusters_view"),),
-    "clv": (View("clv_view"),),
+    "clusters": (View("clusters_view", choices=("Choosing k", "2-D map", "RFM segments")),),
+    "clv": (View("clv_view", choices=("Customers", "Holdout check", "By RFM segment")),),
     "events": (
-        View("events_split"),
-        View("events_mix_view"),
-        View("events_grain"),
-        View("events_conv_by"),
+        View("events_split", choices={"Event name": "event_name", "Platform": "platform"}),
+        View("events_mix_view", choices=("Platform × event", "Active users")),
+        View("events_grain", choices=events.GRAINS),
+        View("events_conv_by", choices=("Platform", "Category", "Item")),
         View("events_min_viewers", int),
     ),
 }
+_VIEW_BY_KEY = {view.key: view for views in VIEWS.values() for view in views}
+
+
+def view_choices(key: str) -> Sequence[object] | Mapping[object, object]:
+    """The choices the page offers for the view `key`, as VIEWS defines them."""
+    return _VIEW_BY_KEY[key].choices
 
 
 def _view_value(view: View, raw: object) -> object:
@@ -348,7 +388,8 @@ def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) ->
 
 def _restore_views(page: str, views: Mapping[str, object]) -> list[str]:
     """The page's views set to `views` (widget key -> value); a note (Markdown-escaped) for
-    each unknown view or value of the wrong kind, which opens the page's default."""
+    each unknown view, value of the wrong kind or value the page does not offer, which opens
+    the page's default."""
     title = catalog.PAGE_BY_KEY[page].title
     known = {view.key: view for view in VIEWS.get(page, ())}
     notes = [f"{title}: unknown view {fmt.plain(key)} ignored" for key in views if key not in known]
@@ -359,6 +400,13 @@ def _restore_views(page: str, views: Mapping[str, object]) -> list[str]:
                 f"{title}: view {key} = {fmt.plain(views[key])} is not a valid value; the page "
                 "opens on its default"
             )
+        elif value is not None and view.choices and value not in view.choices:
+            offered = ", ".join(fmt.plain(c) for c in view.choices)
+            notes.append(
+                f"{title}: view {key} = {fmt.plain(value)} is not one of {offered}; the page "
+                "opens on its default"
+            )
+            value = None
         state.set_value(key, value)
     return notes
 

@@ -9,7 +9,7 @@ import os
 import polars as pl
 import streamlit as st
 
-from lib import io, measures, state
+from lib import charts, io, measures, state
 from lib.model import Dataset
 
 
@@ -25,12 +25,18 @@ VALIDATE_CHARTS = os.environ.get("STORELENS_VALIDATE_CHARTS") == "1"
 
 
 def chart(figure, **kwargs):
-    """st.altair_chart(figure, **kwargs), without the schema validation unless tests ask for it."""
-    if not VALIDATE_CHARTS:
-        # An instance attribute beats the class's method; altair's own __setattr__ would store
-        # it as a chart property instead.
-        object.__setattr__(figure, "to_dict", functools.partial(figure.to_dict, validate=False))
-    return st.altair_chart(figure, **kwargs)
+    """st.altair_chart(figure, **kwargs), its numbers signed as lib.fmt signs them ("-286", not
+    Vega's "−286"), without the schema validation unless tests ask for it."""
+    # Chart builders return the chart they built before for equal inputs (lib/charts/memo.py):
+    # its localised copy is made once and kept on it. Instance attributes set this way beat the
+    # class's; altair's own __setattr__ would store them as chart properties instead.
+    ready = vars(figure).get("_storelens_ready")
+    if ready is None:
+        ready = charts.with_locale(figure)
+        if not VALIDATE_CHARTS:
+            object.__setattr__(ready, "to_dict", functools.partial(ready.to_dict, validate=False))
+        object.__setattr__(figure, "_storelens_ready", ready)
+    return st.altair_chart(ready, **kwargs)
 
 
 def definitions(ds: Dataset, *names: str) -> None:
