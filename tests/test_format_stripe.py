@@ -51,6 +51,17 @@ def test_charges_are_netted_of_refunds_and_lost_disputes_in_the_settlement_curre
     assert lines.filter(pl.col("order_id") == "ch_2")["region"].to_list() == ["US"]
 
 
+def test_the_sales_headless_twin_reads_charges_without_an_item_ranking():
+    from lib.analyses import sales
+
+    frames = sales.headless(assembled(CHARGES).dataset)
+    assert "top_items" not in frames  # charges have no items, as the page shows no ranking
+    kpis = {r["metric"]: r["value"] for r in frames["kpis"].to_dicts()}
+    # The hand-netted 276.40 above over the five charges that are sales.
+    assert kpis["revenue"] == pytest.approx(276.40)
+    assert kpis["orders"] == 5
+
+
 def test_each_trap_is_counted_in_a_note():
     ds = assembled(CHARGES).dataset
     assert note_about(ds, "Mode").count == 1

@@ -627,7 +627,8 @@ def headless(
     empty: the whole range, all categories and regions; window 0: the grain's default). With a
     bridge period (a quarter '2011Q3' or a month '2011-07'; the other one next to it when only
     one is given), also the revenue bridge view's bridge_steps and bridge_customers
-    (lib.analyses.bridge, over the whole history of the chosen categories and regions)."""
+    (lib.analyses.bridge, over the whole history of the chosen categories and regions). Lines
+    without items (an order-level export) have no top_items, as the page has no ranking."""
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
     if rank_by not in RANK_BY:
@@ -643,15 +644,18 @@ def headless(
     first, last = _dates(start) or bounds[0], _dates(end) or bounds[1]
     period = history.filter(_in_days(first, last))
     period_lines = filter_lines(scope, first, last)
-    ranking = rank_items(item_cube(period_lines), rank_by).head(topn)
     gaps = days_between_orders(period)
     rep = repeat_summary(period, gaps)
+    ranked = {}
+    if "item_id" in lines.columns:  # order-level exports (Stripe) have no items to rank
+        ranking = rank_items(item_cube(period_lines), rank_by).head(topn)
+        ranked["top_items"] = ranking.with_columns(
+            pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
+        )
     return {
         "kpis": kpis(history, first, last),
         "revenue_over_time": revenue_over_time(history, first, last, grain, window),
-        "top_items": ranking.with_columns(
-            pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
-        ),
+        **ranked,
         "weekday_hour": weekday_hour(period),
         "basket_sizes": basket_sizes(period, basket),
         "repeat": pl.DataFrame(
