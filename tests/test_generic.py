@@ -671,7 +671,8 @@ def test_a_quantity_with_cents_is_said_to_look_like_money() -> None:
     )
 
 
-def test_the_plausibility_checks_of_a_million_rows_take_well_under_half_a_second() -> None:
+def test_every_plausibility_check_runs_in_full_on_a_million_rows() -> None:
+    # Their speed on this frame (well under half a second) is the bench's to watch, not a test's.
     n = 1_000_000
     frame = pl.select(
         (pl.int_range(n) % 100_003).cast(pl.String).alias("a"),
@@ -682,18 +683,12 @@ def test_the_plausibility_checks_of_a_million_rows_take_well_under_half_a_second
         (pl.int_range(n) % 5 + 1).alias("n"),
         (pl.int_range(n) % 1000 / 10 + 0.99).alias("amount"),
     )
-    # Every check runs in full: an order id on many dates, customers with one order each, a count
-    # as money and money as a count.
+    # Every check fires: an order id on many dates, customers with one order each, a count as
+    # money and money as a count.
     used = {"order_id": "a", "customer_id": "b", "ordered_at": "day", "revenue": "n"}
     used |= {"quantity": "amount"}
     read = _read_all(frame, {f: c for f, c in used.items() if f != "order_id"})
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        doubts = _doubts(frame, used, read)
-        timings.append(time.perf_counter() - start)
-    assert len(doubts) == 4
-    assert min(timings) < 0.5
+    assert len(_doubts(frame, used, read)) == 4
 
 
 # --- guessing ids, quantities and orders --------------------------------------------------------
