@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 import polars as pl
 
@@ -293,7 +293,7 @@ def example_rows(finding: Finding, n: int = EXAMPLES) -> pl.DataFrame:
     def shown(name: str, dtype: pl.DataType) -> pl.Expr:
         col = pl.col(name)
         if dtype.is_temporal():
-            text = col.dt.strftime("%Y-%m-%d %H:%M" if dtype != pl.Date else "%Y-%m-%d")
+            text = col.dt.strftime(_date_style(name, rows[name]))
         elif dtype == pl.Boolean:
             text = pl.when(col).then(pl.lit("yes")).otherwise(pl.lit("no"))
         elif dtype.is_float():
@@ -305,6 +305,16 @@ def example_rows(finding: Finding, n: int = EXAMPLES) -> pl.DataFrame:
         return text.fill_null("—").alias(heading(name))
 
     return rows.select(shown(name, dtype) for name, dtype in rows.schema.items())
+
+
+def _date_style(name: str, values: pl.Series) -> str:
+    """How example_rows prints a date column: months as 'Jan 2022' (fmt.month), days alone when
+    no value has a time of day, else to the minute."""
+    if name == "month":
+        return "%b %Y"
+    if values.dtype == pl.Date or (values.drop_nulls().dt.time() == time(0)).all():
+        return "%Y-%m-%d"
+    return "%Y-%m-%d %H:%M"
 
 
 def _datetime_columns(frame: pl.DataFrame) -> list[str]:

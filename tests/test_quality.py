@@ -303,6 +303,30 @@ def test_example_rows_show_the_evidence_first_in_words_dates_to_the_minute_and_d
     assert shown["Review score"].to_list() == ["4", "—"]
 
 
+def test_example_rows_show_months_as_months_and_midnight_dates_without_a_time():
+    finding = quality.Finding(
+        "thin_months",
+        "lines",
+        1,
+        0.01,
+        pl.DataFrame(
+            {
+                "month": [datetime(2022, 1, 1)],
+                "first_day": [datetime(2022, 1, 3)],
+                "last_order": [datetime(2022, 1, 30, 17, 5)],
+                "orders": [3],
+            }
+        ),
+        "",
+    )
+    assert quality.example_rows(finding).row(0) == (
+        "Jan 2022",
+        "2022-01-03",
+        "2022-01-30 17:05",
+        "3",
+    )
+
+
 # --- duplicates of mapped files, judged on the user's columns -------------------------------------
 
 

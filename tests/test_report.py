@@ -548,3 +548,14 @@ def test_saved_report_draws_every_chart_in_chromium_with_no_network(built, kind,
     assert len(drawn) == charts > 0
     assert [d for d in drawn if d[1] != "yes" or not d[2]] == []
     assert asked == [] and errors == []
+
+
+def test_report_charts_sign_negative_numbers_with_the_pages_minus():
+    import altair as alt
+
+    frame = pl.DataFrame({"x": ["a"], "y": [-286.0]})
+    chart = alt.Chart(frame).mark_bar().encode(x="x:N", y="y:Q")
+    spec = report.chart_spec(chart)
+    # Vega's own minus is U+2212 ("−286"); the pages and the report print "-286" (lib.fmt).
+    assert spec["config"]["locale"]["number"]["minus"] == "-"
+    assert "locale" not in chart.to_dict().get("config", {})  # the chart given is left as it was
