@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.model import Dataset
+from lib.model import SPECS, Dataset
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,12 @@ class PageInfo:
             if not ds.has(table):
                 out.append(f"{'an' if table[0] in 'aeiou' else 'a'} {table} table")
             else:
-                out += [f"{table}.{c}" for c in columns if not ds.has(table, c)]
+                grain = SPECS[table].grain if table in SPECS else table
+                out += [
+                    f"{c.replace('_', ' ')} on each {grain}"
+                    for c in columns
+                    if not ds.has(table, c)
+                ]
         return out
 
     def enabled(self, ds: Dataset) -> bool:

@@ -49,7 +49,7 @@ def test_overview_says_which_pages_the_webshop_data_cannot_serve():
 def test_overview_tells_a_retailer_how_to_enable_categories_in_general_words():
     at = page("retail", "pages/overview.py")
     text = " ".join(c.value for c in at.caption)
-    assert "Missing: lines.category. Needs a product category per order line: include a " in text
+    assert "Missing: category on each order line. Needs a product category per order line: " in text
     assert "map it on the Data page" in text
 
 
