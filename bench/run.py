@@ -361,9 +361,12 @@ def synthetic_lines(customers: int = 100_000) -> pl.DataFrame:
 
 
 def customer_models(results: list[tuple[str, float]], customers: int = 100_000) -> None:
-    """Cluster diagnostics and the CLV fit on `customers` synthetic buyers."""
+    """Cluster diagnostics and the CLV fit on `customers` synthetic buyers, imports warm: the app
+    imports the model libraries (lifetimes, scikit-learn) once its first page is drawn."""
+    from lib import warm
     from lib.analyses import clusters, clv
 
+    warm.wait()
     lines = synthetic_lines(customers)
 
     def clv_run() -> None:
@@ -383,7 +386,11 @@ def customer_models(results: list[tuple[str, float]], customers: int = 100_000) 
 
 
 def loads(results: list[tuple[str, float]], rows: int, seed: int) -> None:
-    """Read + map + quality report of `rows` generated retail lines from CSV and parquet."""
+    """Read + map + quality report of `rows` generated retail lines from CSV and parquet, imports
+    warm (pyarrow reads parquet metadata): the app imports them as it starts."""
+    from lib import warm
+
+    warm.wait(heavy=False)
     generated = timed(
         f"generate {rows:,} retail lines (not budgeted)",
         lambda: demo.demo("retail", rows=rows, seed=seed),
@@ -412,7 +419,108 @@ def loads(results: list[tuple[str, float]], rows: int, seed: int) -> None:
         )
 
 
-SECTIONS = ("loads", "reruns", "changes", "operations", "events", "models")
+def scale_lines(rows: int, folder: Path, seed: int = 1, per_file: int = 2_000_000) -> None:
+    """`rows` Online Retail lines as parquet files of `per_file` lines in `folder`, generated
+    with numpy directly (the demo generator builds every line in Python): invoices of about
+    20 lines, one customer and time each, a customer per 50 lines (a fifth without id), 2% of
+    invoices cancellations, 1% of lines an exact repeat of the line before."""
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    customers = max(rows // 50, 10)
+    start = np.datetime64("2022-01-01T00:00", "m")
+    invoice = 500_000
+    for done, k in enumerate(range(0, rows, per_file)):
+        n = min(per_file, rows - k)
+        invoices = max(n // 20, 1)
+        size = rng.multinomial(n, np.full(invoices, 1 / invoices))
+        ids = np.repeat(np.arange(invoice, invoice + invoices), size)
+        invoice += invoices
+        who = rng.integers(0, customers, invoices).astype(np.float64)
+        who[rng.random(invoices) < 0.2] = np.nan
+        when = start + rng.integers(0, 730 * 24 * 60, invoices).astype("timedelta64[m]")
+        cancelled = rng.random(invoices) < 0.02
+        item = rng.integers(0, 4_000, n)
+        quantity = rng.integers(1, 13, n)
+        quantity[np.repeat(cancelled, size)] *= -1
+        price = np.round(rng.gamma(2.0, 2.0, n), 2)
+        repeat = np.flatnonzero(rng.random(n) < 0.01)
+        repeat = repeat[(repeat > 0) & (ids[repeat] == ids[repeat - 1])]
+        item[repeat], quantity[repeat], price[repeat] = (
+            item[repeat - 1],
+            quantity[repeat - 1],
+            price[repeat - 1],
+        )
+        prefix = np.where(np.repeat(cancelled, size), "C", "")
+        pl.DataFrame(
+            {
+                "InvoiceNo": np.char.add(prefix, ids.astype(str)),
+                "StockCode": (item + 10_000).astype(str),
+                "Description": np.char.add("ITEM ", item.astype(str)),
+                "Quantity": quantity,
+                "InvoiceDate": np.repeat(when, size).astype("datetime64[us]"),
+                "UnitPrice": price,
+                "CustomerID": np.repeat(who + 12_000, size),
+                "Country": np.where(np.repeat(who, size) % 7 == 0, "France", "United Kingdom"),
+            }
+        ).write_parquet(folder / f"part-{done:03d}.parquet")
+
+
+def _child_scale(engine: str, folder: str) -> None:
+    """In a child process: rfm and cohorts from the summaries of `folder`; prints seconds."""
+    import json
+
+    from lib import engines
+
+    seconds = {}
+    for name, frames in (("rfm", engines.rfm_frames), ("cohorts", engines.cohort_frames)):
+        start = time.perf_counter()
+        frames(engines.source_of([folder], engine))
+        seconds[name] = time.perf_counter() - start
+    print(json.dumps(seconds))
+
+
+def scale(results: list[tuple[str, float]], sizes: tuple[int, ...]) -> None:
+    """RFM and cohorts on `sizes` retail lines in parquet, summarised by polars' streaming
+    engine and by DuckDB, each in a child process whose peak memory is reported."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    root = Path(tempfile.gettempdir()) / "scale"
+    for rows in sizes:
+        folder = root / f"retail_{rows}"
+        if not folder.exists():
+            # In a child too: a child's peak would start at this process's size when it forks.
+            command = [sys.executable, __file__, "--child-generate", str(rows), str(folder)]
+            timed(
+                f"generate {rows:,} retail lines in parquet",
+                lambda c=command: subprocess.run(c, check=True),
+                results,
+            )
+        for engine in ("polars", "duckdb"):
+            child = subprocess.Popen(
+                [sys.executable, __file__, "--child-scale", engine, str(folder)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            out = child.stdout.read() if child.stdout else ""
+            _, status, usage = os.wait4(child.pid, 0)
+            if status:
+                raise SystemExit(f"scale child {engine} {rows:,} failed ({status})")
+            seconds = json.loads(out)
+            for name, spent in seconds.items():
+                results.append((f"{name} from summaries, {engine}, {rows:,} lines", spent))
+            peak = f"peak {usage.ru_maxrss / 1024:,.0f} MB"
+            results.append(
+                (f"= rfm + cohorts, {engine}, {rows:,} lines ({peak})", sum(seconds.values()))
+            )
+        shutil.rmtree(folder)
+
+
+SECTIONS = ("loads", "reruns", "changes", "operations", "events", "models", "scale")
 
 
 def main() -> None:
@@ -424,7 +532,20 @@ def main() -> None:
         default=",".join(SECTIONS),
         help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
     )
+    args.add_argument("--big", action="store_true", help="scale: also 30M and 100M lines")
+    args.add_argument(
+        "--child-scale", nargs=2, metavar=("ENGINE", "FOLDER"), help=argparse.SUPPRESS
+    )
+    args.add_argument(
+        "--child-generate", nargs=2, metavar=("ROWS", "FOLDER"), help=argparse.SUPPRESS
+    )
     opts = args.parse_args()
+    if opts.child_scale:
+        _child_scale(*opts.child_scale)
+        return
+    if opts.child_generate:
+        scale_lines(int(opts.child_generate[0]), Path(opts.child_generate[1]))
+        return
     chosen = [s.strip() for s in opts.only.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
@@ -438,6 +559,12 @@ def main() -> None:
         "operations": lambda: operations(results),
         "events": lambda: web_events(results),
         "models": lambda: customer_models(results),
+        "scale": lambda: scale(
+            results,
+            (1_000_000, 10_000_000, 30_000_000, 100_000_000)
+            if opts.big
+            else (1_000_000, 10_000_000),
+        ),
     }
     for section in SECTIONS:
         if section in chosen:

@@ -10,7 +10,6 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -100,6 +99,10 @@ def inspect(args: argparse.Namespace) -> dict:
     }
 
 
+# Every demo the CLI writes or reads: the app's, and the shop platforms' exports.
+DEMOS: tuple[str, ...] = (*demo.KINDS, *demo.PLATFORM_KINDS)
+
+
 def write_demo(args: argparse.Namespace) -> dict:
     generated = demo.demo(args.kind, rows=args.rows, seed=args.seed)
     written = io.write_csv_tables(generated.files, args.out)
@@ -126,7 +129,16 @@ ANALYSES: dict[str, str] = {
 }
 
 
+# Commands that also run on lines too big to load, from summaries (lib/engines.py).
+SUMMARISED = ("rfm", "cohorts")
+
+
 def analysis(args: argparse.Namespace) -> dict:
+    if args.command in SUMMARISED and not args.demo:
+        from lib import engines
+
+        if args.db or args.engine == "duckdb" or engines.is_lazy(args.files):
+            return _summarised(args)
     if args.demo:
         ds = formats.assemble_demo(args.demo).dataset
     elif args.files:
@@ -146,6 +158,25 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
         message = exc.args[0] if exc.args else str(exc)  # KeyError's str() adds quotes
         raise UsageError(f"{args.command}: {message}") from None
     return dict(frames)
+
+
+def _summarised(args: argparse.Namespace) -> dict:
+    """The command's tables from summaries computed by polars' streaming engine over files
+    (a folder, a glob, a big parquet file) or inside DuckDB (--engine duckdb, --db)."""
+    from lib import engines
+
+    module = importlib.import_module(f"lib.analyses.{args.command}")
+    options = {name: getattr(args, name) for name in _options(module.headless)}
+    if not args.files and not args.db:
+        raise UsageError(f"{args.command}: give files to read, or --db URL")
+    try:
+        source = engines.source_of(args.files, args.engine, args.db, args.db_table)
+        return engines.FRAMES[args.command](source, **options)
+    except ImportError:
+        raise UsageError("DuckDB is not installed: pip install -r requirements-db.txt") from None
+    except (KeyError, ValueError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise UsageError(f"{args.command}: {message}") from None
 
 
 def _options(fn) -> dict[str, object]:
@@ -246,8 +277,8 @@ def _replayed_data(
 ) -> tuple[Dataset, list[io.RawTable]]:
     kind = args.demo or (rec.demo if rec is not None and not args.files else "")
     if kind:
-        if kind not in demo.KINDS:
-            raise UsageError(f"recipe demo {kind}: choose one of {', '.join(demo.KINDS)}")
+        if kind not in DEMOS:
+            raise UsageError(f"recipe demo {kind}: choose one of {', '.join(DEMOS)}")
         return formats.assemble_demo(kind).dataset, []
     if not args.files:
         raise UsageError(f"{args.command}: give files to read, or --demo KIND")
@@ -274,41 +305,10 @@ def replay(args: argparse.Namespace) -> dict:
     options.update({name: getattr(args, name) for name in getattr(args, "given", ())})
     rules = rec.rules_frame()
     try:
-        frames = recipe_lib.page_frames(ds, args.command, options, rules)
-        if args.command == "rfm" and rules is not None and "movements" in frames:
-            frames.update(_movement_with_rules(ds, frames, rules, options))
-        return frames
+        return recipe_lib.page_frames(ds, args.command, options, rules)
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"{args.command}: {message}") from None
-
-
-def _movement_with_rules(
-    ds: Dataset, frames: dict[str, pl.DataFrame], rules: pl.DataFrame, options: dict
-) -> dict[str, pl.DataFrame]:
-    """rfm's movement tables (rfm.headless with compare_as_of) redone with a recipe's segment
-    rules between the same two dates, as recipe.apply_rules redoes the page's segments."""
-    from lib.analyses import movement
-
-    if frames["customers"].height == 0:  # no one to follow: the tables are empty whatever the rules
-        return {}
-    first = date.fromisoformat(str(options["compare_as_of"]))
-    # The as-of date rfm used: every customer's last order plus their recency.
-    row = frames["customers"].row(0, named=True)
-    second = row["last_order"] + timedelta(days=row["recency_days"])
-    orders = movement.purchase_orders(ds.table("lines"))
-    moves = movement.segment_movement(orders, first, second, rules, int(options["bins"]))
-    flows = [
-        movement.movement_flows(moves.movements, m, rules).select(
-            pl.lit(m).alias("measure"), pl.all()
-        )
-        for m in movement.MEASURES
-    ]
-    return {
-        "movements": moves.movements,
-        "movement_customers": moves.customers,
-        "flows": pl.concat(flows),
-    }
 
 
 def write_report(args: argparse.Namespace) -> dict:
@@ -371,7 +371,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.set_defaults(run=inspect)
     p = sub.add_parser("demo", help="write a demo data set in its source format")
-    p.add_argument("--kind", choices=demo.KINDS, default="marketplace")
+    p.add_argument("--kind", choices=DEMOS, default="marketplace")
     p.add_argument("--rows", type=int, default=None)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True)
@@ -384,10 +384,19 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(f"lib.analyses.{name}")
         p.add_argument("files", nargs="*")
-        p.add_argument("--demo", choices=demo.KINDS, help="use a built-in demo instead of files")
+        p.add_argument("--demo", choices=DEMOS, help="use a built-in demo instead of files")
         p.add_argument("--format", choices=("json", "csv"), default="json")
         p.add_argument("--table", help="with --format csv: which result table to print")
         p.add_argument("--recipe", help="a recipe (TOML): its mappings and this page's settings")
+        if name in SUMMARISED:
+            p.add_argument(
+                "--engine",
+                choices=("polars", "duckdb"),
+                default="polars",
+                help="where the summaries of a folder, glob or big parquet file run",
+            )
+            p.add_argument("--db", default="", help="lines in a database: duckdb:///path.duckdb")
+            p.add_argument("--db-table", default="lines", help="with --db: the table of lines")
         for option, default in _options(module.headless).items():
             kind = type(default) if default is not None else str
             if kind is bool:
@@ -409,7 +418,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*")
     p.add_argument("--out", required=True, help="the HTML file to write")
     p.add_argument("--pages", help="comma-separated pages (default: the recipe's, or all enabled)")
-    p.add_argument("--demo", choices=demo.KINDS, help="use a built-in demo instead of files")
+    p.add_argument("--demo", choices=DEMOS, help="use a built-in demo instead of files")
     p.add_argument("--recipe", help="a recipe (TOML): mappings, settings and segment rules")
     p.add_argument("--pngs", help="also write one PNG per chart into this folder")
     p.add_argument("--format", choices=("json",), default="json")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, summaries
 from lib.analyses import churn
 from lib.model import Dataset
 
@@ -37,18 +37,8 @@ def grain_name(grain: str) -> str:
     return next(name for name, code in GRAINS.items() if code == every)
 
 
-# Periods are numbered with integers so that "periods since the first purchase" is a subtraction.
-# Weeks start on Monday: day 0 of the epoch (1 Jan 1970) is a Thursday, so day + 3 puts Mondays on
-# multiples of 7.
-def _period_number(every: str, column: str = "ordered_at") -> pl.Expr:
-    at = pl.col(column)
-    if every == "1w":
-        return (at.dt.date().cast(pl.Int32) + 3) // 7
-    if every == "1q":
-        return at.dt.year().cast(pl.Int32) * 4 + (at.dt.month().cast(pl.Int32) - 1) // 3
-    return at.dt.year().cast(pl.Int32) * 12 + at.dt.month().cast(pl.Int32) - 1
-
-
+# Periods are numbered with integers (summaries.period_number) so that "periods since the first
+# purchase" is a subtraction.
 def _number_of(day: date, every: str) -> int:
     if every == "1w":
         return ((day - date(1970, 1, 1)).days + 3) // 7
@@ -125,14 +115,21 @@ def purchases(lines: pl.DataFrame) -> pl.DataFrame:
 def purchase_cohorts(bought: pl.DataFrame, grain: str, last_day: date) -> pl.DataFrame:
     """cohort_table from `purchases(lines)` and the day the data ends (its last order)."""
     every = _every(grain)
+    days = summaries.order_days(summaries.lazy(bought))
+    periods = summaries.customer_periods(days, every).collect().to_native()
+    return period_cohorts(periods, every, last_day)
+
+
+def period_cohorts(periods: pl.DataFrame, grain: str, last_day: date) -> pl.DataFrame:
+    """cohort_table from summaries.customer_periods (collected, same grain) and the day
+    the data ends (its last order)."""
+    every = _every(grain)
     last = _number_of(last_day, every)
     # The data ends inside its last period unless it reaches that period's last day.
     ends_inside = last_day < _start_of(last + 1, every) - timedelta(days=1)
     cells = (
-        bought.lazy()
-        .filter(pl.col("ordered_at").is_not_null())
-        .group_by("customer_id", _period_number(every).alias("p"))
-        .agg(pl.col("revenue").sum(), pl.col("order_id").n_unique().cast(pl.Int64).alias("orders"))
+        periods.lazy()
+        .select("customer_id", pl.col("period").alias("p"), "revenue", "orders")
         .with_columns(pl.col("p").min().over("customer_id").alias("c"))
         .group_by("c", (pl.col("p") - pl.col("c")).alias("period_index"))
         .agg(
@@ -407,20 +404,41 @@ def headless(
     `shown` most recent cohorts, 0: every cohort) and curve (the average cohort, from fully
     observed cells); churn_windows and churn_monthly: the churn window section
     (lib.analyses.churn) with `churn_quantile` defining "lapsed"."""
+    check_options(grain, metric, churn_quantile)
+    if not ds.has("lines", "customer_id"):
+        raise ValueError("cohorts need a lines table with customer_id")
+    table = cohort_table(ds.table("lines"), grain)
+    window = churn.headless(ds, churn_quantile)
+    return table_frames(
+        table, window["windows"], window["monthly"], metric=metric, relative=relative, shown=shown
+    )
+
+
+def check_options(grain: str, metric: str, churn_quantile: float) -> None:
+    """Raise ValueError naming the first of headless's options out of its choices."""
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
     if churn_quantile not in churn.CHOICES:
         raise ValueError(f"churn quantile must be one of {', '.join(map(str, churn.CHOICES))}")
-    if not ds.has("lines", "customer_id"):
-        raise ValueError("cohorts need a lines table with customer_id")
-    lines = ds.table("lines")
-    matrix = cohort_matrix(cohort_table(lines, grain), metric, relative, max(shown, 0))
-    window = churn.headless(ds, churn_quantile)
+
+
+def table_frames(
+    table: pl.DataFrame,
+    windows: pl.DataFrame,
+    monthly: pl.DataFrame,
+    *,
+    metric: str = "customers",
+    relative: bool = True,
+    shown: int = 0,
+) -> dict[str, pl.DataFrame]:
+    """headless's tables from a cohort_table and the churn windows and monthly statuses (built
+    from lines in memory, or from summaries computed elsewhere: lib.engines)."""
+    matrix = cohort_matrix(table, metric, relative, max(shown, 0))
     return {
         "retention": matrix,
         "curve": retention_curve(matrix),
-        "churn_windows": window["windows"],
-        "churn_monthly": window["monthly"],
+        "churn_windows": windows,
+        "churn_monthly": monthly,
     }

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
-from lib import fmt, measures
-from lib.analyses.sales import order_table
+from lib import fmt, measures, summaries
 from lib.model import Dataset, columns_of
 
 BINS = (3, 4, 5)
-# What order_table reads: customer_table copies only these of the lines.
+# What the order summary reads: customer_table copies only these of the lines.
 ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue", "quantity", "is_return")
 TIES = {
     "value": "equal values share a score",
@@ -187,23 +186,29 @@ def customer_table(
         known = columns_of(lines, *ORDER_COLUMNS).filter(~missing)
         cleaned = 0
     as_of = as_of or default_as_of(known)
-    if as_of is not None:
-        known = known.filter(pl.col("ordered_at") < datetime.combine(as_of, time.min))
-    orders = order_table(known)
-    per = (
-        orders.lazy()
-        .group_by("customer_id")
-        .agg(
-            pl.col("ordered_at").filter(pl.col("is_sale")).min().dt.date().alias("first_order"),
-            pl.col("ordered_at").filter(pl.col("is_sale")).max().dt.date().alias("last_order"),
-            pl.col("is_sale").sum().cast(pl.Int64).alias("frequency"),
-            pl.col("revenue").sum().alias("monetary"),
-        )
-        .collect()
-    )
-    return_only = per.filter(pl.col("frequency") == 0).height
+    days = summaries.order_days(summaries.lazy(known))
+    per = summaries.customers(summaries.orders(days, as_of)).collect().to_native()
+    return summarised(per, as_of, without_lines, float(without_revenue), cleaned)
+
+
+def summarised(
+    per: pl.DataFrame,
+    as_of: date | None,
+    lines_without_customer: int = 0,
+    revenue_without_customer: float = 0.0,
+    cleaned_lines: int = 0,
+) -> CustomerTable:
+    """The CustomerTable of summaries.customers (`per`, collected) at `as_of`: customers with
+    no sale order are left out and counted."""
+    return_only = per.filter(pl.col("orders") == 0).height
     customers = (
-        per.filter(pl.col("frequency") > 0)
+        per.filter(pl.col("orders") > 0)
+        .with_columns(
+            pl.col("first_at").dt.date().alias("first_order"),
+            pl.col("last_at").dt.date().alias("last_order"),
+            pl.col("orders").cast(pl.Int64).alias("frequency"),
+            pl.col("revenue").alias("monetary"),
+        )
         .with_columns(
             (pl.lit(as_of, dtype=pl.Date) - pl.col("last_order"))
             .dt.total_days()
@@ -221,7 +226,12 @@ def customer_table(
         )
     )
     return CustomerTable(
-        customers, as_of, without_lines, float(without_revenue), return_only, cleaned
+        customers,
+        as_of,
+        lines_without_customer,
+        revenue_without_customer,
+        return_only,
+        cleaned_lines,
     )
 
 
@@ -729,7 +739,8 @@ def customers_reading(customers: pl.DataFrame, currency: str) -> str:
     return text + "."
 
 
-def _as_of(value: str | date | None) -> date | None:
+def as_of_date(value: str | date | None) -> date | None:
+    """An as-of date given as ISO text (empty: None, the default)."""
     if value is None or value == "":
         return None
     return value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -767,38 +778,26 @@ def headless(
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("RFM needs a customer id per order line (lines.customer_id)")
-    table = customer_table(lines, _as_of(as_of), clean)
+    table = customer_table(lines, as_of_date(as_of), clean)
+    frames = table_frames(table, ds.currency, bins, ties, across)
+    if compare_as_of:
+        frames.update(_movement(lines, table, compare_as_of, bins))
+    return frames
+
+
+def table_frames(
+    table: CustomerTable,
+    currency: str,
+    bins: int = 5,
+    ties: Mapping[str, str] | str = PUBLISHED_TIES,
+    across: str = "frequency",
+) -> dict[str, pl.DataFrame]:
+    """headless's customers, segments, grid and degenerate from a customer table (built from
+    lines in memory, or from summaries computed elsewhere: lib.engines)."""
     rules = default_rules(bins)
     scored = quantile_scored(table.customers, bins, ties)
-    degenerate = degenerate_dimensions(scored, ties)
+    degenerate = degenerate_dimensions(scored, tie_rules(ties))
     customers = segmented(scored, rules)
-    moved = {}
-    if compare_as_of:
-        from lib.analyses import movement  # it imports this module
-
-        try:
-            first = date.fromisoformat(compare_as_of)
-        except ValueError:
-            raise ValueError(f"compare_as_of {compare_as_of!r}: write it as YYYY-MM-DD") from None
-        if table.as_of is None or first >= table.as_of:
-            raise ValueError(
-                f"compare_as_of ({first.isoformat()}) must come before as_of "
-                f"({table.as_of.isoformat() if table.as_of else 'no orders'})"
-            )
-        orders = movement.purchase_orders(lines)
-        moves = movement.segment_movement(orders, first, table.as_of, rules, bins)
-        moved = {
-            "movements": moves.movements,
-            "movement_customers": moves.customers,
-            "flows": pl.concat(
-                [
-                    movement.movement_flows(moves.movements, m, rules).select(
-                        pl.lit(m).alias("measure"), pl.all()
-                    )
-                    for m in movement.MEASURES
-                ]
-            ),
-        }
     return {
         "customers": customers,
         "segments": segment_summary(customers, rules, degenerate),
@@ -811,7 +810,7 @@ def headless(
                     d.share,
                     d.ties,
                     ",".join(map(str, d.scores)),
-                    degenerate_warning(d, ds.currency),
+                    degenerate_warning(d, currency),
                 )
                 for d in degenerate
             ],
@@ -825,5 +824,36 @@ def headless(
             },
             orient="row",
         ),
-        **moved,
+    }
+
+
+def _movement(
+    lines: pl.DataFrame, table: CustomerTable, compare_as_of: str, bins: int
+) -> dict[str, pl.DataFrame]:
+    """headless's movement tables between compare_as_of and the table's as-of date."""
+    from lib.analyses import movement  # it imports this module
+
+    try:
+        first = date.fromisoformat(compare_as_of)
+    except ValueError:
+        raise ValueError(f"compare_as_of {compare_as_of!r}: write it as YYYY-MM-DD") from None
+    if table.as_of is None or first >= table.as_of:
+        raise ValueError(
+            f"compare_as_of ({first.isoformat()}) must come before as_of "
+            f"({table.as_of.isoformat() if table.as_of else 'no orders'})"
+        )
+    orders = movement.purchase_orders(lines)
+    rules = default_rules(bins)
+    moves = movement.segment_movement(orders, first, table.as_of, rules, bins)
+    return {
+        "movements": moves.movements,
+        "movement_customers": moves.customers,
+        "flows": pl.concat(
+            [
+                movement.movement_flows(moves.movements, m, rules).select(
+                    pl.lit(m).alias("measure"), pl.all()
+                )
+                for m in movement.MEASURES
+            ]
+        ),
     }

@@ -1,0 +1,229 @@
+"""The grouped tables the customer analyses read, each defined once as a lazy narwhals frame.
+
+The same definitions run on lines in memory (polars), on a folder of parquet files (polars'
+streaming engine) and inside DuckDB: only the summaries, never the raw lines, come back.
+Sale, return and purchase follow lib/measures.py (see `is_return`, `sells`, `purchases`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import narwhals as nw
+
+LINE = "_line"  # a line's position in its source (file order): ties are broken by it
+
+
+def lazy(frame: Any) -> nw.LazyFrame:
+    """`frame` (a polars DataFrame or LazyFrame, a DuckDB relation...) as a narwhals LazyFrame."""
+    return nw.from_native(frame).lazy()
+
+
+def _names(frame: nw.LazyFrame) -> list[str]:
+    return frame.collect_schema().names()
+
+
+# The rules of lib/measures.py in narwhals (measures.is_return, measures._sells): a test checks
+# that both give the same answer on every kind of line.
+def is_return(names: list[str]) -> nw.Expr:
+    """measures.is_return: flagged by its format, or negative revenue."""
+    negative = nw.col("revenue").fill_null(0.0) < 0
+    if "is_return" in names:
+        return nw.col("is_return").fill_null(value=False) | negative
+    return negative
+
+
+def sells(names: list[str], free: bool = False) -> nw.Expr:
+    """measures._sells: quantity and unit price above zero (price at or above zero when `free`)
+    where the data has them; a missing value is no evidence against the line."""
+    rule = nw.lit(value=True)
+    if "quantity" in names:
+        rule = rule & (nw.col("quantity").fill_null(1.0) > 0)
+    if "unit_price" in names:
+        price = nw.col("unit_price").fill_null(1.0)
+        rule = rule & ((price >= 0) if free else (price > 0))
+    return rule
+
+
+def is_sale(names: list[str]) -> nw.Expr:
+    """measures.is_sale: no return, and it sells something."""
+    return ~is_return(names) & sells(names)
+
+
+def purchases(
+    lines: nw.LazyFrame, shares: nw.LazyFrame | None = None, free: bool = False
+) -> nw.LazyFrame:
+    """measures.customer_purchases(lines).lines, lazily: lines of known customers that are no
+    return and sell something, exact duplicates once (the first, by LINE), revenue net of the
+    cancellations matched to them (`shares`: cancellation_shares of the same lines, computed
+    here when not given). `lines` holds whole lines and a LINE column.
+
+    Columns: those of `lines` but LINE and is_return, with revenue net.
+    """
+    names = [n for n in _names(lines) if n != LINE]
+    shares = cancellation_shares(lines, free) if shares is None else shares
+    net = nw.col("revenue").fill_null(0.0) * nw.col("_share").fill_null(1.0)
+    return (
+        _first_copies(_sold(lines, names, free), names)
+        .join(shares, on=LINE, how="left")
+        .with_columns(net.alias("revenue"))
+        .select([n for n in names if n != "is_return"])
+    )
+
+
+def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame:
+    """What is left of each purchase line that cancellations take back (a small table: LINE,
+    _share 0..1), as measures.customer_purchases nets them: a cancellation of a known customer
+    takes back its quantity's (or amount's) share of the latest purchase of the same customer
+    and item (the customer's latest purchase without items) at or before it; among purchase
+    lines of the same time, the last by LINE."""
+    names = [n for n in _names(lines) if n != LINE]
+    items = "item_id" in names
+    size = "quantity" if items and "quantity" in names else "revenue"
+    keys = ["customer_id", "item_id"] if items else ["customer_id"]
+    back = (
+        lines.filter(~nw.col("customer_id").is_null() & is_return(names))
+        .select(*keys, "ordered_at", nw.col(size).abs().alias("_back"))
+        .drop_nulls()
+    )
+    # Only purchases of a customer (and item) with a cancellation can be netted.
+    bought = _sold(lines, names, free).join(back.select(keys).unique(), on=keys, how="semi")
+    targets = (
+        _first_copies(bought, names)
+        .select(*keys, "ordered_at", LINE, nw.col(size).abs().alias("_size"))
+        .drop_nulls()
+    )
+    latest = targets.group_by(*keys, "ordered_at").agg(nw.col(LINE).max())
+    return (
+        back.sort("ordered_at")
+        .join_asof(latest.sort("ordered_at"), on="ordered_at", by=keys, strategy="backward")
+        .filter(~nw.col(LINE).is_null())
+        .group_by(LINE)
+        .agg(nw.col("_back").sum())
+        .join(targets.select(LINE, "_size"), on=LINE)
+        .select(LINE, (1.0 - nw.col("_back") / nw.col("_size")).clip(0.0, 1.0).alias("_share"))
+    )
+
+
+def _sold(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
+    """Sale lines of known customers (duplicates included)."""
+    return lines.filter(~nw.col("customer_id").is_null() & ~is_return(names) & sells(names, free))
+
+
+def _first_copies(lines: nw.LazyFrame, names: list[str]) -> nw.LazyFrame:
+    """`lines` with each exact duplicate (equal in every column of `names`) once, the first."""
+    return lines.group_by(*names, drop_null_keys=False).agg(nw.col(LINE).min())
+
+
+def order_days(lines: nw.LazyFrame) -> nw.LazyFrame:
+    """Per order, customer and day of its lines (usually one row per order): order_id,
+    customer_id, day, first_at and last_at (its lines' earliest and latest time), revenue (sum,
+    nulls as 0) and sale_lines (lines that are a sale). Lines without a time are left out.
+
+    Every customer summary below derives from it, for any as-of date (a day boundary) or grain.
+    """
+    names = _names(lines)
+    return (
+        lines.filter(~nw.col("ordered_at").is_null())
+        .with_columns(
+            nw.col("ordered_at").dt.date().alias("day"),
+            nw.col("revenue").fill_null(0.0),
+            is_sale(names).cast(nw.Int64).alias("_sale"),
+        )
+        .group_by("order_id", "customer_id", "day", drop_null_keys=False)
+        .agg(
+            nw.col("ordered_at").min().alias("first_at"),
+            nw.col("ordered_at").max().alias("last_at"),
+            nw.col("revenue").sum(),
+            nw.col("_sale").sum().alias("sale_lines"),
+        )
+    )
+
+
+def orders(days: nw.LazyFrame, as_of: date | None = None) -> nw.LazyFrame:
+    """Per order of a known customer (sales.order_table over the lines placed before `as_of`):
+    order_id, customer_id (the smallest when an order has several, which no known export has;
+    order_table takes its first), ordered_at (its first line), last_at (its last line),
+    revenue (net) and is_sale (at least one sale line). `days` is `order_days`."""
+    if as_of is not None:
+        days = days.filter(nw.col("day") < as_of)
+    return (
+        days.filter(~nw.col("customer_id").is_null())
+        .group_by("order_id", drop_null_keys=False)
+        .agg(
+            nw.col("customer_id").min(),
+            nw.col("first_at").min().alias("ordered_at"),
+            nw.col("last_at").max(),
+            nw.col("revenue").sum(),
+            nw.col("sale_lines").sum(),
+        )
+        .with_columns((nw.col("sale_lines") > 0).alias("is_sale"))
+        .drop("sale_lines")
+    )
+
+
+def customers(order_table: nw.LazyFrame) -> nw.LazyFrame:
+    """Per customer: customer_id, first_at and last_at (first and last sale order), orders (sale
+    orders), revenue (net, every order) and days (distinct days with a sale order). A customer
+    whose orders are all returns has orders 0 and null dates. `order_table` is `orders`."""
+    sale_at = nw.when(nw.col("is_sale")).then(nw.col("ordered_at"))
+    per = order_table.group_by("customer_id").agg(
+        sale_at.min().alias("first_at"),
+        sale_at.max().alias("last_at"),
+        nw.col("is_sale").cast(nw.Int64).sum().alias("orders"),
+        nw.col("revenue").sum(),
+    )
+    days = (
+        purchase_days(order_table).group_by("customer_id").agg(nw.col("day").count().alias("days"))
+    )
+    return per.join(days, on="customer_id", how="left").with_columns(
+        nw.col("days").fill_null(0).cast(nw.Int64)
+    )
+
+
+def purchase_days(order_table: nw.LazyFrame) -> nw.LazyFrame:
+    """The distinct days (of their first line) on which each customer placed a sale order:
+    customer_id, day (unsorted). `order_table` is `orders`."""
+    return (
+        order_table.filter(nw.col("is_sale"))
+        .select("customer_id", nw.col("ordered_at").dt.date().alias("day"))
+        .unique()
+    )
+
+
+def period_number(every: str, column: str = "day") -> nw.Expr:
+    """The period (week from Monday "1w", month "1mo", quarter "1q") of a Date column as an
+    integer, so that "periods since the first purchase" is a subtraction: months year * 12 +
+    month - 1, quarters year * 4 + quarter - 1, weeks (days since 1 Jan 1970 + 3) // 7 (that
+    day is a Thursday: + 3 puts Mondays on multiples of 7). Integer arithmetic on year and day
+    of year, which every backend has."""
+    at = nw.col(column)
+    year = at.dt.year().cast(nw.Int64)
+    if every == "1w":
+        before = year - 1
+        leap = before // 4 - before // 100 + before // 400 - (1969 // 4 - 1969 // 100 + 1969 // 400)
+        epoch_day = (year - 1970) * 365 + leap + at.dt.ordinal_day().cast(nw.Int64) - 1
+        return (epoch_day + 3) // 7
+    month = at.dt.month().cast(nw.Int64)
+    if every == "1q":
+        return year * 4 + (month - 1) // 3
+    return year * 12 + month - 1
+
+
+def customer_periods(days: nw.LazyFrame, every: str) -> nw.LazyFrame:
+    """Per customer and period of their lines (`period_number`): customer_id, period, orders
+    (distinct orders) and revenue. `days` is `order_days`; lines without a customer are left
+    out."""
+    return (
+        days.filter(~nw.col("customer_id").is_null())
+        .with_columns(period_number(every).alias("period"))
+        .group_by("customer_id", "period")
+        .agg(nw.col("order_id").n_unique().alias("orders"), nw.col("revenue").sum())
+        .with_columns(nw.col("orders").cast(nw.Int64))
+    )
+
+
+def last_time(lines: nw.LazyFrame) -> nw.LazyFrame:
+    """One row, one column `last_at`: the time of the latest line."""
+    return lines.select(nw.col("ordered_at").max().alias("last_at"))

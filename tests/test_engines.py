@@ -1,0 +1,210 @@
+"""RFM and cohorts from summaries computed lazily: polars streaming over files, and DuckDB."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from lib import demo, engines, io
+from lib.__main__ import load
+from lib.analyses import cohorts, rfm
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_TIME = "%m/%d/%Y %H:%M"  # how the retail demo writes InvoiceDate
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory) -> dict[str, Path]:
+    """The retail demo as one CSV, as a folder of three parquet parts (typed times, as a
+    warehouse export has them), as three all-text parquet parts and as a DuckDB table."""
+    root = tmp_path_factory.mktemp("retail")
+    raw = demo.demo("retail", rows=20_000, seed=5).files["online_retail.csv"]
+    csv = io.write_csv_tables({"online_retail.csv": raw}, root / "csv")[0]
+    typed = raw.with_columns(
+        pl.col("InvoiceDate").str.to_datetime(DEMO_TIME),
+        pl.col("Quantity", "UnitPrice").cast(pl.Float64),
+    )
+    thirds = [(0, 6_000), (6_000, 7_000), (13_000, 7_000)]
+    for name, frame in (("parquet", typed), ("text", raw)):
+        (root / name).mkdir()
+        for k, (start, rows) in enumerate(thirds):
+            frame.slice(start, rows).write_parquet(root / name / f"part{k}.parquet")
+    return {"csv": csv, "parquet": root / "parquet", "text": root / "text", "root": root}
+
+
+def _same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
+    """Equal tables; sums of money may differ in the last digit (they add up in another
+    order)."""
+    assert list(left) == list(right)
+    for name, frame in left.items():
+        assert_frame_equal(frame, right[name], rel_tol=1e-9, abs_tol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def in_memory(retail):
+    ds = load([str(retail["csv"])]).dataset
+    return {
+        "rfm": rfm.headless(ds),
+        "rfm_raw": rfm.headless(ds, clean=False, as_of="2023-06-01", bins=4),
+        "cohorts": cohorts.headless(ds),
+        "weeks": cohorts.headless(ds, grain="week", metric="revenue"),
+    }
+
+
+def _frames(source: engines.Source) -> dict[str, dict[str, pl.DataFrame]]:
+    return {
+        "rfm": engines.rfm_frames(source),
+        "rfm_raw": engines.rfm_frames(source, clean=False, as_of="2023-06-01", bins=4),
+        "cohorts": engines.cohort_frames(source),
+        "weeks": engines.cohort_frames(source, grain="week", metric="revenue"),
+    }
+
+
+@pytest.mark.parametrize("folder", ["parquet", "text"])
+def test_polars_streaming_over_parquet_parts_equals_the_in_memory_read(retail, in_memory, folder):
+    got = _frames(engines.polars_lines([str(retail[folder])]))
+    for name, frames in in_memory.items():
+        _same(frames, got[name])
+
+
+def test_a_glob_of_csv_files_equals_the_in_memory_read(retail, in_memory):
+    source = engines.polars_lines([str(retail["csv"].parent / "*.csv")])
+    _same(in_memory["rfm"], engines.rfm_frames(source))
+
+
+def test_duckdb_over_parquet_equals_the_in_memory_read(retail, in_memory):
+    pytest.importorskip("duckdb")
+    got = _frames(engines.duckdb_lines([str(retail["parquet"])]))
+    for name, frames in in_memory.items():
+        _same(frames, got[name])
+
+
+def test_a_duckdb_table_equals_the_in_memory_read(retail, in_memory):
+    duckdb = pytest.importorskip("duckdb")
+    file = retail["root"] / "shop.duckdb"
+    with duckdb.connect(str(file)) as con:
+        con.execute(
+            f"CREATE TABLE orders_lines AS SELECT * FROM read_parquet('{retail['parquet']}/*')"
+        )
+    source = engines.duckdb_lines(db=f"duckdb://{file}", table="orders_lines")
+    _same(in_memory["rfm"], engines.rfm_frames(source))
+    _same(in_memory["cohorts"], engines.cohort_frames(source))
+
+
+def _run(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "lib", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_the_cli_summarises_a_folder_and_prints_what_a_single_file_gives(retail):
+    whole = _run("rfm", str(retail["csv"]), "--bins", "3")
+    parts = _run("rfm", str(retail["parquet"]), "--bins", "3")
+    assert whole.keys() == parts.keys()
+    for name, rows in whole.items():
+        assert_frame_equal(
+            pl.DataFrame(rows), pl.DataFrame(parts[name]), rel_tol=1e-9, abs_tol=1e-9
+        )
+
+
+# Customer a: two invoices and a cancellation of one unit of the first; b: one invoice and an
+# exact duplicate of its line; c: a cancellation only; a line without a customer (NaN).
+HAND = pl.DataFrame(
+    {
+        "InvoiceNo": ["1", "1", "2", "C3", "4", "4", "C5", "6"],
+        "StockCode": ["x", "y", "x", "x", "z", "z", "z", "x"],
+        "Description": ["X", "Y", "X", "X", "Z", "Z", "Z", "X"],
+        "Quantity": [2, 1, 1, -1, 3, 3, -1, 5],
+        "InvoiceDate": [
+            datetime(2024, 1, 2, 9),
+            datetime(2024, 1, 2, 9),
+            datetime(2024, 2, 10, 12),
+            datetime(2024, 1, 5, 8),
+            datetime(2024, 3, 1, 10),
+            datetime(2024, 3, 1, 10),
+            datetime(2024, 3, 2, 10),
+            datetime(2024, 3, 31, 18),
+        ],
+        "UnitPrice": [5.0, 3.0, 5.0, 5.0, 2.0, 2.0, 2.0, 1.0],
+        "CustomerID": [101.0, 101.0, 101.0, 101.0, 102.0, 102.0, 103.0, float("nan")],
+        "Country": ["UK"] * 8,
+    }
+)
+
+
+def _engines(tmp_path: Path) -> list[engines.Source]:
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    HAND.write_parquet(folder / "lines.parquet")
+    sources = [engines.polars_lines([str(folder)])]
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return sources
+    return [*sources, engines.duckdb_lines([str(folder)])]
+
+
+def test_rfm_figures_by_hand_from_every_engine(tmp_path):
+    for source in _engines(tmp_path):
+        got = engines.rfm_frames(source)["customers"]
+        # As of 2 Mar 2024 (the day after the last purchase). 101: invoices 1 and 2; the
+        # cancellation of one x takes half of invoice 1's x (10 -> 5): 5 + 3 + 5 = 13.
+        # 102: its duplicate line once, 6. 103 bought nothing.
+        assert got.select(
+            "customer_id", "last_order", "recency_days", "frequency", "monetary"
+        ).rows() == [
+            ("101", datetime(2024, 2, 10).date(), 21, 2, 13.0),
+            ("102", datetime(2024, 3, 1).date(), 1, 1, 6.0),
+        ], source.engine
+
+
+def test_cohort_figures_by_hand_from_every_engine(tmp_path):
+    for source in _engines(tmp_path):
+        got = engines.cohort_frames(source, metric="revenue", relative=False)["retention"]
+        cells = got.filter(pl.col("amount").is_not_null()).select(
+            "label", "period_index", "customers", "amount"
+        )
+        # 101 starts in January (8), buys again in February (5); 102 starts in March (6).
+        assert cells.rows() == [
+            ("Jan 2024", 0, 1, 8.0),
+            ("Jan 2024", 1, 1, 5.0),
+            ("Jan 2024", 2, 1, 0.0),
+            ("Mar 2024", 0, 1, 6.0),
+        ], source.engine
+
+
+def test_only_folders_globs_and_big_parquet_files_go_the_lazy_way(retail):
+    assert engines.is_lazy([str(retail["parquet"])])
+    assert engines.is_lazy([str(retail["parquet"] / "*.parquet")])
+    assert not engines.is_lazy([str(retail["parquet"] / "part0.parquet")])
+    assert not engines.is_lazy([str(retail["csv"])])
+
+
+def test_canonical_lines_in_csv_with_text_flags_by_hand(tmp_path):
+    pl.DataFrame(
+        {
+            "order_id": ["1", "2", "R"],
+            "customer_id": ["a", "a", "a"],
+            "ordered_at": ["2024-01-02 10:00:00", "2024-02-03 11:00:00", "2024-02-04 12:00:00"],
+            "revenue": ["5.0", "7.5", "-2"],
+            "is_return": ["false", "false", "true"],
+        }
+    ).write_csv(tmp_path / "lines.csv")
+    got = engines.rfm_frames(engines.polars_lines([str(tmp_path / "*.csv")]))["customers"]
+    # Without items the return takes 2 of the customer's latest purchase (7.5 -> 5.5); as of
+    # 4 Feb, the day after the last purchase.
+    assert got.select("customer_id", "recency_days", "frequency", "monetary").rows() == [
+        ("a", 1, 2, 10.5)
+    ]
