@@ -51,8 +51,10 @@ st.dataframe(
         "columns with nulls": st.column_config.TextColumn("Columns with nulls", width=330),
     },
     # A list longer than the column's one line (about 45 characters) wraps on two lines instead
-    # of running off the table's edge: Streamlit wraps text only in rows over 64 px.
+    # of running off the table's edge: Streamlit wraps text only in rows over 64 px. Every table
+    # stays in view: the height then counts the taller rows (a 35 px header, 3 px of border).
     row_height=68 if nulls_chars > 45 else None,
+    height=35 + 68 * profiles.height + 3 if nulls_chars > 45 else "auto",
 )
 
 if ds.notes:
