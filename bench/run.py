@@ -32,22 +32,6 @@ def timed(label: str, fn, results: list[tuple[str, float]]):
     return value
 
 
-def _typed_parquet(csv_path: Path, parquet_path: Path) -> None:
-    """The CSV as a parquet with native types, as a real parquet export would have."""
-    (
-        pl.read_csv(
-            csv_path,
-            schema_overrides={
-                "CustomerID": pl.String,
-                "InvoiceNo": pl.String,
-                "StockCode": pl.String,
-            },
-        )
-        .with_columns(pl.col("InvoiceDate").str.to_datetime("%m/%d/%Y %H:%M"))
-        .write_parquet(parquet_path)
-    )
-
-
 def reruns(results: list[tuple[str, float]]) -> None:
     """What a slider move recomputes on each page, on about 1M lines, after the first load.
 
