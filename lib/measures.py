@@ -195,16 +195,29 @@ def customer_purchases(
             )
         )
         keep = keep & rule
-    kept = frame.filter(keep)
-    returns = frame.filter(pl.col("_return") & pl.col("customer_id").is_not_null())
+    dropped = pl.concat(pl.collect_all(counts))  # before the kept lines exist: a lower peak
+    # Only the columns asked for and those the netting reads, gathered by row: a filter would
+    # first copy all of `frame` into one chunk per column (it mixes the lines' chunks with whole
+    # new columns), or, lazily, leave many chunks; a gather makes one chunk per column.
+    wanted = [c for c in dict.fromkeys((*columns, *_NETTING)) if c in frame.columns]
+    kept = frame.select(pl.col(wanted).gather(frame.select(pl.arg_where(keep)).to_series()))
+    returns = (
+        frame.lazy()
+        .filter(pl.col("_return") & pl.col("customer_id").is_not_null())
+        .select(wanted)
+        .collect()
+    )
     net, matched, matched_revenue = _netted(kept, returns)
     return Purchases(
         lines=columns_of(kept.with_columns(net.alias("revenue")), *columns),
-        dropped=pl.concat(pl.collect_all(counts)),
+        dropped=dropped,
         matched=matched,
         unmatched=returns.height - matched,
         matched_revenue=matched_revenue,
     )
+
+
+_NETTING = ("customer_id", "item_id", "ordered_at", "quantity", "revenue", "_row")
 
 
 def _netted(kept: pl.DataFrame, returns: pl.DataFrame) -> tuple[pl.Series, int, float]:
@@ -217,15 +230,19 @@ def _netted(kept: pl.DataFrame, returns: pl.DataFrame) -> tuple[pl.Series, int, 
     items = "item_id" in kept.columns
     size = "quantity" if items and "quantity" in kept.columns else "revenue"
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
+    cancelled = returns.select(*keys, "ordered_at", pl.col(size).abs().alias("_back")).drop_nulls()
+    # Only purchases of a customer and item with a cancellation can be matched: the others are
+    # left out before the sort (order kept, so that ties resolve as among all purchases).
     bought = (
-        kept.select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
+        kept.lazy()
+        .select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
         .drop_nulls()
-        .sort("ordered_at")
+        .join(cancelled.lazy().select(keys).unique(), on=keys, how="semi", maintain_order="left")
+        .sort("ordered_at", maintain_order=True)
+        .collect()
     )
     cancelled = (
-        returns.select(*keys, "ordered_at", pl.col(size).abs().alias("_back"))
-        .drop_nulls()
-        .sort("ordered_at")
+        cancelled.sort("ordered_at")
         .join_asof(bought, on="ordered_at", by=keys, strategy="backward", check_sortedness=False)
         .filter(pl.col("_row").is_not_null())
     )
@@ -234,10 +251,6 @@ def _netted(kept: pl.DataFrame, returns: pl.DataFrame) -> tuple[pl.Series, int, 
     share = cancelled.group_by("_row").agg(
         (1.0 - pl.col("_back").sum() / pl.col("_size").first()).clip(0.0, 1.0).alias("_share")
     )
-    net = (
-        kept.select("_row", pl.col("revenue").fill_null(0.0))
-        .join(share, on="_row", how="left")
-        .select(pl.col("revenue") * pl.col("_share").fill_null(1.0))
-        .to_series()
-    )
+    kept_share = kept["_row"].replace_strict(share["_row"], share["_share"], default=1.0)
+    net = (revenue * kept_share).alias("revenue")
     return net, cancelled.height, float(revenue.sum() - net.sum())

@@ -160,9 +160,11 @@ def regional_lines(ds: Dataset) -> pl.DataFrame | None:
 def _order_frame(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per sale order (measures.is_sale): order_id, region, customer_id, ordered_at."""
     return (
-        lines.filter(measures.is_sale(lines))
+        lines.lazy()
+        .filter(measures.is_sale(lines))
         .group_by("order_id")
         .agg(pl.col("region").first(), pl.col("customer_id").first(), pl.col("ordered_at").min())
+        .collect()
     )
 
 
@@ -198,9 +200,16 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
     month = pl.col("ordered_at").dt.truncate("1mo").alias("month")
     # Customers as everywhere: people with a purchase (measures.is_sale) in the region.
     buyer = pl.col("customer_id").filter(measures.is_sale(lines))
-    table = lines.group_by("region").agg(
-        buyer.drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
-        pl.col("revenue").sum().alias("revenue"),
+    # The group-bys on the lines run lazily: eagerly, each would first copy the columns of a
+    # million lines read in several chunks into one.
+    table = (
+        lines.lazy()
+        .group_by("region")
+        .agg(
+            buyer.drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
+            pl.col("revenue").sum().alias("revenue"),
+        )
+        .collect()
     )
     per_order = _order_frame(lines).with_columns(
         # A returning customer's order: placed after that customer's first order.
@@ -228,8 +237,10 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
         if extra is not None:
             table = table.join(extra, on="region", how="left")
     monthly = (
-        lines.group_by("region", month)
+        lines.lazy()
+        .group_by("region", month)
         .agg(pl.col("revenue").sum())
+        .collect()
         .join(
             per_order.filter(known)
             .group_by("region", month)

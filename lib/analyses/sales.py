@@ -248,7 +248,13 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
     """
     ret = measures.is_return(lines)
     keys = ["item_id", "day", *(c for c in ("category", "region") if c in lines.columns)]
-    dated = lines.lazy().with_columns(pl.col("ordered_at").dt.date().alias("day"))
+    text = [k for k in keys if k != "day"]
+    # The million-line group-bys run on categorical codes of the text keys and order ids: rows
+    # of integers take about half the memory of rows of text. The keys are text again after.
+    dated = lines.lazy().with_columns(
+        pl.col("ordered_at").dt.date().alias("day"),
+        pl.col(*text, "order_id").cast(pl.Categorical),
+    )
     # Distinct orders are counted from distinct (cell, order) pairs: an n_unique inside the
     # aggregation would hold a hash set per cell, about twice the memory.
     orders = (
@@ -266,7 +272,7 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
             pl.col("revenue").fill_null(0.0).sum(),
         )
         .join(orders, on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col("orders").fill_null(0))
+        .with_columns(pl.col("orders").fill_null(0), pl.col(text).cast(pl.String))
     )
     if "item_name" in lines.columns:
         names = (
@@ -299,7 +305,9 @@ def _cube_slice(
     end: date | None,
     categories: Sequence[str],
     regions: Sequence[str],
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
+    """The cube's rows in the slice, lazily: the rankings read a few of its columns, and an eager
+    group-by would first copy all of them into one chunk."""
     conditions = []
     if start is not None:
         conditions.append(pl.col("day") >= start)
@@ -309,7 +317,7 @@ def _cube_slice(
         conditions.append(pl.col("category").is_in(list(categories)))
     if regions and "region" in cube.columns:
         conditions.append(pl.col("region").is_in(list(regions)))
-    return cube.filter(*conditions) if conditions else cube
+    return cube.lazy().filter(*conditions) if conditions else cube.lazy()
 
 
 def non_product_lines(
@@ -322,17 +330,27 @@ def non_product_lines(
 ) -> int:
     """How many lines of the slice are left out of rankings (non-product codes or no item)."""
     part = _cube_slice(cube, start, end, categories, regions)
-    return int(part.filter(~pl.col("product"))["lines"].sum())
+    return int(part.filter(~pl.col("product")).select(pl.col("lines").sum()).collect().item())
 
 
-def _trend_months(part: pl.DataFrame, start: date | None, end: date | None) -> pl.Series:
+def _trend_months(part: pl.LazyFrame, start: date | None, end: date | None) -> pl.Series:
     """Calendar months of the slice; partial months at either end are dropped (they would read
     as a collapse on a sparkline) when at least two full months remain."""
-    if part.height == 0:
+    rows, first, last, first_month, last_month = (
+        part.select(
+            pl.len(),
+            pl.col("day").min().alias("first"),
+            pl.col("day").max().alias("last"),
+            pl.col("month").min().alias("first_month"),
+            pl.col("month").max().alias("last_month"),
+        )
+        .collect()
+        .row(0)
+    )
+    if rows == 0:
         return pl.Series("month", [], pl.Date)
-    first, last = part["day"].min(), part["day"].max()
     first, last = max(first, start or first), min(last, end or last)
-    months = pl.date_range(part["month"].min(), part["month"].max(), "1mo", eager=True)
+    months = pl.date_range(first_month, last_month, "1mo", eager=True)
     full = months.filter(
         (months >= first) & (months.dt.offset_by("1mo").dt.offset_by("-1d") <= last)
     )
@@ -359,8 +377,10 @@ def rank_items(
     """
     part = _cube_slice(cube, start, end, categories, regions).filter(pl.col("product"))
     # One pass over the slice per (item, month); the totals then sum the much smaller result.
-    monthly = part.group_by("item_id", "month").agg(
-        pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()
+    monthly = (
+        part.group_by("item_id", "month")
+        .agg(pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum())
+        .collect()
     )
     totals = monthly.group_by("item_id").agg(
         pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()

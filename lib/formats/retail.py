@@ -56,26 +56,35 @@ def build(
         pl.col("order_id").str.starts_with("C").fill_null(False).alias("is_return"),
     )
     lines = conv.drop_missing(lines, "ordered_at", "a line needs its invoice date")
-    orders = lines.group_by("order_id", maintain_order=True).agg(
-        pl.col("customer_id").first(),
-        pl.col("ordered_at").min(),
-        pl.col("revenue").sum(),
-        pl.when(pl.col("is_return").first())
-        .then(pl.lit("cancelled"))
-        .otherwise(pl.lit("invoiced"))
-        .alias("status"),
+    # The group-bys read only the columns they need (lazily: no copy of the other lines' columns).
+    orders = (
+        lines.lazy()
+        .group_by("order_id", maintain_order=True)
+        .agg(
+            pl.col("customer_id").first(),
+            pl.col("ordered_at").min(),
+            pl.col("revenue").sum(),
+            pl.when(pl.col("is_return").first())
+            .then(pl.lit("cancelled"))
+            .otherwise(pl.lit("invoiced"))
+            .alias("status"),
+        )
+        .collect()
     )
-    known = lines.filter(pl.col("customer_id").is_not_null())
     customers = (
-        known.group_by("customer_id", "region")
+        lines.lazy()
+        .filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id", "region")
         .agg(pl.len().alias("n"), pl.col("ordered_at").min().alias("created_at"))
         .sort(["customer_id", "n", "region"], descending=[False, True, False])
         .group_by("customer_id", maintain_order=True)
         .agg(pl.col("region").first(), pl.col("created_at").min())
+        .collect()
     )
     # Every stock code is an item, named by its most frequent description (some have none).
     items = (
-        lines.filter(pl.col("item_id").is_not_null())
+        lines.lazy()
+        .filter(pl.col("item_id").is_not_null())
         .group_by("item_id", "item_name")
         .agg(pl.len().alias("n"))
         .sort(
@@ -84,6 +93,7 @@ def build(
         )
         .group_by("item_id", maintain_order=True)
         .agg(pl.col("item_name").first())
+        .collect()
     )
     return FormatResult(
         {
