@@ -9,7 +9,7 @@ from polars.testing import assert_frame_equal
 
 from lib import demo, formats, io
 from lib.__main__ import main
-from lib.formats import generic, retail
+from lib.formats import base, generic, retail
 from lib.formats.base import dropped, near_miss
 from tests.conftest import shared_file
 
@@ -470,6 +470,30 @@ def test_infinite_and_absurd_prices_are_left_empty_with_a_counted_note():
     assert "2 value(s) are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
         note.message
     )
+
+
+def test_columns_read_side_by_side_give_the_same_lines_and_notes_in_the_same_order(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    uk = retail_frame(["25/12/2022 07:38", "soon"], prices=["inf", "x"])
+    us = retail_frame(["12/25/2022 7:38", "1/2/2022"], prices=["2.5", "-"], first=50)
+    parts = {"invoice_lines": [("uk.csv", 2), ("us.csv", 2)]}
+
+    def build() -> tuple[pl.DataFrame, tuple]:
+        result = retail.build({"invoice_lines": pl.concat([uk, us])}, {}, parts)
+        return result.tables["lines"], result.notes
+
+    lines, notes = build()  # 4 rows: one column at a time
+    monkeypatch.setattr(base, "PARALLEL_ROWS", 1)
+    side_by_side_lines, side_by_side_notes = build()
+    assert_frame_equal(side_by_side_lines, lines)
+    assert side_by_side_notes == notes
+    assert [(n.file, n.column) for n in notes] == [
+        ("uk.csv", "InvoiceDate"),
+        ("uk.csv", "UnitPrice"),
+        ("us.csv", "UnitPrice"),
+        ("uk.csv", "InvoiceDate"),
+    ]
 
 
 def test_dates_that_could_be_either_order_are_noted_for_the_user_to_check():

@@ -12,9 +12,8 @@ import polars as pl
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score
-from threadpoolctl import threadpool_limits
 
-from lib import fmt, measures
+from lib import fmt, measures, threads
 from lib.model import Dataset, columns_of
 
 KS = tuple(range(2, 11))
@@ -426,17 +425,9 @@ def fit_clusters(matrix: np.ndarray, k: int) -> Clustering:
     """k-means (random_state=SEED, N_INIT starts), clusters renumbered largest first."""
     if matrix.shape[0] < k:
         raise ValueError(f"{matrix.shape[0]} customers cannot form {k} clusters")
-    with _one_thread():
+    with threads.one_thread():
         model = KMeans(n_clusters=k, random_state=SEED, n_init=N_INIT).fit(matrix)
     return Clustering(k=k, labels=_by_size(model.labels_, k), inertia=float(model.inertia_))
-
-
-def _one_thread() -> threadpool_limits:
-    """k-means and the silhouette's matrix products on one OpenMP and one BLAS thread: on a shared
-    2-core machine their spinning threads wait on each other (a 30 ms fit took over 1 s, the
-    silhouette of 4,000 customers 0.6 s instead of 0.12 s, under load); alone they lose little on
-    these sizes."""
-    return threadpool_limits(1)
 
 
 def _by_size(labels: np.ndarray, k: int) -> np.ndarray:
@@ -471,7 +462,7 @@ def cluster_diagnostics(
     rows = np.arange(n)
     if n > sample:
         rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
-    with _one_thread():
+    with threads.one_thread():
         fits = [
             KMeans(n_clusters=k, random_state=SEED, n_init=DIAGNOSTIC_N_INIT).fit(matrix)
             for k in ks
@@ -834,7 +825,7 @@ def cluster_projection(
     """The customers on the first two principal components of the model space (PCA fitted on all
     customers; at most `sample` fixed random customers drawn)."""
     n, width = scaled.matrix.shape
-    with _one_thread():
+    with threads.one_thread():
         pca = PCA(n_components=min(2, width), random_state=SEED).fit(scaled.matrix)
     rows = np.arange(n)
     if n > sample:

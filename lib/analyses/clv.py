@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, threads
 from lib.model import Dataset
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
@@ -242,11 +242,12 @@ class Fit:
 
 def _quiet(call):
     # lifetimes prints the optimizer's output before raising and numpy warns on overflow while
-    # the optimizer explores: neither is for the user.
+    # the optimizer explores: neither is for the user. One BLAS thread: see threads.one_thread.
     with (
         contextlib.redirect_stdout(io.StringIO()),
         warnings.catch_warnings(),
         np.errstate(all="ignore"),
+        threads.one_thread(),
     ):
         warnings.simplefilter("ignore")
         return call()
@@ -518,9 +519,12 @@ def _hyp2f1(a, b, c, z):
     """2F1 where scipy's series overflows is Euler's transformation, as lifetimes does."""
     from scipy.special import hyp2f1
 
-    term = hyp2f1(a, b, c, z)
-    euler = hyp2f1(c - a, c - b, c, z) * (1 - z) ** (c - a - b)
-    return np.where(np.isfinite(term), term, euler)
+    term = np.array(hyp2f1(a, b, c, z), dtype=float)
+    over = ~np.isfinite(term)
+    if over.any():  # Euler's only where needed: it costs as much again
+        a, b, c, z = (np.broadcast_to(v, term.shape)[over] for v in (a, b, c, z))
+        term[over] = hyp2f1(c - a, c - b, c, z) * (1 - z) ** (c - a - b)
+    return term
 
 
 def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -110,6 +113,19 @@ def _parse(series: pl.Series, kind: str) -> parse.Parsed:
     return parse.to_datetime(series) if kind == DATE else parse.to_float(series)
 
 
+# Polars reads one string column on one core: from this many rows, columns are read side by side.
+PARALLEL_ROWS = 100_000
+R = TypeVar("R")
+
+
+def side_by_side(read: Callable[[Any], R], jobs: Sequence[Any], rows: int) -> list[R]:
+    """`read` of each job, in order; several at a time when the columns have `rows` or more."""
+    if rows < PARALLEL_ROWS or len(jobs) < 2:
+        return [read(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 2)) as pool:
+        return list(pool.map(read, jobs))
+
+
 def _concat(parts: list[parse.Parsed], name: str) -> parse.Parsed:
     """One Parsed of several files' parts, read each on its own (failures summed)."""
     if len(parts) == 1:
@@ -149,21 +165,33 @@ class Converter:
             offset += rows
         return out
 
-    def column(self, frame: pl.DataFrame, source: str, kind: str) -> pl.Series:
-        """Raw column `source` as `kind` (ID, TEXT, DATE or NUMBER); all null when it is absent."""
+    def _read(
+        self, frame: pl.DataFrame, source: str, kind: str
+    ) -> list[tuple[str, int, parse.Parsed]]:
+        """(file, rows, values) of raw column `source` read as `kind` (ID, TEXT, DATE or NUMBER):
+        per file for dates and numbers, whole for ids and text; none when the column is absent.
+        Changes nothing on the converter, so that several columns can be read at once."""
         if source not in frame.columns:
+            return []
+        if kind in (ID, TEXT):
+            values = parse.to_id(frame[source]) if kind == ID else parse.to_text(frame[source])
+            return [(self.file, frame.height, parse.Parsed(values, 0, ()))]
+        return [
+            (file, rows, _parse(frame[source].slice(offset, rows), kind))
+            for file, offset, rows in self._slices(frame.height)
+        ]
+
+    def _column(
+        self, height: int, source: str, kind: str, read: list[tuple[str, int, parse.Parsed]]
+    ) -> pl.Series:
+        """The column `_read` gave, all null when it is absent, with a Note for each file with
+        unreadable values."""
+        if not read:
             dtype = {DATE: pl.Datetime("us"), NUMBER: pl.Float64}.get(kind, pl.String)
-            for file, _, _ in self._slices(frame.height):
+            for file, _, _ in self._slices(height):
                 self._problems[file, source] = f"the file has no column '{source}'"
-            return pl.Series(source, [None] * frame.height, dtype=dtype)
-        if kind == ID:
-            return parse.to_id(frame[source])
-        if kind == TEXT:
-            return parse.to_text(frame[source])
-        results = []
-        for file, offset, rows in self._slices(frame.height):
-            result = _parse(frame[source].slice(offset, rows), kind)
-            results.append(result)
+            return pl.Series(source, [None] * height, dtype=dtype)
+        for file, rows, result in read:
             if "ambiguous" in result.detail:
                 note = next(d for d in result.detail.split("; ") if "ambiguous" in d)
                 self.notes.append(
@@ -182,15 +210,20 @@ class Converter:
                         rows=rows,
                     )
                 )
-        return _concat(results, source).values
+        return _concat([result for _, _, result in read], source).values
 
     def select(self, frame: pl.DataFrame, **columns: tuple[str, str]) -> pl.DataFrame:
-        """Canonical columns from raw ones, given as name=(kind, source column)."""
+        """Canonical columns from raw ones, given as name=(kind, source column).
+
+        Big frames' columns are read side by side; their notes follow the columns' order.
+        """
         self._sources.update({name: source for name, (_, source) in columns.items()})
+        specs = list(columns.values())
+        read = side_by_side(lambda spec: self._read(frame, spec[1], spec[0]), specs, frame.height)
         return pl.DataFrame(
             [
-                self.column(frame, source, kind).alias(name)
-                for name, (kind, source) in columns.items()
+                self._column(frame.height, source, kind, got).alias(name)
+                for (name, (kind, source)), got in zip(columns.items(), read, strict=True)
             ]
         )
 
