@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import polars as pl
 
 from lib import parse
-from lib.formats.base import LEFT_OUT, FormatResult
+from lib.formats.base import LEFT_OUT, FormatResult, side_by_side
 from lib.model import SPECS, Note, conform
 
 FORMAT = "generic"
@@ -851,9 +849,6 @@ def _fate(field: str, used: dict[str, str]) -> str:
     return f"{field} will be left empty on those rows"
 
 
-_PARALLEL_ROWS = 100_000
-
-
 def _read(field: str, raw: pl.Series) -> parse.Parsed:
     """One source column read as `field` needs it (ids and text never fail)."""
     if raw.dtype.is_nested():
@@ -868,17 +863,9 @@ def _read(field: str, raw: pl.Series) -> parse.Parsed:
 
 def _read_all(frame: pl.DataFrame, used: dict[str, str]) -> dict[str, parse.Parsed]:
     """Each mapped field's column read, keyed by field; big frames read two columns at a time."""
-    jobs = list(used.items())
-
-    def read(job: tuple[str, str]) -> parse.Parsed:
-        return _read(job[0], frame[job[1]])
-
-    if frame.height < _PARALLEL_ROWS or len(jobs) < 2:
-        results = [read(job) for job in jobs]
-    else:
-        # Polars parses one string column on one core; side by side the columns use them all.
-        with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 2)) as pool:
-            results = list(pool.map(read, jobs))
+    results = side_by_side(
+        lambda job: _read(job[0], frame[job[1]]), list(used.items()), frame.height
+    )
     return dict(zip(used, results, strict=True))
 
 
