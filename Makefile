@@ -11,7 +11,7 @@ $(VENV)/.app: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.app requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.app requirements-dev.txt requirements-db.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 

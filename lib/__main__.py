@@ -7,6 +7,7 @@ import importlib
 import inspect as introspect
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -131,12 +132,17 @@ ANALYSES: dict[str, str] = {
 
 # Commands that also run on lines too big to load, from summaries (lib/engines.py).
 SUMMARISED = ("rfm", "cohorts")
+# The database URL of --db when neither it nor files are given (keeps a password off the
+# command line; PostgreSQL also reads PGPASSWORD).
+DB_URL_VARIABLE = "STORELENS_DB_URL"
 
 
 def analysis(args: argparse.Namespace) -> dict:
     if args.command in SUMMARISED and not args.demo:
         from lib import engines
 
+        if not args.db and not args.files:
+            args.db = os.environ.get(DB_URL_VARIABLE, "")
         if args.db or args.engine == "duckdb" or engines.is_lazy(args.files):
             return _summarised(args)
     if args.demo:
@@ -162,18 +168,22 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
 
 def _summarised(args: argparse.Namespace) -> dict:
     """The command's tables from summaries computed by polars' streaming engine over files
-    (a folder, a glob, a big parquet file) or inside DuckDB (--engine duckdb, --db)."""
+    (a folder, a glob, a big parquet file), inside DuckDB (--engine duckdb, --db duckdb://) or
+    inside PostgreSQL (--db postgresql://)."""
     from lib import engines
 
     module = importlib.import_module(f"lib.analyses.{args.command}")
     options = {name: getattr(args, name) for name in _options(module.headless)}
     if not args.files and not args.db:
-        raise UsageError(f"{args.command}: give files to read, or --db URL")
+        raise UsageError(f"{args.command}: give files to read, --db URL or {DB_URL_VARIABLE}")
     try:
         source = engines.source_of(args.files, args.engine, args.db, args.db_table)
         return engines.FRAMES[args.command](source, **options)
-    except ImportError:
-        raise UsageError("DuckDB is not installed: pip install -r requirements-db.txt") from None
+    except ImportError as exc:
+        missing = exc.name or "a database client"
+        raise UsageError(
+            f"{missing} is not installed: pip install -r requirements-db.txt"
+        ) from None
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"{args.command}: {message}") from None
@@ -395,7 +405,12 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                 default="polars",
                 help="where the summaries of a folder, glob or big parquet file run",
             )
-            p.add_argument("--db", default="", help="lines in a database: duckdb:///path.duckdb")
+            p.add_argument(
+                "--db",
+                default="",
+                help="lines in a database: duckdb:///path.duckdb or postgresql://user@host/db "
+                f"(without files, ${DB_URL_VARIABLE})",
+            )
             p.add_argument("--db-table", default="lines", help="with --db: the table of lines")
         for option, default in _options(module.headless).items():
             kind = type(default) if default is not None else str

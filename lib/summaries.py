@@ -106,6 +106,11 @@ def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame
     )
 
 
+def _one(flag: nw.Expr) -> nw.Expr:
+    """1 where `flag` holds, else 0 (Int64): PostgreSQL casts no boolean to a bigint."""
+    return nw.when(flag).then(nw.lit(1, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
+
+
 def _sold(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
     """Sale lines of known customers (duplicates included)."""
     return lines.filter(~nw.col("customer_id").is_null() & ~is_return(names) & sells(names, free))
@@ -129,7 +134,7 @@ def order_days(lines: nw.LazyFrame) -> nw.LazyFrame:
         .with_columns(
             nw.col("ordered_at").dt.date().alias("day"),
             nw.col("revenue").fill_null(0.0),
-            is_sale(names).cast(nw.Int64).alias("_sale"),
+            _one(is_sale(names)).alias("_sale"),
         )
         .group_by("order_id", "customer_id", "day", drop_null_keys=False)
         .agg(
@@ -171,7 +176,7 @@ def customers(order_table: nw.LazyFrame) -> nw.LazyFrame:
     per = order_table.group_by("customer_id").agg(
         sale_at.min().alias("first_at"),
         sale_at.max().alias("last_at"),
-        nw.col("is_sale").cast(nw.Int64).sum().alias("orders"),
+        _one(nw.col("is_sale")).sum().alias("orders"),
         nw.col("revenue").sum(),
     )
     days = (
@@ -214,13 +219,15 @@ def period_number(every: str, column: str = "day") -> nw.Expr:
 def customer_periods(days: nw.LazyFrame, every: str) -> nw.LazyFrame:
     """Per customer and period of their lines (`period_number`): customer_id, period, orders
     (distinct orders) and revenue. `days` is `order_days`; lines without a customer are left
-    out."""
+    out. Orders are counted as the rows of a grouping by order (a missing order id counts as
+    one), which every backend runs: narwhals' n_unique casts a boolean PostgreSQL cannot."""
     return (
         days.filter(~nw.col("customer_id").is_null())
         .with_columns(period_number(every).alias("period"))
+        .group_by("customer_id", "period", "order_id", drop_null_keys=False)
+        .agg(nw.col("revenue").sum())
         .group_by("customer_id", "period")
-        .agg(nw.col("order_id").n_unique().alias("orders"), nw.col("revenue").sum())
-        .with_columns(nw.col("orders").cast(nw.Int64))
+        .agg(nw.len().cast(nw.Int64).alias("orders"), nw.col("revenue").sum())
     )
 
 

@@ -1,6 +1,8 @@
-"""RFM and cohorts from summaries computed lazily: polars streaming over files, and DuckDB."""
+"""RFM and cohorts from summaries computed lazily: polars streaming over files, DuckDB, and
+PostgreSQL (STORELENS_TEST_POSTGRES=postgresql://...; .ci/run starts one)."""
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -96,7 +98,59 @@ def test_a_duckdb_table_equals_the_in_memory_read(retail, in_memory):
     _same(in_memory["cohorts"], engines.cohort_frames(source))
 
 
-def _run(*args: str) -> dict:
+@pytest.fixture(scope="module")
+def postgres():
+    """An ibis connection to the test database and its URL (STORELENS_TEST_POSTGRES): skipped
+    when unset, failed when STORELENS_REQUIRE_POSTGRES=1. The tables a test loads are dropped
+    at the end."""
+    url = os.environ.get("STORELENS_TEST_POSTGRES", "")
+    required = os.environ.get("STORELENS_REQUIRE_POSTGRES") == "1"
+    why = "" if url else "STORELENS_TEST_POSTGRES (postgresql://user@host:port/db) is unset"
+    try:
+        import ibis
+    except ImportError:
+        why = why or "ibis is not installed: pip install -r requirements-db.txt"
+    if why:
+        if required:
+            pytest.fail(f"{why} and STORELENS_REQUIRE_POSTGRES=1")
+        pytest.skip(why)
+    con = ibis.connect(url)
+    loaded: list[str] = []
+    yield url, con, loaded
+    for name in loaded:
+        con.drop_table(name, force=True)
+    con.disconnect()
+
+
+def _into_postgres(postgres, name: str, frame: pl.DataFrame) -> engines.Source:
+    """`frame` as the table `name` of the test database, read back as canonical lines."""
+    url, con, loaded = postgres
+    con.create_table(name, frame.to_arrow(), overwrite=True)
+    loaded.append(name)
+    return engines.source_of([], db=url, table=name)
+
+
+def _typed_lines(retail) -> pl.DataFrame:
+    return pl.read_parquet(retail["parquet"] / "*.parquet")
+
+
+def test_a_postgres_table_equals_the_in_memory_read(retail, in_memory, postgres):
+    got = _frames(_into_postgres(postgres, "retail_lines", _typed_lines(retail)))
+    for name, frames in in_memory.items():
+        _same(frames, got[name])
+
+
+def test_the_cli_reads_a_postgres_table_from_the_url_in_the_environment(retail, postgres):
+    url = postgres[0]
+    _into_postgres(postgres, "cli_lines", _typed_lines(retail))
+    whole = _run("cohorts", str(retail["csv"]), "--grain", "quarter")
+    db = _run("cohorts", "--db-table", "cli_lines", "--grain", "quarter", STORELENS_DB_URL=url)
+    assert whole.keys() == db.keys()
+    for name, rows in whole.items():
+        assert_frame_equal(pl.DataFrame(rows), pl.DataFrame(db[name]), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _run(*args: str, **env: str) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "lib", *args],
         cwd=ROOT,
@@ -104,6 +158,7 @@ def _run(*args: str) -> dict:
         text=True,
         timeout=300,
         check=False,
+        env={**os.environ, **env},
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -144,45 +199,45 @@ HAND = pl.DataFrame(
 )
 
 
-def _engines(tmp_path: Path) -> list[engines.Source]:
+@pytest.fixture(params=engines.ENGINES + ("postgres",))
+def hand(request, tmp_path) -> engines.Source:
+    """HAND's lines read by each engine: a parquet folder for polars and DuckDB, a table for
+    PostgreSQL."""
+    if request.param == "postgres":
+        return _into_postgres(request.getfixturevalue("postgres"), "hand_lines", HAND)
+    if request.param == "duckdb":
+        pytest.importorskip("duckdb")
     folder = tmp_path / "hand"
     folder.mkdir()
     HAND.write_parquet(folder / "lines.parquet")
-    sources = [engines.polars_lines([str(folder)])]
-    try:
-        import duckdb  # noqa: F401
-    except ImportError:
-        return sources
-    return [*sources, engines.duckdb_lines([str(folder)])]
+    return engines.source_of([str(folder)], request.param)
 
 
-def test_rfm_figures_by_hand_from_every_engine(tmp_path):
-    for source in _engines(tmp_path):
-        got = engines.rfm_frames(source)["customers"]
-        # As of 2 Mar 2024 (the day after the last purchase). 101: invoices 1 and 2; the
-        # cancellation of one x takes half of invoice 1's x (10 -> 5): 5 + 3 + 5 = 13.
-        # 102: its duplicate line once, 6. 103 bought nothing.
-        assert got.select(
-            "customer_id", "last_order", "recency_days", "frequency", "monetary"
-        ).rows() == [
-            ("101", datetime(2024, 2, 10).date(), 21, 2, 13.0),
-            ("102", datetime(2024, 3, 1).date(), 1, 1, 6.0),
-        ], source.engine
+def test_rfm_figures_by_hand_from_every_engine(hand):
+    got = engines.rfm_frames(hand)["customers"]
+    # As of 2 Mar 2024 (the day after the last purchase). 101: invoices 1 and 2; the
+    # cancellation of one x takes half of invoice 1's x (10 -> 5): 5 + 3 + 5 = 13.
+    # 102: its duplicate line once, 6. 103 bought nothing.
+    assert got.select(
+        "customer_id", "last_order", "recency_days", "frequency", "monetary"
+    ).rows() == [
+        ("101", datetime(2024, 2, 10).date(), 21, 2, 13.0),
+        ("102", datetime(2024, 3, 1).date(), 1, 1, 6.0),
+    ]
 
 
-def test_cohort_figures_by_hand_from_every_engine(tmp_path):
-    for source in _engines(tmp_path):
-        got = engines.cohort_frames(source, metric="revenue", relative=False)["retention"]
-        cells = got.filter(pl.col("amount").is_not_null()).select(
-            "label", "period_index", "customers", "amount"
-        )
-        # 101 starts in January (8), buys again in February (5); 102 starts in March (6).
-        assert cells.rows() == [
-            ("Jan 2024", 0, 1, 8.0),
-            ("Jan 2024", 1, 1, 5.0),
-            ("Jan 2024", 2, 1, 0.0),
-            ("Mar 2024", 0, 1, 6.0),
-        ], source.engine
+def test_cohort_figures_by_hand_from_every_engine(hand):
+    got = engines.cohort_frames(hand, metric="revenue", relative=False)["retention"]
+    cells = got.filter(pl.col("amount").is_not_null()).select(
+        "label", "period_index", "customers", "amount"
+    )
+    # 101 starts in January (8), buys again in February (5); 102 starts in March (6).
+    assert cells.rows() == [
+        ("Jan 2024", 0, 1, 8.0),
+        ("Jan 2024", 1, 1, 5.0),
+        ("Jan 2024", 2, 1, 0.0),
+        ("Mar 2024", 0, 1, 6.0),
+    ]
 
 
 def test_only_folders_globs_and_big_parquet_files_go_the_lazy_way(retail):
