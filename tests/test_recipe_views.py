@@ -7,12 +7,11 @@ import ast
 import re
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
 from lib import recipe
 from lib.analyses import cohorts, sales
 from pages.common import settings
 from tests import apptest
+from tests.test_links import upload_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
@@ -127,13 +126,6 @@ def test_every_key_a_recipe_carries_is_a_bound_widget_of_its_page():
 
 
 # --- the app ------------------------------------------------------------------------------------
-
-
-def upload_recipe(at: AppTest, text: str) -> AppTest:
-    at.file_uploader(key="data_recipe").upload("recipe.toml", text.encode(), "application/toml")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_a_recipe_restores_each_pages_views_and_notes_bad_ones():
