@@ -1,9 +1,11 @@
 """Driving the app through streamlit_app.py with AppTest, as every page test does."""
 
+from dataclasses import replace
+
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
-from lib import formats
+from lib import formats, io, state
 
 TIMEOUT = 120
 
@@ -44,3 +46,18 @@ def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
     """The order lines of a demo, read as the app reads them, and their currency."""
     ds = formats.assemble_demo(kind).dataset
     return ds.tables["lines"], ds.currency
+
+
+def files_page(files: dict[str, pl.DataFrame], page: str, name: str) -> AppTest:
+    """The app on `files` read as an upload (assembled, with an upload's key), switched to
+    pages/<page>.py and run once; it fails on an exception or an error box."""
+    built = formats.assemble([io.RawTable(n, n, f) for n, f in files.items()], name=name)
+    built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}{name}"))
+    at = app("files")
+    at.session_state["app_files_assembly"] = built
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]
+    return at

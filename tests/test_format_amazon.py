@@ -1,11 +1,9 @@
 """Amazon Seller Central's All Orders report: recognised with no mapping, its traps counted."""
 
-from dataclasses import replace
-
 import polars as pl
 import pytest
 
-from lib import catalog, demo, formats, io, state
+from lib import catalog, demo, formats, io
 from lib.measures import UNSOLD_LINES
 from tests import apptest
 
@@ -134,13 +132,4 @@ def test_the_report_round_trips_through_a_tab_separated_file(sample):
     "page", ["overview", "data", "quality", "sales", "categories", "regions", "rfm"]
 )
 def test_each_page_renders_on_the_report(page, sample):
-    tables = [io.RawTable(n, n, f) for n, f in sample.files.items()]
-    built = formats.assemble(tables, name="Amazon")
-    built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}amazon"))
-    at = apptest.app("files")
-    at.session_state["app_files_assembly"] = built
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    assert not [e.value for e in at.error]
+    apptest.files_page(sample.files, page, "amazon")

@@ -1,12 +1,10 @@
 """Stripe's payments export: recognised with no mapping, charges netted, its traps counted."""
 # ruff: noqa: E501 (export rows are kept verbatim, one a line)
 
-from dataclasses import replace
-
 import polars as pl
 import pytest
 
-from lib import catalog, demo, formats, io, state
+from lib import catalog, demo, formats, io
 from lib.measures import UNSOLD_LINES
 from tests import apptest
 
@@ -134,14 +132,6 @@ def test_the_generated_export_is_recognised_and_its_planted_traps_are_the_notes(
     ],
 )
 def test_each_page_its_data_allows_renders_with_no_email_shown(page, sample):
-    built = formats.assemble([io.RawTable(n, n, f) for n, f in sample.files.items()], name="S")
-    built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}stripe"))
-    at = apptest.app("files")
-    at.session_state["app_files_assembly"] = built
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    assert not [e.value for e in at.error]
+    at = apptest.files_page(sample.files, page, "stripe")
     for table in at.dataframe:
         assert not table.value.astype(str).apply(lambda c: c.str.contains("@")).any().any()
