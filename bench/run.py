@@ -504,7 +504,163 @@ def scale(results: list[tuple[str, float]], sizes: tuple[int, ...]) -> None:
         shutil.rmtree(folder)
 
 
-SECTIONS = ("loads", "reruns", "changes", "operations", "events", "models", "scale")
+ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
+# Online Retail's columns as the UCI file's parquet types them (see ../shared/data/SOURCES.md).
+RETAIL_SCHEMA = {
+    "InvoiceNo": pl.String,
+    "StockCode": pl.String,
+    "Description": pl.String,
+    "Quantity": pl.Int64,
+    "InvoiceDate": pl.String,
+    "UnitPrice": pl.Float64,
+    "CustomerID": pl.Float64,
+    "Country": pl.String,
+}
+
+
+def retail_parquet(rows: int, path: Path) -> None:
+    """`rows` lines of the retail demo (the CSV `python -m lib demo --kind retail` writes) as a
+    parquet file at `path`, typed as the UCI file's parquet."""
+    generated = demo.demo("retail", rows=rows)
+    [csv_path] = io.write_csv_tables(generated.files, path.parent)
+    del generated
+    pl.scan_csv(csv_path, schema=RETAIL_SCHEMA).sink_parquet(path)
+    csv_path.unlink()
+
+
+def _storelens_in_process(path: str) -> dict[str, float]:
+    """What `python -m lib rfm PATH` and `python -m lib cohorts PATH` compute, in one process:
+    read + map (once), then both analyses with their default options."""
+    from lib import __main__ as cli
+    from lib.analyses import cohorts, rfm
+
+    dataset = cli.load([path]).dataset
+    customers = rfm.headless(dataset)["customers"]
+    retention = cohorts.headless(dataset)["retention"]
+    return {
+        "customers": customers.height,
+        "cohorts": retention["cohort"].n_unique(),
+        "revenue": customers["monetary"].sum(),
+    }
+
+
+def _pandas_in_process(path: str) -> dict[str, float]:
+    import pandas_recipe
+
+    rfm, retention = pandas_recipe.recipe(path)
+    return {"customers": len(rfm), "cohorts": len(retention), "revenue": rfm["Monetary"].sum()}
+
+
+def _child_pandas(tool: str, path: str) -> None:
+    """In a child process: `tool` (storelens or pandas) run 3 times on `path` once its modules
+    are imported; prints the seconds of each run and what the last one found."""
+    import json
+
+    if tool == "pandas":
+        sys.path.insert(0, str(ROOT / "bench"))
+        import pandas_recipe  # noqa: F401  (imports pandas)
+
+        run = _pandas_in_process
+    else:
+        from lib import __main__  # noqa: F401
+        from lib.analyses import cohorts, rfm  # noqa: F401
+
+        run = _storelens_in_process
+    seconds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        found = run(path)
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps({"seconds": seconds, **found}))
+
+
+def _process(command: list[str], capture: bool = False) -> tuple[str, float, float]:
+    """Run `command`; its stdout (discarded unless `capture`), seconds and peak memory in MB."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE if capture else subprocess.DEVNULL, text=True
+    )
+    out = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    if status:
+        raise SystemExit(f"{' '.join(command)} failed ({status})")
+    return out, seconds, usage.ru_maxrss / 1024
+
+
+def pandas_comparison(results: list[tuple[str, float]], big: bool) -> None:
+    """The headless rfm + cohorts against the pandas notebook recipe (bench/pandas_recipe.py) on
+    Online Retail (when present) and generated retail parquet of 1M (and with `big`, 10M)
+    lines: in process, best of 3 with imports warm, and as whole processes, best of 3 rounds
+    run back to back, with peak memory. Each run is a child of this small process: a child's
+    peak starts at its parent's, so this section runs first."""
+    import json
+
+    recipe = str(ROOT / "bench" / "pandas_recipe.py")
+    commands = ("rfm", "cohorts")
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = [("Online Retail", ONLINE_RETAIL)] if ONLINE_RETAIL.exists() else []
+        for rows in (1_000_000, 10_000_000) if big else (1_000_000,):
+            path = Path(tmp) / f"retail_{rows}.parquet"
+            timed(
+                f"generate {rows:,} retail lines in parquet (not budgeted)",
+                lambda p=path, r=rows: _process(
+                    [sys.executable, __file__, "--child-retail", str(r), str(p)]
+                ),
+                results,
+            )
+            sets.append((f"{rows // 1_000_000}M generated lines", path))
+        for name, path in sets:
+            found = {}
+            for tool in ("storelens", "pandas"):
+                command = [sys.executable, __file__, "--child-pandas", tool, str(path)]
+                out, _, peak = _process(command, capture=True)
+                found[tool] = {**json.loads(out), "peak": peak}
+            ours, theirs = found["storelens"], found["pandas"]
+            best, baseline = min(ours["seconds"]), min(theirs["seconds"])
+            results.append(
+                (
+                    f"= {name}, in process: Storelens (pandas {baseline:.2f} s, "
+                    f"{baseline / best:.1f}x; peaks {ours['peak']:,.0f} / "
+                    f"{theirs['peak']:,.0f} MB)",
+                    best,
+                )
+            )
+            rounds = []
+            for _ in range(3):
+                pair = [_process([sys.executable, "-m", "lib", c, str(path)]) for c in commands]
+                rounds.append(
+                    (
+                        sum(seconds for _, seconds, _ in pair),
+                        max(peak for _, _, peak in pair),
+                        *_process([sys.executable, recipe, str(path)])[1:],
+                    )
+                )
+            best, our_peak = min(r[:2] for r in rounds)
+            baseline, their_peak = min(r[2:] for r in rounds)
+            results.append(
+                (
+                    f"= {name}, whole processes: rfm + cohorts (pandas script {baseline:.2f} s, "
+                    f"{baseline / best:.1f}x; peaks {our_peak:,.0f} / {their_peak:,.0f} MB)",
+                    best,
+                )
+            )
+            if name == "Online Retail":
+                results.append(
+                    (
+                        f"  (found: Storelens {ours['customers']:,} customers, "
+                        f"{ours['cohorts']} cohorts, revenue {ours['revenue']:,.0f}; pandas "
+                        f"{theirs['customers']:,}, {theirs['cohorts']}, {theirs['revenue']:,.0f})",
+                        0.0,
+                    )
+                )
+
+
+# pandas first: its children's peak memory would start at what the other sections hold.
+SECTIONS = ("pandas", "loads", "reruns", "changes", "operations", "events", "models", "scale")
 
 
 def main() -> None:
@@ -516,14 +672,24 @@ def main() -> None:
         default=",".join(SECTIONS),
         help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
     )
-    args.add_argument("--big", action="store_true", help="scale: also 30M and 100M lines")
+    args.add_argument(
+        "--big", action="store_true", help="scale: also 30M and 100M lines; pandas: also 10M"
+    )
     args.add_argument(
         "--child-scale", nargs=2, metavar=("ENGINE", "FOLDER"), help=argparse.SUPPRESS
     )
     args.add_argument(
         "--child-generate", nargs=2, metavar=("ROWS", "FOLDER"), help=argparse.SUPPRESS
     )
+    args.add_argument("--child-pandas", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
+    args.add_argument("--child-retail", nargs=2, metavar=("ROWS", "PATH"), help=argparse.SUPPRESS)
     opts = args.parse_args()
+    if opts.child_pandas:
+        _child_pandas(*opts.child_pandas)
+        return
+    if opts.child_retail:
+        retail_parquet(int(opts.child_retail[0]), Path(opts.child_retail[1]))
+        return
     if opts.child_scale:
         _child_scale(*opts.child_scale)
         return
@@ -537,6 +703,7 @@ def main() -> None:
 
     results: list[tuple[str, float]] = []
     runs = {
+        "pandas": lambda: pandas_comparison(results, opts.big),
         "loads": lambda: loads(results, opts.rows, opts.seed),
         "reruns": lambda: reruns(results),
         "changes": lambda: changes(results),
