@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import main_currency, person_ids, set_apart
+from lib.formats.shop import counted, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "amazon"
@@ -176,17 +176,18 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str, has_email: bool
             f"({money['tax']:,.2f} {currency}) are reported apart from item revenue",
         )
     ]
-    if money["discounted"]:
-        notes.append(
-            Note(
-                file,
+    notes += counted(
+        file,
+        rows.height,
+        [
+            (
                 "item-promotion-discount",
+                money["discounted"],
                 f"{money['discounted']:,} lines had promotions ({money['discount']:,.2f} "
                 f"{currency}), taken off their revenue",
-                count=money["discounted"],
-                rows=rows.height,
             )
-        )
+        ],
+    )
     if not has_email:
         notes.append(
             Note(

@@ -109,3 +109,12 @@ def main_currency(
         order=order,
     )
     return kept, main, notes
+
+
+def counted(file: str, rows: int, found: list[tuple[str, int, str]]) -> list[Note]:
+    """A Note of `file` for each (column, count, message) whose count is not zero, out of `rows`."""
+    return [
+        Note(file, column, message, count=count, rows=rows)
+        for column, count, message in found
+        if count
+    ]

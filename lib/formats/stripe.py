@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import main_currency, person_ids, set_apart
+from lib.formats.shop import counted, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "stripe"
@@ -182,50 +182,35 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         pl.col("fee").sum().alias("fees"),
         pl.col("customer_id").is_null().sum().alias("anonymous"),
     ).row(0, named=True)
-    notes = []
-    if stats["partial"]:
-        notes.append(
-            Note(
-                file,
+    notes = counted(
+        file,
+        rows.height,
+        [
+            (
                 "Amount Refunded",
+                stats["partial"],
                 f"{stats['partial']:,} charges were partly refunded ({stats['partial_amount']:,.2f}"
                 f" {currency}): their revenue is what the customer kept paying",
-                count=stats["partial"],
-                rows=rows.height,
-            )
-        )
-    if stats["full"]:
-        notes.append(
-            Note(
-                file,
+            ),
+            (
                 "Amount Refunded",
+                stats["full"],
                 f"{stats['full']:,} charges were refunded in full: they are no sales",
-                count=stats["full"],
-                rows=rows.height,
-            )
-        )
-    if stats["lost"]:
-        notes.append(
-            Note(
-                file,
+            ),
+            (
                 "Dispute Status",
+                stats["lost"],
                 f"{stats['lost']:,} charges lost a dispute ({stats['lost_amount']:,.2f} "
                 f"{currency} taken back): it is taken off their revenue",
-                count=stats["lost"],
-                rows=rows.height,
-            )
-        )
-    if stats["anonymous"]:
-        notes.append(
-            Note(
-                file,
+            ),
+            (
                 "Customer Email",
+                stats["anonymous"],
                 f"{stats['anonymous']:,} charges have neither a customer email nor a customer id: "
                 "they count for revenue but for no customer",
-                count=stats["anonymous"],
-                rows=rows.height,
-            )
-        )
+            ),
+        ],
+    )
     notes.append(
         Note(
             file,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, normalise
-from lib.formats.shop import main_currency, person_ids, set_apart, spread
+from lib.formats.shop import counted, main_currency, person_ids, set_apart, spread
 from lib.model import Note, conform
 
 FORMAT = "woocommerce"
@@ -373,28 +373,24 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
                 f"{currency}) are reported apart from item revenue",
             )
         )
-    if stats["discounted"]:
-        notes.append(
-            Note(
-                file,
+    notes += counted(
+        file,
+        per_order.height,
+        [
+            (
                 "Cart Discount",
+                stats["discounted"],
                 f"{stats['discounted']:,} orders had coupons ({stats['discount_amount']:,.2f} "
                 f"{currency}), taken off their lines' revenue",
-                count=stats["discounted"],
-                rows=per_order.height,
-            )
-        )
-    if stats["partial"]:
-        notes.append(
-            Note(
-                file,
+            ),
+            (
                 "Order Refund",
+                stats["partial"],
                 f"{stats['partial']:,} orders were partly refunded ({stats['partial_amount']:,.2f} "
                 f"{currency}), taken off their lines' revenue",
-                count=stats["partial"],
-                rows=per_order.height,
-            )
-        )
+            ),
+        ],
+    )
     other = per_order.filter(~pl.col("status").is_in([*SALE_STATUSES, "refunded", "cancelled"]))
     if other.height:
         names = ", ".join(sorted(other["status"].drop_nulls().unique().to_list()))
