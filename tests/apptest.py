@@ -61,3 +61,27 @@ def files_page(files: dict[str, pl.DataFrame], page: str, name: str) -> AppTest:
     assert not at.exception, at.exception
     assert not [e.value for e in at.error]
     return at
+
+
+# The pages an upload of order lines can enable (Delivery, Seller funnel and Web events need
+# tables of their own).
+ORDER_PAGES = (
+    "overview",
+    "data",
+    "quality",
+    "sales",
+    "categories",
+    "regions",
+    "rfm",
+    "cohorts",
+    "clusters",
+    "clv",
+)
+
+
+def tables_show(at: AppTest, text: str) -> bool:
+    """Whether any table on the page shows `text` in a cell."""
+    return any(
+        t.value.astype(str).apply(lambda c: c.str.contains(text, regex=False)).any().any()
+        for t in at.dataframe
+    )

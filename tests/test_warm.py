@@ -24,9 +24,10 @@ print(len(seen), all(seen))
 """
 
 
-def test_ten_cold_sessions_wait_for_one_import_thread_and_see_whole_modules():
+def printed(script: str) -> list[str]:
+    """What `script` prints, run in a fresh interpreter (nothing imported yet)."""
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script],
         check=False,
         cwd=ROOT,
         capture_output=True,
@@ -34,7 +35,11 @@ def test_ten_cold_sessions_wait_for_one_import_thread_and_see_whole_modules():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["10", "True"]
+    return done.stdout.split()
+
+
+def test_ten_cold_sessions_wait_for_one_import_thread_and_see_whole_modules():
+    assert printed(SCRIPT) == ["10", "True"]
 
 
 LIGHT_FIRST = """
@@ -50,13 +55,4 @@ print(light, "sklearn.cluster" in sys.modules and "lifetimes" in sys.modules)
 
 
 def test_model_libraries_wait_until_wanted_so_a_first_light_page_is_not_slowed():
-    done = subprocess.run(
-        [sys.executable, "-c", LIGHT_FIRST],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "True"]
+    assert printed(LIGHT_FIRST) == ["False", "True"]
