@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import counted, main_currency, person_ids, set_apart
+from lib.formats.shop import counted, customers_of, items_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "amazon"
@@ -137,26 +137,14 @@ def build(
         pl.col("revenue").sum(),
         pl.col("freight").sum(),
     )
-    items = (
-        rows.filter(pl.col("item_id").is_not_null())
-        .group_by("item_id", maintain_order=True)
-        .agg(pl.col("item_name").drop_nulls().first())
-    )
+    items = items_of(rows)
     tables = {
         "lines": conform("lines", rows),
         "orders": conform("orders", orders),
         "items": conform("items", items),
     }
     if has_email:
-        tables["customers"] = conform(
-            "customers",
-            rows.filter(pl.col("customer_id").is_not_null())
-            .sort("ordered_at")
-            .group_by("customer_id", maintain_order=True)
-            .agg(
-                pl.col("region").drop_nulls().last(), pl.col("ordered_at").min().alias("created_at")
-            ),
-        )
+        tables["customers"] = conform("customers", customers_of(rows))
     return FormatResult(tables, notes=(*conv.notes, *notes), currency=currency)
 
 

@@ -118,3 +118,26 @@ def counted(file: str, rows: int, found: list[tuple[str, int, str]]) -> list[Not
         for column, count, message in found
         if count
     ]
+
+
+def customers_of(lines: pl.DataFrame, *latest: str) -> pl.DataFrame:
+    """One row per customer of `lines`: their latest known region (and `latest` columns), and
+    created_at, their first order (the exports have no sign-up date)."""
+    return (
+        lines.filter(pl.col("customer_id").is_not_null())
+        .sort("ordered_at")
+        .group_by("customer_id", maintain_order=True)
+        .agg(
+            *(pl.col(c).drop_nulls().last() for c in ("region", *latest)),
+            pl.col("ordered_at").min().alias("created_at"),
+        )
+    )
+
+
+def items_of(lines: pl.DataFrame, *first: str) -> pl.DataFrame:
+    """One row per item of `lines`: the first item_name (and `first` columns) each names."""
+    return (
+        lines.filter(pl.col("item_id").is_not_null())
+        .group_by("item_id", maintain_order=True)
+        .agg(pl.col(c).drop_nulls().first() for c in ("item_name", *first))
+    )

@@ -8,7 +8,7 @@ import polars as pl
 
 from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
-from lib.formats.shop import main_currency, person_ids, set_apart, spread
+from lib.formats.shop import customers_of, items_of, main_currency, person_ids, set_apart, spread
 from lib.measures import UNSOLD_STATUSES
 from lib.model import Note, conform
 
@@ -438,16 +438,7 @@ def _customers(
     from their latest order; created_at is the first order (the export has no sign-up date)."""
     mine = None
     if orders is not None:
-        mine = (
-            orders.filter(pl.col("customer_id").is_not_null())
-            .sort("ordered_at")
-            .group_by("customer_id", maintain_order=True)
-            .agg(
-                pl.col("region").drop_nulls().last(),
-                pl.col("city").drop_nulls().last(),
-                pl.col("ordered_at").min().alias("created_at"),
-            )
-        )
+        mine = customers_of(orders, "city")
     if people is None:
         return mine
     # The customers export has province codes; orders name them (NY -> New York).
@@ -503,11 +494,8 @@ def build(
         notes += read.notes
         tables["lines"] = conform("lines", lines)
         tables["orders"] = conform("orders", orders)
-        sold = lines.filter(pl.col("item_id").is_not_null())
-        from_lines = (
-            sold.group_by("item_id", maintain_order=True)
-            .agg(pl.col("item_name").drop_nulls().first(), pl.col("category").drop_nulls().first())
-            .with_columns(pl.lit(None, pl.Float64).alias("price"))
+        from_lines = items_of(lines, "category").with_columns(
+            pl.lit(None, pl.Float64).alias("price")
         )
         # Items sold that the products export lacks (deleted products) are items all the same.
         catalogue = (

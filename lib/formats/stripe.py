@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import counted, main_currency, person_ids, set_apart
+from lib.formats.shop import counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "stripe"
@@ -152,12 +152,7 @@ def build(
     )
     notes += _summary_notes(rows, file, currency)
     orders = rows.select("order_id", "customer_id", "ordered_at", "status", "revenue")
-    customers = (
-        rows.filter(pl.col("customer_id").is_not_null())
-        .sort("ordered_at")
-        .group_by("customer_id", maintain_order=True)
-        .agg(pl.col("region").drop_nulls().last(), pl.col("ordered_at").min().alias("created_at"))
-    )
+    customers = customers_of(rows)
     return FormatResult(
         {
             "lines": conform("lines", rows),

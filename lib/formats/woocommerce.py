@@ -9,7 +9,15 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, normalise
-from lib.formats.shop import counted, main_currency, person_ids, set_apart, spread
+from lib.formats.shop import (
+    counted,
+    customers_of,
+    items_of,
+    main_currency,
+    person_ids,
+    set_apart,
+    spread,
+)
 from lib.model import Note, conform
 
 FORMAT = "woocommerce"
@@ -290,24 +298,14 @@ def build(
         pl.col("revenue").sum(),
         pl.col("shipping").first().alias("freight"),
     )
-    customers = (
-        rows.filter(pl.col("customer_id").is_not_null())
-        .sort("ordered_at")
-        .group_by("customer_id", maintain_order=True)
-        .agg(pl.col("region").drop_nulls().last(), pl.col("ordered_at").min().alias("created_at"))
-    )
+    customers = customers_of(rows)
     tables = {
         "lines": conform("lines", rows),
         "orders": conform("orders", orders),
         "customers": conform("customers", customers),
     }
     if has_items:
-        tables["items"] = conform(
-            "items",
-            rows.filter(pl.col("item_id").is_not_null())
-            .group_by("item_id", maintain_order=True)
-            .agg(pl.col("item_name").drop_nulls().first(), pl.col("category").drop_nulls().first()),
-        )
+        tables["items"] = conform("items", items_of(rows, "category"))
     return FormatResult(tables, notes=(*conv.notes, *notes), currency=currency)
 
 
