@@ -508,21 +508,7 @@ def test_the_demo_sales_are_what_the_file_says_by_a_plain_computation(generated,
 
 # Every page on the demo, and no email shown or written out ----------------------------------------
 
-PAGES = (
-    "overview",
-    "data",
-    "quality",
-    "sales",
-    "categories",
-    "regions",
-    "rfm",
-    "cohorts",
-    "clusters",
-    "clv",
-    "delivery",
-    "funnel",
-    "events",
-)
+PAGES = (*apptest.ORDER_PAGES, "delivery", "funnel", "events")
 
 
 def test_every_page_renders_and_no_email_is_shown_or_downloaded(read, generated, downloads):  # noqa: F811
