@@ -9,7 +9,7 @@ tune_allocators()  # before polars is imported (by lib.state below; Streamlit do
 
 import streamlit as st  # noqa: E402
 
-from lib import state, warm  # noqa: E402
+from lib import fmt, state, warm  # noqa: E402
 
 warm.start()  # pandas, altair, pydeck load in one thread while the sidebar renders
 from lib.catalog import PAGES  # noqa: E402
@@ -58,6 +58,7 @@ pages["Start"].append(
     st.Page(overview_link, title="Overview", url_path="overview", visibility="hidden")
 )
 navigation = st.navigation(pages, expanded=True)  # every page listed, none behind "View n more"
+state.open_local()  # a folder given at start: summarised once, its steps shown here
 by_path = {p.url_path: p for section in pages.values() for p in section}
 links.remember(first_run, navigation.url_path)
 
@@ -68,7 +69,7 @@ with st.sidebar:
         ds = state.dataset()
         span = ds.date_range()
         st.caption(
-            f"**{ds.name}** · {len(ds.tables)} tables"
+            f"**{fmt.plain(ds.name)}** · {len(ds.tables)} tables"
             + (f" · {ds.currency}" if ds.currency else "")
             + (f"  \n{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span else "")
         )

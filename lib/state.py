@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -17,10 +19,10 @@ from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib import formats, memory
+from lib import fmt, formats, local, memory
 from lib.formats import generic
 from lib.io import RawTable
-from lib.model import Dataset
+from lib.model import Dataset, empty_dataset
 
 DEMO_LABELS = {
     "marketplace": "Marketplace demo (Olist format)",
@@ -29,6 +31,7 @@ DEMO_LABELS = {
 }
 FILES = "files"
 SOURCE_LABELS = {**DEMO_LABELS, FILES: "My files"}
+LOCAL = "local"  # the folder the app was started on (lib/local.py)
 
 _SOURCE = "app_source"
 _UPLOADS = "app_uploads"  # table name -> Upload
@@ -39,7 +42,9 @@ _ASSEMBLY = "app_files_assembly"
 _UPLOAD_ROUND = "app_upload_round"  # bumped to give the uploader a new, empty widget
 _REMEMBERED = "app_remembered"  # frozenset of a mapped file's columns -> its mapping
 _RESULTS = "app_results"  # (data set key, OrderedDict of cached results of uploaded data)
-UPLOAD_KEY = "files:"  # data set keys of uploads start with this
+# Data set keys of uploads, and of the local folder, start with this: pages keep their results in
+# the session, where a hit costs no copy (st.cache_data would unpickle millions of rows per call).
+UPLOAD_KEY = "files:"
 SESSION_RESULTS = 48  # results kept per session, oldest dropped first
 
 
@@ -65,6 +70,8 @@ def init() -> bool:
         wanted = st.query_params.get("demo")
         if wanted in DEMO_LABELS:
             st.session_state[_SOURCE] = wanted
+        elif local_paths():
+            st.session_state[_SOURCE] = LOCAL
         elif st.query_params.get("fp"):  # a link made on uploaded files: wait for them
             st.session_state[_SOURCE] = FILES
         else:
@@ -91,18 +98,116 @@ def source_picker() -> None:
     files), which a keyed widget would overwrite with the value the browser still shows.
     """
     current = st.session_state[_SOURCE]
-    options = list(SOURCE_LABELS)
+    options = [*SOURCE_LABELS, *([LOCAL] if local_paths() else [])]
     chosen = st.selectbox(
         "Data set",
         options,
-        index=options.index(current),
-        format_func=SOURCE_LABELS.get,
+        index=options.index(current) if current in options else 0,
+        format_func=source_label,
         help="Three built-in demos, one per export format, or the files you uploaded on the "
-        "Data page.",
+        "Data page" + (", or the folder the app was started on." if local_paths() else "."),
     )
     if chosen != current:
         st.session_state[_SOURCE] = chosen
         _sync_query()
+
+
+def source_label(chosen: str) -> str:
+    """What the data set selector calls a source."""
+    if chosen == LOCAL:
+        return f"Folder: {', '.join(local_paths())}"
+    return SOURCE_LABELS[chosen]
+
+
+def local_paths() -> tuple[str, ...]:
+    """The folder the app was started on: its arguments (`streamlit run streamlit_app.py --
+    exports/`), else STORELENS_DATA; () when none. Never a path from a visitor."""
+    started = Path(sys.argv[0]).name == "streamlit_app.py"  # not under pytest's AppTest
+    return local.configured(sys.argv[1:] if started else [])
+
+
+@dataclass
+class _Opening:
+    """A folder being summarised in a thread of its own: a rerun, a click elsewhere or a closed
+    tab stops the script that waits for it, never the summary."""
+
+    steps: list[str]  # what it is doing, in words, step by step
+    done: threading.Event
+    label: str = ""  # what it did, once done
+    failed: bool = False
+    result: formats.Assembly | None = None
+
+
+_local_lock = threading.Lock()
+_local: dict[str, _Opening] = {}  # the folder's key -> its opening (one kept)
+
+
+def open_local() -> None:
+    """When the local folder is the source: summarise it (or read its cached summary) once per
+    server, with each step in words, before anything reads it."""
+    if st.session_state.get(_SOURCE) == LOCAL:
+        _local_assembly()
+
+
+def _local_assembly() -> formats.Assembly:
+    """The local folder's data set, shared by every session; a folder that cannot be read gives
+    an empty data set with the reason as its message."""
+    paths = local_paths()
+    try:
+        where = local.folder(paths)
+    except ValueError as exc:
+        return _unreadable(", ".join(paths), str(exc))
+    with _local_lock:  # one summary per folder: a second tab waits for the first one's
+        opening = _local.get(where.key)
+        if opening is None:
+            opening = _Opening([], threading.Event())
+            _local.clear()
+            _local[where.key] = opening
+            threading.Thread(
+                target=_summarise, args=(where, opening), name="storelens-local", daemon=True
+            ).start()
+    if not opening.done.is_set():
+        with st.status(fmt.plain(f"Opening {where.name}…"), expanded=True) as status:
+            shown = 0
+            while not opening.done.wait(0.25) or shown < len(opening.steps):
+                for words in opening.steps[shown:]:
+                    status.write(fmt.plain(words))
+                    shown += 1
+            status.update(
+                label=fmt.plain(opening.label),
+                state="error" if opening.failed else "complete",
+                expanded=False,
+            )
+    return opening.result
+
+
+def _summarise(where: local.Folder, opening: _Opening) -> None:
+    """Summarise `where` into `opening` (in its own thread)."""
+    try:
+        summary = local.summarise(where, opening.steps.append)
+        ds = local.dataset(where, summary, key=f"{UPLOAD_KEY}local:{where.key}")
+        how = "from the cache" if summary.cached else f"summarised in {summary.seconds:,.1f} s"
+        opening.label = (
+            f"{where.name}: {summary.read_lines:,} lines as {summary.lines.height:,} order rows "
+            f"({local.size(summary.lines.estimated_size())} in memory), {how}"
+        )
+        opening.result = formats.Assembly(ds, (), ())
+    except Exception as exc:  # noqa: BLE001 - files that cannot be read must not stop the app
+        logging.getLogger("storelens").exception("summarising %s failed", where.paths)
+        opening.label, opening.failed = f"{where.name} could not be read", True
+        opening.result = _unreadable(where.name, str(exc).strip().splitlines()[0])
+    finally:
+        memory.give_back()  # what summarising held (gigabytes on 100M lines)
+        opening.done.set()
+
+
+def _unreadable(name: str, reason: str) -> formats.Assembly:
+    message = (
+        f"{name}: {reason.rstrip('.')}. Give the app a folder of parquet or CSV files of order "
+        "lines (order_id, customer_id, ordered_at, revenue or quantity and unit_price; or Online "
+        "Retail's columns) and start it again."
+    )
+    return formats.Assembly(empty_dataset(name), (), (message,))
 
 
 def _store():
@@ -153,6 +258,8 @@ def assembly() -> formats.Assembly:
     chosen = source()
     if chosen in DEMO_LABELS:
         return demo_assembly(chosen)
+    if chosen == LOCAL:
+        return _local_assembly()
     built = _store().get(_ASSEMBLY)
     if built is None:
         tables = [u.table for u in _store()[_UPLOADS].values()]

@@ -5,7 +5,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from lib import fmt, io, recipe, state
+from lib import fmt, io, local, recipe, state
 from lib.formats import FORMAT_LABELS, KINDS, base, generic
 from pages.common import settings
 
@@ -93,6 +93,41 @@ def _apply_recipe(text: str) -> dict:
     return {"done": done, "warnings": warnings, "notes": notes}
 
 
+def _local_folder(assembly) -> None:
+    """The folder the app was started on: what its summary holds, its memory, and the cache."""
+    st.subheader("Folder given at start")
+    for message in assembly.messages:  # paths and column names from the files
+        st.error(fmt.plain(message), icon=":material/error:")
+    ds = assembly.dataset
+    if ds.tables:
+        for note in ds.notes:
+            st.success(fmt.plain(f"{note.message}."), icon=":material/check_circle:")
+        held = local.size(ds.tables["lines"].estimated_size())
+        st.caption(
+            f"The summary takes {held} in memory, shared by every tab. Sales, Regions, RFM, "
+            "Cohorts and Lifetime value give the figures of the whole lines. What counts lines "
+            "counts the summary's rows instead: basket sizes in lines, the captions on lines "
+            "without a customer and on cancellations matched, Clusters' return share and Data "
+            "quality's counts."
+        )
+    root = local.cache_dir()
+    kept = local.cached_bytes()
+    st.caption(
+        fmt.plain(
+            f"Summaries are kept in {root} ({local.size(kept)}): the next start on the same "
+            "files opens from there, and a changed file is summarised again. Delete them here "
+            f"or with rm -rf {root}; the data set stays open until the app stops."
+        )
+    )
+    st.button(
+        "Delete the cached summaries",
+        key="data_local_clear",
+        on_click=local.clear_cache,
+        disabled=not kept,
+        icon=":material/delete:",
+    )
+
+
 st.title("Data")
 st.markdown(
     "Drop one or more exports: **Olist** marketplace files (orders, items, customers, sellers, "
@@ -129,11 +164,13 @@ for name, message in state.errors().items():
 
 if state.source() != state.FILES:
     st.info(
-        f"You are looking at the **{state.SOURCE_LABELS[state.source()]}**. Uploading files "
-        "switches to *My files*; the demos stay one click away in the sidebar."
+        f"You are looking at the **{fmt.plain(state.source_label(state.source()))}**. Uploading "
+        "files switches to *My files*; the other data sets stay one click away in the sidebar."
     )
 
 assembly = state.assembly()
+if state.source() == state.LOCAL:
+    _local_folder(assembly)
 st.subheader("What was recognised")
 if not assembly.recognitions:
     st.caption("Nothing uploaded yet.")

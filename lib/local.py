@@ -1,0 +1,385 @@
+"""A big local folder of order lines as a data set the app opens: the lines are summarised once,
+lazily (lib/engines.py, lib/summaries.py), into a few rows per order, and the summary is kept in
+a cache folder so that the next start opens in seconds.
+
+The app is given the folder when it starts (`streamlit run streamlit_app.py -- exports/`, or
+STORELENS_DATA), never by a visitor: a deployed app reads no server path from a page.
+
+The summary is the data set's `lines`, a few rows per order, such that every customer and sales
+page gives the figures of the whole lines loaded in memory:
+
+- the purchase row (orders with a purchase: a sale line of a known customer): revenue net of the
+  cancellations matched to it and exact duplicates once, as measures.customer_purchases counts
+  them, quantity its units, ordered_at its first purchase line;
+- the free row (only for the few customers with a free line, a unit price of 0): what the
+  purchases with free lines (clv.purchase_lines counts them) add to the order, unit_price 0 so
+  that only the purchase models count it;
+- the rest row (only where the order's lines hold more than these: returns, duplicates, lines
+  without a customer, cancellation invoices): revenue and units of every line of the order less
+  the rows above, flagged a return unless the order had a sale line and no purchase row. Its
+  item_id is null, so that the pages' cancellation matching (by customer and item) never takes
+  it for a cancellation to net again.
+
+Summed per order they give Sales' order table (revenue and units net, any sale line); the pages'
+cleaning keeps exactly the purchase rows (and the free rows, with free purchases). What they
+cannot give: items (the item ranking and Categories stay off), and counts of lines (basket sizes
+in lines, and what counts lines without a customer or cancellation lines counts these rows).
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import narwhals as nw
+import polars as pl
+
+from lib import engines, summaries
+from lib.model import Dataset, Note, conform
+
+DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
+CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
+# Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
+VERSION = 1
+SUFFIX = ".parquet"
+# A rest row is written only when the order's lines differ from its purchases by more than this
+# (sums of the same amounts in another order differ in their last digits).
+EPSILON = 1e-6
+
+# Lines summarised in one part at most (a part's memory grows with its lines): 10M lines in one
+# part peaked at 2.4 GB, in two at 1.4 GB; 100M in 20 parts at 2.6 GB (what every part adds up).
+PART_LINES = 5_000_000
+
+Progress = Callable[[str], None]
+_NO_PRICE = nw.lit(None, nw.Float64).alias("unit_price")
+
+
+def _quiet(_: str) -> None:
+    """Progress nobody reads."""
+
+
+def cache_dir() -> Path:
+    """The folder the summaries are kept in: STORELENS_CACHE, else ~/.cache/storelens."""
+    chosen = os.environ.get(CACHE_ENV)
+    return Path(chosen).expanduser() if chosen else Path.home() / ".cache" / "storelens"
+
+
+def configured(args: Sequence[str]) -> tuple[str, ...]:
+    """The paths to open: the app's command-line arguments, else STORELENS_DATA (several
+    separated by os.pathsep); empty when neither is given."""
+    if args:
+        return tuple(args)
+    return tuple(p for p in os.environ.get(DATA_ENV, "").split(os.pathsep) if p)
+
+
+@dataclass(frozen=True)
+class Folder:
+    """The files behind `paths`, and what keys their summary: the files' paths, sizes and
+    modification times and VERSION (`key`), under a name per set of paths (`stem`)."""
+
+    paths: tuple[str, ...]
+    files: tuple[Path, ...]
+    bytes: int
+    stem: str
+    key: str
+
+    @property
+    def name(self) -> str:
+        """What the data set is called: the folder's (or pattern's, or file's) name."""
+        names = [Path(p.rstrip("/\\")).name or p for p in self.paths]
+        return ", ".join(names)
+
+    @property
+    def summary(self) -> Path:
+        return cache_dir() / f"{self.stem}-{self.key}{SUFFIX}"
+
+    @property
+    def facts(self) -> Path:
+        return self.summary.with_suffix(".json")
+
+    def describe(self) -> str:
+        kinds = sorted({f.suffix.lstrip(".") for f in self.files})
+        count = len(self.files)
+        return (
+            f"{count:,} {' and '.join(kinds)} file{'s' if count != 1 else ''} ({size(self.bytes)})"
+        )
+
+
+def size(n: int) -> str:
+    """Bytes in words: 870 kB, 12.4 MB, 3.1 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n / 1e3:,.0f} kB"
+
+
+def folder(paths: Sequence[str]) -> Folder:
+    """The parquet and CSV files `paths` name (engines.files_of), keyed for the cache. Raises
+    ValueError when there are none."""
+    files = engines.files_of(paths)
+    stats = [f.stat() for f in files]
+    where = [p if glob.has_magic(p) else str(Path(p).resolve()) for p in paths]
+    stem = hashlib.sha256(repr(where).encode()).hexdigest()[:12]
+    content = [
+        (str(f.resolve()), s.st_size, s.st_mtime_ns) for f, s in zip(files, stats, strict=True)
+    ]
+    key = hashlib.sha256(repr((VERSION, content)).encode()).hexdigest()[:16]
+    return Folder(tuple(paths), tuple(files), sum(s.st_size for s in stats), stem, key)
+
+
+def order_rows(source: engines.Source, parts: int = 1, progress: Progress = _quiet) -> pl.DataFrame:
+    """The purchase and rest rows of every order of `source`'s lines (polars; see the module's
+    docstring), with the canonical line columns they fill and `_lines`, the lines read.
+
+    With `parts` above 1 the lines are first written, once, to temporary parquet files, one per
+    share of the orders (by a hash of the order id), and each share is summarised apart: the
+    exact-duplicate check holds every distinct line it reads in memory. An exact duplicate has
+    its original's order id, so each share's orders are whole."""
+    # A missing order id groups as one order, as the pages' group-bys do; "" keeps it one key.
+    lines = source.lines.with_columns(nw.col("order_id").fill_null(""))
+    if parts == 1:
+        return _order_rows(lines, [lines], source, progress)
+    with tempfile.TemporaryDirectory(prefix="storelens-") as folder:
+        progress(f"Splitting the lines into {parts} parts by order (temporary files)…")
+        share = pl.col("order_id").hash() % parts
+        split = pl.PartitionBy(folder, key={"_part": share}, include_key=False)
+        lines.to_native().sink_parquet(split, mkdir=True)
+        pieces = [
+            pl.scan_parquet(d, hive_partitioning=False) for d in sorted(Path(folder).iterdir())
+        ]
+        every = summaries.lazy(pl.concat(pieces))
+        return _order_rows(every, [summaries.lazy(p) for p in pieces], source, progress)
+
+
+def _order_rows(
+    lines: nw.LazyFrame, pieces: list[nw.LazyFrame], source: engines.Source, progress: Progress
+) -> pl.DataFrame:
+    """order_rows of `lines`, whose orders are each whole in one of `pieces`."""
+    names = [n for n in lines.collect_schema().names() if n != summaries.LINE]
+    priced = "unit_price" in names
+    quantity = "quantity" in names
+    units = nw.col("quantity").fill_null(1.0) if quantity else nw.lit(1.0)
+    # Every line of the order, as sales.order_table sums them.
+    each = units if quantity else nw.when(summaries.is_return(names)).then(-1.0).otherwise(1.0)
+    progress("Matching cancellations to the purchases they reverse…")
+    shares = engines.materialised(summaries.cancellation_shares(lines), source, "shares")
+    bought_parts, whole_parts = [], []
+    for k, piece in enumerate(pieces):
+        if len(pieces) > 1:
+            progress(f"Netting cancellations and exact duplicates: part {k + 1} of {len(pieces)}…")
+        bought = _per_order(summaries.purchases(piece, shares), units)
+        bought_parts.append(engines.materialised(bought, source, "bought"))
+        whole = (
+            piece.with_columns(
+                each.alias("_units"),
+                nw.col("revenue").fill_null(0.0),
+                summaries.is_sale(names).alias("_sale"),
+            )
+            .group_by("order_id")
+            .agg(
+                nw.col("customer_id").min(),
+                nw.col("ordered_at").min(),
+                nw.col("revenue").sum(),
+                nw.col("_units").sum(),
+                nw.col("_sale").max(),
+                nw.len().alias("_lines"),
+                *([nw.col("region").min()] if "region" in names else []),
+            )
+        )
+        whole_parts.append(engines.materialised(whole, source, "whole"))
+    bought = nw.concat(bought_parts, how="vertical")
+    whole = nw.concat(whole_parts, how="vertical")
+    shared = ["order_id", "customer_id", "ordered_at", "revenue", "quantity"]
+    purchases = bought
+    if priced:
+        progress("Adding the free purchases the purchase models count…")
+        free = _free_purchases(lines, names, bought, units, source).select(shared)
+        # A missing price is no evidence against a sale; a free row counts for the purchase
+        # models only (a unit price of 0 sells nothing on every other page).
+        purchases = nw.concat(
+            [bought.with_columns(_NO_PRICE), free.with_columns(nw.lit(0.0).alias("unit_price"))],
+            how="vertical",
+        )
+        shared = [*shared, "unit_price"]
+    region = ["region"] if "region" in names else []
+    item = nw.lit(None, nw.String).alias("item_id")
+    kept = [*shared, "is_return", "item_id", *region]
+    rows = purchases.join(whole.select("order_id", *region), on="order_id").with_columns(
+        nw.lit(value=False).alias("is_return"), item
+    )
+    rest = (
+        whole.join(
+            purchases.group_by("order_id").agg(
+                nw.col("revenue").sum().alias("_taken"),
+                nw.col("quantity").sum().alias("_taken_units"),
+                nw.col("ordered_at").min().alias("_taken_at"),
+            ),
+            on="order_id",
+            how="left",
+        )
+        .with_columns(
+            (nw.col("revenue") - nw.col("_taken").fill_null(0.0)).alias("revenue"),
+            (nw.col("_units") - nw.col("_taken_units").fill_null(0.0)).alias("quantity"),
+        )
+        .filter(
+            nw.col("_taken").is_null()
+            | (nw.col("revenue").abs() > EPSILON)
+            | (nw.col("quantity").abs() > EPSILON)
+            | (nw.col("ordered_at") < nw.col("_taken_at"))
+        )
+        .with_columns(
+            (~nw.col("_taken").is_null() | ~nw.col("_sale")).alias("is_return"),
+            item,
+            *([_NO_PRICE] if priced else []),
+        )
+    )
+    lines_per_order = whole.select(nw.col("_lines").sum().alias("_lines"))
+    every = nw.concat([rows.select(kept), rest.select(kept)], how="vertical")
+    return engines.collect(every.join(lines_per_order, how="cross"), source.engine)
+
+
+def _per_order(purchases: nw.LazyFrame, units: nw.Expr) -> nw.LazyFrame:
+    """Purchase lines (summaries.purchases) summed per order."""
+    return (
+        purchases.with_columns(units.alias("_units"))
+        .group_by("order_id")
+        .agg(
+            nw.col("customer_id").min(),
+            nw.col("ordered_at").min(),
+            nw.col("revenue").sum(),
+            nw.col("_units").sum().alias("quantity"),
+        )
+    )
+
+
+def _free_purchases(
+    lines: nw.LazyFrame,
+    names: list[str],
+    bought: nw.LazyFrame,
+    units: nw.Expr,
+    source: engines.Source,
+) -> nw.LazyFrame:
+    """What free purchases (a unit price of 0) add to each order for the purchase models
+    (clv.purchase_lines: measures.customer_purchases with `free`): their orders, and revenue a
+    cancellation takes from a free line instead of a paid one. Only customers with a free line
+    differ, so only their lines are summarised again. `bought` is the orders' paid purchases."""
+    free_only = summaries.sells(names, free=True) & ~summaries.sells(names)
+    known = ~nw.col("customer_id").is_null() & ~summaries.is_return(names)
+    buyers = lines.filter(known & free_only).select("customer_id").unique()
+    theirs = engines.materialised(
+        lines.join(
+            engines.materialised(buyers, source, "free_buyers"), on="customer_id", how="semi"
+        ),
+        source,
+        "free_lines",
+    )
+    with_free = _per_order(summaries.purchases(theirs, free=True), units)
+    paid = bought.select(
+        "order_id", nw.col("revenue").alias("_paid"), nw.col("quantity").alias("_paid_units")
+    )
+    added = (
+        with_free.join(paid, on="order_id", how="left")
+        .with_columns(
+            (nw.col("revenue") - nw.col("_paid").fill_null(0.0)).alias("revenue"),
+            (nw.col("quantity") - nw.col("_paid_units").fill_null(0.0)).alias("quantity"),
+        )
+        .filter(
+            nw.col("_paid").is_null()
+            | (nw.col("revenue").abs() > EPSILON)
+            | (nw.col("quantity").abs() > EPSILON)
+        )
+    )
+    return engines.materialised(added, source, "free")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A folder's order rows (`lines`, canonical) and what summarising found."""
+
+    lines: pl.DataFrame
+    read_lines: int  # lines in the files (with a time)
+    currency: str
+    seconds: float  # what summarising took (when it was computed; kept in the cache)
+    cached: bool  # read from the cache this time
+
+
+def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
+    """The order rows of `where`: from the cache when it holds them for these files, else
+    computed by polars' streaming engine over the files and saved to the cache. Raises
+    ValueError (or a polars error) on files that hold no usable lines."""
+    if where.summary.is_file() and where.facts.is_file():
+        progress(f"Opening the cached summary of {where.describe()}…")
+        facts = json.loads(where.facts.read_text())
+        lines = pl.read_parquet(where.summary)
+        return Summary(lines, facts["lines"], facts["currency"], facts["seconds"], cached=True)
+    start = time.perf_counter()
+    progress(f"Reading {where.describe()}…")
+    source = engines.polars_lines([str(f) for f in where.files])
+    count = _count(where.files)
+    progress(f"Summarising {count:,} lines into orders (cancellations netted, duplicates once)…")
+    parts = max(1, -(-count // PART_LINES))
+    rows = order_rows(source, parts, progress)
+    read = int(rows["_lines"][0]) if rows.height else 0
+    lines = conform("lines", rows.drop("_lines")).sort("ordered_at", "order_id")
+    seconds = time.perf_counter() - start
+    progress(f"Saving the summary ({lines.height:,} rows) to the cache…")
+    _save(where, lines, {"lines": read, "currency": source.currency, "seconds": seconds})
+    return Summary(lines, read, source.currency, seconds, cached=False)
+
+
+def _count(files: Sequence[Path]) -> int:
+    """The lines of the files: parquet from their metadata, CSV counted (not parsed)."""
+    scans = [pl.scan_parquet(f) if f.suffix == ".parquet" else pl.scan_csv(f) for f in files]
+    return int(sum(s.select(pl.len()).collect().item() for s in scans))
+
+
+def _save(where: Folder, lines: pl.DataFrame, facts: dict) -> None:
+    """Write the summary and its facts (replacing earlier summaries of the same paths), each
+    through a temporary file so that a stopped write leaves no half summary."""
+    where.summary.parent.mkdir(parents=True, exist_ok=True)
+    for old in where.summary.parent.glob(f"{where.stem}-*"):
+        old.unlink(missing_ok=True)
+    part = where.summary.with_suffix(".part")
+    lines.write_parquet(part)
+    part.replace(where.summary)
+    where.facts.write_text(json.dumps(facts))
+
+
+def cached_bytes() -> int:
+    """What the cache folder holds."""
+    root = cache_dir()
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.is_dir() else 0
+
+
+def clear_cache() -> None:
+    """Delete the cache folder (the next start summarises the files again)."""
+    shutil.rmtree(cache_dir(), ignore_errors=True)
+
+
+def dataset(where: Folder, summary: Summary, key: str) -> Dataset:
+    """The data set of a folder's summary (`key`: its cache key for the pages)."""
+    orders = summary.lines["order_id"].n_unique()
+    note = Note(
+        where.name,
+        "",
+        f"{summary.read_lines:,} lines in {where.describe()} were summarised into "
+        f"{orders:,} orders ({summary.lines.height:,} rows: an order's purchases, and what its "
+        "other lines add, as returns); pages about items and categories stay off",
+        rows=summary.read_lines,
+    )
+    return Dataset(
+        name=where.name,
+        source_format="folder",
+        currency=summary.currency,
+        key=key,
+        tables={"lines": summary.lines},
+        notes=(note,),
+    )

@@ -1,0 +1,205 @@
+"""The app started on a local folder of parquet files (lib/local.py): the order summary gives
+the figures of the whole lines in memory, every customer and sales page opens on it, and the
+summary is cached on disk, reused, and made again when a file changes."""
+
+import os
+from dataclasses import replace
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from streamlit.testing.v1 import AppTest
+
+from lib import demo, formats, io, local, state
+from lib.__main__ import load
+from lib.analyses import clv, cohorts, rfm, sales
+from lib.model import Dataset
+from tests import apptest
+from tests.conftest import shared_file
+
+# The pages a folder of order lines enables (no items: Categories stays off).
+PAGES = ("overview", "data", "quality", "sales", "regions", "rfm", "cohorts", "clusters", "clv")
+# Pages whose headline figures (their metrics) are those of the whole lines.
+SAME_FIGURES = ("sales", "regions", "rfm", "cohorts", "clv")
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    """The retail demo as one CSV (read the normal way) and as three typed parquet parts."""
+    root = tmp_path_factory.mktemp("local")
+    raw = demo.demo("retail", rows=20_000, seed=5).files["online_retail.csv"]
+    csv = io.write_csv_tables({"online_retail.csv": raw}, root / "csv")[0]
+    typed = raw.with_columns(
+        pl.col("InvoiceDate").str.to_datetime("%m/%d/%Y %H:%M"),
+        pl.col("Quantity", "UnitPrice").cast(pl.Float64),
+    )
+    (root / "parts").mkdir()
+    for k, (start, rows) in enumerate([(0, 6_000), (6_000, 7_000), (13_000, 7_000)]):
+        typed.slice(start, rows).write_parquet(root / "parts" / f"part{k}.parquet")
+    return {"csv": csv, "parts": root / "parts", "root": root}
+
+
+@pytest.fixture
+def started(retail, tmp_path, monkeypatch):
+    """The app's environment as `STORELENS_DATA=parts/ streamlit run ...` sets it, with an empty
+    cache of its own; counts the summaries computed (not read from the cache)."""
+    monkeypatch.setenv(local.DATA_ENV, str(retail["parts"]))
+    monkeypatch.setenv(local.CACHE_ENV, str(tmp_path / "cache"))
+    computed = []
+    real = local.order_rows
+    monkeypatch.setattr(local, "order_rows", lambda *args: computed.append(1) or real(*args))
+    state._local.clear()  # a fresh server: nothing summarised yet
+    yield computed
+    state._local.clear()
+
+
+def _first_run() -> AppTest:
+    """The app as started (on the folder, no source chosen), run once."""
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=apptest.TIMEOUT)
+    return at.run()
+
+
+def _open(page: str, errors: bool = False) -> AppTest:
+    """The app as started, switched to pages/<page>.py; it fails on an exception, and on an
+    error box unless `errors`."""
+    at = _first_run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert errors or not [e.value for e in at.error]
+    return at
+
+
+def _same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
+    assert list(left) == list(right)
+    for name, frame in left.items():
+        assert_frame_equal(frame, right[name], rel_tol=1e-9, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize(("files", "part_lines"), [("parts", 7_000), ("real", local.PART_LINES)])
+def test_the_summary_gives_the_figures_of_the_lines_in_memory(
+    retail, tmp_path, monkeypatch, files, part_lines
+):
+    """The retail demo in three parquet parts, summarised in three parts (each over a third of
+    the orders, as 15M lines or more are); the real Online Retail file (free lines, cancellations
+    of items bought free) in one."""
+    monkeypatch.setenv(local.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(local, "PART_LINES", part_lines)
+    if files == "real":
+        path = shared_file("online_retail/online_retail.parquet")
+        paths, lines = [str(path)], load([str(path)]).dataset
+    else:
+        paths, lines = [str(retail["parts"])], load([str(retail["csv"])]).dataset
+    where = local.folder(paths)
+    summary = local.summarise(where)
+    folder = local.dataset(where, summary, "folder")
+    assert summary.read_lines == lines.tables["lines"].height
+    assert folder.currency == lines.currency
+    _same(rfm.headless(lines), rfm.headless(folder))
+    _same(rfm.headless(lines, clean=False, bins=4), rfm.headless(folder, clean=False, bins=4))
+    _same(cohorts.headless(lines), cohorts.headless(folder))
+    weeks = {"grain": "week", "metric": "revenue"}
+    _same(cohorts.headless(lines, **weeks), cohorts.headless(folder, **weeks))
+    # Sales' orders: revenue and units net, any sale line (its count of sale lines excepted).
+    whole, summed = (
+        sales.order_table(d.tables["lines"]).drop("lines").sort("order_id") for d in (lines, folder)
+    )
+    assert_frame_equal(whole, summed, rel_tol=1e-9, abs_tol=1e-6)
+    # The purchase models count free purchases too.
+    bought, summed = (clv.purchase_lines(d.tables["lines"]).lines for d in (lines, folder))
+    per_day = [
+        b.group_by("customer_id", pl.col("ordered_at").dt.date())
+        .agg(pl.col("revenue").sum())
+        .sort("customer_id", "ordered_at")
+        for b in (bought, summed)
+    ]
+    assert_frame_equal(*per_day, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_lines_without_items_quantities_or_prices_give_the_same_figures(
+    retail, tmp_path, monkeypatch
+):
+    """Canonical lines with an amount alone (a return is a negative amount, matched by customer):
+    the summary of two parquet parts against the same lines as a data set in memory."""
+    monkeypatch.setenv(local.CACHE_ENV, str(tmp_path / "cache"))
+    lines = load([str(retail["csv"])]).dataset.tables["lines"]
+    plain = lines.select("order_id", "customer_id", "ordered_at", "revenue", "region")
+    (tmp_path / "amounts").mkdir()
+    plain.head(9_000).write_parquet(tmp_path / "amounts" / "a.parquet")
+    plain.tail(plain.height - 9_000).write_parquet(tmp_path / "amounts" / "b.parquet")
+    where = local.folder([str(tmp_path / "amounts")])
+    folder = local.dataset(where, local.summarise(where), "folder")
+    whole = Dataset("amounts", "generic", tables={"lines": plain})
+    _same(rfm.headless(whole), rfm.headless(folder))
+    _same(cohorts.headless(whole), cohorts.headless(folder))
+    orders = (sales.order_table(d.tables["lines"]).sort("order_id") for d in (whole, folder))
+    assert_frame_equal(*(o.drop("lines") for o in orders), rel_tol=1e-9, abs_tol=1e-6)
+
+
+def test_every_customer_and_sales_page_opens_on_the_folder_with_the_figures_of_the_lines(
+    retail, started
+):
+    lines = load([str(retail["csv"])]).dataset
+    upload = replace(lines, key=f"{state.UPLOAD_KEY}retail-csv")
+    for page in PAGES:
+        at = _open(page)
+        assert state.source_label(state.LOCAL) in at.sidebar.selectbox[0].options
+        if page not in SAME_FIGURES:
+            continue
+        # The same page on the same lines read the normal way (an upload, in memory).
+        normal = apptest.app("files")
+        normal.session_state["app_files_assembly"] = formats.Assembly(upload, (), ())
+        normal.run()
+        normal.switch_page(f"pages/{page}.py")
+        normal.run()
+        assert not normal.exception, normal.exception
+        assert apptest.metrics(at), page
+        assert apptest.metrics(at) == apptest.metrics(normal), page
+    assert len(started) == 1  # summarised once, for every page and session
+
+
+def test_the_summary_is_cached_reused_and_made_again_when_a_file_changes(retail, started):
+    opening = _first_run()
+    assert len(started) == 1
+    assert "summarised in" in opening.status[0].label
+    at = _open("rfm")
+    where = local.folder([str(retail["parts"])])
+    assert where.summary.is_file()
+    first = apptest.metrics(at)
+    state._local.clear()  # the app started again
+    assert "from the cache" in _first_run().status[0].label
+    at = _open("rfm")
+    assert len(started) == 1, "read from the cache, not summarised again"
+    assert apptest.metrics(at) == first
+    part = retail["parts"] / "part2.parquet"
+    stat = part.stat()
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    at = _open("rfm")
+    assert len(started) == 2, "a changed file is summarised again"
+    assert not where.summary.exists()  # the old summary of these paths is replaced
+    assert local.folder([str(retail["parts"])]).summary.is_file()
+    # The Data page's button empties the cache; the data set stays open.
+    at = _open("data")
+    at.button(key="data_local_clear").click().run()
+    assert local.cached_bytes() == 0
+    assert not at.exception
+
+
+@pytest.mark.parametrize("bad", ["empty", "columns"])
+def test_a_folder_without_usable_lines_is_explained_not_raised(bad, tmp_path, monkeypatch):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    if bad == "columns":
+        pl.DataFrame({"sku": ["a"], "price": [1.0]}).write_parquet(folder / "items.parquet")
+    monkeypatch.setenv(local.DATA_ENV, str(folder))
+    monkeypatch.setenv(local.CACHE_ENV, str(tmp_path / "cache"))
+    state._local.clear()
+    try:
+        at = _open("data", errors=True)
+        message = " ".join(e.value for e in at.error)
+        assert "Give the app a folder of parquet or CSV files" in message
+        at.switch_page("pages/rfm.py").run()
+        assert not at.exception
+        assert "needs" in apptest.texts(at)
+    finally:
+        state._local.clear()
