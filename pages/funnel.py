@@ -84,6 +84,45 @@ ROUTING_CONFIG = {
 }
 
 
+@st.fragment
+def landing_pages() -> None:
+    """Conversion by landing page: its slider reruns this section alone."""
+    heading = st.empty()  # above the slider, naming how many pages it shows
+    check.number("funnel_top", 3, 30, funnel.TOP, label="Landing pages shown")
+    top = st.columns(2)[0].slider(
+        "Landing pages shown",
+        3,
+        30,
+        funnel.TOP,
+        key="funnel_top",
+        bind=links.BIND,
+        help="The landing pages with most leads are shown by name; the rest are pooled.",
+    )
+    heading.subheader(f"Conversion by landing page (top {top})")
+    pages = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="landing_page", top=top)
+    ui.chart(
+        charts.conversion_chart(
+            pages.with_columns(
+                pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
+                .then(pl.col("landing_page"))
+                .otherwise(
+                    pl.col("landing_page").map_elements(funnel.short_id, return_dtype=pl.String)
+                )
+            ),
+            "landing_page",
+            rate,
+        ),
+        width="stretch",
+    )
+    ui.reading(funnel.conversion_reading(pages, "landing_page", rate))
+    columns.table(
+        columns.in_percent(pages, *RATES),
+        rates_config("landing_page", "Landing page"),
+        ids=("landing_page",),
+    )
+    ui.download(pages, "conversion_by_landing_page", "funnel_dl_pages")
+
+
 ds = state.dataset()
 st.title("Seller funnel")
 st.caption(PAGE_BY_KEY["funnel"].answers)
@@ -122,19 +161,8 @@ st.caption(
     "show who was won and how fast, not which kinds of leads convert best."
 )
 
-left, right = st.columns(2)
-check.number("funnel_top", 3, 30, funnel.TOP, label="Landing pages shown")
-top = left.slider(
-    "Landing pages shown",
-    3,
-    30,
-    funnel.TOP,
-    key="funnel_top",
-    bind=links.BIND,
-    help="The landing pages with most leads are shown by name; the rest are pooled.",
-)
 check.number("funnel_min_count", 1, 30, funnel.MIN_COUNT, label="Minimum deals per cell")
-min_count = right.slider(
+min_count = st.columns(2)[0].slider(
     "Minimum deals per cell",
     1,
     30,
@@ -184,29 +212,7 @@ if view == "Conversion":
     columns.table(columns.in_percent(by_origin, *RATES), rates_config("origin", "Origin"))
     ui.download(by_origin, "conversion_by_origin", "funnel_dl_origin")
 
-    st.subheader(f"Conversion by landing page (top {top})")
-    pages = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="landing_page", top=top)
-    ui.chart(
-        charts.conversion_chart(
-            pages.with_columns(
-                pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
-                .then(pl.col("landing_page"))
-                .otherwise(
-                    pl.col("landing_page").map_elements(funnel.short_id, return_dtype=pl.String)
-                )
-            ),
-            "landing_page",
-            rate,
-        ),
-        width="stretch",
-    )
-    ui.reading(funnel.conversion_reading(pages, "landing_page", rate))
-    columns.table(
-        columns.in_percent(pages, *RATES),
-        rates_config("landing_page", "Landing page"),
-        ids=("landing_page",),
-    )
-    ui.download(pages, "conversion_by_landing_page", "funnel_dl_pages")
+    landing_pages()
 
     st.subheader("Monthly lead cohorts")
     cohorts = ui.cached(funnel.lead_cohorts)(ds.key, outcomes)

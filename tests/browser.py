@@ -103,12 +103,15 @@ def streamlit_server(timeout: float = 60.0):
 # "running", "rerunRequested", "notRunning", ...), and counts the rerun requests the page sends
 # (a BackMsg whose first byte is 0x5A: field 11, rerun_script). A widget's rerun request reaches
 # the server, which only then reports "running": between the two the attribute still says
-# "notRunning", so a wait must see a run that started after the last request.
+# "notRunning", so a wait must see a run that started after the last request. A run quick enough
+# that React draws "running" and "notRunning" in one go never shows in the attribute: then the
+# last message the page received (handled after Streamlit's own handler) marks its end.
 TRACKER = """
 (() => {
   if (window.__storelens) return;
   const t = window.__storelens = {
     state: null, runs: 0, runAt: -1, idleAt: 0, sent: 0, sentAt: -1, sends: [], since: 0,
+    recvAt: -1,
   };
   const RUNNING = new Set(["running", "rerunRequested"]);
   t.read = () => {
@@ -133,6 +136,10 @@ TRACKER = """
         t.sends.push(t.sentAt);
         if (t.sends.length > 100) t.sends.shift();
       }
+      if (!this.__storelens) {
+        this.__storelens = true;
+        this.addEventListener("message", () => { t.recvAt = performance.now(); });
+      }
     } catch (e) {}
     return send.call(this, data);
   };
@@ -155,8 +162,8 @@ _DONE = """
   if (t.runs === 0 && now - t.since < unseen) return false;
   // No run seen and no page drawn: a cold or busy server has not started the session yet.
   if (t.runs === 0 && !document.querySelector('[data-testid="stMain"] h1')) return false;
-  if (t.sentAt > t.runAt && now - t.sentAt < unseen) return false;
-  return now - Math.max(t.idleAt, t.sentAt, t.since) >= quiet;
+  if (t.sentAt > t.runAt && t.recvAt < t.sentAt && now - t.sentAt < unseen) return false;
+  return now - Math.max(t.idleAt, t.sentAt, t.since, t.recvAt) >= quiet;
 }
 """
 
@@ -209,7 +216,10 @@ def wait_for_run(page, timeout_ms: int = 60_000, quiet_ms: int = 400) -> float:
     page.evaluate(TRACKER)  # a page not opened by browser_page: follow it from now on
     page.evaluate("() => { window.__storelens.since = performance.now(); }")
     page.wait_for_function(_DONE, arg=[quiet_ms, 5_000], timeout=timeout_ms, polling=100)
-    return page.evaluate("() => window.__storelens.idleAt")
+    return page.evaluate(
+        "() => { const t = window.__storelens;"
+        " return t.runAt >= t.sentAt ? t.idleAt : Math.max(t.idleAt, t.recvAt); }"
+    )
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
