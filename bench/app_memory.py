@@ -6,8 +6,10 @@ its main control moves < 0.3 s, on the demos; peak memory with 1M lines loaded a
 visited < 1 GB.
 
 Times are the app's own: from the rerun request the page sends (a click in the sidebar, a moved
-control) until the script's run state (`data-test-script-state`) says it has stopped. They leave
-out the browser's drawing. Memory is the Streamlit server process's resident set (VmRSS, peak
+control) until the browser has handled the run's last message (the run state,
+`data-test-script-state`, says it has stopped). They include the server's run, the websocket and
+whatever the browser's main thread does before it handles that message; charts that draw later
+are left out. Memory is the Streamlit server process's resident set (VmRSS, peak
 VmHWM). `--sections timing` or `--sections memory` runs one part.
 """
 
