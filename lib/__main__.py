@@ -205,11 +205,53 @@ def _finite(value: object) -> object:
     return value
 
 
+def _flat(value: object) -> bool:
+    """A frame with columns, none of them nested: its rows are flat objects of scalars."""
+    return (
+        isinstance(value, pl.DataFrame)
+        and value.width > 0
+        and not any(dtype.is_nested() for dtype in value.dtypes)
+    )
+
+
+def _rows_json(frame: pl.DataFrame) -> str:
+    """The frame's rows as `json.dumps(_finite(rows), indent=2, ...)` writes them one level
+    down in a document, by json's C encoder one column at a time (indent takes its pure-Python
+    encoder, four times slower on a million lines' RFM): a column's values come apart at the
+    item separator NUL, which JSON text never holds (it escapes it). NaN and infinities are
+    null, as `_finite` makes them."""
+    if frame.height == 0:
+        return "[]"
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
+    finite = frame.with_columns(
+        pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in floats
+    )
+    encode = json.JSONEncoder(separators=("\0", ": "), default=str, allow_nan=False).encode
+    values = pl.DataFrame(
+        {name: encode(finite[name].to_list())[1:-1].split("\0") for name in frame.columns}
+    )
+    items = [
+        part
+        for i, name in enumerate(frame.columns)
+        for part in (pl.lit((",\n      " if i else "") + json.dumps(name) + ": "), pl.col(name))
+    ]
+    rows = values.select(pl.concat_str(items)).to_series().to_list()
+    return "[\n    {\n      " + "\n    },\n    {\n      ".join(rows) + "\n    }\n  ]"
+
+
+def _json(result: dict) -> str:
+    """`result` (frames as lists of rows) as indented JSON, without NaN or infinities."""
+    if result and all(_flat(value) for value in result.values()):
+        items = (f"  {json.dumps(name)}: {_rows_json(frame)}" for name, frame in result.items())
+        return "{\n" + ",\n".join(items) + "\n}"
+    plain = {k: (v.to_dicts() if isinstance(v, pl.DataFrame) else v) for k, v in result.items()}
+    return json.dumps(_finite(plain), indent=2, default=str, allow_nan=False)
+
+
 def _emit(result: dict, fmt: str, table: str | None = None) -> None:
     frames = {k: v for k, v in result.items() if isinstance(v, pl.DataFrame)}
     if fmt == "json":
-        plain = {k: (v.to_dicts() if isinstance(v, pl.DataFrame) else v) for k, v in result.items()}
-        print(json.dumps(_finite(plain), indent=2, default=str, allow_nan=False))
+        print(_json(result))
         return
     if frames:
         if table is not None and table not in frames:

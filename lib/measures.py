@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -161,13 +162,40 @@ def customer_purchases(
     purchase as a purchase; the published recipes, and so every other page, do not).
 
     `lines` must be whole lines (exact duplicates are judged over all their columns); `lines`
-    of the result holds those of `columns` the input has.
+    of the result holds those of `columns` the input has. The cleaning runs once for the
+    latest `lines` (per `free`): the analyses of one data set (RFM, cohorts and their churn
+    window, movement...) share it, each taking its own columns.
     """
+    cleaned = _cleaned(lines, free)
+    present = [c for c in columns if c in lines.columns]
+    # Gathered by row: one chunk per column (a filter would leave the lines' many chunks).
+    picked = lines.select(pl.col(present).gather(cleaned.lines["_row"]))
+    if "revenue" in present:
+        picked = picked.with_columns(cleaned.lines["revenue"])
+    return replace(cleaned, lines=picked)
+
+
+# The lines cleaned last, per `free` (a weak reference: it never keeps a data set alive), and
+# their Purchases with lines holding the kept rows' numbers and net revenue.
+_LAST: dict[bool, tuple[weakref.ref[pl.DataFrame], Purchases]] = {}
+
+
+def _cleaned(lines: pl.DataFrame, free: bool) -> Purchases:
+    """customer_purchases of `lines` with, as lines, their kept row numbers (`_row`, ascending)
+    and net revenue: computed once for the latest lines."""
+    last = _LAST.get(free)
+    if last is not None and last[0]() is lines:
+        return last[1]
+    cleaned = _clean(lines, free)
+    _LAST[free] = (weakref.ref(lines), cleaned)
+    return cleaned
+
+
+def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
+    """_cleaned, computed."""
     # Duplicates are judged over whole lines, once: every other rule looks at one line at a time,
     # so a duplicate's first occurrence is kept exactly when its repeats would be.
-    frame = columns_of(
-        lines, *dict.fromkeys((*columns, *PURCHASE_COLUMNS, "is_return"))
-    ).with_columns(
+    frame = columns_of(lines, *PURCHASE_COLUMNS, "is_return").with_columns(
         is_return(lines).alias("_return"),
         first_occurrences(lines).alias("_first"),
         pl.int_range(pl.len()).alias("_row"),
@@ -196,20 +224,19 @@ def customer_purchases(
         )
         keep = keep & rule
     dropped = pl.concat(pl.collect_all(counts))  # before the kept lines exist: a lower peak
-    # Only the columns asked for and those the netting reads, gathered by row: a filter would
-    # first copy all of `frame` into one chunk per column (it mixes the lines' chunks with whole
-    # new columns), or, lazily, leave many chunks; a gather makes one chunk per column.
-    wanted = [c for c in dict.fromkeys((*columns, *_NETTING)) if c in frame.columns]
-    kept = frame.select(pl.col(wanted).gather(frame.select(pl.arg_where(keep)).to_series()))
+    # Only the kept lines' numbers and revenue: customer_purchases gathers the other columns an
+    # analysis asks for, and the netting reads its own from the few purchases it can match.
+    kept = frame.select(pl.col("_row").filter(keep), pl.col("revenue").filter(keep).fill_null(0.0))
+    wanted = [c for c in _NETTING if c in frame.columns]
     returns = (
         frame.lazy()
         .filter(pl.col("_return") & pl.col("customer_id").is_not_null())
         .select(wanted)
         .collect()
     )
-    net, matched, matched_revenue = _netted(kept, returns)
+    net, matched, matched_revenue = _netted(frame.lazy().filter(keep).select(wanted), kept, returns)
     return Purchases(
-        lines=columns_of(kept.with_columns(net.alias("revenue")), *columns),
+        lines=kept.with_columns(net),
         dropped=dropped,
         matched=matched,
         unmatched=returns.height - matched,
@@ -220,22 +247,24 @@ def customer_purchases(
 _NETTING = ("customer_id", "item_id", "ordered_at", "quantity", "revenue", "_row")
 
 
-def _netted(kept: pl.DataFrame, returns: pl.DataFrame) -> tuple[pl.Series, int, float]:
-    """Net revenue of each kept line, cancellation lines matched, revenue they took back."""
-    revenue = kept["revenue"].fill_null(0.0)
+def _netted(
+    purchases: pl.LazyFrame, kept: pl.DataFrame, returns: pl.DataFrame
+) -> tuple[pl.Series, int, float]:
+    """Net revenue of each kept line (`kept`: _row and revenue of `purchases`, the kept lines
+    with the netting's columns), cancellation lines matched, revenue they took back."""
+    revenue = kept["revenue"]
     if returns.height == 0 or kept.height == 0:
         return revenue, 0, 0.0
     # A cancellation takes back its share of the purchase of the same item (of the customer's
     # latest purchase when the data has no items), by quantity where the data has one.
-    items = "item_id" in kept.columns
-    size = "quantity" if items and "quantity" in kept.columns else "revenue"
+    items = "item_id" in returns.columns
+    size = "quantity" if items and "quantity" in returns.columns else "revenue"
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
     cancelled = returns.select(*keys, "ordered_at", pl.col(size).abs().alias("_back")).drop_nulls()
     # Only purchases of a customer and item with a cancellation can be matched: the others are
     # left out before the sort (order kept, so that ties resolve as among all purchases).
     bought = (
-        kept.lazy()
-        .select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
+        purchases.select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
         .drop_nulls()
         .join(cancelled.lazy().select(keys).unique(), on=keys, how="semi", maintain_order="left")
         .sort("ordered_at", maintain_order=True)

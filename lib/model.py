@@ -220,19 +220,19 @@ def first_occurrences(frame: pl.DataFrame) -> pl.Series:
 
     The same as `pl.struct(pl.all()).is_first_distinct()` at a fraction of its memory (that one
     encodes every whole row at once): rows are hashed, and whole rows are compared only among
-    the rows whose hash occurs more than once, so a hash collision never merges two rows.
+    the rows whose hash occurs more than once, so a hash collision never merges two rows. The
+    repeated hashes are found by sorting the hashes alone (no index: polars sorts values on
+    every core), then looked up; a hash table over every row would take more memory.
     """
     first = np.ones(frame.height, dtype=bool)
     if frame.height > 1:
-        hashes = frame.hash_rows().to_numpy()
-        order = np.argsort(hashes, kind="stable")
-        same = hashes[order[1:]] == hashes[order[:-1]]
-        repeated = np.zeros(frame.height, dtype=bool)
-        repeated[1:] |= same
-        repeated[:-1] |= same
-        rows = np.sort(order[repeated])
-        if rows.size:
-            first[rows] = (
+        hashes = frame.hash_rows()
+        ordered = hashes.sort()
+        later = ordered.slice(1)
+        repeats = later.filter(later == ordered.slice(0, frame.height - 1))
+        rows = hashes.is_in(repeats.implode()).arg_true()
+        if rows.len():
+            first[rows.to_numpy()] = (
                 frame[rows].select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
             )
     return pl.Series("first", first)

@@ -292,3 +292,46 @@ def test_a_command_imports_only_the_analysis_it_runs():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_json_output_is_the_indented_json_of_every_row_nan_and_infinity_as_null():
+    from lib.__main__ import _json
+
+    odd = pl.DataFrame(
+        {
+            "text": ['say "hi"\\', "été\n\0", None],
+            "number": [float("nan"), float("inf"), -0.5],
+            "small": pl.Series([1.5, None, float("-inf")], dtype=pl.Float32),
+            "day": [date(2011, 12, 9), None, date(2010, 12, 1)],
+            "at": [datetime(2011, 12, 9, 12, 50, 0, 7), None, datetime(2010, 12, 1)],
+            "flag": [True, None, False],
+            "count": [1, None, -3],
+        }
+    )
+    tables = {"odd": odd, "none": odd.clear(), "nested": pl.DataFrame({"list": [[1, 2]]})}
+    rows = [
+        {
+            "text": 'say "hi"\\',
+            "number": None,
+            "small": 1.5,
+            "day": "2011-12-09",
+            "at": "2011-12-09 12:50:00.000007",
+            "flag": True,
+            "count": 1,
+        },
+        {k: ("été\n\0" if k == "text" else None) for k in odd.columns},
+        {
+            "text": None,
+            "number": -0.5,
+            "small": None,
+            "day": "2010-12-01",
+            "at": "2010-12-01 00:00:00",
+            "flag": False,
+            "count": -3,
+        },
+    ]
+    expected = {"odd": rows, "none": [], "nested": [{"list": [1, 2]}]}
+    for result in ({"odd": odd, "none": tables["none"]}, tables):
+        text = _json(result)
+        assert json.loads(text) == {name: expected[name] for name in result}
+        assert text == json.dumps(json.loads(text), indent=2)

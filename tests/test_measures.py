@@ -228,3 +228,29 @@ def test_the_caption_quotes_each_definition_and_the_unsold_rule_only_where_it_ap
     assert measures.UNSOLD_DEFINITION not in text
     split = measures.split_unsold(_olist_like(["delivered", "canceled"]))
     assert measures.UNSOLD_DEFINITION in measures.caption(split, "order")
+
+
+def test_the_analyses_of_one_data_set_clean_its_lines_once_and_each_takes_its_columns(
+    monkeypatch,
+):
+    raw = lines_of(
+        [
+            ("1", "a", at(1), "x", 2.0, 3.0, False),
+            ("1", "a", at(1), "x", 2.0, 3.0, False),
+            ("2", "b", at(2), "y", 1.0, 5.0, False),
+            ("C3", "b", at(3), "y", -1.0, 5.0, True),
+        ]
+    )
+    cleanings = []
+    first = measures.first_occurrences
+    monkeypatch.setattr(measures, "first_occurrences", lambda f: cleanings.append(1) or first(f))
+    whole = measures.customer_purchases(raw)
+    ids = measures.customer_purchases(raw, ("customer_id", "revenue"))
+    assert len(cleanings) == 1
+    assert ids.lines.rows() == [("a", 6.0), ("b", 0.0)]
+    assert whole.lines.select("customer_id", "revenue").rows() == ids.lines.rows()
+    assert (ids.matched, ids.dropped.rows()) == (whole.matched, whole.dropped.rows())
+    # Other lines (a copy too) are cleaned anew.
+    assert measures.customer_purchases(raw.head(1)).lines["revenue"].to_list() == [6.0]
+    measures.customer_purchases(raw.clone(), ("customer_id",))
+    assert len(cleanings) == 3

@@ -56,7 +56,8 @@ def build(
         pl.col("order_id").str.starts_with("C").fill_null(False).alias("is_return"),
     )
     lines = conv.drop_missing(lines, "ordered_at", "a line needs its invoice date")
-    # The group-bys read only the columns they need (lazily: no copy of the other lines' columns).
+    # The group-bys read only the columns they need (lazily: no copy of the other lines' columns),
+    # and run at once, side by side.
     orders = (
         lines.lazy()
         .group_by("order_id", maintain_order=True)
@@ -69,7 +70,6 @@ def build(
             .otherwise(pl.lit("invoiced"))
             .alias("status"),
         )
-        .collect()
     )
     customers = (
         lines.lazy()
@@ -79,7 +79,6 @@ def build(
         .sort(["customer_id", "n", "region"], descending=[False, True, False])
         .group_by("customer_id", maintain_order=True)
         .agg(pl.col("region").first(), pl.col("created_at").min())
-        .collect()
     )
     # Every stock code is an item, named by its most frequent description (some have none).
     items = (
@@ -93,8 +92,8 @@ def build(
         )
         .group_by("item_id", maintain_order=True)
         .agg(pl.col("item_name").first())
-        .collect()
     )
+    orders, customers, items = pl.collect_all([orders, customers, items])
     return FormatResult(
         {
             "lines": conform("lines", lines),
