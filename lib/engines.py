@@ -5,11 +5,13 @@ only the summaries come back."""
 from __future__ import annotations
 
 import glob
+import itertools
+import math
 import re
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,12 @@ RETAIL_COLUMNS = {
 # DuckDB's own cap (its default is 80% of the machine): beyond it, it spills to the system's
 # temporary folder (not the working directory, its default) or stops.
 DUCKDB_MEMORY = "4GB"
+# Lines of the source per share of the customers, each share summarised in memory (polars) or in
+# a table (DuckDB) at a time: the exact-duplicate check holds every distinct line of its share. On
+# generated Online Retail lines (3 in 5 of a known customer) a share peaks near 3 GB in polars.
+SHARE_LINES = 8_000_000
+# A line's LINE in polars: its row in its file, plus its file's number times this.
+FILE_LINES = 1 << 40
 _LINES = SPECS["lines"].columns
 _FORMATS = re.compile(r"format (.+?)(?:;|$)")
 
@@ -60,6 +68,12 @@ class Source:
     engine: str
     currency: str = ""
     handle: Any = None
+    # share(n, k): the lines of the k-th of n shares of the customers (every line of a customer
+    # in one share), for summaries computed share by share; `rows`: about how many lines.
+    share: Callable[[int, int], nw.LazyFrame] | None = field(default=None, compare=False)
+    rows: int = 0
+    # Summaries already computed from these lines (order days, by `clean`).
+    kept: dict[Any, nw.LazyFrame] = field(default_factory=dict, compare=False, repr=False)
 
 
 def is_lazy(paths: Sequence[str]) -> bool:
@@ -96,7 +110,7 @@ def files_of(paths: Sequence[str]) -> list[Path]:
 
 def _id(column: str, dtype: Any) -> nw.Expr:
     """parse.to_id for a typed column: integers as text, whole floats without ".0", text
-    stripped with empty text as missing."""
+    stripped (empty text is missing: canonical turns it to null)."""
     col = nw.col(column)
     if dtype.is_integer():
         return col.cast(nw.String)
@@ -105,15 +119,18 @@ def _id(column: str, dtype: Any) -> nw.Expr:
         known = nw.when(col.is_finite()).then(col)
         whole = known.cast(nw.Int64).cast(nw.String)
         return nw.when(known == known.floor()).then(whole).otherwise(known.cast(nw.String))
-    text = col.cast(nw.String).str.strip_chars()
-    return nw.when(text != "").then(text)
+    # Stripped; canonical then reads empty text as missing (from the stripped column: an
+    # expression written twice is computed twice).
+    return col.cast(nw.String).str.strip_chars()
 
 
-def canonical(raw: nw.LazyFrame) -> nw.LazyFrame:
+def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
     """Lines of the canonical layout (or Online Retail's columns, whose C invoices are
     returns) with canonical names and types, lines without a time left out, summaries.LINE
     kept. The time must be typed already (a datetime or date); `polars_lines` reads text
-    times."""
+    times. With `numbers`, customer ids typed as numbers stay numbers (Int64, or Float64 with
+    NaN and infinities missing): equal exactly when their text is, and cheaper to compare;
+    `as_text` writes them as text."""
     schema = raw.collect_schema()
     names = {c: RETAIL_COLUMNS.get(c, c) for c in schema.names()}
     retail_layout = any(c in RETAIL_COLUMNS for c in schema.names())
@@ -121,12 +138,21 @@ def canonical(raw: nw.LazyFrame) -> nw.LazyFrame:
     if missing:
         raise ValueError(f"lines need column(s) {', '.join(missing)}")
     exprs = [nw.col(summaries.LINE)] if summaries.LINE in names else []
+    blank: list[str] = []  # text columns, where empty text is missing
     for source, name in names.items():
         if name not in _LINES or name == "revenue" and retail_layout:
             continue
         kind = _LINES[name]
-        if kind == pl.String:
+        dtype = schema[source]
+        if numbers and name == "customer_id" and dtype.is_integer():
+            exprs.append(nw.col(source).cast(nw.Int64).alias(name))
+        elif numbers and name == "customer_id" and dtype.is_float():
+            number = nw.col(source).cast(nw.Float64)
+            exprs.append(nw.when(number.is_finite()).then(number).alias(name))
+        elif kind == pl.String:
             exprs.append(_id(source, schema[source]).alias(name))
+            numeric = schema[source].is_integer() or schema[source].is_float()
+            blank += [] if numeric else [name]
         elif kind == pl.Boolean:
             exprs.append(nw.col(source).cast(nw.Boolean).alias(name))
         elif kind == pl.Float64:
@@ -136,6 +162,7 @@ def canonical(raw: nw.LazyFrame) -> nw.LazyFrame:
         else:
             exprs.append(nw.col(source).cast(nw.Datetime("us")).alias(name))
     frame = raw.select(exprs).filter(~nw.col("ordered_at").is_null())
+    frame = frame.with_columns(nw.when(nw.col(c) != "").then(nw.col(c)).alias(c) for c in blank)
     got = frame.collect_schema().names()
     if "revenue" not in got:
         if "quantity" not in got or "unit_price" not in got:
@@ -148,6 +175,15 @@ def canonical(raw: nw.LazyFrame) -> nw.LazyFrame:
         )
     order = [c for c in (*_LINES, summaries.LINE) if c in frame.collect_schema().names()]
     return frame.select(order)
+
+
+def as_text(frame: nw.LazyFrame, column: str = "customer_id") -> nw.LazyFrame:
+    """`frame` with `column` (ids read with canonical's `numbers`) as the text canonical
+    gives them."""
+    dtype = frame.collect_schema()[column]
+    if dtype == nw.String:
+        return frame
+    return frame.with_columns(_id(column, dtype).alias(column))
 
 
 def _text_times(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
@@ -174,32 +210,135 @@ def _typed(column: str, dtype: pl.DataType) -> pl.Expr:
     return text.cast(dtype)
 
 
-def _scan(file: Path) -> pl.LazyFrame:
+def _scan(file: Path, number: int = 0) -> pl.LazyFrame:
     """A parquet or CSV file (read as text, then numbers and flags typed), its times read when
-    they are text."""
+    they are text, each line numbered (summaries.LINE: its row, plus `number` × FILE_LINES)."""
     if file.suffix == ".parquet":
-        frame = pl.scan_parquet(file)
+        frame = pl.scan_parquet(file, row_index_name=summaries.LINE)
     else:
-        frame = pl.scan_csv(file, infer_schema=False)
+        frame = pl.scan_csv(file, infer_schema=False, row_index_name=summaries.LINE)
         kinds = {c: _LINES.get(RETAIL_COLUMNS.get(c, c)) for c in frame.collect_schema().names()}
         frame = frame.with_columns(
             _typed(c, kind)
             for c, kind in kinds.items()
             if kind in (pl.Float64, pl.Int64, pl.Boolean)
         )
+    frame = frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
     schema = frame.collect_schema()
     when = next((c for c in schema.names() if RETAIL_COLUMNS.get(c, c) == "ordered_at"), None)
     return _text_times(frame, when) if when and schema[when] == pl.String else frame
 
 
+def _customer_column(columns: Sequence[str]) -> str:
+    return next(c for c in columns if RETAIL_COLUMNS.get(c, c) == "customer_id")
+
+
+def _customer_hash(schema: pl.Schema) -> pl.Expr:
+    """A hash of the customer id as the text canonical reads it (parse.to_id), from the file's
+    own column; null for a line without a customer."""
+    column = _customer_column(schema.names())
+    col, dtype = pl.col(column), schema[column]
+    if dtype.is_float():
+        whole = col.cast(pl.Int64, strict=False).cast(pl.String)
+        known = col.is_finite()
+        text = (
+            pl.when(known & (col == col.floor())).then(whole).when(known).then(col.cast(pl.String))
+        )
+    elif dtype.is_integer():
+        text = col.cast(pl.String)
+    else:
+        stripped = col.cast(pl.String).str.strip_chars()
+        text = pl.when(stripped != "").then(stripped)
+    return pl.when(text.is_not_null()).then(text.hash(seed=0))
+
+
+def _cut(cuts: Sequence[float], k: int) -> tuple[float | None, float | None]:
+    """The k-th of len(cuts) + 1 ranges that `cuts` (ascending) split the numbers into:
+    [low, high), None for an open end."""
+    return (cuts[k - 1] if k > 0 else None), (cuts[k] if k < len(cuts) else None)
+
+
+def _in_range(column: str, integer: bool, cuts: Sequence[float], k: int) -> pl.Expr:
+    """Whether a line's customer id (a number, `integer` or float) is in the k-th range: a
+    comparison polars checks on that column before it decodes the others."""
+    col = pl.col(column)
+    low, high = _cut(cuts, k)
+    rule = col.is_not_null() if integer else col.is_finite()
+    if low is not None:
+        rule = rule & (col >= (math.ceil(low) if integer else low))
+    if high is not None:
+        rule = rule & (col < (math.ceil(high) if integer else high))
+    return rule
+
+
+def _cuts(ids: pl.Series, n: int) -> list[float]:
+    """n - 1 ascending numbers that split `ids` (a sample of the lines' ids) into n shares of
+    about as many lines."""
+    if ids.is_empty():
+        return [0.0] * (n - 1)
+    return [float(ids.quantile(j / n, interpolation="nearest")) for j in range(1, n)]
+
+
+# Customer ids sampled to cut the shares: about this many.
+SAMPLE_IDS = 1_000_000
+
+
+def _rows(file: Path) -> int:
+    """About how many lines a file holds: a parquet file's count, a CSV file's size / 64."""
+    if file.suffix == ".parquet":
+        return pl.scan_parquet(file).select(pl.len()).collect().item()
+    return file.stat().st_size // 64
+
+
 def polars_lines(paths: Sequence[str]) -> Source:
     """The canonical lines of parquet and CSV files, scanned lazily for polars' streaming
-    engine (numbered in file order)."""
+    engine (numbered in file order); a share of the customers filters each file as it is read."""
     files = files_of(paths)
-    scans = [_scan(f) for f in files]
+    scans = [_scan(f, k) for k, f in enumerate(files)]
+    schemas = [f.collect_schema() for f in scans]
     parts = [canonical(summaries.lazy(f)).to_native() for f in scans]
-    lines = pl.concat(parts, how="diagonal_relaxed").with_row_index(summaries.LINE)
-    return Source(summaries.lazy(lines), "polars", _currency(scans[0].collect_schema().names()))
+    lines = pl.concat(parts, how="diagonal_relaxed")
+    columns = [_customer_column(s.names()) for s in schemas]
+    kinds = [s[c] for s, c in zip(schemas, columns, strict=True)]
+    rows = sum(_rows(f) for f in files)
+    # Customer ids typed as numbers in every file: a share is a range of ids, which the reader
+    # checks before it decodes a line's other columns. Else a hash of the ids as text.
+    numbers = all(d.is_integer() or d.is_float() for d in kinds)
+    # They stay numbers in a share when every file types them alike (all integers or all
+    # floats: an integer above 2^53 has no float of its own).
+    alike = numbers and len({d.is_integer() for d in kinds}) == 1
+    cuts: dict[int, list[float]] = {}
+
+    def share(n: int, k: int) -> nw.LazyFrame:
+        if numbers and n not in cuts:
+            ids = pl.concat(
+                f.select(pl.col(c).cast(pl.Float64).alias("id"))
+                for f, c in zip(scans, columns, strict=True)
+            )
+            sample = ids.filter(pl.col("id").is_finite()).gather_every(max(1, rows // SAMPLE_IDS))
+            cuts[n] = _cuts(sample.collect(engine="streaming").to_series(), n)
+        picked = [
+            canonical(
+                summaries.lazy(
+                    f.filter(
+                        _in_range(c, d.is_integer(), cuts[n], k)
+                        if numbers
+                        else _customer_hash(schema) % n == k
+                    )
+                ),
+                alike,
+            ).to_native()
+            for f, schema, c, d in zip(scans, schemas, columns, kinds, strict=True)
+        ]
+        return summaries.lazy(pl.concat(picked, how="diagonal_relaxed"))
+
+    return Source(
+        summaries.lazy(lines),
+        "polars",
+        _currency(schemas[0].names()),
+        share=share,
+        rows=rows,
+    )
 
 
 def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") -> Source:
@@ -212,6 +351,8 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
     con = duckdb.default_connection()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     con.execute("SET enable_progress_bar = false")
+    # Results in any order (the lines carry their position): less to hold while reading.
+    con.execute("SET preserve_insertion_order = false")
     spill = str(Path(tempfile.gettempdir()) / "storelens-duckdb")
     # Set once per process: DuckDB refuses to move it once it has spilled there.
     if con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0] != spill:
@@ -237,7 +378,49 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         ]
         rel = con.sql(" UNION ALL ".join(parts))
     raw = summaries.lazy(rel)
-    return Source(canonical(raw), "duckdb", _currency(raw.collect_schema().names()), con)
+    rows = rel.aggregate("count(*)").fetchall()[0][0]
+    cuts: dict[int, list[float]] = {}
+    return Source(
+        canonical(raw),
+        "duckdb",
+        _currency(raw.collect_schema().names()),
+        con,
+        share=lambda n, k: canonical(summaries.lazy(_duckdb_share(rel, n, k, cuts)), numbers=True),
+        rows=rows,
+    )
+
+
+def _duckdb_share(rel: Any, n: int, k: int, cuts: dict[int, list[float]]) -> Any:
+    """The lines of `rel` (a DuckDB relation of raw lines) of the k-th of n shares of the
+    customers: a range of ids (as in polars: the reader checks it first) for ids typed as
+    numbers, cut at quantiles of the ids (kept in `cuts`), else a hash of the id as text.
+    Lines without a customer are in none."""
+    column = _customer_column(rel.columns)
+    kind = str(rel.types[rel.columns.index(column)])
+    col = '"' + column.replace('"', '""') + '"'
+    integer = kind.endswith("INT")
+    if not integer and kind not in ("FLOAT", "DOUBLE"):
+        raw = summaries.lazy(rel)
+        text = _id(column, raw.collect_schema()[column]).alias("_share_key")
+        keyed = raw.with_columns(text).to_native()
+        return keyed.filter(f"hash(_share_key) % {n} = {k}").project("* EXCLUDE (_share_key)")
+    if n not in cuts:
+        number = f"CAST({col} AS DOUBLE)"
+        points = [j / n for j in range(1, n)]
+        found = rel.filter(f"isfinite({number})").aggregate(
+            f"approx_quantile({number}, {points}::FLOAT[])" if points else "count(*)"
+        )
+        got = found.fetchall()[0][0] if points else []
+        cuts[n] = [0.0] * (n - 1) if got is None else sorted(float(x) for x in got)
+    low, high = _cut(cuts[n], k)
+    # Open ends bounded for floats: NaN sorts above +inf in DuckDB, and they are no customer.
+    rule = [f"{col} IS NOT NULL" if integer else f"{col} > '-inf'::DOUBLE"]
+    if not integer:
+        rule.append(f"{col} < 'inf'::DOUBLE")
+    for bound, op in ((low, ">="), (high, "<")):
+        if bound is not None:
+            rule.append(f"{col} {op} {math.ceil(bound) if integer else repr(bound)}")
+    return rel.filter(" AND ".join(rule))
 
 
 def postgres_lines(url: str, table: str = "lines") -> Source:
@@ -293,26 +476,33 @@ def collect(frame: nw.LazyFrame, engine: str) -> pl.DataFrame:
         return frame.collect("polars").to_native()
 
 
+# Tables a connection keeps are numbered: each stays what it was made from while it is read.
+_TABLES = itertools.count()
+
+
 def materialised(frame: nw.LazyFrame, source: Source, name: str) -> nw.LazyFrame:
     """`frame` computed once, for several summaries to read: in memory for polars, as a table
     of the DuckDB connection for DuckDB (it stays there), as a temporary table of the session
     for PostgreSQL."""
+    return _kept(frame, source, name)[0]
+
+
+def _kept(frame: nw.LazyFrame, source: Source, name: str) -> tuple[nw.LazyFrame, str]:
+    """materialised, and the name of the table that holds it (DuckDB, PostgreSQL)."""
+    # Named apart from the user's tables (which a temporary table would hide), and numbered.
+    kept = f"storelens_{name}_{next(_TABLES)}"
     if source.engine == "duckdb":
-        source.handle.execute(f"DROP TABLE IF EXISTS {name}")
-        frame.to_native().to_table(name)
-        return summaries.lazy(source.handle.table(name))
+        frame.to_native().to_table(kept)
+        return summaries.lazy(source.handle.table(kept)), kept
     if source.engine == "postgres":
-        # Named apart from the user's tables, which a temporary table would hide.
-        kept = f"storelens_{name}"
         source.handle.create_table(kept, frame.to_native(), temp=True, overwrite=True)
-        return summaries.lazy(source.handle.table(kept))
-    return summaries.lazy(collect(frame, source.engine).lazy())
+        return summaries.lazy(source.handle.table(kept)), kept
+    return summaries.lazy(collect(frame, source.engine).lazy()), ""
 
 
-def _order_days(source: Source, clean: bool) -> nw.LazyFrame:
-    """summaries.order_days of the purchases (`clean`) or of every line of a known customer
-    (the columns rfm reads), computed once."""
-    lines = source.lines
+def _days_of(lines: nw.LazyFrame, source: Source, clean: bool) -> nw.LazyFrame:
+    """summaries.order_days of the purchases of `lines` (`clean`) or of every line of a known
+    customer (the columns rfm reads), computed once."""
     if clean:
         shares = materialised(summaries.cancellation_shares(lines), source, "shares")
         known = summaries.purchases(lines, shares)
@@ -322,6 +512,32 @@ def _order_days(source: Source, clean: bool) -> nw.LazyFrame:
             [c for c in rfm.ORDER_COLUMNS if c in names]
         )
     return materialised(summaries.order_days(known), source, "order_days")
+
+
+def _order_days(source: Source, clean: bool) -> nw.LazyFrame:
+    """_days_of the lines of `source`, kept for the next summary of the same lines.
+
+    polars and DuckDB read the lines a share of the customers at a time (SHARE_LINES), into
+    memory (a table for DuckDB), and summarise them there: every summary is per customer or
+    per order of a customer, so exact within a share; the duplicate check holds only that
+    share's lines, and the cancellation matching reads them again from memory, not the files."""
+    if clean in source.kept:
+        return source.kept[clean]
+    if source.share is None:
+        source.kept[clean] = _days_of(source.lines, source, clean)
+        return source.kept[clean]
+    n = max(1, math.ceil(source.rows / SHARE_LINES))
+    # polars sums a share in memory with its default engine (faster there than streaming).
+    work = source if source.engine != "polars" else Source(source.lines, "memory")
+    days = []
+    for k in range(n):
+        lines, table = _kept(source.share(n, k), source, "lines")
+        days.append(_days_of(lines, work, clean))
+        if table:
+            source.handle.execute(f"DROP TABLE {table}")
+    every = as_text(nw.concat(days, how="vertical"))
+    source.kept[clean] = materialised(every, source, "order_days")
+    return source.kept[clean]
 
 
 def rfm_frames(
