@@ -452,22 +452,25 @@ def scale_lines(rows: int, folder: Path, seed: int = 1, per_file: int = 2_000_00
 
 
 def _child_scale(engine: str, folder: str) -> None:
-    """In a child process: rfm and cohorts from the summaries of `folder`; prints seconds."""
+    """In a child process: rfm, then cohorts from the summaries of `folder` (one source: the
+    order days rfm computes, cohorts reuses); prints seconds."""
     import json
 
     from lib import engines
 
     seconds = {}
+    source = engines.source_of([folder], engine)
     for name, frames in (("rfm", engines.rfm_frames), ("cohorts", engines.cohort_frames)):
         start = time.perf_counter()
-        frames(engines.source_of([folder], engine))
+        frames(source)
         seconds[name] = time.perf_counter() - start
     print(json.dumps(seconds))
 
 
 def scale(results: list[tuple[str, float]], sizes: tuple[int, ...]) -> None:
-    """RFM and cohorts on `sizes` retail lines in parquet, summarised by polars' streaming
-    engine and by DuckDB, each in a child process whose peak memory is reported."""
+    """RFM and cohorts on `sizes` retail lines in parquet, summarised by polars and by DuckDB
+    (a share of the customers at a time, lib/engines.py), each in a child process whose peak
+    memory and CPU time are reported."""
     import json
     import os
     import shutil
@@ -497,7 +500,9 @@ def scale(results: list[tuple[str, float]], sizes: tuple[int, ...]) -> None:
             seconds = json.loads(out)
             for name, spent in seconds.items():
                 results.append((f"{name} from summaries, {engine}, {rows:,} lines", spent))
-            peak = f"peak {usage.ru_maxrss / 1024:,.0f} MB"
+            # CPU seconds too: on a shared machine the time waited for a core is not the work.
+            cpu = usage.ru_utime + usage.ru_stime
+            peak = f"peak {usage.ru_maxrss / 1024:,.0f} MB, CPU {cpu:,.0f} s"
             results.append(
                 (f"= rfm + cohorts, {engine}, {rows:,} lines ({peak})", sum(seconds.values()))
             )
@@ -553,7 +558,7 @@ def _pandas_in_process(path: str) -> dict[str, float]:
 
 def _child_pandas(tool: str, path: str) -> None:
     """In a child process: `tool` (storelens or pandas) run 3 times on `path` once its modules
-    are imported; prints the seconds of each run and what the last one found."""
+    are imported; prints the seconds and CPU seconds of each run and what the last one found."""
     import json
 
     if tool == "pandas":
@@ -566,16 +571,18 @@ def _child_pandas(tool: str, path: str) -> None:
         from lib.analyses import cohorts, rfm  # noqa: F401
 
         run = _storelens_in_process
-    seconds = []
+    seconds, cpu = [], []
     for _ in range(3):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         found = run(path)
         seconds.append(time.perf_counter() - start)
-    print(json.dumps({"seconds": seconds, **found}))
+        cpu.append(time.process_time() - used)
+    print(json.dumps({"seconds": seconds, "cpu": cpu, **found}))
 
 
-def _process(command: list[str], capture: bool = False) -> tuple[str, float, float]:
-    """Run `command`; its stdout (discarded unless `capture`), seconds and peak memory in MB."""
+def _process(command: list[str], capture: bool = False) -> tuple[str, float, float, float]:
+    """Run `command`; its stdout (discarded unless `capture`), seconds, CPU seconds (user +
+    system, every thread) and peak memory in MB."""
     import os
     import subprocess
 
@@ -588,16 +595,18 @@ def _process(command: list[str], capture: bool = False) -> tuple[str, float, flo
     seconds = time.perf_counter() - start
     if status:
         raise SystemExit(f"{' '.join(command)} failed ({status})")
-    return out, seconds, usage.ru_maxrss / 1024
+    return out, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def pandas_comparison(results: list[tuple[str, float]], big: bool) -> None:
     """The headless rfm + cohorts against the pandas notebook recipe (bench/pandas_recipe.py) on
     Online Retail (when present) and generated retail parquet of 1M (and with `big`, 10M)
     lines: in process, best of 3 with imports warm, and as whole processes, best of 3 rounds
-    run back to back, with peak memory. Each run is a child of this small process: a child's
-    peak starts at its parent's, so this section runs first."""
+    run back to back, with CPU seconds, peak memory and the load average (1 minute) before and
+    after. Each run is a child of this small process: a child's peak starts at its parent's, so
+    this section runs first."""
     import json
+    import os
 
     recipe = str(ROOT / "bench" / "pandas_recipe.py")
     commands = ("rfm", "cohorts")
@@ -615,36 +624,41 @@ def pandas_comparison(results: list[tuple[str, float]], big: bool) -> None:
             sets.append((f"{rows // 1_000_000}M generated lines", path))
         for name, path in sets:
             found = {}
+            load = os.getloadavg()[0]
             for tool in ("storelens", "pandas"):
                 command = [sys.executable, __file__, "--child-pandas", tool, str(path)]
-                out, _, peak = _process(command, capture=True)
+                out, _, _, peak = _process(command, capture=True)
                 found[tool] = {**json.loads(out), "peak": peak}
             ours, theirs = found["storelens"], found["pandas"]
             best, baseline = min(ours["seconds"]), min(theirs["seconds"])
             results.append(
                 (
-                    f"= {name}, in process: Storelens (pandas {baseline:.2f} s, "
-                    f"{baseline / best:.1f}x; peaks {ours['peak']:,.0f} / "
-                    f"{theirs['peak']:,.0f} MB)",
+                    f"= {name}, in process: Storelens (CPU {min(ours['cpu']):.2f} s; pandas "
+                    f"{baseline:.2f} s, CPU {min(theirs['cpu']):.2f} s, {baseline / best:.1f}x; "
+                    f"peaks {ours['peak']:,.0f} / {theirs['peak']:,.0f} MB; load "
+                    f"{load:.1f}-{os.getloadavg()[0]:.1f})",
                     best,
                 )
             )
             rounds = []
+            load = os.getloadavg()[0]
             for _ in range(3):
                 pair = [_process([sys.executable, "-m", "lib", c, str(path)]) for c in commands]
+                ran = _process([sys.executable, recipe, str(path)])
                 rounds.append(
-                    (
-                        sum(seconds for _, seconds, _ in pair),
-                        max(peak for _, _, peak in pair),
-                        *_process([sys.executable, recipe, str(path)])[1:],
-                    )
+                    (sum(p[1] for p in pair), sum(p[2] for p in pair), max(p[3] for p in pair))
+                    + ran[1:]
                 )
-            best, our_peak = min(r[:2] for r in rounds)
-            baseline, their_peak = min(r[2:] for r in rounds)
+            # Best of the rounds for seconds and CPU seconds, the highest peaks.
+            best, cpu, our_peak, baseline, their_cpu, their_peak = (
+                pick(r[i] for r in rounds) for i, pick in enumerate((min, min, max) * 2)
+            )
             results.append(
                 (
-                    f"= {name}, whole processes: rfm + cohorts (pandas script {baseline:.2f} s, "
-                    f"{baseline / best:.1f}x; peaks {our_peak:,.0f} / {their_peak:,.0f} MB)",
+                    f"= {name}, whole processes: rfm + cohorts (CPU {cpu:.2f} s; pandas script "
+                    f"{baseline:.2f} s, CPU {their_cpu:.2f} s, {baseline / best:.1f}x; peaks "
+                    f"{our_peak:,.0f} / {their_peak:,.0f} MB; load "
+                    f"{load:.1f}-{os.getloadavg()[0]:.1f})",
                     best,
                 )
             )
