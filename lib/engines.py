@@ -1,6 +1,6 @@
-"""Customer analyses on data too big to load: summaries (lib/summaries.py) run by polars'
-streaming engine over parquet/CSV files, inside DuckDB, or inside PostgreSQL (through ibis);
-only the summaries come back."""
+"""Customer analyses on data too big to load: summaries (lib/summaries.py) run by polars over
+parquet/CSV files one share of the customers at a time, inside DuckDB, or inside PostgreSQL
+(through ibis); only the summaries come back."""
 
 from __future__ import annotations
 
