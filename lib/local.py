@@ -225,16 +225,8 @@ def _order_rows(
             on="order_id",
             how="left",
         )
-        .with_columns(
-            (nw.col("revenue") - nw.col("_taken").fill_null(0.0)).alias("revenue"),
-            (nw.col("_units") - nw.col("_taken_units").fill_null(0.0)).alias("quantity"),
-        )
-        .filter(
-            nw.col("_taken").is_null()
-            | (nw.col("revenue").abs() > EPSILON)
-            | (nw.col("quantity").abs() > EPSILON)
-            | (nw.col("ordered_at") < nw.col("_taken_at"))
-        )
+        .pipe(_taken_off, "_taken", "_taken_units", units="_units")
+        .filter(_left("_taken") | (nw.col("ordered_at") < nw.col("_taken_at")))
         .with_columns(
             (~nw.col("_taken").is_null() | ~nw.col("_sale")).alias("is_return"),
             item,
@@ -287,17 +279,30 @@ def _free_purchases(
     )
     added = (
         with_free.join(paid, on="order_id", how="left")
-        .with_columns(
-            (nw.col("revenue") - nw.col("_paid").fill_null(0.0)).alias("revenue"),
-            (nw.col("quantity") - nw.col("_paid_units").fill_null(0.0)).alias("quantity"),
-        )
-        .filter(
-            nw.col("_paid").is_null()
-            | (nw.col("revenue").abs() > EPSILON)
-            | (nw.col("quantity").abs() > EPSILON)
-        )
+        .pipe(_taken_off, "_paid", "_paid_units")
+        .filter(_left("_paid"))
     )
     return engines.materialised(added, source, "free")
+
+
+def _taken_off(
+    frame: nw.LazyFrame, revenue: str, quantity: str, units: str = "quantity"
+) -> nw.LazyFrame:
+    """`frame`'s revenue and `units` less the joined `revenue` and `quantity` (none joined:
+    nothing taken), as its revenue and quantity."""
+    return frame.with_columns(
+        (nw.col("revenue") - nw.col(revenue).fill_null(0.0)).alias("revenue"),
+        (nw.col(units) - nw.col(quantity).fill_null(0.0)).alias("quantity"),
+    )
+
+
+def _left(taken: str) -> nw.Expr:
+    """Rows with something left once `taken` is taken off (or nothing taken)."""
+    return (
+        nw.col(taken).is_null()
+        | (nw.col("revenue").abs() > EPSILON)
+        | (nw.col("quantity").abs() > EPSILON)
+    )
 
 
 @dataclass(frozen=True)
