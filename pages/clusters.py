@@ -66,7 +66,8 @@ built = cached_features(ds.key, ds)
 customers = built.table.height
 if customers < 3:
     st.info(
-        f"Clustering needs at least 3 customers with a purchase; {ds.name} has {customers}. "
+        f"Clustering needs at least 3 customers with a purchase; {fmt.plain(ds.name)} has "
+        f"{customers}. "
         "Upload order lines with a customer id per line."
     )
     st.stop()

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import state
+from lib import fmt, state
 from lib.catalog import PAGES
 from lib.model import SPECS
 
@@ -31,7 +31,7 @@ if not ds.tables:
 
 span = ds.date_range()
 rows = ds.row_counts()
-st.subheader(ds.name)
+st.subheader(fmt.plain(ds.name))
 cols = st.columns(4)
 cols[0].metric("Tables", len(rows), help=", ".join(rows))
 cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")

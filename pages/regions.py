@@ -38,7 +38,7 @@ if base is None:
     else:
         what = "a region per customer (customers.region) or per order line (lines.region)"
     st.info(
-        f"This page needs {what}, which {ds.name} does not have. Upload "
+        f"This page needs {what}, which {fmt.plain(ds.name)} does not have. Upload "
         "olist_customers_dataset.csv with the orders, an Online Retail export (its Country "
         "column), or map a country/state column of your transactions on the Data page."
     )

@@ -1,5 +1,7 @@
 """The app as a user drives it, through streamlit_app.py with AppTest."""
 
+import re
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,7 +13,8 @@ from tests.apptest import TIMEOUT, page
 
 
 def data_set_name(at: AppTest) -> str:
-    return at.subheader[0].value
+    """The data set's name as it reads on the page (its markdown escapes, fmt.plain's, undone)."""
+    return re.sub(r"\\(.)", r"\1", at.subheader[0].value)
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
