@@ -274,15 +274,21 @@ def test_canonical_lines_in_csv_with_text_flags_by_hand(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("engine", engines.ENGINES)
-@pytest.mark.parametrize("folder", ["parquet", "text", "numbers"])
+# DuckDB reads times typed or in ISO text only: the folder of text times is polars' alone.
+@pytest.mark.parametrize(
+    ("engine", "folder"),
+    [
+        (engine, folder)
+        for engine in engines.ENGINES
+        for folder in ("parquet", "text", "numbers")
+        if (engine, folder) != ("duckdb", "text")
+    ],
+)
 def test_summaries_computed_a_share_of_the_customers_at_a_time_equal_the_in_memory_read(
     retail, in_memory, engine, folder, monkeypatch
 ):
     if engine == "duckdb":
         pytest.importorskip("duckdb")
-        if folder == "text":
-            pytest.skip("DuckDB needs typed or ISO times")
     # 20,000 lines, of which 16,000 of known customers: six shares or more.
     monkeypatch.setattr(engines, "SHARE_LINES", 3_000)
     got = _frames(engines.source_of([str(retail[folder])], engine))
@@ -290,15 +296,22 @@ def test_summaries_computed_a_share_of_the_customers_at_a_time_equal_the_in_memo
         _same(frames, got[name])
 
 
-@pytest.mark.parametrize("engine", engines.ENGINES)
-@pytest.mark.parametrize("kinds", [(pl.Int64, pl.Float64), (pl.String, pl.Float64)])
+# Not DuckDB with text ids in one file and numbers in the other: its union of the files types
+# the ids once, as text, and 101.0 stays "101.0" (a known gap, left as it is).
+@pytest.mark.parametrize(
+    ("engine", "kinds"),
+    [
+        (engine, kinds)
+        for engine in engines.ENGINES
+        for kinds in ((pl.Int64, pl.Float64), (pl.String, pl.Float64))
+        if engine == "polars" or pl.String not in kinds
+    ],
+)
 def test_a_customer_typed_apart_in_two_files_stays_in_one_share(
     tmp_path, monkeypatch, engine, kinds
 ):
     if engine == "duckdb":
         pytest.importorskip("duckdb")
-        if pl.String in kinds:
-            pytest.skip("DuckDB's union of the files types the ids once, as text: 101.0 stays")
     monkeypatch.setattr(engines, "SHARE_LINES", 2)  # four shares of HAND's 8 lines
     folder = tmp_path / "hand"
     folder.mkdir()
