@@ -535,11 +535,12 @@ def retail_parquet(rows: int, path: Path) -> None:
 
 def _storelens_in_process(path: str) -> dict[str, float]:
     """What `python -m lib rfm PATH` and `python -m lib cohorts PATH` compute, in one process:
-    read + map (once), then both analyses with their default options."""
+    read + map (once, lines only, as those commands map), then both analyses with their default
+    options."""
     from lib import __main__ as cli
     from lib.analyses import cohorts, rfm
 
-    dataset = cli.load([path]).dataset
+    dataset = cli.load([path], needs=cli.tables_read("rfm")).dataset
     customers = rfm.headless(dataset)["customers"]
     retention = cohorts.headless(dataset)["retention"]
     return {

@@ -255,11 +255,17 @@ def _datetime_plan(
     if order[0]:
         candidates += list(_numeric_date_formats(order[0], order[1]))
     scored = []
+    complete = None  # the order of the first format that reads the whole sample within range
     for rank, fmt in enumerate(candidates):
+        if complete is not None and fmt.order != complete:
+            continue  # it can neither rank first nor join the first's order
         parsed = _parse_with(sample, fmt)
-        read = int(parsed.is_not_null().sum())
+        read = parsed.len() - parsed.null_count()
         if read:
-            scored.append((-int(_in_range(parsed).is_not_null().sum()), -read, rank, fmt))
+            in_range = parsed.len() - _in_range(parsed).null_count()
+            scored.append((-in_range, -read, rank, fmt))
+            if complete is None and in_range == sample.len():
+                complete = fmt.order
     if not scored:
         return [], note
     scored.sort(key=lambda item: item[:3])
@@ -274,8 +280,13 @@ def _apply_plan(values: pl.Series, plan: list[_Format]) -> tuple[pl.Series, pl.S
     if not plan:
         empty = pl.Series(values.name, [None] * values.len(), dtype=DATETIME)
         return empty, empty
-    parsed = [_parse_with(values, fmt) for fmt in plan]
-    combined = parsed[0] if len(parsed) == 1 else pl.select(pl.coalesce(parsed)).to_series()
+    combined = _parse_with(values, plan[0])
+    for fmt in plan[1:]:  # each next format reads only what the ones before left unread
+        missed = combined.is_null() & values.is_not_null()
+        if not missed.any():
+            break
+        rows = missed.arg_true()
+        combined = combined.scatter(rows, _parse_with(values.gather(rows), fmt))
     combined = combined.cast(DATETIME).alias(values.name)
     return _in_range(combined).alias(values.name), combined
 
@@ -603,14 +614,19 @@ def to_id(s: pl.Series) -> pl.Series:
     if dtype.is_integer():
         return s.cast(pl.String)
     if _is_float(dtype):
-        clean = _without_nan(s)
-        whole = _whole(clean)
-        return pl.select(
-            pl.when(whole.is_not_null())
-            .then(whole.cast(pl.String))
-            .otherwise(clean.cast(pl.String))
+        # One expression: whole numbers as integers, NaN as null, the rest as floats' text.
+        value = pl.col("v")  # a fixed name: the column's own may read as a pattern ("^id$")
+        whole = (value == value.floor()) & (value.abs() < 2.0**63)
+        return (
+            s.to_frame("v")
+            .select(
+                pl.when(whole)
+                .then(value.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(value.fill_nan(None).cast(pl.String))
+            )
+            .to_series()
             .alias(s.name)
-        ).to_series()
+        )
     text = to_text(s)
     if not text.str.contains(".", literal=True).any():  # the common case skips the regex
         return text

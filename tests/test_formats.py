@@ -272,6 +272,31 @@ def test_retail_cancellations_are_returns_and_customer_ids_lose_the_float_suffix
     assert ds.currency == "GBP"
 
 
+def test_retail_needing_only_lines_builds_the_same_lines_and_nothing_else():
+    table = raw(
+        "r.csv",
+        InvoiceNo=["536365", "C536379", "536366"],
+        StockCode=["85123A", "D", "71053"],
+        Description=["HEART", "Discount", "LANTERN"],
+        Quantity=["6", "-1", "2"],
+        InvoiceDate=["2010-12-01 08:26:00", "2010-12-01 09:41:00", "soon"],
+        UnitPrice=["2.55", "27.5", "3.39"],
+        CustomerID=["17850.0", "14527.0", "17850.0"],
+        Country=["United Kingdom"] * 3,
+    )
+    every = formats.assemble([table]).dataset
+    lines_only = formats.assemble([table], needs=("lines",)).dataset
+    assert set(every.tables) == {"lines", "orders", "customers", "items"}
+    assert set(lines_only.tables) == {"lines"}
+    assert lines_only.tables["lines"]["revenue"].to_list() == pytest.approx([15.3, -27.5])
+    assert_frame_equal(lines_only.tables["lines"], every.tables["lines"])
+    assert lines_only.notes == every.notes  # the unreadable date's line left out, said once
+    assert [n.count for n in lines_only.notes] == [1, 1]
+    with_items = formats.assemble([table], needs=("lines", "items")).dataset
+    assert set(with_items.tables) == {"lines", "items"}
+    assert_frame_equal(with_items.tables["items"], every.tables["items"])
+
+
 def test_two_formats_with_the_same_table_keep_the_first_and_say_so():
     retail = raw(
         "r.csv",

@@ -98,6 +98,21 @@ def test_mixed_date_and_timestamp_values_both_parse() -> None:
     assert parsed.values.to_list() == [D(2017, 7, 9, 21, 57, 5), D(2017, 7, 10)]
 
 
+def test_the_second_format_of_a_column_reads_only_what_the_first_left_and_is_named() -> None:
+    parsed = to_datetime(
+        strings("2017-07-09 10:00:00", "2017-07-09", "2017-07-10 11:30:15.5", None, "soon")
+    )
+    assert parsed.values.to_list() == [
+        D(2017, 7, 9, 10),
+        D(2017, 7, 9),
+        D(2017, 7, 10, 11, 30, 15, 500000),
+        None,
+        None,
+    ]
+    assert parsed.detail == "format %Y-%m-%d %H:%M:%S%.f or %Y-%m-%d"
+    assert (parsed.failures, parsed.examples) == (1, ("soon",))
+
+
 def test_unparseable_dates_are_counted_with_examples() -> None:
     parsed = to_datetime(
         strings("2017-07-09", "soon", "soon", "2017-02-30", None, "NULL", " ", "later", "never")
@@ -272,6 +287,29 @@ def test_to_id_drops_a_float_tail_and_keeps_leading_zeros() -> None:
     ]
     assert to_id(pl.Series([17850, None])).to_list() == ["17850", None]
     assert to_id(strings("x")).dtype == pl.String
+
+
+def test_to_id_writes_float_ids_whole_when_they_are_and_as_floats_when_not() -> None:
+    """Whole floats within Int64 lose their tail; the rest are written as polars writes floats
+    (2**63 is one past Int64's largest value), NaN is missing."""
+    inf = float("inf")
+    values = [-2.0, 0.0, 2.0**62, 2.0**63, 1e20, 0.25, -inf, float("nan"), None]
+    ids = to_id(pl.Series("CustomerID", values))
+    assert ids.name == "CustomerID"
+    assert ids.to_list() == [
+        "-2",
+        "0",
+        "4611686018427387904",
+        "9.223372036854776e+18",
+        "1e+20",
+        "0.25",
+        "-inf",
+        None,
+        None,
+    ]
+    assert to_id(pl.Series("c", [3.0, 2.5], dtype=pl.Float32)).to_list() == ["3", "2.5"]
+    odd = to_id(pl.Series("^id$", [7.0]))
+    assert (odd.name, odd.to_list()) == ("^id$", ["7"])
 
 
 def test_to_text_strips_and_nulls_the_null_tokens() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from lib import demo, measures
+from lib import measures
 from lib.formats import amazon, generic, olist, retail, shopify, stripe, webshop, woocommerce
 from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable
@@ -24,6 +24,8 @@ FORMAT_LABELS = {
     "amazon": "Amazon Seller Central",
     "generic": "Mapped transactions",
 }
+# Formats whose build takes `needs`: it then builds lines and these tables only (see assemble).
+NEEDS_AWARE = frozenset({retail.FORMAT})
 KINDS: tuple[Kind, ...] = (
     olist.KINDS
     + webshop.KINDS
@@ -82,12 +84,15 @@ def assemble(
     mappings: Mapping[str, generic.ColumnMapping] | None = None,
     name: str = "My files",
     key: str = "",
+    needs: Collection[str] | None = None,
 ) -> Assembly:
     """One Dataset from every recognised table plus every unknown table with a confirmed mapping.
 
     Each canonical table comes from one format; when two formats both supply it, the first wins and
     a message says which was ignored. Mapped tables stack into one (generic.stacked). A format
-    that fails to build is reported, never raised.
+    that fails to build is reported, never raised. `needs` (None: all) names the tables the
+    caller reads: formats in NEEDS_AWARE then build lines and these only (a headless command that
+    reads only lines); the app builds every table.
     """
     mappings = mappings or {}
     recognitions = tuple(recognise(t) for t in tables)
@@ -103,7 +108,8 @@ def assemble(
         files = {kind: ", ".join(t.name for t in ts) for kind, ts in kinds.items()}
         try:
             parts = {kind: [(t.name, t.frame.height) for t in ts] for kind, ts in kinds.items()}
-            results.append((fmt, MODULES[fmt].build(found, files, parts)))
+            options = {"needs": needs} if needs is not None and fmt in NEEDS_AWARE else {}
+            results.append((fmt, MODULES[fmt].build(found, files, parts, **options)))
         except Exception as exc:  # noqa: BLE001 - a broken upload must not break the app
             messages.append(
                 f"{', '.join(files.values())}: could not be read as {FORMAT_LABELS[fmt]} "
@@ -159,6 +165,8 @@ def assemble(
 
 def assemble_demo(kind: str, rows: int | None = None, seed: int = 1, name: str = "") -> Assembly:
     """A built-in demo read through the same format readers as an upload."""
+    from lib import demo  # the demos' generators load slowly, and uploads need none
+
     generated = demo.demo(kind, rows=rows, seed=seed)
     tables = [RawTable(n, n, frame) for n, frame in generated.files.items()]
     return assemble(tables, name=name or kind, key=f"demo:{kind}:{rows}:{seed}")

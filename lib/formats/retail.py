@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import polars as pl
 
@@ -31,10 +31,14 @@ def build(
     found: dict[str, pl.DataFrame],
     files: dict[str, str],
     parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+    needs: Collection[str] | None = None,
 ) -> FormatResult:
     """Canonical lines, orders (one per invoice), customers and items from invoice lines.
 
     `parts` (kind -> (file, rows) per stacked file) lets each file's values be read on its own.
+    `needs`: the tables the caller reads (None: all); lines are always built. Leaving orders out
+    changes no line: a cancelled invoice holds only returns, which the split of unsold orders'
+    lines (measures.split_unsold) keeps.
     """
     raw = KINDS[0].rename(found["invoice_lines"])
     conv = Converter(
@@ -93,13 +97,13 @@ def build(
         .group_by("item_id", maintain_order=True)
         .agg(pl.col("item_name").first())
     )
-    orders, customers, items = pl.collect_all([orders, customers, items])
+    derived = {"orders": orders, "customers": customers, "items": items}
+    wanted = [name for name in derived if needs is None or name in needs]
+    built = pl.collect_all([derived[name] for name in wanted])
     return FormatResult(
         {
             "lines": conform("lines", lines),
-            "orders": conform("orders", orders),
-            "customers": conform("customers", customers),
-            "items": conform("items", items),
+            **{name: conform(name, frame) for name, frame in zip(wanted, built, strict=True)},
         },
         notes=tuple(conv.notes),
         currency=CURRENCY,
