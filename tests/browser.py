@@ -103,9 +103,10 @@ def streamlit_server(timeout: float = 60.0):
 # "running", "rerunRequested", "notRunning", ...), and counts the rerun requests the page sends
 # (a BackMsg whose first byte is 0x5A: field 11, rerun_script). A widget's rerun request reaches
 # the server, which only then reports "running": between the two the attribute still says
-# "notRunning", so a wait must see a run that started after the last request. A run quick enough
-# that React draws "running" and "notRunning" in one go never shows in the attribute: then the
-# last message the page received (handled after Streamlit's own handler) marks its end.
+# "notRunning", so a wait must see a run that started after the last request (or wait `unseen`
+# ms). A run quick enough that React draws "running" and "notRunning" in one go never shows in the
+# attribute: its end is then the last message the page received (handled after Streamlit's own
+# handler), which is what wait_for_run returns.
 TRACKER = """
 (() => {
   if (window.__storelens) return;
@@ -162,7 +163,7 @@ _DONE = """
   if (t.runs === 0 && now - t.since < unseen) return false;
   // No run seen and no page drawn: a cold or busy server has not started the session yet.
   if (t.runs === 0 && !document.querySelector('[data-testid="stMain"] h1')) return false;
-  if (t.sentAt > t.runAt && t.recvAt < t.sentAt && now - t.sentAt < unseen) return false;
+  if (t.sentAt > t.runAt && now - t.sentAt < unseen) return false;
   return now - Math.max(t.idleAt, t.sentAt, t.since, t.recvAt) >= quiet;
 }
 """
