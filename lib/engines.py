@@ -233,23 +233,15 @@ def _customer_column(columns: Sequence[str]) -> str:
     return next(c for c in columns if RETAIL_COLUMNS.get(c, c) == "customer_id")
 
 
-def _customer_hash(schema: pl.Schema) -> pl.Expr:
-    """A hash of the customer id as the text canonical reads it (parse.to_id), from the file's
-    own column; null for a line without a customer."""
-    column = _customer_column(schema.names())
-    col, dtype = pl.col(column), schema[column]
-    if dtype.is_float():
-        whole = col.cast(pl.Int64, strict=False).cast(pl.String)
-        known = col.is_finite()
-        text = (
-            pl.when(known & (col == col.floor())).then(whole).when(known).then(col.cast(pl.String))
-        )
-    elif dtype.is_integer():
-        text = col.cast(pl.String)
-    else:
-        stripped = col.cast(pl.String).str.strip_chars()
-        text = pl.when(stripped != "").then(stripped)
-    return pl.when(text.is_not_null()).then(text.hash(seed=0))
+def _hashed_share(frame: pl.LazyFrame, column: str, n: int, k: int) -> pl.LazyFrame:
+    """The lines of `frame` (a file as read) whose customer id, as the text canonical reads it
+    (_id), hashes to the k-th of n shares; lines without a customer are in none."""
+    key = "_share_key"
+    text = summaries.lazy(frame).with_columns(
+        _id(column, frame.collect_schema()[column]).alias(key)
+    )
+    hashed = pl.when(pl.col(key) != "").then(pl.col(key).hash(seed=0))
+    return text.to_native().filter(hashed % n == k).drop(key)
 
 
 def _cut(cuts: Sequence[float], k: int) -> tuple[float | None, float | None]:
@@ -320,15 +312,13 @@ def polars_lines(paths: Sequence[str]) -> Source:
         picked = [
             canonical(
                 summaries.lazy(
-                    f.filter(
-                        _in_range(c, d.is_integer(), cuts[n], k)
-                        if numbers
-                        else _customer_hash(schema) % n == k
-                    )
+                    f.filter(_in_range(c, d.is_integer(), cuts[n], k))
+                    if numbers
+                    else _hashed_share(f, c, n, k)
                 ),
                 alike,
             ).to_native()
-            for f, schema, c, d in zip(scans, schemas, columns, kinds, strict=True)
+            for f, c, d in zip(scans, columns, kinds, strict=True)
         ]
         return summaries.lazy(pl.concat(picked, how="diagonal_relaxed"))
 
@@ -370,9 +360,9 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         files = files_of(paths)
         if any(f.suffix != ".parquet" for f in files):
             raise ValueError("DuckDB reads parquet files here; load CSV files with polars")
-        # Each file's rows numbered apart: file k's rows start at k * 2^40.
+        # Each file's rows numbered apart, as _scan numbers them: file k's from k * FILE_LINES.
         parts = [
-            f"SELECT * EXCLUDE (file_row_number), file_row_number + {k << 40} AS "
+            f"SELECT * EXCLUDE (file_row_number), file_row_number + {k * FILE_LINES} AS "
             f"{summaries.LINE} FROM read_parquet('{_quoted(f)}', file_row_number = true)"
             for k, f in enumerate(files)
         ]
