@@ -292,19 +292,19 @@ class _Spend:
             return
         held = self.budget.held_bytes + self.tables
         already = (
-            f" (the files already loaded take {_size_text(held)} of it)"
+            f" (the files already loaded take {size_text(held)} of it)"
             if held and (size or 0) <= self.budget.table_bytes
             else ""
         )
         large = (
             f"over {_quantity(rows)} rows"
             if size is None
-            else f"about {_quantity(rows)} rows and {_size_text(size)} in memory once read"
+            else f"about {_quantity(rows)} rows and {size_text(size)} in memory once read"
         )
         raise LoadError(
             file,
             f"is too large to analyse here: it would be {large}{what}; the limit "
-            f"{self.budget.scope} is {_size_text(self.budget.table_bytes)} of tables and "
+            f"{self.budget.scope} is {size_text(self.budget.table_bytes)} of tables and "
             f"{_quantity(self.budget.rows)} rows per table{already}. To fit, "
             + self.budget.remedy.replace("FILE", PurePosixPath(file).name.split("/")[0]),
         )
@@ -382,12 +382,13 @@ def _zip_is_workbook(data: bytes) -> bool:
 
 def _too_big(size: int, limit: int) -> str:
     return (
-        f"is {_size_text(size)}; the limit is {_size_text(limit)}: "
+        f"is {size_text(size)}; the limit is {size_text(limit)}: "
         "upload it compressed (.csv.gz or .zip) or as parquet"
     )
 
 
-def _size_text(size: float) -> str:
+def size_text(size: float) -> str:
+    """Bytes in words, in units of 1,024: 870 KB, 3.4 MB, 120 MB, 3.1 GB."""
     if size >= 1024**4:
         return f"{size / 1024**4:,.0f} TB"
     if size >= 1024 * _MB:
@@ -409,11 +410,11 @@ def _short(exc: BaseException) -> str:
 
 
 def _unpack_error(file: str, spend: _Spend, lines: int = 0, size: int = 0) -> LoadError:
-    unpacked = f"unpacks to {_size_text(size)}, more than" if size else "unpacks to more than"
+    unpacked = f"unpacks to {size_text(size)}, more than" if size else "unpacks to more than"
     counted = f" (over {_quantity(lines)} lines)" if lines > 1 else ""
     return LoadError(
         file,
-        f"{unpacked} {_size_text(spend.limit)}{counted}, the most this app unpacks from one "
+        f"{unpacked} {size_text(spend.limit)}{counted}, the most this app unpacks from one "
         "upload: upload a shorter date range or only the columns you need, split it into smaller "
         "files, or convert it to parquet",
     )
@@ -439,7 +440,7 @@ def _gunzip(file: str, data: bytes, spend: _Spend, *, text: bool) -> bytes:
                 if size > spend.left:
                     raise _unpack_error(file, spend, lines)
                 if lines > spend.budget.rows + MAX_PREAMBLE + 1:
-                    spend.check(file, lines, None, f" ({_size_text(size)} of text so far)")
+                    spend.check(file, lines, None, f" ({size_text(size)} of text so far)")
             del chunk
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
             inner = stream.read(size + 1)
@@ -759,7 +760,7 @@ def _refuse_long_first_line(file: str, data: bytes) -> None:
         raise LoadError(
             file,
             f"is not a table of rows: its first line is longer than "
-            f"{_size_text(MAX_FIRST_LINE)} (one line of {_size_text(len(data))} or more). "
+            f"{size_text(MAX_FIRST_LINE)} (one line of {size_text(len(data))} or more). "
             f"Check that it has line breaks, or {_EXPORT_HINT}",
         )
 
@@ -791,7 +792,7 @@ def _check_text(
     sniffed = sum(len(f) + 1 for r in records for f in r.fields)
     share = min(1.0, long / max(sniffed, 1))
     size = factor * (lines * width * _VIEW_BYTES + share * len(data))
-    spend.check(file, lines, size, f" (from {_size_text(len(data))} of text)")
+    spend.check(file, lines, size, f" (from {size_text(len(data))} of text)")
 
 
 def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spend) -> RawTable:

@@ -42,7 +42,7 @@ from pathlib import Path
 import narwhals as nw
 import polars as pl
 
-from lib import engines, summaries
+from lib import engines, io, summaries
 from lib.model import Dataset, Note, conform
 
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
@@ -109,16 +109,9 @@ class Folder:
         kinds = sorted({f.suffix.lstrip(".") for f in self.files})
         count = len(self.files)
         return (
-            f"{count:,} {' and '.join(kinds)} file{'s' if count != 1 else ''} ({size(self.bytes)})"
+            f"{count:,} {' and '.join(kinds)} file{'s' if count != 1 else ''} "
+            f"({io.size_text(self.bytes)})"
         )
-
-
-def size(n: int) -> str:
-    """Bytes in words: 870 kB, 12.4 MB, 3.1 GB."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n / 1e3:,.0f} kB"
 
 
 def folder(paths: Sequence[str]) -> Folder:

@@ -19,7 +19,7 @@ from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib import fmt, formats, local, memory
+from lib import fmt, formats, io, local, memory
 from lib.formats import generic
 from lib.io import RawTable
 from lib.model import Dataset, empty_dataset
@@ -189,7 +189,7 @@ def _summarise(where: local.Folder, opening: _Opening) -> None:
         how = "from the cache" if summary.cached else f"summarised in {summary.seconds:,.1f} s"
         opening.label = (
             f"{where.name}: {summary.read_lines:,} lines as {summary.lines.height:,} order rows "
-            f"({local.size(summary.lines.estimated_size())} in memory), {how}"
+            f"({io.size_text(summary.lines.estimated_size())} in memory), {how}"
         )
         opening.result = formats.Assembly(ds, (), ())
     except Exception as exc:  # noqa: BLE001 - files that cannot be read must not stop the app

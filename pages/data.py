@@ -102,7 +102,7 @@ def _local_folder(assembly) -> None:
     if ds.tables:
         for note in ds.notes:
             st.success(fmt.plain(f"{note.message}."), icon=":material/check_circle:")
-        held = local.size(ds.tables["lines"].estimated_size())
+        held = io.size_text(ds.tables["lines"].estimated_size())
         st.caption(
             f"The summary takes {held} in memory, shared by every tab. Sales, Regions, RFM, "
             "Cohorts and Lifetime value give the figures of the whole lines. What counts lines "
@@ -114,7 +114,7 @@ def _local_folder(assembly) -> None:
     kept = local.cached_bytes()
     st.caption(
         fmt.plain(
-            f"Summaries are kept in {root} ({local.size(kept)}): the next start on the same "
+            f"Summaries are kept in {root} ({io.size_text(kept)}): the next start on the same "
             "files opens from there, and a changed file is summarised again. Delete them here "
             f"or with rm -rf {root}; the data set stays open until the app stops."
         )
