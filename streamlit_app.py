@@ -68,8 +68,9 @@ with st.sidebar:
     try:
         ds = state.dataset()
         span = ds.date_range()
+        tables = len(ds.tables)
         st.caption(
-            f"**{fmt.plain(ds.name)}** · {len(ds.tables)} tables"
+            f"**{fmt.plain(ds.name)}** · {tables} table{'s' if tables != 1 else ''}"
             + (f" · {ds.currency}" if ds.currency else "")
             + (f"  \n{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span else "")
         )
