@@ -6,15 +6,14 @@ One module per page (`lib/charts/sales.py`, ...); shared colours and labels live
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import altair as alt
 
+from lib.charts import fast
 from lib.fmt import MINUS, SYMBOLS
 
-# Altair validates every chart twice: each encoding when it is built (for friendlier errors while
-# writing a chart) and the whole spec in to_dict. The first is a quarter of a page rerun's time;
-# the spec is still validated once.
-alt.utils.schemapi.disable_debug_mode()
+fast.install()
 
 PALETTE = [
     "#0f766e",
@@ -47,6 +46,14 @@ NUMBER_LOCALE = {
 def with_locale(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """A copy of a top-level chart whose number formats use lib.fmt's minus sign."""
     return chart.configure(locale={"number": NUMBER_LOCALE})
+
+
+def either(channel: type, test: str, then: Any, otherwise: Any) -> Any:
+    """A channel set to `then` where the Vega expression `test` holds and to `otherwise` elsewhere:
+    what `alt.condition(test, alt.value(then), alt.value(otherwise))` gives, built directly as
+    `channel` (alt.ColorValue, alt.OpacityValue, ...). From alt.condition's dict altair finds that
+    class by validating the dict against each candidate schema, 5-12 ms a chart."""
+    return channel(otherwise, condition={"test": test, "value": then})
 
 
 def money_title(label: str, currency: str) -> str:

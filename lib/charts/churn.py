@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.charts import ACCENT, MUTED, PALETTE, count_axis, pct_axis
+from lib.charts import ACCENT, MUTED, PALETTE, count_axis, either, pct_axis
 from lib.charts.memo import memo
 
 STATUS_LABELS = {
@@ -55,7 +55,7 @@ def status_chart(monthly: pl.DataFrame, window: int) -> alt.Chart:
                 legend=alt.Legend(orient="top", labelLimit=260),
             ),
             order=alt.Order("rank:Q"),
-            opacity=alt.condition("datum.partial", alt.value(0.45), alt.value(1.0)),
+            opacity=either(alt.OpacityValue, "datum.partial", 0.45, 1.0),
             tooltip=[
                 alt.Tooltip("month:T", title="Month", format="%b %Y"),
                 alt.Tooltip("label:N", title="Status"),

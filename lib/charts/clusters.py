@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title
 from lib.charts.memo import memo
 
 
@@ -102,9 +102,7 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
     )
     text = base.mark_text(fontSize=12).encode(
         text=alt.Text("z_text:Q", format="+.1f"),
-        color=alt.condition(
-            f"abs(datum.z) > {reach * 0.55}", alt.value("white"), alt.value("#1e293b")
-        ),
+        color=either(alt.ColorValue, f"abs(datum.z) > {reach * 0.55}", "white", "#1e293b"),
     )
     return (cells + text).properties(height=alt.Step(38))
 
@@ -171,9 +169,7 @@ def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
         ),
     )
     bars = base.mark_bar().encode(
-        color=alt.condition(
-            "datum.profit_per_customer < 0", alt.value(PALETTE[3]), alt.value(ACCENT)
-        ),
+        color=either(alt.ColorValue, "datum.profit_per_customer < 0", PALETTE[3], ACCENT),
         tooltip=[
             alt.Tooltip("cluster_label:N", title="Cluster"),
             alt.Tooltip(
@@ -251,6 +247,6 @@ def crosstab_chart(cross: pl.DataFrame) -> alt.LayerChart:
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("share:Q", format=".0%"),
-        color=alt.condition("datum.share > 0.55", alt.value("white"), alt.value("#1e293b")),
+        color=either(alt.ColorValue, "datum.share > 0.55", "white", "#1e293b"),
     )
     return (cells + text).properties(height=alt.Step(36))

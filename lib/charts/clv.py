@@ -7,7 +7,7 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title
 from lib.charts.memo import memo
 
 _SERIES = {"predicted": PALETTE[0], "actual": PALETTE[1]}
@@ -172,9 +172,7 @@ def tracking_chart(tracking: pl.DataFrame, calibration_end: date) -> alt.Chart:
                 scale=alt.Scale(domain=series, range=colours),
                 legend=alt.Legend(orient="top"),
             ),
-            strokeDash=alt.condition(
-                alt.datum.series == "actual", alt.value([1, 0]), alt.value([6, 3])
-            ),
+            strokeDash=either(alt.StrokeDashValue, "datum.series === 'actual'", [1, 0], [6, 3]),
             tooltip=[
                 alt.Tooltip("day:T", title="Through"),
                 alt.Tooltip("series:N", title="Series"),

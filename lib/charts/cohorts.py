@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, money_expr, money_title, pct_axis, pct_digits
+from lib.charts import ACCENT, MUTED, either, money_expr, money_title, pct_axis, pct_digits
 from lib.charts.memo import memo
 
 LABELLED_COLUMNS = 26  # beyond this many periods (or rows) cell labels would overlap: tooltips only
@@ -90,28 +90,27 @@ def retention_heatmap(
     ]
     base = alt.Chart(cells).encode(x=x, y=y)
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.condition(
-            "datum.first",
-            alt.value("#e2e8f0"),
-            alt.Color(
-                "value:Q",
-                title=title,
-                scale=alt.Scale(scheme="tealblues", domain=[bottom, top or 1.0]),
-                legend=alt.Legend(
-                    orient="bottom",
-                    gradientLength=220,
-                    tickCount=4,
-                    **(
-                        {"format": f".{pct_digits(bottom, top, 4)}%"}
-                        if relative
-                        else {"labelExpr": money_expr(currency)}
-                        if metric == "revenue"
-                        else {"format": ",~r"}
-                    ),
+        # The first period is 100% by definition: grey, out of the scale (a condition given
+        # to the field channel itself: alt.condition's dict costs altair a schema search).
+        color=alt.Color(
+            "value:Q",
+            condition={"test": "datum.first", "value": "#e2e8f0"},
+            title=title,
+            scale=alt.Scale(scheme="tealblues", domain=[bottom, top or 1.0]),
+            legend=alt.Legend(
+                orient="bottom",
+                gradientLength=220,
+                tickCount=4,
+                **(
+                    {"format": f".{pct_digits(bottom, top, 4)}%"}
+                    if relative
+                    else {"labelExpr": money_expr(currency)}
+                    if metric == "revenue"
+                    else {"format": ",~r"}
                 ),
             ),
         ),
-        opacity=alt.condition("datum.partial", alt.value(0.55), alt.value(1.0)),
+        opacity=either(alt.OpacityValue, "datum.partial", 0.55, 1.0),
         tooltip=tooltip,
     )
     size_text = (
@@ -147,7 +146,7 @@ def retention_heatmap(
             .mark_text(fontSize=10.5, baseline="middle")
             .encode(
                 text="shown:N",
-                color=alt.condition("datum.dark", alt.value("white"), alt.value("#1e293b")),
+                color=either(alt.ColorValue, "datum.dark", "white", "#1e293b"),
                 tooltip=tooltip,
             )
         )

@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib.analyses.funnel import actionable, short_id
-from lib.charts import ACCENT, MUTED, PALETTE
+from lib.charts import ACCENT, MUTED, PALETTE, either
 from lib.charts.memo import memo
 
 
@@ -196,7 +196,7 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
     )
     text = base.mark_text(fontSize=11).encode(
         text="deals:Q",
-        color=alt.condition("datum.enough", alt.value("#0f172a"), alt.value(MUTED)),
+        color=either(alt.ColorValue, "datum.enough", "#0f172a", MUTED),
         tooltip=tooltip,
     )
     return alt.layer(cells, text).properties(height=alt.Step(26))

@@ -8,7 +8,7 @@ import polars as pl
 
 from lib import fmt
 from lib.analyses import rfm
-from lib.charts import MUTED, PALETTE
+from lib.charts import MUTED, PALETTE, either
 from lib.charts.memo import memo
 
 GAP = 0.02  # space between nodes, as a share of the total flow
@@ -122,7 +122,7 @@ def flow_chart(
             x2="x2:Q",
             y=alt.Y("y:Q", scale=y_scale, axis=hidden),
             y2="y2:Q",
-            color=alt.condition("datum.gone", alt.value(MUTED), alt.value("#334155")),
+            color=either(alt.ColorValue, "datum.gone", MUTED, "#334155"),
             tooltip=[
                 alt.Tooltip("name:N", title="Segment"),
                 alt.Tooltip("value:Q", title=value_title, format=",.0f"),
@@ -182,6 +182,6 @@ def movement_matrix(
     high = float(movements[measure].max() or 0) * 0.6
     labels = base.mark_text(fontSize=11).encode(
         text=alt.Text(f"{measure}:Q", format=",.0f"),
-        color=alt.condition(f"datum.{measure} > {high}", alt.value("white"), alt.value("#0f172a")),
+        color=either(alt.ColorValue, f"datum.{measure} > {high}", "white", "#0f172a"),
     )
     return alt.layer(cells, labels).properties(height=max(220, 30 * len(froms)))

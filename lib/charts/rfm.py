@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.charts import ACCENT, PALETTE, money_title
+from lib.charts import ACCENT, PALETTE, either, money_title
 from lib.charts.memo import memo
 
 MEASURES = {"customer_share": "Share of customers", "revenue_share": "Share of net revenue"}
@@ -92,10 +92,11 @@ def grid_heatmap(grid: pl.DataFrame, bins: int, currency: str) -> alt.LayerChart
         tooltip=tooltip,
     )
     # Dark cells get white text: the switch sits at half the largest count.
-    light = alt.condition(
+    light = either(
+        alt.ColorValue,
         f"datum.customers > {float(grid['customers'].max() or 0) / 2}",
-        alt.value("white"),
-        alt.value("#1e293b"),
+        "white",
+        "#1e293b",
     )
     count = base.mark_text(dy=-14, fontSize=13, fontWeight="bold").encode(
         text="n:N", color=light, tooltip=tooltip

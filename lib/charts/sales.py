@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, money_axis, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title
 from lib.charts.memo import memo
 
 _MONEY = ",.0f"
@@ -48,7 +48,7 @@ def revenue_chart(
             .encode(y=y),
             base.mark_point(filled=True, size=40).encode(
                 y=y,
-                color=alt.condition("datum.partial", alt.value(MUTED), alt.value(ACCENT)),
+                color=either(alt.ColorValue, "datum.partial", MUTED, ACCENT),
                 tooltip=tooltip,
             ),
         )
@@ -58,7 +58,7 @@ def revenue_chart(
             x2="bar_end:T",
             y=y,
             y2=alt.datum(0),
-            opacity=alt.condition("datum.partial", alt.value(0.35), alt.value(1.0)),
+            opacity=either(alt.OpacityValue, "datum.partial", 0.35, 1.0),
             tooltip=tooltip,
         )
     average = base.mark_line(color=PALETTE[1], strokeDash=[6, 3], strokeWidth=2).encode(
