@@ -387,13 +387,28 @@ def rank_items(
     )
     grand = totals[by].sum()
     months = _trend_months(part, start, end)
-    trend = (
+    # Every (item, month) pair, item by item with the months in order, so that the measure read
+    # down this grid folds into one list per item without a sort or a group-by.
+    grid = (
         totals.select("item_id")
-        .join(pl.DataFrame({"month": months}), how="cross")
-        .join(monthly.select("item_id", "month", by), on=["item_id", "month"], how="left")
-        .sort("item_id", "month")
-        .group_by("item_id", maintain_order=True)
-        .agg(pl.col(by).fill_null(0).cast(pl.Float64).alias("trend"))
+        .join(pl.DataFrame({"month": months}), how="cross", maintain_order="left_right")
+        .join(
+            monthly.select("item_id", "month", by),
+            on=["item_id", "month"],
+            how="left",
+            maintain_order="left",
+        )
+    )
+    trend = totals.select(
+        "item_id",
+        grid[by]
+        .fill_null(0)
+        .cast(pl.Float64)
+        .reshape((totals.height, months.len()))
+        .arr.to_list()
+        .alias("trend")
+        if totals.height and months.len()
+        else pl.lit([], pl.List(pl.Float64)).alias("trend"),
     )
     return (
         totals.join(trend, on="item_id", how="left")
