@@ -62,7 +62,6 @@ state.open_local()  # a folder given at start: summarised once, its steps shown 
 by_path = {p.url_path: p for section in pages.values() for p in section}
 links.remember(first_run, navigation.url_path)
 
-recipe_parts = None
 with st.sidebar:
     state.source_picker()
     try:
@@ -74,7 +73,7 @@ with st.sidebar:
             + (f" · {ds.currency}" if ds.currency else "")
             + (f"  \n{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span else "")
         )
-        recipe_parts = exports.sidebar(ds)
+        exports.sidebar(ds)
     except Exception:  # a broken data set is explained on the pages, never as a traceback
         logging.getLogger("storelens").exception("sidebar status failed")
 # Streamlit keeps the last run's module globals: holding the data set here would keep a closed
@@ -98,6 +97,5 @@ except Exception:  # the last line of defence: nothing reaches the screen as a t
         "server log."
     )
 finally:  # also after st.stop(): a page opened from a link set its controls during its run
-    if recipe_parts is not None:
-        exports.settle(recipe_parts)
+    exports.settle()
     warm.start(rest=True)  # scikit-learn and lifetimes, now that this page is drawn

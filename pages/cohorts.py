@@ -51,7 +51,7 @@ if cover.matched or cover.unmatched:
 
 
 # --- cohorts -----------------------------------------------------------------------------------
-@st.fragment
+@exports.fragment
 def cohort_tables() -> None:
     """The cohort heatmap and average curve: their controls rerun this part alone."""
     left, middle, right = st.columns([2, 3, 2])
@@ -182,7 +182,7 @@ cohort_tables()
 
 
 # --- churn window -----------------------------------------------------------------------------
-@st.fragment
+@exports.fragment
 def churn_window() -> None:
     """The churn window: its control reruns this part alone."""
     st.subheader("Churn window")

@@ -298,7 +298,7 @@ else:
 
 
 # --- breakdowns -------------------------------------------------------------------------------
-@st.fragment
+@exports.fragment
 def breakdown() -> None:
     """The breakdown by month, category, seller or route: its controls rerun this part alone."""
     st.subheader("Breakdown")
@@ -466,7 +466,7 @@ else:
 
 
 # --- lateness and what follows ----------------------------------------------------------------
-@st.fragment
+@exports.fragment
 def lateness_follow_up() -> None:
     """Repeat buying after a late first order: its slider reruns this part alone."""
     st.subheader("Lateness and what follows")

@@ -84,7 +84,7 @@ ROUTING_CONFIG = {
 }
 
 
-@st.fragment
+@exports.fragment
 def landing_pages() -> None:
     """Conversion by landing page: its slider reruns this section alone."""
     heading = st.empty()  # above the slider, naming how many pages it shows

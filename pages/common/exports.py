@@ -4,6 +4,7 @@ words, and kept until a setting, or a view the report follows, changes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -16,6 +17,9 @@ from lib import recipe, report, state
 from lib.catalog import PAGE_BY_KEY
 from lib.model import Dataset
 from pages.common import settings
+
+# What the sidebar's recipe is made of, in the session (see sidebar and settle).
+_RECIPE_PARTS = "_storelens_recipe_parts"
 
 HTML = "text/html"
 ZIP = "application/zip"
@@ -182,14 +186,16 @@ def page_tools(page: str, ds: Dataset) -> None:
         )
 
 
-def sidebar(ds: Dataset) -> dict:
+def sidebar(ds: Dataset) -> None:
     """The whole analysis's "Download report" and the "Download recipe", in the sidebar.
 
-    Returns what the recipe is made of, for `settle` to bring up to date once the page has run:
-    a page opened from a link sets its controls during its own run, after the sidebar.
+    What the recipe is made of is kept in the session for `settle` to bring up to date once the
+    page, or a fragment of it, has run: a page opened from a link sets its controls during its
+    own run, after the sidebar, and a fragment's rerun does not rerun the sidebar at all.
     """
     pages = analysis_pages(ds)
     held: dict = {"settings": settings.current_all(), "rules": state.rules()}
+    st.session_state[_RECIPE_PARTS] = held
     if pages:
         token = _token(ds, held["settings"], held["rules"], pages)
 
@@ -248,10 +254,26 @@ def sidebar(ds: Dataset) -> dict:
             "rules and the data's fingerprint. Upload it on the Data page to restore them, or "
             "replay it: python -m lib report --recipe recipe.toml FILES...",
         )
-    return held
 
 
-def settle(held: dict) -> None:
-    """After the page's run: the recipe takes the settings as they stand now."""
-    held["settings"] = settings.current_all()
-    held["rules"] = state.rules()
+def settle() -> None:
+    """After the page's or a fragment's run: the recipe takes the settings as they stand now."""
+    held = st.session_state.get(_RECIPE_PARTS)
+    if held is not None:
+        held["settings"] = settings.current_all()
+        held["rules"] = state.rules()
+
+
+def fragment(body: Callable) -> Callable:
+    """st.fragment for a part of a page whose controls rerun it alone; after each of its runs the
+    recipe takes the settings as they stand (settle), as after a whole page's run."""
+
+    @st.fragment
+    @functools.wraps(body)
+    def run(*args, **kwargs):
+        try:
+            return body(*args, **kwargs)
+        finally:
+            settle()
+
+    return run
