@@ -117,242 +117,256 @@ for what, filled in built.imputed:
 if notes:
     st.caption(" ".join(notes))
 
-left, right = st.columns([1, 2])
-check.flag("clusters_log", True, label="Log-transform skewed features")
-log = left.toggle(
-    "Log-transform skewed features",
-    value=True,
-    key="clusters_log",
-    bind=links.BIND,
-    help=f"log(1 + x) on every feature whose skewness exceeds {cl.SKEW:g} after capping; a "
-    "negative value (net revenue after returns) keeps its sign: −log(1 + |x|).",
-)
-if len(chosen) < 2:
-    st.info("Choose at least two features to cluster on.")
-    st.stop()
 
-features = tuple(chosen)
-scaling = ui.cached(
-    diagnostics,
-    f"Comparing k = 2 to 10 on {customers:,} customers (k-means, silhouette, Davies-Bouldin)…",
-)(ds.key, built, features=features, log=log)
-diag: cl.Diagnostics = scaling["diagnostics"]
-k_max = min(10, customers - 1)
-suggested = min(diag.suggested_k, k_max)
-# The slider opens on the suggested k, and moves to the new one when a change of data, features
-# or transform changes it.
-check.basis("clusters_k", diag.suggested_k, suggested)
-check.number("clusters_k", 2, k_max, suggested, label="Clusters (k)")
-k = right.slider(
-    "Clusters (k)",
-    2,
-    k_max,
-    suggested,
-    key="clusters_k",
-    bind=links.BIND,
-    help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
-    f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
-)
-fitted = ui.cached(model, f"Fitting {k} clusters and naming them…")(
-    ds.key, built, features=features, log=log, k=k
-)
-profiles: pl.DataFrame = fitted["profiles"]
-names: dict[int, str] = fitted["names"]
-
-entered: pl.DataFrame = scaling["model"]
-st.caption(cl.transform_note(entered, log))
-st.caption(
-    cl.capping_note(
-        entered, scaling["cap"], scaling["per_end"], customers, scaling["capped_customers"]
+@exports.fragment
+def clustering() -> None:
+    """Everything the fit depends on and shows: its controls (transform, k, margin and cost,
+    view) rerun this part alone, not the features above."""
+    left, right = st.columns([1, 2])
+    check.flag("clusters_log", True, label="Log-transform skewed features")
+    log = left.toggle(
+        "Log-transform skewed features",
+        value=True,
+        key="clusters_log",
+        bind=links.BIND,
+        help=f"log(1 + x) on every feature whose skewness exceeds {cl.SKEW:g} after capping; a "
+        "negative value (net revenue after returns) keeps its sign: −log(1 + |x|).",
     )
-)
+    if len(chosen) < 2:
+        st.info("Choose at least two features to cluster on.")
+        return
 
-at_k = diag.table.filter(pl.col("k") == k)
-cols = st.columns(4)
-cols[0].metric("Customers clustered", f"{customers:,}")
-cols[1].metric("Clusters", f"{k}")
-cols[2].metric("Suggested k", f"{diag.suggested_k}", help=diag.reason)
-cols[3].metric(
-    "Silhouette at this k",
-    f"{at_k['silhouette'][0]:.2f}" if at_k.height else "—",
-    help="From -1 to 1: how much closer customers are to their own cluster than to the next. "
-    "Above 0.5 is clear structure; below 0.25 the clusters are weakly separated.",
-)
-suggestion = f":material/recommend: Suggested: {diag.reason}"
-if k != diag.suggested_k:
-    suggestion += f" Move the slider to {diag.suggested_k} to try it."
-st.markdown(suggestion)
+    features = tuple(chosen)
+    scaling = ui.cached(
+        diagnostics,
+        f"Comparing k = 2 to 10 on {customers:,} customers (k-means, silhouette, Davies-Bouldin)…",
+    )(ds.key, built, features=features, log=log)
+    diag: cl.Diagnostics = scaling["diagnostics"]
+    k_max = min(10, customers - 1)
+    suggested = min(diag.suggested_k, k_max)
+    # The slider opens on the suggested k, and moves to the new one when a change of data, features
+    # or transform changes it.
+    check.basis("clusters_k", diag.suggested_k, suggested)
+    check.number("clusters_k", 2, k_max, suggested, label="Clusters (k)")
+    k = right.slider(
+        "Clusters (k)",
+        2,
+        k_max,
+        suggested,
+        key="clusters_k",
+        bind=links.BIND,
+        help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
+        f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
+    )
+    fitted = ui.cached(model, f"Fitting {k} clusters and naming them…")(
+        ds.key, built, features=features, log=log, k=k
+    )
+    profiles: pl.DataFrame = fitted["profiles"]
+    names: dict[int, str] = fitted["names"]
 
-# --- profiles ----------------------------------------------------------------------------------
-st.subheader("Who is in each cluster")
-ui.chart(charts.share_chart(profiles), width="stretch")
-ui.reading(cl.profile_reading(profiles, currency))
+    entered: pl.DataFrame = scaling["model"]
+    st.caption(cl.transform_note(entered, log))
+    st.caption(
+        cl.capping_note(
+            entered, scaling["cap"], scaling["per_end"], customers, scaling["capped_customers"]
+        )
+    )
 
-st.markdown("**What sets each cluster apart**")
-ui.chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
-st.caption(
-    "Each cell: the cluster's mean in standard deviations from the average customer, as the "
-    "model sees it (after capping and the log transform). Each name's noun is the cluster's "
-    "strongest driver; its adjective, the next strong one (beyond 0.3 standard deviations) that "
-    "best tells it apart from clusters with the same strongest driver. No two names share their "
-    "words or their features."
-)
-ui.reading(cl.drivers_reading(fitted["drivers"], profiles, built.table, built.features, currency))
+    at_k = diag.table.filter(pl.col("k") == k)
+    cols = st.columns(4)
+    cols[0].metric("Customers clustered", f"{customers:,}")
+    cols[1].metric("Clusters", f"{k}")
+    cols[2].metric("Suggested k", f"{diag.suggested_k}", help=diag.reason)
+    cols[3].metric(
+        "Silhouette at this k",
+        f"{at_k['silhouette'][0]:.2f}" if at_k.height else "—",
+        help="From -1 to 1: how much closer customers are to their own cluster than to the next. "
+        "Above 0.5 is clear structure; below 0.25 the clusters are weakly separated.",
+    )
+    suggestion = f":material/recommend: Suggested: {diag.reason}"
+    if k != diag.suggested_k:
+        suggestion += f" Move the slider to {diag.suggested_k} to try it."
+    st.markdown(suggestion)
 
-column_config = {
-    "cluster": st.column_config.NumberColumn("Cluster", width=60, pinned=True),
-    "name": columns.key("Name"),
-    "customers": columns.count("Customers"),
-    "customer_share": columns.percent("Share of customers"),
-    "revenue": columns.money("Net revenue", currency),
-    "revenue_share": columns.percent("Share of revenue"),
-    "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
-}
-shares = ["customer_share", "revenue_share"]
-for name, feature in built.features.items():
-    title = feature.label[:1].lower() + feature.label[1:]
-    for stat in ("mean", "median"):
-        label = f"{stat.capitalize()} {title}"
-        column = f"{stat}_{name}"
-        if feature.unit == "share":
-            shares.append(column)
-            column_config[column] = columns.percent(label)
-        elif feature.unit == "money":
-            column_config[column] = columns.money(label, currency, 2)
-        elif feature.unit in ("score", "orders", "count"):
-            column_config[column] = columns.number(label, 2)
-        else:
-            column_config[column] = columns.number(label, 0)
-columns.table(columns.in_percent(profiles, *shares), column_config)
-ui.download(profiles, "cluster_profiles", key="clusters_download_profiles")
+    # --- profiles ---------------------------------------------------------------------------------
+    st.subheader("Who is in each cluster")
+    ui.chart(charts.share_chart(profiles), width="stretch")
+    ui.reading(cl.profile_reading(profiles, currency))
 
-# --- ROI ---------------------------------------------------------------------------------------
-st.subheader("Return per cluster")
-left, right, _ = st.columns([1, 1, 2])
-check.number("clusters_margin", 0.0, 100.0, cl.MARGIN, label="Gross margin (%)", whole=False)
-margin = left.number_input(
-    "Gross margin (%)",
-    min_value=0.0,
-    max_value=100.0,
-    value=cl.MARGIN,
-    step=5.0,
-    key="clusters_margin",
-    bind=links.BIND,
-    help="The share of revenue left after the cost of the goods sold.",
-)
-opening_cost = cl.default_cost(built.table)
-# Another data set opens on its own default cost.
-check.basis("clusters_cost", round(opening_cost * 100), opening_cost)
-check.number("clusters_cost", 0.0, math.inf, opening_cost, label="Cost per customer", whole=False)
-cost = right.number_input(
-    money_title("Cost to serve or market per customer", currency),
-    min_value=0.0,
-    value=opening_cost,
-    step=1.0,
-    key="clusters_cost",
-    bind=links.BIND,
-    help="What you would spend on each customer of a cluster (campaign, service, discounts). "
-    f"Opens on {fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer, rounded.",
-)
-roi = cl.cluster_roi(profiles, margin, cost)
-ui.chart(charts.roi_chart(roi, currency), width="stretch")
-ui.reading(cl.roi_reading(roi, currency, cost))
-average = built.table["monetary"].mean()
-st.caption(
-    "Profit per customer = revenue per customer × margin − cost; ROI = profit / cost. "
-    "Revenue per customer is over the whole history in the data. The cost opens on "
-    f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer "
-    f"({fmt.money(average, currency)} → {fmt.money(opening_cost, currency)}): a placeholder, "
-    "replace it with what a campaign or service really costs you."
-)
-# The answer first: rank, name, ROI and profit; how they are computed follows.
-columns.table(
-    columns.in_percent(roi, "roi"),
-    {
-        "rank": st.column_config.NumberColumn("Rank", width=55, pinned=True),
-        "cluster": st.column_config.NumberColumn("Cluster", width=60),
+    st.markdown("**What sets each cluster apart**")
+    ui.chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
+    st.caption(
+        "Each cell: the cluster's mean in standard deviations from the average customer, as "
+        "the model sees it (after capping and the log transform). Each name's noun is the "
+        "cluster's strongest driver; its adjective, the next strong one (beyond 0.3 standard "
+        "deviations) that best tells it apart from clusters with the same strongest driver. No "
+        "two names share their words or their features."
+    )
+    ui.reading(
+        cl.drivers_reading(fitted["drivers"], profiles, built.table, built.features, currency)
+    )
+
+    column_config = {
+        "cluster": st.column_config.NumberColumn("Cluster", width=60, pinned=True),
         "name": columns.key("Name"),
         "customers": columns.count("Customers"),
-        # How profit is made, per customer: short headers so that all of it fits in view.
+        "customer_share": columns.percent("Share of customers"),
+        "revenue": columns.money("Net revenue", currency),
+        "revenue_share": columns.percent("Share of revenue"),
         "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
-        "gross_profit_per_customer": columns.money(
-            "Gross profit", currency, 2, help="Per customer: revenue × margin."
-        ),
-        "cost_per_customer": columns.money("Cost", currency, 2, help="Per customer."),
-        "profit_per_customer": columns.money("Profit per customer", currency, 2),
-        "roi": st.column_config.NumberColumn("ROI", format="%+,.0f%%"),
-        "total_profit": columns.money("Total profit", currency),
-    },
-    order=["rank", "name", "roi", "profit_per_customer", "total_profit", "customers"],
-)
-ui.download(roi, "cluster_roi", key="clusters_download_roi")
+    }
+    shares = ["customer_share", "revenue_share"]
+    for name, feature in built.features.items():
+        title = feature.label[:1].lower() + feature.label[1:]
+        for stat in ("mean", "median"):
+            label = f"{stat.capitalize()} {title}"
+            column = f"{stat}_{name}"
+            if feature.unit == "share":
+                shares.append(column)
+                column_config[column] = columns.percent(label)
+            elif feature.unit == "money":
+                column_config[column] = columns.money(label, currency, 2)
+            elif feature.unit in ("score", "orders", "count"):
+                column_config[column] = columns.number(label, 2)
+            else:
+                column_config[column] = columns.number(label, 0)
+    columns.table(columns.in_percent(profiles, *shares), column_config)
+    ui.download(profiles, "cluster_profiles", key="clusters_download_profiles")
 
-# --- closer looks ------------------------------------------------------------------------------
-st.subheader("Look closer")
-check.choice("clusters_view", VIEWS, VIEWS[0], label="View")
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND)
-if view == "Choosing k":
-    figure = diagnostics_figure(f"{ds.key}:{features}:{log}", diag.table, diag.suggested_k)
-    ui.chart(figure, width="stretch")
-    ui.reading(diag.reason)
+    # --- ROI --------------------------------------------------------------------------------------
+    st.subheader("Return per cluster")
+    left, right, _ = st.columns([1, 1, 2])
+    check.number("clusters_margin", 0.0, 100.0, cl.MARGIN, label="Gross margin (%)", whole=False)
+    margin = left.number_input(
+        "Gross margin (%)",
+        min_value=0.0,
+        max_value=100.0,
+        value=cl.MARGIN,
+        step=5.0,
+        key="clusters_margin",
+        bind=links.BIND,
+        help="The share of revenue left after the cost of the goods sold.",
+    )
+    opening_cost = cl.default_cost(built.table)
+    # Another data set opens on its own default cost.
+    check.basis("clusters_cost", round(opening_cost * 100), opening_cost)
+    check.number(
+        "clusters_cost", 0.0, math.inf, opening_cost, label="Cost per customer", whole=False
+    )
+    cost = right.number_input(
+        money_title("Cost to serve or market per customer", currency),
+        min_value=0.0,
+        value=opening_cost,
+        step=1.0,
+        key="clusters_cost",
+        bind=links.BIND,
+        help="What you would spend on each customer of a cluster (campaign, service, discounts). "
+        f"Opens on {fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer, rounded.",
+    )
+    roi = cl.cluster_roi(profiles, margin, cost)
+    ui.chart(charts.roi_chart(roi, currency), width="stretch")
+    ui.reading(cl.roi_reading(roi, currency, cost))
+    average = built.table["monetary"].mean()
     st.caption(
-        f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k within "
-        f"{cl.TIE} of it go to the one nearest the elbow of the inertia curve."
+        "Profit per customer = revenue per customer × margin − cost; ROI = profit / cost. "
+        "Revenue per customer is over the whole history in the data. The cost opens on "
+        f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer "
+        f"({fmt.money(average, currency)} → {fmt.money(opening_cost, currency)}): a placeholder, "
+        "replace it with what a campaign or service really costs you."
     )
+    # The answer first: rank, name, ROI and profit; how they are computed follows.
     columns.table(
-        diag.table,
+        columns.in_percent(roi, "roi"),
         {
-            "k": st.column_config.NumberColumn("k", format="%d", pinned=True),
-            "inertia": columns.number("Inertia", 0),
-            "silhouette": columns.number("Silhouette", 3),
-            "davies_bouldin": columns.number("Davies-Bouldin", 3),
-            "suggested": st.column_config.CheckboxColumn("Suggested"),
+            "rank": st.column_config.NumberColumn("Rank", width=55, pinned=True),
+            "cluster": st.column_config.NumberColumn("Cluster", width=60),
+            "name": columns.key("Name"),
+            "customers": columns.count("Customers"),
+            # How profit is made, per customer: short headers so that all of it fits in view.
+            "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
+            "gross_profit_per_customer": columns.money(
+                "Gross profit", currency, 2, help="Per customer: revenue × margin."
+            ),
+            "cost_per_customer": columns.money("Cost", currency, 2, help="Per customer."),
+            "profit_per_customer": columns.money("Profit per customer", currency, 2),
+            "roi": st.column_config.NumberColumn("ROI", format="%+,.0f%%"),
+            "total_profit": columns.money("Total profit", currency),
         },
+        order=["rank", "name", "roi", "profit_per_customer", "total_profit", "customers"],
     )
-    ui.download(diag.table, "cluster_diagnostics", key="clusters_download_diagnostics")
-    st.markdown("**How each feature enters the model**")
-    columns.table(
-        entered,
-        {
-            "feature": None,
-            "label": columns.key("Feature", width="medium"),
-            "skewness": columns.number("Skewness (after capping)", 2),
-            "logged": st.column_config.CheckboxColumn("Log-transformed"),
-            "low_cap": columns.number("Capped below at", 2),
-            "high_cap": columns.number("Capped above at", 2),
-            "capped": columns.count("Customers capped"),
-        },
-    )
-    ui.download(entered, "cluster_model_features", key="clusters_download_model")
-elif view == "2-D map":
-    projection: cl.Projection = fitted["projection"]
-    ui.chart(charts.projection_chart(projection.points, projection.explained), width="stretch")
-    ui.reading(cl.projection_reading(projection, k, len(features)))
-    if projection.points.height < customers:
-        st.caption(
-            f"A fixed random sample of {projection.points.height:,} of {customers:,} customers."
-        )
-elif view == "RFM segments":
-    segments = state.shared("rfm_segments")
-    if not isinstance(segments, pl.DataFrame) or not {"customer_id", "segment"} <= set(
-        segments.columns
-    ):
-        st.info("No RFM segments yet: open the RFM page to compare, then come back.")
-    else:
-        cross = cl.segment_crosstab(fitted["assignments"], segments)
-        if cross.height == 0:
-            st.info("No customer is both in a cluster and in an RFM segment.")
-        else:
-            ui.chart(charts.crosstab_chart(cross), width="stretch")
-            ui.reading(cl.crosstab_reading(cross))
-            ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")
+    ui.download(roi, "cluster_roi", key="clusters_download_roi")
 
-# --- export ------------------------------------------------------------------------------------
-st.subheader("Export")
-st.caption("Every customer with their cluster number and name, for a CRM or a campaign list.")
-ui.download(
-    fitted["assignments"],
-    "customer_clusters",
-    key="clusters_download_assignments",
-    label="Download customer → cluster (CSV)",
-)
+    # --- closer looks -----------------------------------------------------------------------------
+    st.subheader("Look closer")
+    check.choice("clusters_view", VIEWS, VIEWS[0], label="View")
+    view = st.segmented_control(
+        "View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND
+    )
+    if view == "Choosing k":
+        figure = diagnostics_figure(f"{ds.key}:{features}:{log}", diag.table, diag.suggested_k)
+        ui.chart(figure, width="stretch")
+        ui.reading(diag.reason)
+        st.caption(
+            f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k "
+            f"within {cl.TIE} of it go to the one nearest the elbow of the inertia curve."
+        )
+        columns.table(
+            diag.table,
+            {
+                "k": st.column_config.NumberColumn("k", format="%d", pinned=True),
+                "inertia": columns.number("Inertia", 0),
+                "silhouette": columns.number("Silhouette", 3),
+                "davies_bouldin": columns.number("Davies-Bouldin", 3),
+                "suggested": st.column_config.CheckboxColumn("Suggested"),
+            },
+        )
+        ui.download(diag.table, "cluster_diagnostics", key="clusters_download_diagnostics")
+        st.markdown("**How each feature enters the model**")
+        columns.table(
+            entered,
+            {
+                "feature": None,
+                "label": columns.key("Feature", width="medium"),
+                "skewness": columns.number("Skewness (after capping)", 2),
+                "logged": st.column_config.CheckboxColumn("Log-transformed"),
+                "low_cap": columns.number("Capped below at", 2),
+                "high_cap": columns.number("Capped above at", 2),
+                "capped": columns.count("Customers capped"),
+            },
+        )
+        ui.download(entered, "cluster_model_features", key="clusters_download_model")
+    elif view == "2-D map":
+        projection: cl.Projection = fitted["projection"]
+        ui.chart(charts.projection_chart(projection.points, projection.explained), width="stretch")
+        ui.reading(cl.projection_reading(projection, k, len(features)))
+        if projection.points.height < customers:
+            st.caption(
+                f"A fixed random sample of {projection.points.height:,} of {customers:,} customers."
+            )
+    elif view == "RFM segments":
+        segments = state.shared("rfm_segments")
+        if not isinstance(segments, pl.DataFrame) or not {"customer_id", "segment"} <= set(
+            segments.columns
+        ):
+            st.info("No RFM segments yet: open the RFM page to compare, then come back.")
+        else:
+            cross = cl.segment_crosstab(fitted["assignments"], segments)
+            if cross.height == 0:
+                st.info("No customer is both in a cluster and in an RFM segment.")
+            else:
+                ui.chart(charts.crosstab_chart(cross), width="stretch")
+                ui.reading(cl.crosstab_reading(cross))
+                ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")
+
+    # --- export -----------------------------------------------------------------------------------
+    st.subheader("Export")
+    st.caption("Every customer with their cluster number and name, for a CRM or a campaign list.")
+    ui.download(
+        fitted["assignments"],
+        "customer_clusters",
+        key="clusters_download_assignments",
+        label="Download customer → cluster (CSV)",
+    )
+
+
+clustering()
