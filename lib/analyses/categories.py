@@ -617,8 +617,8 @@ def headless(
     and `trend` (monthly revenue of the top categories). Raises ValueError without categories."""
     if not ds.has("lines", "category"):
         raise ValueError(
-            "needs order lines with a category: upload olist_products_dataset.csv, or map a "
-            "category column"
+            "needs order lines with a category: map a category column, or, with Olist "
+            "orders, upload olist_products_dataset.csv"
         )
     lines = ds.tables["lines"]
     table = with_quadrants(category_table(lines, ds.tables.get("orders"), months, min_orders))

@@ -84,12 +84,13 @@ BASE_FEATURES: dict[str, Feature] = {
 }
 # What each optional feature needs, for the "not offered" explanation.
 NEEDS = {
-    "categories": "needs lines.category: upload olist_products_dataset.csv, or map a category "
-    "column",
+    "categories": "needs lines.category: a product category per order line, mapped on the Data "
+    "page or, with Olist orders, from olist_products_dataset.csv",
     "return_share": "needs returns (lines.is_return), e.g. cancelled invoices in an Online Retail "
     "export",
     "platform": "needs an events table with platform and user_id: upload the web shop's events.csv",
-    "review_score": "needs orders.review_score: upload olist_order_reviews_dataset.csv",
+    "review_score": "needs orders.review_score: a review score per order, as in Olist's "
+    "olist_order_reviews_dataset.csv",
 }
 NEED_LABELS = {
     "categories": "distinct categories",

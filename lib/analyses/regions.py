@@ -573,8 +573,8 @@ def headless(
     lines = regional_lines(ds)
     if lines is None:
         raise ValueError(
-            "needs a region per customer or order line: upload olist_customers_dataset.csv, "
-            "or map a country/state column"
+            "needs a region per customer or order line: map a country or state column, or, "
+            "with Olist orders, upload olist_customers_dataset.csv"
         )
     table = regional_table(lines, ds.tables.get("orders"), months=months)
     ranked = priority_table(
