@@ -507,6 +507,17 @@ def drop_built(slot: str) -> None:
     _store().get(_BUILT, {}).pop(slot, None)
 
 
+def has_built() -> bool:
+    """Whether a built report or zip waits for its save button in this session."""
+    return bool(_store().get(_BUILT))
+
+
+def fragment_run() -> bool:
+    """Whether this run reruns fragments alone (a control inside one moved), not the page."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
 def request_build(slot: str) -> None:
     """on_click of a build button: build `slot` in this run."""
     st.session_state.setdefault(_BUILD_REQUESTS, set()).add(slot)

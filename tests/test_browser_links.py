@@ -217,3 +217,21 @@ def test_a_recipe_saved_right_after_a_section_reran_alone_has_its_setting(server
         recipe = tmp_path / "recipe.toml"
         saved.value.save_as(recipe)
         assert 'grain = "week"' in recipe.read_text()
+
+
+def test_a_report_built_before_a_section_reran_alone_is_offered_again_for_the_new_setting(server):
+    """The page's report is built for the settings of its time; once the cohort grain (a section
+    that reruns alone) changes, its save button must give way to a new build, not keep offering
+    the old file."""
+    with browser_page() as page:
+        page.goto(f"{server}/cohorts?demo=retail")
+        wait_for_app(page)
+        main = page.locator('[data-testid="stMain"]')
+        main.get_by_role("button", name="Download report").click()
+        save = main.get_by_role("button", name=re.compile("^Save the report"))
+        save.wait_for(timeout=120_000)
+        wait_for_app(page)
+        choose(page, "cohort_grain", "week")
+        main.get_by_role("button", name="Download report").wait_for(timeout=60_000)
+        assert save.count() == 0
+        no_errors(page)

@@ -256,24 +256,33 @@ def sidebar(ds: Dataset) -> None:
         )
 
 
-def settle() -> None:
-    """After the page's or a fragment's run: the recipe takes the settings as they stand now."""
+def settle() -> bool:
+    """After the page's or a fragment's run: the recipe takes the settings as they stand now.
+    True when they changed since the sidebar's run or the last settle."""
     held = st.session_state.get(_RECIPE_PARTS)
-    if held is not None:
-        held["settings"] = settings.current_all()
-        held["rules"] = state.rules()
+    if held is None:
+        return False
+    now = {"settings": settings.current_all(), "rules": state.rules()}
+    changed = now != held
+    held.update(now)
+    return changed
 
 
 def fragment(body: Callable) -> Callable:
-    """st.fragment for a part of a page whose controls rerun it alone; after each of its runs the
-    recipe takes the settings as they stand (settle), as after a whole page's run."""
+    """st.fragment for a part of a page whose controls rerun it alone. After each of its runs the
+    recipe takes the settings as they stand (settle), as after a whole page's run; and when they
+    changed while a report or zip built for the old ones waits above the fragment (the page's or
+    the sidebar's save button), the whole page reruns, so that the button offers a new build."""
 
     @st.fragment
     @functools.wraps(body)
     def run(*args, **kwargs):
         try:
-            return body(*args, **kwargs)
+            result = body(*args, **kwargs)
         finally:
-            settle()
+            changed = settle()
+        if changed and state.has_built() and state.fragment_run():
+            st.rerun(scope="app")
+        return result
 
     return run
