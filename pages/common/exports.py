@@ -262,9 +262,13 @@ def settle() -> bool:
     held = st.session_state.get(_RECIPE_PARTS)
     if held is None:
         return False
-    now = {"settings": settings.current_all(), "rules": state.rules()}
-    changed = now != held
-    held.update(now)
+    now, rules = settings.current_all(), state.rules()
+    before = held["rules"]
+    same_rules = rules is before or (
+        rules is not None and before is not None and rules.equals(before)
+    )
+    changed = now != held["settings"] or not same_rules
+    held["settings"], held["rules"] = now, rules
     return changed
 
 
