@@ -13,7 +13,7 @@ from collections.abc import Callable
 import polars as pl
 import streamlit as st
 
-from lib import recipe, report, state
+from lib import io, recipe, report, state
 from lib.catalog import PAGE_BY_KEY
 from lib.model import Dataset
 from pages.common import settings
@@ -37,10 +37,6 @@ def analysis_pages(ds: Dataset) -> list[str]:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "data"
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(1, round(n / 1e3))} kB"
 
 
 def _rules_digest(rules: pl.DataFrame | None) -> object:
@@ -114,11 +110,11 @@ def offer(
                     state="error",
                 )
                 return
-            status.update(label=f"Ready ({_size(len(data))})", state="complete")
+            status.update(label=f"Ready ({io.size_text(len(data))})", state="complete")
         state.keep_built(slot, token, data)
         held = (token, data)
     place.download_button(
-        f"Save the {what} ({_size(len(held[1]))})",
+        f"Save the {what} ({io.size_text(len(held[1]))})",
         data=held[1],
         file_name=file_name,
         mime=mime,
