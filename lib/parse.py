@@ -583,9 +583,14 @@ def to_int(s: pl.Series) -> Parsed:
     return _parsed(s, empty, f"{dtype} values are not whole numbers")
 
 
+def _is_whole(values):
+    """Where a float (a Series or an expression) is a whole number within Int64's range."""
+    return (values == values.floor()) & (values.abs() < 2.0**63)
+
+
 def _whole(values: pl.Series) -> pl.Series:
     """Int64 where a float is a whole number within range, else null."""
-    ok = (values == values.floor()) & (values.abs() < 2.0**63)
+    ok = _is_whole(values)
     return pl.select(
         pl.when(ok).then(values).otherwise(None).cast(pl.Int64, strict=False)
     ).to_series()
@@ -616,11 +621,10 @@ def to_id(s: pl.Series) -> pl.Series:
     if _is_float(dtype):
         # One expression: whole numbers as integers, NaN as null, the rest as floats' text.
         value = pl.col("v")  # a fixed name: the column's own may read as a pattern ("^id$")
-        whole = (value == value.floor()) & (value.abs() < 2.0**63)
         return (
             s.to_frame("v")
             .select(
-                pl.when(whole)
+                pl.when(_is_whole(value))
                 .then(value.cast(pl.Int64, strict=False).cast(pl.String))
                 .otherwise(value.fill_nan(None).cast(pl.String))
             )
