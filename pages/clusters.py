@@ -21,10 +21,13 @@ def customer_features(ds) -> cl.CustomerFeatures:
 
 
 def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
-    """The k comparison and how each feature enters the model (both from the same scaling)."""
+    """The k comparison, how each feature enters the model (both from the same scaling) and, on
+    up to PREFIT_CUSTOMERS customers, the fit at every k."""
     scaled = cl.scaled_features(built.table, features, log)
+    diag = cl.cluster_diagnostics(scaled.matrix)
     return {
-        "diagnostics": cl.cluster_diagnostics(scaled.matrix),
+        "diagnostics": diag,
+        "fits": cl.fits_by_k(scaled.matrix, diag.table["k"].to_list()),
         "model": cl.model_features(scaled, built.features),
         "capped_customers": scaled.capped_customers,
         "cap": scaled.cap,
@@ -32,17 +35,21 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
     }
 
 
-def model(built: cl.CustomerFeatures, features: tuple, log: bool, k: int) -> dict:
-    """Everything that depends on the fit: scaling, labels, drivers, names, profiles, map."""
-    scaled = cl.scaled_features(built.table, features, log)
-    fit = cl.fit_clusters(scaled.matrix, k)
-    drivers = cl.cluster_drivers(scaled, fit.labels, built.features)
-    names = cl.cluster_names(drivers, built.features)
+@ui.memo(max_entries=20, show_spinner="Fitting the clusters and naming them…")
+def model(
+    key: str, _built: cl.CustomerFeatures, _fits: dict, features: tuple, log: bool, k: int
+) -> dict:
+    """Everything that depends on the fit: labels (from `_fits`, made with the diagnostics, or
+    fitted now), drivers, names, profiles, map."""
+    scaled = cl.scaled_features(_built.table, features, log)
+    fit = _fits.get(k) or cl.fit_clusters(scaled.matrix, k)
+    drivers = cl.cluster_drivers(scaled, fit.labels, _built.features)
+    names = cl.cluster_names(drivers, _built.features)
     return {
         "drivers": drivers,
         "names": names,
-        "profiles": cl.cluster_profiles(built.table, fit.labels, built.features, names),
-        "assignments": cl.cluster_assignments(built.table, fit.labels, names),
+        "profiles": cl.cluster_profiles(_built.table, fit.labels, _built.features, names),
+        "assignments": cl.cluster_assignments(_built.table, fit.labels, names),
         "projection": cl.cluster_projection(scaled, fit.labels, names),
     }
 
@@ -158,9 +165,7 @@ def clustering() -> None:
         help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
         f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
     )
-    fitted = ui.cached(model, f"Fitting {k} clusters and naming them…")(
-        ds.key, built, features=features, log=log, k=k
-    )
+    fitted = model(ds.key, built, scaling["fits"], features=features, log=log, k=k)
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]
 

@@ -240,6 +240,20 @@ def test_k_means_on_separated_blobs_recovers_the_groups_largest_first():
     np.testing.assert_array_equal(fit.labels, truth)
 
 
+def test_fits_made_in_advance_are_the_fits_made_one_k_at_a_time(monkeypatch):
+    points, truth = blobs()
+    fits = cl.fits_by_k(points, [3, 4, 5])
+    assert sorted(fits) == [3, 4, 5]
+    np.testing.assert_array_equal(fits[4].labels, truth)
+    for k in (3, 5):
+        alone = cl.fit_clusters(points, k)
+        np.testing.assert_array_equal(fits[k].labels, alone.labels)
+        assert fits[k].inertia == alone.inertia
+    # above the limit nothing is fitted in advance: each k is fitted when chosen
+    monkeypatch.setattr(cl, "PREFIT_CUSTOMERS", points.shape[0] - 1)
+    assert cl.fits_by_k(points, [3, 4, 5]) == {}
+
+
 def test_diagnostics_on_separated_blobs_suggest_four_clusters():
     points, _ = blobs()
     diag = cl.cluster_diagnostics(points)
