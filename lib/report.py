@@ -581,15 +581,14 @@ def region_map(
         alt.Chart(alt.InlineData(values=features, format=alt.DataFormat(type="json")))
         .mark_geoshape(stroke="white", strokeWidth=0.6)
         .encode(
-            color=alt.condition(
-                "datum.properties.value == null",
-                alt.value("#e2e8f0"),
-                alt.Color(
-                    "properties.value:Q",
-                    title=title,
-                    scale=alt.Scale(scheme="teals"),
-                    legend=alt.Legend(format=value_format),
-                ),
+            # Places without a value grey (a condition given to the field channel itself:
+            # alt.condition's dict costs altair a schema search).
+            color=alt.Color(
+                "properties.value:Q",
+                condition={"test": "datum.properties.value == null", "value": "#e2e8f0"},
+                title=title,
+                scale=alt.Scale(scheme="teals"),
+                legend=alt.Legend(format=value_format),
             ),
             tooltip=[
                 alt.Tooltip("properties.name:N", title="Place"),

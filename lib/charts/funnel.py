@@ -183,6 +183,8 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
         alt.Tooltip("enough:N", title="Enough deals to judge"),
     ]
     cells = base.mark_rect(stroke="white").encode(
+        # alt.condition, not a condition on the field channel: with the field as the channel,
+        # Vega-Lite drops the cells whose log_speed is null (too few deals) instead of greying them.
         color=alt.condition(
             "datum.enough",
             alt.Color(
