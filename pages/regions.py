@@ -38,9 +38,9 @@ if base is None:
     else:
         what = "a region per customer (customers.region) or per order line (lines.region)"
     st.info(
-        f"This page needs {what}, which {fmt.plain(ds.name)} does not have. Upload "
-        "olist_customers_dataset.csv with the orders, an Online Retail export (its Country "
-        "column), or map a country/state column of your transactions on the Data page."
+        f"This page needs {what}, which {fmt.plain(ds.name)} does not have. Map a country or "
+        "state column of your transactions on the Data page, or upload a file that has one "
+        "(an Online Retail export's Country; with Olist orders, olist_customers_dataset.csv)."
     )
     st.stop()
 ui.definitions(

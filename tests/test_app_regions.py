@@ -86,5 +86,7 @@ def test_retail_reading_names_the_rank_one_region_and_its_action():
 def test_webshop_page_explains_that_regions_are_missing():
     at = page("webshop", PATH)
     text = " ".join(i.value for i in at.info)
-    assert "region" in text and "olist_customers_dataset.csv" in text
+    # General words first (what to map, where), the Olist file only as an example after them.
+    assert "Map a country or state column of your transactions on the Data page" in text
+    assert text.index("Data page") < text.index("olist_customers_dataset.csv")
     assert not at.dataframe
