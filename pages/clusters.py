@@ -21,13 +21,11 @@ def customer_features(ds) -> cl.CustomerFeatures:
 
 
 def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
-    """The k comparison, how each feature enters the model (both from the same scaling) and, on
-    up to PREFIT_CUSTOMERS customers, the fit at every k."""
+    """The k comparison (with the fit at every k, up to SHOWN_FITS_CUSTOMERS customers) and how
+    each feature enters the model, both from the same scaling."""
     scaled = cl.scaled_features(built.table, features, log)
-    diag = cl.cluster_diagnostics(scaled.matrix)
     return {
-        "diagnostics": diag,
-        "fits": cl.fits_by_k(scaled.matrix, diag.table["k"].to_list()),
+        "diagnostics": cl.cluster_diagnostics(scaled.matrix),
         "model": cl.model_features(scaled, built.features),
         "capped_customers": scaled.capped_customers,
         "cap": scaled.cap,
@@ -39,7 +37,7 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
 def model(
     key: str, _built: cl.CustomerFeatures, _fits: dict, features: tuple, log: bool, k: int
 ) -> dict:
-    """Everything that depends on the fit: labels (from `_fits`, made with the diagnostics, or
+    """Everything that depends on the fit: labels (from `_fits`, the diagnostics' fits, or
     fitted now), drivers, names, profiles, map."""
     scaled = cl.scaled_features(_built.table, features, log)
     fit = _fits.get(k) or cl.fit_clusters(scaled.matrix, k)
@@ -165,7 +163,7 @@ def clustering() -> None:
         help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
         f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
     )
-    fitted = model(ds.key, built, scaling["fits"], features=features, log=log, k=k)
+    fitted = model(ds.key, built, diag.fits, features=features, log=log, k=k)
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]
 

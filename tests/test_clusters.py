@@ -5,6 +5,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 import pytest
+from sklearn.cluster import KMeans
 
 from lib import demo, formats, io
 from lib.analyses import clusters as cl
@@ -240,18 +241,24 @@ def test_k_means_on_separated_blobs_recovers_the_groups_largest_first():
     np.testing.assert_array_equal(fit.labels, truth)
 
 
-def test_fits_made_in_advance_are_the_fits_made_one_k_at_a_time(monkeypatch):
+def test_diagnostics_compare_the_fits_the_page_shows(monkeypatch):
     points, truth = blobs()
-    fits = cl.fits_by_k(points, [3, 4, 5])
-    assert sorted(fits) == [3, 4, 5]
-    np.testing.assert_array_equal(fits[4].labels, truth)
+    diag = cl.cluster_diagnostics(points, ks=(3, 4, 5))
+    assert sorted(diag.fits) == [3, 4, 5]
+    np.testing.assert_array_equal(diag.fits[4].labels, truth)
+    inertia = dict(diag.table.select("k", "inertia").iter_rows())
     for k in (3, 5):
-        alone = cl.fit_clusters(points, k)
-        np.testing.assert_array_equal(fits[k].labels, alone.labels)
-        assert fits[k].inertia == alone.inertia
-    # above the limit nothing is fitted in advance: each k is fitted when chosen
-    monkeypatch.setattr(cl, "PREFIT_CUSTOMERS", points.shape[0] - 1)
-    assert cl.fits_by_k(points, [3, 4, 5]) == {}
+        shown = cl.fit_clusters(points, k)
+        np.testing.assert_array_equal(diag.fits[k].labels, shown.labels)
+        assert inertia[k] == shown.inertia
+    assert "4 k-means++ starts per k (seed 0; the fits the page shows)" in diag.method
+    # Above the limit: one start per k (sklearn's own), and the page fits a k when chosen.
+    monkeypatch.setattr(cl, "SHOWN_FITS_CUSTOMERS", points.shape[0] - 1)
+    diag = cl.cluster_diagnostics(points, ks=(3, 4, 5))
+    assert diag.fits == {}
+    assert "1 k-means++ start per k (seed 0)" in diag.method
+    one = KMeans(n_clusters=5, random_state=0, n_init=1).fit(points)
+    assert diag.table.filter(pl.col("k") == 5)["inertia"][0] == pytest.approx(one.inertia_)
 
 
 def test_diagnostics_on_separated_blobs_suggest_four_clusters():

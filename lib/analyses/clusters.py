@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -19,10 +19,12 @@ from lib.model import Dataset, columns_of
 KS = tuple(range(2, 11))
 SEED = 0
 N_INIT = 4  # the chosen k: four k-means++ starts, the best kept
-# up to this many customers the app fits every k up front with the diagnostics (18,734 customers:
-# ~0.6 s for nine k), so that moving k refits nothing; above it, each k is fitted when chosen
-PREFIT_CUSTOMERS = 30_000
-DIAGNOSTIC_N_INIT = 1  # diagnostics fit nine k: one k-means++ start each keeps 100k under 5 s
+# Up to this many customers the diagnostics compare the very fits the page shows (N_INIT starts
+# per k; 18,734 customers: ~0.6 s for nine k), so that a k's silhouette and inertia are those of
+# its clusters and moving k refits nothing. Above it they fit each k with DIAGNOSTIC_N_INIT start
+# (100k customers within 5 s), and the page fits a k when it is chosen.
+SHOWN_FITS_CUSTOMERS = 30_000
+DIAGNOSTIC_N_INIT = 1
 # silhouette on a fixed random sample: 5,000 customers cost ~0.15 s for all nine k and move the
 # score by ~0.004 between samples (well inside TIE); 20,000 cost ~2.5 s
 SILHOUETTE_SAMPLE = 5_000
@@ -434,14 +436,6 @@ def fit_clusters(matrix: np.ndarray, k: int) -> Clustering:
     return Clustering(k=k, labels=_by_size(model.labels_, k), inertia=float(model.inertia_))
 
 
-def fits_by_k(matrix: np.ndarray, ks: Sequence[int]) -> dict[int, Clustering]:
-    """fit_clusters for every k in `ks` when there are at most PREFIT_CUSTOMERS customers, else
-    none: the same fits as one at a time, made in advance."""
-    if matrix.shape[0] > PREFIT_CUSTOMERS:
-        return {}
-    return {k: fit_clusters(matrix, k) for k in ks}
-
-
 def _by_size(labels: np.ndarray, k: int) -> np.ndarray:
     sizes = np.bincount(labels, minlength=k)
     order = np.argsort(-sizes, kind="stable")
@@ -460,13 +454,17 @@ class Diagnostics:
     reason: str
     silhouette_sample: int  # customers the silhouette was computed on
     method: str
+    # fit_clusters at each k when the diagnostics were computed from them (up to
+    # SHOWN_FITS_CUSTOMERS customers), else empty
+    fits: dict[int, Clustering] = field(default_factory=dict)
 
 
 def cluster_diagnostics(
     matrix: np.ndarray, ks: Sequence[int] = KS, sample: int = SILHOUETTE_SAMPLE
 ) -> Diagnostics:
     """Inertia (elbow), silhouette (on a fixed random sample of `sample` customers when there are
-    more) and Davies-Bouldin for each k, fitted with DIAGNOSTIC_N_INIT k-means start per k."""
+    more) and Davies-Bouldin for each k, of fit_clusters' fits (kept in `fits`) up to
+    SHOWN_FITS_CUSTOMERS customers, else of one fitted with DIAGNOSTIC_N_INIT start per k."""
     n = matrix.shape[0]
     ks = [k for k in ks if k < n]
     if not ks:
@@ -474,20 +472,26 @@ def cluster_diagnostics(
     rows = np.arange(n)
     if n > sample:
         rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
+    shown = n <= SHOWN_FITS_CUSTOMERS
+    if shown:
+        fits = {k: fit_clusters(matrix, k) for k in ks}
+    else:
+        fits = {}
+        with threads.one_thread():
+            for k in ks:
+                model = KMeans(n_clusters=k, random_state=SEED, n_init=DIAGNOSTIC_N_INIT)
+                model.fit(matrix)
+                fits[k] = Clustering(k, model.labels_, float(model.inertia_))
     with threads.one_thread():
-        fits = [
-            KMeans(n_clusters=k, random_state=SEED, n_init=DIAGNOSTIC_N_INIT).fit(matrix)
-            for k in ks
-        ]
-        silhouettes = silhouette_scores(matrix[rows], [f.labels_[rows] for f in fits])
+        silhouettes = silhouette_scores(matrix[rows], [fits[k].labels[rows] for k in ks])
         separation = [
-            davies_bouldin_score(matrix, f.labels_) if np.unique(f.labels_).size > 1 else None
-            for f in fits
+            davies_bouldin_score(matrix, f.labels) if np.unique(f.labels).size > 1 else None
+            for f in fits.values()
         ]
     table = pl.DataFrame(
         {
             "k": ks,
-            "inertia": [float(f.inertia_) for f in fits],
+            "inertia": [fits[k].inertia for k in ks],
             "silhouette": silhouettes,
             "davies_bouldin": separation,
         },
@@ -499,11 +503,14 @@ def cluster_diagnostics(
         },
     )
     suggested, elbow, reason = suggest_k(table)
+    starts = N_INIT if shown else DIAGNOSTIC_N_INIT
     method = (
-        f"k-means with {DIAGNOSTIC_N_INIT} k-means++ start per k (seed {SEED}); silhouette on "
+        f"k-means with {starts} k-means++ start{'s' if starts > 1 else ''} per k (seed {SEED}"
+        + ("; the fits the page shows" if shown else "")
+        + "); silhouette on "
         + (f"a fixed random sample of {len(rows):,} customers" if n > sample else "all customers")
     )
-    return Diagnostics(table, suggested, elbow, reason, len(rows), method)
+    return Diagnostics(table, suggested, elbow, reason, len(rows), method, fits if shown else {})
 
 
 def elbow_k(table: pl.DataFrame) -> int:
@@ -1071,7 +1078,8 @@ def headless(
     names_list = chosen_features(built.available, features)
     scaled = scaled_features(built.table, names_list, log)
     diagnostics = cluster_diagnostics(scaled.matrix)
-    clustering = fit_clusters(scaled.matrix, k or diagnostics.suggested_k)
+    chosen = k or diagnostics.suggested_k
+    clustering = diagnostics.fits.get(chosen) or fit_clusters(scaled.matrix, chosen)
     drivers = cluster_drivers(scaled, clustering.labels, built.features)
     names = cluster_names(drivers, built.features)
     profiles = cluster_profiles(built.table, clustering.labels, built.features, names)
