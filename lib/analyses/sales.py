@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from lib import fmt, measures
@@ -387,26 +388,17 @@ def rank_items(
     )
     grand = totals[by].sum()
     months = _trend_months(part, start, end)
-    # Every (item, month) pair, item by item with the months in order, so that the measure read
-    # down this grid folds into one list per item without a sort or a group-by.
-    grid = (
-        totals.select("item_id")
-        .join(pl.DataFrame({"month": months}), how="cross", maintain_order="left_right")
-        .join(
-            monthly.select("item_id", "month", by),
-            on=["item_id", "month"],
-            how="left",
-            maintain_order="left",
-        )
-    )
+    # Each item's months laid out in one flat array, item by item with the months in order, and
+    # folded into one list per item: no grid of every (item, month) pair to join.
+    cells = monthly.join(
+        totals.select("item_id").with_row_index("_item"), on="item_id", how="inner"
+    ).join(pl.DataFrame({"month": months}).with_row_index("_month"), on="month", how="inner")
+    flat = np.zeros(totals.height * months.len())
+    at = cells["_item"].cast(pl.Int64) * months.len() + cells["_month"]
+    flat[at.to_numpy()] = cells[by].to_numpy()
     trend = totals.select(
         "item_id",
-        grid[by]
-        .fill_null(0)
-        .cast(pl.Float64)
-        .reshape((totals.height, months.len()))
-        .arr.to_list()
-        .alias("trend")
+        pl.Series(flat).reshape((totals.height, months.len())).arr.to_list().alias("trend")
         if totals.height and months.len()
         else pl.lit([], pl.List(pl.Float64)).alias("trend"),
     )
