@@ -35,12 +35,17 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
 
 @ui.memo(max_entries=20, show_spinner="Fitting the clusters and naming them…")
 def model(
-    key: str, _built: cl.CustomerFeatures, _fits: dict, features: tuple, log: bool, k: int
+    key: str,
+    _built: cl.CustomerFeatures,
+    _diag: cl.Diagnostics,
+    features: tuple,
+    log: bool,
+    k: int,
 ) -> dict:
-    """Everything that depends on the fit: labels (from `_fits`, the diagnostics' fits, or
-    fitted now), drivers, names, profiles, map."""
+    """Everything that depends on the fit (the diagnostics' at k, or fitted now): labels,
+    drivers, names, profiles, map."""
     scaled = cl.scaled_features(_built.table, features, log)
-    fit = _fits.get(k) or cl.fit_clusters(scaled.matrix, k)
+    fit = _diag.fit_at(scaled.matrix, k)
     drivers = cl.cluster_drivers(scaled, fit.labels, _built.features)
     names = cl.cluster_names(drivers, _built.features)
     return {
@@ -163,7 +168,7 @@ def clustering() -> None:
         help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
         f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
     )
-    fitted = model(ds.key, built, diag.fits, features=features, log=log, k=k)
+    fitted = model(ds.key, built, diag, features=features, log=log, k=k)
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]
 

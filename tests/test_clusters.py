@@ -252,10 +252,12 @@ def test_diagnostics_compare_the_fits_the_page_shows(monkeypatch):
         np.testing.assert_array_equal(diag.fits[k].labels, shown.labels)
         assert inertia[k] == shown.inertia
     assert "4 k-means++ starts per k (seed 0; the fits the page shows)" in diag.method
+    assert diag.fit_at(points, 4) is diag.fits[4]
     # Above the limit: one start per k (sklearn's own), and the page fits a k when chosen.
     monkeypatch.setattr(cl, "SHOWN_FITS_CUSTOMERS", points.shape[0] - 1)
     diag = cl.cluster_diagnostics(points, ks=(3, 4, 5))
     assert diag.fits == {}
+    np.testing.assert_array_equal(diag.fit_at(points, 4).labels, truth)
     assert "1 k-means++ start per k (seed 0)" in diag.method
     one = KMeans(n_clusters=5, random_state=0, n_init=1).fit(points)
     assert diag.table.filter(pl.col("k") == 5)["inertia"][0] == pytest.approx(one.inertia_)

@@ -458,6 +458,10 @@ class Diagnostics:
     # SHOWN_FITS_CUSTOMERS customers), else empty
     fits: dict[int, Clustering] = field(default_factory=dict)
 
+    def fit_at(self, matrix: np.ndarray, k: int) -> Clustering:
+        """The clusters at k: the fit the diagnostics kept, else fit_clusters now."""
+        return self.fits.get(k) or fit_clusters(matrix, k)
+
 
 def cluster_diagnostics(
     matrix: np.ndarray, ks: Sequence[int] = KS, sample: int = SILHOUETTE_SAMPLE
@@ -485,8 +489,10 @@ def cluster_diagnostics(
     with threads.one_thread():
         silhouettes = silhouette_scores(matrix[rows], [fits[k].labels[rows] for k in ks])
         separation = [
-            davies_bouldin_score(matrix, f.labels) if np.unique(f.labels).size > 1 else None
-            for f in fits.values()
+            davies_bouldin_score(matrix, fits[k].labels)
+            if np.unique(fits[k].labels).size > 1
+            else None
+            for k in ks
         ]
     table = pl.DataFrame(
         {
@@ -1079,7 +1085,7 @@ def headless(
     scaled = scaled_features(built.table, names_list, log)
     diagnostics = cluster_diagnostics(scaled.matrix)
     chosen = k or diagnostics.suggested_k
-    clustering = diagnostics.fits.get(chosen) or fit_clusters(scaled.matrix, chosen)
+    clustering = diagnostics.fit_at(scaled.matrix, chosen)
     drivers = cluster_drivers(scaled, clustering.labels, built.features)
     names = cluster_names(drivers, built.features)
     profiles = cluster_profiles(built.table, clustering.labels, built.features, names)
