@@ -261,7 +261,6 @@ check.choice("sales_pattern", PATTERNS, PATTERNS[0], label="Purchase patterns")
 view = st.segmented_control(
     "View", PATTERNS, default=PATTERNS[0], key="sales_pattern", required=True, bind=links.BIND
 )
-period_lines = filter_lines(scope, start, end)
 if view in PATTERNS[2:]:
     if not ds.has("lines", "customer_id"):
         st.info(
@@ -270,7 +269,7 @@ if view in PATTERNS[2:]:
         )
         st.stop()
     # The bridge compares its own two periods over the whole history, not the dates above.
-    counted = scope if view == BRIDGE else period_lines
+    counted = scope if view == BRIDGE else filter_lines(scope, start, end)
     without_customer = counted["customer_id"].null_count()
     if without_customer:
         st.caption(

@@ -65,6 +65,21 @@ def test_order_table_nets_returns_and_keeps_cancellations_out_of_sales():
     ]
 
 
+def test_order_table_carries_each_customers_first_sale():
+    # c2's cancellation C4 is no sale: c2's first sale stays o2; o5 has no customer.
+    first = dict(history().select("order_id", "first_sale_at").iter_rows())
+    c1, c2 = datetime(2024, 1, 1, 10), datetime(2024, 1, 2, 11)
+    assert first == {
+        "o1": c1,
+        "o3": c1,
+        "o7": c1,
+        "o2": c2,
+        "C4": c2,
+        "o5": None,
+        "o6": datetime(2024, 2, 5, 15),
+    }
+
+
 def test_kpis_of_the_first_month_have_no_previous_period_to_compare_with():
     figures = sales.kpis(history(), date(2024, 1, 1), date(2024, 1, 31))
     assert kpi(figures, "revenue") == 29.0

@@ -37,7 +37,10 @@ def _units(lines: pl.DataFrame) -> pl.Expr:
 
 def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per order: order_id, customer_id, ordered_at (first line), revenue (net), units
-    (net), lines (sale lines) and is_sale (at least one sale line: measures.is_sale).
+    (net), lines (sale lines), is_sale (at least one sale line: measures.is_sale) and
+    first_sale_at (the ordered_at of the customer's first order with a sale line; null without
+    a customer or such an order), so that a period's figures can tell returning customers from
+    its own rows.
 
     Cancellation invoices stay as their own rows with negative revenue and is_sale false, so that
     revenue sums net them out while order counts leave them out.
@@ -54,6 +57,14 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
             sale.sum().cast(pl.Int64).alias("lines"),
             sale.any().alias("is_sale"),
         )
+        .with_columns(
+            pl.col("ordered_at")
+            .filter(pl.col("is_sale"))
+            .min()
+            .over("customer_id")
+            .alias("first_sale_at")
+        )
+        .with_columns(pl.when(pl.col("customer_id").is_not_null()).then(pl.col("first_sale_at")))
         .collect()
     )
 
@@ -82,20 +93,13 @@ def _period_figures(orders: pl.DataFrame, start: date, end: date) -> dict[str, f
     n_orders = sales.height
     revenue = float(inside["revenue"].sum())
     units = float(inside["units"].sum())
-    buyers = sales.filter(pl.col("customer_id").is_not_null())
-    per_customer = buyers.group_by("customer_id").agg(pl.len().alias("n"))
-    earlier = (
-        orders.filter(
-            pl.col("is_sale")
-            & pl.col("customer_id").is_not_null()
-            & (pl.col("ordered_at").dt.date() < start)
-        )
-        .select("customer_id")
-        .unique()
-        .with_columns(pl.lit(True).alias("earlier"))
+    per_customer = (
+        sales.filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.len().alias("n"), pl.col("first_sale_at").first())
     )
-    returning = per_customer.join(earlier, on="customer_id", how="left").filter(
-        (pl.col("n") >= 2) | pl.col("earlier").fill_null(False)
+    returning = per_customer.filter(
+        (pl.col("n") >= 2) | (pl.col("first_sale_at").dt.date() < start)
     )
     customers = per_customer.height
     return {
@@ -575,15 +579,12 @@ def new_vs_returning(orders: pl.DataFrame, start: date, end: date) -> pl.DataFra
     first ever. One row per (month, kind) with month (Date), kind ('new' or 'returning'),
     revenue; months with no revenue of a kind have 0. Orders without a customer are left out.
     """
-    known = orders.filter(pl.col("customer_id").is_not_null()).with_columns(
-        pl.col("ordered_at").dt.date().dt.truncate("1mo").alias("month")
+    inside = orders.filter(pl.col("customer_id").is_not_null() & _in_days(start, end)).with_columns(
+        *(
+            pl.col(at).dt.date().dt.truncate("1mo").alias(name)
+            for at, name in (("ordered_at", "month"), ("first_sale_at", "first_month"))
+        )
     )
-    first = (
-        known.filter(pl.col("is_sale"))
-        .group_by("customer_id")
-        .agg(pl.col("month").min().alias("first_month"))
-    )
-    inside = known.filter(_in_days(start, end)).join(first, on="customer_id", how="left")
     split = inside.group_by(
         "month",
         pl.when(pl.col("month") > pl.col("first_month"))
