@@ -136,7 +136,8 @@ if customers.height == 0:
 degenerate: list[rfm.Degenerate] = []
 if mode == "quantiles":
     scored = ui.cached(rfm.quantile_scored)(f"{table_key}|q", customers, bins=bins, ties=ties)
-    degenerate = rfm.degenerate_dimensions(scored, ties)
+    commonest = ui.cached(rfm.commonest_values)(table_key, customers)
+    degenerate = rfm.degenerate_dimensions(scored, ties, commonest)
     for d in degenerate:
         st.warning(rfm.degenerate_warning(d, currency), icon=":material/warning:")
     told = {d.dimension for d in degenerate}
@@ -148,9 +149,7 @@ if mode == "quantiles":
                 f"{c.dimension} value. Score its ties in row order, or set thresholds yourself.",
                 icon=":material/warning:",
             )
-    for dim, value, share in ui.cached(rfm.heaped_values)(
-        f"{table_key}|heaped", customers, bins=bins
-    ).rows():
+    for dim, value, share in rfm.heaped_values(commonest, bins).rows():
         if ties[dim] == "first" and dim not in told:
             st.caption(
                 f":material/info: {fmt.pct(share)} of customers share the same {dim} "

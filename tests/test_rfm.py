@@ -157,16 +157,26 @@ def test_heaped_values_name_a_value_shared_by_more_than_one_bin_of_customers():
             "monetary": [5.0, 5.0, 6.0, 7.0, 8.0],
         }
     )
+    commonest = rfm.commonest_values(customers)
+    # Recency: five values once each, the smallest is named.
+    assert commonest.rows() == [
+        ("recency", 1.0, 0.2),
+        ("frequency", 1.0, 0.6),
+        ("monetary", 5.0, 0.4),
+    ]
     # Five bins: more than 20% sharing a value. Frequency 1 is 60%, monetary 5.0 is 40%.
-    assert rfm.heaped_values(customers, 5).rows() == [
+    assert rfm.heaped_values(commonest, 5).rows() == [
         ("frequency", 1.0, 0.6),
         ("monetary", 5.0, 0.4),
     ]
     # Three bins: more than a third; 60% and 40% both qualify.
-    assert rfm.heaped_values(customers, 3).rows() == [
+    assert rfm.heaped_values(commonest, 3).rows() == [
         ("frequency", 1.0, 0.6),
         ("monetary", 5.0, 0.4),
     ]
+    # Two values shared by two customers each, the larger first in row order: the smaller wins.
+    tied = customers.with_columns(monetary=pl.Series([9.0, 9.0, 4.0, 4.0, 6.0]))
+    assert rfm.commonest_values(tied).row(2) == ("monetary", 4.0, 0.4)
 
 
 def test_recency_is_scored_so_that_recent_is_high():

@@ -365,25 +365,18 @@ def collapsed_dimensions(scored: pl.DataFrame, bins: int) -> list[Collapse]:
     return out
 
 
-def _commonest_values(customers: pl.DataFrame) -> list[tuple[str, float, float]]:
-    # Per dimension its most common value (the smallest of equally common ones) and its share.
-    if customers.height == 0:
-        return []
-    out = []
-    for dim, column in VALUE_COLUMNS.items():
-        counts = (
-            customers[column].value_counts(name="n").sort(["n", column], descending=[True, False])
-        )
-        value, n = counts.row(0)
-        out.append((dim, float(value), n / customers.height))
-    return out
-
-
-def heaped_values(customers: pl.DataFrame, bins: int) -> pl.DataFrame:
-    """Dimensions where one value is shared by more than 1/bins of the customers, so that
-    breaking ties in row order gives equal customers different scores: one row per such
-    dimension with dimension, value and share (0..1)."""
-    rows = [row for row in _commonest_values(customers) if row[2] > 1 / bins]
+def commonest_values(customers: pl.DataFrame) -> pl.DataFrame:
+    """Per dimension (recency, frequency, monetary) of the customer table, its most common
+    value (the smallest of equally common ones) and the share of customers on it: one row per
+    dimension with dimension, value and share (0..1); none without customers. It does not
+    depend on the scores, so that one computation serves every number of bins."""
+    rows = []
+    for dim, column in VALUE_COLUMNS.items() if customers.height else ():
+        # Runs of equal values in sorted order: the first longest run is the smallest of the
+        # commonest values (a sort is cheaper than counting a million distinct amounts).
+        runs = customers[column].sort().rle()
+        longest = runs[runs.struct.field("len").arg_max()]
+        rows.append((dim, float(longest["value"]), longest["len"] / customers.height))
     return pl.DataFrame(
         rows,
         schema={"dimension": pl.String, "value": pl.Float64, "share": pl.Float64},
@@ -391,15 +384,26 @@ def heaped_values(customers: pl.DataFrame, bins: int) -> pl.DataFrame:
     )
 
 
+def heaped_values(commonest: pl.DataFrame, bins: int) -> pl.DataFrame:
+    """Dimensions where one value is shared by more than 1/bins of the customers, so that
+    breaking ties in row order gives equal customers different scores: the rows of
+    `commonest` (commonest_values) whose share is above 1/bins."""
+    return commonest.filter(pl.col("share") > 1 / bins)
+
+
 def degenerate_dimensions(
-    scored: pl.DataFrame, ties: Mapping[str, str] | str = PUBLISHED_TIES
+    scored: pl.DataFrame,
+    ties: Mapping[str, str] | str = PUBLISHED_TIES,
+    commonest: pl.DataFrame | None = None,
 ) -> list[Degenerate]:
     """Dimensions of quantile-scored customers (scored with `ties`) on which more than
     DEGENERATE_SHARE of them share one value: their scores there are ties or row order, not
-    behaviour. In DIMENSIONS order."""
+    behaviour. In DIMENSIONS order. `commonest`: commonest_values of the same customers, when
+    already computed."""
     rule = tie_rules(ties)
     out = []
-    for dim, value, share in _commonest_values(scored):
+    found = commonest_values(scored) if commonest is None else commonest
+    for dim, value, share in found.rows():
         if share <= DEGENERATE_SHARE:
             continue
         heap = scored.filter(pl.col(VALUE_COLUMNS[dim]) == value)[SCORE_COLUMNS[dim]]
@@ -524,7 +528,13 @@ def segmented(scored: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
     chain = pl.when(_rule_matches(rows[0])).then(pl.lit(rows[0]["segment"]))
     for row in rows[1:]:
         chain = chain.when(_rule_matches(row)).then(pl.lit(row["segment"]))
-    return scored.with_columns(chain.otherwise(pl.lit(OTHER)).alias("segment"))
+    # The rules read the three scores only: each combination of scores present is named once,
+    # then looked up (a million customers share at most bins ** 3 of them).
+    scores = ["r_score", "f_score", "m_score"]
+    named = (
+        scored.select(scores).unique().with_columns(chain.otherwise(pl.lit(OTHER)).alias("segment"))
+    )
+    return scored.join(named, on=scores, how="left", nulls_equal=True, maintain_order="left")
 
 
 def segment_order(rules: pl.DataFrame) -> list[str]:
