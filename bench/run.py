@@ -76,11 +76,11 @@ def reruns(results: list[tuple[str, float]]) -> None:
 
     timed("= rfm rerun after a bins or rule change (budget 0.3 s)", rfm_rerun, results)
 
-    bought = cohorts.purchases(lines)  # cached once per data set by the page
+    days = cohorts.purchases(lines)  # cached once per data set by the page
     last_day = lines["ordered_at"].max().date()
 
     def cohorts_rerun() -> None:
-        table = cohorts.purchase_cohorts(bought, "1w", last_day)
+        table = cohorts.purchase_cohorts(days, "1w", last_day)
         matrix = cohorts.cohort_matrix(table, "customers", True)
         cohorts.retention_curve(matrix)
 

@@ -90,9 +90,9 @@ def cohort_tables() -> None:
         "rate). Off: absolute counts or amounts.",
     )
 
-    bought = ui.cached(cohorts.purchases)(ds.key, lines)
+    days = ui.cached(cohorts.purchases)(ds.key, lines)
     table = ui.cached(cohorts.purchase_cohorts)(
-        ds.key, bought, grain=cohorts.GRAINS[grain], last_day=lines["ordered_at"].max().date()
+        ds.key, days, grain=cohorts.GRAINS[grain], last_day=lines["ordered_at"].max().date()
     )
     if table.height == 0:
         st.info(

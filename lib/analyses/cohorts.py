@@ -107,16 +107,16 @@ def cohort_table(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
 
 
 def purchases(lines: pl.DataFrame) -> pl.DataFrame:
-    """The purchases cohorts count (measures.customer_purchases): order_id, customer_id,
-    ordered_at, revenue (net). Computed once per data set; every grain reuses it."""
-    return measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
+    """The purchases cohorts count (measures.customer_purchases) per order, customer and day
+    (summaries.order_days): what every grain groups into periods. Computed once per data set."""
+    bought = measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
+    return summaries.order_days(summaries.lazy(bought)).collect().to_native()
 
 
-def purchase_cohorts(bought: pl.DataFrame, grain: str, last_day: date) -> pl.DataFrame:
+def purchase_cohorts(days: pl.DataFrame, grain: str, last_day: date) -> pl.DataFrame:
     """cohort_table from `purchases(lines)` and the day the data ends (its last order)."""
     every = _every(grain)
-    days = summaries.order_days(summaries.lazy(bought))
-    periods = summaries.customer_periods(days, every).collect().to_native()
+    periods = summaries.customer_periods(summaries.lazy(days), every).collect().to_native()
     return period_cohorts(periods, every, last_day)
 
 
