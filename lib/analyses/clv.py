@@ -6,6 +6,7 @@ import contextlib
 import io
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -527,6 +528,30 @@ def _hyp2f1(a, b, c, z):
     return term
 
 
+@dataclass(frozen=True)
+class _Histories:
+    """A summary's frequency (x), recency and T, and its distinct (x, T) pairs (`pair_x`,
+    `pair_t`; `pair`: each row's pair). What the expectations add with the horizon depends on a
+    row's x and T alone, and customers share few pairs (a count of purchases and a day)."""
+
+    x: np.ndarray
+    recency: np.ndarray
+    big_t: np.ndarray
+    pair_x: np.ndarray
+    pair_t: np.ndarray
+    pair: np.ndarray
+
+
+def _histories(summary: pl.DataFrame) -> _Histories:
+    x, recency, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    groups = pl.DataFrame({"x": x, "t": big_t}).with_row_index("row").group_by("x", "t").agg("row")
+    pair = np.empty(summary.height, dtype=np.int64)
+    pair[groups["row"].explode().to_numpy()] = np.repeat(
+        np.arange(groups.height), groups["row"].list.len().to_numpy()
+    )
+    return _Histories(x, recency, big_t, groups["x"].to_numpy(), groups["t"].to_numpy(), pair)
+
+
 def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
     """Expected repeat purchases of each summary row in the next `t` units (the model's unit).
 
@@ -536,31 +561,54 @@ def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
     same overflow guard. Pareto/NBD: lifetimes' function. Identical to lifetimes wherever
     lifetimes is finite.
     """
-    if t <= 0:
-        return np.zeros(summary.height)
-    x, recency, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    return _expectation(fit, _histories(summary))(t)
+
+
+def _expectation(fit: Fit, rows: _Histories) -> Callable[[float], np.ndarray]:
+    """expected_purchases of `rows` as a function of `t`: what depends on `t` is computed once
+    per distinct (x, T) pair, the rest once per row, by the same operations on the same numbers
+    as row by row."""
     if fit.model == "pareto":
         model = _fitter(fit)
-        return np.asarray(
-            _quiet(
-                lambda: model.conditional_expected_number_of_purchases_up_to_time(
-                    t, x, recency, big_t
-                )
-            ),
-            dtype=float,
-        )
+
+        def pareto(t: float) -> np.ndarray:
+            if t <= 0:
+                return np.zeros(rows.x.shape[0])
+            return np.asarray(
+                _quiet(
+                    lambda: model.conditional_expected_number_of_purchases_up_to_time(
+                        t, rows.x, rows.recency, rows.big_t
+                    )
+                ),
+                dtype=float,
+            )
+
+        return pareto
     r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
-    z = t / (alpha + big_t + t)
-    ratio_t = (alpha + big_t) / (alpha + t + big_t)
-    ratio_r = (alpha + big_t) / (alpha + recency)
+    x, big_t = rows.pair_x, rows.pair_t
+    ratio_r = (alpha + rows.big_t) / (alpha + rows.recency)
+    mbg = fit.model == "mbgnbd"
     with np.errstate(all="ignore"):
-        if fit.model == "mbgnbd":
-            term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
-            numerator = (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
-            return numerator / (1 + (a / (b + x)) * ratio_r ** (r + x))
-        term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
-        numerator = (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
-        return numerator / (1 + (x > 0) * (a / (b + x - 1)) * ratio_r ** (r + x))
+        if mbg:
+            below = 1 + (a / (b + rows.x)) * ratio_r ** (r + rows.x)
+        else:
+            below = 1 + (rows.x > 0) * (a / (b + rows.x - 1)) * ratio_r ** (r + rows.x)
+
+    def bg(t: float) -> np.ndarray:
+        if t <= 0:
+            return np.zeros(rows.x.shape[0])
+        z = t / (alpha + big_t + t)
+        ratio_t = (alpha + big_t) / (alpha + t + big_t)
+        with np.errstate(all="ignore"):
+            if mbg:
+                term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
+                numerator = (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
+            else:
+                term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
+                numerator = (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
+            return numerator[rows.pair] / below
+
+    return bg
 
 
 def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
@@ -617,13 +665,23 @@ def discounted_value(
     month k (by lifetimes' month length) are discounted by (1 + discount) ** k, the last,
     partial month at its own fraction. For a whole number of months this is lifetimes'
     customer_lifetime_value."""
+    return _discounted(fit, _expectation(fit, _histories(summary)), spend, t, discount)
+
+
+def _discounted(
+    fit: Fit,
+    expected: Callable[[float], np.ndarray],
+    spend: np.ndarray,
+    t: float,
+    discount: float,
+) -> np.ndarray:
     per_month = UNITS_PER_MONTH[fit.unit]
     months = t / per_month
     ends = [float(k) for k in range(1, math.ceil(months - 1e-9))] + [months]
-    total = np.zeros(summary.height)
-    before = np.zeros(summary.height)
+    total = np.zeros(spend.shape[0])
+    before = np.zeros(spend.shape[0])
     for month in ends:
-        upto = expected_purchases(fit, summary, month * per_month)
+        upto = expected(month * per_month)
         total += spend * (upto - before) / (1 + discount) ** month
         before = upto
     return total
@@ -648,13 +706,12 @@ def customer_values(
     expected purchases, descending."""
     t = horizon_in_units(horizon, horizon_unit, fit.unit)
     spend = expected_spend(fit, summary)
+    expected = _expectation(fit, _histories(summary))
     out = summary.with_columns(
-        _column("expected_purchases", expected_purchases(fit, summary, t)),
+        _column("expected_purchases", expected(t)),
         _column("p_alive", p_alive(fit, summary)),
         _column("expected_spend", spend),
-        _column(
-            "clv", None if spend is None else discounted_value(fit, summary, spend, t, discount)
-        ),
+        _column("clv", None if spend is None else _discounted(fit, expected, spend, t, discount)),
     )
     return out.sort(["clv", "expected_purchases"], descending=True, nulls_last=True)
 
