@@ -21,10 +21,11 @@ def customer_features(ds) -> cl.CustomerFeatures:
 
 
 def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
-    """The k comparison (with the fit at every k, up to SHOWN_FITS_CUSTOMERS customers) and how
-    each feature enters the model, both from the same scaling."""
+    """The k comparison (with the fit at every k) and how each feature enters the model, both
+    from the same scaling, kept for the fit at the chosen k."""
     scaled = cl.scaled_features(built.table, features, log)
     return {
+        "scaled": scaled,
         "diagnostics": cl.cluster_diagnostics(scaled.matrix),
         "model": cl.model_features(scaled, built.features),
         "capped_customers": scaled.capped_customers,
@@ -37,23 +38,24 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
 def model(
     key: str,
     _built: cl.CustomerFeatures,
+    _scaled: cl.Scaled,
     _diag: cl.Diagnostics,
     features: tuple,
     log: bool,
     k: int,
 ) -> dict:
     """Everything that depends on the fit (the diagnostics' at k, or fitted now): labels,
-    drivers, names, profiles, map."""
-    scaled = cl.scaled_features(_built.table, features, log)
-    fit = _diag.fit_at(scaled.matrix, k)
-    drivers = cl.cluster_drivers(scaled, fit.labels, _built.features)
+    drivers, names, profiles, map. `_scaled` and `_diag` are diagnostics' for the same
+    features and log."""
+    fit = _diag.fit_at(_scaled.matrix, k)
+    drivers = cl.cluster_drivers(_scaled, fit.labels, _built.features)
     names = cl.cluster_names(drivers, _built.features)
     return {
         "drivers": drivers,
         "names": names,
         "profiles": cl.cluster_profiles(_built.table, fit.labels, _built.features, names),
         "assignments": cl.cluster_assignments(_built.table, fit.labels, names),
-        "projection": cl.cluster_projection(scaled, fit.labels, names),
+        "projection": cl.cluster_projection(_scaled, fit.labels, names),
     }
 
 
@@ -165,10 +167,11 @@ def clustering() -> None:
         suggested,
         key="clusters_k",
         bind=links.BIND,
-        help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {cl.N_INIT} starts with a "
+        help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {diag.starts} "
+        f"start{'s' if diag.starts > 1 else ''} with a "
         f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
     )
-    fitted = model(ds.key, built, diag, features=features, log=log, k=k)
+    fitted = model(ds.key, built, scaling["scaled"], diag, features=features, log=log, k=k)
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]
 

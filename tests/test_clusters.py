@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
 
 from lib import demo, formats, io
 from lib.analyses import clusters as cl
@@ -253,14 +254,23 @@ def test_diagnostics_compare_the_fits_the_page_shows(monkeypatch):
         assert inertia[k] == shown.inertia
     assert "4 k-means++ starts per k (seed 0; the fits the page shows)" in diag.method
     assert diag.fit_at(points, 4) is diag.fits[4]
-    # Above the limit: one start per k (sklearn's own), and the page fits a k when chosen.
-    monkeypatch.setattr(cl, "SHOWN_FITS_CUSTOMERS", points.shape[0] - 1)
+    # Above the limit: one start per k (sklearn's own), kept and shown as well.
+    monkeypatch.setattr(cl, "MANY_STARTS_CUSTOMERS", points.shape[0] - 1)
     diag = cl.cluster_diagnostics(points, ks=(3, 4, 5))
-    assert diag.fits == {}
-    np.testing.assert_array_equal(diag.fit_at(points, 4).labels, truth)
-    assert "1 k-means++ start per k (seed 0)" in diag.method
+    assert sorted(diag.fits) == [3, 4, 5] and diag.starts == 1
+    assert diag.fit_at(points, 4) is diag.fits[4]
+    np.testing.assert_array_equal(diag.fits[4].labels, truth)
+    assert "1 k-means++ start per k (seed 0; the fits the page shows; 4 starts up to" in diag.method
     one = KMeans(n_clusters=5, random_state=0, n_init=1).fit(points)
     assert diag.table.filter(pl.col("k") == 5)["inertia"][0] == pytest.approx(one.inertia_)
+    # Renumbered largest first, the same partition as sklearn's.
+    sizes = np.bincount(diag.fits[5].labels)
+    assert (np.diff(sizes) <= 0).all()
+    assert adjusted_rand_score(diag.fits[5].labels, one.labels_) == 1.0
+    # A k outside the comparison is fitted with the same number of starts.
+    assert diag.fit_at(points, 6).inertia == pytest.approx(
+        KMeans(n_clusters=6, random_state=0, n_init=1).fit(points).inertia_
+    )
 
 
 def test_diagnostics_on_separated_blobs_suggest_four_clusters():

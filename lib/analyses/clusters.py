@@ -19,12 +19,12 @@ from lib.model import Dataset, columns_of
 KS = tuple(range(2, 11))
 SEED = 0
 N_INIT = 4  # the chosen k: four k-means++ starts, the best kept
-# Up to this many customers the diagnostics compare the very fits the page shows (N_INIT starts
-# per k; 18,734 customers: ~0.6 s for nine k), so that a k's silhouette and inertia are those of
-# its clusters and moving k refits nothing. Above it they fit each k with DIAGNOSTIC_N_INIT start
-# (100k customers within 5 s), and the page fits a k when it is chosen.
-SHOWN_FITS_CUSTOMERS = 30_000
-DIAGNOSTIC_N_INIT = 1
+# The diagnostics compare the very fits the page shows, so that a k's silhouette and inertia are
+# those of its clusters and moving k refits nothing: up to this many customers with N_INIT starts
+# per k (18,734 customers: ~0.6 s for nine k), above it with LARGE_N_INIT (100k customers within
+# 5 s; 1.7M customers fit four starts in 6-8 s per k).
+MANY_STARTS_CUSTOMERS = 30_000
+LARGE_N_INIT = 1
 # silhouette on a fixed random sample: 5,000 customers cost ~0.15 s for all nine k and move the
 # score by ~0.004 between samples (well inside TIE); 20,000 cost ~2.5 s
 SILHOUETTE_SAMPLE = 5_000
@@ -427,12 +427,13 @@ class Clustering:
     inertia: float
 
 
-def fit_clusters(matrix: np.ndarray, k: int) -> Clustering:
-    """k-means (random_state=SEED, N_INIT starts), clusters renumbered largest first."""
+def fit_clusters(matrix: np.ndarray, k: int, starts: int = N_INIT) -> Clustering:
+    """k-means (random_state=SEED, `starts` k-means++ starts, the best kept), clusters
+    renumbered largest first."""
     if matrix.shape[0] < k:
         raise ValueError(f"{matrix.shape[0]} customers cannot form {k} clusters")
     with threads.one_thread():
-        model = KMeans(n_clusters=k, random_state=SEED, n_init=N_INIT).fit(matrix)
+        model = KMeans(n_clusters=k, random_state=SEED, n_init=starts).fit(matrix)
     return Clustering(k=k, labels=_by_size(model.labels_, k), inertia=float(model.inertia_))
 
 
@@ -454,21 +455,21 @@ class Diagnostics:
     reason: str
     silhouette_sample: int  # customers the silhouette was computed on
     method: str
-    # fit_clusters at each k when the diagnostics were computed from them (up to
-    # SHOWN_FITS_CUSTOMERS customers), else empty
+    # the fit_clusters at each k the diagnostics were computed from, and their starts
     fits: dict[int, Clustering] = field(default_factory=dict)
+    starts: int = N_INIT
 
     def fit_at(self, matrix: np.ndarray, k: int) -> Clustering:
         """The clusters at k: the fit the diagnostics kept, else fit_clusters now."""
-        return self.fits.get(k) or fit_clusters(matrix, k)
+        return self.fits.get(k) or fit_clusters(matrix, k, self.starts)
 
 
 def cluster_diagnostics(
     matrix: np.ndarray, ks: Sequence[int] = KS, sample: int = SILHOUETTE_SAMPLE
 ) -> Diagnostics:
     """Inertia (elbow), silhouette (on a fixed random sample of `sample` customers when there are
-    more) and Davies-Bouldin for each k, of fit_clusters' fits (kept in `fits`) up to
-    SHOWN_FITS_CUSTOMERS customers, else of one fitted with DIAGNOSTIC_N_INIT start per k."""
+    more) and Davies-Bouldin for each k, of fit_clusters' fits (kept in `fits`): N_INIT starts
+    up to MANY_STARTS_CUSTOMERS customers, else LARGE_N_INIT."""
     n = matrix.shape[0]
     ks = [k for k in ks if k < n]
     if not ks:
@@ -476,16 +477,8 @@ def cluster_diagnostics(
     rows = np.arange(n)
     if n > sample:
         rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
-    shown = n <= SHOWN_FITS_CUSTOMERS
-    if shown:
-        fits = {k: fit_clusters(matrix, k) for k in ks}
-    else:
-        fits = {}
-        with threads.one_thread():
-            for k in ks:
-                model = KMeans(n_clusters=k, random_state=SEED, n_init=DIAGNOSTIC_N_INIT)
-                model.fit(matrix)
-                fits[k] = Clustering(k, model.labels_, float(model.inertia_))
+    starts = N_INIT if n <= MANY_STARTS_CUSTOMERS else LARGE_N_INIT
+    fits = {k: fit_clusters(matrix, k, starts) for k in ks}
     with threads.one_thread():
         silhouettes = silhouette_scores(matrix[rows], [fits[k].labels[rows] for k in ks])
         separation = [
@@ -509,14 +502,18 @@ def cluster_diagnostics(
         },
     )
     suggested, elbow, reason = suggest_k(table)
-    starts = N_INIT if shown else DIAGNOSTIC_N_INIT
     method = (
-        f"k-means with {starts} k-means++ start{'s' if starts > 1 else ''} per k (seed {SEED}"
-        + ("; the fits the page shows" if shown else "")
+        f"k-means with {starts} k-means++ start{'s' if starts > 1 else ''} per k (seed {SEED}; "
+        + "the fits the page shows"
+        + (
+            f"; {N_INIT} starts up to {MANY_STARTS_CUSTOMERS:,} customers"
+            if starts != N_INIT
+            else ""
+        )
         + "); silhouette on "
         + (f"a fixed random sample of {len(rows):,} customers" if n > sample else "all customers")
     )
-    return Diagnostics(table, suggested, elbow, reason, len(rows), method, fits if shown else {})
+    return Diagnostics(table, suggested, elbow, reason, len(rows), method, fits, starts)
 
 
 def elbow_k(table: pl.DataFrame) -> int:
