@@ -90,10 +90,8 @@ def churn_windows(gaps: pl.DataFrame, quantiles: tuple[float, ...] = QUANTILES) 
     """One row per quantile (ascending, duplicates once): quantile, days (window_days),
     repeat_purchases (gaps behind it) and customers (customers with a repeat purchase)."""
     customers = gaps["customer_id"].n_unique()
-    rows = [
-        (q, window_days(gaps["gap_days"], q), gaps.height, customers)
-        for q in sorted(set(quantiles))
-    ]
+    ordered = gaps["gap_days"].sort()  # once: window_days finds it sorted
+    rows = [(q, window_days(ordered, q), gaps.height, customers) for q in sorted(set(quantiles))]
     return pl.DataFrame(
         rows,
         schema={
@@ -128,9 +126,13 @@ _EPOCH_MONTH = 1970 * 12  # month index (year * 12 + month - 1) of January 1970
 
 
 def _months_of(day_numbers: np.ndarray) -> np.ndarray:
-    """Month index (year * 12 + month - 1) of days counted from 1 Jan 1970."""
-    months = day_numbers.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return months + _EPOCH_MONTH
+    """Month index (year * 12 + month - 1) of days counted from 1 Jan 1970: each day of their
+    range converted once, then looked up (millions of purchase days span a few thousand)."""
+    if day_numbers.size == 0:
+        return day_numbers.astype(np.int64)
+    first = int(day_numbers.min())
+    span = np.arange(first, int(day_numbers.max()) + 1).astype("datetime64[D]")
+    return (span.astype("datetime64[M]").astype(np.int64) + _EPOCH_MONTH)[day_numbers - first]
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,9 @@ class ChurnBase:
     again). `day`, `lo`, `hi`: per purchase day, its day number (days since 1 Jan 1970) and the
     months (indices, lo to hi) whose ends fall after it and before the customer's next purchase
     day, in which the customer bought nothing. `first_m`, `last_m`: the first and last month;
-    `last_day`: the data's last purchase day (None without purchases).
+    `last_day`: the data's last purchase day (None without purchases). `windows`: churn_windows
+    of every quantile shown or offered (QUANTILES and CHOICES); `distribution`:
+    gap_distribution.
     """
 
     gaps: pl.DataFrame
@@ -154,6 +158,14 @@ class ChurnBase:
     first_m: int
     last_m: int
     last_day: date | None
+    windows: pl.DataFrame
+    distribution: pl.DataFrame
+
+
+def _base(gaps: pl.DataFrame, *rest) -> ChurnBase:
+    return ChurnBase(
+        gaps, *rest, churn_windows(gaps, (*QUANTILES, *CHOICES)), gap_distribution(gaps)
+    )
 
 
 def churn_base(days: pl.DataFrame) -> ChurnBase:
@@ -161,7 +173,7 @@ def churn_base(days: pl.DataFrame) -> ChurnBase:
     if days.height == 0:
         empty = np.zeros(0, dtype=np.int64)
         buyers = pl.DataFrame(schema={"m": pl.Int64, "new": pl.Int64, "repeating": pl.Int64})
-        return ChurnBase(repeat_gaps(days), buyers, empty, empty, empty, 0, -1, None)
+        return _base(repeat_gaps(days), buyers, empty, empty, empty, 0, -1, None)
     first_day, last_day = days["day"].min(), days["day"].max()
     assert isinstance(first_day, date) and isinstance(last_day, date)
     first_m = first_day.year * 12 + first_day.month - 1
@@ -198,7 +210,7 @@ def churn_base(days: pl.DataFrame) -> ChurnBase:
             ),
         ]
     )
-    return ChurnBase(
+    return _base(
         repeat_gaps(days),
         buyers,
         spans["day"].to_numpy(),
@@ -278,17 +290,17 @@ class Churn:
 
 def churn(base: ChurnBase, quantile: float = QUANTILE) -> Churn:
     """The churn window at `quantile` and the monthly statuses, from churn_base(purchase_days)."""
-    chosen = window_days(base.gaps["gap_days"], quantile)
+    shown = (*QUANTILES, quantile)
+    windows = (
+        base.windows.filter(pl.col("quantile").is_in(shown))
+        if quantile in base.windows["quantile"]
+        else churn_windows(base.gaps, shown)
+    )
+    chosen = windows.filter(pl.col("quantile") == quantile)["days"][0]
     monthly = (
         monthly_counts(base, chosen) if chosen is not None else pl.DataFrame(schema=_MONTHLY_SCHEMA)
     )
-    return Churn(
-        quantile,
-        chosen,
-        churn_windows(base.gaps, (*QUANTILES, quantile)),
-        monthly,
-        gap_distribution(base.gaps),
-    )
+    return Churn(quantile, chosen, windows, monthly, base.distribution)
 
 
 def churn_reading(result: Churn) -> str:
