@@ -141,7 +141,10 @@ if fit is None:
     st.warning(f"{fit_error.message} **What to try:** {fit_error.hint}")
     st.stop()
 
-values = clv.customer_values(summary, fit, horizon, horizon_unit, discount)
+base = ui.cached(clv.value_base, "Scoring every customer…")(
+    f"{ds.key}:clv:{unit}:{model}:{penalizer}", summary, fit=fit
+)
+values = clv.customer_values(summary, fit, horizon, horizon_unit, discount, base=base)
 horizon_text = f"{horizon} {horizon_unit if horizon != 1 else horizon_unit[:-1]}"
 
 st.subheader("Fitted parameters")

@@ -693,23 +693,42 @@ def _column(name: str, values: np.ndarray | None) -> pl.Expr | pl.Series:
     return pl.Series(name, values, dtype=pl.Float64)
 
 
+@dataclass(frozen=True)
+class ValueBase:
+    """What customer_values reads of a summary and fit whatever the horizon and discount: the
+    rows' histories, p_alive and expected_spend (None without a spend fit)."""
+
+    histories: _Histories
+    p_alive: np.ndarray
+    spend: np.ndarray | None
+
+
+def value_base(summary: pl.DataFrame, fit: Fit) -> ValueBase:
+    """ValueBase of `summary` under `fit` (a page keeps it while the horizon moves)."""
+    return ValueBase(_histories(summary), p_alive(fit, summary), expected_spend(fit, summary))
+
+
 def customer_values(
     summary: pl.DataFrame,
     fit: Fit,
     horizon: float = 12,
     horizon_unit: str = "months",
     discount: float = 0.01,
+    *,
+    base: ValueBase | None = None,
 ) -> pl.DataFrame:
     """Per customer: the summary plus expected_purchases over the horizon, p_alive,
     expected_spend (per purchase) and clv (discounted expected spend over the horizon, monthly
     `discount`); expected_spend and clv are null without a spend fit. Sorted by clv, then
-    expected purchases, descending."""
+    expected purchases, descending. `base`: value_base(summary, fit), when already computed."""
     t = horizon_in_units(horizon, horizon_unit, fit.unit)
-    spend = expected_spend(fit, summary)
-    expected = _expectation(fit, _histories(summary))
+    if base is None:
+        base = value_base(summary, fit)
+    spend = base.spend
+    expected = _expectation(fit, base.histories)
     out = summary.with_columns(
         _column("expected_purchases", expected(t)),
-        _column("p_alive", p_alive(fit, summary)),
+        _column("p_alive", base.p_alive),
         _column("expected_spend", spend),
         _column("clv", None if spend is None else _discounted(fit, expected, spend, t, discount)),
     )
