@@ -91,9 +91,9 @@ def cohort_tables() -> None:
     )
 
     days = ui.cached(cohorts.purchases)(ds.key, lines)
-    table = ui.cached(cohorts.purchase_cohorts)(
-        ds.key, days, grain=cohorts.GRAINS[grain], last_day=lines["ordered_at"].max().date()
-    )
+    table = ui.cached(cohorts.cohorts_by_grain, "Grouping the purchases by week, month, quarter…")(
+        ds.key, days, last_day=lines["ordered_at"].max().date()
+    )[grain]
     if table.height == 0:
         st.info(
             "No customer has a purchase in this data (only returns, or no customer ids), so there "

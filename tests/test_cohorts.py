@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lib import demo, formats, io
 from lib.analyses import cohorts
@@ -140,6 +141,17 @@ def test_weekly_cohorts_start_on_monday():
         (w2, 0, 1, 1, 1.0, False),
         (w2, 1, 1, 0, 0.0, True),
         (w2, 2, 1, None, None, False),
+    ]
+
+
+def test_every_grain_at_once_gives_each_grains_table():
+    tables = cohorts.cohorts_by_grain(cohorts.purchases(MONTHLY), date(2024, 3, 20))
+    assert list(tables) == ["week", "month", "quarter"]
+    for name, every in cohorts.GRAINS.items():
+        assert_frame_equal(tables[name], cohorts.cohort_table(MONTHLY, every))
+    # By quarter: a, b, c and d all first bought in Q1 2024, which the data ends inside.
+    assert cells(tables["quarter"], "customers", "active", "partial") == [
+        (date(2024, 1, 1), 0, 4, 4, True)
     ]
 
 
