@@ -163,6 +163,8 @@ class ChurnBase:
 
 
 def _base(gaps: pl.DataFrame, *rest) -> ChurnBase:
+    """ChurnBase of `gaps` and the rest of its fields, with what every quantile reads of the
+    gaps (windows, distribution) computed once."""
     return ChurnBase(
         gaps, *rest, churn_windows(gaps, (*QUANTILES, *CHOICES)), gap_distribution(gaps)
     )
