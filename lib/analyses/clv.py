@@ -564,26 +564,45 @@ def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
     return _expectation(fit, _histories(summary))(t)
 
 
-def _expectation(fit: Fit, rows: _Histories) -> Callable[[float], np.ndarray]:
+@dataclass(frozen=True)
+class _Expected:
+    """Expected purchases of each row as a function of t (the model's unit). BG/NBD and
+    MBG/NBD: `per_pair(t)` (what depends on t, per distinct (x, T) pair) taken at each row's
+    `pair` and divided by the row's `below`; Pareto/NBD: `direct(t)`."""
+
+    rows: int
+    per_pair: Callable[[float], np.ndarray] | None = None
+    pair: np.ndarray | None = None
+    below: np.ndarray | None = None
+    direct: Callable[[float], np.ndarray] | None = None
+
+    def __call__(self, t: float) -> np.ndarray:
+        if t <= 0:
+            return np.zeros(self.rows)
+        if self.direct is not None:
+            return self.direct(t)
+        assert self.per_pair is not None and self.pair is not None
+        with np.errstate(all="ignore"):
+            return self.per_pair(t)[self.pair] / self.below
+
+
+def _expectation(fit: Fit, rows: _Histories) -> _Expected:
     """expected_purchases of `rows` as a function of `t`: what depends on `t` is computed once
     per distinct (x, T) pair, the rest once per row, by the same operations on the same numbers
     as row by row."""
     if fit.model == "pareto":
         model = _fitter(fit)
-
-        def pareto(t: float) -> np.ndarray:
-            if t <= 0:
-                return np.zeros(rows.x.shape[0])
-            return np.asarray(
+        return _Expected(
+            rows.x.shape[0],
+            direct=lambda t: np.asarray(
                 _quiet(
                     lambda: model.conditional_expected_number_of_purchases_up_to_time(
                         t, rows.x, rows.recency, rows.big_t
                     )
                 ),
                 dtype=float,
-            )
-
-        return pareto
+            ),
+        )
     r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
     x, big_t = rows.pair_x, rows.pair_t
     ratio_r = (alpha + rows.big_t) / (alpha + rows.recency)
@@ -594,21 +613,19 @@ def _expectation(fit: Fit, rows: _Histories) -> Callable[[float], np.ndarray]:
         else:
             below = 1 + (rows.x > 0) * (a / (b + rows.x - 1)) * ratio_r ** (r + rows.x)
 
-    def bg(t: float) -> np.ndarray:
+    def per_pair(t: float) -> np.ndarray:
         if t <= 0:
-            return np.zeros(rows.x.shape[0])
+            return np.zeros(x.shape[0])
         z = t / (alpha + big_t + t)
         ratio_t = (alpha + big_t) / (alpha + t + big_t)
         with np.errstate(all="ignore"):
             if mbg:
                 term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
-                numerator = (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
-            else:
-                term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
-                numerator = (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
-            return numerator[rows.pair] / below
+                return (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
+            term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
+            return (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
 
-    return bg
+    return _Expected(rows.x.shape[0], per_pair, rows.pair, below)
 
 
 def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
@@ -669,21 +686,26 @@ def discounted_value(
 
 
 def _discounted(
-    fit: Fit,
-    expected: Callable[[float], np.ndarray],
-    spend: np.ndarray,
-    t: float,
-    discount: float,
+    fit: Fit, expected: _Expected, spend: np.ndarray, t: float, discount: float
 ) -> np.ndarray:
     per_month = UNITS_PER_MONTH[fit.unit]
     months = t / per_month
     ends = [float(k) for k in range(1, math.ceil(months - 1e-9))] + [months]
+    if expected.direct is None:  # BG/NBD, MBG/NBD: the months are discounted per (x, T) pair
+        assert expected.per_pair is not None and expected.pair is not None
+        summed, before = 0.0, 0.0
+        for month in ends:
+            upto = expected.per_pair(month * per_month)
+            summed = summed + (upto - before) / (1 + discount) ** month
+            before = upto
+        with np.errstate(all="ignore"):
+            return spend * np.asarray(summed, dtype=float)[expected.pair] / expected.below
     total = np.zeros(spend.shape[0])
-    before = np.zeros(spend.shape[0])
+    before_rows = np.zeros(spend.shape[0])
     for month in ends:
-        upto = expected(month * per_month)
-        total += spend * (upto - before) / (1 + discount) ** month
-        before = upto
+        upto_rows = expected(month * per_month)
+        total += spend * (upto_rows - before_rows) / (1 + discount) ** month
+        before_rows = upto_rows
     return total
 
 
