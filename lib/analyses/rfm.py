@@ -281,11 +281,15 @@ def threshold_scores(values: pl.Series, cuts: Sequence[float], lower_is_better: 
 
 
 def _with_code(scored: pl.DataFrame) -> pl.DataFrame:
-    return scored.with_columns(
-        pl.concat_str(pl.col("r_score").cast(pl.String), pl.col("f_score").cast(pl.String)).alias(
-            "rf"
-        )
+    # The R and F scores written side by side ("54"), looked up per pair of scores (a million
+    # customers share a few dozen) rather than written out per customer.
+    r, f = (
+        [v for v in scored[c].unique().to_list() if v is not None] for c in ("r_score", "f_score")
     )
+    codes = {a * 100 + b: f"{a}{b}" for a in r for b in f}
+    pair = pl.col("r_score").cast(pl.Int32) * 100 + pl.col("f_score")
+    coded = pair.replace_strict(codes, return_dtype=pl.String) if codes else pair
+    return scored.with_columns(coded.cast(pl.String).alias("rf"))
 
 
 def tie_rules(ties: Mapping[str, str] | str) -> dict[str, str]:
