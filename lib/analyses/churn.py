@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -147,7 +147,7 @@ class ChurnBase:
     day, in which the customer bought nothing. `first_m`, `last_m`: the first and last month;
     `last_day`: the data's last purchase day (None without purchases). `windows`: churn_windows
     of every quantile shown or offered (QUANTILES and CHOICES); `distribution`:
-    gap_distribution.
+    gap_distribution; `monthly`: monthly_counts by window (days) of every offered quantile.
     """
 
     gaps: pl.DataFrame
@@ -160,14 +160,17 @@ class ChurnBase:
     last_day: date | None
     windows: pl.DataFrame
     distribution: pl.DataFrame
+    monthly: dict[int, pl.DataFrame] = field(default_factory=dict)
 
 
 def _base(gaps: pl.DataFrame, *rest) -> ChurnBase:
-    """ChurnBase of `gaps` and the rest of its fields, with what every quantile reads of the
-    gaps (windows, distribution) computed once."""
-    return ChurnBase(
-        gaps, *rest, churn_windows(gaps, (*QUANTILES, *CHOICES)), gap_distribution(gaps)
-    )
+    """ChurnBase of `gaps` and the rest of its fields, with what every offered quantile reads
+    (windows, distribution, monthly statuses) computed once: choosing one recomputes nothing."""
+    windows = churn_windows(gaps, (*QUANTILES, *CHOICES))
+    base = ChurnBase(gaps, *rest, windows, gap_distribution(gaps))
+    offered = windows.filter(pl.col("quantile").is_in(CHOICES))["days"].drop_nulls()
+    base.monthly.update({days: monthly_counts(base, days) for days in offered.unique()})
+    return base
 
 
 def churn_base(days: pl.DataFrame) -> ChurnBase:
@@ -299,9 +302,12 @@ def churn(base: ChurnBase, quantile: float = QUANTILE) -> Churn:
         else churn_windows(base.gaps, shown)
     )
     chosen = windows.filter(pl.col("quantile") == quantile)["days"][0]
-    monthly = (
-        monthly_counts(base, chosen) if chosen is not None else pl.DataFrame(schema=_MONTHLY_SCHEMA)
-    )
+    if chosen is None:
+        monthly = pl.DataFrame(schema=_MONTHLY_SCHEMA)
+    else:
+        monthly = base.monthly.get(chosen)
+        if monthly is None:
+            monthly = monthly_counts(base, chosen)
     return Churn(quantile, chosen, windows, monthly, base.distribution)
 
 
