@@ -135,7 +135,9 @@ if customers.height == 0:
 # --- scores -----------------------------------------------------------------------------------
 degenerate: list[rfm.Degenerate] = []
 if mode == "quantiles":
-    scored = ui.cached(rfm.quantile_scored)(f"{table_key}|q", customers, bins=bins, ties=ties)
+    scored = ui.cached(rfm.scored_by_bins, "Scoring the customers by quantiles…")(
+        f"{table_key}|q", customers, ties=ties
+    )[bins]
     commonest = ui.cached(rfm.commonest_values)(table_key, customers)
     degenerate = rfm.degenerate_dimensions(scored, ties, commonest)
     for d in degenerate:

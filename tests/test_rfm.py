@@ -148,6 +148,25 @@ def test_a_heaped_value_makes_scores_by_value_skip_and_is_reported_as_a_collapse
     assert rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5, "first"), 5) == []
 
 
+def test_scores_of_every_number_of_bins_at_once():
+    customers = pl.DataFrame(
+        {
+            "customer_id": list("abcdef"),
+            "recency_days": [1, 2, 3, 4, 5, 6],
+            "frequency": [1, 1, 2, 2, 3, 9],
+            "monetary": [5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+        }
+    )
+    scored = rfm.scored_by_bins(customers, "first")
+    assert list(scored) == [3, 4, 5]
+    # Three bins of six customers in row order: two each; recency labelled in reverse.
+    assert scored[3]["m_score"].to_list() == [1, 1, 2, 2, 3, 3]
+    assert scored[3]["r_score"].to_list() == [3, 3, 2, 2, 1, 1]
+    assert scored[3]["rf"].to_list() == ["31", "31", "22", "22", "13", "13"]
+    for bins in (4, 5):
+        assert scored[bins].equals(rfm.quantile_scored(customers, bins, "first"))
+
+
 def test_heaped_values_name_a_value_shared_by_more_than_one_bin_of_customers():
     customers = pl.DataFrame(
         {

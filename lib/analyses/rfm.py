@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -280,16 +281,32 @@ def threshold_scores(values: pl.Series, cuts: Sequence[float], lower_is_better: 
     return frame.select((points + 1).cast(pl.Int8).alias(values.name)).to_series()
 
 
-def _with_code(scored: pl.DataFrame) -> pl.DataFrame:
-    # The R and F scores written side by side ("54"), looked up per pair of scores (a million
-    # customers share a few dozen) rather than written out per customer.
-    r, f = (
-        [v for v in scored[c].unique().to_list() if v is not None] for c in ("r_score", "f_score")
+def _per_combination(
+    scored: pl.DataFrame, columns: Sequence[str], name: str, label: Callable[[], pl.Expr]
+) -> pl.Expr:
+    """Column `name`: the text `label` gives each combination of the integer score `columns`
+    (each below 100), computed once per combination of their values (a million customers share
+    a few dozen) and looked up, rather than per customer."""
+    values = [[v for v in scored[c].unique().to_list() if v is not None] for c in columns]
+    grid = pl.DataFrame(list(itertools.product(*values)), schema=list(columns), orient="row")
+    code = pl.sum_horizontal(
+        pl.col(c).cast(pl.Int32) * 100 ** (len(columns) - 1 - i) for i, c in enumerate(columns)
     )
-    codes = {a * 100 + b: f"{a}{b}" for a in r for b in f}
-    pair = pl.col("r_score").cast(pl.Int32) * 100 + pl.col("f_score")
-    coded = pair.replace_strict(codes, return_dtype=pl.String) if codes else pair
-    return scored.with_columns(coded.cast(pl.String).alias("rf"))
+    named = grid.select(code.alias("code"), label().alias("label"))
+    lookup = dict(zip(named["code"], named["label"], strict=True))
+    coded = code.replace_strict(lookup, return_dtype=pl.String) if lookup else code
+    return coded.cast(pl.String).alias(name)
+
+
+def _with_code(scored: pl.DataFrame) -> pl.DataFrame:
+    # The R and F scores side by side ("54").
+    code = _per_combination(
+        scored,
+        ("r_score", "f_score"),
+        "rf",
+        lambda: pl.concat_str(pl.col("r_score").cast(pl.String), pl.col("f_score").cast(pl.String)),
+    )
+    return scored.with_columns(code)
 
 
 def tie_rules(ties: Mapping[str, str] | str) -> dict[str, str]:
@@ -322,6 +339,14 @@ def quantile_scored(
             r.cast(pl.Int8).alias("r_score"), f.alias("f_score"), m.alias("m_score")
         )
     )
+
+
+def scored_by_bins(
+    customers: pl.DataFrame, ties: Mapping[str, str] | str = PUBLISHED_TIES
+) -> dict[int, pl.DataFrame]:
+    """quantile_scored at every number of bins offered (BINS), so that a page switching bins
+    recomputes nothing; the frames share the customer table's columns rather than copy them."""
+    return {bins: quantile_scored(customers, bins, ties) for bins in BINS}
 
 
 def threshold_scored(customers: pl.DataFrame, cuts: Mapping[str, Sequence[float]]) -> pl.DataFrame:
@@ -532,13 +557,10 @@ def segmented(scored: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
     chain = pl.when(_rule_matches(rows[0])).then(pl.lit(rows[0]["segment"]))
     for row in rows[1:]:
         chain = chain.when(_rule_matches(row)).then(pl.lit(row["segment"]))
-    # The rules read the three scores only: each combination of scores present is named once,
-    # then looked up (a million customers share at most bins ** 3 of them).
-    scores = ["r_score", "f_score", "m_score"]
-    named = (
-        scored.select(scores).unique().with_columns(chain.otherwise(pl.lit(OTHER)).alias("segment"))
-    )
-    return scored.join(named, on=scores, how="left", nulls_equal=True, maintain_order="left")
+    # The rules read the three scores only: each combination is named once, then looked up.
+    scores = ("r_score", "f_score", "m_score")
+    segment = _per_combination(scored, scores, "segment", lambda: chain.otherwise(pl.lit(OTHER)))
+    return scored.with_columns(segment)
 
 
 def segment_order(rules: pl.DataFrame) -> list[str]:
