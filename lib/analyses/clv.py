@@ -6,7 +6,6 @@ import contextlib
 import io
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -254,8 +253,13 @@ def _quiet(call):
         return call()
 
 
+def _spends() -> pl.Expr:
+    """Rows the spend model learns from: repeat buyers with a positive average spend."""
+    return (pl.col("frequency") > 0) & (pl.col("monetary_value") > 0)
+
+
 def _spend_rows(summary: pl.DataFrame) -> pl.DataFrame:
-    return summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
+    return summary.filter(_spends())
 
 
 def _fitter_class(model: str) -> type:
@@ -566,24 +570,44 @@ def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Expected:
-    """Expected purchases of each row as a function of t (the model's unit). BG/NBD and
-    MBG/NBD: `per_pair(t)` (what depends on t, per distinct (x, T) pair) taken at each row's
-    `pair` and divided by the row's `below`; Pareto/NBD: `direct(t)`."""
+    """Expected purchases of `rows` as a function of t (the model's unit): BG/NBD and MBG/NBD
+    `per_pair(t)` (what depends on t, per distinct (x, T) pair) at each row's pair divided by
+    the row's `below`; Pareto/NBD lifetimes' own function. Plain data, so that it caches."""
 
-    rows: int
-    per_pair: Callable[[float], np.ndarray] | None = None
-    pair: np.ndarray | None = None
-    below: np.ndarray | None = None
-    direct: Callable[[float], np.ndarray] | None = None
+    fit: Fit
+    rows: _Histories
+    below: np.ndarray | None  # None for Pareto/NBD
+
+    def per_pair(self, t: float) -> np.ndarray:
+        x, big_t = self.rows.pair_x, self.rows.pair_t
+        if t <= 0:
+            return np.zeros(x.shape[0])
+        r, alpha, a, b = (self.fit.purchases[k] for k in ("r", "alpha", "a", "b"))
+        z = t / (alpha + big_t + t)
+        ratio_t = (alpha + big_t) / (alpha + t + big_t)
+        with np.errstate(all="ignore"):
+            if self.fit.model == "mbgnbd":
+                term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
+                return (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
+            term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
+            return (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
 
     def __call__(self, t: float) -> np.ndarray:
+        rows = self.rows
         if t <= 0:
-            return np.zeros(self.rows)
-        if self.direct is not None:
-            return self.direct(t)
-        assert self.per_pair is not None and self.pair is not None
+            return np.zeros(rows.x.shape[0])
+        if self.below is None:
+            model = _fitter(self.fit)
+            return np.asarray(
+                _quiet(
+                    lambda: model.conditional_expected_number_of_purchases_up_to_time(
+                        t, rows.x, rows.recency, rows.big_t
+                    )
+                ),
+                dtype=float,
+            )
         with np.errstate(all="ignore"):
-            return self.per_pair(t)[self.pair] / self.below
+            return self.per_pair(t)[rows.pair] / self.below
 
 
 def _expectation(fit: Fit, rows: _Histories) -> _Expected:
@@ -591,41 +615,15 @@ def _expectation(fit: Fit, rows: _Histories) -> _Expected:
     per distinct (x, T) pair, the rest once per row, by the same operations on the same numbers
     as row by row."""
     if fit.model == "pareto":
-        model = _fitter(fit)
-        return _Expected(
-            rows.x.shape[0],
-            direct=lambda t: np.asarray(
-                _quiet(
-                    lambda: model.conditional_expected_number_of_purchases_up_to_time(
-                        t, rows.x, rows.recency, rows.big_t
-                    )
-                ),
-                dtype=float,
-            ),
-        )
+        return _Expected(fit, rows, None)
     r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
-    x, big_t = rows.pair_x, rows.pair_t
     ratio_r = (alpha + rows.big_t) / (alpha + rows.recency)
-    mbg = fit.model == "mbgnbd"
     with np.errstate(all="ignore"):
-        if mbg:
+        if fit.model == "mbgnbd":
             below = 1 + (a / (b + rows.x)) * ratio_r ** (r + rows.x)
         else:
             below = 1 + (rows.x > 0) * (a / (b + rows.x - 1)) * ratio_r ** (r + rows.x)
-
-    def per_pair(t: float) -> np.ndarray:
-        if t <= 0:
-            return np.zeros(x.shape[0])
-        z = t / (alpha + big_t + t)
-        ratio_t = (alpha + big_t) / (alpha + t + big_t)
-        with np.errstate(all="ignore"):
-            if mbg:
-                term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
-                return (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
-            term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
-            return (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
-
-    return _Expected(rows.x.shape[0], per_pair, rows.pair, below)
+    return _Expected(fit, rows, below)
 
 
 def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
@@ -691,15 +689,14 @@ def _discounted(
     per_month = UNITS_PER_MONTH[fit.unit]
     months = t / per_month
     ends = [float(k) for k in range(1, math.ceil(months - 1e-9))] + [months]
-    if expected.direct is None:  # BG/NBD, MBG/NBD: the months are discounted per (x, T) pair
-        assert expected.per_pair is not None and expected.pair is not None
+    if expected.below is not None:  # BG/NBD, MBG/NBD: the months are discounted per pair
         summed, before = 0.0, 0.0
         for month in ends:
             upto = expected.per_pair(month * per_month)
             summed = summed + (upto - before) / (1 + discount) ** month
             before = upto
         with np.errstate(all="ignore"):
-            return spend * np.asarray(summed, dtype=float)[expected.pair] / expected.below
+            return spend * np.asarray(summed, dtype=float)[expected.rows.pair] / expected.below
     total = np.zeros(spend.shape[0])
     before_rows = np.zeros(spend.shape[0])
     for month in ends:
@@ -718,16 +715,21 @@ def _column(name: str, values: np.ndarray | None) -> pl.Expr | pl.Series:
 @dataclass(frozen=True)
 class ValueBase:
     """What customer_values reads of a summary and fit whatever the horizon and discount: the
-    rows' histories, p_alive and expected_spend (None without a spend fit)."""
+    rows' expected purchases as a function of the horizon, p_alive and expected_spend (None
+    without a spend fit)."""
 
-    histories: _Histories
+    expected: _Expected
     p_alive: np.ndarray
     spend: np.ndarray | None
 
 
 def value_base(summary: pl.DataFrame, fit: Fit) -> ValueBase:
     """ValueBase of `summary` under `fit` (a page keeps it while the horizon moves)."""
-    return ValueBase(_histories(summary), p_alive(fit, summary), expected_spend(fit, summary))
+    return ValueBase(
+        _expectation(fit, _histories(summary)),
+        p_alive(fit, summary),
+        expected_spend(fit, summary),
+    )
 
 
 def customer_values(
@@ -746,8 +748,7 @@ def customer_values(
     t = horizon_in_units(horizon, horizon_unit, fit.unit)
     if base is None:
         base = value_base(summary, fit)
-    spend = base.spend
-    expected = _expectation(fit, base.histories)
+    spend, expected = base.spend, base.expected
     out = summary.with_columns(
         _column("expected_purchases", expected(t)),
         _column("p_alive", base.p_alive),
@@ -968,9 +969,14 @@ def sufficiency(
         else:
             verdict, note = "good", "The history covers the horizon."
         rows.append(("History vs horizon", text, verdict, note))
-    spenders = _spend_rows(summary)
-    if spenders.height >= 3:
-        corr = spenders.select(pl.corr("frequency", "monetary_value")).item()
+    spenders, corr = (
+        summary.lazy()
+        .filter(_spends())
+        .select(pl.len(), pl.corr("frequency", "monetary_value"))
+        .collect()
+        .row(0)
+    )
+    if spenders >= 3:
         corr = 0.0 if corr is None or not math.isfinite(corr) else float(corr)
         strong = abs(corr) >= 0.3
         rows.append(
