@@ -96,6 +96,19 @@ def test_each_month_counts_new_repeating_waiting_and_lapsed_customers():
     assert churn.monthly_status(churn.purchase_days(SHOP.clear()), 10).height == 0
 
 
+def test_offered_windows_are_counted_with_the_base_and_others_when_asked():
+    days = churn.purchase_days(SHOP)
+    base = churn.churn_base(days)
+    assert set(base.monthly) == {46, 97}  # 75% and 80% of five gaps: 46 days; 90%, 95%: 97
+    offered = churn.churn(base, 0.8)
+    assert offered.monthly is base.monthly[46]
+    assert offered.monthly.select("waiting", "lapsed").rows() == [(0, 0), (1, 1), (1, 2), (1, 2)]
+    # 60% is not offered: its window (30 days) is counted on request, like any other.
+    other = churn.churn(base, 0.6)
+    assert other.windows.select("quantile", "days").rows() == [(0.6, 30), (0.8, 46), (0.9, 97)]
+    assert other.monthly.equals(churn.monthly_status(days, 30))
+
+
 def test_reading_states_the_window_and_says_when_too_few_repeat_purchases_exist():
     result = churn.churn(churn.churn_base(churn.purchase_days(SHOP)), 0.8)
     assert result.days == 46
