@@ -565,7 +565,7 @@ def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
     same overflow guard. Pareto/NBD: lifetimes' function. Identical to lifetimes wherever
     lifetimes is finite.
     """
-    return _expectation(fit, _histories(summary))(t)
+    return _expectation(fit, summary)(t)
 
 
 @dataclass(frozen=True)
@@ -610,10 +610,11 @@ class _Expected:
             return self.per_pair(t)[rows.pair] / self.below
 
 
-def _expectation(fit: Fit, rows: _Histories) -> _Expected:
-    """expected_purchases of `rows` as a function of `t`: what depends on `t` is computed once
-    per distinct (x, T) pair, the rest once per row, by the same operations on the same numbers
-    as row by row."""
+def _expectation(fit: Fit, summary: pl.DataFrame) -> _Expected:
+    """expected_purchases of the summary's rows as a function of `t`: what depends on `t` is
+    computed once per distinct (x, T) pair, the rest once per row, by the same operations on the
+    same numbers as row by row."""
+    rows = _histories(summary)
     if fit.model == "pareto":
         return _Expected(fit, rows, None)
     r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
@@ -667,9 +668,9 @@ def expected_spend(fit: Fit, summary: pl.DataFrame) -> np.ndarray | None:
     """
     if fit.spend is None:
         return None
-    usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
-    f = np.where(usable.to_numpy(), summary["frequency"].to_numpy(), 0.0)
-    m = np.where(usable.to_numpy(), summary["monetary_value"].to_numpy(), 0.0)
+    usable = summary.select(_spends()).to_series().to_numpy()
+    f = np.where(usable, summary["frequency"].to_numpy(), 0.0)
+    m = np.where(usable, summary["monetary_value"].to_numpy(), 0.0)
     return np.asarray(_ggf(fit).conditional_expected_average_profit(f, m), dtype=float)
 
 
@@ -680,13 +681,11 @@ def discounted_value(
     month k (by lifetimes' month length) are discounted by (1 + discount) ** k, the last,
     partial month at its own fraction. For a whole number of months this is lifetimes'
     customer_lifetime_value."""
-    return _discounted(fit, _expectation(fit, _histories(summary)), spend, t, discount)
+    return _discounted(_expectation(fit, summary), spend, t, discount)
 
 
-def _discounted(
-    fit: Fit, expected: _Expected, spend: np.ndarray, t: float, discount: float
-) -> np.ndarray:
-    per_month = UNITS_PER_MONTH[fit.unit]
+def _discounted(expected: _Expected, spend: np.ndarray, t: float, discount: float) -> np.ndarray:
+    per_month = UNITS_PER_MONTH[expected.fit.unit]
     months = t / per_month
     ends = [float(k) for k in range(1, math.ceil(months - 1e-9))] + [months]
     if expected.below is not None:  # BG/NBD, MBG/NBD: the months are discounted per pair
@@ -726,7 +725,7 @@ class ValueBase:
 def value_base(summary: pl.DataFrame, fit: Fit) -> ValueBase:
     """ValueBase of `summary` under `fit` (a page keeps it while the horizon moves)."""
     return ValueBase(
-        _expectation(fit, _histories(summary)),
+        _expectation(fit, summary),
         p_alive(fit, summary),
         expected_spend(fit, summary),
     )
@@ -753,7 +752,7 @@ def customer_values(
         _column("expected_purchases", expected(t)),
         _column("p_alive", base.p_alive),
         _column("expected_spend", spend),
-        _column("clv", None if spend is None else _discounted(fit, expected, spend, t, discount)),
+        _column("clv", None if spend is None else _discounted(expected, spend, t, discount)),
     )
     return out.sort(["clv", "expected_purchases"], descending=True, nulls_last=True)
 

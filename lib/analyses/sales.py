@@ -58,13 +58,10 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
             sale.any().alias("is_sale"),
         )
         .with_columns(
-            pl.col("ordered_at")
-            .filter(pl.col("is_sale"))
-            .min()
-            .over("customer_id")
+            pl.when(pl.col("customer_id").is_not_null())
+            .then(pl.col("ordered_at").filter(pl.col("is_sale")).min().over("customer_id"))
             .alias("first_sale_at")
         )
-        .with_columns(pl.when(pl.col("customer_id").is_not_null()).then(pl.col("first_sale_at")))
         .collect()
     )
 
