@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect as introspect
 import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -148,19 +149,23 @@ ANALYSES: dict[str, str] = {
 
 # Commands that also run on lines too big to load, from summaries (lib/engines.py).
 SUMMARISED = ("rfm", "cohorts")
+# Commands that run there on the order summary the app opens a folder with (lib/local.py).
+ORDER_SUMMARY = ("sales", "bridge", "regions", "movement", "churn", "clv", "clusters")
 # The database URL of --db when neither it nor files are given (keeps a password off the
 # command line; PostgreSQL also reads PGPASSWORD).
 DB_URL_VARIABLE = "STORELENS_DB_URL"
 
 
 def analysis(args: argparse.Namespace) -> dict:
-    if args.command in SUMMARISED and not args.demo:
+    if args.command in SUMMARISED + ORDER_SUMMARY and not args.demo:
         from lib import engines
 
         if not args.db and not args.files:
             args.db = os.environ.get(DB_URL_VARIABLE, "")
         if args.db or args.engine == "duckdb" or engines.is_lazy(args.files):
-            return _summarised(args)
+            if args.command in SUMMARISED:
+                return _summarised(args)
+            return _frames(args, _order_summary(args))
     if args.demo:
         ds = formats.assemble_demo(args.demo).dataset
     elif args.files:
@@ -196,11 +201,56 @@ def _summarised(args: argparse.Namespace) -> dict:
 
     module = importlib.import_module(f"lib.analyses.{args.command}")
     options = {name: getattr(args, name) for name in _options(module.headless)}
+    with _engine_errors(args):
+        source = engines.source_of(args.files, args.engine, args.db, args.db_table)
+        return engines.FRAMES[args.command](source, **options)
+
+
+def _order_summary(args: argparse.Namespace) -> Dataset:
+    """The data set the app opens a folder with (lib/local.py): the lines summarised per order
+    by polars' streaming engine, kept in the app's cache folder and reused while the files are
+    unchanged; with --engine duckdb or --db, summarised inside DuckDB or PostgreSQL (not
+    kept). What the summary cannot give (items, counts of lines) is said on stderr."""
+    from lib import engines, local
+
+    with _engine_errors(args):
+        if args.db or args.engine == "duckdb":
+            source = engines.source_of(args.files, args.engine, args.db, args.db_table)
+            name = f"table {args.db_table}" if args.db else ", ".join(args.files)
+            inside = args.db.split(":", 1)[0] if args.db else args.engine  # no password
+            summary = local.summary_of(source, progress=_progress)
+            ds = local.dataset(name, f"{name} ({inside})", summary, "summary")
+        else:
+            where = local.folder(args.files)
+            summary = local.summarise(where, _progress)
+            ds = local.dataset(where.name, where.describe(), summary, where.key)
+    _note([f"{n.file}: {n.message}" for n in ds.notes])
+    _note([SUMMARY_LIMITS], "warning")
+    return ds
+
+
+# What the order summary gives otherwise than the lines (lib/local.py's docstring).
+SUMMARY_LIMITS = (
+    "the summary keeps no items: top items are empty, the revenue bridge's price and mix are not "
+    "split by item, and what counts lines (basket sizes, lines without a customer, return "
+    "shares) counts its rows"
+)
+
+
+def _progress(words: str) -> None:
+    """A step of a long summary, on a terminal's stderr (a pipe or a test keeps it clean)."""
+    if sys.stderr.isatty():
+        print(words, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _engine_errors(args: argparse.Namespace) -> Iterator[None]:
+    """Lines read lazily or in a database: a missing client, unusable files or a wrong option
+    as a UsageError naming the command."""
     if not args.files and not args.db:
         raise UsageError(f"{args.command}: give files to read, --db URL or {DB_URL_VARIABLE}")
     try:
-        source = engines.source_of(args.files, args.engine, args.db, args.db_table)
-        return engines.FRAMES[args.command](source, **options)
+        yield
     except ImportError as exc:
         missing = exc.name or "a database client"
         raise UsageError(
@@ -462,7 +512,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--format", choices=("json", "csv"), default="json")
         p.add_argument("--table", help="with --format csv: which result table to print")
         p.add_argument("--recipe", help="a recipe (TOML): its mappings and this page's settings")
-        if name in SUMMARISED:
+        if name in SUMMARISED + ORDER_SUMMARY:
             p.add_argument(
                 "--engine",
                 choices=("polars", "duckdb"),

@@ -318,19 +318,25 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
         facts = json.loads(where.facts.read_text())
         lines = pl.read_parquet(where.summary)
         return Summary(lines, facts["lines"], facts["currency"], facts["seconds"], cached=True)
-    start = time.perf_counter()
     progress(f"Reading {where.describe()}…")
     source = engines.polars_lines([str(f) for f in where.files])
     count = _count(where.files)
     progress(f"Summarising {count:,} lines into orders (cancellations netted, duplicates once)…")
-    parts = max(1, -(-count // PART_LINES))
+    summary = summary_of(source, max(1, -(-count // PART_LINES)), progress)
+    progress(f"Saving the summary ({summary.lines.height:,} rows) to the cache…")
+    facts = {"lines": summary.read_lines, "currency": summary.currency, "seconds": summary.seconds}
+    _save(where, summary.lines, facts)
+    return summary
+
+
+def summary_of(source: engines.Source, parts: int = 1, progress: Progress = _quiet) -> Summary:
+    """The order rows of `source`'s lines (order_rows, in `parts`), computed now: summarise
+    keeps those of files in the cache; lines in a database are summarised where they are."""
+    start = time.perf_counter()
     rows = order_rows(source, parts, progress)
     read = int(rows["_lines"][0]) if rows.height else 0
     lines = conform("lines", rows.drop("_lines")).sort("ordered_at", "order_id")
-    seconds = time.perf_counter() - start
-    progress(f"Saving the summary ({lines.height:,} rows) to the cache…")
-    _save(where, lines, {"lines": read, "currency": source.currency, "seconds": seconds})
-    return Summary(lines, read, source.currency, seconds, cached=False)
+    return Summary(lines, read, source.currency, time.perf_counter() - start, cached=False)
 
 
 def _count(files: Sequence[Path]) -> int:
@@ -362,19 +368,20 @@ def clear_cache() -> None:
     shutil.rmtree(cache_dir(), ignore_errors=True)
 
 
-def dataset(where: Folder, summary: Summary, key: str) -> Dataset:
-    """The data set of a folder's summary (`key`: its cache key for the pages)."""
+def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
+    """The data set of the summary of `name`'s lines (`described`: where they are, as
+    Folder.describe says it; `key`: its cache key for the pages)."""
     orders = summary.lines["order_id"].n_unique()
     note = Note(
-        where.name,
+        name,
         "",
-        f"{summary.read_lines:,} lines in {where.describe()} were summarised into "
+        f"{summary.read_lines:,} lines in {described} were summarised into "
         f"{orders:,} orders ({summary.lines.height:,} rows: an order's purchases, and what its "
         "other lines add, as returns); pages about items and categories stay off",
         rows=summary.read_lines,
     )
     return Dataset(
-        name=where.name,
+        name=name,
         source_format="folder",
         currency=summary.currency,
         key=key,

@@ -185,7 +185,9 @@ def _summarise(where: local.Folder, opening: _Opening) -> None:
     """Summarise `where` into `opening` (in its own thread)."""
     try:
         summary = local.summarise(where, opening.steps.append)
-        ds = local.dataset(where, summary, key=f"{UPLOAD_KEY}local:{where.key}")
+        ds = local.dataset(
+            where.name, where.describe(), summary, key=f"{UPLOAD_KEY}local:{where.key}"
+        )
         how = "from the cache" if summary.cached else f"summarised in {summary.seconds:,.1f} s"
         opening.label = (
             f"{where.name}: {summary.read_lines:,} lines as {summary.lines.height:,} order rows "

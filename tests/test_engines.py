@@ -1,10 +1,12 @@
-"""RFM and cohorts from summaries computed lazily: polars streaming over files, DuckDB, and
-PostgreSQL (STORELENS_TEST_POSTGRES=postgresql://...; .ci/run starts one)."""
+"""RFM and cohorts from summaries computed lazily, the other customer and sales commands from the
+order summary: polars streaming over files, DuckDB, and PostgreSQL
+(STORELENS_TEST_POSTGRES=postgresql://...; .ci/run starts one)."""
 
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -12,9 +14,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, engines, io
+from lib import demo, engines, io, local
 from lib.__main__ import load
-from lib.analyses import cohorts, rfm
+from lib.analyses import cohorts, rfm, sales
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_TIME = "%m/%d/%Y %H:%M"  # how the retail demo writes InvoiceDate
@@ -173,6 +175,64 @@ def _run(*args: str, **env: str) -> dict:
     return json.loads(out.stdout)
 
 
+# Commands run on the order summary, and the tables that are those of the lines (the others
+# count items or lines, which the summary does not keep).
+ORDER_SUMMARY_TABLES = {
+    "sales": ("kpis", "revenue_over_time", "weekday_hour", "new_vs_returning"),
+    "churn": ("windows", "monthly"),
+    "clv": ("customers", "parameters"),
+    "regions": ("regions",),
+}
+
+
+def _same_rows(whole: dict, other: dict, tables: Sequence[str]) -> None:
+    for name in tables:
+        assert whole[name], name
+        assert_frame_equal(
+            pl.DataFrame(whole[name]), pl.DataFrame(other[name]), rel_tol=1e-9, abs_tol=1e-9
+        )
+
+
+@pytest.mark.parametrize("command", list(ORDER_SUMMARY_TABLES))
+def test_the_cli_runs_customer_and_sales_commands_on_a_folder_as_on_the_file(
+    retail, tmp_path, command
+):
+    """On a folder, the app's order summary (kept in its cache folder), polars or DuckDB."""
+    whole = _run(command, str(retail["csv"]))
+    cache = {"STORELENS_CACHE": str(tmp_path / "cache")}
+    folder = _run(command, str(retail["parquet"]), **cache)
+    _same_rows(whole, folder, ORDER_SUMMARY_TABLES[command])
+    assert list((tmp_path / "cache").glob("*.parquet")), "the summary is kept for the next run"
+    if command == "sales":
+        assert whole["top_items"] and not folder["top_items"]  # no items in the summary
+        pytest.importorskip("duckdb")
+        duckdb = _run(command, str(retail["parquet"]), "--engine", "duckdb", **cache)
+        _same_rows(whole, duckdb, ORDER_SUMMARY_TABLES[command])
+
+
+def test_the_cli_says_what_the_order_summary_does_not_keep(retail, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "lib", "sales", str(retail["parquet"]), "--table", "kpis"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "STORELENS_CACHE": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "20,000 lines in 3 parquet files" in out.stderr
+    assert "warning: the summary keeps no items" in out.stderr
+
+
+def test_the_cli_summarises_a_postgres_table_per_order_for_sales(retail, postgres):
+    url = postgres[0]
+    _into_postgres(postgres, "cli_sales_lines", _typed_lines(retail))
+    whole = _run("sales", str(retail["csv"]))
+    db = _run("sales", "--db-table", "cli_sales_lines", STORELENS_DB_URL=url)
+    _same_rows(whole, db, ORDER_SUMMARY_TABLES["sales"])
+
+
 def test_the_cli_summarises_a_folder_and_prints_what_a_single_file_gives(retail):
     whole = _run("rfm", str(retail["csv"]), "--bins", "3")
     parts = _run("rfm", str(retail["parquet"]), "--bins", "3")
@@ -247,6 +307,28 @@ def test_cohort_figures_by_hand_from_every_engine(hand):
         ("Jan 2024", 2, 1, 0.0),
         ("Mar 2024", 0, 1, 6.0),
     ]
+
+
+def test_sales_figures_by_hand_from_every_engines_order_summary(hand):
+    """The order summary the app opens a folder with (lib/local.py), computed by each engine:
+    Sales counts every line, duplicates and cancellations included."""
+    summary = local.summary_of(hand)
+    assert summary.read_lines == 8
+    ds = local.dataset("hand", "HAND", summary, "hand")
+    kpis = dict(sales.headless(ds)["kpis"].select("metric", "value").rows())
+    # 10 + 3 + 5 - 5 + 6 + 6 - 2 + 5 = 28 over the sale orders 1, 2, 4 and 6 (6 without a
+    # customer); units 3 + 1 + 6 + 5 - 1 - 1 = 13; 101 and 102 bought, 101 came back.
+    assert kpis == {
+        "revenue": 28.0,
+        "orders": 4.0,
+        "customers": 2.0,
+        "aov": 7.0,
+        "items_per_order": 13 / 4,
+        "returning_share": 0.5,
+    }
+    months = sales.headless(ds)["revenue_over_time"].select("label", "revenue", "orders")
+    # January: invoice 1 (13) less C3 (5); March: invoices 4 (12) and 6 (5) less C5 (2).
+    assert months.rows() == [("Jan 2024", 8.0, 1), ("Feb 2024", 5.0, 1), ("Mar 2024", 15.0, 2)]
 
 
 def test_only_folders_globs_and_big_parquet_files_go_the_lazy_way(retail):

@@ -92,7 +92,7 @@ def test_the_summary_gives_the_figures_of_the_lines_in_memory(
         paths, lines = [str(retail["parts"])], load([str(retail["csv"])]).dataset
     where = local.folder(paths)
     summary = local.summarise(where)
-    folder = local.dataset(where, summary, "folder")
+    folder = local.dataset(where.name, where.describe(), summary, "folder")
     assert summary.read_lines == lines.tables["lines"].height
     assert folder.currency == lines.currency
     _same(rfm.headless(lines), rfm.headless(folder))
@@ -128,7 +128,7 @@ def test_lines_without_items_quantities_or_prices_give_the_same_figures(
     plain.head(9_000).write_parquet(tmp_path / "amounts" / "a.parquet")
     plain.tail(plain.height - 9_000).write_parquet(tmp_path / "amounts" / "b.parquet")
     where = local.folder([str(tmp_path / "amounts")])
-    folder = local.dataset(where, local.summarise(where), "folder")
+    folder = local.dataset(where.name, where.describe(), local.summarise(where), "folder")
     whole = Dataset("amounts", "generic", tables={"lines": plain})
     _same(rfm.headless(whole), rfm.headless(folder))
     _same(cohorts.headless(whole), cohorts.headless(folder))
