@@ -163,9 +163,9 @@ def analysis(args: argparse.Namespace) -> dict:
         if not args.db and not args.files:
             args.db = os.environ.get(DB_URL_VARIABLE, "")
         if args.db or args.engine == "duckdb" or engines.is_lazy(args.files):
-            if args.command in SUMMARISED:
+            if args.command in SUMMARISED and not getattr(args, "compare_as_of", ""):
                 return _summarised(args)
-            return _frames(args, _order_summary(args))
+            return _frames(args, _order_summary(args))  # rfm's movement needs the orders
     if args.demo:
         ds = formats.assemble_demo(args.demo).dataset
     elif args.files:
