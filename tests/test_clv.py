@@ -307,8 +307,11 @@ def test_predictions_of_the_other_models_are_lifetimes_own(model):
     fitter = ModifiedBetaGeoFitter() if model == "mbgnbd" else ParetoNBDFitter()
     fitter.params_ = pd.Series(params)
     x, t_x, big_t = raw["x"].to_numpy(), raw["t_x"].to_numpy(), raw["T"].to_numpy()
-    expected = fitter.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, big_t)
-    assert clv.expected_purchases(fit, summary, 39) == pytest.approx(np.asarray(expected), rel=1e-9)
+    # Several horizons: Pareto/NBD keeps what does not depend on t and recomputes the rest.
+    for t in (4.35, 39.0, 78.0):
+        expected = fitter.conditional_expected_number_of_purchases_up_to_time(t, x, t_x, big_t)
+        got = clv.expected_purchases(fit, summary, t)
+        assert got == pytest.approx(np.asarray(expected), rel=1e-12), t
     alive = fitter.conditional_probability_alive(x, t_x, big_t)
     assert clv.p_alive(fit, summary) == pytest.approx(np.asarray(alive), rel=1e-9)
     ages = np.array([0.5, 13.0, 39.0, 78.0])

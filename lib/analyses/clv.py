@@ -562,8 +562,8 @@ def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
     BG/NBD: BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time (Fader, Hardie and
     Lee 2005, eq. 10) without its logarithm: lifetimes takes log(2F1), which is NaN where 2F1 is
     negative, as it is for one-time buyers when a + b < 1. MBG/NBD: lifetimes' formula with the
-    same overflow guard. Pareto/NBD: lifetimes' function. Identical to lifetimes wherever
-    lifetimes is finite.
+    same overflow guard. Pareto/NBD: lifetimes' function, by its own operations. Identical to
+    lifetimes wherever lifetimes is finite.
     """
     return _expectation(fit, summary)(t)
 
@@ -572,11 +572,13 @@ def expected_purchases(fit: Fit, summary: pl.DataFrame, t: float) -> np.ndarray:
 class _Expected:
     """Expected purchases of `rows` as a function of t (the model's unit): BG/NBD and MBG/NBD
     `per_pair(t)` (what depends on t, per distinct (x, T) pair) at each row's pair divided by
-    the row's `below`; Pareto/NBD lifetimes' own function. Plain data, so that it caches."""
+    the row's `below`; Pareto/NBD lifetimes' formula with each row's terms that do not depend on
+    t computed once (`settled`). Plain data, so that it caches."""
 
     fit: Fit
     rows: _Histories
     below: np.ndarray | None  # None for Pareto/NBD
+    settled: tuple[np.ndarray, np.ndarray] | None = None  # Pareto/NBD: _pareto_settled
 
     def per_pair(self, t: float) -> np.ndarray:
         x, big_t = self.rows.pair_x, self.rows.pair_t
@@ -596,16 +598,14 @@ class _Expected:
         rows = self.rows
         if t <= 0:
             return np.zeros(rows.x.shape[0])
-        if self.below is None:
-            model = _fitter(self.fit)
-            return np.asarray(
-                _quiet(
-                    lambda: model.conditional_expected_number_of_purchases_up_to_time(
-                        t, rows.x, rows.recency, rows.big_t
-                    )
-                ),
-                dtype=float,
-            )
+        if self.settled is not None:
+            # lifetimes' third term, the one that depends on t, in its order of operations.
+            before, likelihood = self.settled
+            s, beta = self.fit.purchases["s"], self.fit.purchases["beta"]
+            with np.errstate(all="ignore"):
+                near = (beta + rows.big_t) / (beta + rows.big_t + t)
+                third = np.log((1 - near ** (s - 1)) / (s - 1))
+                return np.exp(before + third - likelihood)
         with np.errstate(all="ignore"):
             return self.per_pair(t)[rows.pair] / self.below
 
@@ -616,7 +616,7 @@ def _expectation(fit: Fit, summary: pl.DataFrame) -> _Expected:
     same numbers as row by row."""
     rows = _histories(summary)
     if fit.model == "pareto":
-        return _Expected(fit, rows, None)
+        return _Expected(fit, rows, None, _pareto_settled(fit, rows))
     r, alpha, a, b = (fit.purchases[k] for k in ("r", "alpha", "a", "b"))
     ratio_r = (alpha + rows.big_t) / (alpha + rows.recency)
     with np.errstate(all="ignore"):
@@ -625,6 +625,32 @@ def _expectation(fit: Fit, summary: pl.DataFrame) -> _Expected:
         else:
             below = 1 + (rows.x > 0) * (a / (b + rows.x - 1)) * ratio_r ** (r + rows.x)
     return _Expected(fit, rows, below)
+
+
+def _pareto_settled(fit: Fit, rows: _Histories) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, what lifetimes' Pareto/NBD expectation (ParetoNBDFitter.conditional_expected_
+    number_of_purchases_up_to_time, Fader, Hardie and Shang's eq. 41) computes before the term
+    that depends on t: its first and second terms summed, and the conditional log-likelihood,
+    by the same operations on the same numbers (a horizon change then costs one power, one log
+    and one exp a row, not the likelihood's hypergeometric function)."""
+    from scipy.special import gammaln
+
+    model = _fitter(fit)
+    params = model._unload_params("r", "alpha", "s", "beta")
+    r, alpha, s, beta = params
+    x, big_t = rows.x, rows.big_t
+    with np.errstate(all="ignore"):
+        likelihood = model._conditional_log_likelihood(params, x, rows.recency, big_t)
+        first = (
+            gammaln(r + x)
+            - gammaln(r)
+            + r * np.log(alpha)
+            + s * np.log(beta)
+            - (r + x) * np.log(alpha + big_t)
+            - s * np.log(beta + big_t)
+        )
+        second = np.log(r + x) + np.log(beta + big_t) - np.log(alpha + big_t)
+        return first + second, np.asarray(likelihood, dtype=float)
 
 
 def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
