@@ -195,9 +195,10 @@ else:
         bind=links.BIND,
     )
     cube = ui.cached(sales.item_cube)(ds.key, lines)
-    ranking = ui.cached(sales.rank_items)(
+    months = ui.cached(sales.month_cube)(ds.key, cube)
+    ranking = ui.cached(sales.rank_kept)(
         period_key,
-        cube,
+        (cube, months),
         by=rank_by,
         start=start,
         end=end,

@@ -335,20 +335,71 @@ def non_product_lines(
     return int(part.filter(~pl.col("product")).select(pl.col("lines").sum()).collect().item())
 
 
-def _trend_months(part: pl.LazyFrame, start: date | None, end: date | None) -> pl.Series:
-    """Calendar months of the slice; partial months at either end are dropped (they would read
-    as a collapse on a sparkline) when at least two full months remain."""
-    rows, first, last, first_month, last_month = (
-        part.select(
-            pl.len(),
+def month_cube(cube: pl.DataFrame) -> pl.DataFrame:
+    """An item_cube summed per month (its keys with month for day), first and last the earliest
+    and latest day of each row's days: rank_items reads the months a range holds whole from it
+    (a few rows per item) and only the days of the months it cuts from the cube."""
+    keys = ["item_id", "month", *(c for c in ("category", "region") if c in cube.columns)]
+    return (
+        cube.lazy()
+        .group_by(keys)
+        .agg(
+            pl.col("item_name", "product").first(),
+            pl.col("lines", "units", "revenue", "orders").sum(),
             pl.col("day").min().alias("first"),
             pl.col("day").max().alias("last"),
-            pl.col("month").min().alias("first_month"),
-            pl.col("month").max().alias("last_month"),
         )
         .collect()
-        .row(0)
     )
+
+
+def _ranked_slice(
+    cube: pl.DataFrame,
+    months: pl.DataFrame | None,
+    *,
+    start: date | None,
+    end: date | None,
+    categories: Sequence[str],
+    regions: Sequence[str],
+) -> pl.LazyFrame:
+    """The products of the slice as rows of item_id, month, item_name, units, revenue, orders,
+    first and last (days): the cube's days, or with `months` (month_cube of the cube) the
+    months the range holds whole from it and the days of the others from the cube."""
+    columns = ["item_id", "month", "item_name", "units", "revenue", "orders", "first", "last"]
+    days = _cube_slice(cube, start, end, categories, regions).filter(pl.col("product"))
+    if months is None:
+        return days.with_columns(first=pl.col("day"), last=pl.col("day")).select(columns)
+    # The months the range holds whole run from the first month starting in it to the last
+    # month ending in it (compared as their first days).
+    whole = pl.lit(value=True)
+    if start is not None:
+        first = start.replace(day=1)
+        whole = whole & (pl.col("month") >= (first if first == start else _next_month(first)))
+    if end is not None:
+        after = _next_month(end.replace(day=1))
+        last = after if after - timedelta(days=1) == end else end.replace(day=1)
+        whole = whole & (pl.col("month") < last)
+    kept = _cube_slice(months, None, None, categories, regions).filter(pl.col("product") & whole)
+    cut = days.filter(~whole).with_columns(first=pl.col("day"), last=pl.col("day"))
+    return pl.concat([kept.select(columns), cut.select(columns)])
+
+
+def _next_month(month: date) -> date:
+    """The first day of the month after `month` (a first day)."""
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _trend_months(monthly: pl.DataFrame, start: date | None, end: date | None) -> pl.Series:
+    """Calendar months of the slice (its item × month sums, with their first and last days);
+    partial months at either end are dropped (they would read as a collapse on a sparkline)
+    when at least two full months remain."""
+    rows, first, last, first_month, last_month = monthly.select(
+        pl.len(),
+        pl.col("first").min(),
+        pl.col("last").max(),
+        pl.col("month").min().alias("first_month"),
+        pl.col("month").max().alias("last_month"),
+    ).row(0)
     if rows == 0:
         return pl.Series("month", [], pl.Date)
     first, last = max(first, start or first), min(last, end or last)
@@ -367,9 +418,11 @@ def rank_items(
     end: date | None = None,
     categories: Sequence[str] = (),
     regions: Sequence[str] = (),
+    months: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every product of an item_cube slice (days `start`..`end`, categories, regions; None or
-    empty: all) ranked by net units, orders or net revenue (`by`).
+    empty: all) ranked by net units, orders or net revenue (`by`). `months`: month_cube(cube),
+    which a page keeps so that a range change sums months instead of days (the same sums).
 
     One row per item with rank, item_id, item_name, units and revenue (net: a cancelled unit
     subtracts), orders (distinct orders with a sale line of the item, counted per day), share (of
@@ -377,18 +430,23 @@ def rank_items(
     slice, oldest first; partial end months left out when two full ones remain). Non-product
     codes and lines without an item are left out. Ties are ordered by item_id, ascending.
     """
-    part = _cube_slice(cube, start, end, categories, regions).filter(pl.col("product"))
+    part = _ranked_slice(cube, months, start=start, end=end, categories=categories, regions=regions)
     # One pass over the slice per (item, month); the totals then sum the much smaller result.
     monthly = (
         part.group_by("item_id", "month")
-        .agg(pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum())
+        .agg(
+            pl.col("item_name").first(),
+            pl.col("units", "revenue", "orders").sum(),
+            pl.col("first").min(),
+            pl.col("last").max(),
+        )
         .collect()
     )
     totals = monthly.group_by("item_id").agg(
         pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()
     )
     grand = totals[by].sum()
-    months = _trend_months(part, start, end)
+    months = _trend_months(monthly, start, end)
     # Each item's months laid out in one flat array, item by item with the months in order, and
     # folded into one list per item: no grid of every (item, month) pair to join.
     cells = monthly.join(
@@ -409,11 +467,22 @@ def rank_items(
             (pl.col(by) / grand if grand else pl.lit(None, pl.Float64)).alias("share"),
             pl.col("item_id", "item_name").cast(pl.String),
         )
-        .sort([by, "item_id"], descending=[True, False])
+        # Sums of the same amounts in another order differ in their last digits: ties are
+        # equal to a millionth, then ordered by item_id.
+        .sort([pl.col(by).round(6), "item_id"], descending=[True, False])
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int64))
         .select("rank", "item_id", "item_name", "units", "orders", "revenue", "share", "trend")
     )
+
+
+def rank_kept(
+    kept: tuple[pl.DataFrame, pl.DataFrame], by: str = "units", **slice_: object
+) -> pl.DataFrame:
+    """rank_items of an item_cube and its month_cube: the pair a page keeps, passed as the one
+    frame it caches rankings by (`slice_`: rank_items' start, end, categories, regions)."""
+    cube, months = kept
+    return rank_items(cube, by, months=months, **slice_)
 
 
 def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
