@@ -212,6 +212,7 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
     unchanged; with --engine duckdb or --db, summarised inside DuckDB or PostgreSQL (not
     kept). What the summary cannot give (items, counts of lines) is said on stderr."""
     from lib import engines, local
+    from lib.analyses import sales
 
     with _engine_errors(args):
         if args.db or args.engine == "duckdb":
@@ -225,15 +226,16 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
             summary = local.summarise(where, _progress)
             ds = local.dataset(where.name, where.describe(), summary, where.key)
     _note([f"{n.file}: {n.message}" for n in ds.notes])
-    _note([SUMMARY_LIMITS], "warning")
+    items = "" if sales.ITEM_CUBE in ds.extras else "; top items are empty (polars sums them)"
+    _note([SUMMARY_LIMITS + items], "warning")
     return ds
 
 
 # What the order summary gives otherwise than the lines (lib/local.py's docstring).
 SUMMARY_LIMITS = (
-    "the summary keeps no items: top items are empty, the revenue bridge's price and mix are not "
-    "split by item, and what counts lines (basket sizes, lines without a customer, return "
-    "shares) counts its rows"
+    "the summary keeps no items per order: the revenue bridge's price and mix are not split by "
+    "item, and what counts lines (basket sizes, lines without a customer, return shares) counts "
+    "its rows"
 )
 
 

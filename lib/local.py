@@ -21,9 +21,11 @@ page gives the figures of the whole lines loaded in memory:
   it for a cancellation to net again.
 
 Summed per order they give Sales' order table (revenue and units net, any sale line); the pages'
-cleaning keeps exactly the purchase rows (and the free rows, with free purchases). What they
-cannot give: items (the item ranking and Categories stay off), and counts of lines (basket sizes
-in lines, and what counts lines without a customer or cancellation lines counts these rows).
+cleaning keeps exactly the purchase rows (and the free rows, with free purchases). Beside them,
+polars sums the lines into Sales' item cube (sales.item_cube: per item and day), a part at a
+time, so the item ranking is that of the lines. What they cannot give: items per order
+(Categories, the revenue bridge's mix stay off), and counts of lines (basket sizes in lines, and
+what counts lines without a customer or cancellation lines counts these rows).
 """
 
 from __future__ import annotations
@@ -43,12 +45,13 @@ import narwhals as nw
 import polars as pl
 
 from lib import engines, io, summaries
+from lib.analyses import sales
 from lib.model import Dataset, Note, conform
 
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
-VERSION = 1
+VERSION = 2  # 2: the item cube
 SUFFIX = ".parquet"
 # A rest row is written only when the order's lines differ from its purchases by more than this
 # (sums of the same amounts in another order differ in their last digits).
@@ -105,6 +108,10 @@ class Folder:
     def facts(self) -> Path:
         return self.summary.with_suffix(".json")
 
+    @property
+    def items(self) -> Path:
+        return self.summary.with_suffix(".items.parquet")
+
     def describe(self) -> str:
         kinds = sorted({f.suffix.lstrip(".") for f in self.files})
         count = len(self.files)
@@ -128,9 +135,13 @@ def folder(paths: Sequence[str]) -> Folder:
     return Folder(tuple(paths), tuple(files), sum(s.st_size for s in stats), stem, key)
 
 
-def order_rows(source: engines.Source, parts: int = 1, progress: Progress = _quiet) -> pl.DataFrame:
+def order_rows(
+    source: engines.Source, parts: int = 1, progress: Progress = _quiet
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """The purchase and rest rows of every order of `source`'s lines (polars; see the module's
-    docstring), with the canonical line columns they fill and `_lines`, the lines read.
+    docstring), with the canonical line columns they fill and `_lines`, the lines read; and
+    Sales' item cube of the lines (sales.item_cube), computed alongside by polars (None from a
+    database, or without items).
 
     With `parts` above 1 the lines are first written, once, to temporary parquet files, one per
     share of the orders (by a hash of the order id), and each share is summarised apart: the
@@ -154,9 +165,11 @@ def order_rows(source: engines.Source, parts: int = 1, progress: Progress = _qui
 
 def _order_rows(
     lines: nw.LazyFrame, pieces: list[nw.LazyFrame], source: engines.Source, progress: Progress
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """order_rows of `lines`, whose orders are each whole in one of `pieces`."""
     names = [n for n in lines.collect_schema().names() if n != summaries.LINE]
+    items = source.engine == "polars" and "item_id" in names
+    cells = counted = None  # the item cube's sums so far (sales.item_sums), part by part
     priced = "unit_price" in names
     quantity = "quantity" in names
     units = nw.col("quantity").fill_null(1.0) if quantity else nw.lit(1.0)
@@ -167,7 +180,9 @@ def _order_rows(
     bought_parts, whole_parts = [], []
     for k, piece in enumerate(pieces):
         if len(pieces) > 1:
-            progress(f"Netting cancellations and exact duplicates: part {k + 1} of {len(pieces)}…")
+            also = ", summing items" if items else ""
+            step = f"part {k + 1} of {len(pieces)}"
+            progress(f"Netting cancellations and exact duplicates{also}: {step}…")
         bought = _per_order(summaries.purchases(piece, shares), units)
         bought_parts.append(engines.materialised(bought, source, "bought"))
         whole = (
@@ -188,6 +203,11 @@ def _order_rows(
             )
         )
         whole_parts.append(engines.materialised(whole, source, "whole"))
+        if items:
+            part_cells, part_names = sales.item_sums(piece.to_native(), names)
+            cells = _added(cells, part_cells.collect(engine="streaming"))
+            if part_names is not None:
+                counted = _added(counted, part_names.collect(engine="streaming"))
     bought = nw.concat(bought_parts, how="vertical")
     whole = nw.concat(whole_parts, how="vertical")
     shared = ["order_id", "customer_id", "ordered_at", "revenue", "quantity"]
@@ -228,7 +248,16 @@ def _order_rows(
     )
     lines_per_order = whole.select(nw.col("_lines").sum().alias("_lines"))
     every = nw.concat([rows.select(kept), rest.select(kept)], how="vertical")
-    return engines.collect(every.join(lines_per_order, how="cross"), source.engine)
+    summary = engines.collect(every.join(lines_per_order, how="cross"), source.engine)
+    if cells is None:
+        return summary, None
+    progress("Adding up the items per day…")
+    return summary, sales.cube_of(cells.lazy(), None if counted is None else counted.lazy())
+
+
+def _added(total: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:
+    """A part's item sums added to those of the parts before (sales.add_sums)."""
+    return part if total is None else sales.add_sums(total, part)
 
 
 def _per_order(purchases: nw.LazyFrame, units: nw.Expr) -> nw.LazyFrame:
@@ -307,6 +336,7 @@ class Summary:
     currency: str
     seconds: float  # what summarising took (when it was computed; kept in the cache)
     cached: bool  # read from the cache this time
+    items: pl.DataFrame | None = None  # Sales' item cube of the lines (order_rows)
 
 
 def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
@@ -317,7 +347,10 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
         progress(f"Opening the cached summary of {where.describe()}…")
         facts = json.loads(where.facts.read_text())
         lines = pl.read_parquet(where.summary)
-        return Summary(lines, facts["lines"], facts["currency"], facts["seconds"], cached=True)
+        items = pl.read_parquet(where.items) if where.items.is_file() else None
+        return Summary(
+            lines, facts["lines"], facts["currency"], facts["seconds"], cached=True, items=items
+        )
     progress(f"Reading {where.describe()}…")
     source = engines.polars_lines([str(f) for f in where.files])
     count = _count(where.files)
@@ -325,7 +358,7 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
     summary = summary_of(source, max(1, -(-count // PART_LINES)), progress)
     progress(f"Saving the summary ({summary.lines.height:,} rows) to the cache…")
     facts = {"lines": summary.read_lines, "currency": summary.currency, "seconds": summary.seconds}
-    _save(where, summary.lines, facts)
+    _save(where, summary, facts)
     return summary
 
 
@@ -333,10 +366,11 @@ def summary_of(source: engines.Source, parts: int = 1, progress: Progress = _qui
     """The order rows of `source`'s lines (order_rows, in `parts`), computed now: summarise
     keeps those of files in the cache; lines in a database are summarised where they are."""
     start = time.perf_counter()
-    rows = order_rows(source, parts, progress)
+    rows, items = order_rows(source, parts, progress)
     read = int(rows["_lines"][0]) if rows.height else 0
     lines = conform("lines", rows.drop("_lines")).sort("ordered_at", "order_id")
-    return Summary(lines, read, source.currency, time.perf_counter() - start, cached=False)
+    seconds = time.perf_counter() - start
+    return Summary(lines, read, source.currency, seconds, cached=False, items=items)
 
 
 def _count(files: Sequence[Path]) -> int:
@@ -345,15 +379,18 @@ def _count(files: Sequence[Path]) -> int:
     return int(sum(s.select(pl.len()).collect().item() for s in scans))
 
 
-def _save(where: Folder, lines: pl.DataFrame, facts: dict) -> None:
-    """Write the summary and its facts (replacing earlier summaries of the same paths), each
-    through a temporary file so that a stopped write leaves no half summary."""
+def _save(where: Folder, summary: Summary, facts: dict) -> None:
+    """Write the summary, its item cube and its facts (replacing earlier summaries of the same
+    paths), each through a temporary file so that a stopped write leaves no half summary: the
+    facts come last, and without them the files are not read."""
     where.summary.parent.mkdir(parents=True, exist_ok=True)
     for old in where.summary.parent.glob(f"{where.stem}-*"):
         old.unlink(missing_ok=True)
-    part = where.summary.with_suffix(".part")
-    lines.write_parquet(part)
-    part.replace(where.summary)
+    for frame, path in ((summary.lines, where.summary), (summary.items, where.items)):
+        if frame is not None:
+            part = path.with_suffix(".part")
+            frame.write_parquet(part)
+            part.replace(path)
     where.facts.write_text(json.dumps(facts))
 
 
@@ -377,7 +414,12 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
         "",
         f"{summary.read_lines:,} lines in {described} were summarised into "
         f"{orders:,} orders ({summary.lines.height:,} rows: an order's purchases, and what its "
-        "other lines add, as returns); pages about items and categories stay off",
+        "other lines add, as returns)"
+        + (
+            ", and their items per day (Sales ranks them); Categories stays off"
+            if summary.items is not None
+            else "; pages about items and categories stay off"
+        ),
         rows=summary.read_lines,
     )
     return Dataset(
@@ -386,5 +428,6 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
         currency=summary.currency,
         key=key,
         tables={"lines": summary.lines},
+        extras={} if summary.items is None else {sales.ITEM_CUBE: summary.items},
         notes=(note,),
     )

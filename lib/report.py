@@ -253,8 +253,9 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
     ]
     top = f["top_items"]
     if top.height:
+        kept = ds.extras.get(sales.ITEM_CUBE)
         ranking = sales.rank_items(
-            sales.item_cube(ds.tables["lines"]),
+            sales.item_cube(ds.tables["lines"]) if kept is None else kept,
             by,
             start=_day(o["start"]),
             end=_day(o["end"]),

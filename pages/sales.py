@@ -176,7 +176,8 @@ ui.download(series, f"revenue_by_{grain}", "sales_download_series")
 
 # --- top items --------------------------------------------------------------------------------
 st.subheader("Top items")
-if not ds.has("lines", "item_id"):
+kept_cube = ds.extras.get(sales.ITEM_CUBE)  # a summarised folder's, made with its summary
+if kept_cube is None and not ds.has("lines", "item_id"):
     st.info(
         "Item rankings need an item per order line (lines.item_id): map a product, SKU or stock "
         "code column of your order lines on the Data page."
@@ -194,7 +195,7 @@ else:
         required=True,
         bind=links.BIND,
     )
-    cube = ui.cached(sales.item_cube)(ds.key, lines)
+    cube = ui.cached(sales.item_cube)(ds.key, lines) if kept_cube is None else kept_cube
     months = ui.cached(sales.month_cube)(ds.key, cube)
     ranking = ui.cached(sales.rank_kept)(
         period_key,

@@ -5,6 +5,7 @@ summary is cached on disk, reused, and made again when a file changes."""
 import os
 from dataclasses import replace
 
+import pandas as pd
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -17,7 +18,7 @@ from lib.model import Dataset
 from tests import apptest
 from tests.conftest import shared_file
 
-# The pages a folder of order lines enables (no items: Categories stays off).
+# The pages a folder of order lines enables (no items per order: Categories stays off).
 PAGES = ("overview", "data", "quality", "sales", "regions", "rfm", "cohorts", "clusters", "clv")
 # Pages whose headline figures (their metrics) are those of the whole lines.
 SAME_FIGURES = ("sales", "regions", "rfm", "cohorts", "clv")
@@ -105,6 +106,15 @@ def test_the_summary_gives_the_figures_of_the_lines_in_memory(
         sales.order_table(d.tables["lines"]).drop("lines").sort("order_id") for d in (lines, folder)
     )
     assert_frame_equal(whole, summed, rel_tol=1e-9, abs_tol=1e-6)
+    # Sales' item cube: the lines' own, summed a part at a time; the same read from the cache.
+    keys = ["item_id", "day", "region"]
+    text = pl.col("item_id", "item_name").cast(pl.String)
+    whole_cube = sales.item_cube(lines.tables["lines"]).with_columns(text).sort(keys)
+    for kept in (summary, local.summarise(where)):
+        cube = kept.items.with_columns(text).sort(keys)
+        assert_frame_equal(whole_cube, cube, rel_tol=1e-9, abs_tol=1e-9)
+    assert local.summarise(where).cached
+    assert folder.extras[sales.ITEM_CUBE] is summary.items
     # The purchase models count free purchases too.
     bought, summed = (clv.purchase_lines(d.tables["lines"]).lines for d in (lines, folder))
     per_day = [
@@ -155,6 +165,11 @@ def test_every_customer_and_sales_page_opens_on_the_folder_with_the_figures_of_t
         assert not normal.exception, normal.exception
         assert apptest.metrics(at), page
         assert apptest.metrics(at) == apptest.metrics(normal), page
+        if page == "sales":  # the top items, from the item cube summed with the summary
+            ranked = [d.value for d in at.dataframe if "item_name" in d.value.columns]
+            expected = [d.value for d in normal.dataframe if "item_name" in d.value.columns]
+            assert len(ranked) == 1 and len(ranked[0]) == 10
+            pd.testing.assert_frame_equal(ranked[0], expected[0], check_exact=False, rtol=1e-9)
     assert len(started) == 1  # summarised once, for every page and session
 
 

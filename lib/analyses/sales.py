@@ -248,12 +248,28 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
     revenue (net: returns subtract) and orders (distinct orders with a sale line of the item that
     day).
     """
-    ret = measures.is_return(lines)
-    keys = ["item_id", "day", *(c for c in ("category", "region") if c in lines.columns)]
+    return cube_of(*item_sums(lines.lazy(), lines.columns))
+
+
+# Dataset.extras key: the item cube of lines a data set no longer holds (a summarised folder).
+ITEM_CUBE = "item_cube"
+_SUMS = ("lines", "units", "revenue", "orders", "n")
+
+
+def item_sums(
+    lines: pl.LazyFrame, columns: Sequence[str]
+) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """What item_cube sums over `lines` (whose columns are `columns`): the cells (its keys, with
+    text keys as text, and lines, units, revenue and orders) and the sale lines per item_id and
+    item_name (`n`; None without names). Both add up (add_sums) over parts of the lines that
+    keep each order whole, so a folder too big to load is summed a part at a time."""
+    shape = pl.DataFrame(schema=dict.fromkeys(columns, pl.Null))  # the rules read the names
+    ret = measures.is_return(shape)
+    keys = ["item_id", "day", *(c for c in ("category", "region") if c in columns)]
     text = [k for k in keys if k != "day"]
     # The million-line group-bys run on categorical codes of the text keys and order ids: rows
     # of integers take about half the memory of rows of text. The keys are text again after.
-    dated = lines.lazy().with_columns(
+    dated = lines.with_columns(
         pl.col("ordered_at").dt.date().alias("day"),
         pl.col(*text, "order_id").cast(pl.Categorical),
     )
@@ -266,29 +282,44 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
         .group_by(keys)
         .agg(pl.len().cast(pl.Int64).alias("orders"))
     )
-    cube = (
+    cells = (
         dated.group_by(keys)
         .agg(
             pl.len().cast(pl.Int64).alias("lines"),
-            _units(lines).sum().alias("units"),
+            _units(shape).sum().alias("units"),
             pl.col("revenue").fill_null(0.0).sum(),
         )
         .join(orders, on=keys, how="left", nulls_equal=True)
         .with_columns(pl.col("orders").fill_null(0), pl.col(text).cast(pl.String))
     )
-    if "item_name" in lines.columns:
-        names = (
-            lines.lazy()
-            .filter(pl.col("item_name").is_not_null() & ~ret)
-            .group_by("item_id", "item_name")
-            .agg(pl.len().alias("n"))
-            .sort(["n", "item_name"], descending=[True, False])
+    if "item_name" not in columns:
+        return cells, None
+    names = (
+        lines.filter(pl.col("item_name").is_not_null() & ~ret)
+        .group_by("item_id", "item_name")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+    )
+    return cells, names
+
+
+def add_sums(first: pl.DataFrame, second: pl.DataFrame) -> pl.DataFrame:
+    """Two parts' item_sums cells (or name counts) added up by their keys."""
+    sums = [c for c in first.columns if c in _SUMS]
+    keys = [c for c in first.columns if c not in _SUMS]
+    return pl.concat([first, second]).group_by(keys).agg(pl.col(sums).sum())
+
+
+def cube_of(cells: pl.LazyFrame, names: pl.LazyFrame | None) -> pl.DataFrame:
+    """item_cube from item_sums (of all the lines, or parts of them added up)."""
+    if names is None:
+        cube = cells.with_columns(pl.lit(None, pl.String).alias("item_name"))
+    else:
+        named = (
+            names.sort(["n", "item_name"], descending=[True, False])
             .group_by("item_id")
             .agg(pl.col("item_name").first())
         )
-        cube = cube.join(names, on="item_id", how="left", nulls_equal=True)
-    else:
-        cube = cube.with_columns(pl.lit(None, pl.String).alias("item_name"))
+        cube = cells.join(named, on="item_id", how="left", nulls_equal=True)
     # Categorical ids make the per-rerun group-bys on half a million cube rows about twice as fast.
     return (
         cube.with_columns(
@@ -741,8 +772,14 @@ def headless(
     gaps = days_between_orders(period)
     rep = repeat_summary(period, gaps)
     ranked = {}
-    if "item_id" in lines.columns:  # order-level exports (Stripe) have no items to rank
-        ranking = rank_items(item_cube(period_lines), rank_by).head(topn)
+    kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
+    if kept is not None or "item_id" in lines.columns:  # order-level exports (Stripe) have none
+        chosen = {"categories": _names(categories), "regions": _names(regions)}
+        ranking = (
+            rank_items(kept, rank_by, start=first, end=last, **chosen)
+            if kept is not None
+            else rank_items(item_cube(period_lines), rank_by)
+        ).head(topn)
         ranked["top_items"] = ranking.with_columns(
             pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
         )
