@@ -207,12 +207,15 @@ else:
         regions=tuple(regions),
     )
     shown = columns.in_percent(ranking.head(topn), "share")
+    # Room for the longest name shown (Online Retail's run to 35 characters), 200-280 px.
+    longest = shown["item_name"].str.len_chars().max() or 0
+    name_width = min(280, max(200, 8 * longest))
     columns.table(
         shown,
         {
             "rank": st.column_config.NumberColumn("#", width="small", pinned=True),
             "item_id": st.column_config.TextColumn("Item id", width="small"),
-            "item_name": columns.text("Item", width="medium", pinned=True),
+            "item_name": columns.text("Item", width=name_width, pinned=True),
             "units": columns.count("Units (net)"),
             "orders": columns.count("Orders"),
             "revenue": columns.money("Net revenue", currency),
