@@ -210,7 +210,7 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
     """The data set the app opens a folder with (lib/local.py): the lines summarised per order
     by polars' streaming engine, kept in the app's cache folder and reused while the files are
     unchanged; with --engine duckdb or --db, summarised inside DuckDB or PostgreSQL (not
-    kept). What the summary cannot give (items, counts of lines) is said on stderr."""
+    kept). What the summary cannot give (items per order, counts of lines) is said on stderr."""
     from lib import engines, local
     from lib.analyses import sales
 

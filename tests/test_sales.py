@@ -179,28 +179,47 @@ def test_ranking_a_slice_of_the_cube_by_region_and_dates():
     assert sales.non_product_lines(cube, start=date(2024, 2, 1)) == 0
 
 
-def test_a_ranking_reads_whole_months_from_the_month_cube_and_cut_ones_from_the_days():
+@pytest.mark.parametrize(
+    ("start", "end", "rows"),
+    [
+        # January cut (its 1 Jan lines are out), February whole. P2: 4 units on 10 Jan (12), 1
+        # on 7 Feb (3); P3: 3 on 1 Feb (6); P1: 1 on 2 Jan, C4 takes it back on 11 Jan, 1 on
+        # 5 Feb (orders o2 and o6; 5 - 5 + 5).
+        (
+            date(2024, 1, 2),
+            date(2024, 2, 29),
+            [
+                ("P2", 5.0, 2, 15.0, [4.0, 1.0]),
+                ("P3", 3.0, 1, 6.0, [0.0, 3.0]),
+                ("P1", 1.0, 2, 5.0, [0.0, 1.0]),
+            ],
+        ),
+        # January whole, February cut (7 Feb's P2 is out); P1 and P3 tie on 3 units.
+        (
+            date(2024, 1, 1),
+            date(2024, 2, 5),
+            [
+                ("P2", 5.0, 2, 15.0, [5.0, 0.0]),
+                ("P1", 3.0, 3, 15.0, [2.0, 1.0]),
+                ("P3", 3.0, 1, 6.0, [0.0, 3.0]),
+            ],
+        ),
+    ],
+)
+def test_a_ranking_reads_whole_months_from_the_month_cube_and_cut_ones_from_the_days(
+    start, end, rows
+):
     cube = sales.item_cube(tiny_lines())
     months = sales.month_cube(cube)
-    # 2 Jan .. 29 Feb: January is cut (its 1 Jan lines are out), February is whole. P2: 4 units
-    # on 10 Jan (12), 1 on 7 Feb (3); P3: 3 on 1 Feb (6); P1: 1 on 2 Jan, C4 takes it back on
-    # 11 Jan, 1 on 5 Feb (orders o2 and o6; 5 - 5 + 5).
-    rows = [("P2", 5.0, 2, 15.0, [4.0, 1.0]), ("P3", 3.0, 1, 6.0, [0.0, 3.0])]
-    rows.append(("P1", 1.0, 2, 5.0, [0.0, 1.0]))
     for kept in (None, months):
-        ranking = sales.rank_items(
-            cube, "units", start=date(2024, 1, 2), end=date(2024, 2, 29), months=kept
-        )
+        ranking = sales.rank_items(cube, "units", start=start, end=end, months=kept)
         assert ranking.select("item_id", "units", "orders", "revenue", "trend").rows() == rows
-    # 1 Jan .. 5 Feb: January whole, February cut (7 Feb's P2 is out); P1 and P3 tie on 3.
-    rows = [("P2", 5.0, 2, 15.0, [5.0, 0.0]), ("P1", 3.0, 3, 15.0, [2.0, 1.0])]
-    rows.append(("P3", 3.0, 1, 6.0, [0.0, 3.0]))
-    for kept in (None, months):
-        ranking = sales.rank_items(
-            cube, "units", start=date(2024, 1, 1), end=date(2024, 2, 5), months=kept
-        )
-        assert ranking.select("item_id", "units", "orders", "revenue", "trend").rows() == rows
-    # February's row for P1 in the month cube: one unit, one order, on 5 Feb.
+
+
+def test_the_month_cube_sums_each_items_month_and_a_kept_pair_ranks_from_it():
+    cube = sales.item_cube(tiny_lines())
+    months = sales.month_cube(cube)
+    # February's row for P1: one unit, one order, on 5 Feb.
     february = months.filter(pl.col("month") == date(2024, 2, 1), pl.col("item_id") == "P1")
     assert february.select("units", "orders", "first", "last").rows() == [
         (1.0, 1, date(2024, 2, 5), date(2024, 2, 5))
