@@ -102,7 +102,7 @@ if scope.height == 0:
     st.stop()
 history = ui.cached(sales.order_table)(scope_key, scope)
 period_key = f"{scope_key}|{start}|{end}"
-period = history.filter(pl.col("ordered_at").dt.date().is_between(start, end))
+period = history.filter(sales.in_days(start, end))
 if period.height == 0:
     st.info(f"No orders between {start:%d %b %Y} and {end:%d %b %Y}: widen the dates.")
     st.stop()
@@ -284,8 +284,7 @@ if view in PATTERNS[2:]:
         )
 
 if view == PATTERNS[0]:
-    times = period["ordered_at"]
-    if (times.dt.hour().max() or 0) == 0 and (times.dt.minute().max() or 0) == 0:
+    if not ui.cached(sales.has_clock_times)(scope_key, history):
         st.info(
             "The order times carry no time of day (dates only), so there is no hour to chart: "
             "the heatmap needs order timestamps."

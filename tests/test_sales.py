@@ -80,6 +80,12 @@ def test_order_table_carries_each_customers_first_sale():
     }
 
 
+def test_clock_times_are_told_from_dates_alone():
+    assert sales.has_clock_times(history())
+    midnight = history().with_columns(pl.col("ordered_at").dt.truncate("1d"))
+    assert not sales.has_clock_times(midnight)
+
+
 def test_kpis_of_the_first_month_have_no_previous_period_to_compare_with():
     figures = sales.kpis(history(), date(2024, 1, 1), date(2024, 1, 31))
     assert kpi(figures, "revenue") == 29.0

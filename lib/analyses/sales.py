@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import polars as pl
@@ -73,9 +73,15 @@ def _day_bounds(orders: pl.DataFrame) -> tuple[date, date] | None:
     return first[0].date(), last[0].date()
 
 
-def _in_days(start: date, end: date) -> pl.Expr:
-    day = pl.col("ordered_at").dt.date()
-    return (day >= start) & (day <= end)
+def in_days(start: date, end: date) -> pl.Expr:
+    """Orders (or lines) placed on the days `start`..`end`, compared as times (no date is
+    computed for each row)."""
+    at = pl.col("ordered_at")
+    return (at >= _day_start(start)) & (at < _day_start(end + timedelta(days=1)))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time())
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:
@@ -85,7 +91,7 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 
 
 def _period_figures(orders: pl.DataFrame, start: date, end: date) -> dict[str, float | None]:
-    inside = orders.filter(_in_days(start, end))
+    inside = orders.filter(in_days(start, end))
     sales = inside.filter(pl.col("is_sale"))
     n_orders = sales.height
     revenue = float(inside["revenue"].sum())
@@ -96,7 +102,7 @@ def _period_figures(orders: pl.DataFrame, start: date, end: date) -> dict[str, f
         .agg(pl.len().alias("n"), pl.col("first_sale_at").first())
     )
     returning = per_customer.filter(
-        (pl.col("n") >= 2) | (pl.col("first_sale_at").dt.date() < start)
+        (pl.col("n") >= 2) | (pl.col("first_sale_at") < _day_start(start))
     )
     customers = per_customer.height
     return {
@@ -180,13 +186,14 @@ def revenue_over_time(
     if bounds is None or max(start, bounds[0]) > min(end, bounds[1]):
         return pl.DataFrame(schema=schema)
     first, last = max(start, bounds[0]), min(end, bounds[1])
+    # Per day first: truncating a few hundred days is cheaper than millions of orders.
+    sums = [pl.col("revenue").sum(), pl.col("orders").sum()]
     per = (
-        orders.filter(_in_days(first, last))
-        .group_by(pl.col("ordered_at").dt.date().dt.truncate(every).alias("period"))
-        .agg(
-            pl.col("revenue").sum(),
-            pl.col("is_sale").sum().cast(pl.Int64).alias("orders"),
-        )
+        orders.filter(in_days(first, last))
+        .group_by(pl.col("ordered_at").dt.date().alias("day"))
+        .agg(pl.col("revenue").sum(), pl.col("is_sale").sum().cast(pl.Int64).alias("orders"))
+        .group_by(pl.col("day").dt.truncate(every).alias("period"))
+        .agg(sums)
     )
     edges = pl.Series([first, last]).dt.truncate(every)
     calendar = pl.DataFrame({"period": pl.date_range(edges[0], edges[1], every, eager=True)})
@@ -540,16 +547,26 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def has_clock_times(orders: pl.DataFrame) -> bool:
+    """Whether any order time carries a time of day (dates alone all read as midnight)."""
+    at = pl.col("ordered_at")
+    return bool(orders.select(((at.dt.hour() > 0) | (at.dt.minute() > 0)).any()).item())
+
+
 def weekday_hour(orders: pl.DataFrame) -> pl.DataFrame:
     """Orders (sales, not cancellations) per weekday and hour: 168 rows with weekday (1 = Monday),
     day (Mon..Sun), hour (0..23) and orders (0 where none)."""
+    at = pl.col("ordered_at")
+    slot = (at.dt.weekday().cast(pl.Int16) - 1) * 24 + at.dt.hour().cast(pl.Int16)
     counts = (
         orders.filter(pl.col("is_sale"))
-        .group_by(
-            pl.col("ordered_at").dt.weekday().cast(pl.Int8).alias("weekday"),
-            pl.col("ordered_at").dt.hour().cast(pl.Int8).alias("hour"),
-        )
+        .group_by(slot.alias("slot"))  # one small integer key: a third faster than two
         .agg(pl.len().cast(pl.Int64).alias("orders"))
+        .select(
+            (pl.col("slot") // 24 + 1).cast(pl.Int8).alias("weekday"),
+            (pl.col("slot") % 24).cast(pl.Int8).alias("hour"),
+            "orders",
+        )
     )
     grid = pl.DataFrame({"weekday": range(1, 8)}, schema={"weekday": pl.Int8}).join(
         pl.DataFrame({"hour": range(24)}, schema={"hour": pl.Int8}), how="cross"
@@ -676,7 +693,7 @@ def new_vs_returning(orders: pl.DataFrame, start: date, end: date) -> pl.DataFra
     first ever. One row per (month, kind) with month (Date), kind ('new' or 'returning'),
     revenue; months with no revenue of a kind have 0. Orders without a customer are left out.
     """
-    inside = orders.filter(pl.col("customer_id").is_not_null() & _in_days(start, end)).with_columns(
+    inside = orders.filter(pl.col("customer_id").is_not_null() & in_days(start, end)).with_columns(
         *(
             pl.col(at).dt.date().dt.truncate("1mo").alias(name)
             for at, name in (("ordered_at", "month"), ("first_sale_at", "first_month"))
@@ -767,7 +784,7 @@ def headless(
     if bounds is None:
         raise ValueError("no order lines match the chosen categories and regions")
     first, last = _dates(start) or bounds[0], _dates(end) or bounds[1]
-    period = history.filter(_in_days(first, last))
+    period = history.filter(in_days(first, last))
     period_lines = filter_lines(scope, first, last)
     gaps = days_between_orders(period)
     rep = repeat_summary(period, gaps)
