@@ -8,6 +8,20 @@ from datetime import date, datetime, time
 import polars as pl
 
 
+def _from(start: date) -> pl.Expr:
+    return pl.col("ordered_at") >= datetime.combine(start, time.min)
+
+
+def _until(end: date) -> pl.Expr:
+    return pl.col("ordered_at") <= datetime.combine(end, time.max)
+
+
+def in_days(start: date, end: date) -> pl.Expr:
+    """Rows (lines or orders) placed on the days `start`..`end`, both included, compared as
+    times: no date is computed for each row."""
+    return _from(start) & _until(end)
+
+
 def filter_lines(
     lines: pl.DataFrame,
     start: date | None = None,
@@ -19,9 +33,9 @@ def filter_lines(
     regions (empty: all). Same columns as the input."""
     conditions = []
     if start is not None:
-        conditions.append(pl.col("ordered_at") >= datetime.combine(start, time.min))
+        conditions.append(_from(start))
     if end is not None:
-        conditions.append(pl.col("ordered_at") <= datetime.combine(end, time.max))
+        conditions.append(_until(end))
     if categories and "category" in lines.columns:
         conditions.append(pl.col("category").is_in(list(categories)))
     if regions and "region" in lines.columns:

@@ -10,7 +10,7 @@ from lib.analyses import bridge, sales
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
 from lib.charts import sales as charts
-from lib.filters import filter_lines
+from lib.filters import filter_lines, in_days
 from pages.common import columns, exports, links, ui
 from pages.common.settings import view_choices
 
@@ -102,7 +102,7 @@ if scope.height == 0:
     st.stop()
 history = ui.cached(sales.order_table)(scope_key, scope)
 period_key = f"{scope_key}|{start}|{end}"
-period = history.filter(sales.in_days(start, end))
+period = history.filter(in_days(start, end))
 if period.height == 0:
     st.info(f"No orders between {start:%d %b %Y} and {end:%d %b %Y}: widen the dates.")
     st.stop()

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from lib import fmt, measures
-from lib.filters import filter_lines
+from lib.filters import filter_lines, in_days
 from lib.model import Dataset
 from lib.quality import NON_PRODUCT_CODES
 
@@ -73,17 +73,6 @@ def _day_bounds(orders: pl.DataFrame) -> tuple[date, date] | None:
     return first[0].date(), last[0].date()
 
 
-def in_days(start: date, end: date) -> pl.Expr:
-    """Orders (or lines) placed on the days `start`..`end`, compared as times (no date is
-    computed for each row)."""
-    at = pl.col("ordered_at")
-    return (at >= _day_start(start)) & (at < _day_start(end + timedelta(days=1)))
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time())
-
-
 def previous_period(start: date, end: date) -> tuple[date, date]:
     """The period of equal length that ends the day before `start`."""
     days = (end - start).days + 1
@@ -102,7 +91,7 @@ def _period_figures(orders: pl.DataFrame, start: date, end: date) -> dict[str, f
         .agg(pl.len().alias("n"), pl.col("first_sale_at").first())
     )
     returning = per_customer.filter(
-        (pl.col("n") >= 2) | (pl.col("first_sale_at") < _day_start(start))
+        (pl.col("n") >= 2) | (pl.col("first_sale_at") < datetime.combine(start, time.min))
     )
     customers = per_customer.height
     return {
@@ -187,13 +176,12 @@ def revenue_over_time(
         return pl.DataFrame(schema=schema)
     first, last = max(start, bounds[0]), min(end, bounds[1])
     # Per day first: truncating a few hundred days is cheaper than millions of orders.
-    sums = [pl.col("revenue").sum(), pl.col("orders").sum()]
     per = (
         orders.filter(in_days(first, last))
         .group_by(pl.col("ordered_at").dt.date().alias("day"))
         .agg(pl.col("revenue").sum(), pl.col("is_sale").sum().cast(pl.Int64).alias("orders"))
         .group_by(pl.col("day").dt.truncate(every).alias("period"))
-        .agg(sums)
+        .agg(pl.col("revenue", "orders").sum())
     )
     edges = pl.Series([first, last]).dt.truncate(every)
     calendar = pl.DataFrame({"period": pl.date_range(edges[0], edges[1], every, eager=True)})
