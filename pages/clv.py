@@ -124,7 +124,7 @@ try:
 except clv.FitError as error:
     fit, fit_error = None, error
 checks = clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
-# Tall rows: the notes wrap instead of being cut.
+# Rows as tall as the longest note: the notes wrap instead of being cut.
 columns.table(
     checks.with_columns(pl.col("verdict").replace(VERDICT_LABELS)),
     {
@@ -134,7 +134,7 @@ columns.table(
         "note": columns.text("Note", wide=True),
     },
     width="stretch",
-    row_height=84,
+    row_height=columns.wrapped_rows(checks["note"].to_list(), least=84),
 )
 ui.reading(clv.trust_reading(checks))
 if fit is None:
@@ -153,7 +153,7 @@ if fit.degenerate:
         f"**The dropout cannot be identified in this window** ({'; '.join(fit.problems)}). "
         f"{fit.label} then says nobody leaves: expected purchases and value below assume every "
         "customer keeps buying at their past rate, and P(alive) and the at-risk list are not "
-        f"shown. {clv.WHAT_HELPS}"
+        "shown (what would help: under the trust table)."
     )
 if fit.spend is None:
     st.warning(

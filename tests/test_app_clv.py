@@ -73,7 +73,8 @@ def test_marketplace_fit_without_dropout_shows_a_warning_instead_of_p_alive_and_
     checks = checks_table(at)
     row = checks[checks["check"] == "Dropout (who leaves)"].iloc[0]
     assert row["verdict"] == "Problem"
-    assert row["note"].startswith("The dropout cannot be identified in this window")
+    assert row["note"].startswith("Not identified in this window")
+    assert texts(at).count(clv.WHAT_HELPS) == 1  # in the reading under the table only
     assert metric(at, "Mean P(alive)").value == "not identified"
     warnings = " ".join(w.value for w in at.warning)
     assert "The dropout cannot be identified in this window" in warnings

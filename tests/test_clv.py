@@ -595,12 +595,14 @@ def test_online_retail_fit_says_the_dropout_cannot_be_identified(online_retail):
     checks = clv.sufficiency(summary, bought.dropped, fit=fit)
     row = checks.filter(pl.col("check") == "Dropout (who leaves)").row(0, named=True)
     assert row["verdict"] == "problem"
-    assert row["note"].startswith("The dropout cannot be identified in this window: ")
-    assert "a longer history" in row["note"]
-    assert "a holdout as long as the horizon" in row["note"]
+    assert row["note"].startswith("Not identified in this window: the chance of leaving ")
+    assert "(what would help: under the table)" in row["note"]
     readings = dict(zip(*clv.parameter_table(fit).select("parameter", "reading"), strict=True))
     assert readings["a"].startswith("Not identified")
-    assert "No check fails" not in clv.trust_reading(checks)
+    # What would help is said once, in the reading under the table, not in the note.
+    reading = clv.trust_reading(checks)
+    assert reading.endswith(clv.WHAT_HELPS)
+    assert "a longer history" in reading and "a longer history" not in row["note"]
 
 
 @pytest.mark.parametrize("penalizer", clv.PENALIZERS)
@@ -733,7 +735,9 @@ def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history
     assert verdicts["History vs horizon"] == "caution"
     assert values["Lines without a customer"] == "4"
     assert values["Repeat buyers with non-positive spend"] == "0"
-    assert clv.trust_reading(checks).startswith("2 check(s) fail: Customers; One-time buyers.")
+    reading = clv.trust_reading(checks)
+    assert reading.startswith("2 check(s) fail: Customers; One-time buyers.")
+    assert clv.WHAT_HELPS not in reading  # the dropout is not among them
 
 
 def test_cleaning_note_names_only_what_was_left_out_in_general_words():

@@ -63,6 +63,7 @@ SUMMARY_SCHEMA = {
     "first_purchase": pl.Date,
     "last_purchase": pl.Date,
 }
+DROPOUT_CHECK = "Dropout (who leaves)"
 CHECK_SCHEMA = {"check": pl.String, "value": pl.String, "verdict": pl.String, "note": pl.String}
 WHAT_HELPS = (
     "What would help: a longer history (several times the usual gap between purchases), "
@@ -906,18 +907,18 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
     if fit.degenerate:
         rows.append(
             (
-                "Dropout (who leaves)",
+                DROPOUT_CHECK,
                 "not identified",
                 "problem",
-                f"The dropout cannot be identified in this window: {'; '.join(fit.problems)}. "
-                f"The {fit.label} fit then says nobody leaves, so P(alive), the at-risk list and "
-                f"long-range value are not findings. {WHAT_HELPS}",
+                f"Not identified in this window: {'; '.join(fit.problems)}. The {fit.label} fit "
+                "then says nobody leaves: P(alive), the at-risk list and long-range value are "
+                "not findings (what would help: under the table).",
             )
         )
     else:
         rows.append(
             (
-                "Dropout (who leaves)",
+                DROPOUT_CHECK,
                 f"{fmt.pct(share)} per purchase",
                 "good",
                 f"{fit.label} pins down how customers leave: P(alive) and the at-risk list can "
@@ -1057,7 +1058,7 @@ def trust_reading(checks: pl.DataFrame) -> str:
     if failed:
         return (
             f"{len(failed)} check(s) fail: {'; '.join(failed)}. Read their notes before using "
-            "the figures below."
+            "the figures below." + (f" {WHAT_HELPS}" if DROPOUT_CHECK in failed else "")
         )
     cautions = checks.filter(pl.col("verdict") == "caution").height
     return (

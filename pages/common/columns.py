@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import polars as pl
 import streamlit as st
@@ -73,6 +74,18 @@ def text(label: str, wide: bool = False, **kw) -> st.column_config.Column:
     if wide:
         kw["width"] = "large"
     return st.column_config.TextColumn(label, **kw)
+
+
+# Wrapped text in a wide column (text(..., wide=True) in a stretched table at 1440 px): about
+# this many characters a line (70 measured), this many pixels a line, and a row's padding.
+WRAP_CHARS, LINE_PX, ROW_PAD_PX = 64, 18, 12
+
+
+def wrapped_rows(texts: Sequence[str | None], least: int = 68) -> int:
+    """A row height (px) that shows the longest of `texts` whole in a wide text column, at
+    least `least`; every row of a table has the same height."""
+    lines = max((math.ceil(len(t) / WRAP_CHARS) for t in texts if t), default=1)
+    return max(least, lines * LINE_PX + ROW_PAD_PX)
 
 
 def key(label: str, **kw) -> st.column_config.Column:
