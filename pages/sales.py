@@ -102,13 +102,14 @@ if scope.height == 0:
     st.stop()
 history = ui.cached(sales.order_table)(scope_key, scope)
 period_key = f"{scope_key}|{start}|{end}"
-period = history.filter(in_days(start, end))
-if period.height == 0:
+days = ui.cached(sales.daily, "Summing revenue per day…")(scope_key, history)
+if not days["day"].is_between(start, end).any():
     st.info(f"No orders between {start:%d %b %Y} and {end:%d %b %Y}: widen the dates.")
     st.stop()
 
 # --- KPIs -------------------------------------------------------------------------------------
-figures = ui.cached(sales.kpis)(scope_key, history, start=start, end=end)
+linked = ui.cached(sales.order_links, "Linking each customer's orders…")(scope_key, history)
+figures = ui.cached(sales.kpis_kept)(scope_key, (history, linked), start=start, end=end)
 prev_start, prev_end = sales.previous_period(start, end)
 against = (
     f"Change against {prev_start:%d %b %Y} – {prev_end:%d %b %Y}."
@@ -168,7 +169,7 @@ window = right.slider(
     help="The dashed line averages revenue over this many full periods.",
 )
 series = ui.cached(sales.revenue_over_time)(
-    scope_key, history, start=start, end=end, grain=grain, window=window
+    scope_key, days, start=start, end=end, grain=grain, window=window
 )
 ui.chart(charts.revenue_chart(series, grain, currency, kind), width="stretch")
 ui.reading(sales.revenue_reading(series, grain, currency))
@@ -290,7 +291,10 @@ if view == PATTERNS[0]:
             "the heatmap needs order timestamps."
         )
     else:
-        grid = ui.cached(sales.weekday_hour)(period_key, period)
+        slots = ui.cached(sales.weekday_slots, "Counting orders per weekday and hour…")(
+            scope_key, history
+        )
+        grid = ui.cached(sales.weekday_hour)(scope_key, slots, start=start, end=end)
         ui.chart(charts.weekday_hour_heatmap(grid), width="stretch")
         ui.reading(sales.weekday_hour_reading(grid))
         ui.download(grid, "orders_by_weekday_hour", "sales_download_heatmap")
@@ -304,13 +308,14 @@ elif view == PATTERNS[1]:
         required=True,
         bind=links.BIND,
     )
+    period = history.filter(in_days(start, end))
     sizes = ui.cached(sales.basket_sizes)(period_key, period, measure=measure)
     ui.chart(charts.basket_chart(sizes, measure), width="stretch")
     ui.reading(sales.basket_reading(sizes, measure))
     ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
 elif view == PATTERNS[2]:
-    gaps = ui.cached(sales.days_between_orders)(period_key, period)
-    rep = sales.repeat_summary(period, gaps)
+    gaps = ui.cached(sales.days_between_orders)(scope_key, linked, start=start, end=end)
+    rep = sales.repeat_summary(linked, start, end, gaps)
     cols = st.columns(3)
     cols[0].metric(
         "Repeat rate",

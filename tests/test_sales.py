@@ -48,6 +48,10 @@ def history() -> pl.DataFrame:
     return sales.order_table(tiny_lines())
 
 
+def daily() -> pl.DataFrame:
+    return sales.daily(history())
+
+
 def kpi(frame: pl.DataFrame, metric: str, column: str = "value"):
     return frame.filter(pl.col("metric") == metric)[column][0]
 
@@ -120,7 +124,7 @@ def test_previous_period_has_the_same_number_of_days():
 
 
 def test_monthly_revenue_flags_the_month_the_data_stops_in_as_partial():
-    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 2, 7), "month", 2)
+    series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 2, 7), "month", 2)
     assert series["period"].to_list() == [date(2024, 1, 1), date(2024, 2, 1)]
     assert series["revenue"].to_list() == [29.0, 14.0]
     assert series["orders"].to_list() == [3, 3]
@@ -130,7 +134,7 @@ def test_monthly_revenue_flags_the_month_the_data_stops_in_as_partial():
 
 
 def test_weekly_revenue_fills_empty_weeks_and_averages_full_ones_only():
-    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 2, 7), "week", 2)
+    series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 2, 7), "week", 2)
     assert series["revenue"].to_list() == [18.0, 11.0, 0.0, 0.0, 6.0, 8.0]
     assert series["partial"].to_list() == [False] * 5 + [True]
     assert series["moving_avg"].to_list() == [None, 14.5, 5.5, 0.0, 3.0, None]
@@ -140,18 +144,18 @@ def test_weekly_revenue_fills_empty_weeks_and_averages_full_ones_only():
 
 
 def test_a_range_starting_mid_month_makes_that_month_partial():
-    series = sales.revenue_over_time(history(), date(2024, 1, 3), date(2024, 1, 31), "month")
+    series = sales.revenue_over_time(daily(), date(2024, 1, 3), date(2024, 1, 31), "month")
     assert series.select("revenue", "partial").rows() == [(11.0, True)]
 
 
 def test_daily_revenue_has_a_row_for_a_day_without_orders():
-    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 1, 3), "day")
+    series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 1, 3), "day")
     assert series["revenue"].to_list() == [13.0, 5.0, 0.0]
     assert not series["partial"].any()
 
 
 def test_revenue_reading_names_the_biggest_full_month_and_the_partial_one():
-    series = sales.revenue_over_time(history(), date(2024, 1, 1), date(2024, 2, 7), "month")
+    series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 2, 7), "month")
     text = sales.revenue_reading(series, "month", "GBP")
     assert text.startswith("The biggest month was Jan 2024 with £29 (67.4% of the range)")
     assert "Feb 2024 is partial" in text
@@ -243,11 +247,26 @@ def test_without_a_return_flag_or_quantity_negative_lines_are_returns_and_lines_
 
 
 def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
-    grid = sales.weekday_hour(history())
+    slots = sales.weekday_slots(history())
+    grid = sales.weekday_hour(slots, date(2024, 1, 1), date(2024, 2, 29))
     assert grid.height == 168 and grid["orders"].sum() == 6
     monday = grid.filter(pl.col("day") == "Mon", pl.col("orders") > 0)
-    assert monday.select("hour", "orders").rows() == [(10, 1), (15, 1)]
+    assert monday.select("hour", "orders").rows() == [(10, 1), (15, 1)]  # o1 and o6
     assert "Orders peak on Mon at 10:00" in sales.weekday_hour_reading(grid)
+    # From 2 January: o1 (Monday 1 January, 10:00) is out.
+    later = sales.weekday_hour(slots, date(2024, 1, 2), date(2024, 2, 29))
+    monday = later.filter(pl.col("day") == "Mon", pl.col("orders") > 0)
+    assert later["orders"].sum() == 5 and monday.select("hour", "orders").rows() == [(15, 1)]
+
+
+def test_daily_sums_net_revenue_and_count_sale_orders_per_day():
+    days = daily().filter(pl.col("day").dt.month() == 1)
+    assert days.rows() == [
+        (date(2024, 1, 1), 13.0, 1),  # o1
+        (date(2024, 1, 2), 5.0, 1),  # o2
+        (date(2024, 1, 10), 16.0, 1),  # o3
+        (date(2024, 1, 11), -5.0, 0),  # the cancellation C4: revenue, no order
+    ]
 
 
 def test_basket_sizes_in_lines_and_in_units():
@@ -258,11 +277,49 @@ def test_basket_sizes_in_lines_and_in_units():
 
 
 def test_days_between_orders_and_the_repeat_rate():
-    gaps = sales.days_between_orders(history())
+    links = sales.order_links(history())
+    whole = date(2024, 1, 1), date(2024, 2, 29)
+    gaps = sales.days_between_orders(links, *whole)
     assert gaps.rows() == [("c1", 9), ("c1", 27)]  # 9 days 2 hours; 27 days 21 hours
-    rep = sales.repeat_summary(history(), gaps)
+    rep = sales.repeat_summary(links, *whole, gaps)
     assert (rep.customers, rep.repeaters, rep.median_days) == (3, 1, 18.0)
     assert rep.rate == pytest.approx(1 / 3)
+
+
+def test_customers_whose_ids_share_a_hash_are_linked_by_their_ids(monkeypatch):
+    length = pl.col("customer_id").str.len_bytes()  # a "hash": c1, c2 and c3 share one
+    monkeypatch.setattr(sales, "_link_key", lambda: length)
+    links = sales.order_links(history())
+    assert links.select("customer_id", "ordered_at", "prev_at").rows() == [
+        ("c1", datetime(2024, 1, 1, 10), None),
+        ("c1", datetime(2024, 1, 10, 12), datetime(2024, 1, 1, 10)),
+        ("c1", datetime(2024, 2, 7, 9), datetime(2024, 1, 10, 12)),
+        ("c2", datetime(2024, 1, 2, 11), None),
+        ("c3", datetime(2024, 2, 5, 15), None),
+    ]  # by id then time, as sorted without the hash
+
+
+def test_a_cut_period_counts_only_its_own_orders_gaps_and_repeaters():
+    # From 5 Jan: c1's o3 (10 Jan; o1 on 1 Jan is before) and o7 (7 Feb); c3's o6. c2's only
+    # order in it is the cancellation C4. To 6 Feb: c1 has o3 alone, so no gap and no repeat.
+    links = sales.order_links(history())
+    o3 = links.filter(pl.col("ordered_at") == datetime(2024, 1, 10, 12))
+    assert o3.select("customer_id", "prev_at", "next_at").rows() == [
+        ("c1", datetime(2024, 1, 1, 10), datetime(2024, 2, 7, 9))  # after o1, before o7
+    ]
+    firsts = links.filter(pl.col("prev_at").is_null())
+    assert sorted(firsts["customer_id"]) == ["c1", "c2", "c3"]  # c2's C4 is no sale
+    gaps = sales.days_between_orders(links, date(2024, 1, 5), date(2024, 2, 29))
+    assert gaps.rows() == [("c1", 27)]
+    rep = sales.repeat_summary(links, date(2024, 1, 5), date(2024, 2, 29), gaps)
+    assert (rep.customers, rep.repeaters, rep.median_days) == (2, 1, 27.0)
+    shorter = sales.days_between_orders(links, date(2024, 1, 5), date(2024, 2, 6))
+    assert shorter.height == 0
+    rep = sales.repeat_summary(links, date(2024, 1, 5), date(2024, 2, 6), shorter)
+    assert (rep.customers, rep.repeaters, rep.median_days) == (2, 0, None)  # c1 and c3
+    figures = sales.kpis(history(), date(2024, 1, 5), date(2024, 2, 6), links)
+    assert kpi(figures, "customers") == 2
+    assert kpi(figures, "returning_share") == 0.5  # c1 ordered before 5 Jan; c3 is new
 
 
 def test_new_vs_returning_uses_each_customers_first_month_ever():
@@ -353,7 +410,7 @@ def test_real_monthly_revenue_of_2011(retail):
     )
     assert expected.height == 12
     series = sales.revenue_over_time(
-        sales.order_table(lines), date(2011, 1, 1), date(2011, 12, 31), "month"
+        sales.daily(sales.order_table(lines)), date(2011, 1, 1), date(2011, 12, 31), "month"
     )
     assert series["revenue"].to_list() == pytest.approx(expected["revenue"].to_list(), rel=1e-9)
     # The export stops on 9 December 2011.

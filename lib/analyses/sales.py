@@ -66,6 +66,13 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def kpis_kept(kept: tuple[pl.DataFrame, pl.DataFrame], start: date, end: date) -> pl.DataFrame:
+    """kpis of an order_table and its order_links: the pair a page keeps, passed as the one
+    frame it caches the figures by."""
+    orders, links = kept
+    return kpis(orders, start, end, links)
+
+
 def _day_bounds(orders: pl.DataFrame) -> tuple[date, date] | None:
     if orders.height == 0:
         return None
@@ -79,32 +86,70 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
     return start - timedelta(days=days), start - timedelta(days=1)
 
 
-def _period_figures(orders: pl.DataFrame, start: date, end: date) -> dict[str, float | None]:
-    inside = orders.filter(in_days(start, end))
-    sales = inside.filter(pl.col("is_sale"))
-    n_orders = sales.height
-    revenue = float(inside["revenue"].sum())
-    units = float(inside["units"].sum())
-    per_customer = (
-        sales.filter(pl.col("customer_id").is_not_null())
-        .group_by("customer_id")
-        .agg(pl.len().alias("n"), pl.col("first_sale_at").first())
+def _link_key() -> pl.Expr:
+    """What order_links sorts customers by before time: a hash of their id."""
+    return pl.col("customer_id").hash()
+
+
+def order_links(orders: pl.DataFrame) -> pl.DataFrame:
+    """Each sale order of a known customer (`orders`: an order_table) with that customer's
+    previous and next sale order: customer_id, ordered_at, prev_at and next_at (null for the
+    first and the last), each customer's orders together in time order. Made once per data set,
+    they tell a period's customers, returning customers, repeaters and gaps by comparing times,
+    with no group-by per period."""
+    known = orders.filter(pl.col("is_sale") & pl.col("customer_id").is_not_null()).select(
+        "customer_id", "ordered_at"
     )
-    returning = per_customer.filter(
-        (pl.col("n") >= 2) | (pl.col("first_sale_at") < datetime.combine(start, time.min))
+    # Sorted by a hash of the id, then time: 3x faster than by the text (5.7M orders: 0.9 s).
+    # Two customers with one hash (about 1 in 10^7 at 1.7M customers) go by the text instead.
+    key = _link_key()
+    linked = known.sort(key, "ordered_at")
+    who = pl.col("customer_id")
+    if linked.select(((key == key.shift(1)) & (who != who.shift(1))).any()).item():
+        linked = known.sort("customer_id", "ordered_at")
+    at = pl.col("ordered_at")
+    return linked.with_columns(
+        pl.when(who == who.shift(1)).then(at.shift(1)).alias("prev_at"),
+        pl.when(who == who.shift(-1)).then(at.shift(-1)).alias("next_at"),
     )
-    customers = per_customer.height
+
+
+def _firsts(start: date, end: date) -> tuple[pl.Expr, pl.Expr]:
+    """Over order_links: a customer's first sale order in `start`..`end` (one row per customer
+    of the period), and whether they order again within it."""
+    first = in_days(start, end) & (
+        pl.col("prev_at").is_null() | (pl.col("prev_at") < datetime.combine(start, time.min))
+    )
+    again = pl.col("next_at") <= datetime.combine(end, time.max)  # null: no next order
+    return first, again.fill_null(False)
+
+
+def _period_figures(
+    orders: pl.DataFrame, links: pl.DataFrame, start: date, end: date
+) -> dict[str, float | None]:
+    inside = in_days(start, end)  # summed where they are: no copy of the period's orders
+    n_orders, revenue, units = orders.select(
+        pl.col("is_sale").filter(inside).sum(),
+        pl.col("revenue", "units").filter(inside).sum().cast(pl.Float64),
+    ).row(0)
+    # Returning: ordered before the period (a previous order) or again within it.
+    first, again = _firsts(start, end)
+    customers, returning = links.select(
+        first.sum(), (first & (pl.col("prev_at").is_not_null() | again)).sum().alias("r")
+    ).row(0)
     return {
         "revenue": revenue,
         "orders": float(n_orders),
         "customers": float(customers),
         "aov": revenue / n_orders if n_orders else None,
         "items_per_order": units / n_orders if n_orders else None,
-        "returning_share": returning.height / customers if customers else None,
+        "returning_share": returning / customers if customers else None,
     }
 
 
-def kpis(orders: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+def kpis(
+    orders: pl.DataFrame, start: date, end: date, links: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Headline figures for `start`..`end` (days included) against the previous equal period.
 
     `orders` is the order_table of the whole history (so that returning customers can be
@@ -115,13 +160,15 @@ def kpis(orders: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     Revenue and units are net: cancellations and returns subtract. Orders exclude cancellation
     invoices. A returning customer is one with an order in the period who also ordered before the
     period start, or who ordered at least twice within it; the share is over customers with an
-    order in the period (lines without a customer id are left out).
+    order in the period (lines without a customer id are left out). `links`: the
+    order_links of `orders` (made here when not given).
     """
-    now = _period_figures(orders, start, end)
+    links = order_links(orders) if links is None else links
+    now = _period_figures(orders, links, start, end)
     bounds = _day_bounds(orders)
     prev_start, prev_end = previous_period(start, end)
     covered = bounds is not None and prev_start >= bounds[0]
-    before = _period_figures(orders, prev_start, prev_end) if covered else dict.fromkeys(now)
+    before = _period_figures(orders, links, prev_start, prev_end) if covered else dict.fromkeys(now)
     rows = []
     for metric, label in KPI_LABELS.items():
         value, previous = now[metric], before[metric]
@@ -149,10 +196,21 @@ def _period_label(grain: str) -> pl.Expr:
     return period.dt.strftime("%a %d %b %Y")
 
 
+def daily(orders: pl.DataFrame) -> pl.DataFrame:
+    """Per day with an order (`orders`: an order_table): day, revenue (net, every order) and
+    orders (sale orders), by day. Made once per data set; periods sum their days."""
+    return (
+        orders.group_by(pl.col("ordered_at").dt.date().alias("day"))
+        .agg(pl.col("revenue").sum(), pl.col("is_sale").sum().cast(pl.Int64).alias("orders"))
+        .sort("day")
+    )
+
+
 def revenue_over_time(
-    orders: pl.DataFrame, start: date, end: date, grain: str = "month", window: int = 0
+    days: pl.DataFrame, start: date, end: date, grain: str = "month", window: int = 0
 ) -> pl.DataFrame:
-    """Net revenue per day, week (from Monday) or month within `start`..`end`.
+    """Net revenue per day, week (from Monday) or month within `start`..`end`, from the daily
+    sums of an order_table (`days`).
 
     One row per period, empty periods included, with period (Date), label, revenue, orders,
     partial (the data or the chosen range does not cover the whole period), change (revenue
@@ -162,7 +220,7 @@ def revenue_over_time(
     """
     every = GRAINS[grain]
     window = window or DEFAULT_WINDOW[grain]
-    bounds = _day_bounds(orders)
+    bounds = (days["day"][0], days["day"][-1]) if days.height else None
     schema = {
         "period": pl.Date,
         "label": pl.String,
@@ -175,11 +233,8 @@ def revenue_over_time(
     if bounds is None or max(start, bounds[0]) > min(end, bounds[1]):
         return pl.DataFrame(schema=schema)
     first, last = max(start, bounds[0]), min(end, bounds[1])
-    # Per day first: truncating a few hundred days is cheaper than millions of orders.
     per = (
-        orders.filter(in_days(first, last))
-        .group_by(pl.col("ordered_at").dt.date().alias("day"))
-        .agg(pl.col("revenue").sum(), pl.col("is_sale").sum().cast(pl.Int64).alias("orders"))
+        days.filter(pl.col("day").is_between(first, last))
         .group_by(pl.col("day").dt.truncate(every).alias("period"))
         .agg(pl.col("revenue", "orders").sum())
     )
@@ -541,15 +596,28 @@ def has_clock_times(orders: pl.DataFrame) -> bool:
     return bool(orders.select(((at.dt.hour() > 0) | (at.dt.minute() > 0)).any()).item())
 
 
-def weekday_hour(orders: pl.DataFrame) -> pl.DataFrame:
-    """Orders (sales, not cancellations) per weekday and hour: 168 rows with weekday (1 = Monday),
-    day (Mon..Sun), hour (0..23) and orders (0 where none)."""
+def weekday_slots(orders: pl.DataFrame) -> pl.DataFrame:
+    """Sale orders (not cancellations; `orders`: an order_table) per day and weekday-hour slot:
+    day, slot ((weekday - 1) * 24 + hour) and orders. Made once per data set; a range sums
+    its days."""
     at = pl.col("ordered_at")
     slot = (at.dt.weekday().cast(pl.Int16) - 1) * 24 + at.dt.hour().cast(pl.Int16)
-    counts = (
+    return (
         orders.filter(pl.col("is_sale"))
-        .group_by(slot.alias("slot"))  # one small integer key: a third faster than two
+        .group_by(at.dt.date().alias("day"), slot.alias("slot"))
         .agg(pl.len().cast(pl.Int64).alias("orders"))
+        .sort("day", "slot")
+    )
+
+
+def weekday_hour(slots: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Orders (sales, not cancellations) per weekday and hour of `start`..`end` (`slots`:
+    weekday_slots): 168 rows with weekday (1 = Monday), day (Mon..Sun), hour (0..23) and
+    orders (0 where none)."""
+    counts = (
+        slots.filter(pl.col("day").is_between(start, end))
+        .group_by("slot")
+        .agg(pl.col("orders").sum())
         .select(
             (pl.col("slot") // 24 + 1).cast(pl.Int8).alias("weekday"),
             (pl.col("slot") % 24).cast(pl.Int8).alias("hour"),
@@ -634,26 +702,24 @@ class Repeat:
         return self.repeaters / self.customers if self.customers else None
 
 
-def days_between_orders(orders: pl.DataFrame) -> pl.DataFrame:
-    """Days from each sale order of a customer to their next one: customer_id, days (whole days,
-    0 for two orders on the same day). Orders without a customer are left out."""
-    return (
-        orders.filter(pl.col("is_sale") & pl.col("customer_id").is_not_null())
-        .select("customer_id", "ordered_at")
-        .sort("customer_id", "ordered_at")
-        .with_columns(pl.col("ordered_at").diff().over("customer_id").dt.total_days().alias("days"))
-        .filter(pl.col("days").is_not_null())
-        .select("customer_id", "days")
+def days_between_orders(links: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Days from each sale order of a customer in `start`..`end` to their next one in it:
+    customer_id, days (whole days, 0 for two orders on the same day), in the order of `links`
+    (order_links); orders without a customer are left out."""
+    since = pl.col("prev_at") >= datetime.combine(start, time.min)
+    return links.filter(in_days(start, end) & since).select(
+        "customer_id", (pl.col("ordered_at") - pl.col("prev_at")).dt.total_days().alias("days")
     )
 
 
-def repeat_summary(orders: pl.DataFrame, gaps: pl.DataFrame) -> Repeat:
-    """Repeat figures of the orders of one period (see Repeat); `gaps` from days_between_orders."""
-    known = orders.filter(pl.col("is_sale") & pl.col("customer_id").is_not_null())
-    per = known.group_by("customer_id").agg(pl.len().alias("n"))
+def repeat_summary(links: pl.DataFrame, start: date, end: date, gaps: pl.DataFrame) -> Repeat:
+    """Repeat figures of `start`..`end` (see Repeat) from order_links; `gaps` from
+    days_between_orders."""
+    first, again = _firsts(start, end)
+    customers, repeaters = links.select(first.sum(), (first & again).sum().alias("r")).row(0)
     return Repeat(
-        customers=per.height,
-        repeaters=per.filter(pl.col("n") >= 2).height,
+        customers=customers,
+        repeaters=repeaters,
         median_days=gaps["days"].median() if gaps.height else None,
     )
 
@@ -774,8 +840,9 @@ def headless(
     first, last = _dates(start) or bounds[0], _dates(end) or bounds[1]
     period = history.filter(in_days(first, last))
     period_lines = filter_lines(scope, first, last)
-    gaps = days_between_orders(period)
-    rep = repeat_summary(period, gaps)
+    links = order_links(history)
+    gaps = days_between_orders(links, first, last)
+    rep = repeat_summary(links, first, last, gaps)
     ranked = {}
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     if kept is not None or "item_id" in lines.columns:  # order-level exports (Stripe) have none
@@ -789,10 +856,10 @@ def headless(
             pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
         )
     return {
-        "kpis": kpis(history, first, last),
-        "revenue_over_time": revenue_over_time(history, first, last, grain, window),
+        "kpis": kpis(history, first, last, links),
+        "revenue_over_time": revenue_over_time(daily(history), first, last, grain, window),
         **ranked,
-        "weekday_hour": weekday_hour(period),
+        "weekday_hour": weekday_hour(weekday_slots(history), first, last),
         "basket_sizes": basket_sizes(period, basket),
         "repeat": pl.DataFrame(
             {
