@@ -275,12 +275,20 @@ if view in PATTERNS[2:]:
         )
         st.stop()
     # The bridge compares its own two periods over the whole history, not the dates above.
-    counted = scope if view == BRIDGE else filter_lines(scope, start, end)
-    without_customer = counted["customer_id"].null_count()
+    # Counted where they are: no copy of the period's lines.
+    who = pl.col("customer_id")
+    inside = in_days(start, end)
+    counted, without_customer = scope.select(
+        *(
+            (pl.len(), who.null_count())
+            if view == BRIDGE
+            else (inside.sum(), who.filter(inside).null_count())
+        )
+    ).row(0)
     if without_customer:
         st.caption(
-            f":material/info: {without_customer:,} of {counted.height:,} lines "
-            f"({fmt.pct(without_customer / counted.height)}) have no customer id and are left "
+            f":material/info: {without_customer:,} of {counted:,} lines "
+            f"({fmt.pct(without_customer / counted)}) have no customer id and are left "
             "out of this view."
         )
 
@@ -308,8 +316,10 @@ elif view == PATTERNS[1]:
         required=True,
         bind=links.BIND,
     )
-    period = history.filter(in_days(start, end))
-    sizes = ui.cached(sales.basket_sizes)(period_key, period, measure=measure)
+    baskets = ui.cached(sales.daily_baskets, "Counting orders per basket size…")(
+        f"{scope_key}|{measure}", history, measure=measure
+    )
+    sizes = ui.cached(sales.basket_sizes)(f"{scope_key}|{measure}", baskets, start=start, end=end)
     ui.chart(charts.basket_chart(sizes, measure), width="stretch")
     ui.reading(sales.basket_reading(sizes, measure))
     ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
@@ -334,7 +344,7 @@ elif view == PATTERNS[2]:
     ui.reading(sales.repeat_reading(rep))
     ui.download(gaps, "days_between_orders", "sales_download_gaps")
 elif view == PATTERNS[3]:
-    split = ui.cached(sales.new_vs_returning)(scope_key, history, start=start, end=end)
+    split = ui.cached(sales.new_vs_returning)(scope_key, days, start=start, end=end)
     ui.chart(charts.new_vs_returning_chart(split, currency), width="stretch")
     ui.reading(sales.new_vs_returning_reading(split, currency))
     st.caption(

@@ -52,6 +52,13 @@ def daily() -> pl.DataFrame:
     return sales.daily(history())
 
 
+WHOLE, LATER = (date(2024, 1, 1), date(2024, 2, 29)), (date(2024, 1, 2), date(2024, 2, 29))
+
+
+def baskets(measure: str) -> pl.DataFrame:
+    return sales.basket_sizes(sales.daily_baskets(history(), measure), *WHOLE)
+
+
 def kpi(frame: pl.DataFrame, metric: str, column: str = "value"):
     return frame.filter(pl.col("metric") == metric)[column][0]
 
@@ -261,18 +268,30 @@ def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
 
 def test_daily_sums_net_revenue_and_count_sale_orders_per_day():
     days = daily().filter(pl.col("day").dt.month() == 1)
-    assert days.rows() == [
+    assert days.select("day", "revenue", "orders").rows() == [
         (date(2024, 1, 1), 13.0, 1),  # o1
         (date(2024, 1, 2), 5.0, 1),  # o2
         (date(2024, 1, 10), 16.0, 1),  # o3
         (date(2024, 1, 11), -5.0, 0),  # the cancellation C4: revenue, no order
     ]
+    # Known customers' revenue: new in the month of their first sale (all of January's), else
+    # returning (c1's o7 in February); o5 has no customer.
+    split = daily().select("day", "known", "new", "returning").rows()
+    assert split[-3:] == [
+        (date(2024, 2, 1), 0, 0.0, 0.0),  # o5
+        (date(2024, 2, 5), 1, 5.0, 0.0),  # o6, c3's first
+        (date(2024, 2, 7), 1, 0.0, 3.0),  # o7, c1 since January
+    ]
+    assert days["new"].to_list() == [13.0, 5.0, 16.0, -5.0] and days["known"].sum() == 4
 
 
 def test_basket_sizes_in_lines_and_in_units():
-    assert sales.basket_sizes(history(), "lines").rows() == [(1, 4), (2, 2)]
-    assert sales.basket_sizes(history(), "units").rows() == [(1, 3), (3, 2), (5, 1)]
-    text = sales.basket_reading(sales.basket_sizes(history(), "lines"), "lines")
+    assert baskets("lines").rows() == [(1, 4), (2, 2)]
+    assert baskets("units").rows() == [(1, 3), (3, 2), (5, 1)]
+    # From 2 January: o1 (2 lines, 3 units) is out.
+    later = sales.basket_sizes(sales.daily_baskets(history(), "lines"), *LATER)
+    assert later.rows() == [(1, 4), (2, 1)]
+    text = sales.basket_reading(baskets("lines"), "lines")
     assert text.startswith("The median order has 1 line (mean 1.3); 66.7% of orders")
 
 
@@ -323,14 +342,14 @@ def test_a_cut_period_counts_only_its_own_orders_gaps_and_repeaters():
 
 
 def test_new_vs_returning_uses_each_customers_first_month_ever():
-    split = sales.new_vs_returning(history(), date(2024, 1, 1), date(2024, 2, 29))
+    split = sales.new_vs_returning(daily(), date(2024, 1, 1), date(2024, 2, 29))
     assert split.rows() == [
         (date(2024, 1, 1), "new", 29.0),
         (date(2024, 1, 1), "returning", 0.0),
         (date(2024, 2, 1), "new", 5.0),
         (date(2024, 2, 1), "returning", 3.0),
     ]
-    february = sales.new_vs_returning(history(), date(2024, 2, 1), date(2024, 2, 29))
+    february = sales.new_vs_returning(daily(), date(2024, 2, 1), date(2024, 2, 29))
     assert february["revenue"].to_list() == [5.0, 3.0]  # c1 stays returning
     assert "bring 8.1% of revenue (3), 37.5% in Feb 2024" in sales.new_vs_returning_reading(
         split, ""
@@ -415,3 +434,15 @@ def test_real_monthly_revenue_of_2011(retail):
     assert series["revenue"].to_list() == pytest.approx(expected["revenue"].to_list(), rel=1e-9)
     # The export stops on 9 December 2011.
     assert series["partial"].to_list() == [False] * 11 + [True]
+
+
+def test_the_gap_histogram_sends_a_count_per_number_of_days_not_every_gap():
+    from lib.charts import sales as charts
+
+    gaps = pl.DataFrame({"customer_id": ["a", "a", "b", "c"], "days": [9, 27, 9, 3]})
+    spec = charts.gap_histogram(gaps, 9.0).to_dict(validate=False)
+    rows = [r for rows in spec["datasets"].values() for r in rows if "days" in r]
+    assert rows == [{"days": 3, "orders": 1}, {"days": 9, "orders": 2}, {"days": 27, "orders": 1}]
+    bars = spec["layer"][0]["encoding"]
+    assert (bars["y"]["aggregate"], bars["y"]["field"]) == ("sum", "orders")
+    assert bars["x"]["bin"] == {"maxbins": 40}

@@ -197,11 +197,22 @@ def _period_label(grain: str) -> pl.Expr:
 
 
 def daily(orders: pl.DataFrame) -> pl.DataFrame:
-    """Per day with an order (`orders`: an order_table): day, revenue (net, every order) and
-    orders (sale orders), by day. Made once per data set; periods sum their days."""
+    """Per day with an order (`orders`: an order_table): day, revenue (net, every order),
+    orders (sale orders), known (orders of a known customer) and their revenue split into new
+    (in the month of the customer's first sale) and returning (a later month), by day. Made once
+    per data set; periods sum their days."""
+    month = pl.col("ordered_at").dt.date().dt.truncate("1mo")
+    later = (month > pl.col("first_sale_at").dt.date().dt.truncate("1mo")).fill_null(False)
+    known = pl.col("customer_id").is_not_null()
     return (
         orders.group_by(pl.col("ordered_at").dt.date().alias("day"))
-        .agg(pl.col("revenue").sum(), pl.col("is_sale").sum().cast(pl.Int64).alias("orders"))
+        .agg(
+            pl.col("revenue").sum(),
+            pl.col("is_sale").sum().cast(pl.Int64).alias("orders"),
+            known.sum().cast(pl.Int64).alias("known"),
+            pl.col("revenue").filter(known & ~later).sum().alias("new"),
+            pl.col("revenue").filter(known & later).sum().alias("returning"),
+        )
         .sort("day")
     )
 
@@ -653,17 +664,29 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     )
 
 
-def basket_sizes(orders: pl.DataFrame, measure: str = "lines") -> pl.DataFrame:
-    """How many sale orders have each basket size: size (lines or net units per order), orders.
-
-    Sorted by size; orders whose net units are not positive (fully returned later in the same
-    invoice) are left out.
-    """
-    sizes = orders.filter(pl.col("is_sale")).select(pl.col(measure).cast(pl.Int64).alias("size"))
+def daily_baskets(orders: pl.DataFrame, measure: str = "lines") -> pl.DataFrame:
+    """Sale orders (`orders`: an order_table) per day and basket size (`measure`: lines or net
+    units per order): day, size, orders. Made once per data set and measure; a range sums its
+    days."""
     return (
-        sizes.filter(pl.col("size") > 0)
-        .group_by("size")
+        orders.filter(pl.col("is_sale"))
+        .group_by(
+            pl.col("ordered_at").dt.date().alias("day"),
+            pl.col(measure).cast(pl.Int64).alias("size"),
+        )
         .agg(pl.len().cast(pl.Int64).alias("orders"))
+        .sort("day", "size")
+    )
+
+
+def basket_sizes(baskets: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """How many sale orders of `start`..`end` have each basket size (`baskets`: daily_baskets):
+    size, orders. Sorted by size; orders whose net units are not positive (fully returned later
+    in the same invoice) are left out."""
+    return (
+        baskets.filter(pl.col("day").is_between(start, end) & (pl.col("size") > 0))
+        .group_by("size")
+        .agg(pl.col("orders").sum())
         .sort("size")
     )
 
@@ -739,30 +762,25 @@ def repeat_reading(rep: Repeat) -> str:
     return text + "."
 
 
-def new_vs_returning(orders: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     """Net revenue per month of `start`..`end` split by whether it came in the customer's first
-    order month (new) or a later one (returning).
+    order month (new) or a later one (returning), from the daily sums of an order_table of the
+    whole history (`days`), so that a customer's first month is their first ever.
 
-    `orders` is the order_table of the whole history so that a customer's first month is their
-    first ever. One row per (month, kind) with month (Date), kind ('new' or 'returning'),
-    revenue; months with no revenue of a kind have 0. Orders without a customer are left out.
+    One row per (month, kind) with month (Date), kind ('new' or 'returning'), revenue; months
+    with no revenue of a kind have 0. Orders without a customer are left out.
     """
-    inside = orders.filter(pl.col("customer_id").is_not_null() & in_days(start, end)).with_columns(
-        *(
-            pl.col(at).dt.date().dt.truncate("1mo").alias(name)
-            for at, name in (("ordered_at", "month"), ("first_sale_at", "first_month"))
-        )
-    )
-    split = inside.group_by(
-        "month",
-        pl.when(pl.col("month") > pl.col("first_month"))
-        .then(pl.lit("returning"))
-        .otherwise(pl.lit("new"))
-        .alias("kind"),
-    ).agg(pl.col("revenue").sum())
+    inside = days.filter(pl.col("day").is_between(start, end) & (pl.col("known") > 0))
     if inside.height == 0:
         return pl.DataFrame(schema={"month": pl.Date, "kind": pl.String, "revenue": pl.Float64})
-    months = pl.date_range(inside["month"].min(), inside["month"].max(), "1mo", eager=True)
+    split = (
+        inside.group_by(pl.col("day").dt.truncate("1mo").alias("month"))
+        .agg(pl.col("new", "returning").sum())
+        .unpivot(index="month", variable_name="kind", value_name="revenue")
+    )
+    months = pl.date_range(
+        inside["day"][0].replace(day=1), inside["day"][-1].replace(day=1), "1mo", eager=True
+    )
     grid = pl.DataFrame({"month": months}).join(
         pl.DataFrame({"kind": ["new", "returning"]}), how="cross"
     )
@@ -838,9 +856,8 @@ def headless(
     if bounds is None:
         raise ValueError("no order lines match the chosen categories and regions")
     first, last = _dates(start) or bounds[0], _dates(end) or bounds[1]
-    period = history.filter(in_days(first, last))
     period_lines = filter_lines(scope, first, last)
-    links = order_links(history)
+    links, days = order_links(history), daily(history)
     gaps = days_between_orders(links, first, last)
     rep = repeat_summary(links, first, last, gaps)
     ranked = {}
@@ -857,10 +874,10 @@ def headless(
         )
     return {
         "kpis": kpis(history, first, last, links),
-        "revenue_over_time": revenue_over_time(daily(history), first, last, grain, window),
+        "revenue_over_time": revenue_over_time(days, first, last, grain, window),
         **ranked,
         "weekday_hour": weekday_hour(weekday_slots(history), first, last),
-        "basket_sizes": basket_sizes(period, basket),
+        "basket_sizes": basket_sizes(daily_baskets(history, basket), first, last),
         "repeat": pl.DataFrame(
             {
                 "customers": [rep.customers],
@@ -871,7 +888,7 @@ def headless(
             }
         ),
         "days_between_orders": gaps,
-        "new_vs_returning": new_vs_returning(history, first, last),
+        "new_vs_returning": new_vs_returning(days, first, last),
     } | (
         _bridge(scope, bridge_previous, bridge_current) if bridge_previous or bridge_current else {}
     )

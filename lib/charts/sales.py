@@ -122,15 +122,17 @@ def basket_chart(sizes: pl.DataFrame, measure: str) -> alt.Chart:
 @memo
 def gap_histogram(gaps: pl.DataFrame, median: float | None) -> alt.LayerChart:
     """Days between a customer's consecutive orders, with the median marked."""
+    # Counted per number of days here: the browser gets a row per value, not one per gap.
+    counts = gaps.group_by("days").agg(pl.len().alias("orders")).sort("days")
     bars = (
-        alt.Chart(gaps.select("days"))
+        alt.Chart(counts)
         .mark_bar(color=ACCENT)
         .encode(
             x=alt.X("days:Q", bin=alt.Bin(maxbins=40), title="Days to the next order"),
-            y=alt.Y("count():Q", title="Repeat orders"),
+            y=alt.Y("sum(orders):Q", title="Repeat orders"),
             tooltip=[
                 alt.Tooltip("days:Q", bin=True, title="Days"),
-                alt.Tooltip("count():Q", title="Repeat orders", format=","),
+                alt.Tooltip("sum(orders):Q", title="Repeat orders", format=","),
             ],
         )
     )
