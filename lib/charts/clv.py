@@ -110,7 +110,7 @@ def segment_chart(table: pl.DataFrame, currency: str) -> alt.Chart:
 def concentration_chart(values: pl.DataFrame) -> alt.Chart:
     """Cumulative share of the total CLV against the share of customers ranked by CLV (values:
     customer_values), with the diagonal of an even spread."""
-    ranked = values.filter(pl.col("clv").is_not_null()).sort("clv", descending=True)
+    ranked = values.select(pl.col("clv").drop_nulls().sort(descending=True))
     n = ranked.height
     total = ranked["clv"].sum()
     # 200 points draw the curve as well as 100k would.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+from collections.abc import Callable
 
 import polars as pl
 import streamlit as st
@@ -44,11 +45,17 @@ def definitions(ds: Dataset, *names: str) -> None:
     st.caption(f":material/menu_book: {measures.caption(ds, *names)}")
 
 
-def download(frame: pl.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
-    """A CSV download of `frame`, built only when clicked."""
+def download(
+    frame: pl.DataFrame | Callable[[], pl.DataFrame],
+    name: str,
+    key: str,
+    label: str = "Download CSV",
+) -> None:
+    """A CSV download of `frame` (or of what it makes, when a function), built only when
+    clicked."""
     st.download_button(
         label,
-        data=lambda: io.csv_bytes(frame),
+        data=lambda: io.csv_bytes(frame() if callable(frame) else frame),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,
