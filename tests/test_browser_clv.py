@@ -1,5 +1,6 @@
 """The Lifetime value page in a real browser: a new horizon changes the CLV column."""
 
+import polars as pl
 import pytest
 
 from tests.browser import browser_page, require_chromium, wait_for_app
@@ -39,3 +40,15 @@ def test_changing_the_horizon_changes_the_clv_column(server, tmp_path):
         assert after != before
         # Each customer is worth less over a quarter than over a year, so the top value drops.
         assert float(after[0]) < float(before[0])
+
+        # Every customer, ranked by value when the button is clicked (not on each rerun).
+        with page.expect_download() as saved:
+            page.get_by_role("button", name="Download all customers").click()
+        path = tmp_path / "customers.csv"
+        saved.value.save_as(path)
+        customers = pl.read_csv(path)
+        shown = page.locator('[data-testid="stMetric"]', has_text="Customers").first
+        count = shown.locator('[data-testid="stMetricValue"]').inner_text()
+        assert customers.height == int(count.replace(",", ""))
+        assert customers["clv"].is_sorted(descending=True)
+        assert customers["clv"][0] == pytest.approx(float(after[0]), abs=0.01)
