@@ -55,8 +55,17 @@ def model(
         "names": names,
         "profiles": cl.cluster_profiles(_built.table, fit.labels, _built.features, names),
         "assignments": cl.cluster_assignments(_built.table, fit.labels, names),
-        "projection": cl.cluster_projection(_scaled, fit.labels, names),
+        "projection": cl.cluster_projection(
+            _scaled, fit.labels, names, basis=basis(key, _scaled, features=features, log=log)
+        ),
     }
+
+
+@ui.memo(max_entries=10)
+def basis(key: str, _scaled: cl.Scaled, features: tuple, log: bool) -> cl.Basis:
+    """The 2-D map's axes, made once per data, features and transform (the same for every k;
+    PCA over 1.7M customers takes 0.07 s)."""
+    return cl.projection_basis(_scaled)
 
 
 @ui.memo(max_entries=10)

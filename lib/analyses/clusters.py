@@ -844,11 +844,19 @@ class Projection:
     explained: tuple[float, float]
 
 
-def cluster_projection(
-    scaled: Scaled, labels: np.ndarray, names: dict[int, str], sample: int = PROJECTION_SAMPLE
-) -> Projection:
-    """The customers on the first two principal components of the model space (PCA fitted on all
-    customers; at most `sample` fixed random customers drawn)."""
+@dataclass(frozen=True)
+class Basis:
+    """The first two principal components of the model space (PCA fitted on every customer),
+    for a fixed sample of them: rows (their positions), coords (n × 2) and the share of
+    variance each axis keeps. It does not depend on the clusters."""
+
+    rows: np.ndarray
+    coords: np.ndarray
+    explained: tuple[float, float]
+
+
+def projection_basis(scaled: Scaled, sample: int = PROJECTION_SAMPLE) -> Basis:
+    """Basis of `scaled`: at most `sample` fixed random customers on the first two components."""
     n, width = scaled.matrix.shape
     with threads.one_thread():
         pca = PCA(n_components=min(2, width), random_state=SEED).fit(scaled.matrix)
@@ -856,12 +864,31 @@ def cluster_projection(
     if n > sample:
         rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
     coords = pca.transform(scaled.matrix[rows])
-    second = coords[:, 1] if width > 1 else np.zeros(len(rows))
+    if width == 1:
+        coords = np.column_stack([coords[:, 0], np.zeros(len(rows))])
     ratios = list(pca.explained_variance_ratio_) + [0.0]
+    return Basis(rows, coords, (float(ratios[0]), float(ratios[1])))
+
+
+def cluster_projection(
+    scaled: Scaled,
+    labels: np.ndarray,
+    names: dict[int, str],
+    sample: int = PROJECTION_SAMPLE,
+    basis: Basis | None = None,
+) -> Projection:
+    """The customers on the first two principal components of the model space (PCA fitted on all
+    customers; at most `sample` fixed random customers drawn). `basis`: projection_basis of
+    `scaled`, when already made (it is the same for every k)."""
+    basis = projection_basis(scaled, sample) if basis is None else basis
     points = pl.DataFrame(
-        {"pc1": coords[:, 0], "pc2": second, "cluster": (labels[rows] + 1).astype(np.int64)}
+        {
+            "pc1": basis.coords[:, 0],
+            "pc2": basis.coords[:, 1],
+            "cluster": (labels[basis.rows] + 1).astype(np.int64),
+        }
     ).with_columns(pl.col("cluster").replace_strict(names, return_dtype=pl.String).alias("name"))
-    return Projection(points, (float(ratios[0]), float(ratios[1])))
+    return Projection(points, basis.explained)
 
 
 def segment_crosstab(assignments: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
