@@ -54,7 +54,7 @@ def model(
         "drivers": drivers,
         "names": names,
         "profiles": cl.cluster_profiles(_built.table, fit.labels, _built.features, names),
-        "assignments": cl.cluster_assignments(_built.table, fit.labels, names),
+        "labels": fit.labels,
         "projection": cl.cluster_projection(
             _scaled, fit.labels, names, basis=basis(key, _scaled, features=features, log=log)
         ),
@@ -183,6 +183,9 @@ def clustering() -> None:
     fitted = model(ds.key, built, scaling["scaled"], diag, features=features, log=log, k=k)
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]
+
+    def assigned() -> pl.DataFrame:
+        return cl.cluster_assignments(built.table, fitted["labels"], names)
 
     entered: pl.DataFrame = scaling["model"]
     st.caption(cl.transform_note(entered, log))
@@ -370,7 +373,7 @@ def clustering() -> None:
         ):
             st.info("No RFM segments yet: open the RFM page to compare, then come back.")
         else:
-            cross = cl.segment_crosstab(fitted["assignments"], segments)
+            cross = cl.segment_crosstab(assigned(), segments)
             if cross.height == 0:
                 st.info("No customer is both in a cluster and in an RFM segment.")
             else:
@@ -382,7 +385,7 @@ def clustering() -> None:
     st.subheader("Export")
     st.caption("Every customer with their cluster number and name, for a CRM or a campaign list.")
     ui.download(
-        fitted["assignments"],
+        assigned,  # named when the button is clicked: a column of text per customer
         "customer_clusters",
         key="clusters_download_assignments",
         label="Download customer → cluster (CSV)",

@@ -1,5 +1,6 @@
 """The Clusters page in a real browser: moving the k slider redraws the profiles."""
 
+import polars as pl
 import pytest
 
 from tests.browser import browser_page, require_chromium, wait_for_app
@@ -51,3 +52,15 @@ def test_moving_the_k_slider_changes_the_profile_table_and_chart(server, tmp_pat
         chart.scroll_into_view_if_needed()
         assert chart.screenshot() != before
         page.screenshot(path=str(tmp_path / "clusters.png"), full_page=True)
+
+        # The export: every clustered customer once, with the k + 1 clusters' numbers and names.
+        with page.expect_download() as saved:
+            page.get_by_role("button", name="Download customer → cluster (CSV)").click()
+        path = tmp_path / "customer_clusters.csv"
+        saved.value.save_as(path)
+        export = pl.read_csv(path, schema_overrides={"customer_id": pl.String})
+        metric = page.locator('[data-testid="stMetric"]', has_text="Customers clustered").first
+        clustered = metric.locator('[data-testid="stMetricValue"]').inner_text()
+        assert export.height == export["customer_id"].n_unique() == int(clustered.replace(",", ""))
+        assert sorted(export["cluster"].unique()) == list(range(1, k + 2))
+        assert export.select("cluster", "name").unique().height == k + 1
