@@ -8,18 +8,20 @@ from datetime import date, datetime, time
 import polars as pl
 
 
-def _from(start: date) -> pl.Expr:
-    return pl.col("ordered_at") >= datetime.combine(start, time.min)
+def since(start: date, column: str = "ordered_at") -> pl.Expr:
+    """Times in `column` on or after the day `start` (null where the time is)."""
+    return pl.col(column) >= datetime.combine(start, time.min)
 
 
-def _until(end: date) -> pl.Expr:
-    return pl.col("ordered_at") <= datetime.combine(end, time.max)
+def until(end: date, column: str = "ordered_at") -> pl.Expr:
+    """Times in `column` on or before the day `end` (null where the time is)."""
+    return pl.col(column) <= datetime.combine(end, time.max)
 
 
 def in_days(start: date, end: date) -> pl.Expr:
     """Rows (lines or orders) placed on the days `start`..`end`, both included, compared as
     times: no date is computed for each row."""
-    return _from(start) & _until(end)
+    return since(start) & until(end)
 
 
 def filter_lines(
@@ -33,9 +35,9 @@ def filter_lines(
     regions (empty: all). Same columns as the input."""
     conditions = []
     if start is not None:
-        conditions.append(_from(start))
+        conditions.append(since(start))
     if end is not None:
-        conditions.append(_until(end))
+        conditions.append(until(end))
     if categories and "category" in lines.columns:
         conditions.append(pl.col("category").is_in(list(categories)))
     if regions and "region" in lines.columns:

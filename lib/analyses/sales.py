@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
 from lib import fmt, measures
-from lib.filters import filter_lines, in_days
+from lib.filters import filter_lines, in_days, since, until
 from lib.model import Dataset
 from lib.quality import NON_PRODUCT_CODES
 
@@ -102,13 +102,12 @@ def order_links(orders: pl.DataFrame) -> pl.DataFrame:
     )
     # Sorted by a hash of the id, then time: 3x faster than by the text (5.7M orders: 0.9 s).
     # Two customers with one hash (about 1 in 10^7 at 1.7M customers) go by the text instead.
-    key = _link_key()
-    linked = known.sort(key, "ordered_at")
-    who = pl.col("customer_id")
+    linked = known.with_columns(_link_key().alias("_key")).sort("_key", "ordered_at")
+    key, who = pl.col("_key"), pl.col("customer_id")
     if linked.select(((key == key.shift(1)) & (who != who.shift(1))).any()).item():
         linked = known.sort("customer_id", "ordered_at")
     at = pl.col("ordered_at")
-    return linked.with_columns(
+    return linked.select("customer_id", "ordered_at").with_columns(
         pl.when(who == who.shift(1)).then(at.shift(1)).alias("prev_at"),
         pl.when(who == who.shift(-1)).then(at.shift(-1)).alias("next_at"),
     )
@@ -117,11 +116,8 @@ def order_links(orders: pl.DataFrame) -> pl.DataFrame:
 def _firsts(start: date, end: date) -> tuple[pl.Expr, pl.Expr]:
     """Over order_links: a customer's first sale order in `start`..`end` (one row per customer
     of the period), and whether they order again within it."""
-    first = in_days(start, end) & (
-        pl.col("prev_at").is_null() | (pl.col("prev_at") < datetime.combine(start, time.min))
-    )
-    again = pl.col("next_at") <= datetime.combine(end, time.max)  # null: no next order
-    return first, again.fill_null(False)
+    first = in_days(start, end) & (pl.col("prev_at").is_null() | ~since(start, "prev_at"))
+    return first, until(end, "next_at").fill_null(False)  # null: no next order
 
 
 def _period_figures(
@@ -729,8 +725,7 @@ def days_between_orders(links: pl.DataFrame, start: date, end: date) -> pl.DataF
     """Days from each sale order of a customer in `start`..`end` to their next one in it:
     customer_id, days (whole days, 0 for two orders on the same day), in the order of `links`
     (order_links); orders without a customer are left out."""
-    since = pl.col("prev_at") >= datetime.combine(start, time.min)
-    return links.filter(in_days(start, end) & since).select(
+    return links.filter(in_days(start, end) & since(start, "prev_at")).select(
         "customer_id", (pl.col("ordered_at") - pl.col("prev_at")).dt.total_days().alias("days")
     )
 
