@@ -41,7 +41,6 @@ def reruns(results: list[tuple[str, float]]) -> None:
     from datetime import timedelta
 
     from lib.analyses import categories, regions, sales
-    from lib.filters import in_days
 
     retail = formats.assemble_demo("retail", rows=1_000_000).dataset
     lines = retail.tables["lines"]
@@ -63,7 +62,7 @@ def reruns(results: list[tuple[str, float]]) -> None:
     )
 
     def sales_rerun() -> None:
-        history.filter(in_days(start, last))
+        days["day"].is_between(start, last).any()  # the page's check for an empty range
         sales.kpis(history, start, last, links)
         sales.revenue_over_time(days, start, last, "month", 3)
         sales.rank_items(cube, "units", start=start, end=last, categories=(), regions=())
