@@ -177,11 +177,7 @@ PARAMETERS = {
 
 
 def parameter_table(params: pl.DataFrame) -> None:
-    shown = params.with_columns(
-        pl.col("value")
-        .map_elements(lambda v: fmt.significant(v, 4), return_dtype=pl.String)
-        .alias("shown")
-    )
+    shown = params.with_columns(columns.texts(params["value"], lambda v: fmt.significant(v, 4)))
     columns.table(
         shown,
         PARAMETERS,

@@ -10,10 +10,7 @@ from lib.charts import cohorts as charts
 from pages.common import columns, exports, links, ui
 
 METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
-
-
-def _share(quantile: float) -> str:
-    return fmt.pct(quantile, 0)
+SHARES = ui.labelled({q: fmt.pct(q, 0) for q in churn.CHOICES})
 
 
 def _churn_base(lines):
@@ -191,13 +188,13 @@ def churn_window() -> None:
         churn.CHOICES,
         churn.QUANTILE,
         label="Window covers",
-        format_func=_share,
+        format_func=SHARES,
     )
     quantile = st.segmented_control(
         "Window covers",
         churn.CHOICES,
         default=churn.QUANTILE,
-        format_func=_share,
+        format_func=SHARES,
         key="cohorts_churn_quantile",
         required=True,
         bind=links.BIND,
@@ -215,9 +212,9 @@ def churn_window() -> None:
     cols = st.columns(len(windows) + 1)
     for col, (share, days) in zip(cols, windows.items(), strict=False):
         col.metric(
-            f"{_share(share)} of repeat purchases within",
+            f"{fmt.pct(share, 0)} of repeat purchases within",
             f"{fmt.count(days)} days",
-            help=f"The smallest gap within which {_share(share)} of the {fmt.count(repeats)} "
+            help=f"The smallest gap within which {fmt.pct(share, 0)} of the {fmt.count(repeats)} "
             "repeat "
             "purchases came after the customer's previous purchase day.",
             border=True,

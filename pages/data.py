@@ -7,9 +7,11 @@ import streamlit as st
 
 from lib import fmt, io, local, recipe, state
 from lib.formats import FORMAT_LABELS, KINDS, base, generic
-from pages.common import settings
+from pages.common import settings, ui
 
 ACCEPTED = ["csv", "gz", "tsv", "txt", "zip", "parquet", "xlsx", "xls"]
+NO_COLUMN = ui.labelled({None: "— none —"})
+NO_CURRENCY = ui.labelled({None: "— not stated —"})
 
 
 def _fingerprint(frame: pl.DataFrame) -> tuple:
@@ -268,7 +270,7 @@ for rec in unknown if state.source() == state.FILES else []:
                 field,
                 options,
                 index=options.index(default) if default in options else 0,
-                format_func=lambda c: "— none —" if c is None else c,
+                format_func=NO_COLUMN,
                 key=f"data_map_{rec.name}_{field}",
                 help=generic.FIELD_HELP[field],
             )
@@ -276,7 +278,7 @@ for rec in unknown if state.source() == state.FILES else []:
             "currency",
             [None, *generic.CURRENCIES],
             index=0,
-            format_func=lambda c: "— not stated —" if c is None else c,
+            format_func=NO_CURRENCY,
             accept_new_options=True,
             key=f"data_map_{rec.name}_currency",
             help="Currency of the amounts, as three letters (EUR, USD...): pages show its symbol",

@@ -93,14 +93,12 @@ def figures_table(frame: pl.DataFrame, where=None) -> None:
     column, leaves about 250 px)."""
     shown = frame.with_columns(
         pl.col("kpi").str.slice(0, 1).str.to_uppercase() + pl.col("kpi").str.slice(1),
-        pl.struct("value", "unit")
-        .map_elements(
+        columns.texts(
+            frame.select(pl.struct("value", "unit")).to_series(),
             lambda r: (
                 "—" if r["value"] is None else UNIT_TEXT.get(r["unit"], fmt.count)(r["value"])
             ),
-            return_dtype=pl.String,
-        )
-        .alias("shown"),
+        ),
     )
     columns.table(
         shown,

@@ -340,16 +340,14 @@ labels = dict(
 )
 
 
-def _label(item_id: str) -> str:
-    name = labels.get(item_id)
-    return f"{name} ({item_id})" if name else item_id
-
-
-check.choice("events_item", candidates, candidates[0], label="Item", format_func=_label, data=True)
+item_label = ui.labelled({i: f"{labels[i]} ({i})" if labels.get(i) else i for i in candidates})
+check.choice(
+    "events_item", candidates, candidates[0], label="Item", format_func=item_label, data=True
+)
 item = st.selectbox(
     "Item",
     candidates,
-    format_func=_label,
+    format_func=item_label,
     key="events_item",
     bind=links.BIND,
     help="Items with at least one pair above the minimum support, most co-viewed first.",
@@ -358,7 +356,7 @@ if item not in candidates:
     item = candidates[0]
 recs = ev.with_names(ev.recommendations(pairs, item, min_support, score), item_names)
 ui.chart(charts.recommendations_chart(recs, score), width="stretch")
-ui.reading(ev.recommendations_reading(recs, _label(item)))
+ui.reading(ev.recommendations_reading(recs, item_label(item)))
 ui.download(recs, f"viewed_with_{item}", "events_download_recs")
 
 st.markdown("**Top pairs overall**")

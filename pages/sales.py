@@ -37,10 +37,6 @@ def _sorted_values(lines: pl.DataFrame, column: str) -> list[str]:
 _options = ui.cached(_sorted_values)
 
 
-def _period_label(code: str) -> str:
-    return bridge.parse_period(code).label
-
-
 ds = state.dataset()
 st.title("Sales")
 lines = state.require("lines", hint=PAGE_BY_KEY["sales"].enable_hint)
@@ -369,18 +365,19 @@ else:
         st.info(f"No revenue bridge: {fmt.plain(exc)}.")
         st.stop()
     left, right = st.columns(2)
+    period_label = ui.labelled({code: bridge.parse_period(code).label for code in choices})
     picked_periods = []
     for where, key, label, default in (
         (left, "sales_bridge_previous", "Previous period", opening[0]),
         (right, "sales_bridge_current", "Current period", opening[1]),
     ):
-        check.choice(key, choices, default, label=label, format_func=_period_label, data=True)
+        check.choice(key, choices, default, label=label, format_func=period_label, data=True)
         picked_periods.append(
             where.selectbox(
                 label,
                 choices,
                 index=choices.index(default),
-                format_func=_period_label,
+                format_func=period_label,
                 key=key,
                 bind=links.BIND,
                 help="A quarter or a month of the data (newest first). Opens on the last two "

@@ -921,3 +921,12 @@ def test_the_most_valuable_are_the_top_of_the_ranking_ties_at_the_cut_included()
     assert clv.most_valuable(values, 3)["customer_id"].to_list() == ["b", "e", "c"]
     no_spend = values.with_columns(pl.lit(None, pl.Float64).alias("clv"))
     assert clv.most_valuable(no_spend, 2)["customer_id"].to_list() == ["d", "e"]
+    # Fewer values than asked for: the customers with a value, then those without by
+    # expected purchases.
+    some = values.with_columns(
+        pl.when(pl.col("clv") > 6).then(pl.col("clv")).otherwise(None).alias("clv")
+    )
+    assert clv.most_valuable(some, 3)["customer_id"].to_list() == ["b", "e", "d"]
+    # Ties at the cut are all candidates: the one expected to buy most goes first.
+    flat = values.with_columns(pl.lit(1.0).alias("clv"))
+    assert clv.most_valuable(flat, 1)["customer_id"].to_list() == ["d"]

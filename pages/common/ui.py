@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import polars as pl
 import streamlit as st
@@ -38,6 +38,15 @@ def chart(figure, **kwargs):
             object.__setattr__(ready, "to_dict", functools.partial(ready.to_dict, validate=False))
         object.__setattr__(figure, "_storelens_ready", ready)
     return st.altair_chart(ready, **kwargs)
+
+
+def labelled(labels: Mapping) -> Callable[[object], str]:
+    """A widget's format_func: the label of an option in `labels`, any other option as text.
+
+    Made here, never in a page: a widget keeps its format_func for as long as the session keeps
+    its value, and a function defined in a page holds that run's globals, with every frame in
+    them, after the user has left the page."""
+    return lambda option: labels[option] if option in labels else str(option)
 
 
 def definitions(ds: Dataset, *names: str) -> None:
