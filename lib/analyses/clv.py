@@ -205,7 +205,9 @@ def customer_summary(
         first.alias("first_purchase"),
         pl.col("day").max().alias("last_purchase"),
     )
-    return summary.sort("customer_id").collect().cast(SUMMARY_SCHEMA)
+    # One chunk per column (a parallel sort leaves one per thread's part): the page's frames per
+    # horizon add columns of one chunk each, and polars aligns the rest to them on each operation.
+    return summary.sort("customer_id").collect().cast(SUMMARY_SCHEMA).rechunk()
 
 
 @dataclass(frozen=True)
