@@ -828,6 +828,9 @@ def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():
         "The top 10% of customers (1) hold 50.0% of the expected value of £100: look after them "
         "first."
     )
+    # Customers without a value are neither counted nor ranked: still 1 of 10, 50.0%.
+    with_nulls = pl.concat([pl.DataFrame({"clv": [None] * 10}, schema=values.schema), values])
+    assert clv.concentration_reading(with_nulls, "GBP") == clv.concentration_reading(values, "GBP")
     degenerate = clv.concentration_reading(values, "GBP", degenerate=True)
     assert "look after" not in degenerate
     assert "the data cannot tell when customers leave" in degenerate

@@ -1618,12 +1618,12 @@ def concentration_reading(
 ) -> str:
     """One sentence on how much of the expected value the most valuable customers hold; with
     `degenerate` (a fit that cannot tell when customers leave) it recommends nothing."""
-    ranked = values["clv"].drop_nulls().sort(descending=True)
-    total = ranked.sum()
-    if ranked.len() == 0 or not total:
+    clv = values["clv"]
+    known, total = clv.count(), clv.sum()
+    if known == 0 or not total:
         return "No customer value to rank."
-    k = max(1, round(ranked.len() * top))
-    share = ranked.head(k).sum() / total
+    k = max(1, round(known * top))
+    share = clv.top_k(k).sum() / total  # nulls last; a partial sort (1.7M customers: 6 ms, not 32)
     text = (
         f"The top {fmt.pct(top, 0)} of customers ({fmt.count(k)}) hold {fmt.pct(share)} of the "
         f"expected value of {fmt.money(total, currency)}"
