@@ -143,7 +143,11 @@ if mode == "quantiles":
     for d in degenerate:
         st.warning(rfm.degenerate_warning(d, currency), icon=":material/warning:")
     told = {d.dimension for d in degenerate}
-    for c in rfm.collapsed_dimensions(scored, bins):
+    # Once per scoring: three distinct-value scans of every customer (24 ms at 1.7M).
+    collapsed = ui.cached(rfm.collapsed_dimensions)(
+        f"{table_key}|q|{bins}|{ties}", scored, bins=bins
+    )
+    for c in collapsed:
         if c.dimension not in told:
             st.warning(
                 f"{c.dimension.capitalize()} takes only {len(c.scores)} distinct scores of {bins} "
