@@ -605,6 +605,25 @@ def test_online_retail_fit_says_the_dropout_cannot_be_identified(online_retail):
     assert "a longer history" in reading and "a longer history" not in row["note"]
 
 
+def test_the_purchase_rate_reads_in_significant_digits_however_small():
+    # The marketplace demo's fit: 0.1789 / 206.5 = 0.000866 a week, x 4.345 = 0.00376 a month,
+    # which two fixed decimals printed as "about 0.00 times a month".
+    fit = clv.Fit(
+        "weeks",
+        0.0,
+        {"r": 0.1789, "alpha": 206.5, "a": 0.011, "b": 169.8},
+        None,
+        "",
+        18_734,
+        800,
+        0,
+    )
+    readings = dict(zip(*clv.parameter_table(fit).select("parameter", "reading"), strict=True))
+    assert (
+        "buys 0.000866 times a week on average (about 0.00376 times a month)" in readings["alpha"]
+    )
+
+
 @pytest.mark.parametrize("penalizer", clv.PENALIZERS)
 def test_every_offered_penalizer_fits_and_values_online_retail(online_retail, penalizer):
     _, bought = online_retail

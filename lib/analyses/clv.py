@@ -823,8 +823,9 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
             label,
             "alpha",
             alpha,
-            f"Scale of purchase rates: while active, a customer buys {r / alpha:.3f} times a "
-            f"{u} on average (about {per_month:.2f} times a month).",
+            f"Scale of purchase rates: while active, a customer buys "
+            f"{fmt.significant(r / alpha)} times a {u} on average (about "
+            f"{fmt.significant(per_month)} times a month).",
         ),
     ]
     if fit.model == "pareto":
