@@ -212,7 +212,6 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
     unchanged; with --engine duckdb or --db, summarised inside DuckDB or PostgreSQL (not
     kept). What the summary cannot give (items per order, counts of lines) is said on stderr."""
     from lib import engines, local
-    from lib.analyses import sales
 
     with _engine_errors(args):
         if args.db or args.engine == "duckdb":
@@ -226,8 +225,7 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
             summary = local.summarise(where, _progress)
             ds = local.dataset(where.name, where.describe(), summary, where.key)
     _note([f"{n.file}: {n.message}" for n in ds.notes])
-    items = "" if sales.ITEM_CUBE in ds.extras else "; top items are empty (polars sums them)"
-    _note([SUMMARY_LIMITS + items], "warning")
+    _note([SUMMARY_LIMITS], "warning")
     return ds
 
 

@@ -22,8 +22,8 @@ page gives the figures of the whole lines loaded in memory:
 
 Summed per order they give Sales' order table (revenue and units net, any sale line); the pages'
 cleaning keeps exactly the purchase rows (and the free rows, with free purchases). Beside them,
-polars sums the lines into Sales' item cube (sales.item_cube: per item and day), a part at a
-time, so the item ranking is that of the lines. What they cannot give: items per order
+the same engine sums the lines into Sales' item cube (sales.item_cube: per item and day), a part
+at a time, so the item ranking is that of the lines. What they cannot give: items per order
 (Categories, the revenue bridge's mix stay off), and counts of lines (basket sizes in lines, and
 what counts lines without a customer or cancellation lines counts these rows).
 """
@@ -138,10 +138,10 @@ def folder(paths: Sequence[str]) -> Folder:
 def order_rows(
     source: engines.Source, parts: int = 1, progress: Progress = _quiet
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """The purchase and rest rows of every order of `source`'s lines (polars; see the module's
+    """The purchase and rest rows of every order of `source`'s lines (see the module's
     docstring), with the canonical line columns they fill and `_lines`, the lines read; and
-    Sales' item cube of the lines (sales.item_cube), computed alongside by polars (None from a
-    database, or without items).
+    Sales' item cube of the lines (sales.item_cube), computed alongside by the same engine (None
+    without items).
 
     With `parts` above 1 the lines are first written, once, to temporary parquet files, one per
     share of the orders (by a hash of the order id), and each share is summarised apart: the
@@ -168,7 +168,7 @@ def _order_rows(
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """order_rows of `lines`, whose orders are each whole in one of `pieces`."""
     names = [n for n in lines.collect_schema().names() if n != summaries.LINE]
-    items = source.engine == "polars" and "item_id" in names
+    items = "item_id" in names
     cells = counted = None  # the item cube's sums so far (sales.item_sums), part by part
     priced = "unit_price" in names
     quantity = "quantity" in names
@@ -204,10 +204,10 @@ def _order_rows(
         )
         whole_parts.append(engines.materialised(whole, source, "whole"))
         if items:
-            part_cells, part_names = sales.item_sums(piece.to_native(), names)
-            cells = _added(cells, part_cells.collect(engine="streaming"))
+            part_cells, part_names = sales.item_sums(piece)
+            cells = _added(cells, engines.collect(part_cells, source.engine))
             if part_names is not None:
-                counted = _added(counted, part_names.collect(engine="streaming"))
+                counted = _added(counted, engines.collect(part_names, source.engine))
     bought = nw.concat(bought_parts, how="vertical")
     whole = nw.concat(whole_parts, how="vertical")
     shared = ["order_id", "customer_id", "ordered_at", "revenue", "quantity"]

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import narwhals as nw
 import numpy as np
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, summaries
 from lib.filters import filter_lines, in_days, since, until
 from lib.model import Dataset
 from lib.quality import NON_PRODUCT_CODES
@@ -305,7 +306,8 @@ def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
     revenue (net: returns subtract) and orders (distinct orders with a sale line of the item that
     day).
     """
-    return cube_of(*item_sums(lines.lazy(), lines.columns))
+    cells, names = item_sums(summaries.lazy(lines))
+    return cube_of(cells.to_native(), None if names is None else names.to_native())
 
 
 # Dataset.extras key: the item cube of lines a data set no longer holds (a summarised folder).
@@ -313,48 +315,53 @@ ITEM_CUBE = "item_cube"
 _SUMS = ("lines", "units", "revenue", "orders", "n")
 
 
-def item_sums(
-    lines: pl.LazyFrame, columns: Sequence[str]
-) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
-    """What item_cube sums over `lines` (whose columns are `columns`): the cells (its keys, with
-    text keys as text, and lines, units, revenue and orders) and the sale lines per item_id and
-    item_name (`n`; None without names). Both add up (add_sums) over parts of the lines that
-    keep each order whole, so a folder too big to load is summed a part at a time."""
-    shape = pl.DataFrame(schema=dict.fromkeys(columns, pl.Null))  # the rules read the names
-    ret = measures.is_return(shape)
+def item_sums(lines: nw.LazyFrame) -> tuple[nw.LazyFrame, nw.LazyFrame | None]:
+    """What item_cube sums over `lines` (canonical lines, lazily: in memory, over files or inside
+    a database): the cells (its keys, with text keys as text, and lines, units, revenue and
+    orders) and the sale lines per item_id and item_name (`n`; None without names). Both add up
+    (add_sums) over parts of the lines that keep each order whole, so a folder too big to load
+    is summed a part at a time."""
+    columns = lines.collect_schema().names()
+    ret = summaries.is_return(columns)
     keys = ["item_id", "day", *(c for c in ("category", "region") if c in columns)]
     text = [k for k in keys if k != "day"]
-    # The million-line group-bys run on categorical codes of the text keys and order ids: rows
-    # of integers take about half the memory of rows of text. The keys are text again after.
-    dated = lines.with_columns(
-        pl.col("ordered_at").dt.date().alias("day"),
-        pl.col(*text, "order_id").cast(pl.Categorical),
-    )
-    # Distinct orders are counted from distinct (cell, order) pairs: an n_unique inside the
-    # aggregation would hold a hash set per cell, about twice the memory.
-    orders = (
-        dated.filter(~ret)
-        .select(*keys, "order_id")
-        .unique()
-        .group_by(keys)
-        .agg(pl.len().cast(pl.Int64).alias("orders"))
-    )
+    coded = lines
+    if lines.implementation.is_polars():
+        # The million-line group-bys run on categorical codes of the text keys and order ids:
+        # rows of integers take about half the memory of rows of text. Text again after.
+        coded = lines.with_columns(nw.col(*text, "order_id").cast(nw.Categorical))
+    # Without a quantity each line is one unit (Olist has one row per unit sold), or one returned.
+    units = nw.col("quantity") if "quantity" in columns else nw.when(ret).then(-1.0)
+    # Summed per order first: a cell's distinct orders are then its orders with a line that is no
+    # return, where counting them in one aggregation would hold a set of orders per cell.
     cells = (
-        dated.group_by(keys)
-        .agg(
-            pl.len().cast(pl.Int64).alias("lines"),
-            _units(shape).sum().alias("units"),
-            pl.col("revenue").fill_null(0.0).sum(),
+        coded.with_columns(
+            nw.col("ordered_at").dt.date().alias("day"),
+            units.fill_null(1.0).alias("units"),
+            nw.col("revenue").fill_null(0.0),
+            nw.when(ret).then(0).otherwise(1).alias("orders"),
         )
-        .join(orders, on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col("orders").fill_null(0), pl.col(text).cast(pl.String))
+        .group_by(*keys, "order_id")
+        .agg(
+            nw.len().alias("lines"),
+            nw.col("units").sum(),
+            nw.col("revenue").sum(),
+            nw.col("orders").max(),
+        )
+        .group_by(*keys)
+        .agg(
+            nw.col("lines").sum().cast(nw.Int64),
+            nw.col("units", "revenue").sum(),
+            nw.col("orders").sum().cast(nw.Int64),
+        )
+        .with_columns(nw.col(*text).cast(nw.String))
     )
     if "item_name" not in columns:
         return cells, None
     names = (
-        lines.filter(pl.col("item_name").is_not_null() & ~ret)
+        lines.filter(~nw.col("item_name").is_null() & ~ret)
         .group_by("item_id", "item_name")
-        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .agg(nw.len().cast(nw.Int64).alias("n"))
     )
     return cells, names
 
