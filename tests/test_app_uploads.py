@@ -39,6 +39,20 @@ def test_a_page_on_uploaded_data_renders_and_keeps_its_results_in_the_session(ki
     assert len(results) > 0
 
 
+def test_two_pages_whose_cached_functions_share_a_name_keep_their_own_results():
+    """Regions and Seller funnel both cache a `cached_base`; on an upload, visited in turn in one
+    session, each must get its own (the funnel once got the regions' table and failed)."""
+    at = apptest.app("files")
+    at.session_state["app_files_assembly"] = uploaded("marketplace")
+    at.run()
+    for page in ("regions", "funnel", "regions"):
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+        assert not at.exception, (page, at.exception)
+        assert not [e.value for e in at.error], (page, [e.value for e in at.error])
+    assert at.metric[0].label == "Regions"
+
+
 JANUARY = b"ticket;fecha;importe;cliente\nT1;02/01/2024;10,50;a\nT2;03/01/2024;4,00;b\n"
 FEBRUARY = (
     b"ticket;fecha;importe;cliente\nT3;01/02/2024;8,00;a\nT4;02/02/2024;2,50;c\n"

@@ -73,6 +73,13 @@ def download(
     )
 
 
+def _identity(fn) -> str:
+    """What tells a cached function from every other: its file, module and name. The file
+    matters for pages: every page runs as the module __main__, so two pages' functions of one
+    name (Regions' and Seller funnel's cached_base) would otherwise share their results."""
+    return f"{fn.__code__.co_filename}:{fn.__module__}.{fn.__qualname__}"
+
+
 def cached(fn, label: str | None = None):
     """`fn(frame, **params)` cached at the page edge: with st.cache_data for the demos (shared
     by every session), in the session for uploaded data (state.session_cached).
@@ -85,7 +92,7 @@ def cached(fn, label: str | None = None):
     the function's name ("Computing customer table…"). Streamlit shows that text only once a step
     has taken half a second, so cache hits and quick steps stay silent.
     """
-    name = f"{fn.__module__}.{fn.__qualname__}"
+    name = _identity(fn)
     words = label or progress_label(fn.__name__)
     run = _runner(words)
 
@@ -111,7 +118,7 @@ def memo(max_entries: int = 10, show_spinner: str | bool = False):
     def wrap(fn):
         shared = st.cache_data(max_entries=max_entries, show_spinner=show_spinner)(fn)
         signature = inspect.signature(fn)
-        name = f"{fn.__module__}.{fn.__qualname__}"
+        name = _identity(fn)
 
         @functools.wraps(fn)
         def call(key: str, *args, **kwargs):
