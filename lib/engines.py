@@ -136,7 +136,8 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
     retail_layout = any(c in RETAIL_COLUMNS for c in schema.names())
     missing = [c for c in ("order_id", "customer_id", "ordered_at") if c not in names.values()]
     if missing:
-        raise ValueError(f"lines need column(s) {', '.join(missing)}")
+        columns = "column" if len(missing) == 1 else "columns"
+        raise ValueError(f"lines need the {columns} {', '.join(missing)}")
     exprs = [nw.col(summaries.LINE)] if summaries.LINE in names else []
     blank: list[str] = []  # text columns, where empty text is missing
     for source, name in names.items():

@@ -58,6 +58,13 @@ def count(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def counted(value: int | float, one: str, many: str = "") -> str:
+    """A count and what it counts, agreeing with it: (1, "row") -> '1 row', (2000, "row") ->
+    '2,000 rows'. `many`, the plural, where adding an s is wrong or a verb must agree: (1,
+    "check fails", "checks fail") -> '1 check fails'."""
+    return f"{count(value)} {one if value == 1 else many or one + 's'}"
+
+
 def whole_money(value: float | None, currency: str = "", digits: int = 0) -> str:
     """Money with thousands separators as the tables print it (`money_format`), in whole units
     unless `digits` says otherwise: '£6,123', 'R$ 1,234.50', '1,234 CHF'; the sign comes first,

@@ -200,7 +200,8 @@ def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     spec = SPECS[name]
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name} needs column(s) {', '.join(missing)}")
+        columns = "column" if len(missing) == 1 else "columns"
+        raise ValueError(f"{name} needs the {columns} {', '.join(missing)}")
     return frame.select(
         pl.col(c).cast(dtype) for c, dtype in spec.columns.items() if c in frame.columns
     )

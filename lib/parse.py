@@ -8,6 +8,7 @@ from datetime import datetime
 
 import polars as pl
 
+from lib.fmt import counted
 from lib.io import NULL_TOKENS
 
 DATETIME = pl.Datetime("us")
@@ -18,9 +19,16 @@ MIN_YEAR, MAX_YEAR = 1900, 2100
 # Numbers beyond this (and infinities) are no amounts or counts: overflowed cells, placeholders
 # such as 1e308, or ids in the wrong column. Summed, they would swamp every real value.
 MAX_MAGNITUDE = 1e15
+# What an out-of-range value is, for one value and for several.
 OUT_OF_RANGE = {
-    "dates": f"dates outside the years {MIN_YEAR} to {MAX_YEAR - 1}",
-    "numbers": f"not finite (inf, NaN) or beyond ±{MAX_MAGNITUDE:.0e}".replace("e+", "e"),
+    "dates": (
+        f"is a date outside the years {MIN_YEAR} to {MAX_YEAR - 1}",
+        f"are dates outside the years {MIN_YEAR} to {MAX_YEAR - 1}",
+    ),
+    "numbers": (
+        f"is not finite (inf, NaN) or beyond ±{MAX_MAGNITUDE:.0e}".replace("e+", "e"),
+        f"are not finite (inf, NaN) or beyond ±{MAX_MAGNITUDE:.0e}".replace("e+", "e"),
+    ),
 }
 
 
@@ -40,7 +48,7 @@ class Parsed:
     invalid_examples: tuple[str, ...] = ()
 
     def problem(self, what: str) -> str:
-        """What failed, as a clause: 'N value(s) could not be read as dates (e.g. ...)'.
+        """What failed, as a clause: '2 values could not be read as dates (e.g. ...)'.
 
         `what` is "dates" or "numbers"; empty when nothing failed.
         """
@@ -48,10 +56,12 @@ class Parsed:
         unread = self.failures - self.invalid
         if unread:
             shown = [e for e in self.examples if e not in self.invalid_examples] or self.examples
-            parts.append(f"{unread:,} value(s) could not be read as {what} (e.g. {_quote(shown)})")
+            unread_values = counted(unread, "value")
+            parts.append(f"{unread_values} could not be read as {what} (e.g. {_quote(shown)})")
         if self.invalid:
             parts.append(
-                f"{self.invalid:,} value(s) are {OUT_OF_RANGE[what]} "
+                f"{counted(self.invalid, 'value')} "
+                f"{OUT_OF_RANGE[what][self.invalid != 1]} "
                 f"(e.g. {_quote(self.invalid_examples)})"
             )
         return "; ".join(parts)

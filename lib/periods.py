@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from lib import fmt
+
 MONTHS = 3  # growth compares the last MONTHS full months with the MONTHS before
 
 
@@ -68,7 +70,7 @@ def growth_window(ordered_at: pl.Series, months: int = MONTHS) -> GrowthWindow:
     full = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
     if previous_start < first_month:
         reason = (
-            f"growth over {months} month(s) needs {2 * months} full months of data; "
+            f"growth over {fmt.counted(months, 'month')} needs {2 * months} full months of data; "
             f"this data has {max(full, 0)}"
         )
         return GrowthWindow(months, last_month, None, None, None, False, reason)

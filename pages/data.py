@@ -208,7 +208,8 @@ else:
         counts = ", ".join(f"{t} {n:,}" for t, n in ds.row_counts().items())
         left = sum(n.count for n in dropped)
         if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick
-            also = f" {left:,} row(s) were left out, as said below." if left else ""
+            gone = fmt.counted(left, "row was", "rows were")
+            also = f" {gone} left out, as said below." if left else ""
             st.warning(f"{formats}: {counts}.{also}", icon=":material/warning:")
         else:
             st.success(f"{formats}: {counts}.", icon=":material/check_circle:")
@@ -216,7 +217,9 @@ else:
         st.warning(fmt.plain(f"{note.file}: {note.message}"), icon=":material/filter_alt_off:")
     fixed = [n for n in ds.notes if n not in dropped]
     if fixed:
-        with st.expander(f"Fixed while reading: {len(fixed)} note(s), also on Data quality"):
+        with st.expander(
+            f"Fixed while reading: {fmt.counted(len(fixed), 'note')}, also on Data quality"
+        ):
             for note in fixed:
                 where = f"{note.file} · {note.column}" if note.column else note.file
                 st.caption(fmt.plain(f"{where}: {note.message}"))

@@ -316,8 +316,9 @@ def breakdown() -> None:
             "Promised = estimate minus purchase; the cushion (estimate minus delivery) is in the "
             "table."
             + (
-                f" {thin} month(s) with fewer than {dv.MIN_ORDERS} delivered orders (usually the "
-                "partial months at the ends of the export) are left off the chart."
+                f" {fmt.counted(thin, 'month')} with fewer than {dv.MIN_ORDERS} delivered orders "
+                "(usually the partial months at the ends of the export) "
+                f"{'is' if thin == 1 else 'are'} left off the chart."
                 if thin
                 else ""
             )

@@ -61,7 +61,8 @@ st.dataframe(
 )
 if ds.notes:
     st.caption(
-        f"The loader left {len(ds.notes)} note(s) about your files: see the Data quality page."
+        f"The loader left {fmt.counted(len(ds.notes), 'note')} about your files: see the Data "
+        "quality page."
     )
 
 st.subheader("What you can ask of it")

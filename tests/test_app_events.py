@@ -52,9 +52,9 @@ def test_webshop_headline_figures_match_the_events_table(webshop, webshop_page):
     assert metric(at, "Users").value == fmt.count(events["user_id"].n_unique())
     seen = events["event_at"].dt.date().unique()
     empty = (seen.max() - seen.min()).days + 1 - seen.len()
-    assert empty == demo.WEBSHOP_GAP_DAYS
+    assert empty == demo.WEBSHOP_GAP_DAYS > 1
     assert metric(at, "Days flagged").value == fmt.count(empty)
-    assert f"{empty} day(s) have no events" in texts(at)
+    assert f"{empty} days have no events" in texts(at)
     assert any("Days without events" in w.value for w in at.warning)
     assert any("Misspelled event parameters" in w.value for w in at.warning)
 

@@ -67,7 +67,7 @@ def test_growth_window_ends_at_the_last_full_month():
 def test_growth_window_needs_twice_n_full_months():
     window = cat.growth_window(LINES["ordered_at"], 3)
     assert not window.available
-    assert window.reason == "growth over 3 month(s) needs 6 full months of data; this data has 4"
+    assert window.reason == "growth over 3 months needs 6 full months of data; this data has 4"
 
 
 def test_a_month_ending_on_its_last_day_counts_as_full():

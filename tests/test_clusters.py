@@ -481,7 +481,10 @@ def test_roi_is_margin_profit_over_cost_best_first():
     assert roi["profit_per_customer"].to_list() == pytest.approx([20.0, 5.0, -4.0])
     assert roi["roi"].to_list() == pytest.approx([2.0, 0.5, -0.4])
     assert roi["total_profit"].to_list() == pytest.approx([200.0, 100.0, -20.0])
-    assert "lose money" in cl.roi_reading(roi, "GBP", 10.0)
+    # One cluster (20 -> -4 per customer) loses money.
+    assert "1 cluster loses money at this cost, “poor” most (-£4 per customer)" in cl.roi_reading(
+        roi, "GBP", 10.0
+    )
 
 
 def test_without_a_cost_roi_is_blank_and_profit_ranks():

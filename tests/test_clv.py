@@ -516,7 +516,7 @@ def test_too_few_repeat_buyers_give_a_fit_error_with_what_to_try():
     summary = clv.customer_summary(TX, "days")
     with pytest.raises(clv.FitError) as error:
         clv.fit_models(summary, "days")
-    assert "Only 2 customer(s) bought more than once" in error.value.message
+    assert "Only 2 customers bought more than once" in error.value.message
     assert error.value.hint
 
 
@@ -755,7 +755,7 @@ def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history
     assert values["Lines without a customer"] == "4"
     assert values["Repeat buyers with non-positive spend"] == "0"
     reading = clv.trust_reading(checks)
-    assert reading.startswith("2 check(s) fail: Customers; One-time buyers.")
+    assert reading.startswith("2 checks fail: Customers; One-time buyers.")
     assert clv.WHAT_HELPS not in reading  # the dropout is not among them
 
 
@@ -768,12 +768,12 @@ def test_cleaning_note_names_only_what_was_left_out_in_general_words():
         }
     )
     note = clv.cleaning_note(clv.Purchases(pl.DataFrame(), dropped), "GBP")
-    assert "Left out: 3 line(s) without a customer (£1.5k); 2 exact duplicate line(s)." in note
+    assert "Left out: 3 lines without a customer (£1.5k); 2 exact duplicate lines." in note
     assert "cancellation" not in note
     assert "Online Retail" not in note
     netted = clv.cleaning_note(clv.Purchases(pl.DataFrame(), dropped, 7, 2), "GBP")
     assert (
-        "7 cancellation line(s) are netted out of the purchase they reverse; 2 match no earlier "
+        "7 cancellation lines are netted out of the purchase they reverse; 2 match no earlier "
         "purchase." in netted
     )
 

@@ -265,7 +265,7 @@ def test_daily_status_flags_empty_days_and_days_far_below_their_neighbours():
         (date(2024, 1, 4), 1, 1, 8.0, "abnormally few"),
         (date(2024, 1, 5), 8, 2, 8.0, "normal"),
     ]
-    assert "1 day(s) have no events and 1 abnormally few (03 Jan 2024, 04 Jan 2024)" in (
+    assert "1 day has no events and 1 abnormally few (03 Jan 2024, 04 Jan 2024)" in (
         ev.daily_reading(status)
     )
 

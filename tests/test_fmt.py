@@ -46,3 +46,11 @@ def test_amounts_that_round_to_zero_carry_no_minus():
     assert fmt.money(-0.001, "GBP") == "£0"
     assert fmt.compact(-0.001) == "0"
     assert fmt.compact(-2_500) == "-2.5k"
+
+
+def test_a_count_agrees_with_what_it_counts():
+    assert fmt.counted(1, "row") == "1 row"
+    assert fmt.counted(0, "row") == "0 rows"
+    assert fmt.counted(2_000, "row") == "2,000 rows"
+    assert fmt.counted(1, "check fails", "checks fail") == "1 check fails"
+    assert fmt.counted(3, "check fails", "checks fail") == "3 checks fail"

@@ -441,8 +441,8 @@ def test_every_retail_row_with_an_unreadable_date_says_all_rows_were_left_out_an
     [note] = dropped(result.notes)
     assert (note.file, note.column, note.count, note.rows) == ("invoice_lines", "InvoiceDate", 3, 3)
     assert note.message == (
-        "all 3 rows were left out: 'InvoiceDate' has no usable value (2 value(s) could not be read "
-        "as dates (e.g. 'soon', 'later'); 1 value(s) are dates outside the years 1900 to 2099 "
+        "all 3 rows were left out: 'InvoiceDate' has no usable value (2 values could not be read "
+        "as dates (e.g. 'soon', 'later'); 1 value is a date outside the years 1900 to 2099 "
         "(e.g. '2999-01-01')). A line needs its invoice date: fix the column and upload the file "
         "again"
     )
@@ -471,7 +471,7 @@ def test_stacked_files_with_different_date_orders_are_each_read_and_noted_per_fi
     ]
     [note] = dropped(result.notes)
     assert (note.file, note.count, note.rows) == ("uk.csv", 1, 3)
-    assert note.message.startswith("1 of 3 rows without ordered_at were left out (1 value(s)")
+    assert note.message.startswith("1 of 3 rows without ordered_at were left out (1 value could")
 
 
 def test_a_file_all_of_whose_rows_go_is_named_alone_among_stacked_files():
@@ -492,7 +492,7 @@ def test_infinite_and_absurd_prices_are_left_empty_with_a_counted_note():
     assert ds.tables["lines"]["revenue"].to_list() == [None, None, None, 5.0]
     [note] = [n for n in ds.notes if n.column == "UnitPrice"]
     assert (note.file, note.count, note.rows) == ("p.csv", 2, 4)  # NaN is a missing value
-    assert "2 value(s) are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
+    assert "2 values are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
         note.message
     )
 
@@ -541,7 +541,7 @@ def test_an_olist_file_with_renamed_columns_names_the_olist_columns_it_lacks():
     )
     assert formats.recognise(table).kind is None
     assert near_miss(table.name, table.frame.columns, formats.KINDS) == (
-        "olist_orders_dataset.csv looks like Olist orders but lacks the column(s) order_status, "
+        "olist_orders_dataset.csv looks like Olist orders but lacks the columns order_status, "
         "order_purchase_timestamp: upload the export with its original column names, or map its "
         "columns as order lines"
     )
@@ -550,7 +550,7 @@ def test_an_olist_file_with_renamed_columns_names_the_olist_columns_it_lacks():
 def test_a_table_missing_one_signature_column_is_a_near_miss_and_a_generic_one_is_not():
     retail_like = ["Invoice", "StockCode", "Quantity", "InvoiceDate", "Price", "Country"]
     assert near_miss("export.csv", retail_like, formats.KINDS).startswith(
-        "export.csv looks like Online Retail invoice lines but lacks the column(s) CustomerID:"
+        "export.csv looks like Online Retail invoice lines but lacks the column CustomerID:"
     )
     generic_sales = ["order_id", "customer_id", "date", "amount"]
     assert near_miss("sales.csv", generic_sales, formats.KINDS) == ""

@@ -196,6 +196,25 @@ def test_a_four_lead_month_is_never_named_the_weakest_cohort():
     )
 
 
+def test_months_younger_than_twice_the_close_time_are_named_as_still_filling_up():
+    shape = [(1, 4, 0), (2, 40, 20), (3, 40, 2), (4, 40, 10), (5, 40, 10)]
+    months = [synthetic([("a", n, k)], month=m) for m, n, k in shape]
+    leads = pl.concat([m[0] for m in months])
+    deals = pl.concat([m[1] for m in months])
+    cohorts = funnel.lead_cohorts(funnel.lead_outcomes(leads, deals))
+    # A close takes 30 days: a month observed for less than 60 is still filling up.
+    one = cohorts.with_columns(pl.Series("observed_days", [500, 400, 300, 200, 10]))
+    assert funnel.cohort_reading(one, 30).endswith(
+        ". The last month is younger than twice the median close time and is still filling up, "
+        "so do not read its lower rate as a decline."
+    )
+    two = cohorts.with_columns(pl.Series("observed_days", [500, 400, 300, 20, 10]))
+    assert funnel.cohort_reading(two, 30).endswith(
+        ". The last 2 months are younger than twice the median close time and are still filling "
+        "up, so do not read their lower rate as a decline."
+    )
+
+
 def test_no_cohort_is_named_when_every_interval_overlaps_the_pooled_rate():
     months = [
         synthetic([("a", n, k)], month=m) for m, n, k in ((1, 4, 0), (2, 40, 10), (3, 40, 12))

@@ -257,7 +257,7 @@ def test_a_date_column_mostly_unreadable_is_a_problem_with_the_count() -> None:
     )
     [problem] = mapping_problems(frame, _mapping(ordered_at="d", revenue="v"))
     assert "2 of 6" in problem
-    assert "4 value(s) could not be read as dates (e.g. 'x1', 'x2', 'x3')" in problem
+    assert "4 values could not be read as dates (e.g. 'x1', 'x2', 'x3')" in problem
     assert "'x1', 'x2'" in problem
 
 
@@ -274,9 +274,9 @@ def test_warnings_name_missing_ids_negative_amounts_and_unreadable_values() -> N
     text = "\n".join(warnings)
     assert "No order id" in text
     assert "No customer id" in text
-    assert "1 row(s) have no readable date in 'date'" in text
-    assert "In 'total' (revenue), 1 value(s) could not be read as numbers (e.g. 'oops')" in text
-    assert "2 row(s) have a negative revenue in 'total'" in text
+    assert "1 row has no readable date in 'date'" in text
+    assert "In 'total' (revenue), 1 value could not be read as numbers (e.g. 'oops')" in text
+    assert "2 rows have a negative revenue in 'total'" in text
 
 
 def test_unit_price_without_quantity_warns_that_each_line_is_one_unit() -> None:
@@ -296,7 +296,7 @@ def test_revenue_that_disagrees_with_quantity_times_price_is_a_warning() -> None
         frame, _mapping(ordered_at="date", quantity="q", unit_price="p", revenue="t")
     )
     [disagreement] = [w for w in warnings if "differs" in w]
-    assert disagreement.startswith("In 1 row(s) revenue ('t')")
+    assert disagreement.startswith("In 1 row revenue ('t')")
 
 
 def test_revenue_is_quantity_times_unit_price_when_no_amount_column() -> None:
@@ -524,7 +524,7 @@ def test_every_row_without_a_date_says_all_rows_were_left_out_and_why() -> None:
     assert mapped.lines.height == 0
     note = _note(mapped.notes, "when", "all 3 rows were left out")
     assert (note.count, note.rows, note.file) == (3, 3, "orders.csv")
-    assert "3 value(s) are dates outside the years 1900 to 2099 (e.g. '2999-01-01'" in note.message
+    assert "3 values are dates outside the years 1900 to 2099 (e.g. '2999-01-01'" in note.message
     [problem] = mapping_problems(frame, _mapping(ordered_at="when", revenue="v"))
     assert "Only 0 of 3 values in 'when' (chosen for ordered_at) are usable dates" in problem
 
@@ -533,8 +533,8 @@ def test_infinite_and_absurd_amounts_leave_their_rows_out_with_the_reason() -> N
     frame = pl.DataFrame({"when": DATES[:4], "amount": ["10", "inf", "1e308", "30"]})
     mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="amount"), "f")
     assert mapped.lines["revenue"].to_list() == [10.0, 30.0]
-    note = _note(mapped.notes, "amount", "2 row(s) without a readable amount")
-    assert "2 value(s) are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
+    note = _note(mapped.notes, "amount", "2 of 4 rows without a readable amount (2 values")
+    assert "2 values are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
         note.message
     )
 
@@ -757,7 +757,7 @@ def test_without_an_order_id_a_customers_rows_of_one_day_are_one_order() -> None
     ]
     assert mapped.lines["line_no"].to_list() == [1, 2, 1, 1, 1]
     note = _note(mapped.notes, "order_id", "each customer's rows on one day counted as one order")
-    assert note.message.endswith("; 1 row(s) without a customer each counted as one order")
+    assert note.message.endswith("; 1 row without a customer each counted as one order")
 
 
 @pytest.mark.parametrize(

@@ -177,7 +177,7 @@ def test_dates_outside_1900_to_2099_are_invalid_and_said_so() -> None:
     assert parsed.values.to_list() == [None] * 4
     assert (parsed.failures, parsed.invalid) == (3, 2)
     assert parsed.problem("dates") == (
-        "1 value(s) could not be read as dates (e.g. 'soon'); 2 value(s) are dates outside the "
+        "1 value could not be read as dates (e.g. 'soon'); 2 values are dates outside the "
         "years 1900 to 2099 (e.g. '2999-01-05 10:00:00', '2999-02-01 10:00:00')"
     )
 
@@ -234,7 +234,7 @@ def test_infinities_nan_and_absurd_magnitudes_are_invalid_numbers() -> None:
     assert parsed.values.to_list() == [None, None, None, None, None, 1e15, 2.5, None]
     assert (parsed.failures, parsed.invalid) == (6, 5)
     assert parsed.problem("numbers") == (
-        "1 value(s) could not be read as numbers (e.g. 'x'); 5 value(s) are not finite (inf, NaN) "
+        "1 value could not be read as numbers (e.g. 'x'); 5 values are not finite (inf, NaN) "
         "or beyond ±1e15 (e.g. 'inf', '-Infinity', '1e308')"
     )
     typed = to_float(pl.Series([1.0, float("inf"), float("-inf"), 3e20, float("nan"), None]))

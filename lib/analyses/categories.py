@@ -557,7 +557,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
     n_fade, fade, fade_revenue = names("fading")
     parts = []
     if n_lead:
-        parts.append(f"{n_lead} leader(s) to defend ({lead})")
+        parts.append(f"{fmt.counted(n_lead, 'leader')} to defend ({lead})")
     if n_rise:
         parts.append(f"{n_rise} rising to back with stock and promotion ({rise})")
     if n_fade:

@@ -974,7 +974,8 @@ def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
         )
     losing = roi.filter(pl.col("profit_per_customer") < 0)
     tail = (
-        f"{losing.height} cluster(s) lose money at this cost, “{fmt.plain(worst['name'])}” most "
+        f"{fmt.counted(losing.height, 'cluster loses', 'clusters lose')} money at this cost, "
+        f"“{fmt.plain(worst['name'])}” most "
         f"({fmt.money(worst['profit_per_customer'], currency)} per customer)"
         if losing.height
         else f"even “{fmt.plain(worst['name'])}” return {fmt.change(worst['roi'])}"
@@ -1085,7 +1086,8 @@ def chosen_features(available: Sequence[str], features: str = "") -> list[str]:
     unknown = [f for f in wanted if f not in available]
     if unknown:
         raise ValueError(
-            f"feature(s) {', '.join(unknown)} not available; choose from {', '.join(available)}"
+            f"{'feature' if len(unknown) == 1 else 'features'} {', '.join(unknown)} not "
+            f"available; choose from {', '.join(available)}"
         )
     return wanted
 

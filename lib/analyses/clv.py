@@ -115,11 +115,14 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
     return Purchases(purchases, bought.dropped, bought.matched, bought.unmatched)
 
 
+# What purchase_lines' reasons leave out, as (one line, lines): "3 exact duplicate lines".
 _REASONS = {
-    "cancellation or return": "cancellation or return line(s)",
-    "zero or negative quantity, or negative unit price": "line(s) with a zero or negative "
-    "quantity, or a negative unit price",
-    "exact duplicate line": "exact duplicate line(s)",
+    "cancellation or return": ("cancellation or return line", "cancellation or return lines"),
+    "zero or negative quantity, or negative unit price": (
+        "line with a zero or negative quantity, or a negative unit price",
+        "lines with a zero or negative quantity, or a negative unit price",
+    ),
+    "exact duplicate line": ("exact duplicate line", "exact duplicate lines"),
 }
 
 
@@ -131,16 +134,18 @@ def cleaning_note(bought: Purchases, currency: str = "") -> str:
     guests = rows.get("no customer id")
     if guests and guests["lines"]:
         parts.append(
-            f"{fmt.count(guests['lines'])} line(s) without a customer "
+            f"{fmt.counted(guests['lines'], 'line')} without a customer "
             f"({fmt.money(guests['revenue'], currency)})"
         )
     for reason, row in rows.items():
         if reason != "no customer id" and row["lines"]:
-            parts.append(f"{fmt.count(row['lines'])} {_REASONS.get(reason, f'line(s): {reason}')}")
+            one, many = _REASONS.get(reason, (f"line: {reason}", f"lines: {reason}"))
+            parts.append(fmt.counted(row["lines"], one, many))
     left_out = "Left out: " + "; ".join(parts) + "." if parts else "No line was left out."
     netted = (
-        f" {fmt.count(bought.matched)} cancellation line(s) are netted out of the purchase they "
-        f"reverse; {fmt.count(bought.unmatched)} match no earlier purchase."
+        f" {fmt.counted(bought.matched, 'cancellation line is', 'cancellation lines are')} "
+        f"netted out of the purchase they reverse; {fmt.count(bought.unmatched)} "
+        f"{'matches' if bought.unmatched == 1 else 'match'} no earlier purchase."
         if bought.matched or bought.unmatched
         else ""
     )
@@ -415,7 +420,8 @@ def fit_models(
     repeat = int((summary["frequency"] > 0).sum()) if summary.height else 0
     if repeat < MIN_REPEAT_BUYERS:
         raise FitError(
-            f"Only {repeat} customer(s) bought more than once: the purchase models need at least "
+            f"Only {fmt.counted(repeat, 'customer')} bought more than once: the purchase models "
+            "need at least "
             f"{MIN_REPEAT_BUYERS} repeat buyers to learn how often customers come back.",
             "Load a longer history, or data where customers are identified across orders.",
         )
@@ -459,7 +465,8 @@ def _minimise(objective, args: tuple, start: np.ndarray):
 def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] | None, str]:
     if rows.height < MIN_SPEND_BUYERS:
         return None, (
-            f"only {rows.height} repeat buyer(s) with a positive spend: Gamma-Gamma needs at "
+            f"only {fmt.counted(rows.height, 'repeat buyer')} with a positive spend: Gamma-Gamma "
+            "needs at "
             f"least {MIN_SPEND_BUYERS}"
         )
     from lifetimes import GammaGammaFitter
@@ -1075,12 +1082,14 @@ def trust_reading(checks: pl.DataFrame) -> str:
     failed = checks.filter(pl.col("verdict") == "problem")["check"].to_list()
     if failed:
         return (
-            f"{len(failed)} check(s) fail: {'; '.join(failed)}. Read their notes before using "
+            f"{fmt.counted(len(failed), 'check fails', 'checks fail')}: {'; '.join(failed)}. "
+            "Read their notes before using "
             "the figures below." + (f" {WHAT_HELPS}" if DROPOUT_CHECK in failed else "")
         )
     cautions = checks.filter(pl.col("verdict") == "caution").height
+    noted = f" ({fmt.counted(cautions, 'caution')})" if cautions else ""
     return (
-        f"No check fails{f' ({cautions} caution(s))' if cautions else ''}; the holdout check "
+        f"No check fails{noted}; the holdout check "
         "shows how well the model predicts purchases it did not see."
     )
 

@@ -528,7 +528,8 @@ def daily_reading(status: pl.DataFrame) -> str:
         shown = ", ".join(f"{d:%d %b %Y}" for d in days.head(4))
         more = f" and {days.len() - 4} more" if days.len() > 4 else ""
         return (
-            f"{empty.height} day(s) have no events and {low.height} abnormally few ({shown}{more}):"
+            f"{fmt.counted(empty.height, 'day has', 'days have')} no events and {low.height} "
+            f"abnormally few ({shown}{more}):"
             " treat them as tracking outages and leave them out of daily rates, or fix the "
             "tracking before trusting day-level comparisons."
         )

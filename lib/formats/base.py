@@ -82,8 +82,9 @@ def near_miss(name: str, columns: Sequence[str], kinds: Sequence[Kind]) -> str:
         return ""
     _, kind, missing = best
     names = ", ".join(missing)
+    columns = "column" if len(missing) == 1 else "columns"
     return (
-        f"{name} looks like {kind.label} but lacks the column(s) {names}: upload the export "
+        f"{name} looks like {kind.label} but lacks the {columns} {names}: upload the export "
         "with its original column names, or map its columns as order lines"
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from lib import parse
+from lib import fmt, parse
 from lib.formats.base import LEFT_OUT, FormatResult, side_by_side
 from lib.model import SPECS, Note, conform
 
@@ -703,7 +703,8 @@ def _warnings(
         missing = int(read["customer_id"].values.null_count())
         if missing:
             warnings.append(
-                f"{missing:,} of {frame.height:,} row(s) have no customer id in '{column}': they "
+                f"{missing:,} of {fmt.counted(frame.height, 'row')} have no customer id in "
+                f"'{column}': they "
                 "count for revenue but not in customer analyses."
             )
     if "ordered_at" in used:
@@ -715,7 +716,8 @@ def _warnings(
         if dropped and ok >= 0.5 * present:
             unread = f" ({parsed.problem('dates')})" if parsed.failures else ""
             warnings.append(
-                f"{dropped:,} row(s) have no readable date in '{column}'{unread}: they will be "
+                f"{fmt.counted(dropped, 'row has', 'rows have')} no readable date in "
+                f"'{column}'{unread}: they will be "
                 "left out."
             )
     numbers = {}
@@ -733,7 +735,8 @@ def _warnings(
             negative = int((numbers[field].values < 0).sum())
             if negative:
                 warnings.append(
-                    f"{negative:,} row(s) have a negative {field} in '{used[field]}': they will be "
+                    f"{fmt.counted(negative, 'row has', 'rows have')} a negative {field} in "
+                    f"'{used[field]}': they will be "
                     "treated as returns."
                 )
     if "unit_price" in used and "quantity" not in used and "revenue" not in used:
@@ -750,7 +753,8 @@ def _warnings(
         off = int(((actual - expected).abs() > 0.01 * expected.abs() + 0.01).sum())
         if off:
             warnings.append(
-                f"In {off:,} row(s) revenue ('{used['revenue']}') differs from quantity x unit "
+                f"In {fmt.counted(off, 'row')} revenue ('{used['revenue']}') differs from "
+                "quantity x unit "
                 "price: check that it is the line amount, not the order total."
             )
     if "region" in used and "customer_id" not in used:
@@ -970,7 +974,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         else:
             unread = f" ({problem})" if problem else ""
             message = (
-                f"{dropped:,} row(s) without a readable date{unread} {LEFT_OUT}: fix the dates "
+                f"{dropped:,} of {rows:,} rows without a readable date{unread} {LEFT_OUT}: fix "
+                "the dates "
                 "in the source file to include them"
             )
         note(used["ordered_at"], message, dropped)
@@ -982,7 +987,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         unread = f" ({problems})" if problems else ""
         note(
             used.get("revenue") or used["unit_price"],
-            f"{lost:,} row(s) without a readable amount{unread} {LEFT_OUT}",
+            f"{lost:,} of {rows:,} rows without a readable amount{unread} {LEFT_OUT}",
             lost,
         )
     if dropped or lost:
@@ -994,7 +999,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         if made_up.len():
             note(
                 used["order_id"],
-                f"{made_up.len():,} row(s) without an order id were each counted as one order",
+                fmt.counted(
+                    made_up.len(),
+                    "row without an order id was counted as one order",
+                    "rows without an order id were each counted as one order",
+                ),
                 made_up.len(),
             )
             lines = lines.with_columns(pl.coalesce("order_id", own_row))
@@ -1002,7 +1011,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         # A customer's rows of one day are one purchase (as CLV and the CDNOW literature count
         # them): the order is named after both.
         alone = int(lines["customer_id"].null_count())
-        also = f"; {alone:,} row(s) without a customer each counted as one order" if alone else ""
+        alone_rows = fmt.counted(alone, "row")
+        also = f"; {alone_rows} without a customer each counted as one order" if alone else ""
         note("order_id", f"no order id: each customer's rows on one day counted as one order{also}")
         day = pl.col("ordered_at").dt.strftime("%Y-%m-%d")
         lines = lines.with_columns(
@@ -1023,7 +1033,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if returns:
         note(
             used.get("quantity") or used.get("revenue") or used["unit_price"],
-            f"{returns:,} line(s) with a negative amount or quantity were treated as returns",
+            f"{fmt.counted(returns, 'line')} with a negative amount or quantity "
+            f"{'was' if returns == 1 else 'were'} treated as returns",
             returns,
         )
 
