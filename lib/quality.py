@@ -9,6 +9,7 @@ from datetime import datetime, time
 
 import polars as pl
 
+from lib import fmt
 from lib.measures import as_recorded, customer_purchases
 from lib.model import Dataset, first_occurrences
 
@@ -36,7 +37,11 @@ class Rule:
     title: str
     severity: str  # error: the data contradicts itself; warning: skews results; info: handled quirk
     why: str
-    unit: str = "rows"
+    unit: str = "rows"  # what `count` counts, plural ('orders'; 'order' for one: units())
+
+    def units(self, count: int) -> str:
+        """`count` of what the rule counts, in words: '1 order', '3 orders'."""
+        return fmt.counted(count, self.unit.removesuffix("s"), self.unit)
 
 
 RULES = {
@@ -272,7 +277,12 @@ EVIDENCE = {
     "paid_before_created": ("ordered_at", "paid_at"),
     "orders_after_deletion": ("deleted_at", "ordered_at"),
     "catalogue_price_mismatch": ("unit_price", "price"),
+    "payment_mismatch": ("paid", "revenue", "freight"),
 }
+# Money columns of the examples, shown with the data set's currency.
+MONEY_COLUMNS = frozenset(
+    {"revenue", "unit_price", "price", "freight", "paid", "declared_monthly_revenue"}
+)
 _IDS = ("order_id", "customer_id", "item_id", "seller_id", "lead_id", "event_id", "user_id")
 
 
@@ -282,10 +292,10 @@ def heading(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def example_rows(finding: Finding, n: int = EXAMPLES) -> pl.DataFrame:
+def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.DataFrame:
     """The first `n` rows of a finding as a person reads them: the evidence columns first, then
-    the ids, then the rest; dates to the minute, empty cells as '—', yes/no, headers in words.
-    (Downloads keep the raw rows.)"""
+    the ids, then the rest; dates to the minute, money with its `currency` and cents, empty
+    cells as '—', yes/no, headers in words. (Downloads keep the raw rows.)"""
     rows = finding.rows.head(n)
     first = [c for c in (*EVIDENCE.get(finding.rule, ()), *_IDS) if c in rows.columns]
     rows = rows.select(list(dict.fromkeys([*first, *rows.columns])))
@@ -296,6 +306,8 @@ def example_rows(finding: Finding, n: int = EXAMPLES) -> pl.DataFrame:
             text = col.dt.strftime(_date_style(name, rows[name]))
         elif dtype == pl.Boolean:
             text = pl.when(col).then(pl.lit("yes")).otherwise(pl.lit("no"))
+        elif name in MONEY_COLUMNS and dtype.is_numeric():
+            text = col.map_elements(lambda v: fmt.whole_money(v, currency, 2), pl.String)
         elif dtype.is_float():
             text = col.map_elements(lambda v: f"{v:,.2f}".rstrip("0").rstrip("."), pl.String)
         elif dtype.is_integer():

@@ -371,7 +371,7 @@ else:
         rule = finding.info
         with st.container(border=True):
             st.markdown(
-                f"**{rule.title}** in *{finding.table}*: {finding.count:,} {rule.unit} "
+                f"**{rule.title}** in *{finding.table}*: {rule.units(finding.count)} "
                 f"({fmt.pct(finding.share)})"
             )
             st.caption(rule.why)

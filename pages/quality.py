@@ -108,10 +108,10 @@ for i, finding in enumerate(report.findings):
     with st.container(border=True):
         st.markdown(
             f"{SEVERITY_BADGE[rule.severity]} **{rule.title}** in *{finding.table}*: "
-            f"{finding.count:,} {rule.unit} ({finding.share:.2%})"
+            f"{rule.units(finding.count)} ({finding.share:.2%})"
         )
         st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
-        examples = quality.example_rows(finding)
+        examples = quality.example_rows(finding, currency=ds.currency)
         # Evidence columns first (example_rows); 32-character ids shortened so that they leave
         # the evidence room, their full form in the last columns and the download.
         columns.table(

@@ -303,6 +303,33 @@ def test_example_rows_show_the_evidence_first_in_words_dates_to_the_minute_and_d
     assert shown["Review score"].to_list() == ["4", "—"]
 
 
+def test_example_rows_show_the_evidence_of_a_payment_mismatch_first_as_money():
+    finding = quality.Finding(
+        "payment_mismatch",
+        "orders",
+        1,
+        0.01,
+        pl.DataFrame(
+            {
+                "order_id": ["o1"],
+                "status": ["delivered"],
+                "revenue": [219.8],
+                "freight": [29.92],
+                "paid": [1300.0],
+            }
+        ),
+        "",
+    )
+    shown = quality.example_rows(finding, currency="BRL")
+    assert shown.columns == ["Paid", "Revenue", "Freight", "Order id", "Status"]
+    assert shown.row(0) == ("R$ 1,300.00", "R$ 219.80", "R$ 29.92", "o1", "delivered")
+
+
+def test_a_finding_counts_in_words_that_agree():
+    rule = quality.RULES["deal_before_contact"]
+    assert (rule.unit, rule.units(1), rule.units(3)) == ("deals", "1 deal", "3 deals")
+
+
 def test_example_rows_show_months_as_months_and_midnight_dates_without_a_time():
     finding = quality.Finding(
         "thin_months",
