@@ -19,7 +19,8 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
-from lib.charts import pct_digits
+from lib.charts import clusters as cluster_charts
+from lib.charts import number_digits, pct_digits
 from lib.io import RawTable
 from tests import apptest
 
@@ -368,6 +369,24 @@ def test_percent_axes_get_enough_decimals_for_distinct_ticks():
     assert pct_digits(0.0, 0.6) == 0  # 0%, 10%, 20%...
     assert pct_digits(0.0, 0.012) == 1  # 0.0%, 0.2%, 0.4%... not 0% 0% 1% 1%
     assert pct_digits(0.0016, 0.0054) == 2  # Olist retention: 0.16%..0.54%
+
+
+def test_cluster_scores_get_enough_decimals_for_distinct_ticks():
+    # The real Olist upload's silhouettes span 0.336..0.361: ticks every 0.005 (0.335, 0.340,
+    # ...) read "0.34 0.34 0.35 0.35" with two decimals.
+    assert number_digits(0.336, 0.361) == 3
+    assert number_digits(0.2, 0.6) == 1  # ticks every 0.1
+    table = pl.DataFrame(
+        {
+            "k": [2, 3, 4],
+            "inertia": [12_000.0, 8_000.0, 6_000.0],
+            "silhouette": [0.358, 0.336, 0.361],
+            "davies_bouldin": [1.05, 0.97, 0.91],
+        }
+    )
+    spec = cluster_charts.diagnostics_chart(table, 4).to_dict()
+    formats = [p["layer"][0]["encoding"]["y"]["axis"]["format"] for p in spec["hconcat"]]
+    assert formats == [",.3~s", ".3f", ".2f"]
 
 
 def test_escaped_names_keep_their_words_and_lose_their_links():

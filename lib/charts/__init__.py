@@ -90,6 +90,20 @@ def money_axis(currency: str = "", **kw):
     return alt.Axis(labelExpr=money_expr(currency), **kw)
 
 
+def number_digits(low: float | None, high: float | None, ticks: int = 5, most: int = 6) -> int:
+    """Decimals an axis from `low` to `high` with `ticks` ticks (Vega's tickCount) needs so that
+    no two tick labels read the same ('0.34 0.34 0.35'): the decimals of the tick step Vega
+    takes, 1, 2, 5 or 10 times the power of ten below span / ticks (d3's tickIncrement)."""
+    span = abs((high or 0.0) - (low or 0.0))
+    if not span or math.isnan(span):
+        return 0
+    rough = span / ticks
+    power = math.floor(math.log10(rough))
+    error = rough / 10**power
+    factor = next((f for f, at in ((10, 50), (5, 10), (2, 2)) if error >= math.sqrt(at)), 1)
+    return max(0, min(most, -math.floor(math.log10(factor * 10**power))))
+
+
 def pct_digits(low: float | None, high: float | None, ticks: int = 5) -> int:
     """Decimals a percent axis needs so that no two tick labels read the same ('0% 0% 1% 1%')."""
     span = abs((high or 0.0) - (low or 0.0))

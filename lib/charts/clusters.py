@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title, number_digits
 from lib.charts.memo import memo
 
 
@@ -121,10 +121,15 @@ def diagnostics_chart(table: pl.DataFrame, suggested_k: int) -> alt.HConcatChart
     """Inertia (elbow), silhouette (higher is better) and Davies-Bouldin (lower is better) against
     k, the suggested k marked in each panel."""
     panels = []
+    # Scores as decimals, as many as the panel's range needs for distinct tick labels.
+    digits = {
+        c: max(2, number_digits(table[c].min(), table[c].max()))
+        for c in ("silhouette", "davies_bouldin")
+    }
     for column, title, fmt in (
         ("inertia", "Inertia (look for the elbow)", ",.3~s"),
-        ("silhouette", "Silhouette (higher is better)", ".2f"),
-        ("davies_bouldin", "Davies-Bouldin (lower is better)", ".2f"),
+        ("silhouette", "Silhouette (higher is better)", f".{digits['silhouette']}f"),
+        ("davies_bouldin", "Davies-Bouldin (lower is better)", f".{digits['davies_bouldin']}f"),
     ):
         base = alt.Chart(table.with_columns((pl.col("k") == suggested_k).alias("suggested")))
         line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT, size=50)).encode(
