@@ -129,14 +129,16 @@ kpis[1].metric(
 )
 kpis[2].metric(f"Net revenue ({ds.currency or 'n/a'})", fmt.money(total, ds.currency))
 first = regions.market_first(ranked)
+action = ranked["action"][0] if first is None else first["action"]
 kpis[3].metric(
     "Market first",
     "none now" if first is None else fmt.plain(first["region"]),
-    ranked["action"][0] if first is None else first["action"],
+    # The action without its figures fits the card; the help and the table give them.
+    action.split(" (")[0],
     delta_color="off",
     delta_arrow="off",
-    help="Rank 1 of the priority table below, when its action calls for marketing (grow, "
-    "test, retain or defend).",
+    help=f"Rank 1 of the priority table below, when its action calls for marketing (grow, "
+    f"test, retain or defend): {action}.",
 )
 st.caption(
     "Revenue is net: returns and cancellations (negative revenue) are subtracted. Customers "

@@ -77,6 +77,10 @@ def test_retail_reading_names_the_rank_one_region_and_its_action():
     assert f"Market first in {first['region']} (rank 1" in readings
     assert first["action"] in readings
     assert metrics(at)["Market first"] == first["region"]
+    # The card: the action without its figures in brackets, which the help gives in full.
+    card = next(m for m in at.metric if m.label == "Market first")
+    assert "(" in first["action"] and card.delta == first["action"][: first["action"].index(" (")]
+    assert first["action"] in card.help
     # Germany falls (its growth is negative in the table) and is to deprioritise, not first.
     germany = table.set_index("region").loc["Germany"]
     assert germany["growth"] < 0 and germany["action"].startswith("deprioritise: small, shrinking")
