@@ -271,17 +271,23 @@ else:
             alt=f"Map of {dv.METRICS[metric].lower()} by {where} state",
         )
         ui.chart(maps.legend(points, metric, dv.METRICS[metric], ds.currency), width="content")
-        worst = points.sort(metric, descending=True).row(0, named=True)
-        value = (
-            fmt.pct(worst[metric])
-            if metric.endswith("rate")
-            else f"{worst[metric]:.1f} days"
-            if metric == "median_days"
-            else fmt.count(worst[metric])
-        )
+        worst = dv.highest(points, metric, side)
+        if worst is None:
+            top = f"no state has {dv.MIN_ORDERS} delivered orders to name the highest"
+        else:
+            value = (
+                fmt.pct(worst[metric])
+                if metric.endswith("rate")
+                else f"{worst[metric]:.1f} days"
+                if metric == "median_days"
+                else fmt.count(worst[metric])
+            )
+            top = (
+                f"{fmt.plain(worst[side])} highest, {value}, among states with "
+                f"{dv.MIN_ORDERS}+ delivered orders"
+            )
         st.caption(
-            f"Map colour: {dv.METRICS[metric].lower()} ({fmt.plain(worst[side])} highest, "
-            f"{value}); light "
+            f"Map colour: {dv.METRICS[metric].lower()} ({top}); light "
             "grey states have no delivered order. Names are shown where they fit: hover a state "
             "for its figures. No basemap is loaded, so the map works offline. "
             + maps.attribution(maps.geography_of(points["place"]))

@@ -338,3 +338,18 @@ def test_real_olist_breakdowns_cover_states_sellers_and_routes(olist):
     assert out["by_seller_region"].height > 5
     assert set(out["routes"]["route"]) >= {"same state", "other state"}
     assert out["sellers"]["orders"].min() >= dv.MIN_ORDERS
+
+
+def test_the_highest_late_rate_named_is_that_of_a_state_with_enough_orders():
+    table = pl.DataFrame(
+        {
+            "customer_region": ["TO", "AL", "SP", dv.UNKNOWN],
+            "orders": [17, 24, 400, 90],
+            "late_rate": [0.412, 0.25, 0.08, 0.5],
+        }
+    )
+    # TO's 7 late of 17 is too few orders to name; AL's 6 of 24 is not; unknown is no state.
+    assert dv.highest(table, "late_rate", "customer_region")["customer_region"] == "AL"
+    assert dv.highest(table, "late_rate", "customer_region", min_orders=500) is None
+    # By volume, the most delivered orders.
+    assert dv.highest(table, "orders", "customer_region")["customer_region"] == "SP"

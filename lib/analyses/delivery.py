@@ -400,6 +400,18 @@ def worst_sellers(sellers: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.Dat
     return sellers.filter((pl.col("orders") >= min_orders) & (pl.col("seller_id") != UNKNOWN))
 
 
+def highest(
+    table: pl.DataFrame, metric: str, column: str, min_orders: int = MIN_ORDERS
+) -> dict | None:
+    """The row of `table` (performance_by on `column`) with the highest `metric` among the known
+    groups with at least `min_orders` delivered orders (a late rate of 1 in 4 names no state);
+    None when no group has that many."""
+    judged = table.filter((pl.col("orders") >= min_orders) & (pl.col(column) != UNKNOWN))
+    if judged.height == 0:
+        return None
+    return judged.sort([metric, "orders"], descending=True).row(0, named=True)
+
+
 def reviews_by_lateness(facts: pl.DataFrame) -> pl.DataFrame:
     """Review score against days late or early, on delivered reviewed orders.
 
