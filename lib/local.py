@@ -173,8 +173,7 @@ def _order_rows(
     priced = "unit_price" in names
     quantity = "quantity" in names
     units = nw.col("quantity").fill_null(1.0) if quantity else nw.lit(1.0)
-    # Every line of the order, as sales.order_table sums them.
-    each = units if quantity else nw.when(summaries.is_return(names)).then(-1.0).otherwise(1.0)
+    each = summaries.line_units(names)  # every line of the order, as sales.order_table sums them
     progress("Matching cancellations to the purchases they reverse…")
     shares = engines.materialised(summaries.cancellation_shares(lines), source, "shares")
     bought_parts, whole_parts = [], []

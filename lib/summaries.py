@@ -46,6 +46,14 @@ def sells(names: list[str], free: bool = False) -> nw.Expr:
     return rule
 
 
+def line_units(names: list[str]) -> nw.Expr:
+    """sales._units: a line's units, net: its quantity (1 when missing); without quantities one
+    unit a line (Olist has one row per unit sold), or one returned."""
+    if "quantity" in names:
+        return nw.col("quantity").fill_null(1.0)
+    return nw.when(is_return(names)).then(-1.0).otherwise(1.0)
+
+
 def is_sale(names: list[str]) -> nw.Expr:
     """measures.is_sale: no return, and it sells something."""
     return ~is_return(names) & sells(names)

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from lib import measures, summaries
+from lib.analyses import sales
 
 # polars cannot check the sortedness of an as-of join by groups; purchases sorts both sides.
 pytestmark = pytest.mark.filterwarnings("ignore:Sortedness of columns cannot be checked")
@@ -48,12 +49,14 @@ def test_sale_and_return_rules_agree_with_the_measures_on_every_kind_of_line(col
             summaries.is_return(names).alias("ret"),
             summaries.is_sale(names).alias("sale"),
             summaries.sells(names, free=True).alias("free"),
+            summaries.line_units(names).alias("units"),
         )
     )
     want = lines.select(
         measures.is_return(lines).alias("ret"),
         measures.is_sale(lines).alias("sale"),
         measures._sells(lines, free=True).alias("free"),
+        sales._units(lines).alias("units"),
     )
     assert got.to_dict(as_series=False) == want.to_dict(as_series=False)
 

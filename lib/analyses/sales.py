@@ -330,14 +330,12 @@ def item_sums(lines: nw.LazyFrame) -> tuple[nw.LazyFrame, nw.LazyFrame | None]:
         # The million-line group-bys run on categorical codes of the text keys and order ids:
         # rows of integers take about half the memory of rows of text. Text again after.
         coded = lines.with_columns(nw.col(*text, "order_id").cast(nw.Categorical))
-    # Without a quantity each line is one unit (Olist has one row per unit sold), or one returned.
-    units = nw.col("quantity") if "quantity" in columns else nw.when(ret).then(-1.0)
     # Summed per order first: a cell's distinct orders are then its orders with a line that is no
     # return, where counting them in one aggregation would hold a set of orders per cell.
     cells = (
         coded.with_columns(
             nw.col("ordered_at").dt.date().alias("day"),
-            units.fill_null(1.0).alias("units"),
+            summaries.line_units(columns).alias("units"),
             nw.col("revenue").fill_null(0.0),
             nw.when(ret).then(0).otherwise(1).alias("orders"),
         )
