@@ -19,7 +19,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from lib import parse, summaries
+from lib import fmt, parse, summaries
 from lib.analyses import churn, cohorts, rfm
 from lib.formats import retail
 from lib.model import SPECS
@@ -136,7 +136,7 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
     retail_layout = any(c in RETAIL_COLUMNS for c in schema.names())
     missing = [c for c in ("order_id", "customer_id", "ordered_at") if c not in names.values()]
     if missing:
-        columns = "column" if len(missing) == 1 else "columns"
+        columns = fmt.plural(len(missing), "column")
         raise ValueError(f"lines need the {columns} {', '.join(missing)}")
     exprs = [nw.col(summaries.LINE)] if summaries.LINE in names else []
     blank: list[str] = []  # text columns, where empty text is missing

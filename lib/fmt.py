@@ -58,11 +58,17 @@ def count(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def plural(value: int | float, one: str, many: str = "") -> str:
+    """The word (or words) agreeing with a count of `value`: `one` for 1, else `many`, by default
+    `one` and an s: (2, "column") -> 'columns', (1, "was", "were") -> 'was'."""
+    return one if value == 1 else many or one + "s"
+
+
 def counted(value: int | float, one: str, many: str = "") -> str:
     """A count and what it counts, agreeing with it: (1, "row") -> '1 row', (2000, "row") ->
     '2,000 rows'. `many`, the plural, where adding an s is wrong or a verb must agree: (1,
     "check fails", "checks fail") -> '1 check fails'."""
-    return f"{count(value)} {one if value == 1 else many or one + 's'}"
+    return f"{count(value)} {plural(value, one, many)}"
 
 
 def whole_money(value: float | None, currency: str = "", digits: int = 0) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
+from lib import fmt
+
 DATETIME = pl.Datetime("us")
 
 
@@ -200,7 +202,7 @@ def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     spec = SPECS[name]
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
-        columns = "column" if len(missing) == 1 else "columns"
+        columns = fmt.plural(len(missing), "column")
         raise ValueError(f"{name} needs the {columns} {', '.join(missing)}")
     return frame.select(
         pl.col(c).cast(dtype) for c, dtype in spec.columns.items() if c in frame.columns

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import polars as pl
 
-from lib.fmt import counted
+from lib.fmt import counted, plural
 from lib.io import NULL_TOKENS
 
 DATETIME = pl.Datetime("us")
@@ -61,7 +61,7 @@ class Parsed:
         if self.invalid:
             parts.append(
                 f"{counted(self.invalid, 'value')} "
-                f"{OUT_OF_RANGE[what][self.invalid != 1]} "
+                f"{plural(self.invalid, *OUT_OF_RANGE[what])} "
                 f"(e.g. {_quote(self.invalid_examples)})"
             )
         return "; ".join(parts)

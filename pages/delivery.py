@@ -275,13 +275,7 @@ else:
         if worst is None:
             top = f"no state has {dv.MIN_ORDERS} delivered orders to name the highest"
         else:
-            value = (
-                fmt.pct(worst[metric])
-                if metric.endswith("rate")
-                else f"{worst[metric]:.1f} days"
-                if metric == "median_days"
-                else fmt.count(worst[metric])
-            )
+            value = maps.value_text(metric, worst[metric])
             top = (
                 f"{fmt.plain(worst[side])} highest, {value}, among states with "
                 f"{dv.MIN_ORDERS}+ delivered orders"
@@ -324,7 +318,7 @@ def breakdown() -> None:
             + (
                 f" {fmt.counted(thin, 'month')} with fewer than {dv.MIN_ORDERS} delivered orders "
                 "(usually the partial months at the ends of the export) "
-                f"{'is' if thin == 1 else 'are'} left off the chart."
+                f"{fmt.plural(thin, 'is', 'are')} left off the chart."
                 if thin
                 else ""
             )

@@ -54,3 +54,5 @@ def test_a_count_agrees_with_what_it_counts():
     assert fmt.counted(2_000, "row") == "2,000 rows"
     assert fmt.counted(1, "check fails", "checks fail") == "1 check fails"
     assert fmt.counted(3, "check fails", "checks fail") == "3 checks fail"
+    assert (fmt.plural(1, "column"), fmt.plural(2, "column")) == ("column", "columns")
+    assert (fmt.plural(1, "was", "were"), fmt.plural(0, "was", "were")) == ("was", "were")

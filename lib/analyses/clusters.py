@@ -1086,7 +1086,7 @@ def chosen_features(available: Sequence[str], features: str = "") -> list[str]:
     unknown = [f for f in wanted if f not in available]
     if unknown:
         raise ValueError(
-            f"{'feature' if len(unknown) == 1 else 'features'} {', '.join(unknown)} not "
+            f"{fmt.plural(len(unknown), 'feature')} {', '.join(unknown)} not "
             f"available; choose from {', '.join(available)}"
         )
     return wanted

@@ -145,7 +145,7 @@ def cleaning_note(bought: Purchases, currency: str = "") -> str:
     netted = (
         f" {fmt.counted(bought.matched, 'cancellation line is', 'cancellation lines are')} "
         f"netted out of the purchase they reverse; {fmt.count(bought.unmatched)} "
-        f"{'matches' if bought.unmatched == 1 else 'match'} no earlier purchase."
+        f"{fmt.plural(bought.unmatched, 'matches', 'match')} no earlier purchase."
         if bought.matched or bought.unmatched
         else ""
     )

@@ -596,12 +596,11 @@ def cohort_reading(
         listed = ", ".join(f"{m:%b %Y} ({n:,})" for m, n in small.select("month", "leads").rows())
         text += f". Months with fewer than {min_leads} leads are too small to judge: {listed}"
     if young:
-        last, verb, their = (
-            ("month is", "is", "its") if young == 1 else (f"{young} months are", "are", "their")
-        )
+        last = fmt.plural(young, "month is", f"{young} months are")
         text += (
-            f". The last {last} younger than twice the median close time and {verb} still "
-            f"filling up, so do not read {their} lower rate as a decline"
+            f". The last {last} younger than twice the median close time and "
+            f"{fmt.plural(young, 'is', 'are')} still filling up, so do not read "
+            f"{fmt.plural(young, 'its', 'their')} lower rate as a decline"
         )
     return text + "."
 

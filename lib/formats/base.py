@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from lib import parse
+from lib import fmt, parse
 from lib.model import Note
 
 
@@ -82,9 +82,9 @@ def near_miss(name: str, columns: Sequence[str], kinds: Sequence[Kind]) -> str:
         return ""
     _, kind, missing = best
     names = ", ".join(missing)
-    columns = "column" if len(missing) == 1 else "columns"
     return (
-        f"{name} looks like {kind.label} but lacks the {columns} {names}: upload the export "
+        f"{name} looks like {kind.label} but lacks the {fmt.plural(len(missing), 'column')} "
+        f"{names}: upload the export "
         "with its original column names, or map its columns as order lines"
     )
 

@@ -1034,7 +1034,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note(
             used.get("quantity") or used.get("revenue") or used["unit_price"],
             f"{fmt.counted(returns, 'line')} with a negative amount or quantity "
-            f"{'was' if returns == 1 else 'were'} treated as returns",
+            f"{fmt.plural(returns, 'was', 'were')} treated as returns",
             returns,
         )
 
