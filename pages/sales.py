@@ -207,11 +207,19 @@ else:
     # Room for the longest name shown (Online Retail's run to 35 characters), 200-280 px.
     longest = shown["item_name"].str.len_chars().max() or 0
     name_width = min(280, max(200, 8 * longest))
+    # Names that already carry the start of their id (Olist's "Perfumery · 2028bf") need no
+    # short id beside them; the full ids are in the CSV download.
+    named = shown.select(
+        pl.col("item_name")
+        .str.contains(pl.col("item_id").str.slice(0, 6), literal=True)
+        .fill_null(False)
+        .all()
+    ).item()
     columns.table(
         shown,
         {
             "rank": st.column_config.NumberColumn("#", width="small", pinned=True),
-            "item_id": st.column_config.TextColumn("Item id", width="small"),
+            "item_id": None if named else st.column_config.TextColumn("Item id", width="small"),
             "item_name": columns.text("Item", width=name_width, pinned=True),
             "units": columns.count("Units (net)"),
             "orders": columns.count("Orders"),
@@ -223,7 +231,7 @@ else:
                 f"Monthly {rank_by}", y_min=0, help="One point per calendar month of the range"
             ),
         },
-        ids=("item_id",),
+        ids=() if named else ("item_id",),
         order=["rank", "item_name", "item_id"],
         width="stretch",
     )
@@ -248,6 +256,7 @@ else:
             else "Every line in this selection names a product. "
         )
         + "Ties are ordered by item id."
+        + (" The full item ids are in the CSV download." if named else "")
     )
     ui.download(
         ranking.with_columns(

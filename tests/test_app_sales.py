@@ -47,6 +47,22 @@ def test_top_items_table_leads_with_the_item_of_most_net_units(kind):
     assert len(at.dataframe[0].value) == 25
 
 
+@pytest.mark.parametrize(("kind", "id_columns"), [("marketplace", []), ("retail", ["item_id"])])
+def test_top_items_show_an_id_column_only_where_the_item_names_do_not_carry_the_id(
+    kind, id_columns
+):
+    at = page(kind)
+    table = at.dataframe[0]
+    names, ids = table.value["item_name"], table.value["item_id"]
+    # Marketplace names end in the id's first six characters ("Perfumery · 2028bf"); retail's
+    # are descriptions.
+    carried = [i[:6] in n for n, i in zip(names, ids, strict=True)]
+    assert all(carried) == (kind == "marketplace")
+    shown = list(table.proto.column_order)
+    assert [c for c in shown if c.startswith("item_id")] == id_columns
+    assert ("full item ids are in the CSV download" in texts(at)) == (kind == "marketplace")
+
+
 def test_changing_the_dates_recomputes_revenue_and_compares_with_the_previous_period():
     at = page("retail")
     lines, currency = demo_lines("retail")
