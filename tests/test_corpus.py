@@ -162,9 +162,8 @@ def _run(args: list[str], scratch: Path) -> tuple[int, str, str]:
 def heavy_runs(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Each heavy file through the CLI and through the app's path, two processes at a time."""
 
-    def run(job: tuple[str, Case]) -> tuple[tuple[str, str], tuple]:
-        how, case = job
-        scratch = tmp_path_factory.mktemp(f"{how}-{case.file}")
+    def run(job: tuple[str, Case, Path]) -> tuple[tuple[str, str], tuple]:
+        how, case, scratch = job
         path = str(corpus / case.file)
         if how == "cli":  # python -m lib inspect FILE, writing its own peak memory
             peak = scratch / "peak"
@@ -174,7 +173,13 @@ def heavy_runs(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
         args = [sys.executable, "-m", "tests.corpus.probe", str(corpus / BASELINE), path]
         return (how, case.file), _run(args, scratch)
 
-    jobs = [(how, case) for case in HEAVY for how in ("cli", "app")]
+    # Folders made here, not in the threads: tmp_path_factory makes its base folder on first use,
+    # and two threads doing so at once collide (a worker of pytest -n starts with none).
+    jobs = [
+        (how, case, tmp_path_factory.mktemp(f"{how}-{case.file}"))
+        for case in HEAVY
+        for how in ("cli", "app")
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, jobs))
 
