@@ -21,7 +21,7 @@ run: $(VENV)/.app
 test: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(VENV)/.app
 	$(PY) bench/run.py

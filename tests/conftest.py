@@ -28,3 +28,26 @@ def server():
 
     with streamlit_server() as url:
         yield url
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`pytest -n 2 --dist loadfile` (make test): a file's tests stay on one worker (its module
+    fixtures run once), and the test_browser* files share one worker too, one chromium at a time
+    with one app server between them; they go first, being the longest. (xdist_group markers
+    cannot do this: pytest-xdist 3.8 renames node ids in a way pytest 9 ignores.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "browser" if Path(scope).name.startswith("test_browser") else scope
+
+        def _assign_work_unit(self, node) -> None:
+            if "browser" in self.workqueue:
+                self.workqueue.move_to_end("browser", last=False)
+            super()._assign_work_unit(node)
+
+    return BrowserFilesTogether(config, log)
