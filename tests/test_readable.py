@@ -136,6 +136,10 @@ def table_problems(at: AppTest) -> list[str]:
                 problems.append(f"{where}: fractions shown raw ({example})")
             if number_format in ("scientific", "engineering", "percent"):
                 problems.append(f"{where}: format {number_format!r} reads badly or varies")
+            if dtype == "object" and not header.endswith("(full id)"):
+                whole = values.dropna().map(fmt.is_hash)
+                if whole.any():  # 32 characters for the eye: a short label, the id last
+                    problems.append(f"{where}: a whole hash id ({values[whole].iloc[0]!r})")
             if dtype == "object":
                 cells = values.dropna().map(str)
                 for bad, pattern in (("None", r"^None$|\bNone\.$"), ("timestamp", TIMESTAMP)):
