@@ -1,5 +1,7 @@
 """The Regions page as a user drives it, through streamlit_app.py with AppTest."""
 
+import json
+
 import polars as pl
 
 from lib import demo
@@ -94,3 +96,13 @@ def test_webshop_page_explains_that_regions_are_missing():
     assert "Map a country or state column of your transactions on the Data page" in text
     assert text.index("Data page") < text.index("olist_customers_dataset.csv")
     assert not at.dataframe
+
+
+def test_the_action_column_shows_the_longest_action_in_one_line():
+    at = page("marketplace", PATH)
+    table = next(t for t in at.dataframe if "action" in t.value.columns)
+    width = json.loads(table.proto.columns)["action"]["width"]
+    longest = max(len(a) for a in table.value["action"])
+    # Measured in chromium at 1440 px: 57 characters of an action fill 360 px (6.3 px each).
+    assert longest > 57  # "defend: large, growing slower than the whole (+14% vs +15%)"
+    assert width >= 6.3 * longest
