@@ -166,8 +166,8 @@ PAGES: tuple[PageInfo, ...] = (
         "Traffic by day and platform, view-to-order conversion, funnels, viewed-together "
         "recommendations.",
         (("events", ()),),
-        "Needs web events (one row per user action with a time and an event name): upload the "
-        "web shop's events.csv.",
+        "Needs web events: one row per user action with a time and an event name, as in the web "
+        "shop's events.csv.",
         built=True,
     ),
 )

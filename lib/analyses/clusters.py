@@ -93,7 +93,8 @@ NEEDS = {
     "page or, with Olist orders, from olist_products_dataset.csv",
     "return_share": "needs returns (lines.is_return), e.g. cancelled invoices in an Online Retail "
     "export",
-    "platform": "needs an events table with platform and user_id: upload the web shop's events.csv",
+    "platform": "needs an events table: one row per user action with a platform and a user id, "
+    "as in the web shop's events.csv",
     "review_score": "needs orders.review_score: a review score per order, as in Olist's "
     "olist_order_reviews_dataset.csv",
 }
