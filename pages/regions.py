@@ -115,9 +115,11 @@ with st.expander("Priority weights: what matters most for where to market", expa
         )
 ranked = regions.priority_table(table, regions.Weights(**weights))
 match = cached_match(ds.key, table["region"])
+# What the page says and shows names each region as the map does ('Ireland', not 'EIRE').
+named = regions.with_names(ranked, match)
 
 total = table["revenue"].sum()
-top = table.row(0, named=True)
+top = regions.with_names(table.head(1), match).row(0, named=True)
 # Wider cards for the two that name a region: "United Kingdom" must not end in "…".
 kpis = st.columns([0.8, 1.4, 1.1, 1.4])
 kpis[0].metric("Regions", f"{table.height:,}", help=f"Matched as {match.label or 'nothing known'}")
@@ -128,8 +130,8 @@ kpis[1].metric(
     delta_color="off",
 )
 kpis[2].metric(f"Net revenue ({ds.currency or 'n/a'})", fmt.money(total, ds.currency))
-first = regions.market_first(ranked)
-action = ranked["action"][0] if first is None else first["action"]
+first = regions.market_first(named)
+action = named["action"][0] if first is None else first["action"]
 kpis[3].metric(
     "Market first",
     "none now" if first is None else fmt.plain(first["region"]),
@@ -193,11 +195,12 @@ currency = ds.currency
 config = {
     "rank": st.column_config.NumberColumn("#", width=45, pinned=True),
     "region": columns.key("Region"),
+    "code": columns.text("In the data", help="The region as the data writes it"),
     "action": columns.text(
         "Recommended action",
         # The longest action in one line (about 6.3 px a character: 57 fit in 360 px), up to 520
         # px so that the figures behind it stay in view.
-        width=min(520, max(200, round(6.6 * (ranked["action"].str.len_chars().max() or 0)) + 16)),
+        width=min(520, max(200, round(6.6 * (named["action"].str.len_chars().max() or 0)) + 16)),
         help="From the region's own figures; the rule is under the table.",
     ),
     "score": st.column_config.ProgressColumn(
@@ -226,12 +229,12 @@ config = {
 }
 columns.table(
     columns.in_percent(
-        ranked, "share", "growth", "repeat_rate", "repeat_change", "late_rate", "freight_share"
+        named, "share", "growth", "repeat_rate", "repeat_change", "late_rate", "freight_share"
     ),
     config,
-    order=["rank", "region", "action", "score", "revenue", "share", "growth"],
+    order=["rank", "region", "code", "action", "score", "revenue", "share", "growth"],
 )
-ui.reading(regions.priority_reading(ranked, months, ds.currency))
+ui.reading(regions.priority_reading(named, months, ds.currency))
 st.caption(
     "One rule gives the action and the rank. Action, from the region's own figures: fewer "
     f"than {regions.MIN_ORDERS} orders → watch; late rate ≥ {regions.LATE_FACTOR:.0f}x average "
@@ -243,4 +246,4 @@ st.caption(
     "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
     "score (each criterion a percentile among regions, weighted by the sliders above)."
 )
-ui.download(ranked, "regions", key="regions_download")
+ui.download(named, "regions", key="regions_download")

@@ -106,3 +106,12 @@ def test_the_action_column_shows_the_longest_action_in_one_line():
     # Measured in chromium at 1440 px: 57 characters of an action fill 360 px (6.3 px each).
     assert longest > 57  # "defend: large, growing slower than the whole (+14% vs +15%)"
     assert width >= 6.3 * longest
+
+
+def test_the_table_and_the_cards_name_eire_ireland_as_the_map_does():
+    at = page("retail", PATH)
+    table = next(t for t in at.dataframe if "action" in t.value.columns).value
+    assert "EIRE" not in set(table["region"])
+    ireland = table[table["region"] == "Ireland"]
+    assert ireland["code"].tolist() == ["EIRE"]
+    assert (table["code"] == table["region"]).sum() == len(table) - 1  # the others as written

@@ -395,6 +395,22 @@ def test_every_online_retail_country_but_unspecified_has_a_place():
     assert match.places.height == len(countries) - 1
 
 
+def test_regions_are_named_as_the_map_names_them_with_the_datas_value_kept():
+    table = pl.DataFrame(
+        {"region": ["United Kingdom", "EIRE", "Atlantis"], "revenue": [9.0, 2.0, 1.0]}
+    )
+    named = regions.with_names(table, regions.match_regions(table["region"]))
+    assert named.columns == ["region", "code", "revenue"]
+    assert named.rows() == [
+        ("United Kingdom", "United Kingdom", 9.0),
+        ("Ireland", "EIRE", 2.0),
+        ("Atlantis", "Atlantis", 1.0),  # no place: its own value
+    ]
+    # Brazilian state codes are the map's labels: nothing to add.
+    states = pl.DataFrame({"region": ["SP", "RJ"], "revenue": [2.0, 1.0]})
+    assert regions.with_names(states, regions.match_regions(states["region"])).equals(states)
+
+
 def test_portuguese_districts_match_with_or_without_accents():
     names = ["Lisboa", "Porto", "Évora", "Acores", "Madeira", "Setubal", "PT-13"]
     match = regions.match_regions(names)

@@ -538,6 +538,19 @@ def priority_table(
     )
 
 
+def with_names(table: pl.DataFrame, match: Match) -> pl.DataFrame:
+    """`table` with each region under the name the map shows (its label: 'Ireland' for Online
+    Retail's 'EIRE'; 'SP' stays 'SP') and, when any name differs from the data's value, that
+    value in a `code` column after `region`. Regions the map does not know keep their value."""
+    names = match.places.select("region", pl.col("label").alias("_name"))
+    out = table.join(names, on="region", how="left", maintain_order="left").select(
+        pl.coalesce("_name", "region").alias("region"),
+        pl.col("region").alias("code"),
+        pl.all().exclude("region", "_name"),
+    )
+    return out.drop("code") if (out["code"] == out["region"]).all() else out
+
+
 def map_points(table: pl.DataFrame, match: Match) -> pl.DataFrame:
     """The regional table rows that have a place: the table's columns plus place, label, lat,
     lon; one row per placed region (unmatched regions are in `match.unmatched`)."""
