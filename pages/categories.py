@@ -110,7 +110,8 @@ else:
         f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and 0% growth. "
         "Leaders: high share, growing · Rising: low share, growing · Steady: high share, not "
         "growing · Fading: low share, shrinking. Bubble size: orders; faint bubbles have too few "
-        "orders for a reliable growth figure."
+        "orders for a reliable growth figure, and the growth axis spans the reliable ones: a "
+        "faint bubble beyond it sits at its edge (its tooltip gives its growth)."
     )
     ui.reading(cat.quadrant_reading(table, currency))
     no_growth = table.filter(pl.col("growth").is_null())

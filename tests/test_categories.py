@@ -436,6 +436,28 @@ def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_zero_gr
     assert names == {"leaders", "rising", "steady", "fading"}
 
 
+def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_edge():
+    table = pl.DataFrame(
+        {
+            "label": ["A", "B", "C", "D"],
+            "revenue": [500.0, 300.0, 150.0, 50.0],
+            "share": [0.5, 0.3, 0.15, 0.05],
+            "growth": [0.2, -0.1, 0.05, 7.0],  # D: 3 orders that became 24
+            "orders": [400, 250, 120, 3],
+            "quadrant": ["leaders", "steady", "rising", "rising"],
+            "growth_reliable": [True, True, True, False],
+        }
+    )
+    spec = charts.growth_share_chart(table, "GBP").to_dict()
+    bubbles = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "circle")
+    low, high = bubbles["encoding"]["y"]["scale"]["domain"]
+    # -0.1..0.2 with 15% of the 0.3 span each side.
+    assert (low, high) == pytest.approx((-0.145, 0.245))
+    rows = {r["label"]: r for r in spec["datasets"][bubbles["data"]["name"]]}
+    assert rows["D"]["growth"] == pytest.approx(0.245) and rows["D"]["actual"] == 7.0
+    assert rows["A"]["growth"] == rows["A"]["actual"] == 0.2
+
+
 def test_real_olist_potential_leader_has_enough_orders_and_the_largest_reading_says_fell():
     orders_path, items_path, products_path, translation_path = _olist_subset()
     tables = []

@@ -28,14 +28,28 @@ def growth_share_chart(
 ) -> alt.LayerChart:
     """Bubbles at (share, growth) sized by orders and coloured by quadrant, with the dividing lines
     (median share, 0% growth), the quadrant names in the corners and the `labelled` largest
-    categories named. Rows without growth are left out; unreliable growth is drawn faint."""
+    categories named. Rows without growth are left out; unreliable growth is drawn faint.
+
+    The growth axis spans the reliable figures (when two or more have one): a category of a few
+    orders that doubled would otherwise squash every other bubble onto the 0% line. Faint
+    bubbles beyond it sit at its edge; their tooltips give their growth."""
     placed = table.filter(pl.col("growth").is_not_null() & pl.col("quadrant").is_not_null())
     median = float(table["share"].median() or 0.0)
+    reliable = placed.filter(pl.col("growth_reliable"))
+    spread = reliable if reliable.height >= 2 else placed
+    y_lo = min(float(spread["growth"].min() or 0.0), 0.0)
+    y_hi = max(float(spread["growth"].max() or 0.0), 0.0)
+    pad = (y_hi - y_lo) * 0.15 or 0.1
+    y_lo, y_hi = y_lo - pad, y_hi + pad
+    placed = placed.with_columns(
+        pl.col("growth").alias("actual"), pl.col("growth").clip(y_lo, y_hi)
+    )
     frame = placed.select(
         "label",
         "revenue",
         "share",
         "growth",
+        "actual",
         "orders",
         "quadrant",
         pl.when(pl.col("growth_reliable"))
@@ -45,10 +59,6 @@ def growth_share_chart(
     )
     # Explicit domains with headroom: the quadrant names sit in the margins, clear of bubbles.
     x_hi = max(float(placed["share"].max() or 0.0), median) * 1.1 or 1.0
-    y_lo = min(float(placed["growth"].min() or 0.0), 0.0)
-    y_hi = max(float(placed["growth"].max() or 0.0), 0.0)
-    pad = (y_hi - y_lo) * 0.15 or 0.1
-    y_lo, y_hi = y_lo - pad, y_hi + pad
     base = alt.Chart(frame)
     share_axis = alt.X(
         "share:Q",
@@ -87,7 +97,7 @@ def growth_share_chart(
             alt.Tooltip("label:N", title="Category"),
             alt.Tooltip("revenue:Q", title=money_title("Net revenue", currency), format=",.0f"),
             alt.Tooltip("share:Q", title="Share", format=".1%"),
-            alt.Tooltip("growth:Q", title="Growth", format="+.1%"),
+            alt.Tooltip("actual:Q", title="Growth", format="+.1%"),
             alt.Tooltip("orders:Q", title="Orders", format=","),
             alt.Tooltip("quadrant:N", title="Quadrant"),
             alt.Tooltip("growth basis:N", title="Growth figure"),
