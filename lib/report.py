@@ -450,9 +450,11 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     f, o = p.frames, p.options
     cur, months, metric = ds.currency, int(o["months"]), str(o["metric"])
     ranked = f["regions"]
-    by_revenue = ranked.sort("revenue", descending=True)
+    # Named as the map names them ('Ireland', not 'EIRE'), as on the page.
+    named = regions.with_names(ranked, regions.match_regions(ranked["region"]))
+    by_revenue = named.sort("revenue", descending=True)
     top = by_revenue.row(0, named=True)
-    first = regions.market_first(ranked)
+    first = regions.market_first(named)
     kpis = [
         _kpi("regions.regions", "Regions", ranked.height, f"{ranked.height:,}"),
         _kpi(
@@ -473,13 +475,14 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             "Market first: " + ("none now" if first is None else str(first["region"])),
             None if first is None else first["score"],
             "—" if first is None else f"{first['score']:.0f}/100",
-            str(ranked["action"][0] if first is None else first["action"]),
+            str(named["action"][0] if first is None else first["action"]),
         ),
     ]
     shown = columns_of(
-        ranked,
+        named,
         "rank",
         "region",
+        "code",
         "score",
         "action",
         "customers",
@@ -503,7 +506,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Where to market first",
             table=shown.drop(c for c in shown.columns if shown[c].null_count() == shown.height),
-            reading=regions.priority_reading(ranked, months, cur),
+            reading=regions.priority_reading(named, months, cur),
             kinds={"rank": "count", "score": "number0", "repeat_change": "pct"},
         ),
     ]

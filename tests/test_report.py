@@ -164,6 +164,14 @@ def test_report_kpis_equal_each_pages_headless_figures(built, kind):
             assert shown[key] == pytest.approx(float(value), rel=1e-9), key
 
 
+def test_the_regions_table_names_eire_ireland_as_the_page_does(built):
+    _, sections, _ = built("retail")
+    (section,) = [s for s in sections if s.page == "regions"]
+    table = block(section, "Where to market first").table
+    assert "EIRE" not in table["region"].to_list()
+    assert table.filter(pl.col("region") == "Ireland")["code"].to_list() == ["EIRE"]
+
+
 def block(section: report.Section, title: str) -> report.Block:
     """The section's block whose title starts with `title` (exactly one)."""
     (found,) = [b for b in section.blocks if b.title.startswith(title)]
