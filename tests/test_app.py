@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, quality
+from lib import demo, formats, quality
 from lib.state import DEMO_LABELS
 from pages.common import ui
 from tests.apptest import TIMEOUT, page
@@ -85,6 +85,14 @@ def test_every_page_explains_itself_with_no_data(path):
     at = page("files", path)
     messages = " ".join(i.value for i in at.info) + " ".join(c.value for c in at.caption)
     assert "upload" in messages.lower() or "nothing" in messages.lower()
+
+
+def test_the_data_page_names_every_export_it_recognises():
+    at = page("files", "pages/data.py")
+    intro = " ".join(m.value for m in at.markdown).replace("**", "")
+    for fmt_name, label in formats.FORMAT_LABELS.items():
+        if fmt_name != "generic":  # "Any other transactions table can be mapped"
+            assert label.lower() in intro.lower(), label
 
 
 def test_uploading_a_png_names_the_file_and_keeps_what_was_loaded():
