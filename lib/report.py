@@ -450,8 +450,8 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     f, o = p.frames, p.options
     cur, months, metric = ds.currency, int(o["months"]), str(o["metric"])
     ranked = f["regions"]
-    # Named as the map names them ('Ireland', not 'EIRE'), as on the page.
-    named = regions.with_names(ranked, regions.match_regions(ranked["region"]))
+    # Named as the map names them ('Ireland', not 'EIRE'), as on the page: headless matched them.
+    named = regions.with_names(ranked, ranked.select("region", "label"))
     by_revenue = named.sort("revenue", descending=True)
     top = by_revenue.row(0, named=True)
     first = regions.market_first(named)

@@ -116,10 +116,10 @@ with st.expander("Priority weights: what matters most for where to market", expa
 ranked = regions.priority_table(table, regions.Weights(**weights))
 match = cached_match(ds.key, table["region"])
 # What the page says and shows names each region as the map does ('Ireland', not 'EIRE').
-named = regions.with_names(ranked, match)
+named = regions.with_names(ranked, match.places)
 
 total = table["revenue"].sum()
-top = regions.with_names(table.head(1), match).row(0, named=True)
+top = regions.with_names(table.head(1), match.places).row(0, named=True)
 # Wider cards for the two that name a region: "United Kingdom" must not end in "…".
 kpis = st.columns([0.8, 1.4, 1.1, 1.4])
 kpis[0].metric("Regions", f"{table.height:,}", help=f"Matched as {match.label or 'nothing known'}")

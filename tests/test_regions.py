@@ -399,7 +399,7 @@ def test_regions_are_named_as_the_map_names_them_with_the_datas_value_kept():
     table = pl.DataFrame(
         {"region": ["United Kingdom", "EIRE", "Atlantis"], "revenue": [9.0, 2.0, 1.0]}
     )
-    named = regions.with_names(table, regions.match_regions(table["region"]))
+    named = regions.with_names(table, regions.match_regions(table["region"]).places)
     assert named.columns == ["region", "code", "revenue"]
     assert named.rows() == [
         ("United Kingdom", "United Kingdom", 9.0),
@@ -408,7 +408,8 @@ def test_regions_are_named_as_the_map_names_them_with_the_datas_value_kept():
     ]
     # Brazilian state codes are the map's labels: nothing to add.
     states = pl.DataFrame({"region": ["SP", "RJ"], "revenue": [2.0, 1.0]})
-    assert regions.with_names(states, regions.match_regions(states["region"])).equals(states)
+    places = regions.match_regions(states["region"]).places
+    assert regions.with_names(states, places).equals(states)
 
 
 def test_portuguese_districts_match_with_or_without_accents():

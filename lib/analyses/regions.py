@@ -538,11 +538,12 @@ def priority_table(
     )
 
 
-def with_names(table: pl.DataFrame, match: Match) -> pl.DataFrame:
-    """`table` with each region under the name the map shows (its label: 'Ireland' for Online
-    Retail's 'EIRE'; 'SP' stays 'SP') and, when any name differs from the data's value, that
-    value in a `code` column after `region`. Regions the map does not know keep their value."""
-    names = match.places.select("region", pl.col("label").alias("_name"))
+def with_names(table: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
+    """`table` with each region under the name the map shows (its label in `places`, a Match's
+    places or a headless table that carries them: 'Ireland' for Online Retail's 'EIRE'; 'SP'
+    stays 'SP') and, when any name differs from the data's value, that value in a `code` column
+    after `region`. Regions the map does not know keep their value."""
+    names = places.select("region", pl.col("label").alias("_name"))
     out = table.join(names, on="region", how="left", maintain_order="left").select(
         pl.coalesce("_name", "region").alias("region"),
         pl.col("region").alias("code"),
