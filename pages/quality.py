@@ -112,11 +112,10 @@ for i, finding in enumerate(report.findings):
         )
         st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
         examples = quality.example_rows(finding, currency=ds.currency)
-        # Evidence columns first (example_rows); 32-character ids (Olist's order, customer and
-        # lead ids, its landing pages) shortened so that they leave the evidence room, their full
-        # form in the last columns and the download.
-        text = tuple(c for c, dtype in examples.schema.items() if dtype == pl.String)
-        columns.table(examples, ids=text, pin_ids=False)
+        # Evidence columns first (example_rows); every column holding 32-character ids (Olist's
+        # order, customer and lead ids, its landing pages) shortened so that they leave the
+        # evidence room, their full form in the last columns and the download.
+        columns.table(examples, ids=tuple(examples.columns), pin_ids=False)
         st.download_button(
             f"Download all {finding.rows.height:,} rows (CSV)",
             data=lambda rows=finding.rows: io.csv_bytes(rows),
