@@ -395,9 +395,15 @@ def seller_table(keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
     )
 
 
+def judged(table: pl.DataFrame, column: str, min_orders: int = MIN_ORDERS) -> pl.DataFrame:
+    """The rows of `table` (a performance table per `column`) that are known groups with at least
+    `min_orders` delivered orders: those whose figures the page may name."""
+    return table.filter((pl.col("orders") >= min_orders) & (pl.col(column) != UNKNOWN))
+
+
 def worst_sellers(sellers: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.DataFrame:
     """The seller_table rows with at least `min_orders` delivered orders, worst late rate first."""
-    return sellers.filter((pl.col("orders") >= min_orders) & (pl.col("seller_id") != UNKNOWN))
+    return judged(sellers, "seller_id", min_orders)
 
 
 def highest(
@@ -406,10 +412,10 @@ def highest(
     """The row of `table` (performance_by on `column`) with the highest `metric` among the known
     groups with at least `min_orders` delivered orders (a late rate of 1 in 4 names no state);
     None when no group has that many."""
-    judged = table.filter((pl.col("orders") >= min_orders) & (pl.col(column) != UNKNOWN))
-    if judged.height == 0:
+    named = judged(table, column, min_orders)
+    if named.height == 0:
         return None
-    return judged.sort([metric, "orders"], descending=True).row(0, named=True)
+    return named.sort([metric, "orders"], descending=True).row(0, named=True)
 
 
 def reviews_by_lateness(facts: pl.DataFrame) -> pl.DataFrame:
