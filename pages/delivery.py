@@ -5,12 +5,12 @@ import streamlit as st
 
 from lib import fmt, state
 from lib.analyses import delivery as dv
-from lib.analyses import lateness, movement, regions
+from lib.analyses import lateness, movement
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import delivery as charts
 from lib.charts import lateness as lateness_charts
 from lib.charts import maps
-from pages.common import columns, exports, links, ui
+from pages.common import columns, exports, links, places, ui
 from pages.common.settings import view_choices
 
 
@@ -27,11 +27,6 @@ def cached_keys(key: str, _ds) -> pl.DataFrame:
 @ui.memo(max_entries=10, show_spinner="Linking orders to sellers and categories…")
 def cached_keyed(key: str, _facts: pl.DataFrame, _keys: pl.DataFrame) -> pl.DataFrame:
     return dv.keyed_facts(_facts, _keys)
-
-
-@ui.memo(max_entries=10, show_spinner=False)
-def cached_places(key: str, _values: pl.Series) -> pl.DataFrame:
-    return regions.match_regions(_values).places
 
 
 @ui.memo(max_entries=10, show_spinner="Finding each customer's first order…")
@@ -260,8 +255,8 @@ if by_region.filter(pl.col(side) != dv.UNKNOWN).height == 0:
         f"in olist_{where}s_dataset.csv) to see delivery by region."
     )
 else:
-    places = cached_places(f"{ds.key}:{side}", by_region[side]).rename({"region": side})
-    points = by_region.join(places, on=side, how="inner")
+    placed = places.places(f"{ds.key}:{side}", by_region[side]).rename({"region": side})
+    points = by_region.join(placed, on=side, how="inner")
     if points.height:
         points = maps.delivery_tooltips(points, side)
         st.pydeck_chart(

@@ -11,7 +11,7 @@ from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
 from lib.charts import sales as charts
 from lib.filters import filter_lines, in_days
-from pages.common import columns, exports, links, ui
+from pages.common import columns, exports, links, places, ui
 from pages.common.settings import view_choices
 
 PATTERNS = view_choices("sales_pattern")
@@ -82,10 +82,15 @@ if has_category:
     slot += 1
 if has_region:
     offered = _options(ds.key, lines, column="region")
-    check.choices("sales_regions", offered, label="Regions", data=True)
+    # Named as the map names them ("Ireland" for "EIRE"), in that order; filtered by the value.
+    names = places.labels(f"{ds.key}:region", offered)
+    offered = sorted(offered, key=lambda r: names.get(r, r).casefold())
+    shown = ui.labelled(names)
+    check.choices("sales_regions", offered, label="Regions", format_func=shown, data=True)
     regions = cols[min(slot, len(cols) - 1)].multiselect(
         "Regions",
         offered,
+        format_func=shown,
         key="sales_regions",
         bind=links.BIND,
         placeholder="All regions",

@@ -123,6 +123,20 @@ def test_region_filter_appears_only_where_the_data_has_regions():
     assert metric(at, "Net revenue").value == fmt.money(expected, currency)
 
 
+def test_region_filter_names_regions_as_the_map_and_filters_by_the_data_value():
+    at = page("retail")
+    lines, currency = demo_lines("retail")
+    values = lines["region"].drop_nulls().unique().to_list()
+    assert "EIRE" in values
+    # The map's name for Online Retail's EIRE, in the order of those names.
+    shown = ["Ireland" if v == "EIRE" else v for v in values]
+    assert at.multiselect(key="sales_regions").options == sorted(shown, key=str.casefold)
+    at.multiselect(key="sales_regions").set_value(["EIRE"]).run()
+    assert not at.exception
+    expected = lines.filter(pl.col("region") == "EIRE")["revenue"].sum()
+    assert metric(at, "Net revenue").value == fmt.money(expected, currency)
+
+
 def test_the_page_explains_what_is_missing_without_order_lines():
     at = page("files")
     assert "needs a lines table" in texts(at)
