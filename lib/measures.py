@@ -149,7 +149,10 @@ PURCHASE_COLUMNS = (
 
 
 def customer_purchases(
-    lines: pl.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS, free: bool = False
+    lines: pl.DataFrame,
+    columns: tuple[str, ...] = PURCHASE_COLUMNS,
+    free: bool = False,
+    keep: bool = True,
 ) -> Purchases:
     """Purchases as the published Online Retail analyses clean them: lines without a customer,
     returns and cancellations, exact duplicate lines (first kept) and lines whose quantity or
@@ -164,9 +167,10 @@ def customer_purchases(
     `lines` must be whole lines (exact duplicates are judged over all their columns); `lines`
     of the result holds those of `columns` the input has. The cleaning runs once for the
     latest `lines` (per `free`): the analyses of one data set (RFM, cohorts and their churn
-    window, movement...) share it, each taking its own columns.
+    window, movement...) share it, each taking its own columns; with `keep` False it is not
+    kept (lines read once, such as one share of a big file's customers).
     """
-    cleaned = _cleaned(lines, free)
+    cleaned = _cleaned(lines, free) if keep else _clean(lines, free)
     present = [c for c in columns if c in lines.columns]
     # Gathered by row: one chunk per column (a filter would leave the lines' many chunks).
     picked = lines.select(pl.col(present).gather(cleaned.lines["_row"]))

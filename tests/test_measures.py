@@ -252,5 +252,15 @@ def test_the_analyses_of_one_data_set_clean_its_lines_once_and_each_takes_its_co
     assert (ids.matched, ids.dropped.rows()) == (whole.matched, whole.dropped.rows())
     # Other lines (a copy too) are cleaned anew.
     assert measures.customer_purchases(raw.head(1)).lines["revenue"].to_list() == [6.0]
-    measures.customer_purchases(raw.clone(), ("customer_id",))
+    last = raw.clone()
+    measures.customer_purchases(last, ("customer_id",))
     assert len(cleanings) == 3
+    # Lines read once (a share of a big file) are cleaned without being kept, and the lines
+    # kept last stay kept.
+    once = raw.clone()
+    assert measures.customer_purchases(once, keep=False).lines.rows() == whole.lines.rows()
+    assert len(cleanings) == 4
+    measures.customer_purchases(last, ("revenue",))
+    assert len(cleanings) == 4
+    measures.customer_purchases(once)
+    assert len(cleanings) == 5
