@@ -49,9 +49,10 @@ RETAIL_COLUMNS = {
 # temporary folder (not the working directory, its default) or stops.
 DUCKDB_MEMORY = "4GB"
 # Lines of the source per share of the customers, each share summarised in memory (polars) or in
-# a table (DuckDB) at a time: the exact-duplicate check holds every distinct line of its share. On
-# generated Online Retail lines (3 in 5 of a known customer) a share peaks near 3 GB in polars.
-SHARE_LINES = 8_000_000
+# a table (DuckDB) at a time: the exact-duplicate check holds every line of its share. On 100M
+# generated Online Retail lines (4 in 5 of a known customer; 7 shares) polars peaks near 3.4 GB,
+# DuckDB at its cap; shares of 8M lines took 20% longer (each share reads every file again).
+SHARE_LINES = 16_000_000
 # A line's LINE in polars: its row in its file, plus its file's number times this.
 FILE_LINES = 1 << 40
 _LINES = SPECS["lines"].columns
@@ -502,7 +503,8 @@ def _days_of(lines: nw.LazyFrame, source: Source, clean: bool) -> nw.LazyFrame:
         if not frame[summaries.LINE].is_sorted():
             frame = frame.sort(summaries.LINE)
         frame = frame.drop(summaries.LINE)
-        wanted = tuple(c for c in frame.columns if c != "is_return")
+        # The columns order_days reads, as for every line below: a purchase is a sale anyway.
+        wanted = tuple(c for c in rfm.ORDER_COLUMNS if c != "is_return")
         known = summaries.lazy(measures.customer_purchases(frame, wanted, keep=False).lines.lazy())
     elif clean:
         shares = materialised(summaries.cancellation_shares(lines), source, "shares")
@@ -536,7 +538,9 @@ def _order_days(source: Source, clean: bool) -> nw.LazyFrame:
         days.append(_days_of(lines, work, clean))
         if table:
             source.handle.execute(f"DROP TABLE {table}")
-    every = as_text(nw.concat(days, how="vertical"))
+    # Ids stay numbers where they were read as numbers (grouped and sorted faster than text):
+    # rfm_frames writes them as text for the customers it shows.
+    every = nw.concat(days, how="vertical")
     source.kept[clean] = materialised(every, source, "order_days")
     return source.kept[clean]
 
@@ -564,7 +568,7 @@ def rfm_frames(
     if day is None:
         last = collect(days.select(nw.col("last_at").max()), source.engine).item()
         day = None if last is None else last.date() + timedelta(days=1)
-    per = collect(summaries.customers(summaries.orders(days, day)), source.engine)
+    per = collect(as_text(summaries.customers(summaries.orders(days, day))), source.engine)
     table = rfm.summarised(per, day)
     return rfm.table_frames(table, source.currency, bins, ties, across)
 
