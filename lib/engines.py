@@ -496,16 +496,22 @@ def _days_of(lines: nw.LazyFrame, source: Source, clean: bool) -> nw.LazyFrame:
     """summaries.order_days of the purchases of `lines` (`clean`) or of every line of a known
     customer (the columns rfm reads), computed once."""
     if clean and source.engine == "memory":
-        # Lines in memory (a share): their purchases are measures.customer_purchases itself,
-        # which finds duplicates by sorting row hashes on every core, in half the time of the
-        # lazy definition's group-by over whole lines (the same rows: a test checks).
+        # Lines in memory (a share): their purchases are measures.customer_purchases' own, which
+        # finds duplicates by sorting row hashes on every core, in half the time of the lazy
+        # definition's group-by over whole lines (the same rows: a test checks). order_days
+        # reads them in place: a line left out has no time, so it passes it by.
         frame = lines.to_native().collect()
         if not frame[summaries.LINE].is_sorted():
             frame = frame.sort(summaries.LINE)
         frame = frame.drop(summaries.LINE)
-        # The columns order_days reads, as for every line below: a purchase is a sale anyway.
-        wanted = tuple(c for c in rfm.ORDER_COLUMNS if c != "is_return")
-        known = summaries.lazy(measures.customer_purchases(frame, wanted, keep=False).lines.lazy())
+        rows = measures.purchase_rows(frame)
+        kept = pl.repeat(False, frame.height, eager=True).scatter(rows["_row"], True)
+        net = pl.zeros(frame.height, eager=True).scatter(rows["_row"], rows["revenue"])
+        known = summaries.lazy(
+            frame.lazy().with_columns(
+                pl.when(kept).then(pl.col("ordered_at")).alias("ordered_at"), net.alias("revenue")
+            )
+        )
     elif clean:
         shares = materialised(summaries.cancellation_shares(lines), source, "shares")
         known = summaries.purchases(lines, shares)

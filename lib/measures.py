@@ -149,10 +149,7 @@ PURCHASE_COLUMNS = (
 
 
 def customer_purchases(
-    lines: pl.DataFrame,
-    columns: tuple[str, ...] = PURCHASE_COLUMNS,
-    free: bool = False,
-    keep: bool = True,
+    lines: pl.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS, free: bool = False
 ) -> Purchases:
     """Purchases as the published Online Retail analyses clean them: lines without a customer,
     returns and cancellations, exact duplicate lines (first kept) and lines whose quantity or
@@ -167,16 +164,22 @@ def customer_purchases(
     `lines` must be whole lines (exact duplicates are judged over all their columns); `lines`
     of the result holds those of `columns` the input has. The cleaning runs once for the
     latest `lines` (per `free`): the analyses of one data set (RFM, cohorts and their churn
-    window, movement...) share it, each taking its own columns; with `keep` False it is not
-    kept (lines read once, such as one share of a big file's customers).
+    window, movement...) share it, each taking its own columns.
     """
-    cleaned = _cleaned(lines, free) if keep else _clean(lines, free)
+    cleaned = _cleaned(lines, free)
     present = [c for c in columns if c in lines.columns]
     # Gathered by row: one chunk per column (a filter would leave the lines' many chunks).
     picked = lines.select(pl.col(present).gather(cleaned.lines["_row"]))
     if "revenue" in present:
         picked = picked.with_columns(cleaned.lines["revenue"])
     return replace(cleaned, lines=picked)
+
+
+def purchase_rows(lines: pl.DataFrame, free: bool = False) -> pl.DataFrame:
+    """The lines customer_purchases keeps, as their row numbers in `lines` (`_row`, ascending)
+    and net `revenue`, for lines read once (a share of a big file's customers): not kept for
+    the next call, nor replacing the lines kept last."""
+    return _clean(lines, free).lines
 
 
 # The lines cleaned last, per `free` (a weak reference: it never keeps a data set alive), and
