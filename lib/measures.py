@@ -271,7 +271,9 @@ def _netted(
     # Only purchases of a customer and item with a cancellation can be matched: the others are
     # left out before the sort (order kept, so that ties resolve as among all purchases).
     bought = (
-        purchases.select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
+        # First a cheap test on the customer alone (a number in most exports).
+        purchases.filter(pl.col("customer_id").is_in(cancelled["customer_id"].unique().implode()))
+        .select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
         .drop_nulls()
         .join(cancelled.lazy().select(keys).unique(), on=keys, how="semi", maintain_order="left")
         .sort("ordered_at", maintain_order=True)
@@ -287,6 +289,7 @@ def _netted(
     share = cancelled.group_by("_row").agg(
         (1.0 - pl.col("_back").sum() / pl.col("_size").first()).clip(0.0, 1.0).alias("_share")
     )
-    kept_share = kept["_row"].replace_strict(share["_row"], share["_share"], default=1.0)
-    net = (revenue * kept_share).alias("revenue")
+    # The kept rows ascend: each matched purchase is found by a binary search.
+    at = kept["_row"].search_sorted(share["_row"])
+    net = revenue.clone().scatter(at, revenue.gather(at) * share["_share"]).alias("revenue")
     return net, cancelled.height, float(revenue.sum() - net.sum())
