@@ -135,6 +135,14 @@ def test_region_filter_names_regions_as_the_map_and_filters_by_the_data_value():
     assert not at.exception
     expected = lines.filter(pl.col("region") == "EIRE")["revenue"].sum()
     assert metric(at, "Net revenue").value == fmt.money(expected, currency)
+    # A link names the region either way (the page writes the name it shows).
+    for named in ("Ireland", "EIRE"):
+        linked = apptest.app("retail")
+        linked.query_params["sales_regions"] = named
+        linked.run()
+        linked.switch_page(PAGE).run()
+        assert linked.multiselect(key="sales_regions").value == ["EIRE"]
+        assert metric(linked, "Net revenue").value == fmt.money(expected, currency)
 
 
 def test_the_page_explains_what_is_missing_without_order_lines():
