@@ -255,7 +255,7 @@ if by_region.filter(pl.col(side) != dv.UNKNOWN).height == 0:
         f"in olist_{where}s_dataset.csv) to see delivery by region."
     )
 else:
-    placed = places.places(f"{ds.key}:{side}", by_region[side]).rename({"region": side})
+    placed = places.match(f"{ds.key}:{side}", by_region[side]).places.rename({"region": side})
     points = by_region.join(placed, on=side, how="inner")
     if points.height:
         points = maps.delivery_tooltips(points, side)

@@ -7,7 +7,7 @@ from lib import fmt, state
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import maps
-from pages.common import columns, exports, links, ui
+from pages.common import columns, exports, links, places, ui
 
 
 @ui.memo(max_entries=10, show_spinner="Summing up the regions…")
@@ -15,11 +15,6 @@ def cached_base(key: str, _ds) -> regions.RegionalBase | None:
     # Only the per-region summary is cached: the lines with their region are as big as the data.
     lines = regions.regional_lines(_ds)
     return None if lines is None else regions.regional_base(lines, _ds.tables.get("orders"))
-
-
-@ui.memo(max_entries=10, show_spinner=False)
-def cached_match(key: str, _regions: pl.Series) -> regions.Match:
-    return regions.match_regions(_regions)
 
 
 @ui.memo(max_entries=5, show_spinner=False)
@@ -114,7 +109,7 @@ with st.expander("Priority weights: what matters most for where to market", expa
             disabled=regions.CRITERIA[name][0] not in table.columns,
         )
 ranked = regions.priority_table(table, regions.Weights(**weights))
-match = cached_match(ds.key, table["region"])
+match = places.match(ds.key, table["region"])
 # What the page says and shows names each region as the map does ('Ireland', not 'EIRE').
 named = regions.with_names(ranked, match.places)
 

@@ -7,13 +7,13 @@ from pages.common import ui
 
 
 @ui.memo(max_entries=10, show_spinner=False)
-def places(key: str, _values: pl.Series) -> pl.DataFrame:
-    """regions.match_regions(_values).places (region: the data's value, place, label, lat, lon)
-    for the values `key` names."""
-    return regions.match_regions(_values).places
+def match(key: str, _values: pl.Series) -> regions.Match:
+    """regions.match_regions(_values) for the values `key` names: its places are region (the
+    data's value), place, label, lat, lon."""
+    return regions.match_regions(_values)
 
 
 def labels(key: str, values: list[str]) -> dict[str, str]:
     """The map's name of each of `values` that the map names otherwise ("EIRE": "Ireland")."""
-    named = places(key, pl.Series("region", values, dtype=pl.String))
+    named = match(key, pl.Series("region", values, dtype=pl.String)).places
     return {r: n for r, n in named.select("region", "label").iter_rows() if n and n != r}
