@@ -70,8 +70,10 @@ class Source:
     currency: str = ""
     handle: Any = None
     # share(n, k): the lines of the k-th of n shares of the customers (every line of a customer
-    # in one share), for summaries computed share by share; `rows`: about how many lines.
-    share: Callable[[int, int], nw.LazyFrame] | None = field(default=None, compare=False)
+    # in one share), for summaries computed share by share; `rows`: about how many lines. From
+    # files (polars), share(n, k, orphans=True) adds the lines without a customer whose order
+    # id hashes to the k-th share.
+    share: Callable[..., nw.LazyFrame] | None = field(default=None, compare=False)
     rows: int = 0
     # Summaries already computed from these lines (order days, by `clean`).
     kept: dict[Any, nw.LazyFrame] = field(default_factory=dict, compare=False, repr=False)
@@ -235,15 +237,29 @@ def _customer_column(columns: Sequence[str]) -> str:
     return next(c for c in columns if RETAIL_COLUMNS.get(c, c) == "customer_id")
 
 
-def _hashed_share(frame: pl.LazyFrame, column: str, n: int, k: int) -> pl.LazyFrame:
+def _orphans(frame: pl.LazyFrame, missing: pl.Expr, n: int, k: int) -> pl.Expr:
+    """Whether a line of `frame` (a file as read) has no customer (`missing`) and its order id
+    hashes to the k-th of n shares: every line of such an order in one share, where the file
+    types its order ids alike (the folder summary checks that no order is in two shares)."""
+    order = next(
+        c for c in frame.collect_schema().names() if RETAIL_COLUMNS.get(c, c) == "order_id"
+    )
+    return missing & (pl.col(order).hash(seed=0) % n == k)
+
+
+def _hashed_share(frame: pl.LazyFrame, column: str, n: int, k: int, orphans: bool) -> pl.LazyFrame:
     """The lines of `frame` (a file as read) whose customer id, as the text canonical reads it
-    (_id), hashes to the k-th of n shares; lines without a customer are in none."""
+    (_id), hashes to the k-th of n shares; lines without a customer are in none (with
+    `orphans`, those of _orphans in the k-th)."""
     key = "_share_key"
     text = summaries.lazy(frame).with_columns(
         _id(column, frame.collect_schema()[column]).alias(key)
     )
     hashed = pl.when(pl.col(key) != "").then(pl.col(key).hash(seed=0))
-    return text.to_native().filter(hashed % n == k).drop(key)
+    rule = hashed % n == k
+    if orphans:
+        rule = rule | _orphans(frame, pl.col(key).fill_null("") == "", n, k)
+    return text.to_native().filter(rule).drop(key)
 
 
 def _cut(cuts: Sequence[float], k: int) -> tuple[float | None, float | None]:
@@ -263,6 +279,26 @@ def _in_range(column: str, integer: bool, cuts: Sequence[float], k: int) -> pl.E
     if high is not None:
         rule = rule & (col < (math.ceil(high) if integer else high))
     return rule
+
+
+def _ranged_share(
+    frame: pl.LazyFrame,
+    column: str,
+    integer: bool,
+    cuts: Sequence[float],
+    *,
+    n: int,
+    k: int,
+    orphans: bool,
+) -> pl.LazyFrame:
+    """The lines of `frame` (a file as read) whose customer id (a number) is in the k-th range
+    (_in_range); with `orphans`, also those without a customer of the k-th share (_orphans)."""
+    rule = _in_range(column, integer, cuts, k)
+    if not orphans:
+        return frame.filter(rule)
+    col = pl.col(column)
+    missing = col.is_null() if integer else ~col.is_finite().fill_null(value=False)
+    return frame.filter(rule | _orphans(frame, missing, n, k))
 
 
 def _cuts(ids: pl.Series, n: int) -> list[float]:
@@ -303,7 +339,7 @@ def polars_lines(paths: Sequence[str]) -> Source:
     alike = numbers and len({d.is_integer() for d in kinds}) == 1
     cuts: dict[int, list[float]] = {}
 
-    def share(n: int, k: int) -> nw.LazyFrame:
+    def share(n: int, k: int, orphans: bool = False) -> nw.LazyFrame:
         if numbers and n not in cuts:
             ids = pl.concat(
                 f.select(pl.col(c).cast(pl.Float64).alias("id"))
@@ -314,9 +350,9 @@ def polars_lines(paths: Sequence[str]) -> Source:
         picked = [
             canonical(
                 summaries.lazy(
-                    f.filter(_in_range(c, d.is_integer(), cuts[n], k))
+                    _ranged_share(f, c, d.is_integer(), cuts[n], n=n, k=k, orphans=orphans)
                     if numbers
-                    else _hashed_share(f, c, n, k)
+                    else _hashed_share(f, c, n, k, orphans)
                 ),
                 alike,
             ).to_native()

@@ -5,18 +5,20 @@ a cache folder so that the next start opens in seconds.
 The app is given the folder when it starts (`streamlit run streamlit_app.py -- exports/`, or
 STORELENS_DATA), never by a visitor: a deployed app reads no server path from a page.
 
-The summary is the data set's `lines`, a few rows per order, such that every customer and sales
-page gives the figures of the whole lines loaded in memory:
+The summary is the data set's `lines`, a few rows per order and customer (the lines of an
+order without a customer are its customer "none"), such that every customer and sales page gives
+the figures of the whole lines loaded in memory:
 
-- the purchase row (orders with a purchase: a sale line of a known customer): revenue net of the
+- the purchase row (a customer's orders with a purchase: a sale line): revenue net of the
   cancellations matched to it and exact duplicates once, as measures.customer_purchases counts
   them, quantity its units, ordered_at its first purchase line;
 - the free row (only for the few customers with a free line, a unit price of 0): what the
   purchases with free lines (clv.purchase_lines counts them) add to the order, unit_price 0 so
   that only the purchase models count it;
-- the rest row (only where the order's lines hold more than these: returns, duplicates, lines
-  without a customer, cancellation invoices): revenue and units of every line of the order less
-  the rows above, flagged a return unless the order had a sale line and no purchase row. Its
+- the rest row (only where the customer's lines of the order hold more than these: returns,
+  duplicates, cancellation invoices, and every line without a customer): revenue and units of
+  those lines less the rows above, flagged a return unless they had a sale line and no purchase
+  row. Its
   item_id is null, so that the pages' cancellation matching (by customer and item) never takes
   it for a cancellation to net again.
 
@@ -44,14 +46,14 @@ from pathlib import Path
 import narwhals as nw
 import polars as pl
 
-from lib import engines, io, summaries
+from lib import engines, io, measures, summaries
 from lib.analyses import sales
 from lib.model import Dataset, Note, conform
 
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
-VERSION = 2  # 2: the item cube
+VERSION = 3  # 2: the item cube; 3: rows per order and customer
 SUFFIX = ".parquet"
 # A rest row is written only when the order's lines differ from its purchases by more than this
 # (sums of the same amounts in another order differ in their last digits).
@@ -143,10 +145,20 @@ def order_rows(
     Sales' item cube of the lines (sales.item_cube), computed alongside by the same engine (None
     without items).
 
-    With `parts` above 1 the lines are first written, once, to temporary parquet files, one per
+    Files (polars) are read `parts` shares of the customers at a time, into memory (_in_shares).
+    Lines in a database, and files whose orders _in_shares finds split, are summarised lazily:
+    with `parts` above 1 the lines are first written, once, to temporary parquet files, one per
     share of the orders (by a hash of the order id), and each share is summarised apart: the
     exact-duplicate check holds every distinct line it reads in memory. An exact duplicate has
     its original's order id, so each share's orders are whole."""
+    if source.engine == "polars" and source.share is not None:
+        found = _in_shares(source, parts, progress)
+        if found is not None:
+            return found
+        progress(
+            "Some orders hold lines of several customers, or with and without one: summarising "
+            "again by order…"
+        )
     # A missing order id groups as one order, as the pages' group-bys do; "" keeps it one key.
     lines = source.lines.with_columns(nw.col("order_id").fill_null(""))
     if parts == 1:
@@ -163,17 +175,109 @@ def order_rows(
         return _order_rows(every, [summaries.lazy(p) for p in pieces], source, progress)
 
 
+def _in_shares(
+    source: engines.Source, n: int, progress: Progress
+) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+    """order_rows of files, read n shares of the customers at a time into memory, each with
+    the lines without a customer whose order hashes to it (engines.Source.share): a share's
+    purchases are measures.customer_purchases' own (row hashes sorted on every core, where
+    the lazy definition groups whole lines). None when an order's lines are in two shares
+    (lines of customers of two shares, or with and without a customer): the item cube counts
+    an order's cells once, which shares summed apart cannot."""
+    names = [c for c in source.lines.collect_schema().names() if c != summaries.LINE]
+    priced = "unit_price" in names
+    bought, whole, free = [], [], []
+    cells = counted = None
+    engine = source.engine  # polars' streaming engine, on the shares in memory too
+    for k in range(n):
+        if n > 1:
+            also = ", summing items" if "item_id" in names else ""
+            step = f"share {k + 1} of {n} of the customers"
+            progress(f"Netting cancellations and exact duplicates{also}: {step}…")
+        frame = engines.collect(source.share(n, k, orphans=True), engine)
+        if not frame[summaries.LINE].is_sorted():
+            frame = frame.sort(summaries.LINE)
+        frame = frame.drop(summaries.LINE).with_columns(pl.col("order_id").fill_null(""))
+        lines = summaries.lazy(frame.lazy())
+        bought.append(engines.collect(_per_order(_purchased(frame), _units(names)), engine))
+        whole.append(engines.collect(_whole(lines, names), engine))
+        if priced:
+            theirs = lines.join(_free_buyers(lines, names), on="customer_id", how="semi")
+            bought_free = _purchased(engines.collect(theirs, engine), free=True)
+            free.append(engines.collect(_per_order(bought_free, _units(names)), engine))
+        if "item_id" in names:
+            cells, counted = _item_sums(lines, cells, counted, engine)
+    if pl.concat([w["order_id"].unique() for w in whole]).is_duplicated().any():
+        return None
+    return _assembled(
+        names,
+        _as_text(bought),
+        _as_text(whole),
+        _as_text(free) if priced else None,
+        sums=(cells, counted),
+        source=engines.Source(source.lines, "memory"),
+        progress=progress,
+    )
+
+
+def _as_text(parts: list[pl.DataFrame]) -> nw.LazyFrame:
+    """Per-order parts of shares, stacked, their customer ids as text (engines.as_text)."""
+    return engines.as_text(summaries.lazy(pl.concat(parts).lazy()))
+
+
+def _purchased(frame: pl.DataFrame, free: bool = False) -> nw.LazyFrame:
+    """The purchases of `frame` (lines of whole customers, in order) as
+    measures.customer_purchases keeps them, revenue net: the columns _per_order reads."""
+    rows = measures.purchase_rows(frame, free)
+    kept = [c for c in ("order_id", "customer_id", "ordered_at", "quantity") if c in frame.columns]
+    return summaries.lazy(frame.select(kept)[rows["_row"]].with_columns(rows["revenue"]).lazy())
+
+
+def _units(names: list[str]) -> nw.Expr:
+    """A purchase line's units: its quantity (1 when missing), or 1 without quantities."""
+    return nw.col("quantity").fill_null(1.0) if "quantity" in names else nw.lit(1.0)
+
+
+def _whole(lines: nw.LazyFrame, names: list[str]) -> nw.LazyFrame:
+    """Every line of each order and customer (none included) summed as Sales' order table sums
+    an order's (revenue and units net, any sale line), its lines counted."""
+    return (
+        lines.with_columns(
+            summaries.line_units(names).alias("_units"),
+            nw.col("revenue").fill_null(0.0),
+            summaries.is_sale(names).alias("_sale"),
+        )
+        .group_by("order_id", "customer_id")
+        .agg(
+            nw.col("ordered_at").min(),
+            nw.col("revenue").sum(),
+            nw.col("_units").sum(),
+            nw.col("_sale").max(),
+            nw.len().alias("_lines"),
+            *([nw.col("region").min()] if "region" in names else []),
+        )
+    )
+
+
+def _item_sums(
+    lines: nw.LazyFrame, cells: pl.DataFrame | None, counted: pl.DataFrame | None, engine: str
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """sales.item_sums of `lines`, added to those of the parts before."""
+    part_cells, part_names = sales.item_sums(lines)
+    cells = _added(cells, engines.collect(part_cells, engine))
+    if part_names is not None:
+        counted = _added(counted, engines.collect(part_names, engine))
+    return cells, counted
+
+
 def _order_rows(
     lines: nw.LazyFrame, pieces: list[nw.LazyFrame], source: engines.Source, progress: Progress
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """order_rows of `lines`, whose orders are each whole in one of `pieces`."""
+    """order_rows of `lines`, lazily, whose orders are each whole in one of `pieces`."""
     names = [n for n in lines.collect_schema().names() if n != summaries.LINE]
     items = "item_id" in names
     cells = counted = None  # the item cube's sums so far (sales.item_sums), part by part
-    priced = "unit_price" in names
-    quantity = "quantity" in names
-    units = nw.col("quantity").fill_null(1.0) if quantity else nw.lit(1.0)
-    each = summaries.line_units(names)  # every line of the order, as sales.order_table sums them
+    units = _units(names)
     progress("Matching cancellations to the purchases they reverse…")
     shares = engines.materialised(summaries.cancellation_shares(lines), source, "shares")
     bought_parts, whole_parts = [], []
@@ -184,57 +288,87 @@ def _order_rows(
             progress(f"Netting cancellations and exact duplicates{also}: {step}…")
         bought = _per_order(summaries.purchases(piece, shares), units)
         bought_parts.append(engines.materialised(bought, source, "bought"))
-        whole = (
-            piece.with_columns(
-                each.alias("_units"),
-                nw.col("revenue").fill_null(0.0),
-                summaries.is_sale(names).alias("_sale"),
-            )
-            .group_by("order_id")
-            .agg(
-                nw.col("customer_id").min(),
-                nw.col("ordered_at").min(),
-                nw.col("revenue").sum(),
-                nw.col("_units").sum(),
-                nw.col("_sale").max(),
-                nw.len().alias("_lines"),
-                *([nw.col("region").min()] if "region" in names else []),
-            )
-        )
-        whole_parts.append(engines.materialised(whole, source, "whole"))
+        whole_parts.append(engines.materialised(_whole(piece, names), source, "whole"))
         if items:
-            part_cells, part_names = sales.item_sums(piece)
-            cells = _added(cells, engines.collect(part_cells, source.engine))
-            if part_names is not None:
-                counted = _added(counted, engines.collect(part_names, source.engine))
+            cells, counted = _item_sums(piece, cells, counted, source.engine)
     bought = nw.concat(bought_parts, how="vertical")
-    whole = nw.concat(whole_parts, how="vertical")
-    shared = ["order_id", "customer_id", "ordered_at", "revenue", "quantity"]
-    purchases = bought
-    if priced:
+    free = None
+    if "unit_price" in names:
         progress("Adding the free purchases the purchase models count…")
-        free = _free_purchases(lines, names, bought, units, source).select(shared)
+        theirs = engines.materialised(
+            lines.join(
+                engines.materialised(_free_buyers(lines, names), source, "free_buyers"),
+                on="customer_id",
+                how="semi",
+            ),
+            source,
+            "free_lines",
+        )
+        free = _per_order(summaries.purchases(theirs, free=True), units)
+    whole = nw.concat(whole_parts, how="vertical")
+    return _assembled(
+        names, bought, whole, free, sums=(cells, counted), source=source, progress=progress
+    )
+
+
+def _free_buyers(lines: nw.LazyFrame, names: list[str]) -> nw.LazyFrame:
+    """The customers with a free purchase line (a unit price of 0): only their purchases differ
+    for the purchase models (clv.purchase_lines: measures.customer_purchases with `free`)."""
+    free_only = summaries.sells(names, free=True) & ~summaries.sells(names)
+    known = ~nw.col("customer_id").is_null() & ~summaries.is_return(names)
+    return lines.filter(known & free_only).select("customer_id").unique()
+
+
+def _assembled(
+    names: list[str],
+    bought: nw.LazyFrame,
+    whole: nw.LazyFrame,
+    free: nw.LazyFrame | None,
+    *,
+    sums: tuple[pl.DataFrame | None, pl.DataFrame | None],
+    source: engines.Source,
+    progress: Progress,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """order_rows from the paid purchases per order and customer (`bought`, _per_order), every
+    line per order and customer (`whole`, _whole), the purchases counting free lines too (`free`,
+    of the customers with a free line; None without prices) and the item sums (cells, names)
+    of all the lines."""
+    keys = ["order_id", "customer_id"]
+    shared = [*keys, "ordered_at", "revenue", "quantity"]
+    purchases = bought
+    if free is not None:
+        # What free purchases add to an order for the purchase models: their orders, and
+        # revenue a cancellation takes from a free line instead of a paid one.
+        paid = bought.select(
+            *keys, nw.col("revenue").alias("_paid"), nw.col("quantity").alias("_paid_units")
+        )
+        added = (
+            free.join(paid, on=keys, how="left")
+            .pipe(_taken_off, "_paid", "_paid_units")
+            .filter(_left("_paid"))
+        )
+        added = engines.materialised(added, source, "free").select(shared)
         # A missing price is no evidence against a sale; a free row counts for the purchase
         # models only (a unit price of 0 sells nothing on every other page).
         purchases = nw.concat(
-            [bought.with_columns(_NO_PRICE), free.with_columns(nw.lit(0.0).alias("unit_price"))],
+            [bought.with_columns(_NO_PRICE), added.with_columns(nw.lit(0.0).alias("unit_price"))],
             how="vertical",
         )
         shared = [*shared, "unit_price"]
     region = ["region"] if "region" in names else []
     item = nw.lit(None, nw.String).alias("item_id")
     kept = [*shared, "is_return", "item_id", *region]
-    rows = purchases.join(whole.select("order_id", *region), on="order_id").with_columns(
+    rows = purchases.join(whole.select(*keys, *region), on=keys).with_columns(
         nw.lit(value=False).alias("is_return"), item
     )
     rest = (
         whole.join(
-            purchases.group_by("order_id").agg(
+            purchases.group_by(*keys).agg(
                 nw.col("revenue").sum().alias("_taken"),
                 nw.col("quantity").sum().alias("_taken_units"),
                 nw.col("ordered_at").min().alias("_taken_at"),
             ),
-            on="order_id",
+            on=keys,
             how="left",
         )
         .pipe(_taken_off, "_taken", "_taken_units", units="_units")
@@ -242,12 +376,13 @@ def _order_rows(
         .with_columns(
             (~nw.col("_taken").is_null() | ~nw.col("_sale")).alias("is_return"),
             item,
-            *([_NO_PRICE] if priced else []),
+            *([_NO_PRICE] if "unit_price" in names else []),
         )
     )
     lines_per_order = whole.select(nw.col("_lines").sum().alias("_lines"))
     every = nw.concat([rows.select(kept), rest.select(kept)], how="vertical")
     summary = engines.collect(every.join(lines_per_order, how="cross"), source.engine)
+    cells, counted = sums
     if cells is None:
         return summary, None
     progress("Adding up the items per day…")
@@ -260,50 +395,16 @@ def _added(total: pl.DataFrame | None, part: pl.DataFrame) -> pl.DataFrame:
 
 
 def _per_order(purchases: nw.LazyFrame, units: nw.Expr) -> nw.LazyFrame:
-    """Purchase lines (summaries.purchases) summed per order."""
+    """Purchase lines (summaries.purchases) summed per order and customer."""
     return (
         purchases.with_columns(units.alias("_units"))
-        .group_by("order_id")
+        .group_by("order_id", "customer_id")
         .agg(
-            nw.col("customer_id").min(),
             nw.col("ordered_at").min(),
             nw.col("revenue").sum(),
             nw.col("_units").sum().alias("quantity"),
         )
     )
-
-
-def _free_purchases(
-    lines: nw.LazyFrame,
-    names: list[str],
-    bought: nw.LazyFrame,
-    units: nw.Expr,
-    source: engines.Source,
-) -> nw.LazyFrame:
-    """What free purchases (a unit price of 0) add to each order for the purchase models
-    (clv.purchase_lines: measures.customer_purchases with `free`): their orders, and revenue a
-    cancellation takes from a free line instead of a paid one. Only customers with a free line
-    differ, so only their lines are summarised again. `bought` is the orders' paid purchases."""
-    free_only = summaries.sells(names, free=True) & ~summaries.sells(names)
-    known = ~nw.col("customer_id").is_null() & ~summaries.is_return(names)
-    buyers = lines.filter(known & free_only).select("customer_id").unique()
-    theirs = engines.materialised(
-        lines.join(
-            engines.materialised(buyers, source, "free_buyers"), on="customer_id", how="semi"
-        ),
-        source,
-        "free_lines",
-    )
-    with_free = _per_order(summaries.purchases(theirs, free=True), units)
-    paid = bought.select(
-        "order_id", nw.col("revenue").alias("_paid"), nw.col("quantity").alias("_paid_units")
-    )
-    added = (
-        with_free.join(paid, on="order_id", how="left")
-        .pipe(_taken_off, "_paid", "_paid_units")
-        .filter(_left("_paid"))
-    )
-    return engines.materialised(added, source, "free")
 
 
 def _taken_off(

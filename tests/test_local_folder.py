@@ -81,9 +81,9 @@ def _same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None
 def test_the_summary_gives_the_figures_of_the_lines_in_memory(
     retail, tmp_path, monkeypatch, files, part_lines
 ):
-    """The retail demo in three parquet parts, summarised in three parts (each over a third of
-    the orders, as 15M lines or more are); the real Online Retail file (free lines, cancellations
-    of items bought free) in one."""
+    """The retail demo in three parquet parts, summarised in three shares of the customers (as
+    big folders are); the real Online Retail file (free lines, cancellations of items bought
+    free) in one. Each share is read into memory once: nothing is summarised by order."""
     monkeypatch.setenv(local.CACHE_ENV, str(tmp_path))
     monkeypatch.setattr(local, "PART_LINES", part_lines)
     if files == "real":
@@ -91,8 +91,47 @@ def test_the_summary_gives_the_figures_of_the_lines_in_memory(
         paths, lines = [str(path)], load([str(path)]).dataset
     else:
         paths, lines = [str(retail["parts"])], load([str(retail["csv"])]).dataset
+    steps = _same_as_in_memory(paths, lines)
+    shares = [s for s in steps if "share" in s]
+    assert len(shares) == (3 if files == "parts" else 0)
+    assert not [s for s in steps if "by order" in s or "Splitting" in s]
+
+
+def test_orders_with_lines_without_a_customer_are_summarised_by_order(tmp_path, monkeypatch):
+    """Orders that a share of the customers cannot hold whole: ten invoices with every other
+    line's customer missing (those lines go to the share their order hashes to, the others to
+    their customer's: each such order lands whole in one of three shares only by chance). The
+    shares find them and the lines are summarised again, by order, to the figures in memory
+    (the item cube counts each of these orders once)."""
+    raw = demo.demo("retail", rows=20_000, seed=5).files["online_retail.csv"]
+    known = raw.filter(pl.col("CustomerID").is_not_null())["InvoiceNo"].unique().sort()
+    halves = known.gather_every(40).head(10)
+    half = pl.col("InvoiceNo").is_in(halves.implode()) & (pl.int_range(pl.len()) % 2 == 0)
+    mixed = raw.with_columns(pl.when(half).then(None).otherwise("CustomerID").alias("CustomerID"))
+    both = mixed.group_by("InvoiceNo").agg(pl.col("CustomerID").null_count().alias("missing"))
+    assert both.filter(pl.col("InvoiceNo").is_in(halves.implode()))["missing"].min() > 0
+    csv = io.write_csv_tables({"online_retail.csv": mixed}, tmp_path / "csv")[0]
+    typed = mixed.with_columns(
+        pl.col("InvoiceDate").str.to_datetime("%m/%d/%Y %H:%M"),
+        pl.col("Quantity", "UnitPrice", "CustomerID").cast(pl.Float64),
+    )
+    (tmp_path / "parts").mkdir()
+    typed.head(9_000).write_parquet(tmp_path / "parts" / "a.parquet")
+    typed.tail(typed.height - 9_000).write_parquet(tmp_path / "parts" / "b.parquet")
+    monkeypatch.setenv(local.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(local, "PART_LINES", 7_000)
+    steps = _same_as_in_memory([str(tmp_path / "parts")], load([str(csv)]).dataset)
+    assert [s for s in steps if "share 3 of 3" in s]
+    assert [s for s in steps if "summarising again by order" in s]
+
+
+def _same_as_in_memory(paths: list[str], lines: Dataset) -> list[str]:
+    """The folder's summary (computed, then read from the cache) against `lines` in memory:
+    RFM, cohorts, Sales' orders and item cube, the purchase models' purchases. Returns the
+    summary's progress messages."""
     where = local.folder(paths)
-    summary = local.summarise(where)
+    steps: list[str] = []
+    summary = local.summarise(where, steps.append)
     folder = local.dataset(where.name, where.describe(), summary, "folder")
     assert summary.read_lines == lines.tables["lines"].height
     assert folder.currency == lines.currency
@@ -124,6 +163,7 @@ def test_the_summary_gives_the_figures_of_the_lines_in_memory(
         for b in (bought, summed)
     ]
     assert_frame_equal(*per_day, rel_tol=1e-9, abs_tol=1e-9)
+    return steps
 
 
 def test_lines_without_items_quantities_or_prices_give_the_same_figures(
