@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, engines, io, local
+from lib import demo, engines, io, local, summaries
 from lib.__main__ import load
 from lib.analyses import cohorts, rfm, sales
 
@@ -345,6 +345,41 @@ def test_only_folders_globs_and_big_parquet_files_go_the_lazy_way(retail):
     assert engines.is_lazy([str(retail["parquet"] / "*.parquet")])
     assert not engines.is_lazy([str(retail["parquet"] / "part0.parquet")])
     assert not engines.is_lazy([str(retail["csv"])])
+
+
+# Text with blanks at its ends as exports have them: every engine strips the same whitespace.
+PADDED = pl.DataFrame(
+    {
+        "InvoiceNo": [" 1", "1\t", "2\r\n"],
+        "StockCode": ["\x0bx", "y y", "\x01z"],
+        "Description": ["X \x0c", "  ", "Z"],
+        "Quantity": [1, 2, 3],
+        "InvoiceDate": [datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 9), datetime(2024, 2, 1)],
+        "UnitPrice": [1.0, 2.0, 3.0],
+        "CustomerID": [" 7 ", "7", "\n8"],
+        "Country": ["UK ", " UK", "\tUK\t"],
+    }
+)
+
+
+@pytest.mark.parametrize("engine", [*engines.ENGINES, "postgres"])
+def test_text_is_stripped_alike_by_every_engine_by_hand(engine, tmp_path, request):
+    """Leading and trailing whitespace (space, tab, newlines, vertical tab, form feed) goes, in
+    polars and in SQL (where only values with such an end are trimmed); inner blanks and other
+    control characters stay; blank text is missing."""
+    if engine == "postgres":
+        source = _into_postgres(request.getfixturevalue("postgres"), "padded", PADDED)
+    else:
+        if engine == "duckdb":
+            pytest.importorskip("duckdb")
+        PADDED.write_parquet(tmp_path / "padded.parquet")
+        source = engines.source_of([str(tmp_path / "padded.parquet")], engine)
+    got = engines.collect(source.lines, source.engine).sort(summaries.LINE)
+    assert got.select("order_id", "item_id", "item_name", "customer_id", "region").rows() == [
+        ("1", "x", "X", "7", "UK"),
+        ("1", "y y", None, "7", "UK"),
+        ("2", "\x01z", "Z", "8", "UK"),
+    ]
 
 
 def test_canonical_lines_in_csv_with_text_flags_by_hand(tmp_path):
