@@ -18,9 +18,8 @@ the figures of the whole lines loaded in memory:
 - the rest row (only where the customer's lines of the order hold more than these: returns,
   duplicates, cancellation invoices, and every line without a customer): revenue and units of
   those lines less the rows above, flagged a return unless they had a sale line and no purchase
-  row. Its
-  item_id is null, so that the pages' cancellation matching (by customer and item) never takes
-  it for a cancellation to net again.
+  row. Its item_id is null, so that the pages' cancellation matching (by customer and item)
+  never takes it for a cancellation to net again.
 
 Summed per order they give Sales' order table (revenue and units net, any sale line); the pages'
 cleaning keeps exactly the purchase rows (and the free rows, with free purchases). Beside them,
