@@ -207,10 +207,21 @@ def as_text(frame: nw.LazyFrame, column: str = "customer_id") -> nw.LazyFrame:
     return frame.with_columns(_id(column, dtype).alias(column))
 
 
-def _text_times(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """`column` of text read as times with the formats parse.to_datetime finds on a sample."""
-    sample = frame.select(column).head(5000).collect().to_series()
-    found = _FORMATS.search(parse.to_datetime(sample).detail)
+# Text times sampled to find their format: about this many.
+SAMPLE_TIMES = 5000
+
+
+def _text_times(frame: pl.LazyFrame, column: str, file: Path) -> pl.LazyFrame:
+    """`column` of text read as times with the formats parse.to_datetime finds on a sample:
+    the first values, or values spread over `file` when the first read either day first or
+    month first (a big file's first lines are often one day's: 1/12/2022 could be either, and
+    13/12/2022 further down, read month first, would be no time and its line left out)."""
+    first = parse.to_datetime(frame.select(column).head(SAMPLE_TIMES).collect().to_series())
+    if "ambiguous" in first.detail:
+        step = max(1, _rows(file) // SAMPLE_TIMES)
+        spread = frame.select(column).gather_every(step).collect(engine="streaming")
+        first = parse.to_datetime(spread.to_series())
+    found = _FORMATS.search(first.detail)
     if found is None:
         raise ValueError(f"{column}: no date format fits its first values")
     text = pl.col(column).str.strip_chars()
@@ -247,7 +258,7 @@ def _scan(file: Path, number: int = 0) -> pl.LazyFrame:
     frame = frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
     schema = frame.collect_schema()
     when = next((c for c in schema.names() if RETAIL_COLUMNS.get(c, c) == "ordered_at"), None)
-    return _text_times(frame, when) if when and schema[when] == pl.String else frame
+    return _text_times(frame, when, file) if when and schema[when] == pl.String else frame
 
 
 def _customer_column(columns: Sequence[str]) -> str:

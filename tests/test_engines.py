@@ -347,6 +347,34 @@ def test_only_folders_globs_and_big_parquet_files_go_the_lazy_way(retail):
     assert not engines.is_lazy([str(retail["csv"])])
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_text_times_read_day_first_when_only_later_lines_say_so(tmp_path, suffix):
+    """A big file's first 6,000 lines are all of 1 December, written 01/12/2022 (day or month
+    first); later lines say 13/12/2022 and 25/12/2022: every line is read day first, none left
+    out, as a whole-file read would."""
+    days = ["01/12/2022 10:00"] * 6_000 + ["13/12/2022 11:00"] * 50 + ["25/12/2022 12:00"] * 50
+    lines = pl.DataFrame(
+        {
+            "order_id": [str(k // 10) for k in range(len(days))],
+            "customer_id": ["a"] * len(days),
+            "ordered_at": days,
+            "revenue": [1.0] * len(days),
+        }
+    )
+    path = tmp_path / f"lines{suffix}"
+    if suffix == ".parquet":
+        lines.write_parquet(path)
+    else:
+        lines.write_csv(path)
+    got = engines.collect(engines.polars_lines([str(path)]).lines, "polars")
+    assert got.height == len(days)
+    assert got["ordered_at"].dt.date().value_counts().sort("ordered_at").rows() == [
+        (datetime(2022, 12, 1).date(), 6_000),
+        (datetime(2022, 12, 13).date(), 50),
+        (datetime(2022, 12, 25).date(), 50),
+    ]
+
+
 # Text with blanks at its ends as exports have them: every engine strips the same whitespace.
 PADDED = pl.DataFrame(
     {
