@@ -548,15 +548,22 @@ def retail_parquet(rows: int, path: Path) -> None:
 
 
 def _storelens_in_process(path: str) -> dict[str, float]:
-    """What `python -m lib rfm PATH` and `python -m lib cohorts PATH` compute, in one process:
-    read + map (once, lines only, as those commands map), then both analyses with their default
-    options."""
+    """What `python -m lib rfm PATH` and `python -m lib cohorts PATH` compute, in one process,
+    the way those commands take: from summaries of the file when engines.summarises it (one
+    source for both), else read + map (once, lines only, as those commands map) and both
+    analyses; default options."""
     from lib import __main__ as cli
+    from lib import engines
     from lib.analyses import cohorts, rfm
 
-    dataset = cli.load([path], needs=cli.tables_read("rfm")).dataset
-    customers = rfm.headless(dataset)["customers"]
-    retention = cohorts.headless(dataset)["retention"]
+    if engines.summarises([path]):
+        source = engines.source_of([path])
+        customers = engines.rfm_frames(source)["customers"]
+        retention = engines.cohort_frames(source)["retention"]
+    else:
+        dataset = cli.load([path], needs=cli.tables_read("rfm")).dataset
+        customers = rfm.headless(dataset)["customers"]
+        retention = cohorts.headless(dataset)["retention"]
     return {
         "customers": customers.height,
         "cohorts": retention["cohort"].n_unique(),

@@ -162,10 +162,13 @@ def analysis(args: argparse.Namespace) -> dict:
 
         if not args.db and not args.files:
             args.db = os.environ.get(DB_URL_VARIABLE, "")
+        summarised = args.command in SUMMARISED and not getattr(args, "compare_as_of", "")
         if args.db or args.engine == "duckdb" or engines.is_lazy(args.files):
-            if args.command in SUMMARISED and not getattr(args, "compare_as_of", ""):
+            if summarised:
                 return _summarised(args)
             return _frames(args, _order_summary(args))  # rfm's movement needs the orders
+        if summarised and engines.summarises(args.files):
+            return _summarised(args)
     if args.demo:
         ds = formats.assemble_demo(args.demo).dataset
     elif args.files:
@@ -195,7 +198,7 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
 
 def _summarised(args: argparse.Namespace) -> dict:
     """The command's tables from summaries computed by polars' streaming engine over files
-    (a folder, a glob, a big parquet file), inside DuckDB (--engine duckdb, --db duckdb://) or
+    (a folder, a glob, a big parquet file, a parquet file engines.summarises), inside DuckDB (--engine duckdb, --db duckdb://) or
     inside PostgreSQL (--db postgresql://)."""
     from lib import engines
 

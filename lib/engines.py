@@ -94,6 +94,41 @@ def is_lazy(paths: Sequence[str]) -> bool:
     return False
 
 
+# A single parquet file of at least this many lines, whose columns canonical reads as typed,
+# gives RFM and cohorts from summaries too (summarises): the same tables in less time than
+# loading the file, as whole processes on 1 Dec (load 1.8-2.0): Online Retail's 541,909 lines
+# 1.54-1.58 s against 1.87-2.09 s for both commands, 1M generated lines 2.3-3.1 s against
+# 2.8-4.0 s. Smaller files load as the app loads them.
+SUMMARY_LINES = 100_000
+
+
+def summarises(paths: Sequence[str]) -> bool:
+    """Whether rfm and cohorts read `paths` from summaries: is_lazy, or one parquet file of
+    SUMMARY_LINES lines or more with Online Retail's or the canonical columns (order,
+    customer, time), numbers and flags typed as such, times typed or as text."""
+    if is_lazy(paths):
+        return True
+    if len(paths) != 1 or Path(paths[0]).suffix != ".parquet" or not Path(paths[0]).is_file():
+        return False
+    try:
+        schema = pl.read_parquet_schema(paths[0])
+        rows = _rows(Path(paths[0]))
+    except (OSError, pl.exceptions.PolarsError):
+        return False  # the app's loader says what is wrong with it
+    kinds = {RETAIL_COLUMNS.get(c, c): dtype for c, dtype in schema.items()}
+    if rows < SUMMARY_LINES or not {"order_id", "customer_id", "ordered_at"} <= kinds.keys():
+        return False
+    for name, dtype in kinds.items():
+        kind = _LINES.get(name)
+        if kind in (pl.Float64, pl.Int64) and not dtype.is_numeric():
+            return False
+        if kind == pl.Boolean and dtype != pl.Boolean:
+            return False
+        if kind == pl.Datetime("us") and not (dtype.is_temporal() or dtype == pl.String):
+            return False
+    return True
+
+
 def files_of(paths: Sequence[str]) -> list[Path]:
     """The parquet and CSV files that `paths` (files, folders, glob patterns) name, sorted
     within each path. Raises ValueError when there are none."""

@@ -2,6 +2,8 @@
 order summary: polars streaming over files, DuckDB, and PostgreSQL
 (STORELENS_TEST_POSTGRES=postgresql://...; .ci/run starts one)."""
 
+import contextlib
+import io as io_module
 import json
 import os
 import subprocess
@@ -15,8 +17,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lib import demo, engines, io, local, summaries
-from lib.__main__ import load
+from lib.__main__ import load, main
 from lib.analyses import cohorts, rfm, sales
+from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_TIME = "%m/%d/%Y %H:%M"  # how the retail demo writes InvoiceDate
@@ -345,6 +348,50 @@ def test_only_folders_globs_and_big_parquet_files_go_the_lazy_way(retail):
     assert engines.is_lazy([str(retail["parquet"] / "*.parquet")])
     assert not engines.is_lazy([str(retail["parquet"] / "part0.parquet")])
     assert not engines.is_lazy([str(retail["csv"])])
+
+
+def test_rfm_and_cohorts_read_a_parquet_file_of_enough_lines_from_summaries(
+    retail, tmp_path, monkeypatch
+):
+    """A parquet file of SUMMARY_LINES lines or more in Online Retail's layout, numbers typed,
+    goes the way of summaries for rfm and cohorts (the same tables as loading it); a smaller
+    one, a CSV file, text numbers or a file without customers load as the app loads them."""
+    part = retail["parquet"] / "part0.parquet"  # 6,000 lines
+    monkeypatch.setattr(engines, "SUMMARY_LINES", 6_000)
+    assert engines.summarises([str(part)])
+    assert not engines.summarises([str(retail["csv"])])
+    text = pl.read_parquet(part).with_columns(pl.col("Quantity").cast(pl.String))
+    text.write_parquet(tmp_path / "text.parquet")
+    assert not engines.summarises([str(tmp_path / "text.parquet")])
+    pl.read_parquet(part).drop("CustomerID").write_parquet(tmp_path / "anonymous.parquet")
+    assert not engines.summarises([str(tmp_path / "anonymous.parquet")])
+    sources = []
+    real = engines.source_of
+    monkeypatch.setattr(engines, "source_of", lambda *a: sources.append(a) or real(*a))
+    for command in ("rfm", "cohorts"):
+        summarised = _cli_tables(command, str(part))
+        assert len(sources) == 1
+        monkeypatch.setattr(engines, "SUMMARY_LINES", 6_001)
+        assert not engines.summarises([str(part)])
+        loaded = _cli_tables(command, str(part))
+        assert len(sources) == 1  # loaded as the app loads it
+        assert list(summarised) == list(loaded)
+        for name, frame in loaded.items():
+            assert_frame_equal(summarised[name], frame, rel_tol=1e-9, abs_tol=1e-9)
+        monkeypatch.setattr(engines, "SUMMARY_LINES", 6_000)
+        sources.clear()
+
+
+def _cli_tables(*args: str) -> dict[str, pl.DataFrame]:
+    """`python -m lib ARGS`' tables, run in this process."""
+    out = io_module.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(list(args))
+    return {name: pl.DataFrame(rows) for name, rows in json.loads(out.getvalue()).items()}
+
+
+def test_the_real_online_retail_file_goes_the_way_of_summaries():
+    assert engines.summarises([str(shared_file("online_retail/online_retail.parquet"))])
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
