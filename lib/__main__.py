@@ -198,8 +198,8 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
 
 def _summarised(args: argparse.Namespace) -> dict:
     """The command's tables from summaries computed by polars' streaming engine over files
-    (a folder, a glob, a big parquet file, a parquet file engines.summarises), inside DuckDB (--engine duckdb, --db duckdb://) or
-    inside PostgreSQL (--db postgresql://)."""
+    (a folder, a glob, a parquet file engines.summarises), inside DuckDB (--engine duckdb,
+    --db duckdb://) or inside PostgreSQL (--db postgresql://)."""
     from lib import engines
 
     module = importlib.import_module(f"lib.analyses.{args.command}")
