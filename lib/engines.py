@@ -292,21 +292,21 @@ def _scan(file: Path, number: int = 0) -> pl.LazyFrame:
         )
     frame = frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
     schema = frame.collect_schema()
-    when = next((c for c in schema.names() if RETAIL_COLUMNS.get(c, c) == "ordered_at"), None)
+    when = _column(schema.names(), "ordered_at")
     return _text_times(frame, when, file) if when and schema[when] == pl.String else frame
 
 
-def _customer_column(columns: Sequence[str]) -> str:
-    return next(c for c in columns if RETAIL_COLUMNS.get(c, c) == "customer_id")
+def _column(columns: Sequence[str], name: str) -> str | None:
+    """The column of a file (Online Retail's or canonical names) that canonical reads as `name`;
+    None when it has none."""
+    return next((c for c in columns if RETAIL_COLUMNS.get(c, c) == name), None)
 
 
 def _orphans(frame: pl.LazyFrame, missing: pl.Expr, n: int, k: int) -> pl.Expr:
     """Whether a line of `frame` (a file as read) has no customer (`missing`) and its order id
     hashes to the k-th of n shares: every line of such an order in one share, where the file
     types its order ids alike (the folder summary checks that no order is in two shares)."""
-    order = next(
-        c for c in frame.collect_schema().names() if RETAIL_COLUMNS.get(c, c) == "order_id"
-    )
+    order = _column(frame.collect_schema().names(), "order_id")
     return missing & (pl.col(order).hash(seed=0) % n == k)
 
 
@@ -391,7 +391,7 @@ def polars_lines(paths: Sequence[str]) -> Source:
     schemas = [f.collect_schema() for f in scans]
     parts = [canonical(summaries.lazy(f)).to_native() for f in scans]
     lines = pl.concat(parts, how="diagonal_relaxed")
-    columns = [_customer_column(s.names()) for s in schemas]
+    columns = [_column(s.names(), "customer_id") for s in schemas]
     kinds = [s[c] for s, c in zip(schemas, columns, strict=True)]
     rows = sum(_rows(f) for f in files)
     # Customer ids typed as numbers in every file: a share is a range of ids, which the reader
@@ -486,7 +486,7 @@ def _duckdb_share(rel: Any, n: int, k: int, cuts: dict[int, list[float]]) -> Any
     customers: a range of ids (as in polars: the reader checks it first) for ids typed as
     numbers, cut at quantiles of the ids (kept in `cuts`), else a hash of the id as text.
     Lines without a customer are in none."""
-    column = _customer_column(rel.columns)
+    column = _column(rel.columns, "customer_id")
     kind = str(rel.types[rel.columns.index(column)])
     col = '"' + column.replace('"', '""') + '"'
     integer = kind.endswith("INT")
@@ -591,6 +591,14 @@ def _kept(frame: nw.LazyFrame, source: Source, name: str) -> tuple[nw.LazyFrame,
     return summaries.lazy(collect(frame, source.engine).lazy()), ""
 
 
+def in_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Lines read into memory (a share) in their source's order (summaries.LINE), without
+    LINE: as measures.customer_purchases reads them (ties go to the later line)."""
+    if not frame[summaries.LINE].is_sorted():
+        frame = frame.sort(summaries.LINE)
+    return frame.drop(summaries.LINE)
+
+
 def _days_of(lines: nw.LazyFrame, source: Source, clean: bool) -> nw.LazyFrame:
     """summaries.order_days of the purchases of `lines` (`clean`) or of every line of a known
     customer (the columns rfm reads), computed once."""
@@ -599,10 +607,7 @@ def _days_of(lines: nw.LazyFrame, source: Source, clean: bool) -> nw.LazyFrame:
         # finds duplicates by sorting row hashes on every core, in half the time of the lazy
         # definition's group-by over whole lines (the same rows: a test checks). order_days
         # reads them in place: a line left out has no time, so it passes it by.
-        frame = lines.to_native().collect()
-        if not frame[summaries.LINE].is_sorted():
-            frame = frame.sort(summaries.LINE)
-        frame = frame.drop(summaries.LINE)
+        frame = in_order(lines.to_native().collect())
         rows = measures.purchase_rows(frame)
         kept = pl.repeat(False, frame.height, eager=True).scatter(rows["_row"], True)
         net = pl.zeros(frame.height, eager=True).scatter(rows["_row"], rows["revenue"])

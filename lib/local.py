@@ -191,13 +191,9 @@ def _in_shares(
     engine = source.engine  # polars' streaming engine, on the shares in memory too
     for k in range(n):
         if n > 1:
-            also = ", summing items" if "item_id" in names else ""
-            step = f"share {k + 1} of {n} of the customers"
-            progress(f"Netting cancellations and exact duplicates{also}: {step}…")
-        frame = engines.collect(source.share(n, k, orphans=True), engine)
-        if not frame[summaries.LINE].is_sorted():
-            frame = frame.sort(summaries.LINE)
-        frame = frame.drop(summaries.LINE).with_columns(pl.col("order_id").fill_null(""))
+            progress(_netting(names, f"share {k + 1} of {n} of the customers"))
+        frame = engines.in_order(engines.collect(source.share(n, k, orphans=True), engine))
+        frame = frame.with_columns(pl.col("order_id").fill_null(""))
         lines = summaries.lazy(frame.lazy())
         bought.append(engines.collect(_per_order(_purchased(frame), _units(names)), engine))
         whole.append(engines.collect(_whole(lines, names), engine))
@@ -218,6 +214,12 @@ def _in_shares(
         source=engines.Source(source.lines, "memory"),
         progress=progress,
     )
+
+
+def _netting(names: list[str], step: str) -> str:
+    """The progress message of one share or part of the lines."""
+    also = ", summing items" if "item_id" in names else ""
+    return f"Netting cancellations and exact duplicates{also}: {step}…"
 
 
 def _as_text(parts: list[pl.DataFrame]) -> nw.LazyFrame:
@@ -283,9 +285,7 @@ def _order_rows(
     bought_parts, whole_parts = [], []
     for k, piece in enumerate(pieces):
         if len(pieces) > 1:
-            also = ", summing items" if items else ""
-            step = f"part {k + 1} of {len(pieces)}"
-            progress(f"Netting cancellations and exact duplicates{also}: {step}…")
+            progress(_netting(names, f"part {k + 1} of {len(pieces)}"))
         bought = _per_order(summaries.purchases(piece, shares), units)
         bought_parts.append(engines.materialised(bought, source, "bought"))
         whole_parts.append(engines.materialised(_whole(piece, names), source, "whole"))
