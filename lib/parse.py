@@ -263,7 +263,12 @@ def _datetime_plan(
         note = ""
     candidates = list(_ISO) + list(_NAMED_MONTHS)
     if order[0]:
-        candidates += list(_numeric_date_formats(order[0], order[1]))
+        numeric = list(_numeric_date_formats(order[0], order[1]))
+        # When every value starts day/month/year, an ISO format reads only those of two-digit
+        # years, as years before 100 (out of range, where a numeric format reads them within
+        # it), and a named month none: the numeric formats alone rank the same first.
+        every = sample.str.contains(_DAY_MONTH_PATTERN).all()
+        candidates = numeric if every else candidates + numeric
     scored = []
     complete = None  # the order of the first format that reads the whole sample within range
     for rank, fmt in enumerate(candidates):
