@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,11 @@ class Source:
     # id hashes to the k-th share.
     share: Callable[..., nw.LazyFrame] | None = field(default=None, compare=False)
     rows: int = 0
+    # With `share`: lines in no share (those without a customer; lines also in a share do no
+    # harm), read for the time of the latest line with the shares' own (`latest`, one per
+    # share: _order_days reads them) instead of reading every line's time again (_last_time).
+    unshared: nw.LazyFrame | None = field(default=None, compare=False, repr=False)
+    latest: list[datetime | None] = field(default_factory=list, compare=False, repr=False)
     # Summaries already computed from these lines (order days, by `clean`).
     kept: dict[Any, nw.LazyFrame] = field(default_factory=dict, compare=False, repr=False)
 
@@ -359,9 +364,14 @@ def _ranged_share(
     rule = _in_range(column, integer, cuts, k)
     if not orphans:
         return frame.filter(rule)
+    return frame.filter(rule | _orphans(frame, _no_number(column, integer), n, k))
+
+
+def _no_number(column: str, integer: bool) -> pl.Expr:
+    """Whether a line has no customer, its id typed as a number (`integer` or float): missing,
+    or for a float not finite."""
     col = pl.col(column)
-    missing = col.is_null() if integer else ~col.is_finite().fill_null(value=False)
-    return frame.filter(rule | _orphans(frame, missing, n, k))
+    return col.is_null() if integer else ~col.is_finite().fill_null(value=False)
 
 
 def _cuts(ids: pl.Series, n: int) -> list[float]:
@@ -403,7 +413,9 @@ def polars_lines(paths: Sequence[str]) -> Source:
     cuts: dict[int, list[float]] = {}
 
     def share(n: int, k: int, orphans: bool = False) -> nw.LazyFrame:
-        if numbers and n not in cuts:
+        if numbers and n == 1:
+            cuts[n] = []  # one share holds every id: nothing to cut, no ids to read
+        elif numbers and n not in cuts:
             ids = pl.concat(
                 f.select(pl.col(c).cast(pl.Float64).alias("id"))
                 for f, c in zip(scans, columns, strict=True)
@@ -423,12 +435,21 @@ def polars_lines(paths: Sequence[str]) -> Source:
         ]
         return summaries.lazy(pl.concat(picked, how="diagonal_relaxed"))
 
+    unshared = [
+        summaries.lazy(f.filter(_no_number(c, d.is_integer())))
+        if numbers
+        else summaries.lazy(f).filter(_id(c, d).fill_null("") == "")
+        for f, c, d in zip(scans, columns, kinds, strict=True)
+    ]
     return Source(
         summaries.lazy(lines),
         "polars",
         _currency(schemas[0].names()),
         share=share,
         rows=rows,
+        unshared=summaries.lazy(
+            pl.concat((canonical(u).to_native() for u in unshared), how="diagonal_relaxed")
+        ),
     )
 
 
@@ -642,17 +663,30 @@ def _order_days(source: Source, clean: bool) -> nw.LazyFrame:
     n = max(1, math.ceil(source.rows / SHARE_LINES))
     # polars sums a share in memory with its default engine (faster there than streaming).
     work = source if source.engine != "polars" else Source(source.lines, "memory")
-    days = []
+    days, latest = [], []
     for k in range(n):
         lines, table = _kept(source.share(n, k), source, "lines")
         days.append(_days_of(lines, work, clean))
+        if source.unshared is not None:
+            latest.append(collect(summaries.last_time(lines), source.engine).item())
         if table:
             source.handle.execute(f"DROP TABLE {table}")
     # Ids stay numbers where they were read as numbers (grouped and sorted faster than text):
     # rfm_frames writes them as text for the customers it shows.
     every = nw.concat(days, how="vertical")
     source.kept[clean] = materialised(every, source, "order_days")
+    source.latest[:] = latest
     return source.kept[clean]
+
+
+def _last_time(source: Source) -> datetime | None:
+    """The time of the latest line of `source`. Read share by share (_order_days), the latest
+    of the shares' and of the lines in no share: one column of those few lines read again
+    (text times parsed again), not of every line (at 1M lines 0.02 s instead of 0.04)."""
+    if source.unshared is None or not source.latest:
+        return collect(summaries.last_time(source.lines), source.engine).item()
+    rest = collect(summaries.last_time(source.unshared), source.engine).item()
+    return max((t for t in (*source.latest, rest) if t is not None), default=None)
 
 
 def rfm_frames(
@@ -696,7 +730,7 @@ def cohort_frames(
     cohorts.check_options(grain, metric, churn_quantile)
     every = cohorts.GRAINS[grain]
     days = _order_days(source, clean=True)
-    last = collect(summaries.last_time(source.lines), source.engine).item()
+    last = _last_time(source)
     periods = collect(summaries.customer_periods(days, every), source.engine)
     table = (
         cohorts.period_cohorts(periods, every, last.date())

@@ -316,6 +316,35 @@ def test_cohort_figures_by_hand_from_every_engine(hand):
     ]
 
 
+def test_cohorts_end_at_the_latest_line_of_a_customer_or_of_none(hand, monkeypatch):
+    # Four shares where lines are read a share of the customers at a time.
+    monkeypatch.setattr(engines, "SHARE_LINES", 2)
+    _ends_on_march_31(engines.cohort_frames(hand)["retention"])
+
+
+def _ends_on_march_31(retention: pl.DataFrame) -> None:
+    # The data ends on 31 Mar 2024 at 18:00, with HAND's line without a customer (the last of
+    # the customers' is on 2 Mar): March, the last month, is observed to its last day.
+    assert retention.filter("observed").select("label", "period_index", "partial").rows() == [
+        ("Jan 2024", 0, False),
+        ("Jan 2024", 1, False),
+        ("Jan 2024", 2, False),
+        ("Mar 2024", 0, False),
+    ]
+
+
+@pytest.mark.parametrize("kind", [pl.Int64, pl.String])
+def test_the_latest_line_without_a_customer_is_found_whatever_the_ids_type(
+    tmp_path, monkeypatch, kind
+):
+    monkeypatch.setattr(engines, "SHARE_LINES", 2)
+    ids = pl.col("CustomerID").fill_nan(None).cast(pl.Int64)
+    # Text ids: the missing one blank.
+    lines = HAND.with_columns(ids if kind == pl.Int64 else ids.cast(pl.String).fill_null("  "))
+    lines.write_parquet(tmp_path / "lines.parquet")
+    _ends_on_march_31(engines.cohort_frames(engines.source_of([str(tmp_path)]))["retention"])
+
+
 def test_sales_figures_by_hand_from_every_engines_order_summary(hand):
     """The order summary the app opens a folder with (lib/local.py), computed by each engine:
     Sales counts every line, duplicates and cancellations included."""
