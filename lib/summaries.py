@@ -103,13 +103,16 @@ def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame
         .drop_nulls()
     )
     latest = targets.group_by(*keys, "ordered_at").agg(nw.col(LINE).max())
+    # Each matched line's size read from the lines by LINE, not from targets: used twice, they
+    # were computed twice inside DuckDB (half of this summary's time).
+    sizes = lines.select(LINE, nw.col(size).abs().alias("_size"))
     return (
         back.sort("ordered_at")
         .join_asof(latest.sort("ordered_at"), on="ordered_at", by=keys, strategy="backward")
         .filter(~nw.col(LINE).is_null())
         .group_by(LINE)
         .agg(nw.col("_back").sum())
-        .join(targets.select(LINE, "_size"), on=LINE)
+        .join(sizes, on=LINE)
         .select(LINE, (1.0 - nw.col("_back") / nw.col("_size")).clip(0.0, 1.0).alias("_share"))
     )
 
