@@ -80,7 +80,8 @@ class Source:
     rows: int = 0
     # With `share`: lines in no share (those without a customer; lines also in a share do no
     # harm), read for the time of the latest line with the shares' own (`latest`, one per
-    # share: _order_days reads them) instead of reading every line's time again (_last_time).
+    # share: _order_days reads them) instead of every line's time (_last_time): polars files
+    # whose times are text, parsed again otherwise.
     unshared: nw.LazyFrame | None = field(default=None, compare=False, repr=False)
     latest: list[datetime | None] = field(default_factory=list, compare=False, repr=False)
     # Summaries already computed from these lines (order days, by `clean`).
@@ -296,9 +297,15 @@ def _scan(file: Path, number: int = 0) -> pl.LazyFrame:
             if kind in (pl.Float64, pl.Int64, pl.Boolean)
         )
     frame = frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
+    when = _text_time(frame)
+    return _text_times(frame, when, file) if when else frame
+
+
+def _text_time(frame: pl.LazyFrame) -> str | None:
+    """The time column of a file as read (every CSV column is text), when it holds text."""
     schema = frame.collect_schema()
     when = _column(schema.names(), "ordered_at")
-    return _text_times(frame, when, file) if when and schema[when] == pl.String else frame
+    return when if when and schema[when] == pl.String else None
 
 
 def _column(columns: Sequence[str], name: str) -> str | None:
@@ -435,21 +442,24 @@ def polars_lines(paths: Sequence[str]) -> Source:
         ]
         return summaries.lazy(pl.concat(picked, how="diagonal_relaxed"))
 
-    unshared = [
-        summaries.lazy(f.filter(_no_number(c, d.is_integer())))
-        if numbers
-        else summaries.lazy(f).filter(_id(c, d).fill_null("") == "")
-        for f, c, d in zip(scans, columns, kinds, strict=True)
-    ]
+    # Text times: the last time reads those of the lines in no share, rather than parse every
+    # line's again (_last_time); typed times are read whole faster than filtered.
+    unshared = None
+    if any(f.suffix == ".csv" or _text_time(pl.scan_parquet(f)) for f in files):
+        missing = [
+            summaries.lazy(f.filter(_no_number(c, d.is_integer())))
+            if numbers
+            else summaries.lazy(f).filter(_id(c, d).fill_null("") == "")
+            for f, c, d in zip(scans, columns, kinds, strict=True)
+        ]
+        unshared = pl.concat((canonical(m).to_native() for m in missing), how="diagonal_relaxed")
     return Source(
         summaries.lazy(lines),
         "polars",
         _currency(schemas[0].names()),
         share=share,
         rows=rows,
-        unshared=summaries.lazy(
-            pl.concat((canonical(u).to_native() for u in unshared), how="diagonal_relaxed")
-        ),
+        unshared=None if unshared is None else summaries.lazy(unshared),
     )
 
 

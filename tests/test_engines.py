@@ -333,16 +333,23 @@ def _ends_on_march_31(retention: pl.DataFrame) -> None:
     ]
 
 
-@pytest.mark.parametrize("kind", [pl.Int64, pl.String])
+@pytest.mark.parametrize("kind", [pl.Float64, pl.Int64, pl.String])
 def test_the_latest_line_without_a_customer_is_found_whatever_the_ids_type(
     tmp_path, monkeypatch, kind
 ):
     monkeypatch.setattr(engines, "SHARE_LINES", 2)
     ids = pl.col("CustomerID").fill_nan(None).cast(pl.Int64)
     # Text ids: the missing one blank.
-    lines = HAND.with_columns(ids if kind == pl.Int64 else ids.cast(pl.String).fill_null("  "))
+    text = ids.cast(pl.String).fill_null("  ")
+    typed = {pl.Float64: pl.col("CustomerID"), pl.Int64: ids, pl.String: text}
+    # Times as text: polars then reads the latest time of the lines in no share apart (of
+    # every line when typed).
+    lines = HAND.with_columns(pl.col("InvoiceDate").dt.to_string("%Y-%m-%d %H:%M:%S"), typed[kind])
+    assert lines.schema["CustomerID"] == kind
     lines.write_parquet(tmp_path / "lines.parquet")
-    _ends_on_march_31(engines.cohort_frames(engines.source_of([str(tmp_path)]))["retention"])
+    source = engines.source_of([str(tmp_path)])
+    assert source.unshared is not None
+    _ends_on_march_31(engines.cohort_frames(source)["retention"])
 
 
 def test_sales_figures_by_hand_from_every_engines_order_summary(hand):
