@@ -283,9 +283,9 @@ def _typed(column: str, dtype: pl.DataType) -> pl.Expr:
     return text.cast(dtype)
 
 
-def _scan(file: Path, number: int = 0) -> pl.LazyFrame:
-    """A parquet or CSV file (read as text, then numbers and flags typed), its times read when
-    they are text, each line numbered (summaries.LINE: its row, plus `number` × FILE_LINES)."""
+def _read(file: Path, number: int = 0) -> pl.LazyFrame:
+    """A parquet or CSV file (read as text, then numbers and flags typed), each line numbered
+    (summaries.LINE: its row, plus `number` × FILE_LINES); times as the file holds them."""
     if file.suffix == ".parquet":
         frame = pl.scan_parquet(file, row_index_name=summaries.LINE)
     else:
@@ -296,9 +296,7 @@ def _scan(file: Path, number: int = 0) -> pl.LazyFrame:
             for c, kind in kinds.items()
             if kind in (pl.Float64, pl.Int64, pl.Boolean)
         )
-    frame = frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
-    when = _text_time(frame)
-    return _text_times(frame, when, file) if when else frame
+    return frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
 
 
 def _text_time(frame: pl.LazyFrame) -> str | None:
@@ -404,7 +402,9 @@ def polars_lines(paths: Sequence[str]) -> Source:
     """The canonical lines of parquet and CSV files, scanned lazily for polars' streaming
     engine (numbered in file order); a share of the customers filters each file as it is read."""
     files = files_of(paths)
-    scans = [_scan(f, k) for k, f in enumerate(files)]
+    read = [_read(f, k) for k, f in enumerate(files)]
+    texts = [_text_time(r) for r in read]  # times held as text: read with their format
+    scans = [_text_times(r, t, f) if t else r for r, t, f in zip(read, texts, files, strict=True)]
     schemas = [f.collect_schema() for f in scans]
     parts = [canonical(summaries.lazy(f)).to_native() for f in scans]
     lines = pl.concat(parts, how="diagonal_relaxed")
@@ -445,7 +445,7 @@ def polars_lines(paths: Sequence[str]) -> Source:
     # Text times: the last time reads those of the lines in no share, rather than parse every
     # line's again (_last_time); typed times are read whole faster than filtered.
     unshared = None
-    if any(f.suffix == ".csv" or _text_time(pl.scan_parquet(f)) for f in files):
+    if any(texts):
         missing = [
             summaries.lazy(f.filter(_no_number(c, d.is_integer())))
             if numbers
@@ -492,7 +492,7 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         files = files_of(paths)
         if any(f.suffix != ".parquet" for f in files):
             raise ValueError("DuckDB reads parquet files here; load CSV files with polars")
-        # Each file's rows numbered apart, as _scan numbers them: file k's from k * FILE_LINES.
+        # Each file's rows numbered apart, as _read numbers them: file k's from k * FILE_LINES.
         parts = [
             f"SELECT * EXCLUDE (file_row_number), file_row_number + {k * FILE_LINES} AS "
             f"{summaries.LINE} FROM read_parquet('{_quoted(f)}', file_row_number = true)"
