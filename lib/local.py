@@ -230,9 +230,8 @@ def _as_text(parts: list[pl.DataFrame]) -> nw.LazyFrame:
 def _purchased(frame: pl.DataFrame, free: bool = False) -> nw.LazyFrame:
     """The purchases of `frame` (lines of whole customers, in order) as
     measures.customer_purchases keeps them, revenue net: the columns _per_order reads."""
-    rows = measures.purchase_rows(frame, free)
-    kept = [c for c in ("order_id", "customer_id", "ordered_at", "quantity") if c in frame.columns]
-    return summaries.lazy(frame.select(kept)[rows["_row"]].with_columns(rows["revenue"]).lazy())
+    columns = ("order_id", "customer_id", "ordered_at", "revenue", "quantity")
+    return summaries.lazy(measures.purchase_lines(frame, columns, free).lazy())
 
 
 def _units(names: list[str]) -> nw.Expr:

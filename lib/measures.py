@@ -167,12 +167,18 @@ def customer_purchases(
     window, movement...) share it, each taking its own columns.
     """
     cleaned = _cleaned(lines, free)
+    return replace(cleaned, lines=_gathered(lines, cleaned.lines, columns))
+
+
+def _gathered(lines: pl.DataFrame, kept: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """The kept rows of `lines` (`kept`: their `_row` and net `revenue`), with those of
+    `columns` that `lines` has, revenue net."""
     present = [c for c in columns if c in lines.columns]
     # Gathered by row: one chunk per column (a filter would leave the lines' many chunks).
-    picked = lines.select(pl.col(present).gather(cleaned.lines["_row"]))
+    picked = lines.select(pl.col(present).gather(kept["_row"]))
     if "revenue" in present:
-        picked = picked.with_columns(cleaned.lines["revenue"])
-    return replace(cleaned, lines=picked)
+        picked = picked.with_columns(kept["revenue"])
+    return picked
 
 
 def purchase_rows(lines: pl.DataFrame, free: bool = False) -> pl.DataFrame:
@@ -180,6 +186,14 @@ def purchase_rows(lines: pl.DataFrame, free: bool = False) -> pl.DataFrame:
     and net `revenue`, for lines read once (a share of a big file's customers): not kept for
     the next call, nor replacing the lines kept last."""
     return _clean(lines, free).lines
+
+
+def purchase_lines(
+    lines: pl.DataFrame, columns: tuple[str, ...], free: bool = False
+) -> pl.DataFrame:
+    """customer_purchases(lines, columns, free).lines for lines read once, as purchase_rows:
+    not kept for the next call."""
+    return _gathered(lines, purchase_rows(lines, free), columns)
 
 
 # The lines cleaned last, per `free` (a weak reference: it never keeps a data set alive), and
