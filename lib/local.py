@@ -49,6 +49,7 @@ from lib import engines, io, measures, summaries
 from lib.analyses import sales
 from lib.model import Dataset, Note, conform
 
+FORMAT = "folder"  # the source_format of a summarised folder
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
@@ -523,7 +524,7 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
     )
     return Dataset(
         name=name,
-        source_format="folder",
+        source_format=FORMAT,
         currency=summary.currency,
         key=key,
         tables={"lines": summary.lines},

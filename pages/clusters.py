@@ -96,7 +96,7 @@ if customers < 3:
 left_out = []
 if built.lines_without_customer:
     left_out.append(
-        f"{built.lines_without_customer:,} lines without a customer "
+        f"{built.lines_without_customer:,} {ui.lines_word(ds)} without a customer "
         f"({fmt.money(built.revenue_without_customer, currency)} of net revenue)"
     )
 if built.returns_only_customers:

@@ -37,7 +37,7 @@ st.caption(
 ui.definitions(ds, "purchase", "customer")
 if cover.without_customer:
     st.caption(
-        f":material/info: {cover.without_customer:,} of {cover.lines:,} lines "
+        f":material/info: {cover.without_customer:,} of {cover.lines:,} {ui.lines_word(ds)} "
         f"({fmt.pct(cover.without_customer / cover.lines)}) have no customer id and are left out."
     )
 if cover.matched or cover.unmatched:

@@ -106,7 +106,7 @@ table_key = f"{ds.key}|clean={clean}|as_of={as_of}"
 table: rfm.CustomerTable = ui.cached(rfm.customer_table)(table_key, lines, as_of=as_of, clean=clean)
 customers = table.customers
 left_out = (
-    f" {table.lines_without_customer:,} of {lines.height:,} lines "
+    f" {table.lines_without_customer:,} of {lines.height:,} {ui.lines_word(ds)} "
     f"({fmt.money(table.revenue_without_customer, currency)} of revenue) have no customer id and "
     "are left out."
     if table.lines_without_customer
@@ -114,7 +114,7 @@ left_out = (
 )
 extra = []
 if table.cleaned_lines:
-    extra.append(f"cleaning removed {table.cleaned_lines:,} more lines")
+    extra.append(f"cleaning removed {table.cleaned_lines:,} more {ui.lines_word(ds)}")
 if table.return_only_customers:
     extra.append(f"{table.return_only_customers:,} customers with only returns are left out")
 st.caption(

@@ -297,7 +297,7 @@ if view in PATTERNS[2:]:
     ).row(0)
     if without_customer:
         st.caption(
-            f":material/info: {without_customer:,} of {counted:,} lines "
+            f":material/info: {without_customer:,} of {counted:,} {ui.lines_word(ds)} "
             f"({fmt.pct(without_customer / counted)}) have no customer id and are left "
             "out of this view."
         )

@@ -15,6 +15,7 @@ from lib import demo, formats, io, local, state
 from lib.__main__ import load
 from lib.analyses import clv, cohorts, rfm, sales
 from lib.model import Dataset
+from pages.common.settings import view_choices
 from tests import apptest
 from tests.conftest import shared_file
 
@@ -258,3 +259,22 @@ def test_a_folder_without_usable_lines_is_explained_not_raised(bad, tmp_path, mo
         assert "needs" in apptest.texts(at)
     finally:
         state._local.clear()
+
+
+def test_counts_of_the_summary_rows_say_order_rows_not_lines(started):
+    # The folder's lines are a few summary rows per order and customer: a count of them is no
+    # count of lines.
+    for page in ("rfm", "cohorts", "sales", "clusters"):
+        at = _open(page)
+        if page == "sales":  # said in the views of customers
+            at.session_state["sales_pattern"] = view_choices("sales_pattern")[2]
+            at.run()
+        said = [
+            c.value
+            for c in [*at.caption, *at.markdown]
+            if "without a customer" in c.value or "no customer id" in c.value
+        ]
+        assert said, page
+        for text in said:
+            assert "order rows" in text, (page, text)
+            assert " lines " not in text, (page, text)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import polars as pl
 import streamlit as st
 
-from lib import charts, io, measures, state
+from lib import charts, io, local, measures, state
 from lib.model import Dataset
 
 
@@ -47,6 +47,12 @@ def labelled(labels: Mapping) -> Callable[[object], str]:
     its value, and a function defined in a page holds that run's globals, with every frame in
     them, after the user has left the page."""
     return lambda option: labels[option] if option in labels else str(option)
+
+
+def lines_word(ds: Dataset) -> str:
+    """What a count of the data set's lines counts: lines, or a summarised folder's order rows
+    (a few per order and customer, lib/local.py), which are no lines."""
+    return "order rows" if ds.source_format == local.FORMAT else "lines"
 
 
 def definitions(ds: Dataset, *names: str) -> None:
