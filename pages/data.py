@@ -108,9 +108,9 @@ def _local_folder(assembly) -> None:
         st.caption(
             f"The summary takes {held} in memory, shared by every tab. Sales, Regions, RFM, "
             "Cohorts and Lifetime value give the figures of the whole lines. What counts lines "
-            "counts the summary's rows instead: basket sizes in lines, the captions on lines "
-            "without a customer and on cancellations matched, Clusters' return share and Data "
-            "quality's counts."
+            "counts the summary's rows instead: basket sizes in lines, the captions on "
+            "cancellations matched, Clusters' return share and Data quality's counts; the "
+            "captions on lines without a customer count order rows, and say so."
         )
     root = local.cache_dir()
     kept = local.cached_bytes()
