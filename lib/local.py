@@ -26,7 +26,9 @@ cleaning keeps exactly the purchase rows (and the free rows, with free purchases
 the same engine sums the lines into Sales' item cube (sales.item_cube: per item and day), a part
 at a time, so the item ranking is that of the lines. What they cannot give: items per order
 (Categories, the revenue bridge's mix stay off), and counts of lines (basket sizes in lines, and
-what counts lines without a customer or cancellation lines counts these rows).
+what counts lines without a customer or cancellation lines counts these rows). Instead, each share
+counts what Data quality finds on its lines as it reads them (quality.LINE_CHECKS): Data quality
+and the captions on lines left out read those counts.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from pathlib import Path
 import narwhals as nw
 import polars as pl
 
-from lib import engines, io, measures, summaries
+from lib import engines, io, measures, quality, summaries
 from lib.analyses import sales
 from lib.model import Dataset, Note, conform
 
@@ -53,7 +55,7 @@ FORMAT = "folder"  # the source_format of a summarised folder
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
-VERSION = 3  # 2: the item cube; 3: rows per order and customer
+VERSION = 4  # 2: the item cube; 3: rows per order and customer; 4: the lines' checks
 SUFFIX = ".parquet"
 # A rest row is written only when the order's lines differ from its purchases by more than this
 # (sums of the same amounts in another order differ in their last digits).
@@ -140,11 +142,12 @@ def folder(paths: Sequence[str]) -> Folder:
 
 def order_rows(
     source: engines.Source, parts: int = 1, progress: Progress = _quiet
-) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
     """The purchase and rest rows of every order of `source`'s lines (see the module's
-    docstring), with the canonical line columns they fill and `_lines`, the lines read; and
-    Sales' item cube of the lines (sales.item_cube), computed alongside by the same engine (None
-    without items).
+    docstring), with the canonical line columns they fill and `_lines`, the lines read; Sales'
+    item cube of the lines (sales.item_cube), computed alongside by the same engine (None
+    without items); and what Data quality counts on the lines (quality.LINE_CHECKS; None where
+    they are summarised lazily, by order).
 
     Files (polars) are read `parts` shares of the customers at a time, into memory (_in_shares).
     Lines in a database, and files whose orders _in_shares finds split, are summarised lazily:
@@ -163,7 +166,7 @@ def order_rows(
     # A missing order id groups as one order, as the pages' group-bys do; "" keeps it one key.
     lines = source.lines.with_columns(nw.col("order_id").fill_null(""))
     if parts == 1:
-        return _order_rows(lines, [lines], source, progress)
+        return (*_order_rows(lines, [lines], source, progress), None)
     with tempfile.TemporaryDirectory(prefix="storelens-") as folder:
         progress(f"Splitting the lines into {parts} parts by order (temporary files)…")
         share = pl.col("order_id").hash() % parts
@@ -173,12 +176,12 @@ def order_rows(
             pl.scan_parquet(d, hive_partitioning=False) for d in sorted(Path(folder).iterdir())
         ]
         every = summaries.lazy(pl.concat(pieces))
-        return _order_rows(every, [summaries.lazy(p) for p in pieces], source, progress)
+        return (*_order_rows(every, [summaries.lazy(p) for p in pieces], source, progress), None)
 
 
 def _in_shares(
     source: engines.Source, n: int, progress: Progress
-) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame] | None:
     """order_rows of files, read n shares of the customers at a time into memory, each with
     the lines without a customer whose order hashes to it (engines.Source.share): a share's
     purchases are measures.customer_purchases' own (row hashes sorted on every core, where
@@ -187,7 +190,7 @@ def _in_shares(
     an order's cells once, which shares summed apart cannot."""
     names = [c for c in source.lines.collect_schema().names() if c != summaries.LINE]
     priced = "unit_price" in names
-    bought, whole, free = [], [], []
+    bought, whole, free, checks = [], [], [], []
     cells = counted = None
     engine = source.engine  # polars' streaming engine, on the shares in memory too
     for k in range(n):
@@ -196,17 +199,19 @@ def _in_shares(
         frame = engines.in_order(engines.collect(source.share(n, k, orphans=True), engine))
         frame = frame.with_columns(pl.col("order_id").fill_null(""))
         lines = summaries.lazy(frame.lazy())
-        bought.append(engines.collect(_per_order(_purchased(frame), _units(names)), engine))
+        per_order, counted_lines = _bought(frame, names, engine)
+        bought.append(per_order)
+        checks.append(counted_lines)
         whole.append(engines.collect(_whole(lines, names), engine))
         if priced:
             theirs = lines.join(_free_buyers(lines, names), on="customer_id", how="semi")
-            bought_free = _purchased(engines.collect(theirs, engine), free=True)
-            free.append(engines.collect(_per_order(bought_free, _units(names)), engine))
+            bought_free = measures.purchase_lines(engines.collect(theirs, engine), _PURCHASED, True)
+            free.append(engines.collect(_per_order(_lazy(bought_free), _units(names)), engine))
         if "item_id" in names:
             cells, counted = _item_sums(lines, cells, counted, engine)
     if pl.concat([w["order_id"].unique() for w in whole]).is_duplicated().any():
         return None
-    return _assembled(
+    return *_assembled(
         names,
         _as_text(bought),
         _as_text(whole),
@@ -214,6 +219,28 @@ def _in_shares(
         sums=(cells, counted),
         source=engines.Source(source.lines, "memory"),
         progress=progress,
+    ), pl.concat(checks).sum()
+
+
+def _bought(
+    frame: pl.DataFrame, names: list[str], engine: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The purchases per order of a share's lines (_per_order), and what Data quality counts on
+    them (_checked); the purchase lines themselves are not kept."""
+    paid = measures.purchase_lines(frame, _PURCHASED)
+    return engines.collect(_per_order(_lazy(paid), _units(names)), engine), _checked(frame, paid)
+
+
+def _checked(frame: pl.DataFrame, paid: measures.Purchases) -> pl.DataFrame:
+    """What Data quality counts on a share's lines (`paid`: their purchases), one row
+    (quality.LINE_CHECKS): every line is in one share, and an exact repeat in its original's."""
+    rules = quality.line_rules(frame.columns)
+    return frame.select(
+        pl.len().cast(pl.Int64).alias("lines"),
+        *(rule.fill_null(value=False).sum().cast(pl.Int64).alias(r) for r, rule in rules.items()),
+        pl.lit(paid.repeats, pl.Int64).alias("duplicate_rows"),
+        pl.lit(paid.matched, pl.Int64).alias("matched"),
+        pl.lit(paid.unmatched, pl.Int64).alias("unmatched"),
     )
 
 
@@ -228,11 +255,13 @@ def _as_text(parts: list[pl.DataFrame]) -> nw.LazyFrame:
     return engines.as_text(summaries.lazy(pl.concat(parts).lazy()))
 
 
-def _purchased(frame: pl.DataFrame, free: bool = False) -> nw.LazyFrame:
-    """The purchases of `frame` (lines of whole customers, in order) as
-    measures.customer_purchases keeps them, revenue net: the columns _per_order reads."""
-    columns = ("order_id", "customer_id", "ordered_at", "revenue", "quantity")
-    return summaries.lazy(measures.purchase_lines(frame, columns, free).lazy())
+# The columns of a share's purchases (measures.purchase_lines) that _per_order reads.
+_PURCHASED = ("order_id", "customer_id", "ordered_at", "revenue", "quantity")
+
+
+def _lazy(bought: measures.Purchases) -> nw.LazyFrame:
+    """The purchase lines of a share, revenue net, for _per_order."""
+    return summaries.lazy(bought.lines.lazy())
 
 
 def _units(names: list[str]) -> nw.Expr:
@@ -437,6 +466,8 @@ class Summary:
     seconds: float  # what summarising took (when it was computed; kept in the cache)
     cached: bool  # read from the cache this time
     items: pl.DataFrame | None = None  # Sales' item cube of the lines (order_rows)
+    # What Data quality counts on the lines (quality.LINE_CHECKS): lines alone where not counted.
+    checks: pl.DataFrame | None = None
 
 
 def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
@@ -449,7 +480,13 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
         lines = pl.read_parquet(where.summary)
         items = pl.read_parquet(where.items) if where.items.is_file() else None
         return Summary(
-            lines, facts["lines"], facts["currency"], facts["seconds"], cached=True, items=items
+            lines,
+            facts["lines"],
+            facts["currency"],
+            facts["seconds"],
+            cached=True,
+            items=items,
+            checks=pl.DataFrame([facts["checks"]], schema=dict.fromkeys(facts["checks"], pl.Int64)),
         )
     progress(f"Reading {where.describe()}…")
     source = engines.polars_lines([str(f) for f in where.files])
@@ -457,7 +494,12 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
     progress(f"Summarising {count:,} lines into orders (cancellations netted, duplicates once)…")
     summary = summary_of(source, max(1, -(-count // PART_LINES)), progress)
     progress(f"Saving the summary ({summary.lines.height:,} rows) to the cache…")
-    facts = {"lines": summary.read_lines, "currency": summary.currency, "seconds": summary.seconds}
+    facts = {
+        "lines": summary.read_lines,
+        "currency": summary.currency,
+        "seconds": summary.seconds,
+        "checks": summary.checks.row(0, named=True),
+    }
     _save(where, summary, facts)
     return summary
 
@@ -466,11 +508,13 @@ def summary_of(source: engines.Source, parts: int = 1, progress: Progress = _qui
     """The order rows of `source`'s lines (order_rows, in `parts`), computed now: summarise
     keeps those of files in the cache; lines in a database are summarised where they are."""
     start = time.perf_counter()
-    rows, items = order_rows(source, parts, progress)
+    rows, items, checks = order_rows(source, parts, progress)
     read = int(rows["_lines"][0]) if rows.height else 0
     lines = conform("lines", rows.drop("_lines")).sort("ordered_at", "order_id")
     seconds = time.perf_counter() - start
-    return Summary(lines, read, source.currency, seconds, cached=False, items=items)
+    if checks is None:
+        checks = pl.DataFrame({"lines": [read]}, schema={"lines": pl.Int64})
+    return Summary(lines, read, source.currency, seconds, cached=False, items=items, checks=checks)
 
 
 def _count(files: Sequence[Path]) -> int:
@@ -528,6 +572,7 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
         currency=summary.currency,
         key=key,
         tables={"lines": summary.lines},
-        extras={} if summary.items is None else {sales.ITEM_CUBE: summary.items},
+        extras={quality.LINE_CHECKS: summary.checks}
+        | ({} if summary.items is None else {sales.ITEM_CUBE: summary.items}),
         notes=(note,),
     )

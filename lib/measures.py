@@ -128,6 +128,8 @@ class Purchases:
     `dropped`: reason, lines, revenue (what the dropped lines carried), one row per reason.
     `matched` / `unmatched`: cancellation lines of known customers tied to the purchase they
     reverse, and those with no earlier purchase of the same item to tie to.
+    `repeats`: exact repeats of an earlier line among all the lines cleaned (of any customer or
+    none, any kind), as Data quality counts them.
     """
 
     lines: pl.DataFrame
@@ -135,6 +137,7 @@ class Purchases:
     matched: int
     unmatched: int
     matched_revenue: float
+    repeats: int = 0
 
 
 PURCHASE_COLUMNS = (
@@ -188,12 +191,11 @@ def purchase_rows(lines: pl.DataFrame, free: bool = False) -> pl.DataFrame:
     return _clean(lines, free).lines
 
 
-def purchase_lines(
-    lines: pl.DataFrame, columns: tuple[str, ...], free: bool = False
-) -> pl.DataFrame:
-    """customer_purchases(lines, columns, free).lines for lines read once, as purchase_rows:
-    not kept for the next call."""
-    return _gathered(lines, purchase_rows(lines, free), columns)
+def purchase_lines(lines: pl.DataFrame, columns: tuple[str, ...], free: bool = False) -> Purchases:
+    """customer_purchases(lines, columns, free) for lines read once, as purchase_rows: not kept
+    for the next call."""
+    cleaned = _clean(lines, free)
+    return replace(cleaned, lines=_gathered(lines, cleaned.lines, columns))
 
 
 # The lines cleaned last, per `free` (a weak reference: it never keeps a data set alive), and
@@ -262,6 +264,7 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
         matched=matched,
         unmatched=returns.height - matched,
         matched_revenue=matched_revenue,
+        repeats=frame.height - int(frame["_first"].sum()),
     )
 
 

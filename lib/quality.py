@@ -445,7 +445,8 @@ def _duplicates(
     first_occurrences (shared with the profiles)."""
     out = []
     for name, frame in ds.tables.items():
-        if frame.height:
+        # A summarised folder's lines: their repeats were counted as they were read.
+        if frame.height and not (name == "lines" and LINE_CHECKS in ds.extras):
             mapped = judged[name] is not frame
             # Every repeat after the first occurrence counts; the first is the original.
             out += _finding(
@@ -474,13 +475,91 @@ def _future(ds: Dataset, today: datetime) -> list[Finding]:
     return out
 
 
+# Where a summarised folder (lib/local.py) keeps what it counted on its lines as it read them:
+# one row, a column per rule of line_rules and duplicate_rows, lines (read), matched and
+# unmatched (cancellation lines, as cancellation_note words them).
+LINE_CHECKS = "line_checks"
+
+
+def line_rules(columns: Sequence[str]) -> dict[str, pl.Expr]:
+    """The rules each line is judged on alone (null: not broken), for lines with `columns`:
+    the report's in memory, and what a summarised folder counts share by share."""
+    rules = {"missing_customer": pl.col("customer_id").is_null()}
+    if "unit_price" in columns:
+        rules["non_positive_price"] = pl.col("unit_price") <= 0
+    if "is_return" in columns:
+        rules["cancellations"] = pl.col("is_return")
+    if "item_id" in columns:
+        rules["non_product_codes"] = pl.col("item_id").str.to_uppercase().is_in(NON_PRODUCT_CODES)
+    return rules
+
+
+def cancellation_note(matched: int, unmatched: int) -> str:
+    """The cancellations finding's detail: how many were netted, how many could not be."""
+    return (
+        f"{matched:,} lines of known customers are netted out of the purchase they "
+        "reverse (same customer and item, at or before the cancellation); "
+        f"{unmatched:,} have no such purchase and are left out of customer figures."
+    )
+
+
+def line_checks(ds: Dataset) -> dict[str, int] | None:
+    """What a summarised folder counted on its lines (LINE_CHECKS): lines, and unless they were
+    summarised by order, each line rule's count, matched and unmatched. None for lines in
+    memory, which the pages count themselves."""
+    checks = ds.extras.get(LINE_CHECKS)
+    return None if checks is None else checks.row(0, named=True)
+
+
+def checks_note(checks: dict[str, int]) -> str:
+    """line_checks in a sentence, for the pages whose counts of left-out lines would otherwise
+    count the summary's rows."""
+    if "missing_customer" not in checks:
+        return (
+            f"The folder's {checks['lines']:,} lines were summarised by order, which does not "
+            "count the lines left out."
+        )
+    parts = [fmt.counted(checks["missing_customer"], "line") + " without a customer"]
+    if "cancellations" in checks:
+        parts.append(
+            fmt.counted(checks["cancellations"], "cancellation or return line")
+            + f" (of known customers, {checks['matched']:,} netted out of the purchase they "
+            f"reverse, {checks['unmatched']:,} matching none)"
+        )
+    parts.append(fmt.counted(checks["duplicate_rows"], "exact repeat") + " of an earlier line")
+    return (
+        f"Counted on the folder's {checks['lines']:,} lines as they were summarised: "
+        + ", ".join(parts[:-1])
+        + f" and {parts[-1]}, each left out of customer figures."
+    )
+
+
+def _counted_lines(checks: pl.DataFrame) -> list[Finding]:
+    """The findings on a summarised folder's lines, from what it counted on them (LINE_CHECKS):
+    counts without the rows, which are not kept."""
+    row = checks.row(0, named=True)
+    empty = pl.DataFrame()
+    out = []
+    for rule in (r for r in row if r in RULES):
+        count = row[rule]
+        if count:
+            detail = ""
+            if rule == "cancellations":
+                detail = cancellation_note(row["matched"], row["unmatched"])
+            out.append(Finding(rule, "lines", count, count / row["lines"], empty, detail))
+    return out
+
+
 def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
+    if LINE_CHECKS in ds.extras:
+        return _counted_lines(ds.extras[LINE_CHECKS])
     if not _has(ds, "lines"):
         return []
     lines = ds.tables["lines"]
-    out = _finding("missing_customer", "lines", lines, pl.col("customer_id").is_null())
+    rules = line_rules(lines.columns)
+    out = _finding("missing_customer", "lines", lines, rules["missing_customer"])
     if _has(ds, "lines", "unit_price"):
-        out += _finding("non_positive_price", "lines", lines, pl.col("unit_price") <= 0)
+        out += _finding("non_positive_price", "lines", lines, rules["non_positive_price"])
     if _has(ds, "lines", "quantity"):
         typical = lines["quantity"].abs().median() or 0.0
         limit = max(100.0, 50 * typical)
@@ -491,24 +570,17 @@ def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
             pl.col("quantity").abs() > limit,
             f"|quantity| above {limit:,.0f}",
         )
-    if "is_return" in lines.columns:
+    if "cancellations" in rules:
         netted = customer_purchases(lines, ("customer_id",))
         out += _finding(
             "cancellations",
             "lines",
             lines,
-            pl.col("is_return"),
-            f"{netted.matched:,} lines of known customers are netted out of the purchase they "
-            "reverse (same customer and item, at or before the cancellation); "
-            f"{netted.unmatched:,} have no such purchase and are left out of customer figures.",
+            rules["cancellations"],
+            cancellation_note(netted.matched, netted.unmatched),
         )
     if _has(ds, "lines", "item_id"):
-        out += _finding(
-            "non_product_codes",
-            "lines",
-            lines,
-            pl.col("item_id").str.to_uppercase().is_in(NON_PRODUCT_CODES),
-        )
+        out += _finding("non_product_codes", "lines", lines, rules["non_product_codes"])
     if _has(ds, "lines", "unit_price") and _has(ds, "items", "price"):
         joined = lines.join(
             ds.tables["items"].select("item_id", pl.col("price").alias("_catalogue")),

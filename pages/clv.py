@@ -5,7 +5,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, quality, state
 from lib.analyses import clv
 from lib.charts import clv as charts
 from pages.common import columns, exports, links, ui
@@ -34,7 +34,7 @@ exports.page_tools("clv", ds)
 check = links.Checks("clv", ds)
 
 bought = ui.cached(clv.purchase_lines)(ds.key, lines)
-st.caption(clv.cleaning_note(bought, currency))
+st.caption(clv.cleaning_note(bought, currency, quality.line_checks(ds)))
 
 # Two rows: in one, the model names of the last control are cut at 1440 px.
 c1, c2, c3, c4 = st.columns([1, 0.8, 1.1, 0.9])

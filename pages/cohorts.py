@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, quality, state
 from lib.analyses import churn, cohorts
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import churn as churn_charts
@@ -35,12 +35,15 @@ st.caption(
     "by period." + (f" Amounts in {currency}." if currency else "")
 )
 ui.definitions(ds, "purchase", "customer")
-if cover.without_customer:
+checks = quality.line_checks(ds)
+if checks is not None:
+    st.caption(f":material/info: {quality.checks_note(checks)}")
+elif cover.without_customer:
     st.caption(
         f":material/info: {cover.without_customer:,} of {cover.lines:,} {ui.lines_word(ds)} "
         f"({fmt.pct(cover.without_customer / cover.lines)}) have no customer id and are left out."
     )
-if cover.matched or cover.unmatched:
+if checks is None and (cover.matched or cover.unmatched):
     st.caption(
         f":material/info: {cover.matched:,} cancellation lines are netted out of the purchase they "
         f"reverse; {cover.unmatched:,} match no earlier purchase of the same item and are left out."

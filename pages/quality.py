@@ -57,6 +57,21 @@ st.dataframe(
     height=35 + 68 * profiles.height + 3 if nulls_chars > 45 else "auto",
 )
 
+checks = ds.extras.get(quality.LINE_CHECKS)
+if checks is not None:
+    read = checks["lines"][0]
+    st.caption(
+        ":material/info: The lines table is the folder's summary: a few rows per order. "
+        + (
+            f"The findings on lines below count the {read:,} lines of its files, as they were "
+            "summarised (extreme quantities are not checked: their threshold needs every line's "
+            "quantity at once)."
+            if "matched" in checks.columns
+            else f"Its {read:,} lines were summarised by order, which checks none of them: load "
+            "a sample of the files on the Data page to see what is wrong with them."
+        )
+    )
+
 if ds.notes:
     st.subheader("What the loader had to fix")
     st.dataframe(
@@ -111,6 +126,11 @@ for i, finding in enumerate(report.findings):
             f"{rule.units(finding.count)} ({finding.share:.2%})"
         )
         st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
+        if finding.rows.is_empty():
+            st.caption(
+                "Counted as the folder was summarised: its lines are not kept, so no examples."
+            )
+            continue
         examples = quality.example_rows(finding, currency=ds.currency)
         # Evidence columns first (example_rows); every column holding 32-character ids (Olist's
         # order, customer and lead ids, its landing pages) shortened so that they leave the

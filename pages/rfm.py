@@ -8,7 +8,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, quality, state
 from lib.analyses import movement, rfm
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import movement as movement_charts
@@ -105,15 +105,20 @@ clean = st.toggle(
 table_key = f"{ds.key}|clean={clean}|as_of={as_of}"
 table: rfm.CustomerTable = ui.cached(rfm.customer_table)(table_key, lines, as_of=as_of, clean=clean)
 customers = table.customers
-left_out = (
-    f" {table.lines_without_customer:,} of {lines.height:,} {ui.lines_word(ds)} "
-    f"({fmt.money(table.revenue_without_customer, currency)} of revenue) have no customer id and "
-    "are left out."
-    if table.lines_without_customer
-    else ""
-)
+# A summarised folder's lines, as counted when it was summarised (its rows are no lines).
+checks = quality.line_checks(ds) if clean else None
+if checks is not None:
+    left_out = f" {quality.checks_note(checks)}"
+elif table.lines_without_customer:
+    left_out = (
+        f" {table.lines_without_customer:,} of {lines.height:,} {ui.lines_word(ds)} "
+        f"({fmt.money(table.revenue_without_customer, currency)} of revenue) have no customer "
+        "id and are left out."
+    )
+else:
+    left_out = ""
 extra = []
-if table.cleaned_lines:
+if table.cleaned_lines and checks is None:
     extra.append(f"cleaning removed {table.cleaned_lines:,} more {ui.lines_word(ds)}")
 if table.return_only_customers:
     extra.append(f"{table.return_only_customers:,} customers with only returns are left out")

@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, formats, io, local, state
+from lib import demo, formats, io, local, measures, quality, state
 from lib.__main__ import load
 from lib.analyses import clv, cohorts, rfm, sales
 from lib.model import Dataset
@@ -164,7 +164,28 @@ def _same_as_in_memory(paths: list[str], lines: Dataset) -> list[str]:
         for b in (bought, summed)
     ]
     assert_frame_equal(*per_day, rel_tol=1e-9, abs_tol=1e-9)
+    _same_checks(folder, lines, summarised_by_order=any("by order" in s for s in steps))
     return steps
+
+
+def _same_checks(folder: Dataset, lines: Dataset, summarised_by_order: bool) -> None:
+    """Data quality's findings on the folder's lines, counted share by share as they were read,
+    against its report on the lines in memory; summarised by order, only the lines are counted,
+    and Data quality says so instead of judging the order rows as lines."""
+    checks = folder.extras[quality.LINE_CHECKS].row(0, named=True)
+    assert checks["lines"] == lines.tables["lines"].height
+    found = {f.rule: f for f in quality.report(folder).findings if f.table == "lines"}
+    if summarised_by_order:
+        assert set(checks) == {"lines"}
+        assert not found
+        return
+    expected = {f.rule: f for f in quality.report(lines).findings if f.table == "lines"}
+    expected.pop("extreme_quantity", None)  # its threshold needs every line's quantity at once
+    assert {r: f.count for r, f in found.items()} == {r: f.count for r, f in expected.items()}
+    assert found["cancellations"].detail == expected["cancellations"].detail
+    assert {r: f.share for r, f in found.items()} == pytest.approx(
+        {r: f.share for r, f in expected.items()}
+    )
 
 
 def test_lines_without_items_quantities_or_prices_give_the_same_figures(
@@ -264,7 +285,7 @@ def test_a_folder_without_usable_lines_is_explained_not_raised(bad, tmp_path, mo
 def test_counts_of_the_summary_rows_say_order_rows_not_lines(started):
     # The folder's lines are a few summary rows per order and customer: a count of them is no
     # count of lines.
-    for page in ("rfm", "cohorts", "sales", "clusters"):
+    for page in ("sales", "clusters"):
         at = _open(page)
         if page == "sales":  # said in the views of customers
             at.session_state["sales_pattern"] = view_choices("sales_pattern")[2]
@@ -278,3 +299,36 @@ def test_counts_of_the_summary_rows_say_order_rows_not_lines(started):
         for text in said:
             assert "order rows" in text, (page, text)
             assert " lines " not in text, (page, text)
+
+
+def test_data_quality_cohorts_and_lifetime_value_count_the_lines_of_the_folder(retail, started):
+    """Lines left out, cancellations netted and exact repeats, counted on the folder's lines as
+    they were summarised: the counts of the lines themselves (the CSV's blank CustomerIDs and C
+    invoices counted here; the rest as Data quality finds them on the lines in memory), not of
+    the summary's rows."""
+    raw = pl.read_csv(retail["csv"], infer_schema=False)
+    blank = raw["CustomerID"].is_null().sum()
+    cancelled = raw["InvoiceNo"].str.starts_with("C").sum()
+    lines = load([str(retail["csv"])]).dataset
+    repeats = {f.rule: f.count for f in quality.report(lines).findings if f.table == "lines"}
+    netted = measures.customer_purchases(lines.tables["lines"], ("customer_id",))
+    assert blank and cancelled and repeats["duplicate_rows"] and netted.matched
+    at = _open("quality")
+    [findings] = [d.value for d in at.dataframe if "finding" in d.value.columns]
+    counts = dict(zip(findings["finding"], findings["count"], strict=True))
+    titles = {rule: quality.RULES[rule].title for rule in repeats}
+    assert counts[titles["missing_customer"]] == blank
+    assert counts[titles["cancellations"]] == cancelled
+    assert counts[titles["duplicate_rows"]] == repeats["duplicate_rows"]
+    said = " ".join(c.value for c in at.caption)
+    assert f"{netted.matched:,} lines of known customers are netted" in said
+    assert "Counted as the folder was summarised" in said
+    expected = (
+        f"{blank:,} lines without a customer, {cancelled:,} cancellation or return lines (of "
+        f"known customers, {netted.matched:,} netted out of the purchase they reverse, "
+        f"{netted.unmatched:,} matching none) and {repeats['duplicate_rows']:,} exact repeats"
+    )
+    for page in ("rfm", "cohorts", "clv"):
+        said = " ".join(c.value for c in _open(page).caption)
+        assert expected in said, page
+        assert "order rows" not in said, page

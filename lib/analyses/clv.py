@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from lib import fmt, measures, threads
+from lib import fmt, measures, quality, threads
 from lib.model import Dataset
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
@@ -126,8 +126,14 @@ _REASONS = {
 }
 
 
-def cleaning_note(bought: Purchases, currency: str = "") -> str:
-    """Sentences on what purchase_lines left out and netted (bought: its result)."""
+def cleaning_note(
+    bought: Purchases, currency: str = "", checks: dict[str, int] | None = None
+) -> str:
+    """Sentences on what purchase_lines left out and netted (bought: its result); on a
+    summarised folder, what was counted on its lines (`checks`: quality.line_checks), where
+    `bought` counts the summary's rows."""
+    if checks is not None:
+        return f"{_PURCHASE} {quality.checks_note(checks)} {_FREE}"
     dropped = bought.dropped
     rows = {r["reason"]: r for r in dropped.iter_rows(named=True)}
     parts = []
@@ -149,11 +155,14 @@ def cleaning_note(bought: Purchases, currency: str = "") -> str:
         if bought.matched or bought.unmatched
         else ""
     )
-    return (
-        "A purchase is a customer's purchases on one day (Fader and Hardie's convention: several "
-        f"invoices on one day count once). {left_out}{netted} Purchases worth 0 count as "
-        "purchases; only the spend model leaves them out."
-    )
+    return f"{_PURCHASE} {left_out}{netted} {_FREE}"
+
+
+_PURCHASE = (
+    "A purchase is a customer's purchases on one day (Fader and Hardie's convention: several "
+    "invoices on one day count once)."
+)
+_FREE = "Purchases worth 0 count as purchases; only the spend model leaves them out."
 
 
 def _check_unit(unit: str) -> None:
