@@ -20,7 +20,8 @@ def compact(value: float | None, digits: int = 1) -> str:
     negative = value < 0
     value = abs(value)
     for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if value >= limit:
+        # What rounds up to a thousand of a unit is written in the next (999,960: 1.0M).
+        if value >= limit or (limit > 1e3 and round(value / limit * 1000, digits) >= 1000):
             text = f"{value / limit:.{digits}f}{suffix}"
             break
     else:

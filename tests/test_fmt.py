@@ -11,6 +11,16 @@ def test_money_uses_the_currency_symbol_and_compact_magnitudes():
     assert fmt.money(None, "GBP") == "—"
 
 
+def test_a_figure_that_rounds_to_a_thousand_of_a_unit_is_written_in_the_next():
+    assert fmt.compact(999_949) == "999.9k"
+    assert fmt.compact(999_960) == "1.0M"
+    assert fmt.compact(999_960_000) == "1.0bn"
+    assert fmt.compact(999_999, digits=2) == "1.00M"
+    assert fmt.compact(999_994, digits=2) == "999.99k"
+    assert fmt.money(-999_999, "GBP") == "-£1.0M"
+    assert fmt.compact(999.4) == "999"
+
+
 def test_shares_and_changes():
     assert fmt.pct(0.093) == "9.3%"
     assert fmt.change(0.41) == "+41%"
