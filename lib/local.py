@@ -190,7 +190,7 @@ def _in_shares(
     an order's cells once, which shares summed apart cannot."""
     names = [c for c in source.lines.collect_schema().names() if c != summaries.LINE]
     priced = "unit_price" in names
-    bought, whole, free, checks = [], [], [], []
+    bought, whole, free, checks, quantities = [], [], [], [], []
     cells = counted = None
     engine = source.engine  # polars' streaming engine, on the shares in memory too
     for k in range(n):
@@ -202,6 +202,8 @@ def _in_shares(
         per_order, counted_lines = _bought(frame, names, engine)
         bought.append(per_order)
         checks.append(counted_lines)
+        if "quantity" in names:
+            quantities = [_quantities(frame, *quantities)]
         whole.append(engines.collect(_whole(lines, names), engine))
         if priced:
             theirs = lines.join(_free_buyers(lines, names), on="customer_id", how="semi")
@@ -219,7 +221,7 @@ def _in_shares(
         sums=(cells, counted),
         source=engines.Source(source.lines, "memory"),
         progress=progress,
-    ), pl.concat(checks).sum()
+    ), pl.concat(checks).sum().with_columns(_extremes(*quantities))
 
 
 def _bought(
@@ -229,6 +231,31 @@ def _bought(
     them (_checked); the purchase lines themselves are not kept."""
     paid = measures.purchase_lines(frame, _PURCHASED)
     return engines.collect(_per_order(_lazy(paid), _units(names)), engine), _checked(frame, paid)
+
+
+def _quantities(frame: pl.DataFrame, *before: pl.DataFrame) -> pl.DataFrame:
+    """How many lines of `frame` have each absolute quantity (q, n), added to `before`'s."""
+    counts = frame.group_by(pl.col("quantity").abs().alias("q")).agg(pl.len().alias("n"))
+    every = pl.concat([*before, counts.drop_nulls("q").cast({"n": pl.Int64})])
+    return every.group_by("q").agg(pl.col("n").sum()) if before else every
+
+
+def _extremes(counts: pl.DataFrame | None = None) -> list[pl.Expr]:
+    """The extreme_quantity rule on the lines whose absolute quantities `counts` counts
+    (_quantities): its count and threshold, from their median as Data quality takes it in
+    memory (the mean of the two middle values of an even count). Nothing without quantities."""
+    if counts is None:
+        return []
+    counts = counts.sort("q")
+    total = counts["n"].sum()
+    ranks = counts["n"].cum_sum()
+    picked = {(total - 1) // 2, total // 2} if total else set()
+    middle = [counts["q"][ranks.search_sorted(k + 1)] for k in picked]
+    limit = quality.extreme_limit(sum(middle) / len(middle) if middle else 0.0)
+    return [
+        pl.lit(counts.filter(pl.col("q") > limit)["n"].sum(), pl.Int64).alias("extreme_quantity"),
+        pl.lit(limit, pl.Float64).alias("extreme_limit"),
+    ]
 
 
 def _checked(frame: pl.DataFrame, paid: measures.Purchases) -> pl.DataFrame:
@@ -486,7 +513,7 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
             facts["seconds"],
             cached=True,
             items=items,
-            checks=pl.DataFrame([facts["checks"]], schema=dict.fromkeys(facts["checks"], pl.Int64)),
+            checks=pl.DataFrame([facts["checks"]]),
         )
     progress(f"Reading {where.describe()}…")
     source = engines.polars_lines([str(f) for f in where.files])

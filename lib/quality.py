@@ -476,8 +476,9 @@ def _future(ds: Dataset, today: datetime) -> list[Finding]:
 
 
 # Where a summarised folder (lib/local.py) keeps what it counted on its lines as it read them:
-# one row, a column per rule of line_rules and duplicate_rows, lines (read), matched and
-# unmatched (cancellation lines, as cancellation_note words them).
+# one row, a column per rule of line_rules, duplicate_rows and (with quantities)
+# extreme_quantity with its extreme_limit, lines (read), matched and unmatched (cancellation
+# lines, as cancellation_note words them).
 LINE_CHECKS = "line_checks"
 
 
@@ -492,6 +493,16 @@ def line_rules(columns: Sequence[str]) -> dict[str, pl.Expr]:
     if "item_id" in columns:
         rules["non_product_codes"] = pl.col("item_id").str.to_uppercase().is_in(NON_PRODUCT_CODES)
     return rules
+
+
+def extreme_limit(typical: float) -> float:
+    """The extreme_quantity rule's threshold, from the median absolute quantity (`typical`)."""
+    return max(100.0, 50 * typical)
+
+
+def _above(limit: float) -> str:
+    """The extreme_quantity finding's detail."""
+    return f"|quantity| above {limit:,.0f}"
 
 
 def cancellation_note(matched: int, unmatched: int) -> str:
@@ -546,6 +557,8 @@ def _counted_lines(checks: pl.DataFrame) -> list[Finding]:
             detail = ""
             if rule == "cancellations":
                 detail = cancellation_note(row["matched"], row["unmatched"])
+            elif rule == "extreme_quantity":
+                detail = _above(row["extreme_limit"])
             out.append(Finding(rule, "lines", count, count / row["lines"], empty, detail))
     return out
 
@@ -561,14 +574,13 @@ def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
     if _has(ds, "lines", "unit_price"):
         out += _finding("non_positive_price", "lines", lines, rules["non_positive_price"])
     if _has(ds, "lines", "quantity"):
-        typical = lines["quantity"].abs().median() or 0.0
-        limit = max(100.0, 50 * typical)
+        limit = extreme_limit(lines["quantity"].abs().median() or 0.0)
         out += _finding(
             "extreme_quantity",
             "lines",
             lines,
             pl.col("quantity").abs() > limit,
-            f"|quantity| above {limit:,.0f}",
+            _above(limit),
         )
     if "cancellations" in rules:
         netted = customer_purchases(lines, ("customer_id",))

@@ -64,8 +64,7 @@ if checks is not None:
         ":material/info: The lines table is the folder's summary: a few rows per order. "
         + (
             f"The findings on lines below count the {read:,} lines of its files, as they were "
-            "summarised (extreme quantities are not checked: their threshold needs every line's "
-            "quantity at once)."
+            "summarised."
             if "matched" in checks.columns
             else f"Its {read:,} lines were summarised by order, which checks none of them: load "
             "a sample of the files on the Data page to see what is wrong with them."
