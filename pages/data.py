@@ -107,10 +107,11 @@ def _local_folder(assembly) -> None:
         held = io.size_text(ds.tables["lines"].estimated_size())
         st.caption(
             f"The summary takes {held} in memory, shared by every tab. Sales, Regions, RFM, "
-            "Cohorts and Lifetime value give the figures of the whole lines. What counts lines "
-            "counts the summary's rows instead: basket sizes in lines, the captions on "
-            "cancellations matched, Clusters' return share and Data quality's counts; the "
-            "captions on lines without a customer count order rows, and say so."
+            "Cohorts and Lifetime value give the figures of the whole lines. Data quality's "
+            "findings on lines and what RFM, Cohorts and Lifetime value say of lines left out "
+            "were counted on the lines as they were summarised. What else counts lines counts "
+            "the summary's rows instead: basket sizes in lines, Clusters' return share, and "
+            "Sales' and Clusters' captions on lines without a customer, which say order rows."
         )
     root = local.cache_dir()
     kept = local.cached_bytes()

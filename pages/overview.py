@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, local, state
 from lib.catalog import PAGES
 from lib.model import SPECS
 
@@ -46,7 +46,12 @@ st.dataframe(
     pl.DataFrame(
         {
             "table": list(rows),
-            "one row per": [SPECS[t].grain for t in rows],
+            "one row per": [
+                "order and customer (a summary of the lines)"
+                if t == "lines" and ds.source_format == local.FORMAT
+                else SPECS[t].grain
+                for t in rows
+            ],
             "rows": list(rows.values()),
             "columns": [ds.tables[t].width for t in rows],
         }

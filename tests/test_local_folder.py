@@ -331,6 +331,9 @@ def test_data_quality_cohorts_and_lifetime_value_count_the_lines_of_the_folder(r
         said = " ".join(c.value for c in _open(page).caption)
         assert expected in said, page
         assert "order rows" not in said, page
+    # The Overview's table of tables says what a row of the summary is.
+    [tables] = [d.value for d in _open("overview").dataframe if "one row per" in d.value.columns]
+    assert list(tables["one row per"]) == ["order and customer (a summary of the lines)"]
 
 
 def test_extreme_quantities_of_a_folder_take_the_median_of_every_line():
