@@ -5,7 +5,7 @@ import math
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, quality, state
 from lib.analyses import clusters as cl
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import clusters as charts
@@ -95,10 +95,13 @@ if customers < 3:
 
 left_out = []
 if built.lines_without_customer:
-    left_out.append(
-        f"{built.lines_without_customer:,} {ui.lines_word(ds)} without a customer "
-        f"({fmt.money(built.revenue_without_customer, currency)} of net revenue)"
+    # A summarised folder's lines were counted as it was summarised; its rows sum their revenue.
+    without = (quality.line_checks(ds) or {}).get("missing_customer")
+    counted = (
+        f"{without:,} lines" if without else f"{built.lines_without_customer:,} {ui.lines_word(ds)}"
     )
+    money = fmt.money(built.revenue_without_customer, currency)
+    left_out.append(f"{counted} without a customer ({money} of net revenue)")
 if built.returns_only_customers:
     left_out.append(f"{built.returns_only_customers:,} customers with returns only")
 st.caption(
