@@ -488,6 +488,7 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         con.execute("DETACH DATABASE IF EXISTS source")
         con.execute(f"ATTACH '{_quoted(file)}' AS source (READ_ONLY)")
         rel = con.sql(f"SELECT *, rowid AS {summaries.LINE} FROM source.{_table(table)}")
+        currency = _currency(rel.columns)
     else:
         files = files_of(paths)
         if any(f.suffix != ".parquet" for f in files):
@@ -498,14 +499,24 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             f"{summaries.LINE} FROM read_parquet('{_quoted(f)}', file_row_number = true)"
             for k, f in enumerate(files)
         ]
-        rel = con.sql(" UNION ALL ".join(parts))
+        currency = _currency(con.sql(parts[0]).columns)
+        kinds = {
+            tuple(sorted(zip(r.columns, map(str, r.types), strict=True)))
+            for r in map(con.sql, parts)
+        }
+        if len(kinds) > 1:
+            # Files that type a column apart (ids as numbers in one file, as text in another):
+            # one type for both would write 101.0 as "101.0". Each file is read as canonical
+            # lines first (its ids written as canonical writes them), then stacked.
+            parts = [canonical(summaries.lazy(con.sql(p))).to_native().sql_query() for p in parts]
+        rel = con.sql(" UNION ALL BY NAME ".join(f"({p})" for p in parts))
     raw = summaries.lazy(rel)
     rows = rel.aggregate("count(*)").fetchall()[0][0]
     cuts: dict[int, list[float]] = {}
     return Source(
         canonical(raw),
         "duckdb",
-        _currency(raw.collect_schema().names()),
+        currency,
         con,
         share=lambda n, k: canonical(summaries.lazy(_duckdb_share(rel, n, k, cuts)), numbers=True),
         rows=rows,
