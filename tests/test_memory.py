@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 import weakref
 from pathlib import Path
 
@@ -112,4 +113,28 @@ def test_a_page_left_keeps_none_of_its_runs_alive(kind, pages):
         if not alive or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert [Path(run["__file__"]).name for run in alive] == []
+    assert [Path(run["__file__"]).name for run in alive] == [], _holders(alive)
+
+
+def _holders(runs: list[dict]) -> str:
+    """What still refers to each run's globals, two steps back (a failure's message: the test
+    fails now and then on a busy machine, and what holds the run tells a leak from a slow end)."""
+    seen = {id(runs)}
+
+    def named(obj: object) -> str:
+        if isinstance(obj, types.FrameType):
+            return f"frame {obj.f_code.co_name} ({obj.f_code.co_filename}:{obj.f_lineno})"
+        name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+        return f"{type(obj).__name__}{f' {name}' if name else ''}"
+
+    def referrers(obj: object) -> list[object]:
+        return [r for r in gc.get_referrers(obj) if id(r) not in seen]
+
+    lines = []
+    for run in runs:
+        seen.add(id(run))
+        for holder in referrers(run):
+            seen.add(id(holder))
+            back = sorted({named(r) for r in referrers(holder)})[:8]
+            lines.append(f"{Path(run['__file__']).name} <- {named(holder)} <- {back}")
+    return "\n".join(lines)
