@@ -235,7 +235,9 @@ def _bought(
 
 def _quantities(frame: pl.DataFrame, *before: pl.DataFrame) -> pl.DataFrame:
     """How many lines of `frame` have each absolute quantity (q, n), added to `before`'s."""
-    counts = frame.group_by(pl.col("quantity").abs().alias("q")).agg(pl.len().alias("n"))
+    counts = (
+        frame.select(pl.col("quantity").abs().alias("q")).group_by("q").agg(pl.len().alias("n"))
+    )
     every = pl.concat([*before, counts.drop_nulls("q").cast({"n": pl.Int64})])
     return every.group_by("q").agg(pl.col("n").sum()) if before else every
 

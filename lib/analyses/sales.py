@@ -13,7 +13,7 @@ import polars as pl
 from lib import fmt, measures, summaries
 from lib.filters import filter_lines, in_days, since, until
 from lib.model import Dataset
-from lib.quality import NON_PRODUCT_CODES
+from lib.quality import non_product
 
 GRAINS = {"day": "1d", "week": "1w", "month": "1mo"}
 DEFAULT_WINDOW = {"day": 7, "week": 4, "month": 3}  # a week of days, a month of weeks, a quarter
@@ -293,7 +293,7 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
 
 
 def _product(item: pl.Expr) -> pl.Expr:
-    return item.is_not_null() & ~item.str.to_uppercase().is_in(list(NON_PRODUCT_CODES))
+    return item.is_not_null() & ~non_product(item)
 
 
 def item_cube(lines: pl.DataFrame) -> pl.DataFrame:
