@@ -59,7 +59,10 @@ def load(paths: Sequence[str], needs: Sequence[str] | None = None) -> formats.As
             else:
                 mappings[table.name] = guess
                 used = ", ".join(f"{f} <- {c}" for f, c in guess.used().items())
-                guessed.append(f"{table.name}: columns mapped by guess: {used}")
+                stated = (
+                    f"; currency {guess.currency}, named by the amounts" if guess.currency else ""
+                )
+                guessed.append(f"{table.name}: columns mapped by guess: {used}{stated}")
                 doubts += [f"{table.name}: {w}" for w in warnings]
     usable = [t for t in tables if formats.recognise(t).kind is not None or t.name in mappings]
     if skipped and not usable:

@@ -611,6 +611,25 @@ def _whole(values: pl.Series) -> pl.Series:
     ).to_series()
 
 
+# Currency marks that name one currency; "$", "¥", "kr" and the like name several.
+_MARKS = {"€": "EUR", "£": "GBP", "R$": "BRL", "US$": "USD", "C$": "CAD", "A$": "AUD", "₹": "INR"}
+
+
+def stated_currency(s: pl.Series) -> str | None:
+    """The currency that amounts written as text name ('€12,50', '12.50 EUR'), when every one
+    that names a currency names the same, by a mark of one currency (_MARKS) or a three-letter
+    code; None otherwise (no mark, marks that differ, or one several currencies use: '$')."""
+    if not _is_text(s.dtype):
+        return None
+    compact = _sample(_clean_strings(s)).str.replace_all(r"\s+", "")
+    marks = compact.filter(compact.str.contains(_NUMBER)).str.extract(f"({_CURRENCY})", 1)
+    found = marks.drop_nulls().unique().to_list()
+    if len(found) != 1:
+        return None
+    mark = found[0]
+    return mark if re.fullmatch("[A-Z]{3}", mark) else _MARKS.get(mark)
+
+
 def looks_like_number(s: pl.Series) -> float:
     """Share (0..1) of a sample of non-null values that parse as numbers."""
     dtype = s.dtype

@@ -279,10 +279,14 @@ for rec in unknown if state.source() == state.FILES else []:
                 key=f"data_map_{rec.name}_{field}",
                 help=generic.FIELD_HELP[field],
             )
+        # The currency the amounts name, when they name one (guess_mapping), first chosen.
+        currencies = [None, *generic.CURRENCIES]
+        if guess.currency not in currencies:
+            currencies.append(guess.currency)
         currency = grid[len(generic.FIELDS) % 3].selectbox(
             "currency",
-            [None, *generic.CURRENCIES],
-            index=0,
+            currencies,
+            index=currencies.index(guess.currency),
             format_func=NO_CURRENCY,
             accept_new_options=True,
             key=f"data_map_{rec.name}_currency",

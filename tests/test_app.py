@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib import demo, formats, quality
 from lib.state import DEMO_LABELS
 from pages.common import ui
-from tests.apptest import TIMEOUT, page
+from tests.apptest import TIMEOUT, metrics, page
 
 
 def data_set_name(at: AppTest) -> str:
@@ -117,6 +117,18 @@ def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
     at.switch_page("pages/overview.py").run()
     tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
     assert tables["lines"] == 2
+
+
+def test_amounts_that_name_their_currency_preselect_it_and_the_pages_show_it():
+    at = page("files", "pages/data.py")
+    csv = "ticket;fecha;importe;cliente\nT1;02/01/2024;10,50 €;a\nT2;03/01/2024;1.204,00 €;b\n"
+    at.file_uploader[0].upload("ventas.csv", csv.encode(), "text/csv").run()
+    assert at.selectbox(key="data_map_ventas.csv_currency").value == "EUR"
+    at.button(key="data_confirm_ventas.csv").click().run()
+    at.switch_page("pages/sales.py").run()
+    assert not at.exception
+    # 10.50 + 1,204.00 euros, written as money in euros.
+    assert metrics(at)["Net revenue"] == "€1.2k"
 
 
 def test_uploading_while_on_a_demo_switches_to_my_files():

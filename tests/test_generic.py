@@ -798,6 +798,34 @@ def test_the_mapping_currency_becomes_the_data_sets_currency() -> None:
     assert apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f").currency == ""
 
 
+@pytest.mark.parametrize(
+    ("amounts", "stated"),
+    [
+        (["€12,50", "€ 1.234,00", "7,25"], "EUR"),  # a mark on some amounts is enough
+        (["12,50 €", "3,00 €"], "EUR"),
+        (["12.50 GBP", "3 GBP"], "GBP"),
+        (["R$ 1.234,56", "R$ 7,00"], "BRL"),
+        (["US$ 5", "US$ 6.50"], "USD"),
+        (["$1,200.50", "$30"], None),  # dollars of which country?
+        (["£3", "€4"], None),  # two currencies: none stated
+        (["12.50", "3"], None),
+    ],
+)
+def test_amounts_that_name_one_currency_state_it_in_the_guess(amounts, stated) -> None:
+    frame = pl.DataFrame(
+        {
+            "Order": ["A1", "A2", "A3"][: len(amounts)],
+            "Date": DATES[: len(amounts)],
+            "Total": amounts,
+        }
+    )
+    guess = guess_mapping(frame)
+    assert guess.used()["revenue"] == "Total"
+    assert guess.currency == stated
+    if stated:
+        assert apply_mapping(frame, guess, "f").currency == stated
+
+
 def test_a_currency_that_is_no_code_is_a_problem() -> None:
     frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"]})
     [problem] = mapping_problems(

@@ -479,7 +479,8 @@ def _unique_per_row(values: pl.Series) -> bool:
 
 
 def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
-    """The most likely column for each field: by name in seven languages, then by values.
+    """The most likely column for each field: by name in seven languages, then by values; the
+    currency that the amounts' text names, if any (parse.stated_currency).
 
     Each column fills at most one field; ties go to the earlier field, then the earlier column.
     """
@@ -567,7 +568,9 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             if s > 0 and f in ("ordered_at", *NUMBERS)
         ]
     )
-    return ColumnMapping(chosen)
+    # Amounts written with a mark of one currency ("€12,50", "12.50 EUR") state it.
+    stated = (parse.stated_currency(frame[chosen[f]]) for f in MONEY if chosen[f])
+    return ColumnMapping(chosen, next((c for c in stated if c), None))
 
 
 def _examples(parsed: parse.Parsed, n: int = 2) -> str:
