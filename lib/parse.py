@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -615,10 +616,11 @@ def _whole(values: pl.Series) -> pl.Series:
 _MARKS = {"€": "EUR", "£": "GBP", "R$": "BRL", "US$": "USD", "C$": "CAD", "A$": "AUD", "₹": "INR"}
 
 
-def stated_currency(s: pl.Series) -> str | None:
+def stated_currency(s: pl.Series, codes: Collection[str]) -> str | None:
     """The currency that amounts written as text name ('€12,50', '12.50 EUR'), when every one
-    that names a currency names the same, by a mark of one currency (_MARKS) or a three-letter
-    code; None otherwise (no mark, marks that differ, or one several currencies use: '$')."""
+    that names a currency names the same, by a mark of one currency (_MARKS) or one of `codes`
+    (three letters: any other, '12 PCS', may be no currency); None otherwise (no mark, marks
+    that differ, or one several currencies use: '$')."""
     if not _is_text(s.dtype):
         return None
     compact = _sample(_clean_strings(s)).str.replace_all(r"\s+", "")
@@ -627,7 +629,7 @@ def stated_currency(s: pl.Series) -> str | None:
     if len(found) != 1:
         return None
     mark = found[0]
-    return mark if re.fullmatch("[A-Z]{3}", mark) else _MARKS.get(mark)
+    return mark if mark in codes else _MARKS.get(mark)
 
 
 def looks_like_number(s: pl.Series) -> float:

@@ -809,6 +809,7 @@ def test_the_mapping_currency_becomes_the_data_sets_currency() -> None:
         (["$1,200.50", "$30"], None),  # dollars of which country?
         (["£3", "€4"], None),  # two currencies: none stated
         (["12.50", "3"], None),
+        (["12 PCS", "3 PCS"], None),  # three letters, but no currency
     ],
 )
 def test_amounts_that_name_one_currency_state_it_in_the_guess(amounts, stated) -> None:

@@ -569,7 +569,7 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         ]
     )
     # Amounts written with a mark of one currency ("€12,50", "12.50 EUR") state it.
-    stated = (parse.stated_currency(frame[chosen[f]]) for f in MONEY if chosen[f])
+    stated = (parse.stated_currency(frame[chosen[f]], CURRENCIES) for f in MONEY if chosen[f])
     return ColumnMapping(chosen, next((c for c in stated if c), None))
 
 
