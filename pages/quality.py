@@ -57,17 +57,16 @@ st.dataframe(
     height=35 + 68 * profiles.height + 3 if nulls_chars > 45 else "auto",
 )
 
-checks = ds.extras.get(quality.LINE_CHECKS)
+checks = quality.line_checks(ds)
 if checks is not None:
-    read = checks["lines"][0]
     st.caption(
         ":material/info: The lines table is the folder's summary: a few rows per order. "
         + (
-            f"The findings on lines below count the {read:,} lines of its files, as they were "
-            "summarised."
-            if "matched" in checks.columns
-            else f"Its {read:,} lines were summarised by order, which checks none of them: load "
-            "a sample of the files on the Data page to see what is wrong with them."
+            f"The findings on lines below count the {checks['lines']:,} lines of its files, as "
+            "they were summarised."
+            if "missing_customer" in checks
+            else f"Its {checks['lines']:,} lines were summarised by order, which checks none of "
+            "them: load a sample of the files on the Data page to see what is wrong with them."
         )
     )
 
