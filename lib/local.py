@@ -166,7 +166,8 @@ def order_rows(
     # A missing order id groups as one order, as the pages' group-bys do; "" keeps it one key.
     lines = source.lines.with_columns(nw.col("order_id").fill_null(""))
     if parts == 1:
-        return (*_order_rows(lines, [lines], source, progress), None)
+        checks = _counted_by_order(lines, [lines], source.engine)
+        return (*_order_rows(lines, [lines], source, progress), checks)
     with tempfile.TemporaryDirectory(prefix="storelens-") as folder:
         progress(f"Splitting the lines into {parts} parts by order (temporary files)…")
         share = pl.col("order_id").hash() % parts
@@ -176,7 +177,9 @@ def order_rows(
             pl.scan_parquet(d, hive_partitioning=False) for d in sorted(Path(folder).iterdir())
         ]
         every = summaries.lazy(pl.concat(pieces))
-        return (*_order_rows(every, [summaries.lazy(p) for p in pieces], source, progress), None)
+        parted = [summaries.lazy(p) for p in pieces]
+        checks = _counted_by_order(every, parted, source.engine)
+        return (*_order_rows(every, parted, source, progress), checks)
 
 
 def _in_shares(
@@ -233,11 +236,40 @@ def _bought(
     return engines.collect(_per_order(_lazy(paid), _units(names)), engine), _checked(frame, paid)
 
 
-def _quantities(frame: pl.DataFrame, *before: pl.DataFrame) -> pl.DataFrame:
+def _counted_by_order(
+    lines: nw.LazyFrame, pieces: list[nw.LazyFrame], engine: str
+) -> pl.DataFrame | None:
+    """_checked of lines summarised by order, whose orders are each whole in one of `pieces`:
+    every rule over all the lines, exact repeats piece by piece, cancellations netted as
+    cancellation_shares nets them. Files read by polars only (None for a database's lines)."""
+    if engine != "polars":
+        return None
+    native = lines.to_native().drop(summaries.LINE)
+    names = native.collect_schema().names()
+    rules = quality.line_rules(names)
+    counts = native.select(
+        pl.len().cast(pl.Int64).alias("lines"),
+        *(rule.fill_null(value=False).sum().cast(pl.Int64).alias(r) for r, rule in rules.items()),
+    ).collect(engine="streaming")
+    wholes = [piece.to_native().drop(summaries.LINE) for piece in pieces]
+    repeats = sum(
+        w.select(pl.len()).collect().item() - w.unique().select(pl.len()).collect().item()
+        for w in wholes
+    )
+    netted = engines.collect(summaries.netted(lines), engine)
+    extremes = _extremes(_quantities(native)) if "quantity" in names else []
+    return pl.concat([counts, netted], how="horizontal").with_columns(
+        pl.lit(repeats, pl.Int64).alias("duplicate_rows"), *extremes
+    )
+
+
+def _quantities(frame: pl.DataFrame | pl.LazyFrame, *before: pl.DataFrame) -> pl.DataFrame:
     """How many lines of `frame` have each absolute quantity (q, n), added to `before`'s."""
     counts = (
         frame.select(pl.col("quantity").abs().alias("q")).group_by("q").agg(pl.len().alias("n"))
     )
+    if isinstance(counts, pl.LazyFrame):
+        counts = counts.collect(engine="streaming")
     every = pl.concat([*before, counts.drop_nulls("q").cast({"n": pl.Int64})])
     return every.group_by("q").agg(pl.col("n").sum()) if before else every
 

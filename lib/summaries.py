@@ -87,8 +87,41 @@ def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame
     and item (the customer's latest purchase without items) at or before it; among purchase
     lines of the same time, the last by LINE."""
     names = [n for n in _names(lines) if n != LINE]
+    size = _size(names)
+    # Each matched line's size read from the lines by LINE, not from targets: used twice, they
+    # were computed twice inside DuckDB (half of this summary's time).
+    sizes = lines.select(LINE, nw.col(size).abs().alias("_size"))
+    return (
+        _matched(lines, names, free)
+        .group_by(LINE)
+        .agg(nw.col("_back").sum())
+        .join(sizes, on=LINE)
+        .select(LINE, (1.0 - nw.col("_back") / nw.col("_size")).clip(0.0, 1.0).alias("_share"))
+    )
+
+
+def netted(lines: nw.LazyFrame) -> nw.LazyFrame:
+    """One row: matched and unmatched, the cancellation lines of known customers that
+    cancellation_shares nets out of a purchase and those it cannot (measures.Purchases')."""
+    names = [n for n in _names(lines) if n != LINE]
+    returns = lines.filter(~nw.col("customer_id").is_null() & is_return(names))
+    matched = _matched(lines, names, free=False).select(nw.len().cast(nw.Int64).alias("matched"))
+    every = returns.select(nw.len().cast(nw.Int64).alias("returns"))
+    return matched.join(every, how="cross").select(
+        "matched", (nw.col("returns") - nw.col("matched")).alias("unmatched")
+    )
+
+
+def _size(names: list[str]) -> str:
+    """What a cancellation takes back a share of: quantity with items, else revenue."""
+    return "quantity" if "item_id" in names and "quantity" in names else "revenue"
+
+
+def _matched(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
+    """Each cancellation of a known customer matched to the purchase it nets (cancellation_shares'
+    rule): the purchase's LINE and _back, the size it takes back."""
     items = "item_id" in names
-    size = "quantity" if items and "quantity" in names else "revenue"
+    size = _size(names)
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
     back = (
         lines.filter(~nw.col("customer_id").is_null() & is_return(names))
@@ -103,17 +136,11 @@ def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame
         .drop_nulls()
     )
     latest = targets.group_by(*keys, "ordered_at").agg(nw.col(LINE).max())
-    # Each matched line's size read from the lines by LINE, not from targets: used twice, they
-    # were computed twice inside DuckDB (half of this summary's time).
-    sizes = lines.select(LINE, nw.col(size).abs().alias("_size"))
     return (
         back.sort("ordered_at")
         .join_asof(latest.sort("ordered_at"), on="ordered_at", by=keys, strategy="backward")
         .filter(~nw.col(LINE).is_null())
-        .group_by(LINE)
-        .agg(nw.col("_back").sum())
-        .join(sizes, on=LINE)
-        .select(LINE, (1.0 - nw.col("_back") / nw.col("_size")).clip(0.0, 1.0).alias("_share"))
+        .select(LINE, "_back")
     )
 
 
