@@ -93,6 +93,15 @@ def test_lazy_purchases_drop_duplicates_and_net_cancellations_by_hand():
     ]
 
 
+def test_cancellations_netted_and_not_by_hand():
+    # c1 and c2 (customer a) each net a purchase; c3 (b's y) has none before it.
+    assert _collect(summaries.netted(_lazy(NETTING))).rows(named=True) == [
+        {"matched": 2, "unmatched": 1}
+    ]
+    netted = measures.customer_purchases(NETTING)
+    assert (netted.matched, netted.unmatched) == (2, 1)
+
+
 def test_lazy_purchases_equal_the_measures_purchases():
     want = measures.customer_purchases(NETTING).lines
     got = _collect(summaries.purchases(_lazy(NETTING)))
