@@ -328,6 +328,13 @@ def _integer_dates(s: pl.Series) -> tuple[pl.Series, str]:
     return pl.Series(s.name, [None] * s.len(), dtype=DATETIME), ""
 
 
+def ambiguity(detail: str) -> str | None:
+    """The note on dates whose day and month could be either (a detail of to_datetime), with
+    what to do about it; None when the values say which is which."""
+    said = next((d for d in detail.split("; ") if "ambiguous" in d), None)
+    return None if said is None else f"{said}: check a few dates against the source"
+
+
 def to_datetime(s: pl.Series) -> Parsed:
     """Naive Datetime("us") values; the format is detected on a sample, then per style.
 

@@ -988,3 +988,19 @@ def test_stacked_customers_take_their_most_frequent_region_over_every_file() -> 
     mapping = _mapping(ordered_at="when", customer_id="who", revenue="amount", region="country")
     customers = _stacked(january, february, mapping).dataset.tables["customers"]
     assert customers.select("customer_id", "region").rows() == [("c1", "ES"), ("c2", "ES")]
+
+
+def test_dates_whose_day_and_month_could_be_either_are_noted() -> None:
+    # 05/01 and 06/01 read either way: month first, and the note says so; 13/01 settles it.
+    frame = pl.DataFrame({"when": ["05/01/2023", "06/01/2023"], "v": ["1", "2"]})
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f.csv")
+    assert mapped.lines["ordered_at"].dt.month().to_list() == [5, 6]
+    [note] = [n for n in mapped.notes if n.column == "when"]
+    assert note.message == (
+        "day and month are ambiguous in every value: read as month first: check a few dates "
+        "against the source"
+    )
+    settled = frame.with_columns(pl.Series("when", ["13/01/2023", "06/01/2023"]))
+    mapped = apply_mapping(settled, _mapping(ordered_at="when", revenue="v"), "f.csv")
+    assert mapped.lines["ordered_at"].dt.month().to_list() == [1, 1]
+    assert not [n for n in mapped.notes if n.column == "when"]

@@ -193,11 +193,8 @@ class Converter:
                 self._problems[file, source] = f"the file has no column '{source}'"
             return pl.Series(source, [None] * height, dtype=dtype)
         for file, rows, result in read:
-            if "ambiguous" in result.detail:
-                note = next(d for d in result.detail.split("; ") if "ambiguous" in d)
-                self.notes.append(
-                    Note(file, source, f"{note}: check a few dates against the source")
-                )
+            if ambiguous := parse.ambiguity(result.detail):
+                self.notes.append(Note(file, source, ambiguous))
             if result.failures:
                 problem = result.problem(_WHAT[kind])
                 self._problems[file, source] = problem
