@@ -194,11 +194,14 @@ def _numeric_date_formats(order: str, separator: str) -> tuple[_Format, ...]:
     return tuple(formats)
 
 
-def _day_month_order(values: pl.Series, whole: pl.Series) -> tuple[str, str, str]:
+def _day_month_order(
+    values: pl.Series, whole: pl.Series, prefer: str | None = None
+) -> tuple[str, str, str]:
     """(order, separator, note) for D/M/Y-or-M/D/Y dates, decided from the sample, else the column.
 
     A first field above 12 means day first; a second above 12 means month first. When no value
-    tells, slashes default to month first (US exports) and dots or dashes to day first.
+    tells, `prefer` ("dmy" or "mdy") decides; without it slashes default to month first (US
+    exports) and dots or dashes to day first.
     """
     separator = ""
     for value in values.head(50).to_list():
@@ -223,8 +226,8 @@ def _day_month_order(values: pl.Series, whole: pl.Series) -> tuple[str, str, str
         if first_max > 12 and second_max > 12:
             # Both orders occur (stacked exports): the convention first, the rest by style.
             return ("mdy" if separator == "/" else "dmy"), separator, ""
-    order = "mdy" if separator == "/" else "dmy"
-    which = "month first" if order == "mdy" else "day first"
+    order = prefer or ("mdy" if separator == "/" else "dmy")
+    which = ("month first" if order == "mdy" else "day first") + (", as chosen" if prefer else "")
     return order, separator, f"day and month are ambiguous in every value: read as {which}"
 
 
@@ -249,16 +252,20 @@ def _in_range(parsed: pl.Series) -> pl.Series:
 
 
 def _datetime_plan(
-    sample: pl.Series, whole: pl.Series, order: tuple[str, str] | None = None
+    sample: pl.Series,
+    whole: pl.Series,
+    order: tuple[str, str] | None = None,
+    prefer: str | None = None,
 ) -> tuple[list[_Format], str]:
     """The formats to try, best first (all of one day/month order), and a note on ambiguity.
 
-    `order` (order, separator) imposes the day/month order instead of judging it. Formats are
+    `order` (order, separator) imposes the day/month order instead of judging it; `prefer` is
+    the order of values that do not tell (_day_month_order). Formats are
     ranked by the values they read within MIN_YEAR..MAX_YEAR, then by those they read at all,
     so that a column of year-2999 placeholders still finds its format (and fails on the range).
     """
     if order is None:
-        order = _day_month_order(sample, whole)
+        order = _day_month_order(sample, whole, prefer)
         note = order[2]
     else:
         note = ""
@@ -335,8 +342,10 @@ def ambiguity(detail: str) -> str | None:
     return None if said is None else f"{said}: check a few dates against the source"
 
 
-def to_datetime(s: pl.Series) -> Parsed:
+def to_datetime(s: pl.Series, prefer: str | None = None) -> Parsed:
     """Naive Datetime("us") values; the format is detected on a sample, then per style.
+    `prefer` ("dmy" or "mdy"): how to read dates whose day and month could be either, when no
+    value of the column tells (by default slashes month first, dots and dashes day first).
 
     A column usually holds one style, read with one format found on a sample. Stacked exports
     mix styles (ISO beside 12/25/2022, or day-first beside month-first): the values the first
@@ -363,7 +372,7 @@ def to_datetime(s: pl.Series) -> Parsed:
         empty = pl.Series(s.name, [None] * s.len(), dtype=DATETIME)
         return _parsed(s, empty, f"{dtype} values are not dates")
     text = _clean_strings(s)
-    values, unchecked, detail = _read_dates(text)
+    values, unchecked, detail = _read_dates(text, prefer=prefer)
     missed = values.is_null() & unchecked.is_null() & text.is_not_null()
     if missed.any():  # other styles, or garbage: read what is left style by style
         rows = missed.arg_true()
@@ -371,7 +380,7 @@ def to_datetime(s: pl.Series) -> Parsed:
         styles = _styles(rest)
         kinds = set(styles.drop_nulls().unique().to_list())
         if kinds - {"text"} or len(rows) < text.is_not_null().sum():
-            more, more_unchecked, more_detail = _read_styles(rest, styles)
+            more, more_unchecked, more_detail = _read_styles(rest, styles, prefer)
             if more_unchecked.is_not_null().any():
                 values = values.scatter(rows, more)
                 unchecked = unchecked.scatter(rows, more_unchecked)
@@ -380,10 +389,11 @@ def to_datetime(s: pl.Series) -> Parsed:
 
 
 def _read_dates(
-    text: pl.Series, order: tuple[str, str] | None = None
+    text: pl.Series, order: tuple[str, str] | None = None, prefer: str | None = None
 ) -> tuple[pl.Series, pl.Series, str]:
-    """(dates, dates before the range check, detail) of text in one style."""
-    plan, note = _datetime_plan(_sample(text), text, order)
+    """(dates, dates before the range check, detail) of text in one style (`order`,
+    `prefer`: see _datetime_plan)."""
+    plan, note = _datetime_plan(_sample(text), text, order, prefer)
     values, unchecked = _apply_plan(text, plan)
     if plan:
         detail = "; ".join(p for p in ("format " + " or ".join(f.format for f in plan), note) if p)
@@ -426,8 +436,11 @@ def _styles(text: pl.Series) -> pl.Series:
     return pl.DataFrame({"v": text}).select(style.alias("style")).to_series()
 
 
-def _read_styles(text: pl.Series, styles: pl.Series) -> tuple[pl.Series, pl.Series, str]:
-    """Dates of a column that mixes styles, each style read on its own."""
+def _read_styles(
+    text: pl.Series, styles: pl.Series, prefer: str | None = None
+) -> tuple[pl.Series, pl.Series, str]:
+    """Dates of a column that mixes styles, each style read on its own (`prefer`: the order of
+    a separator's dates that do not tell, when none of that separator's other dates do)."""
     values = pl.Series(text.name, [None] * text.len(), dtype=DATETIME)
     unchecked = values.clone()
     counts = dict(styles.drop_nulls().value_counts().iter_rows())
@@ -440,7 +453,7 @@ def _read_styles(text: pl.Series, styles: pl.Series) -> tuple[pl.Series, pl.Seri
             separator, said = style[0], style[1:]
             dmy, mdy = counts.get(f"{separator}dmy", 0), counts.get(f"{separator}mdy", 0)
             if said == "?":  # ambiguous: read like most values with this separator say
-                convention = "mdy" if separator == "/" else "dmy"
+                convention = prefer or ("mdy" if separator == "/" else "dmy")
                 said = "dmy" if dmy > mdy else "mdy" if mdy > dmy else convention
                 if not dmy and not mdy:
                     which = "month first" if said == "mdy" else "day first"

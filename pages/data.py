@@ -12,6 +12,7 @@ from pages.common import settings, ui
 ACCEPTED = ["csv", "gz", "tsv", "txt", "zip", "parquet", "xlsx", "xls"]
 NO_COLUMN = ui.labelled({None: "— none —"})
 NO_CURRENCY = ui.labelled({None: "— not stated —"})
+DATE_ORDER = ui.labelled({None: "as the dates say", **generic.DATE_ORDERS})
 
 
 def _fingerprint(frame: pl.DataFrame) -> tuple:
@@ -27,10 +28,10 @@ def _guess(key: tuple, _frame: pl.DataFrame) -> generic.ColumnMapping:
 
 @st.cache_data(max_entries=50, show_spinner="Checking the mapping…")
 def _checks(
-    key: tuple, fields: tuple, currency: str | None, _frame: pl.DataFrame
+    key: tuple, fields: tuple, currency: str | None, dates: str | None, _frame: pl.DataFrame
 ) -> tuple[list[str], list[str], pl.DataFrame]:
     """(problems, warnings, preview) of one mapping: every rerun of the page shows them."""
-    mapping = generic.ColumnMapping(dict(fields), currency)
+    mapping = generic.ColumnMapping(dict(fields), currency, dates)
     problems, warnings = generic.mapping_checks(_frame, mapping)
     return problems, warnings, generic.preview(_frame, mapping)
 
@@ -254,6 +255,8 @@ for rec in unknown if state.source() == state.FILES else []:
         if current is not None:
             mapped = ", ".join(f"{k} ← {v}" for k, v in current.used().items())
             money = f" Amounts in {current.currency}." if current.currency else ""
+            if current.dates:
+                money += f" Dates read {generic.DATE_ORDERS[current.dates]} where either fits."
             st.success(fmt.plain(f"Mapped: {mapped}.{money}"))
             st.button(
                 "Change the mapping",
@@ -292,8 +295,18 @@ for rec in unknown if state.source() == state.FILES else []:
             key=f"data_map_{rec.name}_currency",
             help="Currency of the amounts, as three letters (EUR, USD...): pages show its symbol",
         )
-        mapping = generic.ColumnMapping(chosen, generic.currency_code(currency))
-        problems, warnings, preview = _checks(key, tuple(chosen.items()), mapping.currency, frame)
+        dates = grid[(len(generic.FIELDS) + 1) % 3].selectbox(
+            "date order",
+            [None, *generic.DATE_ORDERS],
+            format_func=DATE_ORDER,
+            key=f"data_map_{rec.name}_dates",
+            help="How to read dates such as 05/01/2023, whose day and month could be either, "
+            "when no date of the column tells (a day above 12 settles it)",
+        )
+        mapping = generic.ColumnMapping(chosen, generic.currency_code(currency), dates)
+        problems, warnings, preview = _checks(
+            key, tuple(chosen.items()), mapping.currency, dates, frame
+        )
         st.caption("Preview of the first mapped rows")
         st.dataframe(preview, hide_index=True)
         # Problems and warnings quote column names and values from the file.

@@ -131,6 +131,17 @@ def test_amounts_that_name_their_currency_preselect_it_and_the_pages_show_it():
     assert metrics(at)["Net revenue"] == "€1.2k"
 
 
+def test_a_mapping_reads_dates_that_could_be_either_in_the_order_chosen():
+    at = page("files", "pages/data.py")
+    csv = b"ticket;fecha;importe;cliente\nT1;05/01/2024;10,50;a\nT2;06/01/2024;4,00;b\n"
+    at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
+    at.selectbox(key="data_map_ventas.csv_dates").set_value("dmy").run()
+    at.button(key="data_confirm_ventas.csv").click().run()
+    assert r"Dates read day first where either fits\." in " ".join(s.value for s in at.success)
+    at.switch_page("pages/overview.py").run()
+    assert "From 05 Jan 2024 to 06 Jan 2024." in [c.value for c in at.caption]
+
+
 def test_uploading_while_on_a_demo_switches_to_my_files():
     at = page("marketplace", "pages/data.py")
     csv = (

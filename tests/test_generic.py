@@ -2,6 +2,7 @@
 
 import gzip
 import time
+from dataclasses import replace
 from datetime import date, datetime
 
 import polars as pl
@@ -12,6 +13,7 @@ from lib.analyses import sales
 from lib.formats import generic
 from lib.formats.generic import (
     CURRENCY_KEY,
+    DATES_KEY,
     FIELD_HELP,
     FIELDS,
     ColumnMapping,
@@ -1004,3 +1006,23 @@ def test_dates_whose_day_and_month_could_be_either_are_noted() -> None:
     mapped = apply_mapping(settled, _mapping(ordered_at="when", revenue="v"), "f.csv")
     assert mapped.lines["ordered_at"].dt.month().to_list() == [1, 1]
     assert not [n for n in mapped.notes if n.column == "when"]
+
+
+def test_a_mapping_can_read_dates_that_could_be_either_day_first() -> None:
+    frame = pl.DataFrame({"when": ["05/01/2023", "06/01/2023"], "v": ["1", "2"]})
+    mapping = replace(_mapping(ordered_at="when", revenue="v"), dates="dmy")
+    mapped = apply_mapping(frame, mapping, "f.csv")
+    assert mapped.lines["ordered_at"].dt.strftime("%Y-%m-%d").to_list() == [
+        "2023-01-05",
+        "2023-01-06",
+    ]
+    [note] = [n.message for n in mapped.notes if n.column == "when"]
+    assert note.startswith("day and month are ambiguous in every value: read as day first, as")
+    # A date that tells (13 can only be a day) wins over the mapping's order.
+    told = frame.with_columns(pl.Series("when", ["13/01/2023", "06/01/2023"]))
+    mapped = apply_mapping(told, replace(mapping, dates="mdy"), "f.csv")
+    assert mapped.lines["ordered_at"].dt.month().to_list() == [1, 1]
+    # The order travels with the mapping in a recipe; an unknown one is dropped.
+    assert mapping.entries()[DATES_KEY] == "dmy"
+    assert ColumnMapping.from_entries(mapping.entries()).dates == "dmy"
+    assert ColumnMapping.from_entries({**mapping.entries(), DATES_KEY: "ymd"}).dates is None

@@ -232,6 +232,9 @@ def _name_score(field: str, column: str) -> float:
 
 # The key under which a mapping's currency travels with its fields (in recipes); no field has it.
 CURRENCY_KEY = "currency"
+# The same for how the mapping reads dates whose day and month could be either.
+DATES_KEY = "dates"
+DATE_ORDERS = {"dmy": "day first", "mdy": "month first"}
 # Offered first on the Data page; any other three-letter ISO 4217 code can be typed.
 CURRENCIES: tuple[str, ...] = (
     "EUR",
@@ -265,19 +268,32 @@ class ColumnMapping:
 
     fields: dict[str, str | None]
     currency: str | None = None
+    # How dates whose day and month could be either are read (a key of DATE_ORDERS); None: as
+    # parse.to_datetime reads them by default (slashes month first, dots and dashes day first).
+    dates: str | None = None
 
     @classmethod
     def from_entries(cls, entries: Mapping[str, str | None]) -> ColumnMapping:
-        """A mapping from `entries()`' form: fields, plus the currency under CURRENCY_KEY."""
-        fields = {f: c for f, c in entries.items() if f != CURRENCY_KEY}
-        return cls(fields, currency_code(entries.get(CURRENCY_KEY)))
+        """A mapping from `entries()`' form: fields, plus the currency under CURRENCY_KEY and
+        the date order under DATES_KEY."""
+        fields = {f: c for f, c in entries.items() if f not in (CURRENCY_KEY, DATES_KEY)}
+        dates = entries.get(DATES_KEY)
+        return cls(
+            fields,
+            currency_code(entries.get(CURRENCY_KEY)),
+            dates if dates in DATE_ORDERS else None,
+        )
 
     def entries(self) -> dict[str, str]:
-        """Mapped fields in their own order, then the currency under CURRENCY_KEY when set (what
-        a recipe keeps)."""
+        """Mapped fields in their own order, then the currency under CURRENCY_KEY and the date
+        order under DATES_KEY when set (what a recipe keeps)."""
         code = currency_code(self.currency)
         mapped = {f: c for f, c in self.fields.items() if c}
-        return {**mapped, **({CURRENCY_KEY: code} if code else {})}
+        return {
+            **mapped,
+            **({CURRENCY_KEY: code} if code else {}),
+            **({DATES_KEY: self.dates} if self.dates else {}),
+        }
 
     def used(self) -> dict[str, str]:
         """Mapped fields only, in canonical field order."""
@@ -628,23 +644,22 @@ _CHECKED = ("customer_id", "ordered_at", *NUMBERS)
 def mapping_checks(frame: pl.DataFrame, mapping: ColumnMapping) -> tuple[list[str], list[str]]:
     """(mapping_problems, mapping_warnings) of one mapping, reading each column once."""
     used = _valid(frame, mapping)
-    read = _read_all(frame, {f: c for f, c in used.items() if f in _CHECKED})
+    read = _read_all(frame, {f: c for f, c in used.items() if f in _CHECKED}, mapping.dates)
     return _problems(frame, mapping, used, read), _warnings(frame, used, read)
 
 
 def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
     """Sentences saying why the mapping cannot be used yet, each naming the column and the fix."""
     used = {f: c for f, c in _valid(frame, mapping).items() if f in ("ordered_at", *NUMBERS)}
-    return _problems(frame, mapping, used, _read_all(frame, used))
+    return _problems(frame, mapping, used, _read_all(frame, used, mapping.dates))
 
 
 def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
     """Sentences about columns that look like another field (see _doubts) and what the mapping
     will assume or leave out; confirming is still allowed."""
     used = _valid(frame, mapping)
-    return _warnings(
-        frame, used, _read_all(frame, {f: c for f, c in used.items() if f in _CHECKED})
-    )
+    checked = {f: c for f, c in used.items() if f in _CHECKED}
+    return _warnings(frame, used, _read_all(frame, checked, mapping.dates))
 
 
 def _problems(
@@ -856,22 +871,26 @@ def _fate(field: str, used: dict[str, str]) -> str:
     return f"{field} will be left empty on those rows"
 
 
-def _read(field: str, raw: pl.Series) -> parse.Parsed:
-    """One source column read as `field` needs it (ids and text never fail)."""
+def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:
+    """One source column read as `field` needs it (ids and text never fail; `dates`:
+    ColumnMapping.dates)."""
     if raw.dtype.is_nested():
         # Lists and structs from parquet: the parsers read text, so show them as text (rare, slow).
         raw = pl.Series(raw.name, [None if v is None else str(v) for v in raw.to_list()], pl.String)
     if field == "ordered_at":
-        return parse.to_datetime(raw)
+        return parse.to_datetime(raw, dates)
     if field in NUMBERS:
         return parse.to_float(raw)
     return parse.Parsed(parse.to_id(raw) if field in IDS else parse.to_text(raw), 0, ())
 
 
-def _read_all(frame: pl.DataFrame, used: dict[str, str]) -> dict[str, parse.Parsed]:
-    """Each mapped field's column read, keyed by field; big frames read two columns at a time."""
+def _read_all(
+    frame: pl.DataFrame, used: dict[str, str], dates: str | None = None
+) -> dict[str, parse.Parsed]:
+    """Each mapped field's column read, keyed by field (`dates`: ColumnMapping.dates); big
+    frames read two columns at a time."""
     results = side_by_side(
-        lambda job: _read(job[0], frame[job[1]]), list(used.items()), frame.height
+        lambda job: _read(job[0], frame[job[1]], dates), list(used.items()), frame.height
     )
     return dict(zip(used, results, strict=True))
 
@@ -885,7 +904,7 @@ def _columns(
     frame: pl.DataFrame, mapping: ColumnMapping
 ) -> tuple[dict[str, pl.Series], dict[str, parse.Parsed]]:
     """Typed canonical columns of the mapped fields, and the parse results of dates and numbers."""
-    read = _read_all(frame, _valid(frame, mapping))
+    read = _read_all(frame, _valid(frame, mapping), mapping.dates)
     spec = SPECS["lines"].columns
     typed = {f: p.values.cast(spec[f]).alias(f) for f, p in read.items()}
     parsed = {f: p for f, p in read.items() if f == "ordered_at" or f in NUMBERS}
