@@ -135,7 +135,11 @@ def test_a_mapping_reads_dates_that_could_be_either_in_the_order_chosen():
     at = page("files", "pages/data.py")
     csv = b"ticket;fecha;importe;cliente\nT1;05/01/2024;10,50;a\nT2;06/01/2024;4,00;b\n"
     at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
+    said = " ".join(w.value for w in at.warning).replace("\\", "")  # Markdown escapes
+    assert "read as month first: check a few dates against the source, or choose" in said
     at.selectbox(key="data_map_ventas.csv_dates").set_value("dmy").run()
+    said = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "read as day first, as chosen" in said
     at.button(key="data_confirm_ventas.csv").click().run()
     assert r"Dates read day first where either fits\." in " ".join(s.value for s in at.success)
     at.switch_page("pages/overview.py").run()

@@ -738,6 +738,8 @@ def _warnings(
                 f"'{column}'{unread}: they will be "
                 "left out."
             )
+        if ambiguous := parse.ambiguity(parsed.detail):
+            warnings.append(f"In '{column}', {ambiguous}, or choose the date order.")
     numbers = {}
     for field in NUMBERS:
         if field in used:
