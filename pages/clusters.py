@@ -1,5 +1,6 @@
 """Clusters: customer groups with a justified k, what sets them apart and what they return."""
 
+import functools
 import math
 
 import polars as pl
@@ -187,8 +188,10 @@ def clustering() -> None:
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]
 
-    def assigned() -> pl.DataFrame:
-        return cl.cluster_assignments(built.table, fitted["labels"], names)
+    # The customers with their cluster, made when needed (a column of text per customer); a
+    # partial of the library's function, not a function of this page: the download keeps it
+    # after the run, and a page's function would keep that run's globals alive with it.
+    assigned = functools.partial(cl.cluster_assignments, built.table, fitted["labels"], names)
 
     entered: pl.DataFrame = scaling["model"]
     st.caption(cl.transform_note(entered, log))

@@ -1,5 +1,6 @@
 """Lifetime value: which customers will buy again, what they are worth, and how far to trust it."""
 
+import functools
 from datetime import timedelta
 
 import polars as pl
@@ -286,7 +287,10 @@ if view == "Customers":
             ui.download(risky, "clv_at_risk", key="clv_dl_risk")
         ui.reading(clv.at_risk_reading(values, currency))
     ui.download(
-        lambda: clv.by_value(values),  # ranked when the button is clicked, not on every rerun
+        # Ranked when the button is clicked, not on every rerun; a partial of the library's
+        # function, not a lambda of this page: Streamlit keeps the callable after the run, and
+        # a page's function would keep that run's globals (every frame in them) alive with it.
+        functools.partial(clv.by_value, values),
         "clv_customers",
         key="clv_dl_customers",
         label="Download all customers",

@@ -1,5 +1,7 @@
 """Data quality: profile of each table and the anomaly report."""
 
+import functools
+
 import polars as pl
 import streamlit as st
 
@@ -136,7 +138,8 @@ for i, finding in enumerate(report.findings):
         columns.table(examples, ids=tuple(examples.columns), pin_ids=False)
         st.download_button(
             f"Download all {finding.rows.height:,} rows (CSV)",
-            data=lambda rows=finding.rows: io.csv_bytes(rows),
+            # No lambda of this page: Streamlit keeps the callable, and the run's globals too.
+            data=functools.partial(io.csv_bytes, finding.rows),
             file_name=f"{finding.rule}_{finding.table}.csv",
             mime="text/csv",
             key=f"quality_download_{i}",
