@@ -146,8 +146,8 @@ def order_rows(
     """The purchase and rest rows of every order of `source`'s lines (see the module's
     docstring), with the canonical line columns they fill and `_lines`, the lines read; Sales'
     item cube of the lines (sales.item_cube), computed alongside by the same engine (None
-    without items); and what Data quality counts on the lines (quality.LINE_CHECKS; None where
-    they are summarised lazily, by order).
+    without items); and what Data quality counts on the lines (quality.LINE_CHECKS; None for
+    lines in a database).
 
     Files (polars) are read `parts` shares of the customers at a time, into memory (_in_shares).
     Lines in a database, and files whose orders _in_shares finds split, are summarised lazily:
@@ -193,7 +193,8 @@ def _in_shares(
     an order's cells once, which shares summed apart cannot."""
     names = [c for c in source.lines.collect_schema().names() if c != summaries.LINE]
     priced = "unit_price" in names
-    bought, whole, free, checks, quantities = [], [], [], [], []
+    bought, whole, free, checks = [], [], [], []
+    quantities = None  # the shares' counts of each absolute quantity so far (_quantities)
     cells = counted = None
     engine = source.engine  # polars' streaming engine, on the shares in memory too
     for k in range(n):
@@ -206,7 +207,7 @@ def _in_shares(
         bought.append(per_order)
         checks.append(counted_lines)
         if "quantity" in names:
-            quantities = [_quantities(frame, *quantities)]
+            quantities = _quantities(frame, quantities)
         whole.append(engines.collect(_whole(lines, names), engine))
         if priced:
             theirs = lines.join(_free_buyers(lines, names), on="customer_id", how="semi")
@@ -224,7 +225,7 @@ def _in_shares(
         sums=(cells, counted),
         source=engines.Source(source.lines, "memory"),
         progress=progress,
-    ), pl.concat(checks).sum().with_columns(_extremes(*quantities))
+    ), pl.concat(checks).sum().with_columns(_extremes(quantities))
 
 
 def _bought(
@@ -246,11 +247,7 @@ def _counted_by_order(
         return None
     native = lines.to_native().drop(summaries.LINE)
     names = native.collect_schema().names()
-    rules = quality.line_rules(names)
-    counts = native.select(
-        pl.len().cast(pl.Int64).alias("lines"),
-        *(rule.fill_null(value=False).sum().cast(pl.Int64).alias(r) for r, rule in rules.items()),
-    ).collect(engine="streaming")
+    counts = native.select(_rule_counts(names)).collect(engine="streaming")
     wholes = [piece.to_native().drop(summaries.LINE) for piece in pieces]
     repeats = sum(
         w.select(pl.len()).collect().item() - w.unique().select(pl.len()).collect().item()
@@ -263,15 +260,19 @@ def _counted_by_order(
     )
 
 
-def _quantities(frame: pl.DataFrame | pl.LazyFrame, *before: pl.DataFrame) -> pl.DataFrame:
+def _quantities(
+    frame: pl.DataFrame | pl.LazyFrame, before: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """How many lines of `frame` have each absolute quantity (q, n), added to `before`'s."""
     counts = (
         frame.select(pl.col("quantity").abs().alias("q")).group_by("q").agg(pl.len().alias("n"))
     )
     if isinstance(counts, pl.LazyFrame):
         counts = counts.collect(engine="streaming")
-    every = pl.concat([*before, counts.drop_nulls("q").cast({"n": pl.Int64})])
-    return every.group_by("q").agg(pl.col("n").sum()) if before else every
+    counts = counts.drop_nulls("q").cast({"n": pl.Int64})
+    if before is None:
+        return counts
+    return pl.concat([before, counts]).group_by("q").agg(pl.col("n").sum())
 
 
 def _extremes(counts: pl.DataFrame | None = None) -> list[pl.Expr]:
@@ -292,13 +293,20 @@ def _extremes(counts: pl.DataFrame | None = None) -> list[pl.Expr]:
     ]
 
 
+def _rule_counts(columns: Sequence[str]) -> list[pl.Expr]:
+    """The lines, and how many break each of Data quality's rules on single lines."""
+    rules = quality.line_rules(columns)
+    return [
+        pl.len().cast(pl.Int64).alias("lines"),
+        *(rule.fill_null(value=False).sum().cast(pl.Int64).alias(r) for r, rule in rules.items()),
+    ]
+
+
 def _checked(frame: pl.DataFrame, paid: measures.Purchases) -> pl.DataFrame:
     """What Data quality counts on a share's lines (`paid`: their purchases), one row
     (quality.LINE_CHECKS): every line is in one share, and an exact repeat in its original's."""
-    rules = quality.line_rules(frame.columns)
     return frame.select(
-        pl.len().cast(pl.Int64).alias("lines"),
-        *(rule.fill_null(value=False).sum().cast(pl.Int64).alias(r) for r, rule in rules.items()),
+        *_rule_counts(frame.columns),
         pl.lit(paid.repeats, pl.Int64).alias("duplicate_rows"),
         pl.lit(paid.matched, pl.Int64).alias("matched"),
         pl.lit(paid.unmatched, pl.Int64).alias("unmatched"),
@@ -573,7 +581,7 @@ def summary_of(source: engines.Source, parts: int = 1, progress: Progress = _qui
     read = int(rows["_lines"][0]) if rows.height else 0
     lines = conform("lines", rows.drop("_lines")).sort("ordered_at", "order_id")
     seconds = time.perf_counter() - start
-    if checks is None:
+    if checks is None:  # lines in a database: only how many
         checks = pl.DataFrame({"lines": [read]}, schema={"lines": pl.Int64})
     return Summary(lines, read, source.currency, seconds, cached=False, items=items, checks=checks)
 

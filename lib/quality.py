@@ -526,9 +526,9 @@ def cancellation_note(matched: int, unmatched: int) -> str:
 
 
 def line_checks(ds: Dataset) -> dict[str, int] | None:
-    """What a summarised folder counted on its lines (LINE_CHECKS): lines, and unless they were
-    summarised by order, each line rule's count, matched and unmatched. None for lines in
-    memory, which the pages count themselves."""
+    """What a summarised folder counted on its lines (LINE_CHECKS): lines, and unless they are
+    a database's, each line rule's count, matched and unmatched. None for lines in memory, which
+    the pages count themselves."""
     checks = ds.extras.get(LINE_CHECKS)
     return None if checks is None else checks.row(0, named=True)
 
@@ -538,8 +538,8 @@ def checks_note(checks: dict[str, int]) -> str:
     count the summary's rows."""
     if "missing_customer" not in checks:
         return (
-            f"The folder's {checks['lines']:,} lines were summarised by order, which does not "
-            "count the lines left out."
+            f"The {checks['lines']:,} lines were summarised inside their database, which does "
+            "not count the lines left out."
         )
     parts = [fmt.counted(checks["missing_customer"], "line") + " without a customer"]
     if "cancellations" in checks:

@@ -67,8 +67,8 @@ if checks is not None:
             f"The findings on lines below count the {checks['lines']:,} lines of its files, as "
             "they were summarised."
             if "missing_customer" in checks
-            else f"Its {checks['lines']:,} lines were summarised by order, which checks none of "
-            "them: load a sample of the files on the Data page to see what is wrong with them."
+            else f"Its {checks['lines']:,} lines were summarised inside their database, which "
+            "checks none of them: load a sample of them on the Data page to see what is wrong."
         )
     )
 
