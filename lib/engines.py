@@ -499,16 +499,14 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             f"{summaries.LINE} FROM read_parquet('{_quoted(f)}', file_row_number = true)"
             for k, f in enumerate(files)
         ]
-        currency = _currency(con.sql(parts[0]).columns)
-        kinds = {
-            tuple(sorted(zip(r.columns, map(str, r.types), strict=True)))
-            for r in map(con.sql, parts)
-        }
+        read = [con.sql(p) for p in parts]
+        currency = _currency(read[0].columns)
+        kinds = {tuple(sorted(zip(r.columns, map(str, r.types), strict=True))) for r in read}
         if len(kinds) > 1:
             # Files that type a column apart (ids as numbers in one file, as text in another):
             # one type for both would write 101.0 as "101.0". Each file is read as canonical
             # lines first (its ids written as canonical writes them), then stacked.
-            parts = [canonical(summaries.lazy(con.sql(p))).to_native().sql_query() for p in parts]
+            parts = [canonical(summaries.lazy(r)).to_native().sql_query() for r in read]
         rel = con.sql(" UNION ALL BY NAME ".join(f"({p})" for p in parts))
     raw = summaries.lazy(rel)
     rows = rel.aggregate("count(*)").fetchall()[0][0]

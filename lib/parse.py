@@ -194,6 +194,16 @@ def _numeric_date_formats(order: str, separator: str) -> tuple[_Format, ...]:
     return tuple(formats)
 
 
+# The two orders of numeric day/month dates, in words.
+DATE_ORDERS = {"dmy": "day first", "mdy": "month first"}
+
+
+def _convention(separator: str) -> str:
+    """The order of dates no value tells: slashes month first (US exports), dots and dashes day
+    first."""
+    return "mdy" if separator == "/" else "dmy"
+
+
 def _day_month_order(
     values: pl.Series, whole: pl.Series, prefer: str | None = None
 ) -> tuple[str, str, str]:
@@ -225,9 +235,9 @@ def _day_month_order(
             return "mdy", separator, ""
         if first_max > 12 and second_max > 12:
             # Both orders occur (stacked exports): the convention first, the rest by style.
-            return ("mdy" if separator == "/" else "dmy"), separator, ""
-    order = prefer or ("mdy" if separator == "/" else "dmy")
-    which = ("month first" if order == "mdy" else "day first") + (", as chosen" if prefer else "")
+            return _convention(separator), separator, ""
+    order = prefer or _convention(separator)
+    which = DATE_ORDERS[order] + (", as chosen" if prefer else "")
     return order, separator, f"day and month are ambiguous in every value: read as {which}"
 
 
@@ -453,12 +463,12 @@ def _read_styles(
             separator, said = style[0], style[1:]
             dmy, mdy = counts.get(f"{separator}dmy", 0), counts.get(f"{separator}mdy", 0)
             if said == "?":  # ambiguous: read like most values with this separator say
-                convention = prefer or ("mdy" if separator == "/" else "dmy")
+                convention = prefer or _convention(separator)
                 said = "dmy" if dmy > mdy else "mdy" if mdy > dmy else convention
                 if not dmy and not mdy:
-                    which = "month first" if said == "mdy" else "day first"
                     details.append(
-                        f"day and month are ambiguous in every '{separator}' date: read as {which}"
+                        f"day and month are ambiguous in every '{separator}' date: read as "
+                        f"{DATE_ORDERS[said]}"
                     )
             order = (said, separator)
         read, raw, detail = _read_dates(part, order)

@@ -5,14 +5,14 @@ import logging
 import polars as pl
 import streamlit as st
 
-from lib import fmt, io, local, recipe, state
+from lib import fmt, io, local, parse, recipe, state
 from lib.formats import FORMAT_LABELS, KINDS, base, generic
 from pages.common import settings, ui
 
 ACCEPTED = ["csv", "gz", "tsv", "txt", "zip", "parquet", "xlsx", "xls"]
 NO_COLUMN = ui.labelled({None: "— none —"})
 NO_CURRENCY = ui.labelled({None: "— not stated —"})
-DATE_ORDER = ui.labelled({None: "as the dates say", **generic.DATE_ORDERS})
+DATE_ORDER = ui.labelled({None: "as the dates say", **parse.DATE_ORDERS})
 
 
 def _fingerprint(frame: pl.DataFrame) -> tuple:
@@ -256,7 +256,7 @@ for rec in unknown if state.source() == state.FILES else []:
             mapped = ", ".join(f"{k} ← {v}" for k, v in current.used().items())
             money = f" Amounts in {current.currency}." if current.currency else ""
             if current.dates:
-                money += f" Dates read {generic.DATE_ORDERS[current.dates]} where either fits."
+                money += f" Dates read {parse.DATE_ORDERS[current.dates]} where either fits."
             st.success(fmt.plain(f"Mapped: {mapped}.{money}"))
             st.button(
                 "Change the mapping",
@@ -297,7 +297,7 @@ for rec in unknown if state.source() == state.FILES else []:
         )
         dates = grid[(len(generic.FIELDS) + 1) % 3].selectbox(
             "date order",
-            [None, *generic.DATE_ORDERS],
+            [None, *parse.DATE_ORDERS],
             format_func=DATE_ORDER,
             key=f"data_map_{rec.name}_dates",
             help="How to read dates such as 05/01/2023, whose day and month could be either, "

@@ -234,7 +234,6 @@ def _name_score(field: str, column: str) -> float:
 CURRENCY_KEY = "currency"
 # The same for how the mapping reads dates whose day and month could be either.
 DATES_KEY = "dates"
-DATE_ORDERS = {"dmy": "day first", "mdy": "month first"}
 # Offered first on the Data page; any other three-letter ISO 4217 code can be typed.
 CURRENCIES: tuple[str, ...] = (
     "EUR",
@@ -268,7 +267,7 @@ class ColumnMapping:
 
     fields: dict[str, str | None]
     currency: str | None = None
-    # How dates whose day and month could be either are read (a key of DATE_ORDERS); None: as
+    # How dates whose day and month could be either are read (a key of parse.DATE_ORDERS); None: as
     # parse.to_datetime reads them by default (slashes month first, dots and dashes day first).
     dates: str | None = None
 
@@ -281,7 +280,7 @@ class ColumnMapping:
         return cls(
             fields,
             currency_code(entries.get(CURRENCY_KEY)),
-            dates if dates in DATE_ORDERS else None,
+            dates if dates in parse.DATE_ORDERS else None,
         )
 
     def entries(self) -> dict[str, str]:
