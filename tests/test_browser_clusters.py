@@ -29,7 +29,10 @@ def test_moving_the_k_slider_changes_the_profile_table_and_chart(server, tmp_pat
         # the page opens on the suggested k (the demo suggests fewer than 10)
         k = int(_clusters(page))
         assert 2 <= k < 10
-        assert page.locator('[data-testid="stDataFrame"]').first.evaluate(_ROWS) == k
+        table = page.locator('[data-testid="stDataFrame"]').first
+        # The grid inside the table is drawn after the run ends (once failed in a full run).
+        table.locator("[aria-rowcount]").wait_for(state="attached", timeout=60_000)
+        assert table.evaluate(_ROWS) == k
         chart.scroll_into_view_if_needed()
         before = chart.screenshot()
 
