@@ -152,6 +152,18 @@ def short_id(value: object, keep: int = SHORT_ID) -> str:
     return f"{text[:keep]}…" if is_hash(text) else text
 
 
+_CODE = re.compile(r"[0-9A-Za-z]+(?:_[0-9A-Za-z]+)+")
+
+
+def code_words(value: object) -> object:
+    """A value written as a code, words joined by underscores, with spaces instead:
+    'online_medium' -> 'online medium'. Any other value (text with spaces, a single word, a
+    hash id, a number, None) as it is. The raw code stays in the data and in exports."""
+    if isinstance(value, str) and _CODE.fullmatch(value):
+        return value.replace("_", " ")
+    return value
+
+
 def month(value: object) -> str:
     """A month as people write it: 'Jan 2022' (any date or datetime; None -> '—')."""
     return "—" if value is None else f"{value:%b %Y}"

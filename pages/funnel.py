@@ -65,7 +65,9 @@ ROUTING_CONFIG = {
     "dimension": None,
     # Short headers, the long words in their help: every column fits at 1440 px.
     "value": columns.key(
-        "Lead type / segment", help="The lead type for SRs, the business segment for SDRs."
+        "Lead type / segment",
+        width=220,  # "construction tools house garden" whole
+        help="The lead type for SRs, the business segment for SDRs.",
     ),
     "route_to": "Route to",
     "median_days": columns.number(
@@ -182,6 +184,7 @@ if routes.height:
         ROUTING_CONFIG,
         ids=("route_to", "avoid"),
         pin_ids=False,
+        codes=("value",),
         order=["role", "value", "route_to", "median_days", "typical_days", "deals", "avoid"],
         width="stretch",
     )
@@ -209,7 +212,9 @@ if view == "Conversion":
         "clears the average, and never advise on groups that are no channel: unknown, "
         f"{funnel.NO_ORIGIN} (empty in the file), other or pooled pages."
     )
-    columns.table(columns.in_percent(by_origin, *RATES), rates_config("origin", "Origin"))
+    columns.table(
+        columns.in_percent(by_origin, *RATES), rates_config("origin", "Origin"), codes=("origin",)
+    )
     ui.download(by_origin, "conversion_by_origin", "funnel_dl_origin")
 
     landing_pages()
@@ -250,6 +255,7 @@ elif view == "Time to close":
             "p90_days": columns.number("90th percentile (days)", 1),
             "mean_days": columns.number("Mean days", 1),
         },
+        codes=("origin",),
     )
     ui.download(days, "days_to_close_by_origin", "funnel_dl_days")
 
@@ -284,6 +290,7 @@ elif view == "Closed deals":
             "median_days_to_close": columns.number("Median days to close", 1),
             "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
         },
+        codes=(column,),
     )
     ui.download(mix, f"deals_by_{column}", "funnel_dl_mix")
 
@@ -357,6 +364,7 @@ elif view == "Matching":
                 ),
             },
             ids=(rep,),
+            codes=(attribute,),
             styled=greyed,
         )
         ui.download(table, f"match_{rep}_{attribute}", f"funnel_dl_match_{rep}")

@@ -5,6 +5,7 @@ import pytest
 
 from lib import demo
 from tests.apptest import metrics, page
+from tests.test_recipe_roundtrip import downloads  # noqa: F401 - a fixture
 
 PATH = "pages/funnel.py"
 
@@ -37,7 +38,8 @@ def test_marketplace_conversion_by_origin_matches_the_raw_files():
     at = page("marketplace", PATH)
     table = next(d.value for d in at.dataframe if "origin" in d.value.columns)
     shown = table.set_index("origin")
-    for name, n, won in expected.iter_rows():
+    for origin, n, won in expected.iter_rows():
+        name = origin.replace("_", " ")  # the page writes codes in words: paid search
         assert shown.loc[name, "leads"] == n
         assert shown.loc[name, "deals"] == won
     assert shown.loc["(no origin)", "leads"] == leads["origin"].null_count() > 0
@@ -58,7 +60,7 @@ def test_marketplace_matching_routes_online_big_leads_to_the_fast_sr():
     at.segmented_control(key="funnel_view").set_value("Matching").run()
     assert not at.exception
     routes = next(d.value for d in at.dataframe if "route_to" in d.value.columns)
-    online_big = routes[(routes["role"] == "SR") & (routes["value"] == "online_big")]
+    online_big = routes[(routes["role"] == "SR") & (routes["value"] == "online big")]
     assert online_big["route_to"].tolist() == [demo.FAST_SR_ID]
     industry = routes[(routes["role"] == "SR") & (routes["value"] == "industry")]
     assert industry["avoid"].tolist() == [demo.SLOW_SR_ID]
@@ -101,3 +103,29 @@ def test_the_page_explains_what_is_missing_without_leads(kind):
     assert "leads table" in messages
     assert "olist_marketing_qualified_leads_dataset.csv" in messages
     assert not at.metric
+
+
+# The columns of the page's tables that hold the source's codes (paid_search, online_medium).
+CODED = ("origin", "value", "business_segment", "lead_type", "behaviour_profile", "business_type")
+
+
+def test_codes_show_in_words_everywhere_on_the_page_and_stay_raw_in_downloads(downloads):  # noqa: F811
+    leads, deals = demo_funnel()
+    raw = {*leads["origin"].drop_nulls(), *deals["lead_type"].drop_nulls()}
+    assert {"paid_search", "online_big"} <= raw  # the demo writes codes as Olist does
+    at = page("marketplace", PATH)
+    seen: set[str] = set()
+    for view in ("Conversion", "Time to close", "Closed deals", "Matching"):
+        at.segmented_control(key="funnel_view").set_value(view).run()
+        assert not at.exception
+        if view == "Closed deals":
+            at.segmented_control(key="funnel_mix").set_value("lead_type").run()
+        for table in (d.value for d in at.dataframe):
+            for column in set(CODED) & set(table.columns):
+                values = set(table[column].dropna())
+                assert not any("_" in v for v in values), (view, column, values)
+                seen |= values
+        readings = [c.value.replace("\\", "") for c in at.caption if "lightbulb" in c.value]
+        assert readings and not any("_" in r for r in readings), readings
+    assert {"paid search", "online big"} <= seen
+    assert b"SR,lead type,online_big," in downloads["routing.csv"]()

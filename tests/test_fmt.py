@@ -66,3 +66,14 @@ def test_a_count_agrees_with_what_it_counts():
     assert fmt.counted(3, "check fails", "checks fail") == "3 checks fail"
     assert (fmt.plural(1, "column"), fmt.plural(2, "column")) == ("column", "columns")
     assert (fmt.plural(1, "was", "were"), fmt.plural(0, "was", "were")) == ("was", "were")
+
+
+def test_codes_read_as_words_and_nothing_else_changes():
+    assert fmt.code_words("online_medium") == "online medium"
+    assert fmt.code_words("audio_video_electronics") == "audio video electronics"
+    assert fmt.code_words("Other_Publicities") == "Other Publicities"
+    # Not codes: a single word, text with spaces or other marks, a hash id, numbers, None.
+    for value in ("social", "(no origin)", "a_b c", "_x", "x_", "a__b", "7bc7cb84c6b10ca5a3d5"):
+        assert fmt.code_words(value) == value
+    assert fmt.code_words(None) is None
+    assert fmt.code_words(12) == 12

@@ -5,9 +5,17 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib import fmt
 from lib.analyses.funnel import actionable, short_id
 from lib.charts import ACCENT, MUTED, PALETTE, either
 from lib.charts.memo import memo
+
+
+def _in_words(column: str) -> pl.Expr:
+    """`label`: the values of `column` as the page shows them, codes in words
+    (fmt.code_words)."""
+    text = pl.col(column).cast(pl.String)
+    return text.map_elements(fmt.code_words, return_dtype=pl.String).alias("label")
 
 
 @memo
@@ -17,7 +25,7 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     channel (unknown, empty origin, other, pooled pages: see `actionable`) are drawn grey."""
     label = by.replace("_", " ").capitalize()
     data = table.with_columns(
-        pl.col(by).cast(pl.String).alias("label"),
+        _in_words(by),
         pl.when(actionable(by))
         .then(pl.lit("a channel"))
         .otherwise(pl.lit("no channel (unknown, empty, other)"))
@@ -35,7 +43,12 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     ]
     base = alt.Chart(data).encode(y=y)
     bars = base.mark_bar(opacity=0.75).encode(
-        x=alt.X("conversion:Q", title="Lead → deal conversion", axis=alt.Axis(format="%")),
+        # About eight ticks: at one per percent they crowd the axis when a rate nears 25%.
+        x=alt.X(
+            "conversion:Q",
+            title="Lead → deal conversion",
+            axis=alt.Axis(format="%", tickCount=8),
+        ),
         color=alt.Color(
             "group:N",
             title=None,
@@ -117,13 +130,13 @@ def days_histogram(outcomes: pl.DataFrame) -> alt.Chart:
 def mix_chart(mix: pl.DataFrame, column: str, title: str) -> alt.Chart:
     """Closed deals per value of a deal attribute, most first."""
     return (
-        alt.Chart(mix)
+        alt.Chart(mix.with_columns(_in_words(column)))
         .mark_bar(color=ACCENT)
         .encode(
-            y=alt.Y(f"{column}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
+            y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
             x=alt.X("deals:Q", title="Closed deals"),
             tooltip=[
-                alt.Tooltip(f"{column}:N", title=title),
+                alt.Tooltip("label:N", title=title),
                 alt.Tooltip("deals:Q", title="Deals", format=","),
                 alt.Tooltip("share:Q", title="Share", format=".1%"),
                 alt.Tooltip("median_days_to_close:Q", title="Median days to close"),
@@ -168,14 +181,15 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
     data = table.with_columns(
         pl.col(rep).map_elements(short_id, return_dtype=pl.String).alias("rep"),
         pl.when(pl.col("enough")).then(pl.col("speed").log(2)).alias("log_speed"),
+        _in_words(attribute),
     )
     base = alt.Chart(data).encode(
-        x=alt.X(f"{attribute}:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
+        x=alt.X("label:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
         y=alt.Y("rep:N", title=rep.removesuffix("_id").upper()),
     )
     tooltip = [
         alt.Tooltip(f"{rep}:N", title="Rep"),
-        alt.Tooltip(f"{attribute}:N", title=attribute.replace("_", " ")),
+        alt.Tooltip("label:N", title=attribute.replace("_", " ")),
         alt.Tooltip("deals:Q", title="Deals"),
         alt.Tooltip("share_of_rep:Q", title="Share of rep's wins", format=".1%"),
         alt.Tooltip("median_days_to_close:Q", title="Median days to close"),
