@@ -644,7 +644,7 @@ def mapping_checks(frame: pl.DataFrame, mapping: ColumnMapping) -> tuple[list[st
     """(mapping_problems, mapping_warnings) of one mapping, reading each column once."""
     used = _valid(frame, mapping)
     read = _read_all(frame, {f: c for f, c in used.items() if f in _CHECKED}, mapping.dates)
-    return _problems(frame, mapping, used, read), _warnings(frame, used, read)
+    return _problems(frame, mapping, used, read), _warnings(frame, used, read, mapping.dates)
 
 
 def mapping_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
@@ -658,7 +658,7 @@ def mapping_warnings(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str]:
     will assume or leave out; confirming is still allowed."""
     used = _valid(frame, mapping)
     checked = {f: c for f, c in used.items() if f in _CHECKED}
-    return _warnings(frame, used, _read_all(frame, checked, mapping.dates))
+    return _warnings(frame, used, _read_all(frame, checked, mapping.dates), mapping.dates)
 
 
 def _problems(
@@ -696,9 +696,13 @@ def _problems(
 
 
 def _warnings(
-    frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Parsed]
+    frame: pl.DataFrame,
+    used: dict[str, str],
+    read: dict[str, parse.Parsed],
+    dates: str | None = None,
 ) -> list[str]:
-    """mapping_warnings, from the mapped fields' columns already read."""
+    """mapping_warnings, from the mapped fields' columns already read (dates in the mapping's
+    date order `dates`, when it has one)."""
     warnings = _doubts(frame, used, read)
     if "order_id" not in used and "customer_id" in used:
         warnings.append(
@@ -738,7 +742,8 @@ def _warnings(
                 "left out."
             )
         if ambiguous := parse.ambiguity(parsed.detail):
-            warnings.append(f"In '{column}', {ambiguous}, or choose the date order.")
+            choose = "" if dates else ", or choose the date order"
+            warnings.append(f"In '{column}', {ambiguous}{choose}.")
     numbers = {}
     for field in NUMBERS:
         if field in used:
