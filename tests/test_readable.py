@@ -183,18 +183,36 @@ def money_problems(at: AppTest) -> list[str]:
     return problems
 
 
+def _axes(spec: object) -> Iterator[dict]:
+    """Every axis of a Vega-Lite spec, in layers and concatenations too."""
+    if isinstance(spec, dict):
+        if isinstance(spec.get("axis"), dict):
+            yield spec["axis"]
+        for value in spec.values():
+            yield from _axes(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from _axes(value)
+
+
 def chart_problems(at: AppTest) -> list[str]:
     """Charts whose axes and tooltips would sign a negative figure with Vega's U+2212 ("−286")
-    instead of lib.fmt's minus ("-286", "-R$ 286")."""
+    instead of lib.fmt's minus ("-286", "-R$ 286"), and percent axes whose ticks Vega picks by
+    the chart's width alone: one per percent on a wide chart ("0% 1% 2% … 24%"), the same
+    label twice on a narrow range ("0% 0% 1% 1%"). lib.charts.pct_axis sets both."""
     problems = []
     for node in at._tree:
         if getattr(node, "type", "") != "vega_lite_chart":
             continue
         spec = json.loads(node.proto.spec)
+        title = spec.get("title") or spec.get("description") or "a chart"
         minus = (((spec.get("config") or {}).get("locale") or {}).get("number") or {}).get("minus")
         if minus != fmt.MINUS:
-            title = spec.get("title") or spec.get("description") or "a chart"
             problems.append(f"{title!r}: numbers signed with {minus or 'U+2212'!r}")
+        for axis in _axes(spec):
+            percent = re.fullmatch(r"\+?(\.\d+)?%", str(axis.get("format", "")))
+            if percent and "tickCount" not in axis:
+                problems.append(f"{title!r}: a percent axis with ticks by width ({axis})")
     return problems
 
 

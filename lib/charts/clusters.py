@@ -5,7 +5,16 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title, number_digits
+from lib.charts import (
+    ACCENT,
+    MUTED,
+    PALETTE,
+    either,
+    money_axis,
+    money_title,
+    number_digits,
+    pct_axis,
+)
 from lib.charts.memo import memo
 
 
@@ -42,7 +51,7 @@ def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
             x=alt.X(
                 "share:Q",
                 title="Share of all customers / of net revenue",
-                axis=alt.Axis(format="%"),
+                axis=pct_axis(0.0, frame["share"].max()),
             ),
             color=alt.Color(
                 "measure:N",

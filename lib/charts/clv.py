@@ -7,7 +7,7 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title
+from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title, pct_axis
 from lib.charts.memo import memo
 
 _SERIES = {"predicted": PALETTE[0], "actual": PALETTE[1]}
@@ -126,9 +126,9 @@ def concentration_chart(values: pl.DataFrame) -> alt.Chart:
     )
     curve = pl.concat([pl.DataFrame({"customers": [0.0], "value": [0.0]}), curve], how="vertical")
     x = alt.X(
-        "customers:Q", title="Share of customers, most valuable first", axis=alt.Axis(format="%")
+        "customers:Q", title="Share of customers, most valuable first", axis=pct_axis(0.0, 1.0)
     )
-    y = alt.Y("value:Q", title="Share of expected value", axis=alt.Axis(format="%"))
+    y = alt.Y("value:Q", title="Share of expected value", axis=pct_axis(0.0, 1.0))
     line = (
         alt.Chart(curve)
         .mark_line(color=ACCENT, strokeWidth=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE
+from lib.charts import ACCENT, MUTED, PALETTE, pct_axis
 from lib.charts.memo import memo
 
 LATE = "#ef4444"
@@ -45,7 +45,7 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
         .mark_line(point=alt.OverlayMarkDef(color=LATE), color=LATE)
         .encode(
             x=x,
-            y=alt.Y("late_rate:Q", title="Late rate", axis=alt.Axis(format="%")),
+            y=alt.Y("late_rate:Q", title="Late rate", axis=pct_axis(0.0, frame["late_rate"].max())),
             tooltip=[
                 alt.Tooltip("month:T", format="%B %Y"),
                 alt.Tooltip("late_rate:Q", title="late rate", format=".1%"),
@@ -107,7 +107,7 @@ def late_rate_bars(
                 sort=order,
                 axis=alt.Axis(labelLimit=220, labelOverlap=False),
             ),
-            x=alt.X("late_rate:Q", title="Late rate", axis=alt.Axis(format="%")),
+            x=alt.X("late_rate:Q", title="Late rate", axis=pct_axis(0.0, frame["late_rate"].max())),
             tooltip=[
                 alt.Tooltip("group:N", title=title),
                 alt.Tooltip("late_rate:Q", title="late rate", format=".1%"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, count_axis
+from lib.charts import ACCENT, MUTED, PALETTE, count_axis, pct_axis
 from lib.charts.memo import memo
 
 _DATE = "%d %b %Y"
@@ -135,7 +135,11 @@ def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerCha
     order = frame.sort("conversion", descending=True, nulls_last=True)[label].to_list()
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{label}:N", title=None, sort=order),
-        x=alt.X("conversion:Q", title="View → order conversion", axis=alt.Axis(format="%")),
+        x=alt.X(
+            "conversion:Q",
+            title="View → order conversion",
+            axis=pct_axis(0.0, frame["conversion"].max()),
+        ),
         tooltip=[
             alt.Tooltip(f"{label}:N", title=title),
             alt.Tooltip("viewers:Q", title="Viewed (user-item pairs)", format=","),
@@ -174,7 +178,7 @@ def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
             y=alt.Y(
                 "overall_conversion:Q",
                 title="Share of users entering the funnel",
-                axis=alt.Axis(format="%"),
+                axis=pct_axis(0.0, 1.0),
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color(

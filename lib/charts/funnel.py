@@ -7,7 +7,7 @@ import polars as pl
 
 from lib import fmt
 from lib.analyses.funnel import actionable, short_id
-from lib.charts import ACCENT, MUTED, PALETTE, either
+from lib.charts import ACCENT, MUTED, PALETTE, either, pct_axis
 from lib.charts.memo import memo
 
 
@@ -43,11 +43,10 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     ]
     base = alt.Chart(data).encode(y=y)
     bars = base.mark_bar(opacity=0.75).encode(
-        # About eight ticks: at one per percent they crowd the axis when a rate nears 25%.
         x=alt.X(
             "conversion:Q",
             title="Lead → deal conversion",
-            axis=alt.Axis(format="%", tickCount=8),
+            axis=pct_axis(0.0, data["conversion_high"].max()),
         ),
         color=alt.Color(
             "group:N",
@@ -85,7 +84,11 @@ def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
     ]
     base = alt.Chart(data).encode(x=x)
     band = base.mark_area(color=ACCENT, opacity=0.18).encode(
-        y=alt.Y("conversion_low:Q", title="Conversion", axis=alt.Axis(format="%")),
+        y=alt.Y(
+            "conversion_low:Q",
+            title="Conversion",
+            axis=pct_axis(0.0, data["conversion_high"].max()),
+        ),
         y2="conversion_high:Q",
     )
     line = base.mark_line(color=ACCENT, point=True).encode(y="conversion:Q", tooltip=tooltip)

@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.charts import ACCENT, PALETTE, either, money_title
+from lib.charts import ACCENT, PALETTE, either, money_title, pct_axis
 from lib.charts.memo import memo
 
 MEASURES = {"customer_share": "Share of customers", "revenue_share": "Share of net revenue"}
@@ -30,7 +30,7 @@ def segment_chart(summary: pl.DataFrame, currency: str) -> alt.Chart:
         .encode(
             y=alt.Y("segment:N", title=None, sort=order, axis=alt.Axis(labelLimit=200)),
             yOffset=alt.YOffset("measure:N", sort=list(MEASURES.values())),
-            x=alt.X("share:Q", title="Share", axis=alt.Axis(format="%")),
+            x=alt.X("share:Q", title="Share", axis=pct_axis(0.0, long["share"].max())),
             color=alt.Color(
                 "measure:N",
                 title=None,
