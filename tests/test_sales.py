@@ -168,6 +168,28 @@ def test_revenue_reading_names_the_biggest_full_month_and_the_partial_one():
     assert "Feb 2024 is partial" in text
 
 
+@pytest.mark.parametrize(
+    ("revenue", "change", "said"),
+    [
+        ((100.0, 92.0), -0.08, "Feb 2024, was down 8% on the month before."),
+        ((100.0, 141.0), 0.41, "Feb 2024, was up 41% on the month before."),
+        ((100.0, 100.4), 0.004, "Feb 2024, was level with the month before."),
+        ((0.0, 50.0), None, "Feb 2024, follows a month without revenue."),
+    ],
+)
+def test_revenue_reading_says_which_way_the_last_full_month_moved(revenue, change, said):
+    series = pl.DataFrame(
+        {
+            "period": [date(2024, 1, 1), date(2024, 2, 1)],
+            "label": ["Jan 2024", "Feb 2024"],
+            "revenue": list(revenue),
+            "partial": [False, False],
+            "change": [None, change],
+        }
+    )
+    assert sales.revenue_reading(series, "month", "GBP").endswith(said)
+
+
 def test_items_ranked_by_units_net_returns_skip_postage_and_break_ties_by_id():
     ranking = sales.top_items(tiny_lines(), "units")
     assert ranking.select("rank", "item_id", "item_name", "units", "orders", "revenue").rows() == [

@@ -283,8 +283,15 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
     )
     if full.height >= 2:
         latest = full.row(-1, named=True)
-        text += f"; the last full {grain}, {latest['label']}, was {fmt.change(latest['change'])} "
-        text += f"on the {grain} before"
+        text += f"; the last full {grain}, {latest['label']}, "
+        change = latest["change"]
+        if change is None:  # the period before had no revenue: no ratio
+            text += f"follows a {grain} without revenue"
+        elif round(change * 100) == 0:
+            text += f"was level with the {grain} before"
+        else:
+            move = "up" if change > 0 else "down"
+            text += f"was {move} {fmt.pct(abs(change), 0)} on the {grain} before"
     partial = series.filter(pl.col("partial"))["label"].to_list()
     if partial:
         text += f". {' and '.join(partial)} {'is' if len(partial) == 1 else 'are'} partial"
