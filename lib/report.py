@@ -16,7 +16,7 @@ import altair as alt
 import polars as pl
 
 from lib import catalog, fmt, measures, quality, recipe
-from lib.charts import NUMBER_LOCALE
+from lib.charts import CONFIG
 from lib.model import Dataset, columns_of
 
 TABLE_ROWS = 20  # rows of a table in the report: the downloads in the app have them all
@@ -1334,14 +1334,14 @@ def _inline(node: object) -> None:
 
 
 def chart_spec(chart: alt.TopLevelMixin, width: int | str = "container") -> dict:
-    """The chart as a Vega-Lite spec with its data inline and its numbers signed as the pages
-    sign them (charts.NUMBER_LOCALE). A single or layered chart without a width of its own gets
-    `width` ("container": as wide as the report's column)."""
+    """The chart as a Vega-Lite spec with its data inline and configured as the pages configure
+    charts (charts.CONFIG: numbers signed as they sign them). A single or layered chart without
+    a width of its own gets `width` ("container": as wide as the report's column)."""
     copy = chart.copy(deep=True)
     _inline(copy)
     spec = copy.to_dict(validate=False)
-    # As charts.with_locale does (altair cannot configure a chart whose data is already inline).
-    spec.setdefault("config", {})["locale"] = {"number": NUMBER_LOCALE}
+    # As charts.configured does (altair cannot configure a chart whose data is already inline).
+    spec.setdefault("config", {}).update(CONFIG)
     if ("mark" in spec or "layer" in spec) and "width" not in spec:
         spec["width"] = width
     return spec

@@ -1,5 +1,6 @@
 """The Cohorts page as a user drives it, through streamlit_app.py with AppTest."""
 
+import json
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -206,3 +207,16 @@ def test_a_link_opens_the_churn_window_on_its_quantile_or_says_why_not(given, sh
     assert at.segmented_control(key="cohorts_churn_quantile").value == shown
     shown_text = re.sub(r"\\(.)", r"\1", texts(at))  # as read: Markdown escapes dropped
     assert ("85% is not one of 75%, 80%, 90%, 95%; showing 90%" in shown_text) == (given == "85%")
+
+
+def test_the_heatmap_keeps_its_own_configuration_beside_the_apps():
+    at = page("retail")
+    configs = [json.loads(c.proto.spec).get("config", {}) for c in at.get("vega_lite_chart")]
+    # The heatmap draws no frame and no axis lines (lib/charts/cohorts.py); the app adds its
+    # minus sign and x-axis tick count to every chart without replacing that.
+    heatmap = [c for c in configs if c.get("axis", {}).get("domain") is False]
+    assert len(heatmap) == 1
+    assert heatmap[0]["view"]["stroke"] is None
+    for config in configs:
+        assert config["locale"]["number"]["minus"] == fmt.MINUS
+        assert config["axisXQuantitative"] == {"tickCount": 10}

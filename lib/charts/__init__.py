@@ -32,8 +32,8 @@ MUTED = "#94a3b8"
 
 
 # Vega's number formats write a negative with U+2212 ("−286"); lib.fmt writes MINUS ("-286",
-# "-R$ 286"). A chart configured with this locale (`with_locale`) writes its axes and tooltips
-# with the same sign as the tables and sentences.
+# "-R$ 286"). A chart configured with this locale writes its axes and tooltips with the same sign
+# as the tables and sentences.
 NUMBER_LOCALE = {
     "decimal": ".",
     "thousands": ",",
@@ -41,11 +41,17 @@ NUMBER_LOCALE = {
     "currency": ["$", ""],
     "minus": MINUS,
 }
+# What every chart is configured with (`configured`, report.chart_spec): lib.fmt's minus, and about
+# ten ticks on a quantitative x axis that sets none (Vega's default is one per 40 px: 22 labels
+# across a full-width chart, "0 1 2 … 24" days).
+CONFIG = {"locale": {"number": NUMBER_LOCALE}, "axisXQuantitative": {"tickCount": 10}}
 
 
-def with_locale(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """A copy of a top-level chart whose number formats use lib.fmt's minus sign."""
-    return chart.configure(locale={"number": NUMBER_LOCALE})
+def configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """A copy of a top-level chart with CONFIG added to the configuration it has (altair's
+    configure() alone would replace it)."""
+    own = {} if chart.config is alt.Undefined else chart.config.to_dict(validate=False)
+    return chart.configure(**{**own, **CONFIG})
 
 
 def either(channel: type, test: str, then: Any, otherwise: Any) -> Any:

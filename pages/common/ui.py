@@ -33,7 +33,7 @@ def chart(figure, **kwargs):
     # class's; altair's own __setattr__ would store them as chart properties instead.
     ready = vars(figure).get("_storelens_ready")
     if ready is None:
-        ready = charts.with_locale(figure)
+        ready = charts.configured(figure)
         if not VALIDATE_CHARTS:
             object.__setattr__(ready, "to_dict", functools.partial(ready.to_dict, validate=False))
         object.__setattr__(figure, "_storelens_ready", ready)
