@@ -795,7 +795,12 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
             "—" if days is None else f"{days:.0f}",
         ),
     ]
-    kinds = {"median_days_to_close": "number1", "conversion_low": "pct", "conversion_high": "pct"}
+    kinds = {
+        "origin": "code",
+        "median_days_to_close": "number1",
+        "conversion_low": "pct",
+        "conversion_high": "pct",
+    }
     by_origin, pages, cohorts = f["by_origin"], f["by_landing_page"], f["cohorts"]
     short_pages = pages.with_columns(
         pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
@@ -825,7 +830,8 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
             "Days from first contact to deal",
             table=f["days_to_close"],
             reading=funnel.days_reading(f["days_to_close"]),
-            kinds={c: "number1" for c in f["days_to_close"].columns if c.endswith("_days")},
+            kinds={c: "number1" for c in f["days_to_close"].columns if c.endswith("_days")}
+            | {"origin": "code"},
         ),
     ]
     for rep, label in (("sdr_id", "SDR (sales development reps)"), ("sr_id", "SR (sales reps)")):
@@ -846,10 +852,11 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
     blocks.append(
         Block(
             "Routing recommendation",
-            table=routes,
+            # The page's columns: the CSV keeps the dimension and the evidence in words.
+            table=routes.drop("dimension", "evidence"),
             reading=funnel.routing_reading(routes),
-            kinds={"median_days": "number1", "typical_days": "number1"}
-            | {"avoid_median_days": "number1"},
+            kinds={"value": "code", "route_to": "id", "avoid": "id"}
+            | dict.fromkeys(("median_days", "typical_days", "avoid_median_days"), "number1"),
         )
     )
     return kpis, blocks
@@ -1464,6 +1471,8 @@ def _cell(value: object, kind: str, currency: str) -> str:
         return f"{value:%Y-%m-%d %H:%M}" if value.hour or value.minute else fmt.day(value)
     if kind == "id":
         return html.escape(fmt.short_id(value))
+    if kind == "code":
+        return html.escape(str(fmt.code_words(value)))
     return html.escape(str(value))
 
 

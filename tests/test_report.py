@@ -172,6 +172,19 @@ def test_the_regions_table_names_eire_ireland_as_the_page_does(built):
     assert table.filter(pl.col("region") == "Ireland")["code"].to_list() == ["EIRE"]
 
 
+def test_the_funnel_tables_write_codes_in_words_and_ids_short_as_the_page_does(built):
+    _, sections, _ = built("marketplace")
+    (section,) = [s for s in sections if s.page == "funnel"]
+    origins = block(section, "Conversion by origin")
+    assert "paid_search" in origins.table["origin"].to_list()  # the data keeps the code
+    shown = report.table_html(origins.table, kinds=origins.kinds)
+    assert ">paid search<" in shown and "paid_search" not in shown
+    routing = block(section, "Routing recommendation")
+    shown = report.table_html(routing.table, kinds=routing.kinds)
+    assert ">online big<" in shown and "online_big" not in shown
+    assert f">{demo.FAST_SR_ID[:8]}…<" in shown and demo.FAST_SR_ID not in shown
+
+
 def block(section: report.Section, title: str) -> report.Block:
     """The section's block whose title starts with `title` (exactly one)."""
     (found,) = [b for b in section.blocks if b.title.startswith(title)]
