@@ -1476,6 +1476,9 @@ def _cell(value: object, kind: str, currency: str) -> str:
     return html.escape(str(value))
 
 
+_TEXT_KINDS = ("text", "id", "code", "bool")  # cells aligned left
+
+
 def table_html(
     frame: pl.DataFrame,
     currency: str = "",
@@ -1485,14 +1488,14 @@ def table_html(
     """A data frame as an HTML table of its first `rows` rows, numbers formatted, text escaped."""
     kinds = {c: (kinds or {}).get(c) or _kind(c, t) for c, t in frame.schema.items()}
     head = "".join(
-        f'<th class="{"num" if kinds[c] not in ("text", "id", "bool") else "txt"}">'
+        f'<th class="{"num" if kinds[c] not in _TEXT_KINDS else "txt"}">'
         f"{html.escape(fmt.words(c))}</th>"
         for c in frame.columns
     )
     body = []
     for row in frame.head(rows).iter_rows():
         cells = "".join(
-            f'<td class="{"num" if kinds[c] not in ("text", "id", "bool") else "txt"}">'
+            f'<td class="{"num" if kinds[c] not in _TEXT_KINDS else "txt"}">'
             f"{_cell(v, kinds[c], currency)}</td>"
             for c, v in zip(frame.columns, row, strict=True)
         )
