@@ -1,13 +1,16 @@
 """Seller funnel analyses on tiny hand-made frames, the real Olist funnel and the demo's reps."""
 
+import re
 from datetime import datetime
 
 import polars as pl
 import pytest
+import vl_convert
 from scipy.stats import binomtest
 
 from lib import demo, formats, io
 from lib.analyses import funnel
+from lib.charts import funnel as charts
 from tests.conftest import shared_file
 
 FUNNEL_DIR = "olist_marketing_funnel"
@@ -490,3 +493,20 @@ def test_days_reading_never_names_unknown_as_the_slowest_origin():
         "days; organic leads close fastest (10 days), paid slowest (30): follow up paid leads "
         "sooner."
     )
+
+
+def test_the_matching_heatmap_draws_every_cell_and_greys_those_with_too_few_deals():
+    closed = pl.DataFrame(
+        {
+            "sr_id": ["a", "a", "a", "b", "b", "b", "a"],
+            "lead_type": ["big", "big", "big", "big", "big", "big", "small"],
+            "days_to_close": [5, 6, 7, 10, 11, 12, 3],
+            "declared_monthly_revenue": [0.0] * 7,
+        }
+    )
+    table = funnel.match_table(closed, rep="sr_id", attribute="lead_type", min_count=2)
+    assert table.height == 3 and (~table["enough"]).sum() == 1  # a x small: one deal
+    svg = vl_convert.vegalite_to_svg(charts.match_heatmap(table, "sr_id", "lead_type").to_dict())
+    cells = re.findall(r'<path aria-label="label: [^"]*"[^>]*fill="([^"]+)"', svg)
+    assert len(cells) == 3  # Vega-Lite drops a cell whose colour field is null
+    assert cells.count("#d1d5db") == 1

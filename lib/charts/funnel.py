@@ -183,7 +183,9 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
     slower, log scale), number = deals; cells with too few deals are grey."""
     data = table.with_columns(
         pl.col(rep).map_elements(short_id, return_dtype=pl.String).alias("rep"),
-        pl.when(pl.col("enough")).then(pl.col("speed").log(2)).alias("log_speed"),
+        # 0, not null, where too few deals: Vega-Lite drops a mark whose colour field is null
+        # (its default for invalid values), even where the condition below gives it grey.
+        pl.when(pl.col("enough")).then(pl.col("speed").log(2)).otherwise(0.0).alias("log_speed"),
         _in_words(attribute),
     )
     base = alt.Chart(data).encode(
@@ -200,8 +202,6 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
         alt.Tooltip("enough:N", title="Enough deals to judge"),
     ]
     cells = base.mark_rect(stroke="white").encode(
-        # alt.condition, not a condition on the field channel: with the field as the channel,
-        # Vega-Lite drops the cells whose log_speed is null (too few deals) instead of greying them.
         color=alt.condition(
             "datum.enough",
             alt.Color(
