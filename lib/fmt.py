@@ -152,18 +152,6 @@ def short_id(value: object, keep: int = SHORT_ID) -> str:
     return f"{text[:keep]}…" if is_hash(text) else text
 
 
-_CODE = re.compile(r"[0-9A-Za-z]+(?:_[0-9A-Za-z]+)+")
-
-
-def code_words(value: object) -> object:
-    """A value written as a code, words joined by underscores, with spaces instead:
-    'online_medium' -> 'online medium'. Any other value (text with spaces, a single word, a
-    hash id, a number, None) as it is. The raw code stays in the data and in exports."""
-    if isinstance(value, str) and _CODE.fullmatch(value):
-        return value.replace("_", " ")
-    return value
-
-
 def month(value: object) -> str:
     """A month as people write it: 'Jan 2022' (any date or datetime; None -> '—')."""
     return "—" if value is None else f"{value:%b %Y}"
@@ -187,9 +175,17 @@ def words(name: str) -> str:
 
 
 def words_expr(name: pl.Expr) -> pl.Expr:
-    """A raw name as words, in polars: 'health_beauty' -> 'Health beauty'."""
+    """A raw name as words, in polars: 'health_beauty' -> 'Health beauty'. The pages show the
+    source's codes this way (categories, lead types, origins); the CSV downloads keep them."""
     text = name.str.replace_all("_", " ").str.strip_chars()
     return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
+
+
+def value_words(value: object) -> str | None:
+    """words_expr of one value, for a sentence: 'online_big' -> 'Online big'; None as None."""
+    if value is None:
+        return None
+    return pl.select(words_expr(pl.lit(str(value)))).item()
 
 
 def significant(value: float | None, figures: int = 3, most: int = 6) -> str:

@@ -1472,7 +1472,7 @@ def _cell(value: object, kind: str, currency: str) -> str:
     if kind == "id":
         return html.escape(fmt.short_id(value))
     if kind == "code":
-        return html.escape(str(fmt.code_words(value)))
+        return html.escape(str(fmt.value_words(value)))
     return html.escape(str(value))
 
 

@@ -39,7 +39,8 @@ def test_marketplace_conversion_by_origin_matches_the_raw_files():
     table = next(d.value for d in at.dataframe if "origin" in d.value.columns)
     shown = table.set_index("origin")
     for origin, n, won in expected.iter_rows():
-        name = origin.replace("_", " ")  # the page writes codes in words: paid search
+        words = origin.replace("_", " ")  # the page writes codes in words: Paid search
+        name = words[:1].upper() + words[1:]
         assert shown.loc[name, "leads"] == n
         assert shown.loc[name, "deals"] == won
     assert shown.loc["(no origin)", "leads"] == leads["origin"].null_count() > 0
@@ -49,7 +50,7 @@ def test_marketplace_readings_never_fund_unknown_or_empty_origins():
     at = page("marketplace", PATH)
     readings = [c.value for c in at.caption if "lightbulb" in c.value]
     assert readings
-    for text in readings:
+    for text in (r.lower() for r in readings):
         funded = text.split("put more budget there")[0] if "put more budget" in text else ""
         assert "unknown" not in funded and "(no origin)" not in funded
         assert "other" not in funded.split(" converts")[0]
@@ -60,9 +61,9 @@ def test_marketplace_matching_routes_online_big_leads_to_the_fast_sr():
     at.segmented_control(key="funnel_view").set_value("Matching").run()
     assert not at.exception
     routes = next(d.value for d in at.dataframe if "route_to" in d.value.columns)
-    online_big = routes[(routes["role"] == "SR") & (routes["value"] == "online big")]
+    online_big = routes[(routes["role"] == "SR") & (routes["value"] == "Online big")]
     assert online_big["route_to"].tolist() == [demo.FAST_SR_ID]
-    industry = routes[(routes["role"] == "SR") & (routes["value"] == "industry")]
+    industry = routes[(routes["role"] == "SR") & (routes["value"] == "Industry")]
     assert industry["avoid"].tolist() == [demo.SLOW_SR_ID]
 
 
@@ -127,5 +128,5 @@ def test_codes_show_in_words_everywhere_on_the_page_and_stay_raw_in_downloads(do
                 seen |= values
         readings = [c.value.replace("\\", "") for c in at.caption if "lightbulb" in c.value]
         assert readings and not any("_" in r for r in readings), readings
-    assert {"paid search", "online big"} <= seen
+    assert {"Paid search", "Online big"} <= seen
     assert b"SR,lead type,online_big," in downloads["routing.csv"]()

@@ -68,12 +68,11 @@ def test_a_count_agrees_with_what_it_counts():
     assert (fmt.plural(1, "was", "were"), fmt.plural(0, "was", "were")) == ("was", "were")
 
 
-def test_codes_read_as_words_and_nothing_else_changes():
-    assert fmt.code_words("online_medium") == "online medium"
-    assert fmt.code_words("audio_video_electronics") == "audio video electronics"
-    assert fmt.code_words("Other_Publicities") == "Other Publicities"
-    # Not codes: a single word, text with spaces or other marks, a hash id, numbers, None.
-    for value in ("social", "(no origin)", "a_b c", "_x", "x_", "a__b", "7bc7cb84c6b10ca5a3d5"):
-        assert fmt.code_words(value) == value
-    assert fmt.code_words(None) is None
-    assert fmt.code_words(12) == 12
+def test_a_value_reads_in_words_as_the_tables_write_it():
+    assert fmt.value_words("online_medium") == "Online medium"
+    assert fmt.value_words("audio_video_electronics") == "Audio video electronics"
+    assert fmt.value_words(" health_beauty_ ") == "Health beauty"
+    assert fmt.value_words("social") == "Social"
+    assert fmt.value_words("(no origin)") == "(no origin)"
+    assert fmt.value_words(12) == "12"
+    assert fmt.value_words(None) is None

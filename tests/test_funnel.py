@@ -154,9 +154,9 @@ def test_conversion_reading_advises_only_on_channels_with_enough_leads():
     assert funnel.overall_conversion(outcomes)["conversion"].item() == pytest.approx(overall)
     # Wilson 95% of 50/100: 0.5 -+ 1.96/1.0384 * sqrt(.0025 + 3.8415/40000) = 40.4%..59.6%.
     assert funnel.conversion_reading(table, "origin", overall) == (
-        "paid converts 50.0% of 100 leads (95% interval 40.4%–59.6%), clearly above the 35.2% "
-        "average: put more budget there; organic converts only 10.0% of 100 leads, clearly below "
-        "average: review its targeting before spending more; leads of unknown origin (100) "
+        "Paid converts 50.0% of 100 leads (95% interval 40.4%–59.6%), clearly above the 35.2% "
+        "average: put more budget there; Organic converts only 10.0% of 100 leads, clearly below "
+        "average: review its targeting before spending more; leads of Unknown origin (100) "
         "convert 60.0%, clearly above average, but that is no channel to fund: record where "
         "they come from."
     )
@@ -174,7 +174,7 @@ def test_conversion_reading_names_nothing_when_only_small_or_unknown_groups_stan
     assert funnel.conversion_reading(table, "origin", overall) == (
         "No origin with at least 30 leads converts clearly better or worse than the 44.9% "
         "average: every 95% interval overlaps it, so there is no evidence to move budget yet; "
-        "leads of unknown origin (50) convert 60.0%, clearly above average, but that is no "
+        "leads of Unknown origin (50) convert 60.0%, clearly above average, but that is no "
         "channel to fund: record where they come from."
     )
 
@@ -472,10 +472,10 @@ def test_real_origin_reading_funds_the_best_channel_never_unknown(real):
     assert best == "paid_search"  # unknown converts more (16.3%) but is no channel
     rate = out["overall"]["conversion"].item()
     text = funnel.conversion_reading(out["by_origin"], "origin", rate)
-    assert text.startswith("paid search converts ")  # the code in words
+    assert text.startswith("Paid search converts ")  # the code in words
     funded = text.split(": put more budget there")[0]
-    assert "unknown" not in funded and funnel.NO_ORIGIN not in funded
-    assert "leads of unknown origin (1,099) convert 16.3%" in text
+    assert "unknown" not in funded.lower() and funnel.NO_ORIGIN not in funded
+    assert "leads of Unknown origin (1,099) convert 16.3%" in text
     assert "no channel to fund" in text
 
 
@@ -490,7 +490,7 @@ def test_days_reading_never_names_unknown_as_the_slowest_origin():
     )
     assert funnel.days_reading(days) == (
         "Half of the deals close within 20 days of first contact and one in ten takes over 100 "
-        "days; organic leads close fastest (10 days), paid slowest (30): follow up paid leads "
+        "days; Organic leads close fastest (10 days), Paid slowest (30): follow up Paid leads "
         "sooner."
     )
 

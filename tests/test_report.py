@@ -178,10 +178,10 @@ def test_the_funnel_tables_write_codes_in_words_and_ids_short_as_the_page_does(b
     origins = block(section, "Conversion by origin")
     assert "paid_search" in origins.table["origin"].to_list()  # the data keeps the code
     shown = report.table_html(origins.table, kinds=origins.kinds)
-    assert 'class="txt">paid search<' in shown and "paid_search" not in shown  # text: left
+    assert 'class="txt">Paid search<' in shown and "paid_search" not in shown  # text: left
     routing = block(section, "Routing recommendation")
     shown = report.table_html(routing.table, kinds=routing.kinds)
-    assert ">online big<" in shown and "online_big" not in shown
+    assert ">Online big<" in shown and "online_big" not in shown
     assert f">{demo.FAST_SR_ID[:8]}…<" in shown and demo.FAST_SR_ID not in shown
 
 

@@ -485,10 +485,10 @@ def short_id(rep: str | None) -> str:
 
 
 def name(value: object) -> str:
-    """A group or rep as a reading names it: codes in words ('online medium'), hash ids
-    shortened ('4ef15afb…'), Markdown escaped (names come from the data and must show as
-    themselves)."""
-    return fmt.plain(fmt.short_id(fmt.code_words(value)))
+    """A group or rep as a reading names it: hash ids shortened ('4ef15afb…'), other values in
+    words as the tables show them ('Online big', fmt.value_words), Markdown escaped (names come
+    from the data and must show as themselves)."""
+    return fmt.plain(fmt.short_id(value) if fmt.is_hash(value) else fmt.value_words(value))
 
 
 def actionable(column: str) -> pl.Expr:

@@ -12,10 +12,8 @@ from lib.charts.memo import memo
 
 
 def _in_words(column: str) -> pl.Expr:
-    """`label`: the values of `column` as the page shows them, codes in words
-    (fmt.code_words)."""
-    text = pl.col(column).cast(pl.String)
-    return text.map_elements(fmt.code_words, return_dtype=pl.String).alias("label")
+    """`label`: the values of `column` as the page shows them, in words (fmt.words_expr)."""
+    return fmt.words_expr(pl.col(column).cast(pl.String)).alias("label")
 
 
 @memo

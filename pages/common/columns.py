@@ -166,16 +166,14 @@ def table(
     `ids` name identifier columns: a long hash id gets a short readable label in its place
     (pinned unless `pin_ids` is false: pinned columns move to the left), the full id stays as
     the last column (its header says so). `codes` name columns whose values are codes
-    ('online_medium'), shown in words (fmt.code_words; the CSV download keeps them). `order`
+    ('online_medium'), shown in words (fmt.words_expr; the CSV download keeps them). `order`
     puts columns first (the key and evidence columns), the rest follow. `styled(frame) ->
     Styler` styles the shown frame; `where` is the container (st by default).
     """
     config = dict(config or {})
     shown, short = with_short_ids(frame, *ids)
     shown = shown.with_columns(
-        pl.col(c).cast(pl.String).map_elements(fmt.code_words, return_dtype=pl.String)
-        for c in codes
-        if c in shown.columns
+        fmt.words_expr(pl.col(c).cast(pl.String)).alias(c) for c in codes if c in shown.columns
     )
     for column, label_column in short.items():
         base = config.get(column)
