@@ -679,7 +679,8 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
                 reading=dv.month_reading(months),
             )
         )
-    by_category = f["by_category"]
+    # Names in words, as the Delivery and Categories pages show them ("Watches gifts").
+    by_category = f["by_category"].with_columns(fmt.words_expr(pl.col("category")))
     if by_category.filter(pl.col("category").is_not_null()).height:
         blocks.append(
             Block(

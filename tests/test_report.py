@@ -185,6 +185,15 @@ def test_the_funnel_tables_write_codes_in_words_and_ids_short_as_the_page_does(b
     assert f">{demo.FAST_SR_ID[:8]}…<" in shown and demo.FAST_SR_ID not in shown
 
 
+def test_the_delivery_categories_read_in_words_as_the_page_shows_them(built):
+    _, sections, _ = built("marketplace")
+    (section,) = [s for s in sections if s.page == "delivery"]
+    worst = block(section, "Worst categories")
+    bars = json.dumps(worst.chart.to_dict())
+    assert "Watches gifts" in bars and "watches_gifts" not in bars
+    assert "watches_gifts" not in worst.reading
+
+
 def block(section: report.Section, title: str) -> report.Block:
     """The section's block whose title starts with `title` (exactly one)."""
     (found,) = [b for b in section.blocks if b.title.startswith(title)]
