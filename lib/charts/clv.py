@@ -163,7 +163,9 @@ def tracking_chart(tracking: pl.DataFrame, calibration_end: date) -> alt.Chart:
         alt.Chart(tracking)
         .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("day:T", title=None),
+            # Months with their year: Vega's default names a year only on a January tick, and
+            # two years of ticks every other month from February show none.
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8)),
             y=alt.Y("repeat_purchases:Q", title="Cumulative repeat purchases"),
             color=alt.Color(
                 "series:N",
