@@ -1261,7 +1261,11 @@ def _events(ds: Dataset, p: PageInput) -> Built:
         blocks.append(
             Block(
                 "Conversion by category",
-                chart=charts.conversion_bars(by_category, "category", "Category"),
+                chart=charts.conversion_bars(
+                    by_category.with_columns(fmt.words_expr(pl.col("category"))),
+                    "category",
+                    "Category",
+                ),
                 reading=ev.category_reading(by_category, window),
             )
         )

@@ -177,7 +177,9 @@ else:
         else:
             per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
             by_category = ev.conversion_by_category(per_item, names)
-            ui.chart(charts.conversion_bars(by_category, "category", "Category"), width="stretch")
+            # Named as the Categories page names them ("Gizmo"); the CSV keeps the raw names.
+            in_words = by_category.with_columns(fmt.words_expr(pl.col("category")))
+            ui.chart(charts.conversion_bars(in_words, "category", "Category"), width="stretch")
             ui.reading(ev.category_reading(by_category, window_days))
             ui.download(by_category, "conversion_by_category", "events_download_conv_category")
     else:
@@ -377,6 +379,7 @@ columns.table(
         "cosine": columns.number("Cosine", 3),
     },
     ids=("item_a", "item_b"),
+    codes=("category_a", "category_b"),
     # The evidence first (who viewed both, how far above chance), the item ids and categories last.
     order=["item_name_a", "item_name_b", "users", "lift", "cosine", "users_a", "users_b"],
     width="stretch",

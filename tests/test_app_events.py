@@ -154,3 +154,18 @@ def test_the_minimum_support_slider_sets_which_pairs_are_listed(webshop):
         expected = pairs.filter(pl.col("len") >= support).height
         assert at.dataframe[-1].value.shape[0] == min(expected, 50), support
     assert pairs.filter(pl.col("len") >= 50).height == len(demo.CO_VIEWED_PAIRS)
+
+
+def test_categories_read_as_the_categories_page_names_them(webshop, webshop_page):
+    at = webshop_page
+    raw = set(webshop.tables["items"]["category"].drop_nulls())
+    assert "gizmo" in raw  # the web shop writes its categories lowercase
+    at.segmented_control(key="events_conv_by").set_value("Category").run()
+    assert not at.exception
+    readings = [c.value for c in at.caption if c.value.startswith(":material/lightbulb:")]
+    (said,) = [r for r in readings if "of views ordered" in r]
+    named = said.split(":material/lightbulb: ")[1].split(" converts best")[0]
+    assert named in {c.capitalize() for c in raw}
+    pairs = next(d.value for d in at.dataframe if "category_a" in d.value.columns)
+    shown = set(pairs["category_a"]) | set(pairs["category_b"])
+    assert shown and shown <= {c.capitalize() for c in raw}

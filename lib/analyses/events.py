@@ -604,9 +604,11 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
     if ranked.height < 2:
         return "Too few categories to compare."
     best, worst = ranked.row(0, named=True), ranked.row(-1, named=True)
+    # Named as the tables and the Categories page write them ("Gizmo", fmt.words_expr).
+    top, bottom = (fmt.plain(fmt.value_words(r["category"])) for r in (best, worst))
     return (
-        f"{fmt.plain(best['category'])} converts best ({fmt.pct(best['conversion'])} of views "
-        f"ordered within {window_days} days) and {fmt.plain(worst['category'])} worst "
+        f"{top} converts best ({fmt.pct(best['conversion'])} of views "
+        f"ordered within {window_days} days) and {bottom} worst "
         f"({fmt.pct(worst['conversion'])}): "
         "check the worst one's prices, photos and stock."
     )
