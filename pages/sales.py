@@ -71,10 +71,19 @@ regions: list[str] = []
 slot = 1
 if has_category:
     offered = _options(ds.key, lines, column="category")
-    check.choices("sales_categories", offered, label="Categories", data=True)
+    # Named as the Categories page names them ("Health beauty"), in that order; filtered by the
+    # value.
+    words = pl.DataFrame({"c": offered}, schema={"c": pl.String}).select(
+        fmt.words_expr(pl.col("c"))
+    )
+    names = dict(zip(offered, words["c"], strict=True))
+    offered = sorted(offered, key=lambda c: names[c].casefold())
+    shown = ui.labelled(names)
+    check.choices("sales_categories", offered, label="Categories", format_func=shown, data=True)
     categories = cols[slot].multiselect(
         "Categories",
         offered,
+        format_func=shown,
         key="sales_categories",
         bind=links.BIND,
         placeholder="All categories",

@@ -145,6 +145,26 @@ def test_region_filter_names_regions_as_the_map_and_filters_by_the_data_value():
         assert metric(linked, "Net revenue").value == fmt.money(expected, currency)
 
 
+def test_category_filter_names_categories_as_the_categories_page_and_filters_by_the_value():
+    at = page("marketplace")
+    lines, currency = demo_lines("marketplace")
+    values = lines["category"].drop_nulls().unique().to_list()
+    assert "health_beauty" in values
+    shown = [v.replace("_", " ").capitalize() for v in values]  # "Health beauty"
+    assert at.multiselect(key="sales_categories").options == sorted(shown, key=str.casefold)
+    at.multiselect(key="sales_categories").set_value(["health_beauty"]).run()
+    assert not at.exception
+    expected = lines.filter(pl.col("category") == "health_beauty")["revenue"].sum()
+    assert metric(at, "Net revenue").value == fmt.money(expected, currency)
+    # A link names the category either way (the page writes the name it shows).
+    for named in ("Health beauty", "health_beauty"):
+        linked = apptest.app("marketplace")
+        linked.query_params["sales_categories"] = named
+        linked.run()
+        linked.switch_page(PAGE).run()
+        assert linked.multiselect(key="sales_categories").value == ["health_beauty"]
+
+
 def test_the_page_explains_what_is_missing_without_order_lines():
     at = page("files")
     assert "needs a lines table" in texts(at)
