@@ -123,46 +123,44 @@ def test_region_filter_appears_only_where_the_data_has_regions():
     assert metric(at, "Net revenue").value == fmt.money(expected, currency)
 
 
-def test_region_filter_names_regions_as_the_map_and_filters_by_the_data_value():
-    at = page("retail")
-    lines, currency = demo_lines("retail")
-    values = lines["region"].drop_nulls().unique().to_list()
-    assert "EIRE" in values
-    # The map's name for Online Retail's EIRE, in the order of those names.
-    shown = ["Ireland" if v == "EIRE" else v for v in values]
-    assert at.multiselect(key="sales_regions").options == sorted(shown, key=str.casefold)
-    at.multiselect(key="sales_regions").set_value(["EIRE"]).run()
+def _ireland(region: str) -> str:
+    return "Ireland" if region == "EIRE" else region
+
+
+def _in_words(category: str) -> str:
+    return category.replace("_", " ").capitalize()
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "column", "value", "named"),
+    [
+        # The map's name for Online Retail's EIRE, in the order of those names.
+        ("retail", "sales_regions", "region", "EIRE", _ireland),
+        # The Categories page's name for Olist's health_beauty ("Health beauty").
+        ("marketplace", "sales_categories", "category", "health_beauty", _in_words),
+    ],
+)
+def test_a_filter_names_values_as_their_page_does_and_filters_by_the_data_value(
+    source, key, column, value, named
+):
+    at = page(source)
+    lines, currency = demo_lines(source)
+    values = lines[column].drop_nulls().unique().to_list()
+    assert value in values and named(value) != value
+    shown = sorted((named(v) for v in values), key=str.casefold)
+    assert at.multiselect(key=key).options == shown
+    at.multiselect(key=key).set_value([value]).run()
     assert not at.exception
-    expected = lines.filter(pl.col("region") == "EIRE")["revenue"].sum()
+    expected = lines.filter(pl.col(column) == value)["revenue"].sum()
     assert metric(at, "Net revenue").value == fmt.money(expected, currency)
-    # A link names the region either way (the page writes the name it shows).
-    for named in ("Ireland", "EIRE"):
-        linked = apptest.app("retail")
-        linked.query_params["sales_regions"] = named
+    # A link names the value either way (the page writes the name it shows).
+    for name in (named(value), value):
+        linked = apptest.app(source)
+        linked.query_params[key] = name
         linked.run()
         linked.switch_page(PAGE).run()
-        assert linked.multiselect(key="sales_regions").value == ["EIRE"]
+        assert linked.multiselect(key=key).value == [value]
         assert metric(linked, "Net revenue").value == fmt.money(expected, currency)
-
-
-def test_category_filter_names_categories_as_the_categories_page_and_filters_by_the_value():
-    at = page("marketplace")
-    lines, currency = demo_lines("marketplace")
-    values = lines["category"].drop_nulls().unique().to_list()
-    assert "health_beauty" in values
-    shown = [v.replace("_", " ").capitalize() for v in values]  # "Health beauty"
-    assert at.multiselect(key="sales_categories").options == sorted(shown, key=str.casefold)
-    at.multiselect(key="sales_categories").set_value(["health_beauty"]).run()
-    assert not at.exception
-    expected = lines.filter(pl.col("category") == "health_beauty")["revenue"].sum()
-    assert metric(at, "Net revenue").value == fmt.money(expected, currency)
-    # A link names the category either way (the page writes the name it shows).
-    for named in ("Health beauty", "health_beauty"):
-        linked = apptest.app("marketplace")
-        linked.query_params["sales_categories"] = named
-        linked.run()
-        linked.switch_page(PAGE).run()
-        assert linked.multiselect(key="sales_categories").value == ["health_beauty"]
 
 
 def test_the_page_explains_what_is_missing_without_order_lines():
