@@ -209,8 +209,8 @@ if view == "Conversion":
     ui.reading(funnel.conversion_reading(by_origin, "origin", rate))
     st.caption(
         f"Readings name only groups with at least {funnel.MIN_LEADS} leads whose 95% interval "
-        "clears the average, and never advise on groups that are no channel: unknown, "
-        f"{funnel.NO_ORIGIN} (empty in the file), other or pooled pages."
+        "clears the average, and never advise on groups that are no channel: Unknown, "
+        f"{funnel.NO_ORIGIN} (empty in the file), Other (and Other …) or pooled pages."
     )
     columns.table(
         columns.in_percent(by_origin, *RATES), rates_config("origin", "Origin"), codes=("origin",)
