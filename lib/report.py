@@ -853,7 +853,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
     blocks.append(
         Block(
             "Routing recommendation",
-            # The page's columns: the CSV keeps the dimension and the evidence in words.
+            # The columns the page shows; the CSV keeps the dimension and the evidence too.
             table=routes.drop("dimension", "evidence"),
             reading=funnel.routing_reading(routes),
             kinds={"value": "code", "route_to": "id", "avoid": "id"}

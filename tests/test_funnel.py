@@ -510,3 +510,10 @@ def test_the_matching_heatmap_draws_every_cell_and_greys_those_with_too_few_deal
     cells = re.findall(r'<path aria-label="label: [^"]*"[^>]*fill="([^"]+)"', svg)
     assert len(cells) == 3  # Vega-Lite drops a cell whose colour field is null
     assert cells.count("#d1d5db") == 1
+
+
+def test_a_reading_names_groups_in_words_reps_by_short_id_and_a_missing_rep_as_a_dash():
+    assert funnel.name("online_big") == "Online big"
+    assert funnel.name("4ef15afb4b2723d8f3d81e51ec7afefe") == "4ef15afb…"
+    assert funnel.name(None) == "—"
+    assert funnel.name("paid_*search*") == r"Paid \*search\*"  # escaped: no emphasis

@@ -485,10 +485,12 @@ def short_id(rep: str | None) -> str:
 
 
 def name(value: object) -> str:
-    """A group or rep as a reading names it: hash ids shortened ('4ef15afb…'), other values in
-    words as the tables show them ('Online big', fmt.value_words), Markdown escaped (names come
-    from the data and must show as themselves)."""
-    return fmt.plain(fmt.short_id(value) if fmt.is_hash(value) else fmt.value_words(value))
+    """A group or rep as a reading names it: hash ids shortened ('4ef15afb…'), None as '—',
+    other values in words as the tables show them ('Online big', fmt.value_words), Markdown
+    escaped (names come from the data and must show as themselves)."""
+    if value is None or fmt.is_hash(value):
+        return fmt.plain(fmt.short_id(value))
+    return fmt.plain(fmt.value_words(value))
 
 
 def actionable(column: str) -> pl.Expr:
