@@ -59,18 +59,6 @@ def outcomes_and_closed() -> tuple[pl.DataFrame, pl.DataFrame]:
     return outcomes, funnel.closed_deals(outcomes, deals)
 
 
-def test_wilson_interval_of_five_in_ten_is_24_to_76_percent():
-    low, high = funnel.wilson_bounds(5, 10)
-    assert low == pytest.approx(0.2366, abs=1e-4)
-    assert high == pytest.approx(0.7634, abs=1e-4)
-    frame = pl.DataFrame({"k": [5, 0, 0], "n": [10, 10, 0]}).select(
-        *funnel.wilson_interval("k", "n")
-    )
-    assert frame["conversion_low"].to_list()[:2] == pytest.approx([0.2366, 0.0], abs=1e-4)
-    assert frame["conversion_high"].to_list()[:2] == pytest.approx([0.7634, 0.2775], abs=1e-4)
-    assert frame.row(2) == (None, None)
-
-
 def test_lead_outcomes_mark_wins_and_drop_impossible_close_times():
     outcomes, _ = outcomes_and_closed()
     assert outcomes.height == 10

@@ -5,9 +5,8 @@ from datetime import datetime
 
 import polars as pl
 import pytest
-from scipy.stats import binomtest
 
-from lib import demo, formats, io
+from lib import demo, formats, io, stats
 from lib.analyses import lateness, movement
 from lib.model import Dataset
 from tests.conftest import shared_file
@@ -53,14 +52,6 @@ LINES = ORDERS.select(
 FIRST = lateness.first_orders(movement.purchase_orders(LINES), ORDERS)
 
 
-def test_wilson_intervals_match_scipy_and_the_textbook_value():
-    assert lateness.wilson_interval(1, 10) == pytest.approx((0.0179, 0.4042), abs=5e-5)
-    for k, n in ((0, 12), (3, 40), (40, 40), (17, 1100)):
-        ci = binomtest(k, n).proportion_ci(method="wilson")
-        assert lateness.wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
-    assert lateness.wilson_interval(0, 0) is None
-
-
 def test_each_customer_is_followed_from_the_first_purchase_for_the_chosen_months():
     follow = lateness.customer_follow_ups(FIRST, months=6)
     assert follow.select(
@@ -87,7 +78,7 @@ def test_each_customer_is_followed_from_the_first_purchase_for_the_chosen_months
 def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them():
     follow = lateness.customer_follow_ups(FIRST, months=6)
     result = lateness.lateness_groups(follow, 6)
-    low, high = lateness.wilson_interval(1, 2)
+    low, high = stats.wilson(1, 2)
     assert result.groups.rows() == [
         ("on time", 2, 1, 0.5, low, high, 60.0, 30.0, 15.0, 30.0),
         ("late", 2, 1, 0.5, low, high, 31.0, 30.0, 15.0, 30.0),

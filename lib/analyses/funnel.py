@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import polars as pl
 
-from lib import fmt, quality
+from lib import fmt, quality, stats
 from lib.model import Dataset
 
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
 TOP = 10  # landing pages shown by name; the rest are pooled
 MIN_COUNT = 5  # fewer deals than this in a cell: too small to judge
 MIN_LEADS = 30  # fewer leads than this in a group: too few to name it best or worst
@@ -33,26 +30,6 @@ MISSING_LEADS = (
     "olist_marketing_qualified_leads_dataset.csv"
 )
 MISSING_DEALS = "needs closed deals (deals table): upload olist_closed_deals_dataset.csv"
-
-
-def wilson_interval(
-    successes: str | pl.Expr, trials: str | pl.Expr, z: float = Z95
-) -> tuple[pl.Expr, pl.Expr]:
-    """Lower and upper Wilson score bounds (0..1) of successes / trials; null when trials is 0.
-
-    Unlike the normal approximation it stays inside 0..1 and is honest for small counts and
-    rates near 0, which is where most origins and landing pages sit.
-    """
-    k = (pl.col(successes) if isinstance(successes, str) else successes).cast(pl.Float64)
-    n = (pl.col(trials) if isinstance(trials, str) else trials).cast(pl.Float64)
-    p = k / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
-    ok = n > 0
-    low = pl.when(ok).then((centre - half).clip(0.0, 1.0))
-    high = pl.when(ok).then((centre + half).clip(0.0, 1.0))
-    return low.alias("conversion_low"), high.alias("conversion_high")
 
 
 def lead_outcomes(leads: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
@@ -120,8 +97,11 @@ def _counts() -> list[pl.Expr]:
 
 
 def _rates(frame: pl.DataFrame) -> pl.DataFrame:
+    low, high = stats.wilson_exprs("deals", "leads")
     return frame.with_columns(
-        (pl.col("deals") / pl.col("leads")).alias("conversion"), *wilson_interval("deals", "leads")
+        (pl.col("deals") / pl.col("leads")).alias("conversion"),
+        low.alias("conversion_low"),
+        high.alias("conversion_high"),
     )
 
 
@@ -464,17 +444,6 @@ def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict
         "sdr_by_segment": matches["sdr_id"],
         "routing": routing(matches),
     }
-
-
-def wilson_bounds(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of one proportion, in plain Python (for readings and checks)."""
-    if trials <= 0:
-        return math.nan, math.nan
-    p = successes / trials
-    z2 = z * z
-    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
-    half = z / (1 + z2 / trials) * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def short_id(rep: str | None) -> str:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, stats
 from lib.analyses.movement import purchase_orders
 from lib.model import Dataset
 
 MONTHS = 6  # the follow-up after a first order: repeat orders and revenue within it
 MIN_REPEATERS = 30  # fewer repeat buyers in a group: their timing and spend are noise
-Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 GROUPS = ("on time", "late")
 NEEDS = "needs delivery dates: upload olist_orders_dataset.csv"
 DAY_US = 86_400_000_000
@@ -30,18 +28,6 @@ _CUSTOMER_SCHEMA = {
     "orders_following": pl.Int64,
     "revenue_following": pl.Float64,
 }
-
-
-def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
-    """The Wilson score interval (low, high) of a share of `successes` in `trials` (95% by
-    default); None without trials."""
-    if trials <= 0:
-        return None
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -189,7 +175,7 @@ def lateness_groups(customers: pl.DataFrame, months: int = MONTHS) -> Lateness:
     for group in GROUPS:
         found = per.filter(pl.col("group") == group)
         n, k, median, revenue = found.row(0)[1:] if found.height else (0, 0, None, 0.0)
-        interval = wilson_interval(k, n)
+        interval = stats.wilson(k, n)
         rows.append(
             (
                 group,
