@@ -232,8 +232,10 @@ columns.table(
 ui.reading(regions.priority_reading(named, months, ds.currency))
 st.caption(
     "One rule gives the action and the rank. Action, from the region's own figures: fewer "
-    f"than {regions.MIN_ORDERS} orders → watch; late rate ≥ {regions.LATE_FACTOR:.0f}x average "
-    "→ fix delivery first; large (share at least 1/number of regions) with returning-customer "
+    f"than {regions.MIN_ORDERS} orders → watch; late rate ≥ {regions.LATE_FACTOR:.0f}x average, "
+    f"on at least {regions.MIN_ORDERS} delivered orders and above it beyond chance (the 95% "
+    "interval of its late share above the average) → fix delivery first; large (share at "
+    "least 1/number of regions) with returning-customer "
     f"orders down {regions.REPEAT_DROP * 100:.0f}+ points → retain; large and growing faster "
     "than the whole → grow; large otherwise → defend; small and growing faster than the whole → "
     "test; small and shrinking → deprioritise; small otherwise → maintain. Revenue within "

@@ -239,7 +239,20 @@ def region(**figures) -> dict:
         ({"share": 0.1, "growth": None}, "watch: no growth figure"),
         ({"growth": None}, "defend: large, no growth figure"),
         ({"orders": 19, "growth": 2.0}, "watch: too few orders to judge"),
-        ({"late_rate": 0.25}, "fix delivery first: late rate 2.5x average"),
+        (
+            {"late_rate": 0.25, "delivered_orders": 100, "late_orders": 25},
+            "fix delivery first: late rate 2.5x average",  # 95% interval 17.5%-34.3%
+        ),
+        # Over 2x the 10% average, but not beyond chance: 5 late of 24 (9.2%-40.5%) reaches
+        # below the average; 7 of 19 (19.1%-59.0%) are too few delivered orders to judge.
+        (
+            {"late_rate": 5 / 24, "delivered_orders": 24, "late_orders": 5},
+            "grow: large, growing faster than the whole (+30% vs +20%)",
+        ),
+        (
+            {"late_rate": 7 / 19, "delivered_orders": 19, "late_orders": 7},
+            "grow: large, growing faster than the whole (+30% vs +20%)",
+        ),
         ({"region": regions.NO_REGION}, "watch: no region recorded"),
         (
             {"growth": -0.4, "repeat_change": -0.03},

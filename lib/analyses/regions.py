@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 import polars as pl
 
-from lib import fmt, io, measures
+from lib import fmt, io, measures, stats
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
 
@@ -434,6 +434,17 @@ def growth_words(growth: float | None, whole: float | None) -> str:
     return f"growing {pace} than the whole ({fmt.change(growth)} vs {fmt.change(whole)})"
 
 
+def _beyond(region: Mapping, average: float, min_orders: int) -> bool:
+    """Whether a region's late rate is above `average` beyond chance: at least `min_orders`
+    delivered orders (as the Delivery page names a region) and the low end of the 95%
+    Wilson interval of its late share above the average (4 late of 24 is not: 7%-36%)."""
+    delivered = region.get("delivered_orders") or 0
+    if delivered < min_orders:
+        return False
+    low, _ = stats.wilson(region.get("late_orders") or 0, delivered)
+    return low > average
+
+
 def region_action(
     region: Mapping, whole: Mapping[str, float | None], min_orders: int = MIN_ORDERS
 ) -> str:
@@ -443,8 +454,8 @@ def region_action(
 
     1. the NO_REGION group -> "watch: no region recorded";
     2. fewer than `min_orders` orders -> "watch: too few orders to judge";
-    3. late rate >= LATE_FACTOR x the overall late rate -> "fix delivery first: late rate Nx
-       average";
+    3. late rate >= LATE_FACTOR x the overall late rate, above it beyond chance (`_beyond`) ->
+       "fix delivery first: late rate Nx average";
     4. no growth figure -> large: "defend: large, no growth figure"; small: "watch: no growth
        figure";
     5. large and returning-order share down REPEAT_DROP or more -> "retain: large, <trend>,
@@ -461,7 +472,12 @@ def region_action(
     if (region.get("orders") or 0) < min_orders:
         return "watch: too few orders to judge"
     late, average = region.get("late_rate"), whole.get("late_rate")
-    if late is not None and average and late >= LATE_FACTOR * average:
+    if (
+        late is not None
+        and average
+        and late >= LATE_FACTOR * average
+        and _beyond(region, average, min_orders)
+    ):
         return f"fix delivery first: late rate {round(late / average, 1):.1f}x average"
     regions = whole.get("regions") or 1
     large = (region.get("share") or 0.0) >= 1 / regions
