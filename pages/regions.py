@@ -232,7 +232,8 @@ columns.table(
 ui.reading(regions.priority_reading(named, months, ds.currency))
 st.caption(
     "One rule gives the action and the rank. Action, from the region's own figures: fewer "
-    f"than {regions.MIN_ORDERS} orders → watch; late rate ≥ {regions.LATE_FACTOR:.0f}x average, "
+    f"than {regions.MIN_ORDERS} orders or {regions.MIN_CUSTOMERS} customers → watch; late rate "
+    f"≥ {regions.LATE_FACTOR:.0f}x average, "
     f"on at least {regions.MIN_ORDERS} delivered orders and above it beyond chance (the 95% "
     "interval of its late share above the average) → fix delivery first; large (share at "
     "least 1/number of regions) with returning-customer "

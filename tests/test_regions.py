@@ -204,7 +204,12 @@ def test_actions_retain_defend_and_deprioritise():
     steady = table_of(**late, repeat_change=[0.0, 0.0, 0.01, 0.0])
     # A fall reads as shrinking, never as "growing slower than the rest".
     assert actions(regions.priority_table(steady))["X"] == "defend: large, shrinking (-20%)"
-    shrinking = table_of(**late, orders=[500, 300, 100, 30], growth=[0.5, -0.2, 0.8, -0.1])
+    shrinking = table_of(
+        **late,
+        orders=[500, 300, 100, 30],
+        customers=[400, 250, 90, 25],
+        growth=[0.5, -0.2, 0.8, -0.1],
+    )
     assert (
         actions(regions.priority_table(shrinking))["Z"] == "deprioritise: small, shrinking (-10%)"
     )
@@ -214,7 +219,8 @@ WHOLE = {"growth": 0.20, "late_rate": 0.10, "regions": 4.0}  # large: share >= 2
 
 
 def region(**figures) -> dict:
-    base = {"region": "R", "orders": 100, "share": 0.5, "growth": 0.3, "late_rate": 0.1}
+    base = {"region": "R", "orders": 100, "customers": 80, "share": 0.5, "growth": 0.3}
+    base["late_rate"] = 0.1
     return {**base, "repeat_change": 0.0, **figures}
 
 
@@ -239,6 +245,10 @@ def region(**figures) -> dict:
         ({"share": 0.1, "growth": None}, "watch: no growth figure"),
         ({"growth": None}, "defend: large, no growth figure"),
         ({"orders": 19, "growth": 2.0}, "watch: too few orders to judge"),
+        # 3 wholesalers with 100 orders: their habits, not the region's.
+        ({"customers": 3, "growth": 2.0}, "watch: too few customers to judge (3)"),
+        ({"customers": 19}, "watch: too few customers to judge (19)"),
+        ({"customers": 20}, "grow: large, growing faster than the whole (+30% vs +20%)"),
         (
             {"late_rate": 0.25, "delivered_orders": 100, "late_orders": 25},
             "fix delivery first: late rate 2.5x average",  # 95% interval 17.5%-34.3%

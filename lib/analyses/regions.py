@@ -32,6 +32,7 @@ REFERENCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 }
 
 MIN_ORDERS = 20  # fewer orders than this: growth and rates are noise
+MIN_CUSTOMERS = 20  # fewer customers: a few buyers' habits, not the region's (3 wholesalers)
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
 REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
 FLAT = 0.02  # revenue within 2% of the months before: flat, neither growing nor shrinking
@@ -453,7 +454,8 @@ def region_action(
     1 / number of regions; "faster" = growth at least FLAT and above the whole data's growth):
 
     1. the NO_REGION group -> "watch: no region recorded";
-    2. fewer than `min_orders` orders -> "watch: too few orders to judge";
+    2. fewer than `min_orders` orders -> "watch: too few orders to judge"; fewer than
+       MIN_CUSTOMERS customers -> "watch: too few customers to judge (N)";
     3. late rate >= LATE_FACTOR x the overall late rate, above it beyond chance (`_beyond`) ->
        "fix delivery first: late rate Nx average";
     4. no growth figure -> large: "defend: large, no growth figure"; small: "watch: no growth
@@ -471,6 +473,8 @@ def region_action(
         return "watch: no region recorded"
     if (region.get("orders") or 0) < min_orders:
         return "watch: too few orders to judge"
+    if (region.get("customers") or 0) < MIN_CUSTOMERS:
+        return f"watch: too few customers to judge ({region.get('customers') or 0})"
     late, average = region.get("late_rate"), whole.get("late_rate")
     if (
         late is not None
