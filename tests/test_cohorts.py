@@ -188,7 +188,14 @@ def test_matrix_shows_absolute_or_relative_values_and_the_last_cohorts():
         1.0,
         1.0,
     ]
+    # January is the data's first cohort: it starts with the data.
+    assert absolute.group_by("label").agg(pl.col("opening").all()).sort("label").rows() == [
+        ("Feb 2024", False),
+        ("Jan 2024", True),
+        ("Mar 2024", False),
+    ]
     last_two = cohorts.cohort_matrix(table, "customers", relative=True, last=2)
+    assert not last_two["opening"].any()
     # Feb and Mar reach at most one month further: the empty third column goes.
     assert last_two.select("label", "period_index", "value").rows() == [
         ("Feb 2024", 0, 1.0),
@@ -254,6 +261,26 @@ def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
         "In month 1, the Feb 2024 cohort did best (30%), the Jan 2024 cohort worst (20%); "
         "in month 3, the Jan 2024 cohort did best (15%), the Feb 2024 cohort worst (10%). "
         "Look at what brought the best ones in."
+    )
+
+
+def test_reading_leaves_out_the_cohort_that_starts_with_the_data():
+    """The data's first cohort holds every customer already buying when the data starts (Online
+    Retail's Dec 2010: 37% back in month 1 against 20% for the others): it is no cohort of new
+    customers to learn from, so the best and worst leave it out and say so."""
+    rows = [
+        ("Dec 2023", 0, 100, 100, 100, False),
+        ("Dec 2023", 1, 100, 40, 100, False),  # 40%: would be "best"
+        ("Jan 2024", 0, 100, 100, 100, False),
+        ("Jan 2024", 1, 100, 20, 100, False),
+        ("Feb 2024", 0, 50, 50, 50, False),
+        ("Feb 2024", 1, 50, 15, 50, False),
+    ]
+    matrix = hand_matrix(rows).with_columns((pl.col("label") == "Dec 2023").alias("opening"))
+    assert cohorts.best_worst_reading(matrix, "1mo") == (
+        "In month 1, the Feb 2024 cohort did best (30%), the Jan 2024 cohort worst (20%). Look "
+        "at what brought the best ones in. The Dec 2023 cohort is left out: it starts with the "
+        "data, so it also holds customers who bought before, not only new ones."
     )
 
 

@@ -243,11 +243,13 @@ def cohort_matrix(
     cohort, label, period_index, customers, amount (active customers, orders or net revenue),
     base (the cohort's first-period amount), share (amount / base; null when base is not
     positive), value (share when relative, else amount), observed and partial. Unobserved cells
-    have null amount, share and value.
+    have null amount, share and value. `opening` marks the data's first cohort: it starts with
+    the data, so it holds every customer already buying then, not only new ones.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
     cohorts = table["cohort"].unique().sort()
+    opening = pl.col("cohort") == cohorts.min()
     if last and last < cohorts.len():
         table = table.filter(pl.col("cohort") >= cohorts[-last])
         reach = table.filter("observed")["period_index"].max()
@@ -266,6 +268,7 @@ def cohort_matrix(
         (share if relative else amount).alias("value"),
         "observed",
         "partial",
+        opening.alias("opening"),
     )
 
 
@@ -370,8 +373,17 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
 def best_worst_reading(matrix: pl.DataFrame, grain: str) -> str:
     """Which cohorts did best and worst at periods 1 and 3, by share of their first period
     (fully observed cells, of cohorts with MIN_COHORT customers or more when at least two have
-    that many); empty when no period has two cohorts to compare."""
+    that many); empty when no period has two cohorts to compare. The data's first cohort
+    (`opening`) is left out, and said so: it holds customers who bought before the data too."""
     unit = grain_name(grain)
+    left_out = ""
+    if "opening" in matrix.columns and matrix["opening"].any():
+        first = _cohort(matrix.filter("opening")["label"][0], unit)
+        matrix = matrix.filter(~pl.col("opening"))
+        left_out = (
+            f" T{first[1:]} is left out: it starts with the data, so it also holds customers "
+            "who bought before, not only new ones."
+        )
     parts = []
     for index in (1, 3):
         found = _extremes(matrix, index)
@@ -384,7 +396,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str) -> str:
         )
     if not parts:
         return ""
-    return "In " + "; in ".join(parts) + ". Look at what brought the best ones in."
+    return "In " + "; in ".join(parts) + ". Look at what brought the best ones in." + left_out
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:
