@@ -853,9 +853,10 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
     blocks.append(
         Block(
             "Routing recommendation",
-            # The columns the page shows; the CSV keeps the dimension and the evidence too.
-            table=routes.drop("dimension", "evidence"),
+            # The rows and columns the page shows; the CSV keeps the rest, with the evidence.
+            table=routes.filter("recommended").drop("dimension", "evidence", "recommended"),
             reading=funnel.routing_reading(routes),
+            caption=funnel.routing_note(routes, min_count),
             kinds={"value": "code", "route_to": "id", "avoid": "id"}
             | dict.fromkeys(("median_days", "typical_days", "avoid_median_days"), "number1"),
         )

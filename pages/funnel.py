@@ -82,6 +82,7 @@ ROUTING_CONFIG = {
         "Slowest's days", 1, help="Median days to close of the slowest rep on these leads."
     ),
     "reps_judged": columns.count("Reps compared"),
+    "recommended": None,
     "evidence": None,
 }
 
@@ -178,9 +179,10 @@ st.subheader("Routing recommendation: which rep for which leads")
 tables = matches(ds, closed, min_count)
 routes = funnel.routing(tables)
 ui.reading(funnel.routing_reading(routes))
-if routes.height:
+recommended = routes.filter("recommended")
+if recommended.height:
     columns.table(
-        routes,
+        recommended,
         ROUTING_CONFIG,
         ids=("route_to", "avoid"),
         pin_ids=False,
@@ -188,13 +190,9 @@ if routes.height:
         order=["role", "value", "route_to", "median_days", "typical_days", "deals", "avoid"],
         width="stretch",
     )
+if routes.height:
     ui.download(routes, "routing", "funnel_dl_routing")
-st.caption(
-    f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, among "
-    f"reps with at least {min_count} such deals, against the median of all reps. It compares "
-    "reps on deals they won (how fast), not on conversion: lead type and segment are recorded "
-    "only on closed deals. The Matching view shows every rep and kind."
-)
+st.caption(funnel.routing_note(routes, min_count))
 
 check.choice("funnel_view", VIEWS, VIEWS[0], label="View")
 view = (

@@ -311,13 +311,44 @@ def test_routing_sends_a_lead_type_to_the_fastest_rep_with_enough_deals():
     }
     routes = funnel.routing(matches)
     sr = routes.filter(pl.col("role") == "SR")
-    assert sr.select("value", "route_to", "median_days", "avoid", "reps_judged").rows() == [
-        ("t1", "X", 15.0, "Y", 2)
-    ]
-    # Only SDR S has 2 deals of g1: recommended, with no rep to avoid.
+    assert sr.select(
+        "value", "route_to", "median_days", "avoid", "reps_judged", "recommended"
+    ).rows() == [("t1", "X", 15.0, "Y", 2, True)]
+    # Only SDR S has 2 deals of g1: S is named, with no rep to avoid.
     sdr = routes.filter(pl.col("role") == "SDR")
     assert sdr.select("value", "route_to", "avoid").rows() == [("g1", "S", None)]
     assert sdr["evidence"].item().startswith("only S has enough g1 deals")
+    assert funnel.routing_reading(routes).startswith("Route T1 leads to SR X:")
+
+
+def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
+    """Two reps with enough deals of t, A (20 days) and B (30): all 8 deals of t, C's two
+    1-day deals among them, have a median of 20 days, so routing t to A gains nothing."""
+    days = {"A": [20, 20, 20], "B": [30, 30, 30], "C": [1, 1]}
+    closed = pl.DataFrame(
+        [(rep, "t", d, 0.0) for rep, ds in days.items() for d in ds],
+        schema=["sr_id", "lead_type", "days_to_close", "declared_monthly_revenue"],
+        orient="row",
+    )
+    routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 3)})
+    assert routes.select("route_to", "median_days", "typical_days", "avoid").rows() == [
+        ("A", 20.0, 20.0, "B")
+    ]
+    assert routes["recommended"].to_list() == [False]
+    assert routes["evidence"].item() == (
+        "A, the fastest rep with enough t deals (3 deals, median 20.0 days), is no faster than "
+        "all reps (20.0 days)"
+    )
+    assert funnel.routing_reading(routes).startswith("No lead type or segment has a rep")
+    assert funnel.routing_note(routes, 3).endswith(
+        "1 lead type or segment gets no recommendation: the fastest rep with enough deals is no "
+        "faster than all reps (the CSV lists them, with why)."
+    )
+    # Without B, A alone has enough deals of t: still no faster, still not recommended.
+    alone = closed.filter(pl.col("sr_id") != "B")
+    routes = funnel.routing({"sr_id": funnel.match_table(alone, "sr_id", "lead_type", 3)})
+    # The 5 deals left (1, 1, 20, 20, 20) have a median of 20 days.
+    assert routes.select("route_to", "reps_judged", "recommended").rows() == [("A", 1, False)]
 
 
 def test_routing_of_no_judged_cells_is_an_empty_table():

@@ -320,10 +320,12 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Which rep to route each lead type (SR) and segment (SDR) to, with the evidence.
 
     `matches` maps rep column -> its match_table. Among cells with enough deals, the rep who
-    closes that kind fastest is recommended, and the slowest named as the one to avoid.
+    closes that kind fastest is the one to route to, and the slowest named as the one to avoid.
     One row per (rep role, value) with at least one judged cell: role, dimension, value,
     route_to, deals, median_days, typical_days, avoid, avoid_median_days, reps_judged,
-    evidence (a sentence).
+    recommended, evidence (a sentence). `recommended` only where the fastest rep with enough
+    deals closes faster than all reps' median: routing to a rep slower than the reps as a whole
+    gains nothing, even when no other rep has enough deals to compare.
     """
     frames = []
     for rep, table in matches.items():
@@ -374,18 +376,35 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         "reps_judged": pl.UInt32,
     }
     if not frames:
-        return pl.DataFrame(schema={**columns, "evidence": pl.String})
+        return pl.DataFrame(schema={**columns, "recommended": pl.Boolean, "evidence": pl.String})
     out = pl.concat([f.cast(columns).select(list(columns)) for f in frames])
     single = pl.col("reps_judged") < 2
+    faster = pl.col("median_days") < pl.col("typical_days")
+    days = pl.col("median_days").round(1)
+    typical = pl.col("typical_days").round(1)
     evidence = (
-        pl.when(single)
+        pl.when(~faster)
         .then(
             pl.format(
-                "only {} has enough {} deals to judge ({} deals, median {} days)",
+                "{}, the fastest rep with enough {} deals ({} deals, median {} days), is no faster "
+                "than all reps ({} days)",
                 "route_to",
                 "value",
                 "deals",
-                pl.col("median_days").round(1),
+                days,
+                typical,
+            )
+        )
+        .when(single)
+        .then(
+            pl.format(
+                "only {} has enough {} deals to judge: {} deals in a median {} days vs {} days for "
+                "all reps",
+                "route_to",
+                "value",
+                "deals",
+                days,
+                typical,
             )
         )
         .otherwise(
@@ -395,8 +414,8 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 "route_to",
                 "deals",
                 "value",
-                pl.col("median_days").round(1),
-                pl.col("typical_days").round(1),
+                days,
+                typical,
                 "avoid",
                 pl.col("avoid_median_days").round(1),
             )
@@ -408,8 +427,9 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .then(None)
         .otherwise(pl.col("avoid_median_days"))
         .alias("avoid_median_days"),
+        faster.alias("recommended"),
         evidence.alias("evidence"),
-    ).sort(["role", "deals"], descending=[True, True])
+    ).sort(["role", "recommended", "deals"], descending=True)
 
 
 def funnel_findings(ds: Dataset) -> list[quality.Finding]:
@@ -638,17 +658,38 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
     return text + "."
 
 
+def routing_note(routes: pl.DataFrame, min_count: int) -> str:
+    """What the routing table compares, and how many lead types and segments it leaves out
+    (rows of `routing` that are not recommended)."""
+    text = (
+        f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, "
+        f"among reps with at least {min_count} such deals, against the median of all reps. It "
+        "compares reps on deals they won (how fast), not on conversion: lead type and segment are "
+        "recorded only on closed deals. The Matching view shows every rep and kind."
+    )
+    left = routes.filter(~pl.col("recommended")).height
+    if left:
+        text += (
+            f" {left} {'lead types or segments get' if left > 1 else 'lead type or segment gets'}"
+            " no recommendation: the fastest rep with enough deals is no faster than all reps "
+            "(the CSV lists them, with why)."
+        )
+    return text
+
+
 def routing_reading(routes: pl.DataFrame) -> str:
-    """One sentence on the routing change with the largest gain in days."""
-    judged = routes.filter(pl.col("reps_judged") >= 2)
+    """One sentence on the routing change with the largest gain in days, among the recommended
+    rows of `routing` where two reps or more could be compared (else among those where one
+    could)."""
+    judged = routes.filter("recommended")
     if judged.height == 0:
         return (
-            "No lead type or segment has two reps with enough deals to compare; lower the minimum "
-            "deals per cell or wait for more deals."
+            "No lead type or segment has a rep with enough deals who closes faster than the reps "
+            "as a whole; lower the minimum deals per cell or wait for more deals."
         )
     best = (
         judged.with_columns((pl.col("typical_days") - pl.col("median_days")).alias("_gain"))
-        .sort("_gain", descending=True)
+        .sort(pl.col("reps_judged") >= 2, "_gain", descending=True)
         .row(0, named=True)
     )
     return (
