@@ -53,7 +53,9 @@ RULES = {
             "Exact duplicate rows",
             "warning",
             "Rows that repeat an earlier row field for field are usually export or join errors; "
-            "they inflate revenue and counts. Analyses keep them until you fix the source.",
+            "they inflate revenue and counts. Sales, Categories and Regions keep them until you "
+            "fix the source; the customer pages (RFM, Cohorts, Clusters, Lifetime value) and the "
+            "revenue bridge count a line and its exact repeats once.",
         ),
         Rule(
             "future_dates",
@@ -124,9 +126,9 @@ RULES = {
             "payment_mismatch",
             "Payments differ from items plus freight",
             "warning",
-            "Paid amounts differ from the item prices plus freight (vouchers, interest on "
-            "instalments, partial refunds). Revenue figures use item prices; say which one you "
-            "report.",
+            "Paid amounts differ by more than a cent from the item prices plus freight (vouchers, "
+            "interest on instalments, partial refunds). Revenue figures use item prices; say "
+            "which one you report.",
             "orders",
         ),
         Rule(
@@ -662,7 +664,8 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
         )
         due = pl.col("revenue") + pl.col("freight").fill_null(0.0)
         if joined.height:
-            rows = joined.filter((pl.col("paid") - due).abs() > 0.01)
+            # In whole cents: one cent off is rounding, and 0.30 - 0.29 is no more than a cent.
+            rows = joined.filter(((pl.col("paid") - due) * 100).round(0).abs() > 1)
             if rows.height:
                 out.append(
                     Finding(

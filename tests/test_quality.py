@@ -103,6 +103,17 @@ def test_payment_mismatch_compares_with_items_plus_freight_on_orders_with_both()
     assert finding.share == pytest.approx(1 / 3)  # order 5 has no items, order 4 no payment
 
 
+def test_payment_mismatch_counts_whole_cents_not_float_noise():
+    """One cent off is rounding, two cents a mismatch, whatever the float subtraction gives:
+    0.30 - 0.29 is 0.010000000000000009 and 11.02 - 11.0 is 0.019999999999999574."""
+    orders = {**olist_orders(), "revenue": [0.29, 11.0, 5.0, 40.0, None]}
+    orders["freight"] = [0.0, 0.0, 0.0, 4.0, None]
+    payments = pl.DataFrame({"order_id": ["1", "2", "3"], "paid": [0.30, 11.02, 4.99]})
+    report = quality.report(ds({"payments": payments}, orders=orders), today=TODAY)
+    [finding] = [f for f in report.findings if f.rule == "payment_mismatch"]
+    assert finding.rows["order_id"].to_list() == ["2"]
+
+
 def test_funnel_rules():
     leads = {
         "lead_id": ["m1", "m2", "m3", "m4"],
