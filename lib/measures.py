@@ -118,6 +118,13 @@ def late() -> pl.Expr:
     return pl.col("delivered_at") > pl.col("estimated_delivery_at")
 
 
+def freight_share(freight: pl.Expr, goods: pl.Expr) -> pl.Expr:
+    """The share of what customers paid that went to freight: freight over goods + freight
+    (sums of a group's orders), null when nothing was paid."""
+    total = freight + goods
+    return pl.when(total > 0).then(freight / total)
+
+
 @dataclass(frozen=True)
 class Purchases:
     """The lines that count as purchases of known customers, and what was left out.

@@ -214,9 +214,13 @@ columns.table(
         "potential": st.column_config.ProgressColumn(
             "Potential", min_value=0.0, max_value=1.0, format="%.2f", width=100
         ),
-        "review_score": columns.number("Review", 2, help="Mean review score (1 to 5 stars)."),
+        "review_score": columns.number(
+            "Review", 2, help="Mean review score (1 to 5 stars) of the delivered orders."
+        ),
         "late_rate": columns.percent("Late", help="Share of delivered orders delivered late."),
-        "freight_share": columns.percent("Freight", help="Freight as a share of the item price."),
+        "freight_share": columns.percent(
+            "Freight share", help="Freight over price + freight: the share of what customers paid."
+        ),
     },
 )
 left, right, _ = st.columns([1, 1, 3])

@@ -220,7 +220,9 @@ config = {
     "late_orders": None,
     "late_rate": columns.percent("Late rate"),
     "review": columns.number("Review", 2),
-    "freight_share": columns.percent("Freight share", help="Freight over revenue + freight"),
+    "freight_share": columns.percent(
+        "Freight share", help="Freight over price + freight: the share of what customers paid."
+    ),
 }
 columns.table(
     columns.in_percent(

@@ -145,10 +145,30 @@ def test_service_figures_split_freight_by_revenue_and_rate_lateness_on_delivered
     )
     service = cat.category_service(lines, orders)
     a, b = _row(service, "a"), _row(service, "b")
-    assert (a["review_score"], b["review_score"]) == (3.0, 4.5)
-    assert (a["late_rate"], b["late_rate"]) == (0.5, 1.0)  # o3 is not delivered
-    assert a["freight_share"] == pytest.approx((6 + 5) / 160)
-    assert b["freight_share"] == pytest.approx((4 + 20) / 90)
+    # o3 is not delivered: its review (5) and lateness count for neither, as on Delivery.
+    assert (a["review_score"], b["review_score"]) == (3.0, 4.0)
+    assert (a["late_rate"], b["late_rate"]) == (0.5, 1.0)
+    # Freight over price + freight: a's share of o1's freight is 6, b's 4.
+    assert a["freight_share"] == pytest.approx((6 + 5) / (160 + 6 + 5))
+    assert b["freight_share"] == pytest.approx((4 + 20) / (90 + 4 + 20))
+
+
+def test_service_figures_leave_out_orders_whose_status_is_not_delivered():
+    """An order with both dates but still 'shipped' is no delivered order (measures.delivered),
+    on this page as on Delivery and Regions."""
+    lines = _lines([("o1", datetime(2024, 1, 1), "a", 10.0, 1.0, False)])
+    lines = pl.concat([lines, lines.with_columns(pl.lit("o2").alias("order_id"))])
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "status": ["delivered", "shipped"],
+            "review_score": [5.0, 1.0],
+            "delivered_at": [datetime(2024, 1, 10), datetime(2024, 1, 12)],
+            "estimated_delivery_at": [datetime(2024, 1, 11), datetime(2024, 1, 11)],
+        }
+    )
+    a = _row(cat.category_service(lines, orders), "a")
+    assert (a["review_score"], a["late_rate"]) == (5.0, 0.0)
 
 
 def test_service_figures_are_null_without_orders():

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from lib import fmt
+from lib import fmt, measures
 from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
@@ -130,10 +130,11 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
 def category_service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     """Service figures of each category from the orders table.
 
-    One row per category with category, review_score (mean over the orders containing it),
-    late_rate (0..1: delivered orders delivered after the estimated date, timestamps compared) and
-    freight_share (freight / price; an order's freight split over its lines by revenue); each is
-    null when `orders` lacks its columns.
+    One row per category with category, review_score (mean over the delivered orders containing
+    it, as on the Delivery and Regions pages; over every order without delivery dates), late_rate
+    (0..1: delivered orders delivered after the estimated date, timestamps compared) and
+    freight_share (measures.freight_share: freight over price + freight; an order's freight split
+    over its lines by revenue); each is null when `orders` lacks its columns.
     """
     return _service(_with_defaults(lines), orders)
 
@@ -180,7 +181,7 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     if has_review:
         keep.append("review_score")
     if has_late:
-        keep += ["delivered_at", "estimated_delivery_at"]
+        keep += ["delivered_at", "estimated_delivery_at"] + (["status"] if "status" in cols else [])
     if has_freight:
         keep += [pl.col("freight"), pl.col("revenue").alias("order_revenue")]
     per_order = orders.select(keep).unique("order_id", keep="first")
@@ -191,21 +192,21 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
         .agg(pl.col("revenue").sum())
         .join(per_order, on="order_id", how="inner")
     )
+    # Review and late rate as on the Delivery and Regions pages (measures): of delivered orders.
+    delivered = measures.delivered(orders) if has_late else pl.lit(True)
     aggs = []
     if has_review:
-        aggs.append(pl.col("review_score").mean())
+        aggs.append(pl.col("review_score").filter(delivered).mean())
     if has_late:
-        delivered = (
-            pl.col("delivered_at").is_not_null() & pl.col("estimated_delivery_at").is_not_null()
-        )
-        late = pl.col("delivered_at") > pl.col("estimated_delivery_at")
-        aggs.append(late.filter(delivered).mean().cast(pl.Float64).alias("late_rate"))
+        aggs.append(measures.late().filter(delivered).mean().cast(pl.Float64).alias("late_rate"))
     if has_freight:
         split = pl.col("order_revenue") > 0
         freight = pl.col("freight") * pl.col("revenue") / pl.col("order_revenue")
         with_freight = split & pl.col("freight").is_not_null()
         aggs.append(
-            (freight.filter(with_freight).sum() / pl.col("revenue").filter(with_freight).sum())
+            measures.freight_share(
+                freight.filter(with_freight).sum(), pl.col("revenue").filter(with_freight).sum()
+            )
             .cast(pl.Float64)
             .alias("freight_share")
         )

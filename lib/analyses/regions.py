@@ -363,9 +363,8 @@ def _order_extras(orders: pl.DataFrame, order_regions: pl.DataFrame) -> pl.DataF
     if "review" in out.columns and out["review"].null_count() == out.height:
         out = out.drop("review")
     if "_freight" in out.columns:
-        total = pl.col("_freight") + pl.col("_goods")
         out = out.with_columns(
-            pl.when(total > 0).then(pl.col("_freight") / total).alias("freight_share")
+            measures.freight_share(pl.col("_freight"), pl.col("_goods")).alias("freight_share")
         ).drop("_freight", "_goods")
         if out["freight_share"].null_count() == out.height:
             out = out.drop("freight_share")
