@@ -597,6 +597,12 @@ def test_online_retail_fit_says_the_dropout_cannot_be_identified(online_retail):
     assert row["verdict"] == "problem"
     assert row["note"].startswith("Not identified in this window: the chance of leaving ")
     assert "(what would help: under the table)" in row["note"]
+    # The one-time buyers' row does not promise the dropout its own row says is not there.
+    one_time = checks.filter(pl.col("check") == "One-time buyers").row(0, named=True)
+    assert one_time["note"] == (
+        "2,790 repeat buyers to learn purchase rates from: whether they tell when customers "
+        "leave is the Dropout check below."
+    )
     readings = dict(zip(*clv.parameter_table(fit).select("parameter", "reading"), strict=True))
     assert readings["a"].startswith("Not identified")
     # What would help is said once, in the reading under the table, not in the note.

@@ -1016,7 +1016,11 @@ def sufficiency(
         )
     else:
         verdict = "good"
-        note = f"{fmt.count(repeat)} repeat buyers to learn purchase rates and dropout from."
+        note = f"{fmt.count(repeat)} repeat buyers to learn purchase rates from" + (
+            ": whether they tell when customers leave is the Dropout check below."
+            if fit is not None and fit.degenerate
+            else " and dropout from."
+        )
     rows.append(("One-time buyers", fmt.pct(one_time), verdict, note))
     if n:
         first, last = summary["first_purchase"].min(), summary["last_purchase"].max()
