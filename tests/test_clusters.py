@@ -351,7 +351,7 @@ def test_drivers_have_the_sign_and_rank_of_each_cluster_mean():
     assert drivers["z"].to_list() == pytest.approx([1.0, 0.3, -1.0, -0.3])
     assert drivers["label"].to_list() == ["Orders", "Net revenue"] * 2
     names = cl.cluster_names(drivers, FEATURES)
-    assert names == {1: "high-spending regulars", 2: "low-spending one-timers"}
+    assert names == {1: "high-spending regulars", 2: "low-spending occasional buyers"}
 
 
 def drivers_of(z: dict[int, dict[str, float]]) -> pl.DataFrame:
@@ -382,7 +382,7 @@ def test_two_clusters_high_on_the_same_two_features_get_names_that_differ_in_sub
     names = cl.cluster_names(drivers, NAMING)
     # 1: noun of its top driver (spend), adjective of the next (basket). 2: noun of its top
     # driver (basket); the next, spend, would repeat 1's pair of features, so its third: orders
-    assert names == {1: "big-basket high spenders", 2: "one-time big-basket buyers"}
+    assert names == {1: "big-basket high spenders", 2: "occasional big-basket buyers"}
 
 
 def test_clusters_sharing_a_top_driver_are_named_by_what_separates_them():
@@ -399,7 +399,7 @@ def test_clusters_sharing_a_top_driver_are_named_by_what_separates_them():
     # 2 orders less than 1 by 1.8 and its basket is larger by 1.0: orders, the wider gap, name it.
     assert names == {
         1: "frequent high spenders",
-        2: "one-time high spenders",
+        2: "occasional high spenders",
         3: "low spenders",
     }
 

@@ -19,7 +19,7 @@ from lib.charts.memo import memo
 
 
 def cluster_label(cluster: pl.Expr | None = None, name: pl.Expr | None = None) -> pl.Expr:
-    """'2 · lapsed one-timers': the number keeps the order, the name says what it is."""
+    """'2 · lapsed occasional buyers': the number keeps the order, the name says what it is."""
     cluster = pl.col("cluster") if cluster is None else cluster
     name = pl.col("name") if name is None else name
     return (cluster.cast(pl.String) + " · " + name).alias("cluster_label")
