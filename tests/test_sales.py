@@ -288,6 +288,37 @@ def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
     assert later["orders"].sum() == 5 and monday.select("hour", "orders").rows() == [(15, 1)]
 
 
+def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_quiet():
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    # 10 orders at noon: 4 on Tue, 3 on Mon, 2 on Fri, 1 on Wed, none on Thu, Sat or Sun.
+    per_day = [3, 4, 1, 0, 2, 0, 0]
+    grid = pl.DataFrame(
+        [
+            (w + 1, d, h, per_day[w] if h == 12 else 0)
+            for w, d in enumerate(days)
+            for h in range(24)
+        ],
+        schema=["weekday", "day", "hour", "orders"],
+        orient="row",
+    )
+    assert sales.weekday_hour_reading(grid) == (
+        "Orders peak on Tue at 12:00 (40.0% of all orders in one hour a week); Tue is the busiest "
+        "day (40.0%) and no order falls on Thu, Sat, Sun: time campaigns and staffing to the peak."
+    )
+    weekend = grid.with_columns(
+        pl.when(pl.col("day") == "Thu")
+        .then(pl.col("orders") + (pl.col("hour") == 9))
+        .otherwise("orders")
+    )
+    assert sales.weekday_hour_reading(weekend).endswith(
+        "Tue is the busiest day (36.4%) and no order falls on Sat or Sun: time campaigns and "
+        "staffing to the peak."
+    )
+    every = grid.with_columns(pl.col("orders") + (pl.col("hour") == 9))
+    # 17 orders, one each on Thu, Sat and Sun: the first of the tied days is the quietest.
+    assert "and Thu is the quietest (5.9%)" in sales.weekday_hour_reading(every)
+
+
 def test_daily_sums_net_revenue_and_count_sale_orders_per_day():
     days = daily().filter(pl.col("day").dt.month() == 1)
     assert days.select("day", "revenue", "orders").rows() == [

@@ -666,11 +666,17 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
     best = by_day.sort(["orders", "weekday"], descending=[True, False]).row(0, named=True)
     quiet = by_day.sort(["orders", "weekday"]).row(0, named=True)
+    # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
+    empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
+    least = (
+        f"no order falls on {' or '.join(empty) if len(empty) < 3 else ', '.join(empty)}"
+        if empty
+        else f"{quiet['day']} is the quietest ({fmt.pct(quiet['orders'] / total)})"
+    )
     return (
         f"Orders peak on {peak[1]} at {peak[2]:02d}:00 ({fmt.pct(peak[3] / total)} of all orders "
         f"in one hour a week); {best['day']} is the busiest day ({fmt.pct(best['orders'] / total)})"
-        f" and {quiet['day']} the quietest ({fmt.pct(quiet['orders'] / total)}): time campaigns "
-        f"and staffing to the peak."
+        f" and {least}: time campaigns and staffing to the peak."
     )
 
 
