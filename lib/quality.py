@@ -705,12 +705,9 @@ def _thin_months(ds: Dataset, today: datetime) -> list[Finding]:
     thin = months.filter(pl.col("orders") < 0.1 * median)
     if thin.height == 0:
         return []
-    share = thin["orders"].sum() / max(frame.height, 1)
-    return [
-        Finding(
-            "thin_months", table, thin.height, share, thin, f"typical month: {median:,.0f} orders"
-        )
-    ]
+    # A share of the months, as empty_days gives a share of the days: "2 months (40%)".
+    detail = f"share of the months in the range; a typical month has {median:,.0f} orders"
+    return [Finding("thin_months", table, thin.height, thin.height / months.height, thin, detail)]
 
 
 def _events_rules(ds: Dataset, today: datetime) -> list[Finding]:

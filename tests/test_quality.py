@@ -138,6 +138,9 @@ def test_thin_months_counts_near_empty_and_empty_months_inside_the_range():
     [finding] = [f for f in report.findings if f.rule == "thin_months"]
     assert finding.count == 2
     assert finding.rows["month"].dt.month().to_list() == [1, 3]
+    # 2 of the 5 months from January to May, not the 1 order of 61 they hold.
+    assert finding.share == pytest.approx(2 / 5)
+    assert finding.detail == "share of the months in the range; a typical month has 20 orders"
 
 
 def test_empty_days_and_misspelled_parameters_in_events():
