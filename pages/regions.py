@@ -123,6 +123,7 @@ kpis[1].metric(
     fmt.plain(top["region"]),
     f"{fmt.pct(top['share'])} of revenue",
     delta_color="off",
+    delta_arrow="off",  # a share, not a change
 )
 kpis[2].metric(f"Net revenue ({ds.currency or 'n/a'})", fmt.money(total, ds.currency))
 first = regions.market_first(named)

@@ -253,6 +253,12 @@ def text_problems(at: AppTest) -> list[str]:
                 problems.append(f"{kind}: {name} in {snippet!r}")
         if kind == "metric value" and text.strip() in ("None", "nan", "NaN"):
             problems.append(f"metric value {text!r}")
+    for node in at._tree:
+        # A delta that is no change ("41.8% of revenue") must not be drawn with an arrow up.
+        if getattr(node, "type", "") == "metric" and node.proto.delta:
+            change = re.match(rf"[+\-{fmt.MINUS}]", node.proto.delta)
+            if not change and node.proto.direction != node.proto.NONE:
+                problems.append(f"metric {node.proto.label!r}: arrow on {node.proto.delta!r}")
     return problems
 
 
