@@ -258,8 +258,8 @@ def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
         ]
     )
     assert cohorts.best_worst_reading(matrix, "1mo") == (
-        "In month 1, the Feb 2024 cohort did best (30%), the Jan 2024 cohort worst (20%); "
-        "in month 3, the Jan 2024 cohort did best (15%), the Feb 2024 cohort worst (10%). "
+        "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%); "
+        "in month 3, the Jan 2024 cohort did best (15.0%), the Feb 2024 cohort worst (10.0%). "
         "Look at what brought the best ones in."
     )
 
@@ -278,7 +278,7 @@ def test_reading_leaves_out_the_cohort_that_starts_with_the_data():
     ]
     matrix = hand_matrix(rows).with_columns((pl.col("label") == "Dec 2023").alias("opening"))
     assert cohorts.best_worst_reading(matrix, "1mo") == (
-        "In month 1, the Feb 2024 cohort did best (30%), the Jan 2024 cohort worst (20%). Look "
+        "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%). Look "
         "at what brought the best ones in. The Dec 2023 cohort is left out: it starts with the "
         "data, so it also holds customers who bought before, not only new ones."
     )
@@ -294,8 +294,8 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
     )
     # The far end is period 4, the last one three cohorts reach: (22 - 30) / 3 points a month.
     assert cohorts.curve_reading(curve, "month", "customers") == (
-        "On average 30% of a cohort's customers buy again 1 month later, 25% 3 months later "
-        "and 22% 4 months later (cohorts pooled by size): after the first month it loses about "
+        "On average 30.0% of a cohort's customers buy again 1 month later, 25.0% 3 months later "
+        "and 22.0% 4 months later (cohorts pooled by size): after the first month it loses about "
         "2.7 points a month."
     )
 

@@ -353,8 +353,8 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
     steady = curve.filter((pl.col("period_index") >= 1) & (pl.col("cohorts") >= 3))
     far = steady["period_index"].max() if steady.height else 1
     shown = [i for i in sorted({1, 3, far}) if i in means and i <= far]
-    said = [f"{_pct(means[i])} {_after(i, unit)}" for i in shown[1:]]
-    text = f"On average {_pct(means[1])} {_WHAT[metric]} {_after(1, unit)}"
+    said = [f"{fmt.pct(means[i])} {_after(i, unit)}" for i in shown[1:]]
+    text = f"On average {fmt.pct(means[1])} {_WHAT[metric]} {_after(1, unit)}"
     if said:
         text += (", " + ", ".join(said[:-1]) if len(said) > 1 else "") + " and " + said[-1]
     text += " (cohorts pooled by size)"
@@ -391,8 +391,8 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str) -> str:
             continue
         best, worst = found
         parts.append(
-            f"{unit} {index}, {_cohort(best['label'], unit)} did best ({_pct(best['share'])}), "
-            f"{_cohort(worst['label'], unit)} worst ({_pct(worst['share'])})"
+            f"{unit} {index}, {_cohort(best['label'], unit)} did best ({fmt.pct(best['share'])}), "
+            f"{_cohort(worst['label'], unit)} worst ({fmt.pct(worst['share'])})"
         )
     if not parts:
         return ""
@@ -406,10 +406,6 @@ def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric
 
 def _cohort(label: str, unit: str) -> str:
     return f"the cohort of the week of {label}" if unit == "week" else f"the {label} cohort"
-
-
-def _pct(share: float) -> str:
-    return fmt.pct(share, 1 if share < 0.1 else 0)
 
 
 def _after(index: int, unit: str) -> str:
