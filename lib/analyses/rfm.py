@@ -765,7 +765,7 @@ def customers_reading(customers: pl.DataFrame, currency: str) -> str:
         f"{fmt.count(customers.height)} customers listed, worth {fmt.money(total, currency)} of "
         "net revenue"
     )
-    top = max(1, customers.height // 10)
+    top = measures.top_count(customers.height, 0.1)
     if total > 0 and customers.height >= 10:
         best = float(customers["monetary"].top_k(top).sum())
         text += (
