@@ -121,6 +121,11 @@ def test_flows_name_source_target_and_value_with_new_first_and_gone_last():
     assert revenue["value"].to_list() == [50.0, 4.0, 22.0]
     with pytest.raises(ValueError, match="measure"):
         movement.movement_flows(table, "orders")
+    # No revenue at all (every quantity unreadable): no flow, and ranks typed as with flows,
+    # so the customers' and the revenue's flows stack into one table (the CLI's).
+    nothing = movement.movement_flows(table.with_columns(pl.lit(0.0).alias("revenue")), "revenue")
+    assert nothing.height == 0
+    assert pl.concat([flows, nothing]).schema == flows.schema
 
 
 def test_dates_must_be_in_order_and_default_to_a_quarter_before_the_day_after_the_last_order():

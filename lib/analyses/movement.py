@@ -282,6 +282,8 @@ def _rank(column: str, order: list[str], flows: pl.DataFrame) -> pl.Expr:
     present = set(flows[column].to_list())
     # Names outside the order (a rule table edited since) go last, alphabetically.
     nodes = [n for n in order if n in present] + sorted(present - set(order))
+    if not nodes:  # no flow: replace_strict would keep the names' type, even cast
+        return pl.col(column).cast(pl.Int64, strict=False)
     return pl.col(column).replace_strict(nodes, list(range(len(nodes))), return_dtype=pl.Int64)
 
 
