@@ -60,6 +60,19 @@ def test_rows_per_item_are_filled_down_and_netted_of_coupons_and_partial_refunds
     assert orders.filter(pl.col("order_id") == "101")["freight"].to_list() == [4.9]
 
 
+def test_a_refund_of_the_whole_order_under_a_sale_status_leaves_exactly_nothing():
+    rows = (
+        "111,Completed,2024-03-01 10:00,Gil,Ray,gil@example.com,DE,EUR,0.00,0.00,0.00,99.00,2.75,A,A-1,Tools,1,0.10\n"
+        "111,,,,,,,,,,,,,B,B-1,Tools,1,0.30\n"
+        "111,,,,,,,,,,,,,C,C-1,Tools,1,2.35\n"
+        "112,Completed,2024-03-02 10:00,Gil,Ray,gil@example.com,DE,EUR,0.00,0.00,0.00,0.00,0.70,C,C-1,Tools,1,0.70\n"
+    )
+    lines = assembled((HEADER + rows).encode()).dataset.tables["lines"]
+    # 99.00 refunded of 0.10 + 0.30 + 2.35: each line exactly 0, where 0.1 less its part of the
+    # 2.75 taken back (2.75 x 0.1 / 2.75) left -1.4e-17.
+    assert lines.sort("item_id")["revenue"].to_list() == [0.0, 0.0, 0.0, 0.7]
+
+
 def test_each_trap_is_counted_in_a_note():
     ds = assembled((HEADER + ROWS).encode()).dataset
     assert note_about(ds, "Order Number").count == 1  # the continuation row filled

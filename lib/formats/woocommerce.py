@@ -334,11 +334,17 @@ def _revenue(rows: pl.DataFrame, has_items: bool) -> pl.DataFrame:
     # an order refunded in full keeps its revenue and its status sets it apart.
     refund = pl.col("refund").abs().first().over(order)
     partial = (pl.col("status") != "refunded") & (refund.fill_null(0.0) > 0)
-    back = spread(
-        pl.min_horizontal(refund, pl.col("_net").sum().over(order)), pl.col("_net"), order
-    )
+    net = pl.col("_net").sum().over(order)
+    back = spread(pl.min_horizontal(refund, net), pl.col("_net"), order)
     return rows.with_columns(
-        pl.when(partial).then(pl.col("_net") - back).otherwise(pl.col("_net")).alias("revenue"),
+        # A refund of the whole order under another status leaves exactly nothing: the split
+        # would leave float dust (±1e-14) whose sum, near zero, turns every share upside down.
+        pl.when(partial & (refund >= net))
+        .then(0.0)
+        .when(partial)
+        .then(pl.col("_net") - back)
+        .otherwise(pl.col("_net"))
+        .alias("revenue"),
         pl.lit(False).alias("is_return"),
     )
 
