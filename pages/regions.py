@@ -121,7 +121,7 @@ kpis[0].metric("Regions", f"{table.height:,}", help=f"Matched as {match.label or
 kpis[1].metric(
     "Top region",
     fmt.plain(top["region"]),
-    f"{fmt.pct(top['share'])} of revenue",
+    None if top["share"] is None else f"{fmt.pct(top['share'])} of revenue",
     delta_color="off",
     delta_arrow="off",  # a share, not a change
 )

@@ -5,7 +5,7 @@ import json
 import polars as pl
 
 from lib import demo
-from tests.apptest import metrics, page
+from tests.apptest import files_page, metrics, page
 
 PATH = "pages/regions.py"
 
@@ -115,3 +115,25 @@ def test_the_table_and_the_cards_name_eire_ireland_as_the_map_does():
     ireland = table[table["region"] == "Ireland"]
     assert ireland["code"].tolist() == ["EIRE"]
     assert (table["code"] == table["region"]).sum() == len(table) - 1  # the others as written
+
+
+def test_a_file_whose_revenue_nets_to_nothing_opens_without_shares():
+    """Every unit price 0: the page once ended in a ZeroDivisionError box under its metrics."""
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(536365 + i // 2) for i in range(8)],
+            "StockCode": ["21001"] * 8,
+            "Description": ["MUG"] * 8,
+            "Quantity": [1 + i % 3 for i in range(8)],
+            "InvoiceDate": [f"2023-0{1 + i % 4}-05 10:00:00" for i in range(8)],
+            "UnitPrice": [0.0] * 8,
+            "CustomerID": [float(17850 + i % 3) for i in range(8)],
+            "Country": ["France", "EIRE"] * 4,
+        }
+    )
+    at = files_page({"Online Retail.csv": lines}, "regions", "free")
+    top = next(m for m in at.metric if m.label == "Top region")
+    assert not top.delta
+    readings = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "all regions together net £0: there is no share to give" in readings
+    assert "% of revenue" not in readings

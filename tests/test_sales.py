@@ -499,3 +499,19 @@ def test_the_gap_histogram_sends_a_count_per_number_of_days_not_every_gap():
     bars = spec["layer"][0]["encoding"]
     assert (bars["y"]["aggregate"], bars["y"]["field"]) == ("sum", "orders")
     assert bars["x"]["bin"] == {"maxbins": 40}
+
+
+def test_revenue_reading_gives_no_share_of_revenue_that_nets_to_nothing():
+    series = pl.DataFrame(
+        {
+            "period": [date(2024, 1, 1), date(2024, 2, 1)],
+            "label": ["Jan 2024", "Feb 2024"],
+            "revenue": [30.0, -30.0],  # February refunds January's sales
+            "partial": [False, False],
+            "change": [None, -2.0],
+        }
+    )
+    assert sales.revenue_reading(series, "month", "GBP") == (
+        "Revenue in the selected range nets to £0: returns and refunds cancel the sales, so "
+        "there is no biggest period or share to give."
+    )

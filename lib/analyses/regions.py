@@ -304,7 +304,10 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         (returning_share(in_last) - returning_share(in_prev)).alias("repeat_change"),
     )
     table = base.table.join(window_figures, on="region", how="left").with_columns(
-        (pl.col("revenue") / pl.col("revenue").sum()).alias("share"),
+        # No share of a total that nets to nothing or less (every line refunded).
+        pl.when(pl.col("revenue").sum() > 0)
+        .then(pl.col("revenue") / pl.col("revenue").sum())
+        .alias("share"),
         pl.when(pl.col("revenue_prev") > 0)
         .then(pl.col("revenue_last") / pl.col("revenue_prev") - 1)
         .alias("growth"),
@@ -633,11 +636,20 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     if metric in ("revenue", "customers", "orders"):
         total = known[metric].sum()
         top3 = known.sort(metric, descending=True).head(3)[metric].sum()
-        value = fmt.money(top[metric], currency) if metric == "revenue" else fmt.count(top[metric])
+
+        def said(x: float) -> str:
+            return fmt.money(x, currency) if metric == "revenue" else fmt.count(x)
+
+        value = said(top[metric])
+        if total <= 0:  # revenue netting to nothing or less: no share to give
+            return (
+                f"{name} has the most {METRICS[metric].lower()} ({value}), but all regions "
+                f"together net {said(total)}: there is no share to give."
+            )
         return (
             f"{name} has the most {METRICS[metric].lower()} ({value}, "
-            f"{fmt.pct(top[metric] / total if total else None)} of the total); the top three "
-            f"regions have {fmt.pct(top3 / total if total else None)}: "
+            f"{fmt.pct(top[metric] / total)} of the total); the top three "
+            f"regions have {fmt.pct(top3 / total)}: "
             f"{'concentrated, test the next regions' if top3 / total > 0.6 else 'spread out'}."
         )
     whole = totals(table)
@@ -672,8 +684,10 @@ def market_first(ranked: pl.DataFrame) -> dict | None:
 
 def _figures(row: Mapping, months: int, currency: str) -> str:
     """Share, revenue, orders and growth of a ranked region, as the table shows them."""
+    revenue = fmt.money(row.get("revenue"), currency)
+    share = row.get("share")
     parts = [
-        f"{fmt.pct(row.get('share'))} of revenue ({fmt.money(row.get('revenue'), currency)})",
+        f"{fmt.pct(share)} of revenue ({revenue})" if share is not None else f"{revenue} revenue",
         f"{fmt.count(row.get('orders'))} orders",
     ]
     if row.get("growth") is not None:

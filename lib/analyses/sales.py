@@ -273,10 +273,15 @@ def revenue_over_time(
 def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
     """One sentence on the series: the biggest full period, the latest change, partial ends."""
     full = series.filter(~pl.col("partial"))
-    if full.height == 0 or series["revenue"].sum() == 0:
-        return "No full period in the selected range: widen the dates to see a trend."
-    top = full.sort(["revenue", "period"], descending=[True, False]).row(0, named=True)
     total = series["revenue"].sum()
+    if full.height == 0:
+        return "No full period in the selected range: widen the dates to see a trend."
+    if total <= 0:
+        return (
+            f"Revenue in the selected range nets to {fmt.money(total, currency)}: returns and "
+            "refunds cancel the sales, so there is no biggest period or share to give."
+        )
+    top = full.sort(["revenue", "period"], descending=[True, False]).row(0, named=True)
     text = (
         f"The biggest {grain} was {top['label']} with {fmt.money(top['revenue'], currency)} "
         f"({fmt.pct(top['revenue'] / total)} of the range)"
