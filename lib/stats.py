@@ -14,28 +14,30 @@ Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
     """The Wilson score interval (low, high) of a share of `successes` in `trials` (95% by
     default); None without trials. Unlike the normal approximation it stays inside 0..1 and is
-    honest for small counts and rates near 0."""
+    honest for small counts and rates near 0. None of `trials` gives 0 as its low end and all of
+    them 1 as the high end exactly (the formula leaves 1.7e-18 and 0.9999999999999999, which
+    read as "above" a 0% average or "below" a 100% one)."""
     if trials <= 0:
         return None
     p = successes / trials
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)
+    return low, 1.0 if successes >= trials else min(1.0, centre + half)
 
 
 def wilson_exprs(
     successes: str | pl.Expr, trials: str | pl.Expr, z: float = Z95
 ) -> tuple[pl.Expr, pl.Expr]:
-    """`wilson` per row: the low and high bounds (0..1) of successes / trials, null where
-    trials is 0."""
+    """`wilson` per row: the low and high bounds (0..1) of successes / trials (exactly 0 and 1
+    at the ends), null where trials is 0."""
     k = (pl.col(successes) if isinstance(successes, str) else successes).cast(pl.Float64)
     n = (pl.col(trials) if isinstance(trials, str) else trials).cast(pl.Float64)
     p = k / n
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
-    ok = n > 0
-    return pl.when(ok).then((centre - half).clip(0.0, 1.0)), pl.when(ok).then(
-        (centre + half).clip(0.0, 1.0)
-    )
+    low = pl.when(k <= 0).then(0.0).otherwise((centre - half).clip(0.0, 1.0))
+    high = pl.when(k >= n).then(1.0).otherwise((centre + half).clip(0.0, 1.0))
+    return pl.when(n > 0).then(low), pl.when(n > 0).then(high)
