@@ -784,12 +784,20 @@ def test_cleaning_note_names_only_what_was_left_out_in_general_words():
     )
 
 
+def test_a_parameter_at_the_edge_of_the_search_is_written_without_scientific_notation():
+    summary = pl.DataFrame({"frequency": [1.0, 0.0], "recency": [3.0, 0.0], "T": [5.0, 5.0]})
+    params = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 142_413.0}
+    logs = np.array([0.0, 0.0, 0.0, clv.LOG_BOUND])
+    problems = clv._problems("bgnbd", params, logs, True, summary)
+    assert problems[0].startswith("b = 142,413 sits at the edge of the optimiser's search")
+
+
 def test_penalizer_effect_lists_the_estimates_it_moved():
     base = clv.Fit("weeks", 0.0, {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}, None, "", 9, 9, 0)
     moved = clv.Fit("weeks", 0.01, {"r": 0.5, "alpha": 3.0, "a": 0.8, "b": 2.0}, None, "", 9, 9, 0)
     assert clv.penalizer_effect(moved, base) == (
         "Penalizer 0.01 pulls the estimates away from the maximum-likelihood ones (penalizer 0): "
-        "alpha 4 → 3, b 2.5 → 2."
+        "alpha 4.00 → 3.00, b 2.50 → 2.00."
     )
     assert clv.penalizer_effect(base, base) == (
         "Penalizer 0: these are the maximum-likelihood estimates."

@@ -393,7 +393,8 @@ def _problems(
     for name, log in zip(PARAMETERS[model], logs, strict=True):
         if abs(log) >= AT_BOUND:
             problems.append(
-                f"{name} = {params[name]:.2g} sits at the edge of the optimiser's search "
+                f"{name} = {fmt.significant(params[name], 2)} sits at the edge of the optimiser's "
+                "search "
                 f"(e^{'-' if log < 0 else ''}{LOG_BOUND:.0f} on its scale)"
             )
     share = dropout_share(model, params)
@@ -1691,7 +1692,7 @@ def penalizer_effect(fit: Fit, unpenalised: Fit | None) -> str:
         for name, value in now.items():
             base = before[name]
             if abs(value - base) > 0.01 * abs(base):
-                moved.append(f"{name} {base:.3g} → {value:.3g}")
+                moved.append(f"{name} {fmt.significant(base)} → {fmt.significant(value)}")
     if unpenalised.spend is not None and fit.spend is None:
         moved.append("Gamma-Gamma no longer fits")
     if not moved:

@@ -364,7 +364,8 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
             text += f": after the first {unit} it stays about level."
         else:
             verb = "loses" if slope < 0 else "gains"
-            text += f": after the first {unit} it {verb} about {abs(slope):.2g} points a {unit}."
+            points = fmt.significant(abs(slope), 2)
+            text += f": after the first {unit} it {verb} about {points} points a {unit}."
     else:
         text += "."
     return text
