@@ -132,8 +132,11 @@ st.caption(
 ui.definitions(ds, "purchase", "customer")
 if customers.height == 0:
     st.info(
-        f"No customer ordered before {as_of:%d %b %Y}: move the as-of date after the first order "
-        f"(the data runs to {last_day:%d %b %Y})."
+        "No customer has a purchase in this data (only returns, free lines or lines without a "
+        "customer id), so there is no one to score."
+        if as_of > last_day
+        else f"No customer ordered before {as_of:%d %b %Y}: move the as-of date after the first "
+        f"order (the data runs to {last_day:%d %b %Y})."
     )
     st.stop()
 

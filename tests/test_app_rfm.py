@@ -374,3 +374,25 @@ def test_a_comparison_date_not_before_the_as_of_date_is_explained_not_raised():
     at.date_input(key="rfm_move_from").set_value(date(2024, 3, 1)).run()
     assert not at.exception, at.exception
     assert "No orders from 1 Mar 2024 on" in texts(at)
+
+
+def test_lines_without_any_purchase_say_so_instead_of_asking_to_move_the_date():
+    """Every line a return (negative quantity): the as-of date is already after every order, so
+    moving it cannot help."""
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(536365 + i) for i in range(6)],
+            "StockCode": ["21001"] * 6,
+            "Description": ["MUG"] * 6,
+            "Quantity": [-1 - i % 3 for i in range(6)],
+            "InvoiceDate": [f"2023-0{1 + i % 4}-05 10:00:00" for i in range(6)],
+            "UnitPrice": [2.5] * 6,
+            "CustomerID": [float(17850 + i % 3) for i in range(6)],
+            "Country": ["France"] * 6,
+        }
+    )
+    at = apptest.files_page({"Online Retail.csv": lines}, "rfm", "returns")
+    assert [i.value for i in at.info] == [
+        "No customer has a purchase in this data (only returns, free lines or lines without a "
+        "customer id), so there is no one to score."
+    ]
