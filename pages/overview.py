@@ -38,7 +38,9 @@ cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")
 cols[2].metric("Currency", ds.currency or "not stated")
 if span and span[0] is not None:
     days = (span[1] - span[0]).days + 1
-    cols[3].metric("Date range", f"{days:,} days", help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}")
+    cols[3].metric(
+        "Date range", fmt.counted(days, "day"), help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}"
+    )
     st.caption(f"From {span[0]:%d %b %Y} to {span[1]:%d %b %Y}.")
 
 st.subheader("Tables")

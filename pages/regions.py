@@ -125,7 +125,9 @@ kpis[1].metric(
     delta_color="off",
     delta_arrow="off",  # a share, not a change
 )
-kpis[2].metric(f"Net revenue ({ds.currency or 'n/a'})", fmt.money(total, ds.currency))
+kpis[2].metric(
+    f"Net revenue ({ds.currency})" if ds.currency else "Net revenue", fmt.money(total, ds.currency)
+)
 first = regions.market_first(named)
 action = named["action"][0] if first is None else first["action"]
 kpis[3].metric(

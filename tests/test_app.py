@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib import demo, formats, quality
 from lib.state import DEMO_LABELS
 from pages.common import ui
-from tests.apptest import TIMEOUT, metrics, page
+from tests.apptest import TIMEOUT, files_page, metrics, page
 
 
 def data_set_name(at: AppTest) -> str:
@@ -199,3 +199,20 @@ def test_a_cached_step_runs_once_per_key_and_parameters():
     assert run("test-key", frame, factor=2) == 6
     assert ui.cached(double)("test-key", frame, factor=3) == 9
     assert calls == [2, 3]
+
+
+def test_one_day_of_data_is_a_range_of_one_day():
+    line = pl.DataFrame(
+        {
+            "InvoiceNo": ["536365"],
+            "StockCode": ["21001"],
+            "Description": ["MUG"],
+            "Quantity": [2],
+            "InvoiceDate": ["2023-01-05 10:00:00"],
+            "UnitPrice": [5.47],
+            "CustomerID": [17850.0],
+            "Country": ["France"],
+        }
+    )
+    at = files_page({"Online Retail.csv": line}, "overview", "one")
+    assert metrics(at)["Date range"] == "1 day"

@@ -657,3 +657,8 @@ def test_retail_demo_germany_shrinks_and_is_not_ranked_first():
     assert uk["action"] == f"defend: large, shrinking ({fmt.change(expected['United Kingdom'])})"
     assert germany["rank"] > 1
     assert regions.priority_reading(ranked).startswith("Market first in United Kingdom (rank 1")
+
+
+def test_the_reading_counts_a_single_order_in_the_singular():
+    row = {"share": 1.0, "revenue": 10.94, "orders": 1, "growth": None}
+    assert regions._figures(row, 3, "GBP") == "100.0% of revenue (£10.94), 1 order"

@@ -478,7 +478,7 @@ def cluster_diagnostics(
     n = matrix.shape[0]
     ks = [k for k in ks if k < n]
     if not ks:
-        raise ValueError(f"{n} customers are too few to compare cluster counts")
+        raise ValueError(f"too few customers to compare cluster counts ({n:,})")
     rows = np.arange(n)
     if n > sample:
         rows = np.sort(np.random.default_rng(SEED).choice(n, sample, replace=False))
@@ -1036,7 +1036,7 @@ def capping_note(
         )
     else:
         text += (
-            f"end would be capped, but {customers:,} customers are too few for that to reach one."
+            f"end would be capped, but with {fmt.counted(customers, 'customer')} that reaches none."
         )
     flattened = [
         fmt.plain(label.lower())

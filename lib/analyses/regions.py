@@ -688,7 +688,7 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
     share = row.get("share")
     parts = [
         f"{fmt.pct(share)} of revenue ({revenue})" if share is not None else f"{revenue} revenue",
-        f"{fmt.count(row.get('orders'))} orders",
+        fmt.counted(row.get("orders") or 0, "order"),
     ]
     if row.get("growth") is not None:
         parts.append(

@@ -446,7 +446,7 @@ def _heap(d: Degenerate, currency: str) -> str:
     if d.dimension == "frequency":
         return "bought once" if d.value == 1 else f"placed {d.value:,.0f} orders"
     if d.dimension == "recency":
-        return f"last bought {d.value:,.0f} days before the as-of date"
+        return f"last bought {fmt.counted(round(d.value), 'day')} before the as-of date"
     return f"spent {fmt.whole_money(d.value, currency)}"
 
 
