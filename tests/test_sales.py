@@ -515,3 +515,21 @@ def test_revenue_reading_gives_no_share_of_revenue_that_nets_to_nothing():
         "Revenue in the selected range nets to £0: returns and refunds cancel the sales, so "
         "there is no biggest period or share to give."
     )
+
+
+def test_items_that_came_back_more_than_they_sold_get_no_share_and_no_leader():
+    lines = (
+        tiny_lines()
+        .with_columns(
+            # Every line a return: quantities negated, flagged as returns.
+            -pl.col("quantity").abs().alias("quantity"),
+            pl.lit(True).alias("is_return"),
+        )
+        .with_columns((pl.col("quantity") * pl.col("unit_price")).alias("revenue"))
+    )
+    ranking = sales.top_items(lines, "units")
+    assert ranking.height > 0 and ranking["share"].null_count() == ranking.height
+    assert sales.top_items_reading(ranking, 10, "units", "GBP") == (
+        "No product has positive net units in the selected range: returns and cancellations "
+        "match or outweigh the sales, so there is no leader to name."
+    )

@@ -571,7 +571,8 @@ def rank_items(
     return (
         totals.join(trend, on="item_id", how="left")
         .with_columns(
-            (pl.col(by) / grand if grand else pl.lit(None, pl.Float64)).alias("share"),
+            # No share of a total that nets to nothing or less (more came back than sold).
+            (pl.col(by) / grand if grand > 0 else pl.lit(None, pl.Float64)).alias("share"),
             pl.col("item_id", "item_name").cast(pl.String),
         )
         # Sums of the same amounts in another order differ in their last digits: ties are
@@ -602,6 +603,11 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> 
     if ranking.height == 0:
         return "No product sold in the selected range."
     lead = ranking.row(0, named=True)
+    if lead[by] <= 0:
+        return (
+            f"No product has positive net {by} in the selected range: returns and cancellations "
+            "match or outweigh the sales, so there is no leader to name."
+        )
     top_share = ranking.head(n)["share"].sum()
     value = fmt.money(lead[by], currency) if by == "revenue" else fmt.count(lead[by])
     unit = "" if by == "revenue" else f" {by}"
