@@ -13,7 +13,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -600,13 +600,42 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     rows, size = _parquet_size(file, data)
     spend.check(file, rows, size)
     try:
+        if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
+            raise LoadError(file, nested)
         frame = pl.read_parquet(io.BytesIO(data))
+    except LoadError:
+        raise
     except Exception as exc:  # noqa: BLE001 - corrupt files raise many kinds of errors
         raise LoadError(file, f"could not be read as parquet: {_short(exc)}") from None
     frame, notes = _with_clean_names(frame, [])
     if frame.height == 0:
         raise LoadError(file, "has column names but no rows")
     return RawTable(name, file, frame, tuple(notes))
+
+
+def nested_columns_message(schema: Mapping[str, pl.DataType]) -> str:
+    """What to do about columns holding lists or records instead of one value per cell ('' if none).
+
+    The app reads tables of single values; parquet (and frames built in code) can nest.
+    """
+    kinds = {
+        name: "records (several fields in one cell)" if isinstance(dtype, pl.Struct) else "lists"
+        for name, dtype in schema.items()
+        if dtype.is_nested()
+    }
+    if not kinds:
+        return ""
+    one = len(kinds) == 1
+    if len(set(kinds.values())) == 1:
+        names = ", ".join(f"'{name}'" for name in kinds)
+        what = f"column {names} holds" if one else f"columns {names} hold"
+        what += f" {next(iter(kinds.values()))}"
+    else:
+        what = " and ".join(f"column '{name}' holds {kind}" for name, kind in kinds.items())
+    fix = "it flat (one value per cell) or drop the column"
+    if not one:
+        fix = "them flat (one value per cell) or drop those columns"
+    return f"{what}, not single values: export {fix}, then upload the file again"
 
 
 _CALAMINE_UNNAMED = re.compile(r"^__UNNAMED__\d+$")
@@ -720,11 +749,13 @@ def _read_excel(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTab
         if frame.width == 0:
             skipped.append(f"skipped empty sheet '{sheet}'")
             continue
-        if frame.height == 0:
+        below, header, above = _below_title_rows(data, sheet, frame)
+        if below.height == 0:
             header_only.append(sheet)
             skipped.append(f"skipped sheet '{sheet}': it has column names but no rows")
             continue
-        cleaned, notes = _with_clean_names(frame, _excel_header(frame.columns))
+        cleaned, notes = _with_clean_names(below, header)
+        notes = [_skipped_note(above)] + notes if above else notes
         tables.append(RawTable(f"{name}/{sheet}", file, cleaned, tuple(notes)))
     if not tables:
         if header_only:
@@ -736,6 +767,78 @@ def _read_excel(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTab
         first = tables[0]
         tables[0] = RawTable(first.name, first.file, first.frame, tuple(skipped) + first.notes)
     return tables
+
+
+def _sheet_records(rows: Iterable[Sequence[object]]) -> list[_Record]:
+    """A sheet's rows as the text path's records: blank rows left out, trailing blank cells cut
+    (a CSV line of a title has one field, its row in a sheet is as wide as the sheet)."""
+    records: list[_Record] = []
+    for line, cells in enumerate(rows):
+        fields = ["" if cell is None else str(cell) for cell in cells]
+        while fields and not fields[-1].strip():
+            fields.pop()
+        if fields:
+            records.append(_Record(line, fields))
+            if len(records) >= SNIFF_RECORDS:
+                break
+    return records
+
+
+def _as_text_rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
+    return frame.head(SNIFF_RECORDS).select(pl.all().cast(pl.String)).rows()
+
+
+def _below_title_rows(
+    data: bytes, sheet: str, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, list[str], int]:
+    """A sheet read from its real header when title rows ("Sales report") sit above it.
+
+    The text path's rule (_preamble_length) says where the header starts. Calamine takes the
+    sheet's first row for the header, so only a sheet that rule finds titles in is read again:
+    once without a header, for the rows' numbers in the sheet, then from the header's row.
+    Returns the frame, its header cells and how many rows of the sheet were above the header.
+    """
+    header = _excel_header(frame.columns)
+    if not _preamble_length(_sheet_records([header, *_as_text_rows(frame)])):
+        return frame, header, 0
+    grid = _read_sheet(
+        data,
+        sheet,
+        {"header_row": None, "skip_rows": 0, "n_rows": 2 * SNIFF_RECORDS},
+        drop_empty_rows=False,
+        drop_empty_cols=False,
+    )
+    records = _sheet_records(_as_text_rows(grid) if grid is not None else [])
+    skip = _preamble_length(records)
+    if not skip:
+        return frame, header, 0
+    line = records[skip].line
+    again = _read_sheet(data, sheet, {"header_row": line})
+    if again is None:
+        return frame, header, 0
+    again_header = _excel_header(again.columns)
+    named = [f for f in records[skip].fields if f.strip()]
+    if sum(1 for n in again_header if n.strip()) != len(named):  # not the row we meant
+        return frame, header, 0
+    return again, again_header, line
+
+
+def _read_sheet(
+    data: bytes, sheet: str, options: dict[str, object], **kwargs: bool
+) -> pl.DataFrame | None:
+    """One sheet read again with calamine's `options`; None when that fails (keep the first)."""
+    try:
+        frame = pl.read_excel(
+            io.BytesIO(data),
+            sheet_name=sheet,
+            engine="calamine",
+            read_options=options,
+            raise_if_empty=False,
+            **kwargs,
+        )
+    except Exception:  # noqa: BLE001 - the sheet was read once already: keep that reading
+        return None
+    return frame if isinstance(frame, pl.DataFrame) else None
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -823,8 +926,7 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spe
         skip = _preamble_length(rows)
     if skip:
         rows = rows[skip:]
-        lines = rows[0].line
-        notes.append(f"skipped {lines} line{'s' if lines > 1 else ''} above the column names")
+        notes.append(_skipped_note(rows[0].line))
     first = rows[0].fields if rows else []
     has_header = not _all_numberish(first)
     widths = Counter(len(r.fields) for r in rows).most_common(1)
@@ -860,6 +962,10 @@ def _utf8(file: str, data: bytes, notes: list[str]) -> bytes:
     """The text as UTF-8 without BOM; the encoding is judged on a prefix, polars checks the rest."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:]
+    # Before UTF-16: UTF-32's little-endian BOM (FF FE 00 00) starts with UTF-16's (FF FE).
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        notes.append("read as UTF-32")
+        return _transcode(file, data, "utf-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         notes.append("read as UTF-16")
         return _transcode(file, data, "utf-16")
@@ -903,8 +1009,9 @@ def _transcode(file: str, data: bytes, encoding: str) -> bytes:
     try:
         return data.decode(encoding).lstrip("\ufeff").encode("utf-8")
     except UnicodeDecodeError:
+        family = encoding.upper()[:6]  # UTF-16 or UTF-32
         raise LoadError(
-            file, "looks like UTF-16 text but is damaged: export it again as UTF-8 CSV"
+            file, f"looks like {family} text but is damaged: export it again as UTF-8 CSV"
         ) from None
 
 
@@ -988,16 +1095,25 @@ def _best_separator(records: dict[str, list[_Record]]) -> str | None:
 
 
 def _preamble_length(rows: list[_Record]) -> int:
-    """Leading title lines ("Sales report", "sep=;") before the real header: how many."""
+    """Leading title lines ("Sales report", "sep=;") before the real header: how many.
+
+    The header is the first row as wide as most rows (or wider: a last column mostly empty
+    leaves a sheet's rows shorter than its header), unless a shorter row names several columns.
+    The one rule for text (_parse_text) and workbooks (_below_title_rows).
+    """
     if len(rows) < 3:
         return 0
     width = Counter(len(r.fields) for r in rows).most_common(1)[0][0]
     for skip, row in enumerate(rows[: MAX_PREAMBLE + 1]):
-        if len(row.fields) == width:
+        if len(row.fields) >= width:
             return skip
         if sum(1 for f in row.fields if f.strip()) > 1:
             return 0  # a short header with several names is a header, not a title
     return 0
+
+
+def _skipped_note(lines: int) -> str:
+    return f"skipped {lines} line{'s' if lines > 1 else ''} above the column names"
 
 
 def _unused_separator(text: str) -> str:

@@ -435,6 +435,29 @@ def retail_frame(dates: list[str], prices: list[str] | None = None, first: int =
     )
 
 
+def test_a_nested_column_that_breaks_a_build_is_named_with_what_to_do():
+    frame = retail_frame(["2023-01-01 10:00", "2023-01-02 11:00"])
+    nested = frame.with_columns(pl.concat_list("CustomerID").alias("CustomerID"))
+    assembly = formats.assemble([io.RawTable("nested.parquet", "nested.parquet", nested)])
+    assert assembly.messages == (
+        "nested.parquet: column 'CustomerID' holds lists, not single values: export it flat "
+        "(one value per cell) or drop the column, then upload the file again",
+    )
+    assert "lines" not in assembly.dataset.tables
+
+
+def test_a_parquet_with_a_list_column_is_refused_naming_the_column_before_assembly(tmp_path):
+    frame = retail_frame(["2023-01-01 10:00", "2023-01-02 11:00"])
+    path = tmp_path / "nested.parquet"
+    frame.with_columns(pl.concat_list("CustomerID").alias("CustomerID")).write_parquet(path)
+    with pytest.raises(io.LoadError) as caught:
+        io.read_path(path)
+    assert str(caught.value) == (
+        "nested.parquet: column 'CustomerID' holds lists, not single values: export it flat "
+        "(one value per cell) or drop the column, then upload the file again"
+    )
+
+
 def test_every_retail_row_with_an_unreadable_date_says_all_rows_were_left_out_and_why():
     result = retail.build({"invoice_lines": retail_frame(["soon", "later", "2999-01-01"])}, {})
     assert result.tables["lines"].height == 0

@@ -1,5 +1,6 @@
 """Tests for lib/io.py: bytes in, raw text tables out, and one-line errors for bad input."""
 
+import codecs
 import datetime as dt
 import gzip
 import io
@@ -196,6 +197,20 @@ def test_utf16_with_bom_reads_as_text() -> None:
     assert table.frame.rows() == [("1", "München"), ("2", "London")]
 
 
+@pytest.mark.parametrize("encoding", ["utf-32-le", "utf-32-be"])
+def test_utf32_with_bom_reads_as_utf32_not_utf16(encoding: str) -> None:
+    # FF FE 00 00, UTF-32's little-endian BOM, starts with FF FE, UTF-16's.
+    bom = codecs.BOM_UTF32_LE if encoding.endswith("le") else codecs.BOM_UTF32_BE
+    text = "InvoiceNo,InvoiceDate,Country\n536365,2023-01-01 10:00:00,Österreich\n536366,,France\n"
+    table = only_table("utf32.csv", bom + text.encode(encoding))
+    assert table.frame.columns == ["InvoiceNo", "InvoiceDate", "Country"]
+    assert table.frame.rows() == [
+        ("536365", "2023-01-01 10:00:00", "Österreich"),
+        ("536366", None, "France"),
+    ]
+    assert table.notes == ("read as UTF-32",)
+
+
 def test_semicolon_file_keeps_decimal_commas_as_text_until_parsed() -> None:
     data = b"order;amount;note\nA1;3,50;x, y\nA2;1.234,00;z\nA3;10,5;\n"
     table = only_table("orders.csv", data)
@@ -349,6 +364,100 @@ def test_xlsx_round_trip_reads_every_non_empty_sheet() -> None:
     assert returns.frame.columns == ["order_id", "order_id_2", "column_3", "reason"]
     assert returns.frame.row(0) == ("o1", "o9", "x", "broken")
     assert "2 columns named 'order_id': renamed order_id, order_id_2" in returns.notes
+
+
+def test_xlsx_title_rows_above_the_header_are_skipped_with_the_csv_note() -> None:
+    header = ["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
+    rows = [
+        ["536365", "85123A", 6, dt.datetime(2023, 1, 1, 10), 2.55, 17850],
+        ["536366", "71053", 8, dt.datetime(2023, 1, 2, 11), 3.39, None],
+        ["536367", "84406B", 2, dt.datetime(2023, 1, 3, 12), 2.75, 13047],
+    ]
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("Report")
+        sheet.write(0, 0, "Sales report")  # then a blank row, then the real header
+        sheet.write_row(2, 0, header)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    sheet.write_datetime(
+                        3 + i, j, value, workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+                    )
+                elif value is not None:
+                    sheet.write(3 + i, j, value)
+    table = only_table("titled.xlsx", buffer.getvalue())
+    assert table.frame.columns == header
+    assert table.frame.height == 3
+    assert table.frame["InvoiceNo"].to_list() == ["536365", "536366", "536367"]
+    assert table.frame["Quantity"].to_list() == [6, 8, 2]  # numbers stay numbers, as without title
+    assert table.frame["InvoiceDate"].to_list() == [r[3] for r in rows]
+    assert table.frame["CustomerID"].to_list() == [17850, None, 13047]
+    assert table.notes == ("skipped 2 lines above the column names",)
+    # The same rows as CSV are read alike, with the same note.
+    csv_rows = "".join(",".join("" if v is None else str(v) for v in row) + "\n" for row in rows)
+    as_csv = only_table(
+        "titled.csv", ("Sales report\n\n" + ",".join(header) + "\n" + csv_rows).encode()
+    )
+    assert as_csv.frame.columns == header
+    assert as_csv.frame.height == 3
+    assert as_csv.notes == table.notes
+
+
+def test_xlsx_title_rows_below_blank_rows_and_over_a_short_last_column_are_skipped() -> None:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("S")
+        sheet.write(3, 0, "Orders export")  # rows 1-3 of the sheet are blank
+        sheet.write(4, 0, "generated 2023-02-01")
+        sheet.write_row(6, 0, ["order", "amount", "comment"])
+        for i in range(5):  # the comment column is mostly empty
+            sheet.write_row(7 + i, 0, [f"o{i}", i + 0.5] + (["late"] if i == 2 else []))
+    table = only_table("orders.xlsx", buffer.getvalue())
+    assert table.frame.columns == ["order", "amount", "comment"]
+    assert table.frame["order"].to_list() == ["o0", "o1", "o2", "o3", "o4"]
+    assert table.frame["amount"].to_list() == [0.5, 1.5, 2.5, 3.5, 4.5]
+    assert table.frame["comment"].to_list() == [None, None, "late", None, None]
+    assert table.notes == ("skipped 6 lines above the column names",)
+
+
+def test_xlsx_without_title_rows_is_read_from_its_first_row_without_a_note() -> None:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("S")
+        sheet.write_row(0, 0, ["order", "", "note"])  # one name only would look like a title
+        for i in range(4):
+            sheet.write_row(1 + i, 0, [f"o{i}", i, "x"])
+    table = only_table("plain.xlsx", buffer.getvalue())
+    assert table.frame.columns == ["order", "column_2", "note"]
+    assert table.frame.height == 4
+    assert table.notes == ("a blank column name: named column_2",)
+
+
+def test_parquet_with_a_list_column_names_the_file_and_column_and_what_to_do() -> None:
+    frame = pl.DataFrame(
+        {
+            "InvoiceNo": ["536365", "536366"],
+            "CustomerID": [["17850"], ["13047"]],
+            "Tags": [{"a": 1}, {"a": 2}],
+            "Quantity": [6, 8],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    error = load_error("nested.parquet", buffer.getvalue())
+    assert error.file == "nested.parquet"
+    assert error.message == (
+        "column 'CustomerID' holds lists and column 'Tags' holds records (several fields in one "
+        "cell), not single values: export them flat (one value per cell) or drop those columns, "
+        "then upload the file again"
+    )
+    one = io.BytesIO()
+    frame.drop("Tags").write_parquet(one)
+    assert load_error("nested.parquet", one.getvalue()).message == (
+        "column 'CustomerID' holds lists, not single values: export it flat (one value per cell) "
+        "or drop the column, then upload the file again"
+    )
 
 
 def test_write_csv_tables_and_csv_bytes_round_trip(tmp_path) -> None:

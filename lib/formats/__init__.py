@@ -10,7 +10,7 @@ import polars as pl
 from lib import measures
 from lib.formats import amazon, generic, olist, retail, shopify, stripe, webshop, woocommerce
 from lib.formats.base import FormatResult, Kind
-from lib.io import RawTable
+from lib.io import RawTable, nested_columns_message
 from lib.model import Dataset, Note
 
 MODULES = {m.FORMAT: m for m in (olist, webshop, retail, shopify, woocommerce, stripe, amazon)}
@@ -104,6 +104,17 @@ def assemble(
     results: list[tuple[str, FormatResult]] = []
     messages: list[str] = []
     for fmt, kinds in grouped.items():
+        # A column of lists or records (parquet can nest) breaks stacking and building with an
+        # error that names no column: name it and what to do instead.
+        nested = [
+            f"{t.name}: {message}"
+            for ts in kinds.values()
+            for t in ts
+            if (message := nested_columns_message(t.frame.schema))
+        ]
+        if nested:
+            messages += nested
+            continue
         found = {kind: _stack([t.frame for t in ts]) for kind, ts in kinds.items()}
         files = {kind: ", ".join(t.name for t in ts) for kind, ts in kinds.items()}
         try:
