@@ -116,6 +116,15 @@ RULES = {
             "orders",
         ),
         Rule(
+            "estimate_before_purchase",
+            "Estimated delivery before purchase",
+            "error",
+            "A delivery promised for a day before the order was placed is impossible (often a "
+            "placeholder such as 1900-01-01): days late and days promised measured against it "
+            "mean nothing.",
+            "orders",
+        ),
+        Rule(
             "delivered_without_date",
             "Delivered with no delivery date",
             "warning",
@@ -274,6 +283,7 @@ EVIDENCE = {
     "non_product_codes": ("item_id", "item_name"),
     "delivered_before_purchase": ("ordered_at", "delivered_at"),
     "delivered_before_pickup": ("shipped_at", "delivered_at"),
+    "estimate_before_purchase": ("ordered_at", "estimated_delivery_at"),
     "delivered_without_date": ("status", "delivered_at"),
     "deal_before_contact": ("first_contact_at", "won_at"),
     "unknown_origin": ("origin",),
@@ -640,6 +650,14 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
                 orders,
                 pl.col("delivered_at") < pl.col("shipped_at"),
             )
+    if _has(ds, "orders", "estimated_delivery_at"):
+        # An estimate is a day (Olist's are at midnight): one on the purchase day is possible.
+        out += _finding(
+            "estimate_before_purchase",
+            "orders",
+            orders,
+            pl.col("estimated_delivery_at").dt.date() < pl.col("ordered_at").dt.date(),
+        )
     if _has(ds, "orders", "status") and "delivered_at" in orders.columns:
         out += _finding(
             "delivered_without_date",

@@ -184,8 +184,16 @@ _metric(
 for col, name in zip(row[3:], ("review when late", "review when on time"), strict=True):
     value = dv.kpi(summary, name)
     _metric(col, name.capitalize(), name, "n/a" if value is None else f"{value:.2f} ★")
-ui.reading(dv.kpi_reading(summary))
 impossible = int(dv.kpi(summary, "impossible dates") or 0)
+if not dv.kpi(summary, "delivered orders"):
+    # Nothing to measure: one message for the whole page, not one per section asking for files
+    # that may well be there (reviews, customers, order lines).
+    st.info(dv.nothing_delivered(summary), icon=":material/info:")
+    with st.expander("Orders never delivered, by status"):
+        figures_table(summary)
+        ui.download(summary, "delivery_kpis", key="delivery_dl_kpis")
+    st.stop()
+ui.reading(dv.kpi_reading(summary))
 st.caption(
     "Late = delivered after the estimated date, on delivered orders; days are calendar days "
     f"(24 h, weekends included). {fmt.count(impossible)} orders delivered before purchase or "

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import binomtest
 
 from lib import demo, formats, state
-from tests.apptest import app, metric, page
+from tests.apptest import app, files_page, metric, page
 from tests.test_delivery import delivered_raw_orders, olist_paths
 
 PATH = "pages/delivery.py"
@@ -194,3 +194,22 @@ def test_without_order_lines_the_lateness_section_says_what_it_needs():
     text = " ".join(i.value for i in at.info)
     assert "needs order lines that name their customer" in text
     assert not [s for s in at.slider if s.key == "delivery_follow_months"]
+
+
+def test_with_every_order_cancelled_the_page_says_once_that_nothing_was_delivered():
+    # All the marketplace files, every order 'canceled': no order was delivered, so there is
+    # nothing to measure, and no file is missing (customers, reviews and items are there).
+    files = dict(demo.demo("marketplace").files)
+    orders = files["olist_orders_dataset.csv"]
+    files["olist_orders_dataset.csv"] = orders.with_columns(order_status=pl.lit("canceled"))
+    at = files_page(files, "delivery", "all-canceled")
+    infos = [i.value for i in at.info]
+    assert [i for i in infos if "upload" in i.lower()] == []
+    said = [i for i in infos if "No order was delivered" in i]
+    assert len(said) == 1
+    # Every order of the file is never delivered, all with status canceled.
+    assert f"{orders.height:,} orders, all canceled" in said[0]
+    assert metric(at, "Delivered orders").value == "0"
+    assert metric(at, "Never delivered").value == f"{orders.height:,}"
+    readings = [c.value for c in at.caption if "lightbulb" in c.value]
+    assert readings == []  # no reading of figures that do not exist

@@ -113,6 +113,19 @@ def test_kpis_count_late_orders_among_delivered_ones_only():
     assert k["definition"].null_count() == 0
 
 
+def test_with_no_delivered_order_the_page_says_so_once_with_the_orders_by_status():
+    # o6 shipped, o7 canceled, o8 delivered without a date: none delivered, one of each status
+    # (ties by status name).
+    undelivered = ORDERS.filter(pl.col("order_id").is_in(["o6", "o7", "o8"]))
+    k = dv.kpis(dv.delivery_facts(undelivered))
+    assert dv.kpi(k, "delivered orders") == 0
+    assert dv.nothing_delivered(k) == (
+        "No order was delivered (3 orders: canceled 1, delivered without a date 1, shipped 1): "
+        "there is nothing to measure here, no on-time rate, days to deliver, regions, reviews "
+        "or repeat orders after a late delivery."
+    )
+
+
 def test_stage_durations_give_median_and_90th_percentile_per_stage():
     s = dv.stage_durations(facts())
     assert s["stage"].to_list() == list(dv.STAGES)

@@ -436,3 +436,27 @@ def test_cdnow_rows_that_repeat_exactly_are_reported_and_still_bought():
     # Lifetime value keeps them (the published CDNOW figures count them, see test_clv.py).
     dropped = clv.purchase_lines(dataset.tables["lines"]).dropped
     assert dropped.filter(pl.col("reason") == "exact duplicate line")["lines"].sum() == 0
+
+
+def test_an_estimated_delivery_before_the_purchase_day_is_impossible():
+    d = datetime
+    orders = {
+        "order_id": ["1", "2", "3", "4"],
+        "customer_id": ["a", "b", "c", "d"],
+        "ordered_at": [d(2018, 1, 10, 15), d(2018, 1, 10, 15), d(2018, 1, 10, 15), None],
+        "status": ["delivered", "delivered", "canceled", "delivered"],
+        "delivered_at": [d(2018, 1, 20), d(2018, 1, 20), None, d(2018, 1, 20)],
+        # 1: a placeholder from 1900; 2: the purchase day itself at midnight (an estimate is a
+        # day: same-day delivery is possible); 3: the day before, on a cancelled order (still
+        # impossible); 4: no purchase date to compare with. Impossible: orders 1 and 3, 2 of 4.
+        "estimated_delivery_at": [d(1900, 1, 1), d(2018, 1, 10), d(2018, 1, 9), d(1900, 1, 1)],
+    }
+    report = quality.report(ds(orders=orders), today=TODAY)
+    assert report.counts()["estimate_before_purchase"] == 2
+    finding = next(f for f in report.findings if f.rule == "estimate_before_purchase")
+    assert finding.rows["order_id"].to_list() == ["1", "3"]
+    assert finding.share == pytest.approx(0.5)  # 2 of 4 orders
+    rule = quality.RULES["estimate_before_purchase"]
+    assert (rule.severity, rule.unit) == ("error", "orders")
+    shown = quality.example_rows(finding)
+    assert shown.columns[:2] == ["Ordered at", "Estimated delivery at"]

@@ -509,6 +509,34 @@ def kpi_reading(table: pl.DataFrame) -> str:
     return text + "."
 
 
+def nothing_delivered(table: pl.DataFrame) -> str:
+    """What the page says, once, when no order was delivered (table: the kpis table): the orders
+    by status and that there is nothing to measure."""
+    never = table.filter(pl.col("kpi").str.starts_with("not delivered: "))
+    total = int(never["value"].sum())
+    impossible = int(kpi(table, "impossible dates") or 0)
+    statuses = [
+        (name.removeprefix("not delivered: "), int(n))
+        for name, n in never.select("kpi", "value").iter_rows()
+    ]
+    if len(statuses) == 1:
+        which = f"{fmt.counted(total, 'order')}, all {fmt.plain(statuses[0][0])}"
+    else:
+        which = f"{fmt.counted(total, 'order')}: " + ", ".join(
+            f"{fmt.plain(status)} {fmt.count(n)}" for status, n in statuses
+        )
+    text = f"No order was delivered ({which})"
+    if impossible:
+        text += (
+            f", and {fmt.counted(impossible, 'order')} delivered with impossible dates cannot be "
+            "judged (see Data quality)"
+        )
+    return (
+        text + ": there is nothing to measure here, no on-time rate, days to deliver, regions, "
+        "reviews or repeat orders after a late delivery."
+    )
+
+
 def stage_reading(stages: pl.DataFrame) -> str:
     parts = stages.filter(pl.col("stage") != "days_to_deliver").drop_nulls("median_days")
     if parts.height == 0:
