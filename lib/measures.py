@@ -22,7 +22,9 @@ DEFINITIONS = {
     "exact duplicate lines once; a cancellation is netted out of the purchase it reverses",
     "customer": "a person with at least one purchase",
     "delivered": "an order with a delivery date and an estimate, whose status (if any) is "
-    "delivered",
+    "delivered and whose dates are possible (an order delivered before its purchase or its "
+    "carrier pickup, or promised for a day before its purchase, cannot be judged late or on "
+    "time: Data quality counts it)",
     "late": "a delivered order delivered after its estimate",
 }
 UNSOLD_DEFINITION = (
@@ -105,12 +107,33 @@ def as_recorded(ds: Dataset) -> Dataset:
     return ds.with_tables(lines=pl.concat([ds.tables["lines"], apart]))
 
 
-def delivered(orders: pl.DataFrame) -> pl.Expr:
-    """A delivered order: delivery date and estimate present, status delivered when known."""
+def recorded_delivery(orders: pl.DataFrame) -> pl.Expr:
+    """An order recorded as delivered: delivery date and estimate present, status delivered
+    when known (whether or not its dates are possible)."""
     done = pl.col("delivered_at").is_not_null() & pl.col("estimated_delivery_at").is_not_null()
     if "status" in orders.columns:
         done = done & (pl.col("status").is_null() | (pl.col("status") == "delivered"))
     return done
+
+
+def impossible_dates(orders: pl.DataFrame) -> pl.Expr:
+    """Delivery dates that cannot all be true: delivered before the purchase or before the
+    carrier pickup, or an estimate on a day before the purchase day (an estimate is a day; the
+    Data quality rules delivered_before_purchase, delivered_before_pickup and
+    estimate_before_purchase). False where a date to compare is missing."""
+    rules = [pl.lit(False)]
+    if "ordered_at" in orders.columns:
+        rules.append(pl.col("delivered_at") < pl.col("ordered_at"))
+        rules.append(pl.col("estimated_delivery_at").dt.date() < pl.col("ordered_at").dt.date())
+    if "shipped_at" in orders.columns:
+        rules.append(pl.col("delivered_at") < pl.col("shipped_at"))
+    return pl.any_horizontal(r.fill_null(False) for r in rules)
+
+
+def delivered(orders: pl.DataFrame) -> pl.Expr:
+    """A delivered order: recorded as delivered, with possible dates (an impossible date
+    leaves nothing to judge it late or on time by)."""
+    return recorded_delivery(orders) & ~impossible_dates(orders)
 
 
 def late() -> pl.Expr:

@@ -104,7 +104,7 @@ RULES = {
             "Delivered before purchase",
             "error",
             "A delivery date earlier than the purchase is impossible; these orders are left out "
-            "of delivery times.",
+            "of every delivery figure (on-time rate, days to deliver, late rates).",
             "orders",
         ),
         Rule(
@@ -112,7 +112,7 @@ RULES = {
             "Delivered before carrier pickup",
             "error",
             "The customer received the parcel before the carrier took it: one of the two dates is "
-            "wrong, so stage durations for these orders cannot be trusted.",
+            "wrong, so these orders are left out of every delivery figure.",
             "orders",
         ),
         Rule(
@@ -121,7 +121,7 @@ RULES = {
             "error",
             "A delivery promised for a day before the order was placed is impossible (often a "
             "placeholder such as 1900-01-01): days late and days promised measured against it "
-            "mean nothing.",
+            "mean nothing, so these orders are left out of every delivery figure.",
             "orders",
         ),
         Rule(

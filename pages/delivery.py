@@ -197,8 +197,8 @@ ui.reading(dv.kpi_reading(summary))
 st.caption(
     "Late = delivered after the estimated date, on delivered orders; days are calendar days "
     f"(24 h, weekends included). {fmt.count(impossible)} orders delivered before purchase or "
-    "before carrier pickup are left out of every duration (they still count for the on-time "
-    "rate; see Data quality)."
+    "before carrier pickup, or promised for a day before the purchase, cannot be judged late or "
+    "on time: they are left out of every figure (see Data quality)."
 )
 with st.expander("Every figure with its definition, and orders never delivered by status"):
     figures_table(summary)

@@ -79,25 +79,27 @@ def keyed() -> pl.DataFrame:
 
 def test_delivery_facts_flags_late_impossible_and_undelivered_orders():
     f = facts().sort("order_id")
-    assert f["delivered"].to_list() == [True] * 5 + [False] * 3
-    assert f["late"].to_list() == [False, True, True, False, False, None, None, None]
+    # o5, delivered before its purchase, cannot be judged: impossible, not delivered.
+    assert f["delivered"].to_list() == [True] * 4 + [False] * 4
+    assert f["late"].to_list() == [False, True, True, False, None, None, None, None]
     assert f["impossible"].to_list() == [False, False, False, False, True, False, False, False]
     assert f["days_to_deliver"].to_list() == [5.0, 11.0, 18.0, 4.0, None, None, None, None]
     assert f["approval_days"].to_list()[:5] == [0.5, 1.0, 0.25, 0.0, None]
     assert f["carrier_days"].to_list()[:5] == [1.5, 2.0, 0.75, 1.0, None]
     assert f["transit_days"].to_list()[:5] == [3.0, 8.0, 17.0, 3.0, None]
-    assert f["days_vs_estimate"].to_list()[:5] == [-4.0, 2.0, 10.0, -3.0, -11.0]
+    assert f["days_vs_estimate"].to_list()[:5] == [-4.0, 2.0, 10.0, -3.0, None]
 
 
 def test_kpis_count_late_orders_among_delivered_ones_only():
     k = dv.kpis(facts())
-    assert dv.kpi(k, "delivered orders") == 5
-    assert dv.kpi(k, "late rate") == pytest.approx(0.4)
-    assert dv.kpi(k, "on-time rate") == pytest.approx(0.6)
+    # o1..o4 delivered; o5 (delivered before its purchase) is impossible and left out.
+    assert dv.kpi(k, "delivered orders") == 4
+    assert dv.kpi(k, "late rate") == pytest.approx(0.5)  # o2 and o3 of 4
+    assert dv.kpi(k, "on-time rate") == pytest.approx(0.5)
     assert dv.kpi(k, "median days to deliver") == pytest.approx(8.0)  # (5 + 11) / 2
-    assert dv.kpi(k, "mean days to deliver") == pytest.approx(9.5)  # 38 / 4, o5 left out
+    assert dv.kpi(k, "mean days to deliver") == pytest.approx(9.5)  # 38 / 4
     assert dv.kpi(k, "mean days late") == pytest.approx(6.0)  # (2 + 10) / 2
-    assert dv.kpi(k, "more than 7 days late") == pytest.approx(0.2)
+    assert dv.kpi(k, "more than 7 days late") == pytest.approx(0.25)  # o3 of 4
     assert dv.kpi(k, "impossible dates") == 1
     assert dv.kpi(k, "review when late") == pytest.approx(1.5)
     assert dv.kpi(k, "review when on time") == pytest.approx(4.5)
@@ -137,22 +139,24 @@ def test_stage_durations_give_median_and_90th_percentile_per_stage():
 
 def test_performance_by_seller_counts_a_two_seller_order_for_both():
     table = dv.performance_by(keyed(), "seller_id")
-    assert table["seller_id"].to_list() == ["s2", "s1", "s3"]
-    assert table["orders"].to_list() == [2, 3, 1]
-    assert table["late_orders"].to_list() == [2, 1, 0]
-    assert table["late_rate"].to_list() == pytest.approx([1.0, 1 / 3, 0.0])
+    # s3's only order, o5, has an impossible date: s3 has no delivered order.
+    assert table["seller_id"].to_list() == ["s2", "s1"]
+    assert table["orders"].to_list() == [2, 3]
+    assert table["late_orders"].to_list() == [2, 1]
+    assert table["late_rate"].to_list() == pytest.approx([1.0, 1 / 3])
 
 
 def test_routes_compare_same_state_with_other_state_and_keep_unknowns_apart():
     table = dv.performance_by(keyed(), "route").sort("route")
-    assert table["route"].to_list() == [dv.UNKNOWN, "other state", "same state"]
-    assert table["orders"].to_list() == [1, 2, 3]
-    assert table["late_orders"].to_list() == [0, 2, 1]
+    # o5 (the unknown route: seller s3 has no region) is impossible and left out.
+    assert table["route"].to_list() == ["other state", "same state"]
+    assert table["orders"].to_list() == [2, 3]
+    assert table["late_orders"].to_list() == [2, 1]
 
 
 def test_customer_region_groups_orders_by_the_lines_region():
     table = dv.performance_by(keyed(), "customer_region")
-    assert dict(zip(table["customer_region"], table["orders"], strict=True)) == {"RJ": 1, "SP": 4}
+    assert dict(zip(table["customer_region"], table["orders"], strict=True)) == {"RJ": 1, "SP": 3}
     assert table.filter(pl.col("customer_region") == "RJ")["median_days"][0] == 18.0
 
 
@@ -168,10 +172,10 @@ def test_worst_sellers_apply_the_minimum_and_measure_excess_late_orders():
 def test_by_month_gives_late_rate_and_the_estimates_cushion():
     m = dv.by_month(facts())
     assert m["month"].to_list() == [d(1), d(1, 0, 2)]
-    assert m["orders"].to_list() == [3, 2]
+    assert m["orders"].to_list() == [3, 1]  # February: o4 (o5 impossible)
     assert m["late_rate"].to_list() == pytest.approx([2 / 3, 0.0])
-    assert m["median_promised_days"][1] == pytest.approx(7.0)
-    assert m["median_slack_days"][1] == pytest.approx(7.0)  # median of 3 and 11
+    assert m["median_promised_days"][1] == pytest.approx(7.0)  # o4: 1 to 8 February
+    assert m["median_slack_days"][1] == pytest.approx(3.0)  # o4: delivered 5th, estimate 8th
 
 
 def test_reviews_by_lateness_bucket_whole_days_so_that_late_means_zero_or_more():
@@ -184,7 +188,7 @@ def test_reviews_by_lateness_bucket_whole_days_so_that_late_means_zero_or_more()
 
 def test_readings_name_the_worst_stage_and_the_review_cost():
     k = dv.kpis(facts())
-    assert dv.kpi_reading(k).startswith("40.0% of delivered orders arrived after the estimate")
+    assert dv.kpi_reading(k).startswith("50.0% of delivered orders arrived after the estimate")
     assert "carrier → delivered" in dv.stage_reading(dv.stage_durations(facts()))
     assert "costs 3.00 stars" in dv.review_reading(k)
     routes = dv.performance_by(keyed(), "route")
@@ -259,7 +263,11 @@ def marketplace():
 def test_the_demos_late_share_and_impossible_dates_are_recovered(marketplace):
     generated, ds = marketplace
     k = dv.headless(ds)["kpis"]
+    # The generator's own count, its planted impossible orders (delivered before the purchase or
+    # the pickup) left out, and the same judged from its files as the definition says.
     assert dv.kpi(k, "late rate") == pytest.approx(generated.truth["late_share"], abs=1e-12)
+    delivered = delivered_raw_orders(generated.files["olist_orders_dataset.csv"])
+    assert dv.kpi(k, "late rate") == pytest.approx(delivered["is_late"].mean(), abs=1e-12)
     planted = generated.planted
     assert dv.kpi(k, "impossible dates") == (
         planted["delivered_before_purchase"] + planted["delivered_before_pickup"]
@@ -306,18 +314,38 @@ def olist():
     return paths, dv.headless(formats.assemble(tables).dataset)
 
 
-def delivered_raw_orders(path) -> pl.DataFrame:
-    """The delivered orders of a raw Olist orders file, read with plain polars, with is_late
-    (delivered after the estimate): the independent figures the page's module must match."""
+def delivered_raw_orders(source) -> pl.DataFrame:
+    """The delivered orders of a raw Olist orders file (a path, or its frame of text), read with
+    plain polars, with is_late (delivered after the estimate): the independent figures the
+    page's module must match. Orders delivered before their purchase or carrier pickup, or
+    promised for a day before the purchase day, cannot be judged and are not delivered."""
     stamp = "%Y-%m-%d %H:%M:%S"
-    orders = pl.read_csv(path).with_columns(
-        pl.col("order_delivered_customer_date").str.strptime(pl.Datetime, stamp),
-        pl.col("order_estimated_delivery_date").str.strptime(pl.Datetime, stamp),
+    raw = source if isinstance(source, pl.DataFrame) else pl.read_csv(source, infer_schema=False)
+    dates = [
+        "order_purchase_timestamp",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+        "order_estimated_delivery_date",
+    ]
+    orders = raw.with_columns(pl.col(c).str.strptime(pl.Datetime, stamp) for c in dates)
+    delivered, purchase = (
+        pl.col("order_delivered_customer_date"),
+        pl.col("order_purchase_timestamp"),
+    )
+    estimate, carrier = (
+        pl.col("order_estimated_delivery_date"),
+        pl.col("order_delivered_carrier_date"),
+    )
+    possible = (
+        (delivered >= purchase)
+        & (carrier.is_null() | (delivered >= carrier))
+        & (estimate.dt.date() >= purchase.dt.date())
     )
     return orders.filter(
         (pl.col("order_status") == "delivered")
-        & pl.col("order_delivered_customer_date").is_not_null()
-        & pl.col("order_estimated_delivery_date").is_not_null()
+        & delivered.is_not_null()
+        & estimate.is_not_null()
+        & possible
     ).with_columns(
         (pl.col("order_delivered_customer_date") > pl.col("order_estimated_delivery_date")).alias(
             "is_late"
@@ -366,3 +394,27 @@ def test_the_highest_late_rate_named_is_that_of_a_state_with_enough_orders():
     assert dv.highest(table, "late_rate", "customer_region", min_orders=500) is None
     # By volume, the most delivered orders.
     assert dv.highest(table, "orders", "customer_region")["customer_region"] == "SP"
+
+
+def test_an_estimate_before_the_purchase_leaves_the_order_unjudged():
+    # o1 promised for 1900 (impossible), o2 delivered 2 days early, o3 1 day late: judged are
+    # o2 and o3, late rate 1 / 2, mean days late 1.0; o1 is counted as impossible only.
+    orders = conform(
+        "orders",
+        pl.DataFrame(
+            {
+                "order_id": ["o1", "o2", "o3"],
+                "customer_id": ["c1", "c2", "c3"],
+                "ordered_at": [d(1), d(1), d(1)],
+                "status": ["delivered"] * 3,
+                "delivered_at": [d(5), d(5), d(5)],
+                "estimated_delivery_at": [datetime(1900, 1, 1), d(7), d(4)],
+            }
+        ),
+    )
+    k = dv.kpis(dv.delivery_facts(orders))
+    assert dv.kpi(k, "delivered orders") == 2
+    assert dv.kpi(k, "late rate") == pytest.approx(0.5)
+    assert dv.kpi(k, "mean days late") == pytest.approx(1.0)
+    assert dv.kpi(k, "impossible dates") == 1
+    assert k.filter(pl.col("kpi").str.starts_with("not delivered")).height == 0

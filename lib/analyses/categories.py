@@ -181,7 +181,9 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     if has_review:
         keep.append("review_score")
     if has_late:
-        keep += ["delivered_at", "estimated_delivery_at"] + (["status"] if "status" in cols else [])
+        # What measures.delivered reads: the dates it checks and the status.
+        keep += ["delivered_at", "estimated_delivery_at"]
+        keep += [c for c in ("ordered_at", "shipped_at", "status") if c in cols]
     if has_freight:
         keep += [pl.col("freight"), pl.col("revenue").alias("order_revenue")]
     per_order = orders.select(keep).unique("order_id", keep="first")

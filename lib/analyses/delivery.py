@@ -41,23 +41,21 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
 
     `orders` needs order_id, ordered_at, delivered_at, estimated_delivery_at (status,
     approved_at, shipped_at, review_score optional). Columns: order_id, ordered_at, month,
-    status, delivered (status is delivered, or no status given, and a delivery date and an
-    estimate exist), late (delivered after the estimate; null when not delivered), impossible
-    (delivered before purchase or before carrier pickup), days_to_deliver, approval_days,
-    carrier_days, transit_days (elapsed days; null when not delivered or impossible),
-    days_vs_estimate (delivered minus estimate in days, negative = early; null when not
-    delivered), promised_days (estimate minus purchase), review_score.
+    status, delivered (measures.delivered: status is delivered, or no status given, a delivery
+    date and an estimate exist and the dates are possible), late (delivered after the estimate;
+    null when not delivered), impossible (recorded as delivered but with impossible dates,
+    measures.impossible_dates: delivered before purchase or carrier pickup, or promised for a
+    day before the purchase; not delivered), days_to_deliver, approval_days, carrier_days,
+    transit_days (elapsed days; null when not delivered), days_vs_estimate (delivered minus
+    estimate in days, negative = early; null when not delivered), promised_days (estimate minus
+    purchase), review_score.
     """
     cols = orders.columns
     status = pl.col("status") if "status" in cols else pl.lit(None, pl.String)
     delivered = measures.delivered(orders)
     shipped = pl.col("shipped_at") if "shipped_at" in cols else pl.lit(None, pl.Datetime("us"))
     approved = pl.col("approved_at") if "approved_at" in cols else pl.lit(None, pl.Datetime("us"))
-    impossible = delivered & (
-        (pl.col("delivered_at") < pl.col("ordered_at"))
-        | (pl.col("delivered_at") < shipped).fill_null(False)
-    )
-    trusted = delivered & ~impossible
+    impossible = measures.recorded_delivery(orders) & measures.impossible_dates(orders)
     frame = orders.select(
         "order_id",
         "ordered_at",
@@ -71,9 +69,8 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
         ),
         delivered.alias("delivered"),
         impossible.alias("impossible"),
-        trusted.alias("_trusted"),
     )
-    when_trusted = pl.when(pl.col("_trusted"))
+    when_delivered = pl.when(pl.col("delivered"))
     return frame.select(
         "order_id",
         "ordered_at",
@@ -84,10 +81,10 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("delivered_at") > pl.col("estimated_delivery_at"))
         .alias("late"),
         "impossible",
-        when_trusted.then(_days("delivered_at", "ordered_at")).alias("days_to_deliver"),
-        when_trusted.then(_days("approved_at", "ordered_at")).alias("approval_days"),
-        when_trusted.then(_days("shipped_at", "approved_at")).alias("carrier_days"),
-        when_trusted.then(_days("delivered_at", "shipped_at")).alias("transit_days"),
+        when_delivered.then(_days("delivered_at", "ordered_at")).alias("days_to_deliver"),
+        when_delivered.then(_days("approved_at", "ordered_at")).alias("approval_days"),
+        when_delivered.then(_days("shipped_at", "approved_at")).alias("carrier_days"),
+        when_delivered.then(_days("delivered_at", "shipped_at")).alias("transit_days"),
         pl.when(pl.col("delivered"))
         .then(_days("delivered_at", "estimated_delivery_at"))
         .alias("days_vs_estimate"),
@@ -203,7 +200,7 @@ def performance_by(keyed: pl.DataFrame, column: str) -> pl.DataFrame:
     An order counts once in every group it belongs to (an order from two sellers counts for
     both). One row per value, ordered by late_rate descending, then orders; columns: column,
     orders (delivered), late_orders, late_rate, severe_rate (share more than 7 days late),
-    median_days, mean_days (to deliver, impossible dates left out), review (mean), review_late,
+    median_days, mean_days (to deliver), review (mean), review_late,
     review_on_time. Orders with no value are grouped as UNKNOWN.
     """
     return (
@@ -232,7 +229,7 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "delivered orders",
             float(d.height),
             "orders",
-            "Orders delivered with a date and an estimate.",
+            "Orders delivered with a date and an estimate, both possible.",
         ),
         (
             "on-time rate",
@@ -250,13 +247,13 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "median days to deliver",
             d["days_to_deliver"].median(),
             "days",
-            "Calendar days from purchase to delivery (impossible dates left out).",
+            "Calendar days from purchase to delivery, among delivered orders.",
         ),
         (
             "mean days to deliver",
             d["days_to_deliver"].mean(),
             "days",
-            "Average calendar days from purchase to delivery (impossible dates left out).",
+            "Average calendar days from purchase to delivery, among delivered orders.",
         ),
         (
             "mean days late",
@@ -274,7 +271,9 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "impossible dates",
             float(impossible),
             "orders",
-            "Delivered before purchase or before carrier pickup: left out of durations.",
+            "Recorded as delivered, but delivered before purchase or carrier pickup, or "
+            "promised for a day before the purchase: they cannot be judged late or on time, so "
+            "every figure leaves them out (see Data quality).",
         ),
         ("review when late", late["review_score"].mean(), "stars", "Mean review of late orders."),
         (
@@ -297,7 +296,7 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
         ),
     ]
     never = (
-        facts.filter(~pl.col("delivered"))
+        facts.filter(~pl.col("delivered") & ~pl.col("impossible"))
         .group_by(
             # "delivered" here means the status says so but no delivery date was recorded.
             pl.col("status").fill_null(UNKNOWN).replace({"delivered": "delivered without a date"})

@@ -119,8 +119,9 @@ def demo(kind: str, rows: int | None = None, seed: int = 1, patterns: bool = Tru
 
     truth keys (floats):
     - marketplace: late_share (share of delivered orders with a delivery date that arrived after
-      the estimate, measured on the files), late_base_prob (per-order late probability before
-      region, seller and season factors), growth_per_year (log growth of daily orders),
+      the estimate, measured on the files, the planted impossible dates left out),
+      late_base_prob (per-order late probability before region, seller and season factors),
+      growth_per_year (log growth of daily orders),
       repeat_person_share (persons with 2+ orders), persons, leads, deals, conversion (deals /
       leads), sr_fast_online_big_factor and sr_slow_industry_factor (days-to-close multipliers of
       FAST_SR_ID on online_big and SLOW_SR_ID on industry leads).
