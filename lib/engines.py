@@ -229,7 +229,11 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
     if "revenue" not in got:
         if "quantity" not in got or "unit_price" not in got:
             raise ValueError("lines need revenue, or quantity and unit_price")
-        frame = frame.with_columns((nw.col("quantity") * nw.col("unit_price")).alias("revenue"))
+        # As Online Retail's reader (lib/formats/retail.py): a line without its quantity or
+        # unit price sells an unknown amount, and is left out.
+        frame = frame.filter(
+            ~nw.col("quantity").is_null() & ~nw.col("unit_price").is_null()
+        ).with_columns((nw.col("quantity") * nw.col("unit_price")).alias("revenue"))
     if retail_layout and "is_return" not in got:
         # Invoice numbers starting with C are cancellations: returns, not sales.
         frame = frame.with_columns(

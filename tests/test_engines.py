@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, engines, io, local, summaries
+from lib import demo, engines, formats, io, local, summaries
 from lib.__main__ import load, main
 from lib.analyses import cohorts, rfm, sales
 from tests.conftest import shared_file
@@ -509,6 +509,31 @@ def test_canonical_lines_in_csv_with_text_flags_by_hand(tmp_path):
     assert got.select("customer_id", "recency_days", "frequency", "monetary").rows() == [
         ("a", 1, 2, 10.5)
     ]
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_a_line_without_quantity_or_price_is_left_out_as_when_loaded(tmp_path, engine):
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": ["1", "2", "3"],
+            "StockCode": ["A", "A", "A"],
+            "Description": ["MUG"] * 3,
+            "Quantity": [2, None, 1],
+            "InvoiceDate": [datetime(2024, 1, d, 10) for d in (2, 3, 4)],
+            "UnitPrice": [2.5, 4.0, None],
+            "CustomerID": [7.0, 7.0, 7.0],
+            "Country": ["UK"] * 3,
+        }
+    )
+    lines.write_parquet(tmp_path / "lines.parquet")
+    got = engines.rfm_frames(engines.source_of([str(tmp_path / "lines.parquet")], engine))
+    loaded = rfm.headless(formats.assemble(io.read_path(tmp_path / "lines.parquet")).dataset)
+    # Invoice 1 only (2 x 2.5): invoices 2 and 3 lack a quantity or a price.
+    want = ("7", 1, 5.0)
+    assert got["customers"].select("customer_id", "frequency", "monetary").rows() == [want]
+    assert loaded["customers"].select("customer_id", "frequency", "monetary").rows() == [want]
 
 
 # DuckDB reads times typed or in ISO text only: the folder of text times is polars' alone.

@@ -471,6 +471,19 @@ def test_every_retail_row_with_an_unreadable_date_says_all_rows_were_left_out_an
     )
 
 
+def test_retail_lines_without_a_quantity_or_price_are_left_out_with_a_note():
+    """Revenue is quantity x unit price: a line missing either sells an unknown amount (it was
+    kept, worth nothing, and Sales counted its units from line counts)."""
+    frame = retail_frame(["2023-01-01 10:00"] * 4, prices=["1.5", "", "2.5", "1e99"])
+    frame = frame.with_columns(pl.Series("Quantity", ["2", "3", "", "1"]))
+    result = retail.build({"invoice_lines": frame}, {})
+    assert result.tables["lines"]["revenue"].to_list() == [3.0]  # 2 x 1.5
+    notes = dropped(result.notes)
+    assert [(n.column, n.count, n.rows) for n in notes] == [("Quantity", 1, 4), ("UnitPrice", 2, 3)]
+    assert notes[0].message.startswith("1 of 4 rows without quantity were left out")
+    assert notes[0].message.endswith(": a line's revenue is its quantity x unit price")
+
+
 def test_an_empty_date_column_says_it_is_empty_in_every_row():
     frame = retail_frame(["", "", ""]).with_columns(pl.lit(None, pl.String).alias("InvoiceDate"))
     [note] = dropped(retail.build({"invoice_lines": frame}, {"invoice_lines": "a.csv"}).notes)
@@ -511,13 +524,16 @@ def test_a_file_all_of_whose_rows_go_is_named_alone_among_stacked_files():
 def test_infinite_and_absurd_prices_are_left_empty_with_a_counted_note():
     frame = retail_frame(["2022-01-05"] * 4, prices=["inf", "1e308", "NaN", "2.5"])
     ds = formats.assemble([io.RawTable("p.csv", "p.csv", frame)]).dataset
-    assert ds.tables["lines"]["unit_price"].to_list() == [None, None, None, 2.5]
-    assert ds.tables["lines"]["revenue"].to_list() == [None, None, None, 5.0]
-    [note] = [n for n in ds.notes if n.column == "UnitPrice"]
-    assert (note.file, note.count, note.rows) == ("p.csv", 2, 4)  # NaN is a missing value
+    # Left empty, then left out with the line: its revenue (quantity x price) is unknown.
+    assert ds.tables["lines"]["unit_price"].to_list() == [2.5]
+    assert ds.tables["lines"]["revenue"].to_list() == [5.0]
+    read, dropped = [n for n in ds.notes if n.column == "UnitPrice"]
+    assert (read.file, read.count, read.rows) == ("p.csv", 2, 4)  # NaN is a missing value
     assert "2 values are not finite (inf, NaN) or beyond ±1e15 (e.g. 'inf', '1e308')" in (
-        note.message
+        read.message
     )
+    assert (dropped.count, dropped.rows) == (3, 4)
+    assert dropped.message.startswith("3 of 4 rows without unit_price were left out")
 
 
 def test_columns_read_side_by_side_give_the_same_lines_and_notes_in_the_same_order(
@@ -541,7 +557,11 @@ def test_columns_read_side_by_side_give_the_same_lines_and_notes_in_the_same_ord
         ("uk.csv", "UnitPrice"),
         ("us.csv", "UnitPrice"),
         ("uk.csv", "InvoiceDate"),
+        # The lines left without a price, per file after the undated one went.
+        ("uk.csv", "UnitPrice"),
+        ("us.csv", "UnitPrice"),
     ]
+    assert [(n.count, n.rows) for n in notes[-2:]] == [(1, 1), (1, 2)]
 
 
 def test_dates_that_could_be_either_order_are_noted_for_the_user_to_check():

@@ -228,13 +228,20 @@ class Converter:
     def drop_missing(self, frame: pl.DataFrame, column: str, why: str) -> pl.DataFrame:
         """Rows with `column` null removed, with a note per file saying how many and why.
 
-        When every row of a file goes, the note says so and what was wrong with the column.
+        When every row of a file goes, the note says so and what was wrong with the column. The
+        files' row counts follow, so that a second drop names the right files.
         """
         missing = frame[column].is_null()
         if not missing.any():
             return frame
         source = self._sources.get(column, column)
-        for file, offset, rows in self._slices(frame.height):
+        slices = self._slices(frame.height)
+        if len(slices) > 1:
+            self.parts = tuple(
+                (file, rows - int(missing.slice(offset, rows).sum()))
+                for file, offset, rows in slices
+            )
+        for file, offset, rows in slices:
             count = int(missing.slice(offset, rows).sum())
             if not count:
                 continue

@@ -60,6 +60,9 @@ def build(
         pl.col("order_id").str.starts_with("C").fill_null(False).alias("is_return"),
     )
     lines = conv.drop_missing(lines, "ordered_at", "a line needs its invoice date")
+    # Revenue is quantity x unit price: without either a line sells an unknown amount.
+    for column in ("quantity", "unit_price"):
+        lines = conv.drop_missing(lines, column, "a line's revenue is its quantity x unit price")
     # The group-bys read only the columns they need (lazily: no copy of the other lines' columns),
     # and run at once, side by side.
     orders = (

@@ -677,16 +677,16 @@ CASES: tuple[Case, ...] = (
             )
         ),
         "loaded",
-        ("unitprice", "inf", "1e308"),
-        40,
+        ("unitprice", "inf", "1e308", "left out"),
+        8,  # the 32 lines without a usable price are left out: their revenue is unknown
         True,
     ),
     Case(
         "huge_quantities.csv",
         _write(lambda: retail_csv(40, quantity=lambda i: "1e20" if i % 4 == 0 else "2")),
         "loaded",
-        ("quantity", "1e20"),
-        40,
+        ("quantity", "1e20", "left out"),
+        30,  # the 10 lines of 1e20 units are left out: their revenue is unknown
         True,
     ),
     Case(
