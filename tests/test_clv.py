@@ -966,3 +966,22 @@ def test_the_most_valuable_are_the_top_of_the_ranking_ties_at_the_cut_included()
     # Ties at the cut are all candidates: the one expected to buy most goes first.
     flat = values.with_columns(pl.lit(1.0).alias("clv"))
     assert clv.most_valuable(flat, 1)["customer_id"].to_list() == ["d"]
+
+
+def test_customers_help_counts_those_whose_only_purchases_were_free(online_retail):
+    """Online Retail: customer 13256's only line is a purchase at price 0, so Lifetime value
+    models 4,339 customers where RFM, Sales and Cohorts count 4,338."""
+    ds, bought = online_retail
+    raw = pl.read_parquet(shared_file("online_retail/online_retail.parquet")).filter(
+        pl.col("CustomerID").is_not_null() & ~pl.col("InvoiceNo").str.starts_with("C")
+    )
+    per = raw.group_by("CustomerID").agg(
+        paid=((pl.col("Quantity") > 0) & (pl.col("UnitPrice") > 0)).any(),
+        free=((pl.col("Quantity") > 0) & (pl.col("UnitPrice") == 0)).any(),
+    )
+    only_free = per.filter(~pl.col("paid") & pl.col("free"))
+    assert only_free["CustomerID"].to_list() == [13256.0]
+    assert clv.free_only(ds.tables["lines"], bought) == 1
+    assert clv.customers_help(ds.tables["lines"], bought).endswith(
+        "That is 1 customer more than the other pages count: those whose only purchases were free."
+    )

@@ -115,6 +115,25 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
     return Purchases(purchases, bought.dropped, bought.matched, bought.unmatched)
 
 
+def free_only(lines: pl.DataFrame, bought: Purchases) -> int:
+    """How many customers of `bought` (purchase_lines of `lines`) the other pages do not count:
+    every purchase of theirs was free (a unit price of 0)."""
+    paid = measures.customer_purchases(lines, ("customer_id",))
+    return bought.lines["customer_id"].n_unique() - paid.lines["customer_id"].n_unique()
+
+
+def customers_help(lines: pl.DataFrame, bought: Purchases) -> str:
+    """What the Customers figure counts, and why it may exceed the other pages' count."""
+    free = free_only(lines, bought)
+    text = "People with at least one purchase, free ones included (the purchase model counts them)."
+    if free:
+        text += (
+            f" That is {fmt.counted(free, 'customer')} more than the other pages count: those "
+            "whose only purchases were free."
+        )
+    return text
+
+
 # What purchase_lines' reasons leave out, as (one line, lines): "3 exact duplicate lines".
 _REASONS = {
     "cancellation or return": ("cancellation or return line", "cancellation or return lines"),
