@@ -128,6 +128,12 @@ st.caption(
     + (f" Amounts in {currency}." if currency else "")
     + left_out
     + (f" {'; '.join(extra).capitalize()}." if extra else "")
+    # Every line counts when the as-of date is after the last: the sum then follows from them.
+    + (
+        f" {rfm.monetary_note(lines, customers['monetary'].sum(), currency)}"
+        if clean and checks is None and as_of > last_day and customers.height
+        else ""
+    )
 )
 ui.definitions(ds, "purchase", "customer")
 if customers.height == 0:

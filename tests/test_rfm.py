@@ -599,3 +599,26 @@ def test_default_scores_reproduce_the_published_segment_shares_on_online_retail(
     # One tie rule for all (R in row order too) moves 11 customers to another segment.
     r_by_order = pd.qcut(recency.rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(str)
     assert ((r_by_order + f).replace(PUBLISHED_MAP, regex=True) != segments).sum() == 11
+
+
+def test_monetary_note_reconciles_the_customers_sum_with_the_lines_revenue():
+    rows = lines(
+        [
+            ("1", "a", at(1), 10.0, 2.0, 5.0, False),
+            ("1", "a", at(1), 10.0, 2.0, 5.0, False),  # an exact duplicate
+            ("C2", "a", at(2), -5.0, -1.0, 5.0, True),  # no item: nets out of purchase 1
+            ("C3", "b", at(3), -4.0, -1.0, 4.0, True),  # b bought nothing earlier: left out
+            ("9", None, at(4), 20.0, 4.0, 5.0, False),  # a guest
+        ]
+    )
+    table = rfm.customer_table(rows, clean=True)
+    total = table.customers["monetary"].sum()
+    # Lines: 10 + 10 - 5 - 4 + 20 = 31. Less the guest's 20 and the duplicate's 10: 1, which
+    # held both cancellations (-9); of those only the 5 netted out of purchase 1 count: 5.
+    assert total == 5.0
+    assert rfm.monetary_note(rows, total, "GBP") == (
+        "Monetary values add up to £5: the lines' £31 less £20 without a customer id and £10 of "
+        "exact duplicate lines; of £9 of cancellations, £5 are netted out of the purchases they "
+        "reverse and the other £4 are left out (no earlier purchase of the item to net out of, "
+        "or more than it was worth)."
+    )

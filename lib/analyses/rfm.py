@@ -192,6 +192,42 @@ def customer_table(
     return summarised(per, as_of, without_lines, float(without_revenue), cleaned)
 
 
+def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
+    """How the customers' monetary values (`total`, their sum, cleaned as the page cleans:
+    measures.customer_purchases) follow from the lines' revenue: less what the cleaning left
+    out, cancellations netted out of their purchases or, with none to net out of, left out."""
+
+    def money(value: float) -> str:
+        return fmt.money(value, currency)
+
+    bought = measures.customer_purchases(lines, ("customer_id",))
+    dropped = {r["reason"]: r["revenue"] for r in bought.dropped.iter_rows(named=True)}
+    cancelled = -dropped.pop(_CANCELLED, 0.0)
+    text = f"Monetary values add up to {money(total)}: the lines' {money(lines['revenue'].sum())}"
+    less = [
+        f"{money(revenue)} {_LEFT_OUT_AS.get(reason, f'of lines left out ({reason})')}"
+        for reason, revenue in dropped.items()
+        if revenue
+    ]
+    if less:
+        text += " less " + " and ".join(less)
+    if cancelled > 0:
+        rest = cancelled - bought.matched_revenue
+        text += (
+            f"; of {money(cancelled)} of cancellations, {money(bought.matched_revenue)} are "
+            f"netted out of the purchases they reverse and the other {money(rest)} are left out "
+            "(no earlier purchase of the item to net out of, or more than it was worth)"
+        )
+    return text + "."
+
+
+_CANCELLED = "cancellation or return"
+_LEFT_OUT_AS = {
+    "no customer id": "without a customer id",
+    "exact duplicate line": "of exact duplicate lines",
+}
+
+
 def summarised(
     per: pl.DataFrame,
     as_of: date | None,
