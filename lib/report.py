@@ -641,7 +641,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
             shown = fmt.count(value)
         kpis.append(_kpi(f"delivery.{name.replace(' ', '_')}", label, value, shown))
     never = summary.filter(pl.col("kpi").str.starts_with("not delivered"))["value"].sum()
-    kpis.append(_kpi("delivery.never_delivered", "Never delivered", never, fmt.count(never)))
+    kpis.append(_kpi("delivery.never_delivered", "Not delivered", never, fmt.count(never)))
     overall = dv.kpi(summary, "late rate") or 0.0
     min_orders = int(o["min_orders"])
     stages = f["stages"]

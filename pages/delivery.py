@@ -167,9 +167,10 @@ _metric(
     row[0], "Delivered orders", "delivered orders", fmt.count(dv.kpi(summary, "delivered orders"))
 )
 row[1].metric(
-    "Never delivered",
+    "Not delivered",
     fmt.count(never["value"].sum()),
-    help="Orders without a usable delivery date, by status: "
+    help="Orders without a usable delivery date (in transit, cancelled or unavailable), by "
+    "status: "
     + (
         ", ".join(
             f"{fmt.plain(k.removeprefix('not delivered: '))} {v:,.0f}"
@@ -189,7 +190,7 @@ if not dv.kpi(summary, "delivered orders"):
     # Nothing to measure: one message for the whole page, not one per section asking for files
     # that may well be there (reviews, customers, order lines).
     st.info(dv.nothing_delivered(summary), icon=":material/info:")
-    with st.expander("Orders never delivered, by status"):
+    with st.expander("Orders not delivered, by status"):
         figures_table(summary)
         ui.download(summary, "delivery_kpis", key="delivery_dl_kpis")
     st.stop()
@@ -200,7 +201,7 @@ st.caption(
     "before carrier pickup, or promised for a day before the purchase, cannot be judged late or "
     "on time: they are left out of every figure (see Data quality)."
 )
-with st.expander("Every figure with its definition, and orders never delivered by status"):
+with st.expander("Every figure with its definition, and orders not delivered by status"):
     figures_table(summary)
     ui.download(summary, "delivery_kpis", key="delivery_dl_kpis")
 

@@ -206,6 +206,6 @@ def test_with_every_order_cancelled_the_page_says_once_that_nothing_was_delivere
     # Every order of the file is never delivered, all with status canceled.
     assert f"{orders.height:,} orders, all canceled" in said[0]
     assert metric(at, "Delivered orders").value == "0"
-    assert metric(at, "Never delivered").value == f"{orders.height:,}"
+    assert metric(at, "Not delivered").value == f"{orders.height:,}"
     readings = [c.value for c in at.caption if "lightbulb" in c.value]
     assert readings == []  # no reading of figures that do not exist
