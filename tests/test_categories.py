@@ -527,3 +527,19 @@ def test_real_olist_potential_leader_has_enough_orders_and_the_largest_reading_s
     text = cat.largest_reading(got, window, ds.currency)
     assert text.startswith("Watches gifts is the largest category")
     assert f"its revenue fell {-growth * 100:.0f}% (Jun–Aug 2018 vs Mar–May 2018)" in text
+
+
+def test_quadrant_reading_names_the_steady_categories_and_the_steepest_fall_among_them():
+    table = pl.DataFrame(
+        {
+            "label": ["Big", "Baby", "Toys", "Pet", "Tiny"],
+            "revenue": [500.0, 300.0, 200.0, 50.0, 20.0],
+            "growth": [0.2, -0.74, -0.1, 0.5, -0.3],
+            "quadrant": ["leaders", "steady", "steady", "rising", "fading"],
+        }
+    )
+    assert cat.quadrant_reading(table, "GBP") == (
+        "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
+        "£20 of revenue to review (Tiny); 2 steady, large but not growing (Baby, Toys), £500 of "
+        "revenue to keep, Baby falling most (-74%)."
+    )

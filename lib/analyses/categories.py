@@ -567,9 +567,19 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         parts.append(
             f"{n_fade} fading, {fmt.money(fade_revenue, currency)} of revenue to review ({fade})"
         )
-    if not parts:
-        n_steady, steady, _ = names("steady")
-        parts.append(f"{n_steady} steady but not growing ({steady})")
+    n_steady, steady, steady_revenue = names("steady")
+    if n_steady:
+        # Large and not growing can mean falling fast: name the steepest fall among them.
+        worst = placed.filter(pl.col("quadrant") == "steady").sort("growth").row(0, named=True)
+        fall = (
+            f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
+            if worst["growth"] < 0
+            else ""
+        )
+        parts.append(
+            f"{n_steady} steady, large but not growing ({steady}), "
+            f"{fmt.money(steady_revenue, currency)} of revenue to keep{fall}"
+        )
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
 
