@@ -233,6 +233,11 @@ if view == "Conversion":
             "within_30d": columns.percent("Closed within 30 days"),
             "within_90d": columns.percent("Closed within 90 days"),
             "observed_days": columns.count("Days observed"),
+            "before_deals": st.column_config.CheckboxColumn(
+                "Before the deals",
+                help="The month ended before the first deal in the file, which starts too late "
+                "for chance: its earlier closes are missing, so the reading leaves it out.",
+            ),
         },
     )
     ui.download(cohorts, "lead_cohorts", "funnel_dl_cohorts")

@@ -536,3 +536,38 @@ def test_a_reading_names_groups_in_words_reps_by_short_id_and_a_missing_rep_as_a
     assert funnel.name("4ef15afb4b2723d8f3d81e51ec7afefe") == "4ef15afb…"
     assert funnel.name(None) == "—"
     assert funnel.name("paid_*search*") == r"Paid \*search\*"  # escaped: no emphasis
+
+
+def test_months_before_a_late_start_of_the_deals_are_left_out_of_the_comparison():
+    """Leads from January, deals only from June, though a fifth of the leads close within 14
+    days: a file of deals that starts late (Olist's starts six months after its leads), so the
+    months before it are not judged. 4 leads and no deal in January alone is chance."""
+    shape = [(6, 100, 20), (7, 100, 40), (8, 100, 10)]
+    months = [synthetic([("a", n, k)], month=m) for m, n, k in shape]
+    early = synthetic([("a", 300, 0)], month=1)[0].with_columns(
+        pl.format("early-{}", "lead_id").alias("lead_id")
+    )
+    leads = pl.concat([early, *(m[0] for m in months)])
+    deals = pl.concat([m[1] for m in months])
+    cohorts = funnel.lead_cohorts(funnel.lead_outcomes(leads, deals))
+    assert cohorts.select("leads", "deals", "before_deals").rows() == [
+        (300, 0, True),
+        (100, 20, False),
+        (100, 40, False),
+        (100, 10, False),
+    ]
+    # Every deal closes in 14 days: 70 of 600 leads (11.7%) do; none of the 300 leads
+    # contacted more than 14 days before the first deal did: 0.883^300, about 1e-16.
+    # August, observed 14 days, is still filling up. Pooled over Jun-Jul: 60 / 200 = 30%;
+    # Jul's interval (30.9%-49.8%) is above it, Jun's (13.3%-28.9%) below.
+    assert funnel.cohort_reading(cohorts, 14) == (
+        "The best cohort, Jul 2024, converted 40.0% of its 100 leads; the weakest, Jun 2024, "
+        "20.0% of 100, against 30.0% over the 2 months compared. The last month is younger than "
+        "twice the median close time and is still filling up, so do not read its lower rate as "
+        "a decline. Months before the first deal in the data (Jan 2024) are left out: the "
+        "deals start months after the leads, so the deals those months closed earlier are not "
+        "in the file."
+    )
+    # 4 January leads without a deal: 0.77^4 = 0.35 by chance, so January is judged.
+    few = pl.concat([early.head(4), *(m[0] for m in months)])
+    assert not funnel.lead_cohorts(funnel.lead_outcomes(few, deals))["before_deals"].any()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from lib import fmt, quality, stats
@@ -139,9 +141,13 @@ def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
     One row per month: month, leads, deals, conversion, conversion_low, conversion_high,
     median_days_to_close, within_30d, within_90d (shares of the cohort's leads closed within so
     many days), observed_days (days from the cohort's first day to the last deal in the data:
-    cohorts observed for less than a typical close time are still filling up).
+    cohorts observed for less than a typical close time are still filling up), before_deals
+    (the month ended before the first deal in the data, where the deals start too late for
+    chance: `_late_deals`).
     """
-    last = outcomes["won_at"].max()
+    last, first = outcomes["won_at"].max(), outcomes["won_at"].min()
+    month_end = pl.col("month").dt.offset_by("1mo")
+    before = month_end <= pl.lit(first) if _late_deals(outcomes) else pl.lit(False)
     days = pl.col("days_to_close")
     table = (
         outcomes.group_by("month")
@@ -163,7 +169,22 @@ def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
         "within_30d",
         "within_90d",
         observed.alias("observed_days"),
+        before.alias("before_deals"),
     )
+
+
+def _late_deals(outcomes: pl.DataFrame, chance: float = 0.01) -> bool:
+    """Whether the deals start too late to be the funnel's own: no lead contacted more than the
+    median close time before the first deal closed within that time, where the share of leads
+    that do makes such a run less likely than `chance` (Olist's deals start in Dec 2017, six
+    months after its leads: an export of deals that begins later, whose earlier closes are
+    missing)."""
+    first, typical = outcomes["won_at"].min(), outcomes["days_to_close"].median()
+    if first is None or typical is None or outcomes.height == 0:
+        return False
+    quick = (outcomes["days_to_close"] <= typical).sum() / outcomes.height
+    early = outcomes.filter(pl.col("first_contact_at") < first - timedelta(days=typical)).height
+    return early > 0 and (1 - quick) ** early < chance
 
 
 def days_to_close_by(outcomes: pl.DataFrame, by: str = "origin") -> pl.DataFrame:
@@ -549,15 +570,24 @@ def cohort_reading(
     its 95% interval clears the pooled rate of those months."""
     if cohorts.height == 0:
         return "No leads to group by month."
+    early = cohorts.filter("before_deals") if "before_deals" in cohorts.columns else cohorts[:0]
+    cohorts = cohorts.filter(~pl.col("before_deals")) if early.height else cohorts
     wait = typical_days or 0
     mature = cohorts.filter(pl.col("observed_days") >= 2 * wait) if wait else cohorts
     young = cohorts.height - mature.height
     small = mature.filter(pl.col("leads") < min_leads)
     judged = mature.filter(pl.col("leads") >= min_leads)
+    missing = (
+        f" Months before the first deal in the data ({_months(early)}) are left out: the deals "
+        "start months after the leads, so the deals those months closed earlier are not in "
+        "the file."
+        if early.height
+        else ""
+    )
     if judged.height < 2:
         return (
             f"Too few months have been observed long enough with at least {min_leads} leads to "
-            "compare cohorts."
+            "compare cohorts." + missing
         )
     rate = judged["deals"].sum() / judged["leads"].sum()
     best = judged.filter(pl.col("conversion_low") > rate).sort("conversion", descending=True)
@@ -594,7 +624,13 @@ def cohort_reading(
             f"{fmt.plural(young, 'is', 'are')} still filling up, so do not read "
             f"{fmt.plural(young, 'its', 'their')} lower rate as a decline"
         )
-    return text + "."
+    return text + "." + missing
+
+
+def _months(cohorts: pl.DataFrame) -> str:
+    """The months of `cohorts` as a span: 'Jun 2017 to Nov 2017', or one month."""
+    first, last = cohorts["month"].min(), cohorts["month"].max()
+    return f"{first:%b %Y}" if first == last else f"{first:%b %Y} to {last:%b %Y}"
 
 
 def days_reading(days: pl.DataFrame) -> str:
