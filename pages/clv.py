@@ -200,7 +200,10 @@ if penalizer:
 ui.download(params, "clv_parameters", key="clv_dl_params")
 
 cols = st.columns(4)
-cols[0].metric("Customers", fmt.count(values.height), help=clv.customers_help(lines, bought))
+paying = ui.cached(clv.paying_customers)(ds.key, lines)
+cols[0].metric(
+    "Customers", fmt.count(values.height), help=clv.customers_help(values.height, paying)
+)
 cols[1].metric(
     f"Expected purchases, {horizon_text}",
     fmt.compact(values["expected_purchases"].sum()),

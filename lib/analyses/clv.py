@@ -115,21 +115,20 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
     return Purchases(purchases, bought.dropped, bought.matched, bought.unmatched)
 
 
-def free_only(lines: pl.DataFrame, bought: Purchases) -> int:
-    """How many customers of `bought` (purchase_lines of `lines`) the other pages do not count:
-    every purchase of theirs was free (a unit price of 0)."""
-    paid = measures.customer_purchases(lines, ("customer_id",))
-    return bought.lines["customer_id"].n_unique() - paid.lines["customer_id"].n_unique()
+def paying_customers(lines: pl.DataFrame) -> int:
+    """How many customers the other pages count: those with a purchase that is not free
+    (measures.customer_purchases)."""
+    return measures.customer_purchases(lines, ("customer_id",)).lines["customer_id"].n_unique()
 
 
-def customers_help(lines: pl.DataFrame, bought: Purchases) -> str:
-    """What the Customers figure counts, and why it may exceed the other pages' count."""
-    free = free_only(lines, bought)
+def customers_help(modelled: int, paying: int) -> str:
+    """What the Customers figure (`modelled`: customers of purchase_lines) counts, and why it
+    may exceed the other pages' count (`paying`: paying_customers)."""
     text = "People with at least one purchase, free ones included (the purchase model counts them)."
-    if free:
+    if modelled > paying:
         text += (
-            f" That is {fmt.counted(free, 'customer')} more than the other pages count: those "
-            "whose only purchases were free."
+            f" That is {fmt.counted(modelled - paying, 'customer')} more than the other pages "
+            "count: those whose only purchases were free."
         )
     return text
 
