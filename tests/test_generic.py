@@ -318,6 +318,31 @@ def test_revenue_is_quantity_times_unit_price_when_no_amount_column() -> None:
     _note(mapped.notes, "price", "revenue computed as quantity x unit price")
 
 
+def test_e_mail_customer_ids_are_one_person_per_address_and_never_kept() -> None:
+    frame = pl.DataFrame(
+        {
+            "fecha": ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"],
+            "cliente": ["  Ana@Correo.ES ", "ana@correo.es", "luis@correo.es", None],
+            "importe": ["10", "20", "5", "7"],
+        }
+    )
+    mapping = _mapping(ordered_at="fecha", customer_id="cliente", revenue="importe")
+    mapped = apply_mapping(frame, mapping, "ventas.csv")
+    ids = mapped.lines["customer_id"].to_list()
+    # Ana's two spellings are one customer, Luis another; the guest stays without one.
+    assert ids[0] == ids[1] != ids[2] and ids[3] is None
+    assert not any("@" in i for i in ids if i is not None)
+    _note(mapped.notes, "cliente", "customer ids are e-mail addresses: one customer per address")
+    assert not any("@" in str(v) for v in preview(frame, mapping)["customer_id"].to_list())
+    # Customer numbers stay as they are.
+    numbers = frame.with_columns(pl.Series("cliente", ["C1", "c1", "C2", None]))
+    assert apply_mapping(numbers, mapping, "v.csv").lines["customer_id"].to_list()[:3] == [
+        "C1",
+        "c1",
+        "C2",
+    ]
+
+
 def test_unit_price_alone_counts_one_unit_per_line() -> None:
     frame = pl.DataFrame({"when": DATES[:3], "price": ["3.5", "1", "2.25"]})
     lines = apply_mapping(frame, _mapping(ordered_at="when", unit_price="price"), "f").lines

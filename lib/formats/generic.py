@@ -12,6 +12,7 @@ import polars as pl
 
 from lib import fmt, parse
 from lib.formats.base import LEFT_OUT, FormatResult, side_by_side
+from lib.formats.shop import person_ids
 from lib.model import SPECS, Note, conform
 
 FORMAT = "generic"
@@ -913,8 +914,25 @@ def _columns(
     read = _read_all(frame, _valid(frame, mapping), mapping.dates)
     spec = SPECS["lines"].columns
     typed = {f: p.values.cast(spec[f]).alias(f) for f, p in read.items()}
+    if "customer_id" in typed and are_emails(typed["customer_id"]):
+        # As the shop exports do: one person per address whatever its case, and no address kept.
+        nobody = pl.Series([None] * frame.height, dtype=pl.String)
+        typed["customer_id"] = person_ids(typed["customer_id"], nobody).alias("customer_id")
     parsed = {f: p for f, p in read.items() if f == "ordered_at" or f in NUMBERS}
     return typed, parsed
+
+
+_EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
+EMAILS_READ = (
+    "customer ids are e-mail addresses: one customer per address (trimmed, in lower case), "
+    "each shown as a code so that no page, export or report shows an address"
+)
+
+
+def are_emails(ids: pl.Series) -> bool:
+    """Whether most known customer ids are e-mail addresses."""
+    known = ids.drop_nulls()
+    return known.len() > 0 and known.str.contains(_EMAIL).mean() >= 0.5
 
 
 def _derived(lines: pl.DataFrame) -> pl.DataFrame:
@@ -977,6 +995,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
                 result.failures,
             )
 
+    if "customer_id" in used and are_emails(frame[used["customer_id"]].cast(pl.String)):
+        note(used["customer_id"], EMAILS_READ)
     lines = _derived(
         pl.DataFrame(list(typed.values())).with_columns(
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row")
