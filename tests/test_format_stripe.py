@@ -71,6 +71,8 @@ def test_each_trap_is_counted_in_a_note():
     refunds = [n for n in ds.notes if n.column == "Amount Refunded"]
     assert [n.count for n in refunds] == [1, 1]  # partly, in full
     assert "20.00 USD" in refunds[0].message
+    # Charges are totals paid: the reader is told revenue is not item prices alone.
+    assert "includes any shipping and tax" in note_about(ds, "Amount").message
 
 
 def test_without_converted_amounts_other_currencies_are_left_out():

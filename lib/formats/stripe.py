@@ -214,4 +214,12 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
             "the export has no items, so pages about items and categories stay off",
         )
     )
+    notes.append(
+        Note(
+            file,
+            "Amount",
+            "a charge is what the customer paid, so its revenue includes any shipping and tax "
+            "(item prices alone, as the other exports give them, are not in a payments export)",
+        )
+    )
     return notes
