@@ -41,10 +41,13 @@ def test_rows_per_item_are_filled_down_and_netted_of_coupons_and_partial_refunds
     assert built.recognitions[0].kind.label == "WooCommerce orders export"
     ds = built.dataset
     lines = ds.tables["lines"]
-    # 101: 60 + 40 less a 10.00 coupon in proportion (6, 4); 102: 40 less a 10.00 refund;
-    # 109: 25; 110: 20. Refunded 103 and cancelled 104 are apart; 105-108 are left out.
+    # 101: 60 + 40 less a 10.00 coupon in proportion (6, 4); 102: 40 less the items' share of
+    # a 10.00 refund of its 48.00 total (8.00 tax): 40 - 10 x 40 / 48; 109: 25; 110: 20.
+    # Refunded 103 and cancelled 104 are apart; 105-108 are left out.
     by_order = dict(lines.group_by("order_id").agg(pl.col("revenue").sum()).iter_rows())
-    assert by_order == pytest.approx({"101": 90.0, "102": 30.0, "109": 25.0, "110": 20.0})
+    assert by_order == pytest.approx(
+        {"101": 90.0, "102": 40 - 10 * 40 / 48, "109": 25.0, "110": 20.0}
+    )
     assert lines.filter(pl.col("order_id") == "101")["revenue"].to_list() == pytest.approx(
         [54.0, 36.0]
     )

@@ -202,7 +202,8 @@ def build(
 
     A line's revenue is its item revenue (Item Subtotal, else Item Cost × Quantity) less its
     share of the order's Cart Discount (or WooCommerce's Item Total, which is after discounts)
-    and less its share of a partial refund, shares in proportion to the lines' revenue; an
+    and less its share of a partial refund's item part (the refund in proportion to the items'
+    share of the Order Total), shares in proportion to the lines' revenue; an
     export without items gives one line per order (Order Subtotal less discount, else Order
     Total less shipping and tax). Shipping and taxes are reported apart. Completed, processing
     and on-hold orders are sales; refunded and cancelled ones keep that status, so they are set
@@ -331,15 +332,19 @@ def _revenue(rows: pl.DataFrame, has_items: bool) -> pl.DataFrame:
         )
         rows = rows.with_columns(net.alias("_net"))
     # A partial refund comes off the lines in proportion to their revenue (never below zero);
-    # an order refunded in full keeps its revenue and its status sets it apart.
+    # an order refunded in full keeps its revenue and its status sets it apart. The refund is of
+    # the order's total: the items' part of it is their share of that total (the rest was
+    # shipping and tax, reported apart), as Shopify's refunds give it line by line.
     refund = pl.col("refund").abs().first().over(order)
     partial = (pl.col("status") != "refunded") & (refund.fill_null(0.0) > 0)
     net = pl.col("_net").sum().over(order)
-    back = spread(pl.min_horizontal(refund, net), pl.col("_net"), order)
+    total = pl.col("total").first().over(order)
+    items = pl.when(total > net).then(refund * net / total).otherwise(refund)
+    back = spread(pl.min_horizontal(items, net), pl.col("_net"), order)
     return rows.with_columns(
         # A refund of the whole order under another status leaves exactly nothing: the split
         # would leave float dust (±1e-14) whose sum, near zero, turns every share upside down.
-        pl.when(partial & (refund >= net))
+        pl.when(partial & (items >= net))
         .then(0.0)
         .when(partial)
         .then(pl.col("_net") - back)
@@ -391,7 +396,8 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
                 "Order Refund",
                 stats["partial"],
                 f"{stats['partial']:,} orders were partly refunded ({stats['partial_amount']:,.2f} "
-                f"{currency}), taken off their lines' revenue",
+                f"{currency}): the items' share of each refund is taken off their lines' revenue, "
+                "the rest was shipping and tax",
             ),
         ],
     )
