@@ -129,7 +129,8 @@ def cohort_tables() -> None:
     cols[2].metric(
         f"Back {grain} 1" if metric == "customers" else f"{grain.capitalize()} 1 vs first",
         fmt.pct(first_return[0]) if first_return.len() else "—",
-        help="Pooled over the cohorts shown whose next period is fully observed: "
+        help="Pooled over the cohorts shown whose next period is fully observed (the data's "
+        "first cohort included, which also holds customers who bought before the data starts): "
         + (
             "the share of customers who buy again in the period after their first."
             if metric == "customers"
