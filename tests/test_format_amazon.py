@@ -58,6 +58,7 @@ def test_a_tab_separated_report_is_recognised_and_nets_promotions_with_taxes_apa
     # One note per trap, with its rows.
     assert note_about(ds, "order-status").count == 1  # pending
     assert note_about(ds, "sales-channel").count == 1  # Multi-Channel Fulfilment
+    assert note_about(ds, "purchase-date").message.startswith("times are in UTC")
     assert note_about(ds, "item-status").count == 1  # a cancelled item of a shipped order
     currency = note_about(ds, "currency")
     assert currency.count == 1 and "CAD" in currency.message

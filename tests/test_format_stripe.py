@@ -73,6 +73,7 @@ def test_each_trap_is_counted_in_a_note():
     assert "20.00 USD" in refunds[0].message
     # Charges are totals paid: the reader is told revenue is not item prices alone.
     assert "includes any shipping and tax" in note_about(ds, "Amount").message
+    assert note_about(ds, "Created (UTC)").message.startswith("times are in UTC")
 
 
 def test_without_converted_amounts_other_currencies_are_left_out():

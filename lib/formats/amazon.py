@@ -7,7 +7,15 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import counted, customers_of, items_of, main_currency, person_ids, set_apart
+from lib.formats.shop import (
+    UTC_TIMES,
+    counted,
+    customers_of,
+    items_of,
+    main_currency,
+    person_ids,
+    set_apart,
+)
 from lib.model import Note, conform
 
 FORMAT = "amazon"
@@ -176,6 +184,7 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str, has_email: bool
             )
         ],
     )
+    notes.append(Note(file, "purchase-date", UTC_TIMES))
     if not has_email:
         notes.append(
             Note(

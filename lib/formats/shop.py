@@ -11,6 +11,12 @@ import polars as pl
 from lib.formats.base import LEFT_OUT
 from lib.model import Note
 
+# Exports whose times are in UTC (Stripe, Amazon): what that means for the hour of day.
+UTC_TIMES = (
+    "times are in UTC, as the export gives them: hours of the day (Sales' weekday x hour) are "
+    "UTC hours, not the shop's local ones"
+)
+
 
 def person_ids(emails: pl.Series, names: pl.Series) -> pl.Series:
     """A stable 12-hex-digit id per person: a hash of the e-mail address (trimmed, lower case),

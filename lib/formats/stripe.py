@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
-from lib.formats.shop import counted, customers_of, main_currency, person_ids, set_apart
+from lib.formats.shop import UTC_TIMES, counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "stripe"
@@ -214,6 +214,7 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
             "the export has no items, so pages about items and categories stay off",
         )
     )
+    notes.append(Note(file, "Created (UTC)", UTC_TIMES))
     notes.append(
         Note(
             file,
