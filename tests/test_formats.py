@@ -227,6 +227,10 @@ def test_webshop_merged_accounts_resolve_to_the_surviving_person_through_chains(
     ds = formats.assemble(webshop_tables()).dataset
     assert sorted(ds.tables["customers"]["customer_id"].to_list()) == ["1", "4"]
     assert ds.tables["lines"].sort("line_no")["customer_id"].to_list() == ["1", "1", "4", "1"]
+    # Accounts 2 and 3 were merged (3 through 2 into 1): the Data page says how many.
+    [merged] = [n for n in ds.notes if n.column == "parent_user_id"]
+    assert (merged.file, merged.count, merged.rows) == ("users.csv", 2, 4)
+    assert merged.message.startswith("2 accounts were merged into another")
 
 
 def test_webshop_orders_are_counted_by_invoice():

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
 from lib.model import Note, conform
 
@@ -138,6 +139,19 @@ def build(
     if "users" in found:
         mapping, people = _people(found["users"], c("users"))
         tables["customers"] = conform("customers", people)
+        merged = mapping.filter(pl.col("user_id") != pl.col("customer_id")).height
+        if merged:
+            notes.append(
+                Note(
+                    files.get("users", "users"),
+                    "parent_user_id",
+                    f"{fmt.counted(merged, 'account was', 'accounts were')} merged into another: "
+                    "their orders and events count for the person of the account they were "
+                    "merged into",
+                    count=merged,
+                    rows=mapping.height,
+                )
+            )
 
     if "items" in found:
         raw = found["items"]
