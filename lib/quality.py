@@ -289,14 +289,24 @@ EVIDENCE = {
     "unknown_origin": ("origin",),
     "paid_before_created": ("ordered_at", "paid_at"),
     "orders_after_deletion": ("deleted_at", "ordered_at"),
-    "catalogue_price_mismatch": ("unit_price", "price"),
+    "catalogue_price_mismatch": ("unit_price", "catalogue_price"),
     "payment_mismatch": ("paid", "revenue", "freight"),
 }
 # Money columns of the examples, shown with the data set's currency.
 MONEY_COLUMNS = frozenset(
-    {"revenue", "unit_price", "price", "freight", "paid", "declared_monthly_revenue"}
+    {
+        "revenue",
+        "unit_price",
+        "price",
+        "catalogue_price",
+        "freight",
+        "paid",
+        "declared_monthly_revenue",
+    }
 )
 _IDS = ("order_id", "customer_id", "item_id", "seller_id", "lead_id", "event_id", "user_id")
+# Whole numbers that name a row rather than count something: no thousands separator.
+_NUMBERS_AS_IDS = frozenset({"line_no"})
 
 
 def heading(column: str) -> str:
@@ -323,7 +333,7 @@ def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.
             text = col.map_elements(lambda v: fmt.whole_money(v, currency, 2), pl.String)
         elif dtype.is_float():
             text = col.map_elements(lambda v: f"{v:,.2f}".rstrip("0").rstrip("."), pl.String)
-        elif dtype.is_integer():
+        elif dtype.is_integer() and name not in _NUMBERS_AS_IDS:
             text = col.map_elements(lambda v: f"{v:,}", pl.String)
         else:
             text = col.cast(pl.String)
@@ -618,7 +628,7 @@ def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
         out += _finding("non_product_codes", "lines", lines, rules["non_product_codes"])
     if _has(ds, "lines", "unit_price") and _has(ds, "items", "price"):
         joined = lines.join(
-            ds.tables["items"].select("item_id", pl.col("price").alias("_catalogue")),
+            ds.tables["items"].select("item_id", pl.col("price").alias("catalogue_price")),
             on="item_id",
             how="left",
         )
@@ -626,7 +636,7 @@ def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
             "catalogue_price_mismatch",
             "lines",
             joined,
-            (pl.col("unit_price") - pl.col("_catalogue")).abs() > 0.005,
+            (pl.col("unit_price") - pl.col("catalogue_price")).abs() > 0.005,
         )
     return out
 

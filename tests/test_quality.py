@@ -339,6 +339,18 @@ def test_example_rows_show_the_evidence_of_a_payment_mismatch_first_as_money():
     assert shown.row(0) == ("R$ 1,300.00", "R$ 219.80", "R$ 29.92", "o1", "delivered")
 
 
+def test_example_rows_of_a_catalogue_price_mismatch_show_both_prices_first_as_money():
+    items = {"item_id": ["X", "Y"], "price": [2.0, 3.0]}
+    bad = lines(unit_price=[2.0, 2.0, 0.0, 3.5, 2.0, 2.0], line_no=[1, 2, 3, 1071, 5, 6])
+    report = quality.report(ds(items=items, lines=bad), today=TODAY)
+    [finding] = [f for f in report.findings if f.rule == "catalogue_price_mismatch"]
+    shown = quality.example_rows(finding, currency="GBP")
+    assert shown.columns[:3] == ["Unit price", "Catalogue price", "Order id"]
+    assert shown.row(0)[:2] == ("£3.50", "£3.00")
+    # A line number names a line: no thousands separator.
+    assert shown["Line no"].to_list() == ["1071"]
+
+
 def test_a_finding_counts_in_words_that_agree():
     rule = quality.RULES["deal_before_contact"]
     assert (rule.unit, rule.units(1), rule.units(3)) == ("deals", "1 deal", "3 deals")
