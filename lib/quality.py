@@ -779,7 +779,10 @@ def _events_rules(ds: Dataset, today: datetime) -> list[Finding]:
         if bad:
             rows = pl.DataFrame(bad)
             count = int(rows["rows"].sum())
-            out.append(Finding("misspelled_parameter", "events", count, count / total, rows))
+            detail = "share of the export's parameter rows (an event has one per parameter)"
+            out.append(
+                Finding("misspelled_parameter", "events", count, count / total, rows, detail)
+            )
     return out
 
 
