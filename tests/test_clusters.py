@@ -335,6 +335,38 @@ def test_a_clear_best_silhouette_wins_over_the_elbow():
     )
 
 
+@pytest.mark.parametrize(
+    ("silhouettes", "said"),
+    [
+        # Kaufman and Rousseeuw: above 0.5 reasonable structure, one clear best: nothing to add.
+        ([0.40, 0.30, 0.60, 0.30, 0.30, 0.30], ""),
+        # 0.66, 0.65 and 0.64 within 0.02 of the best.
+        (
+            [0.66, 0.65, 0.64, 0.30, 0.30, 0.30],
+            " The choice of k is loose: 3 of the 6 values of k come within 0.02 of the best "
+            "silhouette.",
+        ),
+        (
+            [0.33, 0.32, 0.31, 0.30, 0.20, 0.20],
+            " The structure is weak (a best silhouette of 0.33, at or below 0.5); 3 of the 6 "
+            "values of k come within 0.02 of it: read the clusters as a useful split of the "
+            "customers, not as natural groups.",
+        ),
+        (
+            [0.21, 0.18, 0.17, 0.16, 0.15, 0.15],
+            " No k finds substantial structure (a best silhouette of 0.21, at or below 0.25): the "
+            "clusters split the customers, they are not groups the data holds.",
+        ),
+    ],
+)
+def test_the_reason_says_how_strong_the_structure_is_and_how_loose_the_choice(silhouettes, said):
+    _, _, why = cl.suggest_k(diagnostics_table(silhouettes))
+    if said:
+        assert why.endswith("." + said)
+    else:
+        assert "structure" not in why and "loose" not in why
+
+
 FEATURES = {f: cl.BASE_FEATURES[f] for f in ("frequency", "monetary", "recency_days")}
 
 

@@ -561,7 +561,36 @@ def suggest_k(table: pl.DataFrame) -> tuple[int, int, str]:
     lowest_db = table.drop_nulls("davies_bouldin").sort("davies_bouldin")
     if lowest_db.height and lowest_db["k"][0] == k:
         why += f"; its Davies-Bouldin index ({lowest_db['davies_bouldin'][0]:.2f}) is the lowest"
-    return k, elbow, why + "."
+    return k, elbow, why + "." + _strength(best["silhouette"], close.height, table.height)
+
+
+# Kaufman and Rousseeuw's reading of the best silhouette: at or below 0.25 no substantial
+# structure, up to 0.50 weak, up to 0.70 reasonable, above strong.
+NO_STRUCTURE, WEAK_STRUCTURE = 0.25, 0.50
+
+
+def _strength(best: float, close: int, tried: int) -> str:
+    """What the best silhouette says of the clusters, and how loose the choice of k is (`close`
+    of the `tried` k within TIE of the best)."""
+    loose = f"; {close} of the {tried} values of k come within {TIE} of it" if close >= 3 else ""
+    if best <= NO_STRUCTURE:
+        return (
+            f" No k finds substantial structure (a best silhouette of {best:.2f}, at or below "
+            f"{NO_STRUCTURE}){loose}: the clusters split the customers, they are not groups the "
+            "data holds."
+        )
+    if best <= WEAK_STRUCTURE:
+        return (
+            f" The structure is weak (a best silhouette of {best:.2f}, at or below "
+            f"{WEAK_STRUCTURE}){loose}: read the clusters as a useful split of the customers, not "
+            "as natural groups."
+        )
+    if close >= 3:
+        return (
+            f" The choice of k is loose: {close} of the {tried} values of k come within {TIE} of "
+            "the best silhouette."
+        )
+    return ""
 
 
 def silhouette_scores(
