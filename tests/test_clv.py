@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import summary_data_from_transaction_data
+from scipy.special import betaln, gammaln
 
 from lib import __main__ as cli
 from lib import demo, formats, io
@@ -986,4 +987,54 @@ def test_customers_help_counts_those_whose_only_purchases_were_free(online_retai
     assert (modelled, paying) == (4339, 4338)
     assert clv.customers_help(modelled, paying).endswith(
         "That is 1 customer more than the other pages count: those whose only purchases were free."
+    )
+
+
+def _bgnbd_log_likelihood(params: dict, summary: pl.DataFrame) -> float:
+    """The BG/NBD log-likelihood of Fader, Hardie and Lee (2005), equation 6, summed."""
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    x, t, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    alive = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + big_t)
+    gone = betaln(a + 1, b + x - 1) - betaln(a, b) - (r + x) * np.log(alpha + t)
+    return float((base + np.where(x > 0, np.logaddexp(alive, gone), alive)).sum())
+
+
+def _spread_gap(fit: clv.Fit, summary: pl.DataFrame) -> float:
+    """How much lower the log-likelihood is with a and b ten times larger (same mean dropout)."""
+    ten = {**fit.purchases, "a": 10 * fit.purchases["a"], "b": 10 * fit.purchases["b"]}
+    return _bgnbd_log_likelihood(fit.purchases, summary) - _bgnbd_log_likelihood(ten, summary)
+
+
+def test_cdnow_pins_down_how_dropout_varies_between_customers():
+    raw = pd.read_csv(shared_file("cdnow/cdnow_customers_summary.csv.gz"))
+    summary = pl.DataFrame(
+        {
+            "customer_id": raw["ID"].astype(str),
+            "frequency": raw["frequency"].astype(float),
+            "recency": raw["recency"].astype(float),
+            "T": raw["T"].astype(float),
+            "monetary_value": np.zeros(len(raw)),
+        }
+    )
+    fit = clv.fit_models(summary, "weeks", 0.0)
+    assert fit.spread_gap == pytest.approx(_spread_gap(fit, summary), rel=1e-9)
+    assert fit.spread_gap > 20  # far beyond what chance allows (1.92)
+    check = clv.fit_checks(fit).row(0, named=True)
+    assert (check["check"], check["verdict"]) == ("Dropout (who leaves)", "good")
+
+
+def test_a_dropout_known_only_on_average_gets_a_caution_not_a_green_light():
+    """The web shop demo: with a and b ten times larger (every customer as likely to leave) the
+    data fits at least as well, so only the mean dropout is known."""
+    ds = formats.assemble_demo("webshop").dataset
+    summary = clv.customer_summary(clv.purchase_lines(ds.tables["lines"]).lines, "weeks")
+    fit = clv.fit_models(summary, "weeks", 0.0)
+    gap = _spread_gap(fit, summary)
+    assert fit.spread_gap == pytest.approx(gap, rel=1e-6, abs=1e-6)
+    assert gap < clv.CHI2_HALF and not fit.degenerate
+    check = clv.fit_checks(fit).row(0, named=True)
+    assert check["verdict"] == "caution"
+    assert check["note"].startswith(
+        "BG/NBD pins down the average chance of leaving, not how it differs between customers"
     )

@@ -250,7 +250,7 @@ class Fit:
     and MBG/NBD; r, alpha, s, beta for Pareto/NBD); `spend`: p, q, v of Gamma-Gamma, or None with
     `spend_problem` saying why. `problems`: why the fit cannot tell when customers leave (empty:
     it can); `fitted_on`: customers the purchase model learnt from (a sample for a large
-    Pareto/NBD fit).
+    Pareto/NBD fit); `spread_gap`: see _spread_gap.
     """
 
     unit: str
@@ -264,6 +264,7 @@ class Fit:
     model: str = "bgnbd"
     problems: tuple[str, ...] = field(default=())
     fitted_on: int = 0
+    spread_gap: float = math.inf  # _spread_gap: under CHI2_HALF, the dropout's spread is unknown
 
     @property
     def degenerate(self) -> bool:
@@ -380,7 +381,32 @@ def _fit_purchases(
     params["alpha"] /= scale
     if model == "pareto":
         params["beta"] /= scale
-    return params, np.asarray(out.x, dtype=float), _converged(out), rows.height
+    logs = np.asarray(out.x, dtype=float)
+    spread = _spread_gap(model, logs, (x, recency * scale, big_t * scale, weights, 0.0))
+    return params, logs, _converged(out), rows.height, spread
+
+
+# Half the 95% point of a chi-square with one degree of freedom: a log-likelihood this much
+# lower is what a likelihood-ratio test cannot tell from the best.
+CHI2_HALF = 1.92
+
+
+def _spread_gap(model: str, logs: np.ndarray, args: tuple) -> float:
+    """How much lower the data's log-likelihood (unpenalised, summed over customers) is when the
+    dropout's two parameters (a and b; s and beta) are ten times larger, its mean unchanged: the
+    customers made ten times more alike in how soon they leave. Under CHI2_HALF the data pins
+    down the average dropout, not how it varies between customers."""
+    nll = _fitter_class(model)._negative_log_likelihood
+    weights = args[3]
+    shifted = logs.copy()
+    shifted[2:] += math.log(10)
+    if model == "pareto":  # params, not their logs; the sum divided by the mean weight
+        gap = _quiet(lambda: nll(np.exp(shifted), *args) - nll(np.exp(logs), *args))
+        gap *= weights.mean()
+    else:
+        gap = _quiet(lambda: nll(shifted, *args) - nll(logs, *args)) * weights.sum()
+    # A likelihood that cannot be evaluated there says nothing: no caution.
+    return float(gap) if math.isfinite(gap) else math.inf
 
 
 def _converged(out) -> bool:
@@ -455,7 +481,7 @@ def fit_models(
         )
     if penalizer < 0:
         raise ValueError("penalizer must be 0 or more")
-    params, logs, converged, used = _fit_purchases(model, summary, penalizer)
+    params, logs, converged, used, spread = _fit_purchases(model, summary, penalizer)
     if not all(math.isfinite(v) and v > 0 for v in params.values()):
         raise FitError(
             f"The purchase model ({MODELS[model]}) gave unusable parameters.",
@@ -476,6 +502,7 @@ def fit_models(
         model,
         problems,
         used,
+        spread,
     )
 
 
@@ -966,6 +993,19 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 f"Not identified in this window: {'; '.join(fit.problems)}. The {fit.label} fit "
                 "then says nobody leaves: P(alive), the at-risk list and long-range value are "
                 "not findings (what would help: under the table).",
+            )
+        )
+    elif fit.spread_gap < CHI2_HALF:
+        rows.append(
+            (
+                DROPOUT_CHECK,
+                f"{fmt.pct(share)} per purchase",
+                "caution",
+                f"{fit.label} pins down the average chance of leaving, not how it differs between "
+                "customers: with every customer ten times more alike the data fits about as well "
+                f"(log-likelihood {fmt.significant(fit.spread_gap, 2)} lower). Expected purchases "
+                "and value hold; read P(alive) and the at-risk list as a ranking, not as "
+                "probabilities.",
             )
         )
     else:
