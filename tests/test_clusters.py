@@ -61,13 +61,14 @@ def test_customer_features_match_hand_counts():
     rows = {r["customer_id"]: r for r in built.table.to_dicts()}
     assert sorted(rows) == ["a", "b"]
     a, b = rows["a"], rows["b"]
-    # the data ends on 21 Jan: a last bought on 11 Jan, first on 1 Jan
-    assert (a["recency_days"], a["tenure_days"], a["frequency"]) == (10, 10, 2)
+    # the data ends on 21 Jan: recency counts to 22 Jan, as RFM's does (a last bought on 11 Jan,
+    # first on 1 Jan)
+    assert (a["recency_days"], a["tenure_days"], a["frequency"]) == (11, 10, 2)
     assert a["monetary"] == pytest.approx(45.0)  # 10 + 20 + 30 - 15
     assert a["avg_order_value"] == pytest.approx(22.5)
     assert a["categories"] == 2
     assert a["return_share"] == pytest.approx(0.25)  # 15 returned of 60 gross
-    assert (b["recency_days"], b["tenure_days"], b["frequency"], b["categories"]) == (0, 0, 1, 1)
+    assert (b["recency_days"], b["tenure_days"], b["frequency"], b["categories"]) == (1, 0, 1, 1)
     assert (b["monetary"], b["avg_order_value"], b["return_share"]) == (100.0, 100.0, 0.0)
     assert a["platform_web"] == pytest.approx(2 / 3)
     assert a["platform_ios"] == pytest.approx(1 / 3)

@@ -71,6 +71,17 @@ def test_customers_and_their_revenue_agree_across_sales_rfm_cohorts_clusters_and
     assert modelled == sizes + free_only
 
 
+def test_days_since_the_last_order_are_counted_alike_on_rfm_and_clusters(ds):
+    recency = rfm.headless(ds)["customers"].select("customer_id", "recency_days")
+    features = clusters.customer_features(ds.tables["lines"]).table
+    both = recency.join(
+        features.select("customer_id", pl.col("recency_days").alias("clusters")),
+        on="customer_id",
+    )
+    assert both.height == recency.height
+    assert (both["recency_days"] == both["clusters"]).all()
+
+
 @pytest.mark.parametrize("name", ["marketplace", "olist"])
 def test_delivered_orders_and_late_rate_agree_between_delivery_and_regions(name):
     ds = _load(name)

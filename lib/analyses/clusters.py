@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -180,10 +180,11 @@ def customer_features(
         pl.col("revenue").filter(returned).abs().sum().alias("_returned"),
     )
     buyers = bought.group_by("customer_id").agg(aggs).join(returns, on="customer_id", how="left")
-    as_of = known["ordered_at"].max() if known.height else None
+    # Recency as RFM counts it: days from the last purchase to the day after the data's last.
+    as_of = known["ordered_at"].max().date() + timedelta(days=1) if known.height else None
     day = pl.col("_last").dt.date()
     table = buyers.with_columns(
-        (pl.lit(as_of).dt.date() - day).dt.total_days().cast(pl.Int64).alias("recency_days"),
+        (pl.lit(as_of, pl.Date) - day).dt.total_days().cast(pl.Int64).alias("recency_days"),
         (day - pl.col("_first").dt.date()).dt.total_days().cast(pl.Int64).alias("tenure_days"),
         (pl.col("monetary") / pl.col("frequency")).alias("avg_order_value"),
         pl.when(pl.col("_gross") > 0)
