@@ -1038,3 +1038,10 @@ def test_a_dropout_known_only_on_average_gets_a_caution_not_a_green_light():
     assert check["note"].startswith(
         "BG/NBD pins down the average chance of leaving, not how it differs between customers"
     )
+    # Here the ten times more alike customers fit better: the gap is negative.
+    assert gap < 0 and f"(a log-likelihood {-gap:.2f} higher)." in check["note"]
+    bought = clv.purchase_lines(ds.tables["lines"])
+    checks = clv.sufficiency(summary, bought.dropped, fit=fit)
+    one_time = checks.filter(pl.col("check") == "One-time buyers").row(0, named=True)
+    repeat = int((summary["frequency"] > 0).sum())
+    assert one_time["note"] == f"{repeat:,} repeat buyers to learn purchase rates and dropout from."

@@ -1002,10 +1002,16 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 f"{fmt.pct(share)} per purchase",
                 "caution",
                 f"{fit.label} pins down the average chance of leaving, not how it differs between "
-                "customers: with every customer ten times more alike the data fits about as well "
-                f"(log-likelihood {fmt.significant(fit.spread_gap, 2)} lower). Expected purchases "
-                "and value hold; read P(alive) and the at-risk list as a ranking, not as "
-                "probabilities.",
+                "customers: with every customer ten times more alike the data fits "
+                + (
+                    f"as well or better (a log-likelihood {fmt.significant(-fit.spread_gap, 2)} "
+                    "higher)"
+                    if fit.spread_gap <= 0
+                    else f"about as well (a log-likelihood {fmt.significant(fit.spread_gap, 2)} "
+                    f"lower, within the {CHI2_HALF} chance allows)"
+                )
+                + ". Expected purchases and value hold; read P(alive) and the at-risk list as a "
+                "ranking, not as probabilities.",
             )
         )
     else:
@@ -1075,8 +1081,8 @@ def sufficiency(
         )
     else:
         verdict = "good"
-        note = f"{fmt.count(repeat)} repeat buyers to learn purchase rates from" + (
-            ": whether they tell when customers leave is the Dropout check below."
+        note = f"{fmt.count(repeat)} repeat buyers to learn purchase rates" + (
+            " from: whether they tell when customers leave is the Dropout check below."
             if fit is not None and fit.degenerate
             else " and dropout from."
         )
