@@ -69,7 +69,7 @@ SPECS: dict[str, TableSpec] = {
         ),
         _spec(
             "customers",
-            "customer (person)",
+            "person (a customer once they buy)",
             ("customer_id",),
             customer_id=S,
             region=S,
