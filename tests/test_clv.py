@@ -164,9 +164,10 @@ def _cdnow_summary(frame: pd.DataFrame) -> pl.DataFrame:
     )
 
 
-def test_bgnbd_on_the_cdnow_summary_gives_the_published_estimates():
+def _cdnow_published() -> pl.DataFrame:
+    """The CDNOW summary of the published BG/NBD fit (frequency, recency, T in weeks)."""
     raw = pd.read_csv(shared_file("cdnow/cdnow_customers_summary.csv.gz"))
-    summary = pl.DataFrame(
+    return pl.DataFrame(
         {
             "customer_id": raw["ID"].astype(str),
             "frequency": raw["frequency"].astype(float),
@@ -175,7 +176,10 @@ def test_bgnbd_on_the_cdnow_summary_gives_the_published_estimates():
             "monetary_value": np.zeros(len(raw)),
         }
     )
-    fit = clv.fit_models(summary, "weeks", penalizer=0.0)
+
+
+def test_bgnbd_on_the_cdnow_summary_gives_the_published_estimates():
+    fit = clv.fit_models(_cdnow_published(), "weeks", penalizer=0.0)
     got = {k: round(v, 2) for k, v in fit.purchases.items()}
     assert got == {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}
     # The published figures to three decimals: 0.243, 4.414, 0.793, 2.426.
@@ -1007,16 +1011,7 @@ def _spread_gap(fit: clv.Fit, summary: pl.DataFrame) -> float:
 
 
 def test_cdnow_pins_down_how_dropout_varies_between_customers():
-    raw = pd.read_csv(shared_file("cdnow/cdnow_customers_summary.csv.gz"))
-    summary = pl.DataFrame(
-        {
-            "customer_id": raw["ID"].astype(str),
-            "frequency": raw["frequency"].astype(float),
-            "recency": raw["recency"].astype(float),
-            "T": raw["T"].astype(float),
-            "monetary_value": np.zeros(len(raw)),
-        }
-    )
+    summary = _cdnow_published()
     fit = clv.fit_models(summary, "weeks", 0.0)
     assert fit.spread_gap == pytest.approx(_spread_gap(fit, summary), rel=1e-9)
     assert fit.spread_gap > 20  # far beyond what chance allows (1.92)
