@@ -1459,8 +1459,8 @@ def _cell(value: object, kind: str, currency: str) -> str:
         return "—"
     if kind.startswith("pct"):
         return fmt.pct(value, int(kind[3:] or 1))
-    if kind == "money":
-        return (
+    if kind == "money":  # escaped too: the currency comes from the data
+        return html.escape(
             fmt.whole_money(value, currency) if abs(value) >= 100 else fmt.money(value, currency, 2)
         )
     if kind == "count":

@@ -226,14 +226,14 @@ else:
             for note in fixed:
                 where = f"{note.file} · {note.column}" if note.column else note.file
                 st.caption(fmt.plain(f"{where}: {note.message}"))
-    for message in assembly.messages:
-        st.warning(message)
+    for message in assembly.messages:  # file names, columns and values from the files
+        st.warning(fmt.plain(message))
 
 if state.source() == state.FILES and state.uploaded_tables():
     with st.popover("Remove files"):
         for table in state.uploaded_tables():
             st.button(
-                f"Remove {table.name}",
+                f"Remove {fmt.plain(table.name)}",  # a label is Markdown; a name is the user's
                 key=f"data_remove_{table.name}",
                 on_click=state.remove_table,
                 args=(table.name,),

@@ -548,3 +548,14 @@ def test_the_data_page_reads_an_uploaded_orders_export_with_no_mapping():
     loader = " ".join(d.value.to_csv() for d in at.dataframe)
     assert "test orders" in loader and "partially refunded" in loader
     assert not any(e in loader for e in EMAILS)
+
+
+def test_a_currency_that_is_no_iso_code_is_never_shown():
+    """The currency is written into every page, chart and the HTML report: a script in the
+    column must not reach them."""
+    hostile = "<IMG SRC=X ONERROR=ALERT(1)>"
+    rows = [{**r, "Currency": hostile} if r.get("Currency") else r for r in TINY_ORDERS]
+    built = assembled((ORDERS, rows))
+    assert built.dataset.currency == ""
+    [message] = built.messages
+    assert message.startswith("Shopify: the currency '<IMG SRC=X O' is no ISO 4217 code")

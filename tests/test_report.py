@@ -589,3 +589,9 @@ def test_report_charts_sign_negative_numbers_with_the_pages_minus():
     # Vega's own minus is U+2212 ("−286"); the pages and the report print "-286" (lib.fmt).
     assert spec["config"]["locale"]["number"]["minus"] == "-"
     assert "locale" not in chart.to_dict().get("config", {})  # the chart given is left as it was
+
+
+def test_money_cells_are_escaped_like_every_other_cell():
+    for value in (5.0, 1500.0):
+        cell = report._cell(value, "money", "<b>")
+        assert "&lt;b&gt;" in cell and "<b>" not in cell

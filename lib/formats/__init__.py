@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable, nested_columns_message
 from lib.model import Dataset, Note
 
+CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217: a data set's currency is three letters or none
 MODULES = {m.FORMAT: m for m in (olist, webshop, retail, shopify, woocommerce, stripe, amazon)}
 FORMAT_LABELS = {
     "olist": "Olist marketplace",
@@ -147,8 +149,14 @@ def assemble(
         formats.append(fmt)
         notes.extend(result.notes)
         extras.update(result.extras)
-        if result.currency:
+        if result.currency and CURRENCY.fullmatch(result.currency):
             currencies.append(result.currency)
+        elif result.currency:
+            # Written into every page, chart and report as it stands: only a code may be.
+            messages.append(
+                f"{FORMAT_LABELS[fmt]}: the currency '{result.currency[:12]}' is no ISO 4217 "
+                "code (three letters, such as EUR or USD): amounts are shown without a currency."
+            )
         for table_name, frame in result.tables.items():
             if table_name in merged:
                 messages.append(
