@@ -701,6 +701,51 @@ def _worksheet_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, in
     return max(row_tags, last_row), columns, cells
 
 
+_STRING_TAGS = re.compile(rb"<si[ >]|</si>")
+_SHARED_CELL = re.compile(rb'<c [^>]*t="s"[^>]*>\s*<v>(\d{1,9})</v>')
+
+
+def _string_sizes(stream: io.BufferedIOBase, limit: int) -> list[int] | None:
+    """The size in bytes of each shared string (xl/sharedStrings.xml), in order, streamed; None
+    past `limit` bytes (the caller counts the file itself then)."""
+    sizes: list[int] = []
+    seen, start, tail = 0, -1, b""
+    while chunk := stream.read(_CHUNK):
+        if seen > limit:
+            return None
+        text = tail + chunk
+        base = seen - len(tail)
+        for tag in _STRING_TAGS.finditer(text):
+            if tag.group() == b"</si>":
+                if start >= 0:
+                    sizes.append(base + tag.end() - start)
+                start = -1
+            else:
+                start = base + tag.start()
+        seen += len(chunk)
+        # A tag cut at the edge is found whole with the next chunk. An opening tag wholly in
+        # these 4 bytes is found twice, at the same offset; a closing one (5 bytes) never is.
+        tail = text[-4:]
+    return sizes
+
+
+def _shared_bytes(stream: io.BufferedIOBase, sizes: list[int], limit: int) -> int:
+    """The bytes the cells of one worksheet take as copies of the shared strings they refer to
+    (calamine copies a shared string into every cell that names it: one 1 MB string named by
+    2,000 cells is 2 GB)."""
+    counts: Counter[int] = Counter()
+    seen, tail = 0, b""
+    while chunk := stream.read(_CHUNK):
+        seen += len(chunk)
+        if seen > limit:
+            break
+        text = tail + chunk
+        cut = text.rfind(b"<c ")  # a cell cut at the edge waits for the next chunk
+        text, tail = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+        counts.update(_SHARED_CELL.findall(text))
+    return sum(sizes[int(i)] * n for i, n in counts.items() if int(i) < len(sizes))
+
+
 def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
     """Refuse a workbook whose sheets would not fit, from their XML, before calamine reads them.
 
@@ -714,7 +759,12 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-            strings = sum(i.file_size for i in infos if i.filename == "xl/sharedStrings.xml")
+            shared = [i for i in infos if i.filename == "xl/sharedStrings.xml"]
+            strings = sum(i.file_size for i in shared)
+            sizes = None
+            if shared:
+                with archive.open(shared[0]) as stream:
+                    sizes = _string_sizes(stream, limit)
             for info in infos:
                 name = info.filename
                 if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and (
@@ -726,6 +776,10 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                 grid = max(rows * max(columns, 1), cells)
                 size = grid * _SHEET_CELL_BYTES + strings
                 spend.check(file, rows, size, f" (a sheet of {_quantity(grid)} cells)")
+                if sizes:
+                    with archive.open(info) as stream:
+                        copies = _shared_bytes(stream, sizes, limit)
+                    spend.check(file, rows, size + copies, " (its cells repeat long texts)")
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError):
         return  # calamine says what is wrong with it
 

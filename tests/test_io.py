@@ -675,6 +675,25 @@ def test_a_workbook_with_two_cells_far_apart_is_refused_before_calamine_builds_i
     )
 
 
+def test_a_workbook_repeating_one_long_text_in_every_cell_is_refused_before_it_is_read(
+    monkeypatch,
+) -> None:
+    """A shared string is stored once but copied into every cell that names it: 8,000 cells of
+    one 32,000-character text take 256 MB once read, from a file of a few kilobytes."""
+    long = "x" * 32_000
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("data")
+        sheet.write_row(0, 0, ["order", "note"])
+        for row in range(1, 4_001):
+            sheet.write_row(row, 0, [long, long])
+    assert len(buffer.getvalue()) < 100_000
+    monkeypatch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
+    error = load_error("notes.xlsx", buffer.getvalue())
+    assert error.message.startswith("is too large to analyse here: it would be about 4,001 rows")
+    assert "(its cells repeat long texts)" in error.message
+
+
 def test_a_first_line_longer_than_1_mb_is_no_header() -> None:
     error = load_error("line.csv", b"x," * (MAX_FIRST_LINE // 2 + 10))
     assert error.message.startswith("is not a table of rows: its first line is longer than 1.0 MB")
