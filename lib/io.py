@@ -244,11 +244,12 @@ def export_csv(frame: pl.DataFrame) -> str:
     pattern = "^[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
 
     def inert(name: str) -> pl.Expr:
-        text = pl.col(name)
+        text = pl.col(name).cast(pl.String)
         return pl.when(text.str.contains(pattern)).then("'" + text).otherwise(text).alias(name)
 
+    textual = (pl.String, pl.Categorical, pl.Enum)  # a category is text in the file too
     safe = frame.with_columns(
-        inert(name) for name, dtype in frame.schema.items() if dtype == pl.String
+        inert(name) for name, dtype in frame.schema.items() if isinstance(dtype, textual)
     )
     header = [n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns]
     return safe.rename(dict(zip(frame.columns, header, strict=True))).write_csv()

@@ -103,6 +103,10 @@ LIMITS: dict[str, dict[str, object]] = {
 SALES_WINDOW_MAX = {"day": 60, "week": 26, "month": 12}
 
 
+# A recipe names files, mappings and settings: a few kilobytes. Far past that it is no recipe.
+MAX_RECIPE_CHARS = 1_000_000
+
+
 class RecipeError(ValueError):
     """A recipe that cannot be read: one line saying where and why."""
 
@@ -457,10 +461,19 @@ def _page_settings(values: dict, where: str) -> dict[str, object]:
 def from_toml(text: str) -> Recipe:
     """The recipe in `text` (written by to_toml, or by hand). Raises RecipeError naming what is
     wrong; unknown top-level keys are ignored."""
+    if len(text) > MAX_RECIPE_CHARS:
+        raise RecipeError(
+            f"not a recipe: {len(text):,} characters, where a recipe takes a few thousand (at "
+            f"most {MAX_RECIPE_CHARS:,})"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(f"not a recipe: {exc}") from None
+    except RecursionError:
+        raise RecipeError("not a recipe: its tables nest too deep") from None
+    if not isinstance(data.get("files", []), list):
+        raise RecipeError("files must be an array of tables ([[files]])")
     version = data.get("version", VERSION)
     if not isinstance(version, int) or version > VERSION:
         raise RecipeError(f"recipe version {version} is newer than this app reads ({VERSION})")

@@ -282,7 +282,9 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
     if not ds.has(table, *columns):
         what = f"{table} table" + (f" with {', '.join(columns)}" if columns else "")
         article = "an" if table[0] in "aeiou" else "a"
-        st.info(f"This page needs {article} {what}, which {ds.name} does not have. {hint}")
+        st.info(
+            f"This page needs {article} {what}, which {fmt.plain(ds.name)} does not have. {hint}"
+        )
         st.stop()
     return ds.tables[table]
 

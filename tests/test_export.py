@@ -28,6 +28,14 @@ def test_cells_a_spreadsheet_would_run_get_a_leading_quote_and_numbers_stay_numb
     assert io.csv_bytes(frame) == io.export_csv(frame).encode("utf-8")
 
 
+def test_categorical_and_enum_cells_are_neutralised_as_text_is():
+    frame = pl.DataFrame({"cat": ["=1+1", "ok"], "enum": ["@SUM(A1)", "ok"]}).with_columns(
+        pl.col("cat").cast(pl.Categorical), pl.col("enum").cast(pl.Enum(["@SUM(A1)", "ok"]))
+    )
+    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame))))
+    assert rows == [["cat", "enum"], ["'=1+1", "'@SUM(A1)"], ["ok", "ok"]]
+
+
 def test_the_headless_csv_neutralises_formulas_from_the_data(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(

@@ -207,6 +207,10 @@ def test_a_hand_written_recipe_reads_dates_as_iso_text():
         ("[[files]]\nname = 'a.csv'", "files[0] needs name, rows, columns and hash: no 'rows'"),
         ("settings = 3", "settings must be a table"),
         ("[settings.rfm]\nviews = 'Movement'", "settings.rfm.views must be a table"),
+        # A stranger's file: wrong types, tables nested past Python's recursion, a huge file.
+        ("files = 5", "files must be an array of tables ([[files]])"),
+        ("x = " + "[" * 5_000 + "]" * 5_000, "not a recipe: its tables nest too deep"),
+        ("# " + "x" * 1_000_000, "not a recipe: 1,000,002 characters"),
     ],
 )
 def test_a_broken_recipe_is_one_readable_error(text, words):

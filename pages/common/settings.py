@@ -374,7 +374,7 @@ def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) ->
     unknown = [p for p in settings if p not in recipe.ANALYSIS_PAGES]
     if unknown:
         pages = fmt.plural(len(unknown), "page")
-        notes.append(f"Unknown {pages} ignored: {', '.join(map(str, unknown))}")
+        notes.append(f"Unknown {pages} ignored: {fmt.plain(', '.join(map(str, unknown)))}")
     for page in recipe.ANALYSIS_PAGES:
         applied = recipe.apply_settings(page, settings.get(page), ds)
         notes += applied.notes
