@@ -280,7 +280,10 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
     """The table of the current data set; when it or a column is missing, explain and stop."""
     ds = dataset()
     if not ds.has(table, *columns):
-        what = f"{table} table" + (f" with {', '.join(columns)}" if columns else "")
+        named = " and ".join(c.replace("_", " ") for c in columns)
+        what = f"{table} table"
+        if columns:
+            what += f" with a {named} column" if len(columns) == 1 else f" with {named} columns"
         article = "an" if table[0] in "aeiou" else "a"
         st.info(
             f"This page needs {article} {what}, which {fmt.plain(ds.name)} does not have. {hint}"

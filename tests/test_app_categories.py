@@ -115,4 +115,4 @@ def test_retail_page_explains_that_it_has_no_categories():
 def test_page_explains_itself_with_no_data():
     at = page("files")
     info = " ".join(i.value for i in at.info)
-    assert "needs a lines table with category" in info
+    assert "needs a lines table with a category column" in info

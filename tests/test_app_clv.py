@@ -195,4 +195,4 @@ def test_segment_view_sums_value_per_published_rfm_segment():
 
 def test_page_explains_what_is_missing_without_data():
     at = page("files")
-    assert "needs a lines table with customer_id" in texts(at)
+    assert "needs a lines table with a customer id column" in texts(at)
