@@ -5,7 +5,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from lib import fmt, io, local, parse, recipe, state
+from lib import fmt, io, local, measures, parse, recipe, state
 from lib.formats import FORMAT_LABELS, KINDS, base, generic
 from pages.common import settings, ui
 
@@ -208,7 +208,13 @@ else:
     dropped = base.dropped(ds.notes)
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
-        counts = ", ".join(f"{t} {n:,}" for t, n in ds.row_counts().items())
+        unsold = ds.extras.get(measures.UNSOLD_LINES)
+        apart = 0 if unsold is None else unsold["order_id"].n_unique()
+        counts = ", ".join(
+            f"{t} {n:,}"
+            + (f" ({apart:,} of them no sale, set apart)" if t == "orders" and apart else "")
+            for t, n in ds.row_counts().items()
+        )
         left = sum(n.count for n in dropped)
         if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick
             gone = fmt.counted(left, "row was", "rows were")

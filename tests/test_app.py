@@ -216,3 +216,17 @@ def test_one_day_of_data_is_a_range_of_one_day():
     )
     at = files_page({"Online Retail.csv": line}, "overview", "one")
     assert metrics(at)["Date range"] == "1 day"
+
+
+def test_the_data_page_says_how_many_of_the_orders_are_no_sale():
+    """The orders table holds every order, the lines only sales: the count says how many orders
+    were set apart (the marketplace demo's cancelled and unavailable orders with items)."""
+    files = demo.demo("marketplace").files
+    orders = files["olist_orders_dataset.csv"]
+    unsold = orders.filter(pl.col("order_status").is_in(["canceled", "unavailable"]))
+    items = files["olist_order_items_dataset.csv"]["order_id"].unique()
+    apart = unsold.filter(pl.col("order_id").is_in(items.implode()))["order_id"].n_unique()
+    assert apart > 0
+    at = page("marketplace", "pages/data.py")
+    shown = " ".join(b.value for b in (*at.success, *at.warning)).replace("\\", "")
+    assert f"orders {orders.height:,} ({apart:,} of them no sale, set apart)" in shown
