@@ -116,18 +116,27 @@ def recorded_delivery(orders: pl.DataFrame) -> pl.Expr:
     return done
 
 
+def impossible_date_rules(orders: pl.DataFrame) -> dict[str, pl.Expr]:
+    """Delivery dates that cannot all be true, by the Data quality rule that counts them (null
+    where a date to compare is missing), for the columns `orders` has: delivered before the
+    purchase or before the carrier pickup, or an estimate on a day before the purchase day (an
+    estimate is a day: Olist's are at midnight, so one on the purchase day is possible)."""
+    cols = set(orders.columns)
+    rules = {}
+    if {"delivered_at", "ordered_at"} <= cols:
+        rules["delivered_before_purchase"] = pl.col("delivered_at") < pl.col("ordered_at")
+    if {"delivered_at", "shipped_at"} <= cols:
+        rules["delivered_before_pickup"] = pl.col("delivered_at") < pl.col("shipped_at")
+    if {"estimated_delivery_at", "ordered_at"} <= cols:
+        estimate = pl.col("estimated_delivery_at").dt.date()
+        rules["estimate_before_purchase"] = estimate < pl.col("ordered_at").dt.date()
+    return rules
+
+
 def impossible_dates(orders: pl.DataFrame) -> pl.Expr:
-    """Delivery dates that cannot all be true: delivered before the purchase or before the
-    carrier pickup, or an estimate on a day before the purchase day (an estimate is a day; the
-    Data quality rules delivered_before_purchase, delivered_before_pickup and
-    estimate_before_purchase). False where a date to compare is missing."""
-    rules = [pl.lit(False)]
-    if "ordered_at" in orders.columns:
-        rules.append(pl.col("delivered_at") < pl.col("ordered_at"))
-        rules.append(pl.col("estimated_delivery_at").dt.date() < pl.col("ordered_at").dt.date())
-    if "shipped_at" in orders.columns:
-        rules.append(pl.col("delivered_at") < pl.col("shipped_at"))
-    return pl.any_horizontal(r.fill_null(False) for r in rules)
+    """Whether any of an order's delivery dates is impossible (impossible_date_rules)."""
+    rules = impossible_date_rules(orders).values()
+    return pl.any_horizontal(pl.lit(False), *(r.fill_null(False) for r in rules))
 
 
 def delivered(orders: pl.DataFrame) -> pl.Expr:

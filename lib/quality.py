@@ -11,7 +11,7 @@ from datetime import datetime, time
 import polars as pl
 
 from lib import fmt
-from lib.measures import as_recorded, customer_purchases
+from lib.measures import as_recorded, customer_purchases, impossible_date_rules
 from lib.model import Dataset, first_occurrences
 
 EXAMPLES = 5
@@ -646,28 +646,9 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
         return []
     orders = ds.tables["orders"]
     out = []
-    if _has(ds, "orders", "delivered_at"):
-        out += _finding(
-            "delivered_before_purchase",
-            "orders",
-            orders,
-            pl.col("delivered_at") < pl.col("ordered_at"),
-        )
-        if _has(ds, "orders", "shipped_at"):
-            out += _finding(
-                "delivered_before_pickup",
-                "orders",
-                orders,
-                pl.col("delivered_at") < pl.col("shipped_at"),
-            )
-    if _has(ds, "orders", "estimated_delivery_at"):
-        # An estimate is a day (Olist's are at midnight): one on the purchase day is possible.
-        out += _finding(
-            "estimate_before_purchase",
-            "orders",
-            orders,
-            pl.col("estimated_delivery_at").dt.date() < pl.col("ordered_at").dt.date(),
-        )
+    # The dates every delivery figure leaves out (measures.delivered), one rule each.
+    for rule, impossible in impossible_date_rules(orders).items():
+        out += _finding(rule, "orders", orders, impossible)
     if _has(ds, "orders", "status") and "delivered_at" in orders.columns:
         out += _finding(
             "delivered_without_date",
