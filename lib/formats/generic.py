@@ -909,17 +909,19 @@ def _valid(frame: pl.DataFrame, mapping: ColumnMapping) -> dict[str, str]:
 
 def _columns(
     frame: pl.DataFrame, mapping: ColumnMapping
-) -> tuple[dict[str, pl.Series], dict[str, parse.Parsed]]:
-    """Typed canonical columns of the mapped fields, and the parse results of dates and numbers."""
+) -> tuple[dict[str, pl.Series], dict[str, parse.Parsed], bool]:
+    """Typed canonical columns of the mapped fields, the parse results of dates and numbers, and
+    whether the customer ids were e-mail addresses (replaced by codes)."""
     read = _read_all(frame, _valid(frame, mapping), mapping.dates)
     spec = SPECS["lines"].columns
     typed = {f: p.values.cast(spec[f]).alias(f) for f, p in read.items()}
-    if "customer_id" in typed and are_emails(typed["customer_id"]):
+    emails = "customer_id" in typed and are_emails(typed["customer_id"])
+    if emails:
         # As the shop exports do: one person per address whatever its case, and no address kept.
         nobody = pl.Series([None] * frame.height, dtype=pl.String)
         typed["customer_id"] = person_ids(typed["customer_id"], nobody).alias("customer_id")
     parsed = {f: p for f, p in read.items() if f == "ordered_at" or f in NUMBERS}
-    return typed, parsed
+    return typed, parsed, emails
 
 
 _EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
@@ -959,7 +961,7 @@ def preview(frame: pl.DataFrame, mapping: ColumnMapping, rows: int = 8) -> pl.Da
 
     Unreadable values show as empty; never raises, whatever the mapping.
     """
-    typed, _ = _columns(frame.head(rows), mapping)
+    typed, _, _ = _columns(frame.head(rows), mapping)
     lines = _derived(pl.DataFrame(list(typed.values())) if typed else pl.DataFrame())
     order = [*FIELDS, "is_return"]
     return lines.select(sorted(lines.columns, key=order.index))
@@ -977,7 +979,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if problems:
         raise ValueError(" ".join(problems))
     used = mapping.used()
-    typed, parsed = _columns(frame, mapping)
+    typed, parsed, emails = _columns(frame, mapping)
     rows = frame.height
     notes: list[Note] = []
 
@@ -995,7 +997,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
                 result.failures,
             )
 
-    if "customer_id" in used and are_emails(frame[used["customer_id"]].cast(pl.String)):
+    if emails:
         note(used["customer_id"], EMAILS_READ)
     lines = _derived(
         pl.DataFrame(list(typed.values())).with_columns(
