@@ -163,6 +163,10 @@ def freight_share(freight: pl.Expr, goods: pl.Expr) -> pl.Expr:
     return pl.when(total > 0).then(freight / total)
 
 
+# Reasons Purchases.dropped names, which pages word as they need.
+NO_CUSTOMER, RETURN, DUPLICATE = "no customer id", "cancellation or return", "exact duplicate line"
+
+
 @dataclass(frozen=True)
 class Purchases:
     """The lines that count as purchases of known customers, and what was left out.
@@ -269,9 +273,9 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
         pl.int_range(pl.len()).alias("_row"),
     )
     steps = [
-        ("no customer id", pl.col("customer_id").is_not_null()),
-        ("cancellation or return", ~pl.col("_return")),
-        ("exact duplicate line", pl.col("_first")),
+        (NO_CUSTOMER, pl.col("customer_id").is_not_null()),
+        (RETURN, ~pl.col("_return")),
+        (DUPLICATE, pl.col("_first")),
         (
             "zero or negative quantity, or negative unit price"
             if free

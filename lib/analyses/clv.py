@@ -135,12 +135,12 @@ def customers_help(modelled: int, paying: int) -> str:
 
 # What purchase_lines' reasons leave out, as (one line, lines): "3 exact duplicate lines".
 _REASONS = {
-    "cancellation or return": ("cancellation or return line", "cancellation or return lines"),
+    measures.RETURN: ("cancellation or return line", "cancellation or return lines"),
     "zero or negative quantity, or negative unit price": (
         "line with a zero or negative quantity, or a negative unit price",
         "lines with a zero or negative quantity, or a negative unit price",
     ),
-    "exact duplicate line": ("exact duplicate line", "exact duplicate lines"),
+    measures.DUPLICATE: ("exact duplicate line", "exact duplicate lines"),
 }
 
 
@@ -155,14 +155,14 @@ def cleaning_note(
     dropped = bought.dropped
     rows = {r["reason"]: r for r in dropped.iter_rows(named=True)}
     parts = []
-    guests = rows.get("no customer id")
+    guests = rows.get(measures.NO_CUSTOMER)
     if guests and guests["lines"]:
         parts.append(
             f"{fmt.counted(guests['lines'], 'line')} without a customer "
             f"({fmt.money(guests['revenue'], currency)})"
         )
     for reason, row in rows.items():
-        if reason != "no customer id" and row["lines"]:
+        if reason != measures.NO_CUSTOMER and row["lines"]:
             one, many = _REASONS.get(reason, (f"line: {reason}", f"lines: {reason}"))
             parts.append(fmt.counted(row["lines"], one, many))
     left_out = "Left out: " + "; ".join(parts) + "." if parts else "No line was left out."
@@ -1141,7 +1141,7 @@ def sufficiency(
             else "Every repeat buyer has a positive spend.",
         )
     )
-    no_customer = dropped.filter(pl.col("reason") == "no customer id")
+    no_customer = dropped.filter(pl.col("reason") == measures.NO_CUSTOMER)
     if no_customer.height and no_customer["lines"][0] > 0:
         rows.append(
             (

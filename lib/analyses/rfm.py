@@ -202,7 +202,7 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
 
     bought = measures.customer_purchases(lines, ("customer_id",))
     dropped = {r["reason"]: r["revenue"] for r in bought.dropped.iter_rows(named=True)}
-    cancelled = -dropped.pop(_CANCELLED, 0.0)
+    cancelled = -dropped.pop(measures.RETURN, 0.0)
     text = f"Monetary values add up to {money(total)}: the lines' {money(lines['revenue'].sum())}"
     less = [
         f"{money(revenue)} {_LEFT_OUT_AS.get(reason, f'of lines left out ({reason})')}"
@@ -221,10 +221,9 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
     return text + "."
 
 
-_CANCELLED = "cancellation or return"
 _LEFT_OUT_AS = {
-    "no customer id": "without a customer id",
-    "exact duplicate line": "of exact duplicate lines",
+    measures.NO_CUSTOMER: "without a customer id",
+    measures.DUPLICATE: "of exact duplicate lines",
 }
 
 
