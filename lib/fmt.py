@@ -181,6 +181,17 @@ def words_expr(name: pl.Expr) -> pl.Expr:
     return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
 
 
+def label_expr(name: pl.Expr) -> pl.Expr:
+    """A value as a chart labels it, in polars: a long hex id shortened as short_id does
+    ('7bc7cb84…'), any other value in words (words_expr)."""
+    text = name.cast(pl.String)
+    return (
+        pl.when(text.str.contains(f"^{_HASH.pattern}$"))
+        .then(text.str.slice(0, SHORT_ID) + "…")
+        .otherwise(words_expr(text))
+    )
+
+
 def value_words(value: object) -> str | None:
     """words_expr of one value, for a sentence: 'online_big' -> 'Online big'; None as None."""
     if value is None:

@@ -803,11 +803,6 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         "conversion_high": "pct",
     }
     by_origin, pages, cohorts = f["by_origin"], f["by_landing_page"], f["cohorts"]
-    short_pages = pages.with_columns(
-        pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
-        .then(pl.col("landing_page"))
-        .otherwise(pl.col("landing_page").map_elements(funnel.short_id, return_dtype=pl.String))
-    )
     min_count = int(o["min_count"])
     blocks = [
         Block(
@@ -819,7 +814,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         ),
         Block(
             f"Conversion by landing page (top {int(o['top'])})",
-            chart=charts.conversion_chart(short_pages, "landing_page", rate),
+            chart=charts.conversion_chart(pages, "landing_page", rate),
             reading=funnel.conversion_reading(pages, "landing_page", rate),
         ),
         Block(

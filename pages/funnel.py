@@ -104,17 +104,7 @@ def landing_pages() -> None:
     heading.subheader(f"Conversion by landing page (top {top})")
     pages = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="landing_page", top=top)
     ui.chart(
-        charts.conversion_chart(
-            pages.with_columns(
-                pl.when(pl.col("landing_page") == funnel.OTHER_PAGES)
-                .then(pl.col("landing_page"))
-                .otherwise(
-                    pl.col("landing_page").map_elements(funnel.short_id, return_dtype=pl.String)
-                )
-            ),
-            "landing_page",
-            rate,
-        ),
+        charts.conversion_chart(pages, "landing_page", rate),
         width="stretch",
     )
     ui.reading(funnel.conversion_reading(pages, "landing_page", rate))

@@ -531,6 +531,30 @@ def test_the_matching_heatmap_draws_every_cell_and_greys_those_with_too_few_deal
     assert cells.count("#d1d5db") == 1
 
 
+def test_landing_pages_are_labelled_as_the_table_shows_them_with_the_full_id_on_hover():
+    """A hash id is shortened as it is, never capitalised ('B76ef374…' for 'b76ef374…'); a
+    code reads in words; the pooled pages stay as they are; the tooltip gives the full id."""
+    page = "b76ef37428e6799c421989521c0e5077"
+    table = pl.DataFrame(
+        {
+            "landing_page": [page, "summer_sale", funnel.OTHER_PAGES],
+            "leads": [10, 8, 5],
+            "deals": [2, 1, 1],
+            "conversion": [0.2, 0.125, 0.2],
+            "conversion_low": [0.05, 0.02, 0.04],
+            "conversion_high": [0.5, 0.5, 0.6],
+        }
+    )
+    spec = charts.conversion_chart(table, "landing_page", 0.18).to_dict()
+    [rows] = [v for k, v in spec["datasets"].items() if any("leads" in r for r in v)]
+    assert [r["label"] for r in rows] == ["b76ef374…", "Summer sale", funnel.OTHER_PAGES]
+    tips = [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+    assert tips[:2] == ["Landing page", "Full id"]
+    origins = table.with_columns(pl.Series("landing_page", ["paid_search", "email", "social"]))
+    spec = charts.conversion_chart(origins.rename({"landing_page": "origin"}), "origin", 0.18)
+    assert "Full id" not in [t["title"] for t in spec.to_dict()["layer"][0]["encoding"]["tooltip"]]
+
+
 def test_a_reading_names_groups_in_words_reps_by_short_id_and_a_missing_rep_as_a_dash():
     assert funnel.name("online_big") == "Online big"
     assert funnel.name("4ef15afb4b2723d8f3d81e51ec7afefe") == "4ef15afb…"

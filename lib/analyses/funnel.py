@@ -487,13 +487,6 @@ def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict
     }
 
 
-def short_id(rep: str | None) -> str:
-    """A 32-character rep id cut to 8 characters for labels: '4ef15afb…'."""
-    if rep is None:
-        return "—"
-    return rep if len(rep) <= 10 else f"{rep[:8]}…"
-
-
 def name(value: object) -> str:
     """A group or rep as a reading names it: hash ids shortened ('4ef15afb…'), None as '—',
     other values in words as the tables show them ('Online big', fmt.value_words), Markdown

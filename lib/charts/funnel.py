@@ -6,14 +6,15 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.analyses.funnel import actionable, short_id
+from lib.analyses.funnel import actionable
 from lib.charts import ACCENT, MUTED, PALETTE, either, pct_axis
 from lib.charts.memo import memo
 
 
 def _in_words(column: str) -> pl.Expr:
-    """`label`: the values of `column` as the page shows them, in words (fmt.words_expr)."""
-    return fmt.words_expr(pl.col(column).cast(pl.String)).alias("label")
+    """`label`: the values of `column` as the page shows them: in words, long hex ids
+    shortened (fmt.label_expr)."""
+    return fmt.label_expr(pl.col(column)).alias("label")
 
 
 @memo
@@ -33,6 +34,8 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
     tooltip = [
         alt.Tooltip("label:N", title=label),
+        # A shortened id in full, as the table and the download give it.
+        *([alt.Tooltip(f"{by}:N", title="Full id")] if any(map(fmt.is_hash, data[by])) else []),
         alt.Tooltip("leads:Q", title="Leads", format=","),
         alt.Tooltip("deals:Q", title="Deals", format=","),
         alt.Tooltip("conversion:Q", title="Conversion", format=".1%"),
@@ -151,7 +154,7 @@ def mix_chart(mix: pl.DataFrame, column: str, title: str) -> alt.Chart:
 def rep_chart(reps: pl.DataFrame, rep: str) -> alt.Chart:
     """Deals won per rep (bars, most first) coloured by median days to close."""
     data = reps.with_columns(
-        pl.col(rep).map_elements(short_id, return_dtype=pl.String).alias("rep")
+        pl.col(rep).map_elements(fmt.short_id, return_dtype=pl.String).alias("rep")
     )
     return (
         alt.Chart(data)
@@ -180,7 +183,7 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
     """Rep x attribute grid: colour = speed against all reps on that value (green faster, red
     slower, log scale), number = deals; cells with too few deals are grey."""
     data = table.with_columns(
-        pl.col(rep).map_elements(short_id, return_dtype=pl.String).alias("rep"),
+        pl.col(rep).map_elements(fmt.short_id, return_dtype=pl.String).alias("rep"),
         # 0, not null, where too few deals: Vega-Lite drops a mark whose colour field is null
         # (its default for invalid values), even where the condition below gives it grey.
         pl.when(pl.col("enough")).then(pl.col("speed").log(2)).otherwise(0.0).alias("log_speed"),
