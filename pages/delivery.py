@@ -196,7 +196,8 @@ if not dv.kpi(summary, "delivered orders"):
     st.stop()
 ui.reading(dv.kpi_reading(summary))
 st.caption(
-    "Late = delivered after the estimated date, on delivered orders; days are calendar days "
+    "Late = delivered later than the estimate (times compared: a delivery during the day of an "
+    "estimate at midnight, as Olist's are, is late), on delivered orders; days are calendar days "
     f"(24 h, weekends included). {fmt.count(impossible)} orders delivered before purchase or "
     "before carrier pickup, or promised for a day before the purchase, cannot be judged late or "
     "on time: they are left out of every figure (see Data quality)."

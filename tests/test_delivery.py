@@ -190,7 +190,7 @@ def test_readings_name_the_worst_stage_and_the_review_cost():
     k = dv.kpis(facts())
     assert dv.kpi_reading(k).startswith("50.0% of delivered orders arrived after the estimate")
     assert "carrier → delivered" in dv.stage_reading(dv.stage_durations(facts()))
-    assert "costs 3.00 stars" in dv.review_reading(k)
+    assert "goes with 3.00 fewer stars" in dv.review_reading(k)
     routes = dv.performance_by(keyed(), "route")
     assert "100.0% late" in dv.route_reading(routes)
 

@@ -235,13 +235,15 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "on-time rate",
             float((~d["late"]).mean()) if d.height else None,
             "share",
-            "Delivered on or before the estimated date, among delivered orders.",
+            "Delivered no later than the estimate, among delivered orders (times compared: an "
+            "estimate at midnight, as Olist's, is met only by a delivery before that day).",
         ),
         (
             "late rate",
             float(d["late"].mean()) if d.height else None,
             "share",
-            "Delivered after the estimated date, among delivered orders.",
+            "Delivered later than the estimate, among delivered orders (times compared, so a "
+            "delivery during the day of a midnight estimate is late).",
         ),
         (
             "median days to deliver",
@@ -593,7 +595,10 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     if worst["median_promised_days"] < promised - 0.5:
         fix = "promises were shorter than usual: add days to the estimate in months like it"
     else:
-        fix = "the estimate was as generous as usual, so carriers slowed: book capacity ahead"
+        fix = (
+            "the estimate was as generous as usual, so deliveries ran longer than promised: "
+            "book carrier capacity ahead"
+        )
     return (
         f"{worst['month']:%B %Y} was the worst month ({fmt.pct(worst['late_rate'])} late, "
         f"{worst['median_promised_days']:.1f} days promised against {promised:.1f} typically, "
@@ -625,6 +630,6 @@ def review_reading(summary: pl.DataFrame) -> str:
     cost = (kpi(summary, "review when on time") or 0.0) - (kpi(summary, "review when late") or 0.0)
     return (
         f"{fmt.pct(late_low)} of late orders get 1-2 stars against {fmt.pct(on_time_low)} of "
-        f"on-time ones: a late delivery costs {cost:.2f} stars on average, so cutting late "
-        f"orders is the surest way to better reviews."
+        f"on-time ones: a late delivery goes with {cost:.2f} fewer stars on average, so fewer late "
+        f"orders should lift reviews."
     )
