@@ -36,6 +36,12 @@ class PageInfo:
         return not self.missing(ds)
 
 
+# What the customer pages need (RFM, Cohorts, Clusters, Lifetime value).
+CUSTOMER_HINT = (
+    "Needs a customer id per order line: include a customer column in a transactions file and "
+    "map it on the Data page, or, with Olist orders, upload olist_customers_dataset.csv."
+)
+
 PAGES: tuple[PageInfo, ...] = (
     PageInfo(
         "overview",
@@ -125,8 +131,7 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/groups:",
         "Customer segments by recency, frequency and monetary value, with actions.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line: include a customer column in a transactions file "
-        "and map it on the Data page.",
+        CUSTOMER_HINT,
         built=True,
     ),
     PageInfo(
@@ -135,8 +140,7 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/grid_on:",
         "How many customers of each first-purchase cohort come back, period by period.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line: include a customer column in a transactions file "
-        "and map it on the Data page.",
+        CUSTOMER_HINT,
         built=True,
     ),
     PageInfo(
@@ -145,8 +149,7 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/scatter_plot:",
         "Customer clusters with a justified k, what drives them and their ROI.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line: include a customer column in a transactions file "
-        "and map it on the Data page.",
+        CUSTOMER_HINT,
         built=True,
     ),
     PageInfo(
@@ -155,8 +158,7 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/savings:",
         "What each customer is worth: BG/NBD + Gamma-Gamma with holdout validation.",
         (("lines", ("customer_id",)),),
-        "Needs a customer id per order line (include a customer column and map it on the Data "
-        "page) and customers who bought more than once.",
+        CUSTOMER_HINT.removesuffix(".") + ", and customers who bought more than once.",
         built=True,
     ),
     PageInfo(

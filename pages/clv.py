@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import fmt, quality, state
 from lib.analyses import clv
+from lib.catalog import PAGE_BY_KEY
 from lib.charts import clv as charts
 from pages.common import columns, exports, links, ui
 from pages.common.settings import view_choices
@@ -23,12 +24,7 @@ st.caption(
     "Gamma-Gamma for spend)."
 )
 
-lines = state.require(
-    "lines",
-    "customer_id",
-    hint="Upload order lines with a customer id per line (e.g. the Online Retail export with "
-    "CustomerID, or Olist's customers file with the orders), or map one on the Data page.",
-)
+lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["clv"].enable_hint)
 ds = state.dataset()
 currency = ds.currency
 exports.page_tools("clv", ds)

@@ -20,12 +20,7 @@ def _churn_base(lines):
 
 ds = state.dataset()
 st.title("Cohorts")
-lines = state.require(
-    "lines",
-    "customer_id",
-    hint=PAGE_BY_KEY["cohorts"].enable_hint
-    + " Upload a file with customer ids, or map a customer column on the Data page.",
-)
+lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["cohorts"].enable_hint)
 currency = ds.currency
 exports.page_tools("cohorts", ds)
 check = links.Checks("cohorts", ds)

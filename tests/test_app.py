@@ -56,6 +56,23 @@ def test_overview_tells_a_retailer_how_to_enable_categories_in_general_words():
     assert "map it on the Data page" in text
 
 
+@pytest.mark.parametrize("path", ["rfm", "cohorts", "clusters", "clv"])
+def test_olist_orders_without_their_customers_file_get_no_customer_figures(path):
+    """Olist's customer_id names the order: without the customers file every order would be a
+    new customer (no repeat buyer, no cohort). The customer pages say which file to upload and
+    show no figure; Sales counts the orders and no customer."""
+    files = {
+        name: frame
+        for name, frame in demo.demo("marketplace").files.items()
+        if name != "olist_customers_dataset.csv"
+    }
+    at = files_page(files, path, "olist_without_customers")
+    assert "upload olist_customers_dataset.csv" in " ".join(i.value for i in at.info)
+    assert not at.metric
+    sales = metrics(files_page(files, "sales", "olist_without_customers"))
+    assert (sales["Customers"], sales["Returning"]) == ("0", "—")
+
+
 def test_a_page_names_a_missing_table_with_the_right_article():
     at = page("retail", "pages/events.py")
     info = " ".join(i.value for i in at.info)

@@ -237,13 +237,16 @@ def build(
                 .drop("order_customer_id")
             )
         else:
+            # Olist's customer_id names an order, not a person: counted as customers, every
+            # order would be a new customer (no repeat buyer, no cohort, every RFM score wrong).
+            orders = orders.with_columns(pl.lit(None, pl.String).alias("customer_id"))
             notes.append(
                 Note(
                     files.get("orders", "orders"),
                     "customer_id",
-                    "without olist_customers_dataset.csv every order counts as a new customer "
-                    "(Olist's customer_id is per order): upload it for repeat rates, RFM, cohorts "
-                    "and lifetime value",
+                    "without olist_customers_dataset.csv no order has a customer (Olist's "
+                    "customer_id names the order, not the person): upload it for customers, "
+                    "repeat rates, RFM, cohorts, clusters and lifetime value",
                 )
             )
         if order_lines is not None:
