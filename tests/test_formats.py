@@ -151,6 +151,14 @@ def test_olist_orders_without_customers_file_say_repeat_rates_need_it():
     assert any("olist_customers_dataset.csv" in n.message for n in ds.notes)
 
 
+def test_olist_orders_without_their_items_file_say_which_file_gives_the_lines():
+    tables = [t for t in olist_tables() if "order_items" not in t.name]
+    ds = formats.assemble(tables).dataset
+    assert "lines" not in ds.tables
+    [note] = [n for n in ds.notes if "olist_order_items_dataset.csv" in n.message]
+    assert note.message.startswith("without olist_order_items_dataset.csv the orders have no lines")
+
+
 def test_only_the_funnel_files_give_only_leads_and_deals():
     tables = [
         raw(

@@ -274,6 +274,16 @@ def build(
                     tables["items"].select("item_id", "item_name"), on="item_id", how="left"
                 )
             tables["lines"] = conform("lines", lines)
+        else:
+            notes.append(
+                Note(
+                    files.get("orders", "orders"),
+                    "order_id",
+                    "without olist_order_items_dataset.csv the orders have no lines (what was "
+                    "bought, at what price): upload it for sales, categories, regions and the "
+                    "customer pages",
+                )
+            )
     elif order_lines is not None:
         notes.append(
             Note(
