@@ -989,7 +989,7 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Cohort heatmap",
             chart=charts.retention_heatmap(matrix, metric, relative, grain, ds.currency),
-            reading=cohorts.best_worst_reading(matrix, grain)
+            reading=cohorts.best_worst_reading(matrix, grain, metric)
             or cohorts.curve_reading(curve, grain, metric),
             caption=f"Blank cells: {grain}s the data does not reach yet for that cohort "
             "(unknown, not zero).",

@@ -138,7 +138,8 @@ def cohort_tables() -> None:
     st.subheader("Cohort heatmap")
     ui.chart(charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch")
     ui.reading(
-        cohorts.best_worst_reading(matrix, grain) or cohorts.curve_reading(curve, grain, metric)
+        cohorts.best_worst_reading(matrix, grain, metric)
+        or cohorts.curve_reading(curve, grain, metric)
     )
     st.caption(
         f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "

@@ -244,22 +244,25 @@ def test_curve_pools_cohorts_by_size_and_spans_their_middle_half():
 
 
 def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
+    """Month 1 pools 350 of 1,500 (23.3%): Feb's 150 of 500 has a 95% interval of 26.2-34.2%,
+    Jan's 200 of 1,000 17.6-22.6%, both clear of it; month 3 pools 230 of 1,500 (15.3%): Jan's
+    180 of 1,000 is 15.7-20.5%, Feb's 50 of 500 7.7-12.9% (Wilson, by hand)."""
     matrix = hand_matrix(
         [
-            ("Jan 2024", 0, 100, 100, 100, False),
-            ("Jan 2024", 1, 100, 20, 100, False),
-            ("Jan 2024", 3, 100, 15, 100, False),
-            ("Feb 2024", 0, 50, 50, 50, False),
-            ("Feb 2024", 1, 50, 15, 50, False),
-            ("Feb 2024", 3, 50, 5, 50, False),
+            ("Jan 2024", 0, 1000, 1000, 1000, False),
+            ("Jan 2024", 1, 1000, 200, 1000, False),
+            ("Jan 2024", 3, 1000, 180, 1000, False),
+            ("Feb 2024", 0, 500, 500, 500, False),
+            ("Feb 2024", 1, 500, 150, 500, False),
+            ("Feb 2024", 3, 500, 50, 500, False),
             ("Mar 2024", 0, 5, 5, 5, False),
             ("Mar 2024", 1, 5, 5, 5, False),  # 100%, but 5 customers: too few to be named
             ("Mar 2024", 3, 5, 0, 5, False),
         ]
     )
-    assert cohorts.best_worst_reading(matrix, "1mo") == (
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
         "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%); "
-        "in month 3, the Jan 2024 cohort did best (15.0%), the Feb 2024 cohort worst (10.0%). "
+        "in month 3, the Jan 2024 cohort did best (18.0%), the Feb 2024 cohort worst (10.0%). "
         "Look at what brought the best ones in."
     )
 
@@ -271,16 +274,58 @@ def test_reading_leaves_out_the_cohort_that_starts_with_the_data():
     rows = [
         ("Dec 2023", 0, 100, 100, 100, False),
         ("Dec 2023", 1, 100, 40, 100, False),  # 40%: would be "best"
-        ("Jan 2024", 0, 100, 100, 100, False),
-        ("Jan 2024", 1, 100, 20, 100, False),
-        ("Feb 2024", 0, 50, 50, 50, False),
-        ("Feb 2024", 1, 50, 15, 50, False),
+        ("Jan 2024", 0, 1000, 1000, 1000, False),
+        ("Jan 2024", 1, 1000, 200, 1000, False),
+        ("Feb 2024", 0, 500, 500, 500, False),
+        ("Feb 2024", 1, 500, 150, 500, False),
     ]
     matrix = hand_matrix(rows).with_columns((pl.col("label") == "Dec 2023").alias("opening"))
-    assert cohorts.best_worst_reading(matrix, "1mo") == (
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
         "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%). Look "
         "at what brought the best ones in. The Dec 2023 cohort is left out: it starts with the "
         "data, so it also holds customers who bought before, not only new ones."
+    )
+
+
+def test_reading_names_no_cohort_whose_share_is_within_chance_of_the_pooled_one():
+    """2 of 23 back (8.7%, 95% interval 2.4-26.8%) and 25 of 130 (19.2%, 13.4-26.9%) against
+    27 of 153 pooled (17.6%): neither is named worst or best, and nothing is advised."""
+    matrix = hand_matrix(
+        [
+            ("Aug 2023", 0, 23, 23, 23, False),
+            ("Aug 2023", 1, 23, 2, 23, False),
+            ("Sep 2023", 0, 130, 130, 130, False),
+            ("Sep 2023", 1, 130, 25, 130, False),
+        ]
+    )
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
+        "In month 1, none of the 2 cohorts compared differs from the pooled 17.6% beyond chance."
+    )
+
+
+def test_reading_names_tied_cohorts_together():
+    """Two cohorts at 0 of 200 (0.0%, interval up to 1.9%) tie for worst against 10.0% pooled;
+    60 of 200 (24.1-36.7%) did best. As orders, shares are no proportions: no interval, and
+    the same ranking."""
+    matrix = hand_matrix(
+        [
+            ("Jan 2024", 0, 200, 200, 200, False),
+            ("Jan 2024", 1, 200, 0, 200, False),
+            ("Feb 2024", 0, 200, 200, 200, False),
+            ("Feb 2024", 1, 200, 0, 200, False),
+            ("Mar 2024", 0, 200, 200, 200, False),
+            ("Mar 2024", 1, 200, 60, 200, False),
+        ]
+    )
+    expected = (
+        "In month 1, the Mar 2024 cohort did best (30.0%), the Jan 2024 and Feb 2024 cohorts "
+        "tied worst (0.0%). Look at what brought the best ones in."
+    )
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == expected
+    assert cohorts.best_worst_reading(matrix, "1mo", "orders") == expected
+    even = matrix.with_columns(pl.lit(0.3).alias("share"))
+    assert cohorts.best_worst_reading(even, "1mo", "orders") == (
+        "In month 1, the 3 cohorts compared all read 30.0%."
     )
 
 

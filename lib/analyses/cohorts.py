@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from lib import fmt, measures, summaries
+from lib import fmt, measures, stats, summaries
 from lib.analyses import churn
 from lib.model import Dataset
 
@@ -324,7 +324,25 @@ _WHAT = {
 }
 
 
-def _extremes(matrix: pl.DataFrame, index: int) -> tuple[dict, dict] | None:
+@dataclass(frozen=True)
+class _Extremes:
+    """The cohorts compared at one period: the best and the worst (each every cohort tied at
+    its shown share, oldest first; empty when none stands out), the pooled share, and the share
+    every cohort shows when they all read the same ("" otherwise)."""
+
+    best: pl.DataFrame
+    worst: pl.DataFrame
+    pooled: float
+    compared: int
+    level: str = ""
+
+
+def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> _Extremes | None:
+    """The best and worst cohorts at period `index`, among fully observed cells of cohorts with
+    MIN_COHORT customers or more when at least two have that many. For customers (a share of
+    the cohort) a cohort is best or worst only when its 95% interval clears the pooled share:
+    2 of 23 back against 19% of everyone is chance. Cohorts whose shares read the same are
+    tied, and named together."""
     cells = matrix.filter(
         (pl.col("period_index") == index)
         & pl.col("observed")
@@ -335,8 +353,21 @@ def _extremes(matrix: pl.DataFrame, index: int) -> tuple[dict, dict] | None:
     cells = big if big.height >= 2 else cells
     if cells.height < 2:
         return None
-    ranked = cells.sort("share", "cohort", descending=[True, False])
-    return ranked.row(0, named=True), ranked.row(-1, named=True)
+    pooled = float(cells["amount"].sum() / cells["base"].sum())
+    cells = cells.with_columns(
+        pl.col("share").map_elements(fmt.pct, return_dtype=pl.String).alias("_shown")
+    ).sort("cohort")
+    ranked = cells.sort("share", descending=True)["_shown"]
+    top, bottom = ranked[0], ranked[-1]
+    if top == bottom:  # every cohort reads the same
+        return _Extremes(cells[:0], cells[:0], pooled, cells.height, top)
+    best = cells.filter(pl.col("_shown") == top)
+    worst = cells.filter(pl.col("_shown") == bottom)
+    if metric == "customers":
+        low, high = stats.wilson_exprs("amount", "base")
+        best = best.filter(low > pooled)
+        worst = worst.filter(high < pooled)
+    return _Extremes(best, worst, pooled, cells.height)
 
 
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
@@ -371,11 +402,11 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
     return text
 
 
-def best_worst_reading(matrix: pl.DataFrame, grain: str) -> str:
+def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
     """Which cohorts did best and worst at periods 1 and 3, by share of their first period
-    (fully observed cells, of cohorts with MIN_COHORT customers or more when at least two have
-    that many); empty when no period has two cohorts to compare. The data's first cohort
-    (`opening`) is left out, and said so: it holds customers who bought before the data too."""
+    (_extremes: ties named together; for customers, only beyond chance); empty when no period
+    has two cohorts to compare. The data's first cohort (`opening`) is left out, and said so:
+    it holds customers who bought before the data too."""
     unit = grain_name(grain)
     left_out = ""
     if "opening" in matrix.columns and matrix["opening"].any():
@@ -385,28 +416,58 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str) -> str:
             f" T{first[1:]} is left out: it starts with the data, so it also holds customers "
             "who bought before, not only new ones."
         )
-    parts = []
+    parts, named = [], False
     for index in (1, 3):
-        found = _extremes(matrix, index)
+        found = _extremes(matrix, index, metric)
         if found is None:
             continue
-        best, worst = found
-        parts.append(
-            f"{unit} {index}, {_cohort(best['label'], unit)} did best ({fmt.pct(best['share'])}), "
-            f"{_cohort(worst['label'], unit)} worst ({fmt.pct(worst['share'])})"
-        )
+        said = [
+            f"{_cohorts(cells, unit)} {verb if cells.height == 1 else 'tied ' + extreme} "
+            f"({cells['_shown'][0]})"
+            for cells, verb, extreme in (
+                (found.best, "did best", "best"),
+                (found.worst, "worst", "worst"),
+            )
+            if cells.height
+        ]
+        named = named or found.best.height > 0
+        if said:
+            parts.append(f"{unit} {index}, " + ", ".join(said))
+        elif found.level:
+            parts.append(
+                f"{unit} {index}, the {found.compared} cohorts compared all read {found.level}"
+            )
+        else:
+            parts.append(
+                f"{unit} {index}, none of the {found.compared} cohorts compared differs from the "
+                f"pooled {fmt.pct(found.pooled)} beyond chance"
+            )
     if not parts:
         return ""
-    return "In " + "; in ".join(parts) + ". Look at what brought the best ones in." + left_out
+    advice = " Look at what brought the best ones in." if named else ""
+    return "In " + "; in ".join(parts) + "." + advice + left_out
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:
     """The curve reading followed by the best and worst cohorts."""
-    return f"{curve_reading(curve, grain, metric)} {best_worst_reading(matrix, grain)}".strip()
+    return (
+        f"{curve_reading(curve, grain, metric)} {best_worst_reading(matrix, grain, metric)}".strip()
+    )
 
 
 def _cohort(label: str, unit: str) -> str:
     return f"the cohort of the week of {label}" if unit == "week" else f"the {label} cohort"
+
+
+def _cohorts(cells: pl.DataFrame, unit: str, most: int = 3) -> str:
+    """One cohort as _cohort names it, or several: 'the Jan 2023, Feb 2023 and Jan 2024
+    cohorts'."""
+    labels = cells["label"].to_list()
+    if len(labels) == 1:
+        return _cohort(labels[0], unit)
+    listed = labels[:most] + ([f"{len(labels) - most} more"] if len(labels) > most else [])
+    words = ", ".join(listed[:-1]) + " and " + listed[-1]
+    return f"the cohorts of the weeks of {words}" if unit == "week" else f"the {words} cohorts"
 
 
 def _after(index: int, unit: str) -> str:
