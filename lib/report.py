@@ -78,6 +78,7 @@ class Block:
     reading: str = ""
     caption: str = ""
     kinds: Mapping[str, str] = field(default_factory=dict)  # column -> cell kind, see _cell
+    labels: Mapping[str, str] = field(default_factory=dict)  # column -> header as the page's
 
 
 @dataclass(frozen=True)
@@ -232,14 +233,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
     kpis = []
     for row in f["kpis"].iter_rows(named=True):
         metric, value = row["metric"], row["value"]
-        if metric in ("revenue", "aov"):
-            shown = fmt.money(value, cur, 2 if metric == "revenue" else 1)
-        elif metric == "returning_share":
-            shown = fmt.pct(value)
-        elif metric == "items_per_order":
-            shown = "—" if value is None else f"{value:,.1f}"
-        else:
-            shown = fmt.count(value)
+        shown = sales.kpi_text(metric, value, cur)
         delta = "" if row["change"] is None else fmt.change(row["change"], 1)
         kpis.append(_kpi(f"sales.{metric}", row["label"], value, shown, delta))
     grain, by, measure = str(o["grain"]), str(o["rank_by"]), str(o["basket"])
@@ -893,6 +887,7 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
             table=summary,
             reading=rfm.segments_reading(summary, cur, degenerate),
             kinds={"avg_recency_days": "number0", "avg_frequency": "number1"},
+            labels=rfm.SEGMENT_HEADERS,
         ),
         Block(
             f"R × {o['across'][0].upper()} grid",
@@ -1108,6 +1103,7 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
             table=diagnostics,
             kinds={"k": "count", "inertia": "number0", "silhouette": "number3"}
             | {"davies_bouldin": "number3"},
+            labels=cl.DIAGNOSTIC_HEADERS,
         ),
     ]
     return kpis, blocks
@@ -1150,7 +1146,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     blocks = [
         Block(
             "Can the model be trusted on this data?",
-            table=checks,
+            table=checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),
             reading=clv.trust_reading(checks),
         ),
         Block("Fitted parameters", table=f["parameters"], kinds={"value": "number3"}),
@@ -1167,6 +1163,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 reading=clv.concentration_reading(values, cur, degenerate=not alive),
                 kinds={"customer_id": "id", "expected_purchases": "number2", "p_alive": "pct"}
                 | {"frequency": "count"},
+                labels=clv.HEADERS,
             )
         )
     if alive:
@@ -1177,8 +1174,12 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             chart=charts.holdout_purchases_chart(holdout, unit),
             reading=clv.holdout_reading(holdout, units, unit),
             table=holdout,
-            kinds={c: "number2" for c in holdout.columns if c not in ("group", "customers")}
+            # The spend columns are money (as _kind finds them), with the data's currency.
+            kinds=dict.fromkeys(
+                ("predicted_purchases", "actual_purchases", "mae_purchases"), "number2"
+            )
             | {"total_error": "pct"},
+            labels=clv.HEADERS,
         )
     )
     if holdout["actual_spend"].null_count() < holdout.height:
@@ -1198,6 +1199,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             reading=clv.comparison_reading(comparison, units, unit),
             kinds={"mae_purchases": "number3", "predicted_purchases": "number0"}
             | {"actual_purchases": "number0", "fitted_on": "count"},
+            labels=clv.HEADERS,
         )
     )
     return kpis, blocks
@@ -1485,12 +1487,14 @@ def table_html(
     currency: str = "",
     kinds: Mapping[str, str] | None = None,
     rows: int = TABLE_ROWS,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
-    """A data frame as an HTML table of its first `rows` rows, numbers formatted, text escaped."""
+    """A data frame as an HTML table of its first `rows` rows, numbers formatted, text escaped;
+    headers from `labels` (the page's), else the column name in words."""
     kinds = {c: (kinds or {}).get(c) or _kind(c, t) for c, t in frame.schema.items()}
     head = "".join(
         f'<th class="{"num" if kinds[c] not in _TEXT_KINDS else "txt"}">'
-        f"{html.escape(fmt.words(c))}</th>"
+        f"{html.escape((labels or {}).get(c) or fmt.words(c))}</th>"
         for c in frame.columns
     )
     body = []
@@ -1591,7 +1595,7 @@ def _settings_html(section: Section) -> str:
         shown = "" if value is None else value
         changed = "" if value == defaults.get(name) else " (changed)"
         rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(shown)) or '—'}"
+            f"<tr><td>{html.escape(fmt.words(name))}</td><td>{html.escape(str(shown)) or '—'}"
             f"{changed}</td></tr>"
         )
     rows += [
@@ -1664,7 +1668,7 @@ def _section_html(ds: Dataset, section: Section, ids: Mapping[tuple[str, int], s
         if block.caption:
             parts.append(f'<p class="caption">{markdown_html(block.caption)}</p>')
         if block.table is not None and block.table.height:
-            parts.append(table_html(block.table, ds.currency, block.kinds))
+            parts.append(table_html(block.table, ds.currency, block.kinds, labels=block.labels))
     if section.findings:
         parts.append("<h3>Data quality findings on the tables this page reads</h3>")
         parts.append(_findings_html(section.findings))

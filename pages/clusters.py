@@ -342,11 +342,13 @@ def clustering() -> None:
         columns.table(
             diag.table,
             {
-                "k": st.column_config.NumberColumn("k", format="%d", pinned=True),
-                "inertia": columns.number("Inertia", 0),
-                "silhouette": columns.number("Silhouette", 3),
-                "davies_bouldin": columns.number("Davies-Bouldin", 3),
-                "suggested": st.column_config.CheckboxColumn("Suggested"),
+                "k": st.column_config.NumberColumn(
+                    cl.DIAGNOSTIC_HEADERS["k"], format="%d", pinned=True
+                ),
+                "inertia": columns.number(cl.DIAGNOSTIC_HEADERS["inertia"], 0),
+                "silhouette": columns.number(cl.DIAGNOSTIC_HEADERS["silhouette"], 3),
+                "davies_bouldin": columns.number(cl.DIAGNOSTIC_HEADERS["davies_bouldin"], 3),
+                "suggested": st.column_config.CheckboxColumn(cl.DIAGNOSTIC_HEADERS["suggested"]),
             },
         )
         ui.download(diag.table, "cluster_diagnostics", key="clusters_download_diagnostics")

@@ -14,8 +14,9 @@ from pages.common import columns, exports, links, ui
 from pages.common.settings import view_choices
 
 VIEWS = view_choices("clv_view")
-VERDICT_LABELS = {"good": "OK", "caution": "Caution", "problem": "Problem"}
 MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
+# The holdout table's figures: headed as the comparison table heads them, to two decimals.
+HOLDOUT_FIGURES = ("predicted_purchases", "actual_purchases", "mae_purchases", "total_error")
 
 st.title("Lifetime value")
 st.caption(
@@ -123,7 +124,7 @@ except clv.FitError as error:
 checks = clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
 # Rows as tall as the longest note: the notes wrap instead of being cut.
 columns.table(
-    checks.with_columns(pl.col("verdict").replace(VERDICT_LABELS)),
+    checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),
     {
         "check": columns.key("Check", width="medium"),
         "value": st.column_config.TextColumn("Value", width="medium"),
@@ -230,20 +231,20 @@ view = (
 )
 
 COLUMNS = {
-    "customer_id": columns.key("Customer"),
-    "frequency": st.column_config.NumberColumn("Repeat purchases", format="%d"),
+    "customer_id": columns.key(clv.HEADERS["customer_id"]),
+    "frequency": st.column_config.NumberColumn(clv.HEADERS["frequency"], format="%d"),
     "recency": columns.number(f"Recency ({unit})", 0),
     "T": columns.number(f"Age ({unit})", 0),
     "monetary_value": columns.money("Avg repeat spend", currency, 2),
-    "spent": columns.money("Spent so far", currency, 2),
-    "expected_purchases": columns.number("Expected purchases", 2),
+    "spent": columns.money(clv.HEADERS["spent"], currency, 2),
+    "expected_purchases": columns.number(clv.HEADERS["expected_purchases"], 2),
     "p_alive": st.column_config.ProgressColumn(
-        "P(alive)", min_value=0.0, max_value=100.0, format="%.1f%%", width=100
+        clv.HEADERS["p_alive"], min_value=0.0, max_value=100.0, format="%.1f%%", width=100
     ),
     "expected_spend": columns.money(
-        "Spend per purchase", currency, 2, help="Expected spend per future purchase."
+        clv.HEADERS["expected_spend"], currency, 2, help="Expected spend per future purchase."
     ),
-    "clv": columns.money("CLV", currency, 2),
+    "clv": columns.money(clv.HEADERS["clv"], currency, 2),
 }
 # The key and the evidence first: what a customer is worth, what they have spent (the at-risk
 # list picks top spenders), then the model's figures; every column fits at 1440 px.
@@ -382,7 +383,11 @@ elif view == "Holdout check":
         if holdout.fit.spend is not None:
             ui.chart(charts.holdout_spend_chart(holdout.groups, currency), width="stretch")
             ui.reading(clv.spend_reading(holdout.groups, currency))
-        columns.table(holdout.groups, {"group": columns.key("Repeat purchases (calibration)")})
+        columns.table(
+            holdout.groups,
+            {"group": columns.key(clv.HEADERS["group"])}
+            | {c: columns.number(clv.HEADERS[c], 2) for c in HOLDOUT_FIGURES},
+        )
         ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
         with st.expander("Parameters of the calibration fit"):
             parameter_table(clv.parameter_table(holdout.fit, currency))
@@ -392,11 +397,11 @@ elif view == "Holdout check":
         columns.in_percent(comparison.table, "total_error"),
         {
             "model": columns.key("Model", width="small"),
-            "mae_purchases": columns.number("MAE per customer", 3),
-            "predicted_purchases": columns.number("Predicted purchases", 0),
-            "actual_purchases": columns.number("Actual purchases", 0),
-            "total_error": columns.change("Error on the total"),
-            "fitted_on": columns.count("Customers fitted"),
+            "mae_purchases": columns.number(clv.HEADERS["mae_purchases"], 3),
+            "predicted_purchases": columns.number(clv.HEADERS["predicted_purchases"], 0),
+            "actual_purchases": columns.number(clv.HEADERS["actual_purchases"], 0),
+            "total_error": columns.change(clv.HEADERS["total_error"]),
+            "fitted_on": columns.count(clv.HEADERS["fitted_on"]),
             "note": columns.text("Note", wide=True),
         },
         width="stretch",

@@ -9,7 +9,6 @@ from lib.charts import churn as churn_charts
 from lib.charts import cohorts as charts
 from pages.common import columns, exports, links, ui
 
-METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
 SHARES = ui.labelled({q: fmt.pct(q, 0) for q in churn.CHOICES})
 
 
@@ -64,13 +63,13 @@ def cohort_tables() -> None:
         list(cohorts.METRICS),
         "customers",
         label="Measure",
-        format_func=METRIC_LABELS.get,
+        format_func=cohorts.METRIC_LABELS.get,
     )
     metric = middle.segmented_control(
         "Measure",
         list(cohorts.METRICS),
         default="customers",
-        format_func=METRIC_LABELS.get,
+        format_func=cohorts.METRIC_LABELS.get,
         key="cohort_metric",
         required=True,
         bind=links.BIND,
@@ -129,8 +128,8 @@ def cohort_tables() -> None:
         + (
             "the share of customers who buy again in the period after their first."
             if metric == "customers"
-            else f"{METRIC_LABELS[metric].lower()} in the period after the first, as a share of "
-            "the first period's."
+            else f"{cohorts.METRIC_LABELS[metric].lower()} in the period after the first, as a "
+            "share of the first period's."
         ),
         border=True,
     )

@@ -79,16 +79,16 @@ metric = mid.selectbox(
 # Weights first: the map's tooltips carry each region's priority.
 with st.expander("Priority weights: what matters most for where to market", expanded=False):
     cols = st.columns(5)
-    labels = {
-        "size": ("Revenue", "Big markets first"),
-        "growth": ("Growth", f"Revenue growth over the last {months} months"),
-        "value": ("Order value", "Average net revenue per order"),
-        "repeat": ("Repeat rate", "Share of customers with 2+ orders"),
-        "delivery": ("On-time delivery", "Low late rate (needs delivery dates)"),
+    why = {
+        "size": "Big markets first",
+        "growth": f"Revenue growth over the last {months} months",
+        "value": "Average net revenue per order",
+        "repeat": "Share of customers with 2+ orders",
+        "delivery": "Low late rate (needs delivery dates)",
     }
     defaults = regions.Weights()
     weights = {}
-    for col, (name, (label, why)) in zip(cols, labels.items(), strict=True):
+    for col, (name, label) in zip(cols, regions.WEIGHT_LABELS.items(), strict=True):
         check.number(
             f"regions_w_{name}",
             0.0,
@@ -105,7 +105,7 @@ with st.expander("Priority weights: what matters most for where to market", expa
             0.5,
             key=f"regions_w_{name}",
             bind=links.BIND,
-            help=why,
+            help=why[name],
             disabled=regions.CRITERIA[name][0] not in table.columns,
         )
 ranked = regions.priority_table(table, regions.Weights(**weights))

@@ -18,8 +18,6 @@ from pages.common.settings import RULES_KEY, view_choices
 
 MODES = {"quantiles": "Quantiles", "thresholds": "My thresholds"}
 VIEWS = view_choices("rfm_view")
-TIE_LABELS = {"value": "by value", "first": "row order"}
-ACROSS = {"frequency": "F (frequency)", "monetary": "M (monetary)"}
 
 
 ds = state.dataset()
@@ -75,13 +73,13 @@ if mode == "quantiles":
             list(rfm.TIES),
             rfm.PUBLISHED_TIES[dim],
             label=f"{dim.capitalize()} ties",
-            format_func=TIE_LABELS.get,
+            format_func=rfm.TIE_LABELS.get,
         )
         ties[dim] = col.segmented_control(
             f"{dim.capitalize()} ties",
             list(rfm.TIES),
             default=rfm.PUBLISHED_TIES[dim],
-            format_func=TIE_LABELS.get,
+            format_func=rfm.TIE_LABELS.get,
             key=f"rfm_ties_{dim}",
             required=True,
             bind=links.BIND,
@@ -299,27 +297,31 @@ if view == VIEWS[0]:
     columns.table(
         shown,
         {
-            "segment": columns.key("Segment"),
-            "customers": columns.count("Customers"),
-            "customer_share": columns.percent("Share"),
-            "revenue": columns.money("Net revenue", currency),
-            "revenue_share": columns.percent("Revenue share"),
-            "avg_recency_days": columns.number("Avg recency (days)", 0),
-            "avg_frequency": columns.number("Avg orders", 1),
-            "avg_monetary": columns.money("Avg net revenue", currency),
+            "segment": columns.key(rfm.SEGMENT_HEADERS["segment"]),
+            "customers": columns.count(rfm.SEGMENT_HEADERS["customers"]),
+            "customer_share": columns.percent(rfm.SEGMENT_HEADERS["customer_share"]),
+            "revenue": columns.money(rfm.SEGMENT_HEADERS["revenue"], currency),
+            "revenue_share": columns.percent(rfm.SEGMENT_HEADERS["revenue_share"]),
+            "avg_recency_days": columns.number(rfm.SEGMENT_HEADERS["avg_recency_days"], 0),
+            "avg_frequency": columns.number(rfm.SEGMENT_HEADERS["avg_frequency"], 1),
+            "avg_monetary": columns.money(rfm.SEGMENT_HEADERS["avg_monetary"], currency),
         },
         width="stretch",
     )
     ui.download(summary, "rfm_segments_summary", "rfm_download_summary")
 elif view == VIEWS[1]:
     check.choice(
-        "rfm_grid_across", list(ACROSS), "frequency", label="Columns", format_func=ACROSS.get
+        "rfm_grid_across",
+        list(rfm.ACROSS),
+        "frequency",
+        label="Columns",
+        format_func=rfm.ACROSS.get,
     )
     across = st.segmented_control(
         "Columns",
-        list(ACROSS),
+        list(rfm.ACROSS),
         default="frequency",
-        format_func=ACROSS.get,
+        format_func=rfm.ACROSS.get,
         key="rfm_grid_across",
         required=True,
         bind=links.BIND,

@@ -140,17 +140,9 @@ HELP = {
 kpi_cols = [*st.columns(3), *st.columns(3)]
 for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
     metric, value = row["metric"], row["value"]
-    if metric in ("revenue", "aov"):
-        shown = fmt.money(value, currency)
-    elif metric == "returning_share":
-        shown = fmt.pct(value)
-    elif metric == "items_per_order":
-        shown = "—" if value is None else f"{value:,.1f}"
-    else:
-        shown = fmt.count(value)
     col.metric(
         row["label"],
-        shown,
+        sales.kpi_text(metric, value, currency),
         delta=None if row["change"] is None else fmt.change(row["change"], 1),
         help=f"{HELP[metric]} {against}",
         border=True,

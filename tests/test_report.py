@@ -595,3 +595,35 @@ def test_money_cells_are_escaped_like_every_other_cell():
     for value in (5.0, 1500.0):
         cell = report._cell(value, "money", "<b>")
         assert "&lt;b&gt;" in cell and "<b>" not in cell
+
+
+def test_report_words_headers_settings_and_figures_as_the_pages_do(built):
+    """Retail: headers in the pages' words, settings in words, the net revenue rounded as the Sales
+    page rounds it (fmt.money of the lines' summed revenue) in both sections that show it."""
+    from lib import fmt
+
+    ds, _, text = built("retail")
+    headers = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", text)]
+    mechanical = {"Mae purchases", "Davies bouldin", "P alive", "Avg recency days"}
+    assert not [h for h in headers if "_" in h or h in mechanical]
+    assert {"MAE per customer", "Davies-Bouldin", "P(alive)", "Avg recency (days)"} <= set(headers)
+    settings = re.findall(r"<summary>Settings used</summary>(.*?)</details>", text, re.S)
+    names = [
+        html.unescape(n) for block in settings for n in re.findall(r"<tr><td>(.*?)</td>", block)
+    ]
+    keys = {k for page in recipe.ANALYSIS_PAGES for k in recipe.defaults(page)}
+    assert names and not [n for n in names if n in keys or "_" in n]
+    verdicts = re.search(r"<h3>Can the model be trusted.*?</table>", text, re.S).group(0)
+    assert ">good<" not in verdicts and ">OK<" in verdicts
+    net = fmt.money(ds.tables["lines"]["revenue"].sum(), ds.currency)
+    shown = dict(
+        re.findall(
+            r'data-kpi="([^"]+)" data-value="[^"]*"><span class="label">'
+            r'[^<]*</span><span class="value">([^<]*)</span>',
+            text,
+        )
+    )
+    assert html.unescape(shown["sales.revenue"]) == net == html.unescape(shown["regions.revenue"])
+    holdout = re.search(r"<h3>Holdout check: purchases.*?</table>", text, re.S).group(0)
+    spend = re.findall(r"<tr>(?:<td[^>]*>[^<]*</td>){6}<td[^>]*>([^<]*)</td>", holdout)
+    assert spend and all(html.unescape(s).startswith(fmt.SYMBOLS[ds.currency]) for s in spend)

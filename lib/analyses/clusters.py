@@ -34,6 +34,14 @@ CAP = 0.01  # share of customers winsorised at each end of each feature before t
 TIE = 0.02  # silhouettes this close to the best count as a tie, settled by the elbow
 STRONG = 0.3  # a driver weaker than this (standard deviations) does not name a cluster
 MARGIN = 30.0
+# The headers of the page's "Choosing k" table.
+DIAGNOSTIC_HEADERS = {
+    "k": "k",
+    "inertia": "Inertia",
+    "silhouette": "Silhouette",
+    "davies_bouldin": "Davies-Bouldin",
+    "suggested": "Suggested",
+}
 COST_SHARE = 0.10  # the ROI opens on a cost per customer of 10% of the average net revenue
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value")
 

@@ -23,6 +23,24 @@ UNITS_PER_MONTH = {"days": 30.0, "weeks": 4.345}
 HORIZON_UNITS = ("weeks", "months")
 PENALIZERS = (0.0, 0.0001, 0.001, 0.01, 0.1)
 MODELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
+# The trust table's verdicts in words.
+VERDICT_LABELS = {"good": "OK", "caution": "Caution", "problem": "Problem"}
+# The headers of the page's tables (customers, holdout check, model comparison).
+HEADERS = {
+    "customer_id": "Customer",
+    "frequency": "Repeat purchases",
+    "spent": "Spent so far",
+    "expected_purchases": "Expected purchases",
+    "p_alive": "P(alive)",
+    "expected_spend": "Spend per purchase",
+    "clv": "CLV",
+    "group": "Repeat purchases (calibration)",
+    "predicted_purchases": "Predicted purchases",
+    "actual_purchases": "Actual purchases",
+    "mae_purchases": "MAE per customer",
+    "total_error": "Error on the total",
+    "fitted_on": "Customers fitted",
+}
 PARAMETERS = {
     "bgnbd": ("r", "alpha", "a", "b"),
     "mbgnbd": ("r", "alpha", "a", "b"),

@@ -13,6 +13,7 @@ from lib.model import Dataset
 
 GRAINS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 METRICS = ("customers", "orders", "revenue")
+METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue": "Net revenue"}
 CHURN_CHOICES = churn.CHOICES  # the churn windows the page offers (a recipe snaps to one)
 DEFAULT_SHOWN = 24  # cohorts shown by default: more rows make the heatmap's labels unreadable
 MIN_COHORT = 20  # smaller cohorts swing too much to be called best or worst when others exist

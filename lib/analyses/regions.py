@@ -31,6 +31,14 @@ REFERENCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "countries": ("countries.csv", "countries", "country", ("iso2", "iso3")),
 }
 
+# The priority criteria as the page's weight sliders name them.
+WEIGHT_LABELS = {
+    "size": "Revenue",
+    "growth": "Growth",
+    "value": "Order value",
+    "repeat": "Repeat rate",
+    "delivery": "On-time delivery",
+}
 MIN_ORDERS = 20  # fewer orders than this: growth and rates are noise
 MIN_CUSTOMERS = 20  # fewer customers: a few buyers' habits, not the region's (3 wholesalers)
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing

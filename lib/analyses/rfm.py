@@ -21,6 +21,20 @@ TIES = {
     "first": "ties broken in row order",
 }
 DIMENSIONS = ("recency", "frequency", "monetary")
+# The page's words for the ties (TIES) and for the grid's columns.
+TIE_LABELS = {"value": "by value", "first": "row order"}
+ACROSS = {"frequency": "F (frequency)", "monetary": "M (monetary)"}
+# The segments table's headers, as the page writes them.
+SEGMENT_HEADERS = {
+    "segment": "Segment",
+    "customers": "Customers",
+    "customer_share": "Share",
+    "revenue": "Net revenue",
+    "revenue_share": "Revenue share",
+    "avg_recency_days": "Avg recency (days)",
+    "avg_frequency": "Avg orders",
+    "avg_monetary": "Avg net revenue",
+}
 # The published Online Retail recipe: pd.qcut(recency, 5) and pd.qcut(monetary, 5) on the values,
 # pd.qcut(frequency.rank(method="first"), 5) on ranks in row order (customers sorted by id, as
 # groupby leaves them).

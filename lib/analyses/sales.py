@@ -29,6 +29,18 @@ KPI_LABELS = {
 }
 
 
+def kpi_text(metric: str, value: float | None, currency: str = "") -> str:
+    """A headline figure (a KPI_LABELS metric) as the Sales page and the report print it:
+    money compact ('£1.2M'), the returning share in percent, items per order to a tenth."""
+    if metric in ("revenue", "aov"):
+        return fmt.money(value, currency)
+    if metric == "returning_share":
+        return fmt.pct(value)
+    if metric == "items_per_order":
+        return "—" if value is None else f"{value:,.1f}"
+    return fmt.count(value)
+
+
 def _units(lines: pl.DataFrame) -> pl.Expr:
     # Without a quantity each line is one unit (Olist has one row per unit sold), or one returned.
     if "quantity" not in lines.columns:
