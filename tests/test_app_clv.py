@@ -144,6 +144,16 @@ def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     assert f"holdout {best} predicted best" in texts(at)
 
 
+def test_retail_totals_carry_the_holdout_checks_caution():
+    at = page("retail")
+    caution = "BG/NBD over-predicted purchases by 23.0% (1,195 predicted against 972 made)"
+    assert sum(caution in w.value for w in at.warning) == 1
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    assert metric(at, "Purchases predicted / made").value == "1,195 / 972"
+    assert metric(at, "Error on the total").value == "+23.0%"
+    assert sum(caution in w.value for w in at.warning) == 1
+
+
 def test_holdout_view_says_when_the_history_is_shorter_than_the_horizon():
     at = page("retail")
     at.segmented_control(key="clv_view").set_value("Holdout check").run()

@@ -138,7 +138,7 @@ def test_zero_value_purchases_count_as_purchases_and_are_reported():
     ("horizon", "horizon_unit", "unit", "expected"),
     [
         (3, "months", "weeks", 3 * 4.345),
-        (3, "months", "days", 90.0),
+        (3, "months", "days", 3 * 4.345 * 7),
         (12, "weeks", "weeks", 12.0),
         (12, "weeks", "days", 84.0),
     ],
@@ -347,11 +347,21 @@ def test_holdout_plan_is_as_long_as_the_horizon_when_the_history_allows():
 
 def test_holdout_plan_falls_back_to_half_the_history_and_says_so():
     plan = clv.holdout_plan(TX, 12, "months")
-    # 1 .. 15 January is 15 days: the holdout can be 7 of them, not the 360 wanted.
-    assert plan == clv.HoldoutPlan(date(2024, 1, 8), 7, 360)
+    # 1 .. 15 January is 15 days: the holdout can be 7 of them, not the 365 wanted.
+    assert plan == clv.HoldoutPlan(date(2024, 1, 8), 7, 365)
     assert plan.limited
     note = clv.holdout_plan_note(plan, "days")
-    assert note.startswith("The horizon is 360 days, but the history allows a holdout of at most 7")
+    assert note.startswith("The horizon is 365 days, but the history allows a holdout of at most 7")
+
+
+def test_a_year_is_52_weeks_in_the_trust_table_as_in_the_holdout_note():
+    # 12 months of 4.345 weeks: 52.14 weeks (365 days), in both places; TX's 15 days allow 7.
+    empty = pl.DataFrame(schema={"reason": pl.String, "lines": pl.Int64, "revenue": pl.Float64})
+    checks = clv.sufficiency(clv.customer_summary(TX, "weeks"), empty, 12, "months", "weeks")
+    values = dict(zip(checks["check"], checks["value"], strict=True))
+    assert values["History vs horizon"] == "2 weeks of history, horizon 52 weeks"
+    note = clv.holdout_plan_note(clv.holdout_plan(TX, 12, "months"), "weeks")
+    assert note.startswith("The horizon is 52 weeks, but the history allows")
 
 
 def test_cdnow_holdout_comparison_counts_the_published_holdout_purchases():
@@ -447,8 +457,9 @@ def test_clv_of_cdnow_customers_matches_lifetimes_own_functions(months):
     assert got == pytest.approx(lifetimes_clv(*_lifetimes_fitters(fit)), rel=1e-9)
 
 
-@pytest.mark.parametrize(("unit", "freq", "per_month"), [("weeks", "W", 4.345), ("days", "D", 30)])
-def test_horizon_in_months_feeds_each_lifetimes_call_in_its_own_unit(unit, freq, per_month):
+# A month is 4.345 weeks in either unit: lifetimes' daily month (30 days) would make a year 360.
+@pytest.mark.parametrize(("unit", "per_month"), [("weeks", 4.345), ("days", 4.345 * 7)])
+def test_horizon_in_months_feeds_each_lifetimes_call_in_its_own_unit(unit, per_month):
     raw = _cdnow()
     summary = _cdnow_summary(raw)
     if unit == "days":  # the same customers measured in days
@@ -460,24 +471,10 @@ def test_horizon_in_months_feeds_each_lifetimes_call_in_its_own_unit(unit, freq,
     # Expected purchases take the data's own unit: 6 months are 6 * per_month units.
     expected = bgf.conditional_expected_number_of_purchases_up_to_time(6 * per_month, f, r, t)
     assert values["expected_purchases"].to_numpy() == pytest.approx(expected, rel=1e-9)
-    # customer_lifetime_value takes months.
+    # Without discounting, value is those purchases times lifetimes' expected spend.
     m = summary.sort("customer_id")["monetary_value"].to_numpy()
-    idx = pd.RangeIndex(len(f))
-    life = ggf.customer_lifetime_value(
-        bgf,
-        pd.Series(f, index=idx),
-        pd.Series(r, index=idx),
-        pd.Series(t, index=idx),
-        pd.Series(m, index=idx),
-        time=6,
-        discount_rate=0.0,
-        freq=freq,
-    )
-    assert values["clv"].to_numpy() == pytest.approx(life.to_numpy(), rel=1e-9)
-    # Without discounting, value is expected purchases times expected spend.
-    assert values["clv"].to_numpy() == pytest.approx(
-        (values["expected_purchases"] * values["expected_spend"]).to_numpy(), rel=1e-9
-    )
+    spend = ggf.conditional_expected_average_profit(f, m)
+    assert values["clv"].to_numpy() == pytest.approx(expected * spend, rel=1e-9)
 
 
 def test_horizon_in_weeks_discounts_whole_months_then_the_remainder():
@@ -748,6 +745,63 @@ def test_comparison_reading_names_the_smallest_error_and_a_near_tie():
     )
 
 
+def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
+    def table(maes: list[float], dropout: str = "identified") -> pl.DataFrame:
+        rows = [
+            (model, mae, 85.0, 100.0, -0.15, dropout, 50, "")
+            for model, mae in zip(clv.MODELS.values(), maes, strict=True)
+        ]
+        return pl.DataFrame(rows, schema=clv.COMPARISON_SCHEMA, orient="row")
+
+    # 0.08812, 0.08803 and 0.0883 all read 0.088.
+    assert clv.comparison_reading(
+        table([0.08812, 0.08803, 0.0883], "not identified"), 52, "weeks"
+    ) == (
+        "Over the 52-week holdout BG/NBD, MBG/NBD, Pareto/NBD predict alike: the same error per "
+        "customer to the precision shown, 0.088 purchases, so none predicted best. BG/NBD, "
+        "MBG/NBD, Pareto/NBD cannot tell when customers leave on this data, so their P(alive) "
+        "and long-range figures are no findings."
+    )
+    assert clv.comparison_reading(table([0.0891, 0.0889, 0.092]), 52, "weeks") == (
+        "Over the 52-week holdout BG/NBD, MBG/NBD predict alike: the same error per customer to "
+        "the precision shown, 0.089 purchases (against Pareto/NBD 0.092), so none predicted best."
+    )
+    # 0.0876 and 0.0874 read 0.088 and 0.087: one is best, by a shown margin.
+    assert clv.comparison_reading(table([0.0876, 0.0874, 0.095]), 52, "weeks") == (
+        "Over the 52-week holdout MBG/NBD predicted best: the smallest error per customer, 0.087 "
+        "purchases (against BG/NBD 0.088, Pareto/NBD 0.095), with its total 15.0% under the "
+        "actual. BG/NBD is within 2%: the choice matters little here."
+    )
+
+
+def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance():
+    fit = clv.Fit("weeks", 0.0, {"r": 0.5, "alpha": 5.0, "a": 0.8, "b": 2.5}, None, "", 1, 1, 1)
+
+    def caution(predicted: float, actual: float) -> str:
+        groups = pl.DataFrame(
+            {
+                "group": ["all"],
+                "customers": [100],
+                "predicted_purchases": [predicted / 100],
+                "actual_purchases": [actual / 100],
+                "total_error": [predicted / actual - 1 if actual else None],
+            }
+        )
+        holdout = clv.Holdout(date(2024, 1, 1), 27.0, fit, pl.DataFrame(), groups)
+        return clv.holdout_caution(holdout, "weeks")
+
+    assert caution(123.0, 100.0) == (
+        "Use these totals with care: over the 27-week holdout check BG/NBD over-predicted "
+        "purchases by 23.0% (123 predicted against 100 made)."
+    )
+    assert caution(84.0, 100.0) == (
+        "Use these totals with care: over the 27-week holdout check BG/NBD under-predicted "
+        "purchases by 16.0% (84 predicted against 100 made)."
+    )
+    assert caution(114.0, 100.0) == ""  # within the 15% the holdout reading plans with
+    assert caution(0.0, 0.0) == ""  # nobody bought: nothing to check
+
+
 def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history():
     summary = clv.customer_summary(TX, "days")
     dropped = pl.DataFrame(
@@ -761,7 +815,7 @@ def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history
     assert verdicts["Customers"] == "problem"
     assert values["One-time buyers"] == "33.3%"
     assert verdicts["One-time buyers"] == "problem"  # 2 repeat buyers, fewer than 10
-    assert values["History vs horizon"] == "15 days of history, horizon 360 days"
+    assert values["History vs horizon"] == "15 days of history, horizon 365 days"
     assert verdicts["History vs horizon"] == "caution"
     assert values["Lines without a customer"] == "4"
     assert values["Repeat buyers with non-positive spend"] == "0"
@@ -922,10 +976,10 @@ def test_headless_returns_the_pages_tables_with_the_calibration_fit():
     )
     assert out["customers"].height == kept["customer_id"].n_unique()
     assert out["holdout"]["group"].to_list()[-1] == "all"
-    # 6 months are 180 days: the holdout starts 180 days before the last purchase.
+    # 6 months are 182 days (26.07 weeks): the holdout starts 182 days before the last purchase.
     last = kept["ordered_at"].max().date()
     bought = clv.purchase_lines(lines).lines
-    calibration = clv.customer_summary(bought, "weeks", last - timedelta(days=180))
+    calibration = clv.customer_summary(bought, "weeks", last - timedelta(days=182))
     fit = clv.fit_models(calibration, "weeks", 0.0)
     assert out["parameters_calibration"]["value"].to_list()[:4] == pytest.approx(
         [fit.purchases[k] for k in ("r", "alpha", "a", "b")]

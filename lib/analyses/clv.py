@@ -17,9 +17,11 @@ from lib import fmt, measures, quality, threads
 from lib.model import Dataset
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
-# lifetimes' own month lengths (customer_lifetime_value's `factor`): using the same ones keeps our
-# expected purchases and our CLV consistent with what lifetimes would compute.
-UNITS_PER_MONTH = {"days": 30.0, "weeks": 4.345}
+# One month length for every unit and figure: lifetimes' weekly one (customer_lifetime_value's
+# `factor` for weeks, a 365-day year over 12), so weekly CLV is what lifetimes computes. Its
+# daily factor (30 days) would make 12 months 360 days, 51 weeks, where 4.345 weeks make 52.
+WEEKS_PER_MONTH = 4.345
+UNITS_PER_MONTH = {unit: WEEKS_PER_MONTH * 7 / days for unit, days in DAYS_PER_UNIT.items()}
 HORIZON_UNITS = ("weeks", "months")
 PENALIZERS = (0.0, 0.0001, 0.001, 0.01, 0.1)
 MODELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
@@ -593,14 +595,19 @@ def _ggf(fit: Fit):
 
 
 def horizon_in_units(horizon: float, horizon_unit: str, unit: str) -> float:
-    """The horizon in the model's time unit: months as lifetimes counts them (30 days, 4.345
-    weeks), weeks as 7 days."""
+    """The horizon in the model's time unit: months of WEEKS_PER_MONTH weeks, weeks as 7 days."""
     _check_unit(unit)
     if horizon_unit == "months":
         return horizon * UNITS_PER_MONTH[unit]
     if horizon_unit == "weeks":
         return horizon * 7 / DAYS_PER_UNIT[unit]
     raise ValueError(f"horizon_unit must be one of {', '.join(HORIZON_UNITS)}")
+
+
+def horizon_days(horizon: float, horizon_unit: str) -> int:
+    """The horizon in whole days (at least 1): the length the holdout plan wants and the trust
+    table shows, so that both give it as the same number of the model's units."""
+    return max(1, round(horizon_in_units(horizon, horizon_unit, "days")))
 
 
 def _hyp2f1(a, b, c, z):
@@ -787,9 +794,9 @@ def discounted_value(
     fit: Fit, summary: pl.DataFrame, spend: np.ndarray, t: float, discount: float
 ) -> np.ndarray:
     """Discounted value of each row's expected purchases over the next `t` units: purchases of
-    month k (by lifetimes' month length) are discounted by (1 + discount) ** k, the last,
-    partial month at its own fraction. For a whole number of months this is lifetimes'
-    customer_lifetime_value."""
+    month k (of WEEKS_PER_MONTH weeks) are discounted by (1 + discount) ** k, the last,
+    partial month at its own fraction. In weeks, for a whole number of months, this is
+    lifetimes' customer_lifetime_value (freq "W")."""
     return _discounted(_expectation(fit, summary), spend, t, discount)
 
 
@@ -1108,7 +1115,7 @@ def sufficiency(
     if n:
         first, last = summary["first_purchase"].min(), summary["last_purchase"].max()
         history = ((last - first).days + 1) / DAYS_PER_UNIT[unit]
-        wanted = horizon_in_units(horizon, horizon_unit, unit)
+        wanted = horizon_days(horizon, horizon_unit) / DAYS_PER_UNIT[unit]
         text = f"{history:,.0f} {unit} of history, horizon {wanted:,.0f} {unit}"
         if wanted > history:
             verdict = "caution"
@@ -1214,7 +1221,7 @@ def holdout_plan(
         return None
     first = purchases["ordered_at"].min().date()
     last = purchases["ordered_at"].max().date()
-    wanted = max(1, round(horizon_in_units(horizon, horizon_unit, "days")))
+    wanted = horizon_days(horizon, horizon_unit)
     days = min(wanted, ((last - first).days + 1) // 2)
     if days < 1:
         return None
@@ -1536,35 +1543,46 @@ def best_model(table: pl.DataFrame) -> dict | None:
 
 
 def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> str:
-    """Which purchase model predicted the holdout best and why (table: Comparison.table)."""
+    """Which purchase model predicted the holdout best and why (table: Comparison.table); models
+    whose errors per customer read the same as shown (3 decimals) predict alike, none best."""
     best = best_model(table)
     if best is None:
         return "No purchase model could be fitted on the calibration period."
-    others = table.filter(
-        (pl.col("model") != best["model"]) & pl.col("mae_purchases").is_not_null()
-    )
-    against = ", ".join(
-        f"{r['model']} {r['mae_purchases']:.3f}" for r in others.iter_rows(named=True)
-    )
-    text = (
-        f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout {best['model']} predicted best: the "
-        f"smallest error per customer, {best['mae_purchases']:.3f} purchases"
-        + (f" (against {against})" if against else "")
-    )
-    if best["total_error"] is not None:
-        direction = "over" if best["total_error"] > 0 else "under"
-        text += f", with its total {fmt.pct(abs(best['total_error']))} {direction} the actual"
-    text += "."
-    close = others.filter(pl.col("mae_purchases") <= best["mae_purchases"] * 1.02)
-    if close.height:
+    shown = f"{best['mae_purchases']:.3f}"
+    rows = table.filter(pl.col("mae_purchases").is_not_null()).iter_rows(named=True)
+    alike, others = [], []
+    for row in rows:
+        (alike if f"{row['mae_purchases']:.3f}" == shown else others).append(row)
+    against = ", ".join(f"{r['model']} {r['mae_purchases']:.3f}" for r in others)
+    against = f" (against {against})" if against else ""
+    holdout = f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout"
+    if len(alike) > 1:
+        text = (
+            f"{holdout} {', '.join(r['model'] for r in alike)} predict alike: the same error per "
+            f"customer to the precision shown, {shown} purchases{against}, so none predicted best."
+        )
+    else:
+        text = (
+            f"{holdout} {best['model']} predicted best: the smallest error per customer, "
+            f"{shown} purchases{against}"
+        )
+        if best["total_error"] is not None:
+            direction = "over" if best["total_error"] > 0 else "under"
+            text += f", with its total {fmt.pct(abs(best['total_error']))} {direction} the actual"
+        text += "."
+    close = [r["model"] for r in others if r["mae_purchases"] <= best["mae_purchases"] * 1.02]
+    if close:
         text += (
-            f" {', '.join(close['model'])} {'is' if close.height == 1 else 'are'} within 2%: "
+            f" {', '.join(close)} {'is' if len(close) == 1 else 'are'} within 2%: "
             "the choice matters little here."
         )
-    if best["dropout"] == "not identified":
+    blind = [r["model"] for r in alike if r["dropout"] == "not identified"]
+    if blind:
+        one = len(blind) == 1
         text += (
-            " It cannot tell when customers leave on this data, so its P(alive) and long-range "
-            "figures are no findings."
+            f" {'It' if len(alike) == 1 else ', '.join(blind)} cannot tell when customers leave "
+            f"on this data, so {'its' if one else 'their'} P(alive) and long-range figures are "
+            "no findings."
         )
     return text
 
@@ -1680,6 +1698,26 @@ def headless(
     }
 
 
+# A holdout total off by more than this share of the actual: "use the figures with care".
+HOLDOUT_TOLERANCE = 0.15
+
+
+def holdout_caution(holdout: Holdout, unit: str) -> str:
+    """The caution the headline totals carry when the holdout check found the model's total
+    purchases off by more than HOLDOUT_TOLERANCE; "" otherwise."""
+    row = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
+    error = row["total_error"]
+    if error is None or abs(error) <= HOLDOUT_TOLERANCE:
+        return ""
+    n = row["customers"]
+    return (
+        f"Use these totals with care: over the {holdout.holdout_units:,.0f}-{unit[:-1]} holdout "
+        f"check {holdout.fit.label} {'over' if error > 0 else 'under'}-predicted purchases by "
+        f"{fmt.pct(abs(error))} ({fmt.count(row['predicted_purchases'] * n)} predicted against "
+        f"{fmt.count(row['actual_purchases'] * n)} made)."
+    )
+
+
 def holdout_reading(
     groups: pl.DataFrame, holdout_units: float, unit: str, degenerate: bool = False
 ) -> str:
@@ -1693,7 +1731,7 @@ def holdout_reading(
     direction = "over" if error > 0 else "under"
     if degenerate:
         trust = "over this window only: the fit cannot tell when customers leave"
-    elif abs(error) <= 0.15:
+    elif abs(error) <= HOLDOUT_TOLERANCE:
         trust = "close enough to plan with"
     else:
         trust = "use the figures with care"
