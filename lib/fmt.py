@@ -181,6 +181,11 @@ def words_expr(name: pl.Expr) -> pl.Expr:
     return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
 
 
+def listed(words: list[str]) -> str:
+    """Words as a sentence lists them: 'Mon', 'Mon and Tue', 'Mon, Tue and Wed'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def label_expr(name: pl.Expr) -> pl.Expr:
     """A value as a chart labels it, in polars: a long hex id shortened as short_id does
     ('7bc7cb84…'), any other value in words (words_expr)."""

@@ -288,11 +288,10 @@ def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
     assert later["orders"].sum() == 5 and monday.select("hour", "orders").rows() == [(15, 1)]
 
 
-def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_quiet():
+def noon_orders(per_day: list[int]) -> pl.DataFrame:
+    """A weekday x hour grid with `per_day` orders (Mon first), all at noon."""
     days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    # 10 orders at noon: 4 on Tue, 3 on Mon, 2 on Fri, 1 on Wed, none on Thu, Sat or Sun.
-    per_day = [3, 4, 1, 0, 2, 0, 0]
-    grid = pl.DataFrame(
+    return pl.DataFrame(
         [
             (w + 1, d, h, per_day[w] if h == 12 else 0)
             for w, d in enumerate(days)
@@ -301,6 +300,11 @@ def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_qu
         schema=["weekday", "day", "hour", "orders"],
         orient="row",
     )
+
+
+def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_quiet():
+    # 1,000 orders at noon: 400 on Tue, 300 on Mon (100 apart, beyond 1.96 x sqrt(700) = 52).
+    grid = noon_orders([300, 400, 100, 0, 200, 0, 0])
     assert sales.weekday_hour_reading(grid) == (
         "Orders peak on Tue at 12:00 (40.0% of all orders in one hour a week); Tue is the busiest "
         "day (40.0%) and no order falls on Thu, Sat, Sun: time campaigns and staffing to the peak."
@@ -311,12 +315,31 @@ def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_qu
         .otherwise("orders")
     )
     assert sales.weekday_hour_reading(weekend).endswith(
-        "Tue is the busiest day (36.4%) and no order falls on Sat or Sun: time campaigns and "
+        "Tue is the busiest day (40.0%) and no order falls on Sat or Sun: time campaigns and "
         "staffing to the peak."
     )
     every = grid.with_columns(pl.col("orders") + (pl.col("hour") == 9))
-    # 17 orders, one each on Thu, Sat and Sun: the first of the tied days is the quietest.
-    assert "and Thu is the quietest (5.9%)" in sales.weekday_hour_reading(every)
+    # 1,007 orders, one each on Thu, Sat and Sun: alike, and 101 on Wed is beyond chance of 1.
+    assert "and Thu, Sat and Sun are the quietest, alike within chance (0.1% each)" in (
+        sales.weekday_hour_reading(every)
+    )
+
+
+def test_weekday_reading_names_days_alike_within_chance_together():
+    """661 on Wed, 659 on Thu and 600 on Tue are within 1.96 x sqrt(a + b) of each other (71 and
+    70): no one of them is the busiest. Sun's 200 is 100 from Sat's 300 (beyond 44)."""
+    grid = noon_orders([500, 600, 661, 659, 500, 300, 200])  # 3,420 orders
+    assert sales.weekday_hour_reading(grid) == (
+        "Orders peak on Wed at 12:00 (19.3% of all orders in one hour a week); Tue, Wed and Thu "
+        "are the busiest days, alike within chance (17.5%–19.3% each) and Sun is the quietest "
+        "(5.8%): time campaigns and staffing to the peak."
+    )
+    even = noon_orders([10, 12, 11, 9, 10, 11, 12])
+    assert sales.weekday_hour_reading(even) == (
+        "Orders peak on Tue at 12:00 (16.0% of all orders in one hour a week); orders spread "
+        "about evenly over the days (differences within chance): time campaigns and staffing to "
+        "the peak."
+    )
 
 
 def test_daily_sums_net_revenue_and_count_sale_orders_per_day():

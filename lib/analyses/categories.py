@@ -459,10 +459,6 @@ def largest_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) ->
     )
 
 
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -522,7 +518,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         leads = [min(places, key=lambda n: (places[n], COMPONENTS.index(n)))]
         lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
     else:
-        lead_words = f"it leads on {_and([LEAD_LABELS[n] for n in leads])}"
+        lead_words = f"it leads on {fmt.listed([LEAD_LABELS[n] for n in leads])}"
     among = (
         f"of the {table.height} categories with at least {potential.min_orders:,} orders"
         if potential.min_orders > 0
@@ -538,7 +534,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     if shrinking and others:
         text += (
             f". Its revenue is shrinking ({fmt.change(growth)}): the score rests on "
-            f"{_and(others)}, not on growth"
+            f"{fmt.listed(others)}, not on growth"
         )
     return text + "."
 

@@ -10,7 +10,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from lib import fmt, measures, summaries
+from lib import fmt, measures, stats, summaries
 from lib.filters import filter_lines, in_days, since, until
 from lib.model import Dataset
 from lib.quality import non_product
@@ -681,25 +681,52 @@ def weekday_hour(slots: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     )
 
 
+def _days_like(by_day: pl.DataFrame, orders: int) -> pl.DataFrame:
+    """The days of `by_day` with orders whose count is within chance of `orders`: their
+    difference within 1.96 standard deviations of two Poisson counts (sqrt of their sum)."""
+    n = pl.col("orders")
+    return by_day.filter((n > 0) & ((n - orders).abs() <= stats.Z95 * (n + orders).sqrt()))
+
+
+def _days_text(days: pl.DataFrame, total: int, one: str, many: str) -> str:
+    """'Tue is the busiest day (16.1%)' or 'Wed and Thu are the busiest days, alike within
+    chance (16.0-16.1% each)'."""
+    names = days["day"].to_list()
+    shares = [fmt.pct(n / total) for n in days["orders"].sort()]
+    if len(names) == 1:
+        return f"{names[0]} is {one} ({shares[0]})"
+    spread = shares[0] if shares[0] == shares[-1] else f"{shares[0]}–{shares[-1]}"
+    return f"{fmt.listed(names)} are {many}, alike within chance ({spread} each)"
+
+
 def weekday_hour_reading(grid: pl.DataFrame) -> str:
+    """The peak hour of the week, the busiest and quietest days (days alike within chance named
+    together), and the days without orders."""
     total = grid["orders"].sum()
     if total == 0:
         return "No orders in the selected range."
     peak = grid.sort(["orders", "weekday", "hour"], descending=[True, False, False]).row(0)
     by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
-    best = by_day.sort(["orders", "weekday"], descending=[True, False]).row(0, named=True)
-    quiet = by_day.sort(["orders", "weekday"]).row(0, named=True)
+    selling = by_day.filter(pl.col("orders") > 0)
+    busiest = _days_like(by_day, by_day["orders"].max())
+    quietest = _days_like(by_day, selling["orders"].min())
     # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
     empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
-    least = (
-        f"no order falls on {' or '.join(empty) if len(empty) < 3 else ', '.join(empty)}"
-        if empty
-        else f"{quiet['day']} is the quietest ({fmt.pct(quiet['orders'] / total)})"
-    )
+    if busiest.height == selling.height:
+        days = fmt.listed(selling["day"].to_list()) if empty else "the days"
+        most = f"orders spread about evenly over {days} (differences within chance)"
+    else:
+        most = _days_text(busiest, total, "the busiest day", "the busiest days")
+    if empty:
+        least = f"no order falls on {' or '.join(empty) if len(empty) < 3 else ', '.join(empty)}"
+    elif busiest.height == selling.height:
+        least = ""
+    else:
+        least = _days_text(quietest, total, "the quietest", "the quietest")
     return (
         f"Orders peak on {peak[1]} at {peak[2]:02d}:00 ({fmt.pct(peak[3] / total)} of all orders "
-        f"in one hour a week); {best['day']} is the busiest day ({fmt.pct(best['orders'] / total)})"
-        f" and {least}: time campaigns and staffing to the peak."
+        f"in one hour a week); {most}{f' and {least}' if least else ''}: time campaigns and "
+        "staffing to the peak."
     )
 
 
