@@ -456,8 +456,8 @@ def duplicate_basis(ds: Dataset, name: str) -> pl.DataFrame:
 # What the duplicate finding on a mapped file's lines adds to the rule's reason.
 MAPPED_DUPLICATES = (
     "judged on your mapped columns, not on the order ids and line numbers made up for them; "
-    "every page keeps these rows, as a repeated row of a mapped file may be a second identical "
-    "purchase: remove them from the file if they are export errors"
+    "on a mapped file every page keeps these rows, the customer pages too, as a repeated row "
+    "may be a second identical purchase: remove them from the file if they are export errors"
 )
 
 

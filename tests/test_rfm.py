@@ -622,3 +622,12 @@ def test_monetary_note_reconciles_the_customers_sum_with_the_lines_revenue():
         "reverse and the other £4 are left out (no earlier purchase of the item to net out of, "
         "or more than it was worth)."
     )
+    # Without b's cancellation every cancellation nets out: nothing "other" is left out.
+    netted = rows.filter(pl.col("order_id") != "C3")
+    total = rfm.customer_table(netted, clean=True).customers["monetary"].sum()
+    assert total == 5.0
+    assert rfm.monetary_note(netted, total, "GBP") == (
+        "Monetary values add up to £5: the lines' £35 less £20 without a customer id and £10 of "
+        "exact duplicate lines; the £5 of cancellations are netted out of the purchases they "
+        "reverse."
+    )

@@ -227,11 +227,17 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
         text += " less " + " and ".join(less)
     if cancelled > 0:
         rest = cancelled - bought.matched_revenue
-        text += (
-            f"; of {money(cancelled)} of cancellations, {money(bought.matched_revenue)} are "
-            f"netted out of the purchases they reverse and the other {money(rest)} are left out "
-            "(no earlier purchase of the item to net out of, or more than it was worth)"
-        )
+        if money(rest) == money(0.0):
+            text += (
+                f"; the {money(cancelled)} of cancellations are netted out of the purchases they "
+                "reverse"
+            )
+        else:
+            text += (
+                f"; of {money(cancelled)} of cancellations, {money(bought.matched_revenue)} are "
+                f"netted out of the purchases they reverse and the other {money(rest)} are left "
+                "out (no earlier purchase of the item to net out of, or more than it was worth)"
+            )
     return text + "."
 
 
