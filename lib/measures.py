@@ -41,6 +41,21 @@ def caption(ds: Dataset, *measures: str) -> str:
     return "Definitions. " + "; ".join(parts) + "."
 
 
+def no_sale_orders(ds: Dataset) -> tuple[int, int]:
+    """Orders of `ds` that are no sale: those whose lines were set apart (UNSOLD_LINES) and
+    those with no line at all (an Olist order cancelled or unavailable before any item); (0, 0)
+    without an orders table. Sales counts the others."""
+    orders, lines = ds.tables.get("orders"), ds.tables.get("lines")
+    if orders is None:
+        return 0, 0
+    unsold = ds.extras.get(UNSOLD_LINES)
+    apart = pl.Series("order_id", [], pl.String) if unsold is None else unsold["order_id"]
+    if lines is None:
+        return apart.n_unique(), 0
+    listed = pl.concat([lines["order_id"], apart]).implode()
+    return apart.n_unique(), int((~orders["order_id"].is_in(listed)).sum())
+
+
 def is_return(lines: pl.DataFrame) -> pl.Expr:
     """A line that takes money back: flagged by its format (Online Retail's C invoices), or with
     negative revenue (a generic file may carry returns as negative amounts without a flag)."""

@@ -208,12 +208,16 @@ else:
     dropped = base.dropped(ds.notes)
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
-        unsold = ds.extras.get(measures.UNSOLD_LINES)
-        apart = 0 if unsold is None else unsold["order_id"].n_unique()
+        apart, bare = measures.no_sale_orders(ds)
+        no_sale = (
+            f" ({apart + bare:,} of them no sale: {apart:,} set apart, {bare:,} without items)"
+            if bare
+            else f" ({apart:,} of them no sale, set apart)"
+            if apart
+            else ""
+        )
         counts = ", ".join(
-            f"{t} {n:,}"
-            + (f" ({apart:,} of them no sale, set apart)" if t == "orders" and apart else "")
-            for t, n in ds.row_counts().items()
+            f"{t} {n:,}" + (no_sale if t == "orders" else "") for t, n in ds.row_counts().items()
         )
         left = sum(n.count for n in dropped)
         if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick

@@ -243,7 +243,12 @@ def test_the_data_page_says_how_many_of_the_orders_are_no_sale():
     unsold = orders.filter(pl.col("order_status").is_in(["canceled", "unavailable"]))
     items = files["olist_order_items_dataset.csv"]["order_id"].unique()
     apart = unsold.filter(pl.col("order_id").is_in(items.implode()))["order_id"].n_unique()
-    assert apart > 0
+    bare = orders.filter(~pl.col("order_id").is_in(items.implode())).height
+    assert apart > 0 and bare > 0
     at = page("marketplace", "pages/data.py")
     shown = " ".join(b.value for b in (*at.success, *at.warning)).replace("\\", "")
-    assert f"orders {orders.height:,} ({apart:,} of them no sale, set apart)" in shown
+    no_sale = f"({apart + bare:,} of them no sale: {apart:,} set apart, {bare:,} without items)"
+    assert f"orders {orders.height:,} {no_sale}" in shown
+    # Sales counts the rest.
+    sales = metrics(page("marketplace", "pages/sales.py"))
+    assert sales["Orders"] == f"{orders.height - apart - bare:,}"

@@ -279,3 +279,28 @@ def test_the_top_ten_percent_is_the_same_count_on_every_page():
     assert clv.concentration_reading(values).startswith(
         "The top 10% of customers (2) hold 24.2% of the expected value"
     )
+
+
+def test_no_sale_orders_are_those_set_apart_and_those_without_a_line():
+    """o1 sold; o2's line was set apart (cancelled); o3 has no line at all; o4 sold too."""
+    orders = pl.DataFrame({"order_id": ["o1", "o2", "o3", "o4"]})
+    lines = pl.DataFrame({"order_id": ["o1", "o1", "o4"]})
+    unsold = pl.DataFrame({"order_id": ["o2", "o2"]})
+    ds = Dataset("t", "test", tables={"orders": orders, "lines": lines})
+    assert measures.no_sale_orders(ds) == (0, 2)
+    ds = Dataset(
+        "t",
+        "test",
+        tables={"orders": orders, "lines": lines},
+        extras={measures.UNSOLD_LINES: unsold},
+    )
+    assert measures.no_sale_orders(ds) == (1, 1)
+    every = pl.DataFrame({"order_id": ["o1", "o2", "o4"]})
+    ds = Dataset(
+        "t",
+        "test",
+        tables={"orders": every, "lines": lines},
+        extras={measures.UNSOLD_LINES: unsold},
+    )
+    assert measures.no_sale_orders(ds) == (1, 0)
+    assert measures.no_sale_orders(Dataset("t", "test", tables={"lines": lines})) == (0, 0)
