@@ -432,6 +432,33 @@ def test_new_vs_returning_uses_each_customers_first_month_ever():
     )
 
 
+def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_months():
+    """New revenue in Jan only, returning in Jan to Apr: Feb, Mar and Apr have no new customer
+    (three months); with new revenue in March too, one month is quiet: no alarm."""
+    months = [date(2024, m, 1) for m in (1, 2, 3, 4)]
+    split = pl.DataFrame(
+        {
+            "month": [m for m in months for _ in (0, 1)],
+            "kind": ["new", "returning"] * 4,
+            "revenue": [50.0, 10.0, 0.0, 20.0, 0.0, 20.0, 0.0, 30.0],
+        }
+    )
+    assert sales.new_vs_returning_reading(split, "") == (
+        "Returning customers (in a later month than their first order) bring 61.5% of revenue "
+        "(80), 100.0% in Apr 2024: no new customer has bought since Jan 2024 (3 months without "
+        "one), so winning new customers comes first."
+    )
+    march = split.with_columns(
+        pl.when((pl.col("month") == date(2024, 3, 1)) & (pl.col("kind") == "new"))
+        .then(5.0)
+        .otherwise("revenue")
+        .alias("revenue")
+    )
+    assert sales.new_vs_returning_reading(march, "").endswith(
+        "repeat buyers carry the business, so keep feeding it with new customers."
+    )
+
+
 def test_headless_returns_every_table_of_the_page():
     from lib.model import Dataset
 

@@ -856,7 +856,13 @@ def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame
     )
 
 
+STALLED_MONTHS = 2  # the last months without a new customer: acquisition has stalled
+
+
 def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
+    """The returning customers' share of revenue, overall and in the last month, and where the
+    room is: bringing buyers back, new customers, or first of all new customers when none has
+    bought in the last STALLED_MONTHS months or more."""
     total = split["revenue"].sum()
     if split.height == 0 or total == 0:
         return "No revenue from identified customers in the selected range."
@@ -870,6 +876,15 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
     )
     if last_total:
         text += f", {fmt.pct(last_ret / last_total)} in {split['month'].max():%b %Y}"
+    new = split.filter(pl.col("kind") == "new").sort("month")
+    bought = new.filter(pl.col("revenue") > 0)["month"]
+    quiet = new.height if bought.is_empty() else new.filter(pl.col("month") > bought.max()).height
+    if quiet >= STALLED_MONTHS:
+        since = "in the range" if bought.is_empty() else f"since {bought.max():%b %Y}"
+        return (
+            text + f": no new customer has bought {since} ({fmt.counted(quiet, 'month')} "
+            "without one), so winning new customers comes first."
+        )
     if returning / total < 0.5:
         return text + ": most revenue is first purchases, so bringing buyers back has most room."
     return text + ": repeat buyers carry the business, so keep feeding it with new customers."
