@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -181,8 +182,12 @@ def words_expr(name: pl.Expr) -> pl.Expr:
     return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
 
 
-def listed(words: list[str]) -> str:
-    """Words as a sentence lists them: 'Mon', 'Mon and Tue', 'Mon, Tue and Wed'."""
+def listed(words: Sequence[str], most: int = 0) -> str:
+    """Words as a sentence lists them: 'Mon', 'Mon and Tue', 'Mon, Tue and Wed'; with `most`,
+    at most that many and a count of the rest: 'A, B, C, D and 2 more'."""
+    words = list(words)
+    if most and len(words) > most:
+        words = words[:most] + [f"{len(words) - most} more"]
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 

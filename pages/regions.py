@@ -170,7 +170,9 @@ else:
         alt=f"Map of {regions.METRICS[metric].lower()} by {match.label}",
     )
     ui.chart(maps.legend(points, metric, regions.METRICS[metric], ds.currency), width="content")
-    ui.reading(regions.metric_reading(table, metric, ds.currency, months))
+    ui.reading(
+        regions.metric_reading(regions.with_names(table, match.places), metric, ds.currency, months)
+    )
     st.caption(
         f"Regions read as {match.label}; colour follows {regions.METRICS[metric].lower()}, "
         "light grey regions have no data; circles mark regions without an outline or too small "

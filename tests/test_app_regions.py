@@ -137,3 +137,29 @@ def test_a_file_whose_revenue_nets_to_nothing_opens_without_shares():
     readings = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "all regions together net £0: there is no share to give" in readings
     assert "% of revenue" not in readings
+
+
+def test_retail_concentration_advice_follows_the_priority_tables_actions():
+    at = page("retail", PATH)
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    by_revenue = table.sort_values("revenue", ascending=False)
+    # Germany and France are second and third and to deprioritise; the rest are to watch.
+    assert by_revenue["region"].iloc[1:3].tolist() == ["Germany", "France"]
+    rest = by_revenue["action"].iloc[3:].str.split(":").str[0]
+    assert set(rest) == {"watch"}
+    readings = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert (
+        "concentrated, and no other region is one to grow or test in the priority table "
+        f"({len(rest)} to watch)." in readings
+    )
+    assert "test the next regions" not in readings
+
+
+def test_marketplace_reading_names_the_regions_tied_for_first_together():
+    at = page("marketplace", PATH)
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns).set_index("region")
+    assert abs(table.loc["RS", "score"] - table.loc["PR", "score"]) < 1e-9  # 76.9 each
+    assert {table.loc["RS", "rank"], table.loc["PR", "rank"]} == {1, 2}
+    readings = " ".join(c.value for c in at.caption)
+    assert "RS and PR tie for first to market in (score 77/100" in readings
+    assert "Market first in" not in readings

@@ -295,6 +295,39 @@ def test_growth_words_follow_the_sign_and_size_of_growth(growth):
     assert ("slower" in words) == (0.02 <= growth <= 0.2)
 
 
+@pytest.mark.parametrize(
+    ("growth", "whole", "expected"),
+    [
+        (0.151681, 0.1524, "growing slower than the whole (+15.17% vs +15.24%)"),
+        (0.1544, 0.1512, "growing faster than the whole (+15.4% vs +15.1%)"),
+        (0.15, 0.15, "growing about as fast as the whole (+15%)"),
+        (0.15001, 0.15, "growing about as fast as the whole (+15%)"),  # +15.00% both
+    ],
+)
+def test_growth_words_show_the_two_figures_apart_or_say_about_as_fast(growth, whole, expected):
+    assert regions.growth_words(growth, whole) == expected
+
+
+def test_concentrated_revenue_points_past_the_top_three_only_to_regions_to_grow_or_test():
+    # W 600, X 250, Y 140 hold 99% of 1,000; Z (10 orders) is to watch, so none to test.
+    assert regions.metric_reading(table_of(), "revenue").endswith(
+        "the top three regions have 99.0%: concentrated, and no other region is one to grow or "
+        "test in the priority table (1 to watch)."
+    )
+    # Y (+80% against +30%, small) is to test; W, X and Z have 95%.
+    fourth = table_of(revenue=[600.0, 200.0, 50.0, 150.0], share=[0.6, 0.2, 0.05, 0.15])
+    assert actions(regions.priority_table(fourth))["Y"].startswith("test:")
+    assert regions.metric_reading(fourth, "revenue").endswith(
+        "the top three regions have 95.0%: concentrated; beyond them the priority table says to "
+        "grow or test in Y."
+    )
+    # Three regions: all in the top three, no other region to name.
+    assert regions.metric_reading(table_of().head(3), "revenue").endswith(
+        "the top three regions have 100.0%: concentrated, and no other region is one to grow or "
+        "test in the priority table."
+    )
+
+
 def test_a_shrinking_small_region_never_outranks_a_region_to_market_in():
     # D scores best on order value and repeat rate, but is small and shrinking (Germany's case).
     table = table_of(
@@ -315,7 +348,45 @@ def test_a_shrinking_small_region_never_outranks_a_region_to_market_in():
     assert ranked["region"].to_list()[-1] == "DE"
     assert ranked["region"][0] != "DE"
     reading = regions.priority_reading(ranked)
-    assert reading.startswith(f"Market first in {ranked['region'][0]} (rank 1")
+    # UK and NO tie: order value 1/3 + repeat 2/3 against 2/3 + 1/3, both 50.
+    assert reading.startswith("UK and NO tie for first to market in (score 50/100")
+
+
+def tied_ranking(scores: list[float], action: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "region": ["UK", "DE", "FR"],
+            "score": scores,
+            "action": [action] * 3,
+            "share": [0.5, 0.3, 0.2],
+            "revenue": [500.0, 300.0, 200.0],
+            "orders": [50, 30, 20],
+            "growth": [None, None, None],
+        }
+    )
+
+
+def test_regions_tied_with_rank_one_on_the_shown_score_are_named_together():
+    grow = "grow: large, growing faster than the whole (+30% vs +20%)"
+    # 77.4 and 76.6 both show as 77; FR's 76.4 shows as 76.
+    assert regions.priority_reading(tied_ranking([77.4, 76.6, 76.4], grow)) == (
+        "UK and DE tie for first to market in (score 77/100; their order in the table is no "
+        f"preference). UK is to {grow}; 50.0% of revenue (500), 50 orders. DE is to {grow}; "
+        "30.0% of revenue (300), 30 orders. Also growing faster than the whole: FR."
+    )
+    watch = "watch: too few orders to judge"
+    assert regions.priority_reading(tied_ranking([40.0, 40.0, 40.0], watch)) == (
+        "No region calls for marketing money now: the best placed, UK, DE and FR, tie (score "
+        f"40/100; their order in the table is no preference). UK is to {watch}; 50.0% of revenue "
+        f"(500), 50 orders. DE is to {watch}; 30.0% of revenue (300), 30 orders. FR is to "
+        f"{watch}; 20.0% of revenue (200), 20 orders."
+    )
+    # Different tiers never tie: rank 1 alone, whatever the score.
+    mixed = tied_ranking([40.0, 40.0, 40.0], watch).with_columns(
+        pl.Series("action", [grow, watch, watch])
+    )
+    assert regions.priority_reading(mixed).startswith("Market first in UK (rank 1, score 40/100)")
 
 
 def test_the_reading_quotes_rank_one_its_action_and_its_figures():
@@ -623,7 +694,17 @@ def test_each_demo_reading_names_rank_one_and_it_is_a_region_to_market_in(kind):
     verb = first["action"].split(":")[0]
     assert verb in regions.MARKETING_ACTIONS and verb != "deprioritise"
     reading = regions.priority_reading(ranked, 3, ds.currency)
-    assert reading.startswith(f"Market first in {first['region']} (rank 1")
+    scores = dict(zip(ranked["region"], ranked["score"], strict=True))
+    if kind == "marketplace":
+        # RS and PR score the same (76.9), both to grow: neither is first.
+        assert scores["RS"] == pytest.approx(scores["PR"]) and round(scores["RS"]) == 77
+        assert ranked["region"][:2].to_list() == ["RS", "PR"]
+        assert round(ranked["score"][2]) < 77
+        assert reading.startswith("RS and PR tie for first to market in (score 77/100")
+        assert f"PR is to {row(ranked, 'PR')['action']};" in reading
+    else:
+        assert round(ranked["score"][1]) != round(first["score"])
+        assert reading.startswith(f"Market first in {first['region']} (rank 1")
     assert f"{first['action']};" in reading
     # Rank follows the action's tier: no region to deprioritise, watch or fix sits above a
     # region to market in.

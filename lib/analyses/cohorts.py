@@ -466,9 +466,7 @@ def _cohorts(cells: pl.DataFrame, unit: str, most: int = 3) -> str:
     labels = cells["label"].to_list()
     if len(labels) == 1:
         return _cohort(labels[0], unit)
-    words = fmt.listed(
-        labels[:most] + ([f"{len(labels) - most} more"] if len(labels) > most else [])
-    )
+    words = fmt.listed(labels, most)
     return f"the cohorts of the weeks of {words}" if unit == "week" else f"the {words} cohorts"
 
 

@@ -431,7 +431,9 @@ def growth_words(growth: float | None, whole: float | None) -> str:
 
     'shrinking (-31%)' when it fell FLAT or more, 'flat (+1.0%)' within FLAT, else 'growing
     faster than the whole (+23% vs +12%)' or 'growing slower than the whole (+5% vs +12%)'
-    (plain 'growing (+23%)' without a whole-data figure); 'no growth figure' when unknown.
+    (plain 'growing (+23%)' without a whole-data figure), with as many decimals (up to 2) as
+    the two figures need to read differently ('+15.17% vs +15.24%'), else 'growing about as fast
+    as the whole (+15%)'; 'no growth figure' when unknown.
     """
     if growth is None:
         return "no growth figure"
@@ -441,8 +443,15 @@ def growth_words(growth: float | None, whole: float | None) -> str:
         return f"flat ({fmt.change(growth, 1)})"
     if whole is None:
         return f"growing ({fmt.change(growth)})"
+    # The fewest decimals (up to 2) at which the two figures read differently.
+    digits = next((n for n in range(3) if fmt.change(growth, n) != fmt.change(whole, n)), None)
+    if digits is None:
+        return f"growing about as fast as the whole ({fmt.change(growth)})"
     pace = "faster" if growth > whole else "slower"
-    return f"growing {pace} than the whole ({fmt.change(growth)} vs {fmt.change(whole)})"
+    return (
+        f"growing {pace} than the whole ({fmt.change(growth, digits)} vs "
+        f"{fmt.change(whole, digits)})"
+    )
 
 
 def _beyond(region: Mapping, average: float, min_orders: int) -> bool:
@@ -517,6 +526,22 @@ def action_verb(action: pl.Expr) -> pl.Expr:
     return action.str.extract(r"^([^:]+):")
 
 
+def _tier(action: pl.Expr) -> pl.Expr:
+    """The ACTION_TIERS tier of an action (unknown verbs last)."""
+    return action_verb(action).replace_strict(ACTION_TIERS, default=len(ACTION_TIERS))
+
+
+def region_actions(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.Series:
+    """`region_action` of every row of a regional table against its own totals: the priority
+    table's action column."""
+    whole = totals(table)
+    return pl.Series(
+        "action",
+        [region_action(row, whole, min_orders) for row in table.iter_rows(named=True)],
+        dtype=pl.String,
+    )
+
+
 def priority_table(
     table: pl.DataFrame, weights: Weights | None = None, min_orders: int = MIN_ORDERS
 ) -> pl.DataFrame:
@@ -530,7 +555,8 @@ def priority_table(
     Rank (1 = market here first) follows one rule: the action's tier (ACTION_TIERS: grow, test,
     retain and defend first, then maintain, fix delivery first, watch, deprioritise), then the
     score within the tier (ties: revenue, then name). So rank 1 is a region to market in
-    whenever any region is.
+    whenever any region is. Tied regions keep distinct ranks; `priority_reading` names those
+    tied with rank 1 together.
     """
     w = asdict(weights or Weights())
     used = {
@@ -545,17 +571,12 @@ def priority_table(
         )
     else:
         score = pl.lit(0.0)
-    whole = totals(table)
-    actions = pl.Series(
-        "action",
-        [region_action(row, whole, min_orders) for row in table.iter_rows(named=True)],
-        dtype=pl.String,
-    )
-    tier = action_verb(pl.col("action")).replace_strict(ACTION_TIERS, default=len(ACTION_TIERS))
     return (
-        table.with_columns(score.alias("score"), actions)
+        table.with_columns(score.alias("score"), region_actions(table, min_orders))
         # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
-        .with_columns(tier.alias("_tier"), pl.col("score").round(9).alias("_score"))
+        .with_columns(
+            _tier(pl.col("action")).alias("_tier"), pl.col("score").round(9).alias("_score")
+        )
         .sort(
             ["_tier", "_score", "revenue", "region"],
             descending=[False, True, True, False],
@@ -654,11 +675,12 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
                 f"{name} has the most {METRICS[metric].lower()} ({value}), but all regions "
                 f"together net {said(total)}: there is no share to give."
             )
+        share = top3 / total
         return (
             f"{name} has the most {METRICS[metric].lower()} ({value}, "
             f"{fmt.pct(top[metric] / total)} of the total); the top three "
-            f"regions have {fmt.pct(top3 / total)}: "
-            f"{'concentrated, test the next regions' if top3 / total > 0.6 else 'spread out'}."
+            f"regions have {fmt.pct(share)}: "
+            f"{_beyond_top_three(table, metric) if share > 0.6 else 'spread out'}."
         )
     whole = totals(table)
     if metric == "growth":
@@ -678,6 +700,31 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     avg = whole["late_rate"]
     ratio = f", {top[metric] / avg:.1f}x the {fmt.pct(avg)} average" if avg else ""
     return f"{name} gets the most late deliveries ({fmt.pct(top[metric])} of orders{ratio})."
+
+
+def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
+    """Where to look past the top three regions by `metric` when they hold most of it: those
+    the priority table's actions (`region_actions`) say to grow or test, by `metric`, or why
+    none is worth testing (what the table says of the others instead)."""
+    rest = (
+        table.with_columns(region_actions(table))
+        .filter(pl.col(metric).is_not_null())
+        .sort(metric, descending=True)
+        .slice(3)
+        .with_columns(
+            action_verb(pl.col("action")).alias("verb"), _tier(pl.col("action")).alias("tier")
+        )
+    )
+    worth = rest.filter(pl.col("verb").is_in(["grow", "test"]))["region"]
+    if worth.len():
+        return "concentrated; beyond them the priority table says to grow or test in " + fmt.listed(
+            [fmt.plain(r) for r in worth], most=4
+        )
+    verbs = rest.group_by("verb", "tier").len().sort("tier", "verb")
+    why = ", ".join(f"{n} to {verb}" for verb, _, n in verbs.iter_rows())
+    return "concentrated, and no other region is one to grow or test in the priority table" + (
+        f" ({why})" if why else ""
+    )
 
 
 def market_first(ranked: pl.DataFrame) -> dict | None:
@@ -706,32 +753,52 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
     return ", ".join(parts)
 
 
+def _tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
+    """Rank 1 of a priority table and the regions that tie with it: the same action tier and
+    the same score as shown (77/100); the rank orders them on revenue or a fraction of a point,
+    no preference."""
+    shown = pl.col("score").map_elements(lambda x: f"{x:.0f}", return_dtype=pl.String)
+    keys = ranked.select(_tier(pl.col("action")).alias("tier"), shown.alias("shown"))
+    return ranked.filter((keys["tier"] == keys["tier"][0]) & (keys["shown"] == keys["shown"][0]))
+
+
 def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") -> str:
-    """One sentence from the priority table: the rank-1 region with its action and figures,
-    the other regions to grow or test, and those whose delivery needs fixing first."""
+    """One sentence from the priority table: the rank-1 region with its action and figures (or
+    the regions tied with it, named together), the other regions to grow or test, and those
+    whose delivery needs fixing first."""
     if ranked.height == 0:
         return "No region to rank."
     top = ranked.row(0, named=True)
     first = market_first(ranked)
-    figures = _figures(top, months, currency)
-    if first is None:
+    tied = _tied_first(ranked)
+    if tied.height > 1:
+        names = fmt.listed([fmt.plain(r) for r in tied["region"]], most=4)
+        text = (
+            f"{names} tie for first to market in"
+            if first is not None
+            else f"No region calls for marketing money now: the best placed, {names}, tie"
+        )
+        text += f" (score {top['score']:.0f}/100; their order in the table is no preference). "
+        text += ". ".join(
+            f"{fmt.plain(row['region'])} is to {row['action']}; {_figures(row, months, currency)}"
+            for row in tied.head(4).iter_rows(named=True)
+        )
+    elif first is None:
         text = (
             "No region calls for marketing money now: the best placed, "
             f"{fmt.plain(top['region'])}, is to "
-            f"{top['action']} ({figures})"
+            f"{top['action']} ({_figures(top, months, currency)})"
         )
     else:
         text = (
             f"Market first in {fmt.plain(top['region'])} (rank 1, score {top['score']:.0f}/100): "
-            f"{top['action']}; {figures}"
+            f"{top['action']}; {_figures(top, months, currency)}"
         )
-    verbs = ranked.select(action_verb(pl.col("action")).alias("verb"), "region").slice(1)
+    verbs = ranked.select(action_verb(pl.col("action")).alias("verb"), "region").slice(tied.height)
     grow = [fmt.plain(r) for r in verbs.filter(pl.col("verb").is_in(["grow", "test"]))["region"]]
     fix = [fmt.plain(r) for r in verbs.filter(pl.col("verb") == "fix delivery first")["region"]]
     if grow:
-        text += f". Also growing faster than the whole: {', '.join(grow[:4])}"
-        text += f" and {len(grow) - 4} more" if len(grow) > 4 else ""
+        text += f". Also growing faster than the whole: {fmt.listed(grow, most=4)}"
     if fix:
-        text += f". Fix delivery before spending in {', '.join(fix[:4])}"
-        text += f" and {len(fix) - 4} more" if len(fix) > 4 else ""
+        text += f". Fix delivery before spending in {fmt.listed(fix, most=4)}"
     return text + "."
