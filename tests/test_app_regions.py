@@ -161,5 +161,5 @@ def test_marketplace_reading_names_the_regions_tied_for_first_together():
     assert abs(table.loc["RS", "score"] - table.loc["PR", "score"]) < 1e-9  # 76.9 each
     assert {table.loc["RS", "rank"], table.loc["PR", "rank"]} == {1, 2}
     readings = " ".join(c.value for c in at.caption)
-    assert "RS and PR tie for first to market in (score 77/100" in readings
-    assert "Market first in" not in readings
+    assert "Market first in RS and PR, tied (score 77/100" in readings
+    assert "Market first in RS (rank 1" not in readings

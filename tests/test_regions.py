@@ -349,7 +349,7 @@ def test_a_shrinking_small_region_never_outranks_a_region_to_market_in():
     assert ranked["region"][0] != "DE"
     reading = regions.priority_reading(ranked)
     # UK and NO tie: order value 1/3 + repeat 2/3 against 2/3 + 1/3, both 50.
-    assert reading.startswith("UK and NO tie for first to market in (score 50/100")
+    assert reading.startswith("Market first in UK and NO, tied (score 50/100")
 
 
 def tied_ranking(scores: list[float], action: str) -> pl.DataFrame:
@@ -371,7 +371,7 @@ def test_regions_tied_with_rank_one_on_the_shown_score_are_named_together():
     grow = "grow: large, growing faster than the whole (+30% vs +20%)"
     # 77.4 and 76.6 both show as 77; FR's 76.4 shows as 76.
     assert regions.priority_reading(tied_ranking([77.4, 76.6, 76.4], grow)) == (
-        "UK and DE tie for first to market in (score 77/100; their order in the table is no "
+        "Market first in UK and DE, tied (score 77/100; their order in the table is no "
         f"preference). UK is to {grow}; 50.0% of revenue (500), 50 orders. DE is to {grow}; "
         "30.0% of revenue (300), 30 orders. Also growing faster than the whole: FR."
     )
@@ -700,7 +700,7 @@ def test_each_demo_reading_names_rank_one_and_it_is_a_region_to_market_in(kind):
         assert scores["RS"] == pytest.approx(scores["PR"]) and round(scores["RS"]) == 77
         assert ranked["region"][:2].to_list() == ["RS", "PR"]
         assert round(ranked["score"][2]) < 77
-        assert reading.startswith("RS and PR tie for first to market in (score 77/100")
+        assert reading.startswith("Market first in RS and PR, tied (score 77/100")
         assert f"PR is to {row(ranked, 'PR')['action']};" in reading
     else:
         assert round(ranked["score"][1]) != round(first["score"])

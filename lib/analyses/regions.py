@@ -774,7 +774,7 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
     if tied.height > 1:
         names = fmt.listed([fmt.plain(r) for r in tied["region"]], most=4)
         text = (
-            f"{names} tie for first to market in"
+            f"Market first in {names}, tied"
             if first is not None
             else f"No region calls for marketing money now: the best placed, {names}, tie"
         )
