@@ -466,7 +466,8 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
         ),
         _kpi(
             "regions.market_first_score",
-            "Market first: " + ("none now" if first is None else str(first["region"])),
+            "Market first: "
+            + ("none now" if first is None else fmt.listed(regions.tied_first(named)["region"])),
             None if first is None else first["score"],
             "—" if first is None else f"{first['score']:.0f}/100",
             str(named["action"][0] if first is None else first["action"]),

@@ -130,15 +130,18 @@ kpis[2].metric(
 )
 first = regions.market_first(named)
 action = named["action"][0] if first is None else first["action"]
+# Regions tied with rank 1 on the shown score are named together, as the reading names them.
+tied = [] if first is None else regions.tied_first(named)["region"].to_list()
 kpis[3].metric(
     "Market first",
-    "none now" if first is None else fmt.plain(first["region"]),
+    "none now" if first is None else fmt.plain(fmt.listed(tied)),
     # The action without its figures fits the card; the help and the table give them.
     action.split(" (")[0],
     delta_color="off",
     delta_arrow="off",
     help=f"Rank 1 of the priority table below, when its action calls for marketing (grow, "
-    f"test, retain or defend): {action}.",
+    f"test, retain or defend): {action}."
+    + (" Tied on the priority score, in no order of preference." if len(tied) > 1 else ""),
 )
 st.caption(
     "Revenue is net: returns and cancellations (negative revenue) are subtracted. Customers "

@@ -163,3 +163,4 @@ def test_marketplace_reading_names_the_regions_tied_for_first_together():
     readings = " ".join(c.value for c in at.caption)
     assert "Market first in RS and PR, tied (score 77/100" in readings
     assert "Market first in RS (rank 1" not in readings
+    assert metrics(at)["Market first"] == "RS and PR"

@@ -753,7 +753,7 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
     return ", ".join(parts)
 
 
-def _tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
+def tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
     """Rank 1 of a priority table and the regions that tie with it: the same action tier and
     the same score as shown (77/100); the rank orders them on revenue or a fraction of a point,
     no preference."""
@@ -770,7 +770,7 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
         return "No region to rank."
     top = ranked.row(0, named=True)
     first = market_first(ranked)
-    tied = _tied_first(ranked)
+    tied = tied_first(ranked)
     if tied.height > 1:
         names = fmt.listed([fmt.plain(r) for r in tied["region"]], most=4)
         text = (
