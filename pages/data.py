@@ -263,7 +263,9 @@ for rec in unknown if state.source() == state.FILES else []:
     current = state.mapping(rec.name)
     with st.expander(f"{fmt.plain(rec.name)} as order lines", expanded=current is None):
         if current is not None:
-            mapped = ", ".join(f"{k} ← {v}" for k, v in current.used().items())
+            mapped = ", ".join(
+                f"{generic.FIELD_LABELS[k]} ← {v}" for k, v in current.used().items()
+            )
             money = f" Amounts in {current.currency}." if current.currency else ""
             if current.dates:
                 money += f" Dates read {parse.DATE_ORDERS[current.dates]} where either fits."
@@ -285,19 +287,20 @@ for rec in unknown if state.source() == state.FILES else []:
         for i, field in enumerate(generic.FIELDS):
             default = guess.fields.get(field)
             chosen[field] = grid[i % 3].selectbox(
-                field,
+                generic.FIELD_LABELS[field],
                 options,
                 index=options.index(default) if default in options else 0,
                 format_func=NO_COLUMN,
                 key=f"data_map_{rec.name}_{field}",
-                help=generic.FIELD_HELP[field],
+                help=f"{generic.FIELD_HELP[field]} (called {field} in the checks below and in "
+                "recipes).",
             )
         # The currency the amounts name, when they name one (guess_mapping), first chosen.
         currencies = [None, *generic.CURRENCIES]
         if guess.currency not in currencies:
             currencies.append(guess.currency)
         currency = grid[len(generic.FIELDS) % 3].selectbox(
-            "currency",
+            "Currency",
             currencies,
             index=currencies.index(guess.currency),
             format_func=NO_CURRENCY,
@@ -306,7 +309,7 @@ for rec in unknown if state.source() == state.FILES else []:
             help="Currency of the amounts, as three letters (EUR, USD...): pages show its symbol",
         )
         dates = grid[(len(generic.FIELDS) + 1) % 3].selectbox(
-            "date order",
+            "Date order",
             [None, *parse.DATE_ORDERS],
             format_func=DATE_ORDER,
             key=f"data_map_{rec.name}_dates",
@@ -318,7 +321,12 @@ for rec in unknown if state.source() == state.FILES else []:
             key, tuple(chosen.items()), mapping.currency, dates, frame
         )
         st.caption("Preview of the first mapped rows")
-        st.dataframe(preview, hide_index=True)
+        st.dataframe(
+            preview.rename(generic.FIELD_LABELS, strict=False).rename(
+                {"is_return": "Return"}, strict=False
+            ),
+            hide_index=True,
+        )
         # Problems and warnings quote column names and values from the file.
         for problem in problems:
             st.error(fmt.plain(problem), icon=":material/block:")

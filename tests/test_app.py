@@ -130,7 +130,14 @@ def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
     at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
     assert at.selectbox(key="data_map_ventas.csv_ordered_at").value == "fecha"
     assert at.selectbox(key="data_map_ventas.csv_revenue").value == "importe"
+    # Fields and the preview's headers in words, not the model's keys.
+    assert at.selectbox(key="data_map_ventas.csv_ordered_at").label == "Order date"
+    assert at.selectbox(key="data_map_ventas.csv_unit_price").label == "Unit price"
+    preview = at.dataframe[-1].value
+    assert {"Order id", "Order date", "Revenue", "Customer id"} <= set(preview.columns)
+    assert not [c for c in preview.columns if "_" in c]
     at.button(key="data_confirm_ventas.csv").click().run()
+    assert "Order date ← fecha" in " ".join(s.value for s in at.success)
     at.switch_page("pages/overview.py").run()
     tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
     assert tables["lines"] == 2

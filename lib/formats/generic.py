@@ -31,6 +31,21 @@ FIELDS: tuple[str, ...] = (
     "seller_id",
 )
 
+# The fields as the Data page labels them (messages and recipes name them by their keys).
+FIELD_LABELS: dict[str, str] = {
+    "order_id": "Order id",
+    "customer_id": "Customer id",
+    "ordered_at": "Order date",
+    "revenue": "Revenue",
+    "quantity": "Quantity",
+    "unit_price": "Unit price",
+    "item_id": "Item id",
+    "item_name": "Item name",
+    "category": "Category",
+    "region": "Region",
+    "seller_id": "Seller id",
+}
+
 FIELD_HELP: dict[str, str] = {
     "order_id": (
         "Order or invoice number; leave empty to count each customer's rows on one day as one order"
