@@ -34,7 +34,15 @@ rows = ds.row_counts()
 st.subheader(fmt.plain(ds.name))
 cols = st.columns(4)
 cols[0].metric("Tables", len(rows), help=", ".join(rows))
-cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")
+if "lines" in rows:
+    # The rows a user recognises: their file's lines, not those plus the tables made from them.
+    cols[1].metric(
+        "Order lines",
+        f"{rows['lines']:,}",
+        help="One row per order line; every table's rows are in the table below.",
+    )
+else:
+    cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")
 cols[2].metric("Currency", ds.currency or "not stated")
 if span and span[0] is not None:
     days = (span[1] - span[0]).days + 1

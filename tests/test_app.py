@@ -33,6 +33,8 @@ def test_overview_names_the_demo_and_counts_its_rows(kind):
         assert tables["items"] == generated.files["items.csv"].height
     else:
         assert tables["lines"] == generated.files["online_retail.csv"].height
+        # The headline counts the file's lines, not the orders and customers made from them.
+        assert metrics(at)["Order lines"] == f"{tables['lines']:,}"
 
 
 def test_the_url_opens_the_webshop_demo_directly():
