@@ -1144,7 +1144,10 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     cal_end = _day(o["calibration_end"]) or (plan.calibration_end if plan else None)
     last = bought["ordered_at"].max().date()
     units = (last - cal_end).days / clv.DAYS_PER_UNIT[unit] if cal_end else 0.0
+    # The holdout check's caution on the totals, as the page gives it under them.
+    caution = clv.holdout_caution(holdout, units, unit, clv.MODELS[str(o["model"])])
     blocks = [
+        *([Block("Use these totals with care", caption=caution)] if caution else []),
         Block(
             "Can the model be trusted on this data?",
             table=checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),

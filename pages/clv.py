@@ -231,7 +231,7 @@ plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)
 
 def caution_totals(holdout: clv.Holdout) -> None:
     """The caution under the totals, from the holdout of the chosen model."""
-    text = clv.holdout_caution(holdout, unit)
+    text = clv.holdout_caution(holdout.groups, holdout.holdout_units, unit, holdout.fit.label)
     if text:
         caution.warning(text)
 

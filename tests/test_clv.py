@@ -775,8 +775,6 @@ def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
 
 
 def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance():
-    fit = clv.Fit("weeks", 0.0, {"r": 0.5, "alpha": 5.0, "a": 0.8, "b": 2.5}, None, "", 1, 1, 1)
-
     def caution(predicted: float, actual: float) -> str:
         groups = pl.DataFrame(
             {
@@ -787,8 +785,7 @@ def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance
                 "total_error": [predicted / actual - 1 if actual else None],
             }
         )
-        holdout = clv.Holdout(date(2024, 1, 1), 27.0, fit, pl.DataFrame(), groups)
-        return clv.holdout_caution(holdout, "weeks")
+        return clv.holdout_caution(groups, 27.0, "weeks", "BG/NBD")
 
     assert caution(123.0, 100.0) == (
         "Use these totals with care: over the 27-week holdout check BG/NBD over-predicted "

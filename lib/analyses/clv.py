@@ -1702,17 +1702,18 @@ def headless(
 HOLDOUT_TOLERANCE = 0.15
 
 
-def holdout_caution(holdout: Holdout, unit: str) -> str:
-    """The caution the headline totals carry when the holdout check found the model's total
-    purchases off by more than HOLDOUT_TOLERANCE; "" otherwise."""
-    row = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
+def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
+    """The caution the headline totals carry when the holdout check (`groups`: Holdout.groups,
+    over `holdout_units`, of the purchase model labelled `model`) found the total purchases off
+    by more than HOLDOUT_TOLERANCE; "" otherwise."""
+    row = groups.filter(pl.col("group") == "all").row(0, named=True)
     error = row["total_error"]
     if error is None or abs(error) <= HOLDOUT_TOLERANCE:
         return ""
     n = row["customers"]
     return (
-        f"Use these totals with care: over the {holdout.holdout_units:,.0f}-{unit[:-1]} holdout "
-        f"check {holdout.fit.label} {'over' if error > 0 else 'under'}-predicted purchases by "
+        f"Use these totals with care: over the {holdout_units:,.0f}-{unit[:-1]} holdout check "
+        f"{model} {'over' if error > 0 else 'under'}-predicted purchases by "
         f"{fmt.pct(abs(error))} ({fmt.count(row['predicted_purchases'] * n)} predicted against "
         f"{fmt.count(row['actual_purchases'] * n)} made)."
     )
