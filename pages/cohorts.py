@@ -123,8 +123,8 @@ def cohort_tables() -> None:
     cols[2].metric(
         f"Back {grain} 1" if metric == "customers" else f"{grain.capitalize()} 1 vs first",
         fmt.pct(first_return[0]) if first_return.len() else "—",
-        help="Pooled over the cohorts shown whose next period is fully observed (the data's "
-        "first cohort included, which also holds customers who bought before the data starts): "
+        help="Pooled over the cohorts shown whose next period is fully observed, except the "
+        "data's first cohort, which also holds customers who bought before the data starts: "
         + (
             "the share of customers who buy again in the period after their first."
             if metric == "customers"
@@ -169,7 +169,8 @@ def cohort_tables() -> None:
         st.caption(
             "Line: cohorts pooled (large cohorts weigh more); band: the middle half of cohorts "
             "(25th to 75th percentile); grey points rest on fewer than three cohorts. Partial "
-            "periods are left out."
+            "periods are left out, and so is the data's first cohort (it also holds customers "
+            "who bought before the data starts)."
         )
         ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")
 

@@ -33,9 +33,11 @@ def purchases(kind: str, every: str) -> tuple[pl.DataFrame, pl.DataFrame, object
 
 def back_in_period_one(kind: str, every: str, last: int) -> float:
     """Customers of the `last` most recent cohorts who buy again in the period after their first,
-    pooled over the cohorts whose next period the data covers to its last day."""
+    pooled over the cohorts whose next period the data covers to its last day, but the data's
+    first cohort (it holds customers who bought before the data starts)."""
     buys, first, end = purchases(kind, every)
-    shown = first["cohort"].unique().sort().tail(last)
+    every_cohort = first["cohort"].unique().sort()
+    shown = every_cohort.tail(last).filter(every_cohort.tail(last) != every_cohort[0])
     nxt = pl.col("cohort").dt.offset_by(every)
     eligible = first.filter(
         pl.col("cohort").is_in(shown.implode())
