@@ -614,20 +614,21 @@ def test_monetary_note_reconciles_the_customers_sum_with_the_lines_revenue():
     table = rfm.customer_table(rows, clean=True)
     total = table.customers["monetary"].sum()
     # Lines: 10 + 10 - 5 - 4 + 20 = 31. Less the guest's 20 and the duplicate's 10: 1, which
-    # held both cancellations (-9); of those only the 5 netted out of purchase 1 count: 5.
+    # held both cancellations (-9); of those only the 5 netted out of purchase 1 count: the 4
+    # left out are added back, 31 - 20 - 10 + 4 = 5.
     assert total == 5.0
     assert rfm.monetary_note(rows, total, "GBP") == (
-        "Monetary values add up to £5: the lines' £31 less £20 without a customer id and £10 of "
-        "exact duplicate lines; of £9 of cancellations, £5 are netted out of the purchases they "
-        "reverse and the other £4 are left out (no earlier purchase of the item to net out of, "
-        "or more than it was worth)."
+        "Monetary values add up to £5: the lines' £31 (cancellations subtracted) less £20 "
+        "without a customer id and £10 of exact duplicate lines, plus £4 of the £9 of "
+        "cancellations, left out: no earlier purchase of the item to net out of, or more than it "
+        "was worth (the other £5 are netted out of the purchases they reverse)."
     )
     # Without b's cancellation every cancellation nets out: nothing "other" is left out.
     netted = rows.filter(pl.col("order_id") != "C3")
     total = rfm.customer_table(netted, clean=True).customers["monetary"].sum()
     assert total == 5.0
     assert rfm.monetary_note(netted, total, "GBP") == (
-        "Monetary values add up to £5: the lines' £35 less £20 without a customer id and £10 of "
-        "exact duplicate lines; the £5 of cancellations are netted out of the purchases they "
-        "reverse."
+        "Monetary values add up to £5: the lines' £35 (cancellations subtracted) less £20 "
+        "without a customer id and £10 of exact duplicate lines; the £5 of cancellations are "
+        "netted out of the purchases they reverse."
     )

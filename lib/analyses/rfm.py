@@ -217,7 +217,10 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
     bought = measures.customer_purchases(lines, ("customer_id",))
     dropped = {r["reason"]: r["revenue"] for r in bought.dropped.iter_rows(named=True)}
     cancelled = -dropped.pop(measures.RETURN, 0.0)
-    text = f"Monetary values add up to {money(total)}: the lines' {money(lines['revenue'].sum())}"
+    text = (
+        f"Monetary values add up to {money(total)}: the lines' {money(lines['revenue'].sum())}"
+        + (" (cancellations subtracted)" if cancelled > 0 else "")
+    )
     less = [
         f"{money(revenue)} {_LEFT_OUT_AS.get(reason, f'of lines left out ({reason})')}"
         for reason, revenue in dropped.items()
@@ -233,10 +236,11 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
                 "reverse"
             )
         else:
+            # The lines' total subtracts every cancellation: those left out are added back.
             text += (
-                f"; of {money(cancelled)} of cancellations, {money(bought.matched_revenue)} are "
-                f"netted out of the purchases they reverse and the other {money(rest)} are left "
-                "out (no earlier purchase of the item to net out of, or more than it was worth)"
+                f", plus {money(rest)} of the {money(cancelled)} of cancellations, left out: no "
+                "earlier purchase of the item to net out of, or more than it was worth (the other "
+                f"{money(bought.matched_revenue)} are netted out of the purchases they reverse)"
             )
     return text + "."
 
