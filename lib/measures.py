@@ -321,7 +321,12 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
         .select(wanted)
         .collect()
     )
-    net, matched, matched_revenue = _netted(frame.lazy().filter(keep).select(wanted), kept, returns)
+    # A cancellation takes money back from a priced purchase, never from a free one (which the
+    # purchase models keep: a free line at the same time would otherwise absorb it).
+    priced = keep & (pl.col("revenue").fill_null(0.0) > 0)
+    net, matched, matched_revenue = _netted(
+        frame.lazy().filter(priced).select(wanted), kept, returns
+    )
     return Purchases(
         lines=kept.with_columns(net),
         dropped=dropped,

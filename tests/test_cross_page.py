@@ -69,6 +69,11 @@ def test_customers_and_their_revenue_agree_across_sales_rfm_cohorts_clusters_and
         )
     modelled = clv.purchase_lines(lines).lines["customer_id"].n_unique()
     assert modelled == sizes + free_only
+    # What a customer spent is the same money: a free purchase adds nothing, and absorbs no
+    # cancellation (Online Retail's 12457 had read £45.90 more on Lifetime value).
+    spent = clv.purchase_lines(lines).lines.group_by("customer_id").agg(pl.col("revenue").sum())
+    both = customers.join(spent, on="customer_id", how="left")
+    assert both["revenue"].to_list() == pytest.approx(both["monetary"].to_list())
 
 
 def test_days_since_the_last_order_are_counted_alike_on_rfm_and_clusters(ds):

@@ -50,6 +50,26 @@ def test_purchases_leave_out_guests_returns_duplicates_and_free_lines_and_count_
     assert (got.matched, got.unmatched) == (0, 1)
 
 
+def test_a_cancellation_nets_out_of_a_priced_purchase_never_a_free_one():
+    """Online Retail's 550188 (customer 12457): 8 of an item at 7.65 and 1 free, at the same
+    time, the free one last; C550668 takes back 6. The lifetime value models count the free
+    line as a purchase, but a cancellation takes money back from the 61.20 paid: 6/8 of it,
+    45.90, leaves 15.30, with or without free lines (RFM and Lifetime value alike)."""
+    raw = lines_of(
+        [
+            ("550188", "a", at(1), "x", 8.0, 7.65, False),
+            ("550188", "a", at(1), "x", 1.0, 0.0, False),  # free, and later in the file
+            ("C550668", "a", at(3), "x", -6.0, 7.65, True),
+        ]
+    )
+    for free in (False, True):
+        got = measures.customer_purchases(raw, free=free)
+        assert got.lines["revenue"].to_list()[0] == pytest.approx(15.3)
+        assert got.matched_revenue == pytest.approx(45.9)
+        assert (got.matched, got.unmatched) == (1, 0)
+    assert measures.customer_purchases(raw, free=True).lines["revenue"].to_list()[1] == 0.0
+
+
 def test_a_cancellation_nets_out_of_the_latest_earlier_purchase_of_the_same_item():
     raw = lines_of(
         [
