@@ -146,6 +146,12 @@ kpis[3].metric(
 st.caption(
     "Revenue is net: returns and cancellations (negative revenue) are subtracted. Customers "
     "without an id count for revenue but not for customer figures."
+    + (
+        f" {fmt.counted(base.spanning, 'customer')} bought in two regions or more: each of "
+        "those regions counts them, so the regions' customers add up to more than the data's."
+        if base.spanning
+        else ""
+    )
 )
 
 st.subheader(f"Map: {regions.METRICS[metric].lower()} by region")

@@ -6,6 +6,7 @@ import polars as pl
 
 from lib import demo
 from tests.apptest import files_page, metrics, page
+from tests.conftest import shared_file
 
 PATH = "pages/regions.py"
 
@@ -164,3 +165,23 @@ def test_marketplace_reading_names_the_regions_tied_for_first_together():
     assert "Market first in RS and PR, tied (score 77/100" in readings
     assert "Market first in RS (rank 1" not in readings
     assert metrics(at)["Market first"] == "RS and PR"
+
+
+def test_online_retail_says_which_customers_count_in_two_countries():
+    """Eight of Online Retail's customers (12370, 12394, 12417, 12422, 12429, 12431, 12455,
+    12457) have purchases under two countries: each country counts them."""
+    raw = pl.read_parquet(shared_file("online_retail/online_retail.parquet"))
+    sold = raw.filter(
+        pl.col("CustomerID").is_not_null()
+        & ~pl.col("InvoiceNo").cast(pl.String).str.starts_with("C")
+        & (pl.col("Quantity") > 0)
+    )
+    both = (
+        sold.group_by("CustomerID").agg(pl.col("Country").n_unique()).filter(pl.col("Country") > 1)
+    )
+    assert both.height == 8
+    at = files_page({"online_retail.parquet": raw}, "regions", "online_retail")
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "8 customers bought in two regions or more: each of those regions counts them" in captions
+    )

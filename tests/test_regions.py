@@ -81,6 +81,22 @@ def test_regional_table_counts_customers_orders_and_net_revenue_per_region():
     assert b["aov"] == pytest.approx(47.5)
 
 
+def test_customers_who_bought_in_two_regions_are_counted_in_each_and_said_to_be():
+    # c1 and c2 buy in A only, c3 and c4 in B; a purchase of c1 in B makes c1 count in both.
+    assert regions.regional_base(LINES).spanning == 0
+    moved = LINES.with_columns(
+        pl.when(pl.col("order_id") == "o2").then(pl.lit("B")).otherwise("region").alias("region")
+    )
+    base = regions.regional_base(moved)
+    assert base.spanning == 1
+    assert base.table["customers"].sum() == 5  # c1 in A and B, c2, c3, c4: 4 people
+    # A return is no purchase: c3's return in A would not make c3 a customer there.
+    returned = LINES.with_columns(
+        pl.when(pl.col("order_id") == "r1").then(pl.lit("A")).otherwise("region").alias("region")
+    )
+    assert regions.regional_base(returned).spanning == 0
+
+
 def test_regional_table_growth_compares_the_last_months_with_the_months_before():
     table = regions.regional_table(LINES, months=3)
     a, b = row(table, "A"), row(table, "B")

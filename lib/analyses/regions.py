@@ -185,12 +185,14 @@ class RegionalBase:
     extras (see regional_table). `monthly`: one row per region and calendar month (`month`, its
     first day as a datetime) with revenue (net), known_orders (sale orders with a customer id)
     and returning_orders (of those, placed after the customer's first order). `span`: the first
-    and last ordered_at, which fix the growth window.
+    and last ordered_at, which fix the growth window. `spanning`: customers with purchases in
+    two regions or more, whom each of those regions counts.
     """
 
     table: pl.DataFrame
     monthly: pl.DataFrame
     span: pl.Series
+    spanning: int = 0
 
 
 def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> RegionalBase:
@@ -264,7 +266,17 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
         .with_columns(pl.col("known_orders", "returning_orders", "revenue").fill_null(0))
     )
     span = pl.Series("ordered_at", [lines["ordered_at"].min(), lines["ordered_at"].max()])
-    return RegionalBase(table, monthly, span)
+    spanning = (
+        lines.lazy()
+        .filter(measures.is_sale(lines) & pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.col("region").n_unique())
+        .filter(pl.col("region") > 1)
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    return RegionalBase(table, monthly, span, spanning)
 
 
 def regional_table(
