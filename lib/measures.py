@@ -41,6 +41,11 @@ def caption(ds: Dataset, *measures: str) -> str:
     return "Definitions. " + "; ".join(parts) + "."
 
 
+# Revenue within 2% of the period before, either way: flat, neither growing nor shrinking. One
+# threshold for every page that calls a region or a category growing.
+FLAT = 0.02
+
+
 def no_sale_orders(ds: Dataset) -> tuple[int, int]:
     """Orders of `ds` that are no sale: those whose lines were set apart (UNSOLD_LINES) and
     those with no line at all (an Olist order cancelled or unavailable before any item); (0, 0)

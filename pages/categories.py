@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, measures, state
 from lib.analyses import categories as cat
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import categories as charts
@@ -88,8 +88,9 @@ cols[1].metric(
 )
 cols[2].metric(
     "Growing categories",
-    f"{with_growth.filter(pl.col('growth') > 0).height} of {with_growth.height}",
-    help="Revenue up in the last N full months against the N before",
+    f"{with_growth.filter(pl.col('growth') >= measures.FLAT).height} of {with_growth.height}",
+    help=f"Revenue up {measures.FLAT:.0%} or more in the last N full months against the N "
+    "before (within 2% either way is flat, as on Regions)",
 )
 cols[3].metric(
     "Unreliable growth figures",
@@ -107,11 +108,13 @@ elif with_growth.height == 0:
 else:
     ui.chart(charts.growth_share_chart(table, currency), width="stretch")
     st.caption(
-        f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and 0% growth. "
-        "Leaders: high share, growing · Rising: low share, growing · Steady: high share, not "
-        "growing · Fading: low share, shrinking. Bubble size: orders; faint bubbles have too few "
-        "orders for a reliable growth figure, and the growth axis spans the reliable ones: a "
-        "faint bubble beyond it sits at its edge (its tooltip gives its growth)."
+        f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and "
+        f"{fmt.change(measures.FLAT)} growth (within {measures.FLAT:.0%} either way is flat, as "
+        "on Regions). Leaders: high share, growing · Rising: low share, growing · Steady: high "
+        "share, not growing · Fading: low share, not growing. Bubble size: orders; faint bubbles "
+        "have too few orders for a reliable growth figure, and the growth axis spans the "
+        "reliable ones: a faint bubble beyond it sits at its edge (its tooltip gives its "
+        "growth)."
     )
     ui.reading(cat.quadrant_reading(table, currency))
     no_growth = table.filter(pl.col("growth").is_null())

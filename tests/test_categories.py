@@ -192,13 +192,21 @@ def _shares_and_growth(shares: list[float], growth: list[float | None]) -> pl.Da
     )
 
 
-def test_quadrants_split_at_the_median_share_and_zero_growth():
+def test_quadrants_split_at_the_median_share_and_flat_growth():
     table = _shares_and_growth(
         [0.35, 0.25, 0.2, 0.1, 0.06, 0.04], [0.2, -0.1, 0.0, 0.5, -0.3, None]
     )
     out = cat.with_quadrants(table)  # median share 0.15
     assert out["high_share"].to_list() == [True, True, True, False, False, False]
     assert out["quadrant"].to_list() == ["leaders", "steady", "steady", "rising", "fading", None]
+    # +0.6% (the marketplace demo's Garden tools, on fewer orders) is flat, not rising; +2% grows.
+    flat = _shares_and_growth([0.35, 0.25, 0.1, 0.06], [0.006, 0.02, 0.006, 0.02])
+    assert cat.with_quadrants(flat)["quadrant"].to_list() == [
+        "steady",
+        "leaders",
+        "fading",
+        "rising",
+    ]
 
 
 def _scored_table() -> pl.DataFrame:
@@ -283,6 +291,26 @@ def test_largest_reading_says_the_largest_category_fell():
         "revenue fell 60% (Mar–Apr 2024 vs Jan–Feb 2024), from only 2 orders: too few to read "
         "as a trend."
     )
+
+
+def test_largest_reading_calls_a_change_within_two_percent_steady():
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    table = pl.DataFrame(
+        {
+            "label": ["A", "B"],
+            "revenue": [600.0, 400.0],
+            "share": [0.6, 0.4],
+            "orders": [40, 30],
+            "window_orders": [40, 30],
+            "growth": [0.015, 0.5],
+            "growth_reliable": [True, True],
+        }
+    )
+    assert cat.largest_reading(table, window, "GBP").endswith(
+        "its revenue held steady (+1.5%, Mar–Apr 2024 vs Jan–Feb 2024)."
+    )
+    grown = table.with_columns(pl.Series("growth", [0.02, 0.5]))
+    assert "its revenue grew 2% (" in cat.largest_reading(grown, window, "GBP")
 
 
 def _full_months(rows: list[tuple[str, int, int, str, float]]) -> pl.DataFrame:
@@ -446,12 +474,12 @@ def test_top_three_categories_match_the_raw_olist_files():
     assert top["label"].to_list()[0] == cat.category_label(top["category"][0])
 
 
-def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_zero_growth():
+def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_flat_growth():
     table = cat.with_quadrants(cat.category_table(LINES, None, months=2, min_orders=3))
     spec = charts.growth_share_chart(table, "GBP").to_dict()
     datasets = list(spec["datasets"].values())
     assert [{"share": 0.5}] in datasets  # median of 110/280 and 170/280
-    assert [{"growth": 0.0}] in datasets
+    assert [{"growth": 0.02}] in datasets  # up 2% or more is growing; within 2%, flat
     names = {rows[0]["name"] for rows in datasets if rows and "name" in rows[0]}
     assert names == {"leaders", "rising", "steady", "fading"}
 

@@ -68,7 +68,8 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
         return {
             "categories.categories": t.height,
             "categories.largest_revenue": t["revenue"].max(),
-            "categories.growing": grown.filter(pl.col("growth") > 0).height,
+            # Growing: up 2% or more (within 2% is flat, as on Regions).
+            "categories.growing": grown.filter(pl.col("growth") >= 0.02).height,
             "categories.unreliable_growth": grown.filter(~pl.col("growth_reliable")).height,
         }
     if page == "regions":

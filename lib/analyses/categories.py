@@ -33,7 +33,7 @@ QUADRANTS = {
     "leaders": "high share, growing",
     "rising": "low share, growing",
     "steady": "high share, not growing",
-    "fading": "low share, shrinking",
+    "fading": "low share, not growing",
 }
 
 
@@ -220,11 +220,11 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
 
 def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     """`table` plus high_share (share >= the median share of all categories) and quadrant
-    (leaders, rising, steady, fading; null without a growth figure). Growth of exactly 0 is not
-    growing."""
+    (leaders, rising, steady, fading; null without a growth figure). Growing means up by
+    measures.FLAT (2%) or more, as on Regions: +0.6% is flat, not growing."""
     median = table["share"].median()
     high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
-    growing = pl.col("growth") > 0
+    growing = pl.col("growth") >= measures.FLAT
     return table.with_columns(high.alias("high_share")).with_columns(
         pl.when(pl.col("growth").is_null() | pl.col("high_share").is_null())
         .then(None)
@@ -432,13 +432,12 @@ def _trend_text(row: Mapping, window: GrowthWindow) -> str:
     growth = row.get("growth")
     if growth is None:
         return "no growth figure" if window.available else f"no growth figure: {window.reason}"
-    if growth <= -0.005:
-        text = f"its revenue fell {-growth * 100:.0f}%"
-    elif growth >= 0.005:
-        text = f"its revenue grew {growth * 100:.0f}%"
-    else:
-        text = "its revenue held steady"
-    text += f" ({window.describe()})"
+    if growth <= -measures.FLAT:
+        text = f"its revenue fell {-growth * 100:.0f}% ({window.describe()})"
+    elif growth >= measures.FLAT:
+        text = f"its revenue grew {growth * 100:.0f}% ({window.describe()})"
+    else:  # within measures.FLAT either way
+        text = f"its revenue held steady ({fmt.change(growth, 1)}, {window.describe()})"
     if not row.get("growth_reliable", True):
         text += f", from only {row['window_orders']:,} orders: too few to read as a trend"
     return text

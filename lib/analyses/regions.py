@@ -43,7 +43,7 @@ MIN_ORDERS = 20  # fewer orders than this: growth and rates are noise
 MIN_CUSTOMERS = 20  # fewer customers: a few buyers' habits, not the region's (3 wholesalers)
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
 REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
-FLAT = 0.02  # revenue within 2% of the months before: flat, neither growing nor shrinking
+FLAT = measures.FLAT  # revenue within 2% of the months before: flat
 
 # The priority rank orders regions by their action's tier first, then by score: a region the
 # rules tell to deprioritise never outranks one to market in, whatever the weights.

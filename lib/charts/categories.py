@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib import measures
 from lib.charts import MUTED, PALETTE, money_axis, money_title, pct_axis
 from lib.charts.memo import memo
 
@@ -27,8 +28,9 @@ def growth_share_chart(
     table: pl.DataFrame, currency: str, labelled: int = 6, height: int = 460
 ) -> alt.LayerChart:
     """Bubbles at (share, growth) sized by orders and coloured by quadrant, with the dividing lines
-    (median share, 0% growth), the quadrant names in the corners and the `labelled` largest
-    categories named. Rows without growth are left out; unreliable growth is drawn faint.
+    (median share, growth of measures.FLAT: +2%), the quadrant names in the corners and the
+    `labelled` largest categories named. Rows without growth are left out; unreliable growth is
+    drawn faint.
 
     The growth axis spans the reliable figures (when two or more have one): a category of a few
     orders that doubled would otherwise squash every other bubble onto the 0% line. Faint
@@ -38,7 +40,7 @@ def growth_share_chart(
     reliable = placed.filter(pl.col("growth_reliable"))
     spread = reliable if reliable.height >= 2 else placed
     y_lo = min(float(spread["growth"].min() or 0.0), 0.0)
-    y_hi = max(float(spread["growth"].max() or 0.0), 0.0)
+    y_hi = max(float(spread["growth"].max() or 0.0), measures.FLAT)
     pad = (y_hi - y_lo) * 0.15 or 0.1
     y_lo, y_hi = y_lo - pad, y_hi + pad
     placed = placed.with_columns(
@@ -122,7 +124,7 @@ def growth_share_chart(
         alt.Chart(pl.DataFrame({"share": [median]}))
         .mark_rule(color=MUTED, strokeDash=[4, 4])
         .encode(x="share:Q"),
-        alt.Chart(pl.DataFrame({"growth": [0.0]}))
+        alt.Chart(pl.DataFrame({"growth": [measures.FLAT]}))
         .mark_rule(color=MUTED, strokeDash=[4, 4])
         .encode(y="growth:Q"),
     ]
