@@ -26,6 +26,9 @@ def test_revenue_and_orders_metrics_equal_the_sums_of_the_whole_demo(kind):
     assert metric(at, "Net revenue").value == fmt.money(lines["revenue"].sum(), currency)
     sale_orders = lines.filter(~pl.col("is_return") & (pl.col("revenue") >= 0))
     assert metric(at, "Orders").value == fmt.count(sale_orders["order_id"].n_unique())
+    # Units, not lines: net quantity (returns subtract) per sale order (Online Retail: 259).
+    units = lines["quantity"].sum() / sale_orders["order_id"].n_unique()
+    assert metric(at, "Units/order").value == f"{units:,.1f}"
     assert "returns and cancellations subtract" in texts(at)
 
 

@@ -405,6 +405,15 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     assert "performs best" not in text and "R " not in text
 
 
+def test_potential_chart_marks_a_score_without_growth_as_such_not_as_few_orders():
+    """R has 5 orders, enough at a minimum of 3 to be scored, too few in the compared months
+    for its growth to count: its bar says the score leaves growth out."""
+    result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 3)
+    spec = charts.potential_chart(cat.potential_contributions(result)).to_dict()
+    labels = {r["label"] for rows in spec["datasets"].values() for r in rows if "label" in r}
+    assert labels == {"P", "Q", "R (growth not counted)"}
+
+
 def test_potential_reading_with_no_category_large_enough_asks_for_a_lower_minimum():
     result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 50)
     window = cat.growth_window(LINES["ordered_at"], 2)

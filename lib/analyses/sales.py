@@ -24,7 +24,7 @@ KPI_LABELS = {
     "orders": "Orders",
     "customers": "Customers",
     "aov": "Avg order",
-    "items_per_order": "Items/order",
+    "items_per_order": "Units/order",
     "returning_share": "Returning",
 }
 

@@ -192,7 +192,7 @@ def potential_chart(contributions: pl.DataFrame, limit: int = 15) -> alt.Chart:
     frame = contributions.join(best.select("category"), on="category", how="semi").with_columns(
         pl.when(pl.col("growth_reliable"))
         .then(pl.col("label"))
-        .otherwise(pl.col("label") + " (few orders)")
+        .otherwise(pl.col("label") + " (growth not counted)")
         .alias("label")
     )
     order = (
