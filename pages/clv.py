@@ -245,7 +245,11 @@ view = (
 COLUMNS = {
     "customer_id": columns.key(clv.HEADERS["customer_id"]),
     "frequency": st.column_config.NumberColumn(clv.HEADERS["frequency"], format="%d"),
-    "recency": columns.number(f"Recency ({unit})", 0),
+    "recency": columns.number(
+        f"First to last purchase ({unit})",
+        0,
+        help="The model's recency: the time from a customer's first to their last purchase.",
+    ),
     "T": columns.number(f"Age ({unit})", 0),
     "monetary_value": columns.money("Avg repeat spend", currency, 2),
     "spent": columns.money(clv.HEADERS["spent"], currency, 2),

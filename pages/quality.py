@@ -5,7 +5,7 @@ import functools
 import polars as pl
 import streamlit as st
 
-from lib import io, quality, state
+from lib import fmt, io, quality, state
 from pages.common import columns, ui
 
 SEVERITY_BADGE = {
@@ -137,7 +137,7 @@ for i, finding in enumerate(report.findings):
         # evidence room, their full form in the last columns and the download.
         columns.table(examples, ids=tuple(examples.columns), pin_ids=False)
         st.download_button(
-            f"Download all {finding.rows.height:,} rows (CSV)",
+            f"Download {fmt.counted(finding.rows.height, 'row')} (CSV)",
             # No lambda of this page: Streamlit keeps the callable, and the run's globals too.
             data=functools.partial(io.csv_bytes, finding.rows),
             file_name=f"{finding.rule}_{finding.table}.csv",

@@ -265,9 +265,12 @@ def test_daily_status_flags_empty_days_and_days_far_below_their_neighbours():
         (date(2024, 1, 4), 1, 1, 8.0, "abnormally few"),
         (date(2024, 1, 5), 8, 2, 8.0, "normal"),
     ]
-    assert "1 day has no events and 1 abnormally few (03 Jan 2024, 04 Jan 2024)" in (
+    assert "1 day has no events and 1 day has abnormally few (03 Jan 2024, 04 Jan 2024)" in (
         ev.daily_reading(status)
     )
+    # Without a day of abnormally few events, none is counted: no "and 0 abnormally few".
+    empty = ev.daily_status(_on_days({"2024-01-01": 8, "2024-01-02": 8, "2024-01-04": 8}))
+    assert ev.daily_reading(empty).startswith("1 day has no events (03 Jan 2024):")
 
 
 def test_events_per_day_split_by_platform_and_event_mix_shares():

@@ -579,7 +579,8 @@ def group_reading(
     return (
         f"Fix {what} {fmt.plain(fmt.short_id(top[column]))} first: "
         f"{fmt.pct(top['late_rate'])} late against "
-        f"{fmt.pct(overall)} overall, {top['_excess']:.0f} late orders more than average on "
+        f"{fmt.pct(overall)} overall, {top['_excess']:.0f} more late orders than the average "
+        "rate gives on "
         f"{fmt.count(top['orders'])} orders."
     )
 

@@ -527,9 +527,13 @@ def daily_reading(status: pl.DataFrame) -> str:
         days = pl.concat([empty, low]).sort("day")["day"]
         shown = ", ".join(f"{d:%d %b %Y}" for d in days.head(4))
         more = f" and {days.len() - 4} more" if days.len() > 4 else ""
+        parts = [
+            f"{fmt.counted(n.height, 'day has', 'days have')} {what}"
+            for n, what in ((empty, "no events"), (low, "abnormally few"))
+            if n.height
+        ]
         return (
-            f"{fmt.counted(empty.height, 'day has', 'days have')} no events and {low.height} "
-            f"abnormally few ({shown}{more}):"
+            f"{' and '.join(parts)} ({shown}{more}):"
             " treat them as tracking outages and leave them out of daily rates, or fix the "
             "tracking before trusting day-level comparisons."
         )
