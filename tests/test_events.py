@@ -7,6 +7,7 @@ import pytest
 
 from lib import demo, formats
 from lib.analyses import events as ev
+from lib.charts import events as charts
 from lib.model import DATETIME, Dataset
 
 
@@ -242,6 +243,11 @@ def test_top_pairs_and_recommendations_respect_the_minimum_support():
     named = ev.with_names(recs, ITEMS)
     assert named.columns[:3] == ["item_id", "item_name", "category"]
     assert named["item_name"].to_list() == ["Bell", "Cup"]
+    # The bars are lift; their labels say the users they rest on, in words (not a bare "2").
+    spec = charts.recommendations_chart(named, "lift").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [r["viewers"] for r in rows] == ["2 users", "1 user"]
+    assert spec["layer"][1]["encoding"]["text"]["field"] == "viewers"
 
 
 def _on_days(counts: dict[str, int]) -> pl.DataFrame:

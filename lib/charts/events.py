@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib import fmt
 from lib.charts import ACCENT, MUTED, PALETTE, count_axis, pct_axis
 from lib.charts.memo import memo
 
@@ -208,7 +209,11 @@ def recommendations_chart(recs: pl.DataFrame, score: str) -> alt.LayerChart:
             pl.col("item_name").fill_null(pl.col("item_id")) + " (" + pl.col("item_id") + ")"
             if "item_name" in recs.columns
             else pl.col("item_id")
-        ).alias("label")
+        ).alias("label"),
+        # The bar is the score; its label the users behind it, in words, not a second scale.
+        pl.col("users")
+        .map_elements(lambda n: fmt.counted(n, "user"), return_dtype=pl.String)
+        .alias("viewers"),
     )
     order = data["label"].to_list()
     base = alt.Chart(data).encode(
@@ -225,7 +230,5 @@ def recommendations_chart(recs: pl.DataFrame, score: str) -> alt.LayerChart:
         ],
     )
     bars = base.mark_bar(color=PALETTE[2])
-    text = base.mark_text(align="left", dx=4, color="#334155").encode(
-        text=alt.Text("users:Q", format=",")
-    )
+    text = base.mark_text(align="left", dx=4, color="#334155").encode(text="viewers:N")
     return alt.layer(bars, text).properties(height=alt.Step(30))
