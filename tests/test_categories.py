@@ -580,3 +580,16 @@ def test_quadrant_reading_names_the_steady_categories_and_the_steepest_fall_amon
         "£20 of revenue to review (Tiny); 2 steady, large but not growing (Baby, Toys), £500 of "
         "revenue to keep, Baby falling most (-74%)."
     )
+    # Growth from too few orders (faint on the chart) places no category: Tiny's -30% and
+    # Toys' -10% rest on a handful of orders, so they are counted apart.
+    thin = table.with_columns(pl.Series("growth_reliable", [True, True, False, True, False]))
+    assert cat.quadrant_reading(thin, "GBP") == (
+        "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 steady, "
+        "large but not growing (Baby), £300 of revenue to keep, Baby falling most (-74%); 2 "
+        "categories have too few orders in the compared months to be placed."
+    )
+    none = thin.with_columns(pl.lit(False).alias("growth_reliable"))
+    assert cat.quadrant_reading(none, "GBP") == (
+        "No category can be placed in a quadrant: 5 categories have too few orders in the "
+        "compared months to be placed."
+    )

@@ -539,10 +539,22 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
 
 
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
-    """What the growth-share quadrants say, with the revenue at stake in fading categories."""
+    """What the growth-share quadrants say, with the revenue at stake in fading categories;
+    categories whose growth rests on too few orders (growth_reliable false: faint on the chart)
+    are counted apart, not named in a quadrant (a few orders gone read as "falling -100%")."""
     placed = table.filter(pl.col("quadrant").is_not_null())
     if placed.height == 0:
         return "No category has a growth figure, so none can be placed in a quadrant."
+    thin = 0
+    if "growth_reliable" in placed.columns:
+        thin = placed.filter(~pl.col("growth_reliable")).height
+        placed = placed.filter(pl.col("growth_reliable"))
+    apart = (
+        f"{fmt.counted(thin, 'category has', 'categories have')} too few orders in the compared "
+        "months to be placed"
+    )
+    if placed.height == 0:
+        return f"No category can be placed in a quadrant: {apart}."
 
     def names(quadrant: str, limit: int = 3) -> tuple[int, str, float]:
         rows = placed.filter(pl.col("quadrant") == quadrant).sort("revenue", descending=True)
@@ -575,6 +587,8 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
             f"{n_steady} steady, large but not growing ({steady}), "
             f"{fmt.money(steady_revenue, currency)} of revenue to keep{fall}"
         )
+    if thin:
+        parts.append(apart)
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
 
