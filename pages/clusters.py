@@ -49,7 +49,7 @@ def model(
     drivers, names, profiles, map. `_scaled` and `_diag` are diagnostics' for the same
     features and log."""
     fit = _diag.fit_at(_scaled.matrix, k)
-    drivers = cl.cluster_drivers(_scaled, fit.labels, _built.features)
+    drivers = cl.cluster_drivers(_built.table, _scaled, fit.labels, _built.features)
     names = cl.cluster_names(drivers, _built.features)
     return {
         "drivers": drivers,
@@ -229,7 +229,9 @@ def clustering() -> None:
         "the model sees it (after capping and the log transform). Each name's noun is the "
         "cluster's strongest driver; its adjective, the next strong one (beyond 0.3 standard "
         "deviations) that best tells it apart from clusters with the same strongest driver. No "
-        "two names share their words or their features."
+        "two names share their words or their features, and a name only calls a cluster high "
+        "or low on a feature when its mean in the table below is above or below the average "
+        "customer's."
     )
     ui.reading(
         cl.drivers_reading(fitted["drivers"], profiles, built.table, built.features, currency)

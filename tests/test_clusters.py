@@ -374,12 +374,13 @@ FEATURES = {f: cl.BASE_FEATURES[f] for f in ("frequency", "monetary", "recency_d
 def test_drivers_have_the_sign_and_rank_of_each_cluster_mean():
     matrix = np.array([[1.0, 0.2], [1.0, 0.4], [-1.0, -0.3], [-1.0, -0.3]])
     scaled = cl.Scaled(matrix, ("frequency", "monetary"), ())
-    drivers = cl.cluster_drivers(scaled, np.array([0, 0, 1, 1]), FEATURES)
-    assert drivers.select("cluster", "feature", "direction", "rank").rows() == [
-        (1, "frequency", "higher", 1),
-        (1, "monetary", "higher", 2),
-        (2, "frequency", "lower", 1),
-        (2, "monetary", "lower", 2),
+    table = pl.DataFrame({"frequency": [3, 3, 1, 1], "monetary": [50.0, 70.0, 10.0, 10.0]})
+    drivers = cl.cluster_drivers(table, scaled, np.array([0, 0, 1, 1]), FEATURES)
+    assert drivers.select("cluster", "feature", "direction", "rank", "side").rows() == [
+        (1, "frequency", "higher", 1, 1),
+        (1, "monetary", "higher", 2, 1),
+        (2, "frequency", "lower", 1, -1),
+        (2, "monetary", "lower", 2, -1),
     ]
     assert drivers["z"].to_list() == pytest.approx([1.0, 0.3, -1.0, -0.3])
     assert drivers["label"].to_list() == ["Orders", "Net revenue"] * 2
@@ -387,11 +388,21 @@ def test_drivers_have_the_sign_and_rank_of_each_cluster_mean():
     assert names == {1: "high-spending regulars", 2: "low-spending occasional buyers"}
 
 
-def drivers_of(z: dict[int, dict[str, float]]) -> pl.DataFrame:
-    """A drivers table from each cluster's z per feature, ranked by |z| as cluster_drivers does."""
+def drivers_of(
+    z: dict[int, dict[str, float]], side: dict[int, dict[str, int]] | None = None
+) -> pl.DataFrame:
+    """A drivers table from each cluster's z per feature, ranked by |z| as cluster_drivers does;
+    each real mean on the side of the average its z says unless `side` tells otherwise."""
+    side = side or {}
     return pl.DataFrame(
         [
-            {"cluster": c, "feature": f, "z": v, "rank": rank}
+            {
+                "cluster": c,
+                "feature": f,
+                "z": v,
+                "rank": rank,
+                "side": side.get(c, {}).get(f, 1 if v > 0 else -1),
+            }
             for c, values in z.items()
             for rank, (f, v) in enumerate(
                 sorted(values.items(), key=lambda item: -abs(item[1])), start=1
@@ -444,6 +455,7 @@ def test_weak_clusters_read_as_typical_and_identical_ones_still_get_unique_names
             "feature": ["frequency", "monetary"] * 4,
             "z": [1.0, 0.5, 1.0, 0.5, 0.1, 0.05, 0.1, -0.05],
             "rank": [1, 2] * 4,
+            "side": [1, 1, 1, 1, 1, 1, 1, -1],
         }
     )
     names = cl.cluster_names(drivers, FEATURES)
@@ -461,6 +473,88 @@ def test_when_every_name_is_taken_the_cluster_number_keeps_names_unique():
     drivers = drivers_of({c: {"frequency": 1.0, "monetary": 0.5} for c in (1, 2, 3)})
     names = cl.cluster_names(drivers, FEATURES)
     assert names == {1: "high-spending regulars", 2: "regulars", 3: "high-spending regulars (3)"}
+
+
+def skewed_clusters(spend: list[float], recency: list[int]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A customer table of 4 customers (cluster 1) then 8 (cluster 2), and its drivers, with net
+    revenue logged and recency as it is."""
+    table = pl.DataFrame(
+        {"customer_id": [f"c{i:02}" for i in range(12)], "monetary": spend, "recency_days": recency}
+    )
+    scaled = cl.scaled_features(table, ["monetary", "recency_days"])
+    assert scaled.logged == ("monetary",)
+    labels = np.array([0] * 4 + [1] * 8)
+    return table, cl.cluster_drivers(table, scaled, labels, FEATURES)
+
+
+def test_a_cluster_above_average_only_on_the_log_scale_is_not_named_high_spending():
+    # cluster 1: four mid spenders (100); cluster 2: one huge (100,000) and seven tiny (1).
+    # Real means: 100 against (400 + 100,007) / 12 = 8,367, below average. Logged (ln(1 + x)):
+    # 4.615 against (4 x 4.615 + 11.513 + 7 x 0.693) / 12 = 2.902, above: z = (4.615 - 2.902) /
+    # 3.163 (the logs' standard deviation) = +0.54; cluster 2: -0.54 x 4 / 8 = -0.27, its real mean
+    # 12,500.9 above. Recency: 20 days against 23.3 (sd 7.45): z = -0.45, and cluster 2 +0.22.
+    spend = [100.0] * 4 + [100_000.0] + [1.0] * 7
+    table, drivers = skewed_clusters(spend, [20] * 4 + [30] * 6 + [10] * 2)
+    assert drivers.select("cluster", "feature", "rank", "side").rows() == [
+        (1, "monetary", 1, -1),
+        (1, "recency_days", 2, -1),
+        (2, "monetary", 1, 1),
+        (2, "recency_days", 2, 1),
+    ]
+    assert drivers["z"].to_list() == pytest.approx([0.5416, -0.4472, -0.2708, 0.2236], abs=1e-4)
+    # the old name of cluster 1: "recent high spenders"
+    names = cl.cluster_names(drivers, FEATURES)
+    assert names == {1: "recent buyers", 2: "typical customers"}
+    labels = np.array([0] * 4 + [1] * 8)
+    profiles = cl.cluster_profiles(
+        table, labels, {f: FEATURES[f] for f in table.columns[1:]}, names
+    )
+    assert profiles["revenue_per_customer"].to_list() == pytest.approx([100.0, 12_500.875])
+    # the reading quotes the strongest driver the real figures bear out: recency, not spend
+    assert cl.drivers_reading(drivers, profiles, table, FEATURES, "BRL") == (
+        "“Recent buyers” (cluster 1) stand out most on days since last order: 0.4 standard "
+        "deviations below the average customer (20 days against 23 days on average)."
+    )
+
+
+def test_a_cluster_above_average_on_both_scales_keeps_its_high_spending_name():
+    # cluster 1: four at 100; cluster 2: one at 300 and seven at 1. Real means: 100 against
+    # 707 / 12 = 58.9, above; logged: 4.615 against 2.418, above too. Cluster 2: 38.4, below.
+    table, drivers = skewed_clusters([100.0] * 4 + [300.0] + [1.0] * 7, [10] * 4 + [40] * 8)
+    assert drivers.select("cluster", "feature", "side").rows() == [
+        (1, "recency_days", -1),
+        (1, "monetary", 1),
+        (2, "recency_days", 1),
+        (2, "monetary", -1),
+    ]
+    names = cl.cluster_names(drivers, FEATURES)
+    assert names == {1: "high-spending recent buyers", 2: "low-spending lapsed buyers"}
+
+
+def test_names_pass_over_words_the_real_figures_contradict_down_to_typical():
+    # 1 and 2 both spend most. 1 has no strong second driver, so the last resort names it by the
+    # feature that differs most from 2: orders (-0.2 against -1.0) would say "frequent" of a
+    # cluster below average on orders; the basket (0.1 against 0.0) is above on both.
+    # 3: every driver's real mean sits on the other side of the average from its z.
+    z = {
+        1: {"monetary": 2.0, "frequency": -0.2, "avg_order_value": 0.1},
+        2: {"monetary": 2.1, "frequency": -1.0, "avg_order_value": 0.0},
+        3: {"monetary": -0.9, "frequency": 0.8, "avg_order_value": 0.5},
+    }
+    side = {2: {"avg_order_value": 1}, 3: {"monetary": 1, "frequency": -1, "avg_order_value": -1}}
+    drivers = drivers_of(z, side)
+    assert cl.cluster_names(drivers, NAMING) == {
+        1: "big-basket high spenders",
+        2: "occasional high spenders",
+        3: "typical customers",
+    }
+    # and a reading with no driver the real figures bear out says so
+    assert cl.drivers_reading(
+        drivers.filter(pl.col("cluster") == 3), pl.DataFrame(), pl.DataFrame(), NAMING, ""
+    ) == (
+        "No cluster stands out: on every feature, each cluster's real mean sits at the average "
+        "customer's or on the other side of it from where the model places it."
+    )
 
 
 def test_profiles_count_customers_revenue_and_feature_statistics():
@@ -645,16 +739,22 @@ def test_real_online_retail_spend_is_logged_and_extreme_buyers_form_no_cluster(r
         labels = cl.fit_clusters(scaled.matrix, k).labels
         sizes = np.bincount(labels, minlength=k)
         assert sizes.min() >= 0.01 * table.height, (k, sizes)
-        drivers = cl.cluster_drivers(scaled, labels, real_retail.features)
+        drivers = cl.cluster_drivers(table, scaled, labels, real_retail.features)
         names = cl.cluster_names(drivers, real_retail.features)
         assert len(set(names.values())) == k
         said = [mentioned(names[c + 1]) for c in range(k)]
         assert len(set(said)) == k, names  # no two names speak of the same features
+        raw = table.select(scaled.features).to_numpy().astype(float)
         for c in range(k):
-            # the cluster's mean position, computed here from the model matrix
+            # the cluster's mean position, computed here from the model matrix, and which side
+            # of the average customer its real mean sits on, as the profiles show it
             z = scaled.matrix[labels == c].mean(axis=0)
-            top = int(np.argmax(np.abs(z)))
-            if abs(z[top]) >= cl.STRONG:
+            side = np.sign(raw[labels == c].mean(axis=0) - raw.mean(axis=0))
+            for f, up in said[c]:
+                assert side[scaled.features.index(f)] == (1 if up else -1), (k, names[c + 1])
+            borne = [i for i in np.argsort(-np.abs(z)) if side[i] == (1 if z[i] >= 0 else -1)]
+            if borne and abs(z[borne[0]]) >= cl.STRONG:
+                top = borne[0]
                 assert (scaled.features[top], bool(z[top] >= 0)) in said[c], (k, names[c + 1])
 
 

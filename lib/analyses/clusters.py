@@ -656,29 +656,34 @@ def silhouette_scores(
 
 
 def cluster_drivers(
-    scaled: Scaled, labels: np.ndarray, features: dict[str, Feature]
+    table: pl.DataFrame, scaled: Scaled, labels: np.ndarray, features: dict[str, Feature]
 ) -> pl.DataFrame:
     """What sets each cluster apart: its mean of each model feature in standard deviations from
-    the overall mean (after capping and the log transform, as the model sees it).
+    the overall mean (after capping and the log transform, as the model sees it), and on which
+    side of the average customer its mean sits in `table`'s real figures, as the profiles show
+    them (on skewed data a cluster can sit above average on the log scale and below in money).
 
     One row per (cluster, feature) with cluster (1..k), feature, position (its place in the
     model's features), label, z, direction ('higher'/'lower'), rank (1 = largest |z| in the
-    cluster); sorted by cluster then rank.
+    cluster) and side (1, -1 or 0: the cluster's real mean above, below or at the mean of all
+    customers); sorted by cluster then rank.
     """
     k = int(labels.max()) + 1
-    counts = np.bincount(labels, minlength=k).astype(float)
-    # Per feature, its values summed per cluster in row order (np.add.at's sums, 3x faster).
-    sums = np.stack(
-        [np.bincount(labels, weights=column, minlength=k) for column in scaled.matrix.T.copy()],
-        axis=1,
-    )
-    means = sums / np.maximum(counts, 1)[:, None]
+    counts = np.maximum(np.bincount(labels, minlength=k), 1).astype(float)[:, None]
+
+    def means(matrix: np.ndarray) -> np.ndarray:
+        # Per feature, its values summed per cluster in row order (np.add.at's sums, 3x faster).
+        sums = [np.bincount(labels, weights=column, minlength=k) for column in matrix.T.copy()]
+        return np.stack(sums, axis=1) / counts
+
+    raw = table.select(pl.col(f).cast(pl.Float64) for f in scaled.features).to_numpy()
     frame = pl.DataFrame(
         {
             "cluster": np.repeat(np.arange(1, k + 1), len(scaled.features)),
             "feature": list(scaled.features) * k,
             "position": list(range(len(scaled.features))) * k,
-            "z": means.ravel(),
+            "z": means(scaled.matrix).ravel(),
+            "side": np.sign(means(raw) - raw.mean(axis=0)).astype(np.int64).ravel(),
         }
     )
     return (
@@ -697,9 +702,16 @@ def cluster_drivers(
             .cast(pl.Int64)
             .alias("rank"),
         )
-        .select("cluster", "feature", "position", "label", "z", "direction", "rank")
+        .select("cluster", "feature", "position", "label", "z", "direction", "rank", "side")
         .sort("cluster", "rank")
     )
+
+
+def told(up: bool, side: int) -> bool:
+    """Whether a word saying a cluster is high (`up`) or low on a feature may name or describe
+    it: only when its real mean, as the profiles show it, sits on that side of the average
+    customer (a drivers row's side), whatever the model's log scale says."""
+    return side == (1 if up else -1)
 
 
 def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[int, str]:
@@ -713,19 +725,27 @@ def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[i
     directions ('big-basket high spenders' rules out 'high-spending big-basket buyers'). With no
     strong driver: 'typical customers', then 'near-average <noun>'. Last resorts: the adjective of
     the feature that differs most from the nearest cluster sharing the top driver, then the
-    cluster number.
+    cluster number. Every word obeys `told`: a driver whose real mean sits on the other side of
+    the average customer is passed over for the next (no driver left: 'typical customers').
     """
     z: dict[int, dict[str, float]] = {}
-    ranked: dict[int, list[str]] = {}
+    side: dict[int, dict[str, int]] = {}
+    ranked: dict[int, list[str]] = {}  # the drivers the real figures bear out, strongest first
     for row in drivers.sort("cluster", "rank").iter_rows(named=True):
-        z.setdefault(row["cluster"], {})[row["feature"]] = row["z"]
-        ranked.setdefault(row["cluster"], []).append(row["feature"])
+        c, f = row["cluster"], row["feature"]
+        z.setdefault(c, {})[f] = row["z"]
+        side.setdefault(c, {})[f] = row["side"]
+        ranked.setdefault(c, [])
+        if told(row["z"] >= 0, row["side"]):
+            ranked[c].append(f)
     clusters = sorted(z)
 
     def words(feature: str, up: bool) -> tuple[str, str]:
         return features[feature].high if up else features[feature].low
 
-    def top(cluster: int) -> tuple[str, bool]:
+    def top(cluster: int) -> tuple[str, bool] | None:
+        if not ranked[cluster]:
+            return None
         feature = ranked[cluster][0]
         return feature, z[cluster][feature] >= 0
 
@@ -733,14 +753,16 @@ def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[i
     taken_sets: set[frozenset] = set()
     names: dict[int, str] = {}
     for c in clusters:
-        first, up = top(c)
-        noun = words(first, up)[1]
-        lead = (first, up)
+        lead = top(c)
         candidates: list[tuple[str, frozenset]] = []
-        if abs(z[c][first]) < STRONG:
+        if lead is None or abs(z[c][lead[0]]) < STRONG:
             candidates.append(("typical customers", frozenset()))
-            candidates.append((f"near-average {noun}", frozenset({("near", *lead)})))
+            if lead is not None:
+                noun = words(*lead)[1]
+                candidates.append((f"near-average {noun}", frozenset({("near", *lead)})))
         else:
+            first, up = lead
+            noun = words(first, up)[1]
             rivals = [
                 o for o in clusters if o != c and top(o) == lead and abs(z[o][first]) >= STRONG
             ]
@@ -758,7 +780,9 @@ def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[i
                 )
             if rivals:
                 nearest = min(rivals, key=lambda o: sum((z[c][f] - z[o][f]) ** 2 for f in z[c]))
-                apart = [f for f in ranked[c] if f != first]
+                apart = [
+                    f for f in z[c] if f != first and told(z[c][f] >= z[nearest][f], side[c][f])
+                ]
                 if apart:
                     f = max(apart, key=lambda f: abs(z[c][f] - z[nearest][f]))
                     more = z[c][f] >= z[nearest][f]
@@ -976,8 +1000,19 @@ def drivers_reading(
     features: dict[str, Feature],
     currency: str,
 ) -> str:
-    """The strongest single driver of any cluster, in business units, in one sentence."""
-    top = drivers.sort(pl.col("z").abs(), descending=True).row(0, named=True)
+    """The strongest single driver of any cluster that its real figures bear out (`told`), in
+    business units, in one sentence."""
+    borne = [
+        row
+        for row in drivers.sort(pl.col("z").abs(), descending=True).iter_rows(named=True)
+        if told(row["z"] >= 0, row["side"])
+    ]
+    if not borne:
+        return (
+            "No cluster stands out: on every feature, each cluster's real mean sits at the "
+            "average customer's or on the other side of it from where the model places it."
+        )
+    top = borne[0]
     feature = features[top["feature"]]
     mean = profiles.filter(pl.col("cluster") == top["cluster"])[f"mean_{top['feature']}"][0]
     overall = table[top["feature"]].mean()
@@ -1158,7 +1193,7 @@ def headless(
     diagnostics = cluster_diagnostics(scaled.matrix)
     chosen = k or diagnostics.suggested_k
     clustering = diagnostics.fit_at(scaled.matrix, chosen)
-    drivers = cluster_drivers(scaled, clustering.labels, built.features)
+    drivers = cluster_drivers(built.table, scaled, clustering.labels, built.features)
     names = cluster_names(drivers, built.features)
     profiles = cluster_profiles(built.table, clustering.labels, built.features, names)
     cost = default_cost(built.table) if cost < 0 else cost
