@@ -13,6 +13,7 @@ from lib.analyses import movement, rfm
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import movement as movement_charts
 from lib.charts import rfm as charts
+from lib.formats import PERSON_RESOLVED
 from pages.common import columns, exports, links, ui
 from pages.common.settings import RULES_KEY, view_choices
 
@@ -120,9 +121,12 @@ if table.cleaned_lines and checks is None:
     extra.append(f"cleaning removed {table.cleaned_lines:,} more {ui.lines_word(ds)}")
 if table.return_only_customers:
     extra.append(f"{table.return_only_customers:,} customers with only returns are left out")
+resolved = [PERSON_RESOLVED[f] for f in ds.source_format.split("+") if f in PERSON_RESOLVED]
 st.caption(
-    "One row per person (merged accounts and Olist's per-order ids resolved). Frequency counts "
-    "distinct orders with a purchase; monetary is their revenue, net of cancellations."
+    "One row per person"
+    + (f" ({'; '.join(resolved)})" if resolved else "")
+    + ". Frequency counts distinct orders with a purchase; monetary is their revenue, net of "
+    "cancellations."
     + (f" Amounts in {currency}." if currency else "")
     + left_out
     + (f" {'; '.join(extra).capitalize()}." if extra else "")

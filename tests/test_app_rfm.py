@@ -60,6 +60,14 @@ def test_customers_metric_counts_the_people_with_a_sale_order(kind):
     table = summary_table(at)
     assert table["customers"].sum() == expected
     assert measures.DEFINITIONS["purchase"] in texts(at)
+    # How ids become people, said only for the formats that resolve them.
+    resolved = {
+        "marketplace": "One row per person (Olist's per-order customer ids resolved to the "
+        "person).",
+        "webshop": "One row per person (merged accounts resolved to one person).",
+        "retail": "One row per person. Frequency",
+    }[kind]
+    assert resolved in texts(at)
 
 
 def published_counts(per: pd.DataFrame, recency_by_order: bool = False) -> dict[str, int]:

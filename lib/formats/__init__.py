@@ -26,6 +26,11 @@ FORMAT_LABELS = {
     "amazon": "Amazon Seller Central",
     "generic": "Mapped transactions",
 }
+# How a format's ids become one row per person, where they need resolving (RFM's caption).
+PERSON_RESOLVED = {
+    "olist": "Olist's per-order customer ids resolved to the person",
+    "webshop": "merged accounts resolved to one person",
+}
 # Formats whose build takes `needs`: it then builds lines and these tables only (see assemble).
 NEEDS_AWARE = frozenset({retail.FORMAT})
 KINDS: tuple[Kind, ...] = (
