@@ -106,7 +106,8 @@ if built.lines_without_customer:
 if built.returns_only_customers:
     left_out.append(f"{built.returns_only_customers:,} customers with returns only")
 st.caption(
-    "One row per customer (the person behind lines.customer_id). Revenue is net: returns and "
+    "One row per customer (the person behind each line's customer id). Revenue is net: "
+    "returns and "
     "cancellations are subtracted. "
     + (f"Left out: {' and '.join(left_out)}." if left_out else "Every line has a customer.")
 )
@@ -136,8 +137,8 @@ if built.missing:
     notes.append(
         "Not offered: " + "; ".join(f"{what} ({why})" for what, why in built.missing) + "."
     )
-for what, filled in built.imputed:
-    if filled:
+for what, filled, group in built.imputed:
+    if filled and set(group) & set(chosen):  # said only of the features the clusters use
         notes.append(f"{filled:,} customers have no {what} data and get the average of the others.")
 if notes:
     st.caption(" ".join(notes))

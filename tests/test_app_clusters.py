@@ -96,6 +96,15 @@ def test_webshop_offers_the_platform_mix_and_explains_the_missing_reviews():
     for platform in events["platform"].drop_nulls().unique():
         assert f"Share of {platform.replace('_', ' ')} events" in options
     assert "average review (needs orders.review_score" in captions(at)
+    # Customers without events get the average platform mix: said once the mix is clustered on.
+    lines = formats.assemble_demo("webshop").dataset.tables["lines"]
+    buyers = lines.filter(pl.col("customer_id").is_not_null())["customer_id"].unique()
+    silent = buyers.filter(~buyers.is_in(events["user_id"].unique().implode())).len()
+    note = f"{silent:,} customers have no platform mix data"
+    assert note not in captions(at)  # the default features hold no platform share
+    chosen = at.multiselect(key="clusters_features")
+    chosen.set_value([*chosen.value, "platform_web"]).run()
+    assert note in captions(at)
 
 
 def test_moving_k_redraws_the_profiles_with_that_many_clusters():

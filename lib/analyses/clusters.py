@@ -142,7 +142,8 @@ class CustomerFeatures:
     lines_without_customer: int
     revenue_without_customer: float
     returns_only_customers: int
-    imputed: tuple[tuple[str, int], ...]  # (feature group, customers given the mean)
+    # (feature group, customers given the mean, the group's features)
+    imputed: tuple[tuple[str, int, tuple[str, ...]], ...]
     as_of: datetime | None
 
     @property
@@ -214,7 +215,7 @@ def customer_features(
     else:
         missing.append((NEED_LABELS["return_share"], NEEDS["return_share"]))
     table = table.select("customer_id", *features).sort("customer_id")
-    imputed: list[tuple[str, int]] = []
+    imputed: list[tuple[str, int, tuple[str, ...]]] = []
 
     platforms = _platform_shares(events, table.select("customer_id"))
     if platforms is None:
@@ -223,7 +224,7 @@ def customer_features(
         shares, described = platforms
         table, filled = _join_filled(table, shares)
         features.update(described)
-        imputed.append((NEED_LABELS["platform"], filled))
+        imputed.append((NEED_LABELS["platform"], filled, tuple(described)))
 
     reviews = _review_means(orders, table.select("customer_id"))
     if reviews is None:
@@ -231,7 +232,7 @@ def customer_features(
     else:
         table, filled = _join_filled(table, reviews)
         features["review_score"] = BASE_FEATURES["review_score"]
-        imputed.append((NEED_LABELS["review_score"], filled))
+        imputed.append((NEED_LABELS["review_score"], filled, ("review_score",)))
 
     return CustomerFeatures(
         table=table,
