@@ -210,9 +210,16 @@ if view == "Conversion":
     st.subheader("Monthly lead cohorts")
     cohorts = ui.cached(funnel.lead_cohorts)(ds.key, outcomes)
     ui.chart(charts.cohort_chart(cohorts), width="stretch")
+    early = cohorts.filter("before_deals") if "before_deals" in cohorts.columns else cohorts[:0]
     st.caption(
         "Solid line: share of the month's leads closed so far, with its 95% band; dashed: "
         "share closed within 30 days of first contact."
+        + (
+            f" Not drawn: {fmt.counted(early.height, 'month')} before the first deal in the "
+            "data (the table lists them)."
+            if early.height and early.height < cohorts.height
+            else ""
+        )
     )
     ui.reading(funnel.cohort_reading(cohorts, overall["median_days_to_close"]))
     columns.table(

@@ -3,8 +3,9 @@
 import polars as pl
 import pytest
 
-from lib import demo
-from tests.apptest import metrics, page
+from lib import demo, io
+from tests.apptest import files_page, metrics, page
+from tests.conftest import shared_file
 from tests.test_recipe_roundtrip import downloads  # noqa: F401 - a fixture
 
 PATH = "pages/funnel.py"
@@ -130,3 +131,16 @@ def test_codes_show_in_words_everywhere_on_the_page_and_stay_raw_in_downloads(do
         assert readings and not any("_" in r for r in readings), readings
     assert {"Paid search", "Online big"} <= seen
     assert b"SR,lead type,online_big," in downloads["routing.csv"]()
+
+
+def test_real_funnel_cohort_chart_leaves_out_the_months_before_the_first_deal():
+    """Olist's first deal was won on 5 Dec 2017; its leads start in June: the six months before
+    December have no deals in the file, so the chart leaves them out and says so."""
+    names = ("marketing_qualified_leads", "closed_deals")
+    files = [shared_file(f"olist_marketing_funnel/olist_{n}_dataset.csv.gz") for n in names]
+    tables = [t for f in files for t in io.read_path(f)]
+    at = files_page({t.name: t.frame for t in tables}, "funnel", "olist_funnel")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Not drawn: 6 months before the first deal in the data (the table lists them)." in (
+        captions
+    )

@@ -592,6 +592,10 @@ def test_months_before_a_late_start_of_the_deals_are_left_out_of_the_comparison(
         "deals start months after the leads, so the deals those months closed earlier are not "
         "in the file."
     )
+    # The chart draws the months the deals cover, not January.
+    spec = charts.cohort_chart(cohorts).to_dict()
+    drawn = {r["month"][:7] for rows in spec["datasets"].values() for r in rows if "month" in r}
+    assert drawn == {"2024-06", "2024-07", "2024-08"}
     # 4 January leads without a deal: 0.77^4 = 0.35 by chance, so January is judged.
     few = pl.concat([early.head(4), *(m[0] for m in months)])
     assert not funnel.lead_cohorts(funnel.lead_outcomes(few, deals))["before_deals"].any()

@@ -72,7 +72,11 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
 
 @memo
 def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
-    """Monthly lead cohorts: conversion line with its 95% band, leads as light bars behind."""
+    """Monthly lead cohorts: conversion line with its 95% band and the share closed within 30
+    days. Months before the deals file starts (`before_deals`) are not drawn: their deals are
+    not in the data, and a first month of 4 leads would stretch the band over half the axis."""
+    if "before_deals" in cohorts.columns and not cohorts["before_deals"].all():
+        cohorts = cohorts.filter(~pl.col("before_deals"))
     data = cohorts.with_columns(pl.col("month").cast(pl.Datetime("ms")))
     x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
     tooltip = [
