@@ -140,6 +140,26 @@ def test_monthly_revenue_flags_the_month_the_data_stops_in_as_partial():
     assert series["label"].to_list() == ["Jan 2024", "Feb 2024"]
 
 
+def test_a_month_bar_is_centred_on_the_month_the_axis_labels_it_by():
+    """The axis labels a month at its first day: its bar spans 85% of the month around that
+    day (January: 31 days, so 13.175 days either side), not from it, where it sat right of its
+    label and the next month's label fell under it."""
+    from lib.charts import sales as charts
+
+    series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 2, 7), "month", 2)
+    spec = charts.revenue_chart(series, "month", "GBP").to_dict()
+    bars = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == (
+        "bar_start",
+        "bar_end",
+    )
+    rows = next(iter(spec["datasets"].values()))
+    january = datetime(2024, 1, 1).timestamp()
+    start = datetime.fromisoformat(rows[0]["bar_start"]).timestamp()
+    end = datetime.fromisoformat(rows[0]["bar_end"]).timestamp()
+    assert (january - start, end - january) == (13.175 * 86400, 13.175 * 86400)
+
+
 def test_weekly_revenue_fills_empty_weeks_and_averages_full_ones_only():
     series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 2, 7), "week", 2)
     assert series["revenue"].to_list() == [18.0, 11.0, 0.0, 0.0, 6.0, 8.0]

@@ -22,16 +22,18 @@ def revenue_chart(
     title = money_title("Net revenue", currency)
     every = {"day": "1d", "week": "1w", "month": "1mo"}[grain]
     start = pl.col("period").cast(pl.Datetime("ms"))
-    # Bars span 85% of their period on the time axis, so a month bar is as wide as a month.
+    # Bars span 85% of their period on the time axis, so a month bar is as wide as a month, and
+    # are centred on the period's start: the axis labels each period at its start, under its bar
+    # (a bar drawn from the start sat right of its label, under the gap before the next).
+    half = (start.dt.offset_by(every) - start) * 0.425
     data = series.with_columns(
         pl.when(pl.col("partial")).then(pl.lit("partial")).otherwise(pl.lit("")).alias("note"),
         start.alias("period"),
-        (start + (start.dt.offset_by(every) - start) * 0.85).alias("bar_end"),
-        (start + (start.dt.offset_by(every) - start) * 0.425).alias("middle"),
+        (start - half).alias("bar_start"),
+        (start + half).alias("bar_end"),
     )
     axis = alt.Axis(format=_TIME_FORMAT[grain], labelOverlap="greedy", labelAngle=0)
-    x = alt.X("period:T", title=None, axis=axis)
-    base = alt.Chart(data).encode(x=alt.X("middle:T", title=None, axis=axis))
+    base = alt.Chart(data).encode(x=alt.X("period:T", title=None, axis=axis))
     tooltip = [
         alt.Tooltip("label:N", title="Period"),
         alt.Tooltip("revenue:Q", title=title, format=_MONEY),
@@ -54,7 +56,7 @@ def revenue_chart(
         )
     else:
         marks = base.mark_bar(color=ACCENT).encode(
-            x=x,
+            x=alt.X("bar_start:T", title=None, axis=axis),
             x2="bar_end:T",
             y=y,
             y2=alt.datum(0),
