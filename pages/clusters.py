@@ -357,14 +357,14 @@ def clustering() -> None:
         ui.download(diag.table, "cluster_diagnostics", key="clusters_download_diagnostics")
         st.markdown("**How each feature enters the model**")
         columns.table(
-            entered,
+            cl.caps_in_units(entered, built.features, currency),
             {
                 "feature": None,
                 "label": columns.key("Feature", width="medium"),
                 "skewness": columns.number("Skewness (after capping)", 2),
                 "logged": st.column_config.CheckboxColumn("Log-transformed"),
-                "low_cap": columns.number("Capped below at", 2),
-                "high_cap": columns.number("Capped above at", 2),
+                "low_cap": columns.text("Capped below at"),
+                "high_cap": columns.text("Capped above at"),
                 "capped": columns.count("Customers capped"),
             },
         )

@@ -770,3 +770,17 @@ def test_real_online_retail_diagnostics_suggest_a_k_whose_clusters_are_all_subst
         assert chosen >= best - cl.TIE
         sizes = np.bincount(cl.fit_clusters(scaled.matrix, diag.suggested_k).labels)
         assert sizes.min() >= 0.01 * real_retail.table.height
+
+
+def test_capping_bounds_read_in_each_features_units():
+    """One column held days, orders and money alike, as '37.00', '2.00' and '1234.50'."""
+    model = pl.DataFrame(
+        {
+            "feature": ["recency_days", "frequency", "monetary"],
+            "low_cap": [37.0, 1.0, 12.5],
+            "high_cap": [365.0, 2.0, 1234.5],
+        }
+    )
+    shown = cl.caps_in_units(model, cl.BASE_FEATURES, "BRL")
+    assert shown["low_cap"].to_list() == ["37 days", "1.0 orders", "R$ 12.5"]
+    assert shown["high_cap"].to_list() == ["365 days", "2.0 orders", "R$ 1.2k"]

@@ -1027,6 +1027,18 @@ def drivers_reading(
     )
 
 
+def caps_in_units(model: pl.DataFrame, features: dict[str, Feature], currency: str) -> pl.DataFrame:
+    """model_features with its capping bounds as people read them (unit_value: '37 days',
+    '2.0 orders', 'R$ 1.2k'), where one number column held days, orders and money alike."""
+    units = [features[f].unit for f in model["feature"]]
+    return model.with_columns(
+        pl.Series(
+            column, [unit_value(v, u, currency) for v, u in zip(model[column], units, strict=True)]
+        )
+        for column in ("low_cap", "high_cap")
+    )
+
+
 def unit_value(value: float | None, unit: str, currency: str) -> str:
     """A feature value as people read it: '123 days', '2.4 orders', 'R$ 1.2k', '12.5%'."""
     if value is None:
