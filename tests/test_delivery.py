@@ -248,6 +248,10 @@ def test_charts_and_map_build_from_the_headless_tables():
         charts.reviews_chart(out["reviews"]),
     ):
         assert chart.to_dict()
+    # The days' legend sits under the days chart it names, not above the late rate's line.
+    late, days = charts.month_chart(out["by_month"]).to_dict()["vconcat"]
+    assert days["encoding"]["color"]["legend"]["orient"] == "bottom"
+    assert "color" not in late["encoding"]
 
 
 # --- the demo's planted lateness --------------------------------------------------------------

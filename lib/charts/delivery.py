@@ -70,7 +70,9 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
                 scale=alt.Scale(
                     domain=["promised (median)", "taken (median)"], range=[MUTED, PALETTE[2]]
                 ),
-                legend=alt.Legend(orient="top"),
+                # Under the days chart it names: a legend on top of the two charts sat over the
+                # late rate's red line, which it does not describe.
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("month:T", format="%B %Y"),
