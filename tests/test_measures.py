@@ -306,21 +306,14 @@ def test_no_sale_orders_are_those_set_apart_and_those_without_a_line():
     orders = pl.DataFrame({"order_id": ["o1", "o2", "o3", "o4"]})
     lines = pl.DataFrame({"order_id": ["o1", "o1", "o4"]})
     unsold = pl.DataFrame({"order_id": ["o2", "o2"]})
-    ds = Dataset("t", "test", tables={"orders": orders, "lines": lines})
-    assert measures.no_sale_orders(ds) == (0, 2)
-    ds = Dataset(
-        "t",
-        "test",
-        tables={"orders": orders, "lines": lines},
-        extras={measures.UNSOLD_LINES: unsold},
-    )
-    assert measures.no_sale_orders(ds) == (1, 1)
     every = pl.DataFrame({"order_id": ["o1", "o2", "o4"]})
-    ds = Dataset(
-        "t",
-        "test",
-        tables={"orders": every, "lines": lines},
-        extras={measures.UNSOLD_LINES: unsold},
-    )
-    assert measures.no_sale_orders(ds) == (1, 0)
+    for table, extras, expected in (
+        (orders, {}, (0, 2)),  # nothing set apart: o2 has no line either
+        (orders, {measures.UNSOLD_LINES: unsold}, (1, 1)),
+        (every, {measures.UNSOLD_LINES: unsold}, (1, 0)),
+    ):
+        tables = {"orders": table, "lines": lines}
+        assert measures.no_sale_orders(Dataset("t", "test", tables=tables, extras=extras)) == (
+            expected
+        )
     assert measures.no_sale_orders(Dataset("t", "test", tables={"lines": lines})) == (0, 0)
