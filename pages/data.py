@@ -209,13 +209,14 @@ else:
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
         apart, bare = measures.no_sale_orders(ds)
-        no_sale = (
-            f" ({apart + bare:,} of them no sale: {apart:,} set apart, {bare:,} without items)"
-            if bare
-            else f" ({apart:,} of them no sale, set apart)"
+        detail = (
+            f": {apart:,} set apart, {bare:,} without items"
+            if apart and bare
+            else ", set apart"
             if apart
-            else ""
+            else ", without items"
         )
+        no_sale = f" ({apart + bare:,} of them no sale{detail})" if apart or bare else ""
         counts = ", ".join(
             f"{t} {n:,}" + (no_sale if t == "orders" else "") for t, n in ds.row_counts().items()
         )

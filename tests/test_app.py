@@ -261,3 +261,8 @@ def test_the_data_page_says_how_many_of_the_orders_are_no_sale():
     # Sales counts the rest.
     sales = metrics(page("marketplace", "pages/sales.py"))
     assert sales["Orders"] == f"{orders.height - apart - bare:,}"
+    # Without the orders that have no items, every order that is no sale was set apart.
+    files["olist_orders_dataset.csv"] = orders.filter(pl.col("order_id").is_in(items.implode()))
+    at = files_page(files, "data", "olist_with_items")
+    shown = " ".join(b.value for b in (*at.success, *at.warning)).replace("\\", "")
+    assert f"({apart:,} of them no sale, set apart)" in shown
