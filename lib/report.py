@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io as stdio
 import json
@@ -1144,8 +1145,16 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     cal_end = _day(o["calibration_end"]) or (plan.calibration_end if plan else None)
     last = bought["ordered_at"].max().date()
     units = (last - cal_end).days / clv.DAYS_PER_UNIT[unit] if cal_end else 0.0
-    # The holdout check's caution on the totals, as the page gives it under them.
-    caution = clv.holdout_caution(holdout, units, unit, clv.MODELS[str(o["model"])])
+    # The holdout check's caution on the totals, as the page gives it under them: the chosen
+    # model on the holdout of the default horizon, whatever horizon the totals are for.
+    caution = ""
+    checked = clv.holdout_plan(bought, *clv.DEFAULT_HORIZON)
+    if checked is not None:
+        with contextlib.suppress(clv.FitError):
+            check = clv.holdout_validation(
+                bought, checked.calibration_end, unit, float(o["penalizer"]), str(o["model"])
+            )
+            caution = clv.holdout_caution(check.groups, check.holdout_units, unit, check.fit.label)
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),
         Block(

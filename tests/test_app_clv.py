@@ -152,6 +152,10 @@ def test_retail_totals_carry_the_holdout_checks_caution():
     assert metric(at, "Purchases predicted / made").value == "1,195 / 972"
     assert metric(at, "Error on the total").value == "+23.0%"
     assert sum(caution in w.value for w in at.warning) == 1
+    # A check of the model: the totals of another horizon carry the same one (nothing refitted).
+    at.segmented_control(key="clv_view").set_value("Customers").run()
+    at.number_input(key="clv_horizon").set_value(6).run()
+    assert sum(caution in w.value for w in at.warning) == 1
 
 
 def test_holdout_view_says_when_the_history_is_shorter_than_the_horizon():

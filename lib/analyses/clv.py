@@ -23,6 +23,9 @@ DAYS_PER_UNIT = {"days": 1, "weeks": 7}
 WEEKS_PER_MONTH = 4.345
 UNITS_PER_MONTH = {unit: WEEKS_PER_MONTH * 7 / days for unit, days in DAYS_PER_UNIT.items()}
 HORIZON_UNITS = ("weeks", "months")
+# The page's opening horizon. The totals' holdout check (holdout_caution) keeps its plan
+# whatever horizon is chosen: a check of the model, refitted on no horizon move.
+DEFAULT_HORIZON = (12, "months")
 PENALIZERS = (0.0, 0.0001, 0.001, 0.01, 0.1)
 MODELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
 # The trust table's verdicts in words.
