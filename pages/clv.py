@@ -233,7 +233,6 @@ cols[3].metric(
 )
 # Under the totals: the holdout check's caution on them, when it finds the model far off.
 caution = st.container()
-plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)
 
 
 def caution_totals(holdout: clv.Holdout) -> None:
@@ -283,8 +282,8 @@ SHOWN = [
     "T",
 ]
 
-checked = clv.holdout_plan(bought.lines, *clv.DEFAULT_HORIZON)
-if view != "Holdout check" and checked is not None:
+checked = None if view == "Holdout check" else clv.holdout_plan(bought.lines, *clv.DEFAULT_HORIZON)
+if checked is not None:
     # The chosen model alone on the holdout the Holdout check view opens on at the default
     # horizon (0.1 s where the three models take 2 s; the same whatever horizon is chosen, so
     # a horizon move refits nothing); a model that cannot be fitted on it is that view's to
@@ -338,6 +337,7 @@ if view == "Customers":
     )
 
 elif view == "Holdout check":
+    plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)
     if plan is None:
         st.info("The history is too short to set a holdout period aside.")
         st.stop()
