@@ -210,7 +210,7 @@ if view == "Conversion":
     st.subheader("Monthly lead cohorts")
     cohorts = ui.cached(funnel.lead_cohorts)(ds.key, outcomes)
     ui.chart(charts.cohort_chart(cohorts), width="stretch")
-    early = cohorts.filter("before_deals") if "before_deals" in cohorts.columns else cohorts[:0]
+    early = funnel.before_deals(cohorts)
     st.caption(
         "Solid line: share of the month's leads closed so far, with its 95% band; dashed: "
         "share closed within 30 days of first contact."

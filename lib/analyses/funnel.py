@@ -555,6 +555,12 @@ def conversion_reading(
     return "; ".join(parts) + "."
 
 
+def before_deals(cohorts: pl.DataFrame) -> pl.DataFrame:
+    """The lead_cohorts months before the deals file starts (`before_deals`): their deals are
+    not in the data, so no reading or chart judges them; none without that column."""
+    return cohorts.filter("before_deals") if "before_deals" in cohorts.columns else cohorts[:0]
+
+
 def cohort_reading(
     cohorts: pl.DataFrame, typical_days: float | None, min_leads: int = MIN_LEADS
 ) -> str:
@@ -563,7 +569,7 @@ def cohort_reading(
     its 95% interval clears the pooled rate of those months."""
     if cohorts.height == 0:
         return "No leads to group by month."
-    early = cohorts.filter("before_deals") if "before_deals" in cohorts.columns else cohorts[:0]
+    early = before_deals(cohorts)
     cohorts = cohorts.filter(~pl.col("before_deals")) if early.height else cohorts
     wait = typical_days or 0
     mature = cohorts.filter(pl.col("observed_days") >= 2 * wait) if wait else cohorts

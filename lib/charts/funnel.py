@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.analyses.funnel import actionable
+from lib.analyses.funnel import actionable, before_deals
 from lib.charts import ACCENT, MUTED, PALETTE, either, pct_axis
 from lib.charts.memo import memo
 
@@ -75,7 +75,7 @@ def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
     """Monthly lead cohorts: conversion line with its 95% band and the share closed within 30
     days. Months before the deals file starts (`before_deals`) are not drawn: their deals are
     not in the data, and a first month of 4 leads would stretch the band over half the axis."""
-    if "before_deals" in cohorts.columns and not cohorts["before_deals"].all():
+    if 0 < before_deals(cohorts).height < cohorts.height:
         cohorts = cohorts.filter(~pl.col("before_deals"))
     data = cohorts.with_columns(pl.col("month").cast(pl.Datetime("ms")))
     x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
