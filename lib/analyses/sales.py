@@ -31,7 +31,7 @@ KPI_LABELS = {
 
 def kpi_text(metric: str, value: float | None, currency: str = "") -> str:
     """A headline figure (a KPI_LABELS metric) as the Sales page and the report print it:
-    money compact ('£1.2M'), the returning share in percent, items per order to a tenth."""
+    money compact ('£1.2M'), the returning share in percent, units per order to a tenth."""
     if metric in ("revenue", "aov"):
         return fmt.money(value, currency)
     if metric == "returning_share":
@@ -709,19 +709,20 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
     selling = by_day.filter(pl.col("orders") > 0)
     busiest = _days_like(by_day, by_day["orders"].max())
-    quietest = _days_like(by_day, selling["orders"].min())
+    even = busiest.height == selling.height  # every selling day within chance of the busiest
     # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
     empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
-    if busiest.height == selling.height:
+    if even:
         days = fmt.listed(selling["day"].to_list()) if empty else "the days"
         most = f"orders spread about evenly over {days} (differences within chance)"
     else:
         most = _days_text(busiest, total, "the busiest day", "the busiest days")
     if empty:
         least = f"no order falls on {' or '.join(empty) if len(empty) < 3 else ', '.join(empty)}"
-    elif busiest.height == selling.height:
+    elif even:
         least = ""
     else:
+        quietest = _days_like(by_day, selling["orders"].min())
         least = _days_text(quietest, total, "the quietest", "the quietest")
     return (
         f"Orders peak on {peak[1]} at {peak[2]:02d}:00 ({fmt.pct(peak[3] / total)} of all orders "
