@@ -185,6 +185,8 @@ def freight_share(freight: pl.Expr, goods: pl.Expr) -> pl.Expr:
 
 # Reasons Purchases.dropped names, which pages word as they need.
 NO_CUSTOMER, RETURN, DUPLICATE = "no customer id", "cancellation or return", "exact duplicate line"
+NOT_SOLD = "zero or negative quantity or unit price"
+NOT_SOLD_FREE = "zero or negative quantity, or negative unit price"  # free purchases counted
 
 
 @dataclass(frozen=True)
@@ -297,9 +299,7 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
         (RETURN, ~pl.col("_return")),
         (DUPLICATE, pl.col("_first")),
         (
-            "zero or negative quantity, or negative unit price"
-            if free
-            else "zero or negative quantity or unit price",
+            NOT_SOLD_FREE if free else NOT_SOLD,
             _sells(frame, free),
         ),
     ]

@@ -159,7 +159,7 @@ def customers_help(modelled: int, paying: int) -> str:
 # What purchase_lines' reasons leave out, as (one line, lines): "3 exact duplicate lines".
 _REASONS = {
     measures.RETURN: ("cancellation or return line", "cancellation or return lines"),
-    "zero or negative quantity, or negative unit price": (
+    measures.NOT_SOLD_FREE: (
         "line with a zero or negative quantity, or a negative unit price",
         "lines with a zero or negative quantity, or a negative unit price",
     ),
