@@ -361,7 +361,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
     table = f["categories"].sort("revenue", descending=True)
     window = cat.growth_window(ds.tables["lines"]["ordered_at"], int(o["months"]))
     with_growth = table.filter(pl.col("growth").is_not_null())
-    growing = with_growth.filter(pl.col("growth") >= measures.FLAT).height
+    growing = with_growth.filter(cat.growing()).height
     unreliable = with_growth.filter(~pl.col("growth_reliable")).height
     best = table.row(0, named=True)
     kpis = [

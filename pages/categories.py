@@ -88,7 +88,7 @@ cols[1].metric(
 )
 cols[2].metric(
     "Growing categories",
-    f"{with_growth.filter(pl.col('growth') >= measures.FLAT).height} of {with_growth.height}",
+    f"{with_growth.filter(cat.growing()).height} of {with_growth.height}",
     help=f"Revenue up {measures.FLAT:.0%} or more in the last N full months against the N "
     "before (within 2% either way is flat, as on Regions)",
 )

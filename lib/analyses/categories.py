@@ -218,19 +218,23 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
+def growing() -> pl.Expr:
+    """A category growing: revenue up measures.FLAT (2%) or more, as a region grows on Regions
+    (+0.6% is flat). The quadrants, the growing count and the report read it."""
+    return pl.col("growth") >= measures.FLAT
+
+
 def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     """`table` plus high_share (share >= the median share of all categories) and quadrant
-    (leaders, rising, steady, fading; null without a growth figure). Growing means up by
-    measures.FLAT (2%) or more, as on Regions: +0.6% is flat, not growing."""
+    (leaders, rising, steady, fading; null without a growth figure; growing: see growing)."""
     median = table["share"].median()
     high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
-    growing = pl.col("growth") >= measures.FLAT
     return table.with_columns(high.alias("high_share")).with_columns(
         pl.when(pl.col("growth").is_null() | pl.col("high_share").is_null())
         .then(None)
-        .when(pl.col("high_share") & growing)
+        .when(pl.col("high_share") & growing())
         .then(pl.lit("leaders"))
-        .when(growing)
+        .when(growing())
         .then(pl.lit("rising"))
         .when(pl.col("high_share"))
         .then(pl.lit("steady"))
