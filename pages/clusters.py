@@ -107,8 +107,7 @@ if built.returns_only_customers:
     left_out.append(f"{built.returns_only_customers:,} customers with returns only")
 st.caption(
     "One row per customer (the person behind each line's customer id). Revenue is net: "
-    "returns and "
-    "cancellations are subtracted. "
+    "returns and cancellations are subtracted. "
     + (f"Left out: {' and '.join(left_out)}." if left_out else "Every line has a customer.")
 )
 
