@@ -64,7 +64,7 @@ def test_marketplace_says_the_purchase_model_has_little_to_learn_from_one_time_b
     per_customer = days.group_by("customer_id").len()
     one_time = (per_customer["len"] == 1).mean()
     checks = checks_table(at)
-    row = checks[checks["check"] == "One-time buyers"].iloc[0]
+    row = checks[checks["check"] == clv.ONE_DAY_CHECK].iloc[0]
     assert row["value"] == fmt.pct(one_time)
     assert "has little to learn" in row["note"]
 

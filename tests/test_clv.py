@@ -600,7 +600,7 @@ def test_online_retail_fit_says_the_dropout_cannot_be_identified(online_retail):
     assert row["note"].startswith("Not identified in this window: the chance of leaving ")
     assert "(what would help: under the table)" in row["note"]
     # The one-time buyers' row does not promise the dropout its own row says is not there.
-    one_time = checks.filter(pl.col("check") == "One-time buyers").row(0, named=True)
+    one_time = checks.filter(pl.col("check") == clv.ONE_DAY_CHECK).row(0, named=True)
     assert one_time["note"] == (
         "2,790 repeat buyers to learn purchase rates from: whether they tell when customers "
         "leave is the Dropout check below."
@@ -810,14 +810,14 @@ def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history
     values = dict(zip(checks["check"], checks["value"], strict=True))
     assert values["Customers"] == "3"
     assert verdicts["Customers"] == "problem"
-    assert values["One-time buyers"] == "33.3%"
-    assert verdicts["One-time buyers"] == "problem"  # 2 repeat buyers, fewer than 10
+    assert values["Bought on one day only"] == "33.3%"
+    assert verdicts["Bought on one day only"] == "problem"  # 2 repeat buyers, fewer than 10
     assert values["History vs horizon"] == "15 days of history, horizon 365 days"
     assert verdicts["History vs horizon"] == "caution"
     assert values["Lines without a customer"] == "4"
     assert values["Repeat buyers with non-positive spend"] == "0"
     reading = clv.trust_reading(checks)
-    assert reading.startswith("2 checks fail: Customers; One-time buyers.")
+    assert reading.startswith("2 checks fail: Customers; Bought on one day only.")
     assert clv.WHAT_HELPS not in reading  # the dropout is not among them
 
 
@@ -1088,6 +1088,6 @@ def test_a_dropout_known_only_on_average_gets_a_caution_not_a_green_light():
     assert gap < 0 and f"(a log-likelihood {-gap:.2f} higher)." in check["note"]
     bought = clv.purchase_lines(ds.tables["lines"])
     checks = clv.sufficiency(summary, bought.dropped, fit=fit)
-    one_time = checks.filter(pl.col("check") == "One-time buyers").row(0, named=True)
+    one_time = checks.filter(pl.col("check") == clv.ONE_DAY_CHECK).row(0, named=True)
     repeat = int((summary["frequency"] > 0).sum())
     assert one_time["note"] == f"{repeat:,} repeat buyers to learn purchase rates and dropout from."

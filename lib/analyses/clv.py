@@ -203,6 +203,8 @@ _PURCHASE = (
     "A purchase is a customer's purchases on one day (Fader and Hardie's convention: several "
     "invoices on one day count once)."
 )
+# Not "one-time buyers": RFM and Sales count orders, this check purchase days (_PURCHASE).
+ONE_DAY_CHECK = "Bought on one day only"
 _FREE = "Purchases worth 0 count as purchases; only the spend model leaves them out."
 
 
@@ -1104,8 +1106,9 @@ def sufficiency(
     elif one_time > 0.9:
         verdict = "caution"
         note = (
-            f"{fmt.pct(one_time)} bought only once: the purchase model has little to learn about "
-            "repeat buying, so expect predictions close to zero for most and wide uncertainty."
+            f"{fmt.pct(one_time)} bought on one day only: the purchase model has little to learn "
+            "about repeat buying, so expect predictions close to zero for most and wide "
+            "uncertainty."
         )
     else:
         verdict = "good"
@@ -1114,7 +1117,7 @@ def sufficiency(
             if fit is not None and fit.degenerate
             else " and dropout from."
         )
-    rows.append(("One-time buyers", fmt.pct(one_time), verdict, note))
+    rows.append((ONE_DAY_CHECK, fmt.pct(one_time), verdict, note))
     if n:
         first, last = summary["first_purchase"].min(), summary["last_purchase"].max()
         history = ((last - first).days + 1) / DAYS_PER_UNIT[unit]
