@@ -533,7 +533,8 @@ def from_toml(text: str) -> Recipe:
 # --- settings -----------------------------------------------------------------------------------
 
 
-def _headless(page: str):
+def analysis(page: str):
+    """The analysis module behind a page (lib.analyses.<page>), imported when first asked for."""
     if page not in ANALYSIS_PAGES:
         raise KeyError(f"no page {page}: choose from {', '.join(ANALYSIS_PAGES)}")
     return importlib.import_module(f"lib.analyses.{page}")
@@ -541,7 +542,7 @@ def _headless(page: str):
 
 def defaults(page: str) -> dict[str, object]:
     """Every headless option of a page with its default (what the page opens on)."""
-    params = list(inspect.signature(_headless(page).headless).parameters.values())[1:]
+    params = list(inspect.signature(analysis(page).headless).parameters.values())[1:]
     return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
 
 
@@ -657,7 +658,7 @@ def apply_settings(
     outside the data are moved to the nearest allowed value, each with a note. With `ds`,
     dates and names (categories, regions, event names) are checked against the data. The
     page's views (VIEWS_KEY) are no option: they are passed over."""
-    module = _headless(page)
+    module = analysis(page)
     options = defaults(page)
     limits = LIMITS.get(page, {})
     notes: list[str] = []
@@ -796,7 +797,7 @@ def page_frames(
     """A page's headless tables for checked options (apply_settings), with the recipe's segment
     rules on the RFM page (its segments, and its movement when compare_as_of asks for one).
     Raises what the analysis raises (ValueError, KeyError)."""
-    frames = dict(_headless(page).headless(ds, **options))
+    frames = dict(analysis(page).headless(ds, **options))
     if page == "rfm" and rules is not None:
         frames = apply_rules(frames, rules, int(options["bins"]), str(options["across"]))
         if "movements" in frames:

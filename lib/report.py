@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import io as stdio
 import json
@@ -50,12 +51,141 @@ PAGE_MEASURES: dict[str, tuple[str, ...]] = {
     "clv": ("purchase", "customer"),
     "events": ("order",),
 }
-# The views (pages/common/settings.VIEWS keys) a report follows: the revenue chart's kind and
-# the movement's measure. The other views change nothing in it.
-FOLLOWED_VIEWS: dict[str, tuple[str, ...]] = {
-    "sales": ("sales_chart",),
-    "rfm": ("rfm_move_measure",),
+# The views (pages/common/settings.VIEWS keys) a report follows, with the words of their
+# controls: the revenue chart's kind and the movement's measure. The other views change nothing
+# in it.
+FOLLOWED_VIEWS: dict[str, dict[str, str]] = {
+    "sales": {"sales_chart": "Revenue shown as"},
+    "rfm": {"rfm_move_measure": "Movement: flows of"},
 }
+
+
+@dataclass(frozen=True)
+class Said:
+    """How the report's settings table writes a headless option: the label of the page's
+    control; `unset`, what the page uses for a value that leaves the choice to it (None, empty,
+    or below `below`); `values`, the analysis module's constant giving the choices in words;
+    `percent`, a fraction written as a percentage."""
+
+    label: str
+    unset: str = ""
+    below: float | None = None
+    values: str = ""
+    percent: bool = False
+
+
+def _weights(page: str, option: str) -> dict[str, Said]:
+    """The weight sliders of Categories and Regions, labelled as the pages label them."""
+    module = recipe.analysis(page)
+    labels = module.COMPONENT_LABELS if page == "categories" else module.WEIGHT_LABELS
+    return {option.format(n): Said(f"Weight of {label.lower()}") for n, label in labels.items()}
+
+
+@functools.cache
+def _said() -> dict[str, dict[str, Said]]:
+    """Per page, how the report writes each option (Said); made on first use, as the report
+    imports an analysis only when it builds its page."""
+    dims = recipe.analysis("rfm").DIMENSIONS
+    return {
+        "sales": {
+            "start": Said("From", "the data's first day"),
+            "end": Said("To", "the data's last day"),
+            "categories": Said("Categories", "all"),
+            "regions": Said("Regions", "all"),
+            "grain": Said("Revenue per"),
+            "window": Said("Moving average (periods)", "the grain's default", below=1),
+            "topn": Said("How many items"),
+            "rank_by": Said("Rank by"),
+            "basket": Said("Basket measured in"),
+            "bridge_previous": Said("Bridge: previous period", "the period before the current one"),
+            "bridge_current": Said(
+                "Bridge: current period",
+                "the period after the previous one, or else the data's last full quarter",
+            ),
+        },
+        "categories": {
+            "months": Said("Growth months"),
+            "min_orders": Said("Fewest orders"),
+            "top": Said("Categories shown"),
+            **_weights("categories", "weight_{}"),
+        },
+        "regions": {
+            "metric": Said("Colour by", values="METRICS"),
+            "months": Said("Growth window (months)"),
+            **_weights("regions", "w_{}"),
+        },
+        "delivery": {
+            "min_orders": Said("Minimum delivered orders"),
+            "metric": Said("Map colour and size", values="METRICS"),
+            "follow_months": Said("Months followed"),
+        },
+        "funnel": {
+            "top": Said("Landing pages shown"),
+            "min_count": Said("Minimum deals per cell"),
+        },
+        "rfm": {
+            "bins": Said("Scores"),
+            **{f"{d}_ties": Said(f"{d.capitalize()} ties", values="TIE_LABELS") for d in dims},
+            "as_of": Said("As of", "the day after the last order"),
+            "clean": Said("Purchases only"),
+            "across": Said("Grid columns", values="ACROSS"),
+            "compare_as_of": Said("Compare with", "none"),
+        },
+        "cohorts": {
+            "grain": Said("Cohort by"),
+            "metric": Said("Measure", values="METRIC_LABELS"),
+            "relative": Said("% of first period"),
+            "shown": Said("Cohorts shown", "every cohort", below=1),
+            "churn_quantile": Said("Churn window covers", percent=True),
+        },
+        "clusters": {
+            "k": Said("Clusters (k)", "the suggested k", below=1),
+            "features": Said("Features", "the default features"),
+            "log": Said("Log-transform skewed features"),
+            "margin": Said("Gross margin (%)"),
+            "cost": Said("Cost per customer", "the default cost", below=0),
+        },
+        "clv": {
+            "unit": Said("Time unit"),
+            "horizon": Said("Horizon"),
+            "horizon_unit": Said("Horizon unit"),
+            "penalizer": Said("Penalizer"),
+            "discount": Said("Discount a month", percent=True),
+            "calibration_end": Said("Holdout starts", "the page's default split"),
+            "model": Said("Purchase model", values="MODELS"),
+        },
+        "events": {
+            "window_days": Said("Conversion window (days)"),
+            "steps": Said("Funnel steps"),
+            "item": Said("Item", "the first item of the best pair"),
+            "min_support": Said("Minimum support"),
+            "score": Said("Rank by"),
+        },
+    }
+
+
+def setting_words(page: str, name: str, value: object) -> tuple[str, str]:
+    """A page's headless option as the report's settings table writes it: the page control's
+    label and the value in words (a choice's label, yes or no, a percentage, what the page uses
+    when the value leaves the choice to it). KeyError for an option without words."""
+    said = _said()[page][name]
+    unset = (
+        value is None
+        or value == ""
+        or (said.below is not None and isinstance(value, int | float) and value < said.below)
+    )
+    if unset:
+        return said.label, said.unset or "—"
+    if isinstance(value, bool):
+        return said.label, "yes" if value else "no"
+    labels = getattr(recipe.analysis(page), said.values) if said.values else {}
+    if value in labels:
+        return said.label, str(labels[value])
+    if said.percent and isinstance(value, int | float):
+        return said.label, fmt.pct(value, 2).replace(".00%", "%")
+    if isinstance(value, float):
+        return said.label, f"{value:g}"
+    return said.label, str(value)
 
 
 @dataclass(frozen=True)
@@ -106,7 +236,7 @@ class Section:
 def followed_views(page: str, settings: Mapping[str, object] | None) -> dict[str, object]:
     """The views in a page's settings (recipe.VIEWS_KEY) that its report follows."""
     views = recipe.views_of(settings)
-    return {k: views[k] for k in FOLLOWED_VIEWS.get(page, ()) if views.get(k) is not None}
+    return {k: views[k] for k in FOLLOWED_VIEWS.get(page, {}) if views.get(k) is not None}
 
 
 def followed(settings: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
@@ -1605,14 +1735,12 @@ def _settings_html(section: Section) -> str:
     defaults = recipe.defaults(section.page)
     rows = []
     for name, value in section.options.items():
-        shown = "" if value is None else value
+        label, shown = setting_words(section.page, name, value)
         changed = "" if value == defaults.get(name) else " (changed)"
-        rows.append(
-            f"<tr><td>{html.escape(fmt.words(name))}</td><td>{html.escape(str(shown)) or '—'}"
-            f"{changed}</td></tr>"
-        )
+        rows.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(shown)}{changed}</td></tr>")
+    labels = FOLLOWED_VIEWS.get(section.page, {})
     rows += [
-        f"<tr><td>view {html.escape(key)}</td><td>{html.escape(str(value))}</td></tr>"
+        f"<tr><td>{html.escape(labels[key])}</td><td>{html.escape(str(value))}</td></tr>"
         for key, value in section.views.items()
     ]
     return (

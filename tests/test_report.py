@@ -367,10 +367,44 @@ def test_the_settings_used_list_the_views_the_report_follows_and_only_those():
     ]
     text = report.render_html(ds, sections)
     used = re.findall(r"<summary>Settings used</summary>(.*?)</details>", text)
-    assert "<td>view sales_chart</td><td>line</td>" in used[0]
-    assert "<td>view rfm_move_measure</td><td>revenue</td>" in used[1]
+    assert "<td>Revenue shown as</td><td>line</td>" in used[0]
+    assert "<td>Movement: flows of</td><td>revenue</td>" in used[1]
+    assert "<td>How many items</td><td>7 (changed)</td>" in used[0]
     assert "sales_pattern" not in text and "rfm_view" not in text
-    assert "<td>view" not in used[2]
+    assert "Revenue shown as" not in used[2]
+    assert "<td>Cohort by</td><td>week (changed)</td>" in used[2]
+
+
+def test_the_settings_used_are_written_as_the_pages_word_them():
+    """Every option of every page has the words of its control, and values that leave the choice
+    to the page, choices with labels, flags and fractions are written for a reader."""
+    worded = {
+        page: {name for name in recipe.defaults(page) if report.setting_words(page, name, None)}
+        for page in recipe.ANALYSIS_PAGES
+    }
+    assert worded == {page: set(recipe.defaults(page)) for page in recipe.ANALYSIS_PAGES}
+    said = report.setting_words
+    assert said("clusters", "k", 0) == ("Clusters (k)", "the suggested k")
+    assert said("clusters", "k", 4) == ("Clusters (k)", "4")
+    assert said("clusters", "cost", -1.0) == ("Cost per customer", "the default cost")
+    assert said("clusters", "cost", 0.0) == ("Cost per customer", "0")
+    assert said("clusters", "cost", 12.5) == ("Cost per customer", "12.5")
+    assert said("clv", "model", "pareto") == ("Purchase model", "Pareto/NBD")
+    assert said("clv", "discount", 0.01) == ("Discount a month", "1%")
+    assert said("clv", "discount", 0.015) == ("Discount a month", "1.50%")
+    assert said("cohorts", "churn_quantile", 0.75) == ("Churn window covers", "75%")
+    assert said("rfm", "clean", False) == ("Purchases only", "no")
+    assert said("rfm", "frequency_ties", "first") == ("Frequency ties", "row order")
+    assert said("rfm", "as_of", "") == ("As of", "the day after the last order")
+    assert said("rfm", "as_of", "2011-06-01") == ("As of", "2011-06-01")
+    assert said("regions", "w_size", 3.0) == ("Weight of revenue", "3")
+    assert said("regions", "metric", "late_rate") == ("Colour by", "Late rate")
+    assert said("delivery", "metric", "median_days") == (
+        "Map colour and size",
+        "Median days to deliver",
+    )
+    assert said("sales", "window", 0) == ("Moving average (periods)", "the grain's default")
+    assert said("sales", "window", 4) == ("Moving average (periods)", "4")
 
 
 def test_a_built_report_survives_a_view_it_does_not_follow_and_is_rebuilt_for_one_it_does():
@@ -392,8 +426,8 @@ def test_a_built_report_survives_a_view_it_does_not_follow_and_is_rebuilt_for_on
     at.button(key="sales_export_report").click().run()
     assert not at.exception, at.exception
     _, data = at.session_state["app_built"]["report:sales"]
-    assert "<td>view sales_chart</td><td>line</td>" in data.decode()
-    assert "<td>view sales_chart</td><td>bars</td>" in built[1].decode()
+    assert "<td>Revenue shown as</td><td>line</td>" in data.decode()
+    assert "<td>Revenue shown as</td><td>bars</td>" in built[1].decode()
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
