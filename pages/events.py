@@ -147,11 +147,14 @@ else:
     # The lags are window-free: moving the window only re-thresholds them.
     lags = ui.cached(ev.view_lags)(ds.key, events, lines=lines)
     units = ev.converted(lags, window_days)
+    # Per (user, item), as the Item and Category views count: a user's views of an item on two
+    # platforms are one viewed item here and one on each platform in the Platform view.
+    per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
     st.metric(
         f"Viewed items ordered within {window_days} days",
-        fmt.pct(units["converted"].mean() if units.height else None),
-        help="Share of (user, item, platform) views followed by an order of that item by that "
-        "user within the window.",
+        fmt.pct(per_item["converted"].mean() if per_item.height else None),
+        help="Share of the items each user viewed (on any platform) that the user ordered within "
+        "the window. Per platform, an item viewed on two platforms counts on each.",
     )
     check.choice("events_conv_by", CONVERSION_VIEWS, "Platform", label="Conversion per")
     conv_by = st.segmented_control(
@@ -175,7 +178,6 @@ else:
                 "lines.category): upload items.csv."
             )
         else:
-            per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
             by_category = ev.conversion_by_category(per_item, names)
             # Named as the Categories page names them ("Gizmo"); the CSV keeps the raw names.
             in_words = by_category.with_columns(fmt.words_expr(pl.col("category")))
@@ -183,7 +185,6 @@ else:
             ui.reading(ev.category_reading(by_category, window_days))
             ui.download(by_category, "conversion_by_category", "events_download_conv_category")
     else:
-        per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
         by_item = ui.cached(ev.conversion_by_item)(
             f"{ds.key}|w={window_days}", per_item, lines=lines, items=items
         )

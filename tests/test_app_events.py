@@ -79,7 +79,7 @@ def test_moving_the_window_recomputes_conversion_and_funnel(webshop):
     sales = lines.filter(~pl.col("is_return")).select(
         pl.col("customer_id").alias("user_id"), "item_id", "ordered_at"
     )
-    keys = ["user_id", "item_id", "platform"]
+    keys = ["user_id", "item_id"]  # an item viewed on two platforms is one viewed item
     hit = (
         views.join(sales, on=["user_id", "item_id"])
         .filter(
@@ -169,3 +169,34 @@ def test_categories_read_as_the_categories_page_names_them(webshop, webshop_page
     pairs = next(d.value for d in at.dataframe if "category_a" in d.value.columns)
     shown = set(pairs["category_a"]) | set(pairs["category_b"])
     assert shown and shown <= {c.capitalize() for c in raw}
+
+
+def test_viewed_items_ordered_counts_an_item_viewed_on_two_platforms_once():
+    """User 1 views item 7 on the web and on android and never orders it; user 2 views item 8
+    and orders it the next day: 1 of 2 viewed items ordered (50%), not 1 of 3 views (33.3%)."""
+    events = pl.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3"],
+            "event_time": ["2023-01-02 10-00-00", "2023-01-03 10-00-00", "2023-01-04 10-00-00"],
+            "user_id": [1, 1, 2],
+            "event_name": ["view_item"] * 3,
+            "platform": ["web", "android", "web"],
+            "parameter_name": ["item_id"] * 3,
+            "parameter_value": ["7", "7", "8"],
+        }
+    )
+    orders = pl.DataFrame(
+        {
+            "invoice_id": [1, 2],
+            "line_item_id": [1, 1],
+            "user_id": [2, 3],
+            "item_id": [8, 7],
+            "item_name": ["dongle", "gizmo"],
+            "item_category": ["dongle", "gizmo"],
+            "price": [10.0, 12.0],
+            "created_at": ["2023-01-05 09:00:00", "2023-01-05 09:00:00"],
+            "paid_at": ["2023-01-05 09:10:00", "2023-01-05 09:10:00"],
+        }
+    )
+    at = apptest.files_page({"events.csv": events, "orders.csv": orders}, "events", "two")
+    assert metric(at, "Viewed items ordered within 7 days").value == "50.0%"
