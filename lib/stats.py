@@ -5,8 +5,11 @@ rate with its interval (funnel conversion, repeat buying after a late order) or 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import polars as pl
+
+from lib import fmt
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 
@@ -41,3 +44,40 @@ def wilson_exprs(
     low = pl.when(k <= 0).then(0.0).otherwise((centre - half).clip(0.0, 1.0))
     high = pl.when(k >= n).then(1.0).otherwise((centre + half).clip(0.0, 1.0))
     return pl.when(n > 0).then(low), pl.when(n > 0).then(high)
+
+
+@dataclass(frozen=True)
+class Extremes:
+    """Rows compared by a share: the best and the worst (each every row tied at its shown share,
+    in the rows' order, with that share as `_shown`; empty when none stands out), the pooled
+    share of all rows, how many rows were compared, and the share every row shows when they
+    all read the same ("" otherwise)."""
+
+    best: pl.DataFrame
+    worst: pl.DataFrame
+    pooled: float
+    compared: int
+    level: str = ""
+
+
+def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = True) -> Extremes:
+    """The rows (two or more, each with trials) whose share, successes / trials, reads highest
+    and lowest as fmt.pct writes it: rows that read the same are tied, and kept together. With
+    `chance`, a row is best only when its 95% Wilson interval lies above the pooled share of
+    all rows, and worst only when it lies below: 2 of 23 against 19% of everyone is chance."""
+    pooled = float(rows[successes].sum() / rows[trials].sum())
+    rows = rows.with_columns(
+        (pl.col(successes) / pl.col(trials))
+        .map_elements(fmt.pct, return_dtype=pl.String)
+        .alias("_shown")
+    )
+    ranked = rows.sort(pl.col(successes) / pl.col(trials), descending=True)["_shown"]
+    top, bottom = ranked[0], ranked[-1]
+    if top == bottom:
+        return Extremes(rows[:0], rows[:0], pooled, rows.height, top)
+    best = rows.filter(pl.col("_shown") == top)
+    worst = rows.filter(pl.col("_shown") == bottom)
+    if chance:
+        low, high = wilson_exprs(successes, trials)
+        best, worst = best.filter(low > pooled), worst.filter(high < pooled)
+    return Extremes(best, worst, pooled, rows.height)

@@ -303,6 +303,9 @@ def test_reading_names_no_cohort_whose_share_is_within_chance_of_the_pooled_one(
     )
 
 
+LABELS = ("Jan 2024", "Feb 2024", "Mar 2024")
+
+
 def test_reading_names_tied_cohorts_together():
     """Two cohorts at 0 of 200 (0.0%, interval up to 1.9%) tie for worst against 10.0% pooled;
     60 of 200 (24.1-36.7%) did best. As orders, shares are no proportions: no interval, and
@@ -323,7 +326,9 @@ def test_reading_names_tied_cohorts_together():
     )
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == expected
     assert cohorts.best_worst_reading(matrix, "1mo", "orders") == expected
-    even = matrix.with_columns(pl.lit(0.3).alias("share"))
+    even = hand_matrix(
+        [(label, i, 200, 200 if i == 0 else 60, 200, False) for label in LABELS for i in (0, 1)]
+    )
     assert cohorts.best_worst_reading(even, "1mo", "orders") == (
         "In month 1, the 3 cohorts compared all read 30.0%."
     )

@@ -390,21 +390,57 @@ def test_the_planted_co_viewed_pairs_lead_the_viewed_together_table(webshop):
 def test_readings_name_the_figures_a_manager_acts_on():
     by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=20))
     assert ev.platform_reading(by_platform, 20) == (
-        "Platforms convert alike: 50.0% (web) to 50.0% (iphone) of viewed items are ordered "
-        "within 20 days."
+        "Platforms convert alike: 50.0% of viewed items are ordered within 20 days on each."
     )
+    # 1 of 4 views on the web against 0 of 2 on the iphone is chance, not a checkout to fix.
     by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=7))
     assert ev.platform_reading(by_platform, 7) == (
-        "On web, 25.0% of viewed items are ordered within 7 days, while on iphone none are: look "
-        "at what iphone's checkout lacks."
+        "Platforms convert alike within chance: 0.0% (Iphone) to 25.0% (Web) of viewed items are "
+        "ordered within 7 days."
     )
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
     assert ev.funnel_reading(steps, 7) == (
         "Of 5 users who did view\\_item, 20.0% reached purchase within 7 days; the biggest loss is "
-        "before purchase (66.7% drop out); web converts best (33.3%), iphone worst (0.0%)."
+        "before purchase (66.7% drop out); no platform converts differently from the rest beyond "
+        "chance."
     )
     recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
     assert ev.recommendations_reading(recs, "Anvil (A)").startswith(
         # names from the data are Markdown-escaped
         "2 users who viewed Anvil \\(A\\) also viewed Bell \\(B\\) the same day, 0.8× more often"
+    )
+
+
+def _rates(column: str, rows: list[tuple[str, int, int]]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=[column, "viewers", "buyers"], orient="row")
+    return frame.with_columns(conversion=pl.col("buyers") / pl.col("viewers"))
+
+
+def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
+    """Wilson 95% intervals against the pooled share, by hand: 500 of 1,000 is 46.9-53.1%, 300
+    of 1,000 is 27.2-32.9%, 7 of 20 is 18.1-56.7%, 10 of 20 is 29.9-70.1%."""
+    both = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 1000, 300)])
+    assert ev.platform_reading(both, 7) == (  # pooled 40.0%
+        "On Iphone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%): look at "
+        "what Web lacks at checkout."
+    )
+    best = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 20, 7)])
+    assert ev.platform_reading(best, 7) == (  # pooled 907 / 2,020 = 44.9%; web's 7 of 20 is chance
+        "On Iphone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
+        "beyond chance; none is below it beyond chance."
+    )
+    worst = _rates("platform", [("iphone", 20, 10), ("android", 1000, 400), ("web", 1000, 300)])
+    assert ev.platform_reading(worst, 7) == (  # pooled 710 / 2,020 = 35.1%
+        "On Web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
+        "average beyond chance: look at what it lacks at checkout."
+    )
+    tied = _rates("category", [("a_b", 1000, 500), ("b", 1000, 500), ("c", 2000, 600)])
+    assert ev.category_reading(tied, 7) == (  # pooled 1,600 / 4,000 = 40.0%
+        "A b and B convert best, tied (50.0% of views ordered within 7 days), C worst (30.0%), "
+        "against 40.0% of all views: check the worst one's prices, photos and stock."
+    )
+    small = _rates("category", [("a", 20, 10), ("b", 20, 7)])
+    assert ev.category_reading(small, 7) == (
+        "No category converts differently from the 42.5% of all views beyond chance (ordered "
+        "within 7 days)."
     )

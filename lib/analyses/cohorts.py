@@ -330,25 +330,11 @@ _WHAT = {
 }
 
 
-@dataclass(frozen=True)
-class _Extremes:
-    """The cohorts compared at one period: the best and the worst (each every cohort tied at
-    its shown share, oldest first; empty when none stands out), the pooled share, and the share
-    every cohort shows when they all read the same ("" otherwise)."""
-
-    best: pl.DataFrame
-    worst: pl.DataFrame
-    pooled: float
-    compared: int
-    level: str = ""
-
-
-def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> _Extremes | None:
+def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes | None:
     """The best and worst cohorts at period `index`, among fully observed cells of cohorts with
-    MIN_COHORT customers or more when at least two have that many. For customers (a share of
-    the cohort) a cohort is best or worst only when its 95% interval clears the pooled share:
-    2 of 23 back against 19% of everyone is chance. Cohorts whose shares read the same are
-    tied, and named together."""
+    MIN_COHORT customers or more when at least two have that many (stats.extremes, oldest
+    first). For customers (a share of the cohort) a cohort is best or worst only beyond chance;
+    other measures are no share of a count, so the highest and lowest are named."""
     cells = matrix.filter(
         (pl.col("period_index") == index)
         & pl.col("observed")
@@ -359,21 +345,7 @@ def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> _Extremes | None
     cells = big if big.height >= 2 else cells
     if cells.height < 2:
         return None
-    pooled = float(cells["amount"].sum() / cells["base"].sum())
-    cells = cells.with_columns(
-        pl.col("share").map_elements(fmt.pct, return_dtype=pl.String).alias("_shown")
-    ).sort("cohort")
-    ranked = cells.sort("share", descending=True)["_shown"]
-    top, bottom = ranked[0], ranked[-1]
-    if top == bottom:  # every cohort reads the same
-        return _Extremes(cells[:0], cells[:0], pooled, cells.height, top)
-    best = cells.filter(pl.col("_shown") == top)
-    worst = cells.filter(pl.col("_shown") == bottom)
-    if metric == "customers":
-        low, high = stats.wilson_exprs("amount", "base")
-        best = best.filter(low > pooled)
-        worst = worst.filter(high < pooled)
-    return _Extremes(best, worst, pooled, cells.height)
+    return stats.extremes(cells.sort("cohort"), "amount", "base", chance=metric == "customers")
 
 
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib import fmt, quality
+from lib import fmt, quality, stats
 from lib.model import Dataset
 
 VIEW = "view_item"
@@ -574,48 +574,79 @@ def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
     )
 
 
+def _named(rows: pl.DataFrame, column: str) -> str:
+    """The rows' values of `column` as a sentence lists them, in words ('Gizmo and Dongle')."""
+    return fmt.listed([fmt.plain(fmt.value_words(v)) for v in rows[column]])
+
+
+def _verb(rows: pl.DataFrame, extreme: str) -> str:
+    return f"converts {extreme}" if rows.height == 1 else f"convert {extreme}, tied"
+
+
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
-    """One sentence comparing the best-converting platform with the one most viewed from."""
-    if by_platform.height == 0 or by_platform["viewers"].sum() == 0:
+    """One sentence on the platforms that convert best and worst, each named only when its
+    conversion differs from the platforms' average beyond chance (stats.extremes)."""
+    rows = by_platform.filter(pl.col("viewers") > 0)
+    if rows.height == 0:
         return "No item views to convert."
-    best, worst = by_platform.row(0, named=True), by_platform.row(-1, named=True)
-    base = by_platform.sort("viewers", descending=True).row(0, named=True)
-    if base["platform"] == best["platform"]:
-        base = worst
-    if not best["conversion"] or best["conversion"] < 1.1 * base["conversion"]:
+    ordered = f"of viewed items are ordered within {window_days} days"
+    if rows.height == 1:
+        return f"All views come from one platform: {fmt.pct(rows['conversion'][0])} {ordered}."
+    found = stats.extremes(rows, "buyers", "viewers")
+    if found.level:
+        return f"Platforms convert alike: {found.level} {ordered} on each."
+    best, worst = found.best, found.worst
+    if best.height and worst.height:
         return (
-            f"Platforms convert alike: {fmt.pct(worst['conversion'])} "
-            f"({fmt.plain(worst['platform'])}) to {fmt.pct(best['conversion'])} "
-            f"({fmt.plain(best['platform'])}) of viewed items are ordered "
-            f"within {window_days} days."
+            f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, "
+            f"{best['conversion'][0] / worst['conversion'][0]:.1f}× {_named(worst, 'platform')} "
+            f"({worst['_shown'][0]}): look at what {_named(worst, 'platform')} lacks at checkout."
+            if worst["conversion"][0]
+            else f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, while on "
+            f"{_named(worst, 'platform')} none are: look at what it lacks at checkout."
         )
-    versus = (
-        f"{best['conversion'] / base['conversion']:.1f}× {fmt.plain(base['platform'])} "
-        f"({fmt.pct(base['conversion'])})"
-        if base["conversion"]
-        else f"while on {fmt.plain(base['platform'])} none are"
-    )
+    if best.height:
+        return (
+            f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, above the platforms' "
+            "average beyond chance; none is below it beyond chance."
+        )
+    if worst.height:
+        return (
+            f"On {_named(worst, 'platform')}, only {worst['_shown'][0]} {ordered}, below the "
+            f"platforms' average beyond chance: look at what it lacks at checkout."
+        )
+    ranked = rows.sort("conversion")
     return (
-        f"On {fmt.plain(best['platform'])}, {fmt.pct(best['conversion'])} of viewed items are "
-        f"ordered within {window_days} days, {versus}: look at what "
-        f"{fmt.plain(base['platform'])}'s checkout lacks."
+        f"Platforms convert alike within chance: {fmt.pct(ranked['conversion'][0])} "
+        f"({_named(ranked[:1], 'platform')}) to {fmt.pct(ranked['conversion'][-1])} "
+        f"({_named(ranked[-1:], 'platform')}) {ordered}."
     )
 
 
 def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
-    """One sentence on the best and worst converting categories."""
-    ranked = by_category.filter(pl.col("viewers") > 0).sort("conversion", descending=True)
-    if ranked.height < 2:
+    """One sentence on the categories that convert best and worst, each named only when its
+    conversion differs from the average of all views beyond chance (stats.extremes)."""
+    rows = by_category.filter(pl.col("viewers") > 0)
+    if rows.height < 2:
         return "Too few categories to compare."
-    best, worst = ranked.row(0, named=True), ranked.row(-1, named=True)
-    # Named as the tables and the Categories page write them ("Gizmo", fmt.words_expr).
-    top, bottom = (fmt.plain(fmt.value_words(r["category"])) for r in (best, worst))
-    return (
-        f"{top} converts best ({fmt.pct(best['conversion'])} of views "
-        f"ordered within {window_days} days) and {bottom} worst "
-        f"({fmt.pct(worst['conversion'])}): "
-        "check the worst one's prices, photos and stock."
-    )
+    ordered = f"of views ordered within {window_days} days"
+    found = stats.extremes(rows, "buyers", "viewers")
+    if found.level:
+        return f"Every category converts alike: {found.level} {ordered}."
+    said: list[str] = []
+    for cells, extreme in ((found.best, "best"), (found.worst, "worst")):
+        if cells.height:
+            # The first names its figure in full, the second after it in short: "C worst (30%)".
+            figure = cells["_shown"][0] + ("" if said else f" {ordered}")
+            verb = _verb(cells, extreme) if not said else _verb(cells, extreme).split(" ", 1)[1]
+            said.append(f"{_named(cells, 'category')} {verb} ({figure})")
+    if not said:
+        return (
+            f"No category converts differently from the {fmt.pct(found.pooled)} of all views "
+            f"beyond chance ({ordered.removeprefix('of views ')})."
+        )
+    advice = ": check the worst one's prices, photos and stock" if found.worst.height else ""
+    return f"{', '.join(said)}, against {fmt.pct(found.pooled)} of all views{advice}."
 
 
 def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
@@ -655,15 +686,30 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
             f"; the biggest loss is before {fmt.plain(worst['event_name'])} "
             f"({fmt.pct(1 - (worst['step_conversion'] or 0))} drop out)"
         )
-    ends = steps.filter((pl.col("platform") != "all") & (pl.col("step") == overall.height)).sort(
-        "overall_conversion", descending=True, nulls_last=True
+    per_platform = steps.filter(pl.col("platform") != "all")
+    ends = (
+        per_platform.filter(pl.col("step") == 1)
+        .select("platform", pl.col("users").alias("entered"))
+        .join(
+            per_platform.filter(pl.col("step") == overall.height).select("platform", "users"),
+            on="platform",
+        )
+        .filter(pl.col("entered") > 0)
+        .sort("platform")
     )
     if ends.height > 1:
-        top, low = ends.row(0, named=True), ends.row(-1, named=True)
-        text += (
-            f"; {fmt.plain(top['platform'])} converts best ({fmt.pct(top['overall_conversion'])}), "
-            f"{fmt.plain(low['platform'])} worst ({fmt.pct(low['overall_conversion'])})"
-        )
+        found = stats.extremes(ends, "users", "entered")
+        said = [
+            f"{_named(cells, 'platform')} {_verb(cells, extreme)} ({cells['_shown'][0]})"
+            for cells, extreme in ((found.best, "best"), (found.worst, "worst"))
+            if cells.height
+        ]
+        if said:
+            text += "; " + ", ".join(said)
+        elif found.level:
+            text += f"; every platform converts alike ({found.level})"
+        else:
+            text += "; no platform converts differently from the rest beyond chance"
     return text + "."
 
 
