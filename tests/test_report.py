@@ -675,3 +675,16 @@ def test_the_lifetime_value_totals_carry_the_holdout_caution_as_on_the_page(buil
     )
     assert text.count(caution) == 1
     assert text.index(caution) < text.index("Can the model be trusted on this data?")
+
+
+def test_a_fit_that_cannot_tell_who_leaves_reports_no_p_alive_as_the_page_shows_none(built):
+    """The marketplace demo's BG/NBD fit cannot tell when customers leave (the page says 'not
+    identified' and shows no at-risk list, tests/test_app_clv.py): neither does its report."""
+    from lib.analyses import clv
+
+    ds, _, text = built("marketplace")
+    values = clv.headless(ds)["customers"]
+    assert values["p_alive"].null_count() == values.height
+    assert kpi_values(text)["clv.mean_p_alive"] is None
+    assert re.search(r'data-kpi="clv.mean_p_alive"[^>]*>.*?not identified', text)
+    assert "<h3>At risk" not in text and "less likely than not" not in text

@@ -1662,7 +1662,8 @@ def headless(
     calibration_end: str = "",
     model: str = "bgnbd",
 ) -> dict[str, pl.DataFrame]:
-    """The page without the UI: `customers` (customer_values), `parameters` (parameter_table of
+    """The page without the UI: `customers` (customer_values; p_alive null when the fit cannot
+    tell when customers leave, Fit.degenerate), `parameters` (parameter_table of
     the full-period fit), `parameters_calibration` (of the fit the holdout checks), `holdout`
     (Holdout.groups; calibration_end ISO, empty: holdout_plan's), `comparison` (the three
     purchase models on that holdout), `tracking` and `sufficiency` (with the fit's checks).
@@ -1693,8 +1694,11 @@ def headless(
     except FitError as error:
         raise ValueError(f"{error.message} {error.hint}") from None
     holdout = comparison.holdouts[model]
+    values = by_value(customer_values(summary, fit, horizon, horizon_unit, discount))
+    if fit.degenerate:  # the fit cannot tell when customers leave: no P(alive), as on the page
+        values = values.with_columns(pl.lit(None, pl.Float64).alias("p_alive"))
     return {
-        "customers": by_value(customer_values(summary, fit, horizon, horizon_unit, discount)),
+        "customers": values,
         "parameters": parameter_table(fit, ds.currency),
         "parameters_calibration": parameter_table(holdout.fit, ds.currency),
         "holdout": holdout.groups,
