@@ -746,7 +746,7 @@ def cohort_frames(
     grain: str = "month",
     metric: str = "customers",
     relative: bool = True,
-    shown: int = 0,
+    shown: int = cohorts.DEFAULT_SHOWN,
     churn_quantile: float = churn.QUANTILE,
 ) -> dict[str, pl.DataFrame]:
     """cohorts.headless's tables, from the summaries of `source`."""

@@ -135,7 +135,7 @@ def _said() -> dict[str, dict[str, Said]]:
             "grain": Said("Cohort by"),
             "metric": Said("Measure", values="METRIC_LABELS"),
             "relative": Said("% of first period"),
-            "shown": Said("Cohorts shown", "every cohort", below=1),
+            "shown": Said("Cohorts shown (the most recent)", "every cohort", below=1),
             "churn_quantile": Said("Churn window covers", percent=True),
         },
         "clusters": {
@@ -1098,8 +1098,7 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
     f, o = p.frames, p.options
     grain, metric, relative = str(o["grain"]), str(o["metric"]), bool(o["relative"])
     matrix, curve = f["retention"], f["curve"]
-    sizes = matrix.filter(pl.col("period_index") == 0)["customers"].sum()
-    n_cohorts = matrix["cohort"].n_unique()
+    sizes, n_cohorts = f["cohorts"]["customers"].sum(), f["cohorts"].height  # every cohort
     back = curve.filter(pl.col("period_index") == 1)["mean"]
     first_return = back[0] if back.len() else None
     kpis = [

@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from lib import catalog, demo, formats, recipe, report
 from lib.__main__ import load
-from lib.analyses import bridge, churn, lateness, movement, regions, rfm
+from lib.analyses import bridge, churn, cohorts, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
 from lib.io import RawTable
 from lib.model import Dataset
@@ -101,11 +101,11 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
             "rfm.not_covered": s.filter(pl.col("segment") == rfm.OTHER)["customers"].sum(),
         }
     if page == "cohorts":
-        m, c = f["retention"], f["curve"]
+        every, c = cohorts.headless(ds, shown=0)["retention"], f["curve"]  # counts: all cohorts
         windows = churn.headless(ds)["windows"]
         return {
-            "cohorts.customers": m.filter(pl.col("period_index") == 0)["customers"].sum(),
-            "cohorts.cohorts": m["cohort"].n_unique(),
+            "cohorts.customers": every.filter(pl.col("period_index") == 0)["customers"].sum(),
+            "cohorts.cohorts": every["cohort"].n_unique(),
             "cohorts.period_1": c.filter(pl.col("period_index") == 1)["mean"][0],
             "cohorts.churn_window_days": windows.filter(pl.col("quantile") == churn.QUANTILE)[
                 "days"

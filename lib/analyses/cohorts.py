@@ -457,12 +457,13 @@ def headless(
     grain: str = "month",
     metric: str = "customers",
     relative: bool = True,
-    shown: int = 0,
+    shown: int = DEFAULT_SHOWN,
     churn_quantile: float = churn.QUANTILE,
 ) -> dict[str, pl.DataFrame]:
-    """The Cohorts page's tables for the same controls: retention (the heatmap's cells of the
-    `shown` most recent cohorts, 0: every cohort) and curve (the average cohort, from fully
-    observed cells); churn_windows and churn_monthly: the churn window section
+    """The Cohorts page's tables for the same controls: cohorts (every cohort's size, as the
+    page's Customers and Cohorts count them), retention (the heatmap's cells of the `shown` most
+    recent cohorts, as the page opens on; 0: every cohort) and curve (the average cohort, from
+    fully observed cells); churn_windows and churn_monthly: the churn window section
     (lib.analyses.churn) with `churn_quantile` defining "lapsed"."""
     check_options(grain, metric, churn_quantile)
     if not ds.has("lines", "customer_id"):
@@ -491,12 +492,13 @@ def table_frames(
     *,
     metric: str = "customers",
     relative: bool = True,
-    shown: int = 0,
+    shown: int = DEFAULT_SHOWN,
 ) -> dict[str, pl.DataFrame]:
     """headless's tables from a cohort_table and the churn windows and monthly statuses (built
     from lines in memory, or from summaries computed elsewhere: lib.engines)."""
     matrix = cohort_matrix(table, metric, relative, max(shown, 0))
     return {
+        "cohorts": table.filter(pl.col("period_index") == 0).select("cohort", "label", "customers"),
         "retention": matrix,
         "curve": retention_curve(matrix),
         "churn_windows": windows,
