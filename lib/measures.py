@@ -176,6 +176,18 @@ def top_count(n: int, share: float) -> int:
     return max(1, round(n * share))
 
 
+# Top customers are worth putting first when they hold at least this many times their share of
+# the customers (the top 10%: 20% of the value or more); nearer their headcount share, value is
+# spread evenly and no small group stands out.
+CONCENTRATED = 2.0
+
+
+def stands_out(value_share: float, top: int, n: int) -> bool:
+    """Whether the `top` of `n` customers, holding `value_share` (0..1) of the value, hold
+    enough more than their headcount for advice to put them first (CONCENTRATED)."""
+    return value_share >= CONCENTRATED * top / n
+
+
 def freight_share(freight: pl.Expr, goods: pl.Expr) -> pl.Expr:
     """The share of what customers paid that went to freight: freight over goods + freight
     (sums of a group's orders), null when nothing was paid."""

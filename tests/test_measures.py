@@ -301,6 +301,31 @@ def test_the_top_ten_percent_is_the_same_count_on_every_page():
     )
 
 
+def test_top_customers_are_put_first_only_when_they_hold_twice_their_headcount():
+    """The top 10% holding 11.4% of the value (the web shop demo's Lifetime value) is no group to
+    put first; holding 20% or more is."""
+    from lib.analyses import clv, rfm
+
+    assert measures.stands_out(0.2, 1, 10) and not measures.stands_out(0.114, 955, 9554)
+    even = [10.0] * 18 + [12.0, 13.0]  # top 2 of 20: 25 of 205, 12.2%
+    steep = [1.0] * 18 + [10.0, 20.0]  # top 2 of 20: 30 of 48, 62.5%
+    assert clv.concentration_reading(pl.DataFrame({"clv": even}), "GBP") == (
+        "The top 10% of customers (2) hold 12.2% of the expected value of £205, less than twice "
+        "their 10.0% of the customers: value is spread fairly evenly, so no small group stands "
+        "out to look after first."
+    )
+    assert clv.concentration_reading(pl.DataFrame({"clv": steep}), "GBP").endswith(
+        "hold 62.5% of the expected value of £48: look after them first."
+    )
+    assert rfm.customers_reading(pl.DataFrame({"monetary": even}), "GBP") == (
+        "20 customers listed, worth £205 of net revenue; the top 10% (2) bring 12.2% of it, less "
+        "than twice their share of the customers: no small group stands out."
+    )
+    assert rfm.customers_reading(pl.DataFrame({"monetary": steep}), "GBP").endswith(
+        "the top 10% (2) bring 62.5% of it — start with them."
+    )
+
+
 def test_no_sale_orders_are_those_set_apart_and_those_without_a_line():
     """o1 sold; o2's line was set apart (cancelled); o3 has no line at all; o4 sold too."""
     orders = pl.DataFrame({"order_id": ["o1", "o2", "o3", "o4"]})

@@ -1788,6 +1788,11 @@ def concentration_reading(
             text + " if everyone keeps buying at their past rate: the data cannot tell when "
             "customers leave, so this ranks past buying, not future value."
         )
+    if not measures.stands_out(share, k, known):
+        return (
+            f"{text}, less than twice their {fmt.pct(k / known)} of the customers: value is "
+            "spread fairly evenly, so no small group stands out to look after first."
+        )
     return text + ": look after them first."
 
 

@@ -826,10 +826,11 @@ def customers_reading(customers: pl.DataFrame, currency: str) -> str:
     )
     top = measures.top_count(customers.height, 0.1)
     if total > 0 and customers.height >= 10:
-        best = float(customers["monetary"].top_k(top).sum())
-        text += (
-            f"; the top 10% ({fmt.count(top)}) bring {fmt.pct(best / total)} of it — start "
-            "with them"
+        share = float(customers["monetary"].top_k(top).sum()) / total
+        text += f"; the top 10% ({fmt.count(top)}) bring {fmt.pct(share)} of it" + (
+            " — start with them"
+            if measures.stands_out(share, top, customers.height)
+            else ", less than twice their share of the customers: no small group stands out"
         )
     return text + "."
 
