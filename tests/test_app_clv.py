@@ -140,8 +140,11 @@ def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     assert "holdout the model predicted" in texts(at)
     comparison = at.dataframe[-1].value
     assert list(comparison["model"]) == ["BG/NBD", "MBG/NBD", "Pareto/NBD"]
-    best = comparison.sort_values("mae_purchases").iloc[0]["model"]
-    assert f"holdout {best} predicted best" in texts(at)
+    # The web shop's three errors per customer lie within 2% of the smallest: none is best.
+    maes = comparison["mae_purchases"]
+    assert maes.max() <= 1.02 * maes.min()
+    assert "holdout BG/NBD, MBG/NBD, Pareto/NBD predict alike" in texts(at)
+    assert "so none predicted best" in texts(at)
 
 
 def test_retail_totals_carry_the_holdout_checks_caution():

@@ -380,9 +380,13 @@ def test_cdnow_holdout_comparison_counts_the_published_holdout_purchases():
     assert table["BG/NBD"]["predicted_purchases"] == pytest.approx(predicted, rel=2e-3)
     assert table["BG/NBD"]["total_error"] == pytest.approx(predicted / 1882 - 1, abs=2e-3)
     assert all(r["dropout"] == "identified" for r in table.values())
-    best = min(table.values(), key=lambda r: r["mae_purchases"])
+    # Pareto/NBD's error per customer is the smallest; MBG/NBD's lies within 2% of it.
+    maes = {model: r["mae_purchases"] for model, r in table.items()}
+    assert min(maes, key=maes.get) == "Pareto/NBD"
+    assert maes["MBG/NBD"] <= 1.02 * maes["Pareto/NBD"] < maes["BG/NBD"]
     reading = clv.comparison_reading(comparison.table, comparison.holdout_units, "weeks")
-    assert reading.startswith(f"Over the 39-week holdout {best['model']} predicted best")
+    assert reading.startswith("Over the 39-week holdout MBG/NBD, Pareto/NBD predict alike")
+    assert reading.endswith(", against BG/NBD 0.785), so none predicted best.")
     end = comparison.tracking.filter(pl.col("day") == date(1998, 6, 30))
     # 2,457 repeat purchases in the calibration weeks and 1,882 after.
     assert dict(zip(end["series"], end["repeat_purchases"], strict=True))["actual"] == 4339
@@ -727,21 +731,28 @@ def test_holdout_groups_average_predictions_and_errors_per_calibration_frequency
     ]
 
 
-def test_comparison_reading_names_the_smallest_error_and_a_near_tie():
-    table = pl.DataFrame(
-        [
-            ("BG/NBD", 0.500, 90.0, 100.0, -0.10, "identified", 50, ""),
-            ("MBG/NBD", 0.505, 95.0, 100.0, -0.05, "identified", 50, ""),
-            ("Pareto/NBD", None, None, None, None, None, 50, "its predictions are not finite"),
-        ],
-        schema=clv.COMPARISON_SCHEMA,
-        orient="row",
+def test_comparison_reading_names_the_smallest_error_only_beyond_two_percent():
+    def table(mbg: float) -> pl.DataFrame:
+        return pl.DataFrame(
+            [
+                ("BG/NBD", 0.500, 90.0, 100.0, -0.10, "identified", 50, ""),
+                ("MBG/NBD", mbg, 95.0, 100.0, -0.05, "identified", 50, ""),
+                ("Pareto/NBD", None, None, None, None, None, 50, "its predictions are not finite"),
+            ],
+            schema=clv.COMPARISON_SCHEMA,
+            orient="row",
+        )
+
+    assert clv.best_model(table(0.505))["model"] == "BG/NBD"
+    # 0.505 is 1% above 0.500: the two predict alike.
+    assert clv.comparison_reading(table(0.505), 26.0, "weeks") == (
+        "Over the 26-week holdout BG/NBD, MBG/NBD predict alike: errors per customer within 2% of "
+        "each other (BG/NBD 0.500, MBG/NBD 0.505 purchases), so none predicted best."
     )
-    assert clv.best_model(table)["model"] == "BG/NBD"
-    assert clv.comparison_reading(table, 26.0, "weeks") == (
+    # 0.520 is 4% above it: BG/NBD predicted best.
+    assert clv.comparison_reading(table(0.520), 26.0, "weeks") == (
         "Over the 26-week holdout BG/NBD predicted best: the smallest error per customer, 0.500 "
-        "purchases (against MBG/NBD 0.505), with its total 10.0% under the actual. MBG/NBD is "
-        "within 2%: the choice matters little here."
+        "purchases (against MBG/NBD 0.520), with its total 10.0% under the actual."
     )
 
 
@@ -766,11 +777,12 @@ def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
         "Over the 52-week holdout BG/NBD, MBG/NBD predict alike: the same error per customer to "
         "the precision shown, 0.089 purchases (against Pareto/NBD 0.092), so none predicted best."
     )
-    # 0.0876 and 0.0874 read 0.088 and 0.087: one is best, by a shown margin.
+    # 0.0876 and 0.0874 read 0.088 and 0.087 but lie 0.2% apart: alike (the web shop demo's
+    # 0.6843 against 0.6847 and 0.6846 had named MBG/NBD best).
     assert clv.comparison_reading(table([0.0876, 0.0874, 0.095]), 52, "weeks") == (
-        "Over the 52-week holdout MBG/NBD predicted best: the smallest error per customer, 0.087 "
-        "purchases (against BG/NBD 0.088, Pareto/NBD 0.095), with its total 15.0% under the "
-        "actual. BG/NBD is within 2%: the choice matters little here."
+        "Over the 52-week holdout BG/NBD, MBG/NBD predict alike: errors per customer within 2% of "
+        "each other (BG/NBD 0.088, MBG/NBD 0.087 purchases, against Pareto/NBD 0.095), so none "
+        "predicted best."
     )
 
 

@@ -52,6 +52,9 @@ PARAMETERS = {
     "pareto": ("r", "alpha", "s", "beta"),
 }
 MIN_REPEAT_BUYERS = 10
+# Purchase models whose holdout errors per customer lie within 2% of the smallest predict alike:
+# the holdout names none of them best.
+ALIKE = 0.02
 MIN_SPEND_BUYERS = 10
 FREQUENCY_GROUPS = 7  # holdout groups 0, 1, ..., 6 and "7+"
 # The purchase models are fitted as lifetimes fits them: log-parameters, with time scaled so that
@@ -1549,8 +1552,9 @@ def best_model(table: pl.DataFrame) -> dict | None:
 
 
 def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> str:
-    """Which purchase model predicted the holdout best and why (table: Comparison.table); models
-    whose errors per customer read the same as shown (3 decimals) predict alike, none best."""
+    """Which purchase model predicted the holdout best and why (table: Comparison.table). Models
+    whose errors per customer lie within ALIKE of the smallest, or read the same as shown (3
+    decimals), predict alike: none is named best."""
     best = best_model(table)
     if best is None:
         return "No purchase model could be fitted on the calibration period."
@@ -1558,14 +1562,22 @@ def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> 
     rows = table.filter(pl.col("mae_purchases").is_not_null()).iter_rows(named=True)
     alike, others = [], []
     for row in rows:
-        (alike if f"{row['mae_purchases']:.3f}" == shown else others).append(row)
+        near = row["mae_purchases"] <= best["mae_purchases"] * (1 + ALIKE)
+        (alike if near or f"{row['mae_purchases']:.3f}" == shown else others).append(row)
     against = ", ".join(f"{r['model']} {r['mae_purchases']:.3f}" for r in others)
-    against = f" (against {against})" if against else ""
     holdout = f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout"
+    if len({f"{r['mae_purchases']:.3f}" for r in alike}) == 1 < len(alike):
+        errors = f"the same error per customer to the precision shown, {shown} purchases"
+        errors += f" (against {against})" if against else ""
+    else:
+        each = ", ".join(f"{r['model']} {r['mae_purchases']:.3f}" for r in alike)
+        errors = f"errors per customer within {fmt.pct(ALIKE, 0)} of each other ({each} purchases"
+        errors += f", against {against})" if against else ")"
+    against = f" (against {against})" if against else ""
     if len(alike) > 1:
         text = (
-            f"{holdout} {', '.join(r['model'] for r in alike)} predict alike: the same error per "
-            f"customer to the precision shown, {shown} purchases{against}, so none predicted best."
+            f"{holdout} {', '.join(r['model'] for r in alike)} predict alike: {errors}, so none "
+            "predicted best."
         )
     else:
         text = (
@@ -1576,12 +1588,6 @@ def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> 
             direction = "over" if best["total_error"] > 0 else "under"
             text += f", with its total {fmt.pct(abs(best['total_error']))} {direction} the actual"
         text += "."
-    close = [r["model"] for r in others if r["mae_purchases"] <= best["mae_purchases"] * 1.02]
-    if close:
-        text += (
-            f" {', '.join(close)} {'is' if len(close) == 1 else 'are'} within 2%: "
-            "the choice matters little here."
-        )
     blind = [r["model"] for r in alike if r["dropout"] == "not identified"]
     if blind:
         one = len(blind) == 1
