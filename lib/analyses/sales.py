@@ -681,11 +681,32 @@ def weekday_hour(slots: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     )
 
 
-def _days_like(by_day: pl.DataFrame, orders: int) -> pl.DataFrame:
-    """The days of `by_day` with orders whose count is within chance of `orders`: their
-    difference within 1.96 standard deviations of two Poisson counts (sqrt of their sum)."""
+def _alike(counts: pl.DataFrame, orders: int) -> pl.DataFrame:
+    """The rows of `counts` (days or hours of the week) with orders whose count is within chance
+    of `orders`: their difference within 1.96 standard deviations of two Poisson counts (sqrt of
+    their sum)."""
     n = pl.col("orders")
-    return by_day.filter((n > 0) & ((n - orders).abs() <= stats.Z95 * (n + orders).sqrt()))
+    return counts.filter((n > 0) & ((n - orders).abs() <= stats.Z95 * (n + orders).sqrt()))
+
+
+def _peak_text(grid: pl.DataFrame, total: int) -> tuple[str, str]:
+    """The peak hour of the week, or the hours alike within chance of it named together, and
+    what to time to it ('' when every hour with orders is alike: there is no peak to time to)."""
+    peaks = _alike(grid, grid["orders"].max()).sort(
+        ["orders", "weekday", "hour"], descending=[True, False, False]
+    )
+    slots = [f"{d} at {h:02d}:00" for d, h in peaks.select("day", "hour").iter_rows()]
+    shares = [fmt.pct(n / total) for n in peaks["orders"]]
+    if peaks.height == 1:
+        return f"Orders peak on {slots[0]} ({shares[0]} of all orders in one hour a week)", "peak"
+    if peaks.height == grid.filter(pl.col("orders") > 0).height:
+        return "No hour of the week stands out beyond chance", ""
+    spread = shares[0] if shares[0] == shares[-1] else f"{shares[-1]}–{shares[0]}"
+    return (
+        f"Orders peak in {peaks.height} hours of the week, alike within chance: "
+        f"{fmt.listed(slots, most=3)} ({spread} of all orders each)",
+        "peak hours",
+    )
 
 
 def _days_text(days: pl.DataFrame, total: int, one: str, many: str) -> str:
@@ -700,15 +721,15 @@ def _days_text(days: pl.DataFrame, total: int, one: str, many: str) -> str:
 
 
 def weekday_hour_reading(grid: pl.DataFrame) -> str:
-    """The peak hour of the week, the busiest and quietest days (days alike within chance named
-    together), and the days without orders."""
+    """The peak hour of the week, the busiest and quietest days (hours and days alike within
+    chance named together), and the days without orders."""
     total = grid["orders"].sum()
     if total == 0:
         return "No orders in the selected range."
-    peak = grid.sort(["orders", "weekday", "hour"], descending=[True, False, False]).row(0)
+    peak, timed = _peak_text(grid, total)
     by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
     selling = by_day.filter(pl.col("orders") > 0)
-    busiest = _days_like(by_day, by_day["orders"].max())
+    busiest = _alike(by_day, by_day["orders"].max())
     even = busiest.height == selling.height  # every selling day within chance of the busiest
     # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
     empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
@@ -722,13 +743,10 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     elif even:
         least = ""
     else:
-        quietest = _days_like(by_day, selling["orders"].min())
+        quietest = _alike(by_day, selling["orders"].min())
         least = _days_text(quietest, total, "the quietest", "the quietest")
-    return (
-        f"Orders peak on {peak[1]} at {peak[2]:02d}:00 ({fmt.pct(peak[3] / total)} of all orders "
-        f"in one hour a week); {most}{f' and {least}' if least else ''}: time campaigns and "
-        "staffing to the peak."
-    )
+    advice = f": time campaigns and staffing to the {timed}" if timed else ""
+    return f"{peak}; {most}{f' and {least}' if least else ''}{advice}."
 
 
 def daily_baskets(orders: pl.DataFrame, measure: str = "lines") -> pl.DataFrame:
