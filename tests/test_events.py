@@ -308,10 +308,34 @@ def test_active_users_split_new_and_returning_per_day():
         "day",
     )
     assert table.rows() == [
-        (date(2024, 1, 1), 1, 1, 0, 1.0),
-        (date(2024, 1, 2), 2, 1, 1, 0.5),
-        (date(2024, 1, 3), 2, 1, 1, 0.5),
+        (date(2024, 1, 1), 1, 1, 0, 1.0, False),
+        (date(2024, 1, 2), 2, 1, 1, 0.5, False),
+        (date(2024, 1, 3), 2, 1, 1, 0.5, False),
     ]
+
+
+def test_the_active_users_reading_reads_the_last_week_the_data_covers_in_full():
+    """Events from Wednesday 3 January to Sunday 21 January 2024: the week of 1 January starts
+    before them (partial); those of 8 and 15 January are whole, the last one included."""
+    rows = [("u1", "2024-01-03 10:00", "login", "web", None)]
+    rows += [
+        (f"u{i}", f"2024-01-{d:02d} 10:00", "login", "web", None)
+        for i, d in enumerate((8, 9, 10, 15, 16, 17, 18, 21), start=2)
+    ]
+    rows += [("u1", "2024-01-19 10:00", "login", "web", None)]
+    table = ev.active_users(events_frame(rows), "week")
+    assert table.select("period", "users", "new_users", "partial").rows() == [
+        (date(2024, 1, 1), 1, 1, True),
+        (date(2024, 1, 8), 3, 3, False),
+        (date(2024, 1, 15), 6, 5, False),
+    ]
+    assert ev.active_reading(table, "week").startswith(
+        "In the week of 15 Jan 2024, 6 users were active, 83.3% of them new (median week: 91.7%)"
+    )
+    # Ending on Thursday 18 January instead, the week of 15 January is cut short: one full week.
+    cut = ev.active_users(events_frame([r for r in rows if r[1] < "2024-01-19"]), "week")
+    assert cut["partial"].to_list() == [True, False, True]
+    assert ev.active_reading(cut, "week") == "Too few full weeks to compare active users."
 
 
 def test_headless_without_order_lines_leaves_out_conversion():

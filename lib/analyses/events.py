@@ -106,7 +106,8 @@ def active_users(events: pl.DataFrame, grain: str = "week") -> pl.DataFrame:
     """Users active per day or week, split into new (first event ever in this period) and returning.
 
     One row per period with an event: period (date of its start), users, new_users,
-    returning_users, new_share (0..1).
+    returning_users, new_share (0..1), partial (the events' first or last day falls inside the
+    period, after its start or before its end: the export cuts it short).
     """
     # Truncating the few (user, day) rows is far cheaper than truncating every event's time.
     # (Lazy: polars plans the distinct step over 5M rows several times faster than eagerly.)
@@ -115,6 +116,8 @@ def active_users(events: pl.DataFrame, grain: str = "week") -> pl.DataFrame:
     if grain != "day":
         seen = seen.unique()
     seen = seen.collect()
+    first_day, last_day = (events["event_at"].min().date(), events["event_at"].max().date())
+    period_end = pl.col("period").dt.offset_by(GRAINS[grain]).dt.offset_by("-1d")
     # Per-period counts straight from the (user, period) rows: no join back to every row.
     active = seen.group_by("period").agg(pl.len().alias("users"))
     first = (
@@ -129,6 +132,7 @@ def active_users(events: pl.DataFrame, grain: str = "week") -> pl.DataFrame:
         .with_columns(
             (pl.col("users") - pl.col("new_users")).alias("returning_users"),
             (pl.col("new_users") / pl.col("users")).alias("new_share"),
+            ((pl.col("period") < first_day) | (period_end > last_day)).alias("partial"),
         )
         .sort("period")
     )
@@ -560,11 +564,11 @@ def mix_reading(mix: pl.DataFrame) -> str:
 
 
 def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
-    """One sentence on the last full period's active and new users in `active_users`."""
-    if active.height < 3:
-        return "Too few periods to compare active users."
-    # The first and last periods are usually cut short by the export's ends: read inside them.
-    inner = active.slice(1, active.height - 2)
+    """One sentence on the last full period's active and new users in `active_users` (periods
+    the export cuts short left out)."""
+    inner = active.filter(~pl.col("partial"))
+    if inner.height < 2:
+        return f"Too few full {grain}s to compare active users."
     last = inner.row(-1, named=True)
     return (
         f"In the {grain} of {last['period']:%d %b %Y}, {last['users']:,} users were active, "
