@@ -468,3 +468,16 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
         "No category converts differently from the 42.5% of all views beyond chance (ordered "
         "within 7 days)."
     )
+
+
+def test_the_items_reading_says_none_when_no_viewer_ordered():
+    browsed = pl.DataFrame(
+        {"item_id": ["7", "8"], "viewers": [145, 40], "buyers": [0, 2], "conversion": [0.0, 0.05]}
+    )
+    none = pl.DataFrame(schema={"item_id": pl.String, "without_view": pl.Int64})
+    assert ev.items_reading(browsed, none).startswith(
+        "7 is viewed by 145 users but none order it: check its price"
+    )
+    assert ev.items_reading(browsed[1:], none).startswith(
+        "8 is viewed by 40 users but only 5.0% order it: check its price"
+    )

@@ -659,9 +659,11 @@ def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
     label = "item_name" if "item_name" in browsed.columns else "item_id"
     if browsed.height:
         row = browsed.row(0, named=True)
+        share = fmt.pct(row["conversion"])
+        ordered = f"only {share} order it" if row["buyers"] else "none order it"
         parts.append(
-            f"{fmt.plain(row[label])} is viewed by {row['viewers']:,} users but only "
-            f"{fmt.pct(row['conversion'])} order it: check its price, description and stock"
+            f"{fmt.plain(row[label])} is viewed by {row['viewers']:,} users but {ordered}: check "
+            "its price, description and stock"
         )
     if unviewed.height:
         row = unviewed.row(0, named=True)
