@@ -778,9 +778,9 @@ def test_capping_bounds_read_in_each_features_units():
         {
             "feature": ["recency_days", "frequency", "monetary"],
             "low_cap": [37.0, 1.0, 12.5],
-            "high_cap": [365.0, 2.0, 1234.5],
+            "high_cap": [365.0, 2.5, 1234.5],
         }
     )
     shown = cl.caps_in_units(model, cl.BASE_FEATURES, "BRL")
-    assert shown["low_cap"].to_list() == ["37 days", "1.0 orders", "R$ 12.5"]
-    assert shown["high_cap"].to_list() == ["365 days", "2.0 orders", "R$ 1.2k"]
+    assert shown["low_cap"].to_list() == ["37 days", "1 order", "R$ 12.5"]
+    assert shown["high_cap"].to_list() == ["365 days", "2.5 orders", "R$ 1.2k"]

@@ -1040,7 +1040,8 @@ def caps_in_units(model: pl.DataFrame, features: dict[str, Feature], currency: s
 
 
 def unit_value(value: float | None, unit: str, currency: str) -> str:
-    """A feature value as people read it: '123 days', '2.4 orders', 'R$ 1.2k', '12.5%'."""
+    """A feature value as people read it: '123 days', '2 orders', '2.4 orders', 'R$ 1.2k',
+    '12.5%'."""
     if value is None:
         return "—"
     if unit == "money":
@@ -1049,8 +1050,11 @@ def unit_value(value: float | None, unit: str, currency: str) -> str:
         return fmt.pct(value)
     if unit == "score":
         return f"{value:.2f}"
-    digits = 0 if unit == "days" or abs(value) >= 100 else 1
-    return f"{value:,.{digits}f} {unit if unit != 'count' else 'categories'}"
+    digits = 0 if unit == "days" or abs(value) >= 100 or float(value).is_integer() else 1
+    noun = unit if unit != "count" else "categories"
+    if value == 1:
+        noun = "category" if noun == "categories" else noun.removesuffix("s")
+    return f"{value:,.{digits}f} {noun}"
 
 
 def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
