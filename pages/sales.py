@@ -343,7 +343,12 @@ elif view == PATTERNS[2]:
         fmt.pct(rep.rate),
         help="Share of customers with an order in the period who placed two or more orders in it.",
     )
-    cols[1].metric("Repeat customers", fmt.count(rep.repeaters), help="Customers with 2+ orders")
+    cols[1].metric(
+        "Repeat customers",
+        fmt.count(rep.repeaters),
+        help="Customers with 2+ orders. Cohorts and Lifetime value count purchase days instead "
+        "(orders on one day are one purchase), so they count a few fewer.",
+    )
     cols[2].metric(
         "Median days between orders",
         "—" if rep.median_days is None else f"{rep.median_days:,.0f}",

@@ -114,8 +114,8 @@ def test_reading_states_the_window_and_says_when_too_few_repeat_purchases_exist(
     assert result.days == 46
     assert churn.churn_reading(result) == (
         "80% of repeat purchases came within 46 days of the customer's previous purchase (5 "
-        "repeat purchases by 3 customers, 75.0% of all customers): too few to set a churn "
-        "window (at least 30 are needed), so 'lapsed' below is only a rough guide."
+        "repeat purchases, on later days, by 3 customers, 75.0% of all customers): too few to "
+        "set a churn window (at least 30 are needed), so 'lapsed' below is only a rough guide."
     )
     once = churn.churn(
         churn.churn_base(churn.purchase_days(SHOP.filter(pl.col("order_id") == "1")))

@@ -606,8 +606,8 @@ def test_online_retail_fit_says_the_dropout_cannot_be_identified(online_retail):
     # The one-time buyers' row does not promise the dropout its own row says is not there.
     one_time = checks.filter(pl.col("check") == clv.ONE_DAY_CHECK).row(0, named=True)
     assert one_time["note"] == (
-        "2,790 repeat buyers to learn purchase rates from: whether they tell when customers "
-        "leave is the Dropout check below."
+        "2,790 repeat buyers (on 2+ days) to learn purchase rates from: whether they tell when "
+        "customers leave is the Dropout check below."
     )
     readings = dict(zip(*clv.parameter_table(fit).select("parameter", "reading"), strict=True))
     assert readings["a"].startswith("Not identified")
@@ -1102,4 +1102,6 @@ def test_a_dropout_known_only_on_average_gets_a_caution_not_a_green_light():
     checks = clv.sufficiency(summary, bought.dropped, fit=fit)
     one_time = checks.filter(pl.col("check") == clv.ONE_DAY_CHECK).row(0, named=True)
     repeat = int((summary["frequency"] > 0).sum())
-    assert one_time["note"] == f"{repeat:,} repeat buyers to learn purchase rates and dropout from."
+    assert one_time["note"] == (
+        f"{repeat:,} repeat buyers (on 2+ days) to learn purchase rates and dropout from."
+    )

@@ -323,7 +323,8 @@ def churn_reading(result: Churn) -> str:
     text = (
         f"{fmt.pct(result.quantile, 0)} of repeat purchases came within "
         f"{fmt.count(result.days)} days of the customer's previous purchase "
-        f"({fmt.count(repeats)} repeat purchases by {fmt.count(repeaters)} customers"
+        f"({fmt.count(repeats)} repeat purchases, on later days, by {fmt.count(repeaters)} "
+        "customers"
     )
     if everyone:
         text += f", {fmt.pct(repeaters / everyone)} of all customers"

@@ -1115,7 +1115,7 @@ def sufficiency(
         )
     else:
         verdict = "good"
-        note = f"{fmt.count(repeat)} repeat buyers to learn purchase rates" + (
+        note = f"{fmt.count(repeat)} repeat buyers (on 2+ days) to learn purchase rates" + (
             " from: whether they tell when customers leave is the Dropout check below."
             if fit is not None and fit.degenerate
             else " and dropout from."
