@@ -206,7 +206,11 @@ columns.table(
         "category": columns.key("Category"),
         "revenue": columns.money("Net revenue", currency),
         "share": columns.percent("Share"),
-        "orders": columns.count("Orders"),
+        "orders": columns.count(
+            "Orders",
+            help="Orders with an item of the category: an order with items of several categories "
+            "counts in each, so the rows add up to more than the orders on Sales.",
+        ),
         "units": columns.count("Units"),
         "avg_price": columns.money("Avg price", currency, 2),
         "growth": columns.change("Growth"),

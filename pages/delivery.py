@@ -54,7 +54,12 @@ DAYS = columns.number("Days", 1)
 RATES = ("late_rate", "severe_rate", "low_share")
 # Short headers, the long words in their help: a dozen columns fit at 1440 px without scrolling.
 TABLE_CONFIG = {
-    "orders": columns.count("Delivered", help="Delivered orders."),
+    "orders": columns.count(
+        "Delivered",
+        help="Delivered orders. By seller, seller state, route or category, an order of several "
+        "sellers or categories counts in each of theirs, so the rows add up to more than the "
+        "delivered orders above.",
+    ),
     "late_orders": columns.count("Late", help="Late orders: delivered after the estimate."),
     "late_rate": columns.percent("Late rate"),
     "severe_rate": columns.percent("7+ days late", help="Share delivered over 7 days late."),
