@@ -1291,7 +1291,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             table=checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),
             reading=clv.trust_reading(checks),
         ),
-        Block("Fitted parameters", table=f["parameters"], kinds={"value": "number3"}),
+        Block("Fitted parameters", table=f["parameters"], kinds={"value": "significant"}),
     ]
     if spend:
         shown = ["customer_id", "clv", "expected_purchases", "p_alive", "expected_spend"]
@@ -1320,7 +1320,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             kinds=dict.fromkeys(
                 ("predicted_purchases", "actual_purchases", "mae_purchases"), "number2"
             )
-            | {"total_error": "pct"},
+            | {"total_error": "change"},
             labels=clv.HEADERS,
         )
     )
@@ -1572,7 +1572,8 @@ def markdown_html(text: str) -> str:
     return "".join(out)
 
 
-_PCT = re.compile(r"(share|rate|conversion|growth|roi|_low|_high|within_\d+d|relative|error)$")
+_PCT = re.compile(r"(share|rate|conversion|roi|_low|_high|within_\d+d|relative)$")
+_CHANGE = re.compile(r"(growth|error)$")  # signed, as the pages' change columns print them
 _MONEY = re.compile(r"(revenue|profit|monetary|clv|spent|spend|aov|price|cost_per_customer)")
 
 
@@ -1585,6 +1586,8 @@ def _kind(column: str, dtype: pl.DataType) -> str:
         return "date"
     if not dtype.is_numeric():
         return "text"
+    if _CHANGE.search(column):
+        return "change"
     if _PCT.search(column):
         return "pct"
     if _MONEY.search(column) and not column.startswith(("score_", "sellers_")):
@@ -1604,6 +1607,10 @@ def _cell(value: object, kind: str, currency: str) -> str:
         )
     if kind == "count":
         return fmt.count(value)
+    if kind == "change":
+        return fmt.change(value, 1)
+    if kind == "significant":  # a model's parameter, as the page prints it
+        return fmt.significant(value, 4)
     if kind.startswith("number"):
         return fmt.number(value, int(kind[-1]))
     if kind == "bool":

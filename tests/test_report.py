@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import catalog, demo, formats, recipe, report
+from lib import catalog, demo, fmt, formats, recipe, report
 from lib.__main__ import load
 from lib.analyses import bridge, churn, cohorts, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
@@ -688,3 +688,21 @@ def test_a_fit_that_cannot_tell_who_leaves_reports_no_p_alive_as_the_page_shows_
     assert kpi_values(text)["clv.mean_p_alive"] is None
     assert re.search(r'data-kpi="clv.mean_p_alive"[^>]*>.*?not identified', text)
     assert "<h3>At risk" not in text and "less likely than not" not in text
+
+
+def test_report_prints_parameters_and_changes_as_the_pages_do(built):
+    """Model parameters to 4 significant figures (the page's fmt.significant, not 3 decimals:
+    '208.5', not '208.535'); growth signed as the page's change columns print it ('+36.4%')."""
+    from lib.analyses import categories as cat
+    from lib.analyses import clv
+
+    ds, _, text = built("marketplace")
+    params = clv.headless(ds)["parameters"]
+    section = re.search(r"<h3>Fitted parameters</h3>.*?</table>", text, re.S).group(0)
+    cells = [html.unescape(c) for c in re.findall(r'<td class="num">([^<]*)</td>', section)]
+    assert cells == [fmt.significant(v, 4) for v in params["value"]]
+    growth = cat.headless(ds)["categories"]["growth"].drop_nulls()
+    table = re.search(r"<h2[^>]*>Categories</h2>.*?<h2", text, re.S).group(0)
+    shown = [html.unescape(c) for c in re.findall(r'<td class="num">([^<]*)</td>', table)]
+    signed = {fmt.change(g, 1) for g in growth}
+    assert signed & set(shown) and all(s[0] in "+−-" for s in signed)
