@@ -46,19 +46,42 @@ def caption(ds: Dataset, *measures: str) -> str:
 FLAT = 0.02
 
 
-def no_sale_orders(ds: Dataset) -> tuple[int, int]:
-    """Orders of `ds` that are no sale: those whose lines were set apart (UNSOLD_LINES) and
-    those with no line at all (an Olist order cancelled or unavailable before any item); (0, 0)
-    without an orders table. Sales counts the others."""
+def no_sale_orders(ds: Dataset) -> dict[str, int]:
+    """Orders of `ds` that Sales does not count, by why, as the Data page names them: "set
+    apart" (their lines were: UNSOLD_LINES), "without items" (no line at all: an Olist order
+    cancelled before any item), "with returns only" (a cancellation invoice) and
+    "without a sale line" (lines, none of which sells: free or zero-quantity lines). Reasons
+    with no order are left out; empty without an orders table."""
     orders, lines = ds.tables.get("orders"), ds.tables.get("lines")
     if orders is None:
-        return 0, 0
+        return {}
     unsold = ds.extras.get(UNSOLD_LINES)
     apart = pl.Series("order_id", [], pl.String) if unsold is None else unsold["order_id"]
-    if lines is None:
-        return apart.n_unique(), 0
-    listed = pl.concat([lines["order_id"], apart]).implode()
-    return apart.n_unique(), int((~orders["order_id"].is_in(listed)).sum())
+    counts = {"set apart": apart.n_unique()}
+    if lines is not None:
+        listed = pl.concat([lines["order_id"], apart]).implode()
+        counts["without items"] = int((~orders["order_id"].is_in(listed)).sum())
+        unsold_orders = (
+            lines.group_by("order_id")
+            .agg(is_sale(lines).any().alias("sells"), is_return(lines).all().alias("returns"))
+            .filter(~pl.col("sells") & pl.col("order_id").is_in(orders["order_id"].implode()))
+        )
+        returns = int(unsold_orders["returns"].sum())
+        counts["with returns only"] = returns
+        counts["without a sale line"] = unsold_orders.height - returns
+    return {why: n for why, n in counts.items() if n}
+
+
+def customers_without_purchase(ds: Dataset) -> int:
+    """People in the customers table with no sale line (who never bought, or only returned or
+    had orders set apart): the customers table counts them, the pages' customers do not."""
+    customers, lines = ds.tables.get("customers"), ds.tables.get("lines")
+    if customers is None or "customer_id" not in customers.columns:
+        return 0
+    if lines is None or "customer_id" not in lines.columns:
+        return customers["customer_id"].n_unique()
+    bought = lines.filter(is_sale(lines))["customer_id"].drop_nulls().implode()
+    return int((~customers["customer_id"].is_in(bought)).sum())
 
 
 def is_return(lines: pl.DataFrame) -> pl.Expr:

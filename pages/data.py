@@ -208,18 +208,14 @@ else:
     dropped = base.dropped(ds.notes)
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
-        apart, bare = measures.no_sale_orders(ds)
-        detail = (
-            f": {apart:,} set apart, {bare:,} without items"
-            if apart and bare
-            else ", set apart"
-            if apart
-            else ", without items"
-        )
-        no_sale = f" ({apart + bare:,} of them no sale{detail})" if apart or bare else ""
-        counts = ", ".join(
-            f"{t} {n:,}" + (no_sale if t == "orders" else "") for t, n in ds.row_counts().items()
-        )
+        reasons = measures.no_sale_orders(ds)
+        said = ", ".join(f"{n:,} {why}" for why, n in reasons.items())
+        idle = measures.customers_without_purchase(ds)
+        notes = {
+            "orders": f" ({sum(reasons.values()):,} of them no sale: {said})" if reasons else "",
+            "customers": f" ({idle:,} of them without a purchase)" if idle else "",
+        }
+        counts = ", ".join(f"{t} {n:,}{notes.get(t, '')}" for t, n in ds.row_counts().items())
         left = sum(n.count for n in dropped)
         if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick
             gone = fmt.counted(left, "row was", "rows were")

@@ -265,4 +265,28 @@ def test_the_data_page_says_how_many_of_the_orders_are_no_sale():
     files["olist_orders_dataset.csv"] = orders.filter(pl.col("order_id").is_in(items.implode()))
     at = files_page(files, "data", "olist_with_items")
     shown = " ".join(b.value for b in (*at.success, *at.warning)).replace("\\", "")
-    assert f"({apart:,} of them no sale, set apart)" in shown
+    assert f"({apart:,} of them no sale: {apart:,} set apart)" in shown
+
+
+def test_the_data_page_says_which_orders_and_customers_have_no_purchase():
+    """An Online Retail file: 536365 sells to 17850; C536366 only returns; 536367's one line is
+    free (no sale) and is 13047's only order; 536368 sells without a customer. Sales counts 2
+    orders and 1 customer: the Data page says why the file holds 4 and 2."""
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": ["536365", "536365", "C536366", "536367", "536368"],
+            "StockCode": ["85123A", "71053", "85123A", "22633", "22632"],
+            "Description": ["HEART", "LANTERN", "HEART", "HAND WARMER", "HAND WARMER"],
+            "Quantity": [6, 6, -1, 2, 3],
+            "InvoiceDate": ["2010-12-01 08:26:00"] * 2 + ["2010-12-02 09:00:00"] * 3,
+            "UnitPrice": [2.55, 3.39, 2.55, 0.0, 1.85],
+            "CustomerID": [17850.0, 17850.0, 17850.0, 13047.0, None],
+            "Country": ["United Kingdom"] * 5,
+        }
+    )
+    at = files_page({"Online Retail.csv": lines}, "data", "no_purchase")
+    shown = " ".join(b.value for b in (*at.success, *at.warning)).replace("\\", "")
+    assert "orders 4 (2 of them no sale: 1 with returns only, 1 without a sale line)" in shown
+    assert "customers 2 (1 of them without a purchase)" in shown
+    sales = metrics(files_page({"Online Retail.csv": lines}, "sales", "no_purchase"))
+    assert (sales["Orders"], sales["Customers"]) == ("2", "1")

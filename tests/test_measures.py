@@ -329,16 +329,16 @@ def test_top_customers_are_put_first_only_when_they_hold_twice_their_headcount()
 def test_no_sale_orders_are_those_set_apart_and_those_without_a_line():
     """o1 sold; o2's line was set apart (cancelled); o3 has no line at all; o4 sold too."""
     orders = pl.DataFrame({"order_id": ["o1", "o2", "o3", "o4"]})
-    lines = pl.DataFrame({"order_id": ["o1", "o1", "o4"]})
+    lines = pl.DataFrame({"order_id": ["o1", "o1", "o4"], "revenue": [5.0, 2.0, 3.0]})
     unsold = pl.DataFrame({"order_id": ["o2", "o2"]})
     every = pl.DataFrame({"order_id": ["o1", "o2", "o4"]})
     for table, extras, expected in (
-        (orders, {}, (0, 2)),  # nothing set apart: o2 has no line either
-        (orders, {measures.UNSOLD_LINES: unsold}, (1, 1)),
-        (every, {measures.UNSOLD_LINES: unsold}, (1, 0)),
+        (orders, {}, {"without items": 2}),  # nothing set apart: o2 has no line either
+        (orders, {measures.UNSOLD_LINES: unsold}, {"set apart": 1, "without items": 1}),
+        (every, {measures.UNSOLD_LINES: unsold}, {"set apart": 1}),
     ):
         tables = {"orders": table, "lines": lines}
         assert measures.no_sale_orders(Dataset("t", "test", tables=tables, extras=extras)) == (
             expected
         )
-    assert measures.no_sale_orders(Dataset("t", "test", tables={"lines": lines})) == (0, 0)
+    assert measures.no_sale_orders(Dataset("t", "test", tables={"lines": lines})) == {}
