@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from lib import fmt, recipe, state
+from lib import fmt, measures, recipe, state
 from lib.analyses import bridge, sales
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
@@ -449,8 +449,9 @@ else:
     shown_steps = set(result.steps["step"])
     words = [w for k, w in STEP_WORDS.items() if k in shown_steps]
     st.caption(
-        "Revenue: net revenue of known customers' purchases (a cancellation is netted out of the "
-        "purchase it reverses). " + ". ".join(words) + "."
+        f"Revenue: the net revenue of purchases ({measures.DEFINITIONS['purchase']}), as the "
+        "customer pages count it, so a period's total can differ from the revenue chart's, "
+        "which sums every line. " + ". ".join(words) + "."
     )
     cols = st.columns(3)
     with cols[0]:

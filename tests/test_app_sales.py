@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats, state
+from lib import demo, fmt, formats, measures, state
 from lib.quality import NON_PRODUCT_CODES
 from tests import apptest
 from tests.apptest import demo_lines, metric, texts
@@ -283,6 +283,11 @@ def test_bridge_steps_add_up_to_the_change_between_the_last_two_full_quarters(ki
     said = f"Revenue {direction} by {fmt.plain(fmt.whole_money(abs(change), currency))}"
     assert any(said in c.value for c in at.caption if "lightbulb" in c.value)
     assert len(at.get("vega_lite_chart")) >= 2  # revenue over time and the waterfall
+    # Its totals are the purchases' (exact duplicates once), which the caption says, not the
+    # revenue chart's sum of every line (the web shop's 2024 Q2: $239,297 against $239,791).
+    captions = " ".join(c.value for c in at.caption)
+    assert measures.DEFINITIONS["purchase"] in captions
+    assert "can differ from the revenue chart's, which sums every line" in captions
 
 
 def test_bridge_between_two_chosen_months_and_a_partial_quarter_is_named():
