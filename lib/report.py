@@ -1012,6 +1012,9 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
         _kpi("rfm.not_covered", "Not covered by a rule", other, fmt.count(other)),
     ]
     blocks = [Block("Cannot separate customers", reading=w) for w in f["degenerate"]["warning"]]
+    if o["clean"] and not o["as_of"] and customers.height:  # every line counts, as on the page
+        note = rfm.monetary_note(ds.table("lines"), revenue, cur)
+        blocks.append(Block("Net revenue of these customers", caption=note))
     blocks += [
         Block(
             "Segments",
@@ -1284,8 +1287,15 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 bought, checked.calibration_end, unit, float(o["penalizer"]), str(o["model"])
             )
             caution = clv.holdout_caution(check.groups, check.holdout_units, unit, check.fit.label)
+    paying = clv.paying_customers(ds.tables["lines"])
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),
+        # The page says why its Customers may exceed the other pages' (free purchases).
+        *(
+            [Block("Customers", caption=clv.customers_help(values.height, paying))]
+            if values.height > paying
+            else []
+        ),
         Block(
             "Can the model be trusted on this data?",
             table=checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),

@@ -706,3 +706,21 @@ def test_report_prints_parameters_and_changes_as_the_pages_do(built):
     shown = [html.unescape(c) for c in re.findall(r'<td class="num">([^<]*)</td>', table)]
     signed = {fmt.change(g, 1) for g in growth}
     assert signed & set(shown) and all(s[0] in "+−-" for s in signed)
+
+
+def test_report_reconciles_rfm_revenue_and_clv_customers_as_the_pages_do(built):
+    """RFM's net revenue (purchases of known customers) sits under the Sales figure with the
+    page's reconciliation; Lifetime value's one more customer than the other pages (Online
+    Retail's 13256, whose every purchase was free) is said, as the page's help says it."""
+    from lib.analyses import clv
+    from lib.analyses import rfm as rfm_analysis
+
+    ds, _, text = built(REAL)
+    customers = rfm_analysis.headless(ds)["customers"]
+    note = rfm_analysis.monetary_note(ds.table("lines"), customers["monetary"].sum(), ds.currency)
+    assert "Monetary values add up to £8.4M" in note
+    assert html.escape(note) in text
+    values = clv.headless(ds)["customers"]
+    paying = clv.paying_customers(ds.tables["lines"])
+    assert (values.height, paying) == (4339, 4338)
+    assert html.escape(clv.customers_help(values.height, paying)) in text
