@@ -5,7 +5,7 @@ import functools
 import polars as pl
 import streamlit as st
 
-from lib import fmt, io, quality, state
+from lib import fmt, io, measures, quality, state
 from pages.common import columns, ui
 
 SEVERITY_BADGE = {
@@ -58,6 +58,13 @@ st.dataframe(
     row_height=68 if nulls_chars > 45 else None,
     height=35 + 68 * profiles.height + 3 if nulls_chars > 45 else "auto",
 )
+apart = ds.extras.get(measures.UNSOLD_LINES)
+if apart is not None and apart.height:
+    st.caption(
+        f"The lines row counts every line the files hold, the {apart.height:,} lines of "
+        "cancelled, unavailable, voided or refunded orders included: the other pages leave them "
+        f"out and count {ds.tables['lines'].height:,}."
+    )
 
 checks = quality.line_checks(ds)
 if checks is not None:
