@@ -228,6 +228,18 @@ class Finding:
     def info(self) -> Rule:
         return RULES[self.rule]
 
+    @property
+    def shown_share(self) -> str:
+        """The share as every page and the report write a finding's: to two decimals, so that
+        the smallest findings do not read 0.0% (share_text)."""
+        return share_text(self.share)
+
+
+def share_text(share: float) -> str:
+    """A finding's share, or the same share said elsewhere (the lines without a customer id on
+    Sales and Cohorts), as the pages write it: '24.93%'."""
+    return fmt.pct(share, 2)
+
 
 # The column that dates each table's rows: its orders, events, leads or wins, never a derived
 # date such as an estimated delivery (which runs weeks past the last order).

@@ -1770,7 +1770,7 @@ def _findings_html(findings: Sequence[quality.Finding]) -> str:
         f'<tr><td class="sev-{f.info.severity}">{f.info.severity}</td>'
         f"<td>{html.escape(f.info.title)}</td><td>{html.escape(f.table)}</td>"
         f'<td class="num">{html.escape(f.info.units(f.count))}</td>'
-        f'<td class="num">{fmt.pct(f.share, 2)}</td><td>{html.escape(f.info.why)}</td></tr>'
+        f'<td class="num">{f.shown_share}</td><td>{html.escape(f.info.why)}</td></tr>'
         for f in findings
     )
     return (

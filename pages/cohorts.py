@@ -35,7 +35,8 @@ if checks is not None:
 elif cover.without_customer:
     st.caption(
         f":material/info: {cover.without_customer:,} of {cover.lines:,} {ui.lines_word(ds)} "
-        f"({fmt.pct(cover.without_customer / cover.lines)}) have no customer id and are left out."
+        f"({quality.share_text(cover.without_customer / cover.lines)}) have no customer id and "
+        "are left out."
     )
 if checks is None and (cover.matched or cover.unmatched):
     st.caption(

@@ -55,7 +55,7 @@ findings = ui.cached(ev.event_findings)(ds.key, ds)
 for finding in findings:
     rule = finding.info
     SEVERITY_BOX[rule.severity](
-        f"**{rule.title}**: {rule.units(finding.count)} ({fmt.pct(finding.share)}"
+        f"**{rule.title}**: {rule.units(finding.count)} ({finding.shown_share}"
         + (f", {finding.detail}" if finding.detail else "")
         + f"). {rule.why}",
         icon=":material/rule:",

@@ -380,7 +380,7 @@ else:
         with st.container(border=True):
             st.markdown(
                 f"**{rule.title}** in *{finding.table}*: {rule.units(finding.count)} "
-                f"({fmt.pct(finding.share)})"
+                f"({finding.shown_share})"
             )
             st.caption(rule.why)
             columns.table(

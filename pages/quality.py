@@ -130,7 +130,7 @@ for i, finding in enumerate(report.findings):
     with st.container(border=True):
         st.markdown(
             f"{SEVERITY_BADGE[rule.severity]} **{rule.title}** in *{finding.table}*: "
-            f"{rule.units(finding.count)} ({finding.share:.2%})"
+            f"{rule.units(finding.count)} ({finding.shown_share})"
         )
         st.caption(rule.why + (f" ({finding.detail})" if finding.detail else ""))
         if finding.rows.is_empty():

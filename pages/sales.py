@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from lib import fmt, measures, recipe, state
+from lib import fmt, measures, quality, recipe, state
 from lib.analyses import bridge, sales
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
@@ -299,7 +299,7 @@ if view in PATTERNS[2:]:
     if without_customer:
         st.caption(
             f":material/info: {without_customer:,} of {counted:,} {ui.lines_word(ds)} "
-            f"({fmt.pct(without_customer / counted)}) have no customer id and are left "
+            f"({quality.share_text(without_customer / counted)}) have no customer id and are left "
             "out of this view."
         )
 

@@ -86,6 +86,12 @@ def test_retail_page_says_how_many_lines_have_no_customer():
     missing = lines["customer_id"].null_count()
     assert missing > 0
     assert f"{missing:,} of {lines.height:,} lines" in texts(at)
+    # The share as Data quality writes its finding: two decimals on every page.
+    share = f"{100 * missing / lines.height:.2f}%"
+    assert f"{missing:,} of {lines.height:,} lines ({share}) have no customer id" in texts(at)
+    quality_page = apptest.page("retail", "pages/quality.py")
+    cards = " ".join(m.value for m in quality_page.markdown)
+    assert f"({share})" in cards
 
 
 def test_fewer_cohorts_change_the_month_one_figure():
