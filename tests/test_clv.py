@@ -1105,3 +1105,22 @@ def test_a_dropout_known_only_on_average_gets_a_caution_not_a_green_light():
     assert one_time["note"] == (
         f"{repeat:,} repeat buyers (on 2+ days) to learn purchase rates and dropout from."
     )
+
+
+@pytest.mark.parametrize(("kind", "verdict"), [("webshop", "caution"), ("retail", "good")])
+def test_a_and_b_say_they_are_not_pinned_down_where_the_dropout_check_says_so(kind, verdict):
+    """The web shop demo's BG/NBD fits as well with customers ten times more alike (a and b ten
+    times larger, their ratio kept): the Dropout check is a caution, and a and b's readings say
+    that only the average chance of leaving holds; the retail demo's fit pins them down."""
+    f = clv.headless(formats.assemble_demo(kind).dataset)
+    check = f["sufficiency"].filter(pl.col("check") == clv.DROPOUT_CHECK).row(0, named=True)
+    assert check["verdict"] == verdict
+    readings = dict(f["parameters"].select("parameter", "reading").iter_rows())
+    caveat = "This value itself is not pinned down"
+    assert all((caveat in readings[p]) == (verdict == "caution") for p in ("a", "b"))
+    assert caveat not in readings["r"] and caveat not in readings["alpha"]
+    # The holdout's calibration fit says the same in the models' comparison.
+    dropout = f["comparison"].filter(pl.col("model") == "BG/NBD")["dropout"][0]
+    calibration = dict(f["parameters_calibration"].select("parameter", "reading").iter_rows())
+    assert dropout in ("identified", "average only")
+    assert (dropout == "average only") == (caveat in calibration["a"])

@@ -974,6 +974,18 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
             )
             for m, name, value, _ in dropout
         ]
+    elif fit.spread_gap < CHI2_HALF:  # the Dropout check's caution: the average, not the spread
+        dropout = [
+            (
+                m,
+                name,
+                value,
+                f"{reading} This value itself is not pinned down: with customers more alike the "
+                "data fits as well, so only the average chance of leaving holds (the Dropout "
+                "check).",
+            )
+            for m, name, value, reading in dropout
+        ]
     rows += dropout
     if fit.spend is not None:
         sp, q, v = (fit.spend[k] for k in ("p", "q", "v"))
@@ -1461,7 +1473,11 @@ def compare_models(
                 overall["predicted_purchases"] * n,
                 overall["actual_purchases"] * n,
                 overall["total_error"],
-                "not identified" if fit.degenerate else "identified",
+                "not identified"
+                if fit.degenerate
+                else "average only"  # the Dropout check's caution (fit_checks)
+                if fit.spread_gap < CHI2_HALF
+                else "identified",
                 fit.fitted_on,
                 "; ".join(fit.problems),
             )
