@@ -503,6 +503,28 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
     )
 
 
+def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers():
+    """New 60 and returning 20 in January, new 10 and returning 15 in February: returning bring
+    33.3% overall (35 of 105) but 60.0% in February."""
+    split = pl.DataFrame(
+        {
+            "month": [date(2024, 1, 1)] * 2 + [date(2024, 2, 1)] * 2,
+            "kind": ["new", "returning"] * 2,
+            "revenue": [60.0, 20.0, 10.0, 15.0],
+        }
+    )
+    assert sales.new_vs_returning_reading(split, "") == (
+        "Returning customers (in a later month than their first order) bring 33.3% of revenue "
+        "(35), 60.0% in Feb 2024: most revenue comes in customers' first month, though returning "
+        "customers now bring most of it: keep bringing buyers back."
+    )
+    steady = split.with_columns(revenue=pl.Series([60.0, 20.0, 20.0, 5.0]))
+    assert sales.new_vs_returning_reading(steady, "").endswith(
+        "20.0% in Feb 2024: most revenue comes in customers' first month, so bringing buyers back "
+        "has most room."
+    )
+
+
 def test_headless_returns_every_table_of_the_page():
     from lib.model import Dataset
 

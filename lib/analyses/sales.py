@@ -905,7 +905,13 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
             "without one), so winning new customers comes first."
         )
     if returning / total < 0.5:
-        return text + ": most revenue is first purchases, so bringing buyers back has most room."
+        first = ": most revenue comes in customers' first month"
+        if last_total and last_ret / last_total >= 0.5:
+            return (
+                f"{text}{first}, though returning customers now bring most of it: keep bringing "
+                "buyers back."
+            )
+        return text + f"{first}, so bringing buyers back has most room."
     return text + ": repeat buyers carry the business, so keep feeding it with new customers."
 
 
