@@ -375,7 +375,7 @@ def test_headless_gives_the_heatmap_cells_and_the_curve_for_a_demo():
         [io.RawTable(n, n, f) for n, f in demo.demo("webshop").files.items()]
     ).dataset
     frames = cohorts.headless(ds, grain="quarter", metric="revenue", relative=False)
-    assert set(frames) == {"retention", "curve", "churn_windows", "churn_monthly"}
+    assert set(frames) == {"cohorts", "retention", "curve", "churn_windows", "churn_monthly"}
     # The page's other controls: the most recent cohorts shown, and the churn window's quantile.
     two = cohorts.headless(ds, grain="quarter", shown=2, churn_quantile=0.75)
     quarters = frames["retention"]["cohort"].unique().sort()
@@ -386,7 +386,10 @@ def test_headless_gives_the_heatmap_cells_and_the_curve_for_a_demo():
         lines.filter(~pl.col("is_return")).group_by("customer_id").agg(pl.col("ordered_at").min())
     )
     sizes = frames["retention"].filter(pl.col("period_index") == 0)["customers"]
-    assert sizes.sum() == first.height
+    assert sizes.sum() == first.height == frames["cohorts"]["customers"].sum()
+    # Every cohort's size, whichever are shown.
+    assert two["cohorts"]["customers"].sum() == first.height
+    assert two["cohorts"]["cohort"].to_list() == quarters.to_list()
     with pytest.raises(ValueError, match="grain"):
         cohorts.headless(ds, grain="year")
 
