@@ -72,6 +72,15 @@ def no_sale_orders(ds: Dataset) -> dict[str, int]:
     return {why: n for why, n in counts.items() if n}
 
 
+def deleted_customers(ds: Dataset) -> pl.Series | None:
+    """The ids of customers whose account was deleted (the customers table's deleted_at: the web
+    shop's users.csv), who cannot be contacted; None when the data does not say."""
+    customers = ds.tables.get("customers")
+    if customers is None or "deleted_at" not in customers.columns:
+        return None
+    return customers.filter(pl.col("deleted_at").is_not_null())["customer_id"]
+
+
 def customers_without_purchase(ds: Dataset) -> int:
     """People in the customers table with no sale line (who never bought, or only returned or
     had orders set apart): the customers table counts them, the pages' customers do not."""

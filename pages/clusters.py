@@ -400,6 +400,7 @@ def clustering() -> None:
         key="clusters_download_assignments",
         label="Download customer → cluster (CSV)",
     )
+    ui.deleted_note(ds, built.table["customer_id"], "in the export")
 
 
 clustering()

@@ -312,6 +312,7 @@ if view == "Customers":
         ids=("customer_id",),
         key="clv_top",
     )
+    ui.deleted_note(ds, top["customer_id"], "listed")
     st.markdown("**At risk: valuable customers who may have left**")
     if fit.degenerate:
         st.warning(
@@ -335,6 +336,7 @@ if view == "Customers":
         key="clv_dl_customers",
         label="Download all customers",
     )
+    ui.deleted_note(ds, values["customer_id"], "in the download")
 
 elif view == "Holdout check":
     plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)

@@ -386,6 +386,7 @@ elif view == VIEWS[3]:
         width="stretch",
     )
     ui.reading(rfm.customers_reading(listed, currency))
+    ui.deleted_note(ds, listed["customer_id"], "listed")
     ui.download(listed, "rfm_customers", "rfm_download_customers")
 else:
     # --- movement: the segments at an earlier date against those at the as-of date ---------

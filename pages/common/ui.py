@@ -55,6 +55,22 @@ def lines_word(ds: Dataset) -> str:
     return "order rows" if ds.source_format == local.FORMAT else "lines"
 
 
+def deleted_note(ds: Dataset, ids: pl.Series, listed: str) -> None:
+    """A caption when customers among `ids` (those `listed`: 'in this list') have a deleted
+    account: a campaign cannot reach them (measures.deleted_customers)."""
+    deleted = measures.deleted_customers(ds)
+    if deleted is None or deleted.is_empty():
+        return
+    n = int(ids.is_in(deleted.implode()).sum())
+    if n:
+        st.caption(
+            f":material/person_off: {n:,} of the {ids.len():,} customers {listed} "
+            f"{'has a deleted account: it' if n == 1 else 'have deleted accounts: they'} cannot "
+            "be contacted, so leave them out of campaigns (Data quality counts their orders after "
+            "deletion)."
+        )
+
+
 def definitions(ds: Dataset, *names: str) -> None:
     """The definitions (lib/measures.py) behind the page's figures, as a caption."""
     st.caption(f":material/menu_book: {measures.caption(ds, *names)}")
