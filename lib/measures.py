@@ -13,6 +13,7 @@ from lib.model import Dataset, Note, columns_of, first_occurrences
 # Shopify: the payment was voided or refunded in full).
 UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable", "voided", "refunded")
 UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `split_unsold`
+UNCATEGORISED = "uncategorised"  # the category of lines without one, on every page
 
 DEFINITIONS = {
     "order": "an order with at least one sale line; a cancellation invoice is no order",

@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, formats, io
+from lib import demo, formats, io, measures
+from lib.analyses import categories, lateness, movement
 from lib.analyses import delivery as dv
-from lib.analyses import lateness, movement
 from lib.charts import delivery as charts
 from lib.charts import maps
 from lib.model import Dataset, conform
@@ -422,3 +422,15 @@ def test_an_estimate_before_the_purchase_leaves_the_order_unjudged():
     assert dv.kpi(k, "mean days late") == pytest.approx(1.0)
     assert dv.kpi(k, "impossible dates") == 1
     assert k.filter(pl.col("kpi").str.starts_with("not delivered")).height == 0
+
+
+def test_orders_without_a_category_are_uncategorised_as_on_categories():
+    """o4 (delivered 3 days early) has no category: Delivery names it as Categories does."""
+    lines = LINES.with_columns(
+        pl.when(pl.col("order_id") == "o4").then(None).otherwise("category").alias("category")
+    )
+    ds = Dataset("tiny", "test", tables={"orders": ORDERS, "lines": lines, "sellers": SELLERS})
+    table = dv.performance_by(dv.keyed_facts(facts(), dv.order_keys(ds)), "category")
+    rows = dict(table.select("category", "orders").iter_rows())
+    assert rows == {"A": 2, "B": 2, measures.UNCATEGORISED: 1}  # A: o1, o2; B: o2, o3
+    assert categories.UNCATEGORISED == measures.UNCATEGORISED == "uncategorised"

@@ -12,7 +12,7 @@ from lib import fmt, measures
 from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
-UNCATEGORISED = "uncategorised"
+UNCATEGORISED = measures.UNCATEGORISED
 MIN_ORDERS = 30  # fewer orders: no potential score; fewer in the compared months: no growth
 TOP = 6  # categories in the small-multiples trend
 COMPONENTS = ("growth", "share", "review", "late")

@@ -173,8 +173,9 @@ def keyed_facts(facts: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
 
     One row per (order, seller, category) of a delivered order: order_no, the facts
     performance_by needs (delivered, late, days_vs_estimate, days_to_deliver, review_score), the
-    key columns (KEY_COLUMNS, nulls as UNKNOWN) and first_<key> (True on the first row of each
-    (order, key value)). Orders without lines are left out.
+    key columns (KEY_COLUMNS, nulls as UNKNOWN, a category's as measures.UNCATEGORISED) and
+    first_<key> (True on the first row of each (order, key value)). Orders without lines are
+    left out.
     """
     delivered = facts.with_row_index("order_no").filter(pl.col("delivered"))
     keyed = delivered.select(
@@ -189,6 +190,8 @@ def keyed_facts(facts: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     groups = [c for c in KEY_COLUMNS if c in keyed.columns]
     # An order counts once per group: flag its first row per key now, once, so that each
     # breakdown is a filter and a group-by instead of a deduplication of a million rows.
+    if "category" in groups:  # named as Categories names it
+        keyed = keyed.with_columns(pl.col("category").fill_null(measures.UNCATEGORISED))
     return keyed.with_columns(pl.col(groups).fill_null(UNKNOWN)).with_columns(
         pl.struct("order_no", c).is_first_distinct().alias(f"first_{c}") for c in groups
     )
