@@ -267,6 +267,28 @@ def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
     )
 
 
+def test_reading_says_when_every_best_cohort_comes_back_in_one_month():
+    """The web shop demo's Oct 2023 cohort did best in month 1 and Aug 2023's in month 3: both
+    come back in Nov 2023, its peak month. Same figures as the test above, moved so that Feb
+    (month 1) and Dec (month 3) both land in March."""
+    matrix = hand_matrix(
+        [
+            ("Dec 2023", 0, 1000, 1000, 1000, False),
+            ("Dec 2023", 1, 1000, 200, 1000, False),
+            ("Dec 2023", 3, 1000, 180, 1000, False),
+            ("Feb 2024", 0, 500, 500, 500, False),
+            ("Feb 2024", 1, 500, 150, 500, False),
+            ("Feb 2024", 3, 500, 50, 500, False),
+        ]
+    )
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
+        "In month 1, the Feb 2024 cohort did best (30.0%), the Dec 2023 cohort worst (20.0%); "
+        "in month 3, the Dec 2023 cohort did best (18.0%), the Feb 2024 cohort worst (10.0%). "
+        "The best ones all come back in Mar 2024: that month's demand may explain them as much "
+        "as how the cohorts were won."
+    )
+
+
 def test_reading_leaves_out_the_cohort_that_starts_with_the_data():
     """The data's first cohort holds every customer already buying when the data starts (Online
     Retail's Dec 2010: 37% back in month 1 against 20% for the others): it is no cohort of new

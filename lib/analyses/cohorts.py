@@ -394,11 +394,14 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             f" T{first[1:]} is left out: it starts with the data, so it also holds customers "
             "who bought before, not only new ones."
         )
-    parts, named = [], False
+    parts, named, when = [], False, []
     for index in (1, 3):
         found = _extremes(matrix, index, metric)
         if found is None:
             continue
+        # The period each best cell falls in: the cohort's start plus `index` periods.
+        every = _every(grain)
+        when += found.best["cohort"].dt.offset_by(f"{index}{every[1:]}").to_list()
         said = [
             f"{_cohorts(cells, unit)} {verb if cells.height == 1 else 'tied ' + extreme} "
             f"({cells['_shown'][0]})"
@@ -423,6 +426,12 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
     if not parts:
         return ""
     advice = " Look at what brought the best ones in." if named else ""
+    if len(when) > 1 and len(set(when)) == 1:  # a calendar effect as much as a cohort's
+        at = pl.DataFrame({"at": when[:1]}).select(_label("at", _every(grain)))["at"][0]
+        advice = (
+            f" The best ones all come back in {f'the week of {at}' if unit == 'week' else at}: "
+            f"that {unit}'s demand may explain them as much as how the cohorts were won."
+        )
     return "In " + "; in ".join(parts) + "." + advice + left_out
 
 
