@@ -419,7 +419,7 @@ def test_readings_name_the_figures_a_manager_acts_on():
     # 1 of 4 views on the web against 0 of 2 on the iphone is chance, not a checkout to fix.
     by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=7))
     assert ev.platform_reading(by_platform, 7) == (
-        "Platforms convert alike within chance: 0.0% (Iphone) to 25.0% (Web) of viewed items are "
+        "Platforms convert alike within chance: 0.0% (iphone) to 25.0% (web) of viewed items are "
         "ordered within 7 days."
     )
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
@@ -445,17 +445,17 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
     of 1,000 is 27.2-32.9%, 7 of 20 is 18.1-56.7%, 10 of 20 is 29.9-70.1%."""
     both = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(both, 7) == (  # pooled 40.0%
-        "On Iphone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%): look at "
-        "what Web lacks at checkout."
+        "On iphone, 50.0% of viewed items are ordered within 7 days, 1.7× web (30.0%): look at "
+        "what web lacks at checkout."
     )
     best = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 20, 7)])
     assert ev.platform_reading(best, 7) == (  # pooled 907 / 2,020 = 44.9%; web's 7 of 20 is chance
-        "On Iphone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
+        "On iphone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
         "beyond chance; none is below it beyond chance."
     )
     worst = _rates("platform", [("iphone", 20, 10), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(worst, 7) == (  # pooled 710 / 2,020 = 35.1%
-        "On Web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
+        "On web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
         "average beyond chance: look at what it lacks at checkout."
     )
     tied = _rates("category", [("a_b", 1000, 500), ("b", 1000, 500), ("c", 2000, 600)])

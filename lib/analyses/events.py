@@ -579,8 +579,10 @@ def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
 
 
 def _named(rows: pl.DataFrame, column: str) -> str:
-    """The rows' values of `column` as a sentence lists them, in words ('Gizmo and Dongle')."""
-    return fmt.listed([fmt.plain(fmt.value_words(v)) for v in rows[column]])
+    """The rows' values of `column` as a sentence lists them, as the charts label them:
+    categories in words ('Gizmo and Dongle'), platforms as the data writes them ('iphone')."""
+    named = (fmt.value_words(v) if column == "category" else v for v in rows[column])
+    return fmt.listed([fmt.plain(v) for v in named])
 
 
 def _verb(rows: pl.DataFrame, extreme: str) -> str:
