@@ -45,6 +45,9 @@ def caption(ds: Dataset, *measures: str) -> str:
 # Revenue within 2% of the period before, either way: flat, neither growing nor shrinking. One
 # threshold for every page that calls a region or a category growing.
 FLAT = 0.02
+# A period with fewer orders than this share of a typical one is thin: the export likely ends or
+# starts inside it (Data quality's nearly empty months; Sales reads no trend from it).
+THIN = 0.1
 
 
 def no_sale_orders(ds: Dataset) -> dict[str, int]:

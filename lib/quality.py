@@ -11,7 +11,7 @@ from datetime import datetime, time
 import polars as pl
 
 from lib import fmt
-from lib.measures import as_recorded, customer_purchases, impossible_date_rules
+from lib.measures import THIN, as_recorded, customer_purchases, impossible_date_rules
 from lib.model import Dataset, first_occurrences
 
 EXAMPLES = 5
@@ -723,7 +723,7 @@ def _thin_months(ds: Dataset, today: datetime) -> list[Finding]:
         .with_columns(pl.col("orders").fill_null(0))
     )
     median = months["orders"].median() or 0
-    thin = months.filter(pl.col("orders") < 0.1 * median)
+    thin = months.filter(pl.col("orders") < THIN * median)
     if thin.height == 0:
         return []
     # A share of the months, as empty_days gives a share of the days: "2 months (40%)".

@@ -203,11 +203,33 @@ def test_revenue_reading_says_which_way_the_last_full_month_moved(revenue, chang
             "period": [date(2024, 1, 1), date(2024, 2, 1)],
             "label": ["Jan 2024", "Feb 2024"],
             "revenue": list(revenue),
+            "orders": [10, 10],
             "partial": [False, False],
             "change": [None, change],
         }
     )
     assert sales.revenue_reading(series, "month", "GBP").endswith(said)
+
+
+def test_revenue_reading_reads_no_trend_from_a_last_period_the_export_thins_out_in():
+    """Olist's week of 27 Aug 2018: 6 orders against a typical 62, 'down 91%': the export ends,
+    not demand (fewer than measures.THIN, a tenth, of the median full period)."""
+    series = pl.DataFrame(
+        {
+            "period": [date(2018, 8, 13), date(2018, 8, 20), date(2018, 8, 27), date(2018, 9, 3)],
+            "label": [f"week of {d} Aug 2018" for d in (13, 20, 27)] + ["week of 03 Sep 2018"],
+            "revenue": [7500.0, 7811.0, 721.0, 145.0],
+            "orders": [70, 62, 6, 1],
+            "partial": [False, False, False, True],
+            "change": [None, 0.04, 721 / 7811 - 1, None],
+        }
+    )
+    assert sales.revenue_reading(series, "week", "BRL").endswith(
+        "the last full week, week of 27 Aug 2018, was down 91% on the week before, on 6 orders "
+        "against a typical 62: the data likely thins out before its end, so this is no trend. "
+        "Week of 03 Sep 2018 is partial (the data does not cover the whole period): not a "
+        "collapse."
+    )
 
 
 def test_items_ranked_by_units_net_returns_skip_postage_and_break_ties_by_id():
@@ -463,15 +485,19 @@ def test_a_cut_period_counts_only_its_own_orders_gaps_and_repeaters():
 
 def test_new_vs_returning_uses_each_customers_first_month_ever():
     split = sales.new_vs_returning(daily(), date(2024, 1, 1), date(2024, 2, 29))
+    # The orders end on 7 February: February is partial.
+    assert daily()["day"].max() == date(2024, 2, 7)
     assert split.rows() == [
-        (date(2024, 1, 1), "new", 29.0),
-        (date(2024, 1, 1), "returning", 0.0),
-        (date(2024, 2, 1), "new", 5.0),
-        (date(2024, 2, 1), "returning", 3.0),
+        (date(2024, 1, 1), "new", 29.0, False),
+        (date(2024, 1, 1), "returning", 0.0, False),
+        (date(2024, 2, 1), "new", 5.0, True),
+        (date(2024, 2, 1), "returning", 3.0, True),
     ]
     february = sales.new_vs_returning(daily(), date(2024, 2, 1), date(2024, 2, 29))
     assert february["revenue"].to_list() == [5.0, 3.0]  # c1 stays returning
-    assert "bring 8.1% of revenue (3), 37.5% in Feb 2024" in sales.new_vs_returning_reading(
+    # "Now" is the last full month, January, not the partial February (Olist's Sep 2018: one
+    # order, 100% returning).
+    assert "bring 8.1% of revenue (3), 0.0% in Jan 2024" in sales.new_vs_returning_reading(
         split, ""
     )
 
@@ -485,6 +511,7 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
             "month": [m for m in months for _ in (0, 1)],
             "kind": ["new", "returning"] * 4,
             "revenue": [50.0, 10.0, 0.0, 20.0, 0.0, 20.0, 0.0, 30.0],
+            "partial": [False] * 8,
         }
     )
     assert sales.new_vs_returning_reading(split, "") == (
@@ -511,6 +538,7 @@ def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers(
             "month": [date(2024, 1, 1)] * 2 + [date(2024, 2, 1)] * 2,
             "kind": ["new", "returning"] * 2,
             "revenue": [60.0, 20.0, 10.0, 15.0],
+            "partial": [False] * 4,
         }
     )
     assert sales.new_vs_returning_reading(split, "") == (

@@ -309,10 +309,17 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
         else:
             move = "up" if change > 0 else "down"
             text += f"was {move} {fmt.pct(abs(change), 0)} on the {grain} before"
+        typical = full["orders"].median() or 0
+        if latest["orders"] < measures.THIN * typical:  # the export thins out before its end
+            text += (
+                f", on {fmt.counted(latest['orders'], 'order')} against a typical "
+                f"{typical:,.0f}: the data likely thins out before its end, so this is no trend"
+            )
     partial = series.filter(pl.col("partial"))["label"].to_list()
     if partial:
-        text += f". {' and '.join(partial)} {'is' if len(partial) == 1 else 'are'} partial"
-        text += " (the data does not cover the whole period): not a collapse"
+        listed = " and ".join(partial)
+        text += f". {listed[0].upper()}{listed[1:]} {'is' if len(partial) == 1 else 'are'} "
+        text += "partial (the data does not cover the whole period): not a collapse"
     return text + "."
 
 
@@ -851,12 +858,15 @@ def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame
     order month (new) or a later one (returning), from the daily sums of an order_table of the
     whole history (`days`), so that a customer's first month is their first ever.
 
-    One row per (month, kind) with month (Date), kind ('new' or 'returning'), revenue; months
-    with no revenue of a kind have 0. Orders without a customer are left out.
+    One row per (month, kind) with month (Date), kind ('new' or 'returning'), revenue and
+    partial (the data or the range does not cover the whole month); months with no revenue of a
+    kind have 0. Orders without a customer are left out.
     """
     inside = days.filter(pl.col("day").is_between(start, end) & (pl.col("known") > 0))
     if inside.height == 0:
-        return pl.DataFrame(schema={"month": pl.Date, "kind": pl.String, "revenue": pl.Float64})
+        schema = {"month": pl.Date, "kind": pl.String, "revenue": pl.Float64}
+        return pl.DataFrame(schema=schema | {"partial": pl.Boolean})
+    first, last = max(start, days["day"].min()), min(end, days["day"].max())
     split = (
         inside.group_by(pl.col("day").dt.truncate("1mo").alias("month"))
         .agg(pl.col("new", "returning").sum())
@@ -868,9 +878,13 @@ def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame
     grid = pl.DataFrame({"month": months}).join(
         pl.DataFrame({"kind": ["new", "returning"]}), how="cross"
     )
+    month_end = pl.col("month").dt.offset_by("1mo").dt.offset_by("-1d")
     return (
         grid.join(split, on=["month", "kind"], how="left")
-        .with_columns(pl.col("revenue").fill_null(0.0))
+        .with_columns(
+            pl.col("revenue").fill_null(0.0),
+            ((pl.col("month") < first) | (month_end > last)).alias("partial"),
+        )
         .sort("month", "kind")
     )
 
@@ -886,7 +900,9 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
     if split.height == 0 or total == 0:
         return "No revenue from identified customers in the selected range."
     returning = split.filter(pl.col("kind") == "returning")["revenue"].sum()
-    last = split.filter(pl.col("month") == split["month"].max())
+    # The last full month: a month the data ends inside says nothing of "now".
+    full = split.filter(~pl.col("partial"))
+    last = full.filter(pl.col("month") == full["month"].max())
     last_total = last["revenue"].sum()
     last_ret = last.filter(pl.col("kind") == "returning")["revenue"].sum()
     text = (
@@ -894,7 +910,7 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
         f"{fmt.pct(returning / total)} of revenue ({fmt.money(returning, currency)})"
     )
     if last_total:
-        text += f", {fmt.pct(last_ret / last_total)} in {split['month'].max():%b %Y}"
+        text += f", {fmt.pct(last_ret / last_total)} in {full['month'].max():%b %Y}"
     new = split.filter(pl.col("kind") == "new").sort("month")
     bought = new.filter(pl.col("revenue") > 0)["month"]
     quiet = new.height if bought.is_empty() else new.filter(pl.col("month") > bought.max()).height
