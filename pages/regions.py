@@ -222,6 +222,11 @@ config = {
     "revenue_last": columns.money(f"Last {months} months", currency),
     "revenue_prev": columns.money(f"{months} months before", currency),
     "growth": columns.change("Growth"),
+    "growth_reliable": st.column_config.CheckboxColumn(
+        "Reliable",
+        help=f"Growth from at least {regions.MIN_ORDERS} orders in the compared months; below "
+        "that it is noise, and no action, score or reading rests on it.",
+    ),
     "aov": columns.money("Avg order", currency, 2),
     "repeat_rate": columns.percent("Repeat rate"),
     "repeat_change": st.column_config.NumberColumn(

@@ -253,17 +253,16 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
         .agg(pl.col("revenue").sum())
         .collect()
         .join(
-            per_order.filter(known)
-            .group_by("region", month)
-            .agg(
-                pl.len().cast(pl.Int64).alias("known_orders"),
+            per_order.group_by("region", month).agg(
+                pl.len().cast(pl.Int64).alias("orders"),
+                known.sum().cast(pl.Int64).alias("known_orders"),
                 pl.col("returning").sum().cast(pl.Int64).alias("returning_orders"),
             ),
             on=["region", "month"],
             how="full",
             coalesce=True,
         )
-        .with_columns(pl.col("known_orders", "returning_orders", "revenue").fill_null(0))
+        .with_columns(pl.col("orders", "known_orders", "returning_orders", "revenue").fill_null(0))
     )
     span = pl.Series("ordered_at", [lines["ordered_at"].min(), lines["ordered_at"].max()])
     spanning = (
@@ -322,6 +321,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.col("revenue").filter(in_last).sum().alias("revenue_last"),
         pl.col("revenue").filter(in_prev).sum().alias("revenue_prev"),
         (returning_share(in_last) - returning_share(in_prev)).alias("repeat_change"),
+        pl.col("orders").filter(in_last | in_prev).sum().alias("_window_orders"),
     )
     table = base.table.join(window_figures, on="region", how="left").with_columns(
         # No share of a total that nets to nothing or less (every line refunded).
@@ -331,6 +331,10 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.when(pl.col("revenue_prev") > 0)
         .then(pl.col("revenue_last") / pl.col("revenue_prev") - 1)
         .alias("growth"),
+        # Growth from fewer than MIN_ORDERS orders in the compared months is noise (Olist's SE:
+        # 3 orders, then 11, "+388%"): shown, but no action, score or reading rests on it, as
+        # on Categories.
+        (pl.col("_window_orders").fill_null(0) >= MIN_ORDERS).alias("growth_reliable"),
         pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("aov"),
     )
     columns = [
@@ -342,6 +346,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         "revenue_last",
         "revenue_prev",
         "growth",
+        "growth_reliable",
         "aov",
         "repeat_rate",
         "repeat_change",
@@ -517,6 +522,9 @@ def region_action(
     regions = whole.get("regions") or 1
     large = (region.get("share") or 0.0) >= 1 / regions
     growth, overall = region.get("growth"), whole.get("growth")
+    if growth is not None and region.get("growth_reliable") is False:
+        few = "too few recent orders for a growth figure"
+        return f"defend: large, {few}" if large else f"watch: {few}"
     if growth is None:
         return "defend: large, no growth figure" if large else "watch: no growth figure"
     trend = growth_words(growth, overall)
@@ -583,6 +591,10 @@ def priority_table(
         )
     else:
         score = pl.lit(0.0)
+    # Growth counts only where it rests on enough orders (growth_reliable); else it is unknown.
+    if "growth_reliable" in table.columns:
+        reliable = pl.when("growth_reliable").then(pl.col("growth")).alias("growth")
+        score = table.with_columns(reliable).select(score.alias("score"))["score"]
     return (
         table.with_columns(score.alias("score"), region_actions(table, min_orders))
         # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
@@ -670,8 +682,14 @@ def headless(
 def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months: int = 3) -> str:
     """One sentence on where `metric` is highest, against the whole data (table: regional_table)."""
     known = table.filter(pl.col(metric).is_not_null())
+    few = 0
+    if metric == "growth" and "growth_reliable" in known.columns:  # as the actions read growth
+        few = known.filter(~pl.col("growth_reliable")).height
+        known = known.filter("growth_reliable")
     if known.height == 0:
-        return f"No region has a {METRICS.get(metric, metric).lower()} figure yet."
+        return f"No region has a {METRICS.get(metric, metric).lower()} figure yet" + (
+            f" from enough orders ({MIN_ORDERS} in the compared months)." if few else "."
+        )
     top = known.sort(metric, descending=True).row(0, named=True)
     name = fmt.plain(top["region"])
     if metric in ("revenue", "customers", "orders"):
@@ -699,8 +717,15 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         worst = known.sort(metric).row(0, named=True)
         return (
             f"Over the last {months} months against the {months} before, {name} grew fastest "
-            f"({fmt.change(top[metric])}) and {fmt.plain(worst['region'])} shrank most "
-            f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}."
+            f"({fmt.change(top[metric])}) and {fmt.plain(worst['region'])} "
+            f"{'shrank most' if worst[metric] < 0 else 'grew least'} "
+            f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}"
+            + (
+                f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in the "
+                "compared months are left out: their growth is noise."
+                if few
+                else "."
+            )
         )
     if metric == "aov":
         overall = table["revenue"].sum() / table["orders"].sum() if table["orders"].sum() else None
