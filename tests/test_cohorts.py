@@ -206,7 +206,8 @@ def test_matrix_shows_absolute_or_relative_values_and_the_last_cohorts():
 
 
 def hand_matrix(rows: list[tuple]) -> pl.DataFrame:
-    """A cohort_matrix from (label, period_index, customers, amount, base, partial) tuples."""
+    """A cohort_matrix of customers from (label, period_index, customers, amount, base, partial)
+    tuples: the amount is the customers active in the period."""
     frame = pl.DataFrame(
         rows,
         schema=["label", "period_index", "customers", "amount", "base", "partial"],
@@ -218,6 +219,7 @@ def hand_matrix(rows: list[tuple]) -> pl.DataFrame:
         pl.col("base").cast(pl.Float64),
         (pl.col("amount") / pl.col("base")).alias("share"),
         pl.col("amount").is_not_null().alias("observed"),
+        pl.col("amount").alias("active"),
     ).with_columns(pl.col("share").alias("value"))
 
 
@@ -264,6 +266,43 @@ def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
         "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%); "
         "in month 3, the Jan 2024 cohort did best (18.0%), the Feb 2024 cohort worst (10.0%). "
         "Look at what brought the best ones in."
+    )
+
+
+def test_no_cohort_is_best_on_fewer_than_five_customers_coming_back():
+    """Olist's Feb 2018 cohort 'did best' in month 3 on net revenue: one customer's R$ 999.99. A
+    best cell rests on cohorts.MIN_BACK (5) returning customers or more; a worst needs none."""
+    matrix = hand_matrix(
+        [
+            ("Jan 2024", 0, 400, 400, 400, False),
+            ("Jan 2024", 1, 400, 4, 400, False),
+            ("Feb 2024", 0, 400, 400, 400, False),
+            ("Feb 2024", 1, 400, 2, 400, False),
+            ("Mar 2024", 0, 400, 400, 400, False),
+            ("Mar 2024", 1, 400, 3, 400, False),
+        ]
+    )
+    # As revenue: Jan's 4 buyers spend 90 of its 1,000 (9.0%), Feb's 2 spend 10, Mar's 3 spend 30.
+    revenue = matrix.with_columns(
+        pl.when(pl.col("period_index") == 0)
+        .then(1000.0)
+        .otherwise(
+            pl.col("label").replace_strict({"Jan 2024": 90.0, "Feb 2024": 10.0, "Mar 2024": 30.0})
+        )
+        .alias("amount"),
+        pl.lit(1000.0).alias("base"),
+    ).with_columns((pl.col("amount") / pl.col("base")).alias("share"))
+    assert cohorts.best_worst_reading(revenue, "1mo", "revenue") == (
+        "In month 1, the Feb 2024 cohort worst (1.0%)."
+    )
+    five = revenue.with_columns(
+        pl.when((pl.col("label") == "Jan 2024") & (pl.col("period_index") == 1))
+        .then(5)
+        .otherwise("active")
+        .alias("active")
+    )
+    assert cohorts.best_worst_reading(five, "1mo", "revenue").startswith(
+        "In month 1, the Jan 2024 cohort did best (9.0%), the Feb 2024 cohort worst (1.0%)."
     )
 
 

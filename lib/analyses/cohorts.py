@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import polars as pl
@@ -17,6 +17,7 @@ METRIC_LABELS = {"customers": "Customers active", "orders": "Orders", "revenue":
 CHURN_CHOICES = churn.CHOICES  # the churn windows the page offers (a recipe snaps to one)
 DEFAULT_SHOWN = 24  # cohorts shown by default: more rows make the heatmap's labels unreadable
 MIN_COHORT = 20  # smaller cohorts swing too much to be called best or worst when others exist
+MIN_BACK = 5  # a cell where fewer customers came back is no best (Olist's Feb 2018: one buyer)
 
 _CELL = ("active", "orders", "revenue")
 PURCHASE_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue")
@@ -241,7 +242,8 @@ def cohort_matrix(
     """The heatmap's cells for one metric, from a cohort_table, for the `last` cohorts (0: all).
 
     One row per (cohort, period_index) up to the last period the shown cohorts reach, with
-    cohort, label, period_index, customers, amount (active customers, orders or net revenue),
+    cohort, label, period_index, customers, active (customers buying in the period), amount
+    (active customers, orders or net revenue),
     base (the cohort's first-period amount), share (amount / base; null when base is not
     positive), value (share when relative, else amount), observed and partial. Unobserved cells
     have null amount, share and value. `opening` marks the data's first cohort: it starts with
@@ -263,6 +265,7 @@ def cohort_matrix(
         "label",
         "period_index",
         "customers",
+        "active",
         amount.alias("amount"),
         base.alias("base"),
         share.alias("share"),
@@ -334,7 +337,8 @@ def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes |
     """The best and worst cohorts at period `index`, among fully observed cells of cohorts with
     MIN_COHORT customers or more when at least two have that many (stats.extremes, oldest
     first). For customers (a share of the cohort) a cohort is best or worst only beyond chance;
-    other measures are no share of a count, so the highest and lowest are named."""
+    other measures are no share of a count, so the highest and lowest are named. A best cell
+    rests on MIN_BACK customers coming back or more."""
     cells = matrix.filter(
         (pl.col("period_index") == index)
         & pl.col("observed")
@@ -345,7 +349,8 @@ def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes |
     cells = big if big.height >= 2 else cells
     if cells.height < 2:
         return None
-    return stats.extremes(cells.sort("cohort"), "amount", "base", chance=metric == "customers")
+    found = stats.extremes(cells.sort("cohort"), "amount", "base", chance=metric == "customers")
+    return replace(found, best=found.best.filter(pl.col("active") >= MIN_BACK))
 
 
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
