@@ -82,6 +82,9 @@ ROUTING_CONFIG = {
         "Slowest's days", 1, help="Median days to close of the slowest rep on these leads."
     ),
     "reps_judged": columns.count("Reps compared"),
+    "as_fast": columns.text(
+        "As fast", help="Other reps with the same median on these leads: route to any of them."
+    ),
     "recommended": None,
     "evidence": None,
 }
@@ -171,8 +174,10 @@ routes = funnel.routing(tables)
 ui.reading(funnel.routing_reading(routes))
 recommended = routes.filter("recommended")
 if recommended.height:
+    # Tied reps' ids short, as the table's others read ("b76ef374…"); the CSV keeps them whole.
+    tied = pl.col("as_fast").str.split(", ").list.eval(fmt.label_expr(pl.element()))
     columns.table(
-        recommended,
+        recommended.with_columns(tied.list.join(", ").alias("as_fast")),
         ROUTING_CONFIG,
         ids=("route_to", "avoid"),
         pin_ids=False,

@@ -336,8 +336,8 @@ def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
     ]
     assert routes["recommended"].to_list() == [False]
     assert routes["evidence"].item() == (
-        "A, the fastest rep with enough t deals (3 deals, median 20.0 days), is no faster than "
-        "all reps (20.0 days)"
+        "A, the fastest rep with enough t deals (3 deals, median 20.0 days), is not a day faster "
+        "than all reps (20.0 days)"
     )
     assert funnel.routing_reading(routes).startswith("No lead type or segment has a rep")
     assert funnel.routing_note(routes, 3).endswith(
@@ -349,6 +349,45 @@ def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
     routes = funnel.routing({"sr_id": funnel.match_table(alone, "sr_id", "lead_type", 3)})
     # The 5 deals left (1, 1, 20, 20, 20) have a median of 20 days.
     assert routes.select("route_to", "reps_judged", "recommended").rows() == [("A", 1, False)]
+
+
+def test_routing_names_reps_as_fast_together_and_needs_a_day_gained():
+    """Olist's Industry leads: SDRs P and Q both close 5 deals in a median 6 days: both are
+    named. A rep half a day faster than all reps (R, 19 against 19.5) is no recommendation."""
+    days = {"P": [5, 6, 7, 6, 6], "Q": [6, 6, 6, 5, 7], "S": [30, 30, 30, 30, 30]}
+    closed = pl.DataFrame(
+        [(rep, "industry", d, 0.0) for rep, ds in days.items() for d in ds],
+        schema=["sr_id", "lead_type", "days_to_close", "declared_monthly_revenue"],
+        orient="row",
+    )
+    routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 5)})
+    assert routes.select("route_to", "as_fast", "median_days", "typical_days").rows() == [
+        ("P", "Q", 6.0, 6.0)
+    ]  # all 15 deals: a median of 6 days, no faster
+    slow = closed.vstack(
+        pl.DataFrame(
+            [("S", "industry", 30, 0.0)] * 5,
+            schema=closed.schema,
+            orient="row",
+        )
+    )
+    routes = funnel.routing({"sr_id": funnel.match_table(slow, "sr_id", "lead_type", 5)})
+    assert routes.select("route_to", "as_fast", "median_days", "recommended").rows() == [
+        ("P", "Q", 6.0, True)
+    ]  # 20 deals now: a median of (7 + 30) / 2 = 18.5 days
+    assert funnel.routing_reading(routes).startswith(
+        "Route Industry leads to SR P (or Q, as fast): a median 6.0 days to close against 18.5 "
+        "for all reps, over 5 deals; S is the slowest on them (30.0 days)."
+    )
+    half = pl.DataFrame(
+        [("R", "t", 19, 0.0)] * 5 + [("T", "t", 20, 0.0)] * 5,
+        schema=closed.schema,
+        orient="row",
+    )
+    routes = funnel.routing({"sr_id": funnel.match_table(half, "sr_id", "lead_type", 5)})
+    assert routes.select("route_to", "median_days", "typical_days", "recommended").rows() == [
+        ("R", 19.0, 19.5, False)
+    ]
 
 
 def test_routing_of_no_judged_cells_is_an_empty_table():
@@ -502,15 +541,21 @@ def test_days_reading_never_names_unknown_as_the_slowest_origin():
     days = pl.DataFrame(
         {
             "origin": ["(all)", "unknown", "paid", "organic", funnel.NO_ORIGIN],
-            "deals": [40, 10, 10, 10, 10],
-            "median_days": [20.0, 90.0, 30.0, 10.0, 80.0],
+            "deals": [80, 20, 20, 20, 20],
+            "median_days": [20.0, 90.0, 30.5, 8.5, 80.0],
             "p90_days": [100.0, 100.0, 60.0, 30.0, 90.0],
         }
     )
     assert funnel.days_reading(days) == (
         "Half of the deals close within 20 days of first contact and one in ten takes over 100 "
-        "days; Organic leads close fastest (10 days), Paid slowest (30): follow up Paid leads "
-        "sooner."
+        "days; among origins with 20 deals or more, Organic leads close fastest (8.5 days), Paid "
+        "slowest (30.5): follow up Paid leads sooner."
+    )
+    # Olist's Display leads 'closed fastest (8 days)' on 6 deals: no origin is named below 20.
+    few = days.with_columns(pl.Series("deals", [24, 6, 6, 6, 6]))
+    assert funnel.days_reading(few) == (
+        "Half of the deals close within 20 days of first contact and one in ten takes over 100 "
+        "days."
     )
 
 

@@ -11,6 +11,8 @@ from lib.model import Dataset
 
 TOP = 10  # landing pages shown by name; the rest are pooled
 MIN_COUNT = 5  # fewer deals than this in a cell: too small to judge
+MIN_GAIN = 1.0  # days: a rep routed to closes at least this much faster than all reps
+MIN_NAMED = 20  # deals: fewer, and an origin or a rep is not named fastest or slowest
 MIN_LEADS = 30  # fewer leads than this in a group: too few to name it best or worst
 UNKNOWN = "unknown"
 NO_ORIGIN = "(no origin)"  # the origin is empty, apart from the source's own "unknown"
@@ -343,10 +345,11 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
     `matches` maps rep column -> its match_table. Among cells with enough deals, the rep who
     closes that kind fastest is the one to route to, and the slowest named as the one to avoid.
     One row per (rep role, value) with at least one judged cell: role, dimension, value,
-    route_to, deals, median_days, typical_days, avoid, avoid_median_days, reps_judged,
-    recommended, evidence (a sentence). `recommended` only where the fastest rep with enough
-    deals closes faster than all reps' median: routing to a rep slower than the reps as a whole
-    gains nothing, even when no other rep has enough deals to compare.
+    route_to, deals, median_days, typical_days, avoid, avoid_median_days, reps_judged, as_fast
+    (other reps with the same median, comma-separated; null when none), recommended, evidence
+    (a sentence). `recommended` only where the fastest rep with enough deals closes at least
+    MIN_GAIN days faster than all reps' median: routing to a rep no faster than the reps as a
+    whole gains nothing, even when no other rep has enough deals to compare.
     """
     frames = []
     for rep, table in matches.items():
@@ -364,6 +367,20 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
             .first()
         )
         n = judged.group_by(attribute).len("reps_judged")
+        # Other reps as fast as the one routed to (the same median): named, not passed over.
+        fastest = best.select(
+            attribute, pl.col(rep).alias("_best"), pl.col("median_days_to_close").alias("_days")
+        )
+        tied = (
+            judged.join(fastest, on=attribute)
+            .filter(
+                (pl.col("median_days_to_close") == pl.col("_days"))
+                & (pl.col(rep) != pl.col("_best"))
+            )
+            .sort(rep)
+            .group_by(pl.col(attribute).alias("value"))
+            .agg(pl.col(rep).str.join(", ").alias("as_fast"))
+        )
         frames.append(
             best.select(
                 pl.lit(rep.removesuffix("_id").upper()).alias("role"),
@@ -383,6 +400,7 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 on="value",
             )
             .join(n.rename({attribute: "value"}), on="value")
+            .join(tied, on="value", how="left")
         )
     columns = {
         "role": pl.String,
@@ -395,20 +413,21 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         "avoid": pl.String,
         "avoid_median_days": pl.Float64,
         "reps_judged": pl.UInt32,
+        "as_fast": pl.String,
     }
     if not frames:
         return pl.DataFrame(schema={**columns, "recommended": pl.Boolean, "evidence": pl.String})
     out = pl.concat([f.cast(columns).select(list(columns)) for f in frames])
     single = pl.col("reps_judged") < 2
-    faster = pl.col("median_days") < pl.col("typical_days")
+    faster = pl.col("median_days") <= pl.col("typical_days") - MIN_GAIN
     days = pl.col("median_days").round(1)
     typical = pl.col("typical_days").round(1)
     evidence = (
         pl.when(~faster)
         .then(
             pl.format(
-                "{}, the fastest rep with enough {} deals ({} deals, median {} days), is no faster "
-                "than all reps ({} days)",
+                "{}, the fastest rep with enough {} deals ({} deals, median {} days), is not a day "
+                "faster than all reps ({} days)",
                 "route_to",
                 "value",
                 "deals",
@@ -641,14 +660,15 @@ def days_reading(days: pl.DataFrame) -> str:
         f"Half of the deals close within {total['median_days']:.0f} days of first contact and "
         f"one in ten takes over {total['p90_days']:.0f} days"
     )
-    groups = days.slice(1).filter((pl.col("deals") >= MIN_COUNT) & actionable(days.columns[0]))
+    groups = days.slice(1).filter((pl.col("deals") >= MIN_NAMED) & actionable(days.columns[0]))
     if groups.height >= 2:
         slow = groups.sort("median_days", descending=True).row(0, named=True)
         fast = groups.sort("median_days").row(0, named=True)
         text += (
-            f"; {name(fast[days.columns[0]])} leads close fastest "
-            f"({fast['median_days']:.0f} days), {name(slow[days.columns[0]])} slowest "
-            f"({slow['median_days']:.0f}): follow up {name(slow[days.columns[0]])} leads sooner"
+            f"; among origins with {MIN_NAMED} deals or more, {name(fast[days.columns[0]])} "
+            f"leads close fastest ({fmt.number(fast['median_days'])} days), "
+            f"{name(slow[days.columns[0]])} slowest ({fmt.number(slow['median_days'])}): follow "
+            f"up {name(slow[days.columns[0]])} leads sooner"
         )
     return text + "."
 
@@ -680,15 +700,17 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
         f"{fmt.pct(top['share'])} of all)"
     )
     judged = reps.filter(
-        (pl.col("deals") >= min_count) & pl.col("median_days_to_close").is_not_null()
+        (pl.col("deals") >= max(min_count, MIN_NAMED))
+        & pl.col("median_days_to_close").is_not_null()
     )
     if judged.height >= 2:
         fast = judged.sort("median_days_to_close").row(0, named=True)
         slow = judged.sort("median_days_to_close", descending=True).row(0, named=True)
         text += (
-            f"; {name(fast[rep])} closes fastest (median {fast['median_days_to_close']:.0f} "
-            f"days) and {name(slow[rep])} slowest ({slow['median_days_to_close']:.0f} days): "
-            "ask the fast one how they work"
+            f"; among reps with {max(min_count, MIN_NAMED)} deals or more, {name(fast[rep])} "
+            f"closes fastest (median {fmt.number(fast['median_days_to_close'])} days) and "
+            f"{name(slow[rep])} slowest ({fmt.number(slow['median_days_to_close'])} days): ask "
+            "the fast one how they work"
         )
     return text + "."
 
@@ -727,14 +749,20 @@ def routing_reading(routes: pl.DataFrame) -> str:
         .sort(pl.col("reps_judged") >= 2, "_gain", descending=True)
         .row(0, named=True)
     )
+    also = (
+        f" (or {fmt.listed([name(r) for r in best['as_fast'].split(', ')])}, as fast)"
+        if best["as_fast"]
+        else ""
+    )
+    slowest = best["avoid"] and best["avoid_median_days"] > best["typical_days"]
     return (
-        f"Route {name(best['value'])} leads to {best['role']} {name(best['route_to'])}: a median "
-        f"{best['median_days']:.0f} days to close against {best['typical_days']:.0f} for all "
-        f"reps, over {best['deals']} deals"
+        f"Route {name(best['value'])} leads to {best['role']} {name(best['route_to'])}{also}: a "
+        f"median {fmt.number(best['median_days'])} days to close against "
+        f"{fmt.number(best['typical_days'])} for all reps, over {best['deals']} deals"
         + (
-            f"; {name(best['avoid'])} is the slowest on them ({best['avoid_median_days']:.0f} "
-            "days)."
-            if best["avoid"]
+            f"; {name(best['avoid'])} is the slowest on them "
+            f"({fmt.number(best['avoid_median_days'])} days)."
+            if slowest
             else "."
         )
     )
