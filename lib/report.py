@@ -491,7 +491,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
     table = f["categories"].sort("revenue", descending=True)
     window = cat.growth_window(ds.tables["lines"]["ordered_at"], int(o["months"]))
     with_growth = table.filter(pl.col("growth").is_not_null())
-    growing = with_growth.filter(cat.growing()).height
+    growing, judged = cat.growing_count(table)
     unreliable = with_growth.filter(~pl.col("growth_reliable")).height
     best = table.row(0, named=True)
     kpis = [
@@ -507,7 +507,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
             "categories.growing",
             "Growing categories",
             growing,
-            f"{growing} of {with_growth.height}",
+            f"{growing} of {judged}",
         ),
         _kpi(
             "categories.unreliable_growth", "Unreliable growth figures", unreliable, str(unreliable)

@@ -86,11 +86,13 @@ cols[1].metric(
     fmt.plain(best["label"]),
     help=f"{fmt.money(best['revenue'], currency)} net revenue, {fmt.pct(best['share'])} of total",
 )
+grown, judged = cat.growing_count(table)
 cols[2].metric(
     "Growing categories",
-    f"{with_growth.filter(cat.growing()).height} of {with_growth.height}",
+    f"{grown} of {judged}",
     help=f"Revenue up {measures.FLAT:.0%} or more in the last N full months against the N "
-    "before (within 2% either way is flat, as on Regions)",
+    "before (within 2% either way is flat, as on Regions), among the categories whose growth "
+    f"rests on {int(min_orders)} orders or more",
 )
 cols[3].metric(
     "Unreliable growth figures",

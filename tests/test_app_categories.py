@@ -116,3 +116,14 @@ def test_page_explains_itself_with_no_data():
     at = page("files")
     info = " ".join(i.value for i in at.info)
     assert "needs a lines table with a category column" in info
+
+
+def test_growing_categories_count_only_growth_from_enough_orders():
+    """The card counts the categories up 2% or more among those whose growth the table marks
+    reliable (Olist had read 24 of 61, counting 17 growth figures from a handful of orders)."""
+    at = page("marketplace")
+    table = category_table(at)
+    reliable = table[table["growth_reliable"] & table["growth"].notna()]
+    grown = int((reliable["growth"] >= 2.0).sum())  # growth in percent, as the table shows it
+    assert (~table["growth_reliable"] & table["growth"].notna()).any()  # some are left out
+    assert metric(at, "Growing categories").value == f"{grown} of {len(reliable)}"

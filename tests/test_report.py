@@ -69,7 +69,10 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
             "categories.categories": t.height,
             "categories.largest_revenue": t["revenue"].max(),
             # Growing: up 2% or more (within 2% is flat, as on Regions).
-            "categories.growing": grown.filter(pl.col("growth") >= 0.02).height,
+            # Among the growth figures from enough orders (growth_reliable).
+            "categories.growing": grown.filter(
+                pl.col("growth_reliable") & (pl.col("growth") >= 0.02)
+            ).height,
             "categories.unreliable_growth": grown.filter(~pl.col("growth_reliable")).height,
         }
     if page == "regions":
