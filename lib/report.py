@@ -1348,7 +1348,9 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             "Which purchase model predicts best?",
             chart=charts.tracking_chart(f["tracking"], cal_end) if cal_end else None,
             table=comparison,
-            reading=clv.comparison_reading(comparison, units, unit),
+            reading=clv.comparison_reading(
+                comparison, units, unit, chosen=clv.MODELS[str(o["model"])]
+            ),
             kinds={"mae_purchases": "number3", "predicted_purchases": "number0"}
             | {"actual_purchases": "number0", "fitted_on": "count"},
             labels=clv.HEADERS,

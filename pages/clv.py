@@ -451,7 +451,11 @@ elif view == "Holdout check":
         width="stretch",
         row_height=68,
     )
-    ui.reading(clv.comparison_reading(comparison.table, comparison.holdout_units, unit))
+    ui.reading(
+        clv.comparison_reading(
+            comparison.table, comparison.holdout_units, unit, chosen=clv.MODELS[model]
+        )
+    )
     ui.chart(charts.tracking_chart(comparison.tracking, cal_end), width="stretch")
     st.caption(
         "Cumulative repeat purchases of the customers who first bought by the calibration end: "

@@ -1567,10 +1567,13 @@ def best_model(table: pl.DataFrame) -> dict | None:
     )
 
 
-def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> str:
+def comparison_reading(
+    table: pl.DataFrame, holdout_units: float, unit: str, chosen: str = ""
+) -> str:
     """Which purchase model predicted the holdout best and why (table: Comparison.table). Models
     whose errors per customer lie within ALIKE of the smallest, or read the same as shown (3
-    decimals), predict alike: none is named best."""
+    decimals), predict alike: none is named best. With `chosen` (the label of the model the
+    page's figures use), it says when that model predicts worse than the best ones."""
     best = best_model(table)
     if best is None:
         return "No purchase model could be fitted on the calibration period."
@@ -1604,6 +1607,11 @@ def comparison_reading(table: pl.DataFrame, holdout_units: float, unit: str) -> 
             direction = "over" if best["total_error"] > 0 else "under"
             text += f", with its total {fmt.pct(abs(best['total_error']))} {direction} the actual"
         text += "."
+    if chosen in {r["model"] for r in others}:
+        text += (
+            f" {chosen}, which the figures above use, predicts worse: try "
+            f"{fmt.listed([r['model'] for r in alike]).replace(' and ', ' or ')}."
+        )
     blind = [r["model"] for r in alike if r["dropout"] == "not identified"]
     if blind:
         one = len(blind) == 1
