@@ -1319,7 +1319,10 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             )
         )
     if alive:
-        blocks.append(Block("At risk", reading=clv.at_risk_reading(values, cur)))
+        # As on the page: where the Dropout check is a caution, P(alive) only ranks customers.
+        dropout = checks.filter(pl.col("check") == clv.DROPOUT_CHECK)["verdict"].to_list()
+        ranking = dropout == ["caution"]
+        blocks.append(Block("At risk", reading=clv.at_risk_reading(values, cur, ranking=ranking)))
     blocks.append(
         Block(
             "Holdout check: purchases",

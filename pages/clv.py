@@ -326,7 +326,7 @@ if view == "Customers":
                 columns.in_percent(risky.select(SHOWN), "p_alive"), COLUMNS, ids=("customer_id",)
             )
             ui.download(risky, "clv_at_risk", key="clv_dl_risk")
-        ui.reading(clv.at_risk_reading(values, currency))
+        ui.reading(clv.at_risk_reading(values, currency, ranking=fit.spread_unknown))
     ui.download(
         # Ranked when the button is clicked, not on every rerun; a partial of the library's
         # function, not a lambda of this page: Streamlit keeps the callable after the run, and

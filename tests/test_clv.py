@@ -932,6 +932,12 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
         "1 of the top 20% spenders are less likely than not to be active; the first listed spent "
         "90 and is 20.0% likely alive: win them back before they are gone."
     )
+    # Where the fit pins down only the average chance of leaving, P(alive) is a ranking.
+    assert clv.at_risk_reading(values, ranking=True) == (
+        "1 of the top 20% spenders have a P(alive) under 50%, the lowest first (spent 90): on "
+        "this data P(alive) ranks who is likeliest gone, it is no probability (the Dropout "
+        "check), so start with the first listed."
+    )
 
 
 def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():
@@ -1127,6 +1133,12 @@ def test_a_and_b_say_they_are_not_pinned_down_where_the_dropout_check_says_so(ki
     check = f["sufficiency"].filter(pl.col("check") == clv.DROPOUT_CHECK).row(0, named=True)
     assert check["verdict"] == verdict
     readings = dict(f["parameters"].select("parameter", "reading").iter_rows())
+    assert clv.fit_models(
+        clv.customer_summary(
+            clv.purchase_lines(formats.assemble_demo(kind).dataset.tables["lines"]).lines, "weeks"
+        ),
+        "weeks",
+    ).spread_unknown == (verdict == "caution")
     caveat = "This value itself is not pinned down"
     assert all((caveat in readings[p]) == (verdict == "caution") for p in ("a", "b"))
     assert caveat not in readings["r"] and caveat not in readings["alpha"]

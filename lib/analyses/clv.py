@@ -300,6 +300,12 @@ class Fit:
         return bool(self.problems)
 
     @property
+    def spread_unknown(self) -> bool:
+        """The fit pins down the average chance of leaving, not how it differs between customers
+        (the Dropout check's caution): P(alive) ranks customers, it is no probability."""
+        return not self.degenerate and self.spread_gap < CHI2_HALF
+
+    @property
     def label(self) -> str:
         return MODELS[self.model]
 
@@ -974,7 +980,7 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
             )
             for m, name, value, _ in dropout
         ]
-    elif fit.spread_gap < CHI2_HALF:  # the Dropout check's caution: the average, not the spread
+    elif fit.spread_unknown:  # the Dropout check's caution: the average, not the spread
         dropout = [
             (
                 m,
@@ -1040,7 +1046,7 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 "not findings (what would help: under the table).",
             )
         )
-    elif fit.spread_gap < CHI2_HALF:
+    elif fit.spread_unknown:
         rows.append(
             (
                 DROPOUT_CHECK,
@@ -1476,7 +1482,7 @@ def compare_models(
                 "not identified"
                 if fit.degenerate
                 else "average only"  # the Dropout check's caution (fit_checks)
-                if fit.spread_gap < CHI2_HALF
+                if fit.spread_unknown
                 else "identified",
                 fit.fitted_on,
                 "; ".join(fit.problems),
@@ -1643,12 +1649,22 @@ def at_risk(values: pl.DataFrame, n: int = 20, top_share: float = 0.2) -> pl.Dat
     )
 
 
-def at_risk_reading(values: pl.DataFrame, currency: str = "", top_share: float = 0.2) -> str:
-    """One sentence on the at-risk list (values: customer_values)."""
+def at_risk_reading(
+    values: pl.DataFrame, currency: str = "", top_share: float = 0.2, ranking: bool = False
+) -> str:
+    """One sentence on the at-risk list (values: customer_values); with `ranking` (a fit whose
+    P(alive) only ranks customers: Fit.spread_unknown) it reads P(alive) as a ranking."""
     risky = at_risk(values, values.height, top_share)
     if risky.height == 0:
         return f"No top-{fmt.pct(top_share, 0)} spender is less likely than not to be active."
     first = risky.row(0, named=True)
+    if ranking:
+        return (
+            f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders have a "
+            f"P(alive) under 50%, the lowest first (spent {fmt.money(first['spent'], currency)}): "
+            "on this data P(alive) ranks who is likeliest gone, it is no probability (the Dropout "
+            "check), so start with the first listed."
+        )
     return (
         f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders are less likely "
         f"than not to be active; the first listed spent {fmt.money(first['spent'], currency)} "
