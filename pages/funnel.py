@@ -392,6 +392,8 @@ else:
                 finding.rows.head(5),
                 {"lead_id": "Lead", "origin": "Origin", "landing_page": "Landing page"},
                 ids=("lead_id", "seller_id", "sdr_id", "sr_id", "landing_page"),
+                # Words, as every other funnel table writes them ("Health beauty").
+                codes=tuple(funnel.DEAL_ATTRIBUTES) + ("origin",),
                 order=["lead_id", "first_contact_at", "won_at"],
             )
             ui.download(finding.rows, f"{finding.rule}", f"funnel_dl_{finding.rule}")

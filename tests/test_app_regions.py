@@ -42,7 +42,7 @@ def test_marketplace_map_metric_can_be_switched_to_late_rate():
     at.selectbox(key="regions_metric").select("late_rate").run()
     assert not at.exception
     readings = " ".join(c.value for c in at.caption)
-    assert "late deliveries" in readings
+    assert "has the highest late rate (" in readings
 
 
 def test_retail_regions_show_net_revenue_of_the_united_kingdom():

@@ -775,3 +775,17 @@ def test_retail_demo_germany_shrinks_and_is_not_ranked_first():
 def test_the_reading_counts_a_single_order_in_the_singular():
     row = {"share": 1.0, "revenue": 10.94, "orders": 1, "growth": None}
     assert regions._figures(row, 3, "GBP") == "100.0% of revenue (£10.94), 1 order"
+
+
+def test_the_late_rate_reading_names_the_highest_rate_among_regions_with_enough_deliveries():
+    """Z's 6 late of 10 delivered (60%) is no finding: X's 30 of 100 is the highest rate among
+    regions with 20 delivered orders or more, 2.0x the 46 of 310 (14.8%) of them all."""
+    table = table_of(
+        delivered_orders=[100, 100, 100, 10],
+        late_orders=[5, 30, 5, 6],
+        late_rate=[0.05, 0.3, 0.05, 0.6],
+    )
+    assert regions.metric_reading(table, "late_rate") == (
+        "Among regions with 20 delivered orders or more, X has the highest late rate (30.0% of "
+        "its 100 delivered orders, 2.0x the 14.8% average)."
+    )

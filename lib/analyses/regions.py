@@ -733,10 +733,19 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             f"{name} spends the most per order ({fmt.money(top[metric], currency)} against "
             f"{fmt.money(overall, currency)} overall)."
         )
-    # late_rate
+    # late_rate: the highest among regions with enough delivered orders (AL's 6 late of 24 is
+    # no finding), as a rate, not "the most late deliveries".
     avg = whole["late_rate"]
+    judged = known.filter(pl.col("delivered_orders") >= MIN_ORDERS)
+    if judged.height == 0:
+        return f"No region has {MIN_ORDERS} delivered orders or more to judge its late rate by."
+    top = judged.sort(metric, descending=True).row(0, named=True)
     ratio = f", {top[metric] / avg:.1f}x the {fmt.pct(avg)} average" if avg else ""
-    return f"{name} gets the most late deliveries ({fmt.pct(top[metric])} of orders{ratio})."
+    return (
+        f"Among regions with {MIN_ORDERS} delivered orders or more, {fmt.plain(top['region'])} "
+        f"has the highest late rate ({fmt.pct(top[metric])} of its "
+        f"{fmt.count(top['delivered_orders'])} delivered orders{ratio})."
+    )
 
 
 def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
