@@ -401,6 +401,21 @@ def test_weekday_reading_names_days_alike_within_chance_together():
         "Orders peak in 5 hours of the week, alike within chance: Sun at 19:00, Tue at 21:00, Fri "
         "at 21:00 and 2 more (16.8%–18.2% of all orders each); "
     )
+    # Olist: 55 of the week's 168 hours within chance of the busiest are no peak to time
+    # campaigns to: over a quarter (42) of them, the reading says orders spread.
+    flat = hours.with_columns(
+        orders=pl.when(pl.col("hour").is_between(9, 18) & (pl.col("weekday") <= 5))
+        .then(100)
+        .when(pl.col("hour").is_between(9, 18) & (pl.col("weekday") == 6))
+        .then(10)
+        .otherwise(0)
+    )  # 50 hours of 100 orders (5,000 of 5,100: 1.96% each) and Saturday's 10 of 10
+    reading = sales.weekday_hour_reading(flat)
+    assert reading.startswith(
+        "Orders spread over many hours: 50 of the week's 168 hours are within chance of the "
+        "busiest, Mon at 09:00, Mon at 10:00, Mon at 11:00 and 47 more (2.0% of all orders each); "
+    )
+    assert "time campaigns" not in reading
     even = noon_orders([10, 12, 11, 9, 10, 11, 12])
     assert sales.weekday_hour_reading(even) == (
         "No hour of the week stands out beyond chance; orders spread about evenly over the days "

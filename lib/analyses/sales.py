@@ -706,9 +706,17 @@ def _peak_text(grid: pl.DataFrame, total: int) -> tuple[str, str]:
     shares = [fmt.pct(n / total) for n in peaks["orders"]]
     if peaks.height == 1:
         return f"Orders peak on {slots[0]} ({shares[0]} of all orders in one hour a week)", "peak"
-    if peaks.height == grid.filter(pl.col("orders") > 0).height:
+    selling = grid.filter(pl.col("orders") > 0).height
+    if peaks.height == selling:
         return "No hour of the week stands out beyond chance", ""
     spread = shares[0] if shares[0] == shares[-1] else f"{shares[-1]}–{shares[0]}"
+    if 4 * peaks.height > grid.height:  # over a quarter of the week: no peak to time to
+        return (
+            f"Orders spread over many hours: {peaks.height} of the week's {grid.height} hours "
+            f"are within chance of the busiest, {fmt.listed(slots, most=3)} ({spread} of all "
+            "orders each)",
+            "",
+        )
     return (
         f"Orders peak in {peaks.height} hours of the week, alike within chance: "
         f"{fmt.listed(slots, most=3)} ({spread} of all orders each)",
