@@ -589,24 +589,28 @@ def group_reading(
 
 
 def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
-    """Names the worst month with enough orders and whether the estimate or the carriers failed."""
+    """Names the worst month with enough orders and whether shorter promises or slower
+    deliveries explain it more, from how far each moved from the typical month (its median)."""
     enough = months.filter(pl.col("orders") >= min_orders)
     if enough.height == 0:
         return f"No month has {min_orders} delivered orders yet."
     worst = enough.sort("late_rate", descending=True).row(0, named=True)
-    typical = enough["median_slack_days"].median()
-    promised = enough["median_promised_days"].median()
-    if worst["median_promised_days"] < promised - 0.5:
-        fix = "promises were shorter than usual: add days to the estimate in months like it"
+    took, promised = enough["median_days"].median(), enough["median_promised_days"].median()
+    slower = worst["median_days"] - took
+    shorter = promised - worst["median_promised_days"]
+    if shorter >= 0.5 and shorter >= slower:
+        fix = "promises were shorter than usual, more than deliveries were slower: add days to "
+        fix += "the estimate in months like it"
+    elif slower >= 0.5:
+        fix = "deliveries were slower than usual, more than promises were shorter: book carrier "
+        fix += "capacity ahead"
     else:
-        fix = (
-            "the estimate was as generous as usual, so deliveries ran longer than promised: "
-            "book carrier capacity ahead"
-        )
+        fix = "neither the typical delivery nor the promise moved half a day, so its tail of "
+        fix += "long deliveries grew: look at that month's carriers"
     return (
-        f"{worst['month']:%B %Y} was the worst month ({fmt.pct(worst['late_rate'])} late, "
-        f"{worst['median_promised_days']:.1f} days promised against {promised:.1f} typically, "
-        f"cushion {worst['median_slack_days']:.1f} days against {typical:.1f}): {fix}."
+        f"{worst['month']:%B %Y} was the worst month ({fmt.pct(worst['late_rate'])} late): "
+        f"deliveries took {worst['median_days']:.1f} days against {took:.1f} typically, with "
+        f"{worst['median_promised_days']:.1f} days promised against {promised:.1f}: {fix}."
     )
 
 
