@@ -76,6 +76,22 @@ def no_sale_orders(ds: Dataset) -> dict[str, int]:
     return {why: n for why, n in counts.items() if n}
 
 
+def count_notes(ds: Dataset) -> dict[str, str]:
+    """Per table whose rows the pages count fewer of, what the rest are: "orders" -> "5,940 of
+    them no sale: 3,838 with returns only, 2,102 without a sale line" (no_sale_orders),
+    "customers" -> "34 of them without a purchase" (customers_without_purchase). The Data page
+    and the Overview say it next to their row counts."""
+    notes = {}
+    reasons = no_sale_orders(ds)
+    if reasons:
+        said = ", ".join(f"{n:,} {why}" for why, n in reasons.items())
+        notes["orders"] = f"{sum(reasons.values()):,} of them no sale: {said}"
+    idle = customers_without_purchase(ds)
+    if idle:
+        notes["customers"] = f"{idle:,} of them without a purchase"
+    return notes
+
+
 def deleted_customers(ds: Dataset) -> pl.Series | None:
     """The ids of customers whose account was deleted (the customers table's deleted_at: the web
     shop's users.csv), who cannot be contacted; None when the data does not say."""

@@ -208,14 +208,11 @@ else:
     dropped = base.dropped(ds.notes)
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
-        reasons = measures.no_sale_orders(ds)
-        said = ", ".join(f"{n:,} {why}" for why, n in reasons.items())
-        idle = measures.customers_without_purchase(ds)
-        notes = {
-            "orders": f" ({sum(reasons.values()):,} of them no sale: {said})" if reasons else "",
-            "customers": f" ({idle:,} of them without a purchase)" if idle else "",
-        }
-        counts = ", ".join(f"{t} {n:,}{notes.get(t, '')}" for t, n in ds.row_counts().items())
+        notes = ui.cached(measures.count_notes)(ds.key, ds)
+        counts = ", ".join(
+            f"{t} {n:,}" + (f" ({notes[t]})" if t in notes else "")
+            for t, n in ds.row_counts().items()
+        )
         left = sum(n.count for n in dropped)
         if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick
             gone = fmt.counted(left, "row was", "rows were")

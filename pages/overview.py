@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, local, state
+from lib import fmt, local, measures, state
 from lib.catalog import PAGES
 from lib.model import SPECS
 
@@ -74,6 +74,13 @@ st.dataframe(
         "columns": "Columns",
     },
 )
+counted = measures.count_notes(ds)  # one group-by of the lines: no cache needed
+if counted:  # why Sales and the customer pages count fewer orders or customers
+    st.caption(
+        "The pages count orders with a sale and customers with a purchase: "
+        + "; ".join(f"{t}, {note}" for t, note in counted.items())
+        + "."
+    )
 if ds.notes:
     st.caption(
         f"The loader left {fmt.counted(len(ds.notes), 'note')} about your files: see the Data "

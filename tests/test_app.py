@@ -285,6 +285,26 @@ def test_the_data_page_says_how_many_of_the_orders_are_no_sale():
     assert f"({apart:,} of them no sale: {apart:,} set apart)" in shown
 
 
+def test_the_overview_says_which_orders_and_customers_the_pages_leave_out():
+    """The marketplace demo's orders with no sale (cancelled or unavailable with items, or
+    without items) and its people who never bought, from the raw files."""
+    files = demo.demo("marketplace").files
+    orders, items = files["olist_orders_dataset.csv"], files["olist_order_items_dataset.csv"]
+    with_items = items["order_id"].unique().implode()
+    unsold = orders["order_status"].is_in(["canceled", "unavailable"])
+    apart = orders.filter(unsold & pl.col("order_id").is_in(with_items)).height
+    bare = orders.filter(~pl.col("order_id").is_in(with_items)).height
+    sold = orders.filter(~unsold & pl.col("order_id").is_in(with_items))
+    people = files["olist_customers_dataset.csv"]
+    buyers = people.filter(pl.col("customer_id").is_in(sold["customer_id"].implode()))
+    idle = people["customer_unique_id"].n_unique() - buyers["customer_unique_id"].n_unique()
+    at = page("marketplace", "pages/overview.py")
+    assert (
+        f"orders, {apart + bare:,} of them no sale: {apart:,} set apart, {bare:,} without items; "
+        f"customers, {idle:,} of them without a purchase."
+    ) in " ".join(c.value for c in at.caption)
+
+
 def test_the_data_page_says_which_orders_and_customers_have_no_purchase():
     """An Online Retail file: 536365 sells to 17850; C536366 only returns; 536367's one line is
     free (no sale) and is 13047's only order; 536368 sells without a customer. Sales counts 2
