@@ -536,9 +536,9 @@ else:
         (pl.col("from_segment") == source) & (pl.col("to_segment") == target)
     )
     slug = re.sub(r"[^a-z0-9]+", "_", f"{source} to {target}".lower()).strip("_")
+    spent = fmt.whole_money(chosen["revenue"].sum(), currency)
     st.caption(
-        f"{fmt.count(chosen.height)} customers went from {fmt.plain(source)} to "
-        f"{fmt.plain(target)}; they spent {fmt.whole_money(chosen['revenue'].sum(), currency)} "
-        "between the dates."
+        f"{fmt.count(chosen.height)} customers {fmt.plain(movement.moved(source, target))}"
+        + ("." if target == movement.GONE else f"; they spent {spent} between the dates.")
     )
     ui.download(chosen, f"rfm_movement_{slug or 'customers'}", "rfm_download_movement")

@@ -337,3 +337,15 @@ def test_the_retail_pattern_only_takes_the_lapsed_customers_off_their_later_invo
     assert {k: v for k, v in planted.planted.items() if k != "missing_customer"} == {
         k: v for k, v in unplanted.planted.items() if k != "missing_customer"
     }
+
+
+def test_a_movement_says_what_its_customers_did():
+    """Olist's '235 customers went from new to new customers' read as nonsense: customers with no
+    purchase before the first date are said to have first bought between the dates."""
+    assert movement.moved(movement.NEW, "new customers") == (
+        "first bought between the dates and are now new customers"
+    )
+    assert movement.moved("champions", movement.GONE) == (
+        "were champions and bought nothing between the dates"
+    )
+    assert movement.moved("at risk", "champions") == "went from at risk to champions"

@@ -25,6 +25,19 @@ DEFINITIONS = {
     GONE: "in a segment at the first date, no purchase between the dates",
 }
 
+
+def moved(source: str, target: str) -> str:
+    """What the customers of one movement did, as a verb phrase: 'went from loyal customers to
+    at risk'; for NEW, 'first bought between the dates and are now new customers' (not "went from
+    new to new customers"); for GONE, 'were loyal customers and bought nothing between the
+    dates'."""
+    if source == NEW:
+        return f"first bought between the dates and are now {target}"
+    if target == GONE:
+        return f"were {source} and bought nothing between the dates"
+    return f"went from {source} to {target}"
+
+
 _CUSTOMER_SCHEMA = {
     "customer_id": pl.String,
     "from_segment": pl.String,
