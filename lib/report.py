@@ -419,7 +419,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Repeat buying",
             chart=charts.gap_histogram(gaps, summary.median_days) if gaps.height else None,
-            reading=sales.repeat_reading(summary),
+            reading=sales.repeat_reading(summary, gaps),
         )
     )
     split = f["new_vs_returning"]

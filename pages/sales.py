@@ -357,7 +357,7 @@ elif view == PATTERNS[2]:
     )
     if gaps.height:
         ui.chart(charts.gap_histogram(gaps, rep.median_days), width="stretch")
-    ui.reading(sales.repeat_reading(rep))
+    ui.reading(sales.repeat_reading(rep, gaps))
     ui.download(gaps, "days_between_orders", "sales_download_gaps")
 elif view == PATTERNS[3]:
     split = ui.cached(sales.new_vs_returning)(scope_key, days, start=start, end=end)
