@@ -397,6 +397,22 @@ def test_real_olist_subset_files_are_each_recognised(olist_real):
     assert olist_real.dataset.source_format == "olist"
 
 
+def test_real_olist_names_the_categories_its_translation_table_lacks(olist_real):
+    """Two of the subset's product categories have no row in the translation table: the loader
+    says which, as they stay in Portuguese on every page."""
+    products = pl.read_csv(shared_file("olist/olist_products_dataset.csv.gz"))
+    translated = pl.read_csv(shared_file("olist/product_category_name_translation.csv"))
+    names = products["product_category_name"].drop_nulls()
+    missing = sorted(set(names) - set(translated[translated.columns[0]]))
+    assert missing == ["pc_gamer", "portateis_cozinha_e_preparadores_de_alimentos"]
+    said = [n.message for n in olist_real.dataset.notes if "no English name" in n.message]
+    assert said == [
+        "2 categories have no English name in the translation table (pc_gamer and "
+        "portateis_cozinha_e_preparadores_de_alimentos): they keep their name as the products "
+        "file writes it"
+    ]
+
+
 def test_real_olist_subset_loads_as_one_marketplace_whose_keys_join(olist_real):
     ds = olist_real.dataset
     orders, lines = ds.tables["orders"], ds.tables["lines"]

@@ -155,6 +155,20 @@ def build(
     categories = None
     if "products" in found:
         categories = _categories(found["products"], found.get("translation"), c("products"))
+        if "translation" in found:  # names the table lacks stay in Portuguese: say which
+            english = set(found["translation"]["product_category_name_english"].to_list())
+            kept = sorted(set(categories["category"].drop_nulls().to_list()) - english - {None})
+            if kept:
+                notes.append(
+                    Note(
+                        files.get("translation", "translation"),
+                        "product_category_name",
+                        f"{fmt.counted(len(kept), 'category has', 'categories have')} no English "
+                        f"name in the translation table ({fmt.listed(kept, most=3)}): "
+                        f"{'it keeps its' if len(kept) == 1 else 'they keep their'} name as the "
+                        "products file writes it",
+                    )
+                )
         tables["items"] = conform(
             "items",
             categories.with_columns(
