@@ -293,7 +293,12 @@ elif view == "Closed deals":
             "deals": columns.count("Deals"),
             "share": columns.percent("Share of deals"),
             "median_days_to_close": columns.number("Median days to close", 1),
-            "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
+            "declared_revenue": columns.money(
+                "Declared revenue (median)",
+                ds.currency,
+                help="Median monthly revenue the won sellers declared, among the deals that "
+                "declared one (most declare none).",
+            ),
         },
         codes=(column,),
     )
@@ -314,7 +319,12 @@ elif view == "Reps":
         "deals": columns.count("Deals"),
         "share": columns.percent("Share of deals"),
         "median_days_to_close": columns.number("Median days to close", 1),
-        "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
+        "declared_revenue": columns.money(
+            "Declared revenue (median)",
+            ds.currency,
+            help="Median monthly revenue the won sellers declared, among the deals that "
+            "declared one (most declare none).",
+        ),
         "sellers_declaring": columns.count("Sellers declaring revenue"),
         "selling_sellers": columns.count("Sellers with sales"),
         "sales_revenue": columns.money("Sales after the win", ds.currency),
@@ -363,7 +373,12 @@ elif view == "Matching":
                     format="%.2f×",
                     help="All reps' median days / this rep's: above 1 is faster than usual",
                 ),
-                "declared_revenue": columns.money("Declared monthly revenue", ds.currency),
+                "declared_revenue": columns.money(
+                    "Declared revenue (median)",
+                    ds.currency,
+                    help="Median monthly revenue the won sellers declared, among the deals that "
+                    "declared one (most declare none).",
+                ),
                 "enough": st.column_config.CheckboxColumn(
                     "Enough deals", help=f"At least {min_count} deals: enough to judge"
                 ),
