@@ -261,7 +261,9 @@ st.caption(
     f"orders down {regions.REPEAT_DROP * 100:.0f}+ points → retain; large and growing faster "
     "than the whole → grow; large otherwise → defend; small and growing faster than the whole → "
     "test; small and shrinking → deprioritise; small otherwise → maintain. Revenue within "
-    f"{regions.FLAT:.0%} of the months before is flat. Rank: grow, test, retain and defend "
+    f"{regions.FLAT:.0%} of the months before is flat; growth from fewer than "
+    f"{regions.MIN_ORDERS} orders in the compared months is no growth figure (large → defend, "
+    "small → watch; the score counts it as unknown). Rank: grow, test, retain and defend "
     "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
     "score (each criterion a percentile among regions, weighted by the sliders above)."
 )

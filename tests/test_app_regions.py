@@ -167,6 +167,9 @@ def test_marketplace_reading_card_and_table_name_the_same_region_first():
     # Growth resting on fewer than 20 orders in the compared months is flagged, not acted on.
     few = table[~table["growth_reliable"]]
     assert len(few) == 7 and not few["action"].str.contains("growing|shrinking").any()
+    assert "growth from fewer than 20 orders in the compared months is no growth figure" in (
+        readings
+    )
 
 
 def test_online_retail_says_which_customers_count_in_two_countries():
