@@ -182,7 +182,7 @@ if recommended.height:
         ids=("route_to", "avoid"),
         pin_ids=False,
         codes=("value",),
-        order=["role", "value", "route_to", "median_days", "typical_days", "deals", "avoid"],
+        order=["role", "value", "route_to", "as_fast", "median_days", "typical_days", "deals"],
         width="stretch",
     )
 if routes.height:

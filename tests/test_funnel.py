@@ -342,8 +342,8 @@ def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
     )
     assert funnel.routing_reading(routes).startswith("No lead type or segment has a rep")
     assert funnel.routing_note(routes, 3).endswith(
-        "1 lead type or segment gets no recommendation: the fastest rep with enough deals is no "
-        "faster than all reps (the CSV lists them, with why)."
+        "1 lead type or segment gets no recommendation: the fastest rep with enough deals is not "
+        "a day faster than all reps (the CSV lists them, with why)."
     )
     # Without B, A alone has enough deals of t: still no faster, still not recommended.
     alone = closed.filter(pl.col("sr_id") != "B")

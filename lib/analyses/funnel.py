@@ -755,8 +755,8 @@ def routing_note(routes: pl.DataFrame, min_count: int) -> str:
     if left:
         text += (
             f" {left} {'lead types or segments get' if left > 1 else 'lead type or segment gets'}"
-            " no recommendation: the fastest rep with enough deals is no faster than all reps "
-            "(the CSV lists them, with why)."
+            " no recommendation: the fastest rep with enough deals is not a day faster than all "
+            "reps (the CSV lists them, with why)."
         )
     return text
 
