@@ -67,6 +67,8 @@ def test_marketplace_says_the_purchase_model_has_little_to_learn_from_one_time_b
     row = checks[checks["check"] == clv.ONE_DAY_CHECK].iloc[0]
     assert row["value"] == fmt.pct(one_time)
     assert "has little to learn" in row["note"]
+    repeat = int((per_customer["len"] > 1).sum())
+    assert f"bought on one day only, {repeat:,} repeat buyers on 2+ days:" in row["note"]
 
 
 def test_marketplace_fit_without_dropout_shows_a_warning_instead_of_p_alive_and_at_risk():

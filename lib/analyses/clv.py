@@ -1127,9 +1127,9 @@ def sufficiency(
     elif one_time > 0.9:
         verdict = "caution"
         note = (
-            f"{fmt.pct(one_time)} bought on one day only: the purchase model has little to learn "
-            "about repeat buying, so expect predictions close to zero for most and wide "
-            "uncertainty."
+            f"{fmt.pct(one_time)} bought on one day only, {fmt.counted(repeat, 'repeat buyer')} "
+            "on 2+ days: the purchase model has little to learn about repeat buying, so expect "
+            "predictions close to zero for most and wide uncertainty."
         )
     else:
         verdict = "good"
