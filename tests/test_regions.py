@@ -789,3 +789,16 @@ def test_the_late_rate_reading_names_the_highest_rate_among_regions_with_enough_
         "Among regions with 20 delivered orders or more, X has the highest late rate (30.0% of "
         "its 100 delivered orders, 2.0x the 14.8% average)."
     )
+
+
+def test_the_growth_reading_leaves_out_growth_from_too_few_orders_and_says_so():
+    """Z grew +100% on few recent orders: no finding; X is the lowest growth left (-20%)."""
+    table = table_of(growth=[0.5, -0.2, 0.8, 1.0], growth_reliable=[True, True, True, False])
+    assert regions.metric_reading(table, "growth").endswith(
+        "Y grew fastest (+80%) and X shrank most (-20%); all regions together +30%. 1 region "
+        "with fewer than 20 orders in the compared months is left out: its growth is noise."
+    )
+    rising = table_of(growth=[0.5, 0.1, 0.8, 1.0], growth_reliable=[True, True, True, True])
+    assert "Z grew fastest (+100%) and X grew least (+10%)" in regions.metric_reading(
+        rising, "growth"
+    )

@@ -722,7 +722,8 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}"
             + (
                 f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in the "
-                "compared months are left out: their growth is noise."
+                f"compared months {'is' if few == 1 else 'are'} left out: "
+                f"{'its' if few == 1 else 'their'} growth is noise."
                 if few
                 else "."
             )
