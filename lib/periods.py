@@ -12,6 +12,13 @@ from lib import fmt
 MONTHS = 3  # growth compares the last MONTHS full months with the MONTHS before
 
 
+def partial(period: pl.Expr, every: str, first: date, last: date) -> pl.Expr:
+    """Whether the period starting on `period` (dates; `every` long: "1d", "1w", "1mo") is only
+    partly covered by data from `first` to `last`: it starts before the first day or ends after
+    the last. One rule for every chart and reading that leaves partial periods out."""
+    return (period < first) | (period.dt.offset_by(every).dt.offset_by("-1d") > last)
+
+
 def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)

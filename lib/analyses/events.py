@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib import fmt, quality, stats
+from lib import fmt, periods, quality, stats
 from lib.model import Dataset
 
 VIEW = "view_item"
@@ -117,7 +117,6 @@ def active_users(events: pl.DataFrame, grain: str = "week") -> pl.DataFrame:
         seen = seen.unique()
     seen = seen.collect()
     first_day, last_day = (events["event_at"].min().date(), events["event_at"].max().date())
-    period_end = pl.col("period").dt.offset_by(GRAINS[grain]).dt.offset_by("-1d")
     # Per-period counts straight from the (user, period) rows: no join back to every row.
     active = seen.group_by("period").agg(pl.len().alias("users"))
     first = (
@@ -132,7 +131,7 @@ def active_users(events: pl.DataFrame, grain: str = "week") -> pl.DataFrame:
         .with_columns(
             (pl.col("users") - pl.col("new_users")).alias("returning_users"),
             (pl.col("new_users") / pl.col("users")).alias("new_share"),
-            ((pl.col("period") < first_day) | (period_end > last_day)).alias("partial"),
+            periods.partial(pl.col("period"), GRAINS[grain], first_day, last_day).alias("partial"),
         )
         .sort("period")
     )

@@ -10,7 +10,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from lib import fmt, measures, stats, summaries
+from lib import fmt, measures, periods, stats, summaries
 from lib.filters import filter_lines, in_days, since, until
 from lib.model import Dataset
 from lib.quality import non_product
@@ -260,13 +260,12 @@ def revenue_over_time(
     )
     edges = pl.Series([first, last]).dt.truncate(every)
     calendar = pl.DataFrame({"period": pl.date_range(edges[0], edges[1], every, eager=True)})
-    period_end = pl.col("period").dt.offset_by(every).dt.offset_by("-1d")
     return (
         calendar.join(per, on="period", how="left")
         .with_columns(
             pl.col("revenue").fill_null(0.0),
             pl.col("orders").fill_null(0),
-            ((pl.col("period") < first) | (period_end > last)).alias("partial"),
+            periods.partial(pl.col("period"), every, first, last).alias("partial"),
             _period_label(grain).alias("label"),
         )
         .with_columns(
@@ -530,9 +529,7 @@ def _trend_months(monthly: pl.DataFrame, start: date | None, end: date | None) -
         return pl.Series("month", [], pl.Date)
     first, last = max(first, start or first), min(last, end or last)
     months = pl.date_range(first_month, last_month, "1mo", eager=True)
-    full = months.filter(
-        (months >= first) & (months.dt.offset_by("1mo").dt.offset_by("-1d") <= last)
-    )
+    full = months.filter(~periods.partial(months, "1mo", first, last))
     return full if full.len() >= 2 else months
 
 
@@ -891,12 +888,11 @@ def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame
     grid = pl.DataFrame({"month": months}).join(
         pl.DataFrame({"kind": ["new", "returning"]}), how="cross"
     )
-    month_end = pl.col("month").dt.offset_by("1mo").dt.offset_by("-1d")
     return (
         grid.join(split, on=["month", "kind"], how="left")
         .with_columns(
             pl.col("revenue").fill_null(0.0),
-            ((pl.col("month") < first) | (month_end > last)).alias("partial"),
+            periods.partial(pl.col("month"), "1mo", first, last).alias("partial"),
         )
         .sort("month", "kind")
     )
