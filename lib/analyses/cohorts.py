@@ -400,12 +400,12 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             "who bought before, not only new ones."
         )
     parts, named, when = [], False, []
+    every = _every(grain)
     for index in (1, 3):
         found = _extremes(matrix, index, metric)
         if found is None:
             continue
         # The period each best cell falls in: the cohort's start plus `index` periods.
-        every = _every(grain)
         when += found.best["cohort"].dt.offset_by(f"{index}{every[1:]}").to_list()
         said = [
             f"{_cohorts(cells, unit)} {verb if cells.height == 1 else 'tied ' + extreme} "
@@ -432,7 +432,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
         return ""
     advice = " Look at what brought the best ones in." if named else ""
     if len(when) > 1 and len(set(when)) == 1:  # a calendar effect as much as a cohort's
-        at = pl.DataFrame({"at": when[:1]}).select(_label("at", _every(grain)))["at"][0]
+        at = pl.DataFrame({"at": when[:1]}).select(_label("at", every))["at"][0]
         advice = (
             f" The best ones all come back in {f'the week of {at}' if unit == 'week' else at}: "
             f"that {unit}'s demand may explain them as much as how the cohorts were won."

@@ -592,11 +592,13 @@ def priority_table(
     else:
         score = pl.lit(0.0)
     # Growth counts only where it rests on enough orders (growth_reliable); else it is unknown.
+    basis = table
     if "growth_reliable" in table.columns:
-        reliable = pl.when("growth_reliable").then(pl.col("growth")).alias("growth")
-        score = table.with_columns(reliable).select(score.alias("score"))["score"]
+        basis = table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
     return (
-        table.with_columns(score.alias("score"), region_actions(table, min_orders))
+        table.with_columns(
+            basis.select(score.alias("score")).to_series(), region_actions(table, min_orders)
+        )
         # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
         .with_columns(
             _tier(pl.col("action")).alias("_tier"), pl.col("score").round(9).alias("_score")
