@@ -129,6 +129,13 @@ state.require(
 state.require("deals", hint="Upload olist_closed_deals_dataset.csv (closed deals).")
 exports.page_tools("funnel", ds)
 check = links.Checks("funnel", ds)
+# funnel.declared_median, as the deal, rep and matching tables show it.
+declared = columns.money(
+    "Declared revenue (median)",
+    ds.currency,
+    help="Median monthly revenue the won sellers declared, among the deals that declared one "
+    "(most declare none).",
+)
 
 outcomes, closed, sales = cached_base(ds.key, ds)
 overall = funnel.overall_conversion(outcomes).row(0, named=True)
@@ -293,12 +300,7 @@ elif view == "Closed deals":
             "deals": columns.count("Deals"),
             "share": columns.percent("Share of deals"),
             "median_days_to_close": columns.number("Median days to close", 1),
-            "declared_revenue": columns.money(
-                "Declared revenue (median)",
-                ds.currency,
-                help="Median monthly revenue the won sellers declared, among the deals that "
-                "declared one (most declare none).",
-            ),
+            "declared_revenue": declared,
         },
         codes=(column,),
     )
@@ -319,12 +321,7 @@ elif view == "Reps":
         "deals": columns.count("Deals"),
         "share": columns.percent("Share of deals"),
         "median_days_to_close": columns.number("Median days to close", 1),
-        "declared_revenue": columns.money(
-            "Declared revenue (median)",
-            ds.currency,
-            help="Median monthly revenue the won sellers declared, among the deals that "
-            "declared one (most declare none).",
-        ),
+        "declared_revenue": declared,
         "sellers_declaring": columns.count("Sellers declaring revenue"),
         "selling_sellers": columns.count("Sellers with sales"),
         "sales_revenue": columns.money("Sales after the win", ds.currency),
@@ -373,12 +370,7 @@ elif view == "Matching":
                     format="%.2f×",
                     help="All reps' median days / this rep's: above 1 is faster than usual",
                 ),
-                "declared_revenue": columns.money(
-                    "Declared revenue (median)",
-                    ds.currency,
-                    help="Median monthly revenue the won sellers declared, among the deals that "
-                    "declared one (most declare none).",
-                ),
+                "declared_revenue": declared,
                 "enough": st.column_config.CheckboxColumn(
                     "Enough deals", help=f"At least {min_count} deals: enough to judge"
                 ),

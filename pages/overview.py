@@ -6,6 +6,7 @@ import streamlit as st
 from lib import fmt, local, measures, state
 from lib.catalog import PAGES
 from lib.model import SPECS
+from pages.common import ui
 
 ds = state.dataset()
 st.title("Storelens")
@@ -74,7 +75,7 @@ st.dataframe(
         "columns": "Columns",
     },
 )
-counted = measures.count_notes(ds)  # one group-by of the lines: no cache needed
+counted = ui.cached(measures.count_notes)(ds.key, ds)  # the Data page's, once per data set
 if counted:  # why Sales and the customer pages count fewer orders or customers
     st.caption(
         "The pages count orders with a sale and customers with a purchase: "
