@@ -322,15 +322,19 @@ def test_routing_sends_a_lead_type_to_the_fastest_rep_with_enough_deals():
     assert funnel.routing_reading(routes).startswith("Route T1 leads to SR X:")
 
 
-def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
-    """Two reps with enough deals of t, A (20 days) and B (30): all 8 deals of t, C's two
-    1-day deals among them, have a median of 20 days, so routing t to A gains nothing."""
-    days = {"A": [20, 20, 20], "B": [30, 30, 30], "C": [1, 1]}
-    closed = pl.DataFrame(
-        [(rep, "t", d, 0.0) for rep, ds in days.items() for d in ds],
+def closed_deals_of(lead_type: str, days: dict[str, list[int]]) -> pl.DataFrame:
+    """Closed deals of one lead type: each SR's deals with their days to close."""
+    return pl.DataFrame(
+        [(rep, lead_type, d, 0.0) for rep, ds in days.items() for d in ds],
         schema=["sr_id", "lead_type", "days_to_close", "declared_monthly_revenue"],
         orient="row",
     )
+
+
+def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
+    """Two reps with enough deals of t, A (20 days) and B (30): all 8 deals of t, C's two
+    1-day deals among them, have a median of 20 days, so routing t to A gains nothing."""
+    closed = closed_deals_of("t", {"A": [20, 20, 20], "B": [30, 30, 30], "C": [1, 1]})
     routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 3)})
     assert routes.select("route_to", "median_days", "typical_days", "avoid").rows() == [
         ("A", 20.0, 20.0, "B")
@@ -355,23 +359,14 @@ def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
 def test_routing_names_reps_as_fast_together_and_needs_a_day_gained():
     """Olist's Industry leads: SDRs P and Q both close 5 deals in a median 6 days: both are
     named. A rep half a day faster than all reps (R, 19 against 19.5) is no recommendation."""
-    days = {"P": [5, 6, 7, 6, 6], "Q": [6, 6, 6, 5, 7], "S": [30, 30, 30, 30, 30]}
-    closed = pl.DataFrame(
-        [(rep, "industry", d, 0.0) for rep, ds in days.items() for d in ds],
-        schema=["sr_id", "lead_type", "days_to_close", "declared_monthly_revenue"],
-        orient="row",
+    closed = closed_deals_of(
+        "industry", {"P": [5, 6, 7, 6, 6], "Q": [6, 6, 6, 5, 7], "S": [30, 30, 30, 30, 30]}
     )
     routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 5)})
     assert routes.select("route_to", "as_fast", "median_days", "typical_days").rows() == [
         ("P", "Q", 6.0, 6.0)
     ]  # all 15 deals: a median of 6 days, no faster
-    slow = closed.vstack(
-        pl.DataFrame(
-            [("S", "industry", 30, 0.0)] * 5,
-            schema=closed.schema,
-            orient="row",
-        )
-    )
+    slow = closed.vstack(closed_deals_of("industry", {"S": [30] * 5}))
     routes = funnel.routing({"sr_id": funnel.match_table(slow, "sr_id", "lead_type", 5)})
     assert routes.select("route_to", "as_fast", "median_days", "recommended").rows() == [
         ("P", "Q", 6.0, True)
@@ -380,11 +375,7 @@ def test_routing_names_reps_as_fast_together_and_needs_a_day_gained():
         "Route Industry leads to SR P (or Q, as fast): a median 6.0 days to close against 18.5 "
         "for all reps, over 5 deals; S is the slowest on them (30.0 days)."
     )
-    half = pl.DataFrame(
-        [("R", "t", 19, 0.0)] * 5 + [("T", "t", 20, 0.0)] * 5,
-        schema=closed.schema,
-        orient="row",
-    )
+    half = closed_deals_of("t", {"R": [19] * 5, "T": [20] * 5})
     routes = funnel.routing({"sr_id": funnel.match_table(half, "sr_id", "lead_type", 5)})
     assert routes.select("route_to", "median_days", "typical_days", "recommended").rows() == [
         ("R", 19.0, 19.5, False)
