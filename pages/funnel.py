@@ -83,7 +83,9 @@ ROUTING_CONFIG = {
     ),
     "reps_judged": columns.count("Reps compared"),
     "as_fast": columns.text(
-        "As fast", help="Other reps with the same median on these leads: route to any of them."
+        "As fast",
+        width=100,  # one short id whole ("85fc447d…"), as the Route to column shows it
+        help="Other reps with the same median on these leads: route to any of them.",
     ),
     "recommended": None,
     "evidence": None,
