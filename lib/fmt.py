@@ -31,8 +31,11 @@ def compact(value: float | None, digits: int = 1) -> str:
 
 
 def money(value: float | None, currency: str = "", digits: int = 1) -> str:
-    """'R$ 1.2M', '£530', or '1.2M' with the code when no symbol is known ('1.2M CHF')."""
+    """'R$ 1.2M', '£530', or '1.2M' with the code when no symbol is known ('1.2M CHF'); an
+    amount under 100 with cents keeps them, as prices are written ('£7.50', not '£7.5')."""
     text = compact(value, digits)
+    if text != "—" and text[-1].isdigit() and "." in text:
+        text = f"{text}0" if len(text.rsplit(".", 1)[1]) == 1 else text
     if text == "—" or not currency:
         return text
     symbol = SYMBOLS.get(currency)

@@ -782,5 +782,5 @@ def test_capping_bounds_read_in_each_features_units():
         }
     )
     shown = cl.caps_in_units(model, cl.BASE_FEATURES, "BRL")
-    assert shown["low_cap"].to_list() == ["37 days", "1 order", "R$ 12.5"]
+    assert shown["low_cap"].to_list() == ["37 days", "1 order", "R$ 12.50"]
     assert shown["high_cap"].to_list() == ["365 days", "2.5 orders", "R$ 1.2k"]

@@ -7,8 +7,12 @@ def test_money_uses_the_currency_symbol_and_compact_magnitudes():
     assert fmt.money(1_234_567, "BRL") == "R$ 1.2M"
     assert fmt.money(530, "GBP") == "£530"
     assert fmt.money(-2_500, "USD") == "-$2.5k"
-    assert fmt.money(12.5, "CHF") == "12.5 CHF"
+    assert fmt.money(12.5, "CHF") == "12.50 CHF"
     assert fmt.money(None, "GBP") == "—"
+    # Cents as prices are written; a whole amount without them.
+    assert fmt.money(7.5, "USD") == "$7.50"
+    assert fmt.money(7, "USD") == "$7"
+    assert fmt.money(0.125, "GBP") == "£0.12"
 
 
 def test_a_figure_that_rounds_to_a_thousand_of_a_unit_is_written_in_the_next():
@@ -41,7 +45,7 @@ def test_whole_money_prints_amounts_as_the_tables_do():
 def test_negative_money_puts_the_minus_before_the_symbol():
     assert fmt.money(-286, "BRL") == "-R$ 286"
     assert fmt.money(-1_234_567, "BRL") == "-R$ 1.2M"
-    assert fmt.money(-0.4, "GBP") == "-£0.4"
+    assert fmt.money(-0.4, "GBP") == "-£0.40"
     assert fmt.money(-286, "CHF") == "-286 CHF"
     assert fmt.whole_money(-286.4, "BRL") == "-R$ 286"
     assert fmt.whole_money(-1234.567, "BRL", 2) == "-R$ 1,234.57"
