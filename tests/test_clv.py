@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import summary_data_from_transaction_data
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, gammaln, hyp2f1
 
 from lib import __main__ as cli
 from lib import demo, formats, io
@@ -516,6 +516,35 @@ def test_expected_purchases_stay_finite_where_lifetimes_takes_the_log_of_a_negat
         total += term
     expected = (a + b - 1) / (a - 1) * (1 - total * ((alpha + 4) / (alpha + 24)) ** r)
     assert clv.expected_purchases(fit, summary, 20.0)[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_fit_run_to_its_bounds_still_expects_finite_purchases_and_value():
+    # 96 business customers who all buy again: BG/NBD runs r and alpha to hundreds of thousands
+    # and a to 0 (nobody leaves), where scipy's 2F1 gives NaN; the page showed "nan predicted".
+    params = {"r": 66505.55, "alpha": 449589.9, "a": 6.144e-06, "b": 1905.48}
+    r, alpha, a, b = params.values()
+    fit = clv.Fit("weeks", 0.0, params, {"p": 2.4, "q": 92.0, "v": 176343.0}, "", 1, 1, 1)
+    x, recency, big_t, t = 11.0, 54.142857, 63.571429, 52.0
+    z = t / (alpha + big_t + t)
+    assert np.isnan(hyp2f1(r + x, b + x, a + b + x - 1, z))
+    # Eq. 10 of Fader, Hardie and Lee with 2F1 summed as its power series (its terms peak near
+    # 2,000: no overflow), divided by the P(alive) term.
+    term, total = 1.0, 1.0
+    for k in range(5000):
+        term *= (r + x + k) * (b + x + k) / ((a + b + x - 1 + k) * (k + 1)) * z
+        total += term
+    below = 1 + a / (b + x - 1) * ((alpha + big_t) / (alpha + recency)) ** (r + x)
+    ratio = (alpha + big_t) / (alpha + big_t + t)
+    expected = (a + b + x - 1) / (a - 1) * (1 - total * ratio ** (r + x)) / below
+    summary = pl.DataFrame(
+        {"frequency": [x], "recency": [recency], "T": [big_t], "monetary_value": [4700.0]}
+    )
+    assert clv.expected_purchases(fit, summary, t)[0] == pytest.approx(expected, rel=1e-6)
+    values = clv.customer_values(summary, fit, 12, "months")
+    assert np.isfinite(values["clv"].to_numpy()).all() and values["clv"][0] > 0
+    # A new customer's: the rate's prior mean r / alpha per week.
+    new = clv.expected_new_customer_purchases(fit, np.array([t]))[0]
+    assert new == pytest.approx(r / alpha * t, rel=1e-6)
 
 
 def test_too_few_repeat_buyers_give_a_fit_error_with_what_to_try():

@@ -694,9 +694,11 @@ class _Expected:
         with np.errstate(all="ignore"):
             if self.fit.model == "mbgnbd":
                 term = _hyp2f1(r + x, b + x + 1, a + b + x, z)
-                return (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
-            term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
-            return (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
+                out = (a + b + x) / (a - 1) * (1 - term * ratio_t ** (r + x))
+            else:
+                term = _hyp2f1(r + x, b + x, a + b + x - 1, z)
+                out = (a + b + x - 1) / (a - 1) * (1 - term * ratio_t ** (r + x))
+        return _without_dropout(self.fit, out, x, big_t, t)
 
     def __call__(self, t: float) -> np.ndarray:
         rows = self.rows
@@ -709,9 +711,32 @@ class _Expected:
             with np.errstate(all="ignore"):
                 near = (beta + rows.big_t) / (beta + rows.big_t + t)
                 third = np.log((1 - near ** (s - 1)) / (s - 1))
-                return np.exp(before + third - likelihood)
+                return _without_dropout(
+                    self.fit, np.exp(before + third - likelihood), rows.x, rows.big_t, t
+                )
         with np.errstate(all="ignore"):
             return self.per_pair(t)[rows.pair] / self.below
+
+
+def _without_dropout(
+    fit: Fit,
+    expected: np.ndarray,
+    x: np.ndarray | float,
+    big_t: np.ndarray | float,
+    t: np.ndarray | float,
+) -> np.ndarray:
+    """`expected` purchases in the next `t` units, with what the formulas leave non-finite taken
+    at their limit when the fit says nobody leaves (dropout_share under MIN_DROPOUT): the
+    purchase rate's posterior mean times t, (r + x) / (alpha + T) * t (BG/NBD's and MBG/NBD's
+    division by their P(alive) term, near 1 then, follows). A fit run to its bounds
+    (r and alpha in the hundreds of thousands, a near 0: 96 customers who all buy again)
+    overflows the hypergeometric function where this limit is finite."""
+    bad = ~np.isfinite(expected)
+    if not bad.any() or dropout_share(fit.model, fit.purchases) >= MIN_DROPOUT:
+        return expected
+    r, alpha = fit.purchases["r"], fit.purchases["alpha"]
+    limit = (r + x) / (alpha + big_t) * t
+    return np.where(bad, limit, expected)
 
 
 def _expectation(fit: Fit, summary: pl.DataFrame) -> _Expected:
@@ -778,7 +803,7 @@ def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
                 out = b / (a - 1) * (1 - _hyp2f1(r, b + 1, a + b, z) * shrink)
             else:
                 out = (a + b - 1) / (a - 1) * (1 - _hyp2f1(r, b, a + b - 1, z) * shrink)
-    return np.where(t > 0, out, 0.0)
+    return np.where(t > 0, _without_dropout(fit, out, 0.0, 0.0, span), 0.0)
 
 
 def p_alive(fit: Fit, summary: pl.DataFrame) -> np.ndarray:
