@@ -261,7 +261,8 @@ def _text_times(frame: pl.LazyFrame, column: str, file: Path) -> pl.LazyFrame:
     the first values, or values spread over `file` when the first read either day first or
     month first (a big file's first lines are often one day's: 1/12/2022 could be either, and
     13/12/2022 further down, read month first, would be no time and its line left out)."""
-    first = parse.to_datetime(frame.select(column).head(SAMPLE_TIMES).collect().to_series())
+    head = frame.select(column).head(SAMPLE_TIMES).collect().to_series()
+    first = parse.to_datetime(head)
     if "ambiguous" in first.detail:
         step = max(1, _rows(file) // SAMPLE_TIMES)
         spread = frame.select(column).gather_every(step).collect(engine="streaming")
@@ -270,6 +271,8 @@ def _text_times(frame: pl.LazyFrame, column: str, file: Path) -> pl.LazyFrame:
     if found is None:
         raise ValueError(f"{column}: no date format fits its first values")
     text = pl.col(column).str.strip_chars()
+    if head.str.contains(parse.OFFSET).any():
+        text = text.str.replace(parse.OFFSET, "${1}")
     return frame.with_columns(
         pl.coalesce(
             text.str.to_datetime(f, time_unit="us", strict=False)

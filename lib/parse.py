@@ -148,7 +148,6 @@ class _Format:
     format: str
     order: str  # "ymd", "mdy", "dmy" or "text": formats of one order may share a column
     guard: str = ""  # regex a value must match first, where chrono is too lenient
-    zoned: bool = False
 
 
 _TIMES = (" %H:%M:%S%.f", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")
@@ -159,9 +158,6 @@ _ISO = (
     _Format("%Y-%m-%dT%H:%M", "ymd"),
     _Format("%Y-%m-%d", "ymd"),
     _Format("%Y-%m-%d %H-%M-%S", "ymd"),
-    _Format("%Y-%m-%dT%H:%M:%S%.f%#z", "ymd", zoned=True),
-    _Format("%Y-%m-%d %H:%M:%S%.f%#z", "ymd", zoned=True),
-    _Format("%Y-%m-%d %H:%M:%S%.f %#z", "ymd", zoned=True),
     *(_Format(f"%Y/%m/%d{t}", "ymd") for t in _TIMES),
     *(_Format(f"%Y.%m.%d{t}", "ymd") for t in _TIMES),
     _Format("%Y%m%d", "ymd", guard=r"^\d{8}$"),
@@ -244,8 +240,6 @@ def _day_month_order(
 def _parse_with(values: pl.Series, fmt: _Format) -> pl.Series:
     """`values` parsed with one format: naive microseconds, null where it does not fit."""
     parsed = values.str.to_datetime(fmt.format, time_unit="us", strict=False)
-    if fmt.zoned:
-        parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     if fmt.guard:
         parsed = pl.select(
             pl.when(values.str.contains(fmt.guard)).then(parsed).otherwise(None)
@@ -345,6 +339,22 @@ def _integer_dates(s: pl.Series) -> tuple[pl.Series, str]:
     return pl.Series(s.name, [None] * s.len(), dtype=DATETIME), ""
 
 
+# A UTC offset after a time of day ('2023-01-01T00:20:00+01:00', '10:05:00Z', '10:05 UTC'): dropped
+# and the time read as written, the shop's wall-clock time. Converted to UTC, a Berlin shop's
+# order at 00:20 on 1 Jan would fall on 31 Dec, in another month, and its hours would move.
+OFFSET = r"(\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*([+-]\d{2}:?\d{2}|Z|UTC)$"
+OFFSETS_DROPPED = (
+    "times carry UTC offsets: read as the local time written, offset left aside (converted "
+    "to UTC, days, months and hours would shift)"
+)
+
+
+def offsets(detail: str) -> str | None:
+    """The note on times whose UTC offsets, other than zero, were left aside (a detail of
+    to_datetime)."""
+    return OFFSETS_DROPPED if OFFSETS_DROPPED in detail else None
+
+
 def ambiguity(detail: str) -> str | None:
     """The note on dates whose day and month could be either (a detail of to_datetime), with
     what to do about it; None when the values say which is which."""
@@ -364,8 +374,8 @@ def to_datetime(s: pl.Series, prefer: str | None = None) -> Parsed:
     dtype = s.dtype
     if isinstance(dtype, pl.Datetime):
         values = s
-        if dtype.time_zone is not None:
-            values = s.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        if dtype.time_zone is not None:  # the wall-clock time of its zone, as text is read
+            values = s.dt.replace_time_zone(None)
         return _parsed(s, values.cast(DATETIME))
     if dtype == pl.Date:
         return _parsed(s, s.cast(DATETIME))
@@ -382,7 +392,14 @@ def to_datetime(s: pl.Series, prefer: str | None = None) -> Parsed:
         empty = pl.Series(s.name, [None] * s.len(), dtype=DATETIME)
         return _parsed(s, empty, f"{dtype} values are not dates")
     text = _clean_strings(s)
+    shifted = False
+    if text.str.contains(OFFSET).any():
+        # Said only where the offset moves the time: "+00:00" or "Z" written is UTC read.
+        shifted = text.str.extract(OFFSET, 2).str.contains("[1-9]").any()
+        text = text.str.replace(OFFSET, "${1}")
     values, unchecked, detail = _read_dates(text, prefer=prefer)
+    if shifted:
+        detail = f"{detail}; {OFFSETS_DROPPED}"
     missed = values.is_null() & unchecked.is_null() & text.is_not_null()
     if missed.any():  # other styles, or garbage: read what is left style by style
         rows = missed.arg_true()

@@ -458,6 +458,26 @@ def test_text_times_read_day_first_when_only_later_lines_say_so(tmp_path, suffix
     ]
 
 
+def test_text_times_with_utc_offsets_read_as_the_local_time_written(tmp_path):
+    """As a loaded file reads them (parse.OFFSET): 00:20 on 1 Jan at +01:00 stays in January."""
+    days = ["2023-01-01T00:20:00+01:00", "2023-07-01T23:50:00+02:00"] * 3_000
+    lines = pl.DataFrame(
+        {
+            "order_id": [str(k) for k in range(len(days))],
+            "customer_id": ["a"] * len(days),
+            "ordered_at": days,
+            "revenue": [1.0] * len(days),
+        }
+    )
+    path = tmp_path / "lines.parquet"
+    lines.write_parquet(path)
+    got = engines.collect(engines.polars_lines([str(path)]).lines, "polars")
+    assert sorted(set(got["ordered_at"].to_list())) == [
+        datetime(2023, 1, 1, 0, 20),
+        datetime(2023, 7, 1, 23, 50),
+    ]
+
+
 # Text with blanks at its ends as exports have them: every engine strips the same whitespace.
 PADDED = pl.DataFrame(
     {

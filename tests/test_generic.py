@@ -1033,6 +1033,19 @@ def test_dates_whose_day_and_month_could_be_either_are_noted() -> None:
     assert not [n for n in mapped.notes if n.column == "when"]
 
 
+def test_times_with_utc_offsets_keep_their_local_day_and_are_noted() -> None:
+    # A Berlin shop's first order of 2023: converted to UTC it would fall on 31 Dec 2022.
+    frame = pl.DataFrame({"when": ["2023-01-01T00:20:00+01:00", "2023-01-02T09:00:00+01:00"]})
+    frame = frame.with_columns(v=pl.lit("1"))
+    mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="v"), "f.csv")
+    assert mapped.lines["ordered_at"].dt.strftime("%Y-%m-%d %H:%M").to_list() == [
+        "2023-01-01 00:20",
+        "2023-01-02 09:00",
+    ]
+    [note] = [n.message for n in mapped.notes if n.column == "when"]
+    assert note.startswith("times carry UTC offsets: read as the local time written")
+
+
 def test_a_mapping_can_read_dates_that_could_be_either_day_first() -> None:
     frame = pl.DataFrame({"when": ["05/01/2023", "06/01/2023"], "v": ["1", "2"]})
     mapping = replace(_mapping(ordered_at="when", revenue="v"), dates="dmy")

@@ -5,6 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from lib import parse
 from lib.parse import (
     looks_like_datetime,
     looks_like_number,
@@ -52,8 +53,8 @@ def strings(*values: str | None) -> pl.Series:
         (["20170709", "19991231"], [D(2017, 7, 9), D(1999, 12, 31)]),
         (["2017/07/09", "2017/12/31"], [D(2017, 7, 9), D(2017, 12, 31)]),
         (
-            ["2017-07-09T21:57:05Z", "2017-07-09T21:57:05+02:00"],
-            [D(2017, 7, 9, 21, 57, 5), D(2017, 7, 9, 19, 57, 5)],
+            ["2017-07-09T21:57:05Z", "2017-07-09T21:57:05+02:00", "2017-07-09 21:57 -0500"],
+            [D(2017, 7, 9, 21, 57, 5), D(2017, 7, 9, 21, 57, 5), D(2017, 7, 9, 21, 57)],
         ),
     ],
 )
@@ -130,9 +131,22 @@ def test_yyyymmdd_integers_are_dates() -> None:
     assert parsed.failures == 0
 
 
-def test_typed_datetimes_pass_through_as_naive_utc_microseconds() -> None:
+def test_times_with_utc_offsets_are_read_as_the_local_time_written() -> None:
+    """A Berlin shop's first order of 2023 at 00:20 (+01:00) is January's, not 31 Dec's in UTC;
+    the offset is said to be left aside. Times without one, or at +00:00, say nothing of it."""
+    parsed = to_datetime(strings("2023-01-01T00:20:00+01:00", "2023-07-01 23:50:00+02:00"))
+    assert parsed.values.to_list() == [D(2023, 1, 1, 0, 20), D(2023, 7, 1, 23, 50)]
+    assert parse.offsets(parsed.detail) == parse.OFFSETS_DROPPED
+    assert parse.offsets(to_datetime(strings("2023-01-01T00:20:00")).detail) is None
+    # Written in UTC ("Z", "+00:00"): nothing moved, nothing to say.
+    utc = to_datetime(strings("2023-01-01T00:20:00Z", "2023-01-01 00:20:00+00:00"))
+    assert utc.values.to_list() == [D(2023, 1, 1, 0, 20)] * 2
+    assert parse.offsets(utc.detail) is None
+
+
+def test_typed_datetimes_pass_through_as_naive_wall_clock_microseconds() -> None:
     aware = pl.Series("d", [D(2020, 1, 2, 3, 0)]).dt.replace_time_zone("Europe/Berlin")
-    assert to_datetime(aware).values.to_list() == [D(2020, 1, 2, 2, 0)]
+    assert to_datetime(aware).values.to_list() == [D(2020, 1, 2, 3, 0)]
     dates = pl.Series("d", [dt.date(2020, 1, 2), None])
     parsed = to_datetime(dates)
     assert parsed.values.to_list() == [D(2020, 1, 2), None]

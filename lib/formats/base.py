@@ -193,8 +193,9 @@ class Converter:
                 self._problems[file, source] = f"the file has no column '{source}'"
             return pl.Series(source, [None] * height, dtype=dtype)
         for file, rows, result in read:
-            if ambiguous := parse.ambiguity(result.detail):
-                self.notes.append(Note(file, source, ambiguous))
+            for said in (parse.ambiguity(result.detail), parse.offsets(result.detail)):
+                if said:
+                    self.notes.append(Note(file, source, said))
             if result.failures:
                 problem = result.problem(_WHAT[kind])
                 self._problems[file, source] = problem

@@ -1026,8 +1026,9 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note(used["quantity"], "unit price computed as revenue / quantity")
 
     dates = parsed["ordered_at"]
-    if ambiguous := parse.ambiguity(dates.detail):
-        note(used["ordered_at"], ambiguous)
+    for said in (parse.ambiguity(dates.detail), parse.offsets(dates.detail)):
+        if said:
+            note(used["ordered_at"], said)
     no_date = lines["ordered_at"].is_null()
     dropped = int(no_date.sum())
     if dropped:

@@ -42,11 +42,6 @@ KINDS = (
     ),
 )
 
-# The export's dates carry the shop's UTC offset ("2024-03-05 14:22:10 +0100"); the shop's own
-# clock is what weekday and hour patterns are about, so the offset is dropped, not applied.
-_OFFSET = r"\s*(?:[+-]\d{2}:?\d{2}|Z|UTC)$"
-_DATES = ("Created at", "Paid at", "Fulfilled at", "Cancelled at")
-
 # Fields only an order's first row carries; the order's other rows (its further line items)
 # leave them blank.
 _ORDER_FIELDS = (
@@ -77,15 +72,6 @@ _TEST_GATEWAY = r"(?i)bogus"
 _TEST_TAG = r"(?i)(^|,)\s*test( order)?\s*(,|$)"
 _AWAITING = ("pending", "authorized", "partially_paid")
 _CENT = 0.005
-
-
-def _local_times(raw: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    """Date columns with their UTC offset removed (the shop's wall-clock time)."""
-    return raw.with_columns(
-        pl.col(c).str.replace(_OFFSET, "")
-        for c in columns
-        if c in raw.columns and raw.schema[c] == pl.String
-    )
 
 
 def _first_per(frame: pl.DataFrame, key: str, fields: Sequence[str]) -> pl.DataFrame:
@@ -170,7 +156,9 @@ def _present(raw: pl.DataFrame, *names: str) -> str:
 def _order_rows(raw: pl.DataFrame, conv: Converter) -> pl.DataFrame:
     """Typed rows of the orders export, one per line item, order fields as the file has them."""
     return conv.select(
-        _local_times(raw, _DATES),
+        # Its dates carry the shop's UTC offset ("2024-03-05 14:22:10 +0100"), which parsing
+        # leaves aside (parse.OFFSET): the shop's own clock is what weekday and hours are about.
+        raw,
         order_id=(ID, "Name"),
         email=(TEXT, "Email"),
         billing_name=(TEXT, "Billing Name"),
