@@ -679,6 +679,16 @@ def stated_currency(s: pl.Series, codes: Collection[str]) -> str | None:
     return mark if mark in codes else _MARKS.get(mark)
 
 
+def named_currency(header: str, codes: Collection[str]) -> str | None:
+    """The currency a column's header names ('Price (EUR)', 'Betrag in €', 'Total [usd]'): one
+    of `codes` as a word of its own, or a mark of one currency (_MARKS); None when it names
+    none, or several."""
+    words = set(re.findall(r"[A-Za-z]+", header.upper())) & set(codes)
+    marks = {code for mark, code in _MARKS.items() if mark in header}
+    found = words | marks
+    return found.pop() if len(found) == 1 else None
+
+
 def looks_like_number(s: pl.Series) -> float:
     """Share (0..1) of a sample of non-null values that parse as numbers."""
     dtype = s.dtype

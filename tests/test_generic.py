@@ -854,6 +854,31 @@ def test_amounts_that_name_one_currency_state_it_in_the_guess(amounts, stated) -
         assert apply_mapping(frame, guess, "f").currency == stated
 
 
+@pytest.mark.parametrize(
+    ("header", "extra", "stated"),
+    [
+        ("Price (EUR)", {}, "EUR"),
+        ("Betrag in €", {}, "EUR"),
+        ("total [usd]", {}, "USD"),
+        ("Total", {"currency": ["eur", "EUR ", None]}, "EUR"),  # a column of one code
+        ("Total", {"Währung": ["CHF", "CHF", "CHF"]}, "CHF"),
+        ("Total", {"currency": ["EUR", "USD", "EUR"]}, None),  # several: none stated
+        ("Total EUR/USD", {}, None),  # a header naming two
+        ("Total", {"Curr": ["12", "13", "14"]}, None),  # no code
+        ("Total", {}, None),
+    ],
+)
+def test_a_header_or_currency_column_states_the_currency_in_the_guess(
+    header, extra, stated
+) -> None:
+    frame = pl.DataFrame(
+        {"Order": ["A1", "A2", "A3"], "Date": DATES[:3], header: ["12.50", "3", "7.25"], **extra}
+    )
+    guess = guess_mapping(frame)
+    assert header in guess.used().values()  # revenue, or unit price ("Price (EUR)")
+    assert guess.currency == stated
+
+
 def test_a_currency_that_is_no_code_is_a_problem() -> None:
     frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"]})
     [problem] = mapping_problems(

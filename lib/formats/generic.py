@@ -599,9 +599,32 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             if s > 0 and f in ("ordered_at", *NUMBERS)
         ]
     )
-    # Amounts written with a mark of one currency ("€12,50", "12.50 EUR") state it.
-    stated = (parse.stated_currency(frame[chosen[f]], CURRENCIES) for f in MONEY if chosen[f])
+    # Amounts written with a mark of one currency ("€12,50", "12.50 EUR") state it, else their
+    # header ("Price (EUR)"), else a currency column holding one code.
+    money = [chosen[f] for f in MONEY if chosen[f]]
+    stated = (
+        *(parse.stated_currency(frame[c], CURRENCIES) for c in money),
+        *(parse.named_currency(c, CURRENCIES) for c in money),
+        _currency_column(frame),
+    )
     return ColumnMapping(chosen, next((c for c in stated if c), None))
+
+
+# Names of a column that says each row's currency, in the seven languages of the field names.
+_CURRENCY_COLUMN = re.compile(
+    r"(?i)^(currency|curr|currency.?code|w(ä|ae|a)hrung|moeda|devise|valuta|moneda|divisa)$"
+)
+
+
+def _currency_column(frame: pl.DataFrame) -> str | None:
+    """The code of a currency column whose every value is one code ('EUR' on every row); None
+    without one, or when rows name several currencies (their amounts cannot be added)."""
+    for column in frame.columns:
+        if _CURRENCY_COLUMN.match(column.strip()) and frame[column].dtype == pl.String:
+            codes = frame[column].str.strip_chars().str.to_uppercase().drop_nulls().unique()
+            if codes.len() == 1 and _CURRENCY_CODE.fullmatch(codes[0]):
+                return codes[0]
+    return None
 
 
 def _examples(parsed: parse.Parsed, n: int = 2) -> str:
