@@ -89,8 +89,9 @@ RULES = {
             "cancellations",
             "Cancelled or returned lines",
             "info",
-            "Invoices starting with C cancel earlier sales. They are netted out of revenue as "
-            "returns, not counted as sales.",
+            "Lines that cancel or return earlier sales: a negative quantity or amount, or an "
+            "invoice starting with C in Online Retail's format. They are netted out of revenue "
+            "as returns, not counted as sales.",
         ),
         Rule(
             "non_product_codes",
