@@ -28,6 +28,13 @@ DEFINITIONS = {
     "time: Data quality counts it)",
     "late": "a delivered order delivered after its estimate",
 }
+# A purchase on a mapped file: its lines carry line numbers made up for them, so no line repeats
+# another exactly (quality.MAPPED_DUPLICATES).
+MAPPED_PURCHASE = (
+    "a sale line of a known customer, with quantity and unit price above zero, every line of a "
+    "mapped file counted, exact repeats too (a repeated row may be a second identical purchase: "
+    "Data quality counts them); a cancellation is netted out of the purchase it reverses"
+)
 UNSOLD_DEFINITION = (
     "lines of cancelled, unavailable, voided or refunded orders are not sales: every page leaves "
     "them out and Data quality counts them"
@@ -36,7 +43,14 @@ UNSOLD_DEFINITION = (
 
 def caption(ds: Dataset, *measures: str) -> str:
     """The definitions behind a page's figures, as one sentence for its caption."""
-    parts = [f"**{m}**: {DEFINITIONS[m]}" for m in measures]
+    # Imported here: lib.formats imports this module.
+    from lib.formats.generic import MADE_UP
+
+    mapped = MADE_UP in ds.extras
+    parts = [
+        f"**{m}**: {MAPPED_PURCHASE if m == 'purchase' and mapped else DEFINITIONS[m]}"
+        for m in measures
+    ]
     if UNSOLD_LINES in ds.extras:
         parts.append(UNSOLD_DEFINITION)
     return "Definitions. " + "; ".join(parts) + "."

@@ -54,8 +54,9 @@ RULES = {
             "warning",
             "Rows that repeat an earlier row field for field are usually export or join errors; "
             "they inflate revenue and counts. Sales, Categories and Regions keep them until you "
-            "fix the source; the customer pages (RFM, Cohorts, Clusters, Lifetime value) and the "
-            "revenue bridge count a line and its exact repeats once.",
+            "fix the source; on an export in a format the app knows, the customer pages (RFM, "
+            "Cohorts, Clusters, Lifetime value) and the revenue bridge count a line and its exact "
+            "repeats once.",
         ),
         Rule(
             "future_dates",

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from lib import formats, io, measures, quality
+from lib.formats import generic
 from lib.model import Dataset, conform
 from tests.conftest import shared_file
 
@@ -248,6 +249,25 @@ def test_the_caption_quotes_each_definition_and_the_unsold_rule_only_where_it_ap
     assert measures.UNSOLD_DEFINITION not in text
     split = measures.split_unsold(_olist_like(["delivered", "canceled"]))
     assert measures.UNSOLD_DEFINITION in measures.caption(split, "order")
+
+
+def test_the_purchase_caption_says_what_the_purchases_do_with_exact_repeats():
+    """A mapped file keeps a repeated row as a second purchase (its lines get line numbers of
+    their own); a known format counts it once. The caption says which."""
+    rows = [("A1", "c1", "2024-01-05", "x", 2, 5.0), ("A1", "c1", "2024-01-05", "x", 2, 5.0)]
+    rows.append(("A2", "c2", "2024-01-06", "y", 1, 3.0))
+    frame = pl.DataFrame(
+        rows, schema=["Order", "Customer", "Date", "SKU", "Qty", "Price"], orient="row"
+    ).cast(pl.String)
+    guess = generic.guess_mapping(frame)
+    table = io.RawTable("shop.csv", "shop.csv", frame)
+    mapped = formats.assemble([table], {"shop.csv": guess}).dataset
+    kept = measures.customer_purchases(mapped.tables["lines"]).lines
+    assert kept["revenue"].sum() == 10.0 + 10.0 + 3.0  # both rows of A1
+    assert measures.MAPPED_PURCHASE in measures.caption(mapped, "purchase")
+    retail = formats.assemble_demo("retail").dataset
+    text = measures.caption(retail, "purchase")
+    assert "exact duplicate lines once" in text and measures.MAPPED_PURCHASE not in text
 
 
 def test_the_analyses_of_one_data_set_clean_its_lines_once_and_each_takes_its_columns(
