@@ -132,7 +132,8 @@ HELP = {
     "customers": "Distinct customers with an order in the period (lines without a customer id "
     "are left out).",
     "aov": "Net revenue / orders.",
-    "items_per_order": "Net units (sum of quantity, returns subtract) / orders.",
+    "items_per_order": "Net units (sum of quantity, returns subtract) / orders; — when the "
+    "data has no quantities (a file of order totals).",
     "returning_share": "Customers with an order in the period who had also ordered before the "
     "period start, or ordered at least twice within it, as a share of the period's customers.",
 }

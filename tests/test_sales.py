@@ -123,6 +123,24 @@ def test_kpis_compare_february_with_the_29_days_before_it():
     assert kpi(figures, "returning_share", "change") == pytest.approx(-0.5)
 
 
+def test_a_file_without_quantities_has_no_units_per_order():
+    """Order totals mapped without a quantity column: no units to count (it read 1.0), where the
+    other figures stand; a line without its quantity next to others with one counts 1 unit."""
+    totals = tiny_lines().with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity"))
+    figures = sales.kpis(sales.order_table(totals), date(2024, 1, 1), date(2024, 1, 31))
+    assert kpi(figures, "items_per_order") is None
+    assert kpi(figures, "orders") == 3 and kpi(figures, "revenue") == 29.0
+    assert sales.kpi_text("items_per_order", None) == "—"
+    one_missing = tiny_lines().with_columns(
+        pl.when(pl.col("order_id") == "o2")
+        .then(None)
+        .otherwise(pl.col("quantity"))
+        .alias("quantity")
+    )
+    figures = sales.kpis(sales.order_table(one_missing), date(2024, 1, 1), date(2024, 1, 31))
+    assert kpi(figures, "items_per_order") == pytest.approx(8 / 3)  # o2's 1 unit as before
+
+
 def test_previous_period_has_the_same_number_of_days():
     assert sales.previous_period(date(2024, 2, 1), date(2024, 2, 29)) == (
         date(2024, 1, 3),

@@ -48,12 +48,20 @@ def _units(lines: pl.DataFrame) -> pl.Expr:
     return pl.col("quantity").fill_null(1.0)
 
 
+def _order_units(lines: pl.DataFrame) -> pl.Expr:
+    """An order's net units; null where a quantity column has no value at all (a mapped file of
+    order totals tells no units, where each line would count as one)."""
+    if "quantity" in lines.columns and lines["quantity"].null_count() == lines.height:
+        return pl.lit(None, dtype=pl.Float64).alias("units")
+    return _units(lines).sum().alias("units")
+
+
 def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per order: order_id, customer_id, ordered_at (first line), revenue (net), units
-    (net), lines (sale lines), is_sale (at least one sale line: measures.is_sale) and
-    first_sale_at (the ordered_at of the customer's first order with a sale line; null without
-    a customer or such an order), so that a period's figures can tell returning customers from
-    its own rows.
+    (net: _order_units), lines (sale lines), is_sale (at least one sale line: measures.is_sale)
+    and first_sale_at (the ordered_at of the customer's first order with a sale line; null
+    without a customer or such an order), so that a period's figures can tell returning
+    customers from its own rows.
 
     Cancellation invoices stay as their own rows with negative revenue and is_sale false, so that
     revenue sums net them out while order counts leave them out.
@@ -66,7 +74,7 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
             pl.col("customer_id").drop_nulls().first(),
             pl.col("ordered_at").min(),
             pl.col("revenue").fill_null(0.0).sum(),
-            _units(lines).sum().alias("units"),
+            _order_units(lines),
             sale.sum().cast(pl.Int64).alias("lines"),
             sale.any().alias("is_sale"),
         )
@@ -137,9 +145,10 @@ def _period_figures(
     orders: pl.DataFrame, links: pl.DataFrame, start: date, end: date
 ) -> dict[str, float | None]:
     inside = in_days(start, end)  # summed where they are: no copy of the period's orders
-    n_orders, revenue, units = orders.select(
+    n_orders, revenue, units, counted = orders.select(
         pl.col("is_sale").filter(inside).sum(),
         pl.col("revenue", "units").filter(inside).sum().cast(pl.Float64),
+        pl.col("units").filter(inside).count().alias("counted"),
     ).row(0)
     # Returning: ordered before the period (a previous order) or again within it.
     first, again = _firsts(start, end)
@@ -151,7 +160,7 @@ def _period_figures(
         "orders": float(n_orders),
         "customers": float(customers),
         "aov": revenue / n_orders if n_orders else None,
-        "items_per_order": units / n_orders if n_orders else None,
+        "items_per_order": units / n_orders if n_orders and counted else None,
         "returning_share": returning / customers if customers else None,
     }
 
