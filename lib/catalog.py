@@ -111,8 +111,8 @@ PAGES: tuple[PageInfo, ...] = (
         "On-time rate, days to deliver and late orders by region, seller and category; what "
         "lateness costs in reviews.",
         (("orders", ("delivered_at", "estimated_delivery_at")),),
-        "Needs delivery dates: upload olist_orders_dataset.csv (orders with a delivered date "
-        "and a promised, estimated date).",
+        "Needs a delivery date and a promised, estimated delivery date per order, as Olist's "
+        "olist_orders_dataset.csv has them.",
         built=True,
     ),
     PageInfo(

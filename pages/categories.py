@@ -10,14 +10,9 @@ from lib.charts import categories as charts
 from pages.common import columns, exports, links, ui
 
 SERVICE_NEEDS = {
-    "review": (
-        "review_score",
-        "a review score per order, as in Olist's olist_order_reviews_dataset.csv",
-    ),
-    "late": (
-        "delivered_at and estimated_delivery_at",
-        "an orders file with delivery and estimated dates, as Olist's olist_orders_dataset.csv",
-    ),
+    "review": "a review score per order (with Olist orders, olist_order_reviews_dataset.csv)",
+    "late": "a delivery date and a promised, estimated date per order (with Olist orders, "
+    "olist_orders_dataset.csv)",
 }
 
 
@@ -153,8 +148,7 @@ if probe.missing:
     why = []
     for name in probe.missing:
         if name in SERVICE_NEEDS:
-            column, hint = SERVICE_NEEDS[name]
-            why.append(f"{cat.COMPONENT_LABELS[name]} (needs orders.{column}: {hint})")
+            why.append(f"{cat.COMPONENT_LABELS[name]} (needs {SERVICE_NEEDS[name]})")
         else:
             why.append(f"{cat.COMPONENT_LABELS[name]} (no reliable growth figure)")
     st.caption("Left out of the score, weights shared among the rest: " + "; ".join(why) + ".")

@@ -122,8 +122,8 @@ orders = state.require(
     "orders",
     "delivered_at",
     "estimated_delivery_at",
-    hint="Needs delivery dates: a delivery date and an estimated delivery date per order "
-    "(orders.delivered_at, orders.estimated_delivery_at), as in Olist's olist_orders_dataset.csv.",
+    hint="Needs delivery dates: a delivery date and a promised, estimated delivery date per "
+    "order, as Olist's olist_orders_dataset.csv has them.",
 )
 ui.definitions(ds, "delivered", "late")
 exports.page_tools("delivery", ds)

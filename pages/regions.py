@@ -31,7 +31,7 @@ if base is None:
     if not ds.has("lines"):
         what = "order lines and a region per customer"
     else:
-        what = "a region per customer (customers.region) or per order line (lines.region)"
+        what = "a region per customer or per order line"
     st.info(
         f"This page needs {what}, which {fmt.plain(ds.name)} does not have. Map a country or "
         "state column of your transactions on the Data page, or upload a file that has one "

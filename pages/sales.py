@@ -183,8 +183,8 @@ st.subheader("Top items")
 kept_cube = ds.extras.get(sales.ITEM_CUBE)  # a summarised folder's, made with its summary
 if kept_cube is None and not ds.has("lines", "item_id"):
     st.info(
-        "Item rankings need an item per order line (lines.item_id): map a product, SKU or stock "
-        "code column of your order lines on the Data page."
+        "Item rankings need an item per order line: map a product, SKU or stock code column "
+        "of your order lines on the Data page."
     )
 else:
     left, right = st.columns([3, 2])
@@ -282,8 +282,8 @@ view = st.segmented_control(
 if view in PATTERNS[2:]:
     if not ds.has("lines", "customer_id"):
         st.info(
-            "This view needs a customer per order line (lines.customer_id), which this data "
-            "does not have: upload a file with customer ids or map one on the Data page."
+            "This view needs a customer per order line, which this data does not have: "
+            "upload a file with customer ids or map one on the Data page."
         )
         st.stop()
     # The bridge compares its own two periods over the whole history, not the dates above.

@@ -47,7 +47,7 @@ def test_the_url_opens_the_webshop_demo_directly():
 def test_overview_says_which_pages_the_webshop_data_cannot_serve():
     at = page("webshop", "pages/overview.py")
     text = " ".join(c.value for c in at.caption)
-    assert "Needs delivery dates: upload olist_orders_dataset.csv" in text
+    assert "Needs a delivery date and a promised, estimated delivery date per order" in text
     assert "Missing: a leads table, a deals table." in text
 
 

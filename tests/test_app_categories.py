@@ -93,7 +93,7 @@ def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out()
     assert metric(at, "Categories").value == f"{expected.height:,}"
     assert metric(at, "Largest category").value == readable(expected["item_category"][0])
     captions = " ".join(c.value for c in at.caption)
-    assert "review score (needs orders.review_score" in captions
+    assert "review score (needs a review score per order" in captions
     assert at.slider(key="categories_weight_review").disabled
 
 

@@ -95,7 +95,7 @@ def test_webshop_offers_the_platform_mix_and_explains_the_missing_reviews():
     events = formats.assemble_demo("webshop").dataset.tables["events"]
     for platform in events["platform"].drop_nulls().unique():
         assert f"Share of {platform.replace('_', ' ')} events" in options
-    assert "average review (needs orders.review_score" in captions(at)
+    assert "average review (needs a review score per order" in captions(at)
     # Customers without events get the average platform mix: said once the mix is clustered on.
     lines = formats.assemble_demo("webshop").dataset.tables["lines"]
     buyers = lines.filter(pl.col("customer_id").is_not_null())["customer_id"].unique()

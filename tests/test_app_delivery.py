@@ -68,7 +68,7 @@ def test_seller_states_replace_customer_states_in_the_region_table(marketplace_p
 def test_the_page_explains_what_is_missing(kind):
     at = page(kind, PATH)
     text = " ".join(i.value for i in at.info)
-    assert "Needs delivery dates: a delivery date and an estimated delivery date" in text
+    assert "Needs delivery dates: a delivery date and a promised, estimated delivery date" in text
     assert not at.metric
 
 

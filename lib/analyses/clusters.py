@@ -101,14 +101,14 @@ BASE_FEATURES: dict[str, Feature] = {
 }
 # What each optional feature needs, for the "not offered" explanation.
 NEEDS = {
-    "categories": "needs lines.category: a product category per order line, mapped on the Data "
-    "page or, with Olist orders, from olist_products_dataset.csv",
-    "return_share": "needs returns (lines.is_return), e.g. cancelled invoices in an Online Retail "
-    "export",
+    "categories": "needs a product category per order line: map a category column on the Data "
+    "page (with Olist orders, upload olist_products_dataset.csv)",
+    "return_share": "needs returns: lines of negative quantity, or an Online Retail export's "
+    "cancelled invoices",
     "platform": "needs an events table: one row per user action with a platform and a user id, "
     "as in the web shop's events.csv",
-    "review_score": "needs orders.review_score: a review score per order, as in Olist's "
-    "olist_order_reviews_dataset.csv",
+    "review_score": "needs a review score per order (with Olist orders, upload "
+    "olist_order_reviews_dataset.csv)",
 }
 NEED_LABELS = {
     "categories": "distinct categories",
