@@ -134,9 +134,8 @@ has_orders = ds.has("lines", "customer_id", "item_id")
 items = ds.tables.get("items")
 if not has_orders:
     st.info(
-        "Conversion needs order lines with a customer and an item (lines.customer_id, "
-        "lines.item_id) whose customer ids are the events' user ids: upload the web shop's "
-        "orders.csv next to events.csv."
+        "Conversion needs order lines with a customer and an item, whose customer ids are the "
+        "events' user ids: upload the web shop's orders.csv next to events.csv."
     )
 else:
     lines = ds.tables["lines"]
@@ -174,14 +173,13 @@ else:
     elif conv_by == "Category":
         if "category" not in names.columns or names["category"].null_count() == names.height:
             st.info(
-                "Conversion per category needs an item category (items.category or "
-                "lines.category): upload items.csv."
+                "Conversion per category needs an item category, on the items or on the order "
+                "lines: upload the web shop's items.csv."
             )
         else:
             by_category = ev.conversion_by_category(per_item, names)
             # Named as the Categories page names them ("Gizmo"); the CSV keeps the raw names.
-            in_words = by_category.with_columns(fmt.words_expr(pl.col("category")))
-            ui.chart(charts.conversion_bars(in_words, "category", "Category"), width="stretch")
+            ui.chart(charts.conversion_bars(by_category, "category", "Category"), width="stretch")
             ui.reading(ev.category_reading(by_category, window_days))
             ui.download(by_category, "conversion_by_category", "events_download_conv_category")
     else:
@@ -241,7 +239,14 @@ else:
 st.subheader("Funnel")
 names_by_count = ui.cached(_event_names)(ds.key, events)
 default_steps = [s for s in ("view_item", "add_to_cart") if s in names_by_count]
-check.choices("events_steps", names_by_count, default_steps, label="Funnel steps", data=True)
+check.choices(
+    "events_steps",
+    names_by_count,
+    default_steps,
+    label="Funnel steps",
+    format_func=fmt.value_words,
+    data=True,
+)
 picked = st.multiselect(
     "Steps, in order",
     names_by_count,
@@ -249,6 +254,7 @@ picked = st.multiselect(
     key="events_steps",
     bind=links.BIND,
     help="Pick event names in the order users should do them; the funnel follows that order.",
+    format_func=fmt.value_words,
 )
 if not picked:
     st.info("Pick at least one event name for the funnel's first step.")
@@ -258,15 +264,17 @@ else:
     steps = ev.funnel_steps(paths, tuple(picked), window_days)
     shown = steps.filter(pl.col("platform") == "all")
     st.metric(
-        f"Overall: {fmt.plain(picked[0])} → {fmt.plain(picked[-1])}",
+        f"Overall: {fmt.plain(fmt.value_words(picked[0]))} → "
+        f"{fmt.plain(fmt.value_words(picked[-1]))}",
         fmt.pct(shown["overall_conversion"][-1]),
         help="Share of users entering the funnel who reached its last step within the window.",
     )
     ui.chart(charts.funnel_chart(steps), width="stretch")
     ui.reading(ev.funnel_reading(steps, window_days))
     st.caption(
-        f"Users enter at their first {fmt.plain(picked[0])}; each later step must follow the "
-        f"previous one within {window_days} days of entry. Platform: the one of the entry event."
+        f"Users enter at their first {fmt.plain(fmt.value_words(picked[0]))}; each later step "
+        f"must follow the previous one within {window_days} days of entry. Platform: the one of "
+        "the entry event."
     )
     columns.table(
         columns.in_percent(steps, "step_conversion", "overall_conversion"),
@@ -278,6 +286,7 @@ else:
             "step_conversion": columns.percent("Of previous step"),
             "overall_conversion": columns.percent("Of step 1"),
         },
+        codes=("platform", "event_name"),
         width="stretch",
     )
     ui.download(steps, "funnel", "events_download_funnel")

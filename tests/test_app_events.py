@@ -62,7 +62,7 @@ def test_webshop_headline_figures_match_the_events_table(webshop, webshop_page):
 def test_funnel_metric_equals_the_share_of_viewers_who_carted_within_a_week(webshop, webshop_page):
     events = webshop.tables["events"]
     expected = _funnel_share(events, "view_item", "add_to_cart", 7)
-    assert metric(webshop_page, r"Overall: view\_item → add\_to\_cart").value == fmt.pct(expected)
+    assert metric(webshop_page, "Overall: View item → Add to cart").value == fmt.pct(expected)
 
 
 def test_moving_the_window_recomputes_conversion_and_funnel(webshop):
@@ -70,7 +70,7 @@ def test_moving_the_window_recomputes_conversion_and_funnel(webshop):
     events, lines = webshop.tables["events"], webshop.tables["lines"]
     at.slider(key="events_window_days").set_value(2).run()
     assert not at.exception, at.exception
-    assert metric(at, r"Overall: view\_item → add\_to\_cart").value == fmt.pct(
+    assert metric(at, "Overall: View item → Add to cart").value == fmt.pct(
         _funnel_share(events, "view_item", "add_to_cart", 2)
     )
     views = events.filter(

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from lib import demo
+from lib import demo, fmt
 from tests.browser import browser_page, require_chromium, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ def test_picking_funnel_steps_and_an_item_shows_their_results(server, tmp_path):
         page.goto(f"{server}/events?demo=webshop")
         wait_for_app(page)
         page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
-        assert "view_item → add_to_cart" in _overall(page)
+        assert "View item → Add to cart" in _overall(page)
 
         # The funnel: clear the default steps, then pick login, view_item, add_to_cart in order.
         steps = page.locator(".st-key-events_steps")
@@ -37,13 +37,14 @@ def test_picking_funnel_steps_and_an_item_shows_their_results(server, tmp_path):
         wait_for_app(page)
         for name in ("login", "view_item", "add_to_cart"):
             steps.locator("input").click()
-            page.get_by_role("option", name=name, exact=True).click()
+            page.keyboard.type(fmt.value_words(name))
+            page.get_by_role("option", name=fmt.value_words(name), exact=True).click()
             wait_for_app(page)
         page.locator('[data-testid="stMain"] h1').click()
         wait_for_app(page)
-        assert "login → add_to_cart" in _overall(page)
-        reading = _reading(page, "users who did login")
-        assert re.search(r"reached add_to_cart within 7 days", reading)
+        assert "Login → Add to cart" in _overall(page)
+        reading = _reading(page, "users who did Login")
+        assert re.search(r"reached Add to cart within 7 days", reading)
         assert "the biggest loss is before" in reading
 
         # The item: pick the first item of a planted pair; its partner leads the list.

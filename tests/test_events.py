@@ -419,13 +419,13 @@ def test_readings_name_the_figures_a_manager_acts_on():
     # 1 of 4 views on the web against 0 of 2 on the iphone is chance, not a checkout to fix.
     by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=7))
     assert ev.platform_reading(by_platform, 7) == (
-        "Platforms convert alike within chance: 0.0% (iphone) to 25.0% (web) of viewed items are "
+        "Platforms convert alike within chance: 0.0% (Iphone) to 25.0% (Web) of viewed items are "
         "ordered within 7 days."
     )
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
     assert ev.funnel_reading(steps, 7) == (
-        "Of 5 users who did view\\_item, 20.0% reached purchase within 7 days; the biggest loss is "
-        "before purchase (66.7% drop out); no platform converts differently from the rest beyond "
+        "Of 5 users who did View item, 20.0% reached Purchase within 7 days; the biggest loss is "
+        "before Purchase (66.7% drop out); no platform converts differently from the rest beyond "
         "chance."
     )
     recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
@@ -445,17 +445,17 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
     of 1,000 is 27.2-32.9%, 7 of 20 is 18.1-56.7%, 10 of 20 is 29.9-70.1%."""
     both = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(both, 7) == (  # pooled 40.0%
-        "On iphone, 50.0% of viewed items are ordered within 7 days, 1.7× web (30.0%): look at "
-        "what web lacks at checkout."
+        "On Iphone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%): look at "
+        "what Web lacks at checkout."
     )
     best = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 20, 7)])
     assert ev.platform_reading(best, 7) == (  # pooled 907 / 2,020 = 44.9%; web's 7 of 20 is chance
-        "On iphone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
+        "On Iphone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
         "beyond chance; none is below it beyond chance."
     )
     worst = _rates("platform", [("iphone", 20, 10), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(worst, 7) == (  # pooled 710 / 2,020 = 35.1%
-        "On web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
+        "On Web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
         "average beyond chance: look at what it lacks at checkout."
     )
     tied = _rates("category", [("a_b", 1000, 500), ("b", 1000, 500), ("c", 2000, 600)])

@@ -556,8 +556,8 @@ def mix_reading(mix: pl.DataFrame) -> str:
     names = mix.group_by("event_name").agg(pl.col("share").sum()).sort("share", descending=True)
     lead, name = platforms.row(0), names.row(0)
     return (
-        f"{fmt.plain(lead[0])} brings {fmt.pct(lead[1])} of events and "
-        f"{fmt.plain(name[0])} is the most common event "
+        f"{_words(lead[0])} brings {fmt.pct(lead[1])} of events and "
+        f"{_words(name[0])} is the most common event "
         f"({fmt.pct(name[1])}): design and test changes there first, where most users see them."
     )
 
@@ -577,11 +577,15 @@ def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
     )
 
 
+def _words(value: object) -> str:
+    """A category, platform or event name as the charts label it, for a sentence: 'mobile_web'
+    -> 'Mobile web', 'add_to_cart' -> 'Add to cart' (the downloads keep the codes)."""
+    return fmt.plain(fmt.value_words(value))
+
+
 def _named(rows: pl.DataFrame, column: str) -> str:
-    """The rows' values of `column` as a sentence lists them, as the charts label them:
-    categories in words ('Gizmo and Dongle'), platforms as the data writes them ('iphone')."""
-    named = (fmt.value_words(v) if column == "category" else v for v in rows[column])
-    return fmt.listed([fmt.plain(v) for v in named])
+    """The rows' values of `column` as a sentence lists them, as the charts label them (_words)."""
+    return fmt.listed([_words(v) for v in rows[column]])
 
 
 def _verb(rows: pl.DataFrame, extreme: str) -> str:
@@ -683,14 +687,14 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
         return "No user reached the funnel's first step."
     first, last = overall.row(0, named=True), overall.row(-1, named=True)
     text = (
-        f"Of {first['users']:,} users who did {fmt.plain(first['event_name'])}, "
-        f"{fmt.pct(last['overall_conversion'])} reached {fmt.plain(last['event_name'])} within "
+        f"Of {first['users']:,} users who did {_words(first['event_name'])}, "
+        f"{fmt.pct(last['overall_conversion'])} reached {_words(last['event_name'])} within "
         f"{window_days} days"
     )
     if overall.height > 2:
         worst = overall.slice(1).sort("step_conversion").row(0, named=True)
         text += (
-            f"; the biggest loss is before {fmt.plain(worst['event_name'])} "
+            f"; the biggest loss is before {_words(worst['event_name'])} "
             f"({fmt.pct(1 - (worst['step_conversion'] or 0))} drop out)"
         )
     per_platform = steps.filter(pl.col("platform") != "all")

@@ -13,10 +13,15 @@ _DATE = "%d %b %Y"
 _FLAG = "#ef4444"
 
 
+def _in_words(frame: pl.DataFrame, *codes: str) -> pl.DataFrame:
+    """Platforms and event names as the readings name them ('mobile_web' -> 'Mobile web')."""
+    return frame.with_columns(fmt.label_expr(pl.col(c)).alias(c) for c in codes)
+
+
 @memo
 def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -> alt.LayerChart:
     """Stacked daily events per group, with red rules on days without or with too few events."""
-    data = per_day.with_columns(pl.col("day").cast(pl.Datetime("ms")))
+    data = _in_words(per_day, "group").with_columns(pl.col("day").cast(pl.Datetime("ms")))
     flagged = status.filter(pl.col("status") != "normal").with_columns(
         pl.col("day").cast(pl.Datetime("ms"))
     )
@@ -59,6 +64,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
 @memo
 def mix_chart(mix: pl.DataFrame) -> alt.Chart:
     """Events per platform (rows), stacked by event name."""
+    mix = _in_words(mix, "platform", "event_name")
     order = (
         mix.group_by("platform")
         .agg(pl.col("events").sum())
@@ -132,7 +138,9 @@ def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
 
 @memo
 def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerChart:
-    """Horizontal bars of conversion (0..1) per `label` value, best first, labelled in %."""
+    """Horizontal bars of conversion (0..1) per `label` value (a platform or category, in
+    words), best first, labelled in %."""
+    frame = _in_words(frame, label)
     order = frame.sort("conversion", descending=True, nulls_last=True)[label].to_list()
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{label}:N", title=None, sort=order),
@@ -158,13 +166,16 @@ def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerCha
 @memo
 def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
     """Share of entrants reaching each step (x), one bar per platform, all platforms first."""
-    data = steps.with_columns(
+    colours = [
+        MUTED if p == "all" else c
+        for p, c in zip(
+            steps["platform"].unique(maintain_order=True), [MUTED, *PALETTE], strict=False
+        )
+    ]
+    data = _in_words(steps, "platform", "event_name").with_columns(
         (pl.col("step").cast(pl.String) + ". " + pl.col("event_name")).alias("label")
     )
     platforms = data["platform"].unique(maintain_order=True).to_list()
-    colours = [
-        MUTED if p == "all" else c for p, c in zip(platforms, [MUTED, *PALETTE], strict=False)
-    ]
     return (
         alt.Chart(data)
         .mark_bar()
