@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import altair as alt
+import polars as pl
 
 from lib.charts import fast
 from lib.fmt import MINUS, SYMBOLS
@@ -132,3 +133,30 @@ def count_axis(**kw) -> alt.Axis:
     """An axis of counts read as lib.fmt.compact prints them ('800', '1.2k'), whole ticks only."""
     kw.setdefault("tickMinStep", 1)
     return alt.Axis(labelExpr=money_expr(""), **kw)
+
+
+# At most this many month labels on a time axis: 18 months of "Mar 2023" overlap at 1440 px.
+MONTH_LABELS = 12
+
+
+def month_axis(months: pl.Series, most: int = MONTH_LABELS, middle: bool = False, **kw) -> alt.Axis:
+    """A time axis labelled once a month, every k-th month so that at most `most` labels show
+    ('Jan 2023', 'Mar 2023', ...): Vega's own ticks fall between months on a short range ('Dec
+    2017 Dec 2017 Jan 2018') and its greedy overlap skips months unevenly. At month starts, or
+    with `middle` on the 15th: under the middle of a bar that spans its month (timeUnit
+    yearmonth), where a label at the start sat at the bar's left edge."""
+    present = months.drop_nulls()
+    if present.is_empty():
+        return alt.Axis(format="%b %Y", labelAngle=0, **kw)
+    first, last = present.min(), present.max()
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = math.ceil(count / most)
+    values = [
+        alt.DateTime(
+            year=first.year + (first.month - 1 + k) // 12,
+            month=(first.month - 1 + k) % 12 + 1,
+            date=15 if middle else 1,
+        )
+        for k in range(0, count, step)
+    ]
+    return alt.Axis(format="%b %Y", labelAngle=0, values=values, **kw)

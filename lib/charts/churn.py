@@ -6,7 +6,15 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.charts import ACCENT, MUTED, PALETTE, count_axis, either, pct_axis
+from lib.charts import (
+    ACCENT,
+    MUTED,
+    PALETTE,
+    count_axis,
+    either,
+    month_axis,
+    pct_axis,
+)
 from lib.charts.memo import memo
 
 STATUS_LABELS = {
@@ -45,7 +53,7 @@ def status_chart(monthly: pl.DataFrame, window: int) -> alt.Chart:
                 "month:T",
                 timeUnit="yearmonth",
                 title=None,
-                axis=alt.Axis(format="%b %Y", labelOverlap="greedy", labelAngle=0),
+                axis=month_axis(monthly["month"], middle=True),
             ),
             y=alt.Y("n:Q", title="Customers", stack=True, axis=count_axis()),
             color=alt.Color(

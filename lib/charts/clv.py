@@ -7,7 +7,16 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title, pct_axis
+from lib.charts import (
+    ACCENT,
+    MUTED,
+    PALETTE,
+    either,
+    money_axis,
+    money_title,
+    month_axis,
+    pct_axis,
+)
 from lib.charts.memo import memo
 
 _SERIES = {"predicted": PALETTE[0], "actual": PALETTE[1]}
@@ -165,7 +174,7 @@ def tracking_chart(tracking: pl.DataFrame, calibration_end: date) -> alt.Chart:
         .encode(
             # Months with their year: Vega's default names a year only on a January tick, and
             # two years of ticks every other month from February show none.
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8)),
+            x=alt.X("day:T", title=None, axis=month_axis(tracking["day"], 8)),
             y=alt.Y("repeat_purchases:Q", title="Cumulative repeat purchases"),
             color=alt.Color(
                 "series:N",

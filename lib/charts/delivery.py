@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, pct_axis
+from lib.charts import ACCENT, MUTED, PALETTE, month_axis, pct_axis
 from lib.charts.memo import memo
 
 LATE = "#ef4444"
@@ -39,7 +39,7 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
     frame = months.select(
         pl.col("month").dt.date(), "orders", "late_rate", "median_days", "median_promised_days"
     )
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=8))
+    x = alt.X("month:T", title=None, axis=month_axis(frame["month"], 8))
     late = (
         alt.Chart(frame)
         .mark_line(point=alt.OverlayMarkDef(color=LATE), color=LATE)

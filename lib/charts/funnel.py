@@ -7,7 +7,7 @@ import polars as pl
 
 from lib import fmt
 from lib.analyses.funnel import actionable, before_deals
-from lib.charts import ACCENT, MUTED, PALETTE, either, pct_axis
+from lib.charts import ACCENT, MUTED, PALETTE, either, month_axis, pct_axis
 from lib.charts.memo import memo
 
 
@@ -78,7 +78,7 @@ def cohort_chart(cohorts: pl.DataFrame) -> alt.LayerChart:
     if 0 < before_deals(cohorts).height < cohorts.height:
         cohorts = cohorts.filter(~pl.col("before_deals"))
     data = cohorts.with_columns(pl.col("month").cast(pl.Datetime("ms")))
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
+    x = alt.X("month:T", title=None, axis=month_axis(data["month"]))
     tooltip = [
         alt.Tooltip("month:T", title="Month", format="%b %Y"),
         alt.Tooltip("leads:Q", title="Leads", format=","),

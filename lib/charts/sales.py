@@ -5,7 +5,15 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from lib.charts import ACCENT, MUTED, PALETTE, either, money_axis, money_title
+from lib.charts import (
+    ACCENT,
+    MUTED,
+    PALETTE,
+    either,
+    money_axis,
+    money_title,
+    month_axis,
+)
 from lib.charts.memo import memo
 
 _MONEY = ",.0f"
@@ -32,7 +40,11 @@ def revenue_chart(
         (start - half).alias("bar_start"),
         (start + half).alias("bar_end"),
     )
-    axis = alt.Axis(format=_TIME_FORMAT[grain], labelOverlap="greedy", labelAngle=0)
+    axis = (
+        month_axis(series["period"])
+        if grain == "month"
+        else alt.Axis(format=_TIME_FORMAT[grain], labelOverlap="greedy", labelAngle=0)
+    )
     base = alt.Chart(data).encode(x=alt.X("period:T", title=None, axis=axis))
     tooltip = [
         alt.Tooltip("label:N", title="Period"),
@@ -164,7 +176,7 @@ def new_vs_returning_chart(split: pl.DataFrame, currency: str) -> alt.Chart:
                 "month:T",
                 title=None,
                 timeUnit="yearmonth",
-                axis=alt.Axis(format="%b %Y", labelOverlap="greedy", labelAngle=0),
+                axis=month_axis(split["month"], middle=True),
             ),
             y=alt.Y("revenue:Q", title=title, stack=True, axis=money_axis(currency)),
             color=alt.Color(
