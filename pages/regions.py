@@ -248,7 +248,8 @@ columns.table(
         named, "share", "growth", "repeat_rate", "repeat_change", "late_rate", "freight_share"
     ),
     config,
-    order=["rank", "region", "code", "action", "score", "revenue", "share", "growth"],
+    # The key and its evidence first; the region as the data writes it (EIRE for Ireland) later.
+    order=["rank", "region", "action", "score", "revenue", "share", "growth", "growth_reliable"],
 )
 ui.reading(regions.priority_reading(named, months, ds.currency))
 st.caption(
