@@ -319,14 +319,10 @@ MONEY_COLUMNS = frozenset(
     }
 )
 _IDS = ("order_id", "customer_id", "item_id", "seller_id", "lead_id", "event_id", "user_id")
+# A value written as a code: lower-case words joined by underscores.
+_CODE = r"^[a-z0-9]+(_[a-z0-9]+)+$"
 # Whole numbers that name a row rather than count something: no thousands separator.
 _NUMBERS_AS_IDS = frozenset({"line_no"})
-
-
-def heading(column: str) -> str:
-    """A column name as a header in words: 'delivered_at' -> 'Delivered at'."""
-    text = column.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.DataFrame:
@@ -349,9 +345,12 @@ def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.
             text = col.map_elements(lambda v: f"{v:,.2f}".rstrip("0").rstrip("."), pl.String)
         elif dtype.is_integer() and name not in _NUMBERS_AS_IDS:
             text = col.map_elements(lambda v: f"{v:,}", pl.String)
-        else:
+        elif name.endswith("_id") or name in _IDS:
             text = col.cast(pl.String)
-        return text.fill_null("—").alias(heading(name))
+        else:  # a code ('online_medium', 'health_beauty') in words, as the pages show them
+            text = col.cast(pl.String)
+            text = pl.when(text.str.contains(_CODE)).then(fmt.words_expr(text)).otherwise(text)
+        return text.fill_null("—").alias(fmt.words(name))
 
     return rows.select(shown(name, dtype) for name, dtype in rows.schema.items())
 
@@ -411,13 +410,13 @@ def profile_frame(profiles: Sequence[TableProfile]) -> pl.DataFrame:
             "table": [p.table for p in profiles],
             "rows": [p.rows for p in profiles],
             "columns": [p.columns for p in profiles],
-            "dated_by": [heading(p.dated_by) if p.dated_by else NO_DATE for p in profiles],
+            "dated_by": [fmt.words(p.dated_by) if p.dated_by else NO_DATE for p in profiles],
             "from": [p.span()[0] for p in profiles],
             "to": [p.span()[1] for p in profiles],
             "exact duplicates": [p.duplicates for p in profiles],
             "columns with nulls": [
                 ", ".join(
-                    f"{heading(c)} {s:.0%}" if s >= 0.005 else f"{heading(c)} <1%"
+                    f"{fmt.words(c)} {s:.0%}" if s >= 0.005 else f"{fmt.words(c)} <1%"
                     for c, _, s in p.nulls.filter(pl.col("nulls") > 0).rows()
                 )
                 for p in profiles

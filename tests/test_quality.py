@@ -317,6 +317,27 @@ def test_example_rows_show_the_evidence_first_in_words_dates_to_the_minute_and_d
     assert shown["Review score"].to_list() == ["4", "—"]
 
 
+def test_example_rows_show_codes_and_headers_in_words_and_ids_as_written():
+    deals = {
+        "lead_id": ["m1_x", "m2"],
+        "sdr_id": ["s_1", "s2"],
+        "won_at": [datetime(2017, 12, 31), datetime(2018, 2, 1)],
+        "business_segment": ["health_beauty", "Car accessories"],
+    }
+    leads = {
+        "lead_id": ["m1_x", "m2"],
+        "first_contact_at": [datetime(2018, 1, 1)] * 2,
+        "origin": ["social", "paid_search"],
+    }
+    report = quality.report(ds(leads=leads, deals=deals), today=TODAY)
+    finding = next(f for f in report.findings if f.rule == "deal_before_contact")
+    shown = quality.example_rows(finding)
+    assert "SDR id" in shown.columns and "Business segment" in shown.columns
+    assert shown.row(0, named=True)["Business segment"] == "Health beauty"
+    assert shown.row(0, named=True)["Lead id"] == "m1_x"  # an id stays as written
+    assert shown.row(0, named=True)["SDR id"] == "s_1"
+
+
 def test_example_rows_show_the_evidence_of_a_payment_mismatch_first_as_money():
     finding = quality.Finding(
         "payment_mismatch",
