@@ -887,8 +887,8 @@ def test_cleaning_note_names_only_what_was_left_out_in_general_words():
     assert "Online Retail" not in note
     netted = clv.cleaning_note(clv.Purchases(pl.DataFrame(), dropped, 7, 2), "GBP")
     assert (
-        "7 cancellation lines are netted out of the purchase they reverse; 2 match no earlier "
-        "purchase." in netted
+        "Of the cancellation lines left out, 7 are subtracted from the purchases they reverse; "
+        "2 match no earlier purchase." in netted
     )
 
 

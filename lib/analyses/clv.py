@@ -192,10 +192,15 @@ def cleaning_note(
             one, many = _REASONS.get(reason, (f"line: {reason}", f"lines: {reason}"))
             parts.append(fmt.counted(row["lines"], one, many))
     left_out = "Left out: " + "; ".join(parts) + "." if parts else "No line was left out."
+    reverse = fmt.plural(
+        bought.matched,
+        "is subtracted from the purchase it reverses",
+        "are subtracted from the purchases they reverse",
+    )
     netted = (
-        f" {fmt.counted(bought.matched, 'cancellation line is', 'cancellation lines are')} "
-        f"netted out of the purchase they reverse; {fmt.count(bought.unmatched)} "
-        f"{fmt.plural(bought.unmatched, 'matches', 'match')} no earlier purchase."
+        f" Of the cancellation lines left out, {fmt.count(bought.matched)} {reverse}; "
+        f"{fmt.count(bought.unmatched)} {fmt.plural(bought.unmatched, 'matches', 'match')} no "
+        "earlier purchase."
         if bought.matched or bought.unmatched
         else ""
     )
