@@ -198,11 +198,18 @@ def test_quadrants_split_at_the_median_share_and_flat_growth():
     )
     out = cat.with_quadrants(table)  # median share 0.15
     assert out["high_share"].to_list() == [True, True, True, False, False, False]
-    assert out["quadrant"].to_list() == ["leaders", "steady", "steady", "rising", "fading", None]
+    assert out["quadrant"].to_list() == [
+        "leaders",
+        "established",
+        "established",
+        "rising",
+        "fading",
+        None,
+    ]
     # +0.6% (the marketplace demo's Garden tools, on fewer orders) is flat, not rising; +2% grows.
     flat = _shares_and_growth([0.35, 0.25, 0.1, 0.06], [0.006, 0.02, 0.006, 0.02])
     assert cat.with_quadrants(flat)["quadrant"].to_list() == [
-        "steady",
+        "established",
         "leaders",
         "fading",
         "rising",
@@ -490,7 +497,7 @@ def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_flat_gr
     assert [{"share": 0.5}] in datasets  # median of 110/280 and 170/280
     assert [{"growth": 0.02}] in datasets  # up 2% or more is growing; within 2%, flat
     names = {rows[0]["name"] for rows in datasets if rows and "name" in rows[0]}
-    assert names == {"leaders", "rising", "steady", "fading"}
+    assert names == {"leaders", "rising", "established", "fading"}
 
 
 def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_edge():
@@ -501,7 +508,7 @@ def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_
             "share": [0.5, 0.3, 0.15, 0.05],
             "growth": [0.2, -0.1, 0.05, 7.0],  # D: 3 orders that became 24
             "orders": [400, 250, 120, 3],
-            "quadrant": ["leaders", "steady", "rising", "rising"],
+            "quadrant": ["leaders", "established", "rising", "rising"],
             "growth_reliable": [True, True, True, False],
         }
     )
@@ -566,25 +573,25 @@ def test_real_olist_potential_leader_has_enough_orders_and_the_largest_reading_s
     assert f"its revenue fell {-growth * 100:.0f}% (Jun–Aug 2018 vs Mar–May 2018)" in text
 
 
-def test_quadrant_reading_names_the_steady_categories_and_the_steepest_fall_among_them():
+def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall_among_them():
     table = pl.DataFrame(
         {
             "label": ["Big", "Baby", "Toys", "Pet", "Tiny"],
             "revenue": [500.0, 300.0, 200.0, 50.0, 20.0],
             "growth": [0.2, -0.74, -0.1, 0.5, -0.3],
-            "quadrant": ["leaders", "steady", "steady", "rising", "fading"],
+            "quadrant": ["leaders", "established", "established", "rising", "fading"],
         }
     )
     assert cat.quadrant_reading(table, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
-        "£20 of revenue to review (Tiny); 2 steady, large but not growing (Baby, Toys), £500 of "
-        "revenue to keep, Baby falling most (-74%)."
+        "£20 of revenue to review (Tiny); 2 established, large but not growing (Baby, Toys), "
+        "£500 of revenue to keep, Baby falling most (-74%)."
     )
     # Growth from too few orders (faint on the chart) places no category: Tiny's -30% and
     # Toys' -10% rest on a handful of orders, so they are counted apart.
     thin = table.with_columns(pl.Series("growth_reliable", [True, True, False, True, False]))
     assert cat.quadrant_reading(thin, "GBP") == (
-        "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 steady, "
+        "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 established, "
         "large but not growing (Baby), £300 of revenue to keep, Baby falling most (-74%); 2 "
         "categories have too few orders in the compared months to be placed."
     )

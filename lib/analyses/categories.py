@@ -32,7 +32,7 @@ _COMPONENT_SOURCE = {
 QUADRANTS = {
     "leaders": "high share, growing",
     "rising": "low share, growing",
-    "steady": "high share, not growing",
+    "established": "high share, not growing",
     "fading": "low share, not growing",
 }
 
@@ -234,7 +234,7 @@ def growing_count(table: pl.DataFrame) -> tuple[int, int]:
 
 def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     """`table` plus high_share (share >= the median share of all categories) and quadrant
-    (leaders, rising, steady, fading; null without a growth figure; growing: see growing)."""
+    (leaders, rising, established, fading; null without a growth figure; growing: see growing)."""
     median = table["share"].median()
     high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
     return table.with_columns(high.alias("high_share")).with_columns(
@@ -245,7 +245,7 @@ def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
         .when(growing())
         .then(pl.lit("rising"))
         .when(pl.col("high_share"))
-        .then(pl.lit("steady"))
+        .then(pl.lit("established"))
         .otherwise(pl.lit("fading"))
         .alias("quadrant")
     )
@@ -586,18 +586,18 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         parts.append(
             f"{n_fade} fading, {fmt.money(fade_revenue, currency)} of revenue to review ({fade})"
         )
-    n_steady, steady, steady_revenue = names("steady")
-    if n_steady:
+    n_held, held, held_revenue = names("established")
+    if n_held:
         # Large and not growing can mean falling fast: name the steepest fall among them.
-        worst = placed.filter(pl.col("quadrant") == "steady").sort("growth").row(0, named=True)
+        worst = placed.filter(pl.col("quadrant") == "established").sort("growth").row(0, named=True)
         fall = (
             f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
             if worst["growth"] < 0
             else ""
         )
         parts.append(
-            f"{n_steady} steady, large but not growing ({steady}), "
-            f"{fmt.money(steady_revenue, currency)} of revenue to keep{fall}"
+            f"{n_held} established, large but not growing ({held}), "
+            f"{fmt.money(held_revenue, currency)} of revenue to keep{fall}"
         )
     if thin:
         parts.append(apart)

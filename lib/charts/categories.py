@@ -12,7 +12,7 @@ from lib.charts.memo import memo
 QUADRANT_COLOURS = {
     "leaders": "#0f766e",
     "rising": "#0ea5e9",
-    "steady": "#f59e0b",
+    "established": "#f59e0b",
     "fading": "#ef4444",
 }
 COMPONENT_COLOURS = {
@@ -132,7 +132,7 @@ def growth_share_chart(
     for name, share, growth, align, baseline in (
         ("leaders", x_hi, y_hi, "right", "top"),
         ("rising", 0.0, y_hi, "left", "top"),
-        ("steady", x_hi, y_lo, "right", "bottom"),
+        ("established", x_hi, y_lo, "right", "bottom"),
         ("fading", 0.0, y_lo, "left", "bottom"),
     ):
         corners.append(
