@@ -129,18 +129,18 @@ kpis[2].metric(
     f"Net revenue ({ds.currency})" if ds.currency else "Net revenue", fmt.money(total, ds.currency)
 )
 first = regions.market_first(named)
-action = named["action"][0] if first is None else first["action"]
 # Regions tied with rank 1 on the shown score are named together, as the reading names them.
-tied = [] if first is None else regions.tied_first(named)["region"].to_list()
+leading = named.head(1) if first is None else regions.tied_first(named)
+tied = leading["region"].to_list()
+short, full = regions.first_actions(leading)
 kpis[3].metric(
     "Market first",
     "none now" if first is None else fmt.plain(fmt.listed(tied)),
-    # The action without its figures fits the card; the help and the table give them.
-    action.split(" (")[0],
+    short,
     delta_color="off",
     delta_arrow="off",
-    help=f"Rank 1 of the priority table below, when its action calls for marketing (grow, "
-    f"test, retain or defend): {action}."
+    help="Rank 1 of the priority table below, when its action calls for marketing (grow, "
+    f"test, retain or defend): {full}."
     + (" Tied on the priority score, in no order of preference." if len(tied) > 1 else ""),
 )
 st.caption(

@@ -802,3 +802,22 @@ def test_the_growth_reading_leaves_out_growth_from_too_few_orders_and_says_so():
     assert "Z grew fastest (+100%) and X grew least (+10%)" in regions.metric_reading(
         rising, "growth"
     )
+
+
+def test_the_first_regions_actions_for_a_card_name_each_verb_when_they_differ():
+    one = pl.DataFrame({"region": ["PR"], "action": ["grow: large, growing faster (+54% vs +15%)"]})
+    assert regions.first_actions(one) == (
+        "grow: large, growing faster",
+        "grow: large, growing faster (+54% vs +15%)",
+    )
+    # Olist's SP and PE tie on the score, one to defend, one to test.
+    tied = pl.DataFrame(
+        {
+            "region": ["SP", "PE"],
+            "action": ["defend: large, shrinking (-3%)", "test: small, growing (+40% vs +5%)"],
+        }
+    )
+    assert regions.first_actions(tied) == (
+        "defend (SP), test (PE)",
+        "SP: defend: large, shrinking (-3%); PE: test: small, growing (+40% vs +5%)",
+    )

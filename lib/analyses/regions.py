@@ -811,6 +811,20 @@ def tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
     return ranked.filter((keys["tier"] == keys["tier"][0]) & (keys["shown"] == keys["shown"][0]))
 
 
+def first_actions(leading: pl.DataFrame) -> tuple[str, str]:
+    """What the first regions (`leading`: tied_first, or rank 1) are to do, short for a card and
+    in full: the action without its figures ('grow: large, growing faster than the whole') when
+    they share it, else each region's verb ('defend (SP), test (PE)'); in full, each action with
+    its figures."""
+    regions, actions = leading["region"].to_list(), leading["action"].to_list()
+    verbs = [a.split(":")[0] for a in actions]
+    if len(set(verbs)) <= 1:
+        return actions[0].split(" (")[0], actions[0]
+    short = ", ".join(f"{v} ({fmt.plain(r)})" for v, r in zip(verbs, regions, strict=True))
+    full = "; ".join(f"{fmt.plain(r)}: {a}" for r, a in zip(regions, actions, strict=True))
+    return short, full
+
+
 def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") -> str:
     """One sentence from the priority table: the rank-1 region with its action and figures (or
     the regions tied with it, named together), the other regions to grow or test, and those
