@@ -117,7 +117,11 @@ total = table["revenue"].sum()
 top = regions.with_names(table.head(1), match.places).row(0, named=True)
 # Wider cards for the two that name a region: "United Kingdom" must not end in "…".
 kpis = st.columns([0.8, 1.4, 1.1, 1.4])
-kpis[0].metric("Regions", f"{table.height:,}", help=f"Matched as {match.label or 'nothing known'}")
+kpis[0].metric(
+    "Regions",
+    f"{table.height:,}",
+    help=f"Read as {match.label}." if match.label else "No region names a place the app knows.",
+)
 kpis[1].metric(
     "Top region",
     fmt.plain(top["region"]),
@@ -157,8 +161,10 @@ st.caption(
 st.subheader(f"Map: {regions.METRICS[metric].lower()} by region")
 if match.places.height == 0:
     st.warning(
-        "None of the region values names a Brazilian state, Portuguese district or country the "
-        "app knows, so there is no map; the table below still ranks every region."
+        f"None of the region values ({fmt.plain(fmt.listed(match.unmatched, most=4))}) names a "
+        "country, a Brazilian or US state or a Portuguese district, so there is no map; the "
+        "table below still ranks every region. For a map, map a country or state column as the "
+        "region on the Data page."
     )
 else:
     density = None

@@ -879,6 +879,23 @@ def test_a_header_or_currency_column_states_the_currency_in_the_guess(
     assert guess.currency == stated
 
 
+def test_of_several_region_columns_the_guess_takes_the_one_of_most_places() -> None:
+    # A US export: 4 sales regions, 1 country, 6 states. The states make a map.
+    states = ["Texas", "Ohio", "Utah", "Iowa", "Maine", "Idaho"] * 2
+    frame = pl.DataFrame(
+        {
+            "Order": [f"A{i}" for i in range(12)],
+            "Date": ["2024-01-05"] * 12,
+            "Sales": ["12.5"] * 12,
+            "Country": ["United States"] * 12,
+            "Region": ["West", "East", "South", "Central"] * 3,
+            "State": states,
+        }
+    )
+    assert guess_mapping(frame).used()["region"] == "State"
+    assert guess_mapping(frame.drop("State")).used()["region"] == "Region"
+
+
 def test_a_currency_that_is_no_code_is_a_problem() -> None:
     frame = pl.DataFrame({"when": DATES[:2], "v": ["1", "2"]})
     [problem] = mapping_problems(

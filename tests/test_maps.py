@@ -141,6 +141,7 @@ def test_the_geography_is_inferred_from_the_places():
     assert maps.geography_of(pl.Series(["São Paulo", "Bahia"])) == "br_states"
     assert maps.geography_of(["Lisboa", "Porto", "Açores"]) == "pt_districts"
     assert maps.geography_of(["Ireland", "France"]) == "countries"
+    assert maps.geography_of(["California", "Texas"]) == "us_states"
     assert maps.geography_of(["Atlantis"]) == ""
 
 

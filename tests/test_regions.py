@@ -445,6 +445,17 @@ def test_brazilian_state_codes_and_names_match_the_states():
     assert match.unmatched == ("XX",)
 
 
+def test_us_state_names_and_codes_match_the_states_and_olist_stays_brazilian():
+    match = regions.match_regions(["California", "TX", "new york", "Washington DC", "West"])
+    assert match.reference == "us_states"
+    places = dict(zip(match.places["region"], match.places["label"], strict=True))
+    assert places == {"California": "CA", "TX": "TX", "new york": "NY", "Washington DC": "DC"}
+    assert match.unmatched == ("West",)
+    # AL, MA, MT, PA and SC are Brazilian and US codes alike: 27 UFs are Brazil's.
+    brazil = regions.reference_places("br_states")["label"].unique().to_list()
+    assert regions.match_regions(brazil).reference == "br_states"
+
+
 def test_country_names_aliases_and_codes_match_countries_and_unknowns_are_listed():
     match = regions.match_regions(
         ["United Kingdom", "EIRE", "RSA", "France", "USA", "de", "Unspecified", "Atlantis"]

@@ -28,6 +28,7 @@ METRICS: dict[str, str] = {
 REFERENCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "br_states": ("br_states.csv", "Brazilian states", "name", ("state",)),
     "pt_districts": ("pt_districts.csv", "Portuguese districts", "district", ("code",)),
+    "us_states": ("us_states.csv", "US states", "name", ("state",)),
     "countries": ("countries.csv", "countries", "country", ("iso2", "iso3")),
 }
 
@@ -76,8 +77,8 @@ def reference_places(name: str) -> pl.DataFrame:
     """
     file, _, name_col, code_cols = REFERENCES[name]
     raw = io.read_reference(file)
-    if name == "br_states":
-        # Brazilian states read better by their two-letter code on a map.
+    if name in ("br_states", "us_states"):
+        # Brazilian and US states read better by their two-letter code on a map.
         raw = raw.with_columns(pl.col("state").alias("label"))
     else:
         raw = raw.with_columns(pl.col(name_col).alias("label"))

@@ -22,6 +22,7 @@ from lib.charts.memo import memo
 GEO_FILES: dict[str, str] = {
     "br_states": "brazil_states.geojson",
     "pt_districts": "portugal_districts.geojson",
+    "us_states": "us_states.geojson",
     "countries": "world_countries.geojson",
 }
 # Places that no single code names but whose outlines exist (reference -> place -> codes).
