@@ -53,10 +53,10 @@ def pct(share: float | None, digits: int = 1) -> str:
 
 
 def change(ratio: float | None, digits: int = 0) -> str:
-    """Relative change 0.41 -> '+41%', -0.05 -> '-5%'; None -> 'n/a'."""
+    """Relative change 0.41 -> '+41%', -0.05 -> '-5%', 10.1 -> '+1,010%'; None -> 'n/a'."""
     if ratio is None or (isinstance(ratio, float) and (math.isnan(ratio) or math.isinf(ratio))):
         return "n/a"
-    return f"{ratio * 100:+.{digits}f}%"
+    return f"{ratio * 100:+,.{digits}f}%"
 
 
 def count(value: int | float | None) -> str:

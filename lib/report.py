@@ -1262,7 +1262,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             "clv.expected_purchases",
             f"Expected purchases, {horizon}",
             purchases,
-            fmt.compact(purchases),
+            clv.purchases_text(purchases),
         ),
         _kpi("clv.expected_value", f"Expected value, {horizon}", total, fmt.money(total, cur)),
         _kpi(

@@ -211,7 +211,7 @@ cols[0].metric(
 )
 cols[1].metric(
     f"Expected purchases, {horizon_text}",
-    fmt.compact(values["expected_purchases"].sum()),
+    clv.purchases_text(values["expected_purchases"].sum()),
     help="Repeat purchases (purchase days) the model expects from these customers over the "
     "horizon.",
 )

@@ -547,6 +547,12 @@ def test_a_fit_run_to_its_bounds_still_expects_finite_purchases_and_value():
     assert new == pytest.approx(r / alpha * t, rel=1e-6)
 
 
+def test_expected_purchases_are_a_count_to_one_decimal_or_compact():
+    assert clv.purchases_text(50.97) == "51.0"
+    assert clv.purchases_text(0.04) == "about 0"
+    assert clv.purchases_text(1234.0) == "1.2k"
+
+
 def test_too_few_repeat_buyers_give_a_fit_error_with_what_to_try():
     summary = clv.customer_summary(TX, "days")
     with pytest.raises(clv.FitError) as error:

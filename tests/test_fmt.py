@@ -26,6 +26,7 @@ def test_a_figure_that_rounds_to_a_thousand_of_a_unit_is_written_in_the_next():
 
 
 def test_shares_and_changes():
+    assert fmt.change(10.1) == "+1,010%"  # as the tables print it
     assert fmt.pct(0.093) == "9.3%"
     assert fmt.change(0.41) == "+41%"
     assert fmt.change(-0.054, 1) == "-5.4%"

@@ -1237,6 +1237,12 @@ def sufficiency(
     return table if fit is None else pl.concat([table, fit_checks(fit)])
 
 
+def purchases_text(value: float) -> str:
+    """Expected purchases as the page's card and the report print them: a count, to one decimal
+    under 100 ('51.0', where compact wrote '50.97'), compact above ('1.2k')."""
+    return fmt.number(value, 1) if abs(value) < 100 else fmt.compact(value)
+
+
 def trust_reading(checks: pl.DataFrame) -> str:
     """One sentence on the trust table (checks: sufficiency)."""
     failed = checks.filter(pl.col("verdict") == "problem")["check"].to_list()
