@@ -973,6 +973,10 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
         "this data P(alive) ranks who is likeliest gone, it is no probability (the Dropout "
         "check), so start with the first listed."
     )
+    alive = values.with_columns(pl.lit(0.5).alias("p_alive"))
+    assert clv.at_risk_reading(alive) == (
+        "Every top-20% spender is at least as likely as not to be active (P(alive) 50% or more)."
+    )
 
 
 def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():

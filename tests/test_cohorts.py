@@ -293,7 +293,7 @@ def test_no_cohort_is_best_on_fewer_than_five_customers_coming_back():
         pl.lit(1000.0).alias("base"),
     ).with_columns((pl.col("amount") / pl.col("base")).alias("share"))
     assert cohorts.best_worst_reading(revenue, "1mo", "revenue") == (
-        "In month 1, the Feb 2024 cohort worst (1.0%)."
+        "In month 1, the Feb 2024 cohort did worst (1.0%)."
     )
     five = revenue.with_columns(
         pl.when((pl.col("label") == "Jan 2024") & (pl.col("period_index") == 1))

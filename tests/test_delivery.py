@@ -455,11 +455,15 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
     assert dv.month_reading(months(12.9, 20.3)) == (
         "March 2018 was the worst month (21.0% late): deliveries took 12.9 days against 10.0 "
         "typically, with 20.3 days promised against 22.0: deliveries were slower than usual, "
-        "more than promises were shorter: book carrier capacity ahead."
+        "by more than promises were cut: book carrier capacity ahead."
     )
     assert dv.month_reading(months(10.5, 18.0)).endswith(
-        "promises were shorter than usual, more than deliveries were slower: add days to the "
+        "promises were shorter than usual, by more than deliveries slowed: add days to the "
         "estimate in months like it."
+    )
+    # Slower deliveries while promises grew: nothing to weigh them against.
+    assert dv.month_reading(months(12.9, 23.0)).endswith(
+        "deliveries were slower than usual: book carrier capacity ahead."
     )
     assert dv.month_reading(months(10.2, 21.8)).endswith(
         "neither the typical delivery nor the promise moved half a day, so its tail of long "

@@ -1692,7 +1692,10 @@ def at_risk_reading(
     P(alive) only ranks customers: Fit.spread_unknown) it reads P(alive) as a ranking."""
     risky = at_risk(values, values.height, top_share)
     if risky.height == 0:
-        return f"No top-{fmt.pct(top_share, 0)} spender is less likely than not to be active."
+        return (
+            f"Every top-{fmt.pct(top_share, 0)} spender is at least as likely as not to be active "
+            "(P(alive) 50% or more)."
+        )
     first = risky.row(0, named=True)
     if ranking:
         return (

@@ -412,7 +412,8 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             f"({cells['_shown'][0]})"
             for cells, verb, extreme in (
                 (found.best, "did best", "best"),
-                (found.worst, "worst", "worst"),
+                # "did" said once: "A did best (30%), B worst (20%)"; alone, "B did worst".
+                (found.worst, "worst" if found.best.height else "did worst", "worst"),
             )
             if cells.height
         ]

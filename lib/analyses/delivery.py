@@ -599,11 +599,15 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     slower = worst["median_days"] - took
     shorter = promised - worst["median_promised_days"]
     if shorter >= 0.5 and shorter >= slower:
-        fix = "promises were shorter than usual, more than deliveries were slower: add days to "
-        fix += "the estimate in months like it"
+        fix = "promises were shorter than usual" + (
+            ", by more than deliveries slowed" if slower > 0 else ""
+        )
+        fix += ": add days to the estimate in months like it"
     elif slower >= 0.5:
-        fix = "deliveries were slower than usual, more than promises were shorter: book carrier "
-        fix += "capacity ahead"
+        fix = "deliveries were slower than usual" + (
+            ", by more than promises were cut" if shorter > 0 else ""
+        )
+        fix += ": book carrier capacity ahead"
     else:
         fix = "neither the typical delivery nor the promise moved half a day, so its tail of "
         fix += "long deliveries grew: look at that month's carriers"
