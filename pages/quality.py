@@ -27,6 +27,7 @@ if not ds.tables:
     st.stop()
 
 report = cached_report(ds.key, ds)
+SEVERITY_WORDS = {"error": "Error", "warning": "Warning", "info": "Note"}
 by_severity = {
     s: sum(1 for f in report.findings if f.info.severity == s) for s in quality.SEVERITY_ORDER
 }
@@ -105,7 +106,8 @@ if not report.findings:
 st.dataframe(
     pl.DataFrame(
         {
-            "severity": [f.info.severity for f in report.findings],
+            # Named as the cards above count them: errors, warnings and notes.
+            "severity": [SEVERITY_WORDS[f.info.severity] for f in report.findings],
             "finding": [f.info.title for f in report.findings],
             "table": [f.table for f in report.findings],
             "count": [f.count for f in report.findings],

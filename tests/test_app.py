@@ -97,6 +97,10 @@ def test_quality_page_reports_exactly_the_planted_anomalies(kind):
     got = summary.groupby("finding")["count"].sum().to_dict()
     for rule, count in demo.demo(kind).planted.items():
         assert got.get(titles[rule], 0) == count, rule
+    # The table's severities are the cards' words, and as many of each.
+    severities = summary["severity"].value_counts().to_dict()
+    for card, word in (("Errors", "Error"), ("Warnings", "Warning"), ("Notes", "Note")):
+        assert metrics(at)[card] == str(severities.get(word, 0)), card
 
 
 def test_quality_says_its_lines_row_counts_the_lines_other_pages_leave_out():
