@@ -46,7 +46,7 @@ else:
     cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")
 cols[2].metric("Currency", ds.currency or "not stated")
 if span and span[0] is not None:
-    days = (span[1] - span[0]).days + 1
+    days = (span[1].date() - span[0].date()).days + 1  # calendar days, whatever the hours
     cols[3].metric(
         "Date range", fmt.counted(days, "day"), help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}"
     )

@@ -263,6 +263,12 @@ def test_one_day_of_data_is_a_range_of_one_day():
     )
     at = files_page({"Online Retail.csv": line}, "overview", "one")
     assert metrics(at)["Date range"] == "1 day"
+    # 5 Jan at 10:00 to 7 Jan at 09:00 covers three calendar days, not the two whole days between.
+    later = line.with_columns(
+        pl.lit("537000").alias("InvoiceNo"), pl.lit("2023-01-07 09:00:00").alias("InvoiceDate")
+    )
+    at = files_page({"Online Retail.csv": pl.concat([line, later])}, "overview", "three")
+    assert metrics(at)["Date range"] == "3 days"
 
 
 def test_the_data_page_says_how_many_of_the_orders_are_no_sale():
