@@ -388,6 +388,17 @@ def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_qu
     )
 
 
+def test_a_day_alike_the_busiest_and_the_quietest_makes_the_days_even():
+    """Wed's 70 is beyond chance of Mon's 100 (30 > 1.96 x sqrt(170) = 25.6), but the 85s are
+    within chance of both (15 < 24.4 and 26.7): naming Mon, Tue, Thu... busiest and Wed, Tue,
+    Thu... quietest would call the same days both."""
+    grid = noon_orders([100, 85, 70, 85, 85, 85, 85])
+    assert "orders spread about evenly over the days (differences within chance)" in (
+        sales.weekday_hour_reading(grid)
+    )
+    assert "busiest" not in sales.weekday_hour_reading(grid)
+
+
 def test_weekday_reading_names_days_alike_within_chance_together():
     """661 on Wed, 659 on Thu and 600 on Tue are within 1.96 x sqrt(a + b) of each other (71 and
     70): no one of them is the busiest. Sun's 200 is 100 from Sat's 300 (beyond 44)."""

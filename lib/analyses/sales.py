@@ -751,7 +751,10 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
     selling = by_day.filter(pl.col("orders") > 0)
     busiest = _alike(by_day, by_day["orders"].max())
-    even = busiest.height == selling.height  # every selling day within chance of the busiest
+    quietest = _alike(by_day, selling["orders"].min()) if selling.height else selling
+    # Every selling day within chance of the busiest, or a day alike both the busiest and the
+    # quietest: no day can be named busiest and quietest at once.
+    even = busiest.height == selling.height or bool(set(busiest["day"]) & set(quietest["day"]))
     # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
     empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
     if even:
@@ -764,7 +767,6 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     elif even:
         least = ""
     else:
-        quietest = _alike(by_day, selling["orders"].min())
         least = _days_text(quietest, total, "the quietest", "the quietest")
     advice = f": time campaigns and staffing to the {timed}" if timed else ""
     return f"{peak}; {most}{f' and {least}' if least else ''}{advice}."
