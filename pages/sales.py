@@ -130,7 +130,7 @@ HELP = {
     "revenue": "Sum of line revenue in the period; returns and cancellations subtract.",
     "orders": "Distinct orders with at least one sale line (cancellation invoices left out).",
     "customers": "Distinct customers with an order in the period (lines without a customer id "
-    "are left out).",
+    "are left out); — when the data names no customer.",
     "aov": "Net revenue / orders.",
     "items_per_order": "Net units (sum of quantity, returns subtract) / orders; — when the "
     "data has no quantities (a file of order totals).",

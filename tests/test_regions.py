@@ -832,3 +832,24 @@ def test_the_first_regions_actions_for_a_card_name_each_verb_when_they_differ():
         "defend (SP), test (PE)",
         "SP: defend: large, shrinking (-3%); PE: test: small, growing (+40% vs +5%)",
     )
+
+
+def test_data_naming_no_customer_is_judged_on_orders_and_growth():
+    """Amazon's report names no buyer: every region's 0 customers are unknown, not too few."""
+    row = {
+        "region": "US",
+        "orders": 3430,
+        "customers": 0,
+        "share": 1.0,
+        "growth": 0.1,
+        "growth_reliable": True,
+    }
+    whole = {"growth": 0.05, "late_rate": None, "regions": 1.0, "customers": 0.0}
+    assert (
+        regions.region_action(row, whole)
+        == "grow: large, growing faster than the whole (+10% vs +5%)"
+    )
+    known = {**whole, "customers": 100.0}
+    assert regions.region_action({**row, "customers": 12}, known) == (
+        "watch: too few customers to judge (12)"
+    )

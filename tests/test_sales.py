@@ -141,6 +141,15 @@ def test_a_file_without_quantities_has_no_units_per_order():
     assert kpi(figures, "items_per_order") == pytest.approx(8 / 3)  # o2's 1 unit as before
 
 
+def test_data_naming_no_customer_has_no_customer_figures():
+    """Amazon's order report names no buyer: no customer count ('0' read as none bought) and no
+    returning share; the order figures stand."""
+    anonymous = tiny_lines().with_columns(pl.lit(None, dtype=pl.String).alias("customer_id"))
+    figures = sales.kpis(sales.order_table(anonymous), date(2024, 1, 1), date(2024, 1, 31))
+    assert kpi(figures, "customers") is None and kpi(figures, "returning_share") is None
+    assert kpi(figures, "orders") == 3 and kpi(figures, "revenue") == 29.0
+
+
 def test_previous_period_has_the_same_number_of_days():
     assert sales.previous_period(date(2024, 2, 1), date(2024, 2, 29)) == (
         date(2024, 1, 3),

@@ -435,13 +435,19 @@ def _percentile(column: str, higher_is_better: bool) -> pl.Expr:
 
 
 def totals(table: pl.DataFrame) -> dict[str, float | None]:
-    """Whole-data figures the rules compare regions with: growth, late_rate, regions."""
+    """Whole-data figures the rules compare regions with: growth, late_rate, regions and
+    customers (0 when the data names none: Amazon's order report)."""
     prev = table["revenue_prev"].sum()
     growth = table["revenue_last"].sum() / prev - 1 if prev > 0 else None
     late = None
     if "delivered_orders" in table.columns and table["delivered_orders"].sum() > 0:
         late = table["late_orders"].sum() / table["delivered_orders"].sum()
-    return {"growth": growth, "late_rate": late, "regions": float(table.height)}
+    return {
+        "growth": growth,
+        "late_rate": late,
+        "regions": float(table.height),
+        "customers": float(table["customers"].sum()),
+    }
 
 
 def growth_words(growth: float | None, whole: float | None) -> str:
@@ -492,7 +498,8 @@ def region_action(
 
     1. the NO_REGION group -> "watch: no region recorded";
     2. fewer than `min_orders` orders -> "watch: too few orders to judge"; fewer than
-       MIN_CUSTOMERS customers -> "watch: too few customers to judge (N)";
+       MIN_CUSTOMERS customers, in data that names customers -> "watch: too few customers to
+       judge (N)";
     3. late rate >= LATE_FACTOR x the overall late rate, above it beyond chance (`_beyond`) ->
        "fix delivery first: late rate Nx average";
     4. no growth figure -> large: "defend: large, no growth figure"; small: "watch: no growth
@@ -510,7 +517,8 @@ def region_action(
         return "watch: no region recorded"
     if (region.get("orders") or 0) < min_orders:
         return "watch: too few orders to judge"
-    if (region.get("customers") or 0) < MIN_CUSTOMERS:
+    # Data that names no customer at all has no customer count to judge by.
+    if whole.get("customers", 1) and (region.get("customers") or 0) < MIN_CUSTOMERS:
         return f"watch: too few customers to judge ({region.get('customers') or 0})"
     late, average = region.get("late_rate"), whole.get("late_rate")
     if (

@@ -155,10 +155,12 @@ def _period_figures(
     customers, returning = links.select(
         first.sum(), (first & (pl.col("prev_at").is_not_null() | again)).sum().alias("r")
     ).row(0)
+    # Data that names no customer (Amazon's order report) has no customer figure, not zero.
+    named = orders["customer_id"].null_count() < orders.height
     return {
         "revenue": revenue,
         "orders": float(n_orders),
-        "customers": float(customers),
+        "customers": float(customers) if named else None,
         "aov": revenue / n_orders if n_orders else None,
         "items_per_order": units / n_orders if n_orders and counted else None,
         "returning_share": returning / customers if customers else None,
