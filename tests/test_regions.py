@@ -337,10 +337,9 @@ def test_concentrated_revenue_points_past_the_top_three_only_to_regions_to_grow_
         "the top three regions have 95.0%: concentrated; beyond them the priority table says to "
         "grow or test in Y."
     )
-    # Three regions: all in the top three, no other region to name.
-    assert regions.metric_reading(table_of().head(3), "revenue").endswith(
-        "the top three regions have 100.0%: concentrated, and no other region is one to grow or "
-        "test in the priority table."
+    # Three regions are all the top three: no concentration to read (600 of 990 is 60.6%).
+    assert regions.metric_reading(table_of().head(3), "revenue") == (
+        "W has the most revenue (600, 60.6% of the total, among 3 regions)."
     )
 
 

@@ -717,6 +717,12 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
                 f"together net {said(total)}: there is no share to give."
             )
         share = top3 / total
+        if known.height <= 3:  # the top three are every region: no concentration to read
+            return (
+                f"{name} has the most {METRICS[metric].lower()} ({value}, "
+                f"{fmt.pct(top[metric] / total)} of the total, among "
+                f"{fmt.counted(known.height, 'region')})."
+            )
         return (
             f"{name} has the most {METRICS[metric].lower()} ({value}, "
             f"{fmt.pct(top[metric] / total)} of the total); the top three "
