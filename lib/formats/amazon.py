@@ -190,9 +190,9 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str, has_email: bool
             Note(
                 file,
                 "buyer-email",
-                "the report names no buyer (Amazon leaves customer details out of it): Sales, "
-                "Categories and Regions work, but RFM, Cohorts, Clusters and Lifetime value need "
-                "a customer per order and stay off",
+                "the report names no buyer (Amazon leaves customer details out of it): Sales and "
+                "Regions work, but RFM, Cohorts, Clusters and Lifetime value need a customer per "
+                "order and stay off (a report with buyer-email gives them)",
                 count=rows.height,
                 rows=rows.height,
             )
