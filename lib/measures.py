@@ -16,7 +16,8 @@ UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `spl
 UNCATEGORISED = "uncategorised"  # the category of lines without one, on every page
 
 DEFINITIONS = {
-    "order": "an order with at least one sale line; a cancellation invoice is no order",
+    "order": "an order with at least one sale line; an order of returns only (a cancellation "
+    "invoice) is no order",
     "revenue": "the sum of line revenue (item price × quantity, freight apart), returns and "
     "cancellations subtracted",
     "purchase": "a sale line of a known customer, with quantity and unit price above zero, "

@@ -128,7 +128,8 @@ against = (
 )
 HELP = {
     "revenue": "Sum of line revenue in the period; returns and cancellations subtract.",
-    "orders": "Distinct orders with at least one sale line (cancellation invoices left out).",
+    "orders": "Distinct orders with at least one sale line (orders of returns only, such as "
+    "cancellation invoices, left out).",
     "customers": "Distinct customers with an order in the period (lines without a customer id "
     "are left out); — when the data names no customer.",
     "aov": "Net revenue / orders.",

@@ -209,7 +209,7 @@ def cleaning_note(
 
 _PURCHASE = (
     "A purchase is a customer's purchases on one day (Fader and Hardie's convention: several "
-    "invoices on one day count once)."
+    "orders on one day count once)."
 )
 # Not "one-time buyers": RFM and Sales count orders, this check purchase days (_PURCHASE).
 ONE_DAY_CHECK = "Bought on one day only"
