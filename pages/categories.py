@@ -107,8 +107,9 @@ else:
     st.caption(
         f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and "
         f"{fmt.change(measures.FLAT)} growth (within {measures.FLAT:.0%} either way is flat, as "
-        "on Regions). Leaders: high share, growing · Rising: low share, growing · Steady: high "
-        "share, not growing · Fading: low share, not growing. Bubble size: orders; faint bubbles "
+        "on Regions). "
+        + " · ".join(f"{name.capitalize()}: {what}" for name, what in cat.QUADRANTS.items())
+        + ". Bubble size: orders; faint bubbles "
         "have too few orders for a reliable growth figure, and the growth axis spans the "
         "reliable ones: a faint bubble beyond it sits at its edge (its tooltip gives its "
         "growth)."

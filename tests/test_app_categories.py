@@ -94,6 +94,8 @@ def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out()
     assert metric(at, "Largest category").value == readable(expected["item_category"][0])
     captions = " ".join(c.value for c in at.caption)
     assert "review score (needs a review score per order" in captions
+    # The quadrants' names as the chart and the reading name them.
+    assert "Established: high share, not growing" in captions and "Steady" not in captions
     assert at.slider(key="categories_weight_review").disabled
 
 

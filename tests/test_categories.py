@@ -587,6 +587,9 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
         "£20 of revenue to review (Tiny); 2 established, large but not growing (Baby, Toys), "
         "£500 of revenue to keep, Baby falling most (-74%)."
     )
+    # -1.3% is flat (within 2%), not falling: no steepest fall to name.
+    flat = table.with_columns(pl.Series("growth", [0.2, -0.013, 0.0, 0.5, -0.3]))
+    assert cat.quadrant_reading(flat, "GBP").endswith("£500 of revenue to keep.")
     # Growth from too few orders (faint on the chart) places no category: Tiny's -30% and
     # Toys' -10% rest on a handful of orders, so they are counted apart.
     thin = table.with_columns(pl.Series("growth_reliable", [True, True, False, True, False]))

@@ -592,7 +592,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         worst = placed.filter(pl.col("quadrant") == "established").sort("growth").row(0, named=True)
         fall = (
             f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
-            if worst["growth"] < 0
+            if worst["growth"] <= -measures.FLAT  # within FLAT is flat, not falling
             else ""
         )
         parts.append(
