@@ -545,6 +545,13 @@ def test_a_fit_run_to_its_bounds_still_expects_finite_purchases_and_value():
     # A new customer's: the rate's prior mean r / alpha per week.
     new = clv.expected_new_customer_purchases(fit, np.array([t]))[0]
     assert new == pytest.approx(r / alpha * t, rel=1e-6)
+    # r at the search's top: rates alike, so a customer with 4 purchases and one with 17 are
+    # expected to buy within 0.1% of each other; the page says so.
+    assert fit.rates_alike
+    two = pl.DataFrame({"frequency": [4.0, 17.0], "recency": [50.0] * 2, "T": [big_t] * 2})
+    low, high = clv.expected_purchases(fit, two, t)
+    assert high / low - 1 < 0.001
+    assert not clv.Fit("weeks", 0.0, {**params, "r": 0.77}, None, "", 1, 1, 1).rates_alike
 
 
 def test_expected_purchases_are_a_count_to_one_decimal_or_compact():
