@@ -173,7 +173,9 @@ def _woocommerce_counts(files: dict[str, pl.DataFrame]) -> dict[str, int]:
             eur & (status != "Refunded") & (money["Order Refund"] > 0)
         ).height,
         "discounted_orders": orders.filter(
-            eur & ~status.is_in(["Pending payment", "Failed"]) & (money["Cart Discount"] > 0)
+            eur
+            & ~status.is_in(["Pending payment", "Failed", "Cancelled", "Refunded"])
+            & (money["Cart Discount"] > 0)
         ).height,
         "other_currency_orders": orders.filter(pl.col("Order Currency") == "GBP").height,
     }

@@ -363,8 +363,11 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         pl.col("discount").first(),
         pl.col("refund").first().abs(),
     )
-    partial = (pl.col("status") != "refunded") & (pl.col("refund").fill_null(0.0) > 0)
-    stats = per_order.select(
+    # Of the orders sold, as Shopify's notes count them: refunded and cancelled orders are set
+    # apart, their coupons, shipping and taxes in no figure.
+    sold = per_order.filter(~pl.col("status").is_in(["refunded", "cancelled"]))
+    partial = pl.col("refund").fill_null(0.0) > 0
+    stats = sold.select(
         pl.col("shipping").sum(),
         pl.col("tax").sum(),
         (pl.col("discount").fill_null(0.0) > 0).sum().alias("discounted"),
@@ -379,12 +382,13 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
                 file,
                 "Order Shipping",
                 f"shipping ({stats['shipping']:,.2f} {currency}) and taxes ({stats['tax']:,.2f} "
-                f"{currency}) are reported apart from item revenue",
+                f"{currency}) of the {sold.height:,} orders sold are reported apart from item "
+                "revenue",
             )
         )
     notes += counted(
         file,
-        per_order.height,
+        sold.height,
         [
             (
                 "Cart Discount",
