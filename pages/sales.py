@@ -11,6 +11,7 @@ from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
 from lib.charts import sales as charts
 from lib.filters import filter_lines, in_days
+from lib.formats.shop import UTC_TIMES
 from pages.common import columns, exports, links, places, ui
 from pages.common.settings import view_choices
 
@@ -318,6 +319,8 @@ if view == PATTERNS[0]:
         grid = ui.cached(sales.weekday_hour)(scope_key, slots, start=start, end=end)
         ui.chart(charts.weekday_hour_heatmap(grid), width="stretch")
         ui.reading(sales.weekday_hour_reading(grid))
+        if any(note.message == UTC_TIMES for note in ds.notes):
+            st.caption("Hours are UTC, as the export gives them, not the shop's local hours.")
         ui.download(grid, "orders_by_weekday_hour", "sales_download_heatmap")
 elif view == PATTERNS[1]:
     check.choice("sales_basket", list(sales.BASKET_MEASURES), "lines", label="Basket measured in")

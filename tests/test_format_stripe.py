@@ -122,3 +122,11 @@ def test_the_generated_export_is_recognised_and_its_planted_traps_are_the_notes(
 @pytest.mark.parametrize("page", apptest.ORDER_PAGES)
 def test_each_page_its_data_allows_renders_with_no_email_shown(page, sample):
     assert not apptest.tables_show(apptest.files_page(sample.files, page, "stripe"), "@")
+
+
+def test_the_sales_heatmap_says_its_hours_are_utc(sample):
+    at = apptest.files_page(sample.files, "sales", "stripe")
+    assert "Hours are UTC, as the export gives them" in apptest.texts(at)
+    # A file with the shop's own clock says nothing of UTC.
+    retail = apptest.page("retail", "pages/sales.py")
+    assert "Hours are UTC" not in apptest.texts(retail)
