@@ -100,7 +100,10 @@ def count_notes(ds: Dataset) -> dict[str, str]:
     and the Overview say it next to their row counts."""
     notes = {}
     reasons = no_sale_orders(ds)
-    if reasons:
+    if len(reasons) == 1:  # "420 of them no sale: 420 set apart" said the number twice
+        [(why, n)] = reasons.items()
+        notes["orders"] = f"{n:,} of them no sale, {why}"
+    elif reasons:
         said = ", ".join(f"{n:,} {why}" for why, n in reasons.items())
         notes["orders"] = f"{sum(reasons.values()):,} of them no sale: {said}"
     idle = customers_without_purchase(ds)
