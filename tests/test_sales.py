@@ -129,13 +129,6 @@ def test_a_file_without_quantities_has_no_units_per_order():
     totals = tiny_lines().with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity"))
     figures = sales.kpis(sales.order_table(totals), date(2024, 1, 1), date(2024, 1, 31))
     assert kpi(figures, "items_per_order") is None
-    # Neither quantities nor items (Stripe's charges): no units either; items alone are one each.
-    charges = tiny_lines().drop("quantity", "item_id", "item_name")
-    figures = sales.kpis(sales.order_table(charges), date(2024, 1, 1), date(2024, 1, 31))
-    assert kpi(figures, "items_per_order") is None
-    units = tiny_lines().drop("quantity")  # o1: 2 lines, o2: 1, o3: 2; C4 is no sale
-    figures = sales.kpis(sales.order_table(units), date(2024, 1, 1), date(2024, 1, 31))
-    assert kpi(figures, "items_per_order") == pytest.approx((2 + 1 + 2 - 1) / 3)
     assert kpi(figures, "orders") == 3 and kpi(figures, "revenue") == 29.0
     assert sales.kpi_text("items_per_order", None) == "—"
     one_missing = tiny_lines().with_columns(

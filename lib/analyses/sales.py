@@ -49,14 +49,9 @@ def _units(lines: pl.DataFrame) -> pl.Expr:
 
 
 def _order_units(lines: pl.DataFrame) -> pl.Expr:
-    """An order's net units; null where the lines tell no units: a quantity column without a
-    value (a mapped file of order totals), or neither quantities nor items (Stripe's charges),
-    where each line would count as one."""
-    if "quantity" in lines.columns:
-        unknown = lines["quantity"].null_count() == lines.height
-    else:  # Olist's lines are one item unit each; a line without an item is no unit
-        unknown = "item_id" not in lines.columns
-    if unknown:
+    """An order's net units; null where a quantity column has no value at all (a mapped file of
+    order totals tells no units, where each line would count as one)."""
+    if "quantity" in lines.columns and lines["quantity"].null_count() == lines.height:
         return pl.lit(None, dtype=pl.Float64).alias("units")
     return _units(lines).sum().alias("units")
 
