@@ -714,6 +714,16 @@ def test_revenue_reading_gives_no_share_of_revenue_that_nets_to_nothing():
     )
 
 
+def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items():
+    # Net units: P1 2 + 1 - 1 + 1 = 3, P2 1 + 4 + 1 = 6, P3 3 (POST is postage, no item): 12
+    # units of 3 items; Bean 6 (50%), the top 2 hold 6 + 3 (75%).
+    ranking = sales.top_items(tiny_lines(), "units")
+    assert sales.top_items_reading(ranking, 2, "units", "GBP") == (
+        "Bean leads with 6 units (50.0%); the top 2 of 3 items make 75.0% of all units: keep "
+        "them in stock."
+    )
+
+
 def test_items_that_came_back_more_than_they_sold_get_no_share_and_no_leader():
     lines = (
         tiny_lines()
@@ -727,7 +737,7 @@ def test_items_that_came_back_more_than_they_sold_get_no_share_and_no_leader():
     ranking = sales.top_items(lines, "units")
     assert ranking.height > 0 and ranking["share"].null_count() == ranking.height
     assert sales.top_items_reading(ranking, 10, "units", "GBP") == (
-        "No product has positive net units in the selected range: returns and cancellations "
+        "No item has positive net units in the selected range: returns and cancellations "
         "match or outweigh the sales, so there is no leader to name."
     )
 

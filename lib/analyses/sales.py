@@ -628,11 +628,11 @@ def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
 def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> str:
     """One sentence: the leader, and how concentrated the top n are."""
     if ranking.height == 0:
-        return "No product sold in the selected range."
+        return "No item sold in the selected range."
     lead = ranking.row(0, named=True)
     if lead[by] <= 0:
         return (
-            f"No product has positive net {by} in the selected range: returns and cancellations "
+            f"No item has positive net {by} in the selected range: returns and cancellations "
             "match or outweigh the sales, so there is no leader to name."
         )
     top_share = ranking.head(n)["share"].sum()
@@ -640,7 +640,8 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> 
     unit = "" if by == "revenue" else f" {by}"
     return (
         f"{fmt.plain(lead['item_name'])} leads with {value}{unit} ({fmt.pct(lead['share'])}); "
-        f"the top {min(n, ranking.height)} of {ranking.height:,} products make "
+        # Items as the data keys them: a Shopify SKU is one size or colour of a product.
+        f"the top {min(n, ranking.height)} of {ranking.height:,} items make "
         f"{fmt.pct(top_share)} of all {by}: "
         + ("keep them in stock." if top_share > 0.3 else "sales are spread widely.")
     )
