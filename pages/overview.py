@@ -37,10 +37,17 @@ cols = st.columns(4)
 cols[0].metric("Tables", len(rows), help=", ".join(rows))
 if "lines" in rows:
     # The rows a user recognises: their file's lines, not those plus the tables made from them.
+    # A file of order totals (no items) is one line per order: said so, not "order lines".
+    totals = not ds.has("lines", "item_id")
     cols[1].metric(
         "Order lines",
         f"{rows['lines']:,}",
-        help="One row per order line; every table's rows are in the table below.",
+        help=(
+            "One row per order line here: the data names no items, so a line is an order's total"
+            if totals
+            else "One row per order line"
+        )
+        + "; every table's rows are in the table below.",
     )
 else:
     cols[1].metric("Rows", f"{sum(rows.values()):,}", help="All tables together")

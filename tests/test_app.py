@@ -10,6 +10,7 @@ from lib import demo, formats, quality
 from lib.state import DEMO_LABELS
 from pages.common import ui
 from tests.apptest import TIMEOUT, files_page, metrics, page
+from tests.apptest import metric as metric_of
 
 
 def data_set_name(at: AppTest) -> str:
@@ -337,3 +338,10 @@ def test_the_data_page_says_which_orders_and_customers_have_no_purchase():
     assert "customers 2 (1 of them without a purchase)" in shown
     sales = metrics(files_page({"Online Retail.csv": lines}, "sales", "no_purchase"))
     assert (sales["Orders"], sales["Customers"]) == ("2", "1")
+
+
+def test_overview_says_a_line_is_an_orders_total_when_the_data_names_no_items():
+    card = metric_of(page("retail", "pages/overview.py"), "Order lines")
+    assert card.help.startswith("One row per order line;")
+    charges = files_page(demo.demo("stripe", rows=500).files, "overview", "stripe")
+    assert "a line is an order's total" in metric_of(charges, "Order lines").help
