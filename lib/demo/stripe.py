@@ -199,8 +199,10 @@ def _stripe_counts(files: dict[str, pl.DataFrame]) -> dict[str, int]:
             (money["Amount Refunded"] > 0) & (money["Amount Refunded"] < money["Amount"])
         ).height,
         "lost_disputes": kept.filter(pl.col("Dispute Status") == "lost").height,
-        "anonymous_charges": kept.filter(
-            pl.col("Customer ID").is_null() & pl.col("Customer Email").is_null()
+        "anonymous_charges": kept.filter(  # of the charges sold: not refunded in full
+            pl.col("Customer ID").is_null()
+            & pl.col("Customer Email").is_null()
+            & (pl.col("Status") != "Refunded")
         ).height,
         "foreign_charges": kept.filter(pl.col("Currency") != pl.col("Converted Currency")).height,
     }

@@ -175,7 +175,10 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         lost.fill_null(False).sum().alias("lost"),
         pl.col("disputed").filter(lost).sum().alias("lost_amount"),
         pl.col("fee").sum().alias("fees"),
-        pl.col("customer_id").is_null().sum().alias("anonymous"),
+        # Of the charges sold, as the pages count them: one refunded in full is no sale.
+        (pl.col("customer_id").is_null() & (pl.col("status") != "refunded"))
+        .sum()
+        .alias("anonymous"),
     ).row(0, named=True)
     notes = counted(
         file,
