@@ -12,6 +12,9 @@ TIMEOUT = 120
 
 def app(source: str = "marketplace") -> AppTest:
     """The app, not yet run, on a demo kind or on "files" (My files, empty)."""
+    # Another source (a shop-format demo kind) would silently open the marketplace demo: those
+    # are tested through files_page.
+    assert source in state.SOURCE_LABELS, f"{source} is no source of the app: use files_page"
     at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
     at.session_state["app_source"] = source
     return at
