@@ -345,7 +345,7 @@ def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.
             text = col.map_elements(lambda v: f"{v:,.2f}".rstrip("0").rstrip("."), pl.String)
         elif dtype.is_integer() and name not in _NUMBERS_AS_IDS:
             text = col.map_elements(lambda v: f"{v:,}", pl.String)
-        elif name.endswith("_id") or name in _IDS:
+        elif name.endswith("_id"):  # every one of _IDS, and any other id as written
             text = col.cast(pl.String)
         else:  # a code ('online_medium', 'health_beauty') in words, as the pages show them
             text = col.cast(pl.String)

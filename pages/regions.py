@@ -161,10 +161,11 @@ st.caption(
 st.subheader(f"Map: {regions.METRICS[metric].lower()} by region")
 if match.places.height == 0:
     st.warning(
-        f"None of the region values ({fmt.plain(fmt.listed(match.unmatched, most=4))}) names a "
-        "country, a Brazilian or US state or a Portuguese district, so there is no map; the "
-        "table below still ranks every region. For a map, map a country or state column as the "
-        "region on the Data page."
+        "None of the region values"
+        + (f" ({fmt.plain(fmt.listed(match.unmatched, most=4))})" if match.unmatched else "")
+        + " names a country, a Brazilian or US state or a Portuguese district, so there is no "
+        "map; the table below still ranks every region. For a map, map a country or state "
+        "column as the region on the Data page."
     )
 else:
     density = None

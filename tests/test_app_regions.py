@@ -190,3 +190,19 @@ def test_online_retail_says_which_customers_count_in_two_countries():
     assert (
         "8 customers bought in two regions or more: each of those regions counts them" in captions
     )
+
+
+def test_regions_no_place_knows_are_named_in_the_no_map_warning():
+    raw = demo.demo("retail").files["online_retail.csv"]
+    lands = raw.with_columns(
+        pl.when(pl.col("Country") == "United Kingdom")
+        .then(pl.lit("Atlantis"))
+        .otherwise(pl.lit("Narnia"))
+        .alias("Country")
+    )
+    at = files_page({"online_retail.csv": lands}, "regions", "lands")
+    [warning] = [w.value for w in at.warning if "no map" in w.value]
+    assert warning.startswith("None of the region values (Atlantis and Narnia) names a country")
+    assert metrics(at)["Regions"] == "2"
+    help_text = next(m for m in at.metric if m.label == "Regions").help
+    assert help_text == "No region names a place the app knows."
