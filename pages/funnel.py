@@ -63,10 +63,11 @@ def matches(ds, closed: pl.DataFrame, min_count: int) -> dict[str, pl.DataFrame]
 ROUTING_CONFIG = {
     "role": st.column_config.TextColumn("Rep", width="small", pinned=True),
     "dimension": None,
-    # Short headers, the long words in their help: every column fits at 1440 px.
+    # Short headers, the long words in their help: at 1440 px every column up to the slowest rep
+    # is in view.
     "value": columns.key(
         "Lead type / segment",
-        width=220,  # "construction tools house garden" whole
+        width=205,  # "construction tools house garden" whole
         help="The lead type for SRs, the business segment for SDRs.",
     ),
     "route_to": "Route to",
@@ -191,7 +192,18 @@ if recommended.height:
         ids=("route_to", "avoid"),
         pin_ids=False,
         codes=("value",),
-        order=["role", "value", "route_to", "as_fast", "median_days", "typical_days", "deals"],
+        # How many reps each verdict compares comes before the slowest rep: it says how far to
+        # trust the row.
+        order=[
+            "role",
+            "value",
+            "route_to",
+            "as_fast",
+            "median_days",
+            "typical_days",
+            "deals",
+            "reps_judged",
+        ],
         width="stretch",
     )
 if routes.height:
