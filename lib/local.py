@@ -334,8 +334,11 @@ def _lazy(bought: measures.Purchases) -> nw.LazyFrame:
 
 
 def _units(names: list[str]) -> nw.Expr:
-    """A purchase line's units: its quantity (1 when missing), or 1 without quantities."""
-    return nw.col("quantity").fill_null(1.0) if "quantity" in names else nw.lit(1.0)
+    """A purchase line's units (summaries.line_units of a line that is no return): its quantity
+    (1 when missing); without quantities 1 when it names an item, none for an order's total."""
+    if "quantity" in names:
+        return nw.col("quantity").fill_null(1.0)
+    return nw.lit(1.0 if "item_id" in names else None, nw.Float64)
 
 
 def _whole(lines: nw.LazyFrame, names: list[str]) -> nw.LazyFrame:
@@ -480,6 +483,9 @@ def _assembled(
     lines_per_order = whole.select(nw.col("_lines").sum().alias("_lines"))
     every = nw.concat([rows.select(kept), rest.select(kept)], how="vertical")
     summary = engines.collect(every.join(lines_per_order, how="cross"), source.engine)
+    if not summaries.tells_units(names):
+        # Order totals tell no units: polars sums their missing units to 0, a database to null.
+        summary = summary.with_columns(pl.lit(None, pl.Float64).alias("quantity"))
     cells, counted = sums
     if cells is None:
         return summary, None

@@ -376,8 +376,8 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
             reading=sales.revenue_reading(series, grain, cur),
         )
     ]
-    top = f["top_items"]
-    if top.height:
+    top = f.get("top_items")  # none of order totals (sales.headless)
+    if top is not None and top.height:
         kept = ds.extras.get(sales.ITEM_CUBE)
         ranking = sales.rank_items(
             sales.item_cube(ds.tables["lines"]) if kept is None else kept,
@@ -404,14 +404,15 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
                 reading=sales.weekday_hour_reading(grid),
             )
         )
-    sizes = f["basket_sizes"]
-    blocks.append(
-        Block(
-            f"Basket size ({measure})",
-            chart=charts.basket_chart(sizes, measure),
-            reading=sales.basket_reading(sizes, measure),
+    if "basket_sizes" in f:  # none of order totals (sales.basket_counted)
+        sizes = f["basket_sizes"]
+        blocks.append(
+            Block(
+                f"Basket size ({measure})",
+                chart=charts.basket_chart(sizes, measure),
+                reading=sales.basket_reading(sizes, measure),
+            )
         )
-    )
     rep = f["repeat"].row(0, named=True)
     summary = sales.Repeat(rep["customers"], rep["repeaters"], rep["median_days_between_orders"])
     gaps = f["days_between_orders"]

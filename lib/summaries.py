@@ -46,12 +46,20 @@ def sells(names: list[str], free: bool = False) -> nw.Expr:
     return rule
 
 
+def tells_units(names: list[str]) -> bool:
+    """Whether lines of these columns tell units (line_units): a quantity, or items."""
+    return "quantity" in names or "item_id" in names
+
+
 def line_units(names: list[str]) -> nw.Expr:
     """sales._units: a line's units, net: its quantity (1 when missing); without quantities one
-    unit a line (Olist has one row per unit sold), or one returned."""
+    unit a line that names an item (Olist has one row per unit sold), or one returned; none
+    when it names no item either: such a line is an order's total, of units nobody told."""
     if "quantity" in names:
         return nw.col("quantity").fill_null(1.0)
-    return nw.when(is_return(names)).then(-1.0).otherwise(1.0)
+    if "item_id" in names:
+        return nw.when(is_return(names)).then(-1.0).otherwise(1.0)
+    return nw.lit(None, nw.Float64)
 
 
 def is_sale(names: list[str]) -> nw.Expr:

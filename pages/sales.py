@@ -322,6 +322,11 @@ if view == PATTERNS[0]:
         if any(note.message == UTC_TIMES for note in ds.notes):
             st.caption("Hours are UTC, as the export gives them, not the shop's local hours.")
         ui.download(grid, "orders_by_weekday_hour", "sales_download_heatmap")
+elif view == PATTERNS[1] and sales.order_level(ds):
+    st.info(
+        "The data names no items: each line is an order's total, so an order has no basket "
+        "size to count."
+    )
 elif view == PATTERNS[1]:
     check.choice("sales_basket", list(sales.BASKET_MEASURES), "lines", label="Basket measured in")
     measure = st.segmented_control(
@@ -332,13 +337,21 @@ elif view == PATTERNS[1]:
         required=True,
         bind=links.BIND,
     )
-    baskets = ui.cached(sales.daily_baskets, "Counting orders per basket size…")(
-        f"{scope_key}|{measure}", history, measure=measure
-    )
-    sizes = ui.cached(sales.basket_sizes)(f"{scope_key}|{measure}", baskets, start=start, end=end)
-    ui.chart(charts.basket_chart(sizes, measure), width="stretch")
-    ui.reading(sales.basket_reading(sizes, measure))
-    ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
+    if sales.basket_counted(ds, measure):
+        baskets = ui.cached(sales.daily_baskets, "Counting orders per basket size…")(
+            f"{scope_key}|{measure}", history, measure=measure
+        )
+        sizes = ui.cached(sales.basket_sizes)(
+            f"{scope_key}|{measure}", baskets, start=start, end=end
+        )
+        ui.chart(charts.basket_chart(sizes, measure), width="stretch")
+        ui.reading(sales.basket_reading(sizes, measure))
+        ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
+    else:
+        st.info(
+            "The quantity column has no values, so baskets cannot be counted in units: count "
+            "them in lines."
+        )
 elif view == PATTERNS[2]:
     gaps = ui.cached(sales.days_between_orders)(scope_key, linked, start=start, end=end)
     rep = sales.repeat_summary(linked, start, end, gaps)

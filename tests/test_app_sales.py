@@ -101,6 +101,19 @@ def test_every_purchase_pattern_view_renders_with_a_reading(kind):
         assert len(readings) == 3, view  # revenue, top items, the pattern view
 
 
+def test_stripe_charges_show_no_units_and_no_basket_size():
+    """Stripe's charges name no item and no quantity: each is an order's total, so Units/order
+    is unknown (it read 1.0) and the basket view says why it has no chart (it charted every
+    order as one line and advised on bundles)."""
+    at = apptest.files_page(demo.demo("stripe", rows=500).files, "sales", "stripe")
+    assert metric(at, "Units/order").value == "—"
+    at.segmented_control(key="sales_pattern").set_value("Basket size").run()
+    assert not at.exception
+    assert "each line is an order's total" in " ".join(i.value for i in at.info)
+    assert not [c for c in at.caption if "median order has" in c.value]
+    assert not [w for w in at.get("button_group") if w.key == "sales_basket"]
+
+
 def test_customer_views_say_how_many_lines_have_no_customer():
     at = page("retail")
     lines, _ = demo_lines("retail")

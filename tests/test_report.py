@@ -345,6 +345,23 @@ def test_the_bridge_of_data_under_two_full_quarters_compares_its_last_two_months
     assert "needs purchases in at least two months" in said
 
 
+def test_the_sales_section_of_order_totals_has_no_ranking_and_no_basket():
+    """Stripe's charges name no item: the page shows no top items and no basket, and the report's
+    Sales section had nothing at all ("could not be built (KeyError: 'top_items')")."""
+    charges = demo.demo("stripe", rows=500).files
+    ds = formats.assemble([RawTable(n, n, f) for n, f in charges.items()], name="stripe").dataset
+    (section,) = report.report_sections(ds, ["sales"], {})
+    assert not section.missing
+    titles = [b.title for b in section.blocks]
+    assert titles[0] == "Revenue per month" and "Repeat buying" in titles
+    assert not [t for t in titles if t.startswith(("Top ", "Basket"))]
+    shown = {k.label: k.shown for k in section.kpis}
+    assert shown["Units/order"] == "—"
+    # Orders: charges with a sale line (no refund or return line; one refunded in full counts).
+    sold = ds.tables["lines"].filter(~pl.col("is_return") & (pl.col("revenue") >= 0))
+    assert shown["Orders"] == f"{sold['order_id'].n_unique():,}"
+
+
 def test_the_settings_used_list_the_views_the_report_follows_and_only_those():
     ds = formats.assemble_demo("retail").dataset
     views = {

@@ -7,6 +7,7 @@ import pytest
 
 from lib import formats, io
 from lib.analyses import sales
+from lib.model import Dataset
 from lib.quality import NON_PRODUCT_CODES
 from tests.conftest import shared_file
 
@@ -488,6 +489,33 @@ def test_basket_sizes_in_lines_and_in_units():
     assert later.rows() == [(1, 4), (2, 1)]
     text = sales.basket_reading(baskets("lines"), "lines")
     assert text.startswith("The median order has 1 line (mean 1.3); 66.7% of orders")
+
+
+def test_order_totals_tell_no_units_and_have_no_basket_size():
+    """Lines that name no item and no quantity (Stripe's charges, a mapped file of order totals)
+    are orders' totals: no units (each read one unit an order) and no basket to count; lines
+    naming items without quantities count one unit each, as Olist's rows."""
+    totals = tiny_lines().drop("item_id", "item_name", "quantity", "unit_price")
+    assert sales.order_table(totals)["units"].null_count() == 7  # o1, o2, o3, C4, o5, o6, o7
+    figures = sales.kpis(sales.order_table(totals), *WHOLE)
+    assert kpi(figures, "items_per_order") is None
+    assert kpi(figures, "orders") == 6 and kpi(figures, "revenue") == 43.0
+    ds = Dataset("totals", "generic", tables={"lines": totals})
+    assert sales.order_level(ds)
+    assert not sales.basket_counted(ds, "lines") and not sales.basket_counted(ds, "units")
+    found = sales.headless(ds)
+    assert "basket_sizes" not in found and "top_items" not in found
+    # Items without quantities: one unit a line (o1's 2 lines, C4's one returned).
+    items = tiny_lines().drop("quantity")
+    units = dict(sales.order_table(items).select("order_id", "units").rows())
+    assert (units["o1"], units["o3"], units["C4"]) == (2.0, 2.0, -1.0)
+    assert sales.basket_counted(Dataset("items", "generic", tables={"lines": items}), "units")
+    # A quantity column with no value at all tells no units: baskets in lines only.
+    empty = tiny_lines().with_columns(pl.lit(None, pl.Float64).alias("quantity"))
+    empty_ds = Dataset("empty", "generic", tables={"lines": empty})
+    assert not sales.order_level(empty_ds)
+    assert sales.basket_counted(empty_ds, "lines") and not sales.basket_counted(empty_ds, "units")
+    assert sales.headless(empty_ds, basket="lines")["basket_sizes"].rows() == [(1, 4), (2, 2)]
 
 
 def test_days_between_orders_and_the_repeat_rate():

@@ -28,6 +28,7 @@ EDGE_LINES = pl.DataFrame(
         "is_return": [False, False, None, False, True, None, False, False, False],
         "quantity": [1.0, 1.0, None, 1.0, 1.0, 0.0, -1.0, 2.0, None],
         "unit_price": [10.0, -5.0, 1.0, 0.0, 4.0, 3.0, 2.0, 0.0, None],
+        "item_id": ["a", "a", None, "b", "b", "c", "c", "d", "d"],
     }
 )
 
@@ -38,6 +39,8 @@ EDGE_LINES = pl.DataFrame(
         ("revenue", "is_return", "quantity", "unit_price"),
         ("revenue", "quantity"),
         ("revenue", "is_return"),
+        ("revenue", "is_return", "item_id"),
+        ("revenue", "item_id"),
         ("revenue",),
     ],
 )
@@ -59,6 +62,14 @@ def test_sale_and_return_rules_agree_with_the_measures_on_every_kind_of_line(col
         sales._units(lines).alias("units"),
     )
     assert got.to_dict(as_series=False) == want.to_dict(as_series=False)
+    # Without quantities a line naming an item is one unit (one returned); an order's total
+    # (no item named) tells none.
+    if "quantity" not in columns:
+        returned = [False, True, False, False, True, False, False, False, False]
+        if "is_return" not in columns:
+            returned[4] = False
+        units = [-1.0 if r else 1.0 for r in returned] if "item_id" in columns else [None] * 9
+        assert got["units"].to_list() == units
 
 
 def _at(day: int, hour: int = 10) -> datetime:

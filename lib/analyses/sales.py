@@ -42,16 +42,33 @@ def kpi_text(metric: str, value: float | None, currency: str = "") -> str:
 
 
 def _units(lines: pl.DataFrame) -> pl.Expr:
-    # Without a quantity each line is one unit (Olist has one row per unit sold), or one returned.
-    if "quantity" not in lines.columns:
+    """summaries.line_units in polars: the quantity (1 when missing); without quantities one unit
+    a line that names an item (Olist has one row per unit sold), or one returned; none for an
+    order's total (a line that names no item)."""
+    if "quantity" in lines.columns:
+        return pl.col("quantity").fill_null(1.0)
+    if "item_id" in lines.columns:
         return pl.when(measures.is_return(lines)).then(-1.0).otherwise(1.0)
-    return pl.col("quantity").fill_null(1.0)
+    return pl.lit(None, dtype=pl.Float64)
+
+
+def units_known(lines: pl.DataFrame) -> bool:
+    """Whether the lines tell units (_units): a quantity column with a value (a mapped file of
+    order totals may carry an empty one), or, without one, items."""
+    if "quantity" in lines.columns:
+        return lines["quantity"].null_count() < lines.height
+    return summaries.tells_units(lines.columns)
+
+
+def order_level(ds: Dataset) -> bool:
+    """Whether the data set's lines are order totals: they name no item (Stripe's charges, a
+    mapped file of orders), and no summarised folder's item cube stands in for its items."""
+    return not ds.has("lines", "item_id") and ITEM_CUBE not in ds.extras
 
 
 def _order_units(lines: pl.DataFrame) -> pl.Expr:
-    """An order's net units; null where a quantity column has no value at all (a mapped file of
-    order totals tells no units, where each line would count as one)."""
-    if "quantity" in lines.columns and lines["quantity"].null_count() == lines.height:
+    """An order's net units; null where the lines tell none (units_known)."""
+    if not units_known(lines):
         return pl.lit(None, dtype=pl.Float64).alias("units")
     return _units(lines).sum().alias("units")
 
@@ -802,6 +819,12 @@ def basket_sizes(baskets: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     )
 
 
+def basket_counted(ds: Dataset, measure: str) -> bool:
+    """Whether orders of `ds` have a basket size in `measure`: not when each line is an order's
+    total (order_level), nor in units when the lines tell none (units_known)."""
+    return not order_level(ds) and (measure == "lines" or units_known(ds.table("lines")))
+
+
 def basket_reading(sizes: pl.DataFrame, measure: str) -> str:
     total = sizes["orders"].sum()
     if total == 0:
@@ -986,7 +1009,8 @@ def headless(
     bridge period (a quarter '2011Q3' or a month '2011-07'; the other one next to it when only
     one is given), also the revenue bridge view's bridge_steps and bridge_customers
     (lib.analyses.bridge, over the whole history of the chosen categories and regions). Lines
-    without items (an order-level export) have no top_items, as the page has no ranking."""
+    without items (an order-level export) have no top_items, as the page has no ranking, and no
+    basket_sizes (each line is an order's total); nor in units when the lines tell none."""
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
     if rank_by not in RANK_BY:
@@ -1021,7 +1045,11 @@ def headless(
         "revenue_over_time": revenue_over_time(days, first, last, grain, window),
         **ranked,
         "weekday_hour": weekday_hour(weekday_slots(history), first, last),
-        "basket_sizes": basket_sizes(daily_baskets(history, basket), first, last),
+        **(
+            {"basket_sizes": basket_sizes(daily_baskets(history, basket), first, last)}
+            if basket_counted(ds, basket)
+            else {}
+        ),
         "repeat": pl.DataFrame(
             {
                 "customers": [rep.customers],
