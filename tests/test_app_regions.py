@@ -70,6 +70,27 @@ def test_moving_a_weight_reranks_the_regions():
     assert table.iloc[0]["aov"] == marketing["aov"].max()
 
 
+def test_every_weight_at_zero_ranks_by_action_then_revenue_and_says_so():
+    """All five weights at 0 raised inside the page ("Series score, length 1 doesn't match the
+    DataFrame height"): now no region has a score, the table ranks by action, then revenue."""
+    for kind in ("marketplace", "retail"):
+        at = page(kind, PATH)
+        for name in ("size", "growth", "value", "repeat", "delivery"):
+            slider = at.slider(key=f"regions_w_{name}")
+            if not slider.disabled:
+                slider.set_value(0.0).run()
+        assert not at.exception and not at.error, kind
+        table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+        assert table["score"].isna().all()
+        verbs = table["action"].str.split(":").str[0]
+        marketing = table[verbs.isin(["grow", "test", "retain", "defend"])]
+        assert table.iloc[0]["region"] == marketing.iloc[0]["region"]
+        assert table.iloc[0]["revenue"] == marketing["revenue"].max()
+        reading = next(c.value for c in at.caption if "Every weight is 0" in c.value)
+        assert f"Market first in {table.iloc[0]['region']} (rank 1)" in reading
+        assert metrics(at)["Market first"] == table.iloc[0]["region"]
+
+
 def test_retail_reading_names_the_rank_one_region_and_its_action():
     at = page("retail", PATH)
     table = next(d.value for d in at.dataframe if "action" in d.value.columns)

@@ -579,7 +579,8 @@ def priority_table(
     Score: each criterion (CRITERIA: revenue, growth, aov, repeat_rate, low late_rate) becomes
     a percentile among regions (0 worst .. 1 best, ties averaged, 0.5 when the region's value is
     unknown); the score is their weighted mean x 100. Criteria the data lacks, or weighted 0,
-    do not count. Action: `region_action`, from the region's own figures.
+    do not count; with none left no region has a score (null). Action: `region_action`, from
+    the region's own figures.
 
     Rank (1 = market here first) follows one rule: the action's tier (ACTION_TIERS: grow, test,
     retain and defend first, then maintain, fix delivery first, watch, deprioritise), then the
@@ -599,14 +600,14 @@ def priority_table(
             * 100
         )
     else:
-        score = pl.lit(0.0)
+        score = pl.lit(None, pl.Float64)
     # Growth counts only where it rests on enough orders (growth_reliable); else it is unknown.
     basis = table
     if "growth_reliable" in table.columns:
         basis = table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
     return (
         table.with_columns(
-            basis.select(score.alias("score")).to_series(), region_actions(table, min_orders)
+            basis.with_columns(score.alias("score"))["score"], region_actions(table, min_orders)
         )
         # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
         .with_columns(
@@ -820,7 +821,9 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
 def tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
     """Rank 1 of a priority table and the regions that tie with it: the same action tier and
     the same score as shown (77/100); the rank orders them on revenue or a fraction of a point,
-    no preference."""
+    no preference. Without scores (every weight 0), rank 1 alone."""
+    if ranked.height and ranked["score"][0] is None:
+        return ranked.head(1)
     shown = pl.col("score").map_elements(lambda x: f"{x:.0f}", return_dtype=pl.String)
     keys = ranked.select(_tier(pl.col("action")).alias("tier"), shown.alias("shown"))
     return ranked.filter((keys["tier"] == keys["tier"][0]) & (keys["shown"] == keys["shown"][0]))
@@ -868,9 +871,15 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
             f"{top['action']} ({_figures(top, months, currency)})"
         )
     else:
+        score = "" if top["score"] is None else f", score {top['score']:.0f}/100"
         text = (
-            f"Market first in {fmt.plain(top['region'])} (rank 1, score {top['score']:.0f}/100): "
+            f"Market first in {fmt.plain(top['region'])} (rank 1{score}): "
             f"{top['action']}; {_figures(top, months, currency)}"
+        )
+    if top["score"] is None:
+        text = (
+            "Every weight is 0, so no region has a priority score: the table ranks the regions "
+            f"by action, then revenue. {text}"
         )
     verbs = ranked.select(action_verb(pl.col("action")).alias("verb"), "region").slice(tied.height)
     grow = [fmt.plain(r) for r in verbs.filter(pl.col("verb").is_in(["grow", "test"]))["region"]]
