@@ -554,6 +554,76 @@ def test_a_fit_run_to_its_bounds_still_expects_finite_purchases_and_value():
     assert not clv.Fit("weeks", 0.0, {**params, "r": 0.77}, None, "", 1, 1, 1).rates_alike
 
 
+def test_mbgnbd_with_purchase_rates_alike_still_expects_purchases_of_those_who_stay():
+    """The web-shop demo's MBG/NBD fit: r = 24,070 (rates alike, r / alpha = 0.0208 a week)
+    with a real dropout (a = 3.7, b = 28.9). scipy's 2F1 and Euler's transformation both give
+    NaN there, so every expectation was NaN and the page showed "—" with no warning. With the
+    rate fixed at r / alpha (the fit's limit), the expectation is P(alive) times the purchases
+    of a customer alive at T: the integral over the dropout chance p (Beta(a, b + x + 1) after
+    x + 1 survived chances) of (1 - exp(-rate p t)) / p, computed here by quadrature."""
+    from scipy.integrate import quad
+    from scipy.special import beta as beta_fn
+
+    params = {"r": 24069.977, "alpha": 1157484.18, "a": 3.72494, "b": 28.89418}
+    r, alpha, a, b = params.values()
+    fit = clv.Fit("weeks", 0.0, params, None, "", 1, 1, 1, model="mbgnbd")
+    rate, t = r / alpha, 52.0
+    rows = [(0.0, 0.0, 30.0), (2.0, 40.0, 43.857143), (7.0, 48.57, 75.71)]
+    assert np.isnan(hyp2f1(r, b + 1, a + b, t / (alpha + 30.0 + t)))
+    for x, recency, big_t in rows:
+
+        def stays(p, x=x):
+            density = p ** (a - 1) * (1 - p) ** (b + x) / beta_fn(a, b + x + 1)
+            return (1 - np.exp(-rate * p * t)) / p * density
+
+        alive = 1 / (1 + a / (b + x) * np.exp(rate * (big_t - recency)))
+        expected = alive * quad(stays, 0, 1, epsabs=1e-13, epsrel=1e-12)[0]
+        summary = pl.DataFrame({"frequency": [x], "recency": [recency], "T": [big_t]})
+        # r is finite: the fit's own value is within 1/r of its limit.
+        assert clv.expected_purchases(fit, summary, t)[0] == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_hypergeometric_series_fallback_agrees_with_scipy_where_scipy_is_finite():
+    a, b, c = np.array([5.3, 91.6, 0.77]), np.array([2.1, 1.55, 0.72]), np.array([7.7, 93.2, 0.86])
+    z = np.array([0.3, 0.9, -0.5])
+    assert clv._series(a, b, c, z) == pytest.approx(hyp2f1(a, b, c, z), rel=1e-12)
+    assert np.isnan(clv._series(np.array([2.0]), np.array([3.0]), np.array([4.0]), np.array([1.5])))
+
+
+def test_pareto_nbd_expects_purchases_of_customers_whose_last_purchase_is_at_the_end():
+    """The web-shop demo's Pareto/NBD fit: lifetimes' likelihood is NaN for a customer whose
+    last purchase is at T (a log of a zero difference), so 36 customers had no expectation and
+    the page's totals read "—". Nobody can have left in no time: P(alive) is 1, and the
+    expectation is Fader, Hardie and Shang's eq. 41 without its P(alive) factor."""
+    params = {"r": 91.6454, "alpha": 4907.5346, "s": 0.552369, "beta": 249.8588}
+    r, alpha, s, beta = params.values()
+    fit = clv.Fit("weeks", 0.0, params, None, "", 1, 1, 1, model="pareto")
+    summary = pl.DataFrame(
+        {"frequency": [2.0, 0.0], "recency": [43.857143, 0.0], "T": [43.857143, 0.0]}
+    )
+    x, big_t, t = summary["frequency"].to_numpy(), summary["T"].to_numpy(), 52.0
+    expected = (
+        (r + x)
+        * (beta + big_t)
+        / ((alpha + big_t) * (s - 1))
+        * (1 - ((beta + big_t) / (beta + big_t + t)) ** (s - 1))
+    )
+    got = clv.expected_purchases(fit, summary, t)
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert clv.p_alive(fit, summary).tolist() == [1.0, 1.0]
+
+
+def test_the_concentration_reading_ranks_no_value_the_model_could_not_compute():
+    # It read "The top 10% of customers (955) hold — of the expected value of —".
+    values = pl.DataFrame({"clv": [float("nan")] * 20})
+    assert clv.concentration_reading(values, "USD") == "No customer value to rank."
+    # 20 known values, 1 NaN: the top 10% is the 2 largest of the 20 known (100 of 190).
+    values = pl.DataFrame({"clv": [50.0, 50.0, *[5.0] * 18, float("nan")]})
+    assert clv.concentration_reading(values, "USD").startswith(
+        "The top 10% of customers (2) hold 52.6% of the expected value of $190"
+    )
+
+
 def test_expected_purchases_are_a_count_to_one_decimal_or_compact():
     assert clv.purchases_text(50.97) == "51.0"
     assert clv.purchases_text(0.04) == "about 0"

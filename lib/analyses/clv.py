@@ -636,8 +636,15 @@ def horizon_days(horizon: float, horizon_unit: str) -> int:
     return max(1, round(horizon_in_units(horizon, horizon_unit, "days")))
 
 
+# Terms of the hypergeometric series summed where scipy gives no finite 2F1, at most.
+SERIES_TERMS = 2000
+
+
 def _hyp2f1(a, b, c, z):
-    """2F1 where scipy's series overflows is Euler's transformation, as lifetimes does."""
+    """2F1 where scipy's series overflows is Euler's transformation, as lifetimes does; where
+    that fails too (scipy gives NaN for a in the tens of thousands, as r of a fit whose customers
+    buy at one rate: MBG/NBD on the web-shop demo, r = 24,070 with z = 4.5e-5), the series
+    itself, summed term by term while it converges (19 terms there)."""
     from scipy.special import hyp2f1
 
     term = np.array(hyp2f1(a, b, c, z), dtype=float)
@@ -645,7 +652,26 @@ def _hyp2f1(a, b, c, z):
     if over.any():  # Euler's only where needed: it costs as much again
         a, b, c, z = (np.broadcast_to(v, term.shape)[over] for v in (a, b, c, z))
         term[over] = hyp2f1(c - a, c - b, c, z) * (1 - z) ** (c - a - b)
+        left = ~np.isfinite(term[over])
+        if left.any():
+            sums = term[over]
+            sums[left] = _series(*(v[left] for v in (a, b, c, z)))
+            term[over] = sums
     return term
+
+
+def _series(a, b, c, z):
+    """2F1 as its series, sum over k of (a)_k (b)_k / (c)_k z^k / k!, where it converges within
+    SERIES_TERMS terms (|z| < 1, terms that fit a float); NaN elsewhere."""
+    total, term = np.ones(z.shape), np.ones(z.shape)
+    going = np.abs(z) < 1
+    for k in range(SERIES_TERMS):
+        if not going.any():
+            break
+        term = np.where(going, term * (a + k) * (b + k) / ((c + k) * (k + 1)) * z, 0.0)
+        total = total + term
+        going &= np.isfinite(total) & (np.abs(term) > 1e-17 * np.abs(total))
+    return np.where(np.isfinite(total) & ~going & (np.abs(z) < 1), total, np.nan)
 
 
 @dataclass(frozen=True)
@@ -782,7 +808,7 @@ def _pareto_settled(fit: Fit, rows: _Histories) -> tuple[np.ndarray, np.ndarray]
     x, big_t = rows.x, rows.big_t
     with np.errstate(all="ignore"):
         likelihood = model._conditional_log_likelihood(params, x, rows.recency, big_t)
-        first = (
+        alive = (  # the log-likelihood's term of a customer still alive at T
             gammaln(r + x)
             - gammaln(r)
             + r * np.log(alpha)
@@ -790,8 +816,17 @@ def _pareto_settled(fit: Fit, rows: _Histories) -> tuple[np.ndarray, np.ndarray]
             - (r + x) * np.log(alpha + big_t)
             - s * np.log(beta + big_t)
         )
+        # A last purchase at T leaves no time to have left (A_0 = 0): the likelihood is the
+        # alive term alone, where lifetimes' log of a zero difference gives NaN once its terms
+        # are large (scipy's logsumexp of two equal values near 800).
+        likelihood = np.where(_bought_at_end(likelihood, rows.recency, big_t), alive, likelihood)
         second = np.log(r + x) + np.log(beta + big_t) - np.log(alpha + big_t)
-        return first + second, np.asarray(likelihood, dtype=float)
+        return alive + second, np.asarray(likelihood, dtype=float)
+
+
+def _bought_at_end(values: np.ndarray, recency: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+    """Rows whose Pareto/NBD `values` are not finite because their last purchase is at T."""
+    return ~np.isfinite(values) & (recency >= big_t)
 
 
 def expected_new_customer_purchases(fit: Fit, t: np.ndarray) -> np.ndarray:
@@ -825,7 +860,12 @@ def p_alive(fit: Fit, summary: pl.DataFrame) -> np.ndarray:
         return np.zeros(0)
     f, r, big_t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     model = _fitter(fit)
-    return np.asarray(_quiet(lambda: model.conditional_probability_alive(f, r, big_t)), dtype=float)
+    alive = np.asarray(
+        _quiet(lambda: model.conditional_probability_alive(f, r, big_t)), dtype=float
+    )
+    if fit.model == "pareto":  # a last purchase at T: no time to have left since (_pareto_settled)
+        alive = np.where(_bought_at_end(alive, r, big_t), 1.0, alive)
+    return alive
 
 
 def expected_spend(fit: Fit, summary: pl.DataFrame) -> np.ndarray | None:
@@ -1865,7 +1905,7 @@ def concentration_reading(
 ) -> str:
     """One sentence on how much of the expected value the most valuable customers hold; with
     `degenerate` (a fit that cannot tell when customers leave) it recommends nothing."""
-    clv = values["clv"]
+    clv = values["clv"].fill_nan(None)  # a value the model could not compute is no value
     known, total = clv.count(), clv.sum()
     if known == 0 or not total:
         return "No customer value to rank."
