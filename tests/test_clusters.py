@@ -614,6 +614,34 @@ def test_roi_is_margin_profit_over_cost_best_first():
     )
 
 
+def test_roi_reading_advises_no_spending_that_loses_and_names_ties_together():
+    """At a 0% margin or a cost above every cluster's gross profit it said "Spend first on
+    “recent buyers”: -R$ 15 profit per customer, a return of -100%"; at 0% and no cost, that one
+    cluster (of clusters all at 0) "earn the most gross profit per customer (R$ 0)"."""
+    # Margin 0, cost 15: every cluster loses 15 per customer.
+    roi = cl.cluster_roi(roi_profiles(), margin=0.0, cost=15.0)
+    assert cl.roi_reading(roi, "GBP", 15.0) == (
+        "No cluster pays back a cost of £15 per customer: each loses £15 per customer at this "
+        "margin. Lower the cost or check the margin before spending."
+    )
+    # Margin 30, cost 40: gross 30, 15, 6 per customer; the best, "rich", loses 10 (-25%).
+    roi = cl.cluster_roi(roi_profiles(), margin=30.0, cost=40.0)
+    assert cl.roi_reading(roi, "GBP", 40.0) == (
+        "No cluster pays back a cost of £40 per customer: even “rich” loses £10 per customer (a "
+        "return of -25%). Lower the cost or check the margin before spending."
+    )
+    assert cl.roi_reading(cl.cluster_roi(roi_profiles(), 0.0, 0.0), "GBP", 0.0) == (
+        "No cluster earns a gross profit at this margin: set the gross margin, and a cost per "
+        "customer, to compare returns on spending."
+    )
+    # Two clusters of the same revenue per customer tie for the best.
+    even = roi_profiles().with_columns(pl.Series("revenue_per_customer", [100.0, 100.0, 20.0]))
+    said = cl.roi_reading(cl.cluster_roi(even, 30.0, 10.0), "GBP", 10.0)
+    assert said.startswith("Spend first on “small” and “rich”, tied: £20 profit per customer")
+    said = cl.roi_reading(cl.cluster_roi(even, 30.0, 0.0), "GBP", 0.0)
+    assert said.startswith("“Small” and “rich” tie for the most gross profit per customer (£30")
+
+
 def test_without_a_cost_roi_is_blank_and_profit_ranks():
     roi = cl.cluster_roi(roi_profiles(), margin=50.0, cost=0.0)
     assert roi["cluster"].to_list() == [2, 1, 3]

@@ -1057,15 +1057,45 @@ def unit_value(value: float | None, unit: str, currency: str) -> str:
     return f"{value:,.{digits}f} {noun}"
 
 
+def _quoted(names: list[str]) -> str:
+    """Cluster names in quotes, listed: “a”, “b” and “c” (three at most, then how many more)."""
+    return fmt.listed([f"“{fmt.plain(n)}”" for n in names], most=3)
+
+
 def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
-    """Where marketing money returns most, in one sentence."""
+    """Where marketing money returns most, in one sentence: none when no cluster pays back the
+    cost (or, without a cost, earns anything), the clusters tied for the best named together."""
     best, worst = roi.row(0, named=True), roi.row(roi.height - 1, named=True)
     profit = fmt.money(best["profit_per_customer"], currency)
+    # Tied to the cent with the best: ranked apart by the table, not by their figures.
+    leading = roi.filter(
+        pl.col("profit_per_customer").round(2) == round(best["profit_per_customer"], 2)
+    )
+    names = _quoted(leading["name"].to_list())
     if cost <= 0:
+        if best["profit_per_customer"] <= 0:
+            return (
+                "No cluster earns a gross profit at this margin: set the gross margin, and a "
+                "cost per customer, to compare returns on spending."
+            )
+        first = leading["name"].to_list()
+        opening = _quoted([first[0].capitalize(), *first[1:]])  # the sentence's start
+        who = f"{opening} earn" if leading.height == 1 else f"{opening} tie for"
         return (
-            f"“{fmt.plain(best['name'].capitalize())}” earn the most gross profit per customer "
-            f"({profit}); "
-            "enter a cost per customer to compare returns on spending."
+            f"{who} the most gross profit per customer ({profit}); enter a cost per customer to "
+            "compare returns on spending."
+        )
+    if best["profit_per_customer"] < 0:
+        spent, loss = fmt.money(cost, currency), fmt.money(-best["profit_per_customer"], currency)
+        if leading.height == roi.height:
+            return (
+                f"No cluster pays back a cost of {spent} per customer: each loses {loss} per "
+                "customer at this margin. Lower the cost or check the margin before spending."
+            )
+        return (
+            f"No cluster pays back a cost of {spent} per customer: even {names} "
+            f"{'loses' if leading.height == 1 else 'lose'} {loss} per customer (a return of "
+            f"{fmt.change(best['roi'])}). Lower the cost or check the margin before spending."
         )
     losing = roi.filter(pl.col("profit_per_customer") < 0)
     tail = (
@@ -1075,8 +1105,9 @@ def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
         if losing.height
         else f"even “{fmt.plain(worst['name'])}” return {fmt.change(worst['roi'])}"
     )
+    tied = "" if leading.height == 1 else ", tied"
     return (
-        f"Spend first on “{fmt.plain(best['name'])}”: {profit} profit per customer, a return of "
+        f"Spend first on {names}{tied}: {profit} profit per customer, a return of "
         f"{fmt.change(best['roi'])} on the cost; {tail}."
     )
 
