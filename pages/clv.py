@@ -403,7 +403,7 @@ elif view == "Holdout check":
     else:
         overall = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
         m = st.columns(4)
-        m[0].metric("Holdout", f"{holdout.holdout_units:,.0f} {unit}")
+        m[0].metric("Holdout", clv.holdout_length(holdout.holdout_units, unit, noun=True))
         m[1].metric(
             "MAE per customer",
             f"{overall['mae_purchases']:.2f}",

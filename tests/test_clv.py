@@ -926,12 +926,41 @@ def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance
         "Use these totals with care: over the 27-week holdout check BG/NBD over-predicted "
         "purchases by 23.0% (123 predicted against 100 made)."
     )
-    assert caution(84.0, 100.0) == (
+    assert caution(840.0, 1000.0) == (
         "Use these totals with care: over the 27-week holdout check BG/NBD under-predicted "
-        "purchases by 16.0% (84 predicted against 100 made)."
+        "purchases by 16.0% (840 predicted against 1,000 made)."
     )
     assert caution(114.0, 100.0) == ""  # within the 15% the holdout reading plans with
     assert caution(0.0, 0.0) == ""  # nobody bought: nothing to check
+    # 16% under, but 84 predicted against 100 made is within chance: |100 - 84| = 16 is under
+    # 1.96 x sqrt(84) = 17.96 (a Poisson count of 84); 23 against 100 is beyond 1.96 x sqrt(123).
+    assert caution(84.0, 100.0) == ""
+
+
+def test_a_holdout_of_one_day_reads_in_days_and_judges_nothing_within_chance():
+    """A calibration ending the day before the last purchase: the page read "Holdout: 0 weeks"
+    and cautioned the totals from 23 purchases predicted against 17 made."""
+    groups = pl.DataFrame(
+        {
+            "group": ["all"],
+            "customers": [1000],
+            "predicted_purchases": [0.023],
+            "actual_purchases": [0.017],
+            "mae_purchases": [0.03],
+            "total_error": [23 / 17 - 1],
+        }
+    )
+    units = 1 / 7  # one day, in weeks
+    assert clv.holdout_length(units, "weeks", noun=True) == "1 day"
+    assert clv.holdout_length(units, "weeks") == "1-day"
+    assert clv.holdout_length(26.0, "weeks", noun=True) == "26 weeks"
+    assert clv.holdout_caution(groups, units, "weeks", "BG/NBD") == ""
+    assert clv.holdout_reading(groups, units, "weeks") == (
+        "Over the 1-day holdout the model predicted 0.02 purchases per customer against 0.02 "
+        "made: it overestimates the total by 35.3% (within what chance gives 17 purchases: too "
+        "few to judge the model, so set the calibration end earlier); per customer it is off by "
+        "0.03 purchases on average."
+    )
 
 
 def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from lib import fmt, measures, quality, threads
+from lib import fmt, measures, quality, stats, threads
 from lib.model import Dataset
 
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
@@ -1673,7 +1673,7 @@ def comparison_reading(
         near = row["mae_purchases"] <= best["mae_purchases"] * (1 + ALIKE)
         (alike if near or f"{row['mae_purchases']:.3f}" == shown else others).append(row)
     against = ", ".join(f"{r['model']} {r['mae_purchases']:.3f}" for r in others)
-    holdout = f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout"
+    holdout = f"Over the {holdout_length(holdout_units, unit)} holdout"
     if len({f"{r['mae_purchases']:.3f}" for r in alike}) == 1 < len(alike):
         errors = f"the same error per customer to the precision shown, {shown} purchases"
         errors += f" (against {against})" if against else ""
@@ -1844,18 +1844,42 @@ def headless(
 HOLDOUT_TOLERANCE = 0.15
 
 
+def holdout_length(holdout_units: float, unit: str, noun: bool = False) -> str:
+    """A holdout's length in the model's unit, as in "the 12-week holdout" (`noun`: "12 weeks"),
+    in days when shorter than one (a calibration ending the day before the last purchase:
+    "1-day", where it read "0-week")."""
+    count, word = round(holdout_units), unit[:-1]
+    if unit != "days" and count < 1:
+        count, word = round(holdout_units * DAYS_PER_UNIT[unit]), "day"
+    return fmt.counted(count, word) if noun else f"{count:,}-{word}"
+
+
+def _off_by_chance(predicted: float, made: float) -> bool:
+    """Whether the purchases `made` in a holdout differ from the `predicted` total by no more
+    than chance gives so few: within 1.96 standard deviations of a Poisson count of the
+    predicted mean (a customer's purchases vary at least as much: a gap beyond it is beyond
+    chance). 17 made against 23 predicted, over one day, are within it."""
+    return abs(made - predicted) <= stats.Z95 * math.sqrt(max(predicted, 0.0))
+
+
+def _totals(row: dict) -> tuple[float, float]:
+    """The predicted and made purchases of Holdout.groups' "all" row (its means per customer)."""
+    n = row["customers"]
+    return row["predicted_purchases"] * n, row["actual_purchases"] * n
+
+
 def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
     """The caution the headline totals carry when the holdout check (`groups`: Holdout.groups,
     over `holdout_units`, of the purchase model labelled `model`) found the total purchases off
-    by more than HOLDOUT_TOLERANCE; "" otherwise."""
+    by more than HOLDOUT_TOLERANCE and beyond chance (_off_by_chance); "" otherwise."""
     row = groups.filter(pl.col("group") == "all").row(0, named=True)
     error = row["total_error"]
-    if error is None or abs(error) <= HOLDOUT_TOLERANCE:
+    if error is None or abs(error) <= HOLDOUT_TOLERANCE or _off_by_chance(*_totals(row)):
         return ""
     n = row["customers"]
     return (
-        f"Use these totals with care: over the {holdout_units:,.0f}-{unit[:-1]} holdout check "
-        f"{model} {'over' if error > 0 else 'under'}-predicted purchases by "
+        f"Use these totals with care: over the {holdout_length(holdout_units, unit)} holdout "
+        f"check {model} {'over' if error > 0 else 'under'}-predicted purchases by "
         f"{fmt.pct(abs(error))} ({fmt.count(row['predicted_purchases'] * n)} predicted against "
         f"{fmt.count(row['actual_purchases'] * n)} made)."
     )
@@ -1876,10 +1900,16 @@ def holdout_reading(
         trust = "over this window only: the fit cannot tell when customers leave"
     elif abs(error) <= HOLDOUT_TOLERANCE:
         trust = "close enough to plan with"
+    elif _off_by_chance(*_totals(row)):
+        made = fmt.counted(round(_totals(row)[1]), "purchase")
+        trust = (
+            f"within what chance gives {made}: too few to judge the model, so set the "
+            "calibration end earlier"
+        )
     else:
         trust = "use the figures with care"
     return (
-        f"Over the {holdout_units:,.0f}-{unit[:-1]} holdout the model predicted "
+        f"Over the {holdout_length(holdout_units, unit)} holdout the model predicted "
         f"{row['predicted_purchases']:.2f} purchases per customer against "
         f"{row['actual_purchases']:.2f} made: it {direction}estimates the total by "
         f"{fmt.pct(abs(error))} ({trust}); per customer it is off by "
