@@ -391,7 +391,9 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
             Block(
                 f"Top {top.height} items by {by}",
                 table=top.drop("trend"),
-                reading=sales.top_items_reading(ranking, int(o["topn"]), by, cur),
+                reading=sales.top_items_reading(
+                    ranking, int(o["topn"]), by, cur, sales.kpi_orders(f["kpis"])
+                ),
                 kinds={"rank": "count", "share": "pct", "units": "count", "item_id": "id"},
             )
         )

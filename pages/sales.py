@@ -247,7 +247,7 @@ else:
     left_out = sales.non_product_lines(
         cube, start=start, end=end, categories=tuple(categories), regions=tuple(regions)
     )
-    ui.reading(sales.top_items_reading(ranking, topn, rank_by, currency))
+    ui.reading(sales.top_items_reading(ranking, topn, rank_by, currency, sales.kpi_orders(figures)))
     # Name only the non-product codes this data has (POST, DOT... are Online Retail's).
     codes = sorted(cube.filter(~pl.col("product"))["item_id"].drop_nulls().cast(pl.String).unique())
     why = (

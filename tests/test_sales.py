@@ -351,9 +351,10 @@ def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
     assert grid.height == 168 and grid["orders"].sum() == 6
     monday = grid.filter(pl.col("day") == "Mon", pl.col("orders") > 0)
     assert monday.select("hour", "orders").rows() == [(10, 1), (15, 1)]  # o1 and o6
-    # One order in each of six hours: none is a peak.
-    assert sales.weekday_hour_reading(grid).startswith(
-        "No hour of the week stands out beyond chance; "
+    # Six orders: too few to name a peak hour or a busiest day (it named a peak from one order).
+    assert sales.weekday_hour_reading(grid) == (
+        "Only 6 orders in the selected range: too few to tell a peak hour or a busiest day: "
+        "widen the dates or filters."
     )
     # From 2 January: o1 (Monday 1 January, 10:00) is out.
     later = sales.weekday_hour(slots, date(2024, 1, 2), date(2024, 2, 29))
@@ -489,6 +490,19 @@ def test_basket_sizes_in_lines_and_in_units():
     assert later.rows() == [(1, 4), (2, 1)]
     text = sales.basket_reading(baskets("lines"), "lines")
     assert text.startswith("The median order has 1 line (mean 1.3); 66.7% of orders")
+
+
+def test_orders_of_one_weekday_are_not_called_spread_evenly_over_it():
+    # 25 orders on Monday 1 January, 5 in each hour from 9:00: it read "orders spread about
+    # evenly over Sun (differences within chance)" for a one-day range.
+    slots = pl.DataFrame(
+        {"day": [date(2024, 1, 1)] * 5, "slot": [9, 10, 11, 12, 13], "orders": [5] * 5},
+        schema={"day": pl.Date, "slot": pl.Int16, "orders": pl.Int64},
+    )
+    grid = sales.weekday_hour(slots, date(2024, 1, 1), date(2024, 1, 1))
+    assert sales.weekday_hour_reading(grid) == (
+        "No hour of the week stands out beyond chance; every order falls on a Mon."
+    )
 
 
 def test_order_totals_tell_no_units_and_have_no_basket_size():
@@ -746,9 +760,22 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
     # Net units: P1 2 + 1 - 1 + 1 = 3, P2 1 + 4 + 1 = 6, P3 3 (POST is postage, no item): 12
     # units of 3 items; Bean 6 (50%), the top 2 hold 6 + 3 (75%).
     ranking = sales.top_items(tiny_lines(), "units")
-    assert sales.top_items_reading(ranking, 2, "units", "GBP") == (
+    # As if from enough orders (the tiny lines hold 6): the leader and the top's share.
+    assert sales.top_items_reading(ranking, 2, "units", "GBP", sales.FEW_ORDERS) == (
         "Bean leads with 6 units (50.0%); the top 2 of 3 items make 75.0% of all units: keep "
         "them in stock."
+    )
+    # From their own 6 orders: no leader, no advice (it named one from a single order).
+    assert sales.top_items_reading(ranking, 2, "units", "GBP", 6) == (
+        "Only 6 orders in the selected range: too few to tell a leading item or advise on "
+        "stock: widen the dates or filters."
+    )
+    # By orders: Apple (P1) in o1, o2, o6 and Bean (P2) in o1, o3, o7 tie with 3 each (42.9% of
+    # the 7 item orders, P3's one in o5 the rest; postage is no item).
+    by_orders = sales.top_items(tiny_lines(), "orders")
+    assert sales.top_items_reading(by_orders, 2, "orders", "GBP", 40).startswith(
+        "Apple and Bean tie for the lead with 3 orders (42.9% each); the top 2 of 3 items make "
+        "85.7% of all orders"
     )
 
 
@@ -764,7 +791,7 @@ def test_items_that_came_back_more_than_they_sold_get_no_share_and_no_leader():
     )
     ranking = sales.top_items(lines, "units")
     assert ranking.height > 0 and ranking["share"].null_count() == ranking.height
-    assert sales.top_items_reading(ranking, 10, "units", "GBP") == (
+    assert sales.top_items_reading(ranking, 10, "units", "GBP", 0) == (
         "No item has positive net units in the selected range: returns and cancellations "
         "match or outweigh the sales, so there is no leader to name."
     )

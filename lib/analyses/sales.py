@@ -184,6 +184,11 @@ def _period_figures(
     }
 
 
+def kpi_orders(figures: pl.DataFrame) -> int:
+    """The sale orders of a kpis frame's period."""
+    return int(figures.filter(pl.col("metric") == "orders")["value"][0] or 0)
+
+
 def kpis(
     orders: pl.DataFrame, start: date, end: date, links: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -642,8 +647,17 @@ def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
     return rank_items(item_cube(lines), by)
 
 
-def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> str:
-    """One sentence: the leader, and how concentrated the top n are."""
+# Fewer sale orders than this in a range: no leading item, peak hour or busiest day is named.
+FEW_ORDERS = 20
+
+
+def _few(orders: int) -> str:
+    return f"Only {fmt.counted(orders, 'order')} in the selected range: too few to tell"
+
+
+def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, orders: int) -> str:
+    """One sentence: the leader (or the items tied with it), and how concentrated the top n are;
+    nothing named from fewer than FEW_ORDERS sale `orders` in the range."""
     if ranking.height == 0:
         return "No item sold in the selected range."
     lead = ranking.row(0, named=True)
@@ -652,11 +666,21 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str) -> 
             f"No item has positive net {by} in the selected range: returns and cancellations "
             "match or outweigh the sales, so there is no leader to name."
         )
+    if orders < FEW_ORDERS:
+        return f"{_few(orders)} a leading item or advise on stock: widen the dates or filters."
     top_share = ranking.head(n)["share"].sum()
     value = fmt.money(lead[by], currency) if by == "revenue" else fmt.count(lead[by])
-    unit = "" if by == "revenue" else f" {by}"
+    unit = "" if by == "revenue" else f" {fmt.plural(lead[by], by[:-1])}"
+    tied = ranking.filter(pl.col(by).round(2) == round(lead[by], 2))["item_name"].to_list()
+    leads = (
+        f"{fmt.plain(tied[0])} leads"
+        if len(tied) == 1
+        else f"{fmt.listed([fmt.plain(t) for t in tied], most=3)} tie for the lead"
+    )
     return (
-        f"{fmt.plain(lead['item_name'])} leads with {value}{unit} ({fmt.pct(lead['share'])}); "
+        f"{leads} with {value}{unit} ({fmt.pct(lead['share'])}"
+        + ("" if len(tied) == 1 else " each")
+        + "); "
         # Items as the data keys them: a Shopify SKU is one size or colour of a product.
         f"the top {min(n, ranking.height)} of {ranking.height:,} items make "
         f"{fmt.pct(top_share)} of all {by}: "
@@ -767,6 +791,8 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     total = grid["orders"].sum()
     if total == 0:
         return "No orders in the selected range."
+    if total < FEW_ORDERS:
+        return f"{_few(total)} a peak hour or a busiest day: widen the dates or filters."
     peak, timed = _peak_text(grid, total)
     by_day = grid.group_by("day", "weekday").agg(pl.col("orders").sum()).sort("weekday")
     selling = by_day.filter(pl.col("orders") > 0)
@@ -777,12 +803,14 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     even = busiest.height == selling.height or bool(set(busiest["day"]) & set(quietest["day"]))
     # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
     empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
-    if even:
+    if selling.height == 1:  # nothing to compare: a range of one day, or a shop open one day
+        most = f"every order falls on a {selling['day'][0]}"
+    elif even:
         days = fmt.listed(selling["day"].to_list()) if empty else "the days"
         most = f"orders spread about evenly over {days} (differences within chance)"
     else:
         most = _days_text(busiest, total, "the busiest day", "the busiest days")
-    if empty:
+    if empty and selling.height > 1:
         least = f"no order falls on {' or '.join(empty) if len(empty) < 3 else ', '.join(empty)}"
     elif even:
         least = ""
