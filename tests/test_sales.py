@@ -353,7 +353,7 @@ def test_weekday_hour_counts_sale_orders_in_a_full_week_grid():
     assert monday.select("hour", "orders").rows() == [(10, 1), (15, 1)]  # o1 and o6
     # Six orders: too few to name a peak hour or a busiest day (it named a peak from one order).
     assert sales.weekday_hour_reading(grid) == (
-        "Only 6 orders in the selected range: too few to tell a peak hour or a busiest day: "
+        "Only 6 orders in the selected range, too few to name a peak hour or a busiest day: "
         "widen the dates or filters."
     )
     # From 2 January: o1 (Monday 1 January, 10:00) is out.
@@ -767,7 +767,7 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
     )
     # From their own 6 orders: no leader, no advice (it named one from a single order).
     assert sales.top_items_reading(ranking, 2, "units", "GBP", 6) == (
-        "Only 6 orders in the selected range: too few to tell a leading item or advise on "
+        "Only 6 orders in the selected range, too few to name a leading item or advise on "
         "stock: widen the dates or filters."
     )
     # By orders: Apple (P1) in o1, o2, o6 and Bean (P2) in o1, o3, o7 tie with 3 each (42.9% of

@@ -652,7 +652,7 @@ FEW_ORDERS = 20
 
 
 def _few(orders: int) -> str:
-    return f"Only {fmt.counted(orders, 'order')} in the selected range: too few to tell"
+    return f"Only {fmt.counted(orders, 'order')} in the selected range, too few to name"
 
 
 def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, orders: int) -> str:
