@@ -494,6 +494,15 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             raise ValueError(f"{file}: no such DuckDB database")
         con.execute("DETACH DATABASE IF EXISTS source")
         con.execute(f"ATTACH '{_quoted(file)}' AS source (READ_ONLY)")
+        tables = [
+            name
+            for (name,) in con.sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'source'"
+            ).fetchall()
+        ]
+        if _table(table) not in tables:
+            held = f" (it holds {', '.join(sorted(tables))})" if tables else " (it holds none)"
+            raise ValueError(f"{table}: no such table in the DuckDB database{held}")
         rel = con.sql(f"SELECT *, rowid AS {summaries.LINE} FROM source.{_table(table)}")
         currency = _currency(rel.columns)
     else:

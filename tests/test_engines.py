@@ -112,6 +112,26 @@ def test_a_duckdb_table_equals_the_in_memory_read(retail, in_memory):
     _same(in_memory["cohorts"], engines.cohort_frames(source))
 
 
+def test_a_duckdb_database_without_the_table_named_says_which_it_holds(tmp_path):
+    """A mistyped --db-table printed DuckDB's traceback (CatalogException) and exited 1."""
+    duckdb = pytest.importorskip("duckdb")
+    file = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(file)) as con:
+        con.execute("CREATE TABLE order_lines (order_id TEXT)")
+    out = subprocess.run(
+        [sys.executable, "-m", "lib", "rfm", "--db", f"duckdb://{file}", "--db-table", "lines"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert out.stderr == (
+        "rfm: lines: no such table in the DuckDB database (it holds order_lines)\n"
+    )
+
+
 @pytest.fixture(scope="module")
 def postgres():
     """An ibis connection to the test database and its URL (STORELENS_TEST_POSTGRES): skipped
