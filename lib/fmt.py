@@ -100,14 +100,15 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 # GFM turns URLs and e-mail addresses into links after escapes are read ("http\:\/\/x\.io"
 # still links): an invisible word joiner after the scheme, "www" or "@" breaks the pattern.
-_JOINER = "\u2060"
+# Text leaving Markdown (a report's HTML, a terminal) drops it again: a copied name must match.
+JOINER = "\u2060"
 _LINKABLE = re.compile(r"(?i)\b(https?|ftp|mailto|file)(?=:)|\bwww(?=\.)|@")
 
 
 def plain(text: object) -> str:
     """`text` (a name from the data, a file name) escaped to show as itself in Markdown: no
     emphasis, image, link, autolinked URL or e-mail, LaTeX, colour or icon directive."""
-    unlinked = _LINKABLE.sub(lambda m: m.group(0) + _JOINER, str(text))
+    unlinked = _LINKABLE.sub(lambda m: m.group(0) + JOINER, str(text))
     return _PUNCTUATION.sub(r"\\\1", unlinked).replace("\n", " ")
 
 

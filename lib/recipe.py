@@ -596,8 +596,9 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def plain_text(note: str) -> str:
-    """A note as plain text (for a terminal): the Markdown escapes of fmt.plain removed."""
-    return _ESCAPED.sub(r"\1", note)
+    """A note as plain text (for a terminal): the Markdown escapes of fmt.plain removed, and its
+    word joiners."""
+    return _ESCAPED.sub(r"\1", note).replace(fmt.JOINER, "")
 
 
 def _show(value: object) -> str:

@@ -1574,7 +1574,9 @@ _MD = re.compile(r"\\([!-/:-@\[-`{-~])|(\*\*)")
 
 def markdown_html(text: str) -> str:
     """A reading (Markdown as the pages show it: names escaped with backslashes by fmt.plain,
-    **bold**) as safe HTML: every character escaped, only bold kept."""
+    **bold**) as safe HTML: every character escaped, only bold kept; fmt.plain's word joiners
+    dropped (HTML links nothing by itself)."""
+    text = text.replace(fmt.JOINER, "")
     out, bold, at = [], False, 0
     for match in _MD.finditer(text):
         out.append(html.escape(text[at : match.start()]))

@@ -509,6 +509,12 @@ def test_readings_keep_bold_and_lose_markdown_escapes():
         "<strong>Paid_search</strong> leads &lt;b&gt; &amp; co"
     )
     assert report.markdown_html("**open") == "<strong>open</strong>"
+    # fmt.plain's invisible word joiners (no autolink in Markdown) do not reach the HTML: a name
+    # copied from the report must be the data's (it read "bob@\u2060shop.com").
+    for name in ("bob@shop.com", "=HYPERLINK(http://x.example)", "www.shop.example"):
+        said = report.markdown_html(f"**{fmt.plain(name)}** fell most")
+        assert said == f"<strong>{html.escape(name)}</strong> fell most"
+        assert recipe.plain_text(fmt.plain(name)) == name
 
 
 def test_bad_settings_are_noted_in_the_report_not_raised():
