@@ -1,4 +1,5 @@
-"""Headless twin of the app: `python -m lib COMMAND FILES... [--options] [--format json|csv]`."""
+"""Headless twin of the app: `python -m lib COMMAND FILES... [--options]`. Analyses print their
+tables as JSON or CSV (`--format json|csv`); `report` writes an HTML file (`--out`)."""
 
 from __future__ import annotations
 
