@@ -417,6 +417,7 @@ _RULES_BASE = "app_rules_base"  # (bins, rules) a recipe restored: the rule edit
 _LINK = "app_link"  # a link made on uploaded files, waiting for them: LinkTarget
 _PRINTS = "app_prints"  # (data set key, FilePrints of the uploaded tables)
 _RECIPE = "app_recipe"  # the last recipe applied: (file id, what it did)
+_DATA_DEFAULTS = "app_data_defaults"  # a data-dependent control's key -> its data's default
 
 
 def has(key: str) -> bool:
@@ -435,6 +436,18 @@ def set_value(key: str, new: object) -> None:
         st.session_state.pop(key, None)
     else:
         st.session_state[key] = new
+
+
+def remember_default(key: str, default: object) -> None:
+    """The default a data-dependent control opens on for the data loaded (the whole date range,
+    the suggested k), so that a recipe can leave out what the user left there."""
+    st.session_state.setdefault(_DATA_DEFAULTS, {})[key] = default
+
+
+def at_data_default(key: str) -> bool:
+    """Whether the control of `key` stands at the default its data gave it (remember_default)."""
+    defaults = _store().get(_DATA_DEFAULTS, {})
+    return key in defaults and _store().get(key) == defaults[key]
 
 
 def url_values(key: str) -> list[str]:

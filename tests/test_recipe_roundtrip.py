@@ -335,6 +335,35 @@ def test_a_recipe_saved_after_mapping_and_settings_reproduces_every_figure_and_t
     assert retention["cohort"].n_unique() <= cohort_lib.DEFAULT_SHOWN  # every cohort on the page
 
 
+def test_controls_left_where_the_data_put_them_follow_the_data_the_recipe_replays_on(
+    downloads, tmp_path, capsys
+):
+    """Pages opened, nothing moved: the recipe pinned Sales' whole date range, RFM's as-of day
+    and the cohorts shown, so replayed on next month's export it silently left the new month
+    out. Now it holds none of them, and its replay on a longer file gives that file's figures."""
+    text, _ = session_a(downloads, {"sales": [], "rfm": [], "cohorts": []})
+    made = recipe.from_toml(text)
+    pinned = {"sales": {"start", "end"}, "rfm": {"as_of"}, "cohorts": {"shown"}}
+    for page, options in pinned.items():
+        assert not options & set(made.settings.get(page, {})), (page, made.settings.get(page))
+    # Next month's export: the same lines and 8 more in August 2024.
+    longer = (
+        CSV
+        + "".join(
+            f"OP9{n};{day:02d}/08/2024;S001;A-101;Café;Norte;1;4,50\n"
+            for n, day in enumerate(range(1, 17, 2))
+        ).encode()
+    )
+    data, saved = tmp_path / FILE, tmp_path / "recipe.toml"
+    data.write_bytes(longer)
+    saved.write_text(text, encoding="utf-8")
+    out, _ = cli_json(capsys, "sales", str(data), "--recipe", str(saved), "--format", "json")
+    revenue = {row["metric"]: row["value"] for row in json.loads(out)["kpis"]}["revenue"]
+    lines = formats.assemble(io.read_file(FILE, longer), made.column_mappings()).dataset
+    assert revenue == pytest.approx(lines.tables["lines"]["revenue"].sum())
+    assert lines.tables["lines"]["ordered_at"].max().month == 8
+
+
 def test_the_cohort_pages_shown_cohorts_and_churn_window_come_back_with_the_recipe(downloads):
     # Two Cohorts controls that change its figures: "Cohorts shown" (the pooled "Quarter 1 vs
     # first" and the heatmap) and "Window covers" (the churn windows and the status table).

@@ -64,6 +64,8 @@ class Checks:
         url: Callable[[object], list[str]],
         data: bool,
     ) -> None:
+        if data:
+            state.remember_default(key, default)
         if data and self.fresh and key not in self._reset and state.has(key):
             self._reset.add(key)
             state.set_value(key, default)
@@ -89,6 +91,7 @@ class Checks:
     def basis(self, key: str, token: Hashable, default: object) -> None:
         """A control that opens on a computed default (the suggested k): when what it was
         computed from changes, the control moves to the new default."""
+        state.remember_default(key, default)
         if state.changed(f"basis:{self.page}:{key}", token) and state.has(key):
             state.set_value(key, default)
 

@@ -298,12 +298,14 @@ def _key(page: str, control: Control, grain: object = None) -> str:
 
 def current(page: str) -> dict[str, object]:
     """The headless options of the page's controls as they stand in this session (options whose
-    control was never shown are left out: the headless default is the page's), and under
-    recipe.VIEWS_KEY the values of its views that were shown."""
+    control was never shown are left out: the headless default is the page's; so are those left
+    at the default the data gave them, the whole date range or the suggested k, so that a recipe
+    replayed on next month's export follows its data), and under recipe.VIEWS_KEY the values of
+    its views that were shown."""
     out: dict[str, object] = {}
     for control in CONTROLS.get(page, ()):
         key = _key(page, control)
-        if not state.has(key):
+        if not state.has(key) or state.at_data_default(key):
             continue
         value = state.value(key)
         if value is None:
