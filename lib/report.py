@@ -827,7 +827,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
     if sellers.height:
         blocks.append(
             Block(
-                f"Worst sellers (at least {min_orders} delivered orders)",
+                f"Worst sellers (at least {fmt.counted(min_orders, 'delivered order')})",
                 chart=charts.late_rate_bars(
                     sellers.with_columns(pl.col("seller_id").str.slice(0, 8)),
                     "seller_id",
@@ -882,10 +882,12 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
             pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
         ),
         reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
-        caption=f"Each customer is followed for {months} calendar months after the first order, "
+        caption=f"Each customer is followed for {fmt.counted(months, 'calendar month')} after "
+        "the first order, "
         "whose delivery sets the group; the interval is a 95% Wilson interval. Left out: "
         f"{fmt.count(result.not_delivered)} customers whose first order was never delivered "
-        f"and {fmt.count(result.too_recent)} whose first order is less than {months} months "
+        f"and {fmt.count(result.too_recent)} whose first order is less than "
+        f"{fmt.counted(months, 'month')} "
         "before the data ends.",
         kinds={"median_days_to_next": "number0"},
     )
@@ -1156,16 +1158,16 @@ def _churn_blocks(ds: Dataset, quantile: float) -> tuple[Kpi, list[Block]]:
     reading = fmt.plain(churn.churn_reading(result))
     if result.days is None:
         return kpi, [Block("Churn window", reading=reading)]
-    days = fmt.count(result.days)
+    days = fmt.counted(result.days, "day")
     return kpi, [
         Block(
-            f"Churn window: {share} of repeat purchases within {days} days",
+            f"Churn window: {share} of repeat purchases within {days}",
             chart=charts.status_chart(result.monthly, result.days),
             table=result.windows,
             reading=reading,
             caption="Each month's customers: new (first purchase in the month), repeating (a "
             "purchase in the month and one before), waiting (no purchase in the month, the last "
-            f"one within {days} days of the month's end) and lapsed (quiet for longer).",
+            f"one within {days} of the month's end) and lapsed (quiet for longer).",
             kinds={"quantile": "pct0", "days": "count"},
         ),
         Block(
@@ -1409,7 +1411,7 @@ def _events(ds: Dataset, p: PageInput) -> Built:
         by_platform = f["conversion_by_platform"]
         blocks.append(
             Block(
-                f"View → order conversion within {window} days, by platform",
+                f"View → order conversion within {fmt.counted(window, 'day')}, by platform",
                 chart=charts.conversion_bars(by_platform, "platform", "Platform"),
                 reading=ev.platform_reading(by_platform, window),
             )

@@ -123,10 +123,10 @@ else:
 # --- potential --------------------------------------------------------------------------------
 st.subheader("Potential")
 st.markdown(
-    f"A score from 0 to 1 for each category with at least {int(min_orders):,} orders: each "
-    "component is scaled 0–1 across those categories (fewer late deliveries score higher) and "
-    "averaged with your weights. Growth counts only with at least "
-    f"{int(min_orders):,} orders in the compared months."
+    f"A score from 0 to 1 for each category with at least {fmt.counted(min_orders, 'order')}: "
+    "each component is scaled 0–1 across those categories (fewer late deliveries score higher) "
+    "and averaged with your weights. Growth counts only with at least "
+    f"{fmt.counted(min_orders, 'order')} in the compared months."
 )
 probe = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0), int(min_orders))
 weight_cols = st.columns(len(cat.COMPONENTS))
@@ -212,7 +212,8 @@ columns.table(
         "avg_price": columns.money("Avg price", currency, 2),
         "growth": columns.change("Growth"),
         "growth_reliable": st.column_config.CheckboxColumn(
-            "Reliable", help=f"Growth from at least {int(min_orders)} orders in the compared months"
+            "Reliable",
+            help=f"Growth from at least {fmt.counted(min_orders, 'order')} in the compared months",
         ),
         "quadrant": st.column_config.TextColumn("Quadrant"),
         "potential": st.column_config.ProgressColumn(

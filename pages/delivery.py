@@ -410,9 +410,9 @@ def breakdown() -> None:
                     dv.group_reading(sellers, "seller_id", "seller", overall, int(min_orders))
                 )
                 st.caption(
-                    f"{fmt.count(sellers.height)} sellers with at least {int(min_orders)} "
-                    "delivered "
-                    "orders, worst late rate first (ids shortened on the chart)."
+                    f"{fmt.counted(sellers.height, 'seller')} with at least "
+                    f"{fmt.counted(min_orders, 'delivered order')}, worst late rate first (ids "
+                    "shortened on the chart)."
                 )
                 columns.table(
                     columns.in_percent(sellers, *RATES),
@@ -527,7 +527,9 @@ def lateness_follow_up() -> None:
             ),
             "repeaters": columns.count("Ordered again"),
             "repeat_share": columns.percent(
-                "Share", help=f"Share of those followed who ordered again within {months} months."
+                "Share",
+                help="Share of those followed who ordered again within "
+                f"{fmt.counted(months, 'month')}.",
             ),
             "share_low": columns.percent("95% low"),
             "share_high": columns.percent("95% high"),

@@ -386,7 +386,8 @@ elif view == "Matching":
                 ),
                 "declared_revenue": declared,
                 "enough": st.column_config.CheckboxColumn(
-                    "Enough deals", help=f"At least {min_count} deals: enough to judge"
+                    "Enough deals",
+                    help=f"At least {fmt.counted(min_count, 'deal')}: enough to judge",
                 ),
             },
             ids=(rep,),

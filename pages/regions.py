@@ -81,7 +81,7 @@ with st.expander("Priority weights: what matters most for where to market", expa
     cols = st.columns(5)
     why = {
         "size": "Big markets first",
-        "growth": f"Revenue growth over the last {months} months",
+        "growth": f"Revenue growth over the last {fmt.counted(months, 'month')}",
         "value": "Average net revenue per order",
         "repeat": "Share of customers with 2+ orders",
         "delivery": "Low late rate (needs delivery dates)",

@@ -344,7 +344,8 @@ elif view == VIEWS[2]:
             with col.container(border=True):
                 st.markdown(f"**{fmt.plain(row['segment'].capitalize())}**")
                 st.markdown(
-                    f"{fmt.count(row['customers'])} customers ({fmt.pct(row['customer_share'])})"
+                    f"{fmt.counted(row['customers'], 'customer')} "
+                    f"({fmt.pct(row['customer_share'])})"
                     f" · {fmt.pct(row['revenue_share'])} of net revenue  \n"
                     f"last order {row['avg_recency_days']:,.0f} days ago · "
                     f"{row['avg_frequency']:,.1f} orders · "
@@ -538,7 +539,7 @@ else:
     slug = re.sub(r"[^a-z0-9]+", "_", f"{source} to {target}".lower()).strip("_")
     spent = fmt.whole_money(chosen["revenue"].sum(), currency)
     st.caption(
-        f"{fmt.count(chosen.height)} customers {fmt.plain(movement.moved(source, target))}"
+        f"{fmt.counted(chosen.height, 'customer')} {fmt.plain(movement.moved(source, target))}"
         + ("." if target == movement.GONE else f"; they spent {spent} between the dates.")
     )
     ui.download(chosen, f"rfm_movement_{slug or 'customers'}", "rfm_download_movement")

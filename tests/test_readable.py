@@ -489,3 +489,21 @@ def test_charts_sign_negative_figures_as_the_tables_do():
     at.run()
     assert not at.exception, at.exception
     assert chart_problems(at) == []
+
+
+def test_counts_set_to_one_by_a_control_read_in_the_singular():
+    """A control at 1 read "in the last 1 months", "within 1 days", "at least 1 such deals"."""
+    from lib.analyses import events as ev
+    from lib.analyses import funnel, regions
+
+    marketplace = formats.assemble_demo("marketplace").dataset
+    ranked = regions.headless(marketplace, months=1)["regions"]
+    said = regions.priority_reading(ranked, months=1, currency="BRL")
+    assert "in the last 1 month against the 1 before" in said and "1 months" not in said
+    rows = pl.DataFrame({"platform": ["web"], "conversion": [0.25], "viewers": [8], "buyers": [2]})
+    assert (
+        ev.platform_reading(rows, 1) == "All views come from one platform: 25.0% of viewed "
+        "items are ordered within 1 day."
+    )
+    routes = funnel.headless(marketplace, min_count=1)["routing"]
+    assert "among reps with at least 1 such deal, " in funnel.routing_note(routes, 1)

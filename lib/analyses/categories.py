@@ -503,7 +503,8 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     table = potential.table.filter(pl.col("potential").is_not_null())
     if table.height == 0:
         return (
-            f"No category has the {potential.min_orders:,} orders needed to rank it: lower the "
+            f"No category has the {fmt.counted(potential.min_orders, 'order')} needed to rank "
+            "it: lower the "
             "minimum to score the categories."
         )
     row = table.row(0, named=True)
@@ -531,7 +532,8 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     else:
         lead_words = f"it leads on {fmt.listed([LEAD_LABELS[n] for n in leads])}"
     among = (
-        f"of the {table.height} categories with at least {potential.min_orders:,} orders"
+        f"of the {fmt.counted(table.height, 'category', 'categories')} with at least "
+        f"{fmt.counted(potential.min_orders, 'order')}"
         if potential.min_orders > 0
         else f"of {table.height} categories"
     )

@@ -598,7 +598,7 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
     rows = by_platform.filter(pl.col("viewers") > 0)
     if rows.height == 0:
         return "No item views to convert."
-    ordered = f"of viewed items are ordered within {window_days} days"
+    ordered = f"of viewed items are ordered within {fmt.counted(window_days, 'day')}"
     if rows.height == 1:
         return f"All views come from one platform: {fmt.pct(rows['conversion'][0])} {ordered}."
     found = stats.extremes(rows, "buyers", "viewers")
@@ -638,7 +638,7 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
     rows = by_category.filter(pl.col("viewers") > 0)
     if rows.height < 2:
         return "Too few categories to compare."
-    ordered = f"of views ordered within {window_days} days"
+    ordered = f"of views ordered within {fmt.counted(window_days, 'day')}"
     found = stats.extremes(rows, "buyers", "viewers")
     if found.level:
         return f"Every category converts alike: {found.level} {ordered}."

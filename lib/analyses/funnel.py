@@ -583,7 +583,8 @@ def conversion_reading(
         )
     if not parts:
         parts.append(
-            f"No {label} with at least {min_leads} leads converts clearly better or worse than the "
+            f"No {label} with at least {fmt.counted(min_leads, 'lead')} converts clearly better "
+            "or worse than the "
             f"{fmt.pct(overall)} average: every 95% interval overlaps it, so there is no evidence "
             "to move budget yet"
         )
@@ -631,7 +632,8 @@ def cohort_reading(
     )
     if judged.height < 2:
         return (
-            f"Too few months have been observed long enough with at least {min_leads} leads to "
+            "Too few months have been observed long enough with at least "
+            f"{fmt.counted(min_leads, 'lead')} to "
             "compare cohorts." + missing
         )
     rate = judged["deals"].sum() / judged["leads"].sum()
@@ -747,7 +749,8 @@ def routing_note(routes: pl.DataFrame, min_count: int) -> str:
     (rows of `routing` that are not recommended)."""
     text = (
         f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, "
-        f"among reps with at least {min_count} such deals, against the median of all reps. It "
+        f"among reps with at least {fmt.counted(min_count, 'such deal')}, against the median of "
+        "all reps. It "
         "compares reps on deals they won (how fast), not on conversion: lead type and segment are "
         "recorded only on closed deals. The Matching view shows every rep and kind."
     )

@@ -222,7 +222,7 @@ def lateness_reading(result: Lateness, currency: str = "") -> str:
     repeat buyers exist to tell."""
     rows = {r["group"]: r for r in result.groups.iter_rows(named=True)}
     late, on_time = rows["late"], rows["on time"]
-    window = f"within {result.months} months"
+    window = f"within {fmt.counted(result.months, 'month')}"
     if not late["customers"] or not on_time["customers"]:
         missing = "late" if not late["customers"] else "on time"
         return (

@@ -734,7 +734,8 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     if metric == "growth":
         worst = known.sort(metric).row(0, named=True)
         return (
-            f"Over the last {months} months against the {months} before, {name} grew fastest "
+            f"Over the last {fmt.counted(months, 'month')} against the {months} before, {name} "
+            "grew fastest "
             f"({fmt.change(top[metric])}) and {fmt.plain(worst['region'])} "
             f"{'shrank most' if worst[metric] < 0 else 'grew least'} "
             f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}"
@@ -812,8 +813,8 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
     ]
     if row.get("growth") is not None:
         parts.append(
-            f"revenue {fmt.change(row['growth'])} in the last {months} months against the "
-            f"{months} before"
+            f"revenue {fmt.change(row['growth'])} in the last {fmt.counted(months, 'month')} "
+            f"against the {months} before"
         )
     return ", ".join(parts)
 
