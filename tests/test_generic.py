@@ -349,6 +349,38 @@ def test_unit_price_alone_counts_one_unit_per_line() -> None:
     assert lines["revenue"].to_list() == [3.5, 1.0, 2.25]
 
 
+def test_products_named_without_a_code_are_told_apart_by_their_name() -> None:
+    """A file whose only product column is a name: Sales ranked no item and its lines read as
+    orders' totals. The name is the item now, and a note says so."""
+    frame = pl.DataFrame(
+        {
+            "when": DATES[:4],
+            "order": ["A", "A", "B", "C"],
+            "product": ["Mug", "Tea", "Mug", "Mug"],
+            "amount": ["3", "2", "3", "3"],
+        }
+    )
+    mapping = _mapping(ordered_at="when", order_id="order", item_name="product", revenue="amount")
+    mapped = apply_mapping(frame, mapping, "shop.csv")
+    assert mapped.lines["item_id"].to_list() == ["Mug", "Tea", "Mug", "Mug"]
+    assert [n.message for n in mapped.notes if n.column == "product"] == [
+        "no product code mapped: items are told apart by their name"
+    ]
+    ranking = sales.top_items(mapped.lines, "orders")
+    assert ranking.select("item_name", "orders").rows() == [("Mug", 3), ("Tea", 1)]
+    # A code mapped beside the name keeps the code.
+    coded = frame.with_columns(pl.Series("sku", ["m1", "t1", "m1", "m1"]))
+    both = _mapping(
+        ordered_at="when", order_id="order", item_name="product", item_id="sku", revenue="amount"
+    )
+    assert apply_mapping(coded, both, "shop.csv").lines["item_id"].to_list() == [
+        "m1",
+        "t1",
+        "m1",
+        "m1",
+    ]
+
+
 def test_decimal_comma_amounts_are_read() -> None:
     frame = pl.DataFrame(
         {"data": ["2024-02-01", "2024-02-02", "2024-02-03"], "valor": ["12,50", "1.234,56", "0,99"]}

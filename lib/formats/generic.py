@@ -1139,6 +1139,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
             returns,
         )
 
+    if "item_id" not in lines.columns and "item_name" in lines.columns:
+        # A file that names its products without a code: the name is the item, as a reader
+        # would take it (no item was ranked, and each line read as an order's total).
+        note(used["item_name"], "no product code mapped: items are told apart by their name")
+        lines = lines.with_columns(pl.col("item_name").alias("item_id"))
     lines = lines.with_columns(
         (pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")).alias("line_no")
     )
