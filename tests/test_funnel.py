@@ -319,7 +319,13 @@ def test_routing_sends_a_lead_type_to_the_fastest_rep_with_enough_deals():
     sdr = routes.filter(pl.col("role") == "SDR")
     assert sdr.select("value", "route_to", "avoid").rows() == [("g1", "S", None)]
     assert sdr["evidence"].item().startswith("only S has enough g1 deals")
-    assert funnel.routing_reading(routes).startswith("Route T1 leads to SR X:")
+    said = funnel.routing_reading(routes)
+    assert said.startswith("Route T1 leads to SR X:")
+    # X's 2 deals (the minimum lowered to 2): a lead to check, not a rule (it read as one).
+    assert said.endswith(
+        "over 2 deals; Y is the slowest on them (30.0 days). From fewer than 5 deals this is a "
+        "lead to check, not a rule to route by."
+    )
 
 
 def closed_deals_of(lead_type: str, days: dict[str, list[int]]) -> pl.DataFrame:

@@ -785,10 +785,11 @@ def routing_reading(routes: pl.DataFrame) -> str:
         else ""
     )
     slowest = best["avoid"] and best["avoid_median_days"] > best["typical_days"]
-    return (
+    text = (
         f"Route {name(best['value'])} leads to {best['role']} {name(best['route_to'])}{also}: a "
         f"median {fmt.number(best['median_days'])} days to close against "
-        f"{fmt.number(best['typical_days'])} for all reps, over {best['deals']} deals"
+        f"{fmt.number(best['typical_days'])} for all reps, over "
+        f"{fmt.counted(best['deals'], 'deal')}"
         + (
             f"; {name(best['avoid'])} is the slowest on them "
             f"({fmt.number(best['avoid_median_days'])} days)."
@@ -796,3 +797,8 @@ def routing_reading(routes: pl.DataFrame) -> str:
             else "."
         )
     )
+    if best["deals"] < MIN_COUNT:  # the minimum per cell was lowered below the default
+        text += (
+            f" From fewer than {MIN_COUNT} deals this is a lead to check, not a rule to route by."
+        )
+    return text
