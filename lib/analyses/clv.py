@@ -1874,14 +1874,13 @@ def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model
     by more than HOLDOUT_TOLERANCE and beyond chance (_off_by_chance); "" otherwise."""
     row = groups.filter(pl.col("group") == "all").row(0, named=True)
     error = row["total_error"]
-    if error is None or abs(error) <= HOLDOUT_TOLERANCE or _off_by_chance(*_totals(row)):
+    predicted, made = _totals(row)
+    if error is None or abs(error) <= HOLDOUT_TOLERANCE or _off_by_chance(predicted, made):
         return ""
-    n = row["customers"]
     return (
         f"Use these totals with care: over the {holdout_length(holdout_units, unit)} holdout "
         f"check {model} {'over' if error > 0 else 'under'}-predicted purchases by "
-        f"{fmt.pct(abs(error))} ({fmt.count(row['predicted_purchases'] * n)} predicted against "
-        f"{fmt.count(row['actual_purchases'] * n)} made)."
+        f"{fmt.pct(abs(error))} ({fmt.count(predicted)} predicted against {fmt.count(made)} made)."
     )
 
 
