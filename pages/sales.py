@@ -183,7 +183,7 @@ ui.download(series, f"revenue_by_{grain}", "sales_download_series")
 # --- top items --------------------------------------------------------------------------------
 st.subheader("Top items")
 kept_cube = ds.extras.get(sales.ITEM_CUBE)  # a summarised folder's, made with its summary
-if kept_cube is None and not ds.has("lines", "item_id"):
+if sales.order_level(ds):
     st.info(
         "Item rankings need an item per order line: map a product, SKU or stock code column "
         "of your order lines on the Data page."

@@ -519,6 +519,10 @@ def test_order_totals_tell_no_units_and_have_no_basket_size():
     assert not sales.basket_counted(ds, "lines") and not sales.basket_counted(ds, "units")
     found = sales.headless(ds)
     assert "basket_sizes" not in found and "top_items" not in found
+    # A mapped file's unmapped item column is there but empty: the same (it ranked a null item).
+    empty_items = totals.with_columns(pl.lit(None, pl.String).alias("item_id"))
+    found = sales.headless(Dataset("mapped", "generic", tables={"lines": empty_items}))
+    assert "basket_sizes" not in found and "top_items" not in found
     # Items without quantities: one unit a line (o1's 2 lines, C4's one returned).
     items = tiny_lines().drop("quantity")
     units = dict(sales.order_table(items).select("order_id", "units").rows())

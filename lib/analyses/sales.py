@@ -1058,7 +1058,7 @@ def headless(
     rep = repeat_summary(links, first, last, gaps)
     ranked = {}
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
-    if kept is not None or "item_id" in lines.columns:  # order-level exports (Stripe) have none
+    if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         chosen = {"categories": _names(categories), "regions": _names(regions)}
         ranking = (
             rank_items(kept, rank_by, start=first, end=last, **chosen)
