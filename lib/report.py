@@ -803,7 +803,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
     if enough.height:
         blocks.append(
             Block(
-                "By month",
+                "By month of purchase",
                 chart=charts.month_chart(enough),
                 reading=dv.month_reading(months),
             )

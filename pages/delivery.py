@@ -323,8 +323,8 @@ def breakdown() -> None:
         ui.reading(dv.month_reading(months))
         thin = months.height - enough.height
         st.caption(
-            "Promised = estimate minus purchase; the cushion (estimate minus delivery) is in the "
-            "table."
+            "Orders by the month they were bought in. Promised = estimate minus purchase; the "
+            "cushion (estimate minus delivery) is in the table."
             + (
                 f" {fmt.counted(thin, 'month')} with fewer than {dv.MIN_ORDERS} delivered orders "
                 "(usually the partial months at the ends of the export) "
@@ -337,7 +337,9 @@ def breakdown() -> None:
             columns.in_percent(months, *RATES),
             TABLE_CONFIG
             | {
-                "month": columns.month("Month", pinned=True),
+                "month": columns.month(
+                    "Month", pinned=True, help="The month the orders were bought in."
+                ),
                 "median_promised_days": columns.number(
                     "Promised days", 1, help="Median days from purchase to the estimate."
                 ),
@@ -523,7 +525,8 @@ def lateness_follow_up() -> None:
             # Short headers, the long words in their help: the table fits without scrolling.
             "group": columns.key("Customers"),
             "customers": columns.count(
-                "Followed", help=f"First order delivered, followed for {months} months."
+                "Followed",
+                help=f"First order delivered, followed for {fmt.counted(months, 'month')}.",
             ),
             "repeaters": columns.count("Ordered again"),
             "repeat_share": columns.percent(
@@ -543,8 +546,8 @@ def lateness_follow_up() -> None:
                 "Revenue per customer",
                 ds.currency,
                 2,
-                help=f"Net revenue within {months} months per customer followed (the CSV has "
-                "the total).",
+                help=f"Net revenue within {fmt.counted(months, 'month')} per customer followed "
+                "(the CSV has the total).",
             ),
             "revenue_per_repeater": columns.money(
                 "Per repeat buyer", ds.currency, 2, help="Among those who ordered again."
@@ -552,14 +555,13 @@ def lateness_follow_up() -> None:
         },
     )
     st.caption(
-        f"Each customer is followed for {months} calendar months after the first order, whose "
-        "delivery sets the group; the interval is a 95% Wilson interval. Left out: "
+        f"Each customer is followed for {fmt.counted(months, 'calendar month')} after the first "
+        "order, whose delivery sets the group; the interval is a 95% Wilson interval. Left out: "
         f"{fmt.count(result.not_delivered)} customers whose first order was never delivered and "
-        f"{fmt.count(result.too_recent)} whose first order is less than {months} months before the "
-        f"data ends. With fewer than {lateness.MIN_REPEATERS} repeat buyers in a group, its days "
-        "to "
-        "the next order and spend per repeat buyer are noise and left blank (the downloads keep "
-        "them)."
+        f"{fmt.count(result.too_recent)} whose first order is less than "
+        f"{fmt.counted(months, 'month')} before the data ends. With fewer than "
+        f"{lateness.MIN_REPEATERS} repeat buyers in a group, its days to the next order and spend "
+        "per repeat buyer are noise and left blank (the downloads keep them)."
     )
     left, right = st.columns(2)
     with left:

@@ -453,9 +453,9 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
         )
 
     assert dv.month_reading(months(12.9, 20.3)) == (
-        "March 2018 was the worst month (21.0% late): deliveries took 12.9 days against 10.0 "
-        "typically, with 20.3 days promised against 22.0: deliveries were slower than usual, "
-        "by more than promises were cut: book carrier capacity ahead."
+        "Orders bought in March 2018 fared worst (21.0% late): deliveries took 12.9 days "
+        "against 10.0 typically, with 20.3 days promised against 22.0: deliveries were slower "
+        "than usual, by more than promises were cut: book carrier capacity ahead."
     )
     assert dv.month_reading(months(10.5, 18.0)).endswith(
         "promises were shorter than usual, by more than deliveries slowed: add days to the "

@@ -612,7 +612,8 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
         fix = "neither the typical delivery nor the promise moved half a day, so its tail of "
         fix += "long deliveries grew: look at that month's carriers"
     return (
-        f"{worst['month']:%B %Y} was the worst month ({fmt.pct(worst['late_rate'])} late): "
+        f"Orders bought in {worst['month']:%B %Y} fared worst ({fmt.pct(worst['late_rate'])} "
+        "late): "
         f"deliveries took {worst['median_days']:.1f} days against {took:.1f} typically, with "
         f"{worst['median_promised_days']:.1f} days promised against {promised:.1f}: {fix}."
     )

@@ -47,7 +47,7 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
             x=x,
             y=alt.Y("late_rate:Q", title="Late rate", axis=pct_axis(0.0, frame["late_rate"].max())),
             tooltip=[
-                alt.Tooltip("month:T", format="%B %Y"),
+                alt.Tooltip("month:T", title="bought in", format="%B %Y"),
                 alt.Tooltip("late_rate:Q", title="late rate", format=".1%"),
                 alt.Tooltip("orders:Q", title="delivered orders", format=","),
             ],
