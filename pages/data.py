@@ -15,6 +15,11 @@ NO_CURRENCY = ui.labelled({None: "— not stated —"})
 DATE_ORDER = ui.labelled({None: "as the dates say", **parse.DATE_ORDERS})
 
 
+def _where(note) -> str:
+    """A note's file, and its column when it names one: 'sales.csv · price'."""
+    return f"{note.file} · {note.column}" if note.column else note.file
+
+
 def _fingerprint(frame: pl.DataFrame) -> tuple:
     """What keys a table's cached guess and checks: its names, height and a sample's hash."""
     sample = pl.concat([frame.head(500), frame.tail(500)])
@@ -164,7 +169,7 @@ if new_files:
 
 for name, message in state.errors().items():
     left, right = st.columns([6, 1])
-    left.error(message, icon=":material/error:")
+    left.error(fmt.plain(message), icon=":material/error:")  # file and column names are data
     right.button("Dismiss", key=f"data_dismiss_{name}", on_click=state.dismiss_error, args=(name,))
 
 if state.source() != state.FILES:
@@ -220,16 +225,15 @@ else:
             st.warning(f"{formats}: {counts}.{also}", icon=":material/warning:")
         else:
             st.success(f"{formats}: {counts}.", icon=":material/check_circle:")
-    for note in dropped:  # rows left out, said where the counts are
-        st.warning(fmt.plain(f"{note.file}: {note.message}"), icon=":material/filter_alt_off:")
+    for note in dropped:  # rows left out, said where the counts are, with the column
+        st.warning(fmt.plain(f"{_where(note)}: {note.message}"), icon=":material/filter_alt_off:")
     fixed = [n for n in ds.notes if n not in dropped]
     if fixed:
         with st.expander(
             f"Fixed while reading: {fmt.counted(len(fixed), 'note')}, also on Data quality"
         ):
             for note in fixed:
-                where = f"{note.file} · {note.column}" if note.column else note.file
-                st.caption(fmt.plain(f"{where}: {note.message}"))
+                st.caption(fmt.plain(f"{_where(note)}: {note.message}"))
     for message in assembly.messages:  # file names, columns and values from the files
         st.warning(fmt.plain(message))
 

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, formats, quality
+from lib import demo, fmt, formats, quality, recipe
 from lib.state import DEMO_LABELS
 from pages.common import ui
 from tests.apptest import TIMEOUT, files_page, metrics, page
@@ -142,10 +142,21 @@ def test_uploading_a_png_names_the_file_and_keeps_what_was_loaded():
     at.file_uploader[0].upload("sales.csv", csv, "text/csv").run()
     at.file_uploader[0].upload("photo.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = recipe.plain_text(" ".join(e.value for e in at.error))  # as it reads on screen
     assert "photo.csv" in errors and "PNG" in errors
     table = at.dataframe[0].value
     assert table["table"].tolist() == ["sales.csv"]
+
+
+def test_an_error_box_shows_names_from_the_file_as_themselves():
+    """The box of a file refused rendered its name as Markdown: a link, LaTeX, colour, bold."""
+    at = page("files", "pages/data.py")
+    name = "bad_[x](http://e.x)_$a$_:red[b]_**B**.csv"
+    at.file_uploader[0].upload(name, b"", "text/csv").run()
+    assert not at.exception
+    (shown,) = [e.value for e in at.error]
+    assert shown.startswith(fmt.plain(name))  # every Markdown character escaped
+    assert recipe.plain_text(shown).startswith(f"{name}: ")  # and read as itself
 
 
 def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
@@ -177,6 +188,23 @@ def test_amounts_that_name_their_currency_preselect_it_and_the_pages_show_it():
     assert not at.exception
     # 10.50 + 1,204.00 euros, written as money in euros.
     assert metrics(at)["Net revenue"] == "€1.2k"
+
+
+def test_rows_left_out_are_said_with_their_column_and_what_to_do():
+    """'ventas.csv: 1 of 3 rows without a readable amount were left out' named no column and
+    no fix."""
+    at = page("files", "pages/data.py")
+    csv = b"ticket;fecha;importe;cliente\nT1;02/01/2024;10,50;a\nT2;03/01/2024;n/a;b\n"
+    csv += b"T3;04/01/2024;4,00;c\n"
+    at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
+    at.button(key="data_confirm_ventas.csv").click().run()
+    said = [w.value.replace("\\", "") for w in at.warning]
+    assert [s for s in said if s.startswith("ventas.csv · importe: 1 of 3 rows without a")]
+    (left,) = [s for s in said if "readable amount" in s]
+    assert left.endswith(
+        "were left out: write the amounts as plain numbers in the source file, or map another "
+        "amount column"
+    )
 
 
 def test_a_mapping_reads_dates_that_could_be_either_in_the_order_chosen():

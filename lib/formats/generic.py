@@ -1088,7 +1088,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         unread = f" ({problems})" if problems else ""
         note(
             used.get("revenue") or used["unit_price"],
-            f"{lost:,} of {rows:,} rows without a readable amount{unread} {LEFT_OUT}",
+            f"{lost:,} of {rows:,} rows without a readable amount{unread} {LEFT_OUT}: write the "
+            "amounts as plain numbers in the source file, or map another amount column",
             lost,
         )
     if dropped or lost:
