@@ -1221,11 +1221,54 @@ def _polars_csv(
         return _polars_read(file, data, **options)
     except _Ragged:
         notes.append(_ragged_note())
+    except _Malformed:
+        if quote is None:
+            raise LoadError(file, _unmatched_quote(data)) from None
+        # An unquoted field with a quote mark in it (an inch mark: 'Skillet 12" pan') opens a
+        # quote that runs on over the lines after it: read quote marks as text instead, when
+        # every line then has the header's fields (no field was quoted for its separators).
+        try:
+            frame = _polars_read(file, data, **(options | {"quote_char": None}))
+        except (_Ragged, _Malformed):
+            raise LoadError(file, _unmatched_quote(data)) from None
+        notes.append('quote marks read as text: a field holds one alone (an inch mark: 12")')
+        return _unquoted(frame)
     return _polars_read(file, data, truncate_ragged_lines=True, **options)
+
+
+def _unquoted(frame: pl.DataFrame) -> pl.DataFrame:
+    """Values of a file read with quote marks as text that are whole quoted fields ('"Pan"')
+    without their quotes, a doubled quote inside read as one, as a CSV reader reads them."""
+    wrapped = pl.col(frame.columns).str.starts_with('"') & pl.col(frame.columns).str.ends_with('"')
+    inner = pl.col(frame.columns).str.slice(1, pl.col(frame.columns).str.len_chars() - 2)
+    return frame.with_columns(
+        pl.when(wrapped & (pl.col(frame.columns).str.len_chars() >= 2))
+        .then(inner.str.replace_all('""', '"', literal=True))
+        .otherwise(pl.col(frame.columns))
+        .name.keep()
+    )
+
+
+def _unmatched_quote(data: bytes) -> str:
+    """Why a file whose quotes do not pair up cannot be read, naming its first such line."""
+    for number, line in enumerate(data.splitlines(), start=1):
+        if line.count(b'"') % 2:
+            shown = line.decode("utf-8", errors="replace").strip()
+            shown = shown if len(shown) <= 60 else shown[:57] + "…"
+            return (
+                f"line {number:,} has a quote mark that opens a field and never closes it "
+                f"({shown}): put quotes around that whole field, or remove the quote mark, and "
+                "upload the file again"
+            )
+    return "its quote marks do not pair up: export it again with every text field quoted"
 
 
 class _Ragged(Exception):
     """A row has more fields than the header."""
+
+
+class _Malformed(Exception):
+    """A quote that opens a field runs on past its line (polars: 'CSV malformed')."""
 
 
 def _polars_read(file: str, data: bytes, **options: object) -> pl.DataFrame:
@@ -1237,6 +1280,8 @@ def _polars_read(file: str, data: bytes, **options: object) -> pl.DataFrame:
             raise _NotUtf8 from None
         if "more fields" in message:
             raise _Ragged from None
+        if "malformed" in message.lower():
+            raise _Malformed from None
         raise LoadError(file, f"could not be read as a table: {_short(exc)}") from None
 
 

@@ -727,3 +727,28 @@ def test_a_million_line_export_of_80_mb_fits_the_default_budget(monkeypatch) -> 
     del frame
     assert 70 * MB < len(data) < 90 * MB
     assert read_file("online_retail.csv", data)[0].frame.shape == (n, 8)
+
+
+def test_a_comma_csv_with_an_inch_mark_in_an_unquoted_field_is_read():
+    """'Skillet 12" pan' opened a quote that ran over every later line: the file was refused
+    with polars' 'CSV malformed: expected 15 rows, actual 30 rows'."""
+    lines = ["id,date,product,qty,price", '1,2024-01-02,Skillet 12" pan,1,9.99']
+    lines += [f"{n},2024-01-03,Pot,1,2.00" for n in range(2, 41)]
+    (table,) = read_file("pans.csv", ("\n".join(lines) + "\n").encode())
+    assert table.frame.height == 40
+    assert table.frame["product"].to_list()[:2] == ['Skillet 12" pan', "Pot"]
+    assert 'quote marks read as text: a field holds one alone (an inch mark: 12")' in table.notes
+    # Whole quoted fields among them lose their quotes, a doubled quote read as one.
+    mixed = b'id,product,price\n1,"Pan ""big""",9.99\n2,Skillet 12" pan,1.00\n3,Pot,2.00\n'
+    (table,) = read_file("mixed.csv", mixed)
+    assert table.frame["product"].to_list() == ['Pan "big"', 'Skillet 12" pan', "Pot"]
+    # A field quoted for the comma in it, and an inch mark: no reading fits both; the message
+    # names the line of the lone quote.
+    both = b'id,product,price\n1,"Pan, large",9.99\n2,Skillet 12" pan,1.00\n3,Pot,2.00\n'
+    with pytest.raises(LoadError) as caught:
+        read_file("both.csv", both)
+    assert str(caught.value) == (
+        'both.csv: line 3 has a quote mark that opens a field and never closes it (2,Skillet 12" '
+        "pan,1.00): put quotes around that whole field, or remove the quote mark, and upload the "
+        "file again"
+    )
