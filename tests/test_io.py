@@ -752,3 +752,30 @@ def test_a_comma_csv_with_an_inch_mark_in_an_unquoted_field_is_read():
         "pan,1.00): put quotes around that whole field, or remove the quote mark, and upload the "
         "file again"
     )
+
+
+def test_a_parquet_whose_dictionary_hides_its_size_is_refused_at_its_size_as_read():
+    """4 product names of 2,000 bytes on 20,000 rows, dictionary-encoded: the metadata reads
+    about 0.4 MB and the file was taken, where every step after reading writes each row's copy
+    (40 MB). Refused now, with the size the rows take."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 20_000
+    names = [letter * 2_000 for letter in "ABCD"]
+    table = pa.table({"order_id": [f"O{i}" for i in range(rows)], "product": names * (rows // 4)})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, use_dictionary=True)
+    data = sink.getvalue()
+    assert len(data) < 200_000
+    budget = Budget(10 * MB * LOAD_FACTOR)  # 10 MB of tables
+    with pytest.raises(LoadError) as caught:
+        read_file("dict.parquet", data, budget=budget)
+    # 20,000 rows of 2,000 bytes, and a 16-byte view each for both columns: 40,640,000 bytes,
+    # 38.8 MB of 1,048,576 bytes.
+    assert "about 20,000 rows and 39 MB in memory once read" in str(caught.value)
+    # The same rows with 10-byte names fit.
+    short = pa.table({"order_id": [f"O{i}" for i in range(rows)], "product": ["Mug"] * rows})
+    sink = io.BytesIO()
+    pq.write_table(short, sink, use_dictionary=True)
+    assert read_file("short.parquet", sink.getvalue(), budget=budget)[0].frame.height == rows
