@@ -340,8 +340,12 @@ def _read_any(name: str, file: str, data: bytes, spend: _Spend, allow_zip: bool)
 
 def _read_text_table(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     table = _read_text(name, file, data, spend)
-    if _suffix(name) in EXCEL_SUFFIXES:
+    suffix = _suffix(name)
+    if suffix in EXCEL_SUFFIXES:
         note = "named like an Excel workbook but it is text: read as CSV"
+        table = RawTable(table.name, table.file, table.frame, (note, *table.notes))
+    elif suffix in _BINARY_SUFFIXES:
+        note = f"named {suffix} but it is text: read as CSV"
         table = RawTable(table.name, table.file, table.frame, (note, *table.notes))
     return table
 
@@ -368,8 +372,16 @@ def _kind(name: str, data: bytes) -> str:
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: an old .xls workbook
         return "excel"
-    # A "workbook" without a workbook's signature is usually a CSV saved under an Excel name.
-    return {".parquet": "parquet", ".zip": "zip", ".gz": "gzip"}.get(suffix, "text")
+    # A "workbook" without a workbook's signature is usually a CSV saved under an Excel name; so
+    # is text under a parquet, zip or gzip name (renamed, or a .csv.gz never compressed). Binary
+    # bytes without the signature are a damaged file of that kind, and said so.
+    named = _BINARY_SUFFIXES.get(suffix)
+    return named if named and b"\x00" in data[:1024] else "text"
+
+
+_BINARY_SUFFIXES = {".parquet": "parquet", ".zip": "zip", ".gz": "gzip"}
+# A table of column names alone: what the user can do about it.
+NO_ROWS = "has column names but no rows: export it again with its rows, or pick another file"
 
 
 def _zip_is_workbook(data: bytes) -> bool:
@@ -596,7 +608,10 @@ def _parquet_size(file: str, data: bytes) -> tuple[int, int]:
 
 def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     if not data.startswith(b"PAR1") or not data.endswith(b"PAR1"):
-        cause = "it does not start and end with the parquet signature (damaged or not parquet)"
+        cause = (
+            "it does not start and end with the parquet signature: it is damaged or cut short, "
+            "export it again"
+        )
         raise LoadError(file, f"could not be read as parquet: {cause}")
     rows, size = _parquet_size(file, data)
     spend.check(file, rows, size)
@@ -614,7 +629,7 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     spend.check(file, frame.height, memory_bytes(frame))
     frame, notes = _with_clean_names(frame, [])
     if frame.height == 0:
-        raise LoadError(file, "has column names but no rows")
+        raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(notes))
 
 
@@ -818,7 +833,7 @@ def _read_excel(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTab
         tables.append(RawTable(f"{name}/{sheet}", file, cleaned, tuple(notes)))
     if not tables:
         if header_only:
-            raise LoadError(file, "has column names but no rows")
+            raise LoadError(file, NO_ROWS)
         raise LoadError(
             file, "is empty: every sheet is blank. Export it again or pick another file"
         )
@@ -1013,7 +1028,7 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spe
         frame = frame.rename({c: f"column_{i + 1}" for i, c in enumerate(frame.columns)})
         notes.append(f"no header row: columns named column_1..column_{frame.width}")
     if frame.height == 0:
-        raise LoadError(file, "has column names but no rows")
+        raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(dict.fromkeys(notes)))
 
 
@@ -1326,7 +1341,7 @@ def _read_whitespace(name: str, file: str, data: bytes, text: str, notes: list[s
     notes.append("columns separated by spaces")
     notes.extend(name_notes)
     if frame.height == 0:
-        raise LoadError(file, "has column names but no rows")
+        raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(dict.fromkeys(notes)))
 
 

@@ -403,10 +403,18 @@ CASES: tuple[Case, ...] = (
         "refused",
         ("png",),
     ),
-    Case("data.parquet", _write(retail_csv(5)), "refused", ("parquet",)),
+    # A CSV under a parquet name, or a .csv.gz never compressed: read as the text it is.
+    Case(
+        "data.parquet", _write(retail_csv(5)), "loaded", ("named .parquet but it is text",), 5, True
+    ),
     # --- damaged containers ---
     Case("cut_short.csv.gz", _write(gzip.compress(retail_csv(400))[:300]), "refused", ("gzip",)),
-    Case("not_really.csv.gz", _write(b"plain text, not gzip\n" * 10), "refused", ("gzip",)),
+    Case(
+        "not_really.csv.gz",
+        _write(b"plain text, not gzip\n" * 10),
+        "unmapped",
+        ("ordered_at",),
+    ),
     Case("damaged.zip", _write(_zip({"orders.csv": retail_csv(50)})[:200]), "refused", ("zip",)),
     Case(
         "nested.zip",
