@@ -300,10 +300,17 @@ def seen(file_id: str) -> bool:
     return file_id in _store()[_SEEN]
 
 
+_REPLACED = "app_replaced"  # names of loaded tables the last upload replaced (said once)
+
+
 def add_tables(tables: list[RawTable], file_id: str) -> None:
-    """Store the tables read from one uploaded file (replacing tables of the same name)."""
+    """Store the tables read from one uploaded file, replacing tables of the same name (said by
+    replaced_tables on the next run)."""
     _store()[_SEEN].add(file_id)
     remembered = _store().get(_REMEMBERED, {})
+    _store().setdefault(_REPLACED, []).extend(
+        t.name for t in tables if t.name in _store()[_UPLOADS]
+    )
     for table in tables:
         _store()[_UPLOADS][table.name] = Upload(table, file_id)
         # A file with the columns of one mapped before (next month's export) is mapped alike.
@@ -314,6 +321,11 @@ def add_tables(tables: list[RawTable], file_id: str) -> None:
             _store()[_MAPPINGS][table.name] = same
         _store()[_ERRORS].pop(table.file, None)
     _changed()
+
+
+def replaced_tables() -> list[str]:
+    """The loaded tables that uploads replaced since this was last asked (once each)."""
+    return _store().pop(_REPLACED, [])
 
 
 def add_error(file: str, message: str, file_id: str) -> None:

@@ -167,6 +167,14 @@ for file in new_files:
 if new_files:
     state.files_read([f.file_id for f in new_files])
 
+for name in state.replaced_tables():  # the upload before this run's rerun replaced them
+    st.info(
+        fmt.plain(
+            f"{name} replaced the table of the same name loaded before, with its column "
+            "mapping: upload the earlier file again to bring it back."
+        ),
+        icon=":material/swap_horiz:",
+    )
 for name, message in state.errors().items():
     left, right = st.columns([6, 1])
     left.error(fmt.plain(message), icon=":material/error:")  # file and column names are data

@@ -207,6 +207,18 @@ def test_rows_left_out_are_said_with_their_column_and_what_to_do():
     )
 
 
+def test_a_file_of_the_name_of_one_loaded_says_it_replaced_it():
+    """A second sales.csv silently took the place of the first, mapping and all."""
+    at = page("files", "pages/data.py")
+    csv = b"order,date,amount,client\n1,2024-01-02,10.5,a\n2,2024-01-03,4,b\n"
+    at.file_uploader[0].upload("sales.csv", csv, "text/csv").run()
+    assert not [i for i in at.info if "replaced" in i.value]
+    at.file_uploader[0].upload("sales.csv", b"a,b\n1,2\n3,4\n", "text/csv").run()
+    assert not at.exception
+    said = recipe.plain_text(" ".join(i.value for i in at.info))
+    assert "sales.csv replaced the table of the same name loaded before, with its column " in said
+
+
 def test_a_mapping_reads_dates_that_could_be_either_in_the_order_chosen():
     at = page("files", "pages/data.py")
     csv = b"ticket;fecha;importe;cliente\nT1;05/01/2024;10,50;a\nT2;06/01/2024;4,00;b\n"
