@@ -52,10 +52,11 @@ def load(paths: Sequence[str], needs: Sequence[str] | None = None) -> formats.As
             problems, warnings = generic.mapping_checks(table.frame, guess)
             if problems:
                 hint = base.near_miss(table.name, table.frame.columns, formats.KINDS)
+                why = problems[0][:1].lower() + problems[0][1:]  # within a sentence
                 skipped.append(
-                    f"{hint}; as order lines: {problems[0]}"
+                    f"{hint}; as order lines: {why}"
                     if hint
-                    else f"{table.name}: not a known export and {problems[0]}"
+                    else f"{table.name}: not a known export and {why}"
                 )
             else:
                 mappings[table.name] = guess

@@ -379,3 +379,16 @@ def test_json_output_is_the_indented_json_of_every_row_nan_and_infinity_as_null(
         text = _json(result)
         assert json.loads(text) == {name: expected[name] for name in result}
         assert text == json.dumps(json.loads(text), indent=2)
+
+
+def test_a_file_neither_known_nor_mappable_is_refused_in_one_sentence(tmp_path):
+    """It read "not a known export and No column is chosen for ordered_at": a capital mid-
+    sentence, and the field's key where the Data page says "Order date"."""
+    file = tmp_path / "ab.csv"
+    file.write_text("a,b\n1,2\n", encoding="utf-8")
+    out = run("sales", str(file))
+    assert out.returncode == 2
+    assert out.stderr == (
+        f"{file.name}: not a known export and no column is chosen as the order date: pick the "
+        "column that holds each order's date.\n"
+    )

@@ -31,7 +31,8 @@ FIELDS: tuple[str, ...] = (
     "seller_id",
 )
 
-# The fields as the Data page labels them (messages and recipes name them by their keys).
+# The fields as the Data page labels them (messages name them so, in lower case: _said;
+# recipes name them by their keys).
 FIELD_LABELS: dict[str, str] = {
     "order_id": "Order id",
     "customer_id": "Customer id",
@@ -656,7 +657,8 @@ def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str
             problems.append(f"'{field}' is not a field of order lines: remove it from the mapping.")
         elif column not in frame.columns:
             problems.append(
-                f"Column '{column}' (chosen for {field}) is not in the file: pick another column."
+                f"Column '{column}' (chosen as the {_said(field)}) is not in the file: pick "
+                "another column."
             )
     by_column: dict[str, list[str]] = {}
     for field, column in used.items():
@@ -664,12 +666,13 @@ def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str
     for column, fields in by_column.items():
         if len(fields) > 1:
             problems.append(
-                f"Column '{column}' is chosen for {', '.join(fields[:-1])} and {fields[-1]}: "
+                f"Column '{column}' is chosen as "
+                f"{fmt.listed([f'the {_said(f)}' for f in fields])}: "
                 "a column can fill one field, so pick another column (or none) for all but one."
             )
     if "ordered_at" not in used:
         problems.append(
-            "No column is chosen for ordered_at: pick the column that holds each order's date."
+            "No column is chosen as the order date: pick the column that holds each order's date."
         )
     code = currency_code(mapping.currency)
     if code and not _CURRENCY_CODE.fullmatch(code):
@@ -679,8 +682,8 @@ def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str
         )
     if "revenue" not in used and "unit_price" not in used:
         problems.append(
-            "Neither revenue nor unit_price has a column: pick the amount paid per line, or the "
-            "unit price (with quantity) so revenue can be computed."
+            "No column is chosen as the revenue or the unit price: pick the amount paid per "
+            "line, or the unit price (with quantity) so revenue can be computed."
         )
     return problems
 
@@ -722,7 +725,7 @@ def _problems(
             problems.append(f"The date column '{column}' is empty: pick the column with dates.")
         elif ok < 0.5 * present:
             problems.append(
-                f"Only {ok:,} of {present:,} values in '{column}' (chosen for ordered_at) are "
+                f"Only {ok:,} of {present:,} values in '{column}' (chosen as the order date) are "
                 f"usable dates; {parsed.problem('dates')}: pick the column that holds order "
                 "dates."
             )
@@ -733,13 +736,13 @@ def _problems(
         ok, present = _readable(parsed := read[field])
         if present and ok < 0.5 * present:
             problems.append(
-                f"'{column}' (chosen for {field}) holds no usable numbers: only {ok:,} of "
-                f"{present:,} values are ({parsed.problem('numbers')}); pick a column with "
-                "amounts."
+                f"'{column}' (chosen as the {_said(field)}) holds no usable numbers: only "
+                f"{ok:,} of {present:,} values are ({parsed.problem('numbers')}); pick a column "
+                "with amounts."
             )
         elif present == 0 and field != "quantity":
             problems.append(
-                f"'{column}' (chosen for {field}) is empty: pick a column with numbers."
+                f"'{column}' (chosen as the {_said(field)}) is empty: pick a column with numbers."
             )
     return problems
 
@@ -801,7 +804,8 @@ def _warnings(
             ok, present = _readable(parsed)
             if parsed.failures and ok >= 0.5 * present:
                 warnings.append(
-                    f"In '{column}' ({field}), {parsed.problem('numbers')}: {_fate(field, used)}."
+                    f"In '{column}' (the {_said(field)}), {parsed.problem('numbers')}: "
+                    f"{_fate(field, used)}."
                 )
     for field in ("revenue", "quantity"):
         if field in numbers:
@@ -832,7 +836,8 @@ def _warnings(
             )
     if "region" in used and "customer_id" not in used:
         warnings.append(
-            f"'{used['region']}' (region) stays on the lines: without a customer id there is no "
+            f"'{used['region']}' (the region) stays on the lines: without a customer id there is "
+            "no "
             "customer map."
         )
     return warnings
@@ -850,7 +855,8 @@ def _doubts(frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Par
             doubts.append(
                 f"{several:,} of {ids:,} order ids in '{column}' appear on more than one date, "
                 f"but an order has one date: '{column}' looks like a customer id. If so, map it "
-                "as customer_id and leave order_id empty (each customer's rows on one day then "
+                "as the customer id and leave the order id empty (each customer's rows on one day "
+                "then "
                 "make one order); otherwise pick the column with order numbers."
             )
     if "customer_id" in used:
@@ -859,10 +865,10 @@ def _doubts(frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Par
         if field in used and _small_counts(values := read[field].values.drop_nulls()):
             column = used[field]
             doubts.append(
-                f"'{column}' ({field}) holds only small whole numbers (at least half of them 5 "
-                f"or less, the largest {values.max():g}): that looks like a count of units, not "
-                f"money. If so, map '{column}' as quantity and pick the column with amounts for "
-                f"{field}."
+                f"'{column}' (the {_said(field)}) holds only small whole numbers (at least half "
+                f"of them 5 or less, the largest {values.max():g}): that looks like a count of "
+                f"units, not money. If so, map '{column}' as the quantity and pick the column with "
+                f"amounts as the {_said(field)}."
             )
     if "quantity" in used:
         values = read["quantity"].values.drop_nulls()
@@ -871,10 +877,10 @@ def _doubts(frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Par
             column = used["quantity"]
             examples = ", ".join(f"{v:g}" for v in fractions.head(2))
             doubts.append(
-                f"{fractions.len():,} of {values.len():,} values in '{column}' (quantity) have "
+                f"{fractions.len():,} of {values.len():,} values in '{column}' (the quantity) have "
                 f"decimals (e.g. {examples}): units bought are whole numbers, so this looks like "
-                f"money. If so, map '{column}' as revenue or unit_price (unless it holds weights "
-                "or lengths)."
+                f"money. If so, map '{column}' as the revenue or the unit price (unless it holds "
+                "weights or lengths)."
             )
     return doubts
 
@@ -906,8 +912,8 @@ def _customer_doubts(
         return [
             f"Each of the {per.height:,} customer ids in '{column}' appears on one row only, so "
             "no customer ever buys twice (repeat and retention figures would all be 0): "
-            f"'{column}' looks like a line or order id. If so, map it as order_id and pick the "
-            "column that names the buyer (customer number, e-mail) as customer_id."
+            f"'{column}' looks like a line or order id. If so, map it as the order id and pick "
+            "the column that names the buyer (customer number, e-mail) as the customer id."
         ]
     if not unit:
         return []
@@ -915,15 +921,20 @@ def _customer_doubts(
         f"None of the {per.height:,} customers in '{column}' has more than one {unit}, so "
         f"repeat and retention figures would all be 0: '{column}' looks like an id made afresh "
         "for each order. If so, pick the column that names the buyer (customer number, e-mail) "
-        "as customer_id."
+        "as the customer id."
     ]
+
+
+def _said(field: str) -> str:
+    """A field as a sentence names it: its Data page label in lower case ('unit price')."""
+    return FIELD_LABELS[field].lower()
 
 
 def _fate(field: str, used: dict[str, str]) -> str:
     """What happens to a row whose `field` value is unreadable."""
     if field == "revenue" or "revenue" not in used:
         return "those rows have no revenue and will be left out"
-    return f"{field} will be left empty on those rows"
+    return f"the {_said(field)} will be left empty on those rows"
 
 
 def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:

@@ -413,7 +413,7 @@ CASES: tuple[Case, ...] = (
         "not_really.csv.gz",
         _write(b"plain text, not gzip\n" * 10),
         "unmapped",
-        ("ordered_at",),
+        ("order date",),
     ),
     Case("damaged.zip", _write(_zip({"orders.csv": retail_csv(50)})[:200]), "refused", ("zip",)),
     Case(
@@ -617,14 +617,14 @@ CASES: tuple[Case, ...] = (
         "wrong_columns.csv",
         _write(b"name,colour,size\n" + b"shirt,red,M\nhat,blue,L\n" * 20),
         "unmapped",
-        ("ordered_at",),
+        ("order date",),
     ),
-    Case("one_column.csv", _write(b"value\n" + b"abc\n" * 30), "unmapped", ("ordered_at",)),
+    Case("one_column.csv", _write(b"value\n" + b"abc\n" * 30), "unmapped", ("order date",)),
     Case(
         "headerless_numbers.csv",
         _write(b"".join(b"%d,%d,%d\n" % (i, i * 2, i * 3) for i in range(50))),
         "unmapped",
-        ("ordered_at",),
+        ("order date",),
     ),
     Case(
         "olist_orders_dataset.csv",
