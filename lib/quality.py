@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import polars as pl
 
@@ -45,6 +45,9 @@ class Rule:
         return fmt.counted(count, self.unit.removesuffix("s"), self.unit)
 
 
+# A date further before its column's median is taken for a placeholder of a missing one.
+PLACEHOLDER_YEARS = 20
+
 RULES = {
     r.id: r
     for r in (
@@ -64,6 +67,14 @@ RULES = {
             "error",
             "A timestamp later than today is a typing or time-zone error; it stretches every "
             "time axis and makes recency negative.",
+        ),
+        Rule(
+            "placeholder_dates",
+            "Dates long before the rest",
+            "error",
+            f"A timestamp more than {PLACEHOLDER_YEARS} years before the column's median is "
+            "usually a placeholder for a missing date (1900-01-01, 1970-01-01); it stretches "
+            "every time axis and puts a first order decades back. Fix or blank it in the source.",
         ),
         Rule(
             "missing_customer",
@@ -295,6 +306,7 @@ EVIDENCE = {
     "extreme_quantity": ("quantity",),
     "cancellations": ("order_id", "quantity", "revenue"),
     "non_product_codes": ("item_id", "item_name"),
+    "placeholder_dates": ("ordered_at", "event_at", "first_contact_at", "won_at"),
     "delivered_before_purchase": ("ordered_at", "delivered_at"),
     "delivered_before_pickup": ("shipped_at", "delivered_at"),
     "estimate_before_purchase": ("ordered_at", "estimated_delivery_at"),
@@ -491,6 +503,26 @@ def _duplicates(
                 frame,
                 ~pl.lit(firsts[name]),
                 MAPPED_DUPLICATES if mapped else "",
+            )
+    return out
+
+
+def _placeholders(ds: Dataset, today: datetime) -> list[Finding]:
+    out = []
+    for name, frame in ds.tables.items():
+        rules = []
+        for column in _datetime_columns(frame):
+            middle = frame[column].median()
+            if middle is not None:
+                cutoff = middle - timedelta(days=round(365.25 * PLACEHOLDER_YEARS))
+                rules.append(pl.col(column) < cutoff)
+        if rules:
+            out += _finding(
+                "placeholder_dates",
+                name,
+                frame,
+                pl.any_horizontal(rules),
+                f"more than {PLACEHOLDER_YEARS} years before the column's median date",
             )
     return out
 
@@ -840,6 +872,7 @@ def _orphans(ds: Dataset, today: datetime) -> list[Finding]:
 # Every rule but duplicate_rows, which report() runs on the duplicates its profiles found.
 CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
     _future,
+    _placeholders,
     _lines_rules,
     _orders_rules,
     _thin_months,

@@ -68,6 +68,27 @@ def test_future_dates_ignore_estimated_delivery():
     assert counts(ds(orders=orders))["future_dates"] == 1
 
 
+def test_placeholder_dates_long_before_the_rest_are_an_error():
+    """1900-01-01 written for a missing date was flagged nowhere: the Overview read a range of
+    45,649 days and Sales began in 1900."""
+    days = [datetime(1900, 1, 1), datetime(1970, 1, 1)] + [
+        datetime(2024, 1, d) for d in range(1, 9)
+    ]
+    orders = {
+        "order_id": [str(n) for n in range(10)],
+        "customer_id": ["a"] * 10,
+        "ordered_at": days,
+    }
+    report = quality.report(ds(orders=orders))
+    (found,) = [f for f in report.findings if f.rule == "placeholder_dates"]
+    # The median is 2024-01-03 12:00; 20 years before it, 2004: both placeholders are earlier.
+    assert found.count == 2 and found.table == "orders"
+    assert found.info.severity == "error"
+    # Two years of a 1990s export (CDNOW's 1997-1998) are no placeholders.
+    nineties = {**orders, "ordered_at": [datetime(1997, 1 + n, 1) for n in range(10)]}
+    assert counts(ds(orders=nineties)).get("placeholder_dates", 0) == 0
+
+
 def olist_orders() -> dict:
     d = datetime
     return {
