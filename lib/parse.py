@@ -318,12 +318,23 @@ def _apply_plan(values: pl.Series, plan: list[_Format]) -> tuple[pl.Series, pl.S
     return _in_range(combined).alias(values.name), combined
 
 
+# Excel writes a date as its day number counted from 1899-12-30 (45,000 is 15 Mar 2023): the
+# numbers of 1954 to 2119 are read so when a date column holds nothing else.
+EXCEL_EPOCH = datetime(1899, 12, 30)
+EXCEL_DAYS = (20_000, 80_000)
+EXCEL_NOTE = "Excel day numbers (days since 1899-12-30)"
+
+
 def _integer_dates(s: pl.Series) -> tuple[pl.Series, str]:
-    """Integers as YYYYMMDD, or as unix seconds or milliseconds, judged by their magnitude."""
+    """Integers as YYYYMMDD, Excel day numbers, or unix seconds or milliseconds, judged by their
+    magnitude."""
     sample = _sample(s)
     if sample.is_empty():
         return pl.Series(s.name, [None] * s.len(), dtype=DATETIME), ""
     median = float(sample.median() or 0)
+    if EXCEL_DAYS[0] <= median <= EXCEL_DAYS[1]:
+        days = pl.select(pl.lit(EXCEL_EPOCH) + pl.duration(days=s.cast(pl.Int64))).to_series()
+        return _in_range(days.cast(DATETIME)), EXCEL_NOTE
     if 19_000_101 <= median <= 21_001_231:
         text = s.cast(pl.Int64).cast(pl.String)
         parsed = _parse_with(text, _Format("%Y%m%d", "ymd", guard=r"^\d{8}$"))
@@ -353,6 +364,13 @@ def offsets(detail: str) -> str | None:
     """The note on times whose UTC offsets, other than zero, were left aside (a detail of
     to_datetime)."""
     return OFFSETS_DROPPED if OFFSETS_DROPPED in detail else None
+
+
+def numbered(detail: str) -> str | None:
+    """The note on dates written as numbers (a detail of to_datetime), read by their size."""
+    if detail in (EXCEL_NOTE, "unix seconds", "unix milliseconds"):
+        return f"dates written as numbers, read as {detail}: check a few against the source"
+    return None
 
 
 def ambiguity(detail: str) -> str | None:
@@ -398,6 +416,11 @@ def to_datetime(s: pl.Series, prefer: str | None = None) -> Parsed:
         shifted = text.str.extract(OFFSET, 2).str.contains("[1-9]").any()
         text = text.str.replace(OFFSET, "${1}")
     values, unchecked, detail = _read_dates(text, prefer=prefer)
+    if values.is_null().all() and text.str.contains(r"^\d+$").all():
+        # Whole numbers written as text (a CSV): day stamps, Excel day numbers or epochs.
+        numbers, said = _integer_dates(text.cast(pl.Int64, strict=False))
+        if numbers.is_not_null().any():
+            return _parsed(text, numbers.alias(s.name), said)
     if shifted:
         detail = f"{detail}; {OFFSETS_DROPPED}"
     missed = values.is_null() & unchecked.is_null() & text.is_not_null()

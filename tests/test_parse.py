@@ -341,3 +341,28 @@ def test_to_text_strips_and_nulls_the_null_tokens() -> None:
         "n/a",
     ]
     assert to_text(pl.Series([1, 2])).to_list() == ["1", "2"]
+
+
+def test_dates_written_as_numbers_in_text_are_read_by_their_size():
+    """A CSV's Excel day numbers (45000) and unix seconds were 'no date format fits'."""
+    excel = parse.to_datetime(pl.Series(["45000", "45001", None, "45292"]))
+    # 45,000 days after 1899-12-30 is 15 March 2023; 45,292 is 1 January 2024.
+    assert excel.values.to_list() == [
+        dt.datetime(2023, 3, 15),
+        dt.datetime(2023, 3, 16),
+        None,
+        dt.datetime(2024, 1, 1),
+    ]
+    assert excel.failures == 0 and excel.detail == parse.EXCEL_NOTE
+    assert parse.numbered(excel.detail) == (
+        "dates written as numbers, read as Excel day numbers (days since 1899-12-30): check a "
+        "few against the source"
+    )
+    typed = parse.to_datetime(pl.Series([45000, 45001]))
+    assert typed.values.to_list() == [dt.datetime(2023, 3, 15), dt.datetime(2023, 3, 16)]
+    seconds = parse.to_datetime(pl.Series(["1700000000"]))  # 2023-11-14 22:13:20 UTC
+    assert seconds.values.to_list() == [dt.datetime(2023, 11, 14, 22, 13, 20)]
+    assert seconds.detail == "unix seconds"
+    # Small numbers are no dates of any kind.
+    small = parse.to_datetime(pl.Series(["12", "13"]))
+    assert small.failures == 2 and parse.numbered(small.detail) is None

@@ -1070,7 +1070,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note(used["quantity"], "unit price computed as revenue / quantity")
 
     dates = parsed["ordered_at"]
-    for said in (parse.ambiguity(dates.detail), parse.offsets(dates.detail)):
+    for said in (
+        parse.ambiguity(dates.detail),
+        parse.offsets(dates.detail),
+        parse.numbered(dates.detail),
+    ):
         if said:
             note(used["ordered_at"], said)
     no_date = lines["ordered_at"].is_null()
