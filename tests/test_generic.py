@@ -702,6 +702,9 @@ def test_an_amount_of_small_whole_numbers_is_said_to_look_like_a_quantity() -> N
     )
     prices = frame.with_columns(pl.col("n") + ".99")
     assert _doubted(mapping_warnings(prices, _mapping(ordered_at="day", revenue="n"))) == []
+    # One price of 3.00 on every line is a price, not a count.
+    one_price = frame.with_columns(pl.lit("3.00").alias("n"))
+    assert _doubted(mapping_warnings(one_price, _mapping(ordered_at="day", revenue="n"))) == []
 
 
 def test_a_quantity_with_cents_is_said_to_look_like_money() -> None:

@@ -886,11 +886,13 @@ def _doubts(frame: pl.DataFrame, used: dict[str, str], read: dict[str, parse.Par
 
 
 def _small_counts(values: pl.Series) -> bool:
-    """Whether amounts are all whole and small (half at most 5): counts, not money."""
+    """Whether amounts are all whole and small (half at most 5) and vary: counts, not money (one
+    price of 3.00 on every line is a price)."""
     return (
         values.len() >= _JUDGED_ROWS
         and float((values.abs() <= 5).mean() or 0.0) >= 0.5
         and bool((values == values.round(0)).all())
+        and values.n_unique() > 1
     )
 
 
