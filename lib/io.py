@@ -519,11 +519,13 @@ def _read_zip(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTable
         if not members:
             listed = ", ".join(i.filename for i in infos[:6]) + (", ..." if len(infos) > 6 else "")
             content = f"only {listed}" if infos else "nothing"
-            raise LoadError(
-                file,
-                f"contains no data files ({content}): put the CSV, Excel or parquet files "
-                "in the zip",
+            inner = [i for i in infos if i.filename.lower().endswith(".zip")]
+            what = (
+                "unpack the inner zip and upload it, or its files"
+                if inner
+                else "put the CSV, Excel or parquet files in the zip"
             )
+            raise LoadError(file, f"contains no data files ({content}): {what}")
         if len(members) > MAX_ZIP_MEMBERS:
             raise LoadError(
                 file,

@@ -420,7 +420,7 @@ CASES: tuple[Case, ...] = (
         "nested.zip",
         _write(_zip({"inner.zip": _zip({"a.csv": retail_csv(5)})})),
         "refused",
-        ("no data files",),
+        ("no data files", "unpack the inner zip"),
     ),
     Case(
         "readme_only.zip",
