@@ -380,10 +380,13 @@ def ambiguity(detail: str) -> str | None:
     return None if said is None else f"{said}: check a few dates against the source"
 
 
-def to_datetime(s: pl.Series, prefer: str | None = None) -> Parsed:
+def to_datetime(s: pl.Series, prefer: str | None = None, *, numbers: bool = True) -> Parsed:
     """Naive Datetime("us") values; the format is detected on a sample, then per style.
     `prefer` ("dmy" or "mdy"): how to read dates whose day and month could be either, when no
     value of the column tells (by default slashes month first, dots and dashes day first).
+    `numbers`: whole numbers written as text are read by their size (_integer_dates) when no
+    format fits; not when guessing which column holds dates (looks_like_datetime), where ids
+    and amounts are whole numbers too.
 
     A column usually holds one style, read with one format found on a sample. Stacked exports
     mix styles (ISO beside 12/25/2022, or day-first beside month-first): the values the first
@@ -416,7 +419,7 @@ def to_datetime(s: pl.Series, prefer: str | None = None) -> Parsed:
         shifted = text.str.extract(OFFSET, 2).str.contains("[1-9]").any()
         text = text.str.replace(OFFSET, "${1}")
     values, unchecked, detail = _read_dates(text, prefer=prefer)
-    if values.is_null().all() and text.str.contains(r"^\d+$").all():
+    if numbers and values.is_null().all() and text.str.contains(r"^\d+$").all():
         # Whole numbers written as text (a CSV): day stamps, Excel day numbers or epochs.
         numbers, said = _integer_dates(text.cast(pl.Int64, strict=False))
         if numbers.is_not_null().any():
@@ -538,14 +541,16 @@ def looks_like_datetime(s: pl.Series) -> float:
         sample = _sample(s)
         if sample.is_empty():
             return 0.0
-        values, _ = _integer_dates(sample.cast(pl.Int64))
+        values, said = _integer_dates(sample.cast(pl.Int64))
+        if said == EXCEL_NOTE:  # numbers of 20,000 to 80,000 are ids or amounts as often
+            return 0.0
         return float(values.is_not_null().mean() or 0.0)
     if not _is_text(dtype):
         return 0.0
     sample = _sample(_clean_strings(s))
     if sample.is_empty() or not sample.str.contains(_DATE_SHAPE).any():
         return 0.0
-    return float(to_datetime(sample).values.is_not_null().mean() or 0.0)
+    return float(to_datetime(sample, numbers=False).values.is_not_null().mean() or 0.0)
 
 
 # What any supported date looks like at its start: three numeric fields, eight digits, or a

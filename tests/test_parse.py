@@ -366,3 +366,8 @@ def test_dates_written_as_numbers_in_text_are_read_by_their_size():
     # Small numbers are no dates of any kind.
     small = parse.to_datetime(pl.Series(["12", "13"]))
     assert small.failures == 2 and parse.numbered(small.detail) is None
+    # Guessing which column holds dates still takes such numbers for ids or amounts: a column of
+    # customer numbers 20,000 to 80,000, or of ten-digit ids, is no date column by its values.
+    assert parse.looks_like_datetime(pl.Series([45000, 32500])) == 0.0
+    assert parse.looks_like_datetime(pl.Series(["1700000000", "1600000000"])) == 0.0
+    assert parse.looks_like_datetime(pl.Series(["20240105"])) == 1.0
