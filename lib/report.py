@@ -882,13 +882,7 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
             pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
         ),
         reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
-        caption=f"Each customer is followed for {fmt.counted(months, 'calendar month')} after "
-        "the first order, "
-        "whose delivery sets the group; the interval is a 95% Wilson interval. Left out: "
-        f"{fmt.count(result.not_delivered)} customers whose first order was never delivered "
-        f"and {fmt.count(result.too_recent)} whose first order is less than "
-        f"{fmt.counted(months, 'month')} "
-        "before the data ends.",
+        caption=lateness.followed_note(result),
         kinds={"median_days_to_next": "number0"},
     )
 

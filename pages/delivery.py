@@ -555,13 +555,9 @@ def lateness_follow_up() -> None:
         },
     )
     st.caption(
-        f"Each customer is followed for {fmt.counted(months, 'calendar month')} after the first "
-        "order, whose delivery sets the group; the interval is a 95% Wilson interval. Left out: "
-        f"{fmt.count(result.not_delivered)} customers whose first order was never delivered and "
-        f"{fmt.count(result.too_recent)} whose first order is less than "
-        f"{fmt.counted(months, 'month')} before the data ends. With fewer than "
-        f"{lateness.MIN_REPEATERS} repeat buyers in a group, its days to the next order and spend "
-        "per repeat buyer are noise and left blank (the downloads keep them)."
+        f"{lateness.followed_note(result)} With fewer than {lateness.MIN_REPEATERS} repeat buyers "
+        "in a group, its days to the next order and spend per repeat buyer are noise and left "
+        "blank (the downloads keep them)."
     )
     left, right = st.columns(2)
     with left:

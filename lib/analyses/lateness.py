@@ -215,6 +215,18 @@ def lateness_groups(customers: pl.DataFrame, months: int = MONTHS) -> Lateness:
     )
 
 
+def followed_note(result: Lateness) -> str:
+    """Whom the follow-up follows, for how long, and whom it leaves out: the page's caption and
+    the report's say it alike."""
+    return (
+        f"Each customer is followed for {fmt.counted(result.months, 'calendar month')} after the "
+        "first order, whose delivery sets the group; the interval is a 95% Wilson interval. Left "
+        f"out: {fmt.count(result.not_delivered)} customers whose first order was never delivered "
+        f"and {fmt.count(result.too_recent)} whose first order is less than "
+        f"{fmt.counted(result.months, 'month')} before the data ends."
+    )
+
+
 def lateness_reading(result: Lateness, currency: str = "") -> str:
     """Sentences on the group table: the two repeat shares with their intervals and customers,
     whether the intervals separate them, and, only when each group has MIN_REPEATERS repeat
