@@ -92,6 +92,12 @@ def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them(
         "order or what they spend (1 after a late first order and 1 after a timely first order; "
         "at least 30 each are needed)."
     )
+    assert lateness.followed_note(result) == (
+        "Each customer is followed for 6 calendar months after the first order, whose delivery "
+        "sets the group; the interval is a 95% Wilson interval. Left out: 2 customers whose "
+        "first order was never delivered and 1 whose first order is less than 6 months before "
+        "the data ends."
+    )
     # Eight months: d's second order counts.
     longer = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, months=8), 8)
     assert longer.groups.filter(pl.col("group") == "late")["repeaters"].item() == 2
