@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from lib import fmt, local, measures, state
+from lib.analyses import sales
 from lib.catalog import PAGES
 from lib.model import SPECS
 from pages.common import ui
@@ -38,7 +39,7 @@ cols[0].metric("Tables", len(rows), help=", ".join(rows))
 if "lines" in rows:
     # The rows a user recognises: their file's lines, not those plus the tables made from them.
     # A file of order totals (no items) is one line per order: said so, not "order lines".
-    totals = not ds.has("lines", "item_id")
+    totals = sales.order_level(ds)
     cols[1].metric(
         "Order lines",
         f"{rows['lines']:,}",
