@@ -387,7 +387,8 @@ elif view == "Matching":
                 "declared_revenue": declared,
                 "enough": st.column_config.CheckboxColumn(
                     "Enough deals",
-                    help=f"At least {fmt.counted(min_count, 'deal')}: enough to judge",
+                    help=f"At least {fmt.counted(min_count, 'deal')} with a time to close: "
+                    "enough to judge",
                 ),
             },
             ids=(rep,),

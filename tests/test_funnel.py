@@ -297,9 +297,11 @@ def test_match_table_compares_each_rep_with_all_reps_on_the_same_lead_type():
     assert rows[("X", "t1")]["speed"] == pytest.approx(20 / 15)
     assert rows[("Y", "t1")]["share_of_rep"] == pytest.approx(2 / 3)
     assert rows[("Y", "t1")]["speed"] == pytest.approx(20 / 30)
+    # Y's 2 deals of t1 hold one with a time to close (L8 is dated before its first contact):
+    # its median is of one deal, too few to judge.
     assert [rows[k]["enough"] for k in (("X", "t1"), ("Y", "t1"), ("Y", "t2"))] == [
         True,
-        True,
+        False,
         False,
     ]
 
@@ -314,7 +316,8 @@ def test_routing_sends_a_lead_type_to_the_fastest_rep_with_enough_deals():
     sr = routes.filter(pl.col("role") == "SR")
     assert sr.select(
         "value", "route_to", "median_days", "avoid", "reps_judged", "recommended"
-    ).rows() == [("t1", "X", 15.0, "Y", 2, True)]
+    ).rows() == [("t1", "X", 15.0, None, 1, True)]  # Y has one timed deal of t1: not judged
+    assert sr["evidence"].item().startswith("only X has enough t1 deals")
     # Only SDR S has 2 deals of g1: S is named, with no rep to avoid.
     sdr = routes.filter(pl.col("role") == "SDR")
     assert sdr.select("value", "route_to", "avoid").rows() == [("g1", "S", None)]
@@ -323,8 +326,7 @@ def test_routing_sends_a_lead_type_to_the_fastest_rep_with_enough_deals():
     assert said.startswith("Route T1 leads to SR X:")
     # X's 2 deals (the minimum lowered to 2): a lead to check, not a rule (it read as one).
     assert said.endswith(
-        "over 2 deals; Y is the slowest on them (30.0 days). From fewer than 5 deals this is a "
-        "lead to check, not a rule to route by."
+        "over 2 deals. From fewer than 5 deals this is a lead to check, not a rule to route by."
     )
 
 
@@ -644,3 +646,24 @@ def test_months_before_a_late_start_of_the_deals_are_left_out_of_the_comparison(
     # 4 January leads without a deal: 0.77^4 = 0.35 by chance, so January is judged.
     few = pl.concat([early.head(4), *(m[0] for m in months)])
     assert not funnel.lead_cohorts(funnel.lead_outcomes(few, deals))["before_deals"].any()
+
+
+def test_a_rep_has_enough_deals_only_counting_those_with_a_time_to_close():
+    """SR A won 3 deals of t, one dated before its first contact (no time to close): its median
+    is of 2 deals, too few at a minimum of 3, so A is not judged; B's 3 timed deals are."""
+    closed = closed_deals_of("t", {"A": [2, 2, None], "B": [10, 10, 10]})
+    table = funnel.match_table(closed, "sr_id", "lead_type", 3)
+    assert table.select("sr_id", "deals", "median_days_to_close", "enough").rows() == [
+        ("A", 3, 2.0, False),
+        ("B", 3, 10.0, True),
+    ]
+    routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 3)})
+    assert routes.select("route_to", "reps_judged").rows() == [("B", 1)]
+
+
+def test_routing_lists_lead_types_of_as_many_deals_by_name():
+    """Lead types b and a, each routed on 3 deals: listed a then b (their order in the data,
+    b first, left it to the sort, which need not keep it)."""
+    closed = pl.concat([closed_deals_of(t, {"A": [1, 1, 1], "B": [9, 9, 9]}) for t in ("b", "a")])
+    routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 3)})
+    assert routes.select("value", "deals").rows() == [("a", 3), ("b", 3)]

@@ -313,7 +313,8 @@ def match_table(
     One row per (rep, attribute value) with deals: <rep>, <attribute>, deals, share_of_rep (of
     the rep's wins), median_days_to_close, typical_days (median over every rep's deals of that
     value), speed (typical_days / median_days_to_close: above 1 is faster than usual),
-    declared_revenue, enough (deals >= min_count: smaller cells are too small to judge).
+    declared_revenue, enough (at least min_count deals with a time to close, those the median
+    is of: smaller cells are too small to judge; a deal dated before its first contact has none).
     """
     frame = closed.filter(pl.col(rep).is_not_null()).with_columns(
         pl.col(attribute).fill_null(UNKNOWN)
@@ -323,6 +324,7 @@ def match_table(
         frame.group_by(rep, attribute)
         .agg(
             pl.len().alias("deals"),
+            pl.col("days_to_close").count().alias("_timed"),
             pl.col("days_to_close").median().alias("median_days_to_close"),
             declared_median(),
         )
@@ -330,7 +332,7 @@ def match_table(
         .join(typical, on=attribute, how="left")
         .with_columns(
             (pl.col("typical_days") / pl.col("median_days_to_close")).alias("speed"),
-            (pl.col("deals") >= min_count).alias("enough"),
+            (pl.col("_timed") >= min_count).alias("enough"),
         )
         .sort([rep, "deals", attribute], descending=[False, True, False])
         .select(
@@ -477,7 +479,9 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .alias("avoid_median_days"),
         faster.alias("recommended"),
         evidence.alias("evidence"),
-    ).sort(["role", "recommended", "deals"], descending=True)
+    ).sort(  # ties by name: the same order on every run
+        ["role", "recommended", "deals", "value"], descending=[True, True, True, False]
+    )
 
 
 def funnel_findings(ds: Dataset) -> list[quality.Finding]:
