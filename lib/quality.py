@@ -138,6 +138,15 @@ RULES = {
             "orders",
         ),
         Rule(
+            "stages_backwards",
+            "Delivery stages dated backwards",
+            "warning",
+            "Payment approved before the purchase, or the parcel handed to the carrier before the "
+            "payment was approved (Olist records some approvals late): that stage's length means "
+            "nothing, so Delivery leaves these orders out of it; every other figure keeps them.",
+            "orders",
+        ),
+        Rule(
             "delivered_without_date",
             "Delivered with no delivery date",
             "warning",
@@ -310,6 +319,7 @@ EVIDENCE = {
     "delivered_before_purchase": ("ordered_at", "delivered_at"),
     "delivered_before_pickup": ("shipped_at", "delivered_at"),
     "estimate_before_purchase": ("ordered_at", "estimated_delivery_at"),
+    "stages_backwards": ("ordered_at", "approved_at", "shipped_at"),
     "delivered_without_date": ("status", "delivered_at"),
     "deal_before_contact": ("first_contact_at", "won_at"),
     "unknown_origin": ("origin",),
@@ -694,6 +704,12 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
     # The dates every delivery figure leaves out (measures.delivered), one rule each.
     for rule, impossible in impossible_date_rules(orders).items():
         out += _finding(rule, "orders", orders, impossible)
+    if "approved_at" in orders.columns:
+        approved = pl.col("approved_at")
+        backwards = approved < pl.col("ordered_at")
+        if "shipped_at" in orders.columns:
+            backwards = backwards | (pl.col("shipped_at") < approved)
+        out += _finding("stages_backwards", "orders", orders, backwards)
     if _has(ds, "orders", "status") and "delivered_at" in orders.columns:
         out += _finding(
             "delivered_without_date",

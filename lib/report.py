@@ -782,6 +782,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
             reading=dv.stage_reading(stages),
             table=stages.drop("stage"),
             kinds={"median_days": "number1", "p90_days": "number1", "mean_days": "number1"},
+            labels=dv.STAGE_HEADERS,
         ),
     ]
     by_region = f["by_customer_region"]

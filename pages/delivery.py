@@ -221,11 +221,12 @@ with st.expander("Stage table"):
         stages,
         {
             "stage": None,
-            "label": columns.key("Stage", width="medium"),
-            "orders": columns.count("Orders"),
-            "median_days": columns.number("Median days", 1),
-            "p90_days": columns.number("90th percentile (days)", 1),
-            "mean_days": columns.number("Mean days", 1),
+            "label": columns.key(dv.STAGE_HEADERS["label"], width="medium"),
+            "orders": columns.count(dv.STAGE_HEADERS["orders"]),
+            "median_days": columns.number(dv.STAGE_HEADERS["median_days"], 1),
+            "p90_days": columns.number(dv.STAGE_HEADERS["p90_days"], 1),
+            "mean_days": columns.number(dv.STAGE_HEADERS["mean_days"], 1),
+            "backwards": columns.count(dv.STAGE_HEADERS["backwards"]),
         },
     )
     ui.download(stages, "delivery_stages", key="delivery_dl_stages")

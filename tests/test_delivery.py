@@ -137,6 +137,27 @@ def test_stage_durations_give_median_and_90th_percentile_per_stage():
     assert s["p90_days"][2] == pytest.approx(14.3)
 
 
+def test_a_stage_dated_backwards_is_left_out_of_that_stage_and_said():
+    # o2 handed to the carrier 12 hours before its approval (carrier -0.5 days): its approval
+    # and transit stages stay, its carrier stage goes (1.5, 0.75 and 1.0 days are left).
+    orders = ORDERS.with_columns(
+        pl.when(pl.col("order_id") == "o2")
+        .then(pl.lit(d(1, 12)))
+        .otherwise(pl.col("shipped_at"))
+        .alias("shipped_at")
+    )
+    s = dv.stage_durations(dv.delivery_facts(orders))
+    assert s["orders"].to_list() == [4, 3, 4, 4]
+    assert s["backwards"].to_list() == [0, 1, 0, 0]
+    assert s["median_days"][1] == pytest.approx(1.0)
+    assert s["median_days"][2] == pytest.approx(6.75)  # transit 3, 3, 10.5 (o2), 17
+    assert dv.stage_reading(s).endswith(
+        " Left out, their dates running backwards (Data quality lists them): 1 order from "
+        "approval → handed to carrier."
+    )
+    assert "Left out" not in dv.stage_reading(dv.stage_durations(facts()))
+
+
 def test_performance_by_seller_counts_a_two_seller_order_for_both():
     table = dv.performance_by(keyed(), "seller_id")
     # s3's only order, o5, has an impossible date: s3 has no delivered order.

@@ -514,3 +514,23 @@ def test_an_estimated_delivery_before_the_purchase_day_is_impossible():
     assert (rule.severity, rule.unit) == ("error", "orders")
     shown = quality.example_rows(finding)
     assert shown.columns[:2] == ["Ordered at", "Estimated delivery at"]
+
+
+def test_delivery_stages_dated_backwards_are_a_warning_with_their_dates_first():
+    d = datetime
+    orders = {
+        "order_id": ["1", "2", "3", "4", "5"],
+        "customer_id": ["a", "b", "c", "d", "e"],
+        "ordered_at": [d(2018, 1, 10, 15)] * 5,
+        # 1: approved before the purchase; 2: handed to the carrier an hour before approval;
+        # 3: in order; 4: no approval to compare with; 5: approved, never handed over.
+        "approved_at": [d(2018, 1, 10, 14), d(2018, 1, 11), d(2018, 1, 11), None, d(2018, 1, 11)],
+        "shipped_at": [d(2018, 1, 12), d(2018, 1, 10, 23), d(2018, 1, 12), d(2018, 1, 9), None],
+    }
+    report = quality.report(ds(orders=orders), today=TODAY)
+    finding = next(f for f in report.findings if f.rule == "stages_backwards")
+    assert finding.rows["order_id"].to_list() == ["1", "2"]
+    assert finding.share == pytest.approx(0.4)  # 2 of 5 orders
+    assert quality.RULES["stages_backwards"].severity == "warning"
+    shown = quality.example_rows(finding)
+    assert shown.columns[:3] == ["Ordered at", "Approved at", "Shipped at"]

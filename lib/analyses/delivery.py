@@ -331,20 +331,35 @@ def kpi(table: pl.DataFrame, name: str) -> float | None:
     return hit["value"][0] if hit.height else None
 
 
+# The stage table's headers, on the page and in the report.
+STAGE_HEADERS = {
+    "label": "Stage",
+    "orders": "Orders",
+    "median_days": "Median days",
+    "p90_days": "90th percentile (days)",
+    "mean_days": "Mean days",
+    "backwards": "Dated backwards (left out)",
+}
+
+
 def stage_durations(facts: pl.DataFrame) -> pl.DataFrame:
     """Days spent in each stage, on delivered orders with possible dates.
 
-    One row per stage (STAGES order): stage, label, orders (with both dates), median_days,
-    p90_days (90th percentile), mean_days. Stages with no dates have orders 0 and null days.
+    One row per stage (STAGES order): stage, label, orders (with both dates, in order),
+    median_days, p90_days (90th percentile), mean_days, backwards (orders whose stage ends
+    before it starts, e.g. handed to the carrier before the payment was approved: left out of
+    the stage, since its length means nothing). Stages with no dates have orders 0 and null days.
     """
     parts = []
     for column, label in STAGES.items():
-        values = facts[column].drop_nulls()
+        dated = facts[column].drop_nulls()
+        values = dated.filter(dated >= 0)
         parts.append(
             {
                 "stage": column,
                 "label": label,
                 "orders": values.len(),
+                "backwards": dated.len() - values.len(),
                 "median_days": values.median(),
                 "p90_days": values.quantile(0.9, "linear") if values.len() else None,
                 "mean_days": values.mean(),
@@ -359,6 +374,7 @@ def stage_durations(facts: pl.DataFrame) -> pl.DataFrame:
             "median_days": pl.Float64,
             "p90_days": pl.Float64,
             "mean_days": pl.Float64,
+            "backwards": pl.Int64,
         },
     )
 
@@ -562,7 +578,15 @@ def stage_reading(stages: pl.DataFrame) -> str:
             f"; the longest tail is {tail['label']} (1 in 10 orders over "
             f"{tail['p90_days']:.1f} days)"
         )
-    return text + ": start there."
+    text += ": start there."
+    backwards = stages.filter(pl.col("backwards") > 0)
+    if backwards.height:
+        left = "; ".join(
+            f"{fmt.counted(r['backwards'], 'order')} from {r['label']}"
+            for r in backwards.iter_rows(named=True)
+        )
+        text += f" Left out, their dates running backwards (Data quality lists them): {left}."
+    return text
 
 
 def group_reading(
