@@ -976,7 +976,7 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
     returning = split.filter(pl.col("kind") == "returning")["revenue"].sum()
     # The last full month: a month the data ends inside says nothing of "now".
     full = split.filter(~pl.col("partial"))
-    last = full.filter(pl.col("month") == full["month"].max())
+    last = full.filter(pl.col("month") == pl.col("month").max())
     last_total = last["revenue"].sum()
     last_ret = last.filter(pl.col("kind") == "returning")["revenue"].sum()
     text = (
