@@ -225,6 +225,15 @@ RULES = {
             "stale catalogue); revenue uses the line price.",
         ),
         Rule(
+            "zero_padded_ids",
+            "Customer ids that differ only in leading zeros",
+            "warning",
+            "Ids such as 00123 and 123 are counted as two customers, with their orders split "
+            "between them: one export (often a spreadsheet) dropped the zeros. Keep ids as text "
+            "in every export and upload the files again.",
+            "customers",
+        ),
+        Rule(
             "orphan_ids",
             "Ids missing from the table they point to",
             "error",
@@ -324,6 +333,7 @@ EVIDENCE = {
     "deal_before_contact": ("first_contact_at", "won_at"),
     "unknown_origin": ("origin",),
     "paid_before_created": ("ordered_at", "paid_at"),
+    "zero_padded_ids": ("customer_id",),
     "orders_after_deletion": ("deleted_at", "ordered_at"),
     "catalogue_price_mismatch": ("unit_price", "catalogue_price"),
     "payment_mismatch": ("paid", "revenue", "freight"),
@@ -885,6 +895,23 @@ def _orphans(ds: Dataset, today: datetime) -> list[Finding]:
     return out
 
 
+def _zero_padded(ds: Dataset, today: datetime) -> list[Finding]:
+    """Customers whose id, all digits, is another's once leading zeros are dropped."""
+    if not _has(ds, "customers", "customer_id"):
+        return []
+    customers = ds.tables["customers"]
+    ids = pl.col("customer_id").cast(pl.String)
+    number = pl.when(ids.str.contains(r"^[0-9]+$")).then(
+        ids.str.strip_chars_start("0").replace("", "0")
+    )
+    return _finding(
+        "zero_padded_ids",
+        "customers",
+        customers,
+        number.is_not_null() & (ids.n_unique().over(number) > 1),
+    )
+
+
 # Every rule but duplicate_rows, which report() runs on the duplicates its profiles found.
 CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
     _future,
@@ -895,6 +922,7 @@ CHECKS: tuple[Callable[[Dataset, datetime], list[Finding]], ...] = (
     _events_rules,
     _funnel_rules,
     _orphans,
+    _zero_padded,
 )
 
 

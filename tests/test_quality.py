@@ -534,3 +534,14 @@ def test_delivery_stages_dated_backwards_are_a_warning_with_their_dates_first():
     assert quality.RULES["stages_backwards"].severity == "warning"
     shown = quality.example_rows(finding)
     assert shown.columns[:3] == ["Ordered at", "Approved at", "Shipped at"]
+
+
+def test_customer_ids_that_differ_only_in_leading_zeros_are_a_warning():
+    # 00123 and 123 are one number; 0 and 000 another; 0123A is no number, 456 stands alone.
+    customers = {"customer_id": ["00123", "123", "456", "0123A", "0", "000", "9"]}
+    report = quality.report(ds(customers=customers), today=TODAY)
+    finding = next(f for f in report.findings if f.rule == "zero_padded_ids")
+    assert finding.rows["customer_id"].to_list() == ["00123", "123", "0", "000"]
+    assert finding.share == pytest.approx(4 / 7)
+    assert quality.RULES["zero_padded_ids"].unit == "customers"
+    assert counts(ds(customers={"customer_id": ["0123A", "123"]}))["zero_padded_ids"] == 0
