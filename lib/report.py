@@ -386,6 +386,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
             end=_day(o["end"]),
             categories=_names(o["categories"]),
             regions=_names(o["regions"]),
+            orders=sales.kpi_orders(f["kpis"]),
         )
         blocks.append(
             Block(

@@ -211,6 +211,7 @@ else:
         end=end,
         categories=tuple(categories),
         regions=tuple(regions),
+        orders=sales.kpi_orders(figures),
     )
     shown = columns.in_percent(ranking.head(topn), "share")
     # Room for the longest name shown (Online Retail's run to 35 characters), 200-280 px.
@@ -234,7 +235,14 @@ else:
             "orders": columns.count("Orders"),
             "revenue": columns.money("Net revenue", currency),
             "share": st.column_config.ProgressColumn(
-                f"Share of {rank_by}", format="%.1f%%", min_value=0.0, max_value=100.0
+                f"Share of {rank_by}",
+                format="%.1f%%",
+                min_value=0.0,
+                max_value=100.0,
+                help="Orders holding the item, of every order in the range: an order holds "
+                "several items, so these shares add up to more than 100%"
+                if rank_by == "orders"
+                else None,
             ),
             "trend": st.column_config.LineChartColumn(
                 f"Monthly {rank_by}", y_min=0, help="One point per calendar month of the range"

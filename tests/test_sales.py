@@ -275,6 +275,9 @@ def test_items_ranked_by_revenue_and_by_orders():
     assert sales.top_items(tiny_lines(), "revenue")["item_id"].to_list() == ["P2", "P1", "P3"]
     by_orders = sales.top_items(tiny_lines(), "orders")
     assert by_orders["item_id"].to_list() == ["P1", "P2", "P3"]  # P1 and P2 tie on 3 orders
+    # Of the 6 sale orders (o1, o2, o3, o5, o6, o7; C4 is a cancellation): P1 is in o1, o2 and
+    # o6, P2 in o1, o3 and o7, P3 in o5. Shares of orders overlap: 116.7% in all.
+    assert by_orders["share"].to_list() == pytest.approx([3 / 6, 3 / 6, 1 / 6])
     assert by_orders["trend"].to_list() == [[2.0, 1.0], [2.0, 1.0], [0.0, 1.0]]
 
 
@@ -774,12 +777,14 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
         "Only 6 orders in the selected range, too few to name a leading item or advise on "
         "stock: widen the dates or filters."
     )
-    # By orders: Apple (P1) in o1, o2, o6 and Bean (P2) in o1, o3, o7 tie with 3 each (42.9% of
-    # the 7 item orders, P3's one in o5 the rest; postage is no item).
-    by_orders = sales.top_items(tiny_lines(), "orders")
-    assert sales.top_items_reading(by_orders, 2, "orders", "GBP", 40).startswith(
-        "Apple and Bean tie for the lead with 3 orders (42.9% each); the top 2 of 3 items make "
-        "85.7% of all orders"
+    # By orders: Apple (P1) in o1, o2, o6 and Bean (P2) in o1, o3, o7 tie with 3 each; P3 is in
+    # o5. As if of 20 sale orders: 15% each, 5%. The shares overlap (o1 holds both), so they are
+    # not added up (they made "the top 2 of 3 items make 85.7% of all orders", of 7 item orders).
+    by_orders = sales.rank_items(sales.item_cube(tiny_lines()), "orders", orders=20)
+    assert sales.top_items_reading(by_orders, 3, "orders", "GBP", 20) == (
+        "Apple and Bean tie for the lead with 3 orders (15.0% each of the 20 orders); the top 3 "
+        "of 3 items are each in 5.0% to 15.0% of orders. Rank by units or revenue to see how "
+        "concentrated sales are."
     )
 
 

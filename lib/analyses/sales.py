@@ -575,14 +575,18 @@ def rank_items(
     categories: Sequence[str] = (),
     regions: Sequence[str] = (),
     months: pl.DataFrame | None = None,
+    orders: int | None = None,
 ) -> pl.DataFrame:
     """Every product of an item_cube slice (days `start`..`end`, categories, regions; None or
     empty: all) ranked by net units, orders or net revenue (`by`). `months`: month_cube(cube),
     which a page keeps so that a range change sums months instead of days (the same sums).
+    `orders`: the slice's sale orders (kpi_orders), what a share of orders is of.
 
     One row per item with rank, item_id, item_name, units and revenue (net: a cancelled unit
     subtracts), orders (distinct orders with a sale line of the item, counted per day), share (of
-    the `by` total over all products) and trend (the `by` measure per calendar month of the
+    the `by` total over all products; ranked by orders, of the slice's `orders`, null when not
+    given: an order holds several items, so the items' orders add up to more than the orders,
+    and their shares to more than 100%) and trend (the `by` measure per calendar month of the
     slice, oldest first; partial end months left out when two full ones remain). Non-product
     codes and lines without an item are left out. Ties are ordered by item_id, ascending.
     """
@@ -601,7 +605,7 @@ def rank_items(
     totals = monthly.group_by("item_id").agg(
         pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()
     )
-    grand = totals[by].sum()
+    grand = (orders or 0) if by == "orders" else totals[by].sum()
     months = _trend_months(monthly, start, end)
     # Each item's months laid out in one flat array, item by item with the months in order, and
     # folded into one list per item: no grid of every (item, month) pair to join.
@@ -643,8 +647,8 @@ def rank_kept(
 
 
 def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
-    """rank_items over all of `lines` (same output)."""
-    return rank_items(item_cube(lines), by)
+    """rank_items over all of `lines` (same output; shares of orders of all its sale orders)."""
+    return rank_items(item_cube(lines), by, orders=int(order_table(lines)["is_sale"].sum()))
 
 
 # Fewer sale orders than this in a range: no leading item, peak hour or busiest day is named.
@@ -668,7 +672,7 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         )
     if orders < FEW_ORDERS:
         return f"{_few(orders)} a leading item or advise on stock: widen the dates or filters."
-    top_share = ranking.head(n)["share"].sum()
+    top = ranking.head(n)
     value = fmt.money(lead[by], currency) if by == "revenue" else fmt.count(lead[by])
     unit = "" if by == "revenue" else f" {fmt.plural(lead[by], by[:-1])}"
     tied = ranking.filter(pl.col(by).round(2) == round(lead[by], 2))["item_name"].to_list()
@@ -677,14 +681,21 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         if len(tied) == 1
         else f"{fmt.listed([fmt.plain(t) for t in tied], most=3)} tie for the lead"
     )
-    return (
-        f"{leads} with {value}{unit} ({fmt.pct(lead['share'])}"
-        + ("" if len(tied) == 1 else " each")
-        + "); "
-        # Items as the data keys them: a Shopify SKU is one size or colour of a product.
-        f"the top {min(n, ranking.height)} of {ranking.height:,} items make "
-        f"{fmt.pct(top_share)} of all {by}: "
-        + ("keep them in stock." if top_share > 0.3 else "sales are spread widely.")
+    said = f"{leads} with {value}{unit} ({fmt.pct(lead['share'])}" + (
+        "" if len(tied) == 1 else " each"
+    )
+    # Items as the data keys them: a Shopify SKU is one size or colour of a product.
+    items = f"the top {top.height} of {ranking.height:,} items"
+    if by == "orders":
+        # An order holds several items: shares of orders overlap, and do not add up.
+        return (
+            f"{said} of the {orders:,} orders); {items} are each in "
+            f"{fmt.pct(top['share'].min())} to {fmt.pct(lead['share'])} of orders. Rank by units "
+            "or revenue to see how concentrated sales are."
+        )
+    top_share = top["share"].sum()
+    return f"{said}); {items} make {fmt.pct(top_share)} of all {by}: " + (
+        "keep them in stock." if top_share > 0.3 else "sales are spread widely."
     )
 
 
@@ -1057,19 +1068,21 @@ def headless(
     gaps = days_between_orders(links, first, last)
     rep = repeat_summary(links, first, last, gaps)
     ranked = {}
+    figures = kpis(history, first, last, links)
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         chosen = {"categories": _names(categories), "regions": _names(regions)}
+        sold = kpi_orders(figures)
         ranking = (
-            rank_items(kept, rank_by, start=first, end=last, **chosen)
+            rank_items(kept, rank_by, start=first, end=last, orders=sold, **chosen)
             if kept is not None
-            else rank_items(item_cube(period_lines), rank_by)
+            else rank_items(item_cube(period_lines), rank_by, orders=sold)
         ).head(topn)
         ranked["top_items"] = ranking.with_columns(
             pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
         )
     return {
-        "kpis": kpis(history, first, last, links),
+        "kpis": figures,
         "revenue_over_time": revenue_over_time(days, first, last, grain, window),
         **ranked,
         "weekday_hour": weekday_hour(weekday_slots(history), first, last),
