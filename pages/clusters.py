@@ -210,7 +210,8 @@ def clustering() -> None:
         "Silhouette at this k",
         f"{at_k['silhouette'][0]:.2f}" if at_k.height else "—",
         help="From -1 to 1: how much closer customers are to their own cluster than to the next. "
-        "Above 0.5 is clear structure; below 0.25 the clusters are weakly separated.",
+        f"At or below {cl.NO_STRUCTURE} no substantial structure, up to {cl.WEAK_STRUCTURE} weak, "
+        "above it reasonable to clear (Kaufman and Rousseeuw's reading).",
     )
     suggestion = f":material/recommend: Suggested: {diag.reason}"
     if k != diag.suggested_k:
@@ -226,12 +227,13 @@ def clustering() -> None:
     ui.chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
     st.caption(
         "Each cell: the cluster's mean in standard deviations from the average customer, as "
-        "the model sees it (after capping and the log transform). Each name's noun is the "
-        "cluster's strongest driver; its adjective, the next strong one (beyond 0.3 standard "
-        "deviations) that best tells it apart from clusters with the same strongest driver. No "
-        "two names share their words or their features, and a name only calls a cluster high "
-        "or low on a feature when its mean in the table below is above or below the average "
-        "customer's."
+        f"the model sees it (after capping{' and the log transform' if log else ''}). Each "
+        "name's noun is the cluster's strongest driver; its adjective, the next strong one "
+        "(beyond 0.3 standard deviations) that best tells it apart from clusters with the same "
+        "strongest driver. No two names are the same or speak of the same features in the same "
+        "directions (two may share a word: each tells one feature); where nothing else tells "
+        "two apart, the cluster's number does. A name only calls a cluster high or low on a "
+        "feature when its mean in the table below is above or below the average customer's."
     )
     ui.reading(
         cl.drivers_reading(fitted["drivers"], profiles, built.table, built.features, currency)
@@ -334,6 +336,7 @@ def clustering() -> None:
         "View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND
     )
     if view == "Choosing k":
+        marked = diag.marked()
         figure = diagnostics_figure(f"{ds.key}:{features}:{log}", diag.table, diag.suggested_k)
         ui.chart(figure, width="stretch")
         ui.reading(diag.reason)
@@ -342,7 +345,7 @@ def clustering() -> None:
             f"within {cl.TIE} of it go to the one nearest the elbow of the inertia curve."
         )
         columns.table(
-            diag.table,
+            marked,
             {
                 "k": st.column_config.NumberColumn(
                     cl.DIAGNOSTIC_HEADERS["k"], format="%d", pinned=True
@@ -353,7 +356,7 @@ def clustering() -> None:
                 "suggested": st.column_config.CheckboxColumn(cl.DIAGNOSTIC_HEADERS["suggested"]),
             },
         )
-        ui.download(diag.table, "cluster_diagnostics", key="clusters_download_diagnostics")
+        ui.download(marked, "cluster_diagnostics", key="clusters_download_diagnostics")
         st.markdown("**How each feature enters the model**")
         columns.table(
             cl.caps_in_units(entered, built.features, currency),

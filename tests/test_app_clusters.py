@@ -70,6 +70,8 @@ def test_page_clusters_every_customer_and_their_net_revenue(kind):
     assert diagnostics["k"].tolist() == list(range(2, 11))
     best = diagnostics.loc[diagnostics["k"] == int(suggested), "silhouette"].item()
     assert best >= diagnostics["silhouette"].max() - cl.TIE
+    # The table's Suggested column marks that k (the page's frame had no such column).
+    assert diagnostics.loc[diagnostics["suggested"], "k"].tolist() == [int(suggested)]
 
 
 def test_retail_page_says_how_many_lines_have_no_customer():
@@ -182,6 +184,14 @@ def test_retail_page_says_which_features_it_logs_and_how_many_customers_it_caps(
     assert "net revenue (skewness" in logged and "orders (skewness" in logged
     per_end = customers // 100
     assert f"at each end ({per_end:,} of {customers:,}) take the value of the next one" in text
+
+
+def test_the_drivers_caption_says_the_log_transform_only_while_it_is_on():
+    at = page("retail")
+    assert "as the model sees it (after capping and the log transform)" in captions(at)
+    at.toggle(key="clusters_log").set_value(False).run()
+    assert "as the model sees it (after capping)" in captions(at)
+    assert "log transform)" not in captions(at)
 
 
 # --- the real Online Retail export ------------------------------------------------------------

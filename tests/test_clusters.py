@@ -341,17 +341,17 @@ def test_a_clear_best_silhouette_wins_over_the_elbow():
     [
         # Kaufman and Rousseeuw: above 0.5 reasonable structure, one clear best: nothing to add.
         ([0.40, 0.30, 0.60, 0.30, 0.30, 0.30], ""),
-        # 0.66, 0.65 and 0.64 within 0.02 of the best.
+        # 0.65 and 0.64 within 0.02 of the best, 0.66 (it counted the best itself among them).
         (
             [0.66, 0.65, 0.64, 0.30, 0.30, 0.30],
-            " The choice of k is loose: 3 of the 6 values of k come within 0.02 of the best "
-            "silhouette.",
+            " The choice of k is loose: 2 other values of k of the 6 tried come within 0.02 of "
+            "the best silhouette.",
         ),
         (
             [0.33, 0.32, 0.31, 0.30, 0.20, 0.20],
-            " The structure is weak (a best silhouette of 0.33, at or below 0.5); 3 of the 6 "
-            "values of k come within 0.02 of it: read the clusters as a useful split of the "
-            "customers, not as natural groups.",
+            " The structure is weak (a best silhouette of 0.33, at or below 0.5); 2 other values "
+            "of k of the 6 tried come within 0.02 of it: read the clusters as a useful split of "
+            "the customers, not as natural groups.",
         ),
         (
             [0.21, 0.18, 0.17, 0.16, 0.15, 0.15],

@@ -474,6 +474,10 @@ class Diagnostics:
     fits: dict[int, Clustering] = field(default_factory=dict)
     starts: int = N_INIT
 
+    def marked(self) -> pl.DataFrame:
+        """The table with a `suggested` column, true at the suggested k."""
+        return self.table.with_columns((pl.col("k") == self.suggested_k).alias("suggested"))
+
     def fit_at(self, matrix: np.ndarray, k: int) -> Clustering:
         """The clusters at k: the fit the diagnostics kept, else fit_clusters now."""
         return self.fits.get(k) or fit_clusters(matrix, k, self.starts)
@@ -581,8 +585,9 @@ NO_STRUCTURE, WEAK_STRUCTURE = 0.25, 0.50
 
 def _strength(best: float, close: int, tried: int) -> str:
     """What the best silhouette says of the clusters, and how loose the choice of k is (`close`
-    of the `tried` k within TIE of the best)."""
-    loose = f"; {close} of the {tried} values of k come within {TIE} of it" if close >= 3 else ""
+    of the `tried` k within TIE of the best, the best among them)."""
+    others = f"{close - 1} other values of k of the {tried} tried come within {TIE} of"
+    loose = f"; {others} it" if close >= 3 else ""
     if best <= NO_STRUCTURE:
         return (
             f" No k finds substantial structure (a best silhouette of {best:.2f}, at or below "
@@ -596,10 +601,7 @@ def _strength(best: float, close: int, tried: int) -> str:
             "as natural groups."
         )
     if close >= 3:
-        return (
-            f" The choice of k is loose: {close} of the {tried} values of k come within {TIE} of "
-            "the best silhouette."
-        )
+        return f" The choice of k is loose: {others} the best silhouette."
     return ""
 
 
@@ -1248,9 +1250,7 @@ def headless(
     roi = cluster_roi(profiles, margin, cost).drop("name", "customers", "revenue_per_customer")
     return {
         "profiles": profiles.join(roi, on="cluster").sort("cluster"),
-        "diagnostics": diagnostics.table.with_columns(
-            (pl.col("k") == diagnostics.suggested_k).alias("suggested")
-        ),
+        "diagnostics": diagnostics.marked(),
         "model": model_features(scaled, built.features),
         "assignments": cluster_assignments(built.table, clustering.labels, names),
     }
