@@ -355,6 +355,8 @@ _IDS = ("order_id", "customer_id", "item_id", "seller_id", "lead_id", "event_id"
 _CODE = r"^[a-z0-9]+(_[a-z0-9]+)+$"
 # Whole numbers that name a row rather than count something: no thousands separator.
 _NUMBERS_AS_IDS = frozenset({"line_no"})
+# Names as the export writes them (a misspelled parameter is the evidence): never in words.
+_AS_WRITTEN = frozenset({"parameter_name", "probably"})
 
 
 def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.DataFrame:
@@ -377,7 +379,7 @@ def example_rows(finding: Finding, n: int = EXAMPLES, currency: str = "") -> pl.
             text = col.map_elements(lambda v: f"{v:,.2f}".rstrip("0").rstrip("."), pl.String)
         elif dtype.is_integer() and name not in _NUMBERS_AS_IDS:
             text = col.map_elements(lambda v: f"{v:,}", pl.String)
-        elif name.endswith("_id"):  # every one of _IDS, and any other id as written
+        elif name.endswith("_id") or name in _AS_WRITTEN:  # every one of _IDS, any other id
             text = col.cast(pl.String)
         else:  # a code ('online_medium', 'health_beauty') in words, as the pages show them
             text = col.cast(pl.String)

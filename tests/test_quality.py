@@ -181,6 +181,13 @@ def test_empty_days_and_misspelled_parameters_in_events():
     got = report.counts()
     assert got["empty_days"] == 2  # 2 and 3 January
     assert got["misspelled_parameter"] == 5  # itme_id and item_Id; search_query is not near
+    # The misspelling is the evidence: names as the export writes them, not in words ("Itme id").
+    finding = next(f for f in report.findings if f.rule == "misspelled_parameter")
+    shown = quality.example_rows(finding)
+    assert shown.select("Parameter name", "Probably").rows() == [
+        ("itme_id", "item_id"),
+        ("item_Id", "item_id"),
+    ]
 
 
 def test_webshop_order_rules():
