@@ -179,11 +179,19 @@ def words(name: str) -> str:
     return text[0].upper() + text[1:]
 
 
+# Names whose capitals are their own, wherever they stand in a code ('iphone' -> 'iPhone').
+_BRANDS = {"iphone": "iPhone", "ipad": "iPad", "ios": "iOS", "macos": "macOS"}
+
+
 def words_expr(name: pl.Expr) -> pl.Expr:
-    """A raw name as words, in polars: 'health_beauty' -> 'Health beauty'. The pages show the
-    source's codes this way (categories, lead types, origins); the CSV downloads keep them."""
+    """A raw name as words, in polars: 'health_beauty' -> 'Health beauty', 'iphone' -> 'iPhone'.
+    The pages show the source's codes this way (categories, lead types, origins, platforms); the
+    CSV downloads keep them."""
     text = name.str.replace_all("_", " ").str.strip_chars()
-    return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
+    text = text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
+    for brand, written in _BRANDS.items():
+        text = text.str.replace_all(rf"(?i)\b{brand}\b", written)
+    return text
 
 
 def listed(words: Sequence[str], most: int = 0) -> str:

@@ -150,7 +150,7 @@ else:
     # platforms are one viewed item here and one on each platform in the Platform view.
     per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
     st.metric(
-        f"Viewed items ordered within {window_days} days",
+        f"Viewed items ordered within {fmt.counted(window_days, 'day')}",
         fmt.pct(per_item["converted"].mean() if per_item.height else None),
         help="Share of the items each user viewed (on any platform) that the user ordered within "
         "the window. Per platform, an item viewed on two platforms counts on each.",
@@ -273,7 +273,7 @@ else:
     ui.reading(ev.funnel_reading(steps, window_days))
     st.caption(
         f"Users enter at their first {fmt.plain(fmt.value_words(picked[0]))}; each later step "
-        f"must follow the previous one within {window_days} days of entry. Platform: the one of "
+        f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. Platform: the one of "
         "the entry event."
     )
     columns.table(

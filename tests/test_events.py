@@ -419,7 +419,7 @@ def test_readings_name_the_figures_a_manager_acts_on():
     # 1 of 4 views on the web against 0 of 2 on the iphone is chance, not a checkout to fix.
     by_platform = ev.conversion_by_platform(ev.converted_views(VIEWS, ORDERS, window_days=7))
     assert ev.platform_reading(by_platform, 7) == (
-        "Platforms convert alike within chance: 0.0% (Iphone) to 25.0% (Web) of viewed items are "
+        "Platforms convert alike within chance: 0.0% (iPhone) to 25.0% (Web) of viewed items are "
         "ordered within 7 days."
     )
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
@@ -445,12 +445,12 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
     of 1,000 is 27.2-32.9%, 7 of 20 is 18.1-56.7%, 10 of 20 is 29.9-70.1%."""
     both = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(both, 7) == (  # pooled 40.0%
-        "On Iphone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%): look at "
+        "On iPhone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%): look at "
         "what Web lacks at checkout."
     )
     best = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 20, 7)])
     assert ev.platform_reading(best, 7) == (  # pooled 907 / 2,020 = 44.9%; web's 7 of 20 is chance
-        "On Iphone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
+        "On iPhone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
         "beyond chance; none is below it beyond chance."
     )
     worst = _rates("platform", [("iphone", 20, 10), ("android", 1000, 400), ("web", 1000, 300)])
@@ -481,3 +481,8 @@ def test_the_items_reading_says_none_when_no_viewer_ordered():
     assert ev.items_reading(browsed[1:], none).startswith(
         "8 is viewed by 40 users but only 5.0% order it: check its price"
     )
+
+
+def test_a_one_day_window_reads_one_day():
+    said = ev.funnel_reading(ev.funnel(FUNNEL_EVENTS, STEPS, window_days=1), 1)
+    assert "within 1 day" in said and "1 days" not in said

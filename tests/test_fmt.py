@@ -1,5 +1,7 @@
 """Number formatting."""
 
+import polars as pl
+
 from lib import fmt
 
 
@@ -81,3 +83,8 @@ def test_a_value_reads_in_words_as_the_tables_write_it():
     assert fmt.value_words("(no origin)") == "(no origin)"
     assert fmt.value_words(12) == "12"
     assert fmt.value_words(None) is None
+
+
+def test_codes_in_words_keep_the_capitals_of_brand_names():
+    shown = pl.select(fmt.words_expr(pl.Series(["iphone", "iphone_app", "ios", "biosphere"])))
+    assert shown.to_series().to_list() == ["iPhone", "iPhone app", "iOS", "Biosphere"]

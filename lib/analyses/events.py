@@ -689,7 +689,7 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
     text = (
         f"Of {first['users']:,} users who did {_words(first['event_name'])}, "
         f"{fmt.pct(last['overall_conversion'])} reached {_words(last['event_name'])} within "
-        f"{window_days} days"
+        f"{fmt.counted(window_days, 'day')}"
     )
     if overall.height > 2:
         worst = overall.slice(1).sort("step_conversion").row(0, named=True)
