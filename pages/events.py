@@ -273,8 +273,8 @@ else:
     ui.reading(ev.funnel_reading(steps, window_days))
     st.caption(
         f"Users enter at their first {fmt.plain(fmt.value_words(picked[0]))}; each later step "
-        f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. Platform: the one of "
-        "the entry event."
+        f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. "
+        "Platform: the one of the entry event."
     )
     columns.table(
         columns.in_percent(steps, "step_conversion", "overall_conversion"),
