@@ -51,7 +51,7 @@ exports.page_tools("sales", ds)
 check = links.Checks("sales", ds)
 
 # --- controls ---------------------------------------------------------------------------------
-first_day, last_day = lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
+first_day, last_day = sales.covered_days(lines)
 has_category = ds.has("lines", "category")
 has_region = ds.has("lines", "region")
 cols = st.columns([2, 3, 3] if has_category or has_region else [2, 6])
@@ -120,7 +120,9 @@ if not days["day"].is_between(start, end).any():
 
 # --- KPIs -------------------------------------------------------------------------------------
 linked = ui.cached(sales.order_links, "Linking each customer's orders…")(scope_key, history)
-figures = ui.cached(sales.kpis_kept)(scope_key, (history, linked), start=start, end=end)
+figures = ui.cached(sales.kpis_kept)(
+    scope_key, (history, linked), start=start, end=end, covered=(first_day, last_day)
+)
 prev_start, prev_end = sales.previous_period(start, end)
 against = (
     f"Change against {prev_start:%d %b %Y} – {prev_end:%d %b %Y}."
@@ -174,7 +176,7 @@ window = right.slider(
     help="The dashed line averages revenue over this many full periods.",
 )
 series = ui.cached(sales.revenue_over_time)(
-    scope_key, days, start=start, end=end, grain=grain, window=window
+    scope_key, days, start=start, end=end, grain=grain, window=window, covered=(first_day, last_day)
 )
 ui.chart(charts.revenue_chart(series, grain, currency, kind), width="stretch")
 ui.reading(sales.revenue_reading(series, grain, currency))

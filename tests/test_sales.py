@@ -203,6 +203,18 @@ def test_a_range_starting_mid_month_makes_that_month_partial():
     assert series.select("revenue", "partial").rows() == [(11.0, True)]
 
 
+def test_a_filtered_series_judges_partial_months_by_what_the_data_covers():
+    """France's lines (o2 on 2 Jan, C4, o6 on 5 Feb) within data covering 1 Jan - 7 Feb:
+    January is whole (France sold nothing on the 1st), February partial (the data ends)."""
+    france = sales.daily(sales.order_table(tiny_lines().filter(pl.col("region") == "FR")))
+    covered = sales.covered_days(tiny_lines())
+    assert covered == (date(2024, 1, 1), date(2024, 2, 7))
+    series = sales.revenue_over_time(france, *covered, "month", covered=covered)
+    assert series.select("revenue", "partial").rows() == [(0.0, False), (5.0, True)]
+    # Judged by France's own first and last days, January read as partial.
+    assert sales.revenue_over_time(france, *covered, "month")["partial"].to_list() == [True, True]
+
+
 def test_daily_revenue_has_a_row_for_a_day_without_orders():
     series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 1, 3), "day")
     assert series["revenue"].to_list() == [13.0, 5.0, 0.0]

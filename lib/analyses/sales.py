@@ -104,11 +104,16 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def kpis_kept(kept: tuple[pl.DataFrame, pl.DataFrame], start: date, end: date) -> pl.DataFrame:
+def kpis_kept(
+    kept: tuple[pl.DataFrame, pl.DataFrame],
+    start: date,
+    end: date,
+    covered: tuple[date, date] | None = None,
+) -> pl.DataFrame:
     """kpis of an order_table and its order_links: the pair a page keeps, passed as the one
     frame it caches the figures by."""
     orders, links = kept
-    return kpis(orders, start, end, links)
+    return kpis(orders, start, end, links, covered)
 
 
 def _day_bounds(orders: pl.DataFrame) -> tuple[date, date] | None:
@@ -190,14 +195,20 @@ def kpi_orders(figures: pl.DataFrame) -> int:
 
 
 def kpis(
-    orders: pl.DataFrame, start: date, end: date, links: pl.DataFrame | None = None
+    orders: pl.DataFrame,
+    start: date,
+    end: date,
+    links: pl.DataFrame | None = None,
+    covered: tuple[date, date] | None = None,
 ) -> pl.DataFrame:
     """Headline figures for `start`..`end` (days included) against the previous equal period.
 
     `orders` is the order_table of the whole history (so that returning customers can be
     recognised). Returns one row per metric (revenue, orders, customers, aov, items_per_order,
     returning_share) with metric, label, value, previous and change (value / previous - 1).
-    previous and change are null when the data does not cover the whole previous period.
+    previous and change are null when the data does not cover the whole previous period
+    (`covered`: covered_days of every line, when `orders` are of a filtered part of them;
+    default: the days of `orders`).
 
     Revenue and units are net: cancellations and returns subtract. Orders exclude cancellation
     invoices. A returning customer is one with an order in the period who also ordered before the
@@ -207,7 +218,7 @@ def kpis(
     """
     links = order_links(orders) if links is None else links
     now = _period_figures(orders, links, start, end)
-    bounds = _day_bounds(orders)
+    bounds = _day_bounds(orders) if covered is None else covered
     prev_start, prev_end = previous_period(start, end)
     covered = bounds is not None and prev_start >= bounds[0]
     before = _period_figures(orders, links, prev_start, prev_end) if covered else dict.fromkeys(now)
@@ -259,11 +270,24 @@ def daily(orders: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def covered_days(lines: pl.DataFrame) -> tuple[date, date]:
+    """The first and last day of the data set's lines (before any filter): what it covers."""
+    return lines["ordered_at"].min().date(), lines["ordered_at"].max().date()
+
+
 def revenue_over_time(
-    days: pl.DataFrame, start: date, end: date, grain: str = "month", window: int = 0
+    days: pl.DataFrame,
+    start: date,
+    end: date,
+    grain: str = "month",
+    window: int = 0,
+    *,
+    covered: tuple[date, date] | None = None,
 ) -> pl.DataFrame:
     """Net revenue per day, week (from Monday) or month within `start`..`end`, from the daily
-    sums of an order_table (`days`).
+    sums of an order_table (`days`). `covered`: the days the data set covers (covered_days of
+    every line), when `days` are of a filtered part of it: a month a category first sold in
+    halfway is no partial month of the data (default: the days of `days`).
 
     One row per period, empty periods included, with period (Date), label, revenue, orders,
     partial (the data or the chosen range does not cover the whole period), change (revenue
@@ -274,6 +298,8 @@ def revenue_over_time(
     every = GRAINS[grain]
     window = window or DEFAULT_WINDOW[grain]
     bounds = (days["day"][0], days["day"][-1]) if days.height else None
+    if bounds is not None and covered is not None:
+        bounds = covered
     schema = {
         "period": pl.Date,
         "label": pl.String,
@@ -1068,7 +1094,8 @@ def headless(
     gaps = days_between_orders(links, first, last)
     rep = repeat_summary(links, first, last, gaps)
     ranked = {}
-    figures = kpis(history, first, last, links)
+    covered = covered_days(lines)
+    figures = kpis(history, first, last, links, covered)
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         chosen = {"categories": _names(categories), "regions": _names(regions)}
@@ -1083,7 +1110,7 @@ def headless(
         )
     return {
         "kpis": figures,
-        "revenue_over_time": revenue_over_time(days, first, last, grain, window),
+        "revenue_over_time": revenue_over_time(days, first, last, grain, window, covered=covered),
         **ranked,
         "weekday_hour": weekday_hour(weekday_slots(history), first, last),
         **(
