@@ -801,6 +801,20 @@ def test_the_late_rate_reading_names_the_highest_rate_among_regions_with_enough_
     )
 
 
+def test_the_order_value_reading_names_the_highest_among_regions_with_enough_orders():
+    """Z's 10 orders at 5.00 each are no finding (Olist's RR: 6 orders at R$ 215): Y's 100 at
+    1.40 is the highest among regions with 20 orders or more; overall 1,040 / 910 = 1.14."""
+    table = table_of(revenue=[600.0, 250.0, 140.0, 50.0], aov=[1.2, 250 / 300, 1.4, 5.0])
+    assert regions.metric_reading(table, "aov", "GBP") == (
+        "Among regions with 20 orders or more, Y spends the most per order (£1.40 against £1.14 "
+        "overall)."
+    )
+    few = table_of(orders=[5, 3, 1, 10])
+    assert regions.metric_reading(few, "aov", "GBP") == (
+        "No region has 20 orders or more to judge its order value by."
+    )
+
+
 def test_the_growth_reading_leaves_out_growth_from_too_few_orders_and_says_so():
     """Z grew +100% on few recent orders: no finding; X is the lowest growth left (-20%)."""
     table = table_of(growth=[0.5, -0.2, 0.8, 1.0], growth_reliable=[True, True, True, False])

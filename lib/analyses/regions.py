@@ -748,9 +748,15 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             )
         )
     if metric == "aov":
+        # Among regions with enough orders: RR's 6 orders at R$ 215 are no finding.
         overall = table["revenue"].sum() / table["orders"].sum() if table["orders"].sum() else None
+        judged = known.filter(pl.col("orders") >= MIN_ORDERS)
+        if judged.height == 0:
+            return f"No region has {MIN_ORDERS} orders or more to judge its order value by."
+        top = judged.sort(metric, descending=True).row(0, named=True)
         return (
-            f"{name} spends the most per order ({fmt.money(top[metric], currency)} against "
+            f"Among regions with {MIN_ORDERS} orders or more, {fmt.plain(top['region'])} spends "
+            f"the most per order ({fmt.money(top[metric], currency)} against "
             f"{fmt.money(overall, currency)} overall)."
         )
     # late_rate: the highest among regions with enough delivered orders (AL's 6 late of 24 is
