@@ -551,7 +551,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         "share",
         "orders",
         "growth",
-        "quadrant",
+        cat.placed_quadrant(),
         "potential",
         "review_score",
         "late_rate",

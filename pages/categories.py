@@ -189,7 +189,7 @@ shown = potential.table.sort("revenue", descending=True).select(
     "avg_price",
     "growth",
     "growth_reliable",
-    "quadrant",
+    cat.placed_quadrant(),
     "potential",
     "review_score",
     "late_rate",
@@ -215,7 +215,9 @@ columns.table(
             "Reliable",
             help=f"Growth from at least {fmt.counted(min_orders, 'order')} in the compared months",
         ),
-        "quadrant": st.column_config.TextColumn("Quadrant"),
+        "quadrant": st.column_config.TextColumn(
+            "Quadrant", help="— where growth rests on too few orders to place the category"
+        ),
         "potential": st.column_config.ProgressColumn(
             "Potential", min_value=0.0, max_value=1.0, format="%.2f", width=100
         ),

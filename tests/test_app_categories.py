@@ -129,3 +129,16 @@ def test_growing_categories_count_only_growth_from_enough_orders():
     grown = int((reliable["growth"] >= 2.0).sum())  # growth in percent, as the table shows it
     assert (~table["growth_reliable"] & table["growth"].notna()).any()  # some are left out
     assert metric(at, "Growing categories").value == f"{grown} of {len(reliable)}"
+
+
+def test_the_table_places_in_a_quadrant_only_categories_with_reliable_growth():
+    """The reading counts categories whose growth rests on too few orders apart, "too few orders
+    to be placed": the table gives them no quadrant either (it gave Olist's 40 one each)."""
+    at = page("marketplace")
+    table = category_table(at)
+    thin = table[~table["growth_reliable"] & table["growth"].notna()]
+    assert len(thin) and thin["quadrant"].isna().all()
+    placed = table[table["growth_reliable"] & table["growth"].notna()]
+    assert placed["quadrant"].notna().all()
+    said = [c.value for c in at.caption if "to be placed" in c.value]
+    assert said and f"{len(thin)} categor" in said[0]

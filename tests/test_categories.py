@@ -410,6 +410,14 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
         "revenue share, review score and on-time delivery, not on growth."
     )
     assert "performs best" not in text and "R " not in text
+    # Its fall from too few orders is not counted, and not read as shrinking revenue either
+    # (Olist's Cool stuff: "-71% from only 25 orders, not counted. Its revenue is shrinking").
+    thin = _shrinking_leader().with_columns(growth_reliable=pl.Series([False, True, False]))
+    thin = cat.potential_reading(
+        cat.potential_scores(thin, dict.fromkeys(cat.COMPONENTS, 1.0), 30), window, "GBP"
+    )
+    assert "growth -10% from only 40 orders in the compared months, not counted" in thin
+    assert "shrinking" not in thin
 
 
 def test_potential_chart_marks_a_score_without_growth_as_such_not_as_few_orders():
@@ -440,6 +448,27 @@ def test_trend_reading_never_says_grew_when_every_category_fell():
     assert cat.trend_reading(monthly, table, window) == (
         "Of the 2 largest categories, none grew (Mar–Apr 2024 vs Jan–Feb 2024): A changed least "
         "(-10%) and B fell most (-30%)."
+    )
+
+
+def test_trend_reading_calls_a_change_within_two_percent_steady_not_a_fall():
+    """The demo's Sports leisure at -1.98%: flat, as the table and quadrants read growth, not
+    the category that "fell most"."""
+    monthly = pl.DataFrame({"category": ["a", "b"]})
+    window = cat.growth_window(LINES["ordered_at"], 2)
+
+    def said(*growth: float) -> str:
+        table = pl.DataFrame({"category": ["a", "b"], "label": ["A", "B"], "growth": growth})
+        return cat.trend_reading(monthly, table, window)
+
+    assert said(0.36, -0.0198) == (
+        "Of the 2 largest categories, A grew fastest (+36%, Mar–Apr 2024 vs Jan–Feb 2024); none "
+        "fell: the slowest, B (-2.0%), held steady."
+    )
+    assert said(0.36, -0.02).endswith(" and B fell most (-2%).")
+    assert said(0.019, -0.01).endswith(
+        "none grew (Mar–Apr 2024 vs Jan–Feb 2024): A changed least (+1.9%); none fell either: all "
+        "held steady."
     )
 
 

@@ -251,6 +251,12 @@ def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def placed_quadrant() -> pl.Expr:
+    """A table's quadrant: null where growth rests on too few orders (growth_reliable false),
+    which quadrant_reading counts apart as not placed (the chart shows them faint)."""
+    return pl.when(pl.col("growth_reliable")).then(pl.col("quadrant")).alias("quadrant")
+
+
 @dataclass(frozen=True)
 class Potential:
     """Categories scored 0..1 for potential, with which components the score could use.
@@ -544,7 +550,9 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     text += f": {lead_words}; " if leads else ": "
     text += ", ".join(parts)
     others = [LEAD_LABELS[n] for n in leads if n != "growth"]
-    if shrinking and others:
+    # A fall from too few orders (not counted above) or within FLAT is no shrinking revenue.
+    falling = shrinking and row.get("growth_reliable", True) and growth <= -measures.FLAT
+    if falling and others:
         text += (
             f". Its revenue is shrinking ({fmt.change(growth)}): the score rests on "
             f"{fmt.listed(others)}, not on growth"
@@ -617,24 +625,33 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
     ordered = shown.sort("growth", descending=True)
     up, down = ordered.row(0, named=True), ordered.row(-1, named=True)
     largest = f"Of the {monthly['category'].n_unique()} largest categories"
-    if up["growth"] <= 0:  # nobody grew: the first is the one that fell least
+    # Within measures.FLAT either way is flat, as the table and the quadrants read growth.
+    fell = shown.height > 1 and down["growth"] <= -measures.FLAT
+
+    def change(growth: float) -> str:  # a flat change to a tenth, so that it does not round to 2%
+        return fmt.change(growth, 1 if abs(growth) < measures.FLAT else 0)
+
+    last = f"{fmt.plain(down['label'])} ({change(down['growth'])})"
+    if up["growth"] < measures.FLAT:  # nobody grew: the first is the one that changed least
         text = (
             f"{largest}, none grew ({window.describe()}): {fmt.plain(up['label'])} changed least "
-            f"({fmt.change(up['growth'])})"
+            f"({change(up['growth'])})"
         )
-        if shown.height > 1:
+        if fell:
             text += f" and {fmt.plain(down['label'])} fell most ({fmt.change(down['growth'])})"
+        elif shown.height > 1:
+            text += "; none fell either: all held steady"
         return text + "."
     text = (
         f"{largest}, {fmt.plain(up['label'])} grew fastest "
         f"({fmt.change(up['growth'])}, {window.describe()})"
     )
-    if shown.height > 1 and down["growth"] < 0:
+    if fell:
         text += f" and {fmt.plain(down['label'])} fell most ({fmt.change(down['growth'])})"
+    elif shown.height > 1 and down["growth"] < measures.FLAT:
+        text += f"; none fell: the slowest, {last}, held steady"
     elif shown.height > 1:
-        text += (
-            f"; even the slowest, {fmt.plain(down['label'])}, grew ({fmt.change(down['growth'])})"
-        )
+        text += f"; even the slowest, {last}, grew"
     return text + "."
 
 
