@@ -147,7 +147,7 @@ def changes(results: list[tuple[str, float]]) -> None:
     assert first_date is not None and second_date is not None
     timed(
         "= movement rerun after an as-of date change (budget 0.3 s)",
-        lambda: movement.segment_movement(orders, first_date - timedelta(days=7), second_date),
+        lambda: movement.segment_movement(lines, first_date - timedelta(days=7), second_date),
         results,
     )
     purchases = timed(

@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -683,35 +683,43 @@ def _days_of(lines: nw.LazyFrame, source: Source, clean: bool) -> nw.LazyFrame:
     return materialised(summaries.order_days(known), source, "order_days")
 
 
-def _order_days(source: Source, clean: bool) -> nw.LazyFrame:
-    """_days_of the lines of `source`, kept for the next summary of the same lines.
+def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.LazyFrame:
+    """_days_of the lines of `source` (`before`: those placed before that day, cleaned as they
+    stood then, as measures.before), kept for the next summary of the same lines.
 
     polars and DuckDB read the lines a share of the customers at a time (SHARE_LINES), into
     memory (a table for DuckDB), and summarise them there: every summary is per customer or
     per order of a customer, so exact within a share; the duplicate check holds only that
     share's lines, and the cancellation matching reads them again from memory, not the files."""
-    if clean in source.kept:
-        return source.kept[clean]
+    key = (clean, before)
+    if key in source.kept:
+        return source.kept[key]
+    cut = None if before is None else datetime.combine(before, time.min)
+
+    def placed(lines: nw.LazyFrame) -> nw.LazyFrame:
+        return lines if cut is None else lines.filter(nw.col("ordered_at") < cut)
+
     if source.share is None:
-        source.kept[clean] = _days_of(source.lines, source, clean)
-        return source.kept[clean]
+        source.kept[key] = _days_of(placed(source.lines), source, clean)
+        return source.kept[key]
     n = max(1, math.ceil(source.rows / SHARE_LINES))
     # polars sums a share in memory with its default engine (faster there than streaming).
     work = source if source.engine != "polars" else Source(source.lines, "memory")
     days, latest = [], []
     for k in range(n):
-        lines, table = _kept(source.share(n, k), source, "lines")
+        lines, table = _kept(placed(source.share(n, k)), source, "lines")
         days.append(_days_of(lines, work, clean))
-        if source.unshared is not None:
+        if source.unshared is not None and cut is None:
             latest.append(collect(summaries.last_time(lines), source.engine).item())
         if table:
             source.handle.execute(f"DROP TABLE {table}")
     # Ids stay numbers where they were read as numbers (grouped and sorted faster than text):
     # rfm_frames writes them as text for the customers it shows.
     every = nw.concat(days, how="vertical")
-    source.kept[clean] = materialised(every, source, "order_days")
-    source.latest[:] = latest
-    return source.kept[clean]
+    source.kept[key] = materialised(every, source, "order_days")
+    if cut is None:  # the latest times of every line, for cohorts (_last_time)
+        source.latest[:] = latest
+    return source.kept[key]
 
 
 def _last_time(source: Source) -> datetime | None:
@@ -742,8 +750,8 @@ def rfm_frames(
     ties = rfm.tie_rules(
         {"recency": recency_ties, "frequency": frequency_ties, "monetary": monetary_ties}
     )
-    days = _order_days(source, clean)
     day = rfm.as_of_date(as_of)
+    days = _order_days(source, clean, day)
     if day is None:
         last = collect(days.select(nw.col("last_at").max()), source.engine).item()
         day = None if last is None else last.date() + timedelta(days=1)

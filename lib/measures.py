@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 
 import polars as pl
 
@@ -307,6 +308,20 @@ PURCHASE_COLUMNS = (
 )
 
 
+def before(lines: pl.DataFrame, day: date | None) -> pl.DataFrame:
+    """The lines placed before `day` (None: every line): the data as it stood that day, so that
+    a figure as of a day learns nothing after it (a cancellation a month later does not net out
+    of a purchase made before the day, as it would cleaning every line). `lines` itself when
+    every dated line is before `day`, so that the cleaning of the whole lines is shared."""
+    if day is None:
+        return lines
+    cut = datetime.combine(day, time.min)
+    last = lines["ordered_at"].max()
+    if last is None or last < cut:
+        return lines
+    return lines.filter(pl.col("ordered_at") < cut)
+
+
 def customer_purchases(
     lines: pl.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS, free: bool = False
 ) -> Purchases:
@@ -354,19 +369,22 @@ def purchase_lines(lines: pl.DataFrame, columns: tuple[str, ...], free: bool = F
     return replace(cleaned, lines=_gathered(lines, cleaned.lines, columns))
 
 
-# The lines cleaned last, per `free` (a weak reference: it never keeps a data set alive), and
-# their Purchases with lines holding the kept rows' numbers and net revenue.
-_LAST: dict[bool, tuple[weakref.ref[pl.DataFrame], Purchases]] = {}
+# The lines cleaned last, per `free`, latest first (weak references: they never keep a data set
+# alive), and their Purchases with lines holding the kept rows' numbers and net revenue. Two:
+# a data set's lines and those before an as-of date (before) are cleaned in turn.
+_LAST: dict[bool, list[tuple[weakref.ref[pl.DataFrame], Purchases]]] = {}
+_KEPT = 2
 
 
 def _cleaned(lines: pl.DataFrame, free: bool) -> Purchases:
     """customer_purchases of `lines` with, as lines, their kept row numbers (`_row`, ascending)
     and net revenue: computed once for the latest lines."""
-    last = _LAST.get(free)
-    if last is not None and last[0]() is lines:
-        return last[1]
+    kept = _LAST.setdefault(free, [])
+    for ref, cleaned in kept:
+        if ref() is lines:
+            return cleaned
     cleaned = _clean(lines, free)
-    _LAST[free] = (weakref.ref(lines), cleaned)
+    kept[:] = [(weakref.ref(lines), cleaned), *(k for k in kept if k[0]() is not None)][:_KEPT]
     return cleaned
 
 

@@ -819,8 +819,7 @@ def _movement_with_rules(
     # The as-of date rfm used: every customer's last order plus their recency.
     row = customers.row(0, named=True)
     second = row["last_order"] + timedelta(days=row["recency_days"])
-    orders = movement.purchase_orders(ds.table("lines"))
-    moves = movement.segment_movement(orders, first, second, rules, int(options["bins"]))
+    moves = movement.segment_movement(ds.table("lines"), first, second, rules, int(options["bins"]))
     flows = [
         movement.movement_flows(moves.movements, m, rules).select(
             pl.lit(m).alias("measure"), pl.all()

@@ -1059,9 +1059,7 @@ def _movement_block(ds: Dataset, p: PageInput) -> Block:
         )
     rules = rfm.default_rules(bins) if p.rules is None else p.rules
     try:
-        moved = movement.segment_movement(
-            movement.purchase_orders(lines), first, second, rules, bins
-        )
+        moved = movement.segment_movement(lines, first, second, rules, bins)
     except ValueError as exc:
         return Block("Segment movement", reading=f"No segment movement to show: {fmt.plain(exc)}.")
     measure = p.views.get("rfm_move_measure")
@@ -1285,7 +1283,11 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     if checked is not None:
         with contextlib.suppress(clv.FitError):
             check = clv.holdout_validation(
-                bought, checked.calibration_end, unit, float(o["penalizer"]), str(o["model"])
+                ds.tables["lines"],
+                checked.calibration_end,
+                unit,
+                float(o["penalizer"]),
+                str(o["model"]),
             )
             caution = clv.holdout_caution(check.groups, check.holdout_units, unit, check.fit.label)
     paying = clv.paying_customers(ds.tables["lines"])

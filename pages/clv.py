@@ -300,7 +300,7 @@ if checked is not None:
         caution_totals(
             ui.cached(clv.holdout_validation, "Checking the model on a holdout period…")(
                 f"{ds.key}:clv",
-                bought.lines,
+                lines,
                 calibration_end=checked.calibration_end,
                 unit=unit,
                 penalizer=penalizer,
@@ -380,7 +380,7 @@ elif view == "Holdout check":
             "take several seconds)…",
         )(
             f"{ds.key}:clv",
-            bought.lines,
+            lines,
             calibration_end=cal_end,
             unit=unit,
             penalizer=penalizer,

@@ -437,11 +437,10 @@ else:
 
     # The rules' full content names the cached result (a DataFrame's repr is cut short).
     ruled = hashlib.sha256(repr(rules.rows()).encode()).hexdigest()[:16]
-    orders = ui.cached(movement.purchase_orders)(ds.key, lines)
     try:
         moved: movement.Movement = ui.cached(movement.segment_movement)(
-            f"{ds.key}|orders|rules={ruled}",
-            orders,
+            f"{ds.key}|lines|rules={ruled}",
+            lines,
             first=first,
             second=as_of,
             rules=rules,

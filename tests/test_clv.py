@@ -365,8 +365,9 @@ def test_a_year_is_52_weeks_in_the_trust_table_as_in_the_holdout_note():
 
 
 def test_cdnow_holdout_comparison_counts_the_published_holdout_purchases():
-    bought = clv.purchase_lines(_cdnow_upload().dataset.tables["lines"])
-    comparison = clv.compare_models(bought.lines, CDNOW_CALIBRATION_END, "weeks", 0.0)
+    lines = _cdnow_upload().dataset.tables["lines"]
+    bought = clv.purchase_lines(lines)
+    comparison = clv.compare_models(lines, CDNOW_CALIBRATION_END, "weeks", 0.0)
     days = bought.lines.select("customer_id", pl.col("ordered_at").dt.date().alias("day")).unique()
     actual = days.filter(pl.col("day") > CDNOW_CALIBRATION_END).height
     table = {r["model"]: r for r in comparison.table.iter_rows(named=True)}
@@ -394,8 +395,8 @@ def test_cdnow_holdout_comparison_counts_the_published_holdout_purchases():
 
 def test_large_holdouts_score_every_model_on_the_same_sample(monkeypatch):
     monkeypatch.setattr(clv, "SCORED_SAMPLE", 1000)
-    bought = clv.purchase_lines(_cdnow_upload().dataset.tables["lines"])
-    comparison = clv.compare_models(bought.lines, CDNOW_CALIBRATION_END, "weeks", 0.0)
+    lines = _cdnow_upload().dataset.tables["lines"]
+    comparison = clv.compare_models(lines, CDNOW_CALIBRATION_END, "weeks", 0.0)
     assert (comparison.customers, comparison.scored) == (2357, 1000)
     ids = [h.customers["customer_id"].to_list() for h in comparison.holdouts.values()]
     assert len(ids) == 3 and len(ids[0]) == 1000 and ids[0] == ids[1] == ids[2]
@@ -750,20 +751,20 @@ def test_the_purchase_rate_reads_in_significant_digits_however_small():
 
 @pytest.mark.parametrize("penalizer", clv.PENALIZERS)
 def test_every_offered_penalizer_fits_and_values_online_retail(online_retail, penalizer):
-    _, bought = online_retail
+    ds, bought = online_retail
     summary = clv.customer_summary(bought.lines, "weeks")
     fit = clv.fit_models(summary, "weeks", penalizer)
     values = clv.customer_values(summary, fit, 12, "months", 0.01)
     assert values.height == summary.height == 4339
     assert values["expected_purchases"].is_finite().all()
     assert values["clv"].null_count() == (summary.height if fit.spend is None else 0)
-    holdout = clv.holdout_validation(bought.lines, date(2011, 9, 1), "weeks", penalizer)
+    holdout = clv.holdout_validation(ds.tables["lines"], date(2011, 9, 1), "weeks", penalizer)
     assert holdout.customers["predicted_purchases"].is_finite().all()
 
 
 def test_online_retail_holdout_counts_purchase_days_after_the_calibration_end(online_retail):
-    _, bought = online_retail
-    holdout = clv.holdout_validation(bought.lines, date(2011, 9, 1), "weeks", 0.0)
+    ds, bought = online_retail
+    holdout = clv.holdout_validation(ds.tables["lines"], date(2011, 9, 1), "weeks", 0.0)
     overall = holdout.groups.filter(pl.col("group") == "all").row(0, named=True)
     before = bought.lines.filter(pl.col("ordered_at") < datetime(2011, 9, 2))
     after = bought.lines.filter(
@@ -1292,3 +1293,29 @@ def test_a_and_b_say_they_are_not_pinned_down_where_the_dropout_check_says_so(ki
     calibration = dict(f["parameters_calibration"].select("parameter", "reading").iter_rows())
     assert dropout in ("identified", "average only")
     assert (dropout == "average only") == (caveat in calibration["a"])
+
+
+def test_a_holdout_cancellation_takes_nothing_back_from_the_calibration_purchases():
+    """A's 20.00 of 10 Jan, cancelled on 20 Feb, after the calibration end (31 Jan): the models
+    are fitted on what was known on 31 Jan, a repeat purchase worth 20.00 (netting the later
+    cancellation made it 0: the holdout told the calibration)."""
+    lines = _tx(
+        [
+            ("A", "2024-01-01 10:00", 10.0),
+            ("A", "2024-01-10 10:00", 20.0),
+            ("A", "2024-02-20 10:00", -20.0),
+            ("A", "2024-03-01 10:00", 15.0),
+            ("B", "2024-01-05 10:00", 30.0),
+            ("B", "2024-01-20 10:00", 30.0),
+            ("B", "2024-03-10 10:00", 40.0),
+        ]
+    )
+    calibration, later, _ = clv._holdout_inputs(lines, date(2024, 1, 31), "days")
+    assert calibration.select("customer_id", "frequency", "monetary_value", "spent").rows() == [
+        ("A", 1.0, 20.0, 30.0),
+        ("B", 1.0, 30.0, 60.0),
+    ]
+    assert later.select("customer_id", "actual_purchases", "actual_spend").rows() == [
+        ("A", 1.0, 15.0),
+        ("B", 1.0, 40.0),
+    ]

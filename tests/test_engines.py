@@ -67,6 +67,7 @@ def in_memory(retail):
     return {
         "rfm": rfm.headless(ds),
         "rfm_raw": rfm.headless(ds, clean=False, as_of="2023-06-01", bins=4),
+        "rfm_as_of": rfm.headless(ds, as_of="2023-06-01"),
         "cohorts": cohorts.headless(ds),
         "weeks": cohorts.headless(ds, grain="week", metric="revenue"),
     }
@@ -76,6 +77,7 @@ def _frames(source: engines.Source) -> dict[str, dict[str, pl.DataFrame]]:
     return {
         "rfm": engines.rfm_frames(source),
         "rfm_raw": engines.rfm_frames(source, clean=False, as_of="2023-06-01", bins=4),
+        "rfm_as_of": engines.rfm_frames(source, as_of="2023-06-01"),
         "cohorts": engines.cohort_frames(source),
         "weeks": engines.cohort_frames(source, grain="week", metric="revenue"),
     }
@@ -320,6 +322,18 @@ def test_rfm_figures_by_hand_from_every_engine(hand):
         ("101", datetime(2024, 2, 10).date(), 21, 2, 13.0),
         ("102", datetime(2024, 3, 1).date(), 1, 1, 6.0),
     ]
+
+
+def test_rfm_as_of_a_day_learns_nothing_after_it_from_every_engine(hand):
+    # As of 4 Jan 2024: 101's invoice 1 alone, 10 + 3; the cancellation of 5 Jan takes nothing
+    # back yet (cleaning every line first made it 5 + 3 = 8).
+    before = engines.cohort_frames(hand)
+    got = engines.rfm_frames(hand, as_of="2024-01-04")["customers"]
+    assert got.select(
+        "customer_id", "last_order", "recency_days", "frequency", "monetary"
+    ).rows() == [("101", datetime(2024, 1, 2).date(), 2, 1, 13.0)]
+    # Cohorts after it still end at the latest of every line, not of those before 4 Jan.
+    _same(before, engines.cohort_frames(hand))
 
 
 def test_cohort_figures_by_hand_from_every_engine(hand):

@@ -61,9 +61,7 @@ def test_customer_movements_follow_each_customer_from_one_segment_to_the_next():
     # champions, b hibernating, d about to sleep, f at risk. At 21 Jan: recency a 6, b 19, c 1,
     # d 9, e 7, f 20 (edges 6.67, 12.33: R3 R1 R3 R2 R2 R1); frequency 3 1 3 2 1 1 (F3 F1 F3
     # F2 F1 F2): champions, hibernating, champions, need attention, about to sleep, at risk.
-    moved = movement.customer_movements(
-        movement.purchase_orders(SHOP), FIRST, SECOND, rfm.default_rules(3), bins=3
-    )
+    moved = movement.customer_movements(SHOP, FIRST, SECOND, rfm.default_rules(3), bins=3)
     assert moved.select(
         "customer_id", "from_segment", "to_segment", "segment_now", "orders", "revenue"
     ).rows() == [
@@ -81,9 +79,7 @@ def test_customer_movements_follow_each_customer_from_one_segment_to_the_next():
 
 def test_movement_table_counts_customers_and_revenue_per_move_with_the_destination_action():
     rules = rfm.default_rules(3)
-    moved = movement.customer_movements(
-        movement.purchase_orders(SHOP), FIRST, SECOND, rules, bins=3
-    )
+    moved = movement.customer_movements(SHOP, FIRST, SECOND, rules, bins=3)
     table = movement.movement_table(moved, rules)
     assert table.drop("action").rows() == [
         ("new", "about to sleep", 1, 1.0, 50.0, 0.0),
@@ -104,9 +100,7 @@ def test_movement_table_counts_customers_and_revenue_per_move_with_the_destinati
 
 def test_flows_name_source_target_and_value_with_new_first_and_gone_last():
     rules = rfm.default_rules(3)
-    moved = movement.customer_movements(
-        movement.purchase_orders(SHOP), FIRST, SECOND, rules, bins=3
-    )
+    moved = movement.customer_movements(SHOP, FIRST, SECOND, rules, bins=3)
     table = movement.movement_table(moved, rules)
     flows = movement.movement_flows(table, "customers", rules)
     assert flows.rows() == [
@@ -131,16 +125,14 @@ def test_flows_name_source_target_and_value_with_new_first_and_gone_last():
 def test_dates_must_be_in_order_and_default_to_a_quarter_before_the_day_after_the_last_order():
     orders = movement.purchase_orders(SHOP)
     with pytest.raises(ValueError, match="must come before"):
-        movement.customer_movements(orders, SECOND, FIRST)
+        movement.customer_movements(SHOP, SECOND, FIRST)
     assert movement.default_dates(orders) == (date(2023, 10, 21), date(2024, 1, 21))
     assert movement.default_dates(orders.clear()) is None
     assert movement.quarter_before(date(2024, 5, 31), 3) == date(2024, 2, 29)
 
 
 def test_reading_counts_arrivals_and_departures_and_names_the_largest_move():
-    moved = movement.segment_movement(
-        movement.purchase_orders(SHOP), FIRST, SECOND, rfm.default_rules(3), bins=3
-    )
+    moved = movement.segment_movement(SHOP, FIRST, SECOND, rfm.default_rules(3), bins=3)
     assert movement.movement_reading(moved, "GBP") == (
         "From 11 Jan 2024 to 21 Jan 2024: 1 new customers bought for the first time and 2 of "
         "the 5 earlier customers placed no order (gone); the largest move between segments is "
@@ -176,8 +168,8 @@ def retail():
 
 def test_segments_from_purchase_orders_are_the_rfm_pages_segments(retail):
     lines = retail.tables["lines"]
-    orders = movement.purchase_orders(lines)
     for day in (date(2023, 9, 10), date(2023, 12, 10)):
+        orders = movement.purchase_orders(lines, day)
         page = rfm.segmented(
             rfm.quantile_scored(rfm.customer_table(lines, day, clean=True).customers),
             rfm.default_rules(5),
@@ -308,9 +300,7 @@ def test_flow_chart_bands_keep_their_width_from_one_side_to_the_other():
     from lib.charts import movement as charts
 
     rules = rfm.default_rules(3)
-    moved = movement.customer_movements(
-        movement.purchase_orders(SHOP), FIRST, SECOND, rules, bins=3
-    )
+    moved = movement.customer_movements(SHOP, FIRST, SECOND, rules, bins=3)
     flows = movement.movement_flows(movement.movement_table(moved, rules), "customers", rules)
     bands, nodes = charts.flow_geometry(flows)
     widths = bands.group_by("link").agg((pl.col("y2") - pl.col("y")).min(), pl.col("value").first())
@@ -349,3 +339,18 @@ def test_a_movement_says_what_its_customers_did():
         "were champions and bought nothing between the dates"
     )
     assert movement.moved("at risk", "champions") == "went from at risk to champions"
+
+
+def test_purchases_as_of_a_day_are_netted_only_by_cancellations_before_it():
+    """o3 (30.00 on 15 Jan) is half cancelled by C1 on 16 Jan at 10:00: before 16 Jan it is
+    worth 30.00, before 17 Jan 15.00; so is customer a's monetary value on the RFM page as of
+    those days (10 + 10 + 30 = 50, then 35), as on the lines cut by hand at the day."""
+    o3 = pl.col("order_id") == "o3"
+    assert movement.purchase_orders(SHOP, date(2024, 1, 16)).filter(o3)["revenue"].item() == 30.0
+    assert movement.purchase_orders(SHOP, date(2024, 1, 17)).filter(o3)["revenue"].item() == 15.0
+    for day, worth in ((date(2024, 1, 16), 50.0), (date(2024, 1, 17), 35.0)):
+        table = rfm.customer_table(SHOP, day, clean=True).customers
+        assert table.filter(pl.col("customer_id") == "a")["monetary"].item() == worth
+        cut = SHOP.filter(pl.col("ordered_at") < datetime.combine(day, datetime.min.time()))
+        by_hand = rfm.customer_table(cut, day, clean=True).customers
+        assert table.equals(by_hand)

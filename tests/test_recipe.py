@@ -409,9 +409,8 @@ def test_page_frames_redo_the_rfm_movement_with_the_recipes_rules():
     ).options
     frames = recipe.page_frames(ds, "rfm", options, RECENT_RULES)
     # The movement as the Movement view computes it, called directly with the rules and dates.
-    orders = movement.purchase_orders(ds.table("lines"))
     direct = movement.segment_movement(
-        orders, date(2023, 7, 1), date(2023, 10, 1), RECENT_RULES, bins=3
+        ds.table("lines"), date(2023, 7, 1), date(2023, 10, 1), RECENT_RULES, bins=3
     )
     assert_frame_equal(frames["movements"], direct.movements)
     assert_frame_equal(frames["movement_customers"], direct.customers)
@@ -445,7 +444,7 @@ def test_the_cli_replays_a_recipes_rules_on_the_movement_too(tmp_path):
     assert out.returncode == 0, out.stderr
     ds = formats.assemble_demo("retail").dataset
     direct = movement.segment_movement(
-        movement.purchase_orders(ds.table("lines")),
+        ds.table("lines"),
         date(2023, 7, 1),
         date(2023, 10, 1),
         RECENT_RULES,

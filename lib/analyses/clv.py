@@ -1371,18 +1371,22 @@ class Holdout:
 
 
 def _holdout_inputs(
-    purchases: pl.DataFrame, calibration_end: date, unit: str
+    lines: pl.DataFrame, calibration_end: date, unit: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, float]:
-    """The calibration summary, holdout purchases per customer (actual_purchases: days,
+    """The calibration summary (of the lines up to `calibration_end`, as they stood then: a
+    cancellation in the holdout takes nothing back from a calibration purchase, which would
+    tell the models of the holdout), holdout purchases per customer (actual_purchases: days,
     actual_spend: mean day value) and the holdout's length in units."""
     _check_unit(unit)
+    purchases = purchase_lines(lines).lines
     last = purchases["ordered_at"].max().date() if purchases.height else None
     if last is None or calibration_end >= last:
         raise FitError(
             "The calibration period leaves no holdout period to compare predictions with.",
             "Pick an earlier calibration end date.",
         )
-    calibration = customer_summary(purchases, unit, calibration_end)
+    known = purchase_lines(measures.before(lines, calibration_end + timedelta(days=1))).lines
+    calibration = customer_summary(known, unit, calibration_end)
     t = (last - calibration_end).days / DAYS_PER_UNIT[unit]
     later = (
         purchases.lazy()
@@ -1423,17 +1427,17 @@ def _holdout(
 
 
 def holdout_validation(
-    purchases: pl.DataFrame,
+    lines: pl.DataFrame,
     calibration_end: date,
     unit: str = "weeks",
     penalizer: float = 0.0,
     model: str = "bgnbd",
 ) -> Holdout:
-    """Fit on purchases up to `calibration_end` (included) and compare predictions with what the
-    same customers did afterwards, up to the last purchase; holdout purchases are counted in
-    days as in the summary. Raises FitError when the calibration data cannot be fitted or
-    leaves no holdout."""
-    calibration, later, t = _holdout_inputs(purchases, calibration_end, unit)
+    """Fit on the purchases of `lines` up to `calibration_end` (included) and compare predictions
+    with what the same customers did afterwards, up to the last purchase; holdout purchases are
+    counted in days as in the summary. Raises FitError when the calibration data cannot be
+    fitted or leaves no holdout."""
+    calibration, later, t = _holdout_inputs(lines, calibration_end, unit)
     fit = fit_models(calibration, unit, penalizer, model)
     return _holdout(fit, calibration, later, t, calibration_end)
 
@@ -1513,16 +1517,16 @@ class Comparison:
 
 
 def compare_models(
-    purchases: pl.DataFrame,
+    lines: pl.DataFrame,
     calibration_end: date,
     unit: str = "weeks",
     penalizer: float = 0.0,
 ) -> Comparison:
-    """BG/NBD, MBG/NBD and Pareto/NBD fitted on purchases up to `calibration_end` and compared on
-    the holdout that follows (Pareto/NBD on a sample of PARETO_SAMPLE customers when there are
-    more), scored on the same customers (a sample of SCORED_SAMPLE when there are more). Raises
-    FitError when no model can be fitted or there is no holdout."""
-    calibration, later, t = _holdout_inputs(purchases, calibration_end, unit)
+    """BG/NBD, MBG/NBD and Pareto/NBD fitted on the purchases of `lines` up to `calibration_end`
+    and compared on the holdout that follows (Pareto/NBD on a sample of PARETO_SAMPLE customers
+    when there are more), scored on the same customers (a sample of SCORED_SAMPLE when there are
+    more). Raises FitError when no model can be fitted or there is no holdout."""
+    calibration, later, t = _holdout_inputs(lines, calibration_end, unit)
     scored = calibration
     if calibration.height > SCORED_SAMPLE:
         scored = calibration.sample(SCORED_SAMPLE, seed=PARETO_SEED).sort("customer_id")
@@ -1580,7 +1584,7 @@ def compare_models(
         t,
         holdouts,
         table,
-        tracking(purchases, calibration_end, unit, fits),
+        tracking(purchase_lines(lines).lines, calibration_end, unit, fits),
         calibration.height,
         scored.height,
     )
@@ -1817,7 +1821,7 @@ def headless(
         fit = fit_models(summary, unit, penalizer, model)
         if cal_end is None:
             raise FitError("The history is too short for a holdout.", "Load a longer history.")
-        comparison = compare_models(bought.lines, cal_end, unit, penalizer)
+        comparison = compare_models(ds.tables["lines"], cal_end, unit, penalizer)
         if model not in comparison.holdouts:
             raise FitError(
                 f"{MODELS[model]} could not be fitted on the calibration period.",

@@ -54,11 +54,12 @@ _CUSTOMER_SCHEMA = {
 }
 
 
-def purchase_orders(lines: pl.DataFrame) -> pl.DataFrame:
+def purchase_orders(lines: pl.DataFrame, before: date | None = None) -> pl.DataFrame:
     """The purchases (measures.customer_purchases) as one row per order: order_id, customer_id,
-    ordered_at (its first line), revenue (net of matched cancellations). Computed once per data
-    set: every pair of dates reuses it, so moving a date never cleans the lines again."""
-    bought = measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
+    ordered_at (its first line), revenue (net of matched cancellations). `before`: of the lines
+    placed before that day, as they stood then (measures.before: a cancellation after it takes
+    nothing back); None: of every line."""
+    bought = measures.customer_purchases(measures.before(lines, before), PURCHASE_COLUMNS).lines
     return (
         bought.lazy()
         .group_by("order_id")
@@ -121,14 +122,14 @@ def _window(orders: pl.DataFrame, start: date, end: date, name: str) -> pl.DataF
 
 
 def customer_movements(
-    orders: pl.DataFrame,
+    lines: pl.DataFrame,
     first: date,
     second: date,
     rules: pl.DataFrame | None = None,
     bins: int = 5,
 ) -> pl.DataFrame:
     """Each customer's move between the segments at `first` and at `second` (as-of dates:
-    orders before the date count, as on the RFM page).
+    the lines before the date count, as they stood then, as on the RFM page).
 
     One row per customer with a purchase before `second`, in from_segment order (NEW first,
     then rule order), then customer id: customer_id, from_segment (the segment at `first`, or
@@ -141,9 +142,18 @@ def customer_movements(
     """
     _check_dates(first, second)
     rules = rfm.default_rules(bins) if rules is None else rules
-    before = segments_at(orders, first, rules, bins)
-    after = segments_at(orders, second, rules, bins)
+    orders, before, after = _segmented(lines, first, second, rules, bins)
     return _moves(orders, before, after, first=first, second=second, rules=rules)
+
+
+def _segmented(
+    lines: pl.DataFrame, first: date, second: date, rules: pl.DataFrame, bins: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The purchase orders as they stood at `second`, and the segments at `first` and at
+    `second`, each from the lines before its date."""
+    later = purchase_orders(lines, second)
+    before = segments_at(purchase_orders(lines, first), first, rules, bins)
+    return later, before, segments_at(later, second, rules, bins)
 
 
 def _check_dates(first: date, second: date) -> None:
@@ -314,23 +324,22 @@ class Movement:
 
 
 def segment_movement(
-    orders: pl.DataFrame,
+    lines: pl.DataFrame,
     first: date | None = None,
     second: date | None = None,
     rules: pl.DataFrame | None = None,
     bins: int = 5,
 ) -> Movement:
-    """customer_movements and movement_table from purchase_orders(lines) between `first` and
-    `second` (None: default_dates)."""
-    defaults = default_dates(orders)
+    """customer_movements and movement_table of `lines` between `first` and `second` (None:
+    default_dates of purchase_orders(lines))."""
+    defaults = default_dates(purchase_orders(lines))
     if defaults is None:
         raise ValueError("segment movement needs purchases of known customers")
     first = first or (quarter_before(second) if second is not None else defaults[0])
     second = second or defaults[1]
     _check_dates(first, second)
     rules = rfm.default_rules(bins) if rules is None else rules
-    before = segments_at(orders, first, rules, bins)
-    after = segments_at(orders, second, rules, bins)
+    orders, before, after = _segmented(lines, first, second, rules, bins)
     customers = _moves(orders, before, after, first=first, second=second, rules=rules)
     degenerate: list[rfm.Degenerate] = []
     for scored in (after, before):
@@ -404,8 +413,7 @@ def headless(ds: Dataset, compare_as_of: str = "", as_of: str = "") -> dict[str,
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("segment movement needs a customer id per order line (lines.customer_id)")
-    orders = purchase_orders(lines)
-    movement = segment_movement(orders, _as_of(compare_as_of), _as_of(as_of))
+    movement = segment_movement(lines, _as_of(compare_as_of), _as_of(as_of))
     flows = pl.concat(
         [
             movement_flows(movement.movements, m).select(pl.lit(m).alias("measure"), pl.all())

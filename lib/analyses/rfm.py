@@ -187,9 +187,11 @@ def customer_table(
 
     Lines without a customer are left out and counted first; `clean` then keeps the purchases
     (measures.customer_purchases: the published cleaning, cancellations netted out of monetary).
-    Only orders placed before `as_of` count (None: the day after the last order left). Customers
+    Only lines placed before `as_of` count (None: the day after the last order left), cleaned
+    as they stood then (measures.before: a later cancellation takes nothing back). Customers
     whose only orders are returns are left out and counted.
     """
+    lines = measures.before(lines, as_of)
     missing = pl.col("customer_id").is_null()
     without_lines, without_revenue = lines.select(
         missing.sum(), pl.col("revenue").filter(missing).fill_null(0.0).sum()
