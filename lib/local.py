@@ -310,6 +310,7 @@ def _checked(frame: pl.DataFrame, paid: measures.Purchases) -> pl.DataFrame:
         pl.lit(paid.repeats, pl.Int64).alias("duplicate_rows"),
         pl.lit(paid.matched, pl.Int64).alias("matched"),
         pl.lit(paid.unmatched, pl.Int64).alias("unmatched"),
+        pl.lit(paid.repeated_returns, pl.Int64).alias("repeated_returns"),
     )
 
 

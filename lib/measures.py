@@ -284,7 +284,8 @@ class Purchases:
     order counts and recency follow the published recipes).
     `dropped`: reason, lines, revenue (what the dropped lines carried), one row per reason.
     `matched` / `unmatched`: cancellation lines of known customers tied to the purchase they
-    reverse, and those with no earlier purchase of the same item to tie to.
+    reverse, and those with no earlier purchase of the same item to tie to; `repeated_returns`:
+    exact repeats of one of those lines, which count once (in neither).
     `repeats`: exact repeats of an earlier line among all the lines cleaned (of any customer or
     none, any kind), as Data quality counts them.
     """
@@ -295,6 +296,7 @@ class Purchases:
     unmatched: int
     matched_revenue: float
     repeats: int = 0
+    repeated_returns: int = 0
 
 
 PURCHASE_COLUMNS = (
@@ -423,9 +425,10 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
     # analysis asks for, and the netting reads its own from the few purchases it can match.
     kept = frame.select(pl.col("_row").filter(keep), pl.col("revenue").filter(keep).fill_null(0.0))
     wanted = [c for c in _NETTING if c in frame.columns]
+    # A cancellation line repeated exactly is one cancellation, as a repeated sale is one sale.
     returns = (
         frame.lazy()
-        .filter(pl.col("_return") & pl.col("customer_id").is_not_null())
+        .filter(pl.col("_return") & pl.col("customer_id").is_not_null() & pl.col("_first"))
         .select(wanted)
         .collect()
     )
@@ -442,6 +445,11 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
         unmatched=returns.height - matched,
         matched_revenue=matched_revenue,
         repeats=frame.height - int(frame["_first"].sum()),
+        repeated_returns=int(
+            frame.select(
+                (pl.col("_return") & pl.col("customer_id").is_not_null() & ~pl.col("_first")).sum()
+            ).item()
+        ),
     )
 
 

@@ -605,12 +605,20 @@ def _above(limit: float) -> str:
     return f"|quantity| above {limit:,.0f}"
 
 
-def cancellation_note(matched: int, unmatched: int) -> str:
-    """The cancellations finding's detail: how many were netted, how many could not be."""
+def cancellation_note(matched: int, unmatched: int, repeated: int = 0) -> str:
+    """The cancellations finding's detail: how many were netted, how many could not be, and the
+    exact repeats of a cancellation line, which count once."""
     return (
-        f"{matched:,} lines of known customers are netted out of the purchase they "
-        "reverse (same customer and item, at or before the cancellation); "
-        f"{unmatched:,} have no such purchase and are left out of customer figures."
+        f"{fmt.counted(matched, 'line')} of known customers {fmt.plural(matched, 'is', 'are')} "
+        "netted out of the purchase they reverse (same customer and item, at or before the "
+        f"cancellation); {fmt.count(unmatched)} {fmt.plural(unmatched, 'has', 'have')} no such "
+        "purchase and {} left out of customer figures".format(fmt.plural(unmatched, "is", "are"))
+        + (
+            f"; {fmt.counted(repeated, 'line repeats', 'lines repeat')} another exactly and "
+            f"{fmt.plural(repeated, 'counts', 'count')} once, as a repeated sale does."
+            if repeated
+            else "."
+        )
     )
 
 
@@ -656,7 +664,9 @@ def _counted_lines(checks: pl.DataFrame) -> list[Finding]:
         if count:
             detail = ""
             if rule == "cancellations":
-                detail = cancellation_note(row["matched"], row["unmatched"])
+                detail = cancellation_note(
+                    row["matched"], row["unmatched"], row.get("repeated_returns") or 0
+                )
             elif rule == "extreme_quantity":
                 detail = _above(row["extreme_limit"])
             out.append(Finding(rule, "lines", count, count / row["lines"], empty, detail))
@@ -689,7 +699,7 @@ def _lines_rules(ds: Dataset, today: datetime) -> list[Finding]:
             "lines",
             lines,
             rules["cancellations"],
-            cancellation_note(netted.matched, netted.unmatched),
+            cancellation_note(netted.matched, netted.unmatched, netted.repeated_returns),
         )
     if _has(ds, "lines", "item_id"):
         out += _finding("non_product_codes", "lines", lines, rules["non_product_codes"])

@@ -110,13 +110,22 @@ def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame
 
 def netted(lines: nw.LazyFrame) -> nw.LazyFrame:
     """One row: matched and unmatched, the cancellation lines of known customers that
-    cancellation_shares nets out of a purchase and those it cannot (measures.Purchases')."""
+    cancellation_shares nets out of a purchase and those it cannot, and repeated_returns, exact
+    repeats of one of them, which count once (measures.Purchases')."""
     names = [n for n in _names(lines) if n != LINE]
-    returns = lines.filter(~nw.col("customer_id").is_null() & is_return(names))
+    known = ~nw.col("customer_id").is_null()
+    returns = _first_copies(lines.filter(known & is_return(names)), names)
     matched = _matched(lines, names, free=False).select(nw.len().cast(nw.Int64).alias("matched"))
     every = returns.select(nw.len().cast(nw.Int64).alias("returns"))
-    return matched.join(every, how="cross").select(
-        "matched", (nw.col("returns") - nw.col("matched")).alias("unmatched")
+    lines_of = lines.filter(known & is_return(names)).select(nw.len().cast(nw.Int64).alias("all"))
+    return (
+        matched.join(every, how="cross")
+        .join(lines_of, how="cross")
+        .select(
+            "matched",
+            (nw.col("returns") - nw.col("matched")).alias("unmatched"),
+            (nw.col("all") - nw.col("returns")).alias("repeated_returns"),
+        )
     )
 
 
@@ -131,8 +140,9 @@ def _matched(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
     items = "item_id" in names
     size = _size(names)
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
+    # Exact repeats of a cancellation line once, as measures.customer_purchases nets them.
     back = (
-        lines.filter(~nw.col("customer_id").is_null() & is_return(names))
+        _first_copies(lines.filter(~nw.col("customer_id").is_null() & is_return(names)), names)
         .select(*keys, "ordered_at", nw.col(size).abs().alias("_back"))
         .drop_nulls()
     )

@@ -218,8 +218,10 @@ def _published_segments(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 def _net_revenue(raw: pd.DataFrame, kept: pd.DataFrame) -> pd.Series:
     """Revenue of each kept line net of the cancellations of the same customer and item, each
-    taking back its quantity's share of the latest purchase at or before it."""
+    taking back its quantity's share of the latest purchase at or before it (a cancellation line
+    repeated exactly is one cancellation)."""
     cancelled = raw[raw["InvoiceNo"].astype(str).str.startswith("C") & raw["CustomerID"].notna()]
+    cancelled = cancelled.drop_duplicates()
     bought = kept.reset_index().rename(columns={"index": "row"})
     bought = bought.sort_values("InvoiceDate", kind="stable")
     cancelled = cancelled.assign(back=cancelled["Quantity"].abs()).sort_values(

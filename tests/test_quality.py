@@ -552,3 +552,20 @@ def test_customer_ids_that_differ_only_in_leading_zeros_are_a_warning():
     assert finding.share == pytest.approx(4 / 7)
     assert quality.RULES["zero_padded_ids"].unit == "customers"
     assert counts(ds(customers={"customer_id": ["0123A", "123"]}))["zero_padded_ids"] == 0
+
+
+def test_the_cancellations_note_counts_a_repeated_cancellation_line_once():
+    # C4 exported twice: one cancellation (b bought no X before it); the repeat is said apart.
+    repeated = {k: [*v, v[4]] for k, v in lines().items()}
+    finding = next(
+        f
+        for f in quality.report(ds(lines=repeated), today=TODAY).findings
+        if f.rule == "cancellations"
+    )
+    assert finding.count == 2  # both lines are cancellation lines
+    assert finding.detail == (
+        "0 lines of known customers are netted out of the purchase they reverse (same customer "
+        "and item, at or before the cancellation); 1 has no such purchase and is left out of "
+        "customer figures; 1 line repeats another exactly and counts once, as a repeated sale "
+        "does."
+    )

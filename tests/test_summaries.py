@@ -107,7 +107,7 @@ def test_lazy_purchases_drop_duplicates_and_net_cancellations_by_hand():
 def test_cancellations_netted_and_not_by_hand():
     # c1 and c2 (customer a) each net a purchase; c3 (b's y) has none before it.
     assert _collect(summaries.netted(_lazy(NETTING))).rows(named=True) == [
-        {"matched": 2, "unmatched": 1}
+        {"matched": 2, "unmatched": 1, "repeated_returns": 0}
     ]
     netted = measures.customer_purchases(NETTING)
     assert (netted.matched, netted.unmatched) == (2, 1)
@@ -186,3 +186,15 @@ def test_customer_periods_count_distinct_orders_and_revenue_per_month():
     got = _collect(summaries.customer_periods(days, "1mo")).sort("period")
     january = 2024 * 12
     assert got.rows() == [("a", january, 2, 7.0), ("a", january + 1, 1, 8.0)]
+
+
+def test_a_cancellation_line_repeated_exactly_cancels_once_in_both_definitions():
+    """c2 (1 unit of x on day 2) exported twice: one cancellation, as a repeated sale is one
+    sale. o1 stays at 6 less a third, 4 (the repeat took another third: 2); 2 matched, 1 not."""
+    twice = pl.concat([NETTING, NETTING.filter(pl.col("order_id") == "c2")])
+    lazy = _collect(summaries.purchases(_lazy(twice)))
+    cleaned = measures.customer_purchases(twice)
+    for got in (lazy, cleaned.lines):
+        assert got.filter(pl.col("order_id") == "o1")["revenue"].to_list() == [4.0]
+    assert (cleaned.matched, cleaned.unmatched) == (2, 1)
+    assert _collect(summaries.netted(_lazy(twice))).rows() == [(2, 1, 1)]
