@@ -533,8 +533,11 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
     blocks.append(
         Block(
             "Potential",
-            chart=charts.potential_chart(contributions) if contributions.height else None,
+            chart=charts.potential_chart(contributions, cat.CHARTED)
+            if contributions.height
+            else None,
             reading=cat.potential_reading(potential, window, cur),
+            caption=cat.charted_note(potential),
         )
     )
     trend = f["trend"]

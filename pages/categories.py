@@ -158,8 +158,10 @@ contributions = cat.potential_contributions(potential)
 if contributions.height == 0:
     st.info(cat.potential_reading(potential, window, currency))
 else:
-    ui.chart(charts.potential_chart(contributions), width="stretch")
+    ui.chart(charts.potential_chart(contributions, cat.CHARTED), width="stretch")
     ui.reading(cat.potential_reading(potential, window, currency))
+    if note := cat.charted_note(potential):
+        st.caption(note)
 unranked = table.filter(pl.col("orders") < int(min_orders))
 if unranked.height:
     st.caption(

@@ -424,7 +424,7 @@ def test_potential_chart_marks_a_score_without_growth_as_such_not_as_few_orders(
     """R has 5 orders, enough at a minimum of 3 to be scored, too few in the compared months
     for its growth to count: its bar says the score leaves growth out."""
     result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 3)
-    spec = charts.potential_chart(cat.potential_contributions(result)).to_dict()
+    spec = charts.potential_chart(cat.potential_contributions(result), cat.CHARTED).to_dict()
     labels = {r["label"] for rows in spec["datasets"].values() for r in rows if "label" in r}
     assert labels == {"P", "Q", "R (growth not counted)"}
 
@@ -631,4 +631,16 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
     assert cat.quadrant_reading(none, "GBP") == (
         "No category can be placed in a quadrant: 5 categories have too few orders in the "
         "compared months to be placed."
+    )
+
+
+def test_the_potential_chart_says_when_it_shows_only_the_best_scores(monkeypatch):
+    """Two categories of 30 orders or more are scored (p and q); r is not: with a chart of one
+    bar, the note names the one shown of the two ranked; with room for both, no note."""
+    result = cat.potential_scores(_shrinking_leader(), dict.fromkeys(cat.COMPONENTS, 1.0), 30)
+    assert cat.charted_note(result) == ""
+    monkeypatch.setattr(cat, "CHARTED", 1)
+    assert cat.charted_note(result) == (
+        "The chart shows the 1 highest scores of the 2 ranked categories; the table below lists "
+        "every one with its score."
     )

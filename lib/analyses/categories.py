@@ -15,6 +15,7 @@ from lib.periods import MONTHS, GrowthWindow, growth_window
 UNCATEGORISED = measures.UNCATEGORISED
 MIN_ORDERS = 30  # fewer orders: no potential score; fewer in the compared months: no growth
 TOP = 6  # categories in the small-multiples trend
+CHARTED = 15  # categories the potential chart shows, the best scored
 COMPONENTS = ("growth", "share", "review", "late")
 COMPONENT_LABELS = {
     "growth": "growth",
@@ -558,6 +559,17 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
             f"{fmt.listed(others)}, not on growth"
         )
     return text + "."
+
+
+def charted_note(potential: Potential) -> str:
+    """What the potential chart leaves out when more categories are scored than it shows."""
+    scored = potential.table["potential"].drop_nulls().len()
+    if scored <= CHARTED:
+        return ""
+    return (
+        f"The chart shows the {CHARTED} highest scores of the {scored} ranked categories; the "
+        "table below lists every one with its score."
+    )
 
 
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:

@@ -179,7 +179,7 @@ def clear_labels(
 
 
 @memo
-def potential_chart(contributions: pl.DataFrame, limit: int = 15) -> alt.Chart:
+def potential_chart(contributions: pl.DataFrame, limit: int) -> alt.Chart:
     """Horizontal stacked bars: each category's potential (0..1) split into what each weighted
     component adds, best first, at most `limit` categories."""
     best = (
