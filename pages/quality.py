@@ -82,19 +82,22 @@ if checks is not None:
 
 if ds.notes:
     st.subheader("What the loader had to fix")
+    files, named = [n.file for n in ds.notes], [n.column for n in ds.notes]
     st.dataframe(
         pl.DataFrame(
             {
-                "file": [n.file for n in ds.notes],
-                "column": [n.column for n in ds.notes],
+                "file": files,
+                "column": named,
                 "what happened": [n.message for n in ds.notes],
             }
         ),
         hide_index=True,
         column_config={
-            "file": st.column_config.TextColumn("File", width=150),
-            "column": st.column_config.TextColumn("Column", width=120),
-            "what happened": st.column_config.TextColumn("What happened", width=700),
+            "file": st.column_config.TextColumn("File", width=columns.one_line(files, 150, 330)),
+            "column": st.column_config.TextColumn(
+                "Column", width=columns.one_line(named, 120, 220)
+            ),
+            "what happened": st.column_config.TextColumn("What happened", width=600),
         },
         row_height=68,  # two lines: the whole message, wrapped
     )

@@ -385,3 +385,14 @@ def test_overview_says_a_line_is_an_orders_total_when_the_data_names_no_items():
     assert card.help.startswith("One row per order line;")
     charges = files_page(demo.demo("stripe", rows=500).files, "overview", "stripe")
     assert "a line is an order's total" in metric_of(charges, "Order lines").help
+
+
+def test_the_overview_counts_the_loaders_fixes_apart_from_data_quality_notes():
+    """The loader's fixes are listed under their own heading on Data quality, whose Notes card
+    counts findings: the overview no longer calls them notes (1 note, against Notes 0)."""
+    notes = formats.assemble_demo("webshop").dataset.notes
+    assert notes
+    at = page("webshop", "pages/overview.py")
+    said = " ".join(c.value for c in at.caption)
+    assert f"The loader had to fix {fmt.counted(len(notes), 'thing')} in your files" in said
+    assert "note about" not in said and "notes about" not in said

@@ -88,6 +88,12 @@ def wrapped_rows(texts: Sequence[str | None], least: int = 68) -> int:
     return max(least, lines * LINE_PX + ROW_PAD_PX)
 
 
+def one_line(texts: Sequence[str], least: int, most: int) -> int:
+    """A column width (px) that holds the longest of `texts` on one line (a file name broken
+    mid-word reads as two names), between `least` and `most`."""
+    return min(most, max(least, 8 * max(map(len, texts), default=0) + 24))
+
+
 def texts(values: pl.Series, to_text: Callable[[object], str], name: str = "shown") -> pl.Series:
     """`to_text` of each of `values` (None included) as a text column `name`, for the few rows of
     a shown table. Made here, not with map_elements: polars keeps the last 64 functions handed to
