@@ -6,6 +6,15 @@ from dataclasses import dataclass
 
 from lib.model import SPECS, Dataset
 
+# What a page needs, in words ("a delivery date on each order", not "delivered at").
+NEEDED = {
+    "category": "a category",
+    "region": "a region",
+    "customer_id": "a customer id",
+    "delivered_at": "a delivery date",
+    "estimated_delivery_at": "an estimated delivery date",
+}
+
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -26,7 +35,7 @@ class PageInfo:
             else:
                 grain = SPECS[table].grain if table in SPECS else table
                 out += [
-                    f"{c.replace('_', ' ')} on each {grain}"
+                    f"{NEEDED.get(c, c.replace('_', ' '))} on each {grain}"
                     for c in columns
                     if not ds.has(table, c)
                 ]

@@ -55,7 +55,9 @@ def test_overview_says_which_pages_the_webshop_data_cannot_serve():
 def test_overview_tells_a_retailer_how_to_enable_categories_in_general_words():
     at = page("retail", "pages/overview.py")
     text = " ".join(c.value for c in at.caption)
-    assert "Missing: category on each order line. Needs a product category per order line: " in text
+    assert (
+        "Missing: a category on each order line. Needs a product category per order line: " in text
+    )
     assert "map it on the Data page" in text
 
 
@@ -396,3 +398,12 @@ def test_the_overview_counts_the_loaders_fixes_apart_from_data_quality_notes():
     said = " ".join(c.value for c in at.caption)
     assert f"The loader had to fix {fmt.counted(len(notes), 'thing')} in your files" in said
     assert "note about" not in said and "notes about" not in said
+
+
+def test_the_overview_names_what_delivery_misses_in_words():
+    at = page("webshop", "pages/overview.py")
+    said = " ".join(c.value for c in at.caption)
+    assert (
+        "Missing: a delivery date on each order, an estimated delivery date on each order." in said
+    )
+    assert "delivered at" not in said
