@@ -85,9 +85,10 @@ st.dataframe(
 )
 counted = ui.cached(measures.count_notes)(ds.key, ds)  # the Data page's, once per data set
 if counted:  # why Sales and the customer pages count fewer orders or customers
-    st.caption(
-        "The pages count orders with a sale and customers with a purchase: "
-        + "; ".join(f"{t}, {note}" for t, note in counted.items())
+    st.caption(  # as the Data page says it beside its counts
+        "The pages count orders with a sale and customers with a purchase, fewer than the tables "
+        "hold: "
+        + ", ".join(f"{t} {rows[t]:,} ({note})" for t, note in counted.items() if t in rows)
         + "."
     )
 if ds.notes:

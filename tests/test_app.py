@@ -353,8 +353,9 @@ def test_the_overview_says_which_orders_and_customers_the_pages_leave_out():
     idle = people["customer_unique_id"].n_unique() - buyers["customer_unique_id"].n_unique()
     at = page("marketplace", "pages/overview.py")
     assert (
-        f"orders, {apart + bare:,} of them no sale: {apart:,} set apart, {bare:,} without items; "
-        f"customers, {idle:,} of them without a purchase."
+        f"fewer than the tables hold: orders {orders.height:,} ({apart + bare:,} of them no sale: "
+        f"{apart:,} set apart, {bare:,} without items), customers "
+        f"{people['customer_unique_id'].n_unique():,} ({idle:,} of them without a purchase)."
     ) in " ".join(c.value for c in at.caption)
 
 
