@@ -115,13 +115,15 @@ class Purchases:
     time (an invoice), sorted by both.
     `dropped`: one row per reason with reason, lines, revenue (revenue the dropped lines carried).
     `matched` / `unmatched`: cancellation lines netted out of the purchase they reverse, and
-    those with no earlier purchase to net out of (left out).
+    those with no earlier purchase to net out of (left out); `repeated_returns`: exact repeats
+    of one of those, which cancel nothing more.
     """
 
     lines: pl.DataFrame
     dropped: pl.DataFrame
     matched: int = 0
     unmatched: int = 0
+    repeated_returns: int = 0
 
 
 def purchase_lines(lines: pl.DataFrame) -> Purchases:
@@ -138,7 +140,9 @@ def purchase_lines(lines: pl.DataFrame) -> Purchases:
         .agg(pl.col("revenue").sum())
         .sort("customer_id", "ordered_at")
     )
-    return Purchases(purchases, bought.dropped, bought.matched, bought.unmatched)
+    return Purchases(
+        purchases, bought.dropped, bought.matched, bought.unmatched, bought.repeated_returns
+    )
 
 
 def paying_customers(lines: pl.DataFrame) -> int:
@@ -187,20 +191,30 @@ def cleaning_note(
             f"{fmt.counted(guests['lines'], 'line')} without a customer "
             f"({fmt.money(guests['revenue'], currency)})"
         )
+    rest = []  # of a known customer: each reason counts lines the reasons before it kept
     for reason, row in rows.items():
         if reason != measures.NO_CUSTOMER and row["lines"]:
             one, many = _REASONS.get(reason, (f"line: {reason}", f"lines: {reason}"))
-            parts.append(fmt.counted(row["lines"], one, many))
+            rest.append(fmt.counted(row["lines"], one, many))
+    if rest:
+        parts.append(("of the other lines, " if parts else "") + ", then ".join(rest))
     left_out = "Left out: " + "; ".join(parts) + "." if parts else "No line was left out."
     reverse = fmt.plural(
         bought.matched,
         "is subtracted from the purchase it reverses",
         "are subtracted from the purchases they reverse",
     )
+    repeated = bought.repeated_returns
     netted = (
         f" Of the cancellation lines left out, {fmt.count(bought.matched)} {reverse}; "
         f"{fmt.count(bought.unmatched)} {fmt.plural(bought.unmatched, 'matches', 'match')} no "
-        "earlier purchase."
+        "earlier purchase"
+        + (
+            f"; {fmt.count(repeated)} {fmt.plural(repeated, 'repeats', 'repeat')} another "
+            f"exactly and {fmt.plural(repeated, 'cancels', 'cancel')} nothing more."
+            if repeated
+            else "."
+        )
         if bought.matched or bought.unmatched
         else ""
     )
