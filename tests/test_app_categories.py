@@ -71,8 +71,9 @@ def test_marketplace_potential_reading_names_the_top_ranked_category_with_enough
         in (readings[0])
     )
     assert f"{len(ranked)} categories with at least 30 orders" in readings[0]
-    if top["growth"] < 0:
-        assert "Its revenue is shrinking" in readings[0]
+    # Shrinking is said of a fall of 2% or more from enough orders (growth shown in percent).
+    falling = top["growth_reliable"] and top["growth"] <= -2.0
+    assert ("Its revenue is shrinking" in readings[0]) == bool(falling)
     largest = table.sort_values("revenue", ascending=False).iloc[0]
     text = " ".join(m.value for m in at.markdown)
     verb = "fell" if largest["growth"] < 0 else "grew"
