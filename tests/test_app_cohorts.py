@@ -245,4 +245,4 @@ def test_the_heatmap_keeps_its_own_configuration_beside_the_apps():
     assert heatmap[0]["view"]["stroke"] is None
     for config in configs:
         assert config["locale"]["number"]["minus"] == fmt.MINUS
-        assert config["axisXQuantitative"] == {"tickCount": 10}
+        assert config["axisXQuantitative"] == {"tickCount": 10, "labelFlush": False}

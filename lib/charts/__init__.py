@@ -42,10 +42,19 @@ NUMBER_LOCALE = {
     "currency": ["$", ""],
     "minus": MINUS,
 }
-# What every chart is configured with (`configured`, report.chart_spec): lib.fmt's minus, and about
+# What every chart is configured with (`configured`, report.chart_spec): lib.fmt's minus, about
 # ten ticks on a quantitative x axis that sets none (Vega's default is one per 40 px: 22 labels
-# across a full-width chart, "0 1 2 … 24" days).
-CONFIG = {"locale": {"number": NUMBER_LOCALE}, "axisXQuantitative": {"tickCount": 10}}
+# across a full-width chart, "0 1 2 … 24" days), and every axis label on its tick: Streamlit's
+# theme flushes the end labels inward ("0%" halfway to the next gridline, a heatmap's first row
+# label half a row low).
+UNFLUSHED = {"labelFlush": False}
+CONFIG = {
+    "locale": {"number": NUMBER_LOCALE},
+    "axisXQuantitative": {"tickCount": 10, **UNFLUSHED},
+    "axisYQuantitative": UNFLUSHED,
+    "axisBand": UNFLUSHED,
+    "axisTemporal": UNFLUSHED,
+}
 
 
 def configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
