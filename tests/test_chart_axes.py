@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from lib.charts import funnel, month_axis
+from lib.charts import clusters, funnel, month_axis, pct_axis
 
 
 def _labels(axis) -> list[tuple[int, int, int]]:
@@ -50,3 +50,28 @@ def test_the_lead_cohort_chart_labels_its_months_once():
     spec = funnel.cohort_chart(cohorts).to_dict()
     axis = spec["layer"][0]["encoding"]["x"]["axis"]
     assert [(v["year"], v["month"]) for v in axis["values"]] == [(2017, 12), (2018, 1), (2018, 2)]
+
+
+def test_a_signed_percent_axis_writes_no_plus_before_zero():
+    """'+0%' read as a gain of nothing: the plus is added above zero only, by the label
+    expression, to the number format's label (whose minus is lib.fmt's)."""
+    axis = pct_axis(-0.25, 0.5, sign=True).to_dict()
+    assert axis["format"] == ".0%"
+    assert axis["labelExpr"] == "(datum.value > 0 ? '+' : '') + datum.label"
+    assert "+" not in pct_axis(0.0, 0.5).to_dict()["format"]
+
+
+def test_the_cluster_heatmap_writes_its_values_signed_above_zero_only():
+    drivers = pl.DataFrame(
+        {
+            "cluster": [1, 1, 1, 1],
+            "feature": ["a", "b", "c", "d"],
+            "label": ["A", "B", "C", "D"],
+            "position": [0, 1, 2, 3],
+            "z": [-0.04, 0.04, 1.26, -1.26],
+            "rank": [4, 3, 1, 2],
+        }
+    )
+    spec = clusters.drivers_chart(drivers, {1: "one"}).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert [v["z_text"] for v in values] == ["0.0", "0.0", "+1.3", "-1.3"]

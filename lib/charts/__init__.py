@@ -135,7 +135,9 @@ def pct_axis(low: float | None, high: float | None, sign: bool = False, ticks: i
     digits = pct_digits(low, high, ticks)
     kw.setdefault("tickMinStep", 10 ** -(digits + 2))
     kw.setdefault("tickCount", ticks * 2)
-    return alt.Axis(format=f"{'+' if sign else ''}.{digits}%", **kw)
+    if sign:  # a plus above zero only: "0%", not "+0%"
+        kw.setdefault("labelExpr", "(datum.value > 0 ? '+' : '') + datum.label")
+    return alt.Axis(format=f".{digits}%", **kw)
 
 
 def count_axis(**kw) -> alt.Axis:

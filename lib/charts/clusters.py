@@ -75,11 +75,14 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
     above (blue) or below (red) the average customer, the value written in each cell."""
     frame = drivers.with_columns(
         cluster_label(name=pl.col("cluster").replace_strict(names, return_dtype=pl.String)),
-        # rounded, with zero made positive so that -0.04 reads +0.0 rather than -0.0
-        pl.when(pl.col("z").round(1) == 0)
-        .then(0.0)
-        .otherwise(pl.col("z").round(1))
-        .alias("z_text"),
+        # rounded, signed above zero: -0.04 and 0.04 read 0.0, not -0.0 or +0.0
+        (
+            pl.when(pl.col("z").round(1) > 0).then(pl.lit("+")).otherwise(pl.lit(""))
+            + pl.when(pl.col("z").round(1) == 0)
+            .then(0.0)
+            .otherwise(pl.col("z").round(1))
+            .cast(pl.String)
+        ).alias("z_text"),
     )
     order = (
         frame.select("cluster", "cluster_label").unique().sort("cluster")["cluster_label"].to_list()
@@ -110,7 +113,7 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
         ],
     )
     text = base.mark_text(fontSize=12).encode(
-        text=alt.Text("z_text:Q", format="+.1f"),
+        text=alt.Text("z_text:N"),
         color=either(alt.ColorValue, f"abs(datum.z) > {reach * 0.55}", "white", "#1e293b"),
     )
     return (cells + text).properties(height=alt.Step(38))
