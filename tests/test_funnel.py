@@ -597,6 +597,12 @@ def test_landing_pages_are_labelled_as_the_table_shows_them_with_the_full_id_on_
     assert [r["label"] for r in rows] == ["b76ef374…", "Summer sale", funnel.OTHER_PAGES]
     tips = [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
     assert tips[:2] == ["Landing page", "Full id"]
+    # Pages are no channels: the legend says pages, the pooled rest grey.
+    assert [r["group"] for r in rows] == ["a page", "a page", "pages pooled or unknown"]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [
+        "a page",
+        "pages pooled or unknown",
+    ]
     origins = table.with_columns(pl.Series("landing_page", ["paid_search", "email", "social"]))
     spec = charts.conversion_chart(origins.rename({"landing_page": "origin"}), "origin", 0.18)
     assert "Full id" not in [t["title"] for t in spec.to_dict()["layer"][0]["encoding"]["tooltip"]]

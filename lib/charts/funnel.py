@@ -23,12 +23,15 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     and the overall rate as a dashed line; values ordered as in `table`. Groups that are no
     channel (unknown, empty origin, other, pooled pages: see `actionable`) are drawn grey."""
     label = by.replace("_", " ").capitalize()
+    # Origins are channels; landing pages are pages, the rest pooled (funnel.OTHER_PAGES).
+    kinds = (
+        ("a channel", "no channel (unknown, empty, other)")
+        if by == "origin"
+        else ("a page", "pages pooled or unknown")
+    )
     data = table.with_columns(
         _in_words(by),
-        pl.when(actionable(by))
-        .then(pl.lit("a channel"))
-        .otherwise(pl.lit("no channel (unknown, empty, other)"))
-        .alias("group"),
+        pl.when(actionable(by)).then(pl.lit(kinds[0])).otherwise(pl.lit(kinds[1])).alias("group"),
     )
     order = data["label"].to_list()
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
@@ -52,9 +55,7 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
         color=alt.Color(
             "group:N",
             title=None,
-            scale=alt.Scale(
-                domain=["a channel", "no channel (unknown, empty, other)"], range=[ACCENT, MUTED]
-            ),
+            scale=alt.Scale(domain=list(kinds), range=[ACCENT, MUTED]),
             legend=alt.Legend(orient="bottom", labelLimit=400),
         ),
         tooltip=tooltip,
