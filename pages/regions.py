@@ -115,8 +115,9 @@ named = regions.with_names(ranked, match.places)
 
 total = table["revenue"].sum()
 top = regions.with_names(table.head(1), match.places).row(0, named=True)
-# Wider cards for the two that name a region: "United Kingdom" must not end in "…".
-kpis = st.columns([0.8, 1.4, 1.1, 1.4])
+# Wider cards for the two that name a region: "United Kingdom" must not end in "…", down to a
+# 1280-pixel screen.
+kpis = st.columns([0.6, 1.6, 0.9, 1.6])
 kpis[0].metric(
     "Regions",
     f"{table.height:,}",

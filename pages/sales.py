@@ -54,7 +54,8 @@ check = links.Checks("sales", ds)
 first_day, last_day = sales.covered_days(lines)
 has_category = ds.has("lines", "category")
 has_region = ds.has("lines", "region")
-cols = st.columns([2, 3, 3] if has_category or has_region else [2, 6])
+# The date range whole ("2022/01/14 – 2024/08/30") down to a 1280-pixel screen.
+cols = st.columns([2.4, 2.8, 2.8] if has_category or has_region else [2.4, 5.6])
 check.dates("sales_dates", first_day, last_day, (first_day, last_day), label="Dates", data=True)
 picked = cols[0].date_input(
     "Dates",

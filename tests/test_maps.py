@@ -170,10 +170,10 @@ def test_a_box_twenty_degrees_square_on_the_equator_opens_at_zoom_four():
 def test_the_map_opens_framed_on_the_outlines_of_the_regions_with_data():
     view = maps.region_deck(two_states(), "revenue").initial_view_state
     # SP spans -53.116..-44.168 E, -25.290..-19.791 N; RJ -44.864..-40.968, -23.354..-20.776.
-    # Together 12.148 degrees wide = 0.033744 of the world; 940 px less padding is 827.2 px:
-    # 827.2 / (512 * 0.033744) = 47.88 = 2^5.581 (the height would allow 2^5.758).
+    # Together 12.148 degrees wide = 0.033744 of the world; 820 px less padding is 721.6 px:
+    # 721.6 / (512 * 0.033744) = 41.77 = 2^5.384 (the height would allow 2^5.758).
     assert view.longitude == pytest.approx((-53.116 - 40.968) / 2)
-    assert view.zoom == pytest.approx(5.581, abs=1e-3)
+    assert view.zoom == pytest.approx(5.384, abs=1e-3)
     # The middle in Mercator y: ln tan(45° - 19.791° / 2) = -0.35249 and ln tan(45° - 25.29° / 2)
     # = -0.45651, halfway -0.40450; 2 atan(e^-0.40450) - 90° = -22.568 degrees (not -22.54,
     # the middle in degrees).

@@ -51,7 +51,7 @@ DENSITY_RANGE = [
     [76, 29, 149],
 ]
 
-MAP_WIDTH = 940  # the page's map in a 1400 px wide window, with the sidebar open
+MAP_WIDTH = 820  # the page's map in a 1280 px wide window, sidebar open (wider screens: margin)
 TILE_PX = 512  # deck.gl's Web Mercator: the world is 512 px wide at zoom 0
 FRAME_PADDING = 0.06  # of the map's width and height, on each side of the framed regions
 MAIN_PART = 0.17  # a part under this share of a region's largest part does not frame it

@@ -153,7 +153,7 @@ def page_tools(page: str, ds: Dataset) -> None:
         progress(f"Packing {len(files)} charts…")
         return report.zipped(files)
 
-    left, right, _ = st.columns([1, 1, 2])
+    left, right, _ = st.columns([1, 1.4, 1.6])  # the longer label whole down to 1280 px
     with left:
         offer(
             f"report:{page}",
