@@ -262,6 +262,7 @@ if view == "Conversion":
                 "for chance: its earlier closes are missing, so the reading leaves it out.",
             ),
         },
+        order=["month", "before_deals"],  # beside the month it greys out, not off-screen
     )
     ui.download(cohorts, "lead_cohorts", "funnel_dl_cohorts")
 
