@@ -390,8 +390,9 @@ columns.table(
     },
     ids=("item_a", "item_b"),
     codes=("category_a", "category_b"),
-    # The evidence first (who viewed both, how far above chance), the item ids and categories last.
-    order=["item_name_a", "item_name_b", "users", "lift", "cosine", "users_a", "users_b"],
+    # Each item with its category, then the evidence (who viewed both, how far above chance);
+    # the item ids last.
+    order=["item_name_a", "category_a", "item_name_b", "category_b", "users", "lift", "cosine"],
     width="stretch",
 )
 ui.download(named, "viewed_together_pairs", "events_download_pairs")
