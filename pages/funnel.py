@@ -61,7 +61,12 @@ def matches(ds, closed: pl.DataFrame, min_count: int) -> dict[str, pl.DataFrame]
 
 
 ROUTING_CONFIG = {
-    "role": st.column_config.TextColumn("Rep", width="small", pinned=True),
+    "role": st.column_config.TextColumn(
+        "Role",
+        width="small",
+        pinned=True,
+        help="SR: sales representative; SDR: sales development representative.",
+    ),
     "dimension": None,
     # Short headers, the long words in their help: at 1440 px every column up to the slowest rep
     # is in view.
