@@ -365,7 +365,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
     for row in f["kpis"].iter_rows(named=True):
         metric, value = row["metric"], row["value"]
         shown = sales.kpi_text(metric, value, cur)
-        delta = "" if row["change"] is None else fmt.change(row["change"], 1)
+        delta = sales.kpi_delta(metric, value, row["previous"]) or ""
         kpis.append(_kpi(f"sales.{metric}", row["label"], value, shown, delta))
     grain, by, measure = str(o["grain"]), str(o["rank_by"]), str(o["basket"])
     series = f["revenue_over_time"]

@@ -149,7 +149,7 @@ for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
     col.metric(
         row["label"],
         sales.kpi_text(metric, value, currency),
-        delta=None if row["change"] is None else fmt.change(row["change"], 1),
+        delta=sales.kpi_delta(metric, value, row["previous"]),
         help=f"{HELP[metric]} {against}",
         border=True,
     )

@@ -832,3 +832,12 @@ def test_repeat_reading_says_how_many_repeat_orders_a_reminder_comes_before():
     assert sales.repeat_reading(sales.Repeat(10, 0, None), gaps[:0]).endswith(
         ": nobody came back yet, so a second-order offer is the first lever."
     )
+
+
+def test_a_share_changes_in_points_and_other_figures_in_percent():
+    # Online Retail's returning share, 1 Sep-30 Nov 2011 against the three months before:
+    # 76.22% against 76.84% is 0.62 points down ("-0.8%" read as 0.8 points).
+    assert sales.kpi_delta("returning_share", 0.7622, 0.7684) == "-0.6 pts"
+    assert sales.kpi_delta("revenue", 150.0, 120.0) == "+25.0%"
+    assert sales.kpi_delta("orders", 5.0, 0.0) is None  # no change from nothing
+    assert sales.kpi_delta("returning_share", 0.5, None) is None

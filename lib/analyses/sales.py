@@ -41,6 +41,17 @@ def kpi_text(metric: str, value: float | None, currency: str = "") -> str:
     return fmt.count(value)
 
 
+def kpi_delta(metric: str, value: float | None, previous: float | None) -> str | None:
+    """A headline figure's change against the previous period, as the page and the report print
+    it: relative ('+12.3%'), but a share's in percentage points ('-0.6 pts': 76.2% against
+    76.8%, where '-0.8%' read as a fall of 0.8 points); None without both figures."""
+    if value is None or previous is None:
+        return None
+    if metric == "returning_share":
+        return f"{(value - previous) * 100:+.1f} pts"
+    return None if not previous else fmt.change(value / previous - 1, 1)
+
+
 def _units(lines: pl.DataFrame) -> pl.Expr:
     """summaries.line_units in polars: the quantity (1 when missing); without quantities one unit
     a line that names an item (Olist has one row per unit sold), or one returned; none for an
