@@ -444,3 +444,16 @@ def test_customer_lists_say_how_many_accounts_are_deleted():
     retail = page("retail")  # Online Retail's format has no deletions
     retail.segmented_control(key="rfm_view").set_value("Customers").run()
     assert "customers listed" in texts(retail) and "deleted account" not in texts(retail)
+
+
+def test_threshold_sliders_open_on_the_quantile_cut_offs_to_the_cent():
+    """Money sliders opened on whole pounds (242 for an edge of 242.96) and scored customers in
+    between a score higher than the quantile mode: they open on the cut-offs themselves."""
+    at = page("retail")
+    at.segmented_control(key="rfm_mode").set_value("thresholds").run()
+    lines, _ = demo_lines("retail")
+    customers = rfm.customer_table(lines, clean=True).customers
+    cuts = rfm.default_cuts(customers, 5)["monetary"]
+    shown = [at.slider(key=f"rfm_monetary_5_{k}").value for k in range(1, 5)]
+    assert shown == pytest.approx(cuts, abs=1e-9)
+    assert any(c != int(c) for c in cuts)  # cents to keep
