@@ -353,8 +353,8 @@ elif view == VIEWS[2]:
                     f"{fmt.whole_money(row['avg_monetary'], currency)} each (averages)"
                 )
                 if acting:
-                    action = fmt.plain(row["action"]) if row["action"] else "No action set."
-                    st.caption(f":material/campaign: {action}")
+                    action = rfm.segment_action(row["action"], row["customers"])
+                    st.caption(f":material/campaign: {fmt.plain(action)}")
     ui.reading(rfm.segments_reading(summary, currency, degenerate, rules))
     ui.download(summary, "rfm_segment_profiles", "rfm_download_profiles")
 elif view == VIEWS[3]:
@@ -514,10 +514,13 @@ else:
         "to_segment", keep="first", maintain_order=True
     )
     if actions.height:
+        # Each segment's size at the as-of date: a handful of customers is no campaign.
+        sizes = dict(summary.select("segment", "customers").iter_rows())
         st.markdown(
             f"**Suggested action, by segment at {fmt.day(as_of)}**\n\n"
             + "\n".join(
-                f"- **{fmt.plain(r['to_segment'])}**: {fmt.plain(r['action'])}"
+                f"- **{fmt.plain(r['to_segment'])}**: "
+                + fmt.plain(rfm.segment_action(r["action"], sizes.get(r["to_segment"], 0)))
                 for r in actions.iter_rows(named=True)
             )
         )

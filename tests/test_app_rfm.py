@@ -457,3 +457,16 @@ def test_threshold_sliders_open_on_the_quantile_cut_offs_to_the_cent():
     shown = [at.slider(key=f"rfm_monetary_5_{k}").value for k in range(1, 5)]
     assert shown == pytest.approx(cuts, abs=1e-9)
     assert any(c != int(c) for c in cuts)  # cents to keep
+
+
+def test_the_profiles_of_a_segment_of_few_customers_caution_its_action():
+    """The retail demo's segments counted by hand from the published customers table: those of
+    fewer than 20 customers get their action with a caution, the others the action alone."""
+    at = page("retail")
+    views = at.segmented_control(key="rfm_view")
+    views.set_value(views.options[2]).run()
+    sizes = published_counts(published_customers(demo_lines("retail")[0]).to_pandas())
+    said = [c.value for c in at.caption if c.value.startswith(":material/campaign:")]
+    few = [s for s, n in sizes.items() if n < rfm.FEW_CUSTOMERS]
+    assert few, sizes  # the demo has such a segment
+    assert sum("Only " in s for s in said) == len(few)

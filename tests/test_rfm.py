@@ -632,3 +632,12 @@ def test_monetary_note_reconciles_the_customers_sum_with_the_lines_revenue():
         "without a customer id and £10 of exact duplicate lines; the £5 of cancellations are "
         "netted out of the purchases they reverse."
     )
+
+
+def test_a_segment_of_a_handful_of_customers_gets_its_action_with_a_caution():
+    action = rfm.ACTIONS["promising"]
+    assert rfm.segment_action(action, 13) == (
+        f"{action} Only 13 customers: look at them one by one before running a campaign."
+    )
+    assert rfm.segment_action(action, rfm.FEW_CUSTOMERS) == action
+    assert rfm.segment_action(None, 500) == "No action set."

@@ -76,6 +76,23 @@ ACTIONS = {
     OTHER: "No rule covers these scores: add or widen a rule in the segment table.",
 }
 
+# Fewer customers in a segment than this: its action is a lead to check, not a campaign to run.
+FEW_CUSTOMERS = 20
+
+
+def segment_action(action: str | None, customers: int) -> str:
+    """A segment's suggested action as the page says it: with a caution for a segment of fewer
+    than FEW_CUSTOMERS customers (the retail demo's 13 promising customers are no campaign)."""
+    if not action:
+        return "No action set."
+    if customers < FEW_CUSTOMERS:
+        return (
+            f"{action} Only {fmt.counted(customers, 'customer')}: look at them one by one before "
+            "running a campaign."
+        )
+    return action
+
+
 # The 10-segment R-F map of the widely used Online Retail RFM notebooks, as score ranges:
 #   r'[1-2][1-2]' hibernating, r'[1-2][3-4]' at risk, r'[1-2]5' can't lose, r'3[1-2]' about to
 #   sleep, r'33' need attention, r'[3-4][4-5]' loyal, r'41' promising, r'51' new customers,
