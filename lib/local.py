@@ -52,6 +52,12 @@ from lib.analyses import sales
 from lib.model import Dataset, Note, conform
 
 FORMAT = "folder"  # the source_format of a summarised folder
+# What a summary cannot do that the lines can: figures as they stood at an earlier day.
+LOOK_AHEAD = (
+    "This folder is summarised per order, each purchase net of every cancellation matched to "
+    "it: at an earlier date its figures also net cancellations made after it. Load the files "
+    "themselves for the figures as they stood then."
+)
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.

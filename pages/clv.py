@@ -7,7 +7,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from lib import fmt, quality, state
+from lib import fmt, local, quality, state
 from lib.analyses import clv
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import clv as charts
@@ -347,6 +347,8 @@ if view == "Customers":
     ui.deleted_note(ds, values["customer_id"], "in the download")
 
 elif view == "Holdout check":
+    if ds.source_format == local.FORMAT:
+        st.caption(local.LOOK_AHEAD)
     plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)
     if plan is None:
         st.info("The history is too short to set a holdout period aside.")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from lib import fmt, quality, state
+from lib import fmt, local, quality, state
 from lib.analyses import movement, rfm
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import movement as movement_charts
@@ -42,8 +42,9 @@ as_of = cols[0].date_input(
     max_value=latest,
     key="rfm_as_of",
     bind=links.BIND,
-    help="Recency counts days from the last order to this date; only orders before it count. "
-    "Default: the day after the last order.",
+    help="Recency counts days from the last order to this date; only orders before it count, "
+    "as they stood then (a later cancellation takes nothing back). Default: the day after the "
+    "last order.",
 )
 check.choice("rfm_bins", list(rfm.BINS), 5, label="Scores")
 bins = cols[1].segmented_control(
@@ -55,6 +56,8 @@ bins = cols[1].segmented_control(
     help="Bins per dimension",
     bind=links.BIND,
 )
+if as_of <= last_day and ds.source_format == local.FORMAT:
+    st.caption(local.LOOK_AHEAD)
 check.choice("rfm_mode", list(MODES), "quantiles", label="Score by", format_func=MODES.get)
 mode = cols[2].segmented_control(
     "Score by",

@@ -4,6 +4,7 @@ summary is cached on disk, reused, and made again when a file changes."""
 
 import os
 from dataclasses import replace
+from datetime import timedelta
 
 import pandas as pd
 import polars as pl
@@ -345,3 +346,13 @@ def test_extreme_quantities_of_a_folder_take_the_median_of_every_line():
     odd = local._quantities(pl.DataFrame({"quantity": [1.0, 2.0, 3.0, 130.0, 2.0]}))
     assert pl.select(local._extremes(odd)).row(0) == (1, 100.0)
     assert pl.select(local._extremes(None)).width == 0
+
+
+def test_rfm_at_an_earlier_date_on_a_folder_says_it_nets_later_cancellations(started):
+    """A summary's purchases carry every cancellation matched to them: at the default as-of
+    date nothing is said, at an earlier one the page says so (the lines loaded would not)."""
+    at = _open("rfm")
+    assert local.LOOK_AHEAD not in [c.value for c in at.caption]
+    day = at.date_input(key="rfm_as_of")
+    day.set_value(day.value - timedelta(days=60)).run()
+    assert local.LOOK_AHEAD in [c.value for c in at.caption]
