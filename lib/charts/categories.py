@@ -135,21 +135,25 @@ def growth_share_chart(
         ("established", x_hi, y_lo, "right", "bottom"),
         ("fading", 0.0, y_lo, "left", "bottom"),
     ):
-        corners.append(
-            alt.Chart(pl.DataFrame({"share": [share], "growth": [growth], "name": [name]}))
-            .mark_text(
-                align=align,
-                baseline=baseline,
-                dx=6 if align == "left" else -6,
-                dy=4 if baseline == "top" else -4,
-                fontSize=13,
-                fontWeight="bold",
-                opacity=0.6,
-                color=QUADRANT_COLOURS[name],
-            )
-            .encode(x="share:Q", y="growth:Q", text=alt.value(name.capitalize()))
-        )
-    return alt.layer(*rules, *corners, bubbles, *names).properties(height=height)
+        corner = alt.Chart(pl.DataFrame({"share": [share], "growth": [growth], "name": [name]}))
+        place = {
+            "align": align,
+            "baseline": baseline,
+            "dx": 6 if align == "left" else -6,
+            "dy": 4 if baseline == "top" else -4,
+            "fontSize": 13,
+            "fontWeight": "bold",
+        }
+        # Over the bubbles, on a white outline: faint bubbles held at the chart's edge sit there.
+        corners += [
+            corner.mark_text(**place, stroke="white", strokeWidth=4, strokeOpacity=0.9).encode(
+                x="share:Q", y="growth:Q", text=alt.value(name.capitalize())
+            ),
+            corner.mark_text(**place, opacity=0.8, color=QUADRANT_COLOURS[name]).encode(
+                x="share:Q", y="growth:Q", text=alt.value(name.capitalize())
+            ),
+        ]
+    return alt.layer(*rules, bubbles, *corners, *names).properties(height=height)
 
 
 def clear_labels(
