@@ -61,7 +61,8 @@ LOOK_AHEAD = (
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
-VERSION = 4  # 2: the item cube; 3: rows per order and customer; 4: the lines' checks
+# 5: a repeated cancellation line cancels once
+VERSION = 5  # 2: the item cube; 3: rows per order and customer; 4: the lines' checks
 SUFFIX = ".parquet"
 # A rest row is written only when the order's lines differ from its purchases by more than this
 # (sums of the same amounts in another order differ in their last digits).

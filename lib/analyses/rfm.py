@@ -957,9 +957,8 @@ def _movement(
             f"compare_as_of ({first.isoformat()}) must come before as_of "
             f"({table.as_of.isoformat() if table.as_of else 'no orders'})"
         )
-    orders = movement.purchase_orders(lines)
     rules = default_rules(bins)
-    moves = movement.segment_movement(orders, first, table.as_of, rules, bins)
+    moves = movement.segment_movement(lines, first, table.as_of, rules, bins)
     return {
         "movements": moves.movements,
         "movement_customers": moves.customers,
