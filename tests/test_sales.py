@@ -841,3 +841,15 @@ def test_a_share_changes_in_points_and_other_figures_in_percent():
     assert sales.kpi_delta("revenue", 150.0, 120.0) == "+25.0%"
     assert sales.kpi_delta("orders", 5.0, 0.0) is None  # no change from nothing
     assert sales.kpi_delta("returning_share", 0.5, None) is None
+
+
+def test_headless_sales_of_a_region_span_the_whole_data_as_the_page_opens():
+    """France's lines run 2 Jan to 5 Feb, the data 1 Jan to 7 Feb: the headless tables take the
+    whole range by default, as the page's dates do, so January is whole and February partial
+    (France's own days made January partial too)."""
+    ds = Dataset("tiny", "test", tables={"lines": tiny_lines()})
+    series = sales.headless(ds, regions="FR")["revenue_over_time"]
+    assert series.select("period", "partial").rows() == [
+        (date(2024, 1, 1), False),
+        (date(2024, 2, 1), True),
+    ]

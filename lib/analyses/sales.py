@@ -1096,16 +1096,16 @@ def headless(
     lines = ds.table("lines")
     scope = filter_lines(lines, categories=_names(categories), regions=_names(regions))
     history = order_table(scope)
-    bounds = _day_bounds(history)
-    if bounds is None:
+    if history.height == 0:
         raise ValueError("no order lines match the chosen categories and regions")
-    first, last = _dates(start) or bounds[0], _dates(end) or bounds[1]
+    # The whole range the data covers by default, as the page opens, filtered or not.
+    covered = covered_days(lines)
+    first, last = _dates(start) or covered[0], _dates(end) or covered[1]
     period_lines = filter_lines(scope, first, last)
     links, days = order_links(history), daily(history)
     gaps = days_between_orders(links, first, last)
     rep = repeat_summary(links, first, last, gaps)
     ranked = {}
-    covered = covered_days(lines)
     figures = kpis(history, first, last, links, covered)
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
