@@ -324,6 +324,11 @@ def before(lines: pl.DataFrame, day: date | None) -> pl.DataFrame:
     return lines.filter(pl.col("ordered_at") < cut)
 
 
+def placed_before(lines: pl.DataFrame, day: date) -> int:
+    """How many lines `before` keeps, counted without copying them."""
+    return int(lines.select((pl.col("ordered_at") < datetime.combine(day, time.min)).sum()).item())
+
+
 def customer_purchases(
     lines: pl.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS, free: bool = False
 ) -> Purchases:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from lib import fmt, local, quality, state
+from lib import fmt, local, measures, quality, state
 from lib.analyses import movement, rfm
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import movement as movement_charts
@@ -112,8 +112,11 @@ checks = quality.line_checks(ds) if clean else None
 if checks is not None:
     left_out = f" {quality.checks_note(checks)}"
 elif table.lines_without_customer:
+    # Of the lines before the as-of date, which are all the table reads.
+    placed = measures.placed_before(lines, as_of)
+    before = f" before {fmt.day(as_of)}" if placed < lines.height else ""
     left_out = (
-        f" {table.lines_without_customer:,} of {lines.height:,} {ui.lines_word(ds)} "
+        f" {table.lines_without_customer:,} of {placed:,} {ui.lines_word(ds)}{before} "
         f"({fmt.money(table.revenue_without_customer, currency)} of revenue) have no customer "
         "id and are left out."
     )

@@ -470,3 +470,16 @@ def test_the_profiles_of_a_segment_of_few_customers_caution_its_action():
     few = [s for s, n in sizes.items() if n < rfm.FEW_CUSTOMERS]
     assert few, sizes  # the demo has such a segment
     assert sum("Only " in s for s in said) == len(few)
+
+
+def test_lines_without_a_customer_are_counted_of_the_lines_before_the_as_of_date():
+    """At an earlier as-of date the table reads only the lines before it: the caption counts
+    those without a customer among them, not among every line (it read 36,210 of 541,909)."""
+    at = page("retail")
+    lines, _ = demo_lines("retail")
+    day = date(2023, 6, 1)
+    at.date_input(key="rfm_as_of").set_value(day).run()
+    cut = lines.filter(pl.col("ordered_at") < datetime(2023, 6, 1))
+    missing = cut["customer_id"].null_count()
+    said = " ".join(c.value for c in at.caption)
+    assert f"{missing:,} of {cut.height:,} lines before 1 Jun 2023" in said
