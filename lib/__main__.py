@@ -241,7 +241,8 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
 SUMMARY_LIMITS = (
     "the summary keeps no items per order: the revenue bridge's price and mix are not split by "
     "item, and what counts lines (basket sizes, lines without a customer, return shares) counts "
-    "its rows"
+    "its rows; and each purchase is net of every cancellation matched to it, so figures as of "
+    "an earlier day (rfm --compare-as-of, movement, clv's holdout) net cancellations made after it"
 )
 
 

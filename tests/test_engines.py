@@ -252,6 +252,7 @@ def test_the_cli_says_what_the_order_summary_does_not_keep(retail, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "20,000 lines in 3 parquet files" in out.stderr
     assert "warning: the summary keeps no items per order" in out.stderr
+    assert "figures as of an earlier day" in out.stderr  # a later cancellation still nets
 
 
 def test_the_cli_summarises_a_postgres_table_per_order_for_sales(retail, postgres):
