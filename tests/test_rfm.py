@@ -641,3 +641,20 @@ def test_a_segment_of_a_handful_of_customers_gets_its_action_with_a_caution():
     )
     assert rfm.segment_action(action, rfm.FEW_CUSTOMERS) == action
     assert rfm.segment_action(None, 500) == "No action set."
+
+
+def test_monetary_note_names_repeated_cancellation_lines_among_those_left_out():
+    rows = lines(
+        [
+            ("1", "a", at(1), 10.0, 2.0, 5.0, False),
+            ("C2", "a", at(2), -5.0, -1.0, 5.0, True),  # nets out of purchase 1
+            ("C2", "a", at(2), -5.0, -1.0, 5.0, True),  # its exact repeat: cancels nothing more
+        ]
+    )
+    total = rfm.customer_table(rows, clean=True).customers["monetary"].sum()
+    assert total == 5.0  # 10 less one cancellation of 5
+    assert rfm.monetary_note(rows, total, "GBP").endswith(
+        "plus £5 of the £10 of cancellations, left out: no earlier purchase of the item to net "
+        "out of, more than it was worth, or an exact repeat of another cancellation line (the "
+        "other £5 are netted out of the purchases they reverse)."
+    )

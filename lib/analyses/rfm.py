@@ -258,8 +258,14 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
             # The lines' total subtracts every cancellation: those left out are added back.
             text += (
                 f", plus {money(rest)} of the {money(cancelled)} of cancellations, left out: no "
-                "earlier purchase of the item to net out of, or more than it was worth (the other "
-                f"{money(bought.matched_revenue)} are netted out of the purchases they reverse)"
+                "earlier purchase of the item to net out of, "
+                + (
+                    "more than it was worth, or an exact repeat of another cancellation line"
+                    if bought.repeated_returns
+                    else "or more than it was worth"
+                )
+                + f" (the other {money(bought.matched_revenue)} are netted out of the purchases "
+                "they reverse)"
             )
     return text + "."
 
