@@ -643,7 +643,13 @@ def checks_note(checks: dict[str, int]) -> str:
         parts.append(
             fmt.counted(checks["cancellations"], "cancellation or return line")
             + f" (of known customers, {checks['matched']:,} netted out of the purchase they "
-            f"reverse, {checks['unmatched']:,} matching none)"
+            f"reverse, {checks['unmatched']:,} matching none"
+            + (
+                f", {checks['repeated_returns']:,} repeating another"
+                if checks.get("repeated_returns")
+                else ""
+            )
+            + ")"
         )
     parts.append(fmt.counted(checks["duplicate_rows"], "exact repeat") + " of an earlier line")
     return (

@@ -569,3 +569,22 @@ def test_the_cancellations_note_counts_a_repeated_cancellation_line_once():
         "customer figures; 1 line repeats another exactly and counts once, as a repeated sale "
         "does."
     )
+
+
+def test_a_folders_checks_say_its_repeated_cancellation_lines():
+    # Online Retail's: 8,905 cancellation lines of known customers, 7,569 + 1,303 + 33 repeats.
+    checks = {
+        "lines": 541_909,
+        "missing_customer": 135_080,
+        "cancellations": 9_288,
+        "matched": 7_569,
+        "unmatched": 1_303,
+        "repeated_returns": 33,
+        "duplicate_rows": 5_268,
+    }
+    said = quality.checks_note(checks)
+    assert (
+        "(of known customers, 7,569 netted out of the purchase they reverse, 1,303 matching "
+        "none, 33 repeating another)" in said
+    )
+    assert "repeating" not in quality.checks_note({**checks, "repeated_returns": 0})
