@@ -125,11 +125,18 @@ figures = ui.cached(sales.kpis_kept)(
     scope_key, (history, linked), start=start, end=end, covered=(first_day, last_day)
 )
 prev_start, prev_end = sales.previous_period(start, end)
-against = (
-    f"Change against {prev_start:%d %b %Y} – {prev_end:%d %b %Y}."
-    if figures["previous"].is_not_null().any()
-    else "No change shown: the data does not cover the whole previous period of equal length."
-)
+deltas = [
+    sales.kpi_delta(m, v, p) for m, v, p in figures.select("metric", "value", "previous").rows()
+]
+if any(deltas):
+    against = f"Change against {prev_start:%d %b %Y} – {prev_end:%d %b %Y}."
+elif figures["previous"].is_not_null().any():  # covered, but nothing sold then
+    against = (
+        f"No change shown: nothing was sold from {prev_start:%d %b %Y} to {prev_end:%d %b %Y}, "
+        "the previous period of equal length."
+    )
+else:
+    against = "No change shown: the data does not cover the whole previous period of equal length."
 HELP = {
     "revenue": "Sum of line revenue in the period; returns and cancellations subtract.",
     "orders": "Distinct orders with at least one sale line (orders of returns only, such as "
@@ -144,12 +151,12 @@ HELP = {
 }
 # Two rows of three: six cards in one row truncate money figures on laptop screens.
 kpi_cols = [*st.columns(3), *st.columns(3)]
-for col, row in zip(kpi_cols, figures.iter_rows(named=True), strict=True):
+for col, row, delta in zip(kpi_cols, figures.iter_rows(named=True), deltas, strict=True):
     metric, value = row["metric"], row["value"]
     col.metric(
         row["label"],
         sales.kpi_text(metric, value, currency),
-        delta=sales.kpi_delta(metric, value, row["previous"]),
+        delta=delta,
         help=f"{HELP[metric]} {against}",
         border=True,
     )
