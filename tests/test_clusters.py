@@ -593,7 +593,7 @@ def roi_profiles() -> pl.DataFrame:
         {
             "cluster": [1, 2, 3],
             "name": ["small", "rich", "poor"],
-            "customers": [20, 10, 5],
+            "customers": [2000, 1000, 500],  # each big enough to plan spending on
             "revenue_per_customer": [50.0, 100.0, 20.0],
         }
     )
@@ -607,7 +607,7 @@ def test_roi_is_margin_profit_over_cost_best_first():
     assert roi["gross_profit_per_customer"].to_list() == pytest.approx([30.0, 15.0, 6.0])
     assert roi["profit_per_customer"].to_list() == pytest.approx([20.0, 5.0, -4.0])
     assert roi["roi"].to_list() == pytest.approx([2.0, 0.5, -0.4])
-    assert roi["total_profit"].to_list() == pytest.approx([200.0, 100.0, -20.0])
+    assert roi["total_profit"].to_list() == pytest.approx([20_000.0, 10_000.0, -2_000.0])
     # One cluster (20 -> -4 per customer) loses money.
     assert "1 cluster loses money at this cost, “poor” most (-£4 per customer)" in cl.roi_reading(
         roi, "GBP", 10.0
@@ -640,6 +640,32 @@ def test_roi_reading_advises_no_spending_that_loses_and_names_ties_together():
     assert said.startswith("Spend first on “small” and “rich”, tied: £20 profit per customer")
     said = cl.roi_reading(cl.cluster_roi(even, 30.0, 0.0), "GBP", 0.0)
     assert said.startswith("“Small” and “rich” tie for the most gross profit per customer (£30")
+
+
+def test_a_handful_of_customers_is_never_the_cluster_to_spend_on():
+    """Online Retail at k = 9: "high spenders", 30 customers (0.7%), led the ROI ("Spend first
+    on 'high spenders'"). Here "whales" (25 of 3,525 customers) earns most per customer: the
+    reading spends on "rich" and says why not on "whales"; the profiles call them outliers."""
+    whales = pl.DataFrame(
+        {"cluster": [4], "name": ["whales"], "customers": [25], "revenue_per_customer": [900.0]}
+    )
+    profiles = pl.concat([roi_profiles(), whales])
+    said = cl.roi_reading(cl.cluster_roi(profiles, 30.0, 10.0), "GBP", 10.0)
+    assert said.startswith("Spend first on “rich”: £20 profit per customer")
+    assert said.endswith(
+        "“whales” earns more per customer but holds too few customers to plan spending on "
+        "(fewer than 30, or under 2% of them)."
+    )
+    shares = profiles.with_columns(
+        (pl.col("customers") / 3525).alias("customer_share"),
+        pl.lit(0.25).alias("revenue_share"),
+    )
+    assert cl.profile_reading(shares, "GBP").endswith(
+        "“whales” (25 customers, 0.7%) is a handful of outliers rather than a segment: try fewer "
+        "clusters."
+    )
+    alone = cl.cluster_roi(whales, 30.0, 10.0)
+    assert cl.roi_reading(alone, "GBP", 10.0).startswith("Every cluster is a handful")
 
 
 def test_without_a_cost_roi_is_blank_and_profit_ranks():

@@ -983,17 +983,42 @@ def segment_crosstab(assignments: pl.DataFrame, segments: pl.DataFrame) -> pl.Da
 # --- readings ----------------------------------------------------------------------------------
 
 
+# A cluster of fewer customers than this, or a smaller share of them, is a handful of outliers:
+# it is named, never the one to spend on (Online Retail at k = 9: 30 customers, 0.7%).
+SMALL_CUSTOMERS, SMALL_SHARE = 30, 0.02
+
+
+def small(customers: pl.Expr, total: int) -> pl.Expr:
+    """Whether a cluster of `customers` (of `total`) is too small to plan spending on."""
+    return (customers < SMALL_CUSTOMERS) | (customers < SMALL_SHARE * total)
+
+
 def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
-    """Which cluster brings the most revenue for its size, in one sentence."""
+    """Which cluster brings the most revenue for its size, in one sentence, and which clusters
+    are a handful of outliers (`small`)."""
     best = profiles.sort("revenue_share", descending=True, nulls_last=True).row(0, named=True)
     smallest = profiles.sort("revenue_per_customer").row(0, named=True)
-    return (
+    text = (
         f"“{fmt.plain(best['name'].capitalize())}” (cluster {best['cluster']}) are "
         f"{fmt.pct(best['customer_share'])} of customers and bring "
         f"{fmt.pct(best['revenue_share'])} of net revenue; “{fmt.plain(smallest['name'])}” "
         "spend least, "
         f"{fmt.money(smallest['revenue_per_customer'], currency)} per customer."
     )
+    few = profiles.filter(small(pl.col("customers"), int(profiles["customers"].sum())))
+    if few.height:
+        listed = fmt.listed(
+            [
+                f"“{fmt.plain(r['name'])}” ({fmt.counted(r['customers'], 'customer')}, "
+                f"{fmt.pct(r['customer_share'])})"
+                for r in few.iter_rows(named=True)
+            ]
+        )
+        text += (
+            f" {listed} {'is a handful' if few.height == 1 else 'are handfuls'} of outliers "
+            "rather than a segment: try fewer clusters."
+        )
+    return text
 
 
 def drivers_reading(
@@ -1066,7 +1091,30 @@ def _quoted(names: list[str]) -> str:
 
 def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
     """Where marketing money returns most, in one sentence: none when no cluster pays back the
-    cost (or, without a cost, earns anything), the clusters tied for the best named together."""
+    cost (or, without a cost, earns anything), the clusters tied for the best named together; a
+    cluster too `small` to plan spending on is never the one to spend on, and said so when it
+    would have been."""
+    few = small(pl.col("customers"), int(roi["customers"].sum()))
+    judged = roi.filter(~few)
+    if judged.height == 0:
+        return (
+            "Every cluster is a handful of customers: none is a segment to plan spending on. "
+            "Try fewer clusters."
+        )
+    passed = roi.filter(few & (pl.col("profit_per_customer") > judged["profit_per_customer"][0]))
+    said = _ranked_reading(judged, currency, cost)
+    if passed.height:
+        names = _quoted(passed["name"].to_list())
+        said += (
+            f" {names} {'earns' if passed.height == 1 else 'earn'} more per customer but "
+            f"{'holds' if passed.height == 1 else 'hold'} too few customers to plan spending on "
+            f"(fewer than {SMALL_CUSTOMERS}, or under {fmt.pct(SMALL_SHARE, 0)} of them)."
+        )
+    return said
+
+
+def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
+    """roi_reading of the clusters big enough to plan spending on (`roi`, best first)."""
     best, worst = roi.row(0, named=True), roi.row(roi.height - 1, named=True)
     profit = fmt.money(best["profit_per_customer"], currency)
     # Tied to the cent with the best: ranked apart by the table, not by their figures.
