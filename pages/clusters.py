@@ -106,8 +106,9 @@ if built.lines_without_customer:
 if built.returns_only_customers:
     left_out.append(f"{built.returns_only_customers:,} customers with returns only")
 st.caption(
-    "One row per customer (the person behind each line's customer id). Revenue is net: "
-    "returns and cancellations are subtracted. "
+    "One row per customer (the person behind each line's customer id). Revenue is net, as on "
+    "RFM: each cancellation is taken back from the purchase it reverses, and one that reverses "
+    "no earlier purchase of the customer's (or more than it was worth) is left out. "
     + (f"Left out: {' and '.join(left_out)}." if left_out else "Every line has a customer.")
 )
 
