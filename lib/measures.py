@@ -317,16 +317,20 @@ def before(lines: pl.DataFrame, day: date | None) -> pl.DataFrame:
     every dated line is before `day`, so that the cleaning of the whole lines is shared."""
     if day is None:
         return lines
-    cut = datetime.combine(day, time.min)
     last = lines["ordered_at"].max()
-    if last is None or last < cut:
+    if last is None or last < datetime.combine(day, time.min):
         return lines
-    return lines.filter(pl.col("ordered_at") < cut)
+    return lines.filter(_placed(day))
 
 
 def placed_before(lines: pl.DataFrame, day: date) -> int:
     """How many lines `before` keeps, counted without copying them."""
-    return int(lines.select((pl.col("ordered_at") < datetime.combine(day, time.min)).sum()).item())
+    return int(lines.select(_placed(day).sum()).item())
+
+
+def _placed(day: date) -> pl.Expr:
+    """A line placed before `day` (its midnight)."""
+    return pl.col("ordered_at") < datetime.combine(day, time.min)
 
 
 def customer_purchases(
