@@ -268,6 +268,19 @@ def _engine_errors(args: argparse.Namespace) -> Iterator[None]:
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"{args.command}: {message}") from None
+    except Exception as exc:  # the database's own errors (DuckDB's are no ValueError)
+        source = type(exc).__module__.lstrip("_")
+        if not source.startswith(("duckdb", "psycopg", "ibis")):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = (
+            ". DuckDB reads times typed or written as ISO text (2011-12-09 12:50); read other "
+            "text times without --engine duckdb"
+            if source.startswith("duckdb")
+            else ""
+        )
+        said = f"{args.command}: the database could not read the lines ({first}){hint}"
+        raise UsageError(said) from None
 
 
 def _options(fn) -> dict[str, object]:

@@ -658,3 +658,34 @@ def test_files_holding_their_columns_in_another_order_are_stacked_by_name(tmp_pa
         ("101", 2, 13.0),
         ("102", 1, 6.0),
     ]
+
+
+def test_duckdb_refusing_text_times_is_one_line_with_what_to_do(tmp_path):
+    """Times written month first ('12/1/2010 8:26') are no timestamp to DuckDB: one line on
+    stderr and exit status 2, not DuckDB's traceback."""
+    pytest.importorskip("duckdb")
+    path = tmp_path / "mdy.parquet"
+    pl.DataFrame(
+        {
+            "InvoiceNo": ["1", "2"],
+            "StockCode": ["A", "B"],
+            "Description": ["x", "y"],
+            "Quantity": [1, 2],
+            "InvoiceDate": ["12/1/2010 8:26", "12/2/2010 9:00"],
+            "UnitPrice": [1.0, 2.0],
+            "CustomerID": [1.0, 2.0],
+            "Country": ["UK", "UK"],
+        }
+    ).write_parquet(path)
+    out = subprocess.run(
+        [sys.executable, "-m", "lib", "rfm", str(path), "--engine", "duckdb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 2 and out.stdout == ""
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert out.stderr.startswith("rfm: the database could not read the lines (Conversion Error")
+    assert out.stderr.rstrip().endswith("read other text times without --engine duckdb")
