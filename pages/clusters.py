@@ -334,7 +334,7 @@ def clustering() -> None:
     st.subheader("Look closer")
     check.choice("clusters_view", VIEWS, VIEWS[0], label="View")
     view = st.segmented_control(
-        "View", VIEWS, default=VIEWS[0], key="clusters_view", bind=links.BIND
+        "View", VIEWS, default=VIEWS[0], key="clusters_view", required=True, bind=links.BIND
     )
     if view == "Choosing k":
         marked = diag.marked()

@@ -44,6 +44,7 @@ unit = (
         list(clv.DAYS_PER_UNIT),
         default="weeks",
         key="clv_unit",
+        required=True,
         bind=links.BIND,
         help="Purchases are always counted per day (several on one day are one purchase, as "
         "Fader and Hardie count them); the unit is the model's clock: recency and age in days, "
@@ -69,6 +70,7 @@ horizon_unit = (
         list(clv.HORIZON_UNITS),
         default=default_unit,
         key="clv_horizon_unit",
+        required=True,
         bind=links.BIND,
     )
     or default_unit
@@ -108,6 +110,7 @@ model_label = (
         list(MODEL_KEYS),
         default="BG/NBD",
         key="clv_model",
+        required=True,
         bind=links.BIND,
         help="BG/NBD lets customers leave only after a repeat purchase; MBG/NBD also right "
         "after their first; Pareto/NBD at any time. The holdout check compares all three.",
@@ -252,7 +255,9 @@ def caution_totals(holdout: clv.Holdout) -> None:
 
 check.choice("clv_view", VIEWS, VIEWS[0], label="View")
 view = (
-    st.segmented_control("View", VIEWS, default=VIEWS[0], key="clv_view", bind=links.BIND)
+    st.segmented_control(
+        "View", VIEWS, default=VIEWS[0], key="clv_view", required=True, bind=links.BIND
+    )
     or VIEWS[0]
 )
 

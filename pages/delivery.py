@@ -246,6 +246,7 @@ side = left.segmented_control(
     default="customer_region",
     format_func=SIDES.get,
     key="delivery_side",
+    required=True,
     bind=links.BIND,
 )
 side = side or "customer_region"
@@ -314,7 +315,12 @@ def breakdown() -> None:
     BREAKDOWNS = view_choices("delivery_view")
     check.choice("delivery_view", BREAKDOWNS, "Month", label="Break down by")
     view = st.segmented_control(
-        "Break down by", BREAKDOWNS, default="Month", key="delivery_view", bind=links.BIND
+        "Break down by",
+        BREAKDOWNS,
+        default="Month",
+        key="delivery_view",
+        required=True,
+        bind=links.BIND,
     )
     view = view or "Month"
     if view == "Month":

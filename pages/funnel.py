@@ -217,7 +217,9 @@ st.caption(funnel.routing_note(routes, min_count))
 
 check.choice("funnel_view", VIEWS, VIEWS[0], label="View")
 view = (
-    st.segmented_control("View", VIEWS, default=VIEWS[0], key="funnel_view", bind=links.BIND)
+    st.segmented_control(
+        "View", VIEWS, default=VIEWS[0], key="funnel_view", required=True, bind=links.BIND
+    )
     or VIEWS[0]
 )
 
@@ -305,6 +307,7 @@ elif view == "Closed deals":
         default="business_segment",
         format_func=funnel.DEAL_ATTRIBUTES.get,
         key="funnel_mix",
+        required=True,
         bind=links.BIND,
     )
     column = column or "business_segment"

@@ -408,3 +408,23 @@ def test_the_overview_names_what_delivery_misses_in_words():
         "Missing: a delivery date on each order, an estimated delivery date on each order." in said
     )
     assert "delivered at" not in said
+
+
+def test_every_segmented_control_keeps_a_choice_when_its_choice_is_clicked_again():
+    """A segmented control without required=True is cleared by a click on the chosen option:
+    Clusters' "Choosing k" then broke its fragment with an error box, Delivery's "Month" too."""
+    import ast
+    from pathlib import Path
+
+    loose = []
+    for path in sorted(Path(__file__).parents[1].joinpath("pages").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "segmented_control"
+            ):
+                required = [k for k in node.keywords if k.arg == "required"]
+                if not (required and getattr(required[0].value, "value", None) is True):
+                    loose.append(f"{path.name}:{node.lineno}")
+    assert loose == []
