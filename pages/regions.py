@@ -197,10 +197,17 @@ else:
         "loaded, so the map works offline. " + maps.attribution(match.reference)
     )
     if match.unmatched:
-        missing = table.filter(pl.col("region").is_in(list(match.unmatched)))
-        listed = ", ".join(
-            f"{fmt.plain(r)} ({fmt.money(v, ds.currency)})"
-            for r, v in missing.select("region", "revenue").iter_rows()
+        # The largest first, a dozen at most, each name cut to a line's part: a file of hundreds
+        # of unknown places (or names of thousands of characters) stays a caption.
+        missing = table.filter(pl.col("region").is_in(list(match.unmatched))).sort(
+            "revenue", descending=True
+        )
+        listed = fmt.listed(
+            [
+                f"{fmt.plain(r if len(r) <= 40 else r[:39] + '…')} ({fmt.money(v, ds.currency)})"
+                for r, v in missing.select("region", "revenue").iter_rows()
+            ],
+            most=12,
         )
         st.caption(
             f":material/location_off: Not on the map ({len(match.unmatched)}, no known place): "

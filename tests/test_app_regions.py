@@ -227,3 +227,26 @@ def test_regions_no_place_knows_are_named_in_the_no_map_warning():
     assert metrics(at)["Regions"] == "2"
     help_text = next(m for m in at.metric if m.label == "Regions").help
     assert help_text == "No region names a place the app knows."
+
+
+def test_regions_not_on_the_map_are_listed_a_dozen_at_most_with_long_names_cut():
+    """A file of 28 places the map does not know beside two it does, one named with 200
+    characters: the caption lists the 12 largest and counts the rest (it listed all, whole)."""
+    names = ["United Kingdom", "France"] + [f"Nowhere {i:02d}" for i in range(27)] + ["Z" * 200]
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(536000 + i) for i in range(30)],
+            "StockCode": ["A"] * 30,
+            "Description": ["THING"] * 30,
+            "Quantity": [1] * 30,
+            "InvoiceDate": [f"2011-01-{1 + i % 28:02d} 10:00:00" for i in range(30)],
+            "UnitPrice": [float(100 + i) for i in range(30)],
+            "CustomerID": [float(12000 + i) for i in range(30)],
+            "Country": names,
+        }
+    )
+    at = files_page({"Online Retail.csv": lines}, "regions", "unknown_places")
+    [said] = [c.value for c in at.caption if "Not on the map" in c.value]
+    assert "Not on the map (28, no known place)" in said
+    assert said.count("(£") == 12 and "and 16 more" in said
+    assert "Z" * 39 + "…" in said and "Z" * 40 not in said  # the largest, cut
