@@ -237,6 +237,12 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
     return ds
 
 
+# What an option means where its name and default do not say it (the page's controls say it).
+OPTION_HELP = {
+    "discount": "per month, as a fraction: 0.01 is the page's 1%%",
+}
+
+
 # What the order summary gives otherwise than the lines (lib/local.py's docstring).
 SUMMARY_LIMITS = (
     "the summary keeps no items per order: the revenue bridge's price and mix are not split by "
@@ -563,6 +569,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                     dest=option,
                     type=kind,
                     default=default,
+                    help=OPTION_HELP.get(option),
                     action=_Given,
                 )
     p = sub.add_parser("report", help="one self-contained HTML report that opens offline")

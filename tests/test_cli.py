@@ -408,3 +408,10 @@ def test_rfm_compare_as_of_learns_nothing_after_its_dates_as_movement_does():
     cut = ds.tables["lines"].filter(pl.col("ordered_at") < datetime(2023, 6, 1))
     window = movement.purchase_orders(cut).filter(pl.col("ordered_at") >= datetime(2023, 3, 1))
     assert got["revenue"].sum() == pytest.approx(window["revenue"].sum())
+
+
+def test_clv_help_says_the_discount_is_a_monthly_fraction():
+    """The page takes 1 (%/month), the CLI 0.01: `--discount 2` read as 200% a month."""
+    out = run("clv", "--help")
+    assert out.returncode == 0
+    assert "per month, as a fraction: 0.01 is the page's 1%" in " ".join(out.stdout.split())
