@@ -18,6 +18,11 @@ def until(end: date, column: str = "ordered_at") -> pl.Expr:
     return pl.col(column) <= datetime.combine(end, time.max)
 
 
+def before(day: date, column: str = "ordered_at") -> pl.Expr:
+    """Times in `column` before the day `day` (its midnight; null where the time is)."""
+    return pl.col(column) < datetime.combine(day, time.min)
+
+
 def in_days(start: date, end: date) -> pl.Expr:
     """Rows (lines or orders) placed on the days `start`..`end`, both included, compared as
     times: no date is computed for each row."""

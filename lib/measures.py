@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 
 import polars as pl
 
+from lib import filters
 from lib.model import Dataset, Note, columns_of, first_occurrences
 
 # Order statuses whose lines are no sale (Olist: the order was cancelled or never available;
@@ -320,17 +321,12 @@ def before(lines: pl.DataFrame, day: date | None) -> pl.DataFrame:
     last = lines["ordered_at"].max()
     if last is None or last < datetime.combine(day, time.min):
         return lines
-    return lines.filter(_placed(day))
+    return lines.filter(filters.before(day))
 
 
 def placed_before(lines: pl.DataFrame, day: date) -> int:
     """How many lines `before` keeps, counted without copying them."""
-    return int(lines.select(_placed(day).sum()).item())
-
-
-def _placed(day: date) -> pl.Expr:
-    """A line placed before `day` (its midnight)."""
-    return pl.col("ordered_at") < datetime.combine(day, time.min)
+    return int(lines.select(filters.before(day).sum()).item())
 
 
 def customer_purchases(
