@@ -431,12 +431,8 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
     kept = frame.select(pl.col("_row").filter(keep), pl.col("revenue").filter(keep).fill_null(0.0))
     wanted = [c for c in _NETTING if c in frame.columns]
     # A cancellation line repeated exactly is one cancellation, as a repeated sale is one sale.
-    returns = (
-        frame.lazy()
-        .filter(pl.col("_return") & pl.col("customer_id").is_not_null() & pl.col("_first"))
-        .select(wanted)
-        .collect()
-    )
+    cancelling = pl.col("_return") & pl.col("customer_id").is_not_null()
+    returns = frame.lazy().filter(cancelling & pl.col("_first")).select(wanted).collect()
     # A cancellation takes money back from a priced purchase, never from a free one (which the
     # purchase models keep: a free line at the same time would otherwise absorb it).
     priced = keep & (pl.col("revenue").fill_null(0.0) > 0)
@@ -450,11 +446,7 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
         unmatched=returns.height - matched,
         matched_revenue=matched_revenue,
         repeats=frame.height - int(frame["_first"].sum()),
-        repeated_returns=int(
-            frame.select(
-                (pl.col("_return") & pl.col("customer_id").is_not_null() & ~pl.col("_first")).sum()
-            ).item()
-        ),
+        repeated_returns=int(frame.select(cancelling.sum()).item()) - returns.height,
     )
 
 

@@ -113,11 +113,10 @@ def netted(lines: nw.LazyFrame) -> nw.LazyFrame:
     cancellation_shares nets out of a purchase and those it cannot, and repeated_returns, exact
     repeats of one of them, which count once (measures.Purchases')."""
     names = [n for n in _names(lines) if n != LINE]
-    known = ~nw.col("customer_id").is_null()
-    returns = _first_copies(lines.filter(known & is_return(names)), names)
+    cancelling = lines.filter(~nw.col("customer_id").is_null() & is_return(names))
     matched = _matched(lines, names, free=False).select(nw.len().cast(nw.Int64).alias("matched"))
-    every = returns.select(nw.len().cast(nw.Int64).alias("returns"))
-    lines_of = lines.filter(known & is_return(names)).select(nw.len().cast(nw.Int64).alias("all"))
+    every = _first_copies(cancelling, names).select(nw.len().cast(nw.Int64).alias("returns"))
+    lines_of = cancelling.select(nw.len().cast(nw.Int64).alias("all"))
     return (
         matched.join(every, how="cross")
         .join(lines_of, how="cross")
