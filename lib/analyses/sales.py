@@ -231,8 +231,8 @@ def kpis(
     now = _period_figures(orders, links, start, end)
     bounds = _day_bounds(orders) if covered is None else covered
     prev_start, prev_end = previous_period(start, end)
-    covered = bounds is not None and prev_start >= bounds[0]
-    before = _period_figures(orders, links, prev_start, prev_end) if covered else dict.fromkeys(now)
+    whole = bounds is not None and prev_start >= bounds[0]  # the previous period in the data
+    before = _period_figures(orders, links, prev_start, prev_end) if whole else dict.fromkeys(now)
     rows = []
     for metric, label in KPI_LABELS.items():
         value, previous = now[metric], before[metric]
