@@ -1320,7 +1320,7 @@ def test_a_holdout_cancellation_takes_nothing_back_from_the_calibration_purchase
             ("B", "2024-03-10 10:00", 40.0),
         ]
     )
-    calibration, later, _ = clv._holdout_inputs(lines, date(2024, 1, 31), "days")
+    calibration, later, _, _ = clv._holdout_inputs(lines, date(2024, 1, 31), "days")
     assert calibration.select("customer_id", "frequency", "monetary_value", "spent").rows() == [
         ("A", 1.0, 20.0, 30.0),
         ("B", 1.0, 30.0, 60.0),

@@ -1386,11 +1386,12 @@ class Holdout:
 
 def _holdout_inputs(
     lines: pl.DataFrame, calibration_end: date, unit: str
-) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+) -> tuple[pl.DataFrame, pl.DataFrame, float, pl.DataFrame]:
     """The calibration summary (of the lines up to `calibration_end`, as they stood then: a
     cancellation in the holdout takes nothing back from a calibration purchase, which would
     tell the models of the holdout), holdout purchases per customer (actual_purchases: days,
-    actual_spend: mean day value) and the holdout's length in units."""
+    actual_spend: mean day value), the holdout's length in units, and every line's purchases
+    (purchase_lines)."""
     _check_unit(unit)
     purchases = purchase_lines(lines).lines
     last = purchases["ordered_at"].max().date() if purchases.height else None
@@ -1414,7 +1415,7 @@ def _holdout_inputs(
         )
         .collect()
     )
-    return calibration, later, t
+    return calibration, later, t, purchases
 
 
 def _holdout(
@@ -1451,7 +1452,7 @@ def holdout_validation(
     with what the same customers did afterwards, up to the last purchase; holdout purchases are
     counted in days as in the summary. Raises FitError when the calibration data cannot be
     fitted or leaves no holdout."""
-    calibration, later, t = _holdout_inputs(lines, calibration_end, unit)
+    calibration, later, t, _ = _holdout_inputs(lines, calibration_end, unit)
     fit = fit_models(calibration, unit, penalizer, model)
     return _holdout(fit, calibration, later, t, calibration_end)
 
@@ -1540,7 +1541,7 @@ def compare_models(
     and compared on the holdout that follows (Pareto/NBD on a sample of PARETO_SAMPLE customers
     when there are more), scored on the same customers (a sample of SCORED_SAMPLE when there are
     more). Raises FitError when no model can be fitted or there is no holdout."""
-    calibration, later, t = _holdout_inputs(lines, calibration_end, unit)
+    calibration, later, t, purchases = _holdout_inputs(lines, calibration_end, unit)
     scored = calibration
     if calibration.height > SCORED_SAMPLE:
         scored = calibration.sample(SCORED_SAMPLE, seed=PARETO_SEED).sort("customer_id")
@@ -1598,7 +1599,7 @@ def compare_models(
         t,
         holdouts,
         table,
-        tracking(purchase_lines(lines).lines, calibration_end, unit, fits),
+        tracking(purchases, calibration_end, unit, fits),
         calibration.height,
         scored.height,
     )
