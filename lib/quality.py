@@ -612,7 +612,7 @@ def cancellation_note(matched: int, unmatched: int, repeated: int = 0) -> str:
         f"{fmt.counted(matched, 'line')} of known customers {fmt.plural(matched, 'is', 'are')} "
         "netted out of the purchase they reverse (same customer and item, at or before the "
         f"cancellation); {fmt.count(unmatched)} {fmt.plural(unmatched, 'has', 'have')} no such "
-        "purchase and {} left out of customer figures".format(fmt.plural(unmatched, "is", "are"))
+        f"purchase and {fmt.plural(unmatched, 'is', 'are')} left out of customer figures"
         + (
             f"; {fmt.counted(repeated, 'line repeats', 'lines repeat')} another exactly and "
             f"{fmt.plural(repeated, 'counts', 'count')} once, as a repeated sale does."
