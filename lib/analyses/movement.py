@@ -147,11 +147,19 @@ def customer_movements(
 
 
 def _segmented(
-    lines: pl.DataFrame, first: date, second: date, rules: pl.DataFrame, bins: int
+    lines: pl.DataFrame,
+    first: date,
+    second: date,
+    rules: pl.DataFrame,
+    bins: int,
+    *,
+    every: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The purchase orders as they stood at `second`, and the segments at `first` and at
-    `second`, each from the lines before its date."""
-    later = purchase_orders(lines, second)
+    `second`, each from the lines before its date. `every`: purchase_orders(lines), already
+    made, which they are when every line is before `second`."""
+    placed = measures.before(lines, second)
+    later = every if every is not None and placed is lines else purchase_orders(placed)
     before = segments_at(purchase_orders(lines, first), first, rules, bins)
     return later, before, segments_at(later, second, rules, bins)
 
@@ -332,14 +340,15 @@ def segment_movement(
 ) -> Movement:
     """customer_movements and movement_table of `lines` between `first` and `second` (None:
     default_dates of purchase_orders(lines))."""
-    defaults = default_dates(purchase_orders(lines))
+    every = purchase_orders(lines)
+    defaults = default_dates(every)
     if defaults is None:
         raise ValueError("segment movement needs purchases of known customers")
     first = first or (quarter_before(second) if second is not None else defaults[0])
     second = second or defaults[1]
     _check_dates(first, second)
     rules = rfm.default_rules(bins) if rules is None else rules
-    orders, before, after = _segmented(lines, first, second, rules, bins)
+    orders, before, after = _segmented(lines, first, second, rules, bins, every=every)
     customers = _moves(orders, before, after, first=first, second=second, rules=rules)
     degenerate: list[rfm.Degenerate] = []
     for scored in (after, before):
