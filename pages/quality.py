@@ -83,23 +83,26 @@ if checks is not None:
 if ds.notes:
     st.subheader("What the loader had to fix")
     files, named = [n.file for n in ds.notes], [n.column for n in ds.notes]
+    messages = [n.message for n in ds.notes]
+    # File and column names on one line; the messages take the rest of the table's 970 px,
+    # wrapped over as many lines as the longest needs (8 px a character).
+    file_px, column_px = columns.one_line(files, 150, 330), columns.one_line(named, 120, 220)
+    message_px = max(360, 970 - file_px - column_px)
     st.dataframe(
         pl.DataFrame(
             {
                 "file": files,
                 "column": named,
-                "what happened": [n.message for n in ds.notes],
+                "what happened": messages,
             }
         ),
         hide_index=True,
         column_config={
-            "file": st.column_config.TextColumn("File", width=columns.one_line(files, 150, 330)),
-            "column": st.column_config.TextColumn(
-                "Column", width=columns.one_line(named, 120, 220)
-            ),
-            "what happened": st.column_config.TextColumn("What happened", width=600),
+            "file": st.column_config.TextColumn("File", width=file_px),
+            "column": st.column_config.TextColumn("Column", width=column_px),
+            "what happened": st.column_config.TextColumn("What happened", width=message_px),
         },
-        row_height=68,  # two lines: the whole message, wrapped
+        row_height=columns.wrapped_rows(messages, chars=(message_px - 24) // 8),
     )
 
 st.subheader("Findings")

@@ -81,10 +81,10 @@ def text(label: str, wide: bool = False, **kw) -> st.column_config.Column:
 WRAP_CHARS, LINE_PX, ROW_PAD_PX = 64, 18, 12
 
 
-def wrapped_rows(texts: Sequence[str | None], least: int = 68) -> int:
-    """A row height (px) that shows the longest of `texts` whole in a wide text column, at
-    least `least`; every row of a table has the same height."""
-    lines = max((math.ceil(len(t) / WRAP_CHARS) for t in texts if t), default=1)
+def wrapped_rows(texts: Sequence[str | None], least: int = 68, chars: int = WRAP_CHARS) -> int:
+    """A row height (px) that shows the longest of `texts` whole in a wide text column (or one
+    of `chars` characters a line), at least `least`; every row of a table has the same height."""
+    lines = max((math.ceil(len(t) / chars) for t in texts if t), default=1)
     return max(least, lines * LINE_PX + ROW_PAD_PX)
 
 
