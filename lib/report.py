@@ -1255,9 +1255,12 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     horizon = f"{o['horizon']:g} {o['horizon_unit']}"
     spend = values["clv"].null_count() < values.height
     alive = values["p_alive"].null_count() < values.height
+    # As on the page: where the Dropout check is a caution, P(alive) only ranks customers.
+    dropout = checks.filter(pl.col("check") == clv.DROPOUT_CHECK)["verdict"].to_list()
+    ranking = dropout == ["caution"]
     purchases = values["expected_purchases"].sum()
     total = values["clv"].sum() if spend else None
-    p_alive = values["p_alive"].mean() if alive else None
+    p_alive = values["p_alive"].mean() if alive and not ranking else None
     kpis = [
         _kpi("clv.customers", "Customers", values.height, fmt.count(values.height)),
         _kpi(
@@ -1271,7 +1274,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             "clv.mean_p_alive",
             "Mean P(alive)",
             p_alive,
-            fmt.pct(p_alive) if alive else "not identified",
+            "not identified" if not alive else "a ranking only" if ranking else fmt.pct(p_alive),
         ),
     ]
     bought = clv.purchase_lines(ds.tables["lines"]).lines
@@ -1325,9 +1328,6 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             )
         )
     if alive:
-        # As on the page: where the Dropout check is a caution, P(alive) only ranks customers.
-        dropout = checks.filter(pl.col("check") == clv.DROPOUT_CHECK)["verdict"].to_list()
-        ranking = dropout == ["caution"]
         blocks.append(Block("At risk", reading=clv.at_risk_reading(values, cur, ranking=ranking)))
     blocks.append(
         Block(

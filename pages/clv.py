@@ -234,9 +234,16 @@ cols[2].metric(
 )
 cols[3].metric(
     "Mean P(alive)",
-    "not identified" if fit.degenerate else fmt.pct(values["p_alive"].mean()),
+    "not identified"
+    if fit.degenerate
+    else "a ranking only"
+    if fit.ranks_only
+    else fmt.pct(values["p_alive"].mean()),
     help="Not shown: this data cannot tell when customers leave (see the trust table)."
     if fit.degenerate
+    else "Not shown: on this data P(alive) ranks customers but is no probability (the Dropout "
+    "check in the trust table), so its average says nothing."
+    if fit.ranks_only
     else "BG/NBD lets customers drop out only after a repeat purchase, so it counts every "
     "one-time buyer as alive."
     if model == "bgnbd"
@@ -339,7 +346,7 @@ if view == "Customers":
                 columns.in_percent(risky.select(SHOWN), "p_alive"), COLUMNS, ids=("customer_id",)
             )
             ui.download(risky, "clv_at_risk", key="clv_dl_risk")
-        ui.reading(clv.at_risk_reading(values, currency, ranking=fit.spread_unknown))
+        ui.reading(clv.at_risk_reading(values, currency, ranking=fit.ranks_only))
     ui.download(
         # Ranked when the button is clicked, not on every rerun; a partial of the library's
         # function, not a lambda of this page: Streamlit keeps the callable after the run, and
@@ -432,6 +439,13 @@ elif view == "Holdout check":
                 f"On the calibration period too, {model_label} cannot tell when customers leave "
                 f"({'; '.join(holdout.fit.problems)}): a close holdout only shows that customers "
                 "kept buying over this short a window."
+            )
+        elif holdout.fit.mean_unknown:
+            st.caption(
+                f"On the calibration period {model_label} cannot pin down the average chance of "
+                f"leaving: the data fits {clv.alike_text(holdout.fit)} about as well as "
+                f"{fmt.pct(clv.dropout_share(model, holdout.fit.purchases))}. How far the "
+                "predictions below miss shows how much that matters."
             )
         ui.chart(charts.holdout_purchases_chart(holdout.groups, unit), width="stretch")
         ui.reading(

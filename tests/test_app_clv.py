@@ -88,6 +88,22 @@ def test_marketplace_fit_without_dropout_shows_a_warning_instead_of_p_alive_and_
     assert "p_alive" not in top.columns
 
 
+def test_a_p_alive_that_only_ranks_customers_gets_no_mean():
+    """The web shop demo's Dropout check is a caution (P(alive) ranks customers, it is no
+    probability): the headline gives no average of it, and the at-risk reading says so."""
+    at = page("webshop")
+    checks = checks_table(at)
+    assert checks[checks["check"] == "Dropout (who leaves)"].iloc[0]["verdict"] != "OK"
+    assert metric(at, "Mean P(alive)").value == "a ranking only"
+    assert "so its average says nothing" in metric(at, "Mean P(alive)").help
+    # No top spender under 50%: read as a ranking, that says nobody has left no more than it
+    # says anyone has.
+    assert "No top-20% spender has a P(alive) under 50%, but on this data P(alive) only ranks" in (
+        texts(at)
+    )
+    assert "at least as likely as not to be active" not in texts(at)
+
+
 def test_retail_demo_with_real_dropout_shows_p_alive_and_the_at_risk_reading():
     at = page("retail")
     checks = checks_table(at)
@@ -147,6 +163,23 @@ def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     assert maes.max() <= 1.02 * maes.min()
     assert "holdout BG/NBD, MBG/NBD, Pareto/NBD predict alike" in texts(at)
     assert "so none predicted best" in texts(at)
+
+
+def test_a_calibration_fit_that_cannot_pin_down_the_average_dropout_says_so():
+    """The retail demo's calibration fit: a quarter of its dropout odds fits about as well
+    (test_clv checks the likelihoods), which the holdout view says over its predictions."""
+    at = page("retail")
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    plan = clv.holdout_plan(clv.purchase_lines(lines).lines, *clv.DEFAULT_HORIZON)
+    fit = clv.holdout_validation(lines, plan.calibration_end).fit
+    (quarter,) = fit.mean_alike
+    odds = fit.purchases["a"] / fit.purchases["b"]
+    assert (
+        "On the calibration period BG/NBD cannot pin down the average chance of leaving: the "
+        f"data fits an average of {quarter:.1%} per purchase about as well as "
+        f"{odds / (1 + odds):.1%}."
+    ) in texts(at)
 
 
 def test_retail_totals_carry_the_holdout_checks_caution():

@@ -12,7 +12,7 @@ from lifetimes.utils import summary_data_from_transaction_data
 from scipy.special import betaln, gammaln, hyp2f1
 
 from lib import __main__ as cli
-from lib import demo, formats, io
+from lib import demo, formats, io, measures
 from lib.analyses import clv
 from lib.formats import generic
 from lib.model import Dataset
@@ -1081,18 +1081,24 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
     assert clv.at_risk(values, top_share=0.2)["customer_id"].to_list() == ["b"]
     assert clv.at_risk(values, top_share=0.4)["customer_id"].to_list() == ["d", "b", "c"]
     assert clv.at_risk_reading(values) == (
-        "1 of the top 20% spenders are less likely than not to be active; the first listed spent "
+        "1 of the top 20% spenders is less likely than not to be active; the first listed spent "
         "90 and is 20.0% likely alive: win them back before they are gone."
     )
     # Where the fit pins down only the average chance of leaving, P(alive) is a ranking.
     assert clv.at_risk_reading(values, ranking=True) == (
-        "1 of the top 20% spenders have a P(alive) under 50%, the lowest first (spent 90): on "
+        "1 of the top 20% spenders has a P(alive) under 50%, the lowest first (spent 90): on "
         "this data P(alive) ranks who is likeliest gone, it is no probability (the Dropout "
         "check), so start with the first listed."
     )
     alive = values.with_columns(pl.lit(0.5).alias("p_alive"))
     assert clv.at_risk_reading(alive) == (
         "Every top-20% spender is at least as likely as not to be active (P(alive) 50% or more)."
+    )
+    # Read as a ranking, no one under 50% says nothing about who has left.
+    assert clv.at_risk_reading(alive, ranking=True) == (
+        "No top-20% spender has a P(alive) under 50%, but on this data P(alive) only ranks "
+        "customers, it is no probability (the Dropout check): that is no finding that none has "
+        "left, only that those of lowest P(alive) are likeliest gone."
     )
 
 
@@ -1301,8 +1307,126 @@ def test_a_and_b_say_they_are_not_pinned_down_where_the_dropout_check_says_so(ki
     # The holdout's calibration fit says the same in the models' comparison.
     dropout = f["comparison"].filter(pl.col("model") == "BG/NBD")["dropout"][0]
     calibration = dict(f["parameters_calibration"].select("parameter", "reading").iter_rows())
-    assert dropout in ("identified", "average only")
+    assert dropout in ("identified", "average only", clv.AVERAGE_UNKNOWN)
     assert (dropout == "average only") == (caveat in calibration["a"])
+    unclear = "Neither this value nor that average is pinned down"
+    assert (dropout == clv.AVERAGE_UNKNOWN) == (unclear in calibration["a"])
+
+
+def _held_gap(fit: clv.Fit, summary: pl.DataFrame, share: float) -> float:
+    """How much lower the best BG/NBD log-likelihood is with the average dropout held at `share`
+    (a = share c, b = (1 - share) c; r, alpha and c free) than at the fit: Nelder-Mead on the
+    published likelihood from three starts, the best kept, within e^-12..e^12 (beyond, the
+    beta functions of huge arguments lose every digit)."""
+    from scipy.optimize import minimize
+
+    def negative(z: np.ndarray) -> float:
+        if np.any(np.abs(z) > 12):
+            return np.inf
+        with np.errstate(all="ignore"):
+            r, alpha, c = np.exp(z)
+            params = {"r": r, "alpha": alpha, "a": share * c, "b": (1 - share) * c}
+            value = -_bgnbd_log_likelihood(params, summary)
+        return value if np.isfinite(value) else np.inf
+
+    p = fit.purchases
+    starts = [
+        np.log([p["r"], p["alpha"], p["a"] + p["b"]]),
+        np.zeros(3),
+        np.array([-3.0, 3.0, 2.0]),
+    ]
+    options = {"xatol": 1e-9, "fatol": 1e-9, "maxiter": 20_000, "maxfev": 20_000}
+    best = min(minimize(negative, s, method="Nelder-Mead", options=options).fun for s in starts)
+    return _bgnbd_log_likelihood(p, summary) + best
+
+
+@pytest.fixture(scope="module")
+def olist_lines() -> pl.DataFrame:
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    tables = []
+    for path in (
+        folder / "olist_orders_dataset.csv.gz",
+        folder / "olist_order_items_dataset.csv.gz",
+        folder / "olist_customers_dataset.csv.gz",
+        folder.parent / "olist_order_payments_dataset.parquet",
+    ):
+        tables += io.read_path(path)
+    return formats.assemble(tables).dataset.tables["lines"]
+
+
+def test_olist_calibration_does_not_pin_down_even_the_average_dropout(olist_lines):
+    """Olist's holdout calibration (12 repeat buyers): BG/NBD's average chance of leaving,
+    1.4% per purchase, fits the data no better than a quarter or four times its odds, yet the
+    page said BG/NBD "pins down the average"."""
+    plan = clv.holdout_plan(clv.purchase_lines(olist_lines).lines, *clv.DEFAULT_HORIZON)
+    known = measures.before(olist_lines, plan.calibration_end + timedelta(days=1))
+    summary = clv.customer_summary(clv.purchase_lines(known).lines, "weeks", plan.calibration_end)
+    fit = clv.holdout_validation(olist_lines, plan.calibration_end, "weeks").fit
+    assert fit.repeat_buyers == 12 and not fit.degenerate
+    p = fit.purchases
+    odds = p["a"] / p["b"]
+    quarter, four = odds / 4 / (1 + odds / 4), odds * 4 / (1 + odds * 4)
+    assert fit.mean_alike == pytest.approx((quarter, four), rel=1e-9)
+    for share in (quarter, four):
+        assert _held_gap(fit, summary, share) < clv.CHI2_HALF
+    assert fit.mean_unknown and fit.ranks_only and not fit.spread_unknown
+    check = clv.fit_checks(fit).row(0, named=True)
+    assert check["verdict"] == "caution"
+    assert check["note"].startswith(
+        f"BG/NBD cannot pin down even the average chance of leaving: the data fits an average of "
+        f"{quarter:.1%} or {four:.1%} per purchase about as well as {odds / (1 + odds):.1%}"
+    )
+    readings = dict(clv.parameter_table(fit).select("parameter", "reading").iter_rows())
+    assert all("Neither this value nor that average is pinned down" in readings[k] for k in "ab")
+    assert "pins down the average" not in " ".join(readings.values())
+
+
+def test_the_retail_demo_pins_down_its_average_dropout_and_its_calibration_one_side_only():
+    """The retail demo's full fit: a quarter and four times the odds both fit clearly worse.
+    Its holdout calibration: four times fits worse, a quarter does not."""
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    summary = clv.customer_summary(clv.purchase_lines(lines).lines, "weeks")
+    fit = clv.fit_models(summary, "weeks")
+    odds = fit.purchases["a"] / fit.purchases["b"]
+    assert fit.mean_alike == () and not fit.mean_unknown
+    for factor in (1 / 4, 4):
+        assert _held_gap(fit, summary, odds * factor / (1 + odds * factor)) > clv.CHI2_HALF
+    plan = clv.holdout_plan(clv.purchase_lines(lines).lines, *clv.DEFAULT_HORIZON)
+    known = measures.before(lines, plan.calibration_end + timedelta(days=1))
+    calibration = clv.customer_summary(
+        clv.purchase_lines(known).lines, "weeks", plan.calibration_end
+    )
+    held = clv.fit_models(calibration, "weeks")
+    odds = held.purchases["a"] / held.purchases["b"]
+    quarter, four = odds / 4 / (1 + odds / 4), odds * 4 / (1 + odds * 4)
+    assert _held_gap(held, calibration, quarter) < clv.CHI2_HALF
+    assert _held_gap(held, calibration, four) > clv.CHI2_HALF
+    assert held.mean_alike == pytest.approx((quarter,), rel=1e-9)
+
+
+def test_no_model_whose_average_dropout_is_unclear_is_suggested_instead():
+    """The chosen BG/NBD errs more per customer than MBG/NBD, but MBG/NBD cannot pin down its
+    average chance of leaving: it is not offered as the better model."""
+
+    def table(mbg_dropout: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            [
+                ("BG/NBD", 0.041, 53.0, 24.0, 1.2, "average only", 1736, ""),
+                ("MBG/NBD", 0.034, 40.0, 24.0, 0.67, mbg_dropout, 1736, ""),
+                ("Pareto/NBD", 0.0335, 40.0, 24.0, 0.67, "not identified", 1736, "x"),
+            ],
+            schema=clv.COMPARISON_SCHEMA,
+            orient="row",
+        )
+
+    assert clv.comparison_reading(table("average only"), 52, "weeks", chosen="BG/NBD").endswith(
+        "BG/NBD, which the figures above use, predicts worse: try MBG/NBD. Pareto/NBD cannot "
+        "tell when customers leave on this data, so its P(alive) and long-range figures are no "
+        "findings."
+    )
+    assert "try MBG/NBD" not in clv.comparison_reading(
+        table(clv.AVERAGE_UNKNOWN), 52, "weeks", chosen="BG/NBD"
+    )
 
 
 def test_a_holdout_cancellation_takes_nothing_back_from_the_calibration_purchases():

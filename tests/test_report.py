@@ -123,12 +123,18 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
             "clusters.silhouette": d.filter(pl.col("k") == k)["silhouette"][0],
         }
     if page == "clv":
+        from lib.analyses import clv
+
         v = f["customers"]
+        # Where the Dropout check is a caution P(alive) only ranks customers: no mean of it.
+        checks = f["sufficiency"].filter(pl.col("check") == clv.DROPOUT_CHECK)
         return {
             "clv.customers": v.height,
             "clv.expected_purchases": v["expected_purchases"].sum(),
             "clv.expected_value": v["clv"].sum(),
-            "clv.mean_p_alive": v["p_alive"].mean(),
+            "clv.mean_p_alive": None
+            if checks["verdict"].to_list() == ["caution"]
+            else v["p_alive"].mean(),
         }
     daily, steps = f["daily"], f["funnel"].filter(pl.col("platform") == "all")
     return {

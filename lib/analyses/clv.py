@@ -297,7 +297,7 @@ class Fit:
     and MBG/NBD; r, alpha, s, beta for Pareto/NBD); `spend`: p, q, v of Gamma-Gamma, or None with
     `spend_problem` saying why. `problems`: why the fit cannot tell when customers leave (empty:
     it can); `fitted_on`: customers the purchase model learnt from (a sample for a large
-    Pareto/NBD fit); `spread_gap`: see _spread_gap.
+    Pareto/NBD fit); `spread_gap`: see _spread_gap; `mean_alike`: see _mean_alike.
     """
 
     unit: str
@@ -312,6 +312,7 @@ class Fit:
     problems: tuple[str, ...] = field(default=())
     fitted_on: int = 0
     spread_gap: float = math.inf  # _spread_gap: under CHI2_HALF, the dropout's spread is unknown
+    mean_alike: tuple[float, ...] = ()  # _mean_alike: averages of dropout that fit about as well
 
     @property
     def degenerate(self) -> bool:
@@ -326,10 +327,22 @@ class Fit:
         return math.log(self.purchases["r"]) >= AT_BOUND
 
     @property
+    def mean_unknown(self) -> bool:
+        """The fit does not even pin down the average chance of leaving (the Dropout check's
+        caution): a quarter or four times its odds fit the data about as well."""
+        return not self.degenerate and bool(self.mean_alike)
+
+    @property
     def spread_unknown(self) -> bool:
         """The fit pins down the average chance of leaving, not how it differs between customers
-        (the Dropout check's caution): P(alive) ranks customers, it is no probability."""
-        return not self.degenerate and self.spread_gap < CHI2_HALF
+        (the Dropout check's caution)."""
+        return not self.degenerate and not self.mean_unknown and self.spread_gap < CHI2_HALF
+
+    @property
+    def ranks_only(self) -> bool:
+        """P(alive) ranks customers but is no probability: the dropout is known at most on
+        average (the Dropout check's caution)."""
+        return self.mean_unknown or self.spread_unknown
 
     @property
     def label(self) -> str:
@@ -386,9 +399,9 @@ def dropout_share(model: str, params: dict[str, float]) -> float:
 
 def _fit_purchases(
     model: str, summary: pl.DataFrame, penalizer: float
-) -> tuple[dict[str, float], np.ndarray, bool, int]:
+) -> tuple[dict[str, float], np.ndarray, bool, int, float, tuple[float, ...]]:
     """Parameters, their log-values on lifetimes' scaled time, whether the optimiser converged,
-    and how many customers the fit used."""
+    how many customers the fit used, _spread_gap and _mean_alike."""
     from autograd import value_and_grad
     from scipy.optimize import minimize
 
@@ -442,8 +455,9 @@ def _fit_purchases(
     if model == "pareto":
         params["beta"] /= scale
     logs = np.asarray(out.x, dtype=float)
-    spread = _spread_gap(model, logs, (x, recency * scale, big_t * scale, weights, 0.0))
-    return params, logs, _converged(out), rows.height, spread
+    unpenalised = (x, recency * scale, big_t * scale, weights, 0.0)
+    spread = _spread_gap(model, logs, unpenalised)
+    return params, logs, _converged(out), rows.height, spread, _mean_alike(model, logs, unpenalised)
 
 
 # Half the 95% point of a chi-square with one degree of freedom: a log-likelihood this much
@@ -467,6 +481,57 @@ def _spread_gap(model: str, logs: np.ndarray, args: tuple) -> float:
         gap = _quiet(lambda: nll(shifted, *args) - nll(logs, *args)) * weights.sum()
     # A likelihood that cannot be evaluated there says nothing: no caution.
     return float(gap) if math.isfinite(gap) else math.inf
+
+
+# The average chance of leaving is pinned down when the data fits an average with a MEAN_FACTOR-th
+# or MEAN_FACTOR times its odds clearly worse.
+MEAN_FACTOR = 4.0
+
+
+def _mean_alike(model: str, logs: np.ndarray, args: tuple) -> tuple[float, ...]:
+    """Averages of the chance of leaving (dropout_share) the data cannot tell from the fitted
+    one: of the two with a MEAN_FACTOR-th and MEAN_FACTOR times its odds, those at which the
+    data's log-likelihood (unpenalised, summed over customers), refitted with that average held,
+    is less than CHI2_HALF below the fit's. Empty: the data pins the average down. BG/NBD and
+    MBG/NBD only (a refit of Pareto/NBD, whose likelihood has no gradient, takes seconds)."""
+    if model == "pareto":
+        return ()
+    from autograd import numpy as anp
+    from autograd import value_and_grad
+    from scipy.optimize import minimize
+
+    nll = _fitter_class(model)._negative_log_likelihood
+    fitted = _quiet(lambda: nll(logs, *args))
+    if not math.isfinite(fitted):
+        return ()
+    # a and b as their sum and their ratio: r, alpha and the sum are refitted, the ratio held.
+    alike = []
+    for log_odds in (
+        logs[2] - logs[3] - math.log(MEAN_FACTOR),
+        logs[2] - logs[3] + math.log(MEAN_FACTOR),
+    ):
+        share = 1 / (1 + math.exp(-log_odds))
+        log_a, log_b = math.log(share), math.log1p(-share)
+
+        def held(z, *a, log_a=log_a, log_b=log_b):
+            return nll(anp.array([z[0], z[1], log_a + z[2], log_b + z[2]]), *a)
+
+        # From the fit's own start, with a tolerance that does not stop on the flat stretches
+        # these likelihoods have (started at the fit, or at 1e-7, it stopped up to 0.4 above).
+        out = _quiet(
+            lambda held=held: minimize(
+                value_and_grad(held),
+                x0=np.full(3, 0.1),
+                args=args,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
+                tol=1e-10,
+            )
+        )
+        if (out.fun - fitted) * args[3].sum() < CHI2_HALF:
+            alike.append(share)
+    return tuple(alike)
 
 
 def _converged(out) -> bool:
@@ -541,7 +606,7 @@ def fit_models(
         )
     if penalizer < 0:
         raise ValueError("penalizer must be 0 or more")
-    params, logs, converged, used, spread = _fit_purchases(model, summary, penalizer)
+    params, logs, converged, used, spread, mean_alike = _fit_purchases(model, summary, penalizer)
     if not all(math.isfinite(v) and v > 0 for v in params.values()):
         raise FitError(
             f"The purchase model ({MODELS[model]}) gave unusable parameters.",
@@ -563,6 +628,7 @@ def fit_models(
         problems,
         used,
         spread,
+        mean_alike,
     )
 
 
@@ -1071,6 +1137,17 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
             )
             for m, name, value, _ in dropout
         ]
+    elif fit.mean_unknown:  # the Dropout check's caution: not even the average
+        dropout = [
+            (
+                m,
+                name,
+                value,
+                f"{reading} Neither this value nor that average is pinned down: the data fits "
+                f"{alike_text(fit)} about as well (the Dropout check).",
+            )
+            for m, name, value, reading in dropout
+        ]
     elif fit.spread_unknown:  # the Dropout check's caution: the average, not the spread
         dropout = [
             (
@@ -1137,6 +1214,19 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 "not findings (what would help: under the table).",
             )
         )
+    elif fit.mean_unknown:
+        rows.append(
+            (
+                DROPOUT_CHECK,
+                f"{fmt.pct(share)} per purchase",
+                "caution",
+                f"{fit.label} cannot pin down even the average chance of leaving: the data fits "
+                f"{alike_text(fit)} about as well as {fmt.pct(share)} (a log-likelihood less "
+                f"than {CHI2_HALF} lower, within what chance allows). Expected purchases and value "
+                "lean on that average: check them against the holdout; read P(alive) and the "
+                "at-risk list as a ranking, not as probabilities.",
+            )
+        )
     elif fit.spread_unknown:
         rows.append(
             (
@@ -1187,6 +1277,12 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
             )
         )
     return pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row")
+
+
+def alike_text(fit: Fit) -> str:
+    """The averages of dropout the data fits about as well as the fit's, in words."""
+    shares = " or ".join(fmt.pct(s) for s in fit.mean_alike)
+    return f"an average of {shares} per purchase"
 
 
 def sufficiency(
@@ -1496,6 +1592,9 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# The comparison's dropout verdict of a fit that does not pin down even the average chance of
+# leaving (Fit.mean_unknown).
+AVERAGE_UNKNOWN = "average unclear"
 COMPARISON_SCHEMA = {
     "model": pl.String,
     "mae_purchases": pl.Float64,
@@ -1583,11 +1682,19 @@ def compare_models(
                 overall["total_error"],
                 "not identified"
                 if fit.degenerate
-                else "average only"  # the Dropout check's caution (fit_checks)
+                else AVERAGE_UNKNOWN  # the Dropout check's cautions (fit_checks)
+                if fit.mean_unknown
+                else "average only"
                 if fit.spread_unknown
                 else "identified",
                 fit.fitted_on,
-                "; ".join(fit.problems),
+                "; ".join(fit.problems)
+                or (
+                    f"the average chance of leaving is unclear: {alike_text(fit)} fits about "
+                    "as well"
+                    if fit.mean_unknown
+                    else ""
+                ),
             )
         )
     if not holdouts and failure is not None:
@@ -1724,7 +1831,7 @@ def comparison_reading(
         better = [
             r["model"]
             for r in alike
-            if r["dropout"] != "not identified"
+            if r["dropout"] in ("identified", "average only")
             and (r["total_error"] is None or total is None or abs(r["total_error"]) <= abs(total))
         ]
         text += (
@@ -1770,8 +1877,15 @@ def at_risk_reading(
     values: pl.DataFrame, currency: str = "", top_share: float = 0.2, ranking: bool = False
 ) -> str:
     """One sentence on the at-risk list (values: customer_values); with `ranking` (a fit whose
-    P(alive) only ranks customers: Fit.spread_unknown) it reads P(alive) as a ranking."""
+    P(alive) only ranks customers: Fit.ranks_only) it reads P(alive) as a ranking."""
     risky = at_risk(values, values.height, top_share)
+    one = risky.height == 1
+    if risky.height == 0 and ranking:
+        return (
+            f"No top-{fmt.pct(top_share, 0)} spender has a P(alive) under 50%, but on this data "
+            "P(alive) only ranks customers, it is no probability (the Dropout check): that is no "
+            "finding that none has left, only that those of lowest P(alive) are likeliest gone."
+        )
     if risky.height == 0:
         return (
             f"Every top-{fmt.pct(top_share, 0)} spender is at least as likely as not to be active "
@@ -1780,15 +1894,17 @@ def at_risk_reading(
     first = risky.row(0, named=True)
     if ranking:
         return (
-            f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders have a "
-            f"P(alive) under 50%, the lowest first (spent {fmt.money(first['spent'], currency)}): "
-            "on this data P(alive) ranks who is likeliest gone, it is no probability (the Dropout "
+            f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
+            f"{'has' if one else 'have'} a P(alive) under 50%, the lowest first (spent "
+            f"{fmt.money(first['spent'], currency)}): on this data P(alive) ranks who is likeliest "
+            "gone, it is no probability (the Dropout "
             "check), so start with the first listed."
         )
     return (
-        f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders are less likely "
-        f"than not to be active; the first listed spent {fmt.money(first['spent'], currency)} "
-        f"and is {fmt.pct(first['p_alive'])} likely alive: win them back before they are gone."
+        f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
+        f"{'is' if one else 'are'} less likely than not to be active; the first listed spent "
+        f"{fmt.money(first['spent'], currency)} and is {fmt.pct(first['p_alive'])} likely alive: "
+        "win them back before they are gone."
     )
 
 
