@@ -497,14 +497,15 @@ def lateness_follow_up() -> None:
         return
     check.number("delivery_follow_months", 1, 12, lateness.MONTHS, label="Months followed")
     months = st.slider(
-        "Months followed after the first order",
+        "Months followed after the first order arrived",
         1,
         12,
         lateness.MONTHS,
         key="delivery_follow_months",
         bind=links.BIND,
-        help="Repeat orders and revenue count within this many calendar months of a customer's "
-        "first order. Customers the data does not follow that long yet are left out.",
+        help="Repeat orders and revenue count within this many calendar months of the day a "
+        "customer's first order arrived. Customers the data does not follow that long yet are "
+        "left out.",
     )
     purchases = ui.cached(movement.purchase_orders)(ds.key, ds.table("lines"))
     first = cached_first_orders(ds.key, purchases, orders)
@@ -533,7 +534,8 @@ def lateness_follow_up() -> None:
             "group": columns.key("Customers"),
             "customers": columns.count(
                 "Followed",
-                help=f"First order delivered, followed for {fmt.counted(months, 'month')}.",
+                help=f"First order delivered, followed for {fmt.counted(months, 'month')} after "
+                "it arrived.",
             ),
             "repeaters": columns.count("Ordered again"),
             "repeat_share": columns.percent(
@@ -546,7 +548,8 @@ def lateness_follow_up() -> None:
             "median_days_to_next": columns.number(
                 "Median days to next",
                 0,
-                help="Days from the first order to the next, median among those who ordered again.",
+                help="Days from the first order's arrival to the next order, median among those "
+                "who ordered again.",
             ),
             "revenue_following": None,  # a group total: the per-customer figures compare groups
             "revenue_per_customer": columns.money(

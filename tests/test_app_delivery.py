@@ -92,7 +92,8 @@ def test_the_page_runs_on_uploaded_real_olist_files_and_shows_their_late_share()
 
 def follow_ups(months: int) -> dict[str, tuple[int, int]]:
     """Per group of the first order's delivery: (customers followed, of them ordering again
-    within `months` calendar months), computed here from the demo's lines and orders."""
+    after it arrived and within `months` calendar months of its arrival), computed here from
+    the demo's lines and orders."""
     ds = formats.assemble_demo("marketplace").dataset
     lines, orders = ds.tables["lines"], ds.tables["orders"]
     bought = (
@@ -105,14 +106,6 @@ def follow_ups(months: int) -> dict[str, tuple[int, int]]:
     first = bought.group_by("customer_id", maintain_order=True).agg(
         pl.col("order_id").first(), pl.col("ordered_at").first().alias("first_at")
     )
-    again = (
-        bought.join(first, on="customer_id", suffix="_first")
-        .filter(
-            (pl.col("order_id") != pl.col("order_id_first"))
-            & (pl.col("ordered_at") < pl.col("first_at").dt.offset_by(f"{months}mo"))
-        )["customer_id"]
-        .unique()
-    )
     delivered = orders.filter(
         (pl.col("status") == "delivered")
         & pl.col("delivered_at").is_not_null()
@@ -122,9 +115,22 @@ def follow_ups(months: int) -> dict[str, tuple[int, int]]:
         & (pl.col("delivered_at") >= pl.col("ordered_at"))
         & (pl.col("shipped_at").is_null() | (pl.col("delivered_at") >= pl.col("shipped_at")))
         & (pl.col("estimated_delivery_at").dt.date() >= pl.col("ordered_at").dt.date())
-    ).select("order_id", (pl.col("delivered_at") > pl.col("estimated_delivery_at")).alias("late"))
+    ).select(
+        "order_id",
+        pl.col("delivered_at").alias("arrived"),
+        (pl.col("delivered_at") > pl.col("estimated_delivery_at")).alias("late"),
+    )
     followed = first.join(delivered, on="order_id").filter(
-        pl.col("first_at").dt.offset_by(f"{months}mo") <= last
+        pl.col("arrived").dt.offset_by(f"{months}mo") <= last
+    )
+    again = (
+        bought.join(followed, on="customer_id", suffix="_first")
+        .filter(
+            (pl.col("order_id") != pl.col("order_id_first"))
+            & (pl.col("ordered_at") > pl.col("arrived"))
+            & (pl.col("ordered_at") < pl.col("arrived").dt.offset_by(f"{months}mo"))
+        )["customer_id"]
+        .unique()
     )
     out = {}
     for group, late in (("First order on time", False), ("First order late", True)):

@@ -28,6 +28,9 @@ ORDERS = pl.DataFrame(
         ("o9", "e", D(2024, 1, 5, 10), "shipped", None, D(2024, 1, 15)),
         ("o10", "f", D(2024, 12, 1, 10), "delivered", D(2024, 12, 5), D(2024, 12, 10)),
         ("o11", "g", D(2024, 12, 31, 12), "delivered", None, D(2025, 1, 10)),
+        # h orders again an hour later, before the first order arrives: that cannot answer to it.
+        ("o12", "h", D(2024, 1, 6, 10), "delivered", D(2024, 1, 20), D(2024, 1, 25)),
+        ("o13", "h", D(2024, 1, 6, 11), "delivered", D(2024, 1, 21), D(2024, 1, 25)),
     ],
     schema={
         "order_id": pl.String,
@@ -52,7 +55,7 @@ LINES = ORDERS.select(
 FIRST = lateness.first_orders(movement.purchase_orders(LINES), ORDERS)
 
 
-def test_each_customer_is_followed_from_the_first_purchase_for_the_chosen_months():
+def test_each_customer_is_followed_from_the_first_orders_arrival_for_the_chosen_months():
     follow = lateness.customer_follow_ups(FIRST, months=6)
     assert follow.select(
         "customer_id",
@@ -63,11 +66,15 @@ def test_each_customer_is_followed_from_the_first_purchase_for_the_chosen_months
         "orders_following",
         "revenue_following",
     ).rows() == [
-        ("a", "late", True, True, 31.0, 1, 30.0),
-        ("b", "on time", True, True, 60.0, 2, 30.0),
+        # o1 arrived 12 Jan 00:00, o2 was placed 1 Feb 10:00: 20 days and 10 hours later.
+        ("a", "late", True, True, pytest.approx(20 + 10 / 24), 1, 30.0),
+        # o3 arrived 5 Jan; o4 on 2 Mar 10:00 (26 + 29 + 2 days, 10 hours), o5 on 1 Jun, both
+        # before 5 Jul.
+        ("b", "on time", True, True, pytest.approx(57 + 10 / 24), 2, 30.0),
         ("c", "on time", True, False, None, 0, 0.0),
-        ("d", "late", True, False, None, 0, 0.0),  # o8 came after the six months
-        ("e", None, True, False, None, 0, 0.0),  # first order not delivered
+        ("d", "late", True, False, None, 0, 0.0),  # o8 came after the six months (20 Jul)
+        ("e", None, False, None, None, None, None),  # first order not delivered
+        ("h", "on time", True, False, None, 0, 0.0),  # o13 came before o12 arrived
         ("f", "on time", False, None, None, None, None),  # the data ends a month later
         ("g", None, False, None, None, None, None),
     ]
@@ -79,24 +86,27 @@ def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them(
     follow = lateness.customer_follow_ups(FIRST, months=6)
     result = lateness.lateness_groups(follow, 6)
     low, high = stats.wilson(1, 2)
+    low3, high3 = stats.wilson(1, 3)
     assert result.groups.rows() == [
-        ("on time", 2, 1, 0.5, low, high, 60.0, 30.0, 15.0, 30.0),
-        ("late", 2, 1, 0.5, low, high, 31.0, 30.0, 15.0, 30.0),
+        ("on time", 3, 1, pytest.approx(1 / 3), low3, high3, pytest.approx(57 + 10 / 24))
+        + (30.0, 10.0, 30.0),
+        ("late", 2, 1, 0.5, low, high, pytest.approx(20 + 10 / 24), 30.0, 15.0, 30.0),
     ]
     assert (result.not_delivered, result.too_recent) == (2, 1)
     assert lateness.lateness_reading(result, "BRL") == (
         "Of customers whose first order arrived late, 50.0% (95% interval 9.5%–90.5%, 1 of 2 "
-        "customers) ordered again within 6 months, against 50.0% (95% interval 9.5%–90.5%, 1 of "
-        "2 customers) after an on-time first order: the intervals overlap, so the data cannot "
-        "tell the two groups apart. Too few repeat buyers to compare their time to the next "
-        "order or what they spend (1 after a late first order and 1 after a timely first order; "
-        "at least 30 each are needed)."
+        "customers) ordered again within 6 months of its arrival, against 33.3% (95% interval "
+        f"{low3:.1%}–{high3:.1%}, 1 of 3 customers) after an on-time first order: the intervals "
+        "overlap, so the data cannot tell the two groups apart. Too few repeat buyers to compare "
+        "their time to the next order or what they spend (1 after a late first order and 1 "
+        "after a timely first order; at least 30 each are needed)."
     )
     assert lateness.followed_note(result) == (
-        "Each customer is followed for 6 calendar months after the first order, whose delivery "
-        "sets the group; the interval is a 95% Wilson interval. Left out: 2 customers whose "
-        "first order was never delivered and 1 whose first order is less than 6 months before "
-        "the data ends."
+        "Each customer is followed for 6 calendar months after the first order arrived, its "
+        "delivery setting the group; orders placed before it arrived do not count, as they "
+        "cannot answer to it. The interval is a 95% Wilson interval. Left out: 2 customers whose "
+        "first order was never delivered and 1 whose first order arrived less than 6 months "
+        "before the data ends."
     )
     # Eight months: d's second order counts.
     longer = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, months=8), 8)
@@ -107,7 +117,7 @@ def test_a_group_nobody_can_be_followed_in_is_said_plainly():
     first = lateness.first_orders(movement.purchase_orders(LINES), ORDERS)
     follow = lateness.customer_follow_ups(first, 6).filter(pl.col("group") != "late")
     result = lateness.lateness_groups(follow, 6)
-    assert result.groups["customers"].to_list() == [2, 0]
+    assert result.groups["customers"].to_list() == [3, 0]
     assert result.groups["repeat_share"].to_list()[1] is None
     assert lateness.lateness_reading(result).startswith(
         "No customer whose first order arrived late can be followed for 6 months yet"
@@ -118,7 +128,7 @@ def test_headless_needs_delivery_dates():
     ds = Dataset("tiny", "generic", "BRL", tables={"lines": LINES, "orders": ORDERS})
     out = lateness.headless(ds, months=6)
     assert set(out) == {"groups", "customers"}
-    assert out["groups"]["customers"].to_list() == [2, 2]
+    assert out["groups"]["customers"].to_list() == [3, 2]
     bare = Dataset("tiny", "generic", "BRL", tables={"lines": LINES})
     with pytest.raises(ValueError, match="needs delivery dates"):
         lateness.headless(bare)
@@ -138,9 +148,13 @@ def test_the_marketplace_demos_late_first_orders_are_followed_by_fewer_repeat_or
     result = lateness.follow_lateness(ds)
     follow = result.customers
     last = movement.purchase_orders(ds.tables["lines"])["ordered_at"].max()
+    # Followed: delivered, and arrived six months or more before the data's last purchase.
+    arrived = follow["arrived_at"]
     assert (
-        follow["observed"].to_list() == (follow["first_at"].dt.offset_by("6mo") <= last).to_list()
+        follow["observed"].to_list()
+        == (arrived.is_not_null() & (arrived.dt.offset_by("6mo") <= last)).to_list()
     )
+    assert (follow["arrived_at"].is_null() == follow["group"].is_null()).all()
     reading = lateness.lateness_reading(result)
     assert "a late first order is followed by fewer repeat orders" in reading
     # Without the planted effect, lateness makes no difference the intervals can see.
@@ -195,9 +209,10 @@ def test_the_marketplace_pattern_keeps_persons_their_order_counts_and_states():
     assert planted.planted == unplanted.planted
 
 
-def test_a_customer_is_followed_when_the_data_reaches_the_calendar_months_after_the_first_order():
-    # The data ends 28 Feb 2025: six months after 31 Aug 2024 is 28 Feb (the month's end), so
-    # that customer is followed; six months after 1 Sep is 1 Mar, which the data does not reach.
+def test_a_customer_is_followed_when_the_data_reaches_the_calendar_months_after_the_arrival():
+    # Each order arrives as it is placed. The data ends 28 Feb 2025: six months after 31 Aug
+    # 2024 is 28 Feb (the month's end), so that customer is followed; six months after 1 Sep is
+    # 1 Mar, which the data does not reach.
     rows = [
         ("x", "a", D(2024, 8, 28, 9)),
         ("y", "b", D(2024, 8, 31, 9)),
@@ -210,7 +225,14 @@ def test_a_customer_is_followed_when_the_data_reaches_the_calendar_months_after_
         schema={"order_id": pl.String, "customer_id": pl.String, "ordered_at": pl.Datetime("us")},
         orient="row",
     ).with_columns(pl.lit(1.0).alias("revenue"))
-    first = lateness.first_orders(bought, ORDERS.clear())
+    orders = bought.select(
+        "order_id",
+        pl.lit("delivered").alias("status"),
+        pl.col("ordered_at"),
+        pl.col("ordered_at").alias("delivered_at"),
+        (pl.col("ordered_at") + pl.duration(days=3)).alias("estimated_delivery_at"),
+    )
+    first = lateness.first_orders(bought, orders)
     follow = lateness.customer_follow_ups(first, 6)
     assert follow.select("customer_id", "observed").rows() == [
         ("a", True),

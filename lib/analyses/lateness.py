@@ -1,9 +1,10 @@
-"""Lateness and what follows: do customers whose first order came late order again?"""
+"""Lateness and what follows: do customers whose first order came late order again once it
+arrived?"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
@@ -21,6 +22,7 @@ _CUSTOMER_SCHEMA = {
     "customer_id": pl.String,
     "first_order_id": pl.String,
     "first_at": pl.Datetime("us"),
+    "arrived_at": pl.Datetime("us"),
     "group": pl.String,
     "observed": pl.Boolean,
     "ordered_again": pl.Boolean,
@@ -36,9 +38,10 @@ class FirstOrders:
     (a page caches this; customer_follow_ups then reruns in a few milliseconds).
 
     `customers`: one row per customer with a purchase, by first_at then first_order_id:
-    customer_id, first_order_id, first_at, group ("late" or "on time": the first order's
-    delivery, measures.delivered and measures.late; null when it was not delivered).
-    `later`: one row per later purchase: customer_id, ordered_at, revenue, first_at.
+    customer_id, first_order_id, first_at, arrived_at (the first order's delivery) and group
+    ("late" or "on time": measures.delivered and measures.late), both null when the first order
+    was not delivered.
+    `later`: one row per later purchase: customer_id, ordered_at, revenue, arrived_at.
     `last_at`: the data's last purchase (None without purchases).
     """
 
@@ -63,32 +66,37 @@ def first_orders(purchases: pl.DataFrame, orders: pl.DataFrame) -> FirstOrders:
         pl.col("order_id").alias("first_order_id"),
         pl.col("ordered_at").alias("first_at"),
     )
+    delivered = measures.delivered(orders)
     delivery = orders.lazy().select(
         pl.col("order_id").alias("first_order_id"),
-        pl.when(measures.delivered(orders))
+        pl.when(delivered).then(pl.col("delivered_at")).alias("arrived_at"),
+        pl.when(delivered)
         .then(pl.when(measures.late()).then(pl.lit("late")).otherwise(pl.lit("on time")))
         .alias("group"),
     )
+    customers = firsts.join(delivery, on="first_order_id", how="left", maintain_order="left")
     customers, later = pl.collect_all(
         [
-            firsts.join(delivery, on="first_order_id", how="left", maintain_order="left"),
+            customers,
             ranked.filter(~pl.col("_first"))
             .select("customer_id", "ordered_at", "revenue")
-            .join(firsts.select("customer_id", "first_at"), on="customer_id"),
+            .join(customers.select("customer_id", "arrived_at"), on="customer_id"),
         ]
     )
     return FirstOrders(customers, later, purchases["ordered_at"].max())
 
 
 def customer_follow_ups(first: FirstOrders, months: int = MONTHS) -> pl.DataFrame:
-    """What followed each customer's first purchase, within `months` calendar months of it.
+    """What followed each customer's first order once it arrived, within `months` calendar
+    months of its delivery: orders placed before it arrived (the same basket split in two, or
+    a second order while waiting) cannot answer to how it was delivered, so they do not count.
 
     One row per customer of `first.customers`, in its order: customer_id, first_order_id,
-    first_at, group, observed (the data runs at least `months` months past the first
-    purchase), ordered_again (another purchase within the months), days_to_next (elapsed days to
-    the next purchase within them; null otherwise), orders_following and revenue_following (the
-    other purchases within them). ordered_again, days_to_next and the following figures are null
-    when not observed.
+    first_at, arrived_at, group, observed (the first order arrived and the data runs at least
+    `months` months past its arrival), ordered_again (a purchase after the arrival and within
+    the months), days_to_next (elapsed days from the arrival to the next such purchase; null
+    otherwise), orders_following and revenue_following (those purchases). ordered_again,
+    days_to_next and the following figures are null when not observed.
     """
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -97,11 +105,14 @@ def customer_follow_ups(first: FirstOrders, months: int = MONTHS) -> pl.DataFram
     span = f"{months}mo"
     following = (
         first.later.lazy()
-        .filter(pl.col("ordered_at") < pl.col("first_at").dt.offset_by(span))
+        .filter(
+            (pl.col("ordered_at") > pl.col("arrived_at"))
+            & (pl.col("ordered_at") < pl.col("arrived_at").dt.offset_by(span))
+        )
         .group_by("customer_id")
         .agg(
             (
-                (pl.col("ordered_at").min() - pl.col("first_at").first()).dt.total_microseconds()
+                (pl.col("ordered_at").min() - pl.col("arrived_at").first()).dt.total_microseconds()
                 / DAY_US
             ).alias("days_to_next"),
             pl.len().cast(pl.Int64).alias("orders_following"),
@@ -112,7 +123,11 @@ def customer_follow_ups(first: FirstOrders, months: int = MONTHS) -> pl.DataFram
     return (
         first.customers.lazy()
         .join(following, on="customer_id", how="left", maintain_order="left")
-        .with_columns((pl.int_range(pl.len()) < _followed(first, span)).alias("observed"))
+        .with_columns(
+            (pl.col("arrived_at").dt.offset_by(span) <= first.last_at)
+            .fill_null(False)
+            .alias("observed")
+        )
         .with_columns(
             when_seen.then(pl.col("orders_following").is_not_null()).alias("ordered_again"),
             when_seen.then(pl.col("days_to_next")).alias("days_to_next"),
@@ -123,20 +138,6 @@ def customer_follow_ups(first: FirstOrders, months: int = MONTHS) -> pl.DataFram
         .cast(_CUSTOMER_SCHEMA)
         .collect()
     )
-
-
-def _followed(first: FirstOrders, span: str) -> int:
-    """How many customers (a prefix: they are in first_at order) the data follows for `span`,
-    i.e. whose first_at plus `span` is at most the last purchase. Calendar offsets clamp to a
-    month's end, so only first purchases within a week after the last purchase minus `span` need
-    the exact offset; those before it are all followed, those after it none."""
-    assert first.last_at is not None
-    starts = first.customers["first_at"]
-    limit = pl.select(pl.lit(first.last_at).dt.offset_by(f"-{span}")).item()
-    sure = int(starts.search_sorted(limit, side="right"))
-    edge = int(starts.search_sorted(limit + timedelta(days=7), side="right"))
-    near = starts.slice(sure, edge - sure).dt.offset_by(span)
-    return sure + int((near <= first.last_at).sum())
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,10 @@ def followed_note(result: Lateness) -> str:
     the report's say it alike."""
     return (
         f"Each customer is followed for {fmt.counted(result.months, 'calendar month')} after the "
-        "first order, whose delivery sets the group; the interval is a 95% Wilson interval. Left "
+        "first order arrived, its delivery setting the group; orders placed before it arrived do "
+        "not count, as they cannot answer to it. The interval is a 95% Wilson interval. Left "
         f"out: {fmt.count(result.not_delivered)} customers whose first order was never delivered "
-        f"and {fmt.count(result.too_recent)} whose first order is less than "
+        f"and {fmt.count(result.too_recent)} whose first order arrived less than "
         f"{fmt.counted(result.months, 'month')} before the data ends."
     )
 
@@ -234,7 +236,7 @@ def lateness_reading(result: Lateness, currency: str = "") -> str:
     repeat buyers exist to tell."""
     rows = {r["group"]: r for r in result.groups.iter_rows(named=True)}
     late, on_time = rows["late"], rows["on time"]
-    window = f"within {fmt.counted(result.months, 'month')}"
+    window = f"within {fmt.counted(result.months, 'month')} of its arrival"
     if not late["customers"] or not on_time["customers"]:
         missing = "late" if not late["customers"] else "on time"
         return (
@@ -275,11 +277,12 @@ def lateness_reading(result: Lateness, currency: str = "") -> str:
         )
     else:
         text += (
-            f" Repeat buyers placed their next order after a median "
-            f"{fmt.number(late['median_days_to_next'], 0)} days after a late first order and "
-            f"{fmt.number(on_time['median_days_to_next'], 0)} days after an on-time one, and "
+            f" Repeat buyers placed their next order a median "
+            f"{fmt.number(late['median_days_to_next'], 0)} days after a late first order arrived "
+            f"and {fmt.number(on_time['median_days_to_next'], 0)} days after an on-time one, and "
             f"spent {fmt.money(late['revenue_per_repeater'], currency)} against "
-            f"{fmt.money(on_time['revenue_per_repeater'], currency)} {window}."
+            f"{fmt.money(on_time['revenue_per_repeater'], currency)} within "
+            f"{fmt.counted(result.months, 'month')}."
         )
     return text
 
