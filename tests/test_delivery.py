@@ -5,6 +5,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from scipy.stats import binomtest
 
 from lib import demo, formats, io, measures
 from lib.analyses import categories, lateness, movement
@@ -211,15 +212,78 @@ def test_readings_name_the_worst_stage_and_the_review_cost():
     k = dv.kpis(facts())
     assert dv.kpi_reading(k).startswith("50.0% of delivered orders arrived after the estimate")
     assert "carrier → delivered" in dv.stage_reading(dv.stage_durations(facts()))
-    assert "goes with 3.00 fewer stars" in dv.review_reading(k)
+    # An association, said as one: no promise that fewer late orders lift reviews.
+    assert dv.review_reading(k).endswith("goes with 3.00 fewer stars on average.")
+    # Medians do not add up: the stage's beside the whole delivery's, not as a share of it.
+    assert "(the whole delivery: median " in dv.stage_reading(dv.stage_durations(facts()))
     routes = dv.performance_by(keyed(), "route")
-    assert "100.0% late" in dv.route_reading(routes)
+    # 2 of 2 late across states, 1 of 3 within one: intervals that overlap.
+    other, same = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((2, 2), (1, 3)))
+    assert dv.route_reading(routes).endswith(
+        "are 100.0% late, against 5.0 days and 33.3% within a state; the late rates' 95% "
+        f"intervals ({other.low:.1%}–100.0% and {same.low:.1%}–{same.high:.1%}) overlap, so the "
+        "data cannot tell the routes apart on lateness."
+    )
 
 
-def test_group_reading_names_the_group_with_most_late_orders_above_average():
+def test_route_reading_advises_on_distance_only_when_the_late_rates_differ_beyond_chance():
+    def routes(other: tuple[int, int], same: tuple[int, int]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "route": ["other state", "same state"],
+                "orders": [other[1], same[1]],
+                "late_orders": [other[0], same[0]],
+                "late_rate": [other[0] / other[1], same[0] / same[1]],
+                "median_days": [12.0, 7.0],
+            }
+        )
+
+    # 100 of 1,000 (8.3%-12.0%) against 50 of 1,000 (3.8%-6.5%): apart.
+    assert dv.route_reading(routes((100, 1000), (50, 1000))) == (
+        "Orders crossing states take 12.0 days (median) and are 10.0% late, against 7.0 days and "
+        "5.0% within a state: orders crossing states are late more often beyond chance, so "
+        "recruit sellers near the customers."
+    )
+    assert dv.route_reading(routes((50, 1000), (100, 1000))).endswith(
+        ": orders within a state are late more often beyond chance, so distance is not what "
+        "makes orders late here."
+    )
+    other, same = (binomtest(k, 100).proportion_ci(method="wilson") for k in (9, 6))
+    assert other.low < same.high
+    assert dv.route_reading(routes((9, 100), (6, 100))).endswith(
+        f"; the late rates' 95% intervals ({other.low:.1%}–{other.high:.1%} and "
+        f"{same.low:.1%}–{same.high:.1%}) overlap, so the data cannot tell the routes apart on "
+        "lateness."
+    )
+
+
+def test_group_reading_names_no_group_whose_late_rate_is_above_average_only_by_chance():
+    # s2: 2 of 2 late against 40% overall, but 2 orders' 95% interval reaches down to 34.2%.
     table = dv.performance_by(keyed(), "seller_id")
-    text = dv.group_reading(table, "seller_id", "seller", 0.4, min_orders=1)
-    assert text.startswith("Fix seller s2 first: 100.0% late against 40.0% overall")
+    ci = binomtest(2, 2).proportion_ci(method="wilson")
+    assert ci.low < 0.4
+    assert dv.group_reading(table, "seller_id", "seller", 0.4, min_orders=1) == (
+        "No seller is late beyond what chance explains: seller s2 adds the most late orders "
+        f"above the 40.0% average, 100.0% late on 2 orders, but its 95% interval ({ci.low:.1%}–"
+        "100.0%) takes in the average."
+    )
+
+
+def test_group_reading_names_the_group_late_beyond_chance_that_adds_most_late_orders():
+    # Against 10% overall: big adds 15 late orders (125 of 1,100) but its interval takes in 10%;
+    # small adds 6 (8 of 20) and lies above it: fix small first.
+    table = pl.DataFrame(
+        {"seller_id": ["big", "small", "fine"], "orders": [1100, 20, 500]},
+    ).with_columns(
+        pl.Series("late_orders", [125, 8, 40]),
+        (pl.Series("late_orders", [125, 8, 40]) / pl.col("orders")).alias("late_rate"),
+    )
+    big, small = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((125, 1100), (8, 20)))
+    assert big.low < 0.1 < small.low
+    assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1) == (
+        f"Fix seller small first: 40.0% late (95% interval {small.low:.1%}–{small.high:.1%}) "
+        "against 10.0% overall, 6 more late orders than the average rate gives on 20 orders."
+    )
 
 
 def test_headless_explains_what_the_webshop_and_retail_demos_lack():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, stats
 from lib.analyses import lateness
 from lib.model import Dataset
 
@@ -567,10 +567,9 @@ def stage_reading(stages: pl.DataFrame) -> str:
         "tail", descending=True
     )
     tail = spread.row(0, named=True)
-    share = (
-        f" ({fmt.pct(worst['median_days'] / total)} of the {total:.1f}-day median)" if total else ""
-    )
-    text = f"Most time is lost in {worst['label']}: median {worst['median_days']:.1f} days{share}"
+    # Against the whole delivery's median, not as a share of it: medians do not add up.
+    whole = f" (the whole delivery: median {total:.1f} days)" if total else ""
+    text = f"Most time is lost in {worst['label']}: median {worst['median_days']:.1f} days{whole}"
     if tail["stage"] == worst["stage"]:
         text += f", and 1 in 10 orders spends over {tail['p90_days']:.1f} days there"
     else:
@@ -593,21 +592,36 @@ def group_reading(
     table: pl.DataFrame, column: str, what: str, overall: float, min_orders: int = MIN_ORDERS
 ) -> str:
     """Names the group that adds the most late orders above the `overall` late rate (volume x
-    excess rate), among groups with at least `min_orders` delivered orders."""
+    excess rate), among groups with at least `min_orders` delivered orders whose late rate is
+    above it beyond chance (the 95% Wilson interval of its late orders lies above `overall`);
+    when none is, says so of the group that adds the most."""
     known = table.filter((pl.col(column) != UNKNOWN) & (pl.col("orders") >= min_orders))
     if known.height == 0:
         return f"No {what} has {min_orders} delivered orders yet."
+    low, high = stats.wilson_exprs("late_orders", "orders")
     ranked = known.with_columns(
-        (pl.col("late_orders") - pl.col("orders") * overall).alias("_excess")
+        (pl.col("late_orders") - pl.col("orders") * overall).alias("_excess"),
+        low.alias("_low"),
+        high.alias("_high"),
     ).sort("_excess", descending=True)
     top = ranked.row(0, named=True)
     if top["_excess"] <= 0:
         return f"Every {what} is within the {fmt.pct(overall)} average late rate."
+    beyond = ranked.filter(pl.col("_low") > overall)
+    if beyond.height == 0:
+        return (
+            f"No {what} is late beyond what chance explains: {what} "
+            f"{fmt.plain(fmt.short_id(top[column]))} adds the most late orders above the "
+            f"{fmt.pct(overall)} average, {fmt.pct(top['late_rate'])} late on "
+            f"{fmt.counted(top['orders'], 'order')}, but its 95% interval "
+            f"({fmt.pct(top['_low'])}–{fmt.pct(top['_high'])}) takes in the average."
+        )
+    top = beyond.row(0, named=True)
     return (
         f"Fix {what} {fmt.plain(fmt.short_id(top[column]))} first: "
-        f"{fmt.pct(top['late_rate'])} late against "
-        f"{fmt.pct(overall)} overall, {top['_excess']:.0f} more late orders than the average "
-        "rate gives on "
+        f"{fmt.pct(top['late_rate'])} late (95% interval {fmt.pct(top['_low'])}–"
+        f"{fmt.pct(top['_high'])}) against {fmt.pct(overall)} overall, "
+        f"{top['_excess']:.0f} more late orders than the average rate gives on "
         f"{fmt.count(top['orders'])} orders."
     )
 
@@ -649,10 +663,28 @@ def route_reading(routes: pl.DataFrame) -> str:
     if same.height == 0 or other.height == 0:
         return "Routes need both the customer's and the seller's state."
     s, o = same.row(0, named=True), other.row(0, named=True)
-    return (
+    text = (
         f"Orders crossing states take {o['median_days']:.1f} days (median) and are "
         f"{fmt.pct(o['late_rate'])} late, against {s['median_days']:.1f} days and "
-        f"{fmt.pct(s['late_rate'])} within a state: recruit sellers near the customers."
+        f"{fmt.pct(s['late_rate'])} within a state"
+    )
+    (o_low, o_high), (s_low, s_high) = (
+        stats.wilson(r["late_orders"], r["orders"]) or (0.0, 1.0) for r in (o, s)
+    )
+    if o_low > s_high:
+        return text + (
+            ": orders crossing states are late more often beyond chance, so recruit sellers near "
+            "the customers."
+        )
+    if s_low > o_high:
+        return text + (
+            ": orders within a state are late more often beyond chance, so distance is not what "
+            "makes orders late here."
+        )
+    return text + (
+        f"; the late rates' 95% intervals ({fmt.pct(o_low)}–{fmt.pct(o_high)} and "
+        f"{fmt.pct(s_low)}–{fmt.pct(s_high)}) overlap, so the data cannot tell the routes apart "
+        "on lateness."
     )
 
 
@@ -667,6 +699,5 @@ def review_reading(summary: pl.DataFrame) -> str:
     cost = (kpi(summary, "review when on time") or 0.0) - (kpi(summary, "review when late") or 0.0)
     return (
         f"{fmt.pct(late_low)} of late orders get 1-2 stars against {fmt.pct(on_time_low)} of "
-        f"on-time ones: a late delivery goes with {cost:.2f} fewer stars on average, so fewer late "
-        f"orders should lift reviews."
+        f"on-time ones: a late delivery goes with {cost:.2f} fewer stars on average."
     )
