@@ -372,10 +372,11 @@ def breakdown() -> None:
                 charts.late_rate_bars(enough, "category", "Category", overall=overall),
                 width="stretch",
             )
+            drawn = min(charts.BARS, enough.height)
             st.caption(
-                f"The 15 worst categories with at least {dv.MIN_ORDERS} delivered orders; the "
-                "dashed "
-                "line is the overall late rate."
+                f"The {fmt.counted(drawn, 'worst category', 'worst categories')} with at least "
+                f"{fmt.counted(dv.MIN_ORDERS, 'delivered order')}; the dashed line is the overall "
+                "late rate."
             )
             ui.reading(dv.group_reading(named, "category", "category", overall))
             columns.table(
@@ -420,8 +421,9 @@ def breakdown() -> None:
                 )
                 st.caption(
                     f"{fmt.counted(sellers.height, 'seller')} with at least "
-                    f"{fmt.counted(min_orders, 'delivered order')}, worst late rate first (ids "
-                    "shortened on the chart)."
+                    f"{fmt.counted(min_orders, 'delivered order')}, worst late rate first: the "
+                    f"chart draws the first {fmt.count(min(charts.BARS, sellers.height))} (ids "
+                    "shortened), the table all."
                 )
                 columns.table(
                     columns.in_percent(sellers, *RATES),

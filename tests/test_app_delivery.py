@@ -55,6 +55,13 @@ def test_raising_the_seller_minimum_shortens_the_worst_sellers_table(marketplace
     fewer = next(d.value for d in at.dataframe if "excess_late" in d.value.columns)
     assert fewer["orders"].min() >= 100
     assert len(fewer) < len(table)
+    # The caption says how many the chart draws: the table has every seller, the chart 15.
+    assert len(fewer) > 15
+    caption = next(c.value for c in at.caption if "worst late rate first" in c.value)
+    assert caption == (
+        f"{len(fewer)} sellers with at least 100 delivered orders, worst late rate first: the "
+        "chart draws the first 15 (ids shortened), the table all."
+    )
 
 
 def test_seller_states_replace_customer_states_in_the_region_table(marketplace_page):

@@ -85,9 +85,12 @@ def month_chart(months: pl.DataFrame, height: int = 300) -> alt.VConcatChart:
     return alt.vconcat(late, days).resolve_scale(x="shared")
 
 
+BARS = 15  # late-rate bars drawn at most, the worst first
+
+
 @memo
 def late_rate_bars(
-    table: pl.DataFrame, column: str, title: str, top: int = 15, overall: float | None = None
+    table: pl.DataFrame, column: str, title: str, top: int = BARS, overall: float | None = None
 ) -> alt.LayerChart:
     """The `top` rows of `table` (performance_by) as horizontal late-rate bars, worst first,
     with the overall late rate as a rule."""
