@@ -502,7 +502,28 @@ def test_the_grid_can_set_recency_against_monetary_scores():
     assert (cell["customers"], cell["share"], cell["avg_monetary"]) == (1, 0.2, 20.0)
     assert rfm.grid_reading(grid, 3, "GBP") == (
         "Most customers sit in R3 M3 (2, 40.0%); the highest spend per customer is in R3 M3 "
-        "(£80 across 2); 1 big spenders have gone quiet (R ≤ 1, M > 1): win them back."
+        "(£80 across 2); 1 big spender has gone quiet (R ≤ 1, M > 1): look at them one by one."
+    )
+
+
+def test_the_grid_reading_advises_winning_back_only_a_group_worth_a_campaign():
+    def grid(lapsed: int) -> pl.DataFrame:
+        # R1 F3: the lapsed frequent buyers; R3 F1: everyone else.
+        return pl.DataFrame(
+            {
+                "r_score": [1, 3],
+                "f_score": [3, 1],
+                "customers": [lapsed, 100],
+                "share": [lapsed / (lapsed + 100), 100 / (lapsed + 100)],
+                "avg_monetary": [50.0, 20.0],
+            }
+        )
+
+    assert rfm.grid_reading(grid(25), 3, "GBP").endswith(
+        "25 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
+    )
+    assert rfm.grid_reading(grid(19), 3, "GBP").endswith(
+        "19 frequent buyers have gone quiet (R ≤ 1, F > 1): look at them one by one."
     )
 
 
@@ -510,12 +531,14 @@ def test_readings_name_the_largest_segment_and_where_revenue_is():
     summary = rfm.segment_summary(SEGMENTED, rfm.default_rules(3))
     assert rfm.segments_reading(summary, "GBP") == (
         "Champions is the largest segment: 2 customers (40.0%); champions bring the most net "
-        "revenue, 80.0% from 40.0% of customers (£80 each): protect them first."
+        "revenue, 80.0% from 40.0% of customers (£80 each): only 2 customers, so look at them one "
+        "by one."
     )
     grid = rfm.rf_grid(SEGMENTED, 3)
     assert rfm.grid_reading(grid, 3, "GBP") == (
         "Most customers sit in R3 F3 (2, 40.0%); the highest spend per customer is in R3 F3 "
-        "(£80 across 2); 1 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
+        "(£80 across 2); 1 frequent buyer has gone quiet (R ≤ 1, F > 1): look at them one by "
+        "one."
     )
 
 

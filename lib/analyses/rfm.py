@@ -797,7 +797,12 @@ def segments_reading(
             f"({fmt.whole_money(top['avg_monetary'], currency)} each)"
         )
         if top["revenue_share"] > top["customer_share"]:
-            text += ": protect them first"
+            # As segment_action: a handful of customers is a list to look at, not a programme.
+            text += (
+                f": only {fmt.counted(top['customers'], 'customer')}, so look at them one by one"
+                if top["customers"] < FEW_CUSTOMERS
+                else ": protect them first"
+            )
     return text + "."
 
 
@@ -832,10 +837,12 @@ def grid_reading(
     lapsed = full.filter((pl.col("r_score") <= max(1, bins // 2)) & (pl.col(column) > bins // 2))
     if lapsed.height:
         n = int(lapsed["customers"].sum())
-        who = "frequent buyers" if across == "frequency" else "big spenders"
+        who = "frequent buyer" if across == "frequency" else "big spender"
         text += (
-            f"; {fmt.count(n)} {who} have gone quiet (R ≤ {max(1, bins // 2)}, "
-            f"{x} > {bins // 2}): win them back"
+            f"; {fmt.counted(n, who)} {'has' if n == 1 else 'have'} gone quiet "
+            f"(R ≤ {max(1, bins // 2)}, {x} > {bins // 2}): "
+            # As segment_action: a handful of customers is a list to look at, not a campaign.
+            + ("look at them one by one" if n < FEW_CUSTOMERS else "win them back")
         )
     return text + "."
 
