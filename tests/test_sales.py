@@ -780,9 +780,27 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
     # units of 3 items; Bean 6 (50%), the top 2 hold 6 + 3 (75%).
     ranking = sales.top_items(tiny_lines(), "units")
     # As if from enough orders (the tiny lines hold 6): the leader and the top's share.
+    # 2 of the 3 items (66.7%) holding 75.0% is not concentration: no stock advice.
     assert sales.top_items_reading(ranking, 2, "units", "GBP", sales.FEW_ORDERS) == (
-        "Bean leads with 6 units (50.0%); the top 2 of 3 items make 75.0% of all units: keep "
-        "them in stock."
+        "Bean leads with 6 units (50.0%); the top 2 of 3 items make 75.0% of all units: less "
+        "than twice their 66.7% of the items, so no few items carry the sales."
+    )
+    # The top 10 of 3 items are all of them: their 100% says nothing (it said "keep in stock").
+    assert sales.top_items_reading(ranking, 10, "units", "GBP", sales.FEW_ORDERS) == (
+        "Bean leads with 6 units (50.0%); the 3 items shown are every item sold in the range, "
+        "so there is no tail to set them against."
+    )
+    # 2 of 10 items with 60% of the units: three times their share of the items.
+    spread = pl.DataFrame(
+        {
+            "item_name": [f"I{i}" for i in range(10)],
+            "units": [30.0, 30.0] + [5.0] * 8,
+            "share": [0.3, 0.3] + [0.05] * 8,
+        }
+    )
+    assert sales.top_items_reading(spread, 2, "units", "GBP", sales.FEW_ORDERS) == (
+        "I0 and I1 tie for the lead with 30 units (30.0% each); the top 2 of 10 items make 60.0% "
+        "of all units: keep them in stock."
     )
     # From their own 6 orders: no leader, no advice (it named one from a single order).
     assert sales.top_items_reading(ranking, 2, "units", "GBP", 6) == (

@@ -730,10 +730,22 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
             f"{fmt.pct(top['share'].min())} to {fmt.pct(lead['share'])} of orders. Rank by units "
             "or revenue to see how concentrated sales are."
         )
+    if top.height == ranking.height:
+        # Every item is in the top: their share is all there is, no finding about stock.
+        return (
+            f"{said}); the {fmt.counted(top.height, 'item')} shown are every item sold in the "
+            "range, so there is no tail to set them against."
+        )
     top_share = top["share"].sum()
-    return f"{said}); {items} make {fmt.pct(top_share)} of all {by}: " + (
-        "keep them in stock." if top_share > 0.3 else "sales are spread widely."
-    )
+    text = f"{said}); {items} make {fmt.pct(top_share)} of all {by}: "
+    if top_share <= 0.3:
+        return text + "sales are spread widely."
+    if not measures.stands_out(top_share, top.height, ranking.height):
+        return text + (
+            f"less than twice their {fmt.pct(top.height / ranking.height)} of the items, so no "
+            "few items carry the sales."
+        )
+    return text + "keep them in stock."
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
