@@ -340,7 +340,7 @@ if view == "Customers":
             "looks alive. It is not a finding that nobody is at risk."
         )
     else:
-        risky = clv.at_risk(values, 20)
+        risky = clv.at_risk(values, 20, ranking=fit.ranks_only)
         if risky.height:
             columns.table(
                 columns.in_percent(risky.select(SHOWN), "p_alive"), COLUMNS, ids=("customer_id",)

@@ -96,12 +96,12 @@ def test_a_p_alive_that_only_ranks_customers_gets_no_mean():
     assert checks[checks["check"] == "Dropout (who leaves)"].iloc[0]["verdict"] != "OK"
     assert metric(at, "Mean P(alive)").value == "a ranking only"
     assert "so its average says nothing" in metric(at, "Mean P(alive)").help
-    # No top spender under 50%: read as a ranking, that says nobody has left no more than it
-    # says anyone has.
-    assert "No top-20% spender has a P(alive) under 50%, but on this data P(alive) only ranks" in (
-        texts(at)
-    )
+    # No top spender is under 50%, which read as a ranking says nothing: the list still ranks.
+    assert "The top 20% spenders are listed by P(alive), lowest first" in texts(at)
     assert "at least as likely as not to be active" not in texts(at)
+    # The most valuable, then the at-risk list: 20 top spenders, lowest P(alive) first.
+    _, risky = [d.value for d in at.dataframe if "p_alive" in d.value.columns][:2]
+    assert len(risky) == 20 and risky["p_alive"].is_monotonic_increasing
 
 
 def test_retail_demo_with_real_dropout_shows_p_alive_and_the_at_risk_reading():

@@ -1084,22 +1084,27 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
         "1 of the top 20% spenders is less likely than not to be active; the first listed spent "
         "90 and is 20.0% likely alive: win them back before they are gone."
     )
-    # Where the fit pins down only the average chance of leaving, P(alive) is a ranking.
-    assert clv.at_risk_reading(values, ranking=True) == (
-        "1 of the top 20% spenders has a P(alive) under 50%, the lowest first (spent 90): on "
-        "this data P(alive) ranks who is likeliest gone, it is no probability (the Dropout "
-        "check), so start with the first listed."
+    # Where P(alive) only ranks customers (the Dropout check's caution), 50% is no line: the top
+    # spenders are listed by it, lowest first (of the top 40%: d 0.1, b 0.2, c 0.3, a 0.9).
+    assert clv.at_risk(values, top_share=0.4, ranking=True)["customer_id"].to_list() == [
+        "d",
+        "b",
+        "c",
+        "a",
+    ]
+    ranked = (
+        "The top 20% spenders are listed by P(alive), lowest first (the first spent 90): on this "
+        "data P(alive) ranks who is likeliest gone but is no probability (the Dropout check), so "
+        "no level of it, 50% or any other, marks who has left: start with the first listed."
     )
+    assert clv.at_risk_reading(values, ranking=True) == ranked
     alive = values.with_columns(pl.lit(0.5).alias("p_alive"))
     assert clv.at_risk_reading(alive) == (
         "Every top-20% spender is at least as likely as not to be active (P(alive) 50% or more)."
     )
-    # Read as a ranking, no one under 50% says nothing about who has left.
-    assert clv.at_risk_reading(alive, ranking=True) == (
-        "No top-20% spender has a P(alive) under 50%, but on this data P(alive) only ranks "
-        "customers, it is no probability (the Dropout check): that is no finding that none has "
-        "left, only that those of lowest P(alive) are likeliest gone."
-    )
+    # Read as a ranking, nobody under 50% says nothing about who has left: the same list.
+    assert clv.at_risk(alive, top_share=0.2, ranking=True)["customer_id"].to_list() == ["a", "b"]
+    assert clv.at_risk_reading(alive, ranking=True) == ranked.replace("spent 90", "spent 100")
 
 
 def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():

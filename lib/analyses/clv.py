@@ -1242,8 +1242,8 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                     else f"about as well (a log-likelihood {fmt.significant(fit.spread_gap, 2)} "
                     f"lower, within the {CHI2_HALF} chance allows)"
                 )
-                + ". Expected purchases and value hold; read P(alive) and the at-risk list as a "
-                "ranking, not as probabilities.",
+                + ". Expected purchases and value rest on that average (the holdout check tests "
+                "them); read P(alive) and the at-risk list as a ranking, not as probabilities.",
             )
         )
     else:
@@ -1860,17 +1860,18 @@ def most_valuable(values: pl.DataFrame, n: int = 20) -> pl.DataFrame:
     return by_value(values.top_k(n, by=["clv", "expected_purchases"]))
 
 
-def at_risk(values: pl.DataFrame, n: int = 20, top_share: float = 0.2) -> pl.DataFrame:
+def at_risk(
+    values: pl.DataFrame, n: int = 20, top_share: float = 0.2, ranking: bool = False
+) -> pl.DataFrame:
     """Valuable customers who may have left: among the `top_share` who spent most so far, those
-    with P(alive) under one half, least likely alive first (then most spent)."""
+    with P(alive) under one half, least likely alive first (then most spent). With `ranking`
+    (P(alive) only ranks customers: Fit.ranks_only) no level of it means anything: those of
+    lowest P(alive), whatever it reads."""
     top = measures.top_count(values.height, top_share)
-    return (
-        values.sort("spent", descending=True)
-        .head(top)
-        .filter(pl.col("p_alive") < 0.5)
-        .sort(["p_alive", "spent"], descending=[False, True])
-        .head(n)
-    )
+    spenders = values.sort("spent", descending=True).head(top)
+    if not ranking:
+        spenders = spenders.filter(pl.col("p_alive") < 0.5)
+    return spenders.sort(["p_alive", "spent"], descending=[False, True]).head(n)
 
 
 def at_risk_reading(
@@ -1878,14 +1879,8 @@ def at_risk_reading(
 ) -> str:
     """One sentence on the at-risk list (values: customer_values); with `ranking` (a fit whose
     P(alive) only ranks customers: Fit.ranks_only) it reads P(alive) as a ranking."""
-    risky = at_risk(values, values.height, top_share)
+    risky = at_risk(values, values.height, top_share, ranking)
     one = risky.height == 1
-    if risky.height == 0 and ranking:
-        return (
-            f"No top-{fmt.pct(top_share, 0)} spender has a P(alive) under 50%, but on this data "
-            "P(alive) only ranks customers, it is no probability (the Dropout check): that is no "
-            "finding that none has left, only that those of lowest P(alive) are likeliest gone."
-        )
     if risky.height == 0:
         return (
             f"Every top-{fmt.pct(top_share, 0)} spender is at least as likely as not to be active "
@@ -1894,11 +1889,10 @@ def at_risk_reading(
     first = risky.row(0, named=True)
     if ranking:
         return (
-            f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
-            f"{'has' if one else 'have'} a P(alive) under 50%, the lowest first (spent "
-            f"{fmt.money(first['spent'], currency)}): on this data P(alive) ranks who is likeliest "
-            "gone, it is no probability (the Dropout "
-            "check), so start with the first listed."
+            f"The top {fmt.pct(top_share, 0)} spenders are listed by P(alive), lowest first (the "
+            f"first spent {fmt.money(first['spent'], currency)}): on this data P(alive) ranks who "
+            "is likeliest gone but is no probability (the Dropout check), so no level of it, 50% "
+            "or any other, marks who has left: start with the first listed."
         )
     return (
         f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
