@@ -216,11 +216,13 @@ st.subheader("Routing recommendation: which rep for which leads")
 tables = matches(ds, closed, min_count)
 routes = funnel.routing(tables)
 ui.reading(funnel.routing_reading(routes))
-if routes.height:
+# Kinds with a rep to name; those with none are counted in the note and listed in the CSV.
+named = routes.filter(pl.col("route_to").is_not_null())
+if named.height:
     # Tied reps' ids short, as the table's others read ("b76ef374…"); the CSV keeps them whole.
     tied = pl.col("as_fast").str.split(", ").list.eval(fmt.label_expr(pl.element()))
     columns.table(
-        routes.with_columns(tied.list.join(", ").alias("as_fast")),
+        named.with_columns(tied.list.join(", ").alias("as_fast")),
         ROUTING_CONFIG,
         ids=("route_to", "avoid"),
         pin_ids=False,
@@ -242,6 +244,7 @@ if routes.height:
         ],
         width="stretch",
     )
+if routes.height:
     ui.download(routes, "routing", "funnel_dl_routing")
 st.caption(funnel.routing_note(routes, min_count))
 

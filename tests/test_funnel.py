@@ -316,10 +316,13 @@ def test_routing_names_the_fastest_rep_but_routes_nothing_with_one_rep_compared(
     sr = routes.filter(pl.col("role") == "SR")
     assert sr.select(
         "value", "verdict", "route_to", "median_days", "avoid", "reps_judged", "recommended"
-    ).rows() == [("t1", funnel.ONE_REP, "X", 15.0, None, 1, False)]  # Y: one timed deal of t1
-    assert sr["evidence"].item().startswith("only X has enough t1 deals")
+    ).rows() == [
+        ("t1", funnel.ONE_REP, "X", 15.0, None, 1, False),  # Y: one timed deal of t1
+        ("t2", funnel.TOO_FEW, None, None, None, 0, False),  # Y's one deal of t2
+    ]
+    assert sr["evidence"][0].startswith("only X has enough t1 deals")
     # Only SDR S has 2 deals of g1: S is named, with no rep to avoid, and not routed to.
-    sdr = routes.filter(pl.col("role") == "SDR")
+    sdr = routes.filter((pl.col("role") == "SDR") & pl.col("route_to").is_not_null())
     assert sdr.select("value", "route_to", "avoid", "recommended").rows() == [
         ("g1", "S", None, False)
     ]
@@ -354,8 +357,8 @@ def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
     )
     assert funnel.routing_reading(routes).startswith("No route is supported by the data")
     assert funnel.routing_note(routes, 3).endswith(
-        "Of the 1 lead type or segment with a rep at the minimum, 0 get a route and 1 gets none: "
-        "1 with no rep a day faster than all reps (the CSV lists them, with why)."
+        "Of the 1 lead type or segment, 0 get a route and 1 gets none: 1 with no rep a day "
+        "faster than all reps (the CSV lists them all, with why)."
     )
     # Without B, A alone has enough deals of t: still no faster, still not recommended.
     alone = closed.filter(pl.col("sr_id") != "B")
@@ -487,10 +490,22 @@ def test_catch_all_lead_types_get_no_routing_advice():
     assert funnel.routing_reading(routes).startswith("Route Big leads to SR A:")
 
 
-def test_routing_of_no_judged_cells_is_an_empty_table():
+def test_routing_lists_every_kind_with_no_rep_at_the_minimum_and_counts_it():
+    """At a minimum of 10 deals no rep is judged on t1 (4 deals) or t2 (1): both are listed,
+    with no rep named, and counted in the note with why (the note said nothing of them)."""
     _, closed = outcomes_and_closed()
     table = funnel.match_table(closed, "sr_id", "lead_type", min_count=10)
-    assert funnel.routing({"sr_id": table}).height == 0
+    routes = funnel.routing({"sr_id": table})
+    assert routes.select("value", "verdict", "route_to", "reps_judged").rows() == [
+        ("t1", funnel.TOO_FEW, None, 0),
+        ("t2", funnel.TOO_FEW, None, 0),
+    ]
+    assert routes["evidence"][0] == "no rep has enough t1 deals with a time to close to judge"
+    assert funnel.routing_note(routes, 10).endswith(
+        " Of the 2 lead types and segments, 0 get a route and 2 get none: 2 with no rep at 10 "
+        "such deals (the CSV lists them all, with why)."
+    )
+    assert funnel.routing_reading(routes).startswith("No route is supported by the data")
 
 
 def test_headless_refuses_a_data_set_without_leads():
@@ -641,6 +656,42 @@ def test_real_routing_recommends_only_reps_faster_beyond_chance(real_ds, min_cou
     assert phone["verdict"].to_list() == [
         funnel.ONE_REP if min_count == 5 else funnel.WITHIN_CHANCE
     ]
+
+
+def test_real_routing_note_counts_every_lead_type_and_segment(real_ds):
+    """Olist's note said '4 lead types or segments get no recommendation' of 18 routed: 9 lead
+    types and 34 segments (empty ones as unknown) are 43, and 21 with no rep at 5 deals went
+    unsaid. Counted from the raw files: kinds, and those no catch-all where no rep has 5 timed
+    deals."""
+    ds, raw_leads, raw_deals = real_ds
+    routes = funnel.headless(ds)["routing"]
+    days = (
+        pl.col("won_date").str.slice(0, 10).str.to_date()
+        - pl.col("first_contact_date").str.slice(0, 10).str.to_date()
+    ).dt.total_days()
+    deals = raw_deals.join(raw_leads, on="mql_id").with_columns(
+        pl.when(days >= 0).then(days).alias("days")
+    )
+    kinds, too_few = 0, 0
+    for rep, kind in (("sr_id", "lead_type"), ("sdr_id", "business_segment")):
+        frame = deals.with_columns(pl.col(kind).fill_null("unknown"))
+        kinds += frame[kind].n_unique()
+        most = (
+            frame.group_by(kind, rep)
+            .agg(pl.col("days").count())
+            .group_by(kind)
+            .agg(pl.col("days").max())
+        )
+        catch_all = pl.col(kind).is_in(["unknown", "other"])
+        too_few += most.filter((pl.col("days") < 5) & ~catch_all).height
+    routed = [to for to, _ in independent_routes(raw_leads, raw_deals, 5).values() if to]
+    assert (kinds, too_few, len(routed)) == (43, 21, 1)
+    note = funnel.routing_note(routes, 5)
+    assert f" Of the {kinds} lead types and segments, 1 gets a route and {kinds - 1} get " in note
+    assert f" and {too_few} with no rep at 5 such deals (the CSV lists them all, with why)." in (
+        note
+    )
+    assert routes.height == kinds
 
 
 # --- the demo's planted rep differences ----------------------------------------------------

@@ -392,7 +392,8 @@ WITHIN_CHANCE = "faster, within chance"
 NOT_FASTER = "not a day faster"
 ONE_REP = "one rep compared"
 CATCH_ALL = "catch-all: no advice"
-VERDICTS = (ROUTE, WITHIN_CHANCE, NOT_FASTER, ONE_REP, CATCH_ALL)
+TOO_FEW = "no rep with enough deals"
+VERDICTS = (ROUTE, WITHIN_CHANCE, NOT_FASTER, ONE_REP, CATCH_ALL, TOO_FEW)
 
 
 def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -410,11 +411,11 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
     avoid is the slowest whose interval lies wholly above all reps' median, on kinds with two
     reps or more that can be routed; null elsewhere.
 
-    One row per (rep role, value) with at least one judged cell: role, dimension, value,
-    verdict (VERDICTS), route_to, deals, median_days, days_low, days_high, typical_days,
-    avoid, avoid_median_days, reps_judged, as_fast (other reps as fast and with the same
-    verdict, comma-separated; null when none), recommended (verdict is ROUTE), evidence (a
-    sentence).
+    One row per (rep role, value) with deals, TOO_FEW where no rep has enough of them (its rep
+    columns null, reps_judged 0): role, dimension, value, verdict (VERDICTS), route_to, deals,
+    median_days, days_low, days_high, typical_days, avoid, avoid_median_days, reps_judged,
+    as_fast (other reps as fast and with the same verdict, comma-separated; null when none),
+    recommended (verdict is ROUTE), evidence (a sentence).
     """
     gained = pl.col("median_days_to_close") <= pl.col("typical_days") - MIN_GAIN
     frames = []
@@ -429,8 +430,6 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
             .alias("_faster"),
             (pl.col("days_low") > pl.col("typical_days")).fill_null(False).alias("_slower"),
         )
-        if judged.height == 0:
-            continue
         advised = (pl.col("reps_judged") >= 2) & actionable(attribute)
         # Where a route is supported, the reps faster beyond chance are the only candidates: a
         # quicker median from too few deals does not outrank them.
@@ -462,18 +461,24 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
             .group_by(pl.col(attribute).alias("value"))
             .agg(pl.col(rep).str.join(", ").alias("as_fast"))
         )
+        kinds = table.group_by(pl.col(attribute).alias("value")).agg(pl.col("typical_days").first())
         frames.append(
-            best.select(
+            kinds.with_columns(
                 pl.lit(rep.removesuffix("_id").upper()).alias("role"),
                 pl.lit(DEAL_ATTRIBUTES[attribute].lower()).alias("dimension"),
-                pl.col(attribute).alias("value"),
-                pl.col(rep).alias("route_to"),
-                "deals",
-                pl.col("median_days_to_close").alias("median_days"),
-                "days_low",
-                "days_high",
-                "typical_days",
-                "reps_judged",
+            )
+            .join(
+                best.select(
+                    pl.col(attribute).alias("value"),
+                    pl.col(rep).alias("route_to"),
+                    "deals",
+                    pl.col("median_days_to_close").alias("median_days"),
+                    "days_low",
+                    "days_high",
+                    "reps_judged",
+                ),
+                on="value",
+                how="left",
             )
             .join(
                 worst.select(
@@ -509,6 +514,8 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
     verdict = (
         pl.when(~actionable("value"))
         .then(pl.lit(CATCH_ALL))
+        .when(pl.col("route_to").is_null())
+        .then(pl.lit(TOO_FEW))
         .when(pl.col("reps_judged") < 2)
         .then(pl.lit(ONE_REP))
         .when(pl.col("median_days") > pl.col("typical_days") - MIN_GAIN)
@@ -517,7 +524,9 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .then(pl.lit(ROUTE))
         .otherwise(pl.lit(WITHIN_CHANCE))
     )
-    out = pl.concat(frames, how="diagonal_relaxed").with_columns(verdict.alias("verdict"))
+    out = pl.concat(frames, how="diagonal_relaxed").with_columns(
+        verdict.alias("verdict"), pl.col("reps_judged").fill_null(0)
+    )
     days, typical = pl.col("median_days").round(1), pl.col("typical_days").round(1)
     low, high = pl.col("days_low").round(1), pl.col("days_high").round(1)
     said = pl.col("verdict")
@@ -603,7 +612,8 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 typical,
             )
         )
-        .otherwise(
+        .when((said == CATCH_ALL) & pl.col("route_to").is_not_null())
+        .then(
             pl.format(
                 "{} is a catch-all, not a kind of lead to route: {} is the fastest on it ({} "
                 "deals in a median {} days vs {} days for all reps)",
@@ -614,6 +624,9 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 typical,
             )
         )
+        .when(said == CATCH_ALL)
+        .then(pl.format("{} is a catch-all, not a kind of lead to route", "value"))
+        .otherwise(pl.format("no rep has enough {} deals with a time to close to judge", "value"))
     )
     return (
         out.with_columns((said == ROUTE).alias("recommended"), evidence.alias("evidence"))
@@ -622,6 +635,7 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .sort(  # ties by name: the same order on every run
             [pl.col("role"), pl.col("verdict").cast(pl.Enum(VERDICTS)), "deals", "value"],
             descending=[True, False, True, False],
+            nulls_last=True,
         )
     )
 
@@ -903,29 +917,27 @@ def routing_note(routes: pl.DataFrame, min_count: int) -> str:
         "advice. It compares reps on deals they won (how fast), not on conversion: lead type and "
         "segment are recorded only on closed deals. The Matching view shows every rep and kind."
     )
+    if routes.height == 0:
+        return text
     counts = dict(routes.group_by("verdict").len().iter_rows())
     why = {
         WITHIN_CHANCE: "faster only within chance",
         NOT_FASTER: "with no rep a day faster than all reps",
         ONE_REP: "with only one rep to compare",
         CATCH_ALL: "catch-alls",
+        TOO_FEW: f"with no rep at {fmt.counted(min_count, 'such deal')}",
     }
     left = [f"{counts[v]:,} {words}" for v, words in why.items() if counts.get(v)]
-    if routes.height:
-        routed = counts.get(ROUTE, 0)
-        kinds = fmt.counted(routes.height, "lead type or segment", "lead types and segments")
+    routed = counts.get(ROUTE, 0)
+    kinds = fmt.counted(routes.height, "lead type or segment", "lead types and segments")
+    text += f" Of the {kinds}, {routed:,} {fmt.plural(routed, 'gets a route', 'get a route')}"
+    if left:
+        none = routes.height - routed
         text += (
-            f" Of the {kinds} with a rep at the minimum, {routed:,} "
-            f"{fmt.plural(routed, 'gets a route', 'get a route')}"
+            f" and {none:,} {fmt.plural(none, 'gets none', 'get none')}: {fmt.listed(left)} "
+            "(the CSV lists them all, with why)"
         )
-        if left:
-            none = routes.height - routed
-            text += (
-                f" and {none:,} {fmt.plural(none, 'gets none', 'get none')}: {fmt.listed(left)} "
-                "(the CSV lists them, with why)"
-            )
-        text += "."
-    return text
+    return text + "."
 
 
 def routing_reading(routes: pl.DataFrame) -> str:
