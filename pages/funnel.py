@@ -167,7 +167,12 @@ declared = columns.money(
     "Declared revenue (median)",
     ds.currency,
     help="Median monthly revenue the won sellers declared, among the deals that declared one "
-    "(most declare none).",
+    f"(most declare none); empty where fewer than {funnel.MIN_DECLARED} did: one or two "
+    "sellers' word is no typical figure.",
+)
+# Beside it: how many deals its median is of.
+declaring = columns.count(
+    "Sellers declaring revenue", help="Won sellers who declared a monthly revenue (above 0)."
 )
 
 outcomes, closed, sales = cached_base(ds.key, ds)
@@ -357,6 +362,7 @@ elif view == "Closed deals":
             "share": columns.percent("Share of deals"),
             "median_days_to_close": columns.number("Median days to close", 1),
             "declared_revenue": declared,
+            "sellers_declaring": declaring,
         },
         codes=(column,),
     )
@@ -378,7 +384,7 @@ elif view == "Reps":
         "share": columns.percent("Share of deals"),
         "median_days_to_close": columns.number("Median days to close", 1),
         "declared_revenue": declared,
-        "sellers_declaring": columns.count("Sellers declaring revenue"),
+        "sellers_declaring": declaring,
         "selling_sellers": columns.count("Sellers with sales"),
         "sales_revenue": columns.money("Sales after the win", ds.currency),
     }
@@ -427,6 +433,7 @@ elif view == "Matching":
                     help="All reps' median days / this rep's: above 1 is faster than usual",
                 ),
                 "declared_revenue": declared,
+                "sellers_declaring": declaring,
                 "enough": st.column_config.CheckboxColumn(
                     "Enough deals",
                     help=f"At least {fmt.counted(min_count, 'deal')} with a time to close: "

@@ -192,3 +192,30 @@ def test_real_funnel_routes_only_where_beyond_chance_and_labels_the_rest():
         for r in readings
     )
     assert not any("Route Audio" in r for r in readings)
+
+
+def test_declared_revenue_medians_come_with_how_many_declared():
+    """Closed deals by segment and the Matching tables: beside the median declared revenue,
+    the sellers who declared one, and no median from fewer than five of them."""
+    _, deals = demo_funnel()
+    declared = pl.col("declared_monthly_revenue").cast(pl.Float64) > 0
+    expected = dict(
+        deals.with_columns(pl.col("business_segment").fill_null("unknown"))
+        .group_by("business_segment")
+        .agg(declared.sum())
+        .iter_rows()
+    )
+    at = page("marketplace", PATH)
+    at.segmented_control(key="funnel_view").set_value("Closed deals").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "business_segment" in d.value.columns)
+    words = {s: s.replace("_", " ").capitalize() for s in expected}
+    shown = table.set_index("business_segment")["sellers_declaring"].to_dict()
+    assert shown == {words[s]: n for s, n in expected.items()}
+    few = table[table["sellers_declaring"] < 5]
+    assert len(few) and few["declared_revenue"].isna().all()
+    at.segmented_control(key="funnel_view").set_value("Matching").run()
+    cells = [d.value for d in at.dataframe if "share_of_rep" in d.value.columns]
+    assert cells and all("sellers_declaring" in c.columns for c in cells)
+    for c in cells:
+        assert c[c["sellers_declaring"] < 5]["declared_revenue"].isna().all()

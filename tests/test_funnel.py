@@ -261,8 +261,36 @@ def test_deal_mix_shares_closed_deals_by_lead_type_and_names_missing_segments():
         ("g2", 1),
         ("unknown", 1),
     ]
-    # t1's declarations 100, 0, 50, 0: a median of 75 among the two that declared; t2 none.
-    assert by_type["declared_revenue"].to_list() == [75.0, None]
+    # t1's declarations 100, 0, 50, 0: two declared, too few for a median; t2 none.
+    assert by_type.select("sellers_declaring", "declared_revenue").rows() == [(2, None), (0, None)]
+
+
+def test_a_declared_revenue_median_needs_five_sellers_who_declared_one():
+    """a: five of six deals declared 10 to 50, a median of 30; b: one of three declared
+    300,000 (Olist's Pet segment: 300,000 from 1 of 30 deals), shown as a count, no median."""
+    closed = pl.DataFrame(
+        {
+            "lead_type": ["a"] * 6 + ["b"] * 3,
+            "days_to_close": [1] * 9,
+            "declared_monthly_revenue": [10.0, 20.0, 30.0, 40.0, 50.0, 0.0, 300_000.0, 0.0, 0.0],
+            "sr_id": ["X"] * 9,
+        }
+    )
+    mix = funnel.deal_mix(closed, "lead_type")
+    assert mix.select("lead_type", "deals", "sellers_declaring", "declared_revenue").rows() == [
+        ("a", 6, 5, 30.0),
+        ("b", 3, 1, None),
+    ]
+    cells = funnel.match_table(closed, "sr_id", "lead_type", 1)
+    assert cells.select("lead_type", "sellers_declaring", "declared_revenue").rows() == [
+        ("a", 5, 30.0),
+        ("b", 1, None),
+    ]
+    assert funnel.rep_table(closed, "sr_id").select(
+        "sellers_declaring", "declared_revenue"
+    ).rows() == [
+        (6, 35.0)  # 10, 20, 30, 40, 50 and 300,000: (30 + 40) / 2
+    ]
 
 
 def test_rep_table_adds_the_sellers_sales_after_the_win():
@@ -692,6 +720,32 @@ def test_real_routing_note_counts_every_lead_type_and_segment(real_ds):
         note
     )
     assert routes.height == kinds
+
+
+def test_real_declared_revenue_by_segment_says_how_many_declared(real_ds):
+    """Olist's segments: each with the deals that declared a monthly revenue, and a median only
+    from five of them or more (Pet read 300,000 from 1 of its 30 deals), from the raw file."""
+    ds, _, raw_deals = real_ds
+    declared = pl.col("declared_monthly_revenue").cast(pl.Float64)
+    expected = {
+        segment: (n, k, median if k >= 5 else None)
+        for segment, n, k, median in raw_deals.with_columns(
+            pl.col("business_segment").fill_null("unknown")
+        )
+        .group_by("business_segment")
+        .agg(
+            pl.len(),
+            (declared > 0).sum().alias("k"),
+            declared.filter(declared > 0).median().alias("median"),
+        )
+        .rows()
+    }
+    assert expected["pet"] == (30, 1, None)
+    leads, deals = ds.tables["leads"], ds.tables["deals"]
+    closed = funnel.closed_deals(funnel.lead_outcomes(leads, deals), deals)
+    mix = funnel.deal_mix(closed, "business_segment")
+    shown = ("business_segment", "deals", "sellers_declaring", "declared_revenue")
+    assert {r[0]: r[1:] for r in mix.select(shown).rows()} == expected
 
 
 # --- the demo's planted rep differences ----------------------------------------------------

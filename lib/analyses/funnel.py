@@ -15,6 +15,7 @@ MIN_COUNT = 5  # fewer deals than this in a cell: too small to judge
 MIN_GAIN = 1.0  # days: a rep routed to closes at least this much faster than all reps
 MIN_NAMED = 20  # deals: fewer, and an origin or a rep is not named fastest or slowest
 MIN_LEADS = 30  # fewer leads than this in a group: too few to name it best or worst
+MIN_DECLARED = 5  # declared revenues: fewer, and their median is not shown (one seller's)
 UNKNOWN = "unknown"
 NO_ORIGIN = "(no origin)"  # the origin is empty, apart from the source's own "unknown"
 OTHER_PAGES = "(other pages)"
@@ -228,17 +229,25 @@ def closed_deals(outcomes: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
 
 def declared_median() -> pl.Expr:
     """declared_revenue: the median monthly revenue the won sellers declared, among the deals
-    that declared one (above 0; most declare none); null where none did. A median, not a sum:
-    one seller's declared R$ 50M made Olist's SR 4ef15afb… 'R$ 50.2M'."""
+    that declared one (above 0; most declare none); null where fewer than MIN_DECLARED did
+    (Olist's Pet segment read 300,000 from 1 of its 30 deals). A median, not a sum: one
+    seller's declared R$ 50M made Olist's SR 4ef15afb… 'R$ 50.2M'."""
     declared = pl.col("declared_monthly_revenue")
-    return declared.filter(declared > 0).median().alias("declared_revenue")
+    said = declared.filter(declared > 0)
+    return pl.when(said.len() >= MIN_DECLARED).then(said.median()).alias("declared_revenue")
+
+
+def declaring() -> pl.Expr:
+    """sellers_declaring: the deals that declared a monthly revenue (above 0), those
+    declared_median is of."""
+    return (pl.col("declared_monthly_revenue") > 0).sum().alias("sellers_declaring")
 
 
 def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
     """Closed deals per value of a deal attribute (segment, lead type...), most first.
 
     One row per value (nulls shown as "unknown"): <column>, deals, share (0..1),
-    median_days_to_close, declared_revenue (declared_median).
+    median_days_to_close, declared_revenue (declared_median), sellers_declaring (declaring).
     """
     value = pl.col(column).fill_null(UNKNOWN)
     value = pl.when(value.str.strip_chars() == "").then(pl.lit(UNKNOWN)).otherwise(value)
@@ -248,10 +257,18 @@ def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
             pl.len().alias("deals"),
             pl.col("days_to_close").median().alias("median_days_to_close"),
             declared_median(),
+            declaring(),
         )
         .with_columns((pl.col("deals") / pl.col("deals").sum()).alias("share"))
         .sort(["deals", column], descending=[True, False])
-        .select(column, "deals", "share", "median_days_to_close", "declared_revenue")
+        .select(
+            column,
+            "deals",
+            "share",
+            "median_days_to_close",
+            "declared_revenue",
+            "sellers_declaring",
+        )
     )
 
 
@@ -278,7 +295,7 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
     """Per rep (sdr_id or sr_id): deals won and what they brought, most wins first.
 
     One row per rep: <rep>, deals, share (of all deals), median_days_to_close, declared_revenue
-    (declared_median), sellers_declaring (deals with a declared revenue above 0);
+    (declared_median), sellers_declaring (declaring);
     with `sales` (from seller_sales) also selling_sellers (won sellers with any sale after the
     win) and sales_revenue (their net revenue after the win).
     """
@@ -287,7 +304,7 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
         pl.len().alias("deals"),
         pl.col("days_to_close").median().alias("median_days_to_close"),
         declared_median(),
-        (pl.col("declared_monthly_revenue") > 0).sum().alias("sellers_declaring"),
+        declaring(),
     ]
     if sales is not None:
         frame = frame.join(
@@ -340,8 +357,9 @@ def match_table(
     interval of that median: the order statistics of `median_rank`; null below INTERVAL_DEALS
     deals with a time to close), typical_days (median over every rep's deals of that value),
     speed (typical_days / median_days_to_close: above 1 is faster than usual),
-    declared_revenue, enough (at least min_count deals with a time to close, those the median
-    is of: smaller cells are too small to judge; a deal dated before its first contact has none).
+    declared_revenue, sellers_declaring (declaring), enough (at least min_count deals with a
+    time to close, those the median is of: smaller cells are too small to judge; a deal dated
+    before its first contact has none).
     """
     frame = closed.filter(pl.col(rep).is_not_null()).with_columns(
         pl.col(attribute).fill_null(UNKNOWN)
@@ -353,6 +371,7 @@ def match_table(
         pl.col("days_to_close").median().alias("median_days_to_close"),
         pl.col("days_to_close").drop_nulls().sort().cast(pl.Float64).alias("_sorted"),
         declared_median(),
+        declaring(),
     )
     ranks = {n: median_rank(n) for n in cells["_timed"].unique()}
     rank = pl.col("_timed").replace_strict(ranks, return_dtype=pl.Int64)
@@ -381,6 +400,7 @@ def match_table(
             "typical_days",
             "speed",
             "declared_revenue",
+            "sellers_declaring",
             "enough",
         )
     )
