@@ -430,7 +430,9 @@ elif view == "Matching":
                 "speed": st.column_config.NumberColumn(
                     "Speed",
                     format="%.2f×",
-                    help="All reps' median days / this rep's: above 1 is faster than usual",
+                    help="All reps' median days / this rep's: above 1 is faster than usual. "
+                    "Empty where this rep's median is 0 days (closed the same day): no ratio "
+                    "measures that; the heatmap shows it at the fast end.",
                 ),
                 "declared_revenue": declared,
                 "sellers_declaring": declaring,

@@ -858,6 +858,51 @@ def test_the_matching_heatmap_draws_every_cell_and_greys_those_with_too_few_deal
     assert cells.count("#d1d5db") == 1
 
 
+def test_a_same_day_median_has_no_speed_and_draws_at_the_fast_end():
+    """a closes its big deals in 0, 0 and 1 days (a median of 0), b in 10, 11, 12: all reps'
+    median is (1 + 10) / 2 = 5.5 days, and 5.5 / 0 is no speed (Olist's Matching showed inf)."""
+    closed = pl.DataFrame(
+        {
+            "sr_id": ["a", "a", "a", "b", "b", "b"],
+            "lead_type": ["big"] * 6,
+            "days_to_close": [0, 0, 1, 10, 11, 12],
+            "declared_monthly_revenue": [0.0] * 6,
+        }
+    )
+    table = funnel.match_table(closed, rep="sr_id", attribute="lead_type", min_count=2)
+    assert table.select("sr_id", "median_days_to_close", "typical_days", "speed").rows() == [
+        ("a", 0.0, 5.5, None),
+        ("b", 11.0, 5.5, 0.5),
+    ]
+    svg = vl_convert.vegalite_to_svg(charts.match_heatmap(table, "sr_id", "lead_type").to_dict())
+    cells = re.findall(r'<path aria-label="label: [^"]*"[^>]*fill="([^"]+)"', svg)
+    assert len(cells) == 2 and "#d1d5db" not in cells  # both drawn, neither greyed
+
+
+def test_real_matching_has_no_infinite_speed(real):
+    """Olist's SDR 9d12ef1a… on Home appliances and b90f8716… on Computers: medians of 0 days,
+    by the raw file."""
+    out, raw_leads, raw_deals = real
+    days = (
+        pl.col("won_date").str.slice(0, 10).str.to_date()
+        - pl.col("first_contact_date").str.slice(0, 10).str.to_date()
+    ).dt.total_days()
+    zero = (
+        raw_deals.join(raw_leads, on="mql_id")
+        .with_columns(pl.when(days >= 0).then(days).alias("days"))
+        .group_by("sdr_id", "business_segment")
+        .agg(pl.col("days").median())
+        .filter(pl.col("days") == 0)
+    )
+    pairs = {(s[:8], g) for s, g, _ in zero.rows()}
+    assert {("9d12ef1a", "home_appliances"), ("b90f8716", "computers")} <= pairs
+    table = out["sdr_by_segment"]
+    assert not table["speed"].is_infinite().any()
+    same_day = table.filter(pl.col("median_days_to_close") == 0)
+    assert {(s[:8], g) for s, g in same_day.select("sdr_id", "business_segment").rows()} == pairs
+    assert same_day["speed"].null_count() == same_day.height
+
+
 def test_landing_pages_are_labelled_as_the_table_shows_them_with_the_full_id_on_hover():
     """A hash id is shortened as it is, never capitalised ('B76ef374…' for 'b76ef374…'); a
     code reads in words; the pooled pages stay as they are; the tooltip gives the full id."""

@@ -356,7 +356,8 @@ def match_table(
     the rep's wins), median_days_to_close, days_low and days_high (the distribution-free 95%
     interval of that median: the order statistics of `median_rank`; null below INTERVAL_DEALS
     deals with a time to close), typical_days (median over every rep's deals of that value),
-    speed (typical_days / median_days_to_close: above 1 is faster than usual),
+    speed (typical_days / median_days_to_close: above 1 is faster than usual; null where the
+    rep's median is 0 days, closed the same day, which no ratio measures),
     declared_revenue, sellers_declaring (declaring), enough (at least min_count deals with a
     time to close, those the median is of: smaller cells are too small to judge; a deal dated
     before its first contact has none).
@@ -385,7 +386,9 @@ def match_table(
         )
         .join(typical, on=attribute, how="left")
         .with_columns(
-            (pl.col("typical_days") / pl.col("median_days_to_close")).alias("speed"),
+            pl.when(pl.col("median_days_to_close") > 0)
+            .then(pl.col("typical_days") / pl.col("median_days_to_close"))
+            .alias("speed"),
             (pl.col("_timed") >= min_count).alias("enough"),
         )
         .sort([rep, "deals", attribute], descending=[False, True, False])
