@@ -68,30 +68,55 @@ ROUTING_CONFIG = {
         help="SR: sales representative; SDR: sales development representative.",
     ),
     "dimension": None,
-    # Short headers, the long words in their help: at 1440 px every column up to the slowest rep
-    # is in view.
+    # Short headers, the long words in their help: at 1440 px the columns up to all reps' days
+    # are in view.
     "value": columns.key(
         "Lead type / segment",
         width=205,  # "construction tools house garden" whole
         help="The lead type for SRs, the business segment for SDRs.",
     ),
-    "route_to": "Route to",
+    "verdict": columns.text(
+        "Verdict",
+        width=170,  # "route: faster beyond chance" whole
+        help="Route: at least two reps compared and this rep's 95% interval of median days lies "
+        "wholly below all reps' median (faster beyond chance). Faster, within chance: faster, "
+        "but the interval reaches all reps' median (or fewer than "
+        f"{funnel.INTERVAL_DEALS} deals give none), so no route. Catch-all: Unknown or Other, "
+        "no kind of lead to route.",
+    ),
+    "route_to": columns.text(
+        "Fastest rep",
+        help="The fastest rep with enough deals of this kind; where a route is supported, the "
+        "fastest of those faster beyond chance. Route to them only where the verdict says so.",
+    ),
     "median_days": columns.number(
-        "Their days", 1, help="Median days to close of the rep to route to, on these leads."
+        "Their days", 1, help="Median days to close of the fastest rep, on these leads."
+    ),
+    "days_low": columns.number(
+        "95% low",
+        1,
+        help="The distribution-free 95% interval of their median days: order statistics of "
+        f"their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals.",
+    ),
+    "days_high": columns.number(
+        "95% high", 1, help="A route needs this below all reps' median days."
     ),
     "typical_days": columns.number(
         "All reps' days", 1, help="Median days to close of all reps on these leads."
     ),
     "deals": columns.count("Their deals"),
-    "avoid": "Slowest rep",
+    "avoid": "Slower beyond chance",
     "avoid_median_days": columns.number(
-        "Slowest's days", 1, help="Median days to close of the slowest rep on these leads."
+        "Slower's days",
+        1,
+        help="Median days to close of the slowest rep whose 95% interval lies wholly above all "
+        "reps' median; none where no rep's does, where one rep is compared or on a catch-all.",
     ),
     "reps_judged": columns.count("Reps compared"),
     "as_fast": columns.text(
         "As fast",
-        width=100,  # one short id whole ("85fc447d…"), as the Route to column shows it
-        help="Other reps with the same median on these leads: route to any of them.",
+        width=100,  # one short id whole ("85fc447d…"), as the Fastest rep column shows it
+        help="Other reps with the same median and verdict on these leads.",
     ),
     "recommended": None,
     "evidence": None,
@@ -142,7 +167,12 @@ declared = columns.money(
     "Declared revenue (median)",
     ds.currency,
     help="Median monthly revenue the won sellers declared, among the deals that declared one "
-    "(most declare none).",
+    f"(most declare none); empty where fewer than {funnel.MIN_DECLARED} did: one or two "
+    "sellers' word is no typical figure.",
+)
+# Beside it: how many deals its median is of.
+declaring = columns.count(
+    "Sellers declaring revenue", help="Won sellers who declared a monthly revenue (above 0)."
 )
 
 outcomes, closed, sales = cached_base(ds.key, ds)
@@ -180,31 +210,39 @@ min_count = st.columns(2)[0].slider(
     funnel.MIN_COUNT,
     key="funnel_min_count",
     bind=links.BIND,
-    help="Reps and cells with fewer deals are greyed and left out of recommendations.",
+    help="Rep x lead type and rep x segment cells with fewer deals (with a time to close) are "
+    "greyed in the Matching view and left out of routing; the Reps reading names a fastest and "
+    f"slowest rep only among reps with this many deals and at least {funnel.MIN_NAMED}. A route "
+    "also needs the rep faster beyond chance, which takes at least "
+    f"{funnel.INTERVAL_DEALS} deals.",
 )
 # --- routing: the page's recommendation, first -------------------------------------------------
 st.subheader("Routing recommendation: which rep for which leads")
 tables = matches(ds, closed, min_count)
 routes = funnel.routing(tables)
 ui.reading(funnel.routing_reading(routes))
-recommended = routes.filter("recommended")
-if recommended.height:
+# Kinds with a rep to name; those with none are counted in the note and listed in the CSV.
+named = routes.filter(pl.col("route_to").is_not_null())
+if named.height:
     # Tied reps' ids short, as the table's others read ("b76ef374…"); the CSV keeps them whole.
     tied = pl.col("as_fast").str.split(", ").list.eval(fmt.label_expr(pl.element()))
     columns.table(
-        recommended.with_columns(tied.list.join(", ").alias("as_fast")),
+        named.with_columns(tied.list.join(", ").alias("as_fast")),
         ROUTING_CONFIG,
         ids=("route_to", "avoid"),
         pin_ids=False,
         codes=("value",),
-        # How many reps each verdict compares comes before the slowest rep: it says how far to
-        # trust the row.
+        # The verdict and the interval it rests on come before the slowest rep: they say how far
+        # to trust the row.
         order=[
             "role",
             "value",
+            "verdict",
             "route_to",
             "as_fast",
             "median_days",
+            "days_low",
+            "days_high",
             "typical_days",
             "deals",
             "reps_judged",
@@ -324,6 +362,7 @@ elif view == "Closed deals":
             "share": columns.percent("Share of deals"),
             "median_days_to_close": columns.number("Median days to close", 1),
             "declared_revenue": declared,
+            "sellers_declaring": declaring,
         },
         codes=(column,),
     )
@@ -345,7 +384,7 @@ elif view == "Reps":
         "share": columns.percent("Share of deals"),
         "median_days_to_close": columns.number("Median days to close", 1),
         "declared_revenue": declared,
-        "sellers_declaring": columns.count("Sellers declaring revenue"),
+        "sellers_declaring": declaring,
         "selling_sellers": columns.count("Sellers with sales"),
         "sales_revenue": columns.money("Sales after the win", ds.currency),
     }
@@ -391,9 +430,12 @@ elif view == "Matching":
                 "speed": st.column_config.NumberColumn(
                     "Speed",
                     format="%.2f×",
-                    help="All reps' median days / this rep's: above 1 is faster than usual",
+                    help="All reps' median days / this rep's: above 1 is faster than usual. "
+                    "Empty where this rep's median is 0 days (closed the same day): no ratio "
+                    "measures that; the heatmap shows it at the fast end.",
                 ),
                 "declared_revenue": declared,
+                "sellers_declaring": declaring,
                 "enough": st.column_config.CheckboxColumn(
                     "Enough deals",
                     help=f"At least {fmt.counted(min_count, 'deal')} with a time to close: "

@@ -3,7 +3,8 @@
 import polars as pl
 import pytest
 
-from lib import demo, io
+from lib import demo, formats, io
+from lib.analyses import funnel
 from tests.apptest import files_page, metrics, page
 from tests.conftest import shared_file
 from tests.test_recipe_roundtrip import downloads  # noqa: F401 - a fixture
@@ -144,3 +145,77 @@ def test_real_funnel_cohort_chart_leaves_out_the_months_before_the_first_deal():
     assert "Not drawn: 6 months before the first deal in the data (the table lists them)." in (
         captions
     )
+
+
+def olist_funnel_page():
+    """The Seller funnel page on the real Olist funnel files, uploaded, and the data set as the
+    headless twin loads them."""
+    names = ("marketing_qualified_leads", "closed_deals")
+    files = [shared_file(f"olist_marketing_funnel/olist_{n}_dataset.csv.gz") for n in names]
+    tables = [t for f in files for t in io.read_path(f)]
+    at = files_page({t.name: t.frame for t in tables}, "funnel", "olist_funnel")
+    return at, formats.assemble(tables).dataset
+
+
+def test_real_funnel_routes_only_where_beyond_chance_and_labels_the_rest():
+    """Olist at the default minimum: 18 lead types and segments have a rep with 5 deals; only
+    Online small to SR fbf4aef3… (6 deals, 4 to 11 days against 17) is beyond chance. The
+    others stay in view, labelled, and the reading names the one route, as the twin does."""
+    at, ds = olist_funnel_page()
+    assert not at.exception
+    routes = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert len(routes) == 18
+    assert routes["verdict"].value_counts().to_dict() == {
+        funnel.WITHIN_CHANCE: 11,
+        funnel.ONE_REP: 5,
+        funnel.NOT_FASTER: 1,  # Food supplement: 19 days against 19.5
+        funnel.ROUTE: 1,
+    }
+    routed = routes[routes["verdict"] == funnel.ROUTE]
+    assert routed[["value", "route_to"]].values.tolist() == [
+        ["Online small", "fbf4aef3f6915dc0c3c97d6812522f6a"]
+    ]
+    audio = routes[routes["value"] == "Audio video electronics"].iloc[0]
+    assert (audio["verdict"], audio["days_low"], audio["days_high"]) == (
+        funnel.WITHIN_CHANCE,
+        1,
+        216,
+    )
+    readings = [c.value for c in at.caption if "lightbulb" in c.value]
+    twin = funnel.headless(ds)["routing"]
+    assert any(funnel.routing_reading(twin) in r for r in readings)
+    assert any(
+        r.endswith(
+            "Route Online small leads to SR fbf4aef3…: a median 5.0 days to close (95% interval "
+            "4.0–11.0) against 17.0 for all reps, over 6 deals."
+        )
+        for r in readings
+    )
+    assert not any("Route Audio" in r for r in readings)
+
+
+def test_declared_revenue_medians_come_with_how_many_declared():
+    """Closed deals by segment and the Matching tables: beside the median declared revenue,
+    the sellers who declared one, and no median from fewer than five of them."""
+    _, deals = demo_funnel()
+    declared = pl.col("declared_monthly_revenue").cast(pl.Float64) > 0
+    expected = dict(
+        deals.with_columns(pl.col("business_segment").fill_null("unknown"))
+        .group_by("business_segment")
+        .agg(declared.sum())
+        .iter_rows()
+    )
+    at = page("marketplace", PATH)
+    at.segmented_control(key="funnel_view").set_value("Closed deals").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "business_segment" in d.value.columns)
+    words = {s: s.replace("_", " ").capitalize() for s in expected}
+    shown = table.set_index("business_segment")["sellers_declaring"].to_dict()
+    assert shown == {words[s]: n for s, n in expected.items()}
+    few = table[table["sellers_declaring"] < 5]
+    assert len(few) and few["declared_revenue"].isna().all()
+    at.segmented_control(key="funnel_view").set_value("Matching").run()
+    cells = [d.value for d in at.dataframe if "share_of_rep" in d.value.columns]
+    assert cells and all("sellers_declaring" in c.columns for c in cells)
+    for c in cells:
+        assert c[c["sellers_declaring"] < 5]["declared_revenue"].isna().all()

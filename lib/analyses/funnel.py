@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import polars as pl
@@ -14,6 +15,7 @@ MIN_COUNT = 5  # fewer deals than this in a cell: too small to judge
 MIN_GAIN = 1.0  # days: a rep routed to closes at least this much faster than all reps
 MIN_NAMED = 20  # deals: fewer, and an origin or a rep is not named fastest or slowest
 MIN_LEADS = 30  # fewer leads than this in a group: too few to name it best or worst
+MIN_DECLARED = 5  # declared revenues: fewer, and their median is not shown (one seller's)
 UNKNOWN = "unknown"
 NO_ORIGIN = "(no origin)"  # the origin is empty, apart from the source's own "unknown"
 OTHER_PAGES = "(other pages)"
@@ -227,17 +229,25 @@ def closed_deals(outcomes: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
 
 def declared_median() -> pl.Expr:
     """declared_revenue: the median monthly revenue the won sellers declared, among the deals
-    that declared one (above 0; most declare none); null where none did. A median, not a sum:
-    one seller's declared R$ 50M made Olist's SR 4ef15afb… 'R$ 50.2M'."""
+    that declared one (above 0; most declare none); null where fewer than MIN_DECLARED did
+    (Olist's Pet segment read 300,000 from 1 of its 30 deals). A median, not a sum: one
+    seller's declared R$ 50M made Olist's SR 4ef15afb… 'R$ 50.2M'."""
     declared = pl.col("declared_monthly_revenue")
-    return declared.filter(declared > 0).median().alias("declared_revenue")
+    said = declared.filter(declared > 0)
+    return pl.when(said.len() >= MIN_DECLARED).then(said.median()).alias("declared_revenue")
+
+
+def declaring() -> pl.Expr:
+    """sellers_declaring: the deals that declared a monthly revenue (above 0), those
+    declared_median is of."""
+    return (pl.col("declared_monthly_revenue") > 0).sum().alias("sellers_declaring")
 
 
 def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
     """Closed deals per value of a deal attribute (segment, lead type...), most first.
 
     One row per value (nulls shown as "unknown"): <column>, deals, share (0..1),
-    median_days_to_close, declared_revenue (declared_median).
+    median_days_to_close, declared_revenue (declared_median), sellers_declaring (declaring).
     """
     value = pl.col(column).fill_null(UNKNOWN)
     value = pl.when(value.str.strip_chars() == "").then(pl.lit(UNKNOWN)).otherwise(value)
@@ -247,10 +257,18 @@ def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
             pl.len().alias("deals"),
             pl.col("days_to_close").median().alias("median_days_to_close"),
             declared_median(),
+            declaring(),
         )
         .with_columns((pl.col("deals") / pl.col("deals").sum()).alias("share"))
         .sort(["deals", column], descending=[True, False])
-        .select(column, "deals", "share", "median_days_to_close", "declared_revenue")
+        .select(
+            column,
+            "deals",
+            "share",
+            "median_days_to_close",
+            "declared_revenue",
+            "sellers_declaring",
+        )
     )
 
 
@@ -277,7 +295,7 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
     """Per rep (sdr_id or sr_id): deals won and what they brought, most wins first.
 
     One row per rep: <rep>, deals, share (of all deals), median_days_to_close, declared_revenue
-    (declared_median), sellers_declaring (deals with a declared revenue above 0);
+    (declared_median), sellers_declaring (declaring);
     with `sales` (from seller_sales) also selling_sellers (won sellers with any sale after the
     win) and sales_revenue (their net revenue after the win).
     """
@@ -286,7 +304,7 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
         pl.len().alias("deals"),
         pl.col("days_to_close").median().alias("median_days_to_close"),
         declared_median(),
-        (pl.col("declared_monthly_revenue") > 0).sum().alias("sellers_declaring"),
+        declaring(),
     ]
     if sales is not None:
         frame = frame.join(
@@ -305,33 +323,72 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
     )
 
 
+def median_rank(n: int, level: float = 0.95) -> int | None:
+    """The rank j (1-based) such that the j-th smallest and the j-th largest of n values bound a
+    distribution-free interval of their median at `level` or more: the innermost such pair, whose
+    chance of straddling the median, P(j <= B <= n - j) with B ~ Binomial(n, 1/2), is at least
+    `level`. None when even the smallest and the largest fall short (below 6 values at 95%:
+    those of 5 straddle it 93.75% of the time)."""
+    tail = (1 - level) / 2
+    log_pmf = -n * math.log(2)  # P(B = 0), in logs: 2^-n underflows beyond 1,074 values
+    below = math.exp(log_pmf)  # P(B < j)
+    if below > tail:
+        return None
+    j = 1
+    while True:
+        log_pmf += math.log((n - j + 1) / j)  # P(B = j)
+        if below + math.exp(log_pmf) > tail:
+            return j
+        below += math.exp(log_pmf)
+        j += 1
+
+
+# Deals with a time to close a rep needs for a 95% interval of their median, hence for a route.
+INTERVAL_DEALS = next(n for n in range(1, 100) if median_rank(n) is not None)
+
+
 def match_table(
     closed: pl.DataFrame, rep: str, attribute: str, min_count: int = MIN_COUNT
 ) -> pl.DataFrame:
     """Rep x attribute cells (e.g. SR x lead type): what each rep wins of each kind and how fast.
 
     One row per (rep, attribute value) with deals: <rep>, <attribute>, deals, share_of_rep (of
-    the rep's wins), median_days_to_close, typical_days (median over every rep's deals of that
-    value), speed (typical_days / median_days_to_close: above 1 is faster than usual),
-    declared_revenue, enough (at least min_count deals with a time to close, those the median
-    is of: smaller cells are too small to judge; a deal dated before its first contact has none).
+    the rep's wins), median_days_to_close, days_low and days_high (the distribution-free 95%
+    interval of that median: the order statistics of `median_rank`; null below INTERVAL_DEALS
+    deals with a time to close), typical_days (median over every rep's deals of that value),
+    speed (typical_days / median_days_to_close: above 1 is faster than usual; null where the
+    rep's median is 0 days, closed the same day, which no ratio measures),
+    declared_revenue, sellers_declaring (declaring), enough (at least min_count deals with a
+    time to close, those the median is of: smaller cells are too small to judge; a deal dated
+    before its first contact has none).
     """
     frame = closed.filter(pl.col(rep).is_not_null()).with_columns(
         pl.col(attribute).fill_null(UNKNOWN)
     )
     typical = frame.group_by(attribute).agg(pl.col("days_to_close").median().alias("typical_days"))
+    cells = frame.group_by(rep, attribute).agg(
+        pl.len().alias("deals"),
+        pl.col("days_to_close").count().alias("_timed"),
+        pl.col("days_to_close").median().alias("median_days_to_close"),
+        pl.col("days_to_close").drop_nulls().sort().cast(pl.Float64).alias("_sorted"),
+        declared_median(),
+        declaring(),
+    )
+    ranks = {n: median_rank(n) for n in cells["_timed"].unique()}
+    rank = pl.col("_timed").replace_strict(ranks, return_dtype=pl.Int64)
     return (
-        frame.group_by(rep, attribute)
-        .agg(
-            pl.len().alias("deals"),
-            pl.col("days_to_close").count().alias("_timed"),
-            pl.col("days_to_close").median().alias("median_days_to_close"),
-            declared_median(),
+        cells.with_columns(
+            (pl.col("deals") / pl.col("deals").sum().over(rep)).alias("share_of_rep"),
+            pl.col("_sorted").list.get(rank - 1, null_on_oob=True).alias("days_low"),
+            pl.col("_sorted")
+            .list.get(pl.col("_timed") - rank, null_on_oob=True)
+            .alias("days_high"),
         )
-        .with_columns((pl.col("deals") / pl.col("deals").sum().over(rep)).alias("share_of_rep"))
         .join(typical, on=attribute, how="left")
         .with_columns(
-            (pl.col("typical_days") / pl.col("median_days_to_close")).alias("speed"),
+            pl.when(pl.col("median_days_to_close") > 0)
+            .then(pl.col("typical_days") / pl.col("median_days_to_close"))
+            .alias("speed"),
             (pl.col("_timed") >= min_count).alias("enough"),
         )
         .sort([rep, "deals", attribute], descending=[False, True, False])
@@ -341,48 +398,84 @@ def match_table(
             "deals",
             "share_of_rep",
             "median_days_to_close",
+            "days_low",
+            "days_high",
             "typical_days",
             "speed",
             "declared_revenue",
+            "sellers_declaring",
             "enough",
         )
     )
 
 
-def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Which rep to route each lead type (SR) and segment (SDR) to, with the evidence.
+# Routing verdicts, in the order the routing table lists them: only ROUTE is a recommendation.
+ROUTE = "route: faster beyond chance"
+WITHIN_CHANCE = "faster, within chance"
+NOT_FASTER = "not a day faster"
+ONE_REP = "one rep compared"
+CATCH_ALL = "catch-all: no advice"
+TOO_FEW = "no rep with enough deals"
+VERDICTS = (ROUTE, WITHIN_CHANCE, NOT_FASTER, ONE_REP, CATCH_ALL, TOO_FEW)
 
-    `matches` maps rep column -> its match_table. Among cells with enough deals, the rep who
-    closes that kind fastest is the one to route to, and the slowest named as the one to avoid.
-    One row per (rep role, value) with at least one judged cell: role, dimension, value,
-    route_to, deals, median_days, typical_days, avoid, avoid_median_days, reps_judged, as_fast
-    (other reps with the same median, comma-separated; null when none), recommended, evidence
-    (a sentence). `recommended` only where the fastest rep with enough deals closes at least
-    MIN_GAIN days faster than all reps' median: routing to a rep no faster than the reps as a
-    whole gains nothing, even when no other rep has enough deals to compare.
+
+def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Which rep to route each lead type (SR) and segment (SDR) to, where the data supports it.
+
+    `matches` maps rep column -> its match_table. A route is recommended (verdict ROUTE) only
+    where at least two reps have enough deals of that kind (`enough`), the kind is one to route
+    (`actionable`: not Unknown, Other...), and the rep is faster beyond chance: their median
+    days to close is at least MIN_GAIN below all reps' median (typical_days: routing to a rep
+    no faster gains nothing) and their distribution-free 95% interval of it (match_table's
+    days_low..days_high, order statistics bounded by the binomial: none below INTERVAL_DEALS
+    deals) lies wholly below typical_days too. The rep routed to is the fastest of those;
+    elsewhere route_to is the fastest rep with enough deals, and the verdict says why there is
+    no route (WITHIN_CHANCE: faster, but the interval reaches all reps' median). The rep to
+    avoid is the slowest whose interval lies wholly above all reps' median, on kinds with two
+    reps or more that can be routed; null elsewhere.
+
+    One row per (rep role, value) with deals, TOO_FEW where no rep has enough of them (its rep
+    columns null, reps_judged 0): role, dimension, value, verdict (VERDICTS), route_to, deals,
+    median_days, days_low, days_high, typical_days, avoid, avoid_median_days, reps_judged,
+    as_fast (other reps as fast and with the same verdict, comma-separated; null when none),
+    recommended (verdict is ROUTE), evidence (a sentence).
     """
+    gained = pl.col("median_days_to_close") <= pl.col("typical_days") - MIN_GAIN
     frames = []
     for rep, table in matches.items():
         attribute = MATCHES[rep][0]
-        judged = table.filter(pl.col("enough") & pl.col("median_days_to_close").is_not_null())
-        if judged.height == 0:
-            continue
-        ranked = judged.sort(
-            ["median_days_to_close", "deals", rep], descending=[False, True, False]
+        judged = table.filter(
+            pl.col("enough") & pl.col("median_days_to_close").is_not_null()
+        ).with_columns(
+            pl.len().over(attribute).alias("reps_judged"),
+            (gained & (pl.col("days_high") < pl.col("typical_days")))
+            .fill_null(False)
+            .alias("_faster"),
+            (pl.col("days_low") > pl.col("typical_days")).fill_null(False).alias("_slower"),
         )
-        best = ranked.group_by(attribute, maintain_order=True).first()
-        worst = (
-            judged.sort(["median_days_to_close", "deals"], descending=[True, True])
+        advised = (pl.col("reps_judged") >= 2) & actionable(attribute)
+        # Where a route is supported, the reps faster beyond chance are the only candidates: a
+        # quicker median from too few deals does not outrank them.
+        routable = (pl.col("_faster") & advised).any().over(attribute)
+        candidates = judged.filter(~routable | pl.col("_faster"))
+        order = ["median_days_to_close", "deals", rep]
+        best = (
+            candidates.sort(order, descending=[False, True, False])
             .group_by(attribute, maintain_order=True)
             .first()
         )
-        n = judged.group_by(attribute).len("reps_judged")
-        # Other reps as fast as the one routed to (the same median): named, not passed over.
+        worst = (
+            judged.filter(pl.col("_slower") & advised)
+            .sort(order, descending=[True, True, False])
+            .group_by(attribute, maintain_order=True)
+            .first()
+        )
+        # Other candidates as fast as the one named (the same median): named, not passed over.
         fastest = best.select(
             attribute, pl.col(rep).alias("_best"), pl.col("median_days_to_close").alias("_days")
         )
         tied = (
-            judged.join(fastest, on=attribute)
+            candidates.join(fastest, on=attribute)
             .filter(
                 (pl.col("median_days_to_close") == pl.col("_days"))
                 & (pl.col(rep) != pl.col("_best"))
@@ -391,15 +484,24 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
             .group_by(pl.col(attribute).alias("value"))
             .agg(pl.col(rep).str.join(", ").alias("as_fast"))
         )
+        kinds = table.group_by(pl.col(attribute).alias("value")).agg(pl.col("typical_days").first())
         frames.append(
-            best.select(
+            kinds.with_columns(
                 pl.lit(rep.removesuffix("_id").upper()).alias("role"),
                 pl.lit(DEAL_ATTRIBUTES[attribute].lower()).alias("dimension"),
-                pl.col(attribute).alias("value"),
-                pl.col(rep).alias("route_to"),
-                "deals",
-                pl.col("median_days_to_close").alias("median_days"),
-                "typical_days",
+            )
+            .join(
+                best.select(
+                    pl.col(attribute).alias("value"),
+                    pl.col(rep).alias("route_to"),
+                    "deals",
+                    pl.col("median_days_to_close").alias("median_days"),
+                    "days_low",
+                    "days_high",
+                    "reps_judged",
+                ),
+                on="value",
+                how="left",
             )
             .join(
                 worst.select(
@@ -408,79 +510,156 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                     pl.col("median_days_to_close").alias("avoid_median_days"),
                 ),
                 on="value",
+                how="left",
             )
-            .join(n.rename({attribute: "value"}), on="value")
             .join(tied, on="value", how="left")
         )
     columns = {
         "role": pl.String,
         "dimension": pl.String,
         "value": pl.String,
+        "verdict": pl.String,
         "route_to": pl.String,
         "deals": pl.UInt32,
         "median_days": pl.Float64,
+        "days_low": pl.Float64,
+        "days_high": pl.Float64,
         "typical_days": pl.Float64,
         "avoid": pl.String,
         "avoid_median_days": pl.Float64,
         "reps_judged": pl.UInt32,
         "as_fast": pl.String,
+        "recommended": pl.Boolean,
+        "evidence": pl.String,
     }
     if not frames:
-        return pl.DataFrame(schema={**columns, "recommended": pl.Boolean, "evidence": pl.String})
-    out = pl.concat([f.cast(columns).select(list(columns)) for f in frames])
-    single = pl.col("reps_judged") < 2
-    faster = pl.col("median_days") <= pl.col("typical_days") - MIN_GAIN
-    days = pl.col("median_days").round(1)
-    typical = pl.col("typical_days").round(1)
+        return pl.DataFrame(schema=columns)
+    verdict = (
+        pl.when(~actionable("value"))
+        .then(pl.lit(CATCH_ALL))
+        .when(pl.col("route_to").is_null())
+        .then(pl.lit(TOO_FEW))
+        .when(pl.col("reps_judged") < 2)
+        .then(pl.lit(ONE_REP))
+        .when(pl.col("median_days") > pl.col("typical_days") - MIN_GAIN)
+        .then(pl.lit(NOT_FASTER))
+        .when(pl.col("days_high") < pl.col("typical_days"))
+        .then(pl.lit(ROUTE))
+        .otherwise(pl.lit(WITHIN_CHANCE))
+    )
+    out = pl.concat(frames, how="diagonal_relaxed").with_columns(
+        verdict.alias("verdict"), pl.col("reps_judged").fill_null(0)
+    )
+    days, typical = pl.col("median_days").round(1), pl.col("typical_days").round(1)
+    low, high = pl.col("days_low").round(1), pl.col("days_high").round(1)
+    said = pl.col("verdict")
     evidence = (
-        pl.when(~faster)
+        pl.when((said == ROUTE) & pl.col("avoid").is_not_null())
         .then(
             pl.format(
-                "{}, the fastest rep with enough {} deals ({} deals, median {} days), is not a day "
-                "faster than all reps ({} days)",
-                "route_to",
-                "value",
-                "deals",
-                days,
-                typical,
-            )
-        )
-        .when(single)
-        .then(
-            pl.format(
-                "only {} has enough {} deals to judge: {} deals in a median {} days vs {} days for "
-                "all reps",
-                "route_to",
-                "value",
-                "deals",
-                days,
-                typical,
-            )
-        )
-        .otherwise(
-            pl.format(
-                "{} closed {} {} deals in a median {} days vs {} days for all reps; slowest: {} "
-                "({} days)",
+                "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the "
+                "{} days of all reps; slower beyond chance: {} ({} days)",
                 "route_to",
                 "deals",
                 "value",
                 days,
+                low,
+                high,
                 typical,
                 "avoid",
                 pl.col("avoid_median_days").round(1),
             )
         )
+        .when(said == ROUTE)
+        .then(
+            pl.format(
+                "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the "
+                "{} days of all reps",
+                "route_to",
+                "deals",
+                "value",
+                days,
+                low,
+                high,
+                typical,
+            )
+        )
+        .when((said == WITHIN_CHANCE) & pl.col("days_high").is_not_null())
+        .then(
+            pl.format(
+                "{} closed {} {} deals in a median {} days against {} for all reps, but the 95% "
+                "interval of that median ({}–{} days) reaches it: faster within chance",
+                "route_to",
+                "deals",
+                "value",
+                days,
+                typical,
+                low,
+                high,
+            )
+        )
+        .when(said == WITHIN_CHANCE)
+        .then(
+            pl.format(
+                "{} closed {} {} deals in a median {} days against {} for all reps, but a 95% "
+                "interval of a median needs {} deals with a time to close: faster within chance",
+                "route_to",
+                "deals",
+                "value",
+                days,
+                typical,
+                pl.lit(INTERVAL_DEALS),
+            )
+        )
+        .when(said == NOT_FASTER)
+        .then(
+            pl.format(
+                "{}, the fastest rep with enough {} deals ({} deals, median {} days), is not a "
+                "day faster than all reps ({} days)",
+                "route_to",
+                "value",
+                "deals",
+                days,
+                typical,
+            )
+        )
+        .when(said == ONE_REP)
+        .then(
+            pl.format(
+                "only {} has enough {} deals to judge ({} deals in a median {} days vs {} days "
+                "for all reps): no other rep to compare with",
+                "route_to",
+                "value",
+                "deals",
+                days,
+                typical,
+            )
+        )
+        .when((said == CATCH_ALL) & pl.col("route_to").is_not_null())
+        .then(
+            pl.format(
+                "{} is a catch-all, not a kind of lead to route: {} is the fastest on it ({} "
+                "deals in a median {} days vs {} days for all reps)",
+                "value",
+                "route_to",
+                "deals",
+                days,
+                typical,
+            )
+        )
+        .when(said == CATCH_ALL)
+        .then(pl.format("{} is a catch-all, not a kind of lead to route", "value"))
+        .otherwise(pl.format("no rep has enough {} deals with a time to close to judge", "value"))
     )
-    return out.with_columns(
-        pl.when(single).then(None).otherwise(pl.col("avoid")).alias("avoid"),
-        pl.when(single)
-        .then(None)
-        .otherwise(pl.col("avoid_median_days"))
-        .alias("avoid_median_days"),
-        faster.alias("recommended"),
-        evidence.alias("evidence"),
-    ).sort(  # ties by name: the same order on every run
-        ["role", "recommended", "deals", "value"], descending=[True, True, True, False]
+    return (
+        out.with_columns((said == ROUTE).alias("recommended"), evidence.alias("evidence"))
+        .cast(columns)
+        .select(list(columns))
+        .sort(  # ties by name: the same order on every run
+            [pl.col("role"), pl.col("verdict").cast(pl.Enum(VERDICTS)), "deals", "value"],
+            descending=[True, False, True, False],
+            nulls_last=True,
+        )
     )
 
 
@@ -749,38 +928,64 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
 
 
 def routing_note(routes: pl.DataFrame, min_count: int) -> str:
-    """What the routing table compares, and how many lead types and segments it leaves out
-    (rows of `routing` that are not recommended)."""
+    """What the routing table compares, the rule a route must pass, and how many lead types and
+    segments get none, by verdict (rows of `routing`)."""
     text = (
         f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, "
         f"among reps with at least {fmt.counted(min_count, 'such deal')}, against the median of "
-        "all reps. It "
-        "compares reps on deals they won (how fast), not on conversion: lead type and segment are "
-        "recorded only on closed deals. The Matching view shows every rep and kind."
+        "all reps. A route is recommended only where it is faster beyond chance: at least two "
+        "reps compared, and the rep's 95% interval of median days (distribution-free, from the "
+        "order statistics of their deals, by the binomial rule; it needs "
+        f"{INTERVAL_DEALS} deals) lies wholly below all reps' median. Unknown and Other get no "
+        "advice. It compares reps on deals they won (how fast), not on conversion: lead type and "
+        "segment are recorded only on closed deals. The Matching view shows every rep and kind."
     )
-    left = routes.filter(~pl.col("recommended")).height
+    if routes.height == 0:
+        return text
+    counts = dict(routes.group_by("verdict").len().iter_rows())
+    why = {
+        WITHIN_CHANCE: "faster only within chance",
+        NOT_FASTER: "with no rep a day faster than all reps",
+        ONE_REP: "with only one rep to compare",
+        CATCH_ALL: "catch-alls",
+        TOO_FEW: f"with no rep at {fmt.counted(min_count, 'such deal')}",
+    }
+    left = [f"{counts[v]:,} {words}" for v, words in why.items() if counts.get(v)]
+    routed = counts.get(ROUTE, 0)
+    kinds = fmt.counted(routes.height, "lead type or segment", "lead types and segments")
+    text += f" Of the {kinds}, {routed:,} {fmt.plural(routed, 'gets a route', 'get a route')}"
     if left:
+        none = routes.height - routed
         text += (
-            f" {left} {'lead types or segments get' if left > 1 else 'lead type or segment gets'}"
-            " no recommendation: the fastest rep with enough deals is not a day faster than all "
-            "reps (the CSV lists them, with why)."
+            f" and {none:,} {fmt.plural(none, 'gets none', 'get none')}: {fmt.listed(left)} "
+            "(the CSV lists them all, with why)"
         )
-    return text
+    return text + "."
 
 
 def routing_reading(routes: pl.DataFrame) -> str:
-    """One sentence on the routing change with the largest gain in days, among the recommended
-    rows of `routing` where two reps or more could be compared (else among those where one
-    could)."""
+    """One sentence on the supported route (`recommended` rows of `routing`) with the largest
+    gain in days, and how many more there are; where none is supported, that none is, how many
+    fastest reps are faster only within chance, and what would tell."""
     judged = routes.filter("recommended")
     if judged.height == 0:
-        return (
-            "No lead type or segment has a rep with enough deals who closes faster than the reps "
-            "as a whole; lower the minimum deals per cell or wait for more deals."
+        within = routes.filter(pl.col("verdict") == WITHIN_CHANCE).height
+        text = (
+            "No route is supported by the data: no rep closes a lead type or segment faster than "
+            "all reps beyond chance"
+        )
+        if within:
+            text += (
+                f" (in {fmt.counted(within, 'kind')} the fastest rep is faster, but the 95% "
+                "interval of their median days reaches all reps' median)"
+            )
+        return text + (
+            "; more deals per rep and kind would tell (a rep needs at least "
+            f"{INTERVAL_DEALS} with a time to close for any interval)."
         )
     best = (
         judged.with_columns((pl.col("typical_days") - pl.col("median_days")).alias("_gain"))
-        .sort(pl.col("reps_judged") >= 2, "_gain", descending=True)
+        .sort(["_gain", "deals", "value"], descending=[True, True, False])
         .row(0, named=True)
     )
     also = (
@@ -788,21 +993,19 @@ def routing_reading(routes: pl.DataFrame) -> str:
         if best["as_fast"]
         else ""
     )
-    slowest = best["avoid"] and best["avoid_median_days"] > best["typical_days"]
     text = (
         f"Route {name(best['value'])} leads to {best['role']} {name(best['route_to'])}{also}: a "
-        f"median {fmt.number(best['median_days'])} days to close against "
+        f"median {fmt.number(best['median_days'])} days to close (95% interval "
+        f"{fmt.number(best['days_low'])}–{fmt.number(best['days_high'])}) against "
         f"{fmt.number(best['typical_days'])} for all reps, over "
         f"{fmt.counted(best['deals'], 'deal')}"
-        + (
-            f"; {name(best['avoid'])} is the slowest on them "
-            f"({fmt.number(best['avoid_median_days'])} days)."
-            if slowest
-            else "."
-        )
     )
-    if best["deals"] < MIN_COUNT:  # the minimum per cell was lowered below the default
+    if best["avoid"]:
         text += (
-            f" From fewer than {MIN_COUNT} deals this is a lead to check, not a rule to route by."
+            f"; {name(best['avoid'])} is the slowest on them beyond chance "
+            f"({fmt.number(best['avoid_median_days'])} days)"
         )
-    return text
+    more = judged.height - 1
+    if more:
+        text += f". The table lists {fmt.counted(more, 'more supported route')}"
+    return text + "."

@@ -191,7 +191,14 @@ def match_heatmap(table: pl.DataFrame, rep: str, attribute: str) -> alt.LayerCha
         pl.col(rep).map_elements(fmt.short_id, return_dtype=pl.String).alias("rep"),
         # 0, not null, where too few deals: Vega-Lite drops a mark whose colour field is null
         # (its default for invalid values), even where the condition below gives it grey.
-        pl.when(pl.col("enough")).then(pl.col("speed").log(2)).otherwise(0.0).alias("log_speed"),
+        pl.when(~pl.col("enough"))
+        .then(0.0)
+        .when(pl.col("speed").is_not_null())
+        .then(pl.col("speed").log(2))
+        .when(pl.col("typical_days") > 0)  # a same-day median: as fast as the scale goes
+        .then(2.0)
+        .otherwise(0.0)
+        .alias("log_speed"),
         _in_words(attribute),
     )
     base = alt.Chart(data).encode(
