@@ -978,12 +978,18 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
     blocks.append(
         Block(
             "Routing recommendation",
-            # The rows and columns the page shows; the CSV keeps the rest, with the evidence.
-            table=routes.filter("recommended").drop("dimension", "evidence", "recommended"),
+            # The rows and columns the page shows (every kind with a rep to name, each with its
+            # verdict); the CSV keeps the rest, with the evidence.
+            table=routes.filter(pl.col("route_to").is_not_null()).drop(
+                "dimension", "evidence", "recommended"
+            ),
             reading=funnel.routing_reading(routes),
             caption=funnel.routing_note(routes, min_count),
             kinds={"value": "code", "route_to": "id", "avoid": "id"}
-            | dict.fromkeys(("median_days", "typical_days", "avoid_median_days"), "number1"),
+            | dict.fromkeys(
+                ("median_days", "days_low", "days_high", "typical_days", "avoid_median_days"),
+                "number1",
+            ),
         )
     )
     return kpis, blocks

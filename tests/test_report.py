@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from lib import catalog, demo, fmt, formats, recipe, report
 from lib.__main__ import load
-from lib.analyses import bridge, churn, cohorts, lateness, movement, regions, rfm
+from lib.analyses import bridge, churn, cohorts, funnel, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
 from lib.io import RawTable
 from lib.model import Dataset
@@ -193,6 +193,12 @@ def test_the_funnel_tables_write_codes_in_words_and_ids_short_as_the_page_does(b
     shown = report.table_html(routing.table, kinds=routing.kinds)
     assert ">Online big<" in shown and "online_big" not in shown
     assert f">{demo.FAST_SR_ID[:8]}…<" in shown and demo.FAST_SR_ID not in shown
+    # As on the page, every kind with a rep to name, each with its verdict: not only routes,
+    # and the interval in days as the other days are written.
+    verdicts = set(routing.table["verdict"])
+    assert funnel.ROUTE in verdicts and verdicts - {funnel.ROUTE}
+    assert routing.table["route_to"].null_count() == 0
+    assert routing.kinds["days_low"] == routing.kinds["days_high"] == "number1"
 
 
 def test_the_delivery_categories_read_in_words_as_the_page_shows_them(built):
