@@ -1409,6 +1409,84 @@ def test_the_retail_demo_pins_down_its_average_dropout_and_its_calibration_one_s
     assert held.mean_alike == pytest.approx((quarter,), rel=1e-9)
 
 
+def _gamma_gamma_best(rows: pl.DataFrame, q: float) -> tuple[float, float]:
+    """The best Gamma-Gamma log-likelihood (Fader, Hardie and Lee 2005's, summed) with q held,
+    and its p: Nelder-Mead over log p and log v from two starts."""
+    from scipy.optimize import minimize
+
+    x, m = rows["frequency"].to_numpy(), rows["monetary_value"].to_numpy()
+
+    def log_likelihood(p: float, v: float) -> float:
+        px = p * x
+        return float(
+            (
+                gammaln(px + q)
+                - gammaln(px)
+                - gammaln(q)
+                + q * np.log(v)
+                + (px - 1) * np.log(m)
+                + px * np.log(x)
+                - (px + q) * np.log(x * m + v)
+            ).sum()
+        )
+
+    def negative(z: np.ndarray) -> float:
+        value = -log_likelihood(*np.exp(z))
+        return value if np.isfinite(value) else np.inf
+
+    options = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 20_000}
+    starts = (np.array([0.0, np.log(np.median(m))]), np.array([1.0, np.log(np.median(m)) + 2]))
+    best = min(
+        (minimize(negative, s, method="Nelder-Mead", options=options) for s in starts),
+        key=lambda o: o.fun,
+    )
+    return -best.fun, float(np.exp(best.x[0]))
+
+
+def test_olist_spend_model_cannot_pin_down_how_customers_spends_differ(olist_lines):
+    """Olist's 42 repeat buyers: q ten times larger fits their spends about as well and would
+    weigh a typical repeat buyer's own average a tenth as much: each customer's expected spend
+    is a guess (the #1 most valuable customer's from R$ 142 to R$ 611, an audit found)."""
+    summary = clv.customer_summary(clv.purchase_lines(olist_lines).lines, "weeks")
+    rows = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
+    fit = clv.fit_models(summary, "weeks")
+    p, q = fit.spend["p"], fit.spend["q"]
+    best, _ = _gamma_gamma_best(rows, q)
+    held, p_ten = _gamma_gamma_best(rows, 10 * q)
+    assert best - held < clv.CHI2_HALF
+    typical = float(rows["frequency"].median())
+    own, ten = p * typical / (p * typical + q - 1), p_ten * typical / (p_ten * typical + 10 * q - 1)
+    assert own - ten > clv.SPEND_WEIGHT_GAP
+    ((other, theirs, weight),) = fit.spend_alike
+    assert (other, theirs, weight) == pytest.approx((10 * q, ten, own), rel=1e-3)
+    check = clv.fit_checks(fit).filter(pl.col("check") == "Spend model").row(0, named=True)
+    assert check["verdict"] == "caution"
+    assert check["note"] == (
+        f"Gamma-Gamma cannot pin down how much customers' average spends differ: q = "
+        f"{10 * q:.0f} fits the data about as well as {q:.1f} (a log-likelihood less than 1.92 "
+        f"lower) and would weigh a typical repeat buyer's own average spend {ten:.1%} against "
+        f"the fit's {own:.1%}. The average spend per purchase holds; each customer's expected "
+        "spend, and the order of the most valuable list, lean on a guess."
+    )
+    readings = dict(clv.parameter_table(fit).select("parameter", "reading").iter_rows())
+    assert readings["q"].endswith("This value is not pinned down (the Spend model check).")
+
+
+def test_the_retail_demos_spend_model_pins_down_how_spends_differ():
+    """691 repeat buyers: q ten times the fitted one fits clearly worse (a tenth of it, 0.38, is
+    no candidate: the average spend is unbounded for q under 1)."""
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    summary = clv.customer_summary(clv.purchase_lines(lines).lines, "weeks")
+    rows = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
+    fit = clv.fit_models(summary, "weeks")
+    q = fit.spend["q"]
+    best, _ = _gamma_gamma_best(rows, q)
+    assert q / 10 < 1
+    assert best - _gamma_gamma_best(rows, q * 10)[0] > clv.CHI2_HALF
+    assert fit.spend_alike == ()
+    assert "Spend model" not in clv.fit_checks(fit)["check"].to_list()
+
+
 def test_no_model_whose_average_dropout_is_unclear_is_suggested_instead():
     """The chosen BG/NBD errs more per customer than MBG/NBD, but MBG/NBD cannot pin down its
     average chance of leaving: it is not offered as the better model."""

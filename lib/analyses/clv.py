@@ -297,7 +297,8 @@ class Fit:
     and MBG/NBD; r, alpha, s, beta for Pareto/NBD); `spend`: p, q, v of Gamma-Gamma, or None with
     `spend_problem` saying why. `problems`: why the fit cannot tell when customers leave (empty:
     it can); `fitted_on`: customers the purchase model learnt from (a sample for a large
-    Pareto/NBD fit); `spread_gap`: see _spread_gap; `mean_alike`: see _mean_alike.
+    Pareto/NBD fit); `spread_gap`: see _spread_gap; `mean_alike`: see _mean_alike;
+    `spend_alike`: see _spend_alike.
     """
 
     unit: str
@@ -313,6 +314,7 @@ class Fit:
     fitted_on: int = 0
     spread_gap: float = math.inf  # _spread_gap: under CHI2_HALF, the dropout's spread is unknown
     mean_alike: tuple[float, ...] = ()  # _mean_alike: averages of dropout that fit about as well
+    spend_alike: tuple[tuple[float, float, float], ...] = ()  # _spend_alike
 
     @property
     def degenerate(self) -> bool:
@@ -615,6 +617,7 @@ def fit_models(
     problems = _problems(model, params, logs, converged, summary)
     spend_rows = _spend_rows(summary)
     spend, problem = _fit_spend(spend_rows, penalizer)
+    spend_alike = _spend_alike(spend_rows, spend) if spend is not None else ()
     return Fit(
         unit,
         penalizer,
@@ -629,6 +632,7 @@ def fit_models(
         used,
         spread,
         mean_alike,
+        spend_alike,
     )
 
 
@@ -641,6 +645,75 @@ def _minimise(objective, args: tuple, start: np.ndarray):
             value_and_grad(objective), x0=start, args=args, jac=True, method="BFGS", tol=1e-7
         )
     )
+
+
+# A q the data fits about as well that moves a typical repeat buyer's weight on their own
+# average spend by this much leaves each customer's expected spend a guess.
+SPEND_WEIGHT_GAP = 0.10
+
+
+def _own_weight(p: float, q: float, x: float) -> float:
+    """Gamma-Gamma's weight on a customer's own average spend, against the population's, in
+    their expected spend per purchase after x repeat purchases: p x / (p x + q - 1)."""
+    return p * x / (p * x + q - 1)
+
+
+def _spend_alike(
+    rows: pl.DataFrame, spend: dict[str, float]
+) -> tuple[tuple[float, float, float], ...]:
+    """(q, weight, the fit's weight) for each q, a tenth or ten times the fitted one (above 1),
+    at which the data's log-likelihood (unpenalised, summed over the spend model's customers)
+    refitted with q held is less than CHI2_HALF below the fit's, and under which a typical
+    repeat buyer (the median frequency) puts a weight on their own average spend (_own_weight)
+    SPEND_WEIGHT_GAP or more away from the fit's. Empty: q pins each customer's expected spend
+    down."""
+    from autograd import numpy as anp
+    from autograd import value_and_grad
+    from lifetimes import GammaGammaFitter
+    from scipy.optimize import minimize
+
+    nll = GammaGammaFitter._negative_log_likelihood
+    x = rows["frequency"].to_numpy().astype(float)
+    m = rows["monetary_value"].to_numpy()
+    scale = float(np.median(m))
+    args = (x, m / scale, np.ones(len(x)), 0.0)
+    p, q, v = spend["p"], spend["q"], spend["v"] / scale
+    fitted = _quiet(lambda: nll(np.log([p, q, v]), *args))
+    typical = float(np.median(x))
+    weight = _own_weight(p, q, typical)
+    alike = []
+    for other in (q / 10, q * 10):
+        if other <= 1 or not math.isfinite(fitted):
+            continue
+
+        log_q = math.log(other)
+
+        def held(z, *a, log_q=log_q):
+            return nll(anp.array([z[0], log_q, z[1]]), *a)
+
+        # From the fit and from a plain start: either can stop early on a flat likelihood.
+        out = min(
+            (
+                _quiet(
+                    lambda held=held, start=start: minimize(
+                        value_and_grad(held),
+                        x0=start,
+                        args=args,
+                        jac=True,
+                        method="L-BFGS-B",
+                        tol=1e-10,
+                    )
+                )
+                for start in (np.log([p, v]), np.full(2, 0.1))
+            ),
+            key=lambda o: o.fun,
+        )
+        if (out.fun - fitted) * len(x) >= CHI2_HALF:
+            continue
+        theirs = _own_weight(float(np.exp(out.x[0])), other, typical)
+        if abs(theirs - weight) >= SPEND_WEIGHT_GAP:
+            alike.append((other, theirs, weight))
+    return tuple(alike)
 
 
 def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] | None, str]:
@@ -1177,7 +1250,12 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
                 "q",
                 q,
                 "Spread of average spend between customers: the larger q, the more alike "
-                "customers are.",
+                "customers are."
+                + (
+                    " This value is not pinned down (the Spend model check)."
+                    if fit.spend_alike
+                    else ""
+                ),
             ),
             (
                 "Gamma-Gamma",
@@ -1254,6 +1332,22 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 "good",
                 f"{fit.label} pins down how customers leave: P(alive) and the at-risk list can "
                 "be read (the holdout check shows how well it predicts).",
+            )
+        )
+    if fit.spend is not None and fit.spend_alike:
+        other, theirs, weight = fit.spend_alike[0]
+        rows.append(
+            (
+                "Spend model",
+                "spread of spend unknown",
+                "caution",
+                f"Gamma-Gamma cannot pin down how much customers' average spends differ: q = "
+                f"{fmt.significant(other, 2)} fits the data about as well as "
+                f"{fmt.significant(fit.spend['q'], 2)} (a log-likelihood less than {CHI2_HALF} "
+                "lower) and would weigh a typical repeat buyer's own average spend "
+                f"{fmt.pct(theirs)} against the fit's {fmt.pct(weight)}. The average spend per "
+                "purchase holds; each customer's expected spend, and the order of the most "
+                "valuable list, lean on a guess.",
             )
         )
     if fit.spend is None:
