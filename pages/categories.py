@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, measures, state
+from lib import fmt, measures, state, trend
 from lib.analyses import categories as cat
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import categories as charts
@@ -54,7 +54,7 @@ min_orders = right.number_input(
     bind=links.BIND,
     help="A category with fewer orders gets no potential score (a handful of orders gives a "
     "perfect review or a huge growth rate by chance); growth counts only with this many orders "
-    "in the compared months.",
+    "in each of the two compared windows.",
 )
 
 window = cat.growth_window(lines["ordered_at"], months)
@@ -85,14 +85,15 @@ grown, judged = cat.growing_count(table)
 cols[2].metric(
     "Growing categories",
     f"{grown} of {judged}",
-    help=f"Revenue up {measures.FLAT:.0%} or more in the last N full months against the N "
-    "before (within 2% either way is flat, as on Regions), among the categories whose growth "
-    f"rests on {int(min_orders)} orders or more",
+    help=f"Revenue up beyond chance in the last N full months against the N before: the whole "
+    f"95% interval of its growth at +{measures.FLAT:.0%} or more (as on Regions). "
+    f"{trend.RULE} Among the categories with {int(min_orders)} orders or more in each "
+    "window.",
 )
 cols[3].metric(
     "Unreliable growth figures",
     f"{with_growth.filter(~pl.col('growth_reliable')).height}",
-    help=f"Categories with fewer than {int(min_orders)} orders in the compared months",
+    help=f"Categories with fewer than {int(min_orders)} orders in either compared window",
 )
 st.markdown(f":material/leaderboard: {cat.largest_reading(table, window, currency)}")
 
@@ -106,8 +107,9 @@ else:
     ui.chart(charts.growth_share_chart(table, currency), width="stretch")
     st.caption(
         f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and "
-        f"{fmt.change(measures.FLAT)} growth (within {measures.FLAT:.0%} either way is flat, as "
-        "on Regions). "
+        f"{fmt.change(measures.FLAT)} growth. A category grows only beyond chance: the whole 95% "
+        f"interval of its growth at {fmt.change(measures.FLAT)} or more, so a bubble above the "
+        f"line can be established or fading. {trend.RULE} "
         + " · ".join(f"{name.capitalize()}: {what}" for name, what in cat.QUADRANTS.items())
         + ". Bubble size: orders; faint bubbles "
         "have too few orders for a reliable growth figure, and the growth axis spans the "
@@ -126,7 +128,7 @@ st.markdown(
     f"A score from 0 to 1 for each category with at least {fmt.counted(min_orders, 'order')}: "
     "each component is scaled 0–1 across those categories (fewer late deliveries score higher) "
     "and averaged with your weights. Growth counts only with at least "
-    f"{fmt.counted(min_orders, 'order')} in the compared months."
+    f"{fmt.counted(min_orders, 'order')} in each compared window."
 )
 probe = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0), int(min_orders))
 weight_cols = st.columns(len(cat.COMPONENTS))
@@ -190,6 +192,8 @@ shown = potential.table.sort("revenue", descending=True).select(
     "units",
     "avg_price",
     "growth",
+    "growth_low",
+    "growth_high",
     "growth_reliable",
     cat.placed_quadrant(),
     "potential",
@@ -200,7 +204,9 @@ shown = potential.table.sort("revenue", descending=True).select(
 optional = ("units", "avg_price", "review_score", "late_rate", "freight_share")
 shown = shown.drop(c for c in optional if shown[c].null_count() == shown.height)
 columns.table(
-    columns.in_percent(shown, "share", "growth", "late_rate", "freight_share"),
+    columns.in_percent(
+        shown, "share", "growth", "growth_low", "growth_high", "late_rate", "freight_share"
+    ),
     {
         "category": columns.key("Category"),
         "revenue": columns.money("Net revenue", currency),
@@ -213,9 +219,11 @@ columns.table(
         "units": columns.count("Units"),
         "avg_price": columns.money("Avg price", currency, 2),
         "growth": columns.change("Growth"),
+        "growth_low": columns.change("Growth, low", help="Low end of its 95% interval"),
+        "growth_high": columns.change("Growth, high", help="High end of its 95% interval"),
         "growth_reliable": st.column_config.CheckboxColumn(
             "Reliable",
-            help=f"Growth from at least {fmt.counted(min_orders, 'order')} in the compared months",
+            help=f"Growth from at least {fmt.counted(min_orders, 'order')} in each compared window",
         ),
         "quadrant": st.column_config.TextColumn(
             "Quadrant", help="— where growth rests on too few orders to place the category"

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, state, trend
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import maps
@@ -138,10 +138,11 @@ first = regions.market_first(named)
 leading = named.head(1) if first is None else regions.tied_first(named)
 tied = leading["region"].to_list()
 short, full = regions.first_actions(leading)
+alone = named.height == 1  # a ranking of one region sets no priority
 kpis[3].metric(
     "Market first",
-    "none now" if first is None else fmt.plain(fmt.listed(tied)),
-    short,
+    "one region only" if alone else "none now" if first is None else fmt.plain(fmt.listed(tied)),
+    "no ranking" if alone else short,
     delta_color="off",
     delta_arrow="off",
     help="Rank 1 of the priority table below, when its action calls for marketing (grow, "
@@ -237,9 +238,11 @@ config = {
     "revenue_last": columns.money(f"Last {months} months", currency),
     "revenue_prev": columns.money(f"{months} months before", currency),
     "growth": columns.change("Growth"),
+    "growth_low": columns.change("Growth, low", help="Low end of its 95% interval"),
+    "growth_high": columns.change("Growth, high", help="High end of its 95% interval"),
     "growth_reliable": st.column_config.CheckboxColumn(
         "Reliable",
-        help=f"Growth from at least {regions.MIN_ORDERS} orders in the compared months; below "
+        help=f"Growth from at least {regions.MIN_ORDERS} orders in each compared window; below "
         "that it is noise, and no action, score or reading rests on it.",
     ),
     "aov": columns.money("Avg order", currency, 2),
@@ -260,7 +263,15 @@ config = {
 }
 columns.table(
     columns.in_percent(
-        named, "share", "growth", "repeat_rate", "repeat_change", "late_rate", "freight_share"
+        named,
+        "share",
+        "growth",
+        "growth_low",
+        "growth_high",
+        "repeat_rate",
+        "repeat_change",
+        "late_rate",
+        "freight_share",
     ),
     config,
     # The key and its evidence first; the region as the data writes it (EIRE for Ireland) later.
@@ -276,9 +287,11 @@ st.caption(
     "least 1/number of regions) with returning-customer "
     f"orders down {regions.REPEAT_DROP * 100:.0f}+ points → retain; large and growing faster "
     "than the whole → grow; large otherwise → defend; small and growing faster than the whole → "
-    "test; small and shrinking → deprioritise; small otherwise → maintain. Revenue within "
-    f"{regions.FLAT:.0%} of the months before is flat; growth from fewer than "
-    f"{regions.MIN_ORDERS} orders in the compared months is no growth figure (large → defend, "
+    "test; small and shrinking → deprioritise; small otherwise → maintain. Growing, shrinking "
+    "and faster are read beyond chance only: the whole 95% interval of the region's growth "
+    f"at {regions.FLAT:+.0%} or more (growing), at {-regions.FLAT:+.0%} or less (shrinking), "
+    f"above the whole's growth (faster). {trend.RULE} Growth from fewer than "
+    f"{regions.MIN_ORDERS} orders in either compared window is no growth figure (large → defend, "
     "small → watch; the score counts it as unknown). Rank: grow, test, retain and defend "
     "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
     "score (each criterion a percentile among regions, weighted by the sliders above)."

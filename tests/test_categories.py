@@ -1,6 +1,8 @@
 """Category analyses on tiny hand-made frames, and on the real Olist subset."""
 
+import math
 from datetime import date, datetime
+from statistics import NormalDist
 
 import polars as pl
 import pytest
@@ -90,8 +92,31 @@ def test_category_sales_nets_returns_and_grows_over_full_months_only():
     assert a["growth"] == pytest.approx(80 / 30 - 1)
     assert (b["revenue_current"], b["revenue_previous"]) == (20.0, 50.0)
     assert b["growth"] == pytest.approx(-0.6)
-    assert (a["window_orders"], b["window_orders"]) == (4, 2)
+    # Orders per window: a's o1, o2 then o3, o4; b's o5 then o6 (the return o7 is no order).
+    assert (a["orders_previous"], a["orders_current"]) == (2, 2)
+    assert (b["orders_previous"], b["orders_current"]) == (1, 1)
     assert a["label"] == "A"
+
+
+def _interval(current: list[float], previous: list[float]) -> tuple[float, float]:
+    """The 95% interval of sum(current) / sum(previous) - 1 by hand: log ratio +- 1.96 x
+    sqrt(sum(x^2) / sum(x)^2 of each window), each window a compound Poisson sum of orders."""
+    sc, sp = sum(current), sum(previous)
+    se = math.sqrt(sum(x * x for x in current) / sc**2 + sum(x * x for x in previous) / sp**2)
+    z = NormalDist().inv_cdf(0.975)
+    return math.exp(math.log(sc / sp) - z * se) - 1, math.exp(math.log(sc / sp) + z * se) - 1
+
+
+def test_growth_has_a_95_percent_interval_from_each_windows_orders():
+    """a: orders of 30 and 50 (o4's two lines are one order) against 10 and 20; b: 25 and the
+    return's -5 against 50: every order counts with its value, a return too."""
+    sales = cat.category_sales(LINES, months=2)
+    a, b = _row(sales, "a"), _row(sales, "b")
+    assert (a["growth_low"], a["growth_high"]) == pytest.approx(_interval([30, 50], [10, 20]))
+    assert (b["growth_low"], b["growth_high"]) == pytest.approx(_interval([25, -5], [50]))
+    # +167% from two orders, then two: anywhere from -65% to +1,958%, so within chance.
+    assert a["growth_low"] == pytest.approx(-0.6544, abs=1e-4)
+    assert a["growth_high"] == pytest.approx(19.575, abs=1e-3)
 
 
 def test_growth_from_nothing_has_no_figure():
@@ -100,10 +125,13 @@ def test_growth_from_nothing_has_no_figure():
     assert _row(sales, "b")["growth"] is None  # no sales in March
 
 
-def test_growth_is_reliable_only_with_enough_orders_in_the_window():
-    table = cat.category_table(LINES, None, months=2, min_orders=3)
+def test_growth_is_reliable_only_with_enough_orders_in_each_window():
+    """b has 2 orders in the compared months, enough together for a minimum of 2, but 1 in each
+    window (Olist's Office furniture: 20, then 17, against 30): too few."""
+    table = cat.category_table(LINES, None, months=2, min_orders=2)
     assert _row(table, "a")["growth_reliable"] is True
     assert _row(table, "b")["growth_reliable"] is False
+    assert not _row(cat.category_table(LINES, None, 2, min_orders=3), "a")["growth_reliable"]
 
 
 def test_lines_without_category_or_quantity_still_count():
@@ -181,18 +209,24 @@ def test_service_figures_are_null_without_orders():
     )
 
 
-def _shares_and_growth(shares: list[float], growth: list[float | None]) -> pl.DataFrame:
+def _shares_and_growth(
+    shares: list[float], growth: list[float | None], low: list[float | None] | None = None
+) -> pl.DataFrame:
+    """Categories with these shares and growth figures; each growth's interval from `low` up
+    to the figure (by default the figure alone: as sure as it gets)."""
     return pl.DataFrame(
         {
             "category": [f"c{i}" for i in range(1, len(shares) + 1)],
             "share": shares,
             "growth": growth,
+            "growth_low": growth if low is None else low,
+            "growth_high": growth,
         },
-        schema_overrides={"growth": pl.Float64},
+        schema_overrides={"growth": pl.Float64, "growth_low": pl.Float64},
     )
 
 
-def test_quadrants_split_at_the_median_share_and_flat_growth():
+def test_quadrants_split_at_the_median_share_and_growth_beyond_chance():
     table = _shares_and_growth(
         [0.35, 0.25, 0.2, 0.1, 0.06, 0.04], [0.2, -0.1, 0.0, 0.5, -0.3, None]
     )
@@ -205,6 +239,17 @@ def test_quadrants_split_at_the_median_share_and_flat_growth():
         "rising",
         "fading",
         None,
+    ]
+    # Growth within chance places no leader: Olist's Sports leisure, +2.2% but anywhere from
+    # -45%, is established, and a small category up 50% from -10% is fading, not rising.
+    chance = _shares_and_growth(
+        [0.35, 0.25, 0.1, 0.06], [0.022, 0.2, 0.5, 0.5], [-0.45, 0.03, -0.1, 0.05]
+    )
+    assert cat.with_quadrants(chance)["quadrant"].to_list() == [
+        "established",
+        "leaders",
+        "fading",
+        "rising",
     ]
     # +0.6% (the marketplace demo's Garden tools, on fewer orders) is flat, not rising; +2% grows.
     flat = _shares_and_growth([0.35, 0.25, 0.1, 0.06], [0.006, 0.02, 0.006, 0.02])
@@ -289,14 +334,15 @@ def test_monthly_revenue_fills_empty_months_and_flags_partial_ends():
     assert monthly["partial"].to_list() == [False, False, False, False, True]
 
 
-def test_largest_reading_says_the_largest_category_fell():
+def test_largest_reading_says_no_direction_from_too_few_orders():
     table = cat.category_table(LINES, None, months=2, min_orders=3)
     window = cat.growth_window(LINES["ordered_at"], 2)
-    # b: 170 of 280 net revenue; Mar-Apr 20 against Jan-Feb 50 = -60%, from o5 and o6 only.
+    # b: 170 of 280 net revenue; Mar-Apr 20 against Jan-Feb 50 = -60%, from o5 and o6 only:
+    # no "fell" from one order, then one.
     assert cat.largest_reading(table, window, "GBP") == (
         "B is the largest category: £170 net revenue, 60.7% of the total from 3 orders; its "
-        "revenue fell 60% (Mar–Apr 2024 vs Jan–Feb 2024), from only 2 orders: too few to read "
-        "as a trend."
+        "revenue changed -60% (Mar–Apr 2024 vs Jan–Feb 2024), from only 1 order, then 1: too few "
+        "to read as a trend."
     )
 
 
@@ -308,16 +354,25 @@ def test_largest_reading_calls_a_change_within_two_percent_steady():
             "revenue": [600.0, 400.0],
             "share": [0.6, 0.4],
             "orders": [40, 30],
-            "window_orders": [40, 30],
             "growth": [0.015, 0.5],
+            "growth_low": [-0.1, 0.2],
+            "growth_high": [0.14, 0.9],
             "growth_reliable": [True, True],
         }
     )
     assert cat.largest_reading(table, window, "GBP").endswith(
-        "its revenue held steady (+1.5%, Mar–Apr 2024 vs Jan–Feb 2024)."
+        "its revenue shows no change beyond chance: +1.5% (anywhere from -10% to +14%), "
+        "Mar–Apr 2024 vs Jan–Feb 2024."
     )
-    grown = table.with_columns(pl.Series("growth", [0.02, 0.5]))
-    assert "its revenue grew 2% (" in cat.largest_reading(grown, window, "GBP")
+    # Grew only when the whole interval is at +2% or more; fell at -2% or less.
+    grown = table.with_columns(growth=pl.lit(0.3), growth_low=pl.lit(0.02))
+    assert "its revenue grew 30% (" in cat.largest_reading(grown, window, "GBP")
+    fell = table.with_columns(growth=pl.lit(-0.3), growth_high=pl.lit(-0.02))
+    assert "its revenue fell 30% (" in cat.largest_reading(fell, window, "GBP")
+    wide = table.with_columns(growth=pl.lit(0.3), growth_low=pl.lit(0.0199))
+    assert "no change beyond chance: +30% (anywhere from +2%" in cat.largest_reading(
+        wide, window, "GBP"
+    )
 
 
 def _full_months(rows: list[tuple[str, int, int, str, float]]) -> pl.DataFrame:
@@ -351,7 +406,7 @@ SMALL_SAMPLE = _full_months(
 
 
 def test_a_three_order_category_with_huge_growth_does_not_lead():
-    table = cat.category_table(SMALL_SAMPLE, None, months=2, min_orders=3)
+    table = cat.category_table(SMALL_SAMPLE, None, months=2, min_orders=1)
     c = _row(table, "c")
     assert (c["orders"], c["growth"]) == (3, pytest.approx(99.0))
     growth_only = {"growth": 1.0, "share": 0.0, "review": 0.0, "late": 0.0}
@@ -364,9 +419,12 @@ def test_a_three_order_category_with_huge_growth_does_not_lead():
     assert potential == {"a": 1.0, "b": 0.0, "c": None, "z": None}
     assert strict.table["category"].to_list()[:2] == ["a", "b"]
     window = cat.growth_window(SMALL_SAMPLE["ordered_at"], 2)
+    # ... but +20% from 3 orders, then 3, is within chance: nothing to lead on.
+    low, high = _interval([12, 12, 12], [10, 10, 10])
     assert cat.potential_reading(strict, window, "GBP") == (
         "A has the highest potential score (1.00 of 1) of the 2 categories with at least 4 "
-        "orders: it leads on growth; growth +20% (1st of 2, Mar–Apr 2024 vs Jan–Feb 2024)."
+        f"orders: growth +20% (anywhere from {low * 100:+.0f}% to {high * 100:+.0f}%), within "
+        "chance (1st of 2, Mar–Apr 2024 vs Jan–Feb 2024)."
     )
 
 
@@ -378,8 +436,11 @@ def _shrinking_leader() -> pl.DataFrame:
             "revenue": [500.0, 300.0, 200.0],
             "share": [0.5, 0.3, 0.2],
             "orders": [40, 40, 5],
-            "window_orders": [40, 40, 5],
+            "orders_previous": [20, 20, 2],
+            "orders_current": [20, 20, 3],
             "growth": [-0.1, 0.3, 2.0],
+            "growth_low": [-0.15, 0.1, -0.5],
+            "growth_high": [-0.05, 0.5, 9.0],
             "growth_reliable": [True, True, False],
             "review_score": [4.5, 4.0, 5.0],
             "late_rate": [0.05, 0.10, 0.0],
@@ -416,7 +477,7 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     thin = cat.potential_reading(
         cat.potential_scores(thin, dict.fromkeys(cat.COMPONENTS, 1.0), 30), window, "GBP"
     )
-    assert "growth -10% from only 40 orders in the compared months, not counted" in thin
+    assert "growth -10% from only 20 orders, then 20, not counted" in thin
     assert "shrinking" not in thin
 
 
@@ -439,36 +500,54 @@ def test_potential_reading_with_no_category_large_enough_asks_for_a_lower_minimu
     )
 
 
+def _trend_table(growth: list[float], low: list[float], high: list[float]) -> pl.DataFrame:
+    names = "abcd"[: len(growth)]
+    return pl.DataFrame(
+        {
+            "category": list(names),
+            "label": list(names.upper()),
+            "growth": growth,
+            "growth_low": low,
+            "growth_high": high,
+        }
+    )
+
+
 def test_trend_reading_never_says_grew_when_every_category_fell():
-    table = pl.DataFrame(
-        {"category": ["a", "b"], "label": ["A", "B"], "growth": [-0.1, -0.3]},
-    )
     monthly = pl.DataFrame({"category": ["a", "b"]})
     window = cat.growth_window(LINES["ordered_at"], 2)
+    table = _trend_table([-0.1, -0.3], [-0.15, -0.4], [-0.05, -0.2])
     assert cat.trend_reading(monthly, table, window) == (
-        "Of the 2 largest categories, none grew (Mar–Apr 2024 vs Jan–Feb 2024): A changed least "
-        "(-10%) and B fell most (-30%)."
+        "Of the 2 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew and 2 fell (B "
+        "most, -30%) beyond chance."
     )
 
 
-def test_trend_reading_calls_a_change_within_two_percent_steady_not_a_fall():
-    """The demo's Sports leisure at -1.98%: flat, as the table and quadrants read growth, not
-    the category that "fell most"."""
-    monthly = pl.DataFrame({"category": ["a", "b"]})
+def test_trend_reading_names_growth_and_falls_only_beyond_chance():
+    """Olist's six largest: Sports leisure's +2% (anywhere from -45% to +89%) is no growth,
+    and no category "grew fastest" when none grew beyond chance; a fall within chance is none."""
+    monthly = pl.DataFrame({"category": ["a", "b", "c"]})
     window = cat.growth_window(LINES["ordered_at"], 2)
 
-    def said(*growth: float) -> str:
-        table = pl.DataFrame({"category": ["a", "b"], "label": ["A", "B"], "growth": growth})
-        return cat.trend_reading(monthly, table, window)
+    def said(growth, low, high) -> str:
+        return cat.trend_reading(monthly, _trend_table(growth, low, high), window)
 
-    assert said(0.36, -0.0198) == (
-        "Of the 2 largest categories, A grew fastest (+36%, Mar–Apr 2024 vs Jan–Feb 2024); none "
-        "fell: the slowest, B (-2.0%), held steady."
+    assert said([0.022, -0.44, -0.1], [-0.45, -0.63, -0.3], [0.89, -0.15, 0.1]) == (
+        "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew and 1 fell (B, "
+        "-44%) beyond chance; 2 changed within chance."
     )
-    assert said(0.36, -0.02).endswith(" and B fell most (-2%).")
-    assert said(0.019, -0.01).endswith(
-        "none grew (Mar–Apr 2024 vs Jan–Feb 2024): A changed least (+1.9%); none fell either: all "
-        "held steady."
+    assert said([0.36, 0.5, -0.0198], [0.2, 0.1, -0.1], [0.5, 0.9, 0.06]) == (
+        "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), 2 grew (B most, +50%) and "
+        "none fell beyond chance; 1 changed within chance."
+    )
+    assert said([0.3, -0.3, 0.01], [-0.1, -0.6, -0.1], [0.7, 0.01, 0.1]).endswith(
+        "none grew or fell beyond chance; 3 changed within chance."
+    )
+    thin = _trend_table([0.3, -0.5, 0.01], [0.1, -0.7, -0.1], [0.5, -0.3, 0.1])
+    thin = thin.with_columns(growth_reliable=pl.Series([True, False, True]))
+    assert cat.trend_reading(monthly, thin, window).endswith(
+        "1 grew (A, +30%) and none fell beyond chance; 1 changed within chance; 1 rests on too "
+        "few orders to read."
     )
 
 
@@ -536,6 +615,8 @@ def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_
             "revenue": [500.0, 300.0, 150.0, 50.0],
             "share": [0.5, 0.3, 0.15, 0.05],
             "growth": [0.2, -0.1, 0.05, 7.0],  # D: 3 orders that became 24
+            "growth_low": [0.1, -0.2, 0.03, 1.0],
+            "growth_high": [0.3, 0.0, 0.07, 30.0],
             "orders": [400, 250, 120, 3],
             "quadrant": ["leaders", "established", "rising", "rising"],
             "growth_reliable": [True, True, True, False],
@@ -551,7 +632,7 @@ def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_
     assert rows["A"]["growth"] == rows["A"]["actual"] == 0.2
 
 
-def test_real_olist_potential_leader_has_enough_orders_and_the_largest_reading_says_fell():
+def test_real_olist_potential_leader_has_enough_orders_and_the_largest_falls_within_chance():
     orders_path, items_path, products_path, translation_path = _olist_subset()
     tables = []
     for path in (orders_path, items_path, products_path, translation_path):
@@ -599,7 +680,86 @@ def test_real_olist_potential_leader_has_enough_orders_and_the_largest_reading_s
     window = cat.growth_window(ds.tables["lines"]["ordered_at"], cat.MONTHS)
     text = cat.largest_reading(got, window, ds.currency)
     assert text.startswith("Watches gifts is the largest category")
-    assert f"its revenue fell {-growth * 100:.0f}% (Jun–Aug 2018 vs Mar–May 2018)" in text
+    # -28% from 108 orders, then 86, one of R$ 1,399 among them: anywhere from -54% to +14%.
+    low, high = _olist_interval(lines, "watches_gifts")
+    assert (round(low * 100), round(high * 100)) == (-54, 14)
+    assert (
+        f"its revenue shows no change beyond chance: {growth * 100:+.0f}% (anywhere from "
+        f"{low * 100:+.0f}% to {high * 100:+.0f}%), Jun–Aug 2018 vs Mar–May 2018" in text
+    )
+    assert "fell" not in text
+
+
+def _olist_interval(lines: pl.DataFrame, name: str) -> tuple[float, float]:
+    """The growth interval of one category, Jun-Aug 2018 against Mar-May 2018, by hand: its
+    orders' prices summed per order in each window."""
+    per_order = (
+        lines.filter(pl.col("product_category_name_english") == name)
+        .with_columns(pl.col("at").dt.truncate("1mo").alias("month"))
+        .filter(pl.col("month").is_between(datetime(2018, 3, 1), datetime(2018, 8, 1)))
+        .group_by("order_id")
+        .agg(pl.col("price").sum(), (pl.col("month").min() >= datetime(2018, 6, 1)).alias("late"))
+    )
+    current = per_order.filter("late")["price"].to_list()
+    previous = per_order.filter(~pl.col("late"))["price"].to_list()
+    return _interval(current, previous)
+
+
+def test_real_olist_no_category_grows_beyond_chance_and_none_leads():
+    """Audit: '7 leaders to defend' and 'Growing categories = 7 of 21' came from growth figures
+    up 2%, Sports leisure's +2.2% among them while its orders fell from 118 to 87; Office
+    furniture (20 orders, then 17) counted with 37 together. With 30 orders in each window and
+    growth read beyond chance, 12 categories are judged and none grows."""
+    orders_path, items_path, products_path, translation_path = _olist_subset()
+    ds = formats.assemble(
+        [
+            t
+            for p in (orders_path, items_path, products_path, translation_path)
+            for t in io.read_path(p)
+        ]
+    ).dataset
+    got = cat.headless(ds)["categories"].sort("revenue", descending=True)
+
+    orders = pl.read_csv(
+        orders_path, columns=["order_id", "order_status", "order_purchase_timestamp"]
+    ).filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
+    lines = (
+        pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
+        .join(orders, on="order_id")
+        .join(
+            pl.read_csv(products_path, columns=["product_id", "product_category_name"]),
+            on="product_id",
+            how="left",
+        )
+        .join(pl.read_csv(translation_path), on="product_category_name", how="left")
+        .with_columns(pl.col("order_purchase_timestamp").str.to_datetime().alias("at"))
+    )
+    month = pl.col("at").dt.truncate("1mo")
+    windows = (
+        lines.filter(month.is_between(datetime(2018, 3, 1), datetime(2018, 8, 1)))
+        .group_by("product_category_name_english")
+        .agg(
+            pl.col("order_id").filter(month < datetime(2018, 6, 1)).n_unique().alias("before"),
+            pl.col("order_id").filter(month >= datetime(2018, 6, 1)).n_unique().alias("after"),
+        )
+    )
+    counts = {r[0]: (r[1], r[2]) for r in windows.iter_rows()}
+    assert counts["sports_leisure"] == (118, 87) and counts["office_furniture"] == (20, 17)
+    judged = sorted(n for n, (b, a) in counts.items() if n and b >= 30 and a >= 30)
+    assert len(judged) == 12
+    grow = [n for n in judged if _olist_interval(lines, n)[0] >= 0.02]
+    assert grow == []
+    assert cat.growing_count(got) == (len(grow), len(judged))
+    sports = _olist_interval(lines, "sports_leisure")
+    assert (round(sports[0] * 100), round(sports[1] * 100)) == (-45, 89)
+    row = got.filter(pl.col("category") == "sports_leisure").row(0, named=True)
+    assert (row["growth_low"], row["growth_high"]) == pytest.approx(sports)
+    assert row["quadrant"] == "established"
+    office = got.filter(pl.col("category") == "office_furniture").row(0, named=True)
+    assert office["growth_reliable"] is False
+    reading = cat.quadrant_reading(got.with_columns(cat.placed_quadrant()), ds.currency)
+    assert "leader" not in reading and "rising" not in reading
+    assert reading.startswith("12 established, large but not growing beyond chance")
 
 
 def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall_among_them():
@@ -608,24 +768,29 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
             "label": ["Big", "Baby", "Toys", "Pet", "Tiny"],
             "revenue": [500.0, 300.0, 200.0, 50.0, 20.0],
             "growth": [0.2, -0.74, -0.1, 0.5, -0.3],
+            "growth_low": [0.1, -0.85, -0.2, 0.2, -0.5],
+            "growth_high": [0.3, -0.5, -0.03, 0.8, -0.1],
             "quadrant": ["leaders", "established", "established", "rising", "fading"],
         }
     )
     assert cat.quadrant_reading(table, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
-        "£20 of revenue to review (Tiny); 2 established, large but not growing (Baby, Toys), "
-        "£500 of revenue to keep, Baby falling most (-74%)."
+        "£20 of revenue to review (Tiny); 2 established, large but not growing beyond chance "
+        "(Baby, Toys), £500 of revenue to keep, Baby falling most (-74%)."
     )
-    # -1.3% is flat (within 2%), not falling: no steepest fall to name.
-    flat = table.with_columns(pl.Series("growth", [0.2, -0.013, 0.0, 0.5, -0.3]))
+    # -74% anywhere from -90% to +5% is within chance, and -1.3% is flat: no fall to name.
+    flat = table.with_columns(
+        pl.Series("growth", [0.2, -0.74, -0.013, 0.5, -0.3]),
+        pl.Series("growth_high", [0.3, 0.05, 0.0, 0.8, -0.1]),
+    )
     assert cat.quadrant_reading(flat, "GBP").endswith("£500 of revenue to keep.")
     # Growth from too few orders (faint on the chart) places no category: Tiny's -30% and
     # Toys' -10% rest on a handful of orders, so they are counted apart.
     thin = table.with_columns(pl.Series("growth_reliable", [True, True, False, True, False]))
     assert cat.quadrant_reading(thin, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 established, "
-        "large but not growing (Baby), £300 of revenue to keep, Baby falling most (-74%); 2 "
-        "categories have too few orders in the compared months to be placed."
+        "large but not growing beyond chance (Baby), £300 of revenue to keep, Baby falling most "
+        "(-74%); 2 categories have too few orders in the compared months to be placed."
     )
     none = thin.with_columns(pl.lit(False).alias("growth_reliable"))
     assert cat.quadrant_reading(none, "GBP") == (

@@ -68,10 +68,10 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
         return {
             "categories.categories": t.height,
             "categories.largest_revenue": t["revenue"].max(),
-            # Growing: up 2% or more (within 2% is flat, as on Regions).
+            # Growing: up 2% or more beyond chance (the low end of its interval), as on Regions.
             # Among the growth figures from enough orders (growth_reliable).
             "categories.growing": grown.filter(
-                pl.col("growth_reliable") & (pl.col("growth") >= 0.02)
+                pl.col("growth_reliable") & (pl.col("growth_low") >= 0.02)
             ).height,
             "categories.unreliable_growth": grown.filter(~pl.col("growth_reliable")).height,
         }

@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, trend
 from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
 UNCATEGORISED = measures.UNCATEGORISED
-MIN_ORDERS = 30  # fewer orders: no potential score; fewer in the compared months: no growth
+MIN_ORDERS = 30  # fewer orders: no potential score; fewer in either compared window: no growth
 TOP = 6  # categories in the small-multiples trend
 CHARTED = 15  # categories the potential chart shows, the best scored
 COMPONENTS = ("growth", "share", "review", "late")
@@ -31,10 +31,10 @@ _COMPONENT_SOURCE = {
     "late": ("late_rate", False),
 }
 QUADRANTS = {
-    "leaders": "high share, growing",
-    "rising": "low share, growing",
-    "established": "high share, not growing",
-    "fading": "low share, not growing",
+    "leaders": "high share, growing beyond chance",
+    "rising": "low share, growing beyond chance",
+    "established": "high share, not growing beyond chance",
+    "fading": "low share, not growing beyond chance",
 }
 
 
@@ -73,7 +73,9 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
     revenue), orders (distinct orders with a sale in the category), units (net quantity; null
     without quantities), avg_price (revenue / units), revenue_current and revenue_previous (the
     two windows of `growth_window`), growth (current / previous - 1; null when the window is
-    unavailable or previous <= 0) and window_orders (orders in both windows together).
+    unavailable or previous <= 0), growth_low and growth_high (its 95% interval, lib.growth:
+    each window's revenue a compound Poisson sum of the category's order revenues) and
+    orders_current and orders_previous (orders with a sale in the category in each window).
     """
     lines = _with_defaults(lines)
     window = growth_window(lines["ordered_at"], months)
@@ -92,7 +94,24 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
         pl.len().alias("_lines"),
         pl.col("revenue").filter(current).sum().alias("revenue_current"),
         pl.col("revenue").filter(previous).sum().alias("revenue_previous"),
-        pl.col("order_id").filter(sale & (current | previous)).n_unique().alias("window_orders"),
+    )
+    # Each window's orders and the sum of their squared revenues in the category: the spread
+    # that growth's interval reads (one order of half the revenue is no trend).
+    in_window = lines.filter(current | previous).with_columns(current.alias("_current"))
+    per_order = in_window.group_by("category", "order_id", "_current").agg(
+        pl.col("revenue").sum(), sale.any().alias("_sale")
+    )
+    windows = per_order.group_by("category").agg(
+        pl.col("_sale").filter(pl.col("_current")).sum().alias("orders_current"),
+        pl.col("_sale").filter(~pl.col("_current")).sum().alias("orders_previous"),
+        (pl.col("revenue") ** 2).filter(pl.col("_current")).sum().alias("_sq_current"),
+        (pl.col("revenue") ** 2).filter(~pl.col("_current")).sum().alias("_sq_previous"),
+    )
+    table = table.join(windows, on="category", how="left").with_columns(
+        pl.col("orders_current", "orders_previous").fill_null(0).cast(pl.Int64)
+    )
+    low, high = trend.interval_exprs(
+        "revenue_current", "_sq_current", "revenue_previous", "_sq_previous"
     )
     total = table["revenue"].sum()
     return (
@@ -103,8 +122,9 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
             pl.when(pl.lit(window.available) & (pl.col("revenue_previous") > 0))
             .then(pl.col("revenue_current") / pl.col("revenue_previous") - 1)
             .alias("growth"),
+            pl.when(pl.lit(window.available)).then(low).alias("growth_low"),
+            pl.when(pl.lit(window.available)).then(high).alias("growth_high"),
             pl.col("orders").cast(pl.Int64),
-            pl.col("window_orders").cast(pl.Int64),
         )
         .with_columns(
             pl.when(pl.col("units") != 0)
@@ -122,7 +142,10 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
             "revenue_current",
             "revenue_previous",
             "growth",
-            "window_orders",
+            "growth_low",
+            "growth_high",
+            "orders_current",
+            "orders_previous",
         )
         .sort(["revenue", "category"], descending=[True, False])
     )
@@ -143,10 +166,12 @@ def category_service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.Dat
 def combined_table(
     sales: pl.DataFrame, service: pl.DataFrame, min_orders: int = MIN_ORDERS
 ) -> pl.DataFrame:
-    """`category_sales` joined to `category_service`, plus growth_reliable
-    (window_orders >= min_orders); same row order as `sales`."""
+    """`category_sales` joined to `category_service`, plus growth_reliable (at least
+    `min_orders` orders in each compared window: 20 and 17 are too few, however many together);
+    same row order as `sales`."""
+    enough = (pl.col("orders_current") >= min_orders) & (pl.col("orders_previous") >= min_orders)
     return sales.join(service, on="category", how="left", maintain_order="left").with_columns(
-        (pl.col("window_orders") >= min_orders).alias("growth_reliable")
+        enough.alias("growth_reliable")
     )
 
 
@@ -159,7 +184,7 @@ def category_table(
     """Sales and service figures of each category, largest net revenue first.
 
     The columns of `category_sales`, then review_score, late_rate, freight_share (see
-    `category_service`) and growth_reliable (window_orders >= min_orders).
+    `category_service`) and growth_reliable (`min_orders` or more in each compared window).
     """
     return combined_table(
         category_sales(lines, months), category_service(lines, orders), min_orders
@@ -220,22 +245,30 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def growing() -> pl.Expr:
-    """A category growing: revenue up measures.FLAT (2%) or more, as a region grows on Regions
-    (+0.6% is flat). The quadrants, the growing count and the report read it."""
-    return pl.col("growth") >= measures.FLAT
+    """A category growing: revenue up beyond chance (lib.trend.rose: the whole 95% interval of
+    its growth at +2% or more), as a region grows on Regions. The quadrants, the growing count
+    and the report read it: Olist's Sports leisure at +2.2% (anywhere from -45% to +89%) is
+    not growing."""
+    return trend.rose(pl.col("growth_low"))
+
+
+def shrinking() -> pl.Expr:
+    """A category shrinking: revenue down beyond chance (lib.trend.fell)."""
+    return trend.fell(pl.col("growth_high"))
 
 
 def growing_count(table: pl.DataFrame) -> tuple[int, int]:
     """How many categories grow (`growing`) among those whose growth is reliable
     (growth_reliable), and how many those are: the page's and the report's "Growing categories"
-    (Olist: 7 of 21, where counting noise too had read 24 of 61)."""
+    (Olist: 0 of 12; growth figures up 2% had read 7 of 21)."""
     reliable = table.filter(pl.col("growth").is_not_null() & pl.col("growth_reliable"))
     return reliable.filter(growing()).height, reliable.height
 
 
 def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     """`table` plus high_share (share >= the median share of all categories) and quadrant
-    (leaders, rising, established, fading; null without a growth figure; growing: see growing)."""
+    (leaders, rising, established, fading; null without a growth figure; growing: `growing`,
+    beyond chance: a category whose growth is within chance is established or fading)."""
     median = table["share"].median()
     high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
     return table.with_columns(high.alias("high_share")).with_columns(
@@ -437,29 +470,32 @@ def monthly_revenue(lines: pl.DataFrame, top: int = TOP) -> pl.DataFrame:
 # --- readings: one sentence each, computed from the frames above ------------------------------
 
 
-def _growth_text(row: Mapping, window: GrowthWindow) -> str:
-    if row.get("growth") is None:
-        return "no growth figure" if window.available else window.reason
-    text = f"growth {fmt.change(row['growth'])} ({window.describe()})"
-    if not row.get("growth_reliable", True):
-        text += f", unreliable: only {row['window_orders']:,} orders"
-    return text
+def _few(row: Mapping) -> str:
+    """'only 20 orders, then 17': the two compared windows' orders, when too few to read."""
+    return f"only {fmt.counted(row['orders_previous'], 'order')}, then {row['orders_current']:,}"
 
 
 def _trend_text(row: Mapping, window: GrowthWindow) -> str:
-    """'its revenue fell 28% (Jun–Aug 2018 vs Mar–May 2018)': the sign in words, not a score."""
-    growth = row.get("growth")
-    if growth is None:
+    """'its revenue fell 28% (Jun–Aug 2018 vs Mar–May 2018)': the direction in words only when
+    it is beyond chance (`growing`, `shrinking`), else 'no change beyond chance' with the
+    figure and its interval; never a direction from too few orders."""
+    change = row.get("growth")
+    if change is None:
         return "no growth figure" if window.available else f"no growth figure: {window.reason}"
-    if growth <= -measures.FLAT:
-        text = f"its revenue fell {-growth * 100:.0f}% ({window.describe()})"
-    elif growth >= measures.FLAT:
-        text = f"its revenue grew {growth * 100:.0f}% ({window.describe()})"
-    else:  # within measures.FLAT either way
-        text = f"its revenue held steady ({fmt.change(growth, 1)}, {window.describe()})"
+    low, high = row.get("growth_low"), row.get("growth_high")
     if not row.get("growth_reliable", True):
-        text += f", from only {row['window_orders']:,} orders: too few to read as a trend"
-    return text
+        return (
+            f"its revenue changed {fmt.change(change)} ({window.describe()}), from "
+            f"{_few(row)}: too few to read as a trend"
+        )
+    if trend.fell(high):
+        return f"its revenue fell {-change * 100:.0f}% ({window.describe()})"
+    if trend.rose(low):
+        return f"its revenue grew {change * 100:.0f}% ({window.describe()})"
+    return (
+        f"its revenue shows no change beyond chance: {trend.spread(change, low, high)}, "
+        f"{window.describe()}"
+    )
 
 
 def largest_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) -> str:
@@ -493,7 +529,11 @@ LEAD_LABELS = {
 def _component_text(name: str, row: Mapping, place: str, window: GrowthWindow) -> str:
     """One component's figure as the table shows it, with its place among ranked categories."""
     if name == "growth":
-        return f"growth {fmt.change(row['growth'])} ({place}, {window.describe()})"
+        low, high = row.get("growth_low"), row.get("growth_high")
+        if trend.rose(low) or trend.fell(high):
+            return f"growth {fmt.change(row['growth'])} ({place}, {window.describe()})"
+        said = trend.spread(row["growth"], low, high)
+        return f"growth {said}, within chance ({place}, {window.describe()})"
     if name == "share":
         return f"{fmt.pct(row['share'])} of revenue ({place})"
     if name == "review":
@@ -504,7 +544,8 @@ def _component_text(name: str, row: Mapping, place: str, window: GrowthWindow) -
 def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:
     """Names the category with the highest potential score (the top of the ranking and of the
     chart), what it leads on, and each used component's figure with its place among the ranked
-    categories (1st = best; for late deliveries, the fewest); says when its revenue shrinks."""
+    categories (1st = best; for late deliveries, the fewest); says when its revenue shrinks.
+    Growth it leads on, or shrinks by, only beyond chance (`growing`, `shrinking`)."""
     if not potential.used:
         return "No category can be scored: set at least one available weight above zero."
     table = potential.table.filter(pl.col("potential").is_not_null())
@@ -520,24 +561,21 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         score = row[f"score_{name}"]
         if score is None:
             if name == "growth" and row.get("growth") is not None:
-                parts.append(
-                    f"growth {fmt.change(row['growth'])} from only {row['window_orders']:,} "
-                    "orders in the compared months, not counted"
-                )
+                parts.append(f"growth {fmt.change(row['growth'])} from {_few(row)}, not counted")
             continue
         scored = table[f"score_{name}"].drop_nulls()
         places[name] = 1 + int((scored > score).sum())
         place = f"{_ordinal(places[name])} of {scored.len()}"
         parts.append(_component_text(name, row, place, window))
-    growth = row.get("growth")
-    shrinking = growth is not None and growth < 0
-    # A shrinking category does not "lead on growth", even when every other one shrank more.
-    leads = [n for n, p in places.items() if p == 1 and not (n == "growth" and shrinking)]
-    if not leads and places:
-        leads = [min(places, key=lambda n: (places[n], COMPONENTS.index(n)))]
+    change = row.get("growth")
+    # Growth within chance (or a fall) is nothing to lead on, even when every other category
+    # fell more: its place is noise.
+    led = {n: p for n, p in places.items() if n != "growth" or trend.rose(row.get("growth_low"))}
+    leads = [n for n, p in led.items() if p == 1]
+    lead_words = f"it leads on {fmt.listed([LEAD_LABELS[n] for n in leads])}" if leads else ""
+    if not leads and led:
+        leads = [min(led, key=lambda n: (led[n], COMPONENTS.index(n)))]
         lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
-    else:
-        lead_words = f"it leads on {fmt.listed([LEAD_LABELS[n] for n in leads])}"
     among = (
         f"of the {fmt.counted(table.height, 'category', 'categories')} with at least "
         f"{fmt.counted(potential.min_orders, 'order')}"
@@ -551,11 +589,11 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     text += f": {lead_words}; " if leads else ": "
     text += ", ".join(parts)
     others = [LEAD_LABELS[n] for n in leads if n != "growth"]
-    # A fall from too few orders (not counted above) or within FLAT is no shrinking revenue.
-    falling = shrinking and row.get("growth_reliable", True) and growth <= -measures.FLAT
+    # A fall from too few orders (not counted above) or within chance is no shrinking revenue.
+    falling = row.get("growth_reliable", True) and trend.fell(row.get("growth_high"))
     if falling and others:
         text += (
-            f". Its revenue is shrinking ({fmt.change(growth)}): the score rests on "
+            f". Its revenue is shrinking ({fmt.change(change)}): the score rests on "
             f"{fmt.listed(others)}, not on growth"
         )
     return text + "."
@@ -575,7 +613,9 @@ def charted_note(potential: Potential) -> str:
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
     """What the growth-share quadrants say, with the revenue at stake in fading categories;
     categories whose growth rests on too few orders (growth_reliable false: faint on the chart)
-    are counted apart, not named in a quadrant (a few orders gone read as "falling -100%")."""
+    are counted apart, not named in a quadrant (a few orders gone read as "falling -100%").
+    Leaders and rising categories grow beyond chance (`growing`); a fall is named only beyond
+    chance (`shrinking`)."""
     placed = table.filter(pl.col("quadrant").is_not_null())
     if placed.height == 0:
         return "No category has a growth figure, so none can be placed in a quadrant."
@@ -610,15 +650,14 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         )
     n_held, held, held_revenue = names("established")
     if n_held:
-        # Large and not growing can mean falling fast: name the steepest fall among them.
-        worst = placed.filter(pl.col("quadrant") == "established").sort("growth").row(0, named=True)
-        fall = (
-            f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
-            if worst["growth"] <= -measures.FLAT  # within FLAT is flat, not falling
-            else ""
-        )
+        # Large and not growing can mean falling fast: name the steepest fall beyond chance.
+        falling = placed.filter((pl.col("quadrant") == "established") & shrinking())
+        fall = ""
+        if falling.height:
+            worst = falling.sort("growth").row(0, named=True)
+            fall = f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
         parts.append(
-            f"{n_held} established, large but not growing ({held}), "
+            f"{n_held} established, large but not growing beyond chance ({held}), "
             f"{fmt.money(held_revenue, currency)} of revenue to keep{fall}"
         )
     if thin:
@@ -628,42 +667,41 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
 
 
 def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWindow) -> str:
-    """Which of the charted categories grew fastest and which fell most over the window."""
+    """How many of the charted categories grew and fell beyond chance (`growing`, `shrinking`),
+    naming the fastest and the steepest, and how many changed within chance."""
     shown = table.join(monthly.select("category").unique(), on="category", how="semi").filter(
         pl.col("growth").is_not_null()
     )
     if shown.height == 0:
         return f"Growth cannot be compared: {window.reason or 'no growth figures'}."
-    ordered = shown.sort("growth", descending=True)
-    up, down = ordered.row(0, named=True), ordered.row(-1, named=True)
-    largest = f"Of the {monthly['category'].n_unique()} largest categories"
-    # Within measures.FLAT either way is flat, as the table and the quadrants read growth.
-    fell = shown.height > 1 and down["growth"] <= -measures.FLAT
+    if "growth_reliable" in shown.columns:
+        shown = shown.with_columns(pl.col("growth_reliable").alias("_read"))
+    else:
+        shown = shown.with_columns(pl.lit(True).alias("_read"))
+    grew = shown.filter(growing() & pl.col("_read")).sort("growth", descending=True)
+    fell = shown.filter(shrinking() & pl.col("_read")).sort("growth")
 
-    def change(growth: float) -> str:  # a flat change to a tenth, so that it does not round to 2%
-        return fmt.change(growth, 1 if abs(growth) < measures.FLAT else 0)
-
-    last = f"{fmt.plain(down['label'])} ({change(down['growth'])})"
-    if up["growth"] < measures.FLAT:  # nobody grew: the first is the one that changed least
-        text = (
-            f"{largest}, none grew ({window.describe()}): {fmt.plain(up['label'])} changed least "
-            f"({change(up['growth'])})"
+    def named(rows: pl.DataFrame, verb: str) -> str:
+        if rows.height == 0:
+            return f"none {verb}"
+        first = rows.row(0, named=True)
+        most = " most" if rows.height > 1 else ""
+        return (
+            f"{rows.height} {verb} ({fmt.plain(first['label'])}{most}, "
+            f"{fmt.change(first['growth'])})"
         )
-        if fell:
-            text += f" and {fmt.plain(down['label'])} fell most ({fmt.change(down['growth'])})"
-        elif shown.height > 1:
-            text += "; none fell either: all held steady"
-        return text + "."
-    text = (
-        f"{largest}, {fmt.plain(up['label'])} grew fastest "
-        f"({fmt.change(up['growth'])}, {window.describe()})"
-    )
-    if fell:
-        text += f" and {fmt.plain(down['label'])} fell most ({fmt.change(down['growth'])})"
-    elif shown.height > 1 and down["growth"] < measures.FLAT:
-        text += f"; none fell: the slowest, {last}, held steady"
-    elif shown.height > 1:
-        text += f"; even the slowest, {last}, grew"
+
+    largest = f"Of the {monthly['category'].n_unique()} largest categories ({window.describe()})"
+    if grew.height == fell.height == 0:
+        text = f"{largest}, none grew or fell beyond chance"
+    else:
+        text = f"{largest}, {named(grew, 'grew')} and {named(fell, 'fell')} beyond chance"
+    thin = shown.filter(~pl.col("_read")).height
+    within = shown.height - grew.height - fell.height - thin
+    if within:
+        text += f"; {within} changed within chance"
+    if thin:
+        text += f"; {thin} {'rests' if thin == 1 else 'rest'} on too few orders to read"
     return text + "."
 
 

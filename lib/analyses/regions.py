@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 import polars as pl
 
-from lib import fmt, io, measures, stats
+from lib import fmt, io, measures, stats, trend
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
 
@@ -40,7 +40,7 @@ WEIGHT_LABELS = {
     "repeat": "Repeat rate",
     "delivery": "On-time delivery",
 }
-MIN_ORDERS = 20  # fewer orders than this: growth and rates are noise
+MIN_ORDERS = 20  # fewer orders (in either compared window, for growth): rates are noise
 MIN_CUSTOMERS = 20  # fewer customers: a few buyers' habits, not the region's (3 wholesalers)
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
 REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
@@ -184,7 +184,8 @@ class RegionalBase:
 
     `table`: one row per region with customers, orders, revenue, repeat_rate and the orders'
     extras (see regional_table). `monthly`: one row per region and calendar month (`month`, its
-    first day as a datetime) with revenue (net), known_orders (sale orders with a customer id)
+    first day as a datetime) with revenue (net), revenue_sq (the sum of its orders' squared net
+    revenues), orders (sale orders), known_orders (sale orders with a customer id)
     and returning_orders (of those, placed after the customer's first order). `span`: the first
     and last ordered_at, which fix the growth window. `spanning`: customers with purchases in
     two regions or more, whom each of those regions counts.
@@ -248,10 +249,13 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
         extra = _order_extras(orders, per_order.select("order_id", "region"))
         if extra is not None:
             table = table.join(extra, on="region", how="left")
+    # Per order and month, its net revenue: growth's interval reads their squares (lib.trend).
     monthly = (
         lines.lazy()
-        .group_by("region", month)
+        .group_by("region", month, "order_id")
         .agg(pl.col("revenue").sum())
+        .group_by("region", "month")
+        .agg(pl.col("revenue").sum(), (pl.col("revenue") ** 2).sum().alias("revenue_sq"))
         .collect()
         .join(
             per_order.group_by("region", month).agg(
@@ -263,7 +267,11 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
             how="full",
             coalesce=True,
         )
-        .with_columns(pl.col("orders", "known_orders", "returning_orders", "revenue").fill_null(0))
+        .with_columns(
+            pl.col("orders", "known_orders", "returning_orders", "revenue", "revenue_sq").fill_null(
+                0
+            )
+        )
     )
     span = pl.Series("ordered_at", [lines["ordered_at"].min(), lines["ordered_at"].max()])
     spanning = (
@@ -290,7 +298,9 @@ def regional_table(
     orders), revenue (net: returns' negative revenue subtracted), share (of net revenue),
     revenue_last / revenue_prev (net revenue in the last `months` full calendar months and in the
     `months` before: lib.periods.growth_window, so a partial last month never fakes a decline),
-    growth (revenue_last / revenue_prev - 1; null without a prior period), aov (net revenue per
+    growth (revenue_last / revenue_prev - 1; null without a prior period), growth_low and
+    growth_high (its 95% interval, lib.trend), growth_reliable (MIN_ORDERS orders or more in
+    each window), aov (net revenue per
     order), repeat_rate (share of customers with 2+ orders),
     repeat_change (share of orders placed by returning customers, last period minus the one
     before, in 0..1 points),
@@ -322,8 +332,12 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.col("revenue").filter(in_last).sum().alias("revenue_last"),
         pl.col("revenue").filter(in_prev).sum().alias("revenue_prev"),
         (returning_share(in_last) - returning_share(in_prev)).alias("repeat_change"),
-        pl.col("orders").filter(in_last | in_prev).sum().alias("_window_orders"),
+        pl.col("orders").filter(in_last).sum().alias("_orders_last"),
+        pl.col("orders").filter(in_prev).sum().alias("_orders_prev"),
+        pl.col("revenue_sq").filter(in_last).sum().alias("_sq_last"),
+        pl.col("revenue_sq").filter(in_prev).sum().alias("_sq_prev"),
     )
+    low, high = trend.interval_exprs("revenue_last", "_sq_last", "revenue_prev", "_sq_prev")
     table = base.table.join(window_figures, on="region", how="left").with_columns(
         # No share of a total that nets to nothing or less (every line refunded).
         pl.when(pl.col("revenue").sum() > 0)
@@ -332,10 +346,15 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.when(pl.col("revenue_prev") > 0)
         .then(pl.col("revenue_last") / pl.col("revenue_prev") - 1)
         .alias("growth"),
-        # Growth from fewer than MIN_ORDERS orders in the compared months is noise (Olist's SE:
-        # 3 orders, then 11, "+388%"): shown, but no action, score or reading rests on it, as
-        # on Categories.
-        (pl.col("_window_orders").fill_null(0) >= MIN_ORDERS).alias("growth_reliable"),
+        low.alias("growth_low"),
+        high.alias("growth_high"),
+        # Growth from fewer than MIN_ORDERS orders in either compared window is noise (Olist's
+        # SE: 3 orders, then 11, "+388%"; MT: 9, then 13): shown, but no action, score or
+        # reading rests on it, as on Categories.
+        (
+            (pl.col("_orders_last").fill_null(0) >= MIN_ORDERS)
+            & (pl.col("_orders_prev").fill_null(0) >= MIN_ORDERS)
+        ).alias("growth_reliable"),
         pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("aov"),
     )
     columns = [
@@ -347,6 +366,8 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         "revenue_last",
         "revenue_prev",
         "growth",
+        "growth_low",
+        "growth_high",
         "growth_reliable",
         "aov",
         "repeat_rate",
@@ -450,32 +471,61 @@ def totals(table: pl.DataFrame) -> dict[str, float | None]:
     }
 
 
-def growth_words(growth: float | None, whole: float | None) -> str:
-    """The trend of a region's revenue in words that match its sign and size.
+def growth_words(
+    growth: float | None, whole: float | None, low: float | None, high: float | None
+) -> str:
+    """The trend of a region's revenue in words that say only what its interval (`low`..`high`,
+    lib.trend) supports.
 
-    'shrinking (-31%)' when it fell FLAT or more, 'flat (+1.0%)' within FLAT, else 'growing
-    faster than the whole (+23% vs +12%)' or 'growing slower than the whole (+5% vs +12%)'
-    (plain 'growing (+23%)' without a whole-data figure), with as many decimals (up to 2) as
-    the two figures need to read differently ('+15.17% vs +15.24%'), else 'growing about as fast
-    as the whole (+15%)'; 'no growth figure' when unknown.
+    'shrinking (-31%)' when it fell beyond chance; 'growing faster than the whole (+54% vs
+    +15%)' when it grew beyond chance and the interval lies above the whole data's growth
+    (plain 'growing (+23%)' without a whole-data figure); 'ahead of the whole (+114% vs -27%;
+    its own change within chance: ...)' when it is above the whole beyond chance and up FLAT
+    or more, but its own growth is within chance; 'growing slower than the whole (+5% vs
+    +12%)' when the interval lies below the whole's; 'growing, as fast as the whole within
+    chance (+14% vs +15%)' otherwise when it grew; 'flat (+1.0%)' when the whole interval is
+    within FLAT; else 'change within chance: +39% (anywhere from -60% to +378%)'. The two
+    figures get as many decimals (up to 2) as they need to read differently; 'no growth
+    figure' when unknown.
     """
     if growth is None:
         return "no growth figure"
-    if growth <= -FLAT:
+    if trend.fell(high):
         return f"shrinking ({fmt.change(growth)})"
-    if growth < FLAT:
-        return f"flat ({fmt.change(growth, 1)})"
+    rose = trend.rose(low)
     if whole is None:
-        return f"growing ({fmt.change(growth)})"
+        return f"growing ({fmt.change(growth)})" if rose else _within(growth, low, high)
     # The fewest decimals (up to 2) at which the two figures read differently.
-    digits = next((n for n in range(3) if fmt.change(growth, n) != fmt.change(whole, n)), None)
-    if digits is None:
-        return f"growing about as fast as the whole ({fmt.change(growth)})"
-    pace = "faster" if growth > whole else "slower"
-    return (
-        f"growing {pace} than the whole ({fmt.change(growth, digits)} vs "
-        f"{fmt.change(whole, digits)})"
-    )
+    digits = next((n for n in range(3) if fmt.change(growth, n) != fmt.change(whole, n)), 0)
+    pair = f"{fmt.change(growth, digits)} vs {fmt.change(whole, digits)}"
+    ahead = growth >= FLAT and low is not None and low > whole
+    if ahead and rose:
+        return f"growing faster than the whole ({pair})"
+    if ahead:
+        return f"ahead of the whole ({pair}; its own {_within(growth, low, high)})"
+    if not rose:
+        return _within(growth, low, high)
+    if high is not None and high < whole:
+        return f"growing slower than the whole ({pair})"
+    return f"growing, as fast as the whole within chance ({pair})"
+
+
+def _within(growth: float, low: float | None, high: float | None) -> str:
+    """'flat (+1.0%)' when the whole interval lies within FLAT either way, else 'change within
+    chance: +39% (anywhere from -60% to +378%)'."""
+    if low is not None and high is not None and low > -FLAT and high < FLAT:
+        return f"flat ({fmt.change(growth, 1)})"
+    return f"change within chance: {trend.spread(growth, low, high)}"
+
+
+def _faster(region: Mapping, whole: float | None) -> bool:
+    """Whether a region's revenue grew faster than the whole's beyond chance: up FLAT or more
+    and the low end of its interval above the whole's growth (without a whole-data figure,
+    growing beyond chance)."""
+    growth, low = region.get("growth"), region.get("growth_low")
+    if growth is None or low is None or growth < FLAT:
+        return False
+    return trend.rose(low) if whole is None else low > whole
 
 
 def _beyond(region: Mapping, average: float, min_orders: int) -> bool:
@@ -494,7 +544,8 @@ def region_action(
 ) -> str:
     """The recommended action of one region (a row of regional_table) against the whole data
     (`totals`), as 'verb: why'. The first rule that applies ("large" = revenue share at least
-    1 / number of regions; "faster" = growth at least FLAT and above the whole data's growth):
+    1 / number of regions; "faster" = growth at least FLAT and the low end of its 95% interval
+    above the whole data's growth, `_faster`; "shrinking" = the high end at -FLAT or less):
 
     1. the NO_REGION group -> "watch: no region recorded";
     2. fewer than `min_orders` orders -> "watch: too few orders to judge"; fewer than
@@ -510,7 +561,7 @@ def region_action(
     7. large -> "defend: large, <trend>" (slower, flat or shrinking);
     8. small and faster -> "test: small, <trend>";
     9. small and shrinking -> "deprioritise: small, <trend>";
-    10. small -> "maintain: small, <trend>" (slower or flat).
+    10. small -> "maintain: small, <trend>" (slower, or a change within chance).
     <trend> is `growth_words`: a fall always reads "shrinking", never "growing slower".
     """
     if region["region"] == NO_REGION:
@@ -536,18 +587,18 @@ def region_action(
         return f"defend: large, {few}" if large else f"watch: {few}"
     if growth is None:
         return "defend: large, no growth figure" if large else "watch: no growth figure"
-    trend = growth_words(growth, overall)
-    faster = growth >= FLAT and (overall is None or growth > overall)
+    words = growth_words(growth, overall, region.get("growth_low"), region.get("growth_high"))
+    faster = _faster(region, overall)
     repeat = region.get("repeat_change")
     if large and repeat is not None and repeat <= -REPEAT_DROP:
-        return f"retain: large, {trend}, returning-customer orders down {-repeat * 100:.0f} points"
+        return f"retain: large, {words}, returning-customer orders down {-repeat * 100:.0f} points"
     if large:
-        return f"{'grow' if faster else 'defend'}: large, {trend}"
+        return f"{'grow' if faster else 'defend'}: large, {words}"
     if faster:
-        return f"test: small, {trend}"
-    if growth <= -FLAT:
-        return f"deprioritise: small, {trend}"
-    return f"maintain: small, {trend}"
+        return f"test: small, {words}"
+    if trend.fell(region.get("growth_high")):
+        return f"deprioritise: small, {words}"
+    return f"maintain: small, {words}"
 
 
 def action_verb(action: pl.Expr) -> pl.Expr:
@@ -700,7 +751,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         known = known.filter("growth_reliable")
     if known.height == 0:
         return f"No region has a {METRICS.get(metric, metric).lower()} figure yet" + (
-            f" from enough orders ({MIN_ORDERS} in the compared months)." if few else "."
+            f" from enough orders ({MIN_ORDERS} in each compared window)." if few else "."
         )
     top = known.sort(metric, descending=True).row(0, named=True)
     name = fmt.plain(top["region"])
@@ -732,16 +783,27 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         )
     whole = totals(table)
     if metric == "growth":
-        worst = known.sort(metric).row(0, named=True)
+        # Only growth beyond chance is named (lib.trend): PE's +114% from 23 orders, then 24,
+        # is anywhere from -4% to +377%.
+        grew = known.filter(trend.rose(pl.col("growth_low"))).sort(metric, descending=True)
+        fell = known.filter(trend.fell(pl.col("growth_high"))).sort(metric)
+
+        def named(rows: pl.DataFrame, verb: str, most: str) -> str:
+            if rows.height == 0:
+                return f"none {verb}"
+            first = rows.row(0, named=True)
+            which = f"{fmt.plain(first['region'])}{most if rows.height > 1 else ''}"
+            return f"{rows.height} {verb} ({which}, {fmt.change(first[metric])})"
+
+        within = known.height - grew.height - fell.height
         return (
-            f"Over the last {fmt.counted(months, 'month')} against the {months} before, {name} "
-            "grew fastest "
-            f"({fmt.change(top[metric])}) and {fmt.plain(worst['region'])} "
-            f"{'shrank most' if worst[metric] < 0 else 'grew least'} "
-            f"({fmt.change(worst[metric])}); all regions together {fmt.change(whole['growth'])}"
+            f"Over the last {fmt.counted(months, 'month')} against the {months} before, "
+            f"{named(grew, 'grew', ' fastest')} and {named(fell, 'shrank', ' most')} beyond "
+            f"chance; all regions together {fmt.change(whole['growth'])}"
+            + (f"; {within} changed within chance" if within else "")
             + (
-                f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in the "
-                f"compared months {'is' if few == 1 else 'are'} left out: "
+                f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in either "
+                f"compared window {'is' if few == 1 else 'are'} left out: "
                 f"{'its' if few == 1 else 'their'} growth is noise."
                 if few
                 else "."
@@ -801,8 +863,9 @@ def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
 
 def market_first(ranked: pl.DataFrame) -> dict | None:
     """Rank 1 of a priority_table when its action calls for marketing (MARKETING_ACTIONS), else
-    None: the rank puts such regions first, so no region calls for marketing money."""
-    if ranked.height == 0:
+    None: the rank puts such regions first, so no region calls for marketing money. None too
+    with a single region: a ranking of one sets no priority."""
+    if ranked.height < 2:
         return None
     first = ranked.row(0, named=True)
     verb = (first["action"] or "").split(":", 1)[0]
@@ -857,6 +920,11 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
     if ranked.height == 0:
         return "No region to rank."
     top = ranked.row(0, named=True)
+    if ranked.height == 1:
+        return (
+            f"The data has one region, {fmt.plain(top['region'])}: a ranking of one region sets "
+            f"no priority. Its figures: {_figures(top, months, currency)}; {top['action']}."
+        )
     first = market_first(ranked)
     tied = tied_first(ranked)
     if tied.height > 1:

@@ -52,6 +52,8 @@ def growth_share_chart(
         "share",
         "growth",
         "actual",
+        "growth_low",
+        "growth_high",
         "orders",
         "quadrant",
         pl.when(pl.col("growth_reliable"))
@@ -100,6 +102,8 @@ def growth_share_chart(
             alt.Tooltip("revenue:Q", title=money_title("Net revenue", currency), format=",.0f"),
             alt.Tooltip("share:Q", title="Share", format=".1%"),
             alt.Tooltip("actual:Q", title="Growth", format="+.1%"),
+            alt.Tooltip("growth_low:Q", title="Growth, 95% low", format="+.1%"),
+            alt.Tooltip("growth_high:Q", title="Growth, 95% high", format="+.1%"),
             alt.Tooltip("orders:Q", title="Orders", format=","),
             alt.Tooltip("quadrant:N", title="Quadrant"),
             alt.Tooltip("growth basis:N", title="Growth figure"),

@@ -1,0 +1,76 @@
+"""How sure a revenue growth is: one rule for every reading that calls revenue growing or
+shrinking between two windows (Categories, Regions).
+
+Growth is current / previous - 1, each a sum of order values over a window. A window's revenue
+is read as a compound Poisson sum: orders arrive at random and each brings its own value, so
+its variance is about the sum of the squared order values, and on the log scale
+
+    se^2 = sum(x^2) / sum(x)^2 (current) + the same (previous)
+
+where each term is 1 / the window's "effective orders" (its revenue in equal orders; one order
+of half the revenue leaves fewer than four). The 95% interval of growth is
+exp(log(current / previous) +- 1.96 se) - 1. Unlike a bootstrap over a window's orders, it
+counts the chance in how many orders came too: 23 orders, then 24, of twice the value (Olist's
+PE, +114%) give -4% to +377%: within chance, as a permutation of those 47 orders finds
+(one-sided p = 0.06).
+
+Growth is beyond chance when the whole interval clears the flat band (measures.FLAT either
+way): `rose` and `fell`; anything else is within chance, whatever its figure (`spread`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from lib import fmt, measures
+from lib.stats import Z95
+
+# How the pages state the interval under a growth reading.
+RULE = (
+    "The interval reads each window's revenue as orders arriving at random, each with its own "
+    "value: a few orders, or one large one, give a wide interval."
+)
+
+
+def interval_exprs(
+    current: str, current_sq: str, previous: str, previous_sq: str, z: float = Z95
+) -> tuple[pl.Expr, pl.Expr]:
+    """The low and high ends (as growth: -0.4 is -40%) of the 95% interval of
+    current / previous - 1, from each window's revenue and sum of squared order revenues
+    (columns); null where either window's revenue is 0 or less."""
+    c, p = pl.col(current), pl.col(previous)
+    log = (c / p).log()
+    se = (pl.col(current_sq) / (c * c) + pl.col(previous_sq) / (p * p)).sqrt()
+    known = (c > 0) & (p > 0)
+    return (
+        pl.when(known).then((log - z * se).exp() - 1),
+        pl.when(known).then((log + z * se).exp() - 1),
+    )
+
+
+def rose(low: pl.Expr | float | None) -> pl.Expr | bool:
+    """Revenue up beyond chance: the low end of its growth interval (a column or a figure) at
+    +FLAT (2%) or more."""
+    if isinstance(low, pl.Expr):
+        return low >= measures.FLAT
+    return low is not None and low >= measures.FLAT
+
+
+def fell(high: pl.Expr | float | None) -> pl.Expr | bool:
+    """Revenue down beyond chance: the high end of its growth interval (a column or a figure)
+    at -FLAT (-2%) or less."""
+    if isinstance(high, pl.Expr):
+        return high <= -measures.FLAT
+    return high is not None and high <= -measures.FLAT
+
+
+def spread(growth: float, low: float | None, high: float | None) -> str:
+    """'+39% (anywhere from -60% to +378%)': a growth figure with its interval, as a reading
+    quotes growth that is within chance (just '+39%' without an interval); a figure within FLAT
+    to a tenth ('+1.5%'), so that it does not round to 2%."""
+    text = fmt.change(growth, 1 if abs(growth) < measures.FLAT else 0)
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return text
+    return f"{text} (anywhere from {fmt.change(low)} to {fmt.change(high)})"
