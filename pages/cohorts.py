@@ -226,7 +226,7 @@ def churn_window() -> None:
         help="Purchase days after a customer's first: the gaps the windows are read from.",
         border=True,
     )
-    if repeats < churn.MIN_GAPS:
+    if churn.rough(result):
         st.warning(reading, icon=":material/warning:")
     else:
         ui.reading(reading)

@@ -163,8 +163,19 @@ def test_churn_windows_are_the_quantiles_of_the_repeat_gaps(kind):
         assert metric(at, label).value == f"{days:,} days", share
     assert metric(at, "Repeat purchases").value == fmt.count(gaps.size)
     readings = [c.value for c in at.caption if "lightbulb" in c.value]
+    warned = " ".join(w.value for w in at.warning)
     window = int(np.quantile(gaps, 0.9, method="inverted_cdf"))
-    assert any(f"within {fmt.plain(fmt.count(window))} days" in r for r in readings)
+    assert any(f"within {fmt.plain(fmt.count(window))} days" in r for r in [*readings, warned])
+    # Fewer than 1 in 20 customers buying on a second day (the marketplace demo, like Olist):
+    # said plainly, as a warning, and no lapsed customers read from the window.
+    days = purchase_days(lines)
+    everyone = days["customer_id"].n_unique()
+    repeaters = days.filter(pl.col("customer_id").is_duplicated())["customer_id"].n_unique()
+    nearly = repeaters < 0.05 * everyone
+    assert nearly == (kind == "marketplace")
+    once = f"Nearly every customer bought once: {everyone - repeaters:,} of {everyone:,}"
+    assert (fmt.plain(once) in warned) == nearly
+    assert any("had not bought for longer" in r for r in readings) != nearly
     # New customers per month in the table: first purchases in that month.
     table = next(d.value for d in at.dataframe if "lapsed" in d.value.columns)
     firsts = (
