@@ -14,6 +14,7 @@ from lib import demo, fmt, formats, measures, report, state
 from lib.analyses import cohorts
 from tests import apptest
 from tests.apptest import metric, texts
+from tests.test_churn import olist_purchase_days
 
 PAGE = "pages/cohorts.py"
 
@@ -244,6 +245,36 @@ def test_a_link_opens_the_churn_window_on_its_quantile_or_says_why_not(given, sh
     assert at.segmented_control(key="cohorts_churn_quantile").value == shown
     shown_text = re.sub(r"\\(.)", r"\1", texts(at))  # as read: Markdown escapes dropped
     assert ("85% is not one of 75%, 80%, 90%, 95%; showing 90%" in shown_text) == (given == "85%")
+
+
+def test_real_olist_page_reads_tiny_retention_as_tiny_and_warns_that_nearly_all_buy_once():
+    """The Olist subset by month: the heatmap's colours topped at the highest cell, 1.1% (2 of
+    176 customers), so two buyers looked like a pattern; the churn view read 'lapsed' customers
+    when 99.4% never bought again. Both recounted from the raw files."""
+    days, tables = olist_purchase_days()
+    cells = days.with_columns(pl.col("day").dt.truncate("1mo").alias("month")).with_columns(
+        pl.col("month").min().over("customer_unique_id").alias("cohort")
+    )
+    sizes = cells.group_by("cohort").agg(pl.col("customer_unique_id").n_unique().alias("size"))
+    later = (
+        cells.filter(pl.col("month") > pl.col("cohort"))
+        .group_by("cohort", "month")
+        .agg(pl.col("customer_unique_id").n_unique().alias("back"))
+        .join(sizes, on="cohort")
+    )
+    top = later.select((pl.col("back") / pl.col("size")).max()).item()
+    assert top == pytest.approx(2 / 176)
+    at = apptest.files_page({t.name: t.frame for t in tables}, "cohorts", "olist")
+    assert f"The colours run to 10% although the highest cell is {fmt.pct(top)}," in texts(at)
+    per = days.group_by("customer_unique_id").len()
+    warned = " ".join(w.value for w in at.warning)
+    assert (
+        fmt.plain(
+            f"Nearly every customer bought once: {per.filter(pl.col('len') == 1).height:,} of "
+            f"{per.height:,}"
+        )
+        in warned
+    )
 
 
 def test_the_heatmap_keeps_its_own_configuration_beside_the_apps():

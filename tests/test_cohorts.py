@@ -8,6 +8,7 @@ from polars.testing import assert_frame_equal
 
 from lib import demo, formats, io
 from lib.analyses import cohorts
+from lib.charts import cohorts as cohort_charts
 from lib.model import conform
 from tests.conftest import shared_file
 
@@ -362,6 +363,35 @@ def test_reading_names_no_cohort_whose_share_is_within_chance_of_the_pooled_one(
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
         "In month 1, none of the 2 cohorts compared differs from the pooled 17.6% beyond chance."
     )
+
+
+def test_colour_scale_of_shares_runs_to_ten_percent_at_least():
+    """Olist's heatmap topped at 1.1% (2 of 176 customers): the darkest colour made two buyers
+    a pattern. Shares run on a scale to 10% at least; counts keep their own top."""
+    matrix = hand_matrix(
+        [
+            ("Apr 2017", 0, 176, 176, 176, False),
+            ("Apr 2017", 1, 176, 2, 176, False),
+            ("May 2017", 0, 150, 150, 150, False),
+            ("May 2017", 1, 150, 0, 150, False),
+        ]
+    )
+    assert cohort_charts.floored(matrix, relative=True) == pytest.approx(2 / 176)
+    spec = cohort_charts.retention_heatmap(matrix, "customers", True, "month").to_dict()
+    domains = [
+        layer["encoding"]["color"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "color" in layer.get("encoding", {}) and "scale" in layer["encoding"]["color"]
+    ]
+    assert domains == [[0.0, 0.1]]
+    counts = matrix.with_columns(pl.col("amount").alias("value"))
+    assert cohort_charts.floored(counts, relative=False) is None
+    spec = cohort_charts.retention_heatmap(counts, "customers", False, "month").to_dict()
+    assert [
+        layer["encoding"]["color"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "scale" in layer.get("encoding", {}).get("color", {})
+    ] == [[0.0, 2.0]]
 
 
 LABELS = ("Jan 2024", "Feb 2024", "Mar 2024")
