@@ -135,6 +135,9 @@ def test_weekly_cohorts_start_on_monday():
     )
     table = cohorts.cohort_retention(weekly, "1w")
     w1, w2 = date(2024, 1, 1), date(2024, 1, 8)
+    # Labelled as every table and reading writes a date: no leading zero.
+    labels = cohorts.cohort_table(weekly, "week")["label"].unique(maintain_order=True)
+    assert labels.to_list() == ["1 Jan 2024", "8 Jan 2024"]
     assert cells(table, "customers", "active", "retention", "partial") == [
         (w1, 0, 2, 2, 1.0, False),
         (w1, 1, 2, 1, 0.5, False),

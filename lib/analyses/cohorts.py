@@ -68,7 +68,7 @@ def _period_start(number: pl.Expr, every: str) -> pl.Expr:
 def _label(column: str, every: str) -> pl.Expr:
     day = pl.col(column)
     if every == "1w":
-        return day.dt.strftime("%d %b %Y")
+        return day.dt.strftime("%-d %b %Y")  # as fmt.day writes a date: "6 Dec 2010"
     if every == "1q":
         return day.dt.year().cast(pl.String) + " Q" + day.dt.quarter().cast(pl.String)
     return day.dt.strftime("%b %Y")
@@ -95,7 +95,7 @@ def cohort_table(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
     cohort is the week (from Monday), month or quarter of their first purchase. One row per
     (cohort, period_index) for period_index 0 up to the last period of the data counted from the
     first cohort, sorted by cohort then period_index, with cohort (Date, first day of the period),
-    label ("Dec 2010", "2010 Q4", week: its Monday "06 Dec 2010"), period_index (0: the
+    label ("Dec 2010", "2010 Q4", week: its Monday "6 Dec 2010"), period_index (0: the
     first-purchase period), period_start (Date), customers (cohort size), active (customers with
     a purchase in the period), orders (distinct orders with a purchase), revenue (net of the
     cancellations matched to the purchase they reverse, in its period), observed (the period has
