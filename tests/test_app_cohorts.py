@@ -102,6 +102,41 @@ def test_fewer_cohorts_change_the_month_one_figure():
     assert metric(at, "Back month 1").value == fmt.pct(back_in_period_one("webshop", "1mo", 3))
 
 
+def test_one_cohort_shown_is_read_once_with_its_size_and_the_report_reads_it_alike():
+    """The retail demo by month with the slider at 1: the heatmap's reading had fallen back to
+    the curve's sentence, printed again under the curve, an 'average' of one cohort of 23. Now
+    the heatmap says why nothing is compared and to show more cohorts, the curve says what its
+    figure rests on (counted here from the lines), no sentence is said twice, and the report
+    (and `python -m lib report`) reads the same."""
+    at = page("retail")
+    at.slider(key="cohort_last_month").set_value(1).run()
+    assert not at.exception
+    buys, first, _ = purchases("retail", "1mo")
+    last = first["cohort"].max()
+    cohort = first.filter(pl.col("cohort") == last)
+    back = buys.join(cohort, on="customer_id").filter(
+        pl.col("period") == pl.col("cohort").dt.offset_by("1mo")
+    )
+    size, returned = cohort.height, back["customer_id"].n_unique()
+    lightbulb = ":material/lightbulb: "
+    readings = [c.value.removeprefix(lightbulb) for c in at.caption if lightbulb in c.value]
+    heatmap, curve = readings[:2]
+    label = fmt.month(last)
+    assert heatmap == (
+        f"Only the {label} cohort has a full month after its first among those shown, so there "
+        "is no other cohort to compare it with: show more cohorts."
+    )
+    assert curve.startswith(
+        f"{fmt.pct(returned / size)} of a cohort's customers buy again 1 month later. Only 1 "
+        f"cohort of {size} customers has a full month 1 ({returned} back, 95% interval"
+    )
+    sentences = [x for t in texts(at).split(". ") for x in [t.strip()] if x]
+    assert len(sentences) == len(set(sentences)), sentences
+    ds = formats.assemble_demo("retail").dataset
+    (section,) = report.report_sections(ds, ["cohorts"], {"cohorts": {"shown": 1}})
+    assert [b.reading for b in section.blocks[:2]] == [heatmap, curve]
+
+
 @pytest.mark.parametrize("kind", demo.KINDS)
 def test_quarterly_cohorts_of_net_revenue_in_absolute_amounts(kind):
     at = page(kind)

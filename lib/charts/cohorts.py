@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib.analyses.cohorts import FEW_COHORTS
 from lib.charts import ACCENT, MUTED, either, money_expr, money_title, pct_axis, pct_digits
 from lib.charts.memo import memo
 
@@ -215,7 +216,7 @@ def retention_curve_chart(curve: pl.DataFrame, metric: str, grain: str) -> alt.L
         color=ACCENT, strokeWidth=2.5, point=alt.OverlayMarkDef(color=ACCENT, size=36)
     ).encode(y="mean:Q", tooltip=tooltip)
     few = (
-        base.transform_filter("datum.cohorts < 3")
+        base.transform_filter(f"datum.cohorts < {FEW_COHORTS}")
         .mark_point(color=MUTED, size=60)
         .encode(y="mean:Q", tooltip=tooltip)
     )
