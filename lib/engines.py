@@ -783,7 +783,13 @@ def cohort_frames(
     bought = collect(summaries.purchase_days(summaries.orders(days)), source.engine)
     window = churn.churn(churn.churn_base(bought.sort("customer_id", "day")), churn_quantile)
     return cohorts.table_frames(
-        table, window.windows, window.monthly, metric=metric, relative=relative, shown=shown
+        table,
+        window.windows,
+        window.monthly,
+        metric=metric,
+        relative=relative,
+        shown=shown,
+        first_day=bought["day"].min(),
     )
 
 

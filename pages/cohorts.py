@@ -109,7 +109,10 @@ def cohort_tables() -> None:
             bind=links.BIND,
             help="Older cohorts are left out of the heatmap, the curve and the reading.",
         )
-    matrix = cohorts.cohort_matrix(table, metric, relative, last)
+    base = ui.cached(_churn_base, "Measuring the days between purchases…")(ds.key, lines)
+    first = days["day"].min()
+    early = cohorts.early_until(first, base.windows)
+    matrix = cohorts.cohort_matrix(table, metric, relative, last, early)
     curve = cohorts.retention_curve(matrix)
 
     cols = st.columns(3)
@@ -137,14 +140,19 @@ def cohort_tables() -> None:
 
     st.subheader("Cohort heatmap")
     ui.chart(charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch")
-    ui.reading(
-        cohorts.best_worst_reading(matrix, grain, metric)
-        or cohorts.curve_reading(curve, grain, metric)
-    )
+    ui.reading(cohorts.best_worst_reading(matrix, grain, metric))
+    pale = charts.floored(matrix, relative)
     st.caption(
         f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
         f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
         "it is the first purchase itself."
+        + (
+            f" The colours run to {fmt.pct(charts.SCALE_FLOOR, 0)} although the highest cell is "
+            f"{fmt.pct(pale)}, so that a few customers coming back look as few as they are."
+            if pale is not None
+            else ""
+        )
+        + f" {cohorts.left_out_note(first, early, grain)}"
         + (
             f" Cell labels are hidden beyond {charts.LABELLED_COLUMNS} {grain}s: hover for values "
             "or show fewer cohorts."
@@ -161,9 +169,7 @@ def cohort_tables() -> None:
 
     st.subheader("The average cohort")
     if curve.filter(curve["period_index"] > 0).height == 0:
-        st.info(
-            f"No cohort shown has a full {grain} after its first yet: there is no curve to draw."
-        )
+        st.info("No curve to draw: the reading under the heatmap says why.")
     else:
         ui.chart(charts.retention_curve_chart(curve, metric, grain), width="stretch")
         ui.reading(cohorts.curve_reading(curve, grain, metric))
@@ -226,7 +232,7 @@ def churn_window() -> None:
         help="Purchase days after a customer's first: the gaps the windows are read from.",
         border=True,
     )
-    if repeats < churn.MIN_GAPS:
+    if churn.rough(result):
         st.warning(reading, icon=":material/warning:")
     else:
         ui.reading(reading)

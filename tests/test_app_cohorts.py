@@ -14,6 +14,7 @@ from lib import demo, fmt, formats, measures, report, state
 from lib.analyses import cohorts
 from tests import apptest
 from tests.apptest import metric, texts
+from tests.test_churn import olist_purchase_days
 
 PAGE = "pages/cohorts.py"
 
@@ -101,6 +102,41 @@ def test_fewer_cohorts_change_the_month_one_figure():
     assert metric(at, "Back month 1").value == fmt.pct(back_in_period_one("webshop", "1mo", 3))
 
 
+def test_one_cohort_shown_is_read_once_with_its_size_and_the_report_reads_it_alike():
+    """The retail demo by month with the slider at 1: the heatmap's reading had fallen back to
+    the curve's sentence, printed again under the curve, an 'average' of one cohort of 23. Now
+    the heatmap says why nothing is compared and to show more cohorts, the curve says what its
+    figure rests on (counted here from the lines), no sentence is said twice, and the report
+    (and `python -m lib report`) reads the same."""
+    at = page("retail")
+    at.slider(key="cohort_last_month").set_value(1).run()
+    assert not at.exception
+    buys, first, _ = purchases("retail", "1mo")
+    last = first["cohort"].max()
+    cohort = first.filter(pl.col("cohort") == last)
+    back = buys.join(cohort, on="customer_id").filter(
+        pl.col("period") == pl.col("cohort").dt.offset_by("1mo")
+    )
+    size, returned = cohort.height, back["customer_id"].n_unique()
+    lightbulb = ":material/lightbulb: "
+    readings = [c.value.removeprefix(lightbulb) for c in at.caption if lightbulb in c.value]
+    heatmap, curve = readings[:2]
+    label = fmt.month(last)
+    assert heatmap == (
+        f"Only the {label} cohort has a full month after its first among those shown, so there "
+        "is no other cohort to compare it with: show more cohorts."
+    )
+    assert curve.startswith(
+        f"{fmt.pct(returned / size)} of a cohort's customers buy again 1 month later. Only 1 "
+        f"cohort of {size} customers has a full month 1 ({returned} back, 95% interval"
+    )
+    sentences = [x for t in texts(at).split(". ") for x in [t.strip()] if x]
+    assert len(sentences) == len(set(sentences)), sentences
+    ds = formats.assemble_demo("retail").dataset
+    (section,) = report.report_sections(ds, ["cohorts"], {"cohorts": {"shown": 1}})
+    assert [b.reading for b in section.blocks[:2]] == [heatmap, curve]
+
+
 @pytest.mark.parametrize("kind", demo.KINDS)
 def test_quarterly_cohorts_of_net_revenue_in_absolute_amounts(kind):
     at = page(kind)
@@ -163,8 +199,19 @@ def test_churn_windows_are_the_quantiles_of_the_repeat_gaps(kind):
         assert metric(at, label).value == f"{days:,} days", share
     assert metric(at, "Repeat purchases").value == fmt.count(gaps.size)
     readings = [c.value for c in at.caption if "lightbulb" in c.value]
+    warned = " ".join(w.value for w in at.warning)
     window = int(np.quantile(gaps, 0.9, method="inverted_cdf"))
-    assert any(f"within {fmt.plain(fmt.count(window))} days" in r for r in readings)
+    assert any(f"within {fmt.plain(fmt.count(window))} days" in r for r in [*readings, warned])
+    # Fewer than 1 in 20 customers buying on a second day (the marketplace demo, like Olist):
+    # said plainly, as a warning, and no lapsed customers read from the window.
+    days = purchase_days(lines)
+    everyone = days["customer_id"].n_unique()
+    repeaters = days.filter(pl.col("customer_id").is_duplicated())["customer_id"].n_unique()
+    nearly = repeaters < 0.05 * everyone
+    assert nearly == (kind == "marketplace")
+    once = f"Nearly every customer bought once: {everyone - repeaters:,} of {everyone:,}"
+    assert (fmt.plain(once) in warned) == nearly
+    assert any("had not bought for longer" in r for r in readings) != nearly
     # New customers per month in the table: first purchases in that month.
     table = next(d.value for d in at.dataframe if "lapsed" in d.value.columns)
     firsts = (
@@ -233,6 +280,36 @@ def test_a_link_opens_the_churn_window_on_its_quantile_or_says_why_not(given, sh
     assert at.segmented_control(key="cohorts_churn_quantile").value == shown
     shown_text = re.sub(r"\\(.)", r"\1", texts(at))  # as read: Markdown escapes dropped
     assert ("85% is not one of 75%, 80%, 90%, 95%; showing 90%" in shown_text) == (given == "85%")
+
+
+def test_real_olist_page_reads_tiny_retention_as_tiny_and_warns_that_nearly_all_buy_once():
+    """The Olist subset by month: the heatmap's colours topped at the highest cell, 1.1% (2 of
+    176 customers), so two buyers looked like a pattern; the churn view read 'lapsed' customers
+    when 99.4% never bought again. Both recounted from the raw files."""
+    days, tables = olist_purchase_days()
+    cells = days.with_columns(pl.col("day").dt.truncate("1mo").alias("month")).with_columns(
+        pl.col("month").min().over("customer_unique_id").alias("cohort")
+    )
+    sizes = cells.group_by("cohort").agg(pl.col("customer_unique_id").n_unique().alias("size"))
+    later = (
+        cells.filter(pl.col("month") > pl.col("cohort"))
+        .group_by("cohort", "month")
+        .agg(pl.col("customer_unique_id").n_unique().alias("back"))
+        .join(sizes, on="cohort")
+    )
+    top = later.select((pl.col("back") / pl.col("size")).max()).item()
+    assert top == pytest.approx(2 / 176)
+    at = apptest.files_page({t.name: t.frame for t in tables}, "cohorts", "olist")
+    assert f"The colours run to 10% although the highest cell is {fmt.pct(top)}," in texts(at)
+    per = days.group_by("customer_unique_id").len()
+    warned = " ".join(w.value for w in at.warning)
+    assert (
+        fmt.plain(
+            f"Nearly every customer bought once: {per.filter(pl.col('len') == 1).height:,} of "
+            f"{per.height:,}"
+        )
+        in warned
+    )
 
 
 def test_the_heatmap_keeps_its_own_configuration_beside_the_apps():

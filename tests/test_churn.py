@@ -1,13 +1,14 @@
 """Churn window on a tiny hand-made shop: gaps, window quantiles and statuses month by month."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
 
-from lib import formats
+from lib import formats, io
 from lib.analyses import churn
 from lib.model import Dataset
+from tests.conftest import shared_file
 
 
 def line(order: str, who: str, day: date, revenue: float = 10.0):
@@ -122,6 +123,75 @@ def test_reading_states_the_window_and_says_when_too_few_repeat_purchases_exist(
     )
     assert once.days is None
     assert churn.churn_reading(once).startswith("No customer bought on two different days")
+
+
+def test_reading_says_plainly_when_nearly_every_customer_buys_once():
+    """Olist: 6,758 of 6,800 customers bought on one day only, and the window rested on 70 gaps
+    of 42 customers, yet the reading counted 3,835 'lapsed' as if a return were due. Here 2 of
+    100 customers buy every 7 days from 1 Jan, 16 days each (30 gaps, all of 7 days); the 98
+    others buy once, on 2 Jan: 98.0% once, under the 1 in 20 that repeats at the least."""
+    repeat = [
+        line(f"{who}{n}", who, date(2024, 1, 1) + timedelta(days=7 * n))
+        for who in ("r1", "r2")
+        for n in range(16)
+    ]
+    once = [line(f"o{i}", f"c{i}", date(2024, 1, 2)) for i in range(98)]
+    days = churn.purchase_days(pl.DataFrame(repeat + once, schema=SHOP.schema, orient="row"))
+    result = churn.churn(churn.churn_base(days))
+    assert (result.days, churn.rough(result)) == (7, True)
+    assert churn.churn_reading(result) == (
+        "Nearly every customer bought once: 98 of 100 (98.0%) bought on one day only. 90% of "
+        "repeat purchases came within 7 days of the customer's previous purchase, but that rests "
+        "on 30 repeat purchases by the other 2 customers: it says how soon the few who come back "
+        "do, not that the others will. 'Waiting' and 'lapsed' below only say how long customers "
+        "have been quiet."
+    )
+    # One in five buying again is no 'nearly everyone once': the usual reading, no caution.
+    more = [line(f"x{i}", f"c{i}", date(2024, 1, 30)) for i in range(20)]
+    days = churn.purchase_days(pl.DataFrame(repeat + once + more, schema=SHOP.schema, orient="row"))
+    result = churn.churn(churn.churn_base(days))
+    assert not churn.rough(result)
+    assert "had not bought for longer than that" in churn.churn_reading(result)
+
+
+OLIST_FILES = ("orders", "order_items", "customers", "order_reviews")
+
+
+def olist_purchase_days() -> tuple[pl.DataFrame, list]:
+    """The Olist subset's distinct purchase days per person, recounted from the raw files
+    (customer_unique_id, day as a Date; a purchase is an item of an order neither canceled nor
+    unavailable), and the files' tables as the app reads them."""
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    paths = {n: folder / f"olist_{n}_dataset.csv.gz" for n in OLIST_FILES}
+    raw = {n: pl.read_csv(paths[n], infer_schema=False) for n in OLIST_FILES[:3]}
+    sold = raw["orders"].filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
+    days = (
+        raw["order_items"]
+        .join(sold, on="order_id")
+        .join(raw["customers"], on="customer_id")
+        .select(
+            "customer_unique_id",
+            pl.col("order_purchase_timestamp").str.slice(0, 10).str.to_date().alias("day"),
+        )
+        .unique()
+    )
+    return days, [t for path in paths.values() for t in io.read_path(path)]
+
+
+def test_real_olist_reading_says_nearly_every_customer_bought_once():
+    """Olist: 6,758 of 6,800 customers bought on one day only (the audit's pandas: 99.4%), yet
+    the reading counted customers 'lapsed' as if a return were due."""
+    days, tables = olist_purchase_days()
+    per = days.group_by("customer_unique_id").len()
+    everyone, once = per.height, per.filter(pl.col("len") == 1).height
+    assert (once, everyone) == (6758, 6800)
+    lines = formats.assemble(tables).dataset.tables["lines"]
+    result = churn.churn(churn.churn_base(churn.purchase_days(lines)))
+    assert churn.rough(result)
+    assert churn.churn_reading(result).startswith(
+        f"Nearly every customer bought once: {once:,} of {everyone:,} "
+        f"({100 * once / everyone:.1f}%) bought on one day only."
+    )
 
 
 def test_headless_gives_windows_months_and_gaps():

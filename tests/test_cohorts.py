@@ -1,13 +1,16 @@
 """Cohort analyses on tiny hand-checked frames, and on the real Online Retail data."""
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, formats, io
-from lib.analyses import cohorts
+from lib import demo, fmt, formats, io
+from lib.analyses import churn, cohorts
+from lib.charts import cohorts as cohort_charts
 from lib.model import conform
 from tests.conftest import shared_file
 
@@ -134,6 +137,9 @@ def test_weekly_cohorts_start_on_monday():
     )
     table = cohorts.cohort_retention(weekly, "1w")
     w1, w2 = date(2024, 1, 1), date(2024, 1, 8)
+    # Labelled as every table and reading writes a date: no leading zero.
+    labels = cohorts.cohort_table(weekly, "week")["label"].unique(maintain_order=True)
+    assert labels.to_list() == ["1 Jan 2024", "8 Jan 2024"]
     assert cells(table, "customers", "active", "retention", "partial") == [
         (w1, 0, 2, 2, 1.0, False),
         (w1, 1, 2, 1, 0.5, False),
@@ -207,20 +213,32 @@ def test_matrix_shows_absolute_or_relative_values_and_the_last_cohorts():
 
 def hand_matrix(rows: list[tuple]) -> pl.DataFrame:
     """A cohort_matrix of customers from (label, period_index, customers, amount, base, partial)
-    tuples: the amount is the customers active in the period."""
+    tuples: the amount is the customers active in the period, the cell's month is its cohort's
+    plus period_index months, and no cohort or month is set aside (opening, early and quiet are
+    false: tests set them)."""
     frame = pl.DataFrame(
         rows,
         schema=["label", "period_index", "customers", "amount", "base", "partial"],
         orient="row",
     )
-    return frame.with_columns(
-        pl.col("label").str.to_date("%b %Y").alias("cohort"),
-        pl.col("amount").cast(pl.Float64),
-        pl.col("base").cast(pl.Float64),
-        (pl.col("amount") / pl.col("base")).alias("share"),
-        pl.col("amount").is_not_null().alias("observed"),
-        pl.col("amount").alias("active"),
-    ).with_columns(pl.col("share").alias("value"))
+    return (
+        frame.with_columns(
+            pl.col("label").str.to_date("%b %Y").alias("cohort"),
+            pl.col("amount").cast(pl.Float64),
+            pl.col("base").cast(pl.Float64),
+            (pl.col("amount") / pl.col("base")).alias("share"),
+            pl.col("amount").is_not_null().alias("observed"),
+            pl.col("amount").alias("active"),
+            pl.lit(False).alias("quiet"),
+            pl.lit(False).alias("opening"),
+            pl.lit(False).alias("early"),
+        )
+        .with_columns(
+            pl.col("share").alias("value"),
+            pl.col("cohort").dt.offset_by(pl.format("{}mo", "period_index")).alias("period_start"),
+        )
+        .with_columns(pl.col("active").sum().over("period_start").alias("period_buyers"))
+    )
 
 
 def test_curve_pools_cohorts_by_size_and_spans_their_middle_half():
@@ -239,6 +257,8 @@ def test_curve_pools_cohorts_by_size_and_spans_their_middle_half():
     curve = cohorts.retention_curve(matrix)
     assert curve["period_index"].to_list() == [0, 1]
     assert curve["cohorts"].to_list() == [4, 3]
+    assert curve["customers"].to_list() == [100, 60]  # 10 + 30 + 20 behind month 1
+    assert curve["active"].to_list() == [100, 13]
     one = curve.row(1, named=True)
     assert one["mean"] == pytest.approx(13 / 60)
     assert one["q25"] == pytest.approx(0.15)
@@ -340,7 +360,8 @@ def test_reading_leaves_out_the_cohort_that_starts_with_the_data():
         ("Feb 2024", 0, 500, 500, 500, False),
         ("Feb 2024", 1, 500, 150, 500, False),
     ]
-    matrix = hand_matrix(rows).with_columns((pl.col("label") == "Dec 2023").alias("opening"))
+    first = pl.col("label") == "Dec 2023"
+    matrix = hand_matrix(rows).with_columns(first.alias("opening"), first.alias("early"))
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
         "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%). Look "
         "at what brought the best ones in. The Dec 2023 cohort is left out: it starts with the "
@@ -362,6 +383,177 @@ def test_reading_names_no_cohort_whose_share_is_within_chance_of_the_pooled_one(
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
         "In month 1, none of the 2 cohorts compared differs from the pooled 17.6% beyond chance."
     )
+
+
+def test_reading_leaves_out_cells_of_a_month_nobody_bought_in():
+    """Online Retail's week of 27 Dec 2010: the shop was closed, so every cohort's share then
+    is 0.0%. Here Mar 2024's month 1 is April, when nobody bought: 0 of 200 would be 'worst'
+    against 80 of 600 pooled (13.3%), and Jan and Feb (40 of 200, 20.0%, interval 14.9-26.3%)
+    'best'. Without April they read alike."""
+    matrix = hand_matrix(
+        [
+            ("Jan 2024", 0, 200, 200, 200, False),
+            ("Jan 2024", 1, 200, 40, 200, False),
+            ("Feb 2024", 0, 200, 200, 200, False),
+            ("Feb 2024", 1, 200, 40, 200, False),
+            ("Mar 2024", 0, 200, 200, 200, False),
+            ("Mar 2024", 1, 200, 0, 200, False),  # April
+        ]
+    ).with_columns((pl.col("period_start") == date(2024, 4, 1)).alias("quiet"))
+    assert matrix.filter("quiet")["period_buyers"].to_list() == [0]
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
+        "In month 1, the 2 cohorts compared all read 20.0%. Cells in Apr 2024 are left out: "
+        "nobody bought anything then, so a cohort's share there says more about the calendar "
+        "than about the cohort."
+    )
+
+
+def test_matrix_counts_every_cohorts_buyers_per_month_and_marks_a_closed_month_quiet():
+    """Buyers per month, by hand: Jan a b c d (4); Feb e f a (3); Mar g a b (3); Apr nobody (0);
+    May h a e (3); Jun i b (2). The median month has 3: April, under a quarter of it, is quiet;
+    June's 2 is not. The data ends on 30 June: no month is partial."""
+    buys = [
+        ("a", "Jan 3"), ("b", "Jan 9"), ("c", "Jan 15"), ("d", "Jan 31"),
+        ("e", "Feb 2"), ("f", "Feb 20"), ("a", "Feb 21"),
+        ("g", "Mar 4"), ("a", "Mar 5"), ("b", "Mar 30"),
+        ("h", "May 1"), ("a", "May 2"), ("e", "May 31"),
+        ("i", "Jun 1"), ("b", "Jun 30"),
+    ]  # fmt: skip
+    lines = lines_of(
+        [
+            (who, f"o{n}", datetime.strptime(f"{day} 2024 10:00", "%b %d %Y %H:%M"), 5.0, False)
+            for n, (who, day) in enumerate(buys)
+        ]
+    )
+    table = cohorts.cohort_table(lines, "month")
+    every = cohorts.cohort_matrix(table, "customers")
+    months = every.filter("observed").select("period_start", "period_buyers", "quiet").unique()
+    assert months.sort("period_start").rows() == [
+        (date(2024, m, 1), buyers, m == 4)
+        for m, buyers in zip(range(1, 7), [4, 3, 3, 0, 3, 2], strict=True)
+    ]
+    # Buyers count every cohort, whichever are shown: May's cohort (h) alone is no May's 3.
+    last_two = cohorts.cohort_matrix(table, "customers", last=2).filter("observed")
+    assert last_two.select("label", "period_buyers").rows() == [
+        ("May 2024", 3),
+        ("May 2024", 2),
+        ("Jun 2024", 2),
+    ]
+
+
+def test_early_cohorts_start_within_the_eighty_percent_window_of_the_first_purchase():
+    """30 repeat gaps, 20 of 10 days and 10 of 50: the 24th smallest (80%) is 50 days. From a
+    first purchase on 5 Jan 2024 a cohort starting before 24 Feb may hold customers who bought
+    before the data: January (the data's first) and February; March is new customers only.
+    With 29 gaps the window is noise: the data's first cohort alone is early."""
+    gaps = pl.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(30)], "gap_days": [10] * 20 + [50] * 10}
+    )
+    windows = churn.churn_windows(gaps)
+    assert cohorts.early_until(date(2024, 1, 5), windows) == date(2024, 2, 24)
+    assert cohorts.early_until(date(2024, 1, 5), churn.churn_windows(gaps.head(29))) is None
+    table = cohorts.cohort_table(MONTHLY, "month")
+    early = cohorts.cohort_matrix(table, early_until=date(2024, 2, 24))
+    flags = early.group_by("label").agg(pl.col("early").all(), pl.col("opening").all())
+    assert flags.sort("label").rows() == [
+        ("Feb 2024", True, False),
+        ("Jan 2024", True, True),
+        ("Mar 2024", False, False),
+    ]
+    plain = cohorts.cohort_matrix(table).group_by("label").agg(pl.col("early").all())
+    assert dict(plain.rows()) == {"Jan 2024": True, "Feb 2024": False, "Mar 2024": False}
+
+
+def test_reading_leaves_out_every_cohort_that_may_hold_customers_from_before_the_data():
+    """Online Retail's week of 6 Dec 2010, its second, 'did best' in week 1: it starts within
+    the 70 days that hold 80% of repeat purchases of the data's first, so it holds customers
+    who bought before too. Here Dec to Feb are early; of Mar (200 of 1,000) and Apr (150 of
+    500), pooled 23.3%, Apr's interval (26.2-34.2%) lies above and Mar's (17.6-22.6%) below,
+    by hand. Jan's 30.0% would have tied best."""
+    rows = [
+        ("Dec 2023", 0, 100, 100, 100, False),
+        ("Dec 2023", 1, 100, 40, 100, False),
+        ("Jan 2024", 0, 1000, 1000, 1000, False),
+        ("Jan 2024", 1, 1000, 300, 1000, False),
+        ("Feb 2024", 0, 500, 500, 500, False),
+        ("Feb 2024", 1, 500, 100, 500, False),
+        ("Mar 2024", 0, 1000, 1000, 1000, False),
+        ("Mar 2024", 1, 1000, 200, 1000, False),
+        ("Apr 2024", 0, 500, 500, 500, False),
+        ("Apr 2024", 1, 500, 150, 500, False),
+    ]
+    matrix = hand_matrix(rows).with_columns(
+        (pl.col("label") == "Dec 2023").alias("opening"),
+        pl.col("label").is_in(["Dec 2023", "Jan 2024", "Feb 2024"]).alias("early"),
+    )
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
+        "In month 1, the Apr 2024 cohort did best (30.0%), the Mar 2024 cohort worst (20.0%). Look "
+        "at what brought the best ones in. The cohorts from Dec 2023 to Feb 2024 are left out: "
+        "they start within the 80% churn window (the gap within which 80% of repeat purchases "
+        "come) of the data's first purchase, so customers who bought before the data starts may "
+        "come back in them and pass for new ones."
+    )
+
+
+def test_reading_says_why_no_two_cohorts_compare_and_what_would_compare_them():
+    """MONTHLY ends on 20 March: only January has a full month after its first, and January
+    starts with the data. With the slider hiding older cohorts the advice is to show more;
+    with every cohort shown, a shorter grain or a longer history."""
+    table = cohorts.cohort_table(MONTHLY, "month")
+    for last in (1, 2):
+        assert cohorts.best_worst_reading(
+            cohorts.cohort_matrix(table, last=last), "month", "customers"
+        ) == (
+            "No cohort shown has a full month after its first yet, so there is nothing to "
+            "compare: show more cohorts."
+        )
+    assert cohorts.best_worst_reading(cohorts.cohort_matrix(table), "month", "customers") == (
+        "No cohort has a full month after its first, apart from those left out, so there is "
+        "nothing to compare: choose a shorter grain or load a longer history. The Jan 2024 "
+        "cohort is left out: it starts with the data, so it also holds customers who bought "
+        "before, not only new ones."
+    )
+    shown = hand_matrix(
+        [
+            ("Feb 2024", 0, 30, 30, 30, False),
+            ("Feb 2024", 1, 30, 6, 30, False),
+            ("Mar 2024", 0, 40, 40, 40, False),
+            ("Mar 2024", 1, 40, 3, 40, True),
+        ]
+    )
+    assert cohorts.best_worst_reading(shown, "month", "customers") == (
+        "Only the Feb 2024 cohort has a full month after its first among those shown, so there is "
+        "no other cohort to compare it with: show more cohorts."
+    )
+
+
+def test_colour_scale_of_shares_runs_to_ten_percent_at_least():
+    """Olist's heatmap topped at 1.1% (2 of 176 customers): the darkest colour made two buyers
+    a pattern. Shares run on a scale to 10% at least; counts keep their own top."""
+    matrix = hand_matrix(
+        [
+            ("Apr 2017", 0, 176, 176, 176, False),
+            ("Apr 2017", 1, 176, 2, 176, False),
+            ("May 2017", 0, 150, 150, 150, False),
+            ("May 2017", 1, 150, 0, 150, False),
+        ]
+    )
+    assert cohort_charts.floored(matrix, relative=True) == pytest.approx(2 / 176)
+    spec = cohort_charts.retention_heatmap(matrix, "customers", True, "month").to_dict()
+    domains = [
+        layer["encoding"]["color"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "color" in layer.get("encoding", {}) and "scale" in layer["encoding"]["color"]
+    ]
+    assert domains == [[0.0, 0.1]]
+    counts = matrix.with_columns(pl.col("amount").alias("value"))
+    assert cohort_charts.floored(counts, relative=False) is None
+    spec = cohort_charts.retention_heatmap(counts, "customers", False, "month").to_dict()
+    assert [
+        layer["encoding"]["color"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "scale" in layer.get("encoding", {}).get("color", {})
+    ] == [[0.0, 2.0]]
 
 
 LABELS = ("Jan 2024", "Feb 2024", "Mar 2024")
@@ -401,6 +593,8 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
             "period_index": [0, 1, 2, 3, 4, 5],
             "mean": [1.0, 0.30, 0.28, 0.25, 0.22, 0.20],
             "cohorts": [6, 5, 4, 3, 3, 2],
+            "customers": [600, 500, 400, 300, 300, 200],
+            "active": [600, 150, 112, 75, 66, 40],
         }
     )
     # The far end is period 4, the last one three cohorts reach: (22 - 30) / 3 points a month.
@@ -408,6 +602,37 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
         "On average 30.0% of a cohort's customers buy again 1 month later, 25.0% 3 months later "
         "and 22.0% 4 months later (cohorts pooled by size): after the first month it loses about "
         "2.7 points a month."
+    )
+
+
+def test_curve_reading_calls_one_small_cohort_no_average():
+    """The retail demo with one cohort shown: month 1 rests on Aug 2023 alone, 4 of its 23
+    customers back. Its 95% Wilson interval, by hand: p = 4/23 = 0.1739, z^2 = 3.8415, centre
+    (p + z^2/46) / (1 + z^2/23) = 0.2574 / 1.1670 = 0.2206, half 1.96 / 1.1670 x sqrt(p(1-p)/23
+    + z^2/2116) = 1.6795 x 0.0898 = 0.1508: 7.0% to 37.1%."""
+    curve = pl.DataFrame(
+        {
+            "period_index": [0, 1],
+            "mean": [1.0, 4 / 23],
+            "cohorts": [1, 1],
+            "customers": [23, 23],
+            "active": [23, 4],
+        }
+    )
+    assert cohorts.curve_reading(curve, "month", "customers") == (
+        "17.4% of a cohort's customers buy again 1 month later. Only 1 cohort of 23 customers "
+        "has a full month 1 (4 back, 95% interval 7.0% to 37.1%): too few to call it an average."
+    )
+    # Three cohorts of 40 customers in all: a few dozen, no average either (orders: no interval).
+    three = curve.with_columns(
+        pl.Series("cohorts", [3, 3]),
+        pl.Series("customers", [40, 40]),
+        pl.Series("mean", [1.0, 0.25]),
+    )
+    assert cohorts.curve_reading(three, "month", "orders") == (
+        "25.0% of a cohort's first-period orders are placed again 1 month later (cohorts pooled "
+        "by size). Only 3 cohorts of 40 customers have a full month 1: too few to call it an "
+        "average."
     )
 
 
@@ -479,6 +704,88 @@ def test_real_december_2010_cohort_month_one_retention(retail):
     assert cell["retention"].item() == pytest.approx(expected, abs=1e-12)
     # The data ends on 9 Dec 2011: that month is partly observed, and no cell goes beyond it.
     assert table.filter("partial")["period_index"].to_list() == list(range(12, -1, -1))
+
+
+def raw_purchase_days(raw: pl.DataFrame) -> pl.DataFrame:
+    """Each customer's distinct purchase days in the raw Online Retail file: a customer id, no
+    cancellation invoice (C...), quantity and price above 0."""
+    return (
+        raw.filter(
+            pl.col("CustomerID").is_not_null()
+            & ~pl.col("InvoiceNo").str.starts_with("C")
+            & (pl.col("Quantity") > 0)
+            & (pl.col("UnitPrice") > 0)
+        )
+        .select(
+            "CustomerID",
+            pl.col("InvoiceDate").str.to_datetime("%Y-%m-%d %H:%M:%S").dt.date().alias("day"),
+        )
+        .unique()
+    )
+
+
+def test_real_weekly_reading_blames_no_cohort_for_the_closed_christmas_week(retail):
+    """Online Retail, by week, every cohort shown: the reading named the week of 6 Dec 2010
+    best in week 1 and worst in week 3 (0.0%), that is in the week of 27 Dec 2010, when nobody
+    bought anything. That week is quiet (its buyers under a quarter of the median week's, all
+    recomputed from the raw file), and 6 Dec 2010, the data's second week, starts within the
+    gap holding 80% of repeat purchases of the first purchase: no cohort starting before then
+    is named."""
+    raw, lines = retail
+    days = raw_purchase_days(raw)
+    gaps = days.sort("CustomerID", "day").select(
+        pl.col("day").diff().over("CustomerID").dt.total_days().drop_nulls()
+    )["day"]
+    first = days["day"].min()
+    until = first + timedelta(days=int(np.quantile(gaps.to_numpy(), 0.8, method="inverted_cdf")))
+    base = churn.churn_base(churn.purchase_days(lines))
+    assert cohorts.early_until(cohorts.purchases(lines)["day"].min(), base.windows) == until
+
+    weeks = days.with_columns(pl.col("day").dt.truncate("1w").alias("week"))
+    every_week = pl.DataFrame(
+        {"week": pl.date_range(weeks["week"].min(), weeks["week"].max(), "1w", eager=True)}
+    )
+    buyers = every_week.join(
+        weeks.group_by("week").agg(pl.col("CustomerID").n_unique().alias("buyers")),
+        on="week",
+        how="left",
+    ).with_columns(pl.col("buyers").fill_null(0))
+    full = buyers.head(-1)  # the data ends on Friday 9 Dec 2011: its last week is partial
+    quiet = full.filter(pl.col("buyers") < 0.25 * full["buyers"].median())["week"]
+    assert quiet.to_list() == [date(2010, 12, 27)]
+
+    table = cohorts.cohort_table(lines, "week")
+    matrix = cohorts.cohort_matrix(table, "customers", True, 0, until)
+    got = matrix.filter("observed").select("period_start", "period_buyers").unique()
+    assert got.sort("period_start").rows() == buyers.rows()
+    assert matrix.filter("quiet")["period_start"].unique().to_list() == quiet.to_list()
+
+    reading = cohorts.best_worst_reading(matrix, "week", "customers")
+    compared, _, left_out = reading.partition(" Look at what brought the best ones in.")
+    named = [
+        datetime.strptime(d, "%d %b %Y").date() for d in re.findall(r"\d+ \w+ \d{4}", compared)
+    ]
+    assert named and min(named) >= until
+    last_early = table.filter(pl.col("cohort") < until)["label"][-1]
+    assert left_out.startswith(
+        f" The cohorts of the weeks from {fmt.day(table['cohort'][0])} to {last_early} are left "
+        "out: they start within the 80% churn window"
+    )
+
+
+def test_real_reading_with_one_cohort_shown_says_to_show_more(retail):
+    """Online Retail by month with the slider at 1: Dec 2011, which the data ends inside, has no
+    full month after its first, while older cohorts have (the audit: 10 of them): the advice is
+    to show more cohorts, not a shorter grain or a longer history."""
+    raw, lines = retail
+    months = raw_purchase_days(raw).select(pl.col("day").dt.truncate("1mo")).unique()["day"]
+    assert months.max() == date(2011, 12, 1)  # the last cohort's month, which 9 Dec ends inside
+    matrix = cohorts.cohort_matrix(cohorts.cohort_table(lines, "month"), last=1)
+    assert matrix["label"].unique().to_list() == ["Dec 2011"]
+    assert cohorts.best_worst_reading(matrix, "month", "customers") == (
+        "No cohort shown has a full month after its first yet, so there is nothing to compare: "
+        "show more cohorts."
+    )
 
 
 def test_a_customer_whose_only_line_is_free_is_no_customer_as_on_the_rfm_page():

@@ -271,12 +271,12 @@ def test_daily_status_flags_empty_days_and_days_far_below_their_neighbours():
         (date(2024, 1, 4), 1, 1, 8.0, "abnormally few"),
         (date(2024, 1, 5), 8, 2, 8.0, "normal"),
     ]
-    assert "1 day has no events and 1 day has abnormally few (03 Jan 2024, 04 Jan 2024)" in (
+    assert "1 day has no events and 1 day has abnormally few (3 Jan 2024, 4 Jan 2024)" in (
         ev.daily_reading(status)
     )
     # Without a day of abnormally few events, none is counted: no "and 0 abnormally few".
     empty = ev.daily_status(_on_days({"2024-01-01": 8, "2024-01-02": 8, "2024-01-04": 8}))
-    assert ev.daily_reading(empty).startswith("1 day has no events (03 Jan 2024):")
+    assert ev.daily_reading(empty).startswith("1 day has no events (3 Jan 2024):")
 
 
 def test_events_per_day_split_by_platform_and_event_mix_shares():
@@ -312,6 +312,11 @@ def test_active_users_split_new_and_returning_per_day():
         (date(2024, 1, 2), 2, 1, 1, 0.5, False),
         (date(2024, 1, 3), 2, 1, 1, 0.5, False),
     ]
+    # A day is named as a day ("In the day of 3 Jan 2024" read oddly): on 3 January u3 and u1
+    # were active, u3 new (50%); the median day's new share is that of 1, 0.5 and 0.5.
+    assert ev.active_reading(table, "day").startswith(
+        "On 3 Jan 2024, 2 users were active, 50.0% of them new (median day: 50.0%)"
+    )
 
 
 def test_the_active_users_reading_reads_the_last_week_the_data_covers_in_full():

@@ -17,6 +17,9 @@ QUANTILES = (0.8, 0.9)  # the windows shown: 80% and 90% of repeat purchases
 QUANTILE = 0.9  # the window that defines "lapsed" by default
 CHOICES = (0.75, 0.8, 0.9, 0.95)  # the windows a user can choose for "lapsed"
 MIN_GAPS = 30  # fewer repeat purchases: a window read from them is noise
+# Fewer customers than this share buying on a second day: nearly everyone buys once (Olist's
+# 42 of 6,800), and the window describes the few who return, not a return the rest will make.
+FEW_REPEATERS = 0.05
 STATUSES = ("new", "repeating", "waiting", "lapsed")
 DEFINITIONS = {
     "gap": "days between two consecutive days on which a customer made a purchase",
@@ -311,20 +314,46 @@ def churn(base: ChurnBase, quantile: float = QUANTILE) -> Churn:
     return Churn(quantile, chosen, windows, monthly, base.distribution)
 
 
+def _repeaters(result: Churn) -> tuple[int, int, int]:
+    """Repeat purchases, the customers who made them, and every customer by the data's end."""
+    repeats = int(result.gaps["repeat_purchases"].sum()) if result.gaps.height else 0
+    repeaters = int(result.windows["customers"][0]) if result.windows.height else 0
+    everyone = int(result.monthly["customers"][-1]) if result.monthly.height else 0
+    return repeats, repeaters, everyone
+
+
+def rough(result: Churn) -> bool:
+    """Whether the statuses are no more than a rough guide: fewer than MIN_GAPS repeat
+    purchases, or fewer than FEW_REPEATERS of customers buying on a second day."""
+    repeats, repeaters, everyone = _repeaters(result)
+    return repeats < MIN_GAPS or repeaters < FEW_REPEATERS * everyone
+
+
 def churn_reading(result: Churn) -> str:
     """Sentences on the churn window from its figures: the window, how many repeat purchases it
     rests on (and that it is too few to trust below MIN_GAPS), that it is a lower bound, and
-    the lapsed customers at the last full month's end."""
-    repeats = int(result.gaps["repeat_purchases"].sum()) if result.gaps.height else 0
+    the lapsed customers at the last full month's end. When nearly everyone buys once (fewer
+    than FEW_REPEATERS of customers buy on a second day), it says so and how many customers the
+    window rests on, and reads no lapsed customers from it: no return is expected of them."""
+    repeats, repeaters, everyone = _repeaters(result)
     if result.days is None:
         return "No customer bought on two different days, so there is no churn window to read."
-    repeaters = int(result.windows["customers"][0])
-    everyone = int(result.monthly["customers"][-1]) if result.monthly.height else 0
-    text = (
+    within = (
         f"{fmt.pct(result.quantile, 0)} of repeat purchases came within "
-        f"{fmt.count(result.days)} days of the customer's previous purchase "
-        f"({fmt.count(repeats)} repeat purchases, on later days, by {fmt.count(repeaters)} "
-        "customers"
+        f"{fmt.count(result.days)} days of the customer's previous purchase"
+    )
+    if repeats >= MIN_GAPS and repeaters < FEW_REPEATERS * everyone:
+        once = everyone - repeaters
+        return (
+            f"Nearly every customer bought once: {fmt.count(once)} of {fmt.count(everyone)} "
+            f"({fmt.pct(once / everyone)}) bought on one day only. {within}, but that rests on "
+            f"{fmt.count(repeats)} repeat purchases by the other {fmt.count(repeaters)} "
+            "customers: it says how soon the few who come back do, not that the others will. "
+            "'Waiting' and 'lapsed' below only say how long customers have been quiet."
+        )
+    text = (
+        f"{within} ({fmt.count(repeats)} repeat purchases, on later days, by "
+        f"{fmt.count(repeaters)} customers"
     )
     if everyone:
         text += f", {fmt.pct(repeaters / everyone)} of all customers"

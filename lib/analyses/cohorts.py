@@ -18,6 +18,18 @@ CHURN_CHOICES = churn.CHOICES  # the churn windows the page offers (a recipe sna
 DEFAULT_SHOWN = 24  # cohorts shown by default: more rows make the heatmap's labels unreadable
 MIN_COHORT = 20  # smaller cohorts swing too much to be called best or worst when others exist
 MIN_BACK = 5  # a cell where fewer customers came back is no best (Olist's Feb 2018: one buyer)
+# A cohort starting within the gap that holds this share of repeat purchases (churn windows) of
+# the data's first purchase may hold customers who bought before the data starts and came back
+# (Online Retail: 80% within 70 days, so its cohorts up to Feb 2011 are no cohorts of new ones).
+EARLY_QUANTILE = 0.8
+# A calendar period in which fewer customers bought than this share of the median fully observed
+# period's is a calendar effect (Online Retail's week of 27 Dec 2010: nobody bought), not a
+# cohort's: its cells are not compared.
+QUIET_SHARE = 0.25
+# An average on fewer cohorts or customers is no average (the curve greys its points on fewer
+# than FEW_COHORTS cohorts; the retail demo's last month: one cohort of 23 customers).
+FEW_COHORTS = 3
+FEW_CUSTOMERS = 50
 
 _CELL = ("active", "orders", "revenue")
 PURCHASE_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue")
@@ -68,7 +80,7 @@ def _period_start(number: pl.Expr, every: str) -> pl.Expr:
 def _label(column: str, every: str) -> pl.Expr:
     day = pl.col(column)
     if every == "1w":
-        return day.dt.strftime("%d %b %Y")
+        return day.dt.strftime("%-d %b %Y")  # as fmt.day writes a date: "6 Dec 2010"
     if every == "1q":
         return day.dt.year().cast(pl.String) + " Q" + day.dt.quarter().cast(pl.String)
     return day.dt.strftime("%b %Y")
@@ -95,7 +107,7 @@ def cohort_table(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
     cohort is the week (from Monday), month or quarter of their first purchase. One row per
     (cohort, period_index) for period_index 0 up to the last period of the data counted from the
     first cohort, sorted by cohort then period_index, with cohort (Date, first day of the period),
-    label ("Dec 2010", "2010 Q4", week: its Monday "06 Dec 2010"), period_index (0: the
+    label ("Dec 2010", "2010 Q4", week: its Monday "6 Dec 2010"), period_index (0: the
     first-purchase period), period_start (Date), customers (cohort size), active (customers with
     a purchase in the period), orders (distinct orders with a purchase), revenue (net of the
     cancellations matched to the purchase they reverse, in its period), observed (the period has
@@ -237,22 +249,35 @@ def cohort_revenue(lines: pl.DataFrame, grain: str = "1mo") -> pl.DataFrame:
 
 
 def cohort_matrix(
-    table: pl.DataFrame, metric: str = "customers", relative: bool = True, last: int = 0
+    table: pl.DataFrame,
+    metric: str = "customers",
+    relative: bool = True,
+    last: int = 0,
+    early_until: date | None = None,
 ) -> pl.DataFrame:
     """The heatmap's cells for one metric, from a cohort_table, for the `last` cohorts (0: all).
 
     One row per (cohort, period_index) up to the last period the shown cohorts reach, with
-    cohort, label, period_index, customers, active (customers buying in the period), amount
-    (active customers, orders or net revenue),
+    cohort, label, period_index, period_start (the cell's calendar period), customers, active
+    (customers buying in the period), amount (active customers, orders or net revenue),
     base (the cohort's first-period amount), share (amount / base; null when base is not
     positive), value (share when relative, else amount), observed and partial. Unobserved cells
-    have null amount, share and value. `opening` marks the data's first cohort: it starts with
-    the data, so it holds every customer already buying then, not only new ones.
+    have null amount, share and value. period_buyers counts the customers of every cohort (shown
+    or not) buying in the cell's calendar period, and `quiet` marks a fully observed period in
+    which fewer bought than QUIET_SHARE of the median fully observed period's (a closure, or the
+    data's thin start). `opening` marks the data's first cohort: it starts with the data, so it
+    holds every customer already buying then, not only new ones; `early` marks it and every
+    cohort starting before `early_until` (early_until()), which may hold such customers too.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
     cohorts = table["cohort"].unique().sort()
     opening = pl.col("cohort") == cohorts.min()
+    # Every cohort's buyers per calendar period, before the shown cohorts are picked.
+    full = table.filter(pl.col("observed") & ~pl.col("partial"))
+    usual = full.group_by("period_start").agg(pl.col("active").sum())["active"].median()
+    buyers = pl.col("active").sum().over("period_start")
+    table = table.with_columns(pl.when("observed").then(buyers).alias("period_buyers"))
     if last and last < cohorts.len():
         table = table.filter(pl.col("cohort") >= cohorts[-last])
         reach = table.filter("observed")["period_index"].max()
@@ -260,10 +285,17 @@ def cohort_matrix(
     amount = pl.col(_AMOUNT[metric]).cast(pl.Float64)
     base = _first_period(amount)
     share = pl.when(base > 0).then(amount / base)
+    quiet = (
+        pl.col("observed")
+        & ~pl.col("partial")
+        & (pl.col("period_buyers") < QUIET_SHARE * usual if usual is not None else pl.lit(False))
+    )
+    early = (opening | (pl.col("cohort") < early_until)) if early_until is not None else opening
     return table.select(
         "cohort",
         "label",
         "period_index",
+        "period_start",
         "customers",
         "active",
         amount.alias("amount"),
@@ -272,7 +304,40 @@ def cohort_matrix(
         (share if relative else amount).alias("value"),
         "observed",
         "partial",
+        "period_buyers",
+        quiet.alias("quiet"),
         opening.alias("opening"),
+        early.alias("early"),
+    )
+
+
+def early_until(first_day: date | None, windows: pl.DataFrame) -> date | None:
+    """The day before which a cohort may hold customers who bought before the data starts: the
+    data's first purchase day plus the gap within which EARLY_QUANTILE of repeat purchases came
+    (a churn_windows row). None without a first day, or when the gap rests on fewer than
+    churn.MIN_GAPS repeat purchases: then only the data's first cohort is taken as early."""
+    row = windows.filter(pl.col("quantile") == EARLY_QUANTILE)
+    if first_day is None or row.height == 0 or row["repeat_purchases"][0] < churn.MIN_GAPS:
+        return None
+    return first_day + timedelta(days=int(row["days"][0]))
+
+
+def left_out_note(first_day: date, until: date | None, grain: str) -> str:
+    """What best_worst_reading leaves out and why, for a caption: the `early` cohorts (those
+    starting before `until`, early_until(first_day, ...), or the data's first alone) and the
+    `quiet` calendar periods."""
+    unit = grain_name(grain)
+    early = (
+        "the data's first cohort, as it also holds customers who bought before the data starts"
+        if until is None
+        else f"cohorts starting before {fmt.day(until)}, within "
+        f"{fmt.counted((until - first_day).days, 'day')} of the data's first purchase "
+        f"({fmt.pct(EARLY_QUANTILE, 0)} of repeat purchases come that soon after the previous "
+        "one), as they may hold customers who bought before the data starts"
+    )
+    return (
+        f"Best and worst leave out {early}, and {unit}s in which fewer customers bought than "
+        f"{fmt.pct(QUIET_SHARE, 0)} of the median {unit}'s (a calendar effect)."
     )
 
 
@@ -284,8 +349,9 @@ def retention_curve(matrix: pl.DataFrame) -> pl.DataFrame:
     every customer already buying, and as the oldest it alone reaches the last periods: Online
     Retail's Dec 2010 took the curve from 37% to 50% at month 11). One row per period_index with
     mean (cohorts pooled: summed amounts over summed first-period amounts, so large cohorts
-    weigh more), q25 and q75 (the interquartile range of the cohorts' shares, unweighted) and
-    cohorts (how many cohorts the period rests on).
+    weigh more), q25 and q75 (the interquartile range of the cohorts' shares, unweighted),
+    cohorts (how many cohorts the period rests on), customers (their customers) and active (how
+    many of those bought in the period).
     """
     if "opening" in matrix.columns and not matrix["opening"].all():
         matrix = matrix.filter(~pl.col("opening"))
@@ -297,6 +363,8 @@ def retention_curve(matrix: pl.DataFrame) -> pl.DataFrame:
             pl.col("share").quantile(0.25, "linear").alias("q25"),
             pl.col("share").quantile(0.75, "linear").alias("q75"),
             pl.len().cast(pl.Int64).alias("cohorts"),
+            pl.col("customers").sum().cast(pl.Int64),
+            pl.col("active").sum().cast(pl.Int64),
         )
         .sort("period_index")
     )
@@ -333,18 +401,26 @@ _WHAT = {
 }
 
 
-def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes | None:
-    """The best and worst cohorts at period `index`, among fully observed cells of cohorts with
-    MIN_COHORT customers or more when at least two have that many (stats.extremes, oldest
-    first). For customers (a share of the cohort) a cohort is best or worst only beyond chance;
-    other measures are no share of a count, so the highest and lowest are named. A best cell
-    rests on MIN_BACK customers coming back or more."""
-    cells = matrix.filter(
+def _compared(matrix: pl.DataFrame, index: int) -> pl.DataFrame:
+    """The cells at period `index` that best and worst compare: fully observed, with a share,
+    of cohorts not `early`, in a calendar period not `quiet`."""
+    return matrix.filter(
         (pl.col("period_index") == index)
         & pl.col("observed")
         & ~pl.col("partial")
         & pl.col("share").is_not_null()
+        & ~pl.col("early")
+        & ~pl.col("quiet")
     )
+
+
+def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes | None:
+    """The best and worst cohorts at period `index`, among the _compared cells of cohorts with
+    MIN_COHORT customers or more when at least two have that many (stats.extremes, oldest
+    first). For customers (a share of the cohort) a cohort is best or worst only beyond chance;
+    other measures are no share of a count, so the highest and lowest are named. A best cell
+    rests on MIN_BACK customers coming back or more."""
+    cells = _compared(matrix, index)
     big = cells.filter(pl.col("customers") >= MIN_COHORT)
     cells = big if big.height >= 2 else cells
     if cells.height < 2:
@@ -354,8 +430,10 @@ def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes |
 
 
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
-    """How much of the average cohort comes back in periods 1, 3 and the last one that three
-    cohorts reach, and how many points it loses (or gains) per period after period 1."""
+    """How much of the average cohort comes back in periods 1, 3 and the last one that
+    FEW_COHORTS cohorts reach, and how many points it loses (or gains) per period after period
+    1. When period 1 rests on fewer than FEW_COHORTS cohorts or FEW_CUSTOMERS customers, it is
+    called no average and said so (for customers, with its 95% Wilson interval)."""
     unit = grain_name(grain)
     means = dict(zip(curve["period_index"], curve["mean"], strict=True))
     if 1 not in means:
@@ -363,15 +441,18 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
             f"No cohort has a full {unit} after its first yet, so there is nothing to compare: "
             "choose a shorter grain or load a longer history."
         )
-    # The far end of the curve: the last period that at least three cohorts reach.
-    steady = curve.filter((pl.col("period_index") >= 1) & (pl.col("cohorts") >= 3))
+    one = curve.filter(pl.col("period_index") == 1).row(0, named=True)
+    few = one["cohorts"] < FEW_COHORTS or one["customers"] < FEW_CUSTOMERS
+    # The far end of the curve: the last period that FEW_COHORTS cohorts reach.
+    steady = curve.filter((pl.col("period_index") >= 1) & (pl.col("cohorts") >= FEW_COHORTS))
     far = steady["period_index"].max() if steady.height else 1
     shown = [i for i in sorted({1, 3, far}) if i in means and i <= far]
     said = [f"{fmt.pct(means[i])} {_after(i, unit)}" for i in shown[1:]]
-    text = f"On average {fmt.pct(means[1])} {_WHAT[metric]} {_after(1, unit)}"
+    text = f"{'' if few else 'On average '}{fmt.pct(means[1])} {_WHAT[metric]} {_after(1, unit)}"
     if said:
         text += (", " + ", ".join(said[:-1]) if len(said) > 1 else "") + " and " + said[-1]
-    text += " (cohorts pooled by size)"
+    if one["cohorts"] > 1:
+        text += " (cohorts pooled by size)"
     if far > 1:
         slope = (means[far] - means[1]) / (far - 1) * 100
         if abs(slope) < 0.01:
@@ -382,31 +463,118 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
             text += f": after the first {unit} it {verb} about {points} points a {unit}."
     else:
         text += "."
+    if few:
+        interval = stats.wilson(one["active"], one["customers"]) if metric == "customers" else None
+        back = (
+            f" ({fmt.count(one['active'])} back, 95% interval {fmt.pct(interval[0])} to "
+            f"{fmt.pct(interval[1])})"
+            if interval
+            else ""
+        )
+        text += (
+            f" Only {fmt.counted(one['cohorts'], 'cohort')} of "
+            f"{fmt.counted(one['customers'], 'customer')} "
+            f"{fmt.plural(one['cohorts'], 'has', 'have')} a full {unit} 1{back}: too few to call "
+            "it an average."
+        )
     return text
+
+
+def _period_name(day: date, every: str) -> str:
+    """A calendar period as a sentence names it: 'the week of 27 Dec 2010', 'Dec 2010'."""
+    label = pl.DataFrame({"at": [day]}).select(_label("at", every))["at"][0]
+    return f"the week of {label}" if every == "1w" else label
+
+
+def _left_out_early(early: pl.DataFrame, unit: str) -> str:
+    """Why the `early` cohorts are not compared: the data's first cohort alone starts with the
+    data; later ones start within the EARLY_QUANTILE churn window of it."""
+    cohorts = early.unique("cohort").sort("cohort")
+    if cohorts["opening"].all():
+        first = _cohort(cohorts["label"][0], unit)
+        return (
+            f" T{first[1:]} is left out: it starts with the data, so it also holds customers "
+            "who bought before, not only new ones."
+        )
+    if cohorts.height <= 2:
+        named = _cohorts(cohorts, unit)
+    else:
+        weeks = "of the weeks " if unit == "week" else ""
+        named = f"the cohorts {weeks}from {cohorts['label'][0]} to {cohorts['label'][-1]}"
+    one = cohorts.height == 1
+    return (
+        f" T{named[1:]} {'is' if one else 'are'} left out: {'it starts' if one else 'they start'} "
+        f"within the {fmt.pct(EARLY_QUANTILE, 0)} churn window (the gap within which "
+        f"{fmt.pct(EARLY_QUANTILE, 0)} of repeat purchases come) of the data's first purchase, so "
+        f"customers who bought before the data starts may come back in {'it' if one else 'them'} "
+        "and pass for new ones."
+    )
+
+
+def _left_out_quiet(quiet: pl.DataFrame, every: str, unit: str) -> str:
+    """Why cells in `quiet` calendar periods are not compared: nobody, or far fewer customers
+    than usual, bought in them."""
+    periods = quiet.unique("period_start").sort("period_start")
+    names = fmt.listed([_period_name(d, every) for d in periods["period_start"]], 3)
+    buyers = periods["period_buyers"]
+    if buyers.max() == 0:
+        why = "nobody bought anything then"
+    elif periods.height == 1:
+        why = (
+            f"only {fmt.counted(buyers[0], 'customer')} bought then, under "
+            f"{fmt.pct(QUIET_SHARE, 0)} of the median {unit}'s"
+        )
+    else:
+        why = f"fewer customers bought then than {fmt.pct(QUIET_SHARE, 0)} of the median {unit}'s"
+    return (
+        f" Cells in {names} are left out: {why}, so a cohort's share there says more about the "
+        "calendar than about the cohort."
+    )
+
+
+def _nothing_compared(matrix: pl.DataFrame, unit: str, aside: bool) -> str:
+    """Why no two cohorts are compared, and what would compare them: more cohorts shown when
+    the data has older ones (the data's first cohort is not among those shown), else a shorter
+    grain or a longer history. `aside`: some cohorts or cells are left out (said after)."""
+    hidden = not matrix["opening"].any()
+    full = _compared(matrix, 1)
+    among = " among those shown" if hidden else ""
+    rest = ", apart from those left out" if aside else ""
+    if full.height == 0:
+        lead = (
+            f"No cohort{' shown' if hidden else ''} has a full {unit} after its first"
+            f"{rest or ' yet'}, so there is nothing to compare"
+        )
+    else:
+        lead = (
+            f"Only {_cohort(full['label'][0], unit)} has a full {unit} after its first{among}"
+            f"{rest}, so there is no other cohort to compare it with"
+        )
+    advice = "show more cohorts" if hidden else "choose a shorter grain or load a longer history"
+    return f"{lead}: {advice}."
 
 
 def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
     """Which cohorts did best and worst at periods 1 and 3, by share of their first period
-    (_extremes: ties named together; for customers, only beyond chance); empty when no period
-    has two cohorts to compare. The data's first cohort (`opening`) is left out, and said so:
-    it holds customers who bought before the data too."""
-    unit = grain_name(grain)
-    left_out = ""
-    if "opening" in matrix.columns and matrix["opening"].any():
-        first = _cohort(matrix.filter("opening")["label"][0], unit)
-        matrix = matrix.filter(~pl.col("opening"))
-        left_out = (
-            f" T{first[1:]} is left out: it starts with the data, so it also holds customers "
-            "who bought before, not only new ones."
-        )
+    (_extremes: ties named together; for customers, only beyond chance), or why no two cohorts
+    can be compared (_nothing_compared). The `early` cohorts (the data's first, and those that
+    start within the gap of EARLY_QUANTILE of repeat purchases of the data's first purchase) are
+    left out, and so are cells in `quiet` calendar periods, each said so: they may hold
+    customers who bought before the data, or read the calendar rather than the cohort."""
+    unit, every = grain_name(grain), _every(grain)
+    notes = ""
+    quiet = matrix.filter(~pl.col("early") & pl.col("quiet") & pl.col("period_index").is_in([1, 3]))
+    if quiet.height:
+        notes += _left_out_quiet(quiet, every, unit)
+    early = matrix.filter("early")
+    if early.height:
+        notes += _left_out_early(early, unit)
     parts, named, when = [], False, []
-    every = _every(grain)
     for index in (1, 3):
         found = _extremes(matrix, index, metric)
         if found is None:
             continue
-        # The period each best cell falls in: the cohort's start plus `index` periods.
-        when += found.best["cohort"].dt.offset_by(f"{index}{every[1:]}").to_list()
+        when += found.best["period_start"].to_list()  # the calendar period of each best cell
         said = [
             f"{_cohorts(cells, unit)} {verb if cells.height == 1 else 'tied ' + extreme} "
             f"({cells['_shown'][0]})"
@@ -430,15 +598,14 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
                 f"pooled {fmt.pct(found.pooled)} beyond chance"
             )
     if not parts:
-        return ""
+        return _nothing_compared(matrix, unit, bool(notes)) + notes
     advice = " Look at what brought the best ones in." if named else ""
     if len(when) > 1 and len(set(when)) == 1:  # a calendar effect as much as a cohort's
-        at = pl.DataFrame({"at": when[:1]}).select(_label("at", every))["at"][0]
         advice = (
-            f" The best ones all come back in {f'the week of {at}' if unit == 'week' else at}: "
-            f"that {unit}'s demand may explain them as much as how the cohorts were won."
+            f" The best ones all come back in {_period_name(when[0], every)}: that {unit}'s "
+            "demand may explain them as much as how the cohorts were won."
         )
-    return "In " + "; in ".join(parts) + "." + advice + left_out
+    return "In " + "; in ".join(parts) + "." + advice + notes
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:
@@ -483,10 +650,22 @@ def headless(
     check_options(grain, metric, churn_quantile)
     if not ds.has("lines", "customer_id"):
         raise ValueError("cohorts need a lines table with customer_id")
-    table = cohort_table(ds.table("lines"), grain)
+    lines = ds.table("lines")
+    days = purchases(lines)
+    table = (
+        purchase_cohorts(days, grain, lines["ordered_at"].max().date())
+        if days.height
+        else pl.DataFrame(schema=_TABLE_SCHEMA)
+    )
     window = churn.headless(ds, churn_quantile)
     return table_frames(
-        table, window["windows"], window["monthly"], metric=metric, relative=relative, shown=shown
+        table,
+        window["windows"],
+        window["monthly"],
+        metric=metric,
+        relative=relative,
+        shown=shown,
+        first_day=days["day"].min(),
     )
 
 
@@ -508,10 +687,13 @@ def table_frames(
     metric: str = "customers",
     relative: bool = True,
     shown: int = DEFAULT_SHOWN,
+    first_day: date | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """headless's tables from a cohort_table and the churn windows and monthly statuses (built
-    from lines in memory, or from summaries computed elsewhere: lib.engines)."""
-    matrix = cohort_matrix(table, metric, relative, max(shown, 0))
+    """headless's tables from a cohort_table, the churn windows and monthly statuses (built
+    from lines in memory, or from summaries computed elsewhere: lib.engines) and the data's
+    first purchase day (which, with the windows, says which cohorts are `early`)."""
+    early = early_until(first_day, windows)
+    matrix = cohort_matrix(table, metric, relative, max(shown, 0), early)
     return {
         "cohorts": table.filter(pl.col("period_index") == 0).select("cohort", "label", "customers"),
         "retention": matrix,

@@ -528,7 +528,7 @@ def daily_reading(status: pl.DataFrame) -> str:
     low = status.filter(pl.col("status") == "abnormally few")
     if empty.height or low.height:
         days = pl.concat([empty, low]).sort("day")["day"]
-        shown = ", ".join(f"{d:%d %b %Y}" for d in days.head(4))
+        shown = ", ".join(fmt.day(d) for d in days.head(4))
         more = f" and {days.len() - 4} more" if days.len() > 4 else ""
         parts = [
             f"{fmt.counted(n.height, 'day has', 'days have')} {what}"
@@ -542,8 +542,8 @@ def daily_reading(status: pl.DataFrame) -> str:
         )
     top = status.sort("events", descending=True).row(0, named=True)
     return (
-        f"Every day from {status['day'][0]:%d %b %Y} to {status['day'][-1]:%d %b %Y} has events; "
-        f"the busiest was {top['day']:%d %b %Y} with {top['events']:,}, "
+        f"Every day from {fmt.day(status['day'][0])} to {fmt.day(status['day'][-1])} has events; "
+        f"the busiest was {fmt.day(top['day'])} with {top['events']:,}, "
         f"{top['events'] / status['events'].median():.1f}× a typical day."
     )
 
@@ -569,8 +569,9 @@ def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
     if inner.height < 2:
         return f"Too few full {grain}s to compare active users."
     last = inner.row(-1, named=True)
+    when = f"{'In the week of' if grain == 'week' else 'On'} {fmt.day(last['period'])}"
     return (
-        f"In the {grain} of {last['period']:%d %b %Y}, {last['users']:,} users were active, "
+        f"{when}, {last['users']:,} users were active, "
         f"{fmt.pct(last['new_share'])} of them new (median {grain}: "
         f"{fmt.pct(inner['new_share'].median())}); a low new share means growth depends on "
         "bringing existing users back."

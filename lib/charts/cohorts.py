@@ -5,11 +5,29 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib.analyses.cohorts import FEW_COHORTS
 from lib.charts import ACCENT, MUTED, either, money_expr, money_title, pct_axis, pct_digits
 from lib.charts.memo import memo
 
 LABELLED_COLUMNS = 26  # beyond this many periods (or rows) cell labels would overlap: tooltips only
+# The colour scale of shares runs to at least this: Olist's highest cell, 1.1% (2 of 176
+# customers), would otherwise be the darkest and read as a pattern.
+SCALE_FLOOR = 0.1
 _ROW_HEIGHT = 22
+
+
+def _highest(matrix: pl.DataFrame) -> float | None:
+    """The highest value after the first period (None when none is observed)."""
+    later = matrix.filter((pl.col("period_index") > 0) & pl.col("observed"))
+    top = later["value"].max()
+    return None if top is None else float(top)
+
+
+def floored(matrix: pl.DataFrame, relative: bool) -> float | None:
+    """The highest share after the first period when the heatmap's colour scale runs past it to
+    SCALE_FLOOR (relative values, some observed, all below it), else None."""
+    top = _highest(matrix)
+    return top if relative and top is not None and top < SCALE_FLOOR else None
 
 
 def _value_format(metric: str, relative: bool, small: bool) -> str:
@@ -39,13 +57,15 @@ def retention_heatmap(
 
     Cells the data does not reach yet are left blank. Period 0 is drawn grey and kept out of
     the colour scale (it is 100% by definition, or the largest amount, and would wash the rest
-    out). Partial periods (the data ends inside them) carry an asterisk and a lighter fill.
+    out); a scale of shares runs to SCALE_FLOOR at least. Partial periods (the data ends inside
+    them) carry an asterisk and a lighter fill.
     Cell labels are dropped beyond LABELLED_COLUMNS periods or rows, where they would overlap.
     """
     later = matrix.filter((pl.col("period_index") > 0) & pl.col("observed"))
-    top = float(later["value"].max() or 0.0)
+    top = _highest(matrix) or 0.0
     bottom = min(0.0, float(later["value"].min() or 0.0))
     small = relative and max(abs(top), abs(bottom)) < 0.1
+    top = max(top, SCALE_FLOOR) if relative else top
     fmt = _value_format(metric, relative, small)
     title = _value_title(metric, relative, currency)
     cohorts = matrix["label"].unique(maintain_order=True).to_list()
@@ -196,7 +216,7 @@ def retention_curve_chart(curve: pl.DataFrame, metric: str, grain: str) -> alt.L
         color=ACCENT, strokeWidth=2.5, point=alt.OverlayMarkDef(color=ACCENT, size=36)
     ).encode(y="mean:Q", tooltip=tooltip)
     few = (
-        base.transform_filter("datum.cohorts < 3")
+        base.transform_filter(f"datum.cohorts < {FEW_COHORTS}")
         .mark_point(color=MUTED, size=60)
         .encode(y="mean:Q", tooltip=tooltip)
     )
