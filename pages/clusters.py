@@ -342,8 +342,10 @@ def clustering() -> None:
         ui.chart(figure, width="stretch")
         ui.reading(diag.reason)
         st.caption(
-            f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k "
-            f"within {cl.TIE} of it go to the one nearest the elbow of the inertia curve."
+            f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette of the "
+            f"k that leave no small cluster (fewer than {cl.SMALL_CUSTOMERS} customers or under "
+            f"{fmt.pct(cl.SMALL_SHARE, 0)} of them); k within {cl.TIE} of it go to the one "
+            "nearest the elbow of the inertia curve."
         )
         columns.table(
             marked,
@@ -354,6 +356,7 @@ def clustering() -> None:
                 "inertia": columns.number(cl.DIAGNOSTIC_HEADERS["inertia"], 0),
                 "silhouette": columns.number(cl.DIAGNOSTIC_HEADERS["silhouette"], 3),
                 "davies_bouldin": columns.number(cl.DIAGNOSTIC_HEADERS["davies_bouldin"], 3),
+                "small_clusters": columns.count(cl.DIAGNOSTIC_HEADERS["small_clusters"]),
                 "suggested": st.column_config.CheckboxColumn(cl.DIAGNOSTIC_HEADERS["suggested"]),
             },
         )

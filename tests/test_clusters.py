@@ -228,10 +228,10 @@ def test_an_extreme_customer_is_capped_into_a_cluster_instead_of_forming_one():
 
 
 def blobs() -> tuple[np.ndarray, np.ndarray]:
-    """Four tight, far-apart groups of 80, 60, 40 and 20 points."""
+    """Four tight, far-apart groups of 120, 90, 60 and 30 points (none too small to suggest)."""
     rng = np.random.default_rng(7)
     centres = np.array([[0, 0], [20, 0], [0, 20], [20, 20]], float)
-    sizes = [80, 60, 40, 20]
+    sizes = [120, 90, 60, 30]
     truth = np.repeat(np.arange(4), sizes)
     return centres[truth] + rng.normal(scale=0.5, size=(truth.size, 2)), truth
 
@@ -305,13 +305,15 @@ def test_silhouette_scores_match_a_hand_computed_example():
     assert got[1] == pytest.approx((0.5 + 0.5 - 8.5 / 9.5 + 0.0) / 4, rel=1e-6)
 
 
-def diagnostics_table(silhouettes: list[float]) -> pl.DataFrame:
+def diagnostics_table(silhouettes: list[float], small: list[int] | None = None) -> pl.DataFrame:
+    small = small or [0] * len(silhouettes)
     return pl.DataFrame(
         {
             "k": list(range(2, 8)),
             "inertia": [100.0, 30.0, 25.0, 22.0, 20.0, 18.0],
             "silhouette": silhouettes,
             "davies_bouldin": [1.0, 0.9, 0.8, 0.85, 0.9, 1.0],
+            "small_clusters": small,
         }
     )
 
@@ -838,3 +840,35 @@ def test_capping_bounds_read_in_each_features_units():
     shown = cl.caps_in_units(model, cl.BASE_FEATURES, "BRL")
     assert shown["low_cap"].to_list() == ["37 days", "1 order", "R$ 12.50"]
     assert shown["high_cap"].to_list() == ["365 days", "2.5 orders", "R$ 1.2k"]
+
+
+def test_no_k_that_leaves_a_small_cluster_is_suggested():
+    # k = 7 has the best silhouette but 2 clusters of fewer than 30 customers (or under 2%)
+    table = diagnostics_table([0.40, 0.30, 0.35, 0.30, 0.45, 0.60], small=[0, 0, 0, 0, 1, 2])
+    k, elbow, why = cl.suggest_k(table)
+    # the best of k = 2..5, 0.40, with nothing within 0.02 of it
+    assert (k, elbow) == (2, 3)
+    assert why.startswith("k = 2 has the best silhouette (0.40); the inertia curve bends at k = 3.")
+    assert (
+        " Other k score up to 0.60 (k = 7) but leave clusters of fewer than 30 customers or under "
+        "2% of them: handfuls, not segments." in why
+    )
+
+
+def test_when_every_k_leaves_a_small_cluster_the_reason_says_none_gives_groups():
+    table = diagnostics_table([0.40, 0.30, 0.35, 0.30, 0.45, 0.60], small=[1] * 6)
+    k, _, why = cl.suggest_k(table)
+    assert k == 7
+    assert (
+        "Every k tried leaves at least one cluster of fewer than 30 customers or under 2% of "
+        "them: no k splits the customers into groups big enough to plan on." in why
+    )
+
+
+def test_the_small_clusters_column_counts_clusters_under_30_customers_or_2_percent():
+    points, _ = blobs()  # 120, 90, 60 and 30 points
+    diag = cl.cluster_diagnostics(points, ks=(4, 5))
+    sizes = {k: np.bincount(diag.fits[k].labels) for k in (4, 5)}
+    expected = [int(((s < 30) | (s < 0.02 * 300)).sum()) for s in sizes.values()]
+    assert diag.table["small_clusters"].to_list() == expected
+    assert expected[0] == 0

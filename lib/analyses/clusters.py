@@ -40,6 +40,7 @@ DIAGNOSTIC_HEADERS = {
     "inertia": "Inertia",
     "silhouette": "Silhouette",
     "davies_bouldin": "Davies-Bouldin",
+    "small_clusters": "Small clusters",
     "suggested": "Suggested",
 }
 COST_SHARE = 0.10  # the ROI opens on a cost per customer of 10% of the average net revenue
@@ -460,9 +461,21 @@ def _by_size(labels: np.ndarray, k: int) -> np.ndarray:
     return rank[labels]
 
 
+# A cluster of fewer customers than this, or a smaller share of them, is a handful of outliers:
+# it is named, never the one to spend on, and no k that makes one is suggested (Online Retail at
+# k = 9: 30 customers, 0.7%).
+SMALL_CUSTOMERS, SMALL_SHARE = 30, 0.02
+
+
+def small(customers: pl.Expr, total: int) -> pl.Expr:
+    """Whether a cluster of `customers` (of `total`) is too small to plan spending on."""
+    return (customers < SMALL_CUSTOMERS) | (customers < SMALL_SHARE * total)
+
+
 @dataclass(frozen=True)
 class Diagnostics:
-    """k, inertia, silhouette, davies_bouldin per k; the suggested k and why in one sentence."""
+    """k, inertia, silhouette, davies_bouldin and small_clusters (clusters too `small` to plan
+    on) per k; the suggested k and why in one sentence."""
 
     table: pl.DataFrame
     suggested_k: int
@@ -512,12 +525,16 @@ def cluster_diagnostics(
             "inertia": [fits[k].inertia for k in ks],
             "silhouette": silhouettes,
             "davies_bouldin": separation,
+            "small_clusters": [
+                pl.select(small(pl.lit(np.bincount(fits[k].labels)), n).sum()).item() for k in ks
+            ],
         },
         schema={
             "k": pl.Int64,
             "inertia": pl.Float64,
             "silhouette": pl.Float64,
             "davies_bouldin": pl.Float64,
+            "small_clusters": pl.Int64,
         },
     )
     suggested, elbow, reason = suggest_k(table)
@@ -548,11 +565,14 @@ def elbow_k(table: pl.DataFrame) -> int:
 
 
 def suggest_k(table: pl.DataFrame) -> tuple[int, int, str]:
-    """(suggested k, elbow k, why): the best silhouette; k within TIE of it go to the one nearest
-    the elbow (then the smaller)."""
+    """(suggested k, elbow k, why): the best silhouette of the k that make no `small` cluster (of
+    every k when each makes one, said so); k within TIE of it go to the one nearest the elbow
+    (then the smaller)."""
     elbow = elbow_k(table)
-    best = table.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
-    close = table.filter(pl.col("silhouette") >= best["silhouette"] - TIE)
+    usable = table.filter(pl.col("small_clusters") == 0)
+    pool = usable if usable.height else table
+    best = pool.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
+    close = pool.filter(pl.col("silhouette") >= best["silhouette"] - TIE)
     chosen = close.sort((pl.col("k") - elbow).abs(), pl.col("k")).row(0, named=True)
     k = chosen["k"]
     if k == best["k"]:
@@ -575,7 +595,23 @@ def suggest_k(table: pl.DataFrame) -> tuple[int, int, str]:
     lowest_db = table.drop_nulls("davies_bouldin").sort("davies_bouldin")
     if lowest_db.height and lowest_db["k"][0] == k:
         why += f"; its Davies-Bouldin index ({lowest_db['davies_bouldin'][0]:.2f}) is the lowest"
-    return k, elbow, why + "." + _strength(best["silhouette"], close.height, table.height)
+    why += "."
+    handfuls = (
+        f"of fewer than {SMALL_CUSTOMERS} customers or under {fmt.pct(SMALL_SHARE, 0)} of them"
+    )
+    higher = table.filter(pl.col("silhouette") > best["silhouette"])
+    if not usable.height:
+        why += (
+            f" Every k tried leaves at least one cluster {handfuls}: no k splits the customers "
+            "into groups big enough to plan on."
+        )
+    elif higher.height:
+        top = higher.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
+        why += (
+            f" Other k score up to {top['silhouette']:.2f} (k = {top['k']}) but leave clusters "
+            f"{handfuls}: handfuls, not segments."
+        )
+    return k, elbow, why + _strength(best["silhouette"], close.height, table.height)
 
 
 # Kaufman and Rousseeuw's reading of the best silhouette: at or below 0.25 no substantial
@@ -981,16 +1017,6 @@ def segment_crosstab(assignments: pl.DataFrame, segments: pl.DataFrame) -> pl.Da
 
 
 # --- readings ----------------------------------------------------------------------------------
-
-
-# A cluster of fewer customers than this, or a smaller share of them, is a handful of outliers:
-# it is named, never the one to spend on (Online Retail at k = 9: 30 customers, 0.7%).
-SMALL_CUSTOMERS, SMALL_SHARE = 30, 0.02
-
-
-def small(customers: pl.Expr, total: int) -> pl.Expr:
-    """Whether a cluster of `customers` (of `total`) is too small to plan spending on."""
-    return (customers < SMALL_CUSTOMERS) | (customers < SMALL_SHARE * total)
 
 
 def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
