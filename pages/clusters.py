@@ -27,7 +27,7 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
     scaled = cl.scaled_features(built.table, features, log)
     return {
         "scaled": scaled,
-        "diagnostics": cl.cluster_diagnostics(scaled.matrix),
+        "diagnostics": cl.named_diagnostics(scaled, built.features),
         "model": cl.model_features(scaled, built.features),
         "capped_customers": scaled.capped_customers,
         "cap": scaled.cap,

@@ -284,3 +284,27 @@ def test_the_suggested_k_never_leaves_a_cluster_the_page_calls_a_handful():
     assert at_k >= usable["silhouette"].max() - cl.TIE
     assert diagnostics["silhouette"].max() > usable["silhouette"].max()
     assert "but leave clusters of fewer than 30 customers" in at.markdown[0].value
+
+
+def test_real_olist_with_the_log_off_reads_its_silhouette_as_slices_of_spend():
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    names = ("orders", "order_items", "customers", "order_reviews")
+    paths = [folder / f"olist_{n}_dataset.csv.gz" for n in names]
+    at = apptest.page("files", "pages/data.py")
+    for path in paths:
+        at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
+    at.switch_page(PAGE).run()
+    at.toggle(key="clusters_log").set_value(False).run()
+    assert not at.exception, at.exception
+    assert metric(at, "Suggested k").value == "2"
+    assert float(metric(at, "Silhouette at this k").value) > 0.5
+    suggestion = at.markdown[0].value
+    assert "Its clusters are slices of one skewed feature, not groups" in suggestion
+    # The small cluster is the top spenders: their mean, from the lines, is the page's.
+    lines = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset.tables["lines"]
+    spend = lines.group_by("customer_id").agg(pl.col("revenue").sum())["revenue"]
+    profiles = table_with(at, "revenue_per_customer").sort_values("customers")
+    few = int(profiles["customers"].iloc[0])
+    assert few < 0.1 * spend.len()
+    top = spend.sort(descending=True).head(few).mean()
+    assert profiles["revenue_per_customer"].iloc[0] == pytest.approx(top, rel=0.02)

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from lib import demo, formats, io
 from lib.analyses import clusters as cl
@@ -872,3 +872,62 @@ def test_the_small_clusters_column_counts_clusters_under_30_customers_or_2_perce
     expected = [int(((s < 30) | (s < 0.02 * 300)).sum()) for s in sizes.values()]
     assert diag.table["small_clusters"].to_list() == expected
     assert expected[0] == 0
+
+
+def one_lognormal_spend(customers: int = 1000) -> pl.DataFrame:
+    """Customers with no groups at all: one order each, a lognormal spend (median 110, log-sd
+    0.8, as Olist's), days since their order drawn evenly."""
+    rng = np.random.default_rng(3)
+    spend = np.exp(rng.normal(4.7, 0.8, customers))
+    return pl.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(customers)],
+            "recency_days": rng.integers(1, 600, customers),
+            "frequency": np.ones(customers, dtype=np.int64),
+            "monetary": spend,
+            "avg_order_value": spend,
+        }
+    )
+
+
+def test_a_high_silhouette_from_one_skewed_feature_is_read_as_slices_not_groups():
+    table = one_lognormal_spend()
+    features = list(cl.DEFAULT_FEATURES)
+    # Independently: each feature winsorised at 10 customers (1%) per end, standardised, then
+    # sklearn's k-means at k = 2.
+    raw = table.select(features).to_numpy().astype(float)
+    ordered = np.sort(raw, axis=0)
+    capped = np.clip(raw, ordered[10], ordered[-11])
+    spread = capped.std(axis=0)
+    matrix = (capped - capped.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    labels = KMeans(n_clusters=2, random_state=0, n_init=4).fit(matrix).labels_
+    silhouette = silhouette_score(matrix, labels)
+    assert silhouette > 0.5  # above Kaufman and Rousseeuw's 'reasonable' bar, with no groups
+    # the smaller cluster is (nearly) the top spenders: the same count ranked by spend
+    tail = labels == np.argmin(np.bincount(labels))
+    top = np.zeros(len(labels), bool)
+    top[np.argsort(-raw[:, 2])[: tail.sum()]] = True
+    placed = (top == tail).mean()
+    assert placed >= 0.95
+
+    scaled = cl.scaled_features(table, features, log=False)
+    diag = cl.named_diagnostics(scaled, cl.BASE_FEATURES)
+    assert diag.suggested_k == 2
+    assert diag.reason.startswith(f"k = 2 has the best silhouette ({silhouette:.2f})")
+    assert "Its clusters are slices of one skewed feature, not groups: ranking customers by " in (
+        diag.reason
+    )
+    # net revenue and average order value are the same figure here: either names the slices
+    assert (
+        f"net revenue alone puts {placed:.1%} of them in their cluster" in diag.reason
+        or f"average order value alone puts {placed:.1%} of them in their cluster" in diag.reason
+    )
+    # with the log transform the spend is one symmetric hump: no slices of a skewed feature
+    logged = cl.named_diagnostics(cl.scaled_features(table, features), cl.BASE_FEATURES)
+    assert "slices" not in logged.reason
+
+
+def test_separated_groups_cut_along_one_symmetric_feature_are_no_slices():
+    points, _ = blobs()
+    diag = cl.cluster_diagnostics(points, names=("x", "y"))
+    assert "slices" not in diag.reason
