@@ -303,7 +303,9 @@ def clustering() -> None:
     average = built.table["monetary"].mean()
     st.caption(
         "Profit per customer = revenue per customer × margin − cost; ROI = profit / cost. "
-        "Revenue per customer is over the whole history in the data. The cost opens on "
+        "Revenue per customer is what the cluster spent over the whole period in the data, not "
+        "the result of any campaign: the ROI is a what-if, and with one cost for every cluster "
+        "it ranks them as their past revenue per customer does. The cost opens on "
         f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer "
         f"({fmt.money(average, currency)} → {fmt.money(opening_cost, currency)}): a placeholder, "
         "replace it with what a campaign or service really costs you."

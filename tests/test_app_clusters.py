@@ -308,3 +308,20 @@ def test_real_olist_with_the_log_off_reads_its_silhouette_as_slices_of_spend():
     assert few < 0.1 * spend.len()
     top = spend.sort(descending=True).head(few).mean()
     assert profiles["revenue_per_customer"].iloc[0] == pytest.approx(top, rel=0.02)
+
+
+def test_the_roi_reading_is_a_what_if_that_ranks_by_past_revenue():
+    at = page("webshop")
+    roi = table_with(at, "roi")
+    cost = cost_input(at).value
+    # the ROI order is the order of past revenue per customer: one cost for every cluster
+    assert roi["cost_per_customer"].tolist() == [cost] * len(roi)
+    by_revenue = roi.sort_values(["revenue_per_customer", "cluster"], ascending=[False, True])
+    assert roi["cluster"].tolist() == by_revenue["cluster"].tolist()
+    said = next(c.value for c in at.caption if "what-if, not a measured return" in c.value)
+    assert "Spend first" not in said and "Spend first" not in captions(at)
+    best = roi.sort_values("revenue_per_customer", ascending=False).iloc[0]
+    profit = best["revenue_per_customer"] * 0.3 - cost
+    assert f"would return most: ${profit:.2f} per customer after the cost" in said
+    assert f"+{100 * profit / cost:,.0f}% on it" in said
+    assert "this ranks the clusters by their past revenue per customer, nothing more" in said

@@ -611,8 +611,12 @@ def test_roi_is_margin_profit_over_cost_best_first():
     assert roi["roi"].to_list() == pytest.approx([2.0, 0.5, -0.4])
     assert roi["total_profit"].to_list() == pytest.approx([20_000.0, 10_000.0, -2_000.0])
     # One cluster (20 -> -4 per customer) loses money.
-    assert "1 cluster loses money at this cost, “poor” most (-£4 per customer)" in cl.roi_reading(
-        roi, "GBP", 10.0
+    assert cl.roi_reading(roi, "GBP", 10.0) == (
+        "A what-if, not a measured return: if a campaign costing £10 per customer brought back the "
+        "margin on as much revenue as each cluster spent in the data's period, “rich” would "
+        "return most: £20 per customer after the cost, +200% on it; 1 cluster would lose money at "
+        "this cost, “poor” most (-£4 per customer). With one cost for every cluster, this ranks "
+        "the clusters by their past revenue per customer, nothing more."
     )
 
 
@@ -622,26 +626,29 @@ def test_roi_reading_advises_no_spending_that_loses_and_names_ties_together():
     cluster (of clusters all at 0) "earn the most gross profit per customer (R$ 0)"."""
     # Margin 0, cost 15: every cluster loses 15 per customer.
     roi = cl.cluster_roi(roi_profiles(), margin=0.0, cost=15.0)
-    assert cl.roi_reading(roi, "GBP", 15.0) == (
-        "No cluster pays back a cost of £15 per customer: each loses £15 per customer at this "
-        "margin. Lower the cost or check the margin before spending."
+    assert cl.roi_reading(roi, "GBP", 15.0).endswith(
+        "spent in the data's period, no cluster would pay it back: each would lose £15 per "
+        "customer."
     )
     # Margin 30, cost 40: gross 30, 15, 6 per customer; the best, "rich", loses 10 (-25%).
     roi = cl.cluster_roi(roi_profiles(), margin=30.0, cost=40.0)
-    assert cl.roi_reading(roi, "GBP", 40.0) == (
-        "No cluster pays back a cost of £40 per customer: even “rich” loses £10 per customer (a "
-        "return of -25%). Lower the cost or check the margin before spending."
+    assert cl.roi_reading(roi, "GBP", 40.0).endswith(
+        "no cluster would pay it back: even “rich” would lose £10 per customer (a return of "
+        "-25%). With one cost for every cluster, this ranks the clusters by their past revenue "
+        "per customer, nothing more."
     )
     assert cl.roi_reading(cl.cluster_roi(roi_profiles(), 0.0, 0.0), "GBP", 0.0) == (
-        "No cluster earns a gross profit at this margin: set the gross margin, and a cost per "
-        "customer, to compare returns on spending."
+        "No cluster earns a gross profit at this margin: set the gross margin, and a campaign's "
+        "cost per customer, for a what-if return."
     )
     # Two clusters of the same revenue per customer tie for the best.
     even = roi_profiles().with_columns(pl.Series("revenue_per_customer", [100.0, 100.0, 20.0]))
     said = cl.roi_reading(cl.cluster_roi(even, 30.0, 10.0), "GBP", 10.0)
-    assert said.startswith("Spend first on “small” and “rich”, tied: £20 profit per customer")
+    assert "“small” and “rich” would return most, tied: £20 per customer after the cost" in said
     said = cl.roi_reading(cl.cluster_roi(even, 30.0, 0.0), "GBP", 0.0)
-    assert said.startswith("“Small” and “rich” tie for the most gross profit per customer (£30")
+    assert said.startswith(
+        "“Small” and “rich” tie for the most gross profit per customer in the data's period (£30"
+    )
 
 
 def test_a_handful_of_customers_is_never_the_cluster_to_spend_on():
@@ -653,9 +660,9 @@ def test_a_handful_of_customers_is_never_the_cluster_to_spend_on():
     )
     profiles = pl.concat([roi_profiles(), whales])
     said = cl.roi_reading(cl.cluster_roi(profiles, 30.0, 10.0), "GBP", 10.0)
-    assert said.startswith("Spend first on “rich”: £20 profit per customer")
+    assert "“rich” would return most: £20 per customer after the cost" in said
     assert said.endswith(
-        "“whales” earns more per customer but holds too few customers to plan spending on "
+        "“whales” would return more per customer but holds too few customers to plan on "
         "(fewer than 30, or under 2% of them)."
     )
     shares = profiles.with_columns(

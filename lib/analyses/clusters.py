@@ -1177,10 +1177,11 @@ def _quoted(names: list[str]) -> str:
 
 
 def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
-    """Where marketing money returns most, in one sentence: none when no cluster pays back the
-    cost (or, without a cost, earns anything), the clusters tied for the best named together; a
-    cluster too `small` to plan spending on is never the one to spend on, and said so when it
-    would have been."""
+    """What the ROI columns are and what they rank, in one or two sentences: a what-if (a
+    campaign at `cost` per customer bringing back the margin on as much revenue as each cluster
+    spent in the data), not a measured return; with one cost for every cluster its order is
+    that of past revenue per customer. The clusters tied for the best are named together; a
+    cluster too `small` to plan on is never the best, and said so when it would have been."""
     few = small(pl.col("customers"), int(roi["customers"].sum()))
     judged = roi.filter(~few)
     if judged.height == 0:
@@ -1193,15 +1194,26 @@ def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
     if passed.height:
         names = _quoted(passed["name"].to_list())
         said += (
-            f" {names} {'earns' if passed.height == 1 else 'earn'} more per customer but "
-            f"{'holds' if passed.height == 1 else 'hold'} too few customers to plan spending on "
+            f" {names} {'brought' if cost <= 0 else 'would return'} more per customer but "
+            f"{'holds' if passed.height == 1 else 'hold'} too few customers to plan on "
             f"(fewer than {SMALL_CUSTOMERS}, or under {fmt.pct(SMALL_SHARE, 0)} of them)."
         )
     return said
 
 
+# What the ROI columns are, said with every reading of them.
+WHAT_IF = (
+    "A what-if, not a measured return: if a campaign costing {cost} per customer brought back "
+    "the margin on as much revenue as each cluster spent in the data's period, "
+)
+SAME_COST = (
+    " With one cost for every cluster, this ranks the clusters by their past revenue per "
+    "customer, nothing more."
+)
+
+
 def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
-    """roi_reading of the clusters big enough to plan spending on (`roi`, best first)."""
+    """roi_reading of the clusters big enough to plan on (`roi`, best first)."""
     best, worst = roi.row(0, named=True), roi.row(roi.height - 1, named=True)
     profit = fmt.money(best["profit_per_customer"], currency)
     # Tied to the cent with the best: ranked apart by the table, not by their figures.
@@ -1213,39 +1225,36 @@ def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
         if best["profit_per_customer"] <= 0:
             return (
                 "No cluster earns a gross profit at this margin: set the gross margin, and a "
-                "cost per customer, to compare returns on spending."
+                "campaign's cost per customer, for a what-if return."
             )
         first = leading["name"].to_list()
         opening = _quoted([first[0].capitalize(), *first[1:]])  # the sentence's start
-        who = f"{opening} earn" if leading.height == 1 else f"{opening} tie for"
+        who = f"{opening} brought" if leading.height == 1 else f"{opening} tie for"
         return (
-            f"{who} the most gross profit per customer ({profit}); enter a cost per customer to "
-            "compare returns on spending."
+            f"{who} the most gross profit per customer in the data's period ({profit} at this "
+            "margin); enter a campaign's cost per customer for a what-if return."
         )
+    what_if = WHAT_IF.format(cost=fmt.money(cost, currency))
     if best["profit_per_customer"] < 0:
-        spent, loss = fmt.money(cost, currency), fmt.money(-best["profit_per_customer"], currency)
+        loss = fmt.money(-best["profit_per_customer"], currency)
         if leading.height == roi.height:
-            return (
-                f"No cluster pays back a cost of {spent} per customer: each loses {loss} per "
-                "customer at this margin. Lower the cost or check the margin before spending."
-            )
+            return f"{what_if}no cluster would pay it back: each would lose {loss} per customer."
         return (
-            f"No cluster pays back a cost of {spent} per customer: even {names} "
-            f"{'loses' if leading.height == 1 else 'lose'} {loss} per customer (a return of "
-            f"{fmt.change(best['roi'])}). Lower the cost or check the margin before spending."
+            f"{what_if}no cluster would pay it back: even {names} "
+            f"would lose {loss} per customer (a return of {fmt.change(best['roi'])})." + SAME_COST
         )
     losing = roi.filter(pl.col("profit_per_customer") < 0)
     tail = (
-        f"{fmt.counted(losing.height, 'cluster loses', 'clusters lose')} money at this cost, "
+        f"{fmt.counted(losing.height, 'cluster', 'clusters')} would lose money at this cost, "
         f"“{fmt.plain(worst['name'])}” most "
         f"({fmt.money(worst['profit_per_customer'], currency)} per customer)"
         if losing.height
-        else f"even “{fmt.plain(worst['name'])}” return {fmt.change(worst['roi'])}"
+        else f"even “{fmt.plain(worst['name'])}” would return {fmt.change(worst['roi'])}"
     )
     tied = "" if leading.height == 1 else ", tied"
     return (
-        f"Spend first on {names}{tied}: {profit} profit per customer, a return of "
-        f"{fmt.change(best['roi'])} on the cost; {tail}."
+        f"{what_if}{names} would return most{tied}: {profit} per customer after the cost, "
+        f"{fmt.change(best['roi'])} on it; {tail}." + SAME_COST
     )
 
 
