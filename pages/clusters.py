@@ -27,7 +27,7 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
     scaled = cl.scaled_features(built.table, features, log)
     return {
         "scaled": scaled,
-        "diagnostics": cl.cluster_diagnostics(scaled.matrix),
+        "diagnostics": cl.named_diagnostics(scaled, built.features),
         "model": cl.model_features(scaled, built.features),
         "capped_customers": scaled.capped_customers,
         "cap": scaled.cap,
@@ -303,7 +303,9 @@ def clustering() -> None:
     average = built.table["monetary"].mean()
     st.caption(
         "Profit per customer = revenue per customer × margin − cost; ROI = profit / cost. "
-        "Revenue per customer is over the whole history in the data. The cost opens on "
+        "Revenue per customer is what the cluster spent over the whole period in the data, not "
+        "the result of any campaign: the ROI is a what-if, and with one cost for every cluster "
+        "it ranks them as their past revenue per customer does. The cost opens on "
         f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer "
         f"({fmt.money(average, currency)} → {fmt.money(opening_cost, currency)}): a placeholder, "
         "replace it with what a campaign or service really costs you."
@@ -342,8 +344,10 @@ def clustering() -> None:
         ui.chart(figure, width="stretch")
         ui.reading(diag.reason)
         st.caption(
-            f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette; k "
-            f"within {cl.TIE} of it go to the one nearest the elbow of the inertia curve."
+            f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette of the "
+            f"k that leave no small cluster (fewer than {cl.SMALL_CUSTOMERS} customers or under "
+            f"{fmt.pct(cl.SMALL_SHARE, 0)} of them); k within {cl.TIE} of it go to the one "
+            "nearest the elbow of the inertia curve."
         )
         columns.table(
             marked,
@@ -354,6 +358,7 @@ def clustering() -> None:
                 "inertia": columns.number(cl.DIAGNOSTIC_HEADERS["inertia"], 0),
                 "silhouette": columns.number(cl.DIAGNOSTIC_HEADERS["silhouette"], 3),
                 "davies_bouldin": columns.number(cl.DIAGNOSTIC_HEADERS["davies_bouldin"], 3),
+                "small_clusters": columns.count(cl.DIAGNOSTIC_HEADERS["small_clusters"]),
                 "suggested": st.column_config.CheckboxColumn(cl.DIAGNOSTIC_HEADERS["suggested"]),
             },
         )

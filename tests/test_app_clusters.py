@@ -235,3 +235,93 @@ def test_real_olist_page_says_orders_stop_shaping_clusters_when_under_one_percen
     assert 0 < repeat < 0.01 * orders.height
     assert "Once capped, orders is the same for every customer" in captions(at)
     assert metric(at, "Customers clustered").value == f"{orders.height:,}"
+
+
+# --- an upload where every line is worth £10 --------------------------------------------------
+
+
+def same_price_lines(customers: int = 200, seed: int = 0) -> pl.DataFrame:
+    """An Online Retail export of 1-3 invoices of 1-2 lines per customer, every line £10."""
+    rng = np.random.default_rng(seed)
+    rows, invoice = [], 536000
+    for c in range(customers):
+        for _ in range(int(rng.integers(1, 4))):
+            invoice += 1
+            day, hour = int(rng.integers(0, 180)), int(rng.integers(0, 8))
+            for item in range(int(rng.integers(1, 3))):
+                rows.append(
+                    {
+                        "InvoiceNo": str(invoice),
+                        "StockCode": f"2{item}00{c % 5}",
+                        "Description": f"ITEM {item} {c % 5}",
+                        "Quantity": 1,
+                        "InvoiceDate": f"2023-01-{2 + day % 28:02d} {10 + hour}:00:00",
+                        "UnitPrice": 10.0,
+                        "CustomerID": float(12000 + c),
+                        "Country": "United Kingdom",
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+def test_the_suggested_k_never_leaves_a_cluster_the_page_calls_a_handful():
+    raw = same_price_lines()
+    at = apptest.files_page({"Online Retail.csv": raw}, "clusters", "same_price")
+    customers = raw["CustomerID"].n_unique()
+    assert metric(at, "Customers clustered").value == f"{customers:,}"
+    suggested = int(metric(at, "Suggested k").value)
+    profiles = table_with(at, "revenue_per_customer")
+    assert len(profiles) == suggested
+    # every cluster holds 30 customers and 2% of them or more: none is a handful
+    assert profiles["customers"].min() >= max(30, 0.02 * customers)
+    assert "of outliers rather than a segment" not in " ".join(c.value for c in at.caption)
+    # the table's small clusters, counted from each k's cluster sizes; the suggested k has the
+    # best silhouette of the k with none (or one within 0.02 of it)
+    diagnostics = table_with(at, "davies_bouldin")
+    usable = diagnostics[diagnostics["small_clusters"] == 0]
+    assert suggested in usable["k"].tolist()
+    at_k = usable.loc[usable["k"] == suggested, "silhouette"].item()
+    assert at_k >= usable["silhouette"].max() - cl.TIE
+    assert diagnostics["silhouette"].max() > usable["silhouette"].max()
+    assert "but leave clusters of fewer than 30 customers" in at.markdown[0].value
+
+
+def test_real_olist_with_the_log_off_reads_its_silhouette_as_slices_of_spend():
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    names = ("orders", "order_items", "customers", "order_reviews")
+    paths = [folder / f"olist_{n}_dataset.csv.gz" for n in names]
+    at = apptest.page("files", "pages/data.py")
+    for path in paths:
+        at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
+    at.switch_page(PAGE).run()
+    at.toggle(key="clusters_log").set_value(False).run()
+    assert not at.exception, at.exception
+    assert metric(at, "Suggested k").value == "2"
+    assert float(metric(at, "Silhouette at this k").value) > 0.5
+    suggestion = at.markdown[0].value
+    assert "Its clusters are slices of one skewed feature, not groups" in suggestion
+    # The small cluster is the top spenders: their mean, from the lines, is the page's.
+    lines = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset.tables["lines"]
+    spend = lines.group_by("customer_id").agg(pl.col("revenue").sum())["revenue"]
+    profiles = table_with(at, "revenue_per_customer").sort_values("customers")
+    few = int(profiles["customers"].iloc[0])
+    assert few < 0.1 * spend.len()
+    top = spend.sort(descending=True).head(few).mean()
+    assert profiles["revenue_per_customer"].iloc[0] == pytest.approx(top, rel=0.02)
+
+
+def test_the_roi_reading_is_a_what_if_that_ranks_by_past_revenue():
+    at = page("webshop")
+    roi = table_with(at, "roi")
+    cost = cost_input(at).value
+    # the ROI order is the order of past revenue per customer: one cost for every cluster
+    assert roi["cost_per_customer"].tolist() == [cost] * len(roi)
+    by_revenue = roi.sort_values(["revenue_per_customer", "cluster"], ascending=[False, True])
+    assert roi["cluster"].tolist() == by_revenue["cluster"].tolist()
+    said = next(c.value for c in at.caption if "what-if, not a measured return" in c.value)
+    assert "Spend first" not in said and "Spend first" not in captions(at)
+    best = roi.sort_values("revenue_per_customer", ascending=False).iloc[0]
+    profit = best["revenue_per_customer"] * 0.3 - cost
+    assert f"would return most: ${profit:.2f} per customer after the cost" in said
+    assert f"+{100 * profit / cost:,.0f}% on it" in said
+    assert "this ranks the clusters by their past revenue per customer, nothing more" in said

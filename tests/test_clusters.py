@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from lib import demo, formats, io
 from lib.analyses import clusters as cl
@@ -228,10 +228,10 @@ def test_an_extreme_customer_is_capped_into_a_cluster_instead_of_forming_one():
 
 
 def blobs() -> tuple[np.ndarray, np.ndarray]:
-    """Four tight, far-apart groups of 80, 60, 40 and 20 points."""
+    """Four tight, far-apart groups of 120, 90, 60 and 30 points (none too small to suggest)."""
     rng = np.random.default_rng(7)
     centres = np.array([[0, 0], [20, 0], [0, 20], [20, 20]], float)
-    sizes = [80, 60, 40, 20]
+    sizes = [120, 90, 60, 30]
     truth = np.repeat(np.arange(4), sizes)
     return centres[truth] + rng.normal(scale=0.5, size=(truth.size, 2)), truth
 
@@ -305,13 +305,15 @@ def test_silhouette_scores_match_a_hand_computed_example():
     assert got[1] == pytest.approx((0.5 + 0.5 - 8.5 / 9.5 + 0.0) / 4, rel=1e-6)
 
 
-def diagnostics_table(silhouettes: list[float]) -> pl.DataFrame:
+def diagnostics_table(silhouettes: list[float], small: list[int] | None = None) -> pl.DataFrame:
+    small = small or [0] * len(silhouettes)
     return pl.DataFrame(
         {
             "k": list(range(2, 8)),
             "inertia": [100.0, 30.0, 25.0, 22.0, 20.0, 18.0],
             "silhouette": silhouettes,
             "davies_bouldin": [1.0, 0.9, 0.8, 0.85, 0.9, 1.0],
+            "small_clusters": small,
         }
     )
 
@@ -609,8 +611,12 @@ def test_roi_is_margin_profit_over_cost_best_first():
     assert roi["roi"].to_list() == pytest.approx([2.0, 0.5, -0.4])
     assert roi["total_profit"].to_list() == pytest.approx([20_000.0, 10_000.0, -2_000.0])
     # One cluster (20 -> -4 per customer) loses money.
-    assert "1 cluster loses money at this cost, “poor” most (-£4 per customer)" in cl.roi_reading(
-        roi, "GBP", 10.0
+    assert cl.roi_reading(roi, "GBP", 10.0) == (
+        "A what-if, not a measured return: if a campaign costing £10 per customer brought back the "
+        "margin on as much revenue as each cluster spent in the data's period, “rich” would "
+        "return most: £20 per customer after the cost, +200% on it; 1 cluster would lose money at "
+        "this cost, “poor” most (-£4 per customer). With one cost for every cluster, this ranks "
+        "the clusters by their past revenue per customer, nothing more."
     )
 
 
@@ -620,26 +626,29 @@ def test_roi_reading_advises_no_spending_that_loses_and_names_ties_together():
     cluster (of clusters all at 0) "earn the most gross profit per customer (R$ 0)"."""
     # Margin 0, cost 15: every cluster loses 15 per customer.
     roi = cl.cluster_roi(roi_profiles(), margin=0.0, cost=15.0)
-    assert cl.roi_reading(roi, "GBP", 15.0) == (
-        "No cluster pays back a cost of £15 per customer: each loses £15 per customer at this "
-        "margin. Lower the cost or check the margin before spending."
+    assert cl.roi_reading(roi, "GBP", 15.0).endswith(
+        "spent in the data's period, no cluster would pay it back: each would lose £15 per "
+        "customer."
     )
     # Margin 30, cost 40: gross 30, 15, 6 per customer; the best, "rich", loses 10 (-25%).
     roi = cl.cluster_roi(roi_profiles(), margin=30.0, cost=40.0)
-    assert cl.roi_reading(roi, "GBP", 40.0) == (
-        "No cluster pays back a cost of £40 per customer: even “rich” loses £10 per customer (a "
-        "return of -25%). Lower the cost or check the margin before spending."
+    assert cl.roi_reading(roi, "GBP", 40.0).endswith(
+        "no cluster would pay it back: even “rich” would lose £10 per customer (a return of "
+        "-25%). With one cost for every cluster, this ranks the clusters by their past revenue "
+        "per customer, nothing more."
     )
     assert cl.roi_reading(cl.cluster_roi(roi_profiles(), 0.0, 0.0), "GBP", 0.0) == (
-        "No cluster earns a gross profit at this margin: set the gross margin, and a cost per "
-        "customer, to compare returns on spending."
+        "No cluster earns a gross profit at this margin: set the gross margin, and a campaign's "
+        "cost per customer, for a what-if return."
     )
     # Two clusters of the same revenue per customer tie for the best.
     even = roi_profiles().with_columns(pl.Series("revenue_per_customer", [100.0, 100.0, 20.0]))
     said = cl.roi_reading(cl.cluster_roi(even, 30.0, 10.0), "GBP", 10.0)
-    assert said.startswith("Spend first on “small” and “rich”, tied: £20 profit per customer")
+    assert "“small” and “rich” would return most, tied: £20 per customer after the cost" in said
     said = cl.roi_reading(cl.cluster_roi(even, 30.0, 0.0), "GBP", 0.0)
-    assert said.startswith("“Small” and “rich” tie for the most gross profit per customer (£30")
+    assert said.startswith(
+        "“Small” and “rich” tie for the most gross profit per customer in the data's period (£30"
+    )
 
 
 def test_a_handful_of_customers_is_never_the_cluster_to_spend_on():
@@ -651,9 +660,9 @@ def test_a_handful_of_customers_is_never_the_cluster_to_spend_on():
     )
     profiles = pl.concat([roi_profiles(), whales])
     said = cl.roi_reading(cl.cluster_roi(profiles, 30.0, 10.0), "GBP", 10.0)
-    assert said.startswith("Spend first on “rich”: £20 profit per customer")
+    assert "“rich” would return most: £20 per customer after the cost" in said
     assert said.endswith(
-        "“whales” earns more per customer but holds too few customers to plan spending on "
+        "“whales” would return more per customer but holds too few customers to plan on "
         "(fewer than 30, or under 2% of them)."
     )
     shares = profiles.with_columns(
@@ -838,3 +847,94 @@ def test_capping_bounds_read_in_each_features_units():
     shown = cl.caps_in_units(model, cl.BASE_FEATURES, "BRL")
     assert shown["low_cap"].to_list() == ["37 days", "1 order", "R$ 12.50"]
     assert shown["high_cap"].to_list() == ["365 days", "2.5 orders", "R$ 1.2k"]
+
+
+def test_no_k_that_leaves_a_small_cluster_is_suggested():
+    # k = 7 has the best silhouette but 2 clusters of fewer than 30 customers (or under 2%)
+    table = diagnostics_table([0.40, 0.30, 0.35, 0.30, 0.45, 0.60], small=[0, 0, 0, 0, 1, 2])
+    k, elbow, why = cl.suggest_k(table)
+    # the best of k = 2..5, 0.40, with nothing within 0.02 of it
+    assert (k, elbow) == (2, 3)
+    assert why.startswith("k = 2 has the best silhouette (0.40); the inertia curve bends at k = 3.")
+    assert (
+        " Other k score up to 0.60 (k = 7) but leave clusters of fewer than 30 customers or under "
+        "2% of them: handfuls, not segments." in why
+    )
+
+
+def test_when_every_k_leaves_a_small_cluster_the_reason_says_none_gives_groups():
+    table = diagnostics_table([0.40, 0.30, 0.35, 0.30, 0.45, 0.60], small=[1] * 6)
+    k, _, why = cl.suggest_k(table)
+    assert k == 7
+    assert (
+        "Every k tried leaves at least one cluster of fewer than 30 customers or under 2% of "
+        "them: no k splits the customers into groups big enough to plan on." in why
+    )
+
+
+def test_the_small_clusters_column_counts_clusters_under_30_customers_or_2_percent():
+    points, _ = blobs()  # 120, 90, 60 and 30 points
+    diag = cl.cluster_diagnostics(points, ks=(4, 5))
+    sizes = {k: np.bincount(diag.fits[k].labels) for k in (4, 5)}
+    expected = [int(((s < 30) | (s < 0.02 * 300)).sum()) for s in sizes.values()]
+    assert diag.table["small_clusters"].to_list() == expected
+    assert expected[0] == 0
+
+
+def one_lognormal_spend(customers: int = 1000) -> pl.DataFrame:
+    """Customers with no groups at all: one order each, a lognormal spend (median 110, log-sd
+    0.8, as Olist's), days since their order drawn evenly."""
+    rng = np.random.default_rng(3)
+    spend = np.exp(rng.normal(4.7, 0.8, customers))
+    return pl.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(customers)],
+            "recency_days": rng.integers(1, 600, customers),
+            "frequency": np.ones(customers, dtype=np.int64),
+            "monetary": spend,
+            "avg_order_value": spend,
+        }
+    )
+
+
+def test_a_high_silhouette_from_one_skewed_feature_is_read_as_slices_not_groups():
+    table = one_lognormal_spend()
+    features = list(cl.DEFAULT_FEATURES)
+    # Independently: each feature winsorised at 10 customers (1%) per end, standardised, then
+    # sklearn's k-means at k = 2.
+    raw = table.select(features).to_numpy().astype(float)
+    ordered = np.sort(raw, axis=0)
+    capped = np.clip(raw, ordered[10], ordered[-11])
+    spread = capped.std(axis=0)
+    matrix = (capped - capped.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    labels = KMeans(n_clusters=2, random_state=0, n_init=4).fit(matrix).labels_
+    silhouette = silhouette_score(matrix, labels)
+    assert silhouette > 0.5  # above Kaufman and Rousseeuw's 'reasonable' bar, with no groups
+    # the smaller cluster is (nearly) the top spenders: the same count ranked by spend
+    tail = labels == np.argmin(np.bincount(labels))
+    top = np.zeros(len(labels), bool)
+    top[np.argsort(-raw[:, 2])[: tail.sum()]] = True
+    placed = (top == tail).mean()
+    assert placed >= 0.95
+
+    scaled = cl.scaled_features(table, features, log=False)
+    diag = cl.named_diagnostics(scaled, cl.BASE_FEATURES)
+    assert diag.suggested_k == 2
+    assert diag.reason.startswith(f"k = 2 has the best silhouette ({silhouette:.2f})")
+    assert "Its clusters are slices of one skewed feature, not groups: ranking customers by " in (
+        diag.reason
+    )
+    # net revenue and average order value are the same figure here: either names the slices
+    assert (
+        f"net revenue alone puts {placed:.1%} of them in their cluster" in diag.reason
+        or f"average order value alone puts {placed:.1%} of them in their cluster" in diag.reason
+    )
+    # with the log transform the spend is one symmetric hump: no slices of a skewed feature
+    logged = cl.named_diagnostics(cl.scaled_features(table, features), cl.BASE_FEATURES)
+    assert "slices" not in logged.reason
+
+
+def test_separated_groups_cut_along_one_symmetric_feature_are_no_slices():
+    points, _ = blobs()
+    diag = cl.cluster_diagnostics(points, names=("x", "y"))
+    assert "slices" not in diag.reason

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,6 +40,7 @@ DIAGNOSTIC_HEADERS = {
     "inertia": "Inertia",
     "silhouette": "Silhouette",
     "davies_bouldin": "Davies-Bouldin",
+    "small_clusters": "Small clusters",
     "suggested": "Suggested",
 }
 COST_SHARE = 0.10  # the ROI opens on a cost per customer of 10% of the average net revenue
@@ -460,9 +461,21 @@ def _by_size(labels: np.ndarray, k: int) -> np.ndarray:
     return rank[labels]
 
 
+# A cluster of fewer customers than this, or a smaller share of them, is a handful of outliers:
+# it is named, never the one to spend on, and no k that makes one is suggested (Online Retail at
+# k = 9: 30 customers, 0.7%).
+SMALL_CUSTOMERS, SMALL_SHARE = 30, 0.02
+
+
+def small(customers: pl.Expr, total: int) -> pl.Expr:
+    """Whether a cluster of `customers` (of `total`) is too small to plan spending on."""
+    return (customers < SMALL_CUSTOMERS) | (customers < SMALL_SHARE * total)
+
+
 @dataclass(frozen=True)
 class Diagnostics:
-    """k, inertia, silhouette, davies_bouldin per k; the suggested k and why in one sentence."""
+    """k, inertia, silhouette, davies_bouldin and small_clusters (clusters too `small` to plan
+    on) per k; the suggested k and why in one sentence."""
 
     table: pl.DataFrame
     suggested_k: int
@@ -484,11 +497,15 @@ class Diagnostics:
 
 
 def cluster_diagnostics(
-    matrix: np.ndarray, ks: Sequence[int] = KS, sample: int = SILHOUETTE_SAMPLE
+    matrix: np.ndarray,
+    ks: Sequence[int] = KS,
+    sample: int = SILHOUETTE_SAMPLE,
+    names: Sequence[str] = (),
 ) -> Diagnostics:
     """Inertia (elbow), silhouette (on a fixed random sample of `sample` customers when there are
     more) and Davies-Bouldin for each k, of fit_clusters' fits (kept in `fits`): N_INIT starts
-    up to MANY_STARTS_CUSTOMERS customers, else LARGE_N_INIT."""
+    up to MANY_STARTS_CUSTOMERS customers, else LARGE_N_INIT. `names`: the matrix columns' names
+    in words, for the reason (default 'feature 1', 'feature 2', ...)."""
     n = matrix.shape[0]
     ks = [k for k in ks if k < n]
     if not ks:
@@ -512,15 +529,26 @@ def cluster_diagnostics(
             "inertia": [fits[k].inertia for k in ks],
             "silhouette": silhouettes,
             "davies_bouldin": separation,
+            "small_clusters": [
+                pl.select(small(pl.lit(np.bincount(fits[k].labels)), n).sum()).item() for k in ks
+            ],
         },
         schema={
             "k": pl.Int64,
             "inertia": pl.Float64,
             "silhouette": pl.Float64,
             "davies_bouldin": pl.Float64,
+            "small_clusters": pl.Int64,
         },
     )
-    suggested, elbow, reason = suggest_k(table)
+    names = list(names) or [f"feature {i + 1}" for i in range(matrix.shape[1])]
+    skews = [_finite(pl.Series(column).skew()) for column in matrix.T]
+    sliced = {}
+    for k in ks:
+        column, share = slicing(matrix, fits[k].labels)
+        if share >= SLICE and abs(skews[column] or 0.0) > SKEW:
+            sliced[k] = (names[column], share, skews[column])
+    suggested, elbow, reason = suggest_k(table, sliced)
     method = (
         f"k-means with {starts} k-means++ start{'s' if starts > 1 else ''} per k (seed {SEED}; "
         + "the fits the page shows"
@@ -535,6 +563,37 @@ def cluster_diagnostics(
     return Diagnostics(table, suggested, elbow, reason, len(rows), method, fits, starts)
 
 
+# Clusters that ranking customers by one feature alone reproduces for this share of them are
+# slices of that feature (Olist with the log off: 99.6% of k = 2 by net revenue).
+SLICE = 0.95
+
+
+def slicing(matrix: np.ndarray, labels: np.ndarray) -> tuple[int, float]:
+    """(column, share): the column of `matrix` that alone best reproduces the clusters, and the
+    share of rows it puts in their own cluster, when rows sorted by it are cut into bands of the
+    clusters' sizes, in the order of the clusters' means on it."""
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=k)
+    best = (0, 0.0)
+    for column in range(matrix.shape[1]):
+        values = matrix[:, column]
+        means = np.bincount(labels, weights=values, minlength=k) / np.maximum(sizes, 1)
+        order = np.argsort(means, kind="stable")
+        bands = np.empty_like(labels)
+        bands[np.argsort(values, kind="stable")] = np.repeat(order, sizes[order])
+        share = float((bands == labels).mean())
+        if share > best[1]:
+            best = (column, share)
+    return best
+
+
+def named_diagnostics(scaled: Scaled, features: dict[str, Feature]) -> Diagnostics:
+    """cluster_diagnostics of the scaled customers, the reason naming features by their labels."""
+    return cluster_diagnostics(
+        scaled.matrix, names=[features[f].label.lower() for f in scaled.features]
+    )
+
+
 def elbow_k(table: pl.DataFrame) -> int:
     """The k where the inertia curve bends most: the point farthest below the straight line from
     the first to the last k, both axes scaled to 0..1."""
@@ -547,12 +606,19 @@ def elbow_k(table: pl.DataFrame) -> int:
     return int(ks[int(np.argmax((1 - x) - y))])
 
 
-def suggest_k(table: pl.DataFrame) -> tuple[int, int, str]:
-    """(suggested k, elbow k, why): the best silhouette; k within TIE of it go to the one nearest
-    the elbow (then the smaller)."""
+def suggest_k(
+    table: pl.DataFrame, sliced: Mapping[int, tuple[str, float, float]] | None = None
+) -> tuple[int, int, str]:
+    """(suggested k, elbow k, why): the best silhouette of the k that make no `small` cluster (of
+    every k when each makes one, said so); k within TIE of it go to the one nearest the elbow
+    (then the smaller). `sliced`: the k whose clusters are slices of one skewed feature, with its
+    name, the share of customers its ranking places in their cluster and its skewness: for
+    them the silhouette says nothing of structure, and the reason says why."""
     elbow = elbow_k(table)
-    best = table.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
-    close = table.filter(pl.col("silhouette") >= best["silhouette"] - TIE)
+    usable = table.filter(pl.col("small_clusters") == 0)
+    pool = usable if usable.height else table
+    best = pool.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
+    close = pool.filter(pl.col("silhouette") >= best["silhouette"] - TIE)
     chosen = close.sort((pl.col("k") - elbow).abs(), pl.col("k")).row(0, named=True)
     k = chosen["k"]
     if k == best["k"]:
@@ -575,7 +641,38 @@ def suggest_k(table: pl.DataFrame) -> tuple[int, int, str]:
     lowest_db = table.drop_nulls("davies_bouldin").sort("davies_bouldin")
     if lowest_db.height and lowest_db["k"][0] == k:
         why += f"; its Davies-Bouldin index ({lowest_db['davies_bouldin'][0]:.2f}) is the lowest"
-    return k, elbow, why + "." + _strength(best["silhouette"], close.height, table.height)
+    why += "."
+    handfuls = (
+        f"of fewer than {SMALL_CUSTOMERS} customers or under {fmt.pct(SMALL_SHARE, 0)} of them"
+    )
+    higher = table.filter(pl.col("silhouette") > best["silhouette"])
+    if not usable.height:
+        why += (
+            f" Every k tried leaves at least one cluster {handfuls}: no k splits the customers "
+            "into groups big enough to plan on."
+        )
+    elif higher.height:
+        top = higher.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
+        why += (
+            f" Other k score up to {top['silhouette']:.2f} (k = {top['k']}) but leave clusters "
+            f"{handfuls}: handfuls, not segments."
+        )
+    if sliced and k in sliced:
+        name, share, skew = sliced[k]
+        shown = fmt.plain(name)
+        return (
+            k,
+            elbow,
+            why
+            + (
+                f" Its clusters are slices of one skewed feature, not groups: ranking customers by "
+                f"{shown} alone puts {fmt.pct(share)} of them in their cluster, and {shown} is "
+                f"skewed (skewness {skew:.1f} as the model sees it). A silhouette of "
+                f"{chosen['silhouette']:.2f} then measures how far its tail stretches: one skewed "
+                "feature with no groups at all can score as high."
+            ),
+        )
+    return k, elbow, why + _strength(best["silhouette"], close.height, table.height)
 
 
 # Kaufman and Rousseeuw's reading of the best silhouette: at or below 0.25 no substantial
@@ -983,16 +1080,6 @@ def segment_crosstab(assignments: pl.DataFrame, segments: pl.DataFrame) -> pl.Da
 # --- readings ----------------------------------------------------------------------------------
 
 
-# A cluster of fewer customers than this, or a smaller share of them, is a handful of outliers:
-# it is named, never the one to spend on (Online Retail at k = 9: 30 customers, 0.7%).
-SMALL_CUSTOMERS, SMALL_SHARE = 30, 0.02
-
-
-def small(customers: pl.Expr, total: int) -> pl.Expr:
-    """Whether a cluster of `customers` (of `total`) is too small to plan spending on."""
-    return (customers < SMALL_CUSTOMERS) | (customers < SMALL_SHARE * total)
-
-
 def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
     """Which cluster brings the most revenue for its size, in one sentence, and which clusters
     are a handful of outliers (`small`)."""
@@ -1090,10 +1177,11 @@ def _quoted(names: list[str]) -> str:
 
 
 def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
-    """Where marketing money returns most, in one sentence: none when no cluster pays back the
-    cost (or, without a cost, earns anything), the clusters tied for the best named together; a
-    cluster too `small` to plan spending on is never the one to spend on, and said so when it
-    would have been."""
+    """What the ROI columns are and what they rank, in one or two sentences: a what-if (a
+    campaign at `cost` per customer bringing back the margin on as much revenue as each cluster
+    spent in the data), not a measured return; with one cost for every cluster its order is
+    that of past revenue per customer. The clusters tied for the best are named together; a
+    cluster too `small` to plan on is never the best, and said so when it would have been."""
     few = small(pl.col("customers"), int(roi["customers"].sum()))
     judged = roi.filter(~few)
     if judged.height == 0:
@@ -1106,15 +1194,26 @@ def roi_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
     if passed.height:
         names = _quoted(passed["name"].to_list())
         said += (
-            f" {names} {'earns' if passed.height == 1 else 'earn'} more per customer but "
-            f"{'holds' if passed.height == 1 else 'hold'} too few customers to plan spending on "
+            f" {names} {'brought' if cost <= 0 else 'would return'} more per customer but "
+            f"{'holds' if passed.height == 1 else 'hold'} too few customers to plan on "
             f"(fewer than {SMALL_CUSTOMERS}, or under {fmt.pct(SMALL_SHARE, 0)} of them)."
         )
     return said
 
 
+# What the ROI columns are, said with every reading of them.
+WHAT_IF = (
+    "A what-if, not a measured return: if a campaign costing {cost} per customer brought back "
+    "the margin on as much revenue as each cluster spent in the data's period, "
+)
+SAME_COST = (
+    " With one cost for every cluster, this ranks the clusters by their past revenue per "
+    "customer, nothing more."
+)
+
+
 def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
-    """roi_reading of the clusters big enough to plan spending on (`roi`, best first)."""
+    """roi_reading of the clusters big enough to plan on (`roi`, best first)."""
     best, worst = roi.row(0, named=True), roi.row(roi.height - 1, named=True)
     profit = fmt.money(best["profit_per_customer"], currency)
     # Tied to the cent with the best: ranked apart by the table, not by their figures.
@@ -1126,39 +1225,36 @@ def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
         if best["profit_per_customer"] <= 0:
             return (
                 "No cluster earns a gross profit at this margin: set the gross margin, and a "
-                "cost per customer, to compare returns on spending."
+                "campaign's cost per customer, for a what-if return."
             )
         first = leading["name"].to_list()
         opening = _quoted([first[0].capitalize(), *first[1:]])  # the sentence's start
-        who = f"{opening} earn" if leading.height == 1 else f"{opening} tie for"
+        who = f"{opening} brought" if leading.height == 1 else f"{opening} tie for"
         return (
-            f"{who} the most gross profit per customer ({profit}); enter a cost per customer to "
-            "compare returns on spending."
+            f"{who} the most gross profit per customer in the data's period ({profit} at this "
+            "margin); enter a campaign's cost per customer for a what-if return."
         )
+    what_if = WHAT_IF.format(cost=fmt.money(cost, currency))
     if best["profit_per_customer"] < 0:
-        spent, loss = fmt.money(cost, currency), fmt.money(-best["profit_per_customer"], currency)
+        loss = fmt.money(-best["profit_per_customer"], currency)
         if leading.height == roi.height:
-            return (
-                f"No cluster pays back a cost of {spent} per customer: each loses {loss} per "
-                "customer at this margin. Lower the cost or check the margin before spending."
-            )
+            return f"{what_if}no cluster would pay it back: each would lose {loss} per customer."
         return (
-            f"No cluster pays back a cost of {spent} per customer: even {names} "
-            f"{'loses' if leading.height == 1 else 'lose'} {loss} per customer (a return of "
-            f"{fmt.change(best['roi'])}). Lower the cost or check the margin before spending."
+            f"{what_if}no cluster would pay it back: even {names} "
+            f"would lose {loss} per customer (a return of {fmt.change(best['roi'])})." + SAME_COST
         )
     losing = roi.filter(pl.col("profit_per_customer") < 0)
     tail = (
-        f"{fmt.counted(losing.height, 'cluster loses', 'clusters lose')} money at this cost, "
+        f"{fmt.counted(losing.height, 'cluster', 'clusters')} would lose money at this cost, "
         f"“{fmt.plain(worst['name'])}” most "
         f"({fmt.money(worst['profit_per_customer'], currency)} per customer)"
         if losing.height
-        else f"even “{fmt.plain(worst['name'])}” return {fmt.change(worst['roi'])}"
+        else f"even “{fmt.plain(worst['name'])}” would return {fmt.change(worst['roi'])}"
     )
     tied = "" if leading.height == 1 else ", tied"
     return (
-        f"Spend first on {names}{tied}: {profit} profit per customer, a return of "
-        f"{fmt.change(best['roi'])} on the cost; {tail}."
+        f"{what_if}{names} would return most{tied}: {profit} per customer after the cost, "
+        f"{fmt.change(best['roi'])} on it; {tail}." + SAME_COST
     )
 
 
@@ -1288,7 +1384,7 @@ def headless(
     built = dataset_features(ds)
     names_list = chosen_features(built.available, features)
     scaled = scaled_features(built.table, names_list, log)
-    diagnostics = cluster_diagnostics(scaled.matrix)
+    diagnostics = named_diagnostics(scaled, built.features)
     chosen = k or diagnostics.suggested_k
     clustering = diagnostics.fit_at(scaled.matrix, chosen)
     drivers = cluster_drivers(built.table, scaled, clustering.labels, built.features)
