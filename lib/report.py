@@ -1122,14 +1122,16 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
             fmt.pct(first_return),
         ),
     ]
+    # The cohorts and periods best and worst leave out, as the page's caption says them.
+    first = cohorts.purchases(ds.table("lines"))["day"].min()
+    early = cohorts.early_until(first, f["churn_windows"])
     blocks = [
         Block(
             "Cohort heatmap",
             chart=charts.retention_heatmap(matrix, metric, relative, grain, ds.currency),
-            reading=cohorts.best_worst_reading(matrix, grain, metric)
-            or cohorts.curve_reading(curve, grain, metric),
+            reading=cohorts.best_worst_reading(matrix, grain, metric),
             caption=f"Blank cells: {grain}s the data does not reach yet for that cohort "
-            "(unknown, not zero).",
+            f"(unknown, not zero). {cohorts.left_out_note(first, early, grain)}",
         )
     ]
     if curve.filter(pl.col("period_index") > 0).height:

@@ -135,6 +135,10 @@ def test_one_cohort_shown_is_read_once_with_its_size_and_the_report_reads_it_ali
     ds = formats.assemble_demo("retail").dataset
     (section,) = report.report_sections(ds, ["cohorts"], {"cohorts": {"shown": 1}})
     assert [b.reading for b in section.blocks[:2]] == [heatmap, curve]
+    # The report's heatmap caption says what best and worst leave out, as the page's does.
+    said = next(c.value for c in at.caption if "Best and worst leave out" in c.value)
+    left_out = said[said.index("Best and worst leave out") :].split(" Cell labels")[0]
+    assert left_out in section.blocks[0].caption
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
