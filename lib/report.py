@@ -586,7 +586,8 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     named = regions.with_names(ranked, ranked.select("region", "label"))
     by_revenue = named.sort("revenue", descending=True)
     top = by_revenue.row(0, named=True)
-    first = regions.market_first(named)
+    # As on the page: a ranking of one region sets no priority.
+    first = None if named.height == 1 else regions.market_first(named)
     kpis = [
         _kpi("regions.regions", "Regions", ranked.height, f"{ranked.height:,}"),
         _kpi(
@@ -605,10 +606,18 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
         _kpi(
             "regions.market_first_score",
             "Market first: "
-            + ("none now" if first is None else fmt.listed(regions.tied_first(named)["region"])),
+            + (
+                "one region only"
+                if named.height == 1
+                else "none now"
+                if first is None
+                else fmt.listed(regions.tied_first(named)["region"])
+            ),
             None if first is None else first["score"],
             "—" if first is None else f"{first['score']:.0f}/100",
-            str(named["action"][0] if first is None else first["action"]),
+            "no ranking"
+            if named.height == 1
+            else str(named["action"][0] if first is None else first["action"]),
         ),
     ]
     shown = columns_of(

@@ -4,7 +4,7 @@ import json
 
 import polars as pl
 
-from lib import demo
+from lib import demo, formats, io, report
 from tests.apptest import files_page, metrics, page
 from tests.conftest import shared_file
 
@@ -277,3 +277,8 @@ def test_a_single_country_gets_no_ranking_and_no_market_first():
     assert "The data has one region, United Kingdom: a ranking of one region sets no priority" in (
         readings
     )
+    # The report's card says the same (it read "Market first: United Kingdom", 50/100).
+    built = formats.assemble([io.RawTable("Online Retail.csv", "Online Retail.csv", lines)])
+    (section,) = report.report_sections(built.dataset, ["regions"], {})
+    (card,) = [k for k in section.kpis if k.key == "regions.market_first_score"]
+    assert (card.label, card.shown, card.value) == ("Market first: one region only", "—", None)
