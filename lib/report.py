@@ -1253,6 +1253,8 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Choosing k",
             chart=charts.diagnostics_chart(diagnostics.drop("suggested"), suggested),
+            # The page's reason: why this k, and whether the silhouette says any structure.
+            reading=f["suggestion"]["reason"][0],
             table=diagnostics,
             kinds={"k": "count", "inertia": "number0", "silhouette": "number3"}
             | {"davies_bouldin": "number3"},

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, formats, io
+from lib import demo, formats, io, report
 from lib.analyses import clusters as cl
 from lib.analyses import rfm
 from tests import apptest
@@ -325,3 +325,17 @@ def test_the_roi_reading_is_a_what_if_that_ranks_by_past_revenue():
     assert f"would return most: ${profit:.2f} per customer after the cost" in said
     assert f"+{100 * profit / cost:,.0f}% on it" in said
     assert "this ranks the clusters by their past revenue per customer, nothing more" in said
+
+
+def test_the_report_gives_the_reason_for_the_suggested_k_the_page_gives():
+    """The page says why it suggests its k (and whether the silhouette shows any structure)
+    under Choosing k; the report's Choosing k had the chart and table without a word."""
+    at = page("webshop")
+    at.segmented_control(key="clusters_view").set_value("Choosing k").run()
+    lightbulb = ":material/lightbulb: "
+    readings = [c.value.removeprefix(lightbulb) for c in at.caption if lightbulb in c.value]
+    ds = formats.assemble_demo("webshop").dataset
+    (section,) = report.report_sections(ds, ["clusters"], {})
+    (choosing,) = [b for b in section.blocks if b.title == "Choosing k"]
+    assert choosing.reading and choosing.reading in readings
+    assert choosing.reading.startswith(f"k = {metric(at, 'Suggested k').value}")

@@ -1374,9 +1374,10 @@ def headless(
     cost: float = -1.0,
 ) -> dict[str, pl.DataFrame]:
     """The Clusters page's tables: profiles (with ROI columns), diagnostics (k = 2..10, with a
-    suggested flag), model (how each feature enters the model: model_features) and assignments
-    (customer_id, cluster, name). As the page opens: k of 0 is the suggested k, a negative cost
-    the default_cost."""
+    suggested flag), suggestion (one row: suggested_k and the reason the page gives for it),
+    model (how each feature enters the model: model_features) and assignments (customer_id,
+    cluster, name). As the page opens: k of 0 is the suggested k, a negative cost the
+    default_cost."""
     if not ds.has("lines", "customer_id"):
         raise ValueError("needs order lines with a customer id")
     if k != 0 and not 2 <= k <= 10:
@@ -1395,6 +1396,9 @@ def headless(
     return {
         "profiles": profiles.join(roi, on="cluster").sort("cluster"),
         "diagnostics": diagnostics.marked(),
+        "suggestion": pl.DataFrame(
+            {"suggested_k": [diagnostics.suggested_k], "reason": [diagnostics.reason]}
+        ),
         "model": model_features(scaled, built.features),
         "assignments": cluster_assignments(built.table, clustering.labels, names),
     }
