@@ -331,18 +331,7 @@ if best.height == 0:
     )
     st.stop()
 item_names = ui.cached(ev.item_names)(ds.key, ds.tables.get("lines"), items=items)
-candidates = (
-    pl.concat(
-        [
-            best.select(pl.col("item_a").alias("item_id"), "users"),
-            best.select(pl.col("item_b").alias("item_id"), "users"),
-        ]
-    )
-    .group_by("item_id")
-    .agg(pl.col("users").sum())
-    .sort(["users", "item_id"], descending=[True, False])["item_id"]
-    .to_list()
-)
+candidates = ev.pair_items(best)
 labels = dict(
     zip(
         item_names["item_id"].to_list(),

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats
+from lib.analyses import events as ev
 from tests import apptest
 from tests.apptest import metric, texts
 
@@ -200,3 +201,25 @@ def test_viewed_items_ordered_counts_an_item_viewed_on_two_platforms_once():
     )
     at = apptest.files_page({"events.csv": events, "orders.csv": orders}, "events", "two")
     assert metric(at, "Viewed items ordered within 7 days").value == "50.0%"
+
+
+def test_the_headless_twin_recommends_for_the_item_the_page_opens_on(webshop):
+    """`python -m lib events` answered for item 1342 where the page opens on 1203: both now
+    take the item in the most co-viewing users' pairs."""
+    at = page("webshop")
+    opened = at.selectbox(key="events_item").value
+    out = ev.headless(webshop)
+    pairs = out["pairs"]
+    users = (
+        pl.concat([pairs.select(pl.col(c).alias("item"), "users") for c in ("item_a", "item_b")])
+        .group_by("item")
+        .agg(pl.col("users").sum())
+    )
+    most = users.sort(["users", "item"], descending=[True, False])["item"][0]
+    assert opened == most
+    recs = out["recommendations"]
+    partners = set(recs["item_id"].to_list())
+    assert all(
+        {opened, p} in [{r["item_a"], r["item_b"]} for r in pairs.iter_rows(named=True)]
+        for p in partners
+    )

@@ -348,7 +348,9 @@ def test_headless_without_order_lines_leaves_out_conversion():
     out = ev.headless(ds, steps="view_item,add_to_cart", min_support=2)
     assert "conversion_by_item" not in out
     assert out["pairs"].select("item_a", "item_b").rows() == [("A", "B"), ("B", "C")]
-    assert out["recommendations"]["item_id"].to_list() == ["B"]  # for A, the best pair's item
+    # For B, in both pairs (4 co-viewing users), as the page opens: A's 2 made it "for A".
+    assert ev.pair_items(ev.top_pairs(ev.co_views(CO_EVENTS), 2)) == ["B", "A", "C"]
+    assert out["recommendations"]["item_id"].to_list() == ["A", "C"]
     assert out["funnel"].filter(pl.col("platform") == "all")["users"].to_list() == [5, 0]
 
 

@@ -475,6 +475,24 @@ def top_pairs(pairs: pl.DataFrame, min_support: int = 5, score: str = "lift") ->
     )
 
 
+def pair_items(best: pl.DataFrame) -> list[str]:
+    """The items of the pairs `best` (top_pairs), most co-viewed first (users summed over their
+    pairs; ties by id): the items a recommendation can be asked for, the first the one the page
+    and the headless twin open on."""
+    return (
+        pl.concat(
+            [
+                best.select(pl.col("item_a").alias("item_id"), "users"),
+                best.select(pl.col("item_b").alias("item_id"), "users"),
+            ]
+        )
+        .group_by("item_id")
+        .agg(pl.col("users").sum())
+        .sort(["users", "item_id"], descending=[True, False])["item_id"]
+        .to_list()
+    )
+
+
 def recommendations(
     pairs: pl.DataFrame, item: str, min_support: int = 5, score: str = "lift", top: int = 10
 ) -> pl.DataFrame:
@@ -759,9 +777,9 @@ def headless(
     """Every table of the Web events page for `python -m lib events`.
 
     Keys: daily, mix, active_users (per week), conversion_by_item, conversion_by_category,
-    conversion_by_platform, funnel, pairs, recommendations (for `item`, or the first item of the
-    best pair when empty). The conversion keys are left out without order lines (with a
-    customer and an item), conversion_by_category without item categories.
+    conversion_by_platform, funnel, pairs, recommendations (for `item`, or when empty the item
+    the page opens on: the first of pair_items). The conversion keys are left out without order
+    lines (with a customer and an item), conversion_by_category without item categories.
     """
     events = ds.table("events")
     out = {
@@ -784,6 +802,6 @@ def headless(
     pairs = co_views(events)
     best = top_pairs(pairs, min_support, score)
     out["pairs"] = with_names(with_names(best, names, "item_a"), names, "item_b")
-    chosen = item or (best["item_a"][0] if best.height else "")
+    chosen = item or next(iter(pair_items(best)), "")
     out["recommendations"] = with_names(recommendations(pairs, chosen, min_support, score), names)
     return out
