@@ -234,7 +234,7 @@ def test_a_mapping_reads_dates_that_could_be_either_in_the_order_chosen():
     at.button(key="data_confirm_ventas.csv").click().run()
     assert r"Dates read day first where either fits\." in " ".join(s.value for s in at.success)
     at.switch_page("pages/overview.py").run()
-    assert "From 05 Jan 2024 to 06 Jan 2024." in [c.value for c in at.caption]
+    assert "Order lines from 5 Jan 2024 to 6 Jan 2024." in [c.value for c in at.caption]
 
 
 def test_uploading_while_on_a_demo_switches_to_my_files():
