@@ -790,12 +790,13 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
     assert cat.quadrant_reading(thin, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 established, "
         "large but not growing beyond chance (Baby), £300 of revenue to keep, Baby falling most "
-        "(-74%); 2 categories have too few orders in the compared months to be placed."
+        "(-74%); 2 categories have too few orders in one of the two compared windows to be "
+        "placed."
     )
     none = thin.with_columns(pl.lit(False).alias("growth_reliable"))
     assert cat.quadrant_reading(none, "GBP") == (
-        "No category can be placed in a quadrant: 5 categories have too few orders in the "
-        "compared months to be placed."
+        "No category can be placed in a quadrant: 5 categories have too few orders in one of "
+        "the two compared windows to be placed."
     )
 
 

@@ -624,8 +624,8 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         thin = placed.filter(~pl.col("growth_reliable")).height
         placed = placed.filter(pl.col("growth_reliable"))
     apart = (
-        f"{fmt.counted(thin, 'category has', 'categories have')} too few orders in the compared "
-        "months to be placed"
+        f"{fmt.counted(thin, 'category has', 'categories have')} too few orders in one of the "
+        "two compared windows to be placed"
     )
     if placed.height == 0:
         return f"No category can be placed in a quadrant: {apart}."
