@@ -383,6 +383,14 @@ elif view == "Reps":
         "deals": columns.count("Deals"),
         "share": columns.percent("Share of deals"),
         "median_days_to_close": columns.number("Median days to close", 1),
+        "days_low": columns.number(
+            "95% low",
+            1,
+            help="The distribution-free 95% interval of the rep's median days: order statistics "
+            f"of their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals.",
+        ),
+        "days_high": columns.number("95% high", 1),
+        "typical_days": None,  # every rep's median, the same on each row: in the reading
         "declared_revenue": declared,
         "sellers_declaring": declaring,
         "selling_sellers": columns.count("Sellers with sales"),

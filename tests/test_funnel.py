@@ -293,6 +293,50 @@ def test_a_declared_revenue_median_needs_five_sellers_who_declared_one():
     ]
 
 
+def test_the_reps_reading_names_a_fastest_or_slowest_rep_only_beyond_chance():
+    """Three SRs of 20 deals each: fast closes in 1..20 days, mid in 25..44, slow in 41..60;
+    all 60 deals' median is 34.5 (the 30th and 31st values, 34 and 35). For 20 values the 95%
+    interval of the median runs from the 6th to the 15th (P(B <= 5) = 2.1% <= 2.5% < P(B <= 6)
+    = 5.8%, B ~ Binomial(20, 1/2)): fast 6-15 and slow 46-55 lie beyond 34.5, mid's 30-39
+    takes it in."""
+    from scipy.stats import binom
+
+    assert binom.cdf(5, 20, 0.5) <= 0.025 < binom.cdf(6, 20, 0.5)
+    days = {"fast": range(1, 21), "mid": range(25, 45), "slow": range(41, 61)}
+    closed = pl.DataFrame(
+        {
+            "sr_id": [rep for rep, d in days.items() for _ in d],
+            "days_to_close": [x for d in days.values() for x in d],
+            "declared_monthly_revenue": [0.0] * 60,
+        }
+    )
+    reps = funnel.rep_table(closed, "sr_id")
+    assert reps.select("sr_id", "days_low", "days_high").rows() == [
+        ("fast", 6.0, 15.0),
+        ("mid", 30.0, 39.0),
+        ("slow", 46.0, 55.0),
+    ]
+    assert reps["typical_days"].to_list() == [34.5] * 3
+    # Codes read in words: "fast" is written "Fast".
+    assert funnel.rep_reading(reps, "sr_id") == (
+        "SR Fast won the most deals (20, 33.3% of all); among reps with 20 deals or more, "
+        "against 34.5 days for all, Fast (median 10.5 days, 95% interval 6.0–15.0) closes "
+        "fastest beyond chance and Slow (median 50.5 days, 95% interval 46.0–55.0) slowest: ask "
+        "the fast one how they work."
+    )
+    # Without slow, all 40 deals' median is 22.5 (20 and 25): mid's 30-39 lies above it.
+    two = funnel.rep_table(closed.filter(pl.col("sr_id") != "slow"), "sr_id")
+    assert two["typical_days"][0] == 22.5
+    assert "Mid (median 34.5 days, 95% interval 30.0–39.0) slowest" in funnel.rep_reading(
+        two, "sr_id"
+    )
+    alike = closed.with_columns(pl.lit(30).alias("days_to_close"))
+    assert funnel.rep_reading(funnel.rep_table(alike, "sr_id"), "sr_id").endswith(
+        "among reps with 20 deals or more, against 30.0 days for all, none closes faster or "
+        "slower beyond chance."
+    )
+
+
 def test_rep_table_adds_the_sellers_sales_after_the_win():
     _, closed = outcomes_and_closed()
     lines = pl.DataFrame(

@@ -294,10 +294,11 @@ def seller_sales(closed: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per rep (sdr_id or sr_id): deals won and what they brought, most wins first.
 
-    One row per rep: <rep>, deals, share (of all deals), median_days_to_close, declared_revenue
-    (declared_median), sellers_declaring (declaring);
-    with `sales` (from seller_sales) also selling_sellers (won sellers with any sale after the
-    win) and sales_revenue (their net revenue after the win).
+    One row per rep: <rep>, deals, share (of all deals), median_days_to_close, days_low and
+    days_high (its distribution-free 95% interval, _median_interval), typical_days (the median
+    over every rep's deals, the same on each row), declared_revenue (declared_median),
+    sellers_declaring (declaring); with `sales` (from seller_sales) also selling_sellers (won
+    sellers with any sale after the win) and sales_revenue (their net revenue after the win).
     """
     frame = closed.filter(pl.col(rep).is_not_null())
     aggs = [
@@ -314,12 +315,19 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
             pl.col("_sales").is_not_null().sum().alias("selling_sellers"),
             pl.col("_sales").sum().alias("sales_revenue"),
         ]
-    return (
-        frame.group_by(rep)
-        .agg(aggs)
-        .with_columns((pl.col("deals") / pl.col("deals").sum()).alias("share"))
-        .sort(["deals", rep], descending=[True, False])
-        .select(rep, "deals", "share", *[a.meta.output_name() for a in aggs[1:]])
+    reps = _median_interval(frame.group_by(rep).agg(*aggs, *_days_sorted())).with_columns(
+        (pl.col("deals") / pl.col("deals").sum()).alias("share"),
+        pl.lit(frame["days_to_close"].median(), dtype=pl.Float64).alias("typical_days"),
+    )
+    return reps.sort(["deals", rep], descending=[True, False]).select(
+        rep,
+        "deals",
+        "share",
+        "median_days_to_close",
+        "days_low",
+        "days_high",
+        "typical_days",
+        *[a.meta.output_name() for a in aggs[2:]],
     )
 
 
@@ -347,6 +355,28 @@ def median_rank(n: int, level: float = 0.95) -> int | None:
 INTERVAL_DEALS = next(n for n in range(1, 100) if median_rank(n) is not None)
 
 
+def _days_sorted() -> list[pl.Expr]:
+    """Aggregations _median_interval reads: _timed (deals with a time to close) and _sorted
+    (their days, ascending)."""
+    days = pl.col("days_to_close")
+    return [
+        days.count().alias("_timed"),
+        days.drop_nulls().sort().cast(pl.Float64).alias("_sorted"),
+    ]
+
+
+def _median_interval(groups: pl.DataFrame) -> pl.DataFrame:
+    """`groups` (aggregated with _days_sorted) with days_low and days_high, the distribution-free
+    95% interval of their median days to close (order statistics of median_rank; null below
+    INTERVAL_DEALS deals with a time to close), and without _timed and _sorted."""
+    ranks = {n: median_rank(n) for n in groups["_timed"].unique()}
+    rank = pl.col("_timed").replace_strict(ranks, return_dtype=pl.Int64)
+    return groups.with_columns(
+        pl.col("_sorted").list.get(rank - 1, null_on_oob=True).alias("days_low"),
+        pl.col("_sorted").list.get(pl.col("_timed") - rank, null_on_oob=True).alias("days_high"),
+    ).drop("_sorted")
+
+
 def match_table(
     closed: pl.DataFrame, rep: str, attribute: str, min_count: int = MIN_COUNT
 ) -> pl.DataFrame:
@@ -368,22 +398,14 @@ def match_table(
     typical = frame.group_by(attribute).agg(pl.col("days_to_close").median().alias("typical_days"))
     cells = frame.group_by(rep, attribute).agg(
         pl.len().alias("deals"),
-        pl.col("days_to_close").count().alias("_timed"),
         pl.col("days_to_close").median().alias("median_days_to_close"),
-        pl.col("days_to_close").drop_nulls().sort().cast(pl.Float64).alias("_sorted"),
+        *_days_sorted(),
         declared_median(),
         declaring(),
     )
-    ranks = {n: median_rank(n) for n in cells["_timed"].unique()}
-    rank = pl.col("_timed").replace_strict(ranks, return_dtype=pl.Int64)
     return (
-        cells.with_columns(
-            (pl.col("deals") / pl.col("deals").sum().over(rep)).alias("share_of_rep"),
-            pl.col("_sorted").list.get(rank - 1, null_on_oob=True).alias("days_low"),
-            pl.col("_sorted")
-            .list.get(pl.col("_timed") - rank, null_on_oob=True)
-            .alias("days_high"),
-        )
+        _median_interval(cells)
+        .with_columns((pl.col("deals") / pl.col("deals").sum().over(rep)).alias("share_of_rep"))
         .join(typical, on=attribute, how="left")
         .with_columns(
             pl.when(pl.col("median_days_to_close") > 0)
@@ -911,20 +933,36 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
         f"{role} {name(top[rep])} won the most deals ({top['deals']:,}, "
         f"{fmt.pct(top['share'])} of all)"
     )
-    judged = reps.filter(
-        (pl.col("deals") >= max(min_count, MIN_NAMED))
-        & pl.col("median_days_to_close").is_not_null()
-    )
-    if judged.height >= 2:
-        fast = judged.sort("median_days_to_close").row(0, named=True)
-        slow = judged.sort("median_days_to_close", descending=True).row(0, named=True)
-        text += (
-            f"; among reps with {max(min_count, MIN_NAMED)} deals or more, {name(fast[rep])} "
-            f"closes fastest (median {fmt.number(fast['median_days_to_close'])} days) and "
-            f"{name(slow[rep])} slowest ({fmt.number(slow['median_days_to_close'])} days): ask "
-            "the fast one how they work"
+    least = max(min_count, MIN_NAMED)
+    judged = reps.filter((pl.col("deals") >= least) & pl.col("median_days_to_close").is_not_null())
+    if judged.height < 2:
+        return text + "."
+    # Named fastest or slowest only beyond chance: the rep's 95% interval of median days wholly
+    # below or above every rep's median (as routing judges a rep on one kind of lead).
+    typical = judged["typical_days"][0]
+    fast = judged.filter(pl.col("days_high") < typical).sort("median_days_to_close")
+    slow = judged.filter(pl.col("days_low") > typical).sort("median_days_to_close", descending=True)
+
+    def said(row: dict) -> str:
+        return (
+            f"{name(row[rep])} (median {fmt.number(row['median_days_to_close'])} days, 95% "
+            f"interval {fmt.number(row['days_low'])}–{fmt.number(row['days_high'])})"
         )
-    return text + "."
+
+    among = f"; among reps with {least} deals or more, against {fmt.number(typical)} days for all"
+    if fast.height and slow.height:
+        return text + (
+            f"{among}, {said(fast.row(0, named=True))} closes fastest beyond chance and "
+            f"{said(slow.row(0, named=True))} slowest: ask the fast one how they work."
+        )
+    if fast.height:
+        return text + (
+            f"{among}, {said(fast.row(0, named=True))} closes fastest beyond chance: ask them how "
+            "they work."
+        )
+    if slow.height:
+        return text + f"{among}, {said(slow.row(0, named=True))} closes slowest beyond chance."
+    return text + f"{among}, none closes faster or slower beyond chance."
 
 
 def routing_note(routes: pl.DataFrame, min_count: int) -> str:
