@@ -459,7 +459,8 @@ elif view == "Holdout check":
         columns.table(
             holdout.groups,
             {"group": columns.key(clv.HEADERS["group"])}
-            | {c: columns.number(clv.HEADERS[c], 2) for c in HOLDOUT_FIGURES},
+            | {c: columns.number(clv.HEADERS[c], 2) for c in HOLDOUT_FIGURES}
+            | {"spenders": columns.count(clv.HEADERS["spenders"])},
         )
         ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
         with st.expander("Parameters of the calibration fit"):

@@ -836,12 +836,37 @@ def test_holdout_groups_average_predictions_and_errors_per_calibration_frequency
         }
     )
     groups = clv.holdout_groups(customers)
+    # The last figure: customers who bought in the holdout (b did not).
     assert groups.rows() == [
-        ("0", 2, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0),
-        ("1", 1, 1.0, 2.0, 1.0, -0.5, 20.0, 18.0),
-        ("7+", 1, 3.0, 2.0, 1.0, 0.5, 30.0, 40.0),
-        ("all", 4, 1.25, 1.25, 0.75, 0.0, 20.0, pytest.approx(70 / 3)),
+        ("0", 2, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0, 1),
+        ("1", 1, 1.0, 2.0, 1.0, -0.5, 20.0, 18.0, 1),
+        ("7+", 1, 3.0, 2.0, 1.0, 0.5, 30.0, 40.0, 1),
+        ("all", 4, 1.25, 1.25, 0.75, 0.0, 20.0, pytest.approx(70 / 3), 3),
     ]
+
+
+def test_the_holdout_spend_reading_judges_no_spend_model_by_a_handful_of_buyers():
+    """Olist's holdout: R$ 134 per purchase against R$ 125 predicted, from 16 buyers (an audit's
+    bootstrap put their mean anywhere from R$ 81 to R$ 196)."""
+
+    def groups(spenders: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "group": ["all"],
+                "predicted_spend": [125.0],
+                "actual_spend": [134.0],
+                "spenders": [spenders],
+            }
+        )
+
+    assert clv.spend_reading(groups(16), "BRL") == (
+        "Customers who bought again spent R$ 134 per purchase against R$ 125 predicted (-7%), "
+        "but only 16 customers bought in the holdout: too few to judge the spend model by (at "
+        "least 30 are needed)."
+    )
+    assert clv.spend_reading(groups(30), "BRL") == (
+        "Customers who bought again spent R$ 134 per purchase against R$ 125 predicted (-7%)."
+    )
 
 
 def test_comparison_reading_names_the_smallest_error_only_beyond_two_percent():

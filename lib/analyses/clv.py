@@ -45,7 +45,10 @@ HEADERS = {
     "mae_purchases": "MAE per customer",
     "total_error": "Error on the total",
     "fitted_on": "Customers fitted",
+    "spenders": "Bought in the holdout",
 }
+# Fewer holdout buyers than this: their spend per purchase is too noisy to judge a spend model.
+FEW_SPENDERS = 30
 PARAMETERS = {
     "bgnbd": ("r", "alpha", "a", "b"),
     "mbgnbd": ("r", "alpha", "a", "b"),
@@ -1564,7 +1567,7 @@ class Holdout:
     `groups`: one row per calibration frequency group ("0".."6", "7+") and a last row "all":
     group, customers, predicted_purchases, actual_purchases (means), mae_purchases,
     total_error (predicted total / actual total - 1), predicted_spend, actual_spend (means over
-    customers who bought in the holdout).
+    customers who bought in the holdout), spenders (those customers).
     """
 
     calibration_end: date
@@ -1669,6 +1672,7 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
         ),
         pl.col("predicted_spend").filter(bought).mean(),
         pl.col("actual_spend").filter(bought).mean(),
+        bought.sum().cast(pl.Int64).alias("spenders"),
     ]
     by_group = (
         customers.with_columns(group.alias("group"), pl.col("frequency").clip(0, top).alias("k"))
@@ -2160,11 +2164,17 @@ def spend_reading(groups: pl.DataFrame, currency: str = "") -> str:
     if row["actual_spend"] is None or row["predicted_spend"] is None:
         return "No spend prediction to check: the spend model was not fitted or nobody bought."
     error = row["predicted_spend"] / row["actual_spend"] - 1
-    return (
+    text = (
         f"Customers who bought again spent {fmt.money(row['actual_spend'], currency)} per "
         f"purchase against {fmt.money(row['predicted_spend'], currency)} predicted "
-        f"({fmt.change(error)})."
+        f"({fmt.change(error)})"
     )
+    if row["spenders"] < FEW_SPENDERS:
+        return (
+            f"{text}, but only {fmt.counted(row['spenders'], 'customer')} bought in the holdout: "
+            f"too few to judge the spend model by (at least {FEW_SPENDERS} are needed)."
+        )
+    return text + "."
 
 
 def concentration_reading(
