@@ -243,3 +243,11 @@ def test_a_customer_is_followed_when_the_data_reaches_the_calendar_months_after_
     ]
     expected = bought["ordered_at"].dt.offset_by("6mo") <= bought["ordered_at"].max()
     assert follow["observed"].to_list() == expected.to_list()
+
+
+def test_the_chart_says_the_months_run_from_the_first_orders_arrival():
+    from lib.charts import lateness as charts
+
+    groups = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, 6), 6).groups
+    spec = str(charts.repeat_share_chart(groups, 6).to_dict())
+    assert "Ordered again within 6 months of the first order's arrival (95% interval)" in spec

@@ -40,7 +40,10 @@ def repeat_share_chart(groups: pl.DataFrame, months: int) -> alt.LayerChart:
     high = float(data["share_high"].max() or 0.0) if data.height else 0.0
     order = [GROUP_LABELS[g] for g in ("on time", "late")]
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
-    x_title = f"Ordered again within {fmt.counted(months, 'month')} (95% interval)"
+    x_title = (
+        f"Ordered again within {fmt.counted(months, 'month')} of the first order's arrival "
+        "(95% interval)"
+    )
     color = alt.Color(
         "group:N", scale=alt.Scale(domain=["on time", "late"], range=[ON_TIME, LATE]), legend=None
     )
