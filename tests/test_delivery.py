@@ -531,6 +531,7 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
             {
                 "month": [date(2018, m, 1) for m in (1, 2, 3, 4, 5)],
                 "orders": [100] * 5,
+                "late_orders": [5, 6, 21, 4, 5],
                 "late_rate": [0.05, 0.06, 0.21, 0.04, 0.05],
                 "median_days": [9.0, 10.0, days, 10.0, 11.0],
                 "median_promised_days": [21.0, 22.0, promised, 22.0, 23.0],
@@ -553,4 +554,18 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
     assert dv.month_reading(months(10.2, 21.8)).endswith(
         "neither the typical delivery nor the promise moved half a day, so its tail of long "
         "deliveries grew: look at that month's carriers."
+    )
+    # March's 21 of 100 lie beyond the 8.2% of all 500 (its interval from 14.2%); 9 of 100 would
+    # not: no month to blame.
+    ci = binomtest(21, 100).proportion_ci(method="wilson")
+    assert ci.low > 41 / 500
+    even = months(12.9, 20.3).with_columns(
+        pl.Series("late_orders", [5, 6, 9, 4, 5]),
+        pl.Series("late_rate", [0.05, 0.06, 0.09, 0.04, 0.05]),
+    )
+    ci = binomtest(9, 100).proportion_ci(method="wilson")
+    assert dv.month_reading(even) == (
+        "No month is late beyond what chance explains: the worst, March 2018, 9.0% late on 100 "
+        f"orders (95% interval {ci.low:.1%}–{ci.high:.1%}), takes in the 5.8% of all those "
+        "months."
     )

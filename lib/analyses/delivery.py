@@ -627,12 +627,23 @@ def group_reading(
 
 
 def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
-    """Names the worst month with enough orders and whether shorter promises or slower
-    deliveries explain it more, from how far each moved from the typical month (its median)."""
+    """Names the worst month with enough orders, when its late rate is above that of those
+    months together beyond chance (its 95% Wilson interval above it, as group_reading judges),
+    and whether shorter promises or slower deliveries explain it more, from how far each moved
+    from the typical month (its median)."""
     enough = months.filter(pl.col("orders") >= min_orders)
     if enough.height == 0:
         return f"No month has {min_orders} delivered orders yet."
     worst = enough.sort("late_rate", descending=True).row(0, named=True)
+    pooled = enough["late_orders"].sum() / enough["orders"].sum()
+    low, high = stats.wilson(worst["late_orders"], worst["orders"]) or (0.0, 1.0)
+    if low <= pooled:
+        return (
+            f"No month is late beyond what chance explains: the worst, {worst['month']:%B %Y}, "
+            f"{fmt.pct(worst['late_rate'])} late on {fmt.counted(worst['orders'], 'order')} "
+            f"(95% interval {fmt.pct(low)}–{fmt.pct(high)}), takes in the {fmt.pct(pooled)} of "
+            "all those months."
+        )
     took, promised = enough["median_days"].median(), enough["median_promised_days"].median()
     slower = worst["median_days"] - took
     shorter = promised - worst["median_promised_days"]
