@@ -1460,7 +1460,8 @@ def _events(ds: Dataset, p: PageInput) -> Built:
     )
     recs, pairs = f["recommendations"], f["pairs"]
     if recs.height:
-        item = str(o["item"]) or (str(pairs["item_a"][0]) if pairs.height else "")
+        # The item headless recommended for: the one chosen, or the one the page opens on.
+        item = str(o["item"]) or next(iter(ev.pair_items(pairs)), "")
         names = {}
         if "item_name_a" in pairs.columns:
             names = dict(pairs.select("item_a", "item_name_a").iter_rows())

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats
+from lib import demo, fmt, formats, report
 from lib.analyses import events as ev
 from tests import apptest
 from tests.apptest import metric, texts
@@ -223,3 +223,14 @@ def test_the_headless_twin_recommends_for_the_item_the_page_opens_on(webshop):
         {opened, p} in [{r["item_a"], r["item_b"]} for r in pairs.iter_rows(named=True)]
         for p in partners
     )
+
+
+def test_the_report_names_the_item_its_recommendations_are_for(webshop):
+    """The report headed the web shop's list 'Viewed together with premium tool cleaner (1342)'
+    over the figures of item 1203, the one the page and the headless twin recommend for."""
+    at = page("webshop")
+    opened = at.selectbox(key="events_item").value
+    (section,) = report.report_sections(webshop, ["events"], {})
+    (block,) = [b for b in section.blocks if b.title.startswith("Viewed together with")]
+    assert block.title.endswith(f"({opened})")
+    assert f"\\({opened}\\) also viewed" in block.reading  # Markdown-escaped
