@@ -1346,13 +1346,23 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 labels=clv.HEADERS,
             )
         )
-    if alive:
-        blocks.append(Block("At risk", reading=clv.at_risk_reading(values, cur, ranking=ranking)))
+    blocks.append(
+        Block("At risk", reading=clv.at_risk_reading(values, cur, ranking=ranking))
+        if alive
+        else Block("At risk", caption=clv.NO_AT_RISK)
+    )
+    # As on the page: a calibration fit that cannot tell when customers leave reads its holdout
+    # as over this window only.
+    comparison = f["comparison"]
+    blind = comparison.filter(
+        (pl.col("model") == clv.MODELS[str(o["model"])]) & (pl.col("dropout") == "not identified")
+    )
     blocks.append(
         Block(
             "Holdout check: purchases",
             chart=charts.holdout_purchases_chart(holdout, unit),
-            reading=clv.holdout_reading(holdout, units, unit),
+            reading=clv.holdout_reading(holdout, units, unit, degenerate=blind.height > 0),
+            caption=clv.holdout_plan_note(plan, unit) if plan else "",
             table=holdout,
             # The spend columns are money (as _kind finds them), with the data's currency.
             kinds=dict.fromkeys(
@@ -1370,7 +1380,6 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 reading=clv.spend_reading(holdout, cur),
             )
         )
-    comparison = f["comparison"]
     blocks.append(
         Block(
             "Which purchase model predicts best?",

@@ -335,10 +335,7 @@ if view == "Customers":
     ui.deleted_note(ds, top["customer_id"], "listed")
     st.markdown("**At risk: valuable customers who may have left**")
     if fit.degenerate:
-        st.warning(
-            "No at-risk list: this fit cannot tell when customers leave, so every customer "
-            "looks alive. It is not a finding that nobody is at risk."
-        )
+        st.warning(clv.NO_AT_RISK)
     else:
         risky = clv.at_risk(values, 20, ranking=fit.ranks_only)
         if risky.height:

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats
+from lib import demo, fmt, formats, report
 from lib.analyses import clv
 from tests import apptest
 from tests.apptest import metric
@@ -86,6 +86,18 @@ def test_marketplace_fit_without_dropout_shows_a_warning_instead_of_p_alive_and_
     assert "look after them first" not in texts(at)
     top = at.dataframe[2].value
     assert "p_alive" not in top.columns
+    # The report says what the page says: no at-risk list, and the holdout, whose calibration
+    # fit cannot tell when customers leave either, read over its window only.
+    (section,) = report.report_sections(formats.assemble_demo("marketplace").dataset, ["clv"], {})
+    blocks = {b.title: b for b in section.blocks}
+    assert blocks["At risk"].caption == clv.NO_AT_RISK and clv.NO_AT_RISK in warnings
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    lightbulb = ":material/lightbulb: "
+    readings = [c.value.removeprefix(lightbulb) for c in at.caption if lightbulb in c.value]
+    held = blocks["Holdout check: purchases"]
+    assert "(over this window only: the fit cannot tell when customers leave)" in held.reading
+    assert held.reading in readings
+    assert held.caption in [c.value for c in at.caption]
 
 
 def test_a_p_alive_that_only_ranks_customers_gets_no_mean():

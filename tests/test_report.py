@@ -725,7 +725,9 @@ def test_a_fit_that_cannot_tell_who_leaves_reports_no_p_alive_as_the_page_shows_
     assert values["p_alive"].null_count() == values.height
     assert kpi_values(text)["clv.mean_p_alive"] is None
     assert re.search(r'data-kpi="clv.mean_p_alive"[^>]*>.*?not identified', text)
-    assert "<h3>At risk" not in text and "less likely than not" not in text
+    # No list, but the page's word on why, as the page says it.
+    assert "less likely than not" not in text
+    assert f'<h3>At risk</h3>\n<p class="caption">{clv.NO_AT_RISK}</p>' in text
 
 
 def test_report_prints_parameters_and_changes_as_the_pages_do(built):

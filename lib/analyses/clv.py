@@ -1958,6 +1958,13 @@ def most_valuable(values: pl.DataFrame, n: int = 20) -> pl.DataFrame:
     return by_value(values.top_k(n, by=["clv", "expected_purchases"]))
 
 
+# Where the fit cannot tell when customers leave (Fit.degenerate): said instead of the list.
+NO_AT_RISK = (
+    "No at-risk list: this fit cannot tell when customers leave, so every customer looks alive. "
+    "It is not a finding that nobody is at risk."
+)
+
+
 def at_risk(
     values: pl.DataFrame, n: int = 20, top_share: float = 0.2, ranking: bool = False
 ) -> pl.DataFrame:
