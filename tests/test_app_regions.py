@@ -109,7 +109,7 @@ def test_retail_reading_names_the_rank_one_region_and_its_action():
     # it is to maintain, not deprioritise (the demo plants no fall there), and not first.
     germany = table.set_index("region").loc["Germany"]
     assert germany["growth"] < 0 < germany["growth_high"]
-    assert germany["action"].startswith("maintain: small, change within chance")
+    assert germany["action"].startswith("maintain: small, no clear change")
     assert germany["rank"] > 1
 
 

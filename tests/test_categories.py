@@ -423,8 +423,8 @@ def test_a_three_order_category_with_huge_growth_does_not_lead():
     low, high = _interval([12, 12, 12], [10, 10, 10])
     assert cat.potential_reading(strict, window, "GBP") == (
         "A has the highest potential score (1.00 of 1) of the 2 categories with at least 4 "
-        f"orders: growth +20% (anywhere from {low * 100:+.0f}% to {high * 100:+.0f}%), within "
-        "chance (1st of 2, Mar–Apr 2024 vs Jan–Feb 2024)."
+        f"orders: growth +20% (anywhere from {low * 100:+.0f}% to {high * 100:+.0f}%), no clear "
+        "change (1st of 2, Mar–Apr 2024 vs Jan–Feb 2024)."
     )
 
 
@@ -534,20 +534,20 @@ def test_trend_reading_names_growth_and_falls_only_beyond_chance():
 
     assert said([0.022, -0.44, -0.1], [-0.45, -0.63, -0.3], [0.89, -0.15, 0.1]) == (
         "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew and 1 fell (B, "
-        "-44%) beyond chance; 2 changed within chance."
+        "-44%) beyond chance; 2 changed by no clear amount."
     )
     assert said([0.36, 0.5, -0.0198], [0.2, 0.1, -0.1], [0.5, 0.9, 0.06]) == (
         "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), 2 grew (B most, +50%) and "
-        "none fell beyond chance; 1 changed within chance."
+        "none fell beyond chance; 1 changed by no clear amount."
     )
     assert said([0.3, -0.3, 0.01], [-0.1, -0.6, -0.1], [0.7, 0.01, 0.1]).endswith(
-        "none grew or fell beyond chance; 3 changed within chance."
+        "none grew or fell beyond chance; 3 changed by no clear amount."
     )
     thin = _trend_table([0.3, -0.5, 0.01], [0.1, -0.7, -0.1], [0.5, -0.3, 0.1])
     thin = thin.with_columns(growth_reliable=pl.Series([True, False, True]))
     assert cat.trend_reading(monthly, thin, window).endswith(
-        "1 grew (A, +30%) and none fell beyond chance; 1 changed within chance; 1 rests on too "
-        "few orders to read."
+        "1 grew (A, +30%) and none fell beyond chance; 1 changed by no clear amount; 1 rests on "
+        "too few orders to read."
     )
 
 

@@ -330,6 +330,14 @@ def test_growth_words_show_the_two_figures_apart_or_say_about_as_fast(growth, wh
     assert regions.growth_words(growth, whole, growth, growth) == expected
 
 
+def test_growth_up_beyond_chance_but_not_clearly_by_two_percent_is_no_clear_change():
+    """The marketplace demo's SP: +14%, anywhere from +1% to +28%, was "change within chance",
+    though its interval lies above 0; it is only not clearly up by the 2% called flat."""
+    assert regions.growth_words(0.14, None, 0.01, 0.28) == (
+        "no clear change: +14% (anywhere from +1% to +28%)"
+    )
+
+
 def test_concentrated_revenue_points_past_the_top_three_only_to_regions_to_grow_or_test():
     # W 600, X 250, Y 140 hold 99% of 1,000; Z (10 orders) is to watch, so none to test.
     assert regions.metric_reading(table_of(), "revenue").endswith(
@@ -786,7 +794,7 @@ def test_real_olist_says_faster_than_the_whole_only_beyond_chance():
     pe = row(ranked, "PE")
     assert (pe["growth_low"], pe["growth_high"]) == pytest.approx((low, high))
     assert whole < low < 0.02  # above the whole beyond chance, its own growth within chance
-    assert pe["action"].startswith("test: small, ahead of the whole (+114% vs -27%; its own ")
+    assert pe["action"].startswith("test: small, ahead of the whole (+114% vs -27%; on its own ")
     reading = regions.priority_reading(ranked)
     assert "DF" not in reading and "ES" not in reading and "CE" not in reading
     assert "Also growing faster than the whole: PE." in reading
@@ -871,7 +879,7 @@ def test_retail_demo_germany_changes_within_chance_and_is_not_ranked_first():
     low, high = _invoice_interval(raw, "Germany", lines["at"].max())
     assert (germany["growth_low"], germany["growth_high"]) == pytest.approx((low, high))
     assert germany["action"] == (
-        f"maintain: small, change within chance: {fmt.change(expected['Germany'])} (anywhere "
+        f"maintain: small, no clear change: {fmt.change(expected['Germany'])} (anywhere "
         f"from {fmt.change(low)} to {fmt.change(high)})"
     )
     assert uk["action"] == f"defend: large, shrinking ({fmt.change(expected['United Kingdom'])})"
@@ -928,7 +936,7 @@ def test_the_growth_reading_leaves_out_growth_from_too_few_orders_and_says_so():
     )
     assert regions.metric_reading(rising, "growth").endswith(
         "3 grew (Z fastest, +100%) and none shrank beyond chance; all regions together +30%; 1 "
-        "changed within chance."
+        "changed by no clear amount."
     )
 
 

@@ -533,7 +533,7 @@ def _component_text(name: str, row: Mapping, place: str, window: GrowthWindow) -
         if trend.rose(low) or trend.fell(high):
             return f"growth {fmt.change(row['growth'])} ({place}, {window.describe()})"
         said = trend.spread(row["growth"], low, high)
-        return f"growth {said}, within chance ({place}, {window.describe()})"
+        return f"growth {said}, no clear change ({place}, {window.describe()})"
     if name == "share":
         return f"{fmt.pct(row['share'])} of revenue ({place})"
     if name == "review":
@@ -699,7 +699,7 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
     thin = shown.filter(~pl.col("_read")).height
     within = shown.height - grew.height - fell.height - thin
     if within:
-        text += f"; {within} changed within chance"
+        text += f"; {within} changed by no clear amount"
     if thin:
         text += f"; {thin} {'rests' if thin == 1 else 'rest'} on too few orders to read"
     return text + "."

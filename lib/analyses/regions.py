@@ -480,11 +480,12 @@ def growth_words(
     'shrinking (-31%)' when it fell beyond chance; 'growing faster than the whole (+54% vs
     +15%)' when it grew beyond chance and the interval lies above the whole data's growth
     (plain 'growing (+23%)' without a whole-data figure); 'ahead of the whole (+114% vs -27%;
-    its own change within chance: ...)' when it is above the whole beyond chance and up FLAT
-    or more, but its own growth is within chance; 'growing slower than the whole (+5% vs
+    on its own no clear change: ...)' when it is above the whole beyond chance and up FLAT or
+    more, but its own growth is not clearly beyond FLAT; 'growing slower than the whole (+5% vs
     +12%)' when the interval lies below the whole's; 'growing, as fast as the whole within
     chance (+14% vs +15%)' otherwise when it grew; 'flat (+1.0%)' when the whole interval is
-    within FLAT; else 'change within chance: +39% (anywhere from -60% to +378%)'. The two
+    within FLAT; else 'no clear change: +39% (anywhere from -60% to +378%)' (within chance, or
+    beyond it but not clearly beyond FLAT). The two
     figures get as many decimals (up to 2) as they need to read differently; 'no growth
     figure' when unknown.
     """
@@ -502,7 +503,7 @@ def growth_words(
     if ahead and rose:
         return f"growing faster than the whole ({pair})"
     if ahead:
-        return f"ahead of the whole ({pair}; its own {_within(growth, low, high)})"
+        return f"ahead of the whole ({pair}; on its own {_within(growth, low, high)})"
     if not rose:
         return _within(growth, low, high)
     if high is not None and high < whole:
@@ -511,11 +512,12 @@ def growth_words(
 
 
 def _within(growth: float, low: float | None, high: float | None) -> str:
-    """'flat (+1.0%)' when the whole interval lies within FLAT either way, else 'change within
-    chance: +39% (anywhere from -60% to +378%)'."""
+    """'flat (+1.0%)' when the whole interval lies within FLAT either way, else 'no clear
+    change: +39% (anywhere from -60% to +378%)': within chance, or up or down beyond it but
+    not clearly by FLAT or more (Olist's SP, +14%, anywhere from +1% to +28%)."""
     if low is not None and high is not None and low > -FLAT and high < FLAT:
         return f"flat ({fmt.change(growth, 1)})"
-    return f"change within chance: {trend.spread(growth, low, high)}"
+    return f"no clear change: {trend.spread(growth, low, high)}"
 
 
 def _faster(region: Mapping, whole: float | None) -> bool:
@@ -800,7 +802,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             f"Over the last {fmt.counted(months, 'month')} against the {months} before, "
             f"{named(grew, 'grew', ' fastest')} and {named(fell, 'shrank', ' most')} beyond "
             f"chance; all regions together {fmt.change(whole['growth'])}"
-            + (f"; {within} changed within chance" if within else "")
+            + (f"; {within} changed by no clear amount" if within else "")
             + (
                 f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in either "
                 f"compared window {'is' if few == 1 else 'are'} left out: "
