@@ -287,6 +287,15 @@ def region(**figures) -> dict:
             "grow: large, growing faster than the whole (+30% vs +20%)",
         ),
         ({"region": regions.NO_REGION}, "watch: no region recorded"),
+        # Olist's SE: 3 orders, then 11: the earlier window is the thin one, not the recent.
+        (
+            {"share": 0.1, "growth": 2.67, "growth_reliable": False},
+            "watch: fewer than 20 orders in a compared window for a growth figure",
+        ),
+        (
+            {"growth": 2.67, "growth_reliable": False},
+            "defend: large, fewer than 20 orders in a compared window for a growth figure",
+        ),
         (
             {"growth": -0.4, "repeat_change": -0.03},
             "retain: large, shrinking (-40%), returning-customer orders down 3 points",

@@ -585,7 +585,7 @@ def region_action(
     large = (region.get("share") or 0.0) >= 1 / regions
     growth, overall = region.get("growth"), whole.get("growth")
     if growth is not None and region.get("growth_reliable") is False:
-        few = "too few recent orders for a growth figure"
+        few = f"fewer than {MIN_ORDERS} orders in a compared window for a growth figure"
         return f"defend: large, {few}" if large else f"watch: {few}"
     if growth is None:
         return "defend: large, no growth figure" if large else "watch: no growth figure"
