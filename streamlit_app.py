@@ -71,7 +71,7 @@ with st.sidebar:
         st.caption(
             f"**{fmt.plain(ds.name)}** · {tables} table{'s' if tables != 1 else ''}"
             + (f" · {ds.currency}" if ds.currency else "")
-            + (f"  \n{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span else "")
+            + (f"  \n{fmt.day(span[0])} – {fmt.day(span[1])}" if span else "")
         )
         exports.sidebar(ds)
     except Exception:  # a broken data set is explained on the pages, never as a traceback

@@ -1929,7 +1929,7 @@ def render_html(
         f"{html.escape(ds.name)} · {html.escape(dates)}"
         + (f" · amounts in {html.escape(ds.currency)}" if ds.currency else "")
         + f' · fingerprint <span class="fingerprint">{short}</span>'
-        f" · made {made_at:%d %b %Y %H:%M}</p>",
+        f" · made {fmt.day(made_at)} {made_at:%H:%M}</p>",
     ]
     if notes:
         head.append(

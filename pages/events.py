@@ -28,8 +28,8 @@ exports.page_tools("events", ds)
 check = links.Checks("events", ds)
 first, last = events["event_at"].min(), events["event_at"].max()
 st.caption(
-    f"{events.height:,} events by {events['user_id'].n_unique():,} users from {first:%d %b %Y} to "
-    f"{last:%d %b %Y}."
+    f"{events.height:,} events by {events['user_id'].n_unique():,} users from {fmt.day(first)} to "
+    f"{fmt.day(last)}."
 )
 
 status = ui.cached(ev.daily_status)(ds.key, events)

@@ -149,8 +149,8 @@ if customers.height == 0:
         "No customer has a purchase in this data (only returns, free lines or lines without a "
         "customer id), so there is no one to score."
         if as_of > last_day
-        else f"No customer ordered before {as_of:%d %b %Y}: move the as-of date after the first "
-        f"order (the data runs to {last_day:%d %b %Y})."
+        else f"No customer ordered before {fmt.day(as_of)}: move the as-of date after the first "
+        f"order (the data runs to {fmt.day(last_day)})."
     )
     st.stop()
 

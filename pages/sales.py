@@ -116,7 +116,7 @@ history = ui.cached(sales.order_table)(scope_key, scope)
 period_key = f"{scope_key}|{start}|{end}"
 days = ui.cached(sales.daily, "Summing revenue per day…")(scope_key, history)
 if not days["day"].is_between(start, end).any():
-    st.info(f"No orders between {start:%d %b %Y} and {end:%d %b %Y}: widen the dates.")
+    st.info(f"No orders between {fmt.day(start)} and {fmt.day(end)}: widen the dates.")
     st.stop()
 
 # --- KPIs -------------------------------------------------------------------------------------
@@ -129,10 +129,10 @@ deltas = [
     sales.kpi_delta(m, v, p) for m, v, p in figures.select("metric", "value", "previous").rows()
 ]
 if any(deltas):
-    against = f"Change against {prev_start:%d %b %Y} – {prev_end:%d %b %Y}."
+    against = f"Change against {fmt.day(prev_start)} – {fmt.day(prev_end)}."
 elif figures["previous"].is_not_null().any():  # covered, but nothing sold then
     against = (
-        f"No change shown: nothing was sold from {prev_start:%d %b %Y} to {prev_end:%d %b %Y}, "
+        f"No change shown: nothing was sold from {fmt.day(prev_start)} to {fmt.day(prev_end)}, "
         "the previous period of equal length."
     )
 else:

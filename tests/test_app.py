@@ -428,3 +428,25 @@ def test_every_segmented_control_keeps_a_choice_when_its_choice_is_clicked_again
                 if not (required and getattr(required[0].value, "value", None) is True):
                     loose.append(f"{path.name}:{node.lineno}")
     assert loose == []
+
+
+PADDED_DAY = re.compile(r"\b0[1-9] (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}")
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"), [("retail", "pages/sales.py"), ("webshop", "pages/events.py")]
+)
+def test_dates_read_as_the_tables_write_them_in_the_sidebar_and_the_headlines(kind, path):
+    """'01 Dec 2022 – 09 Dec 2023' in the sidebar and '03 Jan 2023' in headlines where the
+    tables and readings write '1 Dec 2022' (fmt.day)."""
+    at = page(kind, path)
+    said = " ".join(
+        [c.value for c in at.caption]
+        + [c.value for c in at.sidebar.caption]
+        + [i.value for i in at.info]
+        + [m.value for m in at.markdown]
+    )
+    assert not PADDED_DAY.findall(said), PADDED_DAY.findall(said)
+    lines = formats.assemble_demo(kind).dataset.tables["lines"]
+    first, last = lines["ordered_at"].min(), lines["ordered_at"].max()
+    assert f"{fmt.day(first)} – {fmt.day(last)}" in " ".join(c.value for c in at.sidebar.caption)

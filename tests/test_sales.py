@@ -257,7 +257,7 @@ def test_revenue_reading_reads_no_trend_from_a_last_period_the_export_thins_out_
     series = pl.DataFrame(
         {
             "period": [date(2018, 8, 13), date(2018, 8, 20), date(2018, 8, 27), date(2018, 9, 3)],
-            "label": [f"week of {d} Aug 2018" for d in (13, 20, 27)] + ["week of 03 Sep 2018"],
+            "label": [f"week of {d} Aug 2018" for d in (13, 20, 27)] + ["week of 3 Sep 2018"],
             "revenue": [7500.0, 7811.0, 721.0, 145.0],
             "orders": [70, 62, 6, 1],
             "partial": [False, False, False, True],
@@ -267,7 +267,7 @@ def test_revenue_reading_reads_no_trend_from_a_last_period_the_export_thins_out_
     assert sales.revenue_reading(series, "week", "BRL").endswith(
         "the last full week, week of 27 Aug 2018, was down 91% on the week before, on 6 orders "
         "against a typical 62: the data likely thins out before its end, so this is no trend. "
-        "Week of 03 Sep 2018 is partial (the data does not cover the whole period): not a "
+        "Week of 3 Sep 2018 is partial (the data does not cover the whole period): not a "
         "collapse."
     )
 

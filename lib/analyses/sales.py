@@ -256,8 +256,8 @@ def _period_label(grain: str) -> pl.Expr:
     if grain == "month":
         return period.dt.strftime("%b %Y")
     if grain == "week":
-        return pl.lit("week of ") + period.dt.strftime("%d %b %Y")
-    return period.dt.strftime("%a %d %b %Y")
+        return pl.lit("week of ") + period.dt.strftime("%-d %b %Y")
+    return period.dt.strftime("%a %-d %b %Y")
 
 
 def daily(orders: pl.DataFrame) -> pl.DataFrame:

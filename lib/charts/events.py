@@ -9,7 +9,7 @@ from lib import fmt
 from lib.charts import ACCENT, MUTED, PALETTE, count_axis, pct_axis
 from lib.charts.memo import memo
 
-_DATE = "%d %b %Y"
+_DATE = "%-d %b %Y"  # d3's unpadded day, as fmt.day writes it
 _FLAG = "#ef4444"
 
 

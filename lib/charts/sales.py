@@ -17,7 +17,8 @@ from lib.charts import (
 from lib.charts.memo import memo
 
 _MONEY = ",.0f"
-_TIME_FORMAT = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y"}
+# d3's "%-d": the day unpadded, as fmt.day writes it ("6 Dec 2010").
+_TIME_FORMAT = {"day": "%-d %b %Y", "week": "%-d %b %Y", "month": "%b %Y"}
 
 
 @memo
