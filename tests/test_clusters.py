@@ -938,3 +938,28 @@ def test_separated_groups_cut_along_one_symmetric_feature_are_no_slices():
     points, _ = blobs()
     diag = cl.cluster_diagnostics(points, names=("x", "y"))
     assert "slices" not in diag.reason
+
+
+def test_the_profile_reading_names_a_cluster_once_when_it_brings_most_and_spends_least():
+    """Olist at k = 2, log off: “Typical customers” are 93.3% and bring most revenue, and spend
+    least each; the reading named them twice ('“Typical customers” … ; “typical customers”
+    spend least')."""
+    profiles = pl.DataFrame(
+        {
+            "cluster": [1, 2],
+            "name": ["typical customers", "big spenders"],
+            "customers": [933, 67],
+            "customer_share": [0.933, 0.067],
+            "revenue_share": [0.7, 0.3],
+            "revenue_per_customer": [75.0, 447.76],
+        }
+    )
+    assert cl.profile_reading(profiles, "GBP") == (
+        "“Typical customers” (cluster 1) are 93.3% of customers and bring 70.0% of net revenue, "
+        "though each spends least, £75 per customer."
+    )
+    other = profiles.with_columns(pl.Series("revenue_share", [0.3, 0.7]))
+    assert cl.profile_reading(other, "GBP") == (
+        "“Big spenders” (cluster 2) are 6.7% of customers and bring 70.0% of net revenue; "
+        "“typical customers” spend least, £75 per customer."
+    )

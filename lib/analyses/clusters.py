@@ -1088,9 +1088,14 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
     text = (
         f"“{fmt.plain(best['name'].capitalize())}” (cluster {best['cluster']}) are "
         f"{fmt.pct(best['customer_share'])} of customers and bring "
-        f"{fmt.pct(best['revenue_share'])} of net revenue; “{fmt.plain(smallest['name'])}” "
-        "spend least, "
-        f"{fmt.money(smallest['revenue_per_customer'], currency)} per customer."
+        f"{fmt.pct(best['revenue_share'])} of net revenue"
+    )
+    least = f"{fmt.money(smallest['revenue_per_customer'], currency)} per customer"
+    # The cluster that brings most can be the one that spends least each (many small buyers).
+    text += (
+        f", though each spends least, {least}."
+        if smallest["cluster"] == best["cluster"]
+        else f"; “{fmt.plain(smallest['name'])}” spend least, {least}."
     )
     few = profiles.filter(small(pl.col("customers"), int(profiles["customers"].sum())))
     if few.height:
