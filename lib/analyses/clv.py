@@ -1314,8 +1314,9 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 DROPOUT_CHECK,
                 f"{fmt.pct(share)} per purchase",
                 "caution",
-                f"{fit.label} pins down the average chance of leaving, not how it differs between "
-                "customers: with every customer ten times more alike the data fits "
+                f"{fit.label} finds the average chance of leaving roughly (a quarter or four times "
+                "its odds fit clearly worse), not how it differs between customers: with every "
+                "customer ten times more alike the data fits "
                 + (
                     f"as well or better (a log-likelihood {fmt.significant(-fit.spread_gap, 2)} "
                     "higher)"
