@@ -1591,3 +1591,31 @@ def test_comparison_reading_suggests_only_a_model_no_worse_on_the_total_and_iden
     assert "keep it, and read its totals" in blind
     better = clv.comparison_reading(table(-0.05, "identified"), 39.0, "weeks", "BG/NBD")
     assert better.endswith("BG/NBD, which the figures above use, predicts worse: try MBG/NBD.")
+
+
+def test_a_weak_spend_correlation_on_a_few_dozen_buyers_is_no_agreement(olist_lines):
+    """Olist's 42 repeat buyers: frequency and average spend correlate at -0.00, but Fisher's
+    95% interval on 42 runs past ±0.3 either way: it was read as 'the data agrees'."""
+    from scipy.stats import pearsonr
+
+    summary = clv.customer_summary(clv.purchase_lines(olist_lines).lines, "weeks")
+    rows = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
+    n = rows.height
+    r = pearsonr(rows["frequency"].to_numpy(), rows["monetary_value"].to_numpy()).statistic
+    half = 1.959963984540054 / np.sqrt(n - 3)
+    low, high = np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half)
+    assert n == 42 and abs(r) < 0.3 and low < -0.3 < 0.3 < high
+    check = clv.sufficiency(summary, clv.purchase_lines(olist_lines).dropped)
+    row = check.filter(pl.col("check") == "Frequency vs spend correlation").row(0, named=True)
+    assert (row["value"], row["verdict"]) == (f"{r:+.2f}", "caution")
+    assert row["note"] == (
+        "Gamma-Gamma assumes spend does not depend on how often one buys; on 42 repeat buyers "
+        f"the correlation could be anywhere from {low:+.2f} to {high:+.2f} (95% interval): too "
+        "few to tell whether it holds."
+    )
+    # 691 repeat buyers (the retail demo): the interval stays within ±0.3, so the data agrees.
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    bought = clv.purchase_lines(lines)
+    retail = clv.sufficiency(clv.customer_summary(bought.lines, "weeks"), bought.dropped)
+    row = retail.filter(pl.col("check") == "Frequency vs spend correlation").row(0, named=True)
+    assert row["verdict"] == "good" and row["note"].endswith("the data agrees.")

@@ -1445,14 +1445,28 @@ def sufficiency(
     if spenders >= 3:
         corr = 0.0 if corr is None or not math.isfinite(corr) else float(corr)
         strong = abs(corr) >= 0.3
+        # Fisher's 95% interval of the correlation: on a few dozen buyers a weak figure cannot
+        # rule out a strong one (Olist's 42: -0.00, anywhere from -0.31 to +0.30).
+        low, high = (
+            (math.tanh(math.atanh(corr) + s * stats.Z95 / math.sqrt(spenders - 3)) for s in (-1, 1))
+            if spenders > 3 and abs(corr) < 1
+            else (-1.0, 1.0)
+        )
+        unsure = not strong and (low <= -0.3 or high >= 0.3)
+        note = "Gamma-Gamma assumes spend does not depend on how often one buys; " + (
+            "this data says it does, so treat spend estimates with care."
+            if strong
+            else f"on {fmt.counted(spenders, 'repeat buyer')} the correlation could be anywhere "
+            f"from {low:+.2f} to {high:+.2f} (95% interval): too few to tell whether it holds."
+            if unsure
+            else "the data agrees."
+        )
         rows.append(
             (
                 "Frequency vs spend correlation",
                 f"{corr:+.2f}",
-                "caution" if strong else "good",
-                "Gamma-Gamma assumes spend does not depend on how often one buys; "
-                + ("this data says it does, so treat spend estimates with care." if strong else "")
-                + ("" if strong else "the data agrees."),
+                "caution" if strong or unsure else "good",
+                note,
             )
         )
     zero = int(summary["zero_value_purchases"].sum()) if n else 0
