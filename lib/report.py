@@ -1139,8 +1139,16 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
             "Cohort heatmap",
             chart=charts.retention_heatmap(matrix, metric, relative, grain, ds.currency),
             reading=cohorts.best_worst_reading(matrix, grain, metric),
-            caption=f"Blank cells: {grain}s the data does not reach yet for that cohort "
-            f"(unknown, not zero). {cohorts.left_out_note(first, early, grain)}",
+            caption=" ".join(
+                said
+                for said in (
+                    f"Blank cells: {grain}s the data does not reach yet for that cohort "
+                    "(unknown, not zero).",
+                    charts.floor_note(matrix, relative),
+                    cohorts.left_out_note(first, early, grain),
+                )
+                if said
+            ),
         )
     ]
     if curve.filter(pl.col("period_index") > 0).height:

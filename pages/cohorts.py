@@ -141,17 +141,11 @@ def cohort_tables() -> None:
     st.subheader("Cohort heatmap")
     ui.chart(charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch")
     ui.reading(cohorts.best_worst_reading(matrix, grain, metric))
-    pale = charts.floored(matrix, relative)
     st.caption(
         f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
         f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
         "it is the first purchase itself."
-        + (
-            f" The colours run to {fmt.pct(charts.SCALE_FLOOR, 0)} although the highest cell is "
-            f"{fmt.pct(pale)}, so that a few customers coming back look as few as they are."
-            if pale is not None
-            else ""
-        )
+        + f" {charts.floor_note(matrix, relative)}".rstrip()
         + f" {cohorts.left_out_note(first, early, grain)}"
         + (
             f" Cell labels are hidden beyond {charts.LABELLED_COLUMNS} {grain}s: hover for values "

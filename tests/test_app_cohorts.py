@@ -305,6 +305,11 @@ def test_real_olist_page_reads_tiny_retention_as_tiny_and_warns_that_nearly_all_
     assert top == pytest.approx(2 / 176)
     at = apptest.files_page({t.name: t.frame for t in tables}, "cohorts", "olist")
     assert f"The colours run to 10% although the highest cell is {fmt.pct(top)}," in texts(at)
+    # The report's heatmap caption says it too.
+    (section,) = report.report_sections(formats.assemble(tables).dataset, ["cohorts"], {})
+    assert f"The colours run to 10% although the highest cell is {fmt.pct(top)}," in (
+        section.blocks[0].caption
+    )
     per = days.group_by("customer_unique_id").len()
     warned = " ".join(w.value for w in at.warning)
     assert (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib import fmt
 from lib.analyses.cohorts import FEW_COHORTS
 from lib.charts import ACCENT, MUTED, either, money_expr, money_title, pct_axis, pct_digits
 from lib.charts.memo import memo
@@ -28,6 +29,17 @@ def floored(matrix: pl.DataFrame, relative: bool) -> float | None:
     SCALE_FLOOR (relative values, some observed, all below it), else None."""
     top = _highest(matrix)
     return top if relative and top is not None and top < SCALE_FLOOR else None
+
+
+def floor_note(matrix: pl.DataFrame, relative: bool) -> str:
+    """The caption's sentence on a floored colour scale (`floored`), "" when it is not."""
+    pale = floored(matrix, relative)
+    if pale is None:
+        return ""
+    return (
+        f"The colours run to {fmt.pct(SCALE_FLOOR, 0)} although the highest cell is "
+        f"{fmt.pct(pale)}, so that a few customers coming back look as few as they are."
+    )
 
 
 def _value_format(metric: str, relative: bool, small: bool) -> str:
