@@ -218,7 +218,9 @@ def test_real_online_retail_page_matches_the_headless_command():
     assert roi["roi"].notna().all()
 
 
-def test_real_olist_page_says_orders_stop_shaping_clusters_when_under_one_percent_repeat():
+def olist_uploaded() -> tuple[AppTest, list]:
+    """The page on the real Olist subset's orders, items, customers and reviews, uploaded through
+    the Data page as a user would, and the files' paths."""
     folder = shared_file("olist/subset_cab-g_8135_orders")
     names = ("orders", "order_items", "customers", "order_reviews")
     paths = [folder / f"olist_{n}_dataset.csv.gz" for n in names]
@@ -226,6 +228,11 @@ def test_real_olist_page_says_orders_stop_shaping_clusters_when_under_one_percen
     for path in paths:
         at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
     at.switch_page(PAGE).run()
+    return at, paths
+
+
+def test_real_olist_page_says_orders_stop_shaping_clusters_when_under_one_percent_repeat():
+    at, paths = olist_uploaded()
     assert not at.exception, at.exception
     tables = [t for p in paths for t in io.read_path(p)]
     lines = formats.assemble(tables).dataset.tables["lines"]
@@ -287,13 +294,7 @@ def test_the_suggested_k_never_leaves_a_cluster_the_page_calls_a_handful():
 
 
 def test_real_olist_with_the_log_off_reads_its_silhouette_as_slices_of_spend():
-    folder = shared_file("olist/subset_cab-g_8135_orders")
-    names = ("orders", "order_items", "customers", "order_reviews")
-    paths = [folder / f"olist_{n}_dataset.csv.gz" for n in names]
-    at = apptest.page("files", "pages/data.py")
-    for path in paths:
-        at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
-    at.switch_page(PAGE).run()
+    at, paths = olist_uploaded()
     at.toggle(key="clusters_log").set_value(False).run()
     assert not at.exception, at.exception
     assert metric(at, "Suggested k").value == "2"

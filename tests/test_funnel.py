@@ -659,19 +659,25 @@ def test_real_wins_per_sr_match_plain_polars(real):
     assert got["deals"].sum() == 842
 
 
+def raw_timed_deals(raw_leads: pl.DataFrame, raw_deals: pl.DataFrame) -> pl.DataFrame:
+    """The raw closed deals with their leads and `days` from first contact to the win (calendar
+    dates; null for a deal won before its first contact), read apart from lib."""
+    days = (
+        pl.col("won_date").str.slice(0, 10).str.to_date()
+        - pl.col("first_contact_date").str.slice(0, 10).str.to_date()
+    ).dt.total_days()
+    return raw_deals.join(raw_leads, on="mql_id").with_columns(
+        pl.when(days >= 0).then(days).alias("days")
+    )
+
+
 def independent_routes(raw_leads: pl.DataFrame, raw_deals: pl.DataFrame, min_count: int) -> dict:
     """{(role, value): (rep routed to, rep to avoid)} of the raw files, computed apart from
     lib: a rep with at least `min_count` timed deals of a kind is routed to when two reps or
     more are, the kind is no catch-all, and the rep's median is a day or more below all reps'
     with the order-statistic 95% interval of it (scipy's binomial) wholly below too; the rep to
     avoid is the slowest whose interval lies wholly above all reps' median."""
-    days = (
-        pl.col("won_date").str.slice(0, 10).str.to_date()
-        - pl.col("first_contact_date").str.slice(0, 10).str.to_date()
-    ).dt.total_days()
-    deals = raw_deals.join(raw_leads, on="mql_id").with_columns(
-        pl.when(days >= 0).then(days).alias("days")
-    )
+    deals = raw_timed_deals(raw_leads, raw_deals)
     out = {}
     for role, rep, kind in (("SR", "sr_id", "lead_type"), ("SDR", "sdr_id", "business_segment")):
         frame = deals.with_columns(pl.col(kind).fill_null("unknown"))
@@ -737,13 +743,7 @@ def test_real_routing_note_counts_every_lead_type_and_segment(real_ds):
     deals."""
     ds, raw_leads, raw_deals = real_ds
     routes = funnel.headless(ds)["routing"]
-    days = (
-        pl.col("won_date").str.slice(0, 10).str.to_date()
-        - pl.col("first_contact_date").str.slice(0, 10).str.to_date()
-    ).dt.total_days()
-    deals = raw_deals.join(raw_leads, on="mql_id").with_columns(
-        pl.when(days >= 0).then(days).alias("days")
-    )
+    deals = raw_timed_deals(raw_leads, raw_deals)
     kinds, too_few = 0, 0
     for rep, kind in (("sr_id", "lead_type"), ("sdr_id", "business_segment")):
         frame = deals.with_columns(pl.col(kind).fill_null("unknown"))

@@ -691,7 +691,9 @@ def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
         assert got["customers"] == want["customers"], state
 
 
-def test_real_olist_sao_paulo_falls_31_percent_and_its_action_says_shrinking():
+def olist_regions() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The real Olist subset's regions table (headless) and its raw item lines with their order's
+    purchase time and customer state, read with plain polars."""
     paths = [
         shared_file(OLIST + f)
         for f in (
@@ -702,19 +704,19 @@ def test_real_olist_sao_paulo_falls_31_percent_and_its_action_says_shrinking():
         )
     ]
     ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
-    ranked = regions.headless(ds)["regions"]
-
     orders, items, customers = raw_olist(paths)
-    lines = (
-        items.join(
-            orders.select("order_id", "customer_id", "order_purchase_timestamp"), on="order_id"
-        )
-        .join(customers.select("customer_id", "customer_state"), on="customer_id")
-        .select(
-            pl.col("customer_state").alias("key"),
-            pl.col("order_purchase_timestamp").str.to_datetime().alias("at"),
-            pl.col("price").cast(pl.Float64).alias("revenue"),
-        )
+    lines = items.join(
+        orders.select("order_id", "customer_id", "order_purchase_timestamp"), on="order_id"
+    ).join(customers.select("customer_id", "customer_state"), on="customer_id")
+    return regions.headless(ds)["regions"], lines
+
+
+def test_real_olist_sao_paulo_falls_31_percent_and_its_action_says_shrinking():
+    ranked, raw = olist_regions()
+    lines = raw.select(
+        pl.col("customer_state").alias("key"),
+        pl.col("order_purchase_timestamp").str.to_datetime().alias("at"),
+        pl.col("price").cast(pl.Float64).alias("revenue"),
     )
     monthly = lines.group_by("key", pl.col("at").dt.truncate("1mo").alias("month")).agg(
         pl.col("revenue").sum()
@@ -730,10 +732,7 @@ def test_real_olist_sao_paulo_falls_31_percent_and_its_action_says_shrinking():
         assert "growing" not in r["action"], r["region"]
     # Growth from fewer than 20 orders in either compared window is noise: shown, but no action
     # or reading rests on it (SE: 3 orders, then 11, "+388%"; MT: 9, then 13).
-    dated = items.join(
-        orders.select("order_id", "customer_id", "order_purchase_timestamp"), on="order_id"
-    ).join(customers.select("customer_id", "customer_state"), on="customer_id")
-    window = dated.with_columns(
+    window = raw.with_columns(
         pl.col("order_purchase_timestamp").str.to_datetime().dt.truncate("1mo").alias("month")
     ).filter(pl.col("month").is_between(datetime(2018, 3, 1), datetime(2018, 8, 1)))
     june = pl.col("month") >= datetime(2018, 6, 1)
@@ -756,24 +755,9 @@ def test_real_olist_says_faster_than_the_whole_only_beyond_chance():
     """Audit: 'Also growing faster than the whole: DF, ES, CE and MT' came from about 20 orders
     a quarter, every interval including the whole's -27% (one ES order is half of its last
     quarter). PE's +114% is above the whole beyond chance, though its own growth is not."""
-    paths = [
-        shared_file(OLIST + f)
-        for f in (
-            "olist_orders_dataset.csv.gz",
-            "olist_order_items_dataset.csv.gz",
-            "olist_customers_dataset.csv.gz",
-            "olist_order_reviews_dataset.csv.gz",
-        )
-    ]
-    ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
-    ranked = regions.headless(ds)["regions"]
-    orders, items, customers = raw_olist(paths)
+    ranked, raw = olist_regions()
     per_order = (
-        items.join(
-            orders.select("order_id", "customer_id", "order_purchase_timestamp"), on="order_id"
-        )
-        .join(customers.select("customer_id", "customer_state"), on="customer_id")
-        .with_columns(
+        raw.with_columns(
             pl.col("order_purchase_timestamp").str.to_datetime().dt.truncate("1mo").alias("m"),
             pl.col("price").cast(pl.Float64),
         )
