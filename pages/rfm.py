@@ -520,8 +520,8 @@ else:
         "to_segment", keep="first", maintain_order=True
     )
     if actions.height:
-        # Each segment's size at the as-of date: a handful of customers is no campaign.
-        sizes = dict(summary.select("segment", "customers").iter_rows())
+        # Each destination's size in the movement (gone included): a handful is no campaign.
+        sizes = dict(table.group_by("to_segment").agg(pl.col("customers").sum()).iter_rows())
         st.markdown(
             f"**Suggested action, by segment at {fmt.day(as_of)}**\n\n"
             + "\n".join(

@@ -295,6 +295,20 @@ def test_movement_follows_every_customer_from_a_quarter_before_the_as_of_date(ki
     assert f"{expected_moves(kind, first, as_of)['gone']:,} of the" in reading
 
 
+def test_the_gone_customers_action_counts_them():
+    """'gone' is no segment at the as-of date: its action read 'Only 0 customers: look at them one
+    by one' over the retail demo's 835 gone customers."""
+    at = movement_view(page("retail"))
+    lines, _ = demo_lines("retail")
+    as_of = lines["ordered_at"].max().date() + timedelta(days=1)
+    gone = expected_moves("retail", at.date_input(key="rfm_move_from").value, as_of)["gone"]
+    assert gone >= 20
+    said = " ".join(m.value for m in at.markdown)
+    assert "**gone**:" in said and "Only 0 customers" not in said
+    line = next(x for x in said.split("\n") if x.startswith("- **gone**:"))
+    assert "Only" not in line  # hundreds of customers: a campaign, no caution
+
+
 def test_changing_the_earlier_date_changes_the_movements():
     at = movement_view(page("retail"))
     before = movement_table(at)

@@ -133,12 +133,15 @@ def test_dates_must_be_in_order_and_default_to_a_quarter_before_the_day_after_th
 
 def test_reading_counts_arrivals_and_departures_and_names_the_largest_move():
     moved = movement.segment_movement(SHOP, FIRST, SECOND, rfm.default_rules(3), bins=3)
+    # One customer moved: no shift to act on; ten days: gone means no order in them.
     assert movement.movement_reading(moved, "GBP") == (
-        "From 11 Jan 2024 to 21 Jan 2024: 1 new customers bought for the first time and 2 of "
-        "the 5 earlier customers placed no order (gone); the largest move between segments is "
-        "about to sleep → need attention (1, 100.0% of them). F cannot separate customers: "
-        "60.0% bought once, and their F scores 1–2 are arbitrary (row order, not behaviour). So "
-        "the moves between segments say little, and no action is suggested."
+        "From 11 Jan 2024 to 21 Jan 2024: 1 new customer bought for the first time and 2 of "
+        "the 5 earlier customers placed no order (gone); no move between segments reaches 20 "
+        "customers (the largest, about to sleep → need attention, has 1). Over 10 days most "
+        "customers place no order anyway: gone here means no order in that window, not lost. F "
+        "cannot separate customers: 60.0% bought once, and their F scores 1–2 are arbitrary (row "
+        "order, not behaviour). So the moves between segments say little, and no action is "
+        "suggested."
     )
     assert moved.movements["action"].null_count() == moved.movements.height
 
@@ -356,3 +359,41 @@ def test_purchases_as_of_a_day_are_netted_only_by_cancellations_before_it():
         cut = SHOP.filter(pl.col("ordered_at") < datetime.combine(day, datetime.min.time()))
         by_hand = rfm.customer_table(cut, day, clean=True).customers
         assert table.equals(by_hand)
+
+
+def test_the_reading_calls_a_move_matched_by_its_reverse_no_shift():
+    """Online Retail at the default dates: 177 champions → loyal customers and 177 back, read
+    as 'the largest move' (picked from the tie by name); 40 one way and 12 back is a move."""
+
+    def reading(there: int, back: int) -> str:
+        table = pl.DataFrame(
+            {
+                "from_segment": ["champions", "loyal customers", "champions"],
+                "to_segment": ["loyal customers", "champions", "champions"],
+                "customers": [there, back, 300],
+                "share": [there / 500, back / 200, 0.6],
+                "revenue_before": [0.0, 0.0, 0.0],
+            }
+        )
+        moved = movement.Movement(date(2011, 9, 10), date(2011, 12, 10), table, table, ())
+        return movement.movement_reading(moved, "GBP")
+
+    assert (
+        "the largest moves between segments, champions → loyal customers and back, are 177 "
+        "each way: no net shift." in reading(177, 177)
+    )
+    assert (
+        "the largest move between segments is champions → loyal customers (40, 8.0% of "
+        "them, against 12 the other way)." in reading(40, 12)
+    )
+    assert "Over" not in reading(40, 12)  # 91 days: long enough for 'gone' to mean something
+
+
+def test_a_score_heaped_at_the_earlier_date_is_said_of_that_date():
+    """Compared with 2 Dec 2022 the retail demo's six customers all last bought the day before:
+    the warning said '1 day before the as-of date' (10 Dec 2023)."""
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    moved = movement.segment_movement(lines, date(2022, 12, 2), date(2023, 12, 10))
+    said = [rfm.degenerate_warning(d, "GBP") for d in moved.degenerate]
+    assert any("last bought 1 day before 2 Dec 2022" in s for s in said), said
+    assert not any("before the as-of date" in s and "1 day" in s for s in said)

@@ -176,13 +176,15 @@ class Degenerate:
     """A dimension on which most customers (more than DEGENERATE_SHARE) share one value, so
     that its quantile scores cannot separate them: `share` of customers (0..1) have `value`, and
     `scores` are the scores they got (several, spread in row order, when `ties` is "first"; one
-    when equal values share a score)."""
+    when equal values share a score). `at`: the date the customers were scored at, in words
+    (segment movement scores an earlier date too)."""
 
     dimension: str
     value: float
     share: float
     scores: tuple[int, ...]
     ties: str
+    at: str = "the as-of date"
 
 
 def default_as_of(lines: pl.DataFrame) -> date | None:
@@ -530,7 +532,7 @@ def _heap(d: Degenerate, currency: str) -> str:
     if d.dimension == "frequency":
         return "bought once" if d.value == 1 else f"placed {d.value:,.0f} orders"
     if d.dimension == "recency":
-        return f"last bought {fmt.counted(round(d.value), 'day')} before the as-of date"
+        return f"last bought {fmt.counted(round(d.value), 'day')} before {d.at}"
     return f"spent {fmt.whole_money(d.value, currency)}"
 
 
