@@ -229,6 +229,8 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
     kept = df[~df["InvoiceNo"].astype(str).str.startswith("C")].drop_duplicates()
     kept = kept[(kept["Quantity"] > 0) & (kept["UnitPrice"] > 0)]
     kept = kept.assign(net=_net_revenue(df, kept))
+    # Units net of cancellations as revenue is: a cancellation takes back its quantity's share.
+    kept = kept.assign(units=kept["net"] / kept["UnitPrice"])
     q3 = kept[(kept["InvoiceDate"] >= "2011-07-01") & (kept["InvoiceDate"] < "2011-10-01")]
     q4 = kept[(kept["InvoiceDate"] >= "2011-10-01") & (kept["InvoiceDate"] < "2012-01-01")]
     earlier = set(kept.loc[kept["InvoiceDate"] < "2011-10-01", "CustomerID"])
@@ -243,9 +245,9 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
     r3, r4 = q3[q3["CustomerID"].isin(retained)], q4[q4["CustomerID"].isin(retained)]
     items = pd.DataFrame(
         {
-            "q0": r3.groupby("StockCode")["Quantity"].sum(),
+            "q0": r3.groupby("StockCode")["units"].sum(),
             "r0": r3.groupby("StockCode")["net"].sum(),
-            "q1": r4.groupby("StockCode")["Quantity"].sum(),
+            "q1": r4.groupby("StockCode")["units"].sum(),
             "r1": r4.groupby("StockCode")["net"].sum(),
         }
     ).fillna(0.0)
@@ -298,3 +300,24 @@ def test_the_sales_command_gives_the_bridge_of_the_periods_its_view_shows():
     ends = dict(zip(steps["step"], steps["value"], strict=True))
     assert change == pytest.approx(ends["current"] - ends["previous"])
     assert "bridge_steps" not in sales.headless(ds)  # no period asked: no bridge
+
+
+def test_a_cancellation_takes_back_units_as_well_as_revenue_so_it_is_no_price_cut():
+    """a buys 10 X at 2.00 in January and again in February, then cancels 4 of February's:
+    February nets 12.00 for 6 units, the same price. Counted in gross units (10) it read as a
+    price cut of 8.00; it is a volume fall of 4 units at 2.00."""
+    cancel = ("c1", "a", datetime(2024, 2, 20, 12), "X", -4.0, 2.0, -8.0, True)
+    shop = pl.DataFrame(
+        [line("1", "a", JAN, ("X", 10, 2.0)), line("2", "a", FEB, ("X", 10, 2.0)), cancel],
+        schema=SCHEMA,
+        orient="row",
+    )
+    purchases = bridge.bridge_purchases(shop)
+    assert purchases.sort("ordered_at")["units"].to_list() == [10.0, 6.0]
+    changes = bridge.customer_changes(purchases, PREVIOUS, CURRENT)
+    items = bridge.item_effects(purchases, changes, PREVIOUS, CURRENT)
+    assert items.select("item_id", "price_effect", "mix_effect").rows() == [("X", 0.0, 0.0)]
+    steps = dict(
+        bridge.revenue_bridge(purchases, PREVIOUS, CURRENT).steps.select("step", "value").rows()
+    )
+    assert (steps["price"], steps["volume"], steps["mix"]) == (0.0, -8.0, 0.0)

@@ -12,7 +12,15 @@ from lib import fmt, measures
 from lib.model import Dataset
 from lib.periods import add_months
 
-PURCHASE_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue", "item_id", "quantity")
+PURCHASE_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    "revenue",
+    "item_id",
+    "quantity",
+    "unit_price",
+)
 STATUSES = ("new", "reactivated", "retained", "lost")
 DEFINITIONS = {
     "revenue": "net purchase revenue of known customers (measures: cancellations netted out of "
@@ -155,10 +163,17 @@ def default_periods(first_day: date, last_day: date) -> tuple[Period, Period]:
 
 def bridge_purchases(lines: pl.DataFrame) -> pl.DataFrame:
     """The purchases the bridge counts (measures.customer_purchases): customer_id, ordered_at,
-    revenue (net), item_id and units (the line's quantity, 1 without one). item_id is absent
-    when the lines have none. Computed once per data set; every pair of periods reuses it."""
+    revenue (net), item_id and units (the line's quantity net of the cancellations taken back
+    from it, as its revenue is: net revenue / unit price, the quantity's share a cancellation
+    takes back; the quantity without a unit price, 1 without either). item_id is absent when
+    the lines have none. Computed once per data set; every pair of periods reuses it."""
     bought = measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
     units = pl.col("quantity").fill_null(1.0) if "quantity" in bought.columns else pl.lit(1.0)
+    if "unit_price" in bought.columns:
+        # Net units against net revenue: gross units made a cancellation read as a price cut
+        # (Online Retail 2011 Q2 -> Q3: price -£70,631 with gross units, -£77,658 net).
+        price = pl.col("unit_price")
+        units = pl.when(price > 0).then(pl.col("revenue") / price).otherwise(units)
     keep = [c for c in ("customer_id", "ordered_at", "revenue", "item_id") if c in bought.columns]
     return bought.select(*keep, units.cast(pl.Float64).alias("units"))
 
