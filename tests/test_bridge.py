@@ -321,3 +321,17 @@ def test_a_cancellation_takes_back_units_as_well_as_revenue_so_it_is_no_price_cu
         bridge.revenue_bridge(purchases, PREVIOUS, CURRENT).steps.select("step", "value").rows()
     )
     assert (steps["price"], steps["volume"], steps["mix"]) == (0.0, -8.0, 0.0)
+
+
+def test_periods_of_different_kinds_are_said_to_differ_in_length():
+    """Online Retail's Dec 2010 against 2011 Q4 read '+346%' with nothing on a month against a
+    quarter; two months (31 and 29 days) are alike enough to say nothing."""
+    purchases = bridge.bridge_purchases(SHOP)
+    quarter = bridge.revenue_bridge(
+        purchases, bridge.parse_period("2023-12"), bridge.parse_period("2024Q1")
+    )
+    assert bridge.bridge_reading(quarter).endswith(
+        "The periods differ in length (31 days against 91 days): part of the change is only that."
+    )
+    months = bridge.revenue_bridge(purchases, PREVIOUS, CURRENT)
+    assert "differ in length" not in bridge.bridge_reading(months)

@@ -33,7 +33,8 @@ DEFINITIONS = {
     "at current units",
     "volume": "the change in units retained customers bought, at the previous period's average "
     "price per unit",
-    "mix": "the shift of retained customers' units between cheaper and dearer items",
+    "mix": "the shift of retained customers' units between cheaper and dearer items (an item "
+    "they did not buy in the previous period counts at its current price, so all of it is mix)",
 }
 STEP_LABELS = {
     "previous": "Previous period",
@@ -442,6 +443,15 @@ def bridge_reading(bridge: Bridge, currency: str = "") -> str:
         text += (
             f" {bridge.current.label} is partial: the data ends {fmt.day(bridge.last_day)}, so "
             "its revenue and lost customers are not final."
+        )
+    # Two months or two quarters differ by a few days by nature; a month against a quarter, or
+    # ranges of different lengths, differ by what the comparison means.
+    days = [(p.end - p.start).days + 1 for p in (bridge.previous, bridge.current)]
+    kinds = {bridge.previous.kind, bridge.current.kind}
+    if days[0] != days[1] and (len(kinds) > 1 or kinds == {"days"}):
+        text += (
+            f" The periods differ in length ({fmt.counted(days[0], 'day')} against "
+            f"{fmt.counted(days[1], 'day')}): part of the change is only that."
         )
     return text
 
