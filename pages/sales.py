@@ -25,6 +25,7 @@ STEP_WORDS = {
     "price": "Price: " + bridge.DEFINITIONS["price"],
     "volume": "Volume: " + bridge.DEFINITIONS["volume"],
     "mix": "Mix: " + bridge.DEFINITIONS["mix"],
+    "fees": "Postage and fees: " + bridge.DEFINITIONS["fees"],
     "more": "Buying more or less: returning customers (purchases in both periods) whose revenue "
     "rose, or fell or stayed",
     "lost": "Lost customers: " + bridge.DEFINITIONS["lost"],

@@ -243,6 +243,13 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
     by4 = q4.groupby("CustomerID")["net"].sum()
 
     r3, r4 = q3[q3["CustomerID"].isin(retained)], q4[q4["CustomerID"].isin(retained)]
+    # Postage, fees and manual lines (DESIGN's non-product codes) are a step of their own.
+    codes = {"POST", "DOT", "M", "D", "S", "B", "C2", "CRUK", "PADS", "BANK CHARGES", "AMAZONFEE"}
+    fee3 = r3["StockCode"].astype(str).str.upper().isin(codes | {"ADJUST"})
+    fee4 = r4["StockCode"].astype(str).str.upper().isin(codes | {"ADJUST"})
+    fees = r4.loc[fee4, "net"].sum() - r3.loc[fee3, "net"].sum()
+    paying = set(r3.loc[fee3, "CustomerID"]) | set(r4.loc[fee4, "CustomerID"])
+    r3, r4 = r3[~fee3], r4[~fee4]
     items = pd.DataFrame(
         {
             "q0": r3.groupby("StockCode")["units"].sum(),
@@ -264,6 +271,7 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
         "price": price,
         "volume": volume,
         "mix": mix,
+        "fees": fees,
         "lost": -by3[list(lost)].sum(),
         "current": q4["net"].sum(),
     }
@@ -276,6 +284,7 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
         len(retained),
         len(lost),
     )
+    assert behind["fees"] == len(paying)
     change = steps["current"] - steps["previous"]
     moved = sum(v for k, v in steps.items() if k not in ("previous", "current"))
     assert moved == pytest.approx(change, rel=1e-9)
@@ -335,3 +344,25 @@ def test_periods_of_different_kinds_are_said_to_differ_in_length():
     )
     months = bridge.revenue_bridge(purchases, PREVIOUS, CURRENT)
     assert "differ in length" not in bridge.bridge_reading(months)
+
+
+def test_postage_is_a_step_of_its_own_not_price_or_mix():
+    """a buys 2 X at 5.00 in both months and pays postage (POST) of 5.00, then 8.00: the 3.00
+    more is postage, not a price rise, and no item's mix."""
+    shop = pl.DataFrame(
+        [
+            line("1", "a", JAN, ("X", 2, 5.0)),
+            line("1", "a", JAN, ("POST", 1, 5.0)),
+            line("2", "a", FEB, ("X", 2, 5.0)),
+            line("2", "a", FEB, ("post", 1, 8.0)),  # any case
+        ],
+        schema=SCHEMA,
+        orient="row",
+    )
+    steps = bridge.revenue_bridge(bridge.bridge_purchases(shop), PREVIOUS, CURRENT).steps
+    values = dict(steps.select("step", "value").rows())
+    assert (values["price"], values["volume"], values["mix"], values["fees"]) == (0, 0, 0, 3.0)
+    assert steps.filter(pl.col("step") == "fees")["label"][0] == "Returning: postage and fees"
+    # Without such lines there is no such step.
+    plain = bridge.revenue_bridge(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT).steps
+    assert "fees" not in plain["step"].to_list()

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, quality
 from lib.model import Dataset
 from lib.periods import add_months
 
@@ -35,6 +35,8 @@ DEFINITIONS = {
     "price per unit",
     "mix": "the shift of retained customers' units between cheaper and dearer items (an item "
     "they did not buy in the previous period counts at its current price, so all of it is mix)",
+    "fees": "the change in what retained customers paid on lines that are no product (postage, "
+    "fees, manual adjustments: quality.NON_PRODUCT_CODES), kept out of price, volume and mix",
 }
 STEP_LABELS = {
     "previous": "Previous period",
@@ -43,6 +45,7 @@ STEP_LABELS = {
     "price": "Returning: price",
     "volume": "Returning: volume",
     "mix": "Returning: mix",
+    "fees": "Returning: postage and fees",
     "more": "Returning: buying more",
     "less": "Returning: buying less",
     "lost": "Lost customers",
@@ -346,7 +349,8 @@ def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -
     """The bridge from `previous` to `current` over bridge_purchases(lines).
 
     steps: one row per waterfall bar, in order: previous (the previous period's revenue), new,
-    reactivated, then the retained customers' change as price, volume and mix when the
+    reactivated, then the retained customers' change as price, volume and mix of their products
+    and fees (lines that are no product: quality.non_product; only when they have some) when the
     purchases have items (else as more: the customers whose revenue rose, and less: those whose
     revenue fell), lost (minus their previous revenue), current. Columns: step, label, kind
     ("total" for previous and current, else "step"), value (the bar's amount, signed for
@@ -375,7 +379,10 @@ def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -
     ]
     items = None
     if "item_id" in purchases.columns:
-        items = item_effects(purchases, customers, previous, current)
+        # Postage, fees and manual adjustments are no product: their change is a step of its
+        # own, not price or mix (Online Retail's "M" alone made half of 2011 Q2 -> Q3's price).
+        fee = quality.non_product(pl.col("item_id")).fill_null(False)
+        items = item_effects(purchases.filter(~fee), customers, previous, current)
         units = float(items["previous_units"].sum())
         average = float(items["previous_revenue"].sum()) / units if units else 0.0
         volume = (float(items["current_units"].sum()) - units) * average
@@ -384,6 +391,19 @@ def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -
             ("volume", volume, retained),
             ("mix", float(items["mix_effect"].sum()), retained),
         ]
+        fees = (
+            purchases.filter(fee & (_in(previous) | _in(current)))
+            .join(customers.filter(pl.col("status") == "retained"), on="customer_id", how="semi")
+            .select(
+                (
+                    pl.col("revenue").filter(_in(current)).sum()
+                    - pl.col("revenue").filter(_in(previous)).sum()
+                ).alias("change"),
+                pl.col("customer_id").n_unique().alias("n"),
+            )
+        )
+        if fees["n"][0]:
+            rows.append(("fees", float(fees["change"][0]), int(fees["n"][0])))
     else:
         split = returning_split(customers)
         rows += [(r["direction"], r["change"], r["customers"]) for r in split.iter_rows(named=True)]
