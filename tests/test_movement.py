@@ -397,3 +397,22 @@ def test_a_score_heaped_at_the_earlier_date_is_said_of_that_date():
     said = [rfm.degenerate_warning(d, "GBP") for d in moved.degenerate]
     assert any("last bought 1 day before 2 Dec 2022" in s for s in said), said
     assert not any("before the as-of date" in s and "1 day" in s for s in said)
+
+
+def test_the_span_before_the_earlier_date_stands_as_it_did_then():
+    """a spends 40.00 on 5 Jan and cancels 30.00 of it on 15 Jan: in the span before 11 Jan
+    (1 to 11 Jan) a had spent 40.00, as the books stood on 11 Jan; netting the later
+    cancellation made it 10.00 (Online Retail's champions: £50,411 where £50,647 stood)."""
+    lines = pl.DataFrame(
+        [
+            ("o1", "a", at(5), 40.0, False),
+            ("C1", "a", at(15), -30.0, True),
+            ("o2", "b", at(3), 25.0, False),
+            ("o3", "b", at(18), 5.0, False),
+        ],
+        schema=SCHEMA,
+        orient="row",
+    )
+    moved = movement.segment_movement(lines, FIRST, SECOND, rfm.default_rules(3), bins=3)
+    spent = dict(moved.customers.select("customer_id", "revenue_before").iter_rows())
+    assert spent == {"a": 40.0, "b": 25.0}

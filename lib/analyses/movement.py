@@ -142,8 +142,8 @@ def customer_movements(
     """
     _check_dates(first, second)
     rules = rfm.default_rules(bins) if rules is None else rules
-    orders, before, after = _segmented(lines, first, second, rules, bins)
-    return _moves(orders, before, after, first=first, second=second, rules=rules)
+    orders, known, before, after = _segmented(lines, first, second, rules, bins)
+    return _moves(orders, known, before, after, first=first, second=second, rules=rules)
 
 
 def _segmented(
@@ -154,14 +154,15 @@ def _segmented(
     bins: int,
     *,
     every: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The purchase orders as they stood at `second`, and the segments at `first` and at
-    `second`, each from the lines before its date. `every`: purchase_orders(lines), already
-    made, which they are when every line is before `second`."""
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The purchase orders as they stood at `second` and as they stood at `first`, and the
+    segments at `first` and at `second`, each from the lines before its date. `every`:
+    purchase_orders(lines), already made, which they are when every line is before `second`."""
     placed = measures.before(lines, second)
     later = every if every is not None and placed is lines else purchase_orders(placed)
-    before = segments_at(purchase_orders(lines, first), first, rules, bins)
-    return later, before, segments_at(later, second, rules, bins)
+    known = purchase_orders(lines, first)
+    before = segments_at(known, first, rules, bins)
+    return later, known, before, segments_at(later, second, rules, bins)
 
 
 def _check_dates(first: date, second: date) -> None:
@@ -174,6 +175,7 @@ def _check_dates(first: date, second: date) -> None:
 
 def _moves(
     orders: pl.DataFrame,
+    known: pl.DataFrame,
     before: pl.DataFrame,
     after: pl.DataFrame,
     *,
@@ -182,7 +184,9 @@ def _moves(
     rules: pl.DataFrame,
 ) -> pl.DataFrame:
     now = _window(orders, first, second, "revenue")
-    earlier = _window(orders, first - (second - first), first, "revenue_before")
+    # The span before the earlier date as it stood then (`known`): a cancellation made after it
+    # takes nothing back from it (Online Retail's champions: £50,647, not £50,411).
+    earlier = _window(known, first - (second - first), first, "revenue_before")
     order = [NEW, *rfm.segment_order(rules)]
     table = (
         after.select(
@@ -348,8 +352,8 @@ def segment_movement(
     second = second or defaults[1]
     _check_dates(first, second)
     rules = rfm.default_rules(bins) if rules is None else rules
-    orders, before, after = _segmented(lines, first, second, rules, bins, every=every)
-    customers = _moves(orders, before, after, first=first, second=second, rules=rules)
+    orders, known, before, after = _segmented(lines, first, second, rules, bins, every=every)
+    customers = _moves(orders, known, before, after, first=first, second=second, rules=rules)
     degenerate: list[rfm.Degenerate] = []
     for scored, at in ((after, "the as-of date"), (before, fmt.day(first))):
         for d in rfm.blind_dimensions(rfm.degenerate_dimensions(scored), rules):
