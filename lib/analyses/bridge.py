@@ -12,15 +12,7 @@ from lib import fmt, measures, quality
 from lib.model import Dataset
 from lib.periods import add_months
 
-PURCHASE_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "ordered_at",
-    "revenue",
-    "item_id",
-    "quantity",
-    "unit_price",
-)
+PURCHASE_COLUMNS = measures.PURCHASE_COLUMNS  # unit price too: units net as revenue is
 STATUSES = ("new", "reactivated", "retained", "lost")
 DEFINITIONS = {
     "revenue": "net purchase revenue of known customers (measures: cancellations netted out of "
