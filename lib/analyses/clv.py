@@ -502,8 +502,6 @@ def _mean_alike(model: str, logs: np.ndarray, args: tuple) -> tuple[float, ...]:
     if model == "pareto":
         return ()
     from autograd import numpy as anp
-    from autograd import value_and_grad
-    from scipy.optimize import minimize
 
     nll = _fitter_class(model)._negative_log_likelihood
     fitted = _quiet(lambda: nll(logs, *args))
@@ -521,22 +519,37 @@ def _mean_alike(model: str, logs: np.ndarray, args: tuple) -> tuple[float, ...]:
         def held(z, *a, log_a=log_a, log_b=log_b):
             return nll(anp.array([z[0], z[1], log_a + z[2], log_b + z[2]]), *a)
 
-        # From the fit's own start, with a tolerance that does not stop on the flat stretches
-        # these likelihoods have (started at the fit, or at 1e-7, it stopped up to 0.4 above).
-        out = _quiet(
-            lambda held=held: minimize(
-                value_and_grad(held),
-                x0=np.full(3, 0.1),
-                args=args,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
-                tol=1e-10,
-            )
-        )
+        # From the fit's own start (started at the fit it stopped up to 0.4 above).
+        out = _held_best(held, args, [np.full(3, 0.1)], bounds=[(-LOG_BOUND, LOG_BOUND)] * 3)
         if (out.fun - fitted) * args[3].sum() < CHI2_HALF:
             alike.append(share)
     return tuple(alike)
+
+
+def _held_best(objective, args: tuple, starts: list[np.ndarray], bounds: list | None = None):
+    """The lowest of L-BFGS-B's minima of `objective` (a likelihood refitted with one figure
+    held: _mean_alike, _spend_alike) from each start, with a tolerance that does not stop on
+    the flat stretches these likelihoods have (at 1e-7 it stopped up to 0.4 above)."""
+    from autograd import value_and_grad
+    from scipy.optimize import minimize
+
+    return min(
+        (
+            _quiet(
+                lambda start=start: minimize(
+                    value_and_grad(objective),
+                    x0=start,
+                    args=args,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=bounds,
+                    tol=1e-10,
+                )
+            )
+            for start in starts
+        ),
+        key=lambda out: out.fun,
+    )
 
 
 def _converged(out) -> bool:
@@ -671,9 +684,7 @@ def _spend_alike(
     SPEND_WEIGHT_GAP or more away from the fit's. Empty: q pins each customer's expected spend
     down."""
     from autograd import numpy as anp
-    from autograd import value_and_grad
     from lifetimes import GammaGammaFitter
-    from scipy.optimize import minimize
 
     nll = GammaGammaFitter._negative_log_likelihood
     x = rows["frequency"].to_numpy().astype(float)
@@ -695,22 +706,7 @@ def _spend_alike(
             return nll(anp.array([z[0], log_q, z[1]]), *a)
 
         # From the fit and from a plain start: either can stop early on a flat likelihood.
-        out = min(
-            (
-                _quiet(
-                    lambda held=held, start=start: minimize(
-                        value_and_grad(held),
-                        x0=start,
-                        args=args,
-                        jac=True,
-                        method="L-BFGS-B",
-                        tol=1e-10,
-                    )
-                )
-                for start in (np.log([p, v]), np.full(2, 0.1))
-            ),
-            key=lambda o: o.fun,
-        )
+        out = _held_best(held, args, [np.log([p, v]), np.full(2, 0.1)])
         if (out.fun - fitted) * len(x) >= CHI2_HALF:
             continue
         theirs = _own_weight(float(np.exp(out.x[0])), other, typical)
