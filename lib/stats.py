@@ -1,17 +1,29 @@
 """How sure a share is: the Wilson score interval, one definition for every page that gives a
 rate with its interval (funnel conversion, repeat buying after a late order) or acts on one
-(a region's late rate)."""
+(a region's late rate), and the one rule for a reading that picks rows out of many (`family`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import polars as pl
 
 from lib import fmt
 
-Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+# The chance a reading that compares many rows names any of them by chance alone (two-sided).
+FAMILY = 0.05
+
+
+def critical(m: int) -> float:
+    """The |z| the most extreme of `m` rows compared must exceed to stand out beyond chance: the
+    two-sided normal quantile at FAMILY / m (Bonferroni). critical(1) is Z95."""
+    return NormalDist().inv_cdf(1 - FAMILY / (2 * m))
+
+
+Z95 = critical(1)  # the normal quantile of a two-sided 95% interval, 1.96
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
@@ -44,6 +56,57 @@ def wilson_exprs(
     low = pl.when(k <= 0).then(0.0).otherwise((centre - half).clip(0.0, 1.0))
     high = pl.when(k >= n).then(1.0).otherwise((centre + half).clip(0.0, 1.0))
     return pl.when(n > 0).then(low), pl.when(n > 0).then(high)
+
+
+@dataclass(frozen=True)
+class Family:
+    """Rows a reading compares at once: how many (`compared`) and the |z| a row's statistic must
+    exceed to be beyond chance among them (`cutoff`)."""
+
+    compared: int
+    cutoff: float
+
+    def beyond(self, z: pl.Expr | float | None) -> pl.Expr | bool:
+        """Whether a row's statistic (a column or a figure) is beyond chance in this family."""
+        if isinstance(z, pl.Expr):
+            return (z.abs() > self.cutoff).fill_null(False)
+        return z is not None and abs(z) > self.cutoff
+
+
+def family(z: Iterable[float | None]) -> Family:
+    """The family of rows a reading compares, from each row's statistic (a z: signed, how many
+    standard errors it lies from what it is compared with; None or NaN for a row not compared).
+
+    Holm–Bonferroni step-down at FAMILY, two-sided: the rows by |z|, most extreme first, each
+    beyond chance while its |z| exceeds critical(rows left) and every row before it was, so
+    that chance alone names any row of the family at most 5% of the time. Its first step is
+    Bonferroni for the most extreme row (critical(m)); one row alone is judged at 95%
+    (critical(1)), as its own interval is. The rule comes down to a cutoff: beyond chance are
+    the rows whose |z| exceeds that of the first row to fall short (Z95 when none does)."""
+    ranked = sorted((abs(v) for v in z if v is not None and not math.isnan(v)), reverse=True)
+    m = len(ranked)
+    for step, value in enumerate(ranked):
+        if value <= critical(m - step):
+            return Family(m, value)
+    return Family(m, Z95)
+
+
+def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl.Expr:
+    """Per row, the score statistic of successes / trials against `share` (a pooled or average
+    share): (k / n - share) / sqrt(share (1 - share) / n); 0 where they agree, null without
+    trials. The Wilson interval at level z leaves out `share` exactly when |statistic| > z (the
+    interval is the inversion of this test), so `family` over it judges a row alone as its 95%
+    interval does."""
+    k = (pl.col(successes) if isinstance(successes, str) else successes).cast(pl.Float64)
+    n = (pl.col(trials) if isinstance(trials, str) else trials).cast(pl.Float64)
+    gap = k / n - share
+    return (
+        pl.when(n <= 0)
+        .then(None)
+        .when(gap == 0)
+        .then(0.0)
+        .otherwise(gap / (share * (1 - share) / n).sqrt())
+    )
 
 
 @dataclass(frozen=True)
@@ -81,3 +144,15 @@ def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = 
         low, high = wilson_exprs(successes, trials)
         best, worst = best.filter(low > pooled), worst.filter(high < pooled)
     return Extremes(best, worst, pooled, rows.height)
+
+
+def across(compared: int, rows: str) -> str:
+    """' across the 29 categories compared': how a reading says that what it names stands out
+    beyond chance among the rows it compared (`rows`, plural); nothing for a row alone."""
+    return f" across the {compared:,} {rows} compared" if compared > 1 else ""
+
+
+def expected(compared: int, rows: str) -> str:
+    """'with 29 categories compared, one this far out is expected by chance': why a reading does
+    not act on a row whose own 95% interval clears what it is compared with."""
+    return f"with {compared:,} {rows} compared, one this far out is expected by chance"

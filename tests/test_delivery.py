@@ -1,11 +1,14 @@
 """Delivery analyses on tiny hand-made orders, on the demo's planted lateness and on real Olist."""
 
+import math
 from datetime import date, datetime
 
+import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 
 from lib import demo, formats, io, measures
 from lib.analyses import categories, lateness, movement
@@ -280,9 +283,100 @@ def test_group_reading_names_the_group_late_beyond_chance_that_adds_most_late_or
     )
     big, small = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((125, 1100), (8, 20)))
     assert big.low < 0.1 < small.low
+    # Of 3 sellers, small's score statistic (4.47) clears Bonferroni's 2.39 for 3.
+    assert (0.4 - 0.1) / math.sqrt(0.1 * 0.9 / 20) > norm.isf(0.05 / 6)
     assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1) == (
         f"Fix seller small first: 40.0% late (95% interval {small.low:.1%}–{small.high:.1%}) "
-        "against 10.0% overall, 6 more late orders than the average rate gives on 20 orders."
+        "against 10.0% overall, beyond chance across the 3 sellers compared: 6 more late orders "
+        "than the average rate gives on 20 orders."
+    )
+
+
+def sellers_late(counts: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    """A seller performance table from {seller: (late orders, orders)}."""
+    return pl.DataFrame(
+        {
+            "seller_id": list(counts),
+            "orders": [n for _, n in counts.values()],
+            "late_orders": [k for k, _ in counts.values()],
+            "late_rate": [k / n for k, n in counts.values()],
+        }
+    )
+
+
+def test_group_reading_does_not_act_on_one_group_of_many_that_chance_puts_that_far_out():
+    """x: 24 late of 150 (16%) against 10%: its own 95% interval clears 10%, so alone it would
+    be named; with 9 more sellers compared, a score statistic of 2.45 (p = 0.014) is what
+    chance gives one of 10 (Bonferroni: 0.005); with one other seller (0.025) it is not."""
+    z = (24 / 150 - 0.1) / math.sqrt(0.1 * 0.9 / 150)
+    p = 2 * norm.sf(z)
+    assert 0.05 / 2 > p > 0.05 / 10
+    ci = binomtest(24, 150).proportion_ci(method="wilson")
+    assert ci.low > 0.1
+    many = sellers_late({"x": (24, 150)} | {f"s{i}": (10, 100) for i in range(9)})
+    assert dv.group_reading(many, "seller_id", "seller", 0.1, min_orders=1) == (
+        "No seller is late beyond what chance explains: seller x adds the most late orders "
+        f"above the 10.0% average, 16.0% late on 150 orders: its 95% interval ({ci.low:.1%}–"
+        f"{ci.high:.1%}) clears the average, but with 10 sellers compared, one this far out is "
+        "expected by chance."
+    )
+    two = sellers_late({"x": (24, 150), "s0": (10, 100)})
+    assert dv.group_reading(two, "seller_id", "seller", 0.1, min_orders=1).startswith(
+        f"Fix seller x first: 16.0% late (95% interval {ci.low:.1%}–{ci.high:.1%}) against "
+        "10.0% overall, beyond chance across the 2 sellers compared: "
+    )
+
+
+def test_group_reading_steps_down_holm_to_name_the_group_adding_most_late_orders():
+    """Holm over 4 sellers against 10%: a (12 of 20, z = 7.45) passes 0.05 / 4; then b (123 of
+    1,000, z = 2.42, p = 0.015) passes 0.05 / 3, though not Bonferroni's 0.05 / 4; b adds 23
+    late orders to a's 10, so b is the one to fix first."""
+    z = {
+        name: (k / n - 0.1) / math.sqrt(0.1 * 0.9 / n)
+        for name, (k, n) in {"a": (12, 20), "b": (123, 1000)}.items()
+    }
+    assert 2 * norm.sf(z["a"]) <= 0.05 / 4
+    assert 0.05 / 4 < 2 * norm.sf(z["b"]) <= 0.05 / 3
+    table = sellers_late({"a": (12, 20), "b": (123, 1000), "c": (10, 100), "d": (10, 100)})
+    assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1).startswith(
+        "Fix seller b first: 12.3% late"
+    )
+
+
+def test_month_reading_blames_no_month_that_chance_puts_that_far_out_among_many():
+    """20 months of 100 orders, 8 late each, and one of 15: the pooled rate is 175 of 2,100
+    (8.3%); 15% lies 2.41 standard errors above it, past its own 95% interval's 1.96 but not
+    past Bonferroni's 3.04 for 21 months: no month to blame. With one other month (1 of 100
+    late, pooled 8%: 2.58 against 2.24 for 2) it is."""
+    rows = [(date(2016 + i // 12, i % 12 + 1, 1), 8) for i in range(20)]
+    rows.append((date(2018, 9, 1), 15))
+
+    def months(rows: list[tuple[date, int]]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "month": [m for m, _ in rows],
+                "orders": [100] * len(rows),
+                "late_orders": [k for _, k in rows],
+                "late_rate": [k / 100 for _, k in rows],
+                "median_days": [10.0] * len(rows),
+                "median_promised_days": [20.0] * len(rows),
+            }
+        )
+
+    pooled = 175 / 2100
+    z = (0.15 - pooled) / math.sqrt(pooled * (1 - pooled) / 100)
+    assert norm.isf(0.025) < z < norm.isf(0.05 / (2 * 21))
+    ci = binomtest(15, 100).proportion_ci(method="wilson")
+    assert ci.low > pooled
+    assert dv.month_reading(months(rows)) == (
+        "No month is late beyond what chance explains: the worst, September 2018, 15.0% late on "
+        f"100 orders (95% interval {ci.low:.1%}–{ci.high:.1%}), clears the {pooled:.1%} of all "
+        "those months, but with 21 months compared, one this far out is expected by chance."
+    )
+    pair = [(date(2018, 8, 1), 1), (date(2018, 9, 1), 15)]
+    assert dv.month_reading(months(pair)).startswith(
+        "Orders bought in September 2018 fared worst (15.0% late, beyond chance across the 2 "
+        "months compared): "
     )
 
 
@@ -391,6 +485,7 @@ def olist_paths() -> dict[str, object]:
         "customers": folder / "olist_customers_dataset.csv.gz",
         "products": folder.parent / "olist_products_dataset.csv.gz",
         "sellers": folder.parent / "olist_sellers_dataset.csv.gz",
+        "translation": folder.parent / "product_category_name_translation.csv",
     }
 
 
@@ -470,6 +565,53 @@ def test_real_olist_breakdowns_cover_states_sellers_and_routes(olist):
     assert out["sellers"]["orders"].min() >= dv.MIN_ORDERS
 
 
+def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist):
+    """Audit: "Fix category watches_gifts first" named 1 of 29 categories at p = 0.023; with
+    29 compared one that far out is expected by chance. Recomputed in pandas from the raw
+    files: delivered orders as delivered_raw_orders reads them, an order counted once in each
+    category it holds, the categories with 20 delivered orders or more, each one's score
+    statistic against the overall late rate, Holm's step-down at 5% over them."""
+    paths, out = olist
+    delivered = delivered_raw_orders(paths["orders"]).select("order_id", "is_late").to_pandas()
+    overall = delivered["is_late"].mean()
+    items = pd.read_csv(paths["items"], usecols=["order_id", "product_id"], dtype=str)
+    products = pd.read_csv(
+        paths["products"], usecols=["product_id", "product_category_name"], dtype=str
+    )
+    english = pd.read_csv(paths["translation"], encoding="utf-8-sig", dtype=str)
+    pairs = (
+        items.merge(products, on="product_id", how="left")
+        .merge(english, on="product_category_name", how="left")
+        .assign(category=lambda f: f["product_category_name_english"].fillna("uncategorised"))
+        .loc[:, ["order_id", "category"]]
+        .drop_duplicates()
+        .merge(delivered, on="order_id")
+    )
+    per = pairs.groupby("category")["is_late"].agg(n="size", k="sum")
+    per = per[per["n"] >= dv.MIN_ORDERS].copy()
+    per["z"] = (per["k"] / per["n"] - overall) / np.sqrt(overall * (1 - overall) / per["n"])
+    per["p"] = 2 * norm.sf(per["z"].abs())
+    m = len(per)
+    steps = per["p"].sort_values().to_numpy() <= 0.05 / (m - np.arange(m))
+    passed = int(np.argmin(steps)) if not steps.all() else m  # Holm: up to the first miss
+    assert m == 29 and passed == 0  # none of the 29 passes, not even the most extreme
+    own = per[per["z"] > norm.isf(0.025)]  # those whose own 95% interval clears the average
+    most = (own["k"] - own["n"] * overall).idxmax()
+    assert most == "watches_gifts" and per.loc[most, "p"] == pytest.approx(0.0227, abs=5e-4)
+
+    reading = dv.group_reading(out["by_category"], "category", "category", overall)
+    assert "Fix category" not in reading
+    # The name as Markdown must show it, its underscore escaped.
+    assert reading.startswith(
+        "No category is late beyond what chance explains: category watches\\_gifts adds the most "
+        f"late orders above the {overall:.1%} average, "
+    )
+    assert reading.endswith(
+        "clears the average, but with 29 categories compared, one this far out is expected by "
+        "chance."
+    )
+
+
 def test_the_highest_late_rate_named_is_that_of_a_state_with_enough_orders():
     table = pl.DataFrame(
         {
@@ -538,10 +680,13 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
             }
         )
 
+    # March's 21 of 100 against the 8.2% of all 500: z = 4.66, beyond Bonferroni's 2.58 for 5.
+    assert (0.21 - 0.082) / math.sqrt(0.082 * 0.918 / 100) > norm.isf(0.05 / 10)
     assert dv.month_reading(months(12.9, 20.3)) == (
-        "Orders bought in March 2018 fared worst (21.0% late): deliveries took 12.9 days "
-        "against 10.0 typically, with 20.3 days promised against 22.0: deliveries were slower "
-        "than usual, by more than promises were cut: book carrier capacity ahead."
+        "Orders bought in March 2018 fared worst (21.0% late, beyond chance across the 5 months "
+        "compared): deliveries took 12.9 days against 10.0 typically, with 20.3 days promised "
+        "against 22.0: deliveries were slower than usual, by more than promises were cut: book "
+        "carrier capacity ahead."
     )
     assert dv.month_reading(months(10.5, 18.0)).endswith(
         "promises were shorter than usual, by more than deliveries slowed: add days to the "

@@ -2,7 +2,7 @@
 
 import polars as pl
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 
 from lib import stats
 
@@ -36,3 +36,82 @@ def test_wilson_ends_are_exactly_zero_and_one():
     low, high = stats.wilson_exprs("k", "n")
     got = frame.select(low.alias("low"), high.alias("high"))
     assert got["low"][0] == 0.0 and got["high"].to_list()[1:] == [1.0, 1.0]
+
+
+def test_critical_is_the_two_sided_normal_quantile_at_five_percent_over_m():
+    assert stats.critical(1) == stats.Z95 == pytest.approx(norm.ppf(0.975), abs=1e-12)
+    for m in (2, 4, 29, 3000):
+        assert stats.critical(m) == pytest.approx(norm.isf(0.05 / (2 * m)), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("p_values", "passed"),
+    [
+        # Holm by hand: sorted p against 0.05/4, 0.05/3, 0.05/2, 0.05/1; stop at the first miss.
+        # 0.010 <= 0.0125, 0.013 <= 0.0167, 0.020 <= 0.025, 0.300 > 0.05: three pass (Bonferroni
+        # alone, 0.0125 for every row, would pass one).
+        ([0.013, 0.300, 0.010, 0.020], [True, False, True, True]),
+        # 0.010 <= 0.0125, then 0.020 > 0.0167: one passes, though 0.03 <= 0.025 fails anyway
+        # and 0.04 <= 0.05 would pass on its own step: the step-down stopped before it.
+        ([0.040, 0.010, 0.030, 0.020], [False, True, False, False]),
+        # The most extreme misses 0.0125: none passes, each under 5% on its own.
+        ([0.013, 0.020, 0.030, 0.040], [False, False, False, False]),
+        # Every step passes.
+        ([0.001, 0.002, 0.003, 0.004], [True, True, True, True]),
+    ],
+)
+def test_family_is_holm_bonferroni_step_down_at_five_percent(p_values, passed):
+    signs = (1, -1, 1, -1)  # two-sided: below counts as much as above
+    z = [s * norm.isf(p / 2) for s, p in zip(signs, p_values, strict=True)]
+    found = stats.family([*z, None, float("nan")])  # rows not compared do not count
+    assert found.compared == 4
+    assert [found.beyond(v) for v in z] == passed
+    frame = pl.DataFrame({"z": [*z, None]})
+    assert frame.select(found.beyond(pl.col("z")))["z"].to_list() == [*passed, False]
+
+
+def test_the_most_extreme_of_m_rows_passes_as_bonferroni_says():
+    # Olist's Delivery categories: 29 compared, the most extreme at p = 0.0227 (z = 2.28) is
+    # within chance (0.05 / 29 = 0.0017); alone it would pass.
+    z = norm.isf(0.0227 / 2)
+    assert not stats.family([z, *[0.5] * 28]).beyond(z)
+    assert stats.family([z]).beyond(z)
+    assert stats.family([norm.isf(0.0016 / 2), *[0.5] * 28]).compared == 29
+    assert stats.family([norm.isf(0.0016 / 2), *[0.5] * 28]).beyond(norm.isf(0.0016 / 2))
+
+
+def test_share_z_is_the_score_statistic_against_the_given_share():
+    frame = pl.DataFrame({"k": [34, 8, 5, 0, 0], "n": [292, 100, 50, 10, 0]})
+    got = frame.select(stats.share_z("k", "n", 0.08).alias("z"))["z"].to_list()
+    for value, (k, n) in zip(got[:4], frame.rows()[:4], strict=True):
+        assert value == pytest.approx((k / n - 0.08) / (0.08 * 0.92 / n) ** 0.5, rel=1e-12)
+    assert got[1] == 0.0  # 8 of 100 is the share itself
+    assert got[4] is None  # no trials, no statistic
+
+
+def test_one_row_alone_is_judged_exactly_as_its_95_percent_wilson_interval():
+    """Wilson's interval is the inversion of the score test: it leaves out p0 exactly when
+    |z| > 1.96, so a family of one judges a row as its own interval does, on every cell of a
+    grid of counts and shares."""
+    cells = [(k, n) for n in (1, 2, 3, 5, 8, 13, 20, 50, 100, 292, 1000) for k in range(n + 1)]
+    cells = [(k, n) for k, n in cells if n <= 100 or k % 7 == 0]
+    shares = [round(0.003 + 0.0137 * i, 4) for i in range(73)]  # 0.003 .. 0.989
+    frame = pl.DataFrame(
+        [(k, n, p) for k, n in cells for p in shares], schema=["k", "n", "p0"], orient="row"
+    )
+    z = [
+        (k / n - p) / (p * (1 - p) / n) ** 0.5 if k / n != p else 0.0
+        for k, n, p in frame.iter_rows()
+    ]
+    checked = 0
+    for (k, n, p), value in zip(frame.iter_rows(), z, strict=True):
+        low, high = stats.wilson(k, n)
+        clears = low > p or high < p
+        assert stats.family([value]).beyond(value) == clears, (k, n, p)
+        checked += 1
+    assert checked == frame.height > 25_000
+    # share_z per row agrees with the figures above.
+    for p in shares[:5]:
+        rows = frame.with_columns(pl.Series("want", z)).filter(pl.col("p0") == p)
+        got = rows.select(stats.share_z("k", "n", p).alias("z"))["z"].to_list()
+        assert got == pytest.approx(rows["want"].to_list(), rel=1e-9, abs=1e-12)

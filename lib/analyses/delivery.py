@@ -588,13 +588,21 @@ def stage_reading(stages: pl.DataFrame) -> str:
     return text
 
 
+def _rows(what: str) -> str:
+    """The plural of what a reading compares: 'categories', 'sellers', 'customer states'."""
+    return what[:-1] + "ies" if what.endswith("y") else what + "s"
+
+
 def group_reading(
     table: pl.DataFrame, column: str, what: str, overall: float, min_orders: int = MIN_ORDERS
 ) -> str:
     """Names the group that adds the most late orders above the `overall` late rate (volume x
-    excess rate), among groups with at least `min_orders` delivered orders whose late rate is
-    above it beyond chance (the 95% Wilson interval of its late orders lies above `overall`);
-    when none is, says so of the group that adds the most."""
+    excess rate), among groups whose late rate is above it beyond chance across the m compared
+    (m: the groups other than unknown with at least `min_orders` delivered orders; the score
+    statistic of each group's late share against `overall`, judged by stats.family); when none
+    is, says so of the group that adds the most among those whose own 95% Wilson interval
+    clears `overall` (with m compared, one that far out is expected by chance), or else of the
+    group that adds the most."""
     known = table.filter((pl.col(column) != UNKNOWN) & (pl.col("orders") >= min_orders))
     if known.height == 0:
         return f"No {what} has {min_orders} delivered orders yet."
@@ -603,24 +611,34 @@ def group_reading(
         (pl.col("late_orders") - pl.col("orders") * overall).alias("_excess"),
         low.alias("_low"),
         high.alias("_high"),
+        stats.share_z("late_orders", "orders", overall).alias("_z"),
     ).sort("_excess", descending=True)
     top = ranked.row(0, named=True)
     if top["_excess"] <= 0:
         return f"Every {what} is within the {fmt.pct(overall)} average late rate."
-    beyond = ranked.filter(pl.col("_low") > overall)
+    found = stats.family(ranked["_z"])
+    beyond = ranked.filter(found.beyond(pl.col("_z")) & (pl.col("_z") > 0))
     if beyond.height == 0:
+        own = ranked.filter(pl.col("_low") > overall)
+        top = own.row(0, named=True) if own.height else top
+        interval = f"its 95% interval ({fmt.pct(top['_low'])}–{fmt.pct(top['_high'])})"
+        why = (
+            f": {interval} clears the average, but {stats.expected(found.compared, _rows(what))}"
+            if own.height
+            else f", but {interval} takes in the average"
+        )
         return (
             f"No {what} is late beyond what chance explains: {what} "
             f"{fmt.plain(fmt.short_id(top[column]))} adds the most late orders above the "
             f"{fmt.pct(overall)} average, {fmt.pct(top['late_rate'])} late on "
-            f"{fmt.counted(top['orders'], 'order')}, but its 95% interval "
-            f"({fmt.pct(top['_low'])}–{fmt.pct(top['_high'])}) takes in the average."
+            f"{fmt.counted(top['orders'], 'order')}{why}."
         )
     top = beyond.row(0, named=True)
     return (
         f"Fix {what} {fmt.plain(fmt.short_id(top[column]))} first: "
         f"{fmt.pct(top['late_rate'])} late (95% interval {fmt.pct(top['_low'])}–"
-        f"{fmt.pct(top['_high'])}) against {fmt.pct(overall)} overall, "
+        f"{fmt.pct(top['_high'])}) against {fmt.pct(overall)} overall, beyond chance"
+        f"{stats.across(found.compared, _rows(what))}: "
         f"{top['_excess']:.0f} more late orders than the average rate gives on "
         f"{fmt.count(top['orders'])} orders."
     )
@@ -628,21 +646,31 @@ def group_reading(
 
 def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     """Names the worst month with enough orders, when its late rate is above that of those
-    months together beyond chance (its 95% Wilson interval above it, as group_reading judges),
-    and whether shorter promises or slower deliveries explain it more, from how far each moved
-    from the typical month (its median)."""
+    months together beyond chance across the m compared (m: the months with at least
+    `min_orders` delivered orders; the score statistic of each month's late share against
+    their pooled rate, judged by stats.family, as group_reading judges), and whether shorter
+    promises or slower deliveries explain it more, from how far each moved from the typical
+    month (its median). When its own 95% Wilson interval clears the pooled rate but the family
+    does not, says that with m months compared one that far out is expected by chance."""
     enough = months.filter(pl.col("orders") >= min_orders)
     if enough.height == 0:
         return f"No month has {min_orders} delivered orders yet."
-    worst = enough.sort("late_rate", descending=True).row(0, named=True)
     pooled = enough["late_orders"].sum() / enough["orders"].sum()
+    enough = enough.with_columns(stats.share_z("late_orders", "orders", pooled).alias("_z"))
+    found = stats.family(enough["_z"])
+    worst = enough.sort("late_rate", descending=True).row(0, named=True)
     low, high = stats.wilson(worst["late_orders"], worst["orders"]) or (0.0, 1.0)
-    if low <= pooled:
+    if not (worst["_z"] > 0 and found.beyond(worst["_z"])):
+        why = (
+            f"clears the {fmt.pct(pooled)} of all those months, but "
+            f"{stats.expected(found.compared, 'months')}"
+            if low > pooled
+            else f"takes in the {fmt.pct(pooled)} of all those months"
+        )
         return (
             f"No month is late beyond what chance explains: the worst, {worst['month']:%B %Y}, "
             f"{fmt.pct(worst['late_rate'])} late on {fmt.counted(worst['orders'], 'order')} "
-            f"(95% interval {fmt.pct(low)}–{fmt.pct(high)}), takes in the {fmt.pct(pooled)} of "
-            "all those months."
+            f"(95% interval {fmt.pct(low)}–{fmt.pct(high)}), {why}."
         )
     took, promised = enough["median_days"].median(), enough["median_promised_days"].median()
     slower = worst["median_days"] - took
@@ -662,7 +690,7 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
         fix += "long deliveries grew: look at that month's carriers"
     return (
         f"Orders bought in {worst['month']:%B %Y} fared worst ({fmt.pct(worst['late_rate'])} "
-        "late): "
+        f"late, beyond chance{stats.across(found.compared, 'months')}): "
         f"deliveries took {worst['median_days']:.1f} days against {took:.1f} typically, with "
         f"{worst['median_promised_days']:.1f} days promised against {promised:.1f}: {fix}."
     )
