@@ -15,6 +15,12 @@ from lib import fmt
 
 # The chance a reading that compares many rows names any of them by chance alone (two-sided).
 FAMILY = 0.05
+# How the pages state what "beyond chance" asks of one of many rows compared (`family`).
+MANY = (
+    "With many compared, some clear their mark on their own 95% interval by chance alone, so "
+    "each must clear it by more: far enough that chance names any of them less than 1 time in "
+    "20 (Holm's method)."
+)
 
 
 def critical(m: int) -> float:

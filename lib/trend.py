@@ -14,8 +14,11 @@ counts the chance in how many orders came too: 23 orders, then 24, of twice the 
 PE, +114%) give -4% to +377%: within chance, as a permutation of those 47 orders finds
 (one-sided p = 0.06).
 
-Growth is beyond chance when the whole interval clears the flat band (measures.FLAT either
-way): `rose` and `fell`; anything else is within chance, whatever its figure (`spread`).
+A row's own interval clears the flat band (measures.FLAT either way) when `rose` or `fell`.
+A reading that compares many rows (every category, every region) calls a row growing or
+shrinking only beyond chance across them: `clearance`, how many standard errors the log ratio
+lies past log(1.02) or log(0.98), judged by lib.stats.family (alone, exactly `rose` and `fell`);
+anything else is within chance, whatever its figure (`spread`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import math
 
 import polars as pl
 
-from lib import fmt, measures
+from lib import fmt, measures, stats
 from lib.stats import Z95
 
 # How the pages state the interval under a growth reading.
@@ -50,20 +53,67 @@ def interval_exprs(
     )
 
 
+def clearance(
+    low: pl.Expr, high: pl.Expr, floor: float = -measures.FLAT, ceiling: float = measures.FLAT
+) -> pl.Expr:
+    """Per row, how many standard errors log(1 + growth) lies above log(1 + `ceiling`)
+    (positive) or below log(1 + `floor`) (negative), 0 in between, null without an interval:
+    the statistic lib.stats.family judges growth by, against the flat band by default or
+    against another growth (floor = ceiling = the whole data's). Read back from the row's 95%
+    interval (`low`, `high`: interval_exprs, log(current / previous) +- Z95 se, so its centre
+    is the log ratio and its half-width Z95 se): alone, beyond Z95 exactly when the interval
+    clears the band (`rose`, `fell`)."""
+    lo, hi = (1 + low).log(), (1 + high).log()
+    log, se = (lo + hi) / 2, (hi - lo) / (2 * Z95)
+    above, below = log - math.log(1 + ceiling), log - math.log(1 + floor)
+    return (
+        pl.when(low.is_null() | high.is_null())
+        .then(None)
+        .when(above > 0)
+        .then(above / se)
+        .when(below < 0)
+        .then(below / se)
+        .otherwise(0.0)
+    )
+
+
+def clearance_of(
+    low: float | None,
+    high: float | None,
+    floor: float = -measures.FLAT,
+    ceiling: float = measures.FLAT,
+) -> float | None:
+    """`clearance` of one row's interval (figures); None without one."""
+    if low is None or high is None:
+        return None
+    ends = pl.lit(low, pl.Float64), pl.lit(high, pl.Float64)
+    return pl.select(clearance(*ends, floor, ceiling)).item()
+
+
 def rose(low: pl.Expr | float | None) -> pl.Expr | bool:
-    """Revenue up beyond chance: the low end of its growth interval (a column or a figure) at
-    +FLAT (2%) or more."""
+    """Revenue up by its own 95% interval: the low end of its growth interval (a column or a
+    figure) above +FLAT (2%), as `clearance` judges one row alone."""
     if isinstance(low, pl.Expr):
-        return low >= measures.FLAT
-    return low is not None and low >= measures.FLAT
+        return low > measures.FLAT
+    return low is not None and low > measures.FLAT
 
 
 def fell(high: pl.Expr | float | None) -> pl.Expr | bool:
-    """Revenue down beyond chance: the high end of its growth interval (a column or a figure)
-    at -FLAT (-2%) or less."""
+    """Revenue down by its own 95% interval: the high end of its growth interval (a column or a
+    figure) below -FLAT (-2%), as `clearance` judges one row alone."""
     if isinstance(high, pl.Expr):
-        return high <= -measures.FLAT
-    return high is not None and high <= -measures.FLAT
+        return high < -measures.FLAT
+    return high is not None and high < -measures.FLAT
+
+
+def chance_words(compared: int, rows: str, several: bool = False) -> str:
+    """'its 95% interval clears the flat band (-2% to +2%), but with 12 categories compared, one
+    this far out is expected by chance': why a reading comparing `compared` rows does not call
+    a row growing or shrinking that its own interval would (`rows`, plural; `several`: 'their
+    95% intervals clear')."""
+    band = f"the flat band ({fmt.change(-measures.FLAT)} to {fmt.change(measures.FLAT)})"
+    own = "their 95% intervals clear" if several else "its 95% interval clears"
+    return f"{own} {band}, but {stats.expected(compared, rows)}"
 
 
 def spread(growth: float, low: float | None, high: float | None) -> str:

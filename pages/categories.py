@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, measures, state, trend
+from lib import fmt, measures, state, stats, trend
 from lib.analyses import categories as cat
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import categories as charts
@@ -85,10 +85,9 @@ grown, judged = cat.growing_count(table)
 cols[2].metric(
     "Growing categories",
     f"{grown} of {judged}",
-    help=f"Revenue up beyond chance in the last N full months against the N before: the whole "
-    f"95% interval of its growth at +{measures.FLAT:.0%} or more (as on Regions). "
-    f"{trend.RULE} Among the categories with {int(min_orders)} orders or more in each "
-    "window.",
+    help=f"Revenue up beyond chance in the last N full months against the N before, across "
+    f"the categories compared (those with {int(min_orders)} orders or more in each window): "
+    f"its growth clear of +{measures.FLAT:.0%} (as on Regions). {trend.RULE} {stats.MANY}",
 )
 cols[3].metric(
     "Unreliable growth figures",
@@ -107,9 +106,9 @@ else:
     ui.chart(charts.growth_share_chart(table, currency), width="stretch")
     st.caption(
         f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and "
-        f"{fmt.change(measures.FLAT)} growth. A category grows only beyond chance: the whole 95% "
-        f"interval of its growth at {fmt.change(measures.FLAT)} or more, so a bubble above the "
-        f"line can be established or fading. {trend.RULE} "
+        f"{fmt.change(measures.FLAT)} growth. A category grows only beyond chance: its growth "
+        f"clear of {fmt.change(measures.FLAT)} across all the categories compared, so a bubble "
+        f"above the line can be established or fading. {trend.RULE} {stats.MANY} "
         + " · ".join(f"{name.capitalize()}: {what}" for name, what in cat.QUADRANTS.items())
         + ". Bubble size: orders; faint bubbles "
         "have too few orders for a reliable growth figure, and the growth axis spans the "

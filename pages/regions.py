@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state, trend
+from lib import fmt, state, stats, trend
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import maps
@@ -282,15 +282,15 @@ st.caption(
     "One rule gives the action and the rank. Action, from the region's own figures: fewer "
     f"than {regions.MIN_ORDERS} orders or {regions.MIN_CUSTOMERS} customers → watch; late rate "
     f"≥ {regions.LATE_FACTOR:.0f}x average, "
-    f"on at least {regions.MIN_ORDERS} delivered orders and above it beyond chance (the 95% "
-    "interval of its late share above the average) → fix delivery first; large (share at "
+    f"on at least {regions.MIN_ORDERS} delivered orders and above it beyond chance across the "
+    "regions compared → fix delivery first; large (share at "
     "least 1/number of regions) with returning-customer "
     f"orders down {regions.REPEAT_DROP * 100:.0f}+ points → retain; large and growing faster "
     "than the whole → grow; large otherwise → defend; small and growing faster than the whole → "
     "test; small and shrinking → deprioritise; small otherwise → maintain. Growing, shrinking "
-    "and faster are read beyond chance only: the whole 95% interval of the region's growth "
-    f"at {regions.FLAT:+.0%} or more (growing), at {-regions.FLAT:+.0%} or less (shrinking), "
-    f"above the whole's growth (faster). {trend.RULE} Growth from fewer than "
+    "and faster are read beyond chance only, across the regions compared: the region's growth "
+    f"clear of {regions.FLAT:+.0%} (growing), of {-regions.FLAT:+.0%} (shrinking), of the "
+    f"whole's growth (faster). {trend.RULE} {stats.MANY} Growth from fewer than "
     f"{regions.MIN_ORDERS} orders in either compared window is no growth figure (large → defend, "
     "small → watch; the score counts it as unknown). Rank: grow, test, retain and defend "
     "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "

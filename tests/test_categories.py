@@ -6,6 +6,7 @@ from statistics import NormalDist
 
 import polars as pl
 import pytest
+from scipy.stats import norm
 
 from lib import formats, io
 from lib.analyses import categories as cat
@@ -243,7 +244,7 @@ def test_quadrants_split_at_the_median_share_and_growth_beyond_chance():
     # Growth within chance places no leader: Olist's Sports leisure, +2.2% but anywhere from
     # -45%, is established, and a small category up 50% from -10% is fading, not rising.
     chance = _shares_and_growth(
-        [0.35, 0.25, 0.1, 0.06], [0.022, 0.2, 0.5, 0.5], [-0.45, 0.03, -0.1, 0.05]
+        [0.35, 0.25, 0.1, 0.06], [0.022, 0.2, 0.5, 0.5], [-0.45, 0.1, -0.1, 0.3]
     )
     assert cat.with_quadrants(chance)["quadrant"].to_list() == [
         "established",
@@ -251,14 +252,50 @@ def test_quadrants_split_at_the_median_share_and_growth_beyond_chance():
         "fading",
         "rising",
     ]
-    # +0.6% (the marketplace demo's Garden tools, on fewer orders) is flat, not rising; +2% grows.
-    flat = _shares_and_growth([0.35, 0.25, 0.1, 0.06], [0.006, 0.02, 0.006, 0.02])
+    # +0.6% (the marketplace demo's Garden tools, on fewer orders) is flat, not rising; +2.1%
+    # for sure grows (exactly +2% sits on the flat band's edge: not clear of it).
+    flat = _shares_and_growth([0.35, 0.25, 0.1, 0.06], [0.006, 0.021, 0.006, 0.021])
     assert cat.with_quadrants(flat)["quadrant"].to_list() == [
         "established",
         "leaders",
         "fading",
         "rising",
     ]
+
+
+def test_a_category_grows_only_beyond_chance_across_every_category_compared():
+    """D's +58% (anywhere from +5% to +138%) clears +2% on its own interval: alone it would be
+    rising. Its clearance, log(1.58) - log(1.02) over the se its interval gives, is 2.10 (p =
+    0.036); with 4 categories compared Holm's first step needs p <= 0.05 / 4, so none grows,
+    and the readings say why."""
+    lo, hi = math.log(1.05), math.log(2.38)
+    centre, se = (lo + hi) / 2, (hi - lo) / (2 * norm.ppf(0.975))
+    z = (centre - math.log(1.02)) / se
+    assert 0.05 / 4 < 2 * norm.sf(z) < 0.05
+    shares, growth = [0.35, 0.25, 0.1, 0.06], [0.01, 0.0, -0.01, math.exp(centre) - 1]
+    table = _shares_and_growth(shares, growth, [-0.2, -0.2, -0.2, 0.05]).with_columns(
+        growth_high=pl.Series([0.2, 0.2, 0.2, 1.38]),
+        growth_reliable=pl.lit(True),
+        label=pl.Series(["A", "B", "C", "D"]),
+        revenue=pl.Series([350.0, 250.0, 100.0, 60.0]),
+    )
+    assert cat.with_quadrants(table)["quadrant"].to_list()[3] == "fading"
+    assert cat.growing_count(table) == (0, 4)
+    alone = table.tail(1).with_columns(share=pl.lit(0.06))
+    assert cat.growing_count(alone) == (1, 1)  # one category alone: its own 95% interval
+    quadrants = cat.quadrant_reading(cat.with_quadrants(table), "GBP")
+    assert quadrants.endswith(
+        "; D (+58%): its 95% interval clears the flat band (-2% to +2%), but with 4 categories "
+        "compared, one this far out is expected by chance."
+    )
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    monthly = pl.DataFrame({"category": ["c1", "c4"]})
+    assert cat.trend_reading(monthly, table, window) == (
+        "Of the 2 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew or fell beyond "
+        "chance across the 4 categories compared; 2 changed by no clear amount; D (+58%): its "
+        "95% interval clears the flat band (-2% to +2%), but with 4 categories compared, one "
+        "this far out is expected by chance."
+    )
 
 
 def _scored_table() -> pl.DataFrame:
@@ -364,10 +401,14 @@ def test_largest_reading_calls_a_change_within_two_percent_steady():
         "its revenue shows no change beyond chance: +1.5% (anywhere from -10% to +14%), "
         "Mar–Apr 2024 vs Jan–Feb 2024."
     )
-    # Grew only when the whole interval is at +2% or more; fell at -2% or less.
-    grown = table.with_columns(growth=pl.lit(0.3), growth_low=pl.lit(0.02))
-    assert "its revenue grew 30% (" in cat.largest_reading(grown, window, "GBP")
-    fell = table.with_columns(growth=pl.lit(-0.3), growth_high=pl.lit(-0.02))
+    # Grew only when the interval clears +2% beyond chance across the 2 compared; fell -2%.
+    grown = table.with_columns(growth=pl.lit(0.3), growth_low=pl.lit(0.2), growth_high=pl.lit(0.4))
+    assert "its revenue grew 30% (Mar–Apr 2024 vs Jan–Feb 2024), beyond chance across the 2 " in (
+        cat.largest_reading(grown, window, "GBP")
+    )
+    fell = table.with_columns(
+        growth=pl.lit(-0.3), growth_low=pl.lit(-0.4), growth_high=pl.lit(-0.2)
+    )
     assert "its revenue fell 30% (" in cat.largest_reading(fell, window, "GBP")
     wide = table.with_columns(growth=pl.lit(0.3), growth_low=pl.lit(0.0199))
     assert "no change beyond chance: +30% (anywhere from +2%" in cat.largest_reading(
@@ -519,7 +560,7 @@ def test_trend_reading_never_says_grew_when_every_category_fell():
     table = _trend_table([-0.1, -0.3], [-0.15, -0.4], [-0.05, -0.2])
     assert cat.trend_reading(monthly, table, window) == (
         "Of the 2 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew and 2 fell (B "
-        "most, -30%) beyond chance."
+        "most, -30%) beyond chance across the 2 categories compared."
     )
 
 
@@ -534,20 +575,21 @@ def test_trend_reading_names_growth_and_falls_only_beyond_chance():
 
     assert said([0.022, -0.44, -0.1], [-0.45, -0.63, -0.3], [0.89, -0.15, 0.1]) == (
         "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew and 1 fell (B, "
-        "-44%) beyond chance; 2 changed by no clear amount."
+        "-44%) beyond chance across the 3 categories compared; 2 changed by no clear amount."
     )
     assert said([0.36, 0.5, -0.0198], [0.2, 0.1, -0.1], [0.5, 0.9, 0.06]) == (
         "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), 2 grew (B most, +50%) and "
-        "none fell beyond chance; 1 changed by no clear amount."
+        "none fell beyond chance across the 3 categories compared; 1 changed by no clear amount."
     )
     assert said([0.3, -0.3, 0.01], [-0.1, -0.6, -0.1], [0.7, 0.01, 0.1]).endswith(
-        "none grew or fell beyond chance; 3 changed by no clear amount."
+        "none grew or fell beyond chance across the 3 categories compared; 3 changed by no clear "
+        "amount."
     )
     thin = _trend_table([0.3, -0.5, 0.01], [0.1, -0.7, -0.1], [0.5, -0.3, 0.1])
     thin = thin.with_columns(growth_reliable=pl.Series([True, False, True]))
     assert cat.trend_reading(monthly, thin, window).endswith(
-        "1 grew (A, +30%) and none fell beyond chance; 1 changed by no clear amount; 1 rests on "
-        "too few orders to read."
+        "1 grew (A, +30%) and none fell beyond chance across the 2 categories compared; 1 changed "
+        "by no clear amount; 1 rests on too few orders to read."
     )
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from lib import fmt, measures, trend
+from lib import fmt, measures, stats, trend
 from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
@@ -36,6 +36,7 @@ QUADRANTS = {
     "established": "high share, not growing beyond chance",
     "fading": "low share, not growing beyond chance",
 }
+ROWS = "categories"  # what the growth readings compare, as they name it
 
 
 def category_label(name: str | None) -> str:
@@ -244,44 +245,68 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def growing() -> pl.Expr:
-    """A category growing: revenue up beyond chance (lib.trend.rose: the whole 95% interval of
-    its growth at +2% or more), as a region grows on Regions. The quadrants, the growing count
-    and the report read it: Olist's Sports leisure at +2.2% (anywhere from -45% to +89%) is
-    not growing."""
-    return trend.rose(pl.col("growth_low"))
+def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
+    """Which categories grew or fell beyond chance, and the family they were judged in.
 
-
-def shrinking() -> pl.Expr:
-    """A category shrinking: revenue down beyond chance (lib.trend.fell)."""
-    return trend.fell(pl.col("growth_high"))
+    `table` plus _trend: 1 where revenue grew beyond chance across the categories compared, -1
+    where it fell, 0 where it changed within chance, null where not compared; and _own: the
+    same by the category's own 95% interval alone (trend.rose, trend.fell), which a reading
+    names as chance where _trend does not follow it. Compared (the family, m = its `compared`):
+    every category with a growth figure from enough orders (growth_reliable); each is judged by
+    its clearance of the flat band (trend.clearance) with stats.family, Holm's step-down, so
+    that chance alone names any category growing or shrinking at most 5% of the time. Olist:
+    12 compared, none grows (Sports leisure's +2.2%, anywhere from -45% to +89%, never did)."""
+    compared = pl.col("growth").is_not_null()
+    if "growth_reliable" in table.columns:
+        compared = compared & pl.col("growth_reliable")
+    low, high = pl.col("growth_low"), pl.col("growth_high")
+    judged = table.with_columns(pl.when(compared).then(trend.clearance(low, high)).alias("_z"))
+    found = stats.family(judged["_z"])
+    sign = pl.col("_z").sign().cast(pl.Int8)
+    own = pl.when(trend.rose(low)).then(1).when(trend.fell(high)).then(-1).otherwise(0)
+    return (
+        judged.with_columns(
+            pl.when(found.beyond(pl.col("_z"))).then(sign).otherwise(0).alias("_trend"),
+            own.cast(pl.Int8).alias("_own"),
+        )
+        .with_columns(pl.when(compared).then(pl.col("_trend", "_own")).name.keep())
+        .drop("_z"),
+        found,
+    )
 
 
 def growing_count(table: pl.DataFrame) -> tuple[int, int]:
-    """How many categories grow (`growing`) among those whose growth is reliable
-    (growth_reliable), and how many those are: the page's and the report's "Growing categories"
-    (Olist: 0 of 12; growth figures up 2% had read 7 of 21)."""
-    reliable = table.filter(pl.col("growth").is_not_null() & pl.col("growth_reliable"))
-    return reliable.filter(growing()).height, reliable.height
+    """How many categories grow beyond chance across those whose growth is compared (`trends`),
+    and how many those are: the page's and the report's "Growing categories" (Olist: 0 of 12;
+    growth figures up 2% had read 7 of 21)."""
+    judged, found = trends(table)
+    return judged.filter(pl.col("_trend") == 1).height, found.compared
 
 
 def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     """`table` plus high_share (share >= the median share of all categories) and quadrant
-    (leaders, rising, established, fading; null without a growth figure; growing: `growing`,
-    beyond chance: a category whose growth is within chance is established or fading)."""
+    (leaders, rising, established, fading; null without a growth figure; growing beyond chance
+    across the categories compared, `trends`: a category whose growth is within chance, or
+    rests on too few orders to be compared, is established or fading)."""
     median = table["share"].median()
     high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
-    return table.with_columns(high.alias("high_share")).with_columns(
-        pl.when(pl.col("growth").is_null() | pl.col("high_share").is_null())
-        .then(None)
-        .when(pl.col("high_share") & growing())
-        .then(pl.lit("leaders"))
-        .when(growing())
-        .then(pl.lit("rising"))
-        .when(pl.col("high_share"))
-        .then(pl.lit("established"))
-        .otherwise(pl.lit("fading"))
-        .alias("quadrant")
+    growing = pl.col("_trend") == 1
+    return (
+        trends(table)[0]
+        .with_columns(high.alias("high_share"))
+        .with_columns(
+            pl.when(pl.col("growth").is_null() | pl.col("high_share").is_null())
+            .then(None)
+            .when(pl.col("high_share") & growing)
+            .then(pl.lit("leaders"))
+            .when(growing)
+            .then(pl.lit("rising"))
+            .when(pl.col("high_share"))
+            .then(pl.lit("established"))
+            .otherwise(pl.lit("fading"))
+            .alias("quadrant")
+        )
+        .drop("_trend", "_own")
     )
 
 
@@ -475,10 +500,12 @@ def _few(row: Mapping) -> str:
     return f"only {fmt.counted(row['orders_previous'], 'order')}, then {row['orders_current']:,}"
 
 
-def _trend_text(row: Mapping, window: GrowthWindow) -> str:
-    """'its revenue fell 28% (Jun–Aug 2018 vs Mar–May 2018)': the direction in words only when
-    it is beyond chance (`growing`, `shrinking`), else 'no change beyond chance' with the
-    figure and its interval; never a direction from too few orders."""
+def _trend_text(row: Mapping, window: GrowthWindow, found: stats.Family) -> str:
+    """'its revenue fell 28% (Jun–Aug 2018 vs Mar–May 2018), beyond chance across the 12
+    categories compared': the direction in words only when it is beyond chance across the
+    categories compared (`trends`: row's _trend, `found` their family), else 'no change beyond
+    chance' with the figure and its interval, and why when the interval alone clears the flat
+    band (_own); never a direction from too few orders."""
     change = row.get("growth")
     if change is None:
         return "no growth figure" if window.available else f"no growth figure: {window.reason}"
@@ -488,28 +515,32 @@ def _trend_text(row: Mapping, window: GrowthWindow) -> str:
             f"its revenue changed {fmt.change(change)} ({window.describe()}), from "
             f"{_few(row)}: too few to read as a trend"
         )
-    if trend.fell(high):
-        return f"its revenue fell {-change * 100:.0f}% ({window.describe()})"
-    if trend.rose(low):
-        return f"its revenue grew {change * 100:.0f}% ({window.describe()})"
-    return (
+    held = f"beyond chance{stats.across(found.compared, ROWS)}"
+    if row["_trend"] == -1:
+        return f"its revenue fell {-change * 100:.0f}% ({window.describe()}), {held}"
+    if row["_trend"] == 1:
+        return f"its revenue grew {change * 100:.0f}% ({window.describe()}), {held}"
+    text = (
         f"its revenue shows no change beyond chance: {trend.spread(change, low, high)}, "
         f"{window.describe()}"
     )
+    return text + (f"; {trend.chance_words(found.compared, ROWS)}" if row["_own"] else "")
 
 
 def largest_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) -> str:
     """'Watches gifts is the largest category: R$ 96.5k net revenue, 9.7% of the total from 403
     orders; its revenue fell 28% (...)': what it leads on (revenue) and its trend, in words
-    that follow the sign of its growth."""
+    that follow the sign of its growth, judged as every category's is (`trends`: the same
+    verdict as the quadrants give it)."""
     if table.height == 0:
         return "No category has sales in this data."
-    row = table.sort("revenue", descending=True).row(0, named=True)
+    judged, found = trends(table)
+    row = judged.sort("revenue", descending=True).row(0, named=True)
     return (
         f"{fmt.plain(row['label'])} is the largest category: "
         f"{fmt.money(row['revenue'], currency)} net "
         f"revenue, {fmt.pct(row['share'])} of the total from {row['orders']:,} orders; "
-        f"{_trend_text(row, window)}."
+        f"{_trend_text(row, window, found)}."
     )
 
 
@@ -526,14 +557,17 @@ LEAD_LABELS = {
 }
 
 
-def _component_text(name: str, row: Mapping, place: str, window: GrowthWindow) -> str:
-    """One component's figure as the table shows it, with its place among ranked categories."""
+def _component_text(
+    name: str, row: Mapping, place: str, window: GrowthWindow, compared: int
+) -> str:
+    """One component's figure as the table shows it, with its place among ranked categories;
+    growth as a change only beyond chance across the `compared` categories (row's _trend)."""
     if name == "growth":
-        low, high = row.get("growth_low"), row.get("growth_high")
-        if trend.rose(low) or trend.fell(high):
+        if row["_trend"]:
             return f"growth {fmt.change(row['growth'])} ({place}, {window.describe()})"
-        said = trend.spread(row["growth"], low, high)
-        return f"growth {said}, no clear change ({place}, {window.describe()})"
+        said = trend.spread(row["growth"], row.get("growth_low"), row.get("growth_high"))
+        among = f" with {compared} {ROWS} compared" if row["_own"] else ""
+        return f"growth {said}, no clear change{among} ({place}, {window.describe()})"
     if name == "share":
         return f"{fmt.pct(row['share'])} of revenue ({place})"
     if name == "review":
@@ -545,10 +579,12 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     """Names the category with the highest potential score (the top of the ranking and of the
     chart), what it leads on, and each used component's figure with its place among the ranked
     categories (1st = best; for late deliveries, the fewest); says when its revenue shrinks.
-    Growth it leads on, or shrinks by, only beyond chance (`growing`, `shrinking`)."""
+    Growth it leads on, or shrinks by, only beyond chance across the categories compared
+    (`trends`)."""
     if not potential.used:
         return "No category can be scored: set at least one available weight above zero."
-    table = potential.table.filter(pl.col("potential").is_not_null())
+    judged, found = trends(potential.table)
+    table = judged.filter(pl.col("potential").is_not_null())
     if table.height == 0:
         return (
             f"No category has the {fmt.counted(potential.min_orders, 'order')} needed to rank "
@@ -566,11 +602,11 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         scored = table[f"score_{name}"].drop_nulls()
         places[name] = 1 + int((scored > score).sum())
         place = f"{_ordinal(places[name])} of {scored.len()}"
-        parts.append(_component_text(name, row, place, window))
+        parts.append(_component_text(name, row, place, window, found.compared))
     change = row.get("growth")
     # Growth within chance (or a fall) is nothing to lead on, even when every other category
     # fell more: its place is noise.
-    led = {n: p for n, p in places.items() if n != "growth" or trend.rose(row.get("growth_low"))}
+    led = {n: p for n, p in places.items() if n != "growth" or row["_trend"] == 1}
     leads = [n for n, p in led.items() if p == 1]
     lead_words = f"it leads on {fmt.listed([LEAD_LABELS[n] for n in leads])}" if leads else ""
     if not leads and led:
@@ -590,7 +626,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     text += ", ".join(parts)
     others = [LEAD_LABELS[n] for n in leads if n != "growth"]
     # A fall from too few orders (not counted above) or within chance is no shrinking revenue.
-    falling = row.get("growth_reliable", True) and trend.fell(row.get("growth_high"))
+    falling = row["_trend"] == -1
     if falling and others:
         text += (
             f". Its revenue is shrinking ({fmt.change(change)}): the score rests on "
@@ -615,8 +651,10 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
     categories whose growth rests on too few orders (growth_reliable false: faint on the chart)
     are counted apart, not named in a quadrant (a few orders gone read as "falling -100%").
     Leaders and rising categories grow beyond chance (`growing`); a fall is named only beyond
-    chance (`shrinking`)."""
-    placed = table.filter(pl.col("quadrant").is_not_null())
+    chance; both across the categories compared (`trends`), and a category whose own interval
+    clears the flat band though that is within chance across them is said so (`_by_chance`)."""
+    judged, found = trends(table)
+    placed = judged.filter(pl.col("quadrant").is_not_null())
     if placed.height == 0:
         return "No category has a growth figure, so none can be placed in a quadrant."
     thin = 0
@@ -651,7 +689,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
     n_held, held, held_revenue = names("established")
     if n_held:
         # Large and not growing can mean falling fast: name the steepest fall beyond chance.
-        falling = placed.filter((pl.col("quadrant") == "established") & shrinking())
+        falling = placed.filter((pl.col("quadrant") == "established") & (pl.col("_trend") == -1))
         fall = ""
         if falling.height:
             worst = falling.sort("growth").row(0, named=True)
@@ -660,16 +698,40 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
             f"{n_held} established, large but not growing beyond chance ({held}), "
             f"{fmt.money(held_revenue, currency)} of revenue to keep{fall}"
         )
+    if chance := _by_chance(placed, found):
+        parts.append(chance)
     if thin:
         parts.append(apart)
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
 
 
+def _by_chance(rows: pl.DataFrame, found: stats.Family) -> str:
+    """'Baby (-74%): its 95% interval clears the flat band (-2% to +2%), but with 12 categories
+    compared, one this far out is expected by chance': the `rows` (of `trends`) whose own
+    interval clears the flat band but whose change is within chance across the `found`
+    family; "" when none."""
+    chance = rows.filter((pl.col("_own") != 0) & (pl.col("_trend") == 0)).sort("growth")
+    if chance.height == 0:
+        return ""
+    names = fmt.listed(
+        [
+            f"{fmt.plain(r['label'])} ({fmt.change(r['growth'])})"
+            for r in chance.iter_rows(named=True)
+        ],
+        most=4,
+    )
+    return f"{names}: {trend.chance_words(found.compared, ROWS, chance.height > 1)}"
+
+
 def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWindow) -> str:
-    """How many of the charted categories grew and fell beyond chance (`growing`, `shrinking`),
-    naming the fastest and the steepest, and how many changed within chance."""
-    shown = table.join(monthly.select("category").unique(), on="category", how="semi").filter(
+    """How many of the charted categories grew and fell beyond chance, naming the fastest and
+    the steepest, and how many changed within chance: judged across every category compared
+    (`trends`: m = those with a growth figure from enough orders, not only the charted ones),
+    so that a category reads the same here as in the quadrants; a charted category whose own
+    interval clears the flat band though that is within chance is said so (`_by_chance`)."""
+    judged, found = trends(table)
+    shown = judged.join(monthly.select("category").unique(), on="category", how="semi").filter(
         pl.col("growth").is_not_null()
     )
     if shown.height == 0:
@@ -678,8 +740,8 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
         shown = shown.with_columns(pl.col("growth_reliable").alias("_read"))
     else:
         shown = shown.with_columns(pl.lit(True).alias("_read"))
-    grew = shown.filter(growing() & pl.col("_read")).sort("growth", descending=True)
-    fell = shown.filter(shrinking() & pl.col("_read")).sort("growth")
+    grew = shown.filter((pl.col("_trend") == 1) & pl.col("_read")).sort("growth", descending=True)
+    fell = shown.filter((pl.col("_trend") == -1) & pl.col("_read")).sort("growth")
 
     def named(rows: pl.DataFrame, verb: str) -> str:
         if rows.height == 0:
@@ -692,14 +754,17 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
         )
 
     largest = f"Of the {monthly['category'].n_unique()} largest categories ({window.describe()})"
+    held = f"beyond chance{stats.across(found.compared, ROWS)}"
     if grew.height == fell.height == 0:
-        text = f"{largest}, none grew or fell beyond chance"
+        text = f"{largest}, none grew or fell {held}"
     else:
-        text = f"{largest}, {named(grew, 'grew')} and {named(fell, 'fell')} beyond chance"
+        text = f"{largest}, {named(grew, 'grew')} and {named(fell, 'fell')} {held}"
     thin = shown.filter(~pl.col("_read")).height
     within = shown.height - grew.height - fell.height - thin
     if within:
         text += f"; {within} changed by no clear amount"
+    if chance := _by_chance(shown.filter("_read"), found):
+        text += f"; {chance}"
     if thin:
         text += f"; {thin} {'rests' if thin == 1 else 'rest'} on too few orders to read"
     return text + "."

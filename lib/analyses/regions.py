@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, time
@@ -45,6 +46,8 @@ MIN_CUSTOMERS = 20  # fewer customers: a few buyers' habits, not the region's (3
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
 REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
 FLAT = measures.FLAT  # revenue within 2% of the months before: flat
+
+ROWS = "regions"  # what the readings compare, as they name it
 
 # The priority rank orders regions by their action's tier first, then by score: a region the
 # rules tell to deprioritise never outranks one to market in, whatever the weights.
@@ -457,56 +460,123 @@ def _percentile(column: str, higher_is_better: bool) -> pl.Expr:
 
 def totals(table: pl.DataFrame) -> dict[str, float | None]:
     """Whole-data figures the rules compare regions with: growth, late_rate, regions and
-    customers (0 when the data names none: Amazon's order report)."""
-    prev = table["revenue_prev"].sum()
-    growth = table["revenue_last"].sum() / prev - 1 if prev > 0 else None
-    late = None
-    if "delivered_orders" in table.columns and table["delivered_orders"].sum() > 0:
-        late = table["late_orders"].sum() / table["delivered_orders"].sum()
+    customers (0 when the data names none: Amazon's order report); growth and late_rate are
+    None, and customers 0, when the table lacks their columns."""
+
+    def total(column: str) -> float:
+        return float(table[column].sum()) if column in table.columns else 0.0
+
+    prev = total("revenue_prev")
+    delivered = total("delivered_orders")
     return {
-        "growth": growth,
-        "late_rate": late,
+        "growth": total("revenue_last") / prev - 1 if prev > 0 else None,
+        "late_rate": total("late_orders") / delivered if delivered > 0 else None,
         "regions": float(table.height),
-        "customers": float(table["customers"].sum()),
+        "customers": total("customers"),
     }
 
 
+@dataclass(frozen=True)
+class Families:
+    """The regions an action's verdicts are judged across at once (lib.stats.Family each):
+    growth against the flat band (`growth`), growth against the whole data's (`faster`), and
+    the late rate against the average (`late`). `families` gives them for a regional table;
+    ALONE judges one region alone, as its own 95% intervals read."""
+
+    growth: stats.Family
+    faster: stats.Family
+    late: stats.Family
+
+
+ALONE = Families(*(stats.Family(1, stats.Z95) for _ in range(3)))
+
+
+def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
+    """The families of a regional table (`Families`). Growth, against the flat band
+    (trend.clearance) and against the whole data's growth (`totals`): the regions with a growth
+    figure from enough orders (growth_reliable), as metric_reading names growth. Late rate:
+    `_late_family`."""
+    judged = table.filter(pl.col("growth").is_not_null())
+    if "growth_reliable" in judged.columns:
+        judged = judged.filter(pl.col("growth_reliable"))
+    low, high = pl.col("growth_low"), pl.col("growth_high")
+    whole = totals(table)
+    apart = pl.lit(None, pl.Float64)
+    if (growth := whole["growth"]) is not None:
+        apart = trend.clearance(low, high, growth, growth)
+    return Families(
+        stats.family(judged.select(trend.clearance(low, high)).to_series()),
+        stats.family(judged.select(apart).to_series()),
+        _late_family(table, whole["late_rate"], min_orders),
+    )
+
+
+def _late_family(table: pl.DataFrame, average: float | None, min_orders: int) -> stats.Family:
+    """The regions whose late rate is judged against the `average` (the whole's) at once: those
+    other than NO_REGION with at least `min_orders` delivered orders, each by the score
+    statistic of its late share (stats.share_z)."""
+    if average is None or "delivered_orders" not in table.columns:
+        return stats.family([])
+    rows = table.filter(
+        (pl.col("region") != NO_REGION) & (pl.col("delivered_orders") >= min_orders)
+    )
+    return stats.family(
+        rows.select(stats.share_z("late_orders", "delivered_orders", average)).to_series()
+    )
+
+
+def _trend(low: float | None, high: float | None, among: Families) -> int:
+    """1 where a region's revenue grew beyond chance across the regions compared (`among`), -1
+    where it fell, 0 otherwise (or without an interval)."""
+    z = trend.clearance_of(low, high)
+    return int(math.copysign(1, z)) if among.growth.beyond(z) else 0
+
+
 def growth_words(
-    growth: float | None, whole: float | None, low: float | None, high: float | None
+    growth: float | None,
+    whole: float | None,
+    low: float | None,
+    high: float | None,
+    among: Families = ALONE,
 ) -> str:
     """The trend of a region's revenue in words that say only what its interval (`low`..`high`,
-    lib.trend) supports.
+    lib.trend) supports across the regions compared (`among`: their Families; ALONE, its own
+    95% interval).
 
     'shrinking (-31%)' when it fell beyond chance; 'growing faster than the whole (+54% vs
-    +15%)' when it grew beyond chance and the interval lies above the whole data's growth
+    +15%)' when it grew beyond chance and lies above the whole data's growth beyond chance
     (plain 'growing (+23%)' without a whole-data figure); 'ahead of the whole (+114% vs -27%;
     on its own no clear change: ...)' when it is above the whole beyond chance and up FLAT or
     more, but its own growth is not clearly beyond FLAT; 'growing slower than the whole (+5% vs
-    +12%)' when the interval lies below the whole's; 'growing, as fast as the whole within
+    +12%)' when it lies below the whole's beyond chance; 'growing, as fast as the whole within
     chance (+14% vs +15%)' otherwise when it grew; 'flat (+1.0%)' when the whole interval is
     within FLAT; else 'no clear change: +39% (anywhere from -60% to +378%)' (within chance, or
-    beyond it but not clearly beyond FLAT). The two
+    beyond it but not clearly beyond FLAT; its own interval may clear FLAT, or the whole's
+    growth, where that is within chance across the regions compared: the readings say so,
+    `priority_reading` and `metric_reading`). The two
     figures get as many decimals (up to 2) as they need to read differently; 'no growth
     figure' when unknown.
     """
     if growth is None:
         return "no growth figure"
-    if trend.fell(high):
+    direction = _trend(low, high, among)
+    if direction < 0:
         return f"shrinking ({fmt.change(growth)})"
-    rose = trend.rose(low)
+    rose = direction > 0
     if whole is None:
         return f"growing ({fmt.change(growth)})" if rose else _within(growth, low, high)
     # The fewest decimals (up to 2) at which the two figures read differently.
     digits = next((n for n in range(3) if fmt.change(growth, n) != fmt.change(whole, n)), 0)
     pair = f"{fmt.change(growth, digits)} vs {fmt.change(whole, digits)}"
-    ahead = growth >= FLAT and low is not None and low > whole
+    apart = trend.clearance_of(low, high, whole, whole)
+    ahead = growth >= FLAT and among.faster.beyond(apart) and apart > 0
     if ahead and rose:
         return f"growing faster than the whole ({pair})"
     if ahead:
         return f"ahead of the whole ({pair}; on its own {_within(growth, low, high)})"
     if not rose:
         return _within(growth, low, high)
-    if high is not None and high < whole:
+    if among.faster.beyond(apart) and apart < 0:
         return f"growing slower than the whole ({pair})"
     return f"growing, as fast as the whole within chance ({pair})"
 
@@ -514,40 +584,52 @@ def growth_words(
 def _within(growth: float, low: float | None, high: float | None) -> str:
     """'flat (+1.0%)' when the whole interval lies within FLAT either way, else 'no clear
     change: +39% (anywhere from -60% to +378%)': within chance, or up or down beyond it but
-    not clearly by FLAT or more (Olist's SP, +14%, anywhere from +1% to +28%)."""
+    not clearly by FLAT or more (Olist's SP, +14%, anywhere from +1% to +28%), or clear of FLAT
+    by its own interval where that is within chance across the regions compared."""
     if low is not None and high is not None and low > -FLAT and high < FLAT:
         return f"flat ({fmt.change(growth, 1)})"
     return f"no clear change: {trend.spread(growth, low, high)}"
 
 
-def _faster(region: Mapping, whole: float | None) -> bool:
-    """Whether a region's revenue grew faster than the whole's beyond chance: up FLAT or more
-    and the low end of its interval above the whole's growth (without a whole-data figure,
-    growing beyond chance)."""
-    growth, low = region.get("growth"), region.get("growth_low")
+def _faster(region: Mapping, whole: float | None, among: Families) -> bool:
+    """Whether a region's revenue grew faster than the whole's beyond chance across the
+    regions compared (`among`): up FLAT or more and above the whole's growth beyond chance
+    (without a whole-data figure, growing beyond chance)."""
+    growth, low, high = region.get("growth"), region.get("growth_low"), region.get("growth_high")
     if growth is None or low is None or growth < FLAT:
         return False
-    return trend.rose(low) if whole is None else low > whole
+    if whole is None:
+        return _trend(low, high, among) > 0
+    apart = trend.clearance_of(low, high, whole, whole)
+    return among.faster.beyond(apart) and apart > 0
 
 
-def _beyond(region: Mapping, average: float, min_orders: int) -> bool:
-    """Whether a region's late rate is above `average` beyond chance: at least `min_orders`
-    delivered orders (as the Delivery page names a region) and the low end of the 95%
-    Wilson interval of its late share above the average (4 late of 24 is not: 7%-36%)."""
+def _beyond(region: Mapping, average: float, min_orders: int, among: Families) -> bool:
+    """Whether a region's late rate is above `average` beyond chance across the regions
+    compared (`among`): at least `min_orders` delivered orders (as the Delivery page names a
+    region) and the score statistic of its late share (stats.share_z) above the average
+    beyond chance (alone, the low end of its 95% Wilson interval above it: 4 late of 24 is
+    not, 7%-36%)."""
     delivered = region.get("delivered_orders") or 0
     if delivered < min_orders:
         return False
-    low, _ = stats.wilson(region.get("late_orders") or 0, delivered)
-    return low > average
+    late = pl.lit(region.get("late_orders") or 0)
+    z = pl.select(stats.share_z(late, pl.lit(delivered), average)).item()
+    return among.late.beyond(z) and z > 0
 
 
 def region_action(
-    region: Mapping, whole: Mapping[str, float | None], min_orders: int = MIN_ORDERS
+    region: Mapping,
+    whole: Mapping[str, float | None],
+    min_orders: int = MIN_ORDERS,
+    among: Families = ALONE,
 ) -> str:
     """The recommended action of one region (a row of regional_table) against the whole data
-    (`totals`), as 'verb: why'. The first rule that applies ("large" = revenue share at least
-    1 / number of regions; "faster" = growth at least FLAT and the low end of its 95% interval
-    above the whole data's growth, `_faster`; "shrinking" = the high end at -FLAT or less):
+    (`totals`), as 'verb: why', each verdict beyond chance across the regions compared
+    (`among`: `families` of the table; ALONE, by the region's own 95% intervals). The first
+    rule that applies ("large" = revenue share at least 1 / number of regions; "faster" =
+    growth at least FLAT and above the whole data's growth beyond chance, `_faster`;
+    "shrinking" = down FLAT or more beyond chance, `growth_words`):
 
     1. the NO_REGION group -> "watch: no region recorded";
     2. fewer than `min_orders` orders -> "watch: too few orders to judge"; fewer than
@@ -578,7 +660,7 @@ def region_action(
         late is not None
         and average
         and late >= LATE_FACTOR * average
-        and _beyond(region, average, min_orders)
+        and _beyond(region, average, min_orders, among)
     ):
         return f"fix delivery first: late rate {round(late / average, 1):.1f}x average"
     regions = whole.get("regions") or 1
@@ -589,8 +671,9 @@ def region_action(
         return f"defend: large, {few}" if large else f"watch: {few}"
     if growth is None:
         return "defend: large, no growth figure" if large else "watch: no growth figure"
-    words = growth_words(growth, overall, region.get("growth_low"), region.get("growth_high"))
-    faster = _faster(region, overall)
+    low, high = region.get("growth_low"), region.get("growth_high")
+    words = growth_words(growth, overall, low, high, among)
+    faster = _faster(region, overall, among)
     repeat = region.get("repeat_change")
     if large and repeat is not None and repeat <= -REPEAT_DROP:
         return f"retain: large, {words}, returning-customer orders down {-repeat * 100:.0f} points"
@@ -598,7 +681,7 @@ def region_action(
         return f"{'grow' if faster else 'defend'}: large, {words}"
     if faster:
         return f"test: small, {words}"
-    if trend.fell(region.get("growth_high")):
+    if _trend(low, high, among) < 0:
         return f"deprioritise: small, {words}"
     return f"maintain: small, {words}"
 
@@ -614,12 +697,12 @@ def _tier(action: pl.Expr) -> pl.Expr:
 
 
 def region_actions(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.Series:
-    """`region_action` of every row of a regional table against its own totals: the priority
-    table's action column."""
-    whole = totals(table)
+    """`region_action` of every row of a regional table against its own totals, each verdict
+    judged across the regions compared (`families`): the priority table's action column."""
+    whole, among = totals(table), families(table, min_orders)
     return pl.Series(
         "action",
-        [region_action(row, whole, min_orders) for row in table.iter_rows(named=True)],
+        [region_action(row, whole, min_orders, among) for row in table.iter_rows(named=True)],
         dtype=pl.String,
     )
 
@@ -785,10 +868,15 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         )
     whole = totals(table)
     if metric == "growth":
-        # Only growth beyond chance is named (lib.trend): PE's +114% from 23 orders, then 24,
-        # is anywhere from -4% to +377%.
-        grew = known.filter(trend.rose(pl.col("growth_low"))).sort(metric, descending=True)
-        fell = known.filter(trend.fell(pl.col("growth_high"))).sort(metric)
+        # Only growth beyond chance across the regions compared is named (`families`, as the
+        # actions judge it): PE's +114% from 23 orders, then 24, is anywhere from -4% to +377%.
+        among = families(table)
+        low, high = pl.col("growth_low"), pl.col("growth_high")
+        judged = known.with_columns(trend.clearance(low, high).alias("_z"))
+        beyond = among.growth.beyond(pl.col("_z"))
+        grew = judged.filter(beyond & (pl.col("_z") > 0)).sort(metric, descending=True)
+        fell = judged.filter(beyond & (pl.col("_z") < 0)).sort(metric)
+        chance = judged.filter(~beyond & (trend.rose(low) | trend.fell(high))).sort(metric)
 
         def named(rows: pl.DataFrame, verb: str, most: str) -> str:
             if rows.height == 0:
@@ -798,11 +886,23 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             return f"{rows.height} {verb} ({which}, {fmt.change(first[metric])})"
 
         within = known.height - grew.height - fell.height
+        by_chance = ""
+        if chance.height:
+            listed = fmt.listed(
+                [
+                    f"{fmt.plain(r['region'])} ({fmt.change(r[metric])})"
+                    for r in chance.iter_rows(named=True)
+                ],
+                most=4,
+            )
+            several = chance.height > 1
+            by_chance = f" ({listed}: {trend.chance_words(among.growth.compared, ROWS, several)})"
         return (
             f"Over the last {fmt.counted(months, 'month')} against the {months} before, "
             f"{named(grew, 'grew', ' fastest')} and {named(fell, 'shrank', ' most')} beyond "
-            f"chance; all regions together {fmt.change(whole['growth'])}"
-            + (f"; {within} changed by no clear amount" if within else "")
+            f"chance{stats.across(among.growth.compared, ROWS)}; all regions together "
+            f"{fmt.change(whole['growth'])}"
+            + (f"; {within} changed by no clear amount{by_chance}" if within else "")
             + (
                 f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in either "
                 f"compared window {'is' if few == 1 else 'are'} left out: "
@@ -965,4 +1065,72 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
         text += f". Also growing faster than the whole: {fmt.listed(grow, most=4)}"
     if fix:
         text += f". Fix delivery before spending in {fmt.listed(fix, most=4)}"
-    return text + "."
+    return text + _faster_by_chance(ranked) + _late_by_chance(ranked) + "."
+
+
+def _faster_by_chance(ranked: pl.DataFrame) -> str:
+    """'. PE (+114% vs -27%) grows faster than the whole by its own 95% interval, but with 11
+    regions compared, one this far out is expected by chance': the regions up FLAT or more
+    whose own interval lies above the whole's growth though that is within chance across the
+    regions compared (`families`), so that none is to grow or test on it; "" when none."""
+    whole = totals(ranked)["growth"]
+    if whole is None or "growth_low" not in ranked.columns:
+        return ""
+    among = families(ranked)
+    low, high = pl.col("growth_low"), pl.col("growth_high")
+    compared = pl.col("growth").is_not_null()
+    if "growth_reliable" in ranked.columns:
+        compared = compared & pl.col("growth_reliable")
+    chance = ranked.filter(
+        compared
+        & (pl.col("growth") >= FLAT)
+        & (low > whole)
+        & ~among.faster.beyond(trend.clearance(low, high, whole, whole))
+    ).sort("growth", descending=True)
+    if chance.height == 0:
+        return ""
+    said = fmt.listed(
+        [
+            f"{fmt.plain(r['region'])} ({fmt.change(r['growth'])} vs {fmt.change(whole)})"
+            for r in chance.iter_rows(named=True)
+        ],
+        most=4,
+    )
+    verb = "grows" if chance.height == 1 else "grow"
+    own = "its own 95% interval" if chance.height == 1 else "their own 95% intervals"
+    return (
+        f". {said} {verb} faster than the whole by {own}, but "
+        f"{stats.expected(among.faster.compared, ROWS)}"
+    )
+
+
+def _late_by_chance(ranked: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
+    """'. MA is late 2.6x the average, and its 95% interval clears it, but with 20 regions
+    compared, one this far out is expected by chance': the regions late LATE_FACTOR
+    times the average or more, on `min_orders` delivered orders, whose own 95% Wilson interval
+    lies above the average though that is within chance across the regions compared
+    (`families`), so that no fix is called for; "" when none."""
+    average = totals(ranked)["late_rate"]
+    if not average:
+        return ""
+    late = _late_family(ranked, average, min_orders)
+    low, _ = stats.wilson_exprs("late_orders", "delivered_orders")
+    z = stats.share_z("late_orders", "delivered_orders", average)
+    chance = ranked.filter(
+        (pl.col("region") != NO_REGION)
+        & (pl.col("delivered_orders") >= min_orders)
+        & (pl.col("late_rate") >= LATE_FACTOR * average)
+        & (low > average)
+        & ~late.beyond(z)
+    ).sort("late_rate", descending=True)
+    if chance.height == 0:
+        return ""
+    said = fmt.listed(
+        [
+            f"{fmt.plain(r['region'])} is late {r['late_rate'] / average:.1f}x the average"
+            for r in chance.iter_rows(named=True)
+        ],
+        most=4,
+    )
+    own = "their 95% intervals clear" if chance.height > 1 else "its 95% interval clears"
+    return f". {said}, and {own} it, but {stats.expected(late.compared, ROWS)}"
