@@ -118,38 +118,66 @@ def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl
 @dataclass(frozen=True)
 class Extremes:
     """Rows compared by a share: the best and the worst (each every row tied at its shown share,
-    in the rows' order, with that share as `_shown`; empty when none stands out), the pooled
-    share of all rows, how many rows were compared, and the share every row shows when they
-    all read the same ("" otherwise)."""
+    in the rows' order, with that share as `_shown` and its own 95% Wilson interval as `_low`
+    and `_high`; empty when none stands out), the pooled share of all rows, how many rows were
+    compared, and the share every row shows when they all read the same ("" otherwise).
+    `chance_best` and `chance_worst` are the best and worst whose own 95% interval clears the
+    pooled share though, with so many rows compared, one that far out is expected by chance
+    (empty otherwise): a reading says so rather than name them."""
 
     best: pl.DataFrame
     worst: pl.DataFrame
     pooled: float
     compared: int
+    chance_best: pl.DataFrame
+    chance_worst: pl.DataFrame
     level: str = ""
 
 
 def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = True) -> Extremes:
     """The rows (two or more, each with trials) whose share, successes / trials, reads highest
     and lowest as fmt.pct writes it: rows that read the same are tied, and kept together. With
-    `chance`, a row is best only when its 95% Wilson interval lies above the pooled share of
-    all rows, and worst only when it lies below: 2 of 23 against 19% of everyone is chance."""
+    `chance`, a row is best only when its share lies above the pooled share of all rows beyond
+    chance across all the rows compared (`family` over `share_z`: the most extreme of 29 rows
+    must lie 3.13 standard errors out, not the 1.96 of its own 95% interval), and worst only
+    when below: 2 of 23 against 19% of everyone is chance."""
     pooled = float(rows[successes].sum() / rows[trials].sum())
+    low, high = wilson_exprs(successes, trials)
     rows = rows.with_columns(
         (pl.col(successes) / pl.col(trials))
         .map_elements(fmt.pct, return_dtype=pl.String)
-        .alias("_shown")
+        .alias("_shown"),
+        low.alias("_low"),
+        high.alias("_high"),
+        share_z(successes, trials, pooled).alias("_z"),
     )
     ranked = rows.sort(pl.col(successes) / pl.col(trials), descending=True)["_shown"]
     top, bottom = ranked[0], ranked[-1]
     if top == bottom:
-        return Extremes(rows[:0], rows[:0], pooled, rows.height, top)
+        return Extremes(rows[:0], rows[:0], pooled, rows.height, rows[:0], rows[:0], top)
     best = rows.filter(pl.col("_shown") == top)
     worst = rows.filter(pl.col("_shown") == bottom)
-    if chance:
-        low, high = wilson_exprs(successes, trials)
-        best, worst = best.filter(low > pooled), worst.filter(high < pooled)
-    return Extremes(best, worst, pooled, rows.height)
+    if not chance:
+        return Extremes(best, worst, pooled, rows.height, rows[:0], rows[:0])
+    found = family(rows["_z"])
+    beyond = found.beyond(pl.col("_z"))
+    return Extremes(
+        best.filter(beyond & (pl.col("_z") > 0)),
+        worst.filter(beyond & (pl.col("_z") < 0)),
+        pooled,
+        rows.height,
+        chance_best=best.filter(~beyond & (pl.col("_low") > pooled)),
+        chance_worst=worst.filter(~beyond & (pl.col("_high") < pooled)),
+    )
+
+
+def interval_text(low: float, high: float, share: float) -> str:
+    """'19.85%–28.7%': a 95% interval of a share as a reading quotes it beside the `share` it
+    clears, with as many decimals (up to 3) as the end nearest that share needs to read apart
+    from it (19.9% beside 19.8% would seem to touch it)."""
+    near = low if low > share else high
+    digits = next((d for d in (1, 2) if fmt.pct(near, d) != fmt.pct(share, d)), 3)
+    return f"{fmt.pct(low, digits)}–{fmt.pct(high, digits)}"
 
 
 def across(compared: int, rows: str) -> str:

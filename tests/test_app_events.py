@@ -165,7 +165,8 @@ def test_categories_read_as_the_categories_page_names_them(webshop, webshop_page
     assert not at.exception
     readings = [c.value for c in at.caption if c.value.startswith(":material/lightbulb:")]
     (said,) = [r for r in readings if "of views ordered" in r]
-    named = said.split(":material/lightbulb: ")[1].split(" converts best")[0]
+    # The demo's best (Instrument) stands out only as 1 of 10 by chance: the worst is named.
+    named = said.split(":material/lightbulb: ")[1].split(" converts ")[0]
     assert named in {c.capitalize() for c in raw}
     pairs = next(d.value for d in at.dataframe if "category_a" in d.value.columns)
     shown = set(pairs["category_a"]) | set(pairs["category_b"])

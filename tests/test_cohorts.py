@@ -1,5 +1,6 @@
 """Cohort analyses on tiny hand-checked frames, and on the real Online Retail data."""
 
+import math
 import re
 from datetime import date, datetime, timedelta
 
@@ -7,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from scipy.stats import binomtest, norm
 
 from lib import demo, fmt, formats, io
 from lib.analyses import churn, cohorts
@@ -283,9 +285,10 @@ def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
         ]
     )
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
-        "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%); "
-        "in month 3, the Jan 2024 cohort did best (18.0%), the Feb 2024 cohort worst (10.0%). "
-        "Look at what brought the best ones in."
+        "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%), "
+        "beyond chance across the 2 cohorts compared; in month 3, the Jan 2024 cohort did best "
+        "(18.0%), the Feb 2024 cohort worst (10.0%), beyond chance across the 2 cohorts "
+        "compared. Look at what brought the best ones in."
     )
 
 
@@ -341,8 +344,9 @@ def test_reading_says_when_every_best_cohort_comes_back_in_one_month():
         ]
     )
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
-        "In month 1, the Feb 2024 cohort did best (30.0%), the Dec 2023 cohort worst (20.0%); "
-        "in month 3, the Dec 2023 cohort did best (18.0%), the Feb 2024 cohort worst (10.0%). "
+        "In month 1, the Feb 2024 cohort did best (30.0%), the Dec 2023 cohort worst (20.0%), "
+        "beyond chance across the 2 cohorts compared; in month 3, the Dec 2023 cohort did best "
+        "(18.0%), the Feb 2024 cohort worst (10.0%), beyond chance across the 2 cohorts compared. "
         "The best ones all come back in Mar 2024: that month's demand may explain them as much "
         "as how the cohorts were won."
     )
@@ -363,7 +367,9 @@ def test_reading_leaves_out_the_cohort_that_starts_with_the_data():
     first = pl.col("label") == "Dec 2023"
     matrix = hand_matrix(rows).with_columns(first.alias("opening"), first.alias("early"))
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
-        "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%). Look "
+        "In month 1, the Feb 2024 cohort did best (30.0%), the Jan 2024 cohort worst (20.0%), "
+        "beyond chance across the 2 cohorts compared. "
+        "Look "
         "at what brought the best ones in. The Dec 2023 cohort is left out: it starts with the "
         "data, so it also holds customers who bought before, not only new ones."
     )
@@ -487,7 +493,9 @@ def test_reading_leaves_out_every_cohort_that_may_hold_customers_from_before_the
         pl.col("label").is_in(["Dec 2023", "Jan 2024", "Feb 2024"]).alias("early"),
     )
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
-        "In month 1, the Apr 2024 cohort did best (30.0%), the Mar 2024 cohort worst (20.0%). Look "
+        "In month 1, the Apr 2024 cohort did best (30.0%), the Mar 2024 cohort worst (20.0%), "
+        "beyond chance across the 2 cohorts compared. "
+        "Look "
         "at what brought the best ones in. The cohorts from Dec 2023 to Feb 2024 are left out: "
         "they start within the 80% churn window (the gap within which 80% of repeat purchases "
         "come) of the data's first purchase, so customers who bought before the data starts may "
@@ -573,17 +581,48 @@ def test_reading_names_tied_cohorts_together():
             ("Mar 2024", 1, 200, 60, 200, False),
         ]
     )
-    expected = (
+    named = (
         "In month 1, the Mar 2024 cohort did best (30.0%), the Jan 2024 and Feb 2024 cohorts "
-        "tied worst (0.0%). Look at what brought the best ones in."
+        "tied worst (0.0%)"
     )
-    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == expected
-    assert cohorts.best_worst_reading(matrix, "1mo", "orders") == expected
+    # As customers, beyond chance across the 3 compared (60 of 200 against 10%: z = 9.4).
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
+        f"{named}, beyond chance across the 3 cohorts compared. Look at what brought the best "
+        "ones in."
+    )
+    assert cohorts.best_worst_reading(matrix, "1mo", "orders") == (
+        f"{named}. Look at what brought the best ones in."
+    )
     even = hand_matrix(
         [(label, i, 200, 200 if i == 0 else 60, 200, False) for label in LABELS for i in (0, 1)]
     )
     assert cohorts.best_worst_reading(even, "1mo", "orders") == (
         "In month 1, the 3 cohorts compared all read 30.0%."
+    )
+
+
+def test_a_cohort_is_best_only_beyond_chance_across_every_cohort_compared():
+    """Aug 2024: 55 of 200 back (27.5%) against 335 of 1,600 pooled (20.9%): 2.28 standard
+    errors out (p = 0.023), past its own 95% interval's 1.96 but not Bonferroni's 2.73 for 8
+    cohorts: no best cohort, and the reading says why."""
+    labels = [f"{m} 2024" for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug")]
+    backs = [40] * 7 + [55]
+    matrix = hand_matrix(
+        [
+            (label, i, 200, 200 if i == 0 else k, 200, False)
+            for label, k in zip(labels, backs, strict=True)
+            for i in (0, 1)
+        ]
+    )
+    pooled = 335 / 1600
+    z = (0.275 - pooled) / math.sqrt(pooled * (1 - pooled) / 200)
+    assert 0.05 / 8 < 2 * norm.sf(z) < 0.05
+    ci = binomtest(55, 200).proportion_ci(method="wilson")
+    assert ci.low > pooled
+    assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
+        "In month 1, none of the 8 cohorts compared differs from the pooled 20.9% beyond chance "
+        f"(the Aug 2024 cohort's 95% interval, {ci.low:.1%}–{ci.high:.1%}, clears the pooled "
+        "20.9%, but with 8 cohorts compared, one this far out is expected by chance)."
     )
 
 

@@ -1,11 +1,13 @@
 """Web events analyses on tiny hand-made frames, and on the web-shop demo's planted patterns."""
 
+import math
 from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
+from scipy.stats import binomtest, norm
 
-from lib import demo, formats
+from lib import demo, formats, stats
 from lib.analyses import events as ev
 from lib.charts import events as charts
 from lib.model import DATETIME, Dataset
@@ -433,7 +435,7 @@ def test_readings_name_the_figures_a_manager_acts_on():
     assert ev.funnel_reading(steps, 7) == (
         "Of 5 users who did View item, 20.0% reached Purchase within 7 days; the biggest loss is "
         "before Purchase (66.7% drop out); no platform converts differently from the rest beyond "
-        "chance."
+        "chance across the 2 platforms compared."
     )
     recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
     assert ev.recommendations_reading(recs, "Anvil (A)").startswith(
@@ -449,31 +451,55 @@ def _rates(column: str, rows: list[tuple[str, int, int]]) -> pl.DataFrame:
 
 def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
     """Wilson 95% intervals against the pooled share, by hand: 500 of 1,000 is 46.9-53.1%, 300
-    of 1,000 is 27.2-32.9%, 7 of 20 is 18.1-56.7%, 10 of 20 is 29.9-70.1%."""
+    of 1,000 is 27.2-32.9%, 7 of 20 is 18.1-56.7%, 10 of 20 is 29.9-70.1%. Each named row also
+    passes Holm across the 2 or 3 compared: 500 of 1,000 against 40% is 6.5 standard errors out,
+    300 of 1,000 against 35.1% 3.4, 500 of 1,000 against 44.9% 3.2 (3 rows: 2.39 needed)."""
     both = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(both, 7) == (  # pooled 40.0%
-        "On iPhone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%): look at "
-        "what Web lacks at checkout."
+        "On iPhone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%), both "
+        "beyond chance across the 3 platforms compared: look at what Web lacks at checkout."
     )
     best = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 20, 7)])
     assert ev.platform_reading(best, 7) == (  # pooled 907 / 2,020 = 44.9%; web's 7 of 20 is chance
         "On iPhone, 50.0% of viewed items are ordered within 7 days, above the platforms' average "
-        "beyond chance; none is below it beyond chance."
+        "beyond chance across the 3 platforms compared; none is below it beyond chance."
     )
     worst = _rates("platform", [("iphone", 20, 10), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(worst, 7) == (  # pooled 710 / 2,020 = 35.1%
         "On Web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
-        "average beyond chance: look at what it lacks at checkout."
+        "average beyond chance across the 3 platforms compared: look at what it lacks at "
+        "checkout."
     )
     tied = _rates("category", [("a_b", 1000, 500), ("b", 1000, 500), ("c", 2000, 600)])
     assert ev.category_reading(tied, 7) == (  # pooled 1,600 / 4,000 = 40.0%
         "A b and B convert best, tied (50.0% of views ordered within 7 days), C worst (30.0%), "
-        "against 40.0% of all views: check the worst one's prices, photos and stock."
+        "against 40.0% of all views, beyond chance across the 3 categories compared: check the "
+        "worst one's prices, photos and stock."
     )
     small = _rates("category", [("a", 20, 10), ("b", 20, 7)])
     assert ev.category_reading(small, 7) == (
-        "No category converts differently from the 42.5% of all views beyond chance (ordered "
-        "within 7 days)."
+        "No category converts differently from the 42.5% of all views beyond chance across the "
+        "2 categories compared (ordered within 7 days)."
+    )
+
+
+def test_a_platform_is_named_only_beyond_chance_across_every_platform_compared():
+    """iphone: 230 of 500 (46%) against the pooled 40.6% of 2,000: 2.46 standard errors out (p =
+    0.014), so its own 95% interval clears the average; with 4 platforms compared Holm's first
+    step needs p <= 0.0125: no best platform, and the reading says why."""
+    rows = [("iphone", 500, 230)] + [(name, 500, 194) for name in ("android", "web", "ipad")]
+    pooled = 812 / 2000
+    z = (0.46 - pooled) / math.sqrt(pooled * (1 - pooled) / 500)
+    assert 0.05 / 4 < 2 * norm.sf(z) < 0.05 / 2
+    ci = binomtest(230, 500).proportion_ci(method="wilson")
+    assert ci.low > pooled
+    found = stats.extremes(_rates("platform", rows), "buyers", "viewers")
+    assert found.best.height == 0 and found.chance_best["platform"].to_list() == ["iphone"]
+    assert ev.platform_reading(_rates("platform", rows), 7) == (
+        "Platforms convert alike within chance: 38.8% (Android) to 46.0% (iPhone) of viewed "
+        f"items are ordered within 7 days; iPhone's 95% interval ({ci.low:.1%}–{ci.high:.1%}) "
+        "clears the 40.6% average, but with 4 platforms compared, one this far out is expected "
+        "by chance."
     )
 
 

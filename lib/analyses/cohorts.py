@@ -417,16 +417,20 @@ def _compared(matrix: pl.DataFrame, index: int) -> pl.DataFrame:
 def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes | None:
     """The best and worst cohorts at period `index`, among the _compared cells of cohorts with
     MIN_COHORT customers or more when at least two have that many (stats.extremes, oldest
-    first). For customers (a share of the cohort) a cohort is best or worst only beyond chance;
-    other measures are no share of a count, so the highest and lowest are named. A best cell
-    rests on MIN_BACK customers coming back or more."""
+    first). For customers (a share of the cohort) a cohort is best or worst only beyond chance
+    across the cohorts compared (m: those cells); other measures are no share of a count, so
+    the highest and lowest are named. A best cell rests on MIN_BACK customers coming back or
+    more."""
     cells = _compared(matrix, index)
     big = cells.filter(pl.col("customers") >= MIN_COHORT)
     cells = big if big.height >= 2 else cells
     if cells.height < 2:
         return None
     found = stats.extremes(cells.sort("cohort"), "amount", "base", chance=metric == "customers")
-    return replace(found, best=found.best.filter(pl.col("active") >= MIN_BACK))
+    enough = pl.col("active") >= MIN_BACK
+    return replace(
+        found, best=found.best.filter(enough), chance_best=found.chance_best.filter(enough)
+    )
 
 
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
@@ -586,8 +590,11 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             if cells.height
         ]
         named = named or found.best.height > 0
+        held = f", beyond chance{stats.across(found.compared, 'cohorts')}"
         if said:
-            parts.append(f"{unit} {index}, " + ", ".join(said))
+            parts.append(
+                f"{unit} {index}, " + ", ".join(said) + (held if metric == "customers" else "")
+            )
         elif found.level:
             parts.append(
                 f"{unit} {index}, the {found.compared} cohorts compared all read {found.level}"
@@ -597,6 +604,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
                 f"{unit} {index}, none of the {found.compared} cohorts compared differs from the "
                 f"pooled {fmt.pct(found.pooled)} beyond chance"
             )
+        parts[-1] += _by_chance(found, unit)
     if not parts:
         return _nothing_compared(matrix, unit, bool(notes)) + notes
     advice = " Look at what brought the best ones in." if named else ""
@@ -606,6 +614,31 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             "demand may explain them as much as how the cohorts were won."
         )
     return "In " + "; in ".join(parts) + "." + advice + notes
+
+
+def _by_chance(found: stats.Extremes, unit: str) -> str:
+    """' (the Oct 2011 cohort's 95% interval, 19.85%–28.7%, clears the pooled 19.8%, but with 8
+    cohorts compared, one this far out is expected by chance)': the best and worst cohorts of
+    `found` whose own interval clears the pooled share though that is within chance across
+    the cohorts compared; "" when none."""
+    said = [
+        (
+            _cohorts(cells, unit),
+            stats.interval_text(cells["_low"][0], cells["_high"][0], found.pooled),
+        )
+        for cells in (found.chance_best, found.chance_worst)
+        if cells.height
+    ]
+    if not said:
+        return ""
+    pooled = f"the pooled {fmt.pct(found.pooled)}"
+    if len(said) == 1:
+        ((name, interval),) = said
+        own = f"{name}'s 95% interval, {interval}, clears {pooled}"
+    else:
+        both = " and ".join(f"{name} ({interval})" for name, interval in said)
+        own = f"the 95% intervals of {both} clear {pooled}"
+    return f" ({own}, but {stats.expected(found.compared, 'cohorts')})"
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:

@@ -611,9 +611,26 @@ def _verb(rows: pl.DataFrame, extreme: str) -> str:
     return f"converts {extreme}" if rows.height == 1 else f"convert {extreme}, tied"
 
 
+def _by_chance(found: stats.Extremes, column: str, rows: str, average: str) -> str:
+    """'; iPhone's 95% interval (45.1%–53.8%) clears the 32.2% average, but with 4 platforms
+    compared, one this far out is expected by chance': the best and worst of `found` whose own
+    interval clears the pooled share (`average`: how the reading names it) though that is
+    within chance across the `rows` compared (plural); "" when none."""
+    said = [
+        f"; {_named(cells, column)}'s 95% interval "
+        f"({stats.interval_text(cells['_low'][0], cells['_high'][0], found.pooled)}) clears "
+        f"{average}, but {stats.expected(found.compared, rows)}"
+        for cells in (found.chance_best, found.chance_worst)
+        if cells.height
+    ]
+    return "".join(said)
+
+
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
     """One sentence on the platforms that convert best and worst, each named only when its
-    conversion differs from the platforms' average beyond chance (stats.extremes)."""
+    conversion differs from the platforms' average beyond chance across the m compared
+    (stats.extremes; m: the platforms with views), or why one whose own 95% interval clears
+    the average is not named (`_by_chance`)."""
     rows = by_platform.filter(pl.col("viewers") > 0)
     if rows.height == 0:
         return "No item views to convert."
@@ -624,36 +641,42 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
     if found.level:
         return f"Platforms convert alike: {found.level} {ordered} on each."
     best, worst = found.best, found.worst
+    held = f"beyond chance{stats.across(found.compared, 'platforms')}"
+    chance = _by_chance(found, "platform", "platforms", f"the {fmt.pct(found.pooled)} average")
     if best.height and worst.height:
         return (
             f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, "
             f"{best['conversion'][0] / worst['conversion'][0]:.1f}× {_named(worst, 'platform')} "
-            f"({worst['_shown'][0]}): look at what {_named(worst, 'platform')} lacks at checkout."
+            f"({worst['_shown'][0]}), both {held}: look at what {_named(worst, 'platform')} "
+            "lacks at checkout."
             if worst["conversion"][0]
             else f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, while on "
-            f"{_named(worst, 'platform')} none are: look at what it lacks at checkout."
+            f"{_named(worst, 'platform')} none are, both {held}: look at what it lacks at "
+            "checkout."
         )
     if best.height:
         return (
             f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, above the platforms' "
-            "average beyond chance; none is below it beyond chance."
+            f"average {held}; none is below it beyond chance{chance}."
         )
     if worst.height:
         return (
             f"On {_named(worst, 'platform')}, only {worst['_shown'][0]} {ordered}, below the "
-            f"platforms' average beyond chance: look at what it lacks at checkout."
+            f"platforms' average {held}: look at what it lacks at checkout{chance}."
         )
     ranked = rows.sort("conversion")
     return (
         f"Platforms convert alike within chance: {fmt.pct(ranked['conversion'][0])} "
         f"({_named(ranked[:1], 'platform')}) to {fmt.pct(ranked['conversion'][-1])} "
-        f"({_named(ranked[-1:], 'platform')}) {ordered}."
+        f"({_named(ranked[-1:], 'platform')}) {ordered}{chance}."
     )
 
 
 def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
     """One sentence on the categories that convert best and worst, each named only when its
-    conversion differs from the average of all views beyond chance (stats.extremes)."""
+    conversion differs from the average of all views beyond chance across the m compared
+    (stats.extremes; m: the categories with views), or why one whose own 95% interval clears
+    the average is not named (`_by_chance`)."""
     rows = by_category.filter(pl.col("viewers") > 0)
     if rows.height < 2:
         return "Too few categories to compare."
@@ -668,13 +691,19 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
             figure = cells["_shown"][0] + ("" if said else f" {ordered}")
             verb = _verb(cells, extreme) if not said else _verb(cells, extreme).split(" ", 1)[1]
             said.append(f"{_named(cells, 'category')} {verb} ({figure})")
+    average = f"the {fmt.pct(found.pooled)} of all views"
+    chance = _by_chance(found, "category", "categories", average)
     if not said:
         return (
-            f"No category converts differently from the {fmt.pct(found.pooled)} of all views "
-            f"beyond chance ({ordered.removeprefix('of views ')})."
+            f"No category converts differently from {average} beyond chance"
+            f"{stats.across(found.compared, 'categories')} "
+            f"({ordered.removeprefix('of views ')}){chance}."
         )
     advice = ": check the worst one's prices, photos and stock" if found.worst.height else ""
-    return f"{', '.join(said)}, against {fmt.pct(found.pooled)} of all views{advice}."
+    return (
+        f"{', '.join(said)}, against {fmt.pct(found.pooled)} of all views, beyond chance"
+        f"{stats.across(found.compared, 'categories')}{advice}{chance}."
+    )
 
 
 def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
@@ -700,7 +729,10 @@ def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
 
 
 def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
-    """One sentence on the funnel's overall conversion, its worst step and best platform."""
+    """One sentence on the funnel's overall conversion, its worst step, and the platforms that
+    convert best and worst beyond chance across the m compared (stats.extremes; m: the
+    platforms with users at the first step), or why one whose own 95% interval clears the
+    pooled conversion is not named."""
     overall = steps.filter(pl.col("platform") == "all")
     if overall.height == 0 or overall["users"][0] == 0:
         return "No user reached the funnel's first step."
@@ -734,12 +766,14 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
             for cells, extreme in ((found.best, "best"), (found.worst, "worst"))
             if cells.height
         ]
+        held = f"beyond chance{stats.across(found.compared, 'platforms')}"
         if said:
-            text += "; " + ", ".join(said)
+            text += "; " + ", ".join(said) + f", {held}"
         elif found.level:
             text += f"; every platform converts alike ({found.level})"
         else:
-            text += "; no platform converts differently from the rest beyond chance"
+            text += f"; no platform converts differently from the rest {held}"
+        text += _by_chance(found, "platform", "platforms", f"the {fmt.pct(found.pooled)} of all")
     return text + "."
 
 
