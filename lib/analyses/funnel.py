@@ -753,38 +753,65 @@ def _each(rows: pl.DataFrame, by: str, most: int = 3) -> str:
 def conversion_reading(
     table: pl.DataFrame, by: str, overall: float, min_leads: int = MIN_LEADS
 ) -> str:
-    """One sentence on the best and worst value of `by` that can be acted on (`actionable`),
-    has at least `min_leads` leads and whose 95% interval does not overlap the overall rate; or
-    that no such value differs clearly. An unknown or catch-all group that stands out is named
-    only as a gap in the data, never as a place for budget."""
+    """One sentence on the values of `by` that convert above and below the overall rate beyond
+    chance across the m compared (m: the values that can be acted on, `actionable`, with at
+    least `min_leads` leads; each by the score statistic of its conversion against `overall`,
+    stats.family); or that no such value differs clearly, and which one's own 95% interval
+    clears the overall rate though, with m compared, chance puts one that far out. An unknown
+    or catch-all group that stands out is named only as a gap in the data, never as a place
+    for budget."""
     enough = pl.col("leads") >= min_leads
-    judged = table.filter(actionable(by) & enough)
+    judged = table.filter(actionable(by) & enough).with_columns(
+        stats.share_z("deals", "leads", overall).alias("_z")
+    )
     label = by.replace("_", " ")
-    above = judged.filter(pl.col("conversion_low") > overall).sort("conversion", descending=True)
-    below = judged.filter(pl.col("conversion_high") < overall).sort("conversion")
-    parts = []
+    found = stats.family(judged["_z"])
+    beyond = found.beyond(pl.col("_z"))
+    above = judged.filter(beyond & (pl.col("_z") > 0)).sort("conversion", descending=True)
+    below = judged.filter(beyond & (pl.col("_z") < 0)).sort("conversion")
+    chance = judged.filter(
+        ~beyond & ((pl.col("conversion_low") > overall) | (pl.col("conversion_high") < overall))
+    ).sort("leads", descending=True)
+    held = f"beyond chance{stats.across(found.compared, _plural(label))}"
+    parts: list[str] = []
     if above.height == 1:
         r = above.row(0, named=True)
         parts.append(
             f"{name(r[by])} converts {fmt.pct(r['conversion'])} of {r['leads']:,} leads "
             f"(95% interval {fmt.pct(r['conversion_low'])}–{fmt.pct(r['conversion_high'])}), "
-            f"clearly above the {fmt.pct(overall)} average: put more budget there"
+            f"clearly above the {fmt.pct(overall)} average, {held}: put more budget there"
         )
     elif above.height:  # every one above is named: the highest of them is no clear winner
         parts.append(
-            f"{_each(above, by)} convert clearly above the {fmt.pct(overall)} average: put more "
-            "budget there"
+            f"{_each(above, by)} convert clearly above the {fmt.pct(overall)} average, {held}: "
+            "put more budget there"
         )
     if below.height == 1:
         r = below.row(0, named=True)
         parts.append(
             f"{name(r[by])} converts only {fmt.pct(r['conversion'])} of {r['leads']:,} leads, "
-            "clearly below average: review its targeting before spending more"
+            f"clearly below average, {held}: review its targeting before spending more"
         )
     elif below.height:
         parts.append(
-            f"{_each(below, by)} convert clearly below average: review their targeting before "
-            "spending more"
+            f"{_each(below, by)} convert clearly below average, {held}: review their targeting "
+            "before spending more"
+        )
+    if chance.height:
+        own = [
+            f"{name(r[by])} "
+            f"({stats.interval_text(r['conversion_low'], r['conversion_high'], overall)})"
+            for r in chance.iter_rows(named=True)
+        ]
+        clear = (
+            f"the 95% interval of {own[0]} clears"
+            if len(own) == 1
+            else f"the 95% intervals of {fmt.listed(own, most=3)} clear"
+        )
+        parts.append(
+            f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
+            f"the {fmt.pct(overall)} average, but {stats.expected(found.compared, _plural(label))}"
+            ", so there is no evidence to move budget yet"
         )
     if not parts:
         parts.append(
@@ -807,6 +834,11 @@ def conversion_reading(
     return "; ".join(parts) + "."
 
 
+def _plural(label: str) -> str:
+    """'origins', 'landing pages', 'months': what a reading compares, counted."""
+    return label + "s"
+
+
 def before_deals(cohorts: pl.DataFrame) -> pl.DataFrame:
     """The lead_cohorts months before the deals file starts (`before_deals`): their deals are
     not in the data, so no reading or chart judges them; none without that column."""
@@ -817,8 +849,10 @@ def cohort_reading(
     cohorts: pl.DataFrame, typical_days: float | None, min_leads: int = MIN_LEADS
 ) -> str:
     """One sentence on the best and weakest monthly cohorts, among months observed long enough
-    (twice the typical close time) with at least `min_leads` leads; a month is named only when
-    its 95% interval clears the pooled rate of those months."""
+    (twice the typical close time) with at least `min_leads` leads (m: those months); a month
+    is named only when its conversion clears the pooled rate of those months beyond chance
+    across the m compared (the score statistic, stats.family), and one whose own 95% interval
+    clears it though chance puts one that far out among m is said so."""
     if cohorts.height == 0:
         return "No leads to group by month."
     early = before_deals(cohorts)
@@ -842,8 +876,13 @@ def cohort_reading(
             "compare cohorts." + missing
         )
     rate = judged["deals"].sum() / judged["leads"].sum()
-    best = judged.filter(pl.col("conversion_low") > rate).sort("conversion", descending=True)
-    worst = judged.filter(pl.col("conversion_high") < rate).sort("conversion")
+    judged = judged.with_columns(stats.share_z("deals", "leads", rate).alias("_z"))
+    found = stats.family(judged["_z"])
+    beyond = found.beyond(pl.col("_z"))
+    best = judged.filter(beyond & (pl.col("_z") > 0)).sort("conversion", descending=True)
+    worst = judged.filter(beyond & (pl.col("_z") < 0)).sort("conversion")
+    own = (pl.col("conversion_low") > rate) | (pl.col("conversion_high") < rate)
+    chance = judged.filter(~beyond & own).sort((pl.col("_z")).abs(), descending=True)
     parts = []
     if best.height:
         r = best.row(0, named=True)
@@ -858,7 +897,16 @@ def cohort_reading(
         )
     if parts:
         text = (
-            "; ".join(parts) + f", against {fmt.pct(rate)} over the {judged.height} months compared"
+            "; ".join(parts) + f", against {fmt.pct(rate)} over the {judged.height} months "
+            "compared, beyond chance"
+        )
+    elif chance.height:
+        r = chance.row(0, named=True)
+        text = (
+            f"no month converts clearly better or worse than the {fmt.pct(rate)} of the "
+            f"{judged.height} months compared: {r['month']:%b %Y}'s 95% interval "
+            f"({stats.interval_text(r['conversion_low'], r['conversion_high'], rate)}) clears "
+            f"it, but {stats.expected(found.compared, 'months')}"
         )
     else:
         text = (
