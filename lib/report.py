@@ -969,6 +969,8 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
             | {"origin": "code"},
         ),
     ]
+    deals = ds.table("deals")
+    closed = funnel.closed_deals(funnel.lead_outcomes(ds.table("leads"), deals), deals)
     for rep, label in (("sdr_id", "SDR (sales development reps)"), ("sr_id", "SR (sales reps)")):
         reps = f[f"reps_{rep.removesuffix('_id')}"]
         if reps.height and ds.has("deals", rep):
@@ -976,7 +978,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
                 Block(
                     label,
                     chart=charts.rep_chart(reps, rep),
-                    reading=funnel.rep_reading(reps, rep, min_count),
+                    reading=funnel.rep_reading(reps, rep, min_count, closed=closed),
                 )
             )
     for rep, (attribute, title) in funnel.MATCHES.items():

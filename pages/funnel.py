@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state
+from lib import fmt, state, stats
 from lib.analyses import funnel
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import funnel as charts
@@ -78,11 +78,11 @@ ROUTING_CONFIG = {
     "verdict": columns.text(
         "Verdict",
         width=170,  # "route: faster beyond chance" whole
-        help="Route: at least two reps compared and this rep's 95% interval of median days lies "
-        "wholly below all reps' median (faster beyond chance). Faster, within chance: faster, "
-        "but the interval reaches all reps' median (or fewer than "
-        f"{funnel.INTERVAL_DEALS} deals give none), so no route. Catch-all: Unknown or Other, "
-        "no kind of lead to route.",
+        help="Route: at least two reps compared and this rep's interval of median days lies "
+        "wholly below all reps' median beyond chance across every rep and kind pair compared "
+        "(a wider interval than the 95% one shown). Faster, within chance: faster, but the "
+        "interval reaches all reps' median (or too few deals give none), so no route. "
+        "Catch-all: Unknown or Other, no kind of lead to route.",
     ),
     "route_to": columns.text(
         "Fastest rep",
@@ -109,8 +109,9 @@ ROUTING_CONFIG = {
     "avoid_median_days": columns.number(
         "Slower's days",
         1,
-        help="Median days to close of the slowest rep whose 95% interval lies wholly above all "
-        "reps' median; none where no rep's does, where one rep is compared or on a catch-all.",
+        help="Median days to close of the slowest rep whose interval lies wholly above all "
+        "reps' median beyond chance across the pairs compared; none where no rep's does, where "
+        "one rep is compared or on a catch-all.",
     ),
     "reps_judged": columns.count("Reps compared"),
     "as_fast": columns.text(
@@ -214,12 +215,12 @@ min_count = st.columns(2)[0].slider(
     "greyed in the Matching view and left out of routing; the Reps reading names a fastest and "
     f"slowest rep only among reps with this many deals and at least {funnel.MIN_NAMED}. A route "
     "also needs the rep faster beyond chance, which takes at least "
-    f"{funnel.INTERVAL_DEALS} deals.",
+    f"{funnel.INTERVAL_DEALS} deals, more when many reps and kinds are compared.",
 )
 # --- routing: the page's recommendation, first -------------------------------------------------
 st.subheader("Routing recommendation: which rep for which leads")
 tables = matches(ds, closed, min_count)
-routes = funnel.routing(tables)
+routes = funnel.routing(tables, closed)
 ui.reading(funnel.routing_reading(routes))
 # Kinds with a rep to name; those with none are counted in the note and listed in the CSV.
 named = routes.filter(pl.col("route_to").is_not_null())
@@ -267,8 +268,9 @@ if view == "Conversion":
     ui.chart(charts.conversion_chart(by_origin, "origin", rate), width="stretch")
     ui.reading(funnel.conversion_reading(by_origin, "origin", rate))
     st.caption(
-        f"Readings name only groups with at least {funnel.MIN_LEADS} leads whose 95% interval "
-        "clears the average, and never advise on groups that are no channel: Unknown, "
+        f"Readings name only groups with at least {funnel.MIN_LEADS} leads that clear the "
+        f"average beyond chance across all those compared, not only by their 95% interval "
+        f"({stats.MANY}), and never advise on groups that are no channel: Unknown, "
         f"{funnel.NO_ORIGIN} (empty in the file), Other (and Other …) or pooled pages."
     )
     columns.table(
@@ -404,7 +406,7 @@ elif view == "Reps":
         # Uncached: a few hundred deals, and caching would hash the sales frame on every rerun.
         reps = funnel.rep_table(closed, rep, sales)
         ui.chart(charts.rep_chart(reps, rep), width="stretch")
-        ui.reading(funnel.rep_reading(reps, rep, min_count))
+        ui.reading(funnel.rep_reading(reps, rep, min_count, closed=closed))
         columns.table(columns.in_percent(reps, "share"), {rep: REP_LABELS[rep]} | money, ids=(rep,))
         ui.download(reps, f"reps_{rep}", f"funnel_dl_{rep}")
 

@@ -158,23 +158,25 @@ def olist_funnel_page():
 
 
 def test_real_funnel_routes_only_where_beyond_chance_and_labels_the_rest():
-    """Olist at the default minimum: 18 lead types and segments have a rep with 5 deals; only
-    Online small to SR fbf4aef3… (6 deals, 4 to 11 days against 17) is beyond chance. The
-    others stay in view, labelled, and the reading names the one route, as the twin does."""
+    """Olist at the default minimum: 18 lead types and segments have a rep with 5 deals; none
+    is beyond chance across the rep and kind pairs compared (Online small to SR fbf4aef3…, 6
+    deals, 4 to 11 days against 17, clears it by its own 95% interval only: test_funnel
+    recomputes it). They stay in view, labelled, and the reading says no route, as the twin
+    does."""
     at, ds = olist_funnel_page()
     assert not at.exception
     routes = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
     assert len(routes) == 18
     assert routes["verdict"].value_counts().to_dict() == {
-        funnel.WITHIN_CHANCE: 11,
+        funnel.WITHIN_CHANCE: 12,
         funnel.ONE_REP: 5,
         funnel.NOT_FASTER: 1,  # Food supplement: 19 days against 19.5
-        funnel.ROUTE: 1,
     }
-    routed = routes[routes["verdict"] == funnel.ROUTE]
-    assert routed[["value", "route_to"]].values.tolist() == [
-        ["Online small", "fbf4aef3f6915dc0c3c97d6812522f6a"]
-    ]
+    small = routes[routes["value"] == "Online small"].iloc[0]
+    assert (small["verdict"], small["route_to"]) == (
+        funnel.WITHIN_CHANCE,
+        "fbf4aef3f6915dc0c3c97d6812522f6a",
+    )
     audio = routes[routes["value"] == "Audio video electronics"].iloc[0]
     assert (audio["verdict"], audio["days_low"], audio["days_high"]) == (
         funnel.WITHIN_CHANCE,
@@ -184,13 +186,7 @@ def test_real_funnel_routes_only_where_beyond_chance_and_labels_the_rest():
     readings = [c.value for c in at.caption if "lightbulb" in c.value]
     twin = funnel.headless(ds)["routing"]
     assert any(funnel.routing_reading(twin) in r for r in readings)
-    assert any(
-        r.endswith(
-            "Route Online small leads to SR fbf4aef3…: a median 5.0 days to close (95% interval "
-            "4.0–11.0) against 17.0 for all reps, over 6 deals."
-        )
-        for r in readings
-    )
+    assert any("No route is supported by the data" in r for r in readings)
     assert not any("Route Audio" in r for r in readings)
 
 

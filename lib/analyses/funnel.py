@@ -365,16 +365,32 @@ def _days_sorted() -> list[pl.Expr]:
     ]
 
 
-def _median_interval(groups: pl.DataFrame) -> pl.DataFrame:
+def _median_interval(groups: pl.DataFrame, level: float = 0.95) -> pl.DataFrame:
     """`groups` (aggregated with _days_sorted) with days_low and days_high, the distribution-free
-    95% interval of their median days to close (order statistics of median_rank; null below
-    INTERVAL_DEALS deals with a time to close), and without _timed and _sorted."""
-    ranks = {n: median_rank(n) for n in groups["_timed"].unique()}
+    interval of their median days to close at `level` (95%: order statistics of median_rank;
+    null below INTERVAL_DEALS deals with a time to close, more at a higher level), and without
+    _timed and _sorted."""
+    ranks = {n: median_rank(n, level) for n in groups["_timed"].unique()}
     rank = pl.col("_timed").replace_strict(ranks, return_dtype=pl.Int64)
     return groups.with_columns(
         pl.col("_sorted").list.get(rank - 1, null_on_oob=True).alias("days_low"),
         pl.col("_sorted").list.get(pl.col("_timed") - rank, null_on_oob=True).alias("days_high"),
     ).drop("_sorted")
+
+
+def _family_bounds(closed: pl.DataFrame, keys: list[str], compared: int) -> pl.DataFrame:
+    """Per group of `keys` (a rep, or a rep and a kind of lead) of `closed` deals: _low and
+    _high, the distribution-free interval of their median days to close at 1 - 0.05 / compared
+    (Bonferroni over the `compared` groups a reading judges at once: with one, their 95%
+    interval), null with too few deals for it."""
+    frame = closed.filter(pl.col(keys[0]).is_not_null())  # as rep_table and match_table
+    if len(keys) > 1:
+        frame = frame.with_columns(pl.col(keys[1:]).fill_null(UNKNOWN))
+    level = 1 - stats.FAMILY / max(compared, 1)
+    bounds = _median_interval(frame.group_by(keys).agg(_days_sorted()), level)
+    return bounds.select(
+        *keys, pl.col("days_low").alias("_low"), pl.col("days_high").alias("_high")
+    )
 
 
 def match_table(
@@ -441,20 +457,24 @@ TOO_FEW = "no rep with enough deals"
 VERDICTS = (ROUTE, WITHIN_CHANCE, NOT_FASTER, ONE_REP, CATCH_ALL, TOO_FEW)
 
 
-def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def routing(matches: dict[str, pl.DataFrame], closed: pl.DataFrame) -> pl.DataFrame:
     """Which rep to route each lead type (SR) and segment (SDR) to, where the data supports it.
 
-    `matches` maps rep column -> its match_table. A route is recommended (verdict ROUTE) only
-    where at least two reps have enough deals of that kind (`enough`), the kind is one to route
-    (`actionable`: not Unknown, Other...), and the rep is faster beyond chance: their median
-    days to close is at least MIN_GAIN below all reps' median (typical_days: routing to a rep
-    no faster gains nothing) and their distribution-free 95% interval of it (match_table's
-    days_low..days_high, order statistics bounded by the binomial: none below INTERVAL_DEALS
-    deals) lies wholly below typical_days too. The rep routed to is the fastest of those;
-    elsewhere route_to is the fastest rep with enough deals, and the verdict says why there is
-    no route (WITHIN_CHANCE: faster, but the interval reaches all reps' median). The rep to
-    avoid is the slowest whose interval lies wholly above all reps' median, on kinds with two
-    reps or more that can be routed; null elsewhere.
+    `matches` maps rep column -> its match_table of the `closed` deals. A route is recommended
+    (verdict ROUTE) only where at least two reps have enough deals of that kind (`enough`), the
+    kind is one to route (`actionable`: not Unknown, Other...), and the rep is faster beyond
+    chance: their median days to close is at least MIN_GAIN below all reps' median
+    (typical_days: routing to a rep no faster gains nothing) and their distribution-free
+    interval of it lies wholly below typical_days too, at a level that keeps chance from
+    routing to any of the m (rep, kind) pairs judged more than 5% of the time (Bonferroni:
+    1 - 0.05 / m; m: the pairs with enough deals on kinds that can be routed, both roles
+    together, as the table lists them together; order statistics bounded by the binomial, so
+    that a wider level needs more deals). The table's days_low..days_high stay each pair's own
+    95% interval. The rep routed to is the fastest of those; elsewhere route_to is the fastest
+    rep with enough deals, and the verdict says why there is no route (WITHIN_CHANCE: faster,
+    but the interval reaches all reps' median, or only its own 95% interval clears it). The
+    rep to avoid is the slowest whose interval at that level lies wholly above all reps'
+    median, on kinds with two reps or more that can be routed; null elsewhere.
 
     One row per (rep role, value) with deals, TOO_FEW where no rep has enough of them (its rep
     columns null, reps_judged 0): role, dimension, value, verdict (VERDICTS), route_to, deals,
@@ -463,19 +483,28 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
     recommended (verdict is ROUTE), evidence (a sentence).
     """
     gained = pl.col("median_days_to_close") <= pl.col("typical_days") - MIN_GAIN
+    advised = (pl.col("reps_judged") >= 2) & actionable("_kind")
+    judged_by = {
+        rep: table.filter(pl.col("enough") & pl.col("median_days_to_close").is_not_null())
+        .with_columns(pl.len().over(MATCHES[rep][0]).alias("reps_judged"))
+        .with_columns(pl.col(MATCHES[rep][0]).alias("_kind"))
+        for rep, table in matches.items()
+    }
+    compared = sum(t.filter(advised).height for t in judged_by.values())
     frames = []
     for rep, table in matches.items():
         attribute = MATCHES[rep][0]
-        judged = table.filter(
-            pl.col("enough") & pl.col("median_days_to_close").is_not_null()
-        ).with_columns(
-            pl.len().over(attribute).alias("reps_judged"),
-            (gained & (pl.col("days_high") < pl.col("typical_days")))
-            .fill_null(False)
-            .alias("_faster"),
-            (pl.col("days_low") > pl.col("typical_days")).fill_null(False).alias("_slower"),
+        keys = [rep, attribute]
+        judged = (
+            judged_by[rep]
+            .join(_family_bounds(closed, keys, compared), on=keys, how="left")
+            .with_columns(
+                (gained & (pl.col("_high") < pl.col("typical_days")))
+                .fill_null(False)
+                .alias("_faster"),
+                (pl.col("_low") > pl.col("typical_days")).fill_null(False).alias("_slower"),
+            )
         )
-        advised = (pl.col("reps_judged") >= 2) & actionable(attribute)
         # Where a route is supported, the reps faster beyond chance are the only candidates: a
         # quicker median from too few deals does not outrank them.
         routable = (pl.col("_faster") & advised).any().over(attribute)
@@ -521,6 +550,7 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                     "days_low",
                     "days_high",
                     "reps_judged",
+                    "_faster",
                 ),
                 on="value",
                 how="left",
@@ -565,7 +595,7 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .then(pl.lit(ONE_REP))
         .when(pl.col("median_days") > pl.col("typical_days") - MIN_GAIN)
         .then(pl.lit(NOT_FASTER))
-        .when(pl.col("days_high") < pl.col("typical_days"))
+        .when(pl.col("_faster"))
         .then(pl.lit(ROUTE))
         .otherwise(pl.lit(WITHIN_CHANCE))
     )
@@ -575,12 +605,14 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
     days, typical = pl.col("median_days").round(1), pl.col("typical_days").round(1)
     low, high = pl.col("days_low").round(1), pl.col("days_high").round(1)
     said = pl.col("verdict")
+    pairs = f"{compared:,} rep and kind pairs"
+    held = pl.lit(f"beyond chance{stats.across(compared, 'rep and kind pairs')}")
     evidence = (
         pl.when((said == ROUTE) & pl.col("avoid").is_not_null())
         .then(
             pl.format(
                 "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the "
-                "{} days of all reps; slower beyond chance: {} ({} days)",
+                "{} days of all reps, {}; slower beyond chance: {} ({} days)",
                 "route_to",
                 "deals",
                 "value",
@@ -588,6 +620,7 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 low,
                 high,
                 typical,
+                held,
                 "avoid",
                 pl.col("avoid_median_days").round(1),
             )
@@ -596,7 +629,7 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .then(
             pl.format(
                 "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the "
-                "{} days of all reps",
+                "{} days of all reps, {}",
                 "route_to",
                 "deals",
                 "value",
@@ -604,6 +637,23 @@ def routing(matches: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 low,
                 high,
                 typical,
+                held,
+            )
+        )
+        .when((said == WITHIN_CHANCE) & (pl.col("days_high") < pl.col("typical_days")))
+        .then(
+            pl.format(
+                "{} closed {} {} deals in a median {} days against {} for all reps, and the 95% "
+                "interval of that median ({}–{} days) lies below it, but with {} compared, one "
+                "this far out is expected by chance: faster within chance",
+                "route_to",
+                "deals",
+                "value",
+                days,
+                typical,
+                low,
+                high,
+                pl.lit(pairs),
             )
         )
         .when((said == WITHIN_CHANCE) & pl.col("days_high").is_not_null())
@@ -715,7 +765,7 @@ def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict
         "reps_sr": rep_table(closed, "sr_id", sales),
         "sr_by_lead_type": matches["sr_id"],
         "sdr_by_segment": matches["sdr_id"],
-        "routing": routing(matches),
+        "routing": routing(matches, closed),
     }
 
 
@@ -971,8 +1021,15 @@ def mix_reading(mix: pl.DataFrame, column: str) -> str:
     return text + " (closed deals only: these shares say who was won, not who converts best)."
 
 
-def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str:
-    """One sentence naming the rep with most wins and the fastest rep with enough deals."""
+def rep_reading(
+    reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT, *, closed: pl.DataFrame
+) -> str:
+    """One sentence naming the rep with most wins and the fastest and slowest reps beyond
+    chance across the m compared (m: the reps with max(min_count, MIN_NAMED) deals or more):
+    the distribution-free interval of their median days (of their `closed` deals) wholly below
+    or above every rep's median at 1 - 0.05 / m (Bonferroni, as routing judges a rep on one
+    kind of lead; the table's 95% interval with one rep). A rep whose own 95% interval lies
+    wholly below or above it, though that is within chance among m, is said so."""
     if reps.height == 0:
         return "No deals name a rep."
     role = rep.removesuffix("_id").upper()
@@ -985,11 +1042,14 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
     judged = reps.filter((pl.col("deals") >= least) & pl.col("median_days_to_close").is_not_null())
     if judged.height < 2:
         return text + "."
-    # Named fastest or slowest only beyond chance: the rep's 95% interval of median days wholly
-    # below or above every rep's median (as routing judges a rep on one kind of lead).
     typical = judged["typical_days"][0]
-    fast = judged.filter(pl.col("days_high") < typical).sort("median_days_to_close")
-    slow = judged.filter(pl.col("days_low") > typical).sort("median_days_to_close", descending=True)
+    judged = judged.join(_family_bounds(closed, [rep], judged.height), on=rep, how="left")
+    fast = judged.filter(pl.col("_high") < typical).sort("median_days_to_close")
+    slow = judged.filter(pl.col("_low") > typical).sort("median_days_to_close", descending=True)
+    chance = judged.filter(
+        ((pl.col("days_high") < typical) | (pl.col("days_low") > typical))
+        & ~((pl.col("_high") < typical) | (pl.col("_low") > typical)).fill_null(False)
+    )
 
     def said(row: dict) -> str:
         return (
@@ -997,20 +1057,40 @@ def rep_reading(reps: pl.DataFrame, rep: str, min_count: int = MIN_COUNT) -> str
             f"interval {fmt.number(row['days_low'])}–{fmt.number(row['days_high'])})"
         )
 
+    held = f"beyond chance{stats.across(judged.height, 'reps')}"
+    by_chance = ""
+    if chance.height:
+        named = fmt.listed([said(r) for r in chance.iter_rows(named=True)], most=3)
+        lies = "lies" if chance.height == 1 else "lie"
+        by_chance = (
+            f"; {named} {lies} wholly {'below' if chance['days_high'][0] < typical else 'above'} "
+            f"it, but {stats.expected(judged.height, 'reps')}"
+            if chance.height == 1
+            else f"; the 95% intervals of {named} clear it, but "
+            f"{stats.expected(judged.height, 'reps')}"
+        )
     among = f"; among reps with {least} deals or more, against {fmt.number(typical)} days for all"
     if fast.height and slow.height:
         return text + (
-            f"{among}, {said(fast.row(0, named=True))} closes fastest beyond chance and "
-            f"{said(slow.row(0, named=True))} slowest: ask the fast one how they work."
+            f"{among}, {said(fast.row(0, named=True))} closes fastest {held} and "
+            f"{said(slow.row(0, named=True))} slowest: ask the fast one how they work"
+            f"{by_chance}."
         )
     if fast.height:
         return text + (
-            f"{among}, {said(fast.row(0, named=True))} closes fastest beyond chance: ask them how "
-            "they work."
+            f"{among}, {said(fast.row(0, named=True))} closes fastest {held}: ask them how "
+            f"they work{by_chance}."
         )
     if slow.height:
-        return text + f"{among}, {said(slow.row(0, named=True))} closes slowest beyond chance."
-    return text + f"{among}, none closes faster or slower beyond chance."
+        return text + f"{among}, {said(slow.row(0, named=True))} closes slowest {held}{by_chance}."
+    return text + f"{among}, none closes faster or slower {held}{by_chance}."
+
+
+def routing_pairs(routes: pl.DataFrame) -> int:
+    """How many (rep, kind) pairs `routing` judged at once for its routes: the reps compared
+    on each kind that can be routed (two reps or more, `actionable`)."""
+    routable = routes.filter((pl.col("reps_judged") >= 2) & actionable("value"))
+    return int(routable["reps_judged"].sum())
 
 
 def routing_note(routes: pl.DataFrame, min_count: int) -> str:
@@ -1020,9 +1100,12 @@ def routing_note(routes: pl.DataFrame, min_count: int) -> str:
         f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, "
         f"among reps with at least {fmt.counted(min_count, 'such deal')}, against the median of "
         "all reps. A route is recommended only where it is faster beyond chance: at least two "
-        "reps compared, and the rep's 95% interval of median days (distribution-free, from the "
-        "order statistics of their deals, by the binomial rule; it needs "
-        f"{INTERVAL_DEALS} deals) lies wholly below all reps' median. Unknown and Other get no "
+        "reps compared, and the rep's interval of median days (distribution-free, from the "
+        "order statistics of their deals, by the binomial rule) lies wholly below all reps' "
+        "median at a level that keeps chance from naming any of the "
+        f"{routing_pairs(routes):,} rep and kind pairs compared more than 1 time in 20 "
+        "(Bonferroni: 1 - 0.05 / their number; the table shows each one's 95% interval, which "
+        f"needs {INTERVAL_DEALS} deals; a wider one needs more). Unknown and Other get no "
         "advice. It compares reps on deals they won (how fast), not on conversion: lead type and "
         "segment are recorded only on closed deals. The Matching view shows every rep and kind."
     )
@@ -1062,8 +1145,10 @@ def routing_reading(routes: pl.DataFrame) -> str:
         )
         if within:
             text += (
-                f" (in {fmt.counted(within, 'kind')} the fastest rep is faster, but the 95% "
-                "interval of their median days reaches all reps' median)"
+                f" (in {fmt.counted(within, 'kind')} the fastest rep is faster, but within "
+                "chance: the interval of their median days reaches all reps' median, or clears "
+                f"it only as one of {routing_pairs(routes):,} rep and kind pairs compared "
+                "would by chance)"
             )
         return text + (
             "; more deals per rep and kind would tell (a rep needs at least "
@@ -1084,7 +1169,8 @@ def routing_reading(routes: pl.DataFrame) -> str:
         f"median {fmt.number(best['median_days'])} days to close (95% interval "
         f"{fmt.number(best['days_low'])}–{fmt.number(best['days_high'])}) against "
         f"{fmt.number(best['typical_days'])} for all reps, over "
-        f"{fmt.counted(best['deals'], 'deal')}"
+        f"{fmt.counted(best['deals'], 'deal')}, beyond chance"
+        f"{stats.across(routing_pairs(routes), 'rep and kind pairs')}"
     )
     if best["avoid"]:
         text += (
