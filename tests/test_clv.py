@@ -1,6 +1,7 @@
 """Lifetime value analyses: summaries by hand, published CDNOW estimates, lifetimes agreement."""
 
 import json
+import math
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -1619,3 +1620,112 @@ def test_a_weak_spend_correlation_on_a_few_dozen_buyers_is_no_agreement(olist_li
     retail = clv.sufficiency(clv.customer_summary(bought.lines, "weeks"), bought.dropped)
     row = retail.filter(pl.col("check") == "Frequency vs spend correlation").row(0, named=True)
     assert row["verdict"] == "good" and row["note"].endswith("the data agrees.")
+
+
+@pytest.mark.parametrize(
+    "params", [(1.2, 0.35, 5.0, 5.3), (0.5, 2.0, 0.7, 0.3), (3.0, 1.0, 0.2, 10.0)]
+)
+def test_pareto_likelihood_is_lifetimes_where_lifetimes_is_finite(params):
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 20, 300).astype(float)
+    big_t = rng.uniform(0.1, 1.0, 300)
+    recency = np.where(x > 0, big_t * rng.uniform(0, 1, 300), 0.0)
+    expected = ParetoNBDFitter._conditional_log_likelihood(np.array(params), x, recency, big_t)
+    assert np.isfinite(expected).all()
+    got = clv._pareto_log_likelihood(np.array(params), x, recency, big_t)
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_pareto_likelihood_where_lifetimes_overflows_is_the_model_integrated():
+    """Customers much alike in leaving (s = 250) and alpha far from beta: lifetimes' 2F1
+    overflows to NaN. The likelihood, integrated numerically over both gamma mixtures of the
+    individual one (Fader and Hardie's note 008, eq. 2), is finite."""
+    from scipy import integrate, stats
+
+    r, alpha, s, beta = params = np.array([1.0, 100.0, 250.0, 2.0])
+    x, recency, big_t = np.array([2.0, 0.0, 5.0]), np.array([0.005, 0.0, 0.009]), np.full(3, 0.01)
+    with np.errstate(all="ignore"):
+        assert np.isnan(
+            ParetoNBDFitter._conditional_log_likelihood(params, x, recency, big_t)
+        ).all()
+    buying, leaving = stats.gamma(r, scale=1 / alpha), stats.gamma(s, scale=1 / beta)
+    expected = []
+    for n, t, end in zip(x, recency, big_t, strict=True):
+
+        def individual(mu, lam, n=n, t=t, end=end):
+            both = lam + mu
+            alive = lam**n * np.exp(-both * end)
+            gone = lam**n * mu / both * (np.exp(-both * t) - np.exp(-both * end))
+            return buying.pdf(lam) * leaving.pdf(mu) * (alive + gone)
+
+        value, _ = integrate.dblquad(
+            individual,
+            *buying.ppf([1e-14, 1 - 1e-14]),
+            *leaving.ppf([1e-14, 1 - 1e-14]),
+            epsabs=0,
+            epsrel=1e-10,
+        )
+        expected.append(np.log(value))
+    got = clv._pareto_log_likelihood(params, x, recency, big_t)
+    assert got == pytest.approx(expected, rel=1e-8)
+
+
+def _unchecked(model: str, gap: float) -> clv.Fit:
+    params = (
+        {"r": 1.0, "alpha": 10.0, "s": 0.8, "beta": 12.0}
+        if model == "pareto"
+        else {"r": 1.0, "alpha": 10.0, "a": 0.8, "b": 2.4}
+    )
+    return clv.Fit("weeks", 0.0, params, None, "", 500, 200, 0, model, spread_gap=gap)
+
+
+def test_a_spread_check_that_cannot_be_made_is_a_caution_not_a_green_light():
+    """A likelihood that cannot be computed with customers more alike says nothing: P(alive)
+    reads as a ranking, and the comparison says the check was not made."""
+    fit = _unchecked("bgnbd", math.nan)
+    assert fit.spread_unknown and fit.ranks_only and not fit.degenerate
+    check = clv.fit_checks(fit).row(0, named=True)
+    assert check["verdict"] == "caution"
+    assert "could not be checked" in check["note"]
+    assert "ranking, not as probabilities" in check["note"]
+    dropout = clv.parameter_table(fit).filter(pl.col("parameter") == "a").row(0, named=True)
+    assert "This value is not checked" in dropout["reading"]
+    # A spread the data tells apart (25 lower with customers ten times more alike) stays good.
+    assert clv.fit_checks(_unchecked("bgnbd", 25.0))["verdict"][0] == "good"
+
+
+def test_pareto_dropout_check_claims_no_test_of_the_average_it_does_not_make():
+    """Pareto/NBD's average chance of leaving is not refitted (no gradient): its Dropout check
+    must not say a quarter or four times its odds fit clearly worse."""
+    spread = clv.fit_checks(_unchecked("pareto", 0.5)).row(0, named=True)
+    assert spread["verdict"] == "caution"
+    assert "a quarter or four times" not in spread["note"]
+    assert "this check tests for BG/NBD and MBG/NBD only" in spread["note"]
+    good = clv.fit_checks(_unchecked("pareto", 25.0)).row(0, named=True)
+    assert good["verdict"] == "good"
+    assert "the average itself it tests for BG/NBD and MBG/NBD only" in good["note"]
+    assert "a quarter or four times" in clv.fit_checks(_unchecked("bgnbd", 0.5))["note"][0]
+
+
+def test_olist_pareto_spread_is_unclear_by_lifetimes_likelihood(olist_lines):
+    """Olist, full period: Pareto/NBD with s and beta ten times larger (the same mean dropout
+    rate) fits about as well by lifetimes' own likelihood (finite there), so the check is a
+    caution that claims nothing of the average."""
+    summary = clv.customer_summary(clv.purchase_lines(olist_lines).lines, "weeks")
+    fit = clv.fit_models(summary, "weeks", 0.0, "pareto")
+    assert summary.height > clv.PARETO_SAMPLE  # fitted and checked on a seeded sample
+    rows = summary.sample(clv.PARETO_SAMPLE, seed=clv.PARETO_SEED)
+    x, t_x, big_t = (rows[c].to_numpy() for c in ("frequency", "recency", "T"))
+    p = fit.purchases
+    fitted = np.array([p["r"], p["alpha"], p["s"], p["beta"]])
+    alike = fitted * np.array([1, 1, 10, 10])
+    with np.errstate(all="ignore"):
+        gap = (
+            ParetoNBDFitter._conditional_log_likelihood(fitted, x, t_x, big_t).sum()
+            - ParetoNBDFitter._conditional_log_likelihood(alike, x, t_x, big_t).sum()
+        )
+    assert np.isfinite(gap) and gap < clv.CHI2_HALF
+    assert not fit.degenerate and fit.spread_unknown and fit.ranks_only
+    check = clv.fit_checks(fit).row(0, named=True)
+    assert check["verdict"] == "caution"
+    assert check["note"].startswith("Pareto/NBD gives an average chance of leaving")

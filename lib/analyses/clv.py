@@ -315,7 +315,7 @@ class Fit:
     model: str = "bgnbd"
     problems: tuple[str, ...] = field(default=())
     fitted_on: int = 0
-    spread_gap: float = math.inf  # _spread_gap: under CHI2_HALF, the dropout's spread is unknown
+    spread_gap: float = math.inf  # _spread_gap: under CHI2_HALF (or NaN), the spread is unknown
     mean_alike: tuple[float, ...] = ()  # _mean_alike: averages of dropout that fit about as well
     spend_alike: tuple[tuple[float, float, float], ...] = ()  # _spend_alike
 
@@ -339,9 +339,22 @@ class Fit:
 
     @property
     def spread_unknown(self) -> bool:
-        """The fit pins down the average chance of leaving, not how it differs between customers
-        (the Dropout check's caution)."""
-        return not self.degenerate and not self.mean_unknown and self.spread_gap < CHI2_HALF
+        """The fit does not pin down how the chance of leaving differs between customers, or
+        that could not be checked (the Dropout check's caution); for BG/NBD and MBG/NBD the
+        average is pinned down."""
+        return not self.degenerate and not self.mean_unknown and not self.spread_gap >= CHI2_HALF
+
+    @property
+    def spread_unchecked(self) -> bool:
+        """The spread's check could not be made: the likelihood with customers more alike
+        cannot be evaluated (_spread_gap NaN)."""
+        return math.isnan(self.spread_gap)
+
+    @property
+    def average_checked(self) -> bool:
+        """Whether the Dropout check tests the average chance of leaving (_mean_alike: not for
+        Pareto/NBD)."""
+        return self.model != "pareto"
 
     @property
     def ranks_only(self) -> bool:
@@ -475,17 +488,59 @@ def _spread_gap(model: str, logs: np.ndarray, args: tuple) -> float:
     dropout's two parameters (a and b; s and beta) are ten times larger, its mean unchanged: the
     customers made ten times more alike in how soon they leave. Under CHI2_HALF the data pins
     down the average dropout, not how it varies between customers."""
-    nll = _fitter_class(model)._negative_log_likelihood
     weights = args[3]
     shifted = logs.copy()
     shifted[2:] += math.log(10)
-    if model == "pareto":  # params, not their logs; the sum divided by the mean weight
-        gap = _quiet(lambda: nll(np.exp(shifted), *args) - nll(np.exp(logs), *args))
-        gap *= weights.mean()
+    if model == "pareto":
+        fitted, alike = (
+            _quiet(lambda p=p: _pareto_log_likelihood(np.exp(p), *args[:3]))
+            for p in (logs, shifted)
+        )
+        gap = (weights * (fitted - alike)).sum()
     else:
+        nll = _fitter_class(model)._negative_log_likelihood
         gap = _quiet(lambda: nll(shifted, *args) - nll(logs, *args)) * weights.sum()
-    # A likelihood that cannot be evaluated there says nothing: no caution.
-    return float(gap) if math.isfinite(gap) else math.inf
+    # +inf: the shifted parameters cannot have made the data; NaN: the check could not be made.
+    return float(gap)
+
+
+def _pareto_log_likelihood(
+    params: np.ndarray, x: np.ndarray, recency: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """Each row's Pareto/NBD log-likelihood: lifetimes' ParetoNBDFitter._conditional_log_
+    likelihood (Fader and Hardie's note 009, eq. 18-20), with each 2F1(r+s+x, b; r+s+x+1; z) of
+    its A0 term taken through Euler's transformation, (1 - z)^(1 - b) 2F1(1, r+s+x+1-b;
+    r+s+x+1; z), in logs: lifetimes' own overflows to NaN where b (s + 1, or r + x) runs into the
+    hundreds with alpha and beta far apart, as customers ten times more alike in leaving make
+    it (the retail demo's s = 50 becomes 503: 794 of its 888 rows)."""
+    from scipy.special import gammaln
+
+    r, alpha, s, beta = params
+    rsx = r + s + x
+    low, high, b = (beta, alpha, s + 1) if alpha >= beta else (alpha, beta, r + x)
+
+    def log_term(tau: np.ndarray) -> np.ndarray:
+        # log(2F1(rsx, b; rsx + 1; z) / (high + tau)^rsx), z = (high - low) / (high + tau)
+        q = high + tau
+        return (
+            (1 - b) * (np.log(low + tau) - np.log(q))
+            + np.log(_hyp2f1(1.0, rsx + 1 - b, rsx + 1, (high - low) / q))
+            - rsx * np.log(q)
+        )
+
+    first, last = log_term(recency), log_term(age)
+    with np.errstate(divide="ignore"):  # a last purchase at the end: A0 is 0
+        log_a0 = first + np.log(-np.expm1(np.minimum(last - first, 0.0)))
+    return (
+        gammaln(r + x)
+        - gammaln(r)
+        + r * math.log(alpha)
+        + s * math.log(beta)
+        + np.logaddexp(
+            -(r + x) * np.log(alpha + age) - s * np.log(beta + age),
+            math.log(s) + log_a0 - np.log(rsx),
+        )
+    )
 
 
 # The average chance of leaving is pinned down when the data fits an average with a MEAN_FACTOR-th
@@ -1226,9 +1281,7 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
                 m,
                 name,
                 value,
-                f"{reading} This value itself is not pinned down: with customers more alike the "
-                "data fits as well, so only the average chance of leaving holds (the Dropout "
-                "check).",
+                f"{reading} {_spread_caution(fit)} (the Dropout check).",
             )
             for m, name, value, reading in dropout
         ]
@@ -1310,15 +1363,28 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 DROPOUT_CHECK,
                 f"{fmt.pct(share)} per purchase",
                 "caution",
-                f"{fit.label} finds the average chance of leaving roughly (a quarter or four times "
-                "its odds fit clearly worse), not how it differs between customers: with every "
-                "customer ten times more alike the data fits "
+                (
+                    f"{fit.label} finds the average chance of leaving roughly (a quarter or four "
+                    "times its odds fit clearly worse), "
+                    if fit.average_checked
+                    else f"{fit.label} gives an average chance of leaving (how sure that average "
+                    "is, this check tests for BG/NBD and MBG/NBD only), "
+                )
                 + (
-                    f"as well or better (a log-likelihood {fmt.significant(-fit.spread_gap, 2)} "
-                    "higher)"
-                    if fit.spread_gap <= 0
-                    else f"about as well (a log-likelihood {fmt.significant(fit.spread_gap, 2)} "
-                    f"lower, within the {CHI2_HALF} chance allows)"
+                    "but whether it tells how that chance differs between customers could not be "
+                    "checked: its likelihood with every customer ten times more alike cannot be "
+                    "computed"
+                    if fit.spread_unchecked
+                    else "not how it differs between customers: with every customer ten times "
+                    "more alike the data fits "
+                    + (
+                        f"as well or better (a log-likelihood "
+                        f"{fmt.significant(-fit.spread_gap, 2)} higher)"
+                        if fit.spread_gap <= 0
+                        else f"about as well (a log-likelihood "
+                        f"{fmt.significant(fit.spread_gap, 2)} lower, within the {CHI2_HALF} "
+                        "chance allows)"
+                    )
                 )
                 + ". Expected purchases and value rest on that average (the holdout check tests "
                 "them); read P(alive) and the at-risk list as a ranking, not as probabilities.",
@@ -1331,7 +1397,14 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 f"{fmt.pct(share)} per purchase",
                 "good",
                 f"{fit.label} pins down how customers leave: P(alive) and the at-risk list can "
-                "be read (the holdout check shows how well it predicts).",
+                "be read (the holdout check shows how well it predicts)."
+                + (
+                    ""
+                    if fit.average_checked
+                    else " This check tests how customers differ in leaving (every customer ten "
+                    "times more alike fits clearly worse); the average itself it tests for "
+                    "BG/NBD and MBG/NBD only."
+                ),
             )
         )
     if fit.spend is not None and fit.spend_alike:
@@ -1371,6 +1444,24 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
             )
         )
     return pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row")
+
+
+def _spread_caution(fit: Fit) -> str:
+    """Why a dropout parameter is no finding when the spread is unknown (Fit.spread_unknown)."""
+    if fit.spread_unchecked:
+        return (
+            "This value is not checked: the likelihood with customers more alike cannot be "
+            "computed, so at most the average chance of leaving holds"
+        )
+    return (
+        "This value itself is not pinned down: with customers more alike the data fits as well, "
+        + (
+            "so only the average chance of leaving holds"
+            if fit.average_checked
+            else "so at most the average chance of leaving holds (its check tests the average "
+            "for BG/NBD and MBG/NBD only)"
+        )
+    )
 
 
 def alike_text(fit: Fit) -> str:
@@ -1723,7 +1814,9 @@ class Comparison:
     `holdouts`: Holdout per model key that could be fitted. `table` (COMPARISON_SCHEMA), one
     row per model in MODELS order: mae_purchases (mean absolute error of holdout purchases per
     customer), predicted_purchases and actual_purchases (holdout totals), total_error,
-    dropout ("identified" / "not identified", null when the fit failed), fitted_on (customers
+    dropout (the Dropout check's verdict: "identified", "average only", "spread unclear" (a
+    Pareto/NBD whose average is not tested), "not checked", AVERAGE_UNKNOWN or "not
+    identified"; null when the fit failed), fitted_on (customers
     fitted), note (why dropout is not identified, or why the fit failed).
     `tracking`: see tracking(). `customers`: calibration customers; `scored`: those the holdout
     scores (a seeded random sample of SCORED_SAMPLE when there are more, the same for every
@@ -1793,7 +1886,11 @@ def compare_models(
                 if fit.degenerate
                 else AVERAGE_UNKNOWN  # the Dropout check's cautions (fit_checks)
                 if fit.mean_unknown
+                else "not checked"
+                if fit.spread_unchecked
                 else "average only"
+                if fit.spread_unknown and fit.average_checked
+                else "spread unclear"
                 if fit.spread_unknown
                 else "identified",
                 fit.fitted_on,
