@@ -1452,6 +1452,7 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             Block(
                 f"View → order conversion within {fmt.counted(window, 'day')}, by platform",
                 chart=charts.conversion_bars(by_platform, "platform", "Platform"),
+                caption=charts.conversion_bars_note(by_platform, "platforms"),
                 reading=ev.platform_reading(by_platform, window),
             )
         )
@@ -1465,6 +1466,7 @@ def _events(ds: Dataset, p: PageInput) -> Built:
                     "category",
                     "Category",
                 ),
+                caption=charts.conversion_bars_note(by_category, "categories"),
                 reading=ev.category_reading(by_category, window),
             )
         )

@@ -168,6 +168,8 @@ else:
     if conv_by == "Platform":
         by_platform = ev.conversion_by_platform(units)
         ui.chart(charts.conversion_bars(by_platform, "platform", "Platform"), width="stretch")
+        if note := charts.conversion_bars_note(by_platform, "platforms"):
+            st.caption(note)
         ui.reading(ev.platform_reading(by_platform, window_days))
         ui.download(by_platform, "conversion_by_platform", "events_download_conv_platform")
     elif conv_by == "Category":
@@ -180,6 +182,8 @@ else:
             by_category = ev.conversion_by_category(per_item, names)
             # Named as the Categories page names them ("Gizmo"); the CSV keeps the raw names.
             ui.chart(charts.conversion_bars(by_category, "category", "Category"), width="stretch")
+            if note := charts.conversion_bars_note(by_category, "categories"):
+                st.caption(note)
             ui.reading(ev.category_reading(by_category, window_days))
             ui.download(by_category, "conversion_by_category", "events_download_conv_category")
     else:

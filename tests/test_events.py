@@ -3,6 +3,7 @@
 import math
 from datetime import date, datetime, timedelta
 
+import altair as alt
 import polars as pl
 import pytest
 from scipy.stats import binomtest, norm
@@ -519,3 +520,22 @@ def test_the_items_reading_says_none_when_no_viewer_ordered():
 def test_a_one_day_window_reads_one_day():
     said = ev.funnel_reading(ev.funnel(FUNNEL_EVENTS, STEPS, window_days=1), 1)
     assert "within 1 day" in said and "1 days" not in said
+
+
+def test_conversion_bars_draw_the_categories_most_viewed_and_say_how_many_are_left_out():
+    """An export with 25 categories: the chart draws the 20 with the most viewers (not the
+    first 20 by conversion), and the note counts all 25; 20 or fewer are drawn without one."""
+    frame = pl.DataFrame(
+        {
+            "category": [f"c{i:02d}" for i in range(25)],
+            "viewers": list(range(1, 26)),
+            "buyers": [1] * 25,
+        }
+    ).with_columns((pl.col("buyers") / pl.col("viewers")).alias("conversion"))
+    chart = charts.conversion_bars(frame, "category", "Category")
+    drawn = chart.layer[0].data if chart.data is alt.Undefined else chart.data
+    assert sorted(drawn["viewers"].to_list()) == list(range(6, 26))
+    assert charts.conversion_bars_note(frame, "categories") == (
+        "The chart draws the 20 categories with the most viewers of 25; the CSV has every one."
+    )
+    assert charts.conversion_bars_note(frame.head(20), "categories") == ""

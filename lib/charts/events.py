@@ -136,11 +136,31 @@ def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
     )
 
 
+# Conversion bars drawn at most: those with the most viewers (an export may have hundreds of
+# categories or platform codes; the table and the CSV keep every one).
+CONVERSION_BARS = 20
+
+
+def conversion_bars_note(frame: pl.DataFrame, what: str) -> str:
+    """What conversion_bars leaves out of `frame`, in words ("The chart draws the 20 categories
+    with the most viewers of 35; ..."), or nothing when it draws every row. `what`: the rows'
+    plural."""
+    if frame.height <= CONVERSION_BARS:
+        return ""
+    return (
+        f"The chart draws the {CONVERSION_BARS} {what} with the most viewers of "
+        f"{fmt.count(frame.height)}; the CSV has every one."
+    )
+
+
 @memo
 def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerChart:
     """Horizontal bars of conversion (0..1) per `label` value (a platform or category, in
-    words), best first, labelled in %."""
-    frame = _in_words(frame, label)
+    words), best first, labelled in %: the CONVERSION_BARS with the most viewers
+    (conversion_bars_note says so)."""
+    frame = _in_words(frame.sort(["viewers", label], descending=[True, False]), label).head(
+        CONVERSION_BARS
+    )
     order = frame.sort("conversion", descending=True, nulls_last=True)[label].to_list()
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{label}:N", title=None, sort=order),
