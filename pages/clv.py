@@ -281,7 +281,16 @@ COLUMNS = {
     "spent": columns.money(clv.HEADERS["spent"], currency, 2),
     "expected_purchases": columns.number(clv.HEADERS["expected_purchases"], 2),
     "p_alive": st.column_config.ProgressColumn(
-        clv.HEADERS["p_alive"], min_value=0.0, max_value=100.0, format="%.1f%%", width=100
+        clv.HEADERS["p_alive"],
+        min_value=0.0,
+        max_value=100.0,
+        format="%.1f%%",
+        width=100,
+        # As the Mean P(alive) metric says it: where the Dropout check is a caution, a ranking.
+        help="A ranking only on this data, not a probability: the Dropout check in the trust "
+        "table says why."
+        if fit.ranks_only
+        else "The probability that the customer still buys.",
     ),
     "expected_spend": columns.money(
         clv.HEADERS["expected_spend"], currency, 2, help="Expected spend per future purchase."

@@ -1,5 +1,6 @@
 """The Lifetime value page as a user drives it, through streamlit_app.py with AppTest."""
 
+import json
 from datetime import timedelta
 
 import polars as pl
@@ -112,8 +113,13 @@ def test_a_p_alive_that_only_ranks_customers_gets_no_mean():
     assert "The top 20% spenders are listed by P(alive), lowest first" in texts(at)
     assert "at least as likely as not to be active" not in texts(at)
     # The most valuable, then the at-risk list: 20 top spenders, lowest P(alive) first.
-    _, risky = [d.value for d in at.dataframe if "p_alive" in d.value.columns][:2]
+    tables = [d for d in at.dataframe if "p_alive" in d.value.columns][:2]
+    risky = tables[1].value
     assert len(risky) == 20 and risky["p_alive"].is_monotonic_increasing
+    # Both lists' P(alive) column says, as the metric does, that it ranks.
+    for table in tables:
+        help_text = json.loads(table.proto.columns)["p_alive"]["help"]
+        assert help_text.startswith("A ranking only on this data, not a probability")
 
 
 def test_retail_demo_with_real_dropout_shows_p_alive_and_the_at_risk_reading():
@@ -124,6 +130,8 @@ def test_retail_demo_with_real_dropout_shows_p_alive_and_the_at_risk_reading():
     assert "of the top 20% spenders are less likely than not to be active" in texts(at)
     risky = at.dataframe[3].value
     assert (risky["p_alive"] < 50).all()  # shown in percent
+    help_text = json.loads(at.dataframe[3].proto.columns)["p_alive"]["help"]
+    assert help_text == "The probability that the customer still buys."
     assert not any("cannot be identified" in w.value for w in at.warning)
 
 

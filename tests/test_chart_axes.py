@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 import polars as pl
+import pytest
 
 from lib.charts import clusters, funnel, month_axis, pct_axis
 
@@ -75,3 +76,17 @@ def test_the_cluster_heatmap_writes_its_values_signed_above_zero_only():
     spec = clusters.drivers_chart(drivers, {1: "one"}).to_dict()
     values = next(iter(spec["datasets"].values()))
     assert [v["z_text"] for v in values] == ["0.0", "0.0", "+1.3", "-1.3"]
+
+
+def test_the_value_concentration_chart_ends_both_share_axes_at_100_percent():
+    """Shares of a whole: Vega's nice ticks ran the value axis to 110% (Olist's CLV page)."""
+    from lib.charts import clv
+
+    values = pl.DataFrame({"clv": [50.0, 30.0, 15.0, 5.0]})
+    spec = clv.concentration_chart(values).to_dict()
+    line = spec["layer"][1]["encoding"]
+    for channel in ("x", "y"):
+        assert line[channel]["scale"] == {"domain": [0.0, 1.0], "nice": False}
+    # The curve itself: the top quarter of customers (1 of 4) hold 50% of the value, all 100%.
+    curve = pl.DataFrame(spec["datasets"][spec["layer"][1]["data"]["name"]])
+    assert curve["value"].to_list() == pytest.approx([0.0, 0.5, 0.8, 0.95, 1.0], abs=1e-12)

@@ -134,10 +134,15 @@ def concentration_chart(values: pl.DataFrame) -> alt.Chart:
         .select("customers", "value")
     )
     curve = pl.concat([pl.DataFrame({"customers": [0.0], "value": [0.0]}), curve], how="vertical")
+    # Shares of a whole: both axes end at 100% (Vega's nice ticks ran the value axis to 110%).
+    whole = alt.Scale(domain=[0.0, 1.0], nice=False)
     x = alt.X(
-        "customers:Q", title="Share of customers, most valuable first", axis=pct_axis(0.0, 1.0)
+        "customers:Q",
+        title="Share of customers, most valuable first",
+        axis=pct_axis(0.0, 1.0),
+        scale=whole,
     )
-    y = alt.Y("value:Q", title="Share of expected value", axis=pct_axis(0.0, 1.0))
+    y = alt.Y("value:Q", title="Share of expected value", axis=pct_axis(0.0, 1.0), scale=whole)
     line = (
         alt.Chart(curve)
         .mark_line(color=ACCENT, strokeWidth=2)
