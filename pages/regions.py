@@ -48,7 +48,7 @@ ui.definitions(
 exports.page_tools("regions", ds)
 check = links.Checks("regions", ds)
 
-left, mid = st.columns(2)
+left, _ = st.columns(2)
 check.number("regions_months", 1, 12, 3, label="Growth window")
 months = left.slider(
     "Growth window (months)",
@@ -60,22 +60,6 @@ months = left.slider(
     help="Growth compares the last N months up to the latest order with the N months before.",
 )
 table = regions.windowed_table(base, months)
-metric_options = [m for m in regions.METRICS if m in table.columns]
-check.choice(
-    "regions_metric",
-    metric_options,
-    metric_options[0],
-    label="Colour by",
-    format_func=regions.METRICS.get,
-    data=True,
-)
-metric = mid.selectbox(
-    "Colour by",
-    metric_options,
-    format_func=regions.METRICS.get,
-    key="regions_metric",
-    bind=links.BIND,
-)
 # Weights first: the map's tooltips carry each region's priority.
 with st.expander("Priority weights: what matters most for where to market", expanded=False):
     cols = st.columns(5)
@@ -160,16 +144,42 @@ st.caption(
     )
 )
 
-st.subheader(f"Map: {regions.METRICS[metric].lower()} by region")
-if match.places.height == 0:
-    st.warning(
-        "None of the region values"
-        + (f" ({fmt.plain(fmt.listed(match.unmatched, most=4))})" if match.unmatched else "")
-        + " names a country, a Brazilian or US state or a Portuguese district, so there is no "
-        "map; the table below still ranks every region. For a map, map a country or state "
-        "column as the region on the Data page."
+
+@exports.fragment
+def region_map(
+    ranked: pl.DataFrame, table: pl.DataFrame, match: regions.Match, months: int
+) -> None:
+    """The map, its colour and what it says: its controls (colour, density) change nothing else
+    on the page, so they rerun this part alone."""
+    if match.places.height == 0:
+        st.subheader("Map")
+        st.warning(
+            "None of the region values"
+            + (f" ({fmt.plain(fmt.listed(match.unmatched, most=4))})" if match.unmatched else "")
+            + " names a country, a Brazilian or US state or a Portuguese district, so there is "
+            "no map; the table below still ranks every region. For a map, map a country or "
+            "state column as the region on the Data page."
+        )
+        return
+    heading = st.empty()  # names the colour chosen below
+    metric_options = [m for m in regions.METRICS if m in table.columns]
+    check.choice(
+        "regions_metric",
+        metric_options,
+        metric_options[0],
+        label="Colour by",
+        format_func=regions.METRICS.get,
+        data=True,
     )
-else:
+    left, _ = st.columns(2)
+    metric = left.selectbox(
+        "Colour by",
+        metric_options,
+        format_func=regions.METRICS.get,
+        key="regions_metric",
+        bind=links.BIND,
+    )
+    heading.subheader(f"Map: {regions.METRICS[metric].lower()} by region")
     density = None
     check.flag("regions_density", False, label="Customer density")
     if ds.has("customers", "lat", "lon") and st.toggle(
@@ -214,6 +224,9 @@ else:
             f":material/location_off: Not on the map ({len(match.unmatched)}, no known place): "
             f"{listed}. They are still in the table below."
         )
+
+
+region_map(ranked, table, match, months)
 
 st.subheader("Where to market first")
 currency = ds.currency
