@@ -1729,3 +1729,23 @@ def test_olist_pareto_spread_is_unclear_by_lifetimes_likelihood(olist_lines):
     check = clv.fit_checks(fit).row(0, named=True)
     assert check["verdict"] == "caution"
     assert check["note"].startswith("Pareto/NBD gives an average chance of leaving")
+
+
+def test_log_2f1_with_a_equal_to_one_near_z_one_is_the_series_summed_in_full():
+    """2F1(1, b; c; z) = sum over k of (b)_k / (c)_k z^k, summed here term by term in plain
+    Python until the terms vanish (tens of thousands of them at z = 0.9987), where scipy gives
+    NaN (b = 3, c = 254, z = 0.98 among them)."""
+    from scipy.special import hyp2f1
+
+    cases = [(504.4, 505.63, 0.9987), (3.0, 254.0, 0.98), (251.0, 253.2, 0.999), (2.0, 7.0, 0.3)]
+    assert math.isnan(hyp2f1(1.0, 3.0, 254.0, 0.98))
+    expected = []
+    for b, c, z in cases:
+        total, term, k = 1.0, 1.0, 0
+        while term > 1e-18 * total:
+            term *= (b + k) / (c + k) * z
+            total += term
+            k += 1
+        expected.append(math.log(total))
+    b, c, z = (np.array(v) for v in zip(*cases, strict=True))
+    assert clv._log_hyp2f1_one(b, c, z) == pytest.approx(expected, rel=1e-12)

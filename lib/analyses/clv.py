@@ -510,9 +510,9 @@ def _pareto_log_likelihood(
     """Each row's Pareto/NBD log-likelihood: lifetimes' ParetoNBDFitter._conditional_log_
     likelihood (Fader and Hardie's note 009, eq. 18-20), with each 2F1(r+s+x, b; r+s+x+1; z) of
     its A0 term taken through Euler's transformation, (1 - z)^(1 - b) 2F1(1, r+s+x+1-b;
-    r+s+x+1; z), in logs: lifetimes' own overflows to NaN where b (s + 1, or r + x) runs into the
-    hundreds with alpha and beta far apart, as customers ten times more alike in leaving make
-    it (the retail demo's s = 50 becomes 503: 794 of its 888 rows)."""
+    r+s+x+1; z), in logs (_log_hyp2f1_one): lifetimes' own overflows to NaN where b (s + 1, or
+    r + x) runs into the hundreds with alpha and beta far apart, as customers ten times more
+    alike in leaving make it (the retail demo's s = 50 becomes 503: 794 of its 888 rows)."""
     from scipy.special import gammaln
 
     r, alpha, s, beta = params
@@ -524,7 +524,7 @@ def _pareto_log_likelihood(
         q = high + tau
         return (
             (1 - b) * (np.log(low + tau) - np.log(q))
-            + np.log(_hyp2f1(1.0, rsx + 1 - b, rsx + 1, (high - low) / q))
+            + _log_hyp2f1_one(rsx + 1 - b, rsx + 1, (high - low) / q)
             - rsx * np.log(q)
         )
 
@@ -865,6 +865,62 @@ def _hyp2f1(a, b, c, z):
             sums[left] = _series(*(v[left] for v in (a, b, c, z)))
             term[over] = sums
     return term
+
+
+def _log_hyp2f1_one(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """log 2F1(1, b; c; z) for c > b > 0 and 0 <= z < 1 (arrays of one shape): scipy's, and
+    where scipy gives no finite positive value (it gives NaN for 2F1(1, 3; 254; 0.98)) Gauss's
+    continued fraction, which converges in a few hundred terms even near z = 1 where the series
+    needs tens of thousands (_gauss_fraction)."""
+    from scipy.special import hyp2f1
+
+    value = np.asarray(hyp2f1(1.0, b, c, z), dtype=float)
+    bad = ~(np.isfinite(value) & (value > 0))
+    out = np.log(np.where(bad, 1.0, value))
+    if bad.any():
+        out[bad] = np.log(
+            _gauss_fraction(*(np.broadcast_to(v, value.shape)[bad] for v in (b, c, z)))
+        )
+    return out
+
+
+# Terms of Gauss's continued fraction at most: near z = 1 (1 - z = 0.001, b = 251) it settles
+# to 1e-14 within 400.
+FRACTION_TERMS = 2000
+
+
+def _gauss_fraction(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """2F1(1, b; c; z) as Gauss's continued fraction of 2F1(a + 1, b; c' + 1; z) /
+    2F1(a, b; c'; z) at a = 0, c' = c - 1 (2F1(0, ...) = 1): 1 / (1 + k1 z / (1 + k2 z / ...)),
+    k(2m+1) = -(c' + m)(b + m) / ((c' + 2m)(c' + 2m + 1)), k(2m) = m(b - c' - m) /
+    ((c' + 2m - 1)(c' + 2m)), summed by Lentz's method until each row settles; NaN where one
+    does not within FRACTION_TERMS."""
+    tiny = 1e-300
+    cp = c - 1.0
+    f = np.full(z.shape, tiny)
+    big_c, d = f.copy(), np.zeros(z.shape)
+    going = np.ones(z.shape, dtype=bool)
+    for j in range(1, FRACTION_TERMS + 1):
+        n = j - 1  # the partial numerator of step j is k(n) z (1 at j = 1)
+        if n == 0:
+            a = np.ones(z.shape)
+        elif n % 2:
+            m = (n - 1) // 2
+            a = -(cp + m) * (b + m) / ((cp + 2 * m) * (cp + 2 * m + 1)) * z
+        else:
+            m = n // 2
+            a = m * (b - cp - m) / ((cp + 2 * m - 1) * (cp + 2 * m)) * z
+        d = 1.0 + a * d
+        d = np.where(d == 0, tiny, d)
+        big_c = 1.0 + a / big_c
+        big_c = np.where(big_c == 0, tiny, big_c)
+        d = 1.0 / d
+        step = big_c * d
+        f = np.where(going, f * step, f)
+        going &= np.abs(step - 1.0) > 1e-15
+        if not going.any():
+            return f
+    return np.where(going, np.nan, f)
 
 
 def _series(a, b, c, z):
