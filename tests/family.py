@@ -1,4 +1,5 @@
-"""Holm-Bonferroni by hand, for tests that recompute which rows a reading may name."""
+"""Holm-Bonferroni and growth intervals by hand, for tests that recompute which rows a reading
+may name."""
 
 import math
 
@@ -34,3 +35,19 @@ def growing(lows: list[float], highs: list[float]) -> list[bool]:
     z = [growth_z(lo, hi) for lo, hi in zip(lows, highs, strict=True)]
     passed = holm([2 * norm.sf(abs(v)) for v in z])
     return [p and v > 0 for p, v in zip(passed, z, strict=True)]
+
+
+def growth_interval(current: list[float], previous: list[float]) -> tuple[float, float]:
+    """The 95% interval of sum(current) / sum(previous) - 1 by hand (each a window's order
+    values): log ratio +- t se, se^2 = sum(x^2) / sum(x)^2 of each window (1 / its effective
+    orders n), t Student's 97.5% point at the Welch-Satterthwaite degrees of freedom
+    (a + b)^2 / (a^2 / (n_a - 1) + b^2 / (n_b - 1)), at least 1."""
+    from scipy.stats import t
+
+    sc, sp = sum(current), sum(previous)
+    a, b = sum(x * x for x in current) / sc**2, sum(x * x for x in previous) / sp**2
+    df = 1.0
+    if a < 1 and b < 1:
+        df = max(1.0, (a + b) ** 2 / (a * a / (1 / a - 1) + b * b / (1 / b - 1)))
+    half, log = t.ppf(0.975, df) * math.sqrt(a + b), math.log(sc / sp)
+    return math.exp(log - half) - 1, math.exp(log + half) - 1

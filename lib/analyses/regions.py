@@ -869,7 +869,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     whole = totals(table)
     if metric == "growth":
         # Only growth beyond chance across the regions compared is named (`families`, as the
-        # actions judge it): PE's +114% from 23 orders, then 24, is anywhere from -4% to +377%.
+        # actions judge it): PE's +114% from 23 orders, then 24, is anywhere from -8% to +401%.
         among = families(table)
         low, high = pl.col("growth_low"), pl.col("growth_high")
         judged = known.with_columns(trend.clearance(low, high).alias("_z"))
