@@ -110,7 +110,7 @@ def test_growth_has_a_95_percent_interval_from_each_windows_orders():
     assert (a["growth_low"], a["growth_high"]) == pytest.approx(_interval([30, 50], [10, 20]))
     assert (b["growth_low"], b["growth_high"]) == pytest.approx(_interval([25, -5], [50]))
     # +167% from two orders, then two (1.9 and 1.8 effective orders: 1.7 degrees of freedom,
-    # t = 6.0): anywhere from -99% to +61,148%, so within chance.
+    # t = 5.2): anywhere from -99% to +61,148%, so within chance.
     assert a["growth_low"] == pytest.approx(-0.98839, abs=1e-5)
     assert a["growth_high"] == pytest.approx(611.48, abs=1e-2)
 
