@@ -943,6 +943,8 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
     }
     by_origin, pages, cohorts = f["by_origin"], f["by_landing_page"], f["cohorts"]
     min_count = int(o["min_count"])
+    deals = ds.table("deals")
+    outcomes = funnel.lead_outcomes(ds.table("leads"), deals)
     blocks = [
         Block(
             "Conversion by origin",
@@ -964,13 +966,12 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Days from first contact to deal",
             table=f["days_to_close"],
-            reading=funnel.days_reading(f["days_to_close"]),
+            reading=funnel.days_reading(f["days_to_close"], outcomes),
             kinds={c: "number1" for c in f["days_to_close"].columns if c.endswith("_days")}
             | {"origin": "code"},
         ),
     ]
-    deals = ds.table("deals")
-    closed = funnel.closed_deals(funnel.lead_outcomes(ds.table("leads"), deals), deals)
+    closed = funnel.closed_deals(outcomes, deals)
     for rep, label in (("sdr_id", "SDR (sales development reps)"), ("sr_id", "SR (sales reps)")):
         reps = f[f"reps_{rep.removesuffix('_id')}"]
         if reps.height and ds.has("deals", rep):

@@ -317,7 +317,7 @@ elif view == "Time to close":
     st.subheader("Days from first contact to deal")
     ui.chart(charts.days_histogram(outcomes), width="stretch")
     days = ui.cached(funnel.days_to_close_by)(ds.key, outcomes, by="origin")
-    ui.reading(funnel.days_reading(days))
+    ui.reading(funnel.days_reading(days, outcomes))
     columns.table(
         days,
         {

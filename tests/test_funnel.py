@@ -911,25 +911,55 @@ def test_real_origin_reading_funds_the_best_channel_never_unknown(real):
     assert "no channel to fund" in text
 
 
-def test_days_reading_never_names_unknown_as_the_slowest_origin():
-    days = pl.DataFrame(
-        {
-            "origin": ["(all)", "unknown", "paid", "organic", funnel.NO_ORIGIN],
-            "deals": [80, 20, 20, 20, 20],
-            "median_days": [20.0, 90.0, 30.5, 8.5, 80.0],
-            "p90_days": [100.0, 100.0, 60.0, 30.0, 90.0],
-        }
+def _outcomes(days: dict[str, list[float]]) -> pl.DataFrame:
+    """Won leads of each origin with these days to close."""
+    rows = [(o, d) for o, values in days.items() for d in values]
+    return pl.DataFrame(
+        rows, schema={"origin": pl.String, "days_to_close": pl.Float64}, orient="row"
     )
-    assert funnel.days_reading(days) == (
-        "Half of the deals close within 20 days of first contact and one in ten takes over 100 "
-        "days; among origins with 20 deals or more, Organic leads close fastest (8.5 days), Paid "
-        "slowest (30.5): follow up Paid leads sooner."
+
+
+def test_days_reading_never_names_unknown_as_the_slowest_origin():
+    """30 deals of each origin, each origin's days alike: all deals' median is 75 (the 60th and
+    61st of 120 days: 50 and 100). Organic (5) and Paid (100) lie wholly on either side of it,
+    at any level; Unknown (300) is slowest but no channel, and (no origin) is none either."""
+    outcomes = _outcomes(
+        {"organic": [5.0] * 30, "paid": [100.0] * 30, "unknown": [300.0] * 30}
+        | {funnel.NO_ORIGIN: [50.0] * 30}
+    )
+    days = funnel.days_to_close_by(outcomes)
+    assert days["median_days"][0] == 75.0
+    assert funnel.days_reading(days, outcomes) == (
+        "Half of the deals close within 75 days of first contact and one in ten takes over 300 "
+        "days; among the 2 origins with 20 deals or more, Organic leads (median 5.0 days) close "
+        "faster and Paid leads (median 100.0 days) slower than all deals beyond chance across "
+        "the 2 origins compared: follow up Paid leads sooner."
     )
     # Olist's Display leads 'closed fastest (8 days)' on 6 deals: no origin is named below 20.
-    few = days.with_columns(pl.Series("deals", [24, 6, 6, 6, 6]))
-    assert funnel.days_reading(few) == (
-        "Half of the deals close within 20 days of first contact and one in ten takes over 100 "
-        "days."
+    few = _outcomes({"organic": [5.0] * 6, "paid": [100.0] * 6, "unknown": [300.0] * 6})
+    assert funnel.days_reading(funnel.days_to_close_by(few), few).endswith("takes over 300 days.")
+
+
+def test_days_reading_names_a_slow_origin_only_beyond_chance_across_those_compared():
+    """Paid's 30 deals take 1 to 30 days; Organic's and Social's 30 each take 9.5, so all deals'
+    median is 9.5 (the 45th and 46th of 90). The distribution-free interval of Paid's median
+    starts at its j-th smallest day, j the innermost rank with P(B < j) <= the tail, B ~
+    Binomial(30, 1/2): at 95% (a tail of 2.5%) j = 10, day 10, above 9.5; across the 3 origins
+    compared (1 - 0.05 / 3, a tail of 0.83%) j = 9, day 9: within chance."""
+    from scipy.stats import binom
+
+    def rank(tail: float) -> int:
+        return max(j for j in range(1, 16) if binom.cdf(j - 1, 30, 0.5) <= tail)
+
+    paid = [float(d) for d in range(1, 31)]
+    assert (paid[rank(0.025) - 1], paid[rank(0.05 / 3 / 2) - 1]) == (10.0, 9.0)
+    outcomes = _outcomes({"paid": paid, "organic": [9.5] * 30, "social": [9.5] * 30})
+    days = funnel.days_to_close_by(outcomes)
+    assert days["median_days"][0] == 9.5
+    assert funnel.days_reading(days, outcomes).endswith(
+        "among the 3 origins with 20 deals or more, none closes faster or slower than all deals "
+        "beyond chance across the 3 origins compared (Paid: its 95% interval clears all deals' "
+        "median, but with 3 origins compared, one this far out is expected by chance)."
     )
 
 

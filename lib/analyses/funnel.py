@@ -983,24 +983,57 @@ def _months(cohorts: pl.DataFrame) -> str:
     return f"{first:%b %Y}" if first == last else f"{first:%b %Y} to {last:%b %Y}"
 
 
-def days_reading(days: pl.DataFrame) -> str:
-    """One sentence on the typical close time and the slowest origin with enough deals."""
+def days_reading(days: pl.DataFrame, outcomes: pl.DataFrame) -> str:
+    """One sentence on the typical close time, and the fastest and slowest origins (of
+    days_to_close_by over `outcomes`) among the m with MIN_NAMED deals or more that are
+    channels: named only beyond chance across them, the distribution-free interval of their
+    median days wholly below or above all deals' median at 1 - 0.05 / m, as rep_reading
+    judges reps; the slowest then gets its follow-up advice."""
     if days.height == 0 or days["deals"][0] == 0:
         return "No deal has a valid close time."
+    by = days.columns[0]
     total = days.row(0, named=True)
     text = (
         f"Half of the deals close within {total['median_days']:.0f} days of first contact and "
         f"one in ten takes over {total['p90_days']:.0f} days"
     )
-    groups = days.slice(1).filter((pl.col("deals") >= MIN_NAMED) & actionable(days.columns[0]))
-    if groups.height >= 2:
-        slow = groups.sort("median_days", descending=True).row(0, named=True)
-        fast = groups.sort("median_days").row(0, named=True)
+    groups = days.slice(1).filter((pl.col("deals") >= MIN_NAMED) & actionable(by))
+    if groups.height < 2:
+        return text + "."
+    typical = total["median_days"]
+    won = outcomes.filter(pl.col("days_to_close").is_not_null())
+    own = _family_bounds(won, [by], 1).rename({"_low": "_own_low", "_high": "_own_high"})
+    groups = groups.join(_family_bounds(won, [by], groups.height), on=by, how="left").join(
+        own, on=by, how="left"
+    )
+    fast = groups.filter(pl.col("_high") < typical).sort("median_days")
+    slow = groups.filter(pl.col("_low") > typical).sort("median_days", descending=True)
+    chance = groups.filter(
+        ((pl.col("_own_high") < typical) | (pl.col("_own_low") > typical))
+        & ~((pl.col("_high") < typical) | (pl.col("_low") > typical)).fill_null(False)
+    )
+    text += f"; among the {groups.height} origins with {MIN_NAMED} deals or more, "
+    held = f"than all deals beyond chance{stats.across(groups.height, 'origins')}"
+
+    def said(row: dict) -> str:
+        return f"{name(row[by])} leads (median {fmt.number(row['median_days'])} days)"
+
+    if fast.height and slow.height:
         text += (
-            f"; among origins with {MIN_NAMED} deals or more, {name(fast[days.columns[0]])} "
-            f"leads close fastest ({fmt.number(fast['median_days'])} days), "
-            f"{name(slow[days.columns[0]])} slowest ({fmt.number(slow['median_days'])}): follow "
-            f"up {name(slow[days.columns[0]])} leads sooner"
+            f"{said(fast.row(0, named=True))} close faster and {said(slow.row(0, named=True))} "
+            f"slower {held}: follow up {name(slow[by][0])} leads sooner"
+        )
+    elif slow.height:
+        text += f"{said(slow.row(0, named=True))} close slower {held}: follow them up sooner"
+    elif fast.height:
+        text += f"{said(fast.row(0, named=True))} close faster {held}"
+    else:
+        text += f"none closes faster or slower {held}"
+    if chance.height:
+        named = fmt.listed([name(r[by]) for r in chance.iter_rows(named=True)], most=3)
+        own = "its 95% interval clears" if chance.height == 1 else "their 95% intervals clear"
+        text += (
+            f" ({named}: {own} all deals' median, but {stats.expected(groups.height, 'origins')})"
         )
     return text + "."
 
