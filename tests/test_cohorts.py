@@ -621,7 +621,7 @@ def test_a_cohort_is_best_only_beyond_chance_across_every_cohort_compared():
     assert ci.low > pooled
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
         "In month 1, none of the 8 cohorts compared differs from the pooled 20.9% beyond chance "
-        f"(the Aug 2024 cohort's 95% interval, {ci.low:.1%}–{ci.high:.1%}, clears the pooled "
+        f"(the 95% interval of the Aug 2024 cohort, {ci.low:.1%}–{ci.high:.1%}, clears the pooled "
         "20.9%, but with 8 cohorts compared, one this far out is expected by chance)."
     )
 

@@ -617,7 +617,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
 
 
 def _by_chance(found: stats.Extremes, unit: str) -> str:
-    """' (the Oct 2011 cohort's 95% interval, 19.85%–28.7%, clears the pooled 19.8%, but with 8
+    """' (the 95% interval of the Oct 2011 cohort, 19.85%–28.7%, clears the pooled 19.8%, but with 8
     cohorts compared, one this far out is expected by chance)': the best and worst cohorts of
     `found` whose own interval clears the pooled share though that is within chance across
     the cohorts compared; "" when none."""
@@ -634,7 +634,7 @@ def _by_chance(found: stats.Extremes, unit: str) -> str:
     pooled = f"the pooled {fmt.pct(found.pooled)}"
     if len(said) == 1:
         ((name, interval),) = said
-        own = f"{name}'s 95% interval, {interval}, clears {pooled}"
+        own = f"the 95% interval of {name}, {interval}, clears {pooled}"
     else:
         both = " and ".join(f"{name} ({interval})" for name, interval in said)
         own = f"the 95% intervals of {both} clear {pooled}"
