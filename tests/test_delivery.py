@@ -1,6 +1,5 @@
 """Delivery analyses on tiny hand-made orders, on the demo's planted lateness and on real Olist."""
 
-import math
 from datetime import date, datetime
 
 import numpy as np
@@ -8,7 +7,7 @@ import pandas as pd
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from scipy.stats import binomtest, norm
+from scipy.stats import binom, binomtest, norm
 
 from lib import demo, formats, io, measures
 from lib.analyses import categories, lateness, movement
@@ -283,8 +282,9 @@ def test_group_reading_names_the_group_late_beyond_chance_that_adds_most_late_or
     )
     big, small = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((125, 1100), (8, 20)))
     assert big.low < 0.1 < small.low
-    # Of 3 sellers, small's score statistic (4.47) clears Bonferroni's 2.39 for 3.
-    assert (0.4 - 0.1) / math.sqrt(0.1 * 0.9 / 20) > norm.isf(0.05 / 6)
+    # Of 3 sellers, small's exact tail (8 or more late of 20 at 10%) is under Bonferroni's
+    # 0.05 / 3, two-sided.
+    assert binom.sf(7, 20, 0.1) < 0.05 / 6
     assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1) == (
         f"Fix seller small first: 40.0% late (95% interval {small.low:.1%}–{small.high:.1%}) "
         "against 10.0% overall, beyond chance across the 3 sellers compared: 6 more late orders "
@@ -305,49 +305,48 @@ def sellers_late(counts: dict[str, tuple[int, int]]) -> pl.DataFrame:
 
 
 def test_group_reading_does_not_act_on_one_group_of_many_that_chance_puts_that_far_out():
-    """x: 24 late of 150 (16%) against 10%: its own 95% interval clears 10%, so alone it would
-    be named; with 9 more sellers compared, a score statistic of 2.45 (p = 0.014) is what
-    chance gives one of 10 (Bonferroni: 0.005); with one other seller (0.025) it is not."""
-    z = (24 / 150 - 0.1) / math.sqrt(0.1 * 0.9 / 150)
-    p = 2 * norm.sf(z)
-    assert 0.05 / 2 > p > 0.05 / 10
-    ci = binomtest(24, 150).proportion_ci(method="wilson")
+    """x: 26 late of 150 (17.3%) against 10%: its own 95% interval clears 10%, so alone it would
+    be named; its exact binomial tail, P(26 or more late) = 0.39%, is what chance gives one of
+    10 sellers (Bonferroni, two-sided: 0.25% a side); with one other seller (1.25%) it is
+    not."""
+    tail = binom.sf(25, 150, 0.1)
+    assert 0.05 / (2 * 2) > tail > 0.05 / (2 * 10)
+    ci = binomtest(26, 150).proportion_ci(method="wilson")
     assert ci.low > 0.1
-    many = sellers_late({"x": (24, 150)} | {f"s{i}": (10, 100) for i in range(9)})
+    many = sellers_late({"x": (26, 150)} | {f"s{i}": (10, 100) for i in range(9)})
     assert dv.group_reading(many, "seller_id", "seller", 0.1, min_orders=1) == (
         "No seller is late beyond what chance explains: seller x adds the most late orders "
-        f"above the 10.0% average, 16.0% late on 150 orders: its 95% interval ({ci.low:.1%}–"
+        f"above the 10.0% average, 17.3% late on 150 orders: its 95% interval ({ci.low:.1%}–"
         f"{ci.high:.1%}) clears the average, but with 10 sellers compared, one this far out is "
         "expected by chance."
     )
-    two = sellers_late({"x": (24, 150), "s0": (10, 100)})
+    two = sellers_late({"x": (26, 150), "s0": (10, 100)})
     assert dv.group_reading(two, "seller_id", "seller", 0.1, min_orders=1).startswith(
-        f"Fix seller x first: 16.0% late (95% interval {ci.low:.1%}–{ci.high:.1%}) against "
+        f"Fix seller x first: 17.3% late (95% interval {ci.low:.1%}–{ci.high:.1%}) against "
         "10.0% overall, beyond chance across the 2 sellers compared: "
     )
 
 
 def test_group_reading_steps_down_holm_to_name_the_group_adding_most_late_orders():
-    """Holm over 4 sellers against 10%: a (12 of 20, z = 7.45) passes 0.05 / 4; then b (123 of
-    1,000, z = 2.42, p = 0.015) passes 0.05 / 3, though not Bonferroni's 0.05 / 4; b adds 23
-    late orders to a's 10, so b is the one to fix first."""
-    z = {
-        name: (k / n - 0.1) / math.sqrt(0.1 * 0.9 / n)
-        for name, (k, n) in {"a": (12, 20), "b": (123, 1000)}.items()
-    }
-    assert 2 * norm.sf(z["a"]) <= 0.05 / 4
-    assert 0.05 / 4 < 2 * norm.sf(z["b"]) <= 0.05 / 3
-    table = sellers_late({"a": (12, 20), "b": (123, 1000), "c": (10, 100), "d": (10, 100)})
+    """Holm over 4 sellers against 10%, by each one's exact binomial tail: a (12 of 20, a tail
+    of 6e-8) passes 0.05 / 4 (two-sided: 0.625% a side); then b (124 of 1,000, 0.79%) passes
+    0.05 / 3 (0.83% a side), though not Bonferroni's 0.625%; b adds 24 late orders to a's 10,
+    so b is the one to fix first."""
+    tails = {"a": binom.sf(11, 20, 0.1), "b": binom.sf(123, 1000, 0.1)}
+    assert tails["a"] <= 0.05 / 8
+    assert 0.05 / 8 < tails["b"] <= 0.05 / 6
+    table = sellers_late({"a": (12, 20), "b": (124, 1000), "c": (10, 100), "d": (10, 100)})
     assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1).startswith(
-        "Fix seller b first: 12.3% late"
+        "Fix seller b first: 12.4% late"
     )
 
 
 def test_month_reading_blames_no_month_that_chance_puts_that_far_out_among_many():
     """20 months of 100 orders, 8 late each, and one of 15: the pooled rate is 175 of 2,100
-    (8.3%); 15% lies 2.41 standard errors above it, past its own 95% interval's 1.96 but not
-    past Bonferroni's 3.04 for 21 months: no month to blame. With one other month (1 of 100
-    late, pooled 8%: 2.58 against 2.24 for 2) it is."""
+    (8.3%); 15 or more late of 100 at that rate has an exact binomial chance of 1.86%, under the
+    2.5% a side of its own 95% test but over Bonferroni's 0.12% for 21 months: no month to
+    blame. With one other month (1 of 100 late, pooled 8%), Holm first passes that month's
+    0.23% (under 1.25%), then September's 1.33% (under 2.5%): it is."""
     rows = [(date(2016 + i // 12, i % 12 + 1, 1), 8) for i in range(20)]
     rows.append((date(2018, 9, 1), 15))
 
@@ -364,8 +363,8 @@ def test_month_reading_blames_no_month_that_chance_puts_that_far_out_among_many(
         )
 
     pooled = 175 / 2100
-    z = (0.15 - pooled) / math.sqrt(pooled * (1 - pooled) / 100)
-    assert norm.isf(0.025) < z < norm.isf(0.05 / (2 * 21))
+    assert 0.05 / (2 * 21) < binom.sf(14, 100, pooled) < 0.025
+    assert binom.cdf(1, 100, 0.08) < 0.05 / 4 < binom.sf(14, 100, 0.08) < 0.025
     ci = binomtest(15, 100).proportion_ci(method="wilson")
     assert ci.low > pooled
     assert dv.month_reading(months(rows)) == (
@@ -590,14 +589,18 @@ def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist
     per = pairs.groupby("category")["is_late"].agg(n="size", k="sum")
     per = per[per["n"] >= dv.MIN_ORDERS].copy()
     per["z"] = (per["k"] / per["n"] - overall) / np.sqrt(overall * (1 - overall) / per["n"])
-    per["p"] = 2 * norm.sf(per["z"].abs())
+    # Each category's exact binomial tail on its side of the average, two-sided.
+    above = per["k"] > per["n"] * overall
+    per["p"] = 2 * np.where(
+        above, binom.sf(per["k"] - 1, per["n"], overall), binom.cdf(per["k"], per["n"], overall)
+    )
     m = len(per)
     steps = per["p"].sort_values().to_numpy() <= 0.05 / (m - np.arange(m))
     passed = int(np.argmin(steps)) if not steps.all() else m  # Holm: up to the first miss
     assert m == 29 and passed == 0  # none of the 29 passes, not even the most extreme
     own = per[per["z"] > norm.isf(0.025)]  # those whose own 95% interval clears the average
     most = (own["k"] - own["n"] * overall).idxmax()
-    assert most == "watches_gifts" and per.loc[most, "p"] == pytest.approx(0.0227, abs=5e-4)
+    assert most == "watches_gifts" and per.loc[most, "p"] == pytest.approx(0.0377, abs=5e-4)
 
     reading = dv.group_reading(out["by_category"], "category", "category", overall)
     assert "Fix category" not in reading
@@ -680,8 +683,8 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
             }
         )
 
-    # March's 21 of 100 against the 8.2% of all 500: z = 4.66, beyond Bonferroni's 2.58 for 5.
-    assert (0.21 - 0.082) / math.sqrt(0.082 * 0.918 / 100) > norm.isf(0.05 / 10)
+    # March's 21 of 100 against the 8.2% of all 500: an exact tail far under Bonferroni's for 5.
+    assert binom.sf(20, 100, 0.082) < 0.05 / 10
     assert dv.month_reading(months(12.9, 20.3)) == (
         "Orders bought in March 2018 fared worst (21.0% late, beyond chance across the 5 months "
         "compared): deliveries took 12.9 days against 10.0 typically, with 20.3 days promised "

@@ -1084,13 +1084,14 @@ def test_months_before_a_late_start_of_the_deals_are_left_out_of_the_comparison(
     # contacted more than 14 days before the first deal did: 0.883^300, about 1e-16.
     # August, observed 14 days, is still filling up. Pooled over Jun-Jul: 60 / 200 = 30%;
     # Jul's interval (30.9%-49.8%) is above it, Jun's (13.3%-28.9%) below.
-    # Jul's 40 of 100 and Jun's 20 of 100 lie 2.18 standard errors either side of the pooled
-    # 30%: each clears it by its own 95% interval, but not Holm's 2.24 for the 2 compared.
-    z = 0.1 / math.sqrt(0.3 * 0.7 / 100)
-    assert norm.isf(0.025) < z < norm.isf(0.05 / 4)
-    low, high = binomtest(40, 100).proportion_ci(method="wilson")
+    # Jul's 40 of 100 and Jun's 20 of 100 lie either side of the pooled 30%, with exact
+    # binomial tails of 2.1% and 1.6%: each under the 2.5% a side of its own 95% test, neither
+    # under the 1.25% Holm's first step asks of the 2 compared. Jun's is the more extreme.
+    jul, jun = binom.sf(39, 100, 0.3), binom.cdf(20, 100, 0.3)
+    assert 0.0125 < jun < jul < 0.025
+    low, high = binomtest(20, 100).proportion_ci(method="wilson")
     assert funnel.cohort_reading(cohorts, 14) == (
-        "No month converts clearly better or worse than the 30.0% of the 2 months compared: Jul "
+        "No month converts clearly better or worse than the 30.0% of the 2 months compared: Jun "
         f"2024's 95% interval ({low:.1%}–{high:.1%}) clears it, but with 2 months compared, one "
         "this far out is expected by chance. The last month is younger than twice the median "
         "close time and is still filling up, so do not read its lower rate as a decline. Months "

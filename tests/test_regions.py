@@ -7,6 +7,7 @@ from statistics import NormalDist
 
 import polars as pl
 import pytest
+from scipy.stats import binom, binomtest
 
 from lib import demo, fmt, formats, io
 from lib.analyses import regions
@@ -924,9 +925,13 @@ def test_the_late_rate_reading_names_the_highest_rate_among_regions_with_enough_
         late_orders=[5, 30, 5, 6],
         late_rate=[0.05, 0.3, 0.05, 0.6],
     )
+    # 30 or more late of 100 at 14.8% has an exact chance far under 0.05 / 3 (two-sided), so
+    # X is late beyond chance across the 3 regions with 20 delivered orders or more.
+    assert binom.sf(29, 100, 46 / 310) < 0.05 / 6
     assert regions.metric_reading(table, "late_rate") == (
         "Among regions with 20 delivered orders or more, X has the highest late rate (30.0% of "
-        "its 100 delivered orders, 2.0x the 14.8% average)."
+        "its 100 delivered orders, 2.0x the 14.8% average, beyond chance across the 3 regions "
+        "compared)."
     )
 
 
@@ -1031,25 +1036,32 @@ def many_regions(late: list[tuple[int, int]], growth: list[tuple[float, float]])
 
 
 def test_a_region_late_beyond_its_own_interval_is_no_fix_when_chance_explains_it_among_many():
-    """R0: 6 late of 24 (25%) against 96 of 924 (10.4%): 2.4x the average, and its own 95%
-    interval clears it (z = 2.35 > 1.96), so alone it is 'fix delivery first'; with 10 regions
-    compared, Bonferroni's first step needs 2.81 (p <= 0.005): no fix, and the reading says
-    why."""
-    late = [(6, 24)] + [(10, 100)] * 9
-    average = 96 / 924
-    z = (0.25 - average) / math.sqrt(average * (1 - average) / 24)
-    assert 0.005 < 2 * NormalDist().cdf(-z) < 0.05
+    """R0: 7 late of 24 (29%) against 97 of 924 (10.5%): 2.8x the average, and 7 or more late of
+    24 at that rate has an exact binomial chance of 0.97%, under the 2.5% a side of its own 95%
+    test, so alone it is 'fix delivery first'; with 10 regions compared, Bonferroni's first
+    step needs 0.25% a side: no fix, and the reading says why."""
+    late = [(7, 24)] + [(10, 100)] * 9
+    average = 97 / 924
+    assert 0.05 / 20 < binom.sf(6, 24, average) < 0.025
+    assert binomtest(7, 24).proportion_ci(method="wilson").low > average
     table = many_regions(late, [(-0.1, 0.1)] * 10)
     whole = regions.totals(table)
     first = table.row(0, named=True)
-    assert regions.region_action(first, whole).startswith("fix delivery first: late rate 2.4x")
+    assert regions.region_action(first, whole).startswith("fix delivery first: late rate 2.8x")
     actions = regions.region_actions(table)
     assert not actions[0].startswith("fix delivery")
     reading = regions.priority_reading(regions.priority_table(table))
     assert "Fix delivery" not in reading
     assert reading.endswith(
-        ". R0 is late 2.4x the average, and its 95% interval clears it, but with 10 regions "
+        ". R0 is late 2.8x the average, and its 95% interval clears it, but with 10 regions "
         "compared, one this far out is expected by chance."
+    )
+    # The late-rate reading under the map says the same of the highest rate.
+    ci = binomtest(7, 24).proportion_ci(method="wilson")
+    assert regions.metric_reading(table, "late_rate").endswith(
+        "R0 has the highest late rate (29.2% of its 24 delivered orders, 2.8x the 10.5% "
+        f"average); its 95% interval ({ci.low:.1%}–{ci.high:.1%}) clears the average, but with "
+        "10 regions compared, one this far out is expected by chance."
     )
 
 

@@ -1,5 +1,8 @@
 """The Wilson score interval, against scipy and textbook values."""
 
+import math
+from statistics import NormalDist
+
 import polars as pl
 import pytest
 from scipy.stats import binomtest, norm
@@ -80,38 +83,38 @@ def test_the_most_extreme_of_m_rows_passes_as_bonferroni_says():
     assert stats.family([norm.isf(0.0016 / 2), *[0.5] * 28]).beyond(norm.isf(0.0016 / 2))
 
 
-def test_share_z_is_the_score_statistic_against_the_given_share():
-    frame = pl.DataFrame({"k": [34, 8, 5, 0, 0], "n": [292, 100, 50, 10, 0]})
+def _exact_z(k: int, n: int, p: float) -> float:
+    """The normal quantile of the exact binomial tail on k's side of n p, summed term by term."""
+    pmf = [math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(n + 1)]
+    if k > n * p:
+        return NormalDist().inv_cdf(1 - sum(pmf[k:]))
+    if k < n * p:
+        return -NormalDist().inv_cdf(1 - sum(pmf[: k + 1]))
+    return 0.0
+
+
+def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
+    frame = pl.DataFrame({"k": [34, 8, 5, 0, 6, 40, 0], "n": [292, 100, 50, 10, 24, 1000, 0]})
     got = frame.select(stats.share_z("k", "n", 0.08).alias("z"))["z"].to_list()
-    for value, (k, n) in zip(got[:4], frame.rows()[:4], strict=True):
-        assert value == pytest.approx((k / n - 0.08) / (0.08 * 0.92 / n) ** 0.5, rel=1e-12)
+    for value, (k, n) in zip(got[:6], frame.rows()[:6], strict=True):
+        assert value == pytest.approx(_exact_z(k, n, 0.08), rel=1e-9, abs=1e-12), (k, n)
     assert got[1] == 0.0  # 8 of 100 is the share itself
-    assert got[4] is None  # no trials, no statistic
+    assert got[6] is None  # no trials, no statistic
 
 
-def test_one_row_alone_is_judged_exactly_as_its_95_percent_wilson_interval():
-    """Wilson's interval is the inversion of the score test: it leaves out p0 exactly when
-    |z| > 1.96, so a family of one judges a row as its own interval does, on every cell of a
-    grid of counts and shares."""
-    cells = [(k, n) for n in (1, 2, 3, 5, 8, 13, 20, 50, 100, 292, 1000) for k in range(n + 1)]
-    cells = [(k, n) for k, n in cells if n <= 100 or k % 7 == 0]
-    shares = [round(0.003 + 0.0137 * i, 4) for i in range(73)]  # 0.003 .. 0.989
-    frame = pl.DataFrame(
-        [(k, n, p) for k, n in cells for p in shares], schema=["k", "n", "p0"], orient="row"
-    )
-    z = [
-        (k / n - p) / (p * (1 - p) / n) ** 0.5 if k / n != p else 0.0
-        for k, n, p in frame.iter_rows()
-    ]
-    checked = 0
-    for (k, n, p), value in zip(frame.iter_rows(), z, strict=True):
-        low, high = stats.wilson(k, n)
-        clears = low > p or high < p
-        assert stats.family([value]).beyond(value) == clears, (k, n, p)
-        checked += 1
-    assert checked == frame.height > 25_000
-    # share_z per row agrees with the figures above.
-    for p in shares[:5]:
-        rows = frame.with_columns(pl.Series("want", z)).filter(pl.col("p0") == p)
-        got = rows.select(stats.share_z("k", "n", p).alias("z"))["z"].to_list()
-        assert got == pytest.approx(rows["want"].to_list(), rel=1e-9, abs=1e-12)
+def test_a_few_late_orders_on_few_expected_are_judged_by_the_exact_tail():
+    """Olist's AL: 6 late of 24 against the 8% average. By the score statistic 3.07 standard
+    errors out (a normal tail of 0.11%), past the 3.02 that 20 regions compared ask; by the
+    binomial, a tail of 1.0% (2 late expected, and a binomial's upper tail reaches far): 2.33,
+    beyond chance alone, not among 20."""
+    score = (6 / 24 - 0.08) / (0.08 * 0.92 / 24) ** 0.5
+    assert score == pytest.approx(3.07, abs=0.005) and score > stats.critical(20)
+    tail = sum(math.comb(24, i) * 0.08**i * 0.92 ** (24 - i) for i in range(6, 25))
+    assert tail == pytest.approx(0.0100, abs=5e-5)
+    (z,) = pl.select(stats.share_z(pl.lit(6), pl.lit(24), 0.08)).to_series().to_list()
+    assert z == pytest.approx(NormalDist().inv_cdf(1 - tail), rel=1e-9)
+    assert stats.family([z]).beyond(z)  # alone: beyond chance at 5%
+    assert not stats.family([z] + [0.0] * 19).beyond(z)  # among 20: within chance
+    # On many trials the exact tail and the score statistic agree: 120 of 1,000 against 10%.
+    (big,) = pl.select(stats.share_z(pl.lit(120), pl.lit(1000), 0.1)).to_series().to_list()
+    assert big == pytest.approx((0.12 - 0.1) / (0.1 * 0.9 / 1000) ** 0.5, abs=0.1)

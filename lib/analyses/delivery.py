@@ -647,7 +647,7 @@ def group_reading(
 def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     """Names the worst month with enough orders, when its late rate is above that of those
     months together beyond chance across the m compared (m: the months with at least
-    `min_orders` delivered orders; the score statistic of each month's late share against
+    `min_orders` delivered orders; the exact binomial tail of each month's late share against
     their pooled rate, judged by stats.family, as group_reading judges), and whether shorter
     promises or slower deliveries explain it more, from how far each moved from the typical
     month (its median). When its own 95% Wilson interval clears the pooled rate but the family

@@ -805,7 +805,7 @@ def conversion_reading(
 ) -> str:
     """One sentence on the values of `by` that convert above and below the overall rate beyond
     chance across the m compared (m: the values that can be acted on, `actionable`, with at
-    least `min_leads` leads; each by the score statistic of its conversion against `overall`,
+    least `min_leads` leads; each by the exact binomial tail of its conversion against `overall`,
     stats.family); or that no such value differs clearly, and which one's own 95% interval
     clears the overall rate though, with m compared, chance puts one that far out. An unknown
     or catch-all group that stands out is named only as a gap in the data, never as a place
@@ -901,7 +901,7 @@ def cohort_reading(
     """One sentence on the best and weakest monthly cohorts, among months observed long enough
     (twice the typical close time) with at least `min_leads` leads (m: those months); a month
     is named only when its conversion clears the pooled rate of those months beyond chance
-    across the m compared (the score statistic, stats.family), and one whose own 95% interval
+    across the m compared (the exact binomial tail, stats.family), and one whose own 95% interval
     clears it though chance puts one that far out among m is said so."""
     if cohorts.height == 0:
         return "No leads to group by month."

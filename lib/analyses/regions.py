@@ -607,9 +607,8 @@ def _faster(region: Mapping, whole: float | None, among: Families) -> bool:
 def _beyond(region: Mapping, average: float, min_orders: int, among: Families) -> bool:
     """Whether a region's late rate is above `average` beyond chance across the regions
     compared (`among`): at least `min_orders` delivered orders (as the Delivery page names a
-    region) and the score statistic of its late share (stats.share_z) above the average
-    beyond chance (alone, the low end of its 95% Wilson interval above it: 4 late of 24 is
-    not, 7%-36%)."""
+    region) and the exact binomial tail of its late share (stats.share_z) above the average
+    beyond chance (alone, at 95%: 4 late of 24 against 8% is not, a tail of 13%)."""
     delivered = region.get("delivered_orders") or 0
     if delivered < min_orders:
         return False
@@ -931,11 +930,27 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         return f"No region has {MIN_ORDERS} delivered orders or more to judge its late rate by."
     top = judged.sort(metric, descending=True).row(0, named=True)
     ratio = f", {top[metric] / avg:.1f}x the {fmt.pct(avg)} average" if avg else ""
-    return (
+    text = (
         f"Among regions with {MIN_ORDERS} delivered orders or more, {fmt.plain(top['region'])} "
         f"has the highest late rate ({fmt.pct(top[metric])} of its "
-        f"{fmt.count(top['delivered_orders'])} delivered orders{ratio})."
+        f"{fmt.count(top['delivered_orders'])} delivered orders{ratio}"
     )
+    if not avg or top[metric] <= avg:
+        return text + ")."
+    # Above the average beyond chance across the regions compared, as the actions judge it.
+    late = _late_family(table, avg, MIN_ORDERS)
+    z = pl.select(
+        stats.share_z(pl.lit(top["late_orders"]), pl.lit(top["delivered_orders"]), avg)
+    ).item()
+    if late.beyond(z):
+        return text + f", beyond chance{stats.across(late.compared, ROWS)})."
+    low, high = stats.wilson(top["late_orders"], top["delivered_orders"]) or (0.0, 1.0)
+    interval = f"its 95% interval ({fmt.pct(low)}–{fmt.pct(high)})"
+    if low > avg:
+        return (
+            text + f"); {interval} clears the average, but {stats.expected(late.compared, ROWS)}."
+        )
+    return text + f"); {interval} takes in the average: within chance."
 
 
 def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
