@@ -107,24 +107,34 @@ def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl
     normal curve, but 1 in 100 by the binomial (about 2 expected, a tail that reaches far),
     which with 20 regions compared is within chance. `family` over it judges each row by an
     exact test."""
-    from scipy.special import bdtr, bdtrc, ndtri
 
     def exact(pairs: pl.Series) -> pl.Series:
-        k, n = (
-            np.rint(np.nan_to_num(pairs.struct.field(f).to_numpy())).astype(np.int64)
-            for f in ("k", "n")
-        )
-        with np.errstate(all="ignore"):
-            above = k > n * share
-            tail = np.where(above, bdtrc(k - 1, n, share), bdtr(k, n, share))
-            z = np.where(above, -ndtri(tail), ndtri(tail))
-        z = np.where(k == n * share, 0.0, z)
-        return pl.Series(np.where(n > 0, z, np.nan), dtype=pl.Float64)
+        k, n = (pairs.struct.field(f).to_numpy() for f in ("k", "n"))
+        return pl.Series(_exact_z(k, n, share), dtype=pl.Float64)
 
     k = (pl.col(successes) if isinstance(successes, str) else successes).cast(pl.Float64)
     n = (pl.col(trials) if isinstance(trials, str) else trials).cast(pl.Float64)
     z = pl.struct(k.alias("k"), n.alias("n")).map_batches(exact, return_dtype=pl.Float64)
     return pl.when(n > 0).then(z.fill_nan(None))
+
+
+def share_z_of(successes: int, trials: int, share: float) -> float | None:
+    """`share_z` of one row (figures); None without trials."""
+    z = float(_exact_z(np.array([successes]), np.array([trials]), share)[0])
+    return None if math.isnan(z) else z
+
+
+def _exact_z(successes: np.ndarray, trials: np.ndarray, share: float) -> np.ndarray:
+    """`share_z` on arrays of counts (NaN without trials)."""
+    from scipy.special import bdtr, bdtrc, ndtri
+
+    k, n = (np.rint(np.nan_to_num(v.astype(float))).astype(np.int64) for v in (successes, trials))
+    with np.errstate(all="ignore"):
+        above = k > n * share
+        tail = np.where(above, bdtrc(k - 1, n, share), bdtr(k, n, share))
+        z = np.where(above, -ndtri(tail), ndtri(tail))
+    z = np.where(k == n * share, 0.0, z)
+    return np.where(n > 0, z, np.nan)
 
 
 @dataclass(frozen=True)

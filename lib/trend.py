@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 
 from lib import fmt, measures, stats
@@ -93,17 +94,17 @@ def clearance(
     the log ratio; its half-width over Z95 is the standard error, widened where few effective
     orders make t larger than Z95): alone, beyond Z95 exactly when the interval clears the band
     (`rose`, `fell`)."""
-    lo, hi = (1 + low).log(), (1 + high).log()
-    log, se = (lo + hi) / 2, (hi - lo) / (2 * Z95)
-    above, below = log - math.log(1 + ceiling), log - math.log(1 + floor)
     return (
-        pl.when(low.is_null() | high.is_null())
-        .then(None)
-        .when(above > 0)
-        .then(above / se)
-        .when(below < 0)
-        .then(below / se)
-        .otherwise(0.0)
+        pl.struct(low.alias("low"), high.alias("high"))
+        .map_batches(
+            lambda ends: pl.Series(
+                _clearance(
+                    *(ends.struct.field(f).to_numpy() for f in ("low", "high")), floor, ceiling
+                )
+            ),
+            return_dtype=pl.Float64,
+        )
+        .fill_nan(None)
     )
 
 
@@ -116,8 +117,17 @@ def clearance_of(
     """`clearance` of one row's interval (figures); None without one."""
     if low is None or high is None:
         return None
-    ends = pl.lit(low, pl.Float64), pl.lit(high, pl.Float64)
-    return pl.select(clearance(*ends, floor, ceiling)).item()
+    return float(_clearance(np.array([low]), np.array([high]), floor, ceiling)[0])
+
+
+def _clearance(low: np.ndarray, high: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
+    """`clearance` on arrays of interval ends (NaN for a missing one)."""
+    with np.errstate(all="ignore"):
+        lo, hi = np.log1p(low), np.log1p(high)
+        log, se = (lo + hi) / 2, (hi - lo) / (2 * Z95)
+        above, below = log - math.log1p(ceiling), log - math.log1p(floor)
+        z = np.where(above > 0, above / se, np.where(below < 0, below / se, 0.0))
+    return np.where(np.isnan(low) | np.isnan(high), np.nan, z)
 
 
 def rose(low: pl.Expr | float | None) -> pl.Expr | bool:

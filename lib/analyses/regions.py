@@ -612,8 +612,7 @@ def _beyond(region: Mapping, average: float, min_orders: int, among: Families) -
     delivered = region.get("delivered_orders") or 0
     if delivered < min_orders:
         return False
-    late = pl.lit(region.get("late_orders") or 0)
-    z = pl.select(stats.share_z(late, pl.lit(delivered), average)).item()
+    z = stats.share_z_of(region.get("late_orders") or 0, delivered, average)
     return among.late.beyond(z) and z > 0
 
 
@@ -939,9 +938,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         return text + ")."
     # Above the average beyond chance across the regions compared, as the actions judge it.
     late = _late_family(table, avg, MIN_ORDERS)
-    z = pl.select(
-        stats.share_z(pl.lit(top["late_orders"]), pl.lit(top["delivered_orders"]), avg)
-    ).item()
+    z = stats.share_z_of(top["late_orders"], top["delivered_orders"], avg)
     if late.beyond(z):
         return text + f", beyond chance{stats.across(late.compared, ROWS)})."
     low, high = stats.wilson(top["late_orders"], top["delivered_orders"]) or (0.0, 1.0)
