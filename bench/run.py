@@ -262,7 +262,7 @@ def operations(results: list[tuple[str, float]], scale: int = 10) -> None:
         for rep, (attribute, _) in funnel.MATCHES.items():
             funnel.rep_table(closed, rep, sales)
             tables[rep] = funnel.match_table(closed, rep, attribute, min_count=3)
-        funnel.routing(tables)
+        funnel.routing(tables, closed)
 
     timed("= funnel rerun after a landing-pages change (budget 0.3 s)", funnel_top_rerun, results)
     timed("= funnel rerun after a min-deals change (budget 0.3 s)", funnel_count_rerun, results)
