@@ -260,6 +260,11 @@ def upload(page, files: list[Path], timeout_ms: int = 300_000) -> None:
     page.get_by_text(
         re.compile(r"^(Olist marketplace|Web shop|Online Retail|Mapped)[^:]*: ")
     ).first.wait_for(timeout=timeout_ms)
+    # The Data page describes the demo it opened on in the same words: the upload is read when
+    # the sidebar names My files (a page opened before that showed the demo).
+    page.locator('[data-testid="stSidebar"]').get_by_text(
+        re.compile(r"^My files · ")
+    ).first.wait_for(timeout=timeout_ms)
     wait_for_app(page, timeout_ms)
 
 
