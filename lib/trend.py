@@ -29,6 +29,7 @@ anything else is within chance, whatever its figure (`spread`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -144,6 +145,30 @@ def fell(high: pl.Expr | float | None) -> pl.Expr | bool:
     if isinstance(high, pl.Expr):
         return high < -measures.FLAT
     return high is not None and high < -measures.FLAT
+
+
+def compared(columns: Sequence[str]) -> pl.Expr:
+    """The rows a reading judges growth across (lib.stats.family): those with a growth figure,
+    from enough orders in each window where the table says which (growth_reliable)."""
+    judged = pl.col("growth").is_not_null()
+    return judged & pl.col("growth_reliable") if "growth_reliable" in columns else judged
+
+
+def by_chance(rows: pl.DataFrame, name: str, compared: int, what: str) -> str:
+    """'Baby (-74%): its 95% interval clears the flat band (-2% to +2%), but with 12 categories
+    compared, one this far out is expected by chance': `rows` (with `name` and growth columns)
+    whose own interval clears the flat band though their change is within chance across the
+    `compared` rows (`what`, plural), up to four named, steepest fall first; "" when none."""
+    if rows.height == 0:
+        return ""
+    names = fmt.listed(
+        [
+            f"{fmt.plain(r[name])} ({fmt.change(r['growth'])})"
+            for r in rows.sort("growth").iter_rows(named=True)
+        ],
+        most=4,
+    )
+    return f"{names}: {chance_words(compared, what, rows.height > 1)}"
 
 
 def chance_words(compared: int, rows: str, several: bool = False) -> str:

@@ -256,9 +256,7 @@ def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
     its clearance of the flat band (trend.clearance) with stats.family, Holm's step-down, so
     that chance alone names any category growing or shrinking at most 5% of the time. Olist:
     12 compared, none grows (Sports leisure's +2.2%, anywhere from -45% to +89%, never did)."""
-    compared = pl.col("growth").is_not_null()
-    if "growth_reliable" in table.columns:
-        compared = compared & pl.col("growth_reliable")
+    compared = trend.compared(table.columns)
     low, high = pl.col("growth_low"), pl.col("growth_high")
     judged = table.with_columns(pl.when(compared).then(trend.clearance(low, high)).alias("_z"))
     found = stats.family(judged["_z"])
@@ -711,17 +709,8 @@ def _by_chance(rows: pl.DataFrame, found: stats.Family) -> str:
     compared, one this far out is expected by chance': the `rows` (of `trends`) whose own
     interval clears the flat band but whose change is within chance across the `found`
     family; "" when none."""
-    chance = rows.filter((pl.col("_own") != 0) & (pl.col("_trend") == 0)).sort("growth")
-    if chance.height == 0:
-        return ""
-    names = fmt.listed(
-        [
-            f"{fmt.plain(r['label'])} ({fmt.change(r['growth'])})"
-            for r in chance.iter_rows(named=True)
-        ],
-        most=4,
-    )
-    return f"{names}: {trend.chance_words(found.compared, ROWS, chance.height > 1)}"
+    chance = rows.filter((pl.col("_own") != 0) & (pl.col("_trend") == 0))
+    return trend.by_chance(chance, "label", found.compared, ROWS)
 
 
 def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWindow) -> str:

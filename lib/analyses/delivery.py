@@ -598,8 +598,8 @@ def group_reading(
 ) -> str:
     """Names the group that adds the most late orders above the `overall` late rate (volume x
     excess rate), among groups whose late rate is above it beyond chance across the m compared
-    (m: the groups other than unknown with at least `min_orders` delivered orders; the score
-    statistic of each group's late share against `overall`, judged by stats.family); when none
+    (m: the groups other than unknown with at least `min_orders` delivered orders; the exact
+    binomial tail of each group's late share against `overall`, judged by stats.family); when none
     is, says so of the group that adds the most among those whose own 95% Wilson interval
     clears `overall` (with m compared, one that far out is expected by chance), or else of the
     group that adds the most."""

@@ -494,27 +494,29 @@ ALONE = Families(*(stats.Family(1, stats.Z95) for _ in range(3)))
 def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
     """The families of a regional table (`Families`). Growth, against the flat band
     (trend.clearance) and against the whole data's growth (`totals`): the regions with a growth
-    figure from enough orders (growth_reliable), as metric_reading names growth. Late rate:
+    figure from enough orders (growth_reliable), as metric_reading names growth; none in a
+    table without growth intervals (as `totals` reads a table without its columns). Late rate:
     `_late_family`."""
-    judged = table.filter(pl.col("growth").is_not_null())
-    if "growth_reliable" in judged.columns:
-        judged = judged.filter(pl.col("growth_reliable"))
-    low, high = pl.col("growth_low"), pl.col("growth_high")
     whole = totals(table)
+    late = _late_family(table, whole["late_rate"], min_orders)
+    if "growth_low" not in table.columns:
+        return Families(stats.family([]), stats.family([]), late)
+    judged = table.filter(trend.compared(table.columns))
+    low, high = pl.col("growth_low"), pl.col("growth_high")
     apart = pl.lit(None, pl.Float64)
     if (growth := whole["growth"]) is not None:
         apart = trend.clearance(low, high, growth, growth)
     return Families(
         stats.family(judged.select(trend.clearance(low, high)).to_series()),
         stats.family(judged.select(apart).to_series()),
-        _late_family(table, whole["late_rate"], min_orders),
+        late,
     )
 
 
 def _late_family(table: pl.DataFrame, average: float | None, min_orders: int) -> stats.Family:
     """The regions whose late rate is judged against the `average` (the whole's) at once: those
-    other than NO_REGION with at least `min_orders` delivered orders, each by the score
-    statistic of its late share (stats.share_z)."""
+    other than NO_REGION with at least `min_orders` delivered orders, each by the exact
+    binomial tail of its late share (stats.share_z)."""
     if average is None or "delivered_orders" not in table.columns:
         return stats.family([])
     rows = table.filter(
@@ -874,7 +876,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         beyond = among.growth.beyond(pl.col("_z"))
         grew = judged.filter(beyond & (pl.col("_z") > 0)).sort(metric, descending=True)
         fell = judged.filter(beyond & (pl.col("_z") < 0)).sort(metric)
-        chance = judged.filter(~beyond & (trend.rose(low) | trend.fell(high))).sort(metric)
+        chance = judged.filter(~beyond & (trend.rose(low) | trend.fell(high)))
 
         def named(rows: pl.DataFrame, verb: str, most: str) -> str:
             if rows.height == 0:
@@ -884,17 +886,8 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             return f"{rows.height} {verb} ({which}, {fmt.change(first[metric])})"
 
         within = known.height - grew.height - fell.height
-        by_chance = ""
-        if chance.height:
-            listed = fmt.listed(
-                [
-                    f"{fmt.plain(r['region'])} ({fmt.change(r[metric])})"
-                    for r in chance.iter_rows(named=True)
-                ],
-                most=4,
-            )
-            several = chance.height > 1
-            by_chance = f" ({listed}: {trend.chance_words(among.growth.compared, ROWS, several)})"
+        by_chance = trend.by_chance(chance, "region", among.growth.compared, ROWS)
+        by_chance = f" ({by_chance})" if by_chance else ""
         return (
             f"Over the last {fmt.counted(months, 'month')} against the {months} before, "
             f"{named(grew, 'grew', ' fastest')} and {named(fell, 'shrank', ' most')} beyond "
@@ -1077,24 +1070,21 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
         text += f". Also growing faster than the whole: {fmt.listed(grow, most=4)}"
     if fix:
         text += f". Fix delivery before spending in {fmt.listed(fix, most=4)}"
-    return text + _faster_by_chance(ranked) + _late_by_chance(ranked) + "."
+    among = families(ranked)
+    return text + _faster_by_chance(ranked, among) + _late_by_chance(ranked, among) + "."
 
 
-def _faster_by_chance(ranked: pl.DataFrame) -> str:
+def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     """'. PE (+114% vs -27%) grows faster than the whole by its own 95% interval, but with 11
     regions compared, one this far out is expected by chance': the regions up FLAT or more
     whose own interval lies above the whole's growth though that is within chance across the
-    regions compared (`families`), so that none is to grow or test on it; "" when none."""
+    regions compared (`among`), so that none is to grow or test on it; "" when none."""
     whole = totals(ranked)["growth"]
     if whole is None or "growth_low" not in ranked.columns:
         return ""
-    among = families(ranked)
     low, high = pl.col("growth_low"), pl.col("growth_high")
-    compared = pl.col("growth").is_not_null()
-    if "growth_reliable" in ranked.columns:
-        compared = compared & pl.col("growth_reliable")
     chance = ranked.filter(
-        compared
+        trend.compared(ranked.columns)
         & (pl.col("growth") >= FLAT)
         & (low > whole)
         & ~among.faster.beyond(trend.clearance(low, high, whole, whole))
@@ -1116,21 +1106,21 @@ def _faster_by_chance(ranked: pl.DataFrame) -> str:
     )
 
 
-def _late_by_chance(ranked: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
+def _late_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     """'. MA is late 2.6x the average, and its 95% interval clears it, but with 20 regions
     compared, one this far out is expected by chance': the regions late LATE_FACTOR
-    times the average or more, on `min_orders` delivered orders, whose own 95% Wilson interval
+    times the average or more, on MIN_ORDERS delivered orders, whose own 95% Wilson interval
     lies above the average though that is within chance across the regions compared
-    (`families`), so that no fix is called for; "" when none."""
+    (`among`), so that no fix is called for; "" when none."""
     average = totals(ranked)["late_rate"]
     if not average:
         return ""
-    late = _late_family(ranked, average, min_orders)
+    late = among.late
     low, _ = stats.wilson_exprs("late_orders", "delivered_orders")
     z = stats.share_z("late_orders", "delivered_orders", average)
     chance = ranked.filter(
         (pl.col("region") != NO_REGION)
-        & (pl.col("delivered_orders") >= min_orders)
+        & (pl.col("delivered_orders") >= MIN_ORDERS)
         & (pl.col("late_rate") >= LATE_FACTOR * average)
         & (low > average)
         & ~late.beyond(z)
