@@ -605,67 +605,56 @@ def routing(matches: dict[str, pl.DataFrame], closed: pl.DataFrame) -> pl.DataFr
     days, typical = pl.col("median_days").round(1), pl.col("typical_days").round(1)
     low, high = pl.col("days_low").round(1), pl.col("days_high").round(1)
     said = pl.col("verdict")
-    pairs = f"{compared:,} rep and kind pairs"
-    held = pl.lit(f"beyond chance{stats.across(compared, 'rep and kind pairs')}")
+    what = "rep and kind pairs"
+    routed = pl.format(
+        "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the {} days "
+        "of all reps, {}",
+        "route_to",
+        "deals",
+        "value",
+        days,
+        low,
+        high,
+        typical,
+        pl.lit(f"beyond chance{stats.across(compared, what)}"),
+    )
+    faster = pl.format(
+        "{} closed {} {} deals in a median {} days against {} for all reps",
+        "route_to",
+        "deals",
+        "value",
+        days,
+        typical,
+    )
     evidence = (
         pl.when((said == ROUTE) & pl.col("avoid").is_not_null())
         .then(
             pl.format(
-                "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the "
-                "{} days of all reps, {}; slower beyond chance: {} ({} days)",
-                "route_to",
-                "deals",
-                "value",
-                days,
-                low,
-                high,
-                typical,
-                held,
+                "{}; slower beyond chance: {} ({} days)",
+                routed,
                 "avoid",
                 pl.col("avoid_median_days").round(1),
             )
         )
         .when(said == ROUTE)
-        .then(
-            pl.format(
-                "{} closed {} {} deals in a median {} days, 95% interval {}–{}, wholly below the "
-                "{} days of all reps, {}",
-                "route_to",
-                "deals",
-                "value",
-                days,
-                low,
-                high,
-                typical,
-                held,
-            )
-        )
+        .then(routed)
         .when((said == WITHIN_CHANCE) & (pl.col("days_high") < pl.col("typical_days")))
         .then(
             pl.format(
-                "{} closed {} {} deals in a median {} days against {} for all reps, and the 95% "
-                "interval of that median ({}–{} days) lies below it, but with {} compared, one "
-                "this far out is expected by chance: faster within chance",
-                "route_to",
-                "deals",
-                "value",
-                days,
-                typical,
+                "{}, and the 95% interval of that median ({}–{} days) lies below it, but {}: "
+                "faster within chance",
+                faster,
                 low,
                 high,
-                pl.lit(pairs),
+                pl.lit(stats.expected(compared, what)),
             )
         )
         .when((said == WITHIN_CHANCE) & pl.col("days_high").is_not_null())
         .then(
             pl.format(
-                "{} closed {} {} deals in a median {} days against {} for all reps, but the 95% "
-                "interval of that median ({}–{} days) reaches it: faster within chance",
-                "route_to",
-                "deals",
-                "value",
-                days,
-                typical,
+                "{}, but the 95% interval of that median ({}–{} days) reaches it: faster within "
+                "chance",
+                faster,
                 low,
                 high,
             )
@@ -673,13 +662,9 @@ def routing(matches: dict[str, pl.DataFrame], closed: pl.DataFrame) -> pl.DataFr
         .when(said == WITHIN_CHANCE)
         .then(
             pl.format(
-                "{} closed {} {} deals in a median {} days against {} for all reps, but a 95% "
-                "interval of a median needs {} deals with a time to close: faster within chance",
-                "route_to",
-                "deals",
-                "value",
-                days,
-                typical,
+                "{}, but a 95% interval of a median needs {} deals with a time to close: faster "
+                "within chance",
+                faster,
                 pl.lit(INTERVAL_DEALS),
             )
         )
@@ -1031,9 +1016,9 @@ def days_reading(days: pl.DataFrame, outcomes: pl.DataFrame) -> str:
         text += f"none closes faster or slower {held}"
     if chance.height:
         named = fmt.listed([name(r[by]) for r in chance.iter_rows(named=True)], most=3)
-        own = "its 95% interval clears" if chance.height == 1 else "their 95% intervals clear"
+        clear = "its 95% interval clears" if chance.height == 1 else "their 95% intervals clear"
         text += (
-            f" ({named}: {own} all deals' median, but {stats.expected(groups.height, 'origins')})"
+            f" ({named}: {clear} all deals' median, but {stats.expected(groups.height, 'origins')})"
         )
     return text + "."
 
