@@ -65,8 +65,16 @@ def count(value: int | float | None) -> str:
 
 def plural(value: int | float, one: str, many: str = "") -> str:
     """The word (or words) agreeing with a count of `value`: `one` for 1, else `many`, by default
-    `one` and an s: (2, "column") -> 'columns', (1, "was", "were") -> 'was'."""
-    return one if value == 1 else many or one + "s"
+    `plural_of(one)`: (2, "column") -> 'columns', (1, "was", "were") -> 'was'."""
+    return one if value == 1 else many or plural_of(one)
+
+
+def plural_of(word: str) -> str:
+    """A noun's plural by the regular rule: 'origin' -> 'origins', 'category' -> 'categories'
+    (a consonant and y), 'day' -> 'days'."""
+    if word.endswith("y") and word[-2:-1] not in ("", "a", "e", "i", "o", "u"):
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def counted(value: int | float, one: str, many: str = "") -> str:

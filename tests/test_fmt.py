@@ -73,6 +73,12 @@ def test_a_count_agrees_with_what_it_counts():
     assert fmt.counted(3, "check fails", "checks fail") == "3 checks fail"
     assert (fmt.plural(1, "column"), fmt.plural(2, "column")) == ("column", "columns")
     assert (fmt.plural(1, "was", "were"), fmt.plural(0, "was", "were")) == ("was", "were")
+    # A consonant and y take -ies, a vowel and y an s.
+    assert [fmt.plural(2, w) for w in ("category", "day", "customer state")] == [
+        "categories",
+        "days",
+        "customer states",
+    ]
 
 
 def test_a_value_reads_in_words_as_the_tables_write_it():

@@ -588,11 +588,6 @@ def stage_reading(stages: pl.DataFrame) -> str:
     return text
 
 
-def _rows(what: str) -> str:
-    """The plural of what a reading compares: 'categories', 'sellers', 'customer states'."""
-    return what[:-1] + "ies" if what.endswith("y") else what + "s"
-
-
 def group_reading(
     table: pl.DataFrame, column: str, what: str, overall: float, min_orders: int = MIN_ORDERS
 ) -> str:
@@ -606,6 +601,7 @@ def group_reading(
     known = table.filter((pl.col(column) != UNKNOWN) & (pl.col("orders") >= min_orders))
     if known.height == 0:
         return f"No {what} has {min_orders} delivered orders yet."
+    rows = fmt.plural_of(what)
     low, high = stats.wilson_exprs("late_orders", "orders")
     ranked = known.with_columns(
         (pl.col("late_orders") - pl.col("orders") * overall).alias("_excess"),
@@ -623,7 +619,7 @@ def group_reading(
         top = own.row(0, named=True) if own.height else top
         interval = f"its 95% interval ({fmt.pct(top['_low'])}–{fmt.pct(top['_high'])})"
         why = (
-            f": {interval} clears the average, but {stats.expected(found.compared, _rows(what))}"
+            f": {interval} clears the average, but {stats.expected(found.compared, rows)}"
             if own.height
             else f", but {interval} takes in the average"
         )
@@ -638,7 +634,7 @@ def group_reading(
         f"Fix {what} {fmt.plain(fmt.short_id(top[column]))} first: "
         f"{fmt.pct(top['late_rate'])} late (95% interval {fmt.pct(top['_low'])}–"
         f"{fmt.pct(top['_high'])}) against {fmt.pct(overall)} overall, beyond chance"
-        f"{stats.across(found.compared, _rows(what))}: "
+        f"{stats.across(found.compared, rows)}: "
         f"{top['_excess']:.0f} more late orders than the average rate gives on "
         f"{fmt.count(top['orders'])} orders."
     )

@@ -800,6 +800,7 @@ def conversion_reading(
         stats.share_z("deals", "leads", overall).alias("_z")
     )
     label = by.replace("_", " ")
+    rows = fmt.plural_of(label)
     found = stats.family(judged["_z"])
     beyond = found.beyond(pl.col("_z"))
     above = judged.filter(beyond & (pl.col("_z") > 0)).sort("conversion", descending=True)
@@ -807,7 +808,7 @@ def conversion_reading(
     chance = judged.filter(
         ~beyond & ((pl.col("conversion_low") > overall) | (pl.col("conversion_high") < overall))
     ).sort("leads", descending=True)
-    held = f"beyond chance{stats.across(found.compared, _plural(label))}"
+    held = f"beyond chance{stats.across(found.compared, rows)}"
     parts: list[str] = []
     if above.height == 1:
         r = above.row(0, named=True)
@@ -845,7 +846,7 @@ def conversion_reading(
         )
         parts.append(
             f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
-            f"the {fmt.pct(overall)} average, but {stats.expected(found.compared, _plural(label))}"
+            f"the {fmt.pct(overall)} average, but {stats.expected(found.compared, rows)}"
             ", so there is no evidence to move budget yet"
         )
     if not parts:
@@ -867,11 +868,6 @@ def conversion_reading(
             "average, but that is no channel to fund: record where they come from"
         )
     return "; ".join(parts) + "."
-
-
-def _plural(label: str) -> str:
-    """'origins', 'landing pages', 'months': what a reading compares, counted."""
-    return label + "s"
 
 
 def before_deals(cohorts: pl.DataFrame) -> pl.DataFrame:
