@@ -59,6 +59,9 @@ MAX_ZOOM = 7.0
 # Outline detail finer than this many pixels at the opening zoom is not sent: the world's
 # outlines drop to a fraction of their points, which the browser redraws on every rerun.
 SIMPLIFY_PX = 0.4
+# Coordinates keep this fraction of that detail (rounded to decimals of a degree): fewer bytes
+# for the browser to read on every rerun, no visible change.
+ROUND_PART = 0.1
 LOG_SPAN = 100  # a measure whose highest value is 100x its lowest is coloured on a log scale
 MAX_BUBBLE_PX = 42.0
 SMALL_PX = 6.0  # an outline smaller than this at the opening zoom also gets a dot
@@ -186,8 +189,7 @@ def main_bounds(geometry: Mapping) -> tuple[float, float, float, float]:
     ±180° meridian (Russia, Fiji) keep their bigger side and move the other next to it, so the
     east may exceed 180 or the west fall below -180.
     """
-    parts = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    boxes = [_ring_box(part[0]) for part in parts]
+    boxes = [_ring_box(part[0]) for part in _parts(geometry)]
     top = max(b[0] for b in boxes)
     kept = [b for b in boxes if b[0] >= MAIN_PART * top]
     if max(b[3] for b in kept) - min(b[1] for b in kept) > 180:
@@ -247,10 +249,16 @@ def _simplify_ring(ring: Sequence[Sequence[float]], tolerance: float) -> list | 
     return kept if len(kept) >= 4 else None
 
 
+def _parts(geometry: Mapping) -> list:
+    """The polygons (each a list of rings) of a Polygon or MultiPolygon."""
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+
+
 def simplified(geometry: Mapping, tolerance: float) -> Mapping:
     """A Polygon or MultiPolygon with every ring simplified (_simplify_ring); parts and holes
-    smaller than the tolerance go, but a region always keeps its first part."""
-    parts = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    smaller than the tolerance go, but a region always keeps its first part. Coordinates are
+    rounded to the decimals of a degree that keep ROUND_PART of the tolerance."""
+    parts = _parts(geometry)
     kept = []
     for part in parts:
         outer = _simplify_ring(part[0], tolerance)
@@ -258,6 +266,11 @@ def simplified(geometry: Mapping, tolerance: float) -> Mapping:
             holes = (_simplify_ring(hole, tolerance) for hole in part[1:])
             kept.append([outer, *(h for h in holes if h is not None)])
     kept = kept or [parts[0]]
+    decimals = max(0, math.ceil(-math.log10(ROUND_PART * tolerance)))
+    kept = [
+        [[[round(x, decimals), round(y, decimals)] for x, y, *_ in ring] for ring in part]
+        for part in kept
+    ]
     if geometry["type"] == "Polygon":
         return {"type": "Polygon", "coordinates": kept[0]}
     return {"type": "MultiPolygon", "coordinates": kept}
@@ -269,6 +282,20 @@ def outlines_at(reference: str, level: int) -> tuple[Mapping, ...]:
     (SIMPLIFY_PX), computed once per process and level."""
     tolerance = SIMPLIFY_PX * 360 / (TILE_PX * 2**level)
     return tuple(simplified(o.geometry, tolerance) for o in outlines(reference))
+
+
+def edges(geometries: Sequence[Mapping]) -> list[list[list[float]]]:
+    """Each side of every ring of `geometries` once, as [start, end]: a border two regions
+    share (where both keep the same points) is drawn once."""
+    seen: dict[tuple, list[list[float]]] = {}
+    for geometry in geometries:
+        for part in _parts(geometry):
+            for ring in part:
+                for a, b in zip(ring, ring[1:], strict=False):
+                    key = (*a, *b) if a <= b else (*b, *a)
+                    if a != b and key not in seen:
+                        seen[key] = [a, b]
+    return list(seen.values())
 
 
 def _detailed(
@@ -443,8 +470,9 @@ def region_deck(
 
     alpha = 110 if density is not None and density.height else 235
     coloured_by = {o.code: r for r in records for o in r["outlines"]}
+    geometries = _detailed(reference, bounds, view.zoom)
     features = []
-    for shape, geometry in zip(shapes, _detailed(reference, bounds, view.zoom), strict=True):
+    for shape, geometry in zip(shapes, geometries, strict=True):
         record = coloured_by.get(shape.code) if shape.code else None
         if record is None:
             properties = {"title": shape.name, "tooltip": "no data", "fill": [*NO_DATA, alpha]}
@@ -474,16 +502,27 @@ def region_deck(
             id="regions",
             data={"type": "FeatureCollection", "features": features},
             filled=True,
-            stroked=True,
+            stroked=False,
             get_fill_color="properties.fill",
-            get_line_color=OUTLINE,
-            get_line_width=1,
-            line_width_units="'pixels'",
-            line_width_min_pixels=1,
             pickable=True,
             auto_highlight=True,
             highlight_color=[255, 255, 255, 90],
-        )
+        ),
+        # Outlines as single segments: a path layer draws each side as four triangles, a line
+        # layer as two, and a browser without a GPU draws the map on every rerun triangle by
+        # triangle (the world's outlines were most of a rerun in headless chromium).
+        pdk.Layer(
+            "LineLayer",
+            id="outlines",
+            data=edges(geometries),
+            # A side is [start, end]: no keys repeated thousands of times in the JSON.
+            get_source_position="this[0]",
+            get_target_position="this[1]",
+            get_color=OUTLINE,
+            get_width=1,
+            width_units="'pixels'",
+            pickable=False,
+        ),
     ]
     # Hexagons above the (then translucent) regions: not pickable, so hovering still reaches
     # the region underneath.
