@@ -3,7 +3,8 @@
 Run: `make bench-app` (needs the dev requirements and Debian's chromium). Budgets, DESIGN.md
 section 7: first page rendered after start < 5 s; first visit of any page < 3 s and a rerun after
 its main control moves < 0.3 s, on the demos; peak memory with 1M lines loaded and every page
-visited < 1 GB.
+visited < 1 GB. The first demo's Overview is the server's first page (its imports, the first
+run): it is judged by the first render's budget, every later first visit by the 3 s one.
 
 A page's rerun is the median of three moves of its main control, each to a setting the session
 has not seen (so nothing comes from a cache), except where the control has fewer settings (RFM's
@@ -45,6 +46,7 @@ from tests.browser import (  # noqa: E402
 HEADING = '[data-testid="stMain"] [data-testid="stHeading"]'
 NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'  # state.require's explanation
 FIRST_VISIT_BUDGET_S = 3.0
+FIRST_RENDER_BUDGET_S = 5.0  # the server's first page: its imports and first run come with it
 RERUN_BUDGET_S = 0.3
 
 
@@ -211,11 +213,15 @@ def timings(kinds: tuple[str, ...]) -> list[tuple[str, ...]]:
                             wait_for_app(page)
                     elif control:
                         what = "page not enabled by this data"
+                    # The server's first page is its start: the first render's budget.
+                    cold = not rows
+                    if cold:
+                        what = f"the server's first page (budget {FIRST_RENDER_BUDGET_S:g} s)"
                     rows.append(
                         (
                             kind,
                             info.title,
-                            _over(first, FIRST_VISIT_BUDGET_S),
+                            _over(first, FIRST_RENDER_BUDGET_S if cold else FIRST_VISIT_BUDGET_S),
                             _over(rerun, RERUN_BUDGET_S),
                             what,
                         )
@@ -252,7 +258,7 @@ def memory(rows_wanted: int) -> list[tuple[str, str]]:
                 page.locator(HEADING).first.wait_for(timeout=60_000)
                 rows.append(
                     (
-                        "first page rendered after start (budget 5 s)",
+                        f"first page rendered after start (budget {FIRST_RENDER_BUDGET_S:g} s)",
                         f"{time.perf_counter() - start:.1f} s",
                     )
                 )
