@@ -5,12 +5,13 @@ rate with its interval (funnel conversion, repeat buying after a late order) or 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 import polars as pl
+from numpy.typing import ArrayLike
 
 from lib import fmt
 
@@ -135,6 +136,31 @@ def _exact_z(successes: np.ndarray, trials: np.ndarray, share: float) -> np.ndar
         z = np.where(above, -ndtri(tail), ndtri(tail))
     z = np.where(k == n * share, 0.0, z)
     return np.where(n > 0, z, np.nan)
+
+
+def mean_z(group: Sequence[ArrayLike], other: Sequence[ArrayLike]) -> np.ndarray:
+    """Per row, how far a group's mean lies from another group's, from each group's count, sum
+    and sum of squares (`group`, `other`: those three, each an array over rows): Welch's t
+    (unequal spreads, Welch-Satterthwaite degrees of freedom) as the normal quantile of the
+    same tail, signed (above the other group: positive), so that `family` judges it as it
+    judges a z. Student's t keeps a few dozen skewed values (order
+    values) from looking surer than they are. NaN where either group has fewer than two values
+    or neither spreads."""
+    from scipy.special import ndtri, stdtr
+
+    n, total, squares, n_other, total_other, squares_other = (
+        np.asarray(v, dtype=float) for v in (*group, *other)
+    )
+    with np.errstate(all="ignore"):
+        terms = []
+        for k, s, q in ((n, total, squares), (n_other, total_other, squares_other)):
+            variance = np.maximum(q - s * s / k, 0.0) / (k - 1)
+            terms.append(np.where(k >= 2, variance / k, np.nan))
+        a, b = terms
+        t = (total / n - total_other / n_other) / np.sqrt(a + b)
+        df = (a + b) ** 2 / (a * a / (n - 1) + b * b / (n_other - 1))
+        z = -ndtri(stdtr(df, -np.abs(t))) * np.sign(t)
+    return np.where(np.isfinite(t) & (df > 0), z, np.nan)
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,7 @@ config = {
         "that it is noise, and no action, score or reading rests on it.",
     ),
     "aov": columns.money("Avg order", currency, 2),
+    "aov_z": None,
     "repeat_rate": columns.percent("Repeat rate"),
     "repeat_change": st.column_config.NumberColumn(
         "Returning orders Δ",

@@ -150,6 +150,7 @@ def table_of(**changes) -> pl.DataFrame:
         "revenue_prev": [200.0, 125.0, 50.0, 5.0],
         "growth": [0.5, -0.2, 0.8, 0.0],
         "aov": [1.2, 250 / 300, 1.4, 1.0],
+        "aov_z": [0.0, 0.0, 0.0, 0.0],  # no order value apart from the others'
         "repeat_rate": [0.3, 0.4, 0.2, 0.1],
         "repeat_change": [0.0, -0.05, 0.01, 0.0],
         "delivered_orders": [100, 100, 100, 100],
@@ -1088,4 +1089,90 @@ def test_a_region_grows_only_beyond_chance_across_the_regions_compared():
         "together +0%; 5 changed by no clear amount (R0 (+58%): its 95% interval clears the flat "
         "band (-2% to +2%), but with 5 regions compared, one this far out is expected by "
         "chance)."
+    )
+
+
+def welch_z(values: list[float], others: list[float]) -> float:
+    """scipy's Welch t-test of two samples as a signed normal quantile of its two-sided p."""
+    from scipy.stats import ttest_ind
+
+    result = ttest_ind(values, others, equal_var=False)
+    return math.copysign(NormalDist().inv_cdf(1 - result.pvalue / 2), result.statistic)
+
+
+def test_mean_z_is_welchs_t_test_as_a_normal_quantile():
+    from lib import stats
+
+    samples = [
+        ([150.0, 200.0, 150.0], [80.0, 40.0, 60.0, 30.0]),
+        ([12.0, 15.0, 9.0, 30.0, 11.0], [10.0, 14.0, 8.0, 9.0, 13.0, 12.0, 11.0]),
+        ([5.0, 7.0], [9.0, 11.0, 10.0]),
+    ]
+    for values, others in samples:
+
+        def figures(v: list[float]) -> tuple[float, float, float]:
+            return len(v), sum(v), sum(x * x for x in v)
+
+        (z,) = stats.mean_z([[f] for f in figures(values)], [[f] for f in figures(others)])
+        assert z == pytest.approx(welch_z(values, others), rel=1e-6)
+    # One value, or no spread in either group: no statistic.
+    assert math.isnan(stats.mean_z(([1], [5.0], [25.0]), ([3], [6.0], [14.0]))[0])
+    assert math.isnan(stats.mean_z(([2], [10.0], [50.0]), ([2], [4.0], [8.0]))[0])
+
+
+def spending(values: dict[str, list[float]]) -> pl.DataFrame:
+    """Sale lines, one order per value (the first order of each region in two lines), all in
+    June 2024."""
+    rows = []
+    for region, orders in values.items():
+        for i, value in enumerate(orders):
+            parts = [value / 2, value / 2] if i == 0 else [value]
+            for part in parts:
+                rows.append((f"{region}{i}", f"c{region}{i}", region, part))
+    return pl.DataFrame(
+        {
+            "order_id": [r[0] for r in rows],
+            "customer_id": [r[1] for r in rows],
+            "region": [r[2] for r in rows],
+            "ordered_at": [d("2024-06-10")] * len(rows),
+            "revenue": [r[3] for r in rows],
+            "is_return": [False] * len(rows),
+        }
+    )
+
+
+def test_regional_table_says_how_far_each_regions_order_value_lies_from_every_other_order():
+    values = {"A": [150.0, 200.0, 150.0], "B": [80.0, 40.0, 60.0, 30.0], "C": [100.0, 120.0]}
+    table = regions.regional_table(spending(values))
+    for region, own in values.items():
+        others = [v for r, vs in values.items() if r != region for v in vs]
+        assert row(table, region)["aov_z"] == pytest.approx(welch_z(own, others), rel=1e-6)
+
+
+def test_the_order_value_reading_names_a_highest_region_beyond_chance_only_across_all():
+    steady = [90.0, 110.0] * 15
+    # X: 30 orders of 190 and 210 against 60 of 90 and 110: far beyond chance.
+    clear = {"X": [190.0, 210.0] * 15, "Y": steady, "Z": steady}
+    table = regions.regional_table(spending(clear))
+    assert regions.metric_reading(table, "aov", "GBP") == (
+        "Among regions with 20 orders or more, X spends the most per order (£200 against £133 "
+        "overall, beyond chance across the 3 regions compared)."
+    )
+    # X: 20 orders of 10 and 390, the same mean: its own 95% clears the others' (z 2.1) but the
+    # highest of three must clear 2.39.
+    wide = {"X": [10.0, 390.0] * 10, "Y": steady, "Z": steady}
+    z = welch_z(wide["X"], steady + steady)
+    assert 1.96 < z < NormalDist().inv_cdf(1 - 0.05 / 6)
+    table = regions.regional_table(spending(wide))
+    assert regions.metric_reading(table, "aov", "GBP") == (
+        "Among regions with 20 orders or more, X spends the most per order (£200 against £125 "
+        "overall); with 3 regions compared, one this far out is expected by chance."
+    )
+    # Wider still: within chance on its own.
+    wider = {"X": [0.0, 300.0] * 10, "Y": [60.0, 140.0] * 15, "Z": [60.0, 140.0] * 15}
+    assert abs(welch_z(wider["X"], wider["Y"] + wider["Z"])) < 1.96
+    table = regions.regional_table(spending(wider))
+    assert regions.metric_reading(table, "aov", "GBP") == (
+        "Among regions with 20 orders or more, X spends the most per order (£150 against £112 "
+        "overall), within chance: its orders' values spread too widely to tell it apart."
     )

@@ -303,8 +303,9 @@ def regional_table(
     `months` before: lib.periods.growth_window, so a partial last month never fakes a decline),
     growth (revenue_last / revenue_prev - 1; null without a prior period), growth_low and
     growth_high (its 95% interval, lib.trend), growth_reliable (MIN_ORDERS orders or more in
-    each window), aov (net revenue per
-    order), repeat_rate (share of customers with 2+ orders),
+    each window), aov (net revenue per order), aov_z (how far aov lies from every other order's,
+    as a z: stats.mean_z on each order's net revenue; null under two orders), repeat_rate (share
+    of customers with 2+ orders),
     repeat_change (share of orders placed by returning customers, last period minus the one
     before, in 0..1 points),
     and, when `orders` has them: delivered_orders, late_orders, late_rate (delivered after the
@@ -339,6 +340,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.col("orders").filter(in_prev).sum().alias("_orders_prev"),
         pl.col("revenue_sq").filter(in_last).sum().alias("_sq_last"),
         pl.col("revenue_sq").filter(in_prev).sum().alias("_sq_prev"),
+        pl.col("revenue_sq").sum().alias("_sq_all"),
     )
     low, high = trend.interval_exprs("revenue_last", "_sq_last", "revenue_prev", "_sq_prev")
     table = base.table.join(window_figures, on="region", how="left").with_columns(
@@ -360,6 +362,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         ).alias("growth_reliable"),
         pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders")).alias("aov"),
     )
+    table = table.with_columns(_aov_z(table))
     columns = [
         "region",
         "customers",
@@ -373,11 +376,23 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         "growth_high",
         "growth_reliable",
         "aov",
+        "aov_z",
         "repeat_rate",
         "repeat_change",
     ]
     columns += [c for c in base.table.columns if c not in columns]
     return table.select(columns).sort("revenue", "region", descending=[True, False])
+
+
+def _aov_z(table: pl.DataFrame) -> pl.Series:
+    """aov_z of regional_table: each region's net revenue per order against every other order's
+    (stats.mean_z on per-order net revenue; `_sq_all` holds its squares summed per region)."""
+    n, total, squares = (
+        table[c].fill_null(0).cast(pl.Float64).to_numpy() for c in ("orders", "revenue", "_sq_all")
+    )
+    rest = (n.sum() - n, total.sum() - total, squares.sum() - squares)
+    z = stats.mean_z((n, total, squares), rest)
+    return pl.Series("aov_z", z, dtype=pl.Float64).fill_nan(None)
 
 
 def _order_extras(orders: pl.DataFrame, order_regions: pl.DataFrame) -> pl.DataFrame | None:
@@ -909,11 +924,21 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         if judged.height == 0:
             return f"No region has {MIN_ORDERS} orders or more to judge its order value by."
         top = judged.sort(metric, descending=True).row(0, named=True)
-        return (
+        text = (
             f"Among regions with {MIN_ORDERS} orders or more, {fmt.plain(top['region'])} spends "
             f"the most per order ({fmt.money(top[metric], currency)} against "
-            f"{fmt.money(overall, currency)} overall)."
+            f"{fmt.money(overall, currency)} overall"
         )
+        # Beyond chance across the regions compared (`family`), against every other order.
+        spend = stats.family(judged.filter(pl.col("region") != NO_REGION)["aov_z"])
+        z = top.get("aov_z")
+        if z is None or z <= 0:
+            return text + ")."
+        if spend.beyond(z):
+            return text + f", beyond chance{stats.across(spend.compared, ROWS)})."
+        if z > stats.Z95:
+            return text + f"); {stats.expected(spend.compared, ROWS)}."
+        return text + "), within chance: its orders' values spread too widely to tell it apart."
     # late_rate: the highest among regions with enough delivered orders (AL's 6 late of 24 is
     # no finding), as a rate, not "the most late deliveries".
     avg = whole["late_rate"]
