@@ -11,7 +11,7 @@ import streamlit as st  # noqa: E402
 
 from lib import fmt, state, warm  # noqa: E402
 
-warm.start()  # pandas, altair, pydeck load in one thread while the sidebar renders
+warm.start()  # pandas and pyarrow load in one thread while the sidebar renders
 from lib.catalog import PAGES  # noqa: E402
 from pages.common import exports, links  # noqa: E402
 
@@ -85,8 +85,16 @@ except Exception:
     logging.getLogger("storelens").exception("writing the data set into the URL failed")
 links.follow(navigation.url_path, by_path, by_path["data"])
 
-# Only the start pages run without scikit-learn and lifetimes; every page needs pandas.
-warm.wait(heavy=navigation.url_path not in ("", "home", "overview", "data", "quality"))
+# Each page waits for the libraries it uses, imported by one thread: the Overview for pandas
+# alone (a server's first page is drawn before the chart libraries load), the other start pages
+# for altair and pydeck too, the analysis pages for scikit-learn and lifetimes as well.
+warm.wait(
+    warm.TABLES
+    if navigation.url_path in ("", "home", "overview")
+    else warm.CHARTS
+    if navigation.url_path in ("data", "quality")
+    else warm.MODELS
+)
 try:
     navigation.run()
 except Exception:  # the last line of defence: nothing reaches the screen as a traceback
@@ -98,4 +106,4 @@ except Exception:  # the last line of defence: nothing reaches the screen as a t
     )
 finally:  # also after st.stop(): a page opened from a link set its controls during its run
     exports.settle()
-    warm.start(rest=True)  # scikit-learn and lifetimes, now that this page is drawn
+    warm.start(warm.MODELS)  # every heavy library, now that this page is drawn

@@ -388,7 +388,7 @@ def loads(results: list[tuple[str, float]], rows: int, seed: int) -> None:
     warm (pyarrow reads parquet metadata): the app imports them as it starts."""
     from lib import warm
 
-    warm.wait(heavy=False)
+    warm.wait(warm.TABLES)
     generated = timed(
         f"generate {rows:,} retail lines (not budgeted)",
         lambda: demo.demo("retail", rows=rows, seed=seed),

@@ -831,3 +831,29 @@ def _movement_with_rules(
         "movement_customers": moves.customers,
         "flows": pl.concat(flows),
     }
+
+
+# The views (pages/common/settings.VIEWS keys) a report follows, with the words of their
+# controls: the revenue chart's kind and the movement's measure. The other views change nothing
+# in it.
+FOLLOWED_VIEWS: dict[str, dict[str, str]] = {
+    "sales": {"sales_chart": "Revenue shown as"},
+    "rfm": {"rfm_move_measure": "Movement: flows of"},
+}
+
+
+def followed_views(page: str, settings: Mapping[str, object] | None) -> dict[str, object]:
+    """The views in a page's settings (VIEWS_KEY) that its report follows."""
+    views = views_of(settings)
+    return {k: views[k] for k in FOLLOWED_VIEWS.get(page, {}) if views.get(k) is not None}
+
+
+def followed(settings: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
+    """`settings` (page -> options and views) with only the views a report follows: what the
+    report of these settings depends on (a view switch that changes nothing in it keeps it)."""
+    out = {}
+    for page, values in settings.items():
+        views = followed_views(page, values)
+        options = {k: v for k, v in values.items() if k != VIEWS_KEY}
+        out[page] = options | ({VIEWS_KEY: views} if views else {})
+    return out

@@ -51,13 +51,6 @@ PAGE_MEASURES: dict[str, tuple[str, ...]] = {
     "clv": ("purchase", "customer"),
     "events": ("order",),
 }
-# The views (pages/common/settings.VIEWS keys) a report follows, with the words of their
-# controls: the revenue chart's kind and the movement's measure. The other views change nothing
-# in it.
-FOLLOWED_VIEWS: dict[str, dict[str, str]] = {
-    "sales": {"sales_chart": "Revenue shown as"},
-    "rfm": {"rfm_move_measure": "Movement: flows of"},
-}
 
 
 @dataclass(frozen=True)
@@ -233,23 +226,6 @@ class Section:
 # --- sections -----------------------------------------------------------------------------------
 
 
-def followed_views(page: str, settings: Mapping[str, object] | None) -> dict[str, object]:
-    """The views in a page's settings (recipe.VIEWS_KEY) that its report follows."""
-    views = recipe.views_of(settings)
-    return {k: views[k] for k in FOLLOWED_VIEWS.get(page, {}) if views.get(k) is not None}
-
-
-def followed(settings: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
-    """`settings` (page -> options and views) with only the views a report follows: what the
-    report of these settings depends on (a view switch that changes nothing in it keeps it)."""
-    out = {}
-    for page, values in settings.items():
-        views = followed_views(page, values)
-        options = {k: v for k, v in values.items() if k != recipe.VIEWS_KEY}
-        out[page] = options | ({recipe.VIEWS_KEY: views} if views else {})
-    return out
-
-
 def report_sections(
     ds: Dataset,
     pages: Sequence[str],
@@ -287,7 +263,7 @@ def _section(
     info = catalog.PAGE_BY_KEY[page]
     applied = recipe.apply_settings(page, settings, ds)
     options, notes = applied.options, list(applied.notes)
-    views = followed_views(page, settings)
+    views = recipe.followed_views(page, settings)
     try:
         frames = recipe.page_frames(ds, page, options, rules)
     except (KeyError, ValueError) as exc:
@@ -341,7 +317,7 @@ Built = tuple[list[Kpi], list[Block]]
 @dataclass(frozen=True)
 class PageInput:
     """What a page's builder reads: the headless `frames` for the checked `options`, the
-    page's views that the report follows (FOLLOWED_VIEWS: widget key -> value, as
+    page's views that the report follows (recipe.FOLLOWED_VIEWS: widget key -> value, as
     settings.VIEWS names them) and the RFM segment `rules` (None: the defaults)."""
 
     frames: Mapping[str, pl.DataFrame]
@@ -1809,7 +1785,7 @@ def _settings_html(section: Section) -> str:
         label, shown = setting_words(section.page, name, value)
         changed = "" if value == defaults.get(name) else " (changed)"
         rows.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(shown)}{changed}</td></tr>")
-    labels = FOLLOWED_VIEWS.get(section.page, {})
+    labels = recipe.FOLLOWED_VIEWS.get(section.page, {})
     rows += [
         f"<tr><td>{html.escape(labels[key])}</td><td>{html.escape(str(value))}</td></tr>"
         for key, value in section.views.items()

@@ -6,15 +6,20 @@ import gc
 import importlib
 import threading
 
-# pandas first: the chart libraries and Streamlit's table code use it on nearly every page.
-FIRST = ("pandas", "pyarrow", "altair", "pydeck")
-# Only the model pages need these (2 s with scipy): they load once a first page has been drawn,
-# or at once when a page that needs them is opened first, so they never slow the first page.
-REST = ("scipy.special", "sklearn.cluster", "sklearn.decomposition", "lifetimes")
+# In the order pages need them: Streamlit's tables read pandas (st.dataframe imports it) on
+# every page, the Overview included; charts and maps need altair and pydeck; only the model
+# pages need the rest (2 s with scipy). A group loads once a page wants it (or, after a first page
+# is drawn, every group), so a server's first page is never slowed by what it does not use.
+GROUPS = (
+    ("pandas", "pyarrow"),
+    ("altair", "pydeck"),
+    ("scipy.special", "sklearn.cluster", "sklearn.decomposition", "lifetimes"),
+)
+TABLES, CHARTS, MODELS = range(len(GROUPS))
 
-_first_done = threading.Event()
-_rest_wanted = threading.Event()
-_all_done = threading.Event()
+_done = tuple(threading.Event() for _ in GROUPS)
+_wanted = threading.Condition()
+_wanted_up_to = [TABLES]  # the last group wanted so far
 _start_lock = threading.Lock()
 
 
@@ -31,37 +36,37 @@ def _settle() -> None:
 
 def _import_all() -> None:
     try:
-        for name in FIRST:
-            importlib.import_module(name)
-        _settle()
-        _first_done.set()
-        _rest_wanted.wait()
-        for name in REST:
-            importlib.import_module(name)
-        _settle()
+        for level, names in enumerate(GROUPS):
+            with _wanted:
+                _wanted.wait_for(lambda level=level: _wanted_up_to[0] >= level)
+            for name in names:
+                importlib.import_module(name)
+            _settle()
+            _done[level].set()
     finally:  # a failed import is raised again, readably, where a page imports it
-        _first_done.set()
-        _all_done.set()
+        for done in _done:
+            done.set()
 
 
 _thread = threading.Thread(target=_import_all, name="storelens-imports", daemon=True)
 
 
-def start(rest: bool = False) -> None:
-    """Begin the imports in a background thread (once per process); `rest`: go on to REST.
+def start(level: int = TABLES) -> None:
+    """Begin the imports in a background thread (once per process), up to GROUPS[level].
 
     Two sessions that import pandas at the same moment on a cold server can see it partially
     initialised ("module 'pandas' has no attribute 'Timestamp'"); one thread importing them all,
-    with every page waiting for it, rules that out.
+    with every page waiting for the groups it uses, rules that out.
     """
+    with _wanted:
+        _wanted_up_to[0] = max(_wanted_up_to[0], level)
+        _wanted.notify_all()
     with _start_lock:
         if _thread.ident is None:  # not started yet
             _thread.start()
-    if rest:
-        _rest_wanted.set()
 
 
-def wait(heavy: bool = True) -> None:
-    """Block until the first group (heavy=False) or every library (heavy=True) is imported."""
-    start(rest=heavy)
-    (_all_done if heavy else _first_done).wait()
+def wait(level: int = MODELS) -> None:
+    """Block until GROUPS[level] and every group before it are imported."""
+    start(level)
+    _done[level].wait()

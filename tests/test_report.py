@@ -389,7 +389,7 @@ def test_the_settings_used_list_the_views_the_report_follows_and_only_those():
         "rfm": {recipe.VIEWS_KEY: views["rfm"]},
         "cohorts": {"grain": "week"},
     }
-    assert report.followed(settings) == {
+    assert recipe.followed(settings) == {
         "sales": {"topn": 7, recipe.VIEWS_KEY: {"sales_chart": "line"}},
         "rfm": {recipe.VIEWS_KEY: {"rfm_move_measure": "revenue"}},
         "cohorts": {"grain": "week"},

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-import pandas as pd
 import polars as pl
 
 from lib import fmt, measures, quality, stats, threads
@@ -400,6 +399,8 @@ def _fitter_class(model: str) -> type:
 
 
 def _fitter(fit: Fit):
+    import pandas as pd  # lifetimes' parameters; not imported with the module (settings reads it)
+
     model = _fitter_class(fit.model)(penalizer_coef=fit.penalizer)
     model.params_ = pd.Series(fit.purchases)[list(PARAMETERS[fit.model])]
     return model
@@ -820,6 +821,7 @@ def _fit_spend(rows: pl.DataFrame, penalizer: float) -> tuple[dict[str, float] |
 
 
 def _ggf(fit: Fit):
+    import pandas as pd
     from lifetimes import GammaGammaFitter
 
     model = GammaGammaFitter(penalizer_coef=fit.penalizer)

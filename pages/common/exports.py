@@ -13,7 +13,7 @@ from collections.abc import Callable
 import polars as pl
 import streamlit as st
 
-from lib import io, recipe, report, state
+from lib import io, recipe, state
 from lib.catalog import PAGE_BY_KEY
 from lib.model import Dataset
 from pages.common import settings
@@ -45,8 +45,8 @@ def _rules_digest(rules: pl.DataFrame | None) -> object:
 
 def _token(ds: Dataset, chosen: dict, rules: pl.DataFrame | None, pages: list[str]) -> str:
     """What a built report depends on: the data, the settings and the views it follows
-    (report.followed: switching another view keeps it), the segment rules and its notes."""
-    parts = (ds.key, report.followed(chosen), _rules_digest(rules), _notes(pages))
+    (recipe.followed: switching another view keeps it), the segment rules and its notes."""
+    parts = (ds.key, recipe.followed(chosen), _rules_digest(rules), _notes(pages))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -133,6 +133,8 @@ def page_tools(page: str, ds: Dataset) -> None:
     title = PAGE_BY_KEY[page].title
 
     def html(progress: Callable[[str], None]) -> bytes:
+        from lib import report  # with altair: loaded when a file is made, not for every page
+
         text = report.build_report(
             ds,
             [page],
@@ -145,6 +147,8 @@ def page_tools(page: str, ds: Dataset) -> None:
         return text.encode("utf-8")
 
     def pngs(progress: Callable[[str], None]) -> bytes:
+        from lib import report  # with altair: loaded when a file is made, not for every page
+
         sections = report.report_sections(ds, [page], chosen, rules=rules, progress=progress)
         files = report.chart_pngs(ds, [page], sections=sections, progress=progress)
         if not files:
@@ -196,6 +200,8 @@ def sidebar(ds: Dataset) -> None:
         token = _token(ds, held["settings"], held["rules"], pages)
 
         def html(progress: Callable[[str], None]) -> bytes:
+            from lib import report  # with altair: loaded when a file is made
+
             text = report.build_report(
                 ds,
                 pages,

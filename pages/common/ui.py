@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import polars as pl
 import streamlit as st
 
-from lib import charts, io, local, measures, state
+from lib import io, local, measures, state
 from lib.model import Dataset
 
 
@@ -33,6 +33,8 @@ def chart(figure, **kwargs):
     # class's; altair's own __setattr__ would store them as chart properties instead.
     ready = vars(figure).get("_storelens_ready")
     if ready is None:
+        from lib import charts  # altair: a page that draws a chart has it already
+
         ready = charts.configured(figure)
         if not VALIDATE_CHARTS:
             object.__setattr__(ready, "to_dict", functools.partial(ready.to_dict, validate=False))
