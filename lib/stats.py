@@ -143,9 +143,8 @@ def mean_z(group: Sequence[ArrayLike], other: Sequence[ArrayLike]) -> np.ndarray
     and sum of squares (`group`, `other`: those three, each an array over rows): Welch's t
     (unequal spreads, Welch-Satterthwaite degrees of freedom) as the normal quantile of the
     same tail, signed (above the other group: positive), so that `family` judges it as it
-    judges a z. Student's t keeps a few dozen skewed values (order
-    values) from looking surer than they are. NaN where either group has fewer than two values
-    or neither spreads."""
+    judges a z. Student's t keeps a few dozen skewed values (order values) from looking surer
+    than they are. NaN where either group has fewer than two values or neither spreads."""
     from scipy.special import ndtri, stdtr
 
     n, total, squares, n_other, total_other, squares_other = (
