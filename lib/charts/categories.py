@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib import measures
-from lib.charts import MUTED, PALETTE, money_axis, money_title, pct_axis
+from lib.charts import MUTED, PALETTE, by_order, in_order, money_axis, money_title, pct_axis
 from lib.charts.memo import memo
 
 QUADRANT_COLOURS = {
@@ -61,20 +61,22 @@ def growth_share_chart(
         .otherwise(pl.lit("too few orders"))
         .alias("growth basis"),
     )
-    # Explicit domains with headroom: the quadrant names sit in the margins, clear of bubbles.
+    # Domains with headroom, so that the quadrant names sit in the margins, clear of bubbles:
+    # the names are drawn at the corners (0, y_lo) to (x_hi, y_hi), and every bubble lies within,
+    # so the data's extent is the domain (and the spec stays the same when it moves: ORDER).
     x_hi = max(float(placed["share"].max() or 0.0), median) * 1.1 or 1.0
     base = alt.Chart(frame)
     share_axis = alt.X(
         "share:Q",
         title="Share of net revenue",
         axis=pct_axis(0.0, x_hi),
-        scale=alt.Scale(domain=[0, x_hi], nice=False),
+        scale=alt.Scale(nice=False),
     )
     growth_axis = alt.Y(
         "growth:Q",
         title="Revenue growth",
         axis=pct_axis(y_lo, y_hi, sign=True),
-        scale=alt.Scale(domain=[y_lo, y_hi], nice=False),
+        scale=alt.Scale(nice=False),
     )
     bubbles = base.mark_circle(stroke="white", strokeWidth=0.8).encode(
         x=share_axis,
@@ -203,18 +205,14 @@ def potential_chart(contributions: pl.DataFrame, limit: int) -> alt.Chart:
         .otherwise(pl.col("label") + " (growth not counted)")
         .alias("label")
     )
-    order = (
-        frame.select("label", "potential")
-        .unique("label")
-        .sort("potential", descending=True)["label"]
-        .to_list()
-    )
+    order = frame.unique("label").sort("potential", descending=True)["label"]
+    frame = in_order(frame, "label", order)
     present = [c for c in COMPONENT_COLOURS if c in set(frame["component"].to_list())]
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+            y=alt.Y("label:N", sort=by_order(), title=None, axis=alt.Axis(labelLimit=220)),
             x=alt.X(
                 "sum(contribution):Q",
                 title="Potential score (0 to 1)",

@@ -9,7 +9,9 @@ from lib.charts import (
     ACCENT,
     MUTED,
     PALETTE,
+    by_order,
     either,
+    in_order,
     money_axis,
     money_title,
     number_digits,
@@ -25,13 +27,6 @@ def cluster_label(cluster: pl.Expr | None = None, name: pl.Expr | None = None) -
     return (cluster.cast(pl.String) + " · " + name).alias("cluster_label")
 
 
-def _colours(frame: pl.DataFrame) -> alt.Scale:
-    labels = (
-        frame.select("cluster", cluster_label()).unique().sort("cluster")["cluster_label"].to_list()
-    )
-    return alt.Scale(domain=labels, range=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
-
-
 @memo
 def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
     """Share of customers against share of net revenue, one pair of bars per cluster."""
@@ -41,12 +36,17 @@ def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
         pl.col("customer_share").alias("customers"),
         pl.col("revenue_share").alias("net revenue"),
     ).unpivot(index=["cluster", "cluster_label"], variable_name="measure", value_name="share")
-    order = profiles.sort("cluster").select(cluster_label())["cluster_label"].to_list()
+    # Clusters in their number's order, which starts each label (by_order: the spec stays put).
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("cluster_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(
+                "cluster_label:N",
+                title=None,
+                sort=by_order("cluster"),
+                axis=alt.Axis(labelLimit=260),
+            ),
             yOffset=alt.YOffset("measure:N", sort=["customers", "net revenue"]),
             x=alt.X(
                 "share:Q",
@@ -72,8 +72,11 @@ def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
 @memo
 def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChart:
     """Heatmap of clusters x features: how many standard deviations each cluster's mean sits
-    above (blue) or below (red) the average customer, the value written in each cell."""
+    above (blue) or below (red) the average customer, the value written in each cell. The colours
+    span ±1 or the largest distance if more; cells past 55% of it are written in white."""
+    reach = max(1.0, float(drivers["z"].abs().max() or 1.0))
     frame = drivers.with_columns(
+        (pl.col("z").abs() > reach * 0.55).alias("dark"),
         cluster_label(name=pl.col("cluster").replace_strict(names, return_dtype=pl.String)),
         # rounded, signed above zero: -0.04 and 0.04 read 0.0, not -0.0 or +0.0
         (
@@ -84,27 +87,32 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
             .cast(pl.String)
         ).alias("z_text"),
     )
-    order = (
-        frame.select("cluster", "cluster_label").unique().sort("cluster")["cluster_label"].to_list()
-    )
-    feature_order = frame.filter(pl.col("cluster") == 1).sort("position")["label"].to_list()
-    reach = max(1.0, float(frame["z"].abs().max() or 1.0))
     base = alt.Chart(frame).encode(
         x=alt.X(
             "label:N",
             title=None,
-            sort=feature_order,
+            sort=by_order("position"),
             axis=alt.Axis(labelAngle=0, orient="top", labelLimit=150, labelExpr=_wrap()),
         ),
-        y=alt.Y("cluster_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(
+            "cluster_label:N", title=None, sort=by_order("cluster"), axis=alt.Axis(labelLimit=260)
+        ),
+    )
+    colour = alt.Color(
+        "z:Q",
+        title="Std. dev. from average",
+        scale=alt.Scale(scheme="redblue", reverse=False),
+        legend=alt.Legend(orient="bottom", gradientLength=240),
+    )
+    # The colour domain is the data's extent: these two ends, drawn nowhere (a transparent rect
+    # under the cells, hidden from screen readers), set it to ±reach.
+    ends = (
+        alt.Chart(pl.DataFrame({"z": [-reach, reach]}))
+        .mark_rect(opacity=0, aria=False)
+        .encode(color=colour)
     )
     cells = base.mark_rect(stroke="white").encode(
-        color=alt.Color(
-            "z:Q",
-            title="Std. dev. from average",
-            scale=alt.Scale(scheme="redblue", domain=[-reach, reach], reverse=False),
-            legend=alt.Legend(orient="bottom", gradientLength=240),
-        ),
+        color=colour,
         tooltip=[
             alt.Tooltip("cluster_label:N", title="Cluster"),
             alt.Tooltip("label:N", title="Feature"),
@@ -114,9 +122,9 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
     )
     text = base.mark_text(fontSize=12).encode(
         text=alt.Text("z_text:N"),
-        color=either(alt.ColorValue, f"abs(datum.z) > {reach * 0.55}", "white", "#1e293b"),
+        color=either(alt.ColorValue, "datum.dark", "white", "#1e293b"),
     )
-    return (cells + text).properties(height=alt.Step(38))
+    return alt.layer(ends, cells, text).properties(height=alt.Step(38))
 
 
 def _wrap() -> str:
@@ -169,15 +177,9 @@ def roi_chart(roi: pl.DataFrame, currency: str) -> alt.LayerChart:
     frame = roi.select(
         "cluster", cluster_label(), "profit_per_customer", "roi", "revenue_per_customer"
     )
-    order = roi["cluster"].to_list()
-    labels = frame.sort(pl.col("cluster").replace_strict({c: i for i, c in enumerate(order)}))
+    frame = in_order(frame, "cluster", roi["cluster"])  # roi's order: best first
     base = alt.Chart(frame).encode(
-        y=alt.Y(
-            "cluster_label:N",
-            title=None,
-            sort=labels["cluster_label"].to_list(),
-            axis=alt.Axis(labelLimit=260),
-        ),
+        y=alt.Y("cluster_label:N", title=None, sort=by_order(), axis=alt.Axis(labelLimit=260)),
         x=alt.X(
             "profit_per_customer:Q",
             title=money_title("Profit per customer", currency),
@@ -219,7 +221,8 @@ def projection_chart(points: pl.DataFrame, explained: tuple[float, float]) -> al
             color=alt.Color(
                 "cluster_label:N",
                 title="Cluster",
-                scale=_colours(frame),
+                sort=by_order("cluster"),
+                scale=alt.Scale(range=PALETTE),
                 legend=alt.Legend(orient="right", labelLimit=260),
             ),
             tooltip=[alt.Tooltip("cluster_label:N", title="Cluster")],
@@ -231,22 +234,22 @@ def projection_chart(points: pl.DataFrame, explained: tuple[float, float]) -> al
 @memo
 def crosstab_chart(cross: pl.DataFrame) -> alt.LayerChart:
     """Heatmap of clusters x RFM segments: share of each cluster's customers in each segment."""
-    frame = cross.with_columns(cluster_label())
-    order = frame.select("cluster", "cluster_label").unique().sort("cluster")["cluster_label"]
     segments = (
-        frame.group_by("segment")
+        cross.group_by("segment")
         .agg(pl.col("customers").sum())
         .sort("customers", descending=True)["segment"]
-        .to_list()
     )
+    frame = in_order(cross.with_columns(cluster_label()), "segment", segments)  # largest first
     base = alt.Chart(frame).encode(
         x=alt.X(
             "segment:N",
             title="RFM segment",
-            sort=segments,
+            sort=by_order(),
             axis=alt.Axis(labelAngle=-30, labelLimit=140),
         ),
-        y=alt.Y("cluster_label:N", title=None, sort=order.to_list(), axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(
+            "cluster_label:N", title=None, sort=by_order("cluster"), axis=alt.Axis(labelLimit=260)
+        ),
     )
     cells = base.mark_rect(stroke="white").encode(
         color=alt.Color(

@@ -7,7 +7,7 @@ import polars as pl
 
 from lib import fmt
 from lib.analyses.funnel import actionable, before_deals
-from lib.charts import ACCENT, MUTED, PALETTE, either, month_axis, pct_axis
+from lib.charts import ACCENT, MUTED, ORDER, PALETTE, by_order, either, month_axis, pct_axis
 from lib.charts.memo import memo
 
 
@@ -32,9 +32,9 @@ def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerC
     data = table.with_columns(
         _in_words(by),
         pl.when(actionable(by)).then(pl.lit(kinds[0])).otherwise(pl.lit(kinds[1])).alias("group"),
+        pl.int_range(pl.len(), dtype=pl.Int32).alias(ORDER),
     )
-    order = data["label"].to_list()
-    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    y = alt.Y("label:N", title=None, sort=by_order(), axis=alt.Axis(labelLimit=220))
     tooltip = [
         alt.Tooltip("label:N", title=label),
         # A shortened id in full, as the table and the download give it.

@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.charts import ACCENT, PALETTE, either, money_title, pct_axis
+from lib.charts import ACCENT, PALETTE, by_order, either, in_order, money_title, pct_axis
 from lib.charts.memo import memo
 
 MEASURES = {"customer_share": "Share of customers", "revenue_share": "Share of net revenue"}
@@ -16,19 +16,22 @@ MEASURES = {"customer_share": "Share of customers", "revenue_share": "Share of n
 def segment_chart(summary: pl.DataFrame, currency: str) -> alt.Chart:
     """Per segment (rows, in the summary's order) two bars: its share of customers and its share
     of net revenue, so that segments worth more than their headcount stand out."""
-    order = summary["segment"].to_list()
     revenue_title = money_title("Net revenue", currency)
-    long = summary.unpivot(
-        index=["segment", "customers", "revenue"],
-        on=list(MEASURES),
-        variable_name="measure",
-        value_name="share",
-    ).with_columns(pl.col("measure").replace_strict(MEASURES))
+    long = in_order(
+        summary.unpivot(
+            index=["segment", "customers", "revenue"],
+            on=list(MEASURES),
+            variable_name="measure",
+            value_name="share",
+        ).with_columns(pl.col("measure").replace_strict(MEASURES)),
+        "segment",
+        summary["segment"],
+    )
     return (
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y("segment:N", title=None, sort=order, axis=alt.Axis(labelLimit=200)),
+            y=alt.Y("segment:N", title=None, sort=by_order(), axis=alt.Axis(labelLimit=200)),
             yOffset=alt.YOffset("measure:N", sort=list(MEASURES.values())),
             x=alt.X("share:Q", title="Share", axis=pct_axis(0.0, long["share"].max())),
             color=alt.Color(
@@ -46,7 +49,10 @@ def segment_chart(summary: pl.DataFrame, currency: str) -> alt.Chart:
                 alt.Tooltip("revenue:Q", title=revenue_title, format=",.0f"),
             ],
         )
-        .properties(height=max(220, 44 * summary.height))
+        # Two bars of 14 px a segment (a step is one bar), about 44 px a segment with the axes,
+        # 220 px in all for fewer than five: a height in steps follows the count of segments
+        # without a change to the spec.
+        .properties(height=alt.Step(14) if summary.height >= 5 else 220)
     )
 
 
