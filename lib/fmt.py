@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -226,7 +227,14 @@ def value_words(value: object) -> str | None:
     """words_expr of one value, for a sentence: 'online_big' -> 'Online big'; None as None."""
     if value is None:
         return None
-    return pl.select(words_expr(pl.lit(str(value)))).item()
+    return _words(str(value))
+
+
+# A polars query per value takes about 0.5 ms; a page's readings name the same few dozen values
+# on every rerun (Web events: 33).
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> str:
+    return pl.select(words_expr(pl.lit(text))).item()
 
 
 def significant(value: float | None, figures: int = 3, most: int = 6) -> str:
