@@ -227,7 +227,10 @@ def value_words(value: object) -> str | None:
     """words_expr of one value, for a sentence: 'online_big' -> 'Online big'; None as None."""
     if value is None:
         return None
-    return _words(str(value))
+    text = str(value)
+    # Names of up to 100 characters (what readings name) are kept, 400 KB at most however many
+    # sessions come and go; a longer text is worded anew.
+    return _words(text) if len(text) <= 100 else _words.__wrapped__(text)
 
 
 # A polars query per value takes about 0.5 ms; a page's readings name the same few dozen values

@@ -94,3 +94,13 @@ def test_a_value_reads_in_words_as_the_tables_write_it():
 def test_codes_in_words_keep_the_capitals_of_brand_names():
     shown = pl.select(fmt.words_expr(pl.Series(["iphone", "iphone_app", "ios", "biosphere"])))
     assert shown.to_series().to_list() == ["iPhone", "iPhone app", "iOS", "Biosphere"]
+
+
+def test_value_words_keeps_short_names_and_words_a_long_text_without_keeping_it():
+    fmt._words.cache_clear()
+    assert fmt.value_words("iphone_case") == "iPhone case"
+    assert fmt.value_words("iphone_case") == "iPhone case"
+    assert fmt._words.cache_info().currsize == 1  # worded once, kept
+    long = "a_" * 75  # 150 characters: 75 a's once the blanks are stripped
+    assert fmt.value_words(long) == "A" + " a" * 74
+    assert fmt._words.cache_info().currsize == 1  # not kept
