@@ -4,7 +4,7 @@ Streamlit's frontend keys a chart by its spec with each dataset's name (a hash o
 replaced by the dataset's position (ArrowVegaLiteChart's `baseSpecKey`). While that key stays the
 same across a rerun, it swaps the new data into the Vega view it has; any other change (an axis
 order, a domain, a colour threshold written into the spec) makes it compile and draw the chart
-anew, 40-60 ms a chart in chromium (lib/charts/__init__.py: ORDER).
+anew, about 15-25 ms of chromium's main thread a chart (lib/charts/__init__.py: ORDER).
 """
 
 import datetime as dt
