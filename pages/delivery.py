@@ -10,7 +10,7 @@ from lib.catalog import PAGE_BY_KEY
 from lib.charts import delivery as charts
 from lib.charts import lateness as lateness_charts
 from lib.charts import maps
-from pages.common import columns, exports, links, places, ui
+from pages.common import columns, exports, links, places, served, ui
 from pages.common.settings import view_choices
 
 
@@ -277,7 +277,7 @@ else:
     if points.height:
         points = maps.delivery_tooltips(points, side)
         st.pydeck_chart(
-            maps.delivery_deck(points, metric),
+            served.served(maps.delivery_deck(points, metric)),
             height=460,
             key="delivery_map",
             alt=f"Map of {dv.METRICS[metric].lower()} by {where} state",

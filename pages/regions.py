@@ -7,7 +7,7 @@ from lib import fmt, state, stats, trend
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import maps
-from pages.common import columns, exports, links, places, ui
+from pages.common import columns, exports, links, places, served, ui
 
 
 @ui.memo(max_entries=10, show_spinner="Summing up the regions…")
@@ -192,7 +192,7 @@ def region_map(
         density = cached_density(ds.key, ds)
     points = maps.tooltips(regions.map_points(ranked, match), ds.currency)
     st.pydeck_chart(
-        maps.region_deck(points, metric, density=density, reference=match.reference),
+        served.served(maps.region_deck(points, metric, density=density, reference=match.reference)),
         height=520,
         key="regions_map",
         alt=f"Map of {regions.METRICS[metric].lower()} by {match.label}",

@@ -1,5 +1,6 @@
 """Region maps: choropleth colours, outlines, framing, names, legend and the shipped geometry."""
 
+import functools
 import hashlib
 import json
 import math
@@ -12,6 +13,7 @@ import pytest
 from lib import formats
 from lib.analyses import regions
 from lib.charts import maps
+from pages.common import served
 from tests.apptest import page
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -21,11 +23,21 @@ def layer(spec: dict, kind: str) -> dict:
     return next(x for x in spec["layers"] if x["@@type"] == kind)
 
 
+def by_id(spec: dict, name: str) -> dict:
+    return next(x for x in spec["layers"] if x["id"] == name)
+
+
+def features(spec: dict) -> list[dict]:
+    """The features a map shows: each outline's land feature, or the feature of the regions'
+    layer drawn over it (the same geometry)."""
+    key = functools.partial(json.dumps, sort_keys=True)
+    over = {key(f["geometry"]): f for f in by_id(spec, "regions")["data"]["features"]}
+    land = by_id(spec, "land")["data"]["features"]
+    return [over.get(key(f["geometry"]), f) for f in land]
+
+
 def features_by_title(spec: dict) -> dict[str, dict]:
-    return {
-        f["properties"]["title"]: f["properties"]
-        for f in layer(spec, "GeoJsonLayer")["data"]["features"]
-    }
+    return {f["properties"]["title"]: f["properties"] for f in features(spec)}
 
 
 def two_states(revenue: tuple[float, float] = (400.0, 144.0)) -> pl.DataFrame:
@@ -59,8 +71,18 @@ def test_two_brazilian_states_are_filled_by_revenue_and_the_other_25_drawn_grey(
     assert states["Minas Gerais"]["tooltip"] == "no data"
     assert states["São Paulo (SP)"]["tooltip"] == "Revenue R$ 400"
     # Every state has an outline, so no bubble; labels name the two states.
-    kinds = [x["@@type"] for x in spec["layers"]]
-    assert kinds == ["GeoJsonLayer", "LineLayer", "TextLayer"]
+    kinds = [(x["@@type"], x["id"]) for x in spec["layers"]]
+    assert kinds == [
+        ("GeoJsonLayer", "land"),
+        ("GeoJsonLayer", "regions"),
+        ("LineLayer", "outlines"),
+        ("TextLayer", "labels"),
+    ]
+    # The land holds every outline in NO_DATA, the regions layer the two states alone.
+    assert len(by_id(spec, "land")["data"]["features"]) == 27
+    land = by_id(spec, "land")["data"]["features"]
+    assert {tuple(f["properties"]["fill"][:3]) for f in land} == {maps.NO_DATA}
+    assert len(by_id(spec, "regions")["data"]["features"]) == 2
     assert {r["label"] for r in layer(spec, "TextLayer")["data"]} == {"SP", "RJ"}
     assert spec.get("mapStyle") in (None, "__MAP_STYLE__")
 
@@ -132,8 +154,7 @@ def test_a_region_without_outline_keeps_a_bubble_and_a_tiny_country_gets_a_dot()
 def test_channel_islands_colour_both_jersey_and_guernsey():
     points = retail_points(["United Kingdom", "Channel Islands"])
     spec = json.loads(maps.region_deck(points, "revenue").to_json())
-    features = layer(spec, "GeoJsonLayer")["data"]["features"]
-    channel = [f for f in features if f["properties"]["title"] == "Channel Islands"]
+    channel = [f for f in features(spec) if f["properties"]["title"] == "Channel Islands"]
     assert len(channel) == 2
 
 
@@ -255,7 +276,7 @@ def test_outlines_are_drawn_once_per_side_as_segments():
     spec = json.loads(maps.region_deck(two_states(), "revenue").to_json())
     drawn = {
         tuple(sorted((tuple(a), tuple(b))))
-        for f in layer(spec, "GeoJsonLayer")["data"]["features"]
+        for f in features(spec)
         for part in (
             [f["geometry"]["coordinates"]]
             if f["geometry"]["type"] == "Polygon"
@@ -269,7 +290,8 @@ def test_outlines_are_drawn_once_per_side_as_segments():
     assert len(lines["data"]) == len(drawn) > 1_000
     assert {tuple(sorted((tuple(a), tuple(b)))) for a, b in lines["data"]} == drawn
     assert lines["getColor"] == maps.OUTLINE and lines["widthUnits"] == "pixels"
-    assert layer(spec, "GeoJsonLayer")["stroked"] is False  # no second outline underneath
+    # No second outline underneath.
+    assert by_id(spec, "land")["stroked"] is by_id(spec, "regions")["stroked"] is False
 
 
 def test_outlines_keep_every_region_with_fewer_points_at_a_world_zoom():
@@ -292,10 +314,7 @@ def test_outlines_keep_every_region_with_fewer_points_at_a_world_zoom():
     europe = json.loads(
         maps.region_deck(retail_points(["United Kingdom", "EIRE"]), "revenue").to_json()
     )
-    sent = {
-        f["properties"]["title"]: f["geometry"]
-        for f in layer(europe, "GeoJsonLayer")["data"]["features"]
-    }
+    sent = {f["properties"]["title"]: f["geometry"] for f in features(europe)}
     names = [o.name for o in full]
     zoom_four = maps.outlines_at("countries", 4)
     france, brazil = names.index("France"), names.index("Brazil")
@@ -343,7 +362,15 @@ def test_delivery_maps_colour_states_by_late_rate():
 
 
 def deck_spec(at) -> dict:
-    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    """The page's map, its public layers read back from their files when they are served (AppTest
+    reads the app's config when run from the project's folder)."""
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    for drawn in spec["layers"]:
+        if isinstance(drawn["data"], str):
+            assert drawn["id"] in maps.PUBLIC_LAYERS and drawn["data"].startswith(served.URL)
+            name = drawn["data"].removeprefix(served.URL)
+            drawn["data"] = json.loads((served.FOLDER / name).read_text(encoding="utf-8"))
+    return spec
 
 
 @pytest.mark.parametrize(
@@ -352,9 +379,9 @@ def deck_spec(at) -> dict:
 def test_the_regions_page_draws_the_outlines_of_each_demo(kind, reference):
     at = page(kind, "pages/regions.py")
     spec = deck_spec(at)
-    features = layer(spec, "GeoJsonLayer")["data"]["features"]
-    assert len(features) == len(maps.outlines(reference))
-    coloured = [f for f in features if f["properties"]["fill"][:3] != list(maps.NO_DATA)]
+    shown = features(spec)
+    assert len(shown) == len(maps.outlines(reference))
+    coloured = [f for f in shown if f["properties"]["fill"][:3] != list(maps.NO_DATA)]
     ds = formats.assemble_demo(kind).dataset
     placed = regions.match_regions(regions.regional_lines(ds)["region"].unique()).places
     assert len(coloured) >= placed.height - 3  # a few places have no outline (the EU, ...)
@@ -365,7 +392,7 @@ def test_the_regions_page_draws_the_outlines_of_each_demo(kind, reference):
 def test_the_delivery_page_draws_brazils_states():
     at = page("marketplace", "pages/delivery.py")
     spec = deck_spec(at)
-    assert len(layer(spec, "GeoJsonLayer")["data"]["features"]) == 27
+    assert len(features(spec)) == 27
 
 
 @pytest.mark.browser
@@ -378,6 +405,11 @@ def test_the_regions_map_draws_outlines_and_fills_in_chromium(server, tmp_path, 
 
     require_chromium()
     with browser_page() as browser:
+        fetched = []  # the land and outlines, served as files (the app's config serves them)
+        browser.on(
+            "response",
+            lambda r: fetched.append(r.status) if f"/{served.URL}" in r.url else None,
+        )
         browser.goto(f"{server}/regions?demo={kind}")
         wait_for_app(browser)
         deck = browser.locator('[data-testid="stDeckGlJsonChart"]').first
@@ -385,6 +417,7 @@ def test_the_regions_map_draws_outlines_and_fills_in_chromium(server, tmp_path, 
         browser.wait_for_timeout(1000)
         shot = tmp_path / f"{kind}_regions_map.png"
         deck.screenshot(path=str(shot))
+    assert fetched == [200, 200]
     rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     # Outlines: slate grey lines (OUTLINE over the fills), blue above red.

@@ -596,7 +596,7 @@ def test_the_map_deck_builds_offline_with_labels_and_tooltips():
     assert "http" not in text
     spec = json.loads(text)
     kinds = [layer["@@type"] for layer in spec["layers"]]
-    assert kinds == ["GeoJsonLayer", "LineLayer", "HexagonLayer", "TextLayer"]
+    assert kinds == ["GeoJsonLayer", "GeoJsonLayer", "LineLayer", "HexagonLayer", "TextLayer"]
     labels = {r["label"] for r in spec["layers"][-1]["data"]}
     assert {"SP", "RJ", "MG"} <= labels
     assert spec["layers"][-1]["characterSet"] == "auto"  # accents (Évora) need it

@@ -59,6 +59,10 @@ MAX_ZOOM = 7.0
 # Outline detail finer than this many pixels at the opening zoom is not sent: the world's
 # outlines drop to a fraction of their points, which the browser redraws on every rerun.
 SIMPLIFY_PX = 0.4
+# Layers of a region_deck drawn from the shipped boundaries alone, nothing of the data but the
+# framing: a page may serve their data as files (pages/common/served.py), which the browser
+# fetches, tessellates and uploads once instead of on every rerun.
+PUBLIC_LAYERS = frozenset({"land", "outlines"})
 # Coordinates keep this fraction of that detail (rounded to decimals of a degree): fewer bytes
 # for the browser to read on every rerun, no visible change.
 ROUND_PART = 0.1
@@ -442,7 +446,9 @@ def region_deck(
 
     `points`: one row per region with place, label, lat, lon, the metric, and title and tooltip
     (tooltips()). `reference`: the geography (a key of GEO_FILES; inferred from the places when
-    None). Every outline of the geography is drawn, light grey without data; a region with no
+    None). Every outline of the geography is drawn, light grey ("land"), the regions with data
+    coloured over it ("regions"); "land" and the outlines hold nothing but the shipped
+    boundaries (PUBLIC_LAYERS), the same whatever the metric; a region with no
     outline gets a bubble (area by value) at its lat/lon, one too small to see at the opening
     zoom a dot. The view frames every region with data. `density` (lat, lon per customer) adds
     hexagons over translucent regions. No basemap: the deck renders offline.
@@ -471,18 +477,18 @@ def region_deck(
     alpha = 110 if density is not None and density.height else 235
     coloured_by = {o.code: r for r in records for o in r["outlines"]}
     geometries = _detailed(reference, bounds, view.zoom)
-    features = []
+    land, features = [], []
     for shape, geometry in zip(shapes, geometries, strict=True):
+        properties = {"title": shape.name, "tooltip": "no data", "fill": [*NO_DATA, alpha]}
+        land.append({"type": "Feature", "properties": properties, "geometry": geometry})
         record = coloured_by.get(shape.code) if shape.code else None
-        if record is None:
-            properties = {"title": shape.name, "tooltip": "no data", "fill": [*NO_DATA, alpha]}
-        else:
+        if record is not None:
             properties = {
                 "title": record["title"],
                 "tooltip": record["tooltip"],
                 "fill": [record["r"], record["g"], record["b"], alpha],
             }
-        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+            features.append({"type": "Feature", "properties": properties, "geometry": geometry})
 
     dots = []
     for record in records:
@@ -496,18 +502,21 @@ def region_deck(
         dots[-1]["radius"] = radius
     dots.sort(key=lambda d: -d["radius"])  # small ones on top, where they stay visible
 
+    fills = {"land": land, "regions": features}
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
-            id="regions",
-            data={"type": "FeatureCollection", "features": features},
+            id=name,
+            data={"type": "FeatureCollection", "features": shown},
             filled=True,
             stroked=False,
             get_fill_color="properties.fill",
             pickable=True,
             auto_highlight=True,
             highlight_color=[255, 255, 255, 90],
-        ),
+        )
+        for name, shown in fills.items()
+    ] + [
         # Outlines as single segments: a path layer draws each side as four triangles, a line
         # layer as two, and a browser without a GPU draws the map on every rerun triangle by
         # triangle (the world's outlines were most of a rerun in headless chromium).
