@@ -125,6 +125,37 @@ def retail_points(names: list[str]) -> pl.DataFrame:
     return maps.tooltips(regions.map_points(table, match), "GBP")
 
 
+def test_tooltips_count_a_single_customer_or_order_in_the_singular():
+    table = pl.DataFrame(
+        {
+            "region": ["USA", "France"],
+            "customers": [1, 12],
+            "orders": [1, 30],
+            "revenue": [391.0, 5000.0],
+            "share": [0.07, 0.93],
+            "growth": [None, 0.1],
+            "aov": [391.0, 166.67],
+        }
+    )
+    tips = maps.tooltips(regions.map_points(table, regions.match_regions(table["region"])), "GBP")
+    text = dict(zip(tips["region"], tips["tooltip"], strict=True))
+    assert "\n1 customer · 1 order\n" in text["USA"]
+    assert "\n12 customers · 30 orders\n" in text["France"]
+    delivered = pl.DataFrame(
+        {
+            "customer_region": ["SP", "RJ"],
+            "place": ["São Paulo", "Rio de Janeiro"],
+            "orders": [1, 40],
+            "late_rate": [0.0, 0.1],
+            "severe_rate": [0.0, 0.05],
+            "median_days": [5.0, 9.0],
+            "review": [4.0, 3.5],
+        }
+    )
+    tips = maps.delivery_tooltips(delivered, "customer_region")["tooltip"].to_list()
+    assert tips[0].startswith("1 delivered order\n") and tips[1].startswith("40 delivered orders")
+
+
 def test_eire_shows_as_ireland_with_its_raw_name_on_the_map():
     points = retail_points(["United Kingdom", "EIRE", "France"])
     spec = json.loads(maps.region_deck(points, "revenue").to_json())

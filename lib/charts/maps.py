@@ -663,7 +663,7 @@ def tooltips(points: pl.DataFrame, currency: str) -> pl.DataFrame:
         titles.append(_title(row["place"], row["region"]))
         parts = [
             f"Revenue {fmt.money(row['revenue'], currency)} · {fmt.pct(row['share'])} of total",
-            f"{fmt.count(row['customers'])} customers · {fmt.count(row['orders'])} orders",
+            f"{fmt.counted(row['customers'], 'customer')} · {fmt.counted(row['orders'], 'order')}",
             f"Growth {fmt.change(row['growth'])} · AOV {fmt.money(row['aov'], currency)}",
         ]
         if row.get("late_rate") is not None:
@@ -686,7 +686,7 @@ def delivery_tooltips(points: pl.DataFrame, region: str) -> pl.DataFrame:
         rows.append(
             "\n".join(
                 [
-                    f"{fmt.count(row['orders'])} delivered orders",
+                    fmt.counted(row["orders"], "delivered order"),
                     f"Late {fmt.pct(row['late_rate'])}",
                     f"More than 7 days late {fmt.pct(row['severe_rate'])}",
                     "Median days to deliver " + (f"{days:.1f}" if days is not None else "n/a"),
