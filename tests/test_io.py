@@ -85,12 +85,26 @@ def test_header_only_file_says_it_has_no_rows() -> None:
         (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "a JPEG image"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
         (b"\x07\x00\x13\x00garbage\x00\x01\x02" * 20, "a binary file"),
+        # Without a NUL byte in the first kilobyte: a control character in about 9 bytes.
+        (bytes(range(1, 256)) * 4, "a binary file"),
     ],
 )
 def test_binary_file_renamed_csv_is_not_a_table(data: bytes, what: str) -> None:
     error = load_error("orders.csv", data)
     assert error.message.startswith(f"is not a table: it looks like {what}")
     assert "Traceback" not in str(error) and "\n" not in str(error)
+
+
+def test_a_few_stray_control_characters_do_not_make_text_binary() -> None:
+    # 5 escape characters and a DOS end-of-file mark, 1 byte in 99 of the file's 596:
+    # text from an old system, not a binary file.
+    escape = "\x1b"
+    rows = [f"Mug {i},{escape if i % 8 == 0 else ''}note {i}" for i in range(40)]
+    data = ("item,note\n" + "\n".join(rows) + "\n\x1a").encode()
+    assert data[:1024].count(b"\x1b") == 5
+    frame = only_table("notes.csv", data).frame
+    assert frame["item"][:40].to_list() == [f"Mug {i}" for i in range(40)]
+    assert frame["note"][8] == "\x1bnote 8"
 
 
 def test_zip_without_data_members_says_what_was_in_it() -> None:
