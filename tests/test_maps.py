@@ -439,6 +439,18 @@ def test_another_metric_or_rerun_keeps_the_urls_and_a_removed_file_comes_back(se
     )
 
 
+def test_a_map_without_outlines_writes_no_file(serving, tmp_path):
+    # Places with no shipped boundaries: bubbles alone, nothing to serve.
+    points = two_states().with_columns(pl.Series("place", ["Atlantis", "Lemuria"]))
+    deck = maps.region_deck(points, "revenue")
+    inline = spec_of(deck)
+    public = [x for x in inline["layers"] if x["id"] in maps.PUBLIC_LAYERS]
+    assert [x["id"] for x in public] == ["land", "outlines"]
+    assert public[0]["data"]["features"] == [] and public[1]["data"] == []
+    assert spec_of(served.served(deck, tmp_path)) == inline
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_folder_keeps_at_most_max_files_the_newest(serving, tmp_path, monkeypatch):
     monkeypatch.setattr(served, "MAX_FILES", 3)
     names = []

@@ -49,8 +49,11 @@ def served(deck: pdk.Deck, folder: Path = FOLDER) -> pdk.Deck:
 
 
 def _by_url(layer: pdk.Layer, folder: Path) -> pdk.Layer:
-    """A copy of a public layer with its data as a URL; other layers as they are."""
+    """A copy of a public layer with its data as a URL; other layers, and a public layer with
+    nothing to draw (places with no shipped boundaries: a few bytes), as they are."""
     if getattr(layer, "id", None) not in maps.PUBLIC_LAYERS or isinstance(layer.data, str):
+        return layer
+    if not (layer.data.get("features") if isinstance(layer.data, dict) else layer.data):
         return layer
     try:
         url = URL + _file(layer.data, folder)
