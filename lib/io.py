@@ -376,7 +376,7 @@ def _kind(name: str, data: bytes) -> str:
     # is text under a parquet, zip or gzip name (renamed, or a .csv.gz never compressed). Binary
     # bytes without the signature are a damaged file of that kind, and said so.
     named = _BINARY_SUFFIXES.get(suffix)
-    return named if named and b"\x00" in data[:1024] else "text"
+    return named if named and _looks_binary(data[:1024]) else "text"
 
 
 _BINARY_SUFFIXES = {".parquet": "parquet", ".zip": "zip", ".gz": "gzip"}

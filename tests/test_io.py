@@ -812,3 +812,8 @@ def test_text_under_a_parquet_zip_or_gzip_name_is_read_as_a_table():
     with pytest.raises(LoadError) as caught:
         read_file("cut.parquet", b"PAR1\x00\x15\x04" + b"\x00" * 40)
     assert str(caught.value).endswith("it is damaged or cut short, export it again")
+    # Binary by its control characters alone (no NUL byte): a damaged file of that kind too.
+    for name, kind in (("cut.parquet", "parquet"), ("cut.zip", "zip"), ("cut.gz", "gzip")):
+        with pytest.raises(LoadError) as caught:
+            read_file(name, bytes(range(1, 256)) * 4)
+        assert kind in str(caught.value) and "damaged or cut short" in str(caught.value)
