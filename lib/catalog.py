@@ -23,8 +23,13 @@ class PageInfo:
     icon: str
     answers: str
     needs: tuple[tuple[str, tuple[str, ...]], ...]  # (table, columns) that must all be present
-    enable_hint: str  # what to upload when the data lacks it
+    enable_hint: str  # what to upload when the data lacks it, in general words
     built: bool = False
+    olist_hint: str = ""  # what Olist's export adds, said only when Olist files are loaded
+
+    def hint(self, ds: Dataset) -> str:
+        """What would enable the page, for the data loaded: `olist_hint` only with Olist files."""
+        return for_data(ds, self.enable_hint, self.olist_hint)
 
     def missing(self, ds: Dataset) -> list[str]:
         """Human-readable list of what the loaded data lacks for this page (empty: enabled)."""
@@ -45,11 +50,20 @@ class PageInfo:
         return not self.missing(ds)
 
 
+def for_data(ds: Dataset, general: str, olist: str) -> str:
+    """A hint in general words, with what an Olist export adds when Olist files are loaded: a UK
+    retailer's file is not told to upload olist_products_dataset.csv."""
+    if olist and "olist" in ds.source_format.split("+"):
+        return f"{general} {olist}"
+    return general
+
+
 # What the customer pages need (RFM, Cohorts, Clusters, Lifetime value).
 CUSTOMER_HINT = (
     "Needs a customer id per order line: include a customer column in a transactions file and "
-    "map it on the Data page, or, with Olist orders, upload olist_customers_dataset.csv."
+    "map it on the Data page."
 )
+OLIST_CUSTOMERS = "With Olist orders, upload olist_customers_dataset.csv."
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo(
@@ -88,9 +102,9 @@ PAGES: tuple[PageInfo, ...] = (
         "Revenue over time, top items, purchase patterns and repeat buying.",
         (("lines", ()),),
         "Needs order lines: upload a transactions file with an order, a date and an amount per "
-        "line (map its columns on the Data page if it is not a known export), or the Olist order "
-        "items with their orders.",
+        "line (map its columns on the Data page if it is not a known export).",
         built=True,
+        olist_hint="With Olist orders, upload olist_order_items_dataset.csv.",
     ),
     PageInfo(
         "categories",
@@ -99,9 +113,9 @@ PAGES: tuple[PageInfo, ...] = (
         "Which categories perform best and which have the most potential.",
         (("lines", ("category",)),),
         "Needs a product category per order line: include a category column in a transactions "
-        "file and map it on the Data page, or, with Olist orders, upload "
-        "olist_products_dataset.csv.",
+        "file and map it on the Data page.",
         built=True,
+        olist_hint="With Olist orders, upload olist_products_dataset.csv.",
     ),
     PageInfo(
         "regions",
@@ -110,8 +124,9 @@ PAGES: tuple[PageInfo, ...] = (
         "Where customers and revenue are, on a map, and where marketing should go first.",
         (("lines", ("region",)),),
         "Needs a region per order: include a country or state column in a transactions file and "
-        "map it on the Data page, or, with Olist orders, upload olist_customers_dataset.csv.",
+        "map it on the Data page.",
         built=True,
+        olist_hint=OLIST_CUSTOMERS,
     ),
     PageInfo(
         "delivery",
@@ -142,6 +157,7 @@ PAGES: tuple[PageInfo, ...] = (
         (("lines", ("customer_id",)),),
         CUSTOMER_HINT,
         built=True,
+        olist_hint=OLIST_CUSTOMERS,
     ),
     PageInfo(
         "cohorts",
@@ -151,6 +167,7 @@ PAGES: tuple[PageInfo, ...] = (
         (("lines", ("customer_id",)),),
         CUSTOMER_HINT,
         built=True,
+        olist_hint=OLIST_CUSTOMERS,
     ),
     PageInfo(
         "clusters",
@@ -160,6 +177,7 @@ PAGES: tuple[PageInfo, ...] = (
         (("lines", ("customer_id",)),),
         CUSTOMER_HINT,
         built=True,
+        olist_hint=OLIST_CUSTOMERS,
     ),
     PageInfo(
         "clv",
@@ -169,6 +187,7 @@ PAGES: tuple[PageInfo, ...] = (
         (("lines", ("customer_id",)),),
         CUSTOMER_HINT.removesuffix(".") + ", and customers who bought more than once.",
         built=True,
+        olist_hint=OLIST_CUSTOMERS,
     ),
     PageInfo(
         "events",

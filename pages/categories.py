@@ -26,7 +26,7 @@ cached_monthly = ui.cached(cat.monthly_revenue)
 
 ds = state.dataset()
 st.title("Categories")
-lines = state.require("lines", "category", hint=PAGE_BY_KEY["categories"].enable_hint)
+lines = state.require("lines", "category", hint=PAGE_BY_KEY["categories"].hint(ds))
 currency = ds.currency
 ui.definitions(ds, "order", "revenue")
 exports.page_tools("categories", ds)

@@ -80,7 +80,7 @@ cached_features = ui.cached(customer_features, "Building one row of features per
 
 ds = state.dataset()
 st.title("Clusters")
-state.require("lines", "customer_id", hint=PAGE_BY_KEY["clusters"].enable_hint)
+state.require("lines", "customer_id", hint=PAGE_BY_KEY["clusters"].hint(ds))
 currency = ds.currency
 exports.page_tools("clusters", ds)
 check = links.Checks("clusters", ds)

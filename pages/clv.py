@@ -26,8 +26,8 @@ st.caption(
     "Gamma-Gamma for spend)."
 )
 
-lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["clv"].enable_hint)
 ds = state.dataset()
+lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["clv"].hint(ds))
 currency = ds.currency
 exports.page_tools("clv", ds)
 check = links.Checks("clv", ds)

@@ -19,7 +19,7 @@ def _churn_base(lines):
 
 ds = state.dataset()
 st.title("Cohorts")
-lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["cohorts"].enable_hint)
+lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["cohorts"].hint(ds))
 currency = ds.currency
 exports.page_tools("cohorts", ds)
 check = links.Checks("cohorts", ds)

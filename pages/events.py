@@ -23,7 +23,7 @@ def _event_names(events: pl.DataFrame) -> list[str]:
 
 ds = state.dataset()
 st.title("Web events")
-events = state.require("events", hint=PAGE_BY_KEY["events"].enable_hint)
+events = state.require("events", hint=PAGE_BY_KEY["events"].hint(ds))
 exports.page_tools("events", ds)
 check = links.Checks("events", ds)
 first, last = events["event_at"].min(), events["event_at"].max()

@@ -115,4 +115,4 @@ for page in PAGES[1:]:
         left.markdown(f"**{page.title}** — {page.answers}")
         right.markdown(status)
         if missing:
-            left.caption(f"Missing: {', '.join(missing)}. {page.enable_hint}")
+            left.caption(f"Missing: {', '.join(missing)}. {page.hint(ds)}")

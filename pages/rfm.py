@@ -23,7 +23,7 @@ VIEWS = view_choices("rfm_view")
 
 ds = state.dataset()
 st.title("RFM")
-lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["rfm"].enable_hint)
+lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["rfm"].hint(ds))
 currency = ds.currency
 exports.page_tools("rfm", ds)
 check = links.Checks("rfm", ds)

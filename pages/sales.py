@@ -41,7 +41,7 @@ _options = ui.cached(_sorted_values)
 
 ds = state.dataset()
 st.title("Sales")
-lines = state.require("lines", hint=PAGE_BY_KEY["sales"].enable_hint)
+lines = state.require("lines", hint=PAGE_BY_KEY["sales"].hint(ds))
 currency = ds.currency
 st.caption(
     "Net revenue throughout: returns and cancellations subtract from revenue and units."

@@ -450,3 +450,12 @@ def test_dates_read_as_the_tables_write_them_in_the_sidebar_and_the_headlines(ki
     lines = formats.assemble_demo(kind).dataset.tables["lines"]
     first, last = lines["ordered_at"].min(), lines["ordered_at"].max()
     assert f"{fmt.day(first)} – {fmt.day(last)}" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_overview_of_a_retailer_names_no_olist_file_for_what_a_column_would_enable():
+    """Categories and the customer pages are enabled by a mapped column: a UK retailer is told so,
+    not to upload Olist's products or customers file (Delivery and the Seller funnel, which only
+    Olist's exports feed here, still name them)."""
+    text = " ".join(c.value for c in page("retail", "pages/overview.py").caption)
+    assert "Needs a product category per order line: include a category column" in text
+    assert "olist_products_dataset.csv" not in text and "olist_customers_dataset.csv" not in text

@@ -108,10 +108,25 @@ def test_too_long_a_growth_window_is_explained_not_drawn():
     assert "needs 24 full months of data; this data has 18" in info
 
 
-def test_retail_page_explains_that_it_has_no_categories():
+def test_retail_page_explains_that_it_has_no_categories_in_general_words():
+    """A UK retailer is told which column would enable the page and where to map it, not to
+    upload Olist's products file."""
     at = page("retail")
     info = " ".join(i.value for i in at.info)
-    assert "category" in info and "upload olist_products_dataset.csv" in info
+    assert "include a category column in a transactions file and map it on the Data page" in info
+    assert "olist" not in info.lower()
+    assert not at.dataframe
+
+
+def test_olist_orders_without_their_products_file_are_told_to_upload_it():
+    files = {
+        name: frame
+        for name, frame in demo.demo("marketplace").files.items()
+        if name != "olist_products_dataset.csv"
+    }
+    at = apptest.files_page(files, "categories", "olist_without_products")
+    info = " ".join(i.value for i in at.info)
+    assert "map it on the Data page. With Olist orders, upload olist_products_dataset.csv." in info
     assert not at.dataframe
 
 

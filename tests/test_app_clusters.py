@@ -79,7 +79,11 @@ def test_retail_page_says_how_many_lines_have_no_customer():
     raw = demo.demo("retail").files["online_retail.csv"]
     missing = raw.filter(pl.col("CustomerID").is_null()).height
     assert f"Left out: {missing:,} lines without a customer" in captions(at)
-    assert "share of returns" not in captions(at).split("Not offered:")[1].split(".")[0]
+    offered = captions(at).split("Not offered:")[1]
+    assert "share of returns" not in offered.split(".")[0]
+    # Categories in general words: a UK retailer is not told to upload Olist's products file.
+    assert "distinct categories (needs a product category per order line: map a" in offered
+    assert "olist" not in offered.lower().split("average review")[0]
     assert "Share of revenue returned" in at.multiselect(key="clusters_features").options
 
 
@@ -340,3 +344,16 @@ def test_the_report_gives_the_reason_for_the_suggested_k_the_page_gives():
     (choosing,) = [b for b in section.blocks if b.title == "Choosing k"]
     assert choosing.reading and choosing.reading in readings
     assert choosing.reading.startswith(f"k = {metric(at, 'Suggested k').value}")
+
+
+def test_olist_orders_without_their_products_file_are_told_which_file_adds_categories():
+    files = {
+        name: frame
+        for name, frame in demo.demo("marketplace").files.items()
+        if name != "olist_products_dataset.csv"
+    }
+    at = apptest.files_page(files, "clusters", "olist_without_products")
+    assert (
+        "distinct categories (needs a product category per order line: map a category column on "
+        "the Data page (with Olist orders, upload olist_products_dataset.csv))"
+    ) in captions(at)

@@ -171,6 +171,16 @@ def test_lateness_groups_count_the_customers_whose_first_order_was_delivered():
     assert out.returncode == 2 and "needs delivery dates" in out.stderr
 
 
+def test_a_missing_category_or_region_is_explained_in_general_words_without_olist_files():
+    """Olist's file is named only to those who loaded Olist files."""
+    out = run("categories", "--demo", "retail")
+    assert out.returncode == 2 and "map a category column" in out.stderr
+    assert "olist" not in out.stderr.lower()
+    out = run("regions", "--demo", "webshop")
+    assert out.returncode == 2 and "map a country or state column" in out.stderr
+    assert "olist" not in out.stderr.lower()
+
+
 def test_churn_window_is_the_gap_within_which_the_share_of_repeat_purchases_came():
     result = run_json("churn", "--demo", "marketplace", "--quantile", "0.75")
     days = (

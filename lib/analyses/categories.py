@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from lib import fmt, measures, stats, trend
+from lib.catalog import for_data
 from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
@@ -774,8 +775,11 @@ def headless(
     and `trend` (monthly revenue of the top categories). Raises ValueError without categories."""
     if not ds.has("lines", "category"):
         raise ValueError(
-            "needs order lines with a category: map a category column, or, with Olist "
-            "orders, upload olist_products_dataset.csv"
+            for_data(
+                ds,
+                "needs order lines with a category: map a category column",
+                "(with Olist orders, upload olist_products_dataset.csv)",
+            )
         )
     lines = ds.tables["lines"]
     table = with_quadrants(category_table(lines, ds.tables.get("orders"), months, min_orders))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -14,6 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score
 
 from lib import fmt, measures, threads
+from lib.catalog import for_data
 from lib.model import Dataset, columns_of
 
 KS = tuple(range(2, 11))
@@ -102,8 +103,7 @@ BASE_FEATURES: dict[str, Feature] = {
 }
 # What each optional feature needs, for the "not offered" explanation.
 NEEDS = {
-    "categories": "needs a product category per order line: map a category column on the Data "
-    "page (with Olist orders, upload olist_products_dataset.csv)",
+    "categories": "needs a product category per order line: map a category column on the Data page",
     "return_share": "needs returns: lines of negative quantity, or an Online Retail export's "
     "cancelled invoices",
     "platform": "needs an events table: one row per user action with a platform and a user id, "
@@ -116,6 +116,10 @@ NEED_LABELS = {
     "return_share": "share of returns",
     "platform": "platform mix",
     "review_score": "average review",
+}
+# What Olist's export adds, said only when Olist files are loaded (catalog.for_data).
+OLIST_NEEDS = {
+    NEED_LABELS["categories"]: "(with Olist orders, upload olist_products_dataset.csv)",
 }
 
 
@@ -248,8 +252,13 @@ def customer_features(
 
 
 def dataset_features(ds: Dataset) -> CustomerFeatures:
-    """`customer_features` of a data set's lines, events and orders."""
-    return customer_features(ds.table("lines"), ds.tables.get("events"), ds.tables.get("orders"))
+    """`customer_features` of a data set's lines, events and orders, with what Olist's files would
+    add said only when Olist files are loaded."""
+    built = customer_features(ds.table("lines"), ds.tables.get("events"), ds.tables.get("orders"))
+    missing = tuple(
+        (what, for_data(ds, why, OLIST_NEEDS.get(what, ""))) for what, why in built.missing
+    )
+    return replace(built, missing=missing)
 
 
 def _platform_shares(

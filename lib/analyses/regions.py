@@ -10,6 +10,7 @@ from datetime import datetime, time
 import polars as pl
 
 from lib import fmt, io, measures, stats, trend
+from lib.catalog import for_data
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
 
@@ -825,8 +826,11 @@ def headless(
     lines = regional_lines(ds)
     if lines is None:
         raise ValueError(
-            "needs a region per customer or order line: map a country or state column, or, "
-            "with Olist orders, upload olist_customers_dataset.csv"
+            for_data(
+                ds,
+                "needs a region per customer or order line: map a country or state column",
+                "(with Olist orders, upload olist_customers_dataset.csv)",
+            )
         )
     table = regional_table(lines, ds.tables.get("orders"), months=months)
     ranked = priority_table(
