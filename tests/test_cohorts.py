@@ -2,6 +2,7 @@
 
 import math
 import re
+import warnings
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -693,6 +694,10 @@ def test_no_purchases_give_an_empty_table_with_the_full_schema():
     table = cohorts.cohort_table(returns_only)
     assert table.height == 0
     assert "retention" in cohorts.cohort_retention(returns_only).columns
+    # The heatmap's cells of no cohort: none, and no warning on the way (the CLI printed one).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cohorts.cohort_matrix(table).height == 0
 
 
 def test_headless_gives_the_heatmap_cells_and_the_curve_for_a_demo():

@@ -272,7 +272,8 @@ def cohort_matrix(
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
     cohorts = table["cohort"].unique().sort()
-    opening = pl.col("cohort") == cohorts.min()
+    # No cohort (no purchase): nothing is the opening one (a comparison with None warns).
+    opening = pl.col("cohort") == cohorts.min() if cohorts.len() else pl.lit(False)
     # Every cohort's buyers per calendar period, before the shown cohorts are picked.
     full = table.filter(pl.col("observed") & ~pl.col("partial"))
     usual = full.group_by("period_start").agg(pl.col("active").sum())["active"].median()
