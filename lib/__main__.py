@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lib import formats, io
+from lib import formats, io, measures
 from lib import recipe as recipe_lib
 from lib.catalog import PAGE_BY_KEY
 from lib.formats import base, generic
@@ -183,6 +183,10 @@ def analysis(args: argparse.Namespace) -> dict:
     return _frames(args, ds)
 
 
+# Commands that read no order lines (Delivery reads the orders: it explains cancelled ones).
+WITHOUT_LINES = ("delivery", "events", "funnel")
+
+
 def tables_read(command: str) -> tuple[str, ...] | None:
     """The tables an analysis command reads, when not all: a summarised command reads nothing
     but lines (its summaries are of lines)."""
@@ -191,6 +195,8 @@ def tables_read(command: str) -> tuple[str, ...] | None:
 
 def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
     """The command's headless tables on `ds` with the command line's options."""
+    if args.command not in WITHOUT_LINES and (why := measures.only_unsold(ds)):
+        raise UsageError(f"{args.command}: {why}")
     module = importlib.import_module(f"lib.analyses.{args.command}")
     options = {name: getattr(args, name) for name in _options(module.headless)}
     try:

@@ -194,6 +194,19 @@ def split_unsold(ds: Dataset) -> Dataset:
     )
 
 
+def only_unsold(ds: Dataset) -> str:
+    """Why `ds` has no order line although its files hold some: every line read belongs to an
+    order of an unsold status (split_unsold set them apart), in words; '' otherwise."""
+    apart = ds.extras.get(UNSOLD_LINES)
+    if apart is None or apart.height == 0 or ds.has("lines"):
+        return ""
+    return (
+        f"all {apart.height:,} order lines belong to cancelled, unavailable, voided or refunded "
+        f"orders ({apart['order_id'].n_unique():,} orders), which are not sales: there is no sale "
+        "to analyse"
+    )
+
+
 def as_recorded(ds: Dataset) -> Dataset:
     """The data set with every line its files hold (what Data quality inspects)."""
     apart = ds.extras.get(UNSOLD_LINES)

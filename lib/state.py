@@ -19,7 +19,7 @@ from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib import fmt, formats, io, local, memory
+from lib import fmt, formats, io, local, measures, memory
 from lib.formats import generic
 from lib.io import RawTable
 from lib.model import Dataset, empty_dataset
@@ -279,6 +279,9 @@ def dataset() -> Dataset:
 def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
     """The table of the current data set; when it or a column is missing, explain and stop."""
     ds = dataset()
+    if table == "lines" and (why := measures.only_unsold(ds)):
+        st.info(f"In {fmt.plain(ds.name)}, {why}.")
+        st.stop()
     if not ds.has(table, *columns):
         named = " and ".join(c.replace("_", " ") for c in columns)
         what = f"{table} table"

@@ -102,6 +102,7 @@ if ds.notes:
     )
 
 st.subheader("What you can ask of it")
+unsold = measures.only_unsold(ds)  # lines read, none a sale: said instead of "a lines table"
 for page in PAGES[1:]:
     missing = page.missing(ds)
     if not page.built:
@@ -114,5 +115,7 @@ for page in PAGES[1:]:
         left, right = st.columns([4, 1])
         left.markdown(f"**{page.title}** — {page.answers}")
         right.markdown(status)
-        if missing:
+        if missing and unsold and any(table == "lines" for table, _ in page.needs):
+            left.caption(f"No sales: {unsold}.")
+        elif missing:
             left.caption(f"Missing: {', '.join(missing)}. {page.hint(ds)}")

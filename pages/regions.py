@@ -28,14 +28,10 @@ st.caption(PAGE_BY_KEY["regions"].answers)
 
 base = cached_base(ds.key, ds)
 if base is None:
-    if not ds.has("lines"):
-        what = "order lines and a region per customer"
-    else:
-        what = "a region per customer or per order line"
+    state.require("lines", hint=PAGE_BY_KEY["regions"].hint(ds))
     st.info(
-        f"This page needs {what}, which {fmt.plain(ds.name)} does not have. Map a country or "
-        "state column of your transactions on the Data page, or upload a file that has one "
-        "(an Online Retail export's Country; with Olist orders, olist_customers_dataset.csv)."
+        "This page needs a region per customer or per order line, which "
+        f"{fmt.plain(ds.name)} does not have. {PAGE_BY_KEY['regions'].hint(ds)}"
     )
     st.stop()
 ui.definitions(

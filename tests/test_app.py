@@ -459,3 +459,24 @@ def test_overview_of_a_retailer_names_no_olist_file_for_what_a_column_would_enab
     text = " ".join(c.value for c in page("retail", "pages/overview.py").caption)
     assert "Needs a product category per order line: include a category column" in text
     assert "olist_products_dataset.csv" not in text and "olist_customers_dataset.csv" not in text
+
+
+def test_orders_all_cancelled_are_said_to_hold_no_sale_not_to_lack_order_lines():
+    """Every order cancelled: the order items were read, so the pages say that none of their
+    lines is a sale, not that the data has no lines table (and Delivery still explains itself)."""
+    files = demo.demo("marketplace").files
+    cancelled = pl.lit("canceled").alias("order_status")
+    orders = files["olist_orders_dataset.csv"].with_columns(cancelled)
+    files = {**files, "olist_orders_dataset.csv": orders}
+    items = files["olist_order_items_dataset.csv"]
+    said = (
+        f"all {items.height:,} order lines belong to cancelled, unavailable, voided or refunded "
+        f"orders ({items['order_id'].n_unique():,} orders), which are not sales"
+    )
+    for path in ("sales", "regions", "rfm"):
+        info = " ".join(i.value for i in files_page(files, path, "all_cancelled").info)
+        assert said in info and "needs" not in info
+    overview = " ".join(c.value for c in files_page(files, "overview", "all_cancelled").caption)
+    assert f"No sales: {said}" in overview
+    delivery = " ".join(i.value for i in files_page(files, "delivery", "all_cancelled").info)
+    assert "No order was delivered" in delivery

@@ -116,9 +116,13 @@ def test_retail_reading_names_the_rank_one_region_and_its_action():
 def test_webshop_page_explains_that_regions_are_missing():
     at = page("webshop", PATH)
     text = " ".join(i.value for i in at.info)
-    # General words first (what to map, where), the Olist file only as an example after them.
-    assert "Map a country or state column of your transactions on the Data page" in text
-    assert text.index("Data page") < text.index("olist_customers_dataset.csv")
+    # In general words (what to map, where); Olist's customers file only to Olist users.
+    assert (
+        "This page needs a region per customer or per order line, which Web shop demo does not "
+        "have. Needs a region per order: include a country or state column in a transactions "
+        "file and map it on the Data page."
+    ) in text
+    assert "olist" not in text.lower()
     assert not at.dataframe
 
 

@@ -425,3 +425,21 @@ def test_clv_help_says_the_discount_is_a_monthly_fraction():
     out = run("clv", "--help")
     assert out.returncode == 0
     assert "per month, as a fraction: 0.01 is the page's 1%" in " ".join(out.stdout.split())
+
+
+def test_orders_all_cancelled_are_said_to_hold_no_sale(tmp_path):
+    files = demo.demo("marketplace").files
+    cancelled = pl.lit("canceled").alias("order_status")
+    orders = files["olist_orders_dataset.csv"].with_columns(cancelled)
+    paths = []
+    for name, frame in {**files, "olist_orders_dataset.csv": orders}.items():
+        frame.write_csv(tmp_path / name)
+        paths.append(str(tmp_path / name))
+    lines = files["olist_order_items_dataset.csv"].height
+    for command in ("sales", "bridge", "rfm"):
+        out = run(command, *paths)
+        assert out.returncode == 2
+        assert f"{command}: all {lines:,} order lines belong to cancelled" in out.stderr
+    # Delivery reads the orders, not their lines: it runs and counts no delivered order.
+    kpis = {k["kpi"]: k["value"] for k in run_json("delivery", *paths)["kpis"]}
+    assert kpis["delivered orders"] == 0 and kpis["on-time rate"] is None
