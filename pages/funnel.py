@@ -197,6 +197,16 @@ kpis[3].metric(
     help="Calendar days from first contact to the deal; deals dated before the first contact "
     "are left out.",
 )
+# Deals of leads the leads file lacks: the figures above leave them out, the rep views do not.
+unknown = next((f for f in cached_findings(ds.key, ds) if f.rule == "orphan_ids"), None)
+if unknown is not None:
+    st.warning(
+        f"{fmt.count(unknown.count)} of the "
+        f"{fmt.counted(ds.tables['deals'].height, 'closed deal')} ({unknown.shown_share}) "
+        "name a lead the leads file does not have: conversion and days to close count only the "
+        "deals of the leads loaded, while the deal, rep and matching views count every deal. "
+        "Load the leads file these deals come from (the Data quality view lists them)."
+    )
 st.caption(
     "Lead type, business segment, behaviour profile and the reps exist only for closed deals, so "
     "conversion rates can be computed only by origin and landing page; the deal and rep views "
@@ -463,7 +473,10 @@ else:
     st.subheader("Funnel data quality")
     findings = cached_findings(ds.key, ds)
     if not findings:
-        st.success("No deal is dated before its first contact and every lead has an origin.")
+        st.success(
+            "No deal is dated before its first contact or names a lead the leads file does not "
+            "have, and every lead has an origin."
+        )
     for finding in findings:
         rule = finding.info
         with st.container(border=True):

@@ -91,6 +91,28 @@ def test_marketplace_quality_view_counts_deals_before_contact():
     assert f"{planted['unknown_origin']:,} leads" in text
 
 
+def test_deals_of_leads_not_loaded_are_counted_and_their_effect_said_above_the_figures():
+    """Deals whose lead the leads file lacks (a leads export of another period) drop out of
+    conversion: the page says how many, above the figures, and its Data quality view lists
+    them; the demo as it is says nothing of the kind."""
+    files = demo.demo("marketplace").files
+    leads = files["olist_marketing_qualified_leads_dataset.csv"]
+    deals = files["olist_closed_deals_dataset.csv"]
+    # The first 10 deals' leads are not in the leads file the user loaded.
+    kept = leads.filter(~pl.col("mql_id").is_in(deals["mql_id"].head(10).implode()))
+    names = ("olist_marketing_qualified_leads_dataset.csv", "olist_closed_deals_dataset.csv")
+    at = files_page(dict(zip(names, (kept, deals), strict=True)), "funnel", "leads_of_another")
+    assert metrics(at)["Closed deals"] == f"{deals.height - 10:,}"
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"10 of the {deals.height:,} closed deals ({10 / deals.height:.2%}) name a lead" in (
+        warnings
+    )
+    at.segmented_control(key="funnel_view").set_value("Data quality").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Ids missing from the table they point to** in *deals*: 10 rows" in text
+    assert "name a lead" not in " ".join(w.value for w in page("marketplace", PATH).warning)
+
+
 @pytest.mark.parametrize("view", ["Time to close", "Closed deals"])
 def test_marketplace_other_views_render_with_a_reading(view):
     at = page("marketplace", PATH)

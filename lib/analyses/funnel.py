@@ -19,7 +19,7 @@ MIN_DECLARED = 5  # declared revenues: fewer, and their median is not shown (one
 UNKNOWN = "unknown"
 NO_ORIGIN = "(no origin)"  # the origin is empty, apart from the source's own "unknown"
 OTHER_PAGES = "(other pages)"
-FUNNEL_RULES = ("deal_before_contact", "unknown_origin")
+FUNNEL_RULES = ("deal_before_contact", "unknown_origin", "orphan_ids")
 DEAL_ATTRIBUTES: dict[str, str] = {
     "business_segment": "Business segment",
     "lead_type": "Lead type",
@@ -721,8 +721,9 @@ def routing(matches: dict[str, pl.DataFrame], closed: pl.DataFrame) -> pl.DataFr
 
 
 def funnel_findings(ds: Dataset) -> list[quality.Finding]:
-    """The anomaly report's funnel rules (deals won before first contact, unknown origins) on the
-    leads and deals of `ds`, as lib.quality computes them."""
+    """The anomaly report's funnel rules (deals won before first contact, unknown origins, deals
+    whose lead is not in the leads table) on the leads and deals of `ds`, as lib.quality
+    computes them."""
     tables = {t: ds.tables[t] for t in ("leads", "deals") if t in ds.tables}
     sub = Dataset(name=ds.name, source_format=ds.source_format, tables=tables)
     return [f for f in quality.report(sub).findings if f.rule in FUNNEL_RULES]
