@@ -22,7 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lib import fmt, formats, io, local, measures, memory
 from lib.formats import generic
 from lib.io import RawTable
-from lib.model import Dataset, empty_dataset
+from lib.model import SPECS, Dataset, empty_dataset
 
 DEMO_LABELS = {
     "marketplace": "Marketplace demo (Olist format)",
@@ -288,9 +288,16 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
         if columns:
             what += f" with a {named} column" if len(columns) == 1 else f" with {named} columns"
         article = "an" if table[0] in "aeiou" else "a"
-        st.info(
-            f"This page needs {article} {what}, which {fmt.plain(ds.name)} does not have. {hint}"
-        )
+        said = f"which {fmt.plain(ds.name)} does not have"
+        # Columns read but without a value are said so, not said to be missing.
+        frame = ds.tables.get(table)
+        lacking = [c for c in columns if not ds.has(table, c)]
+        if frame is not None and frame.height and all(c in frame.columns for c in lacking):
+            words = " and ".join(c.replace("_", " ") for c in lacking)
+            grain = SPECS[table].grain if table in SPECS else table
+            verb = "is" if len(lacking) == 1 else "are"
+            said = f"and in {fmt.plain(ds.name)} the {words} of every {grain} {verb} empty"
+        st.info(f"This page needs {article} {what}, {said}. {hint}")
         st.stop()
     return ds.tables[table]
 

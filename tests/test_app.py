@@ -480,3 +480,22 @@ def test_orders_all_cancelled_are_said_to_hold_no_sale_not_to_lack_order_lines()
     assert f"No sales: {said}" in overview
     delivery = " ".join(i.value for i in files_page(files, "delivery", "all_cancelled").info)
     assert "No order was delivered" in delivery
+
+
+def test_a_column_read_without_a_value_is_said_empty_not_missing():
+    """The file has the column, every value of it blank: the page says so instead of saying the
+    data does not have it."""
+    raw = demo.demo("retail").files["online_retail.csv"]
+    blank = {"online_retail.csv": raw.with_columns(pl.lit(None, pl.String).alias("CustomerID"))}
+    info = " ".join(i.value for i in files_page(blank, "rfm", "no_ids").info)
+    assert (
+        "This page needs a lines table with a customer id column, and in no\\_ids the customer id "
+        "of every order line is empty."
+    ) in info
+    files = demo.demo("marketplace").files
+    orders = files["olist_orders_dataset.csv"].with_columns(
+        pl.lit(None, pl.String).alias("order_delivered_customer_date")
+    )
+    undelivered = {**files, "olist_orders_dataset.csv": orders}
+    info = " ".join(i.value for i in files_page(undelivered, "delivery", "undelivered").info)
+    assert "and in undelivered the delivered at of every order is empty." in info
