@@ -58,7 +58,7 @@ if span and span[0] is not None:
     # Dataset.date_range reads the order lines first: said so, as other tables may run longer
     # (Olist's orders table runs six weeks past its last line, on orders never paid).
     said = (
-        f"{'Order lines from' if 'lines' in rows else 'From'} {fmt.day(span[0])} to "
+        f"{'Order lines from' if rows.get('lines') else 'From'} {fmt.day(span[0])} to "
         f"{fmt.day(span[1])}."
     )
     cols[3].metric("Date range", fmt.counted(days, "day"), help=said)

@@ -478,6 +478,10 @@ def test_orders_all_cancelled_are_said_to_hold_no_sale_not_to_lack_order_lines()
         assert said in info and "needs" not in info
     overview = " ".join(c.value for c in files_page(files, "overview", "all_cancelled").caption)
     assert f"No sales: {said}" in overview
+    # The dates are the orders' (no line is left): not said to be the order lines'.
+    placed = orders["order_purchase_timestamp"].str.to_datetime()
+    assert f"From {fmt.day(placed.min())} to {fmt.day(placed.max())}." in overview
+    assert "Order lines from" not in overview
     delivery = " ".join(i.value for i in files_page(files, "delivery", "all_cancelled").info)
     assert "No order was delivered" in delivery
 
