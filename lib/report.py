@@ -748,7 +748,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
         value = dv.kpi(summary, name)
         unit = units.get(name, "")
         if value is None:
-            shown = "n/a"
+            shown = "—"
         elif unit == "share":
             shown = fmt.pct(value)
         elif unit == "days":

@@ -142,7 +142,7 @@ def _metric(col, label: str, name: str, text: str) -> None:
 
 
 def _days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} d"
+    return "—" if value is None else f"{value:.1f} d"
 
 
 row = st.columns(5)
@@ -189,7 +189,7 @@ _metric(
 )
 for col, name in zip(row[3:], ("review when late", "review when on time"), strict=True):
     value = dv.kpi(summary, name)
-    _metric(col, name.capitalize(), name, "n/a" if value is None else f"{value:.2f} ★")
+    _metric(col, name.capitalize(), name, "—" if value is None else f"{value:.2f} ★")
 impossible = int(dv.kpi(summary, "impossible dates") or 0)
 if not dv.kpi(summary, "delivered orders"):
     # Nothing to measure: one message for the whole page, not one per section asking for files

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lib import formats
+from lib import fmt, formats
 from lib.analyses import regions
 from lib.charts import maps
 from pages.common import served
@@ -571,3 +571,8 @@ def test_a_metric_without_any_figure_gets_a_legend_that_says_so():
     assert "no region has a figure" in text
     spec = json.loads(maps.region_deck(points, "growth").to_json())
     assert features_by_title(spec)["São Paulo (SP)"]["fill"][:3] == list(maps.NEUTRAL)
+
+
+def test_a_missing_value_reads_as_every_empty_figure_does():
+    assert maps.value_text("late_rate", None) == "—" == fmt.pct(None)
+    assert maps.value_text("late_rate", 0.125) == fmt.pct(0.125)

@@ -145,7 +145,7 @@ def coloured(points: pl.DataFrame, metric: str) -> pl.DataFrame:
 def value_text(metric: str, value: float | None, currency: str = "") -> str:
     """A metric's value as the tables and tooltips print it ('R$ 1.2M', '12.5%', '8.0 days')."""
     if value is None:
-        return "n/a"
+        return "—"
     if metric in MONEY_METRICS:
         return fmt.money(value, currency)
     if metric == "growth":
@@ -689,8 +689,8 @@ def delivery_tooltips(points: pl.DataFrame, region: str) -> pl.DataFrame:
                     fmt.counted(row["orders"], "delivered order"),
                     f"Late {fmt.pct(row['late_rate'])}",
                     f"More than 7 days late {fmt.pct(row['severe_rate'])}",
-                    "Median days to deliver " + (f"{days:.1f}" if days is not None else "n/a"),
-                    "Mean review " + (f"{review:.2f}" if review is not None else "n/a"),
+                    "Median days to deliver " + (f"{days:.1f}" if days is not None else "—"),
+                    "Mean review " + (f"{review:.2f}" if review is not None else "—"),
                 ]
             )
         )
