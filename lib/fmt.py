@@ -212,15 +212,21 @@ def listed(words: Sequence[str], most: int = 0) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def label_expr(name: pl.Expr) -> pl.Expr:
-    """A value as a chart labels it, in polars: a long hex id shortened as short_id does
-    ('7bc7cb84…'), any other value in words (words_expr)."""
+def short_id_expr(name: pl.Expr, other: pl.Expr | None = None) -> pl.Expr:
+    """short_id in polars: a long hex id shortened ('7bc7cb84…'), any other value as text (or
+    as `other` gives it)."""
     text = name.cast(pl.String)
     return (
         pl.when(text.str.contains(f"^{_HASH.pattern}$"))
         .then(text.str.slice(0, SHORT_ID) + "…")
-        .otherwise(words_expr(text))
+        .otherwise(text if other is None else other)
     )
+
+
+def label_expr(name: pl.Expr) -> pl.Expr:
+    """A value as a chart labels it, in polars: a long hex id shortened as short_id does
+    ('7bc7cb84…'), any other value in words (words_expr)."""
+    return short_id_expr(name, words_expr(name.cast(pl.String)))
 
 
 def value_words(value: object) -> str | None:

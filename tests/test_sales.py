@@ -5,7 +5,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from lib import formats, io
+from lib import demo, formats, io
 from lib.analyses import sales
 from lib.model import Dataset
 from lib.quality import NON_PRODUCT_CODES
@@ -871,3 +871,20 @@ def test_headless_sales_of_a_region_span_the_whole_data_as_the_page_opens():
         (date(2024, 1, 1), False),
         (date(2024, 2, 1), True),
     ]
+
+
+def test_items_without_a_name_are_labelled_by_their_short_id_and_keep_the_full_one():
+    """Olist order items whose product the products file lacks have no name: the ranking labels
+    them by their id, a 32-character hex id shortened as every table shortens one."""
+    files = demo.demo("marketplace").files
+    products = files["olist_products_dataset.csv"]
+    # Half the products file: the other half's items have no name.
+    kept = {**files, "olist_products_dataset.csv": products.head(products.height // 2)}
+    ds = formats.assemble([io.RawTable(n, n, f) for n, f in kept.items()]).dataset
+    ranking = sales.headless(ds)["top_items"]
+    unnamed = ranking.filter(
+        ~pl.col("item_id").is_in(products["product_id"].head(products.height // 2).implode())
+    )
+    assert unnamed.height > 0
+    assert unnamed["item_name"].to_list() == [f"{i[:8]}…" for i in unnamed["item_id"]]
+    assert all(len(i) == 32 for i in unnamed["item_id"])
