@@ -5,7 +5,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from lib.charts import clusters, funnel, month_axis, pct_axis
+from lib.charts import categories, clusters, funnel, month_axis, pct_axis
 
 
 def _labels(axis) -> list[tuple[int, int, int]]:
@@ -51,6 +51,23 @@ def test_the_lead_cohort_chart_labels_its_months_once():
     spec = funnel.cohort_chart(cohorts).to_dict()
     axis = spec["layer"][0]["encoding"]["x"]["axis"]
     assert [(v["year"], v["month"]) for v in axis["values"]] == [(2017, 12), (2018, 1), (2018, 2)]
+
+
+def test_the_category_trend_panels_label_two_months_once_each():
+    # Two months of data (2 Jan to 3 Feb): Vega's ticks read "Jan 22" five times.
+    monthly = pl.DataFrame(
+        {
+            "category": ["a", "a"],
+            "label": ["A", "A"],
+            "rank": [1, 1],
+            "month": [date(2022, 1, 1), date(2022, 2, 1)],
+            "revenue": [10.0, 20.0],
+            "partial": [True, True],
+        }
+    )
+    spec = categories.trend_chart(monthly, "BRL").to_dict()
+    axis = spec["spec"]["layer"][0]["encoding"]["x"]["axis"]
+    assert [(v["year"], v["month"]) for v in axis["values"]] == [(2022, 1), (2022, 2)]
 
 
 def test_a_signed_percent_axis_writes_no_plus_before_zero():

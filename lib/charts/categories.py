@@ -6,7 +6,16 @@ import altair as alt
 import polars as pl
 
 from lib import measures
-from lib.charts import MUTED, PALETTE, by_order, in_order, money_axis, money_title, pct_axis
+from lib.charts import (
+    MUTED,
+    PALETTE,
+    by_order,
+    in_order,
+    money_axis,
+    money_title,
+    month_axis,
+    pct_axis,
+)
 from lib.charts.memo import memo
 
 QUADRANT_COLOURS = {
@@ -248,7 +257,9 @@ def trend_chart(monthly: pl.DataFrame, currency: str, columns: int = 3) -> alt.F
         .otherwise(pl.lit("full month"))
         .alias("month kind")
     )
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=4))
+    # Labelled once a month at most (a panel is narrow): Vega's own ticks repeat 'Jan 22' five
+    # times across a range of two months.
+    x = alt.X("month:T", title=None, axis=month_axis(frame["month"], 3))
     y = alt.Y(
         "revenue:Q",
         title=money_title("Net revenue", currency),
