@@ -5,7 +5,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from lib.charts import categories, clusters, funnel, month_axis, pct_axis
+from lib.charts import categories, clusters, delivery, funnel, month_axis, pct_axis
 
 
 def _labels(axis) -> list[tuple[int, int, int]]:
@@ -68,6 +68,26 @@ def test_the_category_trend_panels_label_two_months_once_each():
     spec = categories.trend_chart(monthly, "BRL").to_dict()
     axis = spec["spec"]["layer"][0]["encoding"]["x"]["axis"]
     assert [(v["year"], v["month"]) for v in axis["values"]] == [(2022, 1), (2022, 2)]
+
+
+def test_the_reviews_chart_keeps_a_slot_for_every_day_and_labels_every_fifth():
+    # A few reviewed orders: days -17, -11 and -5 only. Each day of the range is a slot (the
+    # bars stand at their distance) and the labels every 5 days are all there, not only "-5".
+    reviews = pl.DataFrame(
+        {
+            "offset_days": [-17, -11, -5],
+            "late": [False, False, False],
+            "review": [5.0, 3.0, 4.0],
+            "low_share": [0.0, 0.5, 0.0],
+            "orders": [1, 2, 3],
+        }
+    )
+    x = delivery.reviews_chart(reviews).to_dict()["encoding"]["x"]
+    assert x["scale"]["domain"] == list(range(-17, -4))
+    assert x["axis"]["values"] == [-15, -10, -5]
+    # Ten days or fewer: each one labelled.
+    x = delivery.reviews_chart(reviews.head(0).vstack(reviews.tail(1))).to_dict()["encoding"]["x"]
+    assert x["scale"]["domain"] == x["axis"]["values"] == [-5]
 
 
 def test_a_signed_percent_axis_writes_no_plus_before_zero():

@@ -139,6 +139,10 @@ def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
     frame = reviews.with_columns(
         pl.when(pl.col("late")).then(pl.lit("late")).otherwise(pl.lit("on time")).alias("outcome")
     )
+    # Every day of the range a slot, those without a reviewed order empty: the labels every 5
+    # days stay in place (with only the days present, a few orders left one label, '-5').
+    days = frame["offset_days"].drop_nulls()
+    slots = list(range(int(days.min()), int(days.max()) + 1)) if days.len() else []
     return (
         alt.Chart(frame)
         .mark_bar()
@@ -146,7 +150,11 @@ def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
             x=alt.X(
                 "offset_days:O",
                 title="Days after the estimate (negative = early; ends pooled)",
-                axis=alt.Axis(labelAngle=0, values=list(range(-20, 21, 5))),
+                scale=alt.Scale(domain=slots) if slots else alt.Undefined,
+                # Every 5th day; each day on a range of ten days or less.
+                axis=alt.Axis(
+                    labelAngle=0, values=slots if len(slots) <= 10 else slots[(-slots[0]) % 5 :: 5]
+                ),
             ),
             y=alt.Y("review:Q", title="Mean review (stars)", scale=alt.Scale(domain=[0, 5])),
             color=alt.Color(
