@@ -168,6 +168,7 @@ def test_the_notes_name_the_logged_features_and_a_feature_capping_flattened():
     assert "end (1 of 10) take the value of the next one" in note
     assert "2 customers have at least one capped value" in note
     assert "Once capped, orders is the same for every customer (fewer than 10% differ)" in note
+    assert "leave it out" not in note  # no feature was the same for all before capping
     # uncapped, one value far above nine others: skewness (10 - 2) / sqrt(9) = 2.7 (monetary's
     # two 2s move it only in the third decimal)
     logged = cl.scaled_features(table, ["frequency", "monetary"], cap=0.0)
@@ -963,3 +964,22 @@ def test_the_profile_reading_names_a_cluster_once_when_it_brings_most_and_spends
         "“Big spenders” (cluster 2) are 6.7% of customers and bring 70.0% of net revenue; "
         "“typical customers” spend least, £75 per customer."
     )
+
+
+def test_the_capping_note_names_features_the_same_for_every_customer_before_any_capping():
+    # 24 customers who each bought once, all on the last day: orders and recency tell no one apart.
+    table = pl.DataFrame(
+        {
+            "frequency": [1] * 24,
+            "monetary": [float(v) for v in range(24)],
+            "recency_days": [0.0] * 24,
+        }
+    )
+    scaled = cl.scaled_features(table, ["recency_days", "frequency", "monetary"])
+    model = cl.model_features(scaled, FEATURES)
+    note = cl.capping_note(model, cl.CAP, scaled.per_end, 24, scaled.capped_customers)
+    assert note.endswith(
+        " Days since last order and orders are the same for every customer in this data, so they "
+        "do not shape the clusters: leave them out."
+    )
+    assert "Once capped" not in note

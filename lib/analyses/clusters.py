@@ -1319,18 +1319,23 @@ def capping_note(
         text += (
             f"end would be capped, but with {fmt.counted(customers, 'customer')} that reaches none."
         )
-    flattened = [
-        fmt.plain(label.lower())
-        for label in model.filter(
-            (pl.col("capped") > 0) & (pl.col("low_cap") == pl.col("high_cap"))
-        )["label"]
-    ]
+    same = model.filter(pl.col("low_cap") == pl.col("high_cap"))
+    flattened = [fmt.plain(label.lower()) for label in same.filter(pl.col("capped") > 0)["label"]]
     if flattened:
         one = len(flattened) == 1
         text += (
             f" Once capped, {', '.join(flattened)} {'is' if one else 'are'} the same for every "
             f"customer (fewer than {fmt.pct(cap, 0)} differ), so {'it does' if one else 'they do'} "
             "not shape the clusters; the profiles still show the real values."
+        )
+    # The same for everyone before any capping: nothing to separate customers by.
+    constant = [fmt.plain(label.lower()) for label in same.filter(pl.col("capped") == 0)["label"]]
+    if constant:
+        one = len(constant) == 1
+        text += (
+            f" {fmt.listed(constant).capitalize()} {'is' if one else 'are'} the same for every "
+            f"customer in this data, so {'it does' if one else 'they do'} not shape the clusters: "
+            f"leave {'it' if one else 'them'} out."
         )
     return text
 
