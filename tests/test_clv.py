@@ -133,6 +133,11 @@ def test_zero_value_purchases_count_as_purchases_and_are_reported():
     values = dict(zip(checks["check"], checks["value"], strict=True))
     assert values["Purchases worth 0"] == "3"
     assert values["Repeat buyers with non-positive spend"] == "1"
+    # Nobody bought twice: no repeat buyer to check, not "every one has a positive spend".
+    once = summary.with_columns(pl.lit(0.0).alias("frequency"))
+    checks = clv.sufficiency(once, empty, 1, "weeks", "days")
+    notes = dict(zip(checks["check"], checks["note"], strict=True))
+    assert notes["Repeat buyers with non-positive spend"] == "No repeat buyer: nothing to check."
 
 
 @pytest.mark.parametrize(
@@ -638,6 +643,10 @@ def test_too_few_repeat_buyers_give_a_fit_error_with_what_to_try():
         clv.fit_models(summary, "days")
     assert "Only 2 customers bought more than once" in error.value.message
     assert error.value.hint
+    once = summary.with_columns(pl.lit(0.0).alias("frequency"))
+    with pytest.raises(clv.FitError) as error:
+        clv.fit_models(once, "days")
+    assert error.value.message.startswith("No customer bought more than once: ")
 
 
 def _simulated_bgnbd(

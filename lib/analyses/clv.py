@@ -673,7 +673,8 @@ def fit_models(
     repeat = int((summary["frequency"] > 0).sum()) if summary.height else 0
     if repeat < MIN_REPEAT_BUYERS:
         raise FitError(
-            f"Only {fmt.counted(repeat, 'customer')} bought more than once: the purchase models "
+            (f"Only {fmt.counted(repeat, 'customer')}" if repeat else "No customer")
+            + " bought more than once: the purchase models "
             "need at least "
             f"{MIN_REPEAT_BUYERS} repeat buyers to learn how often customers come back.",
             "Load a longer history, or data where customers are identified across orders.",
@@ -1634,7 +1635,9 @@ def sufficiency(
             "Kept for the purchase model, excluded from the spend model (it needs positive "
             "amounts)."
             if non_positive
-            else "Every repeat buyer has a positive spend.",
+            else "Every repeat buyer has a positive spend."
+            if (summary["frequency"] > 0).any()
+            else "No repeat buyer: nothing to check.",
         )
     )
     no_customer = dropped.filter(pl.col("reason") == measures.NO_CUSTOMER)
