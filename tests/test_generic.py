@@ -585,7 +585,7 @@ def test_every_row_without_a_date_says_all_rows_were_left_out_and_why() -> None:
     assert (note.count, note.rows, note.file) == (3, 3, "orders.csv")
     assert "3 values are dates outside the years 1900 to 2099 (e.g. '2999-01-01'" in note.message
     [problem] = mapping_problems(frame, _mapping(ordered_at="when", revenue="v"))
-    assert "Only 0 of 3 values in 'when' (chosen as the order date) are usable dates" in problem
+    assert "None of the 3 values in 'when' (chosen as the order date) is a usable date" in problem
 
 
 def test_infinite_and_absurd_amounts_leave_their_rows_out_with_the_reason() -> None:

@@ -725,9 +725,10 @@ def _problems(
             problems.append(f"The date column '{column}' is empty: pick the column with dates.")
         elif ok < 0.5 * present:
             problems.append(
-                f"Only {ok:,} of {present:,} values in '{column}' (chosen as the order date) are "
-                f"usable dates; {parsed.problem('dates')}: pick the column that holds order "
-                "dates."
+                (f"Only {ok:,} of {present:,} values" if ok else f"None of the {present:,} values")
+                + f" in '{column}' (chosen as the order date) "
+                + ("are usable dates" if ok else "is a usable date")
+                + f"; {parsed.problem('dates')}: pick the column that holds order dates."
             )
     for field in NUMBERS:
         if field not in used:
