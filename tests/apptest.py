@@ -5,7 +5,7 @@ from dataclasses import replace
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
-from lib import formats, io, state
+from lib import demo, formats, io, state
 
 TIMEOUT = 120
 
@@ -49,6 +49,11 @@ def demo_lines(kind: str) -> tuple[pl.DataFrame, str]:
     """The order lines of a demo, read as the app reads them, and their currency."""
     ds = formats.assemble_demo(kind).dataset
     return ds.tables["lines"], ds.currency
+
+
+def marketplace_without(file: str) -> dict[str, pl.DataFrame]:
+    """The marketplace demo's Olist files without `file` (a user who did not upload it)."""
+    return {n: f for n, f in demo.demo("marketplace").files.items() if n != file}
 
 
 def files_page(files: dict[str, pl.DataFrame], page: str, name: str) -> AppTest:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib import demo, fmt, formats, quality, recipe
 from lib.state import DEMO_LABELS
 from pages.common import ui
-from tests.apptest import TIMEOUT, files_page, metrics, page
+from tests.apptest import TIMEOUT, files_page, marketplace_without, metrics, page
 from tests.apptest import metric as metric_of
 
 
@@ -66,11 +66,7 @@ def test_olist_orders_without_their_customers_file_get_no_customer_figures(path)
     """Olist's customer_id names the order: without the customers file every order would be a
     new customer (no repeat buyer, no cohort). The customer pages say which file to upload and
     show no figure; Sales counts the orders and no customer."""
-    files = {
-        name: frame
-        for name, frame in demo.demo("marketplace").files.items()
-        if name != "olist_customers_dataset.csv"
-    }
+    files = marketplace_without("olist_customers_dataset.csv")
     at = files_page(files, path, "olist_without_customers")
     assert "upload olist_customers_dataset.csv" in " ".join(i.value for i in at.info)
     assert not at.metric

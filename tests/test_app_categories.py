@@ -119,11 +119,7 @@ def test_retail_page_explains_that_it_has_no_categories_in_general_words():
 
 
 def test_olist_orders_without_their_products_file_are_told_to_upload_it():
-    files = {
-        name: frame
-        for name, frame in demo.demo("marketplace").files.items()
-        if name != "olist_products_dataset.csv"
-    }
+    files = apptest.marketplace_without("olist_products_dataset.csv")
     at = apptest.files_page(files, "categories", "olist_without_products")
     info = " ".join(i.value for i in at.info)
     assert "map it on the Data page. With Olist orders, upload olist_products_dataset.csv." in info

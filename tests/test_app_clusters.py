@@ -347,11 +347,7 @@ def test_the_report_gives_the_reason_for_the_suggested_k_the_page_gives():
 
 
 def test_olist_orders_without_their_products_file_are_told_which_file_adds_categories():
-    files = {
-        name: frame
-        for name, frame in demo.demo("marketplace").files.items()
-        if name != "olist_products_dataset.csv"
-    }
+    files = apptest.marketplace_without("olist_products_dataset.csv")
     at = apptest.files_page(files, "clusters", "olist_without_products")
     assert (
         "distinct categories (needs a product category per order line: map a category column on "
