@@ -5,14 +5,20 @@ import streamlit as st
 
 from lib import fmt, measures, state, stats, trend
 from lib.analyses import categories as cat
-from lib.catalog import PAGE_BY_KEY
+from lib.catalog import PAGE_BY_KEY, for_data
 from lib.charts import categories as charts
 from pages.common import columns, exports, links, ui
 
+# What each service component needs, and the Olist file that has it (said with Olist files).
 SERVICE_NEEDS = {
-    "review": "a review score per order (with Olist orders, olist_order_reviews_dataset.csv)",
-    "late": "a delivery date and a promised, estimated date per order (with Olist orders, "
-    "olist_orders_dataset.csv)",
+    "review": (
+        "a review score per order",
+        "(with Olist orders, olist_order_reviews_dataset.csv)",
+    ),
+    "late": (
+        "a delivery date and a promised, estimated date per order",
+        "(with Olist orders, olist_orders_dataset.csv)",
+    ),
 }
 
 
@@ -150,7 +156,8 @@ if probe.missing:
     why = []
     for name in probe.missing:
         if name in SERVICE_NEEDS:
-            why.append(f"{cat.COMPONENT_LABELS[name]} (needs {SERVICE_NEEDS[name]})")
+            needs = for_data(ds, *SERVICE_NEEDS[name])
+            why.append(f"{cat.COMPONENT_LABELS[name]} (needs {needs})")
         else:
             why.append(f"{cat.COMPONENT_LABELS[name]} (no reliable growth figure)")
     st.caption("Left out of the score, weights shared among the rest: " + "; ".join(why) + ".")

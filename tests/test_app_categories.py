@@ -94,7 +94,8 @@ def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out()
     assert metric(at, "Categories").value == f"{expected.height:,}"
     assert metric(at, "Largest category").value == readable(expected["item_category"][0])
     captions = " ".join(c.value for c in at.caption)
-    assert "review score (needs a review score per order" in captions
+    assert "review score (needs a review score per order)" in captions
+    assert "olist" not in captions.lower()  # Olist's files are named to Olist users only
     # The quadrants' names as the chart and the reading name them.
     assert "Established: high share, not growing" in captions and "Steady" not in captions
     assert at.slider(key="categories_weight_review").disabled
@@ -166,3 +167,13 @@ def test_the_table_places_in_a_quadrant_only_categories_with_reliable_growth():
     assert placed["quadrant"].notna().all()
     said = [c.value for c in at.caption if "to be placed" in c.value]
     assert said and f"{len(thin)} categor" in said[0]
+
+
+def test_olist_orders_without_their_reviews_file_are_told_which_file_scores_reviews():
+    files = apptest.marketplace_without("olist_order_reviews_dataset.csv")
+    at = apptest.files_page(files, "categories", "olist_without_reviews")
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "review score (needs a review score per order (with Olist orders, "
+        "olist_order_reviews_dataset.csv))"
+    ) in captions

@@ -83,7 +83,7 @@ def test_retail_page_says_how_many_lines_have_no_customer():
     assert "share of returns" not in offered.split(".")[0]
     # Categories in general words: a UK retailer is not told to upload Olist's products file.
     assert "distinct categories (needs a product category per order line: map a" in offered
-    assert "olist" not in offered.lower().split("average review")[0]
+    assert "olist" not in offered.lower()
     assert "Share of revenue returned" in at.multiselect(key="clusters_features").options
 
 
@@ -101,7 +101,8 @@ def test_webshop_offers_the_platform_mix_and_explains_the_missing_reviews():
     events = formats.assemble_demo("webshop").dataset.tables["events"]
     for platform in events["platform"].drop_nulls().unique():
         assert f"Share of {platform.replace('_', ' ')} events" in options
-    assert "average review (needs a review score per order" in captions(at)
+    assert "average review (needs a review score per order)" in captions(at)
+    assert "olist" not in captions(at).lower()  # Olist's files are named to Olist users only
     # Customers without events get the average platform mix: said once the mix is clustered on.
     lines = formats.assemble_demo("webshop").dataset.tables["lines"]
     buyers = lines.filter(pl.col("customer_id").is_not_null())["customer_id"].unique()
@@ -352,4 +353,10 @@ def test_olist_orders_without_their_products_file_are_told_which_file_adds_categ
     assert (
         "distinct categories (needs a product category per order line: map a category column on "
         "the Data page (with Olist orders, upload olist_products_dataset.csv))"
+    ) in captions(at)
+    files = apptest.marketplace_without("olist_order_reviews_dataset.csv")
+    at = apptest.files_page(files, "clusters", "olist_without_reviews")
+    assert (
+        "average review (needs a review score per order (with Olist orders, upload "
+        "olist_order_reviews_dataset.csv))"
     ) in captions(at)

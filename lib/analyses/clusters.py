@@ -108,8 +108,7 @@ NEEDS = {
     "cancelled invoices",
     "platform": "needs an events table: one row per user action with a platform and a user id, "
     "as in the web shop's events.csv",
-    "review_score": "needs a review score per order (with Olist orders, upload "
-    "olist_order_reviews_dataset.csv)",
+    "review_score": "needs a review score per order",
 }
 NEED_LABELS = {
     "categories": "distinct categories",
@@ -120,6 +119,7 @@ NEED_LABELS = {
 # What Olist's export adds, said only when Olist files are loaded (catalog.for_data).
 OLIST_NEEDS = {
     NEED_LABELS["categories"]: "(with Olist orders, upload olist_products_dataset.csv)",
+    NEED_LABELS["review_score"]: "(with Olist orders, upload olist_order_reviews_dataset.csv)",
 }
 
 
