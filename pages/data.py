@@ -7,7 +7,7 @@ import streamlit as st
 
 from lib import fmt, io, local, measures, parse, recipe, state
 from lib.formats import FORMAT_LABELS, KINDS, base, generic
-from pages.common import settings, ui
+from pages.common import columns, settings, ui
 
 ACCEPTED = ["csv", "gz", "tsv", "txt", "zip", "parquet", "xlsx", "xls"]
 NO_COLUMN = ui.labelled({None: "— none —"})
@@ -327,10 +327,21 @@ for rec in unknown if state.source() == state.FILES else []:
             key, tuple(chosen.items()), mapping.currency, dates, frame
         )
         st.caption("Preview of the first mapped rows")
-        st.dataframe(
-            preview.rename(generic.FIELD_LABELS, strict=False).rename(
-                {"is_return": "Return"}, strict=False
-            ),
+        # As every table shows them: dates as dates (with the time of day when the file has
+        # one), money with separators and its currency, empty cells as "—".
+        when = preview.get_column("ordered_at", default=None)
+        timed = when is not None and bool(((when.dt.hour() > 0) | (when.dt.minute() > 0)).any())
+        preview_config = {
+            "ordered_at": (columns.moment if timed else columns.day)("Order date"),
+            **{
+                field: columns.money(generic.FIELD_LABELS[field], mapping.currency, 2)
+                for field in generic.MONEY
+            },
+            "is_return": "Return",
+        }
+        columns.table(
+            preview,
+            {c: v for c, v in preview_config.items() if c in preview.columns},
             hide_index=True,
         )
         # Problems and warnings quote column names and values from the file.

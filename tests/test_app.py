@@ -1,5 +1,6 @@
 """The app as a user drives it, through streamlit_app.py with AppTest."""
 
+import json
 import re
 
 import polars as pl
@@ -11,6 +12,7 @@ from lib.state import DEMO_LABELS
 from pages.common import ui
 from tests.apptest import TIMEOUT, files_page, marketplace_without, metrics, page
 from tests.apptest import metric as metric_of
+from tests.test_readable import table_problems
 
 
 def data_set_name(at: AppTest) -> str:
@@ -166,14 +168,27 @@ def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
     # Fields and the preview's headers in words, not the model's keys.
     assert at.selectbox(key="data_map_ventas.csv_ordered_at").label == "Order date"
     assert at.selectbox(key="data_map_ventas.csv_unit_price").label == "Unit price"
-    preview = at.dataframe[-1].value
-    assert {"Order id", "Order date", "Revenue", "Customer id"} <= set(preview.columns)
-    assert not [c for c in preview.columns if "_" in c]
+    preview = at.dataframe[-1]
+    headers = {c["label"] for c in json.loads(preview.proto.columns).values() if c.get("label")}
+    assert {"Order id", "Order date", "Revenue", "Customer id"} <= headers
+    # Formatted as every table is: dates as dates (not '2024-01-02 00:00:00'), money, no None.
+    assert table_problems(at) == []
+    config = json.loads(preview.proto.columns)
+    assert config["ordered_at"]["type_config"]["format"] == "D MMM YYYY"  # no time in the file
     at.button(key="data_confirm_ventas.csv").click().run()
     assert "Order date ← fecha" in " ".join(s.value for s in at.success)
     at.switch_page("pages/overview.py").run()
     tables = at.dataframe[0].value.set_index("table")["rows"].to_dict()
     assert tables["lines"] == 2
+
+
+def test_the_mapping_preview_shows_the_time_of_day_when_the_file_has_one():
+    at = page("files", "pages/data.py")
+    csv = b"ticket;fecha;importe;cliente\nT1;02/01/2024 08:26;10,50;a\nT2;03/01/2024 17:05;4;b\n"
+    at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
+    config = json.loads(at.dataframe[-1].proto.columns)
+    assert config["ordered_at"]["type_config"]["format"] == "D MMM YYYY, HH:mm"
+    assert table_problems(at) == []
 
 
 def test_amounts_that_name_their_currency_preselect_it_and_the_pages_show_it():

@@ -63,6 +63,11 @@ def day(label: str, **kw) -> st.column_config.Column:
     return st.column_config.DateColumn(label, format=DAY_FORMAT, **kw)
 
 
+def moment(label: str, **kw) -> st.column_config.Column:
+    """A date with its time of day: '1 Dec 2010, 08:26'."""
+    return st.column_config.DatetimeColumn(label, format=f"{DAY_FORMAT}, HH:mm", **kw)
+
+
 def month(label: str, **kw) -> st.column_config.Column:
     """A month: 'Jan 2022'."""
     return st.column_config.DateColumn(label, format=MONTH_FORMAT, **kw)
