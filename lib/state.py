@@ -297,6 +297,14 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
             grain = SPECS[table].grain if table in SPECS else table
             verb = "is" if len(lacking) == 1 else "are"
             said = f"and in {fmt.plain(ds.name)} the {words} of every {grain} {verb} empty"
+        # Files read but waiting for their column mapping: the likeliest fix, said first.
+        waiting = [fmt.plain(r.name) for r in assembly().unmapped(mappings())]
+        if waiting:
+            one = len(waiting) == 1
+            hint = (
+                f"{fmt.listed(waiting)} {'is' if one else 'are'} uploaded but not mapped yet: "
+                f"confirm {'its' if one else 'their'} columns on the Data page. {hint}"
+            )
         st.info(f"This page needs {article} {what}, {said}. {hint}")
         st.stop()
     return ds.tables[table]

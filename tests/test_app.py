@@ -182,6 +182,18 @@ def test_an_unknown_csv_is_mapped_and_becomes_order_lines():
     assert tables["lines"] == 2
 
 
+def test_a_page_says_which_uploaded_file_waits_for_its_mapping():
+    at = page("files", "pages/data.py")
+    csv = b"ticket;fecha;importe;cliente\nT1;02/01/2024;10,50;a\nT2;03/01/2024;4,00;b\n"
+    at.file_uploader[0].upload("ventas.csv", csv, "text/csv").run()
+    at.switch_page("pages/sales.py").run()
+    info = " ".join(i.value for i in at.info)
+    assert (
+        f"This page needs a lines table, which My files does not have. {fmt.plain('ventas.csv')} "
+        "is uploaded but not mapped yet: confirm its columns on the Data page."
+    ) in info
+
+
 def test_the_mapping_preview_shows_the_time_of_day_when_the_file_has_one():
     at = page("files", "pages/data.py")
     csv = b"ticket;fecha;importe;cliente\nT1;02/01/2024 08:26;10,50;a\nT2;03/01/2024 17:05;4;b\n"
