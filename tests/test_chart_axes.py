@@ -5,7 +5,15 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from lib.charts import categories, clusters, delivery, funnel, month_axis, pct_axis
+from lib.charts import (
+    categories,
+    clusters,
+    delivery,
+    funnel,
+    month_axis,
+    pct_axis,
+    period_axis,
+)
 
 
 def _labels(axis) -> list[tuple[int, int, int]]:
@@ -32,6 +40,18 @@ def test_a_long_range_labels_every_kth_month_and_bars_in_their_middle():
         (2024, m, 15) for m in (1, 3, 5)
     ]
     assert _labels(month_axis(months, 8))[:3] == [(2023, 1, 1), (2023, 4, 1), (2023, 7, 1)]
+
+
+def test_a_few_days_or_weeks_are_labelled_once_each_at_their_start():
+    # Three days of orders: Vega's own ticks read "30 Nov 2010 30 Nov 2010 1 Dec 2010 ...".
+    days = pl.Series([datetime(2010, 12, 1), datetime(2010, 12, 3)])
+    assert _labels(period_axis(days, "1d")) == [(2010, 12, 1), (2010, 12, 2), (2010, 12, 3)]
+    assert period_axis(days, "1d").to_dict()["format"] == "%-d %b %Y"
+    # One week, from its Monday: one label, under its bar.
+    assert _labels(period_axis(pl.Series([date(2010, 11, 29)]), "1w")) == [(2010, 11, 29)]
+    # A long range: Vega's ticks, thinned where labels would overlap.
+    long = period_axis(pl.Series([date(2010, 1, 1), date(2010, 3, 1)]), "1d").to_dict()
+    assert "values" not in long and long["labelOverlap"] == "greedy"
 
 
 def test_the_lead_cohort_chart_labels_its_months_once():

@@ -168,6 +168,18 @@ def test_monthly_revenue_flags_the_month_the_data_stops_in_as_partial():
     assert series["label"].to_list() == ["Jan 2024", "Feb 2024"]
 
 
+def test_a_few_days_are_labelled_once_each_under_their_bars():
+    """Three days per day: each day's start labelled once ('30 Nov 2010' twice and '1 Dec 2010'
+    three times before: Vega's ticks every few hours)."""
+    from lib.charts import sales as charts
+
+    series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 1, 3), "day", 2)
+    spec = charts.revenue_chart(series, "day", "GBP").to_dict()
+    for layer in spec["layer"]:
+        axis = layer["encoding"]["x"]["axis"]
+        assert [(v["month"], v["date"]) for v in axis["values"]] == [(1, 1), (1, 2), (1, 3)]
+
+
 def test_a_month_bar_is_centred_on_the_month_the_axis_labels_it_by():
     """The axis labels a month at its first day: its bar spans 85% of the month around that
     day (January: 31 days, so 13.175 days either side), not from it, where it sat right of its

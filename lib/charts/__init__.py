@@ -176,6 +176,26 @@ def count_axis(**kw) -> alt.Axis:
 MONTH_LABELS = 12
 
 
+# How a day or a week (its Monday) is labelled: d3's unpadded day, as fmt.day writes it.
+DAY_LABEL = "%-d %b %Y"
+
+
+def period_axis(starts: pl.Series, every: str, most: int = MONTH_LABELS) -> alt.Axis:
+    """A time axis of days or weeks (`every`: "1d" or "1w", their starts in `starts`): on a range
+    of at most `most` of them, one label at each one's start; Vega's own ticks fall between
+    days there and repeat them ('30 Nov 2010 30 Nov 2010 1 Dec 2010'). On a longer range Vega's
+    ticks, their labels thinned where they would overlap."""
+    present = starts.drop_nulls().cast(pl.Date)
+    axis = {"format": DAY_LABEL, "labelAngle": 0}
+    if present.is_empty():
+        return alt.Axis(**axis)
+    days = pl.date_range(present.min(), present.max(), every, eager=True)
+    if days.len() > most:
+        return alt.Axis(labelOverlap="greedy", **axis)
+    values = [alt.DateTime(year=d.year, month=d.month, date=d.day) for d in days]
+    return alt.Axis(values=values, **axis)
+
+
 def month_axis(months: pl.Series, most: int = MONTH_LABELS, middle: bool = False, **kw) -> alt.Axis:
     """A time axis labelled once a month, every k-th month so that at most `most` labels show
     ('Jan 2023', 'Mar 2023', ...): Vega's own ticks fall between months on a short range ('Dec

@@ -6,10 +6,10 @@ import altair as alt
 import polars as pl
 
 from lib import fmt
-from lib.charts import ACCENT, MUTED, PALETTE, count_axis, pct_axis
+from lib.analyses.events import GRAINS
+from lib.charts import ACCENT, DAY_LABEL, MUTED, PALETTE, count_axis, pct_axis, period_axis
 from lib.charts.memo import memo
 
-_DATE = "%-d %b %Y"  # d3's unpadded day, as fmt.day writes it
 _FLAG = "#ef4444"
 
 
@@ -25,7 +25,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
     flagged = status.filter(pl.col("status") != "normal").with_columns(
         pl.col("day").cast(pl.Datetime("ms"))
     )
-    axis = alt.Axis(format=_DATE, labelOverlap="greedy", labelAngle=0)
+    axis = period_axis(data["day"], "1d")
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -39,7 +39,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
-                alt.Tooltip("day:T", title="Day", format=_DATE),
+                alt.Tooltip("day:T", title="Day", format=DAY_LABEL),
                 alt.Tooltip("group:N", title=split_title),
                 alt.Tooltip("sum(events):Q", title="Events", format=","),
             ],
@@ -51,7 +51,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
         .encode(
             x="day:T",
             tooltip=[
-                alt.Tooltip("day:T", title="Day", format=_DATE),
+                alt.Tooltip("day:T", title="Day", format=DAY_LABEL),
                 alt.Tooltip("status:N", title="Flag"),
                 alt.Tooltip("events:Q", title="Events", format=","),
                 alt.Tooltip("typical:Q", title="Typical day", format=",.0f"),
@@ -114,7 +114,7 @@ def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
             x=alt.X(
                 "period:T",
                 title=None,
-                axis=alt.Axis(format=_DATE, labelOverlap="greedy", labelAngle=0),
+                axis=period_axis(data["period"], GRAINS[grain]),
             ),
             y=alt.Y("count:Q", title=f"Active users per {grain}", stack=True),
             color=alt.Color(
@@ -125,7 +125,7 @@ def active_chart(active: pl.DataFrame, grain: str) -> alt.Chart:
             ),
             order=alt.Order("kind:N", sort="descending"),
             tooltip=[
-                alt.Tooltip("period:T", title=f"{grain.title()} starting", format=_DATE),
+                alt.Tooltip("period:T", title=f"{grain.title()} starting", format=DAY_LABEL),
                 alt.Tooltip("kind:N", title="Users"),
                 alt.Tooltip("count:Q", title="Count", format=","),
                 alt.Tooltip("users:Q", title="All active", format=","),

@@ -13,12 +13,11 @@ from lib.charts import (
     money_axis,
     money_title,
     month_axis,
+    period_axis,
 )
 from lib.charts.memo import memo
 
 _MONEY = ",.0f"
-# d3's "%-d": the day unpadded, as fmt.day writes it ("6 Dec 2010").
-_TIME_FORMAT = {"day": "%-d %b %Y", "week": "%-d %b %Y", "month": "%b %Y"}
 
 
 @memo
@@ -42,9 +41,7 @@ def revenue_chart(
         (start + half).alias("bar_end"),
     )
     axis = (
-        month_axis(series["period"])
-        if grain == "month"
-        else alt.Axis(format=_TIME_FORMAT[grain], labelOverlap="greedy", labelAngle=0)
+        month_axis(series["period"]) if grain == "month" else period_axis(series["period"], every)
     )
     base = alt.Chart(data).encode(x=alt.X("period:T", title=None, axis=axis))
     tooltip = [
