@@ -347,16 +347,21 @@ def test_the_report_gives_the_reason_for_the_suggested_k_the_page_gives():
     assert choosing.reading.startswith(f"k = {metric(at, 'Suggested k').value}")
 
 
-def test_olist_orders_without_their_products_file_are_told_which_file_adds_categories():
-    files = apptest.marketplace_without("olist_products_dataset.csv")
-    at = apptest.files_page(files, "clusters", "olist_without_products")
-    assert (
-        "distinct categories (needs a product category per order line: map a category column on "
-        "the Data page (with Olist orders, upload olist_products_dataset.csv))"
-    ) in captions(at)
-    files = apptest.marketplace_without("olist_order_reviews_dataset.csv")
-    at = apptest.files_page(files, "clusters", "olist_without_reviews")
-    assert (
-        "average review (needs a review score per order (with Olist orders, upload "
-        "olist_order_reviews_dataset.csv))"
-    ) in captions(at)
+@pytest.mark.parametrize(
+    ("file", "said"),
+    [
+        (
+            "olist_products_dataset.csv",
+            "distinct categories (needs a product category per order line: map a category "
+            "column on the Data page (with Olist orders, upload olist_products_dataset.csv))",
+        ),
+        (
+            "olist_order_reviews_dataset.csv",
+            "average review (needs a review score per order (with Olist orders, upload "
+            "olist_order_reviews_dataset.csv))",
+        ),
+    ],
+)
+def test_olist_orders_without_a_file_are_told_which_file_adds_its_feature(file, said):
+    at = apptest.files_page(apptest.marketplace_without(file), "clusters", f"without_{file}")
+    assert said in captions(at)
