@@ -88,9 +88,11 @@ built = cached_features(ds.key, ds)
 customers = built.table.height
 if customers < 3:
     st.info(
-        f"Clustering needs at least 3 customers with a purchase; {fmt.plain(ds.name)} has "
-        f"{customers}. "
-        "Upload order lines with a customer id per line."
+        "No customer has a purchase in this data (only returns, free lines or lines without a "
+        "customer id), so there is no one to cluster."
+        if customers == 0
+        else f"Clustering needs at least 3 customers with a purchase; {fmt.plain(ds.name)} has "
+        f"{customers}. Load a longer history or more of your customers' orders."
     )
     st.stop()
 

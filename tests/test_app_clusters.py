@@ -365,3 +365,18 @@ def test_the_report_gives_the_reason_for_the_suggested_k_the_page_gives():
 def test_olist_orders_without_a_file_are_told_which_file_adds_its_feature(file, said):
     at = apptest.files_page(apptest.marketplace_without(file), "clusters", f"without_{file}")
     assert said in captions(at)
+
+
+def test_too_few_customers_are_counted_and_none_said_as_such():
+    raw = demo.demo("retail").files["online_retail.csv"]
+    at = apptest.files_page({"online_retail.csv": raw.head(1)}, "clusters", "one_line")
+    assert [i.value for i in at.info] == [
+        "Clustering needs at least 3 customers with a purchase; one\\_line has 1. Load a longer "
+        "history or more of your customers' orders."
+    ]
+    returns = raw.head(5).with_columns(("C" + pl.col("InvoiceNo")).alias("InvoiceNo"))
+    at = apptest.files_page({"online_retail.csv": returns}, "clusters", "returns_only")
+    assert [i.value for i in at.info] == [
+        "No customer has a purchase in this data (only returns, free lines or lines without a "
+        "customer id), so there is no one to cluster."
+    ]
