@@ -451,6 +451,13 @@ def test_routing_recommends_no_fastest_rep_who_is_no_faster_than_all_reps():
     routes = funnel.routing({"sr_id": funnel.match_table(alone, "sr_id", "lead_type", 3)}, alone)
     # The 5 deals left (1, 1, 20, 20, 20) have a median of 20 days.
     assert routes.select("route_to", "reps_judged", "recommended").rows() == [("A", 1, False)]
+    # One rep judged: no pair compared, and the note gives no count ("any of the 0 pairs").
+    assert funnel.routing_pairs(routes) == 0
+    note = funnel.routing_note(routes, 3)
+    assert "any of the rep and kind pairs compared more than 1 time in 20" in note
+    # Two reps judged on t (A and B, 3 deals each): two pairs, counted.
+    two = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 3)}, closed)
+    assert "pairs compared (2 here) more than 1 time in 20" in funnel.routing_note(two, 3)
 
 
 def test_routing_names_reps_as_fast_together_and_needs_a_day_gained():

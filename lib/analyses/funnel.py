@@ -1111,14 +1111,15 @@ def routing_pairs(routes: pl.DataFrame) -> int:
 def routing_note(routes: pl.DataFrame, min_count: int) -> str:
     """What the routing table compares, the rule a route must pass, and how many lead types and
     segments get none, by verdict (rows of `routing`)."""
+    pairs = routing_pairs(routes)
     text = (
         f"Per lead type (SR) and business segment (SDR), the rep who closes that kind fastest, "
         f"among reps with at least {fmt.counted(min_count, 'such deal')}, against the median of "
         "all reps. A route is recommended only where it is faster beyond chance: at least two "
         "reps compared, and the rep's interval of median days (distribution-free, from the "
         "order statistics of their deals, by the binomial rule) lies wholly below all reps' "
-        "median at a level that keeps chance from naming any of the "
-        f"{routing_pairs(routes):,} rep and kind pairs compared more than 1 time in 20 "
+        "median at a level that keeps chance from naming any of the rep and kind pairs "
+        f"compared{f' ({pairs:,} here)' if pairs else ''} more than 1 time in 20 "
         "(Bonferroni: 1 - 0.05 / their number; the table shows each one's 95% interval, which "
         f"needs {INTERVAL_DEALS} deals; a wider one needs more). Unknown and Other get no "
         "advice. It compares reps on deals they won (how fast), not on conversion: lead type and "
