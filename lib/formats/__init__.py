@@ -54,11 +54,6 @@ class Recognition:
     columns: int
     kind: Kind | None
 
-    def describe(self) -> str:
-        if self.kind is None:
-            return f"{self.name} → not a known export ({self.rows:,} rows, {self.columns} columns)"
-        return f"{self.name} → {self.kind.label}, {self.rows:,} rows"
-
 
 def recognise(table: RawTable) -> Recognition:
     """The most specific known table kind whose signature columns `table` has."""
