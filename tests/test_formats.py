@@ -85,7 +85,9 @@ def olist_tables() -> list[io.RawTable]:
 def test_olist_orders_are_recognised_by_their_columns():
     rec = formats.recognise(olist_tables()[0])
     assert rec.kind is not None and rec.kind.label == "Olist orders"
-    assert (rec.name, rec.rows) == ("olist_orders_dataset.csv", 3)
+    assert rec.describe() == "olist_orders_dataset.csv → Olist orders, 3 rows"
+    one = formats.recognise(io.RawTable("notes.csv", "notes.csv", pl.DataFrame({"a": [1]})))
+    assert one.describe() == "notes.csv → not a known export (1 row, 1 column)"
 
 
 def test_online_retail_new_column_names_are_recognised():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from lib import measures
+from lib.fmt import counted
 from lib.formats import amazon, generic, olist, retail, shopify, stripe, webshop, woocommerce
 from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable, nested_columns_message
@@ -53,6 +54,14 @@ class Recognition:
     rows: int
     columns: int
     kind: Kind | None
+
+    def describe(self) -> str:
+        """What the table was recognised as, in words (the corpus probe's record of the Data
+        page): 'orders.csv → Olist orders, 3 rows'."""
+        rows = counted(self.rows, "row")
+        if self.kind is None:
+            return f"{self.name} → not a known export ({rows}, {counted(self.columns, 'column')})"
+        return f"{self.name} → {self.kind.label}, {rows}"
 
 
 def recognise(table: RawTable) -> Recognition:
