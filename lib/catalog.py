@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.model import SPECS, Dataset
+from lib.model import Dataset, grain
 
 # What a page needs, in words ("a delivery date on each order", not "delivered at").
 NEEDED = {
@@ -38,9 +38,8 @@ class PageInfo:
             if not ds.has(table):
                 out.append(f"{'an' if table[0] in 'aeiou' else 'a'} {table} table")
             else:
-                grain = SPECS[table].grain if table in SPECS else table
                 out += [
-                    f"{NEEDED.get(c, c.replace('_', ' '))} on each {grain}"
+                    f"{NEEDED.get(c, c.replace('_', ' '))} on each {grain(table)}"
                     for c in columns
                     if not ds.has(table, c)
                 ]

@@ -134,6 +134,12 @@ SPECS: dict[str, TableSpec] = {
 TABLE_NAMES: tuple[str, ...] = tuple(SPECS)
 
 
+def grain(table: str) -> str:
+    """What one row of `table` is, in words ('order line'); a table the model does not know is
+    named as it is."""
+    return SPECS[table].grain if table in SPECS else table
+
+
 @dataclass(frozen=True)
 class Note:
     """Something the loader had to fix or drop, shown in the anomaly report."""

@@ -22,7 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lib import fmt, formats, io, local, measures, memory
 from lib.formats import generic
 from lib.io import RawTable
-from lib.model import SPECS, Dataset, empty_dataset
+from lib.model import Dataset, empty_dataset, grain
 
 DEMO_LABELS = {
     "marketplace": "Marketplace demo (Olist format)",
@@ -294,9 +294,8 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
         lacking = [c for c in columns if not ds.has(table, c)]
         if frame is not None and frame.height and all(c in frame.columns for c in lacking):
             words = " and ".join(c.replace("_", " ") for c in lacking)
-            grain = SPECS[table].grain if table in SPECS else table
             verb = "is" if len(lacking) == 1 else "are"
-            said = f"and in {fmt.plain(ds.name)} the {words} of every {grain} {verb} empty"
+            said = f"and in {fmt.plain(ds.name)} the {words} of every {grain(table)} {verb} empty"
         # Files read but waiting for their column mapping: the likeliest fix, said first.
         waiting = [fmt.plain(r.name) for r in assembly().unmapped(mappings())]
         if waiting:
