@@ -493,7 +493,14 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
             "categories.unreliable_growth", "Unreliable growth figures", unreliable, str(unreliable)
         ),
     ]
-    blocks = [Block("Largest category", reading=cat.largest_reading(table, window, cur))]
+    left_out = cat.uncategorised_note(cat.category_sales(ds.tables["lines"], int(o["months"])), cur)
+    blocks = [
+        Block(
+            "Largest category",
+            reading=cat.largest_reading(table, window, cur),
+            caption=left_out,
+        )
+    ]
     if window.available and with_growth.height:
         blocks.append(
             Block(

@@ -77,6 +77,11 @@ st.caption(
     )
 )
 
+if left_out := cat.uncategorised_note(sales, currency):
+    st.caption(left_out)
+if table.height == 0:
+    st.info(f"{cat.NO_CATEGORY.capitalize()}.")
+    st.stop()
 with_growth = table.filter(pl.col("growth").is_not_null())
 best = table.row(0, named=True)
 # The card that names a category is wider: a long name must not end in "…".

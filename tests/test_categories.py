@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from scipy.stats import norm
 
-from lib import formats, io
+from lib import fmt, formats, io
 from lib.analyses import categories as cat
 from lib.charts import categories as charts
 from tests.conftest import shared_file
@@ -142,6 +142,33 @@ def test_lines_without_category_or_quantity_still_count():
     assert _row(sales, "uncategorised")["label"] == "Uncategorised"
     assert sales["units"].null_count() == sales.height
     assert _row(sales, "b")["orders"] == 4  # without is_return every line is a sale
+
+
+def test_lines_without_a_category_are_no_category_to_rank_chart_or_name():
+    """o1 (10 of a's revenue) has no category: a and b keep their shares of all the revenue, no
+    row, potential or trend panel is uncategorised, and the note says what is left out."""
+    lines = LINES.with_columns(
+        pl.when(pl.col("order_id") == "o1")
+        .then(None)
+        .otherwise(pl.col("category"))
+        .alias("category")
+    )
+    table = cat.with_quadrants(cat.category_table(lines, None, months=2, min_orders=1))
+    assert cat.UNCATEGORISED not in table["category"].to_list()
+    total = lines["revenue"].sum()
+    assert _row(table, "a")["share"] == pytest.approx((total - 10.0 - _b_revenue()) / total)
+    scored = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0), 1).table
+    assert cat.UNCATEGORISED not in scored["category"].to_list()
+    trend = cat.monthly_revenue(lines, top=5)
+    assert set(trend["category"]) == {"a", "b"}
+    note = cat.uncategorised_note(cat.category_sales(lines, months=2), "GBP")
+    assert note.startswith(f"Lines without a category (£10 net revenue, {10 / total:.1%} of")
+    assert "1 order)" in note
+    assert cat.uncategorised_note(cat.category_sales(LINES, months=2), "GBP") == ""
+
+
+def _b_revenue() -> float:
+    return float(LINES.filter(pl.col("category") == "b")["revenue"].sum())
 
 
 def test_service_figures_split_freight_by_revenue_and_rate_lateness_on_delivered_orders():
@@ -716,6 +743,15 @@ def test_real_olist_potential_leader_has_enough_orders_and_the_largest_falls_wit
     assert orders_of[leader["category"]] >= cat.MIN_ORDERS
     for row in got.iter_rows(named=True):
         assert (row["potential"] is None) == (orders_of[row["category"]] < cat.MIN_ORDERS)
+    # Products without a category: no row to rank (it had scored 0.27 and stood "established"),
+    # and the note gives their revenue and orders.
+    assert set(got["category"]) == set(per_category["name"]) - {cat.UNCATEGORISED}
+    loose = per_category.filter(pl.col("name") == cat.UNCATEGORISED).row(0, named=True)
+    assert loose["orders"] == 128
+    note = cat.uncategorised_note(cat.category_sales(ds.tables["lines"]), ds.currency)
+    share = loose["revenue"] / per_category["revenue"].sum()
+    assert f"({fmt.money(loose['revenue'], 'BRL')} net revenue, {fmt.pct(share)} of the" in note
+    assert "128 orders)" in note
 
     largest = per_category.sort("revenue", descending=True).row(0, named=True)
     assert largest["name"] == "watches_gifts"

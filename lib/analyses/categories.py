@@ -38,6 +38,7 @@ QUADRANTS = {
     "fading": "low share, not growing beyond chance",
 }
 ROWS = "categories"  # what the growth readings compare, as they name it
+NO_CATEGORY = "no line has a category to compare: fill or map a category column"
 
 
 def category_label(name: str | None) -> str:
@@ -170,10 +171,30 @@ def combined_table(
 ) -> pl.DataFrame:
     """`category_sales` joined to `category_service`, plus growth_reliable (at least
     `min_orders` orders in each compared window: 20 and 17 are too few, however many together);
-    same row order as `sales`."""
+    same row order as `sales`. Lines without a category are no category to compare, rank or
+    act on: their row is left out (`uncategorised_note` says what it holds); shares stay
+    shares of the whole net revenue."""
     enough = (pl.col("orders_current") >= min_orders) & (pl.col("orders_previous") >= min_orders)
-    return sales.join(service, on="category", how="left", maintain_order="left").with_columns(
-        enough.alias("growth_reliable")
+    return (
+        sales.filter(pl.col("category") != UNCATEGORISED)
+        .join(service, on="category", how="left", maintain_order="left")
+        .with_columns(enough.alias("growth_reliable"))
+    )
+
+
+def uncategorised_note(sales: pl.DataFrame, currency: str) -> str:
+    """What the lines without a category hold (`sales`: category_sales), left out of the
+    categories compared; "" when every line has one."""
+    rows = sales.filter(pl.col("category") == UNCATEGORISED)
+    if rows.height == 0:
+        return ""
+    row = rows.row(0, named=True)
+    share = f", {fmt.pct(row['share'])} of the total" if row["share"] is not None else ""
+    return (
+        f"Lines without a category ({fmt.money(row['revenue'], currency)} net revenue{share}, "
+        f"{fmt.counted(row['orders'], 'order')}) are left out of the categories compared, "
+        "ranked and charted: they are no category to act on. Fill the category of their items "
+        "(or map a category column on the Data page) to place them."
     )
 
 
@@ -445,7 +466,8 @@ def potential_contributions(potential: Potential) -> pl.DataFrame:
 
 
 def monthly_revenue(lines: pl.DataFrame, top: int = TOP) -> pl.DataFrame:
-    """Monthly net revenue of the `top` categories by total net revenue.
+    """Monthly net revenue of the `top` categories by total net revenue (lines without a
+    category are none of them: `combined_table`).
 
     One row per (category, month) with category, label, rank (1 = largest), month (Date, first
     day), revenue and partial (true for a first or last month the data does not fully cover).
@@ -467,7 +489,8 @@ def monthly_revenue(lines: pl.DataFrame, top: int = TOP) -> pl.DataFrame:
     month = pl.col("ordered_at").dt.truncate("1mo").dt.date().alias("month")
     monthly = lines.group_by("category", month).agg(pl.col("revenue").sum())
     ranked = (
-        monthly.group_by("category")
+        monthly.filter(pl.col("category") != UNCATEGORISED)
+        .group_by("category")
         .agg(pl.col("revenue").sum())
         .sort(["revenue", "category"], descending=[True, False])
         .head(top)
@@ -783,6 +806,8 @@ def headless(
         )
     lines = ds.tables["lines"]
     table = with_quadrants(category_table(lines, ds.tables.get("orders"), months, min_orders))
+    if table.height == 0:
+        raise ValueError(NO_CATEGORY)
     weights = {
         "growth": weight_growth,
         "share": weight_share,
