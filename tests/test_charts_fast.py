@@ -49,6 +49,8 @@ def test_spec_is_altairs_own(build, monkeypatch):
         patch.setattr(schemapi, "_FromDict", fast._WrapperTable.__bases__[0])
         patch.setattr(api, "_remove_duplicate_params", fast._remove_duplicate_params)
         patch.setattr(api, "_combine_subchart_params", fast._combine_subchart_params)
+        for root, shipped in fast.SHIPPED_WRAPPERS.items():
+            patch.setattr(root, "_default_wrapper_classes", shipped)
         shipped_spec = build().to_dict()
     assert fast_spec == shipped_spec
 
@@ -69,6 +71,15 @@ def test_the_class_table_is_built_once():
     assert built  # the first conversion built a table ...
     # ... and the next ones reused it: no new table, the same objects.
     assert {c: id(t) for c, t in fast._WrapperTable._tables.items()} == built
+
+
+def test_the_wrapper_classes_are_listed_once_and_are_altairs():
+    fast.install()
+    for root, shipped in fast.SHIPPED_WRAPPERS.items():
+        listed = root._default_wrapper_classes()
+        assert root._default_wrapper_classes() is listed  # walked once, then kept
+        assert set(listed) == set(schemapi._subclasses(root)) == set(shipped.__get__(root)())
+        assert len(listed) > 500
 
 
 @pytest.mark.parametrize(
