@@ -204,6 +204,8 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)  # KeyError's str() adds quotes
         raise UsageError(f"{args.command}: {message}") from None
+    if hasattr(module, "notes"):  # what its tables leave out
+        _note(module.notes(ds, **options))
     return dict(frames)
 
 

@@ -427,6 +427,22 @@ def test_clv_help_says_the_discount_is_a_monthly_fraction():
     assert "per month, as a fraction: 0.01 is the page's 1%" in " ".join(out.stdout.split())
 
 
+def test_categories_says_on_stderr_what_lines_without_a_category_hold(tmp_path):
+    """o1 (10 of 100) has no category: the table holds toys alone, at 90% of the revenue."""
+    till = tmp_path / "till.csv"
+    till.write_text(
+        "order,date,customer,amount,category\n"
+        "o1,2024-01-05,c1,10.00,\no2,2024-01-06,c2,30.00,toys\no3,2024-02-07,c1,60.00,toys\n"
+    )
+    out = run("categories", str(till))
+    assert out.returncode == 0, out.stderr
+    table = json.loads(out.stdout)["categories"]
+    assert [(row["category"], row["share"]) for row in table] == [("toys", 0.9)]
+    assert "note: Lines without a category (10 net revenue, 10.0% of the total, 1 order)" in (
+        out.stderr
+    )
+
+
 def test_orders_all_cancelled_are_said_to_hold_no_sale(tmp_path):
     files = demo.demo("marketplace").files
     cancelled = pl.lit("canceled").alias("order_status")

@@ -193,8 +193,8 @@ def uncategorised_note(sales: pl.DataFrame, currency: str) -> str:
     return (
         f"Lines without a category ({fmt.money(row['revenue'], currency)} net revenue{share}, "
         f"{fmt.counted(row['orders'], 'order')}) are left out of the categories compared, "
-        "ranked and charted: they are no category to act on. Fill the category of their items "
-        "(or map a category column on the Data page) to place them."
+        "ranked and charted: they are no category to act on. Fill in their items' category (or "
+        "map another category column) to place them."
     )
 
 
@@ -781,6 +781,12 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
     if thin:
         text += f"; {thin} {'rests' if thin == 1 else 'rest'} on too few orders to read"
     return text + "."
+
+
+def notes(ds: Dataset, **_: object) -> list[str]:
+    """What the headless tables leave out, said beside them (the CLI: on stderr)."""
+    note = uncategorised_note(category_sales(ds.tables["lines"]), ds.currency)
+    return [note] if note else []
 
 
 def headless(
