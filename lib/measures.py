@@ -16,6 +16,17 @@ from lib.model import Dataset, Note, columns_of, first_occurrences
 UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable", "voided", "refunded")
 UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `split_unsold`
 UNCATEGORISED = "uncategorised"  # the category of lines without one, on every page
+# Written in a category column, these say "no category" as an empty cell does (any case).
+NO_CATEGORY_WORDS = ("uncategorised", "uncategorized")
+
+
+def category(column: str = "category") -> pl.Expr:
+    """A line's category, UNCATEGORISED where it has none: empty, blank, or written as
+    NO_CATEGORY_WORDS (a shop's own 'Uncategorized' is no category either)."""
+    text = pl.col(column).str.strip_chars()
+    none = text.is_null() | (text == "") | text.str.to_lowercase().is_in(NO_CATEGORY_WORDS)
+    return pl.when(none).then(pl.lit(UNCATEGORISED)).otherwise(pl.col(column)).alias(column)
+
 
 DEFINITIONS = {
     "order": "an order with at least one sale line; an order of returns only (a cancellation "

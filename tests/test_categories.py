@@ -167,6 +167,17 @@ def test_lines_without_a_category_are_no_category_to_rank_chart_or_name():
     assert cat.uncategorised_note(cat.category_sales(LINES, months=2), "GBP") == ""
 
 
+def test_a_category_written_as_none_or_blank_is_no_category():
+    """o1 (10) is 'Uncategorized ', o2 (20) blank: both are lines without a category."""
+    words = {"o1": " Uncategorized ", "o2": "  "}
+    lines = LINES.with_columns(
+        pl.col("order_id").replace_strict(words, default=pl.col("category")).alias("category")
+    )
+    sales = cat.category_sales(lines, months=2)
+    assert _row(sales, cat.UNCATEGORISED)["revenue"] == 30.0
+    assert set(sales["category"]) == {"a", "b", cat.UNCATEGORISED}
+
+
 def _b_revenue() -> float:
     return float(LINES.filter(pl.col("category") == "b")["revenue"].sum())
 

@@ -58,7 +58,7 @@ def _at(day: date | None) -> datetime:
 
 def _with_defaults(lines: pl.DataFrame) -> pl.DataFrame:
     """Lines with a non-null category and is_return/quantity columns, whatever the source had."""
-    extra = [pl.col("category").fill_null(UNCATEGORISED)]
+    extra = [measures.category()]
     extra.append(
         pl.col("is_return").fill_null(False)
         if "is_return" in lines.columns

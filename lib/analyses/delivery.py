@@ -191,7 +191,7 @@ def keyed_facts(facts: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     # An order counts once per group: flag its first row per key now, once, so that each
     # breakdown is a filter and a group-by instead of a deduplication of a million rows.
     if "category" in groups:  # named as Categories names it
-        keyed = keyed.with_columns(pl.col("category").fill_null(measures.UNCATEGORISED))
+        keyed = keyed.with_columns(measures.category())
     return keyed.with_columns(pl.col(groups).fill_null(UNKNOWN)).with_columns(
         pl.struct("order_no", c).is_first_distinct().alias(f"first_{c}") for c in groups
     )
