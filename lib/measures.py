@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
@@ -20,11 +21,16 @@ UNCATEGORISED = "uncategorised"  # the category of lines without one, on every p
 NO_CATEGORY_WORDS = ("uncategorised", "uncategorized")
 
 
+def says_none(column: str, words: Sequence[str]) -> pl.Expr:
+    """Whether a text cell names nothing: empty, blank, or one of `words` (in any case)."""
+    text = pl.col(column).str.strip_chars()
+    return text.is_null() | (text == "") | text.str.to_lowercase().is_in(words)
+
+
 def category(column: str = "category") -> pl.Expr:
     """A line's category, UNCATEGORISED where it has none: empty, blank, or written as
     NO_CATEGORY_WORDS (a shop's own 'Uncategorized' is no category either)."""
-    text = pl.col(column).str.strip_chars()
-    none = text.is_null() | (text == "") | text.str.to_lowercase().is_in(NO_CATEGORY_WORDS)
+    none = says_none(column, NO_CATEGORY_WORDS)
     return pl.when(none).then(pl.lit(UNCATEGORISED)).otherwise(pl.col(column)).alias(column)
 
 

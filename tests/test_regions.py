@@ -631,6 +631,30 @@ def test_a_data_set_without_regions_gives_no_regional_lines():
         regions.headless(ds)
 
 
+def test_a_region_written_as_unknown_or_blank_is_no_region():
+    ds = formats.assemble_demo("retail").dataset
+    lines = (
+        ds.tables["lines"]
+        .head(5)
+        .with_columns(pl.Series("region", ["France", " Unspecified", "UNKNOWN", "  ", None]))
+    )
+    got = regions.regional_lines(ds.with_tables(lines=lines))["region"].to_list()
+    assert got == ["France", *[regions.NO_REGION] * 4]
+
+
+def test_real_online_retail_unspecified_country_is_no_place_to_market_in():
+    """Online Retail's Country 'Unspecified': 13 invoices, £4,749.79 of lines (none cancelled),
+    counted by hand from the file; no region of that name is ranked or named to grow."""
+    path = shared_file("online_retail/online_retail.parquet")
+    raw = pl.read_parquet(path).filter(pl.col("Country") == "Unspecified")
+    out = regions.headless(formats.assemble(io.read_path(path)).dataset)["regions"]
+    assert "Unspecified" not in out["region"].to_list()
+    row = out.filter(pl.col("region") == regions.NO_REGION).row(0, named=True)
+    assert row["orders"] == raw["InvoiceNo"].n_unique() == 13
+    assert row["revenue"] == pytest.approx((raw["Quantity"] * raw["UnitPrice"]).sum())
+    assert row["action"] == "watch: no region recorded"
+
+
 def test_headless_returns_the_ranked_regions_with_places():
     out = regions.headless(marketplace(), months=6, w_size=1, w_growth=0)
     assert out["regions"]["rank"].to_list() == list(range(1, 28))
