@@ -568,11 +568,12 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     # Named as the map names them ('Ireland', not 'EIRE'), as on the page: headless matched them.
     named = regions.with_names(ranked, ranked.select("region", "label"))
     by_revenue = named.sort("revenue", descending=True)
-    top = by_revenue.row(0, named=True)
+    places = regions.places_only(by_revenue).height
+    top = regions.top_place(by_revenue).row(0, named=True)
     # As on the page: a ranking of one region sets no priority.
     first = None if named.height == 1 else regions.market_first(named)
     kpis = [
-        _kpi("regions.regions", "Regions", ranked.height, f"{ranked.height:,}"),
+        _kpi("regions.regions", "Regions", places, f"{places:,}"),
         _kpi(
             "regions.top_region_share",
             f"Top region: {top['region']}",

@@ -94,13 +94,13 @@ match = places.match(ds.key, table["region"])
 named = regions.with_names(ranked, match.places)
 
 total = table["revenue"].sum()
-top = regions.with_names(table.head(1), match.places).row(0, named=True)
+top = regions.with_names(regions.top_place(table), match.places).row(0, named=True)
 # Wider cards for the two that name a region: "United Kingdom" must not end in "…", down to a
 # 1280-pixel screen.
 kpis = st.columns([0.6, 1.6, 0.9, 1.6])
 kpis[0].metric(
     "Regions",
-    f"{table.height:,}",
+    f"{regions.places_only(table).height:,}",
     help=f"Read as {match.label}." if match.label else "No region names a place the app knows.",
 )
 kpis[1].metric(
@@ -203,12 +203,18 @@ def region_map(
         "to see. Names are shown where they fit: hover a region for its figures. No basemap is "
         "loaded, so the map works offline. " + maps.attribution(match.reference)
     )
-    if match.unmatched:
+    unplaced = [r for r in match.unmatched if r != regions.NO_REGION]
+    nowhere = table.filter(pl.col("region") == regions.NO_REGION)["revenue"].sum()
+    if regions.NO_REGION in match.unmatched:
+        st.caption(
+            f":material/location_off: Not on the map: {fmt.money(nowhere, ds.currency)} of "
+            "revenue with no region (blank, or written as Unspecified or Unknown), in the table "
+            f"below as {regions.NO_REGION}."
+        )
+    if unplaced:
         # The largest first, a dozen at most, each name cut to a line's part: a file of hundreds
         # of unknown places (or names of thousands of characters) stays a caption.
-        missing = table.filter(pl.col("region").is_in(list(match.unmatched))).sort(
-            "revenue", descending=True
-        )
+        missing = table.filter(pl.col("region").is_in(unplaced)).sort("revenue", descending=True)
         listed = fmt.listed(
             [
                 f"{fmt.plain(r if len(r) <= 40 else r[:39] + '…')} ({fmt.money(v, ds.currency)})"
@@ -217,7 +223,7 @@ def region_map(
             most=12,
         )
         st.caption(
-            f":material/location_off: Not on the map ({len(match.unmatched)}, no known place): "
+            f":material/location_off: Not on the map ({len(unplaced)}, no known place): "
             f"{listed}. They are still in the table below."
         )
 

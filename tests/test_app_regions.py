@@ -4,7 +4,7 @@ import json
 
 import polars as pl
 
-from lib import demo, formats, io, report
+from lib import demo, fmt, formats, io, report
 from tests.apptest import files_page, metrics, page
 from tests.conftest import shared_file
 
@@ -218,6 +218,14 @@ def test_online_retail_says_which_customers_count_in_two_countries():
     assert (
         "8 customers bought in two regions or more: each of those regions counts them" in captions
     )
+    # Its 38 Country values less "Unspecified" (13 invoices, £4,749.79), which is no region: not
+    # counted as one, not on the map, in the table as "(no region)".
+    assert raw["Country"].n_unique() == 38
+    assert metrics(at)["Regions"] == "37"
+    unspecified = raw.filter(pl.col("Country") == "Unspecified")
+    money = fmt.money((unspecified["Quantity"] * unspecified["UnitPrice"]).sum(), "GBP")
+    assert f"Not on the map: {money} of revenue with no region" in captions
+    assert "no known place" not in captions
 
 
 def test_regions_no_place_knows_are_named_in_the_no_map_warning():

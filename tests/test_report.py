@@ -81,9 +81,10 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
     if page == "regions":
         t = f["regions"]
         first = regions.market_first(t)
+        places = t.filter(pl.col("region") != regions.NO_REGION)  # "(no region)" is none
         return {
-            "regions.regions": t.height,
-            "regions.top_region_share": t.sort("revenue", descending=True)["share"][0],
+            "regions.regions": places.height,
+            "regions.top_region_share": places.sort("revenue", descending=True)["share"][0],
             "regions.revenue": t["revenue"].sum(),
             "regions.market_first_score": None if first is None else first["score"],
         }

@@ -783,6 +783,19 @@ def priority_table(
     )
 
 
+def places_only(table: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a regional table that are regions: NO_REGION's lines are counted in the
+    table, never as a region (the Regions and Top region figures)."""
+    return table.filter(pl.col("region") != NO_REGION)
+
+
+def top_place(table: pl.DataFrame) -> pl.DataFrame:
+    """The first row of `table` (largest revenue first) that is a region; NO_REGION's when the
+    data knows no region."""
+    placed = places_only(table)
+    return (placed if placed.height else table).head(1)
+
+
 def with_names(table: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
     """`table` with each region under the name the map shows (its label in `places`, a Match's
     places or a headless table that carries them: 'Ireland' for Online Retail's 'EIRE'; 'SP'
