@@ -204,8 +204,8 @@ def region_map(
         "loaded, so the map works offline. " + maps.attribution(match.reference)
     )
     unplaced = [r for r in match.unmatched if r != regions.NO_REGION]
-    nowhere = table.filter(pl.col("region") == regions.NO_REGION)["revenue"].sum()
     if regions.NO_REGION in match.unmatched:
+        nowhere = table.filter(pl.col("region") == regions.NO_REGION)["revenue"].sum()
         st.caption(
             f":material/location_off: Not on the map: {fmt.money(nowhere, ds.currency)} of "
             "revenue with no region (blank, or written as Unspecified or Unknown), in the table "
