@@ -117,183 +117,193 @@ else:
     )
     ui.download(active, f"active_users_per_{grain}", "events_download_active")
 
-# --- view -> order conversion -------------------------------------------------------------------
-st.subheader("View → order conversion")
-check.number("events_window_days", 1, 30, 7, label="Conversion window")
-window_days = st.slider(
-    "Conversion window (days)",
-    1,
-    30,
-    7,
-    key="events_window_days",
-    bind=links.BIND,
-    help="An order counts for a view when it follows the view within this many days; the funnel "
-    "below uses the same window from its first step.",
-)
-has_orders = ds.has("lines", "customer_id", "item_id")
-items = ds.tables.get("items")
-if not has_orders:
-    st.info(
-        "Conversion needs order lines with a customer and an item, whose customer ids are the "
-        "events' user ids: upload the web shop's orders.csv next to events.csv."
-    )
-else:
-    lines = ds.tables["lines"]
-    st.caption(
-        "A view converts when the same user orders that item within the window after viewing it. "
-        "Only sale lines count: returned or cancelled lines are not orders."
-    )
-    # The lags are window-free: moving the window only re-thresholds them.
-    lags = ui.cached(ev.view_lags)(ds.key, events, lines=lines)
-    units = ev.converted(lags, window_days)
-    # Per (user, item), as the Item and Category views count: a user's views of an item on two
-    # platforms are one viewed item here and one on each platform in the Platform view.
-    per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
-    st.metric(
-        f"Viewed items ordered within {fmt.counted(window_days, 'day')}",
-        fmt.pct(per_item["converted"].mean() if per_item.height else None),
-        help="Share of the items each user viewed (on any platform) that the user ordered within "
-        "the window. Per platform, an item viewed on two platforms counts on each.",
-    )
-    check.choice("events_conv_by", CONVERSION_VIEWS, "Platform", label="Conversion per")
-    conv_by = st.segmented_control(
-        "Per",
-        CONVERSION_VIEWS,
-        default="Platform",
-        key="events_conv_by",
-        required=True,
-        bind=links.BIND,
-    )
-    names = ui.cached(ev.item_names)(ds.key, lines, items=items)
-    if conv_by == "Platform":
-        by_platform = ev.conversion_by_platform(units)
-        ui.chart(charts.conversion_bars(by_platform, "platform", "Platform"), width="stretch")
-        if note := charts.conversion_bars_note(by_platform, "platforms"):
-            st.caption(note)
-        ui.reading(ev.platform_reading(by_platform, window_days))
-        ui.download(by_platform, "conversion_by_platform", "events_download_conv_platform")
-    elif conv_by == "Category":
-        if "category" not in names.columns or names["category"].null_count() == names.height:
-            st.info(
-                "Conversion per category needs an item category, on the items or on the order "
-                "lines: upload the web shop's items.csv."
-            )
-        else:
-            by_category = ev.conversion_by_category(per_item, names)
-            # Named as the Categories page names them ("Gizmo"); the CSV keeps the raw names.
-            ui.chart(charts.conversion_bars(by_category, "category", "Category"), width="stretch")
-            if note := charts.conversion_bars_note(by_category, "categories"):
-                st.caption(note)
-            ui.reading(ev.category_reading(by_category, window_days))
-            ui.download(by_category, "conversion_by_category", "events_download_conv_category")
-    else:
-        by_item = ui.cached(ev.conversion_by_item)(
-            f"{ds.key}|w={window_days}", per_item, lines=lines, items=items
-        )
-        check.number("events_min_viewers", 5, 200, 20, label="Least viewers")
-        min_viewers = st.slider(
-            "Least viewers for an item to be judged",
-            5,
-            200,
-            20,
-            key="events_min_viewers",
-            bind=links.BIND,
-            help="Items with fewer viewers have too noisy a conversion rate to rank.",
-        )
-        browsed, unviewed = ev.mismatched_items(by_item, min_viewers=min_viewers)
-        left, right = st.columns(2)
-        item_columns = {
-            "item_id": st.column_config.TextColumn("Item id", width="small"),
-            "item_name": columns.key("Item", width="medium"),
-        }
-        left.markdown("**Viewed often, rarely bought**")
-        columns.table(
-            columns.in_percent(
-                columns_of(browsed, "item_id", "item_name", "viewers", "buyers", "conversion"),
-                "conversion",
-            ),
-            item_columns
-            | {
-                "viewers": columns.count("Viewers"),
-                "buyers": columns.count("Ordered"),
-                "conversion": columns.percent("Conversion"),
-            },
-            ids=("item_id",),
-            order=["item_name"],
-            where=left,
-            width="stretch",
-        )
-        right.markdown("**Bought without a view in the window**")
-        columns.table(
-            columns_of(unviewed, "item_id", "item_name", "customers", "without_view"),
-            item_columns
-            | {
-                "customers": columns.count("Customers"),
-                "without_view": columns.count("Without a view"),
-            },
-            ids=("item_id",),
-            order=["item_name"],
-            where=right,
-            width="stretch",
-        )
-        ui.reading(ev.items_reading(browsed, unviewed))
-        ui.download(by_item, "conversion_by_item", "events_download_conv_item")
 
-# --- funnel -------------------------------------------------------------------------------------
-st.subheader("Funnel")
-names_by_count = ui.cached(_event_names)(ds.key, events)
-default_steps = [s for s in ("view_item", "add_to_cart") if s in names_by_count]
-check.choices(
-    "events_steps",
-    names_by_count,
-    default_steps,
-    label="Funnel steps",
-    format_func=fmt.value_words,
-    data=True,
-)
-picked = st.multiselect(
-    "Steps, in order",
-    names_by_count,
-    default=default_steps,
-    key="events_steps",
-    bind=links.BIND,
-    help="Pick event names in the order users should do them; the funnel follows that order.",
-    format_func=fmt.value_words,
-)
-if not picked:
-    st.info("Pick at least one event name for the funnel's first step.")
-else:
-    # The paths are window-free: moving the window only cuts them.
-    paths = ui.cached(ev.funnel_paths)(ds.key, events, steps=tuple(picked))
-    steps = ev.funnel_steps(paths, tuple(picked), window_days)
-    shown = steps.filter(pl.col("platform") == "all")
-    st.metric(
-        f"Overall: {fmt.plain(fmt.value_words(picked[0]))} → "
-        f"{fmt.plain(fmt.value_words(picked[-1]))}",
-        fmt.pct(shown["overall_conversion"][-1]),
-        help="Share of users entering the funnel who reached its last step within the window.",
+# --- view -> order conversion -------------------------------------------------------------------
+@exports.fragment
+def conversion_and_funnel() -> None:
+    """View → order conversion and the funnel: the conversion window they share, and their own
+    controls, change nothing else on the page, so they rerun these two sections alone."""
+    st.subheader("View → order conversion")
+    check.number("events_window_days", 1, 30, 7, label="Conversion window")
+    window_days = st.slider(
+        "Conversion window (days)",
+        1,
+        30,
+        7,
+        key="events_window_days",
+        bind=links.BIND,
+        help="An order counts for a view when it follows the view within this many days; the "
+        "funnel below uses the same window from its first step.",
     )
-    ui.chart(charts.funnel_chart(steps), width="stretch")
-    ui.reading(ev.funnel_reading(steps, window_days))
-    st.caption(
-        f"Users enter at their first {fmt.plain(fmt.value_words(picked[0]))}; each later step "
-        f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. "
-        "Platform: the one of the entry event."
+    has_orders = ds.has("lines", "customer_id", "item_id")
+    if not has_orders:
+        st.info(
+            "Conversion needs order lines with a customer and an item, whose customer ids are the "
+            "events' user ids: upload the web shop's orders.csv next to events.csv."
+        )
+    else:
+        lines = ds.tables["lines"]
+        st.caption(
+            "A view converts when the same user orders that item within the window after viewing "
+            "it. Only sale lines count: returned or cancelled lines are not orders."
+        )
+        # The lags are window-free: moving the window only re-thresholds them.
+        lags = ui.cached(ev.view_lags)(ds.key, events, lines=lines)
+        units = ev.converted(lags, window_days)
+        # Per (user, item), as the Item and Category views count: a user's views of an item on two
+        # platforms are one viewed item here and one on each platform in the Platform view.
+        per_item = ev.converted(ui.cached(ev.item_lags)(ds.key, lags), window_days)
+        st.metric(
+            f"Viewed items ordered within {fmt.counted(window_days, 'day')}",
+            fmt.pct(per_item["converted"].mean() if per_item.height else None),
+            help="Share of the items each user viewed (on any platform) that the user ordered "
+            "within the window. Per platform, an item viewed on two platforms counts on each.",
+        )
+        check.choice("events_conv_by", CONVERSION_VIEWS, "Platform", label="Conversion per")
+        conv_by = st.segmented_control(
+            "Per",
+            CONVERSION_VIEWS,
+            default="Platform",
+            key="events_conv_by",
+            required=True,
+            bind=links.BIND,
+        )
+        names = ui.cached(ev.item_names)(ds.key, lines, items=items)
+        if conv_by == "Platform":
+            by_platform = ev.conversion_by_platform(units)
+            ui.chart(charts.conversion_bars(by_platform, "platform", "Platform"), width="stretch")
+            if note := charts.conversion_bars_note(by_platform, "platforms"):
+                st.caption(note)
+            ui.reading(ev.platform_reading(by_platform, window_days))
+            ui.download(by_platform, "conversion_by_platform", "events_download_conv_platform")
+        elif conv_by == "Category":
+            if "category" not in names.columns or names["category"].null_count() == names.height:
+                st.info(
+                    "Conversion per category needs an item category, on the items or on the order "
+                    "lines: upload the web shop's items.csv."
+                )
+            else:
+                by_category = ev.conversion_by_category(per_item, names)
+                # Named as the Categories page names them ("Gizmo"); the CSV keeps the raw names.
+                ui.chart(
+                    charts.conversion_bars(by_category, "category", "Category"), width="stretch"
+                )
+                if note := charts.conversion_bars_note(by_category, "categories"):
+                    st.caption(note)
+                ui.reading(ev.category_reading(by_category, window_days))
+                ui.download(by_category, "conversion_by_category", "events_download_conv_category")
+        else:
+            by_item = ui.cached(ev.conversion_by_item)(
+                f"{ds.key}|w={window_days}", per_item, lines=lines, items=items
+            )
+            check.number("events_min_viewers", 5, 200, 20, label="Least viewers")
+            min_viewers = st.slider(
+                "Least viewers for an item to be judged",
+                5,
+                200,
+                20,
+                key="events_min_viewers",
+                bind=links.BIND,
+                help="Items with fewer viewers have too noisy a conversion rate to rank.",
+            )
+            browsed, unviewed = ev.mismatched_items(by_item, min_viewers=min_viewers)
+            left, right = st.columns(2)
+            item_columns = {
+                "item_id": st.column_config.TextColumn("Item id", width="small"),
+                "item_name": columns.key("Item", width="medium"),
+            }
+            left.markdown("**Viewed often, rarely bought**")
+            columns.table(
+                columns.in_percent(
+                    columns_of(browsed, "item_id", "item_name", "viewers", "buyers", "conversion"),
+                    "conversion",
+                ),
+                item_columns
+                | {
+                    "viewers": columns.count("Viewers"),
+                    "buyers": columns.count("Ordered"),
+                    "conversion": columns.percent("Conversion"),
+                },
+                ids=("item_id",),
+                order=["item_name"],
+                where=left,
+                width="stretch",
+            )
+            right.markdown("**Bought without a view in the window**")
+            columns.table(
+                columns_of(unviewed, "item_id", "item_name", "customers", "without_view"),
+                item_columns
+                | {
+                    "customers": columns.count("Customers"),
+                    "without_view": columns.count("Without a view"),
+                },
+                ids=("item_id",),
+                order=["item_name"],
+                where=right,
+                width="stretch",
+            )
+            ui.reading(ev.items_reading(browsed, unviewed))
+            ui.download(by_item, "conversion_by_item", "events_download_conv_item")
+
+    # --- funnel ---------------------------------------------------------------------------------
+    st.subheader("Funnel")
+    names_by_count = ui.cached(_event_names)(ds.key, events)
+    default_steps = [s for s in ("view_item", "add_to_cart") if s in names_by_count]
+    check.choices(
+        "events_steps",
+        names_by_count,
+        default_steps,
+        label="Funnel steps",
+        format_func=fmt.value_words,
+        data=True,
     )
-    columns.table(
-        columns.in_percent(steps, "step_conversion", "overall_conversion"),
-        {
-            "platform": columns.key("Platform (of entry)"),
-            "step": st.column_config.NumberColumn("Step", width="small"),
-            "event_name": st.column_config.TextColumn("Event"),
-            "users": columns.count("Users"),
-            "step_conversion": columns.percent("Of previous step"),
-            "overall_conversion": columns.percent("Of step 1"),
-        },
-        codes=("platform", "event_name"),
-        width="stretch",
+    picked = st.multiselect(
+        "Steps, in order",
+        names_by_count,
+        default=default_steps,
+        key="events_steps",
+        bind=links.BIND,
+        help="Pick event names in the order users should do them; the funnel follows that order.",
+        format_func=fmt.value_words,
     )
-    ui.download(steps, "funnel", "events_download_funnel")
+    if not picked:
+        st.info("Pick at least one event name for the funnel's first step.")
+    else:
+        # The paths are window-free: moving the window only cuts them.
+        paths = ui.cached(ev.funnel_paths)(ds.key, events, steps=tuple(picked))
+        steps = ev.funnel_steps(paths, tuple(picked), window_days)
+        shown = steps.filter(pl.col("platform") == "all")
+        st.metric(
+            f"Overall: {fmt.plain(fmt.value_words(picked[0]))} → "
+            f"{fmt.plain(fmt.value_words(picked[-1]))}",
+            fmt.pct(shown["overall_conversion"][-1]),
+            help="Share of users entering the funnel who reached its last step within the window.",
+        )
+        ui.chart(charts.funnel_chart(steps), width="stretch")
+        ui.reading(ev.funnel_reading(steps, window_days))
+        st.caption(
+            f"Users enter at their first {fmt.plain(fmt.value_words(picked[0]))}; each later step "
+            f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. "
+            "Platform: the one of the entry event."
+        )
+        columns.table(
+            columns.in_percent(steps, "step_conversion", "overall_conversion"),
+            {
+                "platform": columns.key("Platform (of entry)"),
+                "step": st.column_config.NumberColumn("Step", width="small"),
+                "event_name": st.column_config.TextColumn("Event"),
+                "users": columns.count("Users"),
+                "step_conversion": columns.percent("Of previous step"),
+                "overall_conversion": columns.percent("Of step 1"),
+            },
+            codes=("platform", "event_name"),
+            width="stretch",
+        )
+        ui.download(steps, "funnel", "events_download_funnel")
+
+
+items = ds.tables.get("items")
+conversion_and_funnel()
 
 # --- viewed together ----------------------------------------------------------------------------
 st.subheader("Viewed together: a recommendation data product")
