@@ -43,7 +43,7 @@ check = links.Checks("categories", ds)
 def controlled() -> None:
     """Everything under the controls, with them: they sit at the top and drive all of it, and
     nothing in the sidebar or the navigation, so a control's move reruns this part alone."""
-    # --- controls -----------------------------------------------------------------------------
+    # --- controls ---------------------------------------------------------------------------------
     left, right = st.columns(2)
     check.number("categories_months", 1, 12, cat.MONTHS, label="Growth months")
     months = left.slider(
@@ -114,7 +114,7 @@ def controlled() -> None:
     )
     st.markdown(f":material/leaderboard: {cat.largest_reading(table, window, currency)}")
 
-    # --- growth x share----------------------------------------------------------------------------
+    # --- growth x share ---------------------------------------------------------------------------
     st.subheader("Growth and share")
     if not window.available:
         st.info(f"The growth-share chart needs growth figures: {window.reason}. Try a smaller N.")
@@ -139,7 +139,7 @@ def controlled() -> None:
             listed = ", ".join(map(fmt.plain, no_growth["label"]))
             st.caption(f"Not placed (no sales in the earlier period): {listed}.")
 
-    # --- potential---------------------------------------------------------------------------------
+    # --- potential --------------------------------------------------------------------------------
     st.subheader("Potential")
     st.markdown(
         f"A score from 0 to 1 for each category with at least {fmt.counted(min_orders, 'order')}: "
@@ -191,7 +191,7 @@ def controlled() -> None:
             + "."
         )
 
-    # --- trends------------------------------------------------------------------------------------
+    # --- trends -----------------------------------------------------------------------------------
     st.subheader("Monthly trend of the largest categories")
     check.number("categories_top", 6, 9, cat.TOP, label="Categories shown")
     top = st.slider("Categories shown", 6, 9, cat.TOP, key="categories_top", bind=links.BIND)
@@ -200,7 +200,7 @@ def controlled() -> None:
     st.caption("Each panel has its own scale, to show the shape of each trend.")
     ui.reading(cat.trend_reading(monthly, table, window))
 
-    # --- table-------------------------------------------------------------------------------------
+    # --- table ------------------------------------------------------------------------------------
     st.subheader("All categories")
     shown = potential.table.sort("revenue", descending=True).select(
         pl.col("label").alias("category"),

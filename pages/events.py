@@ -119,6 +119,9 @@ else:
 
 
 # --- view -> order conversion -------------------------------------------------------------------
+items = ds.tables.get("items")
+
+
 @exports.fragment
 def conversion_and_funnel() -> None:
     """View → order conversion and the funnel: the conversion window they share, and their own
@@ -302,7 +305,6 @@ def conversion_and_funnel() -> None:
         ui.download(steps, "funnel", "events_download_funnel")
 
 
-items = ds.tables.get("items")
 conversion_and_funnel()
 
 # --- viewed together ----------------------------------------------------------------------------
