@@ -781,7 +781,8 @@ def cohort_frames(
         else cohorts.cohort_table(pl.DataFrame(schema=_LINES), every)
     )
     bought = collect(summaries.purchase_days(summaries.orders(days)), source.engine)
-    window = churn.churn(churn.churn_base(bought.sort("customer_id", "day")), churn_quantile)
+    base = churn.churn_base(bought.sort("customer_id", "day"), (churn_quantile,))
+    window = churn.churn(base, churn_quantile)
     return cohorts.table_frames(
         table,
         window.windows,

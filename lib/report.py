@@ -1156,7 +1156,8 @@ def _churn_blocks(ds: Dataset, quantile: float) -> tuple[Kpi, list[Block]]:
     from lib.analyses import churn
     from lib.charts import churn as charts
 
-    result = churn.churn(churn.churn_base(churn.purchase_days(ds.table("lines"))), quantile)
+    days = churn.purchase_days(ds.table("lines"))
+    result = churn.churn(churn.churn_base(days, (quantile,)), quantile)
     share = fmt.pct(quantile, 0)
     kpi = _kpi(
         "cohorts.churn_window_days",

@@ -110,6 +110,19 @@ def test_offered_windows_are_counted_with_the_base_and_others_when_asked():
     assert other.monthly.equals(churn.monthly_status(days, 30))
 
 
+def test_a_headless_base_counts_only_the_window_asked():
+    days = churn.purchase_days(SHOP)
+    asked = churn.churn_base(days, (0.9,))
+    assert set(asked.monthly) == {97}  # 90% of five gaps: 97 days; not 75% and 80%'s 46
+    assert asked.windows["quantile"].to_list() == [0.8, 0.9]
+    assert set(churn.churn_base(days, ()).monthly) == set()
+    every = churn.churn(churn.churn_base(days), 0.9)
+    alone = churn.churn(asked, 0.9)
+    assert alone.days == every.days == 97
+    assert alone.monthly.equals(every.monthly)
+    assert alone.windows.equals(every.windows)
+
+
 def test_reading_states_the_window_and_says_when_too_few_repeat_purchases_exist():
     result = churn.churn(churn.churn_base(churn.purchase_days(SHOP)), 0.8)
     assert result.days == 46

@@ -149,7 +149,7 @@ class ChurnBase:
     months (indices, lo to hi) whose ends fall after it and before the customer's next purchase
     day, in which the customer bought nothing. `first_m`, `last_m`: the first and last month;
     `last_day`: the data's last purchase day (None without purchases). `windows`: churn_windows
-    of every quantile shown or offered (QUANTILES and CHOICES); `distribution`:
+    of every quantile shown or offered (QUANTILES and churn_base's `offered`); `distribution`:
     gap_distribution; `monthly`: monthly_counts by window (days) of every offered quantile.
     """
 
@@ -166,22 +166,24 @@ class ChurnBase:
     monthly: dict[int, pl.DataFrame] = field(default_factory=dict)
 
 
-def _base(gaps: pl.DataFrame, *rest) -> ChurnBase:
-    """ChurnBase of `gaps` and the rest of its fields, with what every offered quantile reads
+def _base(gaps: pl.DataFrame, *rest, offered: tuple[float, ...]) -> ChurnBase:
+    """ChurnBase of `gaps` and the rest of its fields, with what every `offered` quantile reads
     (windows, distribution, monthly statuses) computed once: choosing one recomputes nothing."""
-    windows = churn_windows(gaps, (*QUANTILES, *CHOICES))
+    windows = churn_windows(gaps, (*QUANTILES, *offered))
     base = ChurnBase(gaps, *rest, windows, gap_distribution(gaps))
-    offered = windows.filter(pl.col("quantile").is_in(CHOICES))["days"].drop_nulls()
-    base.monthly.update({days: monthly_counts(base, days) for days in offered.unique()})
+    counted = windows.filter(pl.col("quantile").is_in(offered))["days"].drop_nulls()
+    base.monthly.update({days: monthly_counts(base, days) for days in counted.unique()})
     return base
 
 
-def churn_base(days: pl.DataFrame) -> ChurnBase:
-    """ChurnBase from purchase_days (sorted by customer then day)."""
+def churn_base(days: pl.DataFrame, offered: tuple[float, ...] = CHOICES) -> ChurnBase:
+    """ChurnBase from purchase_days (sorted by customer then day), its monthly statuses counted
+    for the `offered` quantiles: the page's choices (CHOICES); a headless run, the one asked
+    (each window takes a pass over the purchase days, 2-4 ms on a million lines)."""
     if days.height == 0:
         empty = np.zeros(0, dtype=np.int64)
         buyers = pl.DataFrame(schema={"m": pl.Int64, "new": pl.Int64, "repeating": pl.Int64})
-        return _base(repeat_gaps(days), buyers, empty, empty, empty, 0, -1, None)
+        return _base(repeat_gaps(days), buyers, empty, empty, empty, 0, -1, None, offered=offered)
     first_day, last_day = days["day"].min(), days["day"].max()
     assert isinstance(first_day, date) and isinstance(last_day, date)
     first_m = first_day.year * 12 + first_day.month - 1
@@ -227,6 +229,7 @@ def churn_base(days: pl.DataFrame) -> ChurnBase:
         first_m,
         last_m,
         last_day,
+        offered=offered,
     )
 
 
@@ -280,7 +283,7 @@ def monthly_counts(base: ChurnBase, window: int) -> pl.DataFrame:
 
 def monthly_status(days: pl.DataFrame, window: int) -> pl.DataFrame:
     """monthly_counts straight from purchase_days (sorted by customer then day)."""
-    return monthly_counts(churn_base(days), window)
+    return monthly_counts(churn_base(days, ()), window)
 
 
 @dataclass(frozen=True)
@@ -387,5 +390,5 @@ def headless(ds: Dataset, quantile: float = QUANTILE) -> dict[str, pl.DataFrame]
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("a churn window needs a customer id per order line (lines.customer_id)")
-    result = churn(churn_base(purchase_days(lines)), quantile)
+    result = churn(churn_base(purchase_days(lines), (quantile,)), quantile)
     return {"windows": result.windows, "monthly": result.monthly, "gaps": result.gaps}
