@@ -354,6 +354,31 @@ def test_growth_up_beyond_chance_but_not_clearly_by_two_percent_is_no_clear_chan
     )
 
 
+def test_readings_never_name_lines_without_a_region_as_a_region():
+    """Z's lines carry no region: they count in the whole (W's 600 is 60.0% of 1,000), but the
+    three regions left are all the top three, and nothing is 'to watch' beyond them."""
+    unplaced = table_of(region=["W", "X", "Y", regions.NO_REGION])
+    assert regions.metric_reading(unplaced, "revenue") == (
+        "W has the most revenue (600, 60.0% of the total, among 3 regions)."
+    )
+    # The most per order, with enough orders (10 each side of MIN_ORDERS), is no region's 5.0:
+    # Y's 1.4 leads the regions.
+    pricey = table_of(
+        region=["W", "X", "Y", regions.NO_REGION],
+        orders=[500, 300, 100, 100],
+        aov=[1.2, 0.8, 1.4, 5.0],
+    )
+    assert regions.metric_reading(pricey, "aov").startswith(
+        f"Among regions with {regions.MIN_ORDERS} orders or more, Y spends the most per order"
+    )
+    # Five rows, the fifth without a region: W, X, Y hold 99% of 1,010; past them Z alone.
+    five = pl.concat([table_of(), unplaced.tail(1)])
+    assert regions.metric_reading(five, "revenue").endswith(
+        "the top three regions have 98.0%: concentrated, and no other region is one to grow or "
+        "test in the priority table (1 to watch)."
+    )
+
+
 def test_concentrated_revenue_points_past_the_top_three_only_to_regions_to_grow_or_test():
     # W 600, X 250, Y 140 hold 99% of 1,000; Z (10 orders) is to watch, so none to test.
     assert regions.metric_reading(table_of(), "revenue").endswith(

@@ -866,8 +866,9 @@ def headless(
 
 
 def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months: int = 3) -> str:
-    """One sentence on where `metric` is highest, against the whole data (table: regional_table)."""
-    known = table.filter(pl.col(metric).is_not_null())
+    """One sentence on where `metric` is highest, against the whole data (table: regional_table).
+    Lines without a region count in the whole, never as a region (places_only)."""
+    known = places_only(table).filter(pl.col(metric).is_not_null())
     few = 0
     if metric == "growth" and "growth_reliable" in known.columns:  # as the actions read growth
         few = known.filter(~pl.col("growth_reliable")).height
@@ -879,7 +880,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     top = known.sort(metric, descending=True).row(0, named=True)
     name = fmt.plain(top["region"])
     if metric in ("revenue", "customers", "orders"):
-        total = known[metric].sum()
+        total = table[metric].sum()
         top3 = known.sort(metric, descending=True).head(3)[metric].sum()
 
         def said(x: float) -> str:
@@ -953,7 +954,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             f"{fmt.money(overall, currency)} overall"
         )
         # Beyond chance across the regions compared (`family`), against every other order.
-        spend = stats.family(judged.filter(pl.col("region") != NO_REGION)["aov_z"])
+        spend = stats.family(judged["aov_z"])
         z = top.get("aov_z")
         if z is None or z <= 0:
             return text + ")."
@@ -996,7 +997,7 @@ def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
     the priority table's actions (`region_actions`) say to grow or test, by `metric`, or why
     none is worth testing (what the table says of the others instead)."""
     rest = (
-        table.with_columns(region_actions(table))
+        places_only(table.with_columns(region_actions(table)))
         .filter(pl.col(metric).is_not_null())
         .sort(metric, descending=True)
         .slice(3)
