@@ -19,6 +19,10 @@ UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `spl
 UNCATEGORISED = "uncategorised"  # the category of lines without one, on every page
 # Written in a category column, these say "no category" as an empty cell does (any case).
 NO_CATEGORY_WORDS = ("uncategorised", "uncategorized")
+NO_REGION = "(no region)"  # the region of lines without one, on every page
+# Written as a region, these say "no region" as an empty cell does (any case): Online Retail's
+# Country "Unspecified" is no place to market in.
+NO_REGION_WORDS = ("unspecified", "unknown")
 
 
 def says_none(column: str, words: Sequence[str]) -> pl.Expr:
@@ -32,6 +36,13 @@ def category(column: str = "category") -> pl.Expr:
     NO_CATEGORY_WORDS (a shop's own 'Uncategorized' is no category either)."""
     none = says_none(column, NO_CATEGORY_WORDS)
     return pl.when(none).then(pl.lit(UNCATEGORISED)).otherwise(pl.col(column)).alias(column)
+
+
+def region(column: str = "region") -> pl.Expr:
+    """A line's region, NO_REGION where it has none: empty, blank, or written as
+    NO_REGION_WORDS."""
+    none = says_none(column, NO_REGION_WORDS)
+    return pl.when(none).then(pl.lit(NO_REGION)).otherwise(pl.col(column)).alias(column)
 
 
 DEFINITIONS = {

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import altair as alt
 import polars as pl
 
-from lib import catalog, fmt, measures, quality, recipe
+from lib import catalog, filters, fmt, measures, quality, recipe
 from lib.charts import CONFIG
 from lib.model import Dataset, columns_of
 
@@ -360,8 +360,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
             by,
             start=_day(o["start"]),
             end=_day(o["end"]),
-            categories=_names(o["categories"]),
-            regions=_names(o["regions"]),
+            **_scope(ds.table("lines"), o),
             orders=sales.kpi_orders(f["kpis"]),
         )
         blocks.append(
@@ -421,11 +420,8 @@ def _bridge_block(ds: Dataset, o: Mapping[str, object]) -> Block:
     regions (the dates do not apply), as the page draws it."""
     from lib.analyses import bridge
     from lib.charts import bridge as charts
-    from lib.filters import filter_lines
 
-    scope = filter_lines(
-        ds.table("lines"), categories=_names(o["categories"]), regions=_names(o["regions"])
-    )
+    scope = filters.filter_lines(ds.table("lines"), **_scope(ds.table("lines"), o))
     purchases = bridge.bridge_purchases(scope)
     try:
         before, now = bridge.periods_for(
@@ -460,6 +456,15 @@ def _day(value: object) -> date | None:
 
 def _names(value: object) -> tuple[str, ...]:
     return tuple(n.strip() for n in str(value or "").split(",") if n.strip())
+
+
+def _scope(lines: pl.DataFrame, o: Mapping[str, object]) -> dict[str, list[str | None]]:
+    """The Sales recipe's categories and regions (names, as the page shows them) as the values
+    written in `lines` they stand for (filters.values_named)."""
+    return {
+        "categories": filters.values_named(lines, "category", _names(o["categories"])),
+        "regions": filters.values_named(lines, "region", _names(o["regions"])),
+    }
 
 
 def _categories(ds: Dataset, p: PageInput) -> Built:

@@ -10,7 +10,7 @@ from lib.analyses import bridge, sales
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
 from lib.charts import sales as charts
-from lib.filters import filter_lines, in_days
+from lib.filters import filter_lines, in_days, named_as, named_values
 from lib.formats.shop import UTC_TIMES
 from pages.common import columns, exports, links, places, ui
 from pages.common.settings import view_choices
@@ -32,11 +32,11 @@ STEP_WORDS = {
 }
 
 
-def _sorted_values(lines: pl.DataFrame, column: str) -> list[str]:
-    return sorted(lines[column].drop_nulls().unique().to_list())
+def _values(lines: pl.DataFrame, column: str) -> pl.Series:
+    return lines[column].unique()
 
 
-_options = ui.cached(_sorted_values)
+_options = ui.cached(_values)
 
 
 ds = state.dataset()
@@ -76,11 +76,13 @@ def controlled() -> None:
     )
     start: date = picked[0] if len(picked) > 0 else first_day
     end: date = picked[1] if len(picked) > 1 else last_day
-    categories: list[str] = []
-    regions: list[str] = []
+    categories: list[str | None] = []
+    regions: list[str | None] = []
     slot = 1
     if has_category:
-        offered = _options(ds.key, lines, column="category")
+        category_values = _options(ds.key, lines, column="category")
+        # Named as the Categories page groups them: lines without one are "uncategorised".
+        offered = named_values(category_values)
         # Named as the Categories page names them ("Health beauty"), in that order; filtered by the
         # value.
         words = pl.DataFrame({"c": offered}, schema={"c": pl.String}).select(
@@ -100,10 +102,14 @@ def controlled() -> None:
         )
         slot += 1
     if has_region:
-        offered = _options(ds.key, lines, column="region")
+        region_values = _options(ds.key, lines, column="region")
+        # Lines without one are "(no region)", as on the Regions page.
+        offered = named_values(region_values)
         # Named as the map names them ("Ireland" for "EIRE"), in that order; filtered by the value.
         names = places.labels(f"{ds.key}:region", offered)
-        offered = sorted(offered, key=lambda r: names.get(r, r).casefold())
+        offered = sorted(
+            offered, key=lambda r: (r == measures.NO_REGION, names.get(r, r).casefold())
+        )
         shown = ui.labelled(names)
         check.choices("sales_regions", offered, label="Regions", format_func=shown, data=True)
         regions = cols[min(slot, len(cols) - 1)].multiselect(
@@ -116,6 +122,11 @@ def controlled() -> None:
         )
 
     scope_key = f"{ds.key}|c={sorted(categories)}|r={sorted(regions)}"
+    # The values written in the data that the names chosen stand for.
+    if categories:
+        categories = named_as(category_values, categories)
+    if regions:
+        regions = named_as(region_values, regions)
     scope = filter_lines(lines, categories=categories, regions=regions)
     if scope.height == 0:
         st.info("No order lines match these categories and regions: clear a filter.")

@@ -179,6 +179,28 @@ def test_a_filter_names_values_as_their_page_does_and_filters_by_the_data_value(
         assert metric(linked, "Net revenue").value == fmt.money(expected, currency)
 
 
+def test_the_region_filter_groups_lines_without_a_region_as_the_regions_page_does():
+    """'Unspecified', blank and missing countries are one choice, '(no region)', listed last."""
+    countries = ["France", "Unspecified", "", None, "Germany", "France"]
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(536365 + i) for i in range(6)],
+            "StockCode": ["21001"] * 6,
+            "Description": ["MUG"] * 6,
+            "Quantity": [1, 2, 3, 4, 5, 6],
+            "InvoiceDate": [f"2023-01-0{1 + i} 10:00:00" for i in range(6)],
+            "UnitPrice": [1.0] * 6,
+            "CustomerID": [float(17850 + i) for i in range(6)],
+            "Country": countries,
+        }
+    )
+    at = apptest.files_page({"Online Retail.csv": lines}, "sales", "regions")
+    assert at.multiselect(key="sales_regions").options == ["France", "Germany", "(no region)"]
+    at.multiselect(key="sales_regions").set_value(["(no region)"]).run()
+    assert not at.exception
+    assert metric(at, "Net revenue").value == fmt.money(2.0 + 3.0 + 4.0, "GBP")
+
+
 def test_the_page_explains_what_is_missing_without_order_lines():
     at = page("files")
     assert "needs a lines table" in texts(at)

@@ -723,6 +723,19 @@ def test_real_net_revenue_counts_cancellations_as_negative(retail):
     assert kpi(figures, "orders") == invoices
 
 
+def test_real_no_region_filter_is_the_unspecified_country(retail):
+    """Online Retail's Country 'Unspecified' is '(no region)' on the Regions page, and so in the
+    Sales filter: its 13 invoices (none cancelled), £4,749.79, counted from the raw file."""
+    raw, lines = retail
+    unspecified = raw.filter(pl.col("Country") == "Unspecified")
+    ds = Dataset("retail", "online_retail", "GBP", tables={"lines": lines})
+    for asked in ("(no region)", "Unspecified"):
+        figures = sales.headless(ds, regions=asked)["kpis"]
+        expected = unspecified.select((pl.col("Quantity") * pl.col("UnitPrice")).sum()).item()
+        assert kpi(figures, "revenue") == pytest.approx(expected, rel=1e-9)
+        assert kpi(figures, "orders") == unspecified["InvoiceNo"].n_unique() == 13
+
+
 def test_real_top_ten_items_by_net_units(retail):
     raw, lines = retail
     # Ties (none in the top ten here) would be ordered by stock code, ascending.

@@ -14,10 +14,7 @@ from lib.catalog import for_data
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
 
-NO_REGION = "(no region)"
-# Written as a region, these say "no region" as an empty cell does (any case): Online Retail's
-# Country "Unspecified" is no place to market in.
-NO_REGION_WORDS = ("unspecified", "unknown")
+NO_REGION = measures.NO_REGION
 
 # Metrics the map can draw: column -> label. late_rate only when orders carry delivery dates.
 METRICS: dict[str, str] = {
@@ -159,8 +156,8 @@ def regional_lines(ds: Dataset) -> pl.DataFrame | None:
     """Order lines with the customer's region, or None when the data names no region.
 
     Lines keep their own region when they have one (the region at the time of the order);
-    otherwise the customer's region is joined on customer_id. Lines without one (empty, blank or
-    written as NO_REGION_WORDS) get NO_REGION.
+    otherwise the customer's region is joined on customer_id. Lines without one get NO_REGION
+    (measures.region).
     """
     if not ds.has("lines"):
         return None
@@ -172,9 +169,7 @@ def regional_lines(ds: Dataset) -> pl.DataFrame | None:
         out = lines.drop("region", strict=False).join(regions, on="customer_id", how="left")
     else:
         return None
-    none = measures.says_none("region", NO_REGION_WORDS)
-    region = pl.when(none).then(pl.lit(NO_REGION)).otherwise(pl.col("region"))
-    return out.with_columns(region.alias("region"))
+    return out.with_columns(measures.region())
 
 
 def _order_frame(lines: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from lib import fmt, measures, periods, stats, summaries
-from lib.filters import filter_lines, in_days, since, until
+from lib.filters import filter_lines, in_days, in_scope, since, until, values_named
 from lib.model import Dataset
 from lib.quality import non_product
 
@@ -514,10 +514,7 @@ def _cube_slice(
         conditions.append(pl.col("day") >= start)
     if end is not None:
         conditions.append(pl.col("day") <= end)
-    if categories and "category" in cube.columns:
-        conditions.append(pl.col("category").is_in(list(categories)))
-    if regions and "region" in cube.columns:
-        conditions.append(pl.col("region").is_in(list(regions)))
+    conditions += in_scope(cube.columns, categories, regions)
     return cube.lazy().filter(*conditions) if conditions else cube.lazy()
 
 
@@ -1110,7 +1107,13 @@ def headless(
     if basket not in BASKET_MEASURES:
         raise ValueError(f"basket must be one of {', '.join(BASKET_MEASURES)}")
     lines = ds.table("lines")
-    scope = filter_lines(lines, categories=_names(categories), regions=_names(regions))
+    # The values written in the lines that the names asked stand for ('(no region)': blank,
+    # missing or 'Unspecified' regions), as the page filters them.
+    chosen = {
+        "categories": values_named(lines, "category", _names(categories)),
+        "regions": values_named(lines, "region", _names(regions)),
+    }
+    scope = filter_lines(lines, **chosen)
     history = order_table(scope)
     if history.height == 0:
         raise ValueError("no order lines match the chosen categories and regions")
@@ -1125,7 +1128,6 @@ def headless(
     figures = kpis(history, first, last, links, covered)
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
-        chosen = {"categories": _names(categories), "regions": _names(regions)}
         sold = kpi_orders(figures)
         ranking = (
             rank_items(kept, rank_by, start=first, end=last, orders=sold, **chosen)
