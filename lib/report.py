@@ -576,7 +576,8 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     places = regions.places_only(by_revenue).height
     top = regions.top_place(by_revenue).row(0, named=True)
     # As on the page: a ranking of one region sets no priority.
-    first = None if named.height == 1 else regions.market_first(named)
+    alone = places == 1
+    first = regions.market_first(named)
     kpis = [
         _kpi("regions.regions", "Regions", places, f"{places:,}"),
         _kpi(
@@ -597,7 +598,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             "Market first: "
             + (
                 "one region only"
-                if named.height == 1
+                if alone
                 else "none now"
                 if first is None
                 else fmt.listed(regions.tied_first(named)["region"])
@@ -605,7 +606,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             None if first is None else first["score"],
             "—" if first is None else f"{first['score']:.0f}/100",
             "no ranking"
-            if named.height == 1
+            if alone
             else str(named["action"][0] if first is None else first["action"]),
         ),
     ]

@@ -118,7 +118,7 @@ first = regions.market_first(named)
 leading = named.head(1) if first is None else regions.tied_first(named)
 tied = leading["region"].to_list()
 short, full = regions.first_actions(leading)
-alone = named.height == 1  # a ranking of one region sets no priority
+alone = regions.places_only(named).height == 1  # a ranking of one region sets no priority
 kpis[3].metric(
     "Market first",
     "one region only" if alone else "none now" if first is None else fmt.plain(fmt.listed(tied)),

@@ -379,6 +379,28 @@ def test_readings_never_name_lines_without_a_region_as_a_region():
     )
 
 
+def test_lines_without_a_region_come_last_in_the_priority_table_without_a_rank():
+    """Every region too small to judge (5 orders each), and the most revenue without a region:
+    by score alone that row would rank first and be 'the best placed'."""
+    few = table_of(region=[regions.NO_REGION, "X", "Y", "Z"], orders=[5, 5, 5, 5])
+    ranked = regions.priority_table(few)
+    assert sorted(ranked["region"].head(3)) == ["X", "Y", "Z"]
+    assert ranked["region"][3] == regions.NO_REGION
+    assert ranked["rank"].to_list() == [1, 2, 3, None]
+    best = ranked["region"][0]
+    assert regions.tied_first(ranked)["region"].to_list() == [best]
+    assert regions.priority_reading(ranked).startswith(
+        f"No region calls for marketing money now: the best placed, {best}, is to watch: too "
+        "few orders to judge"
+    )
+    # One region and lines without one: a ranking of one region.
+    one = regions.priority_table(few.head(2))
+    assert regions.market_first(one) is None
+    assert regions.priority_reading(one).startswith(
+        "The data has one region, X: a ranking of one region sets no priority."
+    )
+
+
 def test_concentrated_revenue_points_past_the_top_three_only_to_regions_to_grow_or_test():
     # W 600, X 250, Y 140 hold 99% of 1,000; Z (10 orders) is to watch, so none to test.
     assert regions.metric_reading(table_of(), "revenue").endswith(

@@ -739,7 +739,7 @@ def priority_table(
     retain and defend first, then maintain, fix delivery first, watch, deprioritise), then the
     score within the tier (ties: revenue, then name). So rank 1 is a region to market in
     whenever any region is. Tied regions keep distinct ranks; `priority_reading` names those
-    tied with rank 1 together.
+    tied with rank 1 together. NO_REGION's row comes last, with no rank: no place to rank.
     """
     w = asdict(weights or Weights())
     used = {
@@ -767,13 +767,16 @@ def priority_table(
             _tier(pl.col("action")).alias("_tier"), pl.col("score").round(9).alias("_score")
         )
         .sort(
-            ["_tier", "_score", "revenue", "region"],
-            descending=[False, True, True, False],
+            [pl.col("region") == NO_REGION, "_tier", "_score", "revenue", "region"],
+            descending=[False, False, True, True, False],
             nulls_last=True,
         )
         .drop("_tier", "_score")
         .with_row_index("rank", offset=1)
-        .with_columns(pl.col("rank").cast(pl.Int64))
+        # Lines without a region are no place to rank: last, without a rank.
+        .with_columns(
+            pl.when(pl.col("region") != NO_REGION).then(pl.col("rank").cast(pl.Int64)).alias("rank")
+        )
         .select("rank", "region", "score", "action", *[c for c in table.columns if c != "region"])
     )
 
@@ -851,7 +854,7 @@ def headless(
         table, Weights(w_size, w_growth, w_value, w_repeat, w_delivery), MIN_ORDERS
     )
     match = match_regions(ranked["region"])
-    out = ranked.join(match.places, on="region", how="left").sort("rank")
+    out = ranked.join(match.places, on="region", how="left").sort("rank", nulls_last=True)
     if metric not in out.columns:
         raise ValueError(
             f"metric must be one of {', '.join(c for c in METRICS if c in out.columns)}"
@@ -1016,7 +1019,7 @@ def market_first(ranked: pl.DataFrame) -> dict | None:
     """Rank 1 of a priority_table when its action calls for marketing (MARKETING_ACTIONS), else
     None: the rank puts such regions first, so no region calls for marketing money. None too
     with a single region: a ranking of one sets no priority."""
-    if ranked.height < 2:
+    if places_only(ranked).height < 2:
         return None
     first = ranked.row(0, named=True)
     verb = (first["action"] or "").split(":", 1)[0]
@@ -1043,11 +1046,12 @@ def tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
     """Rank 1 of a priority table and the regions that tie with it: the same action tier and
     the same score as shown (77/100); the rank orders them on revenue or a fraction of a point,
     no preference. Without scores (every weight 0), rank 1 alone."""
-    if ranked.height and ranked["score"][0] is None:
+    placed = places_only(ranked)
+    if placed.height == 0 or placed["score"][0] is None:
         return ranked.head(1)
     shown = pl.col("score").map_elements(lambda x: f"{x:.0f}", return_dtype=pl.String)
-    keys = ranked.select(_tier(pl.col("action")).alias("tier"), shown.alias("shown"))
-    return ranked.filter((keys["tier"] == keys["tier"][0]) & (keys["shown"] == keys["shown"][0]))
+    keys = placed.select(_tier(pl.col("action")).alias("tier"), shown.alias("shown"))
+    return placed.filter((keys["tier"] == keys["tier"][0]) & (keys["shown"] == keys["shown"][0]))
 
 
 def first_actions(leading: pl.DataFrame) -> tuple[str, str]:
@@ -1068,10 +1072,10 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
     """One sentence from the priority table: the rank-1 region with its action and figures (or
     the regions tied with it, named together), the other regions to grow or test, and those
     whose delivery needs fixing first."""
-    if ranked.height == 0:
+    if places_only(ranked).height == 0:
         return "No region to rank."
     top = ranked.row(0, named=True)
-    if ranked.height == 1:
+    if places_only(ranked).height == 1:
         return (
             f"The data has one region, {fmt.plain(top['region'])}: a ranking of one region sets "
             f"no priority. Its figures: {_figures(top, months, currency)}; {top['action']}."
