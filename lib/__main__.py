@@ -15,13 +15,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import polars as pl
+from lib.memory import tune_allocators
 
-from lib import formats, io, measures
-from lib import recipe as recipe_lib
-from lib.catalog import PAGE_BY_KEY
-from lib.formats import base, generic
-from lib.model import Dataset
+tune_allocators()  # before polars is imported, as the app does (lib/memory.py)
+
+import polars as pl  # noqa: E402
+
+from lib import formats, io, measures  # noqa: E402
+from lib import recipe as recipe_lib  # noqa: E402
+from lib.catalog import PAGE_BY_KEY  # noqa: E402
+from lib.formats import base, generic  # noqa: E402
+from lib.model import Dataset  # noqa: E402
 
 
 class UsageError(Exception):

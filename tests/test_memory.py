@@ -42,6 +42,20 @@ def test_a_fresh_process_gets_both_allocators_tuned():
     assert out["conf"].endswith("," + memory.JEMALLOC_CONF)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc settings are Linux-only")
+def test_the_headless_twin_tunes_both_allocators_before_polars_loads():
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    code = (
+        "import json, os; import lib.__main__; from lib import memory; "
+        "print(json.dumps({'applied': memory.tune_allocators(), "
+        "'conf': os.environ.get('_RJEM_MALLOC_CONF')}))"
+    )
+    out = _fresh(code, env)
+    assert out["applied"] == {"jemalloc": True, "glibc": True}
+    assert out["conf"].endswith("," + memory.JEMALLOC_CONF)  # after polars' defaults
+    assert out["conf"].endswith(",narenas:1")
+
+
 def test_a_setting_the_user_made_is_kept():
     out = _fresh(CODE, {**os.environ, "_RJEM_MALLOC_CONF": "dirty_decay_ms:5000"})
     assert out["conf"].endswith(",dirty_decay_ms:5000")
