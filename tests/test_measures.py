@@ -309,6 +309,30 @@ def test_the_analyses_of_one_data_set_clean_its_lines_once_and_each_takes_its_co
     assert len(cleanings) == 5
 
 
+def test_lines_judged_for_duplicates_keep_the_same_purchases_without_their_names():
+    """A big file's share is judged over whole lines, then narrowed (measures.judged_lines):
+    two lines alike but for the item's name are no duplicates, and stay apart once the names go.
+    Read in three parts, the flag of first occurrences is cut as the other columns are."""
+    raw = lines_of(
+        [
+            ("1", "a", at(1), "x", 2.0, 3.0, False),
+            ("1", "a", at(1), "x", 2.0, 3.0, False),  # exact duplicate
+            ("1", "a", at(1), "x", 2.0, 3.0, False),  # the same but for its name, below
+            # Takes back half of the latest purchase of a's x, the later of two at one time.
+            ("C2", "a", at(2), "x", -1.0, 3.0, True),
+            ("3", "b", at(3), "y", 1.0, 4.0, False),
+        ]
+    ).with_columns(pl.Series("item_name", ["mug", "mug", "MUG", "mug", "cup"]))
+    parts = pl.concat([raw.slice(0, 2), raw.slice(2, 2), raw.slice(4, 1)], rechunk=False)
+    judged = measures.judged_lines(parts)
+    assert "item_name" not in judged.columns
+    assert judged[measures.FIRST].to_list() == [True, False, True, True, True]
+    assert set(judged.n_chunks("all")) == {3}
+    # Row 0 (6.0), row 2 (the renamed line, 6.0, half taken back: 3.0) and row 4 (4.0).
+    assert measures.purchase_rows(judged).rows() == [(0, 6.0), (2, 3.0), (4, 4.0)]
+    assert measures.purchase_rows(judged).equals(measures.purchase_rows(parts))
+
+
 def test_the_top_ten_percent_is_the_same_count_on_every_page():
     """RFM's customer list and Lifetime value's ranking name the same "top 10%": Online Retail's
     4,338 customers gave 433 on one (rounded down) and 434 on the other."""
