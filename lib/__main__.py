@@ -339,31 +339,39 @@ def _rows_json(frame: pl.DataFrame) -> str:
         pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in floats
     )
     encode = json.JSONEncoder(separators=("\0", ": "), default=str, allow_nan=False).encode
+    # Column by column into polars: one column's values are Python strings at a time.
     values = pl.DataFrame(
-        {name: encode(finite[name].to_list())[1:-1].split("\0") for name in frame.columns}
+        [
+            pl.Series(name, encode(finite[name].to_list())[1:-1].split("\0"), dtype=pl.String)
+            for name in frame.columns
+        ]
     )
     items = [
         part
         for i, name in enumerate(frame.columns)
         for part in (pl.lit((",\n      " if i else "") + json.dumps(name) + ": "), pl.col(name))
     ]
-    rows = values.select(pl.concat_str(items)).to_series().to_list()
-    return "[\n    {\n      " + "\n    },\n    {\n      ".join(rows) + "\n    }\n  ]"
+    rows = values.select(pl.concat_str(items).str.join("\n    },\n    {\n      ")).item()
+    return "[\n    {\n      " + rows + "\n    }\n  ]"
 
 
-def _json(result: dict) -> str:
-    """`result` (frames as lists of rows) as indented JSON, without NaN or infinities."""
+def _json(result: dict) -> Iterator[str]:
+    """`result` (frames as lists of rows) as indented JSON, without NaN or infinities, in parts
+    (a frame each) to write one after the other: the whole text is never held at once."""
     if result and all(_flat(value) for value in result.values()):
-        items = (f"  {json.dumps(name)}: {_rows_json(frame)}" for name, frame in result.items())
-        return "{\n" + ",\n".join(items) + "\n}"
+        for i, (name, frame) in enumerate(result.items()):
+            yield f"{',' if i else '{'}\n  {json.dumps(name)}: {_rows_json(frame)}"
+        yield "\n}\n"
+        return
     plain = {k: (v.to_dicts() if isinstance(v, pl.DataFrame) else v) for k, v in result.items()}
-    return json.dumps(_finite(plain), indent=2, default=str, allow_nan=False)
+    yield json.dumps(_finite(plain), indent=2, default=str, allow_nan=False) + "\n"
 
 
 def _emit(result: dict, fmt: str, table: str | None = None) -> None:
     frames = {k: v for k, v in result.items() if isinstance(v, pl.DataFrame)}
     if fmt == "json":
-        print(_json(result))
+        for part in _json(result):
+            sys.stdout.write(part)
         return
     if frames:
         if table is not None and table not in frames:
