@@ -21,9 +21,10 @@ import sys
 
 # jemalloc (polars; appended to polars' own defaults, so it wins): purge freed pages after 0.5 s,
 # skipping the muzzy stage, from a background thread; one arena for every thread, so that pages
-# one thread freed serve the next thread's allocation (by default each of up to 4 per core keeps
-# its own): `python -m lib rfm` on 1M lines peaks at 277-294 MB instead of 318-330 MB, Sales'
-# first visit on 1M lines in the app at 777-778 MB instead of 796-804 MB, in the same time.
+# one thread freed serve the next thread's allocation (by default there are four arenas a core,
+# each thread keeping to one): `python -m lib rfm` on 1M lines peaks at 270-281 MB instead of
+# 311-323 MB, Sales' first visit on 1M lines in the app at 777-778 MB instead of 796-804 MB, in
+# the same time.
 JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0,narenas:1"
 # glibc mallopt parameters (malloc.h) and their values: two arenas for all threads, blocks of
 # 1 MB or more mapped on their own (returned on free), the heap trimmed above 1 MB free.
