@@ -387,6 +387,11 @@ def test_lines_without_a_region_come_last_in_the_priority_table_without_a_rank()
     assert sorted(ranked["region"].head(3)) == ["X", "Y", "Z"]
     assert ranked["region"][3] == regions.NO_REGION
     assert ranked["rank"].to_list() == [1, 2, 3, None]
+    # No score either, and no part in the regions' percentiles: theirs are those of the three
+    # ranked alone.
+    assert ranked["score"][3] is None
+    places = few.filter(pl.col("region") != regions.NO_REGION)
+    assert scores(ranked.head(3)) == scores(regions.priority_table(places))
     best = ranked["region"][0]
     assert regions.tied_first(ranked)["region"].to_list() == [best]
     assert regions.priority_reading(ranked).startswith(

@@ -739,7 +739,8 @@ def priority_table(
     retain and defend first, then maintain, fix delivery first, watch, deprioritise), then the
     score within the tier (ties: revenue, then name). So rank 1 is a region to market in
     whenever any region is. Tied regions keep distinct ranks; `priority_reading` names those
-    tied with rank 1 together. NO_REGION's row comes last, with no rank: no place to rank.
+    tied with rank 1 together. NO_REGION's row is no place to rank: it comes last, with no score
+    and no rank, and takes no part in the regions' percentiles.
     """
     w = asdict(weights or Weights())
     used = {
@@ -758,10 +759,14 @@ def priority_table(
     basis = table
     if "growth_reliable" in table.columns:
         basis = table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
+    # Lines without a region are no place: they take no part in the regions' percentiles, and
+    # get no score.
+    place = pl.col("region") != NO_REGION
+    criteria = {CRITERIA[k][0] for k in used}
+    basis = basis.with_columns(pl.when(place).then(pl.col(c)).alias(c) for c in criteria)
+    scored = basis.select(pl.when(place).then(score).alias("score"))["score"]
     return (
-        table.with_columns(
-            basis.with_columns(score.alias("score"))["score"], region_actions(table, min_orders)
-        )
+        table.with_columns(scored, region_actions(table, min_orders))
         # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
         .with_columns(
             _tier(pl.col("action")).alias("_tier"), pl.col("score").round(9).alias("_score")
