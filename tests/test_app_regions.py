@@ -294,3 +294,31 @@ def test_a_single_country_gets_no_ranking_and_no_market_first():
     (section,) = report.report_sections(built.dataset, ["regions"], {})
     (card,) = [k for k in section.kpis if k.key == "regions.market_first_score"]
     assert (card.label, card.shown, card.value) == ("Market first: one region only", "—", None)
+
+
+def test_lines_without_a_region_are_the_last_row_unranked_and_no_region_of_the_cards():
+    """Three countries and lines 'Unspecified', blank or missing: the Regions card counts the
+    three, and the table ends in one '(no region)' row without a rank or a score."""
+    countries = ["France", "Unspecified", "", None, "Germany", "EIRE", "France", "Germany"]
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(536365 + i) for i in range(8)],
+            "StockCode": ["21001"] * 8,
+            "Description": ["MUG"] * 8,
+            "Quantity": [1, 50, 60, 70, 2, 3, 4, 5],
+            "InvoiceDate": [f"2023-0{1 + i % 4}-05 10:00:00" for i in range(8)],
+            "UnitPrice": [1.0] * 8,
+            "CustomerID": [float(17850 + i) for i in range(8)],
+            "Country": countries,
+        }
+    )
+    at = files_page({"Online Retail.csv": lines}, "regions", "unplaced")
+    assert metrics(at)["Regions"] == "3"
+    table = next(t.value for t in at.dataframe if "action" in t.value.columns)
+    last = table.iloc[-1]
+    assert last["region"] == "(no region)" and last["action"] == "watch: no region recorded"
+    assert last[["rank", "score"]].isna().all()
+    assert sorted(table["rank"].iloc[:-1]) == [1, 2, 3]
+    # The most revenue (180 of 195) is without a region: the top region is Germany's 7 (France
+    # 5, Ireland 3).
+    assert metrics(at)["Top region"] == "Germany"
