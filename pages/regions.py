@@ -311,5 +311,11 @@ st.caption(
     "small → watch; the score counts it as unknown). Rank: grow, test, retain and defend "
     "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
     "score (each criterion a percentile among regions, weighted by the sliders above)."
+    + (
+        f" {regions.NO_REGION.capitalize()}: the lines with none, blank or written as "
+        "Unspecified or Unknown; no place to rank, so last, without a rank or a score."
+        if regions.NO_REGION in named["region"]
+        else ""
+    )
 )
 ui.download(named, "regions", key="regions_download")

@@ -322,3 +322,6 @@ def test_lines_without_a_region_are_the_last_row_unranked_and_no_region_of_the_c
     # The most revenue (180 of 195) is without a region: the top region is Germany's 7 (France
     # 5, Ireland 3).
     assert metrics(at)["Top region"] == "Germany"
+    said = "(no region): the lines with none, blank or written as Unspecified or Unknown"
+    assert said in " ".join(c.value for c in at.caption)
+    assert said not in " ".join(c.value for c in page("marketplace", PATH).caption)
