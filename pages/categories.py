@@ -236,9 +236,7 @@ def controlled() -> None:
             ),
             "units": columns.count("Units"),
             "avg_price": columns.money("Avg price", currency, 2),
-            "growth": columns.change("Growth"),
-            "growth_low": columns.change("Growth, low", help="Low end of its 95% interval"),
-            "growth_high": columns.change("Growth, high", help="High end of its 95% interval"),
+            **columns.growth(),
             "growth_reliable": st.column_config.CheckboxColumn(
                 "Reliable",
                 help=f"Growth from at least {fmt.counted(min_orders, 'order')} in each compared "

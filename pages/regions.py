@@ -252,9 +252,7 @@ config = {
     "share": columns.percent("Share", help="Share of net revenue."),
     "revenue_last": columns.money(f"Last {months} months", currency),
     "revenue_prev": columns.money(f"{months} months before", currency),
-    "growth": columns.change("Growth"),
-    "growth_low": columns.change("Growth, low", help="Low end of its 95% interval"),
-    "growth_high": columns.change("Growth, high", help="High end of its 95% interval"),
+    **columns.growth(),
     "growth_reliable": st.column_config.CheckboxColumn(
         "Reliable",
         help=f"Growth from at least {regions.MIN_ORDERS} orders in each compared window; below "

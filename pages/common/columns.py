@@ -48,6 +48,16 @@ def change(label: str, digits: int = 1, **kw) -> st.column_config.Column:
     return st.column_config.NumberColumn(label, format=f"%+.{digits}f%%", **kw)
 
 
+def growth() -> dict[str, st.column_config.Column]:
+    """A growth figure and its 95% interval (growth, growth_low, growth_high: columns already
+    multiplied by 100), as Categories and Regions show them."""
+    return {
+        "growth": change("Growth"),
+        "growth_low": change("Growth, low", help="Low end of its 95% interval"),
+        "growth_high": change("Growth, high", help="High end of its 95% interval"),
+    }
+
+
 def count(label: str, **kw) -> st.column_config.Column:
     """A whole count with separators: '12,371'."""
     return st.column_config.NumberColumn(label, format="%,d", **kw)
