@@ -344,6 +344,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
         delta = sales.kpi_delta(metric, value, row["previous"]) or ""
         kpis.append(_kpi(f"sales.{metric}", row["label"], value, shown, delta))
     grain, by, measure = str(o["grain"]), str(o["rank_by"]), str(o["basket"])
+    chosen = _scope(ds.table("lines"), o)  # the top items and the bridge filter alike
     series = f["revenue_over_time"]
     blocks = [
         Block(
@@ -360,7 +361,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
             by,
             start=_day(o["start"]),
             end=_day(o["end"]),
-            **_scope(ds.table("lines"), o),
+            **chosen,
             orders=sales.kpi_orders(f["kpis"]),
         )
         blocks.append(
@@ -410,18 +411,20 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
         )
     )
     if ds.has("lines", "customer_id"):
-        blocks.append(_bridge_block(ds, o))
+        blocks.append(_bridge_block(ds, o, chosen))
     return kpis, blocks
 
 
-def _bridge_block(ds: Dataset, o: Mapping[str, object]) -> Block:
+def _bridge_block(
+    ds: Dataset, o: Mapping[str, object], chosen: Mapping[str, list[str | None]]
+) -> Block:
     """The Sales page's revenue bridge between the options' periods (not set: the page's
     opening ones, bridge.default_periods), over the whole history of the chosen categories and
-    regions (the dates do not apply), as the page draws it."""
+    regions (`chosen`: _scope; the dates do not apply), as the page draws it."""
     from lib.analyses import bridge
     from lib.charts import bridge as charts
 
-    scope = filters.filter_lines(ds.table("lines"), **_scope(ds.table("lines"), o))
+    scope = filters.filter_lines(ds.table("lines"), **chosen)
     purchases = bridge.bridge_purchases(scope)
     try:
         before, now = bridge.periods_for(

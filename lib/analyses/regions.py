@@ -1077,10 +1077,11 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
     """One sentence from the priority table: the rank-1 region with its action and figures (or
     the regions tied with it, named together), the other regions to grow or test, and those
     whose delivery needs fixing first."""
-    if places_only(ranked).height == 0:
+    places = places_only(ranked).height
+    if places == 0:
         return "No region to rank."
     top = ranked.row(0, named=True)
-    if places_only(ranked).height == 1:
+    if places == 1:
         return (
             f"The data has one region, {fmt.plain(top['region'])}: a ranking of one region sets "
             f"no priority. Its figures: {_figures(top, months, currency)}; {top['action']}."
