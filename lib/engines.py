@@ -560,10 +560,10 @@ def _duckdb_share(rel: Any, n: int, k: int, cuts: dict[int, list[float]]) -> Any
         got = found.fetchall()[0][0] if points else []
         cuts[n] = [0.0] * (n - 1) if got is None else sorted(float(x) for x in got)
     low, high = _cut(cuts[n], k)
-    # Open ends bounded for floats: NaN sorts above +inf in DuckDB, and they are no customer.
-    rule = [f"{col} IS NOT NULL" if integer else f"{col} > '-inf'::DOUBLE"]
-    if not integer:
-        rule.append(f"{col} < 'inf'::DOUBLE")
+    # Floats finite: NaN sorts above +inf in DuckDB, and they are no customer. Not as bounds
+    # (> -inf, < inf): DuckDB 2.0 drops those for a parquet row group whose statistics hold
+    # no NaN, as polars writes them, and the last share took every line without a customer.
+    rule = [f"{col} IS NOT NULL" if integer else f"isfinite({col})"]
     for bound, op in ((low, ">="), (high, "<")):
         if bound is not None:
             rule.append(f"{col} {op} {math.ceil(bound) if integer else repr(bound)}")

@@ -699,3 +699,29 @@ def test_duckdb_refusing_text_times_is_one_line_with_what_to_do(tmp_path):
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert out.stderr.startswith("rfm: the database could not read the lines (Conversion Error")
     assert out.stderr.rstrip().endswith("read other text times without --engine duckdb")
+
+
+def test_duckdb_shares_hold_no_line_without_a_customer_when_ids_are_floats_with_nan(tmp_path):
+    pytest.importorskip("duckdb")
+    # Ids as Online Retail's float CustomerID, NaN for the lines of no customer, written by
+    # polars (whose parquet statistics leave NaN out: DuckDB once took them as bounds).
+    ids = [1.0, 2.0, float("nan"), 3.0, 4.0, float("nan"), 5.0, 6.0, float("nan"), 7.0]
+    n = len(ids)
+    pl.DataFrame(
+        {
+            "InvoiceNo": [str(500 + k) for k in range(n)],
+            "StockCode": ["A"] * n,
+            "Description": ["a"] * n,
+            "Quantity": [1] * n,
+            "InvoiceDate": [datetime(2024, 1, 1 + k) for k in range(n)],
+            "UnitPrice": [1.0] * n,
+            "CustomerID": ids,
+            "Country": ["UK"] * n,
+        }
+    ).write_parquet(tmp_path / "lines.parquet")
+    source = engines.source_of([str(tmp_path / "lines.parquet")], "duckdb")
+    shares = [engines.collect(source.share(3, k), "duckdb") for k in range(3)]
+    # None of the three lines without a customer in any share, every other line in one.
+    assert [share["customer_id"].null_count() for share in shares] == [0, 0, 0]
+    held = sorted(x for share in shares for x in share["customer_id"].to_list())
+    assert held == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
