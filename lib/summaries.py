@@ -68,39 +68,45 @@ def is_sale(names: list[str]) -> nw.Expr:
 
 
 def purchases(
-    lines: nw.LazyFrame, shares: nw.LazyFrame | None = None, free: bool = False
+    lines: nw.LazyFrame,
+    shares: nw.LazyFrame | None = None,
+    free: bool = False,
+    judged: bool = False,
 ) -> nw.LazyFrame:
     """measures.customer_purchases(lines).lines, lazily: lines of known customers that are no
     return and sell something, exact duplicates once (the first, by LINE), revenue net of the
     cancellations matched to them (`shares`: cancellation_shares of the same lines, computed
-    here when not given). `lines` holds whole lines and a LINE column.
+    here when not given). `lines` holds whole lines and a LINE column, or (`judged`) the
+    first_copies of whole lines.
 
     Columns: those of `lines` but LINE and is_return, with revenue net.
     """
     names = [n for n in _names(lines) if n != LINE]
-    shares = cancellation_shares(lines, free) if shares is None else shares
+    shares = cancellation_shares(lines, free, judged) if shares is None else shares
     net = nw.col("revenue").fill_null(0.0) * nw.col("_share").fill_null(1.0)
     return (
-        _first_copies(_sold(lines, names, free), names)
+        _first_copies(_sold(lines, names, free), names, judged)
         .join(shares, on=LINE, how="left")
         .with_columns(net.alias("revenue"))
         .select([n for n in names if n != "is_return"])
     )
 
 
-def cancellation_shares(lines: nw.LazyFrame, free: bool = False) -> nw.LazyFrame:
+def cancellation_shares(
+    lines: nw.LazyFrame, free: bool = False, judged: bool = False
+) -> nw.LazyFrame:
     """What is left of each purchase line that cancellations take back (a small table: LINE,
     _share 0..1), as measures.customer_purchases nets them: a cancellation of a known customer
     takes back its quantity's (or amount's) share of the latest purchase of the same customer
     and item (the customer's latest purchase without items) at or before it; among purchase
-    lines of the same time, the last by LINE."""
+    lines of the same time, the last by LINE. `judged`: `lines` are first_copies already."""
     names = [n for n in _names(lines) if n != LINE]
     size = _size(names)
     # Each matched line's size read from the lines by LINE, not from targets: used twice, they
     # were computed twice inside DuckDB (half of this summary's time).
     sizes = lines.select(LINE, nw.col(size).abs().alias("_size"))
     return (
-        _matched(lines, names, free)
+        _matched(lines, names, free, judged)
         .group_by(LINE)
         .agg(nw.col("_back").sum())
         .join(sizes, on=LINE)
@@ -133,7 +139,9 @@ def _size(names: list[str]) -> str:
     return "quantity" if "item_id" in names and "quantity" in names else "revenue"
 
 
-def _matched(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
+def _matched(
+    lines: nw.LazyFrame, names: list[str], free: bool, judged: bool = False
+) -> nw.LazyFrame:
     """Each cancellation of a known customer matched to the purchase it nets (cancellation_shares'
     rule): the purchase's LINE and _back, the size it takes back."""
     items = "item_id" in names
@@ -141,14 +149,16 @@ def _matched(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
     # Exact repeats of a cancellation line once, as measures.customer_purchases nets them.
     back = (
-        _first_copies(lines.filter(~nw.col("customer_id").is_null() & is_return(names)), names)
+        _first_copies(
+            lines.filter(~nw.col("customer_id").is_null() & is_return(names)), names, judged
+        )
         .select(*keys, "ordered_at", nw.col(size).abs().alias("_back"))
         .drop_nulls()
     )
     # Only purchases of a customer (and item) with a cancellation can be netted.
     bought = _sold(lines, names, free).join(back.select(keys).unique(), on=keys, how="semi")
     targets = (
-        _first_copies(bought, names)
+        _first_copies(bought, names, judged)
         .select(*keys, "ordered_at", LINE, nw.col(size).abs().alias("_size"))
         .drop_nulls()
     )
@@ -171,9 +181,20 @@ def _sold(lines: nw.LazyFrame, names: list[str], free: bool) -> nw.LazyFrame:
     return lines.filter(~nw.col("customer_id").is_null() & ~is_return(names) & sells(names, free))
 
 
-def _first_copies(lines: nw.LazyFrame, names: list[str]) -> nw.LazyFrame:
-    """`lines` with each exact duplicate (equal in every column of `names`) once, the first."""
+def _first_copies(lines: nw.LazyFrame, names: list[str], judged: bool = False) -> nw.LazyFrame:
+    """`lines` with each exact duplicate (equal in every column of `names`) once, the first;
+    `lines` as they are when `judged` (first_copies already)."""
+    if judged:
+        return lines
     return lines.group_by(*names, drop_null_keys=False).agg(nw.col(LINE).min())
+
+
+def first_copies(lines: nw.LazyFrame, columns: tuple[str, ...]) -> nw.LazyFrame:
+    """`lines` (whole, with LINE) with each exact duplicate once, the first, and of their
+    columns only `columns` (and LINE): the duplicates judged over the whole lines as they are
+    read, for purchases and cancellation_shares with `judged`."""
+    names = [n for n in _names(lines) if n != LINE]
+    return _first_copies(lines, names).select(*(n for n in names if n in columns), LINE)
 
 
 def order_days(lines: nw.LazyFrame) -> nw.LazyFrame:

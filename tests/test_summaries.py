@@ -120,6 +120,24 @@ def test_lazy_purchases_equal_the_measures_purchases():
     assert got.select(want.columns).sort(key).equals(want.sort(key))
 
 
+def test_purchases_of_first_copies_judged_over_whole_lines_equal_those_of_the_whole_lines():
+    """first_copies keeps one of each exact duplicate (o1's line, c2 exported twice) and only
+    the columns asked; o3's second line differs from its first by its name alone, so it is no
+    duplicate though the kept columns are alike: judged, purchases keep both (o3: 5 + 5)."""
+    twice = pl.concat([NETTING, NETTING.filter(pl.col("order_id").is_in(["c2", "o3"]))])
+    named = twice.with_columns(
+        pl.Series("item_name", ["n"] * (twice.height - 1) + ["another name"])
+    )
+    whole = _collect(summaries.purchases(_lazy(named)))
+    first = summaries.first_copies(_lazy(named), (*measures.PURCHASE_COLUMNS, "is_return"))
+    assert "item_name" not in first.collect_schema().names()
+    judged = _collect(summaries.purchases(first, judged=True))
+    key = ["order_id", "ordered_at"]
+    want = [("o1", 4.0), ("o2", 0.0), ("o3", 5.0), ("o3", 5.0)]
+    assert whole.sort(key).select("order_id", "revenue").rows() == want
+    assert judged.sort(key).select("order_id", "revenue").rows() == want
+
+
 def test_customer_summary_counts_sale_orders_and_nets_returns_by_hand():
     lines = pl.DataFrame(
         {
