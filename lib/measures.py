@@ -351,6 +351,8 @@ PURCHASE_COLUMNS = (
     "quantity",
     "unit_price",
 )
+# What purchases are cleaned from once exact duplicates are judged over the whole lines.
+JUDGED_COLUMNS = (*PURCHASE_COLUMNS, "is_return")
 
 
 def before(lines: pl.DataFrame, day: date | None) -> pl.DataFrame:
@@ -421,7 +423,7 @@ def judged_lines(lines: pl.DataFrame) -> pl.DataFrame:
         starts = itertools.accumulate(lengths[:-1], initial=0)
         parts = [first.slice(start, n) for start, n in zip(starts, lengths, strict=True)]
         first = pl.concat(parts, rechunk=False)
-    return columns_of(lines, *PURCHASE_COLUMNS, "is_return").with_columns(first)
+    return columns_of(lines, *JUDGED_COLUMNS).with_columns(first)
 
 
 def purchase_rows(lines: pl.DataFrame, free: bool = False) -> pl.DataFrame:
@@ -462,7 +464,7 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
     # Duplicates are judged over whole lines, once: every other rule looks at one line at a time,
     # so a duplicate's first occurrence is kept exactly when its repeats would be.
     first = lines[FIRST] if FIRST in lines.columns else first_occurrences(lines)
-    frame = columns_of(lines, *PURCHASE_COLUMNS, "is_return").with_columns(
+    frame = columns_of(lines, *JUDGED_COLUMNS).with_columns(
         is_return(lines).alias("_return"),
         first.alias("_first"),
         pl.int_range(pl.len()).alias("_row"),

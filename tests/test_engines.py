@@ -322,6 +322,26 @@ def hand(request, tmp_path) -> engines.Source:
     return engines.source_of([str(folder)], request.param)
 
 
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_lines_alike_but_for_their_name_or_region_are_no_duplicates_in_any_engine(engine, tmp_path):
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    # 102's z line (invoice 4, 3 x 2.0) is in HAND twice, an exact duplicate: once. Two more
+    # copies, one named apart and one of another region, are lines of their own: 6 + 6 + 6.
+    z = HAND.slice(4, 1)
+    apart = pl.concat(
+        [HAND, z.with_columns(Description=pl.lit("Z blue")), z.with_columns(Country=pl.lit("FR"))]
+    )
+    folder = tmp_path / "apart"
+    folder.mkdir()
+    apart.write_parquet(folder / "lines.parquet")
+    got = engines.rfm_frames(engines.source_of([str(folder)], engine))["customers"]
+    assert got.select("customer_id", "frequency", "monetary").rows() == [
+        ("101", 2, 13.0),
+        ("102", 1, 18.0),
+    ]
+
+
 def test_rfm_figures_by_hand_from_every_engine(hand):
     got = engines.rfm_frames(hand)["customers"]
     # As of 2 Mar 2024 (the day after the last purchase). 101: invoices 1 and 2; the
