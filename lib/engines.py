@@ -51,7 +51,7 @@ RETAIL_COLUMNS = {
 DUCKDB_MEMORY = "4GB"
 # Lines of the source per share of the customers, each share summarised in memory (polars) or in
 # a table (DuckDB) at a time: the exact-duplicate check holds every line of its share. On 100M
-# generated Online Retail lines (4 in 5 of a known customer; 7 shares) polars peaks near 3.0 GB,
+# generated Online Retail lines (4 in 5 of a known customer; 7 shares) polars peaks near 2.5 GB,
 # DuckDB near 2.6 GB; shares of 8M lines took 20% longer (each share reads every file again),
 # through DuckDB shares of 25M lines 7% longer (57.0 s against 53.1 s, 3.8 GB).
 SHARE_LINES = 16_000_000
