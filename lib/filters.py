@@ -93,3 +93,14 @@ def values_named(lines: pl.DataFrame, column: str, names: Sequence[str]) -> list
     if not names or column not in lines.columns:
         return list(names)
     return named_as(lines[column].unique(), names)
+
+
+def scope_named(
+    lines: pl.DataFrame, categories: Sequence[str], regions: Sequence[str]
+) -> dict[str, list[str | None]]:
+    """filter_lines' categories and regions for the names asked (values_named of each): a
+    headless run's and the report's Sales scope, as the page filters it."""
+    return {
+        "categories": values_named(lines, "category", categories),
+        "regions": values_named(lines, "region", regions),
+    }

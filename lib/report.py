@@ -344,7 +344,8 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
         delta = sales.kpi_delta(metric, value, row["previous"]) or ""
         kpis.append(_kpi(f"sales.{metric}", row["label"], value, shown, delta))
     grain, by, measure = str(o["grain"]), str(o["rank_by"]), str(o["basket"])
-    chosen = _scope(ds.table("lines"), o)  # the top items and the bridge filter alike
+    # The top items and the bridge filter alike.
+    chosen = filters.scope_named(ds.table("lines"), _names(o["categories"]), _names(o["regions"]))
     series = f["revenue_over_time"]
     blocks = [
         Block(
@@ -420,7 +421,7 @@ def _bridge_block(
 ) -> Block:
     """The Sales page's revenue bridge between the options' periods (not set: the page's
     opening ones, bridge.default_periods), over the whole history of the chosen categories and
-    regions (`chosen`: _scope; the dates do not apply), as the page draws it."""
+    regions (`chosen`: filters.scope_named; the dates do not apply), as the page draws it."""
     from lib.analyses import bridge
     from lib.charts import bridge as charts
 
@@ -459,15 +460,6 @@ def _day(value: object) -> date | None:
 
 def _names(value: object) -> tuple[str, ...]:
     return tuple(n.strip() for n in str(value or "").split(",") if n.strip())
-
-
-def _scope(lines: pl.DataFrame, o: Mapping[str, object]) -> dict[str, list[str | None]]:
-    """The Sales recipe's categories and regions (names, as the page shows them) as the values
-    written in `lines` they stand for (filters.values_named)."""
-    return {
-        "categories": filters.values_named(lines, "category", _names(o["categories"])),
-        "regions": filters.values_named(lines, "region", _names(o["regions"])),
-    }
 
 
 def _categories(ds: Dataset, p: PageInput) -> Built:

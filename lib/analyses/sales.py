@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from lib import fmt, measures, periods, stats, summaries
-from lib.filters import filter_lines, in_days, in_scope, since, until, values_named
+from lib.filters import filter_lines, in_days, in_scope, scope_named, since, until
 from lib.model import Dataset
 from lib.quality import non_product
 
@@ -1109,10 +1109,7 @@ def headless(
     lines = ds.table("lines")
     # The values written in the lines that the names asked stand for ('(no region)': blank,
     # missing or 'Unspecified' regions), as the page filters them.
-    chosen = {
-        "categories": values_named(lines, "category", _names(categories)),
-        "regions": values_named(lines, "region", _names(regions)),
-    }
+    chosen = scope_named(lines, _names(categories), _names(regions))
     scope = filter_lines(lines, **chosen)
     history = order_table(scope)
     if history.height == 0:
