@@ -772,16 +772,14 @@ def priority_table(
             _tier(pl.col("action")).alias("_tier"), pl.col("score").round(9).alias("_score")
         )
         .sort(
-            [pl.col("region") == NO_REGION, "_tier", "_score", "revenue", "region"],
+            [~place, "_tier", "_score", "revenue", "region"],
             descending=[False, False, True, True, False],
             nulls_last=True,
         )
         .drop("_tier", "_score")
         .with_row_index("rank", offset=1)
         # Lines without a region are no place to rank: last, without a rank.
-        .with_columns(
-            pl.when(pl.col("region") != NO_REGION).then(pl.col("rank").cast(pl.Int64)).alias("rank")
-        )
+        .with_columns(pl.when(place).then(pl.col("rank").cast(pl.Int64)).alias("rank"))
         .select("rank", "region", "score", "action", *[c for c in table.columns if c != "region"])
     )
 
