@@ -21,14 +21,22 @@ def compact(value: float | None, digits: int = 1) -> str:
         return "—"
     negative = value < 0
     value = abs(value)
-    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        # What rounds up to a thousand of a unit is written in the next (999,960: 1.0M).
-        if value >= limit or (limit > 1e3 and round(value / limit * 1000, digits) >= 1000):
-            text = f"{value / limit:.{digits}f}{suffix}"
-            break
+    limit, suffix = _unit(value, digits)
+    if suffix:
+        text = f"{value / limit:.{digits}f}{suffix}"
     else:
         text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{MINUS}{text}" if negative and text != "0" else text
+
+
+def _unit(value: float, digits: int = 1) -> tuple[float, str]:
+    """The unit `compact` writes a magnitude (`value`, not negative) in: (1e9, "bn"), (1e6,
+    "M"), (1e3, "k"), or (1.0, "") below a thousand."""
+    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        # What rounds up to a thousand of a unit is written in the next (999,960: 1.0M).
+        if value >= limit or (limit > 1e3 and round(value / limit * 1000, digits) >= 1000):
+            return limit, suffix
+    return 1.0, ""
 
 
 def money(value: float | None, currency: str = "", digits: int = 1) -> str:
@@ -85,14 +93,28 @@ def counted(value: int | float, one: str, many: str = "") -> str:
     return f"{count(value)} {plural(value, one, many)}"
 
 
-def whole_money(value: float | None, currency: str = "", digits: int = 0) -> str:
+def money_alike(values: Sequence[float], currency: str = "") -> list[str]:
+    """Amounts that one sentence adds up, each written in the unit `money` gives the smallest
+    (not zero) of them, with separators, so that the reader can check the sum: "£1,221.4k less
+    £264.4k and £4.1k", where `money` would write "£1.2M less £264.4k and £4.1k" (931.5k).
+    Below a thousand, whole units, or cents where the smallest is under 100 and has them."""
+    smallest = min((abs(v) for v in values if v), default=0.0)
+    limit, suffix = _unit(smallest)
+    if suffix:
+        return [whole_money(v / limit, currency, 1, suffix) for v in values]
+    cents = smallest < 100 and any(not float(v).is_integer() for v in values)
+    return [whole_money(v, currency, 2 if cents else 0) for v in values]
+
+
+def whole_money(value: float | None, currency: str = "", digits: int = 0, unit: str = "") -> str:
     """Money with thousands separators as the tables print it (`money_format`), in whole units
     unless `digits` says otherwise: '£6,123', 'R$ 1,234.50', '1,234 CHF'; the sign comes first,
-    '-R$ 286'."""
+    '-R$ 286'. `unit`: a magnitude's suffix after the number ('£1,221.4k' for value 1221.4)."""
     if value is None or math.isnan(value):
         return "—"
-    text = f"{abs(value):,.{digits}f}"
-    sign = MINUS if value < 0 and text.strip("0.,") else ""
+    number = f"{abs(value):,.{digits}f}"
+    sign = MINUS if value < 0 and number.strip("0.,") else ""
+    text = number + unit
     symbol = SYMBOLS.get(currency)
     if not currency:
         return sign + text

@@ -45,6 +45,27 @@ def test_whole_money_prints_amounts_as_the_tables_do():
     assert fmt.whole_money(999.6, "") == "1,000"
 
 
+def test_money_alike_writes_the_amounts_of_a_sum_in_the_unit_of_the_smallest():
+    # 952.9k = 1,221.5k - 264.4k - 4.1k, which "£1.2M less £264.4k and £4.1k" hides.
+    assert fmt.money_alike([952_942.9, 1_221_454.7, 264_400.0, 4_111.8], "GBP") == [
+        "£952.9k",
+        "£1,221.5k",
+        "£264.4k",
+        "£4.1k",
+    ]
+    # Zero is no smallest amount: written in the unit of the others.
+    assert fmt.money_alike([8_429_526.1, 24_200.0, 0.0], "BRL") == [
+        "R$ 8,429.5k",
+        "R$ 24.2k",
+        "R$ 0.0k",
+    ]
+    assert fmt.money_alike([3_000_000.0, -2_500_000.0], "CHF") == ["3.0M CHF", "-2.5M CHF"]
+    # Below a thousand: whole units, cents only where the smallest is under 100 and has them.
+    assert fmt.money_alike([1_234.0, 530.0]) == ["1,234", "530"]
+    assert fmt.money_alike([1_234.0, 7.5], "USD") == ["$1,234.00", "$7.50"]
+    assert fmt.money_alike([5.0, 31.0], "GBP") == ["£5", "£31"]
+
+
 def test_negative_money_puts_the_minus_before_the_symbol():
     assert fmt.money(-286, "BRL") == "-R$ 286"
     assert fmt.money(-1_234_567, "BRL") == "-R$ 1.2M"

@@ -657,6 +657,23 @@ def test_monetary_note_reconciles_the_customers_sum_with_the_lines_revenue():
     )
 
 
+def test_monetary_note_writes_its_amounts_in_one_unit_so_the_sum_can_be_checked():
+    rows = lines(
+        [
+            ("1", "a", at(1), 1_216_800.0, 1.0, 1_216_800.0, False),
+            ("2", None, at(2), 264_400.0, 1.0, 264_400.0, False),  # a guest
+        ]
+    )
+    total = rfm.customer_table(rows, clean=True).customers["monetary"].sum()
+    assert total == 1_216_800.0
+    # The lines' 1,481,200 less the guest's 264,400: in thousands, as the smallest amount is
+    # written (1.5M less 264.4k would read as 1,235.6k).
+    assert rfm.monetary_note(rows, total, "GBP") == (
+        "Monetary values add up to £1,216.8k: the lines' £1,481.2k less £264.4k without a "
+        "customer id."
+    )
+
+
 def test_a_segment_of_a_handful_of_customers_gets_its_action_with_a_caution():
     action = rfm.ACTIONS["promising"]
     assert rfm.segment_action(action, 13) == (

@@ -232,43 +232,42 @@ def monetary_note(lines: pl.DataFrame, total: float, currency: str = "") -> str:
     measures.customer_purchases) follow from the lines' revenue: less what the cleaning left
     out, cancellations netted out of their purchases or, with none to net out of, left out."""
 
-    def money(value: float) -> str:
-        return fmt.money(value, currency)
-
     bought = measures.customer_purchases(lines, ("customer_id",))
     dropped = {r["reason"]: r["revenue"] for r in bought.dropped.iter_rows(named=True)}
     cancelled = -dropped.pop(measures.RETURN, 0.0)
-    text = (
-        f"Monetary values add up to {money(total)}: the lines' {money(lines['revenue'].sum())}"
-        + (" (cancellations subtracted)" if cancelled > 0 else "")
+    less = {reason: revenue for reason, revenue in dropped.items() if revenue}
+    rest = cancelled - bought.matched_revenue if cancelled > 0 else 0.0
+    if fmt.money(rest) == fmt.money(0.0):
+        rest = 0.0
+    # Every amount in one unit, so that the sum can be checked on the page.
+    shown_total, whole, *left, shown_rest, shown_cancelled, matched = fmt.money_alike(
+        [total, lines["revenue"].sum(), *less.values(), rest, cancelled, bought.matched_revenue],
+        currency,
     )
-    less = [
-        f"{money(revenue)} {_LEFT_OUT_AS.get(reason, f'of lines left out ({reason})')}"
-        for reason, revenue in dropped.items()
-        if revenue
-    ]
+    text = f"Monetary values add up to {shown_total}: the lines' {whole}" + (
+        " (cancellations subtracted)" if cancelled > 0 else ""
+    )
     if less:
-        text += " less " + " and ".join(less)
-    if cancelled > 0:
-        rest = cancelled - bought.matched_revenue
-        if money(rest) == money(0.0):
-            text += (
-                f"; the {money(cancelled)} of cancellations are netted out of the purchases they "
-                "reverse"
+        text += " less " + " and ".join(
+            f"{amount} {_LEFT_OUT_AS.get(reason, f'of lines left out ({reason})')}"
+            for reason, amount in zip(less, left, strict=True)
+        )
+    if cancelled > 0 and not rest:
+        text += (
+            f"; the {shown_cancelled} of cancellations are netted out of the purchases they reverse"
+        )
+    elif cancelled > 0:
+        # The lines' total subtracts every cancellation: those left out are added back.
+        text += (
+            f", plus {shown_rest} of the {shown_cancelled} of cancellations, left out: no earlier "
+            "purchase of the item to net out of, "
+            + (
+                "more than it was worth, or an exact repeat of another cancellation line"
+                if bought.repeated_returns
+                else "or more than it was worth"
             )
-        else:
-            # The lines' total subtracts every cancellation: those left out are added back.
-            text += (
-                f", plus {money(rest)} of the {money(cancelled)} of cancellations, left out: no "
-                "earlier purchase of the item to net out of, "
-                + (
-                    "more than it was worth, or an exact repeat of another cancellation line"
-                    if bought.repeated_returns
-                    else "or more than it was worth"
-                )
-                + f" (the other {money(bought.matched_revenue)} are netted out of the purchases "
-                "they reverse)"
-            )
+            + f" (the other {matched} are netted out of the purchases they reverse)"
+        )
     return text + "."
 
 
