@@ -22,8 +22,9 @@ value (Olist's PE, +114%) are within chance, as a permutation of those 47 orders
 A row's own interval clears the flat band (measures.FLAT either way) when `rose` or `fell`.
 A reading that compares many rows (every category, every region) calls a row growing or
 shrinking only beyond chance across them: `clearance`, how many standard errors the log ratio
-lies past log(1.02) or log(0.98), judged by lib.stats.family (alone, exactly `rose` and `fell`);
-anything else is within chance, whatever its figure (`spread`).
+lies past log(1.02) or log(0.98) (Student's t at the interval's degrees of freedom, written as
+the normal quantile of the same tail), judged by lib.stats.family (alone, exactly `rose` and
+`fell`); anything else is within chance, whatever its figure (`spread`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import numpy as np
 import polars as pl
 
 from lib import fmt, measures, stats
-from lib.stats import Z95
 
 # How the pages state the interval under a growth reading.
 RULE = (
@@ -44,23 +44,38 @@ RULE = (
 )
 
 
+# A table's growth interval: its low and high ends (as growth) and the degrees of freedom of
+# the t point that set its width (interval_exprs).
+LOW, HIGH, DF = "growth_low", "growth_high", "growth_df"
+
+
 def interval_exprs(
     current: str, current_sq: str, previous: str, previous_sq: str
-) -> tuple[pl.Expr, pl.Expr]:
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """The low and high ends (as growth: -0.4 is -40%) of the 95% interval of
     current / previous - 1, from each window's revenue and sum of squared order revenues
-    (columns); null where either window's revenue is 0 or less. Its half-width on the log scale
-    is t se (the module's docstring), t at the degrees of freedom of `effective_df`."""
+    (columns), null where either window's revenue is 0 or less, and its degrees of freedom.
+    Its half-width on the log scale is t se (the module's docstring), t at the degrees of
+    freedom of `effective_df`. A table keeps the three as LOW, HIGH and DF, for `clearance`."""
     c, p = pl.col(current), pl.col(previous)
     # Each window's se^2 term: 1 / its effective orders.
     share_c, share_p = pl.col(current_sq) / (c * c), pl.col(previous_sq) / (p * p)
     log = (c / p).log()
-    half = (share_c + share_p).sqrt() * _t_point(effective_df(share_c, share_p))
+    df = effective_df(share_c, share_p)
+    half = (share_c + share_p).sqrt() * _t_point(df)
     known = (c > 0) & (p > 0)
     return (
         pl.when(known).then((log - half).exp() - 1),
         pl.when(known).then((log + half).exp() - 1),
+        pl.when(known).then(df),
     )
+
+
+def interval(columns: Sequence[str]) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """A table's growth interval as columns (LOW, HIGH, DF); a table without DF (made by hand)
+    reads as one of many orders, its interval a normal one (infinite degrees of freedom)."""
+    df = pl.col(DF) if DF in columns else pl.lit(math.inf)
+    return pl.col(LOW), pl.col(HIGH), df
 
 
 def effective_df(current: pl.Expr, previous: pl.Expr) -> pl.Expr:
@@ -75,7 +90,7 @@ def effective_df(current: pl.Expr, previous: pl.Expr) -> pl.Expr:
 
 
 def _t_point(df: pl.Expr) -> pl.Expr:
-    """Student's t 97.5% point at `df` degrees of freedom (Z95 as df grows)."""
+    """Student's t 97.5% point at `df` degrees of freedom (lib.stats.Z95 as df grows)."""
     from scipy.special import stdtrit  # scipy.stats's t.ppf, without importing scipy.stats (1 s)
 
     return df.map_batches(
@@ -85,22 +100,31 @@ def _t_point(df: pl.Expr) -> pl.Expr:
 
 
 def clearance(
-    low: pl.Expr, high: pl.Expr, floor: float = -measures.FLAT, ceiling: float = measures.FLAT
+    low: pl.Expr,
+    high: pl.Expr,
+    floor: float = -measures.FLAT,
+    ceiling: float = measures.FLAT,
+    df: pl.Expr | None = None,
 ) -> pl.Expr:
-    """Per row, how many standard errors log(1 + growth) lies above log(1 + `ceiling`)
-    (positive) or below log(1 + `floor`) (negative), 0 in between, null without an interval:
+    """Per row, how far log(1 + growth) lies above log(1 + `ceiling`) (positive) or below
+    log(1 + `floor`) (negative), 0 in between, null without an interval, as a normal quantile:
     the statistic lib.stats.family judges growth by, against the flat band by default or
     against another growth (floor = ceiling = the whole data's). Read back from the row's 95%
     interval (`low`, `high`: interval_exprs, log(current / previous) +- t se, so its centre is
-    the log ratio; its half-width over Z95 is the standard error, widened where few effective
-    orders make t larger than Z95): alone, beyond Z95 exactly when the interval clears the band
-    (`rose`, `fell`)."""
+    the log ratio and its half-width over t the standard error) at its degrees of freedom
+    (`df`; None: a normal interval): the distance in standard errors is Student's t at `df`,
+    written as the normal quantile of the same tail, so that Holm's levels beyond 95% read t's
+    own tail too. Alone, beyond lib.stats.Z95 exactly when the interval clears the band (`rose`,
+    `fell`)."""
+    df = pl.lit(math.inf) if df is None else df
     return (
-        pl.struct(low.alias("low"), high.alias("high"))
+        pl.struct(low.alias("low"), high.alias("high"), df.cast(pl.Float64).alias("df"))
         .map_batches(
             lambda ends: pl.Series(
                 _clearance(
-                    *(ends.struct.field(f).to_numpy() for f in ("low", "high")), floor, ceiling
+                    *(ends.struct.field(f).to_numpy() for f in ("low", "high", "df")),
+                    floor,
+                    ceiling,
                 )
             ),
             return_dtype=pl.Float64,
@@ -114,20 +138,30 @@ def clearance_of(
     high: float | None,
     floor: float = -measures.FLAT,
     ceiling: float = measures.FLAT,
+    df: float | None = None,
 ) -> float | None:
-    """`clearance` of one row's interval (figures); None without one."""
+    """`clearance` of one row's interval (figures; `df` None: a normal interval); None without
+    one."""
     if low is None or high is None:
         return None
-    return float(_clearance(np.array([low]), np.array([high]), floor, ceiling)[0])
+    ends = (np.array([low]), np.array([high]), np.array([math.inf if df is None else df]))
+    return float(_clearance(*ends, floor, ceiling)[0])
 
 
-def _clearance(low: np.ndarray, high: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
-    """`clearance` on arrays of interval ends (NaN for a missing one)."""
+def _clearance(
+    low: np.ndarray, high: np.ndarray, df: np.ndarray, floor: float, ceiling: float
+) -> np.ndarray:
+    """`clearance` on arrays of interval ends and degrees of freedom (NaN for a missing one)."""
+    from scipy.special import ndtri, stdtr, stdtrit
+
     with np.errstate(all="ignore"):
         lo, hi = np.log1p(low), np.log1p(high)
-        log, se = (lo + hi) / 2, (hi - lo) / (2 * Z95)
+        log, se = (lo + hi) / 2, (hi - lo) / (2 * stdtrit(df, 0.975))
         above, below = log - math.log1p(ceiling), log - math.log1p(floor)
-        z = np.where(above > 0, above / se, np.where(below < 0, below / se, 0.0))
+        t = np.where(above > 0, above / se, np.where(below < 0, below / se, 0.0))
+        # The normal quantile of t's tail beyond |t| (its own far tail, not 1 minus the near
+        # one, which rounds to 1 far out), with t's sign.
+        z = np.copysign(-ndtri(stdtr(df, -np.abs(t))), t)
     return np.where(np.isnan(low) | np.isnan(high), np.nan, z)
 
 

@@ -296,6 +296,25 @@ def test_quadrants_split_at_the_median_share_and_growth_beyond_chance():
     ]
 
 
+def test_growth_from_few_effective_orders_is_judged_by_students_t_at_holms_levels():
+    """D's log ratio lies 4 standard errors above +2%, its interval's width set at 3 degrees of
+    freedom (a few large orders). Between two categories Holm's first step needs a tail of
+    0.0125 or less; t = 4 at 3 degrees of freedom leaves 0.014 (scipy): D does not grow beyond
+    chance. Its interval read as a normal one (no degrees of freedom in the table) would pass."""
+    from scipy.stats import t
+
+    se, t975 = 0.1, t.ppf(0.975, 3)
+    centre = math.log(1.02) + 4 * se
+    assert 0.0125 < t.sf(4.0, 3) < 0.025 and norm.sf(4 * norm.ppf(0.975) / t975) < 0.0125
+    table = _shares_and_growth([0.6, 0.4], [0.0, math.exp(centre) - 1]).with_columns(
+        growth_low=pl.Series([-0.01, math.exp(centre - t975 * se) - 1]),
+        growth_high=pl.Series([0.01, math.exp(centre + t975 * se) - 1]),
+        growth_reliable=pl.lit(True),
+    )
+    assert cat.growing_count(table) == (1, 2)  # read as normal intervals
+    assert cat.growing_count(table.with_columns(growth_df=pl.Series([50.0, 3.0]))) == (0, 2)
+
+
 def test_a_category_grows_only_beyond_chance_across_every_category_compared():
     """D's +58% (anywhere from +5% to +138%) clears +2% on its own interval: alone it would be
     rising. Its clearance, log(1.58) - log(1.02) over the se its interval gives, is 2.10 (p =

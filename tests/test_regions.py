@@ -321,6 +321,33 @@ def test_a_region_above_a_shrinking_whole_grows_only_when_it_grows_itself():
     assert regions.region_action(region(growth=-0.10), falling) == "defend: large, shrinking (-10%)"
 
 
+def test_growth_from_few_effective_orders_is_judged_by_students_t_across_the_regions():
+    """Y's log ratio lies 4.5 standard errors above +2%, its interval's width set at 3 degrees
+    of freedom. Among four regions Holm's first step needs a tail of 0.00625 or less; t = 4.5
+    at 3 degrees of freedom leaves 0.010 (scipy): within chance. Read as a normal interval
+    (no degrees of freedom in the table) the same ends would pass, as 'growing'."""
+    from scipy.stats import t
+
+    se, t975 = 0.1, t.ppf(0.975, 3)
+    centre = math.log(1.02) + 4.5 * se
+    assert t.sf(4.5, 3) > 0.00625 and NormalDist().cdf(-4.5 * 1.959964 / t975) < 0.00625
+    low, high = math.exp(centre - t975 * se) - 1, math.exp(centre + t975 * se) - 1
+    growth = math.exp(centre) - 1
+    table = table_of(
+        growth=[0.0, 0.0, growth, 0.0],
+        growth_low=[0.0, 0.0, low, 0.0],
+        growth_high=[0.0, 0.0, high, 0.0],
+        growth_df=[50.0, 50.0, 3.0, 50.0],
+    )
+    exact = regions.families(table)
+    words = regions.growth_words(growth, None, low, high, exact, df=3.0)
+    assert words.startswith(f"no clear change: {fmt.change(growth)} (anywhere from")
+    normal = regions.families(table.drop("growth_df"))
+    assert (
+        regions.growth_words(growth, None, low, high, normal) == f"growing ({fmt.change(growth)})"
+    )
+
+
 @pytest.mark.parametrize(
     "growth", [-0.9, -0.31, -0.0201, -0.02, -0.0199, 0.0, 0.0199, 0.02, 0.0201, 0.1, 0.5, 3.0]
 )

@@ -76,9 +76,10 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
     revenue), orders (distinct orders with a sale in the category), units (net quantity; null
     without quantities), avg_price (revenue / units), revenue_current and revenue_previous (the
     two windows of `growth_window`), growth (current / previous - 1; null when the window is
-    unavailable or previous <= 0), growth_low and growth_high (its 95% interval, lib.growth:
-    each window's revenue a compound Poisson sum of the category's order revenues) and
-    orders_current and orders_previous (orders with a sale in the category in each window).
+    unavailable or previous <= 0), growth_low, growth_high and growth_df (its 95% interval,
+    lib.trend: each window's revenue a compound Poisson sum of the category's order revenues,
+    and the degrees of freedom of the t point that set its width) and orders_current and
+    orders_previous (orders with a sale in the category in each window).
     """
     lines = _with_defaults(lines)
     window = growth_window(lines["ordered_at"], months)
@@ -113,7 +114,7 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
     table = table.join(windows, on="category", how="left").with_columns(
         pl.col("orders_current", "orders_previous").fill_null(0).cast(pl.Int64)
     )
-    low, high = trend.interval_exprs(
+    low, high, df = trend.interval_exprs(
         "revenue_current", "_sq_current", "revenue_previous", "_sq_previous"
     )
     total = table["revenue"].sum()
@@ -127,6 +128,7 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
             .alias("growth"),
             pl.when(pl.lit(window.available)).then(low).alias("growth_low"),
             pl.when(pl.lit(window.available)).then(high).alias("growth_high"),
+            pl.when(pl.lit(window.available)).then(df).alias(trend.DF),
             pl.col("orders").cast(pl.Int64),
         )
         .with_columns(
@@ -147,6 +149,7 @@ def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
             "growth",
             "growth_low",
             "growth_high",
+            trend.DF,
             "orders_current",
             "orders_previous",
         )
@@ -279,8 +282,10 @@ def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
     that chance alone names any category growing or shrinking at most 5% of the time. Olist:
     12 compared, none grows (Sports leisure's +2.2%, anywhere from -45% to +89%, never did)."""
     compared = trend.compared(table.columns)
-    low, high = pl.col("growth_low"), pl.col("growth_high")
-    judged = table.with_columns(pl.when(compared).then(trend.clearance(low, high)).alias("_z"))
+    low, high, df = trend.interval(table.columns)
+    judged = table.with_columns(
+        pl.when(compared).then(trend.clearance(low, high, df=df)).alias("_z")
+    )
     found = stats.family(judged["_z"])
     sign = pl.col("_z").sign().cast(pl.Int8)
     own = pl.when(trend.rose(low)).then(1).when(trend.fell(high)).then(-1).otherwise(0)

@@ -303,8 +303,9 @@ def regional_table(
     orders), revenue (net: returns' negative revenue subtracted), share (of net revenue),
     revenue_last / revenue_prev (net revenue in the last `months` full calendar months and in the
     `months` before: lib.periods.growth_window, so a partial last month never fakes a decline),
-    growth (revenue_last / revenue_prev - 1; null without a prior period), growth_low and
-    growth_high (its 95% interval, lib.trend), growth_reliable (MIN_ORDERS orders or more in
+    growth (revenue_last / revenue_prev - 1; null without a prior period), growth_low,
+    growth_high and growth_df (its 95% interval, lib.trend, and the degrees of freedom of the t
+    point that set its width), growth_reliable (MIN_ORDERS orders or more in
     each window), aov (net revenue per order), aov_z (how far aov lies from every other order's,
     as a z: stats.mean_z on each order's net revenue; null under two orders), repeat_rate (share
     of customers with 2+ orders),
@@ -344,7 +345,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.col("revenue_sq").filter(in_prev).sum().alias("_sq_prev"),
         pl.col("revenue_sq").sum().alias("_sq_all"),
     )
-    low, high = trend.interval_exprs("revenue_last", "_sq_last", "revenue_prev", "_sq_prev")
+    low, high, df = trend.interval_exprs("revenue_last", "_sq_last", "revenue_prev", "_sq_prev")
     table = base.table.join(window_figures, on="region", how="left").with_columns(
         # No share of a total that nets to nothing or less (every line refunded).
         pl.when(pl.col("revenue").sum() > 0)
@@ -355,6 +356,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         .alias("growth"),
         low.alias("growth_low"),
         high.alias("growth_high"),
+        df.alias(trend.DF),
         # Growth from fewer than MIN_ORDERS orders in either compared window is noise (Olist's
         # SE: 3 orders, then 11, "+388%"; MT: 9, then 13): shown, but no action, score or
         # reading rests on it, as on Categories.
@@ -376,6 +378,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         "growth",
         "growth_low",
         "growth_high",
+        trend.DF,
         "growth_reliable",
         "aov",
         "aov_z",
@@ -519,12 +522,12 @@ def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
     if "growth_low" not in table.columns:
         return Families(stats.family([]), stats.family([]), late)
     judged = table.filter(trend.compared(table.columns))
-    low, high = pl.col("growth_low"), pl.col("growth_high")
+    low, high, df = trend.interval(table.columns)
     apart = pl.lit(None, pl.Float64)
     if (growth := whole["growth"]) is not None:
-        apart = trend.clearance(low, high, growth, growth)
+        apart = trend.clearance(low, high, growth, growth, df)
     return Families(
-        stats.family(judged.select(trend.clearance(low, high)).to_series()),
+        stats.family(judged.select(trend.clearance(low, high, df=df)).to_series()),
         stats.family(judged.select(apart).to_series()),
         late,
     )
@@ -544,10 +547,11 @@ def _late_family(table: pl.DataFrame, average: float | None, min_orders: int) ->
     )
 
 
-def _trend(low: float | None, high: float | None, among: Families) -> int:
+def _trend(low: float | None, high: float | None, among: Families, df: float | None = None) -> int:
     """1 where a region's revenue grew beyond chance across the regions compared (`among`), -1
-    where it fell, 0 otherwise (or without an interval)."""
-    z = trend.clearance_of(low, high)
+    where it fell, 0 otherwise (or without an interval; `df`: its degrees of freedom, None for
+    a normal one)."""
+    z = trend.clearance_of(low, high, df=df)
     return int(math.copysign(1, z)) if among.growth.beyond(z) else 0
 
 
@@ -557,10 +561,12 @@ def growth_words(
     low: float | None,
     high: float | None,
     among: Families = ALONE,
+    *,
+    df: float | None = None,
 ) -> str:
-    """The trend of a region's revenue in words that say only what its interval (`low`..`high`,
-    lib.trend) supports across the regions compared (`among`: their Families; ALONE, its own
-    95% interval).
+    """The trend of a region's revenue in words that say only what its interval (`low`..`high`
+    at `df` degrees of freedom, None for a normal one: lib.trend) supports across the regions
+    compared (`among`: their Families; ALONE, its own 95% interval).
 
     'shrinking (-31%)' when it fell beyond chance; 'growing faster than the whole (+54% vs
     +15%)' when it grew beyond chance and lies above the whole data's growth beyond chance
@@ -578,7 +584,7 @@ def growth_words(
     """
     if growth is None:
         return "no growth figure"
-    direction = _trend(low, high, among)
+    direction = _trend(low, high, among, df)
     if direction < 0:
         return f"shrinking ({fmt.change(growth)})"
     rose = direction > 0
@@ -587,7 +593,7 @@ def growth_words(
     # The fewest decimals (up to 2) at which the two figures read differently.
     digits = next((n for n in range(3) if fmt.change(growth, n) != fmt.change(whole, n)), 0)
     pair = f"{fmt.change(growth, digits)} vs {fmt.change(whole, digits)}"
-    apart = trend.clearance_of(low, high, whole, whole)
+    apart = trend.clearance_of(low, high, whole, whole, df)
     ahead = growth >= FLAT and among.faster.beyond(apart) and apart > 0
     if ahead and rose:
         return f"growing faster than the whole ({pair})"
@@ -615,11 +621,12 @@ def _faster(region: Mapping, whole: float | None, among: Families) -> bool:
     regions compared (`among`): up FLAT or more and above the whole's growth beyond chance
     (without a whole-data figure, growing beyond chance)."""
     growth, low, high = region.get("growth"), region.get("growth_low"), region.get("growth_high")
+    df = region.get(trend.DF)
     if growth is None or low is None or growth < FLAT:
         return False
     if whole is None:
-        return _trend(low, high, among) > 0
-    apart = trend.clearance_of(low, high, whole, whole)
+        return _trend(low, high, among, df) > 0
+    apart = trend.clearance_of(low, high, whole, whole, df)
     return among.faster.beyond(apart) and apart > 0
 
 
@@ -688,8 +695,8 @@ def region_action(
         return f"defend: large, {few}" if large else f"watch: {few}"
     if growth is None:
         return "defend: large, no growth figure" if large else "watch: no growth figure"
-    low, high = region.get("growth_low"), region.get("growth_high")
-    words = growth_words(growth, overall, low, high, among)
+    low, high, df = region.get("growth_low"), region.get("growth_high"), region.get(trend.DF)
+    words = growth_words(growth, overall, low, high, among, df=df)
     faster = _faster(region, overall, among)
     repeat = region.get("repeat_change")
     if large and repeat is not None and repeat <= -REPEAT_DROP:
@@ -698,7 +705,7 @@ def region_action(
         return f"{'grow' if faster else 'defend'}: large, {words}"
     if faster:
         return f"test: small, {words}"
-    if _trend(low, high, among) < 0:
+    if _trend(low, high, among, df) < 0:
         return f"deprioritise: small, {words}"
     return f"maintain: small, {words}"
 
@@ -911,8 +918,8 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         # Only growth beyond chance across the regions compared is named (`families`, as the
         # actions judge it): PE's +114% from 23 orders, then 24, is anywhere from -8% to +401%.
         among = families(table)
-        low, high = pl.col("growth_low"), pl.col("growth_high")
-        judged = known.with_columns(trend.clearance(low, high).alias("_z"))
+        low, high, df = trend.interval(known.columns)
+        judged = known.with_columns(trend.clearance(low, high, df=df).alias("_z"))
         beyond = among.growth.beyond(pl.col("_z"))
         grew = judged.filter(beyond & (pl.col("_z") > 0)).sort(metric, descending=True)
         fell = judged.filter(beyond & (pl.col("_z") < 0)).sort(metric)
@@ -1134,12 +1141,12 @@ def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     whole = totals(ranked)["growth"]
     if whole is None or "growth_low" not in ranked.columns:
         return ""
-    low, high = pl.col("growth_low"), pl.col("growth_high")
+    low, high, df = trend.interval(ranked.columns)
     chance = ranked.filter(
         trend.compared(ranked.columns)
         & (pl.col("growth") >= FLAT)
         & (low > whole)
-        & ~among.faster.beyond(trend.clearance(low, high, whole, whole))
+        & ~among.faster.beyond(trend.clearance(low, high, whole, whole, df))
     ).sort("growth", descending=True)
     if chance.height == 0:
         return ""
