@@ -669,8 +669,9 @@ class SpendFit:
 
 
 def fit_spend(summary: pl.DataFrame, penalizer: float = 0.0) -> SpendFit:
-    """fit_models' Gamma-Gamma, alone: on 1.7M customers its fit and check take about 35 s,
-    which models compared on the same summary (compare_models) share."""
+    """fit_models' Gamma-Gamma, alone: on 100M generated lines' 1.16M repeat buyers its fit takes
+    11 s and its check (_spend_alike) 36 s, which models compared on the same summary
+    (compare_models) share."""
     rows = _spend_rows(summary)
     spend, problem = _fit_spend(rows, penalizer)
     alike = _spend_alike(rows, spend) if spend is not None else ()
