@@ -1532,6 +1532,28 @@ def test_olist_spend_model_cannot_pin_down_how_customers_spends_differ(olist_lin
     assert readings["q"].endswith("This value is not pinned down (the Spend model check).")
 
 
+def test_the_spend_likelihood_and_its_gradient_are_lifetimes_and_autograds():
+    """Gamma-Gamma's likelihood summed per distinct purchase count (clv._spend_nll) is lifetimes'
+    own, and its gradient autograd's, at and away from a fit, with and without a penalizer."""
+    from autograd import value_and_grad
+
+    rng = np.random.default_rng(7)
+    x = (rng.poisson(2.0, 5_000) + 1).astype(float)
+    m = rng.lognormal(3.0, 1.0, 5_000)
+    data = clv._spend_data(x, m)
+    nll = value_and_grad(GammaGammaFitter._negative_log_likelihood)
+    for logs in (
+        np.log([6.25, 3.74, 15.44]),
+        np.array([0.1, 0.1, 0.1]),
+        np.array([2.0, 9.0, -3.0]),
+    ):
+        for penalizer in (0.0, 0.01):
+            value, grad = nll(logs, x, m, np.ones(len(x)), penalizer)
+            ours = clv._spend_nll(logs, data, penalizer)
+            assert ours[0] == pytest.approx(value, rel=1e-12)
+            assert ours[1] == pytest.approx(grad, rel=1e-9, abs=1e-12)
+
+
 def test_the_retail_demos_spend_model_pins_down_how_spends_differ():
     """691 repeat buyers: q ten times the fitted one fits clearly worse (a tenth of it, 0.38, is
     no candidate: the average spend is unbounded for q under 1)."""
