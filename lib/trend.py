@@ -102,9 +102,9 @@ def _t_point(df: pl.Expr) -> pl.Expr:
 def clearance(
     low: pl.Expr,
     high: pl.Expr,
+    df: pl.Expr,
     floor: float = -measures.FLAT,
     ceiling: float = measures.FLAT,
-    df: pl.Expr | None = None,
 ) -> pl.Expr:
     """Per row, how far log(1 + growth) lies above log(1 + `ceiling`) (positive) or below
     log(1 + `floor`) (negative), 0 in between, null without an interval, as a normal quantile:
@@ -112,11 +112,10 @@ def clearance(
     against another growth (floor = ceiling = the whole data's). Read back from the row's 95%
     interval (`low`, `high`: interval_exprs, log(current / previous) +- t se, so its centre is
     the log ratio and its half-width over t the standard error) at its degrees of freedom
-    (`df`; None: a normal interval): the distance in standard errors is Student's t at `df`,
+    (`df`: `interval` gives the three): the distance in standard errors is Student's t at `df`,
     written as the normal quantile of the same tail, so that Holm's levels beyond 95% read t's
     own tail too. Alone, beyond lib.stats.Z95 exactly when the interval clears the band (`rose`,
     `fell`)."""
-    df = pl.lit(math.inf) if df is None else df
     return (
         pl.struct(low.alias("low"), high.alias("high"), df.cast(pl.Float64).alias("df"))
         .map_batches(

@@ -74,7 +74,7 @@ def test_clearance_reads_t_at_the_intervals_degrees_of_freedom_as_a_normal_quant
         {"growth_low": [low, fall[0]], "growth_high": [high, fall[1]], "growth_df": [3.0, 3.0]}
     )
     lows, highs, dfs = trend.interval(frame.columns)
-    got = frame.select(trend.clearance(lows, highs, df=dfs))
+    got = frame.select(trend.clearance(lows, highs, dfs))
     assert got.to_series().to_list() == pytest.approx([exact, -exact], rel=1e-9)
     # At 95% alone it is the interval's own verdict: an interval that just touches +2% reads
     # 1.96 at any degrees of freedom.

@@ -283,9 +283,7 @@ def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
     12 compared, none grows (Sports leisure's +2.2%, anywhere from -45% to +89%, never did)."""
     compared = trend.compared(table.columns)
     low, high, df = trend.interval(table.columns)
-    judged = table.with_columns(
-        pl.when(compared).then(trend.clearance(low, high, df=df)).alias("_z")
-    )
+    judged = table.with_columns(pl.when(compared).then(trend.clearance(low, high, df)).alias("_z"))
     found = stats.family(judged["_z"])
     sign = pl.col("_z").sign().cast(pl.Int8)
     own = pl.when(trend.rose(low)).then(1).when(trend.fell(high)).then(-1).otherwise(0)

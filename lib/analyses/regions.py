@@ -525,9 +525,9 @@ def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
     low, high, df = trend.interval(table.columns)
     apart = pl.lit(None, pl.Float64)
     if (growth := whole["growth"]) is not None:
-        apart = trend.clearance(low, high, growth, growth, df)
+        apart = trend.clearance(low, high, df, growth, growth)
     return Families(
-        stats.family(judged.select(trend.clearance(low, high, df=df)).to_series()),
+        stats.family(judged.select(trend.clearance(low, high, df)).to_series()),
         stats.family(judged.select(apart).to_series()),
         late,
     )
@@ -919,7 +919,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         # actions judge it): PE's +114% from 23 orders, then 24, is anywhere from -8% to +401%.
         among = families(table)
         low, high, df = trend.interval(known.columns)
-        judged = known.with_columns(trend.clearance(low, high, df=df).alias("_z"))
+        judged = known.with_columns(trend.clearance(low, high, df).alias("_z"))
         beyond = among.growth.beyond(pl.col("_z"))
         grew = judged.filter(beyond & (pl.col("_z") > 0)).sort(metric, descending=True)
         fell = judged.filter(beyond & (pl.col("_z") < 0)).sort(metric)
@@ -1146,7 +1146,7 @@ def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
         trend.compared(ranked.columns)
         & (pl.col("growth") >= FLAT)
         & (low > whole)
-        & ~among.faster.beyond(trend.clearance(low, high, whole, whole, df))
+        & ~among.faster.beyond(trend.clearance(low, high, df, whole, whole))
     ).sort("growth", descending=True)
     if chance.height == 0:
         return ""
