@@ -109,16 +109,23 @@ table: rfm.CustomerTable = ui.cached(rfm.customer_table)(table_key, lines, as_of
 customers = table.customers
 # A summarised folder's lines, as counted when it was summarised (its rows are no lines).
 checks = quality.line_checks(ds) if clean else None
+# Every line counts when the as-of date is after the last: the sum then follows from them.
+note = (
+    rfm.monetary_note(lines, customers["monetary"].sum(), currency)
+    if clean and checks is None and as_of > last_day and customers.height
+    else ""
+)
 if checks is not None:
     left_out = f" {quality.checks_note(checks)}"
 elif table.lines_without_customer:
     # Of the lines before the as-of date, which are all the table reads.
     placed = measures.placed_before(lines, as_of)
     before = f" before {fmt.day(as_of)}" if placed < lines.height else ""
+    # The monetary note, when it follows, gives their revenue in its own unit.
+    revenue = "" if note else f" ({fmt.money(table.revenue_without_customer, currency)} of revenue)"
     left_out = (
-        f" {table.lines_without_customer:,} of {placed:,} {ui.lines_word(ds)}{before} "
-        f"({fmt.money(table.revenue_without_customer, currency)} of revenue) have no customer "
-        "id and are left out."
+        f" {table.lines_without_customer:,} of {placed:,} {ui.lines_word(ds)}{before}{revenue} "
+        "have no customer id and are left out."
     )
 else:
     left_out = ""
@@ -136,12 +143,7 @@ st.caption(
     + (f" Amounts in {currency}." if currency else "")
     + left_out
     + (f" {'; '.join(extra).capitalize()}." if extra else "")
-    # Every line counts when the as-of date is after the last: the sum then follows from them.
-    + (
-        f" {rfm.monetary_note(lines, customers['monetary'].sum(), currency)}"
-        if clean and checks is None and as_of > last_day and customers.height
-        else ""
-    )
+    + (f" {note}" if note else "")
 )
 ui.definitions(ds, "purchase", "customer")
 if customers.height == 0:
