@@ -1554,6 +1554,34 @@ def test_the_spend_likelihood_and_its_gradient_are_lifetimes_and_autograds():
             assert ours[1] == pytest.approx(grad, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.parametrize("fitter", [BetaGeoFitter, ModifiedBetaGeoFitter])
+def test_the_purchase_likelihood_and_its_gradient_are_lifetimes_and_autograds(fitter):
+    """BG/NBD's and MBG/NBD's likelihoods summed per distinct purchase count (clv._purchase_nll)
+    are lifetimes' own, and their gradients autograd's, at a fit, at the optimiser's start and
+    far from both (customers who never come back: x = 0 rows included), with and without a
+    penalizer."""
+    from autograd import value_and_grad
+
+    rng = np.random.default_rng(3)
+    x = rng.poisson(1.5, 4_000)
+    age = rng.uniform(0.2, 1.0, 4_000)
+    recency = np.where(x > 0, age * rng.uniform(0.0, 1.0, 4_000), 0.0)
+    weights = rng.integers(1, 5, 4_000).astype(float)
+    data = clv._purchase_data(x, recency, age, weights, fitter is ModifiedBetaGeoFitter)
+    nll = value_and_grad(fitter._negative_log_likelihood)
+    for logs in (
+        np.log([0.63, 0.09, 1.51, 6.23]),
+        np.full(4, 0.1),
+        np.array([2.0, -3.0, -5.0, 3.0]),
+        np.array([-4.0, 1.0, 4.0, -2.0]),
+    ):
+        for penalizer in (0.0, 0.01):
+            value, grad = nll(logs, x.astype(float), recency, age, weights, penalizer)
+            ours = clv._purchase_nll(logs, data, penalizer)
+            assert ours[0] == pytest.approx(value, rel=1e-12)
+            assert ours[1] == pytest.approx(grad, rel=1e-9, abs=1e-12)
+
+
 def test_the_retail_demos_spend_model_pins_down_how_spends_differ():
     """691 repeat buyers: q ten times the fitted one fits clearly worse (a tenth of it, 0.38, is
     no candidate: the average spend is unbounded for q under 1)."""

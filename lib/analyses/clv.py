@@ -421,7 +421,6 @@ def _fit_purchases(
 ) -> tuple[dict[str, float], np.ndarray, bool, int, float, tuple[float, ...]]:
     """Parameters, their log-values on lifetimes' scaled time, whether the optimiser converged,
     how many customers the fit used, _spread_gap and _mean_alike."""
-    from autograd import value_and_grad
     from scipy.optimize import minimize
 
     rows = summary
@@ -440,10 +439,10 @@ def _fit_purchases(
     # lifetimes scales time so that the oldest customer is 1 old, and penalises the parameters
     # on that scale.
     scale = float(1.0 / big_t.max())
-    args = (x, recency * scale, big_t * scale, weights, penalizer)
     if model == "pareto":
         nll = _fitter_class(model)._negative_log_likelihood
         size = float(len(weights))
+        data = (x, recency * scale, big_t * scale, weights)
 
         def objective(logs, *a):
             # lifetimes' Pareto/NBD likelihood sums over rows: divided by their number it keeps
@@ -452,14 +451,13 @@ def _fit_purchases(
 
         jac, tol, options = False, 1e-8, {"maxfun": PARETO_EVALUATIONS}
     else:
-        nll = _fitter_class(model)._negative_log_likelihood
-        objective, jac, tol = value_and_grad(nll), True, 1e-7
-        options = {}
+        data = (_purchase_data(x, recency * scale, big_t * scale, weights, model == "mbgnbd"),)
+        objective, jac, tol, options = _purchase_nll, True, 1e-7, {}
     out = _quiet(
         lambda: minimize(
             objective,
             x0=np.full(4, 0.1),
-            args=args,
+            args=(*data, penalizer),
             jac=jac,
             method="L-BFGS-B",
             bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
@@ -474,9 +472,99 @@ def _fit_purchases(
     if model == "pareto":
         params["beta"] /= scale
     logs = np.asarray(out.x, dtype=float)
-    unpenalised = (x, recency * scale, big_t * scale, weights, 0.0)
+    unpenalised = (*data, 0.0)
     spread = _spread_gap(model, logs, unpenalised)
     return params, logs, _converged(out), rows.height, spread, _mean_alike(model, logs, unpenalised)
+
+
+@dataclass(frozen=True)
+class _PurchaseData:
+    """BG/NBD's or MBG/NBD's data as `_purchase_nll` reads it: each distinct (x, t, T) row's
+    repeat purchases `x`, recency and age on the fit's time scale and customers (`weight`), and
+    their sum; the distinct x and their customers; the shift in log(b + x + shift) of the term
+    of leaving (lifetimes' BG/NBD writes b + max(x, 1) - 1, MBG/NBD b + x); `closed`: 0 where a
+    customer can have left after their last purchase, -inf where not (BG/NBD's x = 0 rows); and
+    `modified`: MBG/NBD, whose A2 term counts x + 1."""
+
+    x: np.ndarray
+    recency: np.ndarray
+    age: np.ndarray
+    weight: np.ndarray
+    total: float
+    xs: np.ndarray
+    x_weight: np.ndarray
+    shift: np.ndarray
+    closed: np.ndarray
+    modified: bool
+
+
+def _purchase_data(
+    x: np.ndarray, recency: np.ndarray, age: np.ndarray, weight: np.ndarray, modified: bool
+) -> _PurchaseData:
+    xs, inverse = np.unique(x, return_inverse=True)
+    x = x.astype(float)
+    shift = x if modified else np.maximum(x, 1.0) - 1.0
+    closed = np.where((x > 0) | modified, 0.0, -np.inf)
+    weight = weight.astype(float)
+    x_weight = np.bincount(inverse, weights=weight, minlength=len(xs))
+    return _PurchaseData(
+        x,
+        recency,
+        age,
+        weight,
+        float(weight.sum()),
+        xs.astype(float),
+        x_weight,
+        shift,
+        closed,
+        modified,
+    )
+
+
+def _purchase_nll(
+    logs: np.ndarray, data: _PurchaseData, penalizer: float
+) -> tuple[float, np.ndarray]:
+    """lifetimes' BetaGeoFitter._negative_log_likelihood, or ModifiedBetaGeoFitter's where
+    `data.modified`, and its gradient in log r, alpha, a and b, written out. Per row the
+    log-likelihood is A1 + A2 + log(e^stay + e^gone): stay = -(r + x) log(alpha + T), gone =
+    log a - log(b + shift) - (r + x) log(alpha + t) (MBG/NBD's A3 + log(1 + e^A4) is the same
+    sum). The terms of x alone are summed once per distinct x, and the log-sum is taken as stay
+    plus the softplus of gone - stay (numpy's logaddexp alone took 17 ms on 1M rows): 1M rows
+    in 45-48 ms here, where lifetimes' with autograd's gradient took 215 ms. A test keeps both
+    equal to lifetimes' value and autograd's gradient."""
+    from scipy.special import digamma, gammaln
+
+    params = np.exp(logs)
+    r, alpha, a, b = params
+    extra = 1.0 if data.modified else 0.0
+    total, xs, counted, w = data.total, data.xs, data.x_weight, data.weight
+    rx, bx, abx = r + xs, b + xs + extra, a + b + xs + extra
+    rows = r + data.x
+    aged, seen = alpha + data.age, alpha + data.recency
+    log_aged = np.log(aged)
+    later = np.log(seen) - log_aged
+    left = b + data.shift
+    apart = logs[2] - np.log(left) - rows * later + data.closed  # gone - stay
+    soft = np.maximum(apart, 0.0) + np.log1p(np.exp(-np.abs(apart)))
+    share = np.exp(apart - soft)  # the weight of having left in each row's likelihood
+    weighed = w * share
+    ll = (
+        counted @ (gammaln(rx) + gammaln(bx) - gammaln(abx))
+        + total * (r * logs[1] - gammaln(r) + gammaln(a + b) - gammaln(b))
+        + w @ (soft - rows * log_aged)
+    )
+    d_r = counted @ digamma(rx) + total * (logs[1] - digamma(r)) - w @ log_aged - weighed @ later
+    inverse = 1.0 / aged
+    d_alpha = total * r / alpha - w @ (rows * inverse) - weighed @ (rows * (1.0 / seen - inverse))
+    d_a = total * digamma(a + b) - counted @ digamma(abx) + weighed.sum() / a
+    d_b = (
+        total * (digamma(a + b) - digamma(b))
+        + counted @ (digamma(bx) - digamma(abx))
+        - weighed @ (1.0 / left)
+    )
+    square = params * params
+    value = -ll / total + penalizer * square.sum()
+    return value, -params * np.array([d_r, d_alpha, d_a, d_b]) / total + 2 * penalizer * square
 
 
 # Half the 95% point of a chi-square with one degree of freedom: a log-likelihood this much
@@ -488,8 +576,8 @@ def _spread_gap(model: str, logs: np.ndarray, args: tuple) -> float:
     """How much lower the data's log-likelihood (unpenalised, summed over customers) is when the
     dropout's two parameters (a and b; s and beta) are ten times larger, its mean unchanged: the
     customers made ten times more alike in how soon they leave. Under CHI2_HALF the data pins
-    down the average dropout, not how it varies between customers."""
-    weights = args[3]
+    down the average dropout, not how it varies between customers. `args`: the fit's objective's
+    (Pareto/NBD: lifetimes' x, recency, T and weights; else _PurchaseData) and penalizer 0."""
     shifted = logs.copy()
     shifted[2:] += math.log(10)
     if model == "pareto":
@@ -497,10 +585,11 @@ def _spread_gap(model: str, logs: np.ndarray, args: tuple) -> float:
             _quiet(lambda p=p: _pareto_log_likelihood(np.exp(p), *args[:3]))
             for p in (logs, shifted)
         )
-        gap = (weights * (fitted - alike)).sum()
+        gap = (args[3] * (fitted - alike)).sum()
     else:
-        nll = _fitter_class(model)._negative_log_likelihood
-        gap = _quiet(lambda: nll(shifted, *args) - nll(logs, *args)) * weights.sum()
+        gap = _quiet(
+            lambda: _purchase_nll(shifted, *args)[0] - _purchase_nll(logs, *args)[0]
+        ) * float(args[0].total)
     # +inf: the shifted parameters cannot have made the data; NaN: the check could not be made.
     return float(gap)
 
@@ -554,14 +643,11 @@ def _mean_alike(model: str, logs: np.ndarray, args: tuple) -> tuple[float, ...]:
     one: of the two with a MEAN_FACTOR-th and MEAN_FACTOR times its odds, those at which the
     data's log-likelihood (unpenalised, summed over customers), refitted with that average held,
     is less than CHI2_HALF below the fit's. Empty: the data pins the average down. BG/NBD and
-    MBG/NBD only (a refit of Pareto/NBD, whose likelihood has no gradient, takes seconds)."""
+    MBG/NBD only (a refit of Pareto/NBD, whose likelihood has no gradient, takes seconds).
+    `args`: _PurchaseData and penalizer 0."""
     if model == "pareto":
         return ()
-    from autograd import numpy as anp
-    from autograd import value_and_grad
-
-    nll = _fitter_class(model)._negative_log_likelihood
-    fitted = _quiet(lambda: nll(logs, *args))
+    fitted = _quiet(lambda: _purchase_nll(logs, *args)[0])
     if not math.isfinite(fitted):
         return ()
     # a and b as their sum and their ratio: r, alpha and the sum are refitted, the ratio held.
@@ -574,13 +660,12 @@ def _mean_alike(model: str, logs: np.ndarray, args: tuple) -> tuple[float, ...]:
         log_a, log_b = math.log(share), math.log1p(-share)
 
         def held(z, *a, log_a=log_a, log_b=log_b):
-            return nll(anp.array([z[0], z[1], log_a + z[2], log_b + z[2]]), *a)
+            value, grad = _purchase_nll(np.array([z[0], z[1], log_a + z[2], log_b + z[2]]), *a)
+            return value, np.array([grad[0], grad[1], grad[2] + grad[3]])
 
         # From the fit's own start (started at the fit it stopped up to 0.4 above).
-        out = _held_best(
-            value_and_grad(held), args, [np.full(3, 0.1)], bounds=[(-LOG_BOUND, LOG_BOUND)] * 3
-        )
-        if (out.fun - fitted) * args[3].sum() < CHI2_HALF:
+        out = _held_best(held, args, [np.full(3, 0.1)], bounds=[(-LOG_BOUND, LOG_BOUND)] * 3)
+        if (out.fun - fitted) * args[0].total < CHI2_HALF:
             alike.append(share)
     return tuple(alike)
 
