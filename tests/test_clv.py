@@ -1538,8 +1538,9 @@ def test_the_spend_likelihood_and_its_gradient_are_lifetimes_and_autograds():
     from autograd import value_and_grad
 
     rng = np.random.default_rng(7)
-    x = (rng.poisson(2.0, 5_000) + 1).astype(float)
-    m = rng.lognormal(3.0, 1.0, 5_000)
+    n = 2 * clv.BLOCK + 1_000  # summed over blocks of buyers, the last one short
+    x = (rng.poisson(2.0, n) + 1).astype(float)
+    m = rng.lognormal(3.0, 1.0, n)
     data = clv._spend_data(x, m)
     nll = value_and_grad(GammaGammaFitter._negative_log_likelihood)
     for logs in (
@@ -1563,10 +1564,11 @@ def test_the_purchase_likelihood_and_its_gradient_are_lifetimes_and_autograds(fi
     from autograd import value_and_grad
 
     rng = np.random.default_rng(3)
-    x = rng.poisson(1.5, 4_000)
-    age = rng.uniform(0.2, 1.0, 4_000)
-    recency = np.where(x > 0, age * rng.uniform(0.0, 1.0, 4_000), 0.0)
-    weights = rng.integers(1, 5, 4_000).astype(float)
+    n = 2 * clv.BLOCK + 1_000  # summed over blocks of rows, the last one short
+    x = rng.poisson(1.5, n)
+    age = rng.uniform(0.2, 1.0, n)
+    recency = np.where(x > 0, age * rng.uniform(0.0, 1.0, n), 0.0)
+    weights = rng.integers(1, 5, n).astype(float)
     data = clv._purchase_data(x, recency, age, weights, fitter is ModifiedBetaGeoFitter)
     nll = value_and_grad(fitter._negative_log_likelihood)
     for logs in (
