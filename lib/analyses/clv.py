@@ -481,8 +481,8 @@ def _fit_purchases(
 class _PurchaseData:
     """BG/NBD's or MBG/NBD's data as `_purchase_nll` reads it: each distinct (x, t, T) row's
     repeat purchases `x`, recency and age on the fit's time scale and customers (`weight`), and
-    their sum; the distinct x and their customers; the shift in log(b + x + shift) of the term
-    of leaving (lifetimes' BG/NBD writes b + max(x, 1) - 1, MBG/NBD b + x); `closed`: 0 where a
+    their sum; the distinct x and their customers; `shift`, in the term of leaving's log(b +
+    shift) (lifetimes' BG/NBD writes b + max(x, 1) - 1, MBG/NBD b + x); `closed`: 0 where a
     customer can have left after their last purchase, -inf where not (BG/NBD's x = 0 rows); and
     `modified`: MBG/NBD, whose A2 term counts x + 1."""
 
@@ -542,7 +542,7 @@ def _purchase_nll(
     log a - log(b + shift) - (r + x) log(alpha + t) (MBG/NBD's A3 + log(1 + e^A4) is the same
     sum). The terms of x alone are summed once per distinct x, the rest a BLOCK of rows at a
     time (_purchase_terms): 500k rows in 11 ms, where lifetimes' with autograd's gradient took
-    10 times longer. A test keeps both equal to lifetimes' value and autograd's gradient."""
+    210 ms. A test keeps both equal to lifetimes' value and autograd's gradient."""
     from scipy.special import digamma, gammaln
 
     params = np.exp(logs)
