@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo
+from lib import demo, formats
+from lib.analyses import categories
 from tests import apptest, family
 from tests.apptest import metric
 
@@ -143,7 +144,12 @@ def test_growing_categories_count_only_growth_from_enough_orders_beyond_chance()
     reliable = table[table["growth_reliable"] & table["growth"].notna()]
     # In percent, as the table shows them.
     lows, highs = (reliable[c].div(100).tolist() for c in ("growth_low", "growth_high"))
-    grown = reliable[family.growing(lows, highs)]
+    # Each interval's degrees of freedom, which the page does not show: the headless table's
+    # (the same rows, found by their growth).
+    headless = categories.headless(formats.assemble_demo("marketplace").dataset)["categories"]
+    df_of = {round(g * 100, 9): df for g, df in headless.select("growth", "growth_df").rows()}
+    dfs = [df_of[round(g, 9)] for g in reliable["growth"]]
+    grown = reliable[family.growing(lows, highs, dfs)]
     assert (~table["growth_reliable"] & table["growth"].notna()).any()  # some are left out
     assert metric(at, "Growing categories").value == f"{len(grown)} of {len(reliable)}"
     # Up 2% is not enough: Health beauty's +5.7% is within chance.

@@ -69,11 +69,14 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
             "categories.categories": t.height,
             "categories.largest_revenue": t["revenue"].max(),
             # Growing: up 2% beyond chance across the growth figures from enough orders
-            # (growth_reliable), Holm at 5% over their intervals, as on Regions.
+            # (growth_reliable), Holm at 5% over their intervals at their degrees of freedom,
+            # as on Regions.
             "categories.growing": sum(
                 family.growing(
-                    grown.filter("growth_reliable")["growth_low"].to_list(),
-                    grown.filter("growth_reliable")["growth_high"].to_list(),
+                    *(
+                        grown.filter("growth_reliable")[c].to_list()
+                        for c in ("growth_low", "growth_high", "growth_df")
+                    )
                 )
             ),
             "categories.unreliable_growth": grown.filter(~pl.col("growth_reliable")).height,
