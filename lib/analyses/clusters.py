@@ -583,12 +583,12 @@ def slicings(matrix: np.ndarray, labelings: Sequence[np.ndarray]) -> list[tuple[
     sizes, in the order of the clusters' means on it. Each column is sorted once for every
     labelling (1.7M customers, nine k: 1.5 s where sorting it for each k took 7.4 s)."""
     best = [(0, 0.0)] * len(labelings)
+    counts = [np.bincount(labels) for labels in labelings]  # each cluster's size, k of them
     for column in range(matrix.shape[1]):
         values = matrix[:, column]
         ranked = np.argsort(values, kind="stable")
-        for i, labels in enumerate(labelings):
-            k = int(labels.max()) + 1
-            sizes = np.bincount(labels, minlength=k)
+        for i, (labels, sizes) in enumerate(zip(labelings, counts, strict=True)):
+            k = len(sizes)
             means = np.bincount(labels, weights=values, minlength=k) / np.maximum(sizes, 1)
             order = np.argsort(means, kind="stable")
             bands = np.empty_like(labels)
