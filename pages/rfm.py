@@ -121,8 +121,12 @@ elif table.lines_without_customer:
     # Of the lines before the as-of date, which are all the table reads.
     placed = measures.placed_before(lines, as_of)
     before = f" before {fmt.day(as_of)}" if placed < lines.height else ""
-    # The monetary note, when it follows, gives their revenue in its own unit.
-    revenue = "" if note else f" ({fmt.money(table.revenue_without_customer, currency)} of revenue)"
+    # The monetary note, when it follows, gives their revenue (when not 0) in its own unit.
+    revenue = (
+        ""
+        if note and table.revenue_without_customer
+        else f" ({fmt.money(table.revenue_without_customer, currency)} of revenue)"
+    )
     left_out = (
         f" {table.lines_without_customer:,} of {placed:,} {ui.lines_word(ds)}{before}{revenue} "
         "have no customer id and are left out."
