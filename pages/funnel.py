@@ -279,9 +279,9 @@ if view == "Conversion":
     ui.reading(funnel.conversion_reading(by_origin, "origin", rate))
     st.caption(
         f"Readings name only groups with at least {funnel.MIN_LEADS} leads that clear the "
-        f"average beyond chance across all those compared, not only by their 95% interval "
-        f"({stats.MANY}), and never advise on groups that are no channel: Unknown, "
-        f"{funnel.NO_ORIGIN} (empty in the file), Other (and Other …) or pooled pages."
+        f"average beyond chance across all those compared, not only by their 95% interval, "
+        f"and never advise on groups that are no channel: Unknown, {funnel.NO_ORIGIN} (empty "
+        f"in the file), Other (and Other …) or pooled pages. {stats.MANY}"
     )
     columns.table(
         columns.in_percent(by_origin, *RATES), rates_config("origin", "Origin"), codes=("origin",)
