@@ -55,7 +55,7 @@ def test_picking_funnel_steps_and_an_item_shows_their_results(server, tmp_path):
         page.keyboard.type(f"({a})")
         page.get_by_role("option", name=re.compile(rf"\({a}\)$")).first.click()
         wait_for_app(page)
-        reading = _reading(page, "more often than chance")
+        reading = _reading(page, "as often as chance would have it")
         assert f"({a}) also viewed" in reading
         assert f"({b}) the same day" in reading
         chart = page.locator('[data-testid="stVegaLiteChart"]').last

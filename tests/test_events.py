@@ -439,10 +439,21 @@ def test_readings_name_the_figures_a_manager_acts_on():
         "chance across the 2 platforms compared."
     )
     recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
-    assert ev.recommendations_reading(recs, "Anvil (A)").startswith(
-        # names from the data are Markdown-escaped
-        "2 users who viewed Anvil \\(A\\) also viewed Bell \\(B\\) the same day, 0.8× more often"
+    # Lift 2 × 5 / (3 × 4) = 0.83 (A and B the same day: u1, u2; A: 3 viewers, B: 4, of 5): less
+    # often than chance, so nothing to recommend. Names from the data are Markdown-escaped.
+    assert ev.recommendations_reading(recs, "Anvil (A)") == (
+        "2 users who viewed Anvil \\(A\\) also viewed Bell \\(B\\) the same day, 0.83× as often "
+        "as chance would have it: no more than chance, so nothing to show under it."
     )
+    # More users who view only D: A and B's lift 2 × 6 / (3 × 4) = 1.0 with six viewers (still
+    # chance), 2 × 7 / (3 × 4) = 1.17 with seven.
+    for more, said in (
+        (1, "1.00× as often as chance would have it: no more than chance, so nothing to show "),
+        (2, '1.2× as often as chance would have it: show it under "viewed together" on that '),
+    ):
+        only_d = [(f"d{k}", "2024-01-01 09:00", "view_item", "web", "D") for k in range(more)]
+        pairs = ev.co_views(CO_EVENTS.vstack(events_frame(only_d)))
+        assert said in ev.recommendations_reading(ev.recommendations(pairs, "A", 1), "A")
 
 
 def _rates(column: str, rows: list[tuple[str, int, int]]) -> pl.DataFrame:

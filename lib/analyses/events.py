@@ -576,7 +576,7 @@ def mix_reading(mix: pl.DataFrame) -> str:
     return (
         f"{_words(lead[0])} brings {fmt.pct(lead[1])} of events and "
         f"{_words(name[0])} is the most common event "
-        f"({fmt.pct(name[1])}): design and test changes there first, where most users see them."
+        f"({fmt.pct(name[1])}): design and test changes there first, where they are seen most."
     )
 
 
@@ -789,10 +789,15 @@ def recommendations_reading(recs: pl.DataFrame, item_label: str) -> str:
     label = fmt.plain(
         f"{top['item_name']} ({top['item_id']})" if top.get("item_name") else top["item_id"]
     )
+    said = f"{top['users']:,} users who viewed {item_label} also viewed {label} the same day"
+    if top["lift"] <= 1:
+        return (
+            f"{said}, {top['lift']:,.2f}× as often as chance would have it: no more than chance, "
+            "so nothing to show under it."
+        )
     return (
-        f"{top['users']:,} users who viewed {item_label} also viewed {label} the same day, "
-        f'{top["lift"]:,.1f}× more often than chance: show it under "viewed together" on '
-        "that item's page."
+        f'{said}, {top["lift"]:,.1f}× as often as chance would have it: show it under "viewed '
+        "together\" on that item's page."
     )
 
 
