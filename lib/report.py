@@ -1479,7 +1479,7 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             Block(
                 f"Viewed together with {label}",
                 chart=charts.recommendations_chart(recs, score),
-                reading=ev.recommendations_reading(recs, label),
+                reading=ev.recommendations_reading(recs, label, ev.partners(pairs, item)),
             )
         )
     if pairs.height:

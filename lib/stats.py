@@ -125,6 +125,18 @@ def share_z_of(successes: int, trials: int, share: float) -> float | None:
     return None if math.isnan(z) else z
 
 
+def count_z(count: int, mean: float) -> float:
+    """How far a `count` lies above the `mean` chance gives it, as the normal quantile of the
+    Poisson tail: z with P(Z > z) = P(X >= count), X ~ Poisson(mean) (negative when the count
+    is not above it). Compared with critical(m) as share_z is; of counts that chance would
+    spread less than a Poisson (a hypergeometric draw), a conservative test."""
+    from scipy.special import ndtri, pdtrc
+
+    if count <= 0:  # P(X >= 0) = 1
+        return -math.inf
+    return float(-ndtri(pdtrc(count - 1, mean)))  # a mean of 0 leaves no chance: +inf
+
+
 def _exact_z(successes: np.ndarray, trials: np.ndarray, share: float) -> np.ndarray:
     """`share_z` on arrays of counts (NaN without trials)."""
     from scipy.special import bdtr, bdtrc, ndtri

@@ -313,8 +313,10 @@ st.caption(
     "For an item, the items most often viewed by the same users on the same day: the list a "
     'product page could show as "customers also viewed". It needs only item views with a user '
     "id and an item id. Limits: new items and new users have no history (cold start), and "
-    "popular items co-occur with everything (lift corrects for that; cosine less so); a minimum "
-    "support keeps chance pairs out."
+    "popular items co-occur with everything (lift corrects for that; cosine less so). A minimum "
+    "support leaves out the rarest pairs; the reading recommends a partner only when more users "
+    "viewed both than chance explains (a Poisson test of their count against independent "
+    "viewing, across the item's partners compared)."
 )
 pairs = ui.cached(ev.co_views)(ds.key, events)
 left, right = st.columns([3, 2])
@@ -373,7 +375,7 @@ if item not in candidates:
     item = candidates[0]
 recs = ev.with_names(ev.recommendations(pairs, item, min_support, score), item_names)
 ui.chart(charts.recommendations_chart(recs, score), width="stretch")
-ui.reading(ev.recommendations_reading(recs, item_label(item)))
+ui.reading(ev.recommendations_reading(recs, item_label(item), ev.partners(best, item)))
 ui.download(recs, f"viewed_with_{item}", "events_download_recs")
 
 st.markdown("**Top pairs overall**")

@@ -441,19 +441,58 @@ def test_readings_name_the_figures_a_manager_acts_on():
     recs = ev.with_names(ev.recommendations(ev.co_views(CO_EVENTS), "A", 1), ITEMS)
     # Lift 2 × 5 / (3 × 4) = 0.83 (A and B the same day: u1, u2; A: 3 viewers, B: 4, of 5): less
     # often than chance, so nothing to recommend. Names from the data are Markdown-escaped.
-    assert ev.recommendations_reading(recs, "Anvil (A)") == (
+    assert ev.recommendations_reading(recs, "Anvil (A)", 2) == (
         "2 users who viewed Anvil \\(A\\) also viewed Bell \\(B\\) the same day, 0.83× as often "
         "as chance would have it: no more than chance, so nothing to show under it."
     )
     # More users who view only D: A and B's lift 2 × 6 / (3 × 4) = 1.0 with six viewers (still
-    # chance), 2 × 7 / (3 × 4) = 1.17 with seven.
+    # chance); 2 × 7 / 12 = 1.17 with seven, 1.71 users by chance: P(X >= 2) for a Poisson of
+    # mean 1.71 is 1 - e^-1.71 × 2.71 = 0.51, nowhere near beyond chance (A's partners: B, C).
     for more, said in (
         (1, "1.00× as often as chance would have it: no more than chance, so nothing to show "),
-        (2, '1.2× as often as chance would have it: show it under "viewed together" on that '),
+        (
+            2,
+            "1.2× as often as chance would have it (1.7 users), but with 2 partner items "
+            "compared, one this far out is expected by chance: more views would tell whether to "
+            "show it.",
+        ),
     ):
         only_d = [(f"d{k}", "2024-01-01 09:00", "view_item", "web", "D") for k in range(more)]
         pairs = ev.co_views(CO_EVENTS.vstack(events_frame(only_d)))
-        assert said in ev.recommendations_reading(ev.recommendations(pairs, "A", 1), "A")
+        best = ev.top_pairs(pairs, 1)
+        assert ev.partners(best, "A") == 2
+        reading = ev.recommendations_reading(ev.recommendations(pairs, "A", 1), "A", 2)
+        assert said in reading
+
+
+def test_viewed_together_is_recommended_only_beyond_chance():
+    """Ten users view X and Y the same day, ninety view only Z: lift 10 × 100 / (10 × 10) = 10,
+    1 user by chance, P(X >= 10) for a Poisson of mean 1 about 1.1e-7 (z 5.2): beyond chance,
+    even across 1,000 partners (critical 4.06). Five of them: lift 5 × 95 / 25 = 19, 0.26 by
+    chance, P(X >= 5) = e^-0.26 × 0.26^5 / 5! (1 + ...) = 8.5e-6 (z 4.30): within chance across
+    100,000 partners (critical 5.03)."""
+    for both, compared, said in (
+        (
+            10,
+            1_000,
+            "10 users who viewed X also viewed Y the same day, 10.0× as often as chance would "
+            "have it (1.0 users), beyond chance across the 1,000 partner items compared: show "
+            'it under "viewed together" on that item\'s page.',
+        ),
+        (
+            5,
+            100_000,
+            "5 users who viewed X also viewed Y the same day, 19.0× as often as chance would "
+            "have it (0.3 users), but with 100,000 partner items compared, one this far out is "
+            "expected by chance: more views would tell whether to show it.",
+        ),
+    ):
+        views = [
+            (f"b{k}", "2024-01-01 10:00", "view_item", "web", i) for k in range(both) for i in "XY"
+        ]
+        views += [(f"z{k}", "2024-01-01 10:00", "view_item", "web", "Z") for k in range(90)]
+        recs = ev.recommendations(ev.co_views(events_frame(views)), "X", 1)
+        assert ev.recommendations_reading(recs, "X", compared) == said
 
 
 def _rates(column: str, rows: list[tuple[str, int, int]]) -> pl.DataFrame:

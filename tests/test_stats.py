@@ -102,6 +102,18 @@ def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
     assert got[6] is None  # no trials, no statistic
 
 
+def test_count_z_is_the_poisson_upper_tail_as_a_normal_quantile():
+    """P(X >= k) for X ~ Poisson(mean), summed by hand: 1 - 2/e for 2 on a mean of 1; 5 on 1.5;
+    0 is never above chance, and a count on a mean of 0 is beyond any chance."""
+    for k, mean in ((2, 1.0), (5, 1.5), (12, 3.0), (1, 4.0)):
+        tail = 1 - sum(math.exp(-mean) * mean**i / math.factorial(i) for i in range(k))
+        assert stats.count_z(k, mean) == pytest.approx(NormalDist().inv_cdf(1 - tail), rel=1e-6)
+    assert 1 - 2 / math.e == pytest.approx(0.26424, abs=1e-5)
+    assert stats.count_z(2, 1.0) == pytest.approx(NormalDist().inv_cdf(2 / math.e), rel=1e-9)
+    assert stats.count_z(0, 1.0) == -math.inf
+    assert stats.count_z(3, 0.0) == math.inf
+
+
 def test_a_few_late_orders_on_few_expected_are_judged_by_the_exact_tail():
     """Olist's AL: 6 late of 24 against the 8% average. By the score statistic 3.07 standard
     errors out (a normal tail of 0.11%), past the 3.02 that 20 regions compared ask; by the

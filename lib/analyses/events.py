@@ -777,8 +777,17 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
     return text + "."
 
 
-def recommendations_reading(recs: pl.DataFrame, item_label: str) -> str:
-    """One sentence on the chosen item's strongest viewed-together partner."""
+def partners(best: pl.DataFrame, item: str) -> int:
+    """How many items `best` (top_pairs) pairs with `item`: the partners its recommendations
+    are chosen from, which a reading on the top one compares."""
+    return best.filter((pl.col("item_a") == item) | (pl.col("item_b") == item)).height
+
+
+def recommendations_reading(recs: pl.DataFrame, item_label: str, compared: int) -> str:
+    """One sentence on the chosen item's strongest viewed-together partner, recommended only
+    when its users clear what chance gives (users / lift: as many as if the two items' viewers
+    were drawn independently) beyond chance across the `compared` partners (partners) it was
+    picked from (stats.count_z against stats.critical)."""
     item_label = fmt.plain(item_label)
     if recs.height == 0:
         return (
@@ -795,9 +804,16 @@ def recommendations_reading(recs: pl.DataFrame, item_label: str) -> str:
             f"{said}, {top['lift']:,.2f}× as often as chance would have it: no more than chance, "
             "so nothing to show under it."
         )
+    chance = top["users"] / top["lift"]
+    often = f"{said}, {top['lift']:,.1f}× as often as chance would have it ({chance:,.1f} users)"
+    if stats.count_z(top["users"], chance) <= stats.critical(compared):
+        return (
+            f"{often}, but {stats.expected(compared, 'partner items')}: more views would tell "
+            "whether to show it."
+        )
     return (
-        f'{said}, {top["lift"]:,.1f}× as often as chance would have it: show it under "viewed '
-        "together\" on that item's page."
+        f"{often}, beyond chance{stats.across(compared, 'partner items')}: show it under "
+        '"viewed together" on that item\'s page.'
     )
 
 
