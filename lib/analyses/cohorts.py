@@ -590,12 +590,16 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             )
             if cells.height
         ]
-        named = named or found.best.height > 0
         held = f", beyond chance{stats.across(found.compared, 'cohorts')}"
+        if metric == "customers":
+            backed = True
+        elif found.best.height:
+            backed, held = _backed(matrix, index, found, metric, unit)
+        else:
+            backed, held = False, ""
+        named = named or (found.best.height > 0 and backed)
         if said:
-            parts.append(
-                f"{unit} {index}, " + ", ".join(said) + (held if metric == "customers" else "")
-            )
+            parts.append(f"{unit} {index}, " + ", ".join(said) + held)
         elif found.level:
             parts.append(
                 f"{unit} {index}, the {found.compared} cohorts compared all read {found.level}"
@@ -615,6 +619,34 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             "demand may explain them as much as how the cohorts were won."
         )
     return "In " + "; in ".join(parts) + "." + advice + notes
+
+
+def _backed(
+    matrix: pl.DataFrame, index: int, found: stats.Extremes, metric: str, unit: str
+) -> tuple[bool, str]:
+    """Whether the cohorts that did best at period `index` on orders or revenue (no share of a
+    count, which no exact test can judge) also have the largest share of customers coming back
+    beyond chance across the cohorts compared, and the words that say so: a best made of a few
+    customers' orders or spending is no reason to look at how the cohort was won."""
+    customers = matrix.with_columns(
+        pl.col("active").cast(pl.Float64).alias("amount"),
+        pl.col("customers").cast(pl.Float64).alias("base"),
+        (pl.col("active") / pl.col("customers")).alias("share"),
+    )
+    tested = _extremes(customers, index, "customers")
+    best = set(found.best["label"])
+    backed = tested is not None and best <= set(tested.best["label"])
+    name, one = _cohorts(found.best, unit), len(best) == 1
+    if backed:
+        return True, (
+            f"; {name} {'also has' if one else 'also have'} the largest share of customers "
+            f"coming back, beyond chance{stats.across(tested.compared, 'cohorts')}"
+        )
+    spent = "orders" if metric == "orders" else "spending"
+    return False, (
+        f"; by customers coming back {name} {'does' if one else 'do'} not stand out beyond "
+        f"chance, so the difference may be a few customers' {spent}"
+    )
 
 
 def _by_chance(found: stats.Extremes, unit: str) -> str:
