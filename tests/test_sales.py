@@ -448,7 +448,9 @@ def test_weekday_reading_names_days_alike_within_chance_together():
         "and staffing to the peak hours."
     )
     # The web shop demo's Sun 19:00 (179 orders) against Tue 21:00 (167), Fri 21:00 (166), Fri
-    # 20:00 and Sun 20:00 (165): all within 1.96 x sqrt(179 + 165) = 36 of it; 140 is not.
+    # 20:00 and Sun 20:00 (165): all within 1.96 x sqrt(179 + 165) = 36 of it; 140 is not. The
+    # other 162 hours have 20 orders each (4,222 in all): every peak lies far above the average
+    # hour's 25.1 (the Poisson tail of 165 against it: z = 19).
     hours = grid.with_columns(orders=pl.lit(0)).with_columns(
         orders=pl.when((pl.col("day") == "Sun") & (pl.col("hour") == 19))
         .then(179)
@@ -462,11 +464,17 @@ def test_weekday_reading_names_days_alike_within_chance_together():
         .then(165)
         .when((pl.col("day") == "Mon") & (pl.col("hour") == 9))
         .then(140)
-        .otherwise(0)
+        .otherwise(20)
     )
     assert sales.weekday_hour_reading(hours).startswith(
         "Orders peak in 5 hours of the week, alike within chance: Sun at 19:00, Tue at 21:00, Fri "
-        "at 21:00 and 2 more (16.8%–18.2% of all orders each); "
+        "at 21:00 and 2 more (3.9%–4.2% of all orders each); "
+    )
+    # The same six hours alone: the average hour with orders has 163.7, and the Poisson tail of
+    # 179 against it (z = 1.2) is within chance across the 6 hours (critical(6) = 2.64).
+    alone = hours.with_columns(orders=pl.when(pl.col("orders") > 20).then("orders").otherwise(0))
+    assert sales.weekday_hour_reading(alone).startswith(
+        "No hour of the week stands out beyond chance; "
     )
     # Olist: 55 of the week's 168 hours within chance of the busiest are no peak to time
     # campaigns to: over a quarter (42) of them, the reading says orders spread.
@@ -488,6 +496,26 @@ def test_weekday_reading_names_days_alike_within_chance_together():
         "No hour of the week stands out beyond chance; orders spread about evenly over the days "
         "(differences within chance)."
     )
+
+
+def test_a_peak_hour_lies_above_the_average_hour_beyond_chance():
+    """70 selling hours: one with 45 orders, 40 with 32, 29 with 22 (1,963 orders). The 40 are
+    within 1.96 x sqrt(45 + 32) = 17.2 of the busiest, the 22s are not (23 > 16.0): 41 alike,
+    under a quarter of the week's 168 hours, so it read "Orders peak in 41 hours ... time
+    campaigns and staffing to the peak hours". But the average hour with orders has 28.0, and
+    45 against it is a Poisson tail of z = 2.89, within chance across the 70 hours (3.38)."""
+    counts = [45] + [32] * 40 + [22] * 29 + [0] * 98
+    grid = pl.DataFrame(
+        {
+            "weekday": [1 + i // 24 for i in range(168)],
+            "day": [sales.WEEKDAYS[i // 24] for i in range(168)],
+            "hour": [i % 24 for i in range(168)],
+            "orders": counts,
+        }
+    )
+    reading = sales.weekday_hour_reading(grid)
+    assert reading.startswith("No hour of the week stands out beyond chance; ")
+    assert "time campaigns" not in reading
 
 
 def test_daily_sums_net_revenue_and_count_sale_orders_per_day():

@@ -809,29 +809,38 @@ def _alike(counts: pl.DataFrame, orders: int) -> pl.DataFrame:
 
 def _peak_text(grid: pl.DataFrame, total: int) -> tuple[str, str]:
     """The peak hour of the week, or the hours alike within chance of it named together, and
-    what to time to it ('' when every hour with orders is alike: there is no peak to time to)."""
-    peaks = _alike(grid, grid["orders"].max()).sort(
-        ["orders", "weekday", "hour"], descending=[True, False, False]
-    )
+    what to time to it ('' when there is no peak to time to: every hour with orders alike, over
+    a quarter of the week's hours alike the busiest, or none of them above the average hour with
+    orders beyond chance across those hours, a Poisson tail as stats.count_z judges it)."""
+    selling = grid.filter(pl.col("orders") > 0).height
+    alike = _alike(grid, grid["orders"].max())
+    if alike.height == selling:
+        return "No hour of the week stands out beyond chance", ""
+    if alike.height > 1 and 4 * alike.height > grid.height:  # a quarter of the week: no peak
+        peaks, timed = alike, ""
+    else:
+        mean, bar = total / selling, stats.critical(selling)
+        peaks = alike.filter([stats.count_z(n, mean) > bar for n in alike["orders"]])
+        if peaks.height == 0:
+            return "No hour of the week stands out beyond chance", ""
+        timed = "peak" if peaks.height == 1 else "peak hours"
+    peaks = peaks.sort(["orders", "weekday", "hour"], descending=[True, False, False])
     slots = [f"{d} at {h:02d}:00" for d, h in peaks.select("day", "hour").iter_rows()]
     shares = [fmt.pct(n / total) for n in peaks["orders"]]
-    if peaks.height == 1:
-        return f"Orders peak on {slots[0]} ({shares[0]} of all orders in one hour a week)", "peak"
-    selling = grid.filter(pl.col("orders") > 0).height
-    if peaks.height == selling:
-        return "No hour of the week stands out beyond chance", ""
     spread = shares[0] if shares[0] == shares[-1] else f"{shares[-1]}–{shares[0]}"
-    if 4 * peaks.height > grid.height:  # over a quarter of the week: no peak to time to
+    if not timed:
         return (
             f"Orders spread over many hours: {peaks.height} of the week's {grid.height} hours "
             f"are within chance of the busiest, {fmt.listed(slots, most=3)} ({spread} of all "
             "orders each)",
             "",
         )
+    if peaks.height == 1:
+        return f"Orders peak on {slots[0]} ({shares[0]} of all orders in one hour a week)", timed
     return (
         f"Orders peak in {peaks.height} hours of the week, alike within chance: "
         f"{fmt.listed(slots, most=3)} ({spread} of all orders each)",
-        "peak hours",
+        timed,
     )
 
 
