@@ -245,7 +245,7 @@ def conversion_and_funnel() -> None:
                 where=right,
                 width="stretch",
             )
-            ui.reading(ev.items_reading(browsed, unviewed))
+            ui.reading(ev.items_reading(by_item, unviewed, min_viewers))
             ui.download(by_item, "conversion_by_item", "events_download_conv_item")
 
     # --- funnel ---------------------------------------------------------------------------------

@@ -554,16 +554,39 @@ def test_a_platform_is_named_only_beyond_chance_across_every_platform_compared()
     )
 
 
-def test_the_items_reading_says_none_when_no_viewer_ordered():
-    browsed = pl.DataFrame(
-        {"item_id": ["7", "8"], "viewers": [145, 40], "buyers": [0, 2], "conversion": [0.0, 0.05]}
-    )
+def test_the_items_reading_names_the_worst_item_only_beyond_chance():
+    """Item 7: 0 of 145 viewers order it, against 20 of 185 views pooled (10.8%): the chance of
+    none is 0.892^145 = 6e-8, beyond chance across the 2 items. Against 2 of 185 (1.1%) it is
+    0.989^145 = 0.21: chance, so it is not named worst (it was, with "check its price")."""
     none = pl.DataFrame(schema={"item_id": pl.String, "without_view": pl.Int64})
-    assert ev.items_reading(browsed, none).startswith(
-        "7 is viewed by 145 users but none order it: check its price"
+
+    def items(buyers: list[int], viewers: list[int] = [145, 40]) -> pl.DataFrame:  # noqa: B006
+        return pl.DataFrame(
+            {"item_id": ["7", "8"], "viewers": viewers, "buyers": buyers}
+        ).with_columns(conversion=pl.col("buyers") / pl.col("viewers"))
+
+    assert ev.items_reading(items([0, 20]), none, 20) == (
+        "7 is viewed by 145 users but none order it, against the 10.8% of all their views, "
+        "beyond chance across the 2 items with 20 viewers or more: check its price, description "
+        "and stock."
     )
-    assert ev.items_reading(browsed[1:], none).startswith(
-        "8 is viewed by 40 users but only 5.0% order it: check its price"
+    assert (0.892**145 < 1e-6) and (0.989**145 > 0.2)
+    assert ev.items_reading(items([0, 2]), none, 20) == (
+        "None of the 2 items with 20 viewers or more converts below the 1.1% of all their views "
+        "beyond chance."
+    )
+    # Item 8's 40 viewers are too few at a least of 50: one item alone is compared with nothing.
+    assert ev.items_reading(items([0, 20]), none, 50) == (
+        "Only 7 has 50 viewers or more: no other item to compare its conversion with."
+    )
+    assert ev.items_reading(items([0, 20]), none, 200) == "No item has enough views to judge."
+    # Two items at 0 of 145 and 0 of 145 against a third's 60 of 145: tied worst.
+    three = pl.DataFrame(
+        {"item_id": ["5", "6", "9"], "viewers": [145] * 3, "buyers": [0, 0, 60]}
+    ).with_columns(conversion=pl.col("buyers") / pl.col("viewers"))
+    assert ev.items_reading(three, none, 20).startswith(
+        "5 and 6 convert worst, tied (0.0%), against the 13.8% of all their views, beyond chance "
+        "across the 3 items with 20 viewers or more: check their prices"
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import polars as pl
 
 from lib import fmt, periods, quality, stats
@@ -611,13 +614,26 @@ def _verb(rows: pl.DataFrame, extreme: str) -> str:
     return f"converts {extreme}" if rows.height == 1 else f"convert {extreme}, tied"
 
 
-def _by_chance(found: stats.Extremes, column: str, rows: str, average: str) -> str:
+def _items(rows: pl.DataFrame, column: str) -> str:
+    """The rows' item names (or ids) of `column` as a sentence lists them, as the tables show
+    them (not worded as categories are)."""
+    return fmt.listed([fmt.plain(v) for v in rows[column]])
+
+
+def _by_chance(
+    found: stats.Extremes,
+    column: str,
+    rows: str,
+    average: str,
+    named: Callable[[pl.DataFrame, str], str] = _named,
+) -> str:
     """'; iPhone's 95% interval (45.1%–53.8%) clears the 32.2% average, but with 4 platforms
     compared, one this far out is expected by chance': the best and worst of `found` whose own
     interval clears the pooled share (`average`: how the reading names it) though that is
-    within chance across the `rows` compared (plural); "" when none."""
+    within chance across the `rows` compared (plural); "" when none. `named` lists the rows'
+    names (_named, or _items for items)."""
     said = [
-        f"; {_named(cells, column)}'s 95% interval "
+        f"; {named(cells, column)}'s 95% interval "
         f"({stats.interval_text(cells['_low'][0], cells['_high'][0], found.pooled)}) clears "
         f"{average}, but {stats.expected(found.compared, rows)}"
         for cells in (found.chance_best, found.chance_worst)
@@ -706,18 +722,44 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
     )
 
 
-def items_reading(browsed: pl.DataFrame, unviewed: pl.DataFrame) -> str:
-    """One sentence naming the most-browsed, least-bought item and the most bought unviewed."""
+def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: int) -> str:
+    """One sentence naming the items with `min_viewers` viewers or more (mismatched_items) that
+    convert worst, only when below the pooled conversion of them all beyond chance across the
+    items compared (stats.extremes), and the item most bought without a view."""
     parts = []
-    label = "item_name" if "item_name" in browsed.columns else "item_id"
-    if browsed.height:
-        row = browsed.row(0, named=True)
-        share = fmt.pct(row["conversion"])
-        ordered = f"only {share} order it" if row["buyers"] else "none order it"
+    label = "item_name" if "item_name" in by_item.columns else "item_id"
+    judged = by_item.filter(pl.col("viewers") >= min_viewers)
+    if judged.height == 1:
         parts.append(
-            f"{fmt.plain(row[label])} is viewed by {row['viewers']:,} users but {ordered}: check "
-            "its price, description and stock"
+            f"Only {fmt.plain(judged[label][0])} has {min_viewers:,} viewers or more: no other "
+            "item to compare its conversion with"
         )
+    elif judged.height:
+        found = stats.extremes(judged, "buyers", "viewers")
+        average = f"the {fmt.pct(found.pooled)} of all their views"
+        items = f"the {found.compared:,} items with {min_viewers:,} viewers or more"
+        if found.level:
+            parts.append(f"Every one of {items} converts alike ({found.level})")
+        elif found.worst.height == 1:
+            row = found.worst.row(0, named=True)
+            ordered = f"only {row['_shown']} order it" if row["buyers"] else "none order it"
+            parts.append(
+                f"{fmt.plain(row[label])} is viewed by {row['viewers']:,} users but {ordered}, "
+                f"against {average}, beyond chance across {items}: check its price, description "
+                "and stock"
+            )
+        elif found.worst.height:
+            parts.append(
+                f"{_items(found.worst, label)} convert worst, tied ({found.worst['_shown'][0]}), "
+                f"against {average}, beyond chance across {items}: check their prices, "
+                "descriptions and stock"
+            )
+        else:
+            low = replace(found, chance_best=found.chance_best[:0])
+            parts.append(
+                f"None of {items} converts below {average} beyond chance"
+                f"{_by_chance(low, label, 'items', average, _items)}"
+            )
     if unviewed.height:
         row = unviewed.row(0, named=True)
         parts.append(
