@@ -119,6 +119,23 @@ def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl
     return pl.when(n > 0).then(z.fill_nan(None))
 
 
+def shares_z(
+    successes: pl.Expr, trials: pl.Expr, before: pl.Expr, before_trials: pl.Expr
+) -> pl.Expr:
+    """How far the share successes / trials lies from before / before_trials, as the pooled
+    two-proportion z statistic: (p1 - p2) / sqrt(p (1 - p) (1 / n1 + 1 / n2)), p the pooled
+    share; null without trials on either side, 0 where both shares are the same."""
+    n1, n2 = trials.cast(pl.Float64), before_trials.cast(pl.Float64)
+    p1, p2 = successes / n1, before / n2
+    pooled = (successes + before) / (n1 + n2)
+    se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)).sqrt()
+    return (
+        pl.when((n1 > 0) & (n2 > 0))
+        .then(pl.when(p1 == p2).then(0.0).otherwise((p1 - p2) / se))
+        .cast(pl.Float64)
+    )
+
+
 def share_z_of(successes: int, trials: int, share: float) -> float | None:
     """`share_z` of one row (figures); None without trials."""
     z = float(_exact_z(np.array([successes]), np.array([trials]), share)[0])

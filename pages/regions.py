@@ -267,6 +267,7 @@ config = {
         help="Change in the share of orders placed by "
         "returning customers, last period against the one before (percentage points)",
     ),
+    "repeat_change_z": None,
     "delivered_orders": None,
     "late_orders": None,
     "late_rate": columns.percent("Late rate"),
@@ -299,7 +300,8 @@ st.caption(
     f"on at least {regions.MIN_ORDERS} delivered orders and above it beyond chance across the "
     "regions compared → fix delivery first; large (share at "
     "least 1/number of regions) with returning-customer "
-    f"orders down {regions.REPEAT_DROP * 100:.0f}+ points → retain; large and growing faster "
+    f"orders down {regions.REPEAT_DROP * 100:.0f}+ points, beyond chance across the regions "
+    "compared → retain; large and growing faster "
     "than the whole → grow; large otherwise → defend; small and growing faster than the whole → "
     "test; small and shrinking → deprioritise; small otherwise → maintain. Growing, shrinking "
     "and faster are read beyond chance only, across the regions compared: the region's growth "

@@ -119,6 +119,9 @@ def test_regional_table_repeat_rate_and_returning_order_change():
     assert a["repeat_change"] == pytest.approx(0.5)
     # B: last period o5 (returning; o6 has no customer) = 1; before: o4 (new) = 0 -> +1
     assert b["repeat_change"] == pytest.approx(1.0)
+    # As pooled two-proportion z: A 1 of 2 against 0 of 1 (pooled 1/3), B 1 of 1 against 0 of 1.
+    assert a["repeat_change_z"] == pytest.approx(0.5 / math.sqrt(1 / 3 * 2 / 3 * (1 / 2 + 1)))
+    assert b["repeat_change_z"] == pytest.approx(1 / math.sqrt(0.25 * 2))
 
 
 def test_regional_table_adds_late_rate_review_and_freight_share_from_orders():
@@ -153,6 +156,7 @@ def table_of(**changes) -> pl.DataFrame:
         "aov_z": [0.0, 0.0, 0.0, 0.0],  # no order value apart from the others'
         "repeat_rate": [0.3, 0.4, 0.2, 0.1],
         "repeat_change": [0.0, -0.05, 0.01, 0.0],
+        "repeat_change_z": [0.0, -3.0, 0.2, 0.0],  # X's beyond critical(3) = 2.39 (Z: 10 orders)
         "delivered_orders": [100, 100, 100, 100],
         "late_orders": [5, 30, 5, 0],
         "late_rate": [0.05, 0.3, 0.05, 0.0],
@@ -300,9 +304,15 @@ def region(**figures) -> dict:
             "defend: large, fewer than 20 orders in a compared window for a growth figure",
         ),
         (
-            {"growth": -0.4, "repeat_change": -0.03},
+            {"growth": -0.4, "repeat_change": -0.03, "repeat_change_z": -2.5},
             "retain: large, shrinking (-40%), returning-customer orders down 3 points",
         ),
+        # Olist's MG: 7 of 92 against 15 of 112, down 6 points but z = -1.33 alone: chance.
+        (
+            {"growth": -0.4, "repeat_change": -0.058, "repeat_change_z": -1.33},
+            "defend: large, shrinking (-40%)",
+        ),
+        ({"growth": -0.4, "repeat_change": -0.03}, "defend: large, shrinking (-40%)"),
     ],
 )
 def test_region_action_words_match_the_figures(figures, expected):

@@ -5,7 +5,7 @@ from statistics import NormalDist
 
 import polars as pl
 import pytest
-from scipy.stats import binomtest, norm
+from scipy.stats import binomtest, chi2_contingency, norm
 
 from lib import stats
 
@@ -112,6 +112,22 @@ def test_count_z_is_the_poisson_upper_tail_as_a_normal_quantile():
     assert stats.count_z(2, 1.0) == pytest.approx(NormalDist().inv_cdf(2 / math.e), rel=1e-9)
     assert stats.count_z(0, 1.0) == -math.inf
     assert stats.count_z(3, 0.0) == math.inf
+
+
+def test_shares_z_is_the_pooled_two_proportion_z_whose_square_is_pearsons_chi_square():
+    """Olist's MG: 7 of 92 orders from returning customers, against 15 of 112 the quarter before
+    (7.6% against 13.4%): z = -1.33 by hand; its square is the 2x2 table's chi-square (no
+    continuity correction). Equal shares give 0, a side without orders null."""
+    frame = pl.DataFrame(
+        {"k1": [7, 3, 5], "n1": [92, 10, 10], "k2": [15, 3, 0], "n2": [112, 10, 0]}
+    )
+    z = frame.select(stats.shares_z(*(pl.col(c) for c in ("k1", "n1", "k2", "n2"))))[:, 0]
+    pooled = 22 / 204
+    by_hand = (7 / 92 - 15 / 112) / math.sqrt(pooled * (1 - pooled) * (1 / 92 + 1 / 112))
+    assert z[0] == pytest.approx(by_hand) and round(by_hand, 2) == -1.33
+    chi2 = chi2_contingency([[7, 85], [15, 97]], correction=False).statistic
+    assert z[0] ** 2 == pytest.approx(chi2)
+    assert z[1] == 0.0 and z[2] is None
 
 
 def test_a_few_late_orders_on_few_expected_are_judged_by_the_exact_tail():

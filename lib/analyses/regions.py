@@ -310,7 +310,8 @@ def regional_table(
     as a z: stats.mean_z on each order's net revenue; null under two orders), repeat_rate (share
     of customers with 2+ orders),
     repeat_change (share of orders placed by returning customers, last period minus the one
-    before, in 0..1 points),
+    before, in 0..1 points), repeat_change_z (that change as a pooled two-proportion z over the
+    orders with a customer in each period, stats.shares_z),
     and, when `orders` has them: delivered_orders, late_orders, late_rate (delivered after the
     estimate, among delivered orders), review (mean review_score), freight_share (freight over
     revenue + freight: what share of what customers paid went to shipping).
@@ -339,6 +340,13 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         pl.col("revenue").filter(in_last).sum().alias("revenue_last"),
         pl.col("revenue").filter(in_prev).sum().alias("revenue_prev"),
         (returning_share(in_last) - returning_share(in_prev)).alias("repeat_change"),
+        stats.shares_z(
+            *(
+                pl.col(column).filter(period).sum()
+                for period in (in_last, in_prev)
+                for column in ("returning_orders", "known_orders")
+            )
+        ).alias("repeat_change_z"),
         pl.col("orders").filter(in_last).sum().alias("_orders_last"),
         pl.col("orders").filter(in_prev).sum().alias("_orders_prev"),
         pl.col("revenue_sq").filter(in_last).sum().alias("_sq_last"),
@@ -384,6 +392,7 @@ def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
         "aov_z",
         "repeat_rate",
         "repeat_change",
+        "repeat_change_z",
     ]
     columns += [c for c in base.table.columns if c not in columns]
     return table.select(columns).sort("revenue", "region", descending=[True, False])
@@ -500,15 +509,17 @@ def totals(table: pl.DataFrame) -> dict[str, float | None]:
 class Families:
     """The regions an action's verdicts are judged across at once (lib.stats.Family each):
     growth against the flat band (`growth`), growth against the whole data's (`faster`), and
-    the late rate against the average (`late`). `families` gives them for a regional table;
-    ALONE judges one region alone, as its own 95% intervals read."""
+    the late rate against the average (`late`) and the change in returning customers' share of
+    orders (`repeat`). `families` gives them for a regional table; ALONE judges one region
+    alone, as its own 95% intervals read."""
 
     growth: stats.Family
     faster: stats.Family
     late: stats.Family
+    repeat: stats.Family
 
 
-ALONE = Families(*(stats.Family(1, stats.Z95) for _ in range(3)))
+ALONE = Families(*(stats.Family(1, stats.Z95) for _ in range(4)))
 
 
 def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
@@ -516,11 +527,19 @@ def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
     (trend.clearance) and against the whole data's growth (`totals`): the regions with a growth
     figure from enough orders (growth_reliable), as metric_reading names growth; none in a
     table without growth intervals (as `totals` reads a table without its columns). Late rate:
-    `_late_family`."""
+    `_late_family`. Returning customers' share of orders: the regions other than NO_REGION
+    with `min_orders` orders or more and a repeat_change_z."""
     whole = totals(table)
     late = _late_family(table, whole["late_rate"], min_orders)
+    repeat = stats.family(
+        table.filter(pl.col("region") != NO_REGION, pl.col("orders") >= min_orders)[
+            "repeat_change_z"
+        ]
+        if "repeat_change_z" in table.columns
+        else []
+    )
     if "growth_low" not in table.columns:
-        return Families(stats.family([]), stats.family([]), late)
+        return Families(stats.family([]), stats.family([]), late, repeat)
     judged = table.filter(trend.compared(table.columns))
     low, high, df = trend.interval(table.columns)
     apart = pl.lit(None, pl.Float64)
@@ -530,6 +549,7 @@ def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
         stats.family(judged.select(trend.clearance(low, high, df)).to_series()),
         stats.family(judged.select(apart).to_series()),
         late,
+        repeat,
     )
 
 
@@ -663,8 +683,8 @@ def region_action(
        "fix delivery first: late rate Nx average";
     4. no growth figure -> large: "defend: large, no growth figure"; small: "watch: no growth
        figure";
-    5. large and returning-order share down REPEAT_DROP or more -> "retain: large, <trend>,
-       returning-customer orders down N points";
+    5. large and returning-order share down REPEAT_DROP or more, beyond chance (its
+       repeat_change_z) -> "retain: large, <trend>, returning-customer orders down N points";
     6. large and faster -> "grow: large, <trend>";
     7. large -> "defend: large, <trend>" (slower, flat or shrinking);
     8. small and faster -> "test: small, <trend>";
@@ -698,8 +718,14 @@ def region_action(
     low, high, df = region.get("growth_low"), region.get("growth_high"), region.get(trend.DF)
     words = growth_words(growth, overall, low, high, among, df=df)
     faster = _faster(region, overall, among)
-    repeat = region.get("repeat_change")
-    if large and repeat is not None and repeat <= -REPEAT_DROP:
+    repeat, repeat_z = region.get("repeat_change"), region.get("repeat_change_z")
+    if (
+        large
+        and repeat is not None
+        and repeat <= -REPEAT_DROP
+        and among.repeat.beyond(repeat_z)
+        and repeat_z < 0
+    ):
         return f"retain: large, {words}, returning-customer orders down {-repeat * 100:.0f} points"
     if large:
         return f"{'grow' if faster else 'defend'}: large, {words}"
