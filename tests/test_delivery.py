@@ -379,6 +379,33 @@ def test_month_reading_blames_no_month_that_chance_puts_that_far_out_among_many(
     )
 
 
+def test_month_reading_names_the_worst_month_among_those_late_beyond_chance():
+    """20 months of 8 late in 100, September 2018 60 of 300 and October 2018 7 of 25 (pooled:
+    227 of 2,325, 9.8%). October's 28% is the highest rate but, on 25 orders, an exact tail of
+    1.2%: within chance across 22 months (Bonferroni's 0.11% a side). September's 20% on 300
+    is far beyond. It read "No month is late beyond what chance explains: the worst, October
+    2018", having tested October alone."""
+    rows = [(date(2016 + i // 12, i % 12 + 1, 1), 100, 8) for i in range(20)]
+    rows += [(date(2018, 9, 1), 300, 60), (date(2018, 10, 1), 25, 7)]
+    frame = pl.DataFrame(
+        {
+            "month": [m for m, _, _ in rows],
+            "orders": [n for _, n, _ in rows],
+            "late_orders": [k for _, _, k in rows],
+            "late_rate": [k / n for _, n, k in rows],
+            "median_days": [10.0] * len(rows),
+            "median_promised_days": [20.0] * len(rows),
+        }
+    )
+    pooled = 227 / 2325
+    assert 0.05 / (2 * 22) < binom.sf(6, 25, pooled) < 0.025
+    assert binom.sf(59, 300, pooled) < 0.05 / (2 * 22)
+    assert dv.month_reading(frame, min_orders=20).startswith(
+        "Orders bought in September 2018 fared worst (20.0% late, beyond chance across the 22 "
+        "months compared; October 2018's 28.0% on 25 orders is within chance): "
+    )
+
+
 def test_headless_explains_what_the_webshop_and_retail_demos_lack():
     for kind in ("webshop", "retail"):
         with pytest.raises(ValueError, match="needs delivery dates: upload olist_orders_dataset"):

@@ -641,8 +641,9 @@ def group_reading(
 
 
 def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
-    """Names the worst month with enough orders, when its late rate is above that of those
-    months together beyond chance across the m compared (m: the months with at least
+    """Names the worst month with enough orders late beyond chance: the highest late rate
+    among the months above those months together beyond chance across the m compared (a
+    higher rate within chance is said to be so; m: the months with at least
     `min_orders` delivered orders; the exact binomial tail of each month's late share against
     their pooled rate, judged by stats.family, as group_reading judges), and whether shorter
     promises or slower deliveries explain it more, from how far each moved from the typical
@@ -654,9 +655,11 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     pooled = enough["late_orders"].sum() / enough["orders"].sum()
     enough = enough.with_columns(stats.share_z("late_orders", "orders", pooled).alias("_z"))
     found = stats.family(enough["_z"])
-    worst = enough.sort("late_rate", descending=True).row(0, named=True)
-    low, high = stats.wilson(worst["late_orders"], worst["orders"]) or (0.0, 1.0)
-    if not (worst["_z"] > 0 and found.beyond(worst["_z"])):
+    ranked = enough.sort("late_rate", "orders", descending=True)
+    late = ranked.filter((pl.col("_z") > 0) & found.beyond(pl.col("_z")))
+    if late.height == 0:
+        worst = ranked.row(0, named=True)
+        low, high = stats.wilson(worst["late_orders"], worst["orders"]) or (0.0, 1.0)
         why = (
             f"clears the {fmt.pct(pooled)} of all those months, but "
             f"{stats.expected(found.compared, 'months')}"
@@ -668,6 +671,14 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
             f"{fmt.pct(worst['late_rate'])} late on {fmt.counted(worst['orders'], 'order')} "
             f"(95% interval {fmt.pct(low)}–{fmt.pct(high)}), {why}."
         )
+    worst, top = late.row(0, named=True), ranked.row(0, named=True)
+    # A month with a higher rate on fewer orders, within chance, is said so: not the worst.
+    higher = (
+        f"; {top['month']:%B %Y}'s {fmt.pct(top['late_rate'])} on "
+        f"{fmt.counted(top['orders'], 'order')} is within chance"
+        if top["month"] != worst["month"]
+        else ""
+    )
     took, promised = enough["median_days"].median(), enough["median_promised_days"].median()
     slower = worst["median_days"] - took
     shorter = promised - worst["median_promised_days"]
@@ -686,7 +697,7 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
         fix += "long deliveries grew: look at that month's carriers"
     return (
         f"Orders bought in {worst['month']:%B %Y} fared worst ({fmt.pct(worst['late_rate'])} "
-        f"late, beyond chance{stats.across(found.compared, 'months')}): "
+        f"late, beyond chance{stats.across(found.compared, 'months')}{higher}): "
         f"deliveries took {worst['median_days']:.1f} days against {took:.1f} typically, with "
         f"{worst['median_promised_days']:.1f} days promised against {promised:.1f}: {fix}."
     )
