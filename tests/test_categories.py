@@ -885,8 +885,18 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
     )
     assert cat.quadrant_reading(table, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
-        "£20 of revenue to review (Tiny); 2 established, large but not growing beyond chance "
-        "(Baby, Toys), £500 of revenue to keep, Baby falling most (-74%)."
+        "small and not growing beyond chance (Tiny), £20 of revenue, Tiny falling most (-30%): "
+        "review it; 2 established, large but not growing beyond chance (Baby, Toys), £500 of "
+        "revenue to keep, Baby falling most (-74%)."
+    )
+    # A fading category growing +56% within chance (-10% to +120%) is no fall to review.
+    up = table.with_columns(
+        pl.Series("growth", [0.2, -0.74, -0.1, 0.5, 0.56]),
+        pl.Series("growth_low", [0.1, -0.85, -0.2, 0.2, -0.1]),
+        pl.Series("growth_high", [0.3, -0.5, -0.03, 0.8, 1.2]),
+    )
+    assert "1 fading, small and not growing beyond chance (Tiny), £20 of revenue; 2 " in (
+        cat.quadrant_reading(up, "GBP")
     )
     # -74% anywhere from -90% to +5% is within chance, and -1.3% is flat: no fall to name.
     flat = table.with_columns(

@@ -699,6 +699,16 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         more = f" and {rows.height - limit} more" if rows.height > limit else ""
         return rows.height, listed + more, float(rows["revenue"].sum())
 
+    def falling(quadrant: str) -> tuple[int, str]:
+        """How many of a quadrant fall beyond chance, and ', Baby falling most (-74%)'."""
+        rows = placed.filter((pl.col("quadrant") == quadrant) & (pl.col("_trend") == -1))
+        if rows.height == 0:
+            return 0, ""
+        worst = rows.sort("growth").row(0, named=True)
+        return rows.height, (
+            f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
+        )
+
     n_lead, lead, _ = names("leaders")
     n_rise, rise, _ = names("rising")
     n_fade, fade, fade_revenue = names("fading")
@@ -708,20 +718,19 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
     if n_rise:
         parts.append(f"{n_rise} rising to back with stock and promotion ({rise})")
     if n_fade:
+        # Small and not growing beyond chance: only a fall beyond chance is one to review.
+        n_fall, fall = falling("fading")
+        review = f": review {'it' if n_fall == 1 else f'the {n_fall} falling'}" if n_fall else ""
         parts.append(
-            f"{n_fade} fading, {fmt.money(fade_revenue, currency)} of revenue to review ({fade})"
+            f"{n_fade} fading, small and not growing beyond chance ({fade}), "
+            f"{fmt.money(fade_revenue, currency)} of revenue{fall}{review}"
         )
     n_held, held, held_revenue = names("established")
     if n_held:
         # Large and not growing can mean falling fast: name the steepest fall beyond chance.
-        falling = placed.filter((pl.col("quadrant") == "established") & (pl.col("_trend") == -1))
-        fall = ""
-        if falling.height:
-            worst = falling.sort("growth").row(0, named=True)
-            fall = f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
         parts.append(
             f"{n_held} established, large but not growing beyond chance ({held}), "
-            f"{fmt.money(held_revenue, currency)} of revenue to keep{fall}"
+            f"{fmt.money(held_revenue, currency)} of revenue to keep{falling('established')[1]}"
         )
     if chance := _by_chance(placed, found):
         parts.append(chance)
