@@ -501,8 +501,9 @@ def test_the_grid_can_set_recency_against_monetary_scores():
     cell = grid.filter((pl.col("r_score") == 1) & (pl.col("m_score") == 2)).row(0, named=True)
     assert (cell["customers"], cell["share"], cell["avg_monetary"]) == (1, 0.2, 20.0)
     assert rfm.grid_reading(grid, 3, "GBP") == (
-        "Most customers sit in R3 M3 (2, 40.0%); the highest spend per customer is in R3 M3 "
-        "(£80 across 2); 1 big spender has gone quiet (R ≤ 1, M > 1): look at them one by one."
+        "The fullest cell is R3 M3 (2 customers, 40.0%); the highest spend per customer is in "
+        "R3 M3 (£80 across 2 customers, too few to plan on); 1 big spender has gone quiet "
+        "(R ≤ 1, M > 1): look at that customer."
     )
 
 
@@ -519,6 +520,22 @@ def test_the_grid_reading_advises_winning_back_only_a_group_worth_a_campaign():
             }
         )
 
+    # 100 of 125 customers (80.0%) in R3 F1; at 100 and 100, two cells tie for the fullest.
+    assert rfm.grid_reading(grid(25), 3, "GBP").startswith(
+        "The fullest cell is R3 F1 (100 customers, 80.0%); "
+    )
+    # R1 F3's £50 a customer rests on 25 customers; on 19, the highest among cells of 20 or
+    # more is R3 F1's £20.
+    assert "; the highest spend per customer is in R1 F3 (£50 across 25 customers); " in (
+        rfm.grid_reading(grid(25), 3, "GBP")
+    )
+    assert (
+        "; the highest spend per customer among cells of 20+ customers is in R3 F1 (£20 across "
+        "100 customers); "
+    ) in rfm.grid_reading(grid(19), 3, "GBP")
+    assert rfm.grid_reading(grid(100), 3, "GBP").startswith(
+        "The fullest cells are R3 F1 and R1 F3 (100 customers, 50.0% each); "
+    )
     assert rfm.grid_reading(grid(25), 3, "GBP").endswith(
         "25 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
     )
@@ -536,9 +553,9 @@ def test_readings_name_the_largest_segment_and_where_revenue_is():
     )
     grid = rfm.rf_grid(SEGMENTED, 3)
     assert rfm.grid_reading(grid, 3, "GBP") == (
-        "Most customers sit in R3 F3 (2, 40.0%); the highest spend per customer is in R3 F3 "
-        "(£80 across 2); 1 frequent buyer has gone quiet (R ≤ 1, F > 1): look at them one by "
-        "one."
+        "The fullest cell is R3 F3 (2 customers, 40.0%); the highest spend per customer is in "
+        "R3 F3 (£80 across 2 customers, too few to plan on); 1 frequent buyer has gone quiet "
+        "(R ≤ 1, F > 1): look at that customer."
     )
 
 

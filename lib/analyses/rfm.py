@@ -819,15 +819,27 @@ def grid_reading(
     column = "m_score" if "m_score" in grid.columns else "f_score"
     across = "monetary" if column == "m_score" else "frequency"
     x = LETTERS[across]
-    crowded = full.sort(["customers", "r_score", column], descending=True).row(0, named=True)
-    rich = full.sort(["avg_monetary", "customers"], descending=True).row(0, named=True)
-    text = (
-        f"Most customers sit in R{crowded['r_score']} {x}{crowded[column]} "
-        f"({fmt.count(crowded['customers'])}, {fmt.pct(crowded['share'])})"
+    fullest = full.filter(pl.col("customers") == pl.col("customers").max()).sort(
+        ["r_score", column], descending=True
     )
+    # The highest spend among cells of FEW_CUSTOMERS or more: a cell of two is two customers.
+    sizable = full.filter(pl.col("customers") >= FEW_CUSTOMERS)
+    among = sizable if sizable.height else full
+    rich = among.sort(["avg_monetary", "customers"], descending=True).row(0, named=True)
+    cells = [f"R{r} {x}{c}" for r, c in fullest.select("r_score", column).iter_rows()]
+    crowded = fullest.row(0, named=True)
+    held = f"{fmt.counted(crowded['customers'], 'customer')}, {fmt.pct(crowded['share'])}"
+    text = (
+        f"The fullest cell is {cells[0]} ({held})"
+        if len(cells) == 1
+        else f"The fullest cells are {fmt.listed(cells, most=3)} ({held} each)"
+    )
+    where = f" among cells of {FEW_CUSTOMERS}+ customers" if sizable.height < full.height else ""
     text += (
-        f"; the highest spend per customer is in R{rich['r_score']} {x}{rich[column]} "
-        f"({fmt.money(rich['avg_monetary'], currency)} across {fmt.count(rich['customers'])})"
+        f"; the highest spend per customer{where if sizable.height else ''} is in "
+        f"R{rich['r_score']} {x}{rich[column]} ({fmt.money(rich['avg_monetary'], currency)} "
+        f"across {fmt.counted(rich['customers'], 'customer')}"
+        + (", too few to plan on)" if rich["customers"] < FEW_CUSTOMERS else ")")
     )
     blind = _blind(degenerate, ("recency", across))
     if blind:
@@ -843,7 +855,13 @@ def grid_reading(
             f"; {fmt.counted(n, who)} {'has' if n == 1 else 'have'} gone quiet "
             f"(R ≤ {max(1, bins // 2)}, {x} > {bins // 2}): "
             # As segment_action: a handful of customers is a list to look at, not a campaign.
-            + ("look at them one by one" if n < FEW_CUSTOMERS else "win them back")
+            + (
+                "look at that customer"
+                if n == 1
+                else "look at them one by one"
+                if n < FEW_CUSTOMERS
+                else "win them back"
+            )
         )
     return text + "."
 
