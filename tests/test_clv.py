@@ -838,6 +838,7 @@ def test_holdout_reading_plans_only_from_a_fit_that_identifies_dropout():
     groups = pl.DataFrame(
         {
             "group": ["all"],
+            "customers": [1000],
             "predicted_purchases": [1.8],
             "actual_purchases": [2.0],
             "mae_purchases": [0.9],
@@ -849,6 +850,20 @@ def test_holdout_reading_plans_only_from_a_fit_that_identifies_dropout():
         "made: it underestimates the total by 10.0% (close enough to plan with); per customer it "
         "is off by 0.90 purchases on average."
     )
+    # 4 customers: 7.2 purchases predicted, 8 made. A gap of 15% (1.1) is far within chance
+    # (1.96 x sqrt(7.2) = 5.3): agreeing proves nothing. It said "close enough to plan with".
+    # The whole tolerance clears chance from (1.96 / 0.15)^2 = 171 purchases predicted.
+    four = groups.with_columns(customers=pl.lit(4))
+    assert (
+        "(close, but on 8 purchases chance alone moves the total by more than 15.0%: too few "
+        "to judge the model, so set the calibration end earlier)"
+    ) in clv.holdout_reading(four, 26.0, "weeks")
+    assert "close enough to plan with" in clv.holdout_reading(
+        groups.with_columns(customers=pl.lit(96)), 26.0, "weeks"
+    )  # 172.8 predicted
+    assert "too few to judge" in clv.holdout_reading(
+        groups.with_columns(customers=pl.lit(94)), 26.0, "weeks"
+    )  # 169.2 predicted
     degenerate = clv.holdout_reading(groups, 26.0, "weeks", degenerate=True)
     assert "plan with" not in degenerate
     assert "(over this window only: the fit cannot tell when customers leave)" in degenerate

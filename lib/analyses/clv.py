@@ -2502,18 +2502,28 @@ def holdout_reading(
 ) -> str:
     """One sentence comparing predicted and actual holdout purchases (groups: Holdout.groups);
     with `degenerate` (a calibration fit that cannot tell when customers leave) it does not
-    call the figures fit to plan with."""
+    call the figures fit to plan with, nor when so few purchases were predicted that a gap of
+    HOLDOUT_TOLERANCE would be within chance (_off_by_chance): agreement then proves nothing."""
     row = groups.filter(pl.col("group") == "all").row(0, named=True)
     error = row["total_error"]
     if error is None:
         return "Nobody bought in the holdout period, so the predictions cannot be checked."
     direction = "over" if error > 0 else "under"
+    predicted, made_total = _totals(row)
+    made = fmt.counted(round(made_total), "purchase")
     if degenerate:
         trust = "over this window only: the fit cannot tell when customers leave"
+    elif abs(error) <= HOLDOUT_TOLERANCE and _off_by_chance(
+        predicted, predicted * (1 + HOLDOUT_TOLERANCE)
+    ):  # close, but so few that a gap of the whole tolerance would be chance too
+        trust = (
+            f"close, but on {made} chance alone moves the total by more than "
+            f"{fmt.pct(HOLDOUT_TOLERANCE)}: too few to judge the model, so set the calibration "
+            "end earlier"
+        )
     elif abs(error) <= HOLDOUT_TOLERANCE:
         trust = "close enough to plan with"
-    elif _off_by_chance(*_totals(row)):
-        made = fmt.counted(round(_totals(row)[1]), "purchase")
+    elif _off_by_chance(predicted, made_total):
         trust = (
             f"within what chance gives {made}: too few to judge the model, so set the "
             "calibration end earlier"
