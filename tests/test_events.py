@@ -590,6 +590,19 @@ def test_the_items_reading_names_the_worst_item_only_beyond_chance():
     )
 
 
+def test_the_funnel_reading_blames_no_step_after_one_nobody_reached():
+    """Only views: of the 5 users entering, none adds to cart (0 of 5, 100% drop out), and step
+    3 has no conversion (0 of 0). It blamed step 3, whose missing conversion sorted first."""
+    views = FUNNEL_EVENTS.filter(pl.col("event_name") == "view_item")
+    steps = ev.funnel(views, STEPS, window_days=7)
+    overall = steps.filter(pl.col("platform") == "all")
+    assert overall["users"].to_list() == [5, 0, 0] and overall["step_conversion"][2] is None
+    assert ev.funnel_reading(steps, 7).startswith(
+        "Of 5 users who did View item, 0.0% reached Purchase within 7 days; the biggest loss is "
+        "before Add to cart (100.0% drop out)"
+    )
+
+
 def test_a_one_day_window_reads_one_day():
     said = ev.funnel_reading(ev.funnel(FUNNEL_EVENTS, STEPS, window_days=1), 1)
     assert "within 1 day" in said and "1 days" not in said

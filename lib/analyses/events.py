@@ -784,8 +784,10 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
         f"{fmt.pct(last['overall_conversion'])} reached {_words(last['event_name'])} within "
         f"{fmt.counted(window_days, 'day')}"
     )
-    if overall.height > 2:
-        worst = overall.slice(1).sort("step_conversion").row(0, named=True)
+    # A step after one nobody reached has no conversion (0 of 0): no loss to blame on it.
+    steps_after = overall.slice(1).filter(pl.col("step_conversion").is_not_null())
+    if overall.height > 2 and steps_after.height:
+        worst = steps_after.sort("step_conversion").row(0, named=True)
         text += (
             f"; the biggest loss is before {_words(worst['event_name'])} "
             f"({fmt.pct(1 - (worst['step_conversion'] or 0))} drop out)"
