@@ -247,6 +247,8 @@ def test_revenue_reading_names_the_biggest_full_month_and_the_partial_one():
         ((100.0, 141.0), 0.41, "Feb 2024, was up 41% on the month before."),
         ((100.0, 100.4), 0.004, "Feb 2024, was level with the month before."),
         ((0.0, 50.0), None, "Feb 2024, follows a month without revenue."),
+        # It read "follows a month without revenue" after a month of -30 net.
+        ((-30.0, 50.0), None, "Feb 2024, follows a month of net refunds (-£30)."),
     ],
 )
 def test_revenue_reading_says_which_way_the_last_full_month_moved(revenue, change, said):
@@ -810,6 +812,25 @@ def test_the_gap_histogram_sends_a_count_per_number_of_days_not_every_gap():
     bars = spec["layer"][0]["encoding"]
     assert (bars["y"]["aggregate"], bars["y"]["field"]) == ("sum", "orders")
     assert bars["x"]["bin"] == {"maxbins": 40}
+
+
+def test_revenue_reading_gives_no_share_beside_months_of_net_refunds():
+    """300 in January, -150 in February, 0 in March: January's 300 was '200.0% of the range'
+    (300 of 150 net)."""
+    series = pl.DataFrame(
+        {
+            "period": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)],
+            "label": ["Jan 2024", "Feb 2024", "Mar 2024"],
+            "revenue": [300.0, -150.0, 0.0],
+            "orders": [10, 10, 10],
+            "partial": [False, False, False],
+            "change": [None, None, None],
+        }
+    )
+    assert sales.revenue_reading(series, "month", "GBP").startswith(
+        "The biggest month was Jan 2024 with £300 (in a range netting £150 after 1 month of net "
+        "refunds); the last full month, Mar 2024, follows a month of net refunds (-£150)."
+    )
 
 
 def test_revenue_reading_gives_no_share_of_revenue_that_nets_to_nothing():

@@ -363,15 +363,26 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
             "refunds cancel the sales, so there is no biggest period or share to give."
         )
     top = full.sort(["revenue", "period"], descending=[True, False]).row(0, named=True)
+    refunded = series.filter(pl.col("revenue") < 0).height
+    # Beside periods of net refunds a share of the net total can pass 100%: none is given.
+    share = (
+        f"{fmt.pct(top['revenue'] / total)} of the range"
+        if refunded == 0
+        else f"in a range netting {fmt.money(total, currency)} after "
+        f"{fmt.counted(refunded, grain)} of net refunds"
+    )
     text = (
         f"The biggest {grain} was {top['label']} with {fmt.money(top['revenue'], currency)} "
-        f"({fmt.pct(top['revenue'] / total)} of the range)"
+        f"({share})"
     )
     if full.height >= 2:
         latest = full.row(-1, named=True)
+        before = full.row(-2, named=True)["revenue"]
         text += f"; the last full {grain}, {latest['label']}, "
         change = latest["change"]
-        if change is None:  # the period before had no revenue: no ratio
+        if change is None and before < 0:  # no ratio to a negative net
+            text += f"follows a {grain} of net refunds ({fmt.money(before, currency)})"
+        elif change is None:  # the period before had no revenue: no ratio
             text += f"follows a {grain} without revenue"
         elif round(change * 100) == 0:
             text += f"was level with the {grain} before"
