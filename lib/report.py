@@ -853,7 +853,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
             Block(
                 "What lateness costs in reviews",
                 chart=charts.reviews_chart(reviews),
-                reading=dv.review_reading(summary),
+                reading=dv.review_reading(summary, reviews),
             )
         )
     if "lateness_customers" in f:

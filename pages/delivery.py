@@ -464,7 +464,7 @@ if reviews.height == 0:
     )
 else:
     ui.chart(charts.reviews_chart(reviews), width="stretch")
-    ui.reading(dv.review_reading(summary))
+    ui.reading(dv.review_reading(summary, reviews))
     gap = summary.filter(pl.col("kpi").str.contains("review when|stars when"))
     left, right = st.columns(2)
     figures_table(gap, where=left)

@@ -1,5 +1,6 @@
 """Delivery analyses on tiny hand-made orders, on the demo's planted lateness and on real Olist."""
 
+import math
 from datetime import date, datetime
 
 import numpy as np
@@ -202,6 +203,42 @@ def test_by_month_gives_late_rate_and_the_estimates_cushion():
     assert m["median_slack_days"][1] == pytest.approx(3.0)  # o4: delivered 5th, estimate 8th
 
 
+def test_the_review_reading_reads_a_cost_of_lateness_only_beyond_chance():
+    """Late: 3 of 20 at 1-2 stars (15%), on time 10 of 100 (10%): pooled 13 of 120, z = 0.68,
+    within chance (it read "a late delivery goes with 0.40 fewer stars"). Late scoring better
+    on many orders (5 of 200 against 40 of 400) reads "more stars", never "-0.20 fewer"."""
+
+    def figures(late: tuple[int, int, float], on_time: tuple[int, int, float]):
+        (lk, ln, lr), (ok, on, orr) = late, on_time
+        summary = pl.DataFrame(
+            {
+                "kpi": [
+                    "1-2 stars when late",
+                    "1-2 stars when on time",
+                    "review when late",
+                    "review when on time",
+                ],
+                "value": [lk / ln, ok / on, lr, orr],
+            }
+        )
+        reviews = pl.DataFrame(
+            {"offset_days": [-3, 2], "late": [False, True], "orders": [on, ln]}
+        ).with_columns(low_share=pl.Series([ok / on, lk / ln]))
+        return summary, reviews
+
+    pooled = 13 / 120
+    z = (3 / 20 - 10 / 100) / math.sqrt(pooled * (1 - pooled) * (1 / 20 + 1 / 100))
+    assert 0.6 < z < 0.7
+    assert dv.review_reading(*figures((3, 20, 3.8), (10, 100, 4.2))) == (
+        "15.0% of late orders get 1-2 stars against 10.0% of on-time ones: within chance on 20 "
+        "reviewed late orders, so these reviews show no cost of lateness."
+    )
+    assert dv.review_reading(*figures((5, 200, 4.4), (40, 400, 4.2))) == (
+        "2.5% of late orders get 1-2 stars against 10.0% of on-time ones, beyond chance: a late "
+        "delivery goes with 0.20 more stars on average."
+    )
+
+
 def test_reviews_by_lateness_bucket_whole_days_so_that_late_means_zero_or_more():
     r = dv.reviews_by_lateness(facts())
     assert r["offset_days"].to_list() == [-4, -3, 2, 10]
@@ -215,7 +252,11 @@ def test_readings_name_the_worst_stage_and_the_review_cost():
     assert dv.kpi_reading(k).startswith("50.0% of delivered orders arrived after the estimate")
     assert "carrier → delivered" in dv.stage_reading(dv.stage_durations(facts()))
     # An association, said as one: no promise that fewer late orders lift reviews.
-    assert dv.review_reading(k).endswith("goes with 3.00 fewer stars on average.")
+    # 2 of 2 late orders at 1-2 stars against 0 of 2 on time: z = 1 / sqrt(0.5 x 0.5 x 1) = 2.0.
+    reviews = dv.reviews_by_lateness(facts())
+    assert dv.review_reading(k, reviews).endswith(
+        ", beyond chance: a late delivery goes with 3.00 fewer stars on average."
+    )
     # Medians do not add up: the stage's beside the whole delivery's, not as a share of it.
     assert "(the whole delivery: median " in dv.stage_reading(dv.stage_durations(facts()))
     routes = dv.performance_by(keyed(), "route")

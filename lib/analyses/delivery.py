@@ -734,16 +734,39 @@ def route_reading(routes: pl.DataFrame) -> str:
     )
 
 
-def review_reading(summary: pl.DataFrame) -> str:
-    """Compares 1-2 star shares of late and on-time orders (summary: the kpis table)."""
+def review_reading(summary: pl.DataFrame, reviews: pl.DataFrame) -> str:
+    """Compares 1-2 star shares of late and on-time orders (summary: the kpis table) and says
+    what a late delivery goes with in stars, when the shares differ beyond chance (`reviews`:
+    reviews_by_lateness, whose counts give the pooled two-proportion z, stats.shares_z, at
+    95%: one comparison)."""
     late_low, on_time_low = (
         kpi(summary, "1-2 stars when late"),
         kpi(summary, "1-2 stars when on time"),
     )
     if late_low is None or on_time_low is None:
         return "Reviews need both late and on-time orders with a score."
-    cost = (kpi(summary, "review when on time") or 0.0) - (kpi(summary, "review when late") or 0.0)
-    return (
+    counts = reviews.group_by("late").agg(
+        pl.col("orders").sum().alias("n"),
+        (pl.col("orders") * pl.col("low_share")).sum().round().alias("k"),
+    )
+    late, on_time = (
+        counts.filter(pl.col("late") == side).row(0, named=True) for side in (True, False)
+    )
+    z = pl.select(
+        stats.shares_z(*(pl.lit(v) for v in (late["k"], late["n"], on_time["k"], on_time["n"])))
+    ).item()
+    text = (
         f"{fmt.pct(late_low)} of late orders get 1-2 stars against {fmt.pct(on_time_low)} of "
-        f"on-time ones: a late delivery goes with {cost:.2f} fewer stars on average."
+        "on-time ones"
+    )
+    if z is None or abs(z) <= stats.Z95:
+        return (
+            f"{text}: within chance on {fmt.counted(late['n'], 'reviewed late order')}, so these "
+            "reviews show no cost of lateness."
+        )
+    cost = (kpi(summary, "review when on time") or 0.0) - (kpi(summary, "review when late") or 0.0)
+    fewer = "fewer" if cost >= 0 else "more"
+    return (
+        f"{text}, beyond chance: a late delivery goes with {abs(cost):.2f} {fewer} stars on "
+        "average."
     )
