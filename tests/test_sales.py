@@ -545,7 +545,13 @@ def test_basket_sizes_in_lines_and_in_units():
     # From 2 January: o1 (2 lines, 3 units) is out.
     later = sales.basket_sizes(sales.daily_baskets(history(), "lines"), *LATER)
     assert later.rows() == [(1, 4), (2, 1)]
-    text = sales.basket_reading(baskets("lines"), "lines")
+    # Six orders are too few to read a basket from; 40 of one line and 20 of two are not.
+    assert sales.basket_reading(baskets("lines"), "lines") == (
+        "Only 6 orders in the selected range, too few to name a typical basket: widen the dates "
+        "or filters."
+    )
+    sizes = pl.DataFrame({"size": [1, 2], "orders": [40, 20]})
+    text = sales.basket_reading(sizes, "lines")
     assert text.startswith("The median order has 1 line (mean 1.3); 66.7% of orders")
 
 
@@ -914,12 +920,24 @@ def test_repeat_reading_says_how_many_repeat_orders_a_reminder_comes_before():
     """Olist: 'a reminder around day 30 catches most' where only 53% of the gaps are longer and
     25 of 93 are same-day second orders. The share is now said, from the gaps: 5 of 10 longer
     than 30 days (0.8 x the 38-day median), 3 of 10 on the same day."""
-    gaps = pl.DataFrame({"days": [0, 0, 0, 10, 25, 31, 40, 45, 50, 60]})
-    rep = sales.Repeat(customers=10, repeaters=4, median_days=38.0)
+    gaps = pl.DataFrame({"days": [0, 0, 0, 10, 25, 31, 40, 45, 50, 60] * 3})
+    rep = sales.Repeat(customers=100, repeaters=12, median_days=38.0)
     assert sales.repeat_reading(rep, gaps) == (
-        "40.0% of 10 customers ordered more than once in the range; a typical repeat comes 38 "
+        "12.0% of 100 customers ordered more than once in the range; a typical repeat comes 38 "
         "days after the previous order, so a reminder around day 30 would come before 50.0% of "
         "repeat orders (30.0% come the same day)."
+    )
+    # The same gaps once: 10 repeat orders are too few to time a reminder (churn.MIN_GAPS, 30).
+    assert sales.repeat_reading(rep, gaps[:10]) == (
+        "12.0% of 100 customers ordered more than once in the range; only 10 repeat orders in "
+        "it, too few to time a reminder by."
+    )
+    # 20 of 30 on the same day: a median gap of 0 read "around day 1 ... before 33.3%".
+    same = pl.DataFrame({"days": [0] * 20 + [40] * 10})
+    assert sales.repeat_reading(sales.Repeat(100, 12, 0.0), same) == (
+        "12.0% of 100 customers ordered more than once in the range; most repeat orders come the "
+        "same day as the one before (66.7%): split or added-on orders rather than customers "
+        "coming back, so no reminder can be timed from them."
     )
     assert sales.repeat_reading(sales.Repeat(10, 0, None), gaps[:0]).endswith(
         ": nobody came back yet, so a second-order offer is the first lever."

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from lib import fmt, measures, periods, stats, summaries
+from lib.analyses import churn
 from lib.filters import filter_lines, in_days, in_scope, scope_named, since, until
 from lib.model import Dataset
 from lib.quality import non_product
@@ -935,9 +936,13 @@ def basket_counted(ds: Dataset, measure: str) -> bool:
 
 
 def basket_reading(sizes: pl.DataFrame, measure: str) -> str:
+    """The median and mean basket and the share of single-line (or -unit) orders, with what they
+    suggest; nothing read from fewer than FEW_ORDERS orders."""
     total = sizes["orders"].sum()
     if total == 0:
         return "No orders in the selected range."
+    if total < FEW_ORDERS:
+        return f"{_few(total)} a typical basket: widen the dates or filters."
     cumulative = sizes.with_columns((pl.col("orders").cum_sum() / total).alias("cum"))
     median = cumulative.filter(pl.col("cum") >= 0.5)["size"][0]
     single = sizes.filter(pl.col("size") == 1)["orders"].sum() / total
@@ -991,11 +996,24 @@ def repeat_summary(links: pl.DataFrame, start: date, end: date, gaps: pl.DataFra
 
 def repeat_reading(rep: Repeat, gaps: pl.DataFrame) -> str:
     """The repeat rate, the typical gap, and how many repeat orders a reminder a little before it
-    would come ahead of (`gaps`: days_between_orders), said from the gaps, not assumed."""
+    would come ahead of (`gaps`: days_between_orders), said from the gaps, not assumed; no
+    reminder timed from fewer than churn.MIN_GAPS repeat orders, or from a typical gap of the
+    same day."""
     if not rep.customers:
         return "No identified customer ordered in the selected range."
     text = f"{fmt.pct(rep.rate)} of {rep.customers:,} customers ordered more than once in the range"
-    if rep.median_days is not None and gaps.height:
+    if rep.median_days is not None and 0 < gaps.height < churn.MIN_GAPS:
+        text += (
+            f"; only {fmt.counted(gaps.height, 'repeat order')} in it, too few to time a "
+            "reminder by"
+        )
+    elif rep.median_days is not None and rep.median_days < 1 and gaps.height:
+        text += (
+            f"; most repeat orders come the same day as the one before "
+            f"({fmt.pct((gaps['days'] == 0).mean())}): split or added-on orders rather than "
+            "customers coming back, so no reminder can be timed from them"
+        )
+    elif rep.median_days is not None and gaps.height:
         day = max(1, round(rep.median_days * 0.8))
         later = (gaps["days"] > day).mean()
         same = (gaps["days"] == 0).mean()
