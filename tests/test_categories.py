@@ -574,6 +574,19 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     assert "shrinking" not in thin
 
 
+def test_potential_reading_names_no_leader_among_tied_scores():
+    """On review alone, P and Q both score 4.50: no range to scale, each 0.50, so neither leads
+    (it read "P has the highest potential score (0.50 of 1) ...: it leads on review score")."""
+    tied = _shrinking_leader().with_columns(review_score=pl.Series([4.5, 4.5, 5.0]))
+    only = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
+    result = cat.potential_scores(tied, only, 30)
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    assert cat.potential_reading(result, window, "GBP") == (
+        "P and Q tie for the highest potential score (0.50 of 1) of the 2 categories with at "
+        "least 30 orders: the score singles out none of them; the table gives each one's figures."
+    )
+
+
 def test_potential_chart_marks_a_score_without_growth_as_such_not_as_few_orders():
     """R has 5 orders, enough at a minimum of 3 to be scored, too few in the compared months
     for its growth to count: its bar says the score leaves growth out."""

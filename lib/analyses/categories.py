@@ -602,8 +602,10 @@ def _component_text(
 
 def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:
     """Names the category with the highest potential score (the top of the ranking and of the
-    chart), what it leads on, and each used component's figure with its place among the ranked
-    categories (1st = best; for late deliveries, the fewest); says when its revenue shrinks.
+    chart; categories tied with it as the reading writes scores are named together, and nothing
+    more is said), what it leads on, and each used component's figure with its place among the
+    ranked categories (1st = best; for late deliveries, the fewest); says when its revenue
+    shrinks.
     Growth it leads on, or shrinks by, only beyond chance across the categories compared
     (`trends`)."""
     if not potential.used:
@@ -617,6 +619,20 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
             "minimum to score the categories."
         )
     row = table.row(0, named=True)
+    among = (
+        f"of the {fmt.counted(table.height, 'category', 'categories')} with at least "
+        f"{fmt.counted(potential.min_orders, 'order')}"
+        if potential.min_orders > 0
+        else f"of {table.height} categories"
+    )
+    # Scores that read the same (as the reading writes them) single out no category.
+    tied = table.filter(pl.col("potential").round(2) == round(row["potential"], 2))
+    if tied.height > 1:
+        names = fmt.listed([fmt.plain(v) for v in tied["label"]], most=4)
+        return (
+            f"{names} tie for the highest potential score ({row['potential']:.2f} of 1) {among}: "
+            "the score singles out none of them; the table gives each one's figures."
+        )
     parts, places = [], {}
     for name in potential.used:
         score = row[f"score_{name}"]
@@ -637,12 +653,6 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     if not leads and led:
         leads = [min(led, key=lambda n: (led[n], COMPONENTS.index(n)))]
         lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
-    among = (
-        f"of the {fmt.counted(table.height, 'category', 'categories')} with at least "
-        f"{fmt.counted(potential.min_orders, 'order')}"
-        if potential.min_orders > 0
-        else f"of {table.height} categories"
-    )
     text = (
         f"{fmt.plain(row['label'])} has the highest potential score "
         f"({row['potential']:.2f} of 1) {among}"
