@@ -1133,9 +1133,19 @@ def test_segment_reading_shows_segment_names_as_written():
             "share": [0.6, 0.4],
         }
     )
+    # One and three customers: too few to call either worth most per customer.
     assert clv.segment_reading(table, "GBP") == (
-        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value; per customer, \*vip\* "
-        r"\[x\]\(y\) are worth most (£60 each)."
+        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value."
+    )
+    sized = table.with_columns(customers=pl.Series([20, 30]))
+    assert clv.segment_reading(sized, "GBP") == (
+        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value; per customer, among segments "
+        r"of 20+ customers, \*vip\* \[x\]\(y\) are worth most (£60 each)."
+    )
+    # "no segment" (customers the RFM rules leave out) is no segment to name.
+    unnamed = sized.with_columns(segment=pl.Series(["no segment", "new"]))
+    assert clv.segment_reading(unnamed, "GBP") == (
+        "Customers in no segment hold 60.0% of the expected value."
     )
 
 

@@ -58,6 +58,8 @@ MIN_REPEAT_BUYERS = 10
 # the holdout names none of them best.
 ALIKE = 0.02
 MIN_SPEND_BUYERS = 10
+# A segment of fewer customers is too small to be called worth most per customer.
+FEW_IN_SEGMENT = 20
 FREQUENCY_GROUPS = 7  # holdout groups 0, 1, ..., 6 and "7+"
 # The purchase models are fitted as lifetimes fits them: log-parameters, with time scaled so that
 # the oldest customer's age is 1. The search keeps them within +-LOG_BOUND; a log-parameter
@@ -2587,16 +2589,27 @@ def concentration_reading(
 
 
 def segment_reading(table: pl.DataFrame, currency: str = "") -> str:
-    """One sentence on the RFM segment holding most expected value (table: clv_by_segment);
-    segment names are escaped for Markdown."""
+    """One sentence on the RFM segment holding most expected value (table: clv_by_segment) and
+    the one worth most per customer, among segments (not "no segment") of FEW_IN_SEGMENT
+    customers or more; segment names are escaped for Markdown."""
     if table.height == 0:
         return "No segment to compare."
     top = table.row(0, named=True)
-    per = table.sort("mean_clv", descending=True, nulls_last=True).row(0, named=True)
+    who = (
+        "Customers in no segment"
+        if top["segment"] == "no segment"
+        else fmt.plain(top["segment"].capitalize())
+    )
+    text = f"{who} hold {fmt.pct(top['share'])} of the expected value"
+    sizable = table.filter(
+        (pl.col("segment") != "no segment") & (pl.col("customers") >= FEW_IN_SEGMENT)
+    )
+    if sizable.height < 2:
+        return text + "."
+    per = sizable.sort("mean_clv", descending=True, nulls_last=True).row(0, named=True)
     return (
-        f"{fmt.plain(top['segment'].capitalize())} hold {fmt.pct(top['share'])} of the expected "
-        f"value; per customer, {fmt.plain(per['segment'])} are worth most "
-        f"({fmt.money(per['mean_clv'], currency)} each)."
+        f"{text}; per customer, among segments of {FEW_IN_SEGMENT}+ customers, "
+        f"{fmt.plain(per['segment'])} are worth most ({fmt.money(per['mean_clv'], currency)} each)."
     )
 
 
