@@ -708,6 +708,18 @@ def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers(
         "(35), 60.0% in Feb 2024: most revenue comes in customers' first month, though returning "
         "customers now bring most of it: keep bringing buyers back."
     )
+    # February at exactly half (10 and 10) is not "now bring most of it"; 50 of 100 overall
+    # is no business repeat buyers carry.
+    half = split.with_columns(revenue=pl.Series([60.0, 20.0, 10.0, 10.0]))
+    assert sales.new_vs_returning_reading(half, "").endswith(
+        "50.0% in Feb 2024: most revenue comes in customers' first month, so bringing buyers back "
+        "has most room."
+    )
+    even = split.with_columns(revenue=pl.Series([40.0, 30.0, 10.0, 20.0]))
+    assert sales.new_vs_returning_reading(even, "").endswith(
+        "bring 50.0% of revenue (50), 66.7% in Feb 2024: first months and later ones bring half "
+        "each."
+    )
     steady = split.with_columns(revenue=pl.Series([60.0, 20.0, 20.0, 5.0]))
     assert sales.new_vs_returning_reading(steady, "").endswith(
         "20.0% in Feb 2024: most revenue comes in customers' first month, so bringing buyers back "

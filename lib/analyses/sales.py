@@ -1093,9 +1093,16 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
             text + f": no new customer has bought {since} ({fmt.counted(quiet, 'month')} "
             "without one), so winning new customers comes first."
         )
+    # Half as the reading writes it is no "most" either way.
+    if fmt.pct(returning / total) == fmt.pct(0.5):
+        return text + ": first months and later ones bring half each."
     if returning / total < 0.5:
         first = ": most revenue comes in customers' first month"
-        if last_total and last_ret / last_total >= 0.5:
+        if (
+            last_total
+            and last_ret / last_total > 0.5
+            and fmt.pct(last_ret / last_total) != fmt.pct(0.5)
+        ):
             return (
                 f"{text}{first}, though returning customers now bring most of it: keep bringing "
                 "buyers back."
