@@ -96,10 +96,11 @@ def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them(
     assert lateness.lateness_reading(result, "BRL") == (
         "Of customers whose first order arrived late, 50.0% (95% interval 9.5%–90.5%, 1 of 2 "
         "customers) ordered again within 6 months of its arrival, against 33.3% (95% interval "
-        f"{low3:.1%}–{high3:.1%}, 1 of 3 customers) after an on-time first order: the intervals "
-        "overlap, so the data cannot tell the two groups apart. Too few repeat buyers to compare "
-        "their time to the next order or what they spend (1 after a late first order and 1 "
-        "after a timely first order; at least 30 each are needed)."
+        f"{low3:.1%}–{high3:.1%}, 1 of 3 customers) after an on-time first order: an exact "
+        "test of the two groups' counts puts the difference within chance, so the data cannot "
+        "tell them apart. Too few repeat buyers to compare their time to the next order or what "
+        "they spend (1 after a late first order and 1 after a timely first order; at least 30 "
+        "each are needed)."
     )
     assert lateness.followed_note(result) == (
         "Each customer is followed for 6 calendar months after the first order arrived, its "
@@ -111,6 +112,50 @@ def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them(
     # Eight months: d's second order counts.
     longer = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, months=8), 8)
     assert longer.groups.filter(pl.col("group") == "late")["repeaters"].item() == 2
+
+
+def _hand_groups(late: tuple[int, int], on_time: tuple[int, int], months: int = 6):
+    """A Lateness of (repeaters, customers) per group, with their Wilson intervals."""
+    rows = []
+    for group, (k, n) in (("on time", on_time), ("late", late)):
+        low, high = stats.wilson(k, n)
+        rows.append((group, n, k, k / n, low, high, 10.0, 0.0, 0.0, 0.0))
+    columns = ["group", "customers", "repeaters", "repeat_share", "share_low", "share_high"]
+    columns += ["median_days_to_next", "revenue_following", "revenue_per_customer"]
+    table = pl.DataFrame(rows, schema=[*columns, "revenue_per_repeater"], orient="row")
+    return lateness.Lateness(months, table, pl.DataFrame(), 0, 0)
+
+
+def test_lateness_is_beyond_chance_by_an_exact_test_not_by_intervals_apart():
+    """0 of 3 late customers came back against 600 of 1,000: the Wilson intervals (0%-56.1%,
+    57.0%-63.0%) are apart, but Fisher's exact test gives p = 0.4^3 = 0.064 (two-sided, as
+    scipy sums it): within chance. It read "beyond what chance explains". 0 of 10 is apart by
+    the test (p = 0.4^10 = 0.0001)."""
+    from scipy.stats import fisher_exact
+
+    assert 0.05 < fisher_exact([[0, 3], [600, 400]]).pvalue < 0.07
+    assert stats.wilson(0, 3)[1] < stats.wilson(600, 1000)[0]
+    three = lateness.lateness_reading(_hand_groups((0, 3), (600, 1000)))
+    assert "puts the difference within chance" in three and "beyond" not in three
+    ten = lateness.lateness_reading(_hand_groups((0, 10), (600, 1000)))
+    assert "a late first order is followed by fewer repeat orders, beyond what chance " in ten
+    # One month reads "1 month", not "1 months".
+    empty = _hand_groups((0, 10), (600, 1000), months=1)
+    empty = lateness.Lateness(
+        1, empty.groups.with_columns(customers=pl.Series([5, 0])), pl.DataFrame(), 0, 0
+    )
+    assert lateness.lateness_reading(empty).startswith(
+        "No customer whose first order arrived late can be followed for 1 month yet"
+    )
+
+
+def test_intervals_read_with_the_decimals_that_keep_them_apart():
+    """The marketplace demo at one month: the late group's interval ends at 0.286%, the on-time
+    group's starts at 0.311%: '0.0%–0.3%' against '0.3%–0.5%' seemed to touch."""
+    text = lateness.lateness_reading(_hand_groups((0, 1340), (155, 38000)))
+    high, low = stats.wilson(0, 1340)[1], stats.wilson(155, 38000)[0]
+    assert f"{high:.2%}" != f"{low:.2%}"
+    assert f"0.00%–{high:.2%}" in text and f"{low:.2%}–" in text
 
 
 def test_a_group_nobody_can_be_followed_in_is_said_plainly():
