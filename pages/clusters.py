@@ -250,6 +250,7 @@ def clustering() -> None:
         "revenue": columns.money("Net revenue", currency),
         "revenue_share": columns.percent("Share of revenue"),
         "revenue_per_customer": columns.money("Revenue per customer", currency, 2),
+        "revenue_sq": None,  # for the chance test of the ROI reading, not to read
     }
     shares = ["customer_share", "revenue_share"]
     for name, feature in built.features.items():
@@ -329,6 +330,7 @@ def clustering() -> None:
             "profit_per_customer": columns.money("Profit per customer", currency, 2),
             "roi": st.column_config.NumberColumn("ROI", format="%+,.0f%%"),
             "total_profit": columns.money("Total profit", currency),
+            "revenue_sq": None,
         },
         order=["rank", "name", "roi", "profit_per_customer", "total_profit", "customers"],
     )

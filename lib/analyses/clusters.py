@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score
 
-from lib import fmt, measures, threads
+from lib import fmt, measures, stats, threads
 from lib.catalog import for_data
 from lib.model import Dataset, columns_of
 
@@ -920,9 +920,10 @@ def cluster_profiles(
 
     One row per cluster (1..k) with cluster, name, customers, customer_share, revenue (net),
     revenue_share, revenue_per_customer, then mean_<feature> and median_<feature> for every
-    feature in `features`.
+    feature in `features`, and revenue_sq (the customers' net revenues squared and summed:
+    with customers and revenue, how widely they spread, for the chance test of roi_reading).
     """
-    stats = [
+    figures = [
         expr
         for f in features
         for expr in (pl.col(f).mean().alias(f"mean_{f}"), pl.col(f).median().alias(f"median_{f}"))
@@ -933,7 +934,8 @@ def cluster_profiles(
         .agg(
             pl.len().cast(pl.Int64).alias("customers"),
             pl.col("monetary").sum().alias("revenue"),
-            *stats,
+            (pl.col("monetary") ** 2).sum().alias("revenue_sq"),
+            *figures,
         )
     )
     total_revenue = float(table["monetary"].sum())
@@ -954,7 +956,8 @@ def cluster_profiles(
             "revenue",
             "revenue_share",
             "revenue_per_customer",
-            *[s.meta.output_name() for s in stats],
+            *[f.meta.output_name() for f in figures],
+            "revenue_sq",
         )
         .sort("cluster")
     )
@@ -976,10 +979,11 @@ def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = 0.
     One row per cluster with cluster, name, customers, revenue_per_customer, gross_profit_per_
     customer (revenue x margin %), cost_per_customer, profit_per_customer (gross profit - cost),
     roi (profit / cost; null when cost is 0), total_profit and rank (1 = best ROI, or best profit
-    per customer when there is no cost).
+    per customer when there is no cost); revenue_sq as `profiles` has it (cluster_profiles).
     """
+    spread = [c for c in ("revenue_sq",) if c in profiles.columns]
     return (
-        profiles.select("cluster", "name", "customers", "revenue_per_customer")
+        profiles.select("cluster", "name", "customers", "revenue_per_customer", *spread)
         .with_columns(
             (pl.col("revenue_per_customer") * margin / 100).alias("gross_profit_per_customer"),
             pl.lit(float(cost)).alias("cost_per_customer"),
@@ -1229,15 +1233,35 @@ SAME_COST = (
 )
 
 
+def _leading(roi: pl.DataFrame) -> pl.DataFrame:
+    """The clusters of `roi` (best first) that tie with the best: to the cent, or, with their
+    revenue_sq, whose revenue per customer is within chance of the best's across the clusters
+    it is compared with (stats.mean_z, Welch, judged by stats.family): one cost for all makes
+    profit per customer a margin of revenue per customer, so this is their difference."""
+    best = roi.row(0, named=True)
+    cent = pl.col("profit_per_customer").round(2) == round(best["profit_per_customer"], 2)
+    if "revenue_sq" not in roi.columns or roi.height < 2:
+        return roi.filter(cent)
+    n, mean = roi["customers"].to_numpy()[1:], roi["revenue_per_customer"].to_numpy()[1:]
+    top = (best["customers"], best["customers"] * best["revenue_per_customer"], best["revenue_sq"])
+    z = stats.mean_z(
+        [np.full(len(n), float(v)) for v in top], [n, n * mean, roi["revenue_sq"].to_numpy()[1:]]
+    )
+    found = stats.family(z)
+    alike = [True, *(not found.beyond(float(v)) for v in z)]
+    return roi.filter(cent | pl.Series(alike))
+
+
 def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
     """roi_reading of the clusters big enough to plan on (`roi`, best first)."""
     best, worst = roi.row(0, named=True), roi.row(roi.height - 1, named=True)
-    profit = fmt.money(best["profit_per_customer"], currency)
-    # Tied to the cent with the best: ranked apart by the table, not by their figures.
-    leading = roi.filter(
-        pl.col("profit_per_customer").round(2) == round(best["profit_per_customer"], 2)
-    )
+    # Tied with the best (to the cent, or within chance): ranked apart by the table only.
+    leading = _leading(roi)
     names = _quoted(leading["name"].to_list())
+    exact = leading["profit_per_customer"].round(2).n_unique() == 1
+    low = fmt.money(leading["profit_per_customer"].min(), currency)
+    profit = fmt.money(best["profit_per_customer"], currency)
+    profits = profit if exact else f"{low}–{profit}"
     if cost <= 0:
         if best["profit_per_customer"] <= 0:
             return (
@@ -1246,32 +1270,45 @@ def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
             )
         first = leading["name"].to_list()
         opening = _quoted([first[0].capitalize(), *first[1:]])  # the sentence's start
-        who = f"{opening} brought" if leading.height == 1 else f"{opening} tie for"
+        who = (
+            f"{opening} brought"
+            if leading.height == 1
+            else f"{opening} tie for"
+            if exact
+            else f"{opening}, alike within chance, brought"
+        )
         return (
-            f"{who} the most gross profit per customer in the data's period ({profit} at this "
+            f"{who} the most gross profit per customer in the data's period ({profits} at this "
             "margin); enter a campaign's cost per customer for a what-if return."
         )
     what_if = WHAT_IF.format(cost=fmt.money(cost, currency))
     if best["profit_per_customer"] < 0:
         loss = fmt.money(-best["profit_per_customer"], currency)
-        if leading.height == roi.height:
+        if roi["profit_per_customer"].round(2).n_unique() == 1:
             return f"{what_if}no cluster would pay it back: each would lose {loss} per customer."
         return (
             f"{what_if}no cluster would pay it back: even {names} "
             f"would lose {loss} per customer (a return of {fmt.change(best['roi'])})." + SAME_COST
         )
     losing = roi.filter(pl.col("profit_per_customer") < 0)
+    lost = f"{fmt.money(-worst['profit_per_customer'], currency)} per customer"
+    poorest = f"“{fmt.plain(worst['name'])}”"
     tail = (
-        f"{fmt.counted(losing.height, 'cluster', 'clusters')} would lose money at this cost, "
-        f"“{fmt.plain(worst['name'])}” most "
-        f"({fmt.money(worst['profit_per_customer'], currency)} per customer)"
+        f"1 cluster would lose money at this cost: {poorest}, {lost}"
+        if losing.height == 1
+        else f"{losing.height} clusters would lose money at this cost, {poorest} most ({lost})"
         if losing.height
-        else f"even “{fmt.plain(worst['name'])}” would return {fmt.change(worst['roi'])}"
+        else f"even {poorest} would return {fmt.change(worst['roi'])}"
     )
-    tied = "" if leading.height == 1 else ", tied"
+    tied = "" if leading.height == 1 else ", tied" if exact else ", alike within chance"
+    returns = (
+        fmt.change(best["roi"])
+        if exact
+        else f"{fmt.change(leading['roi'].min())} to {fmt.change(best['roi'])}"
+    )
     return (
-        f"{what_if}{names} would return most{tied}: {profit} per customer after the cost, "
-        f"{fmt.change(best['roi'])} on it; {tail}." + SAME_COST
+        f"{what_if}{names} would return most{tied}: {profits} per customer after the cost, "
+        f"{returns} on it; {tail}." + SAME_COST
     )
 
 
