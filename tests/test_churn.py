@@ -129,13 +129,31 @@ def test_reading_states_the_window_and_says_when_too_few_repeat_purchases_exist(
     assert churn.churn_reading(result) == (
         "80% of repeat purchases came within 46 days of the customer's previous purchase (5 "
         "repeat purchases, on later days, by 3 customers, 75.0% of all customers): too few to "
-        "set a churn window (at least 30 are needed), so 'lapsed' below is only a rough guide."
+        "set a churn window (at least 30 repeat purchases by 10 customers are needed), so "
+        "'lapsed' below is only a rough guide."
     )
     once = churn.churn(
         churn.churn_base(churn.purchase_days(SHOP.filter(pl.col("order_id") == "1")))
     )
     assert once.days is None
     assert churn.churn_reading(once).startswith("No customer bought on two different days")
+
+
+def test_a_window_from_one_customers_repeat_purchases_is_only_a_rough_guide():
+    """One customer buys on 31 days in a row (30 repeat purchases, every gap 1 day), 9 others
+    once: the window read '90% of repeat purchases came within 1 days' as settled, and counted
+    9 of 10 customers lapsed. 30 gaps by one customer are that customer's habit."""
+    rows = [line(f"a{i}", "a", date(2024, 1, 1) + timedelta(days=i)) for i in range(31)]
+    rows += [line(f"b{j}", f"b{j}", date(2024, 1 + j % 3, 5)) for j in range(9)]
+    days = churn.purchase_days(pl.DataFrame(rows, schema=SHOP.schema, orient="row"))
+    result = churn.churn(churn.churn_base(days), 0.9)
+    assert result.days == 1 and churn.rough(result)
+    assert churn.churn_reading(result) == (
+        "90% of repeat purchases came within 1 day of the customer's previous purchase (30 "
+        "repeat purchases, on later days, by 1 customer, 10.0% of all customers): too few to set "
+        "a churn window (at least 30 repeat purchases by 10 customers are needed), so 'lapsed' "
+        "below is only a rough guide."
+    )
 
 
 def test_reading_says_plainly_when_nearly_every_customer_buys_once():

@@ -17,6 +17,7 @@ QUANTILES = (0.8, 0.9)  # the windows shown: 80% and 90% of repeat purchases
 QUANTILE = 0.9  # the window that defines "lapsed" by default
 CHOICES = (0.75, 0.8, 0.9, 0.95)  # the windows a user can choose for "lapsed"
 MIN_GAPS = 30  # fewer repeat purchases: a window read from them is noise
+MIN_REPEATERS = 10  # fewer customers buying again: a window read from them is their habit
 # Fewer customers than this share buying on a second day: nearly everyone buys once (Olist's
 # 42 of 6,800), and the window describes the few who return, not a return the rest will make.
 FEW_REPEATERS = 0.05
@@ -327,14 +328,16 @@ def _repeaters(result: Churn) -> tuple[int, int, int]:
 
 def rough(result: Churn) -> bool:
     """Whether the statuses are no more than a rough guide: fewer than MIN_GAPS repeat
-    purchases, or fewer than FEW_REPEATERS of customers buying on a second day."""
+    purchases or MIN_REPEATERS customers making them, or fewer than FEW_REPEATERS of customers
+    buying on a second day."""
     repeats, repeaters, everyone = _repeaters(result)
-    return repeats < MIN_GAPS or repeaters < FEW_REPEATERS * everyone
+    return repeats < MIN_GAPS or repeaters < MIN_REPEATERS or repeaters < FEW_REPEATERS * everyone
 
 
 def churn_reading(result: Churn) -> str:
     """Sentences on the churn window from its figures: the window, how many repeat purchases it
-    rests on (and that it is too few to trust below MIN_GAPS), that it is a lower bound, and
+    rests on (and that it is too few to trust below MIN_GAPS, or MIN_REPEATERS customers making
+    them), that it is a lower bound, and
     the lapsed customers at the last full month's end. When nearly everyone buys once (fewer
     than FEW_REPEATERS of customers buy on a second day), it says so and how many customers the
     window rests on, and reads no lapsed customers from it: no return is expected of them."""
@@ -343,28 +346,29 @@ def churn_reading(result: Churn) -> str:
         return "No customer bought on two different days, so there is no churn window to read."
     within = (
         f"{fmt.pct(result.quantile, 0)} of repeat purchases came within "
-        f"{fmt.count(result.days)} days of the customer's previous purchase"
+        f"{fmt.counted(result.days, 'day')} of the customer's previous purchase"
     )
     if repeats >= MIN_GAPS and repeaters < FEW_REPEATERS * everyone:
         once = everyone - repeaters
         return (
             f"Nearly every customer bought once: {fmt.count(once)} of {fmt.count(everyone)} "
             f"({fmt.pct(once / everyone)}) bought on one day only. {within}, but that rests on "
-            f"{fmt.count(repeats)} repeat purchases by the other {fmt.count(repeaters)} "
-            "customers: it says how soon the few who come back do, not that the others will. "
+            f"{fmt.count(repeats)} repeat purchases by the other "
+            f"{fmt.counted(repeaters, 'customer')}: it says how soon the few who come back do, "
+            "not that the others will. "
             "'Waiting' and 'lapsed' below only say how long customers have been quiet."
         )
     text = (
-        f"{within} ({fmt.count(repeats)} repeat purchases, on later days, by "
-        f"{fmt.count(repeaters)} customers"
+        f"{within} ({fmt.counted(repeats, 'repeat purchase')}, on later days, by "
+        f"{fmt.counted(repeaters, 'customer')}"
     )
     if everyone:
         text += f", {fmt.pct(repeaters / everyone)} of all customers"
     text += ")"
-    if repeats < MIN_GAPS:
+    if repeats < MIN_GAPS or repeaters < MIN_REPEATERS:
         return (
-            text + f": too few to set a churn window (at least {MIN_GAPS} are needed), so "
-            "'lapsed' below is only a rough guide."
+            text + f": too few to set a churn window (at least {MIN_GAPS} repeat purchases by "
+            f"{MIN_REPEATERS} customers are needed), so 'lapsed' below is only a rough guide."
         )
     text += (
         "; gaps still open at the end of the data are not counted, so the window is if "
