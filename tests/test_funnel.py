@@ -213,6 +213,43 @@ def test_months_younger_than_twice_the_close_time_are_named_as_still_filling_up(
     )
 
 
+def test_a_higher_month_within_chance_is_named_beside_the_best_cohort():
+    """Jan 15% of 1,000 leads is beyond chance against 458 of 4,040 (11.3%); May's 20% of 40 is
+    higher but within chance across the 5 months: it read "The best cohort, Jan 2024" alone. A
+    young month converting above the rest is no "lower rate" (60% against 10%)."""
+    shape = [(1, 1000, 150), (2, 1000, 100), (3, 1000, 100), (4, 1000, 100), (5, 40, 8)]
+    months = [synthetic([("a", n, k)], month=m) for m, n, k in shape]
+    leads, deals = pl.concat([m[0] for m in months]), pl.concat([m[1] for m in months])
+    cohorts = funnel.lead_cohorts(funnel.lead_outcomes(leads, deals))
+    assert funnel.cohort_reading(cohorts, None).startswith(
+        "The best cohort, Jan 2024, converted 15.0% of its 1,000 leads (May 2024's 20.0% of 40 "
+        "is within chance)"
+    )
+    assert binom.sf(7, 40, 458 / 4040) > 0.05 / (2 * 5)
+    shape = [(1, 100, 10), (2, 100, 10), (3, 100, 10), (4, 100, 60)]
+    months = [synthetic([("a", n, k)], month=m) for m, n, k in shape]
+    leads, deals = pl.concat([m[0] for m in months]), pl.concat([m[1] for m in months])
+    cohorts = funnel.lead_cohorts(funnel.lead_outcomes(leads, deals)).with_columns(
+        pl.Series("observed_days", [300, 200, 100, 10])
+    )
+    assert funnel.cohort_reading(cohorts, 30).endswith(
+        "is still filling up, so its rate can only rise from here."
+    )
+
+
+def test_the_conversion_reading_says_when_no_channel_has_enough_leads_or_none_has_any():
+    """Paid 25 of 25 and organic 0 of 25: intervals far apart (86.7%-100%, 0%-13.3%), but under
+    30 leads each: it said "every 95% interval overlaps it"."""
+    leads, deals = synthetic([("paid", 25, 25), ("organic", 25, 0)])
+    outcomes = funnel.lead_outcomes(leads, deals)
+    table = funnel.conversion_by(outcomes, "origin")
+    assert funnel.conversion_reading(table, "origin", 0.5) == (
+        "No origin has 30 leads or more yet: too few to tell which converts better, so there is "
+        "no evidence to move budget yet."
+    )
+    assert funnel.conversion_reading(table.clear(), "origin", 0.0) == "No leads to compare."
+
+
 def test_no_cohort_is_named_when_every_interval_overlaps_the_pooled_rate():
     months = [
         synthetic([("a", n, k)], month=m) for m, n, k in ((1, 4, 0), (2, 40, 10), (3, 40, 12))

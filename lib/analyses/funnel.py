@@ -802,6 +802,13 @@ def conversion_reading(
     )
     label = by.replace("_", " ")
     rows = fmt.plural_of(label)
+    if table["leads"].sum() == 0:
+        return "No leads to compare."
+    if judged.height == 0:
+        return (
+            f"No {label} has {fmt.counted(min_leads, 'lead')} or more yet: too few to tell which "
+            "converts better, so there is no evidence to move budget yet."
+        )
     found = stats.family(judged["_z"])
     beyond = found.beyond(pl.col("_z"))
     above = judged.filter(beyond & (pl.col("_z") > 0)).sort("conversion", descending=True)
@@ -916,16 +923,28 @@ def cohort_reading(
     own = (pl.col("conversion_low") > rate) | (pl.col("conversion_high") < rate)
     chance = judged.filter(~beyond & own).sort((pl.col("_z")).abs(), descending=True)
     parts = []
+    # A month converting more (or less) than those named, within chance, is said so.
+    ranked = judged.sort("conversion", "leads", descending=True)
+
+    def apart(named: pl.DataFrame, edge: dict) -> str:
+        if edge["month"] == named["month"][0]:
+            return ""
+        return (
+            f" ({edge['month']:%b %Y}'s {fmt.pct(edge['conversion'])} of "
+            f"{edge['leads']:,} is within chance)"
+        )
+
     if best.height:
         r = best.row(0, named=True)
         parts.append(
             f"the best cohort, {r['month']:%b %Y}, converted {fmt.pct(r['conversion'])} of its "
-            f"{r['leads']:,} leads"
+            f"{r['leads']:,} leads{apart(best, ranked.row(0, named=True))}"
         )
     if worst.height:
         r = worst.row(0, named=True)
         parts.append(
             f"the weakest, {r['month']:%b %Y}, {fmt.pct(r['conversion'])} of {r['leads']:,}"
+            f"{apart(worst, ranked.row(-1, named=True))}"
         )
     if parts:
         text = (
@@ -951,10 +970,17 @@ def cohort_reading(
         text += f". Months with fewer than {min_leads} leads are too small to judge: {listed}"
     if young:
         last = fmt.plural(young, "month is", f"{young} months are")
+        recent = cohorts.filter(pl.col("observed_days") < 2 * wait)
+        lower = recent["deals"].sum() < rate * recent["leads"].sum()
+        their = fmt.plural(young, "its", "their")
         text += (
             f". The last {last} younger than twice the median close time and "
-            f"{fmt.plural(young, 'is', 'are')} still filling up, so do not read "
-            f"{fmt.plural(young, 'its', 'their')} lower rate as a decline"
+            f"{fmt.plural(young, 'is', 'are')} still filling up, so "
+            + (
+                f"do not read {their} lower rate as a decline"
+                if lower
+                else f"{their} rate can only rise from here"
+            )
         )
     return text + "." + missing
 
