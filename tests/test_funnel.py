@@ -367,10 +367,10 @@ def test_the_reps_reading_names_a_fastest_or_slowest_rep_only_beyond_chance():
     # lie beyond 34.5.
     assert binom.cdf(4, 20, 0.5) <= 0.05 / 6 < binom.cdf(5, 20, 0.5)
     assert funnel.rep_reading(reps, "sr_id", closed=closed) == (
-        "SR Fast won the most deals (20, 33.3% of all); among reps with 20 deals or more, "
-        "against 34.5 days for all, Fast (median 10.5 days, 95% interval 6.0–15.0) closes "
-        "fastest beyond chance across the 3 reps compared and Slow (median 50.5 days, 95% "
-        "interval 46.0–55.0) slowest: ask the fast one how they work."
+        "SRs Fast, Mid and Slow tie for the most deals (20 each, 33.3% of all each); among reps "
+        "with 20 deals or more, against 34.5 days for all, Fast (median 10.5 days, 95% interval "
+        "6.0–15.0) closes faster beyond chance across the 3 reps compared and Slow (median 50.5 "
+        "days, 95% interval 46.0–55.0) closes slower: ask the fast one how they work."
     )
     # Without slow, all 40 deals' median is 22.5 (20 and 25): mid's 30-39 lies above it.
     two = funnel.rep_table(closed.filter(pl.col("sr_id") != "slow"), "sr_id")
@@ -378,7 +378,7 @@ def test_the_reps_reading_names_a_fastest_or_slowest_rep_only_beyond_chance():
     # 1 - 0.05 / 2: the 5th to the 16th value again (P(B <= 4) <= 1.25%): mid's 29-40.
     assert binom.cdf(4, 20, 0.5) <= 0.05 / 4 < binom.cdf(5, 20, 0.5)
     without = closed.filter(pl.col("sr_id") != "slow")
-    assert "Mid (median 34.5 days, 95% interval 30.0–39.0) slowest" in funnel.rep_reading(
+    assert "Mid (median 34.5 days, 95% interval 30.0–39.0) closes slower" in funnel.rep_reading(
         two, "sr_id", closed=without
     )
     alike = closed.with_columns(pl.lit(30).alias("days_to_close"))
@@ -528,7 +528,7 @@ def test_routing_names_reps_as_fast_together_and_needs_a_day_gained():
     assert funnel.routing_reading(routes) == (
         "Route Industry leads to SR P (or Q, as fast): a median 6.0 days to close (95% interval "
         "6.0–6.0) against 15.0 for all reps, over 11 deals, beyond chance across the 4 rep and "
-        "kind pairs compared; S is the slowest on them beyond chance (30.0 days)."
+        "kind pairs compared; S closes them slower than all reps beyond chance (30.0 days)."
     )
     half = closed_deals_of("t", {"R": [19] * 6, "T": [20] * 6})
     routes = funnel.routing({"sr_id": funnel.match_table(half, "sr_id", "lead_type", 5)}, half)
@@ -604,7 +604,7 @@ def test_a_one_deal_cell_is_never_routed_to_nor_named_the_slowest():
     assert funnel.routing_reading(routes) == (
         "Route T leads to SR B: a median 10.0 days to close (95% interval 10.0–10.0) against "
         "25.0 for all reps, over 8 deals, beyond chance across the 4 rep and kind pairs "
-        "compared; C is the slowest on them beyond chance (40.0 days)."
+        "compared; C closes them slower than all reps beyond chance (40.0 days)."
     )
     # Only the one-deal reps and a rep no faster: no route, and nobody named slowest.
     few = closed.filter(pl.col("sr_id") != "B")
@@ -974,14 +974,38 @@ def test_days_reading_never_names_unknown_as_the_slowest_origin():
     days = funnel.days_to_close_by(outcomes)
     assert days["median_days"][0] == 75.0
     assert funnel.days_reading(days, outcomes) == (
-        "Half of the deals close within 75 days of first contact and one in ten takes over 300 "
-        "days; among the 2 origins with 20 deals or more, Organic leads (median 5.0 days) close "
+        "Half of the deals close within 75 days of first contact and nine in ten within 300; "
+        "among the 2 origins with 20 deals or more, Organic leads (median 5.0 days) close "
         "faster and Paid leads (median 100.0 days) slower than all deals beyond chance across "
         "the 2 origins compared: follow up Paid leads sooner."
     )
     # Olist's Display leads 'closed fastest (8 days)' on 6 deals: no origin is named below 20.
     few = _outcomes({"organic": [5.0] * 6, "paid": [100.0] * 6, "unknown": [300.0] * 6})
-    assert funnel.days_reading(funnel.days_to_close_by(few), few).endswith("takes over 300 days.")
+    assert funnel.days_reading(funnel.days_to_close_by(few), few).endswith(
+        "nine in ten within 300 (from 18 deals only: a rough guide)."
+    )
+    # Ten deals all closed in 14 days: it read "one in ten takes over 14 days".
+    tied = _outcomes({"organic": [14.0] * 10})
+    assert funnel.days_reading(funnel.days_to_close_by(tied), tied) == (
+        "Half of the deals close within 14 days of first contact and nine in ten within 14 (from "
+        "10 deals only: a rough guide)."
+    )
+
+
+def test_mix_and_rep_readings_name_ties_together():
+    """Three lead types with 2 deals each: 'Industry is the most common lead type' was the
+    alphabetical first of three tied."""
+    mix = pl.DataFrame(
+        {
+            "lead_type": ["industry", "online_big", "offline"],
+            "deals": [2, 2, 2],
+            "share": [1 / 3] * 3,
+        }
+    )
+    assert funnel.mix_reading(mix, "lead_type").startswith(
+        "Industry, Online big and Offline tie as the most common lead types among won sellers: "
+        "33.3% of deals each"
+    )
 
 
 def test_days_reading_names_a_slow_origin_only_beyond_chance_across_those_compared():

@@ -1001,10 +1001,14 @@ def days_reading(days: pl.DataFrame, outcomes: pl.DataFrame) -> str:
         return "No deal has a valid close time."
     by = days.columns[0]
     total = days.row(0, named=True)
+    # Nine in ten within the 90th percentile is true however the close times tie ("one in ten
+    # takes over" it was not, of ten deals all closed in 14 days).
     text = (
         f"Half of the deals close within {total['median_days']:.0f} days of first contact and "
-        f"one in ten takes over {total['p90_days']:.0f} days"
+        f"nine in ten within {total['p90_days']:.0f}"
     )
+    if total["deals"] < MIN_NAMED:
+        text += f" (from {fmt.counted(total['deals'], 'deal')} only: a rough guide)"
     groups = days.slice(1).filter((pl.col("deals") >= MIN_NAMED) & actionable(by))
     if groups.height < 2:
         return text + "."
@@ -1052,9 +1056,13 @@ def mix_reading(mix: pl.DataFrame, column: str) -> str:
         return "No closed deals."
     top = mix.row(0, named=True)
     label = DEAL_ATTRIBUTES.get(column, column).lower()
+    tied = mix.filter(pl.col("deals") == top["deals"])
     text = (
         f"{name(top[column])} is the most common {label} among won sellers: "
         f"{fmt.pct(top['share'])} of deals"
+        if tied.height == 1
+        else f"{fmt.listed([name(v) for v in tied[column]], most=4)} tie as the most common "
+        f"{fmt.plural_of(label)} among won sellers: {fmt.pct(top['share'])} of deals each"
     )
     unknown = mix.filter(pl.col(column) == UNKNOWN)
     if unknown.height and top[column] != UNKNOWN:
@@ -1075,9 +1083,13 @@ def rep_reading(
         return "No deals name a rep."
     role = rep.removesuffix("_id").upper()
     top = reps.row(0, named=True)
+    tied = reps.filter(pl.col("deals") == top["deals"])
     text = (
         f"{role} {name(top[rep])} won the most deals ({top['deals']:,}, "
         f"{fmt.pct(top['share'])} of all)"
+        if tied.height == 1
+        else f"{role}s {fmt.listed([name(v) for v in tied[rep]], most=4)} tie for the most deals "
+        f"({top['deals']:,} each, {fmt.pct(top['share'])} of all each)"
     )
     least = max(min_count, MIN_NAMED)
     judged = reps.filter((pl.col("deals") >= least) & pl.col("median_days_to_close").is_not_null())
@@ -1111,19 +1123,24 @@ def rep_reading(
             f"{stats.expected(judged.height, 'reps')}"
         )
     among = f"; among reps with {least} deals or more, against {fmt.number(typical)} days for all"
+
+    def each(rows: pl.DataFrame, verb: str) -> str:  # "A (...) closes" or "A and B close"
+        named = fmt.listed([said(r) for r in rows.iter_rows(named=True)], most=3)
+        return f"{named} {verb}{'s' if rows.height == 1 else ''}"
+
+    # Faster and slower than all reps beyond chance: no "fastest", a faster rep within chance
+    # may have a shorter median.
     if fast.height and slow.height:
         return text + (
-            f"{among}, {said(fast.row(0, named=True))} closes fastest {held} and "
-            f"{said(slow.row(0, named=True))} slowest: ask the fast one how they work"
-            f"{by_chance}."
+            f"{among}, {each(fast, 'close')} faster {held} and {each(slow, 'close')} slower: "
+            f"ask the fast {fmt.plural(fast.height, 'one', 'ones')} how they work{by_chance}."
         )
     if fast.height:
         return text + (
-            f"{among}, {said(fast.row(0, named=True))} closes fastest {held}: ask them how "
-            f"they work{by_chance}."
+            f"{among}, {each(fast, 'close')} faster {held}: ask them how they work{by_chance}."
         )
     if slow.height:
-        return text + f"{among}, {said(slow.row(0, named=True))} closes slowest {held}{by_chance}."
+        return text + f"{among}, {each(slow, 'close')} slower {held}{by_chance}."
     return text + f"{among}, none closes faster or slower {held}{by_chance}."
 
 
@@ -1216,7 +1233,7 @@ def routing_reading(routes: pl.DataFrame) -> str:
     )
     if best["avoid"]:
         text += (
-            f"; {name(best['avoid'])} is the slowest on them beyond chance "
+            f"; {name(best['avoid'])} closes them slower than all reps beyond chance "
             f"({fmt.number(best['avoid_median_days'])} days)"
         )
     more = judged.height - 1
