@@ -145,9 +145,32 @@ def test_bridge_steps_add_up_exactly_to_the_change_and_run_as_a_waterfall():
     assert steps == 70.0 - 55.0
     assert bridge.bridge_reading(result, "GBP") == (
         "Revenue rose by £15 (+27%) from Jan 2024 to Feb 2024; the largest step is lost customers "
-        "(-£20, 1 customers). Feb 2024 is partial: the data ends 10 Feb 2024, so its revenue and "
+        "(-£20, 1 customer). Feb 2024 is partial: the data ends 10 Feb 2024, so its revenue and "
         "lost customers are not final."
     )
+
+
+def test_a_previous_period_that_starts_before_the_data_is_said_to_be_partial():
+    """Online Retail starts on 1 Dec 2010: 2010 Q4 against 2011 Q1 read "Revenue rose by
+    £927,177 (+167%) ... the largest step is new customers", of one month against three, with
+    customers who bought before the data counted as new. Here the data starts 5 Dec 2023 and
+    the quarter before 2024 Q1 is 2023 Q4."""
+    result = bridge.revenue_bridge(
+        bridge.bridge_purchases(SHOP), bridge.parse_period("2023Q4"), bridge.parse_period("2024Q1")
+    )
+    said = bridge.bridge_reading(result, "GBP")
+    assert said.startswith("Revenue rose by ") and "%)" not in said.split(";")[0]
+    assert (
+        "2023 Q4 is partial: the data starts 5 Dec 2023, so its revenue is short and customers "
+        "who bought before then count as new."
+    ) in said
+    # From 2023-12 (the data's first month, from its first day on) nothing is partial at the start.
+    full = bridge.revenue_bridge(
+        bridge.bridge_purchases(SHOP),
+        bridge.parse_period("2023-12-05..2023-12-31"),
+        bridge.parse_period("2024-01"),
+    )
+    assert "starts" not in bridge.bridge_reading(full, "GBP")
 
 
 def test_without_items_the_returning_customers_split_into_buying_more_and_less():

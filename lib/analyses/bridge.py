@@ -311,8 +311,10 @@ def returning_split(customers: pl.DataFrame) -> pl.DataFrame:
 @dataclass(frozen=True)
 class Bridge:
     """A revenue bridge: `steps` (see revenue_bridge), `customers` (customer_changes), `items`
-    (item_effects; None when the data has no items), the periods, and `last_day` (the data's
-    last purchase day: a current period that runs past it is partial)."""
+    (item_effects; None when the data has no items), the periods, `last_day` (the data's last
+    purchase day: a current period that runs past it is partial) and `first_day` (its first: a
+    previous period that starts before it is partial too, and its "new" customers may have
+    bought before the data)."""
 
     previous: Period
     current: Period
@@ -320,10 +322,16 @@ class Bridge:
     customers: pl.DataFrame
     items: pl.DataFrame | None
     last_day: date | None
+    first_day: date | None = None
 
     @property
     def partial(self) -> bool:
         return self.last_day is not None and self.last_day < self.current.end
+
+    @property
+    def early(self) -> bool:
+        """Whether the previous period starts before the data's first purchase day."""
+        return self.first_day is not None and self.first_day > self.previous.start
 
     @property
     def named_steps(self) -> pl.DataFrame:
@@ -421,8 +429,16 @@ def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -
         },
         orient="row",
     )
-    last = purchases["ordered_at"].max()
-    return Bridge(previous, current, steps, customers, items, None if last is None else last.date())
+    first, last = purchases["ordered_at"].min(), purchases["ordered_at"].max()
+    return Bridge(
+        previous,
+        current,
+        steps,
+        customers,
+        items,
+        None if last is None else last.date(),
+        None if first is None else first.date(),
+    )
 
 
 def bridge_reading(bridge: Bridge, currency: str = "") -> str:
@@ -438,7 +454,7 @@ def bridge_reading(bridge: Bridge, currency: str = "") -> str:
     text = f"Revenue {direction}"
     if change:
         text += f" by {fmt.whole_money(abs(change), currency)}"
-        if before > 0:
+        if before > 0 and not bridge.early:  # no growth rate from a partial start
             text += f" ({fmt.change(after / before - 1)})"
     text += f" from {span}"
     moves = steps.filter(pl.col("kind") == "step")
@@ -448,9 +464,14 @@ def bridge_reading(bridge: Bridge, currency: str = "") -> str:
         text += (
             f"; the largest step is {top['label'].lower()} "
             f"({sign}{fmt.whole_money(abs(top['value']), currency)}, "
-            f"{fmt.count(top['customers'])} customers)"
+            f"{fmt.counted(top['customers'], 'customer')})"
         )
     text += "."
+    if bridge.early and bridge.first_day is not None:
+        text += (
+            f" {bridge.previous.label} is partial: the data starts {fmt.day(bridge.first_day)}, "
+            "so its revenue is short and customers who bought before then count as new."
+        )
     if bridge.partial and bridge.last_day is not None:
         text += (
             f" {bridge.current.label} is partial: the data ends {fmt.day(bridge.last_day)}, so "
