@@ -389,6 +389,33 @@ def test_the_reading_calls_a_move_matched_by_its_reverse_no_shift():
     assert "Over" not in reading(40, 12)  # 91 days: long enough for 'gone' to mean something
 
 
+def test_the_reading_names_tied_moves_together_and_no_gone_without_earlier_customers():
+    """40 loyal customers → champions and 40 at risk → hibernating: one was 'the largest move'
+    (picked by name). With every customer new there is no '0 of the 0 earlier customers'."""
+    rows = [
+        ("loyal customers", "champions", 40, 0.4),
+        ("loyal customers", "loyal customers", 60, 0.6),
+        ("at risk", "hibernating", 40, 0.5),
+        ("at risk", "at risk", 40, 0.5),
+    ]
+    table = pl.DataFrame(
+        rows, schema=["from_segment", "to_segment", "customers", "share"], orient="row"
+    ).with_columns(revenue_before=pl.lit(0.0))
+    moved = movement.Movement(date(2024, 1, 1), date(2024, 4, 1), table, table, ())
+    assert (
+        "; the largest moves between segments tie at 40 customers each: at risk → hibernating "
+        "and loyal customers → champions." in movement.movement_reading(moved, "GBP")
+    )
+    new = pl.DataFrame(
+        {"from_segment": [movement.NEW], "to_segment": ["new customers"], "customers": [25]}
+    ).with_columns(share=pl.lit(1.0), revenue_before=pl.lit(0.0))
+    fresh = movement.Movement(date(2024, 1, 1), date(2024, 4, 1), new, new, ())
+    assert movement.movement_reading(fresh, "GBP") == (
+        "From 1 Jan 2024 to 1 Apr 2024: 25 new customers bought for the first time, and no "
+        "customer had bought before to follow."
+    )
+
+
 def test_a_score_heaped_at_the_earlier_date_is_said_of_that_date():
     """Compared with 2 Dec 2022 the retail demo's six customers all last bought the day before:
     the warning said '1 day before the as-of date' (10 Dec 2023)."""

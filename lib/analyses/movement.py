@@ -379,9 +379,10 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
     new = int(table.filter(pl.col("from_segment") == NEW)["customers"].sum())
     gone = int(table.filter(pl.col("to_segment") == GONE)["customers"].sum())
     known = int(table.filter(pl.col("from_segment") != NEW)["customers"].sum())
-    text = (
-        f"{span}: {fmt.counted(new, 'new customer')} bought for the first time and "
-        f"{fmt.count(gone)} of the {fmt.count(known)} earlier customers placed no order (gone)"
+    text = f"{span}: {fmt.counted(new, 'new customer')} bought for the first time" + (
+        f" and {fmt.count(gone)} of the {fmt.count(known)} earlier customers placed no order (gone)"
+        if known
+        else ", and no customer had bought before to follow"
     )
     moves = table.filter(
         (pl.col("from_segment") != pl.col("to_segment"))
@@ -397,16 +398,28 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
             & (pl.col("to_segment") == top["from_segment"])
         )["customers"].sum()
         pair = f"{fmt.plain(top['from_segment'])} → {fmt.plain(top['to_segment'])}"
+        tied = moves.filter(pl.col("customers") == top["customers"])
         if top["customers"] < rfm.FEW_CUSTOMERS:
             # As segment actions: a handful of customers is no shift to act on.
             text += (
                 f"; no move between segments reaches {rfm.FEW_CUSTOMERS} customers (the "
                 f"largest, {pair}, has {fmt.count(top['customers'])})"
             )
-        elif back == top["customers"]:
+        elif back == top["customers"] and tied.height == 2:
             text += (
                 f"; the largest moves between segments, {pair} and back, are "
                 f"{fmt.count(top['customers'])} each way: no net shift"
+            )
+        elif tied.height > 1:
+            pairs = [
+                f"{fmt.plain(a)} → {fmt.plain(b)}"
+                for a, b in tied.sort("from_segment", "to_segment")
+                .select("from_segment", "to_segment")
+                .iter_rows()
+            ]
+            text += (
+                f"; the largest moves between segments tie at {fmt.count(top['customers'])} "
+                f"customers each: {fmt.listed(pairs, most=4)}"
             )
         else:
             text += (
