@@ -516,9 +516,20 @@ def test_a_cluster_above_average_only_on_the_log_scale_is_not_named_high_spendin
     )
     assert profiles["revenue_per_customer"].to_list() == pytest.approx([100.0, 12_500.875])
     # the reading quotes the strongest driver the real figures bear out: recency, not spend
+    # (4 and 8 customers: both clusters are handfuls, and the reading says so.)
     assert cl.drivers_reading(drivers, profiles, table, FEATURES, "BRL") == (
         "“Recent buyers” (cluster 1) stand out most on days since last order: 0.4 standard "
-        "deviations below the average customer (20 days against 23 days on average)."
+        "deviations below the average customer on the model's scale (20 days against 23 days on "
+        "average). Every cluster standing out is a handful of customers (fewer than 30, or under "
+        "2% of them): no segment to plan on; try fewer clusters."
+    )
+    # A cluster of 500 beside the handful of 4: the handful is passed over; cluster 2's
+    # strongest driver its real figures bear out is recency (30 days x 6 and 10 x 2: 25 days).
+    big = profiles.with_columns(customers=pl.Series([4, 500]))
+    assert cl.drivers_reading(drivers, big, table, FEATURES, "BRL") == (
+        "“Typical customers” (cluster 2) stand out most on days since last order: 0.2 standard "
+        "deviations above the average customer on the model's scale (25 days against 23 days "
+        "on average)."
     )
 
 
@@ -737,7 +748,19 @@ def test_crosstab_counts_cluster_customers_per_rfm_segment():
         (2, "Lost", 1),
     ]
     assert cross["share"].to_list() == pytest.approx([2 / 3, 1 / 3, 1.0])
-    assert cl.crosstab_reading(cross).startswith("100% of “y” (cluster 2) are RFM “Lost”")
+    # Three customers and one: handfuls, no relation between clusters and segments to read.
+    assert cl.crosstab_reading(cross).startswith("Every cluster is a handful of customers")
+    # 500 spread over segments (40% at most) and 3 whales all champions: it read "100% of
+    # “whales” are RFM “champions”: the cluster largely repeats that segment".
+    spread = pl.DataFrame(
+        {
+            "cluster": [1, 1, 1, 2],
+            "name": ["many", "many", "many", "whales"],
+            "segment": ["Lost", "At risk", "Champions", "Champions"],
+            "customers": [200, 150, 150, 3],
+        }
+    ).with_columns(share=pl.col("customers") / pl.col("customers").sum().over("cluster"))
+    assert cl.crosstab_reading(spread).startswith("40% of “many” (cluster 1) are RFM “Lost”")
 
 
 def retail() -> formats.Dataset:

@@ -1137,7 +1137,9 @@ def drivers_reading(
     currency: str,
 ) -> str:
     """The strongest single driver of any cluster that its real figures bear out (`told`), in
-    business units, in one sentence."""
+    business units, in one sentence; a cluster too `small` to plan on is passed over while
+    others are not, and said to be a handful when every cluster is. Its distance is on the
+    model's scale (after capping and any log transform), where the ranking is made."""
     borne = [
         row
         for row in drivers.sort(pl.col("z").abs(), descending=True).iter_rows(named=True)
@@ -1148,6 +1150,20 @@ def drivers_reading(
             "No cluster stands out: on every feature, each cluster's real mean sits at the "
             "average customer's or on the other side of it from where the model places it."
         )
+    handful = ""
+    if "customers" in profiles.columns:
+        few = set(
+            profiles.filter(small(pl.col("customers"), int(profiles["customers"].sum())))["cluster"]
+        )
+        planned = [row for row in borne if row["cluster"] not in few]
+        if planned:
+            borne = planned
+        else:
+            handful = (
+                f" Every cluster standing out is a handful of customers (fewer than "
+                f"{SMALL_CUSTOMERS}, or under {fmt.pct(SMALL_SHARE, 0)} of them): no segment to "
+                "plan on; try fewer clusters."
+            )
     top = borne[0]
     feature = features[top["feature"]]
     mean = profiles.filter(pl.col("cluster") == top["cluster"])[f"mean_{top['feature']}"][0]
@@ -1156,9 +1172,9 @@ def drivers_reading(
     return (
         f"“{fmt.plain(name.capitalize())}” (cluster {top['cluster']}) stand out most on "
         f"{fmt.plain(feature.label.lower())}: {abs(top['z']):.1f} standard deviations "
-        f"{'above' if top['z'] >= 0 else 'below'} the average customer "
+        f"{'above' if top['z'] >= 0 else 'below'} the average customer on the model's scale "
         f"({unit_value(mean, feature.unit, currency)} against "
-        f"{unit_value(overall, feature.unit, currency)} on average)."  # type: ignore[arg-type]
+        f"{unit_value(overall, feature.unit, currency)} on average)." + handful  # type: ignore[arg-type]
     )
 
 
@@ -1392,8 +1408,17 @@ def projection_reading(projection: Projection, k: int, features: int) -> str:
 
 
 def crosstab_reading(cross: pl.DataFrame) -> str:
-    """The cluster most concentrated in one RFM segment, in one sentence."""
-    top = cross.sort("share", "customers", descending=True).row(0, named=True)
+    """The cluster most concentrated in one RFM segment, in one sentence, among clusters big
+    enough to plan on (`small`: three customers all champions say nothing of a segment)."""
+    sizes = cross.group_by("cluster").agg(pl.col("customers").sum().alias("_size"))
+    total = int(sizes["_size"].sum())
+    judged = cross.join(sizes, on="cluster").filter(~small(pl.col("_size"), total))
+    if judged.height == 0:
+        return (
+            "Every cluster is a handful of customers: none says how clusters and RFM segments "
+            "relate. Try fewer clusters."
+        )
+    top = judged.sort("share", "customers", descending=True).row(0, named=True)
     return (
         f"{fmt.pct(top['share'], 0)} of “{fmt.plain(top['name'])}” (cluster {top['cluster']}) "
         "are RFM "
