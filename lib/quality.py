@@ -268,7 +268,10 @@ class Finding:
 
 def share_text(share: float) -> str:
     """A finding's share, or the same share said elsewhere (the lines without a customer id on
-    Sales and Cohorts), as the pages write it: '24.93%'."""
+    Sales and Cohorts), as the pages write it: '24.93%'; a share above 0 too small for two
+    decimals reads '<0.01%', never '0.00%'."""
+    if 0 < share < 0.00005:
+        return "<0.01%"
     return fmt.pct(share, 2)
 
 
@@ -804,7 +807,11 @@ def _thin_months(ds: Dataset, today: datetime) -> list[Finding]:
     if thin.height == 0:
         return []
     # A share of the months, as empty_days gives a share of the days: "2 months (40%)".
-    detail = f"share of the months in the range; a typical month has {median:,.0f} orders"
+    typical = fmt.number(median, 0 if float(median).is_integer() else 1)
+    detail = (
+        f"share of the months in the range; a typical month has {typical} "
+        f"{fmt.plural(median, 'order')}"
+    )
     return [Finding("thin_months", table, thin.height, thin.height / months.height, thin, detail)]
 
 

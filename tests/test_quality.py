@@ -162,6 +162,22 @@ def test_thin_months_counts_near_empty_and_empty_months_inside_the_range():
     # 2 of the 5 months from January to May, not the 1 order of 61 they hold.
     assert finding.share == pytest.approx(2 / 5)
     assert finding.detail == "share of the months in the range; a typical month has 20 orders"
+    # One order in January and April, none between: a median of 0.5 read "0 orders".
+    two = [datetime(2024, 1, 5), datetime(2024, 4, 5)]
+    sparse = {"order_id": ["1", "2"], "customer_id": ["a", "b"], "ordered_at": two}
+    [thin] = [
+        f
+        for f in quality.report(ds(orders=sparse), today=TODAY).findings
+        if f.rule == "thin_months"
+    ]
+    assert thin.detail == "share of the months in the range; a typical month has 0.5 orders"
+
+
+def test_a_share_too_small_for_two_decimals_never_reads_zero():
+    """1 duplicate line in 300,000 (0.0003%) read "0.00%" beside its finding."""
+    assert quality.share_text(1 / 300_000) == "<0.01%"
+    assert quality.share_text(0.0) == "0.00%" and quality.share_text(0.2493) == "24.93%"
+    assert quality.share_text(0.00005) == "0.01%"
 
 
 def test_empty_days_and_misspelled_parameters_in_events():
