@@ -222,8 +222,9 @@ min_count = st.columns(2)[0].slider(
     key="funnel_min_count",
     bind=links.BIND,
     help="Rep x lead type and rep x segment cells with fewer deals (with a time to close) are "
-    "greyed in the Matching view and left out of routing; the Reps reading names a fastest and "
-    f"slowest rep only among reps with this many deals and at least {funnel.MIN_NAMED}. A route "
+    "greyed in the Matching view and left out of routing; the Reps reading names reps faster "
+    f"or slower than all only among reps with this many deals and at least {funnel.MIN_NAMED}. "
+    "A route "
     "also needs the rep faster beyond chance, which takes at least "
     f"{funnel.INTERVAL_DEALS} deals, more when many reps and kinds are compared.",
 )
