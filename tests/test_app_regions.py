@@ -186,12 +186,12 @@ def test_retail_concentration_advice_follows_the_priority_tables_actions():
 def test_marketplace_reading_card_and_table_name_the_same_region_first():
     at = page("marketplace", PATH)
     table = next(d.value for d in at.dataframe if "action" in d.value.columns).set_index("region")
-    # RS and PR tie on the shown score (78): named together on the card and in the reading.
-    assert (table.loc["RS", "rank"], table.loc["PR", "rank"]) == (1, 2)
-    assert round(table.loc["PR", "score"]) == round(table.loc["RS", "score"])
+    # RS and SP tie on the shown score (72): named together on the card and in the reading.
+    assert (table.loc["RS", "rank"], table.loc["SP", "rank"]) == (1, 2)
+    assert round(table.loc["SP", "score"]) == round(table.loc["RS", "score"])
     readings = " ".join(c.value for c in at.caption)
-    assert "Market first in RS and PR, tied" in readings
-    assert metrics(at)["Market first"] == "RS and PR"
+    assert "Market first in RS and SP, tied" in readings
+    assert metrics(at)["Market first"] == "RS and SP"
     # Growth resting on fewer than 20 orders in either window is flagged, not acted on.
     few = table[~table["growth_reliable"]]
     assert len(few) == 14 and not few["action"].str.contains("growing|shrinking").any()
