@@ -579,6 +579,14 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
         found = _extremes(matrix, index, metric)
         if found is None:
             continue
+        # Orders and revenue are no share of a count: a cohort is named worst only when its
+        # share of customers coming back is worst beyond chance too, and best is checked so.
+        tested = (
+            None if metric == "customers" else _extremes(_as_customers(matrix), index, "customers")
+        )
+        if tested is not None:
+            kept = tested.worst["label"].to_list()
+            found = replace(found, worst=found.worst.filter(pl.col("label").is_in(kept)))
         when += found.best["period_start"].to_list()  # the calendar period of each best cell
         said = [
             f"{_cohorts(cells, unit)} {verb if cells.height == 1 else 'tied ' + extreme} "
@@ -591,10 +599,10 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             if cells.height
         ]
         held = f", beyond chance{stats.across(found.compared, 'cohorts')}"
-        if metric == "customers":
+        if tested is None:
             backed = True
         elif found.best.height:
-            backed, held = _backed(matrix, index, found, metric, unit)
+            backed, held = _backed(tested, found, metric, unit)
         else:
             backed, held = False, ""
         named = named or (found.best.height > 0 and backed)
@@ -603,6 +611,11 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
         elif found.level:
             parts.append(
                 f"{unit} {index}, the {found.compared} cohorts compared all read {found.level}"
+            )
+        elif tested is not None:
+            parts.append(
+                f"{unit} {index}, none of the {found.compared} cohorts compared stands out beyond "
+                "chance by customers coming back"
             )
         else:
             parts.append(
@@ -621,19 +634,23 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
     return "In " + "; in ".join(parts) + "." + advice + notes
 
 
-def _backed(
-    matrix: pl.DataFrame, index: int, found: stats.Extremes, metric: str, unit: str
-) -> tuple[bool, str]:
-    """Whether the cohorts that did best at period `index` on orders or revenue (no share of a
-    count, which no exact test can judge) also have the largest share of customers coming back
-    beyond chance across the cohorts compared, and the words that say so: a best made of a few
-    customers' orders or spending is no reason to look at how the cohort was won."""
-    customers = matrix.with_columns(
+def _as_customers(matrix: pl.DataFrame) -> pl.DataFrame:
+    """A cohort matrix of any metric as its customers coming back: the share chance can judge."""
+    return matrix.with_columns(
         pl.col("active").cast(pl.Float64).alias("amount"),
         pl.col("customers").cast(pl.Float64).alias("base"),
         (pl.col("active") / pl.col("customers")).alias("share"),
     )
-    tested = _extremes(customers, index, "customers")
+
+
+def _backed(
+    tested: stats.Extremes | None, found: stats.Extremes, metric: str, unit: str
+) -> tuple[bool, str]:
+    """Whether the cohorts that did best on orders or revenue (`found`: no share of a count,
+    which no exact test can judge) also have the largest share of customers coming back beyond
+    chance across the cohorts compared (`tested`: the same period as customers), and the words
+    that say so: a best made of a few customers' orders or spending is no reason to look at how
+    the cohort was won."""
     best = set(found.best["label"])
     backed = tested is not None and best <= set(tested.best["label"])
     name, one = _cohorts(found.best, unit), len(best) == 1
