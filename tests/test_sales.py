@@ -249,6 +249,8 @@ def test_revenue_reading_names_the_biggest_full_month_and_the_partial_one():
         ((0.0, 50.0), None, "Feb 2024, follows a month without revenue."),
         # It read "follows a month without revenue" after a month of -30 net.
         ((-30.0, 50.0), None, "Feb 2024, follows a month of net refunds (-£30)."),
+        # It read "was down 150% on the month before" of 800 then -400.
+        ((800.0, -400.0), -1.5, "Feb 2024, turned to net refunds (-£400) after £800."),
     ],
 )
 def test_revenue_reading_says_which_way_the_last_full_month_moved(revenue, change, said):
@@ -943,6 +945,11 @@ def test_repeat_reading_says_how_many_repeat_orders_a_reminder_comes_before():
     assert sales.repeat_reading(rep, gaps[:10]) == (
         "12.0% of 100 customers ordered more than once in the range; only 10 repeat orders in "
         "it, too few to time a reminder by."
+    )
+    # A median of one day reads "1 day" (it read "1 days").
+    nextday = pl.DataFrame({"days": [1] * 20 + [40] * 10})
+    assert "a typical repeat comes 1 day after the previous order" in sales.repeat_reading(
+        sales.Repeat(100, 12, 1.0), nextday
     )
     # 20 of 30 on the same day: a median gap of 0 read "around day 1 ... before 33.3%".
     same = pl.DataFrame({"days": [0] * 20 + [40] * 10})

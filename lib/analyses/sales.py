@@ -383,6 +383,11 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
         change = latest["change"]
         if change is None and before < 0:  # no ratio to a negative net
             text += f"follows a {grain} of net refunds ({fmt.money(before, currency)})"
+        elif latest["revenue"] < 0:  # no "down 150%": a fall past zero is no share of it
+            text += (
+                f"turned to net refunds ({fmt.money(latest['revenue'], currency)}) after "
+                f"{fmt.money(before, currency)}"
+            )
         elif change is None:  # the period before had no revenue: no ratio
             text += f"follows a {grain} without revenue"
         elif round(change * 100) == 0:
@@ -1018,8 +1023,9 @@ def repeat_reading(rep: Repeat, gaps: pl.DataFrame) -> str:
         later = (gaps["days"] > day).mean()
         same = (gaps["days"] == 0).mean()
         text += (
-            f"; a typical repeat comes {rep.median_days:,.0f} days after the previous order, so a "
-            f"reminder around day {day:,} would come before {fmt.pct(later)} of repeat orders"
+            f"; a typical repeat comes {fmt.counted(round(rep.median_days), 'day')} after the "
+            f"previous order, so a reminder around day {day:,} would come before "
+            f"{fmt.pct(later)} of repeat orders"
             + (f" ({fmt.pct(same)} come the same day)" if same >= 0.1 else "")
         )
     else:
