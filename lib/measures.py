@@ -299,6 +299,18 @@ def top_count(n: int, share: float) -> int:
 CONCENTRATED = 2.0
 
 
+# Fewer customers than this are a handful: named to look at one by one, never a group to plan on.
+HANDFUL = 5
+
+
+def handful_advice(n: int, advice: str) -> str:
+    """`advice` for a group of `n` customers, or, below HANDFUL, what a handful allows: 'look at
+    that customer' or 'look at them one by one'."""
+    if n >= HANDFUL:
+        return advice
+    return "look at that customer" if n == 1 else "look at them one by one"
+
+
 def stands_out(value_share: float, top: int, n: int) -> bool:
     """Whether the `top` of `n` customers, holding `value_share` (0..1) of the value, hold
     enough more than their headcount for advice to put them first (CONCENTRATED)."""

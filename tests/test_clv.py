@@ -1160,10 +1160,15 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
     # Top 20% by spend: a (alive), b; of the top 40%: b, c, d.
     assert clv.at_risk(values, top_share=0.2)["customer_id"].to_list() == ["b"]
     assert clv.at_risk(values, top_share=0.4)["customer_id"].to_list() == ["d", "b", "c"]
+    # One customer is no group to win back: a customer to look at (it said "win them back").
     assert clv.at_risk_reading(values) == (
-        "1 of the top 20% spenders is less likely than not to be active; the first listed spent "
-        "90 and is 20.0% likely alive: win them back before they are gone."
+        "1 of the top 20% spenders is less likely than not to be active; the one listed spent "
+        "90 and is 20.0% likely alive: look at that customer."
     )
+    many = pl.concat([values] * 3).with_columns(pl.Series("customer_id", list(range(30))))
+    assert clv.at_risk_reading(many).endswith(
+        "the first listed spent 90 and is 20.0% likely alive: look at them one by one."
+    )  # 3 of the top 20% (6 of 30)
     # Where P(alive) only ranks customers (the Dropout check's caution), 50% is no line: the top
     # spenders are listed by it, lowest first (of the top 40%: d 0.1, b 0.2, c 0.3, a 0.9).
     assert clv.at_risk(values, top_share=0.4, ranking=True)["customer_id"].to_list() == [
@@ -1189,10 +1194,13 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
 
 def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():
     values = pl.DataFrame({"clv": [50.0, 30.0, 10.0, 5.0, 5.0] + [0.0] * 5})
+    # One customer is a customer to look at, not a group to look after (measures.HANDFUL).
     assert clv.concentration_reading(values, "GBP") == (
-        "The top 10% of customers (1) hold 50.0% of the expected value of £100: look after them "
-        "first."
+        "The top 10% of customers (1) hold 50.0% of the expected value of £100: look at that "
+        "customer."
     )
+    fifty = pl.concat([values] * 5)  # the top 10%: 5 customers, 250 of 500
+    assert clv.concentration_reading(fifty, "GBP").endswith(": look after them first.")
     # Customers without a value are neither counted nor ranked: still 1 of 10, 50.0%.
     with_nulls = pl.concat([pl.DataFrame({"clv": [None] * 10}, schema=values.schema), values])
     assert clv.concentration_reading(with_nulls, "GBP") == clv.concentration_reading(values, "GBP")

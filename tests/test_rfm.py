@@ -715,3 +715,19 @@ def test_monetary_note_names_repeated_cancellation_lines_among_those_left_out():
         "out of, more than it was worth, or an exact repeat of another cancellation line (the "
         "other £5 are netted out of the purchases they reverse)."
     )
+
+
+def test_the_customer_list_reading_advises_no_group_of_a_handful():
+    """Ten customers, one of them 1,000 of 1,090: 'the top 10% (1) bring 91.7% of it — start with
+    them' rested on one customer; 50 make a top 10% of 5, a group to start with."""
+    ten = pl.DataFrame({"customer_id": list("abcdefghij"), "monetary": [1000.0] + [10.0] * 9})
+    assert rfm.customers_reading(ten, "GBP") == (
+        "10 customers listed, worth £1.1k of net revenue; the top 10% (1) bring 91.7% of it — "
+        "look at that customer."
+    )
+    fifty = pl.DataFrame(
+        {"customer_id": [str(i) for i in range(50)], "monetary": [1000.0] * 5 + [10.0] * 45}
+    )
+    assert rfm.customers_reading(fifty, "GBP").endswith("— start with them.")
+    one = ten.head(1)
+    assert rfm.customers_reading(one, "GBP") == "1 customer listed, worth £1.0k of net revenue."

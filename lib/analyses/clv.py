@@ -2367,9 +2367,10 @@ def at_risk_reading(
         )
     return (
         f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
-        f"{'is' if one else 'are'} less likely than not to be active; the first listed spent "
+        f"{'is' if one else 'are'} less likely than not to be active; "
+        f"{'the one listed' if one else 'the first listed'} spent "
         f"{fmt.money(first['spent'], currency)} and is {fmt.pct(first['p_alive'])} likely alive: "
-        "win them back before they are gone."
+        f"{measures.handful_advice(risky.height, 'win them back before they are gone')}."
     )
 
 
@@ -2585,7 +2586,7 @@ def concentration_reading(
             f"{text}, less than twice their {fmt.pct(k / known)} of the customers: value is "
             "spread fairly evenly, so no small group stands out to look after first."
         )
-    return text + ": look after them first."
+    return text + f": {measures.handful_advice(k, 'look after them first')}."
 
 
 def segment_reading(table: pl.DataFrame, currency: str = "") -> str:

@@ -872,14 +872,14 @@ def customers_reading(customers: pl.DataFrame, currency: str) -> str:
         return "No customers in the chosen segments."
     total = float(customers["monetary"].sum())
     text = (
-        f"{fmt.count(customers.height)} customers listed, worth {fmt.money(total, currency)} of "
-        "net revenue"
+        f"{fmt.counted(customers.height, 'customer')} listed, worth "
+        f"{fmt.money(total, currency)} of net revenue"
     )
     top = measures.top_count(customers.height, 0.1)
     if total > 0 and customers.height >= 10:
         share = float(customers["monetary"].top_k(top).sum()) / total
         text += f"; the top 10% ({fmt.count(top)}) bring {fmt.pct(share)} of it" + (
-            " — start with them"
+            f" — {measures.handful_advice(top, 'start with them')}"
             if measures.stands_out(share, top, customers.height)
             else ", less than twice their share of the customers: no small group stands out"
         )
