@@ -846,9 +846,9 @@ def test_holdout_reading_plans_only_from_a_fit_that_identifies_dropout():
         }
     )
     assert clv.holdout_reading(groups, 26.0, "weeks") == (
-        "Over the 26-week holdout the model predicted 1.80 purchases per customer against 2.00 "
-        "made: it underestimates the total by 10.0% (close enough to plan with); per customer it "
-        "is off by 0.90 purchases on average."
+        "Over the 26-week holdout the model predicted 1,800 purchases against 2,000 made (1.80 "
+        "and 2.00 per customer): it underestimates the total by 10.0% (close enough to plan "
+        "with); per customer it is off by 0.90 purchases on average."
     )
     # 4 customers: 7.2 purchases predicted, 8 made. A gap of 15% (1.1) is far within chance
     # (1.96 x sqrt(7.2) = 5.3): agreeing proves nothing. It said "close enough to plan with".
@@ -1003,6 +1003,12 @@ def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance
     )
     assert caution(114.0, 100.0) == ""  # within the 15% the holdout reading plans with
     assert caution(0.0, 0.0) == ""  # nobody bought: nothing to check
+    # 0.4 predicted against 3 made read "(0 predicted against 3 made)" beside 86.7% under
+    # (beyond chance: 3 - 0.4 = 2.6 > 1.96 x sqrt(0.4) = 1.24).
+    assert caution(0.4, 3.0) == (
+        "Use these totals with care: over the 27-week holdout check BG/NBD under-predicted "
+        "purchases by 86.7% (0.4 predicted against 3 made)."
+    )
     # 16% under, but 84 predicted against 100 made is within chance: |100 - 84| = 16 is under
     # 1.96 x sqrt(84) = 17.96 (a Poisson count of 84); 23 against 100 is beyond 1.96 x sqrt(123).
     assert caution(84.0, 100.0) == ""
@@ -1022,13 +1028,15 @@ def test_a_holdout_of_one_day_reads_in_days_and_judges_nothing_within_chance():
         }
     )
     units = 1 / 7  # one day, in weeks
+    # The totals are given, from which 35.3% follows (per customer it read 0.02 against 0.02).
     assert clv.holdout_length(units, "weeks", noun=True) == "1 day"
     assert clv.holdout_length(units, "weeks") == "1-day"
     assert clv.holdout_length(26.0, "weeks", noun=True) == "26 weeks"
     assert clv.holdout_caution(groups, units, "weeks", "BG/NBD") == ""
     assert clv.holdout_reading(groups, units, "weeks") == (
-        "Over the 1-day holdout the model predicted 0.02 purchases per customer against 0.02 "
-        "made: it overestimates the total by 35.3% (within what chance gives 17 purchases: too "
+        "Over the 1-day holdout the model predicted 23 purchases against 17 made (0.0230 and "
+        "0.0170 per customer): it overestimates the total by 35.3% "
+        "(within what chance gives 17 purchases: too "
         "few to judge the model, so set the calibration end earlier); per customer it is off by "
         "0.03 purchases on average."
     )

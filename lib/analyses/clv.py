@@ -2478,6 +2478,12 @@ def _off_by_chance(predicted: float, made: float) -> bool:
     return abs(made - predicted) <= stats.Z95 * math.sqrt(max(predicted, 0.0))
 
 
+def _purchases(total: float) -> str:
+    """A holdout's predicted purchases as a reading writes them: whole from 10 up, to a tenth
+    below (0.4 predicted is no '0 predicted' beside a percentage off); made ones are whole."""
+    return fmt.count(total) if total >= 10 else fmt.number(total, 1)
+
+
 def _totals(row: dict) -> tuple[float, float]:
     """The predicted and made purchases of Holdout.groups' "all" row (its means per customer)."""
     n = row["customers"]
@@ -2496,7 +2502,8 @@ def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model
     return (
         f"Use these totals with care: over the {holdout_length(holdout_units, unit)} holdout "
         f"check {model} {'over' if error > 0 else 'under'}-predicted purchases by "
-        f"{fmt.pct(abs(error))} ({fmt.count(predicted)} predicted against {fmt.count(made)} made)."
+        f"{fmt.pct(abs(error))} ({_purchases(predicted)} predicted against {fmt.count(made)} "
+        "made)."
     )
 
 
@@ -2533,11 +2540,13 @@ def holdout_reading(
         )
     else:
         trust = "use the figures with care"
+    # The totals, from which the percentage follows (per customer, 0.04 against 0.05 did not).
     return (
         f"Over the {holdout_length(holdout_units, unit)} holdout the model predicted "
-        f"{row['predicted_purchases']:.2f} purchases per customer against "
-        f"{row['actual_purchases']:.2f} made: it {direction}estimates the total by "
-        f"{fmt.pct(abs(error))} ({trust}); per customer it is off by "
+        f"{_purchases(predicted)} purchases against {fmt.count(made_total)} made "
+        f"({fmt.significant(row['predicted_purchases'])} and "
+        f"{fmt.significant(row['actual_purchases'])} per customer): it {direction}estimates the "
+        f"total by {fmt.pct(abs(error))} ({trust}); per customer it is off by "
         f"{row['mae_purchases']:.2f} purchases on average."
     )
 
