@@ -731,3 +731,22 @@ def test_the_customer_list_reading_advises_no_group_of_a_handful():
     assert rfm.customers_reading(fifty, "GBP").endswith("— start with them.")
     one = ten.head(1)
     assert rfm.customers_reading(one, "GBP") == "1 customer listed, worth £1.0k of net revenue."
+
+
+def test_the_segments_reading_names_tied_segments_together():
+    """50 champions and 50 loyal customers, half the revenue each: it read 'Champions is the
+    largest segment ...; champions bring the most net revenue, 50.0%' (picked by name)."""
+    summary = pl.DataFrame(
+        {
+            "segment": ["loyal customers", "champions"],
+            "customers": [50, 50],
+            "customer_share": [0.5, 0.5],
+            "revenue_share": [0.5, 0.5],
+            "avg_monetary": [100.0, 100.0],
+        }
+    )
+    assert rfm.segments_reading(summary, "GBP") == (
+        "Loyal customers and champions tie as the largest segments: 50 customers (50.0%) each; "
+        "loyal customers and champions tie for the most net revenue, 50.0% each: no one segment "
+        "stands out."
+    )

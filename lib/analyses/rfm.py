@@ -783,18 +783,32 @@ def segments_reading(
             f"segment is suggested: {_suggestion(blind)}."
         )
     biggest = summary.sort(["customers", "segment"], descending=[True, False]).row(0, named=True)
+    # Segments tied with the largest (or the top earner, as the reading writes its share) are
+    # named together, not picked by name.
+    largest = summary.filter(pl.col("customers") == biggest["customers"])["segment"]
+    size = f"{fmt.count(biggest['customers'])} customers ({fmt.pct(biggest['customer_share'])}"
     text = (
-        f"{fmt.plain(biggest['segment'].capitalize())} is the largest segment: "
-        f"{fmt.count(biggest['customers'])} customers ({fmt.pct(biggest['customer_share'])})"
+        f"{fmt.plain(biggest['segment'].capitalize())} is the largest segment: {size})"
+        if largest.len() == 1
+        else f"{_segments(largest).capitalize()} tie as the largest segments: {size}) each"
     )
     earning = summary.filter(pl.col("revenue_share").is_not_null())
     if earning.height:
         top = earning.sort(["revenue_share", "segment"], descending=[True, False]).row(
             0, named=True
         )
+        shown = fmt.pct(top["revenue_share"])
+        earners = earning.filter(
+            pl.col("revenue_share").map_elements(fmt.pct, return_dtype=pl.String) == shown
+        )["segment"]
+        if earners.len() > 1:
+            return (
+                f"{text}; {_segments(earners)} tie for the most net revenue, {shown} each: "
+                "no one segment stands out."
+            )
         text += (
             f"; {fmt.plain(top['segment'])} bring the most net revenue, "
-            f"{fmt.pct(top['revenue_share'])} from {fmt.pct(top['customer_share'])} of customers "
+            f"{shown} from {fmt.pct(top['customer_share'])} of customers "
             f"({fmt.whole_money(top['avg_monetary'], currency)} each)"
         )
         if top["revenue_share"] > top["customer_share"]:
@@ -805,6 +819,11 @@ def segments_reading(
                 else ": protect them first"
             )
     return text + "."
+
+
+def _segments(names: pl.Series) -> str:
+    """Segment names as a sentence lists them, escaped: 'champions and loyal customers'."""
+    return fmt.listed([fmt.plain(n) for n in names], most=4)
 
 
 def grid_reading(
