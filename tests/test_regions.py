@@ -1292,3 +1292,16 @@ def test_the_order_value_reading_names_a_highest_region_beyond_chance_only_acros
         "Among regions with 20 orders or more, X spends the most per order (£150 against £112 "
         "overall), within chance: its orders' values spread too widely to tell it apart."
     )
+
+
+def test_the_map_reading_names_tied_regions_together_and_no_customers_it_lacks():
+    """W and X both have 300 customers: it read 'W has the most customers' (picked by name).
+    Amazon's order report names no customer: 'US has the most customers (0)'."""
+    tied = table_of(customers=[300, 300, 90, 8])
+    assert regions.metric_reading(tied, "customers").startswith(
+        "W and X tie for the most customers (300 each, 43.0% of the total); "
+    )
+    none = table_of(customers=[0, 0, 0, 0])
+    assert regions.metric_reading(none, "customers") == (
+        "The data names no customers: there is no region to rank by them."
+    )

@@ -924,25 +924,33 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
     if metric in ("revenue", "customers", "orders"):
         total = table[metric].sum()
         top3 = known.sort(metric, descending=True).head(3)[metric].sum()
+        if total == 0 and metric != "revenue":  # Amazon's order report names no customer
+            return f"The data names no {metric}: there is no region to rank by them."
+        # Regions tied with the first are named together, not picked by name.
+        tied = known.filter(pl.col(metric) == top[metric])
+        if tied.height > 1:
+            name = fmt.listed([fmt.plain(r) for r in tied.sort("region")["region"]], most=4)
 
         def said(x: float) -> str:
             return fmt.money(x, currency) if metric == "revenue" else fmt.count(x)
 
-        value = said(top[metric])
+        value = said(top[metric]) + (" each" if tied.height > 1 else "")
         if total <= 0:  # revenue netting to nothing or less: no share to give
             return (
-                f"{name} has the most {METRICS[metric].lower()} ({value}), but all regions "
-                f"together net {said(total)}: there is no share to give."
+                f"{name} {'has' if tied.height == 1 else 'tie for'} the most "
+                f"{METRICS[metric].lower()} ({value}), but all regions together net "
+                f"{said(total)}: there is no share to give."
             )
         share = top3 / total
+        has = "has" if tied.height == 1 else "tie for"
         if known.height <= 3:  # the top three are every region: no concentration to read
             return (
-                f"{name} has the most {METRICS[metric].lower()} ({value}, "
+                f"{name} {has} the most {METRICS[metric].lower()} ({value}, "
                 f"{fmt.pct(top[metric] / total)} of the total, among "
                 f"{fmt.counted(known.height, 'region')})."
             )
         return (
-            f"{name} has the most {METRICS[metric].lower()} ({value}, "
+            f"{name} {has} the most {METRICS[metric].lower()} ({value}, "
             f"{fmt.pct(top[metric] / total)} of the total); the top three "
             f"regions have {fmt.pct(share)}: "
             f"{_beyond_top_three(table, metric) if share > 0.6 else 'spread out'}."
