@@ -603,6 +603,28 @@ def test_the_funnel_reading_blames_no_step_after_one_nobody_reached():
     )
 
 
+def test_the_mix_reading_names_ties_together_and_no_platform_it_lacks():
+    """Web and iOS with the same events, views and carts alike: it named one of each, picked
+    by order, and without a platform column advised 'Unknown brings 100.0% of events ...
+    design and test changes there first'."""
+    rows = [("web", "view_item"), ("web", "add_to_cart"), ("ios", "view_item")]
+    rows += [("ios", "add_to_cart")]
+    events = events_frame(
+        [
+            (f"u{i}", "2024-01-01 10:00", name, platform, None)
+            for i, (platform, name) in enumerate(rows)
+        ]
+    )
+    assert ev.mix_reading(ev.event_mix(events)) == (
+        "iOS and Web bring 50.0% of events each and Add to cart and View item are the most "
+        "common events (50.0% each)."
+    )
+    assert ev.mix_reading(ev.event_mix(events.drop("platform"))) == (
+        "Add to cart and View item are the most common events (50.0% each); no platform is "
+        "recorded to design for."
+    )
+
+
 def test_a_one_day_window_reads_one_day():
     said = ev.funnel_reading(ev.funnel(FUNNEL_EVENTS, STEPS, window_days=1), 1)
     assert "within 1 day" in said and "1 days" not in said

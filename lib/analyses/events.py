@@ -573,14 +573,34 @@ def mix_reading(mix: pl.DataFrame) -> str:
     """One sentence on the leading platform and event name in `event_mix`."""
     if mix.height == 0:
         return "No events in this selection."
-    platforms = mix.group_by("platform").agg(pl.col("share").sum()).sort("share", descending=True)
-    names = mix.group_by("event_name").agg(pl.col("share").sum()).sort("share", descending=True)
-    lead, name = platforms.row(0), names.row(0)
-    return (
-        f"{_words(lead[0])} brings {fmt.pct(lead[1])} of events and "
-        f"{_words(name[0])} is the most common event "
-        f"({fmt.pct(name[1])}): design and test changes there first, where they are seen most."
+
+    def leading(column: str) -> tuple[list[str], str]:
+        """The values of `column` with the largest share of events as written (ties together,
+        in name order) and that share."""
+        shares = mix.group_by(column).agg(pl.col("share").sum())
+        shown = shares.with_columns(pl.col("share").map_elements(fmt.pct, return_dtype=pl.String))
+        top = fmt.pct(shares["share"].max())
+        return shown.filter(pl.col("share") == top).sort(column)[column].to_list(), top
+
+    platforms, platform_share = leading("platform")
+    names, name_share = leading("event_name")
+    listed = fmt.listed([_words(n) for n in names], most=3)
+    event = (
+        f"{listed} is the most common event ({name_share})"
+        if len(names) == 1
+        else f"{listed} are the most common events ({name_share} each)"
     )
+    if platforms == ["unknown"]:  # no platform recorded: none to design for
+        return f"{event[:1].upper()}{event[1:]}; no platform is recorded to design for."
+    where = fmt.listed([_words(p) for p in platforms], most=3)
+    brings = (
+        f"{where} brings {platform_share} of events"
+        if len(platforms) == 1
+        else f"{where} bring {platform_share} of events each"
+    )
+    if len(platforms) > 1:  # no one platform to put first
+        return f"{brings} and {event}."
+    return f"{brings} and {event}: design and test changes there first, where they are seen most."
 
 
 def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
