@@ -898,9 +898,9 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
     )
     assert cat.quadrant_reading(table, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
-        "small and not growing beyond chance (Tiny), £20 of revenue, Tiny falling most (-30%): "
+        "small and not growing beyond chance (Tiny), £20 of revenue, Tiny falling beyond chance (-30%): "
         "review it; 2 established, large but not growing beyond chance (Baby, Toys), £500 of "
-        "revenue to keep, Baby falling most (-74%)."
+        "revenue to keep, 2 falling beyond chance, Baby the steepest of them (-74%)."
     )
     # A fading category growing +56% within chance (-10% to +120%) is no fall to review.
     up = table.with_columns(
@@ -922,9 +922,9 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
     thin = table.with_columns(pl.Series("growth_reliable", [True, True, False, True, False]))
     assert cat.quadrant_reading(thin, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 established, "
-        "large but not growing beyond chance (Baby), £300 of revenue to keep, Baby falling most "
-        "(-74%); 2 categories have too few orders in one of the two compared windows to be "
-        "placed."
+        "large but not growing beyond chance (Baby), £300 of revenue to keep, Baby falling beyond "
+        "chance (-74%); 2 categories have too few orders in one of the two compared windows to "
+        "be placed."
     )
     none = thin.with_columns(pl.lit(False).alias("growth_reliable"))
     assert cat.quadrant_reading(none, "GBP") == (

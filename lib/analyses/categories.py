@@ -710,13 +710,17 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         return rows.height, listed + more, float(rows["revenue"].sum())
 
     def falling(quadrant: str) -> tuple[int, str]:
-        """How many of a quadrant fall beyond chance, and ', Baby falling most (-74%)'."""
+        """How many of a quadrant fall beyond chance, and ', Baby falling beyond chance (-74%)'
+        (of several, the steepest of them: a steeper fall within chance is no "most")."""
         rows = placed.filter((pl.col("quadrant") == quadrant) & (pl.col("_trend") == -1))
         if rows.height == 0:
             return 0, ""
         worst = rows.sort("growth").row(0, named=True)
+        name, change = fmt.plain(worst["label"]), fmt.change(worst["growth"])
         return rows.height, (
-            f", {fmt.plain(worst['label'])} falling most ({fmt.change(worst['growth'])})"
+            f", {name} falling beyond chance ({change})"
+            if rows.height == 1
+            else f", {rows.height} falling beyond chance, {name} the steepest of them ({change})"
         )
 
     n_lead, lead, _ = names("leaders")
