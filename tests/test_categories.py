@@ -587,6 +587,24 @@ def test_potential_reading_names_no_leader_among_tied_scores():
     )
 
 
+def test_potential_reading_says_a_lead_shared_with_another_category():
+    """P and Q both review 4.50 with 5.0% late; P alone leads on share: it read "it leads on
+    revenue share, review score and on-time delivery"."""
+    three = _shrinking_leader().with_columns(
+        review_score=pl.Series([4.5, 4.5, 4.0]),
+        late_rate=pl.Series([0.05, 0.05, 0.2]),
+        orders=pl.Series([40, 40, 40]),
+    )
+    weights = {"growth": 0.0, "share": 1.0, "review": 1.0, "late": 1.0}
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    said = cat.potential_reading(cat.potential_scores(three, weights, 30), window, "GBP")
+    assert said.startswith(
+        "P has the highest potential score (1.00 of 1) of the 3 categories with at least 30 "
+        "orders: it leads on revenue share and shares the lead on review score and on-time "
+        "delivery; "
+    )
+
+
 def test_potential_chart_marks_a_score_without_growth_as_such_not_as_few_orders():
     """R has 5 orders, enough at a minimum of 3 to be scored, too few in the compared months
     for its growth to count: its bar says the score leaves growth out."""
@@ -898,9 +916,10 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
     )
     assert cat.quadrant_reading(table, "GBP") == (
         "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
-        "small and not growing beyond chance (Tiny), £20 of revenue, Tiny falling beyond chance (-30%): "
-        "review it; 2 established, large but not growing beyond chance (Baby, Toys), £500 of "
-        "revenue to keep, 2 falling beyond chance, Baby the steepest of them (-74%)."
+        "small and not growing beyond chance (Tiny), £20 of revenue, Tiny falling beyond "
+        "chance (-30%): review it; 2 established, large but not growing beyond chance (Baby, "
+        "Toys), £500 of revenue to keep, 2 falling beyond chance, Baby the steepest of them "
+        "(-74%)."
     )
     # A fading category growing +56% within chance (-10% to +120%) is no fall to review.
     up = table.with_columns(

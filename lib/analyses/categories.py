@@ -633,7 +633,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
             f"{names} tie for the highest potential score ({row['potential']:.2f} of 1) {among}: "
             "the score singles out none of them; the table gives each one's figures."
         )
-    parts, places = [], {}
+    parts, places, shared = [], {}, set()
     for name in potential.used:
         score = row[f"score_{name}"]
         if score is None:
@@ -642,6 +642,8 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
             continue
         scored = table[f"score_{name}"].drop_nulls()
         places[name] = 1 + int((scored > score).sum())
+        if int((scored == score).sum()) > 1:
+            shared.add(name)  # a place tied with another category
         place = f"{_ordinal(places[name])} of {scored.len()}"
         parts.append(_component_text(name, row, place, window, found.compared))
     change = row.get("growth")
@@ -649,7 +651,17 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     # fell more: its place is noise.
     led = {n: p for n, p in places.items() if n != "growth" or row["_trend"] == 1}
     leads = [n for n, p in led.items() if p == 1]
-    lead_words = f"it leads on {fmt.listed([LEAD_LABELS[n] for n in leads])}" if leads else ""
+    alone = [LEAD_LABELS[n] for n in leads if n not in shared]
+    tied_lead = [LEAD_LABELS[n] for n in leads if n in shared]
+    lead_words = " and ".join(
+        words
+        for words in (
+            f"leads on {fmt.listed(alone)}" if alone else "",
+            f"shares the lead on {fmt.listed(tied_lead)}" if tied_lead else "",
+        )
+        if words
+    )
+    lead_words = f"it {lead_words}" if lead_words else ""
     if not leads and led:
         leads = [min(led, key=lambda n: (led[n], COMPONENTS.index(n)))]
         lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
