@@ -515,7 +515,7 @@ else:
         if fit.degenerate:
             table = table.drop("p_alive")
         ui.chart(charts.segment_chart(table, currency), width="stretch")
-        ui.reading(clv.segment_reading(table, currency))
+        ui.reading(clv.segment_reading(table, currency, degenerate=fit.degenerate))
         columns.table(
             columns.in_percent(table, "share", "p_alive"),
             {

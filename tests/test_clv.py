@@ -1150,6 +1150,13 @@ def test_segment_reading_shows_segment_names_as_written():
         r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value; per customer, among segments "
         r"of 20+ customers, \*vip\* \[x\]\(y\) are worth most (£60 each)."
     )
+    # A fit that cannot tell when customers leave values everyone as if nobody did: no segment
+    # is worth most (the marketplace demo named "champions" at R$ 12.02 each).
+    assert clv.segment_reading(sized, "GBP", degenerate=True) == (
+        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value if nobody leaves: the data "
+        "cannot tell when customers leave, so this ranks segments by past buying, not future "
+        "value."
+    )
     # "no segment" (customers the RFM rules leave out) is no segment to name.
     unnamed = sized.with_columns(segment=pl.Series(["no segment", "new"]))
     assert clv.segment_reading(unnamed, "GBP") == (

@@ -2598,10 +2598,12 @@ def concentration_reading(
     return text + f": {measures.handful_advice(k, 'look after them first')}."
 
 
-def segment_reading(table: pl.DataFrame, currency: str = "") -> str:
+def segment_reading(table: pl.DataFrame, currency: str = "", degenerate: bool = False) -> str:
     """One sentence on the RFM segment holding most expected value (table: clv_by_segment) and
     the one worth most per customer, among segments (not "no segment") of FEW_IN_SEGMENT
-    customers or more; segment names are escaped for Markdown."""
+    customers or more; segment names are escaped for Markdown. With `degenerate` (a fit that
+    cannot tell when customers leave) the value assumes nobody leaves: said so, and no segment
+    is named worth most."""
     if table.height == 0:
         return "No segment to compare."
     top = table.row(0, named=True)
@@ -2611,6 +2613,11 @@ def segment_reading(table: pl.DataFrame, currency: str = "") -> str:
         else fmt.plain(top["segment"].capitalize())
     )
     text = f"{who} hold {fmt.pct(top['share'])} of the expected value"
+    if degenerate:
+        return (
+            f"{text} if nobody leaves: the data cannot tell when customers leave, so this ranks "
+            "segments by past buying, not future value."
+        )
     sizable = table.filter(
         (pl.col("segment") != "no segment") & (pl.col("customers") >= FEW_IN_SEGMENT)
     )
