@@ -655,6 +655,29 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
     )
 
 
+def test_curve_reading_reads_no_slope_from_a_few_customers_or_within_chance():
+    """Month 4 rests on 12 customers of 3 cohorts, none back: it read "0.0% 4 months later ...
+    loses about 10 points a month". Without it the far end is month 3: 80 of 300 back against
+    150 of 500 in month 1, a pooled z of -1.01 (|z| < 1.96): no loss beyond chance."""
+    curve = pl.DataFrame(
+        {
+            "period_index": [0, 1, 2, 3, 4],
+            "mean": [1.0, 0.30, 110 / 400, 80 / 300, 0.0],
+            "cohorts": [5, 5, 4, 3, 3],
+            "customers": [500, 500, 400, 300, 12],
+            "active": [500, 150, 110, 80, 0],
+        }
+    )
+    pooled = 230 / 800
+    z = (80 / 300 - 0.30) / math.sqrt(pooled * (1 - pooled) * (1 / 300 + 1 / 500))
+    assert -1.1 < z < -0.9
+    assert cohorts.curve_reading(curve, "month", "customers") == (
+        "On average 30.0% of a cohort's customers buy again 1 month later and 26.7% 3 months "
+        "later (cohorts pooled by size): after the first month it moves no further than chance "
+        "would (30.0% against 26.7%)."
+    )
+
+
 def test_curve_reading_calls_one_small_cohort_no_average():
     """The retail demo with one cohort shown: month 1 rests on Aug 2023 alone, 4 of its 23
     customers back. Its 95% Wilson interval, by hand: p = 4/23 = 0.1739, z^2 = 3.8415, centre
