@@ -496,7 +496,15 @@ def test_rf_grid_has_every_cell_with_counts_and_average_spend():
 
 def test_the_grid_can_set_recency_against_monetary_scores():
     grid = rfm.rf_grid(SEGMENTED, 3, across="monetary")
-    assert grid.columns == ["r_score", "m_score", "customers", "share", "avg_monetary", "segment"]
+    assert grid.columns == [
+        "r_score",
+        "m_score",
+        "customers",
+        "share",
+        "avg_monetary",
+        "segment",
+        "repeaters",
+    ]
     # d: R1 M2, 20.0; e: R1 M1, 10.0.
     cell = grid.filter((pl.col("r_score") == 1) & (pl.col("m_score") == 2)).row(0, named=True)
     assert (cell["customers"], cell["share"], cell["avg_monetary"]) == (1, 0.2, 20.0)
@@ -542,6 +550,14 @@ def test_the_grid_reading_advises_winning_back_only_a_group_worth_a_campaign():
     assert rfm.grid_reading(grid(19), 3, "GBP").endswith(
         "19 frequent buyers have gone quiet (R ≤ 1, F > 1): look at them one by one."
     )
+    # Heaped frequencies score one-order customers F3 too: only those who came back are
+    # frequent buyers (the retail demo counted 29 one-order customers among 165).
+    some = grid(25).with_columns(repeaters=pl.Series([20, 30]))
+    assert rfm.grid_reading(some, 3, "GBP").endswith(
+        "20 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
+    )
+    none = grid(25).with_columns(repeaters=pl.Series([0, 30]))
+    assert "gone quiet" not in rfm.grid_reading(none, 3, "GBP")
 
 
 def test_readings_name_the_largest_segment_and_where_revenue_is():
