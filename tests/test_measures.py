@@ -360,15 +360,16 @@ def test_top_customers_are_put_first_only_when_they_hold_twice_their_headcount()
         "their 10.0% of the customers: value is spread fairly evenly, so no small group stands "
         "out to look after first."
     )
+    # Two customers stand out but are a handful (measures.HANDFUL): a list, not a group.
     assert clv.concentration_reading(pl.DataFrame({"clv": steep}), "GBP").endswith(
-        "hold 62.5% of the expected value of £48: look after them first."
+        "hold 62.5% of the expected value of £48: look at them one by one."
     )
     assert rfm.customers_reading(pl.DataFrame({"monetary": even}), "GBP") == (
         "20 customers listed, worth £205 of net revenue; the top 10% (2) bring 12.2% of it, less "
         "than twice their share of the customers: no small group stands out."
     )
     assert rfm.customers_reading(pl.DataFrame({"monetary": steep}), "GBP").endswith(
-        "the top 10% (2) bring 62.5% of it — start with them."
+        "the top 10% (2) bring 62.5% of it — look at them one by one."
     )
 
 
