@@ -181,7 +181,7 @@ def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     # The web shop's three errors per customer lie within 2% of the smallest: none is best.
     maes = comparison["mae_purchases"]
     assert maes.max() <= 1.02 * maes.min()
-    assert "holdout BG/NBD, MBG/NBD, Pareto/NBD predict alike" in texts(at)
+    assert "holdout BG/NBD, MBG/NBD and Pareto/NBD predict alike" in texts(at)
     assert "so none predicted best" in texts(at)
 
 

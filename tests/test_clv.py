@@ -392,7 +392,7 @@ def test_cdnow_holdout_comparison_counts_the_published_holdout_purchases():
     assert min(maes, key=maes.get) == "Pareto/NBD"
     assert maes["MBG/NBD"] <= 1.02 * maes["Pareto/NBD"] < maes["BG/NBD"]
     reading = clv.comparison_reading(comparison.table, comparison.holdout_units, "weeks")
-    assert reading.startswith("Over the 39-week holdout MBG/NBD, Pareto/NBD predict alike")
+    assert reading.startswith("Over the 39-week holdout MBG/NBD and Pareto/NBD predict alike")
     assert reading.endswith(", against BG/NBD 0.785), so none predicted best.")
     end = comparison.tracking.filter(pl.col("day") == date(1998, 6, 30))
     # 2,457 repeat purchases in the calibration weeks and 1,882 after.
@@ -929,8 +929,8 @@ def test_comparison_reading_names_the_smallest_error_only_beyond_two_percent():
     assert clv.best_model(table(0.505))["model"] == "BG/NBD"
     # 0.505 is 1% above 0.500: the two predict alike.
     assert clv.comparison_reading(table(0.505), 26.0, "weeks") == (
-        "Over the 26-week holdout BG/NBD, MBG/NBD predict alike: errors per customer within 2% of "
-        "each other (BG/NBD 0.500, MBG/NBD 0.505 purchases), so none predicted best."
+        "Over the 26-week holdout BG/NBD and MBG/NBD predict alike: errors per customer within "
+        "2% of each other (BG/NBD 0.500, MBG/NBD 0.505 purchases), so none predicted best."
     )
     # 0.520 is 4% above it: BG/NBD predicted best.
     assert clv.comparison_reading(table(0.520), 26.0, "weeks") == (
@@ -951,13 +951,13 @@ def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
     assert clv.comparison_reading(
         table([0.08812, 0.08803, 0.0883], "not identified"), 52, "weeks"
     ) == (
-        "Over the 52-week holdout BG/NBD, MBG/NBD, Pareto/NBD predict alike: the same error per "
+        "Over the 52-week holdout BG/NBD, MBG/NBD and Pareto/NBD predict alike: the same error per "
         "customer to the precision shown, 0.088 purchases, so none predicted best. BG/NBD, "
         "MBG/NBD, Pareto/NBD cannot tell when customers leave on this data, so their P(alive) "
         "and long-range figures are no findings."
     )
     assert clv.comparison_reading(table([0.0891, 0.0889, 0.092]), 52, "weeks") == (
-        "Over the 52-week holdout BG/NBD, MBG/NBD predict alike: the same error per customer to "
+        "Over the 52-week holdout BG/NBD and MBG/NBD predict alike: the same error per customer to "
         "the precision shown, 0.089 purchases (against Pareto/NBD 0.092), so none predicted best."
     )
     # The model the page's figures use predicting worse is said (Olist: BG/NBD 0.041 against
@@ -974,9 +974,9 @@ def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
     # 0.0876 and 0.0874 read 0.088 and 0.087 but lie 0.2% apart: alike (the web shop demo's
     # 0.6843 against 0.6847 and 0.6846 had named MBG/NBD best).
     assert clv.comparison_reading(table([0.0876, 0.0874, 0.095]), 52, "weeks") == (
-        "Over the 52-week holdout BG/NBD, MBG/NBD predict alike: errors per customer within 2% of "
-        "each other (BG/NBD 0.088, MBG/NBD 0.087 purchases, against Pareto/NBD 0.095), so none "
-        "predicted best."
+        "Over the 52-week holdout BG/NBD and MBG/NBD predict alike: errors per customer within "
+        "2% of each other (BG/NBD 0.088, MBG/NBD 0.087 purchases, against Pareto/NBD 0.095), so "
+        "none predicted best."
     )
 
 

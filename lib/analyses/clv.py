@@ -2274,7 +2274,7 @@ def comparison_reading(
     against = f" (against {against})" if against else ""
     if len(alike) > 1:
         text = (
-            f"{holdout} {', '.join(r['model'] for r in alike)} predict alike: {errors}, so none "
+            f"{holdout} {fmt.listed([r['model'] for r in alike])} predict alike: {errors}, so none "
             "predicted best."
         )
     else:
