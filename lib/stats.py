@@ -136,6 +136,14 @@ def shares_z(
     )
 
 
+def shares_z_of(
+    successes: float, trials: float, before: float, before_trials: float
+) -> float | None:
+    """`shares_z` of one pair of counts (figures); None without trials on either side."""
+    counts = (successes, trials, before, before_trials)
+    return pl.select(shares_z(*(pl.lit(float(v)) for v in counts))).item()
+
+
 def share_z_of(successes: int, trials: int, share: float) -> float | None:
     """`share_z` of one row (figures); None without trials."""
     z = float(_exact_z(np.array([successes]), np.array([trials]), share)[0])

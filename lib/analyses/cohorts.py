@@ -501,8 +501,7 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
 def _moved(one: dict, end: dict) -> bool:
     """Whether the share of customers coming back at the curve's `end` differs from period 1's
     (`one`) beyond chance: stats.shares_z of their counts at 95%."""
-    counts = (end["active"], end["customers"], one["active"], one["customers"])
-    z = pl.select(stats.shares_z(*(pl.lit(float(v)) for v in counts))).item()
+    z = stats.shares_z_of(end["active"], end["customers"], one["active"], one["customers"])
     return z is not None and abs(z) > stats.Z95
 
 

@@ -752,9 +752,7 @@ def review_reading(summary: pl.DataFrame, reviews: pl.DataFrame) -> str:
     late, on_time = (
         counts.filter(pl.col("late") == side).row(0, named=True) for side in (True, False)
     )
-    z = pl.select(
-        stats.shares_z(*(pl.lit(v) for v in (late["k"], late["n"], on_time["k"], on_time["n"])))
-    ).item()
+    z = stats.shares_z_of(late["k"], late["n"], on_time["k"], on_time["n"])
     text = (
         f"{fmt.pct(late_low)} of late orders get 1-2 stars against {fmt.pct(on_time_low)} of "
         "on-time ones"
