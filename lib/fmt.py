@@ -61,6 +61,13 @@ def pct(share: float | None, digits: int = 1) -> str:
     return f"{share * 100:.{digits}f}%"
 
 
+def pct_top(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
+    """The rows of `frame` whose share in `column` reads as the largest does (pct: shares that
+    read the same are tied, whatever their digits beyond), and that share as written."""
+    top = pct(frame[column].max())
+    return frame.filter(pl.col(column).map_elements(pct, return_dtype=pl.String) == top), top
+
+
 def change(ratio: float | None, digits: int = 0) -> str:
     """Relative change 0.41 -> '+41%', -0.05 -> '-5%', 10.1 -> '+1,010%'; None -> 'n/a'."""
     if ratio is None or (isinstance(ratio, float) and (math.isnan(ratio) or math.isinf(ratio))):

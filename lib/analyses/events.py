@@ -577,10 +577,8 @@ def mix_reading(mix: pl.DataFrame) -> str:
     def leading(column: str) -> tuple[list[str], str]:
         """The values of `column` with the largest share of events as written (ties together,
         in name order) and that share."""
-        shares = mix.group_by(column).agg(pl.col("share").sum())
-        shown = shares.with_columns(pl.col("share").map_elements(fmt.pct, return_dtype=pl.String))
-        top = fmt.pct(shares["share"].max())
-        return shown.filter(pl.col("share") == top).sort(column)[column].to_list(), top
+        tied, top = fmt.pct_top(mix.group_by(column).agg(pl.col("share").sum()), "share")
+        return tied.sort(column)[column].to_list(), top
 
     platforms, platform_share = leading("platform")
     names, name_share = leading("event_name")

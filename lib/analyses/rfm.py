@@ -800,14 +800,11 @@ def segments_reading(
         top = earning.sort(["revenue_share", "segment"], descending=[True, False]).row(
             0, named=True
         )
-        shown = fmt.pct(top["revenue_share"])
-        earners = earning.filter(
-            pl.col("revenue_share").map_elements(fmt.pct, return_dtype=pl.String) == shown
-        )["segment"]
-        if earners.len() > 1:
+        earners, shown = fmt.pct_top(earning, "revenue_share")
+        if earners.height > 1:
             return (
-                f"{text}; {_segments(earners)} tie for the most net revenue, {shown} each: "
-                "no one segment stands out."
+                f"{text}; {_segments(earners['segment'])} tie for the most net revenue, {shown} "
+                "each: no one segment stands out."
             )
         text += (
             f"; {fmt.plain(top['segment'])} bring the most net revenue, "
