@@ -303,10 +303,10 @@ CONCENTRATED = 2.0
 HANDFUL = 5
 
 
-def handful_advice(n: int, advice: str) -> str:
-    """`advice` for a group of `n` customers, or, below HANDFUL, what a handful allows: 'look at
-    that customer' or 'look at them one by one'."""
-    if n >= HANDFUL:
+def handful_advice(n: int, advice: str, few: int = HANDFUL) -> str:
+    """`advice` for a group of `n` customers, or, below `few` (a campaign may ask more than
+    HANDFUL), what a handful allows: 'look at that customer' or 'look at them one by one'."""
+    if n >= few:
         return advice
     return "look at that customer" if n == 1 else "look at them one by one"
 

@@ -853,9 +853,11 @@ def grid_reading(
         if len(cells) == 1
         else f"The fullest cells are {fmt.listed(cells, most=3)} ({held} each)"
     )
-    where = f" among cells of {FEW_CUSTOMERS}+ customers" if sizable.height < full.height else ""
+    where = (
+        f" among cells of {FEW_CUSTOMERS}+ customers" if 0 < sizable.height < full.height else ""
+    )
     text += (
-        f"; the highest spend per customer{where if sizable.height else ''} is in "
+        f"; the highest spend per customer{where} is in "
         f"R{rich['r_score']} {x}{rich[column]} ({fmt.money(rich['avg_monetary'], currency)} "
         f"across {fmt.counted(rich['customers'], 'customer')}"
         + (", too few to plan on)" if rich["customers"] < FEW_CUSTOMERS else ")")
@@ -866,7 +868,7 @@ def grid_reading(
             text += f"; {fmt.pct(d.share)} {_heap(d, currency)}, and {_heap_scores(d)}"
         letters = _listing([LETTERS[d.dimension] for d in blind])
         return text + f", so cells apart in {letters} are not different customers."
-    lapsed = full.filter((pl.col(column) > bins // 2) & (pl.col("r_score") <= max(1, bins // 2)))
+    lapsed = full.filter((pl.col("r_score") <= max(1, bins // 2)) & (pl.col(column) > bins // 2))
     # Frequent buyers are customers who came back: a one-order customer scored F3 on heaped
     # frequencies is none (29 of the retail demo's 165 'frequent buyers' had bought once).
     frequent = across == "frequency" and "repeaters" in lapsed.columns
@@ -877,13 +879,7 @@ def grid_reading(
             f"; {fmt.counted(n, who)} {'has' if n == 1 else 'have'} gone quiet "
             f"(R ≤ {max(1, bins // 2)}, {x} > {bins // 2}): "
             # As segment_action: a handful of customers is a list to look at, not a campaign.
-            + (
-                "look at that customer"
-                if n == 1
-                else "look at them one by one"
-                if n < FEW_CUSTOMERS
-                else "win them back"
-            )
+            + measures.handful_advice(n, "win them back", FEW_CUSTOMERS)
         )
     return text + "."
 
