@@ -746,10 +746,14 @@ def _tier(action: pl.Expr) -> pl.Expr:
     return action_verb(action).replace_strict(ACTION_TIERS, default=len(ACTION_TIERS))
 
 
-def region_actions(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.Series:
+def region_actions(
+    table: pl.DataFrame, min_orders: int = MIN_ORDERS, among: Families | None = None
+) -> pl.Series:
     """`region_action` of every row of a regional table against its own totals, each verdict
-    judged across the regions compared (`families`): the priority table's action column."""
-    whole, among = totals(table), families(table, min_orders)
+    judged across the regions compared (`among`: the table's `families`, computed when not
+    given): the priority table's action column."""
+    whole = totals(table)
+    among = among or families(table, min_orders)
     return pl.Series(
         "action",
         [region_action(row, whole, min_orders, among) for row in table.iter_rows(named=True)],
@@ -793,12 +797,11 @@ def priority_table(
     # band beyond chance across the regions compared, as the actions read it; else it is
     # unknown (the middle): a point estimate within chance would rank regions by noise.
     basis = table
+    among = families(table, min_orders)  # for the growth criterion and the actions alike
     if "growth_reliable" in table.columns:
         basis = table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
     if "growth_low" in table.columns:
-        beyond = families(table, min_orders).growth.beyond(
-            trend.clearance(*trend.interval(table.columns))
-        )
+        beyond = among.growth.beyond(trend.clearance(*trend.interval(table.columns)))
         basis = basis.with_columns(pl.when(beyond).then("growth").alias("growth"))
     # Lines without a region are no place: they take no part in the regions' percentiles, and
     # get no score.
@@ -807,7 +810,7 @@ def priority_table(
     basis = basis.with_columns(pl.when(place).then(pl.col(c)).alias(c) for c in criteria)
     scored = basis.select(pl.when(place).then(score).alias("score"))["score"]
     return (
-        table.with_columns(scored, region_actions(table, min_orders))
+        table.with_columns(scored, region_actions(table, min_orders, among))
         # Scores are rounded for the sort so that float noise never breaks a tie on revenue.
         .with_columns(
             _tier(pl.col("action")).alias("_tier"), pl.col("score").round(9).alias("_score")
@@ -935,14 +938,13 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
             return fmt.money(x, currency) if metric == "revenue" else fmt.count(x)
 
         value = said(top[metric]) + (" each" if tied.height > 1 else "")
+        has = "has" if tied.height == 1 else "tie for"
         if total <= 0:  # revenue netting to nothing or less: no share to give
             return (
-                f"{name} {'has' if tied.height == 1 else 'tie for'} the most "
-                f"{METRICS[metric].lower()} ({value}), but all regions together net "
-                f"{said(total)}: there is no share to give."
+                f"{name} {has} the most {METRICS[metric].lower()} ({value}), but all regions "
+                f"together net {said(total)}: there is no share to give."
             )
         share = top3 / total
-        has = "has" if tied.height == 1 else "tie for"
         if known.height <= 3:  # the top three are every region: no concentration to read
             return (
                 f"{name} {has} the most {METRICS[metric].lower()} ({value}, "
