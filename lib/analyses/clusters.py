@@ -981,7 +981,7 @@ def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = 0.
     roi (profit / cost; null when cost is 0), total_profit and rank (1 = best ROI, or best profit
     per customer when there is no cost); revenue_sq as `profiles` has it (cluster_profiles).
     """
-    spread = [c for c in ("revenue_sq",) if c in profiles.columns]
+    spread = ["revenue_sq"] if "revenue_sq" in profiles.columns else []
     return (
         profiles.select("cluster", "name", "customers", "revenue_per_customer", *spread)
         .with_columns(

@@ -463,14 +463,13 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
         text += (", " + ", ".join(said[:-1]) if len(said) > 1 else "") + " and " + said[-1]
     if one["cohorts"] > 1:
         text += " (cohorts pooled by size)"
-    end = curve.filter(pl.col("period_index") == far).row(0, named=True)
-    # Customers coming back are counts: a change from period 1 within chance is no trend.
-    level = metric == "customers" and not _moved(one, end)
     if far > 1:
         slope = (means[far] - means[1]) / (far - 1) * 100
+        end = curve.filter(pl.col("period_index") == far).row(0, named=True)
         if abs(slope) < 0.01:
             text += f": after the first {unit} it stays about level."
-        elif level:
+        # Customers coming back are counts: a change from period 1 within chance is no trend.
+        elif metric == "customers" and not _moved(one, end):
             text += (
                 f": after the first {unit} it moves no further than chance would "
                 f"({fmt.pct(means[1])} against {fmt.pct(means[far])})."
@@ -601,11 +600,10 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             continue
         # Orders and revenue are no share of a count: a cohort is named worst only when its
         # share of customers coming back is worst beyond chance too, and best is checked so.
-        tested = (
-            None if metric == "customers" else _extremes(_as_customers(matrix), index, "customers")
-        )
-        if tested is not None:
-            kept = tested.worst["label"].to_list()
+        counted = metric == "customers"
+        tested = None if counted else _extremes(_as_customers(matrix), index, "customers")
+        if not counted:
+            kept = [] if tested is None else tested.worst["label"].to_list()
             found = replace(found, worst=found.worst.filter(pl.col("label").is_in(kept)))
         when += found.best["period_start"].to_list()  # the calendar period of each best cell
         said = [
@@ -619,7 +617,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             if cells.height
         ]
         held = f", beyond chance{stats.across(found.compared, 'cohorts')}"
-        if tested is None:
+        if counted:
             backed = True
         elif found.best.height:
             backed, held = _backed(tested, found, metric, unit)
@@ -632,7 +630,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             parts.append(
                 f"{unit} {index}, the {found.compared} cohorts compared all read {found.level}"
             )
-        elif tested is not None:
+        elif not counted:
             parts.append(
                 f"{unit} {index}, none of the {found.compared} cohorts compared stands out beyond "
                 "chance by customers coming back"
