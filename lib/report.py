@@ -902,9 +902,17 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
     f, o = p.frames, p.options
     overall = f["overall"].row(0, named=True)
     rate, days = overall["conversion"], overall["median_days_to_close"]
+    by_origin, pages, cohorts = f["by_origin"], f["by_landing_page"], f["cohorts"]
+    deals = ds.table("deals")
+    outcomes = funnel.lead_outcomes(ds.table("leads"), deals)
+    # Leads of months before the deals file starts are counted apart (funnel.coverage_note).
+    judged = funnel.covered(outcomes)
+    leads_in, deals_in = funnel.in_file(outcomes, judged)
     kpis = [
-        _kpi("funnel.leads", "Leads", overall["leads"], fmt.count(overall["leads"])),
-        _kpi("funnel.deals", "Closed deals", overall["deals"], fmt.count(overall["deals"])),
+        _kpi("funnel.leads", "Leads", overall["leads"], fmt.count(overall["leads"]), leads_in),
+        _kpi(
+            "funnel.deals", "Closed deals", overall["deals"], fmt.count(overall["deals"]), deals_in
+        ),
         _kpi(
             "funnel.conversion",
             "Conversion",
@@ -926,16 +934,14 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         "conversion_low": "pct",
         "conversion_high": "pct",
     }
-    by_origin, pages, cohorts = f["by_origin"], f["by_landing_page"], f["cohorts"]
     min_count = int(o["min_count"])
-    deals = ds.table("deals")
-    outcomes = funnel.lead_outcomes(ds.table("leads"), deals)
     blocks = [
         Block(
             "Conversion by origin",
             chart=charts.conversion_chart(by_origin, "origin", rate),
             table=by_origin,
             reading=funnel.conversion_reading(by_origin, "origin", rate),
+            caption=funnel.coverage_note(cohorts),
             kinds=kinds,
         ),
         Block(
@@ -951,7 +957,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Days from first contact to deal",
             table=f["days_to_close"],
-            reading=funnel.days_reading(f["days_to_close"], outcomes),
+            reading=funnel.days_reading(f["days_to_close"], judged),
             kinds={c: "number1" for c in f["days_to_close"].columns if c.endswith("_days")}
             | {"origin": "code"},
         ),

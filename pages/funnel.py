@@ -16,13 +16,17 @@ REP_LABELS = {"sdr_id": "SDR", "sr_id": "SR"}
 
 
 @ui.memo(max_entries=10, show_spinner="Following every lead…")
-def cached_base(key: str, _ds) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+def cached_base(
+    key: str, _ds
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+    """Every lead's outcome, those the deals cover (funnel.covered), the closed deals and the
+    won sellers' sales."""
     outcomes = funnel.lead_outcomes(_ds.tables["leads"], _ds.tables["deals"])
     closed = funnel.closed_deals(outcomes, _ds.tables["deals"])
     sales = (
         funnel.seller_sales(closed, _ds.tables["lines"]) if _ds.has("lines", "seller_id") else None
     )
-    return outcomes, closed, sales
+    return outcomes, funnel.covered(outcomes), closed, sales
 
 
 @ui.memo(max_entries=10, show_spinner=False)
@@ -139,7 +143,7 @@ def landing_pages() -> None:
         help="The landing pages with most leads are shown by name; the rest are pooled.",
     )
     heading.subheader(f"Conversion by landing page (top {top})")
-    pages = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="landing_page", top=top)
+    pages = ui.cached(funnel.conversion_by)(ds.key, judged, by="landing_page", top=top)
     ui.chart(
         charts.conversion_chart(pages, "landing_page", rate),
         width="stretch",
@@ -176,13 +180,29 @@ declaring = columns.count(
     "Sellers declaring revenue", help="Won sellers who declared a monthly revenue (above 0)."
 )
 
-outcomes, closed, sales = cached_base(ds.key, ds)
-overall = funnel.overall_conversion(outcomes).row(0, named=True)
+outcomes, judged, closed, sales = cached_base(ds.key, ds)
+overall = funnel.overall_conversion(judged).row(0, named=True)
 rate = overall["conversion"]
+cohorts = ui.cached(funnel.lead_cohorts)(ds.key, outcomes)
+# Leads of months before the deals file starts are counted apart (funnel.coverage_note).
+in_file = funnel.in_file(outcomes, judged)
 
 kpis = st.columns(4)
-kpis[0].metric("Leads", fmt.count(overall["leads"]), help="Marketing-qualified leads")
-kpis[1].metric("Closed deals", fmt.count(overall["deals"]), help="Leads that became sellers")
+for box, label, value, shown, about in zip(
+    kpis[:2],
+    ("Leads", "Closed deals"),
+    (overall["leads"], overall["deals"]),
+    in_file,
+    (
+        "Marketing-qualified leads; those the deals cover, when the deals file starts later "
+        "(the note below)",
+        "Leads that became sellers",
+    ),
+    strict=True,
+):
+    box.metric(
+        label, fmt.count(value), shown or None, delta_color="off", delta_arrow="off", help=about
+    )
 kpis[2].metric(
     "Conversion",
     fmt.pct(rate),
@@ -197,6 +217,8 @@ kpis[3].metric(
     help="Calendar days from first contact to the deal; deals dated before the first contact "
     "are left out.",
 )
+if any(in_file):
+    st.warning(funnel.coverage_note(cohorts))
 # Deals of leads the leads file lacks: the figures above leave them out, the rep views do not.
 unknown = next((f for f in cached_findings(ds.key, ds) if f.rule == "orphan_ids"), None)
 if unknown is not None:
@@ -275,7 +297,7 @@ view = (
 
 if view == "Conversion":
     st.subheader("Conversion by origin")
-    by_origin = ui.cached(funnel.conversion_by)(ds.key, outcomes, by="origin")
+    by_origin = ui.cached(funnel.conversion_by)(ds.key, judged, by="origin")
     ui.chart(charts.conversion_chart(by_origin, "origin", rate), width="stretch")
     ui.reading(funnel.conversion_reading(by_origin, "origin", rate))
     st.caption(
@@ -292,7 +314,6 @@ if view == "Conversion":
     landing_pages()
 
     st.subheader("Monthly lead cohorts")
-    cohorts = ui.cached(funnel.lead_cohorts)(ds.key, outcomes)
     ui.chart(charts.cohort_chart(cohorts), width="stretch")
     early = funnel.before_deals(cohorts)
     st.caption(
@@ -326,9 +347,9 @@ if view == "Conversion":
 
 elif view == "Time to close":
     st.subheader("Days from first contact to deal")
-    ui.chart(charts.days_histogram(outcomes), width="stretch")
-    days = ui.cached(funnel.days_to_close_by)(ds.key, outcomes, by="origin")
-    ui.reading(funnel.days_reading(days, outcomes))
+    ui.chart(charts.days_histogram(judged), width="stretch")
+    days = ui.cached(funnel.days_to_close_by)(ds.key, judged, by="origin")
+    ui.reading(funnel.days_reading(days, judged))
     columns.table(
         days,
         {

@@ -179,6 +179,24 @@ def olist_funnel_page():
     return at, formats.assemble(tables).dataset
 
 
+def test_real_funnel_counts_conversion_from_the_first_deal_and_says_what_it_leaves_out():
+    """Olist's 8,000 leads start in June 2017, its deals in December: the KPIs count the 6,198
+    leads from December and their 792 deals (12.8%, test_funnel counts them from the raw
+    files), say how many the files hold, and a warning says why; the demo says nothing of the
+    kind (test_deals_of_leads_not_loaded…)."""
+    at, _ = olist_funnel_page()
+    assert not at.exception
+    got = {m.label: (m.value, m.delta) for m in at.metric}
+    assert got["Leads"] == ("6,198", "of 8,000 in the file")
+    assert got["Closed deals"] == ("792", "of 842 in the file")
+    assert got["Conversion"][0] == f"{792 / 6198:.1%}"
+    warnings = " ".join(w.value for w in at.warning)
+    assert "The 1,802 leads of Jun 2017 to Nov 2017 are left out" in warnings
+    demo_page = page("marketplace", PATH)
+    assert "left out" not in " ".join(w.value for w in demo_page.warning)
+    assert [m.delta for m in demo_page.metric[:2]] == ["", ""]
+
+
 def test_real_funnel_routes_only_where_beyond_chance_and_labels_the_rest():
     """Olist at the default minimum: 18 lead types and segments have a rep with 5 deals; none
     is beyond chance across the rep and kind pairs compared (Online small to SR fbf4aef3…, 6

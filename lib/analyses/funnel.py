@@ -149,9 +149,8 @@ def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
     (the month ended before the first deal in the data, where the deals start too late for
     chance: `_late_deals`).
     """
-    last, first = outcomes["won_at"].max(), outcomes["won_at"].min()
-    month_end = pl.col("month").dt.offset_by("1mo")
-    before = month_end <= pl.lit(first) if _late_deals(outcomes) else pl.lit(False)
+    last = outcomes["won_at"].max()
+    before = _before_deals(outcomes)
     days = pl.col("days_to_close")
     table = (
         outcomes.group_by("month")
@@ -175,6 +174,33 @@ def lead_cohorts(outcomes: pl.DataFrame) -> pl.DataFrame:
         observed.alias("observed_days"),
         before.alias("before_deals"),
     )
+
+
+def covered(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The lead outcomes whose deals the data can show: without the leads of months before the
+    deals file starts (lead_cohorts' before_deals), which would read as lost where their
+    earlier deals are only missing from the file. Conversion and days to close count these
+    (Olist: 792 deals of the 6,198 leads from Dec 2017, where all leads give 842 of 8,000)."""
+    return outcomes.filter(~_before_deals(outcomes))
+
+
+def in_file(outcomes: pl.DataFrame, judged: pl.DataFrame) -> tuple[str, str]:
+    """What the leads and closed deals KPIs of the `covered` leads (`judged`) add: how many
+    leads and deals `outcomes` (every lead) hold, when some are left out; else nothing."""
+    if judged.height == outcomes.height:
+        return "", ""
+    return (
+        f"of {fmt.count(outcomes.height)} in the file",
+        f"of {fmt.count(outcomes['won'].sum())} in the file",
+    )
+
+
+def _before_deals(outcomes: pl.DataFrame) -> pl.Expr:
+    """Whether a lead's month of first contact ended before the first deal in the data, where
+    the deals start too late for chance (`_late_deals`)."""
+    if not _late_deals(outcomes):
+        return pl.lit(False)
+    return pl.col("month").dt.offset_by("1mo") <= pl.lit(outcomes["won_at"].min())
 
 
 def _late_deals(outcomes: pl.DataFrame, chance: float = 0.01) -> bool:
@@ -732,21 +758,23 @@ def funnel_findings(ds: Dataset) -> list[quality.Finding]:
 def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict[str, pl.DataFrame]:
     """The Seller funnel page's tables: overall, by_origin, by_landing_page (top N + pooled),
     cohorts, days_to_close (by origin), reps_sdr, reps_sr, sr_by_lead_type, sdr_by_segment,
-    routing. Raises ValueError naming the missing table."""
+    routing. Conversion and days to close count the `covered` leads, the cohorts every month,
+    the rep views every deal. Raises ValueError naming the missing table."""
     if not ds.has("leads"):
         raise ValueError(MISSING_LEADS)
     if not ds.has("deals"):
         raise ValueError(MISSING_DEALS)
     outcomes = lead_outcomes(ds.tables["leads"], ds.tables["deals"])
+    judged = covered(outcomes)
     closed = closed_deals(outcomes, ds.tables["deals"])
     sales = seller_sales(closed, ds.tables["lines"]) if ds.has("lines", "seller_id") else None
     matches = {rep: match_table(closed, rep, MATCHES[rep][0], min_count) for rep in MATCHES}
     return {
-        "overall": overall_conversion(outcomes),
-        "by_origin": conversion_by(outcomes, "origin"),
-        "by_landing_page": conversion_by(outcomes, "landing_page", top),
+        "overall": overall_conversion(judged),
+        "by_origin": conversion_by(judged, "origin"),
+        "by_landing_page": conversion_by(judged, "landing_page", top),
         "cohorts": lead_cohorts(outcomes),
-        "days_to_close": days_to_close_by(outcomes, "origin"),
+        "days_to_close": days_to_close_by(judged, "origin"),
         "reps_sdr": rep_table(closed, "sdr_id", sales),
         "reps_sr": rep_table(closed, "sr_id", sales),
         "sr_by_lead_type": matches["sr_id"],
@@ -882,6 +910,30 @@ def before_deals(cohorts: pl.DataFrame) -> pl.DataFrame:
     """The lead_cohorts months before the deals file starts (`before_deals`): their deals are
     not in the data, so no reading or chart judges them; none without that column."""
     return cohorts.filter("before_deals") if "before_deals" in cohorts.columns else cohorts[:0]
+
+
+def coverage_note(cohorts: pl.DataFrame) -> str:
+    """What the lead_cohorts months before the deals file starts leave out of conversion and
+    days to close (`covered`), and what the deal and rep views still count; empty when no month
+    is left out."""
+    early = before_deals(cohorts)
+    if early.height == 0:
+        return ""
+    rest = cohorts.filter(~pl.col("before_deals"))
+    since = f" from {rest['month'].min():%b %Y}, when the deals start" if rest.height else ""
+    deals = early["deals"].sum()
+    return (
+        f"Conversion and days to close count the {fmt.counted(rest['leads'].sum(), 'lead')} "
+        f"first contacted{since}. The {fmt.counted(early['leads'].sum(), 'lead')} of "
+        f"{_months(early)} are left out: the deals they closed before the file starts are not "
+        "in it, so they would read as lost."
+        + (
+            f" The deal, rep and matching views count every deal, {deals:,} of them from those "
+            "leads."
+            if deals
+            else ""
+        )
+    )
 
 
 def cohort_reading(
