@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import altair as alt
 import polars as pl
 import pytest
-from scipy.stats import binomtest, norm
+from scipy.stats import binomtest, chi2_contingency, norm
 
 from lib import demo, formats, stats
 from lib.analyses import events as ev
@@ -344,6 +344,38 @@ def test_the_active_users_reading_reads_the_last_week_the_data_covers_in_full():
     cut = ev.active_users(events_frame([r for r in rows if r[1] < "2024-01-19"]), "week")
     assert cut["partial"].to_list() == [True, False, True]
     assert ev.active_reading(cut, "week") == "Too few full weeks to compare active users."
+
+
+def _active(*weeks: tuple[int, int]) -> pl.DataFrame:
+    """active_users' table of whole weeks from 1 Jan 2024, each (users, new users)."""
+    return pl.DataFrame(
+        {
+            "period": [date(2024, 1, 1) + timedelta(weeks=k) for k in range(len(weeks))],
+            "users": [u for u, _ in weeks],
+            "new_users": [n for _, n in weeks],
+            "returning_users": [u - n for u, n in weeks],
+            "new_share": [n / u for u, n in weeks],
+            "partial": [False] * len(weeks),
+        }
+    )
+
+
+def test_the_active_users_reading_says_a_new_share_moved_only_beyond_chance():
+    """20 new of 100 against 50 of 100 the week before: chi-squared (no continuity correction)
+    p far under 0.05, so it moved; 45 of 100 against 50 is within chance. It was advised on
+    ("a low new share means…") whatever the share. A share moves with either count, so both
+    counts are said, not why."""
+    assert chi2_contingency([[20, 80], [50, 50]], correction=False).pvalue < 1e-4
+    assert ev.active_reading(_active((100, 50), (100, 20)), "week") == (
+        "In the week of 8 Jan 2024, 100 users were active, 20.0% of them new (median week: "
+        "35.0%): fewer of them new than the week before (50.0% of 100), beyond chance; new users "
+        "went from 50 to 20 and returning ones from 50 to 80."
+    )
+    assert chi2_contingency([[45, 55], [50, 50]], correction=False).pvalue > 0.05
+    assert ev.active_reading(_active((100, 50), (100, 45)), "week") == (
+        "In the week of 8 Jan 2024, 100 users were active, 45.0% of them new (median week: "
+        "47.5%), within chance of the week before (50.0% of 100)."
+    )
 
 
 def test_headless_without_order_lines_leaves_out_conversion():

@@ -603,17 +603,27 @@ def mix_reading(mix: pl.DataFrame) -> str:
 
 def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
     """One sentence on the last full period's active and new users in `active_users` (periods
-    the export cuts short left out)."""
+    the export cuts short left out), and how its new share compares with the full period
+    before: said to have moved only beyond chance (the pooled two-proportion z, stats.Z95)."""
     inner = active.filter(~pl.col("partial"))
     if inner.height < 2:
         return f"Too few full {grain}s to compare active users."
-    last = inner.row(-1, named=True)
+    before, last = inner.row(-2, named=True), inner.row(-1, named=True)
     when = f"{'In the week of' if grain == 'week' else 'On'} {fmt.day(last['period'])}"
-    return (
+    text = (
         f"{when}, {last['users']:,} users were active, "
         f"{fmt.pct(last['new_share'])} of them new (median {grain}: "
-        f"{fmt.pct(inner['new_share'].median())}); a low new share means growth depends on "
-        "bringing existing users back."
+        f"{fmt.pct(inner['new_share'].median())})"
+    )
+    z = stats.shares_z_of(last["new_users"], last["users"], before["new_users"], before["users"])
+    earlier = f"the {grain} before ({fmt.pct(before['new_share'])} of {before['users']:,})"
+    if z is None or abs(z) < stats.Z95:
+        return f"{text}, within chance of {earlier}."
+    # A share moves with either count: both are said, not what moved it.
+    return (
+        f"{text}: {'fewer' if z < 0 else 'more'} of them new than {earlier}, beyond chance; new "
+        f"users went from {before['new_users']:,} to {last['new_users']:,} and returning ones "
+        f"from {before['returning_users']:,} to {last['returning_users']:,}."
     )
 
 
