@@ -214,11 +214,17 @@ def chance_words(compared: int, rows: str, several: bool = False) -> str:
     return f"{own} {band}, but {stats.expected(compared, rows)}"
 
 
+def growth_text(growth: float) -> str:
+    """A growth figure as the readings write it: '+39%', and one within FLAT to a tenth
+    ('+1.5%', not '+2%' where the action calls it flat)."""
+    return fmt.change(growth, 1 if abs(growth) < measures.FLAT else 0)
+
+
 def spread(growth: float, low: float | None, high: float | None) -> str:
     """'+39% (anywhere from -60% to +378%)': a growth figure with its interval, as a reading
     quotes growth that is within chance (just '+39%' without an interval); a figure within FLAT
     to a tenth ('+1.5%'), so that it does not round to 2%."""
-    text = fmt.change(growth, 1 if abs(growth) < measures.FLAT else 0)
+    text = growth_text(growth)
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return text
     return f"{text} (anywhere from {fmt.change(low)} to {fmt.change(high)})"

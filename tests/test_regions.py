@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from scipy.stats import binom, binomtest
 
-from lib import demo, fmt, formats, io
+from lib import demo, fmt, formats, io, trend
 from lib.analyses import regions
 from lib.charts import maps
 from tests.conftest import shared_file
@@ -1032,6 +1032,19 @@ def test_retail_demo_germany_changes_within_chance_and_is_not_ranked_first():
 def test_the_reading_counts_a_single_order_in_the_singular():
     row = {"share": 1.0, "revenue": 10.94, "orders": 1, "growth": None}
     assert regions._figures(row, 3, "GBP") == "100.0% of revenue (£10.94), 1 order"
+
+
+def test_the_figures_write_growth_within_flat_as_the_action_does():
+    """+1.2% is flat's side of 2%: the action quotes it to a tenth, and so do the figures after
+    it (they read "+1%", a different number, on Olist's PR)."""
+    row = {"share": 0.5, "revenue": 10.0, "orders": 4, "growth": 0.012}
+    assert regions._figures(row, 3, "GBP").endswith(
+        "revenue +1.2% in the last 3 months against the 3 before"
+    )
+    assert regions._figures({**row, "growth": 0.5}, 3, "GBP").endswith(
+        "revenue +50% in the last 3 months against the 3 before"
+    )
+    assert trend.spread(0.012, -0.47, 0.92) == "+1.2% (anywhere from -47% to +92%)"
 
 
 def test_the_late_rate_reading_names_the_highest_rate_among_regions_with_enough_deliveries():

@@ -1090,7 +1090,8 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
     ]
     if row.get("growth") is not None:
         parts.append(
-            f"revenue {fmt.change(row['growth'])} in the last {fmt.counted(months, 'month')} "
+            f"revenue {trend.growth_text(row['growth'])} in the last "
+            f"{fmt.counted(months, 'month')} "
             f"against the {months} before"
         )
     return ", ".join(parts)
