@@ -61,6 +61,14 @@ def pct(share: float | None, digits: int = 1) -> str:
     return f"{share * 100:.{digits}f}%"
 
 
+def pct_above0(share: float | None, digits: int = 1) -> str:
+    """pct, where a share above 0 too small for `digits` decimals reads '<0.1%' (two decimals:
+    '<0.01%'), never '0.0%'."""
+    if share is not None and 0 < share < 0.5 * 10 ** -(digits + 2):
+        return f"<{10**-digits:.{digits}f}%"
+    return pct(share, digits)
+
+
 def pct_top(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
     """The rows of `frame` whose share in `column` reads as the largest does (pct: shares that
     read the same are tied, whatever their digits beyond), and that share as written."""

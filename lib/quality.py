@@ -270,9 +270,7 @@ def share_text(share: float) -> str:
     """A finding's share, or the same share said elsewhere (the lines without a customer id on
     Sales and Cohorts), as the pages write it: '24.93%'; a share above 0 too small for two
     decimals reads '<0.01%', never '0.00%'."""
-    if 0 < share < 0.00005:
-        return "<0.01%"
-    return fmt.pct(share, 2)
+    return fmt.pct_above0(share, 2)
 
 
 # The column that dates each table's rows: its orders, events, leads or wins, never a derived

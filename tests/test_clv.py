@@ -953,7 +953,7 @@ def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
     ) == (
         "Over the 52-week holdout BG/NBD, MBG/NBD and Pareto/NBD predict alike: the same error per "
         "customer to the precision shown, 0.088 purchases, so none predicted best. BG/NBD, "
-        "MBG/NBD, Pareto/NBD cannot tell when customers leave on this data, so their P(alive) "
+        "MBG/NBD and Pareto/NBD cannot tell when customers leave on this data, so their P(alive) "
         "and long-range figures are no findings."
     )
     assert clv.comparison_reading(table([0.0891, 0.0889, 0.092]), 52, "weeks") == (
@@ -1205,6 +1205,11 @@ def test_at_risk_lists_top_spenders_unlikely_to_be_alive():
     # Read as a ranking, nobody under 50% says nothing about who has left: the same list.
     assert clv.at_risk(alive, top_share=0.2, ranking=True)["customer_id"].to_list() == ["a", "b"]
     assert clv.at_risk_reading(alive, ranking=True) == ranked.replace("spent 90", "spent 100")
+    # A P(alive) of 0.0003 is not 0: it read "0.0% likely alive".
+    gone = values.with_columns(pl.Series("p_alive", [0.9, 0.0003] + [0.9] * 8))
+    assert clv.at_risk_reading(gone).endswith(
+        "spent 90 and is <0.1% likely alive: look at that customer."
+    )
 
 
 def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():

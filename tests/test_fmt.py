@@ -35,6 +35,10 @@ def test_shares_and_changes():
     assert fmt.change(float("inf")) == "n/a"
     assert fmt.compact(950) == "950"
     assert fmt.compact(3.5) == "3.5"
+    # A share above 0 that rounds to 0 at the digits shown reads as under their last place.
+    assert fmt.pct_above0(0.0003) == "<0.1%" and fmt.pct_above0(0.0006) == "0.1%"
+    assert fmt.pct_above0(0.0) == "0.0%" and fmt.pct_above0(None) == "—"
+    assert fmt.pct_above0(0.00003, 2) == "<0.01%" and fmt.pct_above0(0.0006, 2) == "0.06%"
 
 
 def test_whole_money_prints_amounts_as_the_tables_do():

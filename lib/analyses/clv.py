@@ -2310,7 +2310,7 @@ def comparison_reading(
     if blind:
         one = len(blind) == 1
         text += (
-            f" {'It' if len(alike) == 1 else ', '.join(blind)} cannot tell when customers leave "
+            f" {'It' if len(alike) == 1 else fmt.listed(blind)} cannot tell when customers leave "
             f"on this data, so {'its' if one else 'their'} P(alive) and long-range figures are "
             "no findings."
         )
@@ -2369,7 +2369,8 @@ def at_risk_reading(
         f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
         f"{'is' if one else 'are'} less likely than not to be active; "
         f"{'the one listed' if one else 'the first listed'} spent "
-        f"{fmt.money(first['spent'], currency)} and is {fmt.pct(first['p_alive'])} likely alive: "
+        f"{fmt.money(first['spent'], currency)} and is {fmt.pct_above0(first['p_alive'])} "
+        "likely alive: "
         f"{measures.handful_advice(risky.height, 'win them back before they are gone')}."
     )
 
