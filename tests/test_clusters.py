@@ -1020,6 +1020,52 @@ def test_the_profile_reading_names_a_cluster_once_when_it_brings_most_and_spends
     )
 
 
+def test_the_profile_reading_names_clusters_that_spend_least_alike_within_chance_together():
+    """“Bargain hunters” spend £77 each against the typical customers' £75 (sd £30 both, 200 and
+    933 customers): Welch's p = 0.39, within chance, so neither alone spends least (the reading
+    named the lowest, whatever the gap). At £85 (p < 0.0001) the typical customers do."""
+
+    def profiles(bargain: float) -> pl.DataFrame:
+        rows = [  # cluster, name, customers, mean and sd of revenue per customer, revenue share
+            (1, "typical customers", 933, 75.0, 30.0, 0.7),
+            (2, "bargain hunters", 200, bargain, 30.0, 0.1),
+            (3, "big spenders", 67, 447.76, 200.0, 0.2),
+        ]
+        return pl.DataFrame(
+            {
+                "cluster": [r[0] for r in rows],
+                "name": [r[1] for r in rows],
+                "customers": [r[2] for r in rows],
+                "customer_share": [r[2] / 1200 for r in rows],
+                "revenue_share": [r[5] for r in rows],
+                "revenue_per_customer": [r[3] for r in rows],
+                # The sum of squares of n revenues of this mean and sample sd.
+                "revenue_sq": [(r[2] - 1) * r[4] ** 2 + r[2] * r[3] ** 2 for r in rows],
+            }
+        )
+
+    def p(bargain: float) -> float:
+        return ttest_ind_from_stats(75.0, 30.0, 933, bargain, 30.0, 200, equal_var=False).pvalue
+
+    assert p(77.0) == pytest.approx(0.39, abs=0.01)
+    assert cl.profile_reading(profiles(77.0), "GBP") == (
+        "“Typical customers” (cluster 1) are 77.8% of customers and bring 70.0% of net revenue, "
+        "though each spends least, alike within chance with “bargain hunters”: £75–£77 per "
+        "customer."
+    )
+    assert p(85.0) < 0.0001
+    assert cl.profile_reading(profiles(85.0), "GBP") == (
+        "“Typical customers” (cluster 1) are 77.8% of customers and bring 70.0% of net revenue, "
+        "though each spends least, £75 per customer."
+    )
+    bigger = profiles(77.0).with_columns(pl.Series("revenue_share", [0.2, 0.1, 0.7]))
+    assert cl.profile_reading(bigger, "GBP") == (
+        "“Big spenders” (cluster 3) are 5.6% of customers and bring 70.0% of net revenue; "
+        "“typical customers” and “bargain hunters” spend least, alike within chance: £75–£77 "
+        "per customer."
+    )
+
+
 def test_the_capping_note_names_features_the_same_for_every_customer_before_any_capping():
     # 24 customers who each bought once, all on the last day: orders and recency tell no one apart.
     table = pl.DataFrame(

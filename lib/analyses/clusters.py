@@ -1100,19 +1100,31 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
     """Which cluster brings the most revenue for its size, in one sentence, and which clusters
     are a handful of outliers (`small`)."""
     best = profiles.sort("revenue_share", descending=True, nulls_last=True).row(0, named=True)
-    smallest = profiles.sort("revenue_per_customer").row(0, named=True)
+    lowest = profiles.filter(pl.col("revenue_per_customer").is_not_null()).sort(
+        "revenue_per_customer"
+    )
+    # The clusters that spend least: the lowest and those within chance of it (revenue_sq).
+    least = lowest.filter(_alike_first(lowest))
     text = (
         f"“{fmt.plain(best['name'].capitalize())}” (cluster {best['cluster']}) are "
         f"{fmt.pct(best['customer_share'])} of customers and bring "
         f"{fmt.pct(best['revenue_share'])} of net revenue"
     )
-    least = f"{fmt.money(smallest['revenue_per_customer'], currency)} per customer"
-    # The cluster that brings most can be the one that spends least each (many small buyers).
-    text += (
-        f", though each spends least, {least}."
-        if smallest["cluster"] == best["cluster"]
-        else f"; “{fmt.plain(smallest['name'])}” spend least, {least}."
-    )
+    low, high = (fmt.money(least["revenue_per_customer"][i], currency) for i in (0, -1))
+    each = f"{low if low == high else f'{low}–{high}'} per customer"
+    others = least.filter(pl.col("cluster") != best["cluster"])["name"].to_list()
+    if least.height > len(others):  # the cluster that brings most is among them
+        # Many small buyers can bring most.
+        text += ", though each spends least" + (
+            f", {each}." if not others else f", alike within chance with {_quoted(others)}: {each}."
+        )
+    else:
+        who = _quoted(others)
+        text += (
+            f"; {who} spend least, {each}."
+            if least.height == 1
+            else f"; {who} spend least, alike within chance: {each}."
+        )
     few = profiles.filter(small(pl.col("customers"), int(profiles["customers"].sum())))
     if few.height:
         listed = fmt.listed(
@@ -1256,16 +1268,26 @@ def _leading(roi: pl.DataFrame) -> pl.DataFrame:
     profit per customer a margin of revenue per customer, so this is their difference."""
     best = roi.row(0, named=True)
     cent = pl.col("profit_per_customer").round(2) == round(best["profit_per_customer"], 2)
-    if "revenue_sq" not in roi.columns or roi.height < 2:
-        return roi.filter(cent)
-    n, mean = roi["customers"].to_numpy()[1:], roi["revenue_per_customer"].to_numpy()[1:]
-    top = (best["customers"], best["customers"] * best["revenue_per_customer"], best["revenue_sq"])
+    return roi.filter(cent | _alike_first(roi))
+
+
+def _alike_first(profiles: pl.DataFrame) -> pl.Series:
+    """For each cluster of `profiles` (customers, revenue_per_customer and revenue_sq, as
+    cluster_profiles has them), whether its revenue per customer is within chance of the first
+    row's, across the clusters compared with it (stats.mean_z, Welch, judged by stats.family);
+    the first row is. Without revenue_sq, only the first row."""
+    if "revenue_sq" not in profiles.columns or profiles.height < 2:
+        return pl.Series([True] + [False] * (profiles.height - 1))
+    first = profiles.row(0, named=True)
+    rest = profiles.slice(1)
+    n, mean = rest["customers"].to_numpy(), rest["revenue_per_customer"].to_numpy()
+    own = (first["customers"], first["customers"] * first["revenue_per_customer"])
     z = stats.mean_z(
-        [np.full(len(n), float(v)) for v in top], [n, n * mean, roi["revenue_sq"].to_numpy()[1:]]
+        [np.full(len(n), float(v)) for v in (*own, first["revenue_sq"])],
+        [n, n * mean, rest["revenue_sq"].to_numpy()],
     )
     found = stats.family(z)
-    alike = [True, *(not found.beyond(float(v)) for v in z)]
-    return roi.filter(cent | pl.Series(alike))
+    return pl.Series([True, *(not found.beyond(float(v)) for v in z)])
 
 
 def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
