@@ -1387,7 +1387,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Which purchase model predicts best?",
             chart=charts.tracking_chart(f["tracking"], cal_end) if cal_end else None,
-            table=comparison,
+            table=comparison.drop("worse_z"),  # the reading's paired test, as the page hides it
             reading=clv.comparison_reading(
                 comparison, units, unit, chosen=clv.MODELS[str(o["model"])]
             ),

@@ -199,6 +199,23 @@ def mean_z(group: Sequence[ArrayLike], other: Sequence[ArrayLike]) -> np.ndarray
     return np.where(np.isfinite(t) & (df > 0), z, np.nan)
 
 
+def paired_z(differences: ArrayLike) -> float:
+    """How far the mean of paired differences (one model's error less another's, on the same
+    customers) lies from 0: Student's t with n - 1 degrees of freedom as the normal quantile of
+    the same tail, signed, as mean_z gives it; 0 where every difference is 0, infinite where
+    they are all the same other value, NaN with fewer than two."""
+    from scipy.special import ndtri, stdtr
+
+    d = np.asarray(differences, dtype=float)
+    if d.size < 2:
+        return math.nan
+    mean, spread = float(d.mean()), float(d.std(ddof=1))
+    if spread == 0:
+        return math.copysign(math.inf, mean) if mean else 0.0
+    t = mean / (spread / math.sqrt(d.size))
+    return float(-ndtri(stdtr(d.size - 1, -abs(t))) * math.copysign(1.0, t))
+
+
 @dataclass(frozen=True)
 class Extremes:
     """Rows compared by a share: the best and the worst (each every row tied at its shown share,

@@ -483,6 +483,7 @@ elif view == "Holdout check":
             "total_error": columns.change(clv.HEADERS["total_error"]),
             "fitted_on": columns.count(clv.HEADERS["fitted_on"]),
             "note": columns.text("Note", wide=True),
+            "worse_z": None,  # the reading's paired test; the CSV keeps it
         },
         width="stretch",
         row_height=68,

@@ -11,6 +11,7 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import summary_data_from_transaction_data
 from scipy.special import betaln, gammaln, hyp2f1
+from scipy.stats import norm, ttest_rel
 
 from lib import __main__ as cli
 from lib import demo, formats, io, measures
@@ -391,6 +392,22 @@ def test_cdnow_holdout_comparison_counts_the_published_holdout_purchases():
     maes = {model: r["mae_purchases"] for model, r in table.items()}
     assert min(maes, key=maes.get) == "Pareto/NBD"
     assert maes["MBG/NBD"] <= 1.02 * maes["Pareto/NBD"] < maes["BG/NBD"]
+    # Paired on the same customers, BG/NBD's larger errors lie far beyond chance: scipy's paired
+    # t test of the absolute errors, its two-sided p as a normal quantile.
+    errors = {
+        model: (
+            h.customers.sort("customer_id")
+            .select(pl.col("predicted_purchases") - pl.col("actual_purchases"))
+            .to_series()
+            .abs()
+            .to_numpy()
+        )
+        for model, h in comparison.holdouts.items()
+    }
+    paired = ttest_rel(errors["bgnbd"], errors["pareto"])
+    assert paired.statistic > 0
+    assert table["BG/NBD"]["worse_z"] == pytest.approx(norm.isf(paired.pvalue / 2), rel=1e-6)
+    assert table["Pareto/NBD"]["worse_z"] is None
     reading = clv.comparison_reading(comparison.table, comparison.holdout_units, "weeks")
     assert reading.startswith("Over the 39-week holdout MBG/NBD and Pareto/NBD predict alike")
     assert reading.endswith(", against BG/NBD 0.785), so none predicted best.")
@@ -915,12 +932,18 @@ def test_the_holdout_spend_reading_judges_no_spend_model_by_a_handful_of_buyers(
 
 
 def test_comparison_reading_names_the_smallest_error_only_beyond_two_percent():
-    def table(mbg: float) -> pl.DataFrame:
+    def table(mbg: float, z: float | None = None) -> pl.DataFrame:
         return pl.DataFrame(
             [
-                ("BG/NBD", 0.500, 90.0, 100.0, -0.10, "identified", 50, ""),
-                ("MBG/NBD", mbg, 95.0, 100.0, -0.05, "identified", 50, ""),
-                ("Pareto/NBD", None, None, None, None, None, 50, "its predictions are not finite"),
+                ("BG/NBD", 0.500, 90.0, 100.0, -0.10, "identified", 50, "", None),
+                ("MBG/NBD", mbg, 95.0, 100.0, -0.05, "identified", 50, "", z),
+                (
+                    "Pareto/NBD",
+                    *(None,) * 5,
+                    50,
+                    "its predictions are not finite",
+                    None,
+                ),
             ],
             schema=clv.COMPARISON_SCHEMA,
             orient="row",
@@ -937,12 +960,23 @@ def test_comparison_reading_names_the_smallest_error_only_beyond_two_percent():
         "Over the 26-week holdout BG/NBD predicted best: the smallest error per customer, 0.500 "
         "purchases (against MBG/NBD 0.520), with its total 10.0% under the actual."
     )
+    # ... unless, paired on the same customers, MBG/NBD's larger errors are within chance: 1.5
+    # standard errors, one model compared with the best (critical 1.96). It read "predicted best"
+    # from the 2% alone.
+    assert clv.comparison_reading(table(0.520, 1.5), 26.0, "weeks") == (
+        "Over the 26-week holdout BG/NBD and MBG/NBD predict alike: errors per customer apart "
+        "only within chance on the same customers (BG/NBD 0.500, MBG/NBD 0.520 purchases), so "
+        "none predicted best."
+    )
+    assert clv.comparison_reading(table(0.520, 2.5), 26.0, "weeks") == (
+        clv.comparison_reading(table(0.520), 26.0, "weeks")
+    )
 
 
 def test_comparison_reading_names_no_best_among_errors_that_read_the_same():
     def table(maes: list[float], dropout: str = "identified") -> pl.DataFrame:
         rows = [
-            (model, mae, 85.0, 100.0, -0.15, dropout, 50, "")
+            (model, mae, 85.0, 100.0, -0.15, dropout, 50, "", None)
             for model, mae in zip(clv.MODELS.values(), maes, strict=True)
         ]
         return pl.DataFrame(rows, schema=clv.COMPARISON_SCHEMA, orient="row")
@@ -1659,9 +1693,9 @@ def test_no_model_whose_average_dropout_is_unclear_is_suggested_instead():
     def table(mbg_dropout: str) -> pl.DataFrame:
         return pl.DataFrame(
             [
-                ("BG/NBD", 0.041, 53.0, 24.0, 1.2, "average only", 1736, ""),
-                ("MBG/NBD", 0.034, 40.0, 24.0, 0.67, mbg_dropout, 1736, ""),
-                ("Pareto/NBD", 0.0335, 40.0, 24.0, 0.67, "not identified", 1736, "x"),
+                ("BG/NBD", 0.041, 53.0, 24.0, 1.2, "average only", 1736, "", None),
+                ("MBG/NBD", 0.034, 40.0, 24.0, 0.67, mbg_dropout, 1736, "", None),
+                ("Pareto/NBD", 0.0335, 40.0, 24.0, 0.67, "not identified", 1736, "x", None),
             ],
             schema=clv.COMPARISON_SCHEMA,
             orient="row",
@@ -1710,9 +1744,9 @@ def test_comparison_reading_suggests_only_a_model_no_worse_on_the_total_and_iden
 
     def table(mbg_total: float, mbg_dropout: str) -> pl.DataFrame:
         rows = [
-            ("BG/NBD", 0.80, 1653.0, 1882.0, -0.121, "identified", 2357, ""),
-            ("MBG/NBD", 0.70, 1577.0, 1882.0, mbg_total, mbg_dropout, 2357, ""),
-            ("Pareto/NBD", None, None, None, None, None, 2357, "its predictions are not finite"),
+            ("BG/NBD", 0.80, 1653.0, 1882.0, -0.121, "identified", 2357, "", None),
+            ("MBG/NBD", 0.70, 1577.0, 1882.0, mbg_total, mbg_dropout, 2357, "", None),
+            ("Pareto/NBD", *(None,) * 5, 2357, "its predictions are not finite", None),
         ]
         return pl.DataFrame(rows, schema=clv.COMPARISON_SCHEMA, orient="row")
 

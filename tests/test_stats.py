@@ -5,7 +5,7 @@ from statistics import NormalDist
 
 import polars as pl
 import pytest
-from scipy.stats import binomtest, chi2_contingency, norm
+from scipy.stats import binomtest, chi2_contingency, norm, ttest_1samp
 
 from lib import stats
 
@@ -146,3 +146,16 @@ def test_a_few_late_orders_on_few_expected_are_judged_by_the_exact_tail():
     # On many trials the exact tail and the score statistic agree: 120 of 1,000 against 10%.
     (big,) = pl.select(stats.share_z(pl.lit(120), pl.lit(1000), 0.1)).to_series().to_list()
     assert big == pytest.approx((0.12 - 0.1) / (0.1 * 0.9 / 1000) ** 0.5, abs=0.1)
+
+
+def test_paired_z_is_students_t_of_the_differences_as_a_normal_quantile():
+    """Differences 0.1, 0.4, -0.2, 0.3, 0.2: scipy's one-sample t test against 0, its two-sided
+    p as a signed normal quantile; every difference 0 is no difference, all alike but not 0 is
+    certain, and one alone tells nothing."""
+    d = [0.1, 0.4, -0.2, 0.3, 0.2]
+    p = ttest_1samp(d, 0.0).pvalue
+    assert stats.paired_z(d) == pytest.approx(norm.isf(p / 2), rel=1e-9)
+    assert stats.paired_z([-v for v in d]) == pytest.approx(-norm.isf(p / 2), rel=1e-9)
+    assert stats.paired_z([0.0, 0.0, 0.0]) == 0.0
+    assert stats.paired_z([0.5, 0.5]) == math.inf
+    assert math.isnan(stats.paired_z([0.5]))

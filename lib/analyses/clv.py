@@ -2061,6 +2061,7 @@ COMPARISON_SCHEMA = {
     "dropout": pl.String,
     "fitted_on": pl.Int64,
     "note": pl.String,
+    "worse_z": pl.Float64,
 }
 
 
@@ -2074,7 +2075,10 @@ class Comparison:
     dropout (the Dropout check's verdict: "identified", "average only", "spread unclear" (a
     Pareto/NBD whose average is not tested), "not checked", AVERAGE_UNKNOWN or "not
     identified"; null when the fit failed), fitted_on (customers
-    fitted), note (why dropout is not identified, or why the fit failed).
+    fitted), note (why dropout is not identified, or why the fit failed), worse_z (how far its
+    errors per customer lie above the best model's, best_model, on the same customers:
+    stats.paired_z of the differences of their absolute errors; null for the best model and
+    for a model not fitted).
     `tracking`: see tracking(). `customers`: calibration customers; `scored`: those the holdout
     scores (a seeded random sample of SCORED_SAMPLE when there are more, the same for every
     model).
@@ -2112,7 +2116,7 @@ def compare_models(
             fit = fit_models(calibration, unit, penalizer, model, spend)
         except FitError as error:
             failure = error
-            rows.append((label, None, None, None, None, None, None, error.message))
+            rows.append((label, None, None, None, None, None, None, error.message, None))
             continue
         holdout = _holdout(fit, scored, later, t, calibration_end)
         if not holdout.customers["predicted_purchases"].is_finite().all():
@@ -2127,6 +2131,7 @@ def compare_models(
                     fit.fitted_on,
                     "its predictions are not "
                     "finite at the fitted parameters (" + "; ".join(fit.problems) + ")",
+                    None,
                 )
             )
             continue
@@ -2159,11 +2164,12 @@ def compare_models(
                     if fit.mean_unknown
                     else ""
                 ),
+                None,  # worse_z: once the best is known
             )
         )
     if not holdouts and failure is not None:
         raise failure
-    table = pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
+    table = _paired(pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row"), holdouts)
     fits = {m: h.fit for m, h in holdouts.items()}
     return Comparison(
         calibration_end,
@@ -2235,6 +2241,30 @@ def tracking(
     )
 
 
+def _paired(table: pl.DataFrame, holdouts: dict[str, Holdout]) -> pl.DataFrame:
+    """`table` with worse_z (Comparison.table) of each fitted model against the best."""
+    best = best_model(table)
+    if best is None:
+        return table
+
+    def errors(model: str) -> np.ndarray:
+        frame = holdouts[model].customers.sort("customer_id")
+        return (frame["predicted_purchases"] - frame["actual_purchases"]).abs().to_numpy()
+
+    keys = {label: model for model, label in MODELS.items() if model in holdouts}
+    top = errors(keys[best["model"]])
+    worse = {
+        label: stats.paired_z(errors(model) - top)
+        for label, model in keys.items()
+        if label != best["model"]
+    }
+    return table.with_columns(
+        pl.col("model")
+        .replace_strict(worse, default=None, return_dtype=pl.Float64)
+        .alias("worse_z")
+    )
+
+
 def best_model(table: pl.DataFrame) -> dict | None:
     """The comparison row (table: Comparison.table) with the lowest mean absolute error per
     customer, the smaller total error breaking ties; None when no model was fitted."""
@@ -2250,18 +2280,23 @@ def comparison_reading(
     table: pl.DataFrame, holdout_units: float, unit: str, chosen: str = ""
 ) -> str:
     """Which purchase model predicted the holdout best and why (table: Comparison.table). Models
-    whose errors per customer lie within ALIKE of the smallest, or read the same as shown (3
-    decimals), predict alike: none is named best. With `chosen` (the label of the model the
-    page's figures use), it says when that model predicts worse than the best ones."""
+    whose errors per customer lie within ALIKE of the smallest, read the same as shown (3
+    decimals), or lie above it only within chance on the same customers (worse_z, judged by
+    stats.family across the models compared with the best) predict alike: none is named best.
+    With `chosen` (the label of the model the page's figures use), it says when that model
+    predicts worse than the best ones."""
     best = best_model(table)
     if best is None:
         return "No purchase model could be fitted on the calibration period."
     shown = f"{best['mae_purchases']:.3f}"
-    rows = table.filter(pl.col("mae_purchases").is_not_null()).iter_rows(named=True)
-    alike, others = [], []
-    for row in rows:
+    fitted = table.filter(pl.col("mae_purchases").is_not_null())
+    found = stats.family(fitted["worse_z"] if "worse_z" in fitted.columns else [])
+    alike, others, by_chance = [], [], False
+    for row in fitted.iter_rows(named=True):
         near = row["mae_purchases"] <= best["mae_purchases"] * (1 + ALIKE)
-        (alike if near or f"{row['mae_purchases']:.3f}" == shown else others).append(row)
+        chance = row.get("worse_z") is not None and not found.beyond(row["worse_z"])
+        by_chance |= chance and not near
+        (alike if near or chance or f"{row['mae_purchases']:.3f}" == shown else others).append(row)
     against = ", ".join(f"{r['model']} {r['mae_purchases']:.3f}" for r in others)
     holdout = f"Over the {holdout_length(holdout_units, unit)} holdout"
     if len({f"{r['mae_purchases']:.3f}" for r in alike}) == 1 < len(alike):
@@ -2269,8 +2304,12 @@ def comparison_reading(
         errors += f" (against {against})" if against else ""
     else:
         each = ", ".join(f"{r['model']} {r['mae_purchases']:.3f}" for r in alike)
-        errors = f"errors per customer within {fmt.pct(ALIKE, 0)} of each other ({each} purchases"
-        errors += f", against {against})" if against else ")"
+        errors = (
+            "errors per customer apart only within chance on the same customers"
+            if by_chance
+            else f"errors per customer within {fmt.pct(ALIKE, 0)} of each other"
+        )
+        errors += f" ({each} purchases" + (f", against {against})" if against else ")")
     against = f" (against {against})" if against else ""
     if len(alike) > 1:
         text = (
