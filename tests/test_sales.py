@@ -896,6 +896,16 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
         "I0 and I1 tie for the lead with 30 units (30.0% each); the top 2 of 10 items make 60.0% "
         "of all units: keep them in stock."
     )
+    # 28 units against 30 is within NARROW (10%) of the leader: it leads narrowly, and the
+    # runner-up's figure is given (it read "I0 leads with 30 units" as if far ahead). 26 is not.
+    close = spread.with_columns(pl.Series("units", [30.0, 28.0] + [5.0] * 8))
+    assert sales.top_items_reading(close, 2, "units", "GBP", sales.FEW_ORDERS).startswith(
+        "I0 leads narrowly with 30 units (30.0%), ahead of I1's 28; the top 2 of 10 items make "
+    )
+    apart = spread.with_columns(pl.Series("units", [30.0, 26.0] + [5.0] * 8))
+    assert sales.top_items_reading(apart, 2, "units", "GBP", sales.FEW_ORDERS).startswith(
+        "I0 leads with 30 units (30.0%); the top 2 of 10 items make "
+    )
     # From their own 6 orders: no leader, no advice (it named one from a single order).
     assert sales.top_items_reading(ranking, 2, "units", "GBP", 6) == (
         "Only 6 orders in the selected range, too few to name a leading item or advise on "

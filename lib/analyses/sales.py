@@ -708,6 +708,9 @@ def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
 
 # Fewer sale orders than this in a range: no leading item, peak hour or busiest day is named.
 FEW_ORDERS = 20
+# A runner-up within this share of the leader's figure: the leader "leads narrowly", and the
+# runner-up's figure is given (units and revenue have no chance model to say more with).
+NARROW = 0.10
 
 
 def _few(orders: int) -> str:
@@ -730,32 +733,40 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
     top = ranking.head(n)
     value = fmt.money(lead[by], currency) if by == "revenue" else fmt.count(lead[by])
     unit = "" if by == "revenue" else f" {fmt.plural(lead[by], by[:-1])}"
-    tied = ranking.filter(pl.col(by).round(2) == round(lead[by], 2))["item_name"].to_list()
+    level = pl.col(by).round(2) == round(lead[by], 2)
+    tied = ranking.filter(level)["item_name"].to_list()
+    after = ranking.filter(~level).head(1)
+    close = bool(after.height) and len(tied) == 1 and after[by][0] >= (1 - NARROW) * lead[by]
     leads = (
-        f"{fmt.plain(tied[0])} leads"
+        f"{fmt.plain(tied[0])} leads{' narrowly' if close else ''}"
         if len(tied) == 1
         else f"{fmt.listed([fmt.plain(t) for t in tied], most=3)} tie for the lead"
     )
     said = f"{leads} with {value}{unit} ({fmt.pct(lead['share'])}" + (
         "" if len(tied) == 1 else " each"
     )
+    runner = ""
+    if close:
+        second = after.row(0, named=True)
+        figure = fmt.money(second[by], currency) if by == "revenue" else fmt.count(second[by])
+        runner = f", ahead of {fmt.plain(second['item_name'])}'s {figure}"
     # Items as the data keys them: a Shopify SKU is one size or colour of a product.
     items = f"the top {top.height} of {ranking.height:,} items"
     if by == "orders":
         # An order holds several items: shares of orders overlap, and do not add up.
         return (
-            f"{said} of the {orders:,} orders); {items} are each in "
+            f"{said} of the {orders:,} orders){runner}; {items} are each in "
             f"{fmt.pct(top['share'].min())} to {fmt.pct(lead['share'])} of orders. Rank by units "
             "or revenue to see how concentrated sales are."
         )
     if top.height == ranking.height:
         # Every item is in the top: their share is all there is, no finding about stock.
         return (
-            f"{said}); the {fmt.counted(top.height, 'item')} shown are every item sold in the "
-            "range, so there is no tail to set them against."
+            f"{said}){runner}; the {fmt.counted(top.height, 'item')} shown are every item sold "
+            "in the range, so there is no tail to set them against."
         )
     top_share = top["share"].sum()
-    text = f"{said}); {items} make {fmt.pct(top_share)} of all {by}: "
+    text = f"{said}){runner}; {items} make {fmt.pct(top_share)} of all {by}: "
     if top_share <= 0.3:
         return text + "sales are spread widely."
     if not measures.stands_out(top_share, top.height, ranking.height):
