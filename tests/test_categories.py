@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from scipy.stats import norm
+from scipy.stats import chi2_contingency, norm, ttest_ind_from_stats
 
 from lib import fmt, formats, io
 from lib.analyses import categories as cat
@@ -572,6 +572,36 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     )
     assert "growth -10% from only 20 orders, then 20, not counted" in thin
     assert "shrinking" not in thin
+
+
+def test_potential_reading_leads_on_service_only_beyond_chance_of_the_next_category():
+    """P reviews 4.50 from 40 reviews, Q 4.00 from 40 (sd 1.0 both): Welch's p = 0.028, a lead.
+    P delivers 2 of 40 late (5.0%), Q 4 of 40: chi-squared p = 0.40, within chance, so P is
+    first in on-time delivery only within chance of Q (it read "leads on ... on-time
+    delivery"). At sd 1.5 the review lead is within chance too (p = 0.14)."""
+
+    def counted(sd: float) -> pl.DataFrame:
+        return _shrinking_leader().with_columns(
+            reviews=pl.Series([40, 40, 5]),
+            review_sq=pl.Series([39 * sd**2 + 40 * m**2 for m in (4.5, 4.0)] + [125.0]),
+            delivered=pl.Series([40, 40, 5]),
+        )
+
+    assert ttest_ind_from_stats(4.5, 1.0, 40, 4.0, 1.0, 40, equal_var=False).pvalue < 0.05
+    assert chi2_contingency([[2, 38], [4, 36]], correction=False).pvalue > 0.05
+    assert ttest_ind_from_stats(4.5, 1.5, 40, 4.0, 1.5, 40, equal_var=False).pvalue > 0.05
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    weights = dict.fromkeys(cat.COMPONENTS, 1.0)
+    said = cat.potential_reading(cat.potential_scores(counted(1.0), weights, 30), window, "GBP")
+    assert said.startswith(
+        "P has the highest potential score (0.75 of 1) of the 2 categories with at least 30 "
+        "orders: it leads on revenue share and review score and is first in on-time delivery, "
+        "within chance of the next; growth -10%"
+    )
+    said = cat.potential_reading(cat.potential_scores(counted(1.5), weights, 30), window, "GBP")
+    assert ": it leads on revenue share and is first in review score and on-time delivery, " in (
+        said
+    )
 
 
 def test_potential_reading_names_no_leader_among_tied_scores():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -164,7 +165,9 @@ def category_service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.Dat
     it, as on the Delivery and Regions pages; over every order without delivery dates), late_rate
     (0..1: delivered orders delivered after the estimated date, timestamps compared) and
     freight_share (measures.freight_share: freight over price + freight; an order's freight split
-    over its lines by revenue); each is null when `orders` lacks its columns.
+    over its lines by revenue); each is null when `orders` lacks its columns. What the reading's
+    chance tests need besides: reviews (the reviews the score is a mean of), review_sq (their
+    squares, summed) and delivered (the delivered orders the late rate is a share of).
     """
     return _service(_with_defaults(lines), orders)
 
@@ -225,7 +228,12 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     has_freight = {"freight", "revenue"} <= cols
     nothing = lines.select("category").unique()
     out = nothing.with_columns(
-        pl.lit(None, pl.Float64).alias(c) for c in ("review_score", "late_rate", "freight_share")
+        *(
+            pl.lit(None, pl.Float64).alias(c)
+            for c in ("review_score", "late_rate", "freight_share")
+        ),
+        *(pl.lit(None, pl.Int64).alias(c) for c in ("reviews", "delivered")),
+        pl.lit(None, pl.Float64).alias("review_sq"),
     )
     if orders is None or not (has_review or has_late or has_freight):
         return out
@@ -250,9 +258,18 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     delivered = measures.delivered(orders) if has_late else pl.lit(True)
     aggs = []
     if has_review:
-        aggs.append(pl.col("review_score").filter(delivered).mean())
+        score = pl.col("review_score").filter(delivered)
+        aggs += [
+            score.mean(),
+            score.count().cast(pl.Int64).alias("reviews"),
+            (score.cast(pl.Float64) ** 2).sum().alias("review_sq"),
+        ]
     if has_late:
-        aggs.append(measures.late().filter(delivered).mean().cast(pl.Float64).alias("late_rate"))
+        late = measures.late().filter(delivered)
+        aggs += [
+            late.mean().cast(pl.Float64).alias("late_rate"),
+            late.count().cast(pl.Int64).alias("delivered"),
+        ]
     if has_freight:
         split = pl.col("order_revenue") > 0
         freight = pl.col("freight") * pl.col("revenue") / pl.col("order_revenue")
@@ -600,6 +617,36 @@ def _component_text(
     return f"{fmt.pct(row['late_rate'])} delivered late ({place})"
 
 
+def _near_next(table: pl.DataFrame, name: str) -> bool:
+    """Whether the first row of `table` (ranked categories) leads on review or late deliveries
+    (`name`) only within chance of the category next on it: Welch's test of their review means
+    (stats.mean_z), the two-proportion z of their late shares (stats.shares_z_of), at 95%.
+    False for other components, or without the counts (category_service) to judge by."""
+    counts = {"review": ("reviews", "review_sq"), "late": ("delivered",)}.get(name, ())
+    if not counts or any(c not in table.columns for c in counts):
+        return False
+    column = _COMPONENT_SOURCE[name][0]
+    first = table.row(0, named=True)
+    rest = table.filter(
+        pl.col(f"score_{name}").is_not_null() & (pl.col("category") != first["category"])
+    ).sort(f"score_{name}", descending=True)
+    if first[counts[0]] is None or rest.height == 0 or rest[counts[0]][0] is None:
+        return False
+    second = rest.row(0, named=True)
+    if name == "late":
+        n1, n2 = first["delivered"], second["delivered"]
+        k1, k2 = round(first[column] * n1), round(second[column] * n2)
+        z = stats.shares_z_of(k1, n1, k2, n2)
+    else:
+        z = stats.mean_z(
+            *(
+                [[r["reviews"]], [r["reviews"] * r[column]], [r["review_sq"]]]
+                for r in (first, second)
+            )
+        )[0]
+    return z is None or math.isnan(z) or abs(z) < stats.Z95
+
+
 def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:
     """Names the category with the highest potential score (the top of the ranking and of the
     chart; categories tied with it as the reading writes scores are named together, and nothing
@@ -651,13 +698,16 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     # fell more: its place is noise.
     led = {n: p for n, p in places.items() if n != "growth" or row["_trend"] == 1}
     leads = [n for n, p in led.items() if p == 1]
-    alone = [LEAD_LABELS[n] for n in leads if n not in shared]
+    near = {n for n in leads if n not in shared and _near_next(table, n)}
+    alone = [LEAD_LABELS[n] for n in leads if n not in shared | near]
     tied_lead = [LEAD_LABELS[n] for n in leads if n in shared]
+    close = [LEAD_LABELS[n] for n in leads if n in near]
     lead_words = " and ".join(
         words
         for words in (
             f"leads on {fmt.listed(alone)}" if alone else "",
             f"shares the lead on {fmt.listed(tied_lead)}" if tied_lead else "",
+            f"is first in {fmt.listed(close)}, within chance of the next" if close else "",
         )
         if words
     )
