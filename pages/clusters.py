@@ -172,21 +172,27 @@ def clustering() -> None:
     diag: cl.Diagnostics = scaling["diagnostics"]
     k_max = min(10, customers - 1)
     suggested = min(diag.suggested_k, k_max)
-    # The slider opens on the suggested k, and moves to the new one when a change of data, features
-    # or transform changes it.
-    check.basis("clusters_k", diag.suggested_k, suggested)
-    check.number("clusters_k", 2, k_max, suggested, label="Clusters (k)")
-    k = right.slider(
-        "Clusters (k)",
-        2,
-        k_max,
-        suggested,
-        key="clusters_k",
-        bind=links.BIND,
-        help=f"Opens on the suggested k ({diag.suggested_k}). k-means, {diag.starts} "
-        f"start{'s' if diag.starts > 1 else ''} with a "
-        f"fixed seed ({cl.SEED}): the same data always gives the same clusters.",
+    seeded = (
+        f"k-means, {diag.starts} start{'s' if diag.starts > 1 else ''} with a fixed seed "
+        f"({cl.SEED}): the same data always gives the same clusters."
     )
+    if k_max == 2:  # 3 customers: no choice of k to offer (a slider needs two values)
+        k = 2
+        right.caption(f"Clusters (k): 2, the only choice with 3 customers. {seeded}")
+    else:
+        # The slider opens on the suggested k, and moves to the new one when a change of data,
+        # features or transform changes it.
+        check.basis("clusters_k", diag.suggested_k, suggested)
+        check.number("clusters_k", 2, k_max, suggested, label="Clusters (k)")
+        k = right.slider(
+            "Clusters (k)",
+            2,
+            k_max,
+            suggested,
+            key="clusters_k",
+            bind=links.BIND,
+            help=f"Opens on the suggested k ({diag.suggested_k}). {seeded}",
+        )
     fitted = model(ds.key, built, scaling["scaled"], diag, features=features, log=log, k=k)
     profiles: pl.DataFrame = fitted["profiles"]
     names: dict[int, str] = fitted["names"]

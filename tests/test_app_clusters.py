@@ -367,6 +367,29 @@ def test_olist_orders_without_a_file_are_told_which_file_adds_its_feature(file, 
     assert said in captions(at)
 
 
+def test_three_customers_get_two_clusters_without_a_slider():
+    """3 customers allow k = 2 only: a slider from 2 to 2 raised StreamlitInvalidMinMaxError
+    on screen. The page says k is 2 and clusters the 3 customers into 2 groups."""
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": ["1", "2", "3"],
+            "StockCode": ["A", "B", "A"],
+            "Description": ["x", "y", "x"],
+            "Quantity": [1, 2, 3],
+            "InvoiceDate": ["2022-01-01 10:00", "2022-02-01 10:00", "2022-03-01 10:00"],
+            "UnitPrice": [2.5, 3.5, 4.5],
+            "CustomerID": ["c1", "c2", "c3"],
+            "Country": ["France", "France", "Spain"],
+        }
+    )
+    at = apptest.files_page({"online_retail.csv": lines}, "clusters", "three_customers")
+    assert not at.exception
+    assert not [s for s in at.slider if s.key == "clusters_k"]
+    assert "Clusters (k): 2, the only choice with 3 customers." in captions(at)
+    profiles = table_with(at, "revenue_per_customer")
+    assert len(profiles) == 2 and profiles["customers"].sum() == 3
+
+
 def test_too_few_customers_are_counted_and_none_said_as_such():
     raw = demo.demo("retail").files["online_retail.csv"]
     at = apptest.files_page({"online_retail.csv": raw.head(1)}, "clusters", "one_line")
