@@ -629,10 +629,18 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     # bytes on 50,000 rows read as 4 MB. Read, the rows share that dictionary (a small
     # allocation), but every step after it writes each row's own copy: checked as read.
     spend.check(file, frame.height, memory_bytes(frame))
-    frame, notes = _with_clean_names(frame, [])
+    frame, notes = _with_clean_names(_spans_as_text(frame), [])
     if frame.height == 0:
         raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(notes))
+
+
+def _spans_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its durations (a parquet type no field of the data model is) as the text a
+    CSV export would hold ('1d 2h'): mapped to a field, the parsers then say what they find
+    there, as of any text, where polars cannot cast a duration to text for them."""
+    spans = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.Duration)]
+    return frame.with_columns(pl.col(c).dt.to_string("polars") for c in spans)
 
 
 def nested_columns_message(schema: Mapping[str, pl.DataType]) -> str:

@@ -505,6 +505,27 @@ def test_preview_shows_the_first_rows_typed_even_when_the_mapping_has_problems()
     assert empty["ordered_at"].null_count() == 8
 
 
+def test_a_parquet_duration_column_maps_as_text_with_a_message_naming_it(tmp_path) -> None:
+    """A duration mapped to a field failed the whole Data page (polars cannot cast it to text):
+    read as text ('1h'), it previews as an item id and is refused as a quantity by name."""
+    path = tmp_path / "sales.parquet"
+    pl.DataFrame(
+        {
+            "order": ["a", "b", "c"],
+            "customer": ["x", "y", "x"],
+            "date": ["2022-01-01", "2022-02-01", "2022-03-01"],
+            "amount": [1.0, 2.0, 3.0],
+            "wait": [1, 2, 3],
+        }
+    ).with_columns(pl.duration(hours=pl.col("wait")).alias("wait")).write_parquet(path)
+    [table] = io.read_path(path)
+    base = {"order_id": "order", "customer_id": "customer", "ordered_at": "date"}
+    shown = preview(table.frame, _mapping(**base, revenue="amount", item_id="wait"))
+    assert shown["item_id"].to_list() == ["1h", "2h", "3h"]
+    problems = mapping_problems(table.frame, _mapping(**base, quantity="wait", unit_price="amount"))
+    assert any("'wait'" in p for p in problems), problems
+
+
 def test_online_retail_is_mapped_by_guess_alone() -> None:
     frame = pl.read_parquet(shared_file("online_retail/online_retail.parquet"))
     mapping = guess_mapping(frame)

@@ -453,6 +453,20 @@ def test_xlsx_without_title_rows_is_read_from_its_first_row_without_a_note() -> 
     assert table.notes == ("a blank column name: named column_2",)
 
 
+def test_a_parquet_duration_is_read_as_the_text_a_csv_would_hold() -> None:
+    """No field of the data model is a duration, and polars cannot cast one to text for the
+    parsers: mapped to any field it failed the whole Data page ("casting from Duration to String
+    not supported"). 1 hour and 1 day 1 hour 1 minute 1 second read as polars writes them."""
+    frame = pl.DataFrame({"order": ["a", "b", "c"], "wait": [3_600, 90_061, None]}).with_columns(
+        pl.duration(seconds=pl.col("wait"), time_unit="us").alias("wait")
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    table = only_table("sales.parquet", buffer.getvalue())
+    assert table.frame.schema["wait"] == pl.String
+    assert table.frame["wait"].to_list() == ["1h", "1d 1h 1m 1s", None]
+
+
 def test_parquet_with_a_list_column_names_the_file_and_column_and_what_to_do() -> None:
     frame = pl.DataFrame(
         {
