@@ -14,7 +14,7 @@ from scipy.stats import binomtest, norm
 from lib import demo, fmt, formats, io
 from lib.analyses import churn, cohorts
 from lib.charts import cohorts as cohort_charts
-from lib.model import conform
+from lib.model import Dataset, conform
 from tests.conftest import shared_file
 
 
@@ -885,3 +885,10 @@ def test_a_customer_whose_only_line_is_free_is_no_customer_as_on_the_rfm_page():
     table = cohorts.cohort_retention(free, "1mo")
     assert table.select("cohort", "period_index", "customers").rows() == [(date(2024, 1, 1), 0, 1)]
     assert cohorts.coverage(free).customers == 1
+
+
+def test_headless_without_customer_ids_says_what_the_lines_need():
+    """Worded as RFM's is ('cohorts need a lines table with customer_id' named a column only)."""
+    lines = pl.DataFrame({"order_id": ["o1"], "ordered_at": [datetime(2024, 1, 1)]})
+    with pytest.raises(ValueError, match=r"^Cohorts need a customer id per order line"):
+        cohorts.headless(Dataset("no customers", "generic", tables={"lines": lines}))

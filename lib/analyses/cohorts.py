@@ -750,7 +750,7 @@ def headless(
     (lib.analyses.churn) with `churn_quantile` defining "lapsed"."""
     check_options(grain, metric, churn_quantile)
     if not ds.has("lines", "customer_id"):
-        raise ValueError("cohorts need a lines table with customer_id")
+        raise ValueError("Cohorts need a customer id per order line (lines.customer_id)")
     lines = ds.table("lines")
     days = purchases(lines)
     table = (
