@@ -197,6 +197,27 @@ def test_real_funnel_counts_conversion_from_the_first_deal_and_says_what_it_leav
     assert [m.delta for m in demo_page.metric[:2]] == ["", ""]
 
 
+def test_an_error_in_a_section_is_said_there_and_the_rest_of_the_page_stays(monkeypatch):
+    """The landing pages fragment failing: Streamlit drew its own error box for a fragment
+    before the app's handler saw it. Now the section says so in words, logs it, and the page
+    after it (the lead cohorts) still renders."""
+    reading = funnel.conversion_reading
+
+    def failing(table, by, overall, *args, **kwargs):
+        if by == "landing_page":
+            raise RuntimeError("boom")
+        return reading(table, by, overall, *args, **kwargs)
+
+    monkeypatch.setattr(funnel, "conversion_reading", failing)
+    at = page("marketplace", PATH)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "This part of the page could not finish with this data. Your data is still loaded: try "
+        "other settings, or check the Data quality page. The details are in the server log."
+    ]
+    assert any(s.value == "Monthly lead cohorts" for s in at.subheader)
+
+
 def test_real_funnel_routes_only_where_beyond_chance_and_labels_the_rest():
     """Olist at the default minimum: 18 lead types and segments have a rep with 5 deals; none
     is beyond chance across the rep and kind pairs compared (Online small to SR fbf4aef3…, 6

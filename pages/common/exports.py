@@ -278,13 +278,23 @@ def fragment(body: Callable) -> Callable:
     """st.fragment for a part of a page whose controls rerun it alone. After each of its runs the
     recipe takes the settings as they stand (settle), as after a whole page's run; and when they
     changed while a report or zip built for the old ones waits above the fragment (the page's or
-    the sidebar's save button), the whole page reruns, so that the button offers a new build."""
+    the sidebar's save button), the whole page reruns, so that the button offers a new build.
+    An error in it is logged and said in its place, as streamlit_app does for a page: Streamlit
+    would show its own error box for a fragment before the app's handler sees it."""
 
     @st.fragment
     @functools.wraps(body)
     def run(*args, **kwargs):
+        result = None
         try:
             result = body(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - the section's last line of defence
+            logging.getLogger("storelens").exception("a section (%s) failed", body.__name__)
+            st.error(
+                "This part of the page could not finish with this data. Your data is still "
+                "loaded: try other settings, or check the Data quality page. The details are in "
+                "the server log."
+            )
         finally:
             changed = settle()
         if changed and state.has_built() and state.fragment_run():
