@@ -389,3 +389,20 @@ def test_no_sale_orders_are_those_set_apart_and_those_without_a_line():
             expected
         )
     assert measures.no_sale_orders(Dataset("t", "test", tables={"lines": lines})) == {}
+
+
+def test_says_none_reads_empty_blank_and_the_words_in_any_case_and_nothing_else():
+    """Judged once per distinct value (a rerun's cost), each line still gets its own value's
+    answer, wherever it repeats, eagerly or after a lazy filter."""
+    values = ["a", " ", "", None, "Uncategorized ", "UNCATEGORISED", "b", "a", " ", "Unknown"]
+    expected = [False, True, True, True, True, True, False, False, True, False]
+    frame = pl.DataFrame({"category": values})
+    none = measures.says_none("category", measures.NO_CATEGORY_WORDS)
+    assert frame.select(none).to_series().to_list() == expected
+    kept = frame.lazy().with_columns(none.alias("none")).filter(pl.col("category").ne_missing("b"))
+    assert kept.collect()["none"].to_list() == [
+        e for v, e in zip(values, expected, strict=True) if v != "b"
+    ]
+    assert frame.select(measures.category()).to_series().to_list() == [
+        measures.UNCATEGORISED if e else v for v, e in zip(values, expected, strict=True)
+    ]
