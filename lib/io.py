@@ -331,6 +331,11 @@ def _read_any(name: str, file: str, data: bytes, spend: _Spend, allow_zip: bool)
         tables = [_read_parquet(name, file, data, spend)]
     elif kind == "excel":
         tables = _read_excel(name, file, data, spend)
+    elif _is_json(data):
+        raise LoadError(
+            file,
+            "holds JSON, not a table: export the data as CSV, Excel or parquet, then upload it",
+        )
     else:
         tables = [_read_text_table(name, file, data, spend)]
     for table in tables:
@@ -1082,6 +1087,16 @@ def _looks_binary(head: bytes) -> bool:
     in 28 in the corpus's file of them)."""
     controls = len(head) - len(head.translate(None, _CONTROLS))
     return b"\x00" in head or (controls >= 4 and controls * 16 >= len(head))
+
+
+def _is_json(data: bytes) -> bool:
+    """Whether text starts as JSON does: an object with a quoted key, or an array of objects,
+    texts or nothing (a JSON export read as CSV gave 'column names but no rows')."""
+    head = data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"["):
+        head = head[1:].lstrip()
+        return head.startswith((b"{", b'"', b"]"))
+    return head.startswith(b"{") and head[1:].lstrip().startswith(b'"')
 
 
 def _is_blank(data: bytes) -> bool:

@@ -453,6 +453,31 @@ def test_xlsx_without_title_rows_is_read_from_its_first_row_without_a_note() -> 
     assert table.notes == ("a blank column name: named column_2",)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'[{"order": "a", "amount": 1.5}, {"order": "b", "amount": 2}]',
+        b'\xef\xbb\xbf  {"order": "a", "amount": 1.5}\n{"order": "b", "amount": 2}\n',
+        b'[\n  {\n    "order": "a"\n  }\n]',
+        b"[]",
+    ],
+)
+@pytest.mark.parametrize("name", ["orders.json", "orders.csv", "orders.txt"])
+def test_json_says_it_is_json_whatever_its_name(name, data) -> None:
+    """A JSON export (an array, one object per line, pretty-printed) was read as CSV: 'has
+    column names but no rows', or columns named '{"order": "a"'."""
+    error = load_error(name, data)
+    assert (error.file, error.message) == (
+        name,
+        "holds JSON, not a table: export the data as CSV, Excel or parquet, then upload it",
+    )
+
+
+def test_a_csv_that_starts_with_a_bracket_is_still_a_csv() -> None:
+    table = only_table("orders.csv", b"[order],amount\na,1.5\n")
+    assert table.frame.columns == ["[order]", "amount"] and table.frame.height == 1
+
+
 def test_a_parquet_duration_is_read_as_the_text_a_csv_would_hold() -> None:
     """No field of the data model is a duration, and polars cannot cast one to text for the
     parsers: mapped to any field it failed the whole Data page ("casting from Duration to String
