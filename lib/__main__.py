@@ -409,8 +409,13 @@ def _read_recipe(path: str) -> recipe_lib.Recipe:
         raise UsageError(f"{path}: no such file")
     try:
         return recipe_lib.from_toml(Path(path).read_text(encoding="utf-8"))
-    except (recipe_lib.RecipeError, UnicodeDecodeError) as exc:
+    except recipe_lib.RecipeError as exc:
         raise UsageError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{path}: not a recipe: it is not UTF-8 text (a recipe is the small TOML file the "
+            "app's Download recipe button writes)"
+        ) from None
 
 
 def _note(messages: Sequence[str], label: str = "note") -> None:

@@ -460,7 +460,9 @@ def _page_settings(values: dict, where: str) -> dict[str, object]:
 
 def from_toml(text: str) -> Recipe:
     """The recipe in `text` (written by to_toml, or by hand). Raises RecipeError naming what is
-    wrong; unknown top-level keys are ignored."""
+    wrong; unknown top-level keys are ignored. A byte-order mark (Windows Notepad saves one)
+    is no part of it."""
+    text = text.removeprefix("\ufeff")
     if len(text) > MAX_RECIPE_CHARS:
         raise RecipeError(
             f"not a recipe: {len(text):,} characters, where a recipe takes a few thousand (at "
@@ -475,7 +477,9 @@ def from_toml(text: str) -> Recipe:
     if not isinstance(data.get("files", []), list):
         raise RecipeError("files must be an array of tables ([[files]])")
     version = data.get("version", VERSION)
-    if not isinstance(version, int) or version > VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RecipeError(f"version must be a whole number from 1 to {VERSION}, not {version!r}")
+    if version > VERSION:
         raise RecipeError(f"recipe version {version} is newer than this app reads ({VERSION})")
     files = []
     for i, entry in enumerate(data.get("files", [])):
@@ -492,7 +496,7 @@ def from_toml(text: str) -> Recipe:
             )
         except KeyError as exc:
             raise RecipeError(f"files[{i}] needs name, rows, columns and hash: no {exc}") from None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise RecipeError(
                 f"files[{i}]: rows and columns must be whole numbers ({exc})"
             ) from None
@@ -513,7 +517,7 @@ def from_toml(text: str) -> Recipe:
     if rules is not None:
         if not isinstance(rules, list):
             raise RecipeError("rules must be an array of tables ([[rules]])")
-        rules = tuple(dict(_table(r, f"rules[{i}]")) for i, r in enumerate(rules))
+        rules = tuple(_rule(_table(r, f"rules[{i}]"), f"rules[{i}]") for i, r in enumerate(rules))
     pages = data.get("pages", [])
     if not isinstance(pages, list):
         raise RecipeError("pages must be a list of page names")
@@ -528,6 +532,35 @@ def from_toml(text: str) -> Recipe:
         pages=tuple(str(p) for p in pages),
         version=version,
     )
+
+
+def _rule(row: Mapping[str, object], where: str) -> dict[str, object]:
+    """A segment rule of a recipe with its values as rfm.RULE_COLUMNS types them: text for the
+    segment and action, whole numbers (or their text, '1') for the score bounds. Raises
+    RecipeError naming the rule and the value."""
+    from lib.analyses import rfm
+
+    out = dict(row)
+    for column, dtype in rfm.RULE_COLUMNS.items():
+        value = row.get(column)
+        if value is None:
+            continue
+        if dtype == pl.String:
+            if not isinstance(value, str):
+                raise RecipeError(f"{where}.{column} must be text, not {value!r}")
+            continue
+        number = value.strip() if isinstance(value, str) else value
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        try:
+            if isinstance(number, bool) or not isinstance(number, int | str):
+                raise ValueError
+            out[column] = int(number)
+        except ValueError:
+            raise RecipeError(
+                f"{where}.{column} must be a whole number (a score), not {value!r}"
+            ) from None
+    return out
 
 
 # --- settings -----------------------------------------------------------------------------------

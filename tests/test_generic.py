@@ -505,6 +505,18 @@ def test_preview_shows_the_first_rows_typed_even_when_the_mapping_has_problems()
     assert empty["ordered_at"].null_count() == 8
 
 
+def test_an_unknown_field_on_a_column_another_field_uses_is_said_once() -> None:
+    """A recipe's mapping with a field the app does not know, on the order id's column: the
+    doubly-used check looked the unknown field's label up (KeyError, a traceback in the CLI)."""
+    frame = pl.DataFrame({"Receipt": ["r1"], "When": ["2024-01-02"], "Total": ["3.5"]})
+    mapping = ColumnMapping.from_entries(
+        {"order_id": "Receipt", "ordered_at": "When", "revenue": "Total", "bogus": "Receipt"}
+    )
+    assert mapping_problems(frame, mapping) == [
+        "'bogus' is not a field of order lines: remove it from the mapping."
+    ]
+
+
 def test_a_parquet_duration_column_maps_as_text_with_a_message_naming_it(tmp_path) -> None:
     """A duration mapped to a field failed the whole Data page (polars cannot cast it to text):
     read as text ('1h'), it previews as an item id and is refused as a quantity by name."""

@@ -211,11 +211,59 @@ def test_a_hand_written_recipe_reads_dates_as_iso_text():
         ("files = 5", "files must be an array of tables ([[files]])"),
         ("x = " + "[" * 5_000 + "]" * 5_000, "not a recipe: its tables nest too deep"),
         ("# " + "x" * 1_000_000, "not a recipe: 1,000,002 characters"),
+        # Found by fuzzing: each raised a traceback (OverflowError, polars' ComputeError) or
+        # said "version 1 is newer" of the text '1'.
+        (
+            "[[files]]\nname = 'a.csv'\nrows = inf\ncolumns = 1\nhash = 'x'",
+            "files[0]: rows and columns must be whole numbers",
+        ),
+        ("[[rules]]\nsegment = 'x'\nr_from = 'one'", "rules[0].r_from must be a whole number"),
+        ("[[rules]]\nsegment = 'x'\nm_to = inf", "rules[0].m_to must be a whole number"),
+        ("[[rules]]\nsegment = 'x'\nf_to = [1]", "rules[0].f_to must be a whole number"),
+        ("[[rules]]\nsegment = ['x']", "rules[0].segment must be text"),
+        ("version = '1'", "version must be a whole number from 1 to"),
+        ("version = true", "version must be a whole number from 1 to"),
+        ("version = 0", "version must be a whole number from 1 to"),
     ],
 )
 def test_a_broken_recipe_is_one_readable_error(text, words):
     with pytest.raises(recipe.RecipeError, match=re.escape(words)):
         recipe.from_toml(text)
+
+
+def test_rule_scores_written_as_text_or_whole_floats_are_read_as_numbers_and_a_bom_is_no_text():
+    """'1' and 2.0 are scores as a hand-edited recipe may write them; Windows Notepad saves a
+    byte-order mark, which read as 'Invalid statement (at line 1, column 1)'."""
+    text = "\ufeff[[rules]]\nsegment = 'x'\nr_from = '1'\nr_to = 2.0\naction = 'call'\n"
+    rules = recipe.from_toml(text).rules_frame()
+    assert rules.row(0, named=True) == {
+        "segment": "x",
+        "r_from": 1,
+        "r_to": 2,
+        "f_from": None,
+        "f_to": None,
+        "m_from": None,
+        "m_to": None,
+        "action": "call",
+    }
+
+
+def test_the_cli_says_a_recipe_that_is_no_text_or_has_a_bad_rule_in_one_line(tmp_path, shop_file):
+    """A binary file printed Python's 'utf-8 codec can't decode byte 0xb3'; a rule with a
+    score of 'one' printed a traceback (exit 1)."""
+    binary = tmp_path / "recipe.toml"
+    binary.write_bytes(b"\x00\xb3\xff junk")
+    done = run("report", "--recipe", str(binary), "--out", str(tmp_path / "r.html"), str(shop_file))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        "not a recipe: it is not UTF-8 text (a recipe is the small TOML file the app's Download "
+        "recipe button writes)"
+    )
+    rule = tmp_path / "rule.toml"
+    rule.write_text("[[rules]]\nsegment = 'x'\nr_from = 'one'\n")
+    done = run("rfm", "--recipe", str(rule), str(shop_file))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "rules[0].r_from must be a whole number (a score), not 'one'" in done.stderr
 
 
 def test_content_hash_follows_every_cell_and_the_fingerprint_ignores_file_order():

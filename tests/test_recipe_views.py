@@ -162,6 +162,21 @@ def test_a_recipe_restores_each_pages_views_and_notes_bad_ones():
     assert at.segmented_control(key="rfm_move_measure").value == "revenue"
 
 
+def test_infinite_numbers_in_a_recipe_are_noted_not_a_failed_data_page():
+    """A view or the RFM bins given as inf raised OverflowError in the Data page (its generic
+    'could not finish' message), after the pages before it were restored."""
+    text = (
+        'demo = "retail"\n[settings.rfm]\nbins = inf\n[settings.sales]\ntop_n = 25\n'
+        "[settings.events.views]\nevents_min_viewers = inf\n"
+    )
+    at = upload_recipe(apptest.page("retail", "pages/data.py"), text)
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+    told = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Web events: view events_min_viewers = inf is not a valid value" in told
+    assert "bins = inf" in told
+
+
 def test_a_recipe_without_views_opens_every_view_on_its_default():
     at = apptest.page("retail", "pages/rfm.py")
     at.segmented_control(key="rfm_view").set_value("Movement").run()

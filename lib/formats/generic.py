@@ -662,7 +662,8 @@ def _structure_problems(frame: pl.DataFrame, mapping: ColumnMapping) -> list[str
             )
     by_column: dict[str, list[str]] = {}
     for field, column in used.items():
-        by_column.setdefault(column, []).append(field)
+        if field in FIELDS:  # an unknown field is said above, whatever column it names
+            by_column.setdefault(column, []).append(field)
     for column, fields in by_column.items():
         if len(fields) > 1:
             problems.append(

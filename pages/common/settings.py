@@ -3,6 +3,7 @@ widgets with no headless option): the one mapping that links, reports and recipe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -48,7 +49,9 @@ def _number(value: object) -> float | None:
 
 
 def _whole(value: object) -> int | None:
-    return round(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """`value` rounded to a whole number; None unless it is a finite number (inf has none)."""
+    number = _number(value)
+    return round(number) if number is not None and math.isfinite(number) else None
 
 
 @dataclass(frozen=True)
@@ -419,6 +422,6 @@ def restore_rules(rules: pl.DataFrame | None, settings: Mapping[str, Mapping[str
     bins = settings.get("rfm", {}).get("bins", recipe.defaults("rfm")["bins"])
     try:
         bins = int(bins)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: inf
         bins = recipe.defaults("rfm")["bins"]
     state.restore_rules(bins, rules, RULES_KEY)
