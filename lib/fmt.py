@@ -151,6 +151,13 @@ JOINER = "\u2060"
 _LINKABLE = re.compile(r"(?i)\b(https?|ftp|mailto|file)(?=:)|\bwww(?=\.)|@")
 
 
+def clipped(text: object, most: int = 80) -> str:
+    """`text` cut to `most` characters, an ellipsis saying so: a value from a stranger's link
+    or file, quoted back in a note, is no wall of text."""
+    text = str(text)
+    return text if len(text) <= most else f"{text[: most - 1]}…"
+
+
 def plain(text: object) -> str:
     """`text` (a name from the data, a file name) escaped to show as itself in Markdown: no
     emphasis, image, link, autolinked URL or e-mail, LaTeX, colour or icon directive."""

@@ -35,6 +35,7 @@ def test_shares_and_changes():
     assert fmt.change(float("inf")) == "n/a"
     assert fmt.compact(950) == "950"
     assert fmt.compact(3.5) == "3.5"
+    assert fmt.clipped("abc", 3) == "abc" and fmt.clipped("abcd", 3) == "ab…"
     # A share above 0 that rounds to 0 at the digits shown reads as under their last place.
     assert fmt.pct_above0(0.0003) == "<0.1%" and fmt.pct_above0(0.0006) == "0.1%"
     assert fmt.pct_above0(0.0) == "0.0%" and fmt.pct_above0(None) == "—"

@@ -74,6 +74,15 @@ def test_a_link_opens_the_sales_page_on_its_dates_grain_and_item_count():
     assert metrics(at) == metrics(by_hand)
 
 
+def test_a_long_value_in_a_link_is_quoted_back_clipped():
+    """20,000 characters of a stranger's link were quoted whole in the note."""
+    at = opened("pages/sales.py", {"sales_topn": "x" * 20_000})
+    assert not errors(at)
+    [said] = notes(at)
+    assert "x" * 79 + "…" in said and "x" * 80 not in said
+    assert at.slider(key="sales_topn").value == 10
+
+
 def test_a_demo_link_reopens_the_same_demo_and_every_page_writes_it_into_the_url():
     at = opened("pages/rfm.py", {"rfm_bins": "3"}, source="webshop")
     assert at.session_state["app_source"] == "webshop"

@@ -17,14 +17,15 @@ BIND = "query-params"  # every page control: `bind=links.BIND` (its key names th
 
 
 def _text(raw: Sequence[str]) -> str:
+    """A link's values as a note quotes them: escaped, and clipped (fmt.clipped)."""
     given = [r for r in raw if r.strip()]
-    return fmt.plain(", ".join(given)) if given else "an empty value"
+    return fmt.plain(fmt.clipped(", ".join(given))) if given else "an empty value"
 
 
 def _figure(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    return fmt.plain(value)
+    return fmt.plain(fmt.clipped(value))
 
 
 def _url_number(value: float | int) -> str:
@@ -369,8 +370,10 @@ def sync_url() -> None:
 
 
 def _describe(target: state.LinkTarget) -> str:
-    names = ", ".join(fmt.plain(f) for f in target.files) or "the files it was made on"
-    return f"{names} (fingerprint {fmt.plain(target.fingerprint)})"
+    """The files and fingerprint a link names, as its notes quote them (clipped: a link is
+    anyone's text)."""
+    names = fmt.clipped(", ".join(target.files), 200) or "the files it was made on"
+    return f"{fmt.plain(names)} (fingerprint {fmt.plain(fmt.clipped(target.fingerprint, 40))})"
 
 
 def follow(url_path: str, pages: dict[str, st.Page], data_page: st.Page) -> None:
