@@ -33,8 +33,8 @@ SHORT_CHARS = 12  # of a data set's fingerprint in a report or a link
 
 # What each headless option accepts, as the page's control does: (low, high) for a number, the
 # name of the analysis module's constant listing the choices, or a kind of text ("date",
-# "names:<column>" for a comma-separated list of a column's values). Options not listed take any
-# value of their default's type.
+# "names:<column>" for a comma-separated list of a column's values, "features" for the cluster
+# features the app has). Options not listed take any value of their default's type.
 LIMITS: dict[str, dict[str, object]] = {
     "sales": {
         "start": "date",
@@ -82,7 +82,12 @@ LIMITS: dict[str, dict[str, object]] = {
         "shown": (0, 10_000),
         "churn_quantile": "CHURN_CHOICES",
     },
-    "clusters": {"k": (0, 10), "margin": (0.0, 100.0), "cost": (-1.0, math.inf)},
+    "clusters": {
+        "k": (0, 10),
+        "margin": (0.0, 100.0),
+        "cost": (-1.0, math.inf),
+        "features": "features",
+    },
     "clv": {
         "unit": "DAYS_PER_UNIT",
         "horizon": (1, 120),
@@ -722,6 +727,10 @@ def apply_settings(
             value, note = _clamped_date(name, str(value), _date_bounds(page, ds), default)
         elif isinstance(spec, str) and spec.startswith("names:"):
             value, note = _known_names(name, str(value), _values(ds, spec[6:]), default)
+        elif spec == "features":
+            known = _feature_names(str(value))
+            missing = "not among the app's features"
+            value, note = _known_names(name, str(value), known, default, missing)
         if note:
             notes.append(f"{title}: {note}")
         options[name] = value
@@ -765,15 +774,24 @@ def _clamped_date(
 
 
 def _known_names(
-    name: str, text: str, known: set[str] | None, default: object
+    name: str, text: str, known: set[str] | None, default: object, missing: str = "not in the data"
 ) -> tuple[object, str | None]:
     wanted = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in wanted if known is not None and n not in known]
     if not unknown:
         return ",".join(wanted), None
     kept = [n for n in wanted if n not in unknown]
-    note = f"{name} not in the data, ignored: {', '.join(fmt.plain(n) for n in unknown)}"
+    note = f"{name} {missing}, ignored: {', '.join(fmt.plain(n) for n in unknown)}"
     return (",".join(kept) if kept else default), note
+
+
+def _feature_names(text: str) -> set[str]:
+    """The cluster features a setting may name: the app's own, and a platform's share of a
+    customer's events (platform_<name>, as the data's platforms make them)."""
+    from lib.analyses import clusters
+
+    named = {n.strip() for n in text.split(",")}
+    return set(clusters.BASE_FEATURES) | {n for n in named if n.startswith("platform_")}
 
 
 def _dependent(page: str, options: dict[str, object], notes: list[str], title: str) -> None:

@@ -297,6 +297,18 @@ def test_differences_name_the_file_and_what_differs():
     assert recipe.differences(recipe.Recipe(demo="retail"), []) == []
 
 
+def test_cluster_features_the_app_does_not_have_are_noted_and_left_out():
+    """'nope,recency' opened the Clusters page with no feature chosen and no note (recency is
+    recency_days); a platform's share is a feature whatever the platform is called."""
+    applied = recipe.apply_settings("clusters", {"features": "nope,recency"})
+    assert applied.options["features"] == recipe.defaults("clusters")["features"]
+    assert applied.notes == (
+        "Clusters: features not among the app's features, ignored: nope, recency",
+    )
+    kept = recipe.apply_settings("clusters", {"features": "frequency, platform_ios,nope"})
+    assert kept.options["features"] == "frequency,platform_ios"
+
+
 def test_apply_settings_ignores_unknown_and_clamps_out_of_range_with_notes():
     ds = formats.assemble_demo("retail").dataset
     applied = recipe.apply_settings(
