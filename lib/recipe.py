@@ -640,9 +640,11 @@ def plain_text(note: str) -> str:
 
 
 def _show(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return fmt.plain(value)
+    """A setting's value as a note quotes it: a number short ('-1e+308', never its 309 digits
+    as a whole number), text escaped and clipped."""
+    if isinstance(value, float) or isinstance(value, int) and abs(value) >= 10**12:
+        return f"{float(value):g}"
+    return fmt.plain(fmt.clipped(value))
 
 
 def _typed(raw: object, default: object) -> object:

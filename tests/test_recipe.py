@@ -297,6 +297,16 @@ def test_differences_name_the_file_and_what_differs():
     assert recipe.differences(recipe.Recipe(demo="retail"), []) == []
 
 
+def test_a_notes_quote_of_a_setting_is_short_whatever_its_value():
+    """-1e308 as a whole-number window was quoted with its 309 digits; 500 characters whole."""
+    window = recipe.apply_settings("sales", {"window": -1e308})
+    assert window.notes == ("Sales: window = -1e+308 is outside 0..60; used 0",)
+    grain = recipe.apply_settings("sales", {"grain": "x" * 500})
+    assert grain.notes == (
+        f"Sales: grain = {'x' * 79}… is not a valid value (one of day, week, month); kept month",
+    )
+
+
 def test_cluster_features_the_app_does_not_have_are_noted_and_left_out():
     """'nope,recency' opened the Clusters page with no feature chosen and no note (recency is
     recency_days); a platform's share is a feature whatever the platform is called."""
