@@ -34,6 +34,7 @@ SOURCE_LABELS = {**DEMO_LABELS, FILES: "My files"}
 LOCAL = "local"  # the folder the app was started on (lib/local.py)
 
 _SOURCE = "app_source"
+_UNKNOWN_DEMO = "app_unknown_demo"  # a link's demo= that names no demo, said once
 _UPLOADS = "app_uploads"  # table name -> Upload
 _SEEN = "app_seen_files"  # uploader file ids already read (or rejected)
 _ERRORS = "app_upload_errors"  # file name -> message
@@ -68,6 +69,8 @@ def init() -> bool:
     first = _SOURCE not in st.session_state
     if first:
         wanted = st.query_params.get("demo")
+        if wanted is not None and wanted not in DEMO_LABELS:
+            st.session_state[_UNKNOWN_DEMO] = wanted  # said under the data set selector
         if wanted in DEMO_LABELS:
             st.session_state[_SOURCE] = wanted
         elif local_paths():
@@ -109,7 +112,14 @@ def source_picker() -> None:
     )
     if chosen != current:
         st.session_state[_SOURCE] = chosen
+        st.session_state.pop(_UNKNOWN_DEMO, None)  # said until another data set is chosen
         _sync_query()
+    unknown = st.session_state.get(_UNKNOWN_DEMO)
+    if unknown is not None:
+        st.caption(
+            f":material/link: Link adjusted: demo = {fmt.plain(fmt.clipped(unknown))} is no "
+            f"demo (one of {', '.join(DEMO_LABELS)}); showing {source_label(current)}"
+        )
 
 
 def source_label(chosen: str) -> str:

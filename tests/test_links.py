@@ -83,6 +83,17 @@ def test_a_long_value_in_a_link_is_quoted_back_clipped():
     assert at.slider(key="sales_topn").value == 10
 
 
+def test_a_link_to_a_demo_that_does_not_exist_says_which_data_set_opens_instead():
+    """?demo=<anything> opened the marketplace demo without a word."""
+    at = opened("pages/sales.py", {}, source="<b>nope</b>")
+    said = [c.value for c in at.sidebar.caption if "Link adjusted" in c.value]
+    assert said == [
+        ":material/link: Link adjusted: demo = \\<b\\>nope\\<\\/b\\> is no demo (one of "
+        "marketplace, webshop, retail); showing Marketplace demo (Olist format)"
+    ]
+    assert at.session_state["app_source"] == "marketplace"
+
+
 def test_a_demo_link_reopens_the_same_demo_and_every_page_writes_it_into_the_url():
     at = opened("pages/rfm.py", {"rfm_bins": "3"}, source="webshop")
     assert at.session_state["app_source"] == "webshop"
