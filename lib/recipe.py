@@ -34,7 +34,8 @@ SHORT_CHARS = 12  # of a data set's fingerprint in a report or a link
 # What each headless option accepts, as the page's control does: (low, high) for a number, the
 # name of the analysis module's constant listing the choices, or a kind of text ("date",
 # "names:<column>" for a comma-separated list of a column's values, "features" for the cluster
-# features the app has). Options not listed take any value of their default's type.
+# features the app has, "period" for a revenue bridge period). Options not listed take any
+# value of their default's type.
 LIMITS: dict[str, dict[str, object]] = {
     "sales": {
         "start": "date",
@@ -46,6 +47,8 @@ LIMITS: dict[str, dict[str, object]] = {
         "topn": (5, 50),
         "rank_by": "RANK_BY",
         "basket": "BASKET_MEASURES",
+        "bridge_previous": "period",
+        "bridge_current": "period",
     },
     "categories": {
         "months": (1, 12),
@@ -729,6 +732,8 @@ def apply_settings(
             value, note = _clamped_date(name, str(value), _date_bounds(page, ds), default)
         elif isinstance(spec, str) and spec.startswith("names:"):
             value, note = _known_names(name, str(value), _values(ds, spec[6:]), default)
+        elif spec == "period" and value:
+            value, note = _period(name, str(value), default)
         elif spec == "features":
             known = _feature_names(str(value))
             missing = "not among the app's features"
@@ -785,6 +790,21 @@ def _known_names(
     kept = [n for n in wanted if n not in unknown]
     note = f"{name} {missing}, ignored: {', '.join(fmt.plain(n) for n in unknown)}"
     return (",".join(kept) if kept else default), note
+
+
+def _period(name: str, text: str, default: object) -> tuple[object, str | None]:
+    """A revenue bridge period as written (bridge.parse_period), or the default with a note
+    saying how to write one."""
+    from lib.analyses import bridge
+
+    try:
+        bridge.parse_period(text)
+    except ValueError:
+        return default, (
+            f"{name} = {_show(text)} is not a period: write a quarter (2011Q3), a month "
+            "(2011-07), a year (2011) or ISO dates (2011-07-01..2011-09-30); kept the default"
+        )
+    return text, None
 
 
 def _feature_names(text: str) -> set[str]:

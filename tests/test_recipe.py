@@ -307,6 +307,20 @@ def test_a_notes_quote_of_a_setting_is_short_whatever_its_value():
     )
 
 
+def test_a_bridge_period_that_is_no_period_is_noted_and_the_default_kept():
+    """'2018-13' was dropped without a word in the app (the CLI's bridge raised on it)."""
+    applied = recipe.apply_settings(
+        "sales", {"bridge_previous": "2018-13", "bridge_current": "2018Q2"}
+    )
+    assert (
+        applied.options["bridge_previous"] == "" and applied.options["bridge_current"] == "2018Q2"
+    )
+    assert applied.notes == (
+        "Sales: bridge_previous = 2018\\-13 is not a period: write a quarter (2011Q3), a month "
+        "(2011-07), a year (2011) or ISO dates (2011-07-01..2011-09-30); kept the default",
+    )
+
+
 def test_cluster_features_the_app_does_not_have_are_noted_and_left_out():
     """'nope,recency' opened the Clusters page with no feature chosen and no note (recency is
     recency_days); a platform's share is a feature whatever the platform is called."""
