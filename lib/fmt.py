@@ -158,6 +158,14 @@ def clipped(text: object, most: int = 80) -> str:
     return text if len(text) <= most else f"{text[: most - 1]}…"
 
 
+def quoted(value: object) -> str:
+    """A setting's value as a note quotes it (a link's, a recipe's): a number short ('2.5',
+    '-1e+308', never a whole number's 309 digits), text escaped and clipped."""
+    if isinstance(value, float) or isinstance(value, int) and abs(value) >= 10**12:
+        return f"{float(value):g}"
+    return plain(clipped(value))
+
+
 def plain(text: object) -> str:
     """`text` (a name from the data, a file name) escaped to show as itself in Markdown: no
     emphasis, image, link, autolinked URL or e-mail, LaTeX, colour or icon directive."""

@@ -642,14 +642,6 @@ def plain_text(note: str) -> str:
     return _ESCAPED.sub(r"\1", note).replace(fmt.JOINER, "")
 
 
-def _show(value: object) -> str:
-    """A setting's value as a note quotes it: a number short ('-1e+308', never its 309 digits
-    as a whole number), text escaped and clipped."""
-    if isinstance(value, float) or isinstance(value, int) and abs(value) >= 10**12:
-        return f"{float(value):g}"
-    return fmt.plain(fmt.clipped(value))
-
-
 def _typed(raw: object, default: object) -> object:
     """`raw` as the type of the option's default (None when it cannot be): text for options
     whose default is text or None (dates as ISO text)."""
@@ -719,8 +711,8 @@ def apply_settings(
         if value is None or (choices is not None and value not in choices):
             allowed = f" (one of {', '.join(map(str, choices))})" if choices else ""
             notes.append(
-                f"{title}: {name} = {_show(raw)} is not a valid value{allowed}; kept "
-                f"{_show(default)}"
+                f"{title}: {name} = {fmt.quoted(raw)} is not a valid value{allowed}; kept "
+                f"{fmt.quoted(default)}"
             )
             continue
         note = None
@@ -757,7 +749,10 @@ def _clamped(name: str, value: float, span: tuple[float, float]) -> tuple[float,
     moved = type(value)(min(max(value, low), high))
     if moved == value:
         return value, None
-    return moved, f"{name} = {_show(value)} is outside {low:g}..{high:g}; used {_show(moved)}"
+    return (
+        moved,
+        f"{name} = {fmt.quoted(value)} is outside {low:g}..{high:g}; used {fmt.quoted(moved)}",
+    )
 
 
 def _clamped_date(
@@ -801,8 +796,8 @@ def _period(name: str, text: str, default: object) -> tuple[object, str | None]:
         bridge.parse_period(text)
     except ValueError:
         return default, (
-            f"{name} = {_show(text)} is not a period: write a quarter (2011Q3), a month "
-            "(2011-07), a year (2011) or ISO dates (2011-07-01..2011-09-30); kept the default"
+            f"{name} = {fmt.quoted(text)} is not a period: write {bridge.PERIOD_FORMS}; kept the "
+            "default"
         )
     return text, None
 

@@ -34,7 +34,7 @@ SOURCE_LABELS = {**DEMO_LABELS, FILES: "My files"}
 LOCAL = "local"  # the folder the app was started on (lib/local.py)
 
 _SOURCE = "app_source"
-_UNKNOWN_DEMO = "app_unknown_demo"  # a link's demo= that names no demo, said once
+_UNKNOWN_DEMO = "app_unknown_demo"  # a link's demo= naming no demo: said until one is picked
 _UPLOADS = "app_uploads"  # table name -> Upload
 _SEEN = "app_seen_files"  # uploader file ids already read (or rejected)
 _ERRORS = "app_upload_errors"  # file name -> message

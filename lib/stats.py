@@ -182,8 +182,6 @@ def mean_z(group: Sequence[ArrayLike], other: Sequence[ArrayLike]) -> np.ndarray
     same tail, signed (above the other group: positive), so that `family` judges it as it
     judges a z. Student's t keeps a few dozen skewed values (order values) from looking surer
     than they are. NaN where either group has fewer than two values or neither spreads."""
-    from scipy.special import ndtri, stdtr
-
     n, total, squares, n_other, total_other, squares_other = (
         np.asarray(v, dtype=float) for v in (*group, *other)
     )
@@ -195,8 +193,17 @@ def mean_z(group: Sequence[ArrayLike], other: Sequence[ArrayLike]) -> np.ndarray
         a, b = terms
         t = (total / n - total_other / n_other) / np.sqrt(a + b)
         df = (a + b) ** 2 / (a * a / (n - 1) + b * b / (n_other - 1))
-        z = -ndtri(stdtr(df, -np.abs(t))) * np.sign(t)
+        z = _t_as_z(t, df)
     return np.where(np.isfinite(t) & (df > 0), z, np.nan)
+
+
+def _t_as_z(t: ArrayLike, df: ArrayLike) -> np.ndarray:
+    """Student's t (with `df` degrees of freedom) as the normal quantile of the same tail,
+    signed: what mean_z and paired_z give, so that `family` judges them as it judges a z."""
+    from scipy.special import ndtri, stdtr
+
+    t = np.asarray(t, dtype=float)
+    return -ndtri(stdtr(df, -np.abs(t))) * np.sign(t)
 
 
 def paired_z(differences: ArrayLike) -> float:
@@ -204,16 +211,13 @@ def paired_z(differences: ArrayLike) -> float:
     customers) lies from 0: Student's t with n - 1 degrees of freedom as the normal quantile of
     the same tail, signed, as mean_z gives it; 0 where every difference is 0, infinite where
     they are all the same other value, NaN with fewer than two."""
-    from scipy.special import ndtri, stdtr
-
     d = np.asarray(differences, dtype=float)
     if d.size < 2:
         return math.nan
     mean, spread = float(d.mean()), float(d.std(ddof=1))
     if spread == 0:
         return math.copysign(math.inf, mean) if mean else 0.0
-    t = mean / (spread / math.sqrt(d.size))
-    return float(-ndtri(stdtr(d.size - 1, -abs(t))) * math.copysign(1.0, t))
+    return float(_t_as_z(mean / (spread / math.sqrt(d.size)), d.size - 1))
 
 
 @dataclass(frozen=True)

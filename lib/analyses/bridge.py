@@ -43,6 +43,10 @@ STEP_LABELS = {
     "lost": "Lost customers",
     "current": "Current period",
 }
+# How a period is written, as the errors that refuse one say it.
+PERIOD_FORMS = (
+    "a quarter (2011Q3), a month (2011-07), a year (2011) or ISO dates (2011-07-01..2011-09-30)"
+)
 _QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -115,10 +119,7 @@ def parse_period(text: str) -> Period:
         if end < start:
             raise ValueError(f"period {text!r} ends before it starts")
         return Period(start, end)
-    raise ValueError(
-        f"period {text!r}: write a quarter (2011Q3), a month (2011-07), a year (2011) or ISO "
-        "dates (2011-07-01..2011-09-30)"
-    )
+    raise ValueError(f"period {text!r}: write {PERIOD_FORMS}")
 
 
 def _quarter_of(day: date) -> Period:

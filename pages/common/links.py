@@ -22,12 +22,6 @@ def _text(raw: Sequence[str]) -> str:
     return fmt.plain(fmt.clipped(", ".join(given))) if given else "an empty value"
 
 
-def _figure(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return fmt.plain(fmt.clipped(value))
-
-
 def _url_number(value: float | int) -> str:
     """A number as Streamlit writes it in the URL (5.0 -> "5")."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value):
@@ -201,16 +195,16 @@ class Checks:
             except ValueError:
                 value = math.nan
             if not math.isfinite(value):
-                return default, f"{_text([text])} is not a number; showing {_figure(default)}"
+                return default, f"{_text([text])} is not a number; showing {fmt.quoted(default)}"
             clamped = min(max(value, low), high)
             moved = typed(clamped)
             if clamped != value:
                 span = (
-                    f"below {_figure(low)}"
+                    f"below {fmt.quoted(low)}"
                     if math.isinf(high)
-                    else f"outside {_figure(low)} to {_figure(high)}"
+                    else f"outside {fmt.quoted(low)} to {fmt.quoted(high)}"
                 )
-                return moved, f"{_text([text])} is {span}; showing {_figure(moved)}"
+                return moved, f"{_text([text])} is {span}; showing {fmt.quoted(moved)}"
             if moved != value or len(raw) > 1:  # not a whole number, or repeated: rewritten
                 return moved, ""
             return moved, None
