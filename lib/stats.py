@@ -81,6 +81,10 @@ class Family:
         return z is not None and abs(z) > self.cutoff
 
 
+# One comparison alone (two shares, two means): beyond chance outside its own 95% interval.
+SINGLE = Family(1, Z95)
+
+
 def family(z: Iterable[float | None]) -> Family:
     """The family of rows a reading compares, from each row's statistic (a z: signed, how many
     standard errors it lies from what it is compared with; None or NaN for a row not compared).

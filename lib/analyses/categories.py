@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -620,7 +619,8 @@ def _component_text(
 def _near_next(table: pl.DataFrame, name: str) -> bool:
     """Whether the first row of `table` (ranked categories) leads on review or late deliveries
     (`name`) only within chance of the category next on it: Welch's test of their review means
-    (stats.mean_z), the two-proportion z of their late shares (stats.shares_z_of), at 95%.
+    (stats.mean_z), the two-proportion z of their late shares (stats.shares_z_of), at 95%
+    (stats.SINGLE).
     False for other components, or without the counts (category_service) to judge by."""
     counts = {"review": ("reviews", "review_sq"), "late": ("delivered",)}.get(name, ())
     if not counts or any(c not in table.columns for c in counts):
@@ -644,7 +644,7 @@ def _near_next(table: pl.DataFrame, name: str) -> bool:
                 for r in (first, second)
             )
         )[0]
-    return z is None or math.isnan(z) or abs(z) < stats.Z95
+    return not stats.SINGLE.beyond(z)
 
 
 def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:

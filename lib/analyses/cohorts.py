@@ -501,7 +501,7 @@ def _moved(one: dict, end: dict) -> bool:
     """Whether the share of customers coming back at the curve's `end` differs from period 1's
     (`one`) beyond chance: stats.shares_z of their counts at 95%."""
     z = stats.shares_z_of(end["active"], end["customers"], one["active"], one["customers"])
-    return z is not None and abs(z) > stats.Z95
+    return stats.SINGLE.beyond(z)
 
 
 def _period_name(day: date, every: str) -> str:

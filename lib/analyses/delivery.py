@@ -757,7 +757,7 @@ def review_reading(summary: pl.DataFrame, reviews: pl.DataFrame) -> str:
         f"{fmt.pct(late_low)} of late orders get 1-2 stars against {fmt.pct(on_time_low)} of "
         "on-time ones"
     )
-    if z is None or abs(z) <= stats.Z95:
+    if not stats.SINGLE.beyond(z):
         return (
             f"{text}: within chance on {fmt.counted(late['n'], 'reviewed late order')}, so these "
             "reviews show no cost of lateness."

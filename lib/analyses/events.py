@@ -604,7 +604,7 @@ def mix_reading(mix: pl.DataFrame) -> str:
 def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
     """One sentence on the last full period's active and new users in `active_users` (periods
     the export cuts short left out), and how its new share compares with the full period
-    before: said to have moved only beyond chance (the pooled two-proportion z, stats.Z95)."""
+    before: said to have moved only beyond chance (the pooled two-proportion z, stats.SINGLE)."""
     inner = active.filter(~pl.col("partial"))
     if inner.height < 2:
         return f"Too few full {grain}s to compare active users."
@@ -617,7 +617,7 @@ def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
     )
     z = stats.shares_z_of(last["new_users"], last["users"], before["new_users"], before["users"])
     earlier = f"the {grain} before ({fmt.pct(before['new_share'])} of {before['users']:,})"
-    if z is None or abs(z) < stats.Z95:
+    if not stats.SINGLE.beyond(z):
         return f"{text}, within chance of {earlier}."
     # A share moves with either count: both are said, not what moved it.
     return (

@@ -519,7 +519,7 @@ class Families:
     repeat: stats.Family
 
 
-ALONE = Families(*(stats.Family(1, stats.Z95) for _ in range(4)))
+ALONE = Families(*(stats.SINGLE for _ in range(4)))
 
 
 def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
