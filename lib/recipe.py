@@ -725,7 +725,7 @@ def apply_settings(
         elif isinstance(spec, str) and spec.startswith("names:"):
             value, note = _known_names(name, str(value), _values(ds, spec[6:]), default)
         elif spec == "period" and value:
-            value, note = _period(name, str(value), default)
+            value, note = _period(name, str(value), default, _day_range(ds))
         elif spec == "features":
             known = _feature_names(str(value))
             missing = "not among the app's features"
@@ -787,19 +787,26 @@ def _known_names(
     return (",".join(kept) if kept else default), note
 
 
-def _period(name: str, text: str, default: object) -> tuple[object, str | None]:
-    """A revenue bridge period as written (bridge.parse_period), or the default with a note
-    saying how to write one."""
+def _period(
+    name: str, text: str, default: object, days: tuple[date, date] | None
+) -> tuple[object, str | None]:
+    """A revenue bridge period (bridge.parse_period) as its code, or the default with a note:
+    saying how to write one, or that it does not touch the data's days `days`."""
     from lib.analyses import bridge
 
     try:
-        bridge.parse_period(text)
+        period = bridge.parse_period(text)
     except ValueError:
         return default, (
             f"{name} = {fmt.quoted(text)} is not a period: write {bridge.PERIOD_FORMS}; kept the "
             "default"
         )
-    return text, None
+    if days is not None and (period.end < days[0] or period.start > days[1]):
+        return default, (
+            f"{name} = {fmt.quoted(text)} is outside the data (from {days[0].isoformat()} to "
+            f"{days[1].isoformat()}); kept the default"
+        )
+    return period.code, None
 
 
 def _feature_names(text: str) -> set[str]:

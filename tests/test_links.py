@@ -341,6 +341,27 @@ def test_a_recipe_with_bad_settings_says_what_it_moved_and_ignored():
     assert not errors(at)
 
 
+def test_a_recipes_bridge_period_the_sales_page_does_not_offer_is_noted():
+    """A year or a date range is a period headless, but the page offers quarters and months:
+    the page opened on its default without a word. A quarter written loosely is restored."""
+    made = recipe.make(
+        settings={"sales": {"bridge_previous": "2023", "bridge_current": "2023 q3"}},
+        demo="marketplace",
+    )
+    at = apptest.page("marketplace", "pages/data.py")
+    upload_recipe(at, recipe.to_toml(made))
+    said = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert (
+        "Sales: bridge_previous = 2023 is a year; the page offers quarters and months, so it "
+        "opens on its default" in said
+    )
+    assert "bridge_current" not in said
+    assert at.session_state["sales_bridge_current"] == "2023Q3"
+    assert "sales_bridge_previous" not in at.session_state or (
+        at.session_state["sales_bridge_previous"] is None
+    )
+
+
 def test_a_recipe_made_on_other_files_warns_what_differs_and_maps_the_columns():
     csv = b"ticket;fecha;importe;cliente\nT1;02/01/2024;10,50;a\nT2;03/01/2024;4,00;b\n"
     tables = io.read_file("ventas.csv", csv)

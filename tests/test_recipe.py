@@ -321,6 +321,27 @@ def test_a_bridge_period_that_is_no_period_is_noted_and_the_default_kept():
     )
 
 
+def test_a_bridge_period_outside_the_data_is_noted_and_the_default_kept():
+    """1999Q1 on data of 2023 was dropped without a word by the app (its choices are the data's
+    quarters and months); '2023 q2' is kept as the code the page's choice reads (2023Q2)."""
+    ds = formats.assemble_demo("retail").dataset
+    days = ds.tables["lines"]["ordered_at"]
+    first, last = days.min().date().isoformat(), days.max().date().isoformat()
+    applied = recipe.apply_settings(
+        "sales", {"bridge_previous": "1999Q1", "bridge_current": "2023 q2"}, ds
+    )
+    assert (
+        applied.options["bridge_previous"] == "" and applied.options["bridge_current"] == "2023Q2"
+    )
+    assert applied.notes == (
+        f"Sales: bridge_previous = 1999Q1 is outside the data (from {first} to {last}); kept "
+        "the default",
+    )
+    # Without the data (a recipe read alone), a period is only checked for its form.
+    alone = recipe.apply_settings("sales", {"bridge_previous": "1999Q1"})
+    assert alone.options["bridge_previous"] == "1999Q1" and alone.notes == ()
+
+
 def test_cluster_features_the_app_does_not_have_are_noted_and_left_out():
     """'nope,recency' opened the Clusters page with no feature chosen and no note (recency is
     recency_days); a platform's share is a feature whatever the platform is called."""

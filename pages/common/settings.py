@@ -11,8 +11,8 @@ from datetime import date
 import polars as pl
 
 from lib import catalog, fmt, recipe, state
+from lib.analyses import bridge, clv, events, funnel, movement, rfm
 from lib.analyses import categories as cat
-from lib.analyses import clv, events, funnel, movement, rfm
 from lib.model import Dataset
 
 # What the Lifetime value page's model control shows -> the headless model name.
@@ -382,7 +382,7 @@ def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) ->
         notes.append(f"Unknown {pages} ignored: {fmt.plain(', '.join(map(str, unknown)))}")
     for page in recipe.ANALYSIS_PAGES:
         applied = recipe.apply_settings(page, settings.get(page), ds)
-        notes += applied.notes
+        notes += [*applied.notes, *_periods_offered(page, applied.options)]
         for key, value in widget_values(page, applied.options, ds).items():
             state.set_value(key, value)
         notes += _restore_views(page, recipe.views_of(settings.get(page)))
@@ -390,6 +390,29 @@ def restore(settings: Mapping[str, Mapping[str, object]], ds: Dataset | None) ->
         state.set_value(key, None)
     state.forget_scopes()
     return Restored(tuple(notes), tuple(p for p in settings if p in recipe.ANALYSIS_PAGES))
+
+
+# What a bridge period of another kind than the Sales page offers is, in a note.
+_PERIOD_KINDS = {"year": "a year", "days": "a date range"}
+
+
+def _periods_offered(page: str, options: dict[str, object]) -> list[str]:
+    """Notes (Markdown-escaped) for the revenue bridge periods in `options` that the Sales page
+    does not offer (it offers quarters and months; headless takes a year or a date range too),
+    each put back to its default, on which the page opens."""
+    if page != "sales":
+        return []
+    notes = []
+    for name in ("bridge_previous", "bridge_current"):
+        value = options.get(name)
+        kind = bridge.parse_period(str(value)).kind if value else "quarter"
+        if kind in _PERIOD_KINDS:
+            notes.append(
+                f"Sales: {name} = {fmt.quoted(value)} is {_PERIOD_KINDS[kind]}; the page offers "
+                "quarters and months, so it opens on its default"
+            )
+            options[name] = recipe.defaults(page)[name]
+    return notes
 
 
 def _restore_views(page: str, views: Mapping[str, object]) -> list[str]:
