@@ -181,10 +181,20 @@ def analysis(args: argparse.Namespace) -> dict:
     if args.demo:
         ds = formats.assemble_demo(args.demo).dataset
     elif args.files:
-        ds = load(args.files, needs=tables_read(args.command)).dataset
+        ds = _said(load(args.files, needs=tables_read(args.command)))
     else:
         raise UsageError(f"{args.command}: give files to read, or --demo KIND")
     return _frames(args, ds)
+
+
+def _said(assembly: formats.Assembly) -> Dataset:
+    """The data set of `assembly`, with its messages (a file skipped) and the loader's notes
+    about rows (values it could not read, rows it left out or read as returns) said on stderr,
+    as the app's Data page says them: an analysis's tables do not. How a column was derived
+    (revenue as quantity x unit price) is the mapping's, and is not repeated."""
+    _note(assembly.messages)
+    _note([f"{n.file}: {n.message}" for n in assembly.dataset.notes if n.count])
+    return assembly.dataset
 
 
 # Commands that read no order lines (Delivery reads the orders: it explains cancelled ones).
@@ -460,9 +470,9 @@ def _replayed_data(
     if not args.files:
         raise UsageError(f"{args.command}: give files to read, or --demo KIND")
     if rec is None:
-        return load(args.files).dataset, []
+        return _said(load(args.files)), []
     assembly, tables = load_with_recipe(args.files, rec)
-    return assembly.dataset, tables
+    return _said(assembly), tables
 
 
 def replay(args: argparse.Namespace) -> dict:

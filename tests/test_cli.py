@@ -290,6 +290,35 @@ def test_a_guessed_mapping_says_on_stderr_what_it_used_and_what_looks_wrong(tmp_
     assert all(line.startswith("warning: till.csv: ") for line in said[1:])
 
 
+def test_an_analysis_says_on_stderr_what_the_loader_skipped_and_left_out(tmp_path):
+    """rfm on these files printed its table and nothing else: the skipped notes sheet and the
+    line left out for its unreadable date were said only by `inspect` and the Data page."""
+    lines = tmp_path / "lines.csv"
+    lines.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "1,A,x,2,2011-01-05 10:00,3.5,100,UK\n"
+        "2,A,x,1,notadate,3.5,101,UK\n"
+        "3,B,y,1,2011-02-05 10:00,2.0,100,UK\n"
+        "4,B,y,1,2011-03-05 10:00,2.0,101,UK\n",
+        encoding="utf-8",
+    )
+    sheet = tmp_path / "notes.csv"
+    sheet.write_text("note\nhello\n", encoding="utf-8")
+    out = run("rfm", str(lines), str(sheet), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    said = out.stderr.splitlines()
+    assert "note: skipped notes.csv: not a known export" in said[0]
+    assert any(
+        s.startswith("note: lines.csv: 1 of 4 rows without ordered_at were left out") for s in said
+    )
+    # Customer 100: 2 x 3.5 and 2.0; customer 101: 2.0 (its undated line is left out).
+    found = {c["customer_id"]: c for c in json.loads(out.stdout)["customers"]}
+    assert {k: (c["frequency"], c["monetary"]) for k, c in found.items()} == {
+        "100": (2, 9.0),
+        "101": (1, 2.0),
+    }
+
+
 def test_a_command_imports_only_the_analysis_it_runs():
     """rfm and cohorts need neither scikit-learn nor lifetimes: building the other commands'
     options must not import them (seconds of start-up for every run)."""
