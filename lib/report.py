@@ -573,6 +573,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     # As on the page: a ranking of one region sets no priority.
     alone = places == 1
     first = regions.market_first(named)
+    leading = regions.leading(named)
     kpis = [
         _kpi("regions.regions", "Regions", places, f"{places:,}"),
         _kpi(
@@ -596,13 +597,11 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
                 if alone
                 else "none now"
                 if first is None
-                else fmt.listed(regions.tied_first(named)["region"])
+                else fmt.listed(leading["region"])
             ),
             None if first is None else first["score"],
             "—" if first is None else f"{first['score']:.0f}/100",
-            "no ranking"
-            if alone
-            else str(named["action"][0] if first is None else first["action"]),
+            "no ranking" if alone else regions.first_actions(leading)[1],
         ),
     ]
     shown = columns_of(

@@ -115,7 +115,7 @@ kpis[2].metric(
 )
 first = regions.market_first(named)
 # Regions tied with rank 1 on the shown score are named together, as the reading names them.
-leading = named.head(1) if first is None else regions.tied_first(named)
+leading = regions.leading(named)
 tied = leading["region"].to_list()
 short, full = regions.first_actions(leading)
 alone = regions.places_only(named).height == 1  # a ranking of one region sets no priority

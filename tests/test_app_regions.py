@@ -192,6 +192,9 @@ def test_marketplace_reading_card_and_table_name_the_same_region_first():
     readings = " ".join(c.value for c in at.caption)
     assert "Market first in RS and SP, tied" in readings
     assert metrics(at)["Market first"] == "RS and SP"
+    # The card's action is said of both: no part of one region's own.
+    card = next(m for m in at.metric if m.label == "Market first")
+    assert all(table.loc[r, "action"].startswith(card.delta) for r in ("RS", "SP"))
     # Growth resting on fewer than 20 orders in either window is flagged, not acted on.
     few = table[~table["growth_reliable"]]
     assert len(few) == 14 and not few["action"].str.contains("growing|shrinking").any()

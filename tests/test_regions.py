@@ -870,6 +870,13 @@ def test_real_olist_sao_paulo_falls_31_percent_and_its_action_says_shrinking():
         assert "growing" not in r["action"] and "shrinking" not in r["action"], r["region"]
     first = ranked.row(0, named=True)
     assert first["action"].split(":")[0] in regions.MARKETING_ACTIONS
+    # The card's short action is said of every region it names: MG's "no clear change: -41%"
+    # was said of SP too.
+    leading = regions.leading(ranked)
+    assert "SP" in leading["region"].to_list() and leading.height > 1
+    short, _ = regions.first_actions(leading)
+    assert all(a.startswith(short) for a in leading["action"])
+    assert "no clear change" not in short and "shrinking" not in short
 
 
 def test_real_olist_says_faster_than_the_whole_only_beyond_chance():
@@ -1116,6 +1123,28 @@ def test_the_first_regions_actions_for_a_card_name_each_verb_when_they_differ():
         "defend (SP), test (PE)",
         "SP: defend: large, shrinking (-3%); PE: test: small, growing (+40% vs +5%)",
     )
+
+
+def test_first_regions_that_share_a_verb_are_not_given_one_regions_trend():
+    """Olist's MG and SP tie to defend: the card read "defend: large, no clear change: -41%",
+    MG's trend and figure, though SP is shrinking (-31%) beyond chance."""
+    tied = pl.DataFrame(
+        {
+            "region": ["MG", "SP"],
+            "action": [
+                "defend: large, no clear change: -41% (anywhere from -69% to +12%)",
+                "defend: large, shrinking (-31%)",
+            ],
+        }
+    )
+    assert regions.first_actions(tied) == (
+        "defend: large",
+        "MG: defend: large, no clear change: -41% (anywhere from -69% to +12%); SP: defend: "
+        "large, shrinking (-31%)",
+    )
+    # The same action word for word is said once.
+    same = pl.DataFrame({"region": ["A", "B"], "action": ["grow: large, growing (+9%)"] * 2})
+    assert regions.first_actions(same) == ("grow: large, growing", "grow: large, growing (+9%)")
 
 
 def test_data_naming_no_customer_is_judged_on_orders_and_growth():

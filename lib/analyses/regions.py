@@ -1109,18 +1109,33 @@ def tied_first(ranked: pl.DataFrame) -> pl.DataFrame:
     return placed.filter((keys["tier"] == keys["tier"][0]) & (keys["shown"] == keys["shown"][0]))
 
 
+def leading(ranked: pl.DataFrame) -> pl.DataFrame:
+    """The regions a card names first: those tied with rank 1 (tied_first) when it calls for
+    marketing (market_first), else rank 1 alone."""
+    return ranked.head(1) if market_first(ranked) is None else tied_first(ranked)
+
+
 def first_actions(leading: pl.DataFrame) -> tuple[str, str]:
     """What the first regions (`leading`: tied_first, or rank 1) are to do, short for a card and
-    in full: the action without its figures ('grow: large, growing faster than the whole') when
-    they share it, else each region's verb ('defend (SP), test (PE)'); in full, each action with
-    its figures."""
+    in full. One action (one region, or the same action word for word): short, the action
+    without its figures in brackets ('grow: large, growing faster'), in full the action. Else,
+    in full each region's action with its figures; short, what they share ('defend: large'
+    when one region is shrinking and the other has no clear change: one region's trend would
+    be said of both) or each region's verb ('defend (SP), test (PE)')."""
     regions, actions = leading["region"].to_list(), leading["action"].to_list()
-    verbs = [a.split(":")[0] for a in actions]
-    if len(set(verbs)) <= 1:
+    if len(set(actions)) <= 1:
         return actions[0].split(" (")[0], actions[0]
-    short = ", ".join(f"{v} ({fmt.plain(r)})" for v, r in zip(verbs, regions, strict=True))
     full = "; ".join(f"{fmt.plain(r)}: {a}" for r, a in zip(regions, actions, strict=True))
-    return short, full
+    verbs = [a.split(":")[0] for a in actions]
+    if len(set(verbs)) > 1:
+        short = ", ".join(f"{v} ({fmt.plain(r)})" for v, r in zip(verbs, regions, strict=True))
+        return short, full
+    shared = []
+    for parts in zip(*(a.split(", ") for a in actions), strict=False):
+        if len(set(parts)) > 1:
+            break
+        shared.append(parts[0])
+    return ", ".join(shared) or verbs[0], full
 
 
 def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") -> str:
