@@ -991,10 +991,12 @@ class Repeat:
 
 def days_between_orders(links: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     """Days from each sale order of a customer in `start`..`end` to their next one in it:
-    customer_id, days (whole days, 0 for two orders on the same day), in the order of `links`
+    customer_id, days (calendar days between their dates, as the cohorts' repeat gaps count
+    them: 0 for two orders on the same day, 1 from 23:00 to 01:00), in the order of `links`
     (order_links); orders without a customer are left out."""
+    gap = pl.col("ordered_at").dt.date() - pl.col("prev_at").dt.date()
     return links.filter(in_days(start, end) & since(start, "prev_at")).select(
-        "customer_id", (pl.col("ordered_at") - pl.col("prev_at")).dt.total_days().alias("days")
+        "customer_id", gap.dt.total_days().alias("days")
     )
 
 
