@@ -755,6 +755,15 @@ def funnel_findings(ds: Dataset) -> list[quality.Finding]:
     return [f for f in quality.report(sub).findings if f.rule in FUNNEL_RULES]
 
 
+def notes(ds: Dataset, **_: object) -> list[str]:
+    """What the headless tables leave out, said beside them (the CLI: on stderr): the leads of
+    months before the deals file starts (coverage_note), as the page and the report say it."""
+    if not (ds.has("leads") and ds.has("deals")):
+        return []
+    note = coverage_note(lead_cohorts(lead_outcomes(ds.tables["leads"], ds.tables["deals"])))
+    return [note] if note else []
+
+
 def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict[str, pl.DataFrame]:
     """The Seller funnel page's tables: overall, by_origin, by_landing_page (top N + pooled),
     cohorts, days_to_close (by origin), reps_sdr, reps_sr, sr_by_lead_type, sdr_by_segment,
