@@ -1019,7 +1019,7 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
     revenue = customers["monetary"].sum()
     kpis = [
         _kpi("rfm.customers", "Customers", customers.height, fmt.count(customers.height)),
-        _kpi("rfm.revenue", "Net revenue", revenue, fmt.money(revenue, cur)),
+        _kpi("rfm.revenue", "Customers' net revenue", revenue, fmt.money(revenue, cur)),
         _kpi("rfm.segments", "Segments", segments, str(segments)),
         _kpi("rfm.not_covered", "Not covered by a rule", other, fmt.count(other)),
     ]

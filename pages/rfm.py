@@ -284,9 +284,11 @@ state.share("rfm_segments", customers.select("customer_id", "segment"))
 cols = st.columns(4)
 cols[0].metric("Customers", fmt.count(customers.height), border=True)
 cols[1].metric(
-    "Net revenue",
+    "Customers' net revenue",
     fmt.money(customers["monetary"].sum(), currency),
-    help="Net revenue of these customers before the as-of date.",
+    help="Net revenue of these customers' purchases before the as-of date, cleaned as the "
+    "note above says (lines without a customer id are not in it): it can differ "
+    "from the Sales page's net revenue of every line.",
     border=True,
 )
 cols[2].metric(

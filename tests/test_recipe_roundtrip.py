@@ -317,7 +317,7 @@ def test_a_recipe_saved_after_mapping_and_settings_reproduces_every_figure_and_t
     segments = results["rfm"]["segments"]
     assert number(rfm["metrics"]["Customers"][0]) == len(results["rfm"]["customers"])
     monetary = sum(c["monetary"] for c in results["rfm"]["customers"])
-    assert rfm["metrics"]["Net revenue"][0] == fmt.money(monetary, ds.currency)
+    assert rfm["metrics"]["Customers' net revenue"][0] == fmt.money(monetary, ds.currency)
     assert number(rfm["metrics"]["Segments"][0]) == sum(s["segment"] != "other" for s in segments)
     summary = next(t for t in rfm["tables"] if "customer_share" in t.columns)
     assert summary["segment"].tolist() == [s["segment"] for s in segments]
