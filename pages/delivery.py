@@ -202,9 +202,10 @@ if not dv.kpi(summary, "delivered orders"):
 ui.reading(dv.kpi_reading(summary))
 st.caption(
     "Late = delivered later than the estimate (times compared: a delivery during the day of an "
-    "estimate at midnight, as Olist's are, is late), on delivered orders; days are calendar days "
-    f"(24 h, weekends included). {fmt.count(impossible)} orders delivered before purchase or "
-    "before carrier pickup, or promised for a day before the purchase, cannot be judged late or "
+    "estimate at midnight, as Olist's are, is late), on delivered orders; days are elapsed time "
+    "in days of 24 h, weekends included (10.5 is ten and a half days). "
+    f"{fmt.count(impossible)} orders delivered before purchase or before carrier pickup, or "
+    "promised for a day before the purchase, cannot be judged late or "
     "on time: they are left out of every figure (see Data quality)."
 )
 with st.expander("Every figure with its definition, and orders not delivered by status"):

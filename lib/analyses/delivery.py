@@ -8,7 +8,7 @@ from lib import fmt, measures, stats
 from lib.analyses import lateness
 from lib.model import Dataset
 
-DAY_US = 86_400_000_000  # microseconds in a day: durations are elapsed calendar days (24 h)
+DAY_US = 86_400_000_000  # microseconds in a day: durations are elapsed days of 24 h
 SEVERE_DAYS = 7.0  # more than a week late: the customer has usually complained by then
 MIN_ORDERS = 20  # fewer delivered orders than this: a seller's late rate is noise
 OFFSET_CLIP = 20  # days early/late beyond this are pooled in the review chart
@@ -252,13 +252,14 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "median days to deliver",
             d["days_to_deliver"].median(),
             "days",
-            "Calendar days from purchase to delivery, among delivered orders.",
+            "Days (24 h, weekends included) from purchase to delivery, among delivered orders.",
         ),
         (
             "mean days to deliver",
             d["days_to_deliver"].mean(),
             "days",
-            "Average calendar days from purchase to delivery, among delivered orders.",
+            "Average days (24 h, weekends included) from purchase to delivery, among delivered "
+            "orders.",
         ),
         (
             "mean days late",
