@@ -126,7 +126,7 @@ def controlled() -> None:
             f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and "
             f"{fmt.change(measures.FLAT)} growth. A category grows only beyond chance: its growth "
             f"clear of {fmt.change(measures.FLAT)} across all the categories compared, so a bubble "
-            f"above the line can be established or fading. {trend.RULE} {stats.MANY} "
+            f"above the line can be established or niche. {trend.RULE} {stats.MANY} "
             + " · ".join(f"{name.capitalize()}: {what}" for name, what in cat.QUADRANTS.items())
             + ". Bubble size: orders; faint bubbles "
             "have too few orders for a reliable growth figure, and the growth axis spans the "

@@ -271,18 +271,18 @@ def test_quadrants_split_at_the_median_share_and_growth_beyond_chance():
         "established",
         "established",
         "rising",
-        "fading",
+        "niche",
         None,
     ]
     # Growth within chance places no leader: Olist's Sports leisure, +2.2% but anywhere from
-    # -45%, is established, and a small category up 50% from -10% is fading, not rising.
+    # -45%, is established, and a small category up 50% from -10% is niche, not rising.
     chance = _shares_and_growth(
         [0.35, 0.25, 0.1, 0.06], [0.022, 0.2, 0.5, 0.5], [-0.45, 0.1, -0.1, 0.3]
     )
     assert cat.with_quadrants(chance)["quadrant"].to_list() == [
         "established",
         "leaders",
-        "fading",
+        "niche",
         "rising",
     ]
     # +0.6% (the marketplace demo's Garden tools, on fewer orders) is flat, not rising; +2.1%
@@ -291,7 +291,7 @@ def test_quadrants_split_at_the_median_share_and_growth_beyond_chance():
     assert cat.with_quadrants(flat)["quadrant"].to_list() == [
         "established",
         "leaders",
-        "fading",
+        "niche",
         "rising",
     ]
 
@@ -331,7 +331,7 @@ def test_a_category_grows_only_beyond_chance_across_every_category_compared():
         label=pl.Series(["A", "B", "C", "D"]),
         revenue=pl.Series([350.0, 250.0, 100.0, 60.0]),
     )
-    assert cat.with_quadrants(table)["quadrant"].to_list()[3] == "fading"
+    assert cat.with_quadrants(table)["quadrant"].to_list()[3] == "niche"
     assert cat.growing_count(table) == (0, 4)
     alone = table.tail(1).with_columns(share=pl.lit(0.06))
     assert cat.growing_count(alone) == (1, 1)  # one category alone: its own 95% interval
@@ -760,7 +760,7 @@ def test_growth_share_chart_draws_the_dividing_lines_at_median_share_and_flat_gr
     assert [{"share": 0.5}] in datasets  # median of 110/280 and 170/280
     assert [{"growth": 0.02}] in datasets  # up 2% or more is growing; within 2%, flat
     names = {rows[0]["name"] for rows in datasets if rows and "name" in rows[0]}
-    assert names == {"leaders", "rising", "established", "fading"}
+    assert names == {"leaders", "rising", "established", "niche"}
 
 
 def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_edge():
@@ -941,23 +941,23 @@ def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall
             "growth": [0.2, -0.74, -0.1, 0.5, -0.3],
             "growth_low": [0.1, -0.85, -0.2, 0.2, -0.5],
             "growth_high": [0.3, -0.5, -0.03, 0.8, -0.1],
-            "quadrant": ["leaders", "established", "established", "rising", "fading"],
+            "quadrant": ["leaders", "established", "established", "rising", "niche"],
         }
     )
     assert cat.quadrant_reading(table, "GBP") == (
-        "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 fading, "
+        "1 leader to defend (Big); 1 rising to back with stock and promotion (Pet); 1 niche, "
         "small and not growing beyond chance (Tiny), £20 of revenue, Tiny falling beyond "
         "chance (-30%): review it; 2 established, large but not growing beyond chance (Baby, "
         "Toys), £500 of revenue to keep, 2 falling beyond chance, Baby the steepest of them "
         "(-74%)."
     )
-    # A fading category growing +56% within chance (-10% to +120%) is no fall to review.
+    # A niche category growing +56% within chance (-10% to +120%) is no fall to review.
     up = table.with_columns(
         pl.Series("growth", [0.2, -0.74, -0.1, 0.5, 0.56]),
         pl.Series("growth_low", [0.1, -0.85, -0.2, 0.2, -0.1]),
         pl.Series("growth_high", [0.3, -0.5, -0.03, 0.8, 1.2]),
     )
-    assert "1 fading, small and not growing beyond chance (Tiny), £20 of revenue; 2 " in (
+    assert "1 niche, small and not growing beyond chance (Tiny), £20 of revenue; 2 " in (
         cat.quadrant_reading(up, "GBP")
     )
     # -74% anywhere from -90% to +5% is within chance, and -1.3% is flat: no fall to name.

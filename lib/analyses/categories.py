@@ -35,7 +35,7 @@ QUADRANTS = {
     "leaders": "high share, growing beyond chance",
     "rising": "low share, growing beyond chance",
     "established": "high share, not growing beyond chance",
-    "fading": "low share, not growing beyond chance",
+    "niche": "low share, not growing beyond chance",
 }
 ROWS = "categories"  # what the growth readings compare, as they name it
 NO_CATEGORY = "no line has a category to compare: fill or map a category column"
@@ -324,9 +324,9 @@ def growing_count(table: pl.DataFrame) -> tuple[int, int]:
 
 def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
     """`table` plus high_share (share >= the median share of all categories) and quadrant
-    (leaders, rising, established, fading; null without a growth figure; growing beyond chance
+    (leaders, rising, established, niche; null without a growth figure; growing beyond chance
     across the categories compared, `trends`: a category whose growth is within chance, or
-    rests on too few orders to be compared, is established or fading)."""
+    rests on too few orders to be compared, is established or niche)."""
     median = table["share"].median()
     high = (pl.col("share") >= median) if median is not None else pl.lit(None, pl.Boolean)
     growing = pl.col("_trend") == 1
@@ -342,7 +342,7 @@ def with_quadrants(table: pl.DataFrame) -> pl.DataFrame:
             .then(pl.lit("rising"))
             .when(pl.col("high_share"))
             .then(pl.lit("established"))
-            .otherwise(pl.lit("fading"))
+            .otherwise(pl.lit("niche"))
             .alias("quadrant")
         )
         .drop("_trend", "_own")
@@ -744,7 +744,7 @@ def charted_note(potential: Potential) -> str:
 
 
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
-    """What the growth-share quadrants say, with the revenue at stake in fading categories;
+    """What the growth-share quadrants say, with the revenue at stake in niche categories;
     categories whose growth rests on too few orders (growth_reliable false: faint on the chart)
     are counted apart, not named in a quadrant (a few orders gone read as "falling -100%").
     Leaders and rising categories grow beyond chance (`growing`); a fall is named only beyond
@@ -787,19 +787,19 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
 
     n_lead, lead, _ = names("leaders")
     n_rise, rise, _ = names("rising")
-    n_fade, fade, fade_revenue = names("fading")
+    n_niche, niche, niche_revenue = names("niche")
     parts = []
     if n_lead:
         parts.append(f"{fmt.counted(n_lead, 'leader')} to defend ({lead})")
     if n_rise:
         parts.append(f"{n_rise} rising to back with stock and promotion ({rise})")
-    if n_fade:
+    if n_niche:
         # Small and not growing beyond chance: only a fall beyond chance is one to review.
-        n_fall, fall = falling("fading")
+        n_fall, fall = falling("niche")
         review = f": review {'it' if n_fall == 1 else f'the {n_fall} falling'}" if n_fall else ""
         parts.append(
-            f"{n_fade} fading, small and not growing beyond chance ({fade}), "
-            f"{fmt.money(fade_revenue, currency)} of revenue{fall}{review}"
+            f"{n_niche} niche, small and not growing beyond chance ({niche}), "
+            f"{fmt.money(niche_revenue, currency)} of revenue{fall}{review}"
         )
     n_held, held, held_revenue = names("established")
     if n_held:

@@ -22,7 +22,7 @@ QUADRANT_COLOURS = {
     "leaders": "#0f766e",
     "rising": "#0ea5e9",
     "established": "#f59e0b",
-    "fading": "#ef4444",
+    "niche": "#8b5cf6",
 }
 COMPONENT_COLOURS = {
     "growth": PALETTE[0],
@@ -148,7 +148,7 @@ def growth_share_chart(
         ("leaders", x_hi, y_hi, "right", "top"),
         ("rising", 0.0, y_hi, "left", "top"),
         ("established", x_hi, y_lo, "right", "bottom"),
-        ("fading", 0.0, y_lo, "left", "bottom"),
+        ("niche", 0.0, y_lo, "left", "bottom"),
     ):
         corner = alt.Chart(pl.DataFrame({"share": [share], "growth": [growth], "name": [name]}))
         place = {
