@@ -122,8 +122,8 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/map:",
         "Where customers and revenue are, on a map, and where marketing should go first.",
         (("lines", ("region",)),),
-        "Needs a region per order: include a country or state column in a transactions file and "
-        "map it on the Data page.",
+        "Needs a region per order line or per customer: include a country or state column in a "
+        "transactions file and map it on the Data page.",
         built=True,
         olist_hint=OLIST_CUSTOMERS,
     ),

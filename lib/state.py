@@ -19,7 +19,7 @@ from streamlit import runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib import fmt, formats, io, local, measures, memory
+from lib import catalog, fmt, formats, io, local, measures, memory
 from lib.formats import generic
 from lib.io import RawTable
 from lib.model import Dataset, empty_dataset, grain
@@ -290,22 +290,27 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
     """The table of the current data set; when it or a column is missing, explain and stop."""
     ds = dataset()
     if table == "lines" and (why := measures.only_unsold(ds)):
-        st.info(f"In {fmt.plain(ds.name)}, {why}.")
+        st.info(f"In this data set, {why}.")
         st.stop()
     if not ds.has(table, *columns):
-        named = " and ".join(c.replace("_", " ") for c in columns)
-        what = f"{table} table"
-        if columns:
-            what += f" with a {named} column" if len(columns) == 1 else f" with {named} columns"
+        # In words ("a delivery date"), as the Overview lists what a page lacks; the data set is
+        # "this data set", not its name ("which My files does not have").
+        named = " and ".join(
+            catalog.NEEDED.get(c, f"a {c.replace('_', ' ')} column") for c in columns
+        )
+        what = f"{table} table" + (f" with {named}" if columns else "")
         article = "an" if table[0] in "aeiou" else "a"
-        said = f"which {fmt.plain(ds.name)} does not have"
+        said = "which this data set does not have"
         # Columns read but without a value are said so, not said to be missing.
         frame = ds.tables.get(table)
         lacking = [c for c in columns if not ds.has(table, c)]
         if frame is not None and frame.height and all(c in frame.columns for c in lacking):
-            words = " and ".join(c.replace("_", " ") for c in lacking)
+            words = " and ".join(
+                catalog.NEEDED.get(c, c.replace("_", " ")).removeprefix("a ").removeprefix("an ")
+                for c in lacking
+            )
             verb = "is" if len(lacking) == 1 else "are"
-            said = f"and in {fmt.plain(ds.name)} the {words} of every {grain(table)} {verb} empty"
+            said = f"and in this data set the {words} of every {grain(table)} {verb} empty"
         # Files read but waiting for their column mapping: the likeliest fix, said first.
         waiting = [fmt.plain(r.name) for r in assembly().unmapped(mappings())]
         if waiting:

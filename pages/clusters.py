@@ -91,7 +91,7 @@ if customers < 3:
         "No customer has a purchase in this data (only returns, free lines or lines without a "
         "customer id), so there is no one to cluster."
         if customers == 0
-        else f"Clustering needs at least 3 customers with a purchase; {fmt.plain(ds.name)} has "
+        else "Clustering needs at least 3 customers with a purchase; this data set has "
         f"{customers}. Load a longer history or more of your customers' orders."
     )
     st.stop()

@@ -30,8 +30,8 @@ base = cached_base(ds.key, ds)
 if base is None:
     state.require("lines", hint=PAGE_BY_KEY["regions"].hint(ds))
     st.info(
-        "This page needs a region per customer or per order line, which "
-        f"{fmt.plain(ds.name)} does not have. {PAGE_BY_KEY['regions'].hint(ds)}"
+        "This page needs a region per order line or per customer, which this data set does not "
+        f"have. {PAGE_BY_KEY['regions'].hint(ds)}"
     )
     st.stop()
 ui.definitions(

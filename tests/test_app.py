@@ -79,7 +79,7 @@ def test_olist_orders_without_their_customers_file_get_no_customer_figures(path)
 def test_a_page_names_a_missing_table_with_the_right_article():
     at = page("retail", "pages/events.py")
     info = " ".join(i.value for i in at.info)
-    assert "This page needs an events table, which Online retail demo does not have." in info
+    assert "This page needs an events table, which this data set does not have." in info
 
 
 @pytest.mark.parametrize("kind", demo.KINDS)
@@ -189,8 +189,9 @@ def test_a_page_says_which_uploaded_file_waits_for_its_mapping():
     at.switch_page("pages/sales.py").run()
     info = " ".join(i.value for i in at.info)
     assert (
-        f"This page needs a lines table, which My files does not have. {fmt.plain('ventas.csv')} "
-        "is uploaded but not mapped yet: confirm its columns on the Data page."
+        "This page needs a lines table, which this data set does not have. "
+        f"{fmt.plain('ventas.csv')} is uploaded but not mapped yet: confirm its columns on the "
+        "Data page."
     ) in info
 
 
@@ -520,7 +521,7 @@ def test_a_column_read_without_a_value_is_said_empty_not_missing():
     blank = {"online_retail.csv": raw.with_columns(pl.lit(None, pl.String).alias("CustomerID"))}
     info = " ".join(i.value for i in files_page(blank, "rfm", "no_ids").info)
     assert (
-        "This page needs a lines table with a customer id column, and in no\\_ids the customer id "
+        "This page needs a lines table with a customer id, and in this data set the customer id "
         "of every order line is empty."
     ) in info
     files = demo.demo("marketplace").files
@@ -529,4 +530,7 @@ def test_a_column_read_without_a_value_is_said_empty_not_missing():
     )
     undelivered = {**files, "olist_orders_dataset.csv": orders}
     info = " ".join(i.value for i in files_page(undelivered, "delivery", "undelivered").info)
-    assert "and in undelivered the delivered at of every order is empty." in info
+    assert (
+        "This page needs an orders table with a delivery date and an estimated delivery date, "
+        "and in this data set the delivery date of every order is empty."
+    ) in info

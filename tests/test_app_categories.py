@@ -131,7 +131,7 @@ def test_olist_orders_without_their_products_file_are_told_to_upload_it():
 def test_page_explains_itself_with_no_data():
     at = page("files")
     info = " ".join(i.value for i in at.info)
-    assert "needs a lines table with a category column" in info
+    assert "needs a lines table with a category, which this data set does not have" in info
 
 
 def test_growing_categories_count_only_growth_from_enough_orders_beyond_chance():

@@ -394,7 +394,7 @@ def test_too_few_customers_are_counted_and_none_said_as_such():
     raw = demo.demo("retail").files["online_retail.csv"]
     at = apptest.files_page({"online_retail.csv": raw.head(1)}, "clusters", "one_line")
     assert [i.value for i in at.info] == [
-        "Clustering needs at least 3 customers with a purchase; one\\_line has 1. Load a longer "
+        "Clustering needs at least 3 customers with a purchase; this data set has 1. Load a longer "
         "history or more of your customers' orders."
     ]
     returns = raw.head(5).with_columns(("C" + pl.col("InvoiceNo")).alias("InvoiceNo"))

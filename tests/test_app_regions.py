@@ -118,9 +118,9 @@ def test_webshop_page_explains_that_regions_are_missing():
     text = " ".join(i.value for i in at.info)
     # In general words (what to map, where); Olist's customers file only to Olist users.
     assert (
-        "This page needs a region per customer or per order line, which Web shop demo does not "
-        "have. Needs a region per order: include a country or state column in a transactions "
-        "file and map it on the Data page."
+        "This page needs a region per order line or per customer, which this data set does not "
+        "have. Needs a region per order line or per customer: include a country or state column "
+        "in a transactions file and map it on the Data page."
     ) in text
     assert "olist" not in text.lower()
     assert not at.dataframe
