@@ -177,7 +177,7 @@ def test_rfm_view_crosses_clusters_with_published_segments():
 def test_page_explains_what_is_missing_with_no_data():
     at = page("files")
     messages = " ".join(i.value for i in at.info)
-    assert "needs a lines table with a customer id column" in messages
+    assert "needs a lines table with a customer id, which this data set does not have" in messages
 
 
 def test_retail_page_says_which_features_it_logs_and_how_many_customers_it_caps():

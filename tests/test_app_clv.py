@@ -267,4 +267,4 @@ def test_segment_view_sums_value_per_published_rfm_segment():
 
 def test_page_explains_what_is_missing_without_data():
     at = page("files")
-    assert "needs a lines table with a customer id column" in texts(at)
+    assert "needs a lines table with a customer id, which this data set does not have" in texts(at)

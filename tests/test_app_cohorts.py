@@ -165,7 +165,7 @@ def test_weekly_cohorts_of_orders_render():
 
 def test_the_page_explains_what_is_missing_without_data():
     at = page("files")
-    assert "needs a lines table with a customer id column" in texts(at)
+    assert "needs a lines table with a customer id, which this data set does not have" in texts(at)
     assert not at.metric
 
 

@@ -235,7 +235,7 @@ def test_bins_change_the_grid_and_the_default_rules():
 
 def test_the_page_explains_what_is_missing_without_order_lines():
     at = page("files")
-    assert "needs a lines table with a customer id column" in texts(at)
+    assert "needs a lines table with a customer id, which this data set does not have" in texts(at)
     assert not at.metric
 
 
