@@ -188,6 +188,11 @@ def money_format(currency: str = "", digits: int = 0) -> str:
     return f"{symbol}{'' if len(symbol) == 1 else ' '}{number}"
 
 
+def signed(value: float, digits: int = 2) -> str:
+    """A figure with its sign, never '-0.00': -0.001 -> '+0.00', 0.31 -> '+0.31'."""
+    return f"{round(value, digits) + 0.0:+.{digits}f}"
+
+
 def number(value: float | None, digits: int = 1) -> str:
     """A plain figure with separators and never in scientific notation: 1234.5 -> '1,234.5';
     a value that rounds to zero at `digits` decimals but is not zero -> 'about 0'."""

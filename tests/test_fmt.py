@@ -130,3 +130,11 @@ def test_value_words_keeps_short_names_and_words_a_long_text_without_keeping_it(
     long = "a_" * 75  # 150 characters: 75 a's once the blanks are stripped
     assert fmt.value_words(long) == "A" + " a" * 74
     assert fmt._words.cache_info().currsize == 1  # not kept
+
+
+def test_a_signed_figure_is_never_minus_zero():
+    """Olist's 42 repeat buyers: the frequency vs spend correlation showed as -0.00."""
+    assert fmt.signed(-0.001) == "+0.00"
+    assert fmt.signed(-0.006) == "-0.01"
+    assert fmt.signed(0.31) == "+0.31"
+    assert fmt.signed(-0.04, 1) == "+0.0" and fmt.signed(2.25, 1) == "+2.2"

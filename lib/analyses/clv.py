@@ -1799,14 +1799,15 @@ def sufficiency(
             "this data says it does, so treat spend estimates with care."
             if strong
             else f"on {fmt.counted(spenders, 'repeat buyer')} the correlation could be anywhere "
-            f"from {low:+.2f} to {high:+.2f} (95% interval): too few to tell whether it holds."
+            f"from {fmt.signed(low)} to {fmt.signed(high)} (95% interval): too few to tell "
+            "whether it holds."
             if unsure
             else "the data agrees."
         )
         rows.append(
             (
                 "Frequency vs spend correlation",
-                f"{corr:+.2f}",
+                fmt.signed(corr),
                 "caution" if strong or unsure else "good",
                 note,
             )

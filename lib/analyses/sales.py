@@ -49,7 +49,7 @@ def kpi_delta(metric: str, value: float | None, previous: float | None) -> str |
     if value is None or previous is None:
         return None
     if metric == "returning_share":
-        return f"{(value - previous) * 100:+.1f} pts"
+        return f"{fmt.signed((value - previous) * 100, 1)} pts"
     return None if not previous else fmt.change(value / previous - 1, 1)
 
 
