@@ -1142,6 +1142,15 @@ def test_first_regions_that_share_a_verb_are_not_given_one_regions_trend():
         "MG: defend: large, no clear change: -41% (anywhere from -69% to +12%); SP: defend: "
         "large, shrinking (-31%)",
     )
+    # A card's action is short: Online Retail's "defend: large, growing, as fast as the whole
+    # within chance (...)" was cut off on the card.
+    uk = pl.DataFrame(
+        {
+            "region": ["United Kingdom"],
+            "action": ["defend: large, growing, as fast as the whole within chance (+9% vs +8%)"],
+        }
+    )
+    assert regions.first_actions(uk)[0] == "defend: large, growing"
     # The same action word for word is said once.
     same = pl.DataFrame({"region": ["A", "B"], "action": ["grow: large, growing (+9%)"] * 2})
     assert regions.first_actions(same) == ("grow: large, growing", "grow: large, growing (+9%)")

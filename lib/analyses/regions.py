@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, time
@@ -1117,14 +1118,15 @@ def leading(ranked: pl.DataFrame) -> pl.DataFrame:
 
 def first_actions(leading: pl.DataFrame) -> tuple[str, str]:
     """What the first regions (`leading`: tied_first, or rank 1) are to do, short for a card and
-    in full. One action (one region, or the same action word for word): short, the action
-    without its figures in brackets ('grow: large, growing faster'), in full the action. Else,
+    in full. One action (one region, or the same action word for word): short, its verb, size
+    and the head of its trend, without figures (_card: 'grow: large, growing faster'), in full
+    the action. Else,
     in full each region's action with its figures; short, what they share ('defend: large'
     when one region is shrinking and the other has no clear change: one region's trend would
     be said of both) or each region's verb ('defend (SP), test (PE)')."""
     regions, actions = leading["region"].to_list(), leading["action"].to_list()
     if len(set(actions)) <= 1:
-        return actions[0].split(" (")[0], actions[0]
+        return _card(actions[0]), actions[0]
     full = "; ".join(f"{fmt.plain(r)}: {a}" for r, a in zip(regions, actions, strict=True))
     verbs = [a.split(":")[0] for a in actions]
     if len(set(verbs)) > 1:
@@ -1136,6 +1138,18 @@ def first_actions(leading: pl.DataFrame) -> tuple[str, str]:
             break
         shared.append(parts[0])
     return ", ".join(shared) or verbs[0], full
+
+
+def _card(action: str) -> str:
+    """An action short enough for a card: its verb, size and the head of its trend, no figure
+    ('defend: large, growing' for 'defend: large, growing, as fast as the whole within chance
+    (+14% vs +15%)', which a card cuts off)."""
+    verb, _, rest = action.partition(": ")
+    size, _, words = rest.partition(", ")
+    if size not in ("large", "small"):
+        size, words = "", rest
+    head = re.split(r",|:| \(| than the whole", words, maxsplit=1)[0]
+    return f"{verb}: {', '.join(p for p in (size, head) if p)}" if rest else verb
 
 
 def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") -> str:
