@@ -1150,6 +1150,7 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
                 "The average cohort",
                 chart=charts.retention_curve_chart(curve, metric, grain),
                 reading=cohorts.curve_reading(curve, grain, metric),
+                caption=cohorts.band_note(curve, grain),
             )
         )
     window, churn_blocks = _churn_blocks(ds, float(o["churn_quantile"]))

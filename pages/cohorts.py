@@ -172,6 +172,7 @@ def cohort_tables() -> None:
             "(25th to 75th percentile); grey points rest on fewer than three cohorts. Partial "
             "periods are left out, and so is the data's first cohort (it also holds customers "
             "who bought before the data starts)."
+            + (f" {note}" if (note := cohorts.band_note(curve, grain)) else "")
         )
         ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")
 

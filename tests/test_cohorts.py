@@ -268,6 +268,33 @@ def test_curve_pools_cohorts_by_size_and_spans_their_middle_half():
     assert one["q75"] == pytest.approx(0.30)
 
 
+def test_a_pooled_line_above_the_middle_half_of_cohorts_is_said_so():
+    """Three small cohorts with no one back and one large one with 30 of 100: month 1 pools
+    30 of 130 (23%), above the 75th percentile of 0, 0, 0 and 30% (7.5%). Olist's curve ran
+    above its band this way, which looked like a drawing error."""
+    matrix = hand_matrix(
+        [
+            ("Jan 2024", 0, 10, 10, 10, False),
+            ("Jan 2024", 1, 10, 0, 10, False),
+            ("Feb 2024", 0, 10, 10, 10, False),
+            ("Feb 2024", 1, 10, 0, 10, False),
+            ("Mar 2024", 0, 10, 10, 10, False),
+            ("Mar 2024", 1, 10, 0, 10, False),
+            ("Apr 2024", 0, 100, 100, 100, False),
+            ("Apr 2024", 1, 100, 30, 100, False),
+        ]
+    )
+    curve = cohorts.retention_curve(matrix)
+    one = curve.row(1, named=True)
+    assert one["mean"] == pytest.approx(30 / 130) and one["q75"] == pytest.approx(0.075)
+    assert cohorts.band_note(curve, "month") == (
+        "The line runs above the band in 1 of the 1 month drawn: there the middle half of "
+        "cohorts sits lower, and a few cohorts with more back lift the pooled figure."
+    )
+    # Within the band (the test above's 13 of 60 between 15% and 30%): nothing to say.
+    assert cohorts.band_note(curve.with_columns(pl.col("q75") * 4), "month") == ""
+
+
 def test_reading_names_the_best_and_worst_cohorts_among_large_ones():
     """Month 1 pools 350 of 1,500 (23.3%): Feb's 150 of 500 has a 95% interval of 26.2-34.2%,
     Jan's 200 of 1,000 17.6-22.6%, both clear of it; month 3 pools 230 of 1,500 (15.3%): Jan's

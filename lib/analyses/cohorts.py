@@ -434,6 +434,23 @@ def _extremes(matrix: pl.DataFrame, index: int, metric: str) -> stats.Extremes |
     )
 
 
+def band_note(curve: pl.DataFrame, grain: str) -> str:
+    """Where the retention curve's pooled line runs above its band (the middle half of cohorts),
+    which reads as a drawing error without a word: in how many of the periods it draws, and
+    why (Olist's months where most cohorts have no one back and a few lift the pooled figure);
+    empty when it never does."""
+    shown = curve.filter(pl.col("period_index") > 0)
+    above = shown.filter(pl.col("mean") > pl.col("q75")).height
+    if above == 0:
+        return ""
+    unit = grain_name(grain)
+    return (
+        f"The line runs above the band in {above} of the {fmt.counted(shown.height, unit)} "
+        "drawn: there the middle half of cohorts sits lower, and a few cohorts with more back "
+        "lift the pooled figure."
+    )
+
+
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
     """How much of the average cohort comes back in periods 1, 3 and the last one that
     FEW_COHORTS cohorts reach, and how many points it loses (or gains) per period after period
