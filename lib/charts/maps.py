@@ -73,7 +73,7 @@ MAX_BUBBLE_PX = 42.0
 SMALL_PX = 6.0  # an outline smaller than this at the opening zoom also gets a dot
 DOT_PX = 5.0
 LABEL_PX = 12  # label font size; a character is about 0.6 of it wide
-LABEL_PAD = 3  # px of pale background left and right of a label
+LABEL_PAD = 3  # px of room left and right of a label (its halo and a gap)
 
 
 # --- colours ----------------------------------------------------------------------------------
@@ -590,10 +590,11 @@ def region_deck(
             get_color=TEXT,
             get_alignment_baseline="'bottom'",
             get_pixel_offset=[0, -4],
-            # A pale box behind each name keeps it readable on the darkest fill.
-            background=True,
-            get_background_color=[255, 255, 255, 200],
-            background_padding=[LABEL_PAD, 1],
+            # A white halo around each letter keeps it readable on the darkest fill without
+            # hiding the fill under it (a pale box hid the UK, Online Retail's top region).
+            font_settings={"sdf": True},
+            outline_width=3,
+            outline_color=[255, 255, 255, 230],
             # pydeck reads bare strings as JS expressions; quoted ones stay strings.
             character_set="'auto'",
             font_family="'\"Source Sans Pro\", Arial, sans-serif'",
