@@ -95,10 +95,11 @@ SUMMARY_SCHEMA = {
 }
 DROPOUT_CHECK = "Dropout (who leaves)"
 CHECK_SCHEMA = {"check": pl.String, "value": pl.String, "verdict": pl.String, "note": pl.String}
+# Purchases are counted per day and the holdout is as long as the horizon already: what is left
+# to ask of the data is time.
 WHAT_HELPS = (
-    "What would help: a longer history (several times the usual gap between purchases), "
-    "purchases counted per day as here rather than per week, and a holdout as long as the "
-    "horizon to check the forecast."
+    "What would help: a longer history, several times the usual gap between purchases, so that "
+    "customers who stopped buying can be told from those between two purchases."
 )
 
 
