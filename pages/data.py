@@ -238,7 +238,8 @@ else:
     fixed = [n for n in ds.notes if n not in dropped]
     if fixed:
         with st.expander(
-            f"Fixed while reading: {fmt.counted(len(fixed), 'note')}, also on Data quality"
+            # As Overview and Data quality name them: "Notes" there are the quality findings.
+            f"What the loader had to fix: {fmt.counted(len(fixed), 'thing')}, also on Data quality"
         ):
             for note in fixed:
                 st.caption(fmt.plain(f"{_where(note)}: {note.message}"))

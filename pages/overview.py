@@ -98,7 +98,8 @@ if counted:  # why Sales and the customer pages count fewer orders or customers
 if ds.notes:
     st.caption(
         f"The loader had to fix {fmt.counted(len(ds.notes), 'thing')} in your files: the Data "
-        "quality page lists them under “What the loader had to fix”."
+        f"quality page lists {'it' if len(ds.notes) == 1 else 'them'} under “What the loader had "
+        "to fix”."
     )
 
 st.subheader("What you can ask of it")
