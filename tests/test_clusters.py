@@ -354,14 +354,14 @@ def test_a_clear_best_silhouette_wins_over_the_elbow():
         ),
         (
             [0.33, 0.32, 0.31, 0.30, 0.20, 0.20],
-            " The structure is weak (a best silhouette of 0.33, at or below 0.5); 2 other values "
-            "of k of the 6 tried come within 0.02 of it: read the clusters as a useful split of "
-            "the customers, not as natural groups.",
+            " The structure is weak (a best silhouette of 0.33; 0.5 or less is weak); 2 other "
+            "values of k of the 6 tried come within 0.02 of it: read the clusters as a useful "
+            "split of the customers, not as natural groups.",
         ),
         (
             [0.21, 0.18, 0.17, 0.16, 0.15, 0.15],
-            " No k finds substantial structure (a best silhouette of 0.21, at or below 0.25): the "
-            "clusters split the customers, they are not groups the data holds.",
+            " No k finds substantial structure (a best silhouette of 0.21; 0.25 or less is none): "
+            "the clusters split the customers, they are not groups the data holds.",
         ),
     ],
 )

@@ -699,15 +699,15 @@ def _strength(best: float, close: int, tried: int) -> str:
     loose = f"; {others} it" if close >= 3 else ""
     if best <= NO_STRUCTURE:
         return (
-            f" No k finds substantial structure (a best silhouette of {best:.2f}, at or below "
-            f"{NO_STRUCTURE}){loose}: the clusters split the customers, they are not groups the "
-            "data holds."
+            f" No k finds substantial structure (a best silhouette of {best:.2f}; "
+            f"{NO_STRUCTURE} or less is none){loose}: the clusters split the customers, they are "
+            "not groups the data holds."
         )
     if best <= WEAK_STRUCTURE:
         return (
-            f" The structure is weak (a best silhouette of {best:.2f}, at or below "
-            f"{WEAK_STRUCTURE}){loose}: read the clusters as a useful split of the customers, not "
-            "as natural groups."
+            f" The structure is weak (a best silhouette of {best:.2f}; {WEAK_STRUCTURE} or less "
+            f"is weak){loose}: read the clusters as a useful split of the customers, not as "
+            "natural groups."
         )
     if close >= 3:
         return f" The choice of k is loose: {others} the best silhouette."
