@@ -603,7 +603,7 @@ def extreme_limit(typical: float) -> float:
 
 def _above(limit: float) -> str:
     """The extreme_quantity finding's detail."""
-    return f"|quantity| above {limit:,.0f}"
+    return f"a quantity above {limit:,.0f} or below -{limit:,.0f}"
 
 
 def cancellation_note(matched: int, unmatched: int, repeated: int = 0) -> str:
@@ -854,7 +854,7 @@ def _events_rules(ds: Dataset, today: datetime) -> list[Finding]:
         if bad:
             rows = pl.DataFrame(bad)
             count = int(rows["rows"].sum())
-            detail = "share of the export's parameter rows (an event has one per parameter)"
+            detail = "share of the export's parameter rows: an event has one per parameter"
             out.append(
                 Finding("misspelled_parameter", "events", count, count / total, rows, detail)
             )
