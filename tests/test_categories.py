@@ -642,6 +642,12 @@ def test_potential_chart_marks_a_score_without_growth_as_such_not_as_few_orders(
     spec = charts.potential_chart(cat.potential_contributions(result), cat.CHARTED).to_dict()
     labels = {r["label"] for rows in spec["datasets"].values() for r in rows if "label" in r}
     assert labels == {"P", "Q", "R (growth not counted)"}
+    # The bars stack their parts in the legend's order (they stacked by name: growth, late
+    # delivery, revenue share, review score, under a legend of growth, share, review, late).
+    domain = spec["encoding"]["color"]["scale"]["domain"]
+    assert spec["encoding"]["order"]["field"] == "stack"
+    rows = [r for rows in spec["datasets"].values() for r in rows if "stack" in r]
+    assert {(r["component"], r["stack"]) for r in rows} == {(c, domain.index(c)) for c in domain}
 
 
 def test_potential_reading_with_no_category_large_enough_asks_for_a_lower_minimum():

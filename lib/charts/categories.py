@@ -217,11 +217,17 @@ def potential_chart(contributions: pl.DataFrame, limit: int) -> alt.Chart:
     order = frame.unique("label").sort("potential", descending=True)["label"]
     frame = in_order(frame, "label", order)
     present = [c for c in COMPONENT_COLOURS if c in set(frame["component"].to_list())]
+    # Stacked as the legend lists them (an order by name stacked late delivery second).
+    frame = frame.with_columns(
+        pl.col("component").replace_strict({c: i for i, c in enumerate(present)}).alias("stack")
+    )
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", sort=by_order(), title=None, axis=alt.Axis(labelLimit=220)),
+            # Room for Olist's longest name with its flag ("Construction tools construction
+            # (growth not counted)" was cut at 220 px).
+            y=alt.Y("label:N", sort=by_order(), title=None, axis=alt.Axis(labelLimit=340)),
             x=alt.X(
                 "sum(contribution):Q",
                 title="Potential score (0 to 1)",
@@ -234,7 +240,7 @@ def potential_chart(contributions: pl.DataFrame, limit: int) -> alt.Chart:
                 scale=alt.Scale(domain=present, range=[COMPONENT_COLOURS[c] for c in present]),
                 legend=alt.Legend(orient="bottom"),
             ),
-            order=alt.Order("component:N"),
+            order=alt.Order("stack:Q"),
             tooltip=[
                 alt.Tooltip("label:N", title="Category"),
                 alt.Tooltip("component:N", title="Component"),
