@@ -25,7 +25,7 @@ KINDS = (
     Kind(
         FORMAT,
         "events",
-        "Web-shop events",
+        "Web-shop events (a row per event parameter)",
         ("event_id", "event_time", "user_id", "event_name", "parameter_name", "parameter_value"),
     ),
 )
