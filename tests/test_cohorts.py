@@ -422,7 +422,7 @@ def test_reading_names_no_cohort_whose_share_is_within_chance_of_the_pooled_one(
         ]
     )
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
-        "In month 1, none of the 2 cohorts compared differs from the pooled 17.6% beyond chance."
+        "In month 1, none of the 2 cohorts compared differs from their pooled 17.6% beyond chance."
     )
 
 
@@ -658,9 +658,9 @@ def test_a_cohort_is_best_only_beyond_chance_across_every_cohort_compared():
     ci = binomtest(55, 200).proportion_ci(method="wilson")
     assert ci.low > pooled
     assert cohorts.best_worst_reading(matrix, "1mo", "customers") == (
-        "In month 1, none of the 8 cohorts compared differs from the pooled 20.9% beyond chance "
-        f"(the 95% interval of the Aug 2024 cohort, {ci.low:.1%}–{ci.high:.1%}, clears the pooled "
-        "20.9%, but with 8 cohorts compared, one this far out is expected by chance)."
+        "In month 1, none of the 8 cohorts compared differs from their pooled 20.9% beyond "
+        f"chance (the 95% interval of the Aug 2024 cohort, {ci.low:.1%}–{ci.high:.1%}, clears "
+        "their pooled 20.9%, but with 8 cohorts compared, one this far out is expected by chance)."
     )
 
 

@@ -654,8 +654,8 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             )
         else:
             parts.append(
-                f"{unit} {index}, none of the {found.compared} cohorts compared differs from the "
-                f"pooled {fmt.pct(found.pooled)} beyond chance"
+                f"{unit} {index}, none of the {found.compared} cohorts compared differs from "
+                f"their pooled {fmt.pct(found.pooled)} beyond chance"
             )
         parts[-1] += _by_chance(found, unit)
     if not parts:
@@ -716,7 +716,8 @@ def _by_chance(found: stats.Extremes, unit: str) -> str:
     ]
     if not said:
         return ""
-    pooled = f"the pooled {fmt.pct(found.pooled)}"
+    # Their pooled share: of the cohorts compared, not the curve's (which keeps the early ones).
+    pooled = f"their pooled {fmt.pct(found.pooled)}"
     if len(said) == 1:
         ((name, interval),) = said
         own = f"the 95% interval of {name}, {interval}, clears {pooled}"
