@@ -175,7 +175,8 @@ RULES = {
             "Leads with unknown origin",
             "info",
             "Leads without a known marketing origin cannot be credited to a channel; conversion "
-            "by origin shows them as their own group.",
+            "by origin shows them apart: 'unknown' as the file names it, and an empty origin as "
+            "no origin.",
             "leads",
         ),
         Rule(
