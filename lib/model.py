@@ -184,7 +184,8 @@ class Dataset:
         return {name: frame.height for name, frame in self.tables.items()}
 
     def date_range(self) -> tuple[object, object] | None:
-        """Earliest and latest order (or event, or lead) timestamp, or None."""
+        """Earliest and latest order (or event, or lead) timestamp, or None. Leads run to the
+        last deal won, when that is later (Olist's deals run six months past the last lead)."""
         for table, column in (
             ("lines", "ordered_at"),
             ("orders", "ordered_at"),
@@ -193,7 +194,11 @@ class Dataset:
         ):
             if self.has(table, column):
                 col = self.tables[table][column]
-                return col.min(), col.max()
+                first, last = col.min(), col.max()
+                if table == "leads" and self.has("deals", "won_at"):
+                    won = self.tables["deals"]["won_at"].max()
+                    last = last if won is None or (last is not None and last >= won) else won
+                return first, last
         return None
 
     def with_tables(self, **tables: pl.DataFrame) -> Dataset:

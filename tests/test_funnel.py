@@ -739,6 +739,16 @@ def test_real_cli_says_which_leads_its_conversion_leaves_out(real_ds):
     assert funnel.notes(formats.assemble_demo("marketplace").dataset) == []
 
 
+def test_real_funnel_data_runs_from_the_first_lead_to_the_last_deal_won(real_ds):
+    """The Overview's date range read the leads alone: 14 Jun 2017 to 31 May 2018, though the
+    deals run to 14 Nov 2018."""
+    ds, raw_leads, raw_deals = real_ds
+    first, last = ds.date_range()
+    assert first.date().isoformat() == raw_leads["first_contact_date"].min()
+    assert last.isoformat(sep=" ") == raw_deals["won_date"].max()
+    assert raw_deals["won_date"].max() > raw_leads["first_contact_date"].max()
+
+
 def test_real_report_counts_the_leads_the_page_counts(real_ds):
     """The report's Seller funnel section: the same 6,198 leads and 792 deals, and why."""
     ds, *_ = real_ds
