@@ -32,6 +32,7 @@ cached_monthly = ui.cached(cat.monthly_revenue)
 
 ds = state.dataset()
 st.title("Categories")
+st.caption(PAGE_BY_KEY["categories"].answers)
 lines = state.require("lines", "category", hint=PAGE_BY_KEY["categories"].hint(ds))
 currency = ds.currency
 ui.definitions(ds, "order", "revenue")

@@ -80,6 +80,7 @@ cached_features = ui.cached(customer_features, "Building one row of features per
 
 ds = state.dataset()
 st.title("Clusters")
+st.caption(PAGE_BY_KEY["clusters"].answers)
 state.require("lines", "customer_id", hint=PAGE_BY_KEY["clusters"].hint(ds))
 currency = ds.currency
 exports.page_tools("clusters", ds)

@@ -20,6 +20,7 @@ MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
 HOLDOUT_FIGURES = ("predicted_purchases", "actual_purchases", "mae_purchases", "total_error")
 
 st.title("Lifetime value")
+st.caption(PAGE_BY_KEY["clv"].answers)
 st.caption(
     "Which customers will buy again, what they are likely to spend over a horizon, and whether "
     "the model deserves trust on this data (BG/NBD, MBG/NBD or Pareto/NBD for purchases, "

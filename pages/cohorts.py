@@ -19,6 +19,7 @@ def _churn_base(lines):
 
 ds = state.dataset()
 st.title("Cohorts")
+st.caption(PAGE_BY_KEY["cohorts"].answers)
 lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["cohorts"].hint(ds))
 currency = ds.currency
 exports.page_tools("cohorts", ds)

@@ -23,6 +23,7 @@ def _event_names(events: pl.DataFrame) -> list[str]:
 
 ds = state.dataset()
 st.title("Web events")
+st.caption(PAGE_BY_KEY["events"].answers)
 events = state.require("events", hint=PAGE_BY_KEY["events"].hint(ds))
 exports.page_tools("events", ds)
 check = links.Checks("events", ds)

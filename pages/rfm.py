@@ -23,6 +23,7 @@ VIEWS = view_choices("rfm_view")
 
 ds = state.dataset()
 st.title("RFM")
+st.caption(PAGE_BY_KEY["rfm"].answers)
 lines = state.require("lines", "customer_id", hint=PAGE_BY_KEY["rfm"].hint(ds))
 currency = ds.currency
 exports.page_tools("rfm", ds)

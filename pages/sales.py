@@ -41,6 +41,7 @@ _options = ui.cached(_values)
 
 ds = state.dataset()
 st.title("Sales")
+st.caption(PAGE_BY_KEY["sales"].answers)
 lines = state.require("lines", hint=PAGE_BY_KEY["sales"].hint(ds))
 currency = ds.currency
 st.caption(

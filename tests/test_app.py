@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, fmt, formats, quality, recipe
+from lib.catalog import PAGE_BY_KEY
 from lib.state import DEMO_LABELS
 from pages.common import ui
 from tests.apptest import TIMEOUT, files_page, marketplace_without, metrics, page
@@ -534,3 +535,17 @@ def test_a_column_read_without_a_value_is_said_empty_not_missing():
         "This page needs an orders table with a delivery date and an estimated delivery date, "
         "and in this data set the delivery date of every order is empty."
     ) in info
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [
+        *(("marketplace", k) for k in ("sales", "categories", "regions", "delivery", "funnel")),
+        *(("retail", k) for k in ("rfm", "cohorts", "clusters", "clv")),
+        ("webshop", "events"),
+    ],
+)
+def test_every_analysis_page_says_under_its_title_what_it_answers(source, key):
+    """Regions, Delivery and Seller funnel said it; the seven other analysis pages did not."""
+    at = page(source, f"pages/{key}.py")
+    assert at.caption[0].value == PAGE_BY_KEY[key].answers
