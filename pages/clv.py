@@ -281,17 +281,25 @@ COLUMNS = {
     "monetary_value": columns.money("Avg repeat spend", currency, 2),
     "spent": columns.money(clv.HEADERS["spent"], currency, 2),
     "expected_purchases": columns.number(clv.HEADERS["expected_purchases"], 2),
+    # As the Mean P(alive) metric says it: where the Dropout check is a caution, a ranking,
+    # shown as one (clv.p_alive_percentile), not as a probability.
+    "p_alive_percentile": st.column_config.ProgressColumn(
+        "P(alive) percentile",
+        min_value=0.0,
+        max_value=100.0,
+        format="%.0f",
+        width=100,
+        help="Where the customer ranks by P(alive) among all customers (100: the likeliest "
+        "still to buy). On this data P(alive) ranks customers but is no probability: the "
+        "Dropout check in the trust table says why.",
+    ),
     "p_alive": st.column_config.ProgressColumn(
         clv.HEADERS["p_alive"],
         min_value=0.0,
         max_value=100.0,
         format="%.1f%%",
         width=100,
-        # As the Mean P(alive) metric says it: where the Dropout check is a caution, a ranking.
-        help="A ranking only on this data, not a probability: the Dropout check in the trust "
-        "table says why."
-        if fit.ranks_only
-        else "The probability that the customer still buys.",
+        help="The probability that the customer still buys.",
     ),
     "expected_spend": columns.money(
         clv.HEADERS["expected_spend"], currency, 2, help="Expected spend per future purchase."
@@ -305,7 +313,7 @@ SHOWN = [
     "clv",
     "spent",
     "expected_purchases",
-    *([] if fit.degenerate else ["p_alive"]),
+    *([] if fit.degenerate else ["p_alive_percentile" if fit.ranks_only else "p_alive"]),
     "expected_spend",
     "frequency",
     "recency",
@@ -335,9 +343,10 @@ if view == "Customers":
         ui.chart(charts.concentration_chart(values), width="stretch")
         ui.reading(clv.concentration_reading(values, currency, degenerate=fit.degenerate))
     st.markdown(f"**Most valuable over the next {horizon_text}**")
-    top = clv.most_valuable(values, 20)
+    listed = clv.p_alive_percentile(values) if fit.ranks_only else values
+    top = clv.most_valuable(listed, 20)
     columns.table(
-        columns.in_percent(top.select(SHOWN), "p_alive"),
+        columns.in_percent(top.select(SHOWN), "p_alive", "p_alive_percentile"),
         COLUMNS,
         ids=("customer_id",),
         key="clv_top",
@@ -347,10 +356,12 @@ if view == "Customers":
     if fit.degenerate:
         st.warning(clv.NO_AT_RISK)
     else:
-        risky = clv.at_risk(values, 20, ranking=fit.ranks_only)
+        risky = clv.at_risk(listed, 20, ranking=fit.ranks_only)
         if risky.height:
             columns.table(
-                columns.in_percent(risky.select(SHOWN), "p_alive"), COLUMNS, ids=("customer_id",)
+                columns.in_percent(risky.select(SHOWN), "p_alive", "p_alive_percentile"),
+                COLUMNS,
+                ids=("customer_id",),
             )
             ui.download(risky, "clv_at_risk", key="clv_dl_risk")
         ui.reading(clv.at_risk_reading(values, currency, ranking=fit.ranks_only))
@@ -514,7 +525,7 @@ else:
         st.page_link("pages/rfm.py", label="RFM segments", icon=":material/group:")
     else:
         table = clv.clv_by_segment(values, segments)
-        if fit.degenerate:
+        if fit.degenerate or fit.ranks_only:  # no mean of it, as the Mean P(alive) metric says
             table = table.drop("p_alive")
         ui.chart(charts.segment_chart(table, currency), width="stretch")
         ui.reading(clv.segment_reading(table, currency, degenerate=fit.degenerate))

@@ -112,14 +112,22 @@ def test_a_p_alive_that_only_ranks_customers_gets_no_mean():
     # No top spender is under 50%, which read as a ranking says nothing: the list still ranks.
     assert "The top 20% spenders are listed by P(alive), lowest first" in texts(at)
     assert "at least as likely as not to be active" not in texts(at)
-    # The most valuable, then the at-risk list: 20 top spenders, lowest P(alive) first.
-    tables = [d for d in at.dataframe if "p_alive" in d.value.columns][:2]
+    # The most valuable, then the at-risk list: 20 top spenders, lowest P(alive) first. Both
+    # show where a customer ranks, not a probability (they read 92.5%): the percentile of their
+    # P(alive) among all customers, counted here from the headless values.
+    tables = [d for d in at.dataframe if "p_alive_percentile" in d.value.columns][:2]
+    assert len(tables) == 2 and not any("p_alive" in d.value.columns for d in at.dataframe)
     risky = tables[1].value
-    assert len(risky) == 20 and risky["p_alive"].is_monotonic_increasing
-    # Both lists' P(alive) column says, as the metric does, that it ranks.
+    assert len(risky) == 20 and risky["p_alive_percentile"].is_monotonic_increasing
+    alive = clv.headless(formats.assemble_demo("webshop").dataset)["customers"]
+    p = dict(zip(alive["customer_id"], alive["p_alive"], strict=True))
+    every = alive["p_alive"].to_numpy()
     for table in tables:
-        help_text = json.loads(table.proto.columns)["p_alive"]["help"]
-        assert help_text.startswith("A ranking only on this data, not a probability")
+        shown = table.value
+        for who, percentile in zip(shown["customer_id"], shown["p_alive_percentile"], strict=True):
+            assert percentile == pytest.approx((every <= p[who]).mean() * 100)
+        help_text = json.loads(table.proto.columns)["p_alive_percentile"]["help"]
+        assert "P(alive) ranks customers but is no probability" in help_text
 
 
 def test_retail_demo_with_real_dropout_shows_p_alive_and_the_at_risk_reading():

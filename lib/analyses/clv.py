@@ -2365,6 +2365,16 @@ def most_valuable(values: pl.DataFrame, n: int = 20) -> pl.DataFrame:
     return by_value(values.top_k(n, by=["clv", "expected_purchases"]))
 
 
+def p_alive_percentile(values: pl.DataFrame) -> pl.DataFrame:
+    """`values` (customer_values) with p_alive_percentile: P(alive)'s percentile among the
+    customers (0..1, the share whose P(alive) is at most theirs), to show for a fit whose
+    P(alive) only ranks customers (Fit.ranks_only): the order it gives, without a level it
+    does not have."""
+    return values.with_columns(
+        (pl.col("p_alive").rank("max") / pl.len()).alias("p_alive_percentile")
+    )
+
+
 # Where the fit cannot tell when customers leave (Fit.degenerate): said instead of the list.
 NO_AT_RISK = (
     "No at-risk list: this fit cannot tell when customers leave, so every customer looks alive. "
