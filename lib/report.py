@@ -1335,17 +1335,22 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         Block("Fitted parameters", table=f["parameters"], kinds={"value": "significant"}),
     ]
     if spend:
-        shown = ["customer_id", "clv", "expected_purchases", "p_alive", "expected_spend"]
+        # As on the page: P(alive) that only ranks customers is shown as its percentile.
+        alive_as = "p_alive_percentile" if ranking else "p_alive"
+        shown = ["customer_id", "clv", "expected_purchases", alive_as, "expected_spend"]
+        listed = clv.most_valuable(clv.p_alive_percentile(values), TABLE_ROWS).with_columns(
+            (pl.col("p_alive_percentile") * 100).round(0)
+        )
         blocks.append(
             Block(
                 f"Most valuable over the next {horizon}",
                 chart=charts.concentration_chart(values),
-                table=clv.most_valuable(values, TABLE_ROWS).select(
-                    [c for c in shown if c != "p_alive" or alive] + ["frequency", "spent"]
+                table=listed.select(
+                    [c for c in shown if c != alive_as or alive] + ["frequency", "spent"]
                 ),
                 reading=clv.concentration_reading(values, cur, degenerate=not alive),
                 kinds={"customer_id": "id", "expected_purchases": "number2", "p_alive": "pct"}
-                | {"frequency": "count"},
+                | {"frequency": "count", "p_alive_percentile": "count"},
                 labels=clv.HEADERS,
             )
         )

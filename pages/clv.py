@@ -284,7 +284,7 @@ COLUMNS = {
     # As the Mean P(alive) metric says it: where the Dropout check is a caution, a ranking,
     # shown as one (clv.p_alive_percentile), not as a probability.
     "p_alive_percentile": st.column_config.ProgressColumn(
-        "P(alive) percentile",
+        clv.HEADERS["p_alive_percentile"],
         min_value=0.0,
         max_value=100.0,
         format="%.0f",

@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from lib import catalog, demo, fmt, formats, recipe, report
 from lib.__main__ import load
-from lib.analyses import bridge, churn, cohorts, funnel, lateness, movement, regions, rfm
+from lib.analyses import bridge, churn, clv, cohorts, funnel, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
 from lib.io import RawTable
 from lib.model import Dataset
@@ -773,3 +773,19 @@ def test_report_reconciles_rfm_revenue_and_clv_customers_as_the_pages_do(built):
     paying = clv.paying_customers(ds.tables["lines"])
     assert (values.height, paying) == (4339, 4338)
     assert html.escape(clv.customers_help(values.height, paying)) in text
+
+
+def test_report_shows_a_p_alive_that_only_ranks_as_its_percentile():
+    """The web shop demo's P(alive) only ranks customers (the page says 'a ranking only'): the
+    report's most valuable customers showed it as a probability."""
+    ds = formats.assemble_demo("webshop").dataset
+    (section,) = report.report_sections(ds, ["clv"])
+    [block] = [b for b in section.blocks if b.title.startswith("Most valuable")]
+    assert "p_alive" not in block.table.columns
+    alive = clv.headless(ds)["customers"]
+    every = alive["p_alive"].to_numpy()
+    p = dict(zip(alive["customer_id"], alive["p_alive"], strict=True))
+    for who, shown in zip(
+        block.table["customer_id"], block.table["p_alive_percentile"], strict=True
+    ):
+        assert shown == round((every <= p[who]).mean() * 100)

@@ -36,6 +36,7 @@ HEADERS = {
     "spent": "Spent so far",
     "expected_purchases": "Expected purchases",
     "p_alive": "P(alive)",
+    "p_alive_percentile": "P(alive) percentile",
     "expected_spend": "Spend per purchase",
     "clv": "CLV",
     "group": "Repeat purchases (calibration)",
