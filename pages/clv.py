@@ -273,9 +273,10 @@ COLUMNS = {
     "customer_id": columns.key(clv.HEADERS["customer_id"]),
     "frequency": st.column_config.NumberColumn(clv.HEADERS["frequency"], format="%d"),
     "recency": columns.number(
-        f"First to last purchase ({unit})",
+        f"Buying span ({unit})",
         0,
-        help="The model's recency: the time from a customer's first to their last purchase.",
+        help="The time from a customer's first to their last purchase (the model's 'recency', "
+        "not the RFM page's days since the last purchase).",
     ),
     "T": columns.number(f"Age ({unit})", 0),
     "monetary_value": columns.money("Avg repeat spend", currency, 2),
@@ -288,7 +289,7 @@ COLUMNS = {
         min_value=0.0,
         max_value=100.0,
         format="%.0f",
-        width=100,
+        width=120,  # its header whole
         help="Where the customer ranks by P(alive) among all customers (100: the likeliest "
         "still to buy). On this data P(alive) ranks customers but is no probability: the "
         "Dropout check in the trust table says why.",
