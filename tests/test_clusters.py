@@ -791,6 +791,8 @@ def test_headless_clusters_every_retail_customer_with_a_purchase():
     )
     assert out["diagnostics"]["suggested"].sum() == 1
     assert profiles["name"].n_unique() == 3
+    # Each column once: the ROI join gave revenue_sq twice (revenue_sq_right).
+    assert not [c for c in profiles.columns if c.endswith("_right")]
 
 
 def test_default_cost_is_a_tenth_of_the_average_net_revenue_to_two_figures():

@@ -1498,7 +1498,10 @@ def headless(
     names = cluster_names(drivers, built.features)
     profiles = cluster_profiles(built.table, clustering.labels, built.features, names)
     cost = default_cost(built.table) if cost < 0 else cost
-    roi = cluster_roi(profiles, margin, cost).drop("name", "customers", "revenue_per_customer")
+    # The ROI columns alone: the rest are the profiles' own (revenue_sq came back as _right).
+    roi = cluster_roi(profiles, margin, cost).drop(
+        "name", "customers", "revenue_per_customer", "revenue_sq", strict=False
+    )
     return {
         "profiles": profiles.join(roi, on="cluster").sort("cluster"),
         "diagnostics": diagnostics.marked(),
