@@ -106,8 +106,11 @@ if built.lines_without_customer:
     )
     money = fmt.money(built.revenue_without_customer, currency)
     left_out.append(f"{counted} without a customer ({money} of net revenue)")
-if built.returns_only_customers:
-    left_out.append(f"{built.returns_only_customers:,} customers with returns only")
+if built.customers_without_purchase:
+    left_out.append(
+        f"{fmt.counted(built.customers_without_purchase, 'customer')} without a purchase (only "
+        "returns, free lines or lines of no sale)"
+    )
 st.caption(
     "One row per customer (the person behind each line's customer id). Revenue is net, as on "
     "RFM: each cancellation is taken back from the purchase it reverses, and one that reverses "

@@ -80,7 +80,7 @@ def test_customer_features_match_hand_counts():
     assert {what: n for what, n, _ in built.imputed} == {"platform mix": 1, "average review": 1}
     assert built.lines_without_customer == 1
     assert built.revenue_without_customer == 7.0
-    assert built.returns_only_customers == 1
+    assert built.customers_without_purchase == 1
     assert built.missing == ()
     assert built.available[:5] == cl.DEFAULT_FEATURES + ("tenure_days",)
 

@@ -138,7 +138,7 @@ def platform_feature(platform: str) -> tuple[str, Feature]:
 @dataclass(frozen=True)
 class CustomerFeatures:
     """One row per customer (customer_id, then the available feature columns) and what was left
-    out: lines without a customer, customers with returns only, features the data lacks, and
+    out: lines without a customer, customers without a purchase, features the data lacks, and
     customers whose event or review features were filled with the mean of the others."""
 
     table: pl.DataFrame
@@ -146,7 +146,8 @@ class CustomerFeatures:
     missing: tuple[tuple[str, str], ...]  # (feature group, what would enable it)
     lines_without_customer: int
     revenue_without_customer: float
-    returns_only_customers: int
+    # Known customers with no purchase: only returns, free lines or lines of no sale.
+    customers_without_purchase: int
     # (feature group, customers given the mean, the group's features)
     imputed: tuple[tuple[str, int, tuple[str, ...]], ...]
     as_of: datetime | None
@@ -245,7 +246,7 @@ def customer_features(
         missing=tuple(missing),
         lines_without_customer=unknown.height,
         revenue_without_customer=float(unknown["revenue"].sum()) if unknown.height else 0.0,
-        returns_only_customers=returns.height - buyers.height,
+        customers_without_purchase=returns.height - buyers.height,
         imputed=tuple(imputed),
         as_of=as_of,
     )
