@@ -1348,7 +1348,9 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 table=listed.select(
                     [c for c in shown if c != alive_as or alive] + ["frequency", "spent"]
                 ),
-                reading=clv.concentration_reading(values, cur, degenerate=not alive),
+                reading=clv.concentration_reading(
+                    values, cur, degenerate=not alive, doubted=clv.order_doubted(checks)
+                ),
                 kinds={"customer_id": "id", "expected_purchases": "number2", "p_alive": "pct"}
                 | {"frequency": "count", "p_alive_percentile": "count"},
                 labels=clv.HEADERS,

@@ -342,7 +342,11 @@ if checked is not None:
 if view == "Customers":
     if fit.spend is not None:
         ui.chart(charts.concentration_chart(values), width="stretch")
-        ui.reading(clv.concentration_reading(values, currency, degenerate=fit.degenerate))
+        ui.reading(
+            clv.concentration_reading(
+                values, currency, degenerate=fit.degenerate, doubted=clv.order_doubted(checks)
+            )
+        )
     st.markdown(f"**Most valuable over the next {horizon_text}**")
     listed = clv.p_alive_percentile(values) if fit.ranks_only else values
     top = clv.most_valuable(listed, 20)

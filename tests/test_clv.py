@@ -1284,6 +1284,25 @@ def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():
     assert "the data cannot tell when customers leave" in degenerate
 
 
+def test_concentration_reading_under_a_caution_on_the_order_warns_and_gives_past_spend():
+    """The web shop demo's Dropout check is a caution: it read "value is spread fairly evenly,
+    so no small group stands out to look after first" on 11.4% of expected value, where its top
+    tenth by past spend holds 28.6%."""
+    ds = formats.assemble_demo("webshop").dataset
+    out = clv.headless(ds)
+    values, checks = out["customers"], out["sufficiency"]
+    assert clv.order_doubted(checks) == [clv.DROPOUT_CHECK]
+    k = max(1, round(values.height * 0.1))  # the top 10% as every page counts them
+    past = values["spent"].sort(descending=True).head(k).sum() / values["spent"].sum()
+    said = clv.concentration_reading(values, "USD", doubted=clv.order_doubted(checks))
+    assert f"; by past spend the top 10% hold {past:.1%}. The trust table's caution on" in said
+    assert said.endswith("read this as the model's order, not as who to look after first.")
+    assert "spread fairly evenly" not in said
+    # The retail demo's checks doubt nothing: the reading advises as before.
+    retail = clv.headless(formats.assemble_demo("retail").dataset)
+    assert clv.order_doubted(retail["sufficiency"]) == []
+
+
 def test_the_fit_recovers_the_demos_bgnbd_and_gamma_gamma_parameters():
     # 1M invoice lines hold about 18,000 customers. Days counted as purchases and measured in
     # weeks, as the generator draws them (one invoice per customer per day).
