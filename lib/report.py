@@ -1417,13 +1417,33 @@ def _events(ds: Dataset, p: PageInput) -> Built:
     entire = steps.filter(pl.col("platform") == "all")
     overall = entire["overall_conversion"][-1] if entire.height else None
     total = daily["events"].sum()
+    events = ds.tables["events"]
+    users = events["user_id"].n_unique()
+    platforms = events["platform"].n_unique() if "platform" in events.columns else 0
+    # The page's viewed items ordered: of every (user, item) viewed, those the user ordered.
+    items = f["conversion_by_item"]
+    ordered = items["buyers"].sum() / items["viewers"].sum() if items["viewers"].sum() else None
     kpis = [
         _kpi("events.events", "Events", total, fmt.count(total)),
+        _kpi("events.users", "Users", users, fmt.count(users)),
+        _kpi("events.platforms", "Platforms", platforms, fmt.count(platforms)),
         _kpi("events.days_flagged", "Days flagged", flagged, fmt.count(flagged)),
         _kpi(
+            "events.viewed_items_ordered",
+            f"Viewed items ordered within {fmt.counted(window, 'day')}",
+            ordered,
+            fmt.pct(ordered),
+        ),
+        _kpi(
             "events.funnel_conversion",
-            "Funnel: "
-            + (f"{entire['event_name'][0]} → {entire['event_name'][-1]}" if entire.height else "—"),
+            # As the page heads it: "Overall: View item → Add to cart".
+            "Overall: "
+            + (
+                f"{fmt.value_words(entire['event_name'][0])} → "
+                f"{fmt.value_words(entire['event_name'][-1])}"
+                if entire.height
+                else "—"
+            ),
             overall,
             fmt.pct(overall),
         ),

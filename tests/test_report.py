@@ -144,9 +144,14 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
             else v["p_alive"].mean(),
         }
     daily, steps = f["daily"], f["funnel"].filter(pl.col("platform") == "all")
+    events, items = ds.tables["events"], f["conversion_by_item"]
     return {
         "events.events": daily["events"].sum(),
+        "events.users": events["user_id"].n_unique(),
+        "events.platforms": events["platform"].n_unique(),
         "events.days_flagged": daily.filter(pl.col("status") != "normal").height,
+        # Of every (user, item) viewed, those the user ordered, as the page's headline.
+        "events.viewed_items_ordered": items["buyers"].sum() / items["viewers"].sum(),
         "events.funnel_conversion": steps["overall_conversion"][-1],
     }
 
@@ -789,3 +794,19 @@ def test_report_shows_a_p_alive_that_only_ranks_as_its_percentile():
         block.table["customer_id"], block.table["p_alive_percentile"], strict=True
     ):
         assert shown == round((every <= p[who]).mean() * 100)
+
+
+def test_report_heads_the_web_events_kpis_as_the_page_does(built):
+    """The report read "Funnel: view_item → add_to_cart" where the page reads "Overall: View
+    item → Add to cart", and left out the page's users, platforms and viewed items ordered."""
+    ds, sections, _ = built("webshop")
+    [section] = [s for s in sections if s.page == "events"]
+    labels = [k.label for k in section.kpis]
+    assert labels == [
+        "Events",
+        "Users",
+        "Platforms",
+        "Days flagged",
+        "Viewed items ordered within 7 days",
+        "Overall: View item → Add to cart",
+    ]
