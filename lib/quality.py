@@ -440,7 +440,8 @@ def profile(table: str, frame: pl.DataFrame, first_rows: pl.Series | None = None
 def profile_frame(profiles: Sequence[TableProfile]) -> pl.DataFrame:
     """The profiles as the report shows them: one row per table with table, rows, columns,
     dated_by, from and to (YYYY-MM-DD, NO_DATE when the table has no date), exact duplicates and
-    columns with nulls in words ('Customer id 25%', '<1%' below half a percent)."""
+    columns with nulls in words, each share as a finding's (share_text: 'Customer id 24.93%',
+    the missing-customer finding's figure, not '25%' beside it)."""
     return pl.DataFrame(
         {
             "table": [p.table for p in profiles],
@@ -452,7 +453,7 @@ def profile_frame(profiles: Sequence[TableProfile]) -> pl.DataFrame:
             "exact duplicates": [p.duplicates for p in profiles],
             "columns with nulls": [
                 ", ".join(
-                    f"{fmt.words(c)} {s:.0%}" if s >= 0.005 else f"{fmt.words(c)} <1%"
+                    f"{fmt.words(c)} {share_text(s)}"
                     for c, _, s in p.nulls.filter(pl.col("nulls") > 0).rows()
                 )
                 for p in profiles

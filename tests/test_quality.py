@@ -324,6 +324,9 @@ def test_a_tables_date_range_is_its_order_dates_not_a_later_estimated_delivery()
         ("deals", "Won at", "2018-04-03", "2018-06-01"),
     ]
     assert shown["exact duplicates"].to_list() == [0, 0, 0]
+    # A null share as a finding writes it: 1 of 3 delivery dates is 33.33% (it read 33%, beside
+    # findings of two decimals).
+    assert shown["columns with nulls"][0] == "Delivered at 33.33%, Estimated delivery at 33.33%"
 
 
 def test_customers_and_items_are_dated_by_their_creation_when_that_is_all_they_have():
