@@ -194,11 +194,10 @@ class Dataset:
         ):
             if self.has(table, column):
                 col = self.tables[table][column]
-                first, last = col.min(), col.max()
+                ends = [col.max()]
                 if table == "leads" and self.has("deals", "won_at"):
-                    won = self.tables["deals"]["won_at"].max()
-                    last = last if won is None or (last is not None and last >= won) else won
-                return first, last
+                    ends.append(self.tables["deals"]["won_at"].max())
+                return col.min(), max((t for t in ends if t is not None), default=None)
         return None
 
     def with_tables(self, **tables: pl.DataFrame) -> Dataset:
