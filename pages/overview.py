@@ -40,6 +40,8 @@ if "lines" in rows:
     # The rows a user recognises: their file's lines, not those plus the tables made from them.
     # A file of order totals (no items) is one line per order: said so, not "order lines".
     totals = sales.order_level(ds)
+    # Data quality profiles every line (Olist 8,365), the pages the sale lines (7,816): said here.
+    apart = ds.extras.get(measures.UNSOLD_LINES)
     cols[1].metric(
         "Order lines",
         f"{rows['lines']:,}",
@@ -47,6 +49,12 @@ if "lines" in rows:
             "One row per order line here: the data names no items, so a line is an order's total"
             if totals
             else "One row per order line"
+        )
+        + (
+            f", of orders sold: the files hold {apart.height:,} more, of cancelled, unavailable, "
+            "voided or refunded orders, which Data quality counts"
+            if apart is not None and apart.height
+            else ""
         )
         + "; every table's rows are in the table below.",
     )

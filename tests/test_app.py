@@ -415,6 +415,19 @@ def test_overview_says_a_line_is_an_orders_total_when_the_data_names_no_items():
     assert "a line is an order's total" in metric_of(charges, "Order lines").help
 
 
+def test_the_overview_says_its_lines_leave_out_those_of_unsold_orders():
+    """The marketplace demo's lines of cancelled or unavailable orders, from the raw files: the
+    Order lines card counts the others (Data quality profiles all of them)."""
+    files = demo.demo("marketplace").files
+    orders, items = files["olist_orders_dataset.csv"], files["olist_order_items_dataset.csv"]
+    unsold = orders.filter(pl.col("order_status").is_in(["canceled", "unavailable"]))
+    apart = items.filter(pl.col("order_id").is_in(unsold["order_id"].implode())).height
+    assert apart
+    card = metric_of(page("marketplace", "pages/overview.py"), "Order lines")
+    assert card.value == f"{items.height - apart:,}"
+    assert f"of orders sold: the files hold {apart:,} more, of cancelled" in card.help
+
+
 def test_the_overview_counts_the_loaders_fixes_apart_from_data_quality_notes():
     """The loader's fixes are listed under their own heading on Data quality, whose Notes card
     counts findings: the overview no longer calls them notes (1 note, against Notes 0)."""
