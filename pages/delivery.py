@@ -51,7 +51,7 @@ def sellers_of(key: str, _keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
 
 
 DAYS = columns.number("Days", 1)
-RATES = ("late_rate", "severe_rate", "low_share")
+RATES = ("late_rate", "late_low", "late_high", "severe_rate", "low_share")
 # Short headers, the long words in their help: a dozen columns fit at 1440 px without scrolling.
 TABLE_CONFIG = {
     "orders": columns.count(
@@ -62,6 +62,12 @@ TABLE_CONFIG = {
     ),
     "late_orders": columns.count("Late", help="Late orders: delivered after the estimate."),
     "late_rate": columns.percent("Late rate"),
+    "late_low": columns.percent(
+        "Late, low",
+        help="Low end of the late rate's 95% interval (Wilson): a group of a few orders has a wide "
+        "one, so its rate says little.",
+    ),
+    "late_high": columns.percent("Late, high", help="High end of the late rate's 95% interval."),
     "severe_rate": columns.percent("7+ days late", help="Share delivered over 7 days late."),
     "median_days": columns.number("Median days", 1, help="Median days from purchase to delivery."),
     "mean_days": columns.number("Mean days", 1, help="Mean days from purchase to delivery."),
@@ -78,7 +84,8 @@ TABLE_CONFIG = {
 }
 # The figures a breakdown's reading quotes ("8.5% late ..., 23 late orders more than average on
 # 2,491 orders"), right after the key: in view without scrolling.
-EVIDENCE = ["orders", "late_orders", "late_rate", "excess_late"]
+LATE = ["orders", "late_orders", "late_rate", "late_low", "late_high"]
+EVIDENCE = [*LATE, "excess_late"]
 UNIT_TEXT = {
     "share": fmt.pct,
     "days": lambda v: fmt.number(v, 1) + " days",
@@ -355,6 +362,14 @@ def breakdown() -> None:
                     "Cushion days", 1, help="Median days from delivery to the estimate."
                 ),
             },
+            # The figures the month reading quotes (days taken against days promised) in view.
+            order=[
+                "month",
+                *LATE,
+                "median_days",
+                "median_promised_days",
+                "median_slack_days",
+            ],
         )
         ui.download(months, "delivery_by_month", key="delivery_dl_month")
     elif view == "Category":

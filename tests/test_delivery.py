@@ -312,6 +312,49 @@ def test_group_reading_names_no_group_whose_late_rate_is_above_average_only_by_c
     )
 
 
+def test_performance_tables_give_each_late_rate_its_wilson_interval():
+    """Beside each late rate, its 95% Wilson interval (scipy's), so that a group of a few orders
+    at the top of a table shows how little its rate says."""
+    table = dv.performance_by(keyed(), "seller_id")
+    at = table.columns.index("late_rate")
+    assert table.columns[at + 1 : at + 3] == ["late_low", "late_high"]
+    for row in table.iter_rows(named=True):
+        ci = binomtest(row["late_orders"], row["orders"]).proportion_ci(method="wilson")
+        assert (row["late_low"], row["late_high"]) == (
+            pytest.approx(ci.low, abs=1e-9),
+            pytest.approx(ci.high, abs=1e-9),
+        )
+
+
+def test_group_reading_says_it_judged_only_the_groups_with_enough_orders():
+    """Audit: "No seller state is late beyond what chance explains" sat under a table topped by
+    MA, 8 of 15 late, which has too few orders to be judged: the reading says which it judged.
+    tiny (3 of 3 late) is left out at 20 orders; a (4 of 25) and b (2 of 25) are judged."""
+    rates = pl.col("late_orders") / pl.col("orders")
+    table = pl.DataFrame(
+        {"seller_id": ["tiny", "a", "b"], "orders": [3, 25, 25], "late_orders": [3, 4, 2]}
+    ).with_columns(rates.alias("late_rate"))
+    ci = binomtest(4, 25).proportion_ci(method="wilson")
+    assert ci.low < 0.1
+    assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=20) == (
+        "No seller with 20+ delivered orders is late beyond what chance explains: seller a adds "
+        f"the most late orders above the 10.0% average, 16.0% late on 25 orders, but its 95% "
+        f"interval ({ci.low:.1%}–{ci.high:.1%}) takes in the average."
+    )
+    # As the test below, with a seller of 3 orders, all late, left out at 20 orders.
+    beyond = pl.DataFrame(
+        {
+            "seller_id": ["big", "small", "fine", "tiny"],
+            "orders": [1100, 20, 500, 3],
+            "late_orders": [125, 8, 40, 3],
+        }
+    ).with_columns(rates.alias("late_rate"))
+    assert (
+        "beyond chance across the 3 sellers compared (those with 20+ delivered orders): 6 more "
+        "late orders"
+    ) in dv.group_reading(beyond, "seller_id", "seller", 0.1, min_orders=20)
+
+
 def test_group_reading_names_the_group_late_beyond_chance_that_adds_most_late_orders():
     # Against 10% overall: big adds 15 late orders (125 of 1,100) but its interval takes in 10%;
     # small adds 6 (8 of 20) and lies above it: fix small first.
@@ -655,6 +698,7 @@ def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist
         .merge(delivered, on="order_id")
     )
     per = pairs.groupby("category")["is_late"].agg(n="size", k="sum")
+    assert (per["n"] < dv.MIN_ORDERS).any()  # the reading then says which it judged
     per = per[per["n"] >= dv.MIN_ORDERS].copy()
     per["z"] = (per["k"] / per["n"] - overall) / np.sqrt(overall * (1 - overall) / per["n"])
     # Each category's exact binomial tail on its side of the average, two-sided.
@@ -674,8 +718,8 @@ def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist
     assert "Fix category" not in reading
     # The name as Markdown must show it, its underscore escaped.
     assert reading.startswith(
-        "No category is late beyond what chance explains: category watches\\_gifts adds the most "
-        f"late orders above the {overall:.1%} average, "
+        "No category with 20+ delivered orders is late beyond what chance explains: category "
+        f"watches\\_gifts adds the most late orders above the {overall:.1%} average, "
     )
     assert reading.endswith(
         "clears the average, but with 29 categories compared, one this far out is expected by "
