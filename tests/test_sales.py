@@ -319,6 +319,40 @@ def test_ranking_a_slice_of_the_cube_by_region_and_dates():
     assert sales.non_product_lines(cube, start=date(2024, 2, 1)) == 0
 
 
+def test_a_regions_sparkline_spans_the_months_the_data_covers_not_its_own_first_and_last_day():
+    """Audit: on Online Retail with Switzerland chosen, the sparklines ran Jan-Oct 2011: the
+    region's first and last days (mid-month) made its end months look partial, though the data
+    covers them whole. UK sells from 1 Jan to 30 Apr 2024 (four whole months); CH 1 unit on the
+    15th of each month, 5 more in February; JP 2 units on 15 Feb only, so 0 in the others."""
+    rows = [("U1", datetime(2024, 1, 1, 9), "P1", 1.0, "UK")]
+    rows += [("U2", datetime(2024, 4, 30, 17), "P1", 1.0, "UK")]
+    rows += [(f"C{m}", datetime(2024, m, 15, 12), "P2", 1.0, "CH") for m in (1, 2, 3, 4)]
+    rows += [("C5", datetime(2024, 2, 20, 12), "P2", 5.0, "CH")]
+    rows += [("J1", datetime(2024, 2, 15, 12), "P2", 2.0, "JP")]
+    lines = pl.DataFrame(
+        rows,
+        schema={
+            "order_id": pl.String,
+            "ordered_at": pl.Datetime("us"),
+            "item_id": pl.String,
+            "quantity": pl.Float64,
+            "region": pl.String,
+        },
+        orient="row",
+    ).with_columns(
+        pl.col("item_id").alias("item_name"),
+        pl.lit(2.0).alias("unit_price"),
+        (pl.col("quantity") * 2.0).alias("revenue"),
+        pl.lit(value=False).alias("is_return"),
+    )
+    cube = sales.item_cube(lines)
+    for kept in (None, sales.month_cube(cube)):
+        swiss = sales.rank_items(cube, "units", regions=("CH",), months=kept)
+        assert swiss["trend"].to_list() == [[1.0, 6.0, 1.0, 1.0]]
+        japan = sales.rank_items(cube, "units", regions=("JP",), months=kept)
+        assert japan["trend"].to_list() == [[0.0, 2.0, 0.0, 0.0]]
+
+
 @pytest.mark.parametrize(
     ("start", "end", "rows"),
     [

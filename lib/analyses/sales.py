@@ -602,23 +602,23 @@ def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def _trend_months(monthly: pl.DataFrame, start: date | None, end: date | None) -> pl.Series:
-    """Calendar months of the slice (its item × month sums, with their first and last days);
+def _trend_months(
+    covered: tuple[date | None, date | None], start: date | None, end: date | None
+) -> pl.Series:
+    """Calendar months of the range `start`..`end` (None: open) within the days the data covers
+    (`covered`: the cube's first and last day, before any category or region is chosen: a month
+    in which the chosen ones sold nothing is a 0 on their sparkline, not a month left out);
     partial months at either end are dropped (they would read as a collapse on a sparkline)
     when at least two full months remain."""
-    rows, first, last, first_month, last_month = monthly.select(
-        pl.len(),
-        pl.col("first").min(),
-        pl.col("last").max(),
-        pl.col("month").min().alias("first_month"),
-        pl.col("month").max().alias("last_month"),
-    ).row(0)
-    if rows == 0:
+    first, last = covered
+    if first is None or last is None:
         return pl.Series("month", [], pl.Date)
     first, last = max(first, start or first), min(last, end or last)
-    months = pl.date_range(first_month, last_month, "1mo", eager=True)
+    if first > last:
+        return pl.Series("month", [], pl.Date)
+    months = pl.date_range(first.replace(day=1), last.replace(day=1), "1mo", eager=True)
     full = months.filter(~periods.partial(months, "1mo", first, last))
-    return full if full.len() >= 2 else months
+    return (full if full.len() >= 2 else months).alias("month")
 
 
 def rank_items(
@@ -661,7 +661,12 @@ def rank_items(
         pl.col("item_name").first(), pl.col("units", "revenue", "orders").sum()
     )
     grand = (orders or 0) if by == "orders" else totals[by].sum()
-    months = _trend_months(monthly, start, end)
+    covered = (
+        cube.select(pl.col("day").min().alias("first"), pl.col("day").max().alias("last"))
+        if months is None
+        else months.select(pl.col("first").min(), pl.col("last").max())
+    ).row(0)
+    months = _trend_months(covered, start, end)
     # Each item's months laid out in one flat array, item by item with the months in order, and
     # folded into one list per item: no grid of every (item, month) pair to join.
     cells = monthly.join(
