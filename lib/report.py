@@ -633,6 +633,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             "Where to market first",
             table=shown.drop(c for c in shown.columns if shown[c].null_count() == shown.height),
             reading=regions.priority_reading(named, months, cur),
+            caption=regions.window_text(regions.regional_lines(ds)["ordered_at"], months),
             kinds={"rank": "count", "score": "number0", "repeat_change": "pct"},
         ),
     ]

@@ -53,9 +53,11 @@ months = left.slider(
     3,
     key="regions_months",
     bind=links.BIND,
-    help="Growth compares the last N months up to the latest order with the N months before.",
+    help="Growth compares the last N full calendar months with the N months before: a partial "
+    "last month would look like a decline.",
 )
 table = regions.windowed_table(base, months)
+st.caption(regions.window_text(base.span, months))
 # Weights first: the map's tooltips carry each region's priority.
 with st.expander("Priority weights: what matters most for where to market", expanded=False):
     cols = st.columns(5)

@@ -328,3 +328,23 @@ def test_lines_without_a_region_are_the_last_row_unranked_and_no_region_of_the_c
     said = "(no region): the lines with none, blank or written as Unspecified or Unknown"
     assert said in " ".join(c.value for c in at.caption)
     assert said not in " ".join(c.value for c in page("marketplace", PATH).caption)
+
+
+def test_the_regions_page_says_which_months_growth_compares_or_why_there_is_none():
+    """Audit: at a window of 12 months every region read "no growth figure" with no word why,
+    and the help said "the last N months up to the latest order" of full calendar months. The
+    retail demo runs from 1 Dec 2022 to 9 Dec 2023 (a partial last month), so its full months
+    are Dec 2022 to Nov 2023: twelve."""
+    raw = demo.demo("retail").files["online_retail.csv"]
+    when = raw["InvoiceDate"].str.to_datetime("%m/%d/%Y %H:%M")
+    assert (str(when.min()), str(when.max())) == ("2022-12-01 09:24:00", "2023-12-09 16:49:00")
+    at = page("retail", PATH)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Growth compares Sep–Nov 2023 vs Jun–Aug 2023." in captions
+    assert "full calendar months" in at.slider(key="regions_months").help
+    at.slider(key="regions_months").set_value(12).run()
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "No growth figures: growth over 12 months needs 24 full months of data; this data has "
+        "12. Try a smaller window."
+    ) in captions

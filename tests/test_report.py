@@ -194,6 +194,15 @@ def test_the_regions_table_names_eire_ireland_as_the_page_does(built):
     assert table.filter(pl.col("region") == "Ireland")["code"].to_list() == ["EIRE"]
 
 
+def test_the_regions_section_says_which_months_growth_compares_as_the_page_does(built):
+    """The retail demo's full months run Dec 2022 to Nov 2023 (test_app_regions checks its
+    dates): a 3-month window compares Sep-Nov 2023 with Jun-Aug 2023."""
+    _, sections, _ = built("retail")
+    (section,) = [s for s in sections if s.page == "regions"]
+    caption = block(section, "Where to market first").caption
+    assert caption == "Growth compares Sep–Nov 2023 vs Jun–Aug 2023."
+
+
 def test_the_funnel_tables_write_codes_in_words_and_ids_short_as_the_page_does(built):
     _, sections, _ = built("marketplace")
     (section,) = [s for s in sections if s.page == "funnel"]

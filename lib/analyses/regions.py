@@ -320,6 +320,15 @@ def regional_table(
     return windowed_table(regional_base(lines, orders), months)
 
 
+def window_text(span: pl.Series, months: int = 3) -> str:
+    """The months growth compares for order times `span` (growth_window: 'Growth compares
+    Sep–Nov 2023 vs Jun–Aug 2023.'), or why no region has a growth figure."""
+    window = growth_window(span, months)
+    if window.available:
+        return f"Growth compares {window.describe()}."
+    return f"No growth figures: {window.reason}. Try a smaller window."
+
+
 def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
     """regional_table from its cached base: only the growth window is computed here."""
     window = growth_window(base.span, months)
