@@ -998,6 +998,25 @@ def test_items_that_came_back_more_than_they_sold_get_no_share_and_no_leader():
     )
 
 
+def test_revenue_reading_says_a_last_full_month_had_no_revenue_as_the_one_before():
+    """Audit: Saudi Arabia's one order (Apr 2011) read "the last full month, Nov 2011, follows a
+    month without revenue", as if Nov 2011 had some."""
+    series = pl.DataFrame(
+        {
+            "period": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)],
+            "label": ["Jan 2024", "Feb 2024", "Mar 2024"],
+            "revenue": [50.0, 0.0, 0.0],
+            "orders": [1, 0, 0],
+            "partial": [False] * 3,
+            "change": [None, -1.0, None],
+        }
+    )
+    assert sales.revenue_reading(series, "month", "GBP") == (
+        "The biggest month was Jan 2024 with £50 (100.0% of the range); the last full month, "
+        "Mar 2024, had no revenue, as the month before."
+    )
+
+
 def test_repeat_reading_says_how_many_repeat_orders_a_reminder_comes_before():
     """Olist: 'a reminder around day 30 catches most' where only 53% of the gaps are longer and
     25 of 93 are same-day second orders. The share is now said, from the gaps: 5 of 10 longer
@@ -1026,8 +1045,14 @@ def test_repeat_reading_says_how_many_repeat_orders_a_reminder_comes_before():
         "same day as the one before (66.7%): split or added-on orders rather than customers "
         "coming back, so no reminder can be timed from them."
     )
-    assert sales.repeat_reading(sales.Repeat(10, 0, None), gaps[:0]).endswith(
+    assert sales.repeat_reading(sales.Repeat(20, 0, None), gaps[:0]).endswith(
         ": nobody came back yet, so a second-order offer is the first lever."
+    )
+    # Audit: Saudi Arabia's one customer read "0.0% of 1 customers ... so a second-order offer
+    # is the first lever": under 20 customers no advice is given.
+    assert sales.repeat_reading(sales.Repeat(1, 0, None), gaps[:0]) == (
+        "0.0% of 1 customer ordered more than once in the range: too few customers to read "
+        "repeat buying from, so widen the dates or filters."
     )
 
 

@@ -388,6 +388,8 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
                 f"turned to net refunds ({fmt.money(latest['revenue'], currency)}) after "
                 f"{fmt.money(before, currency)}"
             )
+        elif change is None and latest["revenue"] == 0:  # nothing in either
+            text += f"had no revenue, as the {grain} before"
         elif change is None:  # the period before had no revenue: no ratio
             text += f"follows a {grain} without revenue"
         elif round(change * 100) == 0:
@@ -713,6 +715,8 @@ def top_items(lines: pl.DataFrame, by: str = "units") -> pl.DataFrame:
 
 # Fewer sale orders than this in a range: no leading item, peak hour or busiest day is named.
 FEW_ORDERS = 20
+# Fewer customers than this in a range: their repeat buying is a few people's habits, no advice.
+FEW_CUSTOMERS = 20
 # A runner-up within this share of the leader's figure: the leader "leads narrowly", and the
 # runner-up's figure is given (units and revenue have no chance model to say more with).
 NARROW = 0.10
@@ -1021,10 +1025,17 @@ def repeat_reading(rep: Repeat, gaps: pl.DataFrame) -> str:
     """The repeat rate, the typical gap, and how many repeat orders a reminder a little before it
     would come ahead of (`gaps`: days_between_orders), said from the gaps, not assumed; no
     reminder timed from fewer than churn.MIN_GAPS repeat orders, or from a typical gap of the
-    same day."""
+    same day, and no advice from fewer than FEW_CUSTOMERS customers."""
     if not rep.customers:
         return "No identified customer ordered in the selected range."
-    text = f"{fmt.pct(rep.rate)} of {rep.customers:,} customers ordered more than once in the range"
+    text = (
+        f"{fmt.pct(rep.rate)} of {fmt.counted(rep.customers, 'customer')} ordered more than once "
+        "in the range"
+    )
+    if rep.customers < FEW_CUSTOMERS:
+        return (
+            f"{text}: too few customers to read repeat buying from, so widen the dates or filters."
+        )
     if rep.median_days is not None and 0 < gaps.height < churn.MIN_GAPS:
         text += (
             f"; only {fmt.counted(gaps.height, 'repeat order')} in it, too few to time a "
