@@ -59,6 +59,8 @@ bins = cols[1].segmented_control(
 )
 if as_of <= last_day and ds.source_format == local.FORMAT:
     st.caption(local.LOOK_AHEAD)
+if past := rfm.as_of_note(as_of, last_day):
+    st.warning(past, icon=":material/warning:")
 check.choice("rfm_mode", list(MODES), "quantiles", label="Score by", format_func=MODES.get)
 mode = cols[2].segmented_control(
     "Score by",

@@ -503,3 +503,19 @@ def test_lines_without_a_customer_are_counted_of_the_lines_before_the_as_of_date
     missing = cut["customer_id"].null_count()
     said = " ".join(c.value for c in at.caption)
     assert f"{missing:,} of {cut.height:,} lines before 1 Jun 2023" in said
+
+
+def test_an_as_of_date_past_the_data_is_said_to_rank_customers_of_this_data():
+    """Audit: as of ten years after the last order the page read "champions ... protect them
+    first" of customers whose last order was 3,661 days before, without a word. The retail
+    demo's last order is on 9 Dec 2023 (test_app_regions checks its dates): as of 10 Dec 2023
+    (the default) nothing is said; as of 10 Jan 2024, 31 days past it."""
+    at = page("retail")
+    assert at.date_input(key="rfm_as_of").value == date(2023, 12, 10)
+    assert not [w for w in at.warning if "past the day after" in w.value]
+    at.date_input(key="rfm_as_of").set_value(date(2024, 1, 10)).run()
+    (said,) = [w.value for w in at.warning if "past the day after" in w.value]
+    assert said.startswith(
+        "The as-of date is 31 days past the day after the last order in the data (9 Dec 2023)"
+    )
+    assert said.endswith("not customers active on 10 Jan 2024.")

@@ -819,3 +819,14 @@ def test_report_heads_the_web_events_kpis_as_the_page_does(built):
         "Viewed items ordered within 7 days",
         "Overall: View item → Add to cart",
     ]
+
+
+def test_the_rfm_section_says_an_as_of_date_past_the_data_ranks_customers_of_this_data():
+    """As the RFM page: the retail demo's last order is on 9 Dec 2023, so 10 Jan 2024 is 31 days
+    past the day after it."""
+    ds = formats.assemble_demo("retail").dataset
+    (section,) = report.report_sections(ds, ["rfm"], {"rfm": {"as_of": "2024-01-10"}})
+    reading = block(section, "An as-of date past the data").reading
+    assert reading.startswith("The as-of date is 31 days past the day after the last order")
+    (default,) = report.report_sections(ds, ["rfm"], {})
+    assert not [b for b in default.blocks if b.title == "An as-of date past the data"]

@@ -193,6 +193,21 @@ def default_as_of(lines: pl.DataFrame) -> date | None:
     return None if last is None else last.date() + timedelta(days=1)
 
 
+def as_of_note(as_of: date, last_day: date) -> str:
+    """What an as-of date past the day after the data's last order (`last_day`) means for the
+    scores, in words; "" up to that day."""
+    gap = (as_of - last_day).days - 1
+    if gap <= 0:
+        return ""
+    return (
+        f"The as-of date is {fmt.counted(gap, 'day')} past the day after the last order in the "
+        f"data ({fmt.day(last_day)}): every customer's recency counts those days, in which the "
+        "data cannot show who ordered. Scores by quantiles rank customers against each other, so "
+        f"the most recent are the latest buyers of this data, not customers active on "
+        f"{fmt.day(as_of)}."
+    )
+
+
 def _id_order(column: str) -> list[pl.Expr]:
     # Numeric ids sort as numbers ("9" before "10"), as a groupby on a numeric CustomerID does.
     numeric = pl.col(column).str.contains(r"^\d{1,18}$")
