@@ -400,19 +400,15 @@ def clustering() -> None:
                 f"A fixed random sample of {projection.points.height:,} of {customers:,} customers."
             )
     elif view == "RFM segments":
-        segments = state.shared("rfm_segments")
-        if not isinstance(segments, pl.DataFrame) or not {"customer_id", "segment"} <= set(
-            segments.columns
-        ):
-            st.info("No RFM segments yet: open the RFM page to compare, then come back.")
+        segments, whose = ui.rfm_segments(ds)
+        cross = cl.segment_crosstab(assigned(), segments)
+        if cross.height == 0:
+            st.info("No customer is both in a cluster and in an RFM segment.")
         else:
-            cross = cl.segment_crosstab(assigned(), segments)
-            if cross.height == 0:
-                st.info("No customer is both in a cluster and in an RFM segment.")
-            else:
-                ui.chart(charts.crosstab_chart(cross), width="stretch")
-                ui.reading(cl.crosstab_reading(cross))
-                ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")
+            st.caption(whose)
+            ui.chart(charts.crosstab_chart(cross), width="stretch")
+            ui.reading(cl.crosstab_reading(cross))
+            ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")
 
     # --- export -----------------------------------------------------------------------------------
     st.subheader("Export")

@@ -519,30 +519,25 @@ elif view == "Holdout check":
     )
     ui.download(comparison.table, "clv_model_comparison", key="clv_dl_comparison")
 
+elif fit.spend is None:
+    st.info("Needs the spend model, which could not be fitted.")
 else:
-    segments = state.shared("rfm_segments")
-    if not isinstance(segments, pl.DataFrame) or fit.spend is None:
-        st.info(
-            "Open the RFM page first: its customer segments appear here with the value each holds."
-            if fit.spend is not None
-            else "Needs the spend model, which could not be fitted."
-        )
-        st.page_link("pages/rfm.py", label="RFM segments", icon=":material/group:")
-    else:
-        table = clv.clv_by_segment(values, segments)
-        if fit.degenerate or fit.ranks_only:  # no mean of it, as the Mean P(alive) metric says
-            table = table.drop("p_alive")
-        ui.chart(charts.segment_chart(table, currency), width="stretch")
-        ui.reading(clv.segment_reading(table, currency, degenerate=fit.degenerate))
-        columns.table(
-            columns.in_percent(table, "share", "p_alive"),
-            {
-                "segment": columns.key("RFM segment"),
-                "customers": columns.count("Customers"),
-                "clv": columns.money("CLV", currency),
-                "mean_clv": columns.money("CLV per customer", currency, 2),
-                "share": columns.percent("Share of CLV"),
-                "p_alive": columns.percent("Mean P(alive)"),
-            },
-        )
-        ui.download(table, "clv_by_segment", key="clv_dl_segments")
+    segments, whose = ui.rfm_segments(ds)
+    st.caption(whose)
+    table = clv.clv_by_segment(values, segments)
+    if fit.degenerate or fit.ranks_only:  # no mean of it, as the Mean P(alive) metric says
+        table = table.drop("p_alive")
+    ui.chart(charts.segment_chart(table, currency), width="stretch")
+    ui.reading(clv.segment_reading(table, currency, degenerate=fit.degenerate))
+    columns.table(
+        columns.in_percent(table, "share", "p_alive"),
+        {
+            "segment": columns.key("RFM segment"),
+            "customers": columns.count("Customers"),
+            "clv": columns.money("CLV", currency),
+            "mean_clv": columns.money("CLV per customer", currency, 2),
+            "share": columns.percent("Share of CLV"),
+            "p_alive": columns.percent("Mean P(alive)"),
+        },
+    )
+    ui.download(table, "clv_by_segment", key="clv_dl_segments")

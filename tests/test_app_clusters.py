@@ -151,10 +151,17 @@ def test_roi_uses_the_margin_and_cost_the_user_enters():
     assert roi["profit_per_customer"].is_monotonic_decreasing
 
 
-def test_rfm_view_asks_for_the_rfm_page_until_segments_are_published():
+def test_rfm_view_crosses_clusters_with_the_rfm_pages_opening_segments_without_a_visit():
+    """Audit: the crosstab stayed empty until the RFM page had been opened; it now reads the
+    segments the RFM page opens on (rfm.headless's defaults), every clustered customer in one."""
     at = page("retail")
     at.segmented_control(key="clusters_view").set_value("RFM segments").run()
-    assert "open the RFM page to compare" in " ".join(i.value for i in at.info)
+    assert not at.exception and not at.info
+    said = " ".join(c.value for c in at.caption)
+    assert "RFM segments as the RFM page opens" in said
+    assert "RFM “" in said  # the crosstab's reading
+    segments = rfm.headless(formats.assemble_demo("retail").dataset)["customers"]
+    assert segments.height == buyers("retail")["customer_id"].n_unique()
 
 
 def test_rfm_view_crosses_clusters_with_published_segments():

@@ -249,10 +249,19 @@ def test_online_retail_upload_says_the_dropout_cannot_be_identified():
     assert "The data is usable" not in texts(at)
 
 
-def test_segment_view_asks_for_the_rfm_page_without_segments():
+def test_segment_view_reads_the_segments_the_rfm_page_opens_on_without_a_visit_there():
+    """Audit: "By RFM segment" stayed empty until the RFM page had been opened. Without a visit
+    it reads the segments the RFM page opens on: each segment holds the customers the RFM
+    page's segment table gives it."""
+    rfm_page = apptest.page("retail", "pages/rfm.py")
+    table = next(d.value for d in rfm_page.dataframe if "customer_share" in d.value.columns)
+    sizes = {s: n for s, n in zip(table["segment"], table["customers"], strict=True) if n}
     at = page("retail")
     at.segmented_control(key="clv_view").set_value("By RFM segment").run()
-    assert "Open the RFM page first" in texts(at)
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert dict(zip(shown["segment"], shown["customers"], strict=True)) == sizes
+    assert "RFM segments as the RFM page opens" in texts(at)
 
 
 def test_segment_view_sums_value_per_published_rfm_segment():

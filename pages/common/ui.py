@@ -97,6 +97,27 @@ def download(
     )
 
 
+def _opening_segments(ds: Dataset) -> pl.DataFrame:
+    """Each customer's segment as the RFM page opens on `ds` (its headless defaults)."""
+    from lib.analyses import rfm
+
+    return rfm.headless(ds)["customers"].select("customer_id", "segment")
+
+
+def rfm_segments(ds: Dataset) -> tuple[pl.DataFrame, str]:
+    """Each customer's RFM segment (customer_id, segment) and a caption saying whose: the RFM
+    page's as it last showed them in this session, else those it opens on, computed here (a
+    page that reads them needs no visit to the RFM page first)."""
+    shown = state.shared("rfm_segments")
+    if isinstance(shown, pl.DataFrame):
+        return shown, "RFM segments as the RFM page shows them with its current settings."
+    segments = cached(_opening_segments, "Scoring the customers' RFM segments…")(ds.key, ds)
+    return segments, (
+        "RFM segments as the RFM page opens (5 scores by quantiles, as of the day after the last "
+        "order): settings chosen there follow here."
+    )
+
+
 def _identity(fn) -> str:
     """What tells a cached function from every other: its file, module and name. The file
     matters for pages: every page runs as the module __main__, so two pages' functions of one
