@@ -24,10 +24,16 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+# What growth compares the last full months with: the months just before them, or the same
+# months a year earlier (a seasonal peak then meets the peak before it, not the quiet months).
+AGAINST = {"before": "the months before", "year": "the same months a year earlier"}
+
+
 @dataclass(frozen=True)
 class GrowthWindow:
-    """The two runs of full months growth compares: [previous_start, current_start) and
-    [current_start, current_end). `available` is False (see `reason`) when the data is too short.
+    """The two runs of full months growth compares: [previous_start, previous_end) and
+    [current_start, current_end), the previous one just before the current (`against` "before")
+    or a year earlier ("year"). `available` is False (see `reason`) when the data is too short.
     """
 
     months: int
@@ -35,17 +41,27 @@ class GrowthWindow:
     current_start: date | None
     current_end: date | None
     previous_start: date | None
+    previous_end: date | None
     available: bool
     reason: str = ""
+    against: str = "before"
 
     def describe(self) -> str:
         """'Jun–Aug 2024 vs Mar–May 2024' (or the reason growth is unavailable)."""
         if not self.available or self.current_start is None:
             return self.reason
         assert self.current_end is not None and self.previous_start is not None
+        assert self.previous_end is not None
         last = add_months(self.current_end, -1)
-        before = add_months(self.current_start, -1)
+        before = add_months(self.previous_end, -1)
         return f"{_span(self.current_start, last)} vs {_span(self.previous_start, before)}"
+
+
+def compared(months: int, against: str = "before") -> str:
+    """What a growth figure compares, in words: 'the last 3 months against the 3 before', or
+    'against the same 3 a year earlier'."""
+    other = f"the same {months} a year earlier" if against == "year" else f"the {months} before"
+    return f"the last {fmt.counted(months, 'month')} against {other}"
 
 
 def _span(first: date, last: date) -> str:
@@ -56,15 +72,20 @@ def _span(first: date, last: date) -> str:
     return f"{first:%b %Y}–{last:%b %Y}"
 
 
-def growth_window(ordered_at: pl.Series, months: int = MONTHS) -> GrowthWindow:
-    """The comparison window ending at the data's last full calendar month.
+def growth_window(
+    ordered_at: pl.Series, months: int = MONTHS, against: str = "before"
+) -> GrowthWindow:
+    """The comparison window ending at the data's last full calendar month, against the
+    `months` before it or the same months a year earlier (`against`: AGAINST).
 
     A month is full when the data reaches its last day (so a partial last month never fakes a
     decline) and the first month counts only when the data starts on its first day.
     """
+    if against not in AGAINST:
+        raise ValueError(f"against must be one of {', '.join(AGAINST)}")
     first, last = ordered_at.min(), ordered_at.max()
     if first is None or last is None:
-        return GrowthWindow(months, None, None, None, None, False, "no order dates")
+        return GrowthWindow(months, None, None, None, None, None, False, "no order dates", against)
     assert isinstance(first, datetime) and isinstance(last, datetime)
     last_month = date(last.year, last.month, 1)
     if (last.date() + timedelta(days=1)).month == last.month:
@@ -73,19 +94,24 @@ def growth_window(ordered_at: pl.Series, months: int = MONTHS) -> GrowthWindow:
     if first.day != 1:
         first_month = add_months(first_month, 1)
     current_start = add_months(last_month, 1 - months)
-    previous_start = add_months(last_month, 1 - 2 * months)
+    back = 12 if against == "year" else months
+    previous_start = add_months(current_start, -back)
     full = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
     if previous_start < first_month:
+        needed = 12 + months if against == "year" else 2 * months
         reason = (
-            f"growth over {fmt.counted(months, 'month')} needs {2 * months} full months of data; "
-            f"this data has {max(full, 0)}"
+            f"growth over {fmt.counted(months, 'month')} "
+            + ("against a year earlier " if against == "year" else "")
+            + f"needs {needed} full months of data; this data has {max(full, 0)}"
         )
-        return GrowthWindow(months, last_month, None, None, None, False, reason)
+        return GrowthWindow(months, last_month, None, None, None, None, False, reason, against)
     return GrowthWindow(
         months,
         last_month,
         current_start,
         add_months(last_month, 1),
         previous_start,
+        add_months(previous_start, months),
         True,
+        against=against,
     )

@@ -52,6 +52,7 @@ LIMITS: dict[str, dict[str, object]] = {
     },
     "categories": {
         "months": (1, 12),
+        "against": "AGAINST",
         "min_orders": (1, 10_000),
         "top": (6, 9),
         "weight_growth": (0.0, 1.0),
@@ -62,6 +63,7 @@ LIMITS: dict[str, dict[str, object]] = {
     "regions": {
         "metric": "METRICS",
         "months": (1, 12),
+        "against": "AGAINST",
         "w_size": (0.0, 5.0),
         "w_growth": (0.0, 5.0),
         "w_value": (0.0, 5.0),

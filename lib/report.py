@@ -98,6 +98,7 @@ def _said() -> dict[str, dict[str, Said]]:
         },
         "categories": {
             "months": Said("Growth months"),
+            "against": Said("Compared with", values="AGAINST"),
             "min_orders": Said("Fewest orders"),
             "top": Said("Categories shown"),
             **_weights("categories", "weight_{}"),
@@ -105,6 +106,7 @@ def _said() -> dict[str, dict[str, Said]]:
         "regions": {
             "metric": Said("Colour by", values="METRICS"),
             "months": Said("Growth window (months)"),
+            "against": Said("Compared with", values="AGAINST"),
             **_weights("regions", "w_{}"),
         },
         "delivery": {
@@ -469,7 +471,9 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
     f, o = p.frames, p.options
     cur = ds.currency
     table = f["categories"].sort("revenue", descending=True)
-    window = cat.growth_window(ds.tables["lines"]["ordered_at"], int(o["months"]))
+    window = cat.growth_window(
+        ds.tables["lines"]["ordered_at"], int(o["months"]), str(o["against"])
+    )
     with_growth = table.filter(pl.col("growth").is_not_null())
     growing, judged = cat.growing_count(table)
     unreliable = with_growth.filter(~pl.col("growth_reliable")).height
@@ -493,7 +497,9 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
             "categories.unreliable_growth", "Unreliable growth figures", unreliable, str(unreliable)
         ),
     ]
-    left_out = cat.uncategorised_note(cat.category_sales(ds.tables["lines"], int(o["months"])), cur)
+    left_out = cat.uncategorised_note(
+        cat.category_sales(ds.tables["lines"], int(o["months"]), str(o["against"])), cur
+    )
     blocks = [
         Block(
             "Largest category",
@@ -564,6 +570,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
 
     f, o = p.frames, p.options
     cur, months, metric = ds.currency, int(o["months"]), str(o["metric"])
+    against = str(o["against"])
     ranked = f["regions"]
     # Named as the map names them ('Ireland', not 'EIRE'), as on the page: headless matched them.
     named = regions.with_names(ranked, ranked.select("region", "label"))
@@ -626,14 +633,14 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
         Block(
             f"Map: {label.lower()} by region",
             chart=region_map(ranked, "region", metric, label, _value_format(metric)),
-            reading=regions.metric_reading(by_revenue, metric, cur, months),
+            reading=regions.metric_reading(by_revenue, metric, cur, months, against),
             caption="Grey: no data. Regions without an outline are in the table below.",
         ),
         Block(
             "Where to market first",
             table=shown.drop(c for c in shown.columns if shown[c].null_count() == shown.height),
-            reading=regions.priority_reading(named, months, cur),
-            caption=regions.window_text(regions.regional_lines(ds)["ordered_at"], months),
+            reading=regions.priority_reading(named, months, cur, against),
+            caption=regions.window_text(regions.regional_lines(ds)["ordered_at"], months, against),
             kinds={"rank": "count", "score": "number0", "repeat_change": "pct"},
         ),
     ]

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, measures, state, stats, trend
+from lib import fmt, measures, periods, state, stats, trend
 from lib.analyses import categories as cat
 from lib.catalog import PAGE_BY_KEY, for_data
 from lib.charts import categories as charts
@@ -48,13 +48,18 @@ def controlled() -> None:
     left, right = st.columns(2)
     check.number("categories_months", 1, 12, cat.MONTHS, label="Growth months")
     months = left.slider(
-        "Growth: compare the last N full months with the N before",
+        "Growth: the last N full months",
         1,
         12,
         cat.MONTHS,
         key="categories_months",
         bind=links.BIND,
         help="Full calendar months only: a partial last month would look like a decline.",
+    )
+    ui.check_against(check, "categories_against")
+    against = (
+        left.segmented_control(**ui.AGAINST_CONTROL, key="categories_against", bind=links.BIND)
+        or "before"
     )
     check.number("categories_min_orders", 1, 10_000, cat.MIN_ORDERS, label="Fewest orders")
     min_orders = right.number_input(
@@ -70,8 +75,8 @@ def controlled() -> None:
         "in each of the two compared windows.",
     )
 
-    window = cat.growth_window(lines["ordered_at"], months)
-    sales = cached_sales(ds.key, lines, months=months)
+    window = cat.growth_window(lines["ordered_at"], months, against)
+    sales = cached_sales(ds.key, lines, months=months, against=against)
     table = cat.with_quadrants(
         cat.combined_table(sales, cached_service(ds.key, ds), min_orders=int(min_orders))
     )
@@ -104,7 +109,7 @@ def controlled() -> None:
     cols[2].metric(
         "Growing categories",
         f"{grown} of {judged}",
-        help=f"Revenue up beyond chance in the last N full months against the N before, across "
+        help=f"Revenue up beyond chance in {periods.compared(months, against)}, across "
         f"the categories compared (those with {int(min_orders)} orders or more in each window): "
         f"its growth clear of +{measures.FLAT:.0%} (as on Regions). {trend.RULE} {stats.MANY}",
     )
@@ -118,7 +123,10 @@ def controlled() -> None:
     # --- growth x share ---------------------------------------------------------------------------
     st.subheader("Growth and share")
     if not window.available:
-        st.info(f"The growth-share chart needs growth figures: {window.reason}. Try a smaller N.")
+        st.info(
+            f"The growth-share chart needs growth figures: {window.reason}. Try a smaller N"
+            + (" or compare with the months before." if against == "year" else ".")
+        )
     elif with_growth.height == 0:
         st.info("No category sold in both compared periods, so none has a growth figure.")
     else:

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, state, stats, trend
+from lib import fmt, periods, state, stats, trend
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import maps
@@ -44,7 +44,7 @@ ui.definitions(
 exports.page_tools("regions", ds)
 check = links.Checks("regions", ds)
 
-left, _ = st.columns(2)
+left, right = st.columns(2)
 check.number("regions_months", 1, 12, 3, label="Growth window")
 months = left.slider(
     "Growth window (months)",
@@ -53,17 +53,22 @@ months = left.slider(
     3,
     key="regions_months",
     bind=links.BIND,
-    help="Growth compares the last N full calendar months with the N months before: a partial "
-    "last month would look like a decline.",
+    help="Growth compares the last N full calendar months with the N months before or the "
+    "same months a year earlier: a partial last month would look like a decline.",
 )
-table = regions.windowed_table(base, months)
-st.caption(regions.window_text(base.span, months))
+ui.check_against(check, "regions_against")
+against = (
+    right.segmented_control(**ui.AGAINST_CONTROL, key="regions_against", bind=links.BIND)
+    or "before"
+)
+table = regions.windowed_table(base, months, against)
+st.caption(regions.window_text(base.span, months, against))
 # Weights first: the map's tooltips carry each region's priority.
 with st.expander("Priority weights: what matters most for where to market", expanded=False):
     cols = st.columns(5)
     why = {
         "size": "Big markets first",
-        "growth": f"Revenue growth over the last {fmt.counted(months, 'month')}",
+        "growth": f"Revenue growth over {periods.compared(months, against)}",
         "value": "Average net revenue per order",
         "repeat": "Share of customers with 2+ orders",
         "delivery": "Low late rate (needs delivery dates)",
@@ -169,7 +174,7 @@ def region_map(
         format_func=regions.METRICS.get,
         data=True,
     )
-    left, _ = st.columns(2)
+    left, right = st.columns(2)
     metric = left.selectbox(
         "Colour by",
         metric_options,
@@ -197,7 +202,9 @@ def region_map(
     )
     ui.chart(maps.legend(points, metric, regions.METRICS[metric], ds.currency), width="content")
     ui.reading(
-        regions.metric_reading(regions.with_names(table, match.places), metric, ds.currency, months)
+        regions.metric_reading(
+            regions.with_names(table, match.places), metric, ds.currency, months, against
+        )
     )
     st.caption(
         f"Regions read as {match.label}; colour follows {regions.METRICS[metric].lower()}, "
@@ -253,7 +260,10 @@ config = {
     "revenue": columns.money("Net revenue", currency),
     "share": columns.percent("Share", help="Share of net revenue."),
     "revenue_last": columns.money(f"Last {months} months", currency),
-    "revenue_prev": columns.money(f"{months} months before", currency),
+    "revenue_prev": columns.money(
+        f"Same {months} months a year earlier" if against == "year" else f"{months} months before",
+        currency,
+    ),
     **columns.growth(),
     "growth_reliable": st.column_config.CheckboxColumn(
         "Reliable",
@@ -267,7 +277,8 @@ config = {
         "Returning orders Δ",
         format="%+.1f pts",
         help="Change in the share of orders placed by "
-        "returning customers, last period against the one before (percentage points)",
+        "returning customers, the last period against the one it is compared with "
+        "(percentage points)",
     ),
     "repeat_change_z": None,
     "delivered_orders": None,
@@ -294,7 +305,7 @@ columns.table(
     # The key and its evidence first; the region as the data writes it (EIRE for Ireland) later.
     order=["rank", "region", "action", "score", "revenue", "share", "growth", "growth_reliable"],
 )
-ui.reading(regions.priority_reading(named, months, ds.currency))
+ui.reading(regions.priority_reading(named, months, ds.currency, against))
 st.caption(
     "One rule gives the action and the rank. Action, from the region's own figures: fewer "
     f"than {regions.MIN_ORDERS} orders or {regions.MIN_CUSTOMERS} customers → watch; late rate "

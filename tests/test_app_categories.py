@@ -1,5 +1,7 @@
 """The Categories page as a user sees it, per demo, through streamlit_app.py with AppTest."""
 
+from datetime import datetime
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -183,3 +185,45 @@ def test_olist_orders_without_their_reviews_file_are_told_which_file_scores_revi
         "review score (needs a review score per order (with Olist orders, "
         "olist_order_reviews_dataset.csv))"
     ) in captions
+
+
+def test_growth_against_a_year_earlier_compares_the_same_months_and_their_revenue():
+    """The marketplace demo's sales run from Jan 2022 to 30 Aug 2024, so its last full month is
+    Jul 2024: a year on year window compares May-Jul 2024 with May-Jul 2023. Each category's
+    growth is the ratio of its item prices in those months, from the demo's Olist files."""
+    files = demo.demo("marketplace").files
+    orders = files["olist_orders_dataset.csv"].filter(
+        ~pl.col("order_status").is_in(["canceled", "unavailable"])
+    )
+    at = pl.col("order_purchase_timestamp").str.to_datetime()
+    assert orders.select(at.max()).item().date().isoformat() == "2024-08-30"
+    products = files["olist_products_dataset.csv"]
+    english = files["product_category_name_translation.csv"]
+    revenue = (
+        files["olist_order_items_dataset.csv"]
+        .join(orders, on="order_id")
+        .join(products, on="product_id")
+        .join(english, on="product_category_name")
+        .group_by("product_category_name_english")
+        .agg(
+            pl.col("price")
+            .cast(pl.Float64)
+            .filter(at.is_between(datetime(2024, 5, 1), datetime(2024, 8, 1), "left"))
+            .sum()
+            .alias("now"),
+            pl.col("price")
+            .cast(pl.Float64)
+            .filter(at.is_between(datetime(2023, 5, 1), datetime(2023, 8, 1), "left"))
+            .sum()
+            .alias("then"),
+        )
+    )
+    page_ = page("marketplace")
+    page_.segmented_control(key="categories_against").set_value("year").run()
+    assert not page_.exception
+    captions = " ".join(c.value for c in page_.caption)
+    assert "Growth compares May–Jul 2024 vs May–Jul 2023." in captions
+    table = category_table(page_).set_index("category")
+    for name, now, then in revenue.rows():
+        growth = table.loc[readable(name), "growth"]
+        assert growth == pytest.approx((now / then - 1) * 100, rel=1e-9), name

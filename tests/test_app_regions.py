@@ -348,3 +348,18 @@ def test_the_regions_page_says_which_months_growth_compares_or_why_there_is_none
         "No growth figures: growth over 12 months needs 24 full months of data; this data has "
         "12. Try a smaller window."
     ) in captions
+
+
+def test_growth_against_a_year_earlier_says_why_the_retail_demo_has_none():
+    """The retail demo's 12 full months (Dec 2022 to Nov 2023, above) hold no year before a
+    3-month window: the page says so and what to do; the growth column has no figure."""
+    at = page("retail", PATH)
+    at.segmented_control(key="regions_against").set_value("year").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "No growth figures: growth over 3 months against a year earlier needs 15 full months of "
+        "data; this data has 12. Try a smaller window or compare with the months before."
+    ) in captions
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert table["growth"].isna().all()

@@ -729,6 +729,26 @@ def _olist_subset():
     )
 
 
+def _raw_olist_lines() -> pl.DataFrame:
+    """The Olist subset's item lines read with plain polars: each with its order's purchase time
+    (`at`), product category and English name; cancelled and unavailable orders sold nothing."""
+    orders_path, items_path, products_path, translation_path = _olist_subset()
+    orders = pl.read_csv(
+        orders_path, columns=["order_id", "order_status", "order_purchase_timestamp"]
+    ).filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
+    return (
+        pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
+        .join(orders, on="order_id")
+        .join(
+            pl.read_csv(products_path, columns=["product_id", "product_category_name"]),
+            on="product_id",
+            how="left",
+        )
+        .join(pl.read_csv(translation_path), on="product_category_name", how="left")
+        .with_columns(pl.col("order_purchase_timestamp").str.to_datetime().alias("at"))
+    )
+
+
 def test_top_three_categories_match_the_raw_olist_files():
     orders_path, items_path, products_path, translation_path = _olist_subset()
     tables = []
@@ -808,19 +828,7 @@ def test_real_olist_potential_leader_has_enough_orders_and_the_largest_falls_wit
     ds = formats.assemble(tables).dataset
     got = cat.headless(ds)["categories"]
 
-    # Cancelled and unavailable orders sold nothing.
-    orders = pl.read_csv(
-        orders_path, columns=["order_id", "order_status", "order_purchase_timestamp"]
-    ).filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
-    items = pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
-    products = pl.read_csv(products_path, columns=["product_id", "product_category_name"])
-    translation = pl.read_csv(translation_path)
-    lines = (
-        items.join(orders, on="order_id")
-        .join(products, on="product_id", how="left")
-        .join(translation, on="product_category_name", how="left")
-        .with_columns(pl.col("order_purchase_timestamp").str.to_datetime().alias("at"))
-    )
+    lines = _raw_olist_lines()
     name = pl.coalesce(
         "product_category_name_english", "product_category_name", pl.lit(cat.UNCATEGORISED)
     )
@@ -897,20 +905,7 @@ def test_real_olist_no_category_grows_beyond_chance_and_none_leads():
     ).dataset
     got = cat.headless(ds)["categories"].sort("revenue", descending=True)
 
-    orders = pl.read_csv(
-        orders_path, columns=["order_id", "order_status", "order_purchase_timestamp"]
-    ).filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
-    lines = (
-        pl.read_csv(items_path, columns=["order_id", "product_id", "price"])
-        .join(orders, on="order_id")
-        .join(
-            pl.read_csv(products_path, columns=["product_id", "product_category_name"]),
-            on="product_id",
-            how="left",
-        )
-        .join(pl.read_csv(translation_path), on="product_category_name", how="left")
-        .with_columns(pl.col("order_purchase_timestamp").str.to_datetime().alias("at"))
-    )
+    lines = _raw_olist_lines()
     month = pl.col("at").dt.truncate("1mo")
     windows = (
         lines.filter(month.is_between(datetime(2018, 3, 1), datetime(2018, 8, 1)))
@@ -998,3 +993,59 @@ def test_the_potential_chart_says_when_it_shows_only_the_best_scores(monkeypatch
         "The chart shows the 1 highest scores of the 2 ranked categories; the table below lists "
         "every one with its score."
     )
+
+
+def test_growth_window_against_a_year_earlier_compares_the_same_months():
+    """From 1 Jan 2023 to 30 Jun 2024: the last 3 full months, Apr-Jun 2024, against Apr-Jun
+    2023 (18 full months: 15 are needed); from Jan 2024 on, 6 months are too few."""
+    span = pl.Series([datetime(2023, 1, 1, 9), datetime(2024, 6, 30, 18)])
+    window = cat.growth_window(span, 3, "year")
+    assert (window.current_start, window.current_end) == (date(2024, 4, 1), date(2024, 7, 1))
+    assert (window.previous_start, window.previous_end) == (date(2023, 4, 1), date(2023, 7, 1))
+    assert window.describe() == "Apr–Jun 2024 vs Apr–Jun 2023"
+    assert cat.growth_window(span, 3).describe() == "Apr–Jun 2024 vs Jan–Mar 2024"
+    short = cat.growth_window(pl.Series([datetime(2024, 1, 1), datetime(2024, 6, 30)]), 3, "year")
+    assert not short.available
+    assert short.reason == (
+        "growth over 3 months against a year earlier needs 15 full months of data; this data has 6"
+    )
+    with pytest.raises(ValueError, match="against must be one of before, year"):
+        cat.growth_window(span, 3, "decade")
+
+
+def test_real_olist_growth_against_a_year_earlier_sums_the_same_months_of_2017():
+    """Year on year, every category's revenue in Jun-Aug 2018 and in Jun-Aug 2017, summed from
+    the raw files (cancelled and unavailable orders sold nothing), and growth their ratio."""
+    orders_path, items_path, products_path, translation_path = _olist_subset()
+    ds = formats.assemble(
+        [
+            t
+            for p in (orders_path, items_path, products_path, translation_path)
+            for t in io.read_path(p)
+        ]
+    ).dataset
+    got = cat.headless(ds, against="year")["categories"]
+    at = pl.col("at")
+    expected = (
+        _raw_olist_lines()
+        .group_by(
+            pl.coalesce("product_category_name_english", "product_category_name").alias("category")
+        )
+        .agg(
+            pl.col("price")
+            .filter(at.is_between(datetime(2018, 6, 1), datetime(2018, 9, 1), "left"))
+            .sum()
+            .alias("now"),
+            pl.col("price")
+            .filter(at.is_between(datetime(2017, 6, 1), datetime(2017, 9, 1), "left"))
+            .sum()
+            .alias("then"),
+        )
+    )
+    joined = got.join(expected, on="category")
+    assert joined.height == got.height > 20
+    for row in joined.iter_rows(named=True):
+        assert row["revenue_current"] == pytest.approx(row["now"], abs=0.01)
+        assert row["revenue_previous"] == pytest.approx(row["then"], abs=0.01)
+        if row["then"] > 0:
+            assert row["growth"] == pytest.approx(row["now"] / row["then"] - 1, rel=1e-9)

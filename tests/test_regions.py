@@ -755,6 +755,17 @@ def test_headless_returns_the_ranked_regions_with_places():
 OLIST = "olist/subset_cab-g_8135_orders/"
 
 
+def olist_paths(*more: str) -> list:
+    """The real Olist subset's orders, items and customers files (then `more` of its files)."""
+    names = (
+        "olist_orders_dataset.csv.gz",
+        "olist_order_items_dataset.csv.gz",
+        "olist_customers_dataset.csv.gz",
+        *more,
+    )
+    return [shared_file(OLIST + name) for name in names]
+
+
 def raw_olist(paths) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Orders (sales only: cancelled and unavailable orders sold nothing), items, customers."""
     orders = pl.read_csv(paths[0], infer_schema_length=0).filter(
@@ -784,14 +795,7 @@ def window_growth(monthly: pl.DataFrame, last: datetime, months: int = 3) -> pl.
 
 
 def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
-    paths = [
-        shared_file(OLIST + f)
-        for f in (
-            "olist_orders_dataset.csv.gz",
-            "olist_order_items_dataset.csv.gz",
-            "olist_customers_dataset.csv.gz",
-        )
-    ]
+    paths = olist_paths()
     ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
     table = regions.regional_table(regions.regional_lines(ds), ds.tables["orders"])
 
@@ -815,15 +819,7 @@ def test_real_olist_revenue_and_customers_per_state_match_the_raw_files():
 def olist_regions() -> tuple[pl.DataFrame, pl.DataFrame]:
     """The real Olist subset's regions table (headless) and its raw item lines with their order's
     purchase time and customer state, read with plain polars."""
-    paths = [
-        shared_file(OLIST + f)
-        for f in (
-            "olist_orders_dataset.csv.gz",
-            "olist_order_items_dataset.csv.gz",
-            "olist_customers_dataset.csv.gz",
-            "olist_order_reviews_dataset.csv.gz",
-        )
-    ]
+    paths = olist_paths("olist_order_reviews_dataset.csv.gz")
     ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
     orders, items, customers = raw_olist(paths)
     lines = items.join(
@@ -1356,3 +1352,40 @@ def test_the_map_reading_names_tied_regions_together_and_no_customers_it_lacks()
     assert regions.metric_reading(none, "customers") == (
         "The data names no customers: there is no region to rank by them."
     )
+
+
+def test_real_olist_growth_against_a_year_earlier_sums_the_same_months_of_2017():
+    """Year on year, each state's revenue in Jun-Aug 2018 against Jun-Aug 2017, summed from the
+    raw files; the reading says what it compares."""
+    paths = olist_paths()
+    ds = formats.assemble([t for p in paths for t in io.read_path(p)]).dataset
+    ranked = regions.headless(ds, against="year")["regions"]
+    orders, items, customers = raw_olist(paths)
+    at = pl.col("order_purchase_timestamp").str.to_datetime()
+    expected = (
+        items.join(
+            orders.select("order_id", "customer_id", "order_purchase_timestamp"), on="order_id"
+        )
+        .join(customers.select("customer_id", "customer_state"), on="customer_id")
+        .group_by("customer_state")
+        .agg(
+            pl.col("price")
+            .cast(pl.Float64)
+            .filter(at.is_between(datetime(2018, 6, 1), datetime(2018, 9, 1), "left"))
+            .sum()
+            .alias("now"),
+            pl.col("price")
+            .cast(pl.Float64)
+            .filter(at.is_between(datetime(2017, 6, 1), datetime(2017, 9, 1), "left"))
+            .sum()
+            .alias("then"),
+        )
+    )
+    for state in ("SP", "RJ", "MG"):
+        want = expected.filter(pl.col("customer_state") == state).row(0, named=True)
+        got = row(ranked, state)
+        assert got["revenue_last"] == pytest.approx(want["now"], abs=0.01), state
+        assert got["revenue_prev"] == pytest.approx(want["then"], abs=0.01), state
+        assert got["growth"] == pytest.approx(want["now"] / want["then"] - 1, rel=1e-9), state
+    reading = regions.metric_reading(ranked, "growth", "BRL", 3, "year")
+    assert reading.startswith("Over the last 3 months against the same 3 a year earlier, ")

@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from lib import fmt, measures, stats, trend
+from lib import fmt, measures, periods, stats, trend
 from lib.catalog import for_data
 from lib.model import Dataset
 from lib.periods import MONTHS, GrowthWindow, growth_window
 
 UNCATEGORISED = measures.UNCATEGORISED
+AGAINST = periods.AGAINST  # what growth compares with (the option's choices)
 MIN_ORDERS = 30  # fewer orders: no potential score; fewer in either compared window: no growth
 TOP = 6  # categories in the small-multiples trend
 CHARTED = 15  # categories the potential chart shows, the best scored
@@ -69,25 +70,28 @@ def _with_defaults(lines: pl.DataFrame) -> pl.DataFrame:
     return lines.with_columns(extra)
 
 
-def category_sales(lines: pl.DataFrame, months: int = MONTHS) -> pl.DataFrame:
+def category_sales(
+    lines: pl.DataFrame, months: int = MONTHS, against: str = "before"
+) -> pl.DataFrame:
     """Sales figures of each category, largest net revenue first.
 
     One row per category with category, label, revenue (net of returns), share (0..1 of total net
     revenue), orders (distinct orders with a sale in the category), units (net quantity; null
     without quantities), avg_price (revenue / units), revenue_current and revenue_previous (the
-    two windows of `growth_window`), growth (current / previous - 1; null when the window is
+    two windows of `growth_window`, the previous one before the current or a year earlier:
+    `against`), growth (current / previous - 1; null when the window is
     unavailable or previous <= 0), growth_low, growth_high and growth_df (its 95% interval,
     lib.trend: each window's revenue a compound Poisson sum of the category's order revenues,
     and the degrees of freedom of the t point that set its width) and orders_current and
     orders_previous (orders with a sale in the category in each window).
     """
     lines = _with_defaults(lines)
-    window = growth_window(lines["ordered_at"], months)
+    window = growth_window(lines["ordered_at"], months, against)
     sale = ~pl.col("is_return")
     if window.available:
         at = pl.col("ordered_at")
         current = (at >= _at(window.current_start)) & (at < _at(window.current_end))
-        previous = (at >= _at(window.previous_start)) & (at < _at(window.current_start))
+        previous = (at >= _at(window.previous_start)) & (at < _at(window.previous_end))
     else:
         current = previous = pl.lit(False)
     table = lines.group_by("category").agg(
@@ -208,6 +212,7 @@ def category_table(
     orders: pl.DataFrame | None = None,
     months: int = MONTHS,
     min_orders: int = MIN_ORDERS,
+    against: str = "before",
 ) -> pl.DataFrame:
     """Sales and service figures of each category, largest net revenue first.
 
@@ -215,7 +220,7 @@ def category_table(
     `category_service`) and growth_reliable (`min_orders` or more in each compared window).
     """
     return combined_table(
-        category_sales(lines, months), category_service(lines, orders), min_orders
+        category_sales(lines, months, against), category_service(lines, orders), min_orders
     )
 
 
@@ -881,6 +886,7 @@ def headless(
     ds: Dataset,
     *,
     months: int = MONTHS,
+    against: str = "before",
     min_orders: int = MIN_ORDERS,
     top: int = TOP,
     weight_growth: float = 1.0,
@@ -889,7 +895,9 @@ def headless(
     weight_late: float = 1.0,
 ) -> dict[str, pl.DataFrame]:
     """The Categories page without the UI: `categories` (the table with quadrant and potential)
-    and `trend` (monthly revenue of the top categories). Raises ValueError without categories."""
+    and `trend` (monthly revenue of the top categories). Growth compares the last `months` full
+    months with the months before or, `against` "year", the same months a year earlier
+    (AGAINST). Raises ValueError without categories."""
     if not ds.has("lines", "category"):
         raise ValueError(
             for_data(
@@ -899,7 +907,9 @@ def headless(
             )
         )
     lines = ds.tables["lines"]
-    table = with_quadrants(category_table(lines, ds.tables.get("orders"), months, min_orders))
+    table = with_quadrants(
+        category_table(lines, ds.tables.get("orders"), months, min_orders, against)
+    )
     if table.height == 0:
         raise ValueError(NO_CATEGORY)
     weights = {

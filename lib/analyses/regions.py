@@ -10,7 +10,7 @@ from datetime import datetime, time
 
 import polars as pl
 
-from lib import fmt, io, measures, stats, trend
+from lib import fmt, io, measures, periods, stats, trend
 from lib.catalog import for_data
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
@@ -48,6 +48,7 @@ MIN_CUSTOMERS = 20  # fewer customers: a few buyers' habits, not the region's (3
 LATE_FACTOR = 2.0  # late rate this many times the average: fix delivery before marketing
 REPEAT_DROP = 0.02  # returning-order share down by 2 points or more: retention problem
 FLAT = measures.FLAT  # revenue within 2% of the months before: flat
+AGAINST = periods.AGAINST  # what growth compares with (the option's choices)
 
 ROWS = "regions"  # what the readings compare, as they name it
 
@@ -294,7 +295,10 @@ def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> Re
 
 
 def regional_table(
-    lines: pl.DataFrame, orders: pl.DataFrame | None = None, months: int = 3
+    lines: pl.DataFrame,
+    orders: pl.DataFrame | None = None,
+    months: int = 3,
+    against: str = "before",
 ) -> pl.DataFrame:
     """Per region: size, growth, value, loyalty and (when orders allow) delivery and freight.
 
@@ -303,7 +307,8 @@ def regional_table(
     customers (distinct non-null customer_id), orders (distinct sale orders; returns are not
     orders), revenue (net: returns' negative revenue subtracted), share (of net revenue),
     revenue_last / revenue_prev (net revenue in the last `months` full calendar months and in the
-    `months` before: lib.periods.growth_window, so a partial last month never fakes a decline),
+    `months` before, or the same months a year earlier with `against` "year":
+    lib.periods.growth_window, so a partial last month never fakes a decline),
     growth (revenue_last / revenue_prev - 1; null without a prior period), growth_low,
     growth_high and growth_df (its 95% interval, lib.trend, and the degrees of freedom of the t
     point that set its width), growth_reliable (MIN_ORDERS orders or more in
@@ -317,28 +322,35 @@ def regional_table(
     estimate, among delivered orders), review (mean review_score), freight_share (freight over
     revenue + freight: what share of what customers paid went to shipping).
     """
-    return windowed_table(regional_base(lines, orders), months)
+    return windowed_table(regional_base(lines, orders), months, against)
 
 
-def window_text(span: pl.Series, months: int = 3) -> str:
+def window_text(span: pl.Series, months: int = 3, against: str = "before") -> str:
     """The months growth compares for order times `span` (growth_window: 'Growth compares
     Sep–Nov 2023 vs Jun–Aug 2023.'), or why no region has a growth figure."""
-    window = growth_window(span, months)
+    window = growth_window(span, months, against)
     if window.available:
         return f"Growth compares {window.describe()}."
-    return f"No growth figures: {window.reason}. Try a smaller window."
+    return f"No growth figures: {window.reason}. Try a smaller window" + (
+        " or compare with the months before." if against == "year" else "."
+    )
 
 
-def windowed_table(base: RegionalBase, months: int = 3) -> pl.DataFrame:
+def windowed_table(base: RegionalBase, months: int = 3, against: str = "before") -> pl.DataFrame:
     """regional_table from its cached base: only the growth window is computed here."""
-    window = growth_window(base.span, months)
+    window = growth_window(base.span, months, against)
     if window.available:
-        current, end, previous = (
+        current, end, previous, previous_end = (
             datetime.combine(day, time.min)
-            for day in (window.current_start, window.current_end, window.previous_start)
+            for day in (
+                window.current_start,
+                window.current_end,
+                window.previous_start,
+                window.previous_end,
+            )
         )
         in_last = (pl.col("month") >= current) & (pl.col("month") < end)
-        in_prev = (pl.col("month") >= previous) & (pl.col("month") < current)
+        in_prev = (pl.col("month") >= previous) & (pl.col("month") < previous_end)
     else:  # too little history for the window: growth stays empty
         in_last = in_prev = pl.lit(False)
 
@@ -886,13 +898,16 @@ def headless(
     *,
     metric: str = "revenue",
     months: int = 3,
+    against: str = "before",
     w_size: float = 3.0,
     w_growth: float = 2.0,
     w_value: float = 1.0,
     w_repeat: float = 1.0,
     w_delivery: float = 1.0,
 ) -> dict[str, pl.DataFrame]:
-    """The page's tables without the UI (options as the page's controls; `metric` is the map's).
+    """The page's tables without the UI (options as the page's controls; `metric` is the map's;
+    growth compares the last `months` full months with the months before or, `against` "year",
+    the same months a year earlier).
 
     'regions': the priority table plus place, label, lat, lon (null when unmatched), by rank;
     'unmatched': region values no reference places (one column, region).
@@ -906,7 +921,7 @@ def headless(
                 "(with Olist orders, upload olist_customers_dataset.csv)",
             )
         )
-    table = regional_table(lines, ds.tables.get("orders"), months=months)
+    table = regional_table(lines, ds.tables.get("orders"), months=months, against=against)
     ranked = priority_table(
         table, Weights(w_size, w_growth, w_value, w_repeat, w_delivery), MIN_ORDERS
     )
@@ -920,7 +935,9 @@ def headless(
     return {"regions": out, "unmatched": unmatched}
 
 
-def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months: int = 3) -> str:
+def metric_reading(
+    table: pl.DataFrame, metric: str, currency: str = "", months: int = 3, against: str = "before"
+) -> str:
     """One sentence on where `metric` is highest, against the whole data (table: regional_table).
     Lines without a region count in the whole, never as a region (places_only)."""
     known = places_only(table).filter(pl.col(metric).is_not_null())
@@ -990,7 +1007,7 @@ def metric_reading(table: pl.DataFrame, metric: str, currency: str = "", months:
         by_chance = trend.by_chance(chance, "region", among.growth.compared, ROWS)
         by_chance = f" ({by_chance})" if by_chance else ""
         return (
-            f"Over the last {fmt.counted(months, 'month')} against the {months} before, "
+            f"Over {periods.compared(months, against)}, "
             f"{named(grew, 'grew', ' fastest')} and {named(fell, 'shrank', ' most')} beyond "
             f"chance{stats.across(among.growth.compared, ROWS)}; all regions together "
             f"{fmt.change(whole['growth'])}"
@@ -1090,7 +1107,7 @@ def market_first(ranked: pl.DataFrame) -> dict | None:
     return first if verb in MARKETING_ACTIONS else None
 
 
-def _figures(row: Mapping, months: int, currency: str) -> str:
+def _figures(row: Mapping, months: int, currency: str, against: str = "before") -> str:
     """Share, revenue, orders and growth of a ranked region, as the table shows them."""
     revenue = fmt.money(row.get("revenue"), currency)
     share = row.get("share")
@@ -1100,9 +1117,8 @@ def _figures(row: Mapping, months: int, currency: str) -> str:
     ]
     if row.get("growth") is not None:
         parts.append(
-            f"revenue {trend.growth_text(row['growth'])} in the last "
-            f"{fmt.counted(months, 'month')} "
-            f"against the {months} before"
+            f"revenue {trend.growth_text(row['growth'])} in "
+            f"{periods.compared(months, against)}"
         )
     return ", ".join(parts)
 
@@ -1161,18 +1177,24 @@ def _card(action: str) -> str:
     return f"{verb}: {', '.join(p for p in (size, head) if p)}" if rest else verb
 
 
-def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") -> str:
+def priority_reading(
+    ranked: pl.DataFrame, months: int = 3, currency: str = "", against: str = "before"
+) -> str:
     """One sentence from the priority table: the rank-1 region with its action and figures (or
     the regions tied with it, named together), the other regions to grow or test, and those
     whose delivery needs fixing first."""
     places = places_only(ranked).height
     if places == 0:
         return "No region to rank."
+
+    def figures(row: Mapping) -> str:
+        return _figures(row, months, currency, against)
+
     top = ranked.row(0, named=True)
     if places == 1:
         return (
             f"The data has one region, {fmt.plain(top['region'])}: a ranking of one region sets "
-            f"no priority. Its figures: {_figures(top, months, currency)}; {top['action']}."
+            f"no priority. Its figures: {figures(top)}; {top['action']}."
         )
     first = market_first(ranked)
     tied = tied_first(ranked)
@@ -1185,20 +1207,20 @@ def priority_reading(ranked: pl.DataFrame, months: int = 3, currency: str = "") 
         )
         text += f" (score {top['score']:.0f}/100; their order in the table is no preference). "
         text += ". ".join(
-            f"{fmt.plain(row['region'])} is to {row['action']}; {_figures(row, months, currency)}"
+            f"{fmt.plain(row['region'])} is to {row['action']}; {figures(row)}"
             for row in tied.head(4).iter_rows(named=True)
         )
     elif first is None:
         text = (
             "No region calls for marketing money now: the best placed, "
             f"{fmt.plain(top['region'])}, is to "
-            f"{top['action']} ({_figures(top, months, currency)})"
+            f"{top['action']} ({figures(top)})"
         )
     else:
         score = "" if top["score"] is None else f", score {top['score']:.0f}/100"
         text = (
             f"Market first in {fmt.plain(top['region'])} (rank 1{score}): "
-            f"{top['action']}; {_figures(top, months, currency)}"
+            f"{top['action']}; {figures(top)}"
         )
     if top["score"] is None:
         text = (

@@ -125,6 +125,7 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
     ),
     "categories": (
         _whole_control("categories_months", "months"),
+        _same_control("categories_against", "against"),
         _whole_control("categories_min_orders", "min_orders"),
         _whole_control("categories_top", "top"),
         *(_float_control(f"categories_weight_{c}", f"weight_{c}") for c in cat.COMPONENTS),
@@ -132,6 +133,7 @@ CONTROLS: dict[str, tuple[Control, ...]] = {
     "regions": (
         _same_control("regions_metric", "metric"),
         _whole_control("regions_months", "months"),
+        _same_control("regions_against", "against"),
         *(
             _float_control(f"regions_w_{n}", f"w_{n}")
             for n in ("size", "growth", "value", "repeat", "delivery")

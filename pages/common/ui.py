@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import polars as pl
 import streamlit as st
 
-from lib import io, local, measures, state
+from lib import io, local, measures, periods, state
 from lib.model import Dataset
 
 
@@ -95,6 +95,31 @@ def download(
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+def against_label(against: str) -> str:
+    """A growth comparison (periods.AGAINST) as its control names it."""
+    return periods.AGAINST[against].capitalize()
+
+
+def check_against(check, key: str) -> None:
+    """Check the growth comparison control `key` of a page's links.Checks (`check`)."""
+    check.choice(
+        key, list(periods.AGAINST), "before", label="Compared with", format_func=against_label
+    )
+
+
+# The control of what growth compares the last full months with: the months before or the same
+# months a year earlier. A page adds its key and bind (so the recipes find the bound widget).
+AGAINST_CONTROL = {
+    "label": "Compared with",
+    "options": list(periods.AGAINST),
+    "default": "before",
+    "format_func": against_label,
+    "required": True,
+    "help": "The same months a year earlier compare a season with itself: a November peak "
+    "against the quiet months before it would read as growth. It needs a year more history.",
+}
 
 
 def _opening_segments(ds: Dataset) -> pl.DataFrame:
