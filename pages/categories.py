@@ -58,7 +58,9 @@ def controlled() -> None:
     )
     ui.check_against(check, "categories_against")
     against = (
-        left.segmented_control(**ui.AGAINST_CONTROL, key="categories_against", bind=links.BIND)
+        left.segmented_control(
+            **ui.AGAINST_CONTROL, key="categories_against", required=True, bind=links.BIND
+        )
         or "before"
     )
     check.number("categories_min_orders", 1, 10_000, cat.MIN_ORDERS, label="Fewest orders")

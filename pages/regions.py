@@ -58,7 +58,9 @@ months = left.slider(
 )
 ui.check_against(check, "regions_against")
 against = (
-    right.segmented_control(**ui.AGAINST_CONTROL, key="regions_against", bind=links.BIND)
+    right.segmented_control(
+        **ui.AGAINST_CONTROL, key="regions_against", required=True, bind=links.BIND
+    )
     or "before"
 )
 table = regions.windowed_table(base, months, against)

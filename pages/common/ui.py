@@ -110,13 +110,12 @@ def check_against(check, key: str) -> None:
 
 
 # The control of what growth compares the last full months with: the months before or the same
-# months a year earlier. A page adds its key and bind (so the recipes find the bound widget).
+# months a year earlier. A page adds its key, bind and required=True (checked there by tests).
 AGAINST_CONTROL = {
     "label": "Compared with",
     "options": list(periods.AGAINST),
     "default": "before",
     "format_func": against_label,
-    "required": True,
     "help": "The same months a year earlier compare a season with itself: a November peak "
     "against the quiet months before it would read as growth. It needs a year more history.",
 }
