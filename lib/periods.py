@@ -54,7 +54,9 @@ class GrowthWindow:
         assert self.previous_end is not None
         last = add_months(self.current_end, -1)
         before = add_months(self.previous_end, -1)
-        return f"{_span(self.current_start, last)} vs {_span(self.previous_start, before)}"
+        return (
+            f"{months_text(self.current_start, last)} vs {months_text(self.previous_start, before)}"
+        )
 
 
 def compared(months: int, against: str = "before") -> str:
@@ -64,7 +66,9 @@ def compared(months: int, against: str = "before") -> str:
     return f"the last {fmt.counted(months, 'month')} against {other}"
 
 
-def _span(first: date, last: date) -> str:
+def months_text(first: date, last: date) -> str:
+    """The months from `first` to `last` (their first days): 'Aug–Nov 2011', 'Dec 2010–Feb
+    2011', 'Mar 2024'."""
     if first == last:
         return f"{first:%b %Y}"
     if first.year == last.year:

@@ -682,6 +682,25 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
     )
 
 
+def test_a_curve_that_rises_late_names_the_calendar_months_its_far_end_falls_in():
+    """Audit: Online Retail's curve rose to 27.6% at month 8, which its three cohorts reach in
+    Sep-Nov 2011, the season's peak, without a word. Here four cohorts of 100 (Jan-Apr 2024)
+    have 20 back in month 1 and Jan-Mar 40 back in month 3, which they reach in Apr, May and
+    Jun 2024: 20.0% of 400, then 40.0% of 300, 10 points a month."""
+    rows = []
+    for label in ("Jan 2024", "Feb 2024", "Mar 2024", "Apr 2024"):
+        back = (100, 20, 30, 40) if label != "Apr 2024" else (100, 20, 30)
+        rows += [(label, i, 100, n, 100, False) for i, n in enumerate(back)]
+    curve = cohorts.retention_curve(hand_matrix(rows))
+    assert curve["last_period"].to_list()[3] == date(2024, 6, 1)
+    assert cohorts.curve_reading(curve, "month", "customers") == (
+        "On average 20.0% of a cohort's customers buy again 1 month later and 40.0% 3 months "
+        "later (cohorts pooled by size): after the first month it gains about 10 points a month. "
+        "The cohorts that reach month 3 do so in Apr–Jun 2024: a rise this late can come from "
+        "the season of those months rather than from customers growing more loyal."
+    )
+
+
 def test_curve_reading_reads_no_slope_from_a_few_customers_or_within_chance():
     """Month 4 rests on 12 customers of 3 cohorts, none back: it read "0.0% 4 months later ...
     loses about 10 points a month". Without it the far end is month 3: 80 of 300 back against

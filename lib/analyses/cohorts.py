@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from lib import fmt, measures, stats, summaries
+from lib import fmt, measures, periods, stats, summaries
 from lib.analyses import churn
 from lib.model import Dataset
 
@@ -351,8 +351,9 @@ def retention_curve(matrix: pl.DataFrame) -> pl.DataFrame:
     Retail's Dec 2010 took the curve from 37% to 50% at month 11). One row per period_index with
     mean (cohorts pooled: summed amounts over summed first-period amounts, so large cohorts
     weigh more), q25 and q75 (the interquartile range of the cohorts' shares, unweighted),
-    cohorts (how many cohorts the period rests on), customers (their customers) and active (how
-    many of those bought in the period).
+    cohorts (how many cohorts the period rests on), customers (their customers), active (how
+    many of those bought in the period) and first_period and last_period (the calendar periods
+    those cells fall in: the first and last cohorts' period of that index).
     """
     if "opening" in matrix.columns and not matrix["opening"].all():
         matrix = matrix.filter(~pl.col("opening"))
@@ -366,6 +367,8 @@ def retention_curve(matrix: pl.DataFrame) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("cohorts"),
             pl.col("customers").sum().cast(pl.Int64),
             pl.col("active").sum().cast(pl.Int64),
+            pl.col("period_start").min().alias("first_period"),
+            pl.col("period_start").max().alias("last_period"),
         )
         .sort("period_index")
     )
@@ -495,6 +498,13 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
             verb = "loses" if slope < 0 else "gains"
             points = fmt.significant(abs(slope), 2)
             text += f": after the first {unit} it {verb} about {points} points a {unit}."
+            if slope > 0:
+                text += (
+                    f" The cohorts that reach {unit} {far} do so in "
+                    f"{_calendar(end['first_period'], end['last_period'], grain)}: a rise "
+                    "this late can come from the season of those months rather than from "
+                    "customers growing more loyal."
+                )
     else:
         text += "."
     if few:
@@ -512,6 +522,18 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
             "it an average."
         )
     return text
+
+
+def _calendar(first: date, last: date, grain: str) -> str:
+    """The calendar periods from `first` to `last` (their first days) as the cohorts' labels
+    write them: 'Aug–Nov 2011', '2011 Q3–Q4', 'the weeks of 1 Aug to 28 Nov 2011'."""
+    every = _every(grain)
+    if every == "1w":
+        return f"the weeks of {fmt.day(first)} to {fmt.day(last)}"
+    if every == "1q":
+        name = [f"{d.year} Q{(d.month - 1) // 3 + 1}" for d in (first, last)]
+        return name[0] if first == last else f"{name[0]}–{name[1]}"
+    return periods.months_text(first, last)
 
 
 def _moved(one: dict, end: dict) -> bool:
