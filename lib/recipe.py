@@ -673,7 +673,10 @@ def _values(ds: Dataset | None, column: str) -> set[str] | None:
     frame = ds.tables.get(table)
     if frame is None or column not in frame.columns:
         return set()
-    return set(frame[column].drop_nulls().unique().to_list())
+    values = set(frame[column].drop_nulls().unique().to_list())
+    if column == "event_name" and ds.has("lines", "customer_id"):  # a funnel may end in an order
+        values.add(analysis("events").ORDERED)
+    return values
 
 
 def _date_bounds(page: str, ds: Dataset | None) -> tuple[date, date] | None:

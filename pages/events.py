@@ -252,6 +252,9 @@ def conversion_and_funnel() -> None:
     # --- funnel ---------------------------------------------------------------------------------
     st.subheader("Funnel")
     names_by_count = ui.cached(_event_names)(ds.key, events)
+    # An order is no event, but a funnel may end in one where the orders name their users.
+    ordered = [ev.ORDERED] if ds.has("lines", "customer_id") else []
+    names_by_count = [*names_by_count, *ordered]
     default_steps = [s for s in ("view_item", "add_to_cart") if s in names_by_count]
     check.choices(
         "events_steps",
@@ -267,14 +270,23 @@ def conversion_and_funnel() -> None:
         default=default_steps,
         key="events_steps",
         bind=links.BIND,
-        help="Pick event names in the order users should do them; the funnel follows that order.",
+        help="Pick event names in the order users should do them; the funnel follows that order."
+        + (
+            f" “{fmt.value_words(ev.ORDERED)}” is an order of the order lines, placed by the "
+            "user as a customer."
+            if ordered
+            else ""
+        ),
         format_func=fmt.value_words,
     )
     if not picked:
         st.info("Pick at least one event name for the funnel's first step.")
     else:
         # The paths are window-free: moving the window only cuts them.
-        paths = ui.cached(ev.funnel_paths)(ds.key, events, steps=tuple(picked))
+        source = events
+        if ev.ORDERED in picked:
+            source = ui.cached(ev.funnel_events, "Adding the orders to the events…")(ds.key, ds)
+        paths = ui.cached(ev.funnel_paths)(f"{ds.key}|{len(source)}", source, steps=tuple(picked))
         steps = ev.funnel_steps(paths, tuple(picked), window_days)
         shown = steps.filter(pl.col("platform") == "all")
         st.metric(

@@ -235,3 +235,27 @@ def test_the_report_names_the_item_its_recommendations_are_for(webshop):
     (block,) = [b for b in section.blocks if b.title.startswith("Viewed together with")]
     assert block.title.endswith(f"({opened})")
     assert f"\\({opened}\\) also viewed" in block.reading  # Markdown-escaped
+
+
+def test_a_funnel_can_end_in_an_order_placed(webshop):
+    """The funnel offers the orders as a last step: viewers who placed an order (a sale order
+    of the order lines, its customer the user) within a week of their first view."""
+    lines = webshop.tables["lines"]
+    sale = pl.col("customer_id").is_not_null() & ~pl.col("is_return").fill_null(False)
+    orders = (
+        lines.filter(sale & (pl.col("revenue") > 0))
+        .group_by("order_id")
+        .agg(pl.col("customer_id").first().alias("user_id"), pl.col("ordered_at").min())
+        .select(
+            "user_id",
+            pl.lit("order placed").alias("event_name"),
+            pl.col("ordered_at").alias("event_at"),
+        )
+    )
+    events = pl.concat([webshop.tables["events"].select(orders.columns), orders])
+    expected = _funnel_share(events, "view_item", "order placed", 7)
+    at = page("webshop")
+    assert "Order placed" in at.multiselect(key="events_steps").options
+    at.multiselect(key="events_steps").set_value(["view_item", ev.ORDERED]).run()
+    assert not at.exception
+    assert metric(at, "Overall: View item → Order placed").value == fmt.pct(expected)

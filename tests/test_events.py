@@ -193,6 +193,25 @@ def test_a_longer_funnel_window_lets_the_late_cart_count():
     assert table.filter(pl.col("platform") == "all")["users"].to_list() == [5, 4]
 
 
+def test_a_funnel_can_end_in_an_order_of_the_order_lines():
+    """Audit: a funnel's steps were event names only, so none could end in a purchase. Of the
+    four viewers: u1 orders 2 days after viewing, u4 1 day after, u2 18 days after; u3's only
+    order is a return, which places no order; u5 ordered without a view."""
+    ds = Dataset("views", "generic", tables={"events": VIEWS, "lines": ORDERS})
+    seen = ev.funnel_events(ds)
+    ordered = seen.filter(pl.col("event_name") == ev.ORDERED)
+    assert sorted(ordered["user_id"]) == ["u1", "u2", "u4", "u5"]
+    assert seen.height == VIEWS.height + 4
+    steps = ("view_item", ev.ORDERED)
+    week = ev.funnel(seen, steps, window_days=7).filter(pl.col("platform") == "all")
+    assert week["users"].to_list() == [4, 2]
+    month = ev.funnel(seen, steps, window_days=30).filter(pl.col("platform") == "all")
+    assert month["users"].to_list() == [4, 3]
+    # After the cart: only u1 carts, 10 minutes after the view, and orders 2 days later.
+    three = ev.headless(ds, steps=f"view_item,add_to_cart,{ev.ORDERED}")["funnel"]
+    assert three.filter(pl.col("platform") == "all")["users"].to_list() == [4, 1, 1]
+
+
 def test_a_funnel_without_steps_is_empty():
     assert ev.funnel(FUNNEL_EVENTS, (), 7).height == 0
 

@@ -16,6 +16,7 @@ from lib import demo, formats, recipe
 from lib.analyses import movement, rfm
 from lib.formats import generic
 from lib.io import RawTable
+from lib.model import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 # The retail demo under a shop's own column names: a generic file the guess maps in full.
@@ -389,6 +390,18 @@ def test_apply_settings_ignores_unknown_and_clamps_out_of_range_with_notes():
     as_of = recipe.apply_settings("rfm", {"as_of": "1999-01-01"}, ds).options["as_of"]
     assert as_of == (first + timedelta(days=1)).isoformat()
     assert recipe.apply_settings("rfm", {}, ds).options == recipe.defaults("rfm")
+
+
+def test_a_recipe_keeps_a_funnel_step_of_orders_only_where_orders_name_their_users():
+    """The Web events funnel may end in "order placed" (the orders, not an event): a recipe
+    keeps it on the web shop demo, whose orders name their users, and drops it on events alone."""
+    ds = formats.assemble_demo("webshop").dataset
+    steps = "view_item,order placed"
+    assert recipe.apply_settings("events", {"steps": steps}, ds).options["steps"] == steps
+    alone = Dataset("events", "generic", tables={"events": ds.tables["events"]})
+    applied = recipe.apply_settings("events", {"steps": steps}, alone)
+    assert applied.options["steps"] == "view_item"
+    assert applied.notes == ("Web events: steps not in the data, ignored: order placed",)
 
 
 def test_a_recipe_with_a_generic_mapping_replays_to_the_json_of_the_same_explicit_options(

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from lib import fmt, periods, quality, stats
+from lib import fmt, measures, periods, quality, stats
 from lib.model import Dataset
 
 VIEW = "view_item"
@@ -308,6 +308,39 @@ def mismatched_items(
 
 
 # --- funnel ---------------------------------------------------------------------------------------
+
+# A funnel step that is no event of the events table: the user placing an order (a sale order of
+# the order lines, its customer the user), so that a funnel can end in a purchase.
+ORDERED = "order placed"
+
+
+def funnel_events(ds: Dataset) -> pl.DataFrame:
+    """The events a funnel's steps are picked from: the events table, and where the data has
+    order lines with a customer, one ORDERED event per sale order (user_id: its customer,
+    event_at: its time; no platform or item: a funnel's platform is its entry event's)."""
+    events = ds.table("events")
+    if not ds.has("lines", "customer_id"):
+        return events
+    lines = ds.tables["lines"]
+    orders = (
+        lines.lazy()
+        .filter(pl.col("customer_id").is_not_null())
+        .group_by("order_id")
+        .agg(
+            pl.col("customer_id").first().alias("user_id"),
+            pl.col("ordered_at").min().alias("event_at"),
+            measures.is_sale(lines).any().alias("_sale"),
+        )
+        .filter("_sale")
+        .select(
+            pl.col("user_id").cast(events.schema["user_id"]),
+            pl.lit(ORDERED).alias("event_name"),
+            pl.col("event_at").cast(events.schema["event_at"]),
+        )
+        .collect()
+    )
+    # The events' columns stay as they are (no copy): the orders get theirs, empty.
+    return pl.concat([events, orders], how="diagonal", rechunk=False)
 
 
 def funnel_paths(events: pl.DataFrame, steps: tuple[str, ...]) -> pl.DataFrame:
@@ -925,7 +958,7 @@ def headless(
     else:
         names = item_names(None, ds.tables.get("items"))
     wanted = tuple(s.strip() for s in steps.split(",") if s.strip())
-    out["funnel"] = funnel(events, wanted, window_days)
+    out["funnel"] = funnel(funnel_events(ds) if ORDERED in wanted else events, wanted, window_days)
     pairs = co_views(events)
     best = top_pairs(pairs, min_support, score)
     out["pairs"] = with_names(with_names(best, names, "item_a"), names, "item_b")
