@@ -980,6 +980,14 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
                     reading=funnel.rep_reading(reps, rep, min_count, closed=closed),
                 )
             )
+    if "seller_sales" in f:  # the orders name sellers: what the won ones sold, as on the page
+        last_order = ds.tables["lines"]["ordered_at"].max()
+        blocks.append(
+            Block(
+                "Won sellers' sales after the win",
+                reading=funnel.sales_reading(closed, f["seller_sales"], last_order, ds.currency),
+            )
+        )
     for rep, (attribute, title) in funnel.MATCHES.items():
         key = "sr_by_lead_type" if rep == "sr_id" else "sdr_by_segment"
         if f[key].height:

@@ -179,6 +179,13 @@ declared = columns.money(
 declaring = columns.count(
     "Sellers declaring revenue", help="Won sellers who declared a monthly revenue (above 0)."
 )
+# funnel._with_sales, where the orders name sellers: what the won sellers sold after the win.
+SOLD = {
+    "selling_sellers": columns.count(
+        "Sellers with sales", help="Won sellers with an order line on or after their win."
+    ),
+    "sales_revenue": columns.money("Sales after the win", ds.currency),
+}
 
 outcomes, judged, closed, sales = cached_base(ds.key, ds)
 overall = funnel.overall_conversion(judged).row(0, named=True)
@@ -384,7 +391,8 @@ elif view == "Closed deals":
     )
     column = column or "business_segment"
     title = funnel.DEAL_ATTRIBUTES[column]
-    mix = ui.cached(funnel.deal_mix)(ds.key, closed, column=column)
+    # Uncached: a few hundred deals, and caching would hash the sales frame on every rerun.
+    mix = funnel.deal_mix(closed, column, sales)
     st.subheader(f"Closed deals by {title.lower()}")
     ui.chart(charts.mix_chart(mix, column, title), width="stretch")
     ui.reading(funnel.mix_reading(mix, column))
@@ -397,7 +405,8 @@ elif view == "Closed deals":
             "median_days_to_close": columns.number("Median days to close", 1),
             "declared_revenue": declared,
             "sellers_declaring": declaring,
-        },
+        }
+        | SOLD,
         codes=(column,),
     )
     ui.download(mix, f"deals_by_{column}", "funnel_dl_mix")
@@ -413,6 +422,8 @@ elif view == "Reps":
             f"Sales after the win: net revenue ({ds.currency}) of each won seller's order lines "
             "dated on or after the deal, joined on seller_id; returns are netted out."
         )
+        last_order = ds.tables["lines"]["ordered_at"].max()
+        ui.reading(funnel.sales_reading(closed, sales, last_order, ds.currency))
     money = {
         "deals": columns.count("Deals"),
         "share": columns.percent("Share of deals"),
@@ -427,9 +438,7 @@ elif view == "Reps":
         "typical_days": None,  # every rep's median, the same on each row: in the reading
         "declared_revenue": declared,
         "sellers_declaring": declaring,
-        "selling_sellers": columns.count("Sellers with sales"),
-        "sales_revenue": columns.money("Sales after the win", ds.currency),
-    }
+    } | SOLD
     for rep, label in (("sdr_id", "SDR (sales development reps)"), ("sr_id", "SR (sales reps)")):
         st.subheader(label)
         if not ds.has("deals", rep):

@@ -81,6 +81,35 @@ def test_marketplace_reps_view_counts_wins_per_sr():
     assert "sales_revenue" in table.columns
 
 
+def test_marketplace_reps_view_says_how_many_won_sellers_sold_after_the_win():
+    """From the demo's files: each won seller's sale lines (orders neither cancelled nor
+    unavailable) bought on or after its win, and the calendar days to the first one."""
+    files = demo.demo("marketplace").files
+    _, deals = demo_funnel()
+    won = deals.group_by("seller_id").agg(pl.col("won_date").str.to_datetime().min())
+    orders = files["olist_orders_dataset.csv"].filter(
+        ~pl.col("order_status").is_in(["canceled", "unavailable"])
+    )
+    at = pl.col("order_purchase_timestamp").str.to_datetime()
+    sold = (
+        files["olist_order_items_dataset.csv"]
+        .join(orders.select("order_id", at.alias("at")), on="order_id")
+        .join(won, on="seller_id")
+        .filter(pl.col("at") >= pl.col("won_date"))
+        .group_by("seller_id")
+        .agg((pl.col("at").min().dt.date() - pl.col("won_date").min().dt.date()).dt.total_days())
+    )
+    days = round(sold["at"].median())
+    page_ = page("marketplace", PATH)
+    page_.segmented_control(key="funnel_view").set_value("Reps").run()
+    said = " ".join(c.value for c in page_.caption)
+    assert (
+        f"{sold.height} of the {won.height} won sellers ({sold.height / won.height:.1%}) have "
+        "order lines on or after their win in the orders loaded"
+    ) in said
+    assert f"the median seller among them first sold {days} days after the win" in said
+
+
 def test_marketplace_quality_view_counts_deals_before_contact():
     planted = demo.demo("marketplace").planted
     at = page("marketplace", PATH)

@@ -391,9 +391,9 @@ def test_the_reps_reading_names_a_fastest_or_slowest_rep_only_beyond_chance():
     )
 
 
-def test_rep_table_adds_the_sellers_sales_after_the_win():
-    _, closed = outcomes_and_closed()
-    lines = pl.DataFrame(
+def sales_lines() -> pl.DataFrame:
+    """Order lines of the won sellers s1 and s5 (tiny's) and of a seller never won (zz)."""
+    return pl.DataFrame(
         {
             "order_id": ["o1", "o2", "o3", "o4", "o5"],
             "seller_id": ["s1", "s1", "s5", "s5", "zz"],
@@ -401,8 +401,14 @@ def test_rep_table_adds_the_sellers_sales_after_the_win():
             "revenue": [999.0, 50.0, 20.0, -5.0, 7.0],
         }
     )
-    sales = funnel.seller_sales(closed, lines)
-    assert sorted(sales.rows()) == [("s1", 1, 50.0), ("s5", 2, 15.0)]
+
+
+def test_rep_table_adds_the_sellers_sales_after_the_win():
+    _, closed = outcomes_and_closed()
+    sales = funnel.seller_sales(closed, sales_lines())
+    # s1, won 11 Jan, first sells on 1 Feb (its 2 Jan line came before the win); s5, won 10
+    # Jan, on 20 Jan.
+    assert sorted(sales.rows()) == [("s1", 1, 50.0, 21), ("s5", 2, 15.0, 10)]
     table = funnel.rep_table(closed, "sr_id", sales)
     assert table.select("sr_id", "deals", "selling_sellers", "sales_revenue").rows() == [
         ("Y", 3, 1, 15.0),
@@ -411,6 +417,27 @@ def test_rep_table_adds_the_sellers_sales_after_the_win():
     assert table["median_days_to_close"].to_list() == [17.5, 15.0]
     assert table["sellers_declaring"].to_list() == [1, 1]
     assert "sales_revenue" not in funnel.rep_table(closed, "sr_id").columns
+
+
+def test_the_won_sellers_sales_are_read_per_deal_kind_and_in_one_sentence():
+    """The lines of the test above: s1 (won 11 Jan) sells 50 from 1 Feb, 21 days on; s5 (won
+    10 Jan) 15 from 20 Jan, 10 days on; s8 and s10 were won after the last line (1 Feb)."""
+    _, closed = outcomes_and_closed()
+    sales = funnel.seller_sales(closed, sales_lines())
+    mix = funnel.deal_mix(closed, "lead_type", sales)
+    assert mix.select("lead_type", "deals", "selling_sellers", "sales_revenue").rows() == [
+        ("t1", 4, 1, 50.0),
+        ("t2", 1, 1, 15.0),
+    ]
+    assert "sales_revenue" not in funnel.deal_mix(closed, "lead_type").columns
+    assert funnel.sales_reading(closed, sales, day(2, 1), "GBP") == (
+        "2 of the 5 won sellers (40.0%) have order lines on or after their win in the orders "
+        "loaded, £65 net in all; the median seller among them first sold 16 days after the win; "
+        "2 sellers were won after the last order line loaded (1 Feb 2024), too late to show any."
+    )
+    assert funnel.sales_reading(closed, sales.head(0), day(2, 1), "GBP").startswith(
+        "None of the 5 won sellers has an order line on or after its win in the orders loaded; "
+    )
 
 
 def test_match_table_compares_each_rep_with_all_reps_on_the_same_lead_type():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -269,21 +269,24 @@ def declaring() -> pl.Expr:
     return (pl.col("declared_monthly_revenue") > 0).sum().alias("sellers_declaring")
 
 
-def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
+def deal_mix(closed: pl.DataFrame, column: str, sales: pl.DataFrame | None = None) -> pl.DataFrame:
     """Closed deals per value of a deal attribute (segment, lead type...), most first.
 
     One row per value (nulls shown as "unknown"): <column>, deals, share (0..1),
-    median_days_to_close, declared_revenue (declared_median), sellers_declaring (declaring).
+    median_days_to_close, declared_revenue (declared_median), sellers_declaring (declaring);
+    with `sales` (from seller_sales) also selling_sellers and sales_revenue (_with_sales).
     """
     value = pl.col(column).fill_null(UNKNOWN)
     value = pl.when(value.str.strip_chars() == "").then(pl.lit(UNKNOWN)).otherwise(value)
+    frame, sold = _with_sales(closed, sales)
     return (
-        closed.group_by(value.alias(column))
+        frame.group_by(value.alias(column))
         .agg(
             pl.len().alias("deals"),
             pl.col("days_to_close").median().alias("median_days_to_close"),
             declared_median(),
             declaring(),
+            *sold,
         )
         .with_columns((pl.col("deals") / pl.col("deals").sum()).alias("share"))
         .sort(["deals", column], descending=[True, False])
@@ -294,14 +297,33 @@ def deal_mix(closed: pl.DataFrame, column: str) -> pl.DataFrame:
             "median_days_to_close",
             "declared_revenue",
             "sellers_declaring",
+            *[a.meta.output_name() for a in sold],
         )
     )
+
+
+def _with_sales(
+    deals: pl.DataFrame, sales: pl.DataFrame | None
+) -> tuple[pl.DataFrame, list[pl.Expr]]:
+    """`deals` with each won seller's sales after the win (`sales`: seller_sales) beside it, and
+    what a group of them sold: selling_sellers (deals whose seller sold after the win) and
+    sales_revenue (their net revenue after it); `deals` and no sums without `sales`."""
+    if sales is None:
+        return deals, []
+    joined = deals.join(
+        sales.select("seller_id", pl.col("revenue").alias("_sales")), on="seller_id", how="left"
+    )
+    return joined, [
+        pl.col("_sales").is_not_null().sum().alias("selling_sellers"),
+        pl.col("_sales").sum().alias("sales_revenue"),
+    ]
 
 
 def seller_sales(closed: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Each won seller's actual marketplace sales after the deal.
 
-    One row per seller_id with lines on or after its won_at: seller_id, orders, revenue (net).
+    One row per seller_id with lines on or after its won_at: seller_id, orders, revenue (net)
+    and days_to_first_sale (calendar days from the win to its first order line after it).
     """
     won = (
         closed.filter(pl.col("seller_id").is_not_null())
@@ -313,7 +335,14 @@ def seller_sales(closed: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         .join(won, on="seller_id", how="inner")
         .filter(pl.col("ordered_at") >= pl.col("won_at"))
         .group_by("seller_id")
-        .agg(pl.col("order_id").n_unique().alias("orders"), pl.col("revenue").sum())
+        .agg(
+            pl.col("order_id").n_unique().alias("orders"),
+            pl.col("revenue").sum(),
+            (pl.col("ordered_at").min().dt.date() - pl.col("won_at").first().dt.date())
+            .dt.total_days()
+            .alias("days_to_first_sale"),
+        )
+        .sort("seller_id")
     )
 
 
@@ -326,21 +355,14 @@ def rep_table(closed: pl.DataFrame, rep: str, sales: pl.DataFrame | None = None)
     sellers_declaring (declaring); with `sales` (from seller_sales) also selling_sellers (won
     sellers with any sale after the win) and sales_revenue (their net revenue after the win).
     """
-    frame = closed.filter(pl.col(rep).is_not_null())
+    frame, sold = _with_sales(closed.filter(pl.col(rep).is_not_null()), sales)
     aggs = [
         pl.len().alias("deals"),
         pl.col("days_to_close").median().alias("median_days_to_close"),
         declared_median(),
         declaring(),
+        *sold,
     ]
-    if sales is not None:
-        frame = frame.join(
-            sales.select("seller_id", pl.col("revenue").alias("_sales")), on="seller_id", how="left"
-        )
-        aggs += [
-            pl.col("_sales").is_not_null().sum().alias("selling_sellers"),
-            pl.col("_sales").sum().alias("sales_revenue"),
-        ]
     reps = _median_interval(frame.group_by(rep).agg(*aggs, *_days_sorted())).with_columns(
         (pl.col("deals") / pl.col("deals").sum()).alias("share"),
         pl.lit(frame["days_to_close"].median(), dtype=pl.Float64).alias("typical_days"),
@@ -767,8 +789,9 @@ def notes(ds: Dataset, **_: object) -> list[str]:
 def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict[str, pl.DataFrame]:
     """The Seller funnel page's tables: overall, by_origin, by_landing_page (top N + pooled),
     cohorts, days_to_close (by origin), reps_sdr, reps_sr, sr_by_lead_type, sdr_by_segment,
-    routing. Conversion and days to close count the `covered` leads, the cohorts every month,
-    the rep views every deal. Raises ValueError naming the missing table."""
+    routing, and with order lines naming sellers seller_sales (seller_sales). Conversion and
+    days to close count the `covered` leads, the cohorts every month, the rep views every deal.
+    Raises ValueError naming the missing table."""
     if not ds.has("leads"):
         raise ValueError(MISSING_LEADS)
     if not ds.has("deals"):
@@ -778,7 +801,8 @@ def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict
     closed = closed_deals(outcomes, ds.tables["deals"])
     sales = seller_sales(closed, ds.tables["lines"]) if ds.has("lines", "seller_id") else None
     matches = {rep: match_table(closed, rep, MATCHES[rep][0], min_count) for rep in MATCHES}
-    return {
+    sold = {} if sales is None else {"seller_sales": sales}
+    return sold | {
         "overall": overall_conversion(judged),
         "by_origin": conversion_by(judged, "origin"),
         "by_landing_page": conversion_by(judged, "landing_page", top),
@@ -1109,6 +1133,40 @@ def days_reading(days: pl.DataFrame, outcomes: pl.DataFrame) -> str:
             f" ({named}: {clear} all deals' median, but {stats.expected(groups.height, 'origins')})"
         )
     return text + "."
+
+
+def sales_reading(
+    closed: pl.DataFrame, sales: pl.DataFrame, last_order: datetime | None, currency: str = ""
+) -> str:
+    """How many won sellers sold after their win in the order lines loaded (`sales`:
+    seller_sales), for how much, how soon the typical one first sold, and how many were won
+    after the last order line loaded (`last_order`), too late to show a sale."""
+    won = (
+        closed.filter(pl.col("seller_id").is_not_null())
+        .group_by("seller_id")
+        .agg(pl.col("won_at").min())
+    )
+    if won.height == 0:
+        return "No closed deal names its seller, so no sale can be traced to a deal."
+    late = 0 if last_order is None else won.filter(pl.col("won_at") > last_order).height
+    after = (
+        f"; {fmt.counted(late, 'seller was', 'sellers were')} won after the last order line "
+        f"loaded ({fmt.day(last_order)}), too late to show any"
+        if late and last_order is not None
+        else ""
+    )
+    if sales.height == 0:
+        return (
+            f"None of the {won.height:,} won sellers has an order line on or after its win in the "
+            f"orders loaded{after}: load the orders of the months after the deals."
+        )
+    days = sales["days_to_first_sale"].median()
+    return (
+        f"{sales.height:,} of the {won.height:,} won sellers "
+        f"({fmt.pct(sales.height / won.height)}) have order lines on or after their win in the "
+        f"orders loaded, {fmt.money(sales['revenue'].sum(), currency)} net in all; the median "
+        f"seller among them first sold {fmt.counted(round(days), 'day')} after the win{after}."
+    )
 
 
 def mix_reading(mix: pl.DataFrame, column: str) -> str:
