@@ -56,7 +56,8 @@ DEFINITIONS = {
     "revenue": "the sum of line revenue (item price × quantity, freight apart), returns and "
     "cancellations subtracted",
     "purchase": "a sale line of a known customer, with quantity and unit price above zero, "
-    "exact duplicate lines once; a cancellation is netted out of the purchase it reverses",
+    "exact duplicate lines once; a cancellation is netted out of the purchase it reverses (its "
+    "quantity at that purchase's price)",
     "customer": "a person with at least one purchase",
     "delivered": "an order with a delivery date and an estimate, whose status (if any) is "
     "delivered and whose dates are possible (an order delivered before its purchase or its "
@@ -69,7 +70,8 @@ DEFINITIONS = {
 MAPPED_PURCHASE = (
     "a sale line of a known customer, with quantity and unit price above zero, every line of a "
     "mapped file counted, exact repeats too (a repeated row may be a second identical purchase: "
-    "Data quality counts them); a cancellation is netted out of the purchase it reverses"
+    "Data quality counts them); a cancellation is netted out of the purchase it reverses (its "
+    "quantity at that purchase's price)"
 )
 UNSOLD_DEFINITION = (
     "lines of cancelled, unavailable, voided or refunded orders are not sales: every page leaves "

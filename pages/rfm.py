@@ -103,7 +103,8 @@ clean = st.toggle(
     bind=links.BIND,
     help="On (the definition every page uses): purchases as the published Online Retail RFM "
     "analyses clean them, with no exact duplicate rows and no lines whose quantity or unit price "
-    "is not positive; a cancellation is netted out of the purchase it reverses. Off: every line, "
+    "is not positive; a cancellation is netted out of the purchase it reverses (its quantity at "
+    "that purchase's price). Off: every line, "
     "returns subtracted from the customer's revenue where they happen.",
 )
 
