@@ -340,6 +340,7 @@ def test_a_regions_sparkline_spans_the_months_the_data_covers_not_its_own_first_
         },
         orient="row",
     ).with_columns(
+        pl.col("order_id").alias("customer_id"),
         pl.col("item_id").alias("item_name"),
         pl.lit(2.0).alias("unit_price"),
         (pl.col("quantity") * 2.0).alias("revenue"),
@@ -351,6 +352,9 @@ def test_a_regions_sparkline_spans_the_months_the_data_covers_not_its_own_first_
         assert swiss["trend"].to_list() == [[1.0, 6.0, 1.0, 1.0]]
         japan = sales.rank_items(cube, "units", regions=("JP",), months=kept)
         assert japan["trend"].to_list() == [[0.0, 2.0, 0.0, 0.0]]
+    # The CLI's too (it ranked a cube of the chosen region's lines alone: "2.0" for Japan).
+    ds = Dataset("regions", "generic", tables={"lines": lines})
+    assert sales.headless(ds, regions="JP")["top_items"]["trend"].to_list() == ["0.0 2.0 0.0 0.0"]
 
 
 @pytest.mark.parametrize(

@@ -1206,11 +1206,10 @@ def headless(
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         sold = kpi_orders(figures)
-        ranking = (
-            rank_items(kept, rank_by, start=first, end=last, orders=sold, **chosen)
-            if kept is not None
-            else rank_items(item_cube(period_lines), rank_by, orders=sold)
-        ).head(topn)
+        # The cube of every line, sliced as the page slices it: a sparkline spans the months
+        # the data covers, not those a chosen region happens to start and end in.
+        cube = kept if kept is not None else item_cube(lines)
+        ranking = rank_items(cube, rank_by, start=first, end=last, orders=sold, **chosen).head(topn)
         ranked["top_items"] = ranking.with_columns(
             pl.col("trend").list.eval(pl.element().round(2).cast(pl.String)).list.join(" ")
         )
