@@ -182,7 +182,8 @@ declaring = columns.count(
 # funnel._with_sales, where the orders name sellers: what the won sellers sold after the win.
 SOLD = {
     "selling_sellers": columns.count(
-        "Sellers with sales", help="Won sellers with an order line on or after their win."
+        "Sellers with sales",
+        help="Won sellers with an order line on or after their win, in the orders loaded.",
     ),
     "sales_revenue": columns.money("Sales after the win", ds.currency),
 }

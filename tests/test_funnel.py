@@ -430,13 +430,17 @@ def test_the_won_sellers_sales_are_read_per_deal_kind_and_in_one_sentence():
         ("t2", 1, 1, 15.0),
     ]
     assert "sales_revenue" not in funnel.deal_mix(closed, "lead_type").columns
+    # s8 (won 1 Feb at 8:00) and s10 (6 Mar) came after the last line: 2 of the other 3 sold.
     assert funnel.sales_reading(closed, sales, day(2, 1), "GBP") == (
-        "2 of the 5 won sellers (40.0%) have order lines on or after their win in the orders "
-        "loaded, £65 net in all; the median seller among them first sold 16 days after the win; "
-        "2 sellers were won after the last order line loaded (1 Feb 2024), too late to show any."
+        "In the orders loaded, 2 of the 3 sellers won before their last line (1 Feb 2024) sold "
+        "after the win (66.7%), £65 net in all; the median one first appears 16 days after the "
+        "win. Orders not loaded can only add sellers and sales and bring a first sale earlier; "
+        "the 2 sellers won after 1 Feb 2024 are left out."
     )
-    assert funnel.sales_reading(closed, sales.head(0), day(2, 1), "GBP").startswith(
-        "None of the 5 won sellers has an order line on or after its win in the orders loaded; "
+    assert funnel.sales_reading(closed, sales.head(0), day(2, 1), "GBP") == (
+        "None of the 3 sellers won before the last order line loaded (1 Feb 2024) sold after the "
+        "win in the orders loaded; the 2 sellers won after 1 Feb 2024 are left out: load the "
+        "orders of the months after the deals."
     )
 
 

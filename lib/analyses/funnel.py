@@ -1138,9 +1138,10 @@ def days_reading(days: pl.DataFrame, outcomes: pl.DataFrame) -> str:
 def sales_reading(
     closed: pl.DataFrame, sales: pl.DataFrame, last_order: datetime | None, currency: str = ""
 ) -> str:
-    """How many won sellers sold after their win in the order lines loaded (`sales`:
-    seller_sales), for how much, how soon the typical one first sold, and how many were won
-    after the last order line loaded (`last_order`), too late to show a sale."""
+    """How many of the sellers won before the last order line loaded (`last_order`) sold after
+    their win in the orders loaded (`sales`: seller_sales), for how much, and how soon the
+    median one first appears there: lower bounds where the orders are a part of the
+    marketplace's (orders not loaded can only add sales and bring a first sale earlier)."""
     won = (
         closed.filter(pl.col("seller_id").is_not_null())
         .group_by("seller_id")
@@ -1148,24 +1149,35 @@ def sales_reading(
     )
     if won.height == 0:
         return "No closed deal names its seller, so no sale can be traced to a deal."
-    late = 0 if last_order is None else won.filter(pl.col("won_at") > last_order).height
-    after = (
-        f"; {fmt.counted(late, 'seller was', 'sellers were')} won after the last order line "
-        f"loaded ({fmt.day(last_order)}), too late to show any"
-        if late and last_order is not None
+    if last_order is None:
+        return "No order line has a date, so no sale can be traced to a deal."
+    judged = won.filter(pl.col("won_at") <= last_order).height
+    day = fmt.day(last_order)
+    late = won.height - judged
+    left = (
+        f"; the {fmt.counted(late, 'seller')} won after {day} {fmt.plural(late, 'is', 'are')} "
+        "left out"
+        if late
         else ""
     )
+    if judged == 0:
+        return (
+            f"Every won seller was won after the last order line loaded ({day}): the orders "
+            "cannot show their sales."
+        )
     if sales.height == 0:
         return (
-            f"None of the {won.height:,} won sellers has an order line on or after its win in the "
-            f"orders loaded{after}: load the orders of the months after the deals."
+            f"None of the {fmt.counted(judged, 'seller')} won before the last order line "
+            f"loaded ({day}) sold after the win in the orders loaded{left}: load the orders of "
+            "the months after the deals."
         )
     days = sales["days_to_first_sale"].median()
     return (
-        f"{sales.height:,} of the {won.height:,} won sellers "
-        f"({fmt.pct(sales.height / won.height)}) have order lines on or after their win in the "
-        f"orders loaded, {fmt.money(sales['revenue'].sum(), currency)} net in all; the median "
-        f"seller among them first sold {fmt.counted(round(days), 'day')} after the win{after}."
+        f"In the orders loaded, {sales.height:,} of the {fmt.counted(judged, 'seller')} won "
+        f"before their last line ({day}) sold after the win ({fmt.pct(sales.height / judged)}), "
+        f"{fmt.money(sales['revenue'].sum(), currency)} net in all; the median one first appears "
+        f"{fmt.counted(round(days), 'day')} after the win. Orders not loaded can only add sellers "
+        f"and sales and bring a first sale earlier{left}."
     )
 
 
