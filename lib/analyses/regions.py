@@ -1117,8 +1117,7 @@ def _figures(row: Mapping, months: int, currency: str, against: str = "before") 
     ]
     if row.get("growth") is not None:
         parts.append(
-            f"revenue {trend.growth_text(row['growth'])} in "
-            f"{periods.compared(months, against)}"
+            f"revenue {trend.growth_text(row['growth'])} in {periods.compared(months, against)}"
         )
     return ", ".join(parts)
 
