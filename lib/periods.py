@@ -50,12 +50,16 @@ class GrowthWindow:
         """'Jun–Aug 2024 vs Mar–May 2024' (or the reason growth is unavailable)."""
         if not self.available or self.current_start is None:
             return self.reason
-        assert self.current_end is not None and self.previous_start is not None
-        assert self.previous_end is not None
-        last = add_months(self.current_end, -1)
-        before = add_months(self.previous_end, -1)
+        return " vs ".join(self.spans())
+
+    def spans(self) -> tuple[str, str]:
+        """The compared months in words, current first: ('Jun–Aug 2024', 'Mar–May 2024');
+        only of an available window."""
+        assert self.current_start is not None and self.current_end is not None
+        assert self.previous_start is not None and self.previous_end is not None
         return (
-            f"{months_text(self.current_start, last)} vs {months_text(self.previous_start, before)}"
+            months_text(self.current_start, add_months(self.current_end, -1)),
+            months_text(self.previous_start, add_months(self.previous_end, -1)),
         )
 
 

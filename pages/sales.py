@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from lib import fmt, measures, quality, recipe, state
+from lib import fmt, measures, periods, quality, recipe, state
 from lib.analyses import bridge, sales
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import bridge as bridge_charts
@@ -159,6 +159,11 @@ def controlled() -> None:
         against = (
             "No change shown: the data does not cover the whole previous period of equal length."
         )
+        # Where to go for one: the data's last three full months, against the three before.
+        window = periods.growth_window(lines["ordered_at"], 3)
+        if window.available:
+            last, before = window.spans()
+            against += f" Narrow the dates to compare: {last}, say, against {before}."
     HELP = {
         "revenue": "Sum of line revenue in the period; returns and cancellations subtract.",
         "orders": "Distinct orders with at least one sale line (orders of returns only, such as "
@@ -182,6 +187,8 @@ def controlled() -> None:
             help=f"{HELP[metric]} {against}",
             border=True,
         )
+    if not any(deltas):  # why the cards show no change, in view (not only in their help)
+        st.caption(against)
 
     # --- revenue over time ------------------------------------------------------------------------
     st.subheader("Revenue over time")

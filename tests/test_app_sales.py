@@ -384,3 +384,15 @@ def test_the_bridge_explains_when_purchases_fall_in_one_month_or_have_no_custome
     at.segmented_control(key="sales_pattern").set_value("Revenue bridge").run()
     assert not at.exception, at.exception
     assert "needs a customer per order line" in texts(at)
+
+
+def test_kpis_without_a_previous_period_say_which_dates_would_give_one():
+    """Audit: on the whole range every card read "No change shown", in its help only. The retail
+    demo runs from 1 Dec 2022 to 9 Dec 2023 (test_app_regions checks its dates): its last three
+    full months are Sep-Nov 2023, against Jun-Aug 2023."""
+    at = page("retail")
+    said = " ".join(c.value for c in at.caption)
+    assert (
+        "No change shown: the data does not cover the whole previous period of equal length. "
+        "Narrow the dates to compare: Sep–Nov 2023, say, against Jun–Aug 2023."
+    ) in said
