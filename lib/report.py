@@ -1326,7 +1326,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     units = (last - cal_end).days / clv.DAYS_PER_UNIT[unit] if cal_end else 0.0
     # The holdout check's caution on the totals, as the page gives it under them: the chosen
     # model on the holdout of the default horizon, whatever horizon the totals are for.
-    caution = ""
+    caution = miss = ""
     checked = clv.holdout_plan(bought, *clv.DEFAULT_HORIZON)
     if checked is not None:
         with contextlib.suppress(clv.FitError):
@@ -1337,7 +1337,8 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 float(o["penalizer"]),
                 str(o["model"]),
             )
-            caution = clv.holdout_caution(check.groups, check.holdout_units, unit, check.fit.label)
+            said = (check.groups, check.holdout_units, unit, check.fit.label)
+            caution, miss = clv.holdout_caution(*said), clv.holdout_miss(*said)
     paying = clv.paying_customers(ds.tables["lines"])
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),
@@ -1350,7 +1351,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         Block(
             "Can the model be trusted on this data?",
             table=checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),
-            reading=clv.trust_reading(checks),
+            reading=clv.trust_reading(checks, miss),
         ),
         Block("Fitted parameters", table=f["parameters"], kinds={"value": "significant"}),
     ]

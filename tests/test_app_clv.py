@@ -285,3 +285,19 @@ def test_segment_view_sums_value_per_published_rfm_segment():
 def test_page_explains_what_is_missing_without_data():
     at = page("files")
     assert "needs a lines table with a customer id, which this data set does not have" in texts(at)
+
+
+@pytest.mark.parametrize("view", ["Customers", "Holdout check"])
+def test_the_trust_reading_says_what_the_warning_under_the_totals_says(view):
+    """The retail demo's holdout over-predicts its purchases beyond the tolerance: the trust
+    reading no longer says "No check fails ... the holdout check shows how well the model
+    predicts" above a warning of exactly that, in either view."""
+    at = page("retail")
+    if view != "Customers":
+        at.segmented_control(key="clv_view").set_value(view).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if w.value.startswith("Use these totals")]
+    miss = warning.removeprefix("Use these totals with care: ").removesuffix(".")
+    assert "over-predicted purchases by" in miss
+    said = texts(at)
+    assert f"No check in the table fails (1 caution), but {miss}: use the totals below" in said

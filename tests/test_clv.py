@@ -1069,6 +1069,33 @@ def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance
     assert caution(84.0, 100.0) == ""
 
 
+def test_the_trust_reading_says_when_the_holdout_finds_the_totals_far_off():
+    """The retail demo's report read "No check fails (1 caution); the holdout check shows how
+    well the model predicts" right under "Use these totals with care: ... over-predicted
+    purchases by 23.0%". With no check of the table failing, it now says the holdout's."""
+    checks = pl.DataFrame(
+        [("Customers", "100", "good", ""), ("History vs horizon", "1", "caution", "")],
+        schema=clv.CHECK_SCHEMA,
+        orient="row",
+    )
+    groups = pl.DataFrame(
+        {
+            "group": ["all"],
+            "customers": [100],
+            "predicted_purchases": [1.23],
+            "actual_purchases": [1.0],
+            "total_error": [0.23],
+        }
+    )
+    miss = clv.holdout_miss(groups, 27.0, "weeks", "BG/NBD")
+    assert clv.trust_reading(checks, miss) == (
+        "No check in the table fails (1 caution), but over the 27-week holdout check BG/NBD "
+        "over-predicted purchases by 23.0% (123 predicted against 100 made): use the totals "
+        "below with care."
+    )
+    assert clv.trust_reading(checks).startswith("No check fails (1 caution); the holdout check")
+
+
 def test_a_holdout_of_one_day_reads_in_days_and_judges_nothing_within_chance():
     """A calibration ending the day before the last purchase: the page read "Holdout: 0 weeks"
     and cautioned the totals from 23 purchases predicted against 17 made."""

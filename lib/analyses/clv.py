@@ -1865,8 +1865,9 @@ def purchases_text(value: float) -> str:
     return fmt.number(value, 1) if abs(value) < 100 else fmt.compact(value)
 
 
-def trust_reading(checks: pl.DataFrame) -> str:
-    """One sentence on the trust table (checks: sufficiency)."""
+def trust_reading(checks: pl.DataFrame, miss: str = "") -> str:
+    """One sentence on the trust table (checks: sufficiency), and on the holdout check when it
+    finds the totals far off (`miss`: holdout_miss) though no check of the table fails."""
     failed = checks.filter(pl.col("verdict") == "problem")["check"].to_list()
     if failed:
         return (
@@ -1876,6 +1877,8 @@ def trust_reading(checks: pl.DataFrame) -> str:
         )
     cautions = checks.filter(pl.col("verdict") == "caution").height
     noted = f" ({fmt.counted(cautions, 'caution')})" if cautions else ""
+    if miss:
+        return f"No check in the table fails{noted}, but {miss}: use the totals below with care."
     return (
         f"No check fails{noted}; the holdout check "
         "shows how well the model predicts purchases it did not see."
@@ -2549,21 +2552,28 @@ def _totals(row: dict) -> tuple[float, float]:
     return row["predicted_purchases"] * n, row["actual_purchases"] * n
 
 
-def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
-    """The caution the headline totals carry when the holdout check (`groups`: Holdout.groups,
-    over `holdout_units`, of the purchase model labelled `model`) found the total purchases off
-    by more than HOLDOUT_TOLERANCE and beyond chance (_off_by_chance); "" otherwise."""
+def holdout_miss(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
+    """How far off the holdout check (`groups`: Holdout.groups, over `holdout_units`, of the
+    purchase model labelled `model`) found the total purchases, when by more than
+    HOLDOUT_TOLERANCE and beyond chance (_off_by_chance): 'over the 27-week holdout check
+    BG/NBD over-predicted purchases by 23.0% (1,195 predicted against 972 made)'; "" otherwise."""
     row = groups.filter(pl.col("group") == "all").row(0, named=True)
     error = row["total_error"]
     predicted, made = _totals(row)
     if error is None or abs(error) <= HOLDOUT_TOLERANCE or _off_by_chance(predicted, made):
         return ""
     return (
-        f"Use these totals with care: over the {holdout_length(holdout_units, unit)} holdout "
-        f"check {model} {'over' if error > 0 else 'under'}-predicted purchases by "
-        f"{fmt.pct(abs(error))} ({_purchases(predicted)} predicted against {fmt.count(made)} "
-        "made)."
+        f"over the {holdout_length(holdout_units, unit)} holdout check {model} "
+        f"{'over' if error > 0 else 'under'}-predicted purchases by {fmt.pct(abs(error))} "
+        f"({_purchases(predicted)} predicted against {fmt.count(made)} made)"
     )
+
+
+def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
+    """The caution the headline totals carry when the holdout check finds them far off
+    (holdout_miss); "" otherwise."""
+    miss = holdout_miss(groups, holdout_units, unit, model)
+    return f"Use these totals with care: {miss}." if miss else ""
 
 
 def holdout_reading(
