@@ -52,6 +52,12 @@ class GrowthWindow:
             return self.reason
         return " vs ".join(self.spans())
 
+    def remedy(self, smaller: str) -> str:
+        """What to try when the window is unavailable: a `smaller` one ('Try a smaller N.'), or
+        the months before when it looks a year back."""
+        other = " or compare with the months before" if self.against == "year" else ""
+        return f"Try a smaller {smaller}{other}."
+
     def spans(self) -> tuple[str, str]:
         """The compared months in words, current first: ('Jun–Aug 2024', 'Mar–May 2024');
         only of an available window."""
@@ -106,11 +112,10 @@ def growth_window(
     previous_start = add_months(current_start, -back)
     full = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
     if previous_start < first_month:
-        needed = 12 + months if against == "year" else 2 * months
         reason = (
             f"growth over {fmt.counted(months, 'month')} "
             + ("against a year earlier " if against == "year" else "")
-            + f"needs {needed} full months of data; this data has {max(full, 0)}"
+            + f"needs {back + months} full months of data; this data has {max(full, 0)}"
         )
         return GrowthWindow(months, last_month, None, None, None, None, False, reason, against)
     return GrowthWindow(

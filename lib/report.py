@@ -640,7 +640,8 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             "Where to market first",
             table=shown.drop(c for c in shown.columns if shown[c].null_count() == shown.height),
             reading=regions.priority_reading(named, months, cur, against),
-            caption=regions.window_text(regions.regional_lines(ds)["ordered_at"], months, against),
+            # The lines' span: regional_lines keeps every line, so its span is theirs.
+            caption=regions.window_text(ds.tables["lines"]["ordered_at"], months, against),
             kinds={"rank": "count", "score": "number0", "repeat_change": "pct"},
         ),
     ]

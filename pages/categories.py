@@ -126,8 +126,7 @@ def controlled() -> None:
     st.subheader("Growth and share")
     if not window.available:
         st.info(
-            f"The growth-share chart needs growth figures: {window.reason}. Try a smaller N"
-            + (" or compare with the months before." if against == "year" else ".")
+            f"The growth-share chart needs growth figures: {window.reason}. {window.remedy('N')}"
         )
     elif with_growth.height == 0:
         st.info("No category sold in both compared periods, so none has a growth figure.")

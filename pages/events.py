@@ -286,7 +286,8 @@ def conversion_and_funnel() -> None:
         source = events
         if ev.ORDERED in picked:
             source = ui.cached(ev.funnel_events, "Adding the orders to the events…")(ds.key, ds)
-        paths = ui.cached(ev.funnel_paths)(f"{ds.key}|{len(source)}", source, steps=tuple(picked))
+        # Keyed by the data set: the steps tell the two sources apart (orders only with ORDERED).
+        paths = ui.cached(ev.funnel_paths)(ds.key, source, steps=tuple(picked))
         steps = ev.funnel_steps(paths, tuple(picked), window_days)
         shown = steps.filter(pl.col("platform") == "all")
         st.metric(

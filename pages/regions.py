@@ -176,7 +176,7 @@ def region_map(
         format_func=regions.METRICS.get,
         data=True,
     )
-    left, right = st.columns(2)
+    left, _ = st.columns(2)
     metric = left.selectbox(
         "Colour by",
         metric_options,

@@ -331,9 +331,7 @@ def window_text(span: pl.Series, months: int = 3, against: str = "before") -> st
     window = growth_window(span, months, against)
     if window.available:
         return f"Growth compares {window.describe()}."
-    return f"No growth figures: {window.reason}. Try a smaller window" + (
-        " or compare with the months before." if against == "year" else "."
-    )
+    return f"No growth figures: {window.reason}. {window.remedy('window')}"
 
 
 def windowed_table(base: RegionalBase, months: int = 3, against: str = "before") -> pl.DataFrame:
