@@ -1327,7 +1327,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     units = (last - cal_end).days / clv.DAYS_PER_UNIT[unit] if cal_end else 0.0
     # The holdout check's caution on the totals, as the page gives it under them: the chosen
     # model on the holdout of the default horizon, whatever horizon the totals are for.
-    caution = miss = ""
+    miss = ""
     checked = clv.holdout_plan(bought, *clv.DEFAULT_HORIZON)
     if checked is not None:
         with contextlib.suppress(clv.FitError):
@@ -1338,8 +1338,8 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 float(o["penalizer"]),
                 str(o["model"]),
             )
-            said = (check.groups, check.holdout_units, unit, check.fit.label)
-            caution, miss = clv.holdout_caution(*said), clv.holdout_miss(*said)
+            miss = clv.holdout_miss(check.groups, check.holdout_units, unit, check.fit.label)
+    caution = clv.holdout_caution(miss)
     paying = clv.paying_customers(ds.tables["lines"])
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),

@@ -162,11 +162,16 @@ if fit is not None and checked is not None:
             penalizer=penalizer,
             model=model,
         )
-miss = (
-    ""
-    if opening is None
-    else clv.holdout_miss(opening.groups, opening.holdout_units, unit, opening.fit.label)
-)
+
+
+def miss_of(holdout: clv.Holdout | None) -> str:
+    """clv.holdout_miss of a holdout check of the chosen model, "" without one."""
+    if holdout is None:
+        return ""
+    return clv.holdout_miss(holdout.groups, holdout.holdout_units, unit, holdout.fit.label)
+
+
+miss = miss_of(opening)
 ui.reading(clv.trust_reading(checks, miss))
 if fit is None:
     st.warning(f"{fit_error.message} **What to try:** {fit_error.hint}")
@@ -275,10 +280,10 @@ cols[3].metric(
 caution = st.container()
 
 
-def caution_totals(holdout: clv.Holdout) -> None:
-    """The caution under the totals, from the holdout of the chosen model."""
-    text = clv.holdout_caution(holdout.groups, holdout.holdout_units, unit, holdout.fit.label)
-    if text:
+def caution_totals(off: str) -> None:
+    """The caution under the totals, from how far off the chosen model's holdout check found
+    them (`off`: miss_of)."""
+    if text := clv.holdout_caution(off):
         caution.warning(text)
 
 
@@ -342,8 +347,8 @@ SHOWN = [
     "T",
 ]
 
-if view != "Holdout check" and opening is not None:  # that view's own holdout gives it there
-    caution_totals(opening)
+if view != "Holdout check":  # that view's own holdout gives it there
+    caution_totals(miss)
 
 if view == "Customers":
     if fit.spend is not None:
@@ -432,7 +437,7 @@ elif view == "Holdout check":
         st.warning(f"{error.message} **What to try:** {error.hint}")
         st.stop()
     if model in comparison.holdouts:
-        caution_totals(comparison.holdouts[model])
+        caution_totals(miss_of(comparison.holdouts[model]))
     if comparison.scored < comparison.customers:
         st.caption(
             f"Checked on a random {fmt.count(comparison.scored)} of the "

@@ -1046,7 +1046,7 @@ def test_holdout_caution_gives_the_totals_an_error_beyond_the_holdouts_tolerance
                 "total_error": [predicted / actual - 1 if actual else None],
             }
         )
-        return clv.holdout_caution(groups, 27.0, "weeks", "BG/NBD")
+        return clv.holdout_caution(clv.holdout_miss(groups, 27.0, "weeks", "BG/NBD"))
 
     assert caution(123.0, 100.0) == (
         "Use these totals with care: over the 27-week holdout check BG/NBD over-predicted "
@@ -1114,7 +1114,7 @@ def test_a_holdout_of_one_day_reads_in_days_and_judges_nothing_within_chance():
     assert clv.holdout_length(units, "weeks", noun=True) == "1 day"
     assert clv.holdout_length(units, "weeks") == "1-day"
     assert clv.holdout_length(26.0, "weeks", noun=True) == "26 weeks"
-    assert clv.holdout_caution(groups, units, "weeks", "BG/NBD") == ""
+    assert clv.holdout_caution(clv.holdout_miss(groups, units, "weeks", "BG/NBD")) == ""
     assert clv.holdout_reading(groups, units, "weeks") == (
         "Over the 1-day holdout the model predicted 23 purchases against 17 made (0.0230 and "
         "0.0170 per customer): it overestimates the total by 35.3% "

@@ -2569,10 +2569,9 @@ def holdout_miss(groups: pl.DataFrame, holdout_units: float, unit: str, model: s
     )
 
 
-def holdout_caution(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
-    """The caution the headline totals carry when the holdout check finds them far off
-    (holdout_miss); "" otherwise."""
-    miss = holdout_miss(groups, holdout_units, unit, model)
+def holdout_caution(miss: str) -> str:
+    """The caution the headline totals carry when the holdout check finds them far off (`miss`:
+    holdout_miss); "" otherwise."""
     return f"Use these totals with care: {miss}." if miss else ""
 
 
