@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
+import narwhals as nw
 import polars as pl
 
-from lib import filters
+from lib import filters, summaries
 from lib.model import Dataset, Note, columns_of, first_occurrences
 
 # Order statuses whose lines are no sale (Olist: the order was cancelled or never available;
@@ -57,7 +58,7 @@ DEFINITIONS = {
     "cancellations subtracted",
     "purchase": "a sale line of a known customer, with quantity and unit price above zero, "
     "exact duplicate lines once; a cancellation is netted out of the purchase it reverses (its "
-    "quantity at that purchase's price)",
+    "quantity at that purchase's price, never more than it credits)",
     "customer": "a person with at least one purchase",
     "delivered": "an order with a delivery date and an estimate, whose status (if any) is "
     "delivered and whose dates are possible (an order delivered before its purchase or its "
@@ -71,7 +72,7 @@ MAPPED_PURCHASE = (
     "a sale line of a known customer, with quantity and unit price above zero, every line of a "
     "mapped file counted, exact repeats too (a repeated row may be a second identical purchase: "
     "Data quality counts them); a cancellation is netted out of the purchase it reverses (its "
-    "quantity at that purchase's price)"
+    "quantity at that purchase's price, never more than it credits)"
 )
 UNSOLD_DEFINITION = (
     "lines of cancelled, unavailable, voided or refunded orders are not sales: every page leaves "
@@ -399,7 +400,8 @@ def customer_purchases(
     unit price is zero or negative (when the data has them) are left out. A cancellation of a
     known customer is then matched to the latest purchase of the same customer and item (the
     customer's latest purchase when there are no items) at or before it, and takes back its
-    quantity's (or amount's) share of that purchase's revenue, never below zero.
+    quantity's (or amount's) share of that purchase's revenue, no more than it credits, never
+    below zero.
 
     With `free`, lines with a unit price of 0 count too (the purchase models count a free
     purchase as a purchase; the published recipes, and so every other page, do not).
@@ -545,17 +547,29 @@ def _netted(
     if returns.height == 0 or kept.height == 0:
         return revenue, 0, 0.0
     # A cancellation takes back its share of the purchase of the same item (of the customer's
-    # latest purchase when the data has no items), by quantity where the data has one.
+    # latest purchase when the data has no items), by quantity where the data has one, never
+    # more than it credits (summaries.SHARE).
     items = "item_id" in returns.columns
     size = "quantity" if items and "quantity" in returns.columns else "revenue"
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
-    cancelled = returns.select(*keys, "ordered_at", pl.col(size).abs().alias("_back")).drop_nulls()
+    cancelled = returns.select(
+        *keys,
+        "ordered_at",
+        pl.col(size).abs().alias("_back"),
+        pl.col("revenue").abs().alias("_credit"),
+    ).drop_nulls([*keys, "ordered_at", "_back"])
     # Only purchases of a customer and item with a cancellation can be matched: the others are
     # left out before the sort (order kept, so that ties resolve as among all purchases).
     bought = (
         # First a cheap test on the customer alone (a number in most exports).
         purchases.filter(pl.col("customer_id").is_in(cancelled["customer_id"].unique().implode()))
-        .select(*keys, "ordered_at", "_row", pl.col(size).abs().alias("_size"))
+        .select(
+            *keys,
+            "ordered_at",
+            "_row",
+            pl.col(size).abs().alias("_size"),
+            pl.col("revenue").alias("_paid"),
+        )
         .drop_nulls()
         .join(cancelled.lazy().select(keys).unique(), on=keys, how="semi", maintain_order="left")
         .sort("ordered_at", maintain_order=True)
@@ -568,9 +582,7 @@ def _netted(
     )
     if cancelled.height == 0:
         return revenue, 0, 0.0
-    share = cancelled.group_by("_row").agg(
-        (1.0 - pl.col("_back").sum() / pl.col("_size").first()).clip(0.0, 1.0).alias("_share")
-    )
+    share = nw.from_native(cancelled).group_by("_row").agg(summaries.SHARE).to_native()
     # The kept rows ascend: each matched purchase is found by a binary search.
     at = kept["_row"].search_sorted(share["_row"])
     net = revenue.clone().scatter(at, revenue.gather(at) * share["_share"]).alias("revenue")

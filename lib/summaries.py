@@ -92,26 +92,36 @@ def purchases(
     )
 
 
+# What is left of a purchase (_share) after the cancellations matched to it (one row each) take
+# back their shares: a cancellation's is its quantity's share (_back of the purchase's _size:
+# quantity, or revenue without items), never more than what it credits (_credit of what the
+# purchase paid, _paid, both above 0): a £60 manual credit of quantity 1 takes back £60 of a
+# £1,867.86 manual purchase of quantity 1, not all of it. By quantity alone when it credits
+# nothing known.
+_BY_SIZE = nw.col("_back") / nw.col("_size")
+_TAKEN = (
+    nw.when(nw.col("_credit") > 0)
+    .then(nw.min_horizontal(_BY_SIZE, nw.col("_credit") / nw.col("_paid")))
+    .otherwise(_BY_SIZE)
+)
+SHARE = (1.0 - _TAKEN.sum()).clip(0.0, 1.0).alias("_share")
+
+
 def cancellation_shares(
     lines: nw.LazyFrame, free: bool = False, judged: bool = False
 ) -> nw.LazyFrame:
     """What is left of each purchase line that cancellations take back (a small table: LINE,
     _share 0..1), as measures.customer_purchases nets them: a cancellation of a known customer
     takes back its quantity's (or amount's) share of the latest purchase of the same customer
-    and item (the customer's latest purchase without items) at or before it; among purchase
-    lines of the same time, the last by LINE. `judged`: `lines` are first_copies already."""
+    and item (the customer's latest purchase without items) at or before it, never more than it
+    credits (SHARE); among purchase lines of the same time, the last by LINE. `judged`: `lines`
+    are first_copies already."""
     names = [n for n in _names(lines) if n != LINE]
     size = _size(names)
     # Each matched line's size read from the lines by LINE, not from targets: used twice, they
     # were computed twice inside DuckDB (half of this summary's time).
-    sizes = lines.select(LINE, nw.col(size).abs().alias("_size"))
-    return (
-        _matched(lines, names, free, judged)
-        .group_by(LINE)
-        .agg(nw.col("_back").sum())
-        .join(sizes, on=LINE)
-        .select(LINE, (1.0 - nw.col("_back") / nw.col("_size")).clip(0.0, 1.0).alias("_share"))
-    )
+    sizes = lines.select(LINE, nw.col(size).abs().alias("_size"), nw.col("revenue").alias("_paid"))
+    return _matched(lines, names, free, judged).join(sizes, on=LINE).group_by(LINE).agg(SHARE)
 
 
 def netted(lines: nw.LazyFrame) -> nw.LazyFrame:
@@ -143,7 +153,7 @@ def _matched(
     lines: nw.LazyFrame, names: list[str], free: bool, judged: bool = False
 ) -> nw.LazyFrame:
     """Each cancellation of a known customer matched to the purchase it nets (cancellation_shares'
-    rule): the purchase's LINE and _back, the size it takes back."""
+    rule): the purchase's LINE, _back, the size it takes back, and _credit, what it credits."""
     items = "item_id" in names
     size = _size(names)
     keys = ["customer_id", "item_id"] if items else ["customer_id"]
@@ -152,8 +162,13 @@ def _matched(
         _first_copies(
             lines.filter(~nw.col("customer_id").is_null() & is_return(names)), names, judged
         )
-        .select(*keys, "ordered_at", nw.col(size).abs().alias("_back"))
-        .drop_nulls()
+        .select(
+            *keys,
+            "ordered_at",
+            nw.col(size).abs().alias("_back"),
+            nw.col("revenue").abs().alias("_credit"),
+        )
+        .drop_nulls([*keys, "ordered_at", "_back"])
     )
     # Only purchases of a customer (and item) with a cancellation can be netted.
     bought = _sold(lines, names, free).join(back.select(keys).unique(), on=keys, how="semi")
@@ -167,7 +182,7 @@ def _matched(
         back.sort("ordered_at")
         .join_asof(latest.sort("ordered_at"), on="ordered_at", by=keys, strategy="backward")
         .filter(~nw.col(LINE).is_null())
-        .select(LINE, "_back")
+        .select(LINE, "_back", "_credit")
     )
 
 

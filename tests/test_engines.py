@@ -312,14 +312,47 @@ HAND = pl.DataFrame(
 def hand(request, tmp_path) -> engines.Source:
     """HAND's lines read by each engine: a parquet folder for polars and DuckDB, a table for
     PostgreSQL."""
+    return _read_by(request, tmp_path, HAND)
+
+
+def _read_by(request, tmp_path, frame: pl.DataFrame) -> engines.Source:
+    """`frame` read by the engine of `request.param` (hand's)."""
     if request.param == "postgres":
-        return _into_postgres(request.getfixturevalue("postgres"), "hand_lines", HAND)
+        return _into_postgres(request.getfixturevalue("postgres"), "hand_lines", frame)
     if request.param == "duckdb":
         pytest.importorskip("duckdb")
     folder = tmp_path / "hand"
     folder.mkdir()
-    HAND.write_parquet(folder / "lines.parquet")
+    frame.write_parquet(folder / "lines.parquet")
     return engines.source_of([str(folder)], request.param)
+
+
+@pytest.fixture(params=engines.ENGINES + ("postgres",))
+def credited(request, tmp_path) -> engines.Source:
+    """HAND with customer 104's manual purchase of 1 unit at 1,867.86 and a manual credit of 1
+    unit at 60 (as Online Retail's 17940), read by each engine."""
+    manual = pl.DataFrame(
+        {
+            "InvoiceNo": ["7", "C8"],
+            "StockCode": ["M", "M"],
+            "Description": ["Manual", "Manual"],
+            "Quantity": [1, -1],
+            "InvoiceDate": [datetime(2024, 1, 10, 9), datetime(2024, 1, 20, 9)],
+            "UnitPrice": [1867.86, 60.0],
+            "CustomerID": [104.0, 104.0],
+            "Country": ["UK", "UK"],
+        }
+    )
+    return _read_by(request, tmp_path, pl.concat([HAND, manual]))
+
+
+def test_a_cancellation_takes_back_no_more_than_it_credits_in_every_engine(credited):
+    got = engines.rfm_frames(credited)["customers"]
+    # By quantity the credit would take back all of invoice 7; it credits 60.
+    assert got.filter(pl.col("customer_id") == "104")["monetary"].to_list() == [
+        pytest.approx(1807.86)
+    ]
+    assert got.filter(pl.col("customer_id") == "101")["monetary"].to_list() == [13.0]
 
 
 @pytest.mark.parametrize("engine", engines.ENGINES)

@@ -101,6 +101,30 @@ def test_a_purchase_cancelled_in_full_keeps_its_row_at_zero_and_never_goes_below
     assert (got.matched, got.unmatched) == (2, 2)
 
 
+def test_a_cancellation_takes_back_no_more_than_it_credits():
+    """A manual credit of £60 for 1 unit against a manual purchase of 1 unit at £1,867.86 (as
+    Online Retail's customer 17940): by quantity it would take all of it back, but it credits
+    £60. A cancellation at a higher price than paid still takes back its units' share, and one
+    crediting nothing known (no price) its units' share too."""
+    raw = lines_of(
+        [
+            ("1", "a", at(1), "M", 1.0, 1867.86, False),
+            ("C2", "a", at(2), "M", -1.0, 60.0, True),  # 60 back: 1,807.86 left
+            ("3", "b", at(1), "x", 4.0, 2.0, False),  # 8
+            ("C4", "b", at(2), "x", -1.0, 3.0, True),  # 1 of 4 units: 2 back, not its 3
+            ("5", "c", at(1), "x", 4.0, 2.0, False),  # 8
+            ("C6", "c", at(2), "x", -2.0, None, True),  # no price: 2 of 4 units, 4 back
+            ("7", "d", at(1), "x", 2.0, 5.0, False),  # 10
+            ("C8", "d", at(2), "x", -1.0, 1.0, True),  # 1 back
+            ("C9", "d", at(3), "x", -1.0, 5.0, True),  # 5 back, 4 left
+        ]
+    )
+    got = measures.customer_purchases(raw)
+    assert got.lines["revenue"].to_list() == pytest.approx([1807.86, 6.0, 4.0, 4.0])
+    assert got.matched_revenue == pytest.approx(60.0 + 2.0 + 4.0 + 6.0)
+    assert (got.matched, got.unmatched) == (5, 0)
+
+
 def test_without_items_a_refund_nets_out_of_the_customers_latest_purchase_by_amount():
     raw = conform(
         "lines",
@@ -135,14 +159,20 @@ def test_real_online_retail_cancellations_net_out_as_an_independent_pandas_match
     pairs = pd.merge_asof(
         cancels.sort_values("InvoiceDate", kind="stable"),
         bought.sort_values("InvoiceDate", kind="stable")[
-            ["InvoiceDate", "CustomerID", "StockCode", "row"]
+            ["InvoiceDate", "CustomerID", "StockCode", "row", "Quantity", "Revenue"]
         ],
         on="InvoiceDate",
         by=["CustomerID", "StockCode"],
         direction="backward",
+        suffixes=("", "Bought"),
     ).dropna(subset=["row"])
-    back = pairs.groupby("row")["Quantity"].sum().abs()
-    share = (1 - back / bought.set_index("row")["Quantity"].loc[back.index]).clip(0, 1)
+    # Each cancellation takes back its quantity's share, no more than the money it credits.
+    by_units = pairs["Quantity"].abs() / pairs["QuantityBought"]
+    taken = by_units.where(
+        by_units < pairs["Revenue"].abs() / pairs["RevenueBought"],
+        pairs["Revenue"].abs() / pairs["RevenueBought"],
+    )
+    share = (1 - taken.groupby(pairs["row"]).sum()).clip(0, 1)
     net = bought.set_index("row")["Revenue"].copy()
     net.loc[share.index] *= share
 
@@ -154,6 +184,10 @@ def test_real_online_retail_cancellations_net_out_as_an_independent_pandas_match
     # Customer 16446's £168,469.60 order was cancelled 12 minutes later: it is worth nothing.
     big = got.lines.filter(pl.col("customer_id") == "16446")["revenue"].sum()
     assert big == pytest.approx(1.65 + 1.25)
+    # Customer 17940's manual £60 credit of quantity 1 (C554535) takes back £60 of the manual
+    # £1,867.86 purchase of quantity 1 (549468), not all of it.
+    manual = got.lines.filter(pl.col("order_id") == "549468")["revenue"].to_list()
+    assert manual == [pytest.approx(1867.86 - 60.0)]
 
 
 def _olist_like(statuses: list[str]) -> Dataset:

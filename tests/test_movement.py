@@ -221,24 +221,28 @@ def _published_segments(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 def _net_revenue(raw: pd.DataFrame, kept: pd.DataFrame) -> pd.Series:
     """Revenue of each kept line net of the cancellations of the same customer and item, each
-    taking back its quantity's share of the latest purchase at or before it (a cancellation line
-    repeated exactly is one cancellation)."""
+    taking back its quantity's share of the latest purchase at or before it, no more than the
+    money it credits (a cancellation line repeated exactly is one cancellation)."""
     cancelled = raw[raw["InvoiceNo"].astype(str).str.startswith("C") & raw["CustomerID"].notna()]
     cancelled = cancelled.drop_duplicates()
     bought = kept.reset_index().rename(columns={"index": "row"})
+    bought = bought.assign(paid=bought["Quantity"] * bought["UnitPrice"])
     bought = bought.sort_values("InvoiceDate", kind="stable")
-    cancelled = cancelled.assign(back=cancelled["Quantity"].abs()).sort_values(
-        "InvoiceDate", kind="stable"
-    )
+    cancelled = cancelled.assign(
+        back=cancelled["Quantity"].abs(),
+        credit=(cancelled["Quantity"] * cancelled["UnitPrice"]).abs(),
+    ).sort_values("InvoiceDate", kind="stable")
     matched = pd.merge_asof(
-        cancelled[["CustomerID", "StockCode", "InvoiceDate", "back"]],
-        bought[["CustomerID", "StockCode", "InvoiceDate", "row", "Quantity"]],
+        cancelled[["CustomerID", "StockCode", "InvoiceDate", "back", "credit"]],
+        bought[["CustomerID", "StockCode", "InvoiceDate", "row", "Quantity", "paid"]],
         on="InvoiceDate",
         by=["CustomerID", "StockCode"],
         direction="backward",
     ).dropna(subset=["row"])
-    taken = matched.groupby("row").agg(back=("back", "sum"), size=("Quantity", "first"))
-    share = (1 - taken["back"] / taken["size"]).clip(0, 1)
+    by_units = matched["back"] / matched["Quantity"]
+    by_money = matched["credit"] / matched["paid"]
+    taken = by_units.where(by_units < by_money, by_money)
+    share = (1 - taken.groupby(matched["row"]).sum()).clip(0, 1)
     revenue = kept["Quantity"] * kept["UnitPrice"]
     return revenue * share.reindex(kept.index).fillna(1.0)
 

@@ -161,8 +161,8 @@ def default_periods(first_day: date, last_day: date) -> tuple[Period, Period]:
 def bridge_purchases(lines: pl.DataFrame) -> pl.DataFrame:
     """The purchases the bridge counts (measures.customer_purchases): customer_id, ordered_at,
     revenue (net), item_id and units (the line's quantity net of the cancellations taken back
-    from it, as its revenue is: net revenue / unit price, the quantity's share a cancellation
-    takes back; the quantity without a unit price, 1 without either). item_id is absent when
+    from it, as its revenue is: net revenue / unit price, the share a cancellation takes back;
+    the quantity without a unit price, 1 without either). item_id is absent when
     the lines have none. Computed once per data set; every pair of periods reuses it."""
     bought = measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
     units = pl.col("quantity").fill_null(1.0) if "quantity" in bought.columns else pl.lit(1.0)
