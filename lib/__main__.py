@@ -233,7 +233,10 @@ def _summarised(args: argparse.Namespace) -> dict:
     options = {name: getattr(args, name) for name in _options(module.headless)}
     with _engine_errors(args):
         source = engines.source_of(args.files, args.engine, args.db, args.db_table)
-        return engines.FRAMES[args.command](source, **options)
+        frames = engines.FRAMES[args.command](source, **options)
+        if args.command in engines.NOTES:
+            _note(engines.NOTES[args.command](source, **options))
+        return frames
 
 
 def _order_summary(args: argparse.Namespace) -> Dataset:

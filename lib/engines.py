@@ -840,6 +840,15 @@ FRAMES: dict[str, Callable[..., dict[str, pl.DataFrame]]] = {
 }
 
 
+def rfm_notes(source: Source, *, as_of: str = "", **_: object) -> list[str]:
+    """rfm.notes of `source` (the latest line read only for an as-of date)."""
+    return rfm.past_data(as_of, _last_time(source)) if as_of else []
+
+
+# What a command's summarised tables assume, said beside them (rfm.notes' twins).
+NOTES: dict[str, Callable[..., list[str]]] = {"rfm": rfm_notes}
+
+
 def source_of(
     paths: Sequence[str], engine: str = "polars", db: str = "", table: str = "lines"
 ) -> Source:

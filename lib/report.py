@@ -1041,10 +1041,7 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
         _kpi("rfm.not_covered", "Not covered by a rule", other, fmt.count(other)),
     ]
     blocks = [Block("Cannot separate customers", reading=w) for w in f["degenerate"]["warning"]]
-    as_of = _day(o["as_of"])
-    last = ds.table("lines")["ordered_at"].max()
-    if as_of and last is not None and (past := rfm.as_of_note(as_of, last.date())):
-        blocks.append(Block("An as-of date past the data", reading=past))
+    blocks += [Block("An as-of date past the data", reading=n) for n in rfm.notes(ds, **o)]
     if o["clean"] and not o["as_of"] and customers.height:  # every line counts, as on the page
         note = rfm.monetary_note(ds.table("lines"), revenue, cur)
         blocks.append(Block("Net revenue of these customers", caption=note))

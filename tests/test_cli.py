@@ -3,7 +3,7 @@
 import json
 import subprocess
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -220,6 +220,23 @@ def test_rfm_compare_as_of_gives_the_movement_commands_tables():
     named = set(rfm.segment_order(rfm.default_rules(3))) | {"new", "gone"}
     moves = three["movements"]
     assert {m["to_segment"] for m in moves} | {m["from_segment"] for m in moves} <= named
+
+
+def test_rfm_as_of_past_the_data_is_said_on_stderr_as_the_page_says_it():
+    """An as-of date past the data: the page and the report warned, the command said nothing,
+    loaded (the demo) or from summaries (Online Retail's parquet)."""
+    last = formats.assemble_demo("retail").dataset.tables["lines"]["ordered_at"].max().date()
+    out = run("rfm", "--demo", "retail", "--as-of", str(last + timedelta(days=11)))
+    assert out.returncode == 0, out.stderr
+    assert "note: The as-of date is 10 days past the day after the last order" in out.stderr
+    assert "past the day after" not in run("rfm", "--demo", "retail").stderr
+    # Online Retail ends on 9 Dec 2011: from 10 Dec 2011 up to 1 Jan 2013, 22 + 366 days.
+    path = shared_file("online_retail/online_retail.parquet")
+    out = run("rfm", str(path), "--as-of", "2013-01-01")
+    assert out.returncode == 0, out.stderr
+    assert "The as-of date is 388 days past the day after the last order in the data (9 Dec " in (
+        out.stderr
+    )
 
 
 def test_rfm_compare_as_of_not_before_as_of_is_one_line_on_stderr_and_exit_status_2():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -206,6 +206,20 @@ def as_of_note(as_of: date, last_day: date) -> str:
         f"the most recent are the latest buyers of this data, not customers active on "
         f"{fmt.day(as_of)}."
     )
+
+
+def past_data(as_of: str | date | None, last: datetime | None) -> list[str]:
+    """as_of_note of `as_of` for data whose latest line is at `last`, in a list (empty when
+    there is no as-of date, or it is not past the data)."""
+    day = as_of_date(as_of)
+    note = as_of_note(day, last.date()) if day is not None and last is not None else ""
+    return [note] if note else []
+
+
+def notes(ds: Dataset, *, as_of: str = "", **_: object) -> list[str]:
+    """What the headless tables assume, said beside them (the CLI: on stderr): an as-of date
+    past the data (as_of_note), as the page and the report say it."""
+    return past_data(as_of, ds.table("lines")["ordered_at"].max())
 
 
 def _id_order(column: str) -> list[pl.Expr]:
