@@ -10,6 +10,7 @@ import inspect as introspect
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -299,6 +300,12 @@ def _engine_errors(args: argparse.Namespace) -> Iterator[None]:
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"{args.command}: {message}") from None
+    except pl.exceptions.PanicException as exc:  # polars on what it cannot read (a BaseException)
+        found = re.search(r"ErrString\(\"(.+?)(?:\.|\\n|\")", str(exc))
+        what = found.group(1) if found else "a column of a type it cannot read"
+        raise UsageError(
+            f"{args.command}: polars cannot read these files lazily ({what})"
+        ) from None
     except Exception as exc:  # the database's own errors (DuckDB's are no ValueError)
         source = type(exc).__module__.lstrip("_")
         if not source.startswith(("duckdb", "psycopg", "ibis")):

@@ -118,8 +118,8 @@ def summarises(paths: Sequence[str]) -> bool:
     try:
         schema = pl.read_parquet_schema(paths[0])
         rows = _rows(Path(paths[0]))
-    except (OSError, pl.exceptions.PolarsError):
-        return False  # the app's loader says what is wrong with it
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException):
+        return False  # the app's loader reads it, or says what is wrong with it
     kinds = {RETAIL_COLUMNS.get(c, c): dtype for c, dtype in schema.items()}
     if rows < SUMMARY_LINES or not {"order_id", "customer_id", "ordered_at"} <= kinds.keys():
         return False

@@ -623,12 +623,11 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     rows, size = _parquet_size(file, data)
     spend.check(file, rows, size)
     try:
-        if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
-            raise LoadError(file, nested)
-        frame = pl.read_parquet(io.BytesIO(data))
+        frame = _parquet_frame(file, data)
     except LoadError:
         raise
-    except Exception as exc:  # noqa: BLE001 - corrupt files raise many kinds of errors
+    # Corrupt files raise many kinds of errors; polars panics on a few (a BaseException).
+    except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001
         raise LoadError(file, f"could not be read as parquet: {_short(exc)}") from None
     # The metadata counts a dictionary-encoded text column by its dictionary: 4 texts of 2,000
     # bytes on 50,000 rows read as 4 MB. Read, the rows share that dictionary (a small
@@ -638,6 +637,70 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     if frame.height == 0:
         raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(notes))
+
+
+# A time zone written as a fixed offset from UTC ('+05:30', as pandas stores times parsed from
+# '2024-01-01T10:00+05:30'): polars knows zones by name only, and panics on one.
+_FIXED_OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
+
+
+def _parquet_frame(file: str, data: bytes) -> pl.DataFrame:
+    """A parquet file's table, read by polars; through pyarrow where a time column carries a
+    fixed UTC offset, its times then the local time written (the offset left aside, as
+    parse.to_datetime reads text times). Extension columns as plain values (_plain_extensions).
+    Raises LoadError for columns that nest values."""
+    import pyarrow as pa  # only parquet needs it, and it loads slowly
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(pa.BufferReader(data))
+    offsets = [
+        i
+        for i, field in enumerate(schema)
+        if pa.types.is_timestamp(field.type) and _FIXED_OFFSET.match(field.type.tz or "")
+    ]
+    if not offsets:
+        if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
+            raise LoadError(file, nested)
+        return _plain_extensions(pl.read_parquet(io.BytesIO(data)))
+    table = pq.read_table(pa.BufferReader(data))
+    for i in offsets:
+        table = table.set_column(i, schema.field(i).name, pc.local_timestamp(table.column(i)))
+    frame = pl.from_arrow(table)
+    if nested := nested_columns_message(frame.schema):
+        raise LoadError(file, nested)
+    return _plain_extensions(frame)
+
+
+def _plain_extensions(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its columns of an extension type (one a library registers in the file, which
+    polars can neither cast nor print) as plain values: pandas' periods as the time each starts
+    (a monthly '2024-01': 1 Jan 2024), which the date parser reads; any other as the values it
+    stores."""
+    plain = []
+    for name, dtype in frame.schema.items():
+        if not isinstance(dtype, pl.Extension):
+            continue
+        stored = frame[name].ext.storage()
+        if dtype.ext_name() == "pandas.period" and stored.dtype.is_integer():
+            freq = json.loads(dtype.ext_metadata() or "{}").get("freq")
+            stored = _period_starts(stored, freq)
+        plain.append(stored.alias(name))
+    return frame.with_columns(plain) if plain else frame
+
+
+def _period_starts(ordinals: pl.Series, freq: str | None) -> pl.Series:
+    """pandas periods (their ordinals, of `freq`) as the time each starts; the ordinals as they
+    are when pandas cannot read them."""
+    import pandas as pd
+
+    missing = -(2**63)  # pandas' ordinal of a missing period (NaT)
+    try:
+        periods = pd.PeriodIndex.from_ordinals(ordinals.fill_null(missing).to_numpy(), freq=freq)
+        starts = pl.Series(ordinals.name, periods.to_timestamp(how="start"))
+    except (ValueError, TypeError, OverflowError):
+        return ordinals
+    return starts.cast(pl.Datetime("us"))
 
 
 def _spans_as_text(frame: pl.DataFrame) -> pl.DataFrame:

@@ -492,6 +492,47 @@ def test_a_parquet_duration_is_read_as_the_text_a_csv_would_hold() -> None:
     assert table.frame["wait"].to_list() == ["1h", "1d 1h 1m 1s", None]
 
 
+def test_parquet_times_with_a_fixed_utc_offset_are_read_as_the_local_time_written() -> None:
+    """pandas stores times parsed from '2024-01-01T10:00+05:30' with the zone '+05:30', which
+    polars knows no name for: reading the file panicked, past every error handler, and left the
+    Data page running for good. Read as text times are, the local time written."""
+    import pandas as pd
+
+    times = ["2024-01-01T10:00+05:30", "2024-01-02T23:30+05:30", None]
+    frame = pd.DataFrame({"order": ["O1", "O2", "O3"], "at": pd.to_datetime(times)})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    table = only_table("orders.parquet", buffer.getvalue())
+    assert table.frame["at"].to_list() == [
+        dt.datetime(2024, 1, 1, 10, 0),
+        dt.datetime(2024, 1, 2, 23, 30),
+        None,
+    ]
+    assert table.frame["order"].to_list() == ["O1", "O2", "O3"]
+
+
+def test_parquet_periods_of_pandas_are_read_as_the_time_each_starts() -> None:
+    """A pandas Period column is stored as an extension type that polars can neither cast nor
+    print: mapped, it failed the Data page and every mapping after it. A month reads as its
+    first day, a quarter as its first month's, a week (W-SUN: Monday to Sunday) as its Monday."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "month": pd.PeriodIndex(["2024-01", None, "2024-03"], freq="M"),
+            "quarter": pd.period_range("2024Q1", periods=3, freq="Q"),
+            "week": pd.period_range("2024-01-03", periods=3, freq="W"),
+        }
+    )
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    got = only_table("orders.parquet", buffer.getvalue()).frame
+    day = dt.datetime
+    assert got["month"].to_list() == [day(2024, 1, 1), None, day(2024, 3, 1)]
+    assert got["quarter"].to_list() == [day(2024, 1, 1), day(2024, 4, 1), day(2024, 7, 1)]
+    assert got["week"].to_list() == [day(2024, 1, 1), day(2024, 1, 8), day(2024, 1, 15)]
+
+
 def test_parquet_with_a_list_column_names_the_file_and_column_and_what_to_do() -> None:
     frame = pl.DataFrame(
         {
