@@ -156,12 +156,14 @@ def _clearance(
     with np.errstate(all="ignore"):
         lo, hi = np.log1p(low), np.log1p(high)
         log, se = (lo + hi) / 2, (hi - lo) / (2 * stdtrit(df, 0.975))
-        above, below = log - math.log1p(ceiling), log - math.log1p(floor)
+        above, below = log - np.log1p(ceiling), log - np.log1p(floor)
         t = np.where(above > 0, above / se, np.where(below < 0, below / se, 0.0))
         # The normal quantile of t's tail beyond |t| (its own far tail, not 1 minus the near
         # one, which rounds to 1 far out), with t's sign.
         z = np.copysign(-ndtri(stdtr(df, -np.abs(t))), t)
-    return np.where(np.isnan(low) | np.isnan(high), np.nan, z)
+    # Nothing to judge against a growth of -100% or less (a whole that sold nothing since).
+    unknown = np.isnan(low) | np.isnan(high) | (min(floor, ceiling) <= -1)
+    return np.where(unknown, np.nan, z)
 
 
 def rose(low: pl.Expr | float | None) -> pl.Expr | bool:

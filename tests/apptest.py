@@ -6,6 +6,7 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from lib import demo, formats, io, state
+from lib.formats import generic
 
 TIMEOUT = 120
 
@@ -56,10 +57,15 @@ def marketplace_without(file: str) -> dict[str, pl.DataFrame]:
     return {n: f for n, f in demo.demo("marketplace").files.items() if n != file}
 
 
-def files_page(files: dict[str, pl.DataFrame], page: str, name: str) -> AppTest:
-    """The app on `files` read as an upload (assembled, with an upload's key), switched to
-    pages/<page>.py and run once; it fails on an exception or an error box."""
-    built = formats.assemble([io.RawTable(n, n, f) for n, f in files.items()], name=name)
+def files_page(
+    files: dict[str, pl.DataFrame], page: str, name: str, guessed: bool = False
+) -> AppTest:
+    """The app on `files` read as an upload (assembled, with an upload's key; `guessed`: each
+    file mapped as the Data page guesses, confirmed), switched to pages/<page>.py and run once;
+    it fails on an exception or an error box."""
+    tables = [io.RawTable(n, n, f) for n, f in files.items()]
+    mappings = {t.name: generic.guess_mapping(t.frame) for t in tables} if guessed else None
+    built = formats.assemble(tables, mappings, name=name)
     built = replace(built, dataset=replace(built.dataset, key=f"{state.UPLOAD_KEY}{name}"))
     at = app("files")
     at.session_state["app_files_assembly"] = built

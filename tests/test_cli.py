@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from lib import demo, formats, recipe
 from lib.__main__ import DEMOS
 from lib.analyses import movement, rfm
-from tests.apptest import demo_lines
+from tests.apptest import demo_lines, files_page, texts
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,6 +237,36 @@ def test_rfm_as_of_past_the_data_is_said_on_stderr_as_the_page_says_it():
     assert "The as-of date is 388 days past the day after the last order in the data (9 Dec " in (
         out.stderr
     )
+
+
+def test_regions_when_nothing_sold_in_the_last_months_read_every_region_down_100_percent(
+    tmp_path,
+):
+    """Orders from January to mid-June 2024, then one without a region on 20 Oct: the last
+    three full months (Jul-Sep) sold nothing, so the whole data's growth is -100%, which
+    comparing each region with it took the logarithm of (a 'math domain error' on the page and
+    here)."""
+    rows = ["order_id,customer_id,order_date,amount,country"]
+    previous: dict[str, float] = {}
+    for i in range(60):
+        day, amount, country = (
+            date(2024, 1, 1) + timedelta(days=i * 3 % 170),
+            10 + i * 7 % 90,
+            ["PT", "ES", "FR"][i % 3],
+        )
+        rows.append(f"O{i},C{i * 7 % 15},{day},{amount},{country}")
+        if date(2024, 4, 1) <= day < date(2024, 7, 1):
+            previous[country] = previous.get(country, 0.0) + amount
+    rows.append("X0,D0,2024-10-20,1,")
+    path = tmp_path / "gap.csv"
+    path.write_text("\n".join(rows) + "\n")
+    got = {r["region"]: r for r in run_json("regions", str(path))["regions"]}
+    for country, revenue in previous.items():
+        assert (got[country]["revenue_prev"], got[country]["revenue_last"]) == (revenue, 0.0)
+        assert got[country]["growth"] == -1.0
+    # The page too (it said "could not finish with this data").
+    at = files_page({"gap.csv": pl.read_csv(path)}, "regions", "gap", guessed=True)
+    assert "Growth compares Jul–Sep 2024 vs Apr–Jun 2024" in texts(at)
 
 
 def test_rfm_compare_as_of_not_before_as_of_is_one_line_on_stderr_and_exit_status_2():
