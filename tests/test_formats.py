@@ -654,3 +654,17 @@ def test_the_cli_writes_each_platforms_demo_and_reads_it_as_that_platform(kind, 
         assert main([page, *source, "--format", "csv"]) == 0
         tables.append(pl.read_csv(capsys.readouterr().out.encode()))
     assert_frame_equal(tables[0], tables[1], rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["shopify", "stripe", "woocommerce", "amazon", "retail"])
+@pytest.mark.parametrize("case", [str.lower, str.upper])
+def test_a_known_export_with_its_headers_in_another_case_reads_the_same_tables(kind, case):
+    """Shopify's orders with 'name' for 'Name' were recognised and then emptied ("the file has
+    no column 'Name'"); Stripe's lost its customers and counted its test-mode charges."""
+    files = demo.demo(kind).files
+    want = formats.assemble([io.RawTable(n, n, f) for n, f in files.items()]).dataset
+    cased = [io.RawTable(n, n, f.rename({c: case(c) for c in f.columns})) for n, f in files.items()]
+    got = formats.assemble(cased).dataset
+    assert got.tables.keys() == want.tables.keys()
+    for name, table in want.tables.items():
+        assert got.tables[name].sort(table.columns).equals(table.sort(table.columns)), name

@@ -21,6 +21,16 @@ def normalise(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
+def written(columns: Sequence[str], name: str) -> str:
+    """The column of `columns` that is `name` (a known export's own), exactly or as the one column
+    that differs from it only in case, spaces or punctuation ('name' or 'NAME' for Shopify's
+    'Name': a header retyped or lower-cased in a spreadsheet); `name` when there is none."""
+    if name in columns:
+        return name
+    alike = [c for c in columns if normalise(c) == normalise(name)]
+    return alike[0] if len(alike) == 1 else name
+
+
 @dataclass(frozen=True)
 class Kind:
     """One table of a known export, recognised when its columns include `signature`."""
@@ -172,6 +182,7 @@ class Converter:
         """(file, rows, values) of raw column `source` read as `kind` (ID, TEXT, DATE or NUMBER):
         per file for dates and numbers, whole for ids and text; none when the column is absent.
         Changes nothing on the converter, so that several columns can be read at once."""
+        source = written(frame.columns, source)
         if source not in frame.columns:
             return []
         if kind in (ID, TEXT):

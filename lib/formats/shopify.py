@@ -7,7 +7,17 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib import fmt
-from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
+from lib.formats.base import (
+    DATE,
+    ID,
+    NUMBER,
+    TEXT,
+    Converter,
+    Converters,
+    FormatResult,
+    Kind,
+    written,
+)
 from lib.formats.shop import customers_of, items_of, main_currency, person_ids, set_apart, spread
 from lib.measures import UNSOLD_STATUSES
 from lib.model import Note, conform
@@ -149,8 +159,10 @@ def _people(raw: pl.DataFrame, conv: Converter) -> pl.DataFrame:
 
 
 def _present(raw: pl.DataFrame, *names: str) -> str:
-    """The first of `names` that `raw` has (the newer layout's name first), else the first."""
-    return next((n for n in names if n in raw.columns), names[0])
+    """The first of `names` that `raw` has (the newer layout's name first; base.written: as
+    written there), else the first."""
+    found = (written(raw.columns, n) for n in names)
+    return next((n for n in found if n in raw.columns), names[0])
 
 
 def _order_rows(raw: pl.DataFrame, conv: Converter) -> pl.DataFrame:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
 from lib.formats.shop import UTC_TIMES, counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
@@ -42,9 +42,8 @@ def build(
     file = files.get(FILE_KIND, FILE_KIND)
     raw = KINDS[0].rename(found[FILE_KIND])
     conv = Converter(file, (parts or {}).get(FILE_KIND, ()))
-    converted = (
-        "Converted Amount" in raw.columns and raw["Converted Amount"].null_count() < raw.height
-    )
+    amounts, emails = (written(raw.columns, c) for c in ("Converted Amount", "Customer Email"))
+    converted = amounts in raw.columns and raw[amounts].null_count() < raw.height
     rows = conv.select(
         raw,
         order_id=(ID, "id"),
@@ -70,11 +69,7 @@ def build(
         pl.col("converted_currency").str.to_uppercase(),
     )
     nobody = pl.Series([None] * raw.height, dtype=pl.String)
-    emails = (
-        person_ids(raw["Customer Email"].cast(pl.String), nobody)
-        if "Customer Email" in raw.columns
-        else nobody
-    )
+    emails = person_ids(raw[emails].cast(pl.String), nobody) if emails in raw.columns else nobody
     rows = rows.with_columns(
         pl.coalesce(emails, "customer").alias("customer_id"),
         pl.coalesce("card_country", "issue_country").alias("region"),
