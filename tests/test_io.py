@@ -668,6 +668,29 @@ def test_memory_bytes_counts_a_view_per_text_cell_and_long_strings_again() -> No
     assert memory_bytes(numbers) == numbers.estimated_size() == 16
 
 
+def test_memory_bytes_counts_categorical_text_as_each_row_will_hold_it() -> None:
+    # 4 views of 16 bytes, the 30-byte text twice (a null and "b" fit in their view).
+    text = pl.Series(["a" * 30, "b", None, "a" * 30], dtype=pl.Categorical)
+    assert memory_bytes(pl.DataFrame({"c": text})) == 16 * 4 + 30 * 2
+
+
+def test_a_parquet_text_shared_by_every_row_is_refused_by_what_its_rows_will_hold() -> None:
+    """A 140 KB parquet file whose 50,000 rows share one dictionary entry of 20,000 bytes: read,
+    it is a categorical column of 6 MB, but the next step writes each row's own text (1 GB)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 50_000
+    shared = pa.DictionaryArray.from_arrays(
+        pa.array([0] * rows, pa.int32()), pa.array(["y" * 20_000])
+    )
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"InvoiceNo": range(rows), "Description": shared}), buffer)
+    error = load_error("orders.parquet", buffer.getvalue(), budget=tiny(100))
+    # 50,000 x (20,000 bytes + two views of 16) + 50,000 numbers of 8 bytes: 955 MB.
+    assert "about 50,000 rows and 955 MB in memory once read" in error.message
+
+
 def test_a_csv_with_more_rows_than_a_table_may_have_is_refused_with_sizes_and_remedies() -> None:
     budget = Budget(150 * 750)  # 150 rows per table
     assert read_file("ok.csv", b"a,b\n" + b"1,2\n" * 150, budget=budget)[0].frame.height == 150
