@@ -598,8 +598,9 @@ def _read_zip(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTable
 _PARQUET_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "FLOAT": 4, "INT64": 8, "DOUBLE": 8, "INT96": 8}
 
 
-def _parquet_size(file: str, data: bytes) -> tuple[int, int]:
-    """(rows, estimated bytes in memory) from the file's metadata, before reading any data."""
+def _parquet_size(file: str, data: bytes) -> tuple[int, int, int]:
+    """(rows, estimated bytes in memory, columns) from the file's metadata, before reading any
+    data."""
     import pyarrow as pa  # only parquet needs it, and it loads slowly
     import pyarrow.parquet as pq
 
@@ -618,7 +619,7 @@ def _parquet_size(file: str, data: bytes) -> tuple[int, int]:
             size += values * meta.schema.column(j).length
         else:  # text and binary: a view per value plus the bytes themselves
             size += values * _VIEW_BYTES + sum(g.column(j).total_uncompressed_size for g in groups)
-    return meta.num_rows, size
+    return meta.num_rows, size, meta.num_columns
 
 
 def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
@@ -628,7 +629,8 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
             "export it again"
         )
         raise LoadError(file, f"could not be read as parquet: {cause}")
-    rows, size = _parquet_size(file, data)
+    rows, size, width = _parquet_size(file, data)
+    _check_width(file, width)
     spend.check(file, rows, size)
     try:
         frame = _parquet_frame(file, data)
@@ -1028,6 +1030,17 @@ def _refuse_long_first_line(file: str, data: bytes) -> None:
         )
 
 
+def _check_width(file: str, width: int) -> None:
+    """Refuse a table of more than MAX_COLUMNS columns (each holds a value per row, however
+    few the rows)."""
+    if width > MAX_COLUMNS:
+        raise LoadError(
+            file,
+            f"has {width:,} columns; this app reads at most {MAX_COLUMNS:,}: keep only the "
+            "columns you need (order, customer, date, amount, item, category, region)",
+        )
+
+
 def _check_text(
     file: str,
     data: bytes,
@@ -1044,12 +1057,7 @@ def _check_text(
     Rows are counted exactly (line ends, an upper bound with quoted line breaks); each cell
     takes a view, and the sniffed records say what share of the text is in long strings.
     """
-    if width > MAX_COLUMNS:
-        raise LoadError(
-            file,
-            f"has {width:,} columns; this app reads at most {MAX_COLUMNS:,}: keep only the "
-            "columns you need (order, customer, date, amount, item, category, region)",
-        )
+    _check_width(file, width)
     lines = data.count(b"\n") + (not data.endswith(b"\n")) - above
     long = sum(len(f) for r in records for f in r.fields if len(f) > _INLINE_BYTES)
     sniffed = sum(len(f) + 1 for r in records for f in r.fields)

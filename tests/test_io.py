@@ -829,6 +829,18 @@ def test_more_columns_than_the_limit_are_counted_on_the_whole_first_line() -> No
     assert error.message.startswith(f"has 10,000 columns; this app reads at most {MAX_COLUMNS:,}")
 
 
+def test_a_parquet_file_of_more_columns_than_the_limit_is_refused_before_it_is_read(
+    monkeypatch,
+) -> None:
+    """Parquet had no column limit: 60,000 columns of 5 rows (12.5 MB) took 358 MB to read."""
+    wide = pl.DataFrame({f"c{i}": [i] for i in range(MAX_COLUMNS + 1)})
+    buffer = io.BytesIO()
+    wide.write_parquet(buffer)
+    monkeypatch.setattr(pl, "read_parquet", lambda *a, **k: pytest.fail("read before the check"))
+    error = load_error("wide.parquet", buffer.getvalue())
+    assert error.message.startswith(f"has 2,001 columns; this app reads at most {MAX_COLUMNS:,}")
+
+
 def test_a_million_line_export_of_80_mb_fits_the_default_budget(monkeypatch) -> None:
     for name in ("STORELENS_SESSION_BUDGET_MB", "STORELENS_SERVER_MEMORY_MB", "STORELENS_SESSIONS"):
         monkeypatch.delenv(name, raising=False)
