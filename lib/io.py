@@ -154,6 +154,12 @@ def machine_budget() -> Budget:
     )
 
 
+def file_stem(text: str) -> str:
+    """`text` (a data set's name, an item id) as the stem of a downloaded file's name: lower-case
+    letters and digits joined by _, at most 40 characters ("data" when nothing is left)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "data"
+
+
 def memory_bytes(frame: pl.DataFrame) -> int:
     """About how many bytes `frame` takes (polars' own estimate leaves out text cells' views),
     its categorical text counted as text: a parquet file's dictionary-encoded column reads as

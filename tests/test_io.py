@@ -668,6 +668,19 @@ def test_memory_bytes_counts_a_view_per_text_cell_and_long_strings_again() -> No
     assert memory_bytes(numbers) == numbers.estimated_size() == 16
 
 
+def test_a_downloaded_files_name_keeps_letters_and_digits_of_what_it_is_named_after() -> None:
+    """Web events named its "viewed with" download after the raw item id (a script tag, markdown,
+    tabs, 5,000 characters): every download's name now goes through file_stem."""
+    from lib.io import file_stem
+
+    assert file_stem("viewed_with_<script>alert(2)</script>1204") == (
+        "viewed_with_script_alert_2_script_1204"
+    )
+    assert file_stem("Viewed with :red[RED]\t88") == "viewed_with_red_red_88"
+    assert file_stem("x" * 5_000) == "x" * 40
+    assert file_stem("<>") == "data"
+
+
 def test_memory_bytes_counts_categorical_text_as_each_row_will_hold_it() -> None:
     # 4 views of 16 bytes, the 30-byte text twice (a null and "b" fit in their view).
     text = pl.Series(["a" * 30, "b", None, "a" * 30], dtype=pl.Categorical)

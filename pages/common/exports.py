@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 
 import polars as pl
@@ -33,10 +32,6 @@ class NothingToSave(Exception):
 def analysis_pages(ds: Dataset) -> list[str]:
     """The analysis pages the data enables, in menu order (the whole analysis's report)."""
     return [p for p in recipe.ANALYSIS_PAGES if PAGE_BY_KEY[p].enabled(ds)]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "data"
 
 
 def _rules_digest(rules: pl.DataFrame | None) -> object:
@@ -219,7 +214,7 @@ def sidebar(ds: Dataset) -> None:
             token,
             html,
             what="report",
-            file_name=f"storelens_report_{_slug(ds.name)}.html",
+            file_name=f"storelens_report_{io.file_stem(ds.name)}.html",
             mime=HTML,
             key="app_export_report",
             help=f"The whole analysis in one HTML file: every page this data enables "

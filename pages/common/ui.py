@@ -85,11 +85,11 @@ def download(
     label: str = "Download CSV",
 ) -> None:
     """A CSV download of `frame` (or of what it makes, when a function), built only when
-    clicked."""
+    clicked, named `name` (io.file_stem: it may hold data, an item id)."""
     st.download_button(
         label,
         data=lambda: io.csv_bytes(frame() if callable(frame) else frame),
-        file_name=f"{name}.csv",
+        file_name=f"{io.file_stem(name)}.csv",
         mime="text/csv",
         key=key,
         on_click="ignore",
