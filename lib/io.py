@@ -265,8 +265,12 @@ def export_csv(frame: pl.DataFrame) -> str:
     safe = frame.with_columns(
         inert(name) for name, dtype in frame.schema.items() if isinstance(dtype, textual)
     )
-    header = [n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns]
-    return safe.rename(dict(zip(frame.columns, header, strict=True))).write_csv()
+    # The header written apart: a name made inert may be another column's ('=a' and "'=a").
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(
+        n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns
+    )
+    return header.getvalue() + safe.write_csv(include_header=False)
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:

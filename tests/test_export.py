@@ -28,6 +28,14 @@ def test_cells_a_spreadsheet_would_run_get_a_leading_quote_and_numbers_stay_numb
     assert io.csv_bytes(frame) == io.export_csv(frame).encode("utf-8")
 
 
+def test_a_header_made_inert_may_be_another_columns_name():
+    """'=a' made inert is "'=a", which another column already had: the export failed (polars'
+    DuplicateError on the rename)."""
+    frame = pl.DataFrame({"=a": ["x"], "'=a": ["y"], "b,c": ["z"]})
+    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame))))
+    assert rows == [["'=a", "'=a", "b,c"], ["x", "y", "z"]]
+
+
 def test_categorical_and_enum_cells_are_neutralised_as_text_is():
     frame = pl.DataFrame({"cat": ["=1+1", "ok"], "enum": ["@SUM(A1)", "ok"]}).with_columns(
         pl.col("cat").cast(pl.Categorical), pl.col("enum").cast(pl.Enum(["@SUM(A1)", "ok"]))
