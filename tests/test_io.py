@@ -834,6 +834,19 @@ def test_a_first_line_longer_than_1_mb_is_no_header() -> None:
     assert error.message.startswith("is not a table of rows: its first line is longer than 1.0 MB")
 
 
+def test_a_line_longer_than_any_row_further_down_is_refused_before_it_is_read() -> None:
+    """One 3 MB field after the header (in a 200 KB gzip, a 215 MB one took 1.5 GB to read),
+    or a line of a million words in a space-separated file: the sniffed start shows neither."""
+    field = b'order,customer,date,amount\n1,c,2024-01-01,"' + b"x" * (3 * MB) + b'"\n'
+    error = load_error("orders.csv.gz", gzip.compress(field))
+    assert error.message.startswith(
+        "is not a table of rows: its line 2 is 3.0 MB long, longer than any row of orders (1.0 "
+        "MB at most). Check that line, or export"
+    )
+    words = b"id date qty amount\n" + b"%d 19970101 1 9.99\n" * 300 + b"x " * MB + b"\n"
+    assert "its line 302 is 2.0 MB long" in load_error("orders.txt", words).message
+
+
 def test_more_columns_than_the_limit_are_counted_on_the_whole_first_line() -> None:
     header = ",".join(
         f"column_{i}" for i in range(10_000)
