@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import codecs
 import csv
 import functools
@@ -315,10 +316,11 @@ class _Spend:
             if held and (size or 0) <= self.budget.table_bytes
             else ""
         )
+        counted = f"{_quantity(rows)} {'row' if round(rows) == 1 else 'rows'}"
         large = (
-            f"over {_quantity(rows)} rows"
+            f"over {counted}"
             if size is None
-            else f"about {_quantity(rows)} rows and {size_text(size)} in memory once read"
+            else f"about {counted} and {size_text(size)} in memory once read"
         )
         raise LoadError(
             file,
@@ -823,13 +825,19 @@ _STRING_TAGS = re.compile(rb"<si[ >]|</si>")
 _SHARED_CELL = re.compile(rb'<c [^>]*t="s"[^>]*>\s*<v>(\d{1,9})</v>')
 
 
-def _string_sizes(stream: io.BufferedIOBase, limit: int) -> list[int] | None:
+# What calamine holds per shared string besides its text (22 million empty ones took 564 MB).
+_SHARED_STRING_BYTES = 32
+# The fewest bytes a shared string takes in the XML ("<si></si>").
+_SHARED_STRING_XML = 9
+
+
+def _string_sizes(stream: io.BufferedIOBase, limit: int, most: int) -> array.array | None:
     """The size in bytes of each shared string (xl/sharedStrings.xml), in order, streamed; None
-    past `limit` bytes (the caller counts the file itself then)."""
-    sizes: list[int] = []
+    past `limit` bytes or `most` strings (the caller counts as many as the file can hold then)."""
+    sizes = array.array("q")
     seen, start, tail = 0, -1, b""
     while chunk := stream.read(_CHUNK):
-        if seen > limit:
+        if seen > limit or len(sizes) > most:
             return None
         text = tail + chunk
         base = seen - len(tail)
@@ -847,7 +855,7 @@ def _string_sizes(stream: io.BufferedIOBase, limit: int) -> list[int] | None:
     return sizes
 
 
-def _shared_bytes(stream: io.BufferedIOBase, sizes: list[int], limit: int) -> int:
+def _shared_bytes(stream: io.BufferedIOBase, sizes: array.array, limit: int) -> int:
     """The bytes the cells of one worksheet take as copies of the shared strings they refer to
     (calamine copies a shared string into every cell that names it: one 1 MB string named by
     2,000 cells is 2 GB)."""
@@ -881,8 +889,12 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
             strings = sum(i.file_size for i in shared)
             sizes = None
             if shared:
+                most = spend.budget.table_bytes // _SHARED_STRING_BYTES
                 with archive.open(shared[0]) as stream:
-                    sizes = _string_sizes(stream, limit)
+                    sizes = _string_sizes(stream, limit, most)
+            # Each shared string is held once, text and all, however few cells name it.
+            count = len(sizes) if sizes is not None else strings // _SHARED_STRING_XML
+            strings += count * _SHARED_STRING_BYTES
             for info in infos:
                 name = info.filename
                 if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and (
