@@ -185,7 +185,9 @@ def setting_words(page: str, name: str, value: object) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Kpi:
-    """One headline figure: `value` as the analysis returned it, `shown` as the page prints it."""
+    """One headline figure: `value` as the analysis returned it, `shown` as the page prints it;
+    `delta` the line under it, as the page's metric delta (Markdown: a region's name in it
+    escaped by fmt.plain)."""
 
     key: str
     label: str
@@ -1904,7 +1906,7 @@ def _section_html(ds: Dataset, section: Section, ids: Mapping[tuple[str, int], s
         f'{"" if k.value is None else repr(k.value)}">'
         f'<span class="label">{html.escape(k.label)}</span>'
         f'<span class="value">{html.escape(k.shown)}</span>'
-        + (f'<span class="delta">{html.escape(k.delta)}</span>' if k.delta else "")
+        + (f'<span class="delta">{markdown_html(k.delta)}</span>' if k.delta else "")
         + "</div>"
         for k in section.kpis
     )

@@ -537,6 +537,22 @@ def test_chart_data_cannot_close_the_script_it_sits_in():
     assert PAYLOAD in specs.encode().decode("unicode_escape")
 
 
+def test_a_kpis_delta_shows_a_regions_name_as_the_data_has_it():
+    """Regions' "Market first" line names tied regions escaped for Markdown (fmt.plain), as the
+    page's metric shows it: the report printed the escapes ('\\*\\*bold\\*\\*')."""
+    from lib.analyses import regions
+
+    leading = pl.DataFrame(
+        {"region": ["**bold** [x](http://e.example)", "SP"], "action": ["defend: large", "test"]}
+    )
+    delta = regions.first_actions(leading)[1]
+    ds = formats.assemble_demo("retail").dataset
+    kpi = report.Kpi("regions.market_first_score", "Market first", 1.0, "1/100", delta)
+    text = report.render_html(ds, [report.Section("regions", "Regions", "answers", kpis=(kpi,))])
+    shown = html.escape("**bold** [x](http://e.example): defend: large; SP: test")
+    assert f'<span class="delta">{shown}</span>' in text
+
+
 def test_readings_keep_bold_and_lose_markdown_escapes():
     assert report.markdown_html(r"**Paid\_search** leads \<b\> & co") == (
         "<strong>Paid_search</strong> leads &lt;b&gt; &amp; co"
