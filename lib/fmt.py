@@ -158,12 +158,19 @@ def clipped(text: object, most: int = 80) -> str:
     return text if len(text) <= most else f"{text[: most - 1]}…"
 
 
+def named(value: object) -> str:
+    """A name from the data (an item, a category, a region, a rep) as a sentence says it:
+    escaped to show as itself (plain) and clipped (a 10,000-character name is no wall of text;
+    the tables and downloads keep it whole)."""
+    return plain(clipped(value))
+
+
 def quoted(value: object) -> str:
     """A setting's value as a note quotes it (a link's, a recipe's): a number short ('2.5',
     '-1e+308', never a whole number's 309 digits), text escaped and clipped."""
     if isinstance(value, float) or isinstance(value, int) and abs(value) >= 10**12:
         return f"{float(value):g}"
-    return plain(clipped(value))
+    return named(value)
 
 
 def plain(text: object) -> str:

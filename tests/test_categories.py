@@ -435,6 +435,22 @@ def test_largest_reading_says_no_direction_from_too_few_orders():
     )
 
 
+def test_a_category_name_of_thousands_of_characters_is_clipped_in_the_reading():
+    """Readings named a 5,000-character category in full (the table keeps it whole)."""
+    long = "x" * 5_000
+    lines = LINES.with_columns(
+        pl.when(pl.col("category") == "b")
+        .then(pl.lit(long))
+        .otherwise("category")
+        .alias("category")
+    )
+    table = cat.category_table(lines, None, months=2, min_orders=3)
+    window = cat.growth_window(lines["ordered_at"], 2)
+    said = cat.largest_reading(table, window, "GBP")
+    assert said.startswith("X" + "x" * 78 + "… is the largest category: £170 net revenue")
+    assert table.filter(pl.col("revenue") == 170.0)["category"].to_list() == [long]
+
+
 def test_largest_reading_calls_a_change_within_two_percent_steady():
     window = cat.growth_window(LINES["ordered_at"], 2)
     table = pl.DataFrame(

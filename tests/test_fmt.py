@@ -138,3 +138,9 @@ def test_a_signed_figure_is_never_minus_zero():
     assert fmt.signed(-0.006) == "-0.01"
     assert fmt.signed(0.31) == "+0.31"
     assert fmt.signed(-0.04, 1) == "+0.0" and fmt.signed(2.25, 1) == "+2.2"
+
+
+def test_a_name_from_the_data_is_escaped_and_clipped_in_a_sentence():
+    assert fmt.named("**Paid**") == r"\*\*Paid\*\*"
+    assert fmt.named("a" * 200) == "a" * 79 + "…"
+    assert fmt.named("short") == "short"

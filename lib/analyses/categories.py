@@ -583,7 +583,7 @@ def largest_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) ->
     judged, found = trends(table)
     row = judged.sort("revenue", descending=True).row(0, named=True)
     return (
-        f"{fmt.plain(row['label'])} is the largest category: "
+        f"{fmt.named(row['label'])} is the largest category: "
         f"{fmt.money(row['revenue'], currency)} net "
         f"revenue, {fmt.pct(row['share'])} of the total from {row['orders']:,} orders; "
         f"{_trend_text(row, window, found)}."
@@ -680,7 +680,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     # Scores that read the same (as the reading writes them) single out no category.
     tied = table.filter(pl.col("potential").round(2) == round(row["potential"], 2))
     if tied.height > 1:
-        names = fmt.listed([fmt.plain(v) for v in tied["label"]], most=4)
+        names = fmt.listed([fmt.named(v) for v in tied["label"]], most=4)
         return (
             f"{names} tie for the highest potential score ({row['potential']:.2f} of 1) {among}: "
             "the score singles out none of them; the table gives each one's figures."
@@ -721,7 +721,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         leads = [min(led, key=lambda n: (led[n], COMPONENTS.index(n)))]
         lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
     text = (
-        f"{fmt.plain(row['label'])} has the highest potential score "
+        f"{fmt.named(row['label'])} has the highest potential score "
         f"({row['potential']:.2f} of 1) {among}"
     )
     text += f": {lead_words}; " if leads else ": "
@@ -783,7 +783,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         if rows.height == 0:
             return 0, ""
         worst = rows.sort("growth").row(0, named=True)
-        name, change = fmt.plain(worst["label"]), fmt.change(worst["growth"])
+        name, change = fmt.named(worst["label"]), fmt.change(worst["growth"])
         return rows.height, (
             f", {name} falling beyond chance ({change})"
             if rows.height == 1
@@ -855,7 +855,7 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
         first = rows.row(0, named=True)
         most = " most" if rows.height > 1 else ""
         return (
-            f"{rows.height} {verb} ({fmt.plain(first['label'])}{most}, "
+            f"{rows.height} {verb} ({fmt.named(first['label'])}{most}, "
             f"{fmt.change(first['growth'])})"
         )
 

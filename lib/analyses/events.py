@@ -663,7 +663,7 @@ def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
 def _words(value: object) -> str:
     """A category, platform or event name as the charts label it, for a sentence: 'mobile_web'
     -> 'Mobile web', 'add_to_cart' -> 'Add to cart' (the downloads keep the codes)."""
-    return fmt.plain(fmt.value_words(value))
+    return fmt.named(fmt.value_words(value))
 
 
 def _named(rows: pl.DataFrame, column: str) -> str:
@@ -678,7 +678,7 @@ def _verb(rows: pl.DataFrame, extreme: str) -> str:
 def _items(rows: pl.DataFrame, column: str) -> str:
     """The rows' item names (or ids) of `column` as a sentence lists them, as the tables show
     them (not worded as categories are)."""
-    return fmt.listed([fmt.plain(v) for v in rows[column]])
+    return fmt.listed([fmt.named(v) for v in rows[column]])
 
 
 def _by_chance(
@@ -792,7 +792,7 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
     judged = by_item.filter(pl.col("viewers") >= min_viewers)
     if judged.height == 1:
         parts.append(
-            f"Only {fmt.plain(judged[label][0])} has {min_viewers:,} viewers or more: no other "
+            f"Only {fmt.named(judged[label][0])} has {min_viewers:,} viewers or more: no other "
             "item to compare its conversion with"
         )
     elif judged.height:
@@ -805,7 +805,7 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
             row = found.worst.row(0, named=True)
             ordered = f"only {row['_shown']} order it" if row["buyers"] else "none order it"
             parts.append(
-                f"{fmt.plain(row[label])} is viewed by {row['viewers']:,} users but {ordered}, "
+                f"{fmt.named(row[label])} is viewed by {row['viewers']:,} users but {ordered}, "
                 f"against {average}, beyond chance across {items}: check its price, description "
                 "and stock"
             )
@@ -824,7 +824,7 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
     if unviewed.height:
         row = unviewed.row(0, named=True)
         parts.append(
-            f"{fmt.plain(row[label])} has {row['without_view']:,} buyers who never viewed it "
+            f"{fmt.named(row[label])} has {row['without_view']:,} buyers who never viewed it "
             "shortly before: "
             "they know what they want, so make it easy to reorder"
         )
@@ -893,14 +893,14 @@ def recommendations_reading(recs: pl.DataFrame, item_label: str, compared: int) 
     when its users clear what chance gives (users / lift: as many as if the two items' viewers
     were drawn independently) beyond chance across the `compared` partners (partners) it was
     picked from (stats.count_z against stats.critical)."""
-    item_label = fmt.plain(item_label)
+    item_label = fmt.named(item_label)
     if recs.height == 0:
         return (
             f"No item is viewed with {item_label} by enough users: lower the minimum support or "
             "pick a more viewed item."
         )
     top = recs.row(0, named=True)
-    label = fmt.plain(
+    label = fmt.named(
         f"{top['item_name']} ({top['item_id']})" if top.get("item_name") else top["item_id"]
     )
     said = f"{top['users']:,} users who viewed {item_label} also viewed {label} the same day"

@@ -822,7 +822,7 @@ def name(value: object) -> str:
     escaped (names come from the data and must show as themselves)."""
     if value is None or fmt.is_hash(value):
         return fmt.plain(fmt.short_id(value))
-    return fmt.plain(fmt.value_words(value))
+    return fmt.named(fmt.value_words(value))
 
 
 def actionable(column: str) -> pl.Expr:

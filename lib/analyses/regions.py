@@ -1085,7 +1085,7 @@ def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
     worth = rest.filter(pl.col("verb").is_in(["grow", "test"]))["region"]
     if worth.len():
         return "concentrated; beyond them the priority table says to grow or test in " + fmt.listed(
-            [fmt.plain(r) for r in worth], most=4
+            [fmt.named(r) for r in worth], most=4
         )
     verbs = rest.group_by("verb", "tier").len().sort("tier", "verb")
     why = ", ".join(f"{n} to {verb}" for verb, _, n in verbs.iter_rows())
@@ -1149,10 +1149,10 @@ def first_actions(leading: pl.DataFrame) -> tuple[str, str]:
     regions, actions = leading["region"].to_list(), leading["action"].to_list()
     if len(set(actions)) <= 1:
         return _card(actions[0]), actions[0]
-    full = "; ".join(f"{fmt.plain(r)}: {a}" for r, a in zip(regions, actions, strict=True))
+    full = "; ".join(f"{fmt.named(r)}: {a}" for r, a in zip(regions, actions, strict=True))
     verbs = [a.split(":")[0] for a in actions]
     if len(set(verbs)) > 1:
-        short = ", ".join(f"{v} ({fmt.plain(r)})" for v, r in zip(verbs, regions, strict=True))
+        short = ", ".join(f"{v} ({fmt.named(r)})" for v, r in zip(verbs, regions, strict=True))
         return short, full
     shared = []
     for parts in zip(*(a.split(", ") for a in actions), strict=False):

@@ -747,9 +747,9 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
     after = ranking.filter(~level).head(1)
     close = bool(after.height) and len(tied) == 1 and after[by][0] >= (1 - NARROW) * lead[by]
     leads = (
-        f"{fmt.plain(tied[0])} leads{' narrowly' if close else ''}"
+        f"{fmt.named(tied[0])} leads{' narrowly' if close else ''}"
         if len(tied) == 1
-        else f"{fmt.listed([fmt.plain(t) for t in tied], most=3)} tie for the lead"
+        else f"{fmt.listed([fmt.named(t) for t in tied], most=3)} tie for the lead"
     )
     said = f"{leads} with {value}{unit} ({fmt.pct(lead['share'])}" + (
         "" if len(tied) == 1 else " each"
