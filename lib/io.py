@@ -1456,7 +1456,8 @@ class _Ragged(Exception):
 
 
 class _Malformed(Exception):
-    """A quote that opens a field runs on past its line (polars: 'CSV malformed')."""
+    """A quote that opens a field runs on past its line (polars: 'CSV malformed', 'not properly
+    escaped')."""
 
 
 def _polars_read(file: str, data: bytes, **options: object) -> pl.DataFrame:
@@ -1468,7 +1469,8 @@ def _polars_read(file: str, data: bytes, **options: object) -> pl.DataFrame:
             raise _NotUtf8 from None
         if "more fields" in message:
             raise _Ragged from None
-        if "malformed" in message.lower():
+        # polars 1 said 'CSV malformed'; polars 2 says a field 'is not properly escaped'.
+        if "malformed" in message.lower() or "not properly escaped" in message:
             raise _Malformed from None
         raise LoadError(file, f"could not be read as a table: {_short(exc)}") from None
 

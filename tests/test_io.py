@@ -941,6 +941,12 @@ def test_a_comma_csv_with_an_inch_mark_in_an_unquoted_field_is_read():
         "pan,1.00): put quotes around that whole field, or remove the quote mark, and upload the "
         "file again"
     )
+    # A quote opening the last field of a short file: polars 2 says the field 'is not properly
+    # escaped' (no 'malformed'), which was shown as polars wrote it ("could not parse `"Open`").
+    short = b'order,customer,date,amount,item\nO1,c1,2024-01-01,10,"Open\nO2,c2,2024-01-02,20,ok\n'
+    (table,) = read_file("short.csv", short)
+    assert table.frame["item"].to_list() == ['"Open', "ok"]
+    assert 'quote marks read as text: a field holds one alone (an inch mark: 12")' in table.notes
 
 
 def test_a_parquet_whose_dictionary_hides_its_size_is_refused_at_its_size_as_read():
