@@ -668,3 +668,49 @@ def test_a_known_export_with_its_headers_in_another_case_reads_the_same_tables(k
     assert got.tables.keys() == want.tables.keys()
     for name, table in want.tables.items():
         assert got.tables[name].sort(table.columns).equals(table.sort(table.columns)), name
+
+
+def _mapped_baseline() -> tuple[io.RawTable, dict]:
+    frame = pl.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(8)],
+            "customer_id": [f"C{i % 3}" for i in range(8)],
+            "order_date": [f"2024-01-0{i + 1}" for i in range(8)],
+            "amount": [10.0 * (i + 1) for i in range(8)],
+        }
+    )
+    table = io.RawTable("baseline.csv", "baseline.csv", frame)
+    return table, {"baseline.csv": generic.guess_mapping(frame)}
+
+
+def test_a_known_export_none_of_whose_rows_can_be_read_gives_way_to_the_mapped_lines():
+    """An Online Retail file of garbage (no quantity, no date readable) beside a mapped file:
+    its empty lines table was kept ("kept the one from Online Retail") and every page emptied."""
+    baseline, mappings = _mapped_baseline()
+    garbage = pl.DataFrame(
+        {
+            "InvoiceNo": ["1", "2"],
+            "StockCode": ["a", "b"],
+            "Description": ["x", "y"],
+            "Quantity": ["abc", "def"],
+            "InvoiceDate": ["bad", "worse"],
+            "UnitPrice": ["1", "2"],
+            "CustomerID": ["1", "2"],
+            "Country": ["UK", "UK"],
+        }
+    )
+    built = formats.assemble([io.RawTable("retail.csv", "retail.csv", garbage), baseline], mappings)
+    assert built.dataset.tables["lines"]["revenue"].sum() == 360.0  # 10 + 20 + ... + 80
+    assert any("none of its rows could be read; kept the one from" in m for m in built.messages)
+
+
+def test_the_currency_is_the_one_of_the_lines_kept():
+    """Olist's order items alone (no orders: no lines of their own) beside a mapped file turned
+    the mapped file's amounts into Brazilian reais."""
+    baseline, mappings = _mapped_baseline()
+    items = demo.demo("marketplace").files["olist_order_items_dataset.csv"]
+    built = formats.assemble(
+        [io.RawTable("olist_order_items_dataset.csv", "items.csv", items), baseline], mappings
+    )
+    assert built.dataset.tables["lines"].height == 8
+    assert built.dataset.currency == ""

@@ -152,14 +152,14 @@ def assemble(
     origin: dict[str, str] = {}
     extras: dict[str, pl.DataFrame] = {}
     notes: list[Note] = []
-    currencies: list[str] = []
+    currencies: dict[str, str] = {}  # format -> its currency
     formats: list[str] = []
     for fmt, result in results:
         formats.append(fmt)
         notes.extend(result.notes)
         extras.update(result.extras)
         if result.currency and CURRENCY.fullmatch(result.currency):
-            currencies.append(result.currency)
+            currencies[fmt] = result.currency
         elif result.currency:
             # Written into every page, chart and report as it stands: only a code may be.
             messages.append(
@@ -167,12 +167,17 @@ def assemble(
                 "code (three letters, such as EUR or USD): amounts are shown without a currency."
             )
         for table_name, frame in result.tables.items():
-            if table_name in merged:
+            if table_name in merged and (frame.height == 0 or merged[table_name].height):
                 messages.append(
                     f"{FORMAT_LABELS[fmt]} also has a {table_name} table; kept the one from "
                     f"{FORMAT_LABELS[origin[table_name]]}. Load one data set at a time to compare."
                 )
                 continue
+            if table_name in merged:  # a table none of whose rows could be read gives way
+                messages.append(
+                    f"{FORMAT_LABELS[origin[table_name]]} also has a {table_name} table, but "
+                    f"none of its rows could be read; kept the one from {FORMAT_LABELS[fmt]}."
+                )
             merged[table_name] = frame
             origin[table_name] = fmt
     if origin.get("lines") != "generic":
@@ -182,7 +187,10 @@ def assemble(
             name=name,
             key=key,
             source_format="+".join(dict.fromkeys(formats)) or "none",
-            currency=currencies[0] if currencies else "",
+            # The currency of the lines kept (none stated: none), else the first format's.
+            currency=currencies.get(origin["lines"], "")
+            if "lines" in origin
+            else next(iter(currencies.values()), ""),
             tables=merged,
             extras=extras,
             notes=tuple(notes),
