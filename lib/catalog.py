@@ -53,8 +53,13 @@ def for_data(ds: Dataset, general: str, olist: str) -> str:
     """A hint in general words, with what an Olist export adds when Olist files are loaded: a UK
     retailer's file is not told to upload olist_products_dataset.csv."""
     if olist and "olist" in ds.source_format.split("+"):
-        return f"{general} {olist}"
+        # Every Olist table an order's lines join to hangs off the orders file.
+        return f"{general} {olist if ds.has('orders') else OLIST_ORDERS}"
     return general
+
+
+# What an Olist upload without its orders file lacks (order items alone make no order lines).
+OLIST_ORDERS = "With Olist files, upload olist_orders_dataset.csv: the orders' dates and buyers."
 
 
 # What the customer pages need (RFM, Cohorts, Clusters, Lifetime value).

@@ -18,7 +18,9 @@ st.markdown(
 )
 
 if not ds.tables:
-    if state.uploaded_tables():
+    if ds.notes:  # known exports that make no table alone (Olist's order items)
+        st.info(" ".join(f"{fmt.plain(n.file)}: {fmt.plain(n.message)}." for n in ds.notes))
+    elif state.uploaded_tables():
         st.info(
             "Your files are uploaded but none is a known export yet: map their columns on "
             "the Data page."

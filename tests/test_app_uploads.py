@@ -76,3 +76,25 @@ def test_a_file_with_the_columns_of_one_mapped_before_needs_no_mapping():
     other = b"nummer;datum;betrag\n1;02/01/2024;3,00\n"
     at.file_uploader[0].upload("umsatz.csv", other, "text/csv").run()
     assert "umsatz.csv" not in at.session_state["app_mappings"]
+
+
+def test_olist_order_items_alone_say_to_upload_the_orders_file_everywhere():
+    """Order items make no order lines without the orders file: Overview said the files were
+    "none a known export yet: map their columns", Sales to upload the order items just uploaded
+    ("With Olist orders, upload olist_order_items_dataset.csv")."""
+    from lib import demo
+    from tests.apptest import files_page
+
+    items = {
+        "olist_order_items_dataset.csv": demo.demo("marketplace").files[
+            "olist_order_items_dataset.csv"
+        ]
+    }
+    overview = " ".join(i.value for i in files_page(items, "overview", "x").info)
+    assert "order items have no purchase dates of their own" in overview
+    assert "upload olist\\_orders\\_dataset\\.csv" in overview
+    assert "none is a known export" not in overview
+    sales = " ".join(i.value for i in files_page(items, "sales", "x").info)
+    assert sales.endswith(
+        "With Olist files, upload olist_orders_dataset.csv: the orders' dates and buyers."
+    )
