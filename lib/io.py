@@ -645,7 +645,7 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     _check_width(file, width)
     spend.check(file, rows, size)
     try:
-        frame = _parquet_frame(file, data)
+        frame, header = _parquet_frame(file, data)
     except LoadError:
         raise
     # Corrupt files raise many kinds of errors; polars panics on a few (a BaseException).
@@ -655,7 +655,7 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     # bytes on 50,000 rows read as 4 MB. Read, the rows share that dictionary (a small
     # allocation), but every step after it writes each row's own copy: checked as read.
     spend.check(file, frame.height, memory_bytes(frame))
-    frame, notes = _with_clean_names(_spans_as_text(frame), [])
+    frame, notes = _with_clean_names(_spans_as_text(frame), header)
     if frame.height == 0:
         raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(notes))
@@ -666,11 +666,12 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
 _FIXED_OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
 
 
-def _parquet_frame(file: str, data: bytes) -> pl.DataFrame:
-    """A parquet file's table, read by polars; through pyarrow where a time column carries a
-    fixed UTC offset, its times then the local time written (the offset left aside, as
-    parse.to_datetime reads text times). Extension columns as plain values (_plain_extensions).
-    Raises LoadError for columns that nest values."""
+def _parquet_frame(file: str, data: bytes) -> tuple[pl.DataFrame, list[str]]:
+    """A parquet file's table and its column names: read by polars; through pyarrow where a
+    time column carries a fixed UTC offset (its times then the local time written, the offset
+    left aside, as parse.to_datetime reads text times) or two columns share a name (read as
+    column_N, the names then made unique as a CSV header's are). Extension columns as plain
+    values (_plain_extensions). Raises LoadError for columns that nest values."""
     import pyarrow as pa  # only parquet needs it, and it loads slowly
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -681,17 +682,18 @@ def _parquet_frame(file: str, data: bytes) -> pl.DataFrame:
         for i, field in enumerate(schema)
         if pa.types.is_timestamp(field.type) and _FIXED_OFFSET.match(field.type.tz or "")
     ]
-    if not offsets:
+    if not offsets and len(set(schema.names)) == len(schema.names):
         if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
             raise LoadError(file, nested)
-        return _plain_extensions(pl.read_parquet(io.BytesIO(data)))
-    table = pq.read_table(pa.BufferReader(data))
+        return _plain_extensions(pl.read_parquet(io.BytesIO(data))), []
+    table = pq.ParquetFile(pa.BufferReader(data)).read()  # read_table refuses repeated names
     for i in offsets:
         table = table.set_column(i, schema.field(i).name, pc.local_timestamp(table.column(i)))
+    table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
     frame = pl.from_arrow(table)
-    if nested := nested_columns_message(frame.schema):
+    if nested := nested_columns_message(dict(zip(schema.names, frame.dtypes, strict=True))):
         raise LoadError(file, nested)
-    return _plain_extensions(frame)
+    return _plain_extensions(frame), list(schema.names)
 
 
 def _plain_extensions(frame: pl.DataFrame) -> pl.DataFrame:

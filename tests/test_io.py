@@ -511,6 +511,20 @@ def test_parquet_times_with_a_fixed_utc_offset_are_read_as_the_local_time_writte
     assert table.frame["order"].to_list() == ["O1", "O2", "O3"]
 
 
+def test_parquet_columns_sharing_a_name_are_renamed_as_a_csv_headers_are() -> None:
+    """polars refused the file ("column with name 'order_id' has more than one occurrence")."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = [pa.array(["a", "b"]), pa.array(["c", "d"]), pa.array([1.0, 2.0])]
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_arrays(columns, names=["order_id", "order_id", "amount"]), buffer)
+    table = only_table("orders.parquet", buffer.getvalue())
+    assert table.frame.rows() == [("a", "c", 1.0), ("b", "d", 2.0)]
+    assert table.frame.columns == ["order_id", "order_id_2", "amount"]
+    assert table.notes == ("2 columns named 'order_id': renamed order_id, order_id_2",)
+
+
 def test_parquet_periods_of_pandas_are_read_as_the_time_each_starts() -> None:
     """A pandas Period column is stored as an extension type that polars can neither cast nor
     print: mapped, it failed the Data page and every mapping after it. A month reads as its
