@@ -907,6 +907,13 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                     rows, columns, cells = _worksheet_grid(stream, limit)
                 grid = max(rows * max(columns, 1), cells)
                 size = grid * _SHEET_CELL_BYTES + strings
+                _refuse_stray_cells(
+                    file,
+                    rows=rows,
+                    columns=columns,
+                    cells=cells,
+                    limit=spend.budget.table_bytes,
+                )
                 spend.check(file, rows, size, f" (a sheet of {_quantity(grid)} cells)")
                 if sizes:
                     with archive.open(info) as stream:
@@ -914,6 +921,32 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                     spend.check(file, rows, size + copies, " (its cells repeat long texts)")
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError):
         return  # calamine says what is wrong with it
+
+
+def _refuse_stray_cells(file: str, *, rows: int, columns: int, cells: int, limit: int) -> None:
+    """A sheet too large only for the span of its cells, not their number (a cell typed far
+    below or right of the table: calamine builds the grid from A1 to it): say so, where a
+    shorter date range would not help."""
+    grid = rows * max(columns, 1)
+    if grid * _SHEET_CELL_BYTES <= limit or cells * 100 > grid:
+        return
+    corner = f"{_column_letters(max(columns, 1))}{rows}"
+    raise LoadError(
+        file,
+        f"is too large to read as it is: a sheet's {cells:,} cells reach cell {corner}, read as "
+        f"a grid of {_quantity(grid)} cells from A1. A cell far below or right of your table "
+        "does that: delete the rows and columns past the table (or save the table alone as "
+        "CSV) and upload it again",
+    )
+
+
+def _column_letters(number: int) -> str:
+    """A spreadsheet column's letters from its number (1: A, 16,384: XFD)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _read_excel(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTable]:

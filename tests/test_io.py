@@ -818,9 +818,12 @@ def test_a_workbook_with_two_cells_far_apart_is_refused_before_calamine_builds_i
         sheet.write(1_048_575, 16_383, 1)  # XFD1048576: calamine would allocate 17 billion cells
     monkeypatch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
     error = load_error("book.xlsx", buffer.getvalue())
-    assert (
-        "about 1.0 million rows and 1 TB in memory once read (a sheet of 17.2 billion cells)"
-        in (error.message)
+    # Not "upload a shorter date range": three cells, one of them at the sheet's far corner.
+    assert error.message == (
+        "is too large to read as it is: a sheet's 3 cells reach cell XFD1048576, read as a grid "
+        "of 17.2 billion cells from A1. A cell far below or right of your table does that: "
+        "delete the rows and columns past the table (or save the table alone as CSV) and upload "
+        "it again"
     )
 
 
