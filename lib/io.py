@@ -1243,7 +1243,11 @@ def _utf8(file: str, data: bytes, notes: list[str]) -> bytes:
     return data
 
 
-_LATIN1_NOTE = "read as latin-1 (Windows-1252): the file is not UTF-8"
+_LATIN1_NOTE = (
+    "read as latin-1 (Windows-1252): the file is not UTF-8. If its names or texts look garbled "
+    "(written in another encoding: Japanese Shift-JIS, Chinese GB18030...), save it as UTF-8 "
+    "CSV and upload it again"
+)
 # Control characters that no text table holds (tab, line ends and form feed are text).
 _CONTROLS = bytes(c for c in [*range(32), 127] if c not in b"\t\n\r\x0c")
 

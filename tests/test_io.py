@@ -193,6 +193,14 @@ def test_latin1_file_keeps_pound_sign() -> None:
     assert any("latin-1" in n for n in table.notes)
 
 
+def test_a_file_in_an_east_asian_encoding_read_as_latin1_says_to_save_it_as_utf8() -> None:
+    """Shift-JIS read as Windows-1252 gives garbled names ('\x92\x8d\x95¶'): the note said
+    only that the file was not UTF-8."""
+    data = "注文,金額\nA1,100\n".encode("shift_jis")
+    (table,) = read_file("orders.csv", data)
+    assert any("save it as UTF-8 CSV and upload it again" in n for n in table.notes)
+
+
 def test_latin1_byte_after_the_sniffed_prefix_still_reads() -> None:
     data = ("item,price\n" + "Mug,1.00\n" * 10_000 + "Teapot,£3.50\n").encode("latin-1")
     table = only_table("prices.csv", data)
