@@ -1154,9 +1154,19 @@ def _check_text(
     spend.check(file, lines, size, f" (from {size_text(len(data))} of text)")
 
 
+# What a file of empty cells holds: separators, quotes and blanks.
+_EMPTY_CELLS = b'",;|\t \r\n'
+
+
 def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spend) -> RawTable:
     if _is_blank(data):
         raise LoadError(file, "is empty: export it again or pick another file")
+    if not data[:SNIFF_BYTES].translate(None, _EMPTY_CELLS) and not data.translate(
+        None, _EMPTY_CELLS
+    ):
+        raise LoadError(
+            file, "holds no values, only empty cells: export it again or pick another file"
+        )
     prefix = data[:SNIFF_BYTES]
     if b"\n" not in prefix and b"\r" in prefix:  # classic Mac line endings
         data = data.replace(b"\r", b"\n")

@@ -185,6 +185,14 @@ def test_ragged_row_after_the_sniffed_prefix_is_kept_with_a_note() -> None:
 # --- encodings, separators, quoting -------------------------------------------------------------
 
 
+def test_a_file_of_empty_cells_only_is_said_to_hold_no_values() -> None:
+    """Read as a table of one column named ',"",""' (separator ';')."""
+    for data in (b'"","",""\n"","",""\n', b",,\n,,\n", b";;\n"):
+        assert load_error("x.csv", data).message == (
+            "holds no values, only empty cells: export it again or pick another file"
+        )
+
+
 def test_latin1_file_keeps_pound_sign() -> None:
     data = "item,price\nMug,£3.50\nCafé set,£12.00\n".encode("latin-1")
     table = only_table("prices.csv", data)
