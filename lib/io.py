@@ -266,12 +266,13 @@ def export_csv(frame: pl.DataFrame) -> str:
     safe = frame.with_columns(
         inert(name) for name, dtype in frame.schema.items() if isinstance(dtype, textual)
     )
-    # The header written apart: a name made inert may be another column's ('=a' and "'=a").
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(
-        n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns
-    )
-    return header.getvalue() + safe.write_csv(include_header=False)
+    # The header written apart (as a row, quoted as cells are): a name made inert may be another
+    # column's ('=a' and "'=a").
+    if not frame.width:
+        return frame.write_csv()
+    names = [n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns]
+    header = pl.DataFrame([names], schema=[f"c{i}" for i in range(len(names))], orient="row")
+    return header.write_csv(include_header=False) + safe.write_csv(include_header=False)
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
@@ -823,14 +824,14 @@ def _worksheet_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, in
     return max(row_tags, last_row), columns, cells
 
 
-_STRING_TAGS = re.compile(rb"<si[ >]|</si>")
+_STRING_TAGS = re.compile(rb"<si[ >]|</si>|<si/>")
 _SHARED_CELL = re.compile(rb'<c [^>]*t="s"[^>]*>\s*<v>(\d{1,9})</v>')
 
 
 # What calamine holds per shared string besides its text (22 million empty ones took 564 MB).
 _SHARED_STRING_BYTES = 32
-# The fewest bytes a shared string takes in the XML ("<si></si>").
-_SHARED_STRING_XML = 9
+# The fewest bytes a shared string takes in the XML ("<si/>").
+_SHARED_STRING_XML = 5
 
 
 def _string_sizes(stream: io.BufferedIOBase, limit: int, most: int) -> array.array | None:
@@ -844,7 +845,9 @@ def _string_sizes(stream: io.BufferedIOBase, limit: int, most: int) -> array.arr
         text = tail + chunk
         base = seen - len(tail)
         for tag in _STRING_TAGS.finditer(text):
-            if tag.group() == b"</si>":
+            if tag.group() == b"<si/>":  # an empty string, written as one tag
+                sizes.append(len(tag.group()))
+            elif tag.group() == b"</si>":
                 if start >= 0:
                     sizes.append(base + tag.end() - start)
                 start = -1

@@ -31,9 +31,11 @@ def test_cells_a_spreadsheet_would_run_get_a_leading_quote_and_numbers_stay_numb
 def test_a_header_made_inert_may_be_another_columns_name():
     """'=a' made inert is "'=a", which another column already had: the export failed (polars'
     DuplicateError on the rename)."""
-    frame = pl.DataFrame({"=a": ["x"], "'=a": ["y"], "b,c": ["z"]})
-    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame))))
-    assert rows == [["'=a", "'=a", "b,c"], ["x", "y", "z"]]
+    frame = pl.DataFrame({"=a": ["x"], "'=a": ["y"], "b,c": ["z"], "\r=z": ["q"]})
+    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame), newline="")))
+    # A name with a line break in it stays one quoted name, as a cell would.
+    assert rows == [["'=a", "'=a", "b,c", "'\r=z"], ["x", "y", "z", "q"]]
+    assert io.export_csv(pl.DataFrame()) == pl.DataFrame().write_csv()
 
 
 def test_categorical_and_enum_cells_are_neutralised_as_text_is():

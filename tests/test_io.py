@@ -872,19 +872,29 @@ def test_a_workbook_of_millions_of_shared_strings_is_refused_by_what_each_takes(
     with xlsxwriter.Workbook(buffer) as workbook:
         workbook.add_worksheet("data").write_row(0, 0, ["order", "note"])
     book = zipfile.ZipFile(buffer)
-    strings = b'<sst count="2000000">' + b"<si></si>" * 2_000_000 + b"</sst>"
-    bomb = io.BytesIO()
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in book.infolist():
-            kept = info.filename != "xl/sharedStrings.xml"
-            out.writestr(info.filename, book.read(info) if kept else strings)
+
+    def with_strings(strings: bytes) -> bytes:
+        bomb = io.BytesIO()
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in book.infolist():
+                kept = info.filename != "xl/sharedStrings.xml"
+                out.writestr(info.filename, book.read(info) if kept else strings)
+        return bomb.getvalue()
+
     monkeypatch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
-    error = load_error("notes.xlsx", bomb.getvalue(), budget=tiny(50))
-    # 2,000,000 x 32 bytes + 18,000,027 bytes of XML + 2 cells of 80: 78 MB, past 50 MB.
-    assert "about 1 row and 78 MB in memory once read" in error.message
+    bomb = with_strings(b'<sst count="2000000">' + b"<si></si>" * 2_000_000 + b"</sst>")
+    # Counting stops past 50 MB / 32 bytes = 1,638,400 strings: the file then holds at most one
+    # per 5 bytes ("<si/>"): 18,000,027 // 5 x 32 bytes + the XML's 18,000,027 + 2 cells of 80.
+    error = load_error("notes.xlsx", bomb, budget=tiny(50))
+    assert "about 1 row and 127 MB in memory once read" in error.message
+    # Written as one tag each, they were not counted at all (40 million took 933 MB to read):
+    # 10,000,027 // 5 x 32 bytes + 10,000,027 + 160 = 70.6 MB.
+    closed = with_strings(b'<sst count="2000000">' + b"<si/>" * 2_000_000 + b"</sst>")
+    error = load_error("notes.xlsx", closed, budget=tiny(50))
+    assert "about 1 row and 71 MB in memory once read" in error.message
     tracemalloc.start()
     try:
-        load_error("notes.xlsx", bomb.getvalue(), budget=tiny(1))
+        load_error("notes.xlsx", bomb, budget=tiny(1))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
