@@ -20,7 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from lib import fmt, measures, parse, summaries
+from lib import fmt, io, measures, parse, summaries
 from lib.analyses import churn, cohorts, rfm
 from lib.formats import retail
 from lib.model import SPECS
@@ -116,6 +116,8 @@ def summarises(paths: Sequence[str]) -> bool:
     if len(paths) != 1 or Path(paths[0]).suffix != ".parquet" or not Path(paths[0]).is_file():
         return False
     try:
+        if io.lazy_parquet_problem(paths[0]):
+            return False  # the app's loader reads it
         schema = pl.read_parquet_schema(paths[0])
         rows = _rows(Path(paths[0]))
     except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException):
@@ -411,6 +413,12 @@ def polars_lines(paths: Sequence[str]) -> Source:
     """The canonical lines of parquet and CSV files, scanned lazily for polars' streaming
     engine (numbered in file order); a share of the customers filters each file as it is read."""
     files = files_of(paths)
+    for file in files:
+        if file.suffix == ".parquet" and (problem := io.lazy_parquet_problem(file)):
+            raise ValueError(
+                f"{file.name}: {problem}, which a lazy read cannot take: give this file alone "
+                "(read as the app reads it), or write it again without that"
+            )
     read = [_read(f, k) for k, f in enumerate(files)]
     texts = [_text_time(r) for r in read]  # times held as text: read with their format
     scans = [_text_times(r, t, f) if t else r for r, t, f in zip(read, texts, files, strict=True)]

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import polars as pl
 
@@ -678,11 +679,7 @@ def _parquet_frame(file: str, data: bytes) -> tuple[pl.DataFrame, list[str]]:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(pa.BufferReader(data))
-    offsets = [
-        i
-        for i, field in enumerate(schema)
-        if pa.types.is_timestamp(field.type) and _FIXED_OFFSET.match(field.type.tz or "")
-    ]
+    offsets = _offset_times(schema)
     if not offsets and len(set(schema.names)) == len(schema.names):
         if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
             raise LoadError(file, nested)
@@ -692,9 +689,37 @@ def _parquet_frame(file: str, data: bytes) -> tuple[pl.DataFrame, list[str]]:
         table = table.set_column(i, schema.field(i).name, pc.local_timestamp(table.column(i)))
     table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
     frame = pl.from_arrow(table)
-    if nested := nested_columns_message(dict(zip(schema.names, frame.dtypes, strict=True))):
+    unique = _clean_names(schema.names)[0]
+    if nested := nested_columns_message(dict(zip(unique, frame.dtypes, strict=True))):
         raise LoadError(file, nested)
     return _plain_extensions(frame), list(schema.names)
+
+
+def _offset_times(schema: Any) -> list[int]:
+    """The positions of a pyarrow schema's time columns stored with a fixed UTC offset."""
+    import pyarrow as pa
+
+    return [
+        i
+        for i, field in enumerate(schema)
+        if pa.types.is_timestamp(field.type) and _FIXED_OFFSET.match(field.type.tz or "")
+    ]
+
+
+def lazy_parquet_problem(path: str | Path) -> str:
+    """What keeps polars from scanning a parquet file as it is ("" when nothing): columns that
+    share a name, or times stored with a fixed UTC offset (it panics on one). The app's reader
+    reads both (_parquet_frame); a lazy scan cannot."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    repeated = [n for n, count in Counter(schema.names).items() if count > 1]
+    if repeated:
+        return f"two columns are named '{repeated[0]}'"
+    if offsets := _offset_times(schema):
+        field = schema.field(offsets[0])
+        return f"column '{field.name}' holds times with a fixed UTC offset ({field.type.tz})"
+    return ""
 
 
 def _plain_extensions(frame: pl.DataFrame) -> pl.DataFrame:

@@ -269,6 +269,36 @@ def test_regions_when_nothing_sold_in_the_last_months_read_every_region_down_100
     assert "Growth compares Jul–Sep 2024 vs Apr–Jun 2024" in texts(at)
 
 
+def test_parquet_polars_cannot_scan_is_one_line_on_stderr_in_a_folder_and_read_alone(tmp_path):
+    """Repeated column names gave a traceback (polars' DuplicateError); times with a fixed UTC
+    offset made polars panic (a Rust backtrace), even where the file was then read whole."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    ids = [pa.array(["O1", "O2"]), pa.array(["c1", "c2"]), pa.array(["2024-01-01", "2024-01-02"])]
+    pq.write_table(
+        pa.Table.from_arrays(ids, names=["order_id", "order_id", "ordered_at"]),
+        folder / "a.parquet",
+    )
+    out = run("rfm", str(folder))
+    assert out.returncode == 2
+    assert out.stderr == (
+        "rfm: a.parquet: two columns are named 'order_id', which a lazy read cannot take: give "
+        "this file alone (read as the app reads it), or write it again without that\n"
+    )
+    times = pd.to_datetime(["2024-01-01T10:00+05:30"] * 150_000)
+    frame = pd.DataFrame({"order_id": range(150_000), "customer_id": "c", "ordered_at": times})
+    frame["revenue"] = 1.0
+    frame.to_parquet(tmp_path / "offset.parquet")
+    out = run("rfm", str(tmp_path / "offset.parquet"), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert "panicked" not in out.stderr
+    assert json.loads(out.stdout)["customers"][0]["last_order"] == "2024-01-01"
+
+
 def test_rfm_compare_as_of_not_before_as_of_is_one_line_on_stderr_and_exit_status_2():
     out = run("rfm", "--demo", "retail", "--as-of", "2023-06-01", "--compare-as-of", "2023-06-01")
     assert out.returncode == 2 and out.stdout == ""
