@@ -198,7 +198,7 @@ def by_chance(rows: pl.DataFrame, name: str, compared: int, what: str) -> str:
         return ""
     names = fmt.listed(
         [
-            f"{fmt.plain(r[name])} ({fmt.change(r['growth'])})"
+            f"{fmt.named(r[name])} ({fmt.change(r['growth'])})"
             for r in rows.sort("growth").iter_rows(named=True)
         ],
         most=4,

@@ -417,6 +417,15 @@ def test_readings_never_name_lines_without_a_region_as_a_region():
     )
 
 
+def test_a_region_named_in_thousands_of_characters_is_clipped_in_the_readings():
+    """'RRR…(10,000 characters) has the most revenue'; the table keeps the name whole."""
+    long = "R" * 10_000
+    named = table_of(region=[long, "X", "Y", regions.NO_REGION])
+    assert regions.metric_reading(named, "revenue") == (
+        f"{'R' * 79}… has the most revenue (600, 60.0% of the total, among 3 regions)."
+    )
+
+
 def test_lines_without_a_region_come_last_in_the_priority_table_without_a_rank():
     """Every region too small to judge (5 orders each), and the most revenue without a region:
     by score alone that row would rank first and be 'the best placed'."""

@@ -772,7 +772,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
 
     def names(quadrant: str, limit: int = 3) -> tuple[int, str, float]:
         rows = placed.filter(pl.col("quadrant") == quadrant).sort("revenue", descending=True)
-        listed = ", ".join(map(fmt.plain, rows["label"].head(limit).to_list()))
+        listed = ", ".join(map(fmt.named, rows["label"].head(limit).to_list()))
         more = f" and {rows.height - limit} more" if rows.height > limit else ""
         return rows.height, listed + more, float(rows["revenue"].sum())
 

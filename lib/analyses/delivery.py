@@ -553,10 +553,10 @@ def nothing_delivered(table: pl.DataFrame) -> str:
         for name, n in never.select("kpi", "value").iter_rows()
     ]
     if len(statuses) == 1:
-        which = f"{fmt.counted(total, 'order')}, all {fmt.plain(statuses[0][0])}"
+        which = f"{fmt.counted(total, 'order')}, all {fmt.named(statuses[0][0])}"
     else:
         which = f"{fmt.counted(total, 'order')}: " + ", ".join(
-            f"{fmt.plain(status)} {fmt.count(n)}" for status, n in statuses
+            f"{fmt.named(status)} {fmt.count(n)}" for status, n in statuses
         )
     text = f"No order was delivered ({which})"
     if impossible:
@@ -643,13 +643,13 @@ def group_reading(
         )
         return (
             f"No {what}{scope} is late beyond what chance explains: {what} "
-            f"{fmt.plain(fmt.short_id(top[column]))} adds the most late orders above the "
+            f"{fmt.named(fmt.short_id(top[column]))} adds the most late orders above the "
             f"{fmt.pct(overall)} average, {fmt.pct(top['late_rate'])} late on "
             f"{fmt.counted(top['orders'], 'order')}{why}."
         )
     top = beyond.row(0, named=True)
     return (
-        f"Fix {what} {fmt.plain(fmt.short_id(top[column]))} first: "
+        f"Fix {what} {fmt.named(fmt.short_id(top[column]))} first: "
         f"{fmt.pct(top['late_rate'])} late (95% interval {fmt.pct(top['late_low'])}–"
         f"{fmt.pct(top['late_high'])}) against {fmt.pct(overall)} overall, beyond chance"
         f"{stats.across(found.compared, rows)}"

@@ -948,7 +948,7 @@ def metric_reading(
             f" from enough orders ({MIN_ORDERS} in each compared window)." if few else "."
         )
     top = known.sort(metric, descending=True).row(0, named=True)
-    name = fmt.plain(top["region"])
+    name = fmt.named(top["region"])
     if metric in ("revenue", "customers", "orders"):
         total = table[metric].sum()
         top3 = known.sort(metric, descending=True).head(3)[metric].sum()
@@ -957,7 +957,7 @@ def metric_reading(
         # Regions tied with the first are named together, not picked by name.
         tied = known.filter(pl.col(metric) == top[metric])
         if tied.height > 1:
-            name = fmt.listed([fmt.plain(r) for r in tied.sort("region")["region"]], most=4)
+            name = fmt.listed([fmt.named(r) for r in tied.sort("region")["region"]], most=4)
 
         def said(x: float) -> str:
             return fmt.money(x, currency) if metric == "revenue" else fmt.count(x)
@@ -998,7 +998,7 @@ def metric_reading(
             if rows.height == 0:
                 return f"none {verb}"
             first = rows.row(0, named=True)
-            which = f"{fmt.plain(first['region'])}{most if rows.height > 1 else ''}"
+            which = f"{fmt.named(first['region'])}{most if rows.height > 1 else ''}"
             return f"{rows.height} {verb} ({which}, {fmt.change(first[metric])})"
 
         within = known.height - grew.height - fell.height
@@ -1026,7 +1026,7 @@ def metric_reading(
             return f"No region has {MIN_ORDERS} orders or more to judge its order value by."
         top = judged.sort(metric, descending=True).row(0, named=True)
         text = (
-            f"Among regions with {MIN_ORDERS} orders or more, {fmt.plain(top['region'])} spends "
+            f"Among regions with {MIN_ORDERS} orders or more, {fmt.named(top['region'])} spends "
             f"the most per order ({fmt.money(top[metric], currency)} against "
             f"{fmt.money(overall, currency)} overall"
         )
@@ -1049,7 +1049,7 @@ def metric_reading(
     top = judged.sort(metric, descending=True).row(0, named=True)
     ratio = f", {top[metric] / avg:.1f}x the {fmt.pct(avg)} average" if avg else ""
     text = (
-        f"Among regions with {MIN_ORDERS} delivered orders or more, {fmt.plain(top['region'])} "
+        f"Among regions with {MIN_ORDERS} delivered orders or more, {fmt.named(top['region'])} "
         f"has the highest late rate ({fmt.pct(top[metric])} of its "
         f"{fmt.count(top['delivered_orders'])} delivered orders{ratio}"
     )
@@ -1190,13 +1190,13 @@ def priority_reading(
     top = ranked.row(0, named=True)
     if places == 1:
         return (
-            f"The data has one region, {fmt.plain(top['region'])}: a ranking of one region sets "
+            f"The data has one region, {fmt.named(top['region'])}: a ranking of one region sets "
             f"no priority. Its figures: {figures(top)}; {top['action']}."
         )
     first = market_first(ranked)
     tied = tied_first(ranked)
     if tied.height > 1:
-        names = fmt.listed([fmt.plain(r) for r in tied["region"]], most=4)
+        names = fmt.listed([fmt.named(r) for r in tied["region"]], most=4)
         text = (
             f"Market first in {names}, tied"
             if first is not None
@@ -1204,19 +1204,19 @@ def priority_reading(
         )
         text += f" (score {top['score']:.0f}/100; their order in the table is no preference). "
         text += ". ".join(
-            f"{fmt.plain(row['region'])} is to {row['action']}; {figures(row)}"
+            f"{fmt.named(row['region'])} is to {row['action']}; {figures(row)}"
             for row in tied.head(4).iter_rows(named=True)
         )
     elif first is None:
         text = (
             "No region calls for marketing money now: the best placed, "
-            f"{fmt.plain(top['region'])}, is to "
+            f"{fmt.named(top['region'])}, is to "
             f"{top['action']} ({figures(top)})"
         )
     else:
         score = "" if top["score"] is None else f", score {top['score']:.0f}/100"
         text = (
-            f"Market first in {fmt.plain(top['region'])} (rank 1{score}): "
+            f"Market first in {fmt.named(top['region'])} (rank 1{score}): "
             f"{top['action']}; {figures(top)}"
         )
     if top["score"] is None:
@@ -1225,8 +1225,8 @@ def priority_reading(
             f"by action, then revenue. {text}"
         )
     verbs = ranked.select(action_verb(pl.col("action")).alias("verb"), "region").slice(tied.height)
-    grow = [fmt.plain(r) for r in verbs.filter(pl.col("verb").is_in(["grow", "test"]))["region"]]
-    fix = [fmt.plain(r) for r in verbs.filter(pl.col("verb") == "fix delivery first")["region"]]
+    grow = [fmt.named(r) for r in verbs.filter(pl.col("verb").is_in(["grow", "test"]))["region"]]
+    fix = [fmt.named(r) for r in verbs.filter(pl.col("verb") == "fix delivery first")["region"]]
     if grow:
         text += f". Also growing faster than the whole: {fmt.listed(grow, most=4)}"
     if fix:
@@ -1254,7 +1254,7 @@ def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
         return ""
     said = fmt.listed(
         [
-            f"{fmt.plain(r['region'])} ({fmt.change(r['growth'])} vs {fmt.change(whole)})"
+            f"{fmt.named(r['region'])} ({fmt.change(r['growth'])} vs {fmt.change(whole)})"
             for r in chance.iter_rows(named=True)
         ],
         most=4,
@@ -1290,7 +1290,7 @@ def _late_by_chance(ranked: pl.DataFrame, among: Families) -> str:
         return ""
     said = fmt.listed(
         [
-            f"{fmt.plain(r['region'])} is late {r['late_rate'] / average:.1f}x the average"
+            f"{fmt.named(r['region'])} is late {r['late_rate'] / average:.1f}x the average"
             for r in chance.iter_rows(named=True)
         ],
         most=4,

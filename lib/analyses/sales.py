@@ -758,7 +758,7 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
     if close:
         second = after.row(0, named=True)
         figure = fmt.money(second[by], currency) if by == "revenue" else fmt.count(second[by])
-        runner = f", ahead of {fmt.plain(second['item_name'])}'s {figure}"
+        runner = f", ahead of {fmt.named(second['item_name'])}'s {figure}"
     # Items as the data keys them: a Shopify SKU is one size or colour of a product.
     items = f"the top {top.height} of {ranking.height:,} items"
     if by == "orders":
