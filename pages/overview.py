@@ -18,18 +18,7 @@ st.markdown(
 )
 
 if not ds.tables:
-    if ds.notes:  # known exports that make no table alone (Olist's order items)
-        st.info(" ".join(f"{fmt.plain(n.file)}: {fmt.plain(n.message)}." for n in ds.notes))
-    elif state.uploaded_tables():
-        st.info(
-            "Your files are uploaded but none is a known export yet: map their columns on "
-            "the Data page."
-        )
-    else:
-        st.info(
-            "No data loaded yet. Pick a demo in the sidebar, or upload your exports on the Data "
-            "page."
-        )
+    st.info(ui.nothing_loaded(ds))
     st.page_link("pages/data.py", label="Upload files", icon=":material/upload_file:")
     st.stop()
 

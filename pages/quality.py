@@ -23,7 +23,7 @@ def cached_report(key: str, _ds) -> quality.Report:
 ds = state.dataset()
 st.title("Data quality")
 if not ds.tables:
-    st.info("Nothing is loaded: pick a demo in the sidebar or upload files on the Data page.")
+    st.info(ui.nothing_loaded(ds))
     st.stop()
 
 report = cached_report(ds.key, ds)

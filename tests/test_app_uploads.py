@@ -94,6 +94,8 @@ def test_olist_order_items_alone_say_to_upload_the_orders_file_everywhere():
     assert "order items have no purchase dates of their own" in overview
     assert "upload olist\\_orders\\_dataset\\.csv" in overview
     assert "none is a known export" not in overview
+    quality = " ".join(i.value for i in files_page(items, "quality", "x").info)
+    assert "order items have no purchase dates of their own" in quality  # was "Nothing is loaded"
     sales = " ".join(i.value for i in files_page(items, "sales", "x").info)
     assert sales.endswith(
         "With Olist files, upload olist_orders_dataset.csv: the orders' dates and buyers."

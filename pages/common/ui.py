@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import polars as pl
 import streamlit as st
 
-from lib import io, local, measures, periods, state
+from lib import fmt, io, local, measures, periods, state
 from lib.model import Dataset
 
 
@@ -94,6 +94,21 @@ def download(
         key=key,
         on_click="ignore",
         icon=":material/download:",
+    )
+
+
+def nothing_loaded(ds: Dataset) -> str:
+    """Why a data set has no table, and what to do: what the loader said of known exports that
+    make none alone (Olist's order items), files waiting for a mapping, or nothing loaded."""
+    if ds.notes:
+        return " ".join(f"{fmt.plain(n.file)}: {fmt.plain(n.message)}." for n in ds.notes)
+    if state.uploaded_tables():
+        return (
+            "Your files are uploaded but none is a known export yet: map their columns on the "
+            "Data page."
+        )
+    return (
+        "No data loaded yet. Pick a demo in the sidebar, or upload your exports on the Data page."
     )
 
 
