@@ -679,13 +679,12 @@ def _parquet_frame(file: str, data: bytes) -> tuple[pl.DataFrame, list[str]]:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(pa.BufferReader(data))
-    offsets = _offset_times(schema)
-    if not offsets and len(set(schema.names)) == len(schema.names):
+    if not _polars_problem(schema):
         if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
             raise LoadError(file, nested)
         return _plain_extensions(pl.read_parquet(io.BytesIO(data))), []
     table = pq.ParquetFile(pa.BufferReader(data)).read()  # read_table refuses repeated names
-    for i in offsets:
+    for i in _offset_times(schema):
         table = table.set_column(i, schema.field(i).name, pc.local_timestamp(table.column(i)))
     table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
     frame = pl.from_arrow(table)
@@ -712,7 +711,11 @@ def lazy_parquet_problem(path: str | Path) -> str:
     reads both (_parquet_frame); a lazy scan cannot."""
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(path)
+    return _polars_problem(pq.read_schema(path))
+
+
+def _polars_problem(schema: Any) -> str:
+    """lazy_parquet_problem of a pyarrow schema."""
     repeated = [n for n, count in Counter(schema.names).items() if count > 1]
     if repeated:
         return f"two columns are named '{repeated[0]}'"
