@@ -2,7 +2,9 @@
 may name."""
 
 import math
+from datetime import datetime
 
+import polars as pl
 from scipy.stats import norm
 from scipy.stats import t as student
 
@@ -53,3 +55,15 @@ def growth_interval(current: list[float], previous: list[float]) -> tuple[float,
         df = max(1.0, (a + b) ** 2 / (a * a / (1 / a - 1) + b * b / (1 / b - 1)))
     half, log = student.ppf(0.975, df) * math.sqrt(a + b), math.log(sc / sp)
     return math.exp(log - half) - 1, math.exp(log + half) - 1
+
+
+def window_prices(
+    at: pl.Expr, now: tuple[datetime, datetime], then: tuple[datetime, datetime]
+) -> list[pl.Expr]:
+    """Aggregations of the lines' price (Olist's items) over the window a growth reads (`now`)
+    and the one it compares it with (`then`), each [start, end) of the time `at`: columns now
+    and then."""
+    return [
+        pl.col("price").cast(pl.Float64).filter(at.is_between(*span, "left")).sum().alias(name)
+        for name, span in (("now", now), ("then", then))
+    ]

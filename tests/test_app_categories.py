@@ -206,16 +206,11 @@ def test_growth_against_a_year_earlier_compares_the_same_months_and_their_revenu
         .join(english, on="product_category_name")
         .group_by("product_category_name_english")
         .agg(
-            pl.col("price")
-            .cast(pl.Float64)
-            .filter(at.is_between(datetime(2024, 5, 1), datetime(2024, 8, 1), "left"))
-            .sum()
-            .alias("now"),
-            pl.col("price")
-            .cast(pl.Float64)
-            .filter(at.is_between(datetime(2023, 5, 1), datetime(2023, 8, 1), "left"))
-            .sum()
-            .alias("then"),
+            family.window_prices(
+                at,
+                (datetime(2024, 5, 1), datetime(2024, 8, 1)),
+                (datetime(2023, 5, 1), datetime(2023, 8, 1)),
+            )
         )
     )
     page_ = page("marketplace")

@@ -13,7 +13,7 @@ from lib import demo, fmt, formats, io, trend
 from lib.analyses import regions
 from lib.charts import maps
 from tests.conftest import shared_file
-from tests.family import growth_interval
+from tests.family import growth_interval, window_prices
 
 
 def d(day: str) -> datetime:
@@ -1378,16 +1378,11 @@ def test_real_olist_growth_against_a_year_earlier_sums_the_same_months_of_2017()
         .join(customers.select("customer_id", "customer_state"), on="customer_id")
         .group_by("customer_state")
         .agg(
-            pl.col("price")
-            .cast(pl.Float64)
-            .filter(at.is_between(datetime(2018, 6, 1), datetime(2018, 9, 1), "left"))
-            .sum()
-            .alias("now"),
-            pl.col("price")
-            .cast(pl.Float64)
-            .filter(at.is_between(datetime(2017, 6, 1), datetime(2017, 9, 1), "left"))
-            .sum()
-            .alias("then"),
+            window_prices(
+                at,
+                (datetime(2018, 6, 1), datetime(2018, 9, 1)),
+                (datetime(2017, 6, 1), datetime(2017, 9, 1)),
+            )
         )
     )
     for state in ("SP", "RJ", "MG"):
