@@ -158,7 +158,7 @@ def files_of(paths: Sequence[str]) -> list[Path]:
 
 def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:
     """parse.to_id for a typed column: integers as text, whole floats without ".0", text
-    stripped (empty text is missing: canonical turns it to null). In a database (`backend`
+    stripped (canonical then reads it as _known). In a database (`backend`
     other than polars), only text with whitespace at either end is stripped: DuckDB's trim()
     with a list of characters took 4.5 of the 8.4 s of a share of 11.5M lines (four text
     columns); the values are the same."""
@@ -189,6 +189,16 @@ def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.
     return nw.when(edge).then(text.str.strip_chars()).otherwise(text)
 
 
+def _known(text: nw.Expr, name: str) -> nw.Expr:
+    """Stripped text (_id's, computed: an expression written twice is computed twice) as
+    the loader reads it (parse.to_text, parse.to_id): null tokens missing; a customer id
+    written as a whole number with a decimal tail ("17850.0") without it. Order and item ids
+    keep such a tail, unread on every line (at 541,909 lines 6-14 ms a column), as they are
+    counted, never shown: only a column holding both "536365" and "536365.0" counts two."""
+    known = nw.when(~text.is_in(io.NULL_TOKENS)).then(text)
+    return parse.without_tail(known) if name == "customer_id" else known
+
+
 def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
     """Lines of the canonical layout (or Online Retail's columns, whose C invoices are
     returns) with canonical names and types, lines without a time left out, summaries.LINE
@@ -204,7 +214,7 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
         columns = fmt.plural(len(missing), "column")
         raise ValueError(f"lines need the {columns} {', '.join(missing)}")
     exprs = [nw.col(summaries.LINE)] if summaries.LINE in names else []
-    blank: list[str] = []  # text columns, where empty text is missing
+    blank: list[str] = []  # text columns, read as _known
     for source, name in names.items():
         if name not in _LINES or name == "revenue" and retail_layout:
             continue
@@ -222,13 +232,14 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
         elif kind == pl.Boolean:
             exprs.append(nw.col(source).cast(nw.Boolean).alias(name))
         elif kind == pl.Float64:
-            exprs.append(nw.col(source).cast(nw.Float64).alias(name))
+            # As the loader's numbers (parse.to_float): none beyond its bounds.
+            exprs.append(parse.in_bounds(nw.col(source).cast(nw.Float64)).alias(name))
         elif kind == pl.Int64:
             exprs.append(nw.col(source).cast(nw.Int64).alias(name))
         else:
             exprs.append(nw.col(source).cast(nw.Datetime("us")).alias(name))
     frame = raw.select(exprs).filter(~nw.col("ordered_at").is_null())
-    frame = frame.with_columns(nw.when(nw.col(c) != "").then(nw.col(c)).alias(c) for c in blank)
+    frame = frame.with_columns(_known(nw.col(c), c).alias(c) for c in blank)
     got = frame.collect_schema().names()
     if "revenue" not in got:
         if "quantity" not in got or "unit_price" not in got:
@@ -285,13 +296,18 @@ def _text_times(frame: pl.LazyFrame, column: str, file: Path) -> pl.LazyFrame:
     )
 
 
-def _typed(column: str, dtype: pl.DataType) -> pl.Expr:
-    """A CSV column read as text, as `dtype` (a flag from true/false or 1/0)."""
-    text = pl.col(column).str.strip_chars()
+def _typed(column: str, dtype: pl.DataType, sample: pl.Series) -> pl.Expr:
+    """A CSV column read as text, as `dtype`: a flag from true/false or 1/0, or a number read
+    as the loader reads it (parse.text_numbers: with its decimal mark found on `sample`, the
+    first values), missing where it is none."""
     if dtype == pl.Boolean:
+        text = pl.col(column).str.strip_chars()
         flags = {"true": True, "1": True, "false": False, "0": False}
         return text.str.to_lowercase().replace_strict(flags, default=None, return_dtype=dtype)
-    return text.cast(dtype)
+    number = parse.text_numbers(pl.col(column), sample)
+    if dtype == pl.Int64:
+        return pl.when(parse.is_whole(number)).then(number).cast(pl.Int64, strict=False)
+    return number
 
 
 def _read(file: Path, number: int = 0) -> pl.LazyFrame:
@@ -302,11 +318,9 @@ def _read(file: Path, number: int = 0) -> pl.LazyFrame:
     else:
         frame = pl.scan_csv(file, infer_schema=False, row_index_name=summaries.LINE)
         kinds = {c: _LINES.get(RETAIL_COLUMNS.get(c, c)) for c in frame.collect_schema().names()}
-        frame = frame.with_columns(
-            _typed(c, kind)
-            for c, kind in kinds.items()
-            if kind in (pl.Float64, pl.Int64, pl.Boolean)
-        )
+        typed = [c for c, kind in kinds.items() if kind in (pl.Float64, pl.Int64, pl.Boolean)]
+        head = frame.select(typed).head(SAMPLE_TIMES).collect()
+        frame = frame.with_columns(_typed(c, kinds[c], head[c]) for c in typed)
     return frame.with_columns(pl.col(summaries.LINE).cast(pl.Int64) + number * FILE_LINES)
 
 
@@ -336,14 +350,20 @@ def _hashed_share(frame: pl.LazyFrame, column: str, n: int, k: int, orphans: boo
     (_id), hashes to the k-th of n shares; lines without a customer are in none (with
     `orphans`, those of _orphans in the k-th)."""
     key = "_share_key"
-    text = summaries.lazy(frame).with_columns(
-        _id(column, frame.collect_schema()[column]).alias(key)
-    )
-    hashed = pl.when(pl.col(key) != "").then(pl.col(key).hash(seed=0))
+    text = _keyed(summaries.lazy(frame), column, key)
+    # A missing id hashes too (to a number of its own): no share holds its lines.
+    hashed = pl.when(pl.col(key).is_not_null()).then(pl.col(key).hash(seed=0))
     rule = hashed % n == k
     if orphans:
-        rule = rule | _orphans(frame, pl.col(key).fill_null("") == "", n, k)
-    return text.to_native().filter(rule).drop(key)
+        rule = rule | _orphans(frame, pl.col(key).is_null(), n, k)
+    return text.to_native().filter(rule.fill_null(value=False)).drop(key)
+
+
+def _keyed(raw: nw.LazyFrame, column: str, key: str) -> nw.LazyFrame:
+    """`raw` (lines as read) with `key`: their customer id as canonical reads it (null for
+    none)."""
+    typed = _id(column, raw.collect_schema()[column], raw.implementation).alias(key)
+    return raw.with_columns(typed).with_columns(_known(nw.col(key), "customer_id").alias(key))
 
 
 def _cut(cuts: Sequence[float], k: int) -> tuple[float | None, float | None]:
@@ -466,7 +486,7 @@ def polars_lines(paths: Sequence[str]) -> Source:
         missing = [
             summaries.lazy(f.filter(_no_number(c, d.is_integer())))
             if numbers
-            else summaries.lazy(f).filter(_id(c, d).fill_null("") == "")
+            else _keyed(summaries.lazy(f), c, "_key").filter(nw.col("_key").is_null()).drop("_key")
             for f, c, d in zip(scans, columns, kinds, strict=True)
         ]
         unshared = pl.concat((canonical(m).to_native() for m in missing), how="diagonal_relaxed")
@@ -557,10 +577,9 @@ def _duckdb_share(rel: Any, n: int, k: int, cuts: dict[int, list[float]]) -> Any
     col = '"' + column.replace('"', '""') + '"'
     integer = kind.endswith("INT")
     if not integer and kind not in ("FLOAT", "DOUBLE"):
-        raw = summaries.lazy(rel)
-        text = _id(column, raw.collect_schema()[column], raw.implementation).alias("_share_key")
-        keyed = raw.with_columns(text).to_native()
-        return keyed.filter(f"hash(_share_key) % {n} = {k}").project("* EXCLUDE (_share_key)")
+        keyed = _keyed(summaries.lazy(rel), column, "_share_key").to_native()
+        share = f"_share_key IS NOT NULL AND hash(_share_key) % {n} = {k}"
+        return keyed.filter(share).project("* EXCLUDE (_share_key)")
     if n not in cuts:
         number = f"CAST({col} AS DOUBLE)"
         points = [j / n for j in range(1, n)]

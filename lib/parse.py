@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import narwhals as nw
 import polars as pl
 
 from lib.fmt import counted, plural
@@ -75,8 +77,15 @@ def _quote(values: tuple[str, ...] | list[str]) -> str:
 # --- shared helpers ---------------------------------------------------------------------------
 
 
+def _cleaned(text: pl.Expr) -> pl.Expr:
+    """Text stripped, null tokens null: what every string parser reads (an expression, for a
+    column in memory and for files read lazily alike)."""
+    stripped = text.str.strip_chars()
+    return pl.when(~stripped.is_in(NULL_TOKENS)).then(stripped)
+
+
 def _clean_strings(s: pl.Series) -> pl.Series:
-    """Stripped text with null tokens as null (the input of every string parser).
+    """_cleaned text of a column (the input of every string parser).
 
     Text that needs neither is returned as it is: the typed column then shares the raw column's
     memory instead of holding a second copy of a million strings.
@@ -86,11 +95,17 @@ def _clean_strings(s: pl.Series) -> pl.Series:
     unchanged = (stripped.str.len_bytes() == text.str.len_bytes()).all()
     if unchanged and not text.is_in(NULL_TOKENS).any():
         return text.alias(s.name)
-    return (
-        pl.select(pl.when(stripped.is_in(NULL_TOKENS)).then(None).otherwise(stripped).alias(s.name))
-        .to_series()
-        .alias(s.name)
-    )
+    return _evaluated(text, _cleaned)
+
+
+def _evaluated(s: pl.Series, expression: Callable[[Any], Any], *, portable: bool = False):
+    """`expression` of a column (polars', or with `portable` narwhals'), computed on the
+    Series `s` (named as `s`)."""
+    # A fixed name: the column's own may read as a pattern ("^id$").
+    if portable:
+        frame = nw.from_native(s.to_frame("v"))
+        return frame.select(expression(nw.col("v"))).to_native().to_series().alias(s.name)
+    return s.to_frame("v").select(expression(pl.col("v"))).to_series().alias(s.name)
 
 
 def _sample(s: pl.Series, size: int = SAMPLE_SIZE) -> pl.Series:
@@ -570,67 +585,79 @@ _POINT_THOUSANDS = r"^\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
 _COMMA_THOUSANDS = r"^\d{1,3}(\.\d{3})+(,\d*)?$"
 
 
-def _decimal_comma(digits: pl.Series) -> bool:
-    """Whether a column's numbers use a decimal comma, by votes of the unambiguous values."""
+def _compact(text):
+    """Text (a Series or an expression) without its blanks."""
+    return text.str.replace_all(r"\s+", "")
+
+
+def _digits(text: pl.Expr) -> pl.Expr:
+    """The digits and separators of a number written with currency, signs and blanks."""
+    return _compact(text).str.extract(_NUMBER, 1)
+
+
+def _decimal_comma(text: pl.Series) -> bool:
+    """Whether cleaned text's numbers use a decimal comma, by votes of the unambiguous values."""
+    digits = _evaluated(text, _digits).drop_nulls()
     comma = int(digits.str.contains(_COMMA_DECIMAL_VOTE).sum())
     point = int(digits.str.contains(_POINT_DECIMAL_VOTE).sum())
     return comma > point
 
 
-def _number_parts(text: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(digits with separators, is negative) from text with currency, signs and blanks."""
-    compact = text.str.replace_all(r"\s+", "")
-    digits = compact.str.extract(_NUMBER, 1)
-    negative = compact.str.contains(_NEGATIVE)
-    return digits, negative
-
-
-def _digits_to_float(digits: pl.Series, negative: pl.Series, comma: bool) -> pl.Series:
-    plain = digits.str.replace_all("'", "", literal=True)
-    col = pl.col("d")
+def _written_number(text: pl.Expr, comma: bool) -> pl.Expr:
+    """Floats from cleaned text with currency, signs, blanks and thousands separators, the
+    decimal mark a comma or a point; null where the text is no number."""
+    digits = _digits(text).str.replace_all("'", "", literal=True)
     if comma:
         normal = (
-            pl.when(col.str.contains(_COMMA_THOUSANDS))
-            .then(col.str.replace_all(".", "", literal=True))
-            .otherwise(col)
+            pl.when(digits.str.contains(_COMMA_THOUSANDS))
+            .then(digits.str.replace_all(".", "", literal=True))
+            .otherwise(digits)
             .str.replace(",", ".", literal=True)
         )
     else:
         normal = (
-            pl.when(col.str.contains(_POINT_THOUSANDS))
-            .then(col.str.replace_all(",", "", literal=True))
-            .otherwise(col)
+            pl.when(digits.str.contains(_POINT_THOUSANDS))
+            .then(digits.str.replace_all(",", "", literal=True))
+            .otherwise(digits)
         )
     value = normal.cast(pl.Float64, strict=False)
-    return (
-        pl.DataFrame({"d": plain, "n": negative})
-        .select(pl.when(pl.col("n")).then(-value).otherwise(value))
-        .to_series()
-    )
+    negative = _compact(text).str.contains(_NEGATIVE)
+    return pl.when(negative).then(-value).otherwise(value)
 
 
 def _text_to_float(text: pl.Series) -> tuple[pl.Series, str]:
     """Floats from cleaned text; direct casts first, the slow path only for the rest."""
-    digits_sample, _ = _number_parts(_sample(text))
-    comma = _decimal_comma(digits_sample.drop_nulls())
+    comma = _decimal_comma(_sample(text))
     detail = "decimal comma" if comma else ""
     if comma:
-        digits, negative = _number_parts(text)
-        return _digits_to_float(digits, negative, comma=True), detail
+        return _evaluated(text, lambda t: _written_number(t, comma=True)), detail
     fast = text.cast(pl.Float64, strict=False)
     missed = fast.is_null() & text.is_not_null()
     if not missed.any():
         return fast, detail
-    rest = text.filter(missed)
-    digits, negative = _number_parts(rest)
-    slow = _digits_to_float(digits, negative, comma=False)
+    slow = _evaluated(text.filter(missed), lambda t: _written_number(t, comma=False))
     return fast.scatter(missed.arg_true(), slow), detail
+
+
+def text_numbers(text: pl.Expr, sample: pl.Series) -> pl.Expr:
+    """to_float's values of a text column as an expression (for files read lazily), but for
+    the bounds (in_bounds): `text` cleaned, its decimal mark found on `sample` (some of its
+    values) as to_float finds it on the column's."""
+    clean = _cleaned(text)
+    if _decimal_comma(_sample(_clean_strings(sample))):
+        return _written_number(clean, comma=True)
+    return pl.coalesce(clean.cast(pl.Float64, strict=False), _written_number(clean, comma=False))
+
+
+def in_bounds(values: nw.Expr) -> nw.Expr:
+    """Numbers (an expression of any engine's) that are finite and within MAX_MAGNITUDE;
+    null otherwise."""
+    return nw.when(values.is_finite() & (values.abs() <= MAX_MAGNITUDE)).then(values)
 
 
 def _finite(values: pl.Series) -> pl.Series:
     """Null where a value is NaN, infinite or beyond MAX_MAGNITUDE."""
-    ok = values.is_finite() & (values.abs() <= MAX_MAGNITUDE)
-    return pl.select(pl.when(ok).then(values).otherwise(None)).to_series().alias(values.name)
+    return _evaluated(values, in_bounds, portable=True)
 
 
 def to_float(s: pl.Series) -> Parsed:
@@ -674,14 +701,14 @@ def to_int(s: pl.Series) -> Parsed:
     return _parsed(s, empty, f"{dtype} values are not whole numbers")
 
 
-def _is_whole(values):
+def is_whole(values):
     """Where a float (a Series or an expression) is a whole number within Int64's range."""
     return (values == values.floor()) & (values.abs() < 2.0**63)
 
 
 def _whole(values: pl.Series) -> pl.Series:
     """Int64 where a float is a whole number within range, else null."""
-    ok = _is_whole(values)
+    ok = is_whole(values)
     return pl.select(
         pl.when(ok).then(values).otherwise(None).cast(pl.Int64, strict=False)
     ).to_series()
@@ -698,7 +725,7 @@ def stated_currency(s: pl.Series, codes: Collection[str]) -> str | None:
     that differ, or one several currencies use: '$')."""
     if not _is_text(s.dtype):
         return None
-    compact = _sample(_clean_strings(s)).str.replace_all(r"\s+", "")
+    compact = _compact(_sample(_clean_strings(s)))
     marks = compact.filter(compact.str.contains(_NUMBER)).str.extract(f"({_CURRENCY})", 1)
     found = marks.drop_nulls().unique().to_list()
     if len(found) != 1:
@@ -741,21 +768,30 @@ def to_id(s: pl.Series) -> pl.Series:
         return s.cast(pl.String)
     if _is_float(dtype):
         # One expression: whole numbers as integers, NaN as null, the rest as floats' text.
-        value = pl.col("v")  # a fixed name: the column's own may read as a pattern ("^id$")
-        return (
-            s.to_frame("v")
-            .select(
-                pl.when(_is_whole(value))
+        return _evaluated(
+            s,
+            lambda value: (
+                pl.when(is_whole(value))
                 .then(value.cast(pl.Int64, strict=False).cast(pl.String))
                 .otherwise(value.fill_nan(None).cast(pl.String))
-            )
-            .to_series()
-            .alias(s.name)
+            ),
         )
     text = to_text(s)
     if not text.str.contains(".", literal=True).any():  # the common case skips the regex
         return text
-    return text.str.replace(r"^([-+]?\d+)\.0+$", "${1}")
+    return _evaluated(text, without_tail, portable=True)
+
+
+# An id written as a whole number with a decimal tail ("17850.0": a float column saved as
+# text), and that tail.
+WHOLE_ID, ID_TAIL = r"^[-+]?\d+\.0+$", r"\.0+$"
+
+
+def without_tail(text: nw.Expr) -> nw.Expr:
+    """Ids written as whole numbers with a decimal tail without it: "17850.0" -> "17850" (an
+    expression of any engine's: to_id's and engines.canonical's)."""
+    tailless = text.str.replace_all(ID_TAIL, "")
+    return nw.when(text.str.contains(WHOLE_ID)).then(tailless).otherwise(text)
 
 
 def to_text(s: pl.Series) -> pl.Series:

@@ -654,6 +654,71 @@ def test_a_line_without_quantity_or_price_is_left_out_as_when_loaded(tmp_path, e
     assert loaded["customers"].select("customer_id", "frequency", "monetary").rows() == [want]
 
 
+# Online Retail's lines as a CSV export writes them: ids of a float column ("17850.0"), a
+# customer written as NULL, a quantity no number, prices with a currency sign, thousands
+# separators and blanks; a second file with decimal commas.
+EXPORTED = {
+    "points.csv": (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,A,MUG, 6 ,12/1/2010 8:26,£2.55,17850.0,UK\n"
+        '536366,B,LAMP,1,12/2/2010 8:26,"1,234.50",17850.0,UK\n'
+        "536367,C,CUP,8,12/3/2010 8:26,2.75,NULL,UK\n"
+        "536369,D,HAT,6,12/5/2010 8:26,3.39, 13047.0 ,UK\n"
+        "536370,E,BAG,N/A,12/6/2010 8:26,7.65,13047.0,UK\n"
+    ),
+    "commas.csv": (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        '536371,F,BOX,2,12/7/2010 8:26,"1.234,50",99.0,DE\n'
+        '536372,G,PEN,4,12/8/2010 8:26,"0,25",99.0,DE\n'
+    ),
+}
+# By hand: 17850 bought 6 x 2.55 and 1 x 1,234.50; 13047 6 x 3.39 (its other line has no
+# quantity); 99 2 x 1,234.50 and 4 x 0.25; the NULL line has no customer.
+EXPORTED_CUSTOMERS = [("13047", 1, 20.34), ("17850", 2, 1249.8), ("99", 2, 2470.0)]
+
+
+def _exported_customers(got: dict[str, pl.DataFrame]) -> list[tuple]:
+    rows = got["customers"].sort("customer_id").select("customer_id", "frequency", "monetary")
+    return [(c, f, pytest.approx(m)) for c, f, m in rows.rows()]
+
+
+def test_a_folder_of_exported_csv_files_reads_ids_numbers_and_nulls_as_the_loader(tmp_path):
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    for name, text in EXPORTED.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    got = engines.rfm_frames(engines.source_of([str(folder)]))
+    loaded = rfm.headless(load([str(f) for f in sorted(folder.iterdir())]).dataset)
+    assert _exported_customers(got) == EXPORTED_CUSTOMERS
+    assert _exported_customers(loaded) == EXPORTED_CUSTOMERS
+
+
+@pytest.fixture(params=engines.ENGINES + ("postgres",))
+def exported(request, tmp_path) -> engines.Source:
+    """Lines of a parquet file whose ids are text as a CSV export left them ("17850.0", NULL,
+    blanks) and one of whose prices is infinite, read by each engine."""
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": ["536365", "536366", "536367", "536369", "536370"],
+            "StockCode": ["A", "B", "C", "D", "E"],
+            "Description": ["MUG", "LAMP", "CUP", "HAT", "BAG"],
+            "Quantity": [6, 1, 8, 6, 2],
+            "InvoiceDate": [datetime(2010, 12, d, 8, 26) for d in (1, 2, 3, 5, 6)],
+            "UnitPrice": [2.55, 1234.5, 2.75, 3.39, float("inf")],
+            "CustomerID": ["17850.0", "17850", "NULL", " 13047.0 ", "13047.0"],
+            "Country": ["UK"] * 5,
+        }
+    )
+    return _read_by(request, tmp_path, lines)
+
+
+def test_text_ids_and_numbers_beyond_bounds_read_as_the_loader_in_every_engine(exported):
+    # 17850.0 and 17850 are one customer, NULL none; the infinite price is no amount: its
+    # line is left out, as the loader leaves it out.
+    got = engines.rfm_frames(exported)
+    assert _exported_customers(got) == EXPORTED_CUSTOMERS[:2]
+
+
 # DuckDB reads times typed or in ISO text only: the folder of text times is polars' alone.
 @pytest.mark.parametrize(
     ("engine", "folder"),
