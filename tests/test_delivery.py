@@ -411,6 +411,27 @@ def test_group_reading_does_not_act_on_one_group_of_many_that_chance_puts_that_f
     )
 
 
+def test_group_reading_names_the_group_adding_most_apart_from_the_one_clearing_the_average():
+    """Audit: "seller 7d13fca1 adds the most late orders above the 8.0% average, 22.2% late on
+    27 orders" where two sellers added more (9 of 62 late, 9 of 63): the seller whose own
+    interval clears the average is named as that, not as the one adding the most. big adds 15
+    late orders above 10% (125 of 1,100), its interval taking in 10%; x adds 11 (26 of 150),
+    its interval clearing 10%; neither is beyond chance across the 11 sellers."""
+    big, x = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((125, 1100), (26, 150)))
+    assert big.low < 0.1 < x.low
+    assert binom.sf(25, 150, 0.1) > 0.05 / (2 * 11)
+    many = sellers_late(
+        {"big": (125, 1100), "x": (26, 150)} | {f"s{i}": (10, 100) for i in range(9)}
+    )
+    assert dv.group_reading(many, "seller_id", "seller", 0.1, min_orders=1) == (
+        "No seller is late beyond what chance explains: seller big adds the most late orders "
+        f"above the 10.0% average, 11.4% late on 1,100 orders, and its 95% interval ({big.low:.1%}–"
+        f"{big.high:.1%}) takes in the average; of those whose interval clears it, seller x adds "
+        f"the most, 17.3% late on 150 orders (95% interval {x.low:.1%}–{x.high:.1%}), but with 11 "
+        "sellers compared, one this far out is expected by chance."
+    )
+
+
 def test_group_reading_steps_down_holm_to_name_the_group_adding_most_late_orders():
     """Holm over 4 sellers against 10%, by each one's exact binomial tail: a (12 of 20, a tail
     of 6e-8) passes 0.05 / 4 (two-sided: 0.625% a side); then b (124 of 1,000, 0.79%) passes

@@ -634,18 +634,30 @@ def group_reading(
     beyond = ranked.filter(found.beyond(pl.col("_z")) & (pl.col("_z") > 0))
     if beyond.height == 0:
         own = ranked.filter(pl.col("late_low") > overall)
-        top = own.row(0, named=True) if own.height else top
-        interval = f"its 95% interval ({fmt.pct(top['late_low'])}–{fmt.pct(top['late_high'])})"
-        why = (
-            f": {interval} clears the average, but {stats.expected(found.compared, rows)}"
-            if own.height
-            else f", but {interval} takes in the average"
-        )
-        return (
+
+        def late(row: dict) -> str:
+            return f"{fmt.pct(row['late_rate'])} late on {fmt.counted(row['orders'], 'order')}"
+
+        def interval(row: dict) -> str:
+            return f"{fmt.pct(row['late_low'])}–{fmt.pct(row['late_high'])}"
+
+        expected = stats.expected(found.compared, rows)
+        said = (
             f"No {what}{scope} is late beyond what chance explains: {what} "
             f"{fmt.named(fmt.short_id(top[column]))} adds the most late orders above the "
-            f"{fmt.pct(overall)} average, {fmt.pct(top['late_rate'])} late on "
-            f"{fmt.counted(top['orders'], 'order')}{why}."
+            f"{fmt.pct(overall)} average, {late(top)}"
+        )
+        if not own.height:
+            return f"{said}, but its 95% interval ({interval(top)}) takes in the average."
+        pick = own.row(0, named=True)
+        if pick[column] == top[column]:
+            return f"{said}: its 95% interval ({interval(top)}) clears the average, but {expected}."
+        # The group adding the most is within chance on its own; the one named next clears
+        # the average by its own interval, and adds fewer.
+        return (
+            f"{said}, and its 95% interval ({interval(top)}) takes in the average; of those whose "
+            f"interval clears it, {what} {fmt.named(fmt.short_id(pick[column]))} adds the most, "
+            f"{late(pick)} (95% interval {interval(pick)}), but {expected}."
         )
     top = beyond.row(0, named=True)
     return (
