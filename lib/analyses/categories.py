@@ -894,7 +894,8 @@ def headless(
     weight_review: float = 1.0,
     weight_late: float = 1.0,
 ) -> dict[str, pl.DataFrame]:
-    """The Categories page without the UI: `categories` (the table with quadrant and potential)
+    """The Categories page without the UI: `categories` (the table with quadrant, where growth
+    is reliable, and potential)
     and `trend` (monthly revenue of the top categories). Growth compares the last `months` full
     months with the months before or, `against` "year", the same months a year earlier
     (AGAINST). Raises ValueError without categories."""
@@ -919,4 +920,6 @@ def headless(
         "late": weight_late,
     }
     scored = potential_scores(table, weights, min_orders).table
-    return {"categories": scored, "trend": monthly_revenue(lines, top)}
+    # A quadrant only where growth is reliable, as the page's table and the report give it.
+    placed = scored.with_columns(placed_quadrant())
+    return {"categories": placed, "trend": monthly_revenue(lines, top)}
