@@ -824,7 +824,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
             Block(
                 "Worst categories",
                 chart=charts.late_rate_bars(
-                    by_category.filter(pl.col("orders") >= dv.MIN_ORDERS),
+                    dv.judged(by_category, "category"),
                     "category",
                     "Category",
                     overall=overall,

@@ -383,16 +383,23 @@ def breakdown() -> None:
             # Names in words, as the Categories page shows them ("Watches gifts", not
             # "watches_gifts"); the CSV keeps the raw names.
             named = table.with_columns(fmt.words_expr(pl.col("category")).alias("category"))
-            enough = named.filter(pl.col("orders") >= dv.MIN_ORDERS)
+            enough = dv.judged(named, "category")
             ui.chart(
                 charts.late_rate_bars(enough, "category", "Category", overall=overall),
                 width="stretch",
             )
             drawn = min(charts.BARS, enough.height)
+            apart = named.filter(~dv.named_group("category"))["orders"].sum()
             st.caption(
                 f"The {fmt.counted(drawn, 'worst category', 'worst categories')} with at least "
                 f"{fmt.counted(dv.MIN_ORDERS, 'delivered order')}; the dashed line is the overall "
                 "late rate."
+                + (
+                    f" {fmt.counted(apart, 'order')} of items without a category are left out, "
+                    "as Categories leaves them out (the table lists them)."
+                    if apart
+                    else ""
+                )
             )
             ui.reading(dv.group_reading(named, "category", "category", overall))
             columns.table(

@@ -432,6 +432,22 @@ def test_group_reading_names_the_group_adding_most_apart_from_the_one_clearing_t
     )
 
 
+@pytest.mark.parametrize("written", ["uncategorised", "Uncategorised"])
+def test_lines_without_a_category_are_no_category_compared(written):
+    """Audit: Delivery drew 'Uncategorised' as the 15th of 'the 15 worst categories' and counted
+    it among those compared, where Categories leaves those lines out; raw or in words."""
+    table = sellers_late({written: (40, 100), "toys": (12, 100), "bed": (8, 100)}).rename(
+        {"seller_id": "category"}
+    )
+    assert dv.judged(table, "category", min_orders=1)["category"].to_list() == ["toys", "bed"]
+    ci = binomtest(12, 100).proportion_ci(method="wilson")
+    assert dv.group_reading(table, "category", "category", 0.1, min_orders=1) == (
+        "No category is late beyond what chance explains: category toys adds the most late "
+        f"orders above the 10.0% average, 12.0% late on 100 orders, but its 95% interval "
+        f"({ci.low:.1%}–{ci.high:.1%}) takes in the average."
+    )
+
+
 def test_group_reading_steps_down_holm_to_name_the_group_adding_most_late_orders():
     """Holm over 4 sellers against 10%, by each one's exact binomial tail: a (12 of 20, a tail
     of 6e-8) passes 0.05 / 4 (two-sided: 0.625% a side); then b (124 of 1,000, 0.79%) passes
@@ -696,9 +712,9 @@ def test_real_olist_breakdowns_cover_states_sellers_and_routes(olist):
     assert out["sellers"]["orders"].min() >= dv.MIN_ORDERS
 
 
-def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist):
+def test_real_olist_fixes_no_category_first_that_one_of_28_gives_by_chance(olist):
     """Audit: "Fix category watches_gifts first" named 1 of 29 categories at p = 0.023; with
-    29 compared one that far out is expected by chance. Recomputed in pandas from the raw
+    28 compared (lines without a category are none) one that far out is expected by chance. Recomputed in pandas from the raw
     files: delivered orders as delivered_raw_orders reads them, an order counted once in each
     category it holds, the categories with 20 delivered orders or more, each one's score
     statistic against the overall late rate, Holm's step-down at 5% over them."""
@@ -720,7 +736,8 @@ def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist
     )
     per = pairs.groupby("category")["is_late"].agg(n="size", k="sum")
     assert (per["n"] < dv.MIN_ORDERS).any()  # the reading then says which it judged
-    per = per[per["n"] >= dv.MIN_ORDERS].copy()
+    # Lines without a category are no category compared, as Categories leaves them out.
+    per = per[(per["n"] >= dv.MIN_ORDERS) & (per.index != "uncategorised")].copy()
     per["z"] = (per["k"] / per["n"] - overall) / np.sqrt(overall * (1 - overall) / per["n"])
     # Each category's exact binomial tail on its side of the average, two-sided.
     above = per["k"] > per["n"] * overall
@@ -730,7 +747,7 @@ def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist
     m = len(per)
     steps = per["p"].sort_values().to_numpy() <= 0.05 / (m - np.arange(m))
     passed = int(np.argmin(steps)) if not steps.all() else m  # Holm: up to the first miss
-    assert m == 29 and passed == 0  # none of the 29 passes, not even the most extreme
+    assert m == 28 and passed == 0  # none of the 28 passes, not even the most extreme
     own = per[per["z"] > norm.isf(0.025)]  # those whose own 95% interval clears the average
     most = (own["k"] - own["n"] * overall).idxmax()
     assert most == "watches_gifts" and per.loc[most, "p"] == pytest.approx(0.0377, abs=5e-4)
@@ -743,7 +760,7 @@ def test_real_olist_fixes_no_category_first_that_one_of_29_gives_by_chance(olist
         f"watches\\_gifts adds the most late orders above the {overall:.1%} average, "
     )
     assert reading.endswith(
-        "clears the average, but with 29 categories compared, one this far out is expected by "
+        "clears the average, but with 28 categories compared, one this far out is expected by "
         "chance."
     )
 

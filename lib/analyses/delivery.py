@@ -431,7 +431,15 @@ def seller_table(keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
 def judged(table: pl.DataFrame, column: str, min_orders: int = MIN_ORDERS) -> pl.DataFrame:
     """The rows of `table` (a performance table per `column`) that are known groups with at least
     `min_orders` delivered orders: those whose figures the page may name."""
-    return table.filter((pl.col("orders") >= min_orders) & (pl.col(column) != UNKNOWN))
+    return table.filter((pl.col("orders") >= min_orders) & named_group(column))
+
+
+def named_group(column: str) -> pl.Expr:
+    """Whether a row of a performance table is a group with a name: not UNKNOWN, nor the lines
+    without a category (measures.UNCATEGORISED, in any case: the pages write categories in
+    words), which Categories leaves out of the categories it compares."""
+    unnamed = [UNKNOWN, measures.UNCATEGORISED]
+    return ~pl.col(column).cast(pl.String).str.to_lowercase().is_in(unnamed)
 
 
 def worst_sellers(sellers: pl.DataFrame, min_orders: int = MIN_ORDERS) -> pl.DataFrame:
@@ -613,11 +621,11 @@ def group_reading(
     group that adds the most. Where known groups with fewer orders were left out, it says
     that it judged those with `min_orders` or more: the table above lists them all."""
     enough = pl.col("orders") >= min_orders
-    known = table.filter((pl.col(column) != UNKNOWN) & enough)
+    known = table.filter(named_group(column) & enough)
     if known.height == 0:
         return f"No {what} has {min_orders} delivered orders yet."
     rows = fmt.plural_of(what)
-    fewer = table.filter((pl.col(column) != UNKNOWN) & ~enough).height
+    fewer = table.filter(named_group(column) & ~enough).height
     scope = f" with {min_orders}+ delivered orders" if fewer else ""
     ranked = (
         with_late_interval(known)
