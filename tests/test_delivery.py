@@ -714,10 +714,11 @@ def test_real_olist_breakdowns_cover_states_sellers_and_routes(olist):
 
 def test_real_olist_fixes_no_category_first_that_one_of_28_gives_by_chance(olist):
     """Audit: "Fix category watches_gifts first" named 1 of 29 categories at p = 0.023; with
-    28 compared (lines without a category are none) one that far out is expected by chance. Recomputed in pandas from the raw
-    files: delivered orders as delivered_raw_orders reads them, an order counted once in each
-    category it holds, the categories with 20 delivered orders or more, each one's score
-    statistic against the overall late rate, Holm's step-down at 5% over them."""
+    28 compared (lines without a category are none) one that far out is expected by chance.
+    Recomputed in pandas from the raw files: delivered orders as delivered_raw_orders reads
+    them, an order counted once in each category it holds, the categories with 20 delivered
+    orders or more, each one's score statistic against the overall late rate, Holm's
+    step-down at 5% over them."""
     paths, out = olist
     delivered = delivered_raw_orders(paths["orders"]).select("order_id", "is_late").to_pandas()
     overall = delivered["is_late"].mean()
