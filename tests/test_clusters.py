@@ -763,6 +763,69 @@ def test_crosstab_counts_cluster_customers_per_rfm_segment():
     assert cl.crosstab_reading(spread).startswith("40% of “many” (cluster 1) are RFM “Lost”")
 
 
+def crosstab(cells: dict[tuple[int, str], int]) -> pl.DataFrame:
+    """segment_crosstab's table from {(cluster, segment): customers}."""
+    return pl.DataFrame(
+        {
+            "cluster": [c for c, _ in cells],
+            "name": [f"c{c}" for c, _ in cells],
+            "segment": [s for _, s in cells],
+            "customers": list(cells.values()),
+        }
+    ).with_columns(share=pl.col("customers") / pl.col("customers").sum().over("cluster"))
+
+
+def test_the_crosstab_reading_says_whether_segments_tell_the_cluster():
+    """Audit: Online Retail at k = 2 read "41% of ... are RFM 'hibernating': clusters cut across
+    the RFM segments, adding what RFM alone misses" where each segment lay almost whole in one
+    cluster. By hand: c1 holds Lost 50, At risk 40, Hibernating 10; c2 Champions 46, Loyal 48,
+    Lost 6. Each segment's largest cluster holds 50 + 40 + 10 + 46 + 48 = 194 of 200 (97%);
+    naming c1 for all gets 100 (50%) right; lambda = (0.97 - 0.5) / 0.5 = 0.94."""
+    regrouped = crosstab(
+        {
+            (1, "Lost"): 50,
+            (1, "At risk"): 40,
+            (1, "Hibernating"): 10,
+            (2, "Champions"): 46,
+            (2, "Loyal"): 48,
+            (2, "Lost"): 6,
+        }
+    )
+    assert cl.segment_association(regrouped) == pytest.approx((0.97, 0.5, 0.94))
+    assert cl.crosstab_reading(regrouped) == (
+        "50% of “c1” (cluster 1) are RFM “Lost”, but a customer's RFM segment tells their "
+        "cluster for 97% of customers, against 50% naming the largest cluster for all: the "
+        "clusters largely regroup whole segments, adding little RFM does not say."
+    )
+    # Each segment split evenly over both clusters: told 50%, as naming one cluster: lambda 0.
+    across = crosstab(
+        {(c, s): 25 for c in (1, 2) for s in ("Lost", "At risk", "Champions", "Loyal")}
+    )
+    assert cl.segment_association(across) == pytest.approx((0.5, 0.5, 0.0))
+    assert cl.crosstab_reading(across).endswith(
+        "a customer's RFM segment tells their cluster for 50% of customers, little more than the "
+        "50% naming the largest cluster for all: clusters cut across the RFM segments, adding "
+        "what RFM alone misses."
+    )
+    # In between: c1 Lost 30, At risk 30, Loyal 40; c2 Lost 20, At risk 20, Loyal 30,
+    # Champions 30, Hibernating 30. Told 30 + 30 + 40 + 30 + 30 = 160 of 230 (70%), naming
+    # c2 (130) 57%: lambda = (160 - 130) / (230 - 130) = 0.3.
+    partly = crosstab(
+        {
+            (1, "Lost"): 30,
+            (1, "At risk"): 30,
+            (1, "Loyal"): 40,
+            (2, "Lost"): 20,
+            (2, "At risk"): 20,
+            (2, "Loyal"): 30,
+            (2, "Champions"): 30,
+            (2, "Hibernating"): 30,
+        }
+    )
+    assert cl.segment_association(partly) == pytest.approx((160 / 230, 130 / 230, 0.3))
+    assert "the clusters partly follow the segments" in cl.crosstab_reading(partly)
+
+
 def retail() -> formats.Dataset:
     files = demo.demo("retail").files
     return formats.assemble([io.RawTable(n, n, f) for n, f in files.items()]).dataset

@@ -1432,7 +1432,10 @@ def projection_reading(projection: Projection, k: int, features: int) -> str:
 
 def crosstab_reading(cross: pl.DataFrame) -> str:
     """The cluster most concentrated in one RFM segment, in one sentence, among clusters big
-    enough to plan on (`small`: three customers all champions say nothing of a segment)."""
+    enough to plan on (`small`: three customers all champions say nothing of a segment); and,
+    where no cluster mostly repeats one segment, how far a customer's segment tells their
+    cluster (segment_association): clusters that regroup whole segments add little to RFM,
+    clusters that cut across them add what it misses."""
     sizes = cross.group_by("cluster").agg(pl.col("customers").sum().alias("_size"))
     total = int(sizes["_size"].sum())
     judged = cross.join(sizes, on="cluster").filter(~small(pl.col("_size"), total))
@@ -1442,16 +1445,46 @@ def crosstab_reading(cross: pl.DataFrame) -> str:
             "relate. Try fewer clusters."
         )
     top = judged.sort("share", "customers", descending=True).row(0, named=True)
-    return (
+    said = (
         f"{fmt.pct(top['share'], 0)} of “{fmt.plain(top['name'])}” (cluster {top['cluster']}) "
-        "are RFM "
-        f"“{fmt.plain(top['segment'])}”: "
-        + (
-            "the cluster largely repeats that segment."
-            if top["share"] >= 0.6
-            else "clusters cut across the RFM segments, adding what RFM alone misses."
-        )
+        f"are RFM “{fmt.plain(top['segment'])}”"
     )
+    if top["share"] >= 0.6:
+        return f"{said}: the cluster largely repeats that segment."
+    told, guessed, reduction = segment_association(cross)
+    against = f"against {fmt.pct(guessed, 0)} naming the largest cluster for all"
+    if reduction >= REGROUPED:
+        said += ", but"
+        verdict = "the clusters largely regroup whole segments, adding little RFM does not say"
+    elif reduction >= CUT_ACROSS:
+        said += ";"
+        verdict = "the clusters partly follow the segments, partly add what RFM alone misses"
+    else:
+        said += ";"
+        against = f"little more than the {fmt.pct(guessed, 0)} naming the largest cluster for all"
+        verdict = "clusters cut across the RFM segments, adding what RFM alone misses"
+    return (
+        f"{said} a customer's RFM segment tells their cluster for {fmt.pct(told, 0)} of "
+        f"customers, {against}: {verdict}."
+    )
+
+
+# Goodman and Kruskal's lambda (segment_association) from which clusters read as regrouping
+# whole segments, and below which as cutting across them.
+REGROUPED, CUT_ACROSS = 0.5, 0.2
+
+
+def segment_association(cross: pl.DataFrame) -> tuple[float, float, float]:
+    """How far a customer's RFM segment tells their cluster (`cross`: segment_crosstab): the
+    share of customers in their segment's largest cluster, the share in the largest cluster
+    (what naming one cluster for everyone gets right), and Goodman and Kruskal's lambda, the
+    share of the second's misses the segment avoids (0: the segment says nothing of the
+    cluster, 1: each segment lies in one cluster)."""
+    total = cross["customers"].sum()
+    told = cross.group_by("segment").agg(pl.col("customers").max())["customers"].sum() / total
+    guessed = cross.group_by("cluster").agg(pl.col("customers").sum())["customers"].max() / total
+    reduction = (told - guessed) / (1 - guessed) if guessed < 1 else 0.0
+    return told, guessed, reduction
 
 
 # --- headless ----------------------------------------------------------------------------------
