@@ -326,7 +326,8 @@ st.caption(
     "small → watch; the score counts it as unknown). Rank: grow, test, retain and defend "
     "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
     "score (each criterion a percentile among regions, weighted by the sliders above; growth "
-    "counts only where it clears the flat band beyond chance, else as unknown, the middle)."
+    "counts as measured only where it clears the flat band beyond chance, else as flat, tied "
+    "with every such region; from too few orders, as unknown, the middle)."
     + (
         f" {regions.NO_REGION.capitalize()}: the lines with none, blank or written as "
         "Unspecified or Unknown; no place to rank, so last, without a rank or a score."

@@ -788,7 +788,8 @@ def priority_table(
 
     Score: each criterion (CRITERIA: revenue, growth, aov, repeat_rate, low late_rate) becomes
     a percentile among regions (0 worst .. 1 best, ties averaged, 0.5 when the region's value is
-    unknown, as growth is from too few orders or within chance of flat); the score is their
+    unknown, as growth is from too few orders; growth within chance of flat counts as flat, tied
+    with every such region, below growth and above a fall beyond chance); the score is their
     weighted mean x 100. Criteria the data lacks, or weighted 0,
     do not count; with none left no region has a score (null). Action: `region_action`, from
     the region's own figures.
@@ -813,16 +814,21 @@ def priority_table(
         )
     else:
         score = pl.lit(None, pl.Float64)
-    # Growth counts only where it rests on enough orders (growth_reliable) and clears the flat
-    # band beyond chance across the regions compared, as the actions read it; else it is
-    # unknown (the middle): a point estimate within chance would rank regions by noise.
+    # Growth counts only where it rests on enough orders (growth_reliable), else it is unknown
+    # (the middle); as the actions read it, only where it clears the flat band beyond chance
+    # across the regions compared, else it is flat (0, tied with every such region): a point
+    # estimate within chance would rank regions by noise, and calling it unknown would put a
+    # fall beyond chance, the only one measured, in the middle (Olist's SP scored as if flat).
     basis = table
     among = families(table, min_orders)  # for the growth criterion and the actions alike
     if "growth_reliable" in table.columns:
         basis = table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
     if "growth_low" in table.columns:
         beyond = among.growth.beyond(trend.clearance(*trend.interval(table.columns)))
-        basis = basis.with_columns(pl.when(beyond).then("growth").alias("growth"))
+        flat = pl.col("growth").is_not_null()
+        basis = basis.with_columns(
+            pl.when(beyond).then("growth").when(flat).then(0.0).alias("growth")
+        )
     # Lines without a region are no place: they take no part in the regions' percentiles, and
     # get no score.
     place = pl.col("region") != NO_REGION
