@@ -12,6 +12,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from lib import demo, formats, io
 from lib.analyses import clusters as cl
 from lib.analyses import rfm
+from lib.charts import clusters as charts
 from tests.conftest import shared_file
 
 
@@ -374,6 +375,28 @@ def test_the_reason_says_how_strong_the_structure_is_and_how_loose_the_choice(si
 
 
 FEATURES = {f: cl.BASE_FEATURES[f] for f in ("frequency", "monetary", "recency_days")}
+
+
+def test_drivers_colour_fewer_days_since_the_last_order_as_better():
+    """Audit: the heatmap drew recent buyers (-0.8 days since last order) in red and lapsed ones
+    in blue. Cluster 1: 1 std. dev. more orders and 1 fewer days since the last order than
+    average, better on both; cluster 2 worse on both. The cell writes z, the colour `better`."""
+    matrix = np.array([[1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, 1.0]])
+    scaled = cl.Scaled(matrix, ("frequency", "recency_days"), ())
+    table = pl.DataFrame({"frequency": [3, 3, 1, 1], "recency_days": [5, 5, 90, 90]})
+    drivers = cl.cluster_drivers(table, scaled, np.array([0, 0, 1, 1]), FEATURES)
+    got = drivers.sort("cluster", "feature").select("cluster", "feature", "z", "better").rows()
+    assert got == [
+        (1, "frequency", 1.0, 1.0),
+        (1, "recency_days", -1.0, 1.0),
+        (2, "frequency", -1.0, -1.0),
+        (2, "recency_days", 1.0, -1.0),
+    ]
+    spec = charts.drivers_chart(drivers, {1: "a", 2: "b"}).to_dict()
+    coloured = [layer["encoding"]["color"] for layer in spec["layer"][:2]]
+    assert [c["field"] for c in coloured] == ["better", "better"]
+    texts = spec["layer"][2]["encoding"]["text"]["field"]
+    assert texts == "z_text"
 
 
 def test_drivers_have_the_sign_and_rank_of_each_cluster_mean():

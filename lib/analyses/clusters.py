@@ -56,11 +56,16 @@ class Feature:
     unit: str  # days, orders, money, count, share, score
     high: tuple[str, str]  # (adjective, noun)
     low: tuple[str, str]
+    better: int = 1  # -1 where less is better for the shop (days since the last order)
 
 
 BASE_FEATURES: dict[str, Feature] = {
     "recency_days": Feature(
-        "Days since last order", "days", ("lapsed", "lapsed buyers"), ("recent", "recent buyers")
+        "Days since last order",
+        "days",
+        ("lapsed", "lapsed buyers"),
+        ("recent", "recent buyers"),
+        better=-1,
     ),
     # Low on orders against the others: 'occasional', as such a cluster often holds customers of
     # two to nine orders beside its one-time buyers (Online Retail: 44% of one).
@@ -96,6 +101,7 @@ BASE_FEATURES: dict[str, Feature] = {
         "share",
         ("return-prone", "returners"),
         ("low-return", "keepers"),
+        better=-1,
     ),
     "review_score": Feature(
         "Average review", "score", ("satisfied", "fans"), ("dissatisfied", "critics")
@@ -778,8 +784,9 @@ def cluster_drivers(
 
     One row per (cluster, feature) with cluster (1..k), feature, position (its place in the
     model's features), label, z, direction ('higher'/'lower'), rank (1 = largest |z| in the
-    cluster) and side (1, -1 or 0: the cluster's real mean above, below or at the mean of all
-    customers); sorted by cluster then rank.
+    cluster), side (1, -1 or 0: the cluster's real mean above, below or at the mean of all
+    customers) and better (z where more is better for the shop, -z where less is: Feature's
+    `better`); sorted by cluster then rank.
     """
     k = int(labels.max()) + 1
     counts = np.maximum(np.bincount(labels, minlength=k), 1).astype(float)[:, None]
@@ -790,6 +797,7 @@ def cluster_drivers(
         return np.stack(sums, axis=1) / counts
 
     raw = table.select(pl.col(f).cast(pl.Float64) for f in scaled.features).to_numpy()
+    signs = {f: features[f].better for f in scaled.features}
     frame = pl.DataFrame(
         {
             "cluster": np.repeat(np.arange(1, k + 1), len(scaled.features)),
@@ -814,8 +822,13 @@ def cluster_drivers(
             .over("cluster")
             .cast(pl.Int64)
             .alias("rank"),
+            (pl.col("z") * pl.col("feature").replace_strict(signs, return_dtype=pl.Int64)).alias(
+                "better"
+            ),
         )
-        .select("cluster", "feature", "position", "label", "z", "direction", "rank", "side")
+        .select(
+            "cluster", "feature", "position", "label", "z", "direction", "rank", "side", "better"
+        )
         .sort("cluster", "rank")
     )
 

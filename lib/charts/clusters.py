@@ -72,8 +72,10 @@ def share_chart(profiles: pl.DataFrame, height: int = 56) -> alt.Chart:
 @memo
 def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChart:
     """Heatmap of clusters x features: how many standard deviations each cluster's mean sits
-    above (blue) or below (red) the average customer, the value written in each cell. The colours
-    span ±1 or the largest distance if more; cells past 55% of it are written in white."""
+    above or below the average customer, the value written in each cell, coloured blue where
+    that is better for the shop and red where worse (drivers' `better`: fewer days since the
+    last order is better). The colours span ±1 or the largest distance if more; cells past 55%
+    of it are written in white."""
     reach = max(1.0, float(drivers["z"].abs().max() or 1.0))
     frame = drivers.with_columns(
         (pl.col("z").abs() > reach * 0.55).alias("dark"),
@@ -99,15 +101,15 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
         ),
     )
     colour = alt.Color(
-        "z:Q",
-        title="Std. dev. from average",
+        "better:Q",
+        title="Std. dev. better (blue) or worse (red) than average",
         scale=alt.Scale(scheme="redblue", reverse=False),
         legend=alt.Legend(orient="bottom", gradientLength=240),
     )
     # The colour domain is the data's extent: these two ends, drawn nowhere (a transparent rect
     # under the cells, hidden from screen readers), set it to ±reach.
     ends = (
-        alt.Chart(pl.DataFrame({"z": [-reach, reach]}))
+        alt.Chart(pl.DataFrame({"better": [-reach, reach]}))
         .mark_rect(opacity=0, aria=False)
         .encode(color=colour)
     )
