@@ -342,8 +342,9 @@ def _lazy(bought: measures.Purchases) -> nw.LazyFrame:
 
 
 def _units(names: list[str]) -> nw.Expr:
-    """A purchase line's units (summaries.line_units of a line that is no return): its quantity
-    (1 when missing); without quantities 1 when it names an item, none for an order's total."""
+    """A purchase line's units (summaries.line_units of a line that is no return, at a price):
+    its quantity (1 when missing); without quantities 1 when it names an item, none for an
+    order's total."""
     if "quantity" in names:
         return nw.col("quantity").fill_null(1.0)
     return nw.lit(1.0 if "item_id" in names else None, nw.Float64)
@@ -458,7 +459,8 @@ def _assembled(
         )
         added = engines.materialised(added, source, "free").select(shared)
         # A missing price is no evidence against a sale; a free row counts for the purchase
-        # models only (a unit price of 0 sells nothing on every other page).
+        # models only (a unit price of 0 sells nothing on every other page, and moves no units:
+        # summaries.line_units).
         purchases = nw.concat(
             [bought.with_columns(_NO_PRICE), added.with_columns(nw.lit(0.0).alias("unit_price"))],
             how="vertical",
@@ -474,7 +476,8 @@ def _assembled(
         whole.join(
             purchases.group_by(*keys).agg(
                 nw.col("revenue").sum().alias("_taken"),
-                nw.col("quantity").sum().alias("_taken_units"),
+                # The units the pages count of these rows (none of a free row's).
+                summaries.line_units(shared).sum().alias("_taken_units"),
                 nw.col("ordered_at").min().alias("_taken_at"),
             ),
             on=keys,

@@ -45,7 +45,8 @@ st.caption(PAGE_BY_KEY["sales"].answers)
 lines = state.require("lines", hint=PAGE_BY_KEY["sales"].hint(ds))
 currency = ds.currency
 st.caption(
-    "Net revenue throughout: returns and cancellations subtract from revenue and units."
+    "Net revenue throughout: returns and cancellations subtract from revenue and units; a line "
+    "at no price that returns nothing (a free line, a stock adjustment) moves no units."
     + (f" Amounts in {currency}." if currency else "")
 )
 ui.definitions(ds, "order", "revenue", "customer")

@@ -299,6 +299,24 @@ def test_items_ranked_by_units_net_returns_skip_postage_and_break_ties_by_id():
     assert ranking["trend"].to_list() == [[5.0, 1.0], [2.0, 1.0], [0.0, 3.0]]
 
 
+def test_lines_at_no_price_that_return_nothing_move_no_units_and_make_no_order():
+    """Audit: Online Retail's stock adjustments at a price of 0 ('?' +4,000 of 85123A, 'wrongly
+    marked carton' -256) counted as units sold and their invoices as orders of the item. By
+    hand, P1: 2 sold in o1 and 1 returned (C4): 1 unit, 1 order, revenue 5 - 2.5 = 2.5; o8 adds
+    5 at no price, o9 takes 3 at no price: neither moves a unit or makes an order."""
+    rows = [
+        ("o1", "c1", datetime(2024, 1, 1), "P1", "Apple", 2.0, 2.5, False, "UK"),
+        ("C4", "c1", datetime(2024, 1, 3), "P1", "Apple", -1.0, 2.5, True, "UK"),
+        ("o8", None, datetime(2024, 1, 4), "P1", "?", 5.0, 0.0, False, "UK"),
+        ("o9", None, datetime(2024, 1, 5), "P1", "damaged", -3.0, 0.0, False, "UK"),
+    ]
+    frame = pl.DataFrame(rows, schema=tiny_lines().drop("revenue").schema, orient="row")
+    lines = frame.with_columns((pl.col("quantity") * pl.col("unit_price")).alias("revenue"))
+    ranking = sales.top_items(lines, "units")
+    assert ranking.select("item_id", "units", "orders", "revenue").rows() == [("P1", 1.0, 1, 2.5)]
+    assert sales.order_table(lines).sort("order_id")["units"].to_list() == [-1.0, 2.0, 0.0, 0.0]
+
+
 def test_items_ranked_by_revenue_and_by_orders():
     assert sales.top_items(tiny_lines(), "revenue")["item_id"].to_list() == ["P2", "P1", "P3"]
     by_orders = sales.top_items(tiny_lines(), "orders")
@@ -850,11 +868,15 @@ def test_real_no_region_filter_is_the_unspecified_country(retail):
 
 def test_real_top_ten_items_by_net_units(retail):
     raw, lines = retail
-    # Ties (none in the top ten here) would be ordered by stock code, ascending.
+    # Ties (none in the top ten here) would be ordered by stock code, ascending. Lines at a
+    # price of 0 that cancel nothing move no units sold: stock adjustments ('?' +4,000 of
+    # 85123A, 'wrongly marked carton' -256) had moved it from 6th to 4th.
+    adjustment = (pl.col("UnitPrice") == 0) & ~pl.col("InvoiceNo").str.starts_with("C")
     expected = (
         raw.filter(
             pl.col("StockCode").is_not_null()
             & ~pl.col("StockCode").str.to_uppercase().is_in(list(NON_PRODUCT_CODES))
+            & ~adjustment
         )
         .group_by("StockCode")
         .agg(pl.col("Quantity").sum().alias("units"))

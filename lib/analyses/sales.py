@@ -56,12 +56,18 @@ def kpi_delta(metric: str, value: float | None, previous: float | None) -> str |
 def _units(lines: pl.DataFrame) -> pl.Expr:
     """summaries.line_units in polars: the quantity (1 when missing); without quantities one unit
     a line that names an item (Olist has one row per unit sold), or one returned; none for an
-    order's total (a line that names no item)."""
+    order's total (a line that names no item), nor for a line at no price that is no return (a
+    free line, a stock adjustment)."""
     if "quantity" in lines.columns:
-        return pl.col("quantity").fill_null(1.0)
-    if "item_id" in lines.columns:
-        return pl.when(measures.is_return(lines)).then(-1.0).otherwise(1.0)
-    return pl.lit(None, dtype=pl.Float64)
+        units = pl.col("quantity").fill_null(1.0)
+    elif "item_id" in lines.columns:
+        units = pl.when(measures.is_return(lines)).then(-1.0).otherwise(1.0)
+    else:
+        return pl.lit(None, dtype=pl.Float64)
+    if "unit_price" not in lines.columns:
+        return units
+    unpriced = (pl.col("unit_price") == 0) & ~measures.is_return(lines)
+    return pl.when(unpriced).then(0.0).otherwise(units)
 
 
 def units_known(lines: pl.DataFrame) -> bool:
@@ -456,7 +462,7 @@ def item_sums(lines: nw.LazyFrame) -> tuple[nw.LazyFrame, nw.LazyFrame | None]:
             nw.col("ordered_at").dt.date().alias("day"),
             summaries.line_units(columns).alias("units"),
             nw.col("revenue").fill_null(0.0),
-            nw.when(ret).then(0).otherwise(1).alias("orders"),
+            nw.when(summaries.is_sale(columns)).then(1).otherwise(0).alias("orders"),
         )
         .group_by(*keys, "order_id")
         .agg(
