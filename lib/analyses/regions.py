@@ -649,10 +649,18 @@ def growth_words(
 def _within(growth: float, low: float | None, high: float | None) -> str:
     """'flat (+1.0%)' when the whole interval lies within FLAT either way, else 'no clear
     change: +39% (anywhere from -60% to +378%)': within chance, or up or down beyond it but
-    not clearly by FLAT or more (Olist's SP, +14%, anywhere from +1% to +28%), or clear of FLAT
-    by its own interval where that is within chance across the regions compared."""
+    not clearly by FLAT or more (Olist's SP, +14%, anywhere from +1% to +28%); clear of FLAT
+    by its own interval where that is within chance across the regions compared, 'no clear
+    change across regions: +58% (+5% to +138% alone)'."""
     if low is not None and high is not None and low > -FLAT and high < FLAT:
         return f"flat ({fmt.change(growth, 1)})"
+    if low is not None and high is not None and (low > FLAT or high < -FLAT):
+        # Its own interval clears the flat band: the verdict is the family's, said as such
+        # ('no clear change: +100% (anywhere from +18% to +241%)' read as a contradiction).
+        return (
+            f"no clear change across regions: {trend.growth_text(growth)} "
+            f"({fmt.change(low)} to {fmt.change(high)} alone)"
+        )
     return f"no clear change: {trend.spread(growth, low, high)}"
 
 
