@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import polars as pl
 import streamlit as st
 
-from lib import fmt
+from lib import fmt, measures
 
 EMPTY = "—"
 DAY_FORMAT = "D MMM YYYY"
@@ -48,13 +48,20 @@ def change(label: str, digits: int = 1, **kw) -> st.column_config.Column:
     return st.column_config.NumberColumn(label, format=f"%+.{digits}f%%", **kw)
 
 
+# Why an interval clear of flat may not make a row growing: the verdicts weigh every row.
+ALONE = (
+    f"A row whose interval clears ±{measures.FLAT:.0%} alone is counted growing or shrinking "
+    "only if it does so beyond chance across all the rows compared."
+)
+
+
 def growth() -> dict[str, st.column_config.Column]:
     """A growth figure and its 95% interval (growth, growth_low, growth_high: columns already
     multiplied by 100), as Categories and Regions show them."""
     return {
         "growth": change("Growth"),
-        "growth_low": change("Growth, low", help="Low end of its 95% interval"),
-        "growth_high": change("Growth, high", help="High end of its 95% interval"),
+        "growth_low": change("Growth, low", help=f"Low end of its own 95% interval. {ALONE}"),
+        "growth_high": change("Growth, high", help=f"High end of its own 95% interval. {ALONE}"),
     }
 
 
