@@ -178,7 +178,7 @@ def test_retail_concentration_advice_follows_the_priority_tables_actions():
     readings = " ".join(c.value for c in at.caption).replace("\\", "")
     assert (
         "concentrated, and no other region is one to grow or test in the priority table "
-        f"({len(rest)} to watch)." in readings
+        f"(of the other {len(rest)}: {len(rest)} to watch)." in readings
     )
     assert "test the next regions" not in readings
 

@@ -421,7 +421,7 @@ def test_readings_never_name_lines_without_a_region_as_a_region():
     five = pl.concat([table_of(), unplaced.tail(1)])
     assert regions.metric_reading(five, "revenue").endswith(
         "the top three regions have 98.0%: concentrated, and no other region is one to grow or "
-        "test in the priority table (1 to watch)."
+        "test in the priority table (of the other 1: 1 to watch)."
     )
 
 
@@ -465,7 +465,7 @@ def test_concentrated_revenue_points_past_the_top_three_only_to_regions_to_grow_
     # W 600, X 250, Y 140 hold 99% of 1,000; Z (10 orders) is to watch, so none to test.
     assert regions.metric_reading(table_of(), "revenue").endswith(
         "the top three regions have 99.0%: concentrated, and no other region is one to grow or "
-        "test in the priority table (1 to watch)."
+        "test in the priority table (of the other 1: 1 to watch)."
     )
     # Y (+80% against +30%, small) is to test; W, X and Z have 95%.
     fourth = table_of(revenue=[600.0, 200.0, 50.0, 150.0], share=[0.6, 0.2, 0.05, 0.15])

@@ -1104,7 +1104,7 @@ def _beyond_top_three(table: pl.DataFrame, metric: str) -> str:
     verbs = rest.group_by("verb", "tier").len().sort("tier", "verb")
     why = ", ".join(f"{n} to {verb}" for verb, _, n in verbs.iter_rows())
     return "concentrated, and no other region is one to grow or test in the priority table" + (
-        f" ({why})" if why else ""
+        f" (of the other {rest.height}: {why})" if why else ""
     )
 
 
