@@ -252,6 +252,16 @@ def words(name: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def sentence(text: str) -> str:
+    """A reading as a sentence: its first letter upper case where it starts with a lower-case
+    word (an item's name: 'organic doohickey charger leads narrowly'), not where that word's
+    capitals are its own ('iPhone 15 leads') or it is a symbol ('k = 4 has the best ...')."""
+    first = text.split(" ", 1)[0]
+    if not text[:1].islower() or len(first) == 1 or any(c.isupper() for c in first):
+        return text
+    return text[0].upper() + text[1:]
+
+
 # Names whose capitals are their own, wherever they stand in a code ('iphone' -> 'iPhone').
 _BRANDS = {"iphone": "iPhone", "ipad": "iPad", "ios": "iOS", "macos": "macOS"}
 

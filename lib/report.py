@@ -1916,7 +1916,7 @@ def _section_html(ds: Dataset, section: Section, ids: Mapping[tuple[str, int], s
         if block.chart is not None:
             parts.append(f'<div class="chart" id="{ids[(section.page, i)]}"></div>')
         if block.reading:
-            parts.append(f'<p class="reading">{markdown_html(block.reading)}</p>')
+            parts.append(f'<p class="reading">{markdown_html(fmt.sentence(block.reading))}</p>')
         if block.caption:
             parts.append(f'<p class="caption">{markdown_html(block.caption)}</p>')
         if block.table is not None and block.table.height:

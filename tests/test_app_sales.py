@@ -402,3 +402,13 @@ def test_kpis_without_a_previous_period_say_which_dates_would_give_one():
         "No change shown: the data does not cover the whole previous period of equal length. "
         "Narrow the dates to compare: Sep–Nov 2023, say, against Jun–Aug 2023."
     ) in said
+
+
+def test_every_reading_starts_with_a_capital_where_a_name_opens_it():
+    """Audit: the web shop's top items read "organic doohickey charger leads narrowly", its
+    generated names being lower case."""
+    at = page("webshop")
+    readings = [c.value.removeprefix(":material/lightbulb: ") for c in at.caption]
+    opened = [r for r in readings if r and r[0].isalpha()]
+    assert any(" leads" in r for r in opened)
+    assert [r for r in opened if r[0].islower()] == []

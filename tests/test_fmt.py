@@ -144,3 +144,15 @@ def test_a_name_from_the_data_is_escaped_and_clipped_in_a_sentence():
     assert fmt.named("**Paid**") == r"\*\*Paid\*\*"
     assert fmt.named("a" * 200) == "a" * 79 + "…"
     assert fmt.named("short") == "short"
+
+
+def test_a_reading_starting_with_a_lower_case_name_starts_with_a_capital():
+    """Audit: the web shop's Sales read "organic doohickey charger leads narrowly..."."""
+    assert fmt.sentence("organic doohickey charger leads narrowly") == (
+        "Organic doohickey charger leads narrowly"
+    )
+    assert fmt.sentence("iPhone 15 leads") == "iPhone 15 leads"  # capitals of its own
+    assert fmt.sentence("k = 4 has the best silhouette") == "k = 4 has the best silhouette"
+    assert fmt.sentence("Bean leads") == "Bean leads"
+    assert fmt.sentence("12 of 40 items") == "12 of 40 items"
+    assert fmt.sentence("") == ""

@@ -16,7 +16,7 @@ from lib.model import Dataset
 
 def reading(text: str) -> None:
     """The one-sentence plain-language reading under a chart."""
-    st.caption(f":material/lightbulb: {text}")
+    st.caption(f":material/lightbulb: {fmt.sentence(text)}")
 
 
 # Altair validates a chart's whole spec against the Vega-Lite schema each time Streamlit converts
