@@ -838,9 +838,9 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
     assert binom.sf(20, 100, 0.082) < 0.05 / 10
     assert dv.month_reading(months(12.9, 20.3)) == (
         "Orders bought in March 2018 fared worst (21.0% late, beyond chance across the 5 months "
-        "compared): deliveries took 12.9 days against 10.0 typically, with 20.3 days promised "
-        "against 22.0: deliveries were slower than usual, by more than promises were cut: book "
-        "carrier capacity ahead."
+        "compared): its deliveries took a median 12.9 days against 10.0 in the typical month, "
+        "with 20.3 days promised against 22.0: deliveries were slower than usual, by more than "
+        "promises were cut: book carrier capacity ahead."
     )
     assert dv.month_reading(months(10.5, 18.0)).endswith(
         "promises were shorter than usual, by more than deliveries slowed: add days to the "

@@ -737,8 +737,9 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     return (
         f"Orders bought in {worst['month']:%B %Y} fared worst ({fmt.pct(worst['late_rate'])} "
         f"late, beyond chance{stats.across(found.compared, 'months')}{higher}): "
-        f"deliveries took {worst['median_days']:.1f} days against {took:.1f} typically, with "
-        f"{worst['median_promised_days']:.1f} days promised against {promised:.1f}: {fix}."
+        f"its deliveries took a median {worst['median_days']:.1f} days against {took:.1f} in "
+        f"the typical month, with {worst['median_promised_days']:.1f} days promised against "
+        f"{promised:.1f}: {fix}."
     )
 
 
