@@ -281,6 +281,13 @@ state.set_rules(None if rules.to_dicts() == rfm.default_rules(bins).to_dicts() e
 for problem in rfm.rule_problems(rules, bins):
     st.warning(problem, icon=":material/rule:")
 customers = rfm.segmented(scored, rules)
+if mode == "quantiles":
+    # Which segments row order put equal customers in (one-time buyers scored F 2 or 3).
+    for dim, value, _ in rfm.heaped_values(commonest, bins).rows():
+        first = ties[dim] == "first"
+        lifted = rfm.lifted_by_order(customers, rules, dim, value) if first else None
+        if lifted is not None and dim not in told and lifted.height:
+            st.caption(f":material/info: {rfm.lifted_note(lifted, dim, value)}")
 summary = rfm.segment_summary(customers, rules, degenerate)
 acting = not rfm.blind_dimensions(degenerate, rules)
 state.share("rfm_segments", customers.select("customer_id", "segment"))

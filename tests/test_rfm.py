@@ -766,3 +766,35 @@ def test_the_segments_reading_names_tied_segments_together():
         "loyal customers and champions tie for the most net revenue, 50.0% each: no one segment "
         "stands out."
     )
+
+
+def test_the_page_names_the_segments_row_order_put_equal_customers_in():
+    """Audit: 100 of Online Retail's 484 potential loyalists had one order, put there rather
+    than among new customers by their ids' places in the file; the note named no segment. By
+    hand (5 bins, the published map): three one-time buyers; a scores R5 F1 (new customers),
+    b R5 F2 (potential loyalists: with F1 a new customer), c R1 F2 (hibernating, as with F1)."""
+    scored = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "frequency": [1, 1, 1, 4],
+            "r_score": [5, 5, 1, 5],
+            "f_score": [1, 2, 2, 5],
+            "m_score": [3, 3, 3, 5],
+        }
+    )
+    rules = rfm.default_rules(5)
+    customers = rfm.segmented(scored, rules)
+    assert customers["segment"].to_list() == [
+        "new customers",
+        "potential loyalists",
+        "hibernating",
+        "champions",
+    ]
+    lifted = rfm.lifted_by_order(customers, rules, "frequency", 1)
+    assert lifted.rows() == [("potential loyalists", 1)]
+    assert rfm.lifted_note(lifted, "frequency", 1) == (
+        "Row order alone put 1 customer with frequency 1 in potential loyalists: with the lowest "
+        "frequency score of their peers they would be in another segment. They behave as the "
+        "others with frequency 1, and these segments' figures count them."
+    )
+    assert rfm.lifted_by_order(customers, rules, "frequency", 4).height == 0

@@ -534,6 +534,45 @@ def heaped_values(commonest: pl.DataFrame, bins: int) -> pl.DataFrame:
     return commonest.filter(pl.col("share") > 1 / bins)
 
 
+def lifted_by_order(
+    customers: pl.DataFrame, rules: pl.DataFrame, dimension: str, value: float
+) -> pl.DataFrame:
+    """The customers sharing `value` on `dimension` whom row order put in another segment than
+    the lowest score any of them got would (`customers`: segmented by `rules`), per segment:
+    segment, customers, most first (an Online Retail one-time buyer became a potential loyalist
+    rather than a promising customer by its id's place in the file). Empty when their scores
+    do not differ, or differ without changing a segment."""
+    score = SCORE_COLUMNS[dimension]
+    heap = customers.filter(pl.col(VALUE_COLUMNS[dimension]) == value)
+    lowest = heap.with_columns(pl.col(score).min()).drop("segment")
+    moved = heap.filter(pl.col("segment") != segmented(lowest, rules)["segment"])
+    return (
+        moved.group_by("segment")
+        .agg(pl.len().alias("customers"))
+        .sort(["customers", "segment"], descending=[True, False])
+    )
+
+
+def lifted_note(lifted: pl.DataFrame, dimension: str, value: float) -> str:
+    """What lifted_by_order found, as the page's note under the segments' figures."""
+    if lifted.height == 0:
+        return ""
+    named = [fmt.plain(s) for s in lifted["segment"]]
+    where = (
+        named[0]
+        if lifted.height == 1
+        else fmt.listed(
+            [f"{s} ({n:,})" for s, n in zip(named, lifted["customers"], strict=True)], most=4
+        )
+    )
+    return (
+        f"Row order alone put {fmt.counted(lifted['customers'].sum(), 'customer')} with "
+        f"{dimension} {value:,.0f} in {where}: with the lowest {dimension} score of their peers "
+        f"they would be in another segment. They behave as the others with {dimension} "
+        f"{value:,.0f}, and these segments' figures count them."
+    )
+
+
 def degenerate_dimensions(
     scored: pl.DataFrame,
     ties: Mapping[str, str] | str = PUBLISHED_TIES,
