@@ -1313,3 +1313,29 @@ def test_routing_lists_lead_types_of_as_many_deals_by_name():
     closed = pl.concat([closed_deals_of(t, {"A": [1, 1, 1], "B": [9, 9, 9]}) for t in ("b", "a")])
     routes = funnel.routing({"sr_id": funnel.match_table(closed, "sr_id", "lead_type", 3)}, closed)
     assert routes.select("value", "deals").rows() == [("a", 3), ("b", 3)]
+
+
+def test_the_weakest_month_where_the_deals_start_is_said_to_may_be_missing_deals():
+    """Audit: "The weakest, Dec 2017, 5.5% of 200 ... beyond chance": Olist's deals file holds
+    3 deals won that month, then none until 8 January; the month the deals start in may miss
+    some of its deals. Leads from January, deals from June: June's 10 of 200 against 190 of
+    800 pooled (23.8%) is beyond chance, and June is where the deals start."""
+    shape = [(6, 200, 10), (7, 200, 60), (8, 200, 60), (9, 200, 60)]
+    months = [synthetic([("a", n, k)], month=m) for m, n, k in shape]
+    early = synthetic([("a", 300, 0)], month=1)[0].with_columns(
+        pl.format("early-{}", "lead_id").alias("lead_id")
+    )
+    leads = pl.concat([early, *(m[0] for m in months)])
+    outcomes = funnel.lead_outcomes(leads, pl.concat([m[1] for m in months]))
+    cohorts = funnel.lead_cohorts(outcomes)
+    assert cohorts["before_deals"].to_list() == [True, False, False, False, False]
+    assert binom.cdf(10, 200, 190 / 800) < 0.05 / 8
+    assert (
+        "The weakest, Jun 2024, 5.0% of 200 (the month the deals file starts in: some of its "
+        "deals may be missing from the file rather than its leads weak)"
+    ) in funnel.cohort_reading(cohorts, None)
+    # Without the early leads the deals start with the leads: June is a month like another.
+    alone = funnel.lead_cohorts(
+        funnel.lead_outcomes(pl.concat(m[0] for m in months), pl.concat(m[1] for m in months))
+    )
+    assert "deals file starts" not in funnel.cohort_reading(alone, None)

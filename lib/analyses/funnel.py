@@ -1027,9 +1027,18 @@ def cohort_reading(
         )
     if worst.height:
         r = worst.row(0, named=True)
+        # The first month kept where the deals start after the leads: the file may hold only
+        # some of its deals (Olist's Dec 2017: 3 deals won that month, then none until 8 Jan).
+        start = early.height and r["month"] == cohorts["month"].min()
         parts.append(
             f"the weakest, {r['month']:%b %Y}, {fmt.pct(r['conversion'])} of {r['leads']:,}"
             f"{apart(worst, ranked.row(-1, named=True))}"
+            + (
+                " (the month the deals file starts in: some of its deals may be missing from "
+                "the file rather than its leads weak)"
+                if start
+                else ""
+            )
         )
     if parts:
         text = (
