@@ -192,9 +192,11 @@ def _said(assembly: formats.Assembly) -> Dataset:
     """The data set of `assembly`, with its messages (a file skipped) and the loader's notes
     about rows (values it could not read, rows it left out or read as returns) said on stderr,
     as the app's Data page says them: an analysis's tables do not. How a column was derived
-    (revenue as quantity x unit price) is the mapping's, and is not repeated."""
+    (revenue as quantity x unit price) is the mapping's, and is not repeated, unless the files
+    made no table: then every note says why (Olist's order items alone ask for the orders)."""
     _note(assembly.messages)
-    _note([f"{n.file}: {n.message}" for n in assembly.dataset.notes if n.count])
+    empty = not assembly.dataset.tables
+    _note([f"{n.file}: {n.message}" for n in assembly.dataset.notes if n.count or empty])
     return assembly.dataset
 
 

@@ -565,3 +565,22 @@ def test_orders_all_cancelled_are_said_to_hold_no_sale(tmp_path):
     # Delivery reads the orders, not their lines: it runs and counts no delivered order.
     kpis = {k["kpi"]: k["value"] for k in run_json("delivery", *paths)["kpis"]}
     assert kpis["delivered orders"] == 0 and kpis["on-time rate"] is None
+
+
+def test_files_that_make_no_table_say_why_before_the_command_fails(tmp_path):
+    """Olist's order items alone: the pages say they ask for the orders file; the command said
+    only "the data set has no lines table"."""
+    items = tmp_path / "olist_order_items_dataset.csv"
+    items.write_text(
+        "order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
+        "0009792311464db532ff765bf7b182ae,1,8cab8abac59158715e0d70a36c807415,"
+        "530ec6109d11eaaf87999465c6afee01,2018-08-17 12:15:10,99.9,27.65\n",
+        encoding="utf-8",
+    )
+    done = run("sales", str(items))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "note: olist_order_items_dataset.csv: order items have no purchase dates of their own: "
+        "upload olist_orders_dataset.csv to analyse sales",
+        "sales: the data set has no lines table",
+    ]
