@@ -1123,26 +1123,31 @@ def _refuse_long_lines(file: str, data: bytes) -> None:
     (a 200 KB gzip of a 215 MB field took 1.5 GB to read) that the sniffed start cannot show."""
     length, number = _longest_line(data)
     if length > MAX_FIRST_LINE:
+        long, most = size_text(length), size_text(MAX_FIRST_LINE)
+        if long == most:  # "1.0 MB long, longer than 1.0 MB": in bytes
+            long, most = f"{length:,} bytes", f"{MAX_FIRST_LINE:,} bytes"
         raise LoadError(
             file,
-            f"is not a table of rows: its line {number:,} is {size_text(length)} long, longer "
-            f"than any row of orders ({size_text(MAX_FIRST_LINE)} at most). Check that line, "
-            f"or {_EXPORT_HINT}",
+            f"is not a table of rows: its line {number:,} is {long} long, longer than any row "
+            f"of orders ({most} at most). Check that line, or {_EXPORT_HINT}",
         )
 
 
 def _longest_line(data: bytes, chunk: int = 8 * 1024 * 1024) -> tuple[int, int]:
-    """(bytes, number from 1) of the longest line of `data`, its line ends found a chunk at a
-    time (a copy of the text would double its memory)."""
+    """(bytes, number from 1) of the longest line of `data` without its line break (a "\r\n"
+    counts as one), its line ends found a chunk at a time (a copy of the text would double its
+    memory)."""
     import numpy as np  # only text uploads need it here
 
     best = (0, 1)
     start, number = 0, 1  # where the current line starts, and its number
+    text = np.frombuffer(data, np.uint8)  # a view: no copy
     for offset in range(0, len(data), chunk):
         count = min(chunk, len(data) - offset)
-        ends = np.flatnonzero(np.frombuffer(data, np.uint8, count, offset) == 10) + offset
+        ends = np.flatnonzero(text[offset : offset + count] == 10) + offset
         if ends.size:
-            lengths = np.diff(ends, prepend=start - 1) - 1
+            returns = (text[np.maximum(ends - 1, 0)] == 13) & (ends > start)
+            lengths = np.diff(ends, prepend=start - 1) - 1 - returns
             at = int(lengths.argmax())
             best = max(best, (int(lengths[at]), number + at), key=lambda b: b[0])
             number, start = number + ends.size, int(ends[-1]) + 1

@@ -919,6 +919,21 @@ def test_a_line_longer_than_any_row_further_down_is_refused_before_it_is_read() 
     assert "its line 302 is 2.0 MB long" in load_error("orders.txt", words).message
 
 
+def test_a_line_at_the_limit_with_windows_line_ends_is_read_and_one_past_it_says_bytes() -> None:
+    """Audit: a line of exactly the limit ending "\r\n" was refused for its "\r", as "1.0 MB
+    long, longer than 1.0 MB"."""
+    head = b"order,customer,date,note\r\n"
+    note = MAX_FIRST_LINE - len(b'1,c,2024-01-01,""')
+    at_limit = head + b'1,c,2024-01-01,"' + b"x" * note + b'"\r\n' + b"2,d,2024-01-02,y\r\n"
+    (table,) = read_file("ok.csv", at_limit)
+    assert table.frame.height == 2
+    past = at_limit.replace(b'"\r\n2', b'x"\r\n2', 1)
+    assert load_error("past.csv", past).message.startswith(
+        f"is not a table of rows: its line 2 is {MAX_FIRST_LINE + 1:,} bytes long, longer than "
+        f"any row of orders ({MAX_FIRST_LINE:,} bytes at most)."
+    )
+
+
 def test_more_columns_than_the_limit_are_counted_on_the_whole_first_line() -> None:
     header = ",".join(
         f"column_{i}" for i in range(10_000)
