@@ -610,7 +610,8 @@ def _above(limit: float) -> str:
 
 def cancellation_note(matched: int, unmatched: int, repeated: int = 0) -> str:
     """The cancellations finding's detail: how many were netted, how many could not be, and the
-    exact repeats of a cancellation line, which count once."""
+    exact repeats of a cancellation line, which count once. No final stop: the page puts the
+    detail in brackets."""
     return (
         f"{fmt.counted(matched, 'line')} of known customers {fmt.plural(matched, 'is', 'are')} "
         "netted out of the purchase they reverse (same customer and item, at or before the "
@@ -618,9 +619,9 @@ def cancellation_note(matched: int, unmatched: int, repeated: int = 0) -> str:
         f"purchase and {fmt.plural(unmatched, 'is', 'are')} left out of customer figures"
         + (
             f"; {fmt.counted(repeated, 'line repeats', 'lines repeat')} another exactly and "
-            f"{fmt.plural(repeated, 'counts', 'count')} once, as a repeated sale does."
+            f"{fmt.plural(repeated, 'counts', 'count')} once, as a repeated sale does"
             if repeated
-            else "."
+            else ""
         )
     )
 

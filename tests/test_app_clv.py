@@ -44,7 +44,7 @@ def checks_table(at: AppTest):
 def test_customers_metric_counts_customers_with_a_kept_purchase(kind):
     at = page(kind)
     assert metric(at, "Customers").value == fmt.count(kept_lines(kind)["customer_id"].n_unique())
-    assert "A purchase is a customer's purchases on one day" in texts(at)
+    assert "a customer's orders on one day are one purchase" in texts(at)
     assert "Online Retail" not in texts(at)
     assert metric(at, "Expected value, 12 months").value != "—"
 

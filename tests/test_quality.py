@@ -586,7 +586,7 @@ def test_the_cancellations_note_counts_a_repeated_cancellation_line_once():
         "0 lines of known customers are netted out of the purchase they reverse (same customer "
         "and item, at or before the cancellation); 1 has no such purchase and is left out of "
         "customer figures; 1 line repeats another exactly and counts once, as a repeated sale "
-        "does."
+        "does"
     )
 
 
@@ -607,3 +607,14 @@ def test_a_folders_checks_say_its_repeated_cancellation_lines():
         "none, 33 repeating another)" in said
     )
     assert "repeating" not in quality.checks_note({**checks, "repeated_returns": 0})
+
+
+def test_the_cancellation_detail_ends_without_a_stop_as_the_page_brackets_it():
+    """Audit: the Data quality note ended "...left out of customer figures.).": the page puts
+    the detail in brackets and ends the sentence itself."""
+    assert quality.cancellation_note(600, 0) == (
+        "600 lines of known customers are netted out of the purchase they reverse (same customer "
+        "and item, at or before the cancellation); 0 have no such purchase and are left out of "
+        "customer figures"
+    )
+    assert quality.cancellation_note(1, 1, 2).endswith("count once, as a repeated sale does")

@@ -229,8 +229,8 @@ def cleaning_note(
 
 
 _PURCHASE = (
-    "A purchase is a customer's purchases on one day (Fader and Hardie's convention: several "
-    "orders on one day count once)."
+    "The models count purchase days: a customer's orders on one day are one purchase (Fader "
+    "and Hardie's convention)."
 )
 # Not "one-time buyers": RFM and Sales count orders, this check purchase days (_PURCHASE).
 ONE_DAY_CHECK = "Bought on one day only"
