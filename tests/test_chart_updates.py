@@ -135,6 +135,7 @@ def test_the_cluster_heatmap_colours_by_the_share_of_its_reach():
                 "position": list(range(len(z))),
                 "z": z,
                 "rank": list(range(1, len(z) + 1)),
+                "better": z,  # more is better on every feature here
             }
         )
         svg = _svg(clusters.drivers_chart(drivers, {1: "one"}))
