@@ -682,6 +682,23 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
     )
 
 
+def test_an_about_figure_has_no_trailing_zero():
+    """Audit: "loses about 0.020 points a month". Revenue retained (no count to test against
+    chance): (29.92% - 30.00%) / 4 = 0.02 points a month."""
+    curve = pl.DataFrame(
+        {
+            "period_index": [0, 1, 2, 3, 4, 5],
+            "mean": [1.0, 0.30, 0.30, 0.30, 0.30, 0.2992],
+            "cohorts": [6, 5, 4, 3, 3, 3],
+            "customers": [600, 500, 400, 300, 300, 300],
+            "active": [600, 150, 120, 90, 90, 90],
+        }
+    )
+    assert cohorts.curve_reading(curve, "month", "revenue").endswith(
+        "after the first month it loses about 0.02 points a month."
+    )
+
+
 def test_a_curve_that_rises_late_names_the_calendar_months_its_far_end_falls_in():
     """Audit: Online Retail's curve rose to 27.6% at month 8, which its three cohorts reach in
     Sep-Nov 2011, the season's peak, without a word. Here four cohorts of 100 (Jan-Apr 2024)

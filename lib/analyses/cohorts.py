@@ -497,6 +497,8 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
         else:
             verb = "loses" if slope < 0 else "gains"
             points = fmt.significant(abs(slope), 2)
+            if "." in points:  # 'about 0.02', not 'about 0.020'
+                points = points.rstrip("0").rstrip(".")
             text += f": after the first {unit} it {verb} about {points} points a {unit}."
             if slope > 0:
                 text += (
