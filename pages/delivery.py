@@ -578,11 +578,11 @@ def lateness_follow_up() -> None:
             ),
             "revenue_following": None,  # a group total: the per-customer figures compare groups
             "revenue_per_customer": columns.money(
-                "Revenue per customer",
+                "Later revenue per customer",
                 ds.currency,
                 2,
-                help=f"Net revenue within {fmt.counted(months, 'month')} per customer followed "
-                "(the CSV has the total).",
+                help=f"Net revenue of their later orders within {fmt.counted(months, 'month')} "
+                "of the first order's arrival, per customer followed (the CSV has the total).",
             ),
             "revenue_per_repeater": columns.money(
                 "Per repeat buyer", ds.currency, 2, help="Among those who ordered again."
