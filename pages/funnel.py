@@ -162,7 +162,9 @@ st.title("Seller funnel")
 st.caption(PAGE_BY_KEY["funnel"].answers)
 state.require(
     "leads",
-    hint="Upload olist_marketing_qualified_leads_dataset.csv (marketing-qualified leads).",
+    hint="Upload olist_marketing_qualified_leads_dataset.csv (marketing-qualified leads)"
+    + ("" if ds.has("deals") else " and olist_closed_deals_dataset.csv (closed deals)")
+    + ".",
 )
 state.require("deals", hint="Upload olist_closed_deals_dataset.csv (closed deals).")
 exports.page_tools("funnel", ds)

@@ -29,10 +29,7 @@ st.caption(PAGE_BY_KEY["regions"].answers)
 base = cached_base(ds.key, ds)
 if base is None:
     state.require("lines", hint=PAGE_BY_KEY["regions"].hint(ds))
-    st.info(
-        "This page needs a region per order line or per customer, which this data set does not "
-        f"have. {PAGE_BY_KEY['regions'].hint(ds)}"
-    )
+    st.info(f"{PAGE_BY_KEY['regions'].hint(ds)} This data set has neither.")
     st.stop()
 ui.definitions(
     ds,

@@ -157,7 +157,11 @@ def test_the_page_explains_what_is_missing_without_leads(kind):
     at = page(kind, PATH)
     messages = " ".join(i.value for i in at.info)
     assert "leads table" in messages
-    assert "olist_marketing_qualified_leads_dataset.csv" in messages
+    # Both files at once, as Overview asks for them (it asked for the leads, then the deals).
+    assert (
+        "olist_marketing_qualified_leads_dataset.csv (marketing-qualified leads) and "
+        "olist_closed_deals_dataset.csv (closed deals)."
+    ) in messages
     assert not at.metric
 
 
