@@ -698,3 +698,21 @@ def test_conversion_bars_draw_the_categories_most_viewed_and_say_how_many_are_le
         "The chart draws the 20 categories with the most viewers of 25; the CSV has every one."
     )
     assert charts.conversion_bars_note(frame.head(20), "categories") == ""
+
+
+def test_no_group_of_the_daily_chart_is_drawn_in_the_flagged_days_red():
+    """Audit: the fourth event name ('View item') was red, as the rules of days without events."""
+    days = [date(2024, 1, d) for d in (1, 2)]
+    per_day = pl.DataFrame(
+        {
+            "day": [d for d in days for _ in range(5)],
+            "group": [f"e{i}" for _ in days for i in range(5)],
+            "events": [10] * 10,
+        }
+    )
+    status = pl.DataFrame(
+        {"day": days, "status": ["normal", "no events"], "events": [50, 0], "typical": [50.0] * 2}
+    )
+    spec = charts.daily_chart(per_day, status, "Event name").to_dict()
+    bars, rules = spec["layer"]
+    assert rules["mark"]["color"] not in bars["encoding"]["color"]["scale"]["range"]

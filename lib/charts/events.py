@@ -35,7 +35,8 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
             color=alt.Color(
                 "group:N",
                 title=split_title,
-                scale=alt.Scale(range=PALETTE),
+                # Red is the flagged days' rules: no group is drawn in it.
+                scale=alt.Scale(range=[c for c in PALETTE if c != _FLAG]),
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
