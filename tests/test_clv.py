@@ -2,6 +2,7 @@
 
 import json
 import math
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -791,9 +792,12 @@ def test_the_purchase_rate_reads_in_significant_digits_however_small():
         0,
     )
     readings = dict(zip(*clv.parameter_table(fit).select("parameter", "reading"), strict=True))
-    assert (
-        "buys 0.000866 times a week on average (about 0.00376 times a month)" in readings["alpha"]
-    )
+    # Once every 1 / 0.00376 = 266 months, 22 years (it read "about 0.00376 times a month").
+    assert "buys 0.000866 times a week on average (about once every 22 years)" in readings["alpha"]
+    # 0.1 a week is 0.1 x 365.25 / 12 / 7 = 0.435 a month: once every 2.3 months.
+    weekly = replace(fit, purchases={**fit.purchases, "r": 0.1, "alpha": 1.0})
+    readings = dict(zip(*clv.parameter_table(weekly).select("parameter", "reading"), strict=True))
+    assert "buys 0.100 times a week on average (about once every 2.3 months)" in readings["alpha"]
 
 
 @pytest.mark.parametrize("penalizer", clv.PENALIZERS)

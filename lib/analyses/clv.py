@@ -228,6 +228,17 @@ def cleaning_note(
     return f"{_PURCHASE} {left_out}{netted} {_FREE}"
 
 
+def _monthly(per_month: float) -> str:
+    """A purchase rate as a reader pictures it: 'about 2.5 times a month', or below once a month
+    'about once every 22 years' (not 'about 0.00373 times a month')."""
+    if per_month <= 0 or per_month >= 1:
+        return f"about {fmt.significant(per_month)} times a month"
+    months = 1 / per_month
+    if months >= 24:
+        return f"about once every {fmt.significant(months / 12, 2)} years"
+    return f"about once every {fmt.significant(months, 2)} months"
+
+
 _PURCHASE = (
     "The models count purchase days: a customer's orders on one day are one purchase (Fader "
     "and Hardie's convention)."
@@ -1467,8 +1478,7 @@ def parameter_table(fit: Fit, currency: str = "") -> pl.DataFrame:
             "alpha",
             alpha,
             f"Scale of purchase rates: while active, a customer buys "
-            f"{fmt.significant(r / alpha)} times a {u} on average (about "
-            f"{fmt.significant(per_month)} times a month).",
+            f"{fmt.significant(r / alpha)} times a {u} on average ({_monthly(per_month)}).",
         ),
     ]
     if fit.model == "pareto":
