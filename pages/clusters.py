@@ -290,6 +290,7 @@ def clustering() -> None:
         max_value=100.0,
         value=cl.MARGIN,
         step=5.0,
+        format="%.1f",
         key="clusters_margin",
         bind=links.BIND,
         help="The share of revenue left after the cost of the goods sold.",
