@@ -664,15 +664,23 @@ def test_a_cohort_is_best_only_beyond_chance_across_every_cohort_compared():
     )
 
 
-def test_curve_reading_says_how_fast_the_average_cohort_drops():
-    curve = pl.DataFrame(
+def six_periods(mean: list[float], cohorts: list[int], customers: list[int]) -> pl.DataFrame:
+    """A retention curve of periods 0 to 5 (retention_curve's columns the readings read), each
+    period's active customers its mean of its customers."""
+    return pl.DataFrame(
         {
-            "period_index": [0, 1, 2, 3, 4, 5],
-            "mean": [1.0, 0.30, 0.28, 0.25, 0.22, 0.20],
-            "cohorts": [6, 5, 4, 3, 3, 2],
-            "customers": [600, 500, 400, 300, 300, 200],
-            "active": [600, 150, 112, 75, 66, 40],
+            "period_index": list(range(6)),
+            "mean": mean,
+            "cohorts": cohorts,
+            "customers": customers,
+            "active": [round(m * n) for m, n in zip(mean, customers, strict=True)],
         }
+    )
+
+
+def test_curve_reading_says_how_fast_the_average_cohort_drops():
+    curve = six_periods(
+        [1.0, 0.30, 0.28, 0.25, 0.22, 0.20], [6, 5, 4, 3, 3, 2], [600, 500, 400, 300, 300, 200]
     )
     # The far end is period 4, the last one three cohorts reach: (22 - 30) / 3 points a month.
     assert cohorts.curve_reading(curve, "month", "customers") == (
@@ -685,14 +693,8 @@ def test_curve_reading_says_how_fast_the_average_cohort_drops():
 def test_an_about_figure_has_no_trailing_zero():
     """Audit: "loses about 0.020 points a month". Revenue retained (no count to test against
     chance): (29.92% - 30.00%) / 4 = 0.02 points a month."""
-    curve = pl.DataFrame(
-        {
-            "period_index": [0, 1, 2, 3, 4, 5],
-            "mean": [1.0, 0.30, 0.30, 0.30, 0.30, 0.2992],
-            "cohorts": [6, 5, 4, 3, 3, 3],
-            "customers": [600, 500, 400, 300, 300, 300],
-            "active": [600, 150, 120, 90, 90, 90],
-        }
+    curve = six_periods(
+        [1.0, 0.30, 0.30, 0.30, 0.30, 0.2992], [6, 5, 4, 3, 3, 3], [600, 500, 400, 300, 300, 300]
     )
     assert cohorts.curve_reading(curve, "month", "revenue").endswith(
         "after the first month it loses about 0.02 points a month."
