@@ -78,10 +78,14 @@ def _quote(values: tuple[str, ...] | list[str]) -> str:
 
 
 def _cleaned(text: pl.Expr) -> pl.Expr:
-    """Text stripped, null tokens null: what every string parser reads (an expression, for a
-    column in memory and for files read lazily alike)."""
-    stripped = text.str.strip_chars()
-    return pl.when(~stripped.is_in(NULL_TOKENS)).then(stripped)
+    """Text stripped, null tokens null: what every string parser reads (an expression, for files
+    read lazily; _clean_strings for a column in memory)."""
+    return _tokens_missing(text.str.strip_chars())
+
+
+def _tokens_missing(stripped):
+    """Stripped text (a Series or an expression) with null tokens null."""
+    return stripped.replace(list(NULL_TOKENS), None)
 
 
 def _clean_strings(s: pl.Series) -> pl.Series:
@@ -95,7 +99,7 @@ def _clean_strings(s: pl.Series) -> pl.Series:
     unchanged = (stripped.str.len_bytes() == text.str.len_bytes()).all()
     if unchanged and not text.is_in(NULL_TOKENS).any():
         return text.alias(s.name)
-    return _evaluated(text, _cleaned)
+    return _tokens_missing(stripped).alias(s.name)
 
 
 def _evaluated(s: pl.Series, expression: Callable[[Any], Any], *, portable: bool = False):
