@@ -240,7 +240,9 @@ def clustering() -> None:
     ui.chart(charts.drivers_chart(fitted["drivers"], names), width="stretch")
     st.caption(
         "Each cell: the cluster's mean in standard deviations from the average customer, as "
-        f"the model sees it (after capping{' and the log transform' if log else ''}). Each "
+        f"the model sees it (after capping{' and the log transform' if log else ''}); blue "
+        "where that is better for the shop, red where worse (fewer days since the last order "
+        "is better). Each "
         "name's noun is the cluster's strongest driver; its adjective, the next strong one "
         "(beyond 0.3 standard deviations) that best tells it apart from clusters with the same "
         "strongest driver. No two names are the same or speak of the same features in the same "

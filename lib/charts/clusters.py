@@ -104,7 +104,7 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
         "better:Q",
         title="Std. dev. better (blue) or worse (red) than average",
         scale=alt.Scale(scheme="redblue", reverse=False),
-        legend=alt.Legend(orient="bottom", gradientLength=240),
+        legend=alt.Legend(orient="bottom", gradientLength=240, titleLimit=400),
     )
     # The colour domain is the data's extent: these two ends, drawn nowhere (a transparent rect
     # under the cells, hidden from screen readers), set it to ±reach.
