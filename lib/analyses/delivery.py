@@ -77,9 +77,7 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
         pl.col("ordered_at").dt.truncate("1mo").alias("month"),
         "status",
         "delivered",
-        pl.when(pl.col("delivered"))
-        .then(pl.col("delivered_at") > pl.col("estimated_delivery_at"))
-        .alias("late"),
+        pl.when(pl.col("delivered")).then(measures.late()).alias("late"),
         "impossible",
         when_delivered.then(_days("delivered_at", "ordered_at")).alias("days_to_deliver"),
         when_delivered.then(_days("approved_at", "ordered_at")).alias("approval_days"),
