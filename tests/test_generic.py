@@ -167,6 +167,47 @@ def test_french_column_names_are_guessed() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("net", "gross"),
+    [
+        ("Nettobetrag", "Bruttobetrag"),
+        ("Total HT", "Total TTC"),
+        ("Base imponible", "Total"),
+        ("Subtotal", "Total"),
+        ("Order Value", "Order Total"),
+    ],
+)
+def test_the_amount_before_tax_and_shipping_is_guessed_over_the_total(net, gross) -> None:
+    """Audit: 'Bruttobetrag' came before 'Nettobetrag' among the synonyms, 'Total TTC' and
+    'Total' were exact where 'Total HT' and 'Base imponible' were not: revenue read VAT and
+    shipping in (714.00 for 600.00 net), as 'Net revenue'. Either order of the columns."""
+    values = {net: ["10,00", "20,00", "5,00"], gross: ["11,90", "23,80", "5,95"]}
+    for names in ((net, gross), (gross, net)):
+        frame = pl.DataFrame(
+            {
+                "Order": ["1", "2", "3"],
+                "Date": ["01.03.2024", "02.03.2024", "03.03.2024"],
+                "Customer": ["a", "b", "a"],
+                **{n: values[n] for n in names},
+            }
+        )
+        assert guess_mapping(frame).used()["revenue"] == net
+
+
+def test_a_refund_amount_is_no_revenue() -> None:
+    """Audit: 'Refund Amount' beat 'Payment Amount' (a shorter name), and revenue read refunds."""
+    frame = pl.DataFrame(
+        {
+            "Invoice ID": ["I1", "I2", "I3"],
+            "Payment Date": ["2024-03-01", "2024-03-02", "2024-03-03"],
+            "Client Email": ["a@x.com", "b@x.com", "a@x.com"],
+            "Payment Amount": ["100.00", "250.50", "80.00"],
+            "Refund Amount": ["0.00", "20.25", "0.00"],
+        }
+    )
+    assert guess_mapping(frame).used()["revenue"] == "Payment Amount"
+
+
 def test_meaningless_names_are_guessed_from_the_values() -> None:
     frame = pl.DataFrame(
         {

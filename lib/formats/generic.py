@@ -99,14 +99,19 @@ _SYNONYMS: dict[str, str] = {
         "kaufdatum, auftragsdatum, belegdatum, besteldatum, orderdatum, factuurdatum, "
         "data ordine, data acquisto, data fattura, data vendita"
     ),
+    # Earlier synonyms win where a file has several: the line's amount before tax and
+    # shipping (revenue is item price x quantity, freight apart) before the totals that
+    # include them ('Nettobetrag' before 'Bruttobetrag', 'Total HT' before 'Total TTC').
     "revenue": (
-        "revenue, amount, total, sales, line_total, line amount, total amount, total price, "
-        "totalprice, order total, net sales, gross sales, sales amount, sale amount, subtotal, "
-        "payment value, valor, valor total, total venda, valor venda, receita, faturamento, "
-        "preco total, importe, importe total, ventas, venta, monto, total venta, precio total, "
-        "montant, montant total, chiffre d'affaires, ca, prix total, total ttc, umsatz, "
-        "betrag, gesamtbetrag, gesamtpreis, summe, bruttobetrag, nettobetrag, bedrag, totaal, "
-        "totaalbedrag, totaalprijs, omzet, importo, totale, fatturato, prezzo totale"
+        "revenue, amount, net sales, net revenue, net amount, subtotal, line_total, "
+        "line amount, order value, nettobetrag, total ht, montant ht, base imponible, "
+        "importe neto, valor liquido, sales, total amount, total, totalprice, sales amount, "
+        "sale amount, payment value, valor, valor total, total venda, valor venda, receita, "
+        "faturamento, preco total, importe, importe total, ventas, venta, monto, total venta, "
+        "precio total, montant, montant total, chiffre d'affaires, ca, prix total, umsatz, "
+        "betrag, gesamtbetrag, gesamtpreis, summe, bedrag, totaal, totaalbedrag, totaalprijs, "
+        "omzet, importo, totale, fatturato, prezzo totale, gross sales, total price, "
+        "order total, total ttc, bruttobetrag"
     ),
     "quantity": (
         "quantity, qty, units, unit count, pieces, quantidade, qtd, qtde, cantidad, cant, "
@@ -165,7 +170,8 @@ _AVOID: dict[str, str] = {
     ),
     "revenue": (
         "discount desconto descuento remise rabatt korting sconto tax iva vat mwst btw ship "
-        "freight frete envio fee cost profit margin lucro"
+        "freight frete envio fee cost profit margin lucro refund reembolso rembourse "
+        "erstattung terugbetaling rimborso chargeback"
     ),
     "item_name": (
         "customer client kunde klant user buyer seller vendor vend merchant store shop "
