@@ -1217,3 +1217,23 @@ def test_a_mapping_can_read_dates_that_could_be_either_day_first() -> None:
     assert mapping.entries()[DATES_KEY] == "dmy"
     assert ColumnMapping.from_entries(mapping.entries()).dates == "dmy"
     assert ColumnMapping.from_entries({**mapping.entries(), DATES_KEY: "ymd"}).dates is None
+
+
+def test_a_return_whose_amount_is_written_positive_takes_it_back() -> None:
+    """Audit: an export signing only the quantity of a return ('-1, 30.00, 30.00') was said to
+    be treated as a return and added 30 to net revenue. By hand: 30 + 60 - 30 = 60."""
+    frame = pl.DataFrame(
+        {
+            "Invoice": ["INV1", "INV2", "INV3"],
+            "Invoice Date": ["2024-08-01", "2024-08-02", "2024-08-03"],
+            "Customer": ["C0", "C1", "C0"],
+            "Quantity": ["1", "2", "-1"],
+            "Price": ["30.00", "30.00", "30.00"],
+            "Amount": ["30.00", "60.00", "30.00"],
+        }
+    )
+    mapped = apply_mapping(frame, guess_mapping(frame), "returns.csv")
+    assert mapped.lines["revenue"].to_list() == [30.0, 60.0, -30.0]
+    assert mapped.lines["is_return"].to_list() == [False, False, True]
+    warned = mapping_warnings(frame, guess_mapping(frame))
+    assert not [w for w in warned if "differs from quantity" in w]

@@ -835,6 +835,9 @@ def _warnings(
     if all(f in numbers for f in NUMBERS):
         expected = numbers["quantity"].values * numbers["unit_price"].values
         actual = numbers["revenue"].values
+        # A return's amount written positive is taken back (_derived): compared by size.
+        returned = (numbers["quantity"].values < 0) & (actual > 0)
+        actual = pl.select(pl.when(returned).then(-actual).otherwise(actual)).to_series()
         off = int(((actual - expected).abs() > 0.01 * expected.abs() + 0.01).sum())
         if off:
             warnings.append(
@@ -1007,7 +1010,14 @@ def are_emails(ids: pl.Series) -> bool:
 
 
 def _derived(lines: pl.DataFrame) -> pl.DataFrame:
-    """Revenue (from quantity x unit price when absent), unit price and the return flag."""
+    """Revenue (from quantity x unit price when absent), unit price and the return flag. A
+    line of negative quantity whose amount is written positive (an export that signs only the
+    quantity of a return) takes its amount back."""
+    if {"revenue", "quantity"} <= set(lines.columns):
+        back = (pl.col("quantity") < 0) & (pl.col("revenue") > 0)
+        lines = lines.with_columns(
+            pl.when(back).then(-pl.col("revenue")).otherwise(pl.col("revenue")).alias("revenue")
+        )
     if "revenue" not in lines.columns and "unit_price" in lines.columns:
         units = pl.col("quantity") if "quantity" in lines.columns else pl.lit(1.0)
         lines = lines.with_columns((units * pl.col("unit_price")).alias("revenue"))
