@@ -1237,3 +1237,26 @@ def test_a_return_whose_amount_is_written_positive_takes_it_back() -> None:
     assert mapped.lines["is_return"].to_list() == [False, False, True]
     warned = mapping_warnings(frame, guess_mapping(frame))
     assert not [w for w in warned if "differs from quantity" in w]
+
+
+def test_a_currency_column_naming_several_currencies_is_warned_of() -> None:
+    """Audit: EUR, USD and GBP amounts in one file were added up without a word (2,140.31 of
+    three currencies)."""
+    frame = pl.DataFrame(
+        {
+            "Order ID": ["1", "2", "3", "4"],
+            "Order Date": ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"],
+            "Customer ID": ["a", "b", "c", "a"],
+            "Currency": ["EUR", "usd", "GBP", "EUR"],
+            "Total": ["10.00", "20.00", "30.00", "40.00"],
+        }
+    )
+    mapping = guess_mapping(frame)
+    assert mapping.currency is None
+    assert (
+        "'Currency' names 3 currencies (EUR, GBP, USD): their amounts would be added as if one. "
+        "Upload one file per currency, or convert the amounts first."
+    ) in mapping_warnings(frame, mapping)
+    one = frame.with_columns(pl.lit("EUR").alias("Currency"))
+    assert guess_mapping(one).currency == "EUR"
+    assert not [w for w in mapping_warnings(one, guess_mapping(one)) if "currencies" in w]

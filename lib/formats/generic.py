@@ -636,11 +636,19 @@ _CURRENCY_COLUMN = re.compile(
 def _currency_column(frame: pl.DataFrame) -> str | None:
     """The code of a currency column whose every value is one code ('EUR' on every row); None
     without one, or when rows name several currencies (their amounts cannot be added)."""
+    found = _currency_codes(frame)
+    if found and len(found[1]) == 1 and _CURRENCY_CODE.fullmatch(found[1][0]):
+        return found[1][0]
+    return None
+
+
+def _currency_codes(frame: pl.DataFrame) -> tuple[str, list[str]] | None:
+    """The first column named as a currency column (_CURRENCY_COLUMN) and the codes it holds,
+    sorted; None without one."""
     for column in frame.columns:
         if _CURRENCY_COLUMN.match(column.strip()) and frame[column].dtype == pl.String:
             codes = frame[column].str.strip_chars().str.to_uppercase().drop_nulls().unique()
-            if codes.len() == 1 and _CURRENCY_CODE.fullmatch(codes[0]):
-                return codes[0]
+            return column, sorted(codes.to_list())
     return None
 
 
@@ -764,6 +772,14 @@ def _warnings(
     """mapping_warnings, from the mapped fields' columns already read (dates in the mapping's
     date order `dates`, when it has one)."""
     warnings = _doubts(frame, used, read)
+    found = _currency_codes(frame)
+    if found and len(found[1]) > 1 and ("revenue" in used or "unit_price" in used):
+        column, codes = found
+        warnings.append(
+            f"'{column}' names {len(codes)} currencies ({', '.join(codes[:5])}"
+            f"{', ...' if len(codes) > 5 else ''}): their amounts would be added as if one. "
+            "Upload one file per currency, or convert the amounts first."
+        )
     if "order_id" not in used and "customer_id" in used:
         warnings.append(
             "No order id: each customer's rows on one day will count as one order (a row without "
