@@ -1260,3 +1260,22 @@ def test_a_currency_column_naming_several_currencies_is_warned_of() -> None:
     one = frame.with_columns(pl.lit("EUR").alias("Currency"))
     assert guess_mapping(one).currency == "EUR"
     assert not [w for w in mapping_warnings(one, guess_mapping(one)) if "currencies" in w]
+
+
+def test_a_buyers_name_is_no_item_name() -> None:
+    """Audit: 'Billing Name' (shorter than 'Lineitem name') and Etsy's 'Full Name' were guessed
+    as item names: top items listed buyers, in clear text."""
+    frame = pl.DataFrame(
+        {
+            "Order ID": ["1", "2", "3"],
+            "Created at": ["2024-03-01", "2024-03-02", "2024-03-03"],
+            "Email": ["a@x.com", "b@x.com", "a@x.com"],
+            "Lineitem name": ["Mug", "Plate", "Mug"],
+            "Billing Name": ["Jane Doe", "John Roe", "Jane Doe"],
+            "Full Name": ["Jane Doe", "John Roe", "Jane Doe"],
+            "Total": ["10.00", "20.00", "10.00"],
+        }
+    )
+    assert guess_mapping(frame).used()["item_name"] == "Lineitem name"
+    alone = frame.drop("Lineitem name")
+    assert "item_name" not in guess_mapping(alone).used()

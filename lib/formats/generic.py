@@ -175,7 +175,8 @@ _AVOID: dict[str, str] = {
     ),
     "item_name": (
         "customer client kunde klant user buyer seller vendor vend merchant store shop "
-        "categor city country state company file"
+        "categor city country state company file billing shipping full first last recipient "
+        "contact"
     ),
     "item_id": "customer client kunde klant user seller vendor order",
     "customer_id": "state city zip country region segment type",
