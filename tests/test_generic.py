@@ -1279,3 +1279,28 @@ def test_a_buyers_name_is_no_item_name() -> None:
     assert guess_mapping(frame).used()["item_name"] == "Lineitem name"
     alone = frame.drop("Lineitem name")
     assert "item_name" not in guess_mapping(alone).used()
+
+
+def test_an_order_total_repeated_on_every_line_is_warned_of() -> None:
+    """Audit: 'Order Total' written on each of an order's lines was added once per line (2,343.82
+    for 1,204.23) without a word. Three orders of two lines, each carrying its total; a file
+    of line amounts that agree on one order only says nothing."""
+    frame = pl.DataFrame(
+        {
+            "Order Number": ["1", "1", "2", "2", "3", "3", "4"],
+            "Order Date": ["2024-05-01"] * 7,
+            "Customer Email": ["a@x.com"] * 7,
+            "Product": ["A", "B", "A", "C", "B", "C", "A"],
+            "Order Total": ["30.00", "30.00", "25.00", "25.00", "12.00", "12.00", "9.00"],
+        }
+    )
+    said = (
+        "'Order Total' repeats one amount on every line of 3 of the 3 orders with several lines: "
+        "if it is the order's total, pick the line's amount (or leave revenue empty and map "
+        "quantity and unit price), else each order counts it once per line."
+    )
+    assert said in mapping_warnings(frame, guess_mapping(frame))
+    lines = frame.with_columns(
+        pl.Series("Order Total", ["10.00", "20.00", "5.00", "20.00", "6.00", "6.00", "9.00"])
+    )
+    assert not [w for w in mapping_warnings(lines, guess_mapping(lines)) if "repeats" in w]

@@ -764,6 +764,32 @@ def _problems(
     return problems
 
 
+def _repeated_totals(orders: pl.Series, revenue: pl.Series, used: dict[str, str]) -> list[str]:
+    """A warning when the revenue column repeats one amount on every line of most orders with
+    several lines (at least REPEATED_TOTALS of them, and 3): an order's total written on each
+    of its lines, which lines would add up once per line."""
+    per = (
+        pl.DataFrame({"o": orders, "r": revenue})
+        .group_by("o")
+        .agg(pl.len().alias("n"), pl.col("r").n_unique().alias("u"))
+        .filter(pl.col("n") > 1)
+    )
+    same = int((per["u"] == 1).sum())
+    if per.height < 3 or same < REPEATED_TOTALS * per.height:
+        return []
+    return [
+        f"'{used['revenue']}' repeats one amount on every line of {same:,} of the "
+        f"{per.height:,} orders with several lines: if it is the order's total, pick the "
+        "line's amount (or leave revenue empty and map quantity and unit price), else each "
+        "order counts it once per line."
+    ]
+
+
+# Orders of several lines whose lines all carry one amount, from which the revenue column reads
+# as an order total repeated (line amounts seldom agree on every line of most orders).
+REPEATED_TOTALS = 0.8
+
+
 def _warnings(
     frame: pl.DataFrame,
     used: dict[str, str],
@@ -773,6 +799,8 @@ def _warnings(
     """mapping_warnings, from the mapped fields' columns already read (dates in the mapping's
     date order `dates`, when it has one)."""
     warnings = _doubts(frame, used, read)
+    if "order_id" in used and "revenue" in read:
+        warnings += _repeated_totals(frame[used["order_id"]], read["revenue"].values, used)
     found = _currency_codes(frame)
     if found and len(found[1]) > 1 and ("revenue" in used or "unit_price" in used):
         column, codes = found
