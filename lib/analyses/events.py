@@ -776,7 +776,12 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
             f"{stats.across(found.compared, 'categories')} "
             f"({ordered.removeprefix('of views ')}){chance}."
         )
-    advice = ": check the worst one's prices, photos and stock" if found.worst.height else ""
+    advice = (
+        ": look at its items' conversion before its prices, photos and stock (a few items can "
+        "pull a category down)"
+        if found.worst.height
+        else ""
+    )
     return (
         f"{', '.join(said)}, against {fmt.pct(found.pooled)} of all views, beyond chance"
         f"{stats.across(found.compared, 'categories')}{advice}{chance}."
@@ -786,7 +791,8 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
 def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: int) -> str:
     """One sentence naming the items with `min_viewers` viewers or more (mismatched_items) that
     convert worst, only when below the pooled conversion of them all beyond chance across the
-    items compared (stats.extremes), and the item most bought without a view."""
+    items compared (stats.extremes), and the item most bought without a view, beside the share
+    of all items' buyers who did not view what they bought."""
     parts = []
     label = "item_name" if "item_name" in by_item.columns else "item_id"
     judged = by_item.filter(pl.col("viewers") >= min_viewers)
@@ -822,11 +828,15 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
                 f"{_by_chance(low, label, 'items', average, _items)}"
             )
     if unviewed.height:
+        # Said as a count beside the shop's share, with no advice: a popular item has many such
+        # buyers (the web shop's second item by units: 125 of 247, as 50% of all items' buyers).
         row = unviewed.row(0, named=True)
+        shop = 1 - by_item["buyers"].sum() / by_item["customers"].sum()
         parts.append(
-            f"{fmt.named(row[label])} has {row['without_view']:,} buyers who never viewed it "
-            "shortly before: "
-            "they know what they want, so make it easy to reorder"
+            f"{fmt.named(row[label])} has the most buyers who did not view it shortly before "
+            f"ordering: {row['without_view']:,} of its {row['customers']:,} "
+            f"({fmt.pct(row['without_view'] / row['customers'])}), against {fmt.pct(shop)} of "
+            "the buyers of all items"
         )
     return ("; ".join(parts) + ".") if parts else "No item has enough views to judge."
 
