@@ -52,11 +52,12 @@ def tells_units(names: list[str]) -> bool:
 
 
 def line_units(names: list[str]) -> nw.Expr:
-    """sales._units: a line's units, net: its quantity (1 when missing); without quantities one
-    unit a line that names an item (Olist has one row per unit sold), or one returned; none
-    when it names no item either: such a line is an order's total, of units nobody told. None
-    of a line at no price that is no return: a free line, or a stock adjustment (Online Retail's
-    'damaged', 'found' or '?' lines at a price of 0 moved 134,354 units that nobody bought)."""
+    """A line's units, net (Sales' order table and item cube, a folder's summary): its
+    quantity (1 when missing); without quantities one unit a line that names an item (Olist
+    has one row per unit sold), or one returned; none when it names no item either: such a
+    line is an order's total, of units nobody told. None of a line at no price that is no
+    return: a free line, or a stock adjustment (Online Retail's 'damaged', 'found' or '?'
+    lines at a price of 0 moved 134,354 units that nobody bought)."""
     if "quantity" in names:
         units = nw.col("quantity").fill_null(1.0)
     elif "item_id" in names:

@@ -53,25 +53,9 @@ def kpi_delta(metric: str, value: float | None, previous: float | None) -> str |
     return None if not previous else fmt.change(value / previous - 1, 1)
 
 
-def _units(lines: pl.DataFrame) -> pl.Expr:
-    """summaries.line_units in polars: the quantity (1 when missing); without quantities one unit
-    a line that names an item (Olist has one row per unit sold), or one returned; none for an
-    order's total (a line that names no item), nor for a line at no price that is no return (a
-    free line, a stock adjustment)."""
-    if "quantity" in lines.columns:
-        units = pl.col("quantity").fill_null(1.0)
-    elif "item_id" in lines.columns:
-        units = pl.when(measures.is_return(lines)).then(-1.0).otherwise(1.0)
-    else:
-        return pl.lit(None, dtype=pl.Float64)
-    if "unit_price" not in lines.columns:
-        return units
-    unpriced = (pl.col("unit_price") == 0) & ~measures.is_return(lines)
-    return pl.when(unpriced).then(0.0).otherwise(units)
-
-
 def units_known(lines: pl.DataFrame) -> bool:
-    """Whether the lines tell units (_units): a quantity column with a value (a mapped file of
+    """Whether the lines tell units (summaries.line_units): a quantity column with a value (a
+    mapped file of
     order totals may carry an empty one), or, without one, items."""
     if "quantity" in lines.columns:
         return lines["quantity"].null_count() < lines.height
@@ -84,16 +68,10 @@ def order_level(ds: Dataset) -> bool:
     return not ds.has("lines", "item_id") and ITEM_CUBE not in ds.extras
 
 
-def _order_units(lines: pl.DataFrame) -> pl.Expr:
-    """An order's net units; null where the lines tell none (units_known)."""
-    if not units_known(lines):
-        return pl.lit(None, dtype=pl.Float64).alias("units")
-    return _units(lines).sum().alias("units")
-
-
 def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per order: order_id, customer_id, ordered_at (first line), revenue (net), units
-    (net: _order_units), lines (sale lines), is_sale (at least one sale line: measures.is_sale)
+    (net: summaries.line_units; null where the lines tell none, units_known), lines (sale
+    lines), is_sale (at least one sale line: measures.is_sale)
     and first_sale_at (the ordered_at of the customer's first order with a sale line; null
     without a customer or such an order), so that a period's figures can tell returning
     customers from its own rows.
@@ -102,14 +80,19 @@ def order_table(lines: pl.DataFrame) -> pl.DataFrame:
     revenue sums net them out while order counts leave them out.
     """
     sale = measures.is_sale(lines)
+    known = units_known(lines)
+    units = pl.col("_units").sum() if known else pl.lit(None, dtype=pl.Float64)
+    with_units = summaries.lazy(lines).with_columns(
+        summaries.line_units(lines.columns).alias("_units")
+    )
     return (
-        lines.lazy()
+        with_units.to_native()
         .group_by("order_id")
         .agg(
             pl.col("customer_id").drop_nulls().first(),
             pl.col("ordered_at").min(),
             pl.col("revenue").fill_null(0.0).sum(),
-            _order_units(lines),
+            units.alias("units"),
             sale.sum().cast(pl.Int64).alias("lines"),
             sale.any().alias("is_sale"),
         )
