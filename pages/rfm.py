@@ -166,6 +166,7 @@ if customers.height == 0:
 
 # --- scores -----------------------------------------------------------------------------------
 degenerate: list[rfm.Degenerate] = []
+spread: list[tuple[str, float]] = []  # values many customers share, their ties in row order
 if mode == "quantiles":
     scored = ui.cached(rfm.scored_by_bins, "Scoring the customers by quantiles…")(
         f"{table_key}|q", customers, ties=ties
@@ -189,6 +190,7 @@ if mode == "quantiles":
             )
     for dim, value, share in rfm.heaped_values(commonest, bins).rows():
         if ties[dim] == "first" and dim not in told:
+            spread.append((dim, value))
             st.caption(
                 f":material/info: {fmt.pct(share)} of customers share the same {dim} "
                 f"({value:,.0f}): row order, not behaviour, spreads them over several scores."
@@ -281,13 +283,11 @@ state.set_rules(None if rules.to_dicts() == rfm.default_rules(bins).to_dicts() e
 for problem in rfm.rule_problems(rules, bins):
     st.warning(problem, icon=":material/rule:")
 customers = rfm.segmented(scored, rules)
-if mode == "quantiles":
-    # Which segments row order put equal customers in (one-time buyers scored F 2 or 3).
-    for dim, value, _ in rfm.heaped_values(commonest, bins).rows():
-        first = ties[dim] == "first"
-        lifted = rfm.lifted_by_order(customers, rules, dim, value) if first else None
-        if lifted is not None and dim not in told and lifted.height:
-            st.caption(f":material/info: {rfm.lifted_note(lifted, dim, value)}")
+# Which segments row order put equal customers in (one-time buyers scored F 2 or 3).
+for dim, value in spread:
+    lifted = rfm.lifted_by_order(customers, rules, dim, value)
+    if lifted.height:
+        st.caption(f":material/info: {rfm.lifted_note(lifted, dim, value)}")
 summary = rfm.segment_summary(customers, rules, degenerate)
 acting = not rfm.blind_dimensions(degenerate, rules)
 state.share("rfm_segments", customers.select("customer_id", "segment"))
