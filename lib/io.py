@@ -1146,7 +1146,7 @@ def _longest_line(data: bytes, chunk: int = 8 * 1024 * 1024) -> tuple[int, int]:
         count = min(chunk, len(data) - offset)
         ends = np.flatnonzero(text[offset : offset + count] == 10) + offset
         if ends.size:
-            returns = (text[np.maximum(ends - 1, 0)] == 13) & (ends > start)
+            returns = text[np.maximum(ends - 1, 0)] == 13
             lengths = np.diff(ends, prepend=start - 1) - 1 - returns
             at = int(lengths.argmax())
             best = max(best, (int(lengths[at]), number + at), key=lambda b: b[0])

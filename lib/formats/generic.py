@@ -802,8 +802,9 @@ def _warnings(
     if "order_id" in used and "revenue" in read:
         warnings += _repeated_totals(frame[used["order_id"]], read["revenue"].values, used)
     found = _currency_codes(frame)
-    if found and len(found[1]) > 1 and ("revenue" in used or "unit_price" in used):
-        column, codes = found
+    codes = [c for c in found[1] if _CURRENCY_CODE.fullmatch(c)] if found else []
+    if len(codes) > 1 and ("revenue" in used or "unit_price" in used):
+        column = found[0]
         warnings.append(
             f"'{column}' names {len(codes)} currencies ({', '.join(codes[:5])}"
             f"{', ...' if len(codes) > 5 else ''}): their amounts would be added as if one. "
@@ -880,9 +881,8 @@ def _warnings(
     if all(f in numbers for f in NUMBERS):
         expected = numbers["quantity"].values * numbers["unit_price"].values
         actual = numbers["revenue"].values
-        # A return's amount written positive is taken back (_derived): compared by size.
-        returned = (numbers["quantity"].values < 0) & (actual > 0)
-        actual = pl.select(pl.when(returned).then(-actual).otherwise(actual)).to_series()
+        # A return's amount written positive is taken back, as the lines take it (_derived).
+        actual = pl.select(_taken_back(numbers["quantity"].values, actual)).to_series()
         off = int(((actual - expected).abs() > 0.01 * expected.abs() + 0.01).sum())
         if off:
             warnings.append(
@@ -1054,14 +1054,19 @@ def are_emails(ids: pl.Series) -> bool:
     return known.len() > 0 and known.str.contains(_EMAIL).mean() >= 0.5
 
 
+def _taken_back(quantity, revenue) -> pl.Expr:
+    """Revenue (a Series or an expression) with a return's amount negative where the export
+    signs only its quantity ('-1, 30.00, 30.00')."""
+    return pl.when((quantity < 0) & (revenue > 0)).then(-revenue).otherwise(revenue)
+
+
 def _derived(lines: pl.DataFrame) -> pl.DataFrame:
     """Revenue (from quantity x unit price when absent), unit price and the return flag. A
     line of negative quantity whose amount is written positive (an export that signs only the
     quantity of a return) takes its amount back."""
     if {"revenue", "quantity"} <= set(lines.columns):
-        back = (pl.col("quantity") < 0) & (pl.col("revenue") > 0)
         lines = lines.with_columns(
-            pl.when(back).then(-pl.col("revenue")).otherwise(pl.col("revenue")).alias("revenue")
+            _taken_back(pl.col("quantity"), pl.col("revenue")).alias("revenue")
         )
     if "revenue" not in lines.columns and "unit_price" in lines.columns:
         units = pl.col("quantity") if "quantity" in lines.columns else pl.lit(1.0)
