@@ -216,17 +216,27 @@ def split_unsold(ds: Dataset) -> Dataset:
     note = Note(
         file="orders",
         column="status",
-        message=f"{apart.height:,} lines of {apart['order_id'].n_unique():,} cancelled, "
-        "unavailable, voided or refunded orders are not sales: they are left out of every page's "
-        "revenue, orders and customers",
+        message=unsold_message(apart, "cancelled, unavailable, voided or refunded orders"),
         count=apart.height,
         rows=lines.height,
     )
+    earlier = ds.extras.get(UNSOLD_LINES)  # a mapped file's, set apart by their own status
+    if earlier is not None:
+        apart = pl.concat([earlier, apart])
     return replace(
         ds,
         tables={**ds.tables, "lines": lines.filter(~out)},
         extras={**ds.extras, UNSOLD_LINES: apart},
         notes=(*ds.notes, note),
+    )
+
+
+def unsold_message(apart: pl.DataFrame, orders: str) -> str:
+    """What a note says of the lines set apart as unsold: '12 lines of 5 cancelled, unavailable,
+    voided or refunded orders are not sales: ...' (`orders`: how those orders are named)."""
+    return (
+        f"{apart.height:,} lines of {apart['order_id'].n_unique():,} {orders} are not sales: "
+        "they are left out of every page's revenue, orders and customers"
     )
 
 

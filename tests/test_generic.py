@@ -8,7 +8,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from lib import formats, io
+from lib import formats, io, measures
 from lib.analyses import sales
 from lib.formats import generic
 from lib.formats.generic import (
@@ -1304,3 +1304,84 @@ def test_an_order_total_repeated_on_every_line_is_warned_of() -> None:
         pl.Series("Order Total", ["10.00", "20.00", "5.00", "20.00", "6.00", "6.00", "9.00"])
     )
     assert not [w for w in mapping_warnings(lines, guess_mapping(lines)) if "repeats" in w]
+
+
+STATUSES = b"""order,date,customer,sku,qty,amount,status
+A,2024-01-05,x,s1,1,10.00,Completed
+A,2024-01-05,x,s2,2,20.00,Completed
+B,2024-01-06,y,s1,1,30.00,Refunded
+B,2024-01-07,y,s1,-1,-30.00,Refunded
+C,2024-01-08,z,s3,1,5.00,Cancelled
+D,2024-01-09,w,s1,1,7.00,Partially refunded
+D,2024-01-10,w,s1,-1,-3.00,Partially refunded
+E,2024-01-11,v,s2,3,8.00,Pending
+F,2024-01-12,u,s1,2,50.00,Completed
+F,2024-01-13,u,s1,-1,-20.00,Refunded
+"""
+
+
+def test_lines_whose_status_says_cancelled_or_refunded_are_not_sales() -> None:
+    tables = io.read_file("shop.csv", STATUSES)
+    guess = guess_mapping(tables[0].frame)
+    assert guess.fields["status"] == "status"
+    ds = formats.assemble(tables, {tables[0].name: guess}).dataset
+    # By hand: B (sold and refunded whole) and C (cancelled) are no sales, nor is B's refund
+    # (nothing of B is left to net). D's partial refund and F's refund of a completed order
+    # take back part of their sale: 30 (A) + 7 - 3 (D) + 8 (E) + 50 - 20 (F) = 72 over 4 orders.
+    assert ds.tables["lines"]["order_id"].to_list() == ["A", "A", "D", "D", "E", "F", "F"]
+    kpis = _kpis(ds)
+    assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (72.0, 4.0, 4.0)
+    note = _note(ds.notes, "status", "3 lines of 2 orders")
+    assert "'Refunded', 'Cancelled'" in note.message and note.count == 3
+    assert "stay ('Completed', 'Partially refunded', 'Pending'), and" in note.message
+    # Data quality still sees every line of the file.
+    assert measures.as_recorded(ds).tables["lines"].height == 10
+    # Without the status, every line is a sale: 30 + 30 - 30 + 5 + 4 + 8 + 30 = 77, 6 orders.
+    plain = formats.assemble(tables, {tables[0].name: guess.with_field("status", None)})
+    kpis = _kpis(plain.dataset)
+    assert (kpis["revenue"], kpis["orders"]) == (77.0, 6.0)
+
+
+def test_a_status_column_that_sets_nothing_apart_says_so() -> None:
+    kept = STATUSES.replace(b"Refunded", b"Shipped").replace(b"Cancelled", b"Shipped")
+    tables = io.read_file("shop.csv", kept)
+    ds = formats.assemble(tables, {tables[0].name: guess_mapping(tables[0].frame)}).dataset
+    note = _note(ds.notes, "status", "every line counts as a sale")
+    assert "('Completed', 'Shipped', 'Partially refunded', 'Pending')" in note.message
+    assert measures.UNSOLD_LINES not in ds.extras and ds.tables["lines"].height == 10
+
+
+@pytest.mark.parametrize(
+    ("status", "unsold"),
+    [
+        ("Cancelled", True),
+        ("wc-cancelled", True),
+        ("Annulée", True),
+        ("Storniert", True),
+        ("REEMBOLSADO", True),
+        ("Voided", True),
+        ("Partially Refunded", False),
+        ("Teilweise erstattet", False),
+        ("Completed", False),
+        ("Cancellable", False),
+        (None, False),
+    ],
+)
+def test_a_status_says_unsold_by_its_words(status: str | None, unsold: bool) -> None:
+    said = pl.select(generic._says_unsold(pl.lit(status, pl.String))).item()
+    assert said is unsold
+
+
+@pytest.mark.parametrize(
+    ("columns", "status"),
+    [
+        (["Bestellnummer", "Datum", "Betrag", "Bestellstatus"], "Bestellstatus"),
+        (["Commande", "Date", "Montant", "Statut de la commande"], "Statut de la commande"),
+        (["Order", "Date", "Amount", "Shipping Status", "Order Status"], "Order Status"),
+        (["Order", "Date", "Amount", "Shipping Status"], None),
+    ],
+)
+def test_a_status_column_is_guessed_by_its_name(columns: list[str], status: str | None) -> None:
+    values = {"Datum": "2024-01-05", "Date": "2024-01-05", "Betrag": "1.00"}
+    frame = pl.DataFrame({c: [values.get(c, "1.00" if "mount" in c else "x")] * 3 for c in columns})
+    assert guess_mapping(frame).fields["status"] == status

@@ -53,6 +53,7 @@ MAPPING = {
     "category": "Familia",
     "region": "Zona",
     "seller_id": None,
+    "status": None,
 }
 
 

@@ -181,7 +181,9 @@ def assemble(
             merged[table_name] = frame
             origin[table_name] = fmt
     if origin.get("lines") != "generic":
-        extras.pop(generic.MADE_UP, None)  # its ids name lines that were not kept
+        # Its ids name lines that were not kept, and so do the lines its statuses set apart.
+        extras.pop(generic.MADE_UP, None)
+        extras.pop(measures.UNSOLD_LINES, None)
     dataset = measures.split_unsold(
         Dataset(
             name=name,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from lib import fmt, parse
+from lib import fmt, measures, parse
 from lib.formats.base import LEFT_OUT, FormatResult, side_by_side
 from lib.formats.shop import person_ids
 from lib.model import SPECS, Note, conform
@@ -29,6 +29,7 @@ FIELDS: tuple[str, ...] = (
     "category",
     "region",
     "seller_id",
+    "status",
 )
 
 # The fields as the Data page labels them (messages name them so, in lower case: _said;
@@ -45,6 +46,7 @@ FIELD_LABELS: dict[str, str] = {
     "category": "Category",
     "region": "Region",
     "seller_id": "Seller id",
+    "status": "Order status",
 }
 
 FIELD_HELP: dict[str, str] = {
@@ -61,6 +63,10 @@ FIELD_HELP: dict[str, str] = {
     "category": "Product category or group",
     "region": "Where the customer is: country, state or region",
     "seller_id": "Seller, vendor or store, for marketplaces",
+    "status": (
+        "Status of the order or line (Completed, Cancelled, Refunded...); lines whose status says "
+        "cancelled, refunded, voided or unavailable are not sales"
+    ),
 }
 
 MONEY = ("revenue", "unit_price")
@@ -158,6 +164,12 @@ _SYNONYMS: dict[str, str] = {
         "shop id, vendedor, id vendedor, loja, tienda, vendeur, boutique, verkaufer, handler, "
         "haendler, verkoper, winkel, venditore, negozio"
     ),
+    "status": (
+        "status, order status, order state, financial status, payment status, status pedido, "
+        "status do pedido, situacao, situacao pedido, estado pedido, estado del pedido, statut, "
+        "statut commande, statut de la commande, bestellstatus, auftragsstatus, orderstatus, "
+        "stato, stato ordine"
+    ),
 }
 
 # A column that merely contains a synonym is not a guess when it also names one of these: a
@@ -180,6 +192,7 @@ _AVOID: dict[str, str] = {
     ),
     "item_id": "customer client kunde klant user seller vendor order",
     "customer_id": "state city zip country region segment type",
+    "status": "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer",
 }
 
 
@@ -363,6 +376,7 @@ class MappedLines:
     made_up: pl.Series
     currency: str = ""
     file: str = ""
+    unsold: pl.DataFrame | None = None  # lines set apart by their status (_set_apart)
 
 
 @dataclass(frozen=True)
@@ -1031,7 +1045,7 @@ def _columns(
     whether the customer ids were e-mail addresses (replaced by codes)."""
     read = _read_all(frame, _valid(frame, mapping), mapping.dates)
     spec = SPECS["lines"].columns
-    typed = {f: p.values.cast(spec[f]).alias(f) for f, p in read.items()}
+    typed = {f: p.values.cast(spec.get(f, pl.String)).alias(f) for f, p in read.items()}
     emails = "customer_id" in typed and are_emails(typed["customer_id"])
     if emails:
         # As the shop exports do: one person per address whatever its case, and no address kept.
@@ -1216,6 +1230,23 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note("customer_id", "no customer id: customer pages unavailable")
         lines = lines.with_columns(pl.lit(None, dtype=pl.String).alias("customer_id"))
 
+    if "item_id" not in lines.columns and "item_name" in lines.columns:
+        # A file that names its products without a code: the name is the item, as a reader
+        # would take it (no item was ranked, and each line read as an order's total).
+        note(used["item_name"], "no product code mapped: items are told apart by their name")
+        lines = lines.with_columns(pl.col("item_name").alias("item_id"))
+    # Unmapped optional fields are present but empty, so every mapped data set has one schema.
+    lines = lines.with_columns(
+        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")).alias("line_no")
+    )
+    lines = lines.with_columns(
+        pl.lit(None).alias(c) for c in SPECS["lines"].columns if c not in lines.columns
+    )
+    unsold = None
+    if "status" in lines.columns:
+        lines, unsold = _set_apart(lines)
+        note(used["status"], _status_read(lines, unsold), 0 if unsold is None else unsold.height)
+
     returns = int(lines["is_return"].sum())
     if returns:
         note(
@@ -1224,22 +1255,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
             f"{fmt.plural(returns, 'was', 'were')} treated as returns",
             returns,
         )
-
-    if "item_id" not in lines.columns and "item_name" in lines.columns:
-        # A file that names its products without a code: the name is the item, as a reader
-        # would take it (no item was ranked, and each line read as an order's total).
-        note(used["item_name"], "no product code mapped: items are told apart by their name")
-        lines = lines.with_columns(pl.col("item_name").alias("item_id"))
-    lines = lines.with_columns(
-        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")).alias("line_no")
-    )
-    # Unmapped optional fields are present but empty, so every mapped data set has one schema.
-    lines = conform(
-        "lines",
-        lines.with_columns(
-            pl.lit(None).alias(c) for c in SPECS["lines"].columns if c not in lines.columns
-        ),
-    )
+    lines = conform("lines", lines)
     customers = None
     if "customer_id" in used and "region" in used:
         customers = conform("customers", _customer_regions(lines))
@@ -1250,7 +1266,72 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         made_up.alias("order_id"),
         currency_code(mapping.currency) or "",
         file,
+        None if unsold is None else conform("lines", unsold),
     )
+
+
+# Words of a status that says its line sold nothing (measures.UNSOLD_STATUSES, in the languages
+# of the field names), unless another word says it was so only in part ('Partially refunded').
+_UNSOLD_WORDS = (
+    "cancel|canceled|cancelled|cancellation|cancelado|cancelada|anulado|anulada|annule|annulee|"
+    "storniert|storno|geannuleerd|annullato|annullata|refund|refunded|reembolsado|reembolsada|"
+    "estornado|estornada|rembourse|remboursee|erstattet|terugbetaald|rimborsato|rimborsata|void|"
+    "voided|unavailable|indisponivel|indisponible"
+)
+_PARTLY_WORDS = (
+    "part|partial|partially|partly|parcial|parcialmente|partiel|partielle|partiellement|"
+    "teilweise|teilerstattet|gedeeltelijk|parziale|parzialmente"
+)
+
+
+def _says_unsold(status: pl.Expr) -> pl.Expr:
+    """Whether a status says its line sold nothing (_UNSOLD_WORDS), accents and case aside."""
+    text = status.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_lowercase()
+    partly = text.str.contains(rf"\b({_PARTLY_WORDS})\b")
+    return (text.str.contains(rf"\b({_UNSOLD_WORDS})\b") & ~partly).fill_null(False)
+
+
+def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """(lines sold, lines set apart or None) by their status (a text column): a sale line whose
+    status says it sold nothing (_says_unsold) is no sale, nor is a return of that status in an
+    order whose sale was set apart (a refund of a sale left out leaves nothing to net). A
+    return of an order sold stays: it takes back part of that sale."""
+    statuses = lines.select(pl.col("status").unique()).filter(_says_unsold(pl.col("status")))
+    said = pl.col("status").is_in(statuses["status"].implode())
+    sale_out = said & ~pl.col("is_return")
+    out = sale_out | (said & pl.col("is_return") & sale_out.any().over("order_id"))
+    flagged = lines.with_columns(out.alias("_out"))
+    if not flagged["_out"].any():
+        return lines, None
+    return (
+        flagged.filter(~pl.col("_out")).drop("_out"),
+        flagged.filter(pl.col("_out")).drop("_out"),
+    )
+
+
+def _quoted(statuses: pl.Series, n: int = 4) -> str:
+    """The `n` most frequent statuses of `statuses` (ties alphabetically), quoted and cut to 40
+    characters each."""
+    counted = statuses.drop_nulls().value_counts()
+    common = counted.sort(["count", "status"], descending=[True, False]).head(n)["status"]
+    return ", ".join(f"'{fmt.clipped(v, 40)}'" for v in common)
+
+
+def _status_read(lines: pl.DataFrame, unsold: pl.DataFrame | None) -> str:
+    """What the status column did: the lines it set apart, and the statuses counted as sales."""
+    kept = _quoted(lines.filter(~pl.col("is_return"))["status"])
+    sold = f"sales of other statuses stay ({kept}), and so do returns against them" if kept else ""
+    if unsold is None:
+        return (
+            "no status says cancelled, refunded, voided or unavailable: every line counts as a "
+            f"sale ({kept or 'no status given'})"
+        )
+    whose = (
+        "orders whose status says cancelled, refunded, voided or unavailable "
+        f"({_quoted(unsold['status'])})"
+    )
+    said = measures.unsold_message(unsold, whose)
+    return f"{said}; {sold}" if sold else said
 
 
 def stacked(parts: Sequence[MappedLines]) -> tuple[FormatResult, list[str]]:
@@ -1280,9 +1361,11 @@ def stacked(parts: Sequence[MappedLines]) -> tuple[FormatResult, list[str]]:
     made_up = (
         pl.concat([p.made_up for p in kept]).to_frame().select(made_up_hashes(pl.col("order_id")))
     )
+    unsold = [p.unsold for p in kept if p.unsold is not None]
+    apart = {measures.UNSOLD_LINES: pl.concat(unsold)} if unsold else {}
     result = FormatResult(
         tables,
-        extras={MADE_UP: made_up},
+        extras={MADE_UP: made_up, **apart},
         notes=tuple(n for p in kept for n in p.notes),
         currency=main.currency if main else "",
     )
