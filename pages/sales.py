@@ -452,7 +452,8 @@ def controlled() -> None:
         ui.reading(sales.new_vs_returning_reading(split, currency))
         st.caption(
             "New: revenue in the month of a customer's first order (ever, in these categories and "
-            "regions); returning: revenue in any later month."
+            "regions); returning: revenue in any later month, and returns of purchases made "
+            "before the data starts (before a customer's first order in it)."
         )
         ui.download(split, "new_vs_returning_revenue", "sales_download_newret")
     else:

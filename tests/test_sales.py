@@ -759,7 +759,7 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
         }
     )
     assert sales.new_vs_returning_reading(split, "") == (
-        "Returning customers (in a later month than their first order) bring 61.5% of revenue "
+        "Returning customers (who had bought in an earlier month) bring 61.5% of revenue "
         "(80), 100.0% in Apr 2024: no new customer has bought since Jan 2024 (3 months without "
         "one), so winning new customers comes first."
     )
@@ -786,7 +786,7 @@ def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers(
         }
     )
     assert sales.new_vs_returning_reading(split, "") == (
-        "Returning customers (in a later month than their first order) bring 33.3% of revenue "
+        "Returning customers (who had bought in an earlier month) bring 33.3% of revenue "
         "(35), 60.0% in Feb 2024: most revenue comes in customers' first month, though returning "
         "customers now bring most of it: keep bringing buyers back."
     )
@@ -1118,3 +1118,21 @@ def test_items_without_a_name_are_labelled_by_their_short_id_and_keep_the_full_o
     assert unnamed.height > 0
     assert unnamed["item_name"].to_list() == [f"{i[:8]}…" for i in unnamed["item_id"]]
     assert all(len(i) == 32 for i in unnamed["item_id"])
+
+
+def test_a_return_before_a_customers_first_purchase_is_returning_revenue():
+    # c9 returns in January what they bought before the data, then buys in February; c8 only
+    # returns. Both had bought before: their returns are returning revenue, c9's sale new.
+    rows = [
+        ("r1", "c9", datetime(2024, 1, 5, 10), "P1", "Apple", -1.0, 4.0, True, "UK"),
+        ("r2", "c8", datetime(2024, 1, 20, 10), "P2", "Bean", -1.0, 2.0, True, "UK"),
+        ("o1", "c9", datetime(2024, 2, 10, 10), "P1", "Apple", 2.0, 3.0, False, "UK"),
+    ]
+    lines = pl.DataFrame(rows, schema=tiny_lines().drop("revenue").schema, orient="row")
+    lines = lines.with_columns((pl.col("quantity") * pl.col("unit_price")).alias("revenue"))
+    split = sales.daily(sales.order_table(lines)).select("day", "new", "returning").rows()
+    assert split == [
+        (date(2024, 1, 5), 0.0, -4.0),
+        (date(2024, 1, 20), 0.0, -2.0),
+        (date(2024, 2, 10), 6.0, 0.0),
+    ]

@@ -253,10 +253,12 @@ def _period_label(grain: str) -> pl.Expr:
 def daily(orders: pl.DataFrame) -> pl.DataFrame:
     """Per day with an order (`orders`: an order_table): day, revenue (net, every order),
     orders (sale orders), known (orders of a known customer) and their revenue split into new
-    (in the month of the customer's first sale) and returning (a later month), by day. Made once
-    per data set; periods sum their days."""
+    (in the month of the customer's first sale) and returning (any other month: later, or a
+    return before the first sale, or by a customer with none, of a purchase made before the
+    data), by day. Made once per data set; periods sum their days."""
     month = pl.col("ordered_at").dt.date().dt.truncate("1mo")
-    later = (month > pl.col("first_sale_at").dt.date().dt.truncate("1mo")).fill_null(False)
+    first = pl.col("first_sale_at").dt.date().dt.truncate("1mo")
+    later = (month != first).fill_null(True)
     known = pl.col("customer_id").is_not_null()
     return (
         orders.group_by(pl.col("ordered_at").dt.date().alias("day"))
@@ -1053,8 +1055,9 @@ def repeat_reading(rep: Repeat, gaps: pl.DataFrame) -> str:
 
 def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     """Net revenue per month of `start`..`end` split by whether it came in the customer's first
-    order month (new) or a later one (returning), from the daily sums of an order_table of the
-    whole history (`days`), so that a customer's first month is their first ever.
+    order month (new) or another one (returning: see `daily`), from the daily sums of an
+    order_table of the whole history (`days`), so that a customer's first month is their first
+    ever.
 
     One row per (month, kind) with month (Date), kind ('new' or 'returning'), revenue and
     partial (the data or the range does not cover the whole month); months with no revenue of a
@@ -1103,7 +1106,7 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
     last_total = last["revenue"].sum()
     last_ret = last.filter(pl.col("kind") == "returning")["revenue"].sum()
     text = (
-        f"Returning customers (in a later month than their first order) bring "
+        f"Returning customers (who had bought in an earlier month) bring "
         f"{fmt.pct(returning / total)} of revenue ({fmt.money(returning, currency)})"
     )
     if last_total:
