@@ -513,7 +513,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         blocks.append(
             Block(
                 "Growth and share",
-                chart=charts.growth_share_chart(table, cur),
+                chart=charts.growth_share_chart(table, cur, first=cat.quadrant_named(table)),
                 reading=cat.quadrant_reading(table, cur),
                 caption=f"Growth compares {window.describe()}.",
             )

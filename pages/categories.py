@@ -131,7 +131,10 @@ def controlled() -> None:
     elif with_growth.height == 0:
         st.info("No category sold in both compared periods, so none has a growth figure.")
     else:
-        ui.chart(charts.growth_share_chart(table, currency), width="stretch")
+        ui.chart(
+            charts.growth_share_chart(table, currency, first=cat.quadrant_named(table)),
+            width="stretch",
+        )
         st.caption(
             f"Dividing lines: the median share ({fmt.pct(table['share'].median())}) and "
             f"{fmt.change(measures.FLAT)} growth. A category grows only beyond chance: its growth "

@@ -948,6 +948,10 @@ def test_real_olist_no_category_grows_beyond_chance_and_none_leads():
     reading = cat.quadrant_reading(got.with_columns(cat.placed_quadrant()), ds.currency)
     assert "leader" not in reading and "rising" not in reading
     assert reading.startswith("12 established, large but not growing beyond chance")
+    # The chart labels what the reading names: Baby, the one fall beyond chance (3.5% of
+    # revenue), is no largest category but is named first.
+    named = cat.quadrant_named(got.with_columns(cat.placed_quadrant()))
+    assert "Baby" in named and all(name in reading for name in named)
 
 
 def test_quadrant_reading_names_the_established_categories_and_the_steepest_fall_among_them():
@@ -1065,3 +1069,31 @@ def test_real_olist_growth_against_a_year_earlier_sums_the_same_months_of_2017()
         assert row["revenue_previous"] == pytest.approx(row["then"], abs=0.01)
         if row["then"] > 0:
             assert row["growth"] == pytest.approx(row["now"] / row["then"] - 1, rel=1e-9)
+
+
+def test_the_growth_share_chart_labels_the_categories_its_reading_names_first():
+    table = pl.DataFrame(
+        {
+            "label": ["Big", "Baby", "Toys", "Pet", "Tiny"],
+            "revenue": [500.0, 300.0, 200.0, 50.0, 20.0],
+            "share": [0.47, 0.28, 0.19, 0.05, 0.02],
+            "orders": [400, 250, 150, 40, 20],
+            "growth": [0.2, -0.74, -0.1, 0.5, -0.3],
+            "growth_low": [0.1, -0.85, -0.2, 0.2, -0.5],
+            "growth_high": [0.3, -0.5, -0.03, 0.8, -0.1],
+            "growth_reliable": [True] * 5,
+            "quadrant": ["leaders", "established", "established", "rising", "niche"],
+        }
+    )
+    # The reading above names all five: the leader, the rising one, the niche one falling,
+    # the established ones and their steepest fall, each once, in the reading's order.
+    named = cat.quadrant_named(table)
+    assert named == ["Big", "Pet", "Tiny", "Baby", "Toys"]
+
+    def labelled(first: list[str]) -> set[str]:
+        spec = charts.growth_share_chart(table, "GBP", labelled=2, first=first).to_dict()
+        texts = [layer for layer in spec["layer"] if layer["mark"].get("color") == "#1e293b"]
+        return {row["label"] for row in spec["datasets"][texts[0]["data"]["name"]]}
+
+    assert labelled([]) == {"Big", "Baby"}  # the two largest
+    assert labelled(named) == set(named)

@@ -749,16 +749,27 @@ def charted_note(potential: Potential) -> str:
 
 
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
-    """What the growth-share quadrants say, with the revenue at stake in niche categories;
-    categories whose growth rests on too few orders (growth_reliable false: faint on the chart)
-    are counted apart, not named in a quadrant (a few orders gone read as "falling -100%").
+    """What the growth-share quadrants say (_quadrants)."""
+    return _quadrants(table, currency)[0]
+
+
+def quadrant_named(table: pl.DataFrame) -> list[str]:
+    """The categories quadrant_reading names, for the chart to label first."""
+    return _quadrants(table, "")[1]
+
+
+def _quadrants(table: pl.DataFrame, currency: str) -> tuple[str, list[str]]:
+    """What the growth-share quadrants say, and the labels of the categories it names. The
+    reading gives the revenue at stake in niche categories; categories whose growth rests on
+    too few orders (growth_reliable false: faint on the chart) are counted apart, not named in
+    a quadrant (a few orders gone read as "falling -100%").
     Leaders and rising categories grow beyond chance (`growing`); a fall is named only beyond
     chance; both across the categories compared (`trends`), and a category whose own interval
     clears the flat band though that is within chance across them is said so (`_by_chance`)."""
     judged, found = trends(table)
     placed = judged.filter(pl.col("quadrant").is_not_null())
     if placed.height == 0:
-        return "No category has a growth figure, so none can be placed in a quadrant."
+        return "No category has a growth figure, so none can be placed in a quadrant.", []
     thin = 0
     if "growth_reliable" in placed.columns:
         thin = placed.filter(~pl.col("growth_reliable")).height
@@ -768,10 +779,12 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         "two compared windows to be placed"
     )
     if placed.height == 0:
-        return f"No category can be placed in a quadrant: {apart}."
+        return f"No category can be placed in a quadrant: {apart}.", []
+    named: list[str] = []
 
     def names(quadrant: str, limit: int = 3) -> tuple[int, str, float]:
         rows = placed.filter(pl.col("quadrant") == quadrant).sort("revenue", descending=True)
+        named.extend(rows["label"].head(limit))
         listed = ", ".join(map(fmt.named, rows["label"].head(limit).to_list()))
         more = f" and {rows.height - limit} more" if rows.height > limit else ""
         return rows.height, listed + more, float(rows["revenue"].sum())
@@ -783,6 +796,7 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         if rows.height == 0:
             return 0, ""
         worst = rows.sort("growth").row(0, named=True)
+        named.append(worst["label"])
         name, change = fmt.named(worst["label"]), fmt.change(worst["growth"])
         return rows.height, (
             f", {name} falling beyond chance ({change})"
@@ -815,10 +829,11 @@ def quadrant_reading(table: pl.DataFrame, currency: str) -> str:
         )
     if chance := _by_chance(placed, found):
         parts.append(chance)
+        named.extend(_chance_rows(placed).sort("growth")["label"].head(4))  # as by_chance
     if thin:
         parts.append(apart)
     text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
+    return text[:1].upper() + text[1:] + ".", list(dict.fromkeys(named))
 
 
 def _by_chance(rows: pl.DataFrame, found: stats.Family) -> str:
@@ -826,8 +841,13 @@ def _by_chance(rows: pl.DataFrame, found: stats.Family) -> str:
     compared, one this far out is expected by chance': the `rows` (of `trends`) whose own
     interval clears the flat band but whose change is within chance across the `found`
     family; "" when none."""
-    chance = rows.filter((pl.col("_own") != 0) & (pl.col("_trend") == 0))
-    return trend.by_chance(chance, "label", found.compared, ROWS)
+    return trend.by_chance(_chance_rows(rows), "label", found.compared, ROWS)
+
+
+def _chance_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """The `rows` (of `trends`) whose own interval clears the flat band, within chance across
+    the family."""
+    return rows.filter((pl.col("_own") != 0) & (pl.col("_trend") == 0))
 
 
 def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWindow) -> str:

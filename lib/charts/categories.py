@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import polars as pl
 
@@ -34,12 +36,16 @@ COMPONENT_COLOURS = {
 
 @memo
 def growth_share_chart(
-    table: pl.DataFrame, currency: str, labelled: int = 6, height: int = 460
+    table: pl.DataFrame,
+    currency: str,
+    labelled: int = 6,
+    height: int = 460,
+    first: Sequence[str] = (),
 ) -> alt.LayerChart:
     """Bubbles at (share, growth) sized by orders and coloured by quadrant, with the dividing lines
     (median share, growth of measures.FLAT: +2%), the quadrant names in the corners and the
-    `labelled` largest categories named. Rows without growth are left out; unreliable growth is
-    drawn faint.
+    categories `first` names (those the reading names) and the largest, `labelled` at least,
+    named. Rows without growth are left out; unreliable growth is drawn faint.
 
     The growth axis spans the reliable figures (when two or more have one): a category of a few
     orders that doubled would otherwise squash every other bubble onto the 0% line. Faint
@@ -123,7 +129,9 @@ def growth_share_chart(
     named = alt.Chart(
         frame.filter(
             pl.col("label").is_in(
-                clear_labels(placed, labelled, (0.0, x_hi), (y_lo, y_hi), (700, height))
+                clear_labels(
+                    placed, labelled, (0.0, x_hi), (y_lo, y_hi), (700, height), first=first
+                )
             )
         )
     )
@@ -177,15 +185,24 @@ def clear_labels(
     x_domain: tuple[float, float],
     y_domain: tuple[float, float],
     size: tuple[int, int],
+    *,
+    first: Sequence[str] = (),
 ) -> list[str]:
-    """The labels of the largest categories (at most `limit`) whose names, drawn right of their
-    bubble, do not overlap a name already placed: the largest wins, the other stays in its
-    tooltip. Positions are estimated on a chart of `size` pixels (names: 7 px per character)."""
+    """The labels of the categories `first` names, then of the largest, (`limit` at least, and
+    all of `first`) whose names, drawn right of their bubble, do not overlap a name already
+    placed: the first placed wins, the other stays in its tooltip. Positions are estimated on a
+    chart of `size` pixels (names: 7 px per character)."""
     (x0, x1), (y0, y1), (width, height) = x_domain, y_domain, size
     boxes: list[tuple[float, float, float, float]] = []
     kept: list[str] = []
-    for row in placed.sort("revenue", descending=True).iter_rows(named=True):
-        if len(kept) >= limit:
+    rank = {label: i for i, label in enumerate(first)}
+    ordered = placed.sort(
+        pl.col("label").replace_strict(rank, default=len(rank), return_dtype=pl.Int64),
+        pl.col("revenue"),
+        descending=[False, True],
+    )
+    for row in ordered.iter_rows(named=True):
+        if len(kept) >= max(limit, len(first)):
             break
         x = (row["share"] - x0) / ((x1 - x0) or 1.0) * width + 10
         y = (y1 - row["growth"]) / ((y1 - y0) or 1.0) * height - 8
