@@ -182,18 +182,20 @@ _ISO = (
     _Format("%Y%m%d", "ymd", guard=r"^\d{8}$"),
 )
 _NAMED_MONTHS = tuple(
-    _Format(f, "text")
-    for f in (
+    _Format(f"{day}{time}", "text")
+    for day in (
         "%d %b %Y",
         "%d-%b-%Y",
         "%d-%b-%y",
         "%d %B %Y",
-        "%b %d, %Y",
+        "%b %d, %Y",  # Magento: 'Jan 8, 2024 4:38:08 PM'
         "%B %d, %Y",
-        "%d %b %Y %H:%M",
-        "%d-%b-%Y %H:%M",
+        "%b-%d-%y",  # eBay: 'Jan-08-24'
+        "%b-%d-%Y",
     )
+    for time in _TIMES
 )
+_MONTH_NAME = r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _DAY_MONTH = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-]\d{2,4}\b")
 _DAY_MONTH_PATTERN = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
 
@@ -292,7 +294,8 @@ def _datetime_plan(
         note = order[2]
     else:
         note = ""
-    candidates = list(_ISO) + list(_NAMED_MONTHS)
+    named = sample.str.contains(_MONTH_NAME).any()  # else no named-month format reads any
+    candidates = list(_ISO) + (list(_NAMED_MONTHS) if named else [])
     if order[0]:
         numeric = list(_numeric_date_formats(order[0], order[1]))
         # When every value starts day/month/year, an ISO format reads only those of two-digit

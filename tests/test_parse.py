@@ -371,3 +371,25 @@ def test_dates_written_as_numbers_in_text_are_read_by_their_size():
     assert parse.looks_like_datetime(pl.Series([45000, 32500])) == 0.0
     assert parse.looks_like_datetime(pl.Series(["1700000000", "1600000000"])) == 0.0
     assert parse.looks_like_datetime(pl.Series(["20240105"])) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # Magento's order grid: the month's name, and a time of 12 hours.
+        (
+            ["Jan 8, 2024 4:38:08 PM", "Nov 11, 2024 10:32:07 AM"],
+            [(2024, 1, 8, 16, 38, 8), (2024, 11, 11, 10, 32, 7)],
+        ),
+        # eBay's orders report: month-day-year, the year in two digits.
+        (["Jan-08-24", "Dec-31-23"], [(2024, 1, 8, 0, 0, 0), (2023, 12, 31, 0, 0, 0)]),
+        (
+            ["8 March 2024 14:05", "11 March 2024 09:00"],
+            [(2024, 3, 8, 14, 5, 0), (2024, 3, 11, 9, 0, 0)],
+        ),
+    ],
+)
+def test_dates_with_the_months_name_and_a_time_are_read(values, expected) -> None:
+    parsed = parse.to_datetime(pl.Series(values))
+    assert parsed.failures == 0
+    assert parsed.values.to_list() == [D(*e) for e in expected]
