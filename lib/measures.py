@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 import narwhals as nw
 import polars as pl
 
-from lib import filters, summaries
+from lib import filters, fmt, summaries
 from lib.model import Dataset, Note, columns_of, first_occurrences
 
 # Order statuses whose lines are no sale (Olist: the order was cancelled or never available;
@@ -74,9 +74,12 @@ MAPPED_PURCHASE = (
     "Data quality counts them); a cancellation is netted out of the purchase it reverses (its "
     "quantity at that purchase's price, never more than it credits)"
 )
+# What the statuses of orders that sold nothing say, in words (UNSOLD_STATUSES; a mapped file's
+# statuses, lib.formats.generic, also a payment that failed).
+UNSOLD_KINDS = "cancelled, unavailable, voided, refunded or failed"
 UNSOLD_DEFINITION = (
-    "lines of cancelled, unavailable, voided or refunded orders are not sales: every page leaves "
-    "them out and Data quality counts them"
+    f"lines of {UNSOLD_KINDS} orders are not sales: every page leaves them out and Data quality "
+    "counts them"
 )
 
 
@@ -216,7 +219,7 @@ def split_unsold(ds: Dataset) -> Dataset:
     note = Note(
         file="orders",
         column="status",
-        message=unsold_message(apart, "cancelled, unavailable, voided or refunded orders"),
+        message=unsold_message(apart, UNSOLD_KINDS),
         count=apart.height,
         rows=lines.height,
     )
@@ -231,12 +234,17 @@ def split_unsold(ds: Dataset) -> Dataset:
     )
 
 
-def unsold_message(apart: pl.DataFrame, orders: str) -> str:
+def unsold_message(apart: pl.DataFrame, kind: str = "", whose: str = "") -> str:
     """What a note says of the lines set apart as unsold: '12 lines of 5 cancelled, unavailable,
-    voided or refunded orders are not sales: ...' (`orders`: how those orders are named)."""
+    voided, refunded or failed orders are not sales: ...' (`kind` before 'orders', `whose`
+    after)."""
+    n = apart["order_id"].n_unique()
+    orders = " ".join(filter(None, (f"{n:,}", kind, fmt.plural(n, "order"), whose)))
+    one = apart.height == 1
     return (
-        f"{apart.height:,} lines of {apart['order_id'].n_unique():,} {orders} are not sales: "
-        "they are left out of every page's revenue, orders and customers"
+        f"{fmt.counted(apart.height, 'line')} of {orders} "
+        + ("is no sale: it is" if one else "are not sales: they are")
+        + " left out of every page's revenue, orders and customers"
     )
 
 
@@ -247,9 +255,9 @@ def only_unsold(ds: Dataset) -> str:
     if apart is None or apart.height == 0 or ds.has("lines"):
         return ""
     return (
-        f"all {apart.height:,} order lines belong to cancelled, unavailable, voided or refunded "
-        f"orders ({apart['order_id'].n_unique():,} orders), which are not sales: there is no sale "
-        "to analyse"
+        f"all {apart.height:,} order lines belong to {UNSOLD_KINDS} orders "
+        f"({apart['order_id'].n_unique():,} orders), which are not sales: there is no sale to "
+        "analyse"
     )
 
 

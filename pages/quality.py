@@ -63,8 +63,8 @@ apart = ds.extras.get(measures.UNSOLD_LINES)
 if apart is not None and apart.height:
     st.caption(
         f"The lines row counts every line the files hold, the {apart.height:,} lines of "
-        "cancelled, unavailable, voided or refunded orders included: the other pages leave them "
-        f"out and count {ds.tables['lines'].height:,}."
+        f"{measures.UNSOLD_KINDS} orders included: the other pages leave them out and count "
+        f"{ds.tables['lines'].height:,}."
     )
 
 checks = quality.line_checks(ds)

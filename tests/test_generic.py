@@ -1365,6 +1365,19 @@ def test_a_status_column_that_sets_nothing_apart_says_so() -> None:
         ("Completed", False),
         ("Cancellable", False),
         (None, False),
+        ("order_cancelled", True),
+        ("canceled_by_customer", True),
+        ("Rückerstattet", True),
+        ("Abgebrochen", True),
+        ("Payment failed", True),
+        ("Declined", True),
+        ("Erreur de paiement", True),
+        ("Refund declined", False),
+        ("Refund requested", False),
+        ("Cancellation requested", False),
+        ("Not refunded", False),
+        ("Non remboursé", False),
+        ("Deels terugbetaald", False),
     ],
 )
 def test_a_status_says_unsold_by_its_words(status: str | None, unsold: bool) -> None:
@@ -1379,9 +1392,139 @@ def test_a_status_says_unsold_by_its_words(status: str | None, unsold: bool) -> 
         (["Commande", "Date", "Montant", "Statut de la commande"], "Statut de la commande"),
         (["Order", "Date", "Amount", "Shipping Status", "Order Status"], "Order Status"),
         (["Order", "Date", "Amount", "Shipping Status"], None),
+        (["Commande", "Date", "Montant", "État"], "État"),
     ],
 )
 def test_a_status_column_is_guessed_by_its_name(columns: list[str], status: str | None) -> None:
     values = {"Datum": "2024-01-05", "Date": "2024-01-05", "Betrag": "1.00"}
     frame = pl.DataFrame({c: [values.get(c, "1.00" if "mount" in c else "x")] * 3 for c in columns})
     assert guess_mapping(frame).fields["status"] == status
+
+
+def test_a_blank_status_takes_its_orders_and_no_line_is_lost():
+    # As Squarespace writes it: the order's fields on its first line only.
+    csv = b"""order,date,customer,sku,qty,amount,status
+A,2024-01-05,x,s1,1,10.00,Paid
+A,2024-01-05,x,s2,2,20.00,
+A,2024-01-05,x,s3,1,5.00,
+B,2024-01-06,y,s1,1,30.00,Refunded
+B,2024-01-06,y,s2,1,8.00,
+C,2024-01-07,z,s1,1,4.00,Paid
+"""
+    tables = io.read_file("squarespace.csv", csv)
+    ds = formats.assemble(tables, {tables[0].name: guess_mapping(tables[0].frame)}).dataset
+    # A's three lines (35) and C (4) are sales; B's two lines (38) are not.
+    assert ds.tables["lines"]["order_id"].to_list() == ["A", "A", "A", "C"]
+    kpis = _kpis(ds)
+    assert (kpis["revenue"], kpis["orders"]) == (39.0, 2.0)
+    note = _note(ds.notes, "status", "2 lines of 1 order whose")
+    assert note.message.endswith("; 3 blank statuses took their order's")
+    assert ds.extras[measures.UNSOLD_LINES]["revenue"].sum() == 38.0
+
+
+def test_a_refund_under_its_own_number_is_said_to_be_taken_back_twice_if_it_reverses():
+    # An invoice list: R1 cancelled, its correction K1 under its own number, R2 paid.
+    csv = b"""Belegnummer,Datum,Kunde,Betrag,Status
+R1,2024-01-05,k1,100.00,storniert
+K1,2024-01-06,k1,-100.00,storniert
+R2,2024-01-07,k2,50.00,bezahlt
+"""
+    tables = io.read_file("rechnungen.csv", csv)
+    guess = guess_mapping(tables[0].frame)
+    assert guess.fields["status"] == "Status"
+    ds = formats.assemble(tables, {tables[0].name: guess}).dataset
+    assert _kpis(ds)["revenue"] == -50.0  # 50 - 100: the correction stays, as the note says
+    note = _note(ds.notes, "Status", "1 return under an order number of its own stays (-100.00)")
+    assert "taken back twice" in note.message
+
+
+@pytest.mark.parametrize(
+    ("columns", "revenue"),
+    [
+        # BigCommerce: the amount before tax, not the gift card redeemed (zero on every row).
+        (
+            [
+                "Order ID",
+                "Order Date",
+                "Gift Certificate Amount Redeemed",
+                "Subtotal (ex tax)",
+                "Subtotal (inc tax)",
+                "Order Total (ex tax)",
+            ],
+            "Subtotal (ex tax)",
+        ),
+        # PayPal: the gross amount, not a zero insurance amount nor the balance.
+        (["Transaction ID", "Date", "Insurance Amount", "Gross", "Fee", "Balance"], "Gross"),
+        (["Bestellnummer", "Datum", "Betrag ohne MwSt", "Betrag mit MwSt"], "Betrag ohne MwSt"),
+    ],
+)
+def test_revenue_is_the_amount_before_tax_and_never_a_column_of_zeros(
+    columns: list[str], revenue: str
+) -> None:
+    # Each other amount column larger than the one wanted, as by-value guessing would pick it.
+    scale = {"Gift Certificate Amount Redeemed": 0.0, "Insurance Amount": 0.0, "Fee": -0.03}
+    scale |= {"Balance": 20.0, "Subtotal (inc tax)": 1.2, "Order Total (ex tax)": 1.1}
+
+    def value(column: str, i: int) -> str:
+        if "Dat" in column:
+            return "2024-01-05"
+        if column in ("Order ID", "Transaction ID", "Bestellnummer"):
+            return f"o{i}"
+        return f"{(10 + i * 7.5) * scale.get(column, 1.19 if 'mit' in column else 1.0):.2f}"
+
+    frame = pl.DataFrame({c: [value(c, i) for i in range(12)] for c in columns})
+    assert guess_mapping(frame).fields["revenue"] == revenue
+
+
+def test_no_unit_price_of_text_is_guessed_beside_a_revenue_found() -> None:
+    # Square's item sales: 'Price Point Name' (Regular, Large) names a price but holds none.
+    frame = pl.DataFrame(
+        {
+            "Date": ["2024-01-05"] * 6,
+            "Transaction ID": [f"t{i}" for i in range(6)],
+            "Item": ["Latte", "Mocha", "Tea", "Latte", "Scone", "Tea"],
+            "Qty": ["1", "2", "1", "1", "3", "1"],
+            "Price Point Name": ["Regular", "Large", "Regular", "Large", "Regular", "Regular"],
+            "Net Sales": ["$4.50", "$11.00", "$3.00", "$5.25", "$9.00", "$3.00"],
+        }
+    )
+    guess = guess_mapping(frame)
+    assert guess.fields["revenue"] == "Net Sales" and guess.fields["unit_price"] is None
+    assert mapping_checks(frame, guess)[0] == []
+    # Without an amount found, a named column of text is still offered, to say what is wrong.
+    alone = frame.drop("Net Sales")
+    assert guess_mapping(alone).fields["unit_price"] == "Price Point Name"
+
+
+def test_an_orders_amount_on_its_first_line_only_is_no_line_revenue() -> None:
+    # Squarespace: Subtotal on each order's first line; every line has its quantity and price.
+    rows = [
+        ("A", 1, "20.00", "2", "10.00"),
+        ("A", 2, "", "1", "5.00"),
+        ("B", 1, "12.00", "1", "12.00"),
+        ("C", 1, "9.00", "3", "3.00"),
+        ("C", 2, "", "1", "4.00"),
+        ("C", 3, "", "2", "1.50"),
+    ] * 2
+    frame = pl.DataFrame(
+        {
+            "Order ID": [f"{o}{i // 6}" for i, (o, *_) in enumerate(rows)],
+            "Created at": ["2024-01-05"] * len(rows),
+            "Subtotal": [r[2] for r in rows],
+            "Lineitem quantity": [r[3] for r in rows],
+            "Lineitem price": [r[4] for r in rows],
+        }
+    )
+    guess = guess_mapping(frame)
+    assert guess.fields["revenue"] is None and guess.fields["unit_price"] == "Lineitem price"
+    # Taken as the line amount anyway, the blank rows are said before they are left out.
+    subtotal = guess.with_field("revenue", "Subtotal")
+    [said] = [w for w in mapping_checks(frame, subtotal)[1] if "first line only" in w]
+    assert said.startswith("'Subtotal' is blank on 6 of the 12 rows with a unit price")
+    # Quantity x price by hand: A 20 + 5, B 12, C 9 + 4 + 3, twice: 106.
+    tables = [io.RawTable("orders.csv", "orders.csv", frame)]
+    ds = formats.assemble(tables, {"orders.csv": guess}).dataset
+    assert _kpis(ds)["revenue"] == 106.0
+    mapped = formats.assemble(tables, {"orders.csv": subtotal}).dataset
+    note = _note(mapped.notes, "Subtotal", "6 of 12 rows without a readable amount were left out")
+    assert note.message.endswith("not one written on an order's first line only")

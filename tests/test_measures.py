@@ -217,7 +217,10 @@ def test_lines_of_cancelled_and_unavailable_orders_are_set_apart_and_counted():
     assert ds.tables["lines"]["order_id"].to_list() == ["0", "3", "0"]
     assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["1", "2"]
     assert ds.notes[-1].count == 2
-    assert "2 lines of 2 cancelled, unavailable, voided or refunded orders" in ds.notes[-1].message
+    assert (
+        "2 lines of 2 cancelled, unavailable, voided, refunded or failed orders"
+        in ds.notes[-1].message
+    )
     # Data quality still inspects every line the files hold.
     assert measures.as_recorded(ds).tables["lines"].height == 5
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -117,7 +118,7 @@ _SYNONYMS: dict[str, str] = {
         "precio total, montant, montant total, chiffre d'affaires, ca, prix total, umsatz, "
         "betrag, gesamtbetrag, gesamtpreis, summe, bedrag, totaal, totaalbedrag, totaalprijs, "
         "omzet, importo, totale, fatturato, prezzo totale, gross sales, total price, "
-        "order total, total ttc, bruttobetrag"
+        "order total, total ttc, bruttobetrag, gross"
     ),
     "quantity": (
         "quantity, qty, units, unit count, pieces, quantidade, qtd, qtde, cantidad, cant, "
@@ -167,8 +168,8 @@ _SYNONYMS: dict[str, str] = {
     "status": (
         "status, order status, order state, financial status, payment status, status pedido, "
         "status do pedido, situacao, situacao pedido, estado pedido, estado del pedido, statut, "
-        "statut commande, statut de la commande, bestellstatus, auftragsstatus, orderstatus, "
-        "stato, stato ordine"
+        "statut commande, statut de la commande, etat, etat commande, etat de la commande, "
+        "bestellstatus, auftragsstatus, orderstatus, stato, stato ordine"
     ),
 }
 
@@ -209,12 +210,30 @@ def _ascii(name: str) -> str:
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
 
 
+# A tax named as left out ('Subtotal (ex tax)', 'Preis ohne MwSt'): the name is read without
+# these two words, so that the tax words of _AVOID do not turn the guess from it.
+_WITHOUT_WORDS = "ex excl excluding before pre without ohne exkl sans hors sin sem zonder senza"
+_TAX_WORDS = "tax taxes vat mwst ust iva tva btw imposto impuesto impuestos steuer"
+_WITHOUT, _TAXES = frozenset(_WITHOUT_WORDS.split()), frozenset(_TAX_WORDS.split())
+# Written in mixed case but one word: 'MwSt' is no 'Mw' and 'St'.
+_ONE_WORD = re.compile(r"(?i)\b(mwst|ust)\b")
+
+
 def _tokens(name: str) -> list[str]:
-    """Lowercase words of a column name: 'InvoiceNo' -> invoice, no; 'data_do_pedido' -> 3 words.
+    """Lowercase words of a column name: 'InvoiceNo' -> invoice, no; 'data_do_pedido' -> 3 words;
+    a tax named as left out is no words ('Subtotal (ex tax)' -> subtotal).
 
     Only the first MAX_NAME_CHARS characters count.
     """
-    return [t.lower() for t in _WORD.findall(_ascii(name[:MAX_NAME_CHARS]))]
+    text = _ONE_WORD.sub(lambda m: m.group().lower(), _ascii(name[:MAX_NAME_CHARS]))
+    words = [t.lower() for t in _WORD.findall(text)]
+    untaxed = {
+        i + k
+        for i, pair in enumerate(itertools.pairwise(words))
+        if pair[0] in _WITHOUT and pair[1] in _TAXES
+        for k in (0, 1)
+    }
+    return [w for i, w in enumerate(words) if i not in untaxed]
 
 
 def normalised(name: str) -> str:
@@ -444,8 +463,13 @@ def _plausible(field: str, profile: _Profile) -> bool:
     if field == "ordered_at":
         return profile.datetime_share >= 0.5
     if field in NUMBERS:
-        # Text like '20240105' reads as both; native numbers are numbers.
-        return profile.number_share >= 0.5 and (profile.numeric or profile.datetime_share < 0.5)
+        # Text like '20240105' reads as both; native numbers are numbers. A column of zeros
+        # (a gift card redeemed, an insurance amount) holds no amounts or quantities.
+        return (
+            profile.number_share >= 0.5
+            and (profile.numeric or profile.datetime_share < 0.5)
+            and profile.mean_abs > 0
+        )
     return True
 
 
@@ -623,12 +647,14 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             taken.add(counts[0])
 
     # A named column whose values look wrong is still the best guess when nothing else fits: the
-    # problems then say what is wrong with it.
+    # problems then say what is wrong with it. Not a second amount: a unit price of text beside
+    # the revenue found ('Price Point Name': Regular, Large) would only stop the mapping.
+    priced = any(chosen[f] for f in MONEY)
     assign(
         [
             (-s, FIELDS.index(f), columns.index(c), f, c)
             for (f, c), s in scores.items()
-            if s > 0 and f in ("ordered_at", *NUMBERS)
+            if s > 0 and f in ("ordered_at", "quantity", *([] if priced else MONEY))
         ]
     )
     # Amounts written with a mark of one currency ("€12,50", "12.50 EUR") state it, else their
@@ -639,7 +665,31 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         *(parse.named_currency(c, CURRENCIES) for c in money),
         _currency_column(frame),
     )
+    if chosen["revenue"] and chosen["unit_price"] and _first_lines_only(frame, chosen)[0]:
+        chosen["revenue"] = None  # each line's is quantity x unit price
     return ColumnMapping(chosen, next((c for c in stated if c), None))
+
+
+# An amount left blank on more than this share of the rows whose unit price is given is an
+# order's, written on its first line only (Squarespace's Subtotal).
+_FIRST_LINES = 0.2
+
+
+def _blank(column: pl.Series) -> pl.Series:
+    """Where a column's value is missing or blank text."""
+    if column.dtype == pl.String:
+        return column.is_null() | (column.str.strip_chars() == "")
+    return column.is_null()
+
+
+def _first_lines_only(frame: pl.DataFrame, used: Mapping[str, str | None]) -> tuple[int, int]:
+    """(rows whose revenue is blank, of the rows whose unit price is given) when that is many
+    (_FIRST_LINES): an order's amount on its first line, where each line has its price; else
+    (0, rows priced)."""
+    priced = ~_blank(frame[used["unit_price"]])
+    blank = _blank(frame[used["revenue"]]).filter(priced)
+    many = blank.len() >= _JUDGED_ROWS and blank.mean() > _FIRST_LINES
+    return (int(blank.sum()) if many else 0), blank.len()
 
 
 # Names of a column that says each row's currency, in the seven languages of the field names.
@@ -824,6 +874,15 @@ def _warnings(
             f"{', ...' if len(codes) > 5 else ''}): their amounts would be added as if one. "
             "Upload one file per currency, or convert the amounts first."
         )
+    if "revenue" in used and "unit_price" in used:
+        blank, priced = _first_lines_only(frame, used)
+        if blank:
+            warnings.append(
+                f"'{used['revenue']}' is blank on {blank:,} of the {priced:,} rows with a unit "
+                "price, as an order's amount written on its first line only would be: those rows "
+                "will be left out. Choose no revenue column to take each line's as quantity x "
+                "unit price."
+            )
     if "order_id" not in used and "customer_id" in used:
         warnings.append(
             "No order id: each customer's rows on one day will count as one order (a row without "
@@ -1184,11 +1243,16 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if lost:
         feeding = [f for f in ("revenue", "quantity", "unit_price") if f in parsed]
         problems = "; ".join(parsed[f].problem("numbers") for f in feeding if parsed[f].failures)
-        unread = f" ({problems})" if problems else ""
+        fix = (
+            f"({problems}) {LEFT_OUT}: write the amounts as plain numbers in the source file, or "
+            "map another amount column"
+            if problems
+            else f"{LEFT_OUT}: map the column that holds each line's amount (or quantity and unit "
+            "price), not one written on an order's first line only"
+        )
         note(
             used.get("revenue") or used["unit_price"],
-            f"{lost:,} of {rows:,} rows without a readable amount{unread} {LEFT_OUT}: write the "
-            "amounts as plain numbers in the source file, or map another amount column",
+            f"{lost:,} of {rows:,} rows without a readable amount {fix}",
             lost,
         )
     if dropped or lost:
@@ -1244,8 +1308,10 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     )
     unsold = None
     if "status" in lines.columns:
+        blanks = lines["status"].null_count()
         lines, unsold = _set_apart(lines)
-        note(used["status"], _status_read(lines, unsold), 0 if unsold is None else unsold.height)
+        read = _status_read(lines, unsold, blanks - lines["status"].null_count())
+        note(used["status"], read, 0 if unsold is None else unsold.height)
 
     returns = int(lines["is_return"].sum())
     if returns:
@@ -1270,34 +1336,60 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     )
 
 
-# Words of a status that says its line sold nothing (measures.UNSOLD_STATUSES, in the languages
-# of the field names), unless another word says it was so only in part ('Partially refunded').
+# Words of a status that says its order sold nothing, in the languages of the field names:
+# cancelled, refunded, voided or unavailable (measures.UNSOLD_STATUSES)...
 _UNSOLD_WORDS = (
     "cancel|canceled|cancelled|cancellation|cancelado|cancelada|anulado|anulada|annule|annulee|"
-    "storniert|storno|geannuleerd|annullato|annullata|refund|refunded|reembolsado|reembolsada|"
-    "estornado|estornada|rembourse|remboursee|erstattet|terugbetaald|rimborsato|rimborsata|void|"
-    "voided|unavailable|indisponivel|indisponible"
+    "storniert|storno|abgebrochen|annulliert|geannuleerd|annullato|annullata|cancellato|"
+    "cancellata|refund|refunded|reembolsado|reembolsada|estornado|estornada|rembourse|"
+    "remboursee|erstattet|ruckerstattet|zuruckerstattet|rueckerstattet|terugbetaald|rimborsato|"
+    "rimborsata|void|voided|unavailable|indisponivel|indisponible"
 )
-_PARTLY_WORDS = (
+# ... or a payment that failed, so no money came in ('Refund failed' is no failed sale)...
+_FAILED_WORDS = (
+    "failed|declined|denied|rejected|fehlgeschlagen|abgelehnt|echoue|echouee|erreur|rechazado|"
+    "rechazada|recusado|recusada|fallido|fallida|falhou|mislukt|geweigerd|fallito|fallita|"
+    "rifiutato|rifiutata"
+)
+# ... unless another word says it was so only in part, not yet, or not at all ('Partially
+# refunded', 'Refund requested', 'Not refunded').
+_QUALIFIED_WORDS = (
     "part|partial|partially|partly|parcial|parcialmente|partiel|partielle|partiellement|"
-    "teilweise|teilerstattet|gedeeltelijk|parziale|parzialmente"
+    "teilweise|teilerstattet|deels|gedeeltelijk|parziale|parzialmente|requested|request|pending|"
+    "awaiting|angefragt|beantragt|demande|demandee|solicitado|solicitada|richiesto|richiesta|"
+    "aangevraagd|not|non|nicht|niet|nao"
 )
 
 
 def _says_unsold(status: pl.Expr) -> pl.Expr:
-    """Whether a status says its line sold nothing (_UNSOLD_WORDS), accents and case aside."""
-    text = status.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_lowercase()
-    partly = text.str.contains(rf"\b({_PARTLY_WORDS})\b")
-    return (text.str.contains(rf"\b({_UNSOLD_WORDS})\b") & ~partly).fill_null(False)
+    """Whether a status says its line sold nothing: a word of _UNSOLD_WORDS and none of
+    _FAILED_WORDS, or one of _FAILED_WORDS alone, with none of _QUALIFIED_WORDS; accents, case,
+    underscores and hyphens aside ('order_cancelled')."""
+    text = (
+        status.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[_\-]", " ")
+    )
+
+    def has(words: str) -> pl.Expr:
+        return text.str.contains(rf"\b({words})\b")
+
+    undone, failed = has(_UNSOLD_WORDS), has(_FAILED_WORDS)
+    return ((undone ^ failed) & ~has(_QUALIFIED_WORDS)).fill_null(False)
 
 
 def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """(lines sold, lines set apart or None) by their status (a text column): a sale line whose
-    status says it sold nothing (_says_unsold) is no sale, nor is a return of that status in an
-    order whose sale was set apart (a refund of a sale left out leaves nothing to net). A
-    return of an order sold stays: it takes back part of that sale."""
+    """(lines sold, lines set apart or None) by their status (a text column; a blank one takes
+    its order's, as exports that write order fields on an order's first line only leave it): a
+    sale line whose status says it sold nothing (_says_unsold) is no sale, nor is a return of
+    that status in an order whose sale was set apart (a refund of a sale left out leaves nothing
+    to net). A return of an order sold stays: it takes back part of that sale."""
+    lines = lines.with_columns(
+        pl.col("status").forward_fill().backward_fill().over("order_id").alias("status")
+    )
     statuses = lines.select(pl.col("status").unique()).filter(_says_unsold(pl.col("status")))
-    said = pl.col("status").is_in(statuses["status"].implode())
+    said = pl.col("status").is_in(statuses["status"].implode()).fill_null(False)
     sale_out = said & ~pl.col("is_return")
     out = sale_out | (said & pl.col("is_return") & sale_out.any().over("order_id"))
     flagged = lines.with_columns(out.alias("_out"))
@@ -1317,21 +1409,39 @@ def _quoted(statuses: pl.Series, n: int = 4) -> str:
     return ", ".join(f"'{fmt.clipped(v, 40)}'" for v in common)
 
 
-def _status_read(lines: pl.DataFrame, unsold: pl.DataFrame | None) -> str:
-    """What the status column did: the lines it set apart, and the statuses counted as sales."""
+def _status_read(lines: pl.DataFrame, unsold: pl.DataFrame | None, blanks: int) -> str:
+    """What the status column did: the lines it set apart, the statuses counted as sales, the
+    `blanks` that took their order's status, and the returns of orders with no sale (a refund
+    under its own number may reverse an order set apart: taken back twice)."""
     kept = _quoted(lines.filter(~pl.col("is_return"))["status"])
-    sold = f"sales of other statuses stay ({kept}), and so do returns against them" if kept else ""
+    filled = (
+        f"; {fmt.counted(blanks, 'blank status took its', 'blank statuses took their')} order's"
+        if blanks
+        else ""
+    )
     if unsold is None:
         return (
-            "no status says cancelled, refunded, voided or unavailable: every line counts as a "
-            f"sale ({kept or 'no status given'})"
+            f"no status says {measures.UNSOLD_KINDS}: every line counts as a sale "
+            f"({kept or 'no status given'}){filled}"
         )
-    whose = (
-        "orders whose status says cancelled, refunded, voided or unavailable "
-        f"({_quoted(unsold['status'])})"
-    )
-    said = measures.unsold_message(unsold, whose)
-    return f"{said}; {sold}" if sold else said
+    whose = f"whose status says {measures.UNSOLD_KINDS} ({_quoted(unsold['status'])})"
+    said = measures.unsold_message(unsold, whose=whose)
+    if kept:
+        said += f"; sales of other statuses stay ({kept}), and so do their orders' returns"
+    alone = lines.filter(pl.col("is_return").all().over("order_id"))
+    if alone.height:
+        amount = fmt.number(-alone["revenue"].sum(), 2)
+        said += (
+            "; "
+            + fmt.counted(
+                alone.height,
+                "return under an order number of its own stays",
+                "returns under an order number of their own stay",
+            )
+            + f" (-{amount}): one that reverses an order set apart is taken back twice, so "
+            "remove such refunds from the file"
+        )
+    return said + filled
 
 
 def stacked(parts: Sequence[MappedLines]) -> tuple[FormatResult, list[str]]:
