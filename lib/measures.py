@@ -83,18 +83,23 @@ UNSOLD_DEFINITION = (
 )
 
 
-def caption(ds: Dataset, *measures: str) -> str:
-    """The definitions behind a page's figures, as one sentence for its caption."""
+def definitions(ds: Dataset, *measures: str) -> list[tuple[str, str]]:
+    """The definitions behind a page's figures on `ds`, as (measure, definition), and ('', the
+    rule for unsold lines) where some were set apart: a mapped file's purchases count every
+    line (MAPPED_PURCHASE)."""
     # Imported here: lib.formats imports this module.
     from lib.formats.generic import MADE_UP
 
     mapped = MADE_UP in ds.extras
-    parts = [
-        f"**{m}**: {MAPPED_PURCHASE if m == 'purchase' and mapped else DEFINITIONS[m]}"
-        for m in measures
+    said = [
+        (m, MAPPED_PURCHASE if m == "purchase" and mapped else DEFINITIONS[m]) for m in measures
     ]
-    if UNSOLD_LINES in ds.extras:
-        parts.append(UNSOLD_DEFINITION)
+    return said + ([("", UNSOLD_DEFINITION)] if UNSOLD_LINES in ds.extras else [])
+
+
+def caption(ds: Dataset, *measures: str) -> str:
+    """The definitions behind a page's figures, as one sentence for its caption."""
+    parts = [f"**{m}**: {text}" if m else text for m, text in definitions(ds, *measures)]
     return "Definitions. " + "; ".join(parts) + "."
 
 

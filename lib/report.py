@@ -47,9 +47,10 @@ PAGE_MEASURES: dict[str, tuple[str, ...]] = {
     "funnel": (),
     "rfm": ("purchase", "customer"),
     "cohorts": ("purchase", "customer"),
-    "clusters": ("purchase", "customer"),
-    "clv": ("purchase", "customer"),
-    "events": ("order",),
+    # As the pages show none: CLV also counts free purchases (Online Retail: 4,339 customers).
+    "clusters": (),
+    "clv": (),
+    "events": (),
 }
 
 
@@ -510,11 +511,14 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         )
     ]
     if window.available and with_growth.height:
+        # As the page draws and reads them: every quadrant, those of too few orders faint and
+        # counted apart (the headless table leaves their quadrant blank).
+        placed = cat.with_quadrants(table)
         blocks.append(
             Block(
                 "Growth and share",
-                chart=charts.growth_share_chart(table, cur, first=cat.quadrant_named(table)),
-                reading=cat.quadrant_reading(table, cur),
+                chart=charts.growth_share_chart(placed, cur, first=cat.quadrant_named(placed)),
+                reading=cat.quadrant_reading(placed, cur),
                 caption=f"Growth compares {window.describe()}.",
             )
         )
@@ -1679,7 +1683,8 @@ def markdown_html(text: str) -> str:
 
 _PCT = re.compile(r"(share|rate|conversion|roi|_low|_high|within_\d+d|relative)$")
 _CHANGE = re.compile(r"(growth|error)$")  # signed, as the pages' change columns print them
-_MONEY = re.compile(r"(revenue|profit|monetary|clv|spent|spend|aov|price|cost_per_customer)")
+# 'spenders' counts customers: a money word must end its column's name or a part of it.
+_MONEY = re.compile(r"(revenue|profit|monetary|clv|spent|spend|aov|price|cost_per_customer)(_|$)")
 
 
 def _kind(column: str, dtype: pl.DataType) -> str:
@@ -1876,12 +1881,13 @@ def _findings_html(findings: Sequence[quality.Finding]) -> str:
 
 
 def _definitions_html(ds: Dataset, names: Sequence[str]) -> str:
+    """The page's definitions (measures.definitions), one item each."""
     items = [
-        f"<li><strong>{html.escape(m)}</strong>: {html.escape(measures.DEFINITIONS[m])}</li>"
-        for m in names
+        f"<li><strong>{html.escape(m)}</strong>: {html.escape(text)}</li>"
+        if m
+        else f"<li>{html.escape(text)}</li>"
+        for m, text in measures.definitions(ds, *names)
     ]
-    if measures.UNSOLD_LINES in ds.extras:
-        items.append(f"<li>{html.escape(measures.UNSOLD_DEFINITION)}</li>")
     return f"<ul>{''.join(items)}</ul>" if items else ""
 
 

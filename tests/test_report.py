@@ -846,3 +846,54 @@ def test_the_rfm_section_says_an_as_of_date_past_the_data_ranks_customers_of_thi
     assert reading.startswith("The as-of date is 31 days past the day after the last order")
     (default,) = report.report_sections(ds, ["rfm"], {})
     assert not [b for b in default.blocks if b.title == "An as-of date past the data"]
+
+
+def test_the_report_defines_a_mapped_files_purchases_as_the_rfm_page_does():
+    """Audit: on a mapped file the report defined a purchase as counting exact duplicate lines
+    once, while the RFM page (and its figures) count every line of a mapped file."""
+    from lib.formats import generic
+    from lib.measures import MAPPED_PURCHASE
+
+    lines, _ = apptest.demo_lines("retail")
+    frame = lines.head(3000)
+    tables = [RawTable("sales.csv", "sales.csv", frame)]
+    mapping = {"sales.csv": generic.guess_mapping(frame)}
+    ds = formats.assemble(tables, mapping).dataset
+    (section,) = report.report_sections(ds, ["rfm"], {})
+    text = report.render_html(ds, [section])
+    assert f"<strong>purchase</strong>: {html.escape(MAPPED_PURCHASE)}" in text
+    at = apptest.files_page({"sales.csv": frame}, "rfm", "sales", guessed=True)
+    assert MAPPED_PURCHASE in " ".join(c.value for c in at.caption).replace("\\", "")
+
+
+@pytest.mark.parametrize(
+    ("column", "kind"),
+    [
+        ("spenders", "count"),  # customers who bought in the holdout: 366, not "R$ 366"
+        ("actual_spend", "money"),
+        ("revenue_per_repeater", "money"),
+        ("net_revenue", "money"),
+        ("aov", "money"),
+    ],
+)
+def test_report_tables_write_money_only_in_money_columns(column: str, kind: str) -> None:
+    assert report._kind(column, pl.Int64) == kind
+
+
+def test_the_growth_share_block_draws_and_reads_every_category_as_the_page_does(built):
+    """Audit: the report's chart left out the categories of too few orders (drawn faint on the
+    page) and its reading dropped 'N categories have too few orders ... to be placed'."""
+    _, sections, _ = built("marketplace")
+    (section,) = [s for s in sections if s.page == "categories"]
+    quadrants = block(section, "Growth and share")
+    at = apptest.page("marketplace", "pages/categories.py")
+    readings = [c.value for c in at.caption if c.value.startswith(":material/lightbulb:")]
+    page_reading = next(r for r in readings if "established" in r or "niche" in r)
+    assert "too few orders in one of the two compared windows" in page_reading
+    assert quadrants.reading.replace("\\", "") in page_reading.replace("\\", "")
+    spec = quadrants.chart.to_dict()
+    bubbles = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "circle")
+    drawn = spec["datasets"][bubbles["data"]["name"]]
+    faint = [r for r in drawn if r["growth basis"] == "too few orders"]
+    (thin,) = re.findall(r"(\d+) categor(?:y has|ies have) too few orders", page_reading)
+    assert len(faint) == int(thin) > 0  # drawn faint, as on the page
