@@ -741,8 +741,9 @@ def test_new_vs_returning_uses_each_customers_first_month_ever():
     assert february["revenue"].to_list() == [5.0, 3.0]  # c1 stays returning
     # "Now" is the last full month, January, not the partial February (Olist's Sep 2018: one
     # order, 100% returning).
-    assert "bring 8.1% of revenue (3), 0.0% in Jan 2024" in sales.new_vs_returning_reading(
-        split, ""
+    assert (
+        "bring 8.1% of identified customers' revenue (3 of 37), 0.0% in Jan 2024"
+        in sales.new_vs_returning_reading(split, "")
     )
 
 
@@ -759,9 +760,9 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
         }
     )
     assert sales.new_vs_returning_reading(split, "") == (
-        "Returning customers (who had bought in an earlier month) bring 61.5% of revenue "
-        "(80), 100.0% in Apr 2024: no new customer has bought since Jan 2024 (3 months without "
-        "one), so winning new customers comes first."
+        "Returning customers (who had bought in an earlier month) bring 61.5% of identified "
+        "customers' revenue (80 of 130), 100.0% in Apr 2024: no new customer has bought since "
+        "Jan 2024 (3 months without one), so winning new customers comes first."
     )
     march = split.with_columns(
         pl.when((pl.col("month") == date(2024, 3, 1)) & (pl.col("kind") == "new"))
@@ -786,9 +787,10 @@ def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers(
         }
     )
     assert sales.new_vs_returning_reading(split, "") == (
-        "Returning customers (who had bought in an earlier month) bring 33.3% of revenue "
-        "(35), 60.0% in Feb 2024: most revenue comes in customers' first month, though returning "
-        "customers now bring most of it: keep bringing buyers back."
+        "Returning customers (who had bought in an earlier month) bring 33.3% of identified "
+        "customers' revenue (35 of 105), 60.0% in Feb 2024: most revenue comes in customers' "
+        "first month, though returning customers now bring most of it: keep bringing buyers "
+        "back."
     )
     # February at exactly half (10 and 10) is not "now bring most of it"; 50 of 100 overall
     # is no business repeat buyers carry.
@@ -799,8 +801,7 @@ def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers(
     )
     even = split.with_columns(revenue=pl.Series([40.0, 30.0, 10.0, 20.0]))
     assert sales.new_vs_returning_reading(even, "").endswith(
-        "bring 50.0% of revenue (50), 66.7% in Feb 2024: first months and later ones bring half "
-        "each."
+        "revenue (50 of 100), 66.7% in Feb 2024: first months and later ones bring half each."
     )
     steady = split.with_columns(revenue=pl.Series([60.0, 20.0, 20.0, 5.0]))
     assert sales.new_vs_returning_reading(steady, "").endswith(

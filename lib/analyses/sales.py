@@ -1107,7 +1107,8 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
     last_ret = last.filter(pl.col("kind") == "returning")["revenue"].sum()
     text = (
         f"Returning customers (who had bought in an earlier month) bring "
-        f"{fmt.pct(returning / total)} of revenue ({fmt.money(returning, currency)})"
+        f"{fmt.pct(returning / total)} of identified customers' revenue "
+        f"({fmt.money(returning, currency)} of {fmt.money(total, currency)})"
     )
     if last_total:
         text += f", {fmt.pct(last_ret / last_total)} in {full['month'].max():%b %Y}"
