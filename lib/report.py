@@ -648,7 +648,14 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             reading=regions.priority_reading(named, months, cur, against),
             # The lines' span: regional_lines keeps every line, so its span is theirs.
             caption=regions.window_text(ds.tables["lines"]["ordered_at"], months, against),
-            kinds={"rank": "count", "score": "number0", "repeat_change": "pct"},
+            kinds={
+                "rank": "count",
+                "score": "number0",
+                "repeat_change": "pct",
+                "aov": "money2",
+                "review": "number2",
+            },
+            labels={"aov": "Avg order"},
         ),
     ]
     unmatched = f["unmatched"]
@@ -1521,7 +1528,8 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             chart=charts.funnel_chart(steps),
             reading=ev.funnel_reading(steps, window),
             table=entire,
-            kinds={"step": "count"},
+            # Codes in words, as the page's table writes them ('view_item' -> 'View item').
+            kinds={"step": "count", "platform": "code", "event_name": "code"},
         )
     )
     recs, pairs = f["recommendations"], f["pairs"]
@@ -1545,7 +1553,14 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             Block(
                 "Top pairs viewed together",
                 table=pairs,
-                kinds={"item_a": "id", "item_b": "id", "lift": "number1", "cosine": "number3"},
+                kinds={
+                    "item_a": "id",
+                    "item_b": "id",
+                    "lift": "number1",
+                    "cosine": "number3",
+                    "category_a": "code",
+                    "category_b": "code",
+                },
             )
         )
     return kpis, blocks
@@ -1711,6 +1726,8 @@ def _cell(value: object, kind: str, currency: str) -> str:
         return "—"
     if kind.startswith("pct"):
         return fmt.pct(value, int(kind[3:] or 1))
+    if kind == "money2":  # cents whatever the amount: an average order, as its page prints it
+        return html.escape(fmt.whole_money(value, currency, 2))
     if kind == "money":  # escaped too: the currency comes from the data
         return html.escape(
             fmt.whole_money(value, currency) if abs(value) >= 100 else fmt.money(value, currency, 2)

@@ -897,3 +897,29 @@ def test_the_growth_share_block_draws_and_reads_every_category_as_the_page_does(
     faint = [r for r in drawn if r["growth basis"] == "too few orders"]
     (thin,) = re.findall(r"(\d+) categor(?:y has|ies have) too few orders", page_reading)
     assert len(faint) == int(thin) > 0  # drawn faint, as on the page
+
+
+def test_the_regions_table_writes_the_average_order_and_review_as_the_page_does(built):
+    """Audit: 'AOV' R$ 147 and review 4.3 where the page shows 'Avg order' R$ 147.13 and 4.31."""
+    ds, sections, _ = built("marketplace")
+    (section,) = [s for s in sections if s.page == "regions"]
+    table = block(section, "Where to market first")
+    text = report.table_html(table.table, ds.currency, table.kinds, labels=table.labels)
+    first = table.table.row(0, named=True)
+    assert ">Avg order<" in text and ">AOV<" not in text
+    assert f">{html.escape(fmt.whole_money(first['aov'], ds.currency, 2))}<" in text
+    assert f">{first['review']:.2f}<" in text
+
+
+def test_the_events_tables_write_codes_in_words_as_the_page_does(built):
+    """Audit: the funnel table read 'all', 'view_item', 'add_to_cart' and the top pairs 'tool'
+    where the page writes 'All', 'View item', 'Add to cart' and 'Tool'."""
+    ds, sections, _ = built("webshop")
+    (section,) = [s for s in sections if s.page == "events"]
+    funnel = block(section, "Funnel")
+    text = report.table_html(funnel.table, ds.currency, funnel.kinds, labels=funnel.labels)
+    assert ">View item<" in text and ">All<" in text and "view_item" not in text
+    pairs = block(section, "Top pairs viewed together")
+    text = report.table_html(pairs.table, ds.currency, pairs.kinds, labels=pairs.labels)
+    category = pairs.table["category_a"][0]
+    assert f">{fmt.value_words(category)}<" in text and f">{category}<" not in text
