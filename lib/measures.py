@@ -64,7 +64,8 @@ DEFINITIONS = {
     "delivered and whose dates are possible (an order delivered before its purchase or its "
     "carrier pickup, or promised for a day before its purchase, cannot be judged late or on "
     "time: Data quality counts it)",
-    "late": "a delivered order delivered after its estimate",
+    "late": "a delivered order delivered on a day after its estimated day (calendar days: "
+    "delivered during the estimated day is on time)",
 }
 # A purchase on a mapped file: its lines carry line numbers made up for them, so no line repeats
 # another exactly (quality.MAPPED_DUPLICATES).
@@ -312,9 +313,22 @@ def delivered(orders: pl.DataFrame) -> pl.Expr:
     return recorded_delivery(orders) & ~impossible_dates(orders)
 
 
+def days_late() -> pl.Expr:
+    """Calendar days from the estimated day to the delivery day (negative = early; 0 = on the
+    estimated day). An estimate is a day: Olist's sit at midnight, and a delivery during that
+    day keeps the promise (reviewed as on time: 4.02 stars on 72 such Olist orders, 4.28 before
+    the day, 2.18 on a later day)."""
+    delivered, estimate = (
+        pl.col("delivered_at").dt.date(),
+        pl.col("estimated_delivery_at").dt.date(),
+    )
+    return (delivered - estimate).dt.total_days().cast(pl.Float64)
+
+
 def late() -> pl.Expr:
-    """Delivered after the estimate (only meaningful among delivered orders)."""
-    return pl.col("delivered_at") > pl.col("estimated_delivery_at")
+    """Delivered on a day after the estimated one (days_late above 0; only meaningful among
+    delivered orders)."""
+    return days_late() > 0
 
 
 def top_count(n: int, share: float) -> int:

@@ -60,7 +60,9 @@ TABLE_CONFIG = {
         "sellers or categories counts in each of theirs, so the rows add up to more than the "
         "delivered orders above.",
     ),
-    "late_orders": columns.count("Late", help="Late orders: delivered after the estimate."),
+    "late_orders": columns.count(
+        "Late", help="Late orders: delivered on a day after the estimated one."
+    ),
     "late_rate": columns.percent("Late rate"),
     "late_low": columns.percent(
         "Late, low",
@@ -208,9 +210,9 @@ if not dv.kpi(summary, "delivered orders"):
     st.stop()
 ui.reading(dv.kpi_reading(summary))
 st.caption(
-    "Late = delivered later than the estimate (times compared: a delivery during the day of an "
-    "estimate at midnight, as Olist's are, is late), on delivered orders; days are elapsed time "
-    "in days of 24 h, weekends included (10.5 is ten and a half days). "
+    "Late = delivered on a day after the estimated day (calendar days: a delivery during the "
+    "estimated day is on time), on delivered orders; days to deliver are elapsed time in days "
+    "of 24 h, weekends included (10.5 is ten and a half days). "
     f"{fmt.count(impossible)} orders delivered before purchase or before carrier pickup, or "
     "promised for a day before the purchase, cannot be judged late or "
     "on time: they are left out of every figure (see Data quality)."

@@ -125,7 +125,9 @@ def follow_ups(months: int) -> dict[str, tuple[int, int]]:
     ).select(
         "order_id",
         pl.col("delivered_at").alias("arrived"),
-        (pl.col("delivered_at") > pl.col("estimated_delivery_at")).alias("late"),
+        (pl.col("delivered_at").dt.date() > pl.col("estimated_delivery_at").dt.date()).alias(
+            "late"
+        ),
     )
     followed = first.join(delivered, on="order_id").filter(
         pl.col("arrived").dt.offset_by(f"{months}mo") <= last

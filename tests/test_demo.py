@@ -670,7 +670,8 @@ def test_late_olist_orders_get_lower_reviews(olist: dict) -> None:
     )
     late = orders.select(
         "order_id",
-        late=_ts("order_delivered_customer_date") > _ts("order_estimated_delivery_date"),
+        late=_ts("order_delivered_customer_date").dt.date()
+        > _ts("order_estimated_delivery_date").dt.date(),
     )
     scores = (
         late.join(olist["olist_order_reviews_dataset.csv"], on="order_id")

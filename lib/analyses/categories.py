@@ -166,7 +166,7 @@ def category_service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.Dat
 
     One row per category with category, review_score (mean over the delivered orders containing
     it, as on the Delivery and Regions pages; over every order without delivery dates), late_rate
-    (0..1: delivered orders delivered after the estimated date, timestamps compared) and
+    (0..1: delivered orders delivered on a day after the estimated one, measures.late) and
     freight_share (measures.freight_share: freight over price + freight; an order's freight split
     over its lines by revenue); each is null when `orders` lacks its columns. What the reading's
     chance tests need besides: reviews (the reviews the score is a mean of), review_sq (their

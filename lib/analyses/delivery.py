@@ -42,13 +42,14 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
     `orders` needs order_id, ordered_at, delivered_at, estimated_delivery_at (status,
     approved_at, shipped_at, review_score optional). Columns: order_id, ordered_at, month,
     status, delivered (measures.delivered: status is delivered, or no status given, a delivery
-    date and an estimate exist and the dates are possible), late (delivered after the estimate;
-    null when not delivered), impossible (recorded as delivered but with impossible dates,
-    measures.impossible_dates: delivered before purchase or carrier pickup, or promised for a
-    day before the purchase; not delivered), days_to_deliver, approval_days, carrier_days,
-    transit_days (elapsed days; null when not delivered), days_vs_estimate (delivered minus
-    estimate in days, negative = early; null when not delivered), promised_days (estimate minus
-    purchase), review_score.
+    date and an estimate exist and the dates are possible), late (measures.late: delivered on a
+    day after the estimated one; null when not delivered), impossible (recorded as delivered
+    but with impossible dates, measures.impossible_dates: delivered before purchase or carrier
+    pickup, or promised for a day before the purchase; not delivered), days_to_deliver,
+    approval_days, carrier_days, transit_days (elapsed days; null when not delivered),
+    days_vs_estimate (calendar days from the estimated day to the delivery day,
+    measures.days_late: negative = early, 0 = on the day; null when not delivered),
+    promised_days (estimate minus purchase), review_score.
     """
     cols = orders.columns
     status = pl.col("status") if "status" in cols else pl.lit(None, pl.String)
@@ -83,9 +84,7 @@ def delivery_facts(orders: pl.DataFrame) -> pl.DataFrame:
         when_delivered.then(_days("approved_at", "ordered_at")).alias("approval_days"),
         when_delivered.then(_days("shipped_at", "approved_at")).alias("carrier_days"),
         when_delivered.then(_days("delivered_at", "shipped_at")).alias("transit_days"),
-        pl.when(pl.col("delivered"))
-        .then(_days("delivered_at", "estimated_delivery_at"))
-        .alias("days_vs_estimate"),
+        pl.when(pl.col("delivered")).then(measures.days_late()).alias("days_vs_estimate"),
         _days("estimated_delivery_at", "ordered_at").alias("promised_days"),
         pl.col("review_score").cast(pl.Float64),
     )
@@ -247,15 +246,15 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "on-time rate",
             float((~d["late"]).mean()) if d.height else None,
             "share",
-            "Delivered no later than the estimate, among delivered orders (times compared: an "
-            "estimate at midnight, as Olist's, is met only by a delivery before that day).",
+            "Delivered on or before the estimated day, among delivered orders (calendar days: an "
+            "estimate is a day, so a delivery during it is on time).",
         ),
         (
             "late rate",
             float(d["late"].mean()) if d.height else None,
             "share",
-            "Delivered later than the estimate, among delivered orders (times compared, so a "
-            "delivery during the day of a midnight estimate is late).",
+            "Delivered on a day after the estimated one, among delivered orders (calendar days: "
+            "a delivery during the estimated day is on time).",
         ),
         (
             "median days to deliver",
@@ -274,13 +273,13 @@ def kpis(facts: pl.DataFrame) -> pl.DataFrame:
             "mean days late",
             late["days_vs_estimate"].mean(),
             "days",
-            "Average days past the estimate, among late orders.",
+            "Average calendar days past the estimated day, among late orders.",
         ),
         (
             "more than 7 days late",
             float((d["days_vs_estimate"] > SEVERE_DAYS).mean()) if d.height else None,
             "share",
-            "Delivered more than a week after the estimate, among delivered orders.",
+            "Delivered more than 7 calendar days after the estimated day, among delivered orders.",
         ),
         (
             "impossible dates",
@@ -460,22 +459,22 @@ def highest(
 def reviews_by_lateness(facts: pl.DataFrame) -> pl.DataFrame:
     """Review score against days late or early, on delivered reviewed orders.
 
-    offset_days = floor(delivered minus estimate, in days), clipped to ±OFFSET_CLIP: -1 is up to
-    a day early, 0 up to a day late, so offset_days >= 0 exactly when the order was late.
+    offset_days = calendar days from the estimated day to the delivery day (days_vs_estimate),
+    clipped to ±OFFSET_CLIP: 0 is on the estimated day, so offset_days > 0 exactly when the
+    order was late.
     One row per offset: offset_days, late, orders, review (mean), low_share (1-2 stars). By offset.
     """
     return (
         facts.filter(pl.col("delivered") & pl.col("review_score").is_not_null())
         .with_columns(
             pl.col("days_vs_estimate")
-            .floor()
             .clip(-OFFSET_CLIP, OFFSET_CLIP)
             .cast(pl.Int64)
             .alias("offset_days")
         )
         .group_by("offset_days")
         .agg(
-            (pl.col("offset_days").first() >= 0).alias("late"),
+            (pl.col("offset_days").first() > 0).alias("late"),
             pl.len().cast(pl.Int64).alias("orders"),
             pl.col("review_score").mean().alias("review"),
             (pl.col("review_score") <= LOW_REVIEW).mean().alias("low_share"),
@@ -541,7 +540,7 @@ def kpi_reading(table: pl.DataFrame) -> str:
         return "No order has been delivered yet."
     severe = kpi(table, "more than 7 days late")
     rl, ro = kpi(table, "review when late"), kpi(table, "review when on time")
-    text = f"{fmt.pct(late)} of delivered orders arrived after the estimate"
+    text = f"{fmt.pct(late)} of delivered orders arrived after the estimated day"
     text += f", {fmt.pct(severe)} more than a week late"
     if rl is not None and ro is not None:
         text += f"; late orders score {rl:.2f} stars against {ro:.2f} on time"

@@ -149,7 +149,7 @@ def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
         .encode(
             x=alt.X(
                 "offset_days:O",
-                title="Days after the estimate (negative = early; ends pooled)",
+                title="Days after the estimated day (negative = early; ends pooled)",
                 scale=alt.Scale(domain=slots) if slots else alt.Undefined,
                 # Every 5th day; each day on a range of ten days or less.
                 axis=alt.Axis(

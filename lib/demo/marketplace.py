@@ -508,7 +508,8 @@ def _marketplace(
     late = delivered_status & (rng.random(n) < p_late)
     frac = 0.25 + 0.72 * rng.beta(3, 2, n)
     on_time_at = purchase + (frac * (estimated - purchase)).astype(np.int64)
-    late_at = estimated + 7200 + (rng.gamma(1.4, 4.5, n) * _DAY).astype(np.int64)
+    # Late is on a day after the estimated one (measures.late): from 02:00 the next day.
+    late_at = estimated + _DAY + 7200 + (rng.gamma(1.4, 4.5, n) * _DAY).astype(np.int64)
     delivered = np.where(late, late_at, on_time_at)
     boleto = pay_type == 1
     delay = np.where(
@@ -536,7 +537,7 @@ def _marketplace(
         rng.uniform(0.5, 4, k_delivery) * _DAY
     ).astype(np.int64)
     delivered[without_date] = _NA
-    late_final = (delivered != _NA) & (delivered > estimated) & delivered_status
+    late_final = (delivered != _NA) & (delivered // _DAY > estimated // _DAY) & delivered_status
 
     # Money in integer cents: prices from the catalogue, freight by weight and distance.
     line_cents = product_cents[line_product]
