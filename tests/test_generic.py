@@ -1528,3 +1528,26 @@ def test_an_orders_amount_on_its_first_line_only_is_no_line_revenue() -> None:
     mapped = formats.assemble(tables, {"orders.csv": subtotal}).dataset
     note = _note(mapped.notes, "Subtotal", "6 of 12 rows without a readable amount were left out")
     assert note.message.endswith("not one written on an order's first line only")
+
+
+def test_a_customer_id_of_0_is_a_guest_not_one_customer() -> None:
+    # BigCommerce writes guests' Customer ID as 0: three guests are no one customer who came
+    # back three times.
+    csv = b"""Order ID,Order Date,Customer ID,Subtotal
+1,2024-01-05,17,10.00
+2,2024-01-06,0,20.00
+3,2024-01-07,0,30.00
+4,2024-02-07,0,40.00
+5,2024-02-08,17,50.00
+"""
+    tables = io.read_file("orders.csv", csv)
+    guess = guess_mapping(tables[0].frame)
+    assert guess.fields["customer_id"] == "Customer ID"
+    warnings = mapping_checks(tables[0].frame, guess)[1]
+    assert "3 of 5 rows have no customer id in 'Customer ID' (3 written as 0, a guest)" in (
+        " ".join(warnings)
+    )
+    ds = formats.assemble(tables, {tables[0].name: guess}).dataset
+    kpis = _kpis(ds)
+    assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (150.0, 5.0, 1.0)
+    assert _note(ds.notes, "Customer ID", "3 rows with customer id 0").count == 3

@@ -902,9 +902,10 @@ def _warnings(
         column = used["customer_id"]
         missing = int(read["customer_id"].values.null_count())
         if missing:
+            guests = _guests(frame[column])
             warnings.append(
                 f"{missing:,} of {fmt.counted(frame.height, 'row')} have no customer id in "
-                f"'{column}': they "
+                f"'{column}'{f' ({guests:,} written as 0, a guest)' if guests else ''}: they "
                 "count for revenue but not in customer analyses."
             )
     if "ordered_at" in used:
@@ -1078,7 +1079,21 @@ def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:
         return parse.to_datetime(raw, dates)
     if field in NUMBERS:
         return parse.to_float(raw)
+    if field == "customer_id":
+        # A customer '0' is how exports write a guest (BigCommerce, WooCommerce): no customer.
+        ids = parse.to_id(raw)
+        return parse.Parsed(pl.select(pl.when(~_guest(ids)).then(ids)).to_series(), 0, ())
     return parse.Parsed(parse.to_id(raw) if field in IDS else parse.to_text(raw), 0, ())
+
+
+def _guest(ids):
+    """Where a customer id (a Series or an expression, read by parse.to_id) is all zeros."""
+    return ids.str.contains(r"^0+$")
+
+
+def _guests(raw: pl.Series) -> int:
+    """How many customer ids of a source column are a guest's 0 (_guest)."""
+    return int(_guest(parse.to_id(raw)).sum())
 
 
 def _read_all(
@@ -1201,6 +1216,13 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
 
     if emails:
         note(used["customer_id"], EMAILS_READ)
+    if "customer_id" in used and (guests := _guests(frame[used["customer_id"]])):
+        note(
+            used["customer_id"],
+            f"{fmt.counted(guests, 'row')} with customer id 0 (how exports write a guest) count "
+            "for revenue but as no customer",
+            guests,
+        )
     lines = _derived(
         pl.DataFrame(list(typed.values())).with_columns(
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row")
