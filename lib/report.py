@@ -902,7 +902,7 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
             pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
         ),
         reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
-        caption=lateness.followed_note(result),
+        caption=f"{lateness.followed_note(result)} {lateness.FEW_NOTE}",
         kinds={"median_days_to_next": "number0"},
     )
 
@@ -1121,16 +1121,7 @@ def _movement_block(ds: Dataset, p: PageInput) -> Block:
         else None,
         table=moved.movements,
         reading=movement.movement_reading(moved, cur),
-        caption=f"Segments at {fmt.day(first)} (left) and at the as-of date {fmt.day(second)} "
-        f"(right), each from the orders before that date; bands as wide as their {measure}. "
-        f"New: {movement.DEFINITIONS[movement.NEW]}; gone: "
-        f"{movement.DEFINITIONS[movement.GONE]}."
-        + (
-            ""
-            if same
-            else " Both dates are scored by quantiles with the published ties, on purchases "
-            "only, so the segments at the as-of date may differ from the other views'."
-        ),
+        caption=movement.flows_caption(first, second, measure, same),
         kinds={"revenue_before": "money"},
     )
 
@@ -1163,15 +1154,8 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
             "Cohort heatmap",
             chart=charts.retention_heatmap(matrix, metric, relative, grain, ds.currency),
             reading=cohorts.best_worst_reading(matrix, grain, metric),
-            caption=" ".join(
-                said
-                for said in (
-                    f"Blank cells: {grain}s the data does not reach yet for that cohort "
-                    "(unknown, not zero).",
-                    charts.floor_note(matrix, relative),
-                    cohorts.left_out_note(first, early, grain),
-                )
-                if said
+            caption=charts.heatmap_caption(
+                matrix, relative, grain, cohorts.left_out_note(first, early, grain)
             ),
         )
     ]
@@ -1213,17 +1197,13 @@ def _churn_blocks(ds: Dataset, quantile: float) -> tuple[Kpi, list[Block]]:
             chart=charts.status_chart(result.monthly, result.days),
             table=result.windows,
             reading=reading,
-            caption="Each month's customers: new (first purchase in the month), repeating (a "
-            "purchase in the month and one before), waiting (no purchase in the month, the last "
-            f"one within {days} of the month's end) and lapsed (quiet for longer).",
+            caption=charts.status_caption(result.days),
             kinds={"quantile": "pct0", "days": "count"},
         ),
         Block(
             "Days between purchases",
             chart=charts.gap_chart(result.gaps, result.windows),
-            caption="A gap is the days between two consecutive days on which a customer bought. "
-            "Gaps still open at the end of the data are not counted, so the windows are if "
-            "anything too short.",
+            caption=charts.GAP_CAPTION,
         ),
         Block(
             "Customers by status, month by month",

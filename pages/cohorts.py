@@ -143,17 +143,7 @@ def cohort_tables() -> None:
     ui.chart(charts.retention_heatmap(matrix, metric, relative, grain, currency), width="stretch")
     ui.reading(cohorts.best_worst_reading(matrix, grain, metric))
     st.caption(
-        f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
-        f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
-        "it is the first purchase itself."
-        + f" {charts.floor_note(matrix, relative)}".rstrip()
-        + f" {cohorts.left_out_note(first, early, grain)}"
-        + (
-            f" Cell labels are hidden beyond {charts.LABELLED_COLUMNS} {grain}s: hover for values "
-            "or show fewer cohorts."
-            if matrix["period_index"].n_unique() > charts.LABELLED_COLUMNS
-            else ""
-        )
+        charts.heatmap_caption(matrix, relative, grain, cohorts.left_out_note(first, early, grain))
     )
     ui.download(
         matrix.drop("value"),
@@ -233,19 +223,9 @@ def churn_window() -> None:
     else:
         ui.reading(reading)
     ui.chart(churn_charts.status_chart(result.monthly, result.days), width="stretch")
-    st.caption(
-        f"Each month's customers: new (first purchase in the month), repeating (a purchase in the "
-        f"month and one before), waiting (no purchase in the month, the last one within "
-        f"{fmt.count(result.days)} days of the month's end) and lapsed (quiet for longer). The "
-        "month "
-        "the data ends inside is lighter: its end is the data's last day."
-    )
+    st.caption(churn_charts.status_caption(result.days))
     ui.chart(churn_charts.gap_chart(result.gaps, result.windows), width="stretch")
-    st.caption(
-        "A gap is the days between two consecutive days on which a customer bought. Gaps still "
-        "open "
-        "at the end of the data are not counted, so the windows are if anything too short."
-    )
+    st.caption(churn_charts.GAP_CAPTION)
     with st.expander("Customers by status, month by month"):
         columns.table(
             result.monthly,

@@ -591,11 +591,7 @@ def lateness_follow_up() -> None:
             ),
         },
     )
-    st.caption(
-        f"{lateness.followed_note(result)} With fewer than {lateness.MIN_REPEATERS} repeat buyers "
-        "in a group, its days to the next order and spend per repeat buyer are noise and left "
-        "blank (the downloads keep them)."
-    )
+    st.caption(f"{lateness.followed_note(result)} {lateness.FEW_NOTE} The downloads keep them.")
     left, right = st.columns(2)
     with left:
         ui.download(groups, f"lateness_repeat_orders_{months}_months", "delivery_dl_lateness")

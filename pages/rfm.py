@@ -477,17 +477,7 @@ else:
         st.stop()
 
     same = mode == "quantiles" and ties == rfm.PUBLISHED_TIES and clean
-    st.caption(
-        f"Segments at {fmt.day(first)} (left) and at the as-of date {fmt.day(as_of)} (right), "
-        "each from the orders before that date. "
-        f"New: {movement.DEFINITIONS[movement.NEW]}; gone: {movement.DEFINITIONS[movement.GONE]}."
-        + (
-            ""
-            if same
-            else " Both dates are scored by quantiles with the published ties, on purchases "
-            "only, so the segments at the as-of date may differ from the other views'."
-        )
-    )
+    st.caption(movement.flows_caption(first, as_of, measure, same))
     told_warnings = {rfm.degenerate_warning(d, currency) for d in degenerate}
     for d in moved.degenerate:
         warning = rfm.degenerate_warning(d, currency)

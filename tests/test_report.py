@@ -923,3 +923,20 @@ def test_the_events_tables_write_codes_in_words_as_the_page_does(built):
     text = report.table_html(pairs.table, ds.currency, pairs.kinds, labels=pairs.labels)
     category = pairs.table["category_a"][0]
     assert f">{fmt.value_words(category)}<" in text and f">{category}<" not in text
+
+
+def test_the_cohort_and_churn_captions_are_the_pages(built):
+    """Audit: the report's heatmap caption dropped the partial periods' asterisk and the grey
+    first period, and the churn chart's the lighter last month."""
+    _, sections, _ = built("retail")
+    (section,) = [s for s in sections if s.page == "cohorts"]
+    at = apptest.page("retail", "pages/cohorts.py")
+    captions = [c.value for c in at.caption]
+    heatmap = block(section, "Cohort heatmap").caption
+    assert "Period 0 is grey" in heatmap and heatmap in captions
+    status = block(section, "Churn window").caption
+    assert "is lighter" in status and status in captions
+    (delivery,) = [s for s in built("marketplace")[1] if s.page == "delivery"]
+    assert block(delivery, "Lateness and what follows").caption.endswith(
+        "spend per repeat buyer are noise and left blank."
+    )

@@ -216,6 +216,13 @@ def lateness_groups(customers: pl.DataFrame, months: int = MONTHS) -> Lateness:
     )
 
 
+# Under the follow-up's table, on the page and in the report.
+FEW_NOTE = (
+    f"With fewer than {MIN_REPEATERS} repeat buyers in a group, its days to the next order and "
+    "spend per repeat buyer are noise and left blank."
+)
+
+
 def followed_note(result: Lateness) -> str:
     """Whom the follow-up follows, for how long, and whom it leaves out: the page's caption and
     the report's say it alike."""

@@ -26,6 +26,23 @@ DEFINITIONS = {
 }
 
 
+def flows_caption(first: date, second: date, measure: str, same: bool) -> str:
+    """The caption under the flow chart, on the page and in the report: the two dates, what the
+    bands measure (`measure`: customers or revenue), NEW and GONE, and, unless the other views
+    segment as these dates do (`same`), that they may differ."""
+    return (
+        f"Segments at {fmt.day(first)} (left) and at the as-of date {fmt.day(second)} (right), "
+        f"each from the orders before that date; bands as wide as their {measure}. "
+        f"New: {DEFINITIONS[NEW]}; gone: {DEFINITIONS[GONE]}."
+        + (
+            ""
+            if same
+            else " Both dates are scored by quantiles with the published ties, on purchases "
+            "only, so the segments at the as-of date may differ from the other views'."
+        )
+    )
+
+
 def moved(source: str, target: str) -> str:
     """What the customers of one movement did, as a verb phrase: 'went from loyal customers to
     at risk'; for NEW, 'first bought between the dates and are now new customers' (not "went from

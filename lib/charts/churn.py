@@ -26,6 +26,22 @@ STATUS_LABELS = {
 STATUS_COLOURS = {"new": PALETTE[1], "repeating": ACCENT, "waiting": "#99d5cf", "lapsed": MUTED}
 
 
+def status_caption(days: int) -> str:
+    """The caption under status_chart, on the page and in the report (`days`: the window)."""
+    return (
+        "Each month's customers: new (first purchase in the month), repeating (a purchase in the "
+        "month and one before), waiting (no purchase in the month, the last one within "
+        f"{fmt.counted(days, 'day')} of the month's end) and lapsed (quiet for longer). The month "
+        "the data ends inside is lighter: its end is the data's last day."
+    )
+
+
+GAP_CAPTION = (
+    "A gap is the days between two consecutive days on which a customer bought. Gaps still open "
+    "at the end of the data are not counted, so the windows are if anything too short."
+)
+
+
 @memo
 def status_chart(monthly: pl.DataFrame, window: int) -> alt.Chart:
     """Customers per month stacked by status (monthly_counts with a `window` of days): new and

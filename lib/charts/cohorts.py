@@ -42,6 +42,27 @@ def floor_note(matrix: pl.DataFrame, relative: bool) -> str:
     )
 
 
+def heatmap_caption(matrix: pl.DataFrame, relative: bool, grain: str, left_out: str) -> str:
+    """The caption under the cohort heatmap, on the page and in the report: blank and partial
+    cells, the grey first period, a floored colour scale (floor_note), the cohorts the reading
+    leaves out (`left_out`: cohorts.left_out_note) and hidden cell labels."""
+    hidden = (
+        f"Cell labels are hidden beyond {LABELLED_COLUMNS} {grain}s: hover for values or show "
+        "fewer cohorts."
+        if matrix["period_index"].n_unique() > LABELLED_COLUMNS
+        else ""
+    )
+    said = (
+        f"Blank cells: {grain}s the data does not reach yet for that cohort (unknown, not zero). "
+        f"\\* the data ends inside that {grain}, so it is only partly observed. Period 0 is grey: "
+        "it is the first purchase itself.",
+        floor_note(matrix, relative),
+        left_out,
+        hidden,
+    )
+    return " ".join(s for s in said if s)
+
+
 def _value_format(metric: str, relative: bool, small: bool) -> str:
     if relative:
         return ".1%" if small else ".0%"
