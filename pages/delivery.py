@@ -70,7 +70,10 @@ TABLE_CONFIG = {
         "one, so its rate says little.",
     ),
     "late_high": columns.percent("Late, high", help="High end of the late rate's 95% interval."),
-    "severe_rate": columns.percent("7+ days late", help="Share delivered over 7 days late."),
+    "severe_rate": columns.percent(
+        "Over 7 days late",
+        help="Share delivered more than 7 calendar days after the estimated day (8 or more).",
+    ),
     "median_days": columns.number("Median days", 1, help="Median days from purchase to delivery."),
     "mean_days": columns.number("Mean days", 1, help="Mean days from purchase to delivery."),
     "review": columns.number("Review", 2, help="Mean review score (1 to 5 stars)."),
@@ -497,7 +500,11 @@ else:
         columns.in_percent(reviews, "low_share"),
         {
             "offset_days": st.column_config.NumberColumn(
-                "Days vs estimate", format="%+d", pinned=True
+                "Days after the estimated day",
+                format="%+d",
+                pinned=True,
+                help=f"Calendar days; the ends pool every order {dv.OFFSET_CLIP} days early or "
+                "late and beyond.",
             ),
             "late": st.column_config.CheckboxColumn("Late"),
             "orders": columns.count("Orders"),
@@ -544,8 +551,10 @@ def lateness_follow_up() -> None:
     by_group = {r["group"]: r for r in groups.iter_rows(named=True)}
     if groups.filter(pl.col("customers") > 0).height:
         ui.chart(lateness_charts.repeat_share_chart(groups, months), width="stretch")
-    # Too few repeat buyers (or none to follow) to tell: a note, not a reading to act on.
-    if min(r["repeaters"] for r in by_group.values()) < lateness.MIN_REPEATERS:
+    # Too few repeat buyers (or none to follow) to tell: a note, not a reading to act on, unless
+    # the repeat shares themselves differ beyond chance (an exact test holds on few).
+    few_repeaters = min(r["repeaters"] for r in by_group.values()) < lateness.MIN_REPEATERS
+    if few_repeaters and not lateness.shares_apart(result):
         st.info(reading, icon=":material/info:")
     else:
         ui.reading(reading)

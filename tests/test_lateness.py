@@ -106,8 +106,8 @@ def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them(
         "Each customer is followed for 6 calendar months after the first order arrived, its "
         "delivery setting the group; orders placed before it arrived do not count, as they "
         "cannot answer to it. The interval is a 95% Wilson interval. Left out: 2 customers whose "
-        "first order was never delivered and 1 whose first order arrived less than 6 months "
-        "before the data ends."
+        "first order was not delivered (or lacks a delivery date, or has impossible ones) and 1 "
+        "whose first order arrived less than 6 months before the data ends."
     )
     # Eight months: d's second order counts.
     longer = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, months=8), 8)

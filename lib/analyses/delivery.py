@@ -602,7 +602,10 @@ def stage_reading(stages: pl.DataFrame) -> str:
             f"{fmt.counted(r['backwards'], 'order')} from {r['label']}"
             for r in backwards.iter_rows(named=True)
         )
-        text += f" Left out, their dates running backwards (Data quality lists them): {left}."
+        text += (
+            f" Left out, their dates running backwards: {left} (delivered orders; Data quality "
+            "lists them among every order's)."
+        )
     return text
 
 

@@ -230,7 +230,8 @@ def followed_note(result: Lateness) -> str:
         f"Each customer is followed for {fmt.counted(result.months, 'calendar month')} after the "
         "first order arrived, its delivery setting the group; orders placed before it arrived do "
         "not count, as they cannot answer to it. The interval is a 95% Wilson interval. Left "
-        f"out: {fmt.count(result.not_delivered)} customers whose first order was never delivered "
+        f"out: {fmt.count(result.not_delivered)} customers whose first order was not delivered "
+        "(or lacks a delivery date, or has impossible ones) "
         f"and {fmt.count(result.too_recent)} whose first order arrived less than "
         f"{fmt.counted(result.months, 'month')} before the data ends."
     )
@@ -244,6 +245,14 @@ def _apart(late: dict, on_time: dict) -> bool:
 
     table = [[row["repeaters"], row["customers"] - row["repeaters"]] for row in (late, on_time)]
     return bool(fisher_exact(table).pvalue < stats.FAMILY)
+
+
+def shares_apart(result: Lateness) -> bool:
+    """Whether the late and on-time groups' repeat shares differ beyond chance (_apart); False
+    when either group has no customer to follow."""
+    rows = {r["group"]: r for r in result.groups.iter_rows(named=True)}
+    late, on_time = rows["late"], rows["on time"]
+    return bool(late["customers"] and on_time["customers"] and _apart(late, on_time))
 
 
 def lateness_reading(result: Lateness, currency: str = "") -> str:

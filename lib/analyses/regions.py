@@ -318,9 +318,10 @@ def regional_table(
     repeat_change (share of orders placed by returning customers, last period minus the one
     before, in 0..1 points), repeat_change_z (that change as a pooled two-proportion z over the
     orders with a customer in each period, stats.shares_z),
-    and, when `orders` has them: delivered_orders, late_orders, late_rate (delivered after the
-    estimate, among delivered orders), review (mean review_score), freight_share (freight over
-    revenue + freight: what share of what customers paid went to shipping).
+    and, when `orders` has them: delivered_orders, late_orders, late_rate (measures.late: on a
+    day after the estimated one, among delivered orders), review (mean review_score),
+    freight_share (freight over revenue + freight: what share of what customers paid went to
+    shipping).
     """
     return windowed_table(regional_base(lines, orders), months, against)
 

@@ -164,7 +164,7 @@ def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
-                alt.Tooltip("offset_days:O", title="days vs estimate"),
+                alt.Tooltip("offset_days:O", title="days after the estimated day"),
                 alt.Tooltip("review:Q", title="mean review", format=".2f"),
                 alt.Tooltip("low_share:Q", title="1-2 stars", format=".1%"),
                 alt.Tooltip("orders:Q", format=","),

@@ -118,8 +118,9 @@ def demo(kind: str, rows: int | None = None, seed: int = 1, patterns: bool = Tru
       and orders per state stay as they were.
 
     truth keys (floats):
-    - marketplace: late_share (share of delivered orders with a delivery date that arrived after
-      the estimate, measured on the files, the planted impossible dates left out),
+    - marketplace: late_share (share of delivered orders with a delivery date that arrived on a
+      day after the estimated one, measured on the files, the planted impossible dates left
+      out),
       late_base_prob (per-order late probability before region, seller and season factors),
       growth_per_year (log growth of daily orders),
       repeat_person_share (persons with 2+ orders), persons, leads, deals, conversion (deals /
