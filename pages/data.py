@@ -338,6 +338,7 @@ for rec in unknown if state.source() == state.FILES else []:
                 field: columns.money(generic.FIELD_LABELS[field], mapping.currency, 2)
                 for field in generic.MONEY
             },
+            "status": generic.FIELD_LABELS["status"],
             "is_return": "Return",
         }
         columns.table(
