@@ -1551,3 +1551,25 @@ def test_a_customer_id_of_0_is_a_guest_not_one_customer() -> None:
     kpis = _kpis(ds)
     assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (150.0, 5.0, 1.0)
     assert _note(ds.notes, "Customer ID", "3 rows with customer id 0").count == 3
+
+
+def test_an_orders_summary_row_is_not_counted_beside_its_items() -> None:
+    # Lightspeed (Vend): a "Sale" row with the order's subtotal, then its "Sale Line" rows.
+    csv = b"""Receipt,Date,Customer,SKU,Product,Quantity,Subtotal
+R1,2024-01-05,c1,,,,30.00
+R1,2024-01-05,c1,M1,Mug,2,20.00
+R1,2024-01-05,c1,T1,Tea,1,10.00
+R2,2024-01-06,c2,,,,12.00
+R2,2024-01-06,c2,M1,Mug,1,12.00
+R3,2024-01-07,c1,P1,Pot,1,40.00
+R3,2024-01-07,c1,,,,-5.00
+"""
+    tables = io.read_file("sales.csv", csv)
+    guess = guess_mapping(tables[0].frame)
+    assert (guess.fields["item_id"], guess.fields["revenue"]) == ("SKU", "Subtotal")
+    ds = formats.assemble(tables, {tables[0].name: guess}).dataset
+    # By hand: R1 30 and R2 12 once each; R3's row without an item is no sum of its items (a
+    # discount of 5): it stays. 30 + 12 + 40 - 5 = 77.
+    assert _kpis(ds)["revenue"] == 77.0
+    assert ds.tables["lines"].height == 5
+    assert _note(ds.notes, "SKU", "2 rows without an item").count == 2

@@ -1216,7 +1216,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
 
     if emails:
         note(used["customer_id"], EMAILS_READ)
-    if "customer_id" in used and (guests := _guests(frame[used["customer_id"]])):
+    missing = "customer_id" in typed and typed["customer_id"].null_count()  # guests among them
+    if missing and (guests := _guests(frame[used["customer_id"]])):
         note(
             used["customer_id"],
             f"{fmt.counted(guests, 'row')} with customer id 0 (how exports write a guest) count "
@@ -1321,6 +1322,17 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         # would take it (no item was ranked, and each line read as an order's total).
         note(used["item_name"], "no product code mapped: items are told apart by their name")
         lines = lines.with_columns(pl.col("item_name").alias("item_id"))
+    if "item_id" in lines.columns and lines["item_id"].null_count():  # else none can be one
+        summary = lines.select(_summary_row()).to_series()
+        if summaries := int(summary.sum()):
+            note(
+                used.get("item_id") or used["item_name"],
+                f"{fmt.counted(summaries, 'row')} without an item, whose amount is the sum of "
+                "its order's item rows (an order's header or summary row, as Lightspeed and eBay "
+                f"write them), {LEFT_OUT}: counted, they would count the order twice",
+                summaries,
+            )
+            lines = lines.filter(~summary)
     # Unmapped optional fields are present but empty, so every mapped data set has one schema.
     lines = lines.with_columns(
         (pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")).alias("line_no")
@@ -1356,6 +1368,15 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         file,
         None if unsold is None else conform("lines", unsold),
     )
+
+
+def _summary_row() -> pl.Expr:
+    """A row without an item in an order whose other rows name items, its revenue the sum of
+    theirs (within a cent or 1%): the order's header or summary row, not a line of it."""
+    bare = pl.col("item_id").is_null()
+    items = pl.col("revenue").filter(~bare).sum().over("order_id")
+    repeats = (pl.col("revenue") - items).abs() <= 0.01 * items.abs() + 0.01
+    return bare & (~bare).any().over("order_id") & repeats
 
 
 # Words of a status that says its order sold nothing, in the languages of the field names:
