@@ -1573,3 +1573,24 @@ R3,2024-01-07,c1,,,,-5.00
     assert _kpis(ds)["revenue"] == 77.0
     assert ds.tables["lines"].height == 5
     assert _note(ds.notes, "SKU", "2 rows without an item").count == 2
+
+
+def test_an_ebay_orders_report_names_its_buyers_and_no_seller_or_status_by_mistake() -> None:
+    # eBay: 'Buyer Email' is a relay address per order, 'Buyer Username' the person; 'Seller
+    # Collected Tax' is an amount and 'Authenticity Verification Status' no order status.
+    columns = [
+        "Order Number",
+        "Buyer Username",
+        "Buyer Email",
+        "Sale Date",
+        "Item Number",
+        "Item Title",
+        "Quantity",
+        "Total Price",
+        "Seller Collected Tax",
+        "Authenticity Verification Status",
+    ]
+    frame = pl.DataFrame({c: ["2024-01-05" if c == "Sale Date" else "1"] * 12 for c in columns})
+    guess = guess_mapping(frame)
+    assert guess.fields["customer_id"] == "Buyer Username"
+    assert guess.fields["seller_id"] is None and guess.fields["status"] is None

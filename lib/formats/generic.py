@@ -94,7 +94,8 @@ _SYNONYMS: dict[str, str] = {
         "codigo cliente, cod cliente, numero cliente, email cliente, kunde, kunden id, "
         "kundennummer, kunden nr, kundennr, klant, klant id, klantnummer, klantnr, user_id, "
         "user, buyer, buyer id, comprador, acheteur, usuario, id usuario, utilisateur, "
-        "member id, account id, shopper, email, e-mail, customer name"
+        "member id, account id, shopper, buyer username, username, user name, email, e-mail, "
+        "customer name"
     ),
     "ordered_at": (
         "ordered_at, order date, order datetime, order time, order timestamp, invoice date, "
@@ -193,7 +194,12 @@ _AVOID: dict[str, str] = {
     ),
     "item_id": "customer client kunde klant user seller vendor order",
     "customer_id": "state city zip country region segment type",
-    "status": "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer",
+    "status": (
+        "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer verif "
+        "authent"
+    ),
+    # eBay's 'Seller Collected Tax' is an amount, no seller.
+    "seller_id": "tax fee cost collected",
 }
 
 
