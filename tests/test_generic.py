@@ -1594,3 +1594,59 @@ def test_an_ebay_orders_report_names_its_buyers_and_no_seller_or_status_by_mista
     guess = guess_mapping(frame)
     assert guess.fields["customer_id"] == "Buyer Username"
     assert guess.fields["seller_id"] is None and guess.fields["status"] is None
+
+
+def _sold(csv: bytes) -> tuple[ColumnMapping, object]:
+    tables = io.read_file("orders.csv", csv)
+    guess = guess_mapping(tables[0].frame)
+    return guess, formats.assemble(tables, {tables[0].name: guess}).dataset
+
+
+def test_an_orders_discount_written_on_each_of_its_lines_is_taken_once() -> None:
+    # Etsy's sold items: the order's coupon on each of its lines.
+    guess, ds = _sold(b"""Order ID,Sale Date,Buyer,SKU,Quantity,Price,Item Total,Discount Amount
+1,2024-01-05,b1,A,1,10.00,10.00,3.00
+1,2024-01-05,b1,B,2,5.00,10.00,3.00
+2,2024-01-06,b2,A,1,10.00,10.00,0
+3,2024-01-07,b1,C,1,20.00,20.00,2.00
+""")
+    assert guess.fields["discount"] == "Discount Amount"
+    # By hand: order 1 is 20 less its 3 once, spread half and half; 3 is 20 less 2: 45.
+    assert _kpis(ds)["revenue"] == 45.0
+    assert ds.tables["lines"]["revenue"].to_list() == [8.5, 8.5, 10.0, 18.0]
+    note = _note(ds.notes, "Discount Amount", "discounts taken off revenue: 5.00 over 2 orders")
+    assert "taken once" in note.message
+
+
+def test_a_discount_on_an_orders_first_line_only_is_taken_from_that_line() -> None:
+    # Squarespace: the order's fields, its discount too, on its first line only.
+    _, ds = _sold(b"""Order ID,Created at,Email,Lineitem quantity,Lineitem price,Discount Amount
+1,2024-01-05,a@x.com,2,10.00,5.00
+1,2024-01-05,a@x.com,1,4.00,
+2,2024-01-06,b@x.com,1,30.00,0
+""")
+    # Quantity x price less the discount: 20 - 5 + 4 + 30 = 49.
+    assert _kpis(ds)["revenue"] == 49.0
+    assert "(each line's own)" in _note(ds.notes, "Discount Amount", "5.00 over 1 order").message
+
+
+@pytest.mark.parametrize(
+    "csv",
+    [
+        # Square: 'Net Sales' is after 'Discounts'.
+        b"""Date,Transaction ID,Qty,Gross Sales,Discounts,Net Sales
+2024-01-05,t1,1,10.00,-2.00,8.00
+2024-01-05,t2,2,9.00,0.00,9.00
+""",
+        # Named by no net word, but the amount is quantity x price less the discount.
+        b"""Order,Date,Qty,Unit Price,Discount,Amount
+o1,2024-01-05,2,10.00,4.00,16.00
+o2,2024-01-05,1,9.00,0.00,9.00
+o3,2024-01-06,1,5.00,1.00,4.00
+""",
+    ],
+)
+def test_no_discount_is_guessed_for_revenue_already_net_of_it(csv: bytes) -> None:
+    guess, ds = _sold(csv)
+    assert guess.fields["discount"] is None
+    assert _kpis(ds)["revenue"] in (17.0, 29.0)  # as written: 8 + 9, 16 + 9 + 4

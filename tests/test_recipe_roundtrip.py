@@ -54,6 +54,7 @@ MAPPING = {
     "region": "Zona",
     "seller_id": None,
     "status": None,
+    "discount": None,
 }
 
 

@@ -31,6 +31,7 @@ FIELDS: tuple[str, ...] = (
     "region",
     "seller_id",
     "status",
+    "discount",
 )
 
 # The fields as the Data page labels them (messages name them so, in lower case: _said;
@@ -48,6 +49,7 @@ FIELD_LABELS: dict[str, str] = {
     "region": "Region",
     "seller_id": "Seller id",
     "status": "Order status",
+    "discount": "Discount",
 }
 
 FIELD_HELP: dict[str, str] = {
@@ -67,6 +69,10 @@ FIELD_HELP: dict[str, str] = {
     "status": (
         "Status of the order or line (Completed, Cancelled, Refunded...); lines whose status says "
         "cancelled, refunded, voided or unavailable are not sales"
+    ),
+    "discount": (
+        "Amount taken off (a coupon), when the revenue is before it; an order's discount written "
+        "on each of its lines is taken once"
     ),
 }
 
@@ -172,6 +178,12 @@ _SYNONYMS: dict[str, str] = {
         "statut commande, statut de la commande, etat, etat commande, etat de la commande, "
         "bestellstatus, auftragsstatus, orderstatus, stato, stato ordine"
     ),
+    "discount": (
+        "discount, discount amount, discounts, order discount, coupon, coupon amount, "
+        "coupon discount, desconto, valor desconto, descuento, importe descuento, remise, "
+        "montant remise, rabatt, rabattbetrag, nachlass, korting, kortingsbedrag, sconto, "
+        "importo sconto"
+    ),
 }
 
 # A column that merely contains a synonym is not a guess when it also names one of these: a
@@ -200,6 +212,7 @@ _AVOID: dict[str, str] = {
     ),
     # eBay's 'Seller Collected Tax' is an amount, no seller.
     "seller_id": "tax fee cost collected",
+    "discount": "code name type rate percent tax ship",
 }
 
 
@@ -464,11 +477,14 @@ def _profile(series: pl.Series) -> _Profile:
     )
 
 
+_VALUED = ("ordered_at", *NUMBERS, "discount")
+
+
 def _plausible(field: str, profile: _Profile) -> bool:
     """Whether values of this kind can fill `field` (a date field needs dates, amounts numbers)."""
     if field == "ordered_at":
         return profile.datetime_share >= 0.5
-    if field in NUMBERS:
+    if field in _VALUED:
         # Text like '20240105' reads as both; native numbers are numbers. A column of zeros
         # (a gift card redeemed, an insurance amount) holds no amounts or quantities.
         return (
@@ -594,7 +610,8 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         [
             (-s, FIELDS.index(f), columns.index(c), f, c)
             for (f, c), s in scores.items()
-            if s > 0 and (f not in ("ordered_at", *NUMBERS) or _plausible(f, profiles[c]))
+            # Only amounts, counts and dates are judged by their values (profiles cost).
+            if s > 0 and (f not in _VALUED or _plausible(f, profiles[c]))
         ]
     )
 
@@ -673,7 +690,31 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
     )
     if chosen["revenue"] and chosen["unit_price"] and _first_lines_only(frame, chosen)[0]:
         chosen["revenue"] = None  # each line's is quantity x unit price
+    if chosen["discount"] and _net_of_discount(frame, chosen):
+        chosen["discount"] = None  # taken off already: taken again, it would count twice
     return ColumnMapping(chosen, next((c for c in stated if c), None))
+
+
+# A revenue column named as net ('Net Sales', 'Nettobetrag', 'Valor líquido') is after discounts.
+_NET_WORDS = ("net", "neto", "liquido", "ht")
+
+
+def _net_of_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
+    """Whether the revenue (a column, or quantity x unit price) is already net of the discount
+    column: its name says net, or, where quantity and unit price are mapped, the amount is
+    theirs less the discount on most discounted rows."""
+    if used["revenue"] is None:
+        return False  # quantity x unit price: before any discount
+    if any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"])):
+        return True
+    if not (used["quantity"] and used["unit_price"]):
+        return False
+    read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+    off = parse.to_float(frame[used["discount"]]).values.abs()
+    given = (off > 0).fill_null(False)
+    gross = (read["quantity"] * read["unit_price"]).filter(given)
+    net = (gross - off.filter(given) - read["revenue"].filter(given)).abs() <= 0.01 * gross.abs()
+    return given.sum() > 0 and net.mean() >= REPEATED_TOTALS
 
 
 # An amount left blank on more than this share of the rows whose unit price is given is an
@@ -1083,7 +1124,7 @@ def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:
         raw = pl.Series(raw.name, [None if v is None else str(v) for v in raw.to_list()], pl.String)
     if field == "ordered_at":
         return parse.to_datetime(raw, dates)
-    if field in NUMBERS:
+    if field in (*NUMBERS, "discount"):
         return parse.to_float(raw)
     if field == "customer_id":
         # A customer '0' is how exports write a guest (BigCommerce, WooCommerce): no customer.
@@ -1125,7 +1166,8 @@ def _columns(
     whether the customer ids were e-mail addresses (replaced by codes)."""
     read = _read_all(frame, _valid(frame, mapping), mapping.dates)
     spec = SPECS["lines"].columns
-    typed = {f: p.values.cast(spec.get(f, pl.String)).alias(f) for f, p in read.items()}
+    types = {**spec, "status": pl.String, "discount": pl.Float64}  # two fields of no table
+    typed = {f: p.values.cast(types[f]).alias(f) for f, p in read.items()}
     emails = "customer_id" in typed and are_emails(typed["customer_id"])
     if emails:
         # As the shop exports do: one person per address whatever its case, and no address kept.
@@ -1352,6 +1394,10 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         lines, unsold = _set_apart(lines)
         read = _status_read(lines, unsold, blanks - lines["status"].null_count())
         note(used["status"], read, 0 if unsold is None else unsold.height)
+    if "discount" in lines.columns:
+        lines, said, count = _discounted(lines)
+        if said:
+            note(used["discount"], said, count)
 
     returns = int(lines["is_return"].sum())
     if returns:
@@ -1374,6 +1420,55 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         file,
         None if unsold is None else conform("lines", unsold),
     )
+
+
+def _order_discounts(lines: pl.DataFrame) -> bool:
+    """Whether the discount column is an order's, repeated on each of its lines: one value on
+    every sale line of (nearly) all the discounted orders of several lines (all of them when
+    fewer than 3, REPEATED_TOTALS of them from 3)."""
+    given = pl.col("discount").abs().fill_null(0.0)
+    per = (
+        lines.filter(~pl.col("is_return"))
+        .group_by("order_id")
+        .agg(pl.len().alias("n"), given.n_unique().alias("u"), given.max().alias("top"))
+        .filter((pl.col("n") > 1) & (pl.col("top") > 0))
+    )
+    same = int((per["u"] == 1).sum())
+    share = REPEATED_TOTALS if per.height >= 3 else 1.0
+    return per.height > 0 and same >= share * per.height
+
+
+def _discounted(lines: pl.DataFrame) -> tuple[pl.DataFrame, str, int]:
+    """`lines` with the discount column taken off the sale lines' revenue (never below 0), what
+    the note says and over how many orders: an order's discount repeated on each of its lines
+    (_order_discounts) once, spread over its sale lines by their revenue; else each line's own
+    (a discount on an order's first line only comes off that line)."""
+    given = pl.col("discount").abs().fill_null(0.0)
+    sale = ~pl.col("is_return") & (pl.col("revenue") > 0)
+    repeated = _order_discounts(lines)
+    if repeated:
+        order = given.filter(sale).max().over("order_id")
+        share = pl.col("revenue") / pl.col("revenue").filter(sale).sum().over("order_id")
+        taken = pl.when(sale).then(order * share).otherwise(0.0)
+    else:
+        taken = pl.when(sale).then(given).otherwise(0.0)
+    taken = pl.min_horizontal(taken, pl.when(sale).then(pl.col("revenue")).otherwise(0.0))
+    marked = lines.with_columns(taken.fill_null(0.0).alias("_taken"))
+    total = float(marked["_taken"].sum())
+    if total <= 0:
+        return lines.drop("discount"), "", 0
+    orders = marked.filter(pl.col("_taken") > 0)["order_id"].n_unique()
+    how = (
+        "an order's, written on each of its lines: taken once, spread over its lines by revenue"
+        if repeated
+        else "each line's own"
+    )
+    said = (
+        f"discounts taken off revenue: {fmt.number(total, 2)} over "
+        f"{fmt.counted(orders, 'order')} ({how})"
+    )
+    out = marked.with_columns(pl.col("revenue") - pl.col("_taken")).drop("_taken", "discount")
+    return out, said, orders
 
 
 def _summary_row() -> pl.Expr:
