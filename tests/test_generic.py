@@ -1650,3 +1650,12 @@ def test_no_discount_is_guessed_for_revenue_already_net_of_it(csv: bytes) -> Non
     guess, ds = _sold(csv)
     assert guess.fields["discount"] is None
     assert _kpis(ds)["revenue"] in (17.0, 29.0)  # as written: 8 + 9, 16 + 9 + 4
+
+
+def test_no_discount_is_guessed_where_the_file_cannot_show_the_revenue_is_before_it() -> None:
+    # A line total with no quantity and price to compare: it may be after the coupon already.
+    guess, ds = _sold(b"""Order,Date,Total,Discount
+o1,2024-01-05,16.00,4.00
+o2,2024-01-05,9.00,0.00
+""")
+    assert guess.fields["discount"] is None and _kpis(ds)["revenue"] == 25.0

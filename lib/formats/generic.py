@@ -690,8 +690,8 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
     )
     if chosen["revenue"] and chosen["unit_price"] and _first_lines_only(frame, chosen)[0]:
         chosen["revenue"] = None  # each line's is quantity x unit price
-    if chosen["discount"] and _net_of_discount(frame, chosen):
-        chosen["discount"] = None  # taken off already: taken again, it would count twice
+    if chosen["discount"] and not _before_discount(frame, chosen):
+        chosen["discount"] = None  # maybe taken off already: taken again, it would count twice
     return ColumnMapping(chosen, next((c for c in stated if c), None))
 
 
@@ -699,22 +699,22 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
 _NET_WORDS = ("net", "neto", "liquido", "ht")
 
 
-def _net_of_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
-    """Whether the revenue (a column, or quantity x unit price) is already net of the discount
-    column: its name says net, or, where quantity and unit price are mapped, the amount is
-    theirs less the discount on most discounted rows."""
+def _before_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
+    """Whether the revenue is before the discount column's discounts, as far as the file shows:
+    quantity x unit price, or an amount not named net that is quantity x unit price (within 1%)
+    on most discounted rows. Where nothing shows it (no quantity and price to compare), the
+    discount is left for the user to map: taken off a revenue net of it, it would count twice."""
     if used["revenue"] is None:
-        return False  # quantity x unit price: before any discount
+        return True  # quantity x unit price: before any discount
     if any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"])):
-        return True
+        return False
     if not (used["quantity"] and used["unit_price"]):
         return False
     read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
-    off = parse.to_float(frame[used["discount"]]).values.abs()
-    given = (off > 0).fill_null(False)
+    given = (parse.to_float(frame[used["discount"]]).values.abs() > 0).fill_null(False)
     gross = (read["quantity"] * read["unit_price"]).filter(given)
-    net = (gross - off.filter(given) - read["revenue"].filter(given)).abs() <= 0.01 * gross.abs()
-    return given.sum() > 0 and net.mean() >= REPEATED_TOTALS
+    same = (gross - read["revenue"].filter(given)).abs() <= 0.01 * gross.abs() + 0.01
+    return given.sum() > 0 and same.mean() >= REPEATED_TOTALS
 
 
 # An amount left blank on more than this share of the rows whose unit price is given is an
