@@ -1659,3 +1659,8 @@ o1,2024-01-05,16.00,4.00
 o2,2024-01-05,9.00,0.00
 """)
     assert guess.fields["discount"] is None and _kpis(ds)["revenue"] == 25.0
+    # Mapped by hand, it comes off, with a warning that it may count twice.
+    frame = io.read_file("orders.csv", b"Order,Date,Total,Discount\no1,2024-01-05,16.00,4.00\n")[0]
+    mapping = guess.with_field("discount", "Discount")
+    [said] = [w for w in mapping_checks(frame.frame, mapping)[1] if "Discount" in w]
+    assert said.startswith("'Discount' will come off 'Total': if that amount is already after")

@@ -921,6 +921,12 @@ def _warnings(
             f"{', ...' if len(codes) > 5 else ''}): their amounts would be added as if one. "
             "Upload one file per currency, or convert the amounts first."
         )
+    if "discount" in used and not _before_discount(frame, dict.fromkeys(FIELDS) | used):
+        warnings.append(
+            f"'{used['discount']}' will come off '{used['revenue']}': if that amount is already "
+            "after discounts (a net amount), choose no discount column, or each discount counts "
+            "twice."
+        )
     if "revenue" in used and "unit_price" in used:
         blank, priced = _first_lines_only(frame, used)
         if blank:
