@@ -68,7 +68,7 @@ FIELD_HELP: dict[str, str] = {
     "seller_id": "Seller, vendor or store, for marketplaces",
     "status": (
         "Status of the order or line (Completed, Cancelled, Refunded...); lines whose status says "
-        "cancelled, refunded, voided or unavailable are not sales"
+        f"{measures.UNSOLD_KINDS} are not sales"
     ),
     "discount": (
         "Amount taken off (a coupon), when the revenue is before it; an order's discount written "
@@ -1139,7 +1139,7 @@ def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:
     return parse.Parsed(parse.to_id(raw) if field in IDS else parse.to_text(raw), 0, ())
 
 
-def _guest(ids):
+def _guest(ids: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
     """Where a customer id (a Series or an expression, read by parse.to_id) is all zeros."""
     return ids.str.contains(r"^0+$")
 
@@ -1383,7 +1383,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
                 used.get("item_id") or used["item_name"],
                 f"{fmt.counted(summaries, 'row')} without an item, whose amount is the sum of "
                 "its order's item rows (an order's header or summary row, as Lightspeed and eBay "
-                f"write them), {LEFT_OUT}: counted, they would count the order twice",
+                f"write them), {fmt.plural(summaries, 'was', 'were')} left out: counted, "
+                f"{fmt.plural(summaries, 'it', 'they')} would count the order twice",
                 summaries,
             )
             lines = lines.filter(~summary)
