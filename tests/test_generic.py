@@ -1664,3 +1664,33 @@ o2,2024-01-05,9.00,0.00
     mapping = guess.with_field("discount", "Discount")
     [said] = [w for w in mapping_checks(frame.frame, mapping)[1] if "Discount" in w]
     assert said.startswith("'Discount' will come off 'Total': if that amount is already after")
+
+
+def test_refunds_come_off_their_orders_and_one_refunded_in_full_is_no_sale() -> None:
+    # Magento's order grid: one row per order, its refunds (credit memos) in a column.
+    guess, ds = _sold(b"""Order #,Purchase Date,Customer Email,Subtotal,Total Refunded
+100,2024-01-05,a@x.com,50.00,0.00
+101,2024-01-06,b@x.com,80.00,30.00
+102,2024-01-07,a@x.com,40.00,40.00
+103,2024-01-08,c@x.com,20.00,
+""")
+    assert guess.fields["refunded"] == "Total Refunded"
+    # By hand: 50 + (80 - 30) + 20 = 120 over 3 orders; 102 refunded in full is no sale.
+    kpis = _kpis(ds)
+    assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (120.0, 3.0, 3.0)
+    assert _note(ds.notes, "Total Refunded", "refunds taken off revenue: 30.00 over 1 order")
+    full = _note(ds.notes, "Total Refunded", "1 line of 1 order refunded in full is no sale")
+    assert full.count == 1
+    assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["102"]
+    assert measures.as_recorded(ds).tables["lines"].height == 4
+
+
+def test_no_refund_column_is_guessed_where_returns_are_lines_of_their_own() -> None:
+    # A refund written as a negative line and in the order's refund column: taken twice if both.
+    guess, ds = _sold(b"""Order,Date,Customer,Amount,Refund Amount
+o1,2024-01-05,c1,80.00,30.00
+o1,2024-01-09,c1,-30.00,
+o2,2024-01-06,c2,20.00,0.00
+""")
+    assert guess.fields["refunded"] is None
+    assert _kpis(ds)["revenue"] == 70.0  # 80 - 30 + 20, the refund once

@@ -55,6 +55,7 @@ MAPPING = {
     "seller_id": None,
     "status": None,
     "discount": None,
+    "refunded": None,
 }
 
 

@@ -32,6 +32,7 @@ FIELDS: tuple[str, ...] = (
     "seller_id",
     "status",
     "discount",
+    "refunded",
 )
 
 # The fields as the Data page labels them (messages name them so, in lower case: _said;
@@ -50,6 +51,7 @@ FIELD_LABELS: dict[str, str] = {
     "seller_id": "Seller id",
     "status": "Order status",
     "discount": "Discount",
+    "refunded": "Refunded",
 }
 
 FIELD_HELP: dict[str, str] = {
@@ -73,6 +75,10 @@ FIELD_HELP: dict[str, str] = {
     "discount": (
         "Amount taken off (a coupon), when the revenue is before it; an order's discount written "
         "on each of its lines is taken once"
+    ),
+    "refunded": (
+        "Amount paid back on an order kept (a partial refund), when the file has no return "
+        "lines; an order's refund written on each of its lines is taken once"
     ),
 }
 
@@ -184,6 +190,11 @@ _SYNONYMS: dict[str, str] = {
         "montant remise, rabatt, rabattbetrag, nachlass, korting, kortingsbedrag, sconto, "
         "importo sconto"
     ),
+    "refunded": (
+        "refunded, refund amount, refunded amount, total refunded, amount refunded, refunds, "
+        "valor reembolsado, valor estornado, importe reembolsado, montant rembourse, "
+        "erstattungsbetrag, erstattet betrag, terugbetaald bedrag, importo rimborsato"
+    ),
 }
 
 # A column that merely contains a synonym is not a guess when it also names one of these: a
@@ -213,6 +224,7 @@ _AVOID: dict[str, str] = {
     # eBay's 'Seller Collected Tax' is an amount, no seller.
     "seller_id": "tax fee cost collected",
     "discount": "code name type rate percent tax ship",
+    "refunded": "date reason status method type id",
 }
 
 
@@ -477,7 +489,9 @@ def _profile(series: pl.Series) -> _Profile:
     )
 
 
-_VALUED = ("ordered_at", *NUMBERS, "discount")
+# Amounts taken off a sale line's revenue: a discount, a partial refund.
+TAKEN_OFF = ("discount", "refunded")
+_VALUED = ("ordered_at", *NUMBERS, *TAKEN_OFF)
 
 
 def _plausible(field: str, profile: _Profile) -> bool:
@@ -692,6 +706,8 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         chosen["revenue"] = None  # each line's is quantity x unit price
     if chosen["discount"] and not _before_discount(frame, chosen):
         chosen["discount"] = None  # maybe taken off already: taken again, it would count twice
+    if chosen["refunded"] and not _before_refunds(frame, chosen):
+        chosen["refunded"] = None
     return ColumnMapping(chosen, next((c for c in stated if c), None))
 
 
@@ -715,6 +731,16 @@ def _before_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> boo
     gross = (read["quantity"] * read["unit_price"]).filter(given)
     same = (gross - read["revenue"].filter(given)).abs() <= 0.01 * gross.abs() + 0.01
     return given.sum() > 0 and same.mean() >= REPEATED_TOTALS
+
+
+def _before_refunds(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
+    """Whether refunds may be taken off the revenue: a file with no return line (no negative
+    amount or quantity: its refunds are not lines of their own, which would take them back
+    twice) whose revenue is not named net."""
+    if used["revenue"] and any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"])):
+        return False
+    amounts = [used[f] for f in ("revenue", "quantity") if used[f]]
+    return not any(bool((parse.to_float(frame[c]).values < 0).any()) for c in amounts)
 
 
 # An amount left blank on more than this share of the rows whose unit price is given is an
@@ -927,6 +953,12 @@ def _warnings(
             "after discounts (a net amount), choose no discount column, or each discount counts "
             "twice."
         )
+    if "refunded" in used and not _before_refunds(frame, dict.fromkeys(FIELDS) | used):
+        warnings.append(
+            f"'{used['refunded']}' will come off the revenue, yet the file has return lines or "
+            "a net amount: if the refunds are among them, choose no refunded column, or each "
+            "refund counts twice."
+        )
     if "revenue" in used and "unit_price" in used:
         blank, priced = _first_lines_only(frame, used)
         if blank:
@@ -1130,7 +1162,7 @@ def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:
         raw = pl.Series(raw.name, [None if v is None else str(v) for v in raw.to_list()], pl.String)
     if field == "ordered_at":
         return parse.to_datetime(raw, dates)
-    if field in (*NUMBERS, "discount"):
+    if field in (*NUMBERS, *TAKEN_OFF):
         return parse.to_float(raw)
     if field == "customer_id":
         # A customer '0' is how exports write a guest (BigCommerce, WooCommerce): no customer.
@@ -1172,7 +1204,8 @@ def _columns(
     whether the customer ids were e-mail addresses (replaced by codes)."""
     read = _read_all(frame, _valid(frame, mapping), mapping.dates)
     spec = SPECS["lines"].columns
-    types = {**spec, "status": pl.String, "discount": pl.Float64}  # two fields of no table
+    # Fields of no table: read, then used up by apply_mapping.
+    types = {**spec, "status": pl.String} | dict.fromkeys(TAKEN_OFF, pl.Float64)
     typed = {f: p.values.cast(types[f]).alias(f) for f, p in read.items()}
     emails = "customer_id" in typed and are_emails(typed["customer_id"])
     if emails:
@@ -1401,10 +1434,17 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         lines, unsold = _set_apart(lines)
         read = _status_read(lines, unsold, blanks - lines["status"].null_count())
         note(used["status"], read, 0 if unsold is None else unsold.height)
-    if "discount" in lines.columns:
-        lines, said, count = _discounted(lines)
-        if said:
-            note(used["discount"], said, count)
+    for field in TAKEN_OFF:
+        if field in lines.columns:
+            done = _taken_off(lines, field)
+            lines = done.lines
+            if done.said:
+                note(used[field], done.said, done.orders)
+            if done.emptied is not None:
+                full = measures.unsold_message(done.emptied, whose="refunded in full")
+                note(used[field], full, done.emptied.height)
+                apart = conform("lines", done.emptied)
+                unsold = apart if unsold is None else pl.concat([conform("lines", unsold), apart])
 
     returns = int(lines["is_return"].sum())
     if returns:
@@ -1429,11 +1469,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     )
 
 
-def _order_discounts(lines: pl.DataFrame) -> bool:
-    """Whether the discount column is an order's, repeated on each of its lines: one value on
-    every sale line of (nearly) all the discounted orders of several lines (all of them when
-    fewer than 3, REPEATED_TOTALS of them from 3)."""
-    given = pl.col("discount").abs().fill_null(0.0)
+def _per_order(lines: pl.DataFrame, field: str) -> bool:
+    """Whether an amount taken off (TAKEN_OFF) is an order's, repeated on each of its lines: one
+    value on every sale line of (nearly) all the orders of several lines that have one (all of
+    them when fewer than 3, REPEATED_TOTALS of them from 3)."""
+    given = pl.col(field).abs().fill_null(0.0)
     per = (
         lines.filter(~pl.col("is_return"))
         .group_by("order_id")
@@ -1445,14 +1485,29 @@ def _order_discounts(lines: pl.DataFrame) -> bool:
     return per.height > 0 and same >= share * per.height
 
 
-def _discounted(lines: pl.DataFrame) -> tuple[pl.DataFrame, str, int]:
-    """`lines` with the discount column taken off the sale lines' revenue (never below 0), what
-    the note says and over how many orders: an order's discount repeated on each of its lines
-    (_order_discounts) once, spread over its sale lines by their revenue; else each line's own
-    (a discount on an order's first line only comes off that line)."""
-    given = pl.col("discount").abs().fill_null(0.0)
+_TAKEN_WORDS = {"discount": "discounts", "refunded": "refunds"}
+
+
+@dataclass(frozen=True)
+class _TakenOff:
+    """What _taken_off did: the lines kept (revenue net of the amounts), the note's text ('' when
+    nothing was taken), over how many orders, and the lines of orders it took all the revenue of
+    (refunded in full: no sale, as a status 'Refunded' says; None when none), as recorded."""
+
+    lines: pl.DataFrame
+    said: str
+    orders: int
+    emptied: pl.DataFrame | None
+
+
+def _taken_off(lines: pl.DataFrame, field: str) -> _TakenOff:
+    """`lines` with an amount taken off (TAKEN_OFF: `field`, then dropped) off the sale lines'
+    revenue (never below 0): an order's amount repeated on each of its lines (_per_order) once,
+    spread over its sale lines by their revenue; else each line's own (one on an order's first
+    line only comes off that line). An order whose refunds take all its revenue is set apart."""
+    given = pl.col(field).abs().fill_null(0.0)
     sale = ~pl.col("is_return") & (pl.col("revenue") > 0)
-    repeated = _order_discounts(lines)
+    repeated = _per_order(lines, field)
     if repeated:
         order = given.filter(sale).max().over("order_id")
         share = pl.col("revenue") / pl.col("revenue").filter(sale).sum().over("order_id")
@@ -1461,9 +1516,18 @@ def _discounted(lines: pl.DataFrame) -> tuple[pl.DataFrame, str, int]:
         taken = pl.when(sale).then(given).otherwise(0.0)
     taken = pl.min_horizontal(taken, pl.when(sale).then(pl.col("revenue")).otherwise(0.0))
     marked = lines.with_columns(taken.fill_null(0.0).alias("_taken"))
+    emptied = None
+    if field == "refunded":
+        sold = pl.col("revenue").filter(sale).sum().over("order_id")
+        full = (sold > 0) & (pl.col("_taken").sum().over("order_id") >= sold - 0.005)
+        marked = marked.with_columns(full.alias("_full"))
+        if marked["_full"].any():
+            emptied = marked.filter("_full").drop("_taken", "_full", field)
+        marked = marked.filter(~pl.col("_full")).drop("_full")
     total = float(marked["_taken"].sum())
+    kept = marked.with_columns(pl.col("revenue") - pl.col("_taken")).drop("_taken", field)
     if total <= 0:
-        return lines.drop("discount"), "", 0
+        return _TakenOff(kept, "", 0, emptied)
     orders = marked.filter(pl.col("_taken") > 0)["order_id"].n_unique()
     how = (
         "an order's, written on each of its lines: taken once, spread over its lines by revenue"
@@ -1471,11 +1535,10 @@ def _discounted(lines: pl.DataFrame) -> tuple[pl.DataFrame, str, int]:
         else "each line's own"
     )
     said = (
-        f"discounts taken off revenue: {fmt.number(total, 2)} over "
+        f"{_TAKEN_WORDS[field]} taken off revenue: {fmt.number(total, 2)} over "
         f"{fmt.counted(orders, 'order')} ({how})"
     )
-    out = marked.with_columns(pl.col("revenue") - pl.col("_taken")).drop("_taken", "discount")
-    return out, said, orders
+    return _TakenOff(kept, said, orders, emptied)
 
 
 def _summary_row() -> pl.Expr:
