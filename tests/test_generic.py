@@ -1618,16 +1618,32 @@ def test_an_orders_discount_written_on_each_of_its_lines_is_taken_once() -> None
     assert "taken once" in note.message
 
 
-def test_a_discount_on_an_orders_first_line_only_is_taken_from_that_line() -> None:
-    # Squarespace: the order's fields, its discount too, on its first line only.
+def test_a_discount_on_an_orders_first_line_only_is_the_orders() -> None:
+    # Squarespace: the order's fields, its discount too, on its first line only, the other
+    # lines blank; here larger than the first line.
     _, ds = _sold(b"""Order ID,Created at,Email,Lineitem quantity,Lineitem price,Discount Amount
-1,2024-01-05,a@x.com,2,10.00,5.00
-1,2024-01-05,a@x.com,1,4.00,
+1,2024-01-05,a@x.com,1,4.00,6.00
+1,2024-01-05,a@x.com,2,10.00,
 2,2024-01-06,b@x.com,1,30.00,0
 """)
-    # Quantity x price less the discount: 20 - 5 + 4 + 30 = 49.
-    assert _kpis(ds)["revenue"] == 49.0
-    assert "(each line's own)" in _note(ds.notes, "Discount Amount", "5.00 over 1 order").message
+    # Quantity x price less the order's discount, spread by revenue: 4 + 20 - 6 + 30 = 48; the
+    # first line keeps 4 - 6 x 4 / 24 = 3.
+    assert _kpis(ds)["revenue"] == 48.0
+    assert ds.tables["lines"]["revenue"].to_list() == [3.0, 15.0, 30.0]
+    note = _note(ds.notes, "Discount Amount", "6.00 over 1 order")
+    assert "(an order's, on each of its lines or its first" in note.message
+
+
+def test_a_lines_own_discount_comes_off_that_line() -> None:
+    # Each line its own discount, zeros where it has none.
+    _, ds = _sold(b"""Order,Date,Customer,Qty,Price,Discount
+o1,2024-01-05,c1,1,10.00,2.00
+o1,2024-01-05,c1,1,20.00,0.00
+o2,2024-01-06,c2,1,30.00,5.00
+o2,2024-01-06,c2,1,8.00,0.00
+""")
+    assert ds.tables["lines"]["revenue"].to_list() == [8.0, 20.0, 25.0, 8.0]
+    assert "(each line's own)" in _note(ds.notes, "Discount", "7.00 over 2 orders").message
 
 
 @pytest.mark.parametrize(

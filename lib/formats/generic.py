@@ -1470,17 +1470,26 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
 
 
 def _per_order(lines: pl.DataFrame, field: str) -> bool:
-    """Whether an amount taken off (TAKEN_OFF) is an order's, repeated on each of its lines: one
-    value on every sale line of (nearly) all the orders of several lines that have one (all of
-    them when fewer than 3, REPEATED_TOTALS of them from 3)."""
+    """Whether an amount taken off (TAKEN_OFF) is an order's: in (nearly) all the orders of
+    several lines that have one (all of them when fewer than 3, REPEATED_TOTALS of them from 3),
+    one value repeated on every sale line (Etsy), or a value on the first line only, the others
+    blank (Squarespace writes an order's fields so; a line's own amounts leave zeros)."""
     given = pl.col(field).abs().fill_null(0.0)
     per = (
         lines.filter(~pl.col("is_return"))
-        .group_by("order_id")
-        .agg(pl.len().alias("n"), given.n_unique().alias("u"), given.max().alias("top"))
+        .group_by("order_id", maintain_order=True)
+        .agg(
+            pl.len().alias("n"),
+            given.n_unique().alias("u"),
+            given.max().alias("top"),
+            pl.col(field).is_not_null().sum().alias("written"),
+            pl.col(field).first().is_not_null().alias("first"),
+        )
         .filter((pl.col("n") > 1) & (pl.col("top") > 0))
     )
-    same = int((per["u"] == 1).sum())
+    repeated = (pl.col("u") == 1) & (pl.col("written") == pl.col("n"))
+    first_only = (pl.col("written") == 1) & pl.col("first")
+    same = per.select((repeated | first_only).sum()).item()
     share = REPEATED_TOTALS if per.height >= 3 else 1.0
     return per.height > 0 and same >= share * per.height
 
@@ -1530,7 +1539,8 @@ def _taken_off(lines: pl.DataFrame, field: str) -> _TakenOff:
         return _TakenOff(kept, "", 0, emptied)
     orders = marked.filter(pl.col("_taken") > 0)["order_id"].n_unique()
     how = (
-        "an order's, written on each of its lines: taken once, spread over its lines by revenue"
+        "an order's, on each of its lines or its first: taken once, spread over its lines by "
+        "revenue"
         if repeated
         else "each line's own"
     )
