@@ -1378,6 +1378,19 @@ def test_a_status_column_that_sets_nothing_apart_says_so() -> None:
         ("Not refunded", False),
         ("Non remboursé", False),
         ("Deels terugbetaald", False),
+        ("Cancelled - refund pending", True),
+        ("Cancelled (not refunded)", True),
+        ("Canceled, not shipped", True),
+        ("Cancelled - payment failed", True),
+        ("Pago fallido - cancelado", True),
+        ("Non livré - annulé", True),
+        ("Completed (refunded)", True),
+        ("Reembolso", True),
+        ("Cancelación", True),
+        ("No reembolsado", False),
+        ("Refund pending", False),
+        ("Pending refund", False),
+        ("Partially cancelled", False),
     ],
 )
 def test_a_status_says_unsold_by_its_words(status: str | None, unsold: bool) -> None:
@@ -1710,3 +1723,85 @@ o2,2024-01-06,c2,20.00,0.00
 """)
     assert guess.fields["refunded"] is None
     assert _kpis(ds)["revenue"] == 70.0  # 80 - 30 + 20, the refund once
+
+
+def test_an_orders_header_row_passes_its_status_and_discount_to_its_lines() -> None:
+    # Lightspeed-like: the order's status and coupon on its header row only, the header's
+    # amount the sum of its items.
+    csv = b"""Order,Date,Customer,SKU,Item,Qty,Price,Total,Status,Discount
+1001,2024-03-01,C1,,,,,45.00,Completed,5.00
+1001,2024-03-01,C1,A1,Mug,1,15.00,15.00,,
+1001,2024-03-01,C1,B2,Plate,2,15.00,30.00,,
+1002,2024-03-02,C2,,,,,60.00,Cancelled,
+1002,2024-03-02,C2,A1,Mug,2,15.00,30.00,,
+1002,2024-03-02,C2,C3,Bowl,1,30.00,30.00,,
+1003,2024-03-03,C3,,,,,20.00,Completed,
+1003,2024-03-03,C3,D4,Spoon,4,5.00,20.00,,
+"""
+    guess, _ = _sold(csv)
+    # Quantity x price cannot show the header's total is before its coupon: the user maps it.
+    assert (guess.fields["status"], guess.fields["discount"]) == ("Status", None)
+    tables = io.read_file("orders.csv", csv)
+    mapping = guess.with_field("discount", "Discount")
+    ds = formats.assemble(tables, {tables[0].name: mapping}).dataset
+    # By hand: 1001 is 45 less its 5, 1003 is 20; 1002 is cancelled: 60 over 2 orders.
+    kpis = _kpis(ds)
+    assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (60.0, 2.0, 2.0)
+    assert _note(ds.notes, "SKU", "3 rows without an item, whose amounts are the sums").count == 3
+
+
+def test_a_line_without_an_item_code_but_named_is_a_line() -> None:
+    # A 'Shipping' row with no SKU, its amount equal to the order's item: a line, no header.
+    _, ds = _sold(b"""Order,Date,Customer,SKU,Item,Total
+o1,2024-03-01,c1,A1,Mug,15.00
+o1,2024-03-01,c1,,Shipping,15.00
+o2,2024-03-02,c2,A1,Mug,1000.00
+o2,2024-03-02,c2,,,995.00
+""")
+    # A bare row 5 off its order's items is no repeat of them either: 15 + 15 + 1000 + 995.
+    assert _kpis(ds)["revenue"] == 2025.0
+
+
+def test_a_lines_own_refund_above_its_line_comes_off_its_order() -> None:
+    # The order's refund on its first line, zeros on the others, above that line's revenue.
+    _, ds = _sold(b"""Order,Date,Customer,SKU,Qty,Price,Refunded Amount
+o1,2024-03-01,c1,A,1,10.00,30.00
+o1,2024-03-01,c1,B,1,50.00,0.00
+o2,2024-03-02,c2,A,1,10.00,0.00
+""")
+    # By hand: 60 - 30 + 10 = 40; the 30 spread over o1 by revenue (5 and 25).
+    assert _kpis(ds)["revenue"] == 40.0
+    assert ds.tables["lines"]["revenue"].to_list() == [5.0, 25.0, 10.0]
+
+
+@pytest.mark.parametrize("name", ["Discount %", "Discount (%)", "Rabatt %", "Discount pct"])
+def test_a_discount_of_rates_is_no_amount(name: str) -> None:
+    frame = pl.DataFrame(
+        {
+            "Order": ["o1", "o2"],
+            "Date": ["2024-01-05"] * 2,
+            "Qty": ["1", "2"],
+            "Price": ["9.00", "5.00"],
+            name: ["10", "5"],
+        }
+    )
+    assert guess_mapping(frame).fields["discount"] is None
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        (["Completado", "Cancelado", "Pendiente", "Completado"], "status"),  # a Spanish shop
+        (["SP", "RJ", "MG", "SP"], "region"),  # a Brazilian one's states
+    ],
+)
+def test_estado_is_a_status_or_a_state_as_its_values_say(values: list[str], field: str) -> None:
+    frame = pl.DataFrame(
+        {
+            "Pedido": ["1", "2", "3", "4"],
+            "Fecha": ["2024-01-05"] * 4,
+            "Importe": ["9.50"] * 4,
+            "Estado": values,
+        }
+    )
+    assert guess_mapping(frame).fields[field] == "Estado"

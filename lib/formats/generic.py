@@ -293,6 +293,13 @@ def _words(column: str) -> tuple[str, dict[str, bool]]:
     return "".join(tokens), runs
 
 
+# A column of rates, not amounts: 'Discount %', 'Rabatt (Prozent)', 'Discount pct'.
+_PERCENT = re.compile(
+    r"(?i)%|\b(pct|percent|percentage|prozent|pourcentage|porcentaje|porcentagem|percentuale|"
+    r"procent|rate)\b"
+)
+
+
 # A name score at least this high is an exact synonym (_name_score).
 _EXACT = 2.99
 
@@ -300,8 +307,8 @@ _EXACT = 2.99
 def _name_score(field: str, column: str) -> float:
     """How surely the name `column` means `field`: 3 exact synonym, 1.5-2.9 contains one, 0 none."""
     norm, runs = _words(column)
-    if not norm:
-        return 0.0
+    if not norm or (field in TAKEN_OFF and _PERCENT.search(column[:MAX_NAME_CHARS])):
+        return 0.0  # 'Discount %' holds rates, no amounts
     synonyms = _SYNONYMS_NORM[field]
     if norm in synonyms:
         return 3.0 - 0.0001 * synonyms.index(norm)
@@ -704,6 +711,9 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
     )
     if chosen["revenue"] and chosen["unit_price"] and _first_lines_only(frame, chosen)[0]:
         chosen["revenue"] = None  # each line's is quantity x unit price
+    if chosen["region"] and not chosen["status"] and _holds_statuses(frame[chosen["region"]]):
+        # 'Estado' names a state in Brazil and an order's status in Spain: the values tell.
+        chosen["status"], chosen["region"] = chosen["region"], None
     if chosen["discount"] and not _before_discount(frame, chosen):
         chosen["discount"] = None  # maybe taken off already: taken again, it would count twice
     if chosen["refunded"] and not _before_refunds(frame, chosen):
@@ -715,32 +725,73 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
 _NET_WORDS = ("net", "neto", "liquido", "ht")
 
 
+def _against(frame: pl.DataFrame, used: Mapping[str, str | None], field: str) -> str:
+    """What the revenue column is, on most rows where the amount `field` (TAKEN_OFF) is taken
+    and quantity and unit price are given: 'gross' (quantity x unit price, within a cent or
+    1%), 'net' (that less the amount) or '' (neither, or no such row)."""
+    read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+    off = parse.to_float(frame[used[field]]).values.abs()
+    gross = read["quantity"] * read["unit_price"]
+    rows = pl.DataFrame({"gross": gross, "off": off, "revenue": read["revenue"]}).drop_nulls()
+    rows = rows.filter(pl.col("off") > 0)
+    if rows.height == 0:
+        return ""
+    near = 0.01 * pl.col("gross").abs() + 0.01
+    shares = rows.select(
+        ((pl.col("gross") - pl.col("revenue")).abs() <= near).mean().alias("gross"),
+        ((pl.col("gross") - pl.col("off") - pl.col("revenue")).abs() <= near).mean().alias("net"),
+    ).row(0, named=True)
+    return next((kind for kind, share in shares.items() if share >= REPEATED_TOTALS), "")
+
+
+def _named_net(used: Mapping[str, str | None]) -> bool:
+    """Whether the revenue column's name says net (_NET_WORDS): after discounts and refunds."""
+    return bool(used["revenue"]) and any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"]))
+
+
 def _before_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
     """Whether the revenue is before the discount column's discounts, as far as the file shows:
-    quantity x unit price, or an amount not named net that is quantity x unit price (within 1%)
-    on most discounted rows. Where nothing shows it (no quantity and price to compare), the
+    quantity x unit price, or an amount not named net that is quantity x unit price on most
+    discounted rows (_against). Where nothing shows it (no quantity and price to compare), the
     discount is left for the user to map: taken off a revenue net of it, it would count twice."""
     if used["revenue"] is None:
         return True  # quantity x unit price: before any discount
-    if any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"])):
+    if _named_net(used) or not (used["quantity"] and used["unit_price"]):
         return False
-    if not (used["quantity"] and used["unit_price"]):
+    return _against(frame, used, "discount") == "gross"
+
+
+# Words of an order's status that is a sale (with _says_unsold's, what a status column holds).
+_SOLD_STATUS = (
+    r"(?i)\b(complete|completed|completado|completada|concluido|concluida|pendiente|pendente|"
+    r"pending|enviado|enviada|entregado|entregada|pagado|pagada|pago|paid|shipped|delivered|"
+    r"processing|procesando|processando|aprovado|aprobado|facturado|faturado)\b"
+)
+
+
+def _holds_statuses(column: pl.Series) -> bool:
+    """Whether a column's values are mostly orders' statuses (sold, cancelled, refunded...)."""
+    values = _sample(column.cast(pl.String, strict=False)).unique()
+    if values.len() == 0:
         return False
-    read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
-    given = (parse.to_float(frame[used["discount"]]).values.abs() > 0).fill_null(False)
-    gross = (read["quantity"] * read["unit_price"]).filter(given)
-    same = (gross - read["revenue"].filter(given)).abs() <= 0.01 * gross.abs() + 0.01
-    return given.sum() > 0 and same.mean() >= REPEATED_TOTALS
+    said = pl.DataFrame({"v": values}).select(
+        (pl.col("v").str.contains(_SOLD_STATUS) | _says_unsold(pl.col("v"))).mean()
+    )
+    return said.item() >= 0.5
 
 
 def _before_refunds(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
     """Whether refunds may be taken off the revenue: a file with no return line (no negative
     amount or quantity: its refunds are not lines of their own, which would take them back
-    twice) whose revenue is not named net."""
-    if used["revenue"] and any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"])):
+    twice) whose revenue is neither named net nor, where quantity and unit price show it, that
+    less the refund (_against)."""
+    if _named_net(used):
         return False
     amounts = [used[f] for f in ("revenue", "quantity") if used[f]]
-    return not any(bool((parse.to_float(frame[c]).values < 0).any()) for c in amounts)
+    if any(bool((parse.to_float(frame[c]).values < 0).any()) for c in amounts):
+        return False
+    priced = used["revenue"] and used["quantity"] and used["unit_price"]
+    return not (priced and _against(frame, used, "refunded") == "net")
 
 
 # An amount left blank on more than this share of the rows whose unit price is given is an
@@ -757,12 +808,24 @@ def _blank(column: pl.Series) -> pl.Series:
 
 def _first_lines_only(frame: pl.DataFrame, used: Mapping[str, str | None]) -> tuple[int, int]:
     """(rows whose revenue is blank, of the rows whose unit price is given) when that is many
-    (_FIRST_LINES): an order's amount on its first line, where each line has its price; else
-    (0, rows priced)."""
-    priced = ~_blank(frame[used["unit_price"]])
-    blank = _blank(frame[used["revenue"]]).filter(priced)
-    many = blank.len() >= _JUDGED_ROWS and blank.mean() > _FIRST_LINES
-    return (int(blank.sum()) if many else 0), blank.len()
+    (_FIRST_LINES) and those blanks are (nearly all) later lines of orders of several lines: an
+    order's amount on its first line, where each line has its price; else (0, rows priced).
+    Without an order id nothing tells an order's later lines: (0, rows priced)."""
+    if not used.get("order_id"):
+        return 0, 0
+    rows = pl.DataFrame(
+        {
+            "order": frame[used["order_id"]],
+            "priced": ~_blank(frame[used["unit_price"]]),
+            "blank": _blank(frame[used["revenue"]]),
+        }
+    ).filter("priced")
+    later = pl.int_range(pl.len()).over("order") > 0
+    blanks = rows.filter("blank").height
+    later_blanks = rows.filter(pl.col("blank") & later).height if blanks else 0
+    many = rows.height >= _JUDGED_ROWS and blanks > _FIRST_LINES * rows.height
+    first_lines = blanks and later_blanks >= REPEATED_TOTALS * blanks
+    return (blanks if many and first_lines else 0), rows.height
 
 
 # Names of a column that says each row's currency, in the seven languages of the field names.
@@ -1307,8 +1370,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if missing and (guests := _guests(frame[used["customer_id"]])):
         note(
             used["customer_id"],
-            f"{fmt.counted(guests, 'row')} with customer id 0 (how exports write a guest) count "
-            "for revenue but as no customer",
+            fmt.counted(
+                guests,
+                "row with customer id 0 (how exports write a guest) is read as no customer",
+                "rows with customer id 0 (how exports write a guest) are read as no customer",
+            ),
             guests,
         )
     lines = _derived(
@@ -1410,17 +1476,28 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note(used["item_name"], "no product code mapped: items are told apart by their name")
         lines = lines.with_columns(pl.col("item_name").alias("item_id"))
     if "item_id" in lines.columns and lines["item_id"].null_count():  # else none can be one
-        summary = lines.select(_summary_row()).to_series()
+        named = lines if "item_name" in lines.columns else lines.with_columns(item_name=None)
+        summary = named.select(_summary_row()).to_series()
         if summaries := int(summary.sum()):
+            # What the header says of its order (a status, a discount) passes to its lines.
+            carried = [c for c in ("status", *TAKEN_OFF) if c in lines.columns]
+            lines = lines.with_columns(summary.alias("_summary")).with_columns(
+                _from_summary(c) for c in carried
+            )
             note(
                 used.get("item_id") or used["item_name"],
-                f"{fmt.counted(summaries, 'row')} without an item, whose amount is the sum of "
-                "its order's item rows (an order's header or summary row, as Lightspeed and eBay "
-                f"write them), {fmt.plural(summaries, 'was', 'were')} left out: counted, "
-                f"{fmt.plural(summaries, 'it', 'they')} would count the order twice",
+                fmt.counted(
+                    summaries,
+                    "row without an item, whose amount is the sum of its order's item rows (an "
+                    "order's header or summary row, as Lightspeed and eBay write them), was left "
+                    "out: counted, it would count the order twice",
+                    "rows without an item, whose amounts are the sums of their orders' item rows "
+                    "(orders' header or summary rows, as Lightspeed and eBay write them), were "
+                    "left out: counted, they would count their orders twice",
+                ),
                 summaries,
             )
-            lines = lines.filter(~summary)
+            lines = lines.filter(~summary).drop("_summary")
     # Unmapped optional fields are present but empty, so every mapped data set has one schema.
     lines = lines.with_columns(
         (pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")).alias("line_no")
@@ -1450,8 +1527,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if returns:
         note(
             used.get("quantity") or used.get("revenue") or used["unit_price"],
-            f"{fmt.counted(returns, 'line')} with a negative amount or quantity "
-            f"{fmt.plural(returns, 'was', 'were')} treated as returns",
+            fmt.counted(
+                returns,
+                "line with a negative amount or quantity was treated as a return",
+                "lines with a negative amount or quantity were treated as returns",
+            ),
             returns,
         )
     lines = conform("lines", lines)
@@ -1469,29 +1549,37 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     )
 
 
+def _sale() -> pl.Expr:
+    """A line an amount taken off can come off: no return, and revenue above 0."""
+    return ~pl.col("is_return") & (pl.col("revenue") > 0)
+
+
+def _order_shaped(field: str) -> pl.Expr:
+    """Per line, whether its order of several sale lines writes the amount `field` (TAKEN_OFF)
+    as an order's: one value repeated on every sale line (Etsy), or a value on the first line
+    only, the others blank (Squarespace writes an order's fields so; a line's own amounts leave
+    zeros)."""
+    sale = _sale()
+    lines = sale.sum().over("order_id")
+    written = (pl.col(field).is_not_null() & sale).sum().over("order_id")
+    values = pl.col(field).abs().filter(sale).n_unique().over("order_id")
+    first = pl.col(field).filter(sale).first().over("order_id").is_not_null()
+    return (lines > 1) & (((values == 1) & (written == lines)) | ((written == 1) & first))
+
+
 def _per_order(lines: pl.DataFrame, field: str) -> bool:
-    """Whether an amount taken off (TAKEN_OFF) is an order's: in (nearly) all the orders of
-    several lines that have one (all of them when fewer than 3, REPEATED_TOTALS of them from 3),
-    one value repeated on every sale line (Etsy), or a value on the first line only, the others
-    blank (Squarespace writes an order's fields so; a line's own amounts leave zeros)."""
-    given = pl.col(field).abs().fill_null(0.0)
+    """Whether the file writes an amount taken off (TAKEN_OFF) as orders' (_order_shaped) in
+    (nearly) all its orders of several sale lines that have one: all of them when fewer than 3,
+    REPEATED_TOTALS of them from 3."""
+    given = pl.col(field).abs().fill_null(0.0).filter(_sale())
     per = (
-        lines.filter(~pl.col("is_return"))
-        .group_by("order_id", maintain_order=True)
-        .agg(
-            pl.len().alias("n"),
-            given.n_unique().alias("u"),
-            given.max().alias("top"),
-            pl.col(field).is_not_null().sum().alias("written"),
-            pl.col(field).first().is_not_null().alias("first"),
-        )
+        lines.with_columns(_order_shaped(field).alias("_shaped"))
+        .group_by("order_id")
+        .agg(_sale().sum().alias("n"), given.max().alias("top"), pl.col("_shaped").first())
         .filter((pl.col("n") > 1) & (pl.col("top") > 0))
     )
-    repeated = (pl.col("u") == 1) & (pl.col("written") == pl.col("n"))
-    first_only = (pl.col("written") == 1) & pl.col("first")
-    same = per.select((repeated | first_only).sum()).item()
     share = REPEATED_TOTALS if per.height >= 3 else 1.0
-    return per.height > 0 and same >= share * per.height
+    return per.height > 0 and int(per["_shaped"].sum()) >= share * per.height
 
 
 _TAKEN_WORDS = {"discount": "discounts", "refunded": "refunds"}
@@ -1511,23 +1599,29 @@ class _TakenOff:
 
 def _taken_off(lines: pl.DataFrame, field: str) -> _TakenOff:
     """`lines` with an amount taken off (TAKEN_OFF: `field`, then dropped) off the sale lines'
-    revenue (never below 0): an order's amount repeated on each of its lines (_per_order) once,
-    spread over its sale lines by their revenue; else each line's own (one on an order's first
-    line only comes off that line). An order whose refunds take all its revenue is set apart."""
+    revenue (never below 0): where the file writes orders' amounts (_per_order), an order's once,
+    spread over its sale lines by their revenue; else each line's own, or, where one exceeds its
+    line, the order's sum spread so. An order whose refunds take all its revenue is set
+    apart."""
     given = pl.col(field).abs().fill_null(0.0)
-    sale = ~pl.col("is_return") & (pl.col("revenue") > 0)
+    sale = _sale()
     repeated = _per_order(lines, field)
-    if repeated:
-        order = given.filter(sale).max().over("order_id")
-        share = pl.col("revenue") / pl.col("revenue").filter(sale).sum().over("order_id")
-        taken = pl.when(sale).then(order * share).otherwise(0.0)
-    else:
-        taken = pl.when(sale).then(given).otherwise(0.0)
+    sold = pl.col("revenue").filter(sale).sum().over("order_id")
+    # An order's amount once where the file writes orders' and this order does; else the sum of
+    # its lines' own, each off its line, or spread over the order where one exceeds its line.
+    once = pl.lit(repeated) & _order_shaped(field)
+    amount = (
+        pl.when(once)
+        .then(given.filter(sale).max().over("order_id"))
+        .otherwise(given.filter(sale).sum().over("order_id"))
+    )
+    fits = (~sale | (given <= pl.col("revenue"))).all().over("order_id")
+    spread = amount * pl.col("revenue") / sold
+    taken = pl.when(sale).then(pl.when(once | ~fits).then(spread).otherwise(given)).otherwise(0.0)
     taken = pl.min_horizontal(taken, pl.when(sale).then(pl.col("revenue")).otherwise(0.0))
     marked = lines.with_columns(taken.fill_null(0.0).alias("_taken"))
     emptied = None
     if field == "refunded":
-        sold = pl.col("revenue").filter(sale).sum().over("order_id")
         full = (sold > 0) & (pl.col("_taken").sum().over("order_id") >= sold - 0.005)
         marked = marked.with_columns(full.alias("_full"))
         if marked["_full"].any():
@@ -1551,44 +1645,64 @@ def _taken_off(lines: pl.DataFrame, field: str) -> _TakenOff:
     return _TakenOff(kept, said, orders, emptied)
 
 
+def _from_summary(column: str) -> pl.Expr:
+    """`column` of an order's lines filled from its summary row (flagged `_summary`) where all
+    of them leave it blank: the order's status or amount taken off, said once on its header."""
+    header = pl.col(column).filter("_summary").first().over("order_id")
+    blank = pl.col(column).filter(~pl.col("_summary")).is_null().all().over("order_id")
+    return pl.when(blank).then(header).otherwise(pl.col(column)).alias(column)
+
+
 def _summary_row() -> pl.Expr:
-    """A row without an item in an order whose other rows name items, its revenue the sum of
-    theirs (within a cent or 1%): the order's header or summary row, not a line of it."""
-    bare = pl.col("item_id").is_null()
+    """A row without an item (no id, no name: a 'Shipping' row is a line) in an order whose
+    other rows name items, its revenue the sum of theirs to the cent: the order's header or
+    summary row, not a line of it."""
+    bare = pl.col("item_id").is_null() & pl.col("item_name").is_null()
     items = pl.col("revenue").filter(~bare).sum().over("order_id")
-    repeats = (pl.col("revenue") - items).abs() <= 0.01 * items.abs() + 0.01
+    repeats = (pl.col("revenue") - items).abs() <= 0.005
     return bare & (~bare).any().over("order_id") & repeats
 
 
-# Words of a status that says its order sold nothing, in the languages of the field names:
-# cancelled, refunded, voided or unavailable (measures.UNSOLD_STATUSES)...
-_UNSOLD_WORDS = (
-    "cancel|canceled|cancelled|cancellation|cancelado|cancelada|anulado|anulada|annule|annulee|"
-    "storniert|storno|abgebrochen|annulliert|geannuleerd|annullato|annullata|cancellato|"
-    "cancellata|refund|refunded|reembolsado|reembolsada|estornado|estornada|rembourse|"
-    "remboursee|erstattet|ruckerstattet|zuruckerstattet|rueckerstattet|terugbetaald|rimborsato|"
-    "rimborsata|void|voided|unavailable|indisponivel|indisponible"
+# Words of a status that says its order sold nothing, in the languages of the field names
+# (measures.UNSOLD_STATUSES): cancelled, voided or unavailable...
+_CANCEL_WORDS = (
+    "cancel|canceled|cancelled|cancellation|cancelado|cancelada|cancelacion|cancelamento|anulado|"
+    "anulada|anulacion|annule|annulee|annulation|storniert|storno|abgebrochen|annulliert|"
+    "geannuleerd|annullato|annullata|cancellato|cancellata|void|voided|unavailable|indisponivel|"
+    "indisponible"
 )
-# ... or a payment that failed, so no money came in ('Refund failed' is no failed sale)...
+# ... refunded ...
+_REFUND_WORDS = (
+    "refund|refunded|reembolsado|reembolsada|reembolso|estornado|estornada|estorno|rembourse|"
+    "remboursee|remboursement|erstattet|ruckerstattet|zuruckerstattet|rueckerstattet|"
+    "erstattung|ruckerstattung|rueckerstattung|terugbetaald|terugbetaling|rimborsato|"
+    "rimborsata|rimborso"
+)
+# ... or a payment that failed, so no money came in ('Refund failed': the refund failed).
 _FAILED_WORDS = (
     "failed|declined|denied|rejected|fehlgeschlagen|abgelehnt|echoue|echouee|erreur|rechazado|"
     "rechazada|recusado|recusada|fallido|fallida|falhou|mislukt|geweigerd|fallito|fallita|"
     "rifiutato|rifiutata"
 )
-# ... unless another word says it was so only in part, not yet, or not at all ('Partially
-# refunded', 'Refund requested', 'Not refunded').
-_QUALIFIED_WORDS = (
+# A word that says so only in part ('Partially refunded') anywhere, or not at all or not yet
+# next to the word it qualifies ('Not refunded', 'Cancellation requested'; 'Cancelled - not
+# shipped' is cancelled).
+_PARTLY_WORDS = (
     "part|partial|partially|partly|parcial|parcialmente|partiel|partielle|partiellement|"
-    "teilweise|teilerstattet|deels|gedeeltelijk|parziale|parzialmente|requested|request|pending|"
-    "awaiting|angefragt|beantragt|demande|demandee|solicitado|solicitada|richiesto|richiesta|"
-    "aangevraagd|not|non|nicht|niet|nao"
+    "teilweise|teilerstattet|deels|gedeeltelijk|parziale|parzialmente"
+)
+_NOT_WORDS = "not|no|non|nicht|kein|keine|niet|nao|geen"
+_NOT_YET_WORDS = (
+    "requested|request|pending|awaiting|angefragt|beantragt|demande|demandee|solicitado|"
+    "solicitada|solicitud|pendiente|pendente|richiesto|richiesta|aangevraagd|in attesa"
 )
 
 
 def _says_unsold(status: pl.Expr) -> pl.Expr:
-    """Whether a status says its line sold nothing: a word of _UNSOLD_WORDS and none of
-    _FAILED_WORDS, or one of _FAILED_WORDS alone, with none of _QUALIFIED_WORDS; accents, case,
-    underscores and hyphens aside ('order_cancelled')."""
+    """Whether a status says its line sold nothing: it is cancelled or refunded (a word of
+    _CANCEL_WORDS or _REFUND_WORDS not said to be so in part, not, or not yet), or its payment
+    failed (_FAILED_WORDS, unless a refund is what failed); accents, case, underscores and
+    hyphens aside ('order_cancelled')."""
     text = (
         status.str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
@@ -1596,11 +1710,18 @@ def _says_unsold(status: pl.Expr) -> pl.Expr:
         .str.replace_all(r"[_\-]", " ")
     )
 
-    def has(words: str) -> pl.Expr:
-        return text.str.contains(rf"\b({words})\b")
+    def has(pattern: str) -> pl.Expr:
+        return text.str.contains(pattern)
 
-    undone, failed = has(_UNSOLD_WORDS), has(_FAILED_WORDS)
-    return ((undone ^ failed) & ~has(_QUALIFIED_WORDS)).fill_null(False)
+    def said(words: str) -> pl.Expr:
+        word = rf"({words})"
+        qualified = rf"\b({_NOT_WORDS})\s+{word}\b|\b{word}\s+({_NOT_YET_WORDS})\b"
+        return has(rf"\b{word}\b") & ~has(qualified) & ~has(rf"\b({_NOT_YET_WORDS})\s+{word}\b")
+
+    refunded = has(rf"\b({_REFUND_WORDS})\b")
+    failed = has(rf"\b({_FAILED_WORDS})\b") & ~refunded
+    undone = said(_CANCEL_WORDS) | (said(_REFUND_WORDS) & ~has(rf"\b({_FAILED_WORDS})\b"))
+    return ((undone & ~has(rf"\b({_PARTLY_WORDS})\b")) | failed).fill_null(False)
 
 
 def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
