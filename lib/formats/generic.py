@@ -1730,13 +1730,16 @@ def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     sale line whose status says it sold nothing (_says_unsold) is no sale, nor is a return of
     that status in an order whose sale was set apart (a refund of a sale left out leaves nothing
     to net). A return of an order sold stays: it takes back part of that sale."""
-    lines = lines.with_columns(
-        pl.col("status").forward_fill().backward_fill().over("order_id").alias("status")
-    )
+    if lines["status"].null_count():  # a window over every order costs: only when needed
+        lines = lines.with_columns(
+            pl.col("status").forward_fill().backward_fill().over("order_id").alias("status")
+        )
     statuses = lines.select(pl.col("status").unique()).filter(_says_unsold(pl.col("status")))
     said = pl.col("status").is_in(statuses["status"].implode()).fill_null(False)
     sale_out = said & ~pl.col("is_return")
-    out = sale_out | (said & pl.col("is_return") & sale_out.any().over("order_id"))
+    out = sale_out
+    if lines["is_return"].any():
+        out = sale_out | (said & pl.col("is_return") & sale_out.any().over("order_id"))
     flagged = lines.with_columns(out.alias("_out"))
     if not flagged["_out"].any():
         return lines, None
@@ -1773,7 +1776,10 @@ def _status_read(lines: pl.DataFrame, unsold: pl.DataFrame | None, blanks: int) 
     said = measures.unsold_message(unsold, whose=whose)
     if kept:
         said += f"; sales of other statuses stay ({kept}), and so do their orders' returns"
-    alone = lines.filter(pl.col("is_return").all().over("order_id"))
+    returns = lines.filter("is_return")
+    alone = returns.filter(
+        ~pl.col("order_id").is_in(lines.filter(~pl.col("is_return"))["order_id"].implode())
+    )
     if alone.height:
         amount = fmt.number(-alone["revenue"].sum(), 2)
         said += (
