@@ -1627,7 +1627,11 @@ def test_an_orders_discount_written_on_each_of_its_lines_is_taken_once() -> None
     # By hand: order 1 is 20 less its 3 once, spread half and half; 3 is 20 less 2: 45.
     assert _kpis(ds)["revenue"] == 45.0
     assert ds.tables["lines"]["revenue"].to_list() == [8.5, 8.5, 10.0, 18.0]
-    note = _note(ds.notes, "Discount Amount", "discounts taken off revenue: 5.00 over 2 orders")
+    note = _note(
+        ds.notes,
+        "Discount Amount",
+        "discounts taken off revenue ('Item Total', read as before them): 5.00 over 2 orders",
+    )
     assert "taken once" in note.message
 
 
@@ -1707,7 +1711,8 @@ def test_refunds_come_off_their_orders_and_one_refunded_in_full_is_no_sale() -> 
     # By hand: 50 + (80 - 30) + 20 = 120 over 3 orders; 102 refunded in full is no sale.
     kpis = _kpis(ds)
     assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (120.0, 3.0, 3.0)
-    assert _note(ds.notes, "Total Refunded", "refunds taken off revenue: 30.00 over 1 order")
+    said = "refunds taken off revenue ('Subtotal', read as before them): 30.00 over 1 order"
+    assert _note(ds.notes, "Total Refunded", said)
     full = _note(ds.notes, "Total Refunded", "1 line of 1 order refunded in full is no sale")
     assert full.count == 1
     assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["102"]

@@ -1513,7 +1513,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note(used["status"], read, 0 if unsold is None else unsold.height)
     for field in TAKEN_OFF:
         if field in lines.columns:
-            done = _taken_off(lines, field)
+            source = f"'{used['revenue']}'" if "revenue" in used else "quantity x unit price"
+            done = _taken_off(lines, field, source)
             lines = done.lines
             if done.said:
                 note(used[field], done.said, done.orders)
@@ -1597,12 +1598,12 @@ class _TakenOff:
     emptied: pl.DataFrame | None
 
 
-def _taken_off(lines: pl.DataFrame, field: str) -> _TakenOff:
+def _taken_off(lines: pl.DataFrame, field: str, source: str = "revenue") -> _TakenOff:
     """`lines` with an amount taken off (TAKEN_OFF: `field`, then dropped) off the sale lines'
     revenue (never below 0): where the file writes orders' amounts (_per_order), an order's once,
     spread over its sale lines by their revenue; else each line's own, or, where one exceeds its
     line, the order's sum spread so. An order whose refunds take all its revenue is set
-    apart."""
+    apart. `source` names what the revenue is read from, in the note, as read before them."""
     given = pl.col(field).abs().fill_null(0.0)
     sale = _sale()
     repeated = _per_order(lines, field)
@@ -1639,8 +1640,8 @@ def _taken_off(lines: pl.DataFrame, field: str) -> _TakenOff:
         else "each line's own"
     )
     said = (
-        f"{_TAKEN_WORDS[field]} taken off revenue: {fmt.number(total, 2)} over "
-        f"{fmt.counted(orders, 'order')} ({how})"
+        f"{_TAKEN_WORDS[field]} taken off revenue ({source}, read as before them): "
+        f"{fmt.number(total, 2)} over {fmt.counted(orders, 'order')} ({how})"
     )
     return _TakenOff(kept, said, orders, emptied)
 
