@@ -1557,13 +1557,13 @@ def test_a_customer_id_of_0_is_a_guest_not_one_customer() -> None:
     guess = guess_mapping(tables[0].frame)
     assert guess.fields["customer_id"] == "Customer ID"
     warnings = mapping_checks(tables[0].frame, guess)[1]
-    assert "3 of 5 rows have no customer id in 'Customer ID' (3 written as 0, a guest)" in (
+    assert "3 of 5 rows have no customer id in 'Customer ID' (3 written as 0 or as a guest)" in (
         " ".join(warnings)
     )
     ds = formats.assemble(tables, {tables[0].name: guess}).dataset
     kpis = _kpis(ds)
     assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (150.0, 5.0, 1.0)
-    assert _note(ds.notes, "Customer ID", "3 rows with customer id 0").count == 3
+    assert _note(ds.notes, "Customer ID", "3 rows whose customer id is 0 or a guest's").count == 3
 
 
 def test_an_orders_summary_row_is_not_counted_beside_its_items() -> None:
@@ -1810,3 +1810,30 @@ def test_estado_is_a_status_or_a_state_as_its_values_say(values: list[str], fiel
         }
     )
     assert guess_mapping(frame).fields[field] == "Estado"
+
+
+@pytest.mark.parametrize("guest", ["WALKIN", "Guest", "walk-in", "Anonymous", "Gast", "0"])
+def test_a_guest_or_walk_in_customer_is_no_one_customer(guest: str) -> None:
+    # Lightspeed's anonymous default customer: every walk-in sale under one code.
+    csv = f"""Receipt,Date,Customer,Total
+r1,2024-01-05,{guest},10.00
+r2,2024-01-06,{guest},20.00
+r3,2024-01-07,C-17,30.00
+r4,2024-02-07,C-17,40.00
+""".encode()
+    _, ds = _sold(csv)
+    kpis = _kpis(ds)
+    assert (kpis["orders"], kpis["customers"], kpis["returning_share"]) == (4.0, 1.0, 1.0)
+
+
+def test_an_amount_named_for_the_order_is_no_order_id() -> None:
+    # Bling: 'Total do Pedido' is the order's total, 'Numero do Pedido' its number.
+    frame = pl.DataFrame(
+        {
+            "Numero do Pedido": ["1", "1", "2"],
+            "Data": ["2024-01-05"] * 3,
+            "Total do Pedido": ["30,00", "30,00", "12,50"],
+            "Valor Total": ["20,00", "10,00", "12,50"],
+        }
+    )
+    assert guess_mapping(frame).fields["order_id"] == "Numero do Pedido"

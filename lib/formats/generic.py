@@ -217,6 +217,8 @@ _AVOID: dict[str, str] = {
     ),
     "item_id": "customer client kunde klant user seller vendor order",
     "customer_id": "state city zip country region segment type",
+    # 'Total do Pedido' is an amount, 'Data do Pedido' a date: no order ids.
+    "order_id": "total valor value amount importe montant betrag summe data date fecha datum",
     "status": (
         "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer verif "
         "authent"
@@ -1053,7 +1055,7 @@ def _warnings(
             guests = _guests(frame[column])
             warnings.append(
                 f"{missing:,} of {fmt.counted(frame.height, 'row')} have no customer id in "
-                f"'{column}'{f' ({guests:,} written as 0, a guest)' if guests else ''}: they "
+                f"'{column}'{f' ({guests:,} written as 0 or as a guest)' if guests else ''}: they "
                 "count for revenue but not in customer analyses."
             )
     if "ordered_at" in used:
@@ -1228,19 +1230,28 @@ def _read(field: str, raw: pl.Series, dates: str | None = None) -> parse.Parsed:
     if field in (*NUMBERS, *TAKEN_OFF):
         return parse.to_float(raw)
     if field == "customer_id":
-        # A customer '0' is how exports write a guest (BigCommerce, WooCommerce): no customer.
+        # A customer '0' or 'Guest' is how exports write a guest (_GUEST): no customer.
         ids = parse.to_id(raw)
         return parse.Parsed(pl.select(pl.when(~_guest(ids)).then(ids)).to_series(), 0, ())
     return parse.Parsed(parse.to_id(raw) if field in IDS else parse.to_text(raw), 0, ())
 
 
+# A customer id that names nobody: 0 (BigCommerce, WooCommerce), or a guest, walk-in or
+# anonymous buyer in the languages of the field names (Lightspeed's 'WALKIN').
+_GUEST = (
+    r"(?i)^\s*(0+|guest|guests|walk ?-?in|walkin|anonymous|anonym|anonyme|anonimo|an[oó]nimo|"
+    r"invitado|convidado|gast|ospite|gastkunde|cash customer|cash sale|no customer)\s*$"
+)
+
+
 def _guest(ids: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
-    """Where a customer id (a Series or an expression, read by parse.to_id) is all zeros."""
-    return ids.str.contains(r"^0+$")
+    """Where a customer id (a Series or an expression, read by parse.to_id) names nobody
+    (_GUEST): each such buyer would otherwise be one customer buying again and again."""
+    return ids.str.contains(_GUEST)
 
 
 def _guests(raw: pl.Series) -> int:
-    """How many customer ids of a source column are a guest's 0 (_guest)."""
+    """How many customer ids of a source column name nobody (_guest)."""
     return int(_guest(parse.to_id(raw)).sum())
 
 
@@ -1372,8 +1383,10 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
             used["customer_id"],
             fmt.counted(
                 guests,
-                "row with customer id 0 (how exports write a guest) is read as no customer",
-                "rows with customer id 0 (how exports write a guest) are read as no customer",
+                "row whose customer id is 0 or a guest's (how exports write a guest or walk-in "
+                "buyer) is read as no customer",
+                "rows whose customer id is 0 or a guest's (how exports write a guest or walk-in "
+                "buyer) are read as no customer",
             ),
             guests,
         )
