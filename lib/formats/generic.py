@@ -727,6 +727,12 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
 _NET_WORDS = ("net", "neto", "liquido", "ht")
 
 
+def _agrees(amount, expected):
+    """Where an amount (a Series or an expression) is `expected` within a cent or 1% of it: a
+    line amount that is quantity x unit price, as exports round it."""
+    return (amount - expected).abs() <= 0.01 * expected.abs() + 0.01
+
+
 def _against(frame: pl.DataFrame, used: Mapping[str, str | None], field: str) -> str:
     """What the revenue column is, on most rows where the amount `field` (TAKEN_OFF) is taken
     and quantity and unit price are given: 'gross' (quantity x unit price, within a cent or
@@ -738,10 +744,10 @@ def _against(frame: pl.DataFrame, used: Mapping[str, str | None], field: str) ->
     rows = rows.filter(pl.col("off") > 0)
     if rows.height == 0:
         return ""
-    near = 0.01 * pl.col("gross").abs() + 0.01
+    gross, off, revenue = pl.col("gross"), pl.col("off"), pl.col("revenue")
     shares = rows.select(
-        ((pl.col("gross") - pl.col("revenue")).abs() <= near).mean().alias("gross"),
-        ((pl.col("gross") - pl.col("off") - pl.col("revenue")).abs() <= near).mean().alias("net"),
+        _agrees(revenue, gross).mean().alias("gross"),
+        _agrees(revenue + off, gross).mean().alias("net"),
     ).row(0, named=True)
     return next((kind for kind, share in shares.items() if share >= REPEATED_TOTALS), "")
 
@@ -988,7 +994,9 @@ def _repeated_totals(orders: pl.Series, revenue: pl.Series, used: dict[str, str]
 
 
 # Orders of several lines whose lines all carry one amount, from which the revenue column reads
-# as an order total repeated (line amounts seldom agree on every line of most orders).
+# as an order total repeated (line amounts seldom agree on every line of most orders); the same
+# share is what "most" rows or orders means to the other judgements of a file's layout
+# (_against, _per_order, _first_lines_only).
 REPEATED_TOTALS = 0.8
 
 
@@ -1107,7 +1115,7 @@ def _warnings(
         actual = numbers["revenue"].values
         # A return's amount written positive is taken back, as the lines take it (_derived).
         actual = pl.select(_taken_back(numbers["quantity"].values, actual)).to_series()
-        off = int(((actual - expected).abs() > 0.01 * expected.abs() + 0.01).sum())
+        off = int((~_agrees(actual, expected)).sum())
         if off:
             warnings.append(
                 f"In {fmt.counted(off, 'row')} revenue ('{used['revenue']}') differs from "
@@ -1582,13 +1590,12 @@ def _order_shaped(field: str) -> pl.Expr:
 
 
 def _per_order(lines: pl.DataFrame, field: str) -> bool:
-    """Whether the file writes an amount taken off (TAKEN_OFF) as orders' (_order_shaped) in
-    (nearly) all its orders of several sale lines that have one: all of them when fewer than 3,
-    REPEATED_TOTALS of them from 3."""
+    """Whether the file writes an amount taken off (TAKEN_OFF) as orders' (`lines`' _shaped
+    column: _order_shaped) in (nearly) all its orders of several sale lines that have one: all
+    of them when fewer than 3, REPEATED_TOTALS of them from 3."""
     given = pl.col(field).abs().fill_null(0.0).filter(_sale())
     per = (
-        lines.with_columns(_order_shaped(field).alias("_shaped"))
-        .group_by("order_id")
+        lines.group_by("order_id")
         .agg(_sale().sum().alias("n"), given.max().alias("top"), pl.col("_shaped").first())
         .filter((pl.col("n") > 1) & (pl.col("top") > 0))
     )
@@ -1619,11 +1626,12 @@ def _taken_off(lines: pl.DataFrame, field: str, source: str = "revenue") -> _Tak
     apart. `source` names what the revenue is read from, in the note, as read before them."""
     given = pl.col(field).abs().fill_null(0.0)
     sale = _sale()
+    lines = lines.with_columns(_order_shaped(field).alias("_shaped"))  # its windows once
     repeated = _per_order(lines, field)
     sold = pl.col("revenue").filter(sale).sum().over("order_id")
     # An order's amount once where the file writes orders' and this order does; else the sum of
     # its lines' own, each off its line, or spread over the order where one exceeds its line.
-    once = pl.lit(repeated) & _order_shaped(field)
+    once = pl.lit(repeated) & pl.col("_shaped")
     amount = (
         pl.when(once)
         .then(given.filter(sale).max().over("order_id"))
@@ -1633,7 +1641,7 @@ def _taken_off(lines: pl.DataFrame, field: str, source: str = "revenue") -> _Tak
     spread = amount * pl.col("revenue") / sold
     taken = pl.when(sale).then(pl.when(once | ~fits).then(spread).otherwise(given)).otherwise(0.0)
     taken = pl.min_horizontal(taken, pl.when(sale).then(pl.col("revenue")).otherwise(0.0))
-    marked = lines.with_columns(taken.fill_null(0.0).alias("_taken"))
+    marked = lines.with_columns(taken.fill_null(0.0).alias("_taken")).drop("_shaped")
     emptied = None
     if field == "refunded":
         full = (sold > 0) & (pl.col("_taken").sum().over("order_id") >= sold - 0.005)
