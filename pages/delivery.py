@@ -548,7 +548,7 @@ def lateness_follow_up() -> None:
     )
     groups = result.groups
     reading = fmt.plain(lateness.lateness_reading(result, ds.currency))
-    by_group = {r["group"]: r for r in groups.iter_rows(named=True)}
+    by_group = lateness.by_group(result)
     if groups.filter(pl.col("customers") > 0).height:
         ui.chart(lateness_charts.repeat_share_chart(groups, months), width="stretch")
     # Too few repeat buyers (or none to follow) to tell: a note, not a reading to act on, unless

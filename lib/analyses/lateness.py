@@ -247,10 +247,15 @@ def _apart(late: dict, on_time: dict) -> bool:
     return bool(fisher_exact(table).pvalue < stats.FAMILY)
 
 
+def by_group(result: Lateness) -> dict[str, dict]:
+    """The follow-up's group rows by group ("late", "on time")."""
+    return {r["group"]: r for r in result.groups.iter_rows(named=True)}
+
+
 def shares_apart(result: Lateness) -> bool:
     """Whether the late and on-time groups' repeat shares differ beyond chance (_apart); False
     when either group has no customer to follow."""
-    rows = {r["group"]: r for r in result.groups.iter_rows(named=True)}
+    rows = by_group(result)
     late, on_time = rows["late"], rows["on time"]
     return bool(late["customers"] and on_time["customers"] and _apart(late, on_time))
 
@@ -260,7 +265,7 @@ def lateness_reading(result: Lateness, currency: str = "") -> str:
     whether they differ beyond chance (_apart), and, only when each group has MIN_REPEATERS repeat
     buyers, their time to the next order and spend; otherwise it says plainly that too few
     repeat buyers exist to tell."""
-    rows = {r["group"]: r for r in result.groups.iter_rows(named=True)}
+    rows = by_group(result)
     late, on_time = rows["late"], rows["on time"]
     window = f"within {fmt.counted(result.months, 'month')} of its arrival"
     if not late["customers"] or not on_time["customers"]:
