@@ -1232,8 +1232,7 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spe
         notes.append(_skipped_note(rows[0].line))
     first = rows[0].fields if rows else []
     has_header = not _all_numberish(first)
-    widths = Counter(len(r.fields) for r in rows).most_common(1)
-    width = max(len(first), widths[0][0] if widths else 1)
+    width = max(len(first), _usual_width(len(r.fields) for r in rows)[0] if rows else 1)
     if truncated and b"\n" not in prefix:  # the first line goes on past the prefix
         width = max(width, data[: data.find(b"\n")].count(separator.encode()) + 1)
     above = (rows[0].line if skip and rows else 0) + has_header
@@ -1407,6 +1406,14 @@ def _records_by_separator(text: str, truncated: bool) -> dict[str, list[_Record]
     return out
 
 
+def _usual_width(counts: Iterable[int]) -> tuple[int, int]:
+    """The most common number of fields of some records and how many have it; of counts as
+    common, the widest (two title lines over a header and one row: 2 records of 1 field, 2 of
+    6, are 6 wide)."""
+    hits, mode = max((hits, mode) for mode, hits in Counter(counts).items())
+    return mode, hits
+
+
 def _best_separator(records: dict[str, list[_Record]]) -> str | None:
     """The separator whose field counts are most consistent (with more than one field)."""
     best: tuple[float, int] = (0.0, 0)
@@ -1415,7 +1422,7 @@ def _best_separator(records: dict[str, list[_Record]]) -> str | None:
         counts = [len(r.fields) for r in rows]
         if not counts:
             continue
-        mode, hits = Counter(counts).most_common(1)[0]
+        mode, hits = _usual_width(counts)
         score = (hits / len(counts), mode)
         if mode > 1 and score > best:
             best, chosen = score, separator
@@ -1431,7 +1438,7 @@ def _preamble_length(rows: list[_Record]) -> int:
     """
     if len(rows) < 3:
         return 0
-    width = Counter(len(r.fields) for r in rows).most_common(1)[0][0]
+    width = _usual_width(len(r.fields) for r in rows)[0]
     for skip, row in enumerate(rows[: MAX_PREAMBLE + 1]):
         if len(row.fields) >= width:
             return skip
@@ -1454,7 +1461,7 @@ def _whitespace_columns(text: str) -> int:
     lines = [line.split() for line in text.splitlines()[:SNIFF_RECORDS] if line.strip()]
     if len(lines) < 2:
         return 0
-    mode, hits = Counter(len(fields) for fields in lines).most_common(1)[0]
+    mode, hits = _usual_width(len(fields) for fields in lines)
     return mode if mode > 1 and hits >= 0.9 * len(lines) else 0
 
 

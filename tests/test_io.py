@@ -439,6 +439,26 @@ def test_xlsx_title_rows_above_the_header_are_skipped_with_the_csv_note() -> Non
     assert as_csv.notes == table.notes
 
 
+def test_two_title_lines_over_a_header_and_one_row_are_skipped() -> None:
+    # Two records of one field and two of three: as many of each, the wider is the table's.
+    text = "Orders report\nGenerated 2024-01-05 by Shop\n\norder_id,date,qty\nA1,2024-01-02,3\n"
+    table = only_table("report.csv", text.encode())
+    assert table.frame.columns == ["order_id", "date", "qty"]
+    assert table.frame.rows() == [("A1", "2024-01-02", "3")]
+    assert table.notes == ("skipped 3 lines above the column names",)
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("S")
+        sheet.write(0, 0, "Orders report")
+        sheet.write(1, 0, "Generated 2024-01-05 by Shop")
+        sheet.write_row(3, 0, ["order_id", "date", "qty"])
+        sheet.write_row(4, 0, ["A1", "2024-01-02", 3])
+    sheet_table = only_table("report.xlsx", buffer.getvalue())
+    assert sheet_table.frame.columns == ["order_id", "date", "qty"]
+    assert sheet_table.frame["order_id"].to_list() == ["A1"]
+    assert sheet_table.frame["qty"].to_list() == [3]
+
+
 def test_xlsx_title_rows_below_blank_rows_and_over_a_short_last_column_are_skipped() -> None:
     buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer) as workbook:
