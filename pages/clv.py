@@ -148,8 +148,9 @@ columns.table(
 )
 # The chosen model on the holdout the Holdout check view opens on at the default horizon (0.1 s
 # where the three models take 2 s; the same whatever horizon is chosen, so a horizon move refits
-# nothing): the trust reading says when it finds the totals far off, and so do they. A model
-# that cannot be fitted on it is that view's to explain.
+# nothing): the trust reading says when it finds the totals far off, and so do they, on every
+# view but that one, which gives its own holdout's. A model that cannot be fitted on it is that
+# view's to explain.
 opening = None
 checked = clv.holdout_plan(bought.lines, *clv.DEFAULT_HORIZON)
 if fit is not None and checked is not None:
@@ -172,7 +173,17 @@ def miss_of(holdout: clv.Holdout | None) -> str:
 
 
 miss = miss_of(opening)
-ui.reading(clv.trust_reading(checks, miss))
+# The trust reading's place: written once the view is known, so that the Holdout check view's
+# reading gives its own holdout's miss, not a second figure from the default one.
+trust = st.container()
+
+
+def say_trust(off: str) -> None:
+    """The trust reading under the table, with the holdout check's miss `off` (miss_of)."""
+    with trust:
+        ui.reading(clv.trust_reading(checks, off))
+
+
 if fit is None:
     st.warning(f"{fit_error.message} **What to try:** {fit_error.hint}")
     st.stop()
@@ -349,6 +360,7 @@ SHOWN = [
 
 if view != "Holdout check":  # that view's own holdout gives it there
     caution_totals(miss)
+    say_trust(miss)
 
 if view == "Customers":
     if fit.spend is not None:
@@ -397,6 +409,7 @@ elif view == "Holdout check":
         st.caption(local.LOOK_AHEAD)
     plan = clv.holdout_plan(bought.lines, horizon, horizon_unit)
     if plan is None:
+        say_trust(miss)
         st.info("The history is too short to set a holdout period aside.")
         st.stop()
     bounds = bought.lines.select(pl.col("ordered_at").min(), pl.col("ordered_at").max().alias("m"))
@@ -434,10 +447,12 @@ elif view == "Holdout check":
             penalizer=penalizer,
         )
     except clv.FitError as error:
+        say_trust("")
         st.warning(f"{error.message} **What to try:** {error.hint}")
         st.stop()
-    if model in comparison.holdouts:
-        caution_totals(miss_of(comparison.holdouts[model]))
+    off = miss_of(comparison.holdouts.get(model))
+    caution_totals(off)
+    say_trust(off)
     if comparison.scored < comparison.customers:
         st.caption(
             f"Checked on a random {fmt.count(comparison.scored)} of the "

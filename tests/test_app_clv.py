@@ -224,6 +224,22 @@ def test_retail_totals_carry_the_holdout_checks_caution():
     assert sum(caution in w.value for w in at.warning) == 1
 
 
+def test_holdout_view_trust_reading_gives_the_views_holdout():
+    # Opened at 6 months the Holdout check view holds out 26 weeks: the trust reading above it
+    # gives that holdout's figures, as its metrics and the caution do, not the 27 weeks of the
+    # default horizon's.
+    at = page("retail")
+    at.number_input(key="clv_horizon").set_value(6).run()
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    assert metric(at, "Holdout").value == "26 weeks"
+    predicted, made = metric(at, "Purchases predicted / made").value.split(" / ")
+    error = metric(at, "Error on the total").value.lstrip("+")
+    trust = next(c.value for c in at.caption if "No check in the table fails" in c.value)
+    assert f"over the 26-week holdout check BG/NBD over-predicted purchases by {error}" in trust
+    assert f"({predicted} predicted against {made} made)" in trust
+    assert "27-week" not in texts(at)
+
+
 def test_holdout_view_says_when_the_history_is_shorter_than_the_horizon():
     at = page("retail")
     at.segmented_control(key="clv_view").set_value("Holdout check").run()
