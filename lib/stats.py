@@ -73,6 +73,7 @@ class Family:
 
     compared: int
     cutoff: float
+    alone: int = 0  # of them, how many lie beyond chance on their own (|z| above Z95)
 
     def beyond(self, z: pl.Expr | float | None) -> pl.Expr | bool:
         """Whether a row's statistic (a column or a figure) is beyond chance in this family."""
@@ -96,11 +97,11 @@ def family(z: Iterable[float | None]) -> Family:
     (critical(1)). The rule comes down to a cutoff: beyond chance are
     the rows whose |z| exceeds that of the first row to fall short (Z95 when none does)."""
     ranked = sorted((abs(v) for v in z if v is not None and not math.isnan(v)), reverse=True)
-    m = len(ranked)
+    m, alone = len(ranked), sum(v > Z95 for v in ranked)
     for step, value in enumerate(ranked):
         if value <= critical(m - step):
-            return Family(m, value)
-    return Family(m, Z95)
+            return Family(m, value, alone)
+    return Family(m, Z95, alone)
 
 
 def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl.Expr:
@@ -241,6 +242,7 @@ class Extremes:
     chance_best: pl.DataFrame
     chance_worst: pl.DataFrame
     level: str = ""
+    alone: int = 0  # rows beyond chance on their own (Family.alone)
 
 
 def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = True) -> Extremes:
@@ -277,6 +279,7 @@ def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = 
         rows.height,
         chance_best=best.filter(~beyond & (pl.col("_low") > pooled)),
         chance_worst=worst.filter(~beyond & (pl.col("_high") < pooled)),
+        alone=found.alone,
     )
 
 
@@ -295,11 +298,28 @@ def across(compared: int, rows: str) -> str:
     return f" across the {compared:,} {rows} compared" if compared > 1 else ""
 
 
-def expected(compared: int, rows: str) -> str:
+# From how many rows compared `expected` reads the count of those beyond chance on their own.
+MANY_ALONE = 5
+
+
+def expected(compared: int, rows: str, alone: int = 0) -> str:
     """'with 29 categories compared, one this far out is expected by chance': why a reading does
     not act on a row whose own 95% interval clears what it is compared with. Of a row alone,
     whose Wilson interval clears it where the exact binomial tail (share_z) does not: 'an
-    exact test of its counts puts it within chance'."""
+    exact test of its counts puts it within chance'.
+
+    `alone`: how many of the rows compared clear their mark on their own (Family.alone). When
+    that many is itself beyond chance (each row does so 1 time in 20 by chance: the exact
+    binomial tail of `alone` of `compared`), it says so: 5 of 10 categories growing by their
+    own intervals, none across the 10, tell that some grew, not which. Only from MANY_ALONE
+    rows compared: a row set against the rest (a region's order value against all others')
+    pushes the others the other way, so that among few rows the count is no binomial one."""
     if compared <= 1:
         return "an exact test of its counts puts it within chance"
-    return f"with {compared:,} {rows} compared, one this far out is expected by chance"
+    said = f"with {compared:,} {rows} compared, one this far out is expected by chance"
+    if alone < 2 or compared < MANY_ALONE or (share_z_of(alone, compared, FAMILY) or 0) <= Z95:
+        return said
+    return (
+        f"{said}, though not {alone} of the {compared:,}: some truly do, but which cannot be "
+        "told beyond chance"
+    )

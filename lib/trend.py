@@ -189,11 +189,11 @@ def compared(columns: Sequence[str]) -> pl.Expr:
     return judged & pl.col("growth_reliable") if "growth_reliable" in columns else judged
 
 
-def by_chance(rows: pl.DataFrame, name: str, compared: int, what: str) -> str:
+def by_chance(rows: pl.DataFrame, name: str, found: stats.Family, what: str) -> str:
     """'Baby (-74%): its 95% interval clears the flat band (-2% to +2%), but with 12 categories
     compared, one this far out is expected by chance': `rows` (with `name` and growth columns)
     whose own interval clears the flat band though their change is within chance across the
-    `compared` rows (`what`, plural), up to four named, steepest fall first; "" when none."""
+    `found` family's rows (`what`, plural), up to four named, steepest fall first; "" when none."""
     if rows.height == 0:
         return ""
     names = fmt.listed(
@@ -203,17 +203,17 @@ def by_chance(rows: pl.DataFrame, name: str, compared: int, what: str) -> str:
         ],
         most=4,
     )
-    return f"{names}: {chance_words(compared, what, rows.height > 1)}"
+    return f"{names}: {chance_words(found, what, rows.height > 1)}"
 
 
-def chance_words(compared: int, rows: str, several: bool = False) -> str:
+def chance_words(found: stats.Family, rows: str, several: bool = False) -> str:
     """'its 95% interval clears the flat band (-2% to +2%), but with 12 categories compared, one
-    this far out is expected by chance': why a reading comparing `compared` rows does not call
+    this far out is expected by chance': why a reading comparing the `found` family does not call
     a row growing or shrinking that its own interval would (`rows`, plural; `several`: 'their
     95% intervals clear')."""
     band = f"the flat band ({fmt.change(-measures.FLAT)} to {fmt.change(measures.FLAT)})"
     own = "their 95% intervals clear" if several else "its 95% interval clears"
-    return f"{own} {band}, but {stats.expected(compared, rows)}"
+    return f"{own} {band}, but {stats.expected(found.compared, rows, found.alone)}"
 
 
 def growth_text(growth: float) -> str:

@@ -93,6 +93,26 @@ def _exact_z(k: int, n: int, p: float) -> float:
     return 0.0
 
 
+def test_family_counts_the_rows_beyond_chance_on_their_own():
+    found = stats.family([2.5, -2.1, 1.0, None, float("nan"), 1.9])
+    assert (found.compared, found.alone) == (4, 2)  # |z| above 1.96: 2.5 and -2.1
+
+
+@pytest.mark.parametrize("alone", [0, 1, 2, 3, 5])
+def test_expected_says_when_so_many_rows_clearing_alone_is_beyond_chance(alone):
+    # Each of 10 rows clears its mark on its own 1 time in 20 by chance: P(at least k of 10),
+    # by hand, is 0.40 for 1, 0.086 for 2 (within chance), 0.0115 for 3 and 6e-5 for 5 (each
+    # below the 2.5% of a two-sided 95%).
+    tail = sum(math.comb(10, i) * 0.05**i * 0.95 ** (10 - i) for i in range(alone, 11))
+    said = stats.expected(10, "categories", alone)
+    assert said.startswith("with 10 categories compared, one this far out is expected by chance")
+    assert ("though not" in said) == (alone >= 2 and tail < 0.025)
+    assert ("though not 3 of the 10" in said) == (alone == 3)
+    assert ("though not 5 of the 10: some truly do" in said) == (alone == 5)
+    # Among 4 rows, each set against the rest, the count is no binomial one: not read.
+    assert "though not" not in stats.expected(4, "regions", 4)
+
+
 def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
     frame = pl.DataFrame({"k": [34, 8, 5, 0, 6, 40, 0], "n": [292, 100, 50, 10, 24, 1000, 0]})
     got = frame.select(stats.share_z("k", "n", 0.08).alias("z"))["z"].to_list()

@@ -570,7 +570,7 @@ def _trend_text(row: Mapping, window: GrowthWindow, found: stats.Family) -> str:
         f"its revenue shows no change beyond chance: {trend.spread(change, low, high)}, "
         f"{window.describe()}"
     )
-    return text + (f"; {trend.chance_words(found.compared, ROWS)}" if row["_own"] else "")
+    return text + (f"; {trend.chance_words(found, ROWS)}" if row["_own"] else "")
 
 
 def largest_reading(table: pl.DataFrame, window: GrowthWindow, currency: str) -> str:
@@ -841,7 +841,7 @@ def _by_chance(rows: pl.DataFrame, found: stats.Family) -> str:
     compared, one this far out is expected by chance': the `rows` (of `trends`) whose own
     interval clears the flat band but whose change is within chance across the `found`
     family; "" when none."""
-    return trend.by_chance(_chance_rows(rows), "label", found.compared, ROWS)
+    return trend.by_chance(_chance_rows(rows), "label", found, ROWS)
 
 
 def _chance_rows(rows: pl.DataFrame) -> pl.DataFrame:

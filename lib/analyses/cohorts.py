@@ -748,7 +748,7 @@ def _by_chance(found: stats.Extremes, unit: str) -> str:
     else:
         both = " and ".join(f"{name} ({interval})" for name, interval in said)
         own = f"the 95% intervals of {both} clear {pooled}"
-    return f" ({own}, but {stats.expected(found.compared, 'cohorts')})"
+    return f" ({own}, but {stats.expected(found.compared, 'cohorts', found.alone)})"
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:

@@ -696,7 +696,7 @@ def _by_chance(
     said = [
         f"; {named(cells, column)}'s 95% interval "
         f"({stats.interval_text(cells['_low'][0], cells['_high'][0], found.pooled)}) clears "
-        f"{average}, but {stats.expected(found.compared, rows)}"
+        f"{average}, but {stats.expected(found.compared, rows, found.alone)}"
         for cells in (found.chance_best, found.chance_worst)
         if cells.height
     ]

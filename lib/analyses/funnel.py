@@ -915,7 +915,8 @@ def conversion_reading(
         )
         parts.append(
             f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
-            f"the {fmt.pct(overall)} average, but {stats.expected(found.compared, rows)}"
+            f"the {fmt.pct(overall)} average, but "
+            f"{stats.expected(found.compared, rows, found.alone)}"
             ", so there is no evidence to move budget yet"
         )
     if not parts:
@@ -1051,7 +1052,7 @@ def cohort_reading(
             f"no month converts clearly better or worse than the {fmt.pct(rate)} of the "
             f"{judged.height} months compared: {r['month']:%b %Y}'s 95% interval "
             f"({stats.interval_text(r['conversion_low'], r['conversion_high'], rate)}) clears "
-            f"it, but {stats.expected(found.compared, 'months')}"
+            f"it, but {stats.expected(found.compared, 'months', found.alone)}"
         )
     else:
         text = (

@@ -1017,7 +1017,7 @@ def metric_reading(
             return f"{rows.height} {verb} ({which}, {fmt.change(first[metric])})"
 
         within = known.height - grew.height - fell.height
-        by_chance = trend.by_chance(chance, "region", among.growth.compared, ROWS)
+        by_chance = trend.by_chance(chance, "region", among.growth, ROWS)
         by_chance = f" ({by_chance})" if by_chance else ""
         return (
             f"Over {periods.compared(months, against)}, "
@@ -1053,7 +1053,7 @@ def metric_reading(
         if spend.beyond(z):
             return text + f", beyond chance{stats.across(spend.compared, ROWS)})."
         if z > stats.Z95:
-            return text + f"); {stats.expected(spend.compared, ROWS)}."
+            return text + f"); {stats.expected(spend.compared, ROWS, spend.alone)}."
         return text + "), within chance: its orders' values spread too widely to tell it apart."
     # late_rate: the highest among regions with enough delivered orders (AL's 6 late of 24 is
     # no finding), as a rate, not "the most late deliveries".
@@ -1079,7 +1079,8 @@ def metric_reading(
     interval = f"its 95% interval ({fmt.pct(low)}–{fmt.pct(high)})"
     if low > avg:
         return (
-            text + f"); {interval} clears the average, but {stats.expected(late.compared, ROWS)}."
+            text + f"); {interval} clears the average, but "
+            f"{stats.expected(late.compared, ROWS, late.alone)}."
         )
     return text + f"); {interval} takes in the average: within chance."
 
@@ -1278,7 +1279,7 @@ def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     own = "its own 95% interval" if chance.height == 1 else "their own 95% intervals"
     return (
         f". {said} {verb} faster than the whole by {own}, but "
-        f"{stats.expected(among.faster.compared, ROWS)}"
+        f"{stats.expected(among.faster.compared, ROWS, among.faster.alone)}"
     )
 
 
@@ -1311,4 +1312,4 @@ def _late_by_chance(ranked: pl.DataFrame, among: Families) -> str:
         most=4,
     )
     own = "their 95% intervals clear" if chance.height > 1 else "its 95% interval clears"
-    return f". {said}, and {own} it, but {stats.expected(late.compared, ROWS)}"
+    return f". {said}, and {own} it, but {stats.expected(late.compared, ROWS, late.alone)}"
