@@ -255,9 +255,10 @@ def words(name: str) -> str:
 def sentence(text: str) -> str:
     """A reading as a sentence: its first letter upper case where it starts with a lower-case
     word (an item's name: 'organic doohickey charger leads narrowly'), not where that word's
-    capitals are its own ('iPhone 15 leads') or it is a symbol ('k = 4 has the best ...')."""
+    capitals are its own ('iPhone 15 leads'), it is a symbol ('k = 4 has the best ...') or an id
+    with digits ('b03fe9c2… converts 14.8%', as the tables write it)."""
     first = text.split(" ", 1)[0]
-    if not text[:1].islower() or len(first) == 1 or any(c.isupper() for c in first):
+    if not text[:1].islower() or len(first) == 1 or any(c.isupper() or c.isdigit() for c in first):
         return text
     return text[0].upper() + text[1:]
 

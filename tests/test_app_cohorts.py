@@ -213,7 +213,7 @@ def test_churn_windows_are_the_quantiles_of_the_repeat_gaps(kind):
     repeaters = days.filter(pl.col("customer_id").is_duplicated())["customer_id"].n_unique()
     nearly = repeaters < 0.05 * everyone
     assert nearly == (kind == "marketplace")
-    once = f"Nearly every customer bought once: {everyone - repeaters:,} of {everyone:,}"
+    once = f"Nearly every customer bought on one day only: {everyone - repeaters:,} of {everyone:,}"
     assert (fmt.plain(once) in warned) == nearly
     assert any("had not bought for longer" in r for r in readings) != nearly
     # New customers per month in the table: first purchases in that month.
@@ -314,7 +314,8 @@ def test_real_olist_page_reads_tiny_retention_as_tiny_and_warns_that_nearly_all_
     warned = " ".join(w.value for w in at.warning)
     assert (
         fmt.plain(
-            f"Nearly every customer bought once: {per.filter(pl.col('len') == 1).height:,} of "
+            f"Nearly every customer bought on one day only: "
+            f"{per.filter(pl.col('len') == 1).height:,} of "
             f"{per.height:,}"
         )
         in warned

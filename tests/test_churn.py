@@ -171,7 +171,7 @@ def test_reading_says_plainly_when_nearly_every_customer_buys_once():
     result = churn.churn(churn.churn_base(days))
     assert (result.days, churn.rough(result)) == (7, True)
     assert churn.churn_reading(result) == (
-        "Nearly every customer bought once: 98 of 100 (98.0%) bought on one day only. 90% of "
+        "Nearly every customer bought on one day only: 98 of 100 (98.0%). 90% of "
         "repeat purchases came within 7 days of the customer's previous purchase, but that rests "
         "on 30 repeat purchases by the other 2 customers: it says how soon the few who come back "
         "do, not that the others will. 'Waiting' and 'lapsed' below only say how long customers "
@@ -220,8 +220,8 @@ def test_real_olist_reading_says_nearly_every_customer_bought_once():
     result = churn.churn(churn.churn_base(churn.purchase_days(lines)))
     assert churn.rough(result)
     assert churn.churn_reading(result).startswith(
-        f"Nearly every customer bought once: {once:,} of {everyone:,} "
-        f"({100 * once / everyone:.1f}%) bought on one day only."
+        f"Nearly every customer bought on one day only: {once:,} of {everyone:,} "
+        f"({100 * once / everyone:.1f}%)."
     )
 
 

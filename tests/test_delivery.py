@@ -157,7 +157,7 @@ def test_a_stage_dated_backwards_is_left_out_of_that_stage_and_said():
     assert s["median_days"][2] == pytest.approx(6.75)  # transit 3, 3, 10.5 (o2), 17
     assert dv.stage_reading(s).endswith(
         " Left out, their dates running backwards: 1 order from approval → handed to carrier "
-        "(delivered orders; Data quality lists them among every order's)."
+        "(of delivered orders; Data quality counts such orders among all orders)."
     )
     assert "Left out" not in dv.stage_reading(dv.stage_durations(facts()))
 

@@ -155,4 +155,6 @@ def test_a_reading_starting_with_a_lower_case_name_starts_with_a_capital():
     assert fmt.sentence("k = 4 has the best silhouette") == "k = 4 has the best silhouette"
     assert fmt.sentence("Bean leads") == "Bean leads"
     assert fmt.sentence("12 of 40 items") == "12 of 40 items"
+    # An id as the tables write it keeps its case: b03fe9c2… is no word.
+    assert fmt.sentence("b03fe9c2… converts 14.8%") == "b03fe9c2… converts 14.8%"
     assert fmt.sentence("") == ""

@@ -351,8 +351,8 @@ def churn_reading(result: Churn) -> str:
     if repeats >= MIN_GAPS and repeaters < FEW_REPEATERS * everyone:
         once = everyone - repeaters
         return (
-            f"Nearly every customer bought once: {fmt.count(once)} of {fmt.count(everyone)} "
-            f"({fmt.pct(once / everyone)}) bought on one day only. {within}, but that rests on "
+            f"Nearly every customer bought on one day only: {fmt.count(once)} of "
+            f"{fmt.count(everyone)} ({fmt.pct(once / everyone)}). {within}, but that rests on "
             f"{fmt.count(repeats)} repeat purchases by the other "
             f"{fmt.counted(repeaters, 'customer')}: it says how soon the few who come back do, "
             "not that the others will. "

@@ -1385,7 +1385,7 @@ def transform_note(model: pl.DataFrame, log: bool) -> str:
         )
     return (
         "Why transform: spend and order counts are skewed — a few customers buy far more than "
-        "the rest — so without the log k-means would spend its clusters on those few. Rule: "
+        "the rest — so without the log, k-means would spend its clusters on those few. Rule: "
         f"log(1 + x) on every feature whose skewness exceeds {SKEW:g} after capping. "
         + which
         + "Standard scaling then gives days, orders and money the same weight (mean 0, standard "

@@ -603,8 +603,8 @@ def stage_reading(stages: pl.DataFrame) -> str:
             for r in backwards.iter_rows(named=True)
         )
         text += (
-            f" Left out, their dates running backwards: {left} (delivered orders; Data quality "
-            "lists them among every order's)."
+            f" Left out, their dates running backwards: {left} (of delivered orders; Data "
+            "quality counts such orders among all orders)."
         )
     return text
 
