@@ -719,6 +719,46 @@ def test_no_group_of_the_daily_chart_is_drawn_in_the_flagged_days_red():
     assert rules["mark"]["color"] not in bars["encoding"]["color"]["scale"]["range"]
 
 
+def test_an_event_name_or_platform_keeps_its_colour_from_chart_to_chart():
+    """Screenshot review: 'View item' was green in the events per day and red in the mix
+    (the mix kept the red that the daily chart leaves to flagged days), and the funnel coloured
+    platforms in its own order. Each chart sorts its names (Vega's default for a domain), so a
+    name's colour is the range's at its sorted place: the same range everywhere."""
+    days = [date(2024, 1, 1)]
+    names = ["view_item", "add_to_cart", "search", "purchase", "view_user_profile"]
+    per_day = pl.DataFrame({"day": days * 5, "group": names, "events": [10] * 5})
+    status = pl.DataFrame({"day": days, "status": ["normal"], "events": [50], "typical": [50.0]})
+    daily = charts.daily_chart(per_day, status, "Event name").to_dict()["layer"][0]
+    mix = pl.DataFrame(
+        {
+            "platform": ["web"] * 5,
+            "event_name": names,
+            "events": [10] * 5,
+            "users": [5] * 5,
+            "share": [0.2] * 5,
+        }
+    )
+    mixed = charts.mix_chart(mix).to_dict()
+    ranges = [c["encoding"]["color"]["scale"]["range"] for c in (daily, mixed)]
+    assert ranges[0] == ranges[1]
+    assert "#ef4444" not in ranges[0]
+    # The funnel: everyone grey, each platform at its sorted place in the same range.
+    steps = pl.DataFrame(
+        {
+            "platform": ["all", "web", "android"],
+            "step": [1, 1, 1],
+            "event_name": ["view_item"] * 3,
+            "users": [30, 20, 10],
+            "overall_conversion": [1.0, 1.0, 1.0],
+            "conversion": [1.0, 1.0, 1.0],
+        }
+    )
+    scale = charts.funnel_chart(steps).to_dict()["encoding"]["color"]["scale"]
+    colour = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colour["Android"] == ranges[0][0] and colour["Web"] == ranges[0][1]
+    assert colour["All"] == "#94a3b8"
+
+
 def test_the_item_most_bought_without_a_view_is_said_beside_the_shop_s_share_without_advice():
     """Audit: "125 buyers who never viewed it shortly before: they know what they want, so make
     it easy to reorder", where none bought it twice and its share (50.6%) was the shop's (50.1%).

@@ -11,6 +11,10 @@ from lib.charts import ACCENT, DAY_LABEL, MUTED, PALETTE, count_axis, pct_axis, 
 from lib.charts.memo import memo
 
 _FLAG = "#ef4444"
+# The colours of event names and platforms in every chart of the page, in one order so that a
+# name keeps its colour from chart to chart: no red (the flagged days' rules), and the two
+# greens apart (the teal first, the emerald last).
+_GROUPS = [PALETTE[i] for i in (0, 1, 2, 9, 8, 6, 5, 7, 4)]
 
 
 def _in_words(frame: pl.DataFrame, *codes: str) -> pl.DataFrame:
@@ -35,8 +39,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
             color=alt.Color(
                 "group:N",
                 title=split_title,
-                # Red is the flagged days' rules: no group is drawn in it.
-                scale=alt.Scale(range=[c for c in PALETTE if c != _FLAG]),
+                scale=alt.Scale(range=_GROUPS),
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
@@ -81,7 +84,7 @@ def mix_chart(mix: pl.DataFrame) -> alt.Chart:
             color=alt.Color(
                 "event_name:N",
                 title="Event",
-                scale=alt.Scale(range=PALETTE),
+                scale=alt.Scale(range=_GROUPS),
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
@@ -187,16 +190,16 @@ def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerCha
 @memo
 def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
     """Share of entrants reaching each step (x), one bar per platform, all platforms first."""
-    colours = [
-        MUTED if p == "all" else c
-        for p, c in zip(
-            steps["platform"].unique(maintain_order=True), [MUTED, *PALETTE], strict=False
-        )
-    ]
     data = _in_words(steps, "platform", "event_name").with_columns(
         (pl.col("step").cast(pl.String) + ". " + pl.col("event_name")).alias("label")
     )
     platforms = data["platform"].unique(maintain_order=True).to_list()
+    everyone = data.filter(steps["platform"] == "all")["platform"].unique().to_list()
+    # Each platform in the colour the other charts give it (their domains sort the names).
+    others = sorted(p for p in platforms if p not in everyone)
+    colours = [
+        MUTED if p in everyone else _GROUPS[others.index(p) % len(_GROUPS)] for p in platforms
+    ]
     return (
         alt.Chart(data)
         .mark_bar()
