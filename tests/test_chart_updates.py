@@ -122,6 +122,28 @@ def test_the_potential_chart_lists_categories_by_potential_best_first():
     assert ticks == ["B", "C", "A"]
 
 
+def test_the_cluster_heatmap_legend_reads_better_and_worse_not_a_sign():
+    """Screenshot review: cells wrote '+1.5' days since the last order in red under a legend
+    from -1 (red) to +1 (blue): the cell's sign is its feature's, the colour what is better.
+    The legend now reads '1 worse', 'average', '1 better'."""
+    drivers = pl.DataFrame(
+        {
+            "cluster": [1, 1],
+            "feature": ["days", "orders"],
+            "label": ["Days since last order", "Orders"],
+            "position": [0, 1],
+            "z": [1.5, 0.5],
+            "rank": [1, 2],
+            "better": [-1.5, 0.5],  # more days since the last order is worse
+        }
+    )
+    svg = _svg(clusters.drivers_chart(drivers, {1: "one"}))
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert {"1 worse", "average", "1 better"} <= set(labels)
+    # Signed figures are the cells' own only.
+    assert [t for t in labels if re.fullmatch(r"[-−+]?\d+(\.\d+)?", t)] == ["+1.5", "+0.5"]
+
+
 def test_the_cluster_heatmap_colours_by_the_share_of_its_reach():
     """Colours span ±1 or ±(largest distance): 0.5 with nothing past 1 is coloured as 1.0 where
     the largest is 2.0; values past 55% of the reach are written in white."""

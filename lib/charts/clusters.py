@@ -104,7 +104,15 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
         "better:Q",
         title="Std. dev. better (blue) or worse (red) than average",
         scale=alt.Scale(scheme="redblue", reverse=False),
-        legend=alt.Legend(orient="bottom", gradientLength=240, titleLimit=400),
+        # Unsigned, in words: a cell's own figure is signed by its feature ('+1.5' days since
+        # the last order is worse), the colour by what is better for the shop.
+        legend=alt.Legend(
+            orient="bottom",
+            gradientLength=240,
+            titleLimit=400,
+            labelExpr="datum.value < 0 ? format(-datum.value, '.1~f') + ' worse' : "
+            "datum.value > 0 ? format(datum.value, '.1~f') + ' better' : 'average'",
+        ),
     )
     # The colour domain is the data's extent: these two ends, drawn nowhere (a transparent rect
     # under the cells, hidden from screen readers), set it to ±reach.
