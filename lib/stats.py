@@ -73,7 +73,9 @@ class Family:
 
     compared: int
     cutoff: float
-    alone: int = 0  # of them, how many lie beyond chance on their own (|z| above Z95)
+    # Of them, how many lie beyond chance on their own (|z| above Z95) when none does across
+    # them all (0 when some do: which differ is then told).
+    alone: int = 0
 
     def beyond(self, z: pl.Expr | float | None) -> pl.Expr | bool:
         """Whether a row's statistic (a column or a figure) is beyond chance in this family."""
@@ -97,11 +99,11 @@ def family(z: Iterable[float | None]) -> Family:
     (critical(1)). The rule comes down to a cutoff: beyond chance are
     the rows whose |z| exceeds that of the first row to fall short (Z95 when none does)."""
     ranked = sorted((abs(v) for v in z if v is not None and not math.isnan(v)), reverse=True)
-    m, alone = len(ranked), sum(v > Z95 for v in ranked)
+    m = len(ranked)
     for step, value in enumerate(ranked):
         if value <= critical(m - step):
-            return Family(m, value, alone)
-    return Family(m, Z95, alone)
+            return Family(m, value, 0 if step else sum(v > Z95 for v in ranked))
+    return Family(m, Z95)
 
 
 def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl.Expr:
@@ -308,7 +310,8 @@ def expected(compared: int, rows: str, alone: int = 0) -> str:
     whose Wilson interval clears it where the exact binomial tail (share_z) does not: 'an
     exact test of its counts puts it within chance'.
 
-    `alone`: how many of the rows compared clear their mark on their own (Family.alone). When
+    `alone`: how many of the rows compared clear their mark on their own where none does across
+    them all (Family.alone). When
     that many is itself beyond chance (each row does so 1 time in 20 by chance: the exact
     binomial tail of `alone` of `compared`), it says so: 5 of 10 categories growing by their
     own intervals, none across the 10, tell that some grew, not which. Only from MANY_ALONE

@@ -94,8 +94,12 @@ def _exact_z(k: int, n: int, p: float) -> float:
 
 
 def test_family_counts_the_rows_beyond_chance_on_their_own():
-    found = stats.family([2.5, -2.1, 1.0, None, float("nan"), 1.9])
-    assert (found.compared, found.alone) == (4, 2)  # |z| above 1.96: 2.5 and -2.1
+    found = stats.family([2.4, -2.1, 1.0, None, float("nan"), 1.9])
+    assert (found.compared, found.alone) == (4, 2)  # |z| above 1.96: 2.4 and -2.1
+    # 2.4 < critical(4) = 2.50: none beyond chance across the 4, 2 on their own.
+    assert stats.critical(4) > 2.4
+    # 3.0 is beyond chance across the 4: which one differs is told, so none is counted.
+    assert stats.family([3.0, -2.1, 1.0, 1.9]).alone == 0
 
 
 @pytest.mark.parametrize("alone", [0, 1, 2, 3, 5])
