@@ -11,7 +11,7 @@ from pages.common import columns, ui
 SEVERITY_BADGE = {
     "error": ":red-badge[:material/error: error]",
     "warning": ":orange-badge[:material/warning: warning]",
-    "info": ":blue-badge[:material/info: info]",
+    "info": ":blue-badge[:material/info: note]",  # the severity's word (SEVERITY_WORDS)
 }
 
 

@@ -103,6 +103,10 @@ def test_quality_page_reports_exactly_the_planted_anomalies(kind):
     severities = summary["severity"].value_counts().to_dict()
     for card, word in (("Errors", "Error"), ("Warnings", "Warning"), ("Notes", "Note")):
         assert metrics(at)[card] == str(severities.get(word, 0)), card
+    # So do the findings' badges below the table ('info' read beside 'Note').
+    badges = " ".join(m.value for m in at.markdown)
+    assert badges.count(":material/info: note]") == severities.get("Note", 0)
+    assert ":material/info: info]" not in badges
 
 
 def test_quality_says_its_lines_row_counts_the_lines_other_pages_leave_out():
