@@ -1989,3 +1989,19 @@ def test_log_2f1_with_a_equal_to_one_near_z_one_is_the_series_summed_in_full():
         expected.append(math.log(total))
     b, c, z = (np.array(v) for v in zip(*cases, strict=True))
     assert clv._log_hyp2f1_one(b, c, z) == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_trust_reading_points_to_one_failed_checks_note_as_its():
+    """Screenshot review: '1 check fails: Dropout (who leaves). Read their notes'."""
+    one = pl.DataFrame(
+        [("Customers", "100", "problem", ""), ("History vs horizon", "1", "good", "")],
+        schema=clv.CHECK_SCHEMA,
+        orient="row",
+    )
+    assert clv.trust_reading(one) == (
+        "1 check fails: Customers. Read its note before using the figures below."
+    )
+    two = one.with_columns(pl.lit("problem").alias("verdict"))
+    assert clv.trust_reading(two).startswith(
+        "2 checks fail: Customers; History vs horizon. Read their notes before"
+    )

@@ -1882,7 +1882,7 @@ def trust_reading(checks: pl.DataFrame, miss: str = "") -> str:
     if failed:
         return (
             f"{fmt.counted(len(failed), 'check fails', 'checks fail')}: {'; '.join(failed)}. "
-            "Read their notes before using "
+            f"Read {'its note' if len(failed) == 1 else 'their notes'} before using "
             "the figures below." + (f" {WHAT_HELPS}" if DROPOUT_CHECK in failed else "")
         )
     cautions = checks.filter(pl.col("verdict") == "caution").height
