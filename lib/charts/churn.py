@@ -110,10 +110,18 @@ def gap_chart(gaps: pl.DataFrame, windows: pl.DataFrame) -> alt.LayerChart:
         .mark_line(interpolate="step-after", color=ACCENT, strokeWidth=2)
         .encode(
             x=x,
-            y=alt.Y("cumulative_share:Q", title="Repeat purchases within", axis=pct_axis(0.0, 1.0)),
+            y=alt.Y(
+                "cumulative_share:Q",
+                title="Repeat purchases within that many days",
+                axis=pct_axis(0.0, 1.0),
+            ),
             tooltip=[
                 alt.Tooltip("gap_days:Q", title="Days", format=","),
-                alt.Tooltip("cumulative_share:Q", title="Repeat purchases within", format=".1%"),
+                alt.Tooltip(
+                    "cumulative_share:Q",
+                    title="Repeat purchases within that many days",
+                    format=".1%",
+                ),
                 alt.Tooltip("repeat_purchases:Q", title="With exactly this gap", format=","),
             ],
         )
