@@ -1294,8 +1294,14 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     purchases = values["expected_purchases"].sum()
     total = values["clv"].sum() if spend else None
     p_alive = values["p_alive"].mean() if alive and not ranking else None
+    paying = clv.paying_customers(ds.tables["lines"])
     kpis = [
-        _kpi("clv.customers", "Customers", values.height, fmt.count(values.height)),
+        _kpi(
+            "clv.customers",
+            clv.customers_label(values.height, paying),
+            values.height,
+            fmt.count(values.height),
+        ),
         _kpi(
             "clv.expected_purchases",
             f"Expected purchases, {horizon}",
@@ -1330,7 +1336,6 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             )
             miss = clv.holdout_miss(check.groups, check.holdout_units, unit, check.fit.label)
     caution = clv.holdout_caution(miss)
-    paying = clv.paying_customers(ds.tables["lines"])
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),
         # The page says why its Customers may exceed the other pages' (free purchases).

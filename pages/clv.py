@@ -256,7 +256,9 @@ ui.download(params, "clv_parameters", key="clv_dl_params")
 cols = st.columns(4)
 paying = ui.cached(clv.paying_customers)(ds.key, lines)
 cols[0].metric(
-    "Customers", fmt.count(values.height), help=clv.customers_help(values.height, paying)
+    clv.customers_label(values.height, paying),
+    fmt.count(values.height),
+    help=clv.customers_help(values.height, paying),
 )
 cols[1].metric(
     f"Expected purchases, {horizon_text}",

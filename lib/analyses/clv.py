@@ -158,6 +158,12 @@ def paying_customers(lines: pl.DataFrame) -> int:
     return measures.customer_purchases(lines, ("customer_id",)).lines["customer_id"].n_unique()
 
 
+def customers_label(modelled: int, paying: int) -> str:
+    """The Customers figure's label: the other pages' one only when it counts as they do
+    (`modelled` and `paying` as for customers_help); else 'Customers modelled'."""
+    return "Customers" if modelled == paying else "Customers modelled"
+
+
 def customers_help(modelled: int, paying: int) -> str:
     """What the Customers figure (`modelled`: customers of purchase_lines) counts, and why it
     may exceed the other pages' count (`paying`: paying_customers)."""
