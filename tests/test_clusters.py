@@ -542,9 +542,9 @@ def test_a_cluster_above_average_only_on_the_log_scale_is_not_named_high_spendin
     # (4 and 8 customers: both clusters are handfuls, and the reading says so.)
     assert cl.drivers_reading(drivers, profiles, table, FEATURES, "BRL") == (
         "“Recent buyers” (cluster 1) stand out most on days since last order: 0.4 standard "
-        "deviations below the average customer on the model's scale (20 days against 23 days on "
-        "average). Every cluster standing out is a handful of customers (fewer than 30, or under "
-        "2% of them): no segment to plan on; try fewer clusters."
+        "deviations below the average customer on the model's scale (20 days against 23 days for "
+        "the average customer). Every cluster standing out is a handful of customers (fewer "
+        "than 30, or under 2% of them): no segment to plan on; try fewer clusters."
     )
     # A cluster of 500 beside the handful of 4: the handful is passed over; cluster 2's
     # strongest driver its real figures bear out is recency (30 days x 6 and 10 x 2: 25 days).
@@ -552,7 +552,7 @@ def test_a_cluster_above_average_only_on_the_log_scale_is_not_named_high_spendin
     assert cl.drivers_reading(drivers, big, table, FEATURES, "BRL") == (
         "“Typical customers” (cluster 2) stand out most on days since last order: 0.2 standard "
         "deviations above the average customer on the model's scale (25 days against 23 days "
-        "on average)."
+        "for the average customer)."
     )
 
 
