@@ -142,8 +142,9 @@ st.markdown(
     "Drop one or more exports: **Olist** marketplace files (orders, items, customers, sellers, "
     "products, payments, reviews, geolocation, category translation, leads, closed deals), a "
     "**web shop** export (events, items, orders, users), **Online Retail** invoice lines, or the "
-    "orders exports of **Shopify**, **WooCommerce**, **Stripe** (payments) and **Amazon Seller "
-    "Central** (All Orders report). Any other transactions table can be mapped column by column. "
+    "orders exports of **Shopify**, **WooCommerce**, **Stripe** (payments), **PayPal** (activity "
+    "download) and **Amazon Seller Central** (All Orders report). Any other transactions table "
+    "can be mapped column by column. "
     "Files: csv, csv.gz, tsv, txt, zip (several files inside), parquet, xlsx or xls."
 )
 

@@ -10,13 +10,25 @@ import polars as pl
 
 from lib import measures
 from lib.fmt import counted
-from lib.formats import amazon, generic, olist, retail, shopify, stripe, webshop, woocommerce
+from lib.formats import (
+    amazon,
+    generic,
+    olist,
+    paypal,
+    retail,
+    shopify,
+    stripe,
+    webshop,
+    woocommerce,
+)
 from lib.formats.base import FormatResult, Kind
 from lib.io import RawTable, nested_columns_message
 from lib.model import Dataset, Note
 
 CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217: a data set's currency is three letters or none
-MODULES = {m.FORMAT: m for m in (olist, webshop, retail, shopify, woocommerce, stripe, amazon)}
+MODULES = {
+    m.FORMAT: m for m in (olist, webshop, retail, shopify, woocommerce, stripe, amazon, paypal)
+}
 FORMAT_LABELS = {
     "olist": "Olist marketplace",
     "webshop": "Web shop",
@@ -25,6 +37,7 @@ FORMAT_LABELS = {
     "woocommerce": "WooCommerce",
     "stripe": "Stripe",
     "amazon": "Amazon Seller Central",
+    "paypal": "PayPal",
     "generic": "Mapped transactions",
 }
 # How a format's ids become one row per person, where they need resolving (RFM's caption).
@@ -42,6 +55,7 @@ KINDS: tuple[Kind, ...] = (
     + woocommerce.KINDS
     + stripe.KINDS
     + amazon.KINDS
+    + paypal.KINDS
 )
 
 
