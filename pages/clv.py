@@ -347,7 +347,8 @@ COLUMNS = {
     "clv": columns.money(clv.HEADERS["clv"], currency, 2),
 }
 # The key and the evidence first: what a customer is worth, what they have spent (the at-risk
-# list picks top spenders), then the model's figures; every column fits at 1440 px.
+# list picks top spenders), then the model's figures (at 1440 px the last, the age, needs a
+# scroll when P(alive) shows).
 SHOWN = [
     "customer_id",
     "clv",
