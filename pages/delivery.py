@@ -186,8 +186,9 @@ _metric(
 row[1].metric(
     "Not delivered",
     fmt.count(never["value"].sum()),
-    help="Orders without a usable delivery date (in transit, cancelled or unavailable), by "
-    "status: "
+    help="Orders without a usable delivery date (in transit, cancelled or unavailable: the "
+    "cancelled and unavailable ones are no sales, which the other pages leave out, but they "
+    "were never delivered), by status: "
     + (
         ", ".join(
             f"{fmt.plain(k.removeprefix('not delivered: '))} {v:,.0f}"
