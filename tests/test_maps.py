@@ -258,6 +258,26 @@ def test_online_retail_countries_from_brazil_to_japan_are_all_in_view():
     assert {"Brazil", "Australia"} <= labels
 
 
+def test_a_label_keeps_a_line_and_a_half_from_a_bigger_one_above_or_below():
+    """Screenshot review: United Kingdom, Belgium and France stacked 13 px apart, touching."""
+    zoom = 3.0
+    top = {"lat": 50.0, "lon": 0.0, "label": "Big"}
+    _, y = maps._pixels(50.0, 0.0, zoom)
+    # Latitudes whose labels sit 13 and 19 px below (y grows northwards).
+    lat_at = {
+        px: next(
+            lat / 1000
+            for lat in range(50_000, 40_000, -1)
+            if y - maps._pixels(lat / 1000, 0.0, zoom)[1] >= px
+        )
+        for px in (13, 19)
+    }
+    near = {"lat": lat_at[13], "lon": 0.0, "label": "Near"}
+    far = {"lat": lat_at[19], "lon": 0.0, "label": "Far"}
+    assert [r["label"] for r in maps.readable_labels([top, near], zoom)] == ["Big"]
+    assert [r["label"] for r in maps.readable_labels([top, far], zoom)] == ["Big", "Far"]
+
+
 def test_labels_that_would_leave_the_map_are_left_off():
     view = maps.framed_view((-10.0, -10.0, 10.0, 10.0), width=940, height=520)
     records = [
