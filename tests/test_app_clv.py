@@ -320,3 +320,15 @@ def test_the_trust_reading_says_what_the_warning_under_the_totals_says(view):
     assert "over-predicted purchases by" in miss
     said = texts(at)
     assert f"No check in the table fails (1 caution), but {miss}: use the totals below" in said
+
+
+def test_the_customers_table_heads_the_model_s_spend_as_expected():
+    """Screenshot review: 'Spend per purchase' showed $80.15 for a customer who spent $809.46
+    over 7 purchases: the column is the spend model's expectation, not their past average."""
+    at = page("webshop")
+    element = next(d for d in at.dataframe if "expected_spend" in d.value.columns)
+    table = element.value
+    spent = table["spent"] / (table["frequency"] + 1)  # past spend per purchase day
+    assert (abs(table["expected_spend"] - spent) > 0.01).any()  # not the past average
+    config = json.loads(element.proto.columns)["expected_spend"]
+    assert config["label"] == "Expected spend per purchase"

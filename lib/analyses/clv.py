@@ -38,7 +38,7 @@ HEADERS = {
     "expected_purchases": "Expected purchases",
     "p_alive": "P(alive)",
     "p_alive_percentile": "P(alive) percentile",
-    "expected_spend": "Spend per purchase",
+    "expected_spend": "Expected spend per purchase",
     "clv": "CLV",
     "group": "Repeat purchases (calibration)",
     "predicted_purchases": "Predicted purchases",
