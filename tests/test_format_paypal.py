@@ -121,3 +121,100 @@ def test_each_page_its_data_allows_renders_with_no_email_shown(page):
     frame = io.read_file("Download.CSV", ACTIVITY)[0].frame
     at = apptest.files_page({"Download.CSV": frame}, page, "paypal")
     assert not apptest.tables_show(at, "@")
+
+
+def row(txn, kind, gross, *, status="Completed", ref="", email="x@example.com", impact="Credit"):
+    """One activity row in USD, on 15 Jan 2024, with no shipping or tax."""
+    net = gross
+    return (
+        f'"01/15/2024","10:00:00","PST","X","{kind}","{status}","USD","{gross:.2f}","0.00",'
+        f'"{net:.2f}","{email}","shop@example.com","{txn}","0.00","0.00","0.00","","","{ref}",'
+        f'"","0.00","United States","US","{impact}"'
+    )
+
+
+def test_fees_holds_and_their_releases_are_not_taken_off_a_payment():
+    """Adversarial audit: a chargeback fee, a fee reversal and a hold's release named their
+    payment and moved its revenue. By hand: A 60 charged back (-60) and the chargeback reversed
+    (+60), a 20 fee apart: 60. B 200 held (-200), released (+200), refunded 50: 150."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("A", "Express Checkout Payment", 60.0),
+            row("A1", "Chargeback", -60.0, ref="A", impact="Debit"),
+            row("A2", "Chargeback Fee", -20.0, ref="A", impact="Debit"),
+            row("A3", "Chargeback Reversal", 60.0, ref="A"),
+            row("A4", "Fee Reversal", 0.30, ref="A"),
+            row("B", "Website Payment", 200.0),
+            row("B1", "Hold on Available Balance", -200.0, ref="B", impact="Debit"),
+            row("B2", "Reversal of General Account Hold", 200.0, ref="B"),
+            row("B3", "Payment Refund", -50.0, ref="B", impact="Debit"),
+        ]
+    )
+    lines = assembled(text.encode()).dataset.tables["lines"].sort("order_id")
+    assert lines["revenue"].to_list() == pytest.approx([60.0, 150.0])
+
+
+def test_old_history_rows_that_are_no_sales_are_not_counted():
+    """'Update to eCheck Received' repeats a payment, an uncleared eCheck moved no money yet,
+    debit card cashback and a mass payment to the account are no sales: only C (30) is."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("C", "Payment Received", 30.0),
+            row("C1", "Update to eCheck Received", 30.0, ref="C"),
+            row("D", "eCheck Received", 70.0, status="Uncleared"),
+            row("E", "Virtual Debit Card Credit Received", 3.5),
+            row("F", "Mass Pay Payment", 40.0),
+        ]
+    )
+    ds = assembled(text.encode()).dataset
+    assert ds.tables["lines"]["order_id"].to_list() == ["C"]
+    assert note_about(ds, "Status", "uncleared").count == 1
+    assert note_about(ds, "Type").count == 3
+
+
+def test_overlapping_downloads_count_each_row_once_and_a_cart_s_item_rows_not_at_all():
+    """Two downloads whose ranges overlap hold the same rows: each counts once. A shopping
+    cart payment (G, 70) is followed by its item rows under the same Transaction ID: detail, not
+    repeats, and no sales. By hand: G 70 + H 25 = 95 from either file or both."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("G", "Shopping Cart Payment Received", 70.0),
+            row("G", "Shopping Cart Item", 30.0),
+            row("G", "Shopping Cart Item", 40.0),
+            row("H", "Website Payment", 25.0),
+        ]
+    ).encode()
+    once = assembled(text).dataset
+    assert once.tables["lines"]["revenue"].sum() == pytest.approx(95.0)
+    assert not [n for n in once.notes if n.column == "Transaction ID"]
+    both = formats.assemble(
+        io.read_file("Download.CSV", text) + io.read_file("Download (1).CSV", text)
+    ).dataset
+    assert sorted(both.tables["lines"]["order_id"]) == ["G", "H"]
+    assert both.tables["lines"]["revenue"].sum() == pytest.approx(95.0)
+    assert note_about(both, "Transaction ID").count == 4
+
+
+def test_refunds_of_payments_not_in_the_file_are_counted_in_the_file_s_currency():
+    """A refund of a payment made before the file (-5 USD) is noted; a refund the shop
+    received of a payment it sent (+25) names no sale and is no refund of one."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("K", "Website Payment", 10.0),
+            row("K1", "Payment Refund", -5.0, ref="OLD", impact="Debit"),
+            row("K2", "Payment Refund", 25.0, ref="SENT"),
+        ]
+    )
+    orphan = note_about(assembled(text.encode()).dataset, "Reference Txn ID", "not a sale")
+    assert orphan.count == 1 and "(5.00 USD)" in orphan.message
+
+
+def test_a_file_without_sales_says_so_without_blank_currencies():
+    text = "\n".join([HEADER, row("W", "General Withdrawal", -100.0, impact="Debit")])
+    ds = assembled(text.encode()).dataset
+    assert ds.tables["lines"].height == 0
+    assert not [n for n in ds.notes if " )" in n.message or "(0.00" in n.message]

@@ -7,7 +7,17 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
+from lib.formats.base import (
+    DATE,
+    ID,
+    LEFT_OUT,
+    NUMBER,
+    TEXT,
+    Converter,
+    FormatResult,
+    Kind,
+    written,
+)
 from lib.formats.shop import counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
@@ -39,9 +49,12 @@ KINDS = (
 # NOT_SALE, and its gross is above zero (a payment sent to a supplier is negative).
 SALE_WORDS = ("payment", "received")
 NOT_SALE = ("refund", "reversal", "chargeback", "hold", "conversion", "withdraw", "transfer")
-NOT_SALE += ("fee", "cancel", "sent", "deposit", "authori", "adjustment", "item")
-# Rows that take money back from a sale, found by their Reference Txn ID.
+NOT_SALE += ("fee", "cancel", "sent", "deposit", "authori", "adjustment", "item", "update")
+NOT_SALE += ("debit card", "mass pay")  # card cashback, payouts to the account
+# Rows that take money back from a sale (or give it back: a chargeback reversed), found by their
+# Reference Txn ID; never a fee (a chargeback's or its reversal) nor a hold and its release.
 TAKEN_BACK = ("refund", "reversal", "chargeback")
+NOT_TAKEN = ("fee", "hold")
 # Statuses of a payment that moved no money (yet): left out, each counted.
 NO_MONEY = {
     "pending": "pending payments",
@@ -50,6 +63,7 @@ NO_MONEY = {
     "canceled": "cancelled payments",
     "cancelled": "cancelled payments",
     "unclaimed": "unclaimed payments",
+    "uncleared": "uncleared payments",
 }
 # A payment reversed (a chargeback the buyer won) kept no money: set apart as unsold.
 REVERSED = ("reversed", "refunded")
@@ -119,10 +133,12 @@ def build(
         & ~pl.any_horizontal(kind.str.contains(w, literal=True) for w in NOT_SALE)
         & (pl.col("gross") > 0)
     )
-    back = pl.any_horizontal(kind.str.contains(w, literal=True) for w in TAKEN_BACK)
+    back = pl.any_horizontal(kind.str.contains(w, literal=True) for w in TAKEN_BACK) & ~(
+        pl.any_horizontal(kind.str.contains(w, literal=True) for w in NOT_TAKEN)
+    )
     rows = rows.with_columns(sale.fill_null(False).alias("_sale"), back.alias("_back"))
-    notes: list[Note] = [*_other_rows(rows, file)]
-    taken = rows.filter(pl.col("_back") & pl.col("reference").is_not_null())
+    rows, notes = _repeats(rows, raw, file)
+    notes += _other_rows(rows, file)
     sales = conv.drop_missing(
         rows.filter("_sale"), "ordered_at", "a payment needs its date and time"
     )
@@ -147,6 +163,9 @@ def build(
     notes += noted
     sales, currency, noted = main_currency(sales, file, "Currency", "order_id")
     notes += noted
+    taken = rows.filter(
+        pl.col("_back") & pl.col("reference").is_not_null() & (pl.col("currency") == currency)
+    )
 
     refunds = taken.group_by(pl.col("reference").alias("order_id")).agg(
         pl.col("gross").sum().alias("refunded")  # negative: money back to the buyer
@@ -192,6 +211,26 @@ def build(
     )
 
 
+def _repeats(rows: pl.DataFrame, raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Note]]:
+    """`rows` without the rows of `raw` (the same rows, as the file wrote them) that repeat an
+    earlier one field for field, balance included, and a note counting them: two downloads whose
+    ranges overlap hold the same rows. (A shopping cart's item rows share their payment's
+    Transaction ID, so the id alone tells no repeat.)"""
+    first = raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    repeats = rows.height - int(first.sum())
+    if not repeats:
+        return rows, []
+    note = Note(
+        file,
+        "Transaction ID",
+        f"{repeats:,} rows repeat an earlier row field for field (downloads whose dates "
+        f"overlap) and {LEFT_OUT}: each transaction counts once",
+        count=repeats,
+        rows=rows.height,
+    )
+    return rows.filter(first), [note]
+
+
 def _other_rows(rows: pl.DataFrame, file: str) -> list[Note]:
     """One note counting the rows that are no sales and take nothing back from one, by type
     (currency conversions, withdrawals, holds, payments sent, fees...)."""
@@ -222,7 +261,10 @@ def _orphans(
 ) -> list[Note]:
     """A note on refunds and reversals whose payment is not among the file's sales (made before
     its first day, or set apart): not counted."""
-    lost = refunds.join(matched.select("order_id"), on="order_id", how="anti")
+    # A refund the shop received (of a payment it sent) is no sale's.
+    lost = refunds.join(matched.select("order_id"), on="order_id", how="anti").filter(
+        pl.col("refunded") < 0
+    )
     if lost.height == 0:
         return []
     rows = taken.join(lost.select(pl.col("order_id").alias("reference")), on="reference").height
@@ -243,6 +285,8 @@ def _orphans(
 def _summary_notes(sales: pl.DataFrame, file: str, currency: str) -> list[Note]:
     """Refunds netted, payments refunded in full, fees kept apart, no customer, shipping and tax
     apart, the time zone."""
+    if sales.height == 0:
+        return []
     full = pl.col("status") == "refunded"
     partial = (pl.col("refunded") > 0) & ~full
     stats = sales.select(
