@@ -84,7 +84,8 @@ def build(
     freight), less what refunds, reversals and chargebacks referring to it (Reference Txn ID)
     took back; a payment refunded or reversed in full is set apart as unsold. Fees are not taken
     off (a note gives their sum). Currency conversions, withdrawals, holds, transfers and
-    payments sent are no sales: a note counts them by type. Payments in other currencies than
+    payments sent are no sales: a note counts them by type; rows repeated field for field
+    (overlapping downloads) count once. Payments in other currencies than
     the main one are left out (main_currency). The customer is the hashed From Email Address,
     else the name; the region is the buyer's country code, else their country. Times are in
     the account's time zone, as the file's TimeZone says.
