@@ -185,6 +185,7 @@ def say_trust(off: str) -> None:
 
 
 if fit is None:
+    say_trust(miss)
     st.warning(f"{fit_error.message} **What to try:** {fit_error.hint}")
     st.stop()
 

@@ -332,3 +332,33 @@ def test_the_customers_table_heads_the_model_s_spend_as_expected():
     assert (abs(table["expected_spend"] - spent) > 0.01).any()  # not the past average
     config = json.loads(element.proto.columns)["expected_spend"]
     assert config["label"] == "Expected spend per purchase"
+
+
+def test_a_fit_that_fails_keeps_the_trust_reading_under_its_table():
+    """The trust reading is written once the view is known; where no model can be fitted (40
+    customers, each buying once) the page stops early, and the reading must still say which
+    checks fail."""
+    from datetime import datetime, timedelta
+
+    n = 40
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(500000 + i) for i in range(n)],
+            "StockCode": ["A"] * n,
+            "Description": ["thing"] * n,
+            "Quantity": [1] * n,
+            "InvoiceDate": [
+                (datetime(2011, 1, 1) + timedelta(days=3 * i)).strftime("%Y-%m-%d %H:%M:%S")
+                for i in range(n)
+            ],
+            "UnitPrice": [2.5] * n,
+            "CustomerID": [float(10000 + i) for i in range(n)],
+            "Country": ["UK"] * n,
+        }
+    )
+    at = apptest.files_page({"retail.csv": lines}, "clv", "once")
+    assert any("No customer bought more than once" in w.value for w in at.warning)
+    assert any(
+        c.value.startswith(":material/lightbulb: 2 checks fail: Customers; Bought on one day only")
+        for c in at.caption
+    )
