@@ -176,16 +176,18 @@ def build(
     extras = pl.sum_horizontal(
         pl.col(c).fill_null(0.0).clip(lower_bound=0.0) for c in ("shipping", "tax", "insurance")
     )
-    item = pl.when(extras < pl.col("gross")).then(pl.col("gross") - extras).otherwise("gross")
+    # Shipping, tax and insurance come off only where they leave something of the gross.
+    freight = pl.when(extras < pl.col("gross")).then(extras).otherwise(0.0)
     sales = (
         sales.join(matched, on="order_id", how="left")
         .with_columns(
-            item.alias("item_revenue"),
-            pl.when(extras < pl.col("gross")).then(extras).otherwise(0.0).alias("freight"),
+            freight.alias("freight"),
             (-pl.col("refunded").fill_null(0.0)).clip(lower_bound=0.0).alias("refunded"),
         )
         .with_columns(
-            (pl.col("item_revenue") - pl.col("refunded")).clip(lower_bound=0.0).alias("revenue"),
+            (pl.col("gross") - pl.col("freight") - pl.col("refunded"))
+            .clip(lower_bound=0.0)
+            .alias("revenue"),
             pl.when(
                 pl.col("status").is_in(REVERSED) | (pl.col("refunded") >= pl.col("gross") - 0.005)
             )
