@@ -16,7 +16,6 @@ from lib.formats.base import (
     Converter,
     FormatResult,
     Kind,
-    written,
 )
 from lib.formats.shop import counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
@@ -112,6 +111,7 @@ def build(
         tax=(NUMBER, "Sales Tax"),
         insurance=(NUMBER, "Insurance Amount"),
         name=(TEXT, "Name"),
+        email=(TEXT, "From Email Address"),
         item_id=(ID, "Item ID"),
         item_name=(TEXT, "Item Title"),
         quantity=(NUMBER, "Quantity"),
@@ -123,10 +123,10 @@ def build(
         pl.col("status").str.to_lowercase().str.strip_chars(),
         pl.col("currency").str.to_uppercase(),
     )
-    emails = written(raw.columns, "From Email Address")
-    nobody = pl.Series([None] * raw.height, dtype=pl.String)
-    email = raw[emails].cast(pl.String) if emails in raw.columns else nobody
-    rows = rows.with_columns(person_ids(email, rows["name"]).alias("customer_id"))
+    # The address itself goes as soon as it has given its person's id.
+    rows = rows.with_columns(person_ids(rows["email"], rows["name"]).alias("customer_id")).drop(
+        "email"
+    )
 
     kind = pl.col("type")
     sale = (
