@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from lib import catalog, formats, io
+from lib.formats.base import dropped
 from lib.measures import UNSOLD_LINES
 from tests import apptest
 
@@ -82,6 +83,9 @@ def test_every_row_that_is_no_sale_is_counted_in_a_note():
     ds = assembled().dataset
     other = note_about(ds, "Type")
     assert other.count == 4
+    # Counted among the rows left out, as the Data page sums them: 4 no sales, 1 pending,
+    # 1 denied, 1 in EUR.
+    assert sum(n.count for n in dropped(ds.notes)) == 7
     assert (
         "general currency conversion (2), general payment (1), general withdrawal (1)"
         in other.message

@@ -251,7 +251,7 @@ def _other_rows(rows: pl.DataFrame, file: str) -> list[Note]:
         Note(
             file,
             "Type",
-            f"{other.height:,} rows are no sales and were not counted: {listed}. Only payments "
+            f"{other.height:,} rows are no sales and {LEFT_OUT}: {listed}. Only payments "
             "received are sales; refunds and reversals are taken off the payments they name",
             count=other.height,
             rows=rows.height,
