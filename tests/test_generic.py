@@ -194,6 +194,32 @@ def test_the_amount_before_tax_and_shipping_is_guessed_over_the_total(net, gross
         assert guess_mapping(frame).used()["revenue"] == net
 
 
+def test_tax_insurance_and_address_columns_are_no_revenue_or_status() -> None:
+    """Audit: a German export's 'Umsatzsteuer' (VAT: 'Umsatz' is revenue) and
+    'Versicherungsbetrag' (insurance: 'Betrag' is an amount) were guessed as revenue, and an
+    'Adress-Status' (whether the address was confirmed) as the order's status."""
+    base = {
+        "Rechnungsnummer": ["R1", "R2", "R3"],
+        "Datum": ["01.03.2024", "02.03.2024", "03.03.2024"],
+        "Kunde": ["a", "b", "a"],
+        "Menge": ["1", "2", "1"],
+        "Einzelpreis": ["10,00", "10,00", "5,00"],
+        "Umsatzsteuer": ["1,90", "3,80", "0,95"],
+        "Versicherungsbetrag": ["2,00", "2,00", "2,00"],
+        "Adress-Status": ["Bestätigt", "Nicht bestätigt", "Bestätigt"],
+    }
+    used = guess_mapping(pl.DataFrame(base)).used()
+    assert "revenue" not in used  # quantity x unit price
+    assert "status" not in used
+    assert (used["quantity"], used["unit_price"]) == ("Menge", "Einzelpreis")
+    with_amounts = {
+        **base,
+        "Brutto": ["13,90", "25,80", "7,95"],
+        "Netto": ["10,00", "20,00", "5,00"],
+    }
+    assert guess_mapping(pl.DataFrame(with_amounts)).used()["revenue"] == "Netto"
+
+
 def test_a_refund_amount_is_no_revenue() -> None:
     """Audit: 'Refund Amount' beat 'Payment Amount' (a shorter name), and revenue read refunds."""
     frame = pl.DataFrame(

@@ -124,14 +124,14 @@ _SYNONYMS: dict[str, str] = {
     # include them ('Nettobetrag' before 'Bruttobetrag', 'Total HT' before 'Total TTC').
     "revenue": (
         "revenue, amount, net sales, net revenue, net amount, subtotal, line_total, "
-        "line amount, order value, nettobetrag, total ht, montant ht, base imponible, "
+        "line amount, order value, nettobetrag, netto, total ht, montant ht, base imponible, "
         "importe neto, valor liquido, sales, total amount, total, totalprice, sales amount, "
         "sale amount, payment value, valor, valor total, total venda, valor venda, receita, "
         "faturamento, preco total, importe, importe total, ventas, venta, monto, total venta, "
         "precio total, montant, montant total, chiffre d'affaires, ca, prix total, umsatz, "
         "betrag, gesamtbetrag, gesamtpreis, summe, bedrag, totaal, totaalbedrag, totaalprijs, "
         "omzet, importo, totale, fatturato, prezzo totale, gross sales, total price, "
-        "order total, total ttc, bruttobetrag, gross"
+        "order total, total ttc, bruttobetrag, brutto, gross"
     ),
     "quantity": (
         "quantity, qty, units, unit count, pieces, quantidade, qtd, qtde, cantidad, cant, "
@@ -206,9 +206,10 @@ _AVOID: dict[str, str] = {
         "first last"
     ),
     "revenue": (
-        "discount desconto descuento remise rabatt korting sconto tax iva vat mwst btw ship "
-        "freight frete envio fee cost profit margin lucro refund reembolso rembourse "
-        "erstattung terugbetaling rimborso chargeback"
+        "discount desconto descuento remise rabatt korting sconto tax iva vat mwst btw steuer "
+        "taxe tva impost ship freight frete envio versand fee gebuhr cost profit margin lucro "
+        "refund reembolso rembourse erstattung terugbetaling rimborso chargeback insurance "
+        "versicher seguro assur assicura"
     ),
     "item_name": (
         "customer client kunde klant user buyer seller vendor vend merchant store shop "
@@ -221,7 +222,7 @@ _AVOID: dict[str, str] = {
     "order_id": "total valor value amount importe montant betrag summe data date fecha datum",
     "status": (
         "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer verif "
-        "authent"
+        "authent address adres endereco direccion indirizzo"
     ),
     # eBay's 'Seller Collected Tax' is an amount, no seller.
     "seller_id": "tax fee cost collected",
