@@ -8,6 +8,7 @@ import hashlib
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import LEFT_OUT
 from lib.model import Note
 
@@ -75,10 +76,11 @@ def set_apart(
     if not count:
         return frame, []
     orders = frame.filter(out)[order].n_unique()
+    in_rows = "" if count == orders else f", in {fmt.counted(count, 'row')}"
     note = Note(
         file,
         column,
-        f"{count:,} rows of {orders:,} {what} {LEFT_OUT}: {why}",
+        f"{what} {LEFT_OUT} ({orders:,}{in_rows}): {why}",
         count=count,
         rows=frame.height,
     )
