@@ -222,3 +222,152 @@ def test_a_file_without_sales_says_so_without_blank_currencies():
     ds = assembled(text.encode()).dataset
     assert ds.tables["lines"].height == 0
     assert not [n for n in ds.notes if " )" in n.message or "(0.00" in n.message]
+
+
+# PayPal's German activity download, its header verbatim (41 columns).
+DE_HEADER = '"Datum","Uhrzeit","Zeitzone","Name","Typ","Status","Währung","Brutto","Gebühr","Netto","Absender E-Mail-Adresse","Empfänger E-Mail-Adresse","Transaktionscode","Lieferadresse","Adress-Status","Artikelbezeichnung","Artikelnummer","Versand- und Bearbeitungsgebühr","Versicherungsbetrag","Umsatzsteuer","Option 1 Name","Option 1 Wert","Option 2 Name","Option 2 Wert","Zugehöriger Transaktionscode","Rechnungsnummer","Zollnummer","Anzahl","Empfangsnummer","Guthaben","Adresszeile 1","Adresszusatz","Ort","Bundesland","PLZ","Land","Telefon","Betreff","Hinweis","Ländervorwahl","Auswirkung auf Guthaben"'
+
+
+def de_row(
+    day,
+    txn,
+    kind,
+    gross,
+    *,
+    status="Abgeschlossen",
+    ref="",
+    email="",
+    ship="0,00",
+    tax="0,00",
+    item="",
+    qty="",
+    impact="Haben",
+):
+    """One German row in EUR: German numbers, the day first; `gross` as written."""
+    return (
+        f'"{day}","10:00:00","Europe/Berlin","X","{kind}","{status}","EUR","{gross}","0,00",'
+        f'"{gross}","{email}","shop@example.de","{txn}","","","{item}","","{ship}","0,00",'
+        f'"{tax}","","","","","{ref}","","","{qty}","","0,00","","","","","","Deutschland","",'
+        f'"","","","{impact}"'
+    )
+
+
+def test_a_german_download_reads_as_the_english_one():
+    """Audit: a German download (Datum, Typ, Brutto...) was no PayPal export and its guessed
+    mapping read the insurance or the VAT column as revenue. By hand: A 50 less 5 shipping = 45
+    (2 cups), B 1.234,00 less 34 VAT = 1,200 on 5 March, A again 40 less a 10 refund = 30; D
+    refunded in full; E pending; a conversion, a payout, a top-up from the bank and a fee are
+    no sales."""
+    text = "\n".join(
+        [
+            DE_HEADER,
+            de_row(
+                "01.03.2024",
+                "Z1",
+                "Website-Zahlung",
+                "50,00",
+                email="anna@example.de",
+                ship="5,00",
+                item="Tasse",
+                qty="2",
+            ),
+            de_row(
+                "05.03.2024",
+                "Z2",
+                "Express-Zahlung",
+                "1.234,00",
+                email="bernd@example.de",
+                tax="34,00",
+            ),
+            de_row("06.03.2024", "Z3", "Handyzahlung", "40,00", email="Anna@Example.de"),
+            de_row("07.03.2024", "R3", "Rückzahlung", "-10,00", ref="Z3", impact="Soll"),
+            de_row(
+                "08.03.2024",
+                "Z4",
+                "Zahlung erhalten",
+                "20,00",
+                status="Erstattet",
+                email="cem@example.de",
+            ),
+            de_row("09.03.2024", "R4", "Rückzahlung", "-20,00", ref="Z4", impact="Soll"),
+            de_row(
+                "10.03.2024", "Z5", "Website-Zahlung", "15,00", status="Ausstehend", impact="Memo"
+            ),
+            de_row("11.03.2024", "U1", "Allgemeine Währungsumrechnung", "-9,15", impact="Soll"),
+            de_row("12.03.2024", "W1", "Auszahlung auf das Bankkonto", "-100,00", impact="Soll"),
+            de_row("12.03.2024", "G1", "Bankgutschrift auf PayPal-Konto", "60,00"),
+            de_row("13.03.2024", "F1", "Rücklastschriftgebühr", "-3,00", impact="Soll"),
+        ]
+    )
+    built = assembled(text.encode())
+    assert built.recognitions[0].kind.label == "PayPal activity download"
+    ds = built.dataset
+    lines = ds.tables["lines"].sort("order_id")
+    assert lines["order_id"].to_list() == ["Z1", "Z2", "Z3"]
+    assert lines["revenue"].to_list() == pytest.approx([45.0, 1200.0, 30.0])
+    assert ds.currency == "EUR"
+    assert str(lines["ordered_at"][1]) == "2024-03-05 10:00:00"
+    assert (lines["item_name"][0], lines["quantity"][0]) == ("Tasse", 2.0)
+    assert lines["customer_id"][0] == lines["customer_id"][2]  # Anna twice
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["Z4"]
+    # Notes name the file's own columns.
+    assert note_about(ds, "Status", "pending").count == 1
+    assert note_about(ds, "Typ", "no sales").count == 4
+    assert note_about(ds, "Zugehöriger Transaktionscode", "partly refunded").count == 1
+    assert "(Europe/Berlin)" in note_about(ds, "Zeitzone").message
+    assert "(39.00 EUR in all" in note_about(ds, "Brutto").message
+    assert not [n for n in ds.notes if n.column == "Gebühr"]  # no fees: no note of 0.00
+    assert not [n for n in ds.notes if n.column in ("Type", "Reference Txn ID", "Fee", "Gross")]
+
+
+def test_the_shorter_activity_report_in_french_english_and_spanish():
+    """The newer activity report's shorter layout ('Description' for the type, no status), its
+    French and English headers as PayPal writes them, and a Spanish download whose days are
+    all 12 or less: read day first (1 and 2 October, not 10 January and 10 February). By hand:
+    French 100 less 16,67 TVA less a 20 refund = 63.33; English 30 on 13 January; Spanish
+    120 + 90 and a refund that names no payment, counted."""
+    fr = "\n".join(
+        [
+            '"Date","Heure","Fuseau horaire","Description","Devise","Avant commission","Commission","Net","Solde","Numéro de transaction","Adresse email de l\'expéditeur","Nom","Nom de la banque","Compte bancaire","Montant des frais de livraison et de traitement","TVA","Identifiant de facture","Numéro de la transaction de référence"',
+            '"03/02/2024","09:00:00","Europe/Paris","Paiement Express Checkout","EUR","100,00","-3,15","96,85","96,85","T1","lea@example.fr","Léa","","","0,00","16,67","",""',
+            '"05/02/2024","09:00:00","Europe/Paris","Remboursement de paiement","EUR","-20,00","0,00","-20,00","76,85","T2","","Léa","","","0,00","0,00","","T1"',
+            '"06/02/2024","09:00:00","Europe/Paris","Virement standard","EUR","-50,00","0,00","-50,00","26,85","T3","","","Banque","FR76","0,00","0,00","",""',
+        ]
+    )
+    ds = assembled(fr.encode()).dataset
+    lines = ds.tables["lines"]
+    assert lines["revenue"].to_list() == pytest.approx([63.33])
+    assert str(lines["ordered_at"][0]) == "2024-02-03 09:00:00"
+    assert note_about(ds, "Description", "no status").message
+    assert note_about(ds, "Description", "no sales").count == 1
+
+    en = "\n".join(
+        [
+            '"Date","Time","Time Zone","Description","Currency","Gross ","Fee ","Net","Balance","Transaction ID","From Email Address","Name","Bank Name","Bank Account","Shipping and Handling Amount","Sales Tax","Invoice ID","Reference Txn ID"',
+            '"01/13/2024","10:00:00","PST","Express Checkout Payment","USD","30.00","-1.17","28.83","28.83","E1","al@example.com","Al","","","0.00","0.00","",""',
+            '"01/14/2024","10:00:00","PST","General Withdrawal","USD","-28.83","0.00","-28.83","0.00","E2","","","Bank","1234","0.00","0.00","",""',
+        ]
+    )
+    lines = assembled(en.encode()).dataset.tables["lines"]
+    assert (lines["revenue"].to_list(), str(lines["ordered_at"][0])) == (
+        [30.0],
+        "2024-01-13 10:00:00",
+    )
+
+    es = "\n".join(
+        [
+            '"Fecha","Hora","Zona horaria","Nombre","Tipo","Estado","Divisa","Bruto","Tarifa","Neto","Remitente","Destinatario","Id. de transacción"',
+            '"01/10/2026","10:00:00","CET","Ana","Pago","Completado","EUR","120,00","-6,22","113,78","ana@mail.com","yo@mail.com","TX1"',
+            '"02/10/2026","10:00:00","CET","Beto","Pago","Completado","EUR","90,00","-4,75","85,25","beto@mail.com","yo@mail.com","TX2"',
+            '"04/10/2026","10:00:00","CET","Ana","Reembolso","Completado","EUR","-20,00","0,00","-20,00","yo@mail.com","ana@mail.com","TX4"',
+            '"05/10/2026","10:00:00","CET","Dani","Pago","Pendiente","EUR","15,00","0,00","15,00","dani@mail.com","yo@mail.com","TX5"',
+        ]
+    )
+    ds = assembled(es.encode()).dataset
+    lines = ds.tables["lines"].sort("order_id")
+    assert lines["revenue"].to_list() == pytest.approx([120.0, 90.0])
+    assert [str(d.date()) for d in lines["ordered_at"]] == ["2026-10-01", "2026-10-02"]
+    unnamed = note_about(ds, "Reference Txn ID", "name no payment")
+    assert unnamed.count == 1 and "(20.00 EUR)" in unnamed.message
+    assert "has no 'Reference Txn ID' column" in unnamed.message
+    assert note_about(ds, "Estado", "pending").count == 1
