@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind
+from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
 from lib.formats.shop import (
     UTC_TIMES,
     counted,
@@ -85,11 +85,12 @@ def build(
         shipping_tax=(NUMBER, "shipping-tax"),
         ship_discount=(NUMBER, "ship-promotion-discount"),
         region=(TEXT, "ship-country"),
+        email=(TEXT, "buyer-email"),
     ).with_columns(pl.col("status").str.to_lowercase(), pl.col("channel").str.to_lowercase())
-    has_email = "buyer-email" in raw.columns
+    has_email = written(raw.columns, "buyer-email") in raw.columns
+    # The address itself goes as soon as it has given its person's id.
     nobody = pl.Series([None] * raw.height, dtype=pl.String)
-    customers = person_ids(raw["buyer-email"].cast(pl.String), nobody) if has_email else nobody
-    rows = rows.with_columns(customers.alias("customer_id"))
+    rows = rows.with_columns(person_ids(rows["email"], nobody).alias("customer_id")).drop("email")
     rows = conv.drop_missing(rows, "ordered_at", "an order line needs its purchase date")
     rows = conv.drop_missing(rows, "order_id", "an order line needs its amazon-order-id")
 

@@ -42,7 +42,7 @@ def build(
     file = files.get(FILE_KIND, FILE_KIND)
     raw = KINDS[0].rename(found[FILE_KIND])
     conv = Converter(file, (parts or {}).get(FILE_KIND, ()))
-    amounts, emails = (written(raw.columns, c) for c in ("Converted Amount", "Customer Email"))
+    amounts = written(raw.columns, "Converted Amount")
     converted = amounts in raw.columns and raw[amounts].null_count() < raw.height
     rows = conv.select(
         raw,
@@ -61,6 +61,7 @@ def build(
         disputed=(NUMBER, "Disputed Amount"),
         dispute=(TEXT, "Dispute Status"),
         customer=(ID, "Customer ID"),
+        email=(TEXT, "Customer Email"),
         card_country=(TEXT, "Card Address Country"),
         issue_country=(TEXT, "Card Issue Country"),
     ).with_columns(
@@ -68,12 +69,12 @@ def build(
         pl.col("own_currency").str.to_uppercase(),
         pl.col("converted_currency").str.to_uppercase(),
     )
+    # The address itself goes as soon as it has given its person's id.
     nobody = pl.Series([None] * raw.height, dtype=pl.String)
-    emails = person_ids(raw[emails].cast(pl.String), nobody) if emails in raw.columns else nobody
     rows = rows.with_columns(
-        pl.coalesce(emails, "customer").alias("customer_id"),
+        pl.coalesce(person_ids(rows["email"], nobody), "customer").alias("customer_id"),
         pl.coalesce("card_country", "issue_country").alias("region"),
-    )
+    ).drop("email")
     rows = conv.drop_missing(rows, "ordered_at", "a charge needs its creation date")
 
     notes: list[Note] = []
