@@ -342,7 +342,7 @@ def test_each_trap_is_a_note_with_its_count(tiny):
     assert note(ds, "Financial Status", "refunded in full").count == 1
     partial = note(ds, "Refunded Amount", "partially refunded")
     assert partial.count == 1 and "$45" in partial.message
-    assert note(ds, "Financial Status", "await payment").count == 1
+    assert note(ds, "Financial Status", "1 order awaits payment").count == 1
     assert note(ds, "Email", "billing name").count == 1
     # Rows left out are said on the Data page, with their number.
     assert sum(n.count for n in formats.base.dropped(ds.notes)) == 2

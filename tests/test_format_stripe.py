@@ -74,6 +74,11 @@ def test_each_trap_is_counted_in_a_note():
     # Charges are totals paid: the reader is told revenue is not item prices alone.
     assert "includes any shipping and tax" in note_about(ds, "Amount").message
     assert note_about(ds, "Created (UTC)").message.startswith("times are in UTC")
+    # One of each: said in the singular ('1 charges were' before).
+    assert refunds[1].message.startswith("1 charge was refunded in full: it is no sale")
+    assert note_about(ds, "Converted Amount").message.startswith(
+        "1 charge in other currencies (EUR) is counted at its Converted Amount"
+    )
 
 
 def test_without_converted_amounts_other_currencies_are_left_out():

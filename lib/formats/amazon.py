@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
 from lib.formats.shop import (
     UTC_TIMES,
@@ -180,8 +181,9 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str, has_email: bool
             (
                 "item-promotion-discount",
                 money["discounted"],
-                f"{money['discounted']:,} lines had promotions ({money['discount']:,.2f} "
-                f"{currency}), taken off their revenue",
+                f"{fmt.counted(money['discounted'], 'line')} had promotions "
+                f"({money['discount']:,.2f} {currency}), taken off "
+                f"{fmt.plural(money['discounted'], 'its', 'their')} revenue",
             )
         ],
     )

@@ -363,21 +363,34 @@ class _Orders:
             nobody=pl.col("customer_id").is_null().sum(),
             included=pl.col("tax_included").sum(),
         ).row(0, named=True)
-        unsold = "they are no sales, so every page leaves them out of revenue, orders and customers"
-        for key, column, what in (
-            ("cancelled", "Cancelled at", "orders were cancelled"),
-            ("voided", "Financial Status", "orders have a voided payment (never captured)"),
-            ("refunded", "Financial Status", "orders were refunded in full"),
+        for key, column, one, many, what in (
+            ("cancelled", "Cancelled at", "order was", "orders were", "cancelled"),
+            (
+                "voided",
+                "Financial Status",
+                "order has",
+                "orders have",
+                "a voided payment (never captured)",
+            ),
+            ("refunded", "Financial Status", "order was", "orders were", "refunded in full"),
         ):
-            if counts[key]:
-                self.note(column, f"{counts[key]:,} {what}; {unsold}", counts[key], n)
+            if k := counts[key]:
+                unsold = fmt.plural(k, "it is no sale", "they are no sales")
+                self.note(
+                    column,
+                    f"{fmt.counted(k, one, many)} {what}; {unsold}, so every page leaves "
+                    f"{fmt.plural(k, 'it', 'them')} out of revenue, orders and customers",
+                    k,
+                    n,
+                )
         sold = orders.filter(~pl.col("status").is_in(UNSOLD_STATUSES))
         if counts["partial"]:
             back = sold.filter(pl.col("status") == "partially_refunded")["item_refund"].sum()
             self.note(
                 "Refunded Amount",
-                f"{counts['partial']:,} orders were partially refunded: "
-                f"{fmt.money(back, self.currency)} of refunds came off their item revenue (the "
+                f"{fmt.counted(counts['partial'], 'order was', 'orders were')} partially "
+                f"refunded: {fmt.money(back, self.currency)} of refunds came off "
+                f"{fmt.plural(counts['partial'], 'its', 'their')} item revenue (the "
                 "items' share of each refund, as they make up the order's total)",
                 counts["partial"],
                 n,
@@ -385,32 +398,36 @@ class _Orders:
         if counts["awaiting"]:
             self.note(
                 "Financial Status",
-                f"{counts['awaiting']:,} orders await payment (pending, authorized or partially "
-                "paid): they count as sales",
+                f"{fmt.counted(counts['awaiting'], 'order awaits', 'orders await')} payment "
+                "(pending, authorized or partially paid): "
+                f"{fmt.plural(counts['awaiting'], 'it counts as a sale', 'they count as sales')}",
                 counts["awaiting"],
                 n,
             )
         if counts["by_name"]:
             self.note(
                 "Email",
-                f"{counts['by_name']:,} orders have no email: their customer is identified by "
-                "the billing name",
+                f"{fmt.counted(counts['by_name'], 'order has', 'orders have')} no email: "
+                f"{fmt.plural(counts['by_name'], 'its', 'their')} customer is identified by the "
+                "billing name",
                 counts["by_name"],
                 n,
             )
         if counts["nobody"]:
             self.note(
                 "Email",
-                f"{counts['nobody']:,} orders have neither an email nor a billing name: they "
-                "count for revenue, not for customer figures",
+                f"{fmt.counted(counts['nobody'], 'order has', 'orders have')} neither an email "
+                f"nor a billing name: {fmt.plural(counts['nobody'], 'it counts', 'they count')} "
+                "for revenue, not for customer figures",
                 counts["nobody"],
                 n,
             )
         if counts["included"]:
             self.note(
                 "Taxes",
-                f"{counts['included']:,} orders have taxes included in their prices: the items' "
-                "share of Taxes came off their revenue",
+                f"{fmt.counted(counts['included'], 'order has', 'orders have')} taxes included "
+                f"in {fmt.plural(counts['included'], 'its', 'their')} prices: the items' share of "
+                f"Taxes came off {fmt.plural(counts['included'], 'its', 'their')} revenue",
                 counts["included"],
                 n,
             )

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
 from lib.formats.shop import UTC_TIMES, counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
@@ -118,8 +119,10 @@ def build(
                 Note(
                     file,
                     "Converted Amount",
-                    f"{foreign.height:,} charges in other currencies ({codes}) are counted at "
-                    f"their Converted Amount in {currency}, as Stripe settled them",
+                    f"{fmt.counted(foreign.height, 'charge')} in other currencies ({codes}) "
+                    f"{fmt.plural(foreign.height, 'is counted at its', 'are counted at their')} "
+                    f"Converted Amount in {currency}, as Stripe settled "
+                    f"{fmt.plural(foreign.height, 'it', 'them')}",
                     count=foreign.height,
                     rows=rows.height,
                 )
@@ -183,25 +186,31 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
             (
                 "Amount Refunded",
                 stats["partial"],
-                f"{stats['partial']:,} charges were partly refunded ({stats['partial_amount']:,.2f}"
-                f" {currency}): their revenue is what the customer kept paying",
+                f"{fmt.counted(stats['partial'], 'charge was', 'charges were')} partly refunded "
+                f"({stats['partial_amount']:,.2f} {currency}): "
+                f"{fmt.plural(stats['partial'], 'its', 'their')} revenue is what the customer kept "
+                "paying",
             ),
             (
                 "Amount Refunded",
                 stats["full"],
-                f"{stats['full']:,} charges were refunded in full: they are no sales",
+                f"{fmt.counted(stats['full'], 'charge was', 'charges were')} refunded in full: "
+                f"{fmt.plural(stats['full'], 'it is no sale', 'they are no sales')}",
             ),
             (
                 "Dispute Status",
                 stats["lost"],
-                f"{stats['lost']:,} charges lost a dispute ({stats['lost_amount']:,.2f} "
-                f"{currency} taken back): it is taken off their revenue",
+                f"{fmt.counted(stats['lost'], 'charge')} lost a dispute "
+                f"({stats['lost_amount']:,.2f} {currency} taken back): it is taken off "
+                f"{fmt.plural(stats['lost'], 'its', 'their')} revenue",
             ),
             (
                 "Customer Email",
                 stats["anonymous"],
-                f"{stats['anonymous']:,} charges have neither a customer email nor a customer id: "
-                "they count for revenue but for no customer",
+                f"{fmt.counted(stats['anonymous'], 'charge has', 'charges have')} neither a "
+                "customer email nor a customer id: "
+                f"{fmt.plural(stats['anonymous'], 'it counts', 'they count')} for revenue but for "
+                "no customer",
             ),
         ],
     )

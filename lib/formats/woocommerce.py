@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, normalise
 from lib.formats.shop import (
     counted,
@@ -393,13 +394,15 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
             (
                 "Cart Discount",
                 stats["discounted"],
-                f"{stats['discounted']:,} orders had coupons ({stats['discount_amount']:,.2f} "
-                f"{currency}), taken off their lines' revenue",
+                f"{fmt.counted(stats['discounted'], 'order')} had coupons "
+                f"({stats['discount_amount']:,.2f} {currency}), taken off "
+                f"{fmt.plural(stats['discounted'], 'its', 'their')} lines' revenue",
             ),
             (
                 "Order Refund",
                 stats["partial"],
-                f"{stats['partial']:,} orders were partly refunded ({stats['partial_amount']:,.2f} "
+                f"{fmt.counted(stats['partial'], 'order was', 'orders were')} partly refunded "
+                f"({stats['partial_amount']:,.2f} "
                 f"{currency}): the items' share of each refund is taken off their lines' revenue, "
                 "the rest was shipping and tax",
             ),
@@ -412,8 +415,9 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
             Note(
                 file,
                 "Order Status",
-                f"{other.height:,} orders have statuses WooCommerce does not define ({names}): "
-                "they count as sales",
+                f"{fmt.counted(other.height, 'order has a status', 'orders have statuses')} "
+                f"WooCommerce does not define ({names}): "
+                f"{fmt.plural(other.height, 'it counts as a sale', 'they count as sales')}",
                 count=other.height,
                 rows=per_order.height,
             )
