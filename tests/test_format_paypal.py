@@ -367,7 +367,122 @@ def test_the_shorter_activity_report_in_french_english_and_spanish():
     lines = ds.tables["lines"].sort("order_id")
     assert lines["revenue"].to_list() == pytest.approx([120.0, 90.0])
     assert [str(d.date()) for d in lines["ordered_at"]] == ["2026-10-01", "2026-10-02"]
-    unnamed = note_about(ds, "Reference Txn ID", "name no payment")
-    assert unnamed.count == 1 and "(20.00 EUR)" in unnamed.message
-    assert "has no 'Reference Txn ID' column" in unnamed.message
+    unnamed = note_about(ds, "Tipo", "names no payment")
+    assert unnamed.count == 1 and "1 refund or reversal (20.00 EUR)" in unnamed.message
+    assert "'Reference Txn ID' in English" in unnamed.message
     assert note_about(ds, "Estado", "pending").count == 1
+
+
+ES18_HEADER = '"Fecha","Hora","Zona horaria","Descripción","Divisa","Bruto ","Comisión ","Neto","Saldo","Id. de transacción","Correo electrónico del remitente","Nombre","Nombre del banco","Cuenta bancaria","Importe de envío y manipulación","Impuesto de ventas","Id. de factura","Id. de referencia de trans."'
+
+
+def test_the_spanish_report_nets_refunds_and_takes_out_the_tax_it_writes_negative():
+    """Audit: the Spanish report names its reference 'Id. de referencia de trans.' (refunds were
+    never taken off) and writes the VAT included in a payment as a negative amount (it stayed in
+    revenue), as in a real report's rows. By hand: E1 160,71 less 27,86 VAT = 132.85; E2 50 with
+    4 shipping, refunded 20 = 26; E3 30 refunded in full; a withdrawal is no sale."""
+    text = "\n".join(
+        [
+            ES18_HEADER,
+            '"1/7/2025","15:37:32","Europe/Berlin","Pago con Pago exprés","EUR","160,71","-5,01","155,70","606,37","E1","sara@example.es","Sara","","","0,00","-27,86","",""',
+            '"2/7/2025","10:00:00","Europe/Berlin","Pago con Pago exprés","EUR","50,00","-1,75","48,25","654,62","E2","luis@example.es","Luis","","","4,00","0,00","",""',
+            '"3/7/2025","10:00:00","Europe/Berlin","Pago con Pago exprés","EUR","30,00","-1,20","28,80","683,42","E3","ana@example.es","Ana","","","0,00","0,00","",""',
+            '"4/7/2025","10:00:00","Europe/Berlin","Reembolso de pago","EUR","-20,00","0,00","-20,00","663,42","R2","","Luis","","","0,00","0,00","","E2"',
+            '"5/7/2025","10:00:00","Europe/Berlin","Reembolso de pago","EUR","-30,00","0,00","-30,00","633,42","R3","","Ana","","","0,00","0,00","","E3"',
+            '"29/7/2025","09:23:05","Europe/Berlin","Retirada iniciada por el usuario","EUR","-600,00","0,00","-600,00","33,42","W1","","","CaixaBank, S.A.","3554","0,00","0,00","",""',
+        ]
+    )
+    ds = assembled(text.encode()).dataset
+    lines = ds.tables["lines"].sort("order_id")
+    assert lines["order_id"].to_list() == ["E1", "E2"]
+    assert lines["revenue"].to_list() == pytest.approx([132.85, 26.0])
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["E3"]
+    assert str(lines["ordered_at"][0]) == "2025-07-01 15:37:32"
+    partly = note_about(ds, "Id. de referencia de trans.", "partly refunded")
+    assert partly.message.startswith("1 payment was partly refunded or reversed (20.00 EUR)")
+
+
+def test_held_and_released_payments_are_no_sales():
+    """Audit: a French 'Déblocage de paiement' (a payment released after a 'Suspension de
+    paiement' hold) counted as a new, anonymous sale. By hand: only T1, 96.85."""
+    text = "\n".join(
+        [
+            '"Date","Heure","Fuseau horaire","Description","Devise","Avant commission","Commission","Net","Solde","Numéro de transaction","Adresse email de l\'expéditeur","Nom","Nom de la banque","Compte bancaire","Montant des frais de livraison et de traitement","TVA","Identifiant de facture","Numéro de la transaction de référence"',
+            '"03/02/2024","10:00:00","Europe/Paris","Paiement Express Checkout","EUR","96,85","-3,00","93,85","93,85","T1","lea@example.fr","Léa","","","0,00","0,00","",""',
+            '"04/02/2024","10:00:01","Europe/Paris","Suspension de paiement","EUR","-96,85","0,00","-96,85","-3,00","T3","","","","","0,00","0,00","","T1"',
+            '"16/02/2024","10:00:00","Europe/Paris","Déblocage de paiement","EUR","96,85","0,00","96,85","93,85","T5","","","","","0,00","0,00","","T1"',
+        ]
+    )
+    lines = assembled(text.encode()).dataset.tables["lines"]
+    assert lines["order_id"].to_list() == ["T1"]
+    assert lines["revenue"].to_list() == pytest.approx([96.85])
+
+
+def test_two_layouts_stacked_read_each_and_count_a_payment_in_both_once():
+    """Audit: the longer download and the shorter report uploaded together (their columns
+    'Type' and 'Description', 'TimeZone' and 'Time Zone'): every sale of the second was lost.
+    By hand: P1 45, P2 28, P3 30, P8 18 from the longer file; from the shorter, Q1 70 and P8
+    again (the same payment in both: once). 191 in all."""
+    short = "\n".join(
+        [
+            '"Date","Time","Time Zone","Description","Currency","Gross ","Fee ","Net","Balance","Transaction ID","From Email Address","Name","Bank Name","Bank Account","Shipping and Handling Amount","Sales Tax","Invoice ID","Reference Txn ID"',
+            '"02/14/2024","16:45:00","PST","Express Checkout Payment","USD","18.00","-0.70","17.30","82.84","P8","","","","","0.00","0.00","",""',
+            '"03/01/2024","10:00:00","PST","Website Payment","USD","70.00","-2.33","67.67","150.51","Q1","quinn@example.com","Quinn","","","0.00","0.00","",""',
+        ]
+    ).encode()
+    both = formats.assemble(
+        io.read_file("Download.CSV", ACTIVITY) + io.read_file("Statement.CSV", short)
+    ).dataset
+    lines = both.tables["lines"].sort("order_id")
+    assert lines["order_id"].to_list() == ["P1", "P2", "P3", "P8", "Q1"]
+    assert lines["revenue"].sum() == pytest.approx(191.0)
+    assert note_about(both, "Transaction ID", "repeat").count == 1
+
+
+def test_dates_of_a_european_account_read_day_first_and_the_region_is_the_buyer_s_code():
+    """An English download from a European account writes its days first: with every day 12
+    or less, its time zone tells (3 February, not 2 March); a US one stays month first. The
+    German download's buyer country code is the region, its 'Ländervorwahl' (a dialling code)
+    never."""
+    uk = "\n".join(
+        [
+            HEADER,
+            row("U1", "Website Payment", 10.0).replace(
+                '"01/15/2024","10:00:00","PST"', '"03/02/2024","10:00:00","Europe/London"'
+            ),
+        ]
+    )
+    assert (
+        str(assembled(uk.encode()).dataset.tables["lines"]["ordered_at"][0])
+        == "2024-02-03 10:00:00"
+    )
+    us = "\n".join(
+        [HEADER, row("U2", "Website Payment", 10.0).replace('"01/15/2024"', '"03/02/2024"')]
+    )
+    assert (
+        str(assembled(us.encode()).dataset.tables["lines"]["ordered_at"][0])
+        == "2024-03-02 10:00:00"
+    )
+    header = DE_HEADER.replace('"Ländervorwahl"', '"Ländercode des Käufers","Ländervorwahl"')
+    sale = de_row("01.03.2024", "Z1", "Website-Zahlung", "50,00", email="a@example.at")
+    sale = sale.replace(
+        '"Deutschland","","","","","Haben"', '"Österreich","","","","AT","+43","Haben"'
+    )
+    region = assembled("\n".join([header, sale]).encode()).dataset.tables["lines"]["region"]
+    assert region.to_list() == ["AT"]
+    dialling = "\n".join([DE_HEADER, sale.replace('"AT","+43",', '"+43",')])
+    region = assembled(dialling.encode()).dataset.tables["lines"]["region"]
+    assert region.to_list() == ["Österreich"]
+
+
+def test_a_header_with_decomposed_accents_is_recognised():
+    """Audit: a German download re-saved on a Mac ('Wa' and a combining mark for 'Wä') was no
+    PayPal export. By hand: Z1 50."""
+    import unicodedata
+
+    header = unicodedata.normalize("NFD", DE_HEADER)
+    text = "\n".join([header, de_row("01.03.2024", "Z1", "Website-Zahlung", "50,00")])
+    built = assembled(text.encode())
+    assert built.recognitions[0].kind.label == "PayPal activity download"
+    assert built.dataset.tables["lines"]["revenue"].to_list() == [50.0]
+    assert built.dataset.currency == "EUR"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ from lib.model import Note
 
 
 def normalise(name: str) -> str:
-    """Column name as lowercase letters and digits: 'Customer ID' matches 'customerid'."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
+    """Column name as lowercase letters and digits, accents dropped: 'Customer ID' matches
+    'customerid', and 'Währung' matches itself however its 'ä' is encoded (one character, or 'a'
+    and a combining mark as some Macs save it)."""
+    return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKD", name).lower())
 
 
 def written(columns: Sequence[str], name: str) -> str:

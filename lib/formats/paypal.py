@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from lib import fmt
 from lib.formats.base import (
     DATE,
     ID,
@@ -26,7 +27,8 @@ FILE_KIND = "activity"
 
 # PayPal writes its downloads in the account's language: the English names, then the German,
 # French and Spanish ones (as PayPal writes them; accents and spaces do not count). The shorter
-# layout of the newer activity report names the type 'Description' and has no Status.
+# layout of the newer activity report names the type 'Description' and has no Status. Files of
+# several layouts or languages stacked have a field under several names: _merged joins them.
 NAMES: dict[str, tuple[str, ...]] = {
     "Date": ("Datum", "Fecha"),
     "Time": ("Uhrzeit", "Heure", "Hora"),
@@ -41,14 +43,16 @@ NAMES: dict[str, tuple[str, ...]] = {
     "Reference Txn ID": (
         "Zugehöriger Transaktionscode",
         "Numéro de la transaction de référence",
-        "Id. de transacción de referencia",
+        "Ref Transaktionscode",
+        "Id. de referencia de trans.",
     ),
-    "Balance Impact": ("Auswirkung auf Guthaben",),
+    "Balance Impact": ("Auswirkung auf Guthaben", "Repercusiones en el saldo"),
     "Shipping and Handling Amount": (
         "Versand- und Bearbeitungsgebühr",
         "Montant des frais de livraison et de traitement",
+        "Importe de envío y manipulación",
     ),
-    "Sales Tax": ("Umsatzsteuer", "TVA"),
+    "Sales Tax": ("Umsatzsteuer", "TVA", "Impuesto de ventas"),
     "Insurance Amount": ("Versicherungsbetrag",),
     "Name": ("Nom", "Nombre"),
     "From Email Address": (
@@ -61,7 +65,13 @@ NAMES: dict[str, tuple[str, ...]] = {
     "Item Title": ("Artikelbezeichnung", "Titre de l'objet"),
     "Item ID": ("Artikelnummer", "Numéro de l'objet"),
     "Quantity": ("Anzahl", "Quantité", "Cantidad"),
-    "Country Code": ("Code du pays de l'acheteur pour cette transaction",),
+    # The buyer's country: two letters. The longer layouts' 'Country Code' ('Ländervorwahl' in
+    # German: a dialling code) is read only where it holds two letters.
+    "Transaction Buyer Country Code": (
+        "Ländercode des Käufers",
+        "Code du pays de l'acheteur pour cette transaction",
+    ),
+    "Country Code": ("Ländervorwahl",),
     "Country": ("Land", "Pays", "País"),
 }
 
@@ -83,6 +93,7 @@ SALE_WORDS = ("payment", "received", "zahlung", "erhalten", "paiement", "reçu",
 NOT_SALE = ("refund", "reversal", "chargeback", "hold", "conversion", "withdraw", "transfer")
 NOT_SALE += ("fee", "cancel", "sent", "deposit", "authori", "adjustment", "item", "update")
 NOT_SALE += ("debit card", "mass pay")  # card cashback, payouts to the account
+NOT_SALE += ("release", "suspension", "déblocage", "freigabe", "liberaci")  # holds released
 NOT_SALE += ("rückzahl", "erstatt", "rückbuch", "rücklastschrift", "einbehalt", "umrechnung")
 NOT_SALE += ("abbuchung", "auszahlung", "gutschrift", "überweisung", "gebühr", "storn")
 NOT_SALE += ("autorisierung", "kontobewegung", "aktualisierung", "gesendet")
@@ -96,7 +107,7 @@ NOT_SALE += ("actualiza", "depósito", "masivo")
 TAKEN_BACK = ("refund", "reversal", "chargeback", "rückzahlung", "erstattung", "rückbuchung")
 TAKEN_BACK += ("rembours", "rétrofactur", "reembolso", "devoluci", "contracargo")
 NOT_TAKEN = ("fee", "hold", "gebühr", "einbehalt", "frais", "commission", "réserve", "tarifa")
-NOT_TAKEN += ("comisi", "retenci")
+NOT_TAKEN += ("comisi", "retenci", "release", "suspension", "déblocage", "freigabe", "liberaci")
 # Statuses of a payment that moved no money (yet): left out, each counted.
 NO_MONEY = {
     "pending": "pending payments",
@@ -149,22 +160,19 @@ def build(
     Spanish read the same (NAMES; their dates day first), and notes name the file's own columns.
     """
     file = files.get(FILE_KIND, FILE_KIND)
-    raw = found[FILE_KIND]
-    said = _own_names(raw.columns)
+    raw, said = _merged(found[FILE_KIND])
     conv = Converter(file, (parts or {}).get(FILE_KIND, ()))
-    day = pl.col(said["Date"]).cast(pl.String)
-    if normalise(said["Time"]) != normalise("Time"):
-        # A download in another language than English writes its days first ('01/10/2026').
-        day = day.str.replace(r"^\s*(\d{1,2})/(\d{1,2})/", "${1}.${2}.")
-    stamp = f"{said['Date']} and {said['Time']}"
+    # The date and time as one value, under the file's name for its date.
     raw = raw.with_columns(
-        pl.concat_str([day, pl.col(said["Time"]).cast(pl.String)], separator=" ").alias(stamp)
+        pl.concat_str(
+            [_days_first(raw, said), pl.col(said["Time"]).cast(pl.String)], separator=" "
+        ).alias(said["Date"])
     )
     rows = conv.select(
         raw,
         order_id=(ID, said["Transaction ID"]),
         reference=(ID, said["Reference Txn ID"]),
-        ordered_at=(DATE, stamp),
+        ordered_at=(DATE, said["Date"]),
         type=(TEXT, said["Type"]),
         status=(TEXT, said["Status"]),
         impact=(TEXT, said["Balance Impact"]),
@@ -179,6 +187,7 @@ def build(
         item_id=(ID, said["Item ID"]),
         item_name=(TEXT, said["Item Title"]),
         quantity=(NUMBER, said["Quantity"]),
+        buyer_code=(TEXT, said["Transaction Buyer Country Code"]),
         country_code=(TEXT, said["Country Code"]),
         country=(TEXT, said["Country"]),
         zone=(TEXT, said["TimeZone"]),
@@ -245,9 +254,12 @@ def build(
     )
     matched = refunds.join(sales.select("order_id"), on="order_id", how="semi")
     notes += _orphans(refunds, matched, taken, file, currency, said=said)
-    notes += _unnamed(backs, file, currency, said, listed=said["Reference Txn ID"] in raw.columns)
+    listed = said["Reference Txn ID"] in raw.columns
+    notes += _unnamed(backs, file, currency, said, listed=listed)
     extras = pl.sum_horizontal(
-        pl.col(c).fill_null(0.0).clip(lower_bound=0.0) for c in ("shipping", "tax", "insurance")
+        # The shorter layout writes the tax included in a payment as a negative amount.
+        pl.col(c).fill_null(0.0).abs()
+        for c in ("shipping", "tax", "insurance")
     )
     # Shipping, tax and insurance come off only where they leave something of the gross.
     freight = pl.when(extras < pl.col("gross")).then(extras).otherwise(0.0)
@@ -267,14 +279,22 @@ def build(
             .then(pl.lit("refunded"))
             .otherwise(pl.lit("completed"))
             .alias("status"),
-            pl.coalesce("country_code", "country").alias("region"),
+            pl.coalesce(
+                "buyer_code",
+                pl.when(pl.col("country_code").str.contains(r"^\s*[A-Za-z]{2}\s*$")).then(
+                    "country_code"
+                ),
+                "country",
+            ).alias("region"),
             pl.coalesce("item_id", "item_name").alias("item_id"),
             pl.when(pl.col("quantity") > 0).then("quantity").alias("quantity"),
             pl.lit(False).alias("is_return"),
         )
         .with_columns((pl.col("revenue") / pl.col("quantity")).alias("unit_price"))
     )
-    notes += _summary_notes(sales, file, currency, said)
+    notes += _summary_notes(
+        sales, file, currency, said, said["Reference Txn ID"] if listed else said["Status"]
+    )
     orders = sales.select("order_id", "customer_id", "ordered_at", "status", "revenue", "freight")
     return FormatResult(
         {
@@ -287,36 +307,70 @@ def build(
     )
 
 
-def _own_names(columns: Sequence[str]) -> dict[str, str]:
-    """The file's own name of each column the reader uses (NAMES' English name when the file has
-    none), so that notes name the columns as the user's file does."""
-    by_norm = {normalise(c): c for c in columns}
-    return {
-        name: next(
-            (by_norm[normalise(n)] for n in (name, *others) if normalise(n) in by_norm), name
-        )
-        for name, others in NAMES.items()
-    }
+def _merged(raw: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    """`raw` with each field's columns in one, and the file's own name of each field (NAMES'
+    English name when the file has none), so that notes name the columns as the user's file does.
+
+    Files of several layouts or languages stacked (an English download and a German one, the
+    longer layout and the shorter) hold a field under several names, each empty on the other
+    files' rows: they are joined under the first.
+    """
+    said, joined, gone = {}, [], []
+    for name, others in NAMES.items():
+        names = {normalise(n) for n in (name, *others)}
+        present = [c for c in raw.columns if normalise(c) in names]
+        said[name] = present[0] if present else name
+        if len(present) > 1:
+            joined.append(pl.coalesce(pl.col(c).cast(pl.String) for c in present).alias(present[0]))
+            gone += present[1:]
+    return raw.with_columns(joined).drop(gone), said
+
+
+# Time zones of accounts that write their days first ('03/02/2024' is 3 February): Europe,
+# Africa, Australia and their abbreviations. An English download's slash dates are read day
+# first in these; outside English every download writes its days first.
+_DAYS_FIRST = (
+    r"(?i)^\s*((europe|africa|australia|atlantic)/.*|gmt|bst|wet|west|cet|cest|met|mest|eet|eest"
+    r"|msk|ist|aest|aedt|acst|acdt|awst|nzst|nzdt)\s*$"
+)
+
+
+def _days_first(raw: pl.DataFrame, said: Mapping[str, str]) -> pl.Expr:
+    """The file's dates as text, with slash dates of accounts that write their days first
+    rewritten with dots ('03/02/2024' -> '03.02.2024'), which parse reads day first."""
+    day = pl.col(said["Date"]).cast(pl.String)
+    if normalise(said["Time"]) != normalise("Time"):
+        first = pl.lit(True)
+    elif said["TimeZone"] in raw.columns:
+        first = pl.col(said["TimeZone"]).cast(pl.String).str.contains(_DAYS_FIRST)
+    else:
+        first = pl.lit(False)
+    dotted = day.str.replace(r"^\s*(\d{1,2})/(\d{1,2})/", "${1}.${2}.")
+    return pl.when(first.fill_null(False)).then(dotted).otherwise(day)
 
 
 def _repeats(
     rows: pl.DataFrame, raw: pl.DataFrame, file: str, said: Mapping[str, str]
 ) -> tuple[pl.DataFrame, list[Note]]:
     """`rows` without the rows of `raw` (the same rows, as the file wrote them) that repeat an
-    earlier one field for field, balance included, and a note counting them: two downloads whose
-    ranges overlap hold the same rows. (A shopping cart's item rows share their payment's
-    Transaction ID, so the id alone tells no repeat.)"""
+    earlier one, and a note counting them: two downloads whose ranges overlap hold the same rows,
+    field for field (balance included) when of one layout, under the same Transaction ID when of
+    two (the longer layout and the shorter). A shopping cart's item rows share their payment's
+    Transaction ID, so the id alone tells a repeat only among sales and refunds."""
     first = raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()
-    repeats = rows.height - int(first.sum())
+    rows = rows.filter(first)
+    paid = pl.when(pl.col("_sale") | pl.col("_back")).then(pl.col("order_id"))
+    first = rows.select(paid.is_null() | paid.is_first_distinct()).to_series()
+    repeats = raw.height - int(first.sum())
     if not repeats:
         return rows, []
     note = Note(
         file,
         said["Transaction ID"],
-        f"{repeats:,} rows repeat an earlier row field for field (downloads whose dates "
-        f"overlap) and {LEFT_OUT}: each transaction counts once",
+        f"rows that repeat an earlier one (downloads whose dates overlap) {LEFT_OUT} "
+        f"({repeats:,}): each transaction counts once",
         count=repeats,
-        rows=rows.height,
+        rows=raw.height,
     )
     return rows.filter(first), [note]
 
@@ -338,7 +392,7 @@ def _other_rows(rows: pl.DataFrame, file: str, said: Mapping[str, str]) -> list[
         Note(
             file,
             said["Type"],
-            f"{other.height:,} rows are no sales and {LEFT_OUT}: {listed}. Only payments "
+            f"rows that are no sales {LEFT_OUT} ({other.height:,}): {listed}. Only payments "
             "received are sales; refunds and reversals are taken off the payments they name",
             count=other.height,
             rows=rows.height,
@@ -369,9 +423,10 @@ def _orphans(
         Note(
             file,
             said["Reference Txn ID"],
-            f"{rows:,} refunds or reversals ({amount:,.2f} {currency}) name a payment that is "
-            "not a sale of this file (made before its first day, in another currency, or left "
-            "out): they were not counted",
+            f"{fmt.counted(rows, 'refund or reversal')} ({amount:,.2f} {currency}) "
+            f"{fmt.plural(rows, 'names', 'name')} a payment that is not a sale of this file "
+            "(made before its first day, in another currency, or left out): "
+            f"{fmt.plural(rows, 'it was', 'they were')} not counted",
             count=rows,
             rows=taken.height,
         )
@@ -387,14 +442,20 @@ def _unnamed(
     count, amount = backs.select(money_back.sum(), -pl.col("gross").filter(money_back).sum()).row(0)
     if not count:
         return []
-    where = said["Reference Txn ID"]
-    why = f"'{where}' is empty" if listed else f"the file has no '{where}' column"
+    where = said["Reference Txn ID"] if listed else said["Type"]
+    why = (
+        f"'{where}' is empty"
+        if listed
+        else "the file has no column of the payment each refers to, 'Reference Txn ID' in English"
+    )
     return [
         Note(
             file,
             where,
-            f"{count:,} refunds or reversals ({amount:,.2f} {currency}) name no payment ({why}): "
-            "they were not taken off any sale, so revenue may be too high by as much",
+            f"{fmt.counted(count, 'refund or reversal')} ({amount:,.2f} {currency}) "
+            f"{fmt.plural(count, 'names', 'name')} no payment ({why}): "
+            f"{fmt.plural(count, 'it was', 'they were')} not taken off any sale, so revenue may "
+            "be too high by as much",
             count=count,
             rows=backs.height,
         )
@@ -402,10 +463,11 @@ def _unnamed(
 
 
 def _summary_notes(
-    sales: pl.DataFrame, file: str, currency: str, said: Mapping[str, str]
+    sales: pl.DataFrame, file: str, currency: str, said: Mapping[str, str], refunds: str
 ) -> list[Note]:
     """Refunds netted, payments refunded in full, fees kept apart, no customer, shipping and tax
-    apart, the time zone."""
+    apart, the time zone; `refunds` is the column that tells refunds (the reference, else the
+    status)."""
     if sales.height == 0:
         return []
     full = pl.col("status") == "refunded"
@@ -424,21 +486,26 @@ def _summary_notes(
         sales.height,
         [
             (
-                said["Reference Txn ID"],
+                refunds,
                 stats["partial"],
-                f"{stats['partial']:,} payments were partly refunded or reversed "
-                f"({stats['partial_amount']:,.2f} {currency}): it is taken off their revenue",
+                f"{fmt.counted(stats['partial'], 'payment was', 'payments were')} partly refunded "
+                f"or reversed ({stats['partial_amount']:,.2f} {currency}): it is taken off "
+                f"{fmt.plural(stats['partial'], 'its', 'their')} revenue",
             ),
             (
-                said["Reference Txn ID"],
+                refunds,
                 stats["full"],
-                f"{stats['full']:,} payments were refunded or reversed in full: they are no sales",
+                f"{fmt.counted(stats['full'], 'payment was', 'payments were')} refunded or "
+                "reversed in full: "
+                f"{fmt.plural(stats['full'], 'it is no sale', 'they are no sales')}",
             ),
             (
                 said["From Email Address"],
                 stats["anonymous"],
-                f"{stats['anonymous']:,} payments have neither an e-mail address nor a name: "
-                "they count for revenue but for no customer",
+                f"{fmt.counted(stats['anonymous'], 'payment has', 'payments have')} neither an "
+                "e-mail address nor a name: "
+                f"{fmt.plural(stats['anonymous'], 'it counts', 'they count')} for revenue but for "
+                "no customer",
             ),
         ],
     )
