@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 from lib import demo, io  # noqa: E402
 from lib.catalog import PAGES  # noqa: E402
 from tests.browser import (  # noqa: E402
+    NEEDS,
+    NEEDS_TEXT,
     browser_page,
     server_pid,
     streamlit_server,
@@ -44,7 +46,6 @@ from tests.browser import (  # noqa: E402
 )
 
 HEADING = '[data-testid="stMain"] [data-testid="stHeading"]'
-NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'  # state.require's explanation
 FIRST_VISIT_BUDGET_S = 3.0
 FIRST_RENDER_BUDGET_S = 5.0  # the server's first page: its imports and first run come with it
 RERUN_BUDGET_S = 0.3
@@ -195,7 +196,7 @@ def timings(kinds: tuple[str, ...]) -> list[tuple[str, ...]]:
                     first = opened if info.key == "overview" else visit(page, info.key, info.title)
                     rerun, what = None, ""
                     control = CONTROLS.get(info.key)
-                    enabled = not page.locator(NEEDS, has_text="This page needs").count()
+                    enabled = not page.locator(NEEDS, has_text=NEEDS_TEXT).count()
                     if control and enabled:
                         what, setup, moves = control
                         if setup is not None:

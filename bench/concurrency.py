@@ -59,6 +59,8 @@ from lib import demo, io  # noqa: E402
 from tests.browser import (  # noqa: E402
     _DONE,
     CHROMIUM_ARGS,
+    NEEDS,
+    NEEDS_TEXT,
     TRACKER,
     chromium_path,
     server_pid,
@@ -67,7 +69,6 @@ from tests.browser import (  # noqa: E402
 
 DEMO_PAGES = (("overview", "Overview"), ("sales", "Sales"), ("rfm", "RFM"), ("cohorts", "Cohorts"))
 UPLOAD_PAGES = (("sales", "Sales"), ("rfm", "RFM"), ("clusters", "Clusters"))
-NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'  # state.require's explanation
 # A page that raised: streamlit_app.py's "could not finish" error, or Streamlit's traceback.
 FAILED = (
     '[data-testid="stMain"] [data-testid="stAlert"]:has-text("could not finish"), '
@@ -296,7 +297,7 @@ async def _visit(session: Session, page, key: str, title: str, record: bool = Tr
         )
 
     done, settled, how = await _timed(page, click)
-    if await page.locator(NEEDS, has_text="This page needs").count():
+    if await page.locator(NEEDS, has_text=NEEDS_TEXT).count():
         how = ", ".join(filter(None, (how, "page not enabled")))
     if await page.locator(FAILED).count():  # the app's last line of defence, or a traceback
         how = ", ".join(filter(None, (how, "PAGE FAILED")))

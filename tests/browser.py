@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# A page the data does not enable explains why in an alert: state.require's words, or the
+# page's own (Regions: 'Needs a region per order line or per customer: ... has neither.').
+NEEDS = '[data-testid="stMain"] [data-testid="stAlert"]'
+NEEDS_TEXT = re.compile("This page needs|This data set has neither")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
