@@ -98,7 +98,7 @@ _SYNONYMS: dict[str, str] = {
         "rechnungsnummer, rechnungs nr, beleg, belegnummer, bestelling, bestelnummer, "
         "ordernummer, factuur, factuurnummer, ordine, numero ordine, id ordine, fattura, "
         "numero fattura, id venta, numero venta, id compra, id venda, ticket, id ticket, "
-        "transaccion, id transaccion"
+        "transaccion, id transaccion, # de venta, n.º de venda, numero de venta, numero de venda"
     ),
     "customer_id": (
         "customer_id, customer, customer no, customer number, customer unique id, "
@@ -107,12 +107,15 @@ _SYNONYMS: dict[str, str] = {
         "kundennummer, kunden nr, kundennr, klant, klant id, klantnummer, klantnr, user_id, "
         "user, buyer, buyer id, comprador, acheteur, usuario, id usuario, utilisateur, "
         "member id, account id, shopper, buyer username, username, user name, email, e-mail, "
-        "customer name"
+        "nutzername des kaufers, e-mail des kaufers, mitgliedsname, kaufer, kaeufer, koper, "
+        "acquirente, customer name"
     ),
     "ordered_at": (
         "ordered_at, order date, order datetime, order time, order timestamp, invoice date, "
         "invoicedate, purchase date, order_purchase_timestamp, created_at, created, "
         "creation date, transaction date, sale date, sales date, date, datetime, timestamp, "
+        "verkauft am, verkaufsdatum, datum der transaktionserstellung, fecha de venta, "
+        "data da venda, date de vente, data di vendita, date heure, fecha y hora, datum tijd, "
         "data pedido, data do pedido, data compra, data da compra, data venda, data emissao, "
         "data, fecha, fecha pedido, fecha compra, fecha factura, fecha venta, date commande, "
         "date de commande, date achat, date facture, datum, bestelldatum, rechnungsdatum, "
@@ -124,7 +127,11 @@ _SYNONYMS: dict[str, str] = {
     # include them ('Nettobetrag' before 'Bruttobetrag', 'Total HT' before 'Total TTC').
     "revenue": (
         "revenue, amount, net sales, net revenue, net amount, subtotal, line_total, "
-        "line amount, order value, nettobetrag, netto, total ht, montant ht, base imponible, "
+        "line amount, order value, sku total price, item subtotal, invoice amount net, "
+        "amount net, zwischensumme artikel, subtotal do produto, subtotal del producto, "
+        "valor do produto, valor dos produtos, receita por produtos, ingresos por productos, "
+        "ventas de productos, ventes de produits, verkoop van producten, vendite, ventes nettes, "
+        "nettobetrag, netto, total ht, montant ht, base imponible, "
         "importe neto, valor liquido, sales, total amount, total, totalprice, sales amount, "
         "sale amount, payment value, valor, valor total, total venda, valor venda, receita, "
         "faturamento, preco total, importe, importe total, ventas, venta, monto, total venta, "
@@ -135,6 +142,8 @@ _SYNONYMS: dict[str, str] = {
     ),
     "quantity": (
         "quantity, qty, units, unit count, pieces, quantidade, qtd, qtde, cantidad, cant, "
+        "items sold, articles vendus, articulos vendidos, artigos vendidos, unidades vendidas, "
+        "verkaufte artikel, "
         "unidades, quantite, qte, menge, anzahl, stuck, stueck, stuckzahl, aantal, stuks, "
         "quantita, qta, pezzi, number of, num of, no of, nr of, item count, items count, "
         "units sold, quantity sold, qty sold, pcs, numero de itens, numero de unidades, "
@@ -144,7 +153,7 @@ _SYNONYMS: dict[str, str] = {
         "unit_price, unitprice, price, unit cost, item price, sale price, selling price, "
         "price each, preco, preco unitario, valor unitario, precio, precio unitario, prix, "
         "prix unitaire, preis, einzelpreis, stuckpreis, stueckpreis, verkaufspreis, prijs, "
-        "stukprijs, eenheidsprijs, prezzo, prezzo unitario"
+        "stukprijs, eenheidsprijs, prezzo, prezzo unitario, verkauft fur, preco acordado"
     ),
     "item_id": (
         "item_id, sku, stockcode, stock code, product_id, product code, item code, item no, "
@@ -155,11 +164,12 @@ _SYNONYMS: dict[str, str] = {
         "asin, ean, gtin, barcode, upc"
     ),
     "item_name": (
-        "item_name, description, product name, product, product title, item, item description, "
+        "item_name, angebotstitel, titulo de la publicacion, titulo do anuncio, description, "
+        "product name, product, product title, item, item description, "
         "title, name, descricao, nome produto, nome do produto, descripcion, nombre producto, "
         "nombre, designation, libelle, nom produit, bezeichnung, beschreibung, artikelname, "
         "artikelbezeichnung, produktname, omschrijving, productnaam, descrizione, "
-        "nome prodotto"
+        "nome prodotto, titulo, titre, titolo"
     ),
     "category": (
         "category, product category, product category name, category name, product type, "
@@ -203,29 +213,37 @@ _AVOID: dict[str, str] = {
     "ordered_at": (
         "ship deliver entrega envio livraison liefer lever consegna due birth nascimento "
         "paid payment pago paiement approv estimat update modif signup regist cancel return "
-        "first last"
+        "first last zahlung verschickt versand"
     ),
     "revenue": (
         "discount desconto descuento remise rabatt korting sconto tax iva vat mwst btw steuer "
-        "taxe tva impost ship freight frete envio versand fee gebuhr cost profit margin lucro "
+        "taxe tva impost ship freight frete envio versand fee gebuhr cost kosten frais tarifa "
+        "comision commission taxa cargo costo profit margin lucro "
         "refund reembolso rembourse erstattung terugbetaling rimborso chargeback insurance "
         "versicher seguro assur assicura"
     ),
     "item_name": (
         "customer client kunde klant user buyer seller vendor vend merchant store shop "
         "categor city country state company file billing shipping full first last recipient "
-        "contact"
+        "contact kaufer comprador acheteur koper acquirente revenue receita ingreso price preis "
+        "prix precio preco valor amount betrag importe montant total summe"
     ),
-    "item_id": "customer client kunde klant user seller vendor order",
-    "customer_id": "state city zip country region segment type",
+    "item_id": (
+        "customer client kunde klant user seller vendor order total valor value amount importe "
+        "montant betrag summe price preis prix precio preco prezzo"
+    ),
+    "customer_id": "state city zip country region segment type taxa envio frete fee frais tarifa",
     # 'Total do Pedido' is an amount, 'Data do Pedido' a date: no order ids.
-    "order_id": "total valor value amount importe montant betrag summe data date fecha datum",
+    "order_id": (
+        "total valor value amount importe montant betrag summe data date fecha datum frais fee "
+        "gebuhr kosten tarifa comision taxa cargo"
+    ),
     "status": (
         "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer verif "
-        "authent address adres endereco direccion indirizzo"
+        "authent address adres endereco direccion indirizzo gebuhr fee frais tarifa"
     ),
     # eBay's 'Seller Collected Tax' is an amount, no seller.
-    "seller_id": "tax fee cost collected",
+    "seller_id": "tax fee cost collected sku",
     "discount": "code name type rate percent tax ship",
     "refunded": "date reason status method type id",
 }
@@ -303,6 +321,14 @@ _PERCENT = re.compile(
 )
 
 
+# A column named as a number or id ('# de venta', 'N.º de venda', 'Sale No', 'Invoice ID') holds
+# no amounts, however its other words read ('venta' is a sale).
+_AMOUNTS = ("revenue", "unit_price", "discount", "refunded")
+_NUMBERED = re.compile(
+    r"(?i)#|№|\bn\.?\s?[º°o]\b|\b(id|nr|nro|num|numero|número|number|nummer|no\.)(\W|$)"
+)
+
+
 # A name score at least this high is an exact synonym (_name_score).
 _EXACT = 2.99
 
@@ -312,6 +338,8 @@ def _name_score(field: str, column: str) -> float:
     norm, runs = _words(column)
     if not norm or (field in TAKEN_OFF and _PERCENT.search(column[:MAX_NAME_CHARS])):
         return 0.0  # 'Discount %' holds rates, no amounts
+    if field in _AMOUNTS and _NUMBERED.search(column[:MAX_NAME_CHARS]):
+        return 0.0  # '# de venta', 'N.º de venda': the sale's number, no amount
     synonyms = _SYNONYMS_NORM[field]
     if norm in synonyms:
         return 3.0 - 0.0001 * synonyms.index(norm)
@@ -598,6 +626,29 @@ def _spans_days(frame: pl.DataFrame, column: str, date_column: str | None) -> bo
 _JUDGED_ROWS = 10
 
 
+# Columns whose values repeat like ids but, by their name, are no order or customer ids: a row's
+# type, a product's variant, a status, a parcel's tracking code; and no customers: invoices, their
+# access keys, cities.
+_NO_IDS = ("typ", "tipo", "kind", "variac", "variant", "option", "status", "estado", "etat")
+_NO_IDS += ("stato", "tracking", "rastre", "sendung", "suivi", "seguimiento")
+_NO_CUSTOMERS = ("nfe", "invoice", "rechnung", "factur", "fattura", "chave", "city", "cidade")
+_NO_CUSTOMERS += ("ciudad", "ville", "stadt", "citta")
+# Amounts as exports write them: two decimals after a point or comma ('0,00', '-1.234,50').
+_MONEY_TEXT = r"^\s*[-+]?[\d.,' ]*[.,]\d{2}\s*$"
+
+
+def _amounts_written(values: pl.Series) -> bool:
+    """Whether a column's values are amounts, however few their distinct values: written with
+    two decimals, or numbers below zero (a fee's '0,00' and '-1,00' are no ids)."""
+    sample = _sample(values)
+    if sample.len() == 0:
+        return False
+    if sample.dtype.is_numeric():
+        return bool((sample < 0).any())
+    text = sample.cast(pl.String)
+    return bool((text.str.contains(_MONEY_TEXT).mean() or 0) >= 0.9)
+
+
 def _unique_per_row(values: pl.Series) -> bool:
     """Whether every present value occurs once, in a column long enough to tell."""
     present = values.len() - values.null_count()
@@ -673,6 +724,9 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         and profiles[c].distinct_share >= 0.05
         # Small whole numbers are counts, not ids.
         and not _counts(profiles[c])
+        # A row's type or a product's variant ('Typ': Bestellung, Erstattung) names no one.
+        and not any(word in normalised(c) for word in _NO_IDS)
+        and not _amounts_written(frame[c])
     ]
     ids.sort(key=lambda c: (-profiles[c].distinct, columns.index(c)))
     for column in ids:
@@ -680,7 +734,11 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         # date): then it names customers, and the orders are left to be made per customer and day.
         if chosen["order_id"] is None and not _spans_days(frame, column, chosen["ordered_at"]):
             chosen["order_id"] = column
-        elif chosen["customer_id"] is None and not _unique_per_row(frame[column]):
+        elif (
+            chosen["customer_id"] is None
+            and not _unique_per_row(frame[column])
+            and not any(word in normalised(column) for word in _NO_CUSTOMERS)
+        ):
             chosen["customer_id"] = column
         else:
             continue
