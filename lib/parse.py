@@ -196,6 +196,44 @@ _NAMED_MONTHS = tuple(
     for time in _TIMES
 )
 _MONTH_NAME = r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+# Months as Portuguese, Spanish, French, German, Dutch and Italian exports write them, in full
+# and abbreviated ('3 de marzo de 2024', '2 mrt. 2024', '05-Mär-25'): read as English ones.
+_MONTHS: dict[str, tuple[str, ...]] = {
+    "jan": ("janeiro", "janvier", "januar", "jänner", "januari", "gennaio", "enero", "janv"),
+    "feb": ("fevereiro", "février", "fevrier", "februar", "februari", "febbraio", "febrero"),
+    "mar": ("março", "marco", "mars", "märz", "marz", "maart", "marzo", "mrt", "mär"),
+    "apr": ("abril", "avril", "aprile", "abr", "avr"),
+    "may": ("maio", "mai", "mei", "maggio", "mayo", "mag"),
+    "jun": ("junho", "juin", "juni", "giugno", "junio", "giu"),
+    "jul": ("julho", "juillet", "juli", "luglio", "julio", "juil", "lug"),
+    "aug": ("agosto", "août", "aout", "augustus", "ago", "aoû"),
+    "sep": ("setembro", "septembre", "settembre", "septiembre", "set", "sept"),
+    "oct": ("outubro", "octobre", "oktober", "ottobre", "octubre", "out", "okt", "ott"),
+    "nov": ("novembro", "novembre", "noviembre"),
+    "dec": ("dezembro", "décembre", "decembre", "dezember", "dicembre", "diciembre", "dez"),
+}
+_MONTHS["jan"] += ("ene", "gen")
+_MONTHS["feb"] += ("fev", "fév", "févr", "fevr")
+_MONTHS["dec"] += ("déc", "dic")
+_LOCAL_MONTH = r"(?i)\b(" + "|".join(n for names in _MONTHS.values() for n in names) + r")\b"
+
+
+def _english_months(text: pl.Series) -> pl.Series:
+    """`text` with other languages' month names as English abbreviations, and their dates'
+    words around them gone: '3 de marzo de 2024 14:03 hs.' -> '3 mar 2024 14:03', '2. März
+    2024' -> '2 mar 2024', '1er avril 2024' -> '1 apr 2024'."""
+    out = text.str.to_lowercase()
+    for english, names in _MONTHS.items():
+        out = out.str.replace_all(r"\b(" + "|".join(names) + r")\b\.?", english)
+    return (
+        out.str.replace_all(r"\b(de|del|da|do)\b", " ")
+        .str.replace(r"\s+hs?\.?\s*$", "")
+        .str.replace(r"^(\d{1,2})(\.|er)\s", "${1} ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
 _DAY_MONTH = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-]\d{2,4}\b")
 _DAY_MONTH_PATTERN = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
 
@@ -440,6 +478,8 @@ def to_datetime(s: pl.Series, prefer: str | None = None, *, numbers: bool = True
         # Said only where the offset moves the time: "+00:00" or "Z" written is UTC read.
         shifted = text.str.extract(OFFSET, 2).str.contains("[1-9]").any()
         text = text.str.replace(OFFSET, "${1}")
+    if text.head(SAMPLE_SIZE).str.contains(_LOCAL_MONTH).any():  # a column has one style
+        text = _english_months(text)
     values, unchecked, detail = _read_dates(text, prefer=prefer)
     if numbers and values.is_null().all() and text.str.contains(r"^\d+$").all():
         # Whole numbers written as text (a CSV): day stamps, Excel day numbers or epochs.

@@ -393,3 +393,45 @@ def test_dates_with_the_months_name_and_a_time_are_read(values, expected) -> Non
     parsed = parse.to_datetime(pl.Series(values))
     assert parsed.failures == 0
     assert parsed.values.to_list() == [D(*e) for e in expected]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # Mercado Libre's sales report (Spanish, Argentina).
+        (
+            ["3 de marzo de 2024 14:03 hs.", "18 de diciembre de 2023 09:10 hs."],
+            [(2024, 3, 3, 14, 3, 0), (2023, 12, 18, 9, 10, 0)],
+        ),
+        # Mercado Livre (Portuguese), the day with no time.
+        (["2 de março de 2024", "15 de agosto de 2024"], [(2024, 3, 2), (2024, 8, 15)]),
+        # Amazon's date-range reports in French, Dutch and Italian.
+        (
+            ["2 mars 2024 10:00:00 UTC", "16 févr. 2024 10:00:00 UTC", "1er avril 2024"],
+            [(2024, 3, 2, 10, 0, 0), (2024, 2, 16, 10, 0, 0), (2024, 4, 1)],
+        ),
+        (
+            ["2 mrt. 2024 10:00:00 UTC", "9 okt. 2024 08:30:00 UTC"],
+            [(2024, 3, 2, 10), (2024, 10, 9, 8, 30)],
+        ),
+        (
+            ["2 mag 2024 10:00:00 UTC", "7 gen 2025 10:00:00 UTC"],
+            [(2024, 5, 2, 10), (2025, 1, 7, 10)],
+        ),
+        # eBay.de: day-month-year with the German month abbreviated, and a day with a dot.
+        (["05-Mär-25", "10-Dez-25", "01-Mai-25"], [(2025, 3, 5), (2025, 12, 10), (2025, 5, 1)]),
+        (["2. März 2024", "24. Dezember 2024"], [(2024, 3, 2), (2024, 12, 24)]),
+    ],
+)
+def test_dates_with_months_named_in_other_languages_are_read(values, expected) -> None:
+    """Audit: every row of a Mercado Libre, Amazon (fr, nl, it) or eBay.de report was left out:
+    no date format read the month's name."""
+    parsed = parse.to_datetime(pl.Series(values))
+    assert parsed.failures == 0
+    assert parsed.values.to_list() == [D(*e) for e in expected]
+
+
+def test_words_that_look_like_months_in_a_text_column_read_no_dates() -> None:
+    """'Set', 'Out', 'Mai' are months in some language: a product's name is still no date."""
+    names = pl.Series(["Set of 2 mugs", "Out of stock", "Mai Tai glass"])
+    assert parse.looks_like_datetime(names) == 0.0
