@@ -97,6 +97,18 @@ Verkaufsprotokollnummer;Bestellnummer;Nutzername des Käufers;Name des Käufers;
 """
 
 
+ML_BR = """\
+N.º de venda;Data da venda;Estado;Descrição do status;Unidades;Receita por produtos (BRL);Receita por acréscimo no preço (pago pelo comprador);Taxa de parcelamento equivalente ao acréscimo;Tarifa de venda e impostos (BRL);Receita por envio (BRL);Tarifas de envio (BRL);Custo de envio com base nas medidas e peso declarados;Custo por diferenças nas medidas e no peso do pacote;Cancelamentos e reembolsos (BRL);Total (BRL);Venda por publicidade;SKU;# de anúncio;Título do anúncio;Preço unitário de venda do anúncio (BRL);Comprador;CPF;Estado;Cidade;Forma de entrega
+2000005550001;02/03/2024 10:00;Entregue;Entregue;1;189,90;0,00;0,00;-30,38;0,00;-22,90;0,00;0,00;0,00;136,62;Não;SKU01;MLB0001;Produto 01;189,90;Ana Souza;111.222.333-44;São Paulo;Campinas;Mercado Envios
+2000005550002;05/03/2024 10:00;Entregue;Entregue;2;99,80;0,00;0,00;-15,97;0,00;-22,90;0,00;0,00;0,00;60,93;Não;SKU02;MLB0002;Produto 02;49,90;Bruno Lima;222.333.444-55;Minas Gerais;Belo Horizonte;Mercado Envios
+2000005550003;13/03/2024 10:00;Cancelada;Pacote cancelado pelo Mercado Livre;1;1.399,00;0,00;0,00;-223,84;0,00;-22,90;0,00;0,00;-1.399,00;0,00;Não;SKU03;MLB0003;Produto 03;1.399,00;Carla Dias;333.444.555-66;Rio de Janeiro;Niterói;Mercado Envios
+2000005550004;14/03/2024 10:00;Entregue;Entregue;3;89,70;0,00;0,00;-14,35;0,00;-22,90;0,00;0,00;0,00;52,45;Não;SKU04;MLB0004;Produto 04;29,90;Ana Souza;111.222.333-44;São Paulo;Campinas;Mercado Envios
+2000005550005;19/03/2024 10:00;A caminho;A caminho;1;2.499,00;0,00;0,00;-399,84;0,00;-22,90;0,00;0,00;0,00;2.076,26;Não;SKU05;MLB0005;Produto 05;2.499,00;Diego Alves;444.555.666-77;Paraná;Curitiba;Mercado Envios
+2000005550006;22/03/2024 10:00;Devolvida;Devolução finalizada;1;89,00;0,00;0,00;-14,24;0,00;-22,90;0,00;0,00;-89,00;0,00;Não;SKU06;MLB0006;Produto 06;89,00;Elisa Prado;555.666.777-88;Bahia;Salvador;Mercado Envios
+2000005550007;28/03/2024 10:00;Entregue;Entregue;1;15,50;0,00;0,00;-2,48;0,00;0,00;0,00;0,00;0,00;13,02;Não;SKU07;MLB0007;Produto 07;15,50;Fábio Nunes;666.777.888-99;Goiás;Goiânia;Mercado Envios
+"""
+
+
 def mapped(name: str, text: str):
     """The guessed mapping of `text` read as the file `name`, and the data set it gives."""
     tables = io.read_file(name, text.encode())
@@ -171,3 +183,24 @@ def test_shopee_vtex_and_shopware_read_the_items_amount_before_shipping_and_fees
     assert first["revenue"].sum() == pytest.approx(109.70)
     assert mapped("pedidos.csv", VTEX)[0]["revenue"] == "SKU Total Price"
     assert mapped("s_order.csv", SHOPWARE)[0]["revenue"] == "invoice_amount_net"
+
+
+def test_a_returned_sale_is_no_sale_and_months_named_in_spanish_are_read():
+    """Mercado Livre's 'Devolvida' ('Devolução finalizada': returned) counted as a sale, and
+    the Spanish report's dates ('3 de marzo de 2024 14:03 hs.') left every row out. By hand:
+    189,90 + 99,80 + 89,70 + 2.499,00 + 15,50 = 2.893,90 over five orders by four buyers (the
+    cancelled and the returned sale left out); the Spanish report's total as with numeric dates."""
+    used, ds = mapped("Vendas_BR.csv", ML_BR)
+    assert used["status"] == "Descrição do status"
+    lines = sold(ds)
+    assert lines["revenue"].sum() == pytest.approx(2893.90)
+    assert (lines["order_id"].n_unique(), lines["customer_id"].n_unique()) == (5, 4)
+    spanish = ML_AR.replace(",03/03/2024,", ",3 de marzo de 2024 14:03 hs.,").replace(
+        ",27/03/2024,", ",27 de marzo de 2024 09:41 hs.,"
+    )
+    for day in ("04", "12", "14", "18", "21"):
+        spanish = spanish.replace(f",{day}/03/2024,", f",{int(day)} de marzo de 2024 10:00 hs.,")
+    _, ds = mapped("Ventas_AR.csv", spanish)
+    lines = sold(ds)
+    assert lines["revenue"].sum() == pytest.approx(195_600.0)
+    assert str(lines.sort("ordered_at")["ordered_at"][0]) == "2024-03-03 14:03:00"

@@ -627,12 +627,13 @@ _JUDGED_ROWS = 10
 
 
 # Columns whose values repeat like ids but, by their name, are no order or customer ids: a row's
-# type, a product's variant, a status, a parcel's tracking code; and no customers: invoices, their
-# access keys, cities.
+# type, a product's variant, a status, a parcel's tracking code, a payment method; and no
+# customers: invoices, their access keys, other codes, cities.
 _NO_IDS = ("typ", "tipo", "kind", "variac", "variant", "option", "status", "estado", "etat")
-_NO_IDS += ("stato", "tracking", "rastre", "sendung", "suivi", "seguimiento")
+_NO_IDS += ("stato", "tracking", "rastre", "sendung", "suivi", "seguimiento", "method", "metodo")
+_NO_IDS += ("payment", "pagamento", "pago", "paiement", "zahlung")
 _NO_CUSTOMERS = ("nfe", "invoice", "rechnung", "factur", "fattura", "chave", "city", "cidade")
-_NO_CUSTOMERS += ("ciudad", "ville", "stadt", "citta")
+_NO_CUSTOMERS += ("ciudad", "ville", "stadt", "citta", "code", "codigo", "codice", "key")
 # Amounts as exports write them: two decimals after a point or comma ('0,00', '-1.234,50').
 _MONEY_TEXT = r"^\s*[-+]?[\d.,' ]*[.,]\d{2}\s*$"
 
@@ -649,11 +650,11 @@ def _amounts_written(values: pl.Series) -> bool:
     return bool((text.str.contains(_MONEY_TEXT).mean() or 0) >= 0.9)
 
 
-def _unique_per_row(values: pl.Series) -> bool:
-    """Whether every present value occurs once, in a column long enough to tell."""
-    present = values.len() - values.null_count()
-    # Hashes, as in _per_id: a collision could only hide a uniqueness, never invent one.
-    return present >= _JUDGED_ROWS and values.drop_nulls().hash(seed=7).n_unique() == present
+def _recurs(values: pl.Series) -> bool:
+    """Whether some value occurs more than once: ids by their values alone name customers only
+    when some come back (a short file's ids, each once, could be anything)."""
+    present = values.drop_nulls()
+    return present.hash(seed=7).n_unique() < present.len()
 
 
 def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
@@ -736,7 +737,7 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             chosen["order_id"] = column
         elif (
             chosen["customer_id"] is None
-            and not _unique_per_row(frame[column])
+            and _recurs(frame[column])
             and not any(word in normalised(column) for word in _NO_CUSTOMERS)
         ):
             chosen["customer_id"] = column
@@ -1752,12 +1753,13 @@ _CANCEL_WORDS = (
     "geannuleerd|annullato|annullata|cancellato|cancellata|void|voided|unavailable|indisponivel|"
     "indisponible"
 )
-# ... refunded ...
+# ... refunded or returned ...
 _REFUND_WORDS = (
     "refund|refunded|reembolsado|reembolsada|reembolso|estornado|estornada|estorno|rembourse|"
     "remboursee|remboursement|erstattet|ruckerstattet|zuruckerstattet|rueckerstattet|"
     "erstattung|ruckerstattung|rueckerstattung|terugbetaald|terugbetaling|rimborsato|"
-    "rimborsata|rimborso"
+    "rimborsata|rimborso|devolvido|devolvida|devolucao|devuelto|devuelta|devolucion|retourne|"
+    "retournee|retourniert|retourneerd|reso"
 )
 # ... or a payment that failed, so no money came in ('Refund failed': the refund failed).
 _FAILED_WORDS = (
