@@ -204,3 +204,19 @@ def test_a_returned_sale_is_no_sale_and_months_named_in_spanish_are_read():
     lines = sold(ds)
     assert lines["revenue"].sum() == pytest.approx(195_600.0)
     assert str(lines.sort("ordered_at")["ordered_at"][0]) == "2024-03-03 14:03:00"
+
+
+def test_ids_that_never_recur_name_no_customers():
+    """Audit: in a short file every column of distinct codes ('Número da entrega', 'Chave de
+    acesso') was taken for its customers, one each; a column whose values recur still is."""
+    frame = pl.DataFrame(
+        {
+            "Pedido": ["P1", "P2", "P3", "P4", "P5"],
+            "Data": ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"],
+            "Valor": ["10,00", "20,00", "30,00", "40,00", "50,00"],
+            "Entrega": ["E1", "E2", "E3", "E4", "E5"],
+        }
+    )
+    assert "customer_id" not in guess_mapping(frame).used()
+    again = frame.with_columns(pl.Series("Entrega", ["E1", "E2", "E1", "E3", "E2"]))
+    assert guess_mapping(again).used()["customer_id"] == "Entrega"
