@@ -170,6 +170,10 @@ def test_amazon_s_date_range_report_in_spanish_reads_product_sales_and_no_custom
     assert used["order_id"] == "número de pedido"
     assert "customer_id" not in used
     assert ds.tables["lines"]["revenue"].sum() == pytest.approx(1403.27)
+    # The service fee and the transfer to the bank, with no order and no sales, are no orders.
+    assert sold(ds)["order_id"].n_unique() == 5
+    fees = next(n for n in ds.notes if "neither an order id nor an amount" in n.message)
+    assert (fees.column, fees.count) == ("número de pedido", 2)
 
 
 def test_shopee_vtex_and_shopware_read_the_items_amount_before_shipping_and_fees():

@@ -1517,6 +1517,16 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
 
     own_row = pl.lit(f"{file} row ") + pl.col("_row").cast(pl.String)
     if "order_id" in lines.columns:
+        # A row with neither an order id nor an amount sold nothing: a fee, a payout, a total.
+        empty = pl.col("order_id").is_null() & (pl.col("revenue").fill_null(0.0) == 0)
+        if nothing := int(lines.select(empty.sum()).item()):
+            note(
+                used["order_id"],
+                f"rows with neither an order id nor an amount {LEFT_OUT} ({nothing:,}): they "
+                "sell nothing (a fee, a payout or a total, as marketplaces' reports list them)",
+                nothing,
+            )
+            lines = lines.filter(~empty)
         made_up = lines.filter(pl.col("order_id").is_null()).select(own_row).to_series()
         if made_up.len():
             note(
