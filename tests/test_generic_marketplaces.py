@@ -224,3 +224,69 @@ def test_ids_that_never_recur_name_no_customers():
     assert "customer_id" not in guess_mapping(frame).used()
     again = frame.with_columns(pl.Series("Entrega", ["E1", "E2", "E1", "E3", "E2"]))
     assert guess_mapping(again).used()["customer_id"] == "Entrega"
+
+
+def test_line_totals_birth_dates_receipt_types_and_rates_are_read_for_what_they_are():
+    """A second audit: 'Einzelpreis netto' (a unit price) outscored 'Position Summe netto' as
+    revenue once 'netto' was a revenue name (-30%); an Italian invoice export dated every sale by
+    the patient's 'Data Nascita'; Loyverse's 'Receipt type' (Sale, Refund) was the order (1 order
+    for 6); VAT rates and units were ids by their values."""
+    lexoffice = pl.DataFrame(
+        {
+            "Belegdatum": ["01.03.2024", "02.03.2024", "03.03.2024"],
+            "Artikel": ["Beratung", "Reisekosten", "Beratung"],
+            "Menge": ["8", "1", "2"],
+            "Einheit": ["Stunde", "Pauschal", "Stunde"],
+            "Einzelpreis netto": ["95,00", "120,00", "95,00"],
+            "Einzelpreis brutto": ["113,05", "142,80", "113,05"],
+            "MwSt %": ["19", "19", "19"],
+            "Position Summe netto": ["760,00", "120,00", "190,00"],
+        }
+    )
+    used = guess_mapping(lexoffice).used()
+    assert used["revenue"] == "Position Summe netto"
+    assert used["unit_price"] == "Einzelpreis netto"
+    assert not {"order_id", "customer_id"} & used.keys()  # 'Einheit' and 'MwSt %' name no one
+    invoices = pl.DataFrame(
+        {
+            "Numero Fattura": ["1/2024", "2/2024", "3/2024"],
+            "Data Documento": ["08/01/2024", "15/01/2024", "22/01/2024"],
+            "Cognome Paziente": ["Rossi", "Bianchi", "Rossi"],
+            "Data Nascita": ["01/01/1980", "05/03/1992", "01/01/1980"],
+            "Provincia Nascita": ["RM", "MI", "RM"],
+            "Imponibile (EUR)": ["70,00", "70,00", "90,00"],
+            "Totale Documento (EUR)": ["71,40", "71,40", "91,80"],
+        }
+    )
+    used = guess_mapping(invoices).used()
+    assert (used["ordered_at"], used["revenue"]) == ("Data Documento", "Imponibile (EUR)")
+    assert "region" not in used
+    receipts = pl.DataFrame(
+        {
+            "Date": ["01/13/2026 09:05", "01/13/2026 09:40", "01/14/2026 10:00"],
+            "Receipt number": ["1-1001", "1-1002", "1-1003"],
+            "Receipt type": ["Sale", "Sale", "Refund"],
+            "Net sales": ["24.00", "10.00", "-5.00"],
+            "Customer name": ["Ken Ito", "", "Ken Ito"],
+        }
+    )
+    assert guess_mapping(receipts).used()["order_id"] == "Receipt number"
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [("Price (no VAT)", "unit_price"), ("Valor total no pedido", "revenue"), ("Amount", "revenue")],
+)
+def test_the_word_no_makes_a_number_only_as_its_sign(name, field):
+    """'# de venta' and 'Sale No' are numbers, no amounts; 'no VAT' and 'no pedido' are words."""
+    frame = pl.DataFrame(
+        {
+            "Order": ["1", "2", "3"],
+            "Date": ["2024-03-01"] * 3,
+            "Qty": ["1", "2", "1"],
+            name: ["10.00", "20.00", "5.00"],
+        }
+    )
+    assert guess_mapping(frame).used()[field] == name
+    numbered = guess_mapping(frame.rename({name: "Sale No"})).used()
+    assert "Sale No" not in (numbered.get("revenue"), numbered.get("unit_price"))

@@ -131,6 +131,7 @@ _SYNONYMS: dict[str, str] = {
         "amount net, zwischensumme artikel, subtotal do produto, subtotal del producto, "
         "valor do produto, valor dos produtos, receita por produtos, ingresos por productos, "
         "ventas de productos, ventes de produits, verkoop van producten, vendite, ventes nettes, "
+        "imponibile, artikelsumme, warenwert, order item total, "
         "nettobetrag, netto, total ht, montant ht, base imponible, "
         "importe neto, valor liquido, sales, total amount, total, totalprice, sales amount, "
         "sale amount, payment value, valor, valor total, total venda, valor venda, receita, "
@@ -157,8 +158,8 @@ _SYNONYMS: dict[str, str] = {
     ),
     "item_id": (
         "item_id, sku, stockcode, stock code, product_id, product code, item code, item no, "
-        "item number, article, article id, article no, artikel, artikelnummer, artikel nr, "
-        "artikelnr, produto, id produto, codigo produto, cod produto, producto, id producto, "
+        "item number, article id, article no, artikelnummer, artikel nr, artikelnr, article, "
+        "artikel, produto, id produto, codigo produto, cod produto, producto, id producto, "
         "codigo producto, produit, id produit, code produit, reference, ref, articolo, "
         "codice articolo, prodotto, codice prodotto, productcode, productnummer, artikelcode, "
         "asin, ean, gtin, barcode, upc"
@@ -169,7 +170,7 @@ _SYNONYMS: dict[str, str] = {
         "title, name, descricao, nome produto, nome do produto, descripcion, nombre producto, "
         "nombre, designation, libelle, nom produit, bezeichnung, beschreibung, artikelname, "
         "artikelbezeichnung, produktname, omschrijving, productnaam, descrizione, "
-        "nome prodotto, titulo, titre, titolo"
+        "nome prodotto, titulo, titre, titolo, artikel"
     ),
     "category": (
         "category, product category, product category name, category name, product type, "
@@ -213,37 +214,44 @@ _AVOID: dict[str, str] = {
     "ordered_at": (
         "ship deliver entrega envio livraison liefer lever consegna due birth nascimento "
         "paid payment pago paiement approv estimat update modif signup regist cancel return "
-        "first last zahlung verschickt versand"
+        "first last zahlung verschickt versand nascita geburt naissance nacimiento"
     ),
     "revenue": (
         "discount desconto descuento remise rabatt korting sconto tax iva vat mwst btw steuer "
         "taxe tva impost ship freight frete envio versand fee gebuhr cost kosten frais tarifa "
         "comision commission taxa cargo costo profit margin lucro "
         "refund reembolso rembourse erstattung terugbetaling rimborso chargeback insurance "
-        "versicher seguro assur assicura"
+        "versicher seguro assur assicura einzelpreis einheitspreis stuckpreis stueckpreis "
+        "unitprice unitario unitaire eenheidsprijs"
     ),
     "item_name": (
         "customer client kunde klant user buyer seller vendor vend merchant store shop "
         "categor city country state company file billing shipping full first last recipient "
         "contact kaufer comprador acheteur koper acquirente revenue receita ingreso price preis "
-        "prix precio preco valor amount betrag importe montant total summe"
+        "prix precio preco valor amount betrag importe montant total summe channel"
     ),
     "item_id": (
         "customer client kunde klant user seller vendor order total valor value amount importe "
-        "montant betrag summe price preis prix precio preco prezzo"
+        "montant betrag summe price preis prix precio preco prezzo payment pagamento paiement "
+        "zahlung"
     ),
-    "customer_id": "state city zip country region segment type taxa envio frete fee frais tarifa",
+    "customer_id": (
+        "state city zip country region segment type taxa envio frete fee frais tarifa verkauf "
+        "verkoop verkoper"
+    ),
     # 'Total do Pedido' is an amount, 'Data do Pedido' a date: no order ids.
     "order_id": (
         "total valor value amount importe montant betrag summe data date fecha datum frais fee "
-        "gebuhr kosten tarifa comision taxa cargo"
+        "gebuhr kosten tarifa comision taxa cargo type typ tipo"
     ),
     "status": (
         "ship deliver fulfil entrega envio livraison liefer verzend spedizion customer verif "
         "authent address adres endereco direccion indirizzo gebuhr fee frais tarifa"
     ),
     # eBay's 'Seller Collected Tax' is an amount, no seller.
-    "seller_id": "tax fee cost collected sku",
+    "seller_id": "tax fee cost collected sku credit redeem",
+    # A birth place is no region ('Provincia Nascita').
+    "region": "nascita nascimento birth geburt naissance nacimiento",
     "discount": "code name type rate percent tax ship",
     "refunded": "date reason status method type id",
 }
@@ -325,7 +333,7 @@ _PERCENT = re.compile(
 # no amounts, however its other words read ('venta' is a sale).
 _AMOUNTS = ("revenue", "unit_price", "discount", "refunded")
 _NUMBERED = re.compile(
-    r"(?i)#|№|\bn\.?\s?[º°o]\b|\b(id|nr|nro|num|numero|número|number|nummer|no\.)(\W|$)"
+    r"(?i)#|№|\bn\.?\s?[º°]|\b(id|nr|nro|num|numero|número|number|nummer)(\W|$)|\bno(\.|\s*$)"
 )
 
 
@@ -627,11 +635,14 @@ _JUDGED_ROWS = 10
 
 
 # Columns whose values repeat like ids but, by their name, are no order or customer ids: a row's
-# type, a product's variant, a status, a parcel's tracking code, a payment method; and no
+# type, a product's variant, a status, a parcel's tracking code, a payment method, a unit, a
+# discount rate; and no
 # customers: invoices, their access keys, other codes, cities.
 _NO_IDS = ("typ", "tipo", "kind", "variac", "variant", "option", "status", "estado", "etat")
 _NO_IDS += ("stato", "tracking", "rastre", "sendung", "suivi", "seguimiento", "method", "metodo")
-_NO_IDS += ("payment", "pagamento", "pago", "paiement", "zahlung")
+_NO_IDS += ("payment", "pagamento", "pago", "paiement", "zahlung", "einheit", "unit", "unidad")
+_NO_IDS += ("unite", "eenheid", "rabatt", "discount", "desconto", "descuento", "remise", "sconto")
+_NO_IDS += ("korting", "percent", "prozent", "rate", "satz", "mwst", "vat", "iva", "tva", "btw")
 _NO_CUSTOMERS = ("nfe", "invoice", "rechnung", "factur", "fattura", "chave", "city", "cidade")
 _NO_CUSTOMERS += ("ciudad", "ville", "stadt", "citta", "code", "codigo", "codice", "key")
 # Amounts as exports write them: two decimals after a point or comma ('0,00', '-1.234,50').
