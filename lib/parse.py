@@ -222,13 +222,13 @@ def _english_months(text: pl.Series) -> pl.Series:
     """`text` with other languages' month names as English abbreviations, and their dates'
     words around them gone: '3 de marzo de 2024 14:03 hs.' -> '3 mar 2024 14:03', '2. März
     2024' -> '2 mar 2024', '1er avril 2024' -> '1 apr 2024'."""
-    out = text.str.to_lowercase()
+    out = text
     for english, names in _MONTHS.items():
-        out = out.str.replace_all(r"\b(" + "|".join(names) + r")\b\.?", english)
+        out = out.str.replace_all(r"(?i)\b(" + "|".join(names) + r")\b\.?", english)
     return (
-        out.str.replace_all(r"\b(de|del|da|do)\b", " ")
-        .str.replace(r"\s+hs?\.?\s*$", "")
-        .str.replace(r"^(\d{1,2})(\.|er)\s", "${1} ")
+        out.str.replace_all(r"(?i)\b(de|del|da|do)\b", " ")
+        .str.replace(r"(?i)\s+hs?\.?\s*$", "")
+        .str.replace(r"(?i)^(\d{1,2})(\.|er)\s", "${1} ")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )

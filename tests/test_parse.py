@@ -435,3 +435,6 @@ def test_words_that_look_like_months_in_a_text_column_read_no_dates() -> None:
     """'Set', 'Out', 'Mai' are months in some language: a product's name is still no date."""
     names = pl.Series(["Set of 2 mugs", "Out of stock", "Mai Tai glass"])
     assert parse.looks_like_datetime(names) == 0.0
+    # Nor does a stray one change how the dates beside it read (ISO's 'T' kept in its case).
+    parsed = parse.to_datetime(pl.Series(["2024-03-02T10:00:00", "Set 2", "2024-03-03T11:30:00"]))
+    assert parsed.values.to_list() == [D(2024, 3, 2, 10), None, D(2024, 3, 3, 11, 30)]
