@@ -290,3 +290,39 @@ def test_the_word_no_makes_a_number_only_as_its_sign(name, field):
     assert guess_mapping(frame).used()[field] == name
     numbered = guess_mapping(frame.rename({name: "Sale No"})).used()
     assert "Sale No" not in (numbered.get("revenue"), numbered.get("unit_price"))
+
+
+def test_an_order_total_above_quantity_times_price_gives_way_to_it():
+    """eBay.de's orders report: 'Gesamtbetrag' (the order's total, with shipping) beside
+    'Verkauft für' and 'Anzahl' was the revenue. By hand: the eight lines' quantity x price,
+    19,99 + 2 x 12,50 + ... = 1.496,88 (the totals came to 1.519,35)."""
+    used, ds = mapped("Bestellungen.csv", EBAY_DE_ORDERS)
+    assert "revenue" not in used
+    assert ds.tables["lines"]["revenue"].sum() == pytest.approx(1496.88)
+    # A total that equals quantity x price on every line, or falls below it (after a
+    # discount), stays the revenue.
+    frame = pl.DataFrame(
+        {
+            "Order": ["1", "2", "3"],
+            "Date": ["2024-03-01", "2024-03-02", "2024-03-03"],
+            "Quantity": ["1", "2", "1"],
+            "Price": ["10.00", "20.00", "5.00"],
+            "Total": ["9.00", "40.00", "5.00"],
+        }
+    )
+    assert guess_mapping(frame).used()["revenue"] == "Total"
+
+
+def test_of_two_columns_named_estado_the_places_are_the_region():
+    """Mercado Livre's report has 'Estado' twice: the sale's status, then the buyer's state.
+    The first was the region (its values name no place) beside the status already mapped."""
+    used, ds = mapped("Vendas_BR.csv", ML_BR)
+    assert used["region"] == "Estado_2"
+    # The five sales' states (the cancelled sale's Rio de Janeiro and the returned one's Bahia
+    # are set apart with them).
+    assert sorted(ds.tables["lines"]["region"].drop_nulls().unique()) == [
+        "Goiás",
+        "Minas Gerais",
+        "Paraná",
+        "São Paulo",
+    ]

@@ -784,9 +784,31 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
     )
     if chosen["revenue"] and chosen["unit_price"] and _first_lines_only(frame, chosen)[0]:
         chosen["revenue"] = None  # each line's is quantity x unit price
-    if chosen["region"] and not chosen["status"] and _holds_statuses(frame[chosen["region"]]):
-        # 'Estado' names a state in Brazil and an order's status in Spain: the values tell.
-        chosen["status"], chosen["region"] = chosen["region"], None
+    if (
+        chosen["revenue"]
+        and chosen["quantity"]
+        and chosen["unit_price"]
+        and _above_items(frame, chosen)
+    ):
+        chosen["revenue"] = None  # a total with shipping or tax: each line's is quantity x price
+    if chosen["region"] and _holds_statuses(frame[chosen["region"]]):
+        # 'Estado' names a state in Brazil and an order's status in Spain: the values tell (and
+        # Mercado Livre's report has both, under one name).
+        statuses = chosen["region"]
+        chosen["region"] = max(
+            (
+                c
+                for c in columns
+                if scores["region", c] > 0
+                and c not in taken
+                and c != statuses
+                and not _holds_statuses(frame[c])
+            ),
+            key=lambda c: scores["region", c],
+            default=None,
+        )
+        if not chosen["status"]:
+            chosen["status"] = statuses
     if chosen["discount"] and not _before_discount(frame, chosen):
         chosen["discount"] = None  # maybe taken off already: taken again, it would count twice
     if chosen["refunded"] and not _before_refunds(frame, chosen):
@@ -802,6 +824,24 @@ def _agrees(amount, expected):
     """Where an amount (a Series or an expression) is `expected` within a cent or 1% of it: a
     line amount that is quantity x unit price, as exports round it."""
     return (amount - expected).abs() <= 0.01 * expected.abs() + 0.01
+
+
+def _above_items(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
+    """Whether the revenue column is a total above quantity x unit price: never below it (within
+    a cent or 1%) and above it on some rows, as an order total with shipping or tax is (eBay's
+    'Gesamtbetrag' beside 'Verkauft für' and 'Anzahl'). Revenue is then each line's quantity x
+    unit price, before tax and shipping."""
+    read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+    rows = pl.DataFrame(
+        {"items": read["quantity"] * read["unit_price"], "revenue": read["revenue"]}
+    ).drop_nulls()
+    rows = rows.filter(pl.col("items") > 0)
+    if rows.height == 0:
+        return False
+    items, revenue = pl.col("items"), pl.col("revenue")
+    above = revenue > items + 0.01 * items + 0.01
+    below = revenue < items - 0.01 * items - 0.01
+    return bool(rows.select(above.any() & ~below.any()).item())
 
 
 def _against(frame: pl.DataFrame, used: Mapping[str, str | None], field: str) -> str:
