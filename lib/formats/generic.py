@@ -826,12 +826,17 @@ def _agrees(amount, expected):
     return (amount - expected).abs() <= 0.01 * expected.abs() + 0.01
 
 
+def _numbers(frame: pl.DataFrame, used: Mapping[str, str | None]) -> dict[str, pl.Series]:
+    """The revenue, quantity and unit price columns of `used`, read as numbers."""
+    return {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+
+
 def _above_items(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
     """Whether the revenue column is a total above quantity x unit price: never below it (within
     a cent or 1%) and above it on some rows, as an order total with shipping or tax is (eBay's
     'Gesamtbetrag' beside 'Verkauft für' and 'Anzahl'). Revenue is then each line's quantity x
     unit price, before tax and shipping."""
-    read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+    read = _numbers(frame, used)
     rows = pl.DataFrame(
         {"items": read["quantity"] * read["unit_price"], "revenue": read["revenue"]}
     ).drop_nulls()
@@ -839,16 +844,17 @@ def _above_items(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
     if rows.height == 0:
         return False
     items, revenue = pl.col("items"), pl.col("revenue")
-    above = revenue > items + 0.01 * items + 0.01
-    below = revenue < items - 0.01 * items - 0.01
-    return bool(rows.select(above.any() & ~below.any()).item())
+    apart = ~_agrees(revenue, items)
+    return bool(
+        rows.select((apart & (revenue > items)).any() & ~(apart & (revenue < items)).any()).item()
+    )
 
 
 def _against(frame: pl.DataFrame, used: Mapping[str, str | None], field: str) -> str:
     """What the revenue column is, on most rows where the amount `field` (TAKEN_OFF) is taken
     and quantity and unit price are given: 'gross' (quantity x unit price, within a cent or
     1%), 'net' (that less the amount) or '' (neither, or no such row)."""
-    read = {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+    read = _numbers(frame, used)
     off = parse.to_float(frame[used[field]]).values.abs()
     gross = read["quantity"] * read["unit_price"]
     rows = pl.DataFrame({"gross": gross, "off": off, "revenue": read["revenue"]}).drop_nulls()
