@@ -90,8 +90,7 @@ def build(
     ).with_columns(pl.col("status").str.to_lowercase(), pl.col("channel").str.to_lowercase())
     has_email = written(raw.columns, "buyer-email") in raw.columns
     # The address itself goes as soon as it has given its person's id.
-    nobody = pl.Series([None] * raw.height, dtype=pl.String)
-    rows = rows.with_columns(person_ids(rows["email"], nobody).alias("customer_id")).drop("email")
+    rows = rows.with_columns(person_ids(rows["email"]).alias("customer_id")).drop("email")
     rows = conv.drop_missing(rows, "ordered_at", "an order line needs its purchase date")
     rows = conv.drop_missing(rows, "order_id", "an order line needs its amazon-order-id")
 

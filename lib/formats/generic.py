@@ -1409,8 +1409,7 @@ def _columns(
     emails = "customer_id" in typed and are_emails(typed["customer_id"])
     if emails:
         # As the shop exports do: one person per address whatever its case, and no address kept.
-        nobody = pl.Series([None] * frame.height, dtype=pl.String)
-        typed["customer_id"] = person_ids(typed["customer_id"], nobody).alias("customer_id")
+        typed["customer_id"] = person_ids(typed["customer_id"]).alias("customer_id")
     parsed = {f: p for f, p in read.items() if f == "ordered_at" or f in NUMBERS}
     return typed, parsed, emails
 

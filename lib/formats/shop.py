@@ -19,10 +19,12 @@ UTC_TIMES = (
 )
 
 
-def person_ids(emails: pl.Series, names: pl.Series) -> pl.Series:
+def person_ids(emails: pl.Series, names: pl.Series | None = None) -> pl.Series:
     """A stable 12-hex-digit id per person: a hash of the e-mail address (trimmed, lower case),
-    else of the name; null when both are missing. The address itself is never kept, so no page,
-    export or report can show it."""
+    else of the name (when given); null when both are missing. The address itself is never kept,
+    so no page, export or report can show it."""
+    if names is None:
+        names = pl.Series([None] * emails.len(), dtype=pl.String)
     text = pl.DataFrame({"email": emails, "name": names}).select(
         pl.when(pl.col("email").str.strip_chars() != "")
         .then("email:" + pl.col("email").str.strip_chars().str.to_lowercase())

@@ -71,9 +71,8 @@ def build(
         pl.col("converted_currency").str.to_uppercase(),
     )
     # The address itself goes as soon as it has given its person's id.
-    nobody = pl.Series([None] * raw.height, dtype=pl.String)
     rows = rows.with_columns(
-        pl.coalesce(person_ids(rows["email"], nobody), "customer").alias("customer_id"),
+        pl.coalesce(person_ids(rows["email"]), "customer").alias("customer_id"),
         pl.coalesce("card_country", "issue_country").alias("region"),
     ).drop("email")
     rows = conv.drop_missing(rows, "ordered_at", "a charge needs its creation date")
