@@ -326,3 +326,36 @@ def test_of_two_columns_named_estado_the_places_are_the_region():
         "Paraná",
         "São Paulo",
     ]
+
+
+def test_a_selling_price_below_the_list_price_by_the_discount_is_after_it():
+    """VTEX writes 'SKU Selling Price' after the discount, 'SKU Value' before it and
+    'Discounts Totals' as the order's: taken off 'SKU Total Price' (quantity x selling price)
+    again, it counted twice (-7%). By hand, the six lines not cancelled: 69,90 + 39,80 +
+    359,10 + 53,70 + 249,90 + 79,90 = 852,30."""
+    used, ds = mapped("pedidos.csv", VTEX)
+    assert "discount" not in used
+    assert sold(ds)["revenue"].sum() == pytest.approx(852.30)
+    # Without the line total the revenue is quantity x the selling price: after the discount too.
+    header, *rows = VTEX.splitlines()
+    dropped = header.split(",").index("SKU Total Price")
+    without = "\n".join(
+        ",".join(f for i, f in enumerate(r.split(",")) if i != dropped) for r in [header, *rows]
+    )
+    used, ds = mapped("pedidos.csv", without + "\n")
+    assert "revenue" not in used and "discount" not in used
+    assert sold(ds)["revenue"].sum() == pytest.approx(852.30)
+
+
+def test_a_discount_beside_a_list_price_equal_to_the_unit_price_still_comes_off():
+    """Where the list price is the unit price on every line, the discount is on top of both:
+    10,00 off order A's 2 x 25,00 leaves 40,00; B's and C's 30,00 have none: 100,00 in all."""
+    text = (
+        "Order,Date,Customer,SKU,Qty,Unit price,List price,Discount\n"
+        "A,2024-03-01,c1,S1,2,25.00,25.00,10.00\n"
+        "B,2024-03-02,c2,S2,1,30.00,30.00,0.00\n"
+        "C,2024-03-03,c1,S2,1,30.00,30.00,0.00\n"
+    )
+    used, ds = mapped("orders.csv", text)
+    assert used["discount"] == "Discount"
+    assert sold(ds)["revenue"].sum() == pytest.approx(50.0 - 10.0 + 30.0 + 30.0)

@@ -869,6 +869,11 @@ def _against(frame: pl.DataFrame, used: Mapping[str, str | None], field: str) ->
     return next((kind for kind, share in shares.items() if share >= REPEATED_TOTALS), "")
 
 
+def _revenue_source(used: Mapping[str, str | None]) -> str:
+    """What the revenue is read from, for a note: its column, else quantity x unit price."""
+    return f"'{used['revenue']}'" if used.get("revenue") else "quantity x unit price"
+
+
 def _named_net(used: Mapping[str, str | None]) -> bool:
     """Whether the revenue column's name says net (_NET_WORDS): after discounts and refunds."""
     return bool(used["revenue"]) and any(t.startswith(_NET_WORDS) for t in _tokens(used["revenue"]))
@@ -878,12 +883,54 @@ def _before_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> boo
     """Whether the revenue is before the discount column's discounts, as far as the file shows:
     quantity x unit price, or an amount not named net that is quantity x unit price on most
     discounted rows (_against). Where nothing shows it (no quantity and price to compare), the
-    discount is left for the user to map: taken off a revenue net of it, it would count twice."""
+    discount is left for the user to map: taken off a revenue net of it, it would count twice.
+    A unit price that a list price exceeds by the discount is after it (_listed_above)."""
+    if used["quantity"] and used["unit_price"] and used["discount"] and _listed_above(frame, used):
+        return False
     if used["revenue"] is None:
         return True  # quantity x unit price: before any discount
     if _named_net(used) or not (used["quantity"] and used["unit_price"]):
         return False
     return _against(frame, used, "discount") == "gross"
+
+
+# Rows read for a list price above the unit price (_listed_above): the check needs a few orders.
+_LISTED_ROWS = 20_000
+
+
+def _listed_above(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
+    """Whether the unit price is after the discount: another number column (a list price, as
+    VTEX's 'SKU Value' beside 'SKU Selling Price') exceeds it by the discount on most discounted
+    rows (quantity x the gap, per line or summed over the line's order where the discount is the
+    order's) and equals it on most rows without one. Read on the file's first rows."""
+    head = frame.head(_LISTED_ROWS)
+    quantity = parse.to_float(head[used["quantity"]]).values
+    price = parse.to_float(head[used["unit_price"]]).values
+    off = parse.to_float(head[used["discount"]]).values.abs().fill_null(0.0)
+    order = head[used["order_id"]] if used["order_id"] else pl.int_range(head.height, eager=True)
+    taken = {c for c in used.values() if c}
+    for column in head.columns:
+        if column in taken or parse.looks_like_number(_sample(head[column])) < REPEATED_TOTALS:
+            continue
+        gap = quantity * (parse.to_float(head[column]).values - price)
+        rows = pl.DataFrame({"order": order, "off": off, "gap": gap}).drop_nulls()
+        rows = rows.with_columns(pl.col("gap").sum().over("order").alias("order_gap"))
+        off_, gap_ = pl.col("off"), pl.col("gap")
+        shares = rows.select(
+            (_agrees(gap_, off_) | _agrees(pl.col("order_gap"), off_))
+            .filter(off_ > 0)
+            .mean()
+            .alias("discounted"),
+            _agrees(gap_, pl.lit(0.0)).filter(off_ == 0).mean().alias("others"),
+        ).row(0)
+        lines, others = shares
+        if (
+            lines is not None
+            and lines >= REPEATED_TOTALS
+            and (others is None or others >= REPEATED_TOTALS)
+        ):
+            return True
+    return False
 
 
 # Words of an order's status that is a sale (with _says_unsold's, what a status column holds).
@@ -1139,9 +1186,9 @@ def _warnings(
         )
     if "discount" in used and not _before_discount(frame, dict.fromkeys(FIELDS) | used):
         warnings.append(
-            f"'{used['discount']}' will come off '{used['revenue']}': if that amount is already "
-            "after discounts (a net amount), choose no discount column, or each discount counts "
-            "twice."
+            f"'{used['discount']}' will come off {_revenue_source(used)}: if that amount is "
+            "already after discounts (a net amount), choose no discount column, or each discount "
+            "counts twice."
         )
     if "refunded" in used and not _before_refunds(frame, dict.fromkeys(FIELDS) | used):
         warnings.append(
@@ -1660,7 +1707,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
         note(used["status"], read, 0 if unsold is None else unsold.height)
     for field in TAKEN_OFF:
         if field in lines.columns:
-            source = f"'{used['revenue']}'" if "revenue" in used else "quantity x unit price"
+            source = _revenue_source(used)
             done = _taken_off(lines, field, source)
             lines = done.lines
             if done.said:
