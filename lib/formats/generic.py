@@ -701,6 +701,15 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             if s > 0 and (f not in _VALUED or _plausible(f, profiles[c]))
         ]
     )
+    if chosen["customer_id"]:
+        fuller = _fuller_customer(
+            frame,
+            chosen["customer_id"],
+            [c for c in columns if scores["customer_id", c] > 0 and c not in taken],
+        )
+        taken.discard(chosen["customer_id"])
+        taken.add(fuller)
+        chosen["customer_id"] = fuller
 
     # By values, only among columns whose names say nothing, and only for fields that matter most.
     free = [c for c in columns if c not in taken and c not in named]
@@ -829,6 +838,21 @@ def _agrees(amount, expected):
 def _numbers(frame: pl.DataFrame, used: Mapping[str, str | None]) -> dict[str, pl.Series]:
     """The revenue, quantity and unit price columns of `used`, read as numbers."""
     return {f: parse.to_float(frame[used[f]]).values for f in NUMBERS}
+
+
+# A customer column blank on this share of rows or more gives way to one blank on half as many.
+_BLANK_CUSTOMERS = 0.2
+
+
+def _fuller_customer(frame: pl.DataFrame, column: str, others: list[str]) -> str:
+    """`column`, or of `others` (named as customers too) the one blank on the fewest rows where
+    `column` is blank on many (_BLANK_CUSTOMERS) and it on half as many or fewer: an Austrian
+    invoice's 'Kunden-UID' (a VAT number, which consumers have none of) beside 'Kundenname'."""
+    blank = {c: float(_blank(frame[c]).mean() or 0.0) for c in (column, *others)}
+    best = min(others, key=lambda c: blank[c], default=column)
+    if blank[column] >= _BLANK_CUSTOMERS and blank[best] <= blank[column] / 2:
+        return best
+    return column
 
 
 def _above_items(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
