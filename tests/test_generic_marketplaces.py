@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from lib import formats, io
-from lib.formats.generic import guess_mapping
+from lib.formats.generic import _says_unsold, guess_mapping
 from lib.measures import is_sale
 
 ML_AR = """\
@@ -118,6 +118,19 @@ RE-2024-004;22.01.2024;22.01.2024;Peter Moser;;150,00;10 %;15,00;165,00;stornier
 RE-2024-005;30.01.2024;30.01.2024;Maria Gruber;;42,50;20 %;8,50;51,00;bezahlt;02.02.2024;51,00
 RE-2024-006;05.02.2024;31.01.2024;Bau Steiner KG;ATU87654321;3.150,00;20 %;630,00;3.780,00;teilbezahlt;20.02.2024;2.000,00
 RE-2024-007;13.02.2024;13.02.2024;Eva Novak;;99,00;20 %;19,80;118,80;bezahlt;13.02.2024;118,80
+"""
+
+
+DATACO = """\
+Type,Days for shipping (real),Days for shipment (scheduled),Delivery Status,Late_delivery_risk,Category Id,Category Name,Customer City,Customer Country,Customer Email,Customer Fname,Customer Id,Customer Lname,Customer Segment,Customer State,Customer Street,Customer Zipcode,Department Id,Department Name,Latitude,Longitude,Market,Order City,Order Country,Order Customer Id,order date (DateOrders),Order Id,Order Item Cardprod Id,Order Item Discount,Order Item Id,Order Item Product Price,Order Item Profit Ratio,Order Item Quantity,Order Item Total,Order Profit Per Order,Order Region,Order State,Order Status,Order Zipcode,Product Card Id,Product Category Id,Product Description,Product Image,Product Name,Product Price,Product Status,shipping date (DateOrders),Shipping Mode,Sales
+DEBIT,3,4,Shipping on time,0,73,Electronics,Caguas,EE. UU.,XXXXXXXXX,Mary,1234,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,1234,1/31/2018 22:56,10001,1360,16.20,180000,89.99,0.15,2,163.78,24.57,US Center,State,COMPLETE,,1360,73,,http://images.example/x.jpg,Wireless Headphones,89.99,0,1/31/2018 22:56,Standard Class,179.98
+DEBIT,3,4,Shipping on time,0,73,Electronics,Caguas,EE. UU.,XXXXXXXXX,Mary,1234,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,1234,1/31/2018 22:56,10001,1361,3.00,180001,59.99,0.15,1,56.99,8.55,US Center,State,COMPLETE,,1361,73,,http://images.example/x.jpg,Bluetooth Speaker,59.99,0,1/31/2018 22:56,Standard Class,59.99
+TRANSFER,3,4,Shipping on time,0,73,Cleats,Caguas,EE. UU.,XXXXXXXXX,Mary,2211,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,2211,2/1/2018 9:10,10002,365,9.00,180002,59.99,0.15,3,170.97,25.65,Western Europe,State,PENDING_PAYMENT,,365,73,,http://images.example/x.jpg,Running Shoes,59.99,0,2/1/2018 9:10,Standard Class,179.97
+CASH,3,4,Shipping on time,0,73,Fishing,Caguas,EE. UU.,XXXXXXXXX,Mary,3310,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,3310,2/2/2018 13:00,10003,1014,0.00,180003,49.98,0.15,1,49.98,7.50,Oceania,State,CLOSED,,1014,73,,http://images.example/x.jpg,Fishing Rod,49.98,0,2/2/2018 13:00,Standard Class,49.98
+DEBIT,3,4,Shipping canceled,0,73,Electronics,Caguas,EE. UU.,XXXXXXXXX,Mary,2211,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,2211,2/13/2018 18:45,10004,1360,4.50,180004,89.99,0.15,1,85.49,12.82,Western Europe,State,CANCELED,,1360,73,,http://images.example/x.jpg,Wireless Headphones,89.99,0,2/13/2018 18:45,Standard Class,89.99
+PAYMENT,3,4,Shipping on time,0,73,Cleats,Caguas,EE. UU.,XXXXXXXXX,Mary,4420,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,4420,2/20/2018 7:30,10005,365,6.00,180005,59.99,0.15,2,113.98,17.10,South America,State,SUSPECTED_FRAUD,,365,73,,http://images.example/x.jpg,Running Shoes,59.99,0,2/20/2018 7:30,Standard Class,119.98
+DEBIT,3,4,Shipping on time,0,73,Fishing,Caguas,EE. UU.,XXXXXXXXX,Mary,3310,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,3310,2/25/2018 11:11,10006,1014,19.99,180006,49.98,0.15,4,179.93,26.99,Oceania,State,COMPLETE,,1014,73,,http://images.example/x.jpg,Fishing Rod,49.98,0,2/25/2018 11:11,Standard Class,199.92
+CASH,3,4,Shipping on time,0,73,Electronics,Caguas,EE. UU.,XXXXXXXXX,Mary,5501,Smith,Consumer,PR,5365 Noble Nectar Island,725,2,Fan Shop,18.2,-66.3,USCA,Ciudad,Pais,5501,3/3/2018 16:20,10007,1361,0.00,180007,59.99,0.15,2,119.98,18.00,US Center,State,PROCESSING,,1361,73,,http://images.example/x.jpg,Bluetooth Speaker,59.99,0,3/3/2018 16:20,Standard Class,119.98
 """
 
 
@@ -383,3 +396,17 @@ def test_a_customer_id_blank_for_most_buyers_gives_way_to_their_names():
     lines = sold(ds)
     assert lines["revenue"].sum() == pytest.approx(5216.50)
     assert (lines["order_id"].n_unique(), lines["customer_id"].n_unique()) == (6, 4)
+
+
+def test_an_order_held_as_suspected_fraud_is_no_sale():
+    """DataCo's 'SUSPECTED_FRAUD' counted as a sale. By hand, the 'Order Item Total' of the
+    lines neither cancelled nor suspected of fraud: 163,78 + 56,99 + 170,97 + 49,98 + 179,93 +
+    119,98 = 741,63, in 5 orders by 4 customers."""
+    used, ds = mapped("DataCoSupplyChainDataset.csv", DATACO)
+    assert (used["revenue"], used["status"]) == ("Order Item Total", "Order Status")
+    lines = sold(ds)
+    assert lines["revenue"].sum() == pytest.approx(741.63)
+    assert (lines["order_id"].n_unique(), lines["customer_id"].n_unique()) == (5, 4)
+    # Magento's words too; not where the status says it is none.
+    statuses = pl.DataFrame({"s": ["Suspected Fraud", "Betrugsverdacht", "No fraud"]})
+    assert statuses.select(_says_unsold(pl.col("s")))["s"].to_list() == [True, True, False]

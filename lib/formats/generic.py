@@ -1904,6 +1904,8 @@ _FAILED_WORDS = (
     "rechazada|recusado|recusada|fallido|fallida|falhou|mislukt|geweigerd|fallito|fallita|"
     "rifiutato|rifiutata"
 )
+# ... or an order held as suspected fraud (DataCo's SUSPECTED_FRAUD, Magento's 'Suspected Fraud').
+_FRAUD_WORDS = "fraud|fraude|fraudulent|betrug|betrugsverdacht|frode"
 # A word that says so only in part ('Partially refunded') anywhere, or not at all or not yet
 # next to the word it qualifies ('Not refunded', 'Cancellation requested'; 'Cancelled - not
 # shipped' is cancelled).
@@ -1921,7 +1923,8 @@ _NOT_YET_WORDS = (
 def _says_unsold(status: pl.Expr) -> pl.Expr:
     """Whether a status says its line sold nothing: it is cancelled or refunded (a word of
     _CANCEL_WORDS or _REFUND_WORDS not said to be so in part, not, or not yet), or its payment
-    failed (_FAILED_WORDS, unless a refund is what failed); accents, case, underscores and
+    failed (_FAILED_WORDS, unless a refund is what failed), or it is held as suspected fraud
+    (_FRAUD_WORDS, not said to be not so or not yet); accents, case, underscores and
     hyphens aside ('order_cancelled')."""
     text = (
         status.str.normalize("NFKD")
@@ -1941,7 +1944,8 @@ def _says_unsold(status: pl.Expr) -> pl.Expr:
     refunded = has(rf"\b({_REFUND_WORDS})\b")
     failed = has(rf"\b({_FAILED_WORDS})\b") & ~refunded
     undone = said(_CANCEL_WORDS) | (said(_REFUND_WORDS) & ~has(rf"\b({_FAILED_WORDS})\b"))
-    return ((undone & ~has(rf"\b({_PARTLY_WORDS})\b")) | failed).fill_null(False)
+    partly = has(rf"\b({_PARTLY_WORDS})\b")
+    return ((undone & ~partly) | failed | said(_FRAUD_WORDS)).fill_null(False)
 
 
 def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
