@@ -140,8 +140,11 @@ else:
 extra = []
 if table.cleaned_lines and checks is None:
     extra.append(f"cleaning removed {table.cleaned_lines:,} more {ui.lines_word(ds)}")
-if table.return_only_customers:
-    extra.append(f"{table.return_only_customers:,} customers with only returns are left out")
+if table.without_purchase:
+    extra.append(
+        f"{table.without_purchase:,} customers without a purchase (only returns or free lines) "
+        "are left out"
+    )
 resolved = [PERSON_RESOLVED[f] for f in ds.source_format.split("+") if f in PERSON_RESOLVED]
 st.caption(
     "One row per person"
@@ -153,7 +156,8 @@ st.caption(
     + (f" {'; '.join(extra).capitalize()}." if extra else "")
     + (f" {note}" if note else "")
 )
-ui.definitions(ds, "purchase", "customer")
+# Off, every line of an order counts: an order's and revenue's definitions, not a purchase's.
+ui.definitions(ds, *(("purchase", "customer") if clean else ("order", "revenue")))
 if customers.height == 0:
     st.info(
         "No customer has a purchase in this data (only returns, free lines or lines without a "
@@ -297,9 +301,14 @@ cols[0].metric("Customers", fmt.count(customers.height), border=True)
 cols[1].metric(
     "Customers' net revenue",
     fmt.money(customers["monetary"].sum(), currency),
-    help="Net revenue of these customers' purchases before the as-of date, cleaned as the "
-    "note above says (lines without a customer id are not in it): it can differ "
-    "from the Sales page's net revenue of every line.",
+    help=(
+        "Net revenue of these customers' purchases before the as-of date, cleaned as the "
+        "note above says (lines without a customer id are not in it): it can differ "
+        "from the Sales page's net revenue of every line."
+        if clean
+        else "Net revenue of every line of these customers before the as-of date, returns "
+        "subtracted where they happen (lines without a customer id are not in it)."
+    ),
     border=True,
 )
 cols[2].metric(

@@ -70,6 +70,18 @@ def test_customers_metric_counts_the_people_with_a_sale_order(kind):
     assert resolved in texts(at)
 
 
+def test_every_line_counted_says_so_in_its_definitions_and_help():
+    """'Purchases only' off: the definitions and the revenue help describe every line counted,
+    not the cleaning they described before."""
+    at = page("retail")
+    at.toggle(key="rfm_clean").set_value(False).run()
+    assert not at.exception
+    said = texts(at)
+    assert measures.DEFINITIONS["order"] in said
+    assert measures.DEFINITIONS["purchase"] not in said
+    assert "returns subtracted where they happen" in metric(at, "Customers' net revenue").help
+
+
 def published_counts(per: pd.DataFrame, recency_by_order: bool = False) -> dict[str, int]:
     """Customers per segment by the published recipe: R by qcut on the recency values (or on
     their row-order ranks), F by qcut on frequency.rank(method="first")."""

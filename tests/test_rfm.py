@@ -67,7 +67,7 @@ def test_customer_table_counts_sale_orders_nets_returns_and_leaves_out_what_it_c
     assert table.as_of == date(2024, 1, 13)  # the day after the last order (12 Jan)
     assert table.lines_without_customer == 1
     assert table.revenue_without_customer == 7.0
-    assert table.return_only_customers == 1  # c only returned
+    assert table.without_purchase == 1  # c only returned
     assert table.customers.to_dicts() == [
         {
             "customer_id": "a",
@@ -101,6 +101,22 @@ def test_customer_table_with_cleaning_nets_the_cancellation_out_of_the_purchase_
     assert table.as_of == date(2024, 1, 11)
     # C1 takes 5 back from a's latest earlier purchase (o2: 20); c bought nothing C2 could reverse.
     assert table.customers.select("customer_id", "monetary").rows() == [("a", 29.0), ("b", 8.0)]
+
+
+def test_a_free_order_is_no_purchase_cleaned_or_not():
+    """A line at a price of 0 is no sale (measures: quantity and unit price above zero), so an
+    order of free lines alone adds no order; uncleaned it counted one (Online Retail: customer
+    13256's only order, 12,540 units at 0.00, made a promising customer)."""
+    free = lines(
+        [
+            ("o5", "a", at(11), 0.0, 3.0, 0.0, False),
+            ("o6", "d", at(4), 0.0, 12.0, 0.0, False),
+        ]
+    )
+    for clean in (False, True):
+        table = rfm.customer_table(pl.concat([SHOP, free]), clean=clean)
+        got = table.customers.select("customer_id", "frequency", "monetary").rows()
+        assert got == [("a", 2, 29.0), ("b", 1, 8.0)], clean
 
 
 def test_customers_are_in_numeric_id_order_when_ids_are_numbers():

@@ -15,7 +15,16 @@ from lib.model import Dataset, columns_of
 
 BINS = (3, 4, 5)
 # What the order summary reads: customer_table copies only these of the lines.
-ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue", "quantity", "is_return")
+# unit_price: a line at no price is no sale (summaries.sells), so an order of free lines is none.
+ORDER_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    "revenue",
+    "quantity",
+    "unit_price",
+    "is_return",
+)
 TIES = {
     "value": "equal values share a score",
     "first": "ties broken in row order",
@@ -158,7 +167,7 @@ class CustomerTable:
     as_of: date | None
     lines_without_customer: int
     revenue_without_customer: float
-    return_only_customers: int  # customers with returns but no sale order before as_of
+    without_purchase: int  # customers with lines but no sale order before as_of (returns, free)
     cleaned_lines: int = 0  # lines with a customer that the common cleaning removed
 
 
@@ -237,7 +246,7 @@ def customer_table(
     (measures.customer_purchases: the published cleaning, cancellations netted out of monetary).
     Only lines placed before `as_of` count (None: the day after the last order left), cleaned
     as they stood then (measures.before: a later cancellation takes nothing back). Customers
-    whose only orders are returns are left out and counted.
+    without a sale order (only returns, or free lines) are left out and counted.
     """
     lines = measures.before(lines, as_of)
     missing = pl.col("customer_id").is_null()
@@ -315,7 +324,7 @@ def summarised(
 ) -> CustomerTable:
     """The CustomerTable of summaries.customers (`per`, collected) at `as_of`: customers with
     no sale order are left out and counted."""
-    return_only = per.filter(pl.col("orders") == 0).height
+    without_purchase = per.filter(pl.col("orders") == 0).height
     customers = (
         per.filter(pl.col("orders") > 0)
         .with_columns(
@@ -345,7 +354,7 @@ def summarised(
         as_of,
         lines_without_customer,
         revenue_without_customer,
-        return_only,
+        without_purchase,
         cleaned_lines,
     )
 
