@@ -115,6 +115,7 @@ def cohort_tables() -> None:
     early = cohorts.early_until(first, base.windows)
     matrix = cohorts.cohort_matrix(table, metric, relative, last, early)
     curve = cohorts.retention_curve(matrix)
+    left_out = cohorts.curve_left_out(matrix)
 
     cols = st.columns(3)
     cols[0].metric(
@@ -128,8 +129,9 @@ def cohort_tables() -> None:
     cols[2].metric(
         f"Back {grain} 1" if metric == "customers" else f"{grain.capitalize()} 1 vs first",
         fmt.pct(first_return[0]) if first_return.len() else "—",
-        help="Pooled over the cohorts shown whose next period is fully observed, except the "
-        "data's first cohort, which also holds customers who bought before the data starts: "
+        help="Pooled over the cohorts shown whose next period is fully observed"
+        + (f", except {left_out}" if left_out else "")
+        + ": "
         + (
             "the share of customers who buy again in the period after their first."
             if metric == "customers"
@@ -160,9 +162,10 @@ def cohort_tables() -> None:
         ui.reading(cohorts.curve_reading(curve, grain, metric))
         st.caption(
             "Line: cohorts pooled (large cohorts weigh more); band: the middle half of cohorts "
-            "(25th to 75th percentile); grey points rest on fewer than three cohorts. Partial "
-            "periods are left out, and so is the data's first cohort (it also holds customers "
-            "who bought before the data starts)."
+            "(25th to 75th percentile); grey points rest on fewer than three cohorts. Left out: "
+            "partial periods"
+            + (f", and {left_out}" if left_out else "")
+            + "."
             + (f" {note}" if (note := cohorts.band_note(curve, grain)) else "")
         )
         ui.download(curve, f"cohort_curve_{grain}_{metric}", "cohort_download_curve")

@@ -1,6 +1,8 @@
 """The Cohorts page as a user drives it, through streamlit_app.py with AppTest."""
 
+import itertools
 import json
+import math
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -33,13 +35,34 @@ def purchases(kind: str, every: str) -> tuple[pl.DataFrame, pl.DataFrame, object
     return buys, first, lines["ordered_at"].max().date()
 
 
+def early_until(buys: pl.DataFrame):
+    """The day before which a cohort may hold customers who bought before the data starts: the
+    first purchase day plus the smallest gap within which 80% of repeat purchases came (the gaps
+    between a customer's consecutive purchase days); None from fewer than 30 gaps."""
+    days = buys.select("customer_id", pl.col("ordered_at").dt.date().alias("day")).unique()
+    gaps = sorted(
+        (b - a).days
+        for _, group in days.sort("day").group_by("customer_id")
+        for a, b in itertools.pairwise(group["day"].to_list())
+    )
+    if len(gaps) < 30:
+        return None
+    return days["day"].min() + timedelta(days=gaps[math.ceil(0.8 * len(gaps)) - 1])
+
+
 def back_in_period_one(kind: str, every: str, last: int) -> float:
     """Customers of the `last` most recent cohorts who buy again in the period after their first,
-    pooled over the cohorts whose next period the data covers to its last day, but the data's
-    first cohort (it holds customers who bought before the data starts)."""
+    pooled over the cohorts whose next period the data covers to its last day, but those that
+    may hold customers who bought before the data starts: the data's first cohort, and those
+    starting before early_until (unless that leaves none)."""
     buys, first, end = purchases(kind, every)
     every_cohort = first["cohort"].unique().sort()
-    shown = every_cohort.tail(last).filter(every_cohort.tail(last) != every_cohort[0])
+    recent = every_cohort.tail(last)
+    until = early_until(buys)
+    late = recent.filter(recent > every_cohort[0])
+    if until is not None and (recent >= until).any():
+        late = recent.filter(recent >= until)
+    shown = late
     nxt = pl.col("cohort").dt.offset_by(every)
     eligible = first.filter(
         pl.col("cohort").is_in(shown.implode())

@@ -268,6 +268,32 @@ def test_curve_pools_cohorts_by_size_and_spans_their_middle_half():
     assert one["q75"] == pytest.approx(0.30)
 
 
+def test_the_curve_leaves_out_the_cohorts_the_reading_leaves_out():
+    """Online Retail: the month-1 card said 19.9% (Jan-Oct 2011 cohorts) and the heatmap's
+    reading a pooled 19.8% (Mar-Oct: Jan and Feb start within the churn window of the data's
+    start). The curve now pools what the reading compares: here 30 of 100 (Mar), not 30 + 45
+    of 250 with the early Jan and Feb; with every cohort shown early, only the first is left out."""
+    rows = [
+        ("Jan 2024", 0, 100, 100, 100, False),
+        ("Jan 2024", 1, 100, 20, 100, False),
+        ("Feb 2024", 0, 50, 50, 50, False),
+        ("Feb 2024", 1, 50, 25, 50, False),
+        ("Mar 2024", 0, 100, 100, 100, False),
+        ("Mar 2024", 1, 100, 30, 100, False),
+    ]
+    first = pl.col("label") == "Jan 2024"
+    early = pl.col("label").is_in(["Jan 2024", "Feb 2024"])
+    matrix = hand_matrix(rows).with_columns(first.alias("opening"), early.alias("early"))
+    curve = cohorts.retention_curve(matrix)
+    assert curve.filter(pl.col("period_index") == 1)["mean"][0] == pytest.approx(30 / 100)
+    assert cohorts.curve_left_out(matrix).startswith("the cohorts best and worst leave out")
+    every = matrix.with_columns(pl.lit(True).alias("early"))
+    curve = cohorts.retention_curve(every)
+    assert curve.filter(pl.col("period_index") == 1)["mean"][0] == pytest.approx(55 / 150)
+    assert cohorts.curve_left_out(every).startswith("the data's first cohort")
+    assert cohorts.curve_left_out(hand_matrix(rows)) == ""
+
+
 def test_a_pooled_line_above_the_middle_half_of_cohorts_is_said_so():
     """Three small cohorts with no one back and one large one with 30 of 100: month 1 pools
     30 of 130 (23%), above the 75th percentile of 0, 0, 0 and 30% (7.5%). Olist's curve ran

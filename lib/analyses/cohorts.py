@@ -342,21 +342,45 @@ def left_out_note(first_day: date, until: date | None, grain: str) -> str:
     )
 
 
+def _curve_flag(matrix: pl.DataFrame) -> str:
+    """Which cohorts the curve leaves out: the `early` ones, else (when every cohort shown is
+    early) the `opening` one, else none ("")."""
+    return next(
+        (f for f in ("early", "opening") if f in matrix.columns and not matrix[f].all()), ""
+    )
+
+
+def curve_left_out(matrix: pl.DataFrame) -> str:
+    """Which cohorts of `matrix` retention_curve leaves out, for a caption: '' when none."""
+    flag = _curve_flag(matrix)
+    if not flag or not matrix[flag].any():
+        return ""
+    if flag == "opening" or matrix.filter(flag)["cohort"].n_unique() == 1:
+        return "the data's first cohort (it also holds customers who bought before the data starts)"
+    return (
+        "the cohorts best and worst leave out as they may hold customers who bought before the "
+        "data starts"
+    )
+
+
 def retention_curve(matrix: pl.DataFrame) -> pl.DataFrame:
     """The average cohort's share of its first period, period by period.
 
     From a cohort_matrix; only fully observed cells count (a partial period would drag the
-    average down), and not the data's first cohort when others are shown (`opening`: it holds
-    every customer already buying, and as the oldest it alone reaches the last periods: Online
-    Retail's Dec 2010 took the curve from 37% to 50% at month 11). One row per period_index with
+    average down), and not the cohorts best_worst_reading leaves out as `early` when others are
+    shown (curve_left_out): the data's first cohort holds every customer already buying, and as
+    the oldest it alone reaches the last periods (Online Retail's Dec 2010 took the curve from
+    37% to 50% at month 11); those starting soon after may hold such customers too, so the
+    headline share is of the cohorts the reading compares. One row per period_index with
     mean (cohorts pooled: summed amounts over summed first-period amounts, so large cohorts
     weigh more), q25 and q75 (the interquartile range of the cohorts' shares, unweighted),
     cohorts (how many cohorts the period rests on), customers (their customers), active (how
     many of those bought in the period) and first_period and last_period (the calendar periods
     those cells fall in: the first and last cohorts' period of that index).
     """
-    if "opening" in matrix.columns and not matrix["opening"].all():
-        matrix = matrix.filter(~pl.col("opening"))
+    left_out = _curve_flag(matrix)
+    if left_out:
+        matrix = matrix.filter(~pl.col(left_out))
     counted = matrix.filter(pl.col("observed") & ~pl.col("partial") & pl.col("share").is_not_null())
     return (
         counted.group_by("period_index")
@@ -740,7 +764,7 @@ def _by_chance(found: stats.Extremes, unit: str) -> str:
     ]
     if not said:
         return ""
-    # Their pooled share: of the cohorts compared, not the curve's (which keeps the early ones).
+    # Their pooled share: of the cells compared (the curve's, less the quiet periods').
     pooled = f"their pooled {fmt.pct(found.pooled)}"
     if len(said) == 1:
         ((name, interval),) = said
