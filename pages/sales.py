@@ -172,8 +172,9 @@ def controlled() -> None:
         "customers": "Distinct customers with an order in the period (lines without a customer id "
         "are left out); — when the data names no customer.",
         "aov": "Net revenue / orders.",
-        "items_per_order": "Net units (sum of quantity, returns subtract) / orders; — when the "
-        "data has no quantities (a file of order totals).",
+        "items_per_order": "Net units (sum of quantity, returns subtract; a line at no price "
+        "that returns nothing, a free line or a stock adjustment, moves none) / orders; — when "
+        "the data has no quantities (a file of order totals).",
         "returning_share": "Customers with an order in the period who had also ordered before the "
         "period start, or ordered at least twice within it, as a share of the period's customers.",
     }
@@ -298,7 +299,10 @@ def controlled() -> None:
                     else None,
                 ),
                 "trend": st.column_config.LineChartColumn(
-                    f"Monthly {rank_by}", y_min=0, help="One point per calendar month of the range"
+                    f"Monthly {rank_by}",
+                    y_min=0,
+                    help="One point per calendar month of the range; a month the data or the "
+                    "range covers only in part is left out at either end",
                 ),
             },
             ids=() if named else ("item_id",),

@@ -260,6 +260,7 @@ def test_revenue_reading_says_which_way_the_last_full_month_moved(revenue, chang
             "label": ["Jan 2024", "Feb 2024"],
             "revenue": list(revenue),
             "orders": [10, 10],
+            "last_week": [3, 3],
             "partial": [False, False],
             "change": [None, change],
         }
@@ -575,6 +576,28 @@ def test_a_peak_hour_lies_above_the_average_hour_beyond_chance():
     )
     reading = sales.weekday_hour_reading(grid)
     assert reading.startswith("No hour of the week stands out beyond chance; ")
+    assert "time campaigns" not in reading
+
+
+def test_a_busiest_hour_alike_hours_no_busier_than_average_is_no_peak():
+    """Olist's summer: Fri 16:00 with 25 orders was 'the peak' with advice to time campaigns to
+    it, though 31 other hours were within chance of it and only it cleared the average hour.
+    Here one hour has 60 orders, 30 have 42 (within 1.96 x sqrt(102) = 19.8 of it) and 100 have
+    30: the average selling hour has 4,320 / 131 = 33.0, which 42 does not clear beyond chance."""
+    counts = [60] + [42] * 30 + [30] * 100 + [0] * 37
+    grid = pl.DataFrame(
+        {
+            "weekday": [1 + i // 24 for i in range(168)],
+            "day": [sales.WEEKDAYS[i // 24] for i in range(168)],
+            "hour": [i % 24 for i in range(168)],
+            "orders": counts,
+        }
+    )
+    reading = sales.weekday_hour_reading(grid)
+    assert reading.startswith(
+        "The busiest hour, Mon at 00:00 (1.4% of all orders), is within chance of 30 other hours "
+        "of the week, some no busier than average beyond chance: there is no clear peak; "
+    )
     assert "time campaigns" not in reading
 
 
@@ -919,6 +942,37 @@ def test_the_gap_histogram_sends_a_count_per_number_of_days_not_every_gap():
     assert bars["x"]["bin"] == {"maxbins": 40}
 
 
+def test_a_last_full_month_whose_last_week_thins_out_reads_no_trend():
+    """Olist's Aug 2018 was 'down 22% on the month before', though 19 of its 398 orders fell
+    on its last 8 days: the export thins out, not demand. Here August's first 24 days have 384
+    orders (16 a day) and its last 7 have 14, against about 16 x 7 = 112 at that pace: 398
+    orders against July's 496, down 20%."""
+    days = (
+        pl.DataFrame(
+            {
+                "day": pl.date_range(date(2018, 7, 1), date(2018, 8, 31), "1d", eager=True),
+            }
+        )
+        .with_columns(
+            pl.when(pl.col("day") >= date(2018, 8, 25)).then(2).otherwise(16).alias("orders")
+        )
+        .with_columns((pl.col("orders") * 100.0).alias("revenue"))
+    )
+    series = sales.revenue_over_time(days, date(2018, 7, 1), date(2018, 8, 31), "month")
+    assert series.select("orders", "last_week").rows() == [(31 * 16, 7 * 16), (24 * 16 + 14, 14)]
+    assert sales.revenue_reading(series, "month", "BRL").endswith(
+        "the last full month, Aug 2018, was down 20% on the month before, though its last 7 "
+        "days have 14 orders against about 112 at the pace of its earlier days: the data "
+        "likely thins out before its end, so this is no trend."
+    )
+    # A whole month at its pace: the fall is read as it is.
+    level = days.with_columns(pl.lit(16).alias("orders"), pl.lit(1600.0).alias("revenue"))
+    series = sales.revenue_over_time(level, date(2018, 7, 1), date(2018, 8, 31), "month")
+    assert sales.revenue_reading(series, "month", "BRL").endswith(
+        "the last full month, Aug 2018, was level with the month before."
+    )
+
+
 def test_revenue_reading_gives_no_share_beside_months_of_net_refunds():
     """300 in January, -150 in February, 0 in March: January's 300 was '200.0% of the range'
     (300 of 150 net)."""
@@ -928,6 +982,7 @@ def test_revenue_reading_gives_no_share_beside_months_of_net_refunds():
             "label": ["Jan 2024", "Feb 2024", "Mar 2024"],
             "revenue": [300.0, -150.0, 0.0],
             "orders": [10, 10, 10],
+            "last_week": [3, 3, 3],
             "partial": [False, False, False],
             "change": [None, None, None],
         }
@@ -1034,6 +1089,7 @@ def test_revenue_reading_says_a_last_full_month_had_no_revenue_as_the_one_before
             "label": ["Jan 2024", "Feb 2024", "Mar 2024"],
             "revenue": [50.0, 0.0, 0.0],
             "orders": [1, 0, 0],
+            "last_week": [0, 0, 0],
             "partial": [False] * 3,
             "change": [None, -1.0, None],
         }

@@ -293,7 +293,8 @@ def revenue_over_time(
     halfway is no partial month of the data (default: the days of `days`).
 
     One row per period, empty periods included, with period (Date), label, revenue, orders,
-    partial (the data or the chosen range does not cover the whole period), change (revenue
+    last_week (orders of the period's last 7 days, for a thin end: revenue_reading), partial
+    (the data or the chosen range does not cover the whole period), change (revenue
     against the period before; null when that one is not positive) and moving_avg (mean revenue
     of the last `window` periods, 0: DEFAULT_WINDOW for the grain; partial periods are left out
     of it so that they do not drag it down).
@@ -308,6 +309,7 @@ def revenue_over_time(
         "label": pl.String,
         "revenue": pl.Float64,
         "orders": pl.Int64,
+        "last_week": pl.Int64,
         "partial": pl.Boolean,
         "change": pl.Float64,
         "moving_avg": pl.Float64,
@@ -315,10 +317,15 @@ def revenue_over_time(
     if bounds is None or max(start, bounds[0]) > min(end, bounds[1]):
         return pl.DataFrame(schema=schema)
     first, last = max(start, bounds[0]), min(end, bounds[1])
+    period = pl.col("day").dt.truncate(every)
+    ends = period.dt.offset_by(every) - timedelta(days=LAST_DAYS)
     per = (
         days.filter(pl.col("day").is_between(first, last))
-        .group_by(pl.col("day").dt.truncate(every).alias("period"))
-        .agg(pl.col("revenue", "orders").sum())
+        .group_by(period.alias("period"))
+        .agg(
+            pl.col("revenue", "orders").sum(),
+            pl.col("orders").filter(pl.col("day") >= ends).sum().alias("last_week"),
+        )
     )
     edges = pl.Series([first, last]).dt.truncate(every)
     calendar = pl.DataFrame({"period": pl.date_range(edges[0], edges[1], every, eager=True)})
@@ -326,7 +333,7 @@ def revenue_over_time(
         calendar.join(per, on="period", how="left")
         .with_columns(
             pl.col("revenue").fill_null(0.0),
-            pl.col("orders").fill_null(0),
+            pl.col("orders", "last_week").fill_null(0),
             periods.partial(pl.col("period"), every, first, last).alias("partial"),
             _period_label(grain).alias("label"),
         )
@@ -340,6 +347,31 @@ def revenue_over_time(
             .alias("moving_avg"),
         )
         .select(list(schema))
+    )
+
+
+# A period's last days, and the share of its earlier days' pace below which they say the data
+# thins out before its end (Olist's Aug 2018: 19 orders in its last 8 days against about 132).
+LAST_DAYS = 7
+THIN_END = 0.25
+
+
+def _thin_end(period: dict, grain: str) -> str:
+    """', though its last 7 days have 15 orders against about 112 at the pace of its earlier
+    days: the data likely thins out before its end, so this is no trend' for a month (`period`:
+    a revenue_over_time row) whose last days fall below THIN_END of that pace; ''."""
+    if grain != "month":
+        return ""
+    start = period["period"]
+    days = (periods.add_months(start, 1) - start).days
+    earlier = period["orders"] - period["last_week"]
+    expected = earlier / (days - LAST_DAYS) * LAST_DAYS
+    if period["last_week"] >= THIN_END * expected:
+        return ""
+    return (
+        f", though its last {LAST_DAYS} days have {fmt.counted(period['last_week'], 'order')} "
+        f"against about {expected:,.0f} at the pace of its earlier days: the data likely thins "
+        "out before its end, so this is no trend"
     )
 
 
@@ -394,6 +426,8 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
                 f", on {fmt.counted(latest['orders'], 'order')} against a typical "
                 f"{typical:,.0f}: the data likely thins out before its end, so this is no trend"
             )
+        else:  # or inside its last full period
+            text += _thin_end(latest, grain)
     partial = series.filter(pl.col("partial"))["label"].to_list()
     if partial:
         listed = " and ".join(partial)
@@ -835,11 +869,17 @@ def _alike(counts: pl.DataFrame, orders: int) -> pl.DataFrame:
     return counts.filter((n > 0) & ((n - orders).abs() <= stats.Z95 * (n + orders).sqrt()))
 
 
+def _busiest_first(hours: pl.DataFrame) -> pl.DataFrame:
+    """Hours of the week by orders, the most first; ties in the week's order."""
+    return hours.sort(["orders", "weekday", "hour"], descending=[True, False, False])
+
+
 def _peak_text(grid: pl.DataFrame, total: int) -> tuple[str, str]:
     """The peak hour of the week, or the hours alike within chance of it named together, and
     what to time to it ('' when there is no peak to time to: every hour with orders alike, over
-    a quarter of the week's hours alike the busiest, or none of them above the average hour with
-    orders beyond chance across those hours, a Poisson tail as stats.count_z judges it)."""
+    a quarter of the week's hours alike the busiest, or not all of them above the average hour
+    with orders beyond chance across those hours, a Poisson tail as stats.count_z judges it: the
+    busiest is then no busier beyond chance than hours that are no peak)."""
     selling = grid.filter(pl.col("orders") > 0).height
     alike = _alike(grid, grid["orders"].max())
     if alike.height == selling:
@@ -851,8 +891,16 @@ def _peak_text(grid: pl.DataFrame, total: int) -> tuple[str, str]:
         peaks = alike.filter([stats.count_z(n, mean) > bar for n in alike["orders"]])
         if peaks.height == 0:
             return "No hour of the week stands out beyond chance", ""
+        if peaks.height < alike.height:
+            (day, hour, orders), *_ = _busiest_first(alike).select("day", "hour", "orders").rows()
+            return (
+                f"The busiest hour, {day} at {hour:02d}:00 ({fmt.pct(orders / total)} of all "
+                f"orders), is within chance of {fmt.counted(alike.height - 1, 'other hour')} of "
+                "the week, some no busier than average beyond chance: there is no clear peak",
+                "",
+            )
         timed = "peak" if peaks.height == 1 else "peak hours"
-    peaks = peaks.sort(["orders", "weekday", "hour"], descending=[True, False, False])
+    peaks = _busiest_first(peaks)
     slots = [f"{d} at {h:02d}:00" for d, h in peaks.select("day", "hour").iter_rows()]
     shares = [fmt.pct(n / total) for n in peaks["orders"]]
     spread = shares[0] if shares[0] == shares[-1] else f"{shares[-1]}–{shares[0]}"
