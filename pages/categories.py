@@ -118,7 +118,20 @@ def controlled() -> None:
     cols[3].metric(
         "Unreliable growth figures",
         f"{with_growth.filter(~pl.col('growth_reliable')).height}",
-        help=f"Categories with fewer than {int(min_orders)} orders in either compared window",
+        help=f"Of the {fmt.counted(with_growth.height, 'category', 'categories')} with a "
+        f"growth figure (revenue in the earlier window), those with fewer than {int(min_orders)} "
+        "orders in either compared window"
+        + (
+            "; "
+            + fmt.counted(
+                none,
+                "category with no revenue in the earlier window has",
+                "categories with no revenue in the earlier window have",
+            )
+            + " no growth figure at all"
+            if (none := table.height - with_growth.height)
+            else ""
+        ),
     )
     st.markdown(f":material/leaderboard: {cat.largest_reading(table, window, currency)}")
 

@@ -10,6 +10,7 @@ from lib import demo, formats
 from lib.analyses import categories
 from tests import apptest, family
 from tests.apptest import metric
+from tests.conftest import shared_file
 
 PAGE = "pages/categories.py"
 
@@ -240,3 +241,28 @@ def test_growth_against_a_year_earlier_compares_the_same_months_and_their_revenu
     for name, now, then in revenue.rows():
         growth = table.loc[readable(name), "growth"]
         assert growth == pytest.approx((now / then - 1) * 100, rel=1e-9), name
+
+
+def test_the_unreliable_growth_card_says_which_categories_it_counts_on_real_olist():
+    """Olist's card said 48 'with fewer than 30 orders in either compared window', which is true
+    of 60: the 12 categories with no sale from March to May 2018 (an audit's pandas count) have
+    no growth figure and are not in it. Its help now says of how many it counts and why the
+    others are not."""
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    paths = [folder / f"olist_{n}_dataset.csv.gz" for n in ("orders", "order_items", "customers")]
+    paths += [folder.parent / "olist_products_dataset.csv.gz"]
+    at = apptest.page("files", "pages/data.py")
+    for path in paths:
+        at.file_uploader[0].upload(path.name, path.read_bytes(), "application/gzip").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    table = category_table(at)
+    judged = table[table["growth"].notna()]
+    card = metric(at, "Unreliable growth figures")
+    assert card.value == str(int((~judged["growth_reliable"].astype(bool)).sum()))
+    none = len(table) - len(judged)
+    assert none == 12
+    assert card.help.startswith(f"Of the {len(judged)} categories with a growth figure")
+    assert card.help.endswith(
+        "; 12 categories with no revenue in the earlier window have no growth figure at all"
+    )
