@@ -1036,6 +1036,27 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
         "I0 and I1 tie for the lead with 30 units (30.0% each); the top 2 of 10 items make 60.0% "
         "of all units: keep them in stock."
     )
+    # Under 30% of the units: most come from the other items. 2 of 40 items (5%) with 25% are
+    # five times their share of the items, which 'spread widely' hid (Olist's health and beauty
+    # in SP: 10 of 212 items made 26.4%); 2 of 10 items with 20% are not twice theirs.
+    wide = pl.DataFrame(
+        {
+            "item_name": [f"I{i}" for i in range(40)],
+            "units": [13.0, 12.0] + [2.0] * 38,
+            "share": [0.13, 0.12] + [0.02] * 38,
+        }
+    )
+    assert sales.top_items_reading(wide, 2, "units", "GBP", sales.FEW_ORDERS).endswith(
+        "the top 2 of 40 items make 25.0% of all units: more than twice their 5.0% of the items, "
+        "though most units come from the other 38 items."
+    )
+    even = spread.with_columns(
+        pl.Series("units", [10.0] * 10), pl.Series("share", [0.1] * 10)
+    ).with_columns(pl.Series("item_name", [f"I{i}" for i in range(10)]))
+    assert sales.top_items_reading(even, 2, "units", "GBP", sales.FEW_ORDERS).endswith(
+        "the top 2 of 10 items make 20.0% of all units: most units come from the other 8 items, "
+        "so sales are spread widely."
+    )
     # 28 units against 30 is within NARROW (10%) of the leader: it leads narrowly, and the
     # runner-up's figure is given (it read "I0 leads with 30 units" as if far ahead). 26 is not.
     close = spread.with_columns(pl.Series("units", [30.0, 28.0] + [5.0] * 8))
