@@ -210,8 +210,20 @@ def build(
             )
             .drop_nulls()
             .group_by("order_id")
-            .agg(pl.col("review_score").mean())
+            .agg(pl.col("review_score").mean(), pl.len().alias("reviews"))
         )
+        several = int((review["reviews"] > 1).sum())
+        if several:
+            notes.append(
+                Note(
+                    files.get("reviews", "reviews"),
+                    "review_score",
+                    f"{fmt.counted(several, 'order has', 'orders have')} several reviews: an "
+                    "order's review score is the mean of its reviews",
+                    count=several,
+                )
+            )
+        review = review.drop("reviews")
     else:
         review = None
 
@@ -270,6 +282,23 @@ def build(
             orders = orders.join(per_order, on="order_id", how="left")
         if review is not None:
             orders = orders.join(review, on="order_id", how="left")
+        if "payments" in extras:
+            paid = extras["payments"]
+            unknown = paid.filter(~pl.col("order_id").is_in(orders["order_id"].implode())).height
+            if unknown:
+                notes.append(
+                    Note(
+                        files.get("payments", "payments"),
+                        "order_id",
+                        f"{fmt.counted(unknown, 'order')} paid for in the payments file "
+                        f"{'is' if unknown == 1 else 'are'} not in "
+                        f"{files.get('orders', 'the orders file')}: "
+                        f"{'its payments are' if unknown == 1 else 'their payments are'} not "
+                        "used (upload the orders file the payments come with to check them)",
+                        count=unknown,
+                        rows=paid.height,
+                    )
+                )
         tables["orders"] = conform("orders", orders)
 
         if order_lines is not None:
