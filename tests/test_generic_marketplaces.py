@@ -134,6 +134,19 @@ CASH,3,4,Shipping on time,0,73,Electronics,Caguas,EE. UU.,XXXXXXXXX,Mary,5501,Sm
 """
 
 
+ERP_IT = """\
+Documento,Tipo,Data,Numero,Progressivo,Descrizione,Quantità,Prezzo unitario,Totale riga,Totale documento,Codice articolo,Serial number,Riferimento ordine,Condizione pagamento,Scadenza,Conto ricavo,Gruppo,Sottogruppo
+FT 118,FT,04/03/2024,118,1,Toner nero,2,54.00,108.00,183.00,TN-01,,,Bonifico 30 gg,03/04/2024,58.01.001,Consumabili,
+FT 118,FT,04/03/2024,118,2,Carta A4 risma,10,4.20,42.00,183.00,CA-4,,,Bonifico 30 gg,03/04/2024,58.01.001,Consumabili,
+FT 119,FT,05/03/2024,119,1,Stampante laser,1,289.00,289.00,352.58,ST-9,,ORD-77,Bonifico 30 gg,04/04/2024,58.01.001,Hardware,
+FT 120,FT,12/03/2024,120,1,Toner nero,4,54.00,216.00,263.52,TN-01,,,Bonifico 30 gg,11/04/2024,58.01.001,Consumabili,
+FT 121,FT,18/03/2024,121,1,Assistenza tecnica,3,45.00,135.00,267.18,SRV-1,,,Bonifico 30 gg,17/04/2024,58.01.001,Servizi,
+FT 121,FT,18/03/2024,121,2,Carta A4 risma,20,4.20,84.00,267.18,CA-4,,,Bonifico 30 gg,17/04/2024,58.01.001,Consumabili,
+FT 122,FT,26/03/2024,122,1,Stampante laser,1,289.00,289.00,352.58,ST-9,,ORD-77,Bonifico 30 gg,25/04/2024,58.01.001,Hardware,
+FT 123,FT,28/03/2024,123,1,Monitor 27 pollici,2,1180.00,2360.00,2879.20,MN-27,,,Bonifico 30 gg,27/04/2024,58.01.001,Hardware,
+"""
+
+
 def mapped(name: str, text: str):
     """The guessed mapping of `text` read as the file `name`, and the data set it gives."""
     tables = io.read_file(name, text.encode())
@@ -410,3 +423,26 @@ def test_an_order_held_as_suspected_fraud_is_no_sale():
     # Magento's words too; not where the status says it is none.
     statuses = pl.DataFrame({"s": ["Suspected Fraud", "Betrugsverdacht", "No fraud"]})
     assert statuses.select(_says_unsold(pl.col("s")))["s"].to_list() == [True, True, False]
+
+
+def test_a_purchase_order_reference_blank_on_most_lines_is_no_order_nor_its_number_a_customer():
+    """An Italian ERP's invoice lines: 'Riferimento ordine' (the buyer's purchase order, on 2 of
+    8 lines) was the order, so 6 lines were an order each, and 'Numero' (the invoice's number)
+    the customer. The invoice is the order; the file names no customer, and 'Gruppo' is the
+    product group. By hand: 108 + 42 + 289 + 216 + 135 + 84 + 289 + 2.360 = 3.523,00 in 6
+    invoices."""
+    used, ds = mapped("righe_fatture.csv", ERP_IT)
+    assert used["order_id"] in ("Documento", "Numero")
+    assert "customer_id" not in used
+    assert used["category"] == "Gruppo"
+    lines = sold(ds)
+    assert lines["revenue"].sum() == pytest.approx(3523.0)
+    assert lines["order_id"].n_unique() == 6
+    # An order number written on its order's first line only is blank on most lines too, but
+    # each run of blanks has its order's date: it stays the order.
+    first_lines = "Order,Date,Item,Qty,Price\n" + "".join(
+        f"A{d},2024-03-0{d},x,1,5.00\n,2024-03-0{d},y,1,5.00\n,2024-03-0{d},z,2,5.00\n"
+        for d in (1, 2, 3)
+    )
+    frame = io.read_file("o.csv", first_lines.encode())[0].frame
+    assert guess_mapping(frame).fields["order_id"] == "Order"

@@ -176,7 +176,9 @@ _SYNONYMS: dict[str, str] = {
         "category, product category, product category name, category name, product type, "
         "product group, department, categoria, categoria produto, categoria producto, familia, "
         "categorie, famille, kategorie, warengruppe, produktgruppe, productgroep, "
-        "categoria prodotto, product line, product family"
+        "categoria prodotto, product line, product family, gruppo, gruppo merceologico, "
+        "famiglia, reparto, grupo, grupo de produtos, groupe, groupe de produits, gruppe, "
+        "artikelgruppe"
     ),
     "region": (
         "region, state, province, country, customer state, customer region, customer country, "
@@ -661,6 +663,31 @@ def _amounts_written(values: pl.Series) -> bool:
     return bool((text.str.contains(_MONEY_TEXT).mean() or 0) >= 0.9)
 
 
+def _sparse_id(frame: pl.DataFrame, column: str, date_column: str | None) -> bool:
+    """Whether `column` is blank on half the rows or more, and not as an order id written on
+    its order's first line only is: such a file writes it on its first row, and each run of
+    blanks after a value has that order's date (or none)."""
+    blank = _blank(frame[column])
+    if frame.height == 0 or blank.mean() < 0.5:
+        return False
+    if blank[0]:
+        return True
+    if date_column is None:
+        return False
+    runs = pl.DataFrame({"run": (~blank).cum_sum(), "day": frame[date_column].cast(pl.String)})
+    days = runs.filter(~_blank(runs["day"])).group_by("run").agg(pl.col("day").n_unique())
+    return bool((days["day"] > 1).any())
+
+
+def _same_groups(frame: pl.DataFrame, column: str, order: str | None) -> bool:
+    """Whether `column` pairs one to one with the `order` column's values (an invoice's number
+    beside the document it names): no customers, each of whom would have one order alone."""
+    if order is None:
+        return False
+    pairs = frame.select(column, order).drop_nulls()
+    return pairs.n_unique() == pairs[column].n_unique() == pairs[order].n_unique()
+
+
 def _recurs(values: pl.Series) -> bool:
     """Whether some value occurs more than once: ids by their values alone name customers only
     when some come back (a short file's ids, each once, could be anything)."""
@@ -733,6 +760,13 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             best = max(money, key=lambda c: (profiles[c].mean_abs, -columns.index(c)))
             chosen["revenue"] = best
             taken.add(best)
+    # An order id blank on most rows, not as an order's later lines are, names no order (an
+    # Italian invoice's 'Riferimento ordine', the buyer's purchase order): the values may find
+    # one, else it stays.
+    sparse = chosen["order_id"]
+    if sparse and _sparse_id(frame, sparse, chosen["ordered_at"]):
+        chosen["order_id"] = None
+        taken.discard(sparse)
     wanted = chosen["order_id"] is None or chosen["customer_id"] is None
     ids = [
         c
@@ -759,11 +793,15 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
             chosen["customer_id"] is None
             and _recurs(frame[column])
             and not any(word in normalised(column) for word in _NO_CUSTOMERS)
+            and not _same_groups(frame, column, chosen["order_id"])
         ):
             chosen["customer_id"] = column
         else:
             continue
         taken.add(column)
+    if chosen["order_id"] is None and sparse and sparse not in taken:
+        chosen["order_id"] = sparse
+        taken.add(sparse)
     if chosen["quantity"] is None and any(chosen[f] for f in MONEY):
         # Among the first few nameless columns only: a wide table of metrics would profile them all.
         left = [c for c in free if c not in taken][:_COUNT_COLUMNS]
