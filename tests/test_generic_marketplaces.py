@@ -147,6 +147,17 @@ FT 123,FT,28/03/2024,123,1,Monitor 27 pollici,2,1180.00,2360.00,2879.20,MN-27,,,
 """
 
 
+OXID = """\
+Gutschein-Code;Bestellnummer;Bestelldatum;Firma;Vorname;Nachname;Email;Straße;Hausnummer;PLZ;Ort;Artikelsumme (nicht rabattiert);Bestellsumme;Gutscheinwert;
+SOMMER10;20231;2024-06-01 10:12:44;;Anna;Berg;anna@example.de;Hauptstr.;1;50667;Köln;89,90;84,80;10,00;
+SOMMER10;20236;2024-06-03 19:02:10;;Jonas;Kühn;jonas@example.de;Hauptstr.;1;50667;Bonn;149,00;139,00;10,00;
+WELCOME5;20240;2024-06-04 08:30:00;;Anna;Berg;anna@example.de;Hauptstr.;1;50667;Köln;39,90;39,80;5,00;
+SOMMER10;20255;2024-06-09 14:45:31;;Lea;Wolf;lea@example.de;Hauptstr.;1;50667;Essen;1.249,00;1.239,00;10,00;
+WELCOME5;20261;2024-06-12 21:05:00;;Tim;Roth;tim@example.de;Hauptstr.;1;50667;Kiel;24,50;24,40;5,00;
+SOMMER10;20270;2024-06-15 11:00:00;;Jonas;Kühn;jonas@example.de;Hauptstr.;1;50667;Bonn;72,00;66,90;10,00;
+"""
+
+
 def mapped(name: str, text: str):
     """The guessed mapping of `text` read as the file `name`, and the data set it gives."""
     tables = io.read_file(name, text.encode())
@@ -446,3 +457,18 @@ def test_a_purchase_order_reference_blank_on_most_lines_is_no_order_nor_its_numb
     )
     frame = io.read_file("o.csv", first_lines.encode())[0].frame
     assert guess_mapping(frame).fields["order_id"] == "Order"
+
+
+def test_an_amount_named_before_discounts_is_the_revenue_and_the_voucher_comes_off_it():
+    """OXID's voucher export: 'Artikelsumme (nicht rabattiert)' (items before the voucher) lost
+    to 'Bestellsumme' (the order total, shipping in) for its 'rabatt', and 'Gutscheinwert' was
+    no discount. By hand, items less vouchers: 79,90 + 139,00 + 34,90 + 1.239,00 + 19,50 +
+    62,00 = 1.574,30 by 4 customers."""
+    used, ds = mapped("gutscheine.csv", OXID)
+    assert (used["revenue"], used["discount"]) == (
+        "Artikelsumme (nicht rabattiert)",
+        "Gutscheinwert",
+    )
+    lines = sold(ds)
+    assert lines["revenue"].sum() == pytest.approx(1574.30)
+    assert (lines["order_id"].n_unique(), lines["customer_id"].n_unique()) == (6, 4)

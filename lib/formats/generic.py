@@ -201,7 +201,8 @@ _SYNONYMS: dict[str, str] = {
         "discount, discount amount, discounts, order discount, coupon, coupon amount, "
         "coupon discount, desconto, valor desconto, descuento, importe descuento, remise, "
         "montant remise, rabatt, rabattbetrag, nachlass, korting, kortingsbedrag, sconto, "
-        "importo sconto"
+        "importo sconto, voucher, voucher amount, voucher value, gutschein, gutscheinwert, "
+        "cupom, valor do cupom, cupon, bon de reduction"
     ),
     "refunded": (
         "refunded, refund amount, refunded amount, total refunded, amount refunded, refunds, "
@@ -339,12 +340,24 @@ _NUMBERED = re.compile(
 )
 
 
+# Words naming an amount as before discounts ('Artikelsumme (nicht rabattiert)').
+_UNDISCOUNTED = re.compile(
+    r"(?i)[(\[]?\s*\b(nicht\W*rabattiert|unrabattiert|un\W?discounted|before\W+discounts?|"
+    r"pre\W?discount|vor\W+rabatt|sin\W+descuentos?|sem\W+descontos?|avant\W+remises?|"
+    r"sans\W+remises?|prima\W+dello\W+sconto|non\W+scontato)\b\s*[)\]]?"
+)
+
+
 # A name score at least this high is an exact synonym (_name_score).
 _EXACT = 2.99
 
 
 def _name_score(field: str, column: str) -> float:
     """How surely the name `column` means `field`: 3 exact synonym, 1.5-2.9 contains one, 0 none."""
+    if _UNDISCOUNTED.search(column[:MAX_NAME_CHARS]):
+        if field in TAKEN_OFF:
+            return 0.0  # 'Artikelsumme (nicht rabattiert)': an amount before discounts
+        column = _UNDISCOUNTED.sub(" ", column[:MAX_NAME_CHARS])  # 'Artikelsumme', for revenue
     norm, runs = _words(column)
     if not norm or (field in TAKEN_OFF and _PERCENT.search(column[:MAX_NAME_CHARS])):
         return 0.0  # 'Discount %' holds rates, no amounts
@@ -951,6 +964,8 @@ def _before_discount(frame: pl.DataFrame, used: Mapping[str, str | None]) -> boo
         return False
     if used["revenue"] is None:
         return True  # quantity x unit price: before any discount
+    if _UNDISCOUNTED.search(used["revenue"]):
+        return True  # 'Artikelsumme (nicht rabattiert)'
     if _named_net(used) or not (used["quantity"] and used["unit_price"]):
         return False
     return _against(frame, used, "discount") == "gross"
