@@ -158,6 +158,17 @@ SOMMER10;20270;2024-06-15 11:00:00;;Jonas;Kühn;jonas@example.de;Hauptstr.;1;506
 """
 
 
+PEDIDOS_PE = """\
+Número de Pedido,Fecha,Estado,Método de Pago,Método de Entrega,Productos,Total (S/.)
+PED-1001,03/06/2024 10:15,entregado,Yape,Delivery,Polo básico x2; Gorra x1,119.90
+PED-1002,04/06/2024 12:40,entregado,Tarjeta,Recojo en tienda,Casaca x1,249.00
+PED-1003,07/06/2024 19:05,cancelado,Yape,Delivery,Polo básico x1,39.90
+PED-1004,13/06/2024 09:30,pendiente,Transferencia,Delivery,Zapatillas x1,"1,299.00"
+PED-1005,21/06/2024 16:45,entregado,Tarjeta,Delivery,Gorra x3,105.00
+PED-1006,28/06/2024 20:10,enviado,Plin,Delivery,Polo básico x3,119.70
+"""
+
+
 def mapped(name: str, text: str):
     """The guessed mapping of `text` read as the file `name`, and the data set it gives."""
     tables = io.read_file(name, text.encode())
@@ -472,3 +483,14 @@ def test_an_amount_named_before_discounts_is_the_revenue_and_the_voucher_comes_o
     lines = sold(ds)
     assert lines["revenue"].sum() == pytest.approx(1574.30)
     assert (lines["order_id"].n_unique(), lines["customer_id"].n_unique()) == (6, 4)
+
+
+def test_a_cell_listing_an_orders_items_names_no_item():
+    """A Peruvian shop app's orders: 'Productos' ('Polo básico x2; Gorra x1') was the item id,
+    each order's list an item of its own. No item is mapped; by hand, the five orders not
+    cancelled: 119,90 + 249,00 + 1.299,00 + 105,00 + 119,70 = 1.892,60."""
+    used, ds = mapped("pedidos.csv", PEDIDOS_PE)
+    assert "item_id" not in used and "item_name" not in used
+    lines = sold(ds)
+    assert lines["revenue"].sum() == pytest.approx(1892.60)
+    assert lines["order_id"].n_unique() == 5

@@ -676,6 +676,18 @@ def _amounts_written(values: pl.Series) -> bool:
     return bool((text.str.contains(_MONEY_TEXT).mean() or 0) >= 0.9)
 
 
+# An item with its quantity, followed by another: 'Polo x2; Gorra x1', '2 x Tee, 1 x Cap',
+# 'Mug (2) | Tea (1)'.
+_LISTED = r"(?i)(\bx\s*\d+|\d+\s*x\b|\(\d+\))\s*[;,|/]\s*\S"
+
+
+def _lists_items(column: pl.Series) -> bool:
+    """Whether a tenth or more of a column's values list several items with their quantities
+    (a shop's order-level export): no item of its own."""
+    values = _sample(column.cast(pl.String, strict=False))
+    return values.len() > 0 and float(values.str.contains(_LISTED).mean() or 0.0) >= 0.1
+
+
 def _sparse_id(frame: pl.DataFrame, column: str, date_column: str | None) -> bool:
     """Whether `column` is blank on half the rows or more, and not as an order id written on
     its order's first line only is: such a file writes it on its first row, and each run of
@@ -869,6 +881,9 @@ def guess_mapping(frame: pl.DataFrame) -> ColumnMapping:
         )
         if not chosen["status"]:
             chosen["status"] = statuses
+    for field in ("item_id", "item_name"):
+        if chosen[field] and _lists_items(frame[chosen[field]]):
+            chosen[field] = None  # 'Polo básico x2; Gorra x1': an order's items in one cell
     if chosen["discount"] and not _before_discount(frame, chosen):
         chosen["discount"] = None  # maybe taken off already: taken again, it would count twice
     if chosen["refunded"] and not _before_refunds(frame, chosen):
