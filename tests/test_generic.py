@@ -1461,8 +1461,10 @@ C,2024-01-07,z,s1,1,4.00,Paid
     assert ds.extras[measures.UNSOLD_LINES]["revenue"].sum() == 38.0
 
 
-def test_a_refund_under_its_own_number_is_said_to_be_taken_back_twice_if_it_reverses():
-    # An invoice list: R1 cancelled, its correction K1 under its own number, R2 paid.
+def test_a_refund_under_its_own_number_goes_with_the_order_it_reverses_else_is_said_to_stay():
+    # An invoice list: R1 cancelled, its correction K1 under its own number, R2 paid. K1 takes
+    # back R1's 100.00 to the cent, for the same customer: it goes with R1 (it was kept, so
+    # R1's 100 was taken back twice: -50 in all).
     csv = b"""Belegnummer,Datum,Kunde,Betrag,Status
 R1,2024-01-05,k1,100.00,storniert
 K1,2024-01-06,k1,-100.00,storniert
@@ -1472,8 +1474,13 @@ R2,2024-01-07,k2,50.00,bezahlt
     guess = guess_mapping(tables[0].frame)
     assert guess.fields["status"] == "Status"
     ds = formats.assemble(tables, {tables[0].name: guess}).dataset
-    assert _kpis(ds)["revenue"] == -50.0  # 50 - 100: the correction stays, as the note says
-    note = _note(ds.notes, "Status", "1 return under an order number of its own stays (-100.00)")
+    assert _kpis(ds)["revenue"] == 50.0
+    # A correction of another amount reverses no order set apart as far as the file shows: it
+    # stays, and the note says what it would do if it did.
+    tables = io.read_file("rechnungen.csv", csv.replace(b"-100.00", b"-60.00"))
+    ds = formats.assemble(tables, {tables[0].name: guess}).dataset
+    assert _kpis(ds)["revenue"] == -10.0  # 50 - 60
+    note = _note(ds.notes, "Status", "1 return under an order number of its own stays (-60.00)")
     assert "taken back twice" in note.message
 
 

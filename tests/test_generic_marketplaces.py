@@ -169,6 +169,18 @@ PED-1006,28/06/2024 20:10,enviado,Plin,Delivery,Polo básico x3,119.70
 """
 
 
+KASSE_DE = """\
+Rechnungsnummer;Rechnungsdatum;Kundenname;Firmenname;Bruttobetrag;Status;Belegart;StornoReferenz;KassenIdAnzeige;RegisterFK;TseSignatur
+R-0101;01.03.2024 10:02;Klaus Meier;;23,80;bezahlt;Rechnung;;Kasse 1;3f2a9c1e-0000-4000-8000-000000000000;MEUCIQD...
+R-0102;01.03.2024 11:15;Ute Schulz;Schulz OHG;119,00;bezahlt;Rechnung;;Kasse 1;3f2a9c1e-0000-4000-8000-000000000001;MEUCIQD...
+R-0103;02.03.2024 09:40;Klaus Meier;;47,60;storniert;Rechnung;;Kasse 1;3f2a9c1e-0000-4000-8000-000000000000;MEUCIQD...
+S-0001;02.03.2024 09:55;Klaus Meier;;-47,60;storniert;Stornorechnung;R-0103;Kasse 1;3f2a9c1e-0000-4000-8000-000000000001;MEUCIQD...
+R-0104;04.03.2024 16:20;Lisa Brandt;;1.190,00;bezahlt;Rechnung;;Kasse 1;3f2a9c1e-0000-4000-8000-000000000000;MEUCIQD...
+R-0105;05.03.2024 12:00;Ute Schulz;Schulz OHG;59,50;offen;Rechnung;;Kasse 1;3f2a9c1e-0000-4000-8000-000000000001;MEUCIQD...
+R-0106;06.03.2024 18:30;Jan Vogel;;35,70;bezahlt;Rechnung;;Kasse 1;3f2a9c1e-0000-4000-8000-000000000000;MEUCIQD...
+"""
+
+
 def mapped(name: str, text: str):
     """The guessed mapping of `text` read as the file `name`, and the data set it gives."""
     tables = io.read_file(name, text.encode())
@@ -494,3 +506,23 @@ def test_a_cell_listing_an_orders_items_names_no_item():
     lines = sold(ds)
     assert lines["revenue"].sum() == pytest.approx(1892.60)
     assert lines["order_id"].n_unique() == 5
+
+
+def test_a_cancelling_invoice_goes_with_the_invoice_it_cancels():
+    """A German register's export: R-0103 'storniert' was set apart and its cancelling invoice
+    S-0001 (-47,60, 'Stornorechnung') taken back too, twice in all. By hand, the five invoices
+    neither cancelled nor cancelling: 23,80 + 119,00 + 1.190,00 + 59,50 + 35,70 = 1.428,00 by
+    4 customers."""
+    used, ds = mapped("Rechnungen.csv", KASSE_DE)
+    assert (used["revenue"], used["status"]) == ("Bruttobetrag", "Status")
+    lines = ds.tables["lines"]
+    assert lines["revenue"].sum() == pytest.approx(1428.0)
+    assert sold(ds)["order_id"].n_unique() == 5
+    assert lines["customer_id"].n_unique() == 4
+    # A refund of its own of another amount, or of a sale kept, stays: it takes back a sale.
+    other = KASSE_DE.replace(
+        "S-0001;02.03.2024 09:55;Klaus Meier;;-47,60", "S-0001;02.03.2024 09:55;Klaus Meier;;-23,80"
+    )
+    assert mapped("Rechnungen.csv", other)[1].tables["lines"]["revenue"].sum() == pytest.approx(
+        1428.0 - 23.80
+    )

@@ -2021,7 +2021,10 @@ def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     its order's, as exports that write order fields on an order's first line only leave it): a
     sale line whose status says it sold nothing (_says_unsold) is no sale, nor is a return of
     that status in an order whose sale was set apart (a refund of a sale left out leaves nothing
-    to net). A return of an order sold stays: it takes back part of that sale."""
+    to net), nor a return of that status under an order number of its own that takes back, to
+    the cent, an order of the same customer set apart (a register's cancelling invoice,
+    'Stornorechnung', beside the invoice it cancels, 'storniert'). A return of an order sold
+    stays: it takes back part of that sale."""
     if lines["status"].null_count():  # a window over every order costs: only when needed
         lines = lines.with_columns(
             pl.col("status").forward_fill().backward_fill().over("order_id").alias("status")
@@ -2035,6 +2038,19 @@ def _set_apart(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     flagged = lines.with_columns(out.alias("_out"))
     if not flagged["_out"].any():
         return lines, None
+    if flagged["is_return"].any() and flagged["customer_id"].is_not_null().any():
+        cents = (pl.col("revenue").sum().over("order_id") * 100).round(0).cast(pl.Int64)
+        flagged = flagged.with_columns(cents.alias("_cents"))
+        gone = flagged.filter(pl.col("_out") & ~pl.col("is_return")).select("customer_id", "_cents")
+        alone = said & pl.col("is_return").all().over("order_id") & ~pl.col("_out")
+        undoing = (
+            flagged.filter(alone)
+            .select("order_id", "customer_id", -pl.col("_cents"))
+            .join(gone.unique(), on=["customer_id", "_cents"], how="semi")["order_id"]
+        )
+        flagged = flagged.with_columns(
+            (pl.col("_out") | pl.col("order_id").is_in(undoing.implode())).alias("_out")
+        ).drop("_cents")
     return (
         flagged.filter(~pl.col("_out")).drop("_out"),
         flagged.filter(pl.col("_out")).drop("_out"),
