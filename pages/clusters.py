@@ -242,7 +242,7 @@ def clustering() -> None:
         "Each cell: the cluster's mean in standard deviations from the average customer, as "
         f"the model sees it (after capping{' and the log transform' if log else ''}); blue "
         "where that is better for the shop, red where worse (fewer days since the last order "
-        "is better). Each "
+        "is better; a platform's share is neither, left white). Each "
         "name's noun is the cluster's strongest driver; its adjective, the next strong one "
         "(beyond 0.3 standard deviations) that best tells it apart from clusters with the same "
         "strongest driver. No two names are the same or speak of the same features in the same "

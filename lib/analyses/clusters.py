@@ -56,7 +56,9 @@ class Feature:
     unit: str  # days, orders, money, count, share, score
     high: tuple[str, str]  # (adjective, noun)
     low: tuple[str, str]
-    better: int = 1  # -1 where less is better for the shop (days since the last order)
+    # -1 where less is better for the shop (days since the last order), 0 where neither is (a
+    # platform's share of a customer's events: Mobile web converted worst on the web shop).
+    better: int = 1
 
 
 BASE_FEATURES: dict[str, Feature] = {
@@ -138,6 +140,7 @@ def platform_feature(platform: str) -> tuple[str, Feature]:
         "share",
         (f"{shown}-first", f"{shown} users"),
         (f"non-{shown}", f"non-{shown} users"),
+        better=0,
     )
 
 
@@ -785,8 +788,8 @@ def cluster_drivers(
     One row per (cluster, feature) with cluster (1..k), feature, position (its place in the
     model's features), label, z, direction ('higher'/'lower'), rank (1 = largest |z| in the
     cluster), side (1, -1 or 0: the cluster's real mean above, below or at the mean of all
-    customers) and better (z where more is better for the shop, -z where less is: Feature's
-    `better`); sorted by cluster then rank.
+    customers) and better (z where more is better for the shop, -z where less is, 0 where
+    neither is: Feature's `better`); sorted by cluster then rank.
     """
     k = int(labels.max()) + 1
     counts = np.maximum(np.bincount(labels, minlength=k), 1).astype(float)[:, None]
@@ -853,6 +856,9 @@ def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[i
     the feature that differs most from the nearest cluster sharing the top driver, then the
     cluster number. Every word obeys `told`: a driver whose real mean sits on the other side of
     the average customer is passed over for the next (no driver left: 'typical customers').
+    Clusters are named strongest top driver first, so that the cluster furthest out takes the
+    words that fit it best (Online Retail, k = 10: the cluster of 51.6% of revenue was 'big-basket
+    regulars', as a cluster named before it had taken 'frequent high spenders').
     """
     z: dict[int, dict[str, float]] = {}
     side: dict[int, dict[str, int]] = {}
@@ -878,7 +884,7 @@ def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[i
     taken_names: set[str] = set()
     taken_sets: set[frozenset] = set()
     names: dict[int, str] = {}
-    for c in clusters:
+    for c in sorted(clusters, key=lambda c: -abs(z[c][ranked[c][0]]) if ranked[c] else 0.0):
         lead = top(c)
         candidates: list[tuple[str, frozenset]] = []
         if lead is None or abs(z[c][lead[0]]) < STRONG:
@@ -921,7 +927,7 @@ def cluster_names(drivers: pl.DataFrame, features: dict[str, Feature]) -> dict[i
         taken_names.add(name)
         taken_sets.add(used)
         names[c] = name
-    return names
+    return dict(sorted(names.items()))
 
 
 def cluster_profiles(

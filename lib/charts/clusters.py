@@ -74,8 +74,8 @@ def drivers_chart(drivers: pl.DataFrame, names: dict[int, str]) -> alt.LayerChar
     """Heatmap of clusters x features: how many standard deviations each cluster's mean sits
     above or below the average customer, the value written in each cell, coloured blue where
     that is better for the shop and red where worse (drivers' `better`: fewer days since the
-    last order is better). The colours span ±1 or the largest distance if more; cells past 55%
-    of it are written in white."""
+    last order is better; a platform's share is neither, left uncoloured). The colours span ±1
+    or the largest distance if more; cells past 55% of it are written in white."""
     reach = max(1.0, float(drivers["z"].abs().max() or 1.0))
     frame = drivers.with_columns(
         (pl.col("z").abs() > reach * 0.55).alias("dark"),
