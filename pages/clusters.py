@@ -343,9 +343,15 @@ def clustering() -> None:
             "profit_per_customer": columns.money("Profit per customer", currency, 2),
             "roi": st.column_config.NumberColumn("ROI", format="%+,.0f%%"),
             "total_profit": columns.money("Total profit", currency),
+            "few": st.column_config.CheckboxColumn(
+                "Too few",
+                help=f"Fewer than {cl.SMALL_CUSTOMERS} customers or under "
+                f"{fmt.pct(cl.SMALL_SHARE, 0)} of them: a rank resting on a handful, no segment "
+                "to plan spending on.",
+            ),
             "revenue_sq": None,
         },
-        order=["rank", "name", "roi", "profit_per_customer", "total_profit", "customers"],
+        order=["rank", "name", "few", "roi", "profit_per_customer", "total_profit", "customers"],
     )
     ui.download(roi, "cluster_roi", key="clusters_download_roi")
 

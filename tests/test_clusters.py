@@ -733,6 +733,13 @@ def test_the_roi_reading_names_together_the_clusters_within_chance_of_the_best()
     said = cl.roi_reading(cl.cluster_roi(profiles, 30.0, 10.0), "GBP", 10.0)
     assert "“rich” and “near” would return most, alike within chance: £19.70–£20 per " in said
     assert "+197% to +200% on it" in said
+    # Ends that print alike read once (Online Retail, log off, k = 10: '£1.7k–£1.7k').
+    close = profiles.with_columns(
+        pl.Series("revenue_per_customer", [10_000.0, 9_900.0, 50.0]),
+        pl.Series("revenue_sq", [squares(10_000, 5000), squares(9_900, 5000), squares(50, 50)]),
+    )
+    said = cl.roi_reading(cl.cluster_roi(close, 30.0, 10.0), "GBP", 10.0)
+    assert "alike within chance: £3.0k per customer after the cost" in said  # 2,990 and 2,960
     without_cost = cl.roi_reading(cl.cluster_roi(profiles, 30.0, 0.0), "GBP", 0.0)
     assert without_cost.startswith("“Rich” and “near”, alike within chance, brought the most")
 
@@ -761,6 +768,16 @@ def test_a_handful_of_customers_is_never_the_cluster_to_spend_on():
     )
     alone = cl.cluster_roi(whales, 30.0, 10.0)
     assert cl.roi_reading(alone, "GBP", 10.0).startswith("Every cluster is a handful")
+    # The ROI table marks the handful it ranks first (Online Retail, log off, k = 10: 29 and
+    # 47 customers ranked 1 and 2, unmarked).
+    roi = cl.cluster_roi(profiles, 30.0, 10.0)
+    assert roi.select("name", "rank", "few").rows()[:2] == [("whales", 1, True), ("rich", 2, False)]
+    # The profile reading opens on the largest share of revenue among clusters to plan on (it
+    # opened on a 29-customer cluster's 20.1%): here the whales' 40% beside rich's 30%.
+    led = shares.with_columns(pl.Series("revenue_share", [0.2, 0.3, 0.1, 0.4]))
+    assert cl.profile_reading(led, "GBP").startswith("“Rich” (cluster 2) are 28.4% of customers")
+    # A handful's share below 2% never reads 2.0% beside 'under 2%' (85 of 4,338: 1.96%).
+    assert cl._below_small(85 / 4338) == "1.96%" and cl._below_small(0.007) == "0.7%"
 
 
 def test_without_a_cost_roi_is_blank_and_profit_ranks():

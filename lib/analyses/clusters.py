@@ -998,10 +998,12 @@ def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = 0.
 
     One row per cluster with cluster, name, customers, revenue_per_customer, gross_profit_per_
     customer (revenue x margin %), cost_per_customer, profit_per_customer (gross profit - cost),
-    roi (profit / cost; null when cost is 0), total_profit and rank (1 = best ROI, or best profit
-    per customer when there is no cost); revenue_sq as `profiles` has it (cluster_profiles).
+    roi (profit / cost; null when cost is 0), total_profit, rank (1 = best ROI, or best profit
+    per customer when there is no cost) and few (too `small` to plan on: its rank rests on a
+    handful); revenue_sq as `profiles` has it (cluster_profiles).
     """
     spread = ["revenue_sq"] if "revenue_sq" in profiles.columns else []
+    total = int(profiles["customers"].sum())
     return (
         profiles.select("cluster", "name", "customers", "revenue_per_customer", *spread)
         .with_columns(
@@ -1022,7 +1024,10 @@ def cluster_roi(profiles: pl.DataFrame, margin: float = MARGIN, cost: float = 0.
             (pl.col("profit_per_customer") * pl.col("customers")).alias("total_profit"),
         )
         .sort(["profit_per_customer", "cluster"], descending=[True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+        .with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
+            small(pl.col("customers"), total).alias("few"),
+        )
     )
 
 
@@ -1116,10 +1121,25 @@ def segment_crosstab(assignments: pl.DataFrame, segments: pl.DataFrame) -> pl.Da
 # --- readings ----------------------------------------------------------------------------------
 
 
+def _below_small(share: float) -> str:
+    """A share as pct writes it, with as many more decimals as it takes not to read as
+    SMALL_SHARE or more when it is below (1.96% read '2.0%' beside 'under 2%')."""
+    digits = 1
+    while share < SMALL_SHARE and round(share * 100, digits) >= SMALL_SHARE * 100 and digits < 4:
+        digits += 1
+    return fmt.pct(share, digits)
+
+
 def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
-    """Which cluster brings the most revenue for its size, in one sentence, and which clusters
-    are a handful of outliers (`small`)."""
-    best = profiles.sort("revenue_share", descending=True, nulls_last=True).row(0, named=True)
+    """Which cluster brings the most revenue for its size, in one sentence (of those not too
+    `small` to plan on, while there are any), and which clusters are a handful of outliers."""
+    few = profiles.filter(small(pl.col("customers"), int(profiles["customers"].sum())))
+    planned = profiles.filter(~pl.col("cluster").is_in(few["cluster"].implode()))
+    best = (
+        (planned if planned.height else profiles)
+        .sort("revenue_share", descending=True, nulls_last=True)
+        .row(0, named=True)
+    )
     lowest = profiles.filter(pl.col("revenue_per_customer").is_not_null()).sort(
         "revenue_per_customer"
     )
@@ -1145,12 +1165,11 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
             if least.height == 1
             else f"; {who} spend least, alike within chance: {each}."
         )
-    few = profiles.filter(small(pl.col("customers"), int(profiles["customers"].sum())))
     if few.height:
         listed = fmt.listed(
             [
                 f"“{fmt.plain(r['name'])}” ({fmt.counted(r['customers'], 'customer')}, "
-                f"{fmt.pct(r['customer_share'])})"
+                f"{_below_small(r['customer_share'])})"
                 for r in few.iter_rows(named=True)
             ]
         )
@@ -1321,7 +1340,7 @@ def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
     exact = leading["profit_per_customer"].round(2).n_unique() == 1
     low = fmt.money(leading["profit_per_customer"].min(), currency)
     profit = fmt.money(best["profit_per_customer"], currency)
-    profits = profit if exact else f"{low}–{profit}"
+    profits = profit if exact or low == profit else f"{low}–{profit}"
     if cost <= 0:
         if best["profit_per_customer"] <= 0:
             return (
