@@ -285,12 +285,18 @@ def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = 
     )
 
 
+def interval_digits(low: float, high: float, share: float) -> int:
+    """The decimals (1 to 3) a 95% interval's end nearest the `share` it clears needs to read
+    apart from it (19.9% beside 19.8% would seem to touch it): the interval and the share
+    beside it are both written with them."""
+    near = low if low > share else high
+    return next((d for d in (1, 2) if fmt.pct(near, d) != fmt.pct(share, d)), 3)
+
+
 def interval_text(low: float, high: float, share: float) -> str:
     """'19.85%–28.7%': a 95% interval of a share as a reading quotes it beside the `share` it
-    clears, with as many decimals (up to 3) as the end nearest that share needs to read apart
-    from it (19.9% beside 19.8% would seem to touch it)."""
-    near = low if low > share else high
-    digits = next((d for d in (1, 2) if fmt.pct(near, d) != fmt.pct(share, d)), 3)
+    clears, with interval_digits decimals."""
+    digits = interval_digits(low, high, share)
     return f"{fmt.pct(low, digits)}–{fmt.pct(high, digits)}"
 
 

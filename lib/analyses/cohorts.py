@@ -750,22 +750,22 @@ def _backed(
 
 
 def _by_chance(found: stats.Extremes, unit: str) -> str:
-    """' (the 95% interval of the Oct 2011 cohort, 19.85%–28.7%, clears the pooled 19.8%, but with 8
-    cohorts compared, one this far out is expected by chance)': the best and worst cohorts of
-    `found` whose own interval clears the pooled share though that is within chance across
-    the cohorts compared; "" when none."""
-    said = [
-        (
-            _cohorts(cells, unit),
-            stats.interval_text(cells["_low"][0], cells["_high"][0], found.pooled),
-        )
-        for cells in (found.chance_best, found.chance_worst)
-        if cells.height
-    ]
-    if not said:
+    """' (the 95% interval of the Oct 2011 cohort, 19.85%–28.7%, clears their pooled 19.76%,
+    but with 8 cohorts compared, one this far out is expected by chance)': the best and worst
+    cohorts of `found` whose own interval clears the pooled share (written with as many
+    decimals as the intervals need) though that is within chance across the cohorts compared;
+    "" when none."""
+    cells = [c for c in (found.chance_best, found.chance_worst) if c.height]
+    if not cells:
         return ""
+    ends = [(c["_low"][0], c["_high"][0]) for c in cells]
+    said = [
+        (_cohorts(c, unit), stats.interval_text(*end, found.pooled))
+        for c, end in zip(cells, ends, strict=True)
+    ]
+    digits = max(stats.interval_digits(*end, found.pooled) for end in ends)
     # Their pooled share: of the cells compared (the curve's, less the quiet periods').
-    pooled = f"their pooled {fmt.pct(found.pooled)}"
+    pooled = f"their pooled {fmt.pct(found.pooled, digits)}"
     if len(said) == 1:
         ((name, interval),) = said
         own = f"the 95% interval of {name}, {interval}, clears {pooled}"

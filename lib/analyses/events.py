@@ -690,16 +690,20 @@ def _by_chance(
 ) -> str:
     """'; iPhone's 95% interval (45.1%–53.8%) clears the 32.2% average, but with 4 platforms
     compared, one this far out is expected by chance': the best and worst of `found` whose own
-    interval clears the pooled share (`average`: how the reading names it) though that is
-    within chance across the `rows` compared (plural); "" when none. `named` lists the rows'
-    names (_named, or _items for items)."""
-    said = [
-        f"; {named(cells, column)}'s 95% interval "
-        f"({stats.interval_text(cells['_low'][0], cells['_high'][0], found.pooled)}) clears "
-        f"{average}, but {stats.expected(found.compared, rows, found.alone)}"
-        for cells in (found.chance_best, found.chance_worst)
-        if cells.height
-    ]
+    interval clears the pooled share (`average`: how the reading names it, '{}' for the share,
+    written with as many decimals as the interval: 'clears the 32.18%' beside 32.20%) though
+    that is within chance across the `rows` compared (plural); "" when none. `named` lists the
+    rows' names (_named, or _items for items)."""
+    said = []
+    for cells in (found.chance_best, found.chance_worst):
+        if cells.height:
+            low, high = cells["_low"][0], cells["_high"][0]
+            pooled = fmt.pct(found.pooled, stats.interval_digits(low, high, found.pooled))
+            said.append(
+                f"; {named(cells, column)}'s 95% interval "
+                f"({stats.interval_text(low, high, found.pooled)}) clears "
+                f"{average.format(pooled)}, but {stats.expected(found.compared, rows, found.alone)}"
+            )
     return "".join(said)
 
 
@@ -719,7 +723,7 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
         return f"Platforms convert alike: {found.level} {ordered} on each."
     best, worst = found.best, found.worst
     held = f"beyond chance{stats.across(found.compared, 'platforms')}"
-    chance = _by_chance(found, "platform", "platforms", f"the {fmt.pct(found.pooled)} average")
+    chance = _by_chance(found, "platform", "platforms", "the {} average")
     if best.height and worst.height:
         return (
             f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, "
@@ -769,7 +773,7 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
             verb = _verb(cells, extreme) if not said else _verb(cells, extreme).split(" ", 1)[1]
             said.append(f"{_named(cells, 'category')} {verb} ({figure})")
     average = f"the {fmt.pct(found.pooled)} of all views"
-    chance = _by_chance(found, "category", "categories", average)
+    chance = _by_chance(found, "category", "categories", "the {} of all views")
     if not said:
         return (
             f"No category converts differently from {average} beyond chance"
@@ -803,7 +807,7 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
         )
     elif judged.height:
         found = stats.extremes(judged, "buyers", "viewers")
-        average = f"the {fmt.pct(found.pooled)} of all their views"
+        average = "the {} of all their views"
         items = f"the {found.compared:,} items with {min_viewers:,} viewers or more"
         if found.level:
             parts.append(f"Every one of {items} converts alike ({found.level})")
@@ -812,19 +816,22 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
             ordered = f"only {row['_shown']} order it" if row["buyers"] else "none order it"
             parts.append(
                 f"{fmt.named(row[label])} is viewed by {row['viewers']:,} users but {ordered}, "
-                f"against {average}, beyond chance across {items}: check its price, description "
+                f"against {average.format(fmt.pct(found.pooled))}, beyond chance across {items}: "
+                "check its price, description "
                 "and stock"
             )
         elif found.worst.height:
             parts.append(
                 f"{_items(found.worst, label)} convert worst, tied ({found.worst['_shown'][0]}), "
-                f"against {average}, beyond chance across {items}: check their prices, "
+                f"against {average.format(fmt.pct(found.pooled))}, beyond chance across {items}: "
+                "check their prices, "
                 "descriptions and stock"
             )
         else:
             low = replace(found, chance_best=found.chance_best[:0])
             parts.append(
-                f"None of {items} converts below {average} beyond chance"
+                f"None of {items} converts below {average.format(fmt.pct(found.pooled))} beyond "
+                "chance"
                 f"{_by_chance(low, label, 'items', average, _items)}"
             )
     if unviewed.height:
@@ -888,7 +895,7 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
             text += f"; every platform converts alike ({found.level})"
         else:
             text += f"; no platform converts differently from the rest {held}"
-        text += _by_chance(found, "platform", "platforms", f"the {fmt.pct(found.pooled)} of all")
+        text += _by_chance(found, "platform", "platforms", "the {} of all")
     return text + "."
 
 

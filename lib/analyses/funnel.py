@@ -913,9 +913,14 @@ def conversion_reading(
             if len(own) == 1
             else f"the 95% intervals of {fmt.listed(own, most=3)} clear"
         )
+        # The average written with as many decimals as the intervals beside it need.
+        digits = max(
+            stats.interval_digits(r["conversion_low"], r["conversion_high"], overall)
+            for r in chance.iter_rows(named=True)
+        )
         parts.append(
             f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
-            f"the {fmt.pct(overall)} average, but "
+            f"the {fmt.pct(overall, digits)} average, but "
             f"{stats.expected(found.compared, rows, found.alone)}"
             ", so there is no evidence to move budget yet"
         )
@@ -1048,8 +1053,9 @@ def cohort_reading(
         )
     elif chance.height:
         r = chance.row(0, named=True)
+        digits = stats.interval_digits(r["conversion_low"], r["conversion_high"], rate)
         text = (
-            f"no month converts clearly better or worse than the {fmt.pct(rate)} of the "
+            f"no month converts clearly better or worse than the {fmt.pct(rate, digits)} of the "
             f"{judged.height} months compared: {r['month']:%b %Y}'s 95% interval "
             f"({stats.interval_text(r['conversion_low'], r['conversion_high'], rate)}) clears "
             f"it, but {stats.expected(found.compared, 'months', found.alone)}"
