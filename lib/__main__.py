@@ -236,6 +236,7 @@ def _summarised(args: argparse.Namespace) -> dict:
     options = {name: getattr(args, name) for name in _options(module.headless)}
     with _engine_errors(args):
         source = engines.source_of(args.files, args.engine, args.db, args.db_table)
+        _note(_left_out(args))
         frames = engines.FRAMES[args.command](source, **options)
         if args.command in engines.NOTES:
             _note(engines.NOTES[args.command](source, **options))
@@ -254,6 +255,7 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
             source = engines.source_of(args.files, args.engine, args.db, args.db_table)
             name = f"table {args.db_table}" if args.db else ", ".join(args.files)
             inside = args.db.split(":", 1)[0] if args.db else args.engine  # no password
+            _note(_left_out(args))
             summary = local.summary_of(source, progress=_progress)
             ds = local.dataset(name, f"{name} ({inside})", summary, "summary")
         else:
@@ -263,6 +265,15 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
     _note([f"{n.file}: {n.message}" for n in ds.notes])
     _note([SUMMARY_LIMITS], "warning")
     return ds
+
+
+def _left_out(args: argparse.Namespace) -> list[str]:
+    """The files of the folders and patterns given that are not read, in words (none for a
+    database's lines)."""
+    from lib import engines
+
+    said = engines.left_out_note(engines.left_out(args.files)) if args.files else ""
+    return [said] if said else []
 
 
 # What an option means where its name and default do not say it (the page's controls say it).

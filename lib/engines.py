@@ -29,7 +29,8 @@ ENGINES = ("polars", "duckdb")
 # Where a database URL (--db) points: DuckDB's file, or a PostgreSQL server read through ibis.
 DUCKDB_URL = "duckdb://"
 POSTGRES_URLS = ("postgresql://", "postgres://")
-SUFFIXES = (".parquet", ".csv")
+# The files read as lines: parquet, CSV, and gzipped CSV (polars decompresses it as it scans).
+SUFFIXES = (".parquet", ".csv", ".csv.gz")
 # A single parquet file above this many bytes is summarised lazily instead of loaded.
 BIG_PARQUET_BYTES = 256 * 2**20
 # Online Retail's columns (old and new names) as canonical lines (lib/formats/retail.py).
@@ -136,24 +137,64 @@ def summarises(paths: Sequence[str]) -> bool:
     return True
 
 
+def kind_of(file: Path) -> str | None:
+    """Which of SUFFIXES `file` is read as (".csv.gz" for x.csv.gz), None for any other file."""
+    return next((s for s in SUFFIXES if file.name.endswith(s) and file.name != s), None)
+
+
 def files_of(paths: Sequence[str]) -> list[Path]:
-    """The parquet and CSV files that `paths` (files, folders, glob patterns) name, sorted
-    within each path. Raises ValueError when there are none."""
+    """The parquet and CSV files (gzipped or not) that `paths` (files, folders, glob patterns)
+    name, sorted within each path. Raises ValueError when there are none, or when a file named
+    alone is of another kind; a folder's or a pattern's other files are left_out."""
     found: list[Path] = []
     for path in paths:
         p = Path(path)
         if p.is_dir():
-            found += sorted(f for f in p.iterdir() if f.suffix in SUFFIXES and f.is_file())
+            found += sorted(f for f in p.iterdir() if kind_of(f) and f.is_file())
         elif p.is_file():
             found.append(p)
         else:
-            found += sorted(Path(f) for f in glob.glob(path) if Path(f).suffix in SUFFIXES)
+            found += sorted(Path(f) for f in glob.glob(path) if kind_of(Path(f)))
     if not found:
-        raise ValueError(f"no parquet or CSV files in {', '.join(paths)}")
-    odd = [f.name for f in found if f.suffix not in SUFFIXES]
+        others = left_out(paths)
+        held = f" (it holds {_names(others)})" if others else ""
+        raise ValueError(f"no parquet or CSV files in {', '.join(paths)}{held}")
+    odd = [f.name for f in found if not kind_of(f)]
     if odd:
-        raise ValueError(f"{odd[0]}: big data is read from parquet or CSV files only")
+        raise ValueError(
+            f"{odd[0]}: big data is read from parquet or CSV files (.parquet, .csv, .csv.gz) only"
+        )
     return found
+
+
+def left_out(paths: Sequence[str]) -> list[Path]:
+    """The files of the folders and glob patterns in `paths` that files_of does not read (not
+    parquet or CSV), hidden ones (.name) aside: never left out without a word."""
+    found: list[Path] = []
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            found += sorted(f for f in p.iterdir() if f.is_file() and not kind_of(f))
+        elif not p.exists():
+            found += sorted(
+                Path(f) for f in glob.glob(path) if Path(f).is_file() and not kind_of(Path(f))
+            )
+    return [f for f in found if not f.name.startswith(".")]
+
+
+def _names(files: Sequence[Path], shown: int = 5) -> str:
+    """The names of `files`, the first `shown` of them and how many more."""
+    names = [f.name for f in files]
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more:,} more" if more > 0 else "")
+
+
+def left_out_note(files: Sequence[Path]) -> str:
+    """`files` (left_out) in words: which were not read, and why; empty for none."""
+    if not files:
+        return ""
+    which = fmt.counted(len(files), "file that is", "files that are")
+    return f"left out {which} not parquet or CSV (.parquet, .csv, .csv.gz): {_names(files)}"
 
 
 def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:
@@ -311,8 +352,9 @@ def _typed(column: str, dtype: pl.DataType, sample: pl.Series) -> pl.Expr:
 
 
 def _read(file: Path, number: int = 0) -> pl.LazyFrame:
-    """A parquet or CSV file (read as text, then numbers and flags typed), each line numbered
-    (summaries.LINE: its row, plus `number` × FILE_LINES); times as the file holds them."""
+    """A parquet or CSV file, gzipped or not (read as text, then numbers and flags typed), each
+    line numbered (summaries.LINE: its row, plus `number` × FILE_LINES); times as the file holds
+    them."""
     if file.suffix == ".parquet":
         frame = pl.scan_parquet(file, row_index_name=summaries.LINE)
     else:
@@ -426,6 +468,8 @@ def _rows(file: Path) -> int:
     """About how many lines a file holds: a parquet file's count, a CSV file's size / 64."""
     if file.suffix == ".parquet":
         return pl.scan_parquet(file).select(pl.len()).collect().item()
+    if kind_of(file) == ".csv.gz":  # its size says little of its lines: counted
+        return pl.scan_csv(file, infer_schema=False).select(pl.len()).collect().item()
     return file.stat().st_size // 64
 
 
@@ -537,8 +581,11 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         currency = _currency(rel.columns)
     else:
         files = files_of(paths)
-        if any(f.suffix != ".parquet" for f in files):
-            raise ValueError("DuckDB reads parquet files here; load CSV files with polars")
+        if texts := [f for f in files if f.suffix != ".parquet"]:
+            raise ValueError(
+                f"DuckDB reads parquet files here, not {_names(texts)}: leave out --engine "
+                "duckdb (polars reads CSV files, gzipped too)"
+            )
         # Each file's rows numbered apart, as _read numbers them: file k's from k * FILE_LINES.
         parts = [
             f"SELECT * EXCLUDE (file_row_number), file_row_number + {k * FILE_LINES} AS "

@@ -105,6 +105,7 @@ class Folder:
     bytes: int
     stem: str
     key: str
+    left_out: tuple[Path, ...] = ()  # files beside them that are not read (engines.left_out)
 
     @property
     def name(self) -> str:
@@ -125,17 +126,18 @@ class Folder:
         return self.summary.with_suffix(".items.parquet")
 
     def describe(self) -> str:
-        kinds = sorted({f.suffix.lstrip(".") for f in self.files})
+        kinds = sorted({(engines.kind_of(f) or f.suffix).lstrip(".") for f in self.files})
         count = len(self.files)
+        unread = f"; {engines.left_out_note(self.left_out)}" if self.left_out else ""
         return (
             f"{count:,} {' and '.join(kinds)} file{'s' if count != 1 else ''} "
-            f"({io.size_text(self.bytes)})"
+            f"({io.size_text(self.bytes)}{unread})"
         )
 
 
 def folder(paths: Sequence[str]) -> Folder:
-    """The parquet and CSV files `paths` name (engines.files_of), keyed for the cache. Raises
-    ValueError when there are none."""
+    """The parquet and CSV files `paths` name (engines.files_of), keyed for the cache, and the
+    files beside them left out (engines.left_out). Raises ValueError when there are none."""
     files = engines.files_of(paths)
     stats = [f.stat() for f in files]
     where = [p if glob.has_magic(p) else str(Path(p).resolve()) for p in paths]
@@ -144,7 +146,8 @@ def folder(paths: Sequence[str]) -> Folder:
         (str(f.resolve()), s.st_size, s.st_mtime_ns) for f, s in zip(files, stats, strict=True)
     ]
     key = hashlib.sha256(repr((VERSION, content)).encode()).hexdigest()[:16]
-    return Folder(tuple(paths), tuple(files), sum(s.st_size for s in stats), stem, key)
+    unread = tuple(engines.left_out(paths))
+    return Folder(tuple(paths), tuple(files), sum(s.st_size for s in stats), stem, key, unread)
 
 
 def order_rows(

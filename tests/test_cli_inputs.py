@@ -1,0 +1,103 @@
+"""The headless twin on awkward input: folders that hold more than one kind of file, damaged
+files and dates outside the data, each said in one line (python -m lib, run in this process)."""
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from lib import demo, engines, local
+from lib.__main__ import main
+
+DEMO_TIME = "%m/%d/%Y %H:%M"  # how the retail demo writes InvoiceDate
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory) -> dict[str, Path]:
+    """The retail demo as one CSV, and as a folder holding its first 1,200 lines as parquet
+    and the rest as gzipped CSV, beside a workbook and a JSON file that hold no lines."""
+    root = tmp_path_factory.mktemp("retail")
+    raw = demo.demo("retail", rows=3_000, seed=7).files["online_retail.csv"]
+    whole = root / "online_retail.csv"
+    raw.write_csv(whole)
+    mixed = root / "mixed"
+    mixed.mkdir()
+    typed = raw.with_columns(
+        pl.col("InvoiceDate").str.to_datetime(DEMO_TIME),
+        pl.col("Quantity", "UnitPrice").cast(pl.Float64),
+    )
+    typed.head(1_200).write_parquet(mixed / "part1.parquet")
+    with gzip.open(mixed / "part2.csv.gz", "wt", encoding="utf-8") as out:
+        out.write(raw.slice(1_200).write_csv())
+    (mixed / "notes.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    (mixed / "meta.json").write_text("{}")
+    return {"csv": whole, "mixed": mixed, "root": root}
+
+
+def cli(capsys, *args: str) -> tuple[int, dict | None, str]:
+    """`python -m lib ARGS` run here: its exit status, its JSON (None when it printed none) and
+    its stderr."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else None), err
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    """Order summaries kept in the test's own folder."""
+    monkeypatch.setenv(local.CACHE_ENV, str(tmp_path / "cache"))
+
+
+def _same(left: dict, right: dict, tables: tuple[str, ...]) -> None:
+    for name in tables:
+        assert left[name], name
+        assert_frame_equal(
+            pl.DataFrame(left[name]), pl.DataFrame(right[name]), rel_tol=1e-9, abs_tol=1e-9
+        )
+
+
+LEFT_OUT = (
+    "left out 2 files that are not parquet or CSV (.parquet, .csv, .csv.gz): meta.json, notes.xlsx"
+)
+
+
+@pytest.mark.parametrize("command", ["sales", "rfm"])
+def test_a_folder_reads_its_gzipped_csv_and_names_the_files_it_leaves_out(retail, capsys, command):
+    """A folder of a parquet part and a gzipped CSV part gives the figures of the whole file
+    loaded (the gzipped part was dropped without a word: half the revenue); a glob too."""
+    code, whole, _ = cli(capsys, command, str(retail["csv"]))
+    assert code == 0
+    tables = ("kpis", "revenue_over_time") if command == "sales" else ("customers", "segments")
+    for given in (str(retail["mixed"]), str(retail["mixed"] / "*")):
+        code, folder, err = cli(capsys, command, given)
+        assert code == 0, err
+        _same(whole, folder, tables)
+        assert LEFT_OUT in err
+
+
+def test_the_apps_folder_says_which_files_it_left_out(retail):
+    where = local.folder([str(retail["mixed"])])
+    assert [f.name for f in where.files] == ["part1.parquet", "part2.csv.gz"]
+    assert where.describe().startswith("2 csv.gz and parquet files (")
+    assert where.describe().endswith(f"; {LEFT_OUT})")
+
+
+def test_a_folder_of_no_lines_names_what_it_holds(tmp_path):
+    (tmp_path / "notes.xlsx").write_bytes(b"PK")
+    with pytest.raises(
+        ValueError, match=r"^no parquet or CSV files in .+ \(it holds notes.xlsx\)$"
+    ):
+        engines.files_of([str(tmp_path)])
+
+
+def test_duckdb_names_the_csv_files_it_does_not_read(retail, capsys):
+    pytest.importorskip("duckdb")
+    code, out, err = cli(capsys, "rfm", "--engine", "duckdb", str(retail["mixed"]))
+    assert (code, out) == (2, None)
+    assert err == (
+        "rfm: DuckDB reads parquet files here, not part2.csv.gz: leave out --engine duckdb "
+        "(polars reads CSV files, gzipped too)\n"
+    )
