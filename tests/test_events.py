@@ -777,3 +777,12 @@ def test_the_item_most_bought_without_a_view_is_said_beside_the_shop_s_share_wit
         "7 has the most buyers who did not view it shortly before ordering: 60 of its 120 "
         "(50.0%), against 40.0% of the buyers of all items."
     )
+    # 42 of 100 against 41% (82 of 200): within chance of the shop's share (the web shop's
+    # 125 of 247, 50.6%, against 50.1%), so the count says how popular it is, no more.
+    alike = by_item.with_columns(pl.Series("buyers", [58, 60]), pl.Series("customers", [100, 100]))
+    _, unviewed = ev.mismatched_items(alike, min_viewers=50)
+    assert ev.items_reading(alike, unviewed, 50).endswith(
+        "7 has the most buyers who did not view it shortly before ordering: 42 of its 100 "
+        "(42.0%), against 41.0% of the buyers of all items, within chance of it: many buyers, "
+        "not an unusual way of buying it."
+    )

@@ -839,11 +839,18 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
         # buyers (the web shop's second item by units: 125 of 247, as 50% of all items' buyers).
         row = unviewed.row(0, named=True)
         shop = 1 - by_item["buyers"].sum() / by_item["customers"].sum()
+        z = stats.share_z_of(row["without_view"], row["customers"], shop)
+        # Within chance of the shop's share, the count says how popular the item is, no more.
+        usual = (
+            ", within chance of it: many buyers, not an unusual way of buying it"
+            if z is not None and abs(z) <= stats.Z95
+            else ""
+        )
         parts.append(
             f"{fmt.named(row[label])} has the most buyers who did not view it shortly before "
             f"ordering: {row['without_view']:,} of its {row['customers']:,} "
             f"({fmt.pct(row['without_view'] / row['customers'])}), against {fmt.pct(shop)} of "
-            "the buyers of all items"
+            f"the buyers of all items{usual}"
         )
     return ("; ".join(parts) + ".") if parts else "No item has enough views to judge."
 
