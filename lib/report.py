@@ -1530,7 +1530,12 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             Block(
                 f"Viewed together with {label}",
                 chart=charts.recommendations_chart(recs, score),
-                reading=ev.recommendations_reading(recs, label, ev.partners(pairs, item)),
+                reading=ev.recommendations_reading(
+                    recs,
+                    label,
+                    ev.partners(pairs, item),
+                    ev.ordered_items(ds.tables.get("lines")),
+                ),
             )
         )
     if pairs.height:

@@ -389,7 +389,8 @@ if item not in candidates:
     item = candidates[0]
 recs = ev.with_names(ev.recommendations(pairs, item, min_support, score), item_names)
 ui.chart(charts.recommendations_chart(recs, score), width="stretch")
-ui.reading(ev.recommendations_reading(recs, item_label(item), ev.partners(best, item)))
+ordered = ui.cached(ev.ordered_items)(ds.key, ds.tables.get("lines"))
+ui.reading(ev.recommendations_reading(recs, item_label(item), ev.partners(best, item), ordered))
 ui.download(recs, f"viewed_with_{item}", "events_download_recs")
 
 st.markdown("**Top pairs overall**")

@@ -544,6 +544,20 @@ def test_viewed_together_is_recommended_only_beyond_chance():
         views += [(f"z{k}", "2024-01-01 10:00", "view_item", "web", "Z") for k in range(90)]
         recs = ev.recommendations(ev.co_views(events_frame(views)), "X", 1)
         assert ev.recommendations_reading(recs, "X", compared) == said
+        assert ev.recommendations_reading(recs, "X", compared, frozenset({"X", "Y"})) == said
+    # Beyond chance, but nobody ordered Y (the web shop's item 1342 would send views to item
+    # 17, never ordered): no advice to show it.
+    lines = pl.DataFrame(
+        {"customer_id": ["b0"], "item_id": ["X"], "is_return": [False], "ordered_at": [None]}
+    )
+    assert ev.ordered_items(lines) == frozenset({"X"})
+    views = [(f"b{k}", "2024-01-01 10:00", "view_item", "web", i) for k in range(10) for i in "XY"]
+    views += [(f"z{k}", "2024-01-01 10:00", "view_item", "web", "Z") for k in range(90)]
+    recs = ev.recommendations(ev.co_views(events_frame(views)), "X", 1)
+    assert ev.recommendations_reading(recs, "X", 1_000, ev.ordered_items(lines)).endswith(
+        "beyond chance across the 1,000 partner items compared, but nobody has ordered it: find "
+        "out why (price, stock, its page) before sending more views to it."
+    )
 
 
 def _rates(column: str, rows: list[tuple[str, int, int]]) -> pl.DataFrame:

@@ -912,11 +912,21 @@ def partners(best: pl.DataFrame, item: str) -> int:
     return best.filter((pl.col("item_a") == item) | (pl.col("item_b") == item)).height
 
 
-def recommendations_reading(recs: pl.DataFrame, item_label: str, compared: int) -> str:
+def ordered_items(lines: pl.DataFrame | None) -> frozenset[str] | None:
+    """The items with a sale line (a customer's, not a return), None without order lines."""
+    if lines is None or "item_id" not in lines.columns:
+        return None
+    return frozenset(_sales(lines)["item_id"].unique().to_list())
+
+
+def recommendations_reading(
+    recs: pl.DataFrame, item_label: str, compared: int, ordered: frozenset[str] | None = None
+) -> str:
     """One sentence on the chosen item's strongest viewed-together partner, recommended only
     when its users clear what chance gives (users / lift: as many as if the two items' viewers
     were drawn independently) beyond chance across the `compared` partners (partners) it was
-    picked from (stats.count_z against stats.critical)."""
+    picked from (stats.count_z against stats.critical), and when it has been ordered (`ordered`,
+    ordered_items; None: not known): a partner nobody bought is viewed, not sold."""
     item_label = fmt.named(item_label)
     if recs.height == 0:
         return (
@@ -939,6 +949,11 @@ def recommendations_reading(recs: pl.DataFrame, item_label: str, compared: int) 
         return (
             f"{often}, but {stats.expected(compared, 'partner items')}: more views would tell "
             "whether to show it."
+        )
+    if ordered is not None and str(top["item_id"]) not in ordered:
+        return (
+            f"{often}, beyond chance{stats.across(compared, 'partner items')}, but nobody has "
+            "ordered it: find out why (price, stock, its page) before sending more views to it."
         )
     return (
         f"{often}, beyond chance{stats.across(compared, 'partner items')}: show it under "
