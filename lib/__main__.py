@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import importlib
 import inspect as introspect
 import json
@@ -43,9 +44,7 @@ def load(paths: Sequence[str], needs: Sequence[str] | None = None) -> formats.As
     out (every date unreadable, say): the error says which column and why.
     """
     tables: list[io.RawTable] = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise UsageError(f"{path}: no such file")
+    for path in files_in(paths):
         tables += io.read_path(path, budget=io.machine_budget())
     mappings = {}
     skipped: list[str] = []
@@ -84,6 +83,29 @@ def load(paths: Sequence[str], needs: Sequence[str] | None = None) -> formats.As
     _note(doubts, "warning")
     notes = tuple(f"skipped {m}" for m in skipped)
     return replace(assembly, messages=notes + assembly.messages) if notes else assembly
+
+
+def files_in(paths: Sequence[str]) -> list[str]:
+    """The files `paths` name for the loader: a file itself, a folder's files and a glob
+    pattern's matches (hidden ones aside, sorted), as an upload of those files. Raises
+    UsageError for a path that names none."""
+    files: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if p.is_file():
+            files.append(path)
+            continue
+        if p.is_dir():
+            found = [str(f) for f in sorted(p.iterdir()) if f.is_file()]
+        elif glob.has_magic(path):
+            found = sorted(f for f in glob.glob(path) if Path(f).is_file())
+        else:
+            raise UsageError(f"{path}: no such file")
+        found = [f for f in found if not Path(f).name.startswith(".")]
+        if not found:
+            raise UsageError(f"{path}: no files in it")
+        files += found
+    return files
 
 
 def inspect(args: argparse.Namespace) -> dict:
@@ -166,6 +188,13 @@ ORDER_SUMMARY = ("sales", "bridge", "regions", "movement", "churn", "clv", "clus
 DB_URL_VARIABLE = "STORELENS_DB_URL"
 
 
+# Said of a folder or glob whose files hold no order lines for the engines.
+NO_LINES = (
+    "no file holds order lines (an order id, a customer and a time), so its files are loaded "
+    "as the app loads them (an export of several tables, such as Olist's)"
+)
+
+
 def analysis(args: argparse.Namespace) -> dict:
     if args.command in SUMMARISED + ORDER_SUMMARY and not args.demo:
         from lib import engines
@@ -173,11 +202,16 @@ def analysis(args: argparse.Namespace) -> dict:
         if not args.db and not args.files:
             args.db = os.environ.get(DB_URL_VARIABLE, "")
         summarised = args.command in SUMMARISED and not getattr(args, "compare_as_of", "")
-        if args.db or args.engine == "duckdb" or engines.is_lazy(args.files):
+        inside = bool(args.db) or args.engine == "duckdb"
+        if not inside and engines.is_lazy(args.files) and not engines.holds_lines(args.files):
+            # An export of several tables (Olist's), not one table of lines: its files load
+            # as the app loads them.
+            _note([f"{', '.join(args.files)}: {NO_LINES}"])
+        elif inside or engines.is_lazy(args.files):
             if summarised:
                 return _summarised(args)
             return _frames(args, _order_summary(args))  # rfm's movement needs the orders
-        if summarised and engines.summarises(args.files):
+        elif summarised and engines.summarises(args.files):
             return _summarised(args)
     if args.demo:
         ds = formats.assemble_demo(args.demo).dataset
@@ -462,9 +496,7 @@ def load_with_recipe(
     """Read files as `load` does, mapping unknown tables with the recipe's mappings (guessed
     when it has none for a table), and say on stderr what differs from the recipe's files."""
     tables: list[io.RawTable] = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise UsageError(f"{path}: no such file")
+    for path in files_in(paths):
         tables += io.read_path(path, budget=io.machine_budget())
     chosen = recipe_lib.mappings_for(rec, tables)
     mappings = {}

@@ -167,6 +167,25 @@ def files_of(paths: Sequence[str]) -> list[Path]:
     return found
 
 
+def holds_lines(paths: Sequence[str]) -> bool:
+    """Whether a file that `paths` name has the columns of order lines (an order id, a customer
+    id and a time, by canonical or Online Retail names), as the engines read them. True when
+    there is no file to read or one cannot be read: the engines then say why."""
+    try:
+        for file in files_of(paths):
+            if file.suffix == ".parquet":
+                names = pl.read_parquet_schema(file).keys()
+            else:
+                names = pl.scan_csv(file, infer_schema=False).collect_schema().names()
+            if {"order_id", "customer_id", "ordered_at"} <= {
+                RETAIL_COLUMNS.get(c, c) for c in names
+            }:
+                return True
+    except (ValueError, OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException):
+        return True
+    return False
+
+
 def left_out(paths: Sequence[str]) -> list[Path]:
     """The files of the folders and glob patterns in `paths` that files_of does not read (not
     parquet or CSV), hidden ones (.name) aside: never left out without a word."""
@@ -487,7 +506,15 @@ def polars_lines(paths: Sequence[str]) -> Source:
     texts = [_text_time(r) for r in read]  # times held as text: read with their format
     scans = [_text_times(r, t, f) if t else r for r, t, f in zip(read, texts, files, strict=True)]
     schemas = [f.collect_schema() for f in scans]
-    parts = [canonical(summaries.lazy(f)).to_native() for f in scans]
+    parts = []
+    for file, scan in zip(files, scans, strict=True):
+        try:
+            parts.append(canonical(summaries.lazy(scan)).to_native())
+        except ValueError as exc:
+            raise ValueError(
+                f"{file.name}: {exc.args[0]}; a folder or glob is read as one table of order "
+                "lines: leave this file out of it, or list the files to load them as the app does"
+            ) from None
     lines = pl.concat(parts, how="diagonal_relaxed")
     columns = [_column(s.names(), "customer_id") for s in schemas]
     kinds = [s[c] for s, c in zip(schemas, columns, strict=True)]

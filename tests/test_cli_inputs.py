@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, engines, local
-from lib.__main__ import main
+from lib import demo, engines, io, local
+from lib.__main__ import NO_LINES, main
 
 DEMO_TIME = "%m/%d/%Y %H:%M"  # how the retail demo writes InvoiceDate
 
@@ -101,3 +101,57 @@ def test_duckdb_names_the_csv_files_it_does_not_read(retail, capsys):
         "rfm: DuckDB reads parquet files here, not part2.csv.gz: leave out --engine duckdb "
         "(polars reads CSV files, gzipped too)\n"
     )
+
+
+@pytest.fixture(scope="module")
+def marketplace(tmp_path_factory) -> Path:
+    """The marketplace demo's files (Olist's tables) in a folder."""
+    root = tmp_path_factory.mktemp("marketplace")
+    files = demo.demo("marketplace", rows=500, seed=3).files
+    io.write_csv_tables(files, root)
+    return root
+
+
+@pytest.mark.parametrize("command", ["sales", "rfm", "inspect"])
+def test_a_folder_of_several_tables_loads_as_its_files_listed(marketplace, capsys, command):
+    """Olist's tables in a folder hold no order lines for the engines (which said 'lines need
+    the columns customer_id, ordered_at'), and inspect said 'no such file' of the folder: they
+    load as the app loads them, as when the files are listed."""
+    listed = sorted(str(f) for f in marketplace.iterdir())
+    code, files, _ = cli(capsys, command, *listed)
+    assert code == 0
+    for given in (str(marketplace), str(marketplace / "*")):
+        code, folder, err = cli(capsys, command, given)
+        assert code == 0, err
+        if command == "inspect":
+            assert folder == files
+        else:  # sums of money may differ in their last digit (added up in another order)
+            assert list(folder) == list(files)
+            _same(files, folder, tuple(name for name, rows in files.items() if rows))
+        if command != "inspect":
+            assert f"note: {given}: {NO_LINES}\n" in err
+
+
+def test_a_folder_of_lines_and_another_table_names_the_file_that_holds_no_lines(
+    retail, marketplace, tmp_path, capsys
+):
+    both = tmp_path / "both"
+    both.mkdir()
+    (both / "part1.parquet").symlink_to(retail["mixed"] / "part1.parquet")
+    (both / "customers.csv").symlink_to(marketplace / "olist_customers_dataset.csv")
+    code, out, err = cli(capsys, "rfm", str(both))
+    assert (code, out) == (2, None)
+    assert err == (
+        "rfm: customers.csv: lines need the columns order_id, ordered_at; a folder or glob is "
+        "read as one table of order lines: leave this file out of it, or list the files to load "
+        "them as the app does\n"
+    )
+
+
+def test_a_missing_path_or_an_empty_folder_is_said_so(tmp_path, capsys):
+    assert cli(capsys, "inspect", str(tmp_path / "nope")) == (
+        2,
+        None,
+        f"{tmp_path / 'nope'}: no such file\n",
+    )
+    assert cli(capsys, "inspect", str(tmp_path)) == (2, None, f"{tmp_path}: no files in it\n")
