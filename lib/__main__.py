@@ -353,17 +353,25 @@ def _engine_errors(args: argparse.Namespace) -> Iterator[None]:
         raise UsageError(
             f"{args.command}: polars cannot read these files lazily ({what})"
         ) from None
+    except pl.exceptions.PolarsError as exc:  # a file damaged past its footer, say
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(
+            f"{args.command}: polars could not read these files ({first}): export the file it "
+            "names again, or leave it out"
+        ) from None
     except Exception as exc:  # the database's own errors (DuckDB's are no ValueError)
         source = type(exc).__module__.lstrip("_")
         if not source.startswith(("duckdb", "psycopg", "ibis")):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = (
-            ". DuckDB reads times typed or written as ISO text (2011-12-09 12:50); read other "
-            "text times without --engine duckdb"
-            if source.startswith("duckdb")
-            else ""
-        )
+        hint = ""
+        if "magic bytes" in first:  # DuckDB names the file
+            hint = ": it is damaged, cut short or no parquet file: export it again, or leave it out"
+        elif source.startswith("duckdb") and "Conversion Error" in first:
+            hint = (
+                ". DuckDB reads times typed or written as ISO text (2011-12-09 12:50); read other "
+                "text times without --engine duckdb"
+            )
         said = f"{args.command}: the database could not read the lines ({first}){hint}"
         raise UsageError(said) from None
 

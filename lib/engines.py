@@ -121,7 +121,8 @@ def summarises(paths: Sequence[str]) -> bool:
             return False  # the app's loader reads it
         schema = pl.read_parquet_schema(paths[0])
         rows = _rows(Path(paths[0]))
-    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException):
+    # pyarrow's ArrowInvalid (a damaged file, or no parquet at all) is a ValueError.
+    except (OSError, ValueError, pl.exceptions.PolarsError, pl.exceptions.PanicException):
         return False  # the app's loader reads it, or says what is wrong with it
     kinds = {RETAIL_COLUMNS.get(c, c): dtype for c, dtype in schema.items()}
     if rows < SUMMARY_LINES or not {"order_id", "customer_id", "ordered_at"} <= kinds.keys():
@@ -492,12 +493,25 @@ def _rows(file: Path) -> int:
     return file.stat().st_size // 64
 
 
+def _parquet_problem(file: Path) -> str:
+    """io.lazy_parquet_problem of `file`. Raises ValueError naming a file that cannot be read as
+    parquet (damaged, cut short, or no parquet at all)."""
+    try:
+        return io.lazy_parquet_problem(file)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        first = str(exc).strip().split(".")[0] or type(exc).__name__
+        raise ValueError(
+            f"{file.name}: could not be read as parquet ({first}): it is damaged, cut short or "
+            "no parquet file: export it again, or leave it out"
+        ) from None
+
+
 def polars_lines(paths: Sequence[str]) -> Source:
     """The canonical lines of parquet and CSV files, scanned lazily for polars' streaming
     engine (numbered in file order); a share of the customers filters each file as it is read."""
     files = files_of(paths)
     for file in files:
-        if file.suffix == ".parquet" and (problem := io.lazy_parquet_problem(file)):
+        if file.suffix == ".parquet" and (problem := _parquet_problem(file)):
             raise ValueError(
                 f"{file.name}: {problem}, which a lazy read cannot take: give this file alone "
                 "(read as the app reads it), or write it again without that"

@@ -366,8 +366,16 @@ def _read_any(name: str, file: str, data: bytes, spend: _Spend, allow_zip: bool)
 
 
 def _read_text_table(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
-    table = _read_text(name, file, data, spend)
     suffix = _suffix(name)
+    try:
+        table = _read_text(name, file, data, spend)
+    except LoadError as exc:
+        if suffix not in _BINARY_SUFFIXES:
+            raise
+        # Text under a parquet, zip or gzip name that is no table either: say what it is not.
+        kind = _BINARY_SUFFIXES[suffix]
+        said = f"is no {kind} file: it holds text, which read as CSV {exc.message}"
+        raise LoadError(exc.file, said) from None
     if suffix in EXCEL_SUFFIXES:
         note = "named like an Excel workbook but it is text: read as CSV"
         table = RawTable(table.name, table.file, table.frame, (note, *table.notes))

@@ -155,3 +155,51 @@ def test_a_missing_path_or_an_empty_folder_is_said_so(tmp_path, capsys):
         f"{tmp_path / 'nope'}: no such file\n",
     )
     assert cli(capsys, "inspect", str(tmp_path)) == (2, None, f"{tmp_path}: no files in it\n")
+
+
+@pytest.fixture(scope="module")
+def damaged(retail) -> dict[str, Path]:
+    """A parquet file cut short (its first half), and a text file named .parquet, each alone and
+    in a folder."""
+    root = retail["root"] / "damaged"
+    root.mkdir()
+    data = (retail["mixed"] / "part1.parquet").read_bytes()
+    (root / "cut.parquet").write_bytes(data[: len(data) // 2])
+    (root / "fake.parquet").write_text("not a parquet\n")
+    (root / "folder").mkdir()
+    (root / "folder" / "fake.parquet").write_text("not a parquet\n")
+    return {"cut": root / "cut.parquet", "fake": root / "fake.parquet", "folder": root / "folder"}
+
+
+CUT = (
+    "cut.parquet: could not be read as parquet: it does not start and end with the parquet "
+    "signature: it is damaged or cut short, export it again\n"
+)
+FAKE = (
+    "fake.parquet: is no parquet file: it holds text, which read as CSV has column names but no "
+    "rows: export it again with its rows, or pick another file\n"
+)
+IN_FOLDER = (
+    "fake.parquet: could not be read as parquet (Parquet magic bytes not found in footer): it is "
+    "damaged, cut short or no parquet file: export it again, or leave it out\n"
+)
+
+
+@pytest.mark.parametrize("command", ["rfm", "cohorts", "sales"])
+def test_a_damaged_parquet_file_is_one_line_naming_it_and_what_to_do(damaged, capsys, command):
+    """rfm and cohorts gave a 29-line traceback (pyarrow's ArrowInvalid), sales said a text
+    file named .parquet 'has column names but no rows'; in a folder the file went unnamed."""
+    assert cli(capsys, command, str(damaged["cut"])) == (2, None, CUT)
+    assert cli(capsys, command, str(damaged["fake"])) == (2, None, FAKE)
+    assert cli(capsys, command, str(damaged["folder"])) == (2, None, f"{command}: {IN_FOLDER}")
+
+
+def test_duckdb_says_a_damaged_parquet_file_is_damaged_not_how_it_reads_times(damaged, capsys):
+    pytest.importorskip("duckdb")
+    code, out, err = cli(capsys, "rfm", "--engine", "duckdb", str(damaged["fake"]))
+    assert (code, out) == (2, None)
+    assert err == (
+        "rfm: the database could not read the lines (Invalid Input Error: No magic bytes found "
+        f"at end of file '{damaged['fake']}'): it is damaged, cut short or no parquet file: "
+        "export it again, or leave it out\n"
+    )
