@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from lib.memory import tune_allocators
@@ -23,7 +24,7 @@ tune_allocators()  # before polars is imported, as the app does (lib/memory.py)
 
 import polars as pl  # noqa: E402
 
-from lib import formats, io, measures  # noqa: E402
+from lib import fmt, formats, io, measures  # noqa: E402
 from lib import recipe as recipe_lib  # noqa: E402
 from lib.catalog import PAGE_BY_KEY  # noqa: E402
 from lib.formats import base, generic  # noqa: E402
@@ -250,6 +251,11 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
         raise UsageError(f"{args.command}: {why}")
     module = importlib.import_module(f"lib.analyses.{args.command}")
     options = {name: getattr(args, name) for name in _options(module.headless)}
+    lines = ds.tables.get("lines")
+    if lines is not None and "ordered_at" in lines.columns and lines["ordered_at"].count():
+        first, last = lines["ordered_at"].min(), lines["ordered_at"].max()
+        if why := outside_data(options, first.date(), last.date()):
+            raise UsageError(f"{args.command}: {why}")
     try:
         frames = module.headless(ds, **options)
     except (KeyError, ValueError) as exc:
@@ -271,10 +277,71 @@ def _summarised(args: argparse.Namespace) -> dict:
     with _engine_errors(args):
         source = engines.source_of(args.files, args.engine, args.db, args.db_table)
         _note(_left_out(args))
+        dated = any(options.get(name) for name in DATE_OPTIONS)
+        if dated and (span := engines.days(source)) and (why := outside_data(options, *span)):
+            raise UsageError(f"{args.command}: {why}")
         frames = engines.FRAMES[args.command](source, **options)
         if args.command in engines.NOTES:
             _note(engines.NOTES[args.command](source, **options))
         return frames
+
+
+# Options that name a day or a period of the data (outside_data checks them).
+DATE_OPTIONS = (
+    "as_of",
+    "compare_as_of",
+    "start",
+    "end",
+    "previous",
+    "current",
+    "bridge_previous",
+    "bridge_current",
+)
+
+
+def outside_data(options: dict[str, object], first: date, last: date) -> str:
+    """Why the date options asked cannot be met by data running from `first` to `last` (empty
+    when they can): no order before an as-of date, a start after the end, no order between
+    them, a bridge period the data does not reach. An as-of date after the data is not one (it
+    is said beside the tables)."""
+    from lib.analyses import bridge
+
+    runs = f"the data runs {fmt.day(first)} – {fmt.day(last)}"
+    given = {n: str(options[n]) for n in DATE_OPTIONS if options.get(n)}
+    days = {n: _iso(text) for n, text in given.items() if n not in ("previous", "current")}
+    for name in ("as_of", "compare_as_of"):
+        if (day := days.get(name)) is not None and day <= first:
+            return f"no order before {fmt.day(day)} ({_flag(name)}): {runs}"
+    start, end = days.get("start"), days.get("end")
+    if start is not None and end is not None and start > end:
+        return f"the start {fmt.day(start)} is after the end {fmt.day(end)}: {runs}"
+    if start is not None and start > last:
+        return f"no order from {fmt.day(start)} on (--start): {runs}"
+    if end is not None and end < first:
+        return f"no order up to {fmt.day(end)} (--end): {runs}"
+    for name in ("previous", "current", "bridge_previous", "bridge_current"):
+        if name not in given:
+            continue
+        try:
+            period = bridge.parse_period(given[name])
+        except ValueError:
+            continue  # the analysis says how to write one
+        if period.end < first or period.start > last:
+            return f"no order in {given[name]} ({_flag(name)}): {runs}"
+    return ""
+
+
+def _iso(text: str) -> date | None:
+    """A day written YYYY-MM-DD; None for other text (the analysis says what is wrong)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _flag(option: str) -> str:
+    """An option's name on the command line: as_of -> --as-of."""
+    return "--" + option.replace("_", "-")
 
 
 def _order_summary(args: argparse.Namespace) -> Dataset:

@@ -877,6 +877,16 @@ def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.L
     return source.kept[key]
 
 
+def days(source: Source) -> tuple[date, date] | None:
+    """The days of the first and the latest line of `source` (None without lines)."""
+    times = nw.col("ordered_at")
+    span = collect(
+        source.lines.select(times.min().alias("a"), times.max().alias("b")), source.engine
+    )
+    first, last = span.row(0)
+    return None if first is None else (first.date(), last.date())
+
+
 def _last_time(source: Source) -> datetime | None:
     """The time of the latest line of `source`. Read share by share (_order_days), the latest
     of the shares' and of the lines in no share: one column of those few lines read again

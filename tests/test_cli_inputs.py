@@ -203,3 +203,50 @@ def test_duckdb_says_a_damaged_parquet_file_is_damaged_not_how_it_reads_times(da
         f"at end of file '{damaged['fake']}'): it is damaged, cut short or no parquet file: "
         "export it again, or leave it out\n"
     )
+
+
+def _runs(retail) -> str:
+    """'the data runs FIRST – LAST' of the retail demo, read from its CSV here."""
+    times = pl.read_csv(retail["csv"], infer_schema=False).select(
+        pl.col("InvoiceDate").str.to_datetime(DEMO_TIME)
+    )
+    first, last = times.to_series().min(), times.to_series().max()
+    return f"the data runs {first:%-d %b %Y} – {last:%-d %b %Y}"
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "said"),
+    [
+        ("rfm", ("--as-of", "1999-01-01"), "no order before 1 Jan 1999 (--as-of)"),
+        ("rfm", ("--compare-as-of", "1999-01-01"), "no order before 1 Jan 1999 (--compare-as-of)"),
+        (
+            "movement",
+            ("--compare-as-of", "1999-01-01"),
+            "no order before 1 Jan 1999 (--compare-as-of)",
+        ),
+        ("sales", ("--start", "2030-01-01"), "no order from 1 Jan 2030 on (--start)"),
+        ("sales", ("--end", "1999-12-31"), "no order up to 31 Dec 1999 (--end)"),
+        (
+            "sales",
+            ("--start", "2011-06-01", "--end", "2011-01-01"),
+            "the start 1 Jun 2011 is after the end 1 Jan 2011",
+        ),
+        ("bridge", ("--previous", "2030Q1"), "no order in 2030Q1 (--previous)"),
+        ("sales", ("--bridge-current", "1999-07"), "no order in 1999-07 (--bridge-current)"),
+    ],
+)
+def test_a_date_outside_the_data_is_one_line_giving_the_datas_range(
+    retail, capsys, command, options, said
+):
+    """Each gave empty tables or zeros with exit status 0 and nothing on stderr: in memory
+    (the CSV), from summaries (rfm on a folder) and from the order summary (a folder)."""
+    expected = (2, None, f"{command}: {said}: {_runs(retail)}\n")
+    assert cli(capsys, command, str(retail["csv"]), *options) == expected
+    code, out, err = cli(capsys, command, str(retail["mixed"]), *options)
+    assert (code, out) == (2, None)
+    assert err.splitlines()[-1] == expected[2].strip()
+
+
+def test_an_as_of_date_within_the_data_still_runs(retail, capsys):
+    code, out, _ = cli(capsys, "rfm", str(retail["csv"]), "--as-of", "2023-06-01")
+    assert code == 0 and out["customers"]
