@@ -276,11 +276,11 @@ def _summarised(args: argparse.Namespace) -> dict:
     options = {name: getattr(args, name) for name in _options(module.headless)}
     with _engine_errors(args):
         source = engines.source_of(args.files, args.engine, args.db, args.db_table)
-        _note(_left_out(args))
         dated = any(options.get(name) for name in DATE_OPTIONS)
         if dated and (span := engines.days(source)) and (why := outside_data(options, *span)):
             raise UsageError(f"{args.command}: {why}")
         frames = engines.FRAMES[args.command](source, **options)
+        _note(_left_out(args))  # once the tables are made: a refusal stays one line
         if args.command in engines.NOTES:
             _note(engines.NOTES[args.command](source, **options))
         return frames

@@ -910,6 +910,7 @@ def rfm_frames(
     compare_as_of: str = "",
 ) -> dict[str, pl.DataFrame]:
     """rfm.headless's tables, from the summaries of `source`."""
+    rfm.check_bins(bins)
     if compare_as_of:
         raise ValueError("compare_as_of needs the lines in memory: load a single file")
     ties = rfm.tie_rules(

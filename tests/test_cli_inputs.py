@@ -250,3 +250,18 @@ def test_a_date_outside_the_data_is_one_line_giving_the_datas_range(
 def test_an_as_of_date_within_the_data_still_runs(retail, capsys):
     code, out, _ = cli(capsys, "rfm", str(retail["csv"]), "--as-of", "2023-06-01")
     assert code == 0 and out["customers"]
+
+
+@pytest.mark.parametrize("bins", ["7", "2", "0"])
+def test_bins_offered_are_said_alike_in_memory_and_from_summaries(retail, capsys, bins):
+    """From summaries (a folder) the message was 'rfm: 7' (a KeyError)."""
+    said = (2, None, "rfm: bins must be one of 3, 4, 5\n")
+    assert cli(capsys, "rfm", str(retail["csv"]), "--bins", bins) == said
+    assert cli(capsys, "rfm", str(retail["mixed"]), "--bins", bins) == said
+
+
+@pytest.mark.parametrize("horizon", ["-3", "0"])
+def test_a_lifetime_value_horizon_must_be_above_zero(retail, capsys, horizon):
+    """It was taken: every expected purchase and value 0, and a 'good' sufficiency row."""
+    said = f"clv: horizon must be above 0 (in months), not {horizon}\n"
+    assert cli(capsys, "clv", str(retail["csv"]), "--horizon", horizon) == (2, None, said)

@@ -2503,6 +2503,8 @@ def headless(
     _check_model(model)
     if horizon_unit not in HORIZON_UNITS:
         raise ValueError(f"horizon_unit must be one of {', '.join(HORIZON_UNITS)}")
+    if not horizon > 0:  # NaN too: no purchases are expected over no time
+        raise ValueError(f"horizon must be above 0 (in {horizon_unit}), not {horizon:g}")
     bought = purchase_lines(ds.tables["lines"])
     summary = customer_summary(bought.lines, unit)
     plan = holdout_plan(bought.lines, horizon, horizon_unit)

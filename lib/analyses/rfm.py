@@ -988,6 +988,13 @@ def as_of_date(value: str | date | None) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def check_bins(bins: int) -> None:
+    """Raises ValueError naming the numbers of bins offered (BINS) when `bins` is none of them:
+    before the lines are read, in memory or from summaries (lib/engines.py)."""
+    if bins not in BINS:
+        raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
+
+
 def headless(
     ds: Dataset,
     *,
@@ -1012,8 +1019,7 @@ def headless(
     with the same bins and rules (lib.analyses.movement: purchases only, published ties):
     movements (movement_table), movement_customers (customer_movements) and flows
     (movement_flows by customers and by revenue, a measure column first)."""
-    if bins not in BINS:
-        raise ValueError(f"bins must be one of {', '.join(map(str, BINS))}")
+    check_bins(bins)
     ties = tie_rules(
         {"recency": recency_ties, "frequency": frequency_ties, "monetary": monetary_ties}
     )
