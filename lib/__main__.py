@@ -299,6 +299,10 @@ DATE_OPTIONS = (
 )
 
 
+# Options that name a day (ISO), checked before anything is read.
+DAY_OPTIONS = ("as_of", "compare_as_of", "start", "end", "calibration_end")
+
+
 def outside_data(options: dict[str, object], first: date, last: date) -> str:
     """Why the date options asked cannot be met by data running from `first` to `last` (empty
     when they can): no order before an as-of date, a start after the end, no order between
@@ -608,6 +612,13 @@ def _replayed_data(
 def replay(args: argparse.Namespace) -> dict:
     """An analysis command with --recipe: the recipe's mapping and settings for this page
     (options given on the command line win); without --recipe, `analysis`."""
+    for name in DAY_OPTIONS:
+        text = getattr(args, name, "")
+        if text and not (re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and _iso(text)):
+            raise UsageError(
+                f"{args.command}: {_flag(name)} {text}: write it as YYYY-MM-DD "
+                "(2011-09-01 for 1 September 2011)"
+            )
     if not args.recipe:
         return analysis(args)
     rec = _read_recipe(args.recipe)
@@ -755,9 +766,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser(command).parse_args(words)
     try:
         _emit(args.run(args), args.format, getattr(args, "table", None))
+        sys.stdout.flush()  # here, where a reader gone is caught
     except (UsageError, io.LoadError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader stopped early (| head -1): nothing to say. What is left in stdout's buffer
+        # goes nowhere, so that Python's flush at exit raises nothing either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

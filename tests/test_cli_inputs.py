@@ -3,6 +3,8 @@ files and dates outside the data, each said in one line (python -m lib, run in t
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +14,7 @@ from polars.testing import assert_frame_equal
 from lib import demo, engines, io, local
 from lib.__main__ import NO_LINES, main
 
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_TIME = "%m/%d/%Y %H:%M"  # how the retail demo writes InvoiceDate
 
 
@@ -265,3 +268,31 @@ def test_a_lifetime_value_horizon_must_be_above_zero(retail, capsys, horizon):
     """It was taken: every expected purchase and value 0, and a 'good' sufficiency row."""
     said = f"clv: horizon must be above 0 (in months), not {horizon}\n"
     assert cli(capsys, "clv", str(retail["csv"]), "--horizon", horizon) == (2, None, said)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(retail, tmp_path):
+    """`python -m lib rfm FILE | head -1` printed a BrokenPipeError traceback."""
+    err = tmp_path / "err.txt"
+    shell = f"{sys.executable} -m lib rfm {retail['csv']} 2>{err} | head -1; exit $PIPESTATUS"
+    out = subprocess.run(
+        ["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.stdout == "{\n"
+    assert err.read_text() == ""
+    assert out.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "text"),
+    [
+        ("rfm", "--as-of", "01/09/2011"),
+        ("rfm", "--compare-as-of", "2011-9-1"),
+        ("sales", "--start", "yesterday"),
+        ("sales", "--end", "2011-02-30"),
+        ("clv", "--calibration-end", "20110901"),
+    ],
+)
+def test_a_day_not_written_yyyy_mm_dd_says_how_to_write_it(retail, capsys, command, option, text):
+    """It said "Invalid isoformat string: '01/09/2011'"."""
+    said = f"{command}: {option} {text}: write it as YYYY-MM-DD (2011-09-01 for 1 September 2011)\n"
+    assert cli(capsys, command, str(retail["csv"]), option, text) == (2, None, said)
