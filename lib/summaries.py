@@ -122,8 +122,8 @@ def cancellation_shares(
     _share 0..1), as measures.customer_purchases nets them: a cancellation of a known customer
     takes back its quantity's (or amount's) share of the latest purchase of the same customer
     and item (the customer's latest purchase without items) at or before it, never more than it
-    credits (SHARE); among purchase lines of the same time, the last by LINE. `judged`: `lines`
-    are first_copies already."""
+    credits (SHARE); among purchase lines of the same time, the last by LINE; never a line that
+    paid nothing (a free line, with `free`). `judged`: `lines` are first_copies already."""
     names = [n for n in _names(lines) if n != LINE]
     size = _size(names)
     # Each matched line's size read from the lines by LINE, not from targets: used twice, they
@@ -178,8 +178,11 @@ def _matched(
         )
         .drop_nulls([*keys, "ordered_at", "_back"])
     )
-    # Only purchases of a customer (and item) with a cancellation can be netted.
-    bought = _sold(lines, names, free).join(back.select(keys).unique(), on=keys, how="semi")
+    # Only purchases of a customer (and item) with a cancellation can be netted, and only those
+    # that paid something: a free line of the same time (which the purchase models keep) would
+    # otherwise absorb it, as measures.customer_purchases never lets it.
+    paid = _sold(lines, names, free).filter(nw.col("revenue").fill_null(0.0) > 0)
+    bought = paid.join(back.select(keys).unique(), on=keys, how="semi")
     targets = (
         _first_copies(bought, names, judged)
         .select(*keys, "ordered_at", LINE, nw.col(size).abs().alias("_size"))

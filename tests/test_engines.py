@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, engines, formats, io, local, summaries
+from lib import demo, engines, formats, io, local, measures, summaries
 from lib.__main__ import load, main
 from lib.analyses import cohorts, rfm, sales
 from tests.conftest import shared_file
@@ -843,3 +843,33 @@ def test_duckdb_shares_hold_no_line_without_a_customer_when_ids_are_floats_with_
     assert [share["customer_id"].null_count() for share in shares] == [0, 0, 0]
     held = sorted(x for share in shares for x in share["customer_id"].to_list())
     assert held == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_a_cancellation_nets_the_paid_line_not_a_free_one_of_the_same_time(engine, tmp_path):
+    """Online Retail's invoice 550188: 8 x 7.65 and 1 x 0.00 of one item in the same minute,
+    then 6 of them cancelled. The lazy rule took the last line (the free one) and netted
+    nothing; the lines in memory net the paid one: 61.20 x (1 - 6/8) = 15.30 kept."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    at = datetime(2011, 4, 26, 12, 34)
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": ["550188", "550188", "C550668"],
+            "StockCode": ["22636", "22636", "22636"],
+            "Description": ["PICNIC BOX", "PICNIC BOX", "PICNIC BOX"],
+            "Quantity": [8.0, 1.0, -6.0],
+            "InvoiceDate": [at, at, datetime(2011, 5, 5, 10)],
+            "UnitPrice": [7.65, 0.0, 7.65],
+            "CustomerID": [12457.0, 12457.0, 12457.0],
+            "Country": ["Switzerland"] * 3,
+        }
+    )
+    (tmp_path / "lines").mkdir()
+    lines.write_parquet(tmp_path / "lines" / "lines.parquet")
+    source = engines.source_of([str(tmp_path / "lines")], engine)
+    bought = engines.collect(summaries.purchases(source.lines, free=True), engine)
+    assert sorted(bought["revenue"].to_list()) == [0.0, pytest.approx(15.30)]
+    loaded = load([str(tmp_path / "lines" / "lines.parquet")]).dataset.tables["lines"]
+    kept = measures.customer_purchases(loaded, free=True).lines
+    assert sorted(kept["revenue"].to_list()) == [0.0, pytest.approx(15.30)]
