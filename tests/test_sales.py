@@ -559,14 +559,10 @@ def test_weekday_reading_names_days_alike_within_chance_together():
     )
 
 
-def test_a_peak_hour_lies_above_the_average_hour_beyond_chance():
-    """70 selling hours: one with 45 orders, 40 with 32, 29 with 22 (1,963 orders). The 40 are
-    within 1.96 x sqrt(45 + 32) = 17.2 of the busiest, the 22s are not (23 > 16.0): 41 alike,
-    under a quarter of the week's 168 hours, so it read "Orders peak in 41 hours ... time
-    campaigns and staffing to the peak hours". But the average hour with orders has 28.0, and
-    45 against it is a Poisson tail of z = 2.89, within chance across the 70 hours (3.38)."""
-    counts = [45] + [32] * 40 + [22] * 29 + [0] * 98
-    grid = pl.DataFrame(
+def week_grid(counts: list[int]) -> pl.DataFrame:
+    """A weekday x hour grid (weekday_hour_reading's input) of the week's 168 `counts`, Monday
+    00:00 first."""
+    return pl.DataFrame(
         {
             "weekday": [1 + i // 24 for i in range(168)],
             "day": [sales.WEEKDAYS[i // 24] for i in range(168)],
@@ -574,6 +570,16 @@ def test_a_peak_hour_lies_above_the_average_hour_beyond_chance():
             "orders": counts,
         }
     )
+
+
+def test_a_peak_hour_lies_above_the_average_hour_beyond_chance():
+    """70 selling hours: one with 45 orders, 40 with 32, 29 with 22 (1,963 orders). The 40 are
+    within 1.96 x sqrt(45 + 32) = 17.2 of the busiest, the 22s are not (23 > 16.0): 41 alike,
+    under a quarter of the week's 168 hours, so it read "Orders peak in 41 hours ... time
+    campaigns and staffing to the peak hours". But the average hour with orders has 28.0, and
+    45 against it is a Poisson tail of z = 2.89, within chance across the 70 hours (3.38)."""
+    counts = [45] + [32] * 40 + [22] * 29 + [0] * 98
+    grid = week_grid(counts)
     reading = sales.weekday_hour_reading(grid)
     assert reading.startswith("No hour of the week stands out beyond chance; ")
     assert "time campaigns" not in reading
@@ -585,14 +591,7 @@ def test_a_busiest_hour_alike_hours_no_busier_than_average_is_no_peak():
     Here one hour has 60 orders, 30 have 42 (within 1.96 x sqrt(102) = 19.8 of it) and 100 have
     30: the average selling hour has 4,320 / 131 = 33.0, which 42 does not clear beyond chance."""
     counts = [60] + [42] * 30 + [30] * 100 + [0] * 37
-    grid = pl.DataFrame(
-        {
-            "weekday": [1 + i // 24 for i in range(168)],
-            "day": [sales.WEEKDAYS[i // 24] for i in range(168)],
-            "hour": [i % 24 for i in range(168)],
-            "orders": counts,
-        }
-    )
+    grid = week_grid(counts)
     reading = sales.weekday_hour_reading(grid)
     assert reading.startswith(
         "The busiest hour, Mon at 00:00 (1.4% of all orders), is within chance of 30 other hours "
