@@ -1221,6 +1221,19 @@ def many_regions(late: list[tuple[int, int]], growth: list[tuple[float, float]])
     )
 
 
+def test_a_region_late_beyond_chance_under_twice_the_average_says_so_after_its_action():
+    """Olist's RJ, 80 late of 665 delivered (12.0%, 1.8x the average, far beyond chance), was
+    'defend' with no word on its deliveries (the fix rule needs 2x). Here R0: 80 of 600 (13.3%)
+    against 440 of 6,000 (7.3%), 1.8x; 80 or more late of 600 at 7.3% has a chance of about
+    1e-7, beyond chance across the 10 regions compared (0.25% a side)."""
+    late = [(80, 600)] + [(40, 600)] * 9
+    assert binom.sf(79, 600, 440 / 6000) < 0.05 / 20
+    table = many_regions(late, [(-0.1, 0.1)] * 10)
+    actions = regions.region_actions(table)
+    assert actions[0].startswith("defend: large, ") and actions[0].endswith("; late 1.8x")
+    assert not any(a.endswith("x") for a in actions[1:])  # 6.7% each: below the average
+
+
 def test_a_region_late_beyond_its_own_interval_is_no_fix_when_chance_explains_it_among_many():
     """R0: 7 late of 24 (29%) against 97 of 924 (10.5%): 2.8x the average, and 7 or more late of
     24 at that rate has an exact binomial chance of 0.97%, under the 2.5% a side of its own 95%
