@@ -457,7 +457,9 @@ def controlled() -> None:
         st.caption(
             "New: revenue in the month of a customer's first order (ever, in these categories and "
             "regions); returning: revenue in any later month, and returns of purchases made "
-            "before the data starts (before a customer's first order in it)."
+            "before the data starts (before a customer's first order in it). Of every line with a "
+            "customer id, returns subtracted where they happen: RFM's customers' revenue, of "
+            "purchases cleaned as its note says, can differ."
         )
         ui.download(split, "new_vs_returning_revenue", "sales_download_newret")
     else:
