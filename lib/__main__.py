@@ -368,7 +368,7 @@ def _order_summary(args: argparse.Namespace) -> Dataset:
             summary = local.summarise(where, _progress)
             ds = local.dataset(where.name, where.describe(), summary, where.key)
     _note([f"{n.file}: {n.message}" for n in ds.notes])
-    _note([SUMMARY_LIMITS], "warning")
+    _note([summary_limits(args, ds)], "warning")
     return ds
 
 
@@ -387,13 +387,46 @@ OPTION_HELP = {
 }
 
 
-# What the order summary gives otherwise than the lines (lib/local.py's docstring).
+# What the order summary gives otherwise than the lines (lib/local.py's docstring); {left}:
+# what the command's tables leave out for it (summary_limits).
 SUMMARY_LIMITS = (
-    "the summary keeps no items per order: the revenue bridge's price and mix are not split by "
-    "item, and what counts lines (basket sizes, lines without a customer, return shares) counts "
-    "its rows; and each purchase is net of every cancellation matched to it, so figures as of "
-    "an earlier day (rfm --compare-as-of, movement, clv's holdout) net cancellations made after it"
+    "the summary keeps no items and no lines per order{left}; and each purchase is net of every "
+    "cancellation matched to it, so figures as of an earlier day (rfm --compare-as-of, movement, "
+    "clv's holdout) net cancellations made after it"
 )
+# What the headless tables leave out of a summary (local.summarised), in SUMMARY_LIMITS' words.
+BASKETS_LEFT_OUT = "basket_sizes (in lines, every order would be one: --basket units counts units)"
+GUESTS_LEFT_OUT = "repeat.lines_without_customer (null: it would count the summary's rows)"
+BRIDGE_LEFT_OUT = (
+    "the price, volume, mix and postage and fees steps of {steps}, which need items (the "
+    "returning customers' change is split into buying more and buying less instead)"
+)
+RETURNS_LEFT_OUT = "return_share (what a customer returned is netted into the purchase it reverses)"
+CLV_GUESTS_LEFT_OUT = (
+    "sufficiency's row 'Lines without a customer' (its rows are no lines, and the lines were "
+    "not counted where they were summarised)"
+)
+
+
+def summary_limits(args: argparse.Namespace, ds: Dataset) -> str:
+    """SUMMARY_LIMITS for the command run on `ds`, a summary: with the tables and fields its
+    headless function leaves out, named as its JSON names them."""
+    from lib import quality
+
+    left = []
+    if args.command == "sales":
+        left = [BASKETS_LEFT_OUT] if args.basket == "lines" else []
+        left.append(GUESTS_LEFT_OUT)
+        if args.bridge_previous or args.bridge_current:
+            left.append(BRIDGE_LEFT_OUT.format(steps="bridge_steps"))
+    elif args.command == "bridge":
+        left = [BRIDGE_LEFT_OUT.format(steps="steps"), "items"]
+    elif args.command == "clusters":
+        left = [RETURNS_LEFT_OUT]
+    elif args.command == "clv" and "missing_customer" not in (quality.line_checks(ds) or {}):
+        left = [CLV_GUESTS_LEFT_OUT]
+    said = f": {args.command} leaves out {'; '.join(left)}" if left else ""
+    return SUMMARY_LIMITS.format(left=said)
 
 
 def _progress(words: str) -> None:

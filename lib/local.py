@@ -638,6 +638,13 @@ def clear_cache() -> None:
     shutil.rmtree(cache_dir(), ignore_errors=True)
 
 
+def summarised(ds: Dataset) -> bool:
+    """Whether `ds` is a summary (`dataset`): its lines are order rows, which name no items and
+    count no lines, so what needs either (basket sizes in lines, counts of lines, the revenue
+    bridge's price, mix and fees, return shares) cannot be read from them."""
+    return ds.source_format == FORMAT
+
+
 def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
     """The data set of the summary of `name`'s lines (`described`: where they are, as
     Folder.describe says it; `key`: its cache key for the pages)."""

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, engines, io, local
+from lib import demo, engines, io, local, quality
 from lib.__main__ import NO_LINES, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -296,3 +296,137 @@ def test_a_day_not_written_yyyy_mm_dd_says_how_to_write_it(retail, capsys, comma
     """It said "Invalid isoformat string: '01/09/2011'"."""
     said = f"{command}: {option} {text}: write it as YYYY-MM-DD (2011-09-01 for 1 September 2011)\n"
     assert cli(capsys, command, str(retail["csv"]), option, text) == (2, None, said)
+
+
+# --- what the order summary cannot give (D4) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retail_lines(retail) -> pl.DataFrame:
+    """The retail demo's lines typed, with revenue and whether the line is a cancellation: the
+    hand counts below."""
+    return pl.read_csv(retail["csv"], infer_schema=False).with_columns(
+        pl.col("InvoiceDate").str.to_datetime(DEMO_TIME),
+        (pl.col("Quantity").cast(pl.Float64) * pl.col("UnitPrice").cast(pl.Float64)).alias("rev"),
+        pl.col("InvoiceNo").str.starts_with("C").alias("cancelled"),
+        pl.col("Quantity", "UnitPrice").cast(pl.Float64),
+    )
+
+
+def _said_left_out(err: str, command: str, what: str) -> None:
+    """`command`'s summary warning on stderr names `what` among what it leaves out."""
+    warning = next(line for line in err.splitlines() if line.startswith("warning: the summary"))
+    assert f"{command} leaves out " in warning and what in warning.split(" leaves out ")[1]
+
+
+def test_a_summary_gives_no_basket_sizes_in_lines(retail, retail_lines, capsys):
+    """Every order of the summary was one line (basket_sizes: size 1, all the orders); basket
+    sizes in units are those of the lines."""
+    sales_lines = retail_lines.filter(
+        ~pl.col("cancelled") & (pl.col("Quantity") > 0) & (pl.col("UnitPrice") > 0)
+    )
+    sizes = sales_lines.group_by("InvoiceNo").agg(pl.len().alias("size"))
+    by_hand = sizes.group_by("size").agg(pl.len().alias("orders")).sort("size")
+    _, whole, _ = cli(capsys, "sales", str(retail["csv"]))
+    assert [(r["size"], r["orders"]) for r in whole["basket_sizes"]] == by_hand.rows()
+    code, folder, err = cli(capsys, "sales", str(retail["mixed"]))
+    assert code == 0 and "basket_sizes" not in folder
+    _said_left_out(err, "sales", "basket_sizes")
+    _, whole, _ = cli(capsys, "sales", str(retail["csv"]), "--basket", "units")
+    code, folder, err = cli(capsys, "sales", str(retail["mixed"]), "--basket", "units")
+    assert folder["basket_sizes"] == whole["basket_sizes"]
+    assert "basket_sizes" not in err
+
+
+def test_a_summary_gives_no_count_of_lines_without_a_customer_in_sales(
+    retail, retail_lines, capsys
+):
+    """It gave the summary's rows without a customer (54) as lines (713)."""
+    _, whole, _ = cli(capsys, "sales", str(retail["csv"]))
+    assert whole["repeat"][0]["lines_without_customer"] == retail_lines["CustomerID"].null_count()
+    code, folder, err = cli(capsys, "sales", str(retail["mixed"]))
+    assert code == 0 and folder["repeat"][0]["lines_without_customer"] is None
+    _said_left_out(err, "sales", "repeat.lines_without_customer")
+
+
+def _guests(result: dict) -> list[str]:
+    return [r["value"] for r in result["sufficiency"] if r["check"] == "Lines without a customer"]
+
+
+def test_lifetime_values_count_the_lines_without_a_customer_as_they_were_read(
+    retail, retail_lines, capsys, tmp_path
+):
+    """Sufficiency's 'Lines without a customer' gave the summary's rows (54): now the lines
+    counted as the folder was summarised, and no row where none were counted (DuckDB)."""
+    by_hand = f"{retail_lines['CustomerID'].null_count():,}"
+    _, whole, _ = cli(capsys, "clv", str(retail["csv"]))
+    assert _guests(whole) == [by_hand]
+    code, folder, err = cli(capsys, "clv", str(retail["mixed"]))
+    assert code == 0 and _guests(folder) == [by_hand]
+    assert "clv leaves out" not in err
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    retail_lines.drop("rev", "cancelled").write_parquet(parts / "lines.parquet")
+    code, inside, err = cli(capsys, "clv", str(parts), "--engine", "duckdb")
+    assert code == 0 and _guests(inside) == []
+    _said_left_out(err, "clv", "'Lines without a customer'")
+
+
+def test_a_summary_gives_no_return_share_to_clusters(retail, retail_lines, capsys):
+    """Clusters' mean return shares from the summary were about twice those of the lines."""
+    _, whole, _ = cli(capsys, "clusters", str(retail["csv"]))
+    known = retail_lines.filter(pl.col("CustomerID").is_not_null())
+    shares = known.group_by(pl.col("CustomerID").alias("customer_id")).agg(
+        pl.col("rev").filter(~pl.col("cancelled")).sum().alias("gross"),
+        pl.col("rev").filter(pl.col("cancelled")).abs().sum().alias("returned"),
+    )
+    share = pl.when(pl.col("gross") > 0).then((pl.col("returned") / pl.col("gross")).clip(0, 1))
+    by_hand = (
+        pl.DataFrame(whole["assignments"])
+        .join(shares, on="customer_id")
+        .group_by("cluster")
+        .agg(share.otherwise(0.0).mean().alias("share"))
+        .sort("cluster")
+    )
+    assert [r["mean_return_share"] for r in whole["profiles"]] == pytest.approx(
+        by_hand["share"].to_list(), rel=1e-9
+    )
+    code, folder, err = cli(capsys, "clusters", str(retail["mixed"]))
+    assert code == 0 and folder["profiles"]
+    assert not any("return_share" in column for column in folder["profiles"][0])
+    _said_left_out(err, "clusters", "return_share")
+
+
+def test_a_summarys_revenue_bridge_splits_returning_customers_by_direction_not_by_item(
+    retail, retail_lines, capsys
+):
+    """From the summary the bridge split returning customers into price and volume of one item
+    (mix 0) and had no postage and fees step, without a word; the lines' steps still do."""
+    periods = ("--previous", "2023-05", "--current", "2023-06")
+    _, whole, _ = cli(capsys, "bridge", str(retail["csv"]), *periods)
+    steps = {r["step"]: r for r in whole["steps"]}
+    bought = retail_lines.filter(
+        ~pl.col("cancelled") & (pl.col("Quantity") > 0) & (pl.col("UnitPrice") > 0)
+    ).filter(pl.col("CustomerID").is_not_null())
+    month = pl.col("InvoiceDate").dt.month()
+    retained = set(bought.filter(month == 5)["CustomerID"]) & set(
+        bought.filter(month == 6)["CustomerID"]
+    )
+    fees = bought.filter(
+        pl.col("StockCode").str.to_uppercase().is_in(quality.NON_PRODUCT_CODES)
+        & pl.col("CustomerID").is_in(list(retained))
+    )
+    by_hand = fees.filter(month == 6)["rev"].sum() - fees.filter(month == 5)["rev"].sum()
+    assert steps["fees"]["value"] == pytest.approx(by_hand)
+    assert {"price", "volume", "mix"} <= set(steps) and "items" in whole
+    code, folder, err = cli(capsys, "bridge", str(retail["mixed"]), *periods)
+    assert code == 0 and "items" not in folder
+    split = {r["step"]: r["value"] for r in folder["steps"]}
+    assert not {"price", "volume", "mix", "fees"} & set(split)
+    moved = sum(steps[s]["value"] for s in ("price", "volume", "mix", "fees"))
+    assert split["more"] + split["less"] == pytest.approx(moved)
+    assert split["current"] == pytest.approx(steps["current"]["value"])
+    _said_left_out(err, "bridge", "postage and fees")
+    code, sales, err = cli(capsys, "sales", str(retail["mixed"]), "--bridge-previous", "2023-05")
+    assert code == 0 and sales["bridge_steps"] == folder["steps"]
+    _said_left_out(err, "sales", "postage and fees steps of bridge_steps")

@@ -522,11 +522,21 @@ def headless(ds: Dataset, previous: str = "", current: str = "") -> dict[str, pl
     '2011-07-01..2011-09-30'; empty: default_periods, the last two full quarters or on
     shorter data the last two months, or the period next to the one given). steps: the
     waterfall (revenue_bridge); returning: returning_split (retained customers buying more or
-    less); customers: customer_changes; items: item_effects (only when the lines have items)."""
+    less); customers: customer_changes; items: item_effects (only when the lines have items).
+    A summary's order rows name no items (local.summarised): the retained customers' change is
+    then split into buying more and less, as for order totals, and there are no items."""
+    from lib import local
+
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("a revenue bridge needs a customer id per order line (lines.customer_id)")
-    bridge = lines_bridge(lines, previous, current)
+    if local.summarised(ds):
+        # Their item ids are null, which kept price, volume and mix to one item (mix 0) and
+        # postage and fees out; dropped once the purchases are netted by customer and item.
+        purchases = bridge_purchases(lines).drop("item_id", strict=False)
+        bridge = revenue_bridge(purchases, *periods_for(purchases, previous, current))
+    else:
+        bridge = lines_bridge(lines, previous, current)
     out = {
         "steps": bridge.steps,
         "returning": returning_split(bridge.customers),

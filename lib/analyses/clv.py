@@ -2493,7 +2493,11 @@ def headless(
     the full-period fit), `parameters_calibration` (of the fit the holdout checks), `holdout`
     (Holdout.groups; calibration_end ISO, empty: holdout_plan's), `comparison` (the three
     purchase models on that holdout), `tracking` and `sufficiency` (with the fit's checks).
-    Raises ValueError with what to try when the data cannot be fitted."""
+    Raises ValueError with what to try when the data cannot be fitted. On a summary's order rows
+    (local.summarised), sufficiency's lines without a customer are those counted as they were
+    read (quality.line_checks), and the row is left out where none were counted."""
+    from lib import local
+
     if not ds.has("lines", "customer_id"):
         raise ValueError(
             "needs order lines with a customer id: upload an export with a customer column, "
@@ -2525,6 +2529,19 @@ def headless(
     values = by_value(customer_values(summary, fit, horizon, horizon_unit, discount))
     if fit.degenerate:  # the fit cannot tell when customers leave: no P(alive), as on the page
         values = values.with_columns(pl.lit(None, pl.Float64).alias("p_alive"))
+    checked = sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
+    if local.summarised(ds):
+        # Order rows are no lines: the count of those without a customer is what was counted
+        # on the lines (as the Clusters page says it); a database counts none.
+        counted = (quality.line_checks(ds) or {}).get("missing_customer")
+        guests = pl.col("check") == "Lines without a customer"
+        checked = (
+            checked.filter(~guests)
+            if counted is None
+            else checked.with_columns(
+                pl.when(guests).then(pl.lit(fmt.count(counted))).otherwise("value").alias("value")
+            )
+        )
     return {
         "customers": values,
         "parameters": parameter_table(fit, ds.currency),
@@ -2532,7 +2549,7 @@ def headless(
         "holdout": holdout.groups,
         "comparison": comparison.table,
         "tracking": comparison.tracking,
-        "sufficiency": sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit),
+        "sufficiency": checked,
     }
 
 

@@ -1226,7 +1226,11 @@ def headless(
     one is given), also the revenue bridge view's bridge_steps and bridge_customers
     (lib.analyses.bridge, over the whole history of the chosen categories and regions). Lines
     without items (an order-level export) have no top_items, as the page has no ranking, and no
-    basket_sizes (each line is an order's total); nor in units when the lines tell none."""
+    basket_sizes (each line is an order's total); nor in units when the lines tell none. A
+    summary's order rows (local.summarised) count no lines: no basket_sizes in lines, a null
+    repeat.lines_without_customer, and the bridge without items (bridge.headless)."""
+    from lib import local
+
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
     if rank_by not in RANK_BY:
@@ -1251,6 +1255,18 @@ def headless(
     ranked = {}
     figures = kpis(history, first, last, links, covered)
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
+    rows = local.summarised(ds)  # order rows, no lines: what counts lines would count them
+    without_customer = None if rows else period_lines["customer_id"].null_count()
+    bridged = {}
+    if rows and (bridge_previous or bridge_current):
+        from lib.analyses import bridge
+
+        # The bridge command's on the same rows: they name no items to split the change by.
+        rows_chosen = Dataset(name=ds.name, source_format=ds.source_format, tables={"lines": scope})
+        made = bridge.headless(rows_chosen, bridge_previous, bridge_current)
+        bridged = {"bridge_steps": made["steps"], "bridge_customers": made["customers"]}
+    elif bridge_previous or bridge_current:
+        bridged = _bridge(scope, bridge_previous, bridge_current)
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         sold = kpi_orders(figures)
         # The cube of every line, sliced as the page slices it: a sparkline spans the months
@@ -1267,7 +1283,7 @@ def headless(
         "weekday_hour": weekday_hour(weekday_slots(history), first, last),
         **(
             {"basket_sizes": basket_sizes(daily_baskets(history, basket), first, last)}
-            if basket_counted(ds, basket)
+            if basket_counted(ds, basket) and not (rows and basket == "lines")
             else {}
         ),
         "repeat": pl.DataFrame(
@@ -1276,14 +1292,12 @@ def headless(
                 "repeaters": [rep.repeaters],
                 "repeat_rate": [rep.rate],
                 "median_days_between_orders": [rep.median_days],
-                "lines_without_customer": [period_lines["customer_id"].null_count()],
+                "lines_without_customer": pl.Series([without_customer], dtype=pl.Int64),
             }
         ),
         "days_between_orders": gaps,
         "new_vs_returning": new_vs_returning(days, first, last),
-    } | (
-        _bridge(scope, bridge_previous, bridge_current) if bridge_previous or bridge_current else {}
-    )
+    } | bridged
 
 
 def _bridge(scope: pl.DataFrame, previous: str, current: str) -> dict[str, pl.DataFrame]:
