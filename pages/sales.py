@@ -419,6 +419,11 @@ def controlled() -> None:
             ui.chart(charts.basket_chart(sizes, measure), width="stretch")
             ui.reading(sales.basket_reading(sizes, measure))
             ui.download(sizes, f"basket_sizes_{measure}", "sales_download_baskets")
+        elif measure == "lines":
+            st.info(
+                "A folder's summary keeps no lines per order, so baskets cannot be counted in "
+                "lines here: count them in units."
+            )
         else:
             st.info(
                 "The quantity column has no values, so baskets cannot be counted in units: count "

@@ -298,6 +298,23 @@ def test_counts_of_the_summary_rows_say_order_rows_not_lines(started):
             assert " lines " not in text, (page, text)
 
 
+def test_baskets_of_a_folder_are_counted_in_units_not_in_its_order_rows(started):
+    """The summary keeps no lines per order: in lines, every order read as a basket of one
+    (the command line's basket_sizes said so too); it says to count them in units, which the
+    rows keep."""
+    at = _open("sales")
+    at.session_state["sales_pattern"] = view_choices("sales_pattern")[1]
+    at.run()
+    assert "count them in units" in " ".join(i.value for i in at.info)
+    at.segmented_control(key="sales_basket").set_value("units").run()
+    assert not at.exception
+    assert not at.info and at.get("vega_lite_chart")
+    # Nor are a customer's returns in its rows (each purchase is net of its cancellations): the
+    # clusters have no return share, and say why (it read about twice the lines' share).
+    said = " ".join(c.value for c in _open("clusters").caption)
+    assert "share of returns (a folder's summary nets each cancellation" in said
+
+
 def test_data_quality_cohorts_and_lifetime_value_count_the_lines_of_the_folder(retail, started):
     """Lines left out, cancellations netted and exact repeats, counted on the folder's lines as
     they were summarised: the counts of the lines themselves (the CSV's blank CustomerIDs and C

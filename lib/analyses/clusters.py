@@ -261,13 +261,27 @@ def customer_features(
     )
 
 
+# Why a summary's order rows (lib/local.py) give no return share.
+SUMMARY_RETURNS = (
+    "a folder's summary nets each cancellation into the purchase it reverses, so what a "
+    "customer returned is not in it"
+)
+
+
 def dataset_features(ds: Dataset) -> CustomerFeatures:
     """`customer_features` of a data set's lines, events and orders, with what Olist's files would
-    add said only when Olist files are loaded."""
+    add said only when Olist files are loaded. A summary's order rows (local.summarised) give no
+    return_share: their purchases are net of the cancellations matched to them."""
+    from lib import local
+
     built = customer_features(ds.table("lines"), ds.tables.get("events"), ds.tables.get("orders"))
     missing = tuple(
         (what, for_data(ds, why, OLIST_NEEDS.get(what, ""))) for what, why in built.missing
     )
+    if local.summarised(ds) and "return_share" in built.features:
+        kept = {name: f for name, f in built.features.items() if name != "return_share"}
+        built = replace(built, table=built.table.drop("return_share"), features=kept)
+        missing += ((NEED_LABELS["return_share"], SUMMARY_RETURNS),)
     return replace(built, missing=missing)
 
 
@@ -1557,19 +1571,13 @@ def headless(
     suggested flag), suggestion (one row: suggested_k and the reason the page gives for it),
     model (how each feature enters the model: model_features) and assignments (customer_id,
     cluster, name). As the page opens: k of 0 is the suggested k, a negative cost the
-    default_cost. A summary's order rows (local.summarised) give no return_share."""
-    from lib import local
-
+    default_cost. A summary's order rows (local.summarised) give no return_share
+    (dataset_features)."""
     if not ds.has("lines", "customer_id"):
         raise ValueError("needs order lines with a customer id")
     if k != 0 and not 2 <= k <= 10:
         raise ValueError("k must be from 2 to 10 (0: the suggested k)")
     built = dataset_features(ds)
-    if local.summarised(ds) and "return_share" in built.features:
-        # Their purchases are net of the cancellations matched to them: what a customer
-        # returned of what they bought is not in them.
-        kept = {name: f for name, f in built.features.items() if name != "return_share"}
-        built = replace(built, table=built.table.drop("return_share"), features=kept)
     names_list = chosen_features(built.available, features)
     scaled = scaled_features(built.table, names_list, log)
     diagnostics = named_diagnostics(scaled, built.features)

@@ -1001,8 +1001,16 @@ def basket_sizes(baskets: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
 
 def basket_counted(ds: Dataset, measure: str) -> bool:
     """Whether orders of `ds` have a basket size in `measure`: not when each line is an order's
-    total (order_level), nor in units when the lines tell none (units_known)."""
-    return not order_level(ds) and (measure == "lines" or units_known(ds.table("lines")))
+    total (order_level), nor in lines when its lines are a summary's order rows
+    (local.summarised: they count no lines), nor in units when the lines tell none
+    (units_known)."""
+    from lib import local
+
+    if order_level(ds):
+        return False
+    if measure == "lines":
+        return not local.summarised(ds)
+    return units_known(ds.table("lines"))
 
 
 def basket_reading(sizes: pl.DataFrame, measure: str) -> str:
@@ -1283,7 +1291,7 @@ def headless(
         "weekday_hour": weekday_hour(weekday_slots(history), first, last),
         **(
             {"basket_sizes": basket_sizes(daily_baskets(history, basket), first, last)}
-            if basket_counted(ds, basket) and not (rows and basket == "lines")
+            if basket_counted(ds, basket)
             else {}
         ),
         "repeat": pl.DataFrame(

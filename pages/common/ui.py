@@ -54,7 +54,7 @@ def labelled(labels: Mapping) -> Callable[[object], str]:
 def lines_word(ds: Dataset) -> str:
     """What a count of the data set's lines counts: lines, or a summarised folder's order rows
     (a few per order and customer, lib/local.py), which are no lines."""
-    return "order rows" if ds.source_format == local.FORMAT else "lines"
+    return "order rows" if local.summarised(ds) else "lines"
 
 
 def deleted_note(ds: Dataset, ids: pl.Series, listed: str) -> None:
