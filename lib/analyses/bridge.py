@@ -162,9 +162,13 @@ def bridge_purchases(lines: pl.DataFrame) -> pl.DataFrame:
     """The purchases the bridge counts (measures.customer_purchases): customer_id, ordered_at,
     revenue (net), item_id and units (the line's quantity net of the cancellations taken back
     from it, as its revenue is: net revenue / unit price, the share a cancellation takes back;
-    the quantity without a unit price, 1 without either). item_id is absent when
-    the lines have none. Computed once per data set; every pair of periods reuses it."""
+    the quantity without a unit price, 1 without either). item_id is absent when the lines name
+    no item (none, or every one missing: a folder's summary rows, a mapped file of order
+    totals, whose one null 'item' held price, volume and mix to nothing and fees out).
+    Computed once per data set; every pair of periods reuses it."""
     bought = measures.customer_purchases(lines, PURCHASE_COLUMNS).lines
+    if "item_id" in bought.columns and bought["item_id"].null_count() == bought.height:
+        bought = bought.drop("item_id")
     units = pl.col("quantity").fill_null(1.0) if "quantity" in bought.columns else pl.lit(1.0)
     if "unit_price" in bought.columns:
         # Net units against net revenue: gross units made a cancellation read as a price cut
@@ -522,21 +526,13 @@ def headless(ds: Dataset, previous: str = "", current: str = "") -> dict[str, pl
     '2011-07-01..2011-09-30'; empty: default_periods, the last two full quarters or on
     shorter data the last two months, or the period next to the one given). steps: the
     waterfall (revenue_bridge); returning: returning_split (retained customers buying more or
-    less); customers: customer_changes; items: item_effects (only when the lines have items).
-    A summary's order rows name no items (local.summarised): the retained customers' change is
-    then split into buying more and less, as for order totals, and there are no items."""
-    from lib import local
-
+    less); customers: customer_changes; items: item_effects (only when the lines have items: a
+    summary's order rows name none, and the retained customers' change is then split into
+    buying more and less, as for order totals)."""
     lines = ds.table("lines")
     if "customer_id" not in lines.columns or lines["customer_id"].null_count() == lines.height:
         raise ValueError("a revenue bridge needs a customer id per order line (lines.customer_id)")
-    if local.summarised(ds):
-        # Their item ids are null, which kept price, volume and mix to one item (mix 0) and
-        # postage and fees out; dropped once the purchases are netted by customer and item.
-        purchases = bridge_purchases(lines).drop("item_id", strict=False)
-        bridge = revenue_bridge(purchases, *periods_for(purchases, previous, current))
-    else:
-        bridge = lines_bridge(lines, previous, current)
+    bridge = lines_bridge(lines, previous, current)
     out = {
         "steps": bridge.steps,
         "returning": returning_split(bridge.customers),

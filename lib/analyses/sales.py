@@ -1266,14 +1266,7 @@ def headless(
     rows = local.summarised(ds)  # order rows, no lines: what counts lines would count them
     without_customer = None if rows else period_lines["customer_id"].null_count()
     bridged = {}
-    if rows and (bridge_previous or bridge_current):
-        from lib.analyses import bridge
-
-        # The bridge command's on the same rows: they name no items to split the change by.
-        rows_chosen = Dataset(name=ds.name, source_format=ds.source_format, tables={"lines": scope})
-        made = bridge.headless(rows_chosen, bridge_previous, bridge_current)
-        bridged = {"bridge_steps": made["steps"], "bridge_customers": made["customers"]}
-    elif bridge_previous or bridge_current:
+    if bridge_previous or bridge_current:  # a summary's rows name no items: bridge_purchases
         bridged = _bridge(scope, bridge_previous, bridge_current)
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         sold = kpi_orders(figures)
