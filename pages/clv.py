@@ -133,7 +133,9 @@ try:
     )
 except clv.FitError as error:
     fit, fit_error = None, error
-checks = clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
+checks = clv.of_lines(
+    ds, clv.sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
+)
 # Rows as tall as the longest note: the notes wrap instead of being cut.
 columns.table(
     checks.with_columns(pl.col("verdict").replace(clv.VERDICT_LABELS)),

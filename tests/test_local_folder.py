@@ -346,6 +346,10 @@ def test_data_quality_cohorts_and_lifetime_value_count_the_lines_of_the_folder(r
         said = " ".join(c.value for c in _open(page).caption)
         assert expected in said, page
         assert "order rows" not in said, page
+    # Lifetime value's checks count the lines too, not the summary's rows without a customer.
+    checks = next(d.value for d in _open("clv").dataframe if "check" in d.value.columns)
+    row = checks[checks["check"] == "Lines without a customer"]
+    assert row["value"].tolist() == [f"{blank:,}"]
     said = " ".join(c.value for c in _open("clusters").caption)
     assert f"Left out: {blank:,} lines without a customer (" in said
     # The Overview's table of tables says what a row of the summary is.

@@ -2477,6 +2477,24 @@ def _date(text: str) -> date | None:
     return datetime.strptime(text, "%Y-%m-%d").date() if text else None
 
 
+def of_lines(ds: Dataset, checks: pl.DataFrame) -> pl.DataFrame:
+    """`checks` (sufficiency's) as the lines of `ds` give them: on a summary's order rows
+    (local.summarised), which are no lines, the lines without a customer are those counted as
+    the files were read (quality.line_checks, as Clusters says it), and the row is left out
+    where none were counted (a database counts none)."""
+    from lib import local
+
+    if not local.summarised(ds):
+        return checks
+    counted = (quality.line_checks(ds) or {}).get("missing_customer")
+    guests = pl.col("check") == "Lines without a customer"
+    if counted is None:
+        return checks.filter(~guests)
+    return checks.with_columns(
+        pl.when(guests).then(pl.lit(fmt.count(counted))).otherwise("value").alias("value")
+    )
+
+
 def headless(
     ds: Dataset,
     *,
@@ -2493,11 +2511,8 @@ def headless(
     the full-period fit), `parameters_calibration` (of the fit the holdout checks), `holdout`
     (Holdout.groups; calibration_end ISO, empty: holdout_plan's), `comparison` (the three
     purchase models on that holdout), `tracking` and `sufficiency` (with the fit's checks).
-    Raises ValueError with what to try when the data cannot be fitted. On a summary's order rows
-    (local.summarised), sufficiency's lines without a customer are those counted as they were
-    read (quality.line_checks), and the row is left out where none were counted."""
-    from lib import local
-
+    Raises ValueError with what to try when the data cannot be fitted. Sufficiency as the
+    lines give it (of_lines: a summary's order rows are no lines)."""
     if not ds.has("lines", "customer_id"):
         raise ValueError(
             "needs order lines with a customer id: upload an export with a customer column, "
@@ -2529,19 +2544,9 @@ def headless(
     values = by_value(customer_values(summary, fit, horizon, horizon_unit, discount))
     if fit.degenerate:  # the fit cannot tell when customers leave: no P(alive), as on the page
         values = values.with_columns(pl.lit(None, pl.Float64).alias("p_alive"))
-    checked = sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
-    if local.summarised(ds):
-        # Order rows are no lines: the count of those without a customer is what was counted
-        # on the lines (as the Clusters page says it); a database counts none.
-        counted = (quality.line_checks(ds) or {}).get("missing_customer")
-        guests = pl.col("check") == "Lines without a customer"
-        checked = (
-            checked.filter(~guests)
-            if counted is None
-            else checked.with_columns(
-                pl.when(guests).then(pl.lit(fmt.count(counted))).otherwise("value").alias("value")
-            )
-        )
+    checked = of_lines(
+        ds, sufficiency(summary, bought.dropped, horizon, horizon_unit, unit, fit=fit)
+    )
     return {
         "customers": values,
         "parameters": parameter_table(fit, ds.currency),
