@@ -24,10 +24,12 @@ the figures of the whole lines loaded in memory:
 Summed per order they give Sales' order table (revenue and units net, any sale line); the pages'
 cleaning keeps exactly the purchase rows (and the free rows, with free purchases). Beside them,
 the same engine sums the lines into Sales' item cube (sales.item_cube: per item and day), a part
-at a time, so the item ranking is that of the lines. What they cannot give: items per order
-(Categories, the revenue bridge's mix stay off), and counts of lines (basket sizes in lines, and
-what counts lines without a customer or cancellation lines counts these rows). Instead, each share
-counts what Data quality finds on its lines as it reads them (quality.LINE_CHECKS): Data quality
+at a time, so the item ranking is that of the lines. What they cannot give (summarised tells
+the pages and the command line, which leave it out and say so): items per order (Categories stay
+off; the revenue bridge splits returning customers into buying more and less, as for order
+totals), counts of lines (basket sizes in lines) and what a customer returned (Clusters' return
+share: each purchase is net of its cancellations). Instead, each share counts what Data quality
+finds on its lines as it reads them (quality.LINE_CHECKS): Data quality, Lifetime value's checks
 and the captions on lines left out read those counts.
 """
 
