@@ -821,7 +821,7 @@ def _days_of(
     else:
         names = lines.collect_schema().names()
         known = lines.filter(~nw.col("customer_id").is_null()).select(
-            [c for c in rfm.ORDER_COLUMNS if c in names]
+            [c for c in summaries.ORDER_COLUMNS if c in names]
         )
     return materialised(summaries.order_days(known), source, "order_days")
 

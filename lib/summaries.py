@@ -223,6 +223,19 @@ def first_copies(lines: nw.LazyFrame, columns: tuple[str, ...]) -> nw.LazyFrame:
     return _first_copies(lines, names).select(*(n for n in names if n in columns), LINE)
 
 
+# The columns order_days reads (a line at no price is no sale: sells, so an order of free lines
+# is none), for analyses that narrow their lines to them first.
+ORDER_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    "revenue",
+    "quantity",
+    "unit_price",
+    "is_return",
+)
+
+
 def order_days(lines: nw.LazyFrame) -> nw.LazyFrame:
     """Per order, customer and day of its lines (usually one row per order): order_id,
     customer_id, day, first_at and last_at (its lines' earliest and latest time), revenue (sum,

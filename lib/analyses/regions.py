@@ -10,7 +10,7 @@ from datetime import datetime, time
 
 import polars as pl
 
-from lib import fmt, io, measures, periods, stats, trend
+from lib import fmt, io, measures, periods, stats, summaries, trend
 from lib.catalog import for_data
 from lib.model import Dataset, columns_of
 from lib.periods import growth_window
@@ -206,17 +206,7 @@ class RegionalBase:
 
 def regional_base(lines: pl.DataFrame, orders: pl.DataFrame | None = None) -> RegionalBase:
     """The window-independent part of regional_table, computed once per data set."""
-    lines = columns_of(
-        lines,
-        "region",
-        "order_id",
-        "customer_id",
-        "ordered_at",
-        "revenue",
-        "quantity",
-        "unit_price",
-        "is_return",
-    )
+    lines = columns_of(lines, "region", *summaries.ORDER_COLUMNS)
     month = pl.col("ordered_at").dt.truncate("1mo").alias("month")
     # Customers as everywhere: people with a purchase (measures.is_sale) in the region.
     buyer = pl.col("customer_id").filter(measures.is_sale(lines))

@@ -15,16 +15,6 @@ from lib.model import Dataset, columns_of
 
 BINS = (3, 4, 5)
 # What the order summary reads: customer_table copies only these of the lines.
-# unit_price: a line at no price is no sale (summaries.sells), so an order of free lines is none.
-ORDER_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "ordered_at",
-    "revenue",
-    "quantity",
-    "unit_price",
-    "is_return",
-)
 TIES = {
     "value": "equal values share a score",
     "first": "ties broken in row order",
@@ -254,10 +244,10 @@ def customer_table(
         missing.sum(), pl.col("revenue").filter(missing).fill_null(0.0).sum()
     ).row(0)
     if clean:
-        known = measures.customer_purchases(lines, ORDER_COLUMNS).lines
+        known = measures.customer_purchases(lines, summaries.ORDER_COLUMNS).lines
         cleaned = lines.height - without_lines - known.height
     else:
-        known = columns_of(lines, *ORDER_COLUMNS).filter(~missing)
+        known = columns_of(lines, *summaries.ORDER_COLUMNS).filter(~missing)
         cleaned = 0
     as_of = as_of or default_as_of(known)
     days = summaries.order_days(summaries.lazy(known))
