@@ -11,7 +11,13 @@ from datetime import datetime, time, timedelta
 import polars as pl
 
 from lib import fmt
-from lib.measures import THIN, as_recorded, customer_purchases, impossible_date_rules
+from lib.measures import (
+    THIN,
+    UNSOLD_LINES,
+    as_recorded,
+    customer_purchases,
+    impossible_date_rules,
+)
 from lib.model import Dataset, first_occurrences
 
 EXAMPLES = 5
@@ -151,6 +157,15 @@ RULES = {
             "Delivered with no delivery date",
             "warning",
             "The status says delivered but no date was recorded; on-time rates leave these out.",
+            "orders",
+        ),
+        Rule(
+            "orders_without_lines",
+            "Orders without any line",
+            "info",
+            "Orders the order lines never name (on Olist, mostly orders unavailable or cancelled "
+            "before any item was recorded): they count in no revenue, order or customer figure. "
+            "Check their status; if they did sell, upload the lines file they come with.",
             "orders",
         ),
         Rule(
@@ -759,6 +774,14 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
         )
         out += _finding(
             "orders_after_deletion", "orders", joined, pl.col("ordered_at") > pl.col("deleted_at")
+        )
+    if _has(ds, "lines", "order_id"):
+        unsold = ds.extras.get(UNSOLD_LINES)
+        named = ds.tables["lines"]["order_id"]
+        if unsold is not None:
+            named = pl.concat([named, unsold["order_id"]])
+        out += _finding(
+            "orders_without_lines", "orders", orders, ~pl.col("order_id").is_in(named.implode())
         )
     if "payments" in ds.extras and _has(ds, "orders", "revenue"):
         joined = orders.join(ds.extras["payments"], on="order_id", how="inner").filter(
