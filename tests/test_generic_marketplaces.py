@@ -443,6 +443,16 @@ def test_a_customer_id_blank_for_most_buyers_gives_way_to_their_names():
     lines = sold(ds)
     assert lines["revenue"].sum() == pytest.approx(5216.50)
     assert (lines["order_id"].n_unique(), lines["customer_id"].n_unique()) == (6, 4)
+    # Guests without an id beside a full 'Customer Group' of three values: the ids stay (the
+    # group tells fewer customers apart).
+    text = "Order,Date,Customer ID,Customer Group,Amount\n" + "".join(
+        f"O{i},2024-03-0{1 + i % 9},{'' if i % 3 == 0 else f'C{i % 40}'},"
+        f"{('Retail', 'B2B', 'Staff')[i % 3]},{10 + i}.00\n"
+        for i in range(90)
+    )
+    assert guess_mapping(io.read_file("o.csv", text.encode())[0].frame).fields["customer_id"] == (
+        "Customer ID"
+    )
 
 
 def test_an_order_held_as_suspected_fraud_is_no_sale():

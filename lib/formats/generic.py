@@ -913,12 +913,21 @@ _BLANK_CUSTOMERS = 0.2
 def _fuller_customer(frame: pl.DataFrame, column: str, others: list[str]) -> str:
     """`column`, or of `others` (named as customers too) the one blank on the fewest rows where
     `column` is blank on many (_BLANK_CUSTOMERS) and it on half as many or fewer: an Austrian
-    invoice's 'Kunden-UID' (a VAT number, which consumers have none of) beside 'Kundenname'."""
+    invoice's 'Kunden-UID' (a VAT number, which consumers have none of) beside 'Kundenname'.
+    Only a column that tells at least as many customers apart, and holds no dates, can take
+    its place (not a 'Customer Group' of three values, nor a 'Customer Since')."""
     blank = {c: float(_blank(frame[c]).mean() or 0.0) for c in (column, *others)}
-    best = min(others, key=lambda c: blank[c], default=column)
-    if blank[column] >= _BLANK_CUSTOMERS and blank[best] <= blank[column] / 2:
-        return best
-    return column
+    if blank[column] < _BLANK_CUSTOMERS:
+        return column
+    told = frame[column].drop_nulls().n_unique()
+    fit = [
+        c
+        for c in others
+        if blank[c] <= blank[column] / 2
+        and frame[c].drop_nulls().n_unique() >= told
+        and parse.looks_like_datetime(_sample(frame[c])) < 0.5
+    ]
+    return min(fit, key=lambda c: blank[c], default=column)
 
 
 def _above_items(frame: pl.DataFrame, used: Mapping[str, str | None]) -> bool:
