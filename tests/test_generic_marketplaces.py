@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from lib import formats, io
-from lib.formats.generic import _says_unsold, guess_mapping
+from lib.formats.generic import _LISTED, _says_unsold, guess_mapping
 from lib.measures import is_sale
 
 ML_AR = """\
@@ -513,6 +513,11 @@ def test_a_cell_listing_an_orders_items_names_no_item():
     cancelled: 119,90 + 249,00 + 1.299,00 + 105,00 + 119,70 = 1.892,60."""
     used, ds = mapped("pedidos.csv", PEDIDOS_PE)
     assert "item_id" not in used and "item_name" not in used
+    # A name with one quantity in it lists nothing ('Socks (3), navy').
+    names = pl.Series(
+        ["Polo básico x2; Gorra x1", "2 x Tee, 1 x Cap", "Socks (3), navy", "Casaca x1"]
+    )
+    assert names.str.contains(_LISTED).to_list() == [True, True, False, False]
     lines = sold(ds)
     assert lines["revenue"].sum() == pytest.approx(1892.60)
     assert lines["order_id"].n_unique() == 5

@@ -676,9 +676,10 @@ def _amounts_written(values: pl.Series) -> bool:
     return bool((text.str.contains(_MONEY_TEXT).mean() or 0) >= 0.9)
 
 
-# An item with its quantity, followed by another: 'Polo x2; Gorra x1', '2 x Tee, 1 x Cap',
-# 'Mug (2) | Tea (1)'.
-_LISTED = r"(?i)(\bx\s*\d+|\d+\s*x\b|\(\d+\))\s*[;,|/]\s*\S"
+# An item with its quantity, then a separator and another with its own: 'Polo x2; Gorra x1',
+# '2 x Tee, 1 x Cap', 'Mug (2) | Tea (1)' (not 'Socks (3), navy').
+_QUANTITY = r"(\bx\s*\d+|\d+\s*x\b|\(\d+\))"
+_LISTED = rf"(?i){_QUANTITY}.*[;,|/].*{_QUANTITY}"
 
 
 def _lists_items(column: pl.Series) -> bool:
