@@ -964,6 +964,13 @@ def test_a_last_full_month_whose_last_week_thins_out_reads_no_trend():
         "days have 14 orders against about 112 at the pace of its earlier days: the data "
         "likely thins out before its end, so this is no trend."
     )
+    # A small category's month: 1 order a day for 24 days, none in the last 7 (about 7 expected):
+    # a quiet week from so few is chance, not the data ending.
+    small = days.with_columns(
+        pl.when(pl.col("day") >= date(2018, 8, 25)).then(0).otherwise(1).alias("orders")
+    ).with_columns((pl.col("orders") * 100.0).alias("revenue"))
+    series = sales.revenue_over_time(small, date(2018, 7, 1), date(2018, 8, 31), "month")
+    assert "thins out" not in sales.revenue_reading(series, "month", "BRL")
     # A whole month at its pace: the fall is read as it is.
     level = days.with_columns(pl.lit(16).alias("orders"), pl.lit(1600.0).alias("revenue"))
     series = sales.revenue_over_time(level, date(2018, 7, 1), date(2018, 8, 31), "month")
