@@ -112,6 +112,16 @@ FLAT = 0.02
 THIN = 0.1
 
 
+def without_lines(ds: Dataset) -> pl.Expr:
+    """Where an order of `ds` (its orders table) has no line at all, set apart ones
+    (UNSOLD_LINES) included: an Olist order unavailable or cancelled before any item."""
+    unsold = ds.extras.get(UNSOLD_LINES)
+    named = ds.tables["lines"]["order_id"]
+    if unsold is not None:
+        named = pl.concat([named, unsold["order_id"]])
+    return ~pl.col("order_id").is_in(named.implode())
+
+
 def no_sale_orders(ds: Dataset) -> dict[str, int]:
     """Orders of `ds` that Sales does not count, by why, as the Data page names them: "set
     apart" (their lines were: UNSOLD_LINES), "without items" (no line at all: an Olist order
@@ -125,8 +135,7 @@ def no_sale_orders(ds: Dataset) -> dict[str, int]:
     apart = pl.Series("order_id", [], pl.String) if unsold is None else unsold["order_id"]
     counts = {"set apart": apart.n_unique()}
     if lines is not None:
-        listed = pl.concat([lines["order_id"], apart]).implode()
-        counts["without items"] = int((~orders["order_id"].is_in(listed)).sum())
+        counts["without items"] = orders.select(without_lines(ds).sum()).item()
         unsold_orders = (
             lines.lazy()
             .group_by("order_id")

@@ -13,10 +13,10 @@ import polars as pl
 from lib import fmt
 from lib.measures import (
     THIN,
-    UNSOLD_LINES,
     as_recorded,
     customer_purchases,
     impossible_date_rules,
+    without_lines,
 )
 from lib.model import Dataset, first_occurrences
 
@@ -776,13 +776,7 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
             "orders_after_deletion", "orders", joined, pl.col("ordered_at") > pl.col("deleted_at")
         )
     if _has(ds, "lines", "order_id"):
-        unsold = ds.extras.get(UNSOLD_LINES)
-        named = ds.tables["lines"]["order_id"]
-        if unsold is not None:
-            named = pl.concat([named, unsold["order_id"]])
-        out += _finding(
-            "orders_without_lines", "orders", orders, ~pl.col("order_id").is_in(named.implode())
-        )
+        out += _finding("orders_without_lines", "orders", orders, without_lines(ds))
     if "payments" in ds.extras and _has(ds, "orders", "revenue"):
         joined = orders.join(ds.extras["payments"], on="order_id", how="inner").filter(
             pl.col("revenue").is_not_null()
