@@ -772,8 +772,9 @@ def category_reading(by_category: pl.DataFrame, window_days: int) -> str:
             figure = cells["_shown"][0] + ("" if said else f" {ordered}")
             verb = _verb(cells, extreme) if not said else _verb(cells, extreme).split(" ", 1)[1]
             said.append(f"{_named(cells, 'category')} {verb} ({figure})")
-    average = f"the {fmt.pct(found.pooled)} of all views"
-    chance = _by_chance(found, "category", "categories", "the {} of all views")
+    named = "the {} of all views"  # the pooled share's words, for the reading and _by_chance
+    average = named.format(fmt.pct(found.pooled))
+    chance = _by_chance(found, "category", "categories", named)
     if not said:
         return (
             f"No category converts differently from {average} beyond chance"
@@ -807,7 +808,8 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
         )
     elif judged.height:
         found = stats.extremes(judged, "buyers", "viewers")
-        average = "the {} of all their views"
+        named = "the {} of all their views"  # the pooled share's words, as in category_reading
+        average = named.format(fmt.pct(found.pooled))
         items = f"the {found.compared:,} items with {min_viewers:,} viewers or more"
         if found.level:
             parts.append(f"Every one of {items} converts alike ({found.level})")
@@ -816,23 +818,20 @@ def items_reading(by_item: pl.DataFrame, unviewed: pl.DataFrame, min_viewers: in
             ordered = f"only {row['_shown']} order it" if row["buyers"] else "none order it"
             parts.append(
                 f"{fmt.named(row[label])} is viewed by {row['viewers']:,} users but {ordered}, "
-                f"against {average.format(fmt.pct(found.pooled))}, beyond chance across {items}: "
-                "check its price, description "
+                f"against {average}, beyond chance across {items}: check its price, description "
                 "and stock"
             )
         elif found.worst.height:
             parts.append(
                 f"{_items(found.worst, label)} convert worst, tied ({found.worst['_shown'][0]}), "
-                f"against {average.format(fmt.pct(found.pooled))}, beyond chance across {items}: "
-                "check their prices, "
+                f"against {average}, beyond chance across {items}: check their prices, "
                 "descriptions and stock"
             )
         else:
             low = replace(found, chance_best=found.chance_best[:0])
             parts.append(
-                f"None of {items} converts below {average.format(fmt.pct(found.pooled))} beyond "
-                "chance"
-                f"{_by_chance(low, label, 'items', average, _items)}"
+                f"None of {items} converts below {average} beyond chance"
+                f"{_by_chance(low, label, 'items', named, _items)}"
             )
     if unviewed.height:
         # Said as a count beside the shop's share, with no advice: a popular item has many such

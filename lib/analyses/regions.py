@@ -711,8 +711,8 @@ def region_action(
     10. small -> "maintain: small, <trend>" (slower, or a change within chance).
     <trend> is `growth_words`: a fall always reads "shrinking", never "growing slower".
     A late rate above average beyond chance but under LATE_FACTOR x it is said after the
-    verdict of rules 4 to 10 ('; late 1.8x' the average: Olist's RJ, 80 late of 665, read as if its
-    deliveries were fine).
+    verdict of rules 4 to 10 ('; late 1.8x', times the average: Olist's RJ, 80 late of 665, read
+    as if its deliveries were fine).
     """
     if region["region"] == NO_REGION:
         return "watch: no region recorded"
@@ -722,22 +722,12 @@ def region_action(
     if whole.get("customers", 1) and (region.get("customers") or 0) < MIN_CUSTOMERS:
         return f"watch: too few customers to judge ({region.get('customers') or 0})"
     late, average = region.get("late_rate"), whole.get("late_rate")
-    if (
-        late is not None
-        and average
-        and late >= LATE_FACTOR * average
-        and _beyond(region, average, min_orders, among)
-    ):
+    # Late above the average beyond chance (_beyond: only above it).
+    behind = late is not None and bool(average) and _beyond(region, average, min_orders, among)
+    if behind and late >= LATE_FACTOR * average:
         return f"fix delivery first: late rate {round(late / average, 1):.1f}x average"
     verdict = _market_action(region, whole, among)
-    if (
-        late is not None
-        and average
-        and late > average
-        and _beyond(region, average, min_orders, among)
-    ):
-        verdict += f"; late {round(late / average, 1):.1f}x"
-    return verdict
+    return verdict + (f"; late {round(late / average, 1):.1f}x" if behind else "")
 
 
 def _market_action(region: Mapping, whole: Mapping[str, float | None], among: Families) -> str:

@@ -14,7 +14,6 @@ from lib import fmt, measures, summaries
 from lib.model import Dataset, columns_of
 
 BINS = (3, 4, 5)
-# What the order summary reads: customer_table copies only these of the lines.
 TIES = {
     "value": "equal values share a score",
     "first": "ties broken in row order",

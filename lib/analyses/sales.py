@@ -1240,7 +1240,7 @@ def headless(
     without items (an order-level export) have no top_items, as the page has no ranking, and no
     basket_sizes (each line is an order's total); nor in units when the lines tell none. A
     summary's order rows (local.summarised) count no lines: no basket_sizes in lines, a null
-    repeat.lines_without_customer, and the bridge without items (bridge.headless)."""
+    repeat.lines_without_customer, and the bridge without items (bridge.bridge_purchases)."""
     from lib import local
 
     if grain not in GRAINS:
@@ -1269,9 +1269,6 @@ def headless(
     kept = ds.extras.get(ITEM_CUBE)  # a summarised folder's: its lines hold no items
     rows = local.summarised(ds)  # order rows, no lines: what counts lines would count them
     without_customer = None if rows else period_lines["customer_id"].null_count()
-    bridged = {}
-    if bridge_previous or bridge_current:  # a summary's rows name no items: bridge_purchases
-        bridged = _bridge(scope, bridge_previous, bridge_current)
     if not order_level(ds):  # order totals (Stripe's charges, a mapped file of orders) have none
         sold = kpi_orders(figures)
         # The cube of every line, sliced as the page slices it: a sparkline spans the months
@@ -1302,7 +1299,9 @@ def headless(
         ),
         "days_between_orders": gaps,
         "new_vs_returning": new_vs_returning(days, first, last),
-    } | bridged
+    } | (
+        _bridge(scope, bridge_previous, bridge_current) if bridge_previous or bridge_current else {}
+    )
 
 
 def _bridge(scope: pl.DataFrame, previous: str, current: str) -> dict[str, pl.DataFrame]:

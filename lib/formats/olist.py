@@ -290,11 +290,14 @@ def build(
                     Note(
                         files.get("payments", "payments"),
                         "order_id",
-                        f"{fmt.counted(unknown, 'order')} paid for in the payments file "
-                        f"{'is' if unknown == 1 else 'are'} not in "
-                        f"{files.get('orders', 'the orders file')}: "
-                        f"{'its payments are' if unknown == 1 else 'their payments are'} not "
-                        "used (upload the orders file the payments come with to check them)",
+                        fmt.counted(
+                            unknown,
+                            "order paid for in the payments file is",
+                            "orders paid for in the payments file are",
+                        )
+                        + f" not in {files.get('orders', 'the orders file')}: their payments "
+                        "are not used (upload the orders file the payments come with to check "
+                        "them)",
                         count=unknown,
                         rows=paid.height,
                     )
