@@ -382,8 +382,109 @@ def _left_out(args: argparse.Namespace) -> list[str]:
 
 
 # What an option means where its name and default do not say it (the page's controls say it).
-OPTION_HELP = {
-    "discount": "per month, as a fraction: 0.01 is the page's 1%%",
+# What each analysis's options mean, for --help: {accepts} is what the option accepts
+# (recipe.accepts); an option not listed gets that alone. Argparse formats the text, so a
+# percent sign is written twice.
+FILES_HELP = "the data's files (CSV, Excel or parquet), or a folder or glob of them"
+FORMAT_HELP = "json: every table (the default); csv: one table, --table chooses which"
+_DATE = recipe_lib.ACCEPTED_TEXT["date"]
+_PERIOD = recipe_lib.ACCEPTED_TEXT["period"]
+_MONTHS = "full months whose growth is compared, {accepts}"
+OPTION_HELP: dict[str, dict[str, str]] = {
+    "sales": {
+        "start": "the first day, {accepts} (empty: the data's first)",
+        "end": "the last day, {accepts} (empty: the data's last)",
+        "grain": "the period revenue is summed by, {accepts}",
+        "categories": "only these categories: {accepts}",
+        "regions": "only these regions: {accepts}",
+        "window": "periods in the moving average, up to 60 days, 26 weeks or 12 months (0: the "
+        "grain's default)",
+        "topn": "items in the top list, {accepts}",
+        "rank_by": "what ranks the top items, {accepts}",
+        "basket": "what a basket's size counts, {accepts}",
+        "bridge_previous": "the revenue bridge's earlier period, {accepts}",
+        "bridge_current": "the revenue bridge's later period, {accepts}",
+    },
+    "bridge": {
+        "previous": f"the earlier period, {_PERIOD}",
+        "current": f"the later period, {_PERIOD}",
+    },
+    "categories": {
+        "months": _MONTHS,
+        "against": "what growth compares with, {accepts}",
+        "min_orders": "orders a category needs for a potential score, {accepts}",
+        "top": "categories in the monthly trend, {accepts}",
+        "weight_growth": "weight of growth in the potential score, {accepts}",
+        "weight_share": "weight of revenue share in the potential score, {accepts}",
+        "weight_review": "weight of review score in the potential score, {accepts}",
+        "weight_late": "weight of on-time delivery in the potential score, {accepts}",
+    },
+    "regions": {
+        "metric": "what the map shows, {accepts}",
+        "months": _MONTHS,
+        "against": "what growth compares with, {accepts}",
+        "w_size": "weight of size in the priority score, {accepts}",
+        "w_growth": "weight of growth in the priority score, {accepts}",
+        "w_value": "weight of order value in the priority score, {accepts}",
+        "w_repeat": "weight of repeat buying in the priority score, {accepts}",
+        "w_delivery": "weight of on-time delivery in the priority score, {accepts}",
+    },
+    "delivery": {
+        "min_orders": "delivered orders a seller needs to be ranked, {accepts}",
+        "metric": "what the map shows, {accepts}",
+        "follow_months": "months each customer is followed after the first order, {accepts}",
+    },
+    "lateness": {"months": "months each customer is followed after the first order"},
+    "rfm": {
+        "bins": "scores per dimension, {accepts}",
+        "recency_ties": "equal recencies: value (one score) or first (row order)",
+        "frequency_ties": "equal frequencies: value (one score) or first (row order)",
+        "monetary_ties": "equal monetary values: value (one score) or first (row order)",
+        "as_of": "orders before this day count, {accepts} (empty: the day after the last order)",
+        "clean": "purchases only, as the published analyses clean the lines",
+        "across": "the grid's columns, {accepts}",
+        "compare_as_of": "also the segment movement from this day, {accepts}",
+    },
+    "movement": {
+        "compare_as_of": f"the earlier day, {_DATE} (empty: one quarter before as-of)",
+        "as_of": f"the later day, {_DATE} (empty: the day after the last order)",
+    },
+    "cohorts": {
+        "grain": "the cohorts' period, {accepts}",
+        "metric": "what retention counts, {accepts}",
+        "relative": "as a share of the cohort's first period (--no-relative: counts)",
+        "shown": "the most recent cohorts in the retention table, {accepts} (0: every cohort)",
+        "churn_quantile": "share of repeat purchases within the churn window, {accepts}",
+    },
+    "churn": {"quantile": "share of repeat purchases within the churn window, 0 to 1"},
+    "clusters": {
+        "k": "clusters, {accepts} (0: the suggested k)",
+        "features": "the model's features, {accepts} (empty: the page's)",
+        "log": "log-transform skewed features",
+        "margin": "gross margin in percent, {accepts}",
+        "cost": "cost of reaching one customer (negative: the page's default cost)",
+    },
+    "clv": {
+        "unit": "the purchase model's time unit, {accepts}",
+        "horizon": "how far ahead lifetime value is predicted, {accepts}",
+        "horizon_unit": "{accepts}",
+        "penalizer": "the fit's L2 penalizer, {accepts}",
+        "discount": "per month, as a fraction: 0.01 is the page's 1%%",
+        "calibration_end": "the holdout's calibration end, {accepts} (empty: the page's)",
+        "model": "the purchase model, {accepts}",
+    },
+    "events": {
+        "window_days": "days within which an order counts for a view, and a funnel's steps for its "
+        "first, {accepts}",
+        "steps": "the funnel's event names in order: {accepts}",
+        "item": "the item whose viewed-together items are listed (empty: the page's first)",
+        "min_support": "users a pair of items needs, {accepts}",
+        "score": "what ranks the pairs, {accepts}",
+    },
+    "funnel": {
+        "top": "landing pages shown by name, {accepts}",
+        "min_count": "deals a rep's cell needs to be judged, {accepts}",
+    },
 }
 
 
@@ -478,6 +579,13 @@ def _engine_errors(args: argparse.Namespace) -> Iterator[None]:
             )
         said = f"{args.command}: the database could not read the lines ({first}){hint}"
         raise UsageError(said) from None
+
+
+def _said_default(default: object) -> str:
+    """An option's default as --help shows it: a flag on or off, a number as written."""
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    return f"{default:g}" if isinstance(default, float) else str(default)
 
 
 def _options(fn) -> dict[str, object]:
@@ -731,7 +839,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m lib", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("inspect", help="detected format, rows per canonical table, findings")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", help=FILES_HELP)
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.set_defaults(run=inspect)
     p = sub.add_parser("demo", help="write a demo data set in its source format")
@@ -747,9 +855,9 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         if name != command:  # its options are read only when it is the command run
             continue
         module = importlib.import_module(f"lib.analyses.{name}")
-        p.add_argument("files", nargs="*")
+        p.add_argument("files", nargs="*", help=FILES_HELP)
         p.add_argument("--demo", choices=DEMOS, help="use a built-in demo instead of files")
-        p.add_argument("--format", choices=("json", "csv"), default="json")
+        p.add_argument("--format", choices=("json", "csv"), default="json", help=FORMAT_HELP)
         p.add_argument("--table", help="with --format csv: which result table to print")
         p.add_argument("--recipe", help="a recipe (TOML): its mappings and this page's settings")
         if name in SUMMARISED + ORDER_SUMMARY:
@@ -768,12 +876,18 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
             p.add_argument("--db-table", default="lines", help="with --db: the table of lines")
         for option, default in _options(module.headless).items():
             kind = type(default) if default is not None else str
+            accepts = recipe_lib.accepts(name, option)
+            said = OPTION_HELP.get(name, {}).get(option, "{accepts}").format(accepts=accepts)
+            helped = (
+                said if default in ("", None) else f"{said} (default: {_said_default(default)})"
+            )
             if kind is bool:
                 p.add_argument(
                     f"--{option.replace('_', '-')}",
                     dest=option,
                     action=_GivenFlag,
                     default=default,
+                    help=helped,
                 )
             else:
                 p.add_argument(
@@ -781,11 +895,11 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                     dest=option,
                     type=kind,
                     default=default,
-                    help=OPTION_HELP.get(option),
+                    help=helped,
                     action=_Given,
                 )
     p = sub.add_parser("report", help="one self-contained HTML report that opens offline")
-    p.add_argument("files", nargs="*")
+    p.add_argument("files", nargs="*", help=FILES_HELP)
     p.add_argument("--out", required=True, help="the HTML file to write")
     p.add_argument("--pages", help="comma-separated pages (default: the recipe's, or all enabled)")
     p.add_argument("--demo", choices=DEMOS, help="use a built-in demo instead of files")

@@ -635,6 +635,38 @@ def _choices(module, spec: object) -> tuple | None:
     return None
 
 
+# What a kind of text in LIMITS accepts, in words (accepts).
+ACCEPTED_TEXT = {
+    "date": "a date, YYYY-MM-DD",
+    "period": "a quarter (2011Q3), a month (2011-07), a year (2011) or days "
+    "(2011-07-01..2011-09-30)",
+}
+
+
+def accepts(page: str, name: str) -> str:
+    """What a headless option accepts (LIMITS), in words for the CLI's help; empty for an option
+    LIMITS does not list (any value of its default's type)."""
+    spec = LIMITS.get(page, {}).get(name)
+    if spec is None:
+        return ""
+    module = analysis(page)
+    choices = _choices(module, spec)
+    if choices is not None:
+        return f"one of {', '.join(choices)}"
+    if isinstance(spec, tuple):
+        low, high = spec
+        return f"{low:g} or more" if high == math.inf else f"{low:g} to {high:g}"
+    if spec.isupper():  # the numbers the page's control offers
+        return f"one of {', '.join(f'{v:g}' for v in getattr(module, spec))}"
+    if spec.startswith("names:"):
+        return f"values of {spec[6:]}, comma-separated"
+    if spec == "features":
+        from lib.analyses import clusters
+
+        return f"comma-separated, of {', '.join(clusters.BASE_FEATURES)} or platform_<name>"
+    return ACCEPTED_TEXT[spec]
+
+
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 

@@ -1,5 +1,7 @@
 """The headless twin: `python -m lib inspect|demo` as a script would call it."""
 
+import importlib
+import inspect
 import json
 import subprocess
 import sys
@@ -112,6 +114,40 @@ def test_help_lists_each_analysis_command_and_its_options():
         out = run(command, "--help")
         assert out.returncode == 0, out.stderr
         assert all(n in out.stdout for n in names), (command, out.stdout)
+
+
+def test_every_option_of_every_analysis_says_in_its_help_what_it_takes_and_its_default():
+    """--help explains each option: what the page's control accepts (recipe.LIMITS: a range,
+    the choices) and the default the command runs with (the headless function's)."""
+    from lib.__main__ import ANALYSES, parser
+
+    for command in ANALYSES:
+        module = importlib.import_module(f"lib.analyses.{command}")
+        defaults = {
+            p.name: p.default
+            for p in list(inspect.signature(module.headless).parameters.values())[1:]
+        }
+        actions = {
+            a.dest: a
+            for a in parser(command)._subparsers._group_actions[0].choices[command]._actions
+        }
+        for name, default in defaults.items():
+            said = actions[name].help
+            assert said, (command, name)
+            if default not in ("", None) and not isinstance(default, bool):
+                assert (
+                    f"(default: {default:g})" in said
+                    if isinstance(default, float)
+                    else (f"(default: {default})" in said)
+                ), (command, name, said)
+            spec = recipe.LIMITS.get(command, {}).get(name)
+            if isinstance(spec, tuple) and isinstance(spec[0], int):  # its top, at least
+                assert f"{spec[1]}" in said, (command, name, said)
+            elif isinstance(spec, str) and spec.isupper():
+                assert all(f"{c}" in said for c in getattr(module, spec)), (command, name, said)
+        assert actions["files"].help, command
+    rfm_help = run("rfm", "--help").stdout
+    assert "--clean, --no-clean" in rfm_help and "(default: on)" in rfm_help
 
 
 def test_movement_follows_every_customer_with_a_purchase_before_the_later_date():
