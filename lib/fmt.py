@@ -173,11 +173,16 @@ def quoted(value: object) -> str:
     return named(value)
 
 
+# Markdown ends a line at any of these: two would end the paragraph (and an indented line after
+# them start a code block).
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
 def plain(text: object) -> str:
     """`text` (a name from the data, a file name) escaped to show as itself in Markdown: no
     emphasis, image, link, autolinked URL or e-mail, LaTeX, colour or icon directive."""
     unlinked = _LINKABLE.sub(lambda m: m.group(0) + JOINER, str(text))
-    return _PUNCTUATION.sub(r"\\\1", unlinked).replace("\n", " ")
+    return _LINE_END.sub(" ", _PUNCTUATION.sub(r"\\\1", unlinked))
 
 
 def money_format(currency: str = "", digits: int = 0) -> str:

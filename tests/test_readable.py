@@ -281,6 +281,7 @@ PLANTED = (
     "$x^2$",
     ":red[alert]",
     "http://evil.example",
+    "\r\r    indented",  # a paragraph's end (any line ending), then a code block
 )
 PLANT = " " + " ".join(PLANTED)
 AUTOLINKED = ("http://127.0.0.1", "http://evil.example")
