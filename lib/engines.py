@@ -298,7 +298,8 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
         elif kind == pl.Int64:
             exprs.append(nw.col(source).cast(nw.Int64).alias(name))
         else:
-            exprs.append(nw.col(source).cast(nw.Datetime("us")).alias(name))
+            # As the loader's times (parse.to_datetime): none outside its years.
+            exprs.append(parse.in_years(nw.col(source).cast(nw.Datetime("us"))).alias(name))
     frame = raw.select(exprs).filter(~nw.col("ordered_at").is_null())
     frame = frame.with_columns(_known(nw.col(c), c).alias(c) for c in blank)
     got = frame.collect_schema().names()
@@ -500,10 +501,7 @@ def _parquet_problem(file: Path) -> str:
         return io.lazy_parquet_problem(file)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         first = str(exc).strip().split(".")[0] or type(exc).__name__
-        raise ValueError(
-            f"{file.name}: could not be read as parquet ({first}): it is damaged, cut short or "
-            "no parquet file: export it again, or leave it out"
-        ) from None
+        raise ValueError(f"{file.name}: {io.unreadable_parquet(first)}, or leave it out") from None
 
 
 def polars_lines(paths: Sequence[str]) -> Source:

@@ -629,7 +629,7 @@ def _parquet_size(file: str, data: bytes) -> tuple[int, int, int]:
     try:
         meta = pq.ParquetFile(pa.BufferReader(data)).metadata
     except Exception as exc:  # noqa: BLE001 - corrupt files raise many kinds of errors
-        raise LoadError(file, f"could not be read as parquet: {_short(exc)}") from None
+        raise LoadError(file, unreadable_parquet(_short(exc))) from None
     size = 0
     groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
     for j in range(meta.num_columns):
@@ -642,6 +642,15 @@ def _parquet_size(file: str, data: bytes) -> tuple[int, int, int]:
         else:  # text and binary: a view per value plus the bytes themselves
             size += values * _VIEW_BYTES + sum(g.column(j).total_uncompressed_size for g in groups)
     return meta.num_rows, size, meta.num_columns
+
+
+def unreadable_parquet(detail: str) -> str:
+    """What to do with a file that polars or pyarrow could not read as parquet (`detail`: the
+    first words of their error)."""
+    return (
+        f"could not be read as parquet ({detail}): it is damaged, cut short or no parquet file: "
+        "export it again"
+    )
 
 
 def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
@@ -660,12 +669,12 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
         raise
     # Corrupt files raise many kinds of errors; polars panics on a few (a BaseException).
     except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001
-        raise LoadError(file, f"could not be read as parquet: {_short(exc)}") from None
+        raise LoadError(file, unreadable_parquet(_short(exc))) from None
     # The metadata counts a dictionary-encoded text column by its dictionary: 4 texts of 2,000
     # bytes on 50,000 rows read as 4 MB. Read, the rows share that dictionary (a small
     # allocation), but every step after it writes each row's own copy: checked as read.
     spend.check(file, frame.height, memory_bytes(frame))
-    frame, notes = _with_clean_names(_spans_as_text(frame), header)
+    frame, notes = _with_clean_names(_as_csv_text(frame), header)
     if frame.height == 0:
         raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(notes))
@@ -764,12 +773,30 @@ def _period_starts(ordinals: pl.Series, freq: str | None) -> pl.Series:
     return starts.cast(pl.Datetime("us"))
 
 
-def _spans_as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with its durations (a parquet type no field of the data model is) as the text a
-    CSV export would hold ('1d 2h'): mapped to a field, the parsers then say what they find
-    there, as of any text, where polars cannot cast a duration to text for them."""
-    spans = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.Duration)]
-    return frame.with_columns(pl.col(c).dt.to_string("polars") for c in spans)
+def _as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with the parquet types no field of the data model is as the text a CSV export
+    would hold, so that mapped to a field the parsers say what they find there, as of any text:
+    durations ('1d 2h', where polars cannot cast a duration to text for them), binary (its
+    UTF-8 text, or its bytes in hex where it is none) and whole numbers past the largest signed
+    64-bit one (ids hashed to 64 bits: no count or amount is that large)."""
+    cast = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Duration):
+            cast.append(column.dt.to_string("polars"))
+        elif dtype == pl.Binary:
+            try:
+                frame.get_column(name).cast(pl.String)
+            except pl.exceptions.ComputeError:  # not UTF-8
+                cast.append(column.bin.encode("hex"))
+            else:
+                cast.append(column.cast(pl.String))
+        elif dtype == pl.UInt64 and (frame.get_column(name).max() or 0) > _INT64_MAX:
+            cast.append(column.cast(pl.String))
+    return frame.with_columns(cast)
+
+
+_INT64_MAX = 2**63 - 1
 
 
 def nested_columns_message(schema: Mapping[str, pl.DataType]) -> str:

@@ -343,6 +343,32 @@ def test_to_text_strips_and_nulls_the_null_tokens() -> None:
     assert to_text(pl.Series([1, 2])).to_list() == ["1", "2"]
 
 
+def test_excel_day_numbers_with_a_time_of_day_are_read_as_times():
+    """Excel writes a time as the day number's fraction: 45293.25 is 2 Jan 2024, 06:00
+    (45,292 is 1 Jan 2024). They were 'no date format fits', in text and typed."""
+    want = [dt.datetime(2024, 1, 2, 6), dt.datetime(2024, 1, 3, 12), None, dt.datetime(2024, 1, 3)]
+    for column in (
+        pl.Series(["45293.25", "45294.5", None, "45294"]),
+        pl.Series([45293.25, 45294.5, None, 45294.0]),
+    ):
+        got = parse.to_datetime(column)
+        assert got.values.to_list() == want
+        assert got.failures == 0 and got.detail == parse.EXCEL_NOTE
+    # Amounts with cents are no day numbers: far below Excel's days of 1954 to 2119.
+    assert parse.to_datetime(pl.Series([12.5, 3.25])).values.null_count() == 2
+
+
+def test_typed_dates_outside_the_years_are_invalid_as_written_ones():
+    """A parquet date in year 1 or 9999 passed as a date and crashed Sales, RFM and Cohorts
+    (a day after 31 Dec 9999 overflows); written as text it was left out with a note."""
+    typed = pl.Series([dt.date(2024, 1, 2), dt.date(9999, 12, 31), dt.date(1, 1, 1), None])
+    for column in (typed, typed.cast(pl.Datetime("ms")), typed.cast(pl.Datetime("us", "UTC"))):
+        got = parse.to_datetime(column)
+        assert got.values.to_list() == [dt.datetime(2024, 1, 2), None, None, None]
+        assert got.failures == 2 and got.invalid == 2
+        assert "outside the years 1900 to 2099" in got.problem("dates")
+
+
 def test_dates_written_as_numbers_in_text_are_read_by_their_size():
     """A CSV's Excel day numbers (45000) and unix seconds were 'no date format fits'."""
     excel = parse.to_datetime(pl.Series(["45000", "45001", None, "45292"]))

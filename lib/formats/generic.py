@@ -1228,8 +1228,9 @@ def _problems(
         if present and ok < 0.5 * present:
             problems.append(
                 f"'{column}' (chosen as the {_said(field)}) holds no usable numbers: only "
-                f"{ok:,} of {present:,} values are ({parsed.problem('numbers')}); pick a column "
-                "with amounts."
+                f"{ok:,} of {present:,} values "
+                + ("is a number" if ok == 1 else "are numbers")
+                + f" ({parsed.problem('numbers')}); pick a column with amounts."
             )
         elif present == 0 and field != "quantity":
             problems.append(
