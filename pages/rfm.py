@@ -237,7 +237,8 @@ else:
             )
             opening_cut = type(low)(min(max(default, low), high))
             key = f"rfm_{dim}_{bins}_{k}"
-            check.number(key, low, high, opening_cut, label=label, data=True)
+            whole = isinstance(low, int)  # money moves by the cent
+            check.number(key, low, high, opening_cut, label=label, whole=whole, data=True)
             values.append(
                 col.slider(label, low, high, opening_cut, step=step, key=key, bind=links.BIND)
             )

@@ -489,6 +489,11 @@ def test_threshold_sliders_open_on_the_quantile_cut_offs_to_the_cent():
     shown = [at.slider(key=f"rfm_monetary_5_{k}").value for k in range(1, 5)]
     assert shown == pytest.approx(cuts, abs=1e-9)
     assert any(c != int(c) for c in cuts)  # cents to keep
+    # And keep them: the next rerun rounded them to whole pounds (a customer at 220.05 went
+    # from M1 to M2 with no control touched).
+    at.run()
+    kept = [at.slider(key=f"rfm_monetary_5_{k}").value for k in range(1, 5)]
+    assert kept == pytest.approx(cuts, abs=1e-9)
 
 
 def test_the_profiles_of_a_segment_of_few_customers_caution_its_action():
