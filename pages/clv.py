@@ -421,6 +421,8 @@ elif view == "Holdout check":
     bounds = bought.lines.select(pl.col("ordered_at").min(), pl.col("ordered_at").max().alias("m"))
     first, last = bounds.row(0)[0].date(), bounds.row(0)[1].date()
     earliest, latest = first + timedelta(days=1), last - timedelta(days=1)
+    # The holdout is as long as the horizon: another horizon opens on its own calibration end.
+    check.basis("clv_calibration_end", plan.calibration_end, plan.calibration_end)
     check.dates(
         "clv_calibration_end",
         earliest,

@@ -430,6 +430,7 @@ else:
 
     opening_from = max(movement.quarter_before(as_of), earliest)
     cols = st.columns([2, 3])
+    check.basis("rfm_move_from", as_of, opening_from)  # a quarter before each as-of date
     check.dates("rfm_move_from", earliest, latest, opening_from, label="Compare with", data=True)
     first = cols[0].date_input(
         "Compare with",

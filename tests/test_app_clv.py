@@ -193,6 +193,23 @@ def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     assert "so none predicted best" in texts(at)
 
 
+def test_the_calibration_end_follows_the_horizon_as_a_new_session_opens_on_it():
+    """The holdout is as long as the horizon: moved from 12 to 3 months on the Holdout check,
+    the calibration end stayed at the 12 months' (a 27-week check under a caption saying 13
+    weeks); the page gave other figures than one opened at 3 months."""
+    fresh = page("retail")
+    fresh.number_input(key="clv_horizon").set_value(3).run()
+    fresh.segmented_control(key="clv_view").set_value("Holdout check").run()
+    moved = page("retail")
+    moved.segmented_control(key="clv_view").set_value("Holdout check").run()
+    at_twelve = moved.date_input(key="clv_calibration_end").value
+    moved.number_input(key="clv_horizon").set_value(3).run()
+    assert not moved.exception, moved.exception
+    wanted = fresh.date_input(key="clv_calibration_end").value
+    assert wanted != at_twelve
+    assert moved.date_input(key="clv_calibration_end").value == wanted
+
+
 def test_a_calibration_fit_that_cannot_pin_down_the_average_dropout_says_so():
     """The retail demo's calibration fit: a quarter of its dropout odds fits about as well
     (test_clv checks the likelihoods), which the holdout view says over its predictions."""

@@ -341,6 +341,18 @@ def test_changing_the_earlier_date_changes_the_movements():
     assert headers["from_segment"]["label"] == "At 10 Jun 2023"
 
 
+def test_the_earlier_date_follows_the_as_of_date_a_quarter_before_it():
+    """Moved, the as-of date left 'Compare with' where it was (10 Sep for a 15 Oct as-of: a
+    35-day window calling most customers gone); it opens a quarter before each as-of date, as
+    a new session at that date does."""
+    at = movement_view(page("retail"))
+    at.date_input(key="rfm_as_of").set_value(date(2023, 10, 15)).run()
+    assert at.date_input(key="rfm_move_from").value == date(2023, 7, 15)
+    at.date_input(key="rfm_as_of").set_value(date(2023, 5, 31)).run()
+    assert at.date_input(key="rfm_move_from").value == date(2023, 2, 28)
+    assert not at.exception, at.exception
+
+
 def test_the_retail_demos_planted_lapse_shows_as_champions_and_loyal_customers_gone():
     """LAPSE_CUSTOMERS frequent, recent customers stop buying at LAPSE_FROM (lib/demo/retail.py): on
     the page, exactly that many more customers move from champions and loyal customers to gone
