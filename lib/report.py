@@ -356,7 +356,9 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
         Block(
             f"Revenue per {grain}",
             chart=charts.revenue_chart(series, grain, cur, str(p.views.get("sales_chart"))),
-            reading=sales.revenue_reading(series, grain, cur),
+            reading=sales.revenue_reading(
+                series, grain, cur, sales.covered_days(ds.table("lines"))
+            ),
         )
     ]
     top = f.get("top_items")  # none of order totals (sales.headless)

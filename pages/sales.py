@@ -231,7 +231,7 @@ def controlled() -> None:
         covered=(first_day, last_day),
     )
     ui.chart(charts.revenue_chart(series, grain, currency, kind), width="stretch")
-    ui.reading(sales.revenue_reading(series, grain, currency))
+    ui.reading(sales.revenue_reading(series, grain, currency, (first_day, last_day)))
     ui.download(series, f"revenue_by_{grain}", "sales_download_series")
 
     # --- top items --------------------------------------------------------------------------------

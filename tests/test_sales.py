@@ -289,6 +289,34 @@ def test_revenue_reading_reads_no_trend_from_a_last_period_the_export_thins_out_
     )
 
 
+def test_revenue_reading_says_whether_the_data_or_the_chosen_dates_cut_a_period():
+    """Dates 1 Mar to 31 May 2023 per week, the data from 1 Jan to 30 Jun: both end weeks are
+    cut by the chosen dates, not by the data (it read 'the data does not cover the whole
+    period'); a data set ending on Wednesday 31 May, by the data."""
+    series = pl.DataFrame(
+        {
+            "period": [date(2023, 2, 27), date(2023, 3, 6), date(2023, 3, 13), date(2023, 5, 29)],
+            "label": ["week of 27 Feb 2023", "week of 6 Mar 2023", "week of 13 Mar 2023"]
+            + ["week of 29 May 2023"],
+            "revenue": [300.0, 1000.0, 1100.0, 400.0],
+            "orders": [3, 10, 11, 4],
+            "last_week": [3, 10, 11, 4],
+            "partial": [True, False, False, True],
+            "change": [None, 1000 / 300 - 1, 0.1, None],
+        }
+    )
+    read = sales.revenue_reading(series, "week", "GBP", (date(2023, 1, 1), date(2023, 6, 30)))
+    assert read.endswith(
+        "Week of 27 Feb 2023 and week of 29 May 2023 are partial (the chosen dates cut them): "
+        "not a collapse."
+    )
+    read = sales.revenue_reading(series, "week", "GBP", (date(2023, 1, 1), date(2023, 5, 31)))
+    assert read.endswith(
+        "Week of 29 May 2023 is partial (the data does not cover the whole period): not a "
+        "collapse. Week of 27 Feb 2023 is partial (the chosen dates cut it): not a collapse."
+    )
+
+
 def test_items_ranked_by_units_net_returns_skip_postage_and_break_ties_by_id():
     ranking = sales.top_items(tiny_lines(), "units")
     assert ranking.select("rank", "item_id", "item_name", "units", "orders", "revenue").rows() == [

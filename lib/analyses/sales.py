@@ -379,8 +379,12 @@ def _thin_end(period: dict, grain: str) -> str:
     )
 
 
-def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
-    """One sentence on the series: the biggest full period, the latest change, partial ends."""
+def revenue_reading(
+    series: pl.DataFrame, grain: str, currency: str, covered: tuple[date, date] | None = None
+) -> str:
+    """One sentence on the series: the biggest full period, the latest change, partial ends:
+    those the data does not cover in full (its days `covered`, covered_days; None: every
+    partial one) and those the chosen dates cut."""
     full = series.filter(~pl.col("partial"))
     total = series["revenue"].sum()
     if full.height == 0:
@@ -432,11 +436,21 @@ def revenue_reading(series: pl.DataFrame, grain: str, currency: str) -> str:
             )
         else:  # or inside its last full period
             text += _thin_end(latest, grain)
-    partial = series.filter(pl.col("partial"))["label"].to_list()
-    if partial:
-        listed = " and ".join(partial)
-        text += f". {listed[0].upper()}{listed[1:]} {'is' if len(partial) == 1 else 'are'} "
-        text += "partial (the data does not cover the whole period): not a collapse"
+    partial = series.filter(pl.col("partial"))
+    if covered is not None:
+        partial = partial.with_columns(
+            periods.partial(pl.col("period"), GRAINS[grain], *covered).alias("partial")
+        )
+    by_data = partial.filter(pl.col("partial"))["label"].to_list()
+    by_dates = [label for label in partial["label"] if label not in by_data]
+    for labels, why in (
+        (by_data, "the data does not cover the whole period"),
+        (by_dates, f"the chosen dates cut {fmt.plural(len(by_dates), 'it', 'them')}"),
+    ):
+        if labels:
+            listed = " and ".join(labels)
+            text += f". {listed[0].upper()}{listed[1:]} {'is' if len(labels) == 1 else 'are'} "
+            text += f"partial ({why}): not a collapse"
     return text + "."
 
 
