@@ -381,7 +381,6 @@ def _left_out(args: argparse.Namespace) -> list[str]:
     return [said] if said else []
 
 
-# What an option means where its name and default do not say it (the page's controls say it).
 # What each analysis's options mean, for --help: {accepts} is what the option accepts
 # (recipe.accepts); an option not listed gets that alone. Argparse formats the text, so a
 # percent sign is written twice.

@@ -773,6 +773,9 @@ def _period_starts(ordinals: pl.Series, freq: str | None) -> pl.Series:
     return starts.cast(pl.Datetime("us"))
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with the parquet types no field of the data model is as the text a CSV export
     would hold, so that mapped to a field the parsers say what they find there, as of any text:
@@ -794,9 +797,6 @@ def _as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
         elif dtype == pl.UInt64 and (frame.get_column(name).max() or 0) > _INT64_MAX:
             cast.append(column.cast(pl.String))
     return frame.with_columns(cast)
-
-
-_INT64_MAX = 2**63 - 1
 
 
 def nested_columns_message(schema: Mapping[str, pl.DataType]) -> str:
