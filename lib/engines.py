@@ -266,7 +266,7 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
     kept. The time must be typed already (a datetime or date); `polars_lines` reads text
     times. With `numbers`, customer ids typed as numbers stay numbers (Int64, or Float64 with
     NaN and infinities missing): equal exactly when their text is, and cheaper to compare;
-    `as_text` writes them as text."""
+    `as_text` writes them as text. Unsigned 64-bit ids (hashes, past Int64's top) are text."""
     schema = raw.collect_schema()
     names = {c: RETAIL_COLUMNS.get(c, c) for c in schema.names()}
     retail_layout = any(c in RETAIL_COLUMNS for c in schema.names())
@@ -281,7 +281,7 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
             continue
         kind = _LINES[name]
         dtype = schema[source]
-        if numbers and name == "customer_id" and dtype.is_integer():
+        if numbers and name == "customer_id" and dtype.is_integer() and dtype != nw.UInt64:
             exprs.append(nw.col(source).cast(nw.Int64).alias(name))
         elif numbers and name == "customer_id" and dtype.is_float():
             number = nw.col(source).cast(nw.Float64)

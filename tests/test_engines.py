@@ -684,6 +684,28 @@ def test_a_line_dated_outside_the_years_is_left_out_as_when_loaded(tmp_path, eng
     assert loaded["customers"].select(columns).rows() == want
 
 
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_unsigned_ids_past_int64_are_customers_as_the_loader_reads_them(tmp_path, engine):
+    """Customer ids hashed to unsigned 64 bits failed the summaries ('conversion from u64 to
+    i64 failed'); the loader reads them as their digits."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    big = 2**64 - 1
+    lines = pl.DataFrame(
+        {
+            "order_id": ["1", "2", "3"],
+            "customer_id": pl.Series([big, big, 5], dtype=pl.UInt64),
+            "ordered_at": [datetime(2024, 1, 2), datetime(2024, 1, 5), datetime(2024, 1, 6)],
+            "revenue": [5.0, 9.0, 4.0],
+        }
+    )
+    lines.write_parquet(tmp_path / "lines.parquet")
+    got = engines.rfm_frames(engines.source_of([str(tmp_path / "lines.parquet")], engine))
+    want = [("18446744073709551615", 2, 14.0), ("5", 1, 4.0)]
+    columns = ("customer_id", "frequency", "monetary")
+    assert got["customers"].select(columns).sort("frequency", descending=True).rows() == want
+
+
 # Online Retail's lines as a CSV export writes them: ids of a float column ("17850.0"), a
 # customer written as NULL, a quantity no number, prices with a currency sign, thousands
 # separators and blanks; a second file with decimal commas.
