@@ -199,7 +199,12 @@ else:
         {
             "table": [r.name for r in assembly.recognitions],
             "recognised as": [
-                r.kind.label if r.kind else "unknown: map it below" for r in assembly.recognitions
+                f"the same rows as {r.same_as}: read once"
+                if r.same_as
+                else r.kind.label
+                if r.kind
+                else "unknown: map it below"
+                for r in assembly.recognitions
             ],
             "rows": [r.rows for r in assembly.recognitions],
             "columns": [r.columns for r in assembly.recognitions],
@@ -259,7 +264,10 @@ if state.source() == state.FILES and state.uploaded_tables():
         st.button("Remove all", key="data_remove_all", on_click=state.clear_files, type="primary")
 
 tables = {t.name: t for t in state.uploaded_tables()}
-unknown = [r for r in assembly.recognitions if r.kind is None and r.name in tables]
+# A copy of another table is read once: its mapping would be the other's.
+unknown = [
+    r for r in assembly.recognitions if r.kind is None and r.name in tables and not r.same_as
+]
 if state.source() == state.FILES and unknown:
     st.subheader("Map your columns")
     st.markdown(

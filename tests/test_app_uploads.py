@@ -100,3 +100,45 @@ def test_olist_order_items_alone_say_to_upload_the_orders_file_everywhere():
     assert sales.endswith(
         "With Olist files, upload olist_orders_dataset.csv: the orders' dates and buyers."
     )
+
+
+def _said(at, kind: str = "warning") -> list[str]:
+    """The page's boxes of one kind, unescaped (file names are escaped Markdown)."""
+    return [e.value.replace("\\", "") for e in getattr(at, kind)]
+
+
+def test_a_mapped_file_uploaded_again_under_a_second_name_is_read_once_and_said():
+    """'ventas.csv' and 'ventas (1).csv' (a browser's second download of it) were stacked: every
+    line counted twice, with nothing said on the Data page."""
+    at = apptest.page("files", "pages/data.py")
+    at.file_uploader[0].upload("ventas.csv", JANUARY, "text/csv").run()
+    at.button(key="data_confirm_ventas.csv").click().run()
+    at.file_uploader[0].upload("ventas (1).csv", JANUARY, "text/csv").run()
+    assert not at.exception, at.exception
+    assert "ventas (1).csv holds the same rows as ventas.csv: read once" in _said(at)
+    lines = at.session_state["app_files_assembly"].dataset.tables["lines"]
+    assert (lines.height, lines["revenue"].sum()) == (2, 14.5)
+    # The copy waits for no mapping: only the first file says how it was mapped.
+    assert len([t for t in _said(at, "success") if t.startswith("Mapped: ")]) == 1
+    assert not [b for b in at.button if b.key == "data_confirm_ventas (1).csv"]
+
+
+def test_an_olist_file_holding_another_says_so_on_the_data_page():
+    """The reviews under olist_orders_dataset.csv were read as reviews silently, and the pages
+    then asked for olist_orders_dataset.csv, which had just been uploaded."""
+    from lib import demo
+    from lib import io as lio
+
+    files = demo.demo("marketplace").files
+    at = apptest.page("files", "pages/data.py")
+    for name in ("olist_order_items_dataset.csv", "olist_customers_dataset.csv"):
+        at.file_uploader[0].upload(name, lio.csv_bytes(files[name]), "text/csv").run()
+    reviews = lio.csv_bytes(files["olist_order_reviews_dataset.csv"])
+    at.file_uploader[0].upload("olist_orders_dataset.csv", reviews, "text/csv").run()
+    assert not at.exception, at.exception
+    said = [t for t in _said(at) if t.startswith("olist_orders_dataset.csv holds Olist's reviews")]
+    assert len(said) == 1, _said(at)
+    assert "its columns are those of olist_order_reviews_dataset.csv" in said[0]
+    assert "upload the orders export (olist_orders_dataset.csv" in said[0]
+    # Read by its columns all the same.
+    assert at.dataframe[0].value["recognised as"].to_list()[-1] == "Olist reviews"

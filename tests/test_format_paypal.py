@@ -181,7 +181,8 @@ def test_old_history_rows_that_are_no_sales_are_not_counted():
 def test_overlapping_downloads_count_each_row_once_and_a_cart_s_item_rows_not_at_all():
     """Two downloads whose ranges overlap hold the same rows: each counts once. A shopping
     cart payment (G, 70) is followed by its item rows under the same Transaction ID: detail, not
-    repeats, and no sales. By hand: G 70 + H 25 = 95 from either file or both."""
+    repeats, and no sales. By hand: G 70 + H 25 = 95 from the first file, and with the later
+    download's I 5, 100 from both."""
     text = "\n".join(
         [
             HEADER,
@@ -194,11 +195,14 @@ def test_overlapping_downloads_count_each_row_once_and_a_cart_s_item_rows_not_at
     once = assembled(text).dataset
     assert once.tables["lines"]["revenue"].sum() == pytest.approx(95.0)
     assert not [n for n in once.notes if n.column == "Transaction ID"]
+    # The next download's range (one payment more) overlaps: the same download twice is read
+    # once before the format sees it (formats.copies).
+    later = text + b"\n" + row("I", "Website Payment", 5.0).encode()
     both = formats.assemble(
-        io.read_file("Download.CSV", text) + io.read_file("Download (1).CSV", text)
+        io.read_file("Download.CSV", text) + io.read_file("Download (1).CSV", later)
     ).dataset
-    assert sorted(both.tables["lines"]["order_id"]) == ["G", "H"]
-    assert both.tables["lines"]["revenue"].sum() == pytest.approx(95.0)
+    assert sorted(both.tables["lines"]["order_id"]) == ["G", "H", "I"]
+    assert both.tables["lines"]["revenue"].sum() == pytest.approx(100.0)
     assert note_about(both, "Transaction ID").count == 4
 
 

@@ -752,3 +752,99 @@ def test_the_currency_is_the_one_of_the_lines_kept():
     )
     assert built.dataset.tables["lines"].height == 8
     assert built.dataset.currency == ""
+
+
+# --- the same export uploaded twice, and an Olist file under another's name -------------------
+
+
+def _copy(table: io.RawTable, name: str) -> io.RawTable:
+    """`table` as the same file uploaded again under `name` (a browser's second download)."""
+    return io.RawTable(name, name, table.frame.clone())
+
+
+def _lines(assembly: formats.Assembly) -> tuple[int, float]:
+    lines = assembly.dataset.tables["lines"]
+    return lines.height, lines["revenue"].sum()
+
+
+def _retail(rows: slice = slice(0, 3000), name: str = "orders.csv") -> io.RawTable:
+    frame = demo.demo("retail").files["online_retail.csv"][rows]
+    return io.RawTable(name, name, frame)
+
+
+def test_a_mapped_file_uploaded_twice_is_read_once_and_the_message_names_both():
+    """The same export as 'baseline.csv' and 'baseline (1).csv' was stacked: every line twice."""
+    baseline, mappings = _mapped_baseline()
+    copy = _copy(baseline, "baseline (1).csv")
+    once = formats.assemble([baseline], mappings)
+    # A file with the columns of one mapped before is mapped alike (state.add_tables).
+    both = {**mappings, copy.name: mappings[baseline.name]}
+    twice = formats.assemble([baseline, copy], both)
+    assert _lines(twice) == _lines(once) == (8, 360.0)
+    assert "baseline (1).csv holds the same rows as baseline.csv: read once" in twice.messages
+    assert [r.same_as for r in twice.recognitions] == ["", "baseline.csv"]
+
+
+@pytest.mark.parametrize("mapped", ["baseline.csv", "baseline (1).csv"])
+def test_of_a_mapped_file_and_its_copy_one_mapping_reads_it_once_and_none_waits(mapped):
+    """Whichever of the two holds the mapping (a recipe may map the copy only), the lines are read
+    once and neither is offered for mapping again."""
+    baseline, mappings = _mapped_baseline()
+    copy = _copy(baseline, "baseline (1).csv")
+    given = {mapped: mappings[baseline.name]}
+    twice = formats.assemble([baseline, copy], given)
+    assert _lines(twice) == (8, 360.0)
+    assert twice.unmapped(given) == []
+    other = ({"baseline.csv", "baseline (1).csv"} - {mapped}).pop()
+    assert f"{other} holds the same rows as {mapped}: read once" in twice.messages
+
+
+def test_online_retail_uploaded_twice_gives_the_lines_and_revenue_of_one_upload():
+    original = _retail()
+    once = formats.assemble([original])
+    twice = formats.assemble([original, _copy(original, "orders (1).csv")])
+    assert _lines(twice) == _lines(once)
+    assert twice.dataset.row_counts() == once.dataset.row_counts()
+    assert "orders (1).csv holds the same rows as orders.csv: read once" in twice.messages
+
+
+def test_an_olist_file_uploaded_twice_is_read_once():
+    files = demo.demo("marketplace").files
+    tables = [io.RawTable(n, n, f) for n, f in files.items()]
+    orders = next(t for t in tables if t.name == "olist_orders_dataset.csv")
+    once = formats.assemble(tables)
+    twice = formats.assemble([*tables, _copy(orders, "olist_orders_dataset (1).csv")])
+    assert twice.dataset.row_counts() == once.dataset.row_counts()
+    assert _lines(twice) == _lines(once)
+    said = "olist_orders_dataset (1).csv holds the same rows as olist_orders_dataset.csv: read once"
+    assert said in twice.messages
+    # Its name is the orders file's: no word of a misnamed file.
+    assert not [m for m in twice.messages if "Olist's" in m]
+
+
+def test_exports_that_share_some_rows_or_only_their_shape_are_both_read():
+    overlapping = [_retail(slice(0, 2000)), _retail(slice(1000, 3000), "orders (1).csv")]
+    alike = [_retail(slice(0, 2000)), _retail(slice(2000, 4000), "orders (1).csv")]
+    for tables in (overlapping, alike):
+        built = formats.assemble(tables)
+        assert built.dataset.tables["lines"].height == 4000
+        assert not [m for m in built.messages if "same rows" in m]
+        assert not [r for r in built.recognitions if r.same_as]
+
+
+@pytest.mark.parametrize("name", ["olist_orders_dataset.csv", "olist.zip/olist_orders_dataset.csv"])
+def test_an_olist_file_named_as_another_is_read_by_its_columns_and_said(name):
+    """The reviews saved as olist_orders_dataset.csv were read as reviews silently, and the pages
+    asked for olist_orders_dataset.csv, which the user had just uploaded."""
+    reviews = demo.demo("marketplace").files["olist_order_reviews_dataset.csv"]
+    built = formats.assemble([*olist_tables()[1:], io.RawTable(name, name, reviews)])
+    assert built.recognitions[-1].kind.label == "Olist reviews"  # content wins
+    assert (
+        f"{name} holds Olist's reviews (its columns are those of olist_order_reviews_dataset.csv), "
+        "not the orders: upload the orders export (olist_orders_dataset.csv from the Olist "
+        "download) in its place"
+    ) in built.messages
+    # Under their own names, or names of no Olist file, nothing is said of their names.
+    assert not formats.assemble(olist_tables()).messages
+    renamed = [io.RawTable(f"part{i}.csv", "x.csv", t.frame) for i, t in enumerate(olist_tables())]
+    assert not formats.assemble(renamed).messages

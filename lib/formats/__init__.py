@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 
 import polars as pl
 
@@ -57,6 +58,22 @@ KINDS: tuple[Kind, ...] = (
     + amazon.KINDS
     + paypal.KINDS
 )
+# The files of Olist's public download, by kind: a file under one's name that holds another's is
+# read as what its columns say, and the Data page says so (misnamed).
+OLIST_FILES = {
+    "orders": "olist_orders_dataset.csv",
+    "order_items": "olist_order_items_dataset.csv",
+    "customers": "olist_customers_dataset.csv",
+    "sellers": "olist_sellers_dataset.csv",
+    "products": "olist_products_dataset.csv",
+    "payments": "olist_order_payments_dataset.csv",
+    "reviews": "olist_order_reviews_dataset.csv",
+    "geolocation": "olist_geolocation_dataset.csv",
+    "translation": "product_category_name_translation.csv",
+    "leads": "olist_marketing_qualified_leads_dataset.csv",
+    "deals": "olist_closed_deals_dataset.csv",
+}
+_OLIST_LABELS = {k.kind: k.label.removeprefix("Olist ") for k in olist.KINDS}
 
 
 @dataclass(frozen=True)
@@ -68,11 +85,14 @@ class Recognition:
     rows: int
     columns: int
     kind: Kind | None
+    same_as: str = ""  # the table whose rows this one repeats: left out of the assembly
 
     def describe(self) -> str:
         """What the table was recognised as, in words (the corpus probe's record of the Data
         page): 'orders.csv → Olist orders, 3 rows'."""
         rows = counted(self.rows, "row")
+        if self.same_as:
+            return f"{self.name} → the same rows as {self.same_as}: read once ({rows})"
         if self.kind is None:
             return f"{self.name} → not a known export ({rows}, {counted(self.columns, 'column')})"
         return f"{self.name} → {self.kind.label}, {rows}"
@@ -85,6 +105,54 @@ def recognise(table: RawTable) -> Recognition:
     return Recognition(table.name, table.file, table.frame.height, table.frame.width, kind)
 
 
+def misnamed(rec: Recognition) -> str:
+    """For a table named as one Olist file whose columns are another's (the reviews saved as
+    olist_orders_dataset.csv): what it holds and what to upload instead; else empty."""
+    stem = PurePosixPath(rec.name).name.lower().split(".")[0]
+    stem = re.sub(r"\s*\(\d+\)$", "", stem)  # a browser's second download: 'name (1).csv'
+    named = next((k for k, f in OLIST_FILES.items() if f.removesuffix(".csv") == stem), None)
+    if named is None or rec.kind is None or rec.kind.format != olist.FORMAT:
+        return ""
+    held = rec.kind.kind
+    if held == named:
+        return ""
+    wanted = _OLIST_LABELS[named]
+    return (
+        f"{rec.name} holds Olist's {_OLIST_LABELS[held]} (its columns are those of "
+        f"{OLIST_FILES[held]}), not the {wanted}: upload the {wanted} export "
+        f"({OLIST_FILES[named]} from the Olist download) in its place"
+    )
+
+
+def copies(tables: Sequence[RawTable], mappings: Collection[str] = ()) -> dict[str, str]:
+    """Tables holding exactly the rows of another (the same export uploaded twice, as 'orders.csv'
+    and 'orders (1).csv'): name -> the name of the table kept. Of identical tables the first
+    `mappings` names is kept, else the first. Only the same columns, types and rows in the same
+    order make a copy: exports that share some rows are both read."""
+    kept: list[RawTable] = []
+    found: dict[str, str] = {}
+    for table in sorted(tables, key=lambda t: t.name not in mappings):  # stable: mapped first
+        frame = table.frame
+        if not frame.height:  # no rows to count twice
+            continue
+        same = next(
+            (
+                k.name
+                for k in kept
+                # Shape and schema first: the rows are compared only where they could be equal.
+                if k.frame.shape == frame.shape
+                and k.frame.schema == frame.schema
+                and k.frame.equals(frame)
+            ),
+            None,
+        )
+        if same is None:
+            kept.append(table)
+        else:
+            found[table.name] = same
+    return found
+
+
 @dataclass(frozen=True)
 class Assembly:
     """The Dataset built from raw tables, what each table was recognised as, and messages."""
@@ -94,7 +162,12 @@ class Assembly:
     messages: tuple[str, ...]
 
     def unmapped(self, mapped: Mapping[str, object]) -> list[Recognition]:
-        return [r for r in self.recognitions if r.kind is None and r.name not in mapped]
+        """Unknown tables without a mapping, copies of another table aside (read once)."""
+        return [
+            r
+            for r in self.recognitions
+            if r.kind is None and r.name not in mapped and not r.same_as
+        ]
 
 
 def _stack(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -114,20 +187,27 @@ def assemble(
     """One Dataset from every recognised table plus every unknown table with a confirmed mapping.
 
     Each canonical table comes from one format; when two formats both supply it, the first wins and
-    a message says which was ignored. Mapped tables stack into one (generic.stacked). A format
+    a message says which was ignored. A table that repeats another's rows exactly (copies) is left
+    out, and so is its mapping, with a message. Mapped tables stack into one (generic.stacked). A
+    message names an Olist file whose columns are another Olist file's (misnamed). A format
     that fails to build is reported, never raised. `needs` (None: all) names the tables the
     caller reads: formats in NEEDS_AWARE then build lines and these only (a headless command that
     reads only lines); the app builds every table.
     """
     mappings = mappings or {}
-    recognitions = tuple(recognise(t) for t in tables)
+    copied = copies(tables, mappings)
+    recognitions = tuple(replace(recognise(t), same_as=copied.get(t.name, "")) for t in tables)
+    messages = [
+        f"{r.name} holds the same rows as {r.same_as}: read once" for r in recognitions if r.same_as
+    ]
+    messages += [m for r in recognitions if (m := misnamed(r))]  # a copy's too: its name misleads
+    tables = [t for t in tables if t.name not in copied]
     grouped: dict[str, dict[str, list[RawTable]]] = {}
-    for table, rec in zip(tables, recognitions, strict=True):
+    for table, rec in zip(tables, (r for r in recognitions if not r.same_as), strict=True):
         if rec.kind is not None:
             grouped.setdefault(rec.kind.format, {}).setdefault(rec.kind.kind, []).append(table)
 
     results: list[tuple[str, FormatResult]] = []
-    messages: list[str] = []
     for fmt, kinds in grouped.items():
         # A column of lists or records (parquet can nest) breaks stacking and building with an
         # error that names no column: name it and what to do instead.
