@@ -4,6 +4,7 @@ parquet/CSV files one share of the customers at a time, inside DuckDB, or inside
 
 from __future__ import annotations
 
+import filecmp
 import glob
 import itertools
 import math
@@ -143,10 +144,9 @@ def kind_of(file: Path) -> str | None:
     return next((s for s in SUFFIXES if file.name.endswith(s) and file.name != s), None)
 
 
-def files_of(paths: Sequence[str]) -> list[Path]:
-    """The parquet and CSV files (gzipped or not) that `paths` (files, folders, glob patterns)
-    name, sorted within each path. Raises ValueError when there are none, or when a file named
-    alone is of another kind; a folder's or a pattern's other files are left_out."""
+def _named(paths: Sequence[str]) -> list[Path]:
+    """The parquet and CSV files that `paths` (files, folders, glob patterns) name, sorted within
+    each path, and any file named alone."""
     found: list[Path] = []
     for path in paths:
         p = Path(path)
@@ -156,6 +156,34 @@ def files_of(paths: Sequence[str]) -> list[Path]:
             found.append(p)
         else:
             found += sorted(Path(f) for f in glob.glob(path) if kind_of(Path(f)))
+    return found
+
+
+def copies(files: Sequence[Path]) -> dict[Path, Path]:
+    """The files of `files` holding the bytes of one modified earlier (an export saved twice, as
+    'orders (1).parquet'): file -> that one. Only files of one size are compared, by filecmp,
+    which stops at the first byte that differs and remembers what it compared."""
+    kept: list[Path] = []
+    found: dict[Path, Path] = {}
+    for file in sorted(files, key=lambda f: f.stat().st_mtime_ns):
+        size = file.stat().st_size
+        same = next(
+            (k for k in kept if k.stat().st_size == size and filecmp.cmp(k, file, shallow=False)),
+            None,
+        )
+        if same is None:
+            kept.append(file)
+        else:
+            found[file] = same
+    return found
+
+
+def files_of(paths: Sequence[str]) -> list[Path]:
+    """The parquet and CSV files (gzipped or not) that `paths` (files, folders, glob patterns)
+    name, sorted within each path, each content once (copies). Raises ValueError when there are
+    none, or when a file named alone is of another kind; a folder's or a pattern's other files,
+    and the copies, are left_out."""
+    found = _named(paths)
     if not found:
         others = left_out(paths)
         held = f" (it holds {_names(others)})" if others else ""
@@ -165,7 +193,8 @@ def files_of(paths: Sequence[str]) -> list[Path]:
         raise ValueError(
             f"{odd[0]}: big data is read from parquet or CSV files (.parquet, .csv, .csv.gz) only"
         )
-    return found
+    copied = copies(found)
+    return [f for f in found if f not in copied]
 
 
 def holds_lines(paths: Sequence[str]) -> bool:
@@ -189,7 +218,8 @@ def holds_lines(paths: Sequence[str]) -> bool:
 
 def left_out(paths: Sequence[str]) -> list[Path]:
     """The files of the folders and glob patterns in `paths` that files_of does not read (not
-    parquet or CSV), hidden ones (.name) aside: never left out without a word."""
+    parquet or CSV, hidden ones (.name) aside), then the copies it reads once: never left out
+    without a word."""
     found: list[Path] = []
     for path in paths:
         p = Path(path)
@@ -199,7 +229,7 @@ def left_out(paths: Sequence[str]) -> list[Path]:
             found += sorted(
                 Path(f) for f in glob.glob(path) if Path(f).is_file() and not kind_of(Path(f))
             )
-    return [f for f in found if not f.name.startswith(".")]
+    return [f for f in found if not f.name.startswith(".")] + list(copies(_named(paths)))
 
 
 def _names(files: Sequence[Path], shown: int = 5) -> str:
@@ -211,10 +241,18 @@ def _names(files: Sequence[Path], shown: int = 5) -> str:
 
 def left_out_note(files: Sequence[Path]) -> str:
     """`files` (left_out) in words: which were not read, and why; empty for none."""
-    if not files:
-        return ""
-    which = fmt.counted(len(files), "file that is", "files that are")
-    return f"left out {which} not parquet or CSV (.parquet, .csv, .csv.gz): {_names(files)}"
+    others = [f for f in files if not kind_of(f)]
+    copied = [f for f in files if kind_of(f)]
+    said = []
+    if others:
+        which = fmt.counted(len(others), "file that is", "files that are")
+        said.append(
+            f"left out {which} not parquet or CSV (.parquet, .csv, .csv.gz): {_names(others)}"
+        )
+    if copied:
+        holds = fmt.plural(len(copied), "holds", "hold")
+        said.append(f"{_names(copied)} {holds} the bytes of another file: read once")
+    return "; ".join(said)
 
 
 def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:

@@ -3,6 +3,7 @@ files and dates outside the data, each said in one line (python -m lib, run in t
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,31 @@ def test_the_apps_folder_says_which_files_it_left_out(retail):
     assert [f.name for f in where.files] == ["part1.parquet", "part2.csv.gz"]
     assert where.describe().startswith("2 csv.gz and parquet files (")
     assert where.describe().endswith(f"; {LEFT_OUT})")
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_a_file_saved_twice_in_a_folder_is_read_once_and_said(retail, capsys, tmp_path, engine):
+    """'part1 (1).parquet' beside part1.parquet (the same export downloaded again) counted
+    every line of it twice; a file of the same size with other bytes is no copy."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    part = retail["mixed"] / "part1.parquet"
+    (folder / "part1.parquet").write_bytes(part.read_bytes())
+    code, once, _ = cli(capsys, "sales", "--engine", engine, str(folder))
+    assert code == 0
+    (folder / "part1 (1).parquet").write_bytes(part.read_bytes())
+    os.utime(folder / "part1.parquet", (0, 0))  # the first download, modified earlier
+    code, twice, err = cli(capsys, "sales", "--engine", engine, str(folder))
+    assert code == 0, err
+    _same(once, twice, ("kpis", "revenue_over_time"))
+    assert "part1 (1).parquet holds the bytes of another file: read once" in err
+    assert [f.name for f in local.folder([str(folder)]).files] == ["part1.parquet"]
+    other = bytearray(part.read_bytes())
+    other[len(other) // 2] ^= 1
+    (tmp_path / "other.parquet").write_bytes(bytes(other))
+    assert engines.copies([part, tmp_path / "other.parquet"]) == {}
 
 
 def test_a_folder_of_no_lines_names_what_it_holds(tmp_path):
