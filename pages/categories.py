@@ -208,14 +208,17 @@ def controlled() -> None:
         ui.reading(cat.potential_reading(potential, window, currency))
         if note := cat.charted_note(potential):
             st.caption(note)
-    unranked = table.filter(pl.col("orders") < int(min_orders))
-    if unranked.height:
-        st.caption(
-            f"Not ranked, fewer than {int(min_orders):,} orders ({unranked.height}): "
-            + ", ".join(map(fmt.plain, unranked["label"].head(10)))
-            + (f" and {unranked.height - 10} more" if unranked.height > 10 else "")
-            + "."
-        )
+    for why, unranked in (
+        (f"fewer than {int(min_orders):,} orders", table.filter(pl.col("orders") < min_orders)),
+        ("no figure for the weighted components", cat.unscored(potential)),
+    ):
+        if unranked.height:
+            st.caption(
+                f"Not ranked, {why} ({unranked.height}): "
+                + ", ".join(map(fmt.plain, unranked["label"].head(10)))
+                + (f" and {unranked.height - 10} more" if unranked.height > 10 else "")
+                + "."
+            )
 
     # --- trends -----------------------------------------------------------------------------------
     st.subheader("Monthly trend of the largest categories")

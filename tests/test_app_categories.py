@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, formats
+from lib import demo, fmt, formats
 from lib.analyses import categories
 from tests import apptest, family
 from tests.apptest import metric
@@ -85,6 +85,23 @@ def test_marketplace_potential_reading_names_the_top_ranked_category_with_enough
     # the table shows growth in percent (x 100), as the reading prints it
     assert f"its revenue {verb} {abs(largest['growth']):.0f}%" in text
     assert "performs best" not in text
+
+
+def test_categories_with_the_orders_but_no_growth_to_score_are_said_unranked():
+    """Growth the only weight: the reading counted '17 categories with at least 30 orders' where
+    20 have them, 3 without reliable growth and so without a score, named nowhere."""
+    at = page("marketplace")
+    for name in ("share", "review", "late"):
+        at.slider(key=f"categories_weight_{name}").set_value(0.0).run()
+    table = category_table(at)
+    enough = table[table["orders"] >= 30]
+    scored, left = enough[enough["potential"].notna()], enough[enough["potential"].isna()]
+    assert len(left) > 0 and (~left["growth_reliable"].astype(bool)).all()
+    reading = next(c.value for c in at.caption if "highest potential" in c.value)
+    assert f"of the {len(scored)} categories scored" in reading
+    caption = next(c.value for c in at.caption if "no figure for the weighted" in c.value)
+    assert caption.startswith(f"Not ranked, no figure for the weighted components ({len(left)}): ")
+    assert all(fmt.plain(name) in caption for name in left["category"])
 
 
 def test_webshop_page_names_its_largest_category_and_what_the_score_leaves_out():

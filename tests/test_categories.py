@@ -590,6 +590,23 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     assert "shrinking" not in thin
 
 
+def test_categories_with_the_orders_but_nothing_weighted_to_score_are_not_counted_as_ranked():
+    """Growth the only weight: P's growth from 20 orders a window is unreliable, so P gets no
+    score, though its 40 orders clear the minimum. The reading said 'of the 2 categories with
+    at least 30 orders' over one score."""
+    thin = _shrinking_leader().with_columns(growth_reliable=pl.Series([False, True, False]))
+    growth_only = {"growth": 1.0, "share": 0, "review": 0, "late": 0}
+    result = cat.potential_scores(thin, growth_only, 30)
+    assert cat.unscored(result)["category"].to_list() == ["p"]
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    text = cat.potential_reading(result, window, "GBP")
+    assert text.startswith(
+        "Q has the highest potential score (0.50 of 1) of the 1 category scored:"
+    )
+    # Every category with the orders scored: none left over.
+    assert cat.unscored(cat.potential_scores(_shrinking_leader(), growth_only, 30)).is_empty()
+
+
 def test_potential_reading_leads_on_service_only_beyond_chance_of_the_next_category():
     """P reviews 4.50 from 40 reviews, Q 4.00 from 40 (sd 1.0 both): Welch's p = 0.028, a lead.
     P delivers 2 of 40 late (5.0%), Q 4 of 40: chi-squared p = 0.40, within chance, so P is

@@ -677,6 +677,8 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         if potential.min_orders > 0
         else f"of {table.height} categories"
     )
+    if unscored(potential).height:  # the orders to rank, but nothing weighted to score
+        among = f"of the {fmt.counted(table.height, 'category', 'categories')} scored"
     # Scores that read the same (as the reading writes them) single out no category.
     tied = table.filter(pl.col("potential").round(2) == round(row["potential"], 2))
     if tied.height > 1:
@@ -735,6 +737,13 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
             f"{fmt.listed(others)}, not on growth"
         )
     return text + "."
+
+
+def unscored(potential: Potential) -> pl.DataFrame:
+    """The categories with the orders to rank that get no score all the same: none of the
+    weighted components has a figure for them (growth only: no reliable growth)."""
+    enough = pl.col("orders") >= potential.min_orders if potential.min_orders > 0 else True
+    return potential.table.filter(enough & pl.col("potential").is_null())
 
 
 def charted_note(potential: Potential) -> str:
