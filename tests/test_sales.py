@@ -515,15 +515,41 @@ def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_qu
     )
 
 
-def test_a_day_alike_the_busiest_and_the_quietest_makes_the_days_even():
+def test_a_day_alike_the_busiest_and_the_quietest_leaves_only_the_ends_named():
     """Wed's 70 is beyond chance of Mon's 100 (30 > 1.96 x sqrt(170) = 25.6), but the 85s are
     within chance of both (15 < 24.4 and 26.7): naming Mon, Tue, Thu... busiest and Wed, Tue,
-    Thu... quietest would call the same days both."""
+    Thu... quietest would call the same days both. It read 'spread about evenly (differences
+    within chance)', which Mon against Wed is not: the two ends are named, 100 and 70 of 595."""
     grid = noon_orders([100, 85, 70, 85, 85, 85, 85])
-    assert "orders spread about evenly over the days (differences within chance)" in (
-        sales.weekday_hour_reading(grid)
+    reading = sales.weekday_hour_reading(grid)
+    assert (
+        "; Mon has the most orders (16.8%) and Wed the fewest (11.8%), apart beyond chance, with "
+        "days between them within chance of both"
+    ) in reading
+    assert "busiest" not in reading and "evenly" not in reading
+
+
+def test_the_busiest_hours_tied_are_named_together_when_there_is_no_clear_peak():
+    """The retail demo's spring: Wed 12:00, Wed 13:00 and Sun 11:00 had 29 orders each, and
+    the reading named Wed 12:00 'the busiest hour'. Here the three 29s, 14 hours of 20 (9:00
+    and 10:00 each day: within 1.96 x sqrt(49) = 13.7 of 29, and no busier than the average
+    hour's 11.2 beyond chance across 168 hours) and 151 hours of 10 (1,877 orders)."""
+    grid = noon_orders([0] * 7).with_columns(
+        orders=pl.when(
+            ((pl.col("day") == "Wed") & pl.col("hour").is_in([12, 13]))
+            | ((pl.col("day") == "Sun") & (pl.col("hour") == 11))
+        )
+        .then(29)
+        .when(pl.col("hour").is_between(9, 10))
+        .then(20)
+        .otherwise(10)
     )
-    assert "busiest" not in sales.weekday_hour_reading(grid)
+    total = grid["orders"].sum()
+    reading = sales.weekday_hour_reading(grid)
+    assert reading.startswith(
+        f"The busiest hours, Wed at 12:00, Wed at 13:00 and Sun at 11:00 ({29 / total:.1%} of all "
+        "orders each), are within chance of 14 other hours of the week"
+    ), reading
 
 
 def test_weekday_reading_names_days_alike_within_chance_together():
@@ -1090,6 +1116,10 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
     assert sales.top_items_reading(even, 2, "units", "GBP", sales.FEW_ORDERS).endswith(
         "the top 2 of 10 items make 20.0% of all units: most units come from the other 8 items, "
         "so sales are spread widely."
+    )
+    by_revenue = even.with_columns(pl.col("units").alias("revenue"))
+    assert sales.top_items_reading(by_revenue, 2, "revenue", "GBP", sales.FEW_ORDERS).endswith(
+        "most revenue comes from the other 8 items, so sales are spread widely."
     )
     # 28 units against 30 is within NARROW (10%) of the leader: it leads narrowly, and the
     # runner-up's figure is given (it read "I0 leads with 30 units" as if far ahead). 26 is not.

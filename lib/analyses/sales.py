@@ -824,7 +824,8 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
     if top_share <= 0.3:
         # Most sales are the other items' whatever the top's share of the items (Olist's health
         # and beauty in SP: 10 of 212 items, 4.7%, made 26.4%, and read as 'spread widely').
-        rest = f"most {by} come from the other {ranking.height - top.height:,} items"
+        comes = "comes" if by == "revenue" else "come"
+        rest = f"most {by} {comes} from the other {ranking.height - top.height:,} items"
         if above:
             return text + f"more than twice their {headcount} of the items, though {rest}."
         return text + f"{rest}, so sales are spread widely."
@@ -916,11 +917,19 @@ def _peak_text(grid: pl.DataFrame, total: int) -> tuple[str, str]:
         if peaks.height == 0:
             return "No hour of the week stands out beyond chance", ""
         if peaks.height < alike.height:
-            (day, hour, orders), *_ = _busiest_first(alike).select("day", "hour", "orders").rows()
+            most = _busiest_first(alike.filter(pl.col("orders") == alike["orders"].max()))
+            slots = [f"{d} at {h:02d}:00" for d, h in most.select("day", "hour").iter_rows()]
+            share = fmt.pct(most["orders"][0] / total)
+            others = fmt.counted(alike.height - most.height, "other hour")
+            said = (
+                f"The busiest hour, {slots[0]} ({share} of all orders), is"
+                if most.height == 1
+                else f"The busiest hours, {fmt.listed(slots, most=3)} ({share} of all orders "
+                "each), are"
+            )
             return (
-                f"The busiest hour, {day} at {hour:02d}:00 ({fmt.pct(orders / total)} of all "
-                f"orders), is within chance of {fmt.counted(alike.height - 1, 'other hour')} of "
-                "the week, some no busier than average beyond chance: there is no clear peak",
+                f"{said} within chance of {others} of the week, some no busier than average "
+                "beyond chance: there is no clear peak",
                 "",
             )
         timed = "peak" if peaks.height == 1 else "peak hours"
@@ -968,9 +977,11 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     selling = by_day.filter(pl.col("orders") > 0)
     busiest = _alike(by_day, by_day["orders"].max())
     quietest = _alike(by_day, selling["orders"].min()) if selling.height else selling
-    # Every selling day within chance of the busiest, or a day alike both the busiest and the
-    # quietest: no day can be named busiest and quietest at once.
-    even = busiest.height == selling.height or bool(set(busiest["day"]) & set(quietest["day"]))
+    # Every selling day within chance of the busiest: the days do not differ.
+    even = busiest.height == selling.height
+    # A day alike both the busiest and the quietest, which differ: no set of days can be named
+    # busiest or quietest, only the two ends.
+    blurred = not even and bool(set(busiest["day"]) & set(quietest["day"]))
     # A day without any order is no quiet day: the shop does not sell then (Online Retail's Sat).
     empty = by_day.filter(pl.col("orders") == 0)["day"].to_list()
     if selling.height == 1:  # nothing to compare: a range of one day, or a shop open one day
@@ -978,11 +989,20 @@ def weekday_hour_reading(grid: pl.DataFrame) -> str:
     elif even:
         days = fmt.listed(selling["day"].to_list()) if empty else "the days"
         most = f"orders spread about evenly over {days} (differences within chance)"
+    elif blurred:
+        top, bottom = (
+            selling.sort("orders", descending=d).row(0, named=True) for d in (True, False)
+        )
+        most = (
+            f"{top['day']} has the most orders ({fmt.pct(top['orders'] / total)}) and "
+            f"{bottom['day']} the fewest ({fmt.pct(bottom['orders'] / total)}), apart beyond "
+            "chance, with days between them within chance of both"
+        )
     else:
         most = _days_text(busiest, total, "the busiest day", "the busiest days")
     if empty and selling.height > 1:
         least = f"no order falls on {' or '.join(empty) if len(empty) < 3 else ', '.join(empty)}"
-    elif even:
+    elif even or blurred:
         least = ""
     else:
         least = _days_text(quietest, total, "the quietest", "the quietest")
