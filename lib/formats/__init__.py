@@ -58,21 +58,6 @@ KINDS: tuple[Kind, ...] = (
     + amazon.KINDS
     + paypal.KINDS
 )
-# The files of Olist's public download, by kind: a file under one's name that holds another's is
-# read as what its columns say, and the Data page says so (misnamed).
-OLIST_FILES = {
-    "orders": "olist_orders_dataset.csv",
-    "order_items": "olist_order_items_dataset.csv",
-    "customers": "olist_customers_dataset.csv",
-    "sellers": "olist_sellers_dataset.csv",
-    "products": "olist_products_dataset.csv",
-    "payments": "olist_order_payments_dataset.csv",
-    "reviews": "olist_order_reviews_dataset.csv",
-    "geolocation": "olist_geolocation_dataset.csv",
-    "translation": "product_category_name_translation.csv",
-    "leads": "olist_marketing_qualified_leads_dataset.csv",
-    "deals": "olist_closed_deals_dataset.csv",
-}
 _OLIST_LABELS = {k.kind: k.label.removeprefix("Olist ") for k in olist.KINDS}
 
 
@@ -110,7 +95,7 @@ def misnamed(rec: Recognition) -> str:
     olist_orders_dataset.csv): what it holds and what to upload instead; else empty."""
     stem = PurePosixPath(rec.name).name.lower().split(".")[0]
     stem = re.sub(r"\s*\(\d+\)$", "", stem)  # a browser's second download: 'name (1).csv'
-    named = next((k for k, f in OLIST_FILES.items() if f.removesuffix(".csv") == stem), None)
+    named = next((k for k, f in olist.FILES.items() if f.removesuffix(".csv") == stem), None)
     if named is None or rec.kind is None or rec.kind.format != olist.FORMAT:
         return ""
     held = rec.kind.kind
@@ -119,8 +104,8 @@ def misnamed(rec: Recognition) -> str:
     wanted = _OLIST_LABELS[named]
     return (
         f"{rec.name} holds Olist's {_OLIST_LABELS[held]} (its columns are those of "
-        f"{OLIST_FILES[held]}), not the {wanted}: upload the {wanted} export "
-        f"({OLIST_FILES[named]} from the Olist download) in its place"
+        f"{olist.FILES[held]}), not the {wanted}: upload the {wanted} export "
+        f"({olist.FILES[named]} from the Olist download) in its place"
     )
 
 

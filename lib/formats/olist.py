@@ -58,6 +58,21 @@ KINDS = (
         ("mql_id", "seller_id", "sdr_id", "sr_id", "won_date"),
     ),
 )
+# The files of Olist's public download, by kind: a file under one's name that holds another's is
+# read as what its columns say, and the Data page says so (lib.formats.misnamed).
+FILES = {
+    "orders": "olist_orders_dataset.csv",
+    "order_items": "olist_order_items_dataset.csv",
+    "customers": "olist_customers_dataset.csv",
+    "sellers": "olist_sellers_dataset.csv",
+    "products": "olist_products_dataset.csv",
+    "payments": "olist_order_payments_dataset.csv",
+    "reviews": "olist_order_reviews_dataset.csv",
+    "geolocation": "olist_geolocation_dataset.csv",
+    "translation": "product_category_name_translation.csv",
+    "leads": "olist_marketing_qualified_leads_dataset.csv",
+    "deals": "olist_closed_deals_dataset.csv",
+}
 
 
 def _zip_points(geo: pl.DataFrame | None, conv: Converter) -> pl.DataFrame | None:
@@ -270,7 +285,7 @@ def build(
                 Note(
                     files.get("orders", "orders"),
                     "customer_id",
-                    "without olist_customers_dataset.csv no order has a customer (Olist's "
+                    f"without {FILES['customers']} no order has a customer (Olist's "
                     "customer_id names the order, not the person): upload it for customers, "
                     "repeat rates, RFM, cohorts, clusters and lifetime value",
                 )
@@ -325,7 +340,7 @@ def build(
                 Note(
                     files.get("orders", "orders"),
                     "order_id",
-                    "without olist_order_items_dataset.csv the orders have no lines (what was "
+                    f"without {FILES['order_items']} the orders have no lines (what was "
                     "bought, at what price): upload it for sales, categories, regions and the "
                     "customer pages",
                 )
@@ -335,8 +350,8 @@ def build(
             Note(
                 files.get("order_items", "order_items"),
                 "order_id",
-                "order items have no purchase dates of their own: upload olist_orders_dataset.csv "
-                "to analyse sales",
+                "order items have no purchase dates of their own: upload "
+                f"{FILES['orders']} to analyse sales",
             )
         )
 
