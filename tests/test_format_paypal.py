@@ -104,13 +104,17 @@ def test_every_row_that_is_no_sale_is_counted_in_a_note():
     assert "(PST)" in note_about(ds, "TimeZone").message
 
 
-def test_the_sales_headless_twin_counts_the_payments_as_orders():
+def kpis(ds) -> dict:
+    """The Sales page's figures (its headless twin): revenue, orders, customers..."""
     from lib.analyses import sales
 
-    frames = sales.headless(assembled().dataset)
-    kpis = {r["metric"]: r["value"] for r in frames["kpis"].to_dicts()}
-    assert kpis["revenue"] == pytest.approx(121.0)
-    assert kpis["orders"] == 4
+    return {r["metric"]: r["value"] for r in sales.headless(ds)["kpis"].to_dicts()}
+
+
+def test_the_sales_headless_twin_counts_the_payments_as_orders():
+    figures = kpis(assembled().dataset)
+    assert figures["revenue"] == pytest.approx(121.0)
+    assert figures["orders"] == 4
 
 
 def test_the_export_enables_the_customer_pages_and_the_item_ones_it_has_items_for():
@@ -127,13 +131,23 @@ def test_each_page_its_data_allows_renders_with_no_email_shown(page):
     assert not apptest.tables_show(at, "@")
 
 
-def row(txn, kind, gross, *, status="Completed", ref="", email="x@example.com", impact="Credit"):
-    """One activity row in USD, on 15 Jan 2024, with no shipping or tax."""
+def row(
+    txn,
+    kind,
+    gross,
+    *,
+    status="Completed",
+    ref="",
+    email="x@example.com",
+    impact="Credit",
+    ship=0.0,
+):
+    """One activity row in USD, on 15 Jan 2024, with no tax and `ship` of shipping."""
     net = gross
     return (
         f'"01/15/2024","10:00:00","PST","X","{kind}","{status}","USD","{gross:.2f}","0.00",'
-        f'"{net:.2f}","{email}","shop@example.com","{txn}","0.00","0.00","0.00","","","{ref}",'
-        f'"","0.00","United States","US","{impact}"'
+        f'"{net:.2f}","{email}","shop@example.com","{txn}","{ship:.2f}","0.00","0.00","","",'
+        f'"{ref}","","0.00","United States","US","{impact}"'
     )
 
 
@@ -204,6 +218,113 @@ def test_overlapping_downloads_count_each_row_once_and_a_cart_s_item_rows_not_at
     assert sorted(both.tables["lines"]["order_id"]) == ["G", "H", "I"]
     assert both.tables["lines"]["revenue"].sum() == pytest.approx(100.0)
     assert note_about(both, "Transaction ID").count == 4
+
+
+def test_a_payment_pending_in_one_download_and_completed_in_a_later_one_counts_as_completed():
+    """Audit: the same payment pending ('Memo') in Download.CSV and completed in a later,
+    overlapping download was dropped as a repeat of the pending copy, then left out as pending
+    (revenue 20, 1 order). The copy furthest along is kept, whichever file comes first.
+    By hand: A 50 (completed in the later download) + B 20 = 70, 2 orders; C completed in the
+    first download and 'Refunded' in the later one (its refund dated after the first's range,
+    in neither): no sale."""
+    early = "\n".join(
+        [
+            HEADER,
+            row("A", "Website Payment", 50.0, status="Pending", impact="Memo"),
+            row("C", "Website Payment", 30.0, email="c@example.com"),
+        ]
+    ).encode()
+    later = "\n".join(
+        [
+            HEADER,
+            row("A", "Website Payment", 50.0),
+            row("C", "Website Payment", 30.0, status="Refunded", email="c@example.com"),
+            row("B", "Website Payment", 20.0, email="b@example.com"),
+        ]
+    ).encode()
+    for first, second in ((early, later), (later, early)):
+        ds = formats.assemble(
+            io.read_file("Download.CSV", first) + io.read_file("Download (1).CSV", second)
+        ).dataset
+        figures = kpis(ds)
+        assert (figures["revenue"], figures["orders"]) == (pytest.approx(70.0), 2)
+        assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["C"]
+        assert note_about(ds, "Transaction ID", "repeat").count == 2  # A and C once each
+        assert not [n for n in ds.notes if n.column == "Status"]  # nothing pending left
+
+
+def test_refunds_that_moved_no_money_are_taken_off_nothing():
+    """Audit: a refund that failed, is still pending, was denied or is marked 'Memo' (no balance
+    moved) was taken off its payment, as payments so are left out. By hand: A, B, C and D 50
+    each, their refunds of 20 moved nothing: 50 each; E 40 less a completed 10 = 30."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("A", "Website Payment", 50.0),
+            row("A1", "Payment Refund", -20.0, ref="A", status="Failed", impact="Memo"),
+            row("B", "Website Payment", 50.0),
+            row("B1", "Payment Refund", -20.0, ref="B", status="Pending", impact="Memo"),
+            row("C", "Website Payment", 50.0),
+            row("C1", "Payment Refund", -20.0, ref="C", impact="Memo"),
+            row("D", "Website Payment", 50.0),
+            row("D1", "Payment Refund", -20.0, ref="D", status="Denied", impact="Debit"),
+            row("E", "Website Payment", 40.0),
+            row("E1", "Payment Refund", -10.0, ref="E", impact="Debit"),
+        ]
+    )
+    ds = assembled(text.encode()).dataset
+    lines = ds.tables["lines"].sort("order_id")
+    assert lines["revenue"].to_list() == pytest.approx([50.0, 50.0, 50.0, 50.0, 30.0])
+    assert note_about(ds, "Status", "moved no money").count == 4
+    partly = note_about(ds, "Reference Txn ID", "partly refunded")
+    assert partly.count == 1 and "(10.00 USD)" in partly.message
+
+
+def test_a_virtual_terminal_transaction_is_a_payment_received():
+    """Audit: a card payment the shop keyed in PayPal's Virtual Terminal ('Virtual Terminal
+    Transaction', PayPal's T0012) was no sale. By hand: V 50 less a refund of 10 = 40, plus
+    W 10: 50 in 2 orders; a virtual debit card's cashback stays no sale."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("V", "Virtual Terminal Transaction", 50.0),
+            row("V1", "Payment Refund", -10.0, ref="V", impact="Debit"),
+            row("W", "Website Payment", 10.0, email="w@example.com"),
+            row("E", "Virtual Debit Card Credit Received", 3.5),
+        ]
+    )
+    ds = assembled(text.encode()).dataset
+    lines = ds.tables["lines"].sort("order_id")
+    assert lines["order_id"].to_list() == ["V", "W"]
+    assert lines["revenue"].to_list() == pytest.approx([40.0, 10.0])
+    assert "virtual debit card credit received (1)" in note_about(ds, "Type", "no sales").message
+
+
+def test_a_payment_whose_refunds_took_back_all_its_items_is_no_sale():
+    """Audit: refunds were compared with the gross, so a payment refunded of all its items but
+    not its shipping stayed an order (and a customer) with no revenue. By hand: A 50 with 5
+    shipping refunded 45: its items' 45 all back, unsold; B 50 with 5 shipping refunded 40:
+    5; C 10. Revenue 15, 2 orders, 2 customers."""
+    text = "\n".join(
+        [
+            HEADER,
+            row("A", "Website Payment", 50.0, ship=5.0, email="a@example.com"),
+            row("A1", "Payment Refund", -45.0, ref="A", impact="Debit"),
+            row("B", "Website Payment", 50.0, ship=5.0, email="b@example.com"),
+            row("B1", "Payment Refund", -40.0, ref="B", impact="Debit"),
+            row("C", "Website Payment", 10.0, email="c@example.com"),
+        ]
+    )
+    ds = assembled(text.encode()).dataset
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["A"]
+    figures = kpis(ds)
+    assert (figures["revenue"], figures["orders"], figures["customers"]) == (
+        pytest.approx(15.0),
+        2,
+        2,
+    )
+    assert note_about(ds, "Reference Txn ID", "in full").count == 1
+    assert "(40.00 USD)" in note_about(ds, "Reference Txn ID", "partly refunded").message
 
 
 def test_refunds_of_payments_not_in_the_file_are_counted_in_the_file_s_currency():

@@ -90,6 +90,9 @@ KINDS = (
 # type has one of these words and none of NOT_SALE, and its gross is above zero (a payment sent
 # to a supplier is negative).
 SALE_WORDS = ("payment", "received", "zahlung", "erhalten", "paiement", "reçu", "pago", "recibido")
+# A card payment the shop keyed in PayPal's Virtual Terminal ('Virtual Terminal Transaction';
+# PayPal's event code T0012, 'Virtual terminal payment') is a payment received.
+SALE_WORDS += ("virtual terminal",)
 NOT_SALE = ("refund", "reversal", "chargeback", "hold", "conversion", "withdraw", "transfer")
 NOT_SALE += ("fee", "cancel", "sent", "deposit", "authori", "adjustment", "item", "update")
 NOT_SALE += ("debit card", "mass pay")  # card cashback, payouts to the account
@@ -135,6 +138,11 @@ NO_MONEY = {
 # A payment reversed (a chargeback the buyer won) kept no money: set apart as unsold.
 REVERSED = ("reversed", "refunded", "erstattet", "zurückerstattet", "rückerstattet")
 REVERSED += ("rückgängig gemacht", "remboursé", "reembolsado", "revertido")
+# A row that moved no money: a status of NO_MONEY, or 'Memo' in Balance Impact (both in lower
+# case). A payment so is left out; a refund or reversal so is taken off nothing.
+MOVED_NONE = (pl.col("status").is_in(list(NO_MONEY)) | (pl.col("impact") == "memo")).fill_null(
+    False
+)
 
 
 def build(
@@ -147,17 +155,18 @@ def build(
 
     A sale is a payment received (SALE_WORDS, none of NOT_SALE, gross above zero) that moved
     money: pending, denied, failed, cancelled and unclaimed ones are left out and counted, and
-    so are rows marked 'Memo' in Balance Impact (no balance moved). Its revenue is the item
-    revenue: gross less its shipping, sales tax and insurance (reported as the order's
+    so are rows marked 'Memo' in Balance Impact (no balance moved; MOVED_NONE). Its revenue is
+    the item revenue: gross less its shipping, sales tax and insurance (reported as the order's
     freight), less what refunds, reversals and chargebacks referring to it (Reference Txn ID)
-    took back; a payment refunded or reversed in full is set apart as unsold. Fees are not taken
-    off (a note gives their sum). Currency conversions, withdrawals, holds, transfers and
-    payments sent are no sales: a note counts them by type; rows repeated field for field
-    (overlapping downloads) count once. Payments in other currencies than
-    the main one are left out (main_currency). The customer is the hashed From Email Address,
-    else the name; the region is the buyer's country code, else their country. Times are in
-    the account's time zone, as the file's TimeZone says. Downloads in German, French and
-    Spanish read the same (NAMES; their dates day first), and notes name the file's own columns.
+    took back, those that moved no money (MOVED_NONE) apart; a payment whose refunds took back
+    all its item revenue, or reversed, is set apart as unsold. Fees are not taken off (a note
+    gives their sum). Currency conversions, withdrawals, holds, transfers and payments sent are
+    no sales: a note counts them by type; rows repeated by overlapping downloads count once
+    (_repeats). Payments in other currencies than the main one are left out (main_currency).
+    The customer is the hashed From Email Address, else the name; the region is the buyer's
+    country code, else their country. Times are in the account's time zone, as the file's
+    TimeZone says. Downloads in German, French and Spanish read the same (NAMES; their dates
+    day first), and notes name the file's own columns.
     """
     file = files.get(FILE_KIND, FILE_KIND)
     raw, said = _merged(found[FILE_KIND])
@@ -194,6 +203,7 @@ def build(
     ).with_columns(
         pl.col("type").str.to_lowercase().str.strip_chars().fill_null(""),
         pl.col("status").str.to_lowercase().str.strip_chars(),
+        pl.col("impact").str.to_lowercase().str.strip_chars(),
         pl.col("currency").str.to_uppercase(),
     )
     # The address itself goes as soon as it has given its person's id.
@@ -238,7 +248,7 @@ def build(
         )
     sales, noted = set_apart(
         sales,
-        pl.col("impact").str.to_lowercase().str.strip_chars() == "memo",
+        pl.col("impact") == "memo",
         (file, said["Balance Impact"]),
         what="payments marked 'Memo'",
         why="PayPal lists them for information: they moved no balance",
@@ -247,6 +257,10 @@ def build(
     sales, currency, noted = main_currency(sales, file, said["Currency"], "order_id")
     notes += noted
     backs = rows.filter(pl.col("_back") & (pl.col("currency") == currency))
+    notes += _idle(
+        backs, file, said["Status"] if said["Status"] in raw.columns else said["Balance Impact"]
+    )
+    backs = backs.filter(~MOVED_NONE)
     taken = backs.filter(pl.col("reference").is_not_null())
 
     refunds = taken.group_by(pl.col("reference").alias("order_id")).agg(
@@ -273,8 +287,14 @@ def build(
             (pl.col("gross") - pl.col("freight") - pl.col("refunded"))
             .clip(lower_bound=0.0)
             .alias("revenue"),
+            # Refunded in full when the refunds took back all the item revenue (a refund of
+            # the items alone leaves the shipping, which is no revenue).
             pl.when(
-                pl.col("status").is_in(REVERSED) | (pl.col("refunded") >= pl.col("gross") - 0.005)
+                pl.col("status").is_in(REVERSED)
+                | (
+                    (pl.col("refunded") > 0)
+                    & (pl.col("refunded") >= pl.col("gross") - pl.col("freight") - 0.005)
+                )
             )
             .then(pl.lit("refunded"))
             .otherwise(pl.lit("completed"))
@@ -352,27 +372,55 @@ def _days_first(raw: pl.DataFrame, said: Mapping[str, str]) -> pl.Expr:
 def _repeats(
     rows: pl.DataFrame, raw: pl.DataFrame, file: str, said: Mapping[str, str]
 ) -> tuple[pl.DataFrame, list[Note]]:
-    """`rows` without the rows of `raw` (the same rows, as the file wrote them) that repeat an
-    earlier one, and a note counting them: two downloads whose ranges overlap hold the same rows,
+    """`rows` without the rows of `raw` (the same rows, as the file wrote them) that repeat
+    another, and a note counting them: two downloads whose ranges overlap hold the same rows,
     field for field (balance included) when of one layout, under the same Transaction ID when of
-    two (the longer layout and the shorter). A shopping cart's item rows share their payment's
-    Transaction ID, so the id alone tells a repeat only among sales and refunds."""
+    two (the longer layout and the shorter) or when the payment moved on between them (pending
+    in the first, completed in the second). Of the copies of one id, the one furthest along is
+    kept: reversed or refunded since, else one that moved money (MOVED_NONE), else the first. A
+    shopping cart's item rows share their payment's Transaction ID, so the id alone tells a
+    repeat only among sales and refunds."""
     first = raw.select(pl.struct(pl.all()).is_first_distinct()).to_series()
-    rows = rows.filter(first)
+    rows = rows.filter(first).with_row_index("_at")
     paid = pl.when(pl.col("_sale") | pl.col("_back")).then(pl.col("order_id"))
-    first = rows.select(paid.is_null() | paid.is_first_distinct()).to_series()
-    repeats = raw.height - int(first.sum())
+    state = pl.when(MOVED_NONE).then(0).when(pl.col("status").is_in(REVERSED)).then(2).otherwise(1)
+    copies = rows.select("_at", paid.alias("_paid"), state.alias("_state")).drop_nulls("_paid")
+    kept = copies.sort(["_state", "_at"], descending=[True, False]).unique("_paid", keep="first")
+    keep = pl.col("_at").is_in(kept["_at"].implode()) | ~pl.col("_at").is_in(
+        copies["_at"].implode()
+    )
+    rows = rows.filter(keep).drop("_at")
+    repeats = raw.height - rows.height
     if not repeats:
         return rows, []
     note = Note(
         file,
         said["Transaction ID"],
-        f"rows that repeat an earlier one (downloads whose dates overlap) {LEFT_OUT} "
-        f"({repeats:,}): each transaction counts once",
+        f"rows that repeat another (downloads whose dates overlap) {LEFT_OUT} "
+        f"({repeats:,}): each transaction counts once, in its latest state (completed rather "
+        "than pending)",
         count=repeats,
         rows=raw.height,
     )
-    return rows.filter(first), [note]
+    return rows, [note]
+
+
+def _idle(backs: pl.DataFrame, file: str, column: str) -> list[Note]:
+    """A note on refunds and reversals that moved no money (pending, denied, failed, 'Memo'):
+    taken off no payment, as such payments are no sales; `column` is the one that tells."""
+    idle = backs.filter(MOVED_NONE).height
+    if not idle:
+        return []
+    return [
+        Note(
+            file,
+            column,
+            f"refunds and reversals that moved no money (pending, denied, failed or 'Memo') "
+            f"{LEFT_OUT} ({idle:,}): nothing was taken off the payments they name",
+            count=idle,
+            rows=backs.height,
+        )
+    ]
 
 
 def _other_rows(rows: pl.DataFrame, file: str, said: Mapping[str, str]) -> list[Note]:
