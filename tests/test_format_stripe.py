@@ -34,15 +34,16 @@ def test_charges_are_netted_of_refunds_and_lost_disputes_in_the_settlement_curre
     assert built.recognitions[0].kind.label == "Stripe payments export"
     ds = built.dataset
     lines = ds.tables["lines"]
-    # ch_1 100, ch_2 50 - 20, ch_6 86.40 (converted), ch_7 60, ch_9 45 - 45 lost.
+    # ch_1 100, ch_2 50 - 20, ch_6 86.40 (converted), ch_7 60.
     assert lines["revenue"].sum() == pytest.approx(276.40)
-    assert sorted(lines["order_id"]) == ["ch_1", "ch_2", "ch_6", "ch_7", "ch_9"]
+    assert sorted(lines["order_id"]) == ["ch_1", "ch_2", "ch_6", "ch_7"]
     assert ds.currency == "USD"
-    # ch_3 was refunded in full: no sale.
-    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["ch_3"]
+    # ch_3 was refunded in full, and ch_9's lost dispute took back all of its 45.00: neither is
+    # a sale (ch_9 used to stay an order of 0.00 and Fay a customer with a purchase).
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["ch_3", "ch_9"]
     # Ann's two charges (two Stripe customer ids, one email) are one person; ch_7 is a guest.
     people = lines.group_by("customer_id").agg(pl.len().alias("charges"))
-    assert sorted(people["charges"].to_list()) == [1, 1, 1, 2]
+    assert sorted(people["charges"].to_list()) == [1, 1, 2]
     assert people["customer_id"].null_count() == 1
     assert not any("@" in v for v in lines["customer_id"].drop_nulls())
     # The region is the card's billing country, else its issuing country.
@@ -55,9 +56,11 @@ def test_the_sales_headless_twin_reads_charges_without_an_item_ranking():
     frames = sales.headless(assembled(CHARGES).dataset)
     assert "top_items" not in frames  # charges have no items, as the page shows no ranking
     kpis = {r["metric"]: r["value"] for r in frames["kpis"].to_dicts()}
-    # The hand-netted 276.40 above over the five charges that are sales.
+    # The hand-netted 276.40 above over the four charges that are sales: ch_1, ch_2, ch_6 and
+    # ch_7. It was 5 with ch_9, whose lost dispute took back the whole 45.00: a charge taken
+    # back in full is no sale, as ch_3 refunded in full is none.
     assert kpis["revenue"] == pytest.approx(276.40)
-    assert kpis["orders"] == 5
+    assert kpis["orders"] == 4
 
 
 def test_each_trap_is_counted_in_a_note():
@@ -78,6 +81,44 @@ def test_each_trap_is_counted_in_a_note():
     assert refunds[1].message.startswith("1 charge was refunded in full: it is no sale")
     assert note_about(ds, "Converted Amount").message.startswith(
         "1 charge in other currencies (EUR) is counted at its Converted Amount"
+    )
+
+
+DISPUTES = b"""id,Created (UTC),Amount,Amount Refunded,Currency,Converted Amount,Converted Amount Refunded,Converted Currency,Fee,Mode,Status,Customer ID,Customer Email,Captured,Card Address Country,Card Issue Country,Disputed Amount,Dispute Status
+ch_1,2024-01-05 10:00,100.00,0.00,usd,100.00,0.00,usd,3.20,Live,Paid,cus_A,ann@example.com,true,US,US,,
+ch_2,2024-01-06 10:00,40.00,40.00,usd,40.00,40.00,usd,1.46,Live,Refunded,cus_B,bob@example.com,true,US,US,,
+ch_3,2024-01-07 10:00,45.00,0.00,usd,45.00,0.00,usd,1.61,Live,Paid,cus_C,cy@example.com,true,US,US,45.00,lost
+ch_4,2024-01-08 10:00,60.00,0.00,usd,60.00,0.00,usd,2.04,Live,Paid,cus_D,dee@example.com,true,US,US,20.00,lost
+ch_5,2024-01-09 10:00,70.00,0.00,eur,75.67,0.00,usd,2.50,Live,Paid,cus_E,eve@example.com,true,DE,DE,70.00,lost
+"""
+
+
+def test_a_charge_a_lost_dispute_took_back_in_full_is_no_sale_like_one_refunded_in_full():
+    ds = assembled(DISPUTES).dataset
+    # ch_2 was refunded in full; the disputes of ch_3 (45.00 of 45.00) and ch_5 (70.00 EUR of
+    # 70.00 EUR, 75.67 USD converted at the charge's own rate) took back the whole charge: no
+    # sales. ch_4's dispute took 20.00 of 60.00: a sale of 40.00.
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["ch_2", "ch_3", "ch_5"]
+    assert sorted(ds.tables["lines"]["order_id"]) == ["ch_1", "ch_4"]
+    from lib.analyses import sales
+
+    kpis = {r["metric"]: r["value"] for r in sales.headless(ds)["kpis"].to_dicts()}
+    # 100 + (60 - 20) = 140 over 2 orders of 2 customers (Ann, Dee): 70 an order. Before, ch_3
+    # and ch_5 were orders of 0.00 and Cy and Eve customers: 4 orders, 4 customers, 35.
+    assert kpis["revenue"] == pytest.approx(140.0)
+    assert (kpis["orders"], kpis["customers"]) == (2, 2)
+    assert kpis["aov"] == pytest.approx(70.0)
+    # The refunded-in-full note counts the refund alone; the dispute note says which disputes
+    # sold nothing: 45.00 + 20.00 + 75.67 = 140.67 USD taken back.
+    refunds = [n for n in ds.notes if n.column == "Amount Refunded"]
+    assert [n.count for n in refunds] == [1]
+    assert refunds[0].message.startswith("1 charge was refunded in full")
+    lost = note_about(ds, "Dispute Status")
+    assert lost.count == 3
+    assert lost.message == (
+        "3 charges lost a dispute (140.67 USD taken back): 2 of them, taken back in full, are "
+        "no sales, as a charge refunded in full is none; what the other lost is taken off its "
+        "revenue"
     )
 
 
@@ -121,7 +162,10 @@ def test_the_generated_export_is_recognised_and_its_planted_traps_are_the_notes(
     assert note_about(ds, "Customer Email").count == planted["anonymous_charges"]
     refunds = [n.count for n in ds.notes if n.column == "Amount Refunded"]
     assert refunds == [planted["partly_refunded_charges"], planted["refunded_charges"]]
-    assert ds.extras[UNSOLD_LINES].height == planted["refunded_charges"]
+    # The demo's lost disputes take back the whole charge (Disputed Amount is the Amount), so
+    # each is no sale, as a charge refunded in full is none.
+    unsold = planted["refunded_charges"] + planted["lost_disputes"]
+    assert ds.extras[UNSOLD_LINES].height == unsold
 
 
 @pytest.mark.parametrize("page", apptest.ORDER_PAGES)

@@ -13,6 +13,7 @@ from lib.model import Note, conform
 
 FORMAT = "stripe"
 FILE_KIND = "payments"
+_CENT = 0.005
 
 KINDS = (
     Kind(
@@ -36,9 +37,10 @@ def build(
     back. Amounts are read in the account's settlement currency (Converted Amount) when the export
     has it, so charges in several currencies add up; otherwise charges in other currencies than
     the main one are left out. Test-mode charges, failed charges and uncaptured ones took no
-    money and are left out, each counted in a note; a charge refunded in full keeps status
-    "refunded", so it is set apart as unsold. The customer is the hashed Customer Email, else
-    Stripe's Customer ID; the region is the card's billing country, else its issuing country.
+    money and are left out, each counted in a note; a charge taken back in full, by refunds or
+    by a lost dispute, gets status "refunded", so it is set apart as unsold. The customer is the
+    hashed Customer Email, else Stripe's Customer ID; the region is the card's billing country,
+    else its issuing country.
     """
     file = files.get(FILE_KIND, FILE_KIND)
     raw = KINDS[0].rename(found[FILE_KIND])
@@ -135,14 +137,15 @@ def build(
         )
         notes += noted
 
-    lost = pl.col("dispute").str.to_lowercase() == "lost"
+    lost = (pl.col("dispute").str.to_lowercase() == "lost").fill_null(False)
+    taken = pl.col("refunded").fill_null(0.0) + pl.when(lost).then(
+        pl.col("disputed").fill_null(0.0)
+    ).otherwise(0.0)
     rows = rows.with_columns(
-        (
-            pl.col("amount")
-            - pl.col("refunded").fill_null(0.0)
-            - pl.when(lost).then(pl.col("disputed").fill_null(0.0)).otherwise(0.0)
-        ).alias("revenue"),
-        pl.when(pl.col("refunded").fill_null(0.0) >= pl.col("amount"))
+        (pl.col("amount") - taken).alias("revenue"),
+        # Taken back in full, by refunds or a lost dispute (to half a cent: a converted dispute
+        # is the charge times a rate), the charge sold nothing.
+        pl.when(taken >= pl.col("amount") - _CENT)
         .then(pl.lit("refunded"))
         .otherwise(pl.col("status"))
         .alias("status"),
@@ -164,16 +167,21 @@ def build(
 
 def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
     """Refunds and lost disputes netted, fees kept apart, charges with no customer, no items."""
-    partial = (pl.col("refunded").fill_null(0.0) > 0) & (pl.col("status") != "refunded")
-    lost = pl.col("dispute").str.to_lowercase() == "lost"
+    unsold = pl.col("status") == "refunded"
+    partial = (pl.col("refunded").fill_null(0.0) > 0) & ~unsold
+    lost = (pl.col("dispute").str.to_lowercase() == "lost").fill_null(False)
+    # Charges no sale because a lost dispute took back what refunds left; the others were
+    # refunded in full.
+    lost_full = unsold & lost & (pl.col("refunded").fill_null(0.0) < pl.col("amount") - _CENT)
     stats = rows.select(
-        (pl.col("status") == "refunded").sum().alias("full"),
+        (unsold & ~lost_full).sum().alias("full"),
         partial.sum().alias("partial"),
         pl.col("refunded").filter(partial).sum().alias("partial_amount"),
-        lost.fill_null(False).sum().alias("lost"),
+        lost.sum().alias("lost"),
+        lost_full.sum().alias("lost_full"),
         pl.col("disputed").filter(lost).sum().alias("lost_amount"),
         pl.col("fee").sum().alias("fees"),
-        # Of the charges sold, as the pages count them: one refunded in full is no sale.
+        # Of the charges sold, as the pages count them: one taken back in full is no sale.
         (pl.col("customer_id").is_null() & (pl.col("status") != "refunded"))
         .sum()
         .alias("anonymous"),
@@ -196,13 +204,7 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
                 f"{fmt.counted(stats['full'], 'charge was', 'charges were')} refunded in full: "
                 f"{fmt.plural(stats['full'], 'it is no sale', 'they are no sales')}",
             ),
-            (
-                "Dispute Status",
-                stats["lost"],
-                f"{fmt.counted(stats['lost'], 'charge')} lost a dispute "
-                f"({stats['lost_amount']:,.2f} {currency} taken back): it is taken off "
-                f"{fmt.plural(stats['lost'], 'its', 'their')} revenue",
-            ),
+            ("Dispute Status", stats["lost"], _lost_message(stats, currency)),
             (
                 "Customer Email",
                 stats["anonymous"],
@@ -231,3 +233,27 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         )
     )
     return notes
+
+
+def _lost_message(stats: dict, currency: str) -> str:
+    """The lost disputes in words: what they took back, and the charges they took back in full
+    (no sales, as a charge refunded in full is none)."""
+    n, whole = stats["lost"], stats["lost_full"]
+    said = (
+        f"{fmt.counted(n, 'charge')} lost a dispute ({stats['lost_amount']:,.2f} {currency} "
+        "taken back)"
+    )
+    if not whole:
+        return f"{said}: it is taken off {fmt.plural(n, 'its', 'their')} revenue"
+    if whole == n:
+        return (
+            f"{said}, which took back the whole charge: "
+            f"{fmt.plural(n, 'it is no sale', 'they are no sales')}, as a charge refunded in "
+            "full is none"
+        )
+    return (
+        f"{said}: {fmt.count(whole)} of them, taken back in full, "
+        f"{fmt.plural(whole, 'is no sale', 'are no sales')}, as a charge refunded in full is "
+        f"none; what the {fmt.plural(n - whole, 'other', 'others')} lost is taken off "
+        f"{fmt.plural(n - whole, 'its', 'their')} revenue"
+    )
