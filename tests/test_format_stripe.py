@@ -122,6 +122,32 @@ def test_a_charge_a_lost_dispute_took_back_in_full_is_no_sale_like_one_refunded_
     )
 
 
+GUESTS = b"""id,Created (UTC),Amount,Amount Refunded,Currency,Status,Customer ID,Customer Email,Disputed Amount,Dispute Status
+ch_1,2024-01-05 10:00,100.00,0.00,usd,Paid,cus_A,ann@example.com,,
+ch_2,2024-01-06 10:00,60.00,0.00,usd,Paid,,,,
+ch_3,2024-01-07 10:00,40.00,40.00,usd,Refunded,,,,
+ch_4,2024-01-08 10:00,45.00,0.00,usd,Paid,,,45.00,lost
+"""
+
+
+def test_charges_without_a_customer_are_counted_alike_in_the_note_and_on_data_quality():
+    from lib import quality
+
+    ds = assembled(GUESTS).dataset
+    # ch_2, ch_3 and ch_4 name nobody. Data quality's 'Lines without a customer' inspects every
+    # charge kept, sold or not: 3. The note counts those 3 too (it said 1, the sold ch_2, beside
+    # the finding's 3) and says which count for revenue: ch_2 (60.00) alone, as ch_3 was
+    # refunded in full and ch_4's lost dispute took back all of it.
+    found = next(f for f in quality.report(ds).findings if f.rule == "missing_customer")
+    note = note_about(ds, "Customer Email")
+    assert found.count == note.count == 3
+    assert note.message == (
+        "3 charges have neither a customer email nor a customer id: the 1 sold counts for "
+        "revenue but for no customer; the 2 others, taken back in full, are no sales"
+    )
+    assert ds.tables["lines"]["customer_id"].null_count() == 1
+
+
 def test_without_converted_amounts_other_currencies_are_left_out():
     text = b"id,Created (UTC),Amount,Amount Refunded,Currency,Status,Customer Email\n"
     text += b"ch_1,2024-01-05 10:00,10.00,0.00,usd,Paid,a@x.com\n"
@@ -159,7 +185,10 @@ def test_the_generated_export_is_recognised_and_its_planted_traps_are_the_notes(
     assert note_about(ds, "Captured").count == planted["uncaptured_charges"]
     assert note_about(ds, "Converted Amount").count == planted["foreign_charges"]
     assert note_about(ds, "Dispute Status").count == planted["lost_disputes"]
-    assert note_about(ds, "Customer Email").count == planted["anonymous_charges"]
+    # Charges without a customer: all those kept, as Data quality counts them, sold or not.
+    guests = ds.tables["lines"]["customer_id"].null_count()
+    unsold_guests = ds.extras[UNSOLD_LINES]["customer_id"].null_count()
+    assert note_about(ds, "Customer Email").count == guests + unsold_guests
     refunds = [n.count for n in ds.notes if n.column == "Amount Refunded"]
     assert refunds == [planted["partly_refunded_charges"], planted["refunded_charges"]]
     # The demo's lost disputes take back the whole charge (Disputed Amount is the Amount), so

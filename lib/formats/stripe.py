@@ -181,10 +181,10 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         lost_full.sum().alias("lost_full"),
         pl.col("disputed").filter(lost).sum().alias("lost_amount"),
         pl.col("fee").sum().alias("fees"),
-        # Of the charges sold, as the pages count them: one taken back in full is no sale.
-        (pl.col("customer_id").is_null() & (pl.col("status") != "refunded"))
-        .sum()
-        .alias("anonymous"),
+        # Every charge kept, as Data quality's 'Lines without a customer' counts them, and of
+        # those the ones sold (one taken back in full is no sale), as the pages count them.
+        pl.col("customer_id").is_null().sum().alias("anonymous"),
+        (pl.col("customer_id").is_null() & ~unsold).sum().alias("anonymous_sold"),
     ).row(0, named=True)
     notes = counted(
         file,
@@ -205,14 +205,7 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
                 f"{fmt.plural(stats['full'], 'it is no sale', 'they are no sales')}",
             ),
             ("Dispute Status", stats["lost"], _lost_message(stats, currency)),
-            (
-                "Customer Email",
-                stats["anonymous"],
-                f"{fmt.counted(stats['anonymous'], 'charge has', 'charges have')} neither a "
-                "customer email nor a customer id: "
-                f"{fmt.plural(stats['anonymous'], 'it counts', 'they count')} for revenue but for "
-                "no customer",
-            ),
+            ("Customer Email", stats["anonymous"], _anonymous_message(stats)),
         ],
     )
     notes.append(
@@ -256,4 +249,22 @@ def _lost_message(stats: dict, currency: str) -> str:
         f"{fmt.plural(whole, 'is no sale', 'are no sales')}, as a charge refunded in full is "
         f"none; what the {fmt.plural(n - whole, 'other', 'others')} lost is taken off "
         f"{fmt.plural(n - whole, 'its', 'their')} revenue"
+    )
+
+
+def _anonymous_message(stats: dict) -> str:
+    """The charges without a customer in words: all of them, as Data quality's 'Lines without a
+    customer' counts them, and which of them count for revenue (the sold ones)."""
+    n, sold = stats["anonymous"], stats["anonymous_sold"]
+    said = (
+        f"{fmt.counted(n, 'charge has', 'charges have')} neither a customer email nor a customer id"
+    )
+    if sold == n:
+        return f"{said}: {fmt.plural(n, 'it counts', 'they count')} for revenue but for no customer"
+    if not sold:
+        return f"{said}: taken back in full, {fmt.plural(n, 'it is no sale', 'they are no sales')}"
+    return (
+        f"{said}: the {fmt.count(sold)} sold {fmt.plural(sold, 'counts', 'count')} for revenue "
+        f"but for no customer; the {fmt.plural(n - sold, 'other', f'{n - sold:,} others')}, "
+        f"taken back in full, {fmt.plural(n - sold, 'is no sale', 'are no sales')}"
     )
