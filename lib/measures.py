@@ -15,8 +15,8 @@ from lib import filters, fmt, summaries
 from lib.model import Dataset, Note, columns_of, first_occurrences
 
 # Order statuses whose lines are no sale (Olist: the order was cancelled or never available;
-# Shopify: the payment was voided or refunded in full).
-UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable", "voided", "refunded")
+# Shopify: the payment was voided, its authorisation expired uncaptured, or refunded in full).
+UNSOLD_STATUSES = ("canceled", "cancelled", "unavailable", "voided", "expired", "refunded")
 UNSOLD_LINES = "unsold_lines"  # Dataset.extras key: the lines set apart by `split_unsold`
 UNCATEGORISED = "uncategorised"  # the category of lines without one, on every page
 # Written in a category column, these say "no category" as an empty cell does (any case).

@@ -348,6 +348,27 @@ def test_each_trap_is_a_note_with_its_count(tiny):
     assert sum(n.count for n in formats.base.dropped(ds.notes)) == 2
 
 
+def test_an_expired_payment_is_no_sale_like_a_voided_one():
+    # #1001 (50.00 of items, paid) and #1011, the same order by z@x.com whose payment was only
+    # authorised and expired uncaptured (Shopify's financial status 'expired'): no money came
+    # in, as for a voided payment. Before, #1011 counted: 100.00 over 2 orders, 2 customers.
+    expired = {"Name": "#1011", "Email": "z@x.com", "Financial Status": "expired"}
+    rows = [*TINY_ORDERS[:2], TINY_ORDERS[0] | expired, TINY_ORDERS[1] | {"Name": "#1011"}]
+    ds = assembled((ORDERS, rows)).dataset
+    from lib.analyses import sales
+
+    kpis = {r["metric"]: r["value"] for r in sales.headless(ds)["kpis"].to_dicts()}
+    assert (kpis["revenue"], kpis["orders"], kpis["customers"]) == (50.0, 1, 1)
+    assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["#1011", "#1011"]
+    assert dict(ds.tables["orders"].select("order_id", "status").iter_rows())["#1011"] == "expired"
+    said = note(ds, "Financial Status", "expired")
+    assert said.count == 1
+    assert said.message.startswith("1 order has an expired payment (authorised, never captured")
+    assert "it is no sale" in said.message
+    # Its shipping and taxes are of no order sold either: only #1001's 5.00 and 4.00.
+    assert "shipping ($5) and taxes ($4)" in note(ds, "Total", "").message
+
+
 def test_regions_are_countries_when_the_shop_sells_to_several():
     lines = assembled((ORDERS, TINY_ORDERS)).dataset.tables["lines"]
     assert dict(lines.select("order_id", "region").unique().iter_rows())["#1007"] == "GB"

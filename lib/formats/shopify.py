@@ -258,7 +258,8 @@ def _order_revenue(orders: pl.DataFrame) -> pl.DataFrame:
 
 def _status() -> pl.Expr:
     """cancelled when the order was cancelled, else its financial status in Shopify's API
-    spelling (paid, pending, authorized, partially_paid, partially_refunded, refunded, voided)."""
+    spelling (paid, pending, authorized, partially_paid, partially_refunded, refunded, voided,
+    expired)."""
     financial = pl.col("financial").str.to_lowercase().str.strip_chars().str.replace_all(" ", "_")
     return (
         pl.when(pl.col("cancelled_at").is_not_null())
@@ -356,6 +357,7 @@ class _Orders:
         counts = orders.select(
             cancelled=(pl.col("status") == "cancelled").sum(),
             voided=(pl.col("status") == "voided").sum(),
+            expired=(pl.col("status") == "expired").sum(),
             refunded=(pl.col("status") == "refunded").sum(),
             partial=(pl.col("status") == "partially_refunded").sum(),
             awaiting=pl.col("status").is_in(_AWAITING).sum(),
@@ -371,6 +373,13 @@ class _Orders:
                 "order has",
                 "orders have",
                 "a voided payment (never captured)",
+            ),
+            (
+                "expired",
+                "Financial Status",
+                "order has",
+                "orders have",
+                "an expired payment (authorised, never captured before the authorisation lapsed)",
             ),
             ("refunded", "Financial Status", "order was", "orders were", "refunded in full"),
         ):

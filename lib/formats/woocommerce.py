@@ -19,6 +19,7 @@ from lib.formats.shop import (
     set_apart,
     spread,
 )
+from lib.measures import UNSOLD_STATUSES
 from lib.model import Note, conform
 
 FORMAT = "woocommerce"
@@ -364,9 +365,10 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         pl.col("discount").first(),
         pl.col("refund").first().abs(),
     )
-    # Of the orders sold, as Shopify's notes count them: refunded and cancelled orders are set
-    # apart, their coupons, shipping and taxes in no figure.
-    sold = per_order.filter(~pl.col("status").is_in(["refunded", "cancelled"]))
+    # Of the orders sold, as Shopify's notes count them: refunded and cancelled orders (any
+    # status measures.UNSOLD_STATUSES names) are set apart, their coupons, shipping and taxes in
+    # no figure.
+    sold = per_order.filter(~pl.col("status").is_in(UNSOLD_STATUSES))
     partial = pl.col("refund").fill_null(0.0) > 0
     stats = sold.select(
         pl.col("shipping").sum(),
@@ -408,7 +410,7 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
             ),
         ],
     )
-    other = per_order.filter(~pl.col("status").is_in([*SALE_STATUSES, "refunded", "cancelled"]))
+    other = per_order.filter(~pl.col("status").is_in([*SALE_STATUSES, *UNSOLD_STATUSES]))
     if other.height:
         names = ", ".join(sorted(other["status"].drop_nulls().unique().to_list()))
         notes.append(
