@@ -369,6 +369,43 @@ def test_an_expired_payment_is_no_sale_like_a_voided_one():
     assert "shipping ($5) and taxes ($4)" in note(ds, "Total", "").message
 
 
+def test_an_order_whose_refunds_take_back_all_its_item_revenue_is_refunded_whatever_its_status():
+    # A refund comes off the items in their share of the Total (Refunded Amount may cover
+    # shipping and taxes too): 'in full' is when that share takes back all the items' revenue.
+    # #1012, 'partially_refunded' by q@x.com: 59.00 refunded of its 59.00 Total (50.00 of items,
+    # 5.00 shipping, 4.00 taxes): 59 x 50 / 59 = 50.00, all of it: refunded in full, no order
+    # and q@x.com no customer (before: an order of 0.00 and a customer).
+    # #1013, 'partially_refunded' by r@x.com: 54.00 refunded, the items and their taxes, but of
+    # the 59.00 Total the items' share is 54 x 50 / 59 = 45.76: 4.24 stays, a sale.
+    full = {"Name": "#1012", "Email": "q@x.com", "Financial Status": "partially_refunded"}
+    part = {"Name": "#1013", "Email": "r@x.com", "Financial Status": "partially_refunded"}
+    rows = [
+        *TINY_ORDERS[:2],
+        TINY_ORDERS[0] | full | {"Refunded Amount": "59.00"},
+        TINY_ORDERS[1] | {"Name": "#1012"},
+        TINY_ORDERS[0] | part | {"Refunded Amount": "54.00"},
+        TINY_ORDERS[1] | {"Name": "#1013"},
+    ]
+    ds = assembled((ORDERS, rows)).dataset
+    from lib.analyses import sales
+
+    kpis = {r["metric"]: r["value"] for r in sales.headless(ds)["kpis"].to_dicts()}
+    assert kpis["revenue"] == pytest.approx(50 + 50 - 54 * 50 / 59)
+    assert (kpis["orders"], kpis["customers"]) == (2, 2)
+    assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["#1012", "#1012"]
+    status = dict(ds.tables["orders"].select("order_id", "status").iter_rows())
+    assert (status["#1012"], status["#1013"]) == ("refunded", "partially_refunded")
+    refunded = note(ds, "Financial Status", "refunded in full")
+    assert refunded.count == 1
+    assert refunded.message.startswith(
+        "1 order was refunded in full (by refunds that took back the whole Total, under "
+        "financial status partially_refunded); it is no sale"
+    )
+    # Only #1013's refund is partial: its items' share, 45.76, came off.
+    partial = note(ds, "Refunded Amount", "partially refunded")
+    assert partial.count == 1 and "$45.76" in partial.message
+
+
 def test_regions_are_countries_when_the_shop_sells_to_several():
     lines = assembled((ORDERS, TINY_ORDERS)).dataset.tables["lines"]
     assert dict(lines.select("order_id", "region").unique().iter_rows())["#1007"] == "GB"

@@ -34,6 +34,14 @@ def assembled(data: bytes, name: str = "orders-export.csv") -> formats.Assembly:
     return formats.assemble(io.read_file(name, data))
 
 
+def of_rows(rows: str):
+    """The data set of `rows` under HEADER, and its Sales figures by metric."""
+    from lib.analyses import sales
+
+    ds = assembled((HEADER + rows).encode()).dataset
+    return ds, {r["metric"]: r["value"] for r in sales.headless(ds)["kpis"].to_dicts()}
+
+
 def note_about(ds, column: str, containing: str = ""):
     return next(n for n in ds.notes if n.column == column and containing in n.message)
 
@@ -65,17 +73,50 @@ def test_rows_per_item_are_filled_down_and_netted_of_coupons_and_partial_refunds
     assert orders.filter(pl.col("order_id") == "101")["freight"].to_list() == [4.9]
 
 
-def test_a_refund_of_the_whole_order_under_a_sale_status_leaves_exactly_nothing():
+def test_a_refund_of_the_whole_order_under_a_sale_status_sets_it_apart_as_ordered():
     rows = (
         "111,Completed,2024-03-01 10:00,Gil,Ray,gil@example.com,DE,EUR,0.00,0.00,0.00,99.00,2.75,A,A-1,Tools,1,0.10\n"
         "111,,,,,,,,,,,,,B,B-1,Tools,1,0.30\n"
         "111,,,,,,,,,,,,,C,C-1,Tools,1,2.35\n"
         "112,Completed,2024-03-02 10:00,Gil,Ray,gil@example.com,DE,EUR,0.00,0.00,0.00,0.00,0.70,C,C-1,Tools,1,0.70\n"
     )
-    lines = assembled((HEADER + rows).encode()).dataset.tables["lines"]
-    # 99.00 refunded of 0.10 + 0.30 + 2.35: each line exactly 0, where 0.1 less its part of the
-    # 2.75 taken back (2.75 x 0.1 / 2.75) left -1.4e-17.
-    assert lines.sort("item_id")["revenue"].to_list() == [0.0, 0.0, 0.0, 0.7]
+    ds = assembled((HEADER + rows).encode()).dataset
+    # 99.00 refunded of 0.10 + 0.30 + 2.35: the whole order, so it is no sale (it was a sale of
+    # exactly 0.00 on each line). Set apart, its lines keep what was ordered, exactly, as a
+    # refunded order's do.
+    assert ds.tables["lines"]["revenue"].to_list() == [0.7]
+    apart = ds.extras[UNSOLD_LINES].sort("item_id")
+    assert apart["order_id"].to_list() == ["111"] * 3
+    assert apart["revenue"].to_list() == [0.1, 0.3, 2.35]
+
+
+def test_an_order_whose_refund_takes_back_all_its_item_revenue_is_refunded_whatever_its_status():
+    rows = (
+        "201,Completed,2024-03-01 10:00,Ann,Lee,ann@example.com,DE,EUR,0.00,5.00,0.00,55.00,55.00,Gizmo,G-1,Gadgets,1,50.00\n"
+        "202,Completed,2024-03-02 10:00,Bob,Roe,bob@example.com,DE,EUR,0.00,5.00,0.00,50.00,55.00,Gizmo,G-1,Gadgets,1,50.00\n"
+        "203,Processing,2024-03-03 10:00,Cy,Poe,cy@example.com,DE,EUR,0.00,0.00,0.00,0.00,30.00,Widget,W-1,Widgets,1,30.00\n"
+    )
+    ds, kpis = of_rows(rows)
+    # A refund comes off the items in their share of the Order Total (the rest was shipping and
+    # tax): 'in full' is when that share takes back all the items' revenue.
+    # 201: 55.00 of a 55.00 total (50.00 of items, 5.00 shipping): 55 x 50 / 55 = 50.00, all of
+    # it: refunded in full although 'Completed', so no order and Ann no customer (before: an
+    # order of 0.00, Ann a customer, and the note said 'partly refunded').
+    # 202: 50.00 refunded, as much as the items cost, but of the 55.00 total the items' share
+    # is 50 x 50 / 55 = 45.45: 4.55 of revenue stays, a sale, partly refunded.
+    # 203: 30.00, no refund.
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["201"]
+    assert kpis["revenue"] == pytest.approx(50 - 50 * 50 / 55 + 30)
+    assert (kpis["orders"], kpis["customers"]) == (2, 2)
+    assert dict(ds.tables["orders"].select("order_id", "status").iter_rows())["201"] == "refunded"
+    partly = note_about(ds, "Order Refund", "partly")
+    assert partly.count == 1 and "(50.00 EUR)" in partly.message  # 202's refund alone
+    whole = note_about(ds, "Order Refund", "in full")
+    assert whole.count == 1
+    assert whole.message == (
+        "1 order was refunded in full under status completed: its refund (55.00 EUR) took back "
+        "all its item revenue, so it is no sale, as a refunded order is none"
+    )
 
 
 def test_each_trap_is_counted_in_a_note():
@@ -100,7 +141,8 @@ def test_a_status_the_app_reads_as_no_sale_is_not_said_to_count_as_one():
         "122,Expired,2024-03-02 10:00,Hal,Ray,hal@example.com,DE,EUR,0.00,5.00,0.00,0.00,35.00,A,A-1,Tools,1,30.00\n"
         "123,Special,2024-03-03 10:00,Ida,Ray,ida@example.com,DE,EUR,0.00,0.00,0.00,0.00,10.00,A,A-1,Tools,1,10.00\n"
     )
-    ds = assembled((HEADER + rows).encode()).dataset
+    ds, kpis = of_rows(rows)
+    assert (kpis["revenue"], kpis["orders"]) == (30.0, 2)  # 121 and 123
     # 'expired' is a status of no sale (measures.UNSOLD_STATUSES: a payment that expired
     # uncaptured), so 122 is set apart; the note on statuses WooCommerce does not define names
     # only 'special', which counts as a sale (before, it named 'expired' too, as a sale).

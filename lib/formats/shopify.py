@@ -221,7 +221,10 @@ def _order_revenue(orders: pl.DataFrame) -> pl.DataFrame:
     less the rest of Discount Amount). Where Total leaves the taxes out (prices include them), the
     items' share of Taxes comes off. A refund comes off in the share of the order's Total the
     items make up (Refunded Amount may cover shipping and taxes too); orders that are no sale
-    keep what was ordered.
+    keep what was ordered. A refund whose items' share leaves less than half a cent of the
+    items' revenue (Refunded Amount reaching the Total) refunded the order in full, whatever its
+    financial status says: its status becomes refunded (`refunded_whole` marks it), so it is no
+    sale and keeps what was ordered, as an order Shopify marks refunded.
     """
     rest = pl.col("discount").fill_null(0.0) - pl.col("_line_off")
     items = pl.coalesce("subtotal", pl.col("_after") - rest.clip(0.0))
@@ -246,11 +249,17 @@ def _order_revenue(orders: pl.DataFrame) -> pl.DataFrame:
         .otherwise(refunded)
         .clip(0.0, pl.col("_ex_tax"))
     )
+    whole = (pl.col("item_refund") > 0) & (pl.col("_ex_tax") - pl.col("item_refund") < _CENT)
     return (
         orders.with_columns(items.alias("_items"))
         .with_columns(included.alias("tax_included"))
         .with_columns(ex_tax.alias("_ex_tax"))
         .with_columns(refund.alias("item_refund"))
+        .with_columns(whole.fill_null(False).alias("refunded_whole"))
+        .with_columns(
+            pl.when("refunded_whole").then(pl.lit("refunded")).otherwise("status").alias("status"),
+            pl.when("refunded_whole").then(0.0).otherwise("item_refund").alias("item_refund"),
+        )
         .with_columns((pl.col("_ex_tax") - pl.col("item_refund")).alias("revenue"))
         .drop("_items", "_ex_tax")
     )
@@ -260,13 +269,31 @@ def _status() -> pl.Expr:
     """cancelled when the order was cancelled, else its financial status in Shopify's API
     spelling (paid, pending, authorized, partially_paid, partially_refunded, refunded, voided,
     expired)."""
-    financial = pl.col("financial").str.to_lowercase().str.strip_chars().str.replace_all(" ", "_")
     return (
         pl.when(pl.col("cancelled_at").is_not_null())
         .then(pl.lit("cancelled"))
-        .otherwise(financial)
+        .otherwise(_financial())
         .alias("status")
     )
+
+
+def _financial() -> pl.Expr:
+    """The Financial Status in Shopify's API spelling ('Partially refunded' ->
+    'partially_refunded')."""
+    return pl.col("financial").str.to_lowercase().str.strip_chars().str.replace_all(" ", "_")
+
+
+def _whole(orders: pl.DataFrame, refunded: int) -> str:
+    """Of the `refunded` orders refunded in full, those whose financial status said otherwise
+    (`refunded_whole`), in words: ' (by refunds that took back the whole Total, under financial
+    status partially_refunded)'; nothing when none."""
+    whole = orders.filter("refunded_whole")
+    if not whole.height:
+        return ""
+    said = whole.select(_financial().unique().sort()).to_series().drop_nulls()
+    names = ", ".join(said.to_list()) or "(none)"
+    some = "" if whole.height == refunded else f"{whole.height:,} of them "
+    return f" ({some}by refunds that took back the whole Total, under financial status {names})"
 
 
 class _Orders:
@@ -381,7 +408,13 @@ class _Orders:
                 "orders have",
                 "an expired payment (authorised, never captured before the authorisation lapsed)",
             ),
-            ("refunded", "Financial Status", "order was", "orders were", "refunded in full"),
+            (
+                "refunded",
+                "Financial Status",
+                "order was",
+                "orders were",
+                "refunded in full" + _whole(orders, counts["refunded"]),
+            ),
         ):
             if k := counts[key]:
                 unsold = fmt.plural(k, "it is no sale", "they are no sales")

@@ -97,6 +97,7 @@ NOT_PAID = {
     "auto-draft": "the order is a draft",
 }
 _TEST = r"^test([0-9._+-].*)?@|^(test|testing)$"
+_CENT = 0.005
 
 
 def status_slug(status: pl.Expr) -> pl.Expr:
@@ -209,10 +210,11 @@ def build(
     export without items gives one line per order (Order Subtotal less discount, else Order
     Total less shipping and tax). Shipping and taxes are reported apart. Completed, processing
     and on-hold orders are sales; refunded and cancelled ones keep that status, so they are set
-    apart as unsold; pending, failed, draft and trashed orders never took money and are left
-    out, as are test orders and orders in other currencies than the main one, each counted in a
-    note. Customers are hashed billing emails, else hashed billing names; the region is the
-    billing country; an item's category is the first of its Product Categories.
+    apart as unsold, and so is an order whose refund takes back all its item revenue; pending,
+    failed, draft and trashed orders never took money and are left out, as are test orders and
+    orders in other currencies than the main one, each counted in a note. Customers are hashed
+    billing emails, else hashed billing names; the region is the billing country; an item's
+    category is the first of its Product Categories.
 
     WooCommerce's own Analytics orders report (one row per order, the customer by name, Net
     Sales already net of coupons and refunds) gives one line per order with its Net Sales; it is
@@ -336,22 +338,32 @@ def _revenue(rows: pl.DataFrame, has_items: bool) -> pl.DataFrame:
     # A partial refund comes off the lines in proportion to their revenue (never below zero);
     # an order refunded in full keeps its revenue and its status sets it apart. The refund is of
     # the order's total: the items' part of it is their share of that total (the rest was
-    # shipping and tax, reported apart), as Shopify's refunds give it line by line.
+    # shipping and tax, reported apart), as Shopify's refunds give it line by line. A refund
+    # whose items' part leaves less than half a cent of the items' revenue (Order Refund
+    # reaching the Order Total) refunded the order in full under a status of a sale: it becomes
+    # refunded, so it is set apart (`refunded_whole` marks it), keeping what was ordered.
     refund = pl.col("refund").abs().first().over(order)
     partial = (pl.col("status") != "refunded") & (refund.fill_null(0.0) > 0)
     net = pl.col("_net").sum().over(order)
     total = pl.col("total").first().over(order)
     items = pl.when(total > net).then(refund * net / total).otherwise(refund)
     back = spread(pl.min_horizontal(items, net), pl.col("_net"), order)
+    whole = partial & ~pl.col("status").is_in(UNSOLD_STATUSES) & (net > 0) & (net - items < _CENT)
+    rows = rows.with_columns(whole.fill_null(False).alias("refunded_whole"))
     return rows.with_columns(
-        # A refund of the whole order under another status leaves exactly nothing: the split
-        # would leave float dust (±1e-14) whose sum, near zero, turns every share upside down.
-        pl.when(partial & (items >= net))
+        # A refund of all the items of an order not set apart above (cancelled, or without
+        # item revenue) leaves exactly nothing: the split would leave float dust (±1e-14) whose
+        # sum, near zero, turns every share upside down.
+        pl.when("refunded_whole")
+        .then(pl.col("_net"))
+        .when(partial & (items >= net))
         .then(0.0)
         .when(partial)
         .then(pl.col("_net") - back)
         .otherwise(pl.col("_net"))
         .alias("revenue"),
+        pl.when("refunded_whole").then(pl.lit("refunded")).otherwise("status").alias("status"),
+        pl.col("status").alias("status_said"),
         pl.lit(False).alias("is_return"),
     )
 
@@ -364,6 +376,8 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
         pl.col("tax").first(),
         pl.col("discount").first(),
         pl.col("refund").first().abs(),
+        pl.col("refunded_whole").first(),
+        pl.col("status_said").first(),
     )
     # Of the orders sold, as Shopify's notes count them: refunded and cancelled orders (any
     # status measures.UNSOLD_STATUSES names) are set apart, their coupons, shipping and taxes in
@@ -408,6 +422,25 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
                 f"{currency}): the items' share of each refund is taken off their lines' revenue, "
                 "the rest was shipping and tax",
             ),
+        ],
+    )
+    whole = per_order.filter("refunded_whole")
+    n = whole.height
+    said = ", ".join(sorted(whole["status_said"].drop_nulls().unique().to_list()))
+    notes += counted(
+        file,
+        per_order.height,
+        [
+            (
+                "Order Refund",
+                n,
+                f"{fmt.counted(n, 'order was', 'orders were')} refunded in full under status "
+                f"{said}: {fmt.plural(n, 'its refund', 'their refunds')} "
+                f"({whole['refund'].sum():,.2f} {currency}) took back all "
+                f"{fmt.plural(n, 'its', 'their')} item revenue, so "
+                f"{fmt.plural(n, 'it is no sale', 'they are no sales')}, as a refunded order "
+                "is none",
+            )
         ],
     )
     other = per_order.filter(~pl.col("status").is_in([*SALE_STATUSES, *UNSOLD_STATUSES]))
