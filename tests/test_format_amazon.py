@@ -59,7 +59,10 @@ def test_a_tab_separated_report_is_recognised_and_nets_promotions_with_taxes_apa
     assert note_about(ds, "order-status").count == 1  # pending
     assert note_about(ds, "sales-channel").count == 1  # Multi-Channel Fulfilment
     assert note_about(ds, "purchase-date").message.startswith("times are in UTC")
-    assert note_about(ds, "item-status").count == 1  # a cancelled item of a shipped order
+    # A cancelled item of a shipped order: the row is out, the order (its Trivet) still counts.
+    items = note_about(ds, "item-status")
+    assert items.count == 1 and "(1 row, of 1 order)" in items.message
+    assert items.message.endswith("; the order still counts with its other items")
     currency = note_about(ds, "currency")
     assert currency.count == 1 and "CAD" in currency.message
     shipping = note_about(ds, "shipping-price").message
@@ -77,6 +80,38 @@ def test_without_buyers_the_customer_pages_are_off_and_a_note_says_why():
     assert {"sales", "regions"} <= enabled
     assert not enabled & {"rfm", "cohorts", "clusters", "clv", "categories"}
     assert "names no buyer" in note_about(ds, "buyer-email").message
+
+
+def test_cancelled_items_leave_out_their_rows_not_their_orders():
+    def row(order: str, sku: str, status: str, price: str) -> str:
+        return (
+            f"{order}\t2024-01-05T10:00:00+00:00\t{status}\tAmazon.com\tThing {sku}\t{sku}"
+            f"\t{'Cancelled' if price == '' else 'Shipped'}\t{0 if price == '' else 1}\tUSD"
+            f"\t{price}\t\t\t\t\t\tWA\tUS"
+        )
+
+    rows = [
+        row("A", "1", "Shipped", "10.00"),
+        row("A", "2", "Shipped", ""),  # cancelled
+        row("B", "1", "Unshipped", ""),  # cancelled: B's only item
+        row("C", "1", "Shipped", "20.00"),
+        row("C", "2", "Shipped", ""),  # cancelled
+        row("C", "3", "Shipped", ""),  # cancelled
+    ]
+    ds = assembled(HEADER + "\n".join(rows) + "\n").dataset
+    # 4 cancelled item rows of 3 orders are out. A and C still count with their other items
+    # (10.00 and 20.00); B, with none left, is no order. The note said 'orders that went ahead
+    # without some items ... were left out (3, in 4 rows)', as if the 3 orders were.
+    assert sorted(ds.tables["lines"]["order_id"]) == ["A", "C"]
+    assert ds.tables["lines"]["revenue"].sum() == pytest.approx(30.0)
+    said = "cancelled items of orders that went ahead were left out (4 rows, of 3 orders)"
+    why = "the buyer did not get those items and was not charged for them"
+    orders = "2 of those orders still count with their other items"
+    note = note_about(ds, "item-status")
+    assert (note.count, note.message) == (
+        4,
+        f"{said}: {why}; {orders}; 1 had no other item, so it is no order",
+    )
 
 
 def test_vat_marketplaces_take_the_tax_out_of_item_price():

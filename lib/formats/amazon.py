@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib import fmt
+from lib.formats import base
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
 from lib.formats.shop import (
     UTC_TIMES,
@@ -109,16 +110,11 @@ def build(
             "Multi-Channel Fulfilment orders (sales channel Non-Amazon)",
             "Amazon shipped them for orders taken elsewhere, which that shop's export counts",
         ),
-        (
-            (pl.col("status") != "cancelled")
-            & (pl.col("item_status").str.to_lowercase() == "cancelled"),
-            "item-status",
-            "orders that went ahead without some items (the cancelled items)",
-            "the buyer did not get those items and was not charged for them",
-        ),
     ):
         rows, noted = set_apart(rows, rule, (file, column), what=what, why=why)
         notes += noted
+    rows, noted = _cancelled_items(rows, file)
+    notes += noted
     rows, currency, noted = main_currency(rows, file, "currency", "order_id")
     notes += noted
 
@@ -155,6 +151,48 @@ def build(
     if has_email:
         tables["customers"] = conform("customers", customers_of(rows))
     return FormatResult(tables, notes=(*conv.notes, *notes), currency=currency)
+
+
+def _cancelled_items(rows: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Note]]:
+    """`rows` without the cancelled items of orders that went ahead, and a note counting them:
+    the item rows left out, and of their orders those that still count with their other items
+    (an order all of whose items were cancelled is left with none, so it is no order)."""
+    cancelled = (pl.col("status") != "cancelled") & (
+        pl.col("item_status").str.to_lowercase() == "cancelled"
+    )
+    out = rows.select(cancelled.fill_null(False)).to_series()
+    count = int(out.sum())
+    if not count:
+        return rows, []
+    kept = rows.filter(~out)
+    ids = rows.filter(out)["order_id"].unique()
+    n = ids.len()
+    on = int(ids.is_in(kept["order_id"].implode()).sum())
+    gone = n - on
+    none_left = f"had no other item, so {fmt.plural(gone, 'it is no order', 'they are no orders')}"
+    if not gone:
+        after = (
+            f"{fmt.plural(n, 'the order still counts', 'those orders still count')} with "
+            f"{fmt.plural(n, 'its', 'their')} other items"
+        )
+    elif not on:
+        after = f"{fmt.plural(n, 'the order', 'those orders')} {none_left}"
+    else:
+        after = (
+            f"{on:,} of those orders still {fmt.plural(on, 'counts', 'count')} with "
+            f"{fmt.plural(on, 'its', 'their')} other items; {gone:,} {none_left}"
+        )
+    return kept, [
+        Note(
+            file,
+            "item-status",
+            f"cancelled items of orders that went ahead {base.LEFT_OUT} "
+            f"({fmt.counted(count, 'row')}, of {fmt.counted(n, 'order')}): the buyer did not "
+            f"get those items and was not charged for them; {after}",
+            count=count,
+            rows=rows.height,
+        )
+    ]
 
 
 def _summary_notes(rows: pl.DataFrame, file: str, currency: str, has_email: bool) -> list[Note]:
