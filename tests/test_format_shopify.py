@@ -365,8 +365,11 @@ def test_an_expired_payment_is_no_sale_like_a_voided_one():
     assert said.count == 1
     assert said.message.startswith("1 order has an expired payment (authorised, never captured")
     assert "it is no sale" in said.message
-    # Its shipping and taxes are of no order sold either: only #1001's 5.00 and 4.00.
-    assert "shipping ($5) and taxes ($4)" in note(ds, "Total", "").message
+    # Its shipping and taxes are of no order sold either: only #1001's 5.00 and 4.00, of the
+    # one order sold (it said 'of the 1 orders sold').
+    assert "shipping ($5) and taxes ($4) of the 1 order sold are not revenue" in (
+        note(ds, "Total", "").message
+    )
 
 
 def test_an_order_whose_refunds_take_back_all_its_item_revenue_is_refunded_whatever_its_status():

@@ -484,7 +484,8 @@ class _Orders:
             "Total",
             f"Revenue is item revenue after discounts ({fmt.money(totals[0], cur)}) and refunds "
             f"({fmt.money(totals[1], cur)}); shipping ({fmt.money(totals[2], cur)}) and taxes "
-            f"({fmt.money(totals[3], cur)}) of the {sold.height:,} orders sold are not revenue. "
+            f"({fmt.money(totals[3], cur)}) of the {fmt.counted(sold.height, 'order')} sold are "
+            "not revenue. "
             "Customers are identified by a short hash of their email address, which is never "
             "shown or written out",
         )
