@@ -233,10 +233,12 @@ def customer_table(
 
     Lines without a customer are left out and counted first; `clean` then keeps the purchases
     (measures.customer_purchases: the published cleaning, cancellations netted out of monetary).
-    Only lines placed before `as_of` count (None: the day after the last order left), cleaned
-    as they stood then (measures.before: a later cancellation takes nothing back). Customers
-    without a sale order (only returns, or free lines) are left out and counted.
+    Only lines placed before `as_of` count (None: the day after the data's last line, a return
+    or a guest's included, as the page and the summaries open on), cleaned as they stood then
+    (measures.before: a later cancellation takes nothing back). Customers without a sale order
+    (only returns, or free lines) are left out and counted.
     """
+    as_of = as_of or default_as_of(lines)
     lines = measures.before(lines, as_of)
     missing = pl.col("customer_id").is_null()
     without_lines, without_revenue = lines.select(
@@ -248,7 +250,6 @@ def customer_table(
     else:
         known = columns_of(lines, *summaries.ORDER_COLUMNS).filter(~missing)
         cleaned = 0
-    as_of = as_of or default_as_of(known)
     days = summaries.order_days(summaries.lazy(known))
     per = summaries.customers(summaries.orders(days, as_of)).collect().to_native()
     return summarised(per, as_of, without_lines, float(without_revenue), cleaned)
