@@ -116,7 +116,7 @@ def _categories(
             .with_columns(pl.coalesce("english", "category").alias("category"))
             .drop("english")
         )
-    return out.unique("item_id", keep="first")
+    return out.unique("item_id", keep="first", maintain_order=True)  # one order, one hash
 
 
 def build(

@@ -135,7 +135,7 @@ def customers_of(lines: pl.DataFrame, *latest: str) -> pl.DataFrame:
     created_at, their first order (the exports have no sign-up date)."""
     return (
         lines.filter(pl.col("customer_id").is_not_null())
-        .sort("ordered_at")
+        .sort("ordered_at", maintain_order=True)
         .group_by("customer_id", maintain_order=True)
         .agg(
             *(pl.col(c).drop_nulls().last() for c in ("region", *latest)),

@@ -517,7 +517,15 @@ def _customers(
     )
     if mine is None:
         return listed
-    return mine.join(listed, on="customer_id", how="full", coalesce=True, suffix="_listed").select(
+    joined = mine.join(
+        listed,
+        on="customer_id",
+        how="full",
+        coalesce=True,
+        suffix="_listed",
+        maintain_order="left_right",  # one order, one fingerprint
+    )
+    return joined.select(
         "customer_id",
         pl.coalesce("region_listed", "region").alias("region"),
         pl.coalesce("city_listed", "city").alias("city"),
