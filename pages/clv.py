@@ -16,8 +16,10 @@ from pages.common.settings import view_choices
 
 VIEWS = view_choices("clv_view")
 MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
-# The holdout table's figures: headed as the comparison table heads them, to two decimals.
-HOLDOUT_FIGURES = ("predicted_purchases", "actual_purchases", "mae_purchases", "total_error")
+# The holdout table's purchase figures: headed as the comparison table heads them, to two
+# decimals (its error on the total is a change, and its spend money, as the comparison's).
+HOLDOUT_FIGURES = ("predicted_purchases", "actual_purchases", "mae_purchases")
+SPEND_FIGURES = ("predicted_spend", "actual_spend")
 
 st.title("Lifetime value")
 st.caption(PAGE_BY_KEY["clv"].answers)
@@ -514,9 +516,11 @@ elif view == "Holdout check":
             ui.chart(charts.holdout_spend_chart(holdout.groups, currency), width="stretch")
             ui.reading(clv.spend_reading(holdout.groups, currency))
         columns.table(
-            holdout.groups,
+            columns.in_percent(holdout.groups, "total_error"),
             {"group": columns.key(clv.HEADERS["group"])}
             | {c: columns.number(clv.HEADERS[c], 2) for c in HOLDOUT_FIGURES}
+            | {"total_error": columns.change(clv.HEADERS["total_error"])}
+            | {c: columns.money(clv.HEADERS[c], currency, 2) for c in SPEND_FIGURES}
             | {"spenders": columns.count(clv.HEADERS["spenders"])},
         )
         ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")

@@ -182,7 +182,8 @@ def test_holdout_view_shows_the_error_figures_and_names_the_best_model():
     holdout = next(d.value for d in at.dataframe if "group" in d.value.columns)
     overall = holdout[holdout["group"] == "all"].iloc[0]
     assert metric(at, "MAE per customer").value == f"{overall['mae_purchases']:.2f}"
-    assert metric(at, "Error on the total").value == fmt.change(overall["total_error"], 1)
+    # The table prints the error in percent, the metric as a change.
+    assert metric(at, "Error on the total").value == fmt.change(overall["total_error"] / 100, 1)
     assert "holdout the model predicted" in texts(at)
     comparison = at.dataframe[-1].value
     assert list(comparison["model"]) == ["BG/NBD", "MBG/NBD", "Pareto/NBD"]
@@ -208,6 +209,24 @@ def test_the_calibration_end_follows_the_horizon_as_a_new_session_opens_on_it():
     wanted = fresh.date_input(key="clv_calibration_end").value
     assert wanted != at_twelve
     assert moved.date_input(key="clv_calibration_end").value == wanted
+
+
+def test_the_holdout_table_prints_the_error_on_the_total_and_spend_as_the_comparison_does():
+    """The group table printed the error on the total as a ratio ('-0.09') and spend as bare
+    numbers, beside the comparison table's '-9.4%': a change in percent and money, as there
+    (and in the report)."""
+    at = page("marketplace")
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    table = next(d for d in at.dataframe if "spenders" in d.value.columns)
+    config = json.loads(table.proto.columns)
+    assert config["total_error"]["type_config"]["format"] == "%+.1f%%"
+    assert config["predicted_spend"]["type_config"]["format"] == "R$ %,.2f"
+    assert config["actual_spend"]["label"] == "Actual spend per purchase"
+    shown = table.value[table.value["actual_purchases"] > 0]
+    # Each group's error on the total: its predicted over its actual purchases, less 1, in %.
+    by_hand = (shown["predicted_purchases"] / shown["actual_purchases"] - 1) * 100
+    assert len(shown) >= 3
+    assert shown["total_error"].tolist() == pytest.approx(by_hand.tolist(), rel=1e-9)
 
 
 def test_a_calibration_fit_that_cannot_pin_down_the_average_dropout_says_so():

@@ -45,6 +45,8 @@ HEADERS = {
     "actual_purchases": "Actual purchases",
     "mae_purchases": "MAE per customer",
     "total_error": "Error on the total",
+    "predicted_spend": "Predicted spend per purchase",
+    "actual_spend": "Actual spend per purchase",
     "fitted_on": "Customers fitted",
     "spenders": "Bought in the holdout",
 }
