@@ -1260,6 +1260,7 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
             ),
             kinds={"cluster": "count"},
         ),
+        _drivers(ds, p),
         Block(
             "Return per cluster",
             chart=charts.roi_chart(roi, cur),
@@ -1278,6 +1279,30 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
         ),
     ]
     return kpis, blocks
+
+
+def _drivers(ds: Dataset, p: PageInput) -> Block:
+    """The page's "What sets each cluster apart": its heatmap and reading, from the same library
+    functions on the clusters headless fitted (each customer's cluster from its assignments)."""
+    from lib.analyses import clusters as cl
+    from lib.charts import clusters as charts
+
+    profiles, o = p.frames["profiles"], p.options
+    built = cl.dataset_features(ds)
+    features = cl.chosen_features(built.available, str(o["features"]))
+    scaled = cl.scaled_features(built.table, features, bool(o["log"]))
+    assigned = built.table.select("customer_id").join(
+        p.frames["assignments"], on="customer_id", how="left", maintain_order="left"
+    )
+    drivers = cl.cluster_drivers(
+        built.table, scaled, assigned["cluster"].to_numpy() - 1, built.features
+    )
+    names = dict(profiles.select("cluster", "name").iter_rows())
+    return Block(
+        "What sets each cluster apart",
+        chart=charts.drivers_chart(drivers, names),
+        reading=cl.drivers_reading(drivers, profiles, built.table, built.features, ds.currency),
+    )
 
 
 def _clv(ds: Dataset, p: PageInput) -> Built:

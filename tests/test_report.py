@@ -942,3 +942,48 @@ def test_the_cohort_and_churn_captions_are_the_pages(built):
     assert block(delivery, "Lateness and what follows").caption.endswith(
         "spend per repeat buyer are noise and left blank."
     )
+
+
+def page_chart_rows(at, column: str) -> pl.DataFrame:
+    """The data of the page's one chart whose data has `column`, as the browser gets it."""
+    import pyarrow as pa
+
+    (rows,) = [
+        pl.from_arrow(table)
+        for chart in at.get("vega_lite_chart")
+        for named in chart.proto.datasets
+        if column in (table := pa.ipc.open_stream(named.data.data).read_all()).column_names
+    ]
+    return rows
+
+
+def report_chart_rows(chart, column: str) -> pl.DataFrame:
+    """The data of the report's chart that has `column`, as the report's spec holds it."""
+    spec = report.chart_spec(chart)
+    (rows,) = [pl.DataFrame(v) for v in spec["datasets"].values() if v and column in v[0]]
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("kind", "settings"), [("marketplace", {}), ("webshop", {"k": 3, "log": False})]
+)
+def test_the_clusters_section_shows_what_sets_each_cluster_apart_as_the_page_does(kind, settings):
+    """Audit: the page's heatmap of each cluster's drivers and its reading ('“High-spending
+    regulars” (cluster 5) stand out most on orders: 4.7 standard deviations ...') were nowhere in
+    the report."""
+    at = apptest.page(kind, "pages/clusters.py")
+    if "log" in settings:
+        at.toggle(key="clusters_log").set_value(settings["log"]).run()
+    if "k" in settings:
+        at.slider(key="clusters_k").set_value(settings["k"]).run()
+    assert not at.exception
+    lightbulb = ":material/lightbulb: "
+    readings = [c.value.removeprefix(lightbulb) for c in at.caption if lightbulb in c.value]
+    ds = formats.assemble_demo(kind).dataset
+    (section,) = report.report_sections(ds, ["clusters"], {"clusters": settings})
+    drivers = block(section, "What sets each cluster apart")
+    assert "stand out most" in drivers.reading and drivers.reading in readings
+    want = page_chart_rows(at, "z_text").sort("cluster", "position")
+    got = report_chart_rows(drivers.chart, "z_text").sort("cluster", "position")
+    assert want["cluster"].n_unique() == settings.get("k", want["cluster"].n_unique())
+    same_frame(got.select(want.columns), want)
