@@ -312,6 +312,19 @@ def test_group_reading_names_no_group_whose_late_rate_is_above_average_only_by_c
     )
 
 
+def test_group_reading_says_every_group_judged_is_late_at_or_below_the_average():
+    """Olist at 100+ delivered orders: two sellers, 5.7% and 5.0% late, under a 6.6% average;
+    it read 'Every seller is within the 6.6% average late rate', neither what they are nor
+    which sellers it judged (tiny, 3 of 3 late, has too few orders)."""
+    rates = pl.col("late_orders") / pl.col("orders")
+    table = pl.DataFrame(
+        {"seller_id": ["tiny", "a", "b"], "orders": [3, 105, 120], "late_orders": [3, 6, 6]}
+    ).with_columns(rates.alias("late_rate"))
+    assert dv.group_reading(table, "seller_id", "seller", 0.066, min_orders=100) == (
+        "Every seller with 100+ delivered orders is late at or below the 6.6% average rate."
+    )
+
+
 def test_performance_tables_give_each_late_rate_its_wilson_interval():
     """Beside each late rate, its 95% Wilson interval (scipy's), so that a group of a few orders
     at the top of a table shows how little its rate says."""

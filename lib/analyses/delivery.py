@@ -637,7 +637,7 @@ def group_reading(
     )
     top = ranked.row(0, named=True)
     if top["_excess"] <= 0:
-        return f"Every {what} is within the {fmt.pct(overall)} average late rate."
+        return f"Every {what}{scope} is late at or below the {fmt.pct(overall)} average rate."
     found = stats.family(ranked["_z"])
     beyond = ranked.filter(found.beyond(pl.col("_z")) & (pl.col("_z") > 0))
     if beyond.height == 0:
