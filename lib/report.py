@@ -1539,7 +1539,7 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             "Funnel",
             chart=charts.funnel_chart(steps),
             reading=ev.funnel_reading(steps, window),
-            table=entire,
+            table=steps,  # every platform's rows, as the page's table (and its reading) has them
             # Codes in words, as the page's table writes them ('view_item' -> 'View item').
             kinds={"step": "count", "platform": "code", "event_name": "code"},
         )

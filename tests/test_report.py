@@ -987,3 +987,21 @@ def test_the_clusters_section_shows_what_sets_each_cluster_apart_as_the_page_doe
     got = report_chart_rows(drivers.chart, "z_text").sort("cluster", "position")
     assert want["cluster"].n_unique() == settings.get("k", want["cluster"].n_unique())
     same_frame(got.select(want.columns), want)
+
+
+def test_the_events_funnel_table_has_each_platforms_rows_as_the_page_does(built):
+    """Audit: the page's funnel table has a pair of rows for all users and for each platform
+    (10 on the web shop demo), and the reading quotes the platforms' figures; the report's table
+    had the two rows of all users only."""
+    ds, sections, _ = built("webshop")
+    (section,) = [s for s in sections if s.page == "events"]
+    funnel = block(section, "Funnel")
+    at = apptest.page("webshop", "pages/events.py")
+    (shown,) = [d.value for d in at.dataframe if "step_conversion" in d.value.columns]
+    want = pl.from_pandas(shown[["platform", "step", "event_name", "users"]])
+    assert want.height == 10 and want["platform"].n_unique() == 5
+    words = fmt.value_words  # the codes as the page's table and the report's write them
+    got = [(words(p), s, words(e), u) for p, s, e, u in funnel.table.select(want.columns).rows()]
+    assert got == want.rows()
+    text = report.table_html(funnel.table, ds.currency, funnel.kinds, labels=funnel.labels)
+    assert ">IPhone<" not in text and ">iPhone<" in text and ">Mobile web<" in text
