@@ -1014,9 +1014,9 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
             "Routing recommendation",
             # The rows and columns the page shows (every kind with a rep to name, each with its
             # verdict); the CSV keeps the rest, with the evidence.
-            table=routes.filter(pl.col("route_to").is_not_null()).drop(
-                "dimension", "evidence", "recommended"
-            ),
+            table=routes.filter(pl.col("route_to").is_not_null())
+            .drop("dimension", "evidence", "recommended")
+            .with_columns(charts.tied_reps()),  # short, as the page shows them
             reading=funnel.routing_reading(routes),
             caption=funnel.routing_note(routes, min_count),
             kinds={"value": "code", "route_to": "id", "avoid": "id"}

@@ -268,10 +268,8 @@ ui.reading(funnel.routing_reading(routes))
 # Kinds with a rep to name; those with none are counted in the note and listed in the CSV.
 named = routes.filter(pl.col("route_to").is_not_null())
 if named.height:
-    # Tied reps' ids short, as the table's others read ("b76ef374…"); the CSV keeps them whole.
-    tied = pl.col("as_fast").str.split(", ").list.eval(fmt.label_expr(pl.element()))
     columns.table(
-        named.with_columns(tied.list.join(", ").alias("as_fast")),
+        named.with_columns(charts.tied_reps()),
         ROUTING_CONFIG,
         ids=("route_to", "avoid"),
         pin_ids=False,

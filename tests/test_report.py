@@ -1005,3 +1005,33 @@ def test_the_events_funnel_table_has_each_platforms_rows_as_the_page_does(built)
     assert got == want.rows()
     text = report.table_html(funnel.table, ds.currency, funnel.kinds, labels=funnel.labels)
     assert ">IPhone<" not in text and ">iPhone<" in text and ">Mobile web<" in text
+
+
+def test_the_routing_table_writes_the_reps_as_fast_short_as_the_page_does(built):
+    """Audit: the marketplace demo's routing row 8 read '5f1fda94…' under 'As fast' on the page
+    and the whole 32-character id in the report."""
+    ds, sections, _ = built("marketplace")
+    (section,) = [s for s in sections if s.page == "funnel"]
+    routing = block(section, "Routing recommendation")
+    at = apptest.page("marketplace", "pages/funnel.py")
+    (shown,) = [d.value for d in at.dataframe if "as_fast" in d.value.columns]
+    want = [v if isinstance(v, str) else None for v in shown["as_fast"]]
+    assert [v for v in want if v and "…" in v]  # the demo has tied reps, shortened
+    text = report.table_html(routing.table, ds.currency, routing.kinds, labels=routing.labels)
+    cells = [
+        html.unescape(row[routing.table.columns.index("as_fast")])
+        for row in re.findall(r"<tr>((?:<td[^>]*>[^<]*</td>)+)</tr>", text)
+        for row in [re.findall(r"<td[^>]*>([^<]*)</td>", row)]
+    ]
+    first = want[: report.TABLE_ROWS]  # the report's first rows, as it notes under the table
+    assert cells == [v or "—" for v in first]
+    assert not [c for c in cells if re.search(r"[0-9a-f]{20,}", c)]
+
+
+def test_tied_reps_read_as_the_routing_tables_other_reps():
+    """charts.funnel.tied_reps, which the page and the report both apply to 'As fast'."""
+    from lib.charts import funnel as charts
+
+    tied = pl.DataFrame({"as_fast": [f"{'a' * 32}, {'b' * 32}", None, "rep_one"]})
+    shown = tied.select(charts.tied_reps())["as_fast"].to_list()
+    assert shown == ["aaaaaaaa…, bbbbbbbb…", None, "Rep one"]

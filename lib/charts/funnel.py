@@ -17,6 +17,13 @@ def _in_words(column: str) -> pl.Expr:
     return fmt.label_expr(pl.col(column)).alias("label")
 
 
+def tied_reps(column: str = "as_fast") -> pl.Expr:
+    """The routing table's reps as fast as the fastest (comma-separated), each as the table's
+    other reps read ('b76ef374…': fmt.label_expr), joined again; the page and the report show
+    them so, the CSV keeps them whole."""
+    return pl.col(column).str.split(", ").list.eval(fmt.label_expr(pl.element())).list.join(", ")
+
+
 @memo
 def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerChart:
     """Horizontal bars of conversion per value of `by` with the 95% Wilson interval as a rule
