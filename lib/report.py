@@ -905,7 +905,9 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
         ),
         reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
         caption=f"{lateness.followed_note(result)} {lateness.FEW_NOTE}",
-        kinds={"median_days_to_next": "number0"},
+        # Per customer and per repeat buyer with cents, as the page's money columns print them.
+        kinds={"median_days_to_next": "number0"}
+        | dict.fromkeys(("revenue_per_customer", "revenue_per_repeater"), "money2"),
     )
 
 
@@ -1258,7 +1260,7 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
                 "revenue_share",
                 "revenue_per_customer",
             ),
-            kinds={"cluster": "count"},
+            kinds={"cluster": "count", "revenue_per_customer": "money2"},  # cents, as the page's
         ),
         _drivers(ds, p),
         Block(
@@ -1396,7 +1398,8 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                     values, cur, degenerate=not alive, doubted=clv.order_doubted(checks)
                 ),
                 kinds={"customer_id": "id", "expected_purchases": "number2", "p_alive": "pct"}
-                | {"frequency": "count", "p_alive_percentile": "count"},
+                | {"frequency": "count", "p_alive_percentile": "count"}
+                | dict.fromkeys(("clv", "expected_spend", "spent"), "money2"),  # as the page's
                 labels=clv.HEADERS,
             )
         )
@@ -1418,11 +1421,12 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             reading=clv.holdout_reading(holdout, units, unit, degenerate=blind.height > 0),
             caption=clv.holdout_plan_note(plan, unit) if plan else "",
             table=holdout,
-            # The spend columns are money (as _kind finds them), with the data's currency.
+            # The spend columns in money with cents, as the page's Holdout check prints them.
             kinds=dict.fromkeys(
                 ("predicted_purchases", "actual_purchases", "mae_purchases"), "number2"
             )
-            | {"total_error": "change"},
+            | {"total_error": "change"}
+            | dict.fromkeys(("predicted_spend", "actual_spend"), "money2"),
             labels=clv.HEADERS,
         )
     )
@@ -1743,12 +1747,11 @@ def _cell(value: object, kind: str, currency: str) -> str:
         return "—"
     if kind.startswith("pct"):
         return fmt.pct(value, int(kind[3:] or 1))
-    if kind == "money2":  # cents whatever the amount: an average order, as its page prints it
-        return html.escape(fmt.whole_money(value, currency, 2))
-    if kind == "money":  # escaped too: the currency comes from the data
-        return html.escape(
-            fmt.whole_money(value, currency) if abs(value) >= 100 else fmt.money(value, currency, 2)
-        )
+    if kind.startswith("money"):  # escaped too: the currency comes from the data
+        # As the page's money column prints it (columns.money: printf of fmt.money_format, or
+        # fmt.whole_money where amounts are negative): 'money' in whole units, its default,
+        # 'money2' with cents whatever the amount, where the page asks for 2 decimals.
+        return html.escape(fmt.whole_money(value, currency, int(kind[5:] or 0)))
     if kind == "count":
         return fmt.count(value)
     if kind == "change":

@@ -1035,3 +1035,80 @@ def test_tied_reps_read_as_the_routing_tables_other_reps():
     tied = pl.DataFrame({"as_fast": [f"{'a' * 32}, {'b' * 32}", None, "rep_one"]})
     shown = tied.select(charts.tied_reps())["as_fast"].to_list()
     assert shown == ["aaaaaaaa…, bbbbbbbb…", None, "Rep one"]
+
+
+def page_printf(value: float | None, pattern: str) -> str:
+    """A number as the page's column format prints it ('R$ %,.2f', '$%,.0f'; empty: '—')."""
+    if value is None or math.isnan(value):
+        return "—"
+    digits = re.search(r"%,\.(\d)f", pattern)
+    assert digits and value >= 0, (pattern, value)  # columns.table reprints negative amounts
+    return pattern.replace(digits.group(0), f"{value:,.{digits.group(1)}f}")
+
+
+def report_rows(frame: pl.DataFrame, kinds, currency: str) -> list[dict[str, str]]:
+    """The report's table of `frame` as its cells read, one dict per row (column -> text)."""
+    text = report.table_html(frame, currency, kinds)
+    rows = re.findall(r"<tr>((?:<td[^>]*>.*?</td>)+)</tr>", text)
+    return [
+        dict(
+            zip(
+                frame.columns,
+                map(html.unescape, re.findall(r"<td[^>]*>(.*?)</td>", r)),
+                strict=True,
+            )
+        )
+        for r in rows
+    ]
+
+
+# (demo, page, view, block, the column rows are matched on, money columns)
+MONEY_TABLES = [
+    ("marketplace", "clusters", "", "Who is in each cluster", "cluster", ["revenue_per_customer"]),
+    ("retail", "clusters", "", "Who is in each cluster", "cluster", ["revenue"]),
+    ("webshop", "rfm", "", "Segments", "segment", ["revenue", "avg_monetary"]),
+    (
+        "marketplace",
+        "delivery",
+        "",
+        "Lateness and what follows",
+        "customers",
+        ["revenue_per_customer", "revenue_per_repeater"],
+    ),
+    ("marketplace", "clv", "", "Most valuable", "customer_id", ["clv", "spent"]),
+    ("webshop", "clv", "", "Most valuable", "customer_id", ["expected_spend"]),
+    (
+        "marketplace",
+        "clv",
+        "Holdout check",
+        "Holdout check: purchases",
+        "group",
+        ["predicted_spend", "actual_spend"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MONEY_TABLES, ids=lambda c: f"{c[0]}-{c[1]}-{c[5][0]}")
+def test_report_money_cells_have_the_decimals_of_the_pages_column(built, case):
+    """Audit: the report wrote money of 100 or more in whole units and less with cents, where
+    the pages print each column with its own decimals: 'R$ 110.34' per cluster customer and
+    'R$ 2,062.70' of CLV where the report read 'R$ 110' and 'R$ 2,063'; the web shop's average
+    segment revenue '$79' where it read '$78.95'."""
+    kind, page, view, title, key, money = case
+    ds, sections, _ = built(kind)
+    (section,) = [s for s in sections if s.page == page]
+    table = block(section, title)
+    at = apptest.page(kind, f"pages/{page}.py")
+    if view:
+        at.segmented_control(key=f"{page}_view").set_value(view).run()
+    # The page's first table with these columns (Clusters' return table comes after its profiles).
+    shown = next(d for d in at.dataframe if {key, *money} <= set(d.value.columns))
+    formats = {c: json.loads(shown.proto.columns)[c]["type_config"]["format"] for c in money}
+    want = {
+        row[key]: {c: page_printf(row[c], formats[c]) for c in money}
+        for row in shown.value.to_dict("records")
+    }
+    got = report_rows(table.table, table.kinds, ds.currency)
+    assert got and len(got) == min(table.table.height, report.TABLE_ROWS)
+    for who, row in zip(table.table[key], got, strict=False):
+        assert {c: row[c] for c in money} == want[who]
