@@ -1544,8 +1544,10 @@ def _events(ds: Dataset, p: PageInput) -> Built:
             chart=charts.funnel_chart(steps),
             reading=ev.funnel_reading(steps, window),
             table=steps,  # every platform's rows, as the page's table (and its reading) has them
+            caption=charts.funnel_caption(entire["event_name"][0], window) if entire.height else "",
             # Codes in words, as the page's table writes them ('view_item' -> 'View item').
             kinds={"step": "count", "platform": "code", "event_name": "code"},
+            labels=ev.FUNNEL_HEADERS,
         )
     )
     recs, pairs = f["recommendations"], f["pairs"]

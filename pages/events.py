@@ -298,20 +298,17 @@ def conversion_and_funnel() -> None:
         )
         ui.chart(charts.funnel_chart(steps), width="stretch")
         ui.reading(ev.funnel_reading(steps, window_days))
-        st.caption(
-            f"Users enter at their first {fmt.plain(fmt.value_words(picked[0]))}; each later step "
-            f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. "
-            "Platform: the one of the entry event."
-        )
+        st.caption(charts.funnel_caption(picked[0], window_days))
+        headers = ev.FUNNEL_HEADERS
         columns.table(
             columns.in_percent(steps, "step_conversion", "overall_conversion"),
             {
-                "platform": columns.key("Platform (of entry)"),
-                "step": st.column_config.NumberColumn("Step", width="small"),
-                "event_name": st.column_config.TextColumn("Event"),
-                "users": columns.count("Users"),
-                "step_conversion": columns.percent("Of previous step"),
-                "overall_conversion": columns.percent("Of step 1"),
+                "platform": columns.key(headers["platform"]),
+                "step": st.column_config.NumberColumn(headers["step"], width="small"),
+                "event_name": st.column_config.TextColumn(headers["event_name"]),
+                "users": columns.count(headers["users"]),
+                "step_conversion": columns.percent(headers["step_conversion"]),
+                "overall_conversion": columns.percent(headers["overall_conversion"]),
             },
             codes=("platform", "event_name"),
             width="stretch",

@@ -1112,3 +1112,38 @@ def test_report_money_cells_have_the_decimals_of_the_pages_column(built, case):
     assert got and len(got) == min(table.table.height, report.TABLE_ROWS)
     for who, row in zip(table.table[key], got, strict=False):
         assert {c: row[c] for c in money} == want[who]
+
+
+def page_columns(shown) -> list[tuple[str, str]]:
+    """A page table's visible columns in their order: (column, header); a short id's label
+    column stands for its id (as the report shortens the id in place), the full ids left out."""
+    config = json.loads(shown.proto.columns)
+    return [
+        (column.removesuffix("__short"), config[column]["label"])
+        for column in shown.proto.column_order
+        if not str(config[column]["label"]).endswith("(full id)")
+    ]
+
+
+def report_columns(table: report.Block, currency: str = "") -> list[tuple[str, str]]:
+    """The report's table of a block as it heads it: (column, header) in order."""
+    text = report.table_html(table.table, currency, table.kinds, labels=table.labels)
+    headers = [html.unescape(h) for h in re.findall(r"<th(?: [^>]*)?>(.*?)</th>", text)]
+    return list(zip(table.table.columns, headers, strict=True))
+
+
+def test_the_events_funnel_table_is_headed_and_captioned_as_the_page_does(built):
+    """Audit: the report headed the funnel table 'Platform', 'Event name', 'Step conversion' and
+    'Overall conversion' where the page reads 'Platform (of entry)', 'Event', 'Of previous step'
+    and 'Of step 1', and left out the page's caption under it ('Users enter at their first
+    View item; ...')."""
+    ds, sections, _ = built("webshop")
+    (section,) = [s for s in sections if s.page == "events"]
+    funnel = block(section, "Funnel")
+    at = apptest.page("webshop", "pages/events.py")
+    (shown,) = [d for d in at.dataframe if "step_conversion" in d.value.columns]
+    assert report_columns(funnel, ds.currency) == page_columns(shown)
+    assert ("overall_conversion", "Of step 1") in page_columns(shown)
+    (caption,) = [c.value for c in at.caption if c.value.startswith("Users enter at their first")]
+    assert funnel.caption == caption
+    assert report.markdown_html(caption) in report.render_html(ds, [section])

@@ -312,6 +312,15 @@ def mismatched_items(
 # A funnel step that is no event of the events table: the user placing an order (a sale order of
 # the order lines, its customer the user), so that a funnel can end in a purchase.
 ORDERED = "order placed"
+# The funnel table's headers, as the Web events page and the report head them.
+FUNNEL_HEADERS = {
+    "platform": "Platform (of entry)",
+    "step": "Step",
+    "event_name": "Event",
+    "users": "Users",
+    "step_conversion": "Of previous step",
+    "overall_conversion": "Of step 1",
+}
 
 
 def funnel_events(ds: Dataset) -> pl.DataFrame:

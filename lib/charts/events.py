@@ -187,6 +187,16 @@ def conversion_bars(frame: pl.DataFrame, label: str, title: str) -> alt.LayerCha
     return alt.layer(bars, text).properties(height=alt.Step(30))
 
 
+def funnel_caption(first: str, window_days: int) -> str:
+    """The note under the funnel table (Markdown): where users enter (`first`, the first
+    step's event name as a code) and the window each later step must fall in."""
+    return (
+        f"Users enter at their first {fmt.plain(fmt.value_words(first))}; each later step "
+        f"must follow the previous one within {fmt.counted(window_days, 'day')} of entry. "
+        "Platform: the one of the entry event."
+    )
+
+
 @memo
 def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
     """Share of entrants reaching each step (x), one bar per platform, all platforms first."""
