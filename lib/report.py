@@ -1011,14 +1011,18 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         if f[key].height:
             blocks.append(Block(title, chart=charts.match_heatmap(f[key], rep, attribute)))
     routes = f["routing"]
+    # The rows and columns the page shows (every kind with a rep to name, each with its
+    # verdict), in its order; the CSV keeps the rest, with the evidence.
+    named = routes.filter(pl.col("route_to").is_not_null()).drop(
+        "dimension", "evidence", "recommended"
+    )
+    first = [c for c in charts.ROUTING_ORDER if c in named.columns]
     blocks.append(
         Block(
             "Routing recommendation",
-            # The rows and columns the page shows (every kind with a rep to name, each with its
-            # verdict); the CSV keeps the rest, with the evidence.
-            table=routes.filter(pl.col("route_to").is_not_null())
-            .drop("dimension", "evidence", "recommended")
-            .with_columns(charts.tied_reps()),  # short, as the page shows them
+            table=named.select(*first, pl.exclude(first)).with_columns(
+                charts.tied_reps()  # short, as the page shows them
+            ),
             reading=funnel.routing_reading(routes),
             caption=funnel.routing_note(routes, min_count),
             kinds={"value": "code", "route_to": "id", "avoid": "id"}

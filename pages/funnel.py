@@ -274,21 +274,7 @@ if named.height:
         ids=("route_to", "avoid"),
         pin_ids=False,
         codes=("value",),
-        # The verdict and the interval it rests on come before the slowest rep: they say how far
-        # to trust the row.
-        order=[
-            "role",
-            "value",
-            "verdict",
-            "route_to",
-            "as_fast",
-            "median_days",
-            "days_low",
-            "days_high",
-            "typical_days",
-            "deals",
-            "reps_judged",
-        ],
+        order=charts.ROUTING_ORDER,
         width="stretch",
     )
 if routes.height:

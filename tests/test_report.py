@@ -1147,3 +1147,17 @@ def test_the_events_funnel_table_is_headed_and_captioned_as_the_page_does(built)
     (caption,) = [c.value for c in at.caption if c.value.startswith("Users enter at their first")]
     assert funnel.caption == caption
     assert report.markdown_html(caption) in report.render_html(ds, [section])
+
+
+def test_the_routing_table_has_the_pages_columns_in_the_pages_order(built):
+    """Audit: the report's routing table put 'As fast' last and 'Their deals' after the fastest
+    rep, where the page shows 'As fast' next to the fastest rep and the interval before the
+    deals."""
+    ds, sections, _ = built("marketplace")
+    (section,) = [s for s in sections if s.page == "funnel"]
+    routing = block(section, "Routing recommendation")
+    at = apptest.page("marketplace", "pages/funnel.py")
+    (shown,) = [d for d in at.dataframe if "as_fast" in d.value.columns]
+    want = [column for column, _ in page_columns(shown)]
+    assert want.index("as_fast") == want.index("route_to") + 1
+    assert [column for column, _ in report_columns(routing, ds.currency)] == want

@@ -24,6 +24,24 @@ def tied_reps(column: str = "as_fast") -> pl.Expr:
     return pl.col(column).str.split(", ").list.eval(fmt.label_expr(pl.element())).list.join(", ")
 
 
+# The routing table's first columns, in the page's order (the report's too): the verdict and the
+# interval it rests on come before the slowest rep, as they say how far to trust the row; the
+# other columns follow.
+ROUTING_ORDER = [
+    "role",
+    "value",
+    "verdict",
+    "route_to",
+    "as_fast",
+    "median_days",
+    "days_low",
+    "days_high",
+    "typical_days",
+    "deals",
+    "reps_judged",
+]
+
+
 @memo
 def conversion_chart(table: pl.DataFrame, by: str, overall: float) -> alt.LayerChart:
     """Horizontal bars of conversion per value of `by` with the 95% Wilson interval as a rule
