@@ -898,16 +898,18 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
         chart=charts.repeat_share_chart(groups, months)
         if groups.filter(pl.col("customers") > 0).height
         else None,
-        # As on the page: the timing and spend of a handful of repeat buyers are left blank.
+        # As on the page: the timing and spend of a handful of repeat buyers are left blank,
+        # the group total of later revenue left out (the per-customer figures compare groups).
         table=groups.with_columns(
             pl.col("group").replace_strict(charts.GROUP_LABELS, default=pl.col("group")),
             pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
-        ),
+        ).drop("revenue_following"),
         reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
         caption=f"{lateness.followed_note(result)} {lateness.FEW_NOTE}",
         # Per customer and per repeat buyer with cents, as the page's money columns print them.
         kinds={"median_days_to_next": "number0"}
         | dict.fromkeys(("revenue_per_customer", "revenue_per_repeater"), "money2"),
+        labels=lateness.FOLLOW_HEADERS,
     )
 
 

@@ -560,6 +560,7 @@ def lateness_follow_up() -> None:
     else:
         ui.reading(reading)
     few = pl.col("repeaters") < lateness.MIN_REPEATERS
+    headers = lateness.FOLLOW_HEADERS
     columns.table(
         columns.in_percent(groups, "repeat_share", "share_low", "share_high").with_columns(
             pl.col("group").replace_strict(lateness_charts.GROUP_LABELS, default=pl.col("group")),
@@ -568,36 +569,39 @@ def lateness_follow_up() -> None:
         ),
         {
             # Short headers, the long words in their help: the table fits without scrolling.
-            "group": columns.key("Customers"),
+            "group": columns.key(headers["group"]),
             "customers": columns.count(
-                "Followed",
+                headers["customers"],
                 help=f"First order delivered, followed for {fmt.counted(months, 'month')} after "
                 "it arrived.",
             ),
-            "repeaters": columns.count("Ordered again"),
+            "repeaters": columns.count(headers["repeaters"]),
             "repeat_share": columns.percent(
-                "Share",
+                headers["repeat_share"],
                 help="Share of those followed who ordered again within "
                 f"{fmt.counted(months, 'month')}.",
             ),
-            "share_low": columns.percent("95% low"),
-            "share_high": columns.percent("95% high"),
+            "share_low": columns.percent(headers["share_low"]),
+            "share_high": columns.percent(headers["share_high"]),
             "median_days_to_next": columns.number(
-                "Median days to next",
+                headers["median_days_to_next"],
                 0,
                 help="Days from the first order's arrival to the next order, median among those "
                 "who ordered again.",
             ),
             "revenue_following": None,  # a group total: the per-customer figures compare groups
             "revenue_per_customer": columns.money(
-                "Later revenue per customer",
+                headers["revenue_per_customer"],
                 ds.currency,
                 2,
                 help=f"Net revenue of their later orders within {fmt.counted(months, 'month')} "
                 "of the first order's arrival, per customer followed (the CSV has the total).",
             ),
             "revenue_per_repeater": columns.money(
-                "Per repeat buyer", ds.currency, 2, help="Among those who ordered again."
+                headers["revenue_per_repeater"],
+                ds.currency,
+                2,
+                help="Among those who ordered again.",
             ),
         },
     )

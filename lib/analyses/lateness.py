@@ -216,6 +216,20 @@ def lateness_groups(customers: pl.DataFrame, months: int = MONTHS) -> Lateness:
     )
 
 
+# The follow-up table's headers (short: the page's help has the long words), on the page and in
+# the report; the group total of revenue_following is in neither (the CSV has it).
+FOLLOW_HEADERS = {
+    "group": "Customers",
+    "customers": "Followed",
+    "repeaters": "Ordered again",
+    "repeat_share": "Share",
+    "share_low": "95% low",
+    "share_high": "95% high",
+    "median_days_to_next": "Median days to next",
+    "revenue_per_customer": "Later revenue per customer",
+    "revenue_per_repeater": "Per repeat buyer",
+}
+
 # Under the follow-up's table, on the page and in the report.
 FEW_NOTE = (
     f"With fewer than {MIN_REPEATERS} repeat buyers in a group, its days to the next order and "
