@@ -485,13 +485,8 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
     best = table.row(0, named=True)
     kpis = [
         _kpi("categories.categories", "Categories", table.height, f"{table.height:,}"),
-        _kpi(
-            "categories.largest_revenue",
-            f"Largest category: {best['label']}",
-            best["revenue"],
-            fmt.money(best["revenue"], cur),
-            f"{fmt.pct(best['share'])} of revenue",
-        ),
+        # As the page's card: the category's name (its revenue and share are in the reading).
+        _kpi("categories.largest_revenue", "Largest category", best["revenue"], best["label"]),
         _kpi(
             "categories.growing",
             "Growing categories",
@@ -589,34 +584,33 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
     alone = places == 1
     first = regions.market_first(named)
     leading = regions.leading(named)
+    # The cards as the page labels and fills them: the regions named, their figures in the lines
+    # under them (the market-first score and each region's action in full are in the reading).
     kpis = [
         _kpi("regions.regions", "Regions", places, f"{places:,}"),
         _kpi(
             "regions.top_region_share",
-            f"Top region: {top['region']}",
+            "Top region",
             top["share"],
-            fmt.pct(top["share"]),
-            "of revenue",
+            str(top["region"]),
+            "" if top["share"] is None else f"{fmt.pct(top['share'])} of revenue",
         ),
         _kpi(
             "regions.revenue",
-            "Net revenue",
+            f"Net revenue ({cur})" if cur else "Net revenue",
             ranked["revenue"].sum(),
             fmt.money(ranked["revenue"].sum(), cur),
         ),
         _kpi(
             "regions.market_first_score",
-            "Market first: "
-            + (
-                "one region only"
-                if alone
-                else "none now"
-                if first is None
-                else fmt.listed(leading["region"])
-            ),
+            "Market first",
             None if first is None else first["score"],
-            "—" if first is None else f"{first['score']:.0f}/100",
-            "no ranking" if alone else regions.first_actions(leading)[1],
+            "one region only"
+            if alone
+            else "none now"
+            if first is None
+            else fmt.listed(leading["region"]),
+            "no ranking" if alone else regions.first_actions(leading)[0],
         ),
     ]
     shown = columns_of(
@@ -1178,30 +1172,39 @@ def _cohorts(ds: Dataset, p: PageInput) -> Built:
                 caption=cohorts.band_note(curve, grain),
             )
         )
-    window, churn_blocks = _churn_blocks(ds, float(o["churn_quantile"]))
-    return [*kpis, window], blocks + churn_blocks
+    windows, churn_blocks = _churn_blocks(ds, float(o["churn_quantile"]))
+    return [*kpis, *windows], blocks + churn_blocks
 
 
-def _churn_blocks(ds: Dataset, quantile: float) -> tuple[Kpi, list[Block]]:
-    """The Cohorts page's churn window for `quantile`: its headline figure (the window in days)
-    and its views, as the page shows them."""
+def _churn_blocks(ds: Dataset, quantile: float) -> tuple[list[Kpi], list[Block]]:
+    """The Cohorts page's churn window for `quantile`: its cards (each window shown in days,
+    the chosen one keyed cohorts.churn_window_days, and the repeat purchases they are read
+    from; none without repeat purchases, as on the page) and its views, as the page shows
+    them."""
     from lib.analyses import churn
     from lib.charts import churn as charts
 
     days = churn.purchase_days(ds.table("lines"))
     result = churn.churn(churn.churn_base(days, (quantile,)), quantile)
     share = fmt.pct(quantile, 0)
-    kpi = _kpi(
-        "cohorts.churn_window_days",
-        f"Churn window: {share} of repeat purchases within",
-        result.days,
-        "—" if result.days is None else f"{fmt.count(result.days)} days",
-    )
     reading = fmt.plain(churn.churn_reading(result))
     if result.days is None:
-        return kpi, [Block("Churn window", reading=reading)]
+        return [], [Block("Churn window", reading=reading)]
+    repeats = int(result.gaps["repeat_purchases"].sum())
+    kpis = [
+        _kpi(
+            "cohorts.churn_window_days"
+            if q == quantile
+            else f"cohorts.window_days_{round(q * 100)}",
+            f"{fmt.pct(q, 0)} of repeat purchases within",
+            window,
+            "—" if window is None else f"{fmt.count(window)} days",
+        )
+        for q, window in result.windows.select("quantile", "days").iter_rows()
+    ]
+    kpis.append(_kpi("cohorts.repeat_purchases", "Repeat purchases", repeats, fmt.count(repeats)))
     days = fmt.counted(result.days, "day")
-    return kpi, [
+    return kpis, [
         Block(
             f"Churn window: {share} of repeat purchases within {days}",
             chart=charts.status_chart(result.monthly, result.days),

@@ -293,11 +293,13 @@ def test_a_single_country_gets_no_ranking_and_no_market_first():
     assert "The data has one region, United Kingdom: a ranking of one region sets no priority" in (
         readings
     )
-    # The report's card says the same (it read "Market first: United Kingdom", 50/100).
+    # The report's card says the same (it read "Market first: United Kingdom", 50/100), as the
+    # page's card labels it.
     built = formats.assemble([io.RawTable("Online Retail.csv", "Online Retail.csv", lines)])
     (section,) = report.report_sections(built.dataset, ["regions"], {})
     (card,) = [k for k in section.kpis if k.key == "regions.market_first_score"]
-    assert (card.label, card.shown, card.value) == ("Market first: one region only", "—", None)
+    assert (card.label, card.shown, card.value) == ("Market first", "one region only", None)
+    assert card.delta == "no ranking"
 
 
 def test_lines_without_a_region_are_the_last_row_unranked_and_no_region_of_the_cards():

@@ -113,6 +113,7 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
     if page == "cohorts":
         every, c = cohorts.headless(ds, shown=0)["retention"], f["curve"]  # counts: all cohorts
         windows = churn.headless(ds)["windows"]
+        # A card per window shown (80% and the chosen 90%), and the repeat purchases behind them.
         return {
             "cohorts.customers": every.filter(pl.col("period_index") == 0)["customers"].sum(),
             "cohorts.cohorts": every["cohort"].n_unique(),
@@ -120,6 +121,8 @@ def expected_kpis(ds, page: str) -> dict[str, float | None]:
             "cohorts.churn_window_days": windows.filter(pl.col("quantile") == churn.QUANTILE)[
                 "days"
             ][0],
+            "cohorts.window_days_80": windows.filter(pl.col("quantile") == 0.8)["days"][0],
+            "cohorts.repeat_purchases": windows["repeat_purchases"][0],
         }
     if page == "clusters":
         d, k = f["diagnostics"], f["profiles"].height
@@ -1176,3 +1179,32 @@ def test_the_lateness_follow_up_table_has_the_pages_columns_and_headers(built):
     want = page_columns(shown)
     assert "revenue_following" not in [column for column, _ in want]
     assert report_columns(follow_up, ds.currency) == want
+
+
+@pytest.mark.parametrize(
+    ("kind", "page"),
+    [
+        ("marketplace", "categories"),
+        ("marketplace", "regions"),
+        ("retail", "regions"),
+        ("marketplace", "cohorts"),
+        ("retail", "cohorts"),
+    ],
+)
+def test_the_kpi_cards_are_labelled_and_filled_as_the_pages(built, kind, page):
+    """Audit D8: the values agreed but the cards did not: 'Largest category: Watches gifts'
+    R$ 593.1k where the page's card is 'Largest category' Watches gifts; 'Top region: SP' 41.8%
+    for 'Top region' SP, '41.8% of revenue'; 'Net revenue' for 'Net revenue (BRL)'; 'Market first:
+    RS and SP' 72/100 with each region's action in full for 'Market first' RS and SP, 'defend:
+    large'; one card 'Churn window: 90% of repeat purchases within' for the page's 80% and 90%
+    windows and its 'Repeat purchases'."""
+    _, sections, _ = built(kind)
+    (section,) = [s for s in sections if s.page == page]
+    at = apptest.page(kind, f"pages/{page}.py")
+
+    def seen(text: str | None) -> str:  # as the card shows it: no Markdown escapes
+        return (text or "").replace("\\", "")
+
+    want = {m.label: (seen(m.value), seen(m.delta)) for m in at.metric}
+    got = {k.label: (k.shown, seen(k.delta)) for k in section.kpis}
+    assert got == want
