@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -787,6 +788,18 @@ def materialised(frame: nw.LazyFrame, source: Source, name: str) -> nw.LazyFrame
     return _kept(frame, source, name)[0]
 
 
+def indexed(frame: nw.LazyFrame, name: str, columns: Sequence[str], source: Source) -> nw.LazyFrame:
+    """`frame` materialised as a temporary table of a PostgreSQL session, with an index on
+    `columns`: an as-of join looks a row up in it per cancellation (summaries.cancellation_shares),
+    which without one re-read every purchase each time (a query growing with the square of the
+    lines: 76 s on 200k)."""
+    kept, table = _kept(frame, source, name)
+    listed = ", ".join(f'"{c}"' for c in columns)
+    for statement in (f'CREATE INDEX ON "{table}" ({listed})', f'ANALYZE "{table}"'):
+        source.handle.raw_sql(statement).close()
+    return kept
+
+
 def _kept(frame: nw.LazyFrame, source: Source, name: str) -> tuple[nw.LazyFrame, str]:
     """materialised, and the name of the table that holds it (DuckDB, PostgreSQL)."""
     # Named apart from the user's tables (which a temporary table would hide), and numbered.
@@ -852,7 +865,9 @@ def _days_of(
             )
         )
     elif clean:
-        shares = materialised(summaries.cancellation_shares(lines, judged=judged), source, "shares")
+        keep = partial(indexed, source=source) if source.engine == "postgres" else None
+        shares = summaries.cancellation_shares(lines, judged=judged, keep=keep)
+        shares = materialised(shares, source, "shares")
         known = summaries.purchases(lines, shares, judged=judged)
     else:
         names = lines.collect_schema().names()

@@ -7,6 +7,7 @@ Sale, return and purchase follow lib/measures.py (see `is_return`, `sells`, `pur
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -115,21 +116,28 @@ _TAKEN = (
 SHARE = (1.0 - _TAKEN.sum()).clip(0.0, 1.0).alias("_share")
 
 
+# Computes a frame once (a name for it, the columns it is looked up by) and gives it back.
+Keep = Callable[[nw.LazyFrame, str, Sequence[str]], nw.LazyFrame]
+
+
 def cancellation_shares(
-    lines: nw.LazyFrame, free: bool = False, judged: bool = False
+    lines: nw.LazyFrame, free: bool = False, judged: bool = False, keep: Keep | None = None
 ) -> nw.LazyFrame:
     """What is left of each purchase line that cancellations take back (a small table: LINE,
     _share 0..1), as measures.customer_purchases nets them: a cancellation of a known customer
     takes back its quantity's (or amount's) share of the latest purchase of the same customer
     and item (the customer's latest purchase without items) at or before it, never more than it
     credits (SHARE); among purchase lines of the same time, the last by LINE; never a line that
-    paid nothing (a free line, with `free`). `judged`: `lines` are first_copies already."""
+    paid nothing (a free line, with `free`). `judged`: `lines` are first_copies already.
+    `keep`: computes the purchases each cancellation may net, looked up by customer, item and
+    time, once (a database's indexed table) before the as-of join reads them."""
     names = [n for n in _names(lines) if n != LINE]
     size = _size(names)
     # Each matched line's size read from the lines by LINE, not from targets: used twice, they
     # were computed twice inside DuckDB (half of this summary's time).
     sizes = lines.select(LINE, nw.col(size).abs().alias("_size"), nw.col("revenue").alias("_paid"))
-    return _matched(lines, names, free, judged).join(sizes, on=LINE).group_by(LINE).agg(SHARE)
+    matched = _matched(lines, names, free, judged, keep)
+    return matched.join(sizes, on=LINE).group_by(LINE).agg(SHARE)
 
 
 def netted(lines: nw.LazyFrame) -> nw.LazyFrame:
@@ -158,7 +166,11 @@ def _size(names: list[str]) -> str:
 
 
 def _matched(
-    lines: nw.LazyFrame, names: list[str], free: bool, judged: bool = False
+    lines: nw.LazyFrame,
+    names: list[str],
+    free: bool,
+    judged: bool = False,
+    keep: Keep | None = None,
 ) -> nw.LazyFrame:
     """Each cancellation of a known customer matched to the purchase it nets (cancellation_shares'
     rule): the purchase's LINE, _back, the size it takes back, and _credit, what it credits."""
@@ -189,6 +201,8 @@ def _matched(
         .drop_nulls()
     )
     latest = targets.group_by(*keys, "ordered_at").agg(nw.col(LINE).max())
+    if keep is not None:
+        latest = keep(latest, "latest", [*keys, "ordered_at"])
     return (
         back.sort("ordered_at")
         .join_asof(latest.sort("ordered_at"), on="ordered_at", by=keys, strategy="backward")

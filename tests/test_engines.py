@@ -177,6 +177,30 @@ def test_a_postgres_table_equals_the_in_memory_read(retail, in_memory, postgres)
         _same(frames, got[name])
 
 
+def test_the_purchases_a_cancellation_may_net_are_looked_up_in_postgres_through_an_index(
+    retail, postgres
+):
+    """Matching each cancellation to its purchase re-read every purchase per cancellation in
+    PostgreSQL (76 s for cohorts on 200k lines, over 13 minutes on 1M): they are kept in a
+    temporary table indexed by customer, item and time, and the shares are those of the
+    lines read in memory."""
+    source = _into_postgres(postgres, "indexed_lines", _typed_lines(retail))
+    made = []
+
+    def keep(frame, name, columns):
+        made.append(columns)
+        return engines.indexed(frame, name, columns, source=source)
+
+    shares = summaries.cancellation_shares(source.lines, keep=keep)
+    got = engines.collect(shares, "postgres").sort(summaries.LINE)
+    assert made == [["customer_id", "item_id", "ordered_at"]]
+    listed = "SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'storelens_latest_%'"
+    indexes = source.handle.raw_sql(listed).fetchall()
+    assert any("(customer_id, item_id, ordered_at)" in d for (d,) in indexes), indexes
+    plain = engines.collect(summaries.cancellation_shares(source.lines), "postgres")
+    assert_frame_equal(got, plain.sort(summaries.LINE))
+
+
 def test_the_cli_reads_a_postgres_table_from_the_url_in_the_environment(retail, postgres):
     url = postgres[0]
     _into_postgres(postgres, "cli_lines", _typed_lines(retail))
