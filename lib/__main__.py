@@ -296,6 +296,7 @@ DATE_OPTIONS = (
     "current",
     "bridge_previous",
     "bridge_current",
+    "calibration_end",
 )
 
 
@@ -306,8 +307,8 @@ DAY_OPTIONS = ("as_of", "compare_as_of", "start", "end", "calibration_end")
 def outside_data(options: dict[str, object], first: date, last: date) -> str:
     """Why the date options asked cannot be met by data running from `first` to `last` (empty
     when they can): no order before an as-of date, a start after the end, no order between
-    them, a bridge period the data does not reach. An as-of date after the data is not one (it
-    is said beside the tables)."""
+    them, a bridge period the data does not reach, a calibration end leaving no calibration or
+    no holdout period. An as-of date after the data is not one (it is said beside the tables)."""
     from lib.analyses import bridge
 
     runs = f"the data runs {fmt.day(first)} – {fmt.day(last)}"
@@ -316,6 +317,9 @@ def outside_data(options: dict[str, object], first: date, last: date) -> str:
     for name in ("as_of", "compare_as_of"):
         if (day := days.get(name)) is not None and day <= first:
             return f"no order before {fmt.day(day)} ({_flag(name)}): {runs}"
+    if (day := days.get("calibration_end")) is not None and not first < day < last:
+        period = "calibration period up to" if day <= first else "holdout period after"
+        return f"no {period} {fmt.day(day)} (--calibration-end): {runs}"
     start, end = days.get("start"), days.get("end")
     if start is not None and end is not None and start > end:
         return f"the start {fmt.day(start)} is after the end {fmt.day(end)}: {runs}"

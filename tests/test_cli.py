@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import demo, formats, recipe
+from lib import demo, fmt, formats, recipe
 from lib.__main__ import DEMOS
 from lib.analyses import movement, rfm
 from tests.apptest import demo_lines, files_page, texts
@@ -256,6 +256,21 @@ def test_rfm_compare_as_of_gives_the_movement_commands_tables():
     named = set(rfm.segment_order(rfm.default_rules(3))) | {"new", "gone"}
     moves = three["movements"]
     assert {m["to_segment"] for m in moves} | {m["from_segment"] for m in moves} <= named
+
+
+def test_a_calibration_end_leaving_no_calibration_or_holdout_gives_the_datas_range():
+    """Before the data, clv said 'No customer bought more than once'; after it, that no holdout
+    was left: one line with status 2 giving the data's dates, as the other date options."""
+    lines = formats.assemble_demo("retail").dataset.tables["lines"]["ordered_at"]
+    first, last = lines.min().date(), lines.max().date()
+    runs = f"the data runs {fmt.day(first)} – {fmt.day(last)}"
+    for day, said in (
+        (first - timedelta(days=30), "no calibration period up to"),
+        (last, "no holdout period after"),
+    ):
+        out = run("clv", "--demo", "retail", "--calibration-end", day.isoformat())
+        assert out.returncode == 2, out.stderr
+        assert out.stderr == f"clv: {said} {fmt.day(day)} (--calibration-end): {runs}\n"
 
 
 def test_rfm_as_of_past_the_data_is_said_on_stderr_as_the_page_says_it():
