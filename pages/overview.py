@@ -27,7 +27,16 @@ rows = ds.row_counts()
 st.subheader(fmt.plain(ds.name))
 cols = st.columns(4)
 cols[0].metric("Tables", len(rows), help=", ".join(rows))
-if "lines" in rows:
+if "lines" in rows and local.summarised(ds):
+    # A folder's summary: its rows are no lines (the note below counts the lines read).
+    cols[1].metric(
+        "Summary rows",
+        f"{rows['lines']:,}",
+        help="The folder's lines summarised: per order, a row of its purchases and one of what "
+        "its other lines add (returns). The lines themselves are not kept: the note below "
+        "counts them.",
+    )
+elif "lines" in rows:
     # The rows a user recognises: their file's lines, not those plus the tables made from them.
     # A file of order totals (no items) is one line per order: said so, not "order lines".
     totals = sales.order_level(ds)

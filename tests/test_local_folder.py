@@ -352,9 +352,13 @@ def test_data_quality_cohorts_and_lifetime_value_count_the_lines_of_the_folder(r
     assert row["value"].tolist() == [f"{blank:,}"]
     said = " ".join(c.value for c in _open("clusters").caption)
     assert f"Left out: {blank:,} lines without a customer (" in said
-    # The Overview's table of tables says what a row of the summary is.
-    [tables] = [d.value for d in _open("overview").dataframe if "one row per" in d.value.columns]
+    # The Overview's table of tables says what a row of the summary is, and its card counts
+    # summary rows, not 'Order lines' (it gave the rows as lines).
+    overview = _open("overview")
+    [tables] = [d.value for d in overview.dataframe if "one row per" in d.value.columns]
     assert list(tables["one row per"]) == ["order and customer (a summary of the lines)"]
+    labels = [m.label for m in overview.metric]
+    assert "Summary rows" in labels and "Order lines" not in labels
 
 
 def test_extreme_quantities_of_a_folder_take_the_median_of_every_line():
