@@ -115,6 +115,9 @@ class FormatResult:
 ID, TEXT, DATE, NUMBER = "id", "text", "date", "number"
 # Every note about rows removed from a table says this, so that pages can show them apart.
 LEFT_OUT = "were left out"
+# Half a cent: money amounts closer than this are equal (a refund against a total, sums of
+# lines against a header, float dust of a split).
+CENT = 0.005
 _WHAT = {DATE: "dates", NUMBER: "numbers"}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from lib import fmt, measures, parse
-from lib.formats.base import LEFT_OUT, FormatResult, side_by_side
+from lib.formats.base import CENT, LEFT_OUT, FormatResult, side_by_side
 from lib.formats.shop import person_ids
 from lib.model import SPECS, Note, conform
 
@@ -1920,7 +1920,7 @@ def _taken_off(lines: pl.DataFrame, field: str, source: str = "revenue") -> _Tak
     marked = lines.with_columns(taken.fill_null(0.0).alias("_taken")).drop("_shaped")
     emptied = None
     if field == "refunded":
-        full = (sold > 0) & (pl.col("_taken").sum().over("order_id") >= sold - 0.005)
+        full = (sold > 0) & (pl.col("_taken").sum().over("order_id") >= sold - CENT)
         marked = marked.with_columns(full.alias("_full"))
         if marked["_full"].any():
             emptied = marked.filter("_full").drop("_taken", "_full", field)
@@ -1957,7 +1957,7 @@ def _summary_row() -> pl.Expr:
     summary row, not a line of it."""
     bare = pl.col("item_id").is_null() & pl.col("item_name").is_null()
     items = pl.col("revenue").filter(~bare).sum().over("order_id")
-    repeats = (pl.col("revenue") - items).abs() <= 0.005
+    repeats = (pl.col("revenue") - items).abs() <= CENT
     return bare & (~bare).any().over("order_id") & repeats
 
 

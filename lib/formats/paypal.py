@@ -9,6 +9,7 @@ import polars as pl
 
 from lib import fmt
 from lib.formats.base import (
+    CENT,
     DATE,
     ID,
     LEFT_OUT,
@@ -293,7 +294,7 @@ def build(
                 pl.col("status").is_in(REVERSED)
                 | (
                     (pl.col("refunded") > 0)
-                    & (pl.col("refunded") >= pl.col("gross") - pl.col("freight") - 0.005)
+                    & (pl.col("refunded") >= pl.col("gross") - pl.col("freight") - CENT)
                 )
             )
             .then(pl.lit("refunded"))

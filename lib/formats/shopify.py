@@ -8,6 +8,7 @@ import polars as pl
 
 from lib import fmt
 from lib.formats.base import (
+    CENT,
     DATE,
     ID,
     NUMBER,
@@ -81,7 +82,6 @@ _ORDER_FIELDS = (
 _TEST_GATEWAY = r"(?i)bogus"
 _TEST_TAG = r"(?i)(^|,)\s*test( order)?\s*(,|$)"
 _AWAITING = ("pending", "authorized", "partially_paid")
-_CENT = 0.005
 
 
 def _first_per(frame: pl.DataFrame, key: str, fields: Sequence[str]) -> pl.DataFrame:
@@ -232,8 +232,8 @@ def _order_revenue(orders: pl.DataFrame) -> pl.DataFrame:
     added = pl.col("_items") + shipping + pl.col("duties").fill_null(0.0)
     included = (
         (taxes > 0)
-        & ((pl.col("total") - added).abs() < _CENT)
-        & ((pl.col("total") - added - taxes).abs() >= _CENT)
+        & ((pl.col("total") - added).abs() < CENT)
+        & ((pl.col("total") - added - taxes).abs() >= CENT)
     ).fill_null(False)
     ex_tax = (
         pl.when(pl.col("tax_included"))
@@ -249,7 +249,7 @@ def _order_revenue(orders: pl.DataFrame) -> pl.DataFrame:
         .otherwise(refunded)
         .clip(0.0, pl.col("_ex_tax"))
     )
-    whole = (pl.col("item_refund") > 0) & (pl.col("_ex_tax") - pl.col("item_refund") < _CENT)
+    whole = (pl.col("item_refund") > 0) & (pl.col("_ex_tax") - pl.col("item_refund") < CENT)
     return (
         orders.with_columns(items.alias("_items"))
         .with_columns(included.alias("tax_included"))

@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib import fmt
-from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
+from lib.formats.base import CENT, DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, written
 from lib.formats.shop import UTC_TIMES, counted, customers_of, main_currency, person_ids, set_apart
 from lib.model import Note, conform
 
 FORMAT = "stripe"
 FILE_KIND = "payments"
-_CENT = 0.005
 
 KINDS = (
     Kind(
@@ -145,7 +144,7 @@ def build(
         (pl.col("amount") - taken).alias("revenue"),
         # Taken back in full, by refunds or a lost dispute (to half a cent: a converted dispute
         # is the charge times a rate), the charge sold nothing.
-        pl.when(taken >= pl.col("amount") - _CENT)
+        pl.when(taken >= pl.col("amount") - CENT)
         .then(pl.lit("refunded"))
         .otherwise(pl.col("status"))
         .alias("status"),
@@ -172,7 +171,7 @@ def _summary_notes(rows: pl.DataFrame, file: str, currency: str) -> list[Note]:
     lost = (pl.col("dispute").str.to_lowercase() == "lost").fill_null(False)
     # Charges no sale because a lost dispute took back what refunds left; the others were
     # refunded in full.
-    lost_full = unsold & lost & (pl.col("refunded").fill_null(0.0) < pl.col("amount") - _CENT)
+    lost_full = unsold & lost & (pl.col("refunded").fill_null(0.0) < pl.col("amount") - CENT)
     stats = rows.select(
         (unsold & ~lost_full).sum().alias("full"),
         partial.sum().alias("partial"),

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from lib import fmt
-from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, normalise
+from lib.formats.base import CENT, DATE, ID, NUMBER, TEXT, Converter, FormatResult, Kind, normalise
 from lib.formats.shop import (
     counted,
     customers_of,
@@ -97,7 +97,6 @@ NOT_PAID = {
     "auto-draft": "the order is a draft",
 }
 _TEST = r"^test([0-9._+-].*)?@|^(test|testing)$"
-_CENT = 0.005
 
 
 def status_slug(status: pl.Expr) -> pl.Expr:
@@ -348,7 +347,7 @@ def _revenue(rows: pl.DataFrame, has_items: bool) -> pl.DataFrame:
     total = pl.col("total").first().over(order)
     items = pl.when(total > net).then(refund * net / total).otherwise(refund)
     back = spread(pl.min_horizontal(items, net), pl.col("_net"), order)
-    whole = partial & ~pl.col("status").is_in(UNSOLD_STATUSES) & (net > 0) & (net - items < _CENT)
+    whole = partial & ~pl.col("status").is_in(UNSOLD_STATUSES) & (net > 0) & (net - items < CENT)
     rows = rows.with_columns(whole.fill_null(False).alias("refunded_whole"))
     return rows.with_columns(
         # A refund of all the items of an order not set apart above (cancelled, or without
