@@ -77,7 +77,7 @@ MAPPED_PURCHASE = (
 )
 # What the statuses of orders that sold nothing say, in words (UNSOLD_STATUSES; a mapped file's
 # statuses, lib.formats.generic, also a payment that failed).
-UNSOLD_KINDS = "cancelled, unavailable, voided, refunded, failed or suspected-fraud"
+UNSOLD_KINDS = "cancelled, unavailable, voided, expired, refunded, failed or suspected-fraud"
 UNSOLD_DEFINITION = (
     f"lines of {UNSOLD_KINDS} orders are not sales: every page leaves them out and Data quality "
     "counts them"
@@ -251,7 +251,7 @@ def split_unsold(ds: Dataset) -> Dataset:
 
 def unsold_message(apart: pl.DataFrame, kind: str = "", whose: str = "") -> str:
     """What a note says of the lines set apart as unsold: '12 lines of 5 cancelled, unavailable,
-    voided, refunded, failed or suspected-fraud orders are not sales: ...' (`kind` before
+    voided, expired, refunded, failed or suspected-fraud orders are not sales: ...' (`kind` before
     'orders', `whose` after)."""
     n = apart["order_id"].n_unique()
     orders = " ".join(filter(None, (f"{n:,}", kind, fmt.plural(n, "order"), whose)))

@@ -121,7 +121,7 @@ def test_quality_says_its_lines_row_counts_the_lines_other_pages_leave_out():
     tables = next(d.value for d in at.dataframe if "dated_by" in d.value.columns)
     assert tables.set_index("table").loc["lines", "rows"] == items.height
     assert (
-        f"the {apart:,} lines of cancelled, unavailable, voided, refunded, failed or "
+        f"the {apart:,} lines of cancelled, unavailable, voided, expired, refunded, failed or "
         "suspected-fraud orders "
         f"included: the other pages leave them out and count {items.height - apart:,}."
     ) in " ".join(c.value for c in at.caption)
@@ -513,9 +513,9 @@ def test_orders_all_cancelled_are_said_to_hold_no_sale_not_to_lack_order_lines()
     files = {**files, "olist_orders_dataset.csv": orders}
     items = files["olist_order_items_dataset.csv"]
     said = (
-        f"all {items.height:,} order lines belong to cancelled, unavailable, voided, refunded, "
-        f"failed or suspected-fraud orders ({items['order_id'].n_unique():,} orders), which are "
-        "not sales"
+        f"all {items.height:,} order lines belong to cancelled, unavailable, voided, expired, "
+        f"refunded, failed or suspected-fraud orders ({items['order_id'].n_unique():,} orders), "
+        "which are not sales"
     )
     for path in ("sales", "regions", "rfm"):
         info = " ".join(i.value for i in files_page(files, path, "all_cancelled").info)

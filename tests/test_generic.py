@@ -1418,6 +1418,11 @@ def test_a_status_column_that_sets_nothing_apart_says_so() -> None:
         ("Refund pending", False),
         ("Pending refund", False),
         ("Partially cancelled", False),
+        ("Expired", True),
+        ("Pago expirado", True),
+        ("Abgelaufen", True),
+        ("Expirée", True),
+        ("Not expired", False),
     ],
 )
 def test_a_status_says_unsold_by_its_words(status: str | None, unsold: bool) -> None:

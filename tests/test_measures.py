@@ -218,8 +218,8 @@ def test_lines_of_cancelled_and_unavailable_orders_are_set_apart_and_counted():
     assert ds.extras[measures.UNSOLD_LINES]["order_id"].to_list() == ["1", "2"]
     assert ds.notes[-1].count == 2
     assert (
-        "2 lines of 2 cancelled, unavailable, voided, refunded, failed or suspected-fraud orders"
-        in ds.notes[-1].message
+        "2 lines of 2 cancelled, unavailable, voided, expired, refunded, failed or suspected-fraud"
+        " orders" in ds.notes[-1].message
     )
     # Data quality still inspects every line the files hold.
     assert measures.as_recorded(ds).tables["lines"].height == 5

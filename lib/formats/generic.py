@@ -1962,12 +1962,13 @@ def _summary_row() -> pl.Expr:
 
 
 # Words of a status that says its order sold nothing, in the languages of the field names
-# (measures.UNSOLD_STATUSES): cancelled, voided or unavailable...
+# (measures.UNSOLD_STATUSES): cancelled, voided, unavailable or expired (a payment authorised and
+# never captured)...
 _CANCEL_WORDS = (
     "cancel|canceled|cancelled|cancellation|cancelado|cancelada|cancelacion|cancelamento|anulado|"
     "anulada|anulacion|annule|annulee|annulation|storniert|storno|abgebrochen|annulliert|"
     "geannuleerd|annullato|annullata|cancellato|cancellata|void|voided|unavailable|indisponivel|"
-    "indisponible"
+    "indisponible|expired|expirado|expirada|expire|expiree|abgelaufen|verlopen|scaduto|scaduta"
 )
 # ... refunded or returned ...
 _REFUND_WORDS = (
