@@ -247,8 +247,10 @@ def write_csv_tables(tables: Mapping[str, pl.DataFrame], out_dir: str | Path) ->
     return paths
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may run a cell as a formula (OWASP: CSV injection) when it starts with a tab or
+# a line break, or with = + - @ after any white space, full-width forms too ('＝1', which an East
+# Asian input method types and some spreadsheets read as '=1').
+FORMULA_START = r"^(?:[\t\r\n]|\s*[=+\-@＝＋－＠])"
 
 
 def export_csv(frame: pl.DataFrame) -> str:
@@ -257,11 +259,12 @@ def export_csv(frame: pl.DataFrame) -> str:
     Text cells (and header names) that a spreadsheet would run as a formula get a leading quote,
     as OWASP recommends; numeric columns stay numbers.
     """
-    pattern = "^[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
 
     def inert(name: str) -> pl.Expr:
         text = pl.col(name).cast(pl.String)
-        return pl.when(text.str.contains(pattern)).then("'" + text).otherwise(text).alias(name)
+        return (
+            pl.when(text.str.contains(FORMULA_START)).then("'" + text).otherwise(text).alias(name)
+        )
 
     textual = (pl.String, pl.Categorical, pl.Enum)  # a category is text in the file too
     safe = frame.with_columns(
@@ -271,7 +274,7 @@ def export_csv(frame: pl.DataFrame) -> str:
     # column's ('=a' and "'=a").
     if not frame.width:
         return frame.write_csv()
-    names = [n if not n.startswith(FORMULA_STARTS) else f"'{n}" for n in frame.columns]
+    names = [f"'{n}" if re.match(FORMULA_START, n) else n for n in frame.columns]
     header = pl.DataFrame([names], schema=[f"c{i}" for i in range(len(names))], orient="row")
     return header.write_csv(include_header=False) + safe.write_csv(include_header=False)
 

@@ -28,6 +28,16 @@ def test_cells_a_spreadsheet_would_run_get_a_leading_quote_and_numbers_stay_numb
     assert io.csv_bytes(frame) == io.export_csv(frame).encode("utf-8")
 
 
+def test_formulas_behind_white_space_or_in_full_width_forms_get_a_leading_quote_too():
+    """' =1' (a spreadsheet may trim it), '\n=1' and the full-width '＝1' (typed by an East Asian
+    input method) went out as they came; a dash or a space inside a cell is no formula."""
+    cells = [" =1+1", "\n=HYPERLINK(x)", "＝1+1", "\u3000＠SUM(A1)", "\u00a0+x", " －2", "\nok"]
+    frame = pl.DataFrame({"name": [*cells, "a =b", "ok -", " x"], " =n": list(range(10))})
+    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame), newline="")))
+    assert rows[0] == ["name", "' =n"]
+    assert [r[0] for r in rows[1:]] == [f"'{c}" for c in cells] + ["a =b", "ok -", " x"]
+
+
 def test_a_header_made_inert_may_be_another_columns_name():
     """'=a' made inert is "'=a", which another column already had: the export failed (polars'
     DuplicateError on the rename)."""
