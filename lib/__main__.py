@@ -35,6 +35,34 @@ class UsageError(Exception):
     """A one-line message for stderr; the command exits with status 2."""
 
 
+@contextlib.contextmanager
+def _writing(path: str, option: str) -> Iterator[None]:
+    """Writes under `path` (given by `option`): a path that cannot take them (a file where a
+    folder goes, a folder where a file goes, no permission) is a UsageError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"{path}: cannot write there ({reason}): choose another {option}"
+        ) from None
+
+
+def _at_least(low: int):
+    """An argparse type: a whole number of at least `low`."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"takes a whole number of at least {low}, not {text}")
+        return value
+
+    return whole
+
+
 def load(paths: Sequence[str], needs: Sequence[str] | None = None) -> formats.Assembly:
     """Read files as the app does; unknown tables get the guessed mapping when it is valid, and
     what looks wrong or is assumed in it goes to stderr, one `warning:` line each. `needs`: the
@@ -138,9 +166,10 @@ def inspect(args: argparse.Namespace) -> dict:
     }
 
 
-# Every demo the CLI writes or reads: the app's, and the shop platforms' exports (lib.demo's
-# KINDS and PLATFORM_KINDS, written out: a command on files then never imports the demos'
-# generators, 0.02 s; tests/test_cli.py keeps the two in step).
+# Every demo the CLI writes or reads: the app's, and the shop platforms' exports, and the fewest
+# rows a demo has (lib.demo's KINDS, PLATFORM_KINDS and MIN_ROWS, written out: a command on files
+# then never imports the demos' generators, 0.02 s; tests/test_cli.py keeps them in step).
+DEMO_MIN_ROWS = 500
 DEMOS: tuple[str, ...] = (
     "marketplace",
     "webshop",
@@ -156,7 +185,8 @@ def write_demo(args: argparse.Namespace) -> dict:
     from lib import demo
 
     generated = demo.demo(args.kind, rows=args.rows, seed=args.seed)
-    written = io.write_csv_tables(generated.files, args.out)
+    with _writing(args.out, "--out"):
+        written = io.write_csv_tables(generated.files, args.out)
     return {"kind": args.kind, "files": {p.name: generated.files[p.name].height for p in written}}
 
 
@@ -815,15 +845,17 @@ def write_report(args: argparse.Namespace) -> dict:
         ds, sections, files=recipe_lib.fingerprint(tables), notes=notes, findings=findings
     )
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    with _writing(args.out, "--out"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
     pngs = {}
     if args.pngs:
         pngs = report.chart_pngs(ds, pages, sections=sections)
         folder = Path(args.pngs)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in pngs.items():
-            (folder / name).write_bytes(data)
+        with _writing(args.pngs, "--pngs"):
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, data in pngs.items():
+                (folder / name).write_bytes(data)
     return {
         "out": str(out),
         "bytes": len(text.encode("utf-8")),
@@ -843,14 +875,39 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("inspect", help="detected format, rows per canonical table, findings")
     p.add_argument("files", nargs="+", help=FILES_HELP)
-    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="json: all of it (the default); csv: the findings, else the rows of each table",
+    )
     p.set_defaults(run=inspect)
     p = sub.add_parser("demo", help="write a demo data set in its source format")
-    p.add_argument("--kind", choices=DEMOS, default="marketplace")
-    p.add_argument("--rows", type=int, default=None)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", required=True)
-    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument(
+        "--kind", choices=DEMOS, default="marketplace", help="which (default: marketplace)"
+    )
+    p.add_argument(
+        "--rows",
+        type=_at_least(DEMO_MIN_ROWS),
+        default=None,
+        help=f"how many, at least {DEMO_MIN_ROWS}: orders (marketplace), orders.csv rows "
+        "(webshop), invoice lines (retail), orders_export.csv rows (shopify), item rows "
+        "(woocommerce, amazon), charges (stripe) (default: the size of the app's demo)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_at_least(0),
+        default=1,
+        help="the random draws' seed: the same seed, kind and rows give the same files "
+        "(default: 1)",
+    )
+    p.add_argument("--out", required=True, help="the folder to write the CSV files into")
+    p.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="what is printed of the files written (rows per file): json (the default) or csv",
+    )
     p.set_defaults(run=write_demo)
     for name, summary in ANALYSES.items():
         p = sub.add_parser(name, help=summary)

@@ -13,7 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lib import demo, fmt, formats, recipe
-from lib.__main__ import DEMOS
+from lib.__main__ import DEMO_MIN_ROWS, DEMOS
 from lib.analyses import movement, rfm
 from tests.apptest import demo_lines, files_page, texts
 from tests.conftest import shared_file
@@ -504,6 +504,34 @@ def test_rfm_on_a_file_builds_only_lines_and_never_imports_the_demos(tmp_path):
 
 def test_the_cli_offers_every_demo_kind():
     assert (*demo.KINDS, *demo.PLATFORM_KINDS) == DEMOS
+    assert demo.MIN_ROWS == DEMO_MIN_ROWS
+
+
+def test_demo_and_inspect_explain_their_options_and_refuse_what_they_cannot_take(tmp_path):
+    """`demo --rows 10`, `--seed -1`, `--out` on a file and `report --out` on a folder ended in a
+    traceback (ValueError, FileExistsError, IsADirectoryError); demo's and inspect's options had
+    no help."""
+    from lib.__main__ import parser
+
+    for command in ("demo", "inspect"):
+        sub = parser(command)._subparsers._group_actions[0].choices[command]
+        assert all(a.help for a in sub._actions), command
+    taken = tmp_path / "taken.csv"
+    taken.write_text("x\n")
+    refused = {
+        ("demo", "--rows", "10", "--out", str(tmp_path)): "at least 500, not 10",
+        ("demo", "--seed", "-1", "--out", str(tmp_path)): "at least 0, not -1",
+        ("demo", "--rows", "many", "--out", str(tmp_path)): "at least 500, not many",
+        ("demo", "--rows", "500", "--out", str(taken)): f"{taken}: cannot write there",
+        ("report", "--demo", "retail", "--pages", "rfm", "--out", str(tmp_path)): (
+            f"{tmp_path}: cannot write there (Is a directory): choose another --out"
+        ),
+    }
+    for words, said in refused.items():
+        out = run(*words)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, (words, out.stderr)
+        assert said in out.stderr, (words, out.stderr)
+    assert taken.read_text() == "x\n"
 
 
 def test_json_output_is_the_indented_json_of_every_row_nan_and_infinity_as_null():
