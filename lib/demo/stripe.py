@@ -190,6 +190,10 @@ def _stripe_counts(files: dict[str, pl.DataFrame]) -> dict[str, int]:
     failed = ~test & (pl.col("Status") == "Failed")
     uncaptured = ~test & ~failed & (pl.col("Captured") == "false")
     kept = f.filter(~(test | failed | uncaptured))
+    # Taken back in full: by refunds, or by a lost dispute (the demo's dispute the whole Amount).
+    undone = (money["Amount Refunded"] >= money["Amount"]) | (
+        pl.col("Dispute Status") == "lost"
+    ).fill_null(False)
     return {
         "test_charges": f.filter(test).height,
         "failed_charges": f.filter(failed).height,
@@ -199,10 +203,8 @@ def _stripe_counts(files: dict[str, pl.DataFrame]) -> dict[str, int]:
             (money["Amount Refunded"] > 0) & (money["Amount Refunded"] < money["Amount"])
         ).height,
         "lost_disputes": kept.filter(pl.col("Dispute Status") == "lost").height,
-        "anonymous_charges": kept.filter(  # of the charges sold: not refunded in full
-            pl.col("Customer ID").is_null()
-            & pl.col("Customer Email").is_null()
-            & (pl.col("Status") != "Refunded")
+        "anonymous_charges": kept.filter(  # of the charges sold: not taken back in full
+            pl.col("Customer ID").is_null() & pl.col("Customer Email").is_null() & ~undone
         ).height,
         "foreign_charges": kept.filter(pl.col("Currency") != pl.col("Converted Currency")).height,
     }
