@@ -43,14 +43,15 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import narwhals as nw
 import polars as pl
 
-from lib import engines, io, measures, quality, summaries
+from lib import engines, fmt, io, measures, parse, quality, summaries
 from lib.analyses import sales
+from lib.formats.base import LEFT_OUT
 from lib.model import Dataset, Note, conform
 
 FORMAT = "folder"  # the source_format of a summarised folder
@@ -63,8 +64,8 @@ LOOK_AHEAD = (
 DATA_ENV = "STORELENS_DATA"  # the folder (or glob, or files, os.pathsep between them) to open
 CACHE_ENV = "STORELENS_CACHE"  # where summaries are kept (default ~/.cache/storelens)
 # Bumped whenever the summary's rows or columns change: older cached summaries are then unused.
-# 5: a repeated cancellation line cancels once
-VERSION = 5  # 2: the item cube; 3: rows per order and customer; 4: the lines' checks
+# 5: a repeated cancellation line cancels once; 6: the lines left out
+VERSION = 6  # 2: the item cube; 3: rows per order and customer; 4: the lines' checks
 SUFFIX = ".parquet"
 # A rest row is written only when the order's lines differ from its purchases by more than this
 # (sums of the same amounts in another order differ in their last digits).
@@ -559,6 +560,8 @@ class Summary:
     items: pl.DataFrame | None = None  # Sales' item cube of the lines (order_rows)
     # What Data quality counts on the lines (quality.LINE_CHECKS): lines alone where not counted.
     checks: pl.DataFrame | None = None
+    # Lines of the files not summarised (engines.canonical: no time, or no quantity or price).
+    left_out: int = 0
 
 
 def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
@@ -578,18 +581,21 @@ def summarise(where: Folder, progress: Progress = _quiet) -> Summary:
             cached=True,
             items=items,
             checks=pl.DataFrame([facts["checks"]]),
+            left_out=facts["left_out"],
         )
     progress(f"Reading {where.describe()}…")
     source = engines.polars_lines([str(f) for f in where.files])
     count = _count(where.files)
     progress(f"Summarising {count:,} lines into orders (cancellations netted, duplicates once)…")
     summary = summary_of(source, max(1, -(-count // PART_LINES)), progress)
+    summary = replace(summary, left_out=count - summary.read_lines)
     progress(f"Saving the summary ({summary.lines.height:,} rows) to the cache…")
     facts = {
         "lines": summary.read_lines,
         "currency": summary.currency,
         "seconds": summary.seconds,
         "checks": summary.checks.row(0, named=True),
+        "left_out": summary.left_out,
     }
     _save(where, summary, facts)
     return summary
@@ -664,6 +670,21 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
         ),
         rows=summary.read_lines,
     )
+    notes = [note]
+    if summary.left_out:
+        total = summary.read_lines + summary.left_out
+        notes.append(
+            Note(
+                name,
+                "",
+                f"{summary.left_out:,} of the {total:,} lines in {described} {LEFT_OUT}: "
+                f"{fmt.plural(summary.left_out, 'it has', 'they have')} no time (or one outside "
+                f"the years {parse.MIN_YEAR} to {parse.MAX_YEAR - 1}), or, as invoice lines, no "
+                "quantity or unit price; make sure each line has them",
+                count=summary.left_out,
+                rows=total,
+            )
+        )
     return Dataset(
         name=name,
         source_format=FORMAT,
@@ -672,5 +693,5 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
         tables={"lines": summary.lines},
         extras={quality.LINE_CHECKS: summary.checks}
         | ({} if summary.items is None else {sales.ITEM_CUBE: summary.items}),
-        notes=(note,),
+        notes=tuple(notes),
     )

@@ -108,8 +108,12 @@ def _local_folder(assembly) -> None:
         st.error(fmt.plain(message), icon=":material/error:")
     ds = assembly.dataset
     if ds.tables:
+        dropped = base.dropped(ds.notes)
         for note in ds.notes:
-            st.success(fmt.plain(f"{note.message}."), icon=":material/check_circle:")
+            if note in dropped:  # lines the summary could not use
+                st.warning(fmt.plain(f"{note.message}."), icon=":material/filter_alt_off:")
+            else:
+                st.success(fmt.plain(f"{note.message}."), icon=":material/check_circle:")
         held = io.size_text(ds.tables["lines"].estimated_size())
         st.caption(
             f"The summary takes {held} in memory, shared by every tab. Sales, Regions, RFM, "
