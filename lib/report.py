@@ -1021,6 +1021,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
             ),
             reading=funnel.routing_reading(routes),
             caption=funnel.routing_note(routes, min_count),
+            labels=charts.ROUTING_HEADERS,
             kinds={"value": "code", "route_to": "id", "avoid": "id"}
             | dict.fromkeys(
                 ("median_days", "days_low", "days_high", "typical_days", "avoid_median_days"),

@@ -64,9 +64,10 @@ def matches(ds, closed: pl.DataFrame, min_count: int) -> dict[str, pl.DataFrame]
     }
 
 
+headers = charts.ROUTING_HEADERS
 ROUTING_CONFIG = {
     "role": st.column_config.TextColumn(
-        "Role",
+        headers["role"],
         width="small",
         pinned=True,
         help="SR: sales representative; SDR: sales development representative.",
@@ -75,12 +76,12 @@ ROUTING_CONFIG = {
     # Short headers, the long words in their help: at 1440 px the columns up to all reps' days
     # are in view.
     "value": columns.key(
-        "Lead type / segment",
+        headers["value"],
         width=205,  # "construction tools house garden" whole
         help="The lead type for SRs, the business segment for SDRs.",
     ),
     "verdict": columns.text(
-        "Verdict",
+        headers["verdict"],
         width=170,  # "route: faster beyond chance" whole
         help="Route: at least two reps compared and this rep's interval of median days lies "
         "wholly below all reps' median beyond chance across every rep and kind pair compared "
@@ -89,37 +90,37 @@ ROUTING_CONFIG = {
         "Catch-all: Unknown or Other, no kind of lead to route.",
     ),
     "route_to": columns.text(
-        "Fastest rep",
+        headers["route_to"],
         help="The fastest rep with enough deals of this kind; where a route is supported, the "
         "fastest of those faster beyond chance. Route to them only where the verdict says so.",
     ),
     "median_days": columns.number(
-        "Their days", 1, help="Median days to close of the fastest rep, on these leads."
+        headers["median_days"], 1, help="Median days to close of the fastest rep, on these leads."
     ),
     "days_low": columns.number(
-        "95% low",
+        headers["days_low"],
         1,
         help="The distribution-free 95% interval of their median days: order statistics of "
         f"their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals.",
     ),
     "days_high": columns.number(
-        "95% high", 1, help="A route needs this below all reps' median days."
+        headers["days_high"], 1, help="A route needs this below all reps' median days."
     ),
     "typical_days": columns.number(
-        "All reps' days", 1, help="Median days to close of all reps on these leads."
+        headers["typical_days"], 1, help="Median days to close of all reps on these leads."
     ),
-    "deals": columns.count("Their deals"),
-    "avoid": "Slower beyond chance",
+    "deals": columns.count(headers["deals"]),
+    "avoid": headers["avoid"],
     "avoid_median_days": columns.number(
-        "Slower's days",
+        headers["avoid_median_days"],
         1,
         help="Median days to close of the slowest rep whose interval lies wholly above all "
         "reps' median beyond chance across the pairs compared; none where no rep's does, where "
         "one rep is compared or on a catch-all.",
     ),
-    "reps_judged": columns.count("Reps compared"),
+    "reps_judged": columns.count(headers["reps_judged"]),
     "as_fast": columns.text(
-        "As fast",
+        headers["as_fast"],
         width=100,  # one short id whole ("85fc447d…"), as the Fastest rep column shows it
         help="Other reps with the same median and verdict on these leads.",
     ),

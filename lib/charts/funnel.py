@@ -40,6 +40,23 @@ ROUTING_ORDER = [
     "deals",
     "reps_judged",
 ]
+# The routing table's headers (short: the page's help has the long words), on the page and in the
+# report.
+ROUTING_HEADERS = {
+    "role": "Role",
+    "value": "Lead type / segment",
+    "verdict": "Verdict",
+    "route_to": "Fastest rep",
+    "as_fast": "As fast",
+    "median_days": "Their days",
+    "days_low": "95% low",
+    "days_high": "95% high",
+    "typical_days": "All reps' days",
+    "deals": "Their deals",
+    "reps_judged": "Reps compared",
+    "avoid": "Slower beyond chance",
+    "avoid_median_days": "Slower's days",
+}
 
 
 @memo
