@@ -311,6 +311,11 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
             )
             verb = "is" if len(lacking) == 1 else "are"
             said = f"and in this data set the {words} of every {grain(table)} {verb} empty"
+        # An Olist file under another's name (the reviews as olist_orders_dataset.csv): the
+        # hint would ask for the file just uploaded, so what it holds is said first.
+        misnamed = [m for r in assembly().recognitions if (m := formats.misnamed(r))]
+        if misnamed:
+            hint = " ".join(f"{fmt.plain(m)}." for m in misnamed) + f" {hint}"
         # Files read but waiting for their column mapping: the likeliest fix, said first.
         waiting = [fmt.plain(r.name) for r in assembly().unmapped(mappings())]
         if waiting:

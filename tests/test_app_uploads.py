@@ -142,3 +142,9 @@ def test_an_olist_file_holding_another_says_so_on_the_data_page():
     assert "upload the orders export (olist_orders_dataset.csv" in said[0]
     # Read by its columns all the same.
     assert at.dataframe[0].value["recognised as"].to_list()[-1] == "Olist reviews"
+    # The pages that ask for the orders say what the file under their name holds first.
+    for path in ("pages/sales.py", "pages/rfm.py"):
+        at.switch_page(path).run()
+        (needs,) = [i.value.replace("\\", "") for i in at.info if "needs" in i.value]
+        assert "olist_orders_dataset.csv holds Olist's reviews" in needs, needs
+        assert needs.index("holds Olist's reviews") < needs.index("upload olist_orders_dataset")
