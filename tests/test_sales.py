@@ -1107,8 +1107,21 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
         }
     )
     assert sales.top_items_reading(wide, 2, "units", "GBP", sales.FEW_ORDERS).endswith(
-        "the top 2 of 40 items make 25.0% of all units: more than twice their 5.0% of the items, "
+        "the top 2 of 40 items make 25.0% of all units: 5.0 times their 5.0% of the items, "
         "though most units come from the other 38 items."
+    )
+    # Said as the ratio it is: 10 of 1,000 items with 25% are 25 times their 1.0%, which read
+    # as 'more than twice' (the web shop demo's top 10 held 11-13 times their share).
+    long = pl.DataFrame(
+        {
+            "item_name": [f"I{i}" for i in range(1000)],
+            "units": [25.0] * 10 + [750 / 990] * 990,
+            "share": [0.025] * 10 + [0.75 / 990] * 990,
+        }
+    )
+    assert sales.top_items_reading(long, 10, "units", "GBP", sales.FEW_ORDERS).endswith(
+        "the top 10 of 1,000 items make 25.0% of all units: 25 times their 1.0% of the items, "
+        "though most units come from the other 990 items."
     )
     even = spread.with_columns(
         pl.Series("units", [10.0] * 10), pl.Series("share", [0.1] * 10)

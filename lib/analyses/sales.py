@@ -827,7 +827,8 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         comes = "comes" if by == "revenue" else "come"
         rest = f"most {by} {comes} from the other {ranking.height - top.height:,} items"
         if above:
-            return text + f"more than twice their {headcount} of the items, though {rest}."
+            times = fmt.significant(top_share * ranking.height / top.height, 2)
+            return text + f"{times} times their {headcount} of the items, though {rest}."
         return text + f"{rest}, so sales are spread widely."
     if not above:
         return text + (
