@@ -233,11 +233,32 @@ def test_daily_revenue_has_a_row_for_a_day_without_orders():
     assert not series["partial"].any()
 
 
-def test_revenue_reading_names_the_biggest_full_month_and_the_partial_one():
+def test_revenue_reading_names_the_only_full_month_and_the_partial_one():
+    """One full month is the biggest of nothing ('The biggest month was' read so)."""
     series = sales.revenue_over_time(daily(), date(2024, 1, 1), date(2024, 2, 7), "month")
     text = sales.revenue_reading(series, "month", "GBP")
-    assert text.startswith("The biggest month was Jan 2024 with £29 (67.4% of the range)")
-    assert "Feb 2024 is partial" in text
+    assert text.startswith("The only full month, Jan 2024, had £29 (67.4% of the range)")
+    assert "Feb 2024 is partial (the data does not cover the whole period): not a collapse" in text
+
+
+def test_partial_months_above_the_only_full_one_are_neither_beaten_nor_a_collapse():
+    """Audit (six customers over three months): 'The biggest month was Feb 2023 with £187',
+    the smallest of the three bars, and Jan (£194) and Mar (£347) 'partial: not a collapse'."""
+    series = pl.DataFrame(
+        {
+            "period": [date(2023, 1, 1), date(2023, 2, 1), date(2023, 3, 1)],
+            "label": ["Jan 2023", "Feb 2023", "Mar 2023"],
+            "revenue": [193.80, 187.05, 347.43],
+            "orders": [5, 4, 7],
+            "last_week": [1, 1, 2],
+            "partial": [True, False, True],
+            "change": [None, -0.035, 0.857],
+        }
+    )
+    assert sales.revenue_reading(series, "month", "GBP") == (
+        "The only full month, Feb 2023, had £187 (25.7% of the range). Jan 2023 and Mar 2023 are "
+        "partial (the data does not cover the whole period)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -259,13 +280,32 @@ def test_revenue_reading_says_which_way_the_last_full_month_moved(revenue, chang
             "period": [date(2024, 1, 1), date(2024, 2, 1)],
             "label": ["Jan 2024", "Feb 2024"],
             "revenue": list(revenue),
-            "orders": [10, 10],
-            "last_week": [3, 3],
+            "orders": [100, 100],
+            "last_week": [23, 23],
             "partial": [False, False],
             "change": [None, change],
         }
     )
     assert sales.revenue_reading(series, "month", "GBP").endswith(said)
+
+
+def test_a_move_between_a_handful_of_orders_is_said_to_be_too_few_for_a_trend():
+    """Audit: 'up 33%' on 5 orders against 4, said flatly."""
+    series = pl.DataFrame(
+        {
+            "period": [date(2024, 1, 1), date(2024, 2, 1)],
+            "label": ["Jan 2024", "Feb 2024"],
+            "revenue": [60.0, 80.0],
+            "orders": [4, 5],
+            "last_week": [1, 1],
+            "partial": [False, False],
+            "change": [None, 1 / 3],
+        }
+    )
+    assert sales.revenue_reading(series, "month", "GBP").endswith(
+        "Feb 2024, was up 33% on the month before, on 5 orders against 4: too few orders to read "
+        "a trend."
+    )
 
 
 def test_revenue_reading_reads_no_trend_from_a_last_period_the_export_thins_out_in():

@@ -403,15 +403,21 @@ def revenue_reading(
         else f"in a range netting {fmt.money(total, currency)} after "
         f"{fmt.counted(refunded, grain)} of net refunds"
     )
+    # One full period is the biggest of nothing: partial ones may hold more.
     text = (
         f"The biggest {grain} was {top['label']} with {fmt.money(top['revenue'], currency)} "
+        f"({share})"
+        if full.height >= 2
+        else f"The only full {grain}, {top['label']}, had {fmt.money(top['revenue'], currency)} "
         f"({share})"
     )
     if full.height >= 2:
         latest = full.row(-1, named=True)
-        before = full.row(-2, named=True)["revenue"]
+        previous = full.row(-2, named=True)
+        before = previous["revenue"]
         text += f"; the last full {grain}, {latest['label']}, "
         change = latest["change"]
+        moved = False  # up or down by a share of the period before
         if change is None and before < 0:  # no ratio to a negative net
             text += f"follows a {grain} of net refunds ({fmt.money(before, currency)})"
         elif latest["revenue"] < 0:  # no "down 150%": a fall past zero is no share of it
@@ -426,13 +432,20 @@ def revenue_reading(
         elif round(change * 100) == 0:
             text += f"was level with the {grain} before"
         else:
-            move = "up" if change > 0 else "down"
+            move, moved = "up" if change > 0 else "down", True
             text += f"was {move} {fmt.pct(abs(change), 0)} on the {grain} before"
         typical = full["orders"].median() or 0
         if latest["orders"] < measures.THIN * typical:  # the export thins out before its end
             text += (
                 f", on {fmt.counted(latest['orders'], 'order')} against a typical "
                 f"{typical:,.0f}: the data likely thins out before its end, so this is no trend"
+            )
+        elif moved and min(latest["orders"], previous["orders"]) < FEW_ORDERS:
+            # A move between a handful of orders is a few purchases' chance ('up 33%' on 5
+            # orders against 4).
+            text += (
+                f", on {fmt.counted(latest['orders'], 'order')} against "
+                f"{previous['orders']:,}: too few orders to read a trend"
             )
         else:  # or inside its last full period
             text += _thin_end(latest, grain)
@@ -443,6 +456,8 @@ def revenue_reading(
         )
     by_data = partial.filter(pl.col("partial"))["label"].to_list()
     by_dates = [label for label in partial["label"] if label not in by_data]
+    # A partial period below the full ones' median is no collapse; one above it needs no word.
+    low = set(partial.filter(pl.col("revenue") < full["revenue"].median())["label"])
     for labels, why in (
         (by_data, "the data does not cover the whole period"),
         (by_dates, f"the chosen dates cut {fmt.plural(len(by_dates), 'it', 'them')}"),
@@ -450,7 +465,7 @@ def revenue_reading(
         if labels:
             listed = " and ".join(labels)
             text += f". {listed[0].upper()}{listed[1:]} {'is' if len(labels) == 1 else 'are'} "
-            text += f"partial ({why}): not a collapse"
+            text += f"partial ({why})" + (": not a collapse" if low & set(labels) else "")
     return text + "."
 
 
