@@ -1191,6 +1191,69 @@ def test_the_profile_reading_names_clusters_that_spend_least_alike_within_chance
     )
 
 
+def spend_profiles(clusters: list[tuple[int, str, list[float]]]) -> pl.DataFrame:
+    """Profiles (as cluster_profiles has them) of clusters given each customer's net revenue."""
+    total = sum(sum(spent) for _, _, spent in clusters)
+    customers = sum(len(spent) for _, _, spent in clusters)
+    return pl.DataFrame(
+        {
+            "cluster": [c for c, _, _ in clusters],
+            "name": [n for _, n, _ in clusters],
+            "customers": [len(s) for _, _, s in clusters],
+            "customer_share": [len(s) / customers for _, _, s in clusters],
+            "revenue_share": [sum(s) / total for _, _, s in clusters],
+            "revenue_per_customer": [sum(s) / len(s) for _, _, s in clusters],
+            "revenue_sq": [sum(v * v for v in s) for _, _, s in clusters],
+        }
+    )
+
+
+def test_a_one_customer_cluster_is_never_alike_within_chance_with_those_that_spend_least():
+    """Audit: one customer spending £23,562 was "alike within chance" with 30 customers
+    spending £41 each ("though each spends least, alike within chance with “high-spending
+    big-basket buyers”: £41.32–£23.6k"): one customer has no spread, the Welch test no answer.
+    Here 30 customers spend £30 or £50 (£40 each on average), the whale £23,562: 30 of 31
+    customers (96.8%) bring 1,200 of 24,762 (4.8%)."""
+    profiles = spend_profiles(
+        [(1, "typical customers", [30.0] * 15 + [50.0] * 15), (2, "whale", [23_562.0])]
+    )
+    assert cl.profile_reading(profiles, "GBP") == (
+        "“Typical customers” (cluster 1) are 96.8% of customers and bring 4.8% of net revenue, "
+        "though each spends least, £40 per customer. “whale” (1 customer, 3.2%) is a handful of "
+        "outliers rather than a segment: try fewer clusters."
+    )
+
+
+def test_the_cluster_that_spends_most_per_customer_is_never_said_to_spend_least():
+    """Audit: of clusters spending £39.47 (2 customers), £100.30 and £67.84 (one each), the
+    £100.30 one was said to "spend least": the two lone customers were "alike within chance"
+    with the lowest. Here £30 and £50 (2 customers, £40 each), £100 and £70: the £100 cluster
+    brings most, 100 of 250 (40%); the lowest, £40, is the only one a test can judge."""
+    profiles = spend_profiles(
+        [(1, "low spenders", [30.0, 50.0]), (2, "big basket", [100.0]), (3, "regulars", [70.0])]
+    )
+    assert cl.profile_reading(profiles, "GBP") == (
+        "“Big basket” (cluster 2) are 25.0% of customers and bring 40.0% of net revenue; “low "
+        "spenders” spend least, £40 per customer. “low spenders” (2 customers, 50.0%), “big "
+        "basket” (1 customer, 25.0%) and “regulars” (1 customer, 25.0%) are handfuls of outliers "
+        "rather than a segment: try fewer clusters."
+    )
+    # 40 customers each, £40 and £60 (half each side of the mean by £50: sd 50.6): Welch's
+    # p = 0.08, so the top spender is within chance of the lowest and neither spends least.
+    spread = [-50.0, 50.0] * 20
+    profiles = spend_profiles(
+        [(1, "low", [40.0 + d for d in spread]), (2, "high", [60.0 + d for d in spread])]
+    )
+    sd = float(np.std([50.0, -50.0] * 20, ddof=1))
+    welch = ttest_ind_from_stats(40.0, sd, 40, 60.0, sd, 40, equal_var=False)
+    assert 0.05 < welch.pvalue < 0.1
+    assert cl.profile_reading(profiles, "GBP") == (
+        "“High” (cluster 2) are 50.0% of customers and bring 60.0% of net revenue; no cluster "
+        "can be said to spend least: the lowest and the highest revenue per customer, £40 and "
+        "£60, are alike within chance."
+    )
+
+
 def test_the_capping_note_names_features_the_same_for_every_customer_before_any_capping():
     # 24 customers who each bought once, all on the last day: orders and recency tell no one apart.
     table = pl.DataFrame(

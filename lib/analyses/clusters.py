@@ -1167,7 +1167,14 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
     low, high = (fmt.money(least["revenue_per_customer"][i], currency) for i in (0, -1))
     each = f"{low if low == high else f'{low}–{high}'} per customer"
     others = least.filter(pl.col("cluster") != best["cluster"])["name"].to_list()
-    if least.height > len(others):  # the cluster that brings most is among them
+    if least.height > 1 and lowest["cluster"][-1] in least["cluster"]:
+        # The top spender within chance of the lowest: none can be called the one that spends
+        # least (nor the top spender said to spend least).
+        text += (
+            f"; no cluster can be said to spend least: the lowest and the highest revenue per "
+            f"customer, {low} and {high}, are alike within chance."
+        )
+    elif least.height > len(others):  # the cluster that brings most is among them
         # Many small buyers can bring most.
         text += ", though each spends least" + (
             f", {each}." if not others else f", alike within chance with {_quoted(others)}: {each}."
@@ -1330,7 +1337,10 @@ def _alike_first(profiles: pl.DataFrame) -> pl.Series:
     """For each cluster of `profiles` (customers, revenue_per_customer and revenue_sq, as
     cluster_profiles has them), whether its revenue per customer is within chance of the first
     row's, across the clusters compared with it (stats.mean_z, Welch, judged by stats.family);
-    the first row is. Without revenue_sq, only the first row."""
+    the first row is. Without revenue_sq, only the first row. A cluster the test cannot judge
+    (one customer, or no spread on either side: mean_z's NaN) is left out of the comparison,
+    alike only when its revenue per customer is the first's to the cent: a lone customer
+    spending £23.6k was "alike within chance" with clusters spending £41 each."""
     if "revenue_sq" not in profiles.columns or profiles.height < 2:
         return pl.Series([True] + [False] * (profiles.height - 1))
     first = profiles.row(0, named=True)
@@ -1342,7 +1352,16 @@ def _alike_first(profiles: pl.DataFrame) -> pl.Series:
         [n, n * mean, rest["revenue_sq"].to_numpy()],
     )
     found = stats.family(z)
-    return pl.Series([True, *(not found.beyond(float(v)) for v in z)])
+    same = np.round(mean, 2) == round(first["revenue_per_customer"], 2)
+    return pl.Series(
+        [
+            True,
+            *(
+                bool(equal) or (not np.isnan(v) and not found.beyond(float(v)))
+                for v, equal in zip(z, same, strict=True)
+            ),
+        ]
+    )
 
 
 def _ranked_reading(roi: pl.DataFrame, currency: str, cost: float) -> str:
