@@ -184,14 +184,10 @@ if mode == "quantiles":
     collapsed = ui.cached(rfm.collapsed_dimensions)(
         f"{table_key}|q|{bins}|{ties}", scored, bins=bins
     )
-    for c in collapsed:
-        if c.dimension not in told:
-            st.warning(
-                f"{c.dimension.capitalize()} takes only {len(c.scores)} distinct scores of {bins} "
-                f"({', '.join(map(str, c.scores))}): many customers share the same "
-                f"{c.dimension} value. Score its ties in row order, or set thresholds yourself.",
-                icon=":material/warning:",
-            )
+    # Said as computed: too few customers to fill the scores, or ties, each where it applies.
+    untold = [c for c in collapsed if c.dimension not in told]
+    for warning in rfm.collapse_warnings(untold, scored.height, ties):
+        st.warning(warning, icon=":material/warning:")
     for dim, value, share in rfm.heaped_values(commonest, bins).rows():
         if ties[dim] == "first" and dim not in told:
             spread.append((dim, value))

@@ -453,6 +453,41 @@ def test_lines_without_any_purchase_say_so_instead_of_asking_to_move_the_date():
     ]
 
 
+def test_four_customers_are_told_they_cannot_fill_five_scores_not_that_they_share_values():
+    """Audit (i_four_repeat): 4 customers on distinct recencies and spends were warned 'many
+    customers share the same recency value. Score its ties in row order', which changes
+    nothing. By hand: orders of 2, 3, 2 and 5 on distinct days, last 1, 83, 165 and 193 days
+    before the day after the last order; 4 ranks in 5 bins take scores 1, 2, 4 and 5."""
+    last = date(2023, 6, 30)
+    gaps = {"19001": (165, 2), "19002": (193, 3), "19003": (83, 2), "19004": (1, 5)}
+    rows = [
+        (customer, last + timedelta(days=1 - recency - 7 * k), 1 + n + k)
+        for n, (customer, (recency, orders)) in enumerate(gaps.items())
+        for k in range(orders)
+    ]
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(536365 + i) for i in range(len(rows))],
+            "StockCode": ["21001"] * len(rows),
+            "Description": ["MUG"] * len(rows),
+            "Quantity": [q for _, _, q in rows],
+            "InvoiceDate": [f"{d.isoformat()} 10:00:00" for _, d, _ in rows],
+            "UnitPrice": [2.5] * len(rows),
+            "CustomerID": [float(c) for c, _, _ in rows],
+            "Country": ["France"] * len(rows),
+        }
+    )
+    at = apptest.files_page({"Online Retail.csv": lines}, "rfm", "four")
+    assert metric(at, "Customers").value == "4"
+    warned = [w.value for w in at.warning]
+    assert not any("share the same" in w for w in warned), warned
+    assert (
+        "Recency, frequency and monetary take only 4 distinct scores of 5 (1, 2, 4, 5) each: 4 "
+        "customers cannot fill 5 scores, whatever their values or the tie rule. Set Scores to 4 "
+        "or fewer, or look at them one by one."
+    ) in warned
+
+
 def _deleted_buyers() -> tuple[int, int]:
     """The web shop demo's buyers (people: an account merged into another is its parent's) and
     how many of them have a deleted account, from the raw users.csv and orders.csv."""

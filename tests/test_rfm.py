@@ -167,6 +167,65 @@ def test_a_heaped_value_makes_scores_by_value_skip_and_is_reported_as_a_collapse
     assert rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5, "first"), 5) == []
 
 
+def _four(frequency: list[int]) -> pl.DataFrame:
+    """Four customers on distinct recencies and spends (audit: i_four_repeat)."""
+    return pl.DataFrame(
+        {
+            "customer_id": list("abcd"),
+            "recency_days": [165, 193, 83, 1],
+            "frequency": frequency,
+            "monetary": [33.09, 100.30, 45.84, 67.84],
+        }
+    )
+
+
+def test_four_customers_cannot_fill_five_scores_and_the_warning_says_so_not_ties():
+    """Audit: 4 customers on 4 distinct values were told 'many customers share the same recency
+    value. Score its ties in row order' (which changes nothing). By hand: 4 ranks in 5 bins put
+    positions 0..3 against edges 0, 0.6, 1.2, 1.8, 2.4, 3: bins 1, 2, 4 and 5, in every
+    dimension (recency reversed: 5, 4, 2, 1, the same scores)."""
+    customers = _four([2, 3, 4, 5])
+    collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5), 5)
+    assert [c.scores for c in collapsed] == [(1, 2, 4, 5)] * 3
+    assert rfm.collapse_warnings(collapsed, 4) == [
+        "Recency, frequency and monetary take only 4 distinct scores of 5 (1, 2, 4, 5) each: 4 "
+        "customers cannot fill 5 scores, whatever their values or the tie rule. Set Scores to 4 "
+        "or fewer, or look at them one by one."
+    ]
+    # Two customers: no number of scores offered (3 to 5) is as small.
+    two = customers.head(2)
+    collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(two, 3), 3)
+    assert rfm.collapse_warnings(collapsed, 2) == [
+        "Recency, frequency and monetary take only 2 distinct scores of 3 (1, 3) each: 2 "
+        "customers cannot fill 3 scores, whatever their values or the tie rule: look at them "
+        "one by one."
+    ]
+
+
+def test_ties_are_blamed_only_where_they_take_scores_away():
+    """Frequencies 2, 2, 3, 5 by value: edges 2, 2, 2.2, 2.8, 3.8, 5 put both twos in score 1,
+    the 3 in 4 and the 5 in 5: 3 scores where 4 customers could take 4. In row order they take
+    1, 2, 4, 5: too few customers alone."""
+    customers = _four([2, 2, 3, 5])
+    collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5, "value"), 5)
+    assert rfm.collapse_warnings(collapsed, 4, "value") == [
+        "Recency and monetary take only 4 distinct scores of 5 (1, 2, 4, 5) each: 4 customers "
+        "cannot fill 5 scores, whatever their values or the tie rule. Set Scores to 4 or fewer, "
+        "or look at them one by one.",
+        "Frequency takes only 3 distinct scores of 5 (1, 4, 5): 4 customers cannot fill 5 "
+        "scores, and customers who share a frequency value share a score. Set Scores to 4 or "
+        "fewer, or score its ties in row order.",
+    ]
+    first = rfm.collapsed_dimensions(rfm.quantile_scored(customers, 5, "first"), 5)
+    assert [c.scores for c in first] == [(1, 2, 4, 5)] * 3
+    # Ten customers, six on one frequency (the heaped case above): ties alone, as it read.
+    heaped = rfm.Collapse("frequency", (1, 4, 5), 5)
+    assert rfm.collapse_warnings([heaped], 10, "value") == [
+        "Frequency takes only 3 distinct scores of 5 (1, 4, 5): many customers share the same "
+        "frequency value. Score its ties in row order, or set thresholds yourself."
+    ]
+
+
 def test_scores_of_every_number_of_bins_at_once():
     customers = pl.DataFrame(
         {

@@ -507,6 +507,88 @@ def collapsed_dimensions(scored: pl.DataFrame, bins: int) -> list[Collapse]:
     return out
 
 
+def collapse_warnings(
+    collapsed: Sequence[Collapse], customers: int, ties: Mapping[str, str] | str = PUBLISHED_TIES
+) -> list[str]:
+    """Why each dimension of `collapsed` (collapsed_dimensions of `customers` customers scored
+    with `ties`) takes fewer distinct scores than bins, as the page warns. Fewer customers than
+    bins cannot fill them, whatever their values: one warning for every dimension that only
+    this empties. Ties (equal values share a score, a heaped value skips scores) leave fewer
+    scores than the customers could fill: a warning per dimension, with the fixes that help."""
+    rule = tie_rules(ties)
+    few, out = [], []
+    for c in collapsed:
+        scores = f"{fmt.counted(len(c.scores), 'distinct score')} of {c.bins} ({_scores(c)})"
+        # With ties broken in row order, or distinct values, n customers take n scores (n below
+        # bins): fewer than that is ties.
+        tied = len(c.scores) < min(customers, c.bins)
+        if not tied:
+            few.append(c)
+            continue
+        if customers >= c.bins:
+            why = f"many customers share the same {c.dimension} value"
+            fixes = ["score its ties in row order", "set thresholds yourself"]
+        else:
+            why = (
+                f"{_cannot_fill(customers, c.bins)}, and customers who share a {c.dimension} "
+                "value share a score"
+            )
+            fixes = [f for f in (_fewer_scores(customers),) if f] + ["score its ties in row order"]
+        if rule[c.dimension] != "value":  # row order already: only thresholds are left
+            fixes = [f for f in fixes if f != "score its ties in row order"]
+        out.append(
+            f"{c.dimension.capitalize()} takes only {scores}: {why}."
+            + (f" {fmt.sentence(_or(fixes))}." if fixes else "")
+        )
+    if few:
+        bins, dims = few[0].bins, _listing([c.dimension for c in few])
+        # n customers on distinct values take n scores in every dimension, though recency,
+        # scored in reverse, may take others (3 customers, 4 bins: 1, 3, 4 against 1, 2, 4).
+        alike = len({c.scores for c in few}) == 1
+        which = _scores(few[0]) if alike else "; ".join(f"{c.dimension} {_scores(c)}" for c in few)
+        taken = (
+            f"{dims} take{'s' if len(few) == 1 else ''} only "
+            f"{fmt.counted(len(few[0].scores), 'distinct score')} of {bins} ({which})"
+            + (" each" if alike and len(few) > 1 else "")
+        )
+        fix = _fewer_scores(customers)
+        advice = (
+            f". {fmt.sentence(fix)}, or look at them one by one."
+            if fix
+            else ": look at them one by one."
+        )
+        out.insert(
+            0,
+            f"{fmt.sentence(taken)}: {_cannot_fill(customers, bins)}, whatever their "
+            f"values or the tie rule{advice}",
+        )
+    return out
+
+
+def _scores(c: Collapse) -> str:
+    return ", ".join(map(str, c.scores))
+
+
+def _or(fixes: Sequence[str]) -> str:
+    """'a, or b': fixes to choose from, as a warning offers them."""
+    return ", or ".join([", ".join(fixes[:-1]), fixes[-1]] if len(fixes) > 1 else fixes)
+
+
+def _cannot_fill(customers: int, bins: int) -> str:
+    """'4 customers cannot fill 5 scores'."""
+    return f"{fmt.counted(customers, 'customer')} cannot fill {bins} scores"
+
+
+def _fewer_scores(customers: int) -> str:
+    """The fix of too few customers for the scores: as many scores as customers or fewer (the
+    page's Scores control), or nothing when no number of scores offered is that small."""
+    fitting = [b for b in BINS if b <= customers]
+    if not fitting:
+        return ""
+    most = max(fitting)
+    return f"set Scores to {most}" + (" or fewer" if most > min(BINS) else "")
+
+
 def commonest_values(customers: pl.DataFrame) -> pl.DataFrame:
     """Per dimension (recency, frequency, monetary) of the customer table, its most common
     value (the smallest of equally common ones) and the share of customers on it: one row per
