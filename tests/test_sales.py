@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -556,17 +557,37 @@ def test_weekday_reading_says_which_days_have_no_order_instead_of_calling_one_qu
 
 
 def test_a_day_alike_the_busiest_and_the_quietest_leaves_only_the_ends_named():
-    """Wed's 70 is beyond chance of Mon's 100 (30 > 1.96 x sqrt(170) = 25.6), but the 85s are
-    within chance of both (15 < 24.4 and 26.7): naming Mon, Tue, Thu... busiest and Wed, Tue,
-    Thu... quietest would call the same days both. It read 'spread about evenly (differences
-    within chance)', which Mon against Wed is not: the two ends are named, 100 and 70 of 595."""
-    grid = noon_orders([100, 85, 70, 85, 85, 85, 85])
+    """Wed's 140 is beyond chance of Mon's 200 across the 21 pairs of days (60 > 3.04 x
+    sqrt(340) = 56.0; 3.04, Bonferroni's z for 21 pairs), but the 170s are within chance of both
+    (30 < 58.4 and 53.5): naming Mon, Tue, Thu... busiest and Wed, Tue, Thu... quietest would
+    call the same days both. It read 'spread about evenly (differences within chance)', which
+    Mon against Wed is not: the two ends are named, 200 and 140 of 1,190."""
+    grid = noon_orders([200, 170, 140, 170, 170, 170, 170])
     reading = sales.weekday_hour_reading(grid)
     assert (
         "; Mon has the most orders (16.8%) and Wed the fewest (11.8%), apart beyond chance, with "
         "days between them within chance of both"
     ) in reading
     assert "busiest" not in reading and "evenly" not in reading
+
+
+def test_days_of_orders_spread_evenly_at_random_name_no_busiest_or_quietest_day():
+    """Audit: the busiest and quietest days were each set against the other days at 95%, with no
+    account of their being picked as the ends: on orders spread evenly at random over the week
+    it named ends in about 4 draws of 10. Here 100 vs 70 (30 > 1.96 x sqrt(170) = 25.6, beyond
+    chance for one pair, within 3.04 x sqrt(170) = 39.6 across the 21 pairs), and 1,000 draws
+    of 100 orders over seven even days name ends in at most 5%."""
+    reading = sales.weekday_hour_reading(noon_orders([100, 85, 70, 85, 85, 85, 85]))
+    assert "orders spread about evenly over the days (differences within chance)" in reading
+    rng = np.random.default_rng(0)
+    named = sum(
+        any(
+            word in sales.weekday_hour_reading(noon_orders(list(counts)))
+            for word in ("busiest day", "quietest", "apart beyond chance")
+        )
+        for counts in rng.multinomial(100, [1 / 7] * 7, size=1000)
+    )
+    assert named <= 0.05 * 1000, named
 
 
 def test_the_busiest_hours_tied_are_named_together_when_there_is_no_clear_peak():
