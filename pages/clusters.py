@@ -226,10 +226,13 @@ def clustering() -> None:
         f"At or below {cl.NO_STRUCTURE} no substantial structure, up to {cl.WEAK_STRUCTURE} weak, "
         "above it reasonable to clear (Kaufman and Rousseeuw's reading).",
     )
-    suggestion = f":material/recommend: Suggested: {diag.reason}"
+    suggestion = f"Suggested: {diag.reason}"
     if k != diag.suggested_k:
         suggestion += f" Move the slider to {diag.suggested_k} to try it."
-    st.markdown(suggestion)
+    if diag.segments:
+        st.markdown(f":material/recommend: {suggestion}")
+    else:  # every k leaves a handful: a place to start, said as a warning
+        st.warning(suggestion, icon=":material/warning:")
 
     # --- profiles ---------------------------------------------------------------------------------
     st.subheader("Who is in each cluster")

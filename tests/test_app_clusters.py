@@ -305,6 +305,29 @@ def test_the_suggested_k_never_leaves_a_cluster_the_page_calls_a_handful():
     assert "but leave clusters of fewer than 30 customers" in at.markdown[0].value
 
 
+def test_when_every_k_leaves_handfuls_the_page_warns_and_opens_on_the_fewest_clusters():
+    """Audit: on 25 customers the page opened on 9 clusters of 1 to 5 customers, "Suggested k 9",
+    while its readings said "try fewer clusters". Every cluster of 25 customers is under 30, so
+    k clusters are k small ones: k = 2 leaves the fewest. The page, the headless command and the
+    report suggest it, as a warning, not a recommendation."""
+    raw = same_price_lines(25)
+    at = apptest.files_page({"Online Retail.csv": raw}, "clusters", "few_customers")
+    assert metric(at, "Customers clustered").value == "25"
+    assert metric(at, "Suggested k").value == "2" and metric(at, "Clusters").value == "2"
+    diagnostics = table_with(at, "davies_bouldin")
+    assert diagnostics["small_clusters"].tolist() == diagnostics["k"].tolist()
+    (warning,) = [w.value for w in at.warning if w.value.startswith("Suggested: ")]
+    assert "k = 2 leaves the fewest such clusters (2): suggested as a place to start" in warning
+    assert not [m.value for m in at.markdown if ":material/recommend:" in m.value]
+    ds = formats.assemble([io.RawTable("Online Retail.csv", "Online Retail.csv", raw)]).dataset
+    suggestion = cl.headless(ds)["suggestion"]
+    assert suggestion["suggested_k"].to_list() == [2]
+    assert warning == f"Suggested: {suggestion['reason'][0]}"
+    (section,) = report.report_sections(ds, ["clusters"], {})
+    (choosing,) = [b for b in section.blocks if b.title == "Choosing k"]
+    assert choosing.reading == suggestion["reason"][0]
+
+
 def test_real_olist_with_the_log_off_reads_its_silhouette_as_slices_of_spend():
     at, paths = olist_uploaded()
     at.toggle(key="clusters_log").set_value(False).run()

@@ -1052,6 +1052,35 @@ def test_when_every_k_leaves_a_small_cluster_the_reason_says_none_gives_groups()
     )
 
 
+def test_when_every_k_leaves_a_small_cluster_the_suggestion_is_the_k_leaving_fewest():
+    """Audit: on 25 customers every cluster of every k is under 30 customers, and the suggestion
+    fell back to the best silhouette of all k (k = 9) beside "try fewer clusters". Here k
+    clusters of 25 customers are k small ones: k = 2 leaves the fewest, 2, though k = 7 scores
+    0.60 against its 0.40; the elbow is k = 3 and the lowest Davies-Bouldin k = 4's."""
+    table = diagnostics_table([0.40, 0.30, 0.35, 0.30, 0.45, 0.60], small=[2, 3, 4, 5, 6, 7])
+    k, elbow, why = cl.suggest_k(table)
+    assert (k, elbow) == (2, 3)
+    assert why == (
+        "k = 2 has a silhouette of 0.40; the inertia curve bends at k = 3. Every k tried leaves "
+        "at least one cluster of fewer than 30 customers or under 2% of them: no k splits the "
+        "customers into groups big enough to plan on. k = 2 leaves the fewest such clusters (2): "
+        "suggested as a place to start, not as segments to plan on; other k score up to 0.60 "
+        "(k = 7) but leave more of them. The structure is weak (a silhouette of 0.40; 0.5 or "
+        "less is weak): read the clusters as a useful split of the customers, not as natural "
+        "groups."
+    )
+    # k = 2 and 3 leave one small cluster each: the best silhouette of the two, 0.45 at k = 3
+    table = diagnostics_table([0.40, 0.45, 0.35, 0.30, 0.45, 0.60], small=[1, 1, 2, 2, 3, 3])
+    k, _, why = cl.suggest_k(table)
+    assert k == 3
+    assert why.startswith("k = 3 has the best silhouette (0.45) and sits at the elbow")
+    assert (
+        " k = 3 is of the k that leave the fewest such clusters (1): suggested as a place to "
+        "start, not as segments to plan on; other k score up to 0.60 (k = 7) but leave more of "
+        "them. The structure is weak (a best silhouette of 0.45;" in why
+    )
+
+
 def test_the_small_clusters_column_counts_clusters_under_30_customers_or_2_percent():
     points, _ = blobs()  # 120, 90, 60 and 30 points
     diag = cl.cluster_diagnostics(points, ks=(4, 5))

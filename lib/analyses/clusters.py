@@ -520,6 +520,12 @@ class Diagnostics:
     fits: dict[int, Clustering] = field(default_factory=dict)
     starts: int = N_INIT
 
+    @property
+    def segments(self) -> bool:
+        """Whether some k leaves no cluster too `small` to plan on (else the suggested k is only
+        a place to start, and the reason says so)."""
+        return bool(self.table.filter(pl.col("small_clusters") == 0).height)
+
     def marked(self) -> pl.DataFrame:
         """The table with a `suggested` column, true at the suggested k."""
         return self.table.with_columns((pl.col("k") == self.suggested_k).alias("suggested"))
@@ -646,18 +652,28 @@ def suggest_k(
     table: pl.DataFrame, sliced: Mapping[int, tuple[str, float, float]] | None = None
 ) -> tuple[int, int, str]:
     """(suggested k, elbow k, why): the best silhouette of the k that make no `small` cluster (of
-    every k when each makes one, said so); k within TIE of it go to the one nearest the elbow
-    (then the smaller). `sliced`: the k whose clusters are slices of one skewed feature, with its
-    name, the share of customers its ranking places in their cluster and its skewness: for
-    them the silhouette says nothing of structure, and the reason says why."""
+    the k that make the fewest when each makes one, said so: on 25 customers every cluster is
+    small, and the best silhouette of all k was k = 9, beside "try fewer clusters"); k within
+    TIE of it go to the one nearest the elbow (then the smaller). `sliced`: the k whose clusters
+    are slices of one skewed feature, with its name, the share of customers its ranking places
+    in their cluster and its skewness: for them the silhouette says nothing of structure, and
+    the reason says why."""
     elbow = elbow_k(table)
     usable = table.filter(pl.col("small_clusters") == 0)
-    pool = usable if usable.height else table
+    fewest = int(table["small_clusters"].min())  # type: ignore[arg-type]
+    pool = table.filter(pl.col("small_clusters") == fewest)  # the usable k, when there are
     best = pool.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
     close = pool.filter(pl.col("silhouette") >= best["silhouette"] - TIE)
     chosen = close.sort((pl.col("k") - elbow).abs(), pl.col("k")).row(0, named=True)
     k = chosen["k"]
-    if k == best["k"]:
+    if not usable.height and pool.height == 1 < table.height:
+        # the only k that leaves that few: no best of anything
+        why = f"k = {k} has a silhouette of {best['silhouette']:.2f}" + (
+            " and sits at the elbow of the inertia curve"
+            if k == elbow
+            else f"; the inertia curve bends at k = {elbow}"
+        )
+    elif k == best["k"]:
         why = f"k = {k} has the best silhouette ({best['silhouette']:.2f})"
         why += (
             " and sits at the elbow of the inertia curve"
@@ -687,6 +703,20 @@ def suggest_k(
             f" Every k tried leaves at least one cluster {handfuls}: no k splits the customers "
             "into groups big enough to plan on."
         )
+        if pool.height < table.height:
+            leaves = "leaves" if pool.height == 1 else "is of the k that leave"
+            why += (
+                f" k = {k} {leaves} the fewest such clusters ({fewest}): suggested as a place to "
+                "start, not as segments to plan on"
+            )
+            if higher.height:
+                top = higher.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
+                why += (
+                    f"; other k score up to {top['silhouette']:.2f} (k = {top['k']}) but leave "
+                    "more of them."
+                )
+            else:
+                why += "."
     elif higher.height:
         top = higher.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True)
         why += (
@@ -708,7 +738,8 @@ def suggest_k(
                 "feature with no groups at all can score as high."
             ),
         )
-    return k, elbow, why + _strength(best["silhouette"], close.height, table.height)
+    alone = "a silhouette" if not usable.height and pool.height == 1 < table.height else ""
+    return k, elbow, why + _strength(best["silhouette"], close.height, table.height, alone)
 
 
 # Kaufman and Rousseeuw's reading of the best silhouette: at or below 0.25 no substantial
@@ -716,20 +747,22 @@ def suggest_k(
 NO_STRUCTURE, WEAK_STRUCTURE = 0.25, 0.50
 
 
-def _strength(best: float, close: int, tried: int) -> str:
+def _strength(best: float, close: int, tried: int, said: str = "") -> str:
     """What the best silhouette says of the clusters, and how loose the choice of k is (`close`
-    of the `tried` k within TIE of the best, the best among them)."""
+    of the `tried` k within TIE of the best, the best among them). `said`: what to call it
+    ('a silhouette' for the only k considered; 'a best silhouette' by default)."""
+    said = said or "a best silhouette"
     others = f"{close - 1} other values of k of the {tried} tried come within {TIE} of"
     loose = f"; {others} it" if close >= 3 else ""
     if best <= NO_STRUCTURE:
         return (
-            f" No k finds substantial structure (a best silhouette of {best:.2f}; "
+            f" No k finds substantial structure ({said} of {best:.2f}; "
             f"{NO_STRUCTURE} or less is none){loose}: the clusters split the customers, they are "
             "not groups the data holds."
         )
     if best <= WEAK_STRUCTURE:
         return (
-            f" The structure is weak (a best silhouette of {best:.2f}; {WEAK_STRUCTURE} or less "
+            f" The structure is weak ({said} of {best:.2f}; {WEAK_STRUCTURE} or less "
             f"is weak){loose}: read the clusters as a useful split of the customers, not as "
             "natural groups."
         )
