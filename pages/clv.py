@@ -201,20 +201,7 @@ horizon_text = f"{horizon} {horizon_unit if horizon != 1 else horizon_unit[:-1]}
 
 st.subheader("Fitted parameters")
 if fit.degenerate:
-    st.warning(
-        f"**The dropout cannot be identified in this window** ({'; '.join(fit.problems)}). "
-        f"{fit.label} then says nobody leaves: expected purchases and value below assume every "
-        "customer keeps buying at the rate the model reads from their past purchases"
-        + (
-            "; with r at its bound that rate is about the same for everyone (the model finds "
-            "customers' purchase rates alike), so the lists rank spend per purchase, not how "
-            "often customers buy"
-            if fit.rates_alike
-            else ""
-        )
-        + ", and P(alive) and the at-risk list are not shown (what would help: under the trust "
-        "table)."
-    )
+    st.warning(clv.degenerate_warning(fit))
 if fit.spend is None:
     st.warning(
         f"The spend model could not be fitted: {fit.spend_problem}. Expected purchases and "

@@ -2005,3 +2005,80 @@ def test_the_trust_reading_points_to_one_failed_checks_note_as_its():
     assert clv.trust_reading(two).startswith(
         "2 checks fail: Customers; History vs horizon. Read their notes before"
     )
+
+
+def _c2_lines() -> pl.DataFrame:
+    """30 customers who each buy on one day and again 30 days later, starting 3 days apart
+    (the audit's c2_ties_fm): every repeat buyer has the same count and spend."""
+    rows = []
+    for i in range(30):
+        first = datetime(2023, 1, 5, 10) + timedelta(days=3 * i)
+        rows += [(f"c{i:02d}", first, 10.0), (f"c{i:02d}", first + timedelta(days=30), 10.0)]
+    return pl.DataFrame(rows, schema=["customer_id", "ordered_at", "revenue"], orient="row")
+
+
+def test_a_fit_that_has_everyone_leave_after_buying_is_not_said_to_have_nobody_leave():
+    """The audit's c2: the fit runs r to its bound with a/(a+b) ~ 1, so every repeat buyer is
+    expected to buy about never again; the warning read "nobody leaves ... every customer keeps
+    buying"."""
+    summary = clv.customer_summary(_c2_lines(), "weeks")
+    fit = clv.fit_models(summary, "weeks")
+    assert fit.degenerate
+    share = fit.purchases["a"] / (fit.purchases["a"] + fit.purchases["b"])
+    assert share > 0.999
+    # What the warning says of the figures holds. By hand: P(alive) of a repeat buyer is
+    # 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x)) (Fader, Hardie and Lee
+    # 2005, eq. 13), and dropout only lowers what nobody leaving would give, (r + x) /
+    # (alpha + T) * t: their product bounds each customer's expected purchases.
+    p = fit.purchases
+    expected = clv.expected_purchases(fit, summary, 52.0)
+    for row, got in zip(summary.iter_rows(named=True), expected, strict=True):
+        x, ratio = row["frequency"], (p["alpha"] + row["T"]) / (p["alpha"] + row["recency"])
+        alive = 1 / (1 + p["a"] / (p["b"] + x - 1) * ratio ** (p["r"] + x))
+        limit = (p["r"] + x) / (p["alpha"] + row["T"]) * 52.0
+        assert alive < 1e-5 and limit > 5  # about 12 purchases if nobody left
+        assert 0 <= got <= alive * limit
+    warning = clv.degenerate_warning(fit)
+    assert "nobody leaves" not in warning and "keeps buying" not in warning
+    assert "r = " in warning and "sits at the edge of the optimiser's search" in warning
+    assert (
+        "BG/NBD then says customers leave right after buying (a chance of leaving rather than "
+        "buying again of over 99.9%): expected purchases and value below are about 0 for every "
+        "customer who bought again"
+    ) in warning
+    note = clv.fit_checks(fit).filter(pl.col("check") == clv.DROPOUT_CHECK)["note"][0]
+    assert "nobody leaves" not in note
+    assert "The BG/NBD fit then says customers leave right after buying" in note
+
+
+def _bounded(a: float, b: float, r: float = 1.0, problem: str = "b sits at the edge") -> clv.Fit:
+    purchases = {"r": r, "alpha": 10.0, "a": a, "b": b}
+    return clv.Fit("weeks", 0.0, purchases, None, "", 30, 30, 0, "bgnbd", (problem,))
+
+
+def test_the_degenerate_warning_says_the_chance_of_leaving_the_parameters_give():
+    """The audit's c_ties_all (a = b = 1.105, r at its bound) and f_whale (b at its bound,
+    a/(a+b) = 7.3%): neither fit says nobody leaves."""
+    ties = clv.degenerate_warning(_bounded(1.105171, 1.105171, r=162754.8))
+    # 1.105171 / (2 x 1.105171) = 50%
+    assert "BG/NBD then puts the chance of leaving after each purchase at 50.0% on average, a " in (
+        ties
+    )
+    assert "nobody leaves" not in ties
+    assert "rest on that guess" in ties and "purchase rates come out about the same" in ties
+    whale = clv.degenerate_warning(_bounded(7988.059126, 101613.745506))
+    # 7,988 / 109,602 = 7.29%; a + b = 109,602 above e^11 = 59,874: alike for everyone.
+    assert (
+        "at 7.3% for every customer alike (a + b = 109,602 ran to the search's edge), a figure "
+        "the data does not pin down"
+    ) in whale
+    assert "nobody leaves" not in whale
+    # A dropout under 1% is nobody leaving, as before.
+    nobody = clv.degenerate_warning(_bounded(0.000005, 2.0))
+    assert "BG/NBD then says nobody leaves: expected purchases and value below assume every " in (
+        nobody
+    )
+    alive = clv.degenerate_warning(
+        _bounded(1.0, 20.0, problem="96.0% of repeat buyers are at least 99% likely alive")
+    )
+    assert "then says nobody leaves" in alive  # 1/21 = 4.8%, but nearly every buyer alive

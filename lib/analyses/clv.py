@@ -75,6 +75,7 @@ AT_BOUND = 11.0
 MIN_DROPOUT = 0.01
 ALIVE_LEVEL = 0.99
 ALIVE_SHARE = 0.95
+ALIVE_PROBLEM = f"{ALIVE_LEVEL:.0%} likely alive"  # the end of _problems' text on it
 # Pareto/NBD's likelihood (lifetimes', without a gradient) costs up to 100 ms per evaluation on
 # 3,000 customers where its dropout runs to zero: beyond PARETO_SAMPLE customers it is fitted on
 # a random sample of them (seed PARETO_SEED), with at most PARETO_EVALUATIONS evaluations (a fit
@@ -440,6 +441,94 @@ def dropout_share(model: str, params: dict[str, float]) -> float:
     return params["a"] / (params["a"] + params["b"])
 
 
+def _share_text(share: float) -> str:
+    """A chance of leaving in percent, never a rounded 100% or 0% it is not."""
+    if share > 0.999:
+        return "over 99.9%"
+    return fmt.pct_above0(share)
+
+
+def _spread_name(fit: Fit) -> str:
+    return "s" if fit.model == "pareto" else "a + b"
+
+
+def _spread(fit: Fit) -> float:
+    """How alike customers' chances of leaving are: the Beta's a + b (BG/NBD, MBG/NBD), the
+    Gamma's s (Pareto/NBD); the larger, the more alike."""
+    p = fit.purchases
+    return p["s"] if fit.model == "pareto" else p["a"] + p["b"]
+
+
+def _concentrated(fit: Fit) -> bool:
+    """The fit gives every customer about the same chance of leaving: _spread ran to the
+    search's edge."""
+    return math.log(_spread(fit)) >= AT_BOUND
+
+
+def dropout_outcome(fit: Fit) -> tuple[str, str]:
+    """What a fit that cannot identify dropout (Fit.degenerate) does with it, read from its
+    parameters: (what the fit says, to follow its name; what that makes of the expected
+    purchases and value). It says nobody leaves (dropout_share under MIN_DROPOUT, or nearly
+    every repeat buyer alive), that customers leave right after buying (the share above
+    1 - MIN_DROPOUT: c2's a = 1,369 and b = 0.0009), or puts the chance of leaving at a figure
+    in between that the data does not pin down (a = b = 1.1 on 30 identical customers; the
+    same for every customer when _concentrated)."""
+    share = dropout_share(fit.model, fit.purchases)
+    alive = any(problem.endswith(ALIVE_PROBLEM) for problem in fit.problems)
+    if share < MIN_DROPOUT or alive:
+        return (
+            "then says nobody leaves",
+            "expected purchases and value below assume every customer keeps buying at the rate "
+            "the model reads from their past purchases",
+        )
+    if share > 1 - MIN_DROPOUT:
+        return (
+            "then says customers leave right after buying (a chance of leaving "
+            f"rather than buying again of {_share_text(share)})",
+            "expected purchases and value below are about 0 for every customer who bought again"
+            + (
+                " (BG/NBD lets a one-time buyer leave only after a repeat purchase: at most about "
+                "one more purchase each)"
+                if fit.model == "bgnbd"
+                else ""
+            ),
+        )
+    return (
+        "then puts the chance of leaving after each purchase at "
+        f"{_share_text(share)}"
+        + (
+            f" for every customer alike ({_spread_name(fit)} = "
+            f"{fmt.significant(_spread(fit), 2)} ran to the search's edge)"
+            if _concentrated(fit)
+            else " on average"
+        )
+        + ", a figure the data does not pin down",
+        "expected purchases and value below rest on that guess (fewer if more customers leave, "
+        "more if fewer do)",
+    )
+
+
+def degenerate_warning(fit: Fit) -> str:
+    """The page's warning over a fit that cannot identify dropout (Fit.degenerate): the
+    problems, what the fit then says (dropout_outcome) and what the figures below assume."""
+    said, figures = dropout_outcome(fit)
+    share = dropout_share(fit.model, fit.purchases)
+    rates = fit.rates_alike and share <= 1 - MIN_DROPOUT
+    return (
+        f"**The dropout cannot be identified in this window** ({'; '.join(fit.problems)}). "
+        f"{fit.label} {said}: {figures}"
+        + (
+            "; with r at its bound customers' purchase rates come out about the same for "
+            "everyone (the model finds them alike), so the lists rank spend per purchase, not "
+            "how often customers buy"
+            if rates
+            else ""
+        )
+        + ", and P(alive) and the at-risk list are not shown (what would help: under the trust "
+        "table)."
+    )
+
+
 def _fit_purchases(
     model: str, summary: pl.DataFrame, penalizer: float
 ) -> tuple[dict[str, float], np.ndarray, bool, int, float, tuple[float, ...]]:
@@ -788,9 +877,7 @@ def _problems(
     alive = p_alive(probe, repeat)
     high = float(np.mean(alive >= ALIVE_LEVEL)) if len(alive) else 0.0
     if high >= ALIVE_SHARE:
-        problems.append(
-            f"{fmt.pct(high)} of repeat buyers are at least {fmt.pct(ALIVE_LEVEL, 0)} likely alive"
-        )
+        problems.append(f"{fmt.pct(high)} of repeat buyers are at least {ALIVE_PROBLEM}")
     return tuple(problems)
 
 
@@ -1615,9 +1702,9 @@ def fit_checks(fit: Fit) -> pl.DataFrame:
                 DROPOUT_CHECK,
                 "not identified",
                 "problem",
-                f"Not identified in this window: {'; '.join(fit.problems)}. The {fit.label} fit "
-                "then says nobody leaves: P(alive), the at-risk list and long-range value are "
-                "not findings (what would help: under the table).",
+                f"Not identified in this window: {'; '.join(fit.problems)}. The {fit.label} "
+                f"fit {dropout_outcome(fit)[0]}: P(alive), the at-risk list and long-range value "
+                "are not findings (what would help: under the table).",
             )
         )
     elif fit.mean_unknown:
@@ -2405,8 +2492,8 @@ def p_alive_percentile(values: pl.DataFrame) -> pl.DataFrame:
 
 # Where the fit cannot tell when customers leave (Fit.degenerate): said instead of the list.
 NO_AT_RISK = (
-    "No at-risk list: this fit cannot tell when customers leave, so every customer looks alive. "
-    "It is not a finding that nobody is at risk."
+    "No at-risk list: this fit cannot tell when customers leave, so its P(alive) tells no one "
+    "gone from anyone still buying. It is not a finding that nobody is at risk."
 )
 
 
