@@ -641,9 +641,11 @@ def test_the_grid_reading_advises_winning_back_only_a_group_worth_a_campaign():
 def test_readings_name_the_largest_segment_and_where_revenue_is():
     summary = rfm.segment_summary(SEGMENTED, rfm.default_rules(3))
     assert rfm.segments_reading(summary, "GBP") == (
+        # Their mean spend, not each one's: the two champions spent £100 and £60 (it read
+        # "£80 each"; audit finding 11).
         "Champions is the largest segment: 2 customers (40.0%); champions bring the most net "
-        "revenue, 80.0% from 40.0% of customers (£80 each): only 2 customers, so look at them one "
-        "by one."
+        "revenue, 80.0% from 40.0% of customers (£80 on average): only 2 customers, so look at "
+        "them one by one."
     )
     grid = rfm.rf_grid(SEGMENTED, 3)
     assert rfm.grid_reading(grid, 3, "GBP") == (
@@ -843,6 +845,49 @@ def test_the_segments_reading_names_tied_segments_together():
         "Loyal customers and champions tie as the largest segments: 50 customers (50.0%) each; "
         "loyal customers and champions tie for the most net revenue, 50.0% each: no one segment "
         "stands out."
+    )
+
+
+def _in_segments(segments: list[str], spends: list[float]) -> pl.DataFrame:
+    n = len(segments)
+    return pl.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(n)],
+            "recency_days": [10] * n,
+            "frequency": [2] * n,
+            "monetary": spends,
+            "segment": segments,
+        }
+    )
+
+
+def test_the_segments_reading_gives_a_segments_mean_spend_as_an_average():
+    """Audit (f_whale): three champions who spent £23,562, £78.43 and £59.39 read '£7,900
+    each'; none is near it. By hand: their mean is 23,699.82 / 3 = £7,899.94, and their share
+    23,699.82 of 23,769.82 (seven more customers at £10) = 99.7%."""
+    customers = _in_segments(
+        ["champions"] * 3 + ["hibernating"] * 7, [23562.0, 78.43, 59.39] + [10.0] * 7
+    )
+    summary = rfm.segment_summary(customers, rfm.default_rules(5))
+    assert rfm.segments_reading(summary, "GBP") == (
+        "Hibernating is the largest segment: 7 customers (70.0%); champions bring the most net "
+        "revenue, 99.7% from 30.0% of customers (£7,900 on average): only 3 customers, so look "
+        "at them one by one."
+    )
+
+
+def test_segments_of_one_customer_read_in_the_singular():
+    """Audit (i_four_repeat): four segments of one customer each read '1 customers (25.0%)
+    each' and 'only 1 customer, so look at them one by one'. The top earner's £100 is its one
+    customer's spend, not an average: 100 of 100 + 50 + 30 + 20 = 50.0%."""
+    customers = _in_segments(
+        ["champions", "at risk", "promising", "hibernating"], [100.0, 50.0, 30.0, 20.0]
+    )
+    summary = rfm.segment_summary(customers, rfm.default_rules(5))
+    assert rfm.segments_reading(summary, "GBP") == (
+        "Hibernating, at risk, promising and champions tie as the largest segments: 1 customer "
+        "(25.0%) each; champions bring the most net revenue, 50.0% from 25.0% of customers "
+        "(£100): only 1 customer, so look at that customer."
     )
 
 

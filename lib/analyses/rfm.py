@@ -938,7 +938,7 @@ def segments_reading(
     # Segments tied with the largest (or the top earner, as the reading writes its share) are
     # named together, not picked by name.
     largest = summary.filter(pl.col("customers") == biggest["customers"])["segment"]
-    size = f"{fmt.count(biggest['customers'])} customers ({fmt.pct(biggest['customer_share'])}"
+    size = f"{fmt.counted(biggest['customers'], 'customer')} ({fmt.pct(biggest['customer_share'])}"
     text = (
         f"{fmt.plain(biggest['segment'].capitalize())} is the largest segment: {size})"
         if largest.len() == 1
@@ -958,12 +958,16 @@ def segments_reading(
         text += (
             f"; {fmt.plain(top['segment'])} bring the most net revenue, "
             f"{shown} from {fmt.pct(top['customer_share'])} of customers "
-            f"({fmt.whole_money(top['avg_monetary'], currency)} each)"
+            # The segment's mean spend, as the table's column: not what each of them spent
+            # (three champions of £23,562, £78 and £59 read '£7,900 each').
+            f"({fmt.whole_money(top['avg_monetary'], currency)}"
+            + (" on average)" if top["customers"] > 1 else ")")
         )
         if top["revenue_share"] > top["customer_share"]:
             # As segment_action: a handful of customers is a list to look at, not a programme.
             text += (
-                f": only {fmt.counted(top['customers'], 'customer')}, so look at them one by one"
+                f": only {fmt.counted(top['customers'], 'customer')}, so "
+                + measures.handful_advice(top["customers"], "", FEW_CUSTOMERS)
                 if top["customers"] < FEW_CUSTOMERS
                 else ": protect them first"
             )
