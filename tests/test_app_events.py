@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
+from scipy.stats import binomtest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats, report
+from lib import demo, fmt, formats, io, report
 from lib.analyses import events as ev
 from tests import apptest
 from tests.apptest import metric, texts
@@ -202,6 +203,63 @@ def test_viewed_items_ordered_counts_an_item_viewed_on_two_platforms_once():
     )
     at = apptest.files_page({"events.csv": events, "orders.csv": orders}, "events", "two")
     assert metric(at, "Viewed items ordered within 7 days").value == "50.0%"
+
+
+def test_eight_users_get_a_caution_not_a_design_recommendation_on_the_page_and_report():
+    """Audit (webshop case): 8 users, 22 Web events against 19 on Android, read 'design and
+    test changes there first'. By hand: Web's 22 of the 41 events are 53.7%, within chance of
+    one half (exact binomial, two-sided p = 0.76), and no event there has more than 4 users."""
+    n = {"web": 22, "android": 19}
+    platform = ["web"] * n["web"] + ["android"] * n["android"]
+    events = pl.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(41)],
+            "event_time": [f"2023-01-02 10-{i:02d}-00" for i in range(41)],
+            # Users 1-4 on the web, 5-8 on Android.
+            "user_id": [1 + i % 4 if i < n["web"] else 5 + i % 4 for i in range(41)],
+            "event_name": ["view_item"] * 41,
+            "platform": platform,
+            "parameter_name": ["item_id"] * 41,
+            "parameter_value": ["7"] * 41,
+        }
+    )
+    orders = pl.DataFrame(
+        {
+            "invoice_id": [1],
+            "line_item_id": [1],
+            "user_id": [2],
+            "item_id": [7],
+            "item_name": ["gizmo"],
+            "item_category": ["gizmo"],
+            "price": [12.0],
+            "created_at": ["2023-01-05 09:00:00"],
+            "paid_at": ["2023-01-05 09:10:00"],
+        }
+    )
+    files = {"events.csv": events, "orders.csv": orders}
+    said = (
+        "Web brings 53.7% of events and View item is the most common event (100.0%), but no Web "
+        "event has more than 4 users and its 22 events are within chance of Android's 19: too "
+        "little to say where changes are seen most."
+    )
+    at = apptest.files_page(files, "events", "eight")
+    assert metric(at, "Users").value == "8"
+    assert f":material/lightbulb: {said}" in [c.value for c in at.caption]
+    ds = formats.assemble([io.RawTable(k, k, f) for k, f in files.items()], None).dataset
+    (section,) = report.report_sections(ds, ["events"], {})
+    (block,) = [b for b in section.blocks if b.title == "Platforms and events"]
+    assert block.reading == said
+
+
+def test_the_web_shop_demo_keeps_its_design_recommendation(webshop):
+    """Its 34,311 Web events against Android's 30,345, from thousands of users, are far beyond
+    chance (two-sided exact binomial, p < 1e-50): the recommendation stands."""
+    per = webshop.tables["events"].group_by("platform").len().sort("len", descending=True)
+    assert per["platform"][0] == "web"
+    assert binomtest(per["len"][0], per["len"][0] + per["len"][1], 0.5).pvalue < 1e-50
+    at = page("webshop")  # on its opening view (the shared page's views are moved by others)
+    reading = next(c.value for c in at.caption if "brings 34.1% of events" in c.value)
+    assert reading.endswith("design and test changes there first, where they are seen most.")
 
 
 def test_the_headless_twin_recommends_for_the_item_the_page_opens_on(webshop):

@@ -691,6 +691,51 @@ def test_the_mix_reading_names_ties_together_and_no_platform_it_lacks():
     )
 
 
+def _mix_of(per_platform: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    """Views only: per platform (users, events), each user's events one after another."""
+    rows = [
+        (f"{platform}{i % users}", "2024-01-01 10:00", "view_item", platform, None)
+        for platform, (users, events) in per_platform.items()
+        for i in range(events)
+    ]
+    return ev.event_mix(events_frame(rows))
+
+
+def test_the_mix_reading_advises_a_platform_only_from_enough_users_beyond_chance():
+    """Audit (webshop case): 8 users, 22 Web events against 19 on Android, read 'design and
+    test changes there first'. Two-sided exact binomial tests by scipy: 22 of 41 at one half,
+    p = 0.76; 40 of 75, p = 0.64 (within chance); 60 of 90, p = 0.0021 (beyond)."""
+    assert binomtest(22, 41, 0.5).pvalue > 0.05 and binomtest(40, 75, 0.5).pvalue > 0.05
+    assert binomtest(60, 90, 0.5).pvalue < 0.05
+    few = _mix_of({"web": (4, 22), "android": (4, 19)})
+    assert ev.mix_reading(few) == (
+        "Web brings 53.7% of events and View item is the most common event (100.0%), but no Web "
+        "event has more than 4 users and its 22 events are within chance of Android's 19: too "
+        "little to say where changes are seen most."
+    )
+    close = _mix_of({"web": (40, 40), "android": (35, 35)})
+    assert ev.mix_reading(close) == (
+        "Web brings 53.3% of events and View item is the most common event (100.0%), but Web's "
+        "40 events are within chance of Android's 35: too little to say where changes are seen "
+        "most."
+    )
+    # Far apart, but from 29 users (at MIN_USERS, 30, it is advice).
+    assert ev.MIN_USERS == 30
+    apart = _mix_of({"web": (29, 60), "android": (30, 30)})
+    assert ev.mix_reading(apart).endswith(
+        ", but no Web event has more than 29 users: too little to say where changes are seen most."
+    )
+    enough = _mix_of({"web": (30, 60), "android": (30, 30)})
+    assert ev.mix_reading(enough) == (
+        "Web brings 66.7% of events and View item is the most common event (100.0%): design and "
+        "test changes there first, where they are seen most."
+    )
+    # One platform alone: nothing to be within chance of, but its users still count.
+    assert ev.mix_reading(_mix_of({"web": (1, 3)})).endswith(
+        "but no Web event has more than 1 user: too little to say where changes are seen most."
+    )
+
+
 def test_a_one_day_window_reads_one_day():
     said = ev.funnel_reading(ev.funnel(FUNNEL_EVENTS, STEPS, window_days=1), 1)
     assert "within 1 day" in said and "1 days" not in said

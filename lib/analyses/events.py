@@ -14,6 +14,9 @@ VIEW = "view_item"
 EVENT_RULES = ("empty_days", "misspelled_parameter")
 LOW_DAY_SHARE = 0.25  # a day under a quarter of its neighbours' median is a partial outage
 TYPICAL_DAYS = 15  # centred window of the typical-day median
+# Fewer users doing the leading platform's commonest event: where changes are seen most is a
+# few people's habit, not the platform's (a web shop of 8 users), and is not designed for.
+MIN_USERS = 30
 GRAINS = {"day": "1d", "week": "1w"}
 SCORES = ("lift", "cosine")
 _DAY_US = 86_400 * 1_000_000
@@ -640,7 +643,37 @@ def mix_reading(mix: pl.DataFrame) -> str:
     )
     if len(platforms) > 1:  # no one platform to put first
         return f"{brings} and {event}."
+    doubts = _lead_doubts(mix, platforms[0])
+    if doubts:
+        return f"{brings} and {event}, but {doubts}: too little to say where changes are seen most."
     return f"{brings} and {event}: design and test changes there first, where they are seen most."
+
+
+def _lead_doubts(mix: pl.DataFrame, platform: str) -> str:
+    """Why the events of `mix` do not put `platform`, the one with the most, first: too few
+    users (no event of it done by MIN_USERS users: a lower bound of its users, as `event_mix`
+    counts them per event), or its events within chance of the runner-up's (the exact binomial
+    of its share of the two at one half, stats.SINGLE); empty when neither. Events come in
+    clusters of one user's, which the minimum of users keeps from deciding alone."""
+    per = mix.group_by("platform").agg(pl.col("events").sum(), pl.col("users").max())
+    lead = per.filter(pl.col("platform") == platform).row(0, named=True)
+    rest = per.filter(pl.col("platform") != platform).sort(
+        ["events", "platform"], descending=[True, False]
+    )
+    where = _words(platform)
+    doubts = []
+    if lead["users"] < MIN_USERS:
+        doubts.append(f"no {where} event has more than {fmt.counted(lead['users'], 'user')}")
+    if rest.height:
+        second = rest.row(0, named=True)
+        z = stats.share_z_of(lead["events"], lead["events"] + second["events"], 0.5)
+        if not stats.SINGLE.beyond(z):
+            whose = "its" if doubts else f"{where}'s"
+            doubts.append(
+                f"{whose} {lead['events']:,} events are within chance of "
+                f"{_words(second['platform'])}'s {second['events']:,}"
+            )
+    return " and ".join(doubts)
 
 
 def active_reading(active: pl.DataFrame, grain: str = "week") -> str:
