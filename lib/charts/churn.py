@@ -112,7 +112,8 @@ def gap_chart(gaps: pl.DataFrame, windows: pl.DataFrame) -> alt.LayerChart:
             x=x,
             y=alt.Y(
                 "cumulative_share:Q",
-                title="Repeat purchases within that many days",
+                # Two lines: on one, the 240 px chart cut it to "...within that many da".
+                title=["Repeat purchases", "within that many days"],
                 axis=pct_axis(0.0, 1.0),
             ),
             tooltip=[

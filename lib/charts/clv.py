@@ -37,8 +37,10 @@ def _paired(groups: pl.DataFrame, predicted: str, actual: str) -> pl.DataFrame:
 
 
 def _grouped_bars(
-    data: pl.DataFrame, title: str, value_format: str, axis: alt.Axis | None = None
+    data: pl.DataFrame, title: str | list[str], value_format: str, axis: alt.Axis | None = None
 ) -> alt.Chart:
+    """Predicted and actual bars side by side per calibration group; `title` of the values'
+    axis, in lines where one would not fit the chart's 300 px."""
     order = list(data["group"].unique(maintain_order=True))
     return (
         alt.Chart(data)
@@ -62,7 +64,11 @@ def _grouped_bars(
             tooltip=[
                 alt.Tooltip("group:N", title="Calibration repeat purchases"),
                 alt.Tooltip("series:N", title="Series"),
-                alt.Tooltip("value:Q", title=title, format=value_format),
+                alt.Tooltip(
+                    "value:Q",
+                    title=" ".join(title) if isinstance(title, list) else title,
+                    format=value_format,
+                ),
                 alt.Tooltip("customers:Q", title="Customers", format=","),
             ],
         )
@@ -75,7 +81,8 @@ def holdout_purchases_chart(groups: pl.DataFrame, unit_label: str) -> alt.Chart:
     """Mean predicted and actual purchases per customer in the holdout, side by side per
     calibration frequency group (groups: Holdout.groups)."""
     data = _paired(groups, "predicted_purchases", "actual_purchases")
-    return _grouped_bars(data, f"Purchases per customer in the holdout ({unit_label})", ",.2f")
+    title = ["Purchases per customer", f"in the holdout ({unit_label})"]
+    return _grouped_bars(data, title, ",.2f")
 
 
 @memo
