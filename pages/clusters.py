@@ -25,9 +25,12 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
     """The k comparison (with the fit at every k) and how each feature enters the model, both
     from the same scaling, kept for the fit at the chosen k."""
     scaled = cl.scaled_features(built.table, features, log)
+    same = cl.identical_note(scaled, built.features)
     return {
         "scaled": scaled,
-        "diagnostics": cl.named_diagnostics(scaled, built.features),
+        # None when every customer is the same to the model (`same` says so): nothing to compare
+        "diagnostics": None if same else cl.named_diagnostics(scaled, built.features),
+        "same": same,
         "model": cl.model_features(scaled, built.features),
         "capped_customers": scaled.capped_customers,
         "cap": scaled.cap,
@@ -173,16 +176,30 @@ def clustering() -> None:
         diagnostics,
         f"Comparing k = 2 to 10 on {customers:,} customers (k-means, silhouette, Davies-Bouldin)…",
     )(ds.key, built, features=features, log=log)
+    entered: pl.DataFrame = scaling["model"]
+    if scaling["diagnostics"] is None:
+        st.caption(
+            cl.capping_note(
+                entered, scaling["cap"], scaling["per_end"], customers, scaling["capped_customers"]
+            )
+        )
+        st.warning(scaling["same"], icon=":material/warning:")
+        return
     diag: cl.Diagnostics = scaling["diagnostics"]
-    k_max = min(10, customers - 1)
+    k_max = int(diag.table["k"].max())  # customers - 1, or the customers the model tells apart
     suggested = min(diag.suggested_k, k_max)
     seeded = (
         f"k-means, {diag.starts} start{'s' if diag.starts > 1 else ''} with a fixed seed "
         f"({cl.SEED}): the same data always gives the same clusters."
     )
-    if k_max == 2:  # 3 customers: no choice of k to offer (a slider needs two values)
+    if k_max == 2:  # 3 customers, or 2 told apart: no choice of k (a slider needs two values)
         k = 2
-        right.caption(f"Clusters (k): 2, the only choice with 3 customers. {seeded}")
+        who = (
+            f"with {customers} customers"
+            if diag.distinct >= customers
+            else f"as the model tells only 2 of the {customers:,} customers apart"
+        )
+        right.caption(f"Clusters (k): 2, the only choice {who}. {seeded}")
     else:
         # The slider opens on the suggested k, and moves to the new one when a change of data,
         # features or transform changes it.
@@ -206,7 +223,6 @@ def clustering() -> None:
     # after the run, and a page's function would keep that run's globals alive with it.
     assigned = functools.partial(cl.cluster_assignments, built.table, fitted["labels"], names)
 
-    entered: pl.DataFrame = scaling["model"]
     st.caption(cl.transform_note(entered, log))
     st.caption(
         cl.capping_note(

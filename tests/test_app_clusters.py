@@ -328,6 +328,68 @@ def test_when_every_k_leaves_handfuls_the_page_warns_and_opens_on_the_fewest_clu
     assert choosing.reading == suggestion["reason"][0]
 
 
+def twice_buyers(kinds: list[tuple[int, float, str]]) -> pl.DataFrame:
+    """An Online Retail export: (customers, unit price, second invoice's day) per kind, each
+    customer buying 4 at that price on 1 February 2023 and again on that day."""
+    rows, customer = [], 14000
+    for count, price, second in kinds:
+        for _ in range(count):
+            customer += 1
+            for day in ("2023-02-01 10:00", second):
+                rows.append(
+                    {
+                        "InvoiceNo": str(536000 + len(rows)),
+                        "StockCode": "85123A",
+                        "Description": "WHITE HANGING HEART",
+                        "Quantity": 4,
+                        "InvoiceDate": day,
+                        "UnitPrice": price,
+                        "CustomerID": float(customer),
+                        "Country": "United Kingdom",
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+def test_identical_customers_get_a_warning_and_no_suggestion_or_ranking():
+    """Audit: 30 identical customers read 'Clusters 2', 'Suggested k 2', 'Silhouette at this k
+    nan', "k = 2 has the best silhouette (nan)" and "“typical customers” would return most"."""
+    raw = twice_buyers([(30, 2.5, "2023-05-01 10:00")])
+    at = apptest.files_page({"online_retail.csv": raw}, "clusters", "identical")
+    said = (
+        "All 30 customers are the same on days since last order, orders, net revenue and average "
+        "order value: there are no groups to find, so no k is suggested and no cluster is "
+        "profiled or ranked. Choose other features, or load data in which customers differ."
+    )
+    assert [w.value for w in at.warning] == [said]
+    assert not at.metric and not at.dataframe
+    assert "what-if" not in captions(at) and "silhouette" not in captions(at)
+    # the headless command refuses with the same words, and the report shows them
+    ds = formats.assemble([io.RawTable("online_retail.csv", "online_retail.csv", raw)]).dataset
+    with pytest.raises(ValueError) as refused:
+        cl.headless(ds)
+    assert str(refused.value) == said
+    (section,) = report.report_sections(ds, ["clusters"], {})
+    assert section.missing == said and not section.blocks
+
+
+def test_two_kinds_of_customer_offer_k_2_only():
+    """20 customers buy £10 twice, 20 others £40 twice: k-means can make 2 clusters of them, no
+    more; the page had a slider to 10 and profiles of 2 clusters under 'Clusters 10'."""
+    raw = twice_buyers([(20, 2.5, "2023-05-01 10:00"), (20, 10.0, "2023-03-01 10:00")])
+    at = apptest.files_page({"online_retail.csv": raw}, "clusters", "two_kinds")
+    assert not [s for s in at.slider if s.key == "clusters_k"]
+    assert (
+        "Clusters (k): 2, the only choice as the model tells only 2 of the 40 customers apart."
+        in captions(at)
+    )
+    assert metric(at, "Clusters").value == "2" and metric(at, "Suggested k").value == "2"
+    profiles = table_with(at, "revenue_per_customer")
+    assert sorted(profiles["revenue_per_customer"].tolist()) == [20.0, 80.0]
+    diagnostics = table_with(at, "davies_bouldin")
+    assert diagnostics["k"].tolist() == [2]
+
+
 def test_real_olist_with_the_log_off_reads_its_silhouette_as_slices_of_spend():
     at, paths = olist_uploaded()
     at.toggle(key="clusters_log").set_value(False).run()

@@ -1081,6 +1081,55 @@ def test_when_every_k_leaves_a_small_cluster_the_suggestion_is_the_k_leaving_few
     )
 
 
+def test_identical_customers_are_told_so_and_get_no_k_to_compare():
+    """Audit: 30 identical customers read 'Clusters 2', 'Silhouette nan', "k = 2 has the best
+    silhouette (nan)" and an ROI ranking of their one cluster."""
+    table = pl.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(30)],
+            "recency_days": [1] * 30,
+            "frequency": [2] * 30,
+            "monetary": [20.0] * 30,
+            "avg_order_value": [10.0] * 30,
+        }
+    )
+    scaled = cl.scaled_features(table, list(cl.DEFAULT_FEATURES))
+    assert cl.identical_note(scaled, cl.BASE_FEATURES) == (
+        "All 30 customers are the same on days since last order, orders, net revenue and average "
+        "order value: there are no groups to find, so no k is suggested and no cluster is "
+        "profiled or ranked. Choose other features, or load data in which customers differ."
+    )
+    with pytest.raises(ValueError, match="the 30 customers are all the same as the model sees"):
+        cl.cluster_diagnostics(scaled.matrix)
+    # One customer apart is enough to compare k = 2 (30 customers, 29 alike: no k above 2).
+    varied = table.with_columns(pl.Series("monetary", [20.0] * 29 + [90.0]))
+    assert (
+        cl.identical_note(cl.scaled_features(varied, ["monetary", "frequency"]), FEATURES) is None
+    )
+
+
+def test_the_model_compares_no_more_clusters_than_customers_it_tells_apart():
+    """40 customers of 3 kinds: (0, 0) x 20, (5, 0) x 12 and (0, 5) x 8. k-means cannot make 4
+    or more clusters of them (it made 3 and called them 10, each silhouette 1). k = 3 puts
+    each kind alone: every customer sits at distance 0 in their cluster, a silhouette of 1. At
+    k = 2, merging (0, 0) with (0, 5) costs 20 x 8 / 28 x 25 = 143 against 188 and 240 for the
+    other pairs: clusters of 28 and 12, both under 30 customers, as the three of k = 3 are."""
+    matrix = np.array([[0.0, 0.0]] * 20 + [[5.0, 0.0]] * 12 + [[0.0, 5.0]] * 8)
+    diag = cl.cluster_diagnostics(matrix, names=("x", "y"))
+    assert diag.distinct == 3
+    assert diag.table["k"].to_list() == [2, 3]
+    assert sorted(np.bincount(diag.fits[2].labels)) == [12, 28]
+    assert sorted(np.bincount(diag.fits[3].labels)) == [8, 12, 20]
+    assert diag.table["silhouette"][1] == pytest.approx(1.0)
+    assert diag.table["small_clusters"].to_list() == [2, 3]
+    assert diag.suggested_k == 2
+    assert diag.reason.endswith(
+        " The model tells only 3 of the 40 customers apart (the others repeat them on every "
+        "feature), so no k above 3 is tried."
+    )
+    assert cl.distinct_customers(matrix, 10) == 3 and cl.distinct_customers(matrix, 1) >= 2
+
+
 def test_the_small_clusters_column_counts_clusters_under_30_customers_or_2_percent():
     points, _ = blobs()  # 120, 90, 60 and 30 points
     diag = cl.cluster_diagnostics(points, ks=(4, 5))

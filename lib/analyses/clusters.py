@@ -519,6 +519,7 @@ class Diagnostics:
     # the fit_clusters at each k the diagnostics were computed from, and their starts
     fits: dict[int, Clustering] = field(default_factory=dict)
     starts: int = N_INIT
+    distinct: int = 0  # the customers the model tells apart, counted up to the largest k tried
 
     @property
     def segments(self) -> bool:
@@ -546,7 +547,13 @@ def cluster_diagnostics(
     up to MANY_STARTS_CUSTOMERS customers, else LARGE_N_INIT. `names`: the matrix columns' names
     in words, for the reason (default 'feature 1', 'feature 2', ...)."""
     n = matrix.shape[0]
-    ks = [k for k in ks if k < n]
+    # k-means cannot make more clusters than there are different customers: 30 identical ones
+    # gave 'Clusters 2' of one cluster and a silhouette of nan, sorted as the best.
+    distinct = distinct_customers(matrix, max(ks, default=0))
+    if distinct < 2 <= n:
+        raise ValueError(f"the {n:,} customers are all the same as the model sees them")
+    allowed = [k for k in ks if k < n]
+    ks = [k for k in allowed if k <= distinct]
     if not ks:
         raise ValueError(f"too few customers to compare cluster counts ({n:,})")
     rows = np.arange(n)
@@ -587,6 +594,11 @@ def cluster_diagnostics(
         if share >= SLICE and abs(skews[column] or 0.0) > SKEW:
             sliced[k] = (names[column], share, skews[column])
     suggested, elbow, reason = suggest_k(table, sliced)
+    if len(ks) < len(allowed):
+        reason += (
+            f" The model tells only {distinct} of the {n:,} customers apart (the others repeat "
+            f"them on every feature), so no k above {distinct} is tried."
+        )
     method = (
         f"k-means with {starts} k-means++ start{'s' if starts > 1 else ''} per k (seed {SEED}; "
         + "the fits the page shows"
@@ -598,7 +610,37 @@ def cluster_diagnostics(
         + "); silhouette on "
         + (f"a fixed random sample of {len(rows):,} customers" if n > sample else "all customers")
     )
-    return Diagnostics(table, suggested, elbow, reason, len(rows), method, fits, starts)
+    return Diagnostics(table, suggested, elbow, reason, len(rows), method, fits, starts, distinct)
+
+
+def distinct_customers(matrix: np.ndarray, most: int) -> int:
+    """How many different rows (customers as the model sees them) `matrix` holds: exactly up to
+    `most`, and beyond it at least that many. Rows are first told apart by one fixed random
+    combination of the columns (a sort of one column: 0.1 s for 1.7M customers), which can only
+    merge different rows; when that leaves `most` or fewer, the rows themselves are compared."""
+    if matrix.shape[0] == 0:
+        return 0
+    weights = np.random.default_rng(SEED).uniform(1.0, 2.0, matrix.shape[1])
+    seen = np.unique(matrix @ weights).size
+    if seen > most:
+        return seen
+    return int(np.unique(matrix, axis=0).shape[0])
+
+
+def identical_note(scaled: Scaled, features: dict[str, Feature]) -> str | None:
+    """What to say when every customer is the same on the model's features (after capping), so
+    that there is nothing to cluster: no k to suggest, no cluster to profile or rank. None when
+    two customers differ."""
+    if distinct_customers(scaled.matrix, 1) > 1:
+        return None
+    customers = scaled.matrix.shape[0]
+    labels = fmt.listed([features[f].label.lower() for f in scaled.features])
+    capped = " once the most extreme are capped" if scaled.capped_customers else ""
+    return (
+        f"All {customers:,} customers are the same on {labels}{capped}: there are no groups "
+        "to find, so no k is suggested and no cluster is profiled or ranked. Choose other "
+        "features, or load data in which customers differ."
+    )
 
 
 # Clusters that ranking customers by one feature alone reproduces for this share of them are
@@ -1632,7 +1674,15 @@ def headless(
     built = dataset_features(ds)
     names_list = chosen_features(built.available, features)
     scaled = scaled_features(built.table, names_list, log)
+    same = identical_note(scaled, built.features)
+    if same:
+        raise ValueError(same)
     diagnostics = named_diagnostics(scaled, built.features)
+    if k > int(diagnostics.table["k"].max()) and k < built.table.height:  # type: ignore[arg-type]
+        raise ValueError(
+            f"the model tells only {diagnostics.distinct} of the {built.table.height:,} customers "
+            f"apart: they cannot form {k} clusters"
+        )
     chosen = k or diagnostics.suggested_k
     clustering = diagnostics.fit_at(scaled.matrix, chosen)
     drivers = cluster_drivers(built.table, scaled, clustering.labels, built.features)
