@@ -387,7 +387,11 @@ if view == "Customers":
                 ids=("customer_id",),
             )
             ui.download(risky, "clv_at_risk", key="clv_dl_risk")
-        ui.reading(clv.at_risk_reading(values, currency, ranking=fit.ranks_only))
+        said = clv.at_risk_reading(values, currency, ranking=fit.ranks_only, checks=checks)
+        if clv.at_risk_doubted(checks):  # a check of the trust table fails: no advice
+            st.warning(said)
+        else:
+            ui.reading(said)
     ui.download(
         # Ranked when the button is clicked, not on every rerun; a partial of the library's
         # function, not a lambda of this page: Streamlit keeps the callable after the run, and

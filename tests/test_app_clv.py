@@ -398,3 +398,38 @@ def test_a_fit_that_fails_keeps_the_trust_reading_under_its_table():
         c.value.startswith(":material/lightbulb: 2 checks fail: Customers; Bought on one day only")
         for c in at.caption
     )
+
+
+def _ten_days() -> pl.DataFrame:
+    """30 customers with 1 to 3 orders over 10 days, as the audit's e_10days (seeded)."""
+    import random
+    from datetime import datetime
+
+    r = random.Random(5)
+    items = [("85123A", 2.55), ("71053", 3.39), ("84406B", 2.75), ("22423", 12.75), ("21730", 4.25)]
+    rows = []
+    for c in range(16001, 16031):
+        for _ in range(r.choice([1, 1, 2, 3])):
+            t = datetime(2023, 3, 1, 9) + timedelta(days=r.randint(0, 9), hours=r.randint(0, 8))
+            invoice = str(536000 + len(rows))
+            for code, price in r.sample(items, r.randint(1, 2)):
+                when = t.strftime("%Y-%m-%d %H:%M")
+                rows.append((invoice, code, "thing", r.randint(1, 12), when, price, float(c), "UK"))
+    names = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice"]
+    return pl.DataFrame(rows, schema=[*names, "CustomerID", "Country"], orient="row")
+
+
+def test_the_at_risk_list_gets_a_warning_not_advice_when_the_trust_table_fails():
+    """30 customers over 10 days: the trust table says "Customers: Problem", and the at-risk
+    reading said "start with the first listed" all the same."""
+    at = apptest.files_page({"retail.csv": _ten_days()}, "clv", "tendays")
+    checks = checks_table(at)
+    assert checks[checks["check"] == "Customers"].iloc[0]["verdict"] == "Problem"
+    history = checks[checks["check"] == "History vs horizon"].iloc[0]
+    assert history["value"] == "1 week of history, horizon 52 weeks"
+    assert "times as long" in history["note"]
+    assert "start with the first listed" not in texts(at)
+    assert "win them back before they are gone" not in texts(at)
+    warned = [w.value for w in at.warning if "at-risk" not in w.value and "top 20%" in w.value]
+    assert len(warned) == 1
+    assert "but the trust table's “Customers” check fails: the list is no basis" in warned[0]

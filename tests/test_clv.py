@@ -2082,3 +2082,71 @@ def test_the_degenerate_warning_says_the_chance_of_leaving_the_parameters_give()
         _bounded(1.0, 20.0, problem="96.0% of repeat buyers are at least 99% likely alive")
     )
     assert "then says nobody leaves" in alive  # 1/21 = 4.8%, but nearly every buyer alive
+
+
+def test_the_at_risk_reading_warns_instead_of_advising_when_a_trust_check_fails():
+    """30 customers over 10 days read "start with the first listed" under the trust table's
+    "Customers: Problem"; a failed check leaves the list, not the advice."""
+    values = pl.DataFrame(
+        {
+            "customer_id": list("abcdefghij"),
+            "spent": [100.0, 90.0, 80.0, 70.0, 60.0, 50.0, 40.0, 30.0, 20.0, 10.0],
+            "p_alive": [0.9, 0.2, 0.3, 0.1, 0.05, 0.2, 0.1, 0.1, 0.1, 0.1],
+        }
+    )
+    checks = pl.DataFrame(
+        [
+            ("Customers", "10", "problem", "Too few customers for population estimates."),
+            ("History vs horizon", "1 week of history, horizon 52 weeks", "caution", ""),
+        ],
+        schema=clv.CHECK_SCHEMA,
+        orient="row",
+    )
+    # Top 20% by spend: a (0.9), b (0.2); b is the one under 50%, as without checks.
+    assert clv.at_risk_reading(values, checks=checks) == (
+        "1 of the top 20% spenders is less likely than not to be active; the one listed spent "
+        "90 and is 20.0% likely alive, but the trust table's “Customers” check fails: the list "
+        "is no basis for choosing whom to win back; read its note first."
+    )
+    assert clv.at_risk_reading(values, ranking=True, checks=checks) == (
+        "The top 20% spenders are listed by P(alive), lowest first (the first spent 90), but the "
+        "trust table's “Customers” check fails: the list is no basis for choosing whom to win "
+        "back; read its note first."
+    )
+    both = checks.with_columns(pl.lit("problem").alias("verdict"))
+    assert "“Customers” and “History vs horizon” checks fail" in clv.at_risk_reading(
+        values, checks=both
+    )
+    alive = values.with_columns(pl.lit(0.5).alias("p_alive"))
+    assert clv.at_risk_reading(alive, checks=checks) == (
+        "Every top-20% spender is at least as likely as not to be active (P(alive) 50% or more), "
+        "but the trust table's “Customers” check fails: that is no finding either."
+    )
+    assert clv.at_risk_doubted(checks) and not clv.at_risk_doubted(None)
+    # Checks that all pass leave the advice as it was.
+    passing = checks.with_columns(pl.lit("good").alias("verdict"))
+    assert clv.at_risk_reading(values, checks=passing) == clv.at_risk_reading(values)
+    assert not clv.at_risk_doubted(passing)
+
+
+def test_the_trust_table_says_how_far_a_horizon_outruns_a_short_history():
+    """10 days of purchases against a 12-month horizon read "1 weeks of history" and only that
+    the predictions "extrapolate far"."""
+    rows = [(f"c{i}", datetime(2023, 3, 1 + i % 10, 9), 10.0) for i in range(30)]
+    lines = pl.DataFrame(rows, schema=["customer_id", "ordered_at", "revenue"], orient="row")
+    summary = clv.customer_summary(lines, "weeks")
+    empty = pl.DataFrame(schema={"reason": pl.String, "lines": pl.Int64, "revenue": pl.Float64})
+    checks = clv.sufficiency(summary, empty, 12, "months", "weeks")
+    row = checks.filter(pl.col("check") == "History vs horizon").row(0, named=True)
+    # 1 to 10 March is 10 days, 1.4 weeks; 12 months are 365 days: 36.5 times as long.
+    assert row["value"] == "1 week of history, horizon 52 weeks"
+    assert row["verdict"] == "caution"
+    assert row["note"] == (
+        "The horizon is longer than the history: predictions extrapolate far (36 times as long: "
+        "the expected purchases and value below are the model's guess far past anything the "
+        "data shows)."
+    )
+    # Within FAR_HORIZON times the history the note stays as it was.
+    near = clv.sufficiency(summary, empty, 5, "weeks", "days")
+    note = near.filter(pl.col("check") == "History vs horizon")["note"][0]
+    assert note == "The horizon is longer than the history: predictions extrapolate far."

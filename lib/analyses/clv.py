@@ -1833,6 +1833,10 @@ def alike_text(fit: Fit) -> str:
     return f"an average of {shares} per purchase"
 
 
+# A horizon this many times the history or more: the trust table's caution says how far.
+FAR_HORIZON = 4
+
+
 def sufficiency(
     summary: pl.DataFrame,
     dropped: pl.DataFrame,
@@ -1878,10 +1882,15 @@ def sufficiency(
         first, last = summary["first_purchase"].min(), summary["last_purchase"].max()
         history = ((last - first).days + 1) / DAYS_PER_UNIT[unit]
         wanted = horizon_days(horizon, horizon_unit) / DAYS_PER_UNIT[unit]
-        text = f"{history:,.0f} {unit} of history, horizon {wanted:,.0f} {unit}"
+        text = f"{_units(history, unit)} of history, horizon {_units(wanted, unit)}"
         if wanted > history:
             verdict = "caution"
-            note = "The horizon is longer than the history: predictions extrapolate far."
+            note = "The horizon is longer than the history: predictions extrapolate far" + (
+                f" ({wanted / history:,.0f} times as long: the expected purchases and value "
+                "below are the model's guess far past anything the data shows)."
+                if wanted >= FAR_HORIZON * history
+                else "."
+            )
         else:
             verdict, note = "good", "The history covers the horizon."
         rows.append(("History vs horizon", text, verdict, note))
@@ -1962,6 +1971,12 @@ def sufficiency(
         )
     table = pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row")
     return table if fit is None else pl.concat([table, fit_checks(fit)])
+
+
+def _units(amount: float, unit: str) -> str:
+    """'1 week', '52 weeks': an amount of `unit` (plural) rounded to a whole one."""
+    whole = f"{amount:,.0f}"
+    return f"{whole} {unit[:-1] if whole == '1' else unit}"
 
 
 def purchases_text(value: float) -> str:
@@ -2511,34 +2526,79 @@ def at_risk(
     return spenders.sort(["p_alive", "spent"], descending=[False, True]).head(n)
 
 
+def failed_checks(checks: pl.DataFrame | None) -> list[str]:
+    """The checks of a sufficiency table that fail (verdict "problem"), in its order."""
+    if checks is None:
+        return []
+    return checks.filter(pl.col("verdict") == "problem")["check"].to_list()
+
+
 def at_risk_reading(
-    values: pl.DataFrame, currency: str = "", top_share: float = 0.2, ranking: bool = False
+    values: pl.DataFrame,
+    currency: str = "",
+    top_share: float = 0.2,
+    ranking: bool = False,
+    checks: pl.DataFrame | None = None,
 ) -> str:
     """One sentence on the at-risk list (values: customer_values); with `ranking` (a fit whose
-    P(alive) only ranks customers: Fit.ranks_only) it reads P(alive) as a ranking."""
+    P(alive) only ranks customers: Fit.ranks_only) it reads P(alive) as a ranking. Where a check
+    of `checks` (the trust table, sufficiency) fails, it says so instead of advising (30
+    customers over 10 days read "start with the first listed" under "Customers: Problem"):
+    at_risk_doubted tells a page to show it as a warning."""
     risky = at_risk(values, values.height, top_share, ranking)
     one = risky.height == 1
+    failed = failed_checks(checks)
     if risky.height == 0:
         return (
             f"Every top-{fmt.pct(top_share, 0)} spender is at least as likely as not to be active "
-            "(P(alive) 50% or more)."
+            "(P(alive) 50% or more)"
+            + (f", {_but_failed(failed)}: that is no finding either." if failed else ".")
         )
     first = risky.row(0, named=True)
     if ranking:
-        return (
+        listed = (
             f"The top {fmt.pct(top_share, 0)} spenders are listed by P(alive), lowest first (the "
-            f"first spent {fmt.money(first['spent'], currency)}): on this data P(alive) ranks who "
+            f"first spent {fmt.money(first['spent'], currency)})"
+        )
+        if failed:
+            return (
+                f"{listed}, {_but_failed(failed)}: the list is no basis for choosing whom to "
+                f"win back; read {_their_note(failed)} first."
+            )
+        return (
+            f"{listed}: on this data P(alive) ranks who "
             "is likeliest gone but is no probability (the Dropout check), so no level of it, 50% "
             "or any other, marks who has left: start with the first listed."
         )
-    return (
+    found = (
         f"{fmt.count(risky.height)} of the top {fmt.pct(top_share, 0)} spenders "
         f"{'is' if one else 'are'} less likely than not to be active; "
         f"{'the one listed' if one else 'the first listed'} spent "
         f"{fmt.money(first['spent'], currency)} and is {fmt.pct_above0(first['p_alive'])} "
-        "likely alive: "
-        f"{measures.handful_advice(risky.height, 'win them back before they are gone')}."
+        "likely alive"
     )
+    if failed:
+        return (
+            f"{found}, {_but_failed(failed)}: the list is no basis for choosing whom to win "
+            f"back; read {_their_note(failed)} first."
+        )
+    return (
+        f"{found}: {measures.handful_advice(risky.height, 'win them back before they are gone')}."
+    )
+
+
+def _but_failed(failed: Sequence[str]) -> str:
+    names = fmt.listed([f"“{name}”" for name in failed])
+    return f"but the trust table's {names} {'check fails' if len(failed) == 1 else 'checks fail'}"
+
+
+def _their_note(failed: Sequence[str]) -> str:
+    return "its note" if len(failed) == 1 else "their notes"
+
+
+def at_risk_doubted(checks: pl.DataFrame | None) -> bool:
+    """Whether at_risk_reading with these `checks` is a warning, not a reading: a check fails."""
+    return bool(failed_checks(checks))
 
 
 def clv_by_segment(values: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
