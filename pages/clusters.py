@@ -388,8 +388,9 @@ def clustering() -> None:
         st.caption(
             f"Computed for k = 2 to 10 with {diag.method}. Suggested: the best silhouette of the "
             f"k that leave no small cluster (fewer than {cl.SMALL_CUSTOMERS} customers or under "
-            f"{fmt.pct(cl.SMALL_SHARE, 0)} of them); k within {cl.TIE} of it go to the one "
-            "nearest the elbow of the inertia curve."
+            f"{fmt.pct(cl.SMALL_SHARE, 0)} of them), or of those that leave the fewest when "
+            f"every k leaves one; k within {cl.TIE} of it go to the one nearest the elbow of the "
+            "inertia curve."
         )
         columns.table(
             marked,

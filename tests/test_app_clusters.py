@@ -319,6 +319,8 @@ def test_when_every_k_leaves_handfuls_the_page_warns_and_opens_on_the_fewest_clu
     (warning,) = [w.value for w in at.warning if w.value.startswith("Suggested: ")]
     assert "k = 2 leaves the fewest such clusters (2): suggested as a place to start" in warning
     assert not [m.value for m in at.markdown if ":material/recommend:" in m.value]
+    at.segmented_control(key="clusters_view").set_value("Choosing k").run()
+    assert "or of those that leave the fewest when every k leaves one" in captions(at)
     ds = formats.assemble([io.RawTable("Online Retail.csv", "Online Retail.csv", raw)]).dataset
     suggestion = cl.headless(ds)["suggestion"]
     assert suggestion["suggested_k"].to_list() == [2]
