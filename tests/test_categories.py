@@ -376,7 +376,10 @@ def test_potential_weights_components_and_drops_the_missing_ones():
     assert scores["p"] == pytest.approx((2 * 0 + 1 + 0) / 4)
     assert scores["q"] == pytest.approx((2 * 0.5 + 1 / 3 + 1) / 4)
     assert scores["r"] == pytest.approx((2 * 1 + 0) / 3)
-    assert result.table["category"].to_list() == ["r", "q", "p"]
+    # r, scored without a review, ranks after those scored on all three whatever its 0.67: a
+    # score on fewer components is no match for a full one (it ranked first).
+    assert result.table["category"].to_list() == ["q", "p", "r"]
+    assert result.table["rank"].to_list() == [1, 2, 3]
 
 
 def test_potential_contributions_add_up_to_the_score():
@@ -582,12 +585,49 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     assert "performs best" not in text and "R " not in text
     # Its fall from too few orders is not counted, and not read as shrinking revenue either
     # (Olist's Cool stuff: "-71% from only 25 orders, not counted. Its revenue is shrinking").
-    thin = _shrinking_leader().with_columns(growth_reliable=pl.Series([False, True, False]))
+    # (Q without a review, so that P, scored without growth, is not ranked after a category
+    # scored on every component: neither is.)
+    thin = _shrinking_leader().with_columns(
+        growth_reliable=pl.Series([False, True, False]),
+        review_score=pl.Series([4.5, None, 5.0]),
+    )
     thin = cat.potential_reading(
         cat.potential_scores(thin, dict.fromkeys(cat.COMPONENTS, 1.0), 30), window, "GBP"
     )
+    assert thin.startswith("P has the highest potential score"), thin
     assert "growth -10% from only 20 orders, then 20, not counted" in thin
     assert "shrinking" not in thin
+
+
+def test_a_category_scored_without_a_component_ranks_after_those_scored_on_every_one():
+    """Screenshot audit: the marketplace demo's consoles (growth -26% from too few orders, not
+    counted) scored 0.67 on its other three components, over the categories scored on all four,
+    and topped the ranking, the chart and the reading. By hand, with P's growth unreliable:
+    P scores (share 1 + review 1 + late 1) / 3 = 1.00 on three, Q (growth 0.5, the one reliable
+    growth, + 0 + 0 + 0) / 4 = 0.125 on four; Q ranks first, and the reading and the chart's
+    note say why."""
+    thin = _shrinking_leader().with_columns(growth_reliable=pl.Series([False, True, False]))
+    result = cat.potential_scores(thin, dict.fromkeys(cat.COMPONENTS, 1.0), 30)
+    ranked = result.table.filter(pl.col("potential").is_not_null())
+    assert ranked.select("category", "potential", "rank").rows() == [
+        ("q", pytest.approx(0.125), 1),
+        ("p", pytest.approx(1.0), 2),
+    ]
+    text = cat.potential_reading(result, cat.growth_window(LINES["ordered_at"], 2), "GBP")
+    assert text.startswith(
+        "Q has the highest potential score (0.12 of 1) among those scored on every component, "
+        "of the 2 categories with at least 30 orders (P, scored on fewer, scores higher but "
+        "ranks after)"
+    ), text
+    assert cat.charted_note(result) == (
+        "1 category scored without a component (growth not counted, or no figure for one) "
+        "ranks after those scored on every one, whatever their score: a score on fewer "
+        "components is no match for a full one."
+    )
+    spec = charts.potential_chart(cat.potential_contributions(result), cat.CHARTED).to_dict()
+    rows = [r for rows in spec["datasets"].values() for r in rows if "stack" in r]
+    places = {r["label"]: r[spec["encoding"]["y"]["sort"]["field"]] for r in rows}
+    assert sorted(places, key=places.get) == ["Q", "P (growth not counted)"]
 
 
 def test_categories_with_the_orders_but_nothing_weighted_to_score_are_not_counted_as_ranked():
@@ -1027,7 +1067,7 @@ def test_the_potential_chart_says_when_it_shows_only_the_best_scores(monkeypatch
     assert cat.charted_note(result) == ""
     monkeypatch.setattr(cat, "CHARTED", 1)
     assert cat.charted_note(result) == (
-        "The chart shows the 1 highest scores of the 2 ranked categories; the table below lists "
+        "The chart shows the 1 best ranked of the 2 ranked categories; the table below lists "
         "every one with its score."
     )
 

@@ -396,7 +396,10 @@ def potential_scores(
 
     Growth counts only where growth_reliable is true (and is normalised across those
     categories only); a component with no value for any category is missing and drops out; a row
-    lacking one component is scored on the others with weights renormalised.
+    lacking one component is scored on the others with weights renormalised, and ranks after
+    every row scored on all of them (`rank`, 1 = best): a score on fewer components is no match
+    for a full one (Olist's consoles, growth -26% on too few orders to count, scored 0.67 on its
+    other three and topped the ranking).
     """
     frame = table
     if "growth_reliable" in frame.columns:
@@ -432,17 +435,22 @@ def potential_scores(
             pl.col(f"score_{n}").is_not_null().cast(pl.Float64) * weights[n] for n in used
         )
         score = pl.when(den > 0).then(num / den)
+        complete = pl.all_horizontal(pl.col(f"score_{n}").is_not_null() for n in used)
     else:
-        score = pl.lit(None, pl.Float64)
-    frame = frame.with_columns(score.alias("potential")).drop(
+        score, complete = pl.lit(None, pl.Float64), pl.lit(False)
+    frame = frame.with_columns(score.alias("potential"), complete.alias("_complete")).drop(
         "_growth", *(f"_src_{n}" for n in used)
     )
     frame = frame.sort(
-        ["potential", "revenue"] if "revenue" in frame.columns else "potential",
+        ["_complete", "potential", "revenue"]
+        if "revenue" in frame.columns
+        else ["_complete", "potential"],
         descending=True,
         nulls_last=True,
         maintain_order=True,
     )
+    rank = pl.when(pl.col("potential").is_not_null()).then(pl.int_range(1, pl.len() + 1))
+    frame = frame.with_columns(rank.alias("rank")).drop("_complete")
     return Potential(frame, tuple(used), tuple(missing), dict(weights), min_orders)
 
 
@@ -475,17 +483,20 @@ def potential_contributions(potential: Potential) -> pl.DataFrame:
         "label",
         "growth_reliable",
         "potential",
+        "rank",
         *((pl.col(f"score_{n}").fill_null(0.0) * w[n] / den).alias(n) for n in potential.used),
     )
     return (
         parts.unpivot(
             list(potential.used),
-            index=["category", "label", "growth_reliable", "potential"],
+            index=["category", "label", "growth_reliable", "potential", "rank"],
             variable_name="component",
             value_name="contribution",
         )
         .with_columns(pl.col("component").replace_strict(COMPONENT_LABELS))
-        .select("category", "label", "growth_reliable", "component", "contribution", "potential")
+        .select(
+            "category", "label", "growth_reliable", "component", "contribution", "potential", "rank"
+        )
     )
 
 
@@ -679,8 +690,21 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     )
     if unscored(potential).height:  # the orders to rank, but nothing weighted to score
         among = f"of the {fmt.counted(table.height, 'category', 'categories')} scored"
-    # Scores that read the same (as the reading writes them) single out no category.
-    tied = table.filter(pl.col("potential").round(2) == round(row["potential"], 2))
+    # Scored on fewer components, ranked after whatever their score (potential_scores).
+    part = table.filter(~_whole(potential)) if _whole(potential) is not None else table.clear()
+    if part.height < table.height:
+        higher = part.filter(pl.col("potential").round(2) > round(row["potential"], 2))
+        if higher.height:
+            names = fmt.listed([fmt.named(v) for v in higher["label"]], most=3)
+            among = (
+                f"among those scored on every component, {among} ({names}, scored on fewer, "
+                f"{fmt.plural(higher.height, 'scores', 'score')} higher but "
+                f"{fmt.plural(higher.height, 'ranks', 'rank')} after)"
+            )
+    # Scores that read the same (as the reading writes them) single out no category; one scored
+    # on fewer components ranks after, whatever its score.
+    rivals = table if part.height == table.height else table.filter(_whole(potential))
+    tied = rivals.filter(pl.col("potential").round(2) == round(row["potential"], 2))
     if tied.height > 1:
         names = fmt.listed([fmt.named(v) for v in tied["label"]], most=4)
         return (
@@ -739,6 +763,13 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     return text + "."
 
 
+def _whole(potential: Potential) -> pl.Expr | None:
+    """Whether a category is scored on every used component (None: no component used)."""
+    if not potential.used:
+        return None
+    return pl.all_horizontal(pl.col(f"score_{n}").is_not_null() for n in potential.used)
+
+
 def unscored(potential: Potential) -> pl.DataFrame:
     """The categories with the orders to rank that get no score all the same: none of the
     weighted components has a figure for them (growth only: no reliable growth)."""
@@ -747,14 +778,25 @@ def unscored(potential: Potential) -> pl.DataFrame:
 
 
 def charted_note(potential: Potential) -> str:
-    """What the potential chart leaves out when more categories are scored than it shows."""
-    scored = potential.table["potential"].drop_nulls().len()
-    if scored <= CHARTED:
-        return ""
-    return (
-        f"The chart shows the {CHARTED} highest scores of the {scored} ranked categories; the "
-        "table below lists every one with its score."
-    )
+    """What the potential chart leaves out when more categories are scored than it shows, and
+    that categories scored without a component rank after those scored on all."""
+    scored = potential.table.filter(pl.col("potential").is_not_null())
+    said = []
+    if scored.height > CHARTED:
+        said.append(
+            f"The chart shows the {CHARTED} best ranked of the {scored.height} ranked "
+            "categories; the table below lists every one with its score."
+        )
+    whole = _whole(potential)
+    part = scored.filter(~whole).height if whole is not None else 0
+    if part and part < scored.height:
+        said.append(
+            f"{fmt.counted(part, 'category', 'categories')} scored without a component (growth "
+            f"not counted, or no figure for one) {fmt.plural(part, 'ranks', 'rank')} after those "
+            "scored on every one, whatever their score: a score on fewer components is no match "
+            "for a full one."
+        )
+    return " ".join(said)
 
 
 def quadrant_reading(table: pl.DataFrame, currency: str) -> str:

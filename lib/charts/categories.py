@@ -217,13 +217,9 @@ def clear_labels(
 @memo
 def potential_chart(contributions: pl.DataFrame, limit: int) -> alt.Chart:
     """Horizontal stacked bars: each category's potential (0..1) split into what each weighted
-    component adds, best first, at most `limit` categories."""
-    best = (
-        contributions.select("category", "potential")
-        .unique("category")
-        .sort("potential", descending=True)
-        .head(limit)
-    )
+    component adds, in rank order (potential_scores: those scored on every component first), at
+    most `limit` categories."""
+    best = contributions.select("category", "rank").unique("category").sort("rank").head(limit)
     # Flag categories whose growth was too thin to count: their score rests on the rest.
     frame = contributions.join(best.select("category"), on="category", how="semi").with_columns(
         pl.when(pl.col("growth_reliable"))
@@ -231,7 +227,7 @@ def potential_chart(contributions: pl.DataFrame, limit: int) -> alt.Chart:
         .otherwise(pl.col("label") + " (growth not counted)")
         .alias("label")
     )
-    order = frame.unique("label").sort("potential", descending=True)["label"]
+    order = frame.unique("label").sort("rank")["label"]
     frame = in_order(frame, "label", order)
     present = [c for c in COMPONENT_COLOURS if c in set(frame["component"].to_list())]
     # Stacked as the legend lists them (an order by name stacked late delivery second).
