@@ -1145,6 +1145,11 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
         "Bean leads with 6 units (50.0%); the 3 items shown are every item sold in the range, "
         "so there is no tail to set them against."
     )
+    # One item alone (it read 'the 1 item shown are every item').
+    alone = ranking.filter(pl.col("item_name") == "Bean").with_columns(share=pl.lit(1.0))
+    assert sales.top_items_reading(alone, 10, "units", "GBP", sales.FEW_ORDERS).endswith(
+        "; it is the only item sold in the range, so there is no tail to set it against."
+    )
     # 2 of 10 items with 60% of the units: three times their share of the items.
     spread = pl.DataFrame(
         {

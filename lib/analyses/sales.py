@@ -828,10 +828,13 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         )
     if top.height == ranking.height:
         # Every item is in the top: their share is all there is, no finding about stock.
-        return (
-            f"{said}){runner}; the {fmt.counted(top.height, 'item')} shown are every item sold "
-            "in the range, so there is no tail to set them against."
+        every = (
+            "it is the only item sold in the range, so there is no tail to set it against"
+            if top.height == 1
+            else f"the {top.height:,} items shown are every item sold in the range, so there is "
+            "no tail to set them against"
         )
+        return f"{said}){runner}; {every}."
     top_share = top["share"].sum()
     text = f"{said}){runner}; {items} make {fmt.pct(top_share)} of all {by}: "
     headcount = fmt.pct(top.height / ranking.height)
