@@ -433,3 +433,33 @@ def test_the_at_risk_list_gets_a_warning_not_advice_when_the_trust_table_fails()
     warned = [w.value for w in at.warning if "at-risk" not in w.value and "top 20%" in w.value]
     assert len(warned) == 1
     assert "but the trust table's “Customers” check fails: the list is no basis" in warned[0]
+
+
+def test_the_holdout_view_says_it_is_the_calibration_period_that_lacks_repeat_buyers():
+    """30 customers who all buy on 1 February and 1 May: the page fits them (30 repeat buyers)
+    and its Holdout check view read "No customer bought more than once", as the CLI did."""
+    from datetime import datetime
+
+    days = [datetime(2023, m, 1, 10) for m in (2, 5)] * 30
+    lines = pl.DataFrame(
+        {
+            "InvoiceNo": [str(500000 + i) for i in range(60)],
+            "StockCode": ["A"] * 60,
+            "Description": ["thing"] * 60,
+            "Quantity": [1] * 60,
+            "InvoiceDate": [d.strftime("%Y-%m-%d %H:%M") for d in days],
+            "UnitPrice": [10.0] * 60,
+            "CustomerID": [float(10000 + i // 2) for i in range(60)],
+            "Country": ["UK"] * 60,
+        }
+    )
+    at = apptest.files_page({"retail.csv": lines}, "clv", "ties")
+    checks = checks_table(at)
+    assert "30 repeat buyers" in checks[checks["check"] == clv.ONE_DAY_CHECK].iloc[0]["note"]
+    at.segmented_control(key="clv_view").set_value("Holdout check").run()
+    warned = " ".join(w.value for w in at.warning)
+    assert "bought more than once" not in warned
+    assert "no customer had bought on two days or more (30 had by the last purchase, 1 May" in (
+        warned
+    )
+    assert "**What to try:** No calibration end before the last purchase day leaves 10" in warned

@@ -663,3 +663,63 @@ def test_files_that_make_no_table_say_why_before_the_command_fails(tmp_path):
         "upload olist_orders_dataset.csv to analyse sales",
         "sales: the data set has no lines table",
     ]
+
+
+def _retail_csv(path: Path, purchases: list[tuple[int, datetime]]) -> Path:
+    """A retail CSV of one line per (customer, time), £10 each."""
+    frame = pl.DataFrame(
+        {
+            "InvoiceNo": [str(500000 + i) for i in range(len(purchases))],
+            "StockCode": ["A"] * len(purchases),
+            "Description": ["thing"] * len(purchases),
+            "Quantity": [1] * len(purchases),
+            "InvoiceDate": [t.strftime("%Y-%m-%d %H:%M") for _, t in purchases],
+            "UnitPrice": [10.0] * len(purchases),
+            "CustomerID": [float(c) for c, _ in purchases],
+            "Country": ["UK"] * len(purchases),
+        }
+    )
+    frame.write_csv(path)
+    return path
+
+
+def test_clv_says_it_is_the_calibration_period_that_lacks_repeat_buyers(tmp_path):
+    """`clv` said "Only 3 customers bought more than once" of data where 12 had, and "No
+    customer bought more than once" where all 30 had: it counted the holdout's calibration
+    period and spoke of the whole data."""
+    # 12 customers buy on 1 March 2023 and again i + 1 days later: the last purchase is on
+    # 13 March; 13 days of history allow a holdout of 6 (half), so the calibration ends on
+    # 7 March, by which customers 0..5 (second purchase 2..7 March) had bought again. The
+    # tenth second purchase is on 11 March.
+    start = datetime(2023, 3, 1, 10)
+    twelve = [(c, start + timedelta(days=d)) for c in range(12) for d in (0, c + 1)]
+    out = run("clv", str(_retail_csv(tmp_path / "twelve.csv", twelve)))
+    assert out.returncode == 2
+    assert "bought more than once" not in out.stderr
+    assert out.stderr == (
+        "clv: The whole history's 12 repeat buyers are enough to fit BG/NBD, but the holdout "
+        "check this command also gives cannot be made. Up to the calibration end, 7 Mar 2023, "
+        "only 6 customers had bought on two days or more (12 had by the last purchase, 13 Mar "
+        "2023): the holdout check fits the purchase models on the calibration period alone, "
+        "and they need at least 10 repeat buyers there. Set the calibration end on 11 Mar 2023 "
+        "or later (before 13 Mar 2023): by then 10 customers had bought again.\n"
+    )
+    # As it says: from 11 March the calibration period has its 10 repeat buyers.
+    later = run("clv", str(tmp_path / "twelve.csv"), "--calibration-end", "2023-03-11")
+    assert later.returncode == 0, later.stderr
+    day_before = run("clv", str(tmp_path / "twelve.csv"), "--calibration-end", "2023-03-10")
+    assert "only 9 customers had bought on two days or more" in day_before.stderr
+    # 30 customers who all buy on 1 February and again on 1 May, the last day: no calibration
+    # end before it has a single repeat buyer.
+    ties = [(c, datetime(2023, m, 1, 10)) for c in range(30) for m in (2, 5)]
+    out = run("clv", str(_retail_csv(tmp_path / "ties.csv", ties)))
+    assert out.returncode == 2
+    assert "No customer bought more than once" not in out.stderr
+    assert "The whole history's 30 repeat buyers are enough to fit BG/NBD" in out.stderr
+    assert "no customer had bought on two days or more (30 had by the last purchase, 1 May" in (
+        out.stderr
+    )
+    assert out.stderr.endswith(
+        "No calibration end before the last purchase day leaves 10 repeat buyers: the holdout "
+        "check needs a longer history.\n"
+    )

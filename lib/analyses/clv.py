@@ -2102,6 +2102,48 @@ def _holdout_inputs(
     return calibration, later, t, purchases
 
 
+def _enough_before(
+    calibration: pl.DataFrame, purchases: pl.DataFrame, calibration_end: date
+) -> None:
+    """Raises FitError when the calibration summary has fewer than MIN_REPEAT_BUYERS repeat
+    buyers, saying it is the calibration period that has them, how many the whole history has,
+    and the earliest calibration end that has enough (fit_models' own message spoke of the
+    whole data: "No customer bought more than once" where all 30 had, on the last day)."""
+    repeat = int((calibration["frequency"] > 0).sum()) if calibration.height else 0
+    if repeat >= MIN_REPEAT_BUYERS:
+        return
+    last = purchases["ordered_at"].max().date()
+    # Each customer's second purchase day: from it on, they are a repeat buyer.
+    second = (
+        purchases.select("customer_id", pl.col("ordered_at").dt.date().alias("day"))
+        .unique()
+        .sort("day")
+        .group_by("customer_id")
+        .agg(pl.col("day").get(1, null_on_oob=True).alias("second"))
+        .drop_nulls("second")["second"]
+        .sort()
+    )
+    had = f"only {fmt.counted(repeat, 'customer')} had" if repeat else "no customer had"
+    message = (
+        f"Up to the calibration end, {fmt.day(calibration_end)}, {had} bought on two days or "
+        f"more ({fmt.count(second.len())} had by the last purchase, {fmt.day(last)}): the "
+        "holdout check fits the purchase models on the calibration period alone, and they need "
+        f"at least {MIN_REPEAT_BUYERS} repeat buyers there."
+    )
+    enough = second[MIN_REPEAT_BUYERS - 1] if second.len() >= MIN_REPEAT_BUYERS else None
+    if enough is not None and enough < last:
+        hint = (
+            f"Set the calibration end on {fmt.day(enough)} or later (before {fmt.day(last)}): "
+            f"by then {MIN_REPEAT_BUYERS} customers had bought again."
+        )
+    else:
+        hint = (
+            f"No calibration end before the last purchase day leaves {MIN_REPEAT_BUYERS} repeat "
+            "buyers: the holdout check needs a longer history."
+        )
+    raise FitError(message, hint)
+
+
 def _holdout(
     fit: Fit, calibration: pl.DataFrame, later: pl.DataFrame, t: float, calibration_end: date
 ) -> Holdout:
@@ -2136,7 +2178,8 @@ def holdout_validation(
     with what the same customers did afterwards, up to the last purchase; holdout purchases are
     counted in days as in the summary. Raises FitError when the calibration data cannot be
     fitted or leaves no holdout."""
-    calibration, later, t, _ = _holdout_inputs(lines, calibration_end, unit)
+    calibration, later, t, purchases = _holdout_inputs(lines, calibration_end, unit)
+    _enough_before(calibration, purchases, calibration_end)
     fit = fit_models(calibration, unit, penalizer, model)
     return _holdout(fit, calibration, later, t, calibration_end)
 
@@ -2236,6 +2279,7 @@ def compare_models(
     when there are more), scored on the same customers (a sample of SCORED_SAMPLE when there are
     more). Raises FitError when no model can be fitted or there is no holdout."""
     calibration, later, t, purchases = _holdout_inputs(lines, calibration_end, unit)
+    _enough_before(calibration, purchases, calibration_end)
     scored = calibration
     if calibration.height > SCORED_SAMPLE:
         scored = calibration.sample(SCORED_SAMPLE, seed=PARETO_SEED).sort("customer_id")
@@ -2679,6 +2723,9 @@ def headless(
     cal_end = _date(calibration_end) or (plan.calibration_end if plan else None)
     try:
         fit = fit_models(summary, unit, penalizer, model)
+    except FitError as error:
+        raise ValueError(f"{error.message} {error.hint}") from None
+    try:
         if cal_end is None:
             raise FitError("The history is too short for a holdout.", "Load a longer history.")
         comparison = compare_models(ds.tables["lines"], cal_end, unit, penalizer)
@@ -2688,7 +2735,13 @@ def headless(
                 "Pick a later calibration end date.",
             )
     except FitError as error:
-        raise ValueError(f"{error.message} {error.hint}") from None
+        # The page shows the whole history's fit and says this in its Holdout check view; the
+        # command gives both or neither, so it says which of them fails.
+        raise ValueError(
+            f"The whole history's {fmt.counted(fit.repeat_buyers, 'repeat buyer')} are enough "
+            f"to fit {fit.label}, but the holdout check this command also gives cannot be made. "
+            f"{error.message} {error.hint}"
+        ) from None
     holdout = comparison.holdouts[model]
     values = by_value(customer_values(summary, fit, horizon, horizon_unit, discount))
     if fit.degenerate:  # the fit cannot tell when customers leave: no P(alive), as on the page
