@@ -698,7 +698,7 @@ def test_clv_says_it_is_the_calibration_period_that_lacks_repeat_buyers(tmp_path
     assert "bought more than once" not in out.stderr
     assert out.stderr == (
         "clv: The whole history's 12 repeat buyers are enough to fit BG/NBD, but the holdout "
-        "check this command also gives cannot be made. Up to the calibration end, 7 Mar 2023, "
+        "check these results include cannot be made. Up to the calibration end, 7 Mar 2023, "
         "only 6 customers had bought on two days or more (12 had by the last purchase, 13 Mar "
         "2023): the holdout check fits the purchase models on the calibration period alone, "
         "and they need at least 10 repeat buyers there. Set the calibration end on 11 Mar 2023 "

@@ -2739,7 +2739,7 @@ def headless(
         # command gives both or neither, so it says which of them fails.
         raise ValueError(
             f"The whole history's {fmt.counted(fit.repeat_buyers, 'repeat buyer')} are enough "
-            f"to fit {fit.label}, but the holdout check this command also gives cannot be made. "
+            f"to fit {fit.label}, but the holdout check these results include cannot be made. "
             f"{error.message} {error.hint}"
         ) from None
     holdout = comparison.holdouts[model]
