@@ -252,7 +252,18 @@ config = {
         help="From the region's own figures; the rule is under the table.",
     ),
     "score": st.column_config.ProgressColumn(
-        "Priority", format="%.0f", min_value=0, max_value=100, width=100
+        "Priority",
+        format="%.0f",
+        min_value=0,
+        max_value=100,
+        width=100,
+        help="The weighted score (0 to 100) of the weights above. The # ranks regions by their "
+        "action first ("
+        + "; then ".join(
+            ", ".join(a for a, t in regions.ACTION_TIERS.items() if t == tier)
+            for tier in sorted(set(regions.ACTION_TIERS.values()))
+        )
+        + ") and by this score within an action, so a higher score can rank lower.",
     ),
     "customers": columns.count("Customers"),
     "orders": columns.count("Orders"),

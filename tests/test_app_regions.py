@@ -366,3 +366,19 @@ def test_growth_against_a_year_earlier_says_why_the_retail_demo_has_none():
     ) in captions
     table = next(d.value for d in at.dataframe if "action" in d.value.columns)
     assert table["growth"].isna().all()
+
+
+def test_the_priority_column_says_the_rank_orders_by_action_before_score():
+    """Screenshot audit: the retail demo ranks the United Kingdom (score 60) first and Germany
+    (91) second, the rank ordering by action before score, said only far under the table: the
+    column's help says it, the actions in the rank's order (regions.ACTION_TIERS)."""
+    at = page("retail", PATH)
+    (table,) = [d for d in at.dataframe if "score" in d.value.columns]
+    shown = table.value
+    assert (shown["score"].diff().dropna() > 0).any()  # a higher score ranks lower here
+    config = json.loads(table.proto.columns)
+    said = config["score"]["help"]
+    assert "ranks regions by their action first (grow, test, retain, defend; then maintain; " in (
+        said
+    )
+    assert "then deprioritise) and by this score within an action" in said
