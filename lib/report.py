@@ -1414,7 +1414,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             )
         )
     blocks.append(
-        Block("At risk", reading=clv.at_risk_reading(values, cur, ranking=ranking))
+        Block("At risk", reading=clv.at_risk_reading(values, cur, ranking=ranking, checks=checks))
         if alive
         else Block("At risk", caption=clv.NO_AT_RISK)
     )

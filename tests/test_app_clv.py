@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats, report
+from lib import demo, fmt, formats, io, report
 from lib.analyses import clv
 from tests import apptest
 from tests.apptest import metric
@@ -433,6 +433,14 @@ def test_the_at_risk_list_gets_a_warning_not_advice_when_the_trust_table_fails()
     warned = [w.value for w in at.warning if "at-risk" not in w.value and "top 20%" in w.value]
     assert len(warned) == 1
     assert "but the trust table's “Customers” check fails: the list is no basis" in warned[0]
+    # The report says the same (it advised 'start with the first listed'), where it can fit
+    # with a holdout: a calibration end with 10 repeat buyers before it.
+    tables = io.read_file("retail.csv", io.csv_bytes(_ten_days()))
+    settings = {"clv": {"calibration_end": "2023-03-08"}}
+    (section,) = report.report_sections(formats.assemble(tables).dataset, ["clv"], settings)
+    (risk,) = [b for b in section.blocks if b.title == "At risk"]
+    assert "check fails: the list is no basis" in risk.reading, risk.reading
+    assert "start with the first listed" not in risk.reading
 
 
 def test_the_holdout_view_says_it_is_the_calibration_period_that_lacks_repeat_buyers():
