@@ -1236,12 +1236,13 @@ def test_segment_reading_shows_segment_names_as_written():
         r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value; per customer, among segments "
         r"of 20+ customers, \*vip\* \[x\]\(y\) are worth most (£60 each)."
     )
-    # A fit that cannot tell when customers leave values everyone as if nobody did: no segment
-    # is worth most (the marketplace demo named "champions" at R$ 12.02 each).
+    # A fit that cannot tell when customers leave values everyone on its guess: no segment is
+    # worth most (the marketplace demo named "champions" at R$ 12.02 each). Its guess may be
+    # that nobody leaves, or that everyone leaves after buying: 'if nobody leaves' was said of
+    # both.
     assert clv.segment_reading(sized, "GBP", degenerate=True) == (
-        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value if nobody leaves: the data "
-        "cannot tell when customers leave, so this ranks segments by past buying, not future "
-        "value."
+        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value, on a fit that cannot tell "
+        "when customers leave: this ranks segments by past buying, not future value."
     )
     # "no segment" (customers the RFM rules leave out) is no segment to name.
     unnamed = sized.with_columns(segment=pl.Series(["no segment", "new"]))
@@ -1312,7 +1313,11 @@ def test_concentration_reading_recommends_nothing_from_a_fit_without_dropout():
     assert clv.concentration_reading(with_nulls, "GBP") == clv.concentration_reading(values, "GBP")
     degenerate = clv.concentration_reading(values, "GBP", degenerate=True)
     assert "look after" not in degenerate
-    assert "the data cannot tell when customers leave" in degenerate
+    # Not 'if nobody leaves': such a fit may as well have everyone leave after buying.
+    assert degenerate.endswith(
+        "£100, on a fit that cannot tell when customers leave: this ranks past buying, not "
+        "future value."
+    )
 
 
 def test_concentration_reading_under_a_caution_on_the_order_warns_and_gives_past_spend():

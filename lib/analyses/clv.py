@@ -2915,9 +2915,11 @@ def concentration_reading(
         f"expected value of {fmt.money(total, currency)}"
     )
     if degenerate:
+        # Said of any such fit: it may have nobody leave, everyone leave after buying, or a
+        # chance of leaving between that the data does not pin down (dropout_outcome).
         return (
-            text + " if nobody leaves: the data cannot tell when "
-            "customers leave, so this ranks past buying, not future value."
+            f"{text}, on a fit that cannot tell when customers leave: this ranks past buying, "
+            "not future value."
         )
     spent = values["spent"].fill_nan(None) if doubted else None
     if spent is not None and spent.sum():
@@ -2940,8 +2942,8 @@ def segment_reading(table: pl.DataFrame, currency: str = "", degenerate: bool = 
     """One sentence on the RFM segment holding most expected value (table: clv_by_segment) and
     the one worth most per customer, among segments (not "no segment") of FEW_IN_SEGMENT
     customers or more; segment names are escaped for Markdown. With `degenerate` (a fit that
-    cannot tell when customers leave) the value assumes nobody leaves: said so, and no segment
-    is named worth most."""
+    cannot tell when customers leave) the value rests on the fit's guess of dropout: said so,
+    and no segment is named worth most."""
     if table.height == 0:
         return "No segment to compare."
     top = table.row(0, named=True)
@@ -2953,8 +2955,8 @@ def segment_reading(table: pl.DataFrame, currency: str = "", degenerate: bool = 
     text = f"{who} hold {fmt.pct(top['share'])} of the expected value"
     if degenerate:
         return (
-            f"{text} if nobody leaves: the data cannot tell when customers leave, so this ranks "
-            "segments by past buying, not future value."
+            f"{text}, on a fit that cannot tell when customers leave: this ranks segments by past "
+            "buying, not future value."
         )
     sizable = table.filter(
         (pl.col("segment") != "no segment") & (pl.col("customers") >= FEW_IN_SEGMENT)
