@@ -489,7 +489,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         _kpi("categories.largest_revenue", "Largest category", best["revenue"], best["label"]),
         _kpi(
             "categories.growing",
-            "Growing categories",
+            "Growing beyond chance",
             growing,
             f"{growing} of {judged}",
         ),

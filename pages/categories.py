@@ -109,7 +109,7 @@ def controlled() -> None:
     )
     grown, judged = cat.growing_count(table)
     cols[2].metric(
-        "Growing categories",
+        "Growing beyond chance",
         f"{grown} of {judged}",
         help=f"Revenue up beyond chance in {periods.compared(months, against)}, across "
         f"the categories compared (those with {int(min_orders)} orders or more in each window): "

@@ -321,7 +321,7 @@ def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
 
 def growing_count(table: pl.DataFrame) -> tuple[int, int]:
     """How many categories grow beyond chance across those whose growth is compared (`trends`),
-    and how many those are: the page's and the report's "Growing categories" (Olist: 0 of 12;
+    and how many those are: the page's and the report's "Growing beyond chance" (Olist: 0 of 12;
     growth figures up 2% had read 7 of 21)."""
     judged, found = trends(table)
     return judged.filter(pl.col("_trend") == 1).height, found.compared
