@@ -356,3 +356,27 @@ def test_the_heatmap_keeps_its_own_configuration_beside_the_apps():
     for config in configs:
         assert config["locale"]["number"]["minus"] == fmt.MINUS
         assert config["axisXQuantitative"] == {"tickCount": 10, "labelFlush": False}
+
+
+def test_a_cohort_only_its_own_interval_sets_apart_is_said_apart_from_the_one_named_best():
+    """Screenshot audit: 'the Oct 2023 cohort did best (12.7%), beyond chance across the 10
+    cohorts compared (the 95% interval of the Feb 2024 cohort, 2.6%–6.8%, clears their pooled
+    7.7%, but ...)': the bracket, about a low cohort, read as the best one's. The web shop demo's
+    month 1: Feb 2024's interval lies below the pooled share, said so, after the best."""
+    at = page("webshop")
+    (reading,) = [
+        c.value.replace("\\", "")
+        for c in at.caption
+        if c.value.startswith(":material/lightbulb: In")
+    ]
+    month_1 = reading.split("; in month 3")[0]
+    assert "did best (12.7%), beyond chance across the 10 cohorts compared, and the Feb 2024 " in (
+        month_1
+    )
+    _, high, pooled = re.search(
+        r"Feb 2024 cohort's own 95% interval, ([\d.]+)%–([\d.]+)%, lies below their pooled "
+        r"([\d.]+)%",
+        month_1,
+    ).groups()
+    assert float(high) < float(pooled)  # below, as it says
+    assert "compared (the 95% interval" not in reading

@@ -705,7 +705,7 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
                 f"{unit} {index}, none of the {found.compared} cohorts compared differs from "
                 f"their pooled {fmt.pct(found.pooled)} beyond chance"
             )
-        parts[-1] += _by_chance(found, unit)
+        parts[-1] += _by_chance(found, unit, after=bool(said))
     if not parts:
         return _nothing_compared(matrix, unit, bool(notes)) + notes
     advice = " Look at what brought the best ones in." if named else ""
@@ -749,12 +749,14 @@ def _backed(
     )
 
 
-def _by_chance(found: stats.Extremes, unit: str) -> str:
+def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
     """' (the 95% interval of the Oct 2011 cohort, 19.85%–28.7%, clears their pooled 19.76%,
     but with 8 cohorts compared, one this far out is expected by chance)': the best and worst
     cohorts of `found` whose own interval clears the pooled share (written with as many
     decimals as the intervals need) though that is within chance across the cohorts compared;
-    "" when none."""
+    "" when none. `after` a cohort named best or worst, they are said apart, with the side
+    they lie on: in brackets after "the Oct 2023 cohort did best ... beyond chance" a low
+    cohort's interval read as the best one's."""
     cells = [c for c in (found.chance_best, found.chance_worst) if c.height]
     if not cells:
         return ""
@@ -766,6 +768,13 @@ def _by_chance(found: stats.Extremes, unit: str) -> str:
     digits = max(stats.interval_digits(*end, found.pooled) for end in ends)
     # Their pooled share: of the cells compared (the curve's, less the quiet periods').
     pooled = f"their pooled {fmt.pct(found.pooled, digits)}"
+    if after:
+        sides = ["above" if c is found.chance_best else "below" for c in cells]
+        own = " and ".join(
+            f"{name}'s own 95% interval, {interval}, lies {side} {pooled}"
+            for (name, interval), side in zip(said, sides, strict=True)
+        )
+        return f", and {own}, but {stats.expected(found.compared, 'cohorts', found.alone)}"
     if len(said) == 1:
         ((name, interval),) = said
         own = f"the 95% interval of {name}, {interval}, clears {pooled}"
