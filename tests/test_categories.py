@@ -342,11 +342,13 @@ def test_a_category_grows_only_beyond_chance_across_every_category_compared():
     )
     window = cat.growth_window(LINES["ordered_at"], 2)
     monthly = pl.DataFrame({"category": ["c1", "c4"]})
+    # D, within chance across the 4, said in brackets among those: '2 changed by no clear
+    # amount; D: its interval clears the flat band' read as a contradiction (screenshot audit).
     assert cat.trend_reading(monthly, table, window) == (
         "Of the 2 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew or fell beyond "
-        "chance across the 4 categories compared; 2 changed by no clear amount; D (+58%): its "
-        "95% interval clears the flat band (-2% to +2%), but with 4 categories compared, one "
-        "this far out is expected by chance."
+        "chance across the 4 categories compared; 2 changed within chance (D (+58%): its 95% "
+        "interval clears the flat band (-2% to +2%), but with 4 categories compared, one this "
+        "far out is expected by chance)."
     )
 
 
@@ -767,21 +769,20 @@ def test_trend_reading_names_growth_and_falls_only_beyond_chance():
 
     assert said([0.022, -0.44, -0.1], [-0.45, -0.63, -0.3], [0.89, -0.15, 0.1]) == (
         "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), none grew and 1 fell (B, "
-        "-44%) beyond chance across the 3 categories compared; 2 changed by no clear amount."
+        "-44%) beyond chance across the 3 categories compared; 2 changed within chance."
     )
     assert said([0.36, 0.5, -0.0198], [0.2, 0.1, -0.1], [0.5, 0.9, 0.06]) == (
         "Of the 3 largest categories (Mar–Apr 2024 vs Jan–Feb 2024), 2 grew (B most, +50%) and "
-        "none fell beyond chance across the 3 categories compared; 1 changed by no clear amount."
+        "none fell beyond chance across the 3 categories compared; 1 changed within chance."
     )
     assert said([0.3, -0.3, 0.01], [-0.1, -0.6, -0.1], [0.7, 0.01, 0.1]).endswith(
-        "none grew or fell beyond chance across the 3 categories compared; 3 changed by no clear "
-        "amount."
+        "none grew or fell beyond chance across the 3 categories compared; 3 changed within chance."
     )
     thin = _trend_table([0.3, -0.5, 0.01], [0.1, -0.7, -0.1], [0.5, -0.3, 0.1])
     thin = thin.with_columns(growth_reliable=pl.Series([True, False, True]))
     assert cat.trend_reading(monthly, thin, window).endswith(
         "1 grew (A, +30%) and none fell beyond chance across the 2 categories compared; 1 changed "
-        "by no clear amount; 1 rests on too few orders to read."
+        "within chance; 1 rests on too few orders to read."
     )
 
 

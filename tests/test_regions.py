@@ -1120,7 +1120,7 @@ def test_the_growth_reading_leaves_out_growth_from_too_few_orders_and_says_so():
     )
     assert regions.metric_reading(rising, "growth").endswith(
         "3 grew (Z fastest, +100%) and none shrank beyond chance across the 4 regions compared; "
-        "all regions together +30%; 1 changed by no clear amount."
+        "all regions together +30%; 1 changed within chance."
     )
 
 
@@ -1284,7 +1284,7 @@ def test_a_region_grows_only_beyond_chance_across_the_regions_compared():
     )
     assert regions.metric_reading(table, "growth").endswith(
         "none grew and none shrank beyond chance across the 5 regions compared; all regions "
-        "together +0%; 5 changed by no clear amount (R0 (+58%): its 95% interval clears the flat "
+        "together +0%; 5 changed within chance (R0 (+58%): its 95% interval clears the flat "
         "band (-2% to +2%), but with 5 regions compared, one this far out is expected by "
         "chance)."
     )

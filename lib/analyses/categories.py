@@ -938,9 +938,13 @@ def trend_reading(monthly: pl.DataFrame, table: pl.DataFrame, window: GrowthWind
         text = f"{largest}, {named(grew, 'grew')} and {named(fell, 'fell')} {held}"
     thin = shown.filter(~pl.col("_read")).height
     within = shown.height - grew.height - fell.height - thin
+    # Those whose own interval clears the flat band are among them, said in brackets (as on
+    # Regions): after '6 changed by no clear amount', '; Instrument ...: its interval clears the
+    # flat band' read as a contradiction.
+    chance = _by_chance(shown.filter("_read"), found)
     if within:
-        text += f"; {within} changed by no clear amount"
-    if chance := _by_chance(shown.filter("_read"), found):
+        text += f"; {within} changed within chance" + (f" ({chance})" if chance else "")
+    elif chance:
         text += f"; {chance}"
     if thin:
         text += f"; {thin} {'rests' if thin == 1 else 'rest'} on too few orders to read"

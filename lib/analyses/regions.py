@@ -1021,7 +1021,7 @@ def metric_reading(
             f"{named(grew, 'grew', ' fastest')} and {named(fell, 'shrank', ' most')} beyond "
             f"chance{stats.across(among.growth.compared, ROWS)}; all regions together "
             f"{fmt.change(whole['growth'])}"
-            + (f"; {within} changed by no clear amount{by_chance}" if within else "")
+            + (f"; {within} changed within chance{by_chance}" if within else "")
             + (
                 f". {fmt.counted(few, 'region')} with fewer than {MIN_ORDERS} orders in either "
                 f"compared window {'is' if few == 1 else 'are'} left out: "
