@@ -106,16 +106,17 @@ def _svg(chart) -> str:
     return vl_convert.vegalite_to_svg(chart.to_dict())
 
 
-def test_the_potential_chart_lists_categories_by_potential_best_first():
-    """Three categories of potentials 0.2, 0.9 and 0.5, given in that order, two components
-    each: the axis reads B, C, A from the top."""
+def test_the_potential_chart_lists_categories_by_rank_best_first():
+    """Three categories of potentials 0.2, 0.9 and 0.5, ranked 3, 1 and 2 (potential_scores
+    ranks by potential among those scored on every component), given in that order, two
+    components each: the axis reads B, C, A from the top."""
     rows = [
-        (name, potential, component, part)
-        for name, potential in (("A", 0.2), ("B", 0.9), ("C", 0.5))
+        (name, potential, rank, component, part)
+        for name, potential, rank in (("A", 0.2, 3), ("B", 0.9, 1), ("C", 0.5, 2))
         for component, part in (("growth", potential / 2), ("review score", potential / 2))
     ]
     contributions = pl.DataFrame(
-        rows, schema=["category", "potential", "component", "contribution"], orient="row"
+        rows, schema=["category", "potential", "rank", "component", "contribution"], orient="row"
     ).with_columns(pl.col("category").alias("label"), pl.lit(True).alias("growth_reliable"))
     svg = _svg(categories.potential_chart(contributions, 10))
     ticks = re.findall(r"<text[^>]*>([ABC])</text>", svg)
