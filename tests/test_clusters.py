@@ -559,12 +559,13 @@ def test_a_cluster_above_average_only_on_the_log_scale_is_not_named_high_spendin
     )
     assert profiles["revenue_per_customer"].to_list() == pytest.approx([100.0, 12_500.875])
     # the reading quotes the strongest driver the real figures bear out: recency, not spend
-    # (4 and 8 customers: both clusters are handfuls, and the reading says so.)
+    # (4 and 8 customers: both clusters are handfuls, and the reading says so; at k = 2 there
+    # are no fewer clusters to try: it said to.)
     assert cl.drivers_reading(drivers, profiles, table, FEATURES, "BRL") == (
         "“Recent buyers” (cluster 1) stand out most on days since last order: 0.4 standard "
         "deviations below the average customer on the model's scale (20 days against 23 days for "
         "the average customer). Every cluster standing out is a handful of customers (fewer "
-        "than 30, or under 2% of them): no segment to plan on; try fewer clusters."
+        "than 30, or under 2% of them): no segment to plan on; look at them one by one."
     )
     # A cluster of 500 beside the handful of 4: the handful is passed over; cluster 2's
     # strongest driver its real figures bear out is recency (30 days x 6 and 10 x 2: 25 days).
@@ -1298,8 +1299,14 @@ def test_a_one_customer_cluster_is_never_alike_within_chance_with_those_that_spe
     assert cl.profile_reading(profiles, "GBP") == (
         "“Typical customers” (cluster 1) are 96.8% of customers and bring 4.8% of net revenue, "
         "though each spends least, £40 per customer. “whale” (1 customer, 3.2%) is a handful of "
-        "outliers rather than a segment: try fewer clusters."
+        "outliers rather than a segment: look at that customer."
     )
+    # At k = 2 there are no fewer clusters to try (it said 'try fewer clusters'); at 3 there are.
+    three = spend_profiles(
+        [(1, "typical customers", [30.0] * 15 + [50.0] * 15), (2, "whale", [23_562.0])]
+        + [(3, "regulars", [70.0] * 40)]
+    )
+    assert cl.profile_reading(three, "GBP").endswith("rather than a segment: try fewer clusters.")
 
 
 def test_the_cluster_that_spends_most_per_customer_is_never_said_to_spend_least():

@@ -1271,9 +1271,15 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
         )
         text += (
             f" {listed} {'is a handful' if few.height == 1 else 'are handfuls'} of outliers "
-            "rather than a segment: try fewer clusters."
+            f"rather than a segment: {_fewer(profiles.height, int(few['customers'].sum()))}."
         )
     return text
+
+
+def _fewer(k: int, customers: int) -> str:
+    """What to do about handful clusters of `customers` in all: try fewer clusters, or at k = 2,
+    where there are no fewer to try, look at those customers (measures.handful_advice)."""
+    return "try fewer clusters" if k > 2 else measures.handful_advice(customers, "", customers + 1)
 
 
 def drivers_reading(
@@ -1306,10 +1312,11 @@ def drivers_reading(
         if planned:
             borne = planned
         else:
+            handfuls = profiles.filter(pl.col("cluster").is_in(list(few)))["customers"].sum()
             handful = (
                 f" Every cluster standing out is a handful of customers (fewer than "
                 f"{SMALL_CUSTOMERS}, or under {fmt.pct(SMALL_SHARE, 0)} of them): no segment to "
-                "plan on; try fewer clusters."
+                f"plan on; {_fewer(profiles.height, int(handfuls))}."
             )
     top = borne[0]
     feature = features[top["feature"]]
