@@ -871,6 +871,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
                 "What lateness costs in reviews",
                 chart=charts.reviews_chart(reviews),
                 reading=dv.review_reading(summary, reviews),
+                caption=dv.reviews_note(reviews),
             )
         )
     if "lateness_customers" in f:

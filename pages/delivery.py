@@ -493,6 +493,8 @@ if reviews.height == 0:
     )
 else:
     ui.chart(charts.reviews_chart(reviews), width="stretch")
+    if note := dv.reviews_note(reviews):
+        st.caption(note)
     ui.reading(dv.review_reading(summary, reviews))
     gap = summary.filter(pl.col("kpi").str.contains("review when|stars when"))
     left, right = st.columns(2)

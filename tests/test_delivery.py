@@ -247,6 +247,29 @@ def test_reviews_by_lateness_bucket_whole_days_so_that_late_means_zero_or_more()
     assert r["low_share"].to_list() == [0.0, 0.0, 1.0, 1.0]
 
 
+def test_days_of_the_review_chart_with_few_reviewed_orders_are_faint_and_said_so():
+    """Screenshot audit: the marketplace demo's bar 20 days early rested on 2 orders, drawn as
+    every other bar. Here days of 2, 29, 30 and 400 reviewed orders: the first two are faint
+    (fewer than 30), said under the chart; with none under 30, nothing is said."""
+    reviews = pl.DataFrame(
+        {
+            "offset_days": [-20, -1, 0, 3],
+            "late": [False, False, False, True],
+            "orders": [2, 29, 30, 400],
+            "review": [1.0, 4.2, 4.4, 2.1],
+            "low_share": [1.0, 0.1, 0.05, 0.6],
+        }
+    )
+    assert dv.reviews_note(reviews) == (
+        "Faint bars rest on fewer than 30 reviewed orders (2 days of 4): their mean review is "
+        "noise."
+    )
+    assert dv.reviews_note(reviews.filter(pl.col("orders") >= 30)) == ""
+    opacity = charts.reviews_chart(reviews).to_dict()["encoding"]["opacity"]
+    assert opacity["condition"]["test"] == "(datum.orders < 30)"
+    assert (opacity["condition"]["value"], opacity["value"]) == (0.35, 1.0)
+
+
 def test_readings_name_the_worst_stage_and_the_review_cost():
     k = dv.kpis(facts())
     assert dv.kpi_reading(k).startswith("50.0% of delivered orders arrived after the estimate")

@@ -12,6 +12,7 @@ DAY_US = 86_400_000_000  # microseconds in a day: durations are elapsed days of 
 SEVERE_DAYS = 7.0  # more than a week late: the customer has usually complained by then
 MIN_ORDERS = 20  # fewer delivered orders than this: a seller's late rate is noise
 OFFSET_CLIP = 20  # days early/late beyond this are pooled in the review chart
+FEW_REVIEWED = 30  # fewer reviewed orders on a day of the review chart: its mean is noise
 LOW_REVIEW = 2.0  # 1-2 stars
 UNKNOWN = "(unknown)"
 NEEDS = "needs delivery dates: upload olist_orders_dataset.csv"
@@ -480,6 +481,19 @@ def reviews_by_lateness(facts: pl.DataFrame) -> pl.DataFrame:
             (pl.col("review_score") <= LOW_REVIEW).mean().alias("low_share"),
         )
         .sort("offset_days")
+    )
+
+
+def reviews_note(reviews: pl.DataFrame) -> str:
+    """What the review chart's faint bars are (reviews_by_offset: days with fewer than
+    FEW_REVIEWED reviewed orders), when it has any: the marketplace demo's 20 days early rested
+    on 2 orders, drawn as every other bar."""
+    few = reviews.filter(pl.col("orders") < FEW_REVIEWED)
+    if few.height == 0:
+        return ""
+    return (
+        f"Faint bars rest on fewer than {FEW_REVIEWED} reviewed orders "
+        f"({fmt.counted(few.height, 'day')} of {reviews.height}): their mean review is noise."
     )
 
 

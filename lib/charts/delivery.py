@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from lib.analyses.delivery import FEW_REVIEWED
 from lib.charts import ACCENT, MUTED, PALETTE, month_axis, pct_axis
 from lib.charts.memo import memo
 
@@ -135,7 +136,8 @@ def late_rate_bars(
 
 @memo
 def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
-    """Mean review per day early or late, bars coloured late / on time."""
+    """Mean review per day early or late, bars coloured late / on time, faint where fewer than
+    FEW_REVIEWED orders were reviewed (reviews_note says so)."""
     frame = reviews.with_columns(
         pl.when(pl.col("late")).then(pl.lit("late")).otherwise(pl.lit("on time")).alias("outcome")
     )
@@ -163,6 +165,7 @@ def reviews_chart(reviews: pl.DataFrame, height: int = 300) -> alt.Chart:
                 scale=alt.Scale(domain=["on time", "late"], range=[ON_TIME, LATE]),
                 legend=alt.Legend(orient="top"),
             ),
+            opacity=alt.condition(alt.datum.orders < FEW_REVIEWED, alt.value(0.35), alt.value(1.0)),
             tooltip=[
                 alt.Tooltip("offset_days:O", title="days after the estimated day"),
                 alt.Tooltip("review:Q", title="mean review", format=".2f"),
