@@ -85,7 +85,7 @@ split_label = st.segmented_control(
     bind=links.BIND,
 )
 per_day = ui.cached(ev.events_per_day)(ds.key, events, by=SPLITS[split_label])
-ui.chart(charts.daily_chart(per_day, status, split_label), width="stretch")
+ui.chart(charts.daily_chart(per_day, status, split_label, SPLITS[split_label]), width="stretch")
 ui.reading(ev.daily_reading(status))
 st.caption(
     f"Red dashed lines mark days with no events or under {ev.LOW_DAY_SHARE:.0%} of the median of "

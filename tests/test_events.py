@@ -814,8 +814,16 @@ def test_an_event_name_or_platform_keeps_its_colour_from_chart_to_chart():
     )
     scale = charts.funnel_chart(steps).to_dict()["encoding"]["color"]["scale"]
     colour = dict(zip(scale["domain"], scale["range"], strict=True))
-    assert colour["Android"] == ranges[0][0] and colour["Web"] == ranges[0][1]
     assert colour["All"] == "#94a3b8"
+    # Platforms in colours of their own, the same in the events per day split by platform as in
+    # the funnel: a colour meant an event in the mix and a platform in the funnel (screenshot
+    # audit).
+    by_platform = per_day.head(2).with_columns(group=pl.Series(["web", "android"]))
+    daily = charts.daily_chart(by_platform, status, "Platform", "platform").to_dict()["layer"][0]
+    platforms = daily["encoding"]["color"]["scale"]["range"]
+    assert colour["Android"] == platforms[0] and colour["Web"] == platforms[1]
+    assert not set(platforms) & set(ranges[0])
+    assert "#ef4444" not in platforms
 
 
 def test_the_item_most_bought_without_a_view_is_said_beside_the_shop_s_share_without_advice():

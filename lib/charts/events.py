@@ -11,10 +11,13 @@ from lib.charts import ACCENT, DAY_LABEL, MUTED, PALETTE, count_axis, pct_axis, 
 from lib.charts.memo import memo
 
 _FLAG = "#ef4444"
-# The colours of event names and platforms in every chart of the page, in one order so that a
-# name keeps its colour from chart to chart: no red (the flagged days' rules), and the two
-# greens apart (the teal first, the emerald last).
-_GROUPS = [PALETTE[i] for i in (0, 1, 2, 9, 8, 6, 5, 7, 4)]
+# The colours of event names, and apart from them of platforms, in every chart of the page, each
+# in one order so that a name keeps its colour from chart to chart and no colour means an event
+# in one chart and a platform in another: no red (the flagged days' rules), the two greens apart
+# (the teal for events, the emerald for platforms).
+_EVENT_COLOURS = [PALETTE[i] for i in (0, 1, 2, 9, 8)]
+_PLATFORM_COLOURS = [PALETTE[i] for i in (6, 5, 7, 4)]
+_COLOURS = {"event_name": _EVENT_COLOURS, "platform": _PLATFORM_COLOURS}
 
 
 def _in_words(frame: pl.DataFrame, *codes: str) -> pl.DataFrame:
@@ -23,8 +26,11 @@ def _in_words(frame: pl.DataFrame, *codes: str) -> pl.DataFrame:
 
 
 @memo
-def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -> alt.LayerChart:
-    """Stacked daily events per group, with red rules on days without or with too few events."""
+def daily_chart(
+    per_day: pl.DataFrame, status: pl.DataFrame, split_title: str, by: str = "event_name"
+) -> alt.LayerChart:
+    """Stacked daily events per group (`by`: event_name or platform), with red rules on days
+    without or with too few events."""
     data = _in_words(per_day, "group").with_columns(pl.col("day").cast(pl.Datetime("ms")))
     flagged = status.filter(pl.col("status") != "normal").with_columns(
         pl.col("day").cast(pl.Datetime("ms"))
@@ -39,7 +45,7 @@ def daily_chart(per_day: pl.DataFrame, status: pl.DataFrame, split_title: str) -
             color=alt.Color(
                 "group:N",
                 title=split_title,
-                scale=alt.Scale(range=_GROUPS),
+                scale=alt.Scale(range=_COLOURS[by]),
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
@@ -84,7 +90,7 @@ def mix_chart(mix: pl.DataFrame) -> alt.Chart:
             color=alt.Color(
                 "event_name:N",
                 title="Event",
-                scale=alt.Scale(range=_GROUPS),
+                scale=alt.Scale(range=_EVENT_COLOURS),
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
@@ -208,7 +214,8 @@ def funnel_chart(steps: pl.DataFrame) -> alt.Chart:
     # Each platform in the colour the other charts give it (their domains sort the names).
     others = sorted(p for p in platforms if p not in everyone)
     colours = [
-        MUTED if p in everyone else _GROUPS[others.index(p) % len(_GROUPS)] for p in platforms
+        MUTED if p in everyone else _PLATFORM_COLOURS[others.index(p) % len(_PLATFORM_COLOURS)]
+        for p in platforms
     ]
     return (
         alt.Chart(data)
