@@ -323,13 +323,14 @@ def clustering() -> None:
         "clusters_cost", 0.0, math.inf, opening_cost, label="Cost per customer", whole=False
     )
     cost = right.number_input(
-        money_title("Cost to serve or market per customer", currency),
+        money_title("Cost per customer", currency),  # one line beside Gross margin (%)
         min_value=0.0,
         value=opening_cost,
         step=1.0,
         key="clusters_cost",
         bind=links.BIND,
-        help="What you would spend on each customer of a cluster (campaign, service, discounts). "
+        help="What you would spend to serve or market to each customer of a cluster (campaign, "
+        "service, discounts). "
         f"Opens on {fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer, rounded.",
     )
     roi = cl.cluster_roi(profiles, margin, cost)

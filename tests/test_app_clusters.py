@@ -497,3 +497,12 @@ def test_too_few_customers_are_counted_and_none_said_as_such():
         "No customer has a purchase in this data (only returns, free lines or lines without a "
         "customer id), so there is no one to cluster."
     ]
+
+
+def test_the_cost_input_is_named_as_the_report_names_it_on_one_line():
+    """Screenshot audit: 'Cost to serve or market per customer (BRL)' wrapped to two lines, its
+    input 20 px below the Gross margin beside it; the report called it 'Cost per customer'."""
+    at = page("marketplace")
+    assert cost_input(at).label == "Cost per customer (BRL)"
+    assert report.setting_words("clusters", "cost", 15.0)[0] == "Cost per customer"
+    assert "to serve or market" in cost_input(at).help
