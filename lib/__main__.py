@@ -823,7 +823,7 @@ def write_report(args: argparse.Namespace) -> dict:
     rec = _read_recipe(args.recipe) if args.recipe else None
     ds, tables = _replayed_data(args, rec)
     if args.pages:
-        pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+        pages = list(dict.fromkeys(p.strip() for p in args.pages.split(",") if p.strip()))
     elif rec is not None and rec.pages:
         pages = list(rec.pages)
     else:

@@ -115,6 +115,9 @@ SALES_WINDOW_MAX = {"day": 60, "week": 26, "month": 12}
 
 # A recipe names files, mappings and settings: a few kilobytes. Far past that it is no recipe.
 MAX_RECIPE_CHARS = 1_000_000
+# Segment rules a recipe may hold: at most 5 x 5 x 5 can each be the first to match a combination
+# of the three scores (10,000 rules held a page for minutes).
+MAX_RULES = 125
 
 
 class RecipeError(ValueError):
@@ -527,10 +530,16 @@ def from_toml(text: str) -> Recipe:
     if rules is not None:
         if not isinstance(rules, list):
             raise RecipeError("rules must be an array of tables ([[rules]])")
+        if len(rules) > MAX_RULES:
+            raise RecipeError(
+                f"rules holds {len(rules):,} segment rules: at most {MAX_RULES} can each be the "
+                "first to match a combination of three scores of 5, so no more are read"
+            )
         rules = tuple(_rule(_table(r, f"rules[{i}]"), f"rules[{i}]") for i, r in enumerate(rules))
     pages = data.get("pages", [])
     if not isinstance(pages, list):
         raise RecipeError("pages must be a list of page names")
+    pages = list(dict.fromkeys(str(p) for p in pages))  # a page named twice is reported once
     return Recipe(
         files=tuple(files),
         mappings=mappings,
@@ -539,15 +548,16 @@ def from_toml(text: str) -> Recipe:
         rules=rules,
         dataset=str(data.get("dataset", "")),
         demo=str(data.get("demo", "")),
-        pages=tuple(str(p) for p in pages),
+        pages=tuple(pages),
         version=version,
     )
 
 
 def _rule(row: Mapping[str, object], where: str) -> dict[str, object]:
     """A segment rule of a recipe with its values as rfm.RULE_COLUMNS types them: text for the
-    segment and action, whole numbers (or their text, '1') for the score bounds. Raises
-    RecipeError naming the rule and the value."""
+    segment and action, scores (whole numbers from 1 to the most bins, or their text, '1') for
+    the bounds. Raises RecipeError naming the rule and the value (a bound past 64 bits failed
+    in polars, a traceback in the CLI)."""
     from lib.analyses import rfm
 
     out = dict(row)
@@ -562,13 +572,16 @@ def _rule(row: Mapping[str, object], where: str) -> dict[str, object]:
         number = value.strip() if isinstance(value, str) else value
         if isinstance(number, float) and number.is_integer():
             number = int(number)
+        most = LIMITS["rfm"]["bins"][1]
         try:
             if isinstance(number, bool) or not isinstance(number, int | str):
                 raise ValueError
             out[column] = int(number)
+            if not 1 <= out[column] <= most:
+                raise ValueError
         except ValueError:
             raise RecipeError(
-                f"{where}.{column} must be a whole number (a score), not {value!r}"
+                f"{where}.{column} must be a score from 1 to {most}, not {fmt.clipped(repr(value))}"
             ) from None
     return out
 
