@@ -16,8 +16,9 @@ MINUS = "-"
 
 
 def compact(value: float | None, digits: int = 1) -> str:
-    """1234 -> '1.2k', 5_600_000 -> '5.6M'; small numbers keep their integer form."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """1234 -> '1.2k', 5_600_000 -> '5.6M'; small numbers keep their integer form; no number
+    (None, NaN, an infinity: a cost of inf read '£infbn') is '—'."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     negative = value < 0
     value = abs(value)

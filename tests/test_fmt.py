@@ -1,5 +1,7 @@
 """Number formatting."""
 
+import math
+
 import polars as pl
 
 from lib import fmt
@@ -15,6 +17,8 @@ def test_money_uses_the_currency_symbol_and_compact_magnitudes():
     assert fmt.money(7.5, "USD") == "$7.50"
     assert fmt.money(7, "USD") == "$7"
     assert fmt.money(0.125, "GBP") == "£0.12"
+    # No number is no amount (a cost of inf from a recipe read '£infbn').
+    assert [fmt.money(v, "GBP") for v in (math.inf, -math.inf, math.nan)] == ["—"] * 3
 
 
 def test_a_figure_that_rounds_to_a_thousand_of_a_unit_is_written_in_the_next():
