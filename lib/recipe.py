@@ -90,7 +90,8 @@ LIMITS: dict[str, dict[str, object]] = {
     "clusters": {
         "k": (0, 10),
         "margin": (0.0, 100.0),
-        "cost": (-1.0, math.inf),
+        # A billion a customer: past it no cost is real, and 1e308 printed 300 digits.
+        "cost": (-1.0, 1e9),
         "features": "features",
     },
     "clv": {

@@ -1,12 +1,11 @@
 """Clusters: customer groups with a justified k, what sets them apart and what they return."""
 
 import functools
-import math
 
 import polars as pl
 import streamlit as st
 
-from lib import fmt, quality, state
+from lib import fmt, quality, recipe, state
 from lib.analyses import clusters as cl
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import clusters as charts
@@ -319,12 +318,12 @@ def clustering() -> None:
     opening_cost = cl.default_cost(built.table)
     # Another data set opens on its own default cost.
     check.basis("clusters_cost", round(opening_cost * 100), opening_cost)
-    check.number(
-        "clusters_cost", 0.0, math.inf, opening_cost, label="Cost per customer", whole=False
-    )
+    most = recipe.LIMITS["clusters"]["cost"][1]  # the recipe's and the CLI's top
+    check.number("clusters_cost", 0.0, most, opening_cost, label="Cost per customer", whole=False)
     cost = right.number_input(
         money_title("Cost per customer", currency),  # one line beside Gross margin (%)
         min_value=0.0,
+        max_value=most,
         value=opening_cost,
         step=1.0,
         key="clusters_cost",

@@ -506,3 +506,19 @@ def test_the_cost_input_is_named_as_the_report_names_it_on_one_line():
     assert cost_input(at).label == "Cost per customer (BRL)"
     assert report.setting_words("clusters", "cost", 15.0)[0] == "Cost per customer"
     assert "to serve or market" in cost_input(at).help
+
+
+@pytest.mark.parametrize("given", ["1e308", "5e9"])
+def test_a_link_s_cost_past_a_billion_a_customer_is_moved_to_a_billion_and_said(given):
+    """Audit: ?clusters_cost=1e308 was taken as it came: the reading printed a cost of 300
+    digits ('R$ 1000...0bn per customer') and the table a total profit of -inf."""
+    at = apptest.app("marketplace")
+    at.query_params["clusters_cost"] = given
+    at.run()
+    at.switch_page("pages/clusters.py").run()
+    assert not at.exception, at.exception
+    assert cost_input(at).value == 1e9
+    said = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert f"Cost per customer: {given} is outside 0 to 1e+09; showing 1e+09" in said, said
+    roi = next(d.value for d in at.dataframe if "total_profit" in d.value.columns)
+    assert np.isfinite(roi["total_profit"]).all()
