@@ -398,3 +398,28 @@ def test_a_page_report_is_built_on_request_with_the_pages_settings():
     assert "report:cohorts" in at.session_state["app_built"]
     at.segmented_control(key="cohort_grain").set_value("month").run()
     assert "report:cohorts" not in at.session_state["app_built"]
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "given", "shown"),
+    [
+        ("pages/sales.py", "sales_dates", ["2023-03-01T00:00", "2023-08-31"], (3, 8)),
+        ("pages/sales.py", "sales_dates", ["20230301", "20230831"], (3, 8)),
+        ("pages/sales.py", "sales_dates", ["2023-03-01 ", "2023-08-31"], (3, 8)),
+        ("pages/rfm.py", "rfm_clean", " false", False),
+        ("pages/regions.py", "regions_density", " TRUE", True),
+    ],
+)
+def test_a_value_read_but_not_written_as_the_widget_writes_it_is_taken_not_dropped(
+    path, key, given, shown
+):
+    """Audit: the checks read '2023-03-01T00:00' (or ' false') and passed it on as it came; the
+    widget then misread it and opened on its default, with no note, the value gone from the URL."""
+    at = opened(path, {key: given}, "marketplace" if key == "regions_density" else "retail")
+    if key == "sales_dates":
+        want = (date(2023, shown[0], 1), date(2023, shown[1], 31))
+        assert at.date_input(key=key).value == want
+        assert at.query_params[key] == [d.isoformat() for d in want]
+    else:
+        assert at.toggle(key=key).value is shown
+    assert not errors(at)

@@ -258,7 +258,10 @@ class Checks:
                 problems.append("the range was reversed")
             value = tuple(moved) if pair else moved[0]
             if not problems:
-                return value, None
+                # Read but not as the widget writes it ('2023-03-01T00:00', ' 2023-03-01'): the
+                # widget would misread it and open on its default, so it is rewritten.
+                canonical = raw == [d.isoformat() for d in days]
+                return value, None if canonical else ""
             shown = " to ".join(fmt.day(d) for d in moved)
             return value, f"{'; '.join(problems)}; showing {shown}"
 
@@ -289,7 +292,7 @@ class Checks:
 
         def parse(raw: list[str]) -> tuple[object, str | None]:
             text = raw[-1].strip().lower()
-            if text in ("true", "false") and len(raw) == 1:
+            if raw in (["true"], ["false"]):  # as the widget writes it (' true' it misread)
                 return text == "true", None
             if text in ("true", "false", "1", "0", "yes", "no", "on", "off"):
                 return text in ("true", "1", "yes", "on"), ""
