@@ -168,7 +168,9 @@ def named(value: object) -> str:
 
 def quoted(value: object) -> str:
     """A setting's value as a note quotes it (a link's, a recipe's): a number short ('2.5',
-    '-1e+308', never a whole number's 309 digits), text escaped and clipped."""
+    '1,000,000,000', '-1e+308', never a whole number's 309 digits), text escaped and clipped."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 10**12:
+        return f"{value:,.0f}"  # '1e+09' read as code
     if isinstance(value, float) or isinstance(value, int) and abs(value) >= 10**12:
         return f"{float(value):g}"
     return named(value)

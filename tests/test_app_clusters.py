@@ -519,6 +519,8 @@ def test_a_link_s_cost_past_a_billion_a_customer_is_moved_to_a_billion_and_said(
     assert not at.exception, at.exception
     assert cost_input(at).value == 1e9
     said = " ".join(c.value for c in at.caption).replace("\\", "")
-    assert f"Cost per customer: {given} is outside 0 to 1e+09; showing 1e+09" in said, said
+    assert f"Cost per customer: {given} is outside 0 to 1,000,000,000; showing 1,000,000,000" in (
+        said
+    )
     roi = next(d.value for d in at.dataframe if "total_profit" in d.value.columns)
     assert np.isfinite(roi["total_profit"]).all()

@@ -162,3 +162,15 @@ def test_a_reading_starting_with_a_lower_case_name_starts_with_a_capital():
     # An id as the tables write it keeps its case: b03fe9c2… is no word.
     assert fmt.sentence("b03fe9c2… converts 14.8%") == "b03fe9c2… converts 14.8%"
     assert fmt.sentence("") == ""
+
+
+def test_a_note_quotes_a_whole_number_with_separators_and_a_huge_one_short():
+    """A link's cost moved to a billion read 'showing 1e+09'."""
+    assert [fmt.quoted(v) for v in (1e9, 30.0, 2.5, -1e308, 10**13, 7)] == [
+        "1,000,000,000",
+        "30",
+        "2.5",
+        "-1e+308",
+        "1e+13",
+        "7",
+    ]
