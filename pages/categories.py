@@ -287,10 +287,8 @@ def controlled() -> None:
             ),
         },
     )
-    left, right, _ = st.columns([1, 1, 3])
-    with left:
+    with st.container(horizontal=True):  # side by side at their own widths
         ui.download(potential.table, "categories", key="categories_download_table")
-    with right:
         ui.download(
             monthly, "category_trends", key="categories_download_trend", label="Download trends"
         )

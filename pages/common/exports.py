@@ -152,8 +152,9 @@ def page_tools(page: str, ds: Dataset) -> None:
         progress(f"Packing {len(files)} charts…")
         return report.zipped(files)
 
-    left, right, _ = st.columns([1, 1.4, 1.6])  # the longer label whole down to 1280 px
-    with left:
+    # Side by side at their own widths (columns of set widths left a gap after the first).
+    row = st.container(horizontal=True)
+    with row:
         offer(
             f"report:{page}",
             "Download report",
@@ -167,7 +168,6 @@ def page_tools(page: str, ds: Dataset) -> None:
             "tables, the data-quality findings that affect them and the definitions. It opens "
             "offline in any browser.",
         )
-    with right:
         offer(
             f"charts:{page}",
             "Download charts (PNG, zip)",
