@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats, io, measures
+from lib import demo, fmt, formats, io, measures, report
 from lib.analyses import movement, rfm
 from tests import apptest
 from tests.apptest import demo_lines, metric, texts
@@ -481,11 +481,16 @@ def test_four_customers_are_told_they_cannot_fill_five_scores_not_that_they_shar
     assert metric(at, "Customers").value == "4"
     warned = [w.value for w in at.warning]
     assert not any("share the same" in w for w in warned), warned
-    assert (
+    said = (
         "Recency, frequency and monetary take only 4 distinct scores of 5 (1, 2, 4, 5) each: 4 "
         "customers cannot fill 5 scores, whatever their values or the tie rule. Set Scores to 4 "
         "or fewer, or look at them one by one."
-    ) in warned
+    )
+    assert said in warned
+    # The report says it too (it carried only the 'cannot separate' warnings).
+    tables = io.read_file("Online Retail.csv", io.csv_bytes(lines))
+    (section,) = report.report_sections(formats.assemble(tables).dataset, ["rfm"], {})
+    assert [b.reading for b in section.blocks if b.title == "Fewer scores than bins"] == [said]
 
 
 def _deleted_buyers() -> tuple[int, int]:
