@@ -358,9 +358,13 @@ HANDFUL = 5
 
 def handful_advice(n: int, advice: str, few: int = HANDFUL) -> str:
     """`advice` for a group of `n` customers, or, below `few` (a campaign may ask more than
-    HANDFUL), what a handful allows: 'look at that customer' or 'look at them one by one'."""
-    if n >= few:
-        return advice
+    HANDFUL), what a handful allows (handful_words)."""
+    return advice if n >= few else handful_words(n)
+
+
+def handful_words(n: int) -> str:
+    """What `n` customers known to be a handful allow: 'look at that customer' or 'look at them
+    one by one'."""
     return "look at that customer" if n == 1 else "look at them one by one"
 
 

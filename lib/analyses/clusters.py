@@ -1278,8 +1278,8 @@ def profile_reading(profiles: pl.DataFrame, currency: str) -> str:
 
 def _fewer(k: int, customers: int) -> str:
     """What to do about handful clusters of `customers` in all: try fewer clusters, or at k = 2,
-    where there are no fewer to try, look at those customers (measures.handful_advice)."""
-    return "try fewer clusters" if k > 2 else measures.handful_advice(customers, "", customers + 1)
+    where there are no fewer to try, look at those customers (measures.handful_words)."""
+    return "try fewer clusters" if k > 2 else measures.handful_words(customers)
 
 
 def drivers_reading(

@@ -975,7 +975,7 @@ def segments_reading(
             # As segment_action: a handful of customers is a list to look at, not a programme.
             text += (
                 f": only {fmt.counted(top['customers'], 'customer')}, so "
-                + measures.handful_advice(top["customers"], "", FEW_CUSTOMERS)
+                + measures.handful_words(top["customers"])
                 if top["customers"] < FEW_CUSTOMERS
                 else ": protect them first"
             )
