@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -435,7 +435,7 @@ def potential_scores(
             pl.col(f"score_{n}").is_not_null().cast(pl.Float64) * weights[n] for n in used
         )
         score = pl.when(den > 0).then(num / den)
-        complete = pl.all_horizontal(pl.col(f"score_{n}").is_not_null() for n in used)
+        complete = _whole(used)
     else:
         score, complete = pl.lit(None, pl.Float64), pl.lit(False)
     frame = frame.with_columns(score.alias("potential"), complete.alias("_complete")).drop(
@@ -691,7 +691,8 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     if unscored(potential).height:  # the orders to rank, but nothing weighted to score
         among = f"of the {fmt.counted(table.height, 'category', 'categories')} scored"
     # Scored on fewer components, ranked after whatever their score (potential_scores).
-    part = table.filter(~_whole(potential)) if _whole(potential) is not None else table.clear()
+    whole = _whole(potential.used)
+    part = table.filter(~whole)
     if part.height < table.height:
         higher = part.filter(pl.col("potential").round(2) > round(row["potential"], 2))
         if higher.height:
@@ -703,7 +704,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
             )
     # Scores that read the same (as the reading writes them) single out no category; one scored
     # on fewer components ranks after, whatever its score.
-    rivals = table if part.height == table.height else table.filter(_whole(potential))
+    rivals = table if part.height == table.height else table.filter(whole)
     tied = rivals.filter(pl.col("potential").round(2) == round(row["potential"], 2))
     if tied.height > 1:
         names = fmt.listed([fmt.named(v) for v in tied["label"]], most=4)
@@ -763,11 +764,10 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     return text + "."
 
 
-def _whole(potential: Potential) -> pl.Expr | None:
-    """Whether a category is scored on every used component (None: no component used)."""
-    if not potential.used:
-        return None
-    return pl.all_horizontal(pl.col(f"score_{n}").is_not_null() for n in potential.used)
+def _whole(used: Sequence[str]) -> pl.Expr:
+    """Whether a category is scored on every `used` component (potential_scores' score_ columns;
+    at least one)."""
+    return pl.all_horizontal(pl.col(f"score_{n}").is_not_null() for n in used)
 
 
 def unscored(potential: Potential) -> pl.DataFrame:
@@ -787,8 +787,7 @@ def charted_note(potential: Potential) -> str:
             f"The chart shows the {CHARTED} best ranked of the {scored.height} ranked "
             "categories; the table below lists every one with its score."
         )
-    whole = _whole(potential)
-    part = scored.filter(~whole).height if whole is not None else 0
+    part = scored.filter(~_whole(potential.used)).height if potential.used else 0
     if part and part < scored.height:
         said.append(
             f"{fmt.counted(part, 'category', 'categories')} scored without a component (growth "
