@@ -200,6 +200,14 @@ def test_four_customers_cannot_fill_five_scores_and_the_warning_says_so_not_ties
         "customers cannot fill 3 scores, whatever their values or the tie rule: look at them "
         "one by one."
     ]
+    # One customer: position 0 takes score 1, recency's reversed 3; one customer to look at.
+    one = customers.head(1)
+    collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(one, 3), 3)
+    assert rfm.collapse_warnings(collapsed, 1) == [
+        "Recency, frequency and monetary take only 1 distinct score of 3 (recency 3; frequency "
+        "1; monetary 1): 1 customer cannot fill 3 scores, whatever their values or the tie "
+        "rule: look at that customer."
+    ]
 
 
 def test_ties_are_blamed_only_where_they_take_scores_away():
@@ -791,6 +799,9 @@ def test_a_segment_of_a_handful_of_customers_gets_its_action_with_a_caution():
     action = rfm.ACTIONS["promising"]
     assert rfm.segment_action(action, 13) == (
         f"{action} Only 13 customers: look at them one by one before running a campaign."
+    )
+    assert rfm.segment_action(action, 1) == (
+        f"{action} Only 1 customer: look at that customer before running a campaign."
     )
     assert rfm.segment_action(action, rfm.FEW_CUSTOMERS) == action
     assert rfm.segment_action(None, 500) == "No action set."

@@ -80,13 +80,13 @@ FEW_CUSTOMERS = 20
 
 def segment_action(action: str | None, customers: int) -> str:
     """A segment's suggested action as the page says it: with a caution for a segment of fewer
-    than FEW_CUSTOMERS customers (the retail demo's 13 promising customers are no campaign)."""
+    than FEW_CUSTOMERS customers (13 promising customers are no campaign)."""
     if not action:
         return "No action set."
     if customers < FEW_CUSTOMERS:
         return (
-            f"{action} Only {fmt.counted(customers, 'customer')}: look at them one by one before "
-            "running a campaign."
+            f"{action} Only {fmt.counted(customers, 'customer')}: "
+            f"{measures.handful_words(customers)} before running a campaign."
         )
     return action
 
@@ -558,11 +558,8 @@ def collapse_warnings(
             + (" each" if alike and len(few) > 1 else "")
         )
         fix = _fewer_scores(customers)
-        advice = (
-            f". {fmt.sentence(fix)}, or look at them one by one."
-            if fix
-            else ": look at them one by one."
-        )
+        look = measures.handful_words(customers)
+        advice = f". {fmt.sentence(fix)}, or {look}." if fix else f": {look}."
         out.insert(
             0,
             f"{fmt.sentence(taken)}: {_cannot_fill(customers, bins)}, whatever their "
@@ -1031,7 +1028,7 @@ def grid_reading(
         return text + f", so cells apart in {letters} are not different customers."
     lapsed = full.filter((pl.col("r_score") <= max(1, bins // 2)) & (pl.col(column) > bins // 2))
     # Frequent buyers are customers who came back: a one-order customer scored F3 on heaped
-    # frequencies is none (29 of the retail demo's 165 'frequent buyers' had bought once).
+    # frequencies is none (29 of an earlier retail demo's 165 'frequent buyers' had bought once).
     frequent = across == "frequency" and "repeaters" in lapsed.columns
     n = int(lapsed["repeaters" if frequent else "customers"].sum())
     if n:
