@@ -313,13 +313,32 @@ def test_movement_follows_every_customer_from_a_quarter_before_the_as_of_date(ki
     assert f"{expected_moves(kind, first, as_of)['gone']:,} of the" in reading
 
 
+def bought_once_before(kind: str, day: date) -> float:
+    """The share of the customers with a purchase before `day` who made it in one order."""
+    bought = purchases(demo_lines(kind)[0], kind).filter(
+        pl.col("ordered_at") < datetime.combine(day, time.min)
+    )
+    orders = bought.group_by("customer_id").agg(pl.col("order_id").n_unique())["order_id"]
+    return float((orders == 1).mean())
+
+
 def test_the_gone_customers_action_counts_them():
     """'gone' is no segment at the as-of date: its action read 'Only 0 customers: look at them one
-    by one' over the retail demo's 835 gone customers."""
+    by one' over the retail demo's 835 gone customers.
+
+    From 10 Nov 2023: at the default earlier date (10 Sep) 52.5% of the retail demo's customers
+    had bought once, so F could not separate them and the page rightly suggested no action at
+    all; from 10 Nov under half had (47.5%), and 990 customers placed no order by 10 Dec."""
     at = movement_view(page("retail"))
+    first = date(2023, 11, 10)
+    at.date_input(key="rfm_move_from").set_value(first).run()
+    assert not at.exception, at.exception
     lines, _ = demo_lines("retail")
     as_of = lines["ordered_at"].max().date() + timedelta(days=1)
-    gone = expected_moves("retail", at.date_input(key="rfm_move_from").value, as_of)["gone"]
+    assert at.date_input(key="rfm_as_of").value == as_of
+    # Actions are given: under half of the customers bought once at either date.
+    assert max(bought_once_before("retail", first), bought_once_before("retail", as_of)) < 0.49
+    gone = expected_moves("retail", first, as_of)["gone"]
     assert gone >= 20
     said = " ".join(m.value for m in at.markdown)
     assert "**gone**:" in said and "Only 0 customers" not in said
@@ -549,16 +568,32 @@ def test_threshold_sliders_open_on_the_quantile_cut_offs_to_the_cent():
 
 
 def test_the_profiles_of_a_segment_of_few_customers_caution_its_action():
-    """The retail demo's segments counted by hand from the published customers table: those of
-    fewer than 20 customers get their action with a caution, the others the action alone."""
-    at = page("retail")
+    """The segments of a retail demo of 20,000 lines (424 customers) counted by hand from the
+    published customers table: those of fewer than 20 customers get their action with a caution,
+    the others the action alone. The default demo's smallest segment has 35 customers."""
+    raw = demo.demo("retail", rows=20_000, seed=0).files["online_retail.csv"]
+    at = apptest.files_page({"online_retail.csv": raw}, "rfm", "retail_20k")
     views = at.segmented_control(key="rfm_view")
     views.set_value(views.options[2]).run()
-    sizes = published_counts(published_customers(demo_lines("retail")[0]).to_pandas())
+    assert not at.exception, at.exception
+    lines = raw.select(
+        pl.col("InvoiceNo").alias("order_id"),
+        pl.col("CustomerID").alias("customer_id"),
+        pl.col("InvoiceDate").str.to_datetime("%m/%d/%Y %H:%M").alias("ordered_at"),
+        pl.col("Quantity").cast(pl.Float64).alias("quantity"),
+        pl.col("UnitPrice").cast(pl.Float64).alias("unit_price"),
+        "StockCode",
+    )
+    per = published_customers(lines)
+    # Under half bought once (43.6%): F separates customers, so the page gives actions.
+    assert (per["frequency"] == 1).mean() < 0.48
+    sizes = published_counts(per.to_pandas())
     said = [c.value for c in at.caption if c.value.startswith(":material/campaign:")]
-    few = [s for s, n in sizes.items() if n < rfm.FEW_CUSTOMERS]
-    assert few, sizes  # the demo has such a segment
-    assert sum("Only " in s for s in said) == len(few)
+    few = sorted(n for n in sizes.values() if n < rfm.FEW_CUSTOMERS)
+    assert few and len(few) < len(sizes), sizes  # segments of both kinds
+    assert len(said) == len(sizes)  # every segment's action
+    cautioned = [re.search(r"Only (\d+) customers?\\?:", s) for s in said]  # ':' escaped
+    assert sorted(int(m[1]) for m in cautioned if m) == few
 
 
 def test_lines_without_a_customer_are_counted_of_the_lines_before_the_as_of_date():

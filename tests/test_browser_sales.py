@@ -12,7 +12,9 @@ require_chromium()
 
 
 def _top_reading(page) -> str:
-    return page.locator('[data-testid="stCaptionContainer"]', has_text="leads with").inner_text()
+    # The top items' reading: '... leads (narrowly) with ...; the top 10 of N items make ...'.
+    top = re.compile(r"leads (narrowly )?with")
+    return page.locator('[data-testid="stCaptionContainer"]', has_text=top).inner_text()
 
 
 def _revenue(page) -> str:

@@ -428,23 +428,32 @@ def test_a_summarys_revenue_bridge_splits_returning_customers_by_direction_not_b
     retail, retail_lines, capsys
 ):
     """From the summary the bridge split returning customers into price and volume of one item
-    (mix 0) and had no postage and fees step, without a word; the lines' steps still do."""
-    periods = ("--previous", "2023-05", "--current", "2023-06")
+    (mix 0) and had no postage and fees step, without a word; the lines' steps still do.
+
+    Two quarters, 2023 Q2 and Q3: this 3,000-line demo, whose customers join all year, has few
+    customers buying in two months running (one in May and June, none of them paying postage or
+    fees), and the fees step needs returning customers who paid some (three in these quarters)."""
+    periods = ("--previous", "2023Q2", "--current", "2023Q3")
     _, whole, _ = cli(capsys, "bridge", str(retail["csv"]), *periods)
     steps = {r["step"]: r for r in whole["steps"]}
     bought = retail_lines.filter(
         ~pl.col("cancelled") & (pl.col("Quantity") > 0) & (pl.col("UnitPrice") > 0)
     ).filter(pl.col("CustomerID").is_not_null())
-    month = pl.col("InvoiceDate").dt.month()
-    retained = set(bought.filter(month == 5)["CustomerID"]) & set(
-        bought.filter(month == 6)["CustomerID"]
+    quarter = pl.col("InvoiceDate").dt.quarter()
+    in_2023 = pl.col("InvoiceDate").dt.year() == 2023
+    retained = set(bought.filter(in_2023 & (quarter == 2))["CustomerID"]) & set(
+        bought.filter(in_2023 & (quarter == 3))["CustomerID"]
     )
     fees = bought.filter(
-        pl.col("StockCode").str.to_uppercase().is_in(quality.NON_PRODUCT_CODES)
+        in_2023
+        & quarter.is_in([2, 3])
+        & pl.col("StockCode").str.to_uppercase().is_in(quality.NON_PRODUCT_CODES)
         & pl.col("CustomerID").is_in(list(retained))
     )
-    by_hand = fees.filter(month == 6)["rev"].sum() - fees.filter(month == 5)["rev"].sum()
+    assert fees["CustomerID"].n_unique() >= 2  # the step has something to add up
+    by_hand = fees.filter(quarter == 3)["rev"].sum() - fees.filter(quarter == 2)["rev"].sum()
     assert steps["fees"]["value"] == pytest.approx(by_hand)
+    assert steps["fees"]["customers"] == fees["CustomerID"].n_unique()
     assert {"price", "volume", "mix"} <= set(steps) and "items" in whole
     code, folder, err = cli(capsys, "bridge", str(retail["mixed"]), *periods)
     assert code == 0 and "items" not in folder
@@ -454,7 +463,7 @@ def test_a_summarys_revenue_bridge_splits_returning_customers_by_direction_not_b
     assert split["more"] + split["less"] == pytest.approx(moved)
     assert split["current"] == pytest.approx(steps["current"]["value"])
     _said_left_out(err, "bridge", "postage and fees")
-    code, sales, err = cli(capsys, "sales", str(retail["mixed"]), "--bridge-previous", "2023-05")
+    code, sales, err = cli(capsys, "sales", str(retail["mixed"]), "--bridge-previous", "2023Q2")
     assert code == 0 and sales["bridge_steps"] == folder["steps"]
     _said_left_out(err, "sales", "postage and fees steps of bridge_steps")
 

@@ -10,7 +10,7 @@ import pandas as pd
 import polars as pl
 import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
-from lifetimes.utils import summary_data_from_transaction_data
+from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
 from scipy.special import betaln, gammaln, hyp2f1
 from scipy.stats import norm, ttest_rel
 
@@ -1340,8 +1340,9 @@ def test_concentration_reading_under_a_caution_on_the_order_warns_and_gives_past
 
 
 def test_the_fit_recovers_the_demos_bgnbd_and_gamma_gamma_parameters():
-    # 1M invoice lines hold about 18,000 customers. Days counted as purchases and measured in
-    # weeks, as the generator draws them (one invoice per customer per day).
+    # 1M invoice lines hold about 21,500 customers (21,421 to 22,087 over seeds 1-40). Days
+    # counted as purchases and measured in weeks, as the generator draws them (one invoice per
+    # customer per day).
     generated = demo.demo("retail", rows=1_000_000)
     truth = generated.truth
     tables = [io.RawTable(n, n, f) for n, f in generated.files.items()]
@@ -1349,18 +1350,29 @@ def test_the_fit_recovers_the_demos_bgnbd_and_gamma_gamma_parameters():
     bought = clv.purchase_lines(ds.tables["lines"])
     summary = clv.customer_summary(bought.lines, "weeks")
     fit = clv.fit_models(summary, "weeks", penalizer=0.0)
-    # Stated tolerances: r and alpha within 10%, a and b within 15%. Spend: the generator draws
-    # gross invoice values and then cancels 10,000 lines of earlier purchases, which the cleaning
-    # nets out of them; that spreads spend (p falls, v rises: they trade off), so p, q and v
-    # within 25%, and the mean spend they imply within 10%.
-    for name, tol in (("r", 0.10), ("alpha", 0.10), ("a", 0.15), ("b", 0.15)):
-        assert fit.purchases[name] == pytest.approx(truth[f"bgnbd_{name}"], rel=tol), name
+    # Tolerances from the spread measured on this build with seeds 1-40 (customers joining over
+    # the whole period; fitted against drawn, relative): r +0.0% to +6.4%, alpha +0.3% to
+    # +10.4%, their ratio (the mean purchase rate) -5.2% to +0.5%; a -23% to +23% and b -21% to
+    # +33%, which trade off along the mean dropout a / (a + b), -7.8% to +6.8%. Seed 1 (this
+    # test's): r +1.7%, alpha +3.9%, r / alpha -2.2%, a -23.3%, b -20.9%, a / (a + b) -2.5%.
+    # So the combinations the data pins down are held tight, a and b alone loosely (swapped or
+    # from a wrong likelihood they would still be far off).
+    p, t = fit.purchases, {k: truth[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+    for name, tol in (("r", 0.10), ("alpha", 0.15), ("a", 0.40), ("b", 0.40)):
+        assert p[name] == pytest.approx(t[name], rel=tol), name
+    assert p["r"] / p["alpha"] == pytest.approx(t["r"] / t["alpha"], rel=0.07)
+    assert p["a"] / (p["a"] + p["b"]) == pytest.approx(t["a"] / (t["a"] + t["b"]), rel=0.10)
     assert bought.matched == 10_000
-    for name in ("p", "q", "v"):
-        assert fit.spend[name] == pytest.approx(truth[f"gg_{name}"], rel=0.25), name
+    # Spend: the generator draws gross invoice values and then cancels 10,000 lines of earlier
+    # purchases, which the cleaning nets out of them; that spreads spend (p falls, v rises: they
+    # trade off). Measured over seeds 1-40: p -24% to -6%, q +0.5% to +9.3%, v +11% to +51%
+    # (seed 1: -16%, +5.9%, +31%), the mean spend p v / (q - 1) they imply +0.5% to +3.2%
+    # (seed 1: +1.7%).
+    for name, tol in (("p", 0.30), ("q", 0.15), ("v", 0.60)):
+        assert fit.spend[name] == pytest.approx(truth[f"gg_{name}"], rel=tol), name
     mean = truth["gg_p"] * truth["gg_v"] / (truth["gg_q"] - 1)
     fitted_mean = fit.spend["p"] * fit.spend["v"] / (fit.spend["q"] - 1)
-    assert fitted_mean == pytest.approx(mean, rel=0.10)
+    assert fitted_mean == pytest.approx(mean, rel=0.05)
     assert fit.problems == ()
 
 
@@ -1609,10 +1621,18 @@ def test_olist_calibration_does_not_pin_down_even_the_average_dropout(olist_line
     assert "pins down the average" not in " ".join(readings.values())
 
 
-def test_the_retail_demo_pins_down_its_average_dropout_and_its_calibration_one_side_only():
+@pytest.mark.parametrize(("seed", "sides"), [(1, ()), (10, ("quarter",))])
+def test_the_retail_demo_pins_down_its_average_dropout_and_its_calibration_on_one_side_or_both(
+    seed, sides
+):
     """The retail demo's full fit: a quarter and four times the odds both fit clearly worse.
-    Its holdout calibration: four times fits worse, a quarter does not."""
-    lines = formats.assemble_demo("retail").dataset.tables["lines"]
+    Its holdout calibration (the first half of the history): the default demo's (seed 1) pins
+    the average down too, both sides clearly worse (the best likelihood with the average held
+    there is 3.8 and 18.0 below the fit's); seed 10's on one side only, four times its odds
+    fitting worse (6.3 below), a quarter not (0.85 below). The default demo was the one-sided
+    case while its customers joined in the first two thirds of its year only; of seeds 2-24 at
+    the default 60,000 lines, 10 and 19 are one-sided, the others pin down both sides."""
+    lines = formats.assemble_demo("retail", seed=seed).dataset.tables["lines"]
     summary = clv.customer_summary(clv.purchase_lines(lines).lines, "weeks")
     fit = clv.fit_models(summary, "weeks")
     odds = fit.purchases["a"] / fit.purchases["b"]
@@ -1626,10 +1646,68 @@ def test_the_retail_demo_pins_down_its_average_dropout_and_its_calibration_one_s
     )
     held = clv.fit_models(calibration, "weeks")
     odds = held.purchases["a"] / held.purchases["b"]
-    quarter, four = odds / 4 / (1 + odds / 4), odds * 4 / (1 + odds * 4)
-    assert _held_gap(held, calibration, quarter) < clv.CHI2_HALF
-    assert _held_gap(held, calibration, four) > clv.CHI2_HALF
-    assert held.mean_alike == pytest.approx((quarter,), rel=1e-9)
+    shares = {"quarter": odds / 4 / (1 + odds / 4), "four times": odds * 4 / (1 + odds * 4)}
+    alike = tuple(
+        k for k, share in shares.items() if _held_gap(held, calibration, share) < clv.CHI2_HALF
+    )
+    assert alike == sides
+    assert held.mean_alike == pytest.approx(tuple(shares[k] for k in sides), rel=1e-9)
+    assert held.mean_unknown == bool(sides)
+
+
+def retail_holdout_by_hand(seed: int = 1) -> tuple[float, int, int]:
+    """The retail demo's default holdout check of BG/NBD worked out without lib: (purchases
+    predicted, purchases made, holdout days). Purchase days of its export as pandas reads them
+    (a CustomerID, no C invoice, a positive quantity and a price of 0 or more); the holdout is
+    the last half of the history, the 12 months' 365 days being longer; lifetimes' own
+    calibration_and_holdout_data and BetaGeoFitter (penalizer 0). Each calibration customer's
+    expected holdout purchases from the model's definition rather than Fader, Hardie and Lee's
+    eq. 10 (lifetimes' takes log 2F1, NaN for one-time buyers when a + b < 1, as here): alive
+    with probability 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)),
+    then with p ~ Beta(a, b + x) and lambda ~ Gamma(r + x, alpha + T) buying (1 - e^(-lambda p
+    t)) / p in t weeks: over lambda 1 - ((alpha + T) / (alpha + T + p t))^(r + x), over p by
+    scipy's quad."""
+    from scipy.integrate import quad
+
+    raw = demo.demo("retail", seed=seed).files["online_retail.csv"].to_pandas()
+    day = pd.to_datetime(raw["InvoiceDate"], format="%m/%d/%Y %H:%M").dt.normalize()
+    bought = (
+        raw["CustomerID"].notna()
+        & ~raw["InvoiceNo"].str.startswith("C")
+        & (raw["Quantity"].astype(int) > 0)
+        & (raw["UnitPrice"].astype(float) >= 0)
+    )
+    days = pd.DataFrame({"customer": raw["CustomerID"], "day": day})[bought].drop_duplicates()
+    first, last = days["day"].min(), days["day"].max()
+    held = ((last - first).days + 1) // 2
+    assert held < 365
+    data = calibration_and_holdout_data(
+        days,
+        "customer",
+        "day",
+        calibration_period_end=last - pd.Timedelta(days=held),
+        observation_period_end=last,
+        freq="D",
+        freq_multiplier=7,
+    )
+    x, t_x, big_t = (data[c].to_numpy() for c in ("frequency_cal", "recency_cal", "T_cal"))
+    bgf = BetaGeoFitter(penalizer_coef=0.0).fit(x, t_x, big_t)
+    r, alpha, a, b = (bgf.params_[k] for k in ("r", "alpha", "a", "b"))
+    t = held / 7
+
+    def bought_if_alive(x: float, big_t: float) -> float:
+        k, scale = r + x, alpha + big_t
+
+        def per_p(p: float) -> float:  # (1 - E[e^(-lambda p t)]) / p, its limit at p = 0
+            return -math.expm1(-k * math.log1p(p * t / scale)) / p if p > 0 else k * t / scale
+
+        value, _ = quad(per_p, 0, 1, weight="alg", wvar=(a - 1, b + x - 1))
+        return value / math.exp(betaln(a, b + x))
+
+    alive = {pair: bought_if_alive(*pair) for pair in set(zip(x, big_t, strict=True))}
+    gone = np.where(x > 0, a / (b + x - 1) * ((alpha + big_t) / (alpha + t_x)) ** (r + x), 0.0)
+    expected = np.array([alive[pair] for pair in zip(x, big_t, strict=True)]) / (1 + gone)
+    return float(expected.sum()), int(data["frequency_holdout"].sum()), held
 
 
 def _gamma_gamma_best(rows: pl.DataFrame, q: float) -> tuple[float, float]:

@@ -243,7 +243,7 @@ def _retail(
     start, end = _day(2022, 12, 1), _day(2023, 12, 10)
     start_s = start * _DAY
     period_weeks = (end - start) / 7
-    join_weeks = period_weeks * 2 / 3
+    join_weeks = period_weeks
     k_cancel = max(5, round(0.01 * rows))
     k_fee = max(5, round(0.004 * rows))
     k_zero = max(5, round(0.002 * rows))

@@ -37,11 +37,11 @@ class ShopOrders:
 
 def shop_orders(rng: np.random.Generator, n_orders: int) -> ShopOrders:
     """n_orders orders of customers who buy by the BG/NBD + Gamma-Gamma process over two years
-    (joining in the first two thirds of it): the first customers' orders, whole but the last's."""
+    (joining at any time in it): the first customers' orders, whole but the last's."""
     weeks = (END - START) / 7
     m = max(50, n_orders // 2)
     while True:
-        customer, at, value = _bgnbd_invoices(rng, m, weeks, weeks * 2 / 3)
+        customer, at, value = _bgnbd_invoices(rng, m, weeks, weeks)
         if customer.size >= n_orders:
             break
         m *= 2
