@@ -698,7 +698,8 @@ def _emit(result: dict, fmt: str, table: str | None = None) -> None:
             raise UsageError(f"no table {table}: choose one of {', '.join(frames)}")
         if table is None and len(frames) > 1:  # a script reading it should know which it got
             first = next(iter(frames))
-            _note([f"the table {first}, the first of {', '.join(frames)}: --table chooses one"])
+            listed = ", ".join(frames)
+            _note([f"printed the table {first}, the first of: {listed}; --table chooses one"])
         sys.stdout.write(io.export_csv(frames[table or next(iter(frames))]))
         return
     # csv of the inspect and demo commands: their main tabular part

@@ -1060,15 +1060,7 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
         _kpi("rfm.not_covered", "Not covered by a rule", other, fmt.count(other)),
     ]
     blocks = [Block("Cannot separate customers", reading=w) for w in f["degenerate"]["warning"]]
-    # As the page: the dimensions with fewer scores than bins, said as computed (too few
-    # customers, or ties), those that cannot separate customers already said.
-    told = {d.dimension for d in degenerate}
-    ties = {dim: str(o[f"{dim}_ties"]) for dim in rfm.SCORE_COLUMNS}
-    untold = [c for c in rfm.collapsed_dimensions(customers, bins) if c.dimension not in told]
-    blocks += [
-        Block("Fewer scores than bins", reading=w)
-        for w in rfm.collapse_warnings(untold, customers.height, ties)
-    ]
+    blocks += [Block("Fewer scores than bins", reading=w) for w in f["fewer_scores"]["warning"]]
     blocks += [Block("An as-of date past the data", reading=n) for n in rfm.notes(ds, **o)]
     if o["clean"] and not o["as_of"] and customers.height:  # every line counts, as on the page
         note = rfm.monetary_note(ds.table("lines"), revenue, cur)

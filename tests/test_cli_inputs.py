@@ -469,15 +469,15 @@ def test_a_summarys_revenue_bridge_splits_returning_customers_by_direction_not_b
 
 
 def test_csv_without_a_table_says_which_table_it_printed(retail, capsys):
-    """`--format csv` printed rfm's first table (customers) of four without a word: a script
+    """`--format csv` printed rfm's first table (customers) of five without a word: a script
     could not tell which it got. Its header is the customers table's, and stderr names it."""
     code = main(["rfm", str(retail["csv"]), "--format", "csv"])
     out, err = capsys.readouterr()
     assert code == 0
     assert out.splitlines()[0].startswith("customer_id,")
     assert err == (
-        "note: the table customers, the first of customers, segments, grid, degenerate: --table "
-        "chooses one\n"
+        "note: printed the table customers, the first of: customers, segments, grid, "
+        "degenerate, fewer_scores; --table chooses one\n"
     )
     # With --table there is nothing to say.
     assert main(["rfm", str(retail["csv"]), "--format", "csv", "--table", "segments"]) == 0

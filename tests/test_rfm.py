@@ -666,12 +666,20 @@ def test_readings_name_the_largest_segment_and_where_revenue_is():
 def test_headless_returns_customers_segments_and_grid():
     ds = Dataset("tiny", "generic", "GBP", tables={"lines": SHOP})
     out = rfm.headless(ds, bins=3, recency_ties="first", clean=False)
-    assert set(out) == {"customers", "segments", "grid", "degenerate"}
+    assert set(out) == {"customers", "segments", "grid", "degenerate", "fewer_scores"}
     assert out["customers"]["customer_id"].to_list() == ["a", "b"]
     # a: recency 3 (rank 1 -> R3), frequency 2 (rank 2 -> F3); b: R1, F1.
     assert out["customers"]["segment"].to_list() == ["champions", "hibernating"]
     assert out["grid"].height == 9
     assert out["degenerate"].height == 0
+    # Two customers in three bins take scores 1 and 3 in every dimension (as in
+    # test_four_customers_cannot_fill_five_scores_and_the_warning_says_so_not_ties): said as the
+    # page and the report say it.
+    assert out["fewer_scores"]["warning"].to_list() == [
+        "Recency, frequency and monetary take only 2 distinct scores of 3 (1, 3) each: 2 "
+        "customers cannot fill 3 scores, whatever their values or the tie rule: look at them "
+        "one by one."
+    ]
     with pytest.raises(ValueError, match="bins"):
         rfm.headless(ds, bins=7)
     with pytest.raises(ValueError, match="frequency ties must be one of value, first"):

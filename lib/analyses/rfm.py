@@ -1095,7 +1095,9 @@ def headless(
     customers: one row per customer with scores and segment; segments: segment_summary (no
     actions when a dimension the rules read is degenerate); grid: rf_grid; degenerate: one row
     per degenerate dimension with dimension, value, share, ties, scores (those customers'
-    scores, comma-separated) and warning (the page's sentence).
+    scores, comma-separated) and warning (the page's sentence); fewer_scores: the page's
+    warnings on the other dimensions with fewer distinct scores than bins (collapse_warnings),
+    a row each.
     With compare_as_of (ISO, before as_of), also the page's Movement view between it and as_of,
     with the same bins and rules (lib.analyses.movement: purchases only, published ties):
     movements (movement_table), movement_customers (customer_movements) and flows
@@ -1121,12 +1123,16 @@ def table_frames(
     ties: Mapping[str, str] | str = PUBLISHED_TIES,
     across: str = "frequency",
 ) -> dict[str, pl.DataFrame]:
-    """headless's customers, segments, grid and degenerate from a customer table (built from
-    lines in memory, or from summaries computed elsewhere: lib.engines)."""
+    """headless's customers, segments, grid, degenerate and fewer_scores from a customer table
+    (built from lines in memory, or from summaries computed elsewhere: lib.engines)."""
     rules = default_rules(bins)
     scored = quantile_scored(table.customers, bins, ties)
     degenerate = degenerate_dimensions(scored, tie_rules(ties))
     customers = segmented(scored, rules)
+    # As the page: said as computed (too few customers, or ties), those that cannot separate
+    # customers already said in degenerate.
+    told = {d.dimension for d in degenerate}
+    untold = [c for c in collapsed_dimensions(scored, bins) if c.dimension not in told]
     return {
         "customers": customers,
         "segments": segment_summary(customers, rules, degenerate),
@@ -1152,6 +1158,10 @@ def table_frames(
                 "warning": pl.String,
             },
             orient="row",
+        ),
+        "fewer_scores": pl.DataFrame(
+            {"warning": collapse_warnings(untold, scored.height, ties)},
+            schema={"warning": pl.String},
         ),
     }
 
