@@ -293,7 +293,10 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
         raise UsageError(f"{args.command}: {message}") from None
     if hasattr(module, "notes"):  # what its tables leave out
         _note(module.notes(ds, **options))
-    return dict(frames)
+    frames = dict(frames)
+    if "notes" in frames:  # what the tables could not include (clv: its holdout check)
+        _note(frames.pop("notes")["note"].to_list())
+    return frames
 
 
 def _summarised(args: argparse.Namespace) -> dict:

@@ -1325,7 +1325,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
 
     f, o = p.frames, p.options
     cur, unit = ds.currency, str(o["unit"])
-    values, holdout, checks = f["customers"], f["holdout"], f["sufficiency"]
+    values, checks = f["customers"], f["sufficiency"]
     horizon = f"{o['horizon']:g} {o['horizon_unit']}"
     spend = values["clv"].null_count() < values.height
     alive = values["p_alive"].null_count() < values.height
@@ -1420,9 +1420,12 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         if alive
         else Block("At risk", caption=clv.NO_AT_RISK)
     )
+    if "holdout" not in f:  # as the page's Holdout check view: why it cannot be made
+        blocks.append(Block("Holdout check", caption=" ".join(f["notes"]["note"])))
+        return kpis, blocks
+    holdout, comparison = f["holdout"], f["comparison"]
     # As on the page: a calibration fit that cannot tell when customers leave reads its holdout
     # as over this window only.
-    comparison = f["comparison"]
     blind = comparison.filter(
         (pl.col("model") == clv.MODELS[str(o["model"])]) & (pl.col("dropout") == "not identified")
     )

@@ -763,6 +763,39 @@ def test_the_lifetime_value_totals_carry_the_holdout_caution_as_on_the_page(buil
     assert text.index(caution) < text.index("Can the model be trusted on this data?")
 
 
+def test_a_history_too_short_for_a_holdout_reports_its_customers_and_says_why_it_has_none():
+    """The report's Lifetime value was missing ("cannot be made") where the page shows the
+    whole history's customers and says in its Holdout check view why it has none. 12 customers
+    buy on 1 March 2023 and again c + 1 days later (tests/test_cli.py's
+    test_clv_says_it_is_the_calibration_period_that_lacks_repeat_buyers): by the calibration
+    end, 7 March, only 6 had bought again, too few for the check; all 12 have for the fit."""
+    start = date(2023, 3, 1)
+    days = [(c, start + timedelta(days=d)) for c in range(12) for d in (0, c + 1)]
+    frame = pl.DataFrame(
+        {
+            "InvoiceNo": [str(500000 + i) for i in range(len(days))],
+            "StockCode": ["A"] * len(days),
+            "Description": ["thing"] * len(days),
+            "Quantity": [1] * len(days),
+            "InvoiceDate": [f"{d:%Y-%m-%d} 10:00" for _, d in days],
+            "UnitPrice": [10.0] * len(days),
+            "CustomerID": [str(c) for c, _ in days],
+            "Country": ["UK"] * len(days),
+        }
+    )
+    ds = formats.assemble([RawTable("twelve.csv", "twelve.csv", frame)]).dataset
+    (section,) = report.report_sections(ds, ["clv"], {})
+    assert section.missing == ""
+    assert {k.key: k.value for k in section.kpis}["clv.customers"] == 12
+    (block,) = [b for b in section.blocks if b.title.startswith("Holdout check")]
+    assert block.caption.startswith(
+        "The whole history's 12 repeat buyers are enough to fit BG/NBD, but its holdout check "
+        "cannot be made. Up to the calibration end, 7 Mar 2023, only 6 customers had bought on "
+        "two days or more"
+    )
+    assert not [b for b in section.blocks if b.title == "Which purchase model predicts best?"]
+
+
 def test_a_fit_that_cannot_tell_who_leaves_reports_no_p_alive_as_the_page_shows_none(built):
     """The marketplace demo's BG/NBD fit cannot tell when customers leave (the page says 'not
     identified' and shows no at-risk list, tests/test_app_clv.py): neither does its report."""

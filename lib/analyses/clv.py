@@ -2704,7 +2704,10 @@ def headless(
     the full-period fit), `parameters_calibration` (of the fit the holdout checks), `holdout`
     (Holdout.groups; calibration_end ISO, empty: holdout_plan's), `comparison` (the three
     purchase models on that holdout), `tracking` and `sufficiency` (with the fit's checks).
-    Raises ValueError with what to try when the data cannot be fitted. Sufficiency as the
+    Where the holdout check cannot be made (too short a history, too few repeat buyers before
+    the calibration end), its four tables are left out and `notes` (one column, note) says why
+    and what to try, as the page's Holdout check view does beside its customers. Raises
+    ValueError with what to try when the whole history cannot be fitted. Sufficiency as the
     lines give it (of_lines: a summary's order rows are no lines)."""
     if not ds.has("lines", "customer_id"):
         raise ValueError(
@@ -2725,6 +2728,7 @@ def headless(
         fit = fit_models(summary, unit, penalizer, model)
     except FitError as error:
         raise ValueError(f"{error.message} {error.hint}") from None
+    held: dict[str, pl.DataFrame] = {}
     try:
         if cal_end is None:
             raise FitError("The history is too short for a holdout.", "Load a longer history.")
@@ -2734,15 +2738,20 @@ def headless(
                 f"{MODELS[model]} could not be fitted on the calibration period.",
                 "Pick a later calibration end date.",
             )
+        held = {
+            "parameters_calibration": parameter_table(comparison.holdouts[model].fit, ds.currency),
+            "holdout": comparison.holdouts[model].groups,
+            "comparison": comparison.table,
+            "tracking": comparison.tracking,
+        }
+        missing = ""
     except FitError as error:
-        # The page shows the whole history's fit and says this in its Holdout check view; the
-        # command gives both or neither, so it says which of them fails.
-        raise ValueError(
+        # As the page: the whole history's fit, and why its holdout check cannot be made.
+        missing = (
             f"The whole history's {fmt.counted(fit.repeat_buyers, 'repeat buyer')} are enough "
-            f"to fit {fit.label}, but the holdout check these results include cannot be made. "
-            f"{error.message} {error.hint}"
-        ) from None
-    holdout = comparison.holdouts[model]
+            f"to fit {fit.label}, but its holdout check cannot be made. {error.message} "
+            f"{error.hint}"
+        )
     values = by_value(customer_values(summary, fit, horizon, horizon_unit, discount))
     if fit.degenerate:  # the fit cannot tell when customers leave: no P(alive), as on the page
         values = values.with_columns(pl.lit(None, pl.Float64).alias("p_alive"))
@@ -2752,11 +2761,9 @@ def headless(
     return {
         "customers": values,
         "parameters": parameter_table(fit, ds.currency),
-        "parameters_calibration": parameter_table(holdout.fit, ds.currency),
-        "holdout": holdout.groups,
-        "comparison": comparison.table,
-        "tracking": comparison.tracking,
+        **held,
         "sufficiency": checked,
+        **({"notes": pl.DataFrame({"note": [missing]})} if missing else {}),
     }
 
 
