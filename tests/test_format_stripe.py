@@ -122,6 +122,22 @@ def test_a_charge_a_lost_dispute_took_back_in_full_is_no_sale_like_one_refunded_
     )
 
 
+def test_a_converted_charge_a_lost_dispute_took_back_in_full_is_no_return_either():
+    """Audit: the Stripe demo's charge of 104.70 EUR settled as 113.08 USD, disputed in full and
+    lost, kept a revenue of 113.08 - 104.70 x (113.08 / 104.70) = -1.4e-14 USD: a return line,
+    so the pages spoke of an order with returns only and a cancellation matching no purchase.
+    Taken back in full it is no sale, with nothing to net: as ch_2, refunded in full."""
+    assert 113.08 - 104.70 * (113.08 / 104.70) < 0  # the residue, as floats compute it
+    data = DISPUTES.splitlines()[:3] + [
+        b"ch_6,2024-01-10 10:00,104.70,0.00,eur,113.08,0.00,usd,3.60,Live,Paid,cus_F,"
+        b"fay@example.com,true,DE,DE,104.70,lost"
+    ]
+    ds = assembled(b"\n".join(data) + b"\n").dataset
+    assert ds.extras[UNSOLD_LINES]["order_id"].to_list() == ["ch_2", "ch_6"]
+    assert ds.tables["lines"]["order_id"].to_list() == ["ch_1"]
+    assert (ds.tables["lines"]["revenue"] < 0).sum() == 0
+
+
 GUESTS = b"""id,Created (UTC),Amount,Amount Refunded,Currency,Status,Customer ID,Customer Email,Disputed Amount,Dispute Status
 ch_1,2024-01-05 10:00,100.00,0.00,usd,Paid,cus_A,ann@example.com,,
 ch_2,2024-01-06 10:00,60.00,0.00,usd,Paid,,,,

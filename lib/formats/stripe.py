@@ -140,14 +140,13 @@ def build(
     taken = pl.col("refunded").fill_null(0.0) + pl.when(lost).then(
         pl.col("disputed").fill_null(0.0)
     ).otherwise(0.0)
+    # Taken back in full, by refunds or a lost dispute (to half a cent: a converted dispute is
+    # the charge times a rate), the charge sold nothing: its revenue is 0, not the rate's float
+    # residue (113.08 - 104.70 x 113.08 / 104.70 = -1.4e-14), which would read as a return.
+    whole = taken >= pl.col("amount") - CENT
     rows = rows.with_columns(
-        (pl.col("amount") - taken).alias("revenue"),
-        # Taken back in full, by refunds or a lost dispute (to half a cent: a converted dispute
-        # is the charge times a rate), the charge sold nothing.
-        pl.when(taken >= pl.col("amount") - CENT)
-        .then(pl.lit("refunded"))
-        .otherwise(pl.col("status"))
-        .alias("status"),
+        pl.when(whole).then(0.0).otherwise(pl.col("amount") - taken).alias("revenue"),
+        pl.when(whole).then(pl.lit("refunded")).otherwise(pl.col("status")).alias("status"),
         pl.lit(False).alias("is_return"),
     )
     notes += _summary_notes(rows, file, currency)
