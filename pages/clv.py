@@ -276,8 +276,7 @@ cols[3].metric(
     else "Not shown: on this data P(alive) ranks customers but is no probability (the Dropout "
     "check in the trust table), so its average says nothing."
     if fit.ranks_only
-    else "BG/NBD lets customers drop out only after a repeat purchase, so it counts every "
-    "one-time buyer as alive."
+    else clv.BGNBD_ONE_TIME
     if model == "bgnbd"
     else "The probability that a customer still buys, averaged over customers.",
 )
@@ -566,7 +565,12 @@ else:
             "clv": columns.money("CLV", currency),
             "mean_clv": columns.money("CLV per customer", currency, 2),
             "share": columns.percent("Share of CLV"),
-            "p_alive": columns.percent("Mean P(alive)"),
+            "p_alive": columns.percent(
+                "Mean P(alive)",
+                help=f"{clv.BGNBD_ONE_TIME} A segment of one-time buyers reads 100%."
+                if model == "bgnbd"
+                else None,
+            ),
         },
     )
     ui.download(table, "clv_by_segment", key="clv_dl_segments")

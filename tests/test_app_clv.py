@@ -342,6 +342,36 @@ def test_segment_view_reads_the_segments_the_rfm_page_opens_on_without_a_visit_t
     assert "RFM segments as the RFM page opens" in texts(at)
 
 
+def test_a_segment_of_one_time_buyers_at_a_p_alive_of_100_is_explained_under_bgnbd():
+    """Audit: the retail demo's hibernating customers (one order each) read a mean P(alive) of
+    100.0% beside at-risk ones far lower, unexplained. BG/NBD lets customers leave only after a
+    repeat purchase, so each customer who bought on one day is alive for it: the column's help
+    says so. The customers with one purchase day, counted here from the kept lines, are exactly
+    those the customer table gives a P(alive) of 1."""
+    at = page("retail")
+    at.segmented_control(key="clv_view").set_value("By RFM segment").run()
+    assert not at.exception
+    table = at.dataframe[-1]
+    help_text = json.loads(table.proto.columns)["p_alive"]["help"]
+    assert help_text == (
+        "BG/NBD lets customers drop out only after a repeat purchase, so it counts every "
+        "one-time buyer as alive. A segment of one-time buyers reads 100%."
+    )
+    shown = table.value.set_index("segment")
+    assert shown.loc["hibernating", "p_alive"] == pytest.approx(100.0)
+    days = (
+        kept_lines("retail")
+        .group_by("customer_id")
+        .agg(pl.col("ordered_at").dt.date().n_unique().alias("days"))
+    )
+    once = set(days.filter(pl.col("days") == 1)["customer_id"])
+    values = clv.headless(formats.assemble_demo("retail").dataset)["customers"]
+    assert set(values.filter(pl.col("p_alive") == 1)["customer_id"]) == once
+    # Another purchase model says nothing of it.
+    at.segmented_control(key="clv_model").set_value("MBG/NBD").run()
+    assert "help" not in json.loads(at.dataframe[-1].proto.columns).get("p_alive", {})
+
+
 def test_segment_view_sums_value_per_published_rfm_segment():
     at = page("retail")
     ds = formats.assemble_demo("retail").dataset

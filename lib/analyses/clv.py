@@ -99,6 +99,11 @@ SUMMARY_SCHEMA = {
     "last_purchase": pl.Date,
 }
 DROPOUT_CHECK = "Dropout (who leaves)"
+# Why BG/NBD's P(alive) is 1 for every customer who bought on one day only.
+BGNBD_ONE_TIME = (
+    "BG/NBD lets customers drop out only after a repeat purchase, so it counts every one-time "
+    "buyer as alive."
+)
 CHECK_SCHEMA = {"check": pl.String, "value": pl.String, "verdict": pl.String, "note": pl.String}
 # Purchases are counted per day and the holdout is as long as the horizon already: what is left
 # to ask of the data is time.
