@@ -233,7 +233,8 @@ def read_path(
 
 
 def write_csv_tables(tables: Mapping[str, pl.DataFrame], out_dir: str | Path) -> list[Path]:
-    """Each frame written as UTF-8 CSV to out_dir/name; the paths written, in order."""
+    """Each frame written as UTF-8 CSV to out_dir/name, tab-separated where the name ends in
+    .txt (as Amazon's reports are); the paths written, in order."""
     out = Path(out_dir)
     paths = []
     for name, frame in tables.items():
@@ -242,7 +243,7 @@ def write_csv_tables(tables: Mapping[str, pl.DataFrame], out_dir: str | Path) ->
             raise ValueError(f"table name {name!r} is not a plain relative file name")
         path = out.joinpath(*relative.parts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_csv(path)
+        frame.write_csv(path, separator="\t" if path.suffix.lower() == ".txt" else ",")
         paths.append(path)
     return paths
 

@@ -168,6 +168,17 @@ def test_the_report_round_trips_through_a_tab_separated_file(sample):
     assert formats.recognise(table).kind.format == "amazon"
 
 
+def test_the_demo_command_writes_the_report_tab_separated(sample, tmp_path):
+    """`python -m lib demo --kind amazon` wrote "All Orders Report.txt" comma-separated, where
+    Amazon's report (and this demo's description of it) is tab-separated."""
+    (path,) = io.write_csv_tables(sample.files, tmp_path)
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "\t".join(demo.COLUMNS["amazon"]["All Orders Report.txt"])
+    table = io.read_file(path.name, path.read_bytes())[0]
+    assert table.frame.height == sample.files["All Orders Report.txt"].height
+    assert formats.recognise(table).kind.format == "amazon"
+
+
 @pytest.mark.parametrize(
     "page", ["overview", "data", "quality", "sales", "categories", "regions", "rfm"]
 )
