@@ -384,6 +384,18 @@ def test_the_legend_shows_the_lowest_and_highest_values_as_the_tables_print_them
     assert values == pytest.approx([1.0, 10.0, 100.0, 1000.0])
 
 
+def test_one_region_or_regions_alike_label_the_legend_once():
+    """Audit: the Amazon demo's one region labelled its colour bar '$301.0k' three times."""
+    one = two_states().head(1)
+    text = json.dumps(maps.legend(one, "revenue", "Revenue", "BRL").to_dict())
+    assert text.count(maps.value_text("revenue", one["revenue"][0], "BRL")) == 1
+    # Two values that print alike: one label; two apart: both ends (and the middle).
+    alike = pl.DataFrame({"growth": [0.101, 0.102]})
+    assert json.dumps(maps.legend(alike, "growth", "Growth").to_dict()).count('"+10%"') == 1
+    apart = json.dumps(maps.legend(pl.DataFrame({"growth": [0.1, 0.3]}), "growth", "G").to_dict())
+    assert all(f'"+{p}%"' in apart for p in (10, 20, 30))
+
+
 def test_growth_legend_marks_zero_where_the_colours_turn():
     points = pl.DataFrame({"growth": [-0.25, 0.75]})
     text = json.dumps(maps.legend(points, "growth", "Growth").to_dict())

@@ -786,6 +786,12 @@ def legend(points: pl.DataFrame, metric: str, title: str, currency: str = "") ->
         middle_x, middle = -values[0] / (values[-1] - values[0]), 0.0
     else:
         middle_x, middle = 0.5, legend_values(pl.Series(values), metric, 3)[1]
+    # Each figure once: one region (or regions alike to the printed digit) read '$301.0k' three
+    # times along the bar.
+    low, mid, high = (value_text(metric, v, currency) for v in (values[0], middle, values[-1]))
+    labels = [(0.0, low, "left")]
+    labels += [(middle_x, mid, "center")] if mid not in (low, high) else []
+    labels += [(1.0, high, "right")] if high != low else []
     return (
         alt.layer(
             alt.Chart(pl.concat([bar, no_data]))
@@ -795,9 +801,7 @@ def legend(points: pl.DataFrame, metric: str, title: str, currency: str = "") ->
             .mark_rect(y=20, y2=34, fillOpacity=0, stroke="#64748b", strokeWidth=0.8)
             .encode(x=x, x2="x1:Q"),
             text(0.0, 8, title, bold=True),
-            text(0.0, 46, value_text(metric, values[0], currency)),
-            text(middle_x, 46, value_text(metric, middle, currency), align="center"),
-            text(1.0, 46, value_text(metric, values[-1], currency), align="right"),
+            *(text(at, 46, label, align=align) for at, label, align in labels),
             text(swatch + 20 / LEGEND_PX, 27, "no data"),
         )
         .properties(width=LEGEND_PX + extra_px, height=54)
