@@ -2734,6 +2734,7 @@ def headless(
     except FitError as error:
         raise ValueError(f"{error.message} {error.hint}") from None
     held: dict[str, pl.DataFrame] = {}
+    missing = ""
     try:
         if cal_end is None:
             raise FitError("The history is too short for a holdout.", "Load a longer history.")
@@ -2749,7 +2750,6 @@ def headless(
             "comparison": comparison.table,
             "tracking": comparison.tracking,
         }
-        missing = ""
     except FitError as error:
         # As the page: the whole history's fit, and why its holdout check cannot be made.
         missing = (

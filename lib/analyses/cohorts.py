@@ -27,7 +27,7 @@ EARLY_QUANTILE = 0.8
 # cohort's: its cells are not compared.
 QUIET_SHARE = 0.25
 # An average on fewer cohorts or customers is no average (the curve greys its points on fewer
-# than FEW_COHORTS cohorts; a 13-month history's last month since joining: the first cohort).
+# than FEW_COHORTS cohorts: in a 13-month history, month 12 is the first cohort's alone).
 FEW_COHORTS = 3
 FEW_CUSTOMERS = 50
 
