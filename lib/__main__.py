@@ -13,7 +13,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -293,8 +293,14 @@ def _frames(args: argparse.Namespace, ds: Dataset) -> dict:
         raise UsageError(f"{args.command}: {message}") from None
     if hasattr(module, "notes"):  # what its tables leave out
         _note(module.notes(ds, **options))
+    return _told(frames)
+
+
+def _told(frames: Mapping[str, pl.DataFrame]) -> dict:
+    """An analysis's tables, its `notes` table (what the tables could not include: clv's
+    holdout check) said on stderr instead of printed as a table."""
     frames = dict(frames)
-    if "notes" in frames:  # what the tables could not include (clv: its holdout check)
+    if "notes" in frames:
         _note(frames.pop("notes")["note"].to_list())
     return frames
 
@@ -814,7 +820,7 @@ def replay(args: argparse.Namespace) -> dict:
     options.update({name: getattr(args, name) for name in getattr(args, "given", ())})
     rules = rec.rules_frame()
     try:
-        return recipe_lib.page_frames(ds, args.command, options, rules)
+        return _told(recipe_lib.page_frames(ds, args.command, options, rules))
     except (KeyError, ValueError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise UsageError(f"{args.command}: {message}") from None

@@ -720,6 +720,13 @@ def test_clv_says_it_is_the_calibration_period_that_lacks_repeat_buyers(tmp_path
     assert sorted(r["customer_id"] for r in tables["customers"]) == sorted(
         str(c) for c in range(12)
     )
+    # A recipe's settings read the same data alike: the note on stderr, no table of it.
+    recipe_path = tmp_path / "recipe.toml"
+    recipe_path.write_text("version = 1\n[settings.clv]\nhorizon = 6\n", encoding="utf-8")
+    replayed = run("clv", str(tmp_path / "twelve.csv"), "--recipe", str(recipe_path))
+    assert replayed.returncode == 0, replayed.stderr
+    assert "note: The whole history's 12 repeat buyers are enough" in replayed.stderr
+    assert set(json.loads(replayed.stdout)) == {"customers", "parameters", "sufficiency"}
     # As it says: from 11 March the calibration period has its 10 repeat buyers.
     later = run("clv", str(tmp_path / "twelve.csv"), "--calibration-end", "2023-03-11")
     assert later.returncode == 0, later.stderr
