@@ -1420,52 +1420,56 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         if alive
         else Block("At risk", caption=clv.NO_AT_RISK)
     )
-    if "holdout" not in f:  # as the page's Holdout check view: why it cannot be made
-        blocks.append(Block("Holdout check", caption=" ".join(f["notes"]["note"])))
-        return kpis, blocks
-    holdout, comparison = f["holdout"], f["comparison"]
-    # As on the page: a calibration fit that cannot tell when customers leave reads its holdout
-    # as over this window only.
-    blind = comparison.filter(
-        (pl.col("model") == clv.MODELS[str(o["model"])]) & (pl.col("dropout") == "not identified")
-    )
-    blocks.append(
-        Block(
-            "Holdout check: purchases",
-            chart=charts.holdout_purchases_chart(holdout, unit),
-            reading=clv.holdout_reading(holdout, units, unit, degenerate=blind.height > 0),
-            caption=clv.holdout_plan_note(plan, unit) if plan else "",
-            table=holdout,
-            # The spend columns in money with cents, as the page's Holdout check prints them.
-            kinds=dict.fromkeys(
-                ("predicted_purchases", "actual_purchases", "mae_purchases"), "number2"
-            )
-            | {"total_error": "change"}
-            | dict.fromkeys(("predicted_spend", "actual_spend"), "money2"),
-            labels=clv.HEADERS,
+    if "holdout" in f:
+        holdout, comparison = f["holdout"], f["comparison"]
+        # As on the page: a calibration fit that cannot tell when customers leave reads its
+        # holdout as over this window only.
+        blind = comparison.filter(
+            (pl.col("model") == clv.MODELS[str(o["model"])])
+            & (pl.col("dropout") == "not identified")
         )
-    )
-    if holdout["actual_spend"].null_count() < holdout.height:
         blocks.append(
             Block(
-                "Holdout check: spend",
-                chart=charts.holdout_spend_chart(holdout, cur),
-                reading=clv.spend_reading(holdout, cur),
+                "Holdout check: purchases",
+                chart=charts.holdout_purchases_chart(holdout, unit),
+                reading=clv.holdout_reading(holdout, units, unit, degenerate=blind.height > 0),
+                caption=clv.holdout_plan_note(plan, unit) if plan else "",
+                table=holdout,
+                # The spend columns in money with cents, as the page's Holdout check prints them.
+                kinds=dict.fromkeys(
+                    ("predicted_purchases", "actual_purchases", "mae_purchases"), "number2"
+                )
+                | {"total_error": "change"}
+                | dict.fromkeys(("predicted_spend", "actual_spend"), "money2"),
+                labels=clv.HEADERS,
             )
         )
-    blocks.append(
-        Block(
-            "Which purchase model predicts best?",
-            chart=charts.tracking_chart(f["tracking"], cal_end) if cal_end else None,
-            table=comparison.drop("worse_z"),  # the reading's paired test, as the page hides it
-            reading=clv.comparison_reading(
-                comparison, units, unit, chosen=clv.MODELS[str(o["model"])]
-            ),
-            kinds={"mae_purchases": "number3", "predicted_purchases": "number0"}
-            | {"actual_purchases": "number0", "fitted_on": "count"},
-            labels=clv.HEADERS,
+        if holdout["actual_spend"].null_count() < holdout.height:
+            blocks.append(
+                Block(
+                    "Holdout check: spend",
+                    chart=charts.holdout_spend_chart(holdout, cur),
+                    reading=clv.spend_reading(holdout, cur),
+                )
+            )
+    else:  # as the page's Holdout check view: why it has none
+        blocks.append(Block("Holdout check", caption=" ".join(f["notes"]["note"])))
+    if "comparison" in f:  # the models compared, even where the chosen one could not be
+        comparison = f["comparison"]
+        blocks.append(
+            Block(
+                "Which purchase model predicts best?",
+                chart=charts.tracking_chart(f["tracking"], cal_end) if cal_end else None,
+                # the reading's paired test, as the page hides it
+                table=comparison.drop("worse_z"),
+                reading=clv.comparison_reading(
+                    comparison, units, unit, chosen=clv.MODELS[str(o["model"])]
+                ),
+                kinds={"mae_purchases": "number3", "predicted_purchases": "number0"}
+                | {"actual_purchases": "number0", "fitted_on": "count"},
+                labels=clv.HEADERS,
+            )
         )
-    )
     return kpis, blocks
 
 

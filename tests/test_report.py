@@ -796,6 +796,39 @@ def test_a_history_too_short_for_a_holdout_reports_its_customers_and_says_why_it
     assert not [b for b in section.blocks if b.title == "Which purchase model predicts best?"]
 
 
+def test_a_chosen_model_the_holdout_cannot_check_keeps_the_comparison_as_the_page_does(
+    monkeypatch,
+):
+    """Where the calibration fits every model but the chosen one, the page warns "BG/NBD could
+    not be checked on this holdout: {its note}." and still compares the others: headless and
+    the report leave out only the chosen model's holdout tables (they left out all four)."""
+    from dataclasses import replace
+
+    real = clv.compare_models
+
+    def without_bgnbd(*args, **kwargs):
+        found = real(*args, **kwargs)
+        note = pl.when(pl.col("model") == "BG/NBD").then(pl.lit("it did not converge"))
+        return replace(
+            found,
+            holdouts={k: v for k, v in found.holdouts.items() if k != "bgnbd"},
+            table=found.table.with_columns(note.otherwise(pl.col("note")).alias("note")),
+        )
+
+    monkeypatch.setattr(clv, "compare_models", without_bgnbd)
+    ds = formats.assemble_demo("retail").dataset
+    out = clv.headless(ds)
+    said = "BG/NBD could not be checked on this holdout: it did not converge."
+    assert out["notes"]["note"].to_list() == [said]
+    assert "holdout" not in out and "parameters_calibration" not in out
+    assert out["comparison"]["model"].to_list() == list(clv.MODELS.values())
+    (section,) = report.report_sections(ds, ["clv"], {})
+    assert section.missing == ""
+    blocks = {b.title: b for b in section.blocks}
+    assert blocks["Holdout check"].caption == said
+    assert blocks["Which purchase model predicts best?"].table.height == len(clv.MODELS)
+
+
 def test_a_fit_that_cannot_tell_who_leaves_reports_no_p_alive_as_the_page_shows_none(built):
     """The marketplace demo's BG/NBD fit cannot tell when customers leave (the page says 'not
     identified' and shows no at-risk list, tests/test_app_clv.py): neither does its report."""

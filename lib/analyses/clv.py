@@ -2710,8 +2710,9 @@ def headless(
     (Holdout.groups; calibration_end ISO, empty: holdout_plan's), `comparison` (the three
     purchase models on that holdout), `tracking` and `sufficiency` (with the fit's checks).
     Where the holdout check cannot be made (too short a history, too few repeat buyers before
-    the calibration end), its four tables are left out and `notes` (one column, note) says why
-    and what to try, as the page's Holdout check view does beside its customers. Raises
+    the calibration end), its four tables are left out, and where only the chosen model cannot
+    be checked on it, its two (parameters_calibration, holdout); `notes` (one column, note) says
+    why, as the page's Holdout check view does beside its customers. Raises
     ValueError with what to try when the whole history cannot be fitted. Sufficiency as the
     lines give it (of_lines: a summary's order rows are no lines)."""
     if not ds.has("lines", "customer_id"):
@@ -2739,17 +2740,6 @@ def headless(
         if cal_end is None:
             raise FitError("The history is too short for a holdout.", "Load a longer history.")
         comparison = compare_models(ds.tables["lines"], cal_end, unit, penalizer)
-        if model not in comparison.holdouts:
-            raise FitError(
-                f"{MODELS[model]} could not be fitted on the calibration period.",
-                "Pick a later calibration end date.",
-            )
-        held = {
-            "parameters_calibration": parameter_table(comparison.holdouts[model].fit, ds.currency),
-            "holdout": comparison.holdouts[model].groups,
-            "comparison": comparison.table,
-            "tracking": comparison.tracking,
-        }
     except FitError as error:
         # As the page: the whole history's fit, and why its holdout check cannot be made.
         missing = (
@@ -2757,6 +2747,17 @@ def headless(
             f"to fit {fit.label}, but its holdout check cannot be made. {error.message} "
             f"{error.hint}"
         )
+    else:
+        holdout = comparison.holdouts.get(model)
+        if holdout is None:  # as the page: the models compared, and why not this one
+            note = comparison.table.filter(pl.col("model") == MODELS[model])["note"][0]
+            missing = f"{MODELS[model]} could not be checked on this holdout: {note}."
+        else:
+            held = {
+                "parameters_calibration": parameter_table(holdout.fit, ds.currency),
+                "holdout": holdout.groups,
+            }
+        held |= {"comparison": comparison.table, "tracking": comparison.tracking}
     values = by_value(customer_values(summary, fit, horizon, horizon_unit, discount))
     if fit.degenerate:  # the fit cannot tell when customers leave: no P(alive), as on the page
         values = values.with_columns(pl.lit(None, pl.Float64).alias("p_alive"))
