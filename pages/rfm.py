@@ -184,9 +184,7 @@ if mode == "quantiles":
     collapsed = ui.cached(rfm.collapsed_dimensions)(
         f"{table_key}|q|{bins}|{ties}", scored, bins=bins
     )
-    # Said as computed: too few customers to fill the scores, or ties, each where it applies.
-    untold = [c for c in collapsed if c.dimension not in told]
-    for warning in rfm.collapse_warnings(untold, scored.height, ties):
+    for warning in rfm.fewer_scores_warnings(collapsed, degenerate, scored.height, ties):
         st.warning(warning, icon=":material/warning:")
     for dim, value, share in rfm.heaped_values(commonest, bins).rows():
         if ties[dim] == "first" and dim not in told:

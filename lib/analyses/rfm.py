@@ -568,6 +568,19 @@ def collapse_warnings(
     return out
 
 
+def fewer_scores_warnings(
+    collapsed: Sequence[Collapse],
+    degenerate: Sequence[Degenerate],
+    customers: int,
+    ties: Mapping[str, str] | str = PUBLISHED_TIES,
+) -> list[str]:
+    """The page's warnings on the dimensions of `collapsed` with fewer scores than bins, said as
+    computed (too few customers, or ties: collapse_warnings), but for those `degenerate`
+    already says cannot separate customers."""
+    told = {d.dimension for d in degenerate}
+    return collapse_warnings([c for c in collapsed if c.dimension not in told], customers, ties)
+
+
 def _scores(c: Collapse) -> str:
     return ", ".join(map(str, c.scores))
 
@@ -1096,8 +1109,8 @@ def headless(
     actions when a dimension the rules read is degenerate); grid: rf_grid; degenerate: one row
     per degenerate dimension with dimension, value, share, ties, scores (those customers'
     scores, comma-separated) and warning (the page's sentence); fewer_scores: the page's
-    warnings on the other dimensions with fewer distinct scores than bins (collapse_warnings),
-    a row each.
+    warnings on the other dimensions with fewer distinct scores than bins
+    (fewer_scores_warnings), a row each.
     With compare_as_of (ISO, before as_of), also the page's Movement view between it and as_of,
     with the same bins and rules (lib.analyses.movement: purchases only, published ties):
     movements (movement_table), movement_customers (customer_movements) and flows
@@ -1129,10 +1142,7 @@ def table_frames(
     scored = quantile_scored(table.customers, bins, ties)
     degenerate = degenerate_dimensions(scored, tie_rules(ties))
     customers = segmented(scored, rules)
-    # As the page: said as computed (too few customers, or ties), those that cannot separate
-    # customers already said in degenerate.
-    told = {d.dimension for d in degenerate}
-    untold = [c for c in collapsed_dimensions(scored, bins) if c.dimension not in told]
+    collapsed = collapsed_dimensions(scored, bins)
     return {
         "customers": customers,
         "segments": segment_summary(customers, rules, degenerate),
@@ -1160,7 +1170,7 @@ def table_frames(
             orient="row",
         ),
         "fewer_scores": pl.DataFrame(
-            {"warning": collapse_warnings(untold, scored.height, ties)},
+            {"warning": fewer_scores_warnings(collapsed, degenerate, scored.height, ties)},
             schema={"warning": pl.String},
         ),
     }
