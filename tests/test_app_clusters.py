@@ -485,9 +485,10 @@ def test_three_customers_get_two_clusters_without_a_slider():
 
 
 def test_too_few_customers_are_counted_and_none_said_as_such():
-    """One purchase line of a customer is one customer to cluster; five of a customer's lines
-    made returns (C invoices) are none. Lines with a CustomerID: the retail demo's first invoice
-    is a guest's, and a file without any customer id gets the page's missing-column note."""
+    """One purchase line of a customer is one customer to cluster; five purchase lines made
+    returns (C invoices) are none. Taken from lines with a CustomerID: the retail demo's first
+    invoice is a guest's, and a file of guests' lines alone gets another message (the page's
+    note on a missing customer id)."""
     raw = demo.demo("retail").files["online_retail.csv"]
     bought = raw.filter(
         pl.col("CustomerID").is_not_null()

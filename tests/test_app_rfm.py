@@ -324,11 +324,12 @@ def bought_once_before(kind: str, day: date) -> float:
 
 def test_the_gone_customers_action_counts_them():
     """'gone' is no segment at the as-of date: its action read 'Only 0 customers: look at them one
-    by one' over the retail demo's 835 gone customers.
+    by one' over the 835 gone customers of the retail demo then.
 
     From 10 Nov 2023: at the default earlier date (10 Sep) 52.5% of the retail demo's customers
     had bought once, so F could not separate them and the page rightly suggested no action at
-    all; from 10 Nov under half had (47.5%), and 990 customers placed no order by 10 Dec."""
+    all; from 10 Nov under half had (47.5%), and 990 of the customers who had bought before it
+    placed no order between the dates."""
     at = movement_view(page("retail"))
     first = date(2023, 11, 10)
     at.date_input(key="rfm_move_from").set_value(first).run()

@@ -1937,7 +1937,7 @@ def test_a_weak_spend_correlation_on_a_few_dozen_buyers_is_no_agreement(olist_li
         f"the correlation could be anywhere from {low:+.2f} to {high:+.2f} (95% interval): too "
         "few to tell whether it holds."
     )
-    # 691 repeat buyers (the retail demo): the interval stays within ±0.3, so the data agrees.
+    # 666 repeat buyers (the retail demo): the interval stays within ±0.3, so the data agrees.
     lines = formats.assemble_demo("retail").dataset.tables["lines"]
     bought = clv.purchase_lines(lines)
     retail = clv.sufficiency(clv.customer_summary(bought.lines, "weeks"), bought.dropped)

@@ -421,7 +421,7 @@ def test_the_reading_names_tied_moves_together_and_no_gone_without_earlier_custo
 
 
 def test_a_score_heaped_at_the_earlier_date_is_said_of_that_date():
-    """Compared with 2 Dec 2022 the retail demo's six customers all last bought the day before:
+    """Compared with 2 Dec 2022 the retail demo's four customers all last bought the day before:
     the warning said '1 day before the as-of date' (10 Dec 2023)."""
     lines = formats.assemble_demo("retail").dataset.tables["lines"]
     moved = movement.segment_movement(lines, date(2022, 12, 2), date(2023, 12, 10))

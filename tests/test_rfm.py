@@ -637,7 +637,7 @@ def test_the_grid_reading_advises_winning_back_only_a_group_worth_a_campaign():
         "19 frequent buyers have gone quiet (R ≤ 1, F > 1): look at them one by one."
     )
     # Heaped frequencies score one-order customers F3 too: only those who came back are
-    # frequent buyers (the retail demo counted 29 one-order customers among 165).
+    # frequent buyers (an earlier retail demo counted 29 one-order customers among 165).
     some = grid(25).with_columns(repeaters=pl.Series([20, 30]))
     assert rfm.grid_reading(some, 3, "GBP").endswith(
         "20 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
