@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import array
+import base64
+import binascii
 import codecs
 import csv
 import functools
@@ -687,6 +689,9 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
 # A time zone written as a fixed offset from UTC ('+05:30', as pandas stores times parsed from
 # '2024-01-01T10:00+05:30'): polars knows zones by name only, and panics on one.
 _FIXED_OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
+# Such an offset anywhere in a file's Arrow schema (its footer's ARROW:schema, which alone holds
+# a time zone's text): a column name may match too, so a match is only a reason to look closer.
+_OFFSET_BYTES = re.compile(rb"[+-]\d{2}:?\d{2}")
 
 
 def _parquet_frame(file: str, data: bytes) -> tuple[pl.DataFrame, list[str]]:
@@ -729,7 +734,17 @@ def _offset_times(schema: Any) -> list[int]:
 def lazy_parquet_problem(path: str | Path) -> str:
     """What keeps polars from scanning a parquet file as it is ("" when nothing): columns that
     share a name, or times stored with a fixed UTC offset (it panics on one). The app's reader
-    reads both (_parquet_frame); a lazy scan cannot."""
+    reads both (_parquet_frame); a lazy scan cannot. Told from the footer by polars; pyarrow,
+    whose import alone holds some 60 MB more at the peak of `python -m lib rfm`, reads the
+    schema only where the footer may name an offset, or polars refuses it (repeated names, a
+    damaged file: pyarrow's error then says why)."""
+    try:
+        arrow = pl.read_parquet_metadata(path).get("ARROW:schema", "")
+        if not _OFFSET_BYTES.search(base64.b64decode(arrow)):
+            pl.read_parquet_schema(path)
+            return ""
+    except (OSError, binascii.Error, pl.exceptions.PolarsError):
+        pass
     import pyarrow.parquet as pq
 
     return _polars_problem(pq.read_schema(path))
