@@ -192,22 +192,24 @@ def test_four_customers_cannot_fill_five_scores_and_the_warning_says_so_not_ties
         "customers cannot fill 5 scores, whatever their values or the tie rule. Set Scores to 4 "
         "or fewer, or look at them one by one."
     ]
-    # Two customers: no number of scores offered (3 to 5) is as small.
-    two = customers.head(2)
-    collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(two, 3), 3)
-    assert rfm.collapse_warnings(collapsed, 2) == [
-        "Recency, frequency and monetary take only 2 distinct scores of 3 (1, 3) each: 2 "
-        "customers cannot fill 3 scores, whatever their values or the tie rule: look at them "
-        "one by one."
-    ]
-    # One customer: position 0 takes score 1, recency's reversed 3; one customer to look at.
-    one = customers.head(1)
-    collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(one, 3), 3)
-    assert rfm.collapse_warnings(collapsed, 1) == [
-        "Recency, frequency and monetary take only 1 distinct score of 3 (recency 3; frequency "
-        "1; monetary 1): 1 customer cannot fill 3 scores, whatever their values or the tie "
-        "rule: look at that customer."
-    ]
+    # Two customers: no number of scores offered (3 to 5) is as small. One: position 0 takes
+    # score 1, recency's reversed 3, and there is one customer to look at.
+    for n, said in (
+        (
+            2,
+            "Recency, frequency and monetary take only 2 distinct scores of 3 (1, 3) each: 2 "
+            "customers cannot fill 3 scores, whatever their values or the tie rule: look at "
+            "them one by one.",
+        ),
+        (
+            1,
+            "Recency, frequency and monetary take only 1 distinct score of 3 (recency 3; "
+            "frequency 1; monetary 1): 1 customer cannot fill 3 scores, whatever their values "
+            "or the tie rule: look at that customer.",
+        ),
+    ):
+        collapsed = rfm.collapsed_dimensions(rfm.quantile_scored(customers.head(n), 3), 3)
+        assert rfm.collapse_warnings(collapsed, n) == [said]
 
 
 def test_ties_are_blamed_only_where_they_take_scores_away():
