@@ -771,9 +771,10 @@ def test_curve_reading_reads_no_slope_from_a_few_customers_or_within_chance():
 
 def test_curve_reading_calls_one_small_cohort_no_average():
     """The retail demo of before 7 Dec 2026 (its last cohort Aug 2023) with one cohort shown:
-    month 1 rests on Aug 2023 alone, 4 of its 23 customers back. Its 95% Wilson interval, by hand: p = 4/23 = 0.1739, z^2 = 3.8415, centre
-    (p + z^2/46) / (1 + z^2/23) = 0.2574 / 1.1670 = 0.2206, half 1.96 / 1.1670 x sqrt(p(1-p)/23
-    + z^2/2116) = 1.6795 x 0.0898 = 0.1508: 7.0% to 37.1%."""
+    month 1 rests on Aug 2023 alone, 4 of its 23 customers back. Its 95% Wilson interval, by
+    hand: p = 4/23 = 0.1739, z^2 = 3.8415, centre (p + z^2/46) / (1 + z^2/23) = 0.2574 / 1.1670
+    = 0.2206, half 1.96 / 1.1670 x sqrt(p(1-p)/23 + z^2/2116) = 1.6795 x 0.0898 = 0.1508: 7.0%
+    to 37.1%."""
     curve = pl.DataFrame(
         {
             "period_index": [0, 1],
