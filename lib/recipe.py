@@ -116,9 +116,9 @@ SALES_WINDOW_MAX = {"day": 60, "week": 26, "month": 12}
 
 # A recipe names files, mappings and settings: a few kilobytes. Far past that it is no recipe.
 MAX_RECIPE_CHARS = 1_000_000
-# Segment rules a recipe may hold: at most 5 x 5 x 5 can each be the first to match a combination
-# of the three scores (10,000 rules held a page for minutes).
-MAX_RULES = 125
+# Segment rules a recipe may hold: at most one per combination of the three scores at the most
+# bins (5 x 5 x 5) can be the first to match it (10,000 rules held a page for minutes).
+MAX_RULES = LIMITS["rfm"]["bins"][1] ** 3
 
 
 class RecipeError(ValueError):
@@ -534,7 +534,8 @@ def from_toml(text: str) -> Recipe:
         if len(rules) > MAX_RULES:
             raise RecipeError(
                 f"rules holds {len(rules):,} segment rules: at most {MAX_RULES} can each be the "
-                "first to match a combination of three scores of 5, so no more are read"
+                f"first to match a combination of three scores of {LIMITS['rfm']['bins'][1]}, so "
+                "no more are read"
             )
         rules = tuple(_rule(_table(r, f"rules[{i}]"), f"rules[{i}]") for i, r in enumerate(rules))
     pages = data.get("pages", [])
