@@ -1420,8 +1420,9 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         if alive
         else Block("At risk", caption=clv.NO_AT_RISK)
     )
+    comparison = f.get("comparison")  # none where the holdout check cannot be made
     if "holdout" in f:
-        holdout, comparison = f["holdout"], f["comparison"]
+        holdout = f["holdout"]
         # As on the page: a calibration fit that cannot tell when customers leave reads its
         # holdout as over this window only.
         blind = comparison.filter(
@@ -1454,8 +1455,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
             )
     else:  # as the page's Holdout check view: why it has none
         blocks.append(Block("Holdout check", caption=" ".join(f["notes"]["note"])))
-    if "comparison" in f:  # the models compared, even where the chosen one could not be
-        comparison = f["comparison"]
+    if comparison is not None:  # the models compared, even where the chosen one could not be
         blocks.append(
             Block(
                 "Which purchase model predicts best?",

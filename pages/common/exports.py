@@ -153,8 +153,7 @@ def page_tools(page: str, ds: Dataset) -> None:
         return report.zipped(files)
 
     # Side by side at their own widths (columns of set widths left a gap after the first).
-    row = st.container(horizontal=True)
-    with row:
+    with st.container(horizontal=True):
         offer(
             f"report:{page}",
             "Download report",
