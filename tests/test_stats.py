@@ -111,10 +111,12 @@ def test_expected_says_when_so_many_rows_clearing_alone_is_beyond_chance(alone):
     said = stats.expected(10, "categories", alone)
     assert said.startswith("with 10 categories compared, one this far out is expected by chance")
     assert ("though not" in said) == (alone >= 2 and tail < 0.025)
+    # Two of ten clearing alone is within chance (0.086), and said so.
+    assert said.endswith(", as are 2 of the 10") == (alone == 2)
     assert ("though not 3 of the 10" in said) == (alone == 3)
     assert ("though not 5 of the 10: some truly do" in said) == (alone == 5)
     # Among 4 rows, each set against the rest, the count is no binomial one: not read.
-    assert "though not" not in stats.expected(4, "regions", 4)
+    assert stats.expected(4, "regions", 4).endswith("one this far out is expected by chance")
 
 
 def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
