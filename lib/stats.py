@@ -319,8 +319,9 @@ def expected(compared: int, rows: str, alone: int = 0) -> str:
     `alone`: how many of the rows compared clear their mark on their own where none does across
     them all (Family.alone). Where that is several, it says whether so many is itself within
     chance (each row does so 1 time in 20 by chance: the exact binomial tail of `alone` of
-    `compared`): 2 of 12 cohorts 'as are 2 of the 12' (a reader told of one alone may take it
-    that the other cleared nothing); 5 of 10 categories growing by their own intervals, none
+    `compared`): 'with 12 cohorts compared, 2 clearing it on their own intervals are within
+    chance' (where 'one this far out' would let a reader take it that the one named is the only
+    one); 5 of 10 categories growing by their own intervals, none
     across the 10, tell that some grew, not which. Only from MANY_ALONE rows compared: a row
     set against the rest (a region's order value against all others') pushes the others the
     other way, so that among few rows the count is no binomial one."""
@@ -330,7 +331,10 @@ def expected(compared: int, rows: str, alone: int = 0) -> str:
     if alone < 2 or compared < MANY_ALONE:
         return said
     if (share_z_of(alone, compared, FAMILY) or 0) <= Z95:
-        return f"{said}, as are {alone} of the {compared:,}"
+        return (
+            f"with {compared:,} {rows} compared, {alone} clearing it on their own intervals are "
+            "within chance"
+        )
     return (
         f"{said}, though not {alone} of the {compared:,}: some truly do, but which cannot be "
         "told beyond chance"
