@@ -252,7 +252,13 @@ def controlled() -> None:
     shown = shown.drop(c for c in optional if shown[c].null_count() == shown.height)
     columns.table(
         columns.in_percent(
-            shown, "share", "growth", "growth_low", "growth_high", "late_rate", "freight_share"
+            columns.growth_shown(shown),
+            "share",
+            "growth",
+            "growth_low",
+            "growth_high",
+            "late_rate",
+            "freight_share",
         ),
         {
             "category": columns.key("Category"),

@@ -301,7 +301,7 @@ config = {
 }
 columns.table(
     columns.in_percent(
-        named,
+        columns.growth_shown(named),
         "share",
         "growth",
         "growth_low",

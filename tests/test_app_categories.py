@@ -185,6 +185,26 @@ def test_growing_categories_count_only_growth_from_enough_orders_beyond_chance()
     assert "Pet shop" in set(alone["category"])
 
 
+def test_growth_from_too_few_orders_shows_no_interval():
+    """From an order or two a growth interval spans almost anything (an Olist sample showed
+    +7,643,433,000.0%): the table leaves it empty where growth is not reliable, and shows the
+    headless interval, in percent, where it is."""
+    table = category_table(page("marketplace"))
+    headless = categories.headless(formats.assemble_demo("marketplace").dataset)["categories"]
+    by_label = {r["label"]: r for r in headless.iter_rows(named=True)}
+    unreliable = table[~table["growth_reliable"] & table["growth"].notna()]
+    assert len(unreliable) > 0
+    for _, row in unreliable.iterrows():
+        assert by_label[row["category"]]["growth_high"] is not None  # computed, not shown
+        assert row[["growth_low", "growth_high"]].isna().all()
+    reliable = table[table["growth_reliable"]]
+    assert len(reliable) > 0
+    for _, row in reliable.iterrows():
+        want = by_label[row["category"]]
+        assert row["growth_low"] == pytest.approx(want["growth_low"] * 100, rel=1e-9)
+        assert row["growth_high"] == pytest.approx(want["growth_high"] * 100, rel=1e-9)
+
+
 def test_webshop_readings_say_five_categories_clearing_alone_are_no_chance():
     """The web shop demo's categories all grew with the shop: 5 of its 10 clear the flat band
     by their own 95% intervals, none across the 10. One that far out is expected by chance,

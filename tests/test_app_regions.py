@@ -6,6 +6,7 @@ from datetime import date
 import polars as pl
 
 from lib import demo, fmt, formats, io, report
+from lib.analyses import regions
 from tests.apptest import files_page, metrics, page
 from tests.conftest import shared_file
 
@@ -36,6 +37,25 @@ def test_marketplace_regions_rank_sao_paulo_first_by_revenue():
     assert abs(table.set_index("region").loc["SP", "revenue"] - revenue) < 0.01
     captions = " ".join(c.value for c in at.caption)
     assert "Brazilian states" in captions
+
+
+def test_growth_from_too_few_orders_shows_no_interval():
+    """As on Categories: a region's growth interval is empty where its growth is not reliable
+    (from so few orders it spans almost anything), the headless one where it is."""
+    at = page("marketplace", PATH)
+    table = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    whole = regions.headless(formats.assemble_demo("marketplace").dataset)["regions"]
+    by_region = {r["region"]: r for r in whole.iter_rows(named=True)}
+    unreliable = table[~table["growth_reliable"].astype(bool) & table["growth"].notna()]
+    assert len(unreliable) > 0
+    for _, row in unreliable.iterrows():
+        assert by_region[row["region"]]["growth_high"] is not None  # computed, not shown
+        assert row[["growth_low", "growth_high"]].isna().all()
+    reliable = table[table["growth_reliable"].astype(bool)]
+    assert len(reliable) > 0
+    for _, row in reliable.iterrows():
+        want = by_region[row["region"]]
+        assert abs(row["growth_high"] - want["growth_high"] * 100) < 1e-9 * abs(row["growth_high"])
 
 
 def test_marketplace_map_metric_can_be_switched_to_late_rate():

@@ -55,14 +55,36 @@ ALONE = (
 )
 
 
+# Why a growth interval may be empty (growth_shown).
+UNRELIABLE = "Empty where the growth is not reliable: from so few orders it spans almost anything."
+
+
 def growth() -> dict[str, st.column_config.Column]:
     """A growth figure and its 95% interval (growth, growth_low, growth_high: columns already
-    multiplied by 100), as Categories and Regions show them."""
+    multiplied by 100, the interval as growth_shown leaves it), as Categories and Regions show
+    them."""
     return {
         "growth": change("Growth"),
-        "growth_low": change("Growth, low", help=f"Low end of its own 95% interval. {ALONE}"),
-        "growth_high": change("Growth, high", help=f"High end of its own 95% interval. {ALONE}"),
+        "growth_low": change(
+            "Growth, low", help=f"Low end of its own 95% interval. {ALONE} {UNRELIABLE}"
+        ),
+        "growth_high": change(
+            "Growth, high", help=f"High end of its own 95% interval. {ALONE} {UNRELIABLE}"
+        ),
     }
+
+
+def growth_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its growth interval (growth_low, growth_high) left empty where the growth
+    rests on too few orders (growth_reliable false): from a window of an order or two the
+    interval spans almost anything (on an Olist sample, 'Fashion underwear beach' up to
+    +7,643,433,000.0%)."""
+    bounds = [c for c in ("growth_low", "growth_high") if c in frame.columns]
+    if "growth_reliable" not in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col("growth_reliable")).then(pl.col(c)).alias(c) for c in bounds
+    )
 
 
 def count(label: str, **kw) -> st.column_config.Column:
