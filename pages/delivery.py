@@ -302,8 +302,12 @@ else:
             top = f"no state has {dv.MIN_ORDERS} delivered orders to name the highest"
         else:
             value = maps.value_text(metric, worst[metric])
+            # Its base beside it: 25.0% of 24 orders is 6 late ones.
+            base = (
+                "" if metric == "orders" else f" on {fmt.count(worst['orders'])} delivered orders"
+            )
             top = (
-                f"{fmt.plain(worst[side])} highest, {value}, among states with "
+                f"{fmt.plain(worst[side])} highest, {value}{base}, among states with "
                 f"{dv.MIN_ORDERS}+ delivered orders"
             )
         st.caption(
@@ -401,8 +405,8 @@ def breakdown() -> None:
                 f"{fmt.counted(dv.MIN_ORDERS, 'delivered order')}; the dashed line is the overall "
                 "late rate."
                 + (
-                    f" {fmt.counted(apart, 'order')} of items without a category are left out, "
-                    "as Categories leaves them out (the table lists them)."
+                    f" {fmt.counted(apart, 'delivered order')} of items without a category are "
+                    "left out, as Categories leaves such items out (the table lists them)."
                     if apart
                     else ""
                 )

@@ -36,6 +36,24 @@ def test_marketplace_page_shows_the_on_time_rate_of_the_demo_files(marketplace_p
     assert metric(at, "Impossible dates").value == f"{impossible:,}"
 
 
+def test_the_map_caption_names_the_highest_late_rate_with_its_base(marketplace_page, delivered):
+    """The state the map colours darkest, with the delivered orders its rate rests on (an
+    Olist sample's AL, 25.0%, was 6 late of 24), counted from the demo's files."""
+    customers = demo.demo("marketplace").files["olist_customers_dataset.csv"]
+    states = (
+        delivered.join(customers.select("customer_id", "customer_state"), on="customer_id")
+        .group_by("customer_state")
+        .agg(pl.len().alias("n"), pl.col("is_late").mean().alias("rate"))
+        .filter(pl.col("n") >= 20)
+        .sort(["rate", "n"], descending=True)
+    )
+    state, n, rate = states.row(0)
+    caption = next(c.value for c in marketplace_page.caption if c.value.startswith("Map colour:"))
+    assert f"({state} highest, {rate:.1%} on {n:,} delivered orders, among states with 20+" in (
+        caption
+    )
+
+
 def test_marketplace_page_reads_every_view_and_offers_downloads(marketplace_page):
     at = marketplace_page
     readings = [c.value for c in at.caption if "lightbulb" in c.value]
