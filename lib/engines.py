@@ -26,7 +26,6 @@ import polars as pl
 from lib import fmt, io, measures, parse, summaries
 from lib.analyses import churn, cohorts, rfm
 from lib.formats import retail
-from lib.formats.base import LEFT_OUT
 from lib.model import SPECS
 
 ENGINES = ("polars", "duckdb")
@@ -90,8 +89,6 @@ class Source:
     latest: list[datetime | None] = field(default_factory=list, compare=False, repr=False)
     # Summaries already computed from these lines (order days, by `clean`).
     kept: dict[Any, nw.LazyFrame] = field(default_factory=dict, compare=False, repr=False)
-    # How many lines the source holds as read, before canonical leaves any out (left_out_lines).
-    read: Callable[[], int] | None = field(default=None, compare=False, repr=False)
 
 
 def is_lazy(paths: Sequence[str]) -> bool:
@@ -258,29 +255,6 @@ def left_out_note(files: Sequence[Path]) -> str:
         holds = fmt.plural(len(copied), "holds", "hold")
         said.append(f"{_names(copied)} {holds} the bytes of another file: read once")
     return "; ".join(said)
-
-
-def left_out_lines(source: Source) -> tuple[int, int]:
-    """How many lines of `source` canonical leaves out (no time, or, as invoice lines, no
-    quantity or unit price), and how many it holds as read; (0, 0) where it cannot count them."""
-    if source.read is None:
-        return 0, 0
-    total = source.read()
-    return total - collect(source.lines.select(nw.len()), source.engine).item(), total
-
-
-def left_out_lines_note(count: int, total: int, where: str = "") -> str:
-    """`count` of the `total` lines (left_out_lines) in words, `where` they are ("in 3 parquet
-    files (2 MB)"); empty for none."""
-    if not count:
-        return ""
-    place = f" {where}" if where else ""
-    return (
-        f"{count:,} of the {total:,} lines{place} {LEFT_OUT}: "
-        f"{fmt.plural(count, 'it has', 'they have')} no time (or one outside the years "
-        f"{parse.MIN_YEAR} to {parse.MAX_YEAR - 1}), or, as invoice lines, no quantity or unit "
-        "price; make sure each line has them"
-    )
 
 
 def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:
@@ -654,7 +628,6 @@ def polars_lines(paths: Sequence[str]) -> Source:
         share=share,
         rows=rows,
         unshared=None if unshared is None else summaries.lazy(unshared),
-        read=lambda: sum(r.select(pl.len()).collect().item() for r in read),
     )
 
 
@@ -692,7 +665,6 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             held = f" (it holds {', '.join(sorted(tables))})" if tables else " (it holds none)"
             raise ValueError(f"{table}: no such table in the DuckDB database{held}")
         rel = con.sql(f"SELECT *, rowid AS {summaries.LINE} FROM source.{_table(table)}")
-        read = [rel]
         currency = _currency(rel.columns)
     else:
         files = files_of(paths)
@@ -726,8 +698,6 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         con,
         share=lambda n, k: canonical(summaries.lazy(_duckdb_share(rel, n, k, cuts)), numbers=True),
         rows=rows,
-        # As read: files typed apart are stacked as canonical lines (rel), counted before.
-        read=lambda: sum(r.aggregate("count(*)").fetchall()[0][0] for r in read),
     )
 
 
@@ -787,14 +757,7 @@ def postgres_lines(url: str, table: str = "lines") -> Source:
     line = f"({place}[0]::bigint * 65536 + {place}[1]::bigint) AS {summaries.LINE}"
     rel = con.sql(f'SELECT *, {line} FROM "{table}"')
     raw = summaries.lazy(rel)
-    names = raw.collect_schema().names()
-    return Source(
-        canonical(raw),
-        "postgres",
-        _currency(names),
-        con,
-        read=lambda: collect(raw.select(nw.len()), "postgres").item(),
-    )
+    return Source(canonical(raw), "postgres", _currency(raw.collect_schema().names()), con)
 
 
 def _table(name: str) -> str:

@@ -795,58 +795,6 @@ def test_text_ids_and_numbers_beyond_bounds_read_as_the_loader_in_every_engine(e
     assert _exported_customers(got) == EXPORTED_CUSTOMERS[:2]
 
 
-def test_the_lines_left_out_are_counted_in_every_engine(exported):
-    # Of the five lines, the one priced at infinity has no amount: one left out.
-    assert engines.left_out_lines(exported) == (1, 5)
-
-
-@pytest.fixture(params=engines.ENGINES + ("postgres",))
-def undated(request, tmp_path) -> engines.Source:
-    """Six lines, three of which canonical leaves out: no time, a time in year 9999, no
-    quantity; read by each engine."""
-    lines = pl.DataFrame(
-        {
-            "InvoiceNo": [str(n) for n in range(1, 7)],
-            "StockCode": ["A"] * 6,
-            "Description": ["MUG"] * 6,
-            "Quantity": [1, 2, 1, None, 3, 1],
-            "InvoiceDate": [
-                datetime(2024, 1, 2),
-                None,
-                datetime(9999, 12, 31),
-                datetime(2024, 1, 3),
-                datetime(2024, 1, 4),
-                datetime(2024, 1, 5),
-            ],
-            "UnitPrice": [2.5] * 6,
-            "CustomerID": [7.0, 7.0, 8.0, 8.0, 9.0, 9.0],
-            "Country": ["UK"] * 6,
-        }
-    )
-    return _read_by(request, tmp_path, lines)
-
-
-def test_lines_without_a_time_or_quantity_are_counted_in_every_engine(undated):
-    assert engines.left_out_lines(undated) == (3, 6)
-    assert engines.left_out_lines_note(3, 6).startswith("3 of the 6 lines were left out: ")
-    assert engines.left_out_lines_note(0, 6) == ""
-
-
-def test_the_cli_warns_of_lines_of_a_folder_it_left_out(tmp_path, capsys):
-    """A folder's lines without a time or a price were left out without a word."""
-    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
-    (tmp_path / "a.csv").write_text(
-        f"{header}\n1,A,MUG,1,2023-01-05 10:00,2.5,100,UK\n2,A,MUG,2,2023-02-05 10:00,2.5,101,UK\n"
-        "3,B,CUP,1,not a date,3.0,100,UK\n4,B,CUP,1,2023-03-05 10:00,,102,UK\n"
-    )
-    (tmp_path / "b.csv").write_text(f"{header}\n5,A,MUG,1,2023-04-05 10:00,2.5,100,UK\n")
-    for command in ("rfm", "cohorts"):
-        assert main([command, str(tmp_path)]) == 0
-        err = capsys.readouterr().err
-        # Invoices 3 (its time) and 4 (its price) of the five lines.
-        assert "warning: 2 of the 5 lines were left out: they have no time" in err
-
-
 # DuckDB reads times typed or in ISO text only: the folder of text times is polars' alone.
 @pytest.mark.parametrize(
     ("engine", "folder"),
