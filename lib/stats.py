@@ -319,7 +319,7 @@ def expected(compared: int, rows: str, alone: int = 0) -> str:
     `alone`: how many of the rows compared clear their mark on their own where none does across
     them all (Family.alone). Where that is several, it says whether so many is itself within
     chance (each row does so 1 time in 20 by chance: the exact binomial tail of `alone` of
-    `compared`): 'with 12 cohorts compared, 2 clearing it on their own intervals are within
+    `compared`): 'with 12 cohorts compared, 2 this far out on their own intervals are within
     chance' (where 'one this far out' would let a reader take it that the one named is the only
     one); 5 of 10 categories growing by their own intervals, none
     across the 10, tell that some grew, not which. Only from MANY_ALONE rows compared: a row
@@ -332,7 +332,7 @@ def expected(compared: int, rows: str, alone: int = 0) -> str:
         return said
     if (share_z_of(alone, compared, FAMILY) or 0) <= Z95:
         return (
-            f"with {compared:,} {rows} compared, {alone} clearing it on their own intervals are "
+            f"with {compared:,} {rows} compared, {alone} this far out on their own intervals are "
             "within chance"
         )
     return (

@@ -853,3 +853,21 @@ def test_the_item_most_bought_without_a_view_is_said_beside_the_shop_s_share_wit
         "(42.0%), against 41.0% of the buyers of all items, within chance of it: many buyers, "
         "not an unusual way of buying it."
     )
+
+
+def test_a_best_and_a_worst_within_chance_are_excused_once():
+    """A (142 of 400) above and B (98 of 400) below the pooled 720 of 2,400 (30.0%), each clear
+    of it by its own interval, neither beyond chance across the 6 platforms: one sentence says
+    why for both (it was said after each). Two of six clearing alone is within chance by hand:
+    P(at least 2 of 6) at 1 in 20 each is 0.033, above the 0.025 of a two-sided 95%."""
+    tail = 1 - 0.95**6 - 6 * 0.05 * 0.95**5
+    assert 0.025 < tail < 0.034
+    rows = pl.DataFrame({"platform": list("ABCDEF"), "k": [142, 98, 120, 120, 120, 120]})
+    found = stats.extremes(rows.with_columns(n=pl.lit(400)), "k", "n")
+    said = ev._by_chance(found, "platform", "platforms", "the {} average")
+    assert said.startswith("; A's 95% interval (")
+    assert ") clears the 30.0% average and B's 95% interval (" in said
+    assert said.endswith(
+        ") clears the 30.0% average, but with 6 platforms compared, 2 this far out on their own "
+        "intervals are within chance"
+    )

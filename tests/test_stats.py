@@ -110,7 +110,7 @@ def test_expected_says_when_so_many_rows_clearing_alone_is_beyond_chance(alone):
     tail = sum(math.comb(10, i) * 0.05**i * 0.95 ** (10 - i) for i in range(alone, 11))
     said = stats.expected(10, "categories", alone)
     # Two of ten clearing alone is within chance (0.086), and said so.
-    within = "with 10 categories compared, 2 clearing it on their own intervals are within chance"
+    within = "with 10 categories compared, 2 this far out on their own intervals are within chance"
     assert (said == within) == (alone == 2)
     if alone != 2:
         assert said.startswith(

@@ -742,11 +742,13 @@ def _by_chance(
             low, high = cells["_low"][0], cells["_high"][0]
             pooled = fmt.pct(found.pooled, stats.interval_digits(low, high, found.pooled))
             said.append(
-                f"; {named(cells, column)}'s 95% interval "
-                f"({stats.interval_text(low, high, found.pooled)}) clears "
-                f"{average.format(pooled)}, but {stats.expected(found.compared, rows, found.alone)}"
+                f"{named(cells, column)}'s 95% interval "
+                f"({stats.interval_text(low, high, found.pooled)}) clears {average.format(pooled)}"
             )
-    return "".join(said)
+    if not said:
+        return ""
+    # Why neither counts, once for both.
+    return f"; {' and '.join(said)}, but {stats.expected(found.compared, rows, found.alone)}"
 
 
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
