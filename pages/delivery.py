@@ -405,8 +405,8 @@ def breakdown() -> None:
                 f"{fmt.counted(dv.MIN_ORDERS, 'delivered order')}; the dashed line is the overall "
                 "late rate."
                 + (
-                    f" {fmt.counted(apart, 'delivered order')} of items without a category are "
-                    "left out, as Categories leaves such items out (the table lists them)."
+                    f" Items without a category (in {fmt.counted(apart, 'delivered order')}) are "
+                    "left out, as Categories leaves them out (the table lists them)."
                     if apart
                     else ""
                 )

@@ -4,6 +4,7 @@ import json
 from datetime import date
 
 import polars as pl
+import pytest
 
 from lib import demo, fmt, formats, io, report
 from lib.analyses import regions
@@ -46,6 +47,7 @@ def test_growth_from_too_few_orders_shows_no_interval():
     table = next(d.value for d in at.dataframe if "action" in d.value.columns)
     whole = regions.headless(formats.assemble_demo("marketplace").dataset)["regions"]
     by_region = {r["region"]: r for r in whole.iter_rows(named=True)}
+    assert table["growth_reliable"].notna().all()
     unreliable = table[~table["growth_reliable"].astype(bool) & table["growth"].notna()]
     assert len(unreliable) > 0
     for _, row in unreliable.iterrows():
@@ -55,7 +57,8 @@ def test_growth_from_too_few_orders_shows_no_interval():
     assert len(reliable) > 0
     for _, row in reliable.iterrows():
         want = by_region[row["region"]]
-        assert abs(row["growth_high"] - want["growth_high"] * 100) < 1e-9 * abs(row["growth_high"])
+        assert row["growth_low"] == pytest.approx(want["growth_low"] * 100, rel=1e-9)
+        assert row["growth_high"] == pytest.approx(want["growth_high"] * 100, rel=1e-9)
 
 
 def test_marketplace_map_metric_can_be_switched_to_late_rate():

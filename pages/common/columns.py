@@ -79,9 +79,9 @@ def growth_shown(frame: pl.DataFrame) -> pl.DataFrame:
     rests on too few orders (growth_reliable false): from a window of an order or two the
     interval spans almost anything (on an Olist sample, 'Fashion underwear beach' up to
     +7,643,433,000.0%)."""
-    bounds = [c for c in ("growth_low", "growth_high") if c in frame.columns]
     if "growth_reliable" not in frame.columns:
         return frame
+    bounds = [c for c in ("growth_low", "growth_high") if c in frame.columns]
     return frame.with_columns(
         pl.when(pl.col("growth_reliable")).then(pl.col(c)).alias(c) for c in bounds
     )
