@@ -73,9 +73,10 @@ class Family:
 
     compared: int
     cutoff: float
-    # Of them, how many lie beyond chance on their own (|z| above Z95) when none does across
-    # them all (0 when some do: which differ is then told).
+    # Of them, how many lie beyond chance on their own (|z| above Z95) but not across them all,
+    # and how many differ beyond chance across them all (those a reading names as differing).
     alone: int = 0
+    differ: int = 0
 
     def beyond(self, z: pl.Expr | float | None) -> pl.Expr | bool:
         """Whether a row's statistic (a column or a figure) is beyond chance in this family."""
@@ -102,8 +103,8 @@ def family(z: Iterable[float | None]) -> Family:
     m = len(ranked)
     for step, value in enumerate(ranked):
         if value <= critical(m - step):
-            return Family(m, value, 0 if step else sum(v > Z95 for v in ranked))
-    return Family(m, Z95)
+            return Family(m, value, sum(v > Z95 for v in ranked[step:]), step)
+    return Family(m, Z95, 0, m)
 
 
 def share_z(successes: str | pl.Expr, trials: str | pl.Expr, share: float) -> pl.Expr:
@@ -244,7 +245,8 @@ class Extremes:
     chance_best: pl.DataFrame
     chance_worst: pl.DataFrame
     level: str = ""
-    alone: int = 0  # rows beyond chance on their own (Family.alone)
+    alone: int = 0  # rows beyond chance on their own only (Family.alone)
+    differ: int = 0  # rows beyond chance across them all (Family.differ)
 
 
 def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = True) -> Extremes:
@@ -282,6 +284,7 @@ def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = 
         chance_best=best.filter(~beyond & (pl.col("_low") > pooled)),
         chance_worst=worst.filter(~beyond & (pl.col("_high") < pooled)),
         alone=found.alone,
+        differ=found.differ,
     )
 
 
@@ -310,32 +313,33 @@ def across(compared: int, rows: str) -> str:
 MANY_ALONE = 5
 
 
-def expected(compared: int, rows: str, alone: int = 0) -> str:
+def expected(compared: int, rows: str, alone: int = 0, differ: int = 0) -> str:
     """'with 29 categories compared, one this far out is expected by chance': why a reading does
     not act on a row whose own 95% interval clears what it is compared with. Of a row alone,
     whose Wilson interval clears it where the exact binomial tail (share_z) does not: 'an
     exact test of its counts puts it within chance'.
 
-    `alone`: how many of the rows compared clear their mark on their own where none does across
-    them all (Family.alone). Where that is several, it says whether so many is itself within
-    chance (each row does so 1 time in 20 by chance: the exact binomial tail of `alone` of
-    `compared`): 'with 12 cohorts compared, 2 this far out on their own intervals are within
+    `alone`: how many of the rows compared clear their mark on their own but not across them all
+    (Family.alone), `differ` how many do across them all (Family.differ). Where `alone` is
+    several, it says whether so many is itself within chance among the rows that do not differ
+    (each row clears its mark 1 time in 20 by chance: the exact binomial tail of `alone` of
+    them): 'with 12 cohorts compared, several this far out on their own intervals are within
     chance' (where 'one this far out' would let a reader take it that the one named is the only
-    one); 5 of 10 categories growing by their own intervals, none
-    across the 10, tell that some grew, not which. Only from MANY_ALONE rows compared: a row
-    set against the rest (a region's order value against all others') pushes the others the
-    other way, so that among few rows the count is no binomial one."""
+    one; not how many, which may differ from the rows a reading names by their Wilson
+    intervals); 5 of 10 categories growing by their own intervals, none across the 10, tell that
+    some grew, not which. Only from MANY_ALONE rows: a row set against the rest (a region's
+    order value against all others') pushes the others the other way, so that among few rows
+    the count is no binomial one."""
     if compared <= 1:
         return "an exact test of its counts puts it within chance"
     said = f"with {compared:,} {rows} compared, one this far out is expected by chance"
-    if alone < 2 or compared < MANY_ALONE:
+    others = compared - differ
+    if alone < 2 or others < MANY_ALONE:
         return said
-    if (share_z_of(alone, compared, FAMILY) or 0) <= Z95:
+    if (share_z_of(alone, others, FAMILY) or 0) <= Z95:
         return (
-            f"with {compared:,} {rows} compared, {alone} this far out on their own intervals are "
+            f"with {compared:,} {rows} compared, several this far out on their own intervals are "
             "within chance"
         )
-    return (
-        f"{said}, though not {alone} of the {compared:,}: some truly do, but which cannot be "
-        "told beyond chance"
-    )
+    of = f"{alone} of the {others:,}{' others' if differ else ''}"
+    return f"{said}, though not {of}: some truly do, but which cannot be told beyond chance"

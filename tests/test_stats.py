@@ -98,8 +98,30 @@ def test_family_counts_the_rows_beyond_chance_on_their_own():
     assert (found.compared, found.alone) == (4, 2)  # |z| above 1.96: 2.4 and -2.1
     # 2.4 < critical(4) = 2.50: none beyond chance across the 4, 2 on their own.
     assert stats.critical(4) > 2.4
-    # 3.0 is beyond chance across the 4: which one differs is told, so none is counted.
-    assert stats.family([3.0, -2.1, 1.0, 1.9]).alone == 0
+    assert found.differ == 0
+    # 3.0 is beyond critical(4) = 2.50, and 2.1 not beyond critical(3) = 2.39: one differs
+    # across the 4, and -2.1 clears 1.96 on its own only.
+    assert stats.critical(3) > 2.1
+    beyond = stats.family([3.0, -2.1, 1.0, 1.9])
+    assert (beyond.compared, beyond.differ, beyond.alone) == (4, 1, 1)
+
+
+def test_expected_reads_the_count_alone_among_the_rows_that_do_not_differ():
+    # One of 20 regions differs across them all; of the 19 others, P(at least k of 19) at 1 in
+    # 20 each, by hand: 0.067 for 3 (within chance), 0.0027 for 5 (beyond).
+    def tail(k: int) -> float:
+        return sum(math.comb(19, i) * 0.05**i * 0.95 ** (19 - i) for i in range(k, 20))
+
+    assert tail(3) > 0.025 > tail(5)
+    assert stats.expected(20, "regions", 3, 1) == (
+        "with 20 regions compared, several this far out on their own intervals are within chance"
+    )
+    assert stats.expected(20, "regions", 5, 1) == (
+        "with 20 regions compared, one this far out is expected by chance, though not 5 of the "
+        "19 others: some truly do, but which cannot be told beyond chance"
+    )
+    # Fewer than MANY_ALONE others: the count is not read.
+    assert stats.expected(6, "regions", 2, 2).endswith("one this far out is expected by chance")
 
 
 @pytest.mark.parametrize("alone", [0, 1, 2, 3, 5])
@@ -110,7 +132,9 @@ def test_expected_says_when_so_many_rows_clearing_alone_is_beyond_chance(alone):
     tail = sum(math.comb(10, i) * 0.05**i * 0.95 ** (10 - i) for i in range(alone, 11))
     said = stats.expected(10, "categories", alone)
     # Two of ten clearing alone is within chance (0.086), and said so.
-    within = "with 10 categories compared, 2 this far out on their own intervals are within chance"
+    within = (
+        "with 10 categories compared, several this far out on their own intervals are within chance"
+    )
     assert (said == within) == (alone == 2)
     if alone != 2:
         assert said.startswith(

@@ -748,7 +748,8 @@ def _by_chance(
     if not said:
         return ""
     # Why neither counts, once for both.
-    return f"; {' and '.join(said)}, but {stats.expected(found.compared, rows, found.alone)}"
+    why = stats.expected(found.compared, rows, found.alone, found.differ)
+    return f"; {' and '.join(said)}, but {why}"
 
 
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
