@@ -320,6 +320,9 @@ def _summarised(args: argparse.Namespace) -> dict:
             raise UsageError(f"{args.command}: {why}")
         frames = engines.FRAMES[args.command](source, **options)
         _note(_left_out(args))  # once the tables are made: a refusal stays one line
+        counted = engines.left_out_lines(source)
+        if dropped := engines.left_out_lines_note(*counted, lines="lines with a customer id"):
+            _note([dropped], "warning")  # as the loader warns of lines it leaves out
         if args.command in engines.NOTES:
             _note(engines.NOTES[args.command](source, **options))
         return frames

@@ -26,6 +26,7 @@ import polars as pl
 from lib import fmt, io, measures, parse, summaries
 from lib.analyses import churn, cohorts, rfm
 from lib.formats import retail
+from lib.formats.base import LEFT_OUT
 from lib.model import SPECS
 
 ENGINES = ("polars", "duckdb")
@@ -89,6 +90,11 @@ class Source:
     latest: list[datetime | None] = field(default_factory=list, compare=False, repr=False)
     # Summaries already computed from these lines (order days, by `clean`).
     kept: dict[Any, nw.LazyFrame] = field(default_factory=dict, compare=False, repr=False)
+    # Lines of known customers canonical leaves out, counted (left_out_lines): polars as it
+    # reads each share (lines left out, lines read), a database by a query of `checked`
+    # (canonical's lines with UNUSABLE, none left out).
+    counted: list[tuple[int, int]] = field(default_factory=list, compare=False, repr=False)
+    checked: nw.LazyFrame | None = field(default=None, compare=False, repr=False)
 
 
 def is_lazy(paths: Sequence[str]) -> bool:
@@ -257,6 +263,31 @@ def left_out_note(files: Sequence[Path]) -> str:
     return "; ".join(said)
 
 
+def left_out_lines(source: Source) -> tuple[int, int]:
+    """How many lines of known customers canonical leaves out (no time, or, as invoice lines,
+    no quantity or unit price), of how many: as polars read them for the order days
+    (_order_days; (0, 0) before), or asked of the database."""
+    if source.checked is None:
+        return sum(c for c, _ in source.counted), sum(n for _, n in source.counted)
+    known = source.checked.filter(~nw.col("customer_id").is_null())
+    got = collect(known.select(nw.col(UNUSABLE).sum(), nw.len()), source.engine)
+    return int(got.item(0, 0) or 0), int(got.item(0, 1))
+
+
+def left_out_lines_note(count: int, total: int, lines: str = "lines", where: str = "") -> str:
+    """`count` of the `total` `lines` left out (left_out_lines) in words, `where` they are ("in
+    3 parquet files (2 MB)"); empty for none."""
+    if not count:
+        return ""
+    place = f" {where}" if where else ""
+    return (
+        f"{count:,} of the {total:,} {lines}{place} {LEFT_OUT}: "
+        f"{fmt.plural(count, 'it has', 'they have')} no time (or one outside the years "
+        f"{parse.MIN_YEAR} to {parse.MAX_YEAR - 1}), or, as invoice lines, no quantity or unit "
+        "price; make sure each line has them"
+    )
+
+
 def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:
     """parse.to_id for a typed column: integers as text, whole floats without ".0", text
     stripped (canonical then reads it as _known). In a database (`backend`
@@ -307,13 +338,18 @@ def _known(text: nw.Expr, name: str, implementation: nw.Implementation) -> nw.Ex
     return parse.without_tail(known) if name == "customer_id" else known
 
 
-def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
+# canonical's flag of a line it would leave out (with `unusable`, instead of leaving it out).
+UNUSABLE = "_unusable"
+
+
+def canonical(raw: nw.LazyFrame, numbers: bool = False, unusable: bool = False) -> nw.LazyFrame:
     """Lines of the canonical layout (or Online Retail's columns, whose C invoices are
     returns) with canonical names and types, lines without a time left out, summaries.LINE
     kept. The time must be typed already (a datetime or date); `polars_lines` reads text
     times. With `numbers`, customer ids typed as numbers stay numbers (Int64, or Float64 with
     NaN and infinities missing): equal exactly when their text is, and cheaper to compare;
-    `as_text` writes them as text. Unsigned 64-bit ids (hashes, past Int64's top) are text."""
+    `as_text` writes them as text. Unsigned 64-bit ids (hashes, past Int64's top) are text.
+    With `unusable`, the lines it would leave out are kept, flagged by UNUSABLE, to count them."""
     schema = raw.collect_schema()
     names = {c: RETAIL_COLUMNS.get(c, c) for c in schema.names()}
     retail_layout = any(c in RETAIL_COLUMNS for c in schema.names())
@@ -347,7 +383,8 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
         else:
             # As the loader's times (parse.to_datetime): none outside its years.
             exprs.append(parse.in_years(nw.col(source).cast(nw.Datetime("us"))).alias(name))
-    frame = raw.select(exprs).filter(~nw.col("ordered_at").is_null())
+    usable = ~nw.col("ordered_at").is_null()
+    frame = raw.select(exprs) if unusable else raw.select(exprs).filter(usable)
     frame = frame.with_columns(_known(nw.col(c), c, raw.implementation).alias(c) for c in blank)
     got = frame.collect_schema().names()
     if "revenue" not in got:
@@ -355,15 +392,19 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False) -> nw.LazyFrame:
             raise ValueError("lines need revenue, or quantity and unit_price")
         # As Online Retail's reader (lib/formats/retail.py): a line without its quantity or
         # unit price sells an unknown amount, and is left out.
-        frame = frame.filter(
-            ~nw.col("quantity").is_null() & ~nw.col("unit_price").is_null()
-        ).with_columns((nw.col("quantity") * nw.col("unit_price")).alias("revenue"))
+        priced = ~nw.col("quantity").is_null() & ~nw.col("unit_price").is_null()
+        usable = usable & priced
+        frame = (frame if unusable else frame.filter(priced)).with_columns(
+            (nw.col("quantity") * nw.col("unit_price")).alias("revenue")
+        )
     if retail_layout and "is_return" not in got:
         # Invoice numbers starting with C are cancellations: returns, not sales.
         frame = frame.with_columns(
             nw.col("order_id").str.starts_with("C").fill_null(value=False).alias("is_return")
         )
     order = [c for c in (*_LINES, summaries.LINE) if c in frame.collect_schema().names()]
+    if unusable:
+        return frame.with_columns((~usable).alias(UNUSABLE)).select(*order, UNUSABLE)
     return frame.select(order)
 
 
@@ -587,7 +628,7 @@ def polars_lines(paths: Sequence[str]) -> Source:
     alike = numbers and len({d.is_integer() for d in kinds}) == 1
     cuts: dict[int, list[float]] = {}
 
-    def share(n: int, k: int, orphans: bool = False) -> nw.LazyFrame:
+    def share(n: int, k: int, orphans: bool = False, unusable: bool = False) -> nw.LazyFrame:
         if numbers and n == 1:
             cuts[n] = []  # one share holds every id: nothing to cut, no ids to read
         elif numbers and n not in cuts:
@@ -605,6 +646,7 @@ def polars_lines(paths: Sequence[str]) -> Source:
                     else _hashed_share(f, c, n, k, orphans)
                 ),
                 alike,
+                unusable,
             ).to_native()
             for f, c, d in zip(scans, columns, kinds, strict=True)
         ]
@@ -647,6 +689,7 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
     # Set once per process: DuckDB refuses to move it once it has spilled there.
     if con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0] != spill:
         con.execute(f"SET temp_directory = '{_quoted(spill)}'")
+    checked = None
     if db:
         if not db.startswith(DUCKDB_URL):
             raise ValueError(f"{db}: give a DuckDB database as duckdb:///path/to/file.duckdb")
@@ -687,6 +730,10 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             # one type for both would write 101.0 as "101.0". Each file is read as canonical
             # lines first (its ids written as canonical writes them), then stacked.
             parts = [canonical(summaries.lazy(r)).to_native().sql_query() for r in read]
+            flagged = [
+                canonical(summaries.lazy(r), unusable=True).to_native().sql_query() for r in read
+            ]
+            checked = summaries.lazy(con.sql(" UNION ALL BY NAME ".join(f"({p})" for p in flagged)))
         rel = con.sql(" UNION ALL BY NAME ".join(f"({p})" for p in parts))
     raw = summaries.lazy(rel)
     rows = rel.aggregate("count(*)").fetchall()[0][0]
@@ -698,6 +745,8 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         con,
         share=lambda n, k: canonical(summaries.lazy(_duckdb_share(rel, n, k, cuts)), numbers=True),
         rows=rows,
+        # Files typed apart are stacked as canonical lines: flagged each before (`checked`).
+        checked=checked if checked is not None else canonical(raw, unusable=True),
     )
 
 
@@ -757,7 +806,9 @@ def postgres_lines(url: str, table: str = "lines") -> Source:
     line = f"({place}[0]::bigint * 65536 + {place}[1]::bigint) AS {summaries.LINE}"
     rel = con.sql(f'SELECT *, {line} FROM "{table}"')
     raw = summaries.lazy(rel)
-    return Source(canonical(raw), "postgres", _currency(raw.collect_schema().names()), con)
+    names = raw.collect_schema().names()
+    flagged = canonical(raw, unusable=True)
+    return Source(canonical(raw), "postgres", _currency(names), con, checked=flagged)
 
 
 def _table(name: str) -> str:
@@ -833,7 +884,7 @@ def _by_line(frame: pl.DataFrame) -> pl.DataFrame:
     return frame if frame[summaries.LINE].is_sorted() else frame.sort(summaries.LINE)
 
 
-def _judged(share: nw.LazyFrame) -> nw.LazyFrame:
+def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -> nw.LazyFrame:
     """A share of polars lines read into memory, its exact duplicates found over the whole lines
     and then only the columns the summaries read kept (measures.judged_lines), LINE too: the
     item names and regions go before the purchases are summarised (1M lines peak 20-30 MB
@@ -842,12 +893,20 @@ def _judged(share: nw.LazyFrame) -> nw.LazyFrame:
     The text only duplicates are judged by (item names, regions) is read as categories, a
     number per line that is equal where the text is: the share never holds that text whole
     (`python -m lib rfm` on 1M lines peaks 15-20 MB lower, rfm + cohorts on 100M lines at 2.5 GB
-    instead of 2.9 GB, in the same time)."""
+    instead of 2.9 GB, in the same time).
+
+    A share read with canonical's UNUSABLE has its flagged lines left out here, and how many of
+    how many appended to `counted` (when given): counted as read, not in another pass."""
     kept = (*measures.JUDGED_COLUMNS, summaries.LINE)
     text = [c for c, kind in share.collect_schema().items() if kind == nw.String and c not in kept]
     whole = _by_line(
         collect(share.with_columns(nw.col(c).cast(nw.Categorical) for c in text), "polars")
     )
+    if UNUSABLE in whole.columns:
+        dropped = int(whole[UNUSABLE].sum())
+        if counted is not None:
+            counted.append((dropped, whole.height))
+        whole = (whole.filter(~pl.col(UNUSABLE)) if dropped else whole).drop(UNUSABLE)
     line = whole[summaries.LINE]
     judged = measures.judged_lines(whole.drop(summaries.LINE)).with_columns(line)
     return summaries.lazy(judged.lazy())
@@ -910,19 +969,21 @@ def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.L
     work = source if source.engine != "polars" else Source(source.lines, "memory")
     days, latest = [], []
     for k in range(n):
-        share = placed(source.share(n, k))
         judged = False
         if source.engine == "polars" and clean:
-            lines, table = _judged(share), ""
+            # Lines left out counted as read, once (the whole lines, no cut).
+            share = placed(source.share(n, k, unusable=True))
+            lines, table = _judged(share, source.counted if cut is None else None), ""
         elif clean:
             # DuckDB keeps a share's first copies, narrowed, judged as the share is read: a
             # share of 11.4M lines in 6.5 s, against 5.1 s to keep it whole and 3.2 s to judge
             # its duplicates from that table.
+            share = placed(source.share(n, k))
             first = summaries.first_copies(share, measures.JUDGED_COLUMNS)
             lines, table = _kept(first, source, "lines")
             judged = True
         else:
-            lines, table = _kept(share, source, "lines")
+            lines, table = _kept(placed(source.share(n, k)), source, "lines")
         days.append(_days_of(lines, work, clean, judged))
         if source.unshared is not None and cut is None:
             latest.append(collect(summaries.last_time(lines), source.engine).item())

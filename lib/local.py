@@ -49,9 +49,8 @@ from pathlib import Path
 import narwhals as nw
 import polars as pl
 
-from lib import engines, fmt, io, measures, parse, quality, summaries
+from lib import engines, io, measures, quality, summaries
 from lib.analyses import sales
-from lib.formats.base import LEFT_OUT
 from lib.model import Dataset, Note, conform
 
 FORMAT = "folder"  # the source_format of a summarised folder
@@ -677,10 +676,7 @@ def dataset(name: str, described: str, summary: Summary, key: str) -> Dataset:
             Note(
                 name,
                 "",
-                f"{summary.left_out:,} of the {total:,} lines in {described} {LEFT_OUT}: "
-                f"{fmt.plural(summary.left_out, 'it has', 'they have')} no time (or one outside "
-                f"the years {parse.MIN_YEAR} to {parse.MAX_YEAR - 1}), or, as invoice lines, no "
-                "quantity or unit price; make sure each line has them",
+                engines.left_out_lines_note(summary.left_out, total, where=f"in {described}"),
                 count=summary.left_out,
                 rows=total,
             )

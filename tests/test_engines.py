@@ -795,6 +795,87 @@ def test_text_ids_and_numbers_beyond_bounds_read_as_the_loader_in_every_engine(e
     assert _exported_customers(got) == EXPORTED_CUSTOMERS[:2]
 
 
+def test_the_lines_of_known_customers_left_out_are_counted_in_every_engine(exported):
+    # Four lines have a customer (NULL is none); the one priced at infinity has no amount.
+    engines.rfm_frames(exported)
+    assert engines.left_out_lines(exported) == (1, 4)
+
+
+def _undated_lines(kind=pl.Float64) -> pl.DataFrame:
+    """Six lines of known customers, three of which canonical leaves out: no time, a time in
+    year 9999, no quantity; then a line without a customer and no time (not counted)."""
+    return pl.DataFrame(
+        {
+            "InvoiceNo": [str(n) for n in range(1, 8)],
+            "StockCode": ["A"] * 7,
+            "Description": ["MUG"] * 7,
+            "Quantity": [1, 2, 1, None, 3, 1, 1],
+            "InvoiceDate": [
+                datetime(2024, 1, 2),
+                None,
+                datetime(9999, 12, 31),
+                datetime(2024, 1, 3),
+                datetime(2024, 1, 4),
+                datetime(2024, 1, 5),
+                None,
+            ],
+            "UnitPrice": [2.5] * 7,
+            "CustomerID": [7.0, 7.0, 8.0, 8.0, 9.0, 9.0, None],
+            "Country": ["UK"] * 7,
+        }
+    ).with_columns(pl.col("CustomerID").cast(kind))
+
+
+@pytest.fixture(params=engines.ENGINES + ("postgres",))
+def undated(request, tmp_path) -> engines.Source:
+    """_undated_lines read by each engine."""
+    return _read_by(request, tmp_path, _undated_lines())
+
+
+@pytest.mark.parametrize("command", ["rfm", "cohorts"])
+def test_lines_without_a_time_or_quantity_are_counted_in_every_engine(undated, command):
+    engines.FRAMES[command](undated)
+    assert engines.left_out_lines(undated) == (3, 6)
+    said = engines.left_out_lines_note(3, 6, lines="lines with a customer id")
+    assert said.startswith("3 of the 6 lines with a customer id were left out: they have no time")
+    assert engines.left_out_lines_note(0, 6) == ""
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_lines_left_out_are_counted_in_files_typing_their_ids_apart(tmp_path, engine):
+    """DuckDB stacks files typing a column apart as canonical lines (the lines left out gone):
+    it counts each file's before."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    lines = _undated_lines()
+    lines.slice(0, 4).write_parquet(tmp_path / "p0.parquet")
+    as_text = pl.col("CustomerID").cast(pl.Int64).cast(pl.String)
+    lines.slice(4).with_columns(as_text).write_parquet(tmp_path / "p1.parquet")
+    source = engines.source_of([str(tmp_path)], engine)
+    engines.rfm_frames(source)
+    # p0: no time, year 9999, no quantity of its 4; p1: none of its 2 with a customer.
+    assert engines.left_out_lines(source) == (3, 6)
+
+
+def test_the_cli_warns_of_lines_of_a_folder_it_left_out(tmp_path, capsys):
+    """A folder's lines without a time or a price were left out without a word."""
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    (tmp_path / "a.csv").write_text(
+        f"{header}\n1,A,MUG,1,2023-01-05 10:00,2.5,100,UK\n2,A,MUG,2,2023-02-05 10:00,2.5,101,UK\n"
+        "3,B,CUP,1,not a date,3.0,100,UK\n4,B,CUP,1,2023-03-05 10:00,,102,UK\n"
+        "5,B,CUP,1,not a date,3.0,,UK\n"
+    )
+    (tmp_path / "b.csv").write_text(f"{header}\n6,A,MUG,1,2023-04-05 10:00,2.5,100,UK\n")
+    for command in ("rfm", "cohorts"):
+        assert main([command, str(tmp_path)]) == 0
+        err = capsys.readouterr().err
+        # Invoices 3 (its time) and 4 (its price) of the five lines with a customer; invoice 5
+        # has none.
+        assert (
+            "warning: 2 of the 5 lines with a customer id were left out: they have no time" in err
+        )
+
+
 # DuckDB reads times typed or in ISO text only: the folder of text times is polars' alone.
 @pytest.mark.parametrize(
     ("engine", "folder"),
