@@ -323,9 +323,9 @@ def expected(compared: int, rows: str, alone: int = 0, differ: int = 0) -> str:
     (Family.alone), `differ` how many do across them all (Family.differ). Where `alone` is
     several, it says whether so many is itself within chance among the rows that do not differ
     (each row clears its mark 1 time in 20 by chance: the exact binomial tail of `alone` of
-    them): 'with 12 cohorts compared, several this far out on their own intervals are within
-    chance' (where 'one this far out' would let a reader take it that the one named is the only
-    one; not how many, which may differ from the rows a reading names by their Wilson
+    them): 'with 12 cohorts compared, more than one this far out on their own intervals is
+    within chance' (where 'one this far out' would let a reader take it that the one named is
+    the only one; not how many, which may differ from the rows a reading names by their Wilson
     intervals); 5 of 10 categories growing by their own intervals, none across the 10, tell that
     some grew, not which. Only from MANY_ALONE rows: a row set against the rest (a region's
     order value against all others') pushes the others the other way, so that among few rows
@@ -338,8 +338,9 @@ def expected(compared: int, rows: str, alone: int = 0, differ: int = 0) -> str:
         return said
     if (share_z_of(alone, others, FAMILY) or 0) <= Z95:
         return (
-            f"with {compared:,} {rows} compared, several this far out on their own intervals are "
-            "within chance"
+            f"with {compared:,} {rows} compared, more than one this far out on their own intervals "
+            "is within chance"
         )
-    of = f"{alone} of the {others:,}{' others' if differ else ''}"
-    return f"{said}, though not {of}: some truly do, but which cannot be told beyond chance"
+    # Beside rows that differ, which a reading may not name (the other side's), no share.
+    many = f"as many as {alone}" if differ else f"{alone} of the {compared:,}"
+    return f"{said}, though not {many}: some truly do, but which cannot be told beyond chance"

@@ -868,6 +868,6 @@ def test_a_best_and_a_worst_within_chance_are_excused_once():
     assert said.startswith("; A's 95% interval (")
     assert ") clears the 30.0% average and B's 95% interval (" in said
     assert said.endswith(
-        ") clears the 30.0% average, but with 6 platforms compared, several this far out on their "
-        "own intervals are within chance"
+        ") clears the 30.0% average, but with 6 platforms compared, more than one this far out on "
+        "their own intervals is within chance"
     )

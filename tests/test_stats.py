@@ -114,11 +114,12 @@ def test_expected_reads_the_count_alone_among_the_rows_that_do_not_differ():
 
     assert tail(3) > 0.025 > tail(5)
     assert stats.expected(20, "regions", 3, 1) == (
-        "with 20 regions compared, several this far out on their own intervals are within chance"
+        "with 20 regions compared, more than one this far out on their own intervals is within "
+        "chance"
     )
     assert stats.expected(20, "regions", 5, 1) == (
-        "with 20 regions compared, one this far out is expected by chance, though not 5 of the "
-        "19 others: some truly do, but which cannot be told beyond chance"
+        "with 20 regions compared, one this far out is expected by chance, though not as many as "
+        "5: some truly do, but which cannot be told beyond chance"
     )
     # Fewer than MANY_ALONE others: the count is not read.
     assert stats.expected(6, "regions", 2, 2).endswith("one this far out is expected by chance")
@@ -133,7 +134,8 @@ def test_expected_says_when_so_many_rows_clearing_alone_is_beyond_chance(alone):
     said = stats.expected(10, "categories", alone)
     # Two of ten clearing alone is within chance (0.086), and said so.
     within = (
-        "with 10 categories compared, several this far out on their own intervals are within chance"
+        "with 10 categories compared, more than one this far out on their own intervals is within "
+        "chance"
     )
     assert (said == within) == (alone == 2)
     if alone != 2:
