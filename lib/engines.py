@@ -321,13 +321,13 @@ def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.
     return nw.when(edge).then(text.str.strip_chars()).otherwise(text)
 
 
-def _known(text: nw.Expr, name: str, implementation: nw.Implementation) -> nw.Expr:
+def _known(text: nw.Expr, name: str, backend: nw.Implementation) -> nw.Expr:
     """Stripped text (_id's, computed: an expression written twice is computed twice) as
     the loader reads it (parse.to_text, parse.to_id): null tokens missing; a customer id
     written as a whole number with a decimal tail ("17850.0") without it. Order and item ids
     keep such a tail, unread on every line (at 541,909 lines 6-14 ms a column), as they are
     counted, never shown: only a column holding both "536365" and "536365.0" counts two."""
-    if implementation is nw.Implementation.POLARS:
+    if backend.is_polars():
         token = text.is_in(io.NULL_TOKENS)
     else:
         # Token by token (DuckDB, PostgreSQL): DuckDB runs is_in as a join, which it keeps even
@@ -729,12 +729,12 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             # Files that type a column apart (ids as numbers in one file, as text in another):
             # one type for both would write 101.0 as "101.0". Each file is read as canonical
             # lines first (its ids written as canonical writes them), then stacked.
-            parts = [canonical(summaries.lazy(r)).to_native().sql_query() for r in read]
-            flagged = [
-                canonical(summaries.lazy(r), unusable=True).to_native().sql_query() for r in read
-            ]
-            checked = summaries.lazy(con.sql(" UNION ALL BY NAME ".join(f"({p})" for p in flagged)))
-        rel = con.sql(" UNION ALL BY NAME ".join(f"({p})" for p in parts))
+            parts, flagged = (
+                [canonical(summaries.lazy(r), unusable=u).to_native().sql_query() for r in read]
+                for u in (False, True)
+            )
+            checked = summaries.lazy(_stacked(con, flagged))
+        rel = _stacked(con, parts)
     raw = summaries.lazy(rel)
     rows = rel.aggregate("count(*)").fetchall()[0][0]
     cuts: dict[int, list[float]] = {}
@@ -748,6 +748,11 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         # Files typed apart are stacked as canonical lines: flagged each before (`checked`).
         checked=checked if checked is not None else canonical(raw, unusable=True),
     )
+
+
+def _stacked(con: Any, queries: Sequence[str]) -> Any:
+    """The rows of DuckDB `queries`, stacked by column name."""
+    return con.sql(" UNION ALL BY NAME ".join(f"({q})" for q in queries))
 
 
 def _duckdb_share(rel: Any, n: int, k: int, cuts: dict[int, list[float]]) -> Any:
@@ -970,20 +975,20 @@ def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.L
     days, latest = [], []
     for k in range(n):
         judged = False
-        if source.engine == "polars" and clean:
-            # Lines left out counted as read, once (the whole lines, no cut).
-            share = placed(source.share(n, k, unusable=True))
+        in_memory = source.engine == "polars" and clean
+        # polars flags the lines canonical leaves out, counted as read (_judged), without a cut.
+        share = placed(source.share(n, k, unusable=True) if in_memory else source.share(n, k))
+        if in_memory:
             lines, table = _judged(share, source.counted if cut is None else None), ""
         elif clean:
             # DuckDB keeps a share's first copies, narrowed, judged as the share is read: a
             # share of 11.4M lines in 6.5 s, against 5.1 s to keep it whole and 3.2 s to judge
             # its duplicates from that table.
-            share = placed(source.share(n, k))
             first = summaries.first_copies(share, measures.JUDGED_COLUMNS)
             lines, table = _kept(first, source, "lines")
             judged = True
         else:
-            lines, table = _kept(placed(source.share(n, k)), source, "lines")
+            lines, table = _kept(share, source, "lines")
         days.append(_days_of(lines, work, clean, judged))
         if source.unshared is not None and cut is None:
             latest.append(collect(summaries.last_time(lines), source.engine).item())
