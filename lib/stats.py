@@ -344,3 +344,8 @@ def expected(compared: int, rows: str, alone: int = 0, differ: int = 0) -> str:
     # Beside rows that differ, which a reading may not name (the other side's), no share.
     many = f"as many as {alone}" if differ else f"{alone} of the {compared:,}"
     return f"{said}, though not {many}: some truly do, but which cannot be told beyond chance"
+
+
+def expected_among(found: Family | Extremes, rows: str) -> str:
+    """`expected` of the `rows` of a family (or of the extremes read from one)."""
+    return expected(found.compared, rows, found.alone, found.differ)

@@ -213,7 +213,7 @@ def chance_words(found: stats.Family, rows: str, several: bool = False) -> str:
     95% intervals clear')."""
     band = f"the flat band ({fmt.change(-measures.FLAT)} to {fmt.change(measures.FLAT)})"
     own = "their 95% intervals clear" if several else "its 95% interval clears"
-    return f"{own} {band}, but {stats.expected(found.compared, rows, found.alone, found.differ)}"
+    return f"{own} {band}, but {stats.expected_among(found, rows)}"
 
 
 def growth_text(growth: float) -> str:

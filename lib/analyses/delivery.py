@@ -663,7 +663,7 @@ def group_reading(
         def interval(row: dict) -> str:
             return f"{fmt.pct(row['late_low'])}–{fmt.pct(row['late_high'])}"
 
-        expected = stats.expected(found.compared, rows, found.alone, found.differ)
+        expected = stats.expected_among(found, rows)
         said = (
             f"No {what}{scope} is late beyond what chance explains: {what} "
             f"{fmt.named(fmt.short_id(top[column]))} adds the most late orders above the "
@@ -715,7 +715,7 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
         low, high = stats.wilson(worst["late_orders"], worst["orders"]) or (0.0, 1.0)
         why = (
             f"clears the {fmt.pct(pooled)} of all those months, but "
-            f"{stats.expected(found.compared, 'months', found.alone, found.differ)}"
+            f"{stats.expected_among(found, 'months')}"
             if low > pooled
             else f"takes in the {fmt.pct(pooled)} of all those months"
         )

@@ -748,8 +748,7 @@ def _by_chance(
     if not said:
         return ""
     # Why neither counts, once for both.
-    why = stats.expected(found.compared, rows, found.alone, found.differ)
-    return f"; {' and '.join(said)}, but {why}"
+    return f"; {' and '.join(said)}, but {stats.expected_among(found, rows)}"
 
 
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:

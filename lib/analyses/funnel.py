@@ -921,7 +921,7 @@ def conversion_reading(
         parts.append(
             f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
             f"the {fmt.pct(overall, digits)} average, but "
-            f"{stats.expected(found.compared, rows, found.alone, found.differ)}"
+            f"{stats.expected_among(found, rows)}"
             ", so there is no evidence to move budget yet"
         )
     if not parts:
@@ -1058,7 +1058,7 @@ def cohort_reading(
             f"no month converts clearly better or worse than the {fmt.pct(rate, digits)} of the "
             f"{judged.height} months compared: {r['month']:%b %Y}'s 95% interval "
             f"({stats.interval_text(r['conversion_low'], r['conversion_high'], rate)}) clears "
-            f"it, but {stats.expected(found.compared, 'months', found.alone, found.differ)}"
+            f"it, but {stats.expected_among(found, 'months')}"
         )
     else:
         text = (

@@ -1050,7 +1050,7 @@ def metric_reading(
         if spend.beyond(z):
             return text + f", beyond chance{stats.across(spend.compared, ROWS)})."
         if z > stats.Z95:
-            return text + f"); {stats.expected(spend.compared, ROWS, spend.alone, spend.differ)}."
+            return text + f"); {stats.expected_among(spend, ROWS)}."
         return text + "), within chance: its orders' values spread too widely to tell it apart."
     # late_rate: the highest among regions with enough delivered orders (AL's 6 late of 24 is
     # no finding), as a rate, not "the most late deliveries".
@@ -1075,10 +1075,7 @@ def metric_reading(
     low, high = stats.wilson(top["late_orders"], top["delivered_orders"]) or (0.0, 1.0)
     interval = f"its 95% interval ({fmt.pct(low)}–{fmt.pct(high)})"
     if low > avg:
-        return (
-            text + f"); {interval} clears the average, but "
-            f"{stats.expected(late.compared, ROWS, late.alone, late.differ)}."
-        )
+        return text + f"); {interval} clears the average, but {stats.expected_among(late, ROWS)}."
     return text + f"); {interval} takes in the average: within chance."
 
 
@@ -1276,7 +1273,7 @@ def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     own = "its own 95% interval" if chance.height == 1 else "their own 95% intervals"
     return (
         f". {said} {verb} faster than the whole by {own}, but "
-        f"{stats.expected(among.faster.compared, ROWS, among.faster.alone, among.faster.differ)}"
+        f"{stats.expected_among(among.faster, ROWS)}"
     )
 
 
@@ -1309,5 +1306,4 @@ def _late_by_chance(ranked: pl.DataFrame, among: Families) -> str:
         most=4,
     )
     own = "their 95% intervals clear" if chance.height > 1 else "its 95% interval clears"
-    why = stats.expected(late.compared, ROWS, late.alone, late.differ)
-    return f". {said}, and {own} it, but {why}"
+    return f". {said}, and {own} it, but {stats.expected_among(late, ROWS)}"
