@@ -293,7 +293,8 @@ def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.
     stripped (canonical then reads it as _known). In a database (`backend`
     other than polars), only text with whitespace at either end is stripped: DuckDB's trim()
     with a list of characters took 4.5 of the 8.4 s of a share of 11.5M lines (four text
-    columns); the values are the same."""
+    columns); the values are the same. DuckDB's text is stripped as duckdb_lines reads it
+    (_stripped)."""
     col = nw.col(column)
     if dtype.is_integer():
         return col.cast(nw.String)
@@ -307,12 +308,11 @@ def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.
     text = col.cast(nw.String)
     if backend.is_polars():
         return text.str.strip_chars()
+    if backend.is_duckdb() and dtype == nw.String:
+        return text
     ends = (text.str.slice(0, 1), text.str.slice(-1))
     if backend.is_duckdb():
-        # Its text compares byte by byte: a character at or below " " (every whitespace
-        # character is) at either end. Asking whether a value ends with each whitespace
-        # character took 1.7 s of the 4.8 s that reading a share of 11.4M lines into a
-        # table takes (four text columns), this 1.3 s.
+        # Text of another type (an enum): as _stripped, by narwhals' slices.
         edge = (ends[0] <= " ") | (ends[1] <= " ")
     else:
         # Elsewhere (PostgreSQL) by the column's collation, which may order a tab apart:
@@ -333,7 +333,11 @@ def _known(text: nw.Expr, name: str, backend: nw.Implementation) -> nw.Expr:
         # Token by token (DuckDB, PostgreSQL): DuckDB runs is_in as a join, which it keeps even
         # in a query that reads no text (the latest time of 10M lines in 1.0 s instead of
         # 0.1 s); polars runs is_in faster (4 text columns of 541,909 lines in 2-4 ms, not 10).
-        token = reduce(operator.or_, (text == t for t in io.NULL_TOKENS))
+        # Only text no longer than the longest token is compared: DuckDB reads a share of
+        # 11.4M lines into a table in 0.6 s less (four text columns).
+        longest = max(map(len, io.NULL_TOKENS))
+        equal = reduce(operator.or_, (text == t for t in io.NULL_TOKENS))
+        token = (text.str.len_chars() <= longest) & equal
     known = nw.when(~token).then(text)
     return parse.without_tail(known) if name == "customer_id" else known
 
@@ -707,7 +711,9 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
         if _table(table) not in tables:
             held = f" (it holds {', '.join(sorted(tables))})" if tables else " (it holds none)"
             raise ValueError(f"{table}: no such table in the DuckDB database{held}")
-        rel = con.sql(f"SELECT *, rowid AS {summaries.LINE} FROM source.{_table(table)}")
+        rel = con.sql(
+            _stripped(con, f"SELECT *, rowid AS {summaries.LINE} FROM source.{_table(table)}")
+        )
         currency = _currency(rel.columns)
     else:
         files = files_of(paths)
@@ -718,8 +724,11 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
             )
         # Each file's rows numbered apart, as _read numbers them: file k's from k * FILE_LINES.
         parts = [
-            f"SELECT * EXCLUDE (file_row_number), file_row_number + {k * FILE_LINES} AS "
-            f"{summaries.LINE} FROM read_parquet('{_quoted(f)}', file_row_number = true)"
+            _stripped(
+                con,
+                f"SELECT * EXCLUDE (file_row_number), file_row_number + {k * FILE_LINES} AS "
+                f"{summaries.LINE} FROM read_parquet('{_quoted(f)}', file_row_number = true)",
+            )
             for k, f in enumerate(files)
         ]
         read = [con.sql(p) for p in parts]
@@ -750,6 +759,24 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
     )
 
 
+def _stripped(con: Any, query: str) -> str:
+    """DuckDB `query` with its text (VARCHAR) stripped as _id strips it in polars (and
+    parse.to_id): only values with a character at or below " " at either end (every
+    whitespace character is; DuckDB's text compares byte by byte) are trimmed. In SQL for
+    `text[-1]`, the last character: narwhals' slice(-1) counts the characters twice, and
+    reading a share of 11.4M lines into a table took 0.5 s longer (four text columns)."""
+    rel = con.sql(query)
+    text = [c for c, kind in zip(rel.columns, rel.types, strict=True) if str(kind) == "VARCHAR"]
+    if not text:
+        return query
+    blanks = _quoted(string.whitespace)
+    stripped = ", ".join(
+        f"CASE WHEN {c} < '!' OR {c}[-1] <= ' ' THEN trim({c}, '{blanks}') ELSE {c} END AS {c}"
+        for c in map(_name, text)
+    )
+    return f"SELECT * REPLACE ({stripped}) FROM ({query})"
+
+
 def _stacked(con: Any, queries: Sequence[str]) -> Any:
     """The rows of DuckDB `queries`, stacked by column name."""
     return con.sql(" UNION ALL BY NAME ".join(f"({q})" for q in queries))
@@ -762,7 +789,7 @@ def _duckdb_share(rel: Any, n: int, k: int, cuts: dict[int, list[float]]) -> Any
     Lines without a customer are in none."""
     column = _column(rel.columns, "customer_id")
     kind = str(rel.types[rel.columns.index(column)])
-    col = '"' + column.replace('"', '""') + '"'
+    col = _name(column)
     integer = kind.endswith("INT")
     if not integer and kind not in ("FLOAT", "DOUBLE"):
         keyed = _keyed(summaries.lazy(rel), column, "_share_key").to_native()
@@ -821,6 +848,11 @@ def _table(name: str) -> str:
     if not re.fullmatch(r"\w+", name):
         raise ValueError(f"{name!r}: a table name is letters, digits and _")
     return name
+
+
+def _name(column: str) -> str:
+    """`column` as a quoted SQL identifier."""
+    return '"' + column.replace('"', '""') + '"'
 
 
 def _quoted(file: Path | str) -> str:

@@ -619,24 +619,62 @@ PADDED = pl.DataFrame(
 )
 
 
-@pytest.mark.parametrize("engine", [*engines.ENGINES, "postgres"])
-def test_text_is_stripped_alike_by_every_engine_by_hand(engine, tmp_path, request):
+# Where lines are read from: files by each engine, a DuckDB database's table, PostgreSQL's.
+READERS = [*engines.ENGINES, "duckdb table", "postgres"]
+
+
+def _lines_in(reader: str, frame: pl.DataFrame, tmp_path, request) -> engines.Source:
+    """`frame` as lines of `reader` (one of READERS)."""
+    if reader == "postgres":
+        return _into_postgres(request.getfixturevalue("postgres"), "read_lines", frame)
+    if reader.startswith("duckdb"):
+        duckdb = pytest.importorskip("duckdb")
+    if reader == "duckdb table":
+        file = tmp_path / "shop.duckdb"
+        with duckdb.connect(str(file)) as con:
+            con.execute("CREATE TABLE lines AS SELECT * FROM frame")
+        return engines.source_of([], db=f"duckdb://{file}")
+    frame.write_parquet(tmp_path / "lines.parquet")
+    return engines.source_of([str(tmp_path / "lines.parquet")], reader)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_text_is_stripped_alike_by_every_engine_by_hand(reader, tmp_path, request):
     """Leading and trailing whitespace (space, tab, newlines, vertical tab, form feed) goes, in
     polars and in SQL (where only values with such an end are trimmed); inner blanks and other
     control characters stay; blank text is missing."""
-    if engine == "postgres":
-        source = _into_postgres(request.getfixturevalue("postgres"), "padded", PADDED)
-    else:
-        if engine == "duckdb":
-            pytest.importorskip("duckdb")
-        PADDED.write_parquet(tmp_path / "padded.parquet")
-        source = engines.source_of([str(tmp_path / "padded.parquet")], engine)
+    source = _lines_in(reader, PADDED, tmp_path, request)
     got = engines.collect(source.lines, source.engine).sort(summaries.LINE)
     assert got.select("order_id", "item_id", "item_name", "customer_id", "region").rows() == [
         ("1", "x", "X", "7", "UK"),
         ("1", "y y", None, "7", "UK"),
         ("2", "\x01z", "Z", "8", "UK"),
     ]
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_null_tokens_are_missing_text_in_every_engine_and_longer_text_is_not(
+    reader, tmp_path, request
+):
+    """Each of the loader's null tokens (io.NULL_TOKENS), stripped, is no item name; text that
+    only starts as one (SQL compares only text as short as the longest token) stays."""
+    names = [*io.NULL_TOKENS, " N/A\t", "NaNa", "NULLS", "#N/A!", "nan "]
+    n = len(names)
+    frame = pl.DataFrame(
+        {
+            "InvoiceNo": [str(k) for k in range(n)],
+            "StockCode": ["A"] * n,
+            "Description": names,
+            "Quantity": [1] * n,
+            "InvoiceDate": [datetime(2024, 1, 2, 9)] * n,
+            "UnitPrice": [1.0] * n,
+            "CustomerID": [7.0] * n,
+            "Country": ["UK"] * n,
+        }
+    )
+    source = _lines_in(reader, frame, tmp_path, request)
+    got = engines.collect(source.lines, source.engine).sort(summaries.LINE)["item_name"]
+    assert got.to_list() == [None] * 9 + ["NaNa", "NULLS", "#N/A!", None]
 
 
 def test_canonical_lines_in_csv_with_text_flags_by_hand(tmp_path):
