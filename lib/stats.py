@@ -313,7 +313,7 @@ def across(compared: int, rows: str) -> str:
 MANY_ALONE = 5
 
 
-def expected(compared: int, rows: str, alone: int = 0, differ: int = 0) -> str:
+def expected(compared: int, rows: str, alone: int = 0, differ: int = 0, named: int = 1) -> str:
     """'with 29 categories compared, one this far out is expected by chance': why a reading does
     not act on a row whose own 95% interval clears what it is compared with. Of a row alone,
     whose Wilson interval clears it where the exact binomial tail (share_z) does not: 'an
@@ -329,23 +329,33 @@ def expected(compared: int, rows: str, alone: int = 0, differ: int = 0) -> str:
     intervals); 5 of 10 categories growing by their own intervals, none across the 10, tell that
     some grew, not which. Only from MANY_ALONE rows: a row set against the rest (a region's
     order value against all others') pushes the others the other way, so that among few rows
-    the count is no binomial one."""
+    the count is no binomial one.
+
+    `named`: how many rows the reading names as clearing their mark on their own intervals.
+    Where it names several, never 'one this far out' (two regions at 5 of 24 late each clear 8%
+    by their Wilson intervals where the exact tails count fewer): the count read is the larger
+    of `alone` and `named`, and among few rows 'none of these is beyond chance across them
+    all'."""
     if compared <= 1:
         return "an exact test of its counts puts it within chance"
     said = f"with {compared:,} {rows} compared, one this far out is expected by chance"
     others = compared - differ
-    if alone < 2 or others < MANY_ALONE:
+    several = max(alone, named)
+    if several < 2 or (others < MANY_ALONE and named < 2):
         return said
-    if (share_z_of(alone, others, FAMILY) or 0) <= Z95:
+    if others < MANY_ALONE:
+        return f"with {compared:,} {rows} compared, none of these is beyond chance across them all"
+    if (share_z_of(several, others, FAMILY) or 0) <= Z95:
         return (
             f"with {compared:,} {rows} compared, more than one this far out on their own intervals "
             "is within chance"
         )
     # Beside rows that differ, which a reading may not name (the other side's), no share.
-    many = f"as many as {alone}" if differ else f"{alone} of the {compared:,}"
+    many = f"as many as {several}" if differ else f"{several} of the {compared:,}"
     return f"{said}, though not {many}: some truly do, but which cannot be told beyond chance"
 
 
-def expected_among(found: Family | Extremes, rows: str) -> str:
-    """`expected` of the `rows` of a family (or of the extremes read from one)."""
-    return expected(found.compared, rows, found.alone, found.differ)
+def expected_among(found: Family | Extremes, rows: str, named: int = 1) -> str:
+    """`expected` of the `rows` of a family (or of the extremes read from one), `named` of
+    which the reading names."""
+    return expected(found.compared, rows, found.alone, found.differ, named)

@@ -203,17 +203,17 @@ def by_chance(rows: pl.DataFrame, name: str, found: stats.Family, what: str) -> 
         ],
         most=4,
     )
-    return f"{names}: {chance_words(found, what, rows.height > 1)}"
+    return f"{names}: {chance_words(found, what, rows.height)}"
 
 
-def chance_words(found: stats.Family, rows: str, several: bool = False) -> str:
+def chance_words(found: stats.Family, rows: str, named: int = 1) -> str:
     """'its 95% interval clears the flat band (-2% to +2%), but with 12 categories compared, one
     this far out is expected by chance': why a reading comparing the `found` family does not call
-    a row growing or shrinking that its own interval would (`rows`, plural; `several`: 'their
-    95% intervals clear')."""
+    a row growing or shrinking that its own interval would (`rows`, plural; `named`: how many
+    it names, 'their 95% intervals clear' for several)."""
     band = f"the flat band ({fmt.change(-measures.FLAT)} to {fmt.change(measures.FLAT)})"
-    own = "their 95% intervals clear" if several else "its 95% interval clears"
-    return f"{own} {band}, but {stats.expected_among(found, rows)}"
+    own = "their 95% intervals clear" if named > 1 else "its 95% interval clears"
+    return f"{own} {band}, but {stats.expected_among(found, rows, named)}"
 
 
 def growth_text(growth: float) -> str:

@@ -1286,6 +1286,25 @@ def test_a_region_late_beyond_its_own_interval_is_no_fix_when_chance_explains_it
     )
 
 
+def test_two_regions_clearing_the_average_by_their_intervals_alone_are_not_one_by_chance():
+    """R0 and R1: 5 late of 24 each (20.8%, 2.4x the 8.7% average of 74 of 848). Their Wilson
+    intervals clear the average (from 9.2%), the exact tails do not (5 or more of 24 at 8.7%:
+    5.3%), so the family counts none alone; the reading names both and said 'one this far out
+    is expected by chance'. Two of 10 by chance: 8.6%, within chance."""
+    late = [(5, 24), (5, 24)] + [(8, 100)] * 8
+    average = 74 / 848
+    assert binomtest(5, 24).proportion_ci(method="wilson").low > average
+    assert binom.sf(4, 24, average) > 0.025
+    assert 1 - 0.95**10 - 10 * 0.05 * 0.95**9 > 0.025
+    table = many_regions(late, [(-0.1, 0.1)] * 10)
+    reading = regions.priority_reading(regions.priority_table(table))
+    assert reading.endswith(
+        ". R0 is late 2.4x the average and R1 is late 2.4x the average, and their 95% intervals "
+        "clear it, but with 10 regions compared, more than one this far out on their own "
+        "intervals is within chance."
+    )
+
+
 def test_a_region_grows_only_beyond_chance_across_the_regions_compared():
     """R0: +58% (anywhere from +5% to +138%) clears +2% by 2.10 standard errors (p = 0.036):
     alone it grows; with 5 regions compared Holm's first step needs p <= 0.01."""

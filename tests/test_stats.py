@@ -149,6 +149,29 @@ def test_expected_says_when_so_many_rows_clearing_alone_is_beyond_chance(alone):
     assert stats.expected(4, "regions", 4).endswith("one this far out is expected by chance")
 
 
+def test_expected_never_says_one_this_far_out_of_several_rows_a_reading_names():
+    # Two named by their Wilson intervals where the exact tails count one: P(at least 2 of 20)
+    # at 1 in 20 each is 0.26 by hand, within chance.
+    assert 1 - 0.95**20 - 20 * 0.05 * 0.95**19 > 0.025
+    assert stats.expected(20, "regions", 1, 0, named=2) == (
+        "with 20 regions compared, more than one this far out on their own intervals is within "
+        "chance"
+    )
+    # Three of ten named (P = 0.0115 by hand, beyond chance), one by the exact tails.
+    assert stats.expected(10, "categories", 1, named=3) == (
+        "with 10 categories compared, one this far out is expected by chance, though not 3 of "
+        "the 10: some truly do, but which cannot be told beyond chance"
+    )
+    # Among fewer than MANY_ALONE rows the count is not read, and several are not 'one'.
+    assert stats.expected(4, "regions", 0, 0, named=2) == (
+        "with 4 regions compared, none of these is beyond chance across them all"
+    )
+    # One named: as before.
+    assert stats.expected(20, "regions", 1, 0, named=1) == (
+        "with 20 regions compared, one this far out is expected by chance"
+    )
+
+
 def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
     frame = pl.DataFrame({"k": [34, 8, 5, 0, 6, 40, 0], "n": [292, 100, 50, 10, 24, 1000, 0]})
     got = frame.select(stats.share_z("k", "n", 0.08).alias("z"))["z"].to_list()

@@ -774,14 +774,14 @@ def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
             f"{name}'s own 95% interval, {interval}, lies {side} {pooled}"
             for (name, interval), side in zip(said, sides, strict=True)
         )
-        return f", and {own}, but {stats.expected_among(found, 'cohorts')}"
+        return f", and {own}, but {stats.expected_among(found, 'cohorts', len(said))}"
     if len(said) == 1:
         ((name, interval),) = said
         own = f"the 95% interval of {name}, {interval}, clears {pooled}"
     else:
         both = " and ".join(f"{name} ({interval})" for name, interval in said)
         own = f"the 95% intervals of {both} clear {pooled}"
-    return f" ({own}, but {stats.expected_among(found, 'cohorts')})"
+    return f" ({own}, but {stats.expected_among(found, 'cohorts', len(said))})"
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:

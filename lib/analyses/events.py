@@ -748,7 +748,7 @@ def _by_chance(
     if not said:
         return ""
     # Why neither counts, once for both.
-    return f"; {' and '.join(said)}, but {stats.expected_among(found, rows)}"
+    return f"; {' and '.join(said)}, but {stats.expected_among(found, rows, len(said))}"
 
 
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:

@@ -921,7 +921,7 @@ def conversion_reading(
         parts.append(
             f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
             f"the {fmt.pct(overall, digits)} average, but "
-            f"{stats.expected_among(found, rows)}"
+            f"{stats.expected_among(found, rows, chance.height)}"
             ", so there is no evidence to move budget yet"
         )
     if not parts:

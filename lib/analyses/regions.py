@@ -1306,4 +1306,4 @@ def _late_by_chance(ranked: pl.DataFrame, among: Families) -> str:
         most=4,
     )
     own = "their 95% intervals clear" if chance.height > 1 else "its 95% interval clears"
-    return f". {said}, and {own} it, but {stats.expected_among(late, ROWS)}"
+    return f". {said}, and {own} it, but {stats.expected_among(late, ROWS, chance.height)}"
