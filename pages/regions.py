@@ -258,12 +258,8 @@ config = {
         max_value=100,
         width=100,
         help="The weighted score (0 to 100) of the weights above. The # ranks regions by their "
-        "action first ("
-        + "; then ".join(
-            ", ".join(a for a, t in regions.ACTION_TIERS.items() if t == tier)
-            for tier in sorted(set(regions.ACTION_TIERS.values()))
-        )
-        + ") and by this score within an action, so a higher score can rank lower.",
+        f"action first ({regions.tier_order()}) and by this score within an action, so a higher "
+        "score can rank lower.",
     ),
     "customers": columns.count("Customers"),
     "orders": columns.count("Orders"),
@@ -334,9 +330,9 @@ st.caption(
     f"clear of {regions.FLAT:+.0%} (growing), of {-regions.FLAT:+.0%} (shrinking), of the "
     f"whole's growth (faster). {trend.RULE} {stats.MANY} Growth from fewer than "
     f"{regions.MIN_ORDERS} orders in either compared window is no growth figure (large → defend, "
-    "small → watch; the score counts it as unknown). Rank: grow, test, retain and defend "
-    "first, then maintain, fix delivery, watch and deprioritise; within each, the priority "
-    "score (each criterion a percentile among regions, weighted by the sliders above; growth "
+    "small → watch; the score counts it as unknown). Rank: by action first "
+    f"({regions.tier_order()}); within each, the priority score (each criterion a percentile "
+    "among regions, weighted by the sliders above; growth "
     "counts as measured only where it clears the flat band beyond chance, else as flat, tied "
     "with every such region; from too few orders, as unknown, the middle)."
     + (

@@ -415,3 +415,8 @@ def test_the_priority_column_says_the_rank_orders_by_action_before_score():
         said
     )
     assert "then deprioritise) and by this score within an action" in said
+    # The rule under the table gives the same order, from the same tiers.
+    order = "grow, test, retain, defend; then maintain; then fix delivery first; then watch; then"
+    assert any(
+        f"Rank: by action first ({order} deprioritise); within" in c.value for c in at.caption
+    )

@@ -64,6 +64,13 @@ ACTION_TIERS: dict[str, int] = {
 }
 
 
+def tier_order() -> str:
+    """The actions in the priority rank's order (ACTION_TIERS): 'grow, test, retain, defend;
+    then maintain; then ...'."""
+    tiers = sorted(set(ACTION_TIERS.values()))
+    return "; then ".join(", ".join(a for a, t in ACTION_TIERS.items() if t == k) for k in tiers)
+
+
 def normalised(expr: pl.Expr) -> pl.Expr:
     """Lower case, accents and surrounding blanks removed: 'Évora ' -> 'evora'."""
     return (
