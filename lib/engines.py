@@ -760,19 +760,25 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
 
 
 def _stripped(con: Any, query: str) -> str:
-    """DuckDB `query` with its text (VARCHAR) stripped as _id strips it in polars (and
-    parse.to_id): only values with a character at or below " " at either end (every
-    whitespace character is; DuckDB's text compares byte by byte) are trimmed. In SQL for
-    `text[-1]`, the last character: narwhals' slice(-1) counts the characters twice, and
-    reading a share of 11.4M lines into a table took 0.5 s longer (four text columns)."""
+    """DuckDB `query` with its text stripped of whitespace at either end (string.whitespace,
+    as narwhals strips it; polars' strip_chars also takes Unicode blanks), only where a
+    character at either end is at or below " " (every such whitespace character is; DuckDB's
+    text compares byte by byte). Text is any column DuckDB stores as text (VARCHAR, and JSON,
+    which narwhals reads as text too: read as VARCHAR). In SQL for `text[-1]`, the last
+    character: narwhals' slice(-1) counts the characters twice, and reading a share of 11.4M
+    lines into a table took 0.5 s longer (four text columns)."""
     rel = con.sql(query)
-    text = [c for c, kind in zip(rel.columns, rel.types, strict=True) if str(kind) == "VARCHAR"]
+    text = {
+        _name(c): _name(c) if str(kind) == "VARCHAR" else f"CAST({_name(c)} AS VARCHAR)"
+        for c, kind in zip(rel.columns, rel.types, strict=True)
+        if kind.id == "varchar"
+    }
     if not text:
         return query
     blanks = _quoted(string.whitespace)
     stripped = ", ".join(
-        f"CASE WHEN {c} < '!' OR {c}[-1] <= ' ' THEN trim({c}, '{blanks}') ELSE {c} END AS {c}"
-        for c in map(_name, text)
+        f"CASE WHEN {t} < '!' OR {t}[-1] <= ' ' THEN trim({t}, '{blanks}') ELSE {t} END AS {c}"
+        for c, t in text.items()
     )
     return f"SELECT * REPLACE ({stripped}) FROM ({query})"
 

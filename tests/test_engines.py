@@ -652,6 +652,23 @@ def test_text_is_stripped_alike_by_every_engine_by_hand(reader, tmp_path, reques
     ]
 
 
+def test_json_text_in_a_duckdb_table_is_stripped_as_its_other_text(tmp_path):
+    """DuckDB stores JSON as text, and narwhals reads it as text: its ids are stripped as any
+    other text's (" 7 " and "7" are one customer; JSON was once left as read)."""
+    duckdb = pytest.importorskip("duckdb")
+    file = tmp_path / "shop.duckdb"
+    padded = PADDED  # noqa: F841  (DuckDB reads it by name)
+    with duckdb.connect(str(file)) as con:
+        con.execute(
+            "CREATE TABLE lines AS SELECT * REPLACE (CAST(CustomerID AS JSON) AS CustomerID) "
+            "FROM padded"
+        )
+        assert con.sql("SELECT typeof(CustomerID) FROM lines LIMIT 1").fetchall() == [("JSON",)]
+    source = engines.source_of([], db=f"duckdb://{file}")
+    got = engines.collect(source.lines, source.engine).sort(summaries.LINE)
+    assert got["customer_id"].to_list() == ["7", "7", "8"]
+
+
 @pytest.mark.parametrize("reader", READERS)
 def test_null_tokens_are_missing_text_in_every_engine_and_longer_text_is_not(
     reader, tmp_path, request
