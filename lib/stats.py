@@ -333,25 +333,25 @@ def expected(compared: int, rows: str, alone: int = 0, differ: int = 0, named: i
 
     `named`: how many rows the reading names as clearing their mark on their own intervals.
     Where it names several, never 'one this far out' (two regions at 5 of 24 late each clear 8%
-    by their Wilson intervals where the exact tails count fewer): the count read is the larger
-    of `alone` and `named`, and among few rows 'none of these is beyond chance across them
-    all'."""
+    by their Wilson intervals where the exact tails count fewer): 'more than one ... is within
+    chance' unless `alone`, by the exact tails, is beyond it (the Wilson count, higher by
+    chance, says nothing of that), and among few rows 'none of these is beyond chance across
+    them all'."""
     if compared <= 1:
         return "an exact test of its counts puts it within chance"
     said = f"with {compared:,} {rows} compared, one this far out is expected by chance"
     others = compared - differ
-    several = max(alone, named)
-    if several < 2 or (others < MANY_ALONE and named < 2):
+    if max(alone, named) < 2 or (others < MANY_ALONE and named < 2):
         return said
     if others < MANY_ALONE:
         return f"with {compared:,} {rows} compared, none of these is beyond chance across them all"
-    if (share_z_of(several, others, FAMILY) or 0) <= Z95:
+    if alone < 2 or (share_z_of(alone, others, FAMILY) or 0) <= Z95:
         return (
             f"with {compared:,} {rows} compared, more than one this far out on their own intervals "
             "is within chance"
         )
     # Beside rows that differ, which a reading may not name (the other side's), no share.
-    many = f"as many as {several}" if differ else f"{several} of the {compared:,}"
+    many = f"as many as {alone}" if differ else f"{alone} of the {compared:,}"
     return f"{said}, though not {many}: some truly do, but which cannot be told beyond chance"
 
 

@@ -984,3 +984,18 @@ def test_headless_without_customer_ids_says_what_the_lines_need():
     lines = pl.DataFrame({"order_id": ["o1"], "ordered_at": [datetime(2024, 1, 1)]})
     with pytest.raises(ValueError, match=r"^Cohorts need a customer id per order line"):
         cohorts.headless(Dataset("no customers", "generic", tables={"lines": lines}))
+
+
+def test_two_cohorts_tied_within_chance_are_named_together_and_not_one_by_chance():
+    """Two cohorts tied at 3 of 10 against 8.5% pooled (as tests/test_events.py's platforms):
+    named together, their Wilson intervals clear it, the exact tails do not."""
+    from tests.test_events import _tied_by_chance
+
+    found = _tied_by_chance("label")
+    assert cohorts._by_chance(found, "month") == (
+        " (the 95% interval of the Jan 2023 and Feb 2023 cohorts, 10.8%–60.3%, clears their "
+        "pooled 8.5%, but with 10 cohorts compared, more than one this far out on their own "
+        "intervals is within chance)"
+    )
+    after = cohorts._by_chance(found, "month", after=True)
+    assert after.startswith(", and the Jan 2023 and Feb 2023 cohorts' own 95% interval, ")

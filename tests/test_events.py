@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import altair as alt
 import polars as pl
 import pytest
-from scipy.stats import binomtest, chi2_contingency, norm
+from scipy.stats import binom, binomtest, chi2_contingency, norm
 
 from lib import demo, formats, stats
 from lib.analyses import events as ev
@@ -870,4 +870,34 @@ def test_a_best_and_a_worst_within_chance_are_excused_once():
     assert said.endswith(
         ") clears the 30.0% average, but with 6 platforms compared, more than one this far out on "
         "their own intervals is within chance"
+    )
+
+
+def _tied_by_chance(name: str) -> stats.Extremes:
+    """Ten rows: two tied at 3 of 10 (`name` 'P0' and 'P1', or cohorts' labels), eight at 8 of
+    100, compared by stats.extremes."""
+    names = ["Jan 2023", "Feb 2023"] if name == "label" else ["P0", "P1"]
+    rows = pl.DataFrame(
+        {
+            name: names + [f"R{i}" for i in range(8)],
+            "hits": [3, 3] + [8] * 8,
+            "n": [10, 10] + [100] * 8,
+        }
+    )
+    return stats.extremes(rows, "hits", "n")
+
+
+def test_two_rows_tied_within_chance_are_not_one_this_far_out():
+    """P0 and P1, 3 of 10 each against 70 of 820 (8.5%): their Wilson intervals clear it, the
+    exact tails do not (3 or more of 10 at 8.5%: 4.5%), so the family counts none alone; the
+    reading names both, and said 'one this far out is expected by chance'."""
+    found = _tied_by_chance("platform")
+    pooled = 70 / 820
+    assert found.pooled == pytest.approx(pooled)
+    assert binomtest(3, 10).proportion_ci(method="wilson").low > pooled
+    assert binom.sf(2, 10, pooled) > 0.025
+    assert found.chance_best["platform"].to_list() == ["P0", "P1"]
+    assert ev._by_chance(found, "platform", "platforms", "the {} average").endswith(
+        "but with 10 platforms compared, more than one this far out on their own intervals is "
+        "within chance"
     )

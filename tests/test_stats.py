@@ -157,8 +157,14 @@ def test_expected_never_says_one_this_far_out_of_several_rows_a_reading_names():
         "with 20 regions compared, more than one this far out on their own intervals is within "
         "chance"
     )
-    # Three of ten named (P = 0.0115 by hand, beyond chance), one by the exact tails.
+    # Three of ten named by their Wilson intervals, one by the exact tails: the Wilson count,
+    # higher by chance, tells nothing beyond chance; three by the exact tails (P = 0.0115 by
+    # hand) do.
     assert stats.expected(10, "categories", 1, named=3) == (
+        "with 10 categories compared, more than one this far out on their own intervals is "
+        "within chance"
+    )
+    assert stats.expected(10, "categories", 3, named=3) == (
         "with 10 categories compared, one this far out is expected by chance, though not 3 of "
         "the 10: some truly do, but which cannot be told beyond chance"
     )

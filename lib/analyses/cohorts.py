@@ -760,6 +760,7 @@ def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
     cells = [c for c in (found.chance_best, found.chance_worst) if c.height]
     if not cells:
         return ""
+    named = sum(c.height for c in cells)  # tied cohorts each
     ends = [(c["_low"][0], c["_high"][0]) for c in cells]
     said = [
         (_cohorts(c, unit), stats.interval_text(*end, found.pooled))
@@ -770,18 +771,20 @@ def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
     pooled = f"their pooled {fmt.pct(found.pooled, digits)}"
     if after:
         sides = ["above" if c is found.chance_best else "below" for c in cells]
+        # Tied cohorts are named together: 'the Jan 2023 and Feb 2023 cohorts' own'.
+        whose = [f"{name}'" if name.endswith("s") else f"{name}'s" for name, _ in said]
         own = " and ".join(
-            f"{name}'s own 95% interval, {interval}, lies {side} {pooled}"
-            for (name, interval), side in zip(said, sides, strict=True)
+            f"{owner} own 95% interval, {interval}, lies {side} {pooled}"
+            for owner, (_, interval), side in zip(whose, said, sides, strict=True)
         )
-        return f", and {own}, but {stats.expected_among(found, 'cohorts', len(said))}"
+        return f", and {own}, but {stats.expected_among(found, 'cohorts', named)}"
     if len(said) == 1:
         ((name, interval),) = said
         own = f"the 95% interval of {name}, {interval}, clears {pooled}"
     else:
         both = " and ".join(f"{name} ({interval})" for name, interval in said)
         own = f"the 95% intervals of {both} clear {pooled}"
-    return f" ({own}, but {stats.expected_among(found, 'cohorts', len(said))})"
+    return f" ({own}, but {stats.expected_among(found, 'cohorts', named)})"
 
 
 def cohort_reading(matrix: pl.DataFrame, curve: pl.DataFrame, grain: str, metric: str) -> str:

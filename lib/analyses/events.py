@@ -748,7 +748,8 @@ def _by_chance(
     if not said:
         return ""
     # Why neither counts, once for both.
-    return f"; {' and '.join(said)}, but {stats.expected_among(found, rows, len(said))}"
+    named = found.chance_best.height + found.chance_worst.height  # tied rows each
+    return f"; {' and '.join(said)}, but {stats.expected_among(found, rows, named)}"
 
 
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
