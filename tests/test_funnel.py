@@ -1063,6 +1063,26 @@ def test_real_origin_reading_funds_the_best_channel_never_unknown(real):
     assert "no channel to fund" in text
 
 
+def test_days_reading_names_two_origins_clearing_alone_without_one_this_far_out():
+    """Paid's and Social's 30 deals each take 1 to 30 days, Organic's 30 take 9.5: all deals'
+    median is 9.5 (the 45th and 46th of 90: 30 of 9.5 and 9 of each at or below 9). Each
+    median's 95% interval starts at day 10 (rank j = 10, P(B < 10) <= 2.5%, B ~ Binomial(30,
+    1/2)), above 9.5; across the 3 origins, day 9: within chance. Both are named, and the
+    reading said 'one this far out is expected by chance'."""
+    from scipy.stats import binom
+
+    assert binom.cdf(9, 30, 0.5) <= 0.025 < binom.cdf(10, 30, 0.5)
+    assert binom.cdf(8, 30, 0.5) <= 0.05 / 3 / 2 < binom.cdf(9, 30, 0.5)
+    spread = [float(d) for d in range(1, 31)]
+    outcomes = _outcomes({"paid": spread, "organic": [9.5] * 30, "social": spread})
+    days = funnel.days_to_close_by(outcomes)
+    assert days["median_days"][0] == 9.5
+    assert funnel.days_reading(days, outcomes).endswith(
+        "(Paid and Social: their 95% intervals clear all deals' median, but with 3 origins "
+        "compared, none of these is beyond chance across them all)."
+    )
+
+
 def _outcomes(days: dict[str, list[float]]) -> pl.DataFrame:
     """Won leads of each origin with these days to close."""
     rows = [(o, d) for o, values in days.items() for d in values]

@@ -1331,6 +1331,21 @@ def test_a_region_grows_only_beyond_chance_across_the_regions_compared():
     )
 
 
+def test_two_regions_faster_by_their_own_intervals_among_four_are_not_one_by_chance():
+    """R0 and R1: +58% each (+5% to +138%), p = 0.028 against the whole's +0% on their own,
+    so neither beyond chance across the 4 regions compared (Holm's first step: p <= 0.0125);
+    the reading names both and said 'one this far out is expected by chance'."""
+    lo, hi = math.log(1.05), math.log(2.38)
+    se = (hi - lo) / (2 * NormalDist().inv_cdf(0.975))
+    p = 2 * NormalDist().cdf(-((lo + hi) / 2) / se)
+    assert 0.05 / 4 < p < 0.05
+    table = many_regions([(10, 100)] * 4, [(0.05, 1.38)] * 2 + [(-0.1, 0.1)] * 2)
+    assert regions.priority_reading(regions.priority_table(table)).endswith(
+        ". R0 (+58% vs +0%) and R1 (+58% vs +0%) grow faster than the whole by their own 95% "
+        "intervals, but with 4 regions compared, none of these is beyond chance across them all."
+    )
+
+
 def welch_z(values: list[float], others: list[float]) -> float:
     """scipy's Welch t-test of two samples as a signed normal quantile of its two-sided p."""
     from scipy.stats import ttest_ind

@@ -1146,7 +1146,8 @@ def days_reading(days: pl.DataFrame, outcomes: pl.DataFrame) -> str:
         named = fmt.listed([name(r[by]) for r in chance.iter_rows(named=True)], most=3)
         clear = "its 95% interval clears" if chance.height == 1 else "their 95% intervals clear"
         text += (
-            f" ({named}: {clear} all deals' median, but {stats.expected(groups.height, 'origins')})"
+            f" ({named}: {clear} all deals' median, but "
+            f"{stats.expected(groups.height, 'origins', named=chance.height)})"
         )
     return text + "."
 
@@ -1267,7 +1268,7 @@ def rep_reading(
             f"it, but {stats.expected(judged.height, 'reps')}"
             if chance.height == 1
             else f"; the 95% intervals of {named} clear it, but "
-            f"{stats.expected(judged.height, 'reps')}"
+            f"{stats.expected(judged.height, 'reps', named=chance.height)}"
         )
     among = f"; among reps with {least} deals or more, against {fmt.number(typical)} days for all"
 

@@ -1280,7 +1280,7 @@ def _faster_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     own = "its own 95% interval" if chance.height == 1 else "their own 95% intervals"
     return (
         f". {said} {verb} faster than the whole by {own}, but "
-        f"{stats.expected_among(among.faster, ROWS)}"
+        f"{stats.expected_among(among.faster, ROWS, chance.height)}"
     )
 
 
