@@ -604,6 +604,38 @@ def test_text_times_with_utc_offsets_read_as_the_local_time_written(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_text_times_with_whitespace_at_their_ends_read_as_the_loader_reads_them(tmp_path, suffix):
+    """Blanks around a text time (space, tab, newlines, a no-break or ideographic space) go, as
+    the loader strips them; a blank time is no time, its line left out. By hand."""
+    written = [
+        "12/01/2022 08:00",
+        " 12/02/2022 09:30",
+        "12/03/2022 10:00\t",
+        "\xa012/04/2022 11:00\u3000",
+        "\r\n12/05/2022 12:15\n",
+        " \t",
+    ]
+    lines = pl.DataFrame(
+        {
+            "order_id": [str(k) for k in range(len(written))],
+            "customer_id": ["a"] * len(written),
+            "ordered_at": written,
+            "revenue": [1.0] * len(written),
+        }
+    )
+    path = tmp_path / f"lines{suffix}"
+    lines.write_parquet(path) if suffix == ".parquet" else lines.write_csv(path)
+    got = engines.collect(engines.polars_lines([str(path)]).lines, "polars")
+    assert got.sort(summaries.LINE)["ordered_at"].to_list() == [
+        datetime(2022, 12, 1, 8),
+        datetime(2022, 12, 2, 9, 30),
+        datetime(2022, 12, 3, 10),
+        datetime(2022, 12, 4, 11),
+        datetime(2022, 12, 5, 12, 15),
+    ]
+
+
 # Text with blanks at its ends as exports have them: every engine strips the same whitespace.
 PADDED = pl.DataFrame(
     {
