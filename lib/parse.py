@@ -249,6 +249,12 @@ def _numeric_date_formats(order: str, separator: str) -> tuple[_Format, ...]:
     return tuple(formats)
 
 
+def day_month_undecided(values: pl.Series) -> bool:
+    """Whether `values` (text, without nulls) are numeric dates whose day and month could be
+    either in every one: to_datetime would read them by convention, and say so."""
+    return "ambiguous" in _day_month_order(values, values)[2]
+
+
 # The two orders of numeric day/month dates, in words.
 DATE_ORDERS = {"dmy": "day first", "mdy": "month first"}
 

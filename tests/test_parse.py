@@ -86,6 +86,21 @@ def test_ambiguous_slash_dates_are_month_first_and_say_so() -> None:
     assert "ambiguous" in parsed.detail and "month first" in parsed.detail
 
 
+@pytest.mark.parametrize(
+    ("values", "undecided"),
+    [
+        (["1/2/2010 8:00", "12/12/2010", "3.4.10"], True),  # either, in every value
+        (["1/2/2010", "13/2/2010"], False),  # 13 is a day
+        (["1/2/2010", "1/31/2010"], False),  # 31 too
+        (["2010-01-02", "2010-03-04"], False),  # no day/month order to tell
+        (["Jan 2, 2010"], False),
+    ],
+)
+def test_day_month_undecided_as_to_datetime_says_by_hand(values, undecided) -> None:
+    assert parse.day_month_undecided(strings(*values)) is undecided
+    assert ("ambiguous" in to_datetime(strings(*values)).detail) is undecided
+
+
 def test_day_first_evidence_beyond_the_sample_is_found_in_the_whole_column() -> None:
     values = ["1/2/2010"] * 5000 + ["25/2/2010"]
     parsed = to_datetime(strings(*values))
