@@ -288,9 +288,16 @@ def left_out_lines_note(count: int, total: int, lines: str = "lines", where: str
     )
 
 
+# The whitespace polars' strip_chars() takes from text's ends, as the loader strips it (Unicode's
+# White_Space, as Rust reads it: Python's isspace() also takes the separators \x1c-\x1f), for
+# the databases to strip alike. Every one is below "!" or from "\x85" on.
+BLANKS = string.whitespace + "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+BLANKS += "\u2028\u2029\u202f\u205f\u3000"
+
+
 def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:
     """parse.to_id for a typed column: integers as text, whole floats without ".0", text
-    stripped (canonical then reads it as _known). In a database (`backend`
+    stripped of BLANKS (canonical then reads it as _known). In a database (`backend`
     other than polars), only text with whitespace at either end is stripped: DuckDB's trim()
     with a list of characters took 4.5 of the 8.4 s of a share of 11.5M lines (four text
     columns); the values are the same. DuckDB's text is stripped as duckdb_lines reads it
@@ -313,12 +320,13 @@ def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.
     ends = (text.str.slice(0, 1), text.str.slice(-1))
     if backend.is_duckdb():
         # Text of another type (an enum): as _stripped, by narwhals' slices.
-        edge = (ends[0] <= " ") | (ends[1] <= " ")
-    else:
-        # Elsewhere (PostgreSQL) by the column's collation, which may order a tab apart:
-        # equal to one of them.
-        edge = ends[0].is_in(list(string.whitespace)) | ends[1].is_in(list(string.whitespace))
-    return nw.when(edge).then(text.str.strip_chars()).otherwise(text)
+        edge = reduce(operator.or_, ((end < "!") | (end >= "\x85") for end in ends))
+        return nw.when(edge).then(text.str.strip_chars(BLANKS)).otherwise(text)
+    # Elsewhere (PostgreSQL) by the column's collation, which may order a tab apart: equal to
+    # one of them; stripped by narwhals' patterns (its strip_chars takes string.whitespace).
+    edge = ends[0].is_in(list(BLANKS)) | ends[1].is_in(list(BLANKS))
+    stripped = text.str.strip_chars_start(BLANKS).str.strip_chars_end(BLANKS)
+    return nw.when(edge).then(stripped).otherwise(text)
 
 
 def _known(text: nw.Expr, name: str, backend: nw.Implementation) -> nw.Expr:
@@ -764,10 +772,10 @@ def duckdb_lines(paths: Sequence[str] = (), db: str = "", table: str = "lines") 
 
 
 def _stripped(con: Any, query: str) -> str:
-    """DuckDB `query` with its text stripped of whitespace at either end (string.whitespace,
-    as narwhals strips it; polars' strip_chars also takes Unicode blanks), only where a
-    character at either end is at or below " " (every such whitespace character is; DuckDB's
-    text compares byte by byte). Text is any column DuckDB stores as text (VARCHAR, and JSON,
+    """DuckDB `query` with its text stripped of BLANKS at either end, as polars strips it, only
+    where a character at either end is below "!" or from U+0085 on (every blank is; DuckDB's
+    text compares byte by byte, as UTF-8: text starting with another letter than ASCII's is
+    trimmed too, unchanged). Text is any column DuckDB stores as text (VARCHAR, and JSON,
     which narwhals reads as text too: read as VARCHAR). In SQL for `text[-1]`, the last
     character: narwhals' slice(-1) counts the characters twice, and reading a share of 11.4M
     lines into a table took 0.5 s longer (four text columns)."""
@@ -779,9 +787,9 @@ def _stripped(con: Any, query: str) -> str:
     }
     if not text:
         return query
-    blanks = _quoted(string.whitespace)
+    edge = "{t} < '!' OR {t} >= '\x85' OR {t}[-1] < '!' OR {t}[-1] >= '\x85'"
     stripped = ", ".join(
-        f"CASE WHEN {t} < '!' OR {t}[-1] <= ' ' THEN trim({t}, '{blanks}') ELSE {t} END AS {c}"
+        f"CASE WHEN {edge.format(t=t)} THEN trim({t}, '{_quoted(BLANKS)}') ELSE {t} END AS {c}"
         for c, t in text.items()
     )
     return f"SELECT * REPLACE ({stripped}) FROM ({query})"

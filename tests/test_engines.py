@@ -639,14 +639,15 @@ def test_text_times_with_whitespace_at_their_ends_read_as_the_loader_reads_them(
 # Text with blanks at its ends as exports have them: every engine strips the same whitespace.
 PADDED = pl.DataFrame(
     {
-        "InvoiceNo": [" 1", "1\t", "2\r\n"],
-        "StockCode": ["\x0bx", "y y", "\x01z"],
-        "Description": ["X \x0c", "  ", "Z"],
-        "Quantity": [1, 2, 3],
-        "InvoiceDate": [datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 9), datetime(2024, 2, 1)],
-        "UnitPrice": [1.0, 2.0, 3.0],
-        "CustomerID": [" 7 ", "7", "\n8"],
-        "Country": ["UK ", " UK", "\tUK\t"],
+        "InvoiceNo": [" 1", "1\t", "2\r\n", "\xa03\u3000"],
+        "StockCode": ["\x0bx", "y y", "\x01z", "\u2003w\xa0w\u2028"],
+        "Description": ["X \x0c", "  ", "Z", "\xa0\u202f"],
+        "Quantity": [1, 2, 3, 4],
+        "InvoiceDate": [datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 9), datetime(2024, 2, 1)]
+        + [datetime(2024, 2, 2)],
+        "UnitPrice": [1.0, 2.0, 3.0, 4.0],
+        "CustomerID": [" 7 ", "7", "\n8", "8\x85"],
+        "Country": ["UK ", " UK", "\tUK\t", "Österreich\u205f"],
     }
 )
 
@@ -672,16 +673,47 @@ def _lines_in(reader: str, frame: pl.DataFrame, tmp_path, request) -> engines.So
 
 @pytest.mark.parametrize("reader", READERS)
 def test_text_is_stripped_alike_by_every_engine_by_hand(reader, tmp_path, request):
-    """Leading and trailing whitespace (space, tab, newlines, vertical tab, form feed) goes, in
-    polars and in SQL (where only values with such an end are trimmed); inner blanks and other
-    control characters stay; blank text is missing."""
+    """Leading and trailing whitespace (space, tab, newlines, vertical tab, form feed, and
+    Unicode's: no-break, ideographic, em and other spaces, line separators) goes, in polars and
+    in SQL (where only values with such an end are trimmed); inner blanks and other control
+    characters stay; blank text is missing."""
     source = _lines_in(reader, PADDED, tmp_path, request)
     got = engines.collect(source.lines, source.engine).sort(summaries.LINE)
     assert got.select("order_id", "item_id", "item_name", "customer_id", "region").rows() == [
         ("1", "x", "X", "7", "UK"),
         ("1", "y y", None, "7", "UK"),
         ("2", "\x01z", "Z", "8", "UK"),
+        ("3", "w\xa0w", None, "8", "Österreich"),
     ]
+
+
+def test_enum_text_in_a_duckdb_table_is_stripped_as_its_other_text(tmp_path):
+    """Text DuckDB types as an ENUM is stripped by narwhals' slices (engines._id), of the same
+    blanks as polars strips: "UK\\t", "\\u3000UK" and "UK" are one region."""
+    duckdb = pytest.importorskip("duckdb")
+    file = tmp_path / "shop.duckdb"
+    padded = PADDED.with_columns(  # noqa: F841  (DuckDB reads it by name)
+        pl.Series("Country", ["UK\t", "\u3000UK", "UK", "Österreich\u205f"])
+    )
+    with duckdb.connect(str(file)) as con:
+        con.execute("CREATE TYPE country AS ENUM (SELECT DISTINCT Country FROM padded)")
+        con.execute(
+            "CREATE TABLE lines AS SELECT * REPLACE (CAST(Country AS country) AS Country) "
+            "FROM padded"
+        )
+    source = engines.source_of([], db=f"duckdb://{file}")
+    got = engines.collect(source.lines, source.engine).sort(summaries.LINE)
+    assert got["region"].to_list() == ["UK", "UK", "UK", "Österreich"]
+
+
+def test_the_blanks_sql_strips_are_those_polars_strips():
+    """engines.BLANKS, which DuckDB and PostgreSQL trim, against every character polars'
+    strip_chars() takes from both ends of a text (the loader's strip)."""
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    padded = pl.Series([f"{c}x{c}" for c in every])
+    taken = [c for c, s in zip(every, padded.str.strip_chars().to_list(), strict=True) if s == "x"]
+    assert "".join(taken) == "".join(sorted(engines.BLANKS))
+    assert all(b < "!" or b >= "\x85" for b in engines.BLANKS)
 
 
 def test_json_text_in_a_duckdb_table_is_stripped_as_its_other_text(tmp_path):
@@ -689,7 +721,7 @@ def test_json_text_in_a_duckdb_table_is_stripped_as_its_other_text(tmp_path):
     other text's (" 7 " and "7" are one customer; JSON was once left as read)."""
     duckdb = pytest.importorskip("duckdb")
     file = tmp_path / "shop.duckdb"
-    padded = PADDED  # noqa: F841  (DuckDB reads it by name)
+    padded = PADDED.head(3)  # noqa: F841  (DuckDB reads it by name; "8\x85" is no JSON)
     with duckdb.connect(str(file)) as con:
         con.execute(
             "CREATE TABLE lines AS SELECT * REPLACE (CAST(CustomerID AS JSON) AS CustomerID) "
