@@ -303,6 +303,20 @@ def interval_text(low: float, high: float, share: float) -> str:
     return f"{fmt.pct(low, digits)}–{fmt.pct(high, digits)}"
 
 
+def by_interval(cells: pl.DataFrame, share: float) -> tuple[int, list[tuple[pl.DataFrame, str]]]:
+    """The tied rows of Extremes (best or worst, each with its own `_low` and `_high`) grouped
+    by their 95% interval as interval_text writes it beside `share`, in their order, and the
+    decimals `share` is written with beside them all (interval_digits, the most any needs):
+    rows tied at a shown share may have other counts, so other intervals (3 of 10 and 6 of 20
+    are both 30.0%), each said with its own."""
+    ends = list(zip(cells["_low"], cells["_high"], strict=True))
+    groups: dict[str, list[int]] = {}
+    for k, end in enumerate(ends):
+        groups.setdefault(interval_text(*end, share), []).append(k)
+    digits = max(interval_digits(*end, share) for end in ends)
+    return digits, [(cells[rows], text) for text, rows in groups.items()]
+
+
 def across(compared: int, rows: str) -> str:
     """' across the 29 categories compared': how a reading says that what it names stands out
     beyond chance among the rows it compared (`rows`, plural); nothing for a row alone."""

@@ -993,9 +993,34 @@ def test_two_cohorts_tied_within_chance_are_named_together_and_not_one_by_chance
 
     found = _tied_by_chance("label")
     assert cohorts._by_chance(found, "month") == (
-        " (the 95% interval of the Jan 2023 and Feb 2023 cohorts, 10.8%–60.3%, clears their "
+        " (the 95% intervals of the Jan 2023 and Feb 2023 cohorts (10.8%–60.3% each) clear their "
         "pooled 8.5%, but with 10 cohorts compared, more than one this far out on their own "
         "intervals is within chance)"
     )
     after = cohorts._by_chance(found, "month", after=True)
-    assert after.startswith(", and the Jan 2023 and Feb 2023 cohorts' own 95% interval, ")
+    assert after.startswith(
+        ", and the Jan 2023 and Feb 2023 cohorts' own 95% intervals, 10.8%–60.3% each, lie above "
+        "their pooled 8.5%, but "
+    )
+
+
+def test_tied_cohorts_of_other_counts_are_each_named_with_their_own_interval():
+    """Jan 2023 at 3 of 10 and Feb 2023 at 6 of 20 tie at 30.0%, but their 95% intervals differ
+    (Wilson's, by scipy): each is said with its own, beside the 8.8% pooled (73 of 830)."""
+    from tests.test_events import _tied_by_chance
+
+    found = _tied_by_chance("label", second=(6, 20))
+    jan, feb = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((3, 10), (6, 20)))
+    assert (f"{jan.low:.1%}–{jan.high:.1%}", f"{feb.low:.1%}–{feb.high:.1%}") == (
+        "10.8%–60.3%",
+        "14.5%–51.9%",
+    )
+    assert f"{73 / 830:.1%}" == "8.8%"
+    assert cohorts._by_chance(found, "month").startswith(
+        " (the 95% intervals of the Jan 2023 cohort (10.8%–60.3%) and the Feb 2023 cohort "
+        "(14.5%–51.9%) clear their pooled 8.8%, but with 10 cohorts compared"
+    )
+    assert cohorts._by_chance(found, "month", after=True).startswith(
+        ", and the Jan 2023 cohort's own 95% interval, 10.8%–60.3%, and the Feb 2023 cohort's own "
+        "95% interval, 14.5%–51.9%, lie above their pooled 8.8%, but with 10 cohorts compared"
+    )

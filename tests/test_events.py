@@ -873,18 +873,39 @@ def test_a_best_and_a_worst_within_chance_are_excused_once():
     )
 
 
-def _tied_by_chance(name: str) -> stats.Extremes:
-    """Ten rows: two tied at 3 of 10 (`name` 'P0' and 'P1', or cohorts' labels), eight at 8 of
-    100, compared by stats.extremes."""
+def _tied_by_chance(name: str, second: tuple[int, int] = (3, 10)) -> stats.Extremes:
+    """Ten rows: two tied at 3 of 10 and `second` (`name` 'P0' and 'P1', or cohorts' labels),
+    eight at 8 of 100, compared by stats.extremes."""
     names = ["Jan 2023", "Feb 2023"] if name == "label" else ["P0", "P1"]
     rows = pl.DataFrame(
         {
             name: names + [f"R{i}" for i in range(8)],
-            "hits": [3, 3] + [8] * 8,
-            "n": [10, 10] + [100] * 8,
+            "hits": [3, second[0]] + [8] * 8,
+            "n": [10, second[1]] + [100] * 8,
         }
     )
     return stats.extremes(rows, "hits", "n")
+
+
+def test_tied_rows_of_other_counts_are_each_said_with_their_own_interval():
+    """P0 at 3 of 10 and P1 at 6 of 20 tie at 30.0% and both clear the 8.8% average (73 of
+    830) on their own Wilson intervals (scipy), which differ: each is said with its own (the
+    first row's was said for both); tied at one interval, 'each'."""
+    found = _tied_by_chance("platform", second=(6, 20))
+    assert found.chance_best["platform"].to_list() == ["P0", "P1"]
+    p0, p1 = (binomtest(k, n).proportion_ci(method="wilson") for k, n in ((3, 10), (6, 20)))
+    assert (f"{p0.low:.1%}–{p0.high:.1%}", f"{p1.low:.1%}–{p1.high:.1%}") == (
+        "10.8%–60.3%",
+        "14.5%–51.9%",
+    )
+    assert ev._by_chance(found, "platform", "platforms", "the {} average").startswith(
+        "; the 95% intervals of P0 (10.8%–60.3%) and P1 (14.5%–51.9%) clear the 8.8% average, "
+        "but with 10 platforms compared"
+    )
+    same = _tied_by_chance("platform")
+    assert ev._by_chance(same, "platform", "platforms", "the {} average").startswith(
+        "; the 95% intervals of P0 and P1 (10.8%–60.3% each) clear the 8.5% average, but "
+    )
 
 
 def test_two_rows_tied_within_chance_are_not_one_this_far_out():

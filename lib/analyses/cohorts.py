@@ -761,28 +761,38 @@ def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
     if not cells:
         return ""
     named = sum(c.height for c in cells)  # tied cohorts each
-    ends = [(c["_low"][0], c["_high"][0]) for c in cells]
-    said = [
-        (_cohorts(c, unit), stats.interval_text(*end, found.pooled))
-        for c, end in zip(cells, ends, strict=True)
-    ]
-    digits = max(stats.interval_digits(*end, found.pooled) for end in ends)
+    # Tied cohorts of one interval are named together, each interval with its own cohorts:
+    # (cohorts, how many, interval, side).
+    said, digits = [], 1
+    for c in cells:
+        most, groups = stats.by_interval(c, found.pooled)
+        digits = max(digits, most)
+        side = "above" if c is found.chance_best else "below"
+        said += [(_cohorts(rows, unit), rows.height, text, side) for rows, text in groups]
     # Their pooled share: of the cells compared (the curve's, less the quiet periods').
     pooled = f"their pooled {fmt.pct(found.pooled, digits)}"
     if after:
-        sides = ["above" if c is found.chance_best else "below" for c in cells]
-        # Tied cohorts are named together: 'the Jan 2023 and Feb 2023 cohorts' own'.
-        whose = [f"{name}'" if name.endswith("s") else f"{name}'s" for name, _ in said]
-        own = " and ".join(
-            f"{owner} own 95% interval, {interval}, lies {side} {pooled}"
-            for owner, (_, interval), side in zip(whose, said, sides, strict=True)
-        )
-        return f", and {own}, but {stats.expected_among(found, 'cohorts', named)}"
-    if len(said) == 1:
-        ((name, interval),) = said
+        # 'the Jan 2023 and Feb 2023 cohorts' own 95% intervals, 10.8%–60.3% each, lie above',
+        # 'the Jan 2023 cohort's own 95% interval, 10.8%–60.3%, and the Feb 2023 cohort's own
+        # 95% interval, 14.5%–51.9%, lie above'
+        lying = []
+        for side in dict.fromkeys(side for *_, side in said):
+            on = [(name, n, text) for name, n, text, at in said if at == side]
+            own = ", and ".join(  # each interval set off by commas
+                f"{name}{_possessive(name)} own 95% interval{'s' if n > 1 else ''}, {text}"
+                f"{' each' if n > 1 else ''}"
+                for name, n, text in on
+            )
+            verb = "lies" if len(on) == 1 and on[0][1] == 1 else "lie"
+            lying.append(f"{own}, {verb} {side} {pooled}")
+        return f", and {' and '.join(lying)}, but {stats.expected_among(found, 'cohorts', named)}"
+    if len(said) == 1 and said[0][1] == 1:
+        ((name, _, interval, _),) = said
         own = f"the 95% interval of {name}, {interval}, clears {pooled}"
     else:
-        both = " and ".join(f"{name} ({interval})" for name, interval in said)
+        both = " and ".join(
+            f"{name} ({interval}{' each' if n > 1 else ''})" for name, n, interval, _ in said
+        )
         own = f"the 95% intervals of {both} clear {pooled}"
     return f" ({own}, but {stats.expected_among(found, 'cohorts', named)})"
 
@@ -806,6 +816,11 @@ def _cohorts(cells: pl.DataFrame, unit: str, most: int = 3) -> str:
         return _cohort(labels[0], unit)
     words = fmt.listed(labels, most)
     return f"the cohorts of the weeks of {words}" if unit == "week" else f"the {words} cohorts"
+
+
+def _possessive(name: str) -> str:
+    """ "'" after a name ending in s ('the Jan and Feb cohorts''), else "'s"."""
+    return "'" if name.endswith("s") else "'s"
 
 
 def _after(index: int, unit: str) -> str:

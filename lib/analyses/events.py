@@ -738,13 +738,19 @@ def _by_chance(
     rows' names (_named, or _items for items)."""
     said = []
     for cells in (found.chance_best, found.chance_worst):
-        if cells.height:
-            low, high = cells["_low"][0], cells["_high"][0]
-            pooled = fmt.pct(found.pooled, stats.interval_digits(low, high, found.pooled))
-            said.append(
-                f"{named(cells, column)}'s 95% interval "
-                f"({stats.interval_text(low, high, found.pooled)}) clears {average.format(pooled)}"
-            )
+        if not cells.height:
+            continue
+        digits, groups = stats.by_interval(cells, found.pooled)
+        clears = average.format(fmt.pct(found.pooled, digits))
+        if cells.height == 1:
+            said.append(f"{named(cells, column)}'s 95% interval ({groups[0][1]}) clears {clears}")
+            continue
+        # Tied rows: each with its own interval ('A (10.8%–60.3%) and B (14.5%–51.9%)').
+        each = " and ".join(
+            f"{named(rows, column)} ({text}{' each' if rows.height > 1 else ''})"
+            for rows, text in groups
+        )
+        said.append(f"the 95% intervals of {each} clear {clears}")
     if not said:
         return ""
     # Why neither counts, once for both.
