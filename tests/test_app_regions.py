@@ -411,12 +411,11 @@ def test_the_priority_column_says_the_rank_orders_by_action_before_score():
     assert (shown["score"].diff().dropna() > 0).any()  # a higher score ranks lower here
     config = json.loads(table.proto.columns)
     said = config["score"]["help"]
-    assert "ranks regions by their action first (grow, test, retain, defend; then maintain; " in (
-        said
+    # Each action quoted: 'then fix delivery first' would read as an instruction.
+    order = (
+        '"grow", "test", "retain", "defend"; then "maintain"; then "fix delivery first"; then '
+        '"watch"; then "deprioritise"'
     )
-    assert "then deprioritise) and by this score within an action" in said
+    assert f"ranks regions by their action first ({order}) and by this score within" in said
     # The rule under the table gives the same order, from the same tiers.
-    order = "grow, test, retain, defend; then maintain; then fix delivery first; then watch; then"
-    assert any(
-        f"Rank: by action first ({order} deprioritise); within" in c.value for c in at.caption
-    )
+    assert any(f"Rank: by action first ({order}); within" in c.value for c in at.caption)

@@ -65,10 +65,13 @@ ACTION_TIERS: dict[str, int] = {
 
 
 def tier_order() -> str:
-    """The actions in the priority rank's order (ACTION_TIERS): 'grow, test, retain, defend;
-    then maintain; then ...'."""
+    """The actions in the priority rank's order (ACTION_TIERS), each quoted as an action's name
+    ("fix delivery first" read bare after "then" would be an instruction): '"grow", "test",
+    "retain", "defend"; then "maintain"; then ...'."""
     tiers = sorted(set(ACTION_TIERS.values()))
-    return "; then ".join(", ".join(a for a, t in ACTION_TIERS.items() if t == k) for k in tiers)
+    return "; then ".join(
+        ", ".join(f'"{a}"' for a, t in ACTION_TIERS.items() if t == k) for k in tiers
+    )
 
 
 def normalised(expr: pl.Expr) -> pl.Expr:
