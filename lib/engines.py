@@ -939,7 +939,7 @@ def _by_line(frame: pl.DataFrame) -> pl.DataFrame:
     return frame if frame[summaries.LINE].is_sorted() else frame.sort(summaries.LINE)
 
 
-def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -> nw.LazyFrame:
+def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -> pl.DataFrame:
     """A share of polars lines read into memory, its exact duplicates found over the whole lines
     and then only the columns the summaries read kept (measures.judged_lines), LINE too: the
     item names and regions go before the purchases are summarised (1M lines peak 20-30 MB
@@ -963,8 +963,29 @@ def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -
             counted.append((dropped, whole.height))
         whole = (whole.filter(~pl.col(UNUSABLE)) if dropped else whole).drop(UNUSABLE)
     line = whole[summaries.LINE]
-    judged = measures.judged_lines(whole.drop(summaries.LINE)).with_columns(line)
-    return summaries.lazy(judged.lazy())
+    return measures.judged_lines(whole.drop(summaries.LINE)).with_columns(line)
+
+
+def _purchased(judged: list[pl.DataFrame], latest: list[datetime | None] | None) -> nw.LazyFrame:
+    """summaries.order_days of the purchases of a share read into memory (_judged, handed over
+    as the only item of `judged`: no other name holds it, so its columns order_days reads
+    not, item ids among them, go once the purchases are found: 1M lines peak 10 MB lower), and
+    (`latest`, when given) the time of its latest line appended. Its purchases are
+    measures.customer_purchases' own, which finds duplicates by sorting row hashes on every
+    core, in half the time of the lazy definition's group-by over whole lines (the same rows:
+    a test checks). order_days reads them in place: a line left out has no time, so it passes
+    it by."""
+    frame = in_order(judged.pop())
+    if latest is not None:
+        latest.append(frame["ordered_at"].max())
+    rows = measures.purchase_rows(frame)
+    frame = frame.select(c for c in summaries.ORDER_COLUMNS if c in frame.columns)
+    kept = pl.repeat(False, frame.height, eager=True).scatter(rows["_row"], True)
+    net = pl.zeros(frame.height, eager=True).scatter(rows["_row"], rows["revenue"])
+    known = frame.lazy().with_columns(
+        pl.when(kept).then(pl.col("ordered_at")).alias("ordered_at"), net.alias("revenue")
+    )
+    return summaries.lazy(collect(summaries.order_days(summaries.lazy(known)), "memory").lazy())
 
 
 def _days_of(
@@ -972,22 +993,8 @@ def _days_of(
 ) -> nw.LazyFrame:
     """summaries.order_days of the purchases of `lines` (`clean`; `judged`: lines that are
     summaries.first_copies already) or of every line of a known customer (the columns rfm
-    reads), computed once."""
-    if clean and source.engine == "memory":
-        # Lines in memory (a share): their purchases are measures.customer_purchases' own, which
-        # finds duplicates by sorting row hashes on every core, in half the time of the lazy
-        # definition's group-by over whole lines (the same rows: a test checks). order_days
-        # reads them in place: a line left out has no time, so it passes it by.
-        frame = in_order(lines.to_native().collect())
-        rows = measures.purchase_rows(frame)
-        kept = pl.repeat(False, frame.height, eager=True).scatter(rows["_row"], True)
-        net = pl.zeros(frame.height, eager=True).scatter(rows["_row"], rows["revenue"])
-        known = summaries.lazy(
-            frame.lazy().with_columns(
-                pl.when(kept).then(pl.col("ordered_at")).alias("ordered_at"), net.alias("revenue")
-            )
-        )
-    elif clean:
+    reads), computed once. A polars share's purchases: _purchased."""
+    if clean:
         keep = partial(indexed, source=source) if source.engine == "postgres" else None
         shares = summaries.cancellation_shares(lines, judged=judged, keep=keep)
         shares = materialised(shares, source, "shares")
@@ -1029,8 +1036,12 @@ def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.L
         # polars flags the lines canonical leaves out, counted as read (_judged), without a cut.
         share = placed(source.share(n, k, unusable=True) if in_memory else source.share(n, k))
         if in_memory:
-            lines, table = _judged(share, source.counted if cut is None else None), ""
-        elif clean:
+            counted = source.counted if cut is None else None
+            # The share's lines under no name of this loop: _purchased frees what it reads not.
+            had = latest if source.unshared is not None and cut is None else None
+            days.append(_purchased([_judged(share, counted)], had))
+            continue
+        if clean:
             # DuckDB keeps a share's first copies, narrowed, judged as the share is read: a
             # share of 11.4M lines in 6.5 s, against 5.1 s to keep it whole and 3.2 s to judge
             # its duplicates from that table.
