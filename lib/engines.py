@@ -787,7 +787,8 @@ def _stripped(con: Any, query: str) -> str:
     }
     if not text:
         return query
-    edge = "{t} < '!' OR {t} >= '\x85' OR {t}[-1] < '!' OR {t}[-1] >= '\x85'"
+    # The last character read once (it counts the characters): BETWEEN reads its input once.
+    edge = "{t} < '!' OR {t} >= '\x85' OR {t}[-1] NOT BETWEEN '!' AND '\x84'"
     stripped = ", ".join(
         f"CASE WHEN {edge.format(t=t)} THEN trim({t}, '{_quoted(BLANKS)}') ELSE {t} END AS {c}"
         for c, t in text.items()
