@@ -290,18 +290,24 @@ def left_out_lines_note(count: int, total: int, lines: str = "lines", where: str
 
 # The whitespace polars' strip_chars() takes from text's ends, as the loader strips it (Unicode's
 # White_Space, as Rust reads it: Python's isspace() also takes the separators \x1c-\x1f), for
-# the databases to strip alike. Every one is below "!" or from "\x85" on.
+# the databases to strip alike (a PostgreSQL database not encoded in UTF-8 holds none but
+# string.whitespace: postgres_lines). Every one is below "!" or from "\x85" on.
 BLANKS = string.whitespace + "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 BLANKS += "\u2028\u2029\u202f\u205f\u3000"
 
 
-def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.POLARS) -> nw.Expr:
+def _id(
+    column: str,
+    dtype: Any,
+    backend: nw.Implementation = nw.Implementation.POLARS,
+    blanks: str = BLANKS,
+) -> nw.Expr:
     """parse.to_id for a typed column: integers as text, whole floats without ".0", text
-    stripped of BLANKS (canonical then reads it as _known). In a database (`backend`
-    other than polars), only text with whitespace at either end is stripped: DuckDB's trim()
-    with a list of characters took 4.5 of the 8.4 s of a share of 11.5M lines (four text
-    columns); the values are the same. DuckDB's text is stripped as duckdb_lines reads it
-    (_stripped)."""
+    stripped of BLANKS (PostgreSQL: of `blanks`; canonical then reads it as _known). In a
+    database (`backend` other than polars), only text with whitespace at either end is stripped:
+    DuckDB's trim() with a list of characters took 4.5 of the 8.4 s of a share of 11.5M lines
+    (four text columns); the values are the same. DuckDB's text is stripped as duckdb_lines
+    reads it (_stripped)."""
     col = nw.col(column)
     if dtype.is_integer():
         return col.cast(nw.String)
@@ -324,8 +330,8 @@ def _id(column: str, dtype: Any, backend: nw.Implementation = nw.Implementation.
         return nw.when(edge).then(text.str.strip_chars(BLANKS)).otherwise(text)
     # Elsewhere (PostgreSQL) by the column's collation, which may order a tab apart: equal to
     # one of them; stripped by narwhals' patterns (its strip_chars takes string.whitespace).
-    edge = ends[0].is_in(list(BLANKS)) | ends[1].is_in(list(BLANKS))
-    stripped = text.str.strip_chars_start(BLANKS).str.strip_chars_end(BLANKS)
+    edge = ends[0].is_in(list(blanks)) | ends[1].is_in(list(blanks))
+    stripped = text.str.strip_chars_start(blanks).str.strip_chars_end(blanks)
     return nw.when(edge).then(stripped).otherwise(text)
 
 
@@ -354,14 +360,17 @@ def _known(text: nw.Expr, name: str, backend: nw.Implementation) -> nw.Expr:
 UNUSABLE = "_unusable"
 
 
-def canonical(raw: nw.LazyFrame, numbers: bool = False, unusable: bool = False) -> nw.LazyFrame:
+def canonical(
+    raw: nw.LazyFrame, numbers: bool = False, unusable: bool = False, blanks: str = BLANKS
+) -> nw.LazyFrame:
     """Lines of the canonical layout (or Online Retail's columns, whose C invoices are
     returns) with canonical names and types, lines without a time left out, summaries.LINE
     kept. The time must be typed already (a datetime or date); `polars_lines` reads text
     times. With `numbers`, customer ids typed as numbers stay numbers (Int64, or Float64 with
     NaN and infinities missing): equal exactly when their text is, and cheaper to compare;
     `as_text` writes them as text. Unsigned 64-bit ids (hashes, past Int64's top) are text.
-    With `unusable`, the lines it would leave out are kept, flagged by UNUSABLE, to count them."""
+    With `unusable`, the lines it would leave out are kept, flagged by UNUSABLE, to count them.
+    `blanks`: the whitespace text is stripped of in PostgreSQL (_id)."""
     schema = raw.collect_schema()
     names = {c: RETAIL_COLUMNS.get(c, c) for c in schema.names()}
     retail_layout = any(c in RETAIL_COLUMNS for c in schema.names())
@@ -382,7 +391,7 @@ def canonical(raw: nw.LazyFrame, numbers: bool = False, unusable: bool = False) 
             number = nw.col(source).cast(nw.Float64)
             exprs.append(nw.when(number.is_finite()).then(number).alias(name))
         elif kind == pl.String:
-            exprs.append(_id(source, schema[source], raw.implementation).alias(name))
+            exprs.append(_id(source, schema[source], raw.implementation, blanks).alias(name))
             numeric = schema[source].is_integer() or schema[source].is_float()
             blank += [] if numeric else [name]
         elif kind == pl.Boolean:
@@ -440,7 +449,7 @@ def _text_times(frame: pl.LazyFrame, column: str, file: Path) -> pl.LazyFrame:
     13/12/2022 further down, read month first, would be no time and its line left out)."""
     head = frame.select(column).head(SAMPLE_TIMES).collect().to_series()
     # First values that tell no day from a month are not read (1M lines: 8 ms sooner).
-    first = None if parse.day_month_undecided(head.drop_nulls()) else parse.to_datetime(head)
+    first = None if parse.day_month_undecided(head) else parse.to_datetime(head)
     if first is None or "ambiguous" in first.detail:
         step = max(1, _rows(file) // SAMPLE_TIMES)
         spread = frame.select(column).gather_every(step).collect(engine="streaming")
@@ -858,8 +867,13 @@ def postgres_lines(url: str, table: str = "lines") -> Source:
     rel = con.sql(f'SELECT *, {line} FROM "{table}"')
     raw = summaries.lazy(rel)
     names = raw.collect_schema().names()
-    flagged = canonical(raw, unusable=True)
-    return Source(canonical(raw), "postgres", _currency(names), con, checked=flagged)
+    # Unicode's blanks are no text of a database encoded otherwise (LATIN1, SQL_ASCII): there a
+    # query naming them fails, and a pattern of their bytes would cut into other characters.
+    with con.raw_sql("SHOW server_encoding") as cursor:
+        utf8 = cursor.fetchone()[0] == "UTF8"
+    blanks = BLANKS if utf8 else string.whitespace
+    flagged = canonical(raw, unusable=True, blanks=blanks)
+    return Source(canonical(raw, blanks=blanks), "postgres", _currency(names), con, checked=flagged)
 
 
 def _table(name: str) -> str:

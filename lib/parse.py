@@ -250,9 +250,11 @@ def _numeric_date_formats(order: str, separator: str) -> tuple[_Format, ...]:
 
 
 def day_month_undecided(values: pl.Series) -> bool:
-    """Whether `values` (text, without nulls) are numeric dates whose day and month could be
-    either in every one: to_datetime would read them by convention, and say so."""
-    return "ambiguous" in _day_month_order(values, values)[2]
+    """Whether `values` (text) are numeric dates whose day and month could be either in every
+    one: to_datetime would read them by convention, and say so (read as it reads them:
+    stripped, null tokens missing)."""
+    text = _clean_strings(values).drop_nulls()
+    return "ambiguous" in _day_month_order(text, text)[2]
 
 
 # The two orders of numeric day/month dates, in words.

@@ -706,6 +706,42 @@ def test_enum_text_in_a_duckdb_table_is_stripped_as_its_other_text(tmp_path):
     assert got["region"].to_list() == ["UK", "UK", "UK", "Österreich"]
 
 
+def test_a_postgres_database_not_in_utf8_is_read_and_stripped_of_ascii_whitespace(postgres):
+    """A LATIN1 database holds none of Unicode's other blanks: a query naming them failed
+    (the client cannot encode U+1680) where before it read; its text is stripped of
+    string.whitespace, and Latin-1 letters read as written."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    url, _, _ = postgres
+    name = f"storelens_latin1_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+            "TEMPLATE template0"
+        )
+    latin1 = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    try:
+        import ibis
+
+        con = ibis.connect(latin1)
+        con.create_table("lines", PADDED.head(3).to_arrow())
+        con.raw_sql('UPDATE lines SET "Country" = \'Österreich\t\' WHERE "Quantity" = 3').close()
+        con.disconnect()
+        source = engines.source_of([], db=latin1)
+        got = engines.collect(source.lines, source.engine).sort(summaries.LINE)
+        source.handle.disconnect()
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    assert got.select("order_id", "item_id", "item_name", "customer_id", "region").rows() == [
+        ("1", "x", "X", "7", "UK"),
+        ("1", "y y", None, "7", "UK"),
+        ("2", "\x01z", "Z", "8", "Österreich"),
+    ]
+
+
 def test_the_blanks_sql_strips_are_those_polars_strips():
     """engines.BLANKS, which DuckDB and PostgreSQL trim, against every character polars'
     strip_chars() takes from both ends of a text (the loader's strip)."""

@@ -94,6 +94,9 @@ def test_ambiguous_slash_dates_are_month_first_and_say_so() -> None:
         (["1/2/2010", "1/31/2010"], False),  # 31 too
         (["2010-01-02", "2010-03-04"], False),  # no day/month order to tell
         (["Jan 2, 2010"], False),
+        (["1/2/2010", " 13/2/2010"], False),  # read stripped, as to_datetime reads it
+        (["1/2/2010", "\xa013/2/2010", None, "N/A"], False),
+        (["1/2/2010", " 3/4/2010 ", None], True),
     ],
 )
 def test_day_month_undecided_as_to_datetime_says_by_hand(values, undecided) -> None:
