@@ -390,11 +390,11 @@ def test_a_cohort_only_its_own_interval_sets_apart_is_said_apart_from_the_one_na
         if c.value.startswith(":material/lightbulb: In")
     ]
     month_1 = reading.split("; in month 3")[0]
-    assert "did best (12.7%), beyond chance across the 10 cohorts compared, and the Feb 2024 " in (
+    assert "did best (12.7%), beyond chance across the 10 cohorts compared, and the 95% " in (
         month_1
     )
     _, high, pooled = re.search(
-        r"Feb 2024 cohort's own 95% interval, ([\d.]+)%–([\d.]+)%, lies below their pooled "
+        r"interval of the Feb 2024 cohort, ([\d.]+)%–([\d.]+)%, lies below their pooled "
         r"([\d.]+)%",
         month_1,
     ).groups()

@@ -3,6 +3,7 @@
 import math
 import re
 import warnings
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from scipy.stats import binomtest, norm
 
-from lib import demo, fmt, formats, io
+from lib import demo, fmt, formats, io, stats
 from lib.analyses import churn, cohorts
 from lib.charts import cohorts as cohort_charts
 from lib.model import Dataset, conform
@@ -999,7 +1000,7 @@ def test_two_cohorts_tied_within_chance_are_named_together_and_not_one_by_chance
     )
     after = cohorts._by_chance(found, "month", after=True)
     assert after.startswith(
-        ", and the Jan 2023 and Feb 2023 cohorts' own 95% intervals, 10.8%–60.3% each, lie above "
+        ", and the 95% intervals of the Jan 2023 and Feb 2023 cohorts (10.8%–60.3% each) lie above "
         "their pooled 8.5%, but "
     )
 
@@ -1021,6 +1022,39 @@ def test_tied_cohorts_of_other_counts_are_each_named_with_their_own_interval():
         "(14.5%–51.9%) clear their pooled 8.8%, but with 10 cohorts compared"
     )
     assert cohorts._by_chance(found, "month", after=True).startswith(
-        ", and the Jan 2023 cohort's own 95% interval, 10.8%–60.3%, and the Feb 2023 cohort's own "
-        "95% interval, 14.5%–51.9%, lie above their pooled 8.8%, but with 10 cohorts compared"
+        ", and the 95% intervals of the Jan 2023 cohort (10.8%–60.3%) and the Feb 2023 cohort "
+        "(14.5%–51.9%) lie above their pooled 8.8%, but with 10 cohorts compared"
+    )
+    # Weekly cohorts' names end in a date: no possessive is put on it.
+    weeks = cohorts._by_chance(found, "week", after=True)
+    assert weeks.startswith(
+        ", and the 95% intervals of the cohort of the week of Jan 2023 (10.8%–60.3%) and the "
+        "cohort of the week of Feb 2023 (14.5%–51.9%) lie above"
+    )
+    # One cohort alone: 'the 95% interval of ..., lies'.
+    one = cohorts._by_chance(replace(found, chance_best=found.chance_best[:1]), "week", after=True)
+    assert one.startswith(
+        ", and the 95% interval of the cohort of the week of Jan 2023, 10.8%–60.3%, lies above "
+        "their pooled 8.8%, but"
+    )
+
+
+def test_three_cohorts_tied_at_three_intervals_are_listed_with_commas():
+    """3 of 10, 6 of 20 and 9 of 30 tie at 30.0% with three Wilson intervals (scipy): listed
+    'A (..), B (..) and C (..)', not chained by 'and'; the pooled share beside them is 90 of
+    860 (10.5%)."""
+    rows = pl.DataFrame(
+        {
+            "label": ["Jan 2023", "Feb 2023", "Mar 2023"] + [f"R{i}" for i in range(8)],
+            "hits": [3, 6, 9] + [9] * 8,
+            "n": [10, 20, 30] + [100] * 8,
+        }
+    )
+    found = stats.extremes(rows, "hits", "n")
+    assert found.chance_best["label"].to_list() == ["Jan 2023", "Feb 2023", "Mar 2023"]
+    ends = [binomtest(k, n).proportion_ci(method="wilson") for k, n in ((3, 10), (6, 20), (9, 30))]
+    jan, feb, mar = (f"{e.low:.1%}–{e.high:.1%}" for e in ends)
+    assert cohorts._by_chance(found, "month").startswith(
+        f" (the 95% intervals of the Jan 2023 cohort ({jan}), the Feb 2023 cohort ({feb}) and the "
+        f"Mar 2023 cohort ({mar}) clear their pooled {90 / 860:.1%}, but"
     )

@@ -908,6 +908,27 @@ def test_tied_rows_of_other_counts_are_each_said_with_their_own_interval():
     )
 
 
+def test_the_average_beside_best_and_worst_intervals_is_written_alike():
+    """B at 6 of 30 and W at 26 of 400 against 192 of 2,030 (9.458%, by hand): B's interval
+    (9.51%–37.31%) needs two decimals beside it, W's one; the average is written with two beside
+    both (it read 9.46% beside one and 9.5% beside the other)."""
+    rows = pl.DataFrame(
+        {
+            "platform": ["B", "W"] + [f"R{i}" for i in range(8)],
+            "buyers": [6, 26] + [20] * 8,
+            "viewers": [30, 400] + [200] * 8,
+        }
+    )
+    found = stats.extremes(rows, "buyers", "viewers")
+    assert found.pooled == pytest.approx(192 / 2030)
+    assert (found.chance_best["platform"].to_list(), found.chance_worst["platform"].to_list()) == (
+        ["B"],
+        ["W"],
+    )
+    said = ev._by_chance(found, "platform", "platforms", "the {} average")
+    assert said.count("clears the 9.46% average") == 2, said
+
+
 def test_two_rows_tied_within_chance_are_not_one_this_far_out():
     """P0 and P1, 3 of 10 each against 70 of 820 (8.5%): their Wilson intervals clear it, the
     exact tails do not (3 or more of 10 at 8.5%: 4.5%), so the family counts none alone; the

@@ -771,29 +771,28 @@ def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
         said += [(_cohorts(rows, unit), rows.height, text, side) for rows, text in groups]
     # Their pooled share: of the cells compared (the curve's, less the quiet periods').
     pooled = f"their pooled {fmt.pct(found.pooled, digits)}"
-    if after:
-        # 'the Jan 2023 and Feb 2023 cohorts' own 95% intervals, 10.8%–60.3% each, lie above',
-        # 'the Jan 2023 cohort's own 95% interval, 10.8%–60.3%, and the Feb 2023 cohort's own
-        # 95% interval, 14.5%–51.9%, lie above'
-        lying = []
-        for side in dict.fromkeys(side for *_, side in said):
-            on = [(name, n, text) for name, n, text, at in said if at == side]
-            own = ", and ".join(  # each interval set off by commas
-                f"{name}{_possessive(name)} own 95% interval{'s' if n > 1 else ''}, {text}"
-                f"{' each' if n > 1 else ''}"
-                for name, n, text in on
-            )
-            verb = "lies" if len(on) == 1 and on[0][1] == 1 else "lie"
-            lying.append(f"{own}, {verb} {side} {pooled}")
-        return f", and {' and '.join(lying)}, but {stats.expected_among(found, 'cohorts', named)}"
-    if len(said) == 1 and said[0][1] == 1:
-        ((name, _, interval, _),) = said
-        own = f"the 95% interval of {name}, {interval}, clears {pooled}"
-    else:
-        both = " and ".join(
-            f"{name} ({interval}{' each' if n > 1 else ''})" for name, n, interval, _ in said
+
+    def intervals(rows: list[tuple[str, int, str, str]], verb: tuple[str, str]) -> str:
+        """'the 95% interval of the Jan 2023 cohort, 10.8%–60.3%, clears', or of several:
+        'the 95% intervals of the Jan 2023 cohort (10.8%–60.3%) and the Feb 2023 and Mar 2023
+        cohorts (14.5%–51.9% each) clear' (`verb`: singular, plural)."""
+        if len(rows) == 1 and rows[0][1] == 1:
+            ((name, _, interval, _),) = rows
+            return f"the 95% interval of {name}, {interval}, {verb[0]}"
+        each = fmt.listed(
+            [f"{name} ({interval}{' each' if n > 1 else ''})" for name, n, interval, _ in rows]
         )
-        own = f"the 95% intervals of {both} clear {pooled}"
+        return f"the 95% intervals of {each} {verb[1]}"
+
+    if after:
+        # Said apart, with the side each lies on.
+        sides = dict.fromkeys(side for *_, side in said)
+        lying = " and ".join(
+            f"{intervals([r for r in said if r[3] == side], ('lies', 'lie'))} {side} {pooled}"
+            for side in sides
+        )
+        return f", and {lying}, but {stats.expected_among(found, 'cohorts', named)}"
+    own = f"{intervals(said, ('clears', 'clear'))} {pooled}"
     return f" ({own}, but {stats.expected_among(found, 'cohorts', named)})"
 
 
@@ -816,11 +815,6 @@ def _cohorts(cells: pl.DataFrame, unit: str, most: int = 3) -> str:
         return _cohort(labels[0], unit)
     words = fmt.listed(labels, most)
     return f"the cohorts of the weeks of {words}" if unit == "week" else f"the {words} cohorts"
-
-
-def _possessive(name: str) -> str:
-    """ "'" after a name ending in s ('the Jan and Feb cohorts''), else "'s"."""
-    return "'" if name.endswith("s") else "'s"
 
 
 def _after(index: int, unit: str) -> str:
