@@ -458,7 +458,8 @@ def _text_times(frame: pl.LazyFrame, column: str, file: Path) -> pl.LazyFrame:
     if found is None:
         raise ValueError(f"{column}: no date format fits its first values")
     text, pad = pl.col(column), " "
-    if head.str.contains(parse.OFFSET).any():  # the offset is found at the stripped end
+    # The offset is found at the stripped end, as the loader finds it.
+    if head.str.strip_chars().str.contains(parse.OFFSET).any():
         text, pad = text.str.strip_chars().str.replace(parse.OFFSET, "${1}"), ""
     # A space on either side of the format reads any whitespace there, as strip_chars takes it
     # (chrono's and Rust's whitespace, Unicode's): the same times, without a stripped copy of

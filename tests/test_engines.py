@@ -584,9 +584,11 @@ def test_text_times_read_day_first_when_only_later_lines_say_so(tmp_path, suffix
     ]
 
 
-def test_text_times_with_utc_offsets_read_as_the_local_time_written(tmp_path):
-    """As a loaded file reads them (parse.OFFSET): 00:20 on 1 Jan at +01:00 stays in January."""
-    days = ["2023-01-01T00:20:00+01:00", "2023-07-01T23:50:00+02:00"] * 3_000
+@pytest.mark.parametrize("end", ["", " ", "\t"])
+def test_text_times_with_utc_offsets_read_as_the_local_time_written(tmp_path, end):
+    """As a loaded file reads them (parse.OFFSET): 00:20 on 1 Jan at +01:00 stays in January;
+    with a blank after the offset too (it went unseen, and every time was none)."""
+    days = [f"2023-01-01T00:20:00+01:00{end}", f"2023-07-01T23:50:00+02:00{end}"] * 3_000
     lines = pl.DataFrame(
         {
             "order_id": [str(k) for k in range(len(days))],
