@@ -982,16 +982,21 @@ def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -
     return measures.judged_lines(whole.drop(summaries.LINE)).with_columns(line)
 
 
-def _purchased(judged: list[pl.DataFrame], latest: list[datetime | None] | None) -> nw.LazyFrame:
-    """summaries.order_days of the purchases of a share read into memory (_judged, handed over
-    as the only item of `judged`: no other name holds it, so its columns order_days reads
-    not, item ids among them, go once the purchases are found: 1M lines peak 10 MB lower), and
-    (`latest`, when given) the time of its latest line appended. Its purchases are
+def _purchased(
+    share: nw.LazyFrame,
+    source: Source,
+    counted: list[tuple[int, int]] | None,
+    latest: list[datetime | None] | None,
+) -> nw.LazyFrame:
+    """summaries.order_days of the purchases of a polars share, read into memory here
+    (_judged, `counted` as it counts): no other name holds its lines, so the columns order_days
+    reads not, item ids among them, go once the purchases are found (1M lines peak 10 MB
+    lower); with `latest`, the time of its latest line appended. Its purchases are
     measures.customer_purchases' own, which finds duplicates by sorting row hashes on every
     core, in half the time of the lazy definition's group-by over whole lines (the same rows:
     a test checks). order_days reads them in place: a line left out has no time, so it passes
-    it by."""
-    frame = in_order(judged.pop())
+    it by; kept as `source` (in memory) keeps it."""
+    frame = in_order(_judged(share, counted))
     if latest is not None:
         latest.append(frame["ordered_at"].max())
     rows = measures.purchase_rows(frame)
@@ -1001,7 +1006,7 @@ def _purchased(judged: list[pl.DataFrame], latest: list[datetime | None] | None)
     known = frame.lazy().with_columns(
         pl.when(kept).then(pl.col("ordered_at")).alias("ordered_at"), net.alias("revenue")
     )
-    return summaries.lazy(collect(summaries.order_days(summaries.lazy(known)), "memory").lazy())
+    return materialised(summaries.order_days(summaries.lazy(known)), source, "order_days")
 
 
 def _days_of(
@@ -1046,16 +1051,16 @@ def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.L
     # polars sums a share in memory with its default engine (faster there than streaming).
     work = source if source.engine != "polars" else Source(source.lines, "memory")
     days, latest = [], []
+    # Each share's latest time, beside those of the lines in no share (_last_time), without a cut.
+    timed = source.unshared is not None and cut is None
+    in_memory = source.engine == "polars" and clean
     for k in range(n):
         judged = False
-        in_memory = source.engine == "polars" and clean
         # polars flags the lines canonical leaves out, counted as read (_judged), without a cut.
         share = placed(source.share(n, k, unusable=True) if in_memory else source.share(n, k))
         if in_memory:
             counted = source.counted if cut is None else None
-            # The share's lines under no name of this loop: _purchased frees what it reads not.
-            had = latest if source.unshared is not None and cut is None else None
-            days.append(_purchased([_judged(share, counted)], had))
+            days.append(_purchased(share, work, counted, latest if timed else None))
             continue
         if clean:
             # DuckDB keeps a share's first copies, narrowed, judged as the share is read: a
@@ -1067,7 +1072,7 @@ def _order_days(source: Source, clean: bool, before: date | None = None) -> nw.L
         else:
             lines, table = _kept(share, source, "lines")
         days.append(_days_of(lines, work, clean, judged))
-        if source.unshared is not None and cut is None:
+        if timed:
             latest.append(collect(summaries.last_time(lines), source.engine).item())
         if table:
             source.handle.execute(f"DROP TABLE {table}")
