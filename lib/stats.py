@@ -303,18 +303,30 @@ def interval_text(low: float, high: float, share: float) -> str:
     return f"{fmt.pct(low, digits)}–{fmt.pct(high, digits)}"
 
 
-def by_interval(cells: pl.DataFrame, share: float) -> tuple[int, list[tuple[pl.DataFrame, str]]]:
-    """The tied rows of Extremes (best or worst, each with its own `_low` and `_high`) grouped
-    by their 95% interval as interval_text writes it beside `share`, in their order, and the
-    decimals `share` is written with beside them all (interval_digits, the most any needs):
-    rows tied at a shown share may have other counts, so other intervals (3 of 10 and 6 of 20
-    are both 30.0%), each said with its own."""
-    ends = list(zip(cells["_low"], cells["_high"], strict=True))
-    groups: dict[str, list[int]] = {}
-    for k, end in enumerate(ends):
-        groups.setdefault(interval_text(*end, share), []).append(k)
-    digits = max(interval_digits(*end, share) for end in ends)
-    return digits, [(cells[rows], text) for text, rows in groups.items()]
+def by_interval(found: Extremes) -> tuple[int, list[tuple[bool, list[tuple[pl.DataFrame, str]]]]]:
+    """The rows of `found` within chance (chance_best, then chance_worst, each when it has
+    any), each side's tied rows grouped by their own 95% interval as interval_text writes it
+    beside the pooled share, in their order, with whether the side is the best; and the
+    decimals the pooled share is written with beside them all (interval_digits, the most any
+    needs): rows tied at a shown share may have other counts, so other intervals (3 of 10 and 6
+    of 20 are both 30.0%), each said with its own."""
+    sides, digits = [], 1
+    for cells in (found.chance_best, found.chance_worst):
+        groups: dict[str, list[int]] = {}
+        for k, end in enumerate(zip(cells["_low"], cells["_high"], strict=True)):
+            groups.setdefault(interval_text(*end, found.pooled), []).append(k)
+            digits = max(digits, interval_digits(*end, found.pooled))
+        if groups:
+            grouped = [(cells[rows], text) for text, rows in groups.items()]
+            sides.append((cells is found.chance_best, grouped))
+    return digits, sides
+
+
+def intervals_listed(named: list[tuple[str, int, str]]) -> str:
+    """'the Jan 2023 cohort (10.8%–60.3%) and the Feb 2023 and Mar 2023 cohorts (14.5%–51.9%
+    each)': intervals (by_interval's) after the rows whose own they are, (name, how many rows,
+    interval) each."""
+    return fmt.listed([f"{name} ({text}{' each' if n > 1 else ''})" for name, n, text in named])
 
 
 def across(compared: int, rows: str) -> str:

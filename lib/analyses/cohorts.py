@@ -757,42 +757,35 @@ def _by_chance(found: stats.Extremes, unit: str, after: bool = False) -> str:
     "" when none. `after` a cohort named best or worst, they are said apart, with the side
     they lie on: in brackets after "the Oct 2023 cohort did best ... beyond chance" a low
     cohort's interval read as the best one's."""
-    cells = [c for c in (found.chance_best, found.chance_worst) if c.height]
-    if not cells:
+    # Tied cohorts of one interval are named together, each interval with its own cohorts.
+    digits, sides = stats.by_interval(found)
+    if not sides:
         return ""
-    named = sum(c.height for c in cells)  # tied cohorts each
-    # Tied cohorts of one interval are named together, each interval with its own cohorts:
-    # (cohorts, how many, interval, side).
-    said, digits = [], 1
-    for c in cells:
-        most, groups = stats.by_interval(c, found.pooled)
-        digits = max(digits, most)
-        side = "above" if c is found.chance_best else "below"
-        said += [(_cohorts(rows, unit), rows.height, text, side) for rows, text in groups]
+    named = found.chance_best.height + found.chance_worst.height  # tied cohorts each
     # Their pooled share: of the cells compared (the curve's, less the quiet periods').
     pooled = f"their pooled {fmt.pct(found.pooled, digits)}"
 
-    def intervals(rows: list[tuple[str, int, str, str]], verb: tuple[str, str]) -> str:
+    def intervals(rows: list[tuple[str, int, str]], verb: tuple[str, str]) -> str:
         """'the 95% interval of the Jan 2023 cohort, 10.8%–60.3%, clears', or of several:
-        'the 95% intervals of the Jan 2023 cohort (10.8%–60.3%) and the Feb 2023 and Mar 2023
-        cohorts (14.5%–51.9% each) clear' (`verb`: singular, plural)."""
+        'the 95% intervals of the Jan 2023 cohort (10.8%–60.3%) and ... clear' (`verb`:
+        singular, plural)."""
         if len(rows) == 1 and rows[0][1] == 1:
-            ((name, _, interval, _),) = rows
+            ((name, _, interval),) = rows
             return f"the 95% interval of {name}, {interval}, {verb[0]}"
-        each = fmt.listed(
-            [f"{name} ({interval}{' each' if n > 1 else ''})" for name, n, interval, _ in rows]
-        )
-        return f"the 95% intervals of {each} {verb[1]}"
+        return f"the 95% intervals of {stats.intervals_listed(rows)} {verb[1]}"
 
+    said = [
+        (best, [(_cohorts(rows, unit), rows.height, text) for rows, text in groups])
+        for best, groups in sides
+    ]
     if after:
         # Said apart, with the side each lies on.
-        sides = dict.fromkeys(side for *_, side in said)
         lying = " and ".join(
-            f"{intervals([r for r in said if r[3] == side], ('lies', 'lie'))} {side} {pooled}"
-            for side in sides
+            f"{intervals(side, ('lies', 'lie'))} {'above' if best else 'below'} {pooled}"
+            for best, side in said
         )
         return f", and {lying}, but {stats.expected_among(found, 'cohorts', named)}"
-    own = f"{intervals(said, ('clears', 'clear'))} {pooled}"
+    own = f"{intervals([n for _, side in said for n in side], ('clears', 'clear'))} {pooled}"
     return f" ({own}, but {stats.expected_among(found, 'cohorts', named)})"
 
 

@@ -736,22 +736,17 @@ def _by_chance(
     written with as many decimals as the interval: 'clears the 32.18%' beside 32.20%) though
     that is within chance across the `rows` compared (plural); "" when none. `named` lists the
     rows' names (_named, or _items for items)."""
-    cells = [c for c in (found.chance_best, found.chance_worst) if c.height]
-    grouped = [stats.by_interval(c, found.pooled) for c in cells]
+    digits, sides = stats.by_interval(found)
     # The average written alike beside every interval, with the decimals the nearest needs.
-    clears = average.format(fmt.pct(found.pooled, max((d for d, _ in grouped), default=1)))
+    clears = average.format(fmt.pct(found.pooled, digits))
     said = []
-    for c, (_, groups) in zip(cells, grouped, strict=True):
-        if c.height == 1:
-            said.append(f"{named(c, column)}'s 95% interval ({groups[0][1]}) clears {clears}")
+    for _, groups in sides:
+        if len(groups) == 1 and groups[0][0].height == 1:
+            ((cells, text),) = groups
+            said.append(f"{named(cells, column)}'s 95% interval ({text}) clears {clears}")
             continue
         # Tied rows: each with its own interval ('A (10.8%–60.3%) and B (14.5%–51.9%)').
-        each = fmt.listed(
-            [
-                f"{named(rows, column)} ({text}{' each' if rows.height > 1 else ''})"
-                for rows, text in groups
-            ]
-        )
+        each = stats.intervals_listed([(named(r, column), r.height, t) for r, t in groups])
         said.append(f"the 95% intervals of {each} clear {clears}")
     if not said:
         return ""
