@@ -118,10 +118,6 @@ def gap_distribution(gaps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _month(column: pl.Expr) -> pl.Expr:
-    return column.dt.year().cast(pl.Int64) * 12 + column.dt.month().cast(pl.Int64) - 1
-
-
 def _month_start(index: pl.Expr) -> pl.Expr:
     return pl.date(index // 12, index % 12 + 1, 1)
 
@@ -185,48 +181,38 @@ def churn_base(days: pl.DataFrame, offered: tuple[float, ...] = CHOICES) -> Chur
         empty = np.zeros(0, dtype=np.int64)
         buyers = pl.DataFrame(schema={"m": pl.Int64, "new": pl.Int64, "repeating": pl.Int64})
         return _base(repeat_gaps(days), buyers, empty, empty, empty, 0, -1, None, offered=offered)
-    first_day, last_day = days["day"].min(), days["day"].max()
-    assert isinstance(first_day, date) and isinstance(last_day, date)
-    first_m = first_day.year * 12 + first_day.month - 1
-    last_m = last_day.year * 12 + last_day.month - 1
-    month = _month(pl.col("day"))
-    first = ~_same_customer(1)
-    ranked = days.lazy().with_columns(
-        pl.when(_same_customer(-1)).then(pl.col("day").shift(-1)).alias("next_day"),
-        # A customer's first purchase day of a month: where the customer or the month changes.
-        (first | (month != month.shift(1)).fill_null(True)).alias("opens_month"),
-        (month == pl.when(first).then(month).forward_fill()).alias("is_new"),
+    last_day = days["day"].max()
+    assert isinstance(last_day, date)
+    # In numpy: a few dozen operations over arrays, where a polars query of the same took 5-7
+    # ms whatever the size (Online Retail's 16,763 purchase days in 1 ms).
+    day = days["day"].cast(pl.Int64).to_numpy()
+    month = _months_of(day)
+    first_m, last_m = int(month.min()), int(month.max())
+    same = days.select(_same_customer(1)).to_series().to_numpy()
+    # Each row's customer's first month, and whether the row opens a month of its customer.
+    first_month = month[~same][np.cumsum(~same) - 1]
+    opens = ~same
+    opens[1:] |= month[1:] != month[:-1]
+    is_new = month == first_month
+    counts = [
+        np.bincount(month[opens & kind] - first_m, minlength=last_m - first_m + 1)
+        for kind in (is_new, ~is_new)
+    ]
+    buyers = pl.DataFrame(
+        {"m": np.arange(first_m, last_m + 1), "new": counts[0], "repeating": counts[1]},
+        schema={"m": pl.Int64, "new": pl.Int64, "repeating": pl.Int64},
     )
-    counted = (
-        ranked.filter(pl.col("opens_month"))
-        .group_by(month.alias("m"))
-        .agg(
-            pl.col("is_new").sum().cast(pl.Int64).alias("new"),
-            (~pl.col("is_new")).sum().cast(pl.Int64).alias("repeating"),
-        )
-    )
-    calendar = pl.LazyFrame({"m": pl.int_range(first_m, last_m + 1, eager=True, dtype=pl.Int64)})
-    buyers, spans = pl.collect_all(
-        [
-            calendar.join(counted, on="m", how="left")
-            .with_columns(pl.col("new", "repeating").fill_null(0))
-            .sort("m"),
-            ranked.select(
-                pl.col("day").cast(pl.Int64).alias("day"),
-                (month + 1).alias("lo"),
-                pl.when(pl.col("next_day").is_null())
-                .then(pl.lit(last_m, dtype=pl.Int64))
-                .otherwise(_month(pl.col("next_day")) - 1)
-                .alias("hi"),
-            ),
-        ]
-    )
+    # A purchase day's months without a purchase: from the next month to the one before the
+    # customer's next purchase day (or to the last month).
+    hi = np.full(day.size, last_m, dtype=np.int64)
+    later = same[1:]
+    hi[:-1][later] = month[1:][later] - 1
     return _base(
         repeat_gaps(days),
         buyers,
-        spans["day"].to_numpy(),
-        spans["lo"].to_numpy(),
-        spans["hi"].to_numpy(),
+        day,
+        month + 1,
+        hi,
         first_m,
         last_m,
         last_day,
