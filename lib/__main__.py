@@ -639,9 +639,10 @@ def _options(fn) -> dict[str, object]:
 
 
 def _finite(value: object) -> object:
-    """`value` with NaN and infinities as null: JSON has no such numbers."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """`value` with NaN and infinities as null (JSON has no such numbers), other floats to
+    io.DIGITS significant digits (as io.written)."""
+    if isinstance(value, float):
+        return float(f"{value:.{io.DIGITS}g}") if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -663,11 +664,11 @@ def _rows_json(frame: pl.DataFrame) -> str:
     down in a document, by json's C encoder one column at a time (indent takes its pure-Python
     encoder, four times slower on a million lines' RFM): a column's values come apart at the
     item separator NUL, which JSON text never holds (it escapes it). NaN and infinities are
-    null, as `_finite` makes them."""
+    null and floats rounded, as `_finite` makes them."""
     if frame.height == 0:
         return "[]"
     floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
-    finite = frame.with_columns(
+    finite = io.written(frame).with_columns(
         pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in floats
     )
     encode = json.JSONEncoder(separators=("\0", ": "), default=str, allow_nan=False).encode

@@ -84,3 +84,27 @@ def test_the_headless_json_has_no_bare_nan(tmp_path):
     assert "NaN" not in done.stdout
     json.loads(done.stdout)  # strict parsing below: NaN would be accepted by json.loads
     json.loads(done.stdout, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+
+
+def test_floats_are_written_to_15_significant_digits_without_a_sums_last_bit_noise(tmp_path):
+    """A customer's revenue of 10.1, 20.2 and 30.3 was written 60.599999999999994 (0.1 + 0.2 as
+    0.30000000000000004) in the CLI's JSON and every CSV export."""
+    frame = pl.DataFrame(
+        {"revenue": [0.1 + 0.2, 10.1 + 20.2 + 30.3, 1 / 3, 1e-20, None], "n": [1, 2, 3, 4, 5]}
+    )
+    assert 0.1 + 0.2 != 0.3 and 10.1 + 20.2 + 30.3 != 60.6  # the noise, in Python too
+    rows = list(csv.reader(stdio.StringIO(io.export_csv(frame))))
+    assert [r[0] for r in rows[1:]] == ["0.3", "60.6", "0.333333333333333", "1e-20", ""]
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount\n"
+        "1,c1,2024-01-05,10.1\n2,c1,2024-01-06,20.2\n3,c1,2024-01-07,30.3\n",
+        encoding="utf-8",
+    )
+    for command in ("rfm", "sales"):  # rows of flat frames, and the nested documents
+        done = run(command, str(path), "--format", "json")
+        assert done.returncode == 0, done.stderr
+        noise = ("60.599999999999994", "9999999999", "0000000001", "0000000004")
+        assert not any(n in done.stdout for n in noise)
+    customers = json.loads(run("rfm", str(path)).stdout)["customers"]
+    assert customers[0]["monetary"] == 60.6
