@@ -961,19 +961,22 @@ def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -
     item names and regions go before the purchases are summarised (1M lines peak 20-30 MB
     lower). Nothing but this function holds the whole lines.
 
-    The text only duplicates are judged by (item names, regions) is read as its 64-bit hash, a
-    number per line that is equal where the text is: the share never holds that text whole (a
-    1M-line share holds 52 MB instead of 68). Hashing takes 15-30 ms less than reading the text
-    as categories (46 MB), and `python -m lib rfm` on 1M lines peaks as it did with them
-    (221-231 MiB, three runs). Two lines alike in every other column whose texts differ would be
-    judged one only were their texts' hashes equal: about one such pair in 10^19.
+    The text only duplicates are judged by (item names, regions) is read as one 64-bit hash of
+    it, a number per line that is equal where the text is: the share never holds that text whole
+    (a 1M-line share is read into 53 MB instead of 75), as when it was read as categories, which
+    took 15-30 ms longer (session 38 measured 8 ms). `python -m lib rfm` on 1M lines peaks at
+    221-231 MiB (four runs; 223-249 with a hash per column, read into 59 MB). Two lines alike in
+    every other column whose texts differ would be judged one only were the hashes of their
+    texts equal: about one such pair in 10^19.
 
     A share read with canonical's UNUSABLE has its flagged lines left out here, and how many of
     how many appended to `counted` (when given): counted as read, not in another pass."""
     kept = (*measures.JUDGED_COLUMNS, summaries.LINE)
     text = [c for c, kind in share.collect_schema().items() if kind == nw.String and c not in kept]
-    hashed = share.to_native().with_columns(pl.col(c).hash() for c in text)
-    whole = _by_line(collect(summaries.lazy(hashed), "polars"))
+    read = share.to_native()
+    if text:  # one hash of them all: a number per line, as their categories were
+        read = read.with_columns(pl.struct(text).hash().alias(text[0])).drop(text[1:])
+    whole = _by_line(collect(summaries.lazy(read), "polars"))
     if UNUSABLE in whole.columns:
         dropped = int(whole[UNUSABLE].sum())
         if counted is not None:

@@ -387,11 +387,20 @@ def test_a_cancellation_takes_back_no_more_than_it_credits_in_every_engine(credi
 def test_lines_alike_but_for_their_name_or_region_are_no_duplicates_in_any_engine(engine, tmp_path):
     if engine == "duckdb":
         pytest.importorskip("duckdb")
-    # 102's z line (invoice 4, 3 x 2.0) is in HAND twice, an exact duplicate: once. Two more
-    # copies, one named apart and one of another region, are lines of their own: 6 + 6 + 6.
+    # 102's z line (invoice 4, 3 x 2.0) is in HAND twice, an exact duplicate: once. Four more
+    # copies, one named apart, one of another region, one with its name and region swapped and
+    # one with its name in the region's column, are lines of their own: 6 + 6 + 6 + 6 + 6 (polars
+    # reads the two columns as one hash of both).
     z = HAND.slice(4, 1)
+    name, region = z["Description"].item(), z["Country"].item()
     apart = pl.concat(
-        [HAND, z.with_columns(Description=pl.lit("Z blue")), z.with_columns(Country=pl.lit("FR"))]
+        [
+            HAND,
+            z.with_columns(Description=pl.lit("Z blue")),
+            z.with_columns(Country=pl.lit("FR")),
+            z.with_columns(Description=pl.lit(region), Country=pl.lit(name)),
+            z.with_columns(Description=pl.lit(None, pl.String), Country=pl.lit(name)),
+        ]
     )
     folder = tmp_path / "apart"
     folder.mkdir()
@@ -399,7 +408,7 @@ def test_lines_alike_but_for_their_name_or_region_are_no_duplicates_in_any_engin
     got = engines.rfm_frames(engines.source_of([str(folder)], engine))["customers"]
     assert got.select("customer_id", "frequency", "monetary").rows() == [
         ("101", 2, 13.0),
-        ("102", 1, 18.0),
+        ("102", 1, 30.0),
     ]
 
 
