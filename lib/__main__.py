@@ -639,10 +639,10 @@ def _options(fn) -> dict[str, object]:
 
 
 def _finite(value: object) -> object:
-    """`value` with NaN and infinities as null (JSON has no such numbers), other floats to
-    io.DIGITS significant digits (as io.written)."""
+    """`value` with NaN and infinities as null (JSON has no such numbers), other floats
+    io.rounded (as io.written rounds a frame's)."""
     if isinstance(value, float):
-        return float(f"{value:.{io.DIGITS}g}") if math.isfinite(value) else None
+        return io.rounded(value) if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -261,11 +261,18 @@ FORMULA_START = r"^(?:[\t\r\n]|\s*[=+\-@＝＋－＠])"
 DIGITS = 15
 
 
+def rounded(value: float) -> float:
+    """`value` to DIGITS significant digits, correctly rounded (Python's own formatting, from
+    the float's exact value). polars' round_sig_figs multiplies, rounds and divides: one unit
+    off in the last digit for 2-3% of values, and 9855.890000000005 became 9855.89000000001."""
+    return float(f"{value:.{DIGITS}g}")
+
+
 def written(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with its float columns rounded to DIGITS significant digits, as exports write
-    them (export_csv, the CLI's JSON)."""
+    """`frame` with its float columns `rounded`, as exports write them (export_csv, the CLI's
+    JSON): about 0.6 s a million values, paid when an export is made."""
     return frame.with_columns(
-        pl.col(name).round_sig_figs(DIGITS)
+        pl.Series(name, [v if v is None else rounded(v) for v in frame[name]], dtype=dtype)
         for name, dtype in frame.schema.items()
         if dtype.is_float()
     )

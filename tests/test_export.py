@@ -6,6 +6,7 @@ import json
 
 import polars as pl
 
+from lib import __main__ as cli
 from lib import io
 from tests.test_cli import run
 
@@ -89,19 +90,30 @@ def test_the_headless_json_has_no_bare_nan(tmp_path):
 def test_floats_are_written_to_15_significant_digits_without_a_sums_last_bit_noise(tmp_path):
     """A customer's revenue of 10.1, 20.2 and 30.3 was written 60.599999999999994 (0.1 + 0.2 as
     0.30000000000000004) in the CLI's JSON and every CSV export."""
-    frame = pl.DataFrame(
-        {"revenue": [0.1 + 0.2, 10.1 + 20.2 + 30.3, 1 / 3, 1e-20, None], "n": [1, 2, 3, 4, 5]}
-    )
+    # 9855.890000000005 is 9855.8900000000048...: polars' round_sig_figs made it 9855.89000000001.
+    sums = [0.1 + 0.2, 10.1 + 20.2 + 30.3, 1 / 3, 1e-20, None, 9855.890000000005]
+    frame = pl.DataFrame({"revenue": sums, "n": [1, 2, 3, 4, 5, 6]})
     assert 0.1 + 0.2 != 0.3 and 10.1 + 20.2 + 30.3 != 60.6  # the noise, in Python too
     rows = list(csv.reader(stdio.StringIO(io.export_csv(frame))))
-    assert [r[0] for r in rows[1:]] == ["0.3", "60.6", "0.333333333333333", "1e-20", ""]
+    written = ["0.3", "60.6", "0.333333333333333", "1e-20", "", "9855.89"]
+    assert [r[0] for r in rows[1:]] == written
+    # A document of nested values (as inspect prints) rounds as the rows of a table do.
+    document = "".join(cli._json({"kpis": {"revenue": sums}, "rows": frame}))
+    assert json.loads(document)["kpis"]["revenue"] == [
+        0.3,
+        60.6,
+        0.333333333333333,
+        1e-20,
+        None,
+        9855.89,
+    ]
     path = tmp_path / "orders.csv"
     path.write_text(
         "order_id,customer_id,order_date,amount\n"
         "1,c1,2024-01-05,10.1\n2,c1,2024-01-06,20.2\n3,c1,2024-01-07,30.3\n",
         encoding="utf-8",
     )
-    for command in ("rfm", "sales"):  # rows of flat frames, and the nested documents
+    for command in ("rfm", "sales"):
         done = run(command, str(path), "--format", "json")
         assert done.returncode == 0, done.stderr
         noise = ("60.599999999999994", "9999999999", "0000000001", "0000000004")
