@@ -961,13 +961,14 @@ def _judged(share: nw.LazyFrame, counted: list[tuple[int, int]] | None = None) -
     item names and regions go before the purchases are summarised (1M lines peak 20-30 MB
     lower). Nothing but this function holds the whole lines.
 
-    The text only duplicates are judged by (item names, regions) is read as one 64-bit hash of
-    it, a number per line that is equal where the text is: the share never holds that text whole
-    (a 1M-line share is read into 53 MB instead of 75), as when it was read as categories, which
-    took 15-30 ms longer (session 38 measured 8 ms). `python -m lib rfm` on 1M lines peaks at
-    221-231 MiB (four runs; 223-249 with a hash per column, read into 59 MB). Two lines alike in
-    every other column whose texts differ would be judged one only were the hashes of their
-    texts equal: about one such pair in 10^19.
+    The text only duplicates are judged by (item names, categories, sellers, regions: the text
+    columns JUDGED_COLUMNS leave out) is read as one 64-bit hash of it, a number per line that is
+    equal where the text is: the share never holds that text whole (a 1M-line share is read into
+    53 MB instead of 75), as when it was read as categories, which took 15-30 ms longer (session
+    38 measured 8 ms). `python -m lib rfm` on 1M lines peaks at 221-231 MiB (four runs; 223-249
+    with a hash per column, read into 59 MB). Two lines alike in every other column whose texts
+    differ would be judged one only were the hashes of their texts equal: about one such pair
+    in 10^19.
 
     A share read with canonical's UNUSABLE has its flagged lines left out here, and how many of
     how many appended to `counted` (when given): counted as read, not in another pass."""
