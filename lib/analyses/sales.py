@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -837,7 +838,12 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         return f"{said}){runner}; {every}."
     top_share = top["share"].sum()
     text = f"{said}){runner}; {items} make {fmt.pct(top_share)} of all {by}: "
-    headcount = fmt.pct(top.height / ranking.height)
+    # Their share of the items with the decimals that tell it from none (10 of 25,000 items:
+    # 0.04%, not 0.0%), and their ratio as the two percentages written read (25.0% / 4.3%).
+    items_share = top.height / ranking.height
+    digits = next(d for d in itertools.count(1) if float(fmt.pct(items_share, d)[:-1]) > 0)
+    headcount = fmt.pct(items_share, digits)
+    written = float(fmt.pct(top_share)[:-1]) / float(headcount[:-1])
     above = measures.stands_out(top_share, top.height, ranking.height)
     if top_share <= 0.3:
         # Most sales are the other items' whatever the top's share of the items (Olist's health
@@ -845,7 +851,7 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         comes = "comes" if by == "revenue" else "come"
         rest = f"most {by} {comes} from the other {ranking.height - top.height:,} items"
         if above:
-            times = fmt.significant(top_share * ranking.height / top.height, 2)
+            times = fmt.significant(written, 2)
             return text + f"{times} times their {headcount} of the items, though {rest}."
         return text + f"{rest}, so sales are spread widely."
     if not above:
