@@ -839,11 +839,10 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
     top_share = top["share"].sum()
     text = f"{said}){runner}; {items} make {fmt.pct(top_share)} of all {by}: "
     # Their share of the items with the decimals that tell it from none (10 of 25,000 items:
-    # 0.04%, not 0.0%), and their ratio as the two percentages written read (25.0% / 4.3%).
+    # 0.04%, not 0.0%).
     items_share = top.height / ranking.height
     digits = next(d for d in itertools.count(1) if float(fmt.pct(items_share, d)[:-1]) > 0)
     headcount = fmt.pct(items_share, digits)
-    written = float(fmt.pct(top_share)[:-1]) / float(headcount[:-1])
     above = measures.stands_out(top_share, top.height, ranking.height)
     if top_share <= 0.3:
         # Most sales are the other items' whatever the top's share of the items (Olist's health
@@ -851,6 +850,8 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         comes = "comes" if by == "revenue" else "come"
         rest = f"most {by} {comes} from the other {ranking.height - top.height:,} items"
         if above:
+            # The ratio of the two percentages as written, as a reader divides them (25.0% / 4.3%).
+            written = float(fmt.pct(top_share)[:-1]) / float(headcount[:-1])
             times = fmt.significant(written, 2)
             return text + f"{times} times their {headcount} of the items, though {rest}."
         return text + f"{rest}, so sales are spread widely."
