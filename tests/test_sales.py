@@ -1190,11 +1190,14 @@ def test_the_top_items_reading_names_the_leader_and_the_share_of_the_top_items()
         "though most units come from the other 990 items."
     )
     # The ratio is that of the percentages written: 1 of 68 items (1.47%, written 1.5%) with 10.0%
-    # is 10.0 / 1.5 = 6.7 times, which read 6.8 (0.1 / (1 / 68) = 6.80); 10 of 25,000 items
-    # (0.04%) were written 0.0%, 500 times that.
+    # is 10.0 / 1.5 = 6.7 times, which read 6.8 (0.1 / (1 / 68) = 6.80). A share of the items
+    # is written with two significant digits: 10 of 4,058 items (0.246%) with 7.0% are 7.0 /
+    # 0.25 = 28 times (28.4), which read 35 times their 0.2% (Online Retail's top 10 by units);
+    # 10 of 25,000 items (0.04%) were written 0.0%, 500 times that.
     for units, top, said in (
         ([90.0] + [810 / 67] * 67, 1, "10.0% of all units: 6.7 times their 1.5%"),
-        ([200.0] * 10 + [8000 / 24990] * 24990, 10, "20.0% of all units: 500 times their 0.04%"),
+        ([7.0] * 10 + [930 / 4048] * 4048, 10, "7.0% of all units: 28 times their 0.25%"),
+        ([200.0] * 10 + [8000 / 24990] * 24990, 10, "20.0% of all units: 500 times their 0.040%"),
     ):
         items = pl.DataFrame({"item_name": [f"I{i}" for i in range(len(units))], "units": units})
         items = items.with_columns(share=pl.col("units") / sum(units))

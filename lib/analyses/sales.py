@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -785,6 +785,14 @@ def _few(orders: int) -> str:
     return f"Only {fmt.counted(orders, 'order')} in the selected range, too few to name"
 
 
+def _two_figures(share: float) -> str:
+    """fmt.pct with the decimals (one at least) that give `share` two significant digits, for a
+    ratio read from it: 10 of 4,058 items are 0.25% (0.2% made 7.0% of the units 35 times it,
+    where they are 28 times), 10 of 25,000 0.040% (0.0% before)."""
+    digits = 1 if share <= 0 else max(1, 1 - math.floor(math.log10(share * 100)))
+    return fmt.pct(share, digits)
+
+
 def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, orders: int) -> str:
     """One sentence: the leader (or the items tied with it), and how concentrated the top n are;
     nothing named from fewer than FEW_ORDERS sale `orders` in the range."""
@@ -837,12 +845,9 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         )
         return f"{said}){runner}; {every}."
     top_share = top["share"].sum()
-    text = f"{said}){runner}; {items} make {fmt.pct(top_share)} of all {by}: "
-    # Their share of the items with the decimals that tell it from none (10 of 25,000 items:
-    # 0.04%, not 0.0%).
-    items_share = top.height / ranking.height
-    digits = next(d for d in itertools.count(1) if float(fmt.pct(items_share, d)[:-1]) > 0)
-    headcount = fmt.pct(items_share, digits)
+    made = _two_figures(top_share)
+    text = f"{said}){runner}; {items} make {made} of all {by}: "
+    headcount = _two_figures(top.height / ranking.height)
     above = measures.stands_out(top_share, top.height, ranking.height)
     if top_share <= 0.3:
         # Most sales are the other items' whatever the top's share of the items (Olist's health
@@ -851,7 +856,7 @@ def top_items_reading(ranking: pl.DataFrame, n: int, by: str, currency: str, ord
         rest = f"most {by} {comes} from the other {ranking.height - top.height:,} items"
         if above:
             # The ratio of the two percentages as written, as a reader divides them (25.0% / 4.3%).
-            written = float(fmt.pct(top_share)[:-1]) / float(headcount[:-1])
+            written = float(made[:-1]) / float(headcount[:-1])
             times = fmt.significant(written, 2)
             return text + f"{times} times their {headcount} of the items, though {rest}."
         return text + f"{rest}, so sales are spread widely."
