@@ -304,14 +304,15 @@ def _day_month_order(
     return order, separator, f"day and month are ambiguous in every value: read as {which}"
 
 
+def _parsing(text: pl.Expr, fmt: _Format) -> pl.Expr:
+    """`text` parsed with one format: naive microseconds, null where it does not fit."""
+    parsed = text.str.to_datetime(fmt.format, time_unit="us", strict=False)
+    return pl.when(text.str.contains(fmt.guard)).then(parsed) if fmt.guard else parsed
+
+
 def _parse_with(values: pl.Series, fmt: _Format) -> pl.Series:
-    """`values` parsed with one format: naive microseconds, null where it does not fit."""
-    parsed = values.str.to_datetime(fmt.format, time_unit="us", strict=False)
-    if fmt.guard:
-        parsed = pl.select(
-            pl.when(values.str.contains(fmt.guard)).then(parsed).otherwise(None)
-        ).to_series()
-    return parsed
+    """`values` parsed with one format (_parsing)."""
+    return _evaluated(values, lambda text: _parsing(text, fmt))
 
 
 def in_years(times: nw.Expr) -> nw.Expr:
@@ -352,15 +353,19 @@ def _datetime_plan(
         # it), and a named month none: the numeric formats alone rank the same first.
         every = sample.str.contains(_DAY_MONTH_PATTERN).all()
         candidates = numeric if every else candidates + numeric
+    # Every candidate read in one query, stacked into one column for the range check: a query
+    # per format cost more than its parse (Online Retail's sample planned in 3 ms, not 9).
+    parsed = sample.to_frame("v").select(
+        _parsing(pl.col("v"), fmt).alias(str(rank)) for rank, fmt in enumerate(candidates)
+    )
+    stacked = pl.concat(parsed.get_columns())
+    reads, within = (_block_counts(s, len(candidates)) for s in (stacked, _in_range(stacked)))
     scored = []
     complete = None  # the order of the first format that reads the whole sample within range
-    for rank, fmt in enumerate(candidates):
+    for rank, (fmt, read, in_range) in enumerate(zip(candidates, reads, within, strict=True)):
         if complete is not None and fmt.order != complete:
             continue  # it can neither rank first nor join the first's order
-        parsed = _parse_with(sample, fmt)
-        read = parsed.len() - parsed.null_count()
         if read:
-            in_range = parsed.len() - _in_range(parsed).null_count()
             scored.append((-in_range, -read, rank, fmt))
             if complete is None and in_range == sample.len():
                 complete = fmt.order
@@ -371,6 +376,12 @@ def _datetime_plan(
     # Other formats of the same order catch mixed values ("2017-07-09" beside a full timestamp).
     chosen = [best] + [item[3] for item in scored[1:] if item[3].order == best.order][:3]
     return chosen, note
+
+
+def _block_counts(values: pl.Series, blocks: int) -> list[int]:
+    """The values other than null in each of `blocks` equal runs of `values`, in order."""
+    size = values.len() // blocks
+    return [values.slice(k * size, size).count() for k in range(blocks)]
 
 
 def _apply_plan(values: pl.Series, plan: list[_Format]) -> tuple[pl.Series, pl.Series]:
