@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
@@ -139,7 +139,9 @@ def no_sale_orders(ds: Dataset) -> dict[str, int]:
         unsold_orders = (
             lines.lazy()
             .group_by("order_id")
-            .agg(is_sale(lines).any().alias("sells"), is_return(lines).all().alias("returns"))
+            .agg(
+                is_sale(lines).any().alias("sells"), is_return(lines.columns).all().alias("returns")
+            )
             .filter(~pl.col("sells") & pl.col("order_id").is_in(orders["order_id"].implode()))
             .collect()
         )
@@ -190,11 +192,12 @@ def customers_without_purchase(ds: Dataset) -> int:
     return int((~customers["customer_id"].is_in(bought.to_series())).sum())
 
 
-def is_return(lines: pl.DataFrame) -> pl.Expr:
-    """A line that takes money back: flagged by its format (Online Retail's C invoices), or with
-    negative revenue (a generic file may carry returns as negative amounts without a flag)."""
+def is_return(columns: Collection[str]) -> pl.Expr:
+    """A line that takes money back (of lines with `columns`): flagged by its format (Online
+    Retail's C invoices), or with negative revenue (a generic file may carry returns as negative
+    amounts without a flag; Online Retail's bad-debt adjustments)."""
     negative = pl.col("revenue").fill_null(0.0) < 0
-    if "is_return" in lines.columns:
+    if "is_return" in columns:
         return pl.col("is_return").fill_null(False) | negative
     return negative
 
@@ -214,7 +217,7 @@ def _sells(lines: pl.DataFrame, free: bool = False) -> pl.Expr:
 def is_sale(lines: pl.DataFrame) -> pl.Expr:
     """A line that sells something: no return, and quantity and unit price above zero where the
     data has them (a free line or a bad-debt adjustment sells nothing)."""
-    return ~is_return(lines) & _sells(lines)
+    return ~is_return(lines.columns) & _sells(lines)
 
 
 def split_unsold(ds: Dataset) -> Dataset:
@@ -227,7 +230,7 @@ def split_unsold(ds: Dataset) -> Dataset:
     unsold = orders.filter(pl.col("status").str.to_lowercase().is_in(UNSOLD_STATUSES))["order_id"]
     if unsold.len() == 0:
         return ds
-    out = pl.col("order_id").is_in(unsold.implode()) & ~is_return(lines)
+    out = pl.col("order_id").is_in(unsold.implode()) & ~is_return(lines.columns)
     apart = lines.filter(out)
     if apart.height == 0:
         return ds
@@ -535,7 +538,7 @@ def _clean(lines: pl.DataFrame, free: bool) -> Purchases:
     # so a duplicate's first occurrence is kept exactly when its repeats would be.
     first = lines[FIRST] if FIRST in lines.columns else first_occurrences(lines)
     frame = columns_of(lines, *JUDGED_COLUMNS).with_columns(
-        is_return(lines).alias("_return"),
+        is_return(lines.columns).alias("_return"),
         first.alias("_first"),
         pl.int_range(pl.len()).alias("_row"),
     )

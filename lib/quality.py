@@ -16,6 +16,7 @@ from lib.measures import (
     as_recorded,
     customer_purchases,
     impossible_date_rules,
+    is_return,
     without_lines,
 )
 from lib.model import Dataset, first_occurrences
@@ -107,9 +108,10 @@ RULES = {
             "cancellations",
             "Cancelled or returned lines",
             "info",
-            "Lines that cancel or return earlier sales: a negative quantity or amount, or an "
-            "invoice starting with C in Online Retail's format. They are netted out of revenue "
-            "as returns, not counted as sales.",
+            "Lines that cancel or return earlier sales: flagged by their format (an invoice "
+            "starting with C in Online Retail's, a negative quantity or amount in a file mapped "
+            "by its columns), or of a negative amount. They are netted out of revenue as "
+            "returns, not counted as sales.",
         ),
         Rule(
             "non_product_codes",
@@ -596,8 +598,8 @@ def line_rules(columns: Sequence[str]) -> dict[str, pl.Expr]:
     rules = {"missing_customer": pl.col("customer_id").is_null()}
     if "unit_price" in columns:
         rules["non_positive_price"] = pl.col("unit_price") <= 0
-    if "is_return" in columns:
-        rules["cancellations"] = pl.col("is_return")
+    if "is_return" in columns:  # formats that flag returns; counted as purchases net them
+        rules["cancellations"] = is_return(columns)
     if "item_id" in columns:
         rules["non_product_codes"] = non_product(pl.col("item_id"))
     return rules

@@ -1171,7 +1171,7 @@ def test_cleaning_note_names_only_what_was_left_out_in_general_words():
         "2 match no earlier purchase." in netted
     )
     # Online Retail's 8,905 cancellation lines of known customers: 7,569 netted, 1,303 not, 33
-    # exact repeats (Data quality counts 9,288 with those of no customer).
+    # exact repeats (Data quality counts 9,290 with those of no customer, bad debt too).
     repeated = clv.Purchases(pl.DataFrame(), dropped, 7_569, 1_303, 33)
     assert clv.cleaning_note(repeated, "GBP").endswith(
         "7,569 are subtracted from the purchases they reverse; 1,303 match no earlier purchase; "

@@ -52,6 +52,20 @@ def test_line_rules_count_exactly_the_offending_lines():
     assert got["non_product_codes"] == 2  # POST and 'bank charges' in any case
 
 
+def test_cancelled_or_returned_lines_are_the_lines_purchases_net_as_returns():
+    """Audit: the finding counted the format's flag alone, where purchases net every line of a
+    negative amount too (measures.is_return): Online Retail's two unflagged bad-debt lines
+    (A563186, A563187) were netted but not counted."""
+    frame = lines(
+        order_id=["1", "1", "2", "3", "C4", "A5"],
+        # A5: -11 of bad debt, no flag; order 2: a stock adjustment, -1 at price 0 (no return).
+        revenue=[2.0, 2.0, 0.0, 3000.0, -2.0, -11.0],
+        quantity=[1.0, 1.0, -1.0, 1000.0, -1.0, 1.0],
+        unit_price=[2.0, 2.0, 0.0, 3.0, 2.0, -11.0],
+    )
+    assert counts(ds(lines=frame))["cancellations"] == 2  # C4 and A5
+
+
 def test_extreme_quantity_threshold_scales_with_the_median():
     # median |quantity| is 10, so the limit is 500: 400 is not extreme, 600 is
     frame = lines(quantity=[10.0, 10.0, 10.0, 400.0, -10.0, 600.0])
@@ -283,7 +297,8 @@ def test_real_online_retail_report_finds_the_published_counts():
     tables = io.read_path(shared_file("online_retail/online_retail.parquet"))
     got = quality.report(formats.assemble(tables).dataset, today=TODAY).counts()
     assert got["duplicate_rows"] == 5_268
-    assert got["cancellations"] == 9_288
+    # 9,288 invoices starting with C and 2 lines of negative amount (bad debt, A563186/7).
+    assert got["cancellations"] == 9_290
     assert got["missing_customer"] == 135_080
     raw = pl.read_parquet(shared_file("online_retail/online_retail.parquet"))
     assert got["non_positive_price"] == raw.filter(pl.col("UnitPrice") <= 0).height

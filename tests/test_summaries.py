@@ -55,7 +55,7 @@ def test_sale_and_return_rules_agree_with_the_measures_on_every_kind_of_line(col
         )
     )
     want = lines.select(
-        measures.is_return(lines).alias("ret"),
+        measures.is_return(lines.columns).alias("ret"),
         measures.is_sale(lines).alias("sale"),
         measures._sells(lines, free=True).alias("free"),
     )
