@@ -158,6 +158,7 @@ def inspect(args: argparse.Namespace) -> dict:
                 "severity": f.info.severity,
                 "count": f.count,
                 "share": round(f.share, 6),
+                "share_of": f.share_of,
             }
             for f in report.findings
         ],

@@ -283,6 +283,17 @@ class Finding:
         the smallest findings do not read 0.0% (share_text)."""
         return share_text(self.share)
 
+    @property
+    def share_of(self) -> str:
+        """What the share is of: the rows of the finding's table, or what its detail names
+        ('share of the months in the range; a typical month ...': 'the months in the range')."""
+        said = re.split("[;:]", self.detail)[0]
+        return said.removeprefix(SHARE_OF) if said.startswith(SHARE_OF) else self.table
+
+
+# How a finding's detail begins when its share is not of its table's rows.
+SHARE_OF = "share of "
+
 
 def share_text(share: float) -> str:
     """A finding's share, or the same share said elsewhere (the lines without a customer id on

@@ -1928,12 +1928,13 @@ def _findings_html(findings: Sequence[quality.Finding]) -> str:
         f'<tr><td class="sev-{f.info.severity}">{f.info.severity}</td>'
         f"<td>{html.escape(f.info.title)}</td><td>{html.escape(f.table)}</td>"
         f'<td class="num">{html.escape(f.info.units(f.count))}</td>'
-        f'<td class="num">{f.shown_share}</td><td>{html.escape(f.info.why)}</td></tr>'
+        f"<td>{html.escape(f'{f.shown_share} of {f.share_of}')}</td>"
+        f"<td>{html.escape(f.info.why)}</td></tr>"
         for f in findings
     )
     return (
         '<div class="table"><table><thead><tr><th>Severity</th><th>Finding</th><th>Table</th>'
-        '<th class="num">Count</th><th class="num">Share</th><th>Why it matters</th></tr>'
+        '<th class="num">Count</th><th>Share</th><th>Why it matters</th></tr>'
         f"</thead><tbody>{rows}</tbody></table></div>"
     )
 

@@ -119,6 +119,7 @@ st.dataframe(
             "count": [f.count for f in report.findings],
             "unit": [f.info.unit for f in report.findings],
             "share": [f.share * 100 for f in report.findings],
+            "of": [f.share_of for f in report.findings],
         }
     ),
     hide_index=True,
@@ -129,8 +130,10 @@ st.dataframe(
         "count": st.column_config.NumberColumn("Count", format="localized"),
         "unit": "Unit",
         "share": st.column_config.ProgressColumn(
-            "Share of table", format="%.2f%%", min_value=0, max_value=100
+            "Share", format="%.2f%%", min_value=0, max_value=100
         ),
+        # Of the table's rows, or of what the finding counts in (months, days, orders paid).
+        "of": "Share of",
     },
 )
 for i, finding in enumerate(report.findings):

@@ -99,6 +99,16 @@ def test_quality_page_reports_exactly_the_planted_anomalies(kind):
     got = summary.groupby("finding")["count"].sum().to_dict()
     for rule, count in demo.demo(kind).planted.items():
         assert got.get(titles[rule], 0) == count, rule
+    # Each share says what it is of: its table's rows, or what the finding counts in.
+    apart = {
+        "thin_months": "the months in the range",
+        "payment_mismatch": "orders that have both payments and items",
+        "empty_days": "calendar days in the range",
+        "misspelled_parameter": "the export's parameter rows",
+    }
+    rules = {r.title: r.id for r in quality.RULES.values()}
+    for finding in summary.itertuples():
+        assert finding.of == apart.get(rules[finding.finding], finding.table), finding.finding
     # The table's severities are the cards' words, and as many of each.
     severities = summary["severity"].value_counts().to_dict()
     for card, word in (("Errors", "Error"), ("Warnings", "Warning"), ("Notes", "Note")):

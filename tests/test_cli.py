@@ -43,7 +43,8 @@ def test_inspect_prints_format_tables_and_findings_of_the_real_online_retail():
     counts = {f["rule"]: f["count"] for f in result["findings"]}
     assert counts["cancellations"] == 9_290  # 9,288 C invoices, 2 bad-debt lines (A563186/7)
     assert counts["missing_customer"] == 135_080
-    assert {"rule", "severity", "count", "share"} <= set(result["findings"][0])
+    assert {"rule", "severity", "count", "share", "share_of"} <= set(result["findings"][0])
+    assert {f["share_of"] for f in result["findings"] if f["table"] == "lines"} == {"lines"}
 
 
 def test_demo_writes_the_source_files_that_inspect_reads_back(tmp_path):

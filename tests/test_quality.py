@@ -43,7 +43,9 @@ def lines(**extra) -> dict:
 
 
 def test_line_rules_count_exactly_the_offending_lines():
-    got = counts(ds(lines=lines()))
+    report = quality.report(ds(lines=lines()), today=TODAY)
+    got = report.counts()
+    assert {f.share_of for f in report.findings} == {"lines"}  # of the table's rows
     assert got["duplicate_rows"] == 1  # the second line of order 1
     assert got["missing_customer"] == 1
     assert got["non_positive_price"] == 1
@@ -136,6 +138,9 @@ def test_payment_mismatch_compares_with_items_plus_freight_on_orders_with_both()
     [finding] = [f for f in report.findings if f.rule == "payment_mismatch"]
     assert finding.count == 1  # order 2 paid 22.5 for 22; order 3 is within a cent
     assert finding.share == pytest.approx(1 / 3)  # order 5 has no items, order 4 no payment
+    # Said beside the share on the page, the report and the CLI (Audit: "Share of table" read
+    # 1 of 3 as a share of the 5 orders).
+    assert finding.share_of == "orders that have both payments and items"
 
 
 def test_payment_mismatch_counts_whole_cents_not_float_noise():
@@ -176,6 +181,7 @@ def test_thin_months_counts_near_empty_and_empty_months_inside_the_range():
     # 2 of the 5 months from January to May, not the 1 order of 61 they hold.
     assert finding.share == pytest.approx(2 / 5)
     assert finding.detail == "share of the months in the range; a typical month has 20 orders"
+    assert finding.share_of == "the months in the range"  # not of the orders table
     # One order in January and April, none between: a median of 0.5 read "0 orders".
     two = [datetime(2024, 1, 5), datetime(2024, 4, 5)]
     sparse = {"order_id": ["1", "2"], "customer_id": ["a", "b"], "ordered_at": two}
@@ -211,6 +217,9 @@ def test_empty_days_and_misspelled_parameters_in_events():
     got = report.counts()
     assert got["empty_days"] == 2  # 2 and 3 January
     assert got["misspelled_parameter"] == 5  # itme_id and item_Id; search_query is not near
+    share_of = {f.rule: f.share_of for f in report.findings}
+    assert share_of["empty_days"] == "calendar days in the range"
+    assert share_of["misspelled_parameter"] == "the export's parameter rows"
     # The misspelling is the evidence: names as the export writes them, not in words ("Itme id").
     finding = next(f for f in report.findings if f.rule == "misspelled_parameter")
     shown = quality.example_rows(finding)

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from lib import catalog, demo, fmt, formats, recipe, report
+from lib import catalog, demo, fmt, formats, quality, recipe, report
 from lib.__main__ import load
 from lib.analyses import bridge, churn, clv, cohorts, funnel, lateness, movement, regions, rfm
 from lib.analyses import delivery as dv
@@ -1319,3 +1319,18 @@ def test_every_y_axis_title_fits_the_height_of_its_chart(built, kind):
         if isinstance(height, int | float) and max(len(line) for line in lines) * 6.7 > height
     ]
     assert not cut, cut
+
+
+def test_a_findings_share_says_what_it_is_a_share_of_escaped():
+    """Audit: the findings tables headed every share "Share of table", but a thin month's is of
+    the months in the range (2 of 5, 40%), not of the orders table."""
+    empty = pl.DataFrame()
+    findings = [
+        quality.Finding("duplicate_rows", "lines", 1, 1 / 300_000, empty),
+        quality.Finding(
+            "thin_months", "orders", 2, 2 / 5, empty, "share of the months in the range; a typical"
+        ),
+    ]
+    table = report._findings_html(findings)
+    assert "<td>&lt;0.01% of lines</td>" in table
+    assert "<td>40.00% of the months in the range</td>" in table
