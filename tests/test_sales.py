@@ -746,8 +746,17 @@ def test_basket_sizes_in_lines_and_in_units():
         "or filters."
     )
     sizes = pl.DataFrame({"size": [1, 2], "orders": [40, 20]})
-    text = sales.basket_reading(sizes, "lines")
-    assert text.startswith("The median order has 1 line (mean 1.3); 66.7% of orders")
+    assert sales.basket_reading(sizes, "lines") == (
+        "The median order has 1 line (mean 1.3); 66.7% of orders have a single line, so bundles "
+        "and cross-sells have room to grow."
+    )
+    # 2 of 60 single-line orders (3.3%): it read "have a single line: baskets are already
+    # mixed: reward larger ones" (two colons, audit).
+    mixed = pl.DataFrame({"size": [1, 3], "orders": [2, 58]})
+    assert sales.basket_reading(mixed, "lines") == (
+        "The median order has 3 lines (mean 2.9); 3.3% of orders have a single line, so baskets "
+        "are already mixed: reward larger ones."
+    )
 
 
 def test_orders_of_one_weekday_are_not_called_spread_evenly_over_it():
@@ -908,7 +917,9 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
         .alias("revenue")
     )
     assert sales.new_vs_returning_reading(march, "").endswith(
-        "repeat buyers carry the business, so keep feeding it with new customers."
+        # It read "repeat buyers carry the business, so keep feeding it with new customers":
+        # advice the figure does not bear, in words the sentence had not used (audit).
+        "returning customers carry the business, so keeping them buying matters most."
     )
 
 

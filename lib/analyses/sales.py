@@ -1105,7 +1105,7 @@ def basket_reading(sizes: pl.DataFrame, measure: str) -> str:
     )
     return (
         f"The median order has {median:,} {word}{'s' if median != 1 else ''} (mean "
-        f"{mean:,.1f}); {fmt.pct(single)} of orders have a single {word}: {advice}."
+        f"{mean:,.1f}); {fmt.pct(single)} of orders have a single {word}, so {advice}."
     )
 
 
@@ -1270,7 +1270,7 @@ def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
                 "buyers back."
             )
         return text + f"{first}, so bringing buyers back has most room."
-    return text + ": repeat buyers carry the business, so keep feeding it with new customers."
+    return text + ": returning customers carry the business, so keeping them buying matters most."
 
 
 def _dates(value: str | date | None) -> date | None:
