@@ -124,16 +124,17 @@ st.dataframe(
     ),
     hide_index=True,
     column_config={
-        "severity": "Severity",
+        "severity": st.column_config.TextColumn("Severity", width=75),
         "finding": "Finding",
-        "table": "Table",
-        "count": st.column_config.NumberColumn("Count", format="localized"),
-        "unit": "Unit",
+        "table": st.column_config.TextColumn("Table", width=75),
+        "count": st.column_config.NumberColumn("Count", format="localized", width=75),
+        "unit": st.column_config.TextColumn("Unit", width=75),
         "share": st.column_config.ProgressColumn(
-            "Share", format="%.2f%%", min_value=0, max_value=100
+            "Share", format="%.2f%%", min_value=0, max_value=100, width=150
         ),
-        # Of the table's rows, or of what the finding counts in (months, days, orders paid).
-        "of": "Share of",
+        # Of the table's rows, or of what the finding counts in (months, days, orders paid):
+        # wide enough for the longest, "orders that have both payments and items".
+        "of": st.column_config.TextColumn("Share of", width=290),
     },
 )
 for i, finding in enumerate(report.findings):
