@@ -770,6 +770,33 @@ def test_curve_reading_reads_no_slope_from_a_few_customers_or_within_chance():
     )
 
 
+def test_curve_reading_reads_a_rise_between_the_ends_that_lies_beyond_chance():
+    """Audit: a far end within chance of month 1 read "moves no further than chance would"
+    though the months between rose beyond it (Online Retail's weeks: 4.6% of 1,332 at week 1,
+    8.5% of 686 at week 9, 8.2% of 122 at week 20). By hand: month 2, 200 of 400 against 150
+    of 500, pooled 350 / 900, z = 0.2 / sqrt(0.3889 x 0.6111 x (1/400 + 1/500)) = 6.1, beyond
+    chance across the 3 months compared (Holm: 2.39); month 4, 20 of 60, z = 0.53. Slope (33.3
+    - 30.0) / 3 = 1.1 points a month."""
+    curve = pl.DataFrame(
+        {
+            "period_index": [0, 1, 2, 3, 4],
+            "mean": [1.0, 0.30, 0.50, 0.40, 20 / 60],
+            "cohorts": [5, 5, 4, 3, 3],
+            "customers": [500, 500, 400, 300, 60],
+            "active": [500, 150, 200, 120, 20],
+            "first_period": [date(2024, m, 1) for m in (1, 2, 3, 4, 5)],
+            "last_period": [date(2024, m, 1) for m in (5, 5, 6, 6, 7)],
+        }
+    )
+    assert cohorts.curve_reading(curve, "month", "customers") == (
+        "On average 30.0% of a cohort's customers buy again 1 month later, 40.0% 3 months later "
+        "and 33.3% 4 months later (cohorts pooled by size): after the first month it gains about "
+        "1.1 points a month. The cohorts that reach month 4 do so in May–Jul 2024: a rise this "
+        "late can come from the season of those months rather than from customers growing more "
+        "loyal."
+    )
+
+
 def test_curve_reading_calls_one_small_cohort_no_average():
     """The retail demo of before 7 Dec 2026 (its last cohort Aug 2023) with one cohort shown:
     month 1 rests on Aug 2023 alone, 4 of its 23 customers back. Its 95% Wilson interval, by
