@@ -429,12 +429,13 @@ def clustering() -> None:
                 f"A fixed random sample of {projection.points.height:,} of {customers:,} customers."
             )
     elif view == "RFM segments":
-        segments, whose = ui.rfm_segments(ds)
+        segments, whose, blind = ui.rfm_segments(ds)
         cross = cl.segment_crosstab(assigned(), segments)
         if cross.height == 0:
             st.info("No customer is both in a cluster and in an RFM segment.")
         else:
             st.caption(whose)
+            ui.segments_blind(blind)
             ui.chart(charts.crosstab_chart(cross), width="stretch")
             ui.reading(cl.crosstab_reading(cross))
             ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")

@@ -550,8 +550,9 @@ elif view == "Holdout check":
 elif fit.spend is None:
     st.info("Needs the spend model, which could not be fitted.")
 else:
-    segments, whose = ui.rfm_segments(ds)
+    segments, whose, blind = ui.rfm_segments(ds)
     st.caption(whose)
+    ui.segments_blind(blind)
     table = clv.clv_by_segment(values, segments)
     if fit.degenerate or fit.ranks_only:  # no mean of it, as the Mean P(alive) metric says
         table = table.drop("p_alive")

@@ -290,6 +290,9 @@ for dim, value in spread:
 summary = rfm.segment_summary(customers, rules, degenerate)
 acting = not rfm.blind_dimensions(degenerate, rules)
 state.share("rfm_segments", customers.select("customer_id", "segment"))
+# What the segments cannot tell apart, said beside them wherever they are shown (CLV, Clusters).
+blind = [rfm.degenerate_warning(d, currency) for d in rfm.blind_dimensions(degenerate, rules)]
+state.share("rfm_blind", blind)
 
 cols = st.columns(4)
 cols[0].metric("Customers", fmt.count(customers.height), border=True)

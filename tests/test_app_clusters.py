@@ -534,3 +534,15 @@ def test_a_link_s_cost_past_a_billion_a_customer_is_moved_to_a_billion_and_said(
     )
     roi = next(d.value for d in at.dataframe if "total_profit" in d.value.columns)
     assert np.isfinite(roi["total_profit"]).all()
+
+
+def test_rfm_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separate():
+    """The web shop demo's RFM page warns that F cannot separate customers: the crosstab of
+    clusters and RFM segments says so above it, in the RFM page's words (as CLV's segments)."""
+    rfm_page = apptest.page("webshop", "pages/rfm.py")
+    [warned] = [w.value for w in rfm_page.warning if "cannot separate customers" in w.value]
+    at = page("webshop")
+    at.segmented_control(key="clusters_view").set_value("RFM segments").run()
+    assert not at.exception
+    shown = [w.value for w in at.warning if w.value.startswith("As the RFM page warns")]
+    assert shown == [f"As the RFM page warns of these segments: {warned}"]

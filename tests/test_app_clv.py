@@ -524,3 +524,27 @@ def test_the_holdout_view_says_it_is_the_calibration_period_that_lacks_repeat_bu
         warned
     )
     assert "**What to try:** No calibration end before the last purchase day leaves 10" in warned
+
+
+@pytest.mark.parametrize("kind", ["webshop", "retail"])
+def test_segment_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separate(kind):
+    """Audit: on the CDNOW sample the RFM page warns that F cannot separate customers (half
+    bought once, scored F 1 to 3 by row order) and gives no actions; "By RFM segment" showed
+    the same segments without a word. It now says the RFM page's warning, as that page words
+    it (the web shop demo's F; the retail demo has none)."""
+    rfm_page = apptest.page(kind, "pages/rfm.py")
+    warned = [w.value for w in rfm_page.warning if "cannot separate customers" in w.value]
+    assert len(warned) == (1 if kind == "webshop" else 0)
+    at = page(kind)
+    at.segmented_control(key="clv_view").set_value("By RFM segment").run()
+    assert not at.exception
+    shown = [w.value for w in at.warning if w.value.startswith("As the RFM page warns")]
+    assert shown == [f"As the RFM page warns of these segments: {w}" for w in warned]
+    # Segments the RFM page showed in this session bring its warnings with them.
+    ds = formats.assemble_demo(kind).dataset
+    segments = kept_lines(kind).select("customer_id", segment=pl.lit("all")).unique()
+    shared = {(ds.key, "rfm_segments"): segments, (ds.key, "rfm_blind"): ["F is blind."]}
+    at.session_state["app_shared"] = shared
+    at.run()
+    said = [w.value for w in at.warning if w.value.startswith("As the RFM page warns")]
+    assert said == ["As the RFM page warns of these segments: F is blind."]

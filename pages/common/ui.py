@@ -136,25 +136,44 @@ AGAINST_CONTROL = {
 }
 
 
-def _opening_segments(ds: Dataset) -> pl.DataFrame:
-    """Each customer's segment as the RFM page opens on `ds` (its headless defaults)."""
+def _opening_segments(ds: Dataset) -> tuple[pl.DataFrame, list[str]]:
+    """Each customer's segment as the RFM page opens on `ds` (its headless defaults), and the
+    warnings of the dimensions its rules read that cannot separate customers (as it says them)."""
     from lib.analyses import rfm
 
-    return rfm.headless(ds)["customers"].select("customer_id", "segment")
+    frames = rfm.headless(ds)
+    read = rfm.rule_dimensions(rfm.default_rules(5))  # headless's 5 scores
+    blind = frames["degenerate"].filter(pl.col("dimension").is_in(read))["warning"].to_list()
+    return frames["customers"].select("customer_id", "segment"), blind
 
 
-def rfm_segments(ds: Dataset) -> tuple[pl.DataFrame, str]:
-    """Each customer's RFM segment (customer_id, segment) and a caption saying whose: the RFM
-    page's as it last showed them in this session, else those it opens on, computed here (a
-    page that reads them needs no visit to the RFM page first)."""
+def rfm_segments(ds: Dataset) -> tuple[pl.DataFrame, str, list[str]]:
+    """Each customer's RFM segment (customer_id, segment), a caption saying whose, and the RFM
+    page's warnings on what the segments cannot tell apart (a score most customers share, such
+    as one-time buyers' F): the RFM page's as it last showed them in this session, else those it
+    opens on, computed here (a page that reads them needs no visit to the RFM page first)."""
     shown = state.shared("rfm_segments")
     if isinstance(shown, pl.DataFrame):
-        return shown, "RFM segments as the RFM page shows them with its current settings."
-    segments = cached(_opening_segments, "Scoring the customers' RFM segments…")(ds.key, ds)
-    return segments, (
+        blind = state.shared("rfm_blind") or []
+        return shown, "RFM segments as the RFM page shows them with its current settings.", blind
+    segments, blind = cached(_opening_segments, "Scoring the customers' RFM segments…")(ds.key, ds)
+    return (
+        segments,
         "RFM segments as the RFM page opens (5 scores by quantiles, as of the day after the last "
-        "order): settings chosen there follow here."
+        "order): settings chosen there follow here.",
+        blind,
     )
+
+
+def segments_blind(blind: list[str]) -> None:
+    """The RFM page's warnings on what its segments cannot tell apart (rfm_segments), above a
+    view of them (the CDNOW sample's one-time buyers, half its customers, scored F 1 to 3 by
+    row order, read as three kinds of customer on CLV without a word)."""
+    for warning in blind:
+        st.warning(
+            f"As the RFM page warns of these segments: {warning}",
+            icon=":material/warning:",
+        )
 
 
 def _identity(fn) -> str:
