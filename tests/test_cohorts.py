@@ -823,7 +823,8 @@ def test_curve_reading_calls_one_small_cohort_no_average():
         pl.Series("mean", [1.0, 0.25]),
     )
     assert cohorts.curve_reading(three, "month", "orders") == (
-        "25.0% of a cohort's first-period orders are placed again 1 month later (cohorts pooled "
+        # It read "25.0% of a cohort's first-period orders are placed again" (audit).
+        "25.0% as many orders as in a cohort's first period come 1 month later (cohorts pooled "
         "by size). Only 3 cohorts of 40 customers have a full month 1: too few to call it an "
         "average."
     )

@@ -424,7 +424,8 @@ def coverage(lines: pl.DataFrame) -> Coverage:
 
 _WHAT = {
     "customers": "of a cohort's customers buy again",
-    "orders": "of a cohort's first-period orders are placed again",
+    # Orders are not placed again: a later period's orders are counted against the first's.
+    "orders": "as many orders as in a cohort's first period come",
     "revenue": "of a cohort's first-period revenue comes back",
 }
 
