@@ -586,9 +586,17 @@ def _pandas_in_process(path: str) -> dict[str, float]:
     return {"customers": len(rfm), "cohorts": len(retention), "revenue": rfm["Monetary"].sum()}
 
 
+def _polars_in_process(path: str) -> dict[str, float]:
+    import polars_recipe
+
+    rfm, retention = polars_recipe.recipe(path)
+    return {"customers": rfm.height, "cohorts": retention.height, "revenue": rfm["Monetary"].sum()}
+
+
 def _child_pandas(tool: str, path: str) -> None:
-    """In a child process: `tool` (storelens or pandas) run 3 times on `path` once its modules
-    are imported; prints the seconds and CPU seconds of each run and what the last one found."""
+    """In a child process: `tool` (storelens, pandas, or polars: the pandas recipe in plain
+    polars) run 3 times on `path` once its modules are imported; prints the seconds and CPU
+    seconds of each run and what the last one found."""
     import json
 
     if tool == "pandas":
@@ -596,6 +604,9 @@ def _child_pandas(tool: str, path: str) -> None:
         import pandas_recipe  # noqa: F401  (imports pandas)
 
         run = _pandas_in_process
+    elif tool == "polars":
+        sys.path.insert(0, str(ROOT / "bench"))
+        run = _polars_in_process
     else:
         from lib import __main__  # noqa: F401
         from lib.analyses import cohorts, rfm  # noqa: F401
@@ -655,17 +666,18 @@ def pandas_comparison(results: list[tuple[str, float]], big: bool) -> None:
         for name, path in sets:
             found = {}
             load = os.getloadavg()[0]
-            for tool in ("storelens", "pandas"):
+            for tool in ("storelens", "pandas", "polars"):
                 command = [sys.executable, __file__, "--child-pandas", tool, str(path)]
                 out, _, _, peak = _process(command, capture=True)
                 found[tool] = {**json.loads(out), "peak": peak}
-            ours, theirs = found["storelens"], found["pandas"]
+            ours, theirs, plain = found["storelens"], found["pandas"], found["polars"]
             best, baseline = min(ours["seconds"]), min(theirs["seconds"])
             results.append(
                 (
                     f"= {name}, in process: Storelens (CPU {min(ours['cpu']):.2f} s; pandas "
                     f"{baseline:.2f} s, CPU {min(theirs['cpu']):.2f} s, {baseline / best:.1f}x; "
-                    f"peaks {ours['peak']:,.0f} / {theirs['peak']:,.0f} MB; load "
+                    f"the pandas recipe in plain polars {min(plain['seconds']):.2f} s; peaks "
+                    f"{ours['peak']:,.0f} / {theirs['peak']:,.0f} MB; load "
                     f"{load:.1f}-{os.getloadavg()[0]:.1f})",
                     best,
                 )
