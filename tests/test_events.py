@@ -485,7 +485,9 @@ def test_readings_name_the_figures_a_manager_acts_on():
     )
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
     assert ev.funnel_reading(steps, 7) == (
-        "Of 5 users who did View item, 20.0% reached Purchase within 7 days; the biggest loss is "
+        # Within 7 days of their first View item (it said "within 7 days", audit).
+        "Of 5 users who did View item, 20.0% reached Purchase within 7 days of their first; the "
+        "biggest loss is "
         "before Purchase (66.7% drop out); no platform converts differently from the rest beyond "
         "chance across the 2 platforms compared."
     )
@@ -573,7 +575,10 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
     both = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(both, 7) == (  # pooled 40.0%
         "On iPhone, 50.0% of viewed items are ordered within 7 days, 1.7× Web (30.0%), both "
-        "beyond chance across the 3 platforms compared: look at what Web lacks at checkout."
+        # It advised "look at what Web lacks at checkout": the order after a view may be placed
+        # on any platform, and who uses one differs too (audit).
+        "beyond chance across the 3 platforms compared: Web's viewers order less often, for what "
+        "the platform lacks or for who uses it."
     )
     best = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 400), ("web", 20, 7)])
     assert ev.platform_reading(best, 7) == (  # pooled 907 / 2,020 = 44.9%; web's 7 of 20 is chance
@@ -583,8 +588,8 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
     worst = _rates("platform", [("iphone", 20, 10), ("android", 1000, 400), ("web", 1000, 300)])
     assert ev.platform_reading(worst, 7) == (  # pooled 710 / 2,020 = 35.1%
         "On Web, only 30.0% of viewed items are ordered within 7 days, below the platforms' "
-        "average beyond chance across the 3 platforms compared: look at what it lacks at "
-        "checkout."
+        "average beyond chance across the 3 platforms compared: its viewers order less often, "
+        "for what the platform lacks or for who uses it."
     )
     tied = _rates("category", [("a_b", 1000, 500), ("b", 1000, 500), ("c", 2000, 600)])
     assert ev.category_reading(tied, 7) == (  # pooled 1,600 / 4,000 = 40.0%
@@ -664,7 +669,8 @@ def test_the_funnel_reading_blames_no_step_after_one_nobody_reached():
     overall = steps.filter(pl.col("platform") == "all")
     assert overall["users"].to_list() == [5, 0, 0] and overall["step_conversion"][2] is None
     assert ev.funnel_reading(steps, 7).startswith(
-        "Of 5 users who did View item, 0.0% reached Purchase within 7 days; the biggest loss is "
+        "Of 5 users who did View item, 0.0% reached Purchase within 7 days of their first; the "
+        "biggest loss is "
         "before Add to cart (100.0% drop out)"
     )
 

@@ -755,6 +755,11 @@ def _by_chance(
     return f"; {' and '.join(said)}, but {stats.expected_among(found, rows, named)}"
 
 
+# Why a platform's viewers order less, as far as the data tells: a view is on a platform, the
+# order that follows on any (the web shop's orders name none), so not its checkout alone.
+LESS = "viewers order less often, for what the platform lacks or for who uses it"
+
+
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
     """One sentence on the platforms that convert best and worst, each named only when its
     conversion differs from the platforms' average beyond chance across the m compared
@@ -776,12 +781,11 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
         return (
             f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, "
             f"{best['conversion'][0] / worst['conversion'][0]:.1f}× {_named(worst, 'platform')} "
-            f"({worst['_shown'][0]}), both {held}: look at what {_named(worst, 'platform')} "
-            "lacks at checkout."
+            f"({worst['_shown'][0]}), both {held}: {_named(worst, 'platform')}'s {LESS}."
             if worst["conversion"][0]
             else f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, while on "
-            f"{_named(worst, 'platform')} none are, both {held}: look at what it lacks at "
-            "checkout."
+            f"{_named(worst, 'platform')} none are, both {held}: {_named(worst, 'platform')}'s "
+            f"{LESS}."
         )
     if best.height:
         return (
@@ -791,7 +795,7 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
     if worst.height:
         return (
             f"On {_named(worst, 'platform')}, only {worst['_shown'][0]} {ordered}, below the "
-            f"platforms' average {held}: look at what it lacks at checkout{chance}."
+            f"platforms' average {held}: its {LESS}{chance}."
         )
     ranked = rows.sort("conversion")
     return (
@@ -914,7 +918,7 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
     text = (
         f"Of {first['users']:,} users who did {_words(first['event_name'])}, "
         f"{fmt.pct(last['overall_conversion'])} reached {_words(last['event_name'])} within "
-        f"{fmt.counted(window_days, 'day')}"
+        f"{fmt.counted(window_days, 'day')} of their first"
     )
     # A step after one nobody reached has no conversion (0 of 0): no loss to blame on it.
     steps_after = overall.slice(1).filter(pl.col("step_conversion").is_not_null())
