@@ -486,8 +486,8 @@ def test_readings_name_the_figures_a_manager_acts_on():
     steps = ev.funnel(FUNNEL_EVENTS, STEPS, window_days=7)
     assert ev.funnel_reading(steps, 7) == (
         # Within 7 days of their first View item (it said "within 7 days", audit).
-        "Of 5 users who did View item, 20.0% reached Purchase within 7 days of their first; the "
-        "biggest loss is "
+        "Of 5 users who did View item, 20.0% reached Purchase within 7 days of their first View "
+        "item; the biggest loss is "
         "before Purchase (66.7% drop out); no platform converts differently from the rest beyond "
         "chance across the 2 platforms compared."
     )
@@ -669,8 +669,8 @@ def test_the_funnel_reading_blames_no_step_after_one_nobody_reached():
     overall = steps.filter(pl.col("platform") == "all")
     assert overall["users"].to_list() == [5, 0, 0] and overall["step_conversion"][2] is None
     assert ev.funnel_reading(steps, 7).startswith(
-        "Of 5 users who did View item, 0.0% reached Purchase within 7 days of their first; the "
-        "biggest loss is "
+        "Of 5 users who did View item, 0.0% reached Purchase within 7 days of their first View "
+        "item; the biggest loss is "
         "before Add to cart (100.0% drop out)"
     )
 

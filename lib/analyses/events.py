@@ -918,7 +918,7 @@ def funnel_reading(steps: pl.DataFrame, window_days: int) -> str:
     text = (
         f"Of {first['users']:,} users who did {_words(first['event_name'])}, "
         f"{fmt.pct(last['overall_conversion'])} reached {_words(last['event_name'])} within "
-        f"{fmt.counted(window_days, 'day')} of their first"
+        f"{fmt.counted(window_days, 'day')} of their first {_words(first['event_name'])}"
     )
     # A step after one nobody reached has no conversion (0 of 0): no loss to blame on it.
     steps_after = overall.slice(1).filter(pl.col("step_conversion").is_not_null())
