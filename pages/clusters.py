@@ -437,7 +437,7 @@ def clustering() -> None:
             st.caption(whose)
             ui.segments_blind(blind)
             ui.chart(charts.crosstab_chart(cross), width="stretch")
-            ui.reading(cl.crosstab_reading(cross))
+            ui.reading(cl.crosstab_reading(cross, blind=bool(blind)))
             ui.download(cross, "clusters_by_rfm_segment", key="clusters_download_crosstab")
 
     # --- export -----------------------------------------------------------------------------------

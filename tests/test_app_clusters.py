@@ -546,3 +546,7 @@ def test_rfm_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separate()
     assert not at.exception
     shown = [w.value for w in at.warning if w.value.startswith("As the RFM page warns")]
     assert shown == [f"As the RFM page warns of these segments: {warned}"]
+    # And the crosstab's reading draws no verdict from them (audit).
+    said = " ".join(c.value for c in at.caption)
+    assert "so how far clusters repeat them cannot be told" in said
+    assert "largely repeats" not in said and "cut across" not in said
