@@ -557,7 +557,7 @@ else:
     if fit.degenerate or fit.ranks_only:  # no mean of it, as the Mean P(alive) metric says
         table = table.drop("p_alive")
     ui.chart(charts.segment_chart(table, currency), width="stretch")
-    ui.reading(clv.segment_reading(table, currency, degenerate=fit.degenerate))
+    ui.reading(clv.segment_reading(table, currency, degenerate=fit.degenerate, blind=bool(blind)))
     columns.table(
         columns.in_percent(table, "share", "p_alive"),
         {

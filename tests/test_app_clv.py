@@ -540,6 +540,8 @@ def test_segment_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separa
     assert not at.exception
     shown = [w.value for w in at.warning if w.value.startswith("As the RFM page warns")]
     assert shown == [f"As the RFM page warns of these segments: {w}" for w in warned]
+    # Nor is a segment named worth most per customer where row order shares them out.
+    assert ("worth most (" in texts(at)) == (not warned)
     # Segments the RFM page showed in this session bring its warnings with them.
     ds = formats.assemble_demo(kind).dataset
     segments = kept_lines(kind).select("customer_id", segment=pl.lit("all")).unique()

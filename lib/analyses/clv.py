@@ -2951,12 +2951,16 @@ def concentration_reading(
     return text + f": {measures.handful_advice(k, 'look after them first')}."
 
 
-def segment_reading(table: pl.DataFrame, currency: str = "", degenerate: bool = False) -> str:
+def segment_reading(
+    table: pl.DataFrame, currency: str = "", degenerate: bool = False, blind: bool = False
+) -> str:
     """One sentence on the RFM segment holding most expected value (table: clv_by_segment) and
     the one worth most per customer, among segments (not "no segment") of FEW_IN_SEGMENT
     customers or more; segment names are escaped for Markdown. With `degenerate` (a fit that
     cannot tell when customers leave) the value rests on the fit's guess of dropout: said so,
-    and no segment is named worth most."""
+    and no segment is named worth most; nor with `blind` (segments resting on scores row order
+    gives many customers, the RFM page's warning: which of them is worth most per customer
+    would be row order's choice)."""
     if table.height == 0:
         return "No segment to compare."
     top = table.row(0, named=True)
@@ -2970,6 +2974,11 @@ def segment_reading(table: pl.DataFrame, currency: str = "", degenerate: bool = 
         return (
             f"{text}, on a fit that cannot tell when customers leave: this ranks segments by past "
             "buying, not future value."
+        )
+    if blind:
+        return (
+            f"{text}; the segments rest on scores row order gives many customers (the warning "
+            "above), so none is named worth most per customer."
         )
     sizable = table.filter(
         (pl.col("segment") != "no segment") & (pl.col("customers") >= FEW_IN_SEGMENT)
