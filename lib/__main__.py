@@ -220,10 +220,12 @@ ORDER_SUMMARY = ("sales", "bridge", "regions", "movement", "churn", "clv", "clus
 DB_URL_VARIABLE = "STORELENS_DB_URL"
 
 
-# Said of a folder or glob whose files hold no order lines for the engines.
+# Said of a folder or glob whose files hold no order lines for the engines: by the names they
+# read (a web shop's orders.csv holds an order id, a customer and a time by names of its own).
 NO_LINES = (
-    "no file holds order lines (an order id, a customer and a time), so its files are loaded "
-    "as the app loads them (an export of several tables, such as Olist's)"
+    "no file is one table of order lines by the names the summaries read (order_id, "
+    "customer_id and ordered_at, or Online Retail's InvoiceNo, CustomerID and InvoiceDate), so "
+    "its files are loaded as the app loads them (an export of several tables, such as Olist's)"
 )
 
 
