@@ -22,9 +22,12 @@ QUINTILES = 5
 
 def _quintile(column: str) -> pl.Expr:
     """1-5 by rank (ties by row order, as pandas' rank(method="first")), cut as pandas' qcut
-    cuts ranks 1..n: at 1 + k (n - 1) / 5, each bin up to and with its upper edge."""
-    above = (pl.col(column).rank("ordinal") - 1) * QUINTILES / (pl.len() - 1)
-    return above.ceil().clip(lower_bound=1).cast(pl.Int64)
+    cuts ranks 1..n: at 1 + k (n - 1) / 5, each bin up to and with its upper edge. In whole
+    numbers: a float division puts the top rank of 106 customers at 5.000000000000001, in a
+    sixth bin."""
+    above = (pl.col(column).rank("ordinal").cast(pl.Int64) - 1) * QUINTILES
+    edges = pl.len().cast(pl.Int64) - 1
+    return ((above + edges - 1) // edges).clip(lower_bound=1)
 
 
 def recipe(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:

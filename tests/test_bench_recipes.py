@@ -31,3 +31,16 @@ def test_the_plain_polars_recipe_finds_the_pandas_recipes_scores_and_retention()
     shares = retention.drop("CohortMonth").to_numpy()
     assert shares.shape == their_retention.shape == (13, 13)
     assert np.allclose(shares, their_retention.to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [2, 5, 106, 118, 124, 211, 4_338])
+def test_the_plain_polars_quintiles_are_pandas_qcuts_of_the_ranks(n):
+    """pandas' qcut of ranks 1..n into 5 (the recipe's R, F and M), for sizes where a float
+    division put the top rank in a sixth bin (106: 5.000000000000001, the reviewer's)."""
+    import pandas as pd
+    import polars as pl
+
+    ranks = pd.Series(range(1, n + 1))
+    expected = pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int).tolist()
+    frame = pl.DataFrame({"x": list(range(n))})
+    assert frame.select(polars_recipe._quintile("x"))["x"].to_list() == expected
