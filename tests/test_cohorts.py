@@ -797,6 +797,39 @@ def test_curve_reading_reads_a_rise_between_the_ends_that_lies_beyond_chance():
     )
 
 
+def test_curve_reading_reads_no_trend_its_ends_contradict():
+    """The reviewer's: month 1 30% of 1,000, months 2 to 4 15% of 1,000, month 5 32% of 100.
+    By hand, month 2: pooled 450 / 2,000 = 0.225, z = -0.15 / sqrt(0.225 x 0.775 x 2 / 1,000)
+    = -8.0, a fall beyond chance; month 5: pooled 332 / 1,100, z = 0.02 / sqrt(0.3018 x 0.6982 x
+    1.1 / 100) = 0.42, within chance. It read "gains about 0.5 points a month ... a rise this
+    late", where the only changes beyond chance are falls."""
+    curve = pl.DataFrame(
+        {
+            "period_index": [0, 1, 2, 3, 4, 5],
+            "mean": [1.0, 0.30, 0.15, 0.15, 0.15, 0.32],
+            "cohorts": [6, 6, 5, 4, 3, 3],
+            "customers": [1000, 1000, 1000, 1000, 1000, 100],
+            "active": [1000, 300, 150, 150, 150, 32],
+            "first_period": [date(2024, m, 1) for m in (1, 2, 3, 4, 5, 6)],
+            "last_period": [date(2024, m, 1) for m in (6, 6, 6, 6, 6, 7)],
+        }
+    )
+    assert cohorts.curve_reading(curve, "month", "customers") == (
+        "On average 30.0% of a cohort's customers buy again 1 month later, 15.0% 3 months later "
+        "and 32.0% 5 months later (cohorts pooled by size): after the first month it falls "
+        "beyond chance in between, but ends within chance of it (30.0% against 32.0%)."
+    )
+    # Rises beyond chance in between, ending within chance below: no loss read either.
+    rise = curve.with_columns(
+        pl.Series("mean", [1.0, 0.30, 0.45, 0.45, 0.45, 0.28]),
+        pl.Series("active", [1000, 300, 450, 450, 450, 28]),
+    )
+    assert cohorts.curve_reading(rise, "month", "customers").endswith(
+        "after the first month it rises beyond chance in between, but ends within chance of it "
+        "(30.0% against 28.0%)."
+    )
+
+
 def test_curve_reading_calls_one_small_cohort_no_average():
     """The retail demo of before 7 Dec 2026 (its last cohort Aug 2023) with one cohort shown:
     month 1 rests on Aug 2023 alone, 4 of its 23 customers back. Its 95% Wilson interval, by

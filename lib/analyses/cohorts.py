@@ -511,14 +511,20 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
     if far > 1:
         slope = (means[far] - means[1]) / (far - 1) * 100
         end = curve.filter(pl.col("period_index") == far).row(0, named=True)
-        if abs(slope) < 0.01:
-            text += f": after the first {unit} it stays about level."
         # Customers coming back are counts: a change from period 1 within chance is no trend.
-        elif metric == "customers" and not _moved(one, steady.filter(pl.col("period_index") > 1)):
+        moved = _moved(one, steady.filter(pl.col("period_index") > 1))
+        against = f"({fmt.pct(means[1])} against {fmt.pct(means[far])})"
+        if metric == "customers" and not moved:
+            text += f": after the first {unit} it moves no further than chance would {against}."
+        elif metric == "customers" and not (moved & {1 if slope > 0 else -1}):
+            # Beyond chance only the other way, or both ways: no trend its ends would tell.
+            way = {frozenset({1}): "rises", frozenset({-1}): "falls"}.get(moved, "moves")
             text += (
-                f": after the first {unit} it moves no further than chance would "
-                f"({fmt.pct(means[1])} against {fmt.pct(means[far])})."
+                f": after the first {unit} it {way} beyond chance in between, but ends within "
+                f"chance of it {against}."
             )
+        elif abs(slope) < 0.01:
+            text += f": after the first {unit} it stays about level."
         else:
             verb = "loses" if slope < 0 else "gains"
             points = fmt.significant(abs(slope), 2)
@@ -563,17 +569,19 @@ def _calendar(first: date, last: date, grain: str) -> str:
     return periods.months_text(first, last)
 
 
-def _moved(one: dict, later: pl.DataFrame) -> bool:
-    """Whether the share of customers coming back in any of the `later` periods of the curve
-    differs from period 1's (`one`) beyond chance across them (stats.shares_z of their counts,
-    stats.family): not at the far end alone, which rests on the fewest customers (Online
-    Retail's weeks: 8.2% of 122 customers at week 20 against 4.6% of 1,332 at week 1 is within
-    chance, 8.5% of 686 at week 9 is not, nor are many weeks between)."""
+def _moved(one: dict, later: pl.DataFrame) -> frozenset[int]:
+    """The ways (1 up, -1 down) the share of customers coming back in the `later` periods of the
+    curve differs from period 1's (`one`) beyond chance across them (stats.shares_z of their
+    counts, stats.family); empty when none does. Every period, not the far end alone, which
+    rests on the fewest customers (Online Retail's weeks: 8.2% of 122 customers at week 20
+    against 4.6% of 1,332 at week 1 is within chance, 8.5% of 686 at week 9 is not, nor are
+    many weeks between)."""
     z = [
         stats.shares_z_of(row["active"], row["customers"], one["active"], one["customers"])
         for row in later.iter_rows(named=True)
     ]
-    return stats.family(z).differ > 0
+    family = stats.family(z)
+    return frozenset(1 if v > 0 else -1 for v in z if family.beyond(v))
 
 
 def _period_name(day: date, every: str) -> str:
