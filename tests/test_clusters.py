@@ -822,16 +822,15 @@ def test_crosstab_counts_cluster_customers_per_rfm_segment():
         }
     ).with_columns(share=pl.col("customers") / pl.col("customers").sum().over("cluster"))
     assert cl.crosstab_reading(spread).startswith("40% of “many” (cluster 1) are RFM “Lost”")
-    # Segments resting on scores row order gives (the RFM page's warning): the overlap, no
+    # Segments resting on a score most customers share (the RFM page's warning): the overlap, no
     # verdict (it read "the cluster largely repeats that segment" on the web shop demo, audit).
     mostly = spread.with_columns(pl.Series("customers", [400, 50, 50, 3])).with_columns(
         share=pl.col("customers") / pl.col("customers").sum().over("cluster")
     )
     assert cl.crosstab_reading(mostly).endswith("the cluster largely repeats that segment.")
     assert cl.crosstab_reading(mostly, blind=True) == (
-        "80% of “many” (cluster 1) are RFM “Lost”, but the segments rest on scores row order "
-        "gives many customers (the warning above), so how far clusters repeat them cannot be "
-        "told."
+        "80% of “many” (cluster 1) are RFM “Lost”, but the segments rest on a score most "
+        "customers share (the warning above), so how far clusters repeat them cannot be told."
     )
 
 

@@ -1244,12 +1244,11 @@ def test_segment_reading_shows_segment_names_as_written():
         r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value, on a fit that cannot tell "
         "when customers leave: this ranks segments by past buying, not future value."
     )
-    # Segments resting on scores row order gives (the RFM page's warning): none is named worth
-    # most per customer, which would be row order's choice (audit, the CDNOW sample).
+    # Segments resting on a score most customers share (the RFM page's warning): none is
+    # named worth most per customer (audit, the CDNOW sample).
     assert clv.segment_reading(sized, "GBP", blind=True) == (
-        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value; the segments rest on scores "
-        "row order gives many customers (the warning above), so none is named worth most per "
-        "customer."
+        r"\*vip\* \[x\]\(y\) hold 60.0% of the expected value; the segments rest on a score "
+        "most customers share (the warning above), so none is named worth most per customer."
     )
     # "no segment" (customers the RFM rules leave out) is no segment to name.
     unnamed = sized.with_columns(segment=pl.Series(["no segment", "new"]))

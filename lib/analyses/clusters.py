@@ -1591,7 +1591,7 @@ def crosstab_reading(cross: pl.DataFrame, blind: bool = False) -> str:
     where no cluster mostly repeats one segment, how far a customer's segment tells their
     cluster (segment_association): clusters that regroup whole segments add little to RFM,
     clusters that cut across them add what it misses. `blind`: the segments rest on a score
-    row order gives most customers (the RFM page's warning): the overlap is said, no verdict
+    most customers share (the RFM page's warning): the overlap is said, no verdict
     (the web shop demo's 'occasional lapsed buyers' read 74% 'hibernating', 'largely repeats
     that segment', where ranking its one-time buyers' F in other row orders gives 54-56%)."""
     sizes = cross.group_by("cluster").agg(pl.col("customers").sum().alias("_size"))
@@ -1609,8 +1609,8 @@ def crosstab_reading(cross: pl.DataFrame, blind: bool = False) -> str:
     )
     if blind:
         return (
-            f"{said}, but the segments rest on scores row order gives many customers (the "
-            "warning above), so how far clusters repeat them cannot be told."
+            f"{said}, but the segments rest on a score most customers share (the warning "
+            "above), so how far clusters repeat them cannot be told."
         )
     if top["share"] >= 0.6:
         return f"{said}: the cluster largely repeats that segment."

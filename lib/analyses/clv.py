@@ -2958,9 +2958,9 @@ def segment_reading(
     the one worth most per customer, among segments (not "no segment") of FEW_IN_SEGMENT
     customers or more; segment names are escaped for Markdown. With `degenerate` (a fit that
     cannot tell when customers leave) the value rests on the fit's guess of dropout: said so,
-    and no segment is named worth most; nor with `blind` (segments resting on scores row order
-    gives many customers, the RFM page's warning: which of them is worth most per customer
-    would be row order's choice)."""
+    and no segment is named worth most; nor with `blind` (segments resting on a score most
+    customers share, the RFM page's warning: which of two segments apart only there is worth
+    more per customer says nothing of them, or is row order's choice)."""
     if table.height == 0:
         return "No segment to compare."
     top = table.row(0, named=True)
@@ -2977,8 +2977,8 @@ def segment_reading(
         )
     if blind:
         return (
-            f"{text}; the segments rest on scores row order gives many customers (the warning "
-            "above), so none is named worth most per customer."
+            f"{text}; the segments rest on a score most customers share (the warning above), "
+            "so none is named worth most per customer."
         )
     sizable = table.filter(
         (pl.col("segment") != "no segment") & (pl.col("customers") >= FEW_IN_SEGMENT)
