@@ -591,6 +591,13 @@ def test_conversion_readings_name_a_best_or_worst_only_beyond_chance():
         "average beyond chance across the 3 platforms compared: its viewers order less often, "
         "for what the platform lacks or for who uses it."
     )
+    # Tied worst platforms (the reviewer's): 300 of 1,000 each against a pooled 36.7% are 4.4
+    # standard errors below it, beyond chance across 3 (2.39 needed); iPhone 8.7 above.
+    pair = _rates("platform", [("iphone", 1000, 500), ("android", 1000, 300), ("web", 1000, 300)])
+    assert ev.platform_reading(pair, 7).endswith(
+        "both beyond chance across the 3 platforms compared: Android's and Web's viewers order "
+        "less often, for what the platforms lack or for who uses them."
+    )
     tied = _rates("category", [("a_b", 1000, 500), ("b", 1000, 500), ("c", 2000, 600)])
     assert ev.category_reading(tied, 7) == (  # pooled 1,600 / 4,000 = 40.0%
         "A b and B convert best, tied (50.0% of views ordered within 7 days), C worst (30.0%), "

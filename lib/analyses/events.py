@@ -755,9 +755,19 @@ def _by_chance(
     return f"; {' and '.join(said)}, but {stats.expected_among(found, rows, named)}"
 
 
-# Why a platform's viewers order less, as far as the data tells: a view is on a platform, the
-# order that follows on any (the web shop's orders name none), so not its checkout alone.
-LESS = "viewers order less often, for what the platform lacks or for who uses it"
+def _order_less(rows: pl.DataFrame, own: bool = False) -> str:
+    """Why the `rows` platforms' viewers order less, as far as the data tells: a view is on a
+    platform, the order that follows on any (the web shop's orders name none), so not its
+    checkout alone. "Web's viewers ...", "Android's and Web's ..." (tied), or with `own` "its"
+    or "their"."""
+    n = rows.height
+    if own:
+        whose = fmt.plural(n, "its", "their")
+    else:
+        whose = fmt.listed([f"{_words(v)}'s" for v in rows["platform"]])
+    lack = fmt.plural(n, "the platform lacks", "the platforms lack")
+    them = fmt.plural(n, "it", "them")
+    return f"{whose} viewers order less often, for what {lack} or for who uses {them}"
 
 
 def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
@@ -781,11 +791,10 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
         return (
             f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, "
             f"{best['conversion'][0] / worst['conversion'][0]:.1f}× {_named(worst, 'platform')} "
-            f"({worst['_shown'][0]}), both {held}: {_named(worst, 'platform')}'s {LESS}."
+            f"({worst['_shown'][0]}), both {held}: {_order_less(worst)}."
             if worst["conversion"][0]
             else f"On {_named(best, 'platform')}, {best['_shown'][0]} {ordered}, while on "
-            f"{_named(worst, 'platform')} none are, both {held}: {_named(worst, 'platform')}'s "
-            f"{LESS}."
+            f"{_named(worst, 'platform')} none are, both {held}: {_order_less(worst)}."
         )
     if best.height:
         return (
@@ -795,7 +804,7 @@ def platform_reading(by_platform: pl.DataFrame, window_days: int) -> str:
     if worst.height:
         return (
             f"On {_named(worst, 'platform')}, only {worst['_shown'][0]} {ordered}, below the "
-            f"platforms' average {held}: its {LESS}{chance}."
+            f"platforms' average {held}: {_order_less(worst, own=True)}{chance}."
         )
     ranked = rows.sort("conversion")
     return (
