@@ -224,8 +224,9 @@ DB_URL_VARIABLE = "STORELENS_DB_URL"
 # read (a web shop's orders.csv holds an order id, a customer and a time by names of its own).
 NO_LINES = (
     "no file is one table of order lines by the names the summaries read (order_id, "
-    "customer_id and ordered_at, or Online Retail's InvoiceNo, CustomerID and InvoiceDate), so "
-    "its files are loaded as the app loads them (an export of several tables, such as Olist's)"
+    "customer_id and ordered_at, or Online Retail's InvoiceNo or Invoice, CustomerID or Customer "
+    "ID, and InvoiceDate), so its files are loaded as the app loads them (an export of several "
+    "tables, such as Olist's)"
 )
 
 

@@ -239,7 +239,8 @@ def clustering() -> None:
         f"{at_k['silhouette'][0]:.2f}" if at_k.height else "—",
         help="From -1 to 1: how much closer customers are to their own cluster than to the next. "
         f"At or below {cl.NO_STRUCTURE} no substantial structure, up to {cl.WEAK_STRUCTURE} weak, "
-        "above it reasonable, above 0.70 strong (Kaufman and Rousseeuw's reading).",
+        f"above it reasonable, above {cl.REASONABLE_STRUCTURE} strong (Kaufman and Rousseeuw's "
+        "reading).",
     )
     suggestion = f"Suggested: {diag.reason}"
     if k != diag.suggested_k:

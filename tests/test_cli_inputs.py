@@ -159,9 +159,6 @@ def test_a_folder_of_several_tables_loads_as_its_files_listed(marketplace, capsy
             _same(files, folder, tuple(name for name, rows in files.items() if rows))
         if command != "inspect":
             assert f"note: {given}: {NO_LINES}\n" in err
-    # Olist's orders file holds an order id, a customer and a time, by its own names: the note
-    # says which names it looks for (it said "no file holds order lines", audit).
-    assert NO_LINES.startswith("no file is one table of order lines by the names the summaries")
 
 
 def test_a_folder_of_lines_and_another_table_names_the_file_that_holds_no_lines(

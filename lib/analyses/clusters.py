@@ -786,7 +786,7 @@ def suggest_k(
 
 # Kaufman and Rousseeuw's reading of the best silhouette: at or below 0.25 no substantial
 # structure, up to 0.50 weak, up to 0.70 reasonable, above strong.
-NO_STRUCTURE, WEAK_STRUCTURE = 0.25, 0.50
+NO_STRUCTURE, WEAK_STRUCTURE, REASONABLE_STRUCTURE = 0.25, 0.50, 0.70
 
 
 def _strength(best: float, close: int, tried: int, said: str = "") -> str:

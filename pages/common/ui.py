@@ -136,9 +136,11 @@ AGAINST_CONTROL = {
 }
 
 
-def _opening_segments(ds: Dataset) -> tuple[pl.DataFrame, list[str]]:
+def _opening_segments_and_warnings(ds: Dataset) -> tuple[pl.DataFrame, list[str]]:
     """Each customer's segment as the RFM page opens on `ds` (its headless defaults), and the
-    warnings of the dimensions its rules read that cannot separate customers (as it says them)."""
+    warnings of the dimensions its rules read that cannot separate customers (as it says them).
+    Named apart from the function that returned the segments alone: a cache entry is named by
+    its function, and an entry of that one would not unpack in two."""
     from lib.analyses import rfm
 
     frames = rfm.headless(ds)
@@ -156,7 +158,9 @@ def rfm_segments(ds: Dataset) -> tuple[pl.DataFrame, str, list[str]]:
     if isinstance(shown, pl.DataFrame):
         blind = state.shared("rfm_blind") or []
         return shown, "RFM segments as the RFM page shows them with its current settings.", blind
-    segments, blind = cached(_opening_segments, "Scoring the customers' RFM segments…")(ds.key, ds)
+    segments, blind = cached(
+        _opening_segments_and_warnings, "Scoring the customers' RFM segments…"
+    )(ds.key, ds)
     return (
         segments,
         "RFM segments as the RFM page opens (5 scores by quantiles, as of the day after the last "
