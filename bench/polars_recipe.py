@@ -6,13 +6,12 @@ or prices not above zero dropped; no exact duplicates, no cancellation netting, 
 RFM quintiles by rank, monthly cohorts), each a polars expression: what reading the file and
 computing those two tables costs when nothing else is done.
 
-Run: `.venv/bin/python bench/polars_recipe.py FILE` (parquet with Online Retail's columns, times
-as text in the UCI file's ISO form or as the retail demo writes them, month first).
+Reads parquet with Online Retail's columns, times as text in the UCI file's ISO form or as the
+retail demo writes them (month first); bench/run.py runs it in process.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 
 import polars as pl
@@ -81,11 +80,3 @@ def recipe(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     first = counts["1"]
     retention = counts.select("CohortMonth", pl.exclude("CohortMonth") / first)
     return rfm, retention
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: polars_recipe.py FILE")
-    rfm, retention = recipe(sys.argv[1])
-    print(f"{rfm.height} customers, {retention.height} cohorts")
-    print(rfm["RFM_Score"].value_counts().sort("RFM_Score"))
