@@ -316,10 +316,12 @@ def clustering() -> None:
         bind=links.BIND,
         help="The share of revenue left after the cost of the goods sold.",
     )
-    opening_cost = cl.default_cost(built.table)
+    most = recipe.LIMITS["clusters"]["cost"][1]  # the recipe's and the CLI's top
+    # Within the field: a dong or rupiah shop's 10% of revenue per customer can pass its top.
+    share_of_revenue = cl.default_cost(built.table)
+    opening_cost = min(share_of_revenue, most)
     # Another data set opens on its own default cost.
     check.basis("clusters_cost", round(opening_cost * 100), opening_cost)
-    most = recipe.LIMITS["clusters"]["cost"][1]  # the recipe's and the CLI's top
     check.number("clusters_cost", 0.0, most, opening_cost, label="Cost per customer", whole=False)
     cost = right.number_input(
         money_title("Cost per customer", currency),  # one line beside Gross margin (%)
@@ -333,6 +335,12 @@ def clustering() -> None:
         "service, discounts). "
         f"Opens on {fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer, rounded.",
     )
+    if share_of_revenue > most:
+        st.caption(
+            f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer is "
+            f"{fmt.money(share_of_revenue, currency)}, above the largest cost this field takes: "
+            f"it opens on {fmt.money(most, currency)}."
+        )
     roi = cl.cluster_roi(profiles, margin, cost)
     ui.chart(charts.roi_chart(roi, currency), width="stretch")
     ui.reading(cl.roi_reading(roi, currency, cost))

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, formats, io, report
+from lib import demo, formats, io, recipe, report
 from lib.analyses import clusters as cl
 from lib.analyses import rfm
 from tests import apptest
@@ -550,3 +550,19 @@ def test_rfm_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separate()
     said = " ".join(c.value for c in at.caption)
     assert "so how far clusters repeat them cannot be told" in said
     assert "largely repeats" not in said and "cut across" not in said
+
+
+def test_the_cost_per_customer_opens_within_its_field_on_amounts_in_dong():
+    """The hostile-uploads audit: a wholesale export in dong (revenue per customer above 1e10)
+    lost Return per cluster, Look closer and Export ('value 3000000000.0 > max_value
+    1000000000.0'): 10% of its revenue per customer opened the cost field above its top. The
+    retail demo's prices times 1e9: it opens on the top, and says why."""
+    raw = demo.demo("retail").files["online_retail.csv"]
+    dong = raw.with_columns(pl.col("UnitPrice").cast(pl.Float64) * 1e9)
+    at = apptest.files_page({"online_retail.csv": dong}, "clusters", "dong")
+    most = recipe.LIMITS["clusters"]["cost"][1]
+    assert at.number_input(key="clusters_cost").value == most
+    said = " ".join(c.value for c in at.caption)
+    assert "above the largest cost this field takes: it opens on" in said
+    assert "could not finish" not in said + " ".join(w.value for w in at.warning)
+    assert len(table_with(at, "roi")) == int(metric(at, "Clusters").value)  # the ROI is there
