@@ -913,6 +913,44 @@ def test_a_workbook_repeating_one_long_text_in_every_cell_is_refused_before_it_i
     assert "(its cells repeat long texts)" in error.message
 
 
+def test_a_workbook_of_text_written_in_its_cells_is_refused_by_what_the_text_takes(
+    monkeypatch,
+) -> None:
+    """The hostile-uploads audit: text written in the cells themselves (inline strings, as
+    xlsxwriter's constant_memory mode writes them) was counted as cells only: 2.4 MB of workbook
+    held 859 MB. Here 400 texts of 30,000 characters, a 24 KB file of 12 MB of sheet XML:
+    refused under 5 MB of tables before it is read, read under 50 MB."""
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"constant_memory": True}) as workbook:
+        sheet = workbook.add_worksheet("data")
+        sheet.write_row(0, 0, ["order", "note"])
+        for row in range(1, 201):
+            sheet.write_row(row, 0, ["x" * 30_000, "y" * 30_000])
+    data = buffer.getvalue()
+    assert len(data) < 100_000
+    with monkeypatch.context() as patch:
+        patch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
+        error = load_error("notes.xlsx", data, budget=tiny(5))
+    assert error.message.startswith("is too large to analyse here: it would be about 201 rows")
+    [table] = read_file("notes.xlsx", data, budget=tiny(50))
+    assert table.frame.height == 200 and table.frame["note"][0] == "y" * 30_000
+
+
+def test_a_parquet_column_of_binary_that_is_no_text_is_counted_as_the_hex_it_becomes():
+    """The hostile-uploads audit: binary that is no UTF-8 is written as hex once read (twice its
+    bytes, beside them): a 35 KB file of 220 MB of binary took 421 MB against 225 allowed. Here
+    200 values of 100,000 bytes 0xff (19 MB): refused under 30 MB of tables, read under 90."""
+    frame = pl.DataFrame({"order": [str(i) for i in range(200)], "blob": [b"\xff" * 100_000] * 200})
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    data = buffer.getvalue()
+    assert len(data) < 1_000_000
+    error = load_error("blobs.parquet", data, budget=tiny(30))
+    assert error.message.startswith("is too large to analyse here: it would be about 200 rows")
+    [table] = read_file("blobs.parquet", data, budget=tiny(90))
+    assert table.frame["blob"][0] == "ff" * 100_000
+
+
 def test_a_workbook_of_millions_of_shared_strings_is_refused_by_what_each_takes(
     monkeypatch,
 ) -> None:
