@@ -278,7 +278,19 @@ if state.source() == state.FILES and unknown:
         "Tell Storelens which column holds what. Each field starts with a guess from the column "
         "names and values; correct any of them and check the preview before you confirm."
     )
-for rec in unknown if state.source() == state.FILES else []:
+# Forms shown at once: each holds a dozen widgets, and a rerun's cost grows with the square of a
+# page's widgets (300 sheets of a workbook took 212 s a click); the rest wait their turn.
+MAX_FORMS = 5
+waiting = [r for r in unknown if state.mapping(r.name) is None][MAX_FORMS:]
+if state.source() == state.FILES and waiting:
+    st.info(
+        f"{fmt.counted(len(waiting), 'more table waits', 'more tables wait')} for a mapping "
+        f"({fmt.plain(', '.join(r.name for r in waiting[:3]))}"
+        f"{', …' if len(waiting) > 3 else ''}): map the {MAX_FORMS} below first, or remove the "
+        "files you do not need (Remove files).",
+        icon=":material/hourglass:",
+    )
+for rec in [r for r in unknown if r not in waiting] if state.source() == state.FILES else []:
     frame = tables[rec.name].frame
     current = state.mapping(rec.name)
     with st.expander(f"{fmt.plain(rec.name)} as order lines", expanded=current is None):
