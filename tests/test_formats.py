@@ -157,6 +157,27 @@ def test_olist_reviews_are_averaged_per_order_and_dates_parsed():
     assert orders["status"].to_list() == ["delivered", "delivered", "canceled"]
 
 
+def test_olist_review_scores_outside_one_to_five_stars_are_left_out_and_said_so():
+    """The hostile-uploads audit: scores of 99 and -1 were averaged (Delivery read 'Review when
+    late 47.88' and counted the -1s as 1-2 stars). o1's 99 and o2's -1 go, o2 keeps its 2."""
+    tables = olist_tables()
+    tables[-2] = raw(
+        "olist_order_reviews_dataset.csv",
+        review_id=["r1", "r2", "r3", "r4"],
+        order_id=["o1", "o2", "o2", "o1"],
+        review_score=["99", "2", "-1", "4"],
+    )
+    built = formats.assemble(tables)
+    orders = built.dataset.tables["orders"].sort("order_id")
+    assert orders["review_score"].to_list() == [4.0, 2.0, None]
+    [note] = [n for n in built.dataset.notes if n.column == "review_score"]
+    assert note.file == "olist_order_reviews_dataset.csv"
+    assert note.message == (
+        "2 review scores are outside 1 to 5 stars (-1, 99): left out; check the column holds "
+        "the stars given"
+    )
+
+
 def test_olist_categories_are_translated_where_a_translation_exists():
     lines = formats.assemble(olist_tables()).dataset.tables["lines"].sort("order_id", "line_no")
     assert lines["category"].to_list() == ["health_beauty", "sem_traducao", "health_beauty"]

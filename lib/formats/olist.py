@@ -10,6 +10,9 @@ from lib import fmt
 from lib.formats.base import DATE, ID, NUMBER, TEXT, Converter, Converters, FormatResult, Kind
 from lib.model import Note, conform
 
+# The stars a review gives.
+REVIEW_STARS = (1, 5)
+
 FORMAT = "olist"
 CURRENCY = "BRL"
 
@@ -217,15 +220,30 @@ def build(
     if "reviews" in found:
         raw = found["reviews"]
         conv = c("reviews")
+        scored = conv.select(raw, order_id=(ID, "order_id"), review_score=(NUMBER, "review_score"))
+        # Olist's scores are 1 to 5 stars: another number is no score (a 99 or a -1 read as
+        # averages of 48 stars and late orders "with 1-2 stars").
+        score = pl.col("review_score")
+        outside = scored.filter(~score.is_between(*REVIEW_STARS))
+        if outside.height:
+            shown = ", ".join(f"{v:g}" for v in outside["review_score"].unique().sort()[:3])
+            notes.append(
+                Note(
+                    files.get("reviews", "reviews"),
+                    "review_score",
+                    f"{fmt.counted(outside.height, 'review score')} "
+                    f"{fmt.plural(outside.height, 'is', 'are')} outside 1 to 5 stars ({shown}): "
+                    "left out; check the column holds the stars given",
+                    count=outside.height,
+                )
+            )
         review = (
-            conv.select(
-                raw,
-                order_id=(ID, "order_id"),
-                review_score=(NUMBER, "review_score"),
+            scored.with_columns(
+                pl.when(score.is_between(*REVIEW_STARS)).then(score).alias("review_score")
             )
             .drop_nulls()
             .group_by("order_id")
-            .agg(pl.col("review_score").mean(), pl.len().alias("reviews"))
+            .agg(score.mean(), pl.len().alias("reviews"))
         )
         several = int((review["reviews"] > 1).sum())
         if several:
