@@ -311,6 +311,13 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
             )
             verb = "is" if len(lacking) == 1 else "are"
             said = f"and in this data set the {words} of every {grain(table)} {verb} empty"
+        elif frame is not None and frame.height == 0:
+            # Read, but every row left out: why (the loader's notes name the file and column)
+            # comes first, not a request for a file the user uploaded (audit: Online Retail with
+            # no readable UnitPrice was asked for "a transactions file").
+            said = "and in this data set every one of its rows was left out as it was read"
+            why = [n for n in ds.notes if "left out" in n.message][:2]
+            hint = " ".join(fmt.plain(f"{n.file}, {n.column}: {n.message}.") for n in why) or hint
         # An Olist file under another's name (the reviews as olist_orders_dataset.csv): the
         # hint would ask for the file just uploaded, so what it holds is said first.
         misnamed = [m for r in assembly().recognitions if (m := formats.misnamed(r))]

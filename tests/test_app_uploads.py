@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+import polars as pl
 import pytest
 
 from lib import formats, state
@@ -177,3 +178,33 @@ def test_at_most_five_tables_show_a_mapping_form_at_once():
     assert [i.value for i in at.info if "wait for a mapping" in i.value][0].startswith(
         "2 more tables wait"
     )
+
+
+def test_a_page_says_why_a_table_lost_every_row_as_it_was_read():
+    """The hostile-uploads audit: Online Retail's columns with no readable UnitPrice (every line
+    left out, as the Data page's note said) read on Sales as 'needs a lines table, which this
+    data set does not have ... upload a transactions file', though one was uploaded. It now
+    says every row was left out, and the loader's note naming the file and column."""
+    raw = pl.DataFrame(
+        {
+            "InvoiceNo": ["1", "2"],
+            "StockCode": ["A", "B"],
+            "Description": ["a", "b"],
+            "Quantity": [1, 2],
+            "InvoiceDate": ["2011-01-01 10:00:00", "2011-01-02 10:00:00"],
+            "UnitPrice": [None, None],
+            "CustomerID": [1.0, 2.0],
+            "Country": ["UK", "UK"],
+        },
+        schema_overrides={"UnitPrice": pl.Float64},
+    )
+    at = apptest.files_page({"retail.csv": raw}, "sales", "no_prices")
+    said = " ".join(i.value for i in at.info).replace("\\", "")
+    assert (
+        "This page needs a lines table, and in this data set every one of its rows was left out"
+        in said
+    )
+    assert (
+        "retail.csv, UnitPrice: all 2 rows were left out: 'UnitPrice' has no usable value" in said
+    )
+    assert "upload a transactions file" not in said
