@@ -937,55 +937,6 @@ def _worksheet_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, in
     return max(row_tags, last_row), columns, cells, seen if inline else 0
 
 
-# An OpenDocument sheet's rows and cells (content.xml), each with how often it repeats.
-_ODS_TAGS = re.compile(
-    rb"<table:table-row\b([^>]*)>|</table:table-row>|<table:(?:covered-)?table-cell\b([^>]*)>"
-)
-_ODS_ROWS = re.compile(rb'table:number-rows-repeated="(\d{1,9})"')
-_ODS_COLUMNS = re.compile(rb'table:number-columns-repeated="(\d{1,9})"')
-
-
-def _ods_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, int, int]:
-    """_worksheet_grid of an OpenDocument spreadsheet's content.xml: a row or cell repeated N
-    times (table:number-rows-repeated, -columns-repeated) is N rows or cells once read, and its
-    text N copies; empty ones at a row's or the sheet's end are not read (LibreOffice writes
-    them to the sheet's last row and column). An 880-byte file of one row repeated a million
-    times held 712 MB."""
-    rows = last_row = columns = cells = text = seen = 0
-    repeat = width = filled = copies = start = 0
-    tail = b""
-    while chunk := stream.read(_CHUNK):
-        seen += len(chunk)
-        if seen > limit:
-            return max(rows, 1), max(columns, 1), max(cells, seen // 16), seen
-        data = tail + chunk
-        base = seen - len(data)
-        cut = data.rfind(b"<")  # a tag cut at the chunk's edge waits for the next one
-        data, tail = (data[:cut], data[cut:]) if data.find(b">", cut) < 0 else (data, b"")
-        for tag in _ODS_TAGS.finditer(data):
-            row, cell = tag.group(1), tag.group(2)
-            if row is not None:
-                found = _ODS_ROWS.search(row)
-                repeat = int(found.group(1)) if found else 1
-                width = filled = 0
-                copies, start = 1, base + tag.start()
-                if row.endswith(b"/"):  # a row of no cells
-                    rows += repeat
-            elif cell is not None:
-                found = _ODS_COLUMNS.search(cell)
-                width += int(found.group(1)) if found else 1
-                if b"office:value-type" in cell or not cell.endswith(b"/"):
-                    filled = width
-                    copies = max(copies, int(found.group(1)) if found else 1)
-            else:  # the row's end
-                rows += repeat
-                if filled:
-                    last_row, columns = rows, max(columns, filled)
-                    cells += repeat * filled
-                    text += (base + tag.end() - start) * repeat * copies
-    return last_row, columns, cells, text
-
-
 _STRING_TAGS = re.compile(rb"<si[ >]|</si>|<si/>")
 _SHARED_CELL = re.compile(rb'<c [^>]*t="s"[^>]*>\s*<v>(\d{1,9})</v>')
 
@@ -1068,9 +1019,8 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                     name != "content.xml"
                 ):
                     continue
-                grid_of = _ods_grid if name == "content.xml" else _worksheet_grid
                 with archive.open(info) as stream:
-                    rows, columns, cells, inline = grid_of(stream, limit)
+                    rows, columns, cells, inline = _worksheet_grid(stream, limit)
                 grid = max(rows * max(columns, 1), cells)
                 # Text written in the cells themselves (inline strings) is held as long as its
                 # XML: 2.4 MB of workbook held 859 MB of such text.

@@ -951,69 +951,6 @@ def test_a_parquet_column_of_binary_that_is_no_text_is_counted_as_the_hex_it_bec
     assert table.frame["blob"][0] == "ff" * 100_000
 
 
-def ods(rows: str) -> bytes:
-    """An OpenDocument spreadsheet of one sheet whose content.xml holds `rows` (table rows)."""
-    content = (
-        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        f'<office:body><office:spreadsheet><table:table table:name="Data">{rows}'
-        "</table:table></office:spreadsheet></office:body></office:document-content>"
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as book:
-        book.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        book.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
-        book.writestr(
-            "META-INF/manifest.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
-            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-            '<manifest:file-entry manifest:full-path="/" manifest:media-type='
-            '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
-            'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>',
-        )
-    return buffer.getvalue()
-
-
-def ods_row(*values: str, repeat: int = 1, tail: int = 0) -> str:
-    """A row of text cells, repeated `repeat` times, with `tail` empty cells after them (as
-    LibreOffice writes a row out to the sheet's last column)."""
-    cells = "".join(
-        f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
-        for v in values
-    )
-    if tail:
-        cells += f'<table:table-cell table:number-columns-repeated="{tail}"/>'
-    repeated = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
-    return f"<table:table-row{repeated}>{cells}</table:table-row>"
-
-
-def test_an_opendocument_sheet_is_measured_with_its_repeated_rows_and_cells(monkeypatch) -> None:
-    """The hostile-uploads audit: an 880-byte OpenDocument file (named .xlsx) of one row
-    repeated a million times held 712 MB; its rows and cells were never counted (no <row> or
-    <c> tags). One row of 4 cells repeated 100,000 times: 400,000 cells of 80 bytes, 32 MB, is
-    refused under 5 MB of tables before it is read. A sheet as LibreOffice writes it, 3 rows
-    and empty cells and rows out to the sheet's end, is read as its 3 rows."""
-    bomb = ods(
-        ods_row("order", "day", "amount", "item") + ods_row("O1", "x", "1", "y", repeat=100_000)
-    )
-    assert len(bomb) < 2_000
-    with monkeypatch.context() as patch:
-        patch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
-        error = load_error("export.xlsx", bomb, budget=tiny(5))
-    assert error.message.startswith("is too large to analyse here: it would be about 100,001 rows")
-    saved = ods(
-        ods_row("order", "amount", tail=1022)
-        + ods_row("O1", "5", tail=1022)
-        + ods_row("O2", "7", tail=1022)
-        + '<table:table-row table:number-rows-repeated="1048573">'
-        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
-    )
-    [table] = read_file("export.ods", saved, budget=tiny(5))
-    assert table.frame.shape == (2, 2)
-
-
 def test_a_workbook_of_millions_of_shared_strings_is_refused_by_what_each_takes(
     monkeypatch,
 ) -> None:
