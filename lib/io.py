@@ -701,12 +701,7 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     # The metadata counts a dictionary-encoded text column by its dictionary: 4 texts of 2,000
     # bytes on 50,000 rows read as 4 MB. Read, the rows share that dictionary (a small
     # allocation), but every step after it writes each row's own copy: checked as read.
-    # Binary that is no UTF-8 text is written in hex (_as_csv_text): twice its bytes, beside
-    # them (a 35 KB file of 220 MB of binary took 421 MB once read).
-    binary = [
-        frame.get_column(c).bin.size().sum() for c, t in frame.schema.items() if t == pl.Binary
-    ]
-    spend.check(file, frame.height, memory_bytes(frame) + 2 * int(sum(binary) or 0))
+    spend.check(file, frame.height, memory_bytes(frame) + _hex_bytes(frame))
     frame, notes = _with_clean_names(_as_csv_text(frame), header)
     if frame.height == 0:
         raise LoadError(file, NO_ROWS)
@@ -822,6 +817,21 @@ def _period_starts(ordinals: pl.Series, freq: str | None) -> pl.Series:
 _INT64_MAX = 2**63 - 1
 
 
+def _hex_bytes(frame: pl.DataFrame) -> int:
+    """The bytes _as_csv_text adds writing binary that is no UTF-8 text in hex: twice its own,
+    beside them (a 35 KB file of 220 MB of binary took 421 MB once read); none for binary that
+    is text (an older writer's strings), read as text."""
+    total = 0
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Binary:
+            column = frame.get_column(name)
+            try:
+                column.cast(pl.String)
+            except pl.exceptions.ComputeError:  # not UTF-8
+                total += 2 * int(column.bin.size().sum() or 0)
+    return total
+
+
 def _as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with the parquet types no field of the data model is as the text a CSV export
     would hold, so that mapped to a field the parsers say what they find there, as of any text:
@@ -929,7 +939,7 @@ def _worksheet_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, in
         text, tail = text[:cut], text[cut:]
         row_tags += text.count(b"<row ") + text.count(b"<row>")
         cells += text.count(b"<c ") + text.count(b"<c>")
-        inline = inline or b"<is>" in text
+        inline = inline or b"<is>" in text or b't="str"' in text  # a formula's text too
         if (last := text.rfind(b"<row r=")) >= 0 and (row := _ROW_NUMBER.match(text, last)):
             last_row = max(last_row, int(row.group(1)))  # rows come in order
         if wider := _refs_beyond(columns).findall(text):

@@ -321,7 +321,7 @@ def clustering() -> None:
     share_of_revenue = cl.default_cost(built.table)
     opening_cost = min(share_of_revenue, most)
     # Another data set opens on its own default cost.
-    check.basis("clusters_cost", round(opening_cost * 100), opening_cost)
+    check.basis("clusters_cost", round(share_of_revenue * 100), opening_cost)
     check.number("clusters_cost", 0.0, most, opening_cost, label="Cost per customer", whole=False)
     cost = right.number_input(
         money_title("Cost per customer", currency),  # one line beside Gross margin (%)
@@ -351,7 +351,8 @@ def clustering() -> None:
         "the result of any campaign: the ROI is a what-if, and with one cost for every cluster "
         "it ranks them as their past revenue per customer does. The cost opens on "
         f"{fmt.pct(cl.COST_SHARE, 0)} of the average net revenue per customer "
-        f"({fmt.money(average, currency)} → {fmt.money(opening_cost, currency)}): a placeholder, "
+        f"({fmt.money(average, currency)} → {fmt.money(share_of_revenue, currency)}"
+        f"{'' if share_of_revenue <= most else ', above the field’s top'}): a placeholder, "
         "replace it with what a campaign or service really costs you."
     )
     # The answer first: rank, name, ROI and profit; how they are computed follows.

@@ -564,5 +564,7 @@ def test_the_cost_per_customer_opens_within_its_field_on_amounts_in_dong():
     assert at.number_input(key="clusters_cost").value == most
     said = " ".join(c.value for c in at.caption)
     assert "above the largest cost this field takes: it opens on" in said
+    # The ROI's caption gives the 10% itself, not the field's top as if it were (the reviewer's).
+    assert "above the field’s top): a placeholder" in said
     assert "could not finish" not in said + " ".join(w.value for w in at.warning)
     assert len(table_with(at, "roi")) == int(metric(at, "Clusters").value)  # the ROI is there

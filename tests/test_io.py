@@ -934,6 +934,19 @@ def test_a_workbook_of_text_written_in_its_cells_is_refused_by_what_the_text_tak
     assert error.message.startswith("is too large to analyse here: it would be about 201 rows")
     [table] = read_file("notes.xlsx", data, budget=tiny(50))
     assert table.frame.height == 200 and table.frame["note"][0] == "y" * 30_000
+    # A formula's text is written in its cell too (t="str"): counted alike (the reviewer's).
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"constant_memory": True}) as workbook:
+        sheet = workbook.add_worksheet("data")  # no text but the formulas' (no <is>)
+        for column, name in enumerate(("order", "note")):
+            sheet.write_formula(0, column, f'="{name}"', None, name)
+        for row in range(1, 201):
+            sheet.write_formula(row, 0, '="x"', None, "x" * 30_000)
+            sheet.write_formula(row, 1, '="y"', None, "y" * 30_000)
+    with monkeypatch.context() as patch:
+        patch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
+        error = load_error("notes.xlsx", buffer.getvalue(), budget=tiny(5))
+    assert error.message.startswith("is too large to analyse here: it would be about 201 rows")
 
 
 def test_a_parquet_column_of_binary_that_is_no_text_is_counted_as_the_hex_it_becomes():
@@ -949,6 +962,13 @@ def test_a_parquet_column_of_binary_that_is_no_text_is_counted_as_the_hex_it_bec
     assert error.message.startswith("is too large to analyse here: it would be about 200 rows")
     [table] = read_file("blobs.parquet", data, budget=tiny(90))
     assert table.frame["blob"][0] == "ff" * 100_000
+    # Binary that is text (an older writer's strings) is read as text, not hex: not counted
+    # three times (the reviewer's: 24 MB refused as 65 MB).
+    text = frame.with_columns(blob=pl.lit(b"a" * 100_000))
+    buffer = io.BytesIO()
+    text.write_parquet(buffer)
+    [table] = read_file("blobs.parquet", buffer.getvalue(), budget=tiny(30))
+    assert table.frame["blob"][0] == "a" * 100_000
 
 
 def test_a_workbook_of_millions_of_shared_strings_is_refused_by_what_each_takes(

@@ -226,7 +226,9 @@ def build(
         score = pl.col("review_score")
         outside = scored.filter(~score.is_between(*REVIEW_STARS))
         if outside.height:
-            shown = ", ".join(f"{v:g}" for v in outside["review_score"].unique().sort()[:3])
+            values = outside["review_score"].unique().sort()
+            shown = ", ".join(fmt.number(v, 0 if float(v).is_integer() else 2) for v in values[:3])
+            shown += ", …" if values.len() > 3 else ""
             notes.append(
                 Note(
                     files.get("reviews", "reviews"),
