@@ -16,7 +16,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -701,8 +701,12 @@ def _read_parquet(name: str, file: str, data: bytes, spend: _Spend) -> RawTable:
     # The metadata counts a dictionary-encoded text column by its dictionary: 4 texts of 2,000
     # bytes on 50,000 rows read as 4 MB. Read, the rows share that dictionary (a small
     # allocation), but every step after it writes each row's own copy: checked as read.
-    spend.check(file, frame.height, memory_bytes(frame) + _hex_bytes(frame))
-    frame, notes = _with_clean_names(_as_csv_text(frame), header)
+    # Binary that is no UTF-8 text is written in hex: twice its bytes, beside them (a 35 KB file
+    # of 220 MB of binary took 421 MB once read); binary that is text is read as text.
+    hexed = _not_text(frame)
+    added = 2 * sum(int(frame.get_column(c).bin.size().sum() or 0) for c in hexed)
+    spend.check(file, frame.height, memory_bytes(frame) + added)
+    frame, notes = _with_clean_names(_as_csv_text(frame, hexed), header)
     if frame.height == 0:
         raise LoadError(file, NO_ROWS)
     return RawTable(name, file, frame, tuple(notes))
@@ -817,39 +821,31 @@ def _period_starts(ordinals: pl.Series, freq: str | None) -> pl.Series:
 _INT64_MAX = 2**63 - 1
 
 
-def _hex_bytes(frame: pl.DataFrame) -> int:
-    """The bytes _as_csv_text adds writing binary that is no UTF-8 text in hex: twice its own,
-    beside them (a 35 KB file of 220 MB of binary took 421 MB once read); none for binary that
-    is text (an older writer's strings), read as text."""
-    total = 0
+def _not_text(frame: pl.DataFrame) -> list[str]:
+    """The binary columns of `frame` that are no UTF-8 text (an older writer's strings are)."""
+    hexed = []
     for name, dtype in frame.schema.items():
         if dtype == pl.Binary:
-            column = frame.get_column(name)
             try:
-                column.cast(pl.String)
+                frame.get_column(name).cast(pl.String)
             except pl.exceptions.ComputeError:  # not UTF-8
-                total += 2 * int(column.bin.size().sum() or 0)
-    return total
+                hexed.append(name)
+    return hexed
 
 
-def _as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
+def _as_csv_text(frame: pl.DataFrame, hexed: Collection[str]) -> pl.DataFrame:
     """`frame` with the parquet types no field of the data model is as the text a CSV export
     would hold, so that mapped to a field the parsers say what they find there, as of any text:
     durations ('1d 2h', where polars cannot cast a duration to text for them), binary (its
-    UTF-8 text, or its bytes in hex where it is none) and whole numbers past the largest signed
-    64-bit one (ids hashed to 64 bits: no count or amount is that large)."""
+    UTF-8 text, or its bytes in hex in the `hexed` columns, _not_text) and whole numbers past
+    the largest signed 64-bit one (ids hashed to 64 bits: no count or amount is that large)."""
     cast = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
         if isinstance(dtype, pl.Duration):
             cast.append(column.dt.to_string("polars"))
         elif dtype == pl.Binary:
-            try:
-                frame.get_column(name).cast(pl.String)
-            except pl.exceptions.ComputeError:  # not UTF-8
-                cast.append(column.bin.encode("hex"))
-            else:
-                cast.append(column.cast(pl.String))
+            cast.append(column.bin.encode("hex") if name in hexed else column.cast(pl.String))
         elif dtype == pl.UInt64 and (frame.get_column(name).max() or 0) > _INT64_MAX:
             cast.append(column.cast(pl.String))
     return frame.with_columns(cast)
@@ -919,8 +915,8 @@ def _column_number(letters: bytes) -> int:
 
 def _worksheet_grid(stream: io.BufferedIOBase, limit: int) -> tuple[int, int, int, int]:
     """(rows, columns, cells, inline) of one worksheet's XML, streamed: the grid calamine will
-    build, and the bytes of XML of a sheet that writes text in its cells (inline strings, each
-    held as long as it is written; 0 for a sheet with none).
+    build, and the bytes of XML of a sheet that writes text in its cells (inline strings and
+    formulas' text, each held as long as it is written; 0 for a sheet with none).
 
     Counts are bytes.count passes at memory speed; a regular expression looks only for cells
     beyond the widest column seen so far, which after the first rows are few or none.
