@@ -240,9 +240,7 @@ def build(
                 )
             )
         review = (
-            scored.with_columns(
-                pl.when(score.is_between(*REVIEW_STARS)).then(score).alias("review_score")
-            )
+            scored.filter(score.is_between(*REVIEW_STARS))
             .drop_nulls()
             .group_by("order_id")
             .agg(score.mean(), pl.len().alias("reviews"))
