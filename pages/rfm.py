@@ -288,11 +288,11 @@ for dim, value in spread:
     if lifted.height:
         st.caption(f":material/info: {rfm.lifted_note(lifted, dim, value)}")
 summary = rfm.segment_summary(customers, rules, degenerate)
-acting = not rfm.blind_dimensions(degenerate, rules)
+blind = rfm.blind_dimensions(degenerate, rules)
+acting = not blind
 state.share("rfm_segments", customers.select("customer_id", "segment"))
 # What the segments cannot tell apart, said beside them wherever they are shown (CLV, Clusters).
-blind = [rfm.degenerate_warning(d, currency) for d in rfm.blind_dimensions(degenerate, rules)]
-state.share("rfm_blind", blind)
+state.share("rfm_blind", [rfm.degenerate_warning(d, currency) for d in blind])
 
 cols = st.columns(4)
 cols[0].metric("Customers", fmt.count(customers.height), border=True)
