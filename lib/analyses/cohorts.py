@@ -512,11 +512,12 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
         slope = (means[far] - means[1]) / (far - 1) * 100
         end = curve.filter(pl.col("period_index") == far).row(0, named=True)
         # Customers coming back are counts: a change from period 1 within chance is no trend.
-        moved = _moved(one, steady.filter(pl.col("period_index") > 1))
+        counts = metric == "customers"
+        moved = _moved(one, steady.filter(pl.col("period_index") > 1)) if counts else None
         against = f"({fmt.pct(means[1])} against {fmt.pct(means[far])})"
-        if metric == "customers" and not moved:
+        if moved is not None and not moved:
             text += f": after the first {unit} it moves no further than chance would {against}."
-        elif metric == "customers" and not (moved & {1 if slope > 0 else -1}):
+        elif moved is not None and not (moved & {1 if slope > 0 else -1}):
             # Beyond chance only the other way, or both ways: no trend its ends would tell.
             way = {frozenset({1}): "rises", frozenset({-1}): "falls"}.get(moved, "moves")
             text += (
