@@ -1199,3 +1199,193 @@ def test_what_keeps_a_parquet_file_from_a_lazy_scan_is_told_without_pyarrow_for_
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "'' False"
+
+
+# --- OpenDocument spreadsheets ------------------------------------------------------------------
+
+ODS_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    "<office:body><office:spreadsheet>"
+)
+
+ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def ods_cell(value: object = None, repeat: int = 1, text: str = "") -> str:
+    """A cell as LibreOffice writes it: a number, a string (or `text`, its paragraph's XML), or
+    empty (None); `repeat` times."""
+    times = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+    if value is None and not text:
+        return f"<table:table-cell{times}/>"
+    if isinstance(value, (int, float)):
+        kind = f'office:value-type="float" office:value="{value}"'
+    else:
+        kind = 'office:value-type="string"'
+    return f"<table:table-cell{times} {kind}><text:p>{text or value}</text:p></table:table-cell>"
+
+
+def ods_row(*cells: str, repeat: int = 1) -> str:
+    times = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
+    return f"<table:table-row{times}>{''.join(cells)}</table:table-row>"
+
+
+def ods_bytes(*sheets: tuple[str, list[str]], head: str = ODS_HEAD) -> bytes:
+    """An OpenDocument spreadsheet of `sheets` (a name and its rows' XML)."""
+    tables = "".join(
+        f'<table:table table:name="{name}">{"".join(rows)}</table:table>' for name, rows in sheets
+    )
+    content = head + tables + "</office:spreadsheet></office:body></office:document-content>"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("META-INF/manifest.xml", ODS_MANIFEST)
+        archive.writestr("content.xml", content)
+    return buffer.getvalue()
+
+
+ODS_HEADER = ods_row(ods_cell("order"), ods_cell("customer"), ods_cell("amount"))
+ODS_CELLS = (ods_cell("O1"), ods_cell("C1"), ods_cell(2.5))
+
+
+def no_read(monkeypatch) -> None:
+    monkeypatch.setattr(pl, "read_excel", lambda *a, **k: pytest.fail("read before the check"))
+
+
+def test_an_opendocument_sheet_is_measured_as_calamine_builds_it() -> None:
+    """Rows and cells as often as they repeat, to the last value (the empty rows after it, as
+    LibreOffice writes them to the sheet's end, are not built); a string cell's text as its
+    content's XML (`<text:p>O1</text:p>`: 17 bytes + the text), its repeated spaces counted."""
+    data = ods_bytes(
+        (
+            "data",
+            [
+                ODS_HEADER,
+                ods_row(*ODS_CELLS, repeat=4),
+                ods_row(ods_cell(None, 1024), repeat=10),  # empty rows between values: built
+                ods_row(ods_cell(), ods_cell("tail"), ods_cell(None, 1021)),
+                ods_row(ods_cell(None, 1024), repeat=1_048_000),  # to the sheet's end: not
+            ],
+        ),
+        (
+            "notes",
+            [
+                ods_row(ods_cell("note"), ods_cell("a"), ods_cell("b")),
+                ods_row(ods_cell(text='a<text:s text:c="1000"/>b'), ods_cell("x", repeat=2)),
+                # A value without a value type, and a formula: calamine reads both.
+                ods_row(
+                    '<table:table-cell table:number-columns-repeated="2" office:value="3" '
+                    'table:formula="of:=1+2"/>'
+                ),
+            ],
+        ),
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as stream:
+        sheets, _ = lib_io._ods_sheets(stream, 10**9)
+    data_sheet, notes = sheets
+    assert (data_sheet.rows, data_sheet.columns, data_sheet.cells) == (16, 3, 3 + 4 * 3 + 1)
+    # order, customer, amount: 22 + 25 + 23; O1 and C1 four times: 4 x 38; tail: 21.
+    assert data_sheet.text == 70 + 152 + 21
+    assert (notes.rows, notes.columns, notes.cells) == (3, 3, 8)
+    # note, a, b: 21 + 18 + 18; <text:p>a<text:s text:c="1000"/>b</text:p>: 42 bytes and 1,000
+    # spaces; x twice: 2 x 18; the formula of:=1+2 twice: 2 x 7.
+    assert notes.text == 57 + 1_042 + 36 + 14
+    # Calamine builds what was measured: the spaces, the repeated rows and cells.
+    read = {t.name: t.frame for t in read_file("book.ods", data)}
+    assert read["book.ods/notes"].row(0) == ("a" + " " * 1000 + "b", "x", "x")
+    assert read["book.ods/notes"].height == 2
+    assert read["book.ods/data"]["order"].to_list() == ["O1"] * 4 + [None]
+
+
+def test_an_opendocument_sheet_of_repeated_rows_is_refused_before_it_is_read(monkeypatch) -> None:
+    """The hostile-uploads audit: 880 bytes of file repeating one row of values a million times
+    held 712 MB. Counted before calamine reads it: 1,000,001 rows of 3 cells, 240 MB of them."""
+    data = ods_bytes(("data", [ODS_HEADER, ods_row(*ODS_CELLS, repeat=10**6)]))
+    assert len(data) < 1_000
+    no_read(monkeypatch)
+    error = load_error("orders.ods", data)
+    assert error.file == "orders.ods"
+    assert error.message.startswith(
+        "is too large to analyse here: it would be about 1.0 million rows and "
+    )
+    assert "(a sheet of 3.0 million cells)" in error.message
+
+
+def test_an_opendocument_cell_of_repeated_spaces_is_refused_by_the_text_it_becomes(
+    monkeypatch,
+) -> None:
+    """A text:s of text:c="20000000" is 20 million spaces in calamine's cell (50 million took
+    290 MB to read): counted three times, 60 MB, refused under 50 MB of tables."""
+    spaces = ods_row(ods_cell("O1"), ods_cell(text='<text:s text:c="20000000"/>'), ods_cell(1))
+    data = ods_bytes(("data", [ODS_HEADER, spaces]))
+    no_read(monkeypatch)
+    error = load_error("notes.ods", data, budget=tiny(50))
+    assert error.message.startswith("is too large to analyse here: it would be about 2 rows and 57")
+    assert "(a sheet of 6 cells)" in error.message
+
+
+def test_the_sheets_of_an_opendocument_file_are_counted_together() -> None:
+    """Calamine reads every sheet at once: two sheets of 40,000 repeated lines (about 14 MB
+    each: 120,003 cells of 80 bytes and 80,000 texts of 19 bytes, three times) fit 20 MB alone,
+    not together."""
+    sheet = [ODS_HEADER, ods_row(*ODS_CELLS, repeat=40_000)]
+    (table,) = read_file("one.ods", ods_bytes(("a", sheet)), budget=tiny(20))
+    assert table.frame.height == 40_000
+    error = load_error("two.ods", ods_bytes(("a", sheet), ("b", sheet)), budget=tiny(20))
+    assert error.message.startswith("is too large to analyse here: it would be about 40,001 rows")
+
+
+def test_an_opendocument_value_far_right_of_the_table_is_named_as_the_cause(monkeypatch) -> None:
+    """One value in column 16,000 and 300,000 lines below: calamine's grid of 4.8 billion
+    cells, from 300,004 values."""
+    far = ods_row(ods_cell(None, 15_999), ods_cell(1))
+    data = ods_bytes(("data", [ODS_HEADER, far, ods_row(ods_cell(7), repeat=300_000)]))
+    no_read(monkeypatch)
+    error = load_error("far.ods", data)
+    assert error.message.startswith(
+        "is too large to read as it is: a sheet's 300,004 cells reach cell WQJ300002, read as a "
+        "grid of 4.8 billion cells from A1."
+    )
+
+
+def test_opendocument_content_that_is_no_plain_xml_is_refused_with_what_to_do() -> None:
+    """Measured by expat: a document type (entities, which calamine reads not) or XML that is
+    not well-formed is refused, naming the file, not read blind."""
+    doctype = ODS_HEAD.replace("?>", '?><!DOCTYPE x [<!ENTITY e "eeeeeeeeee">]>', 1)
+    error = load_error("typed.ods", ods_bytes(("data", [ODS_HEADER]), head=doctype))
+    assert (error.file, error.message) == (
+        "typed.ods",
+        "could not be read as a spreadsheet: its content (it has a document type declaration) is "
+        "not "
+        "as LibreOffice or Excel write it. Open it in one of them and save it again as .xlsx",
+    )
+    # A table within a sheet, a row within a cell: calamine reads them its own way.
+    nested = [ODS_HEADER, '<table:table table:name="in">', ods_row(*ODS_CELLS), "</table:table>"]
+    error = load_error("nested.ods", ods_bytes(("data", nested)))
+    assert "its content (it has a table within a sheet) is not as" in error.message
+    inner = ods_row(ods_cell(text=ods_row(*ODS_CELLS, repeat=10**6)))
+    error = load_error("inner.ods", ods_bytes(("data", [ODS_HEADER, inner])))
+    assert "its content (it has a row within a cell) is not as" in error.message
+    twice = ODS_HEADER.replace("<table:table-row>", '<table:table-row a="1" a="2">')
+    error = load_error("twice.ods", ods_bytes(("data", [twice])))
+    assert error.message.startswith(
+        "could not be read as a spreadsheet: its content (duplicate attribute: line 1, column"
+    )
+    # As LibreOffice writes a sheet (empty cells and rows to its end): read under 1 MB.
+    tail = [ods_row(ods_cell(None, 1021), repeat=1), ods_row(ods_cell(None, 1024), repeat=10**6)]
+    office = [ODS_HEADER.replace("</table:table-row>", ods_cell(None, 1021) + "</table:table-row>")]
+    (table,) = read_file(
+        "office.ods", ods_bytes(("data", office + [ods_row(*ODS_CELLS)] + tail)), budget=tiny(1)
+    )
+    assert table.frame.rows() == [("O1", "C1", 2.5)]
