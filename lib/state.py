@@ -20,7 +20,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib import catalog, fmt, formats, io, local, measures, memory
-from lib.formats import generic
+from lib.formats import base, generic
 from lib.io import RawTable
 from lib.model import Dataset, empty_dataset, grain
 
@@ -311,6 +311,11 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
             )
             verb = "is" if len(lacking) == 1 else "are"
             said = f"and in this data set the {words} of every {grain(table)} {verb} empty"
+            # None of a column's values could be read: the loader's notes say which and why.
+            why = base.emptied(ds.notes)[:2]
+            hint = " ".join(
+                [*(fmt.plain(f"{n.file}, {n.column}: {n.message}.") for n in why), hint]
+            )
         elif frame is not None and frame.height == 0:
             # Read, but every row left out: why (the loader's notes name the file and column)
             # comes first, not a request for a file the user uploaded (audit: Online Retail with

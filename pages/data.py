@@ -229,6 +229,7 @@ else:
     )
     ds = assembly.dataset
     dropped = base.dropped(ds.notes)
+    emptied = base.emptied(ds.notes)  # columns none of whose values could be read
     if ds.tables:
         formats = " + ".join(FORMAT_LABELS.get(f, f) for f in ds.source_format.split("+"))
         notes = ui.cached(measures.count_notes)(ds.key, ds)
@@ -237,15 +238,20 @@ else:
             for t, n in ds.row_counts().items()
         )
         left = sum(n.count for n in dropped)
-        if left or 0 in ds.row_counts().values():  # not all was loaded: no green tick
+        if left or emptied or 0 in ds.row_counts().values():  # not all was read: no green tick
             gone = fmt.counted(left, "row was", "rows were")
             also = f" {gone} left out, as said below." if left else ""
+            if emptied:
+                none = fmt.counted(len(emptied), "column has", "columns have")
+                also += f" {none} no value that could be read, as said below."
             st.warning(f"{formats}: {counts}.{also}", icon=":material/warning:")
         else:
             st.success(f"{formats}: {counts}.", icon=":material/check_circle:")
     for note in dropped:  # rows left out, said where the counts are, with the column
         st.warning(fmt.plain(f"{_where(note)}: {note.message}"), icon=":material/filter_alt_off:")
-    fixed = [n for n in ds.notes if n not in dropped]
+    for note in emptied:
+        st.warning(fmt.plain(f"{_where(note)}: {note.message}"), icon=":material/block:")
+    fixed = [n for n in ds.notes if n not in dropped and n not in emptied]
     if fixed:
         with st.expander(
             # As Overview and Data quality name them: "Notes" there are the quality findings.

@@ -208,3 +208,41 @@ def test_a_page_says_why_a_table_lost_every_row_as_it_was_read():
         "retail.csv, UnitPrice: all 2 rows were left out: 'UnitPrice' has no usable value" in said
     )
     assert "upload a transactions file" not in said
+
+
+def test_a_column_none_of_whose_values_could_be_read_is_said_where_it_is_missed():
+    """The hostile-uploads audit: Olist orders whose every delivery date is unreadable ('soon')
+    showed a green tick on the Data page (the note sat among the loader's fixes) and Delivery
+    said only that the delivery date of every order is empty. Both now name the file, the
+    column and the values."""
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "customer_id": ["c1", "c2", "c3"],
+            "order_status": ["delivered"] * 3,
+            "order_purchase_timestamp": ["2018-01-02 10:00:00"] * 3,
+            "order_approved_at": ["2018-01-02 11:00:00"] * 3,
+            "order_delivered_carrier_date": ["2018-01-03 10:00:00"] * 3,
+            "order_delivered_customer_date": ["soon", "soon", "later"],
+            "order_estimated_delivery_date": ["2018-01-20 00:00:00"] * 3,
+        }
+    )
+    note = (
+        "order_delivered_customer_date: 3 values could not be read as dates (e.g. 'soon', "
+        "'later'): they were left empty, so the column has no value left. Fix them in the source "
+        "file and upload it again"
+    )
+    at = apptest.files_page({"olist_orders_dataset.csv": orders}, "data", "unreadable")
+    warned = [w.value.replace("\\", "") for w in at.warning]
+    assert any(
+        w.endswith("1 column has no value that could be read, as said below.") for w in warned
+    )
+    assert f"olist_orders_dataset.csv · {note}" in warned
+    assert not [s.value for s in at.success]
+    at.switch_page("pages/delivery.py")
+    at.run()
+    said = " ".join(i.value for i in at.info).replace("\\", "")
+    assert (
+        f"in this data set the delivery date of every order is empty. olist_orders_dataset.csv, "
+        f"{note}." in said
+    )

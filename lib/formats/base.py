@@ -115,6 +115,8 @@ class FormatResult:
 ID, TEXT, DATE, NUMBER = "id", "text", "date", "number"
 # Every note about rows removed from a table says this, so that pages can show them apart.
 LEFT_OUT = "were left out"
+# As every note about a column none of whose values could be read (in one file) says.
+NO_VALUE_LEFT = "so the column has no value left"
 # Half a cent: money amounts closer than this are equal (a refund against a total, sums of
 # lines against a header, float dust of a split).
 CENT = 0.005
@@ -124,6 +126,11 @@ _WHAT = {DATE: "dates", NUMBER: "numbers"}
 def dropped(notes: Sequence[Note]) -> list[Note]:
     """The notes about rows a format or mapping left out (each with its count and rows)."""
     return [n for n in notes if LEFT_OUT in n.message and n.count]
+
+
+def emptied(notes: Sequence[Note]) -> list[Note]:
+    """The notes about columns left without a value, none of them readable (NO_VALUE_LEFT)."""
+    return [n for n in notes if NO_VALUE_LEFT in n.message and n.count]
 
 
 def _parse(series: pl.Series, kind: str) -> parse.Parsed:
@@ -216,12 +223,14 @@ class Converter:
             if result.failures:
                 problem = result.problem(_WHAT[kind])
                 self._problems[file, source] = problem
+                # None read: what needs the column cannot be shown, said apart (emptied).
+                empty = f", {NO_VALUE_LEFT}" if result.values.null_count() == rows else ""
                 self.notes.append(
                     Note(
                         file,
                         source,
-                        f"{problem}: they were left empty. Fix them in the source file and "
-                        "upload it again",
+                        f"{problem}: they were left empty{empty}. Fix them in the source file "
+                        "and upload it again",
                         count=result.failures,
                         rows=rows,
                     )
