@@ -1,12 +1,14 @@
 """Column mapping of unknown transaction tables: guesses, problems, warnings and mapped lines."""
 
 import gzip
+import io as io_bytes
 import time
 from dataclasses import replace
 from datetime import date, datetime
 
 import polars as pl
 import pytest
+import xlsxwriter
 
 from lib import formats, io, measures
 from lib.analyses import sales
@@ -1580,6 +1582,33 @@ def test_an_orders_amount_on_its_first_line_only_is_no_line_revenue() -> None:
     mapped = formats.assemble(tables, {"orders.csv": subtotal}).dataset
     note = _note(mapped.notes, "Subtotal", "6 of 12 rows without a readable amount were left out")
     assert note.message.endswith("not one written on an order's first line only")
+
+
+def test_amounts_missing_from_whole_orders_are_not_said_to_be_on_first_lines() -> None:
+    """The hostile-uploads audit: a workbook whose amount cells hold errors (#DIV/0!, #N/A:
+    calamine reads them as empty), one line per order, was told to map 'not one written on an
+    order's first line only'. Rows of orders with no amount at all are said to be empty."""
+    buffer = io_bytes.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("orders")
+        sheet.write_row(0, 0, ["order_id", "customer", "date", "amount"])
+        for row in range(1, 13):
+            sheet.write_row(row, 0, [f"O{row}", f"C{row % 5}", f"2024-01-{row:02d}"])
+            if row % 4 == 0:
+                sheet.write_formula(row, 3, "=1/0", None, "#DIV/0!")
+            elif row % 5 == 0:
+                sheet.write_formula(row, 3, "=NA()", None, "#N/A")
+            else:
+                sheet.write_number(row, 3, 10.5)
+    tables = io.read_file("orders.xlsx", buffer.getvalue())
+    ds = formats.assemble(tables, {t.name: guess_mapping(t.frame) for t in tables}).dataset
+    # Rows 4, 8 and 12 divide by zero, 5 and 10 are #N/A: 5 of 12 left out, 7 x 10.5 kept.
+    note = _note(ds.notes, "amount", "5 of 12 rows without a readable amount were left out")
+    assert note.message.endswith(
+        "their amount is empty (or, in a workbook, an error such as #N/A or #DIV/0!): fill it in "
+        "the source file, or map another amount column"
+    )
+    assert _kpis(ds)["revenue"] == 73.5
 
 
 def test_a_customer_id_of_0_is_a_guest_not_one_customer() -> None:

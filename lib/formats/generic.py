@@ -1619,6 +1619,16 @@ def preview(frame: pl.DataFrame, mapping: ColumnMapping, rows: int = 8) -> pl.Da
     return lines.select(sorted(lines.columns, key=order.index))
 
 
+def _on_first_lines(lines: pl.DataFrame, no_amount: pl.Series) -> bool:
+    """Whether most rows without an amount are lines of orders with an amount on another line
+    (an order's amount written on its first line only), not orders or rows of their own."""
+    if "order_id" not in lines.columns:
+        return False
+    priced = lines.filter(~no_amount)["order_id"].drop_nulls().unique()
+    shared = lines.filter(no_amount)["order_id"].is_in(priced.implode()).mean()
+    return (shared or 0.0) >= 0.5
+
+
 def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> MappedLines:
     """Canonical lines (and customers' regions) from `frame` read through `mapping`.
 
@@ -1706,13 +1716,21 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     if lost:
         feeding = [f for f in ("revenue", "quantity", "unit_price") if f in parsed]
         problems = "; ".join(parsed[f].problem("numbers") for f in feeding if parsed[f].failures)
-        fix = (
-            f"({problems}) {LEFT_OUT}: write the amounts as plain numbers in the source file, or "
-            "map another amount column"
-            if problems
-            else f"{LEFT_OUT}: map the column that holds each line's amount (or quantity and unit "
-            "price), not one written on an order's first line only"
-        )
+        if problems:
+            fix = (
+                f"({problems}) {LEFT_OUT}: write the amounts as plain numbers in the source file, "
+                "or map another amount column"
+            )
+        elif _on_first_lines(lines, no_amount):
+            fix = (
+                f"{LEFT_OUT}: map the column that holds each line's amount (or quantity and unit "
+                "price), not one written on an order's first line only"
+            )
+        else:  # calamine reads a workbook's error cells as empty
+            fix = (
+                f"{LEFT_OUT}: their amount is empty (or, in a workbook, an error such as #N/A or "
+                "#DIV/0!): fill it in the source file, or map another amount column"
+            )
         note(
             used.get("revenue") or used["unit_price"],
             f"{lost:,} of {rows:,} rows without a readable amount {fix}",
