@@ -690,6 +690,26 @@ def test_every_row_without_a_date_says_all_rows_were_left_out_and_why() -> None:
     assert "None of the 3 values in 'when' (chosen as the order date) is a usable date" in problem
 
 
+def test_unreadable_quantities_and_prices_are_said_under_their_own_columns() -> None:
+    """The hostile-uploads audit: revenue from quantity x unit price, the quantity's 'two' was
+    quoted in a note filed under the unit price. A note on one column's values is filed under
+    it; values of both are each named with their column."""
+    frame = pl.DataFrame(
+        {"when": DATES[:4], "qty": ["1", "two", "3", "2"], "price": ["2.5", "2", "abc", "4"]}
+    )
+    mapping = _mapping(ordered_at="when", quantity="qty", unit_price="price")
+    mapped = apply_mapping(frame, mapping, "f")
+    assert mapped.lines["revenue"].to_list() == [2.5, 8.0]
+    note = _note(mapped.notes, "price", "2 of 4 rows without a readable amount ('qty': 1 value")
+    assert note.message.startswith(
+        "2 of 4 rows without a readable amount ('qty': 1 value could not be read as numbers (e.g. "
+        "'two'); 'price': 1 value could not be read as numbers (e.g. 'abc')) were left out"
+    )
+    only = frame.with_columns(price=pl.lit("2"))
+    mapped = apply_mapping(only, mapping, "f")
+    _note(mapped.notes, "qty", "1 of 4 rows without a readable amount (1 value could not be read")
+
+
 def test_infinite_and_absurd_amounts_leave_their_rows_out_with_the_reason() -> None:
     frame = pl.DataFrame({"when": DATES[:4], "amount": ["10", "inf", "1e308", "30"]})
     mapped = apply_mapping(frame, _mapping(ordered_at="when", revenue="amount"), "f")

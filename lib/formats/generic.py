@@ -1714,8 +1714,14 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
     no_amount = lines["revenue"].is_null() & ~no_date
     lost = int(no_amount.sum())
     if lost:
-        feeding = [f for f in ("revenue", "quantity", "unit_price") if f in parsed]
-        problems = "; ".join(parsed[f].problem("numbers") for f in feeding if parsed[f].failures)
+        failed = [f for f in ("revenue", "quantity", "unit_price") if f in parsed]
+        failed = [f for f in failed if parsed[f].failures]
+        # Each column's unreadable values under its name when several have them (the audit's
+        # 'two' of a quantity was filed under the unit price).
+        problems = "; ".join(
+            (f"'{used[f]}': " if len(failed) > 1 else "") + parsed[f].problem("numbers")
+            for f in failed
+        )
         if problems:
             fix = (
                 f"({problems}) {LEFT_OUT}: write the amounts as plain numbers in the source file, "
@@ -1732,7 +1738,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping, file: str) -> Map
                 "#DIV/0!): fill it in the source file, or map another amount column"
             )
         note(
-            used.get("revenue") or used["unit_price"],
+            used[failed[0]] if len(failed) == 1 else used.get("revenue") or used["unit_price"],
             f"{lost:,} of {rows:,} rows without a readable amount {fix}",
             lost,
         )
