@@ -1292,9 +1292,15 @@ def _read_excel(name: str, file: str, data: bytes, spend: _Spend) -> list[RawTab
     tables: list[RawTable] = []
     skipped: list[str] = []
     header_only: list[str] = []
+    # A sheet of one column beside sheets of several (a cover, notes) holds no table of lines,
+    # which takes a date and an amount at least: it would only wait for a mapping.
+    wide = any(frame.width > 1 for frame in sheets.values())
     for sheet, frame in sheets.items():
         if frame.width == 0:
             skipped.append(f"skipped empty sheet '{sheet}'")
+            continue
+        if frame.width == 1 and wide:
+            skipped.append(f"skipped sheet '{sheet}': one column only, no table of orders")
             continue
         below, header, above = _below_title_rows(data, sheet, frame)
         if below.height == 0:
