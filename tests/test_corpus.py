@@ -257,10 +257,13 @@ def test_hostile_uploads_on_the_data_page_name_the_file_and_keep_the_baseline(
             notes = _shown(" ".join(w.value for w in at.warning))
             assert name in notes and words in notes and "left out" in notes, notes
             assert not at.success
-    # The notes sheet and the long-named table wait for a mapping; the guess took no time.
+    # The long-named table waits for a mapping (the guess took no time); the notes sheet, one
+    # column beside a table, was skipped, not left waiting for one.
     assert at.selectbox(key="data_map_long_column_name.csv_ordered_at").value == "order_date"
-    notes_sheet = "workbook_with_notes.xlsx/Notes"
-    assert at.selectbox(key=f"data_map_{notes_sheet}_ordered_at").value is None
+    recognised = at.dataframe[0].value.set_index("table")["how it was read"].to_dict()
+    assert "workbook_with_notes.xlsx/Notes" not in recognised
+    said = recognised["workbook_with_notes.xlsx/data"]
+    assert said.startswith("skipped sheet 'Notes': one column only, no table of orders")
 
 
 def _page_text(at) -> str:
