@@ -246,3 +246,37 @@ def test_a_column_none_of_whose_values_could_be_read_is_said_where_it_is_missed(
         f"in this data set the delivery date of every order is empty. olist_orders_dataset.csv, "
         f"{note}." in said
     )
+
+
+def test_a_table_that_lost_every_row_quotes_its_own_files_notes_not_another_tables():
+    """The reviewer's: Olist orders whose every purchase date is unreadable, beside reviews
+    with one score out of range (left out): Delivery quoted the reviews' note first."""
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "customer_id": ["c1", "c2", "c3"],
+            "order_status": ["delivered"] * 3,
+            "order_purchase_timestamp": ["never"] * 3,
+            "order_approved_at": ["2018-01-02 11:00:00"] * 3,
+            "order_delivered_carrier_date": ["2018-01-03 10:00:00"] * 3,
+            "order_delivered_customer_date": ["2018-01-05 10:00:00"] * 3,
+            "order_estimated_delivery_date": ["2018-01-20 00:00:00"] * 3,
+        }
+    )
+    reviews = pl.DataFrame(
+        {
+            "review_id": ["r1", "r2", "r3"],
+            "order_id": ["o1", "o2", "o3"],
+            "review_score": [5, 7, 4],
+            "review_creation_date": ["2018-01-06 00:00:00"] * 3,
+            "review_answer_timestamp": ["2018-01-07 00:00:00"] * 3,
+        }
+    )
+    files = {"olist_order_reviews_dataset.csv": reviews, "olist_orders_dataset.csv": orders}
+    at = apptest.files_page(files, "delivery", "unreadable_orders")
+    said = " ".join(i.value for i in at.info).replace("\\", "")
+    assert (
+        "every one of its rows was left out as it was read. olist_orders_dataset.csv, "
+        "order_purchase_timestamp: all 3 rows were left out" in said
+    )
+    assert "review_score" not in said
