@@ -214,6 +214,11 @@ def read_file(
         raise LoadError(name, "is too large or too deeply nested to read here") from None
     except Exception as exc:  # noqa: BLE001 - the user sees one line, never a traceback
         raise LoadError(name, f"could not be read: {_short(exc)}") from None
+    except BaseException as exc:
+        # A Rust reader's panic (pyo3's PanicException) is no Exception: said as one.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise LoadError(name, f"could not be read: {_short(exc)}") from None
 
 
 def read_path(
@@ -1000,6 +1005,20 @@ def _shared_bytes(stream: io.BufferedIOBase, sizes: array.array, limit: int) -> 
 # What calamine builds of an OpenDocument sheet at most: rows and columns past these are dropped.
 _ODS_ROWS, _ODS_COLUMNS = 1_048_576, 16_384
 _ODS_CELLS = frozenset(("table:table-cell", "table:covered-table-cell"))
+# A repeat count as calamine reads one; more digits than a 64-bit count has are refused there.
+_ODS_COUNT = re.compile(r"\+?[0-9]+")
+_ODS_COUNT_DIGITS = 20
+# Content expat has not reached the end of (a text, a tag, a comment) past this many bytes
+# is refused: calamine holds it whole (1 GB of text in a number's cell took 1 GB), and expat
+# scans it again with each chunk (a 300 MB attribute took 45 s).
+_ODS_TOKEN_BYTES = 16 * _MB
+# Reading stops past this many bytes of XML per byte of the table budget (a sheet takes about
+# as much XML as memory: 82 MB for 113 MB), and past this many tags: a cell takes four or so
+# ("<table:table-cell", "<text:p>" and their ends) and 80 bytes and more of the budget (100,000
+# rows of 8 cells held 3.4 million for 113 MB), and each costs a call in Python (1.8 GB of
+# "<a/>", a 1.8 MB upload, took 195 s to measure).
+_ODS_XML_PER_BUDGET_BYTE = 2
+_ODS_TAGS_PER_BUDGET_BYTE = 1 / 24
 _ODS_COLUMNS_REPEATED = "table:number-columns-repeated"
 # A cell's attributes that give it a value (calamine reads the first), or a formula.
 _ODS_VALUES = frozenset(
@@ -1029,18 +1048,38 @@ class _OdsSheet:
     columns: int = 0  # to the last cell with a value, in any row
     cells: int = 0  # cells with a value
     text: int = 0  # bytes their text can take
+    # Bytes of XML of its largest cell: calamine holds a cell's content whole to read past it
+    # (1 GB of text in a number's cell took 1 GB), once at a time.
+    widest: int = 0
+
+    @property
+    def grid(self) -> int:
+        return self.rows * max(self.columns, 1)
+
+    @property
+    def size(self) -> int:
+        """Bytes calamine takes to read the sheet, about."""
+        return self.grid * _SHEET_CELL_BYTES + self.text * _ODS_TEXT_COPIES + self.widest
 
 
 def _ods_repeat(attrs: dict[str, str], key: str) -> int:
-    try:
-        return max(1, int(attrs.get(key, 1)))
-    except ValueError:  # calamine refuses the file
+    """The count `key` gives (1 without it), read as calamine reads it (Rust's unsigned
+    integers: an optional +, ASCII digits, leading zeros however many); ValueError for what it
+    refuses (the reviewer's 4,400 leading zeros were no number to int() and read as 1)."""
+    value = attrs.get(key)
+    if value is None:
         return 1
+    digits = value.removeprefix("+").lstrip("0")
+    if not _ODS_COUNT.fullmatch(value) or len(digits) > _ODS_COUNT_DIGITS:
+        raise ValueError(f"a count it cannot read ({key}={value[:20]!r})")
+    return max(1, int(digits or "0"))
 
 
-def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet], int]:
+def _ods_sheets(stream: io.BufferedIOBase, budget: int, bound: int) -> tuple[list[_OdsSheet], str]:
     """The grid calamine builds of each sheet of an OpenDocument spreadsheet's content.xml,
-    parsed as a stream (expat), and the bytes of XML read; reading stops past `limit` bytes.
+    parsed as a stream (expat), and why reading stopped before the end ("" when it did not):
+    past the XML or the tags a table budget of `budget` bytes can take, or once the sheets take
+    more than `bound` bytes (_OdsSheet.size).
 
     Calamine repeats a row or cell as often as its table:number-rows-repeated or
     table:number-columns-repeated says (an 880-byte file held 712 MB) and a space as often as a
@@ -1051,8 +1090,9 @@ def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet],
     string (its text and its paragraphs' tags) and of the attributes calamine holds as text,
     with its repeated spaces, times its repeats.
     Raises expat.ExpatError for XML that is not well-formed, ValueError for what LibreOffice
-    and Excel never write and calamine reads its own way: a document type (entities), a table
-    within a sheet, a row within a row or a cell.
+    and Excel never write and calamine reads its own way or not at all: a document type
+    (entities), a table within a sheet, a row within a row or a cell, a repeat count it cannot
+    read, content of more than _ODS_TOKEN_BYTES in one piece.
 
     A handler per element name, looked up once per element: 100,000 rows of 8 cells (83 MB of
     XML) in about 2.6 s, where calamine reads them in 0.6 s.
@@ -1062,9 +1102,10 @@ def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet],
     # In a sheet, in a row, in a cell (of a row); empty rows since the last with a value; the
     # row's repeats, next column, end of its last value, cells and text; the cell with a value
     # being read (its first column, -1 for none; where its content starts, or -1 when it is
-    # not a string; the bytes of its text attributes and repeated spaces).
+    # not a string; the bytes of its text attributes and repeated spaces); where the cell
+    # being read starts.
     sheet = in_row = in_cell = False
-    pending = column = last = row_cells = row_text = cell_at = extra = 0
+    pending = column = last = row_cells = row_text = cell_at = extra = opened = 0
     repeat, cell = 1, -1
 
     def odd(what: str) -> None:
@@ -1116,7 +1157,7 @@ def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet],
     # Cells, most of the elements, are read here, not in a handler of their own (100,000 rows
     # of 8 cells 0.4 s sooner).
     def started(name: str, attrs: dict[str, str]) -> None:
-        nonlocal in_cell, column, cell, cell_at, extra
+        nonlocal in_cell, column, cell, cell_at, extra, opened
         if name not in _ODS_CELLS:
             if (handle := starts.get(name)) is not None:
                 handle(name, attrs)
@@ -1125,7 +1166,7 @@ def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet],
             return  # calamine reads no cell outside a row
         if in_cell:
             odd("a cell within a cell")
-        in_cell, first = True, column
+        in_cell, first, opened = True, column, parser.CurrentByteIndex
         column += (
             1 if _ODS_COLUMNS_REPEATED not in attrs else _ods_repeat(attrs, _ODS_COLUMNS_REPEATED)
         )
@@ -1146,7 +1187,8 @@ def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet],
             return
         if not in_cell:
             return
-        in_cell = False
+        in_cell, measured = False, sheets[-1]
+        measured.widest = max(measured.widest, parser.CurrentByteIndex - opened)
         if cell >= 0:
             through = min(column, _ODS_COLUMNS)
             if (built := through - cell) > 0:
@@ -1159,15 +1201,21 @@ def _ods_sheets(stream: io.BufferedIOBase, limit: int) -> tuple[list[_OdsSheet],
     parser.StartElementHandler = started
     parser.EndElementHandler = ended
     parser.StartDoctypeDeclHandler = lambda *_: odd("a document type declaration")
-    seen = 0
+    seen = tags = 0
+    limit, most = budget * _ODS_XML_PER_BUDGET_BYTE, budget * _ODS_TAGS_PER_BUDGET_BYTE
     while chunk := stream.read(_CHUNK):
-        seen += len(chunk)
+        seen, tags = seen + len(chunk), tags + chunk.count(b"<")
         if seen > limit:
-            break
+            return sheets, f"more than {size_text(limit)} of XML"
+        if tags > most:
+            return sheets, f"more than {_quantity(most)} tags"
         parser.Parse(chunk, False)
-    else:
-        parser.Parse(b"", True)
-    return sheets, seen
+        if seen - max(parser.CurrentByteIndex, 0) > _ODS_TOKEN_BYTES:
+            raise ValueError(f"more than {size_text(_ODS_TOKEN_BYTES)} of content in one piece")
+        if sum(sheet.size for sheet in sheets) > bound:
+            return sheets, "sheets larger than the limit"
+    parser.Parse(b"", True)
+    return sheets, ""
 
 
 def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
@@ -1183,6 +1231,10 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
+            # A part renamed in an extra field (Info-ZIP's Unicode path) is read by that name
+            # by calamine's zip reader, by its own by Python's: it would go unmeasured.
+            if any(_UNICODE_PATH in _extra_ids(i.extra) for i in infos):
+                raise zipfile.BadZipFile("a part is renamed in an extra field")
             shared = [i for i in infos if i.filename == "xl/sharedStrings.xml"]
             strings = sum(i.file_size for i in shared)
             sizes = None
@@ -1197,7 +1249,7 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                 name = info.filename
                 if name == "content.xml":  # an OpenDocument spreadsheet's sheets
                     with archive.open(info) as stream:
-                        _check_ods(file, stream, limit, spend)
+                        _check_ods(file, stream, spend)
                     continue
                 if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                     continue
@@ -1214,20 +1266,47 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                     cells=cells,
                     limit=spend.budget.table_bytes,
                 )
+                _check_width(file, columns)
                 spend.check(file, rows, size, f" (a sheet of {_quantity(grid)} cells)")
                 if sizes:
                     with archive.open(info) as stream:
                         copies = _shared_bytes(stream, sizes, limit)
                     spend.check(file, rows, size + copies, " (its cells repeat long texts)")
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError):
-        return  # calamine says what is wrong with it
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        # Unmeasured, it would be read blind (calamine's zip reader reads some of these: a
+        # local name other than the directory's, a damaged part it reads to the end).
+        raise LoadError(
+            file,
+            f"could not be read as an Excel workbook: its zip archive is damaged ({_short(exc)}); "
+            "save it again as .xlsx",
+        ) from None
 
 
-def _check_ods(file: str, stream: io.BufferedIOBase, limit: int, spend: _Spend) -> None:
+# Info-ZIP's Unicode path extra field.
+_UNICODE_PATH = 0x7075
+
+
+def _extra_ids(extra: bytes) -> list[int]:
+    """The ids of a zip entry's extra fields."""
+    ids, at = [], 0
+    while at + 4 <= len(extra):
+        ids.append(int.from_bytes(extra[at : at + 2], "little"))
+        at += 4 + int.from_bytes(extra[at + 2 : at + 4], "little")
+    return ids
+
+
+def _check_ods(file: str, stream: io.BufferedIOBase, spend: _Spend) -> None:
     """Refuse an OpenDocument spreadsheet whose sheets (_ods_sheets: calamine reads them all at
     once) would not fit together, or whose XML cannot be measured."""
     try:
-        sheets, seen = _ods_sheets(stream, limit)
+        sheets, cut = _ods_sheets(stream, spend.budget.table_bytes, spend.memory_left)
     except (xml.parsers.expat.ExpatError, ValueError) as exc:
         raise LoadError(
             file,
@@ -1236,7 +1315,6 @@ def _check_ods(file: str, stream: io.BufferedIOBase, limit: int, spend: _Spend) 
         ) from None
     total = 0
     for sheet in sheets:
-        grid = sheet.rows * max(sheet.columns, 1)
         _refuse_stray_cells(
             file,
             rows=sheet.rows,
@@ -1244,11 +1322,17 @@ def _check_ods(file: str, stream: io.BufferedIOBase, limit: int, spend: _Spend) 
             cells=sheet.cells,
             limit=spend.budget.table_bytes,
         )
-        total += grid * _SHEET_CELL_BYTES + sheet.text * _ODS_TEXT_COPIES
-        spend.check(file, sheet.rows, total, f" (a sheet of {_quantity(grid)} cells)")
-    if seen > limit:  # more XML than cells the budget holds: as for a worksheet's
-        rows = max((s.rows for s in sheets), default=0)
-        spend.check(file, rows, max(total, seen // 16 * _SHEET_CELL_BYTES))
+        _check_width(file, sheet.columns)
+        total += sheet.size
+        spend.check(file, sheet.rows, total, f" (a sheet of {_quantity(sheet.grid)} cells)")
+    if cut:  # read no further: more than any sheet within the budget takes
+        raise LoadError(
+            file,
+            f"is too large to analyse here: its sheets hold {cut}, more than "
+            f"{size_text(spend.budget.table_bytes)} of tables take (the limit "
+            f"{spend.budget.scope}). To fit, "
+            + spend.budget.remedy.replace("FILE", PurePosixPath(file).name.split("/")[0]),
+        )
 
 
 def _refuse_stray_cells(file: str, *, rows: int, columns: int, cells: int, limit: int) -> None:

@@ -1312,7 +1312,7 @@ def test_an_opendocument_sheet_is_measured_as_calamine_builds_it() -> None:
         ),
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as stream:
-        sheets, _ = lib_io._ods_sheets(stream, 10**9)
+        sheets, cut = lib_io._ods_sheets(stream, 10**9, 10**12)
     data_sheet, notes = sheets
     assert (data_sheet.rows, data_sheet.columns, data_sheet.cells) == (16, 3, 3 + 4 * 3 + 1)
     # order, customer, amount: 22 + 25 + 23; O1 and C1 four times: 4 x 38; tail: 21.
@@ -1409,3 +1409,75 @@ def test_opendocument_content_that_is_no_plain_xml_is_refused_with_what_to_do() 
         "office.ods", ods_bytes(("data", office + [ods_row(*ODS_CELLS)] + tail)), budget=tiny(1)
     )
     assert table.frame.rows() == [("O1", "C1", 2.5)]
+
+
+def test_opendocument_files_measured_wrong_before_are_refused_before_calamine_reads_them(
+    monkeypatch,
+) -> None:
+    """The reviewer's: each passed the measure and then took gigabytes in calamine (or stopped
+    the process), or took minutes to measure."""
+    no_read(monkeypatch)
+    row = ods_row(*[ods_cell(1)] * 16)
+    # A count of 4,400 leading zeros and 1,048,576: no number to int(), 1,048,576 to Rust.
+    padded = row.replace(
+        "<table:table-row>", f'<table:table-row table:number-rows-repeated="{"0" * 4400}1048576">'
+    )
+    error = load_error("padded.ods", ods_bytes(("s", [ODS_HEADER, padded])))
+    assert error.message.startswith("is too large to analyse here: it would be about 1.0 million")
+    letters = row.replace("<table:table-row>", '<table:table-row table:number-rows-repeated="2x">')
+    error = load_error("letters.ods", ods_bytes(("s", [ODS_HEADER, letters])))
+    assert "its content (a count it cannot read (table:number-rows-repeated='2x'))" in (
+        error.message
+    )
+    # A zip whose parts Python reads apart from calamine's reader: refused, not read unmeasured.
+    bomb = ods_bytes(("s", [ODS_HEADER, ods_row(*[ods_cell(1)] * 16, repeat=10**6)]))
+    renamed = bomb.replace(b"content.xml", b"content.xmX", 1)  # its local name differs
+    assert load_error("renamed.ods", renamed).message.startswith(
+        "could not be read as an Excel workbook: its zip archive is damaged (File name in "
+        "directory 'content.xml' and header b'content.xmX' differ)"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(bomb)) as source, zipfile.ZipFile(buffer, "w") as out:
+        for info in source.infolist():
+            if info.filename == "content.xml":  # named by Info-ZIP's Unicode path field
+                info.filename, info.extra = "junk.xml", b"\x75\x70\x10\x00" + b"\x01" * 16
+            out.writestr(info, source.read(info.orig_filename))
+    assert "its zip archive is damaged (a part is renamed in an extra field)" in (
+        load_error("unicode.ods", buffer.getvalue()).message
+    )
+    # 20 MB of text in a number's cell: calamine holds it whole to read past it.
+    text = ods_row(
+        ods_cell(1).replace("<text:p>1</text:p>", "<text:p>" + "x" * (20 * MB) + "</text:p>")
+    )
+    error = load_error("text.ods", ods_bytes(("s", [ODS_HEADER, text])), budget=tiny(15))
+    assert error.message.startswith("is too large to analyse here: it would be about 2 rows and 20")
+    # A 20 MB attribute, held whole by expat, scanned again with each chunk (300 MB: 45 s).
+    tag = ODS_HEADER.replace("<table:table-row>", f'<table:table-row a="{"y" * 20 * MB}">')
+    assert "its content (more than 16 MB of content in one piece)" in (
+        load_error("tag.ods", ods_bytes(("s", [tag]))).message
+    )
+    # Tags past what the budget's cells could have: 1 MB of tables, 43,690 tags at most.
+    empty = ods_bytes(("s", [ODS_HEADER, "<a/>" * 100_000]))
+    assert load_error("tags.ods", empty, budget=tiny(1)).message.startswith(
+        "is too large to analyse here: its sheets hold more than 43,691 tags, more than 1.0 MB of "
+        "tables take"
+    )
+    # More columns than the app reads: refused before fastexcel names 4,000 columns alike.
+    wide = ods_row(ods_cell("x", repeat=3_000))
+    assert load_error("wide.ods", ods_bytes(("s", [wide]))).message.startswith(
+        "has 3,000 columns; this app reads at most 2,000"
+    )
+
+
+def test_a_rust_readers_panic_is_said_as_a_file_that_could_not_be_read(monkeypatch) -> None:
+    """pyo3's PanicException derives from BaseException: it went past read_file's handler."""
+
+    class PanicException(BaseException):
+        pass
+
+    def panics(*args: object, **kwargs: object) -> None:
+        raise PanicException("capacity overflow")
+
+    monkeypatch.setattr(pl, "read_excel", panics)
+    error = load_error("orders.ods", ods_bytes(("s", [ODS_HEADER, ods_row(*ODS_CELLS)])))
+    assert (error.file, error.message) == ("orders.ods", "could not be read: capacity overflow")
