@@ -861,7 +861,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
             Block(
                 "Routes",
                 chart=charts.late_rate_bars(routes, "route", "Route", overall=overall),
-                reading=dv.route_reading(routes),
+                reading=dv.route_reading(routes, f["route_strata"]),
             )
         )
     reviews = f["reviews"]

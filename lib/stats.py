@@ -152,6 +152,24 @@ def shares_z_of(
     return pl.select(shares_z(*(pl.lit(float(v)) for v in counts))).item()
 
 
+def stratified_z(
+    successes: ArrayLike, trials: ArrayLike, other: ArrayLike, other_trials: ArrayLike
+) -> float | None:
+    """How far a group's successes lie above what each stratum's pooled share gives it, over
+    strata (one element each): the Mantel-Haenszel statistic (sum(a) - sum(E)) / sqrt(sum(V)),
+    E = n1 m / N, V = n1 n0 m (N - m) / (N^2 (N - 1)), with a of n1 the group's, c of n0 the
+    other group's, m = a + c, N = n1 + n0. Strata lacking either group carry nothing; None
+    when no stratum varies (a comparison of the groups within strata, not across them)."""
+    a, n1, c, n0 = (np.asarray(v, dtype=float) for v in (successes, trials, other, other_trials))
+    both = (n1 > 0) & (n0 > 0) & (n1 + n0 > 1)
+    a, n1, c, n0 = a[both], n1[both], c[both], n0[both]
+    m, n = a + c, n1 + n0
+    variance = float((n1 * n0 * m * (n - m) / (n**2 * (n - 1))).sum())
+    if variance <= 0:
+        return None
+    return float((a.sum() - (n1 * m / n).sum()) / math.sqrt(variance))
+
+
 def share_z_of(successes: int, trials: int, share: float) -> float | None:
     """`share_z` of one row (figures); None without trials."""
     z = float(_exact_z(np.array([successes]), np.array([trials]), share)[0])

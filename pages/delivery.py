@@ -477,7 +477,7 @@ def breakdown() -> None:
             ui.chart(
                 charts.late_rate_bars(routes, "route", "Route", overall=overall), width="stretch"
             )
-            ui.reading(dv.route_reading(routes))
+            ui.reading(dv.route_reading(routes, dv.route_strata(keyed)))
             columns.table(
                 columns.in_percent(routes, *RATES),
                 {"route": columns.key("Route (seller → customer state)")} | TABLE_CONFIG,

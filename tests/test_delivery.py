@@ -304,11 +304,38 @@ def test_route_reading_advises_on_distance_only_when_the_late_rates_differ_beyon
             }
         )
 
-    # 100 of 1,000 (8.3%-12.0%) against 50 of 1,000 (3.8%-6.5%): apart.
+    # 100 of 1,000 (8.3%-12.0%) against 50 of 1,000 (3.8%-6.5%): apart, but without the
+    # customer states nothing tells distance from the states that buy across states.
     assert dv.route_reading(routes((100, 1000), (50, 1000))) == (
         "Orders crossing states take 12.0 days (median) and are 10.0% late, against 7.0 days and "
-        "5.0% within a state: orders crossing states are late more often beyond chance, so "
-        "recruit sellers near the customers."
+        "5.0% within a state: orders crossing states are late more often beyond chance; whether "
+        "the distance or the customer states that buy across states make them late, this "
+        "comparison cannot tell."
+    )
+
+    def strata(*rows: tuple[str, str, int, int]) -> pl.DataFrame:
+        return pl.DataFrame(
+            rows, schema=["customer_region", "route", "orders", "late_orders"], orient="row"
+        )
+
+    # The audit's: late across states only for the state that buys across states (RJ, 10% late
+    # either way, against SP's 2.5%): within each state, no gap.
+    mixed = strata(
+        ("RJ", "other state", 900, 90),
+        ("RJ", "same state", 100, 10),
+        ("SP", "other state", 100, 3),
+        ("SP", "same state", 900, 22),
+    )
+    # Across: 93 of 1,000 against 32 of 1,000, apart; within RJ 90 of 900 is its pooled 10%.
+    assert dv.route_reading(routes((93, 1000), (32, 1000)), mixed).endswith(
+        "late more often beyond chance, but not once compared within each customer state (2 "
+        "customer states with both routes): the states that buy across states are late whatever "
+        "the route, so distance is not shown to make orders late."
+    )
+    apart = strata(("SP", "other state", 1000, 100), ("SP", "same state", 1000, 50))
+    assert dv.route_reading(routes((100, 1000), (50, 1000)), apart).endswith(
+        "late more often beyond chance, within each customer state too (1 customer state with "
+        "both routes): sellers near the customers may cut lateness."
     )
     assert dv.route_reading(routes((50, 1000), (100, 1000))).endswith(
         ": orders within a state are late more often beyond chance, so distance is not what "
@@ -596,6 +623,7 @@ def test_charts_and_map_build_from_the_headless_tables():
         "by_category",
         "sellers",
         "routes",
+        "route_strata",
         "reviews",
     ]
     # sorted by the map metric: RJ takes 18 days, SP a median of 5

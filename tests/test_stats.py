@@ -244,3 +244,15 @@ def test_paired_z_is_students_t_of_the_differences_as_a_normal_quantile():
     assert stats.paired_z([0.0, 0.0, 0.0]) == 0.0
     assert stats.paired_z([0.5, 0.5]) == math.inf
     assert math.isnan(stats.paired_z([0.5]))
+
+
+def test_stratified_z_of_one_stratum_is_the_pearson_statistic_scaled_by_n_minus_1_over_n():
+    """Mantel-Haenszel's statistic of one 2x2 table is (N - 1) / N times Pearson's chi-square
+    (without continuity correction): 30 of 100 late against 100 of 1,000."""
+    chi2 = chi2_contingency([[30, 70], [100, 900]], correction=False)[0]
+    expected = math.sqrt(chi2 * 1099 / 1100)
+    assert stats.stratified_z([30], [100], [100], [1000]) == pytest.approx(expected)
+    # A stratum with one group only carries nothing; one with both groups alike, z 0.
+    assert stats.stratified_z([30, 50], [100, 60], [100, 0], [1000, 0]) == pytest.approx(expected)
+    assert stats.stratified_z([10, 300], [100, 1000], [100, 0], [1000, 0]) == pytest.approx(0.0)
+    assert stats.stratified_z([5], [10], [0], [0]) is None

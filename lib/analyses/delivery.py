@@ -515,7 +515,8 @@ def headless(
 
     kpis, stages, by_customer_region and by_seller_region (performance_by plus place, label,
     lat, lon when the region is a known place, sorted by `metric` descending), by_month,
-    by_category, sellers (worst_sellers), routes, reviews (reviews_by_lateness); with order
+    by_category, sellers (worst_sellers), routes, route_strata (route_strata), reviews
+    (reviews_by_lateness); with order
     lines of known customers, lateness_groups and lateness_customers (lib.analyses.lateness,
     each customer followed for `follow_months` months after the first order).
     """
@@ -537,6 +538,7 @@ def headless(
     overall = kpi(out["kpis"], "late rate") or 0.0
     out["sellers"] = worst_sellers(seller_table(keyed, overall), min_orders)
     out["routes"] = performance_by(keyed, "route")
+    out["route_strata"] = route_strata(keyed)
     out["reviews"] = reviews_by_lateness(facts)
     if ds.has("lines", "customer_id", "revenue"):
         followed = lateness.follow_lateness(ds, follow_months)
@@ -757,7 +759,44 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
     )
 
 
-def route_reading(routes: pl.DataFrame) -> str:
+def route_strata(keyed: pl.DataFrame) -> pl.DataFrame:
+    """Delivered and late orders per customer state and route (keyed: keyed_facts): the
+    routes compared within each customer state (route_reading)."""
+    return (
+        keyed.filter(pl.col("first_route"))
+        .group_by("customer_region", "route")
+        .agg(_rates())
+        .select("customer_region", "route", "orders", "late_orders")
+        .sort("customer_region", "route")
+    )
+
+
+def _within_states(strata: pl.DataFrame) -> tuple[float | None, int]:
+    """stratified_z of orders crossing states against those within one, per customer state,
+    and how many states have both."""
+    wide = (
+        strata.filter(pl.col("route").is_in(["other state", "same state"]))
+        .pivot("route", index="customer_region", values=["orders", "late_orders"])
+        .fill_null(0)
+    )
+    if not {"orders_other state", "orders_same state"} <= set(wide.columns):
+        return None, 0
+    both = wide.filter((pl.col("orders_other state") > 0) & (pl.col("orders_same state") > 0))
+    z = stats.stratified_z(
+        wide["late_orders_other state"],
+        wide["orders_other state"],
+        wide["late_orders_same state"],
+        wide["orders_same state"],
+    )
+    return z, both.height
+
+
+def route_reading(routes: pl.DataFrame, strata: pl.DataFrame | None = None) -> str:
+    """Compares the late rates of orders crossing states and within one (routes:
+    performance_by route); orders crossing states late more often beyond chance are compared
+    within each customer state too (`strata`: route_strata) before distance is named: the
+    Olist subset's 7.5% against 5.1% vanished there (z 0.06), the customer states that buy
+    across states being late whatever the route."""
     same = routes.filter(pl.col("route") == "same state")
     other = routes.filter(pl.col("route") == "other state")
     if same.height == 0 or other.height == 0:
@@ -772,9 +811,23 @@ def route_reading(routes: pl.DataFrame) -> str:
         stats.wilson(r["late_orders"], r["orders"]) or (0.0, 1.0) for r in (o, s)
     )
     if o_low > s_high:
+        text += ": orders crossing states are late more often beyond chance"
+        if strata is None:
+            return text + (
+                "; whether the distance or the customer states that buy across states make them "
+                "late, this comparison cannot tell."
+            )
+        z, states = _within_states(strata)
+        within = f"{fmt.counted(states, 'customer state')} with both routes"
+        if z is not None and z > stats.Z95:
+            return text + (
+                f", within each customer state too ({within}): sellers near the customers may "
+                "cut lateness."
+            )
         return text + (
-            ": orders crossing states are late more often beyond chance, so recruit sellers near "
-            "the customers."
+            f", but not once compared within each customer state ({within}): the states that "
+            "buy across states are late whatever the route, so distance is not shown to make "
+            "orders late."
         )
     if s_low > o_high:
         return text + (
