@@ -224,7 +224,8 @@ kpis[2].metric(
 )
 kpis[3].metric(
     "Median days to close",
-    "—" if overall["median_days_to_close"] is None else f"{overall['median_days_to_close']:.0f}",
+    # One decimal, as the tables write it (a median of 12.5 read "12").
+    "—" if overall["median_days_to_close"] is None else f"{overall['median_days_to_close']:.1f}",
     help="Calendar days from first contact to the deal; deals dated before the first contact "
     "are left out.",
 )

@@ -27,6 +27,19 @@ def test_marketplace_funnel_shows_leads_deals_and_conversion():
     assert got["Leads"] == f"{leads.height:,}"
     assert got["Closed deals"] == f"{deals.height:,}"
     assert got["Conversion"] == f"{deals.height / leads.height * 100:.1f}%"
+    # Calendar days from first contact to the deal, one decimal as the tables write it (the
+    # audit's: a median of 12.5 read "12").
+    days = (
+        deals.join(leads, on="mql_id")
+        .select(
+            (
+                pl.col("won_date").str.to_datetime().dt.date()
+                - pl.col("first_contact_date").str.to_date()
+            ).dt.total_days()
+        )
+        .to_series()
+    )
+    assert got["Median days to close"] == f"{days.filter(days >= 0).median():.1f}"
 
 
 def test_marketplace_conversion_by_origin_matches_the_raw_files():

@@ -878,18 +878,27 @@ def conversion_reading(
         ~beyond & ((pl.col("conversion_low") > overall) | (pl.col("conversion_high") < overall))
     ).sort("leads", descending=True)
     held = f"beyond chance{stats.across(found.compared, rows)}"
+    # The average written once, with as many decimals as the intervals read against it need
+    # (the audit's "above the 12.8% average ... clear the 12.78% average").
+    digits = max(
+        (
+            stats.interval_digits(r["conversion_low"], r["conversion_high"], overall)
+            for r in chance.iter_rows(named=True)
+        ),
+        default=1,
+    )
+    average = f"the {fmt.pct(overall, digits)} average"
     parts: list[str] = []
     if above.height == 1:
         r = above.row(0, named=True)
         parts.append(
             f"{name(r[by])} converts {fmt.pct(r['conversion'])} of {r['leads']:,} leads "
             f"(95% interval {fmt.pct(r['conversion_low'])}–{fmt.pct(r['conversion_high'])}), "
-            f"clearly above the {fmt.pct(overall)} average, {held}: put more budget there"
+            f"clearly above {average}, {held}: put more budget there"
         )
     elif above.height:  # every one above is named: the highest of them is no clear winner
         parts.append(
-            f"{_each(above, by)} convert clearly above the {fmt.pct(overall)} average, {held}: "
-            "put more budget there"
+            f"{_each(above, by)} convert clearly above {average}, {held}: put more budget there"
         )
     if below.height == 1:
         r = below.row(0, named=True)
@@ -913,22 +922,16 @@ def conversion_reading(
             if len(own) == 1
             else f"the 95% intervals of {fmt.listed(own, most=3)} clear"
         )
-        # The average written with as many decimals as the intervals beside it need.
-        digits = max(
-            stats.interval_digits(r["conversion_low"], r["conversion_high"], overall)
-            for r in chance.iter_rows(named=True)
-        )
         parts.append(
             f"{'no other' if parts else 'no'} {label} converts clearly better or worse: {clear} "
-            f"the {fmt.pct(overall, digits)} average, but "
+            f"{average}, but "
             f"{stats.expected_among(found, rows, chance.height)}"
             ", so there is no evidence to move budget yet"
         )
     if not parts:
         parts.append(
             f"No {label} with at least {fmt.counted(min_leads, 'lead')} converts clearly better "
-            "or worse than the "
-            f"{fmt.pct(overall)} average: every 95% interval overlaps it, so there is no evidence "
+            f"or worse than {average}: every 95% interval overlaps it, so there is no evidence "
             "to move budget yet"
         )
     gaps = table.filter(~actionable(by) & enough & pl.col(by).is_in([UNKNOWN, NO_ORIGIN])).filter(
