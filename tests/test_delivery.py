@@ -911,15 +911,40 @@ def test_month_reading_blames_what_moved_more_promises_or_deliveries():
         "Orders bought in March 2018 fared worst (21.0% late, beyond chance across the 5 months "
         "compared): its deliveries took a median 12.9 days against 10.0 in the typical month, "
         "with 20.3 days promised against 22.0: deliveries were slower than usual, by more than "
-        "promises were cut: book carrier capacity ahead."
+        "promises were cut: no other March in the data tells whether it recurs, look at that "
+        "month's carriers."
     )
+    # Ahead of a month only when another year's same month ran late too (the audit's).
+    year_before = pl.DataFrame(
+        {
+            "month": [date(2017, 3, 1)],
+            "orders": [100],
+            "late_orders": [0],
+            "late_rate": [0.0],
+            "median_days": [10.0],
+            "median_promised_days": [22.0],
+        }
+    )
+    for k, words in (
+        (2, ", but March 2017 was 2.0% late: no season to book ahead for, look at that month's "),
+        (15, ": March 2017 ran late too (15.0%), so book carrier capacity ahead of March."),
+    ):
+        seen = pl.concat(
+            [
+                year_before.with_columns(late_orders=pl.lit(k), late_rate=pl.lit(k / 100)),
+                months(12.9, 20.3),
+            ],
+            how="vertical_relaxed",
+        )
+        assert words in dv.month_reading(seen)
     assert dv.month_reading(months(10.5, 18.0)).endswith(
         "promises were shorter than usual, by more than deliveries slowed: add days to the "
         "estimate in months like it."
     )
     # Slower deliveries while promises grew: nothing to weigh them against.
     assert dv.month_reading(months(12.9, 23.0)).endswith(
-        "deliveries were slower than usual: book carrier capacity ahead."
+        "deliveries were slower than usual: no other March in the data tells whether it recurs, "
+        "look at that month's carriers."
     )
     assert dv.month_reading(months(10.2, 21.8)).endswith(
         "neither the typical delivery nor the promise moved half a day, so its tail of long "

@@ -746,7 +746,7 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
         fix = "deliveries were slower than usual" + (
             ", by more than promises were cut" if shorter > 0 else ""
         )
-        fix += ": book carrier capacity ahead"
+        fix += _capacity(enough, worst, pooled)
     else:
         fix = "neither the typical delivery nor the promise moved half a day, so its tail of "
         fix += "long deliveries grew: look at that month's carriers"
@@ -757,6 +757,32 @@ def month_reading(months: pl.DataFrame, min_orders: int = MIN_ORDERS) -> str:
         f"the typical month, with {worst['median_promised_days']:.1f} days promised against "
         f"{promised:.1f}: {fix}."
     )
+
+
+def _capacity(months: pl.DataFrame, worst: dict, pooled: float) -> str:
+    """month_reading's advice for a month whose deliveries slowed: book capacity ahead of that
+    month only when another year's same month ran late too (above `pooled`, the months'
+    rate); a month late once is no season (the audit's: March 2018 read "book carrier capacity
+    ahead" with March 2017 1.5% late)."""
+    same = months.filter(
+        (pl.col("month").dt.month() == worst["month"].month)
+        & (pl.col("month").dt.year() != worst["month"].year)
+    ).sort("month")
+    again = same.filter(pl.col("late_rate") > pooled)
+    name = f"{worst['month']:%B}"
+    if again.height:
+        other = again.row(-1, named=True)
+        return (
+            f": {other['month']:%B %Y} ran late too ({fmt.pct(other['late_rate'])}), so book "
+            f"carrier capacity ahead of {name}"
+        )
+    if same.height:
+        other = same.row(-1, named=True)
+        return (
+            f", but {other['month']:%B %Y} was {fmt.pct(other['late_rate'])} late: no season to "
+            "book ahead for, look at that month's carriers"
+        )
+    return f": no other {name} in the data tells whether it recurs, look at that month's carriers"
 
 
 def route_strata(keyed: pl.DataFrame) -> pl.DataFrame:
