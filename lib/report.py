@@ -2053,6 +2053,18 @@ def render_html(
         head.append(
             '<ul class="notes">' + "".join(f"<li>{markdown_html(n)}</li>" for n in notes) + "</ul>"
         )
+    # Pages the data cannot support, said with what each needs, not left out silently.
+    shown = {s.page for s in sections}
+    lacking = [
+        f"{info.title} (needs {', '.join(info.missing(ds))})"
+        for page in recipe.ANALYSIS_PAGES
+        if page not in shown and (info := catalog.PAGE_BY_KEY[page]).missing(ds)
+    ]
+    if lacking:
+        head.append(
+            f'<p class="missing">Not in this report, for want of data: '
+            f"{html.escape('; '.join(lacking))}.</p>"
+        )
     head += [
         f"<nav><strong>Pages</strong><ol>{toc}</ol></nav>",
         "<details><summary>The data: tables, rows and fingerprints</summary>",
