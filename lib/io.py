@@ -117,6 +117,10 @@ class Budget:
     def table_bytes(self) -> int:
         return self.total_bytes // LOAD_FACTOR
 
+    def remedy_for(self, file: str) -> str:
+        """`remedy`, naming the file where it says FILE."""
+        return self.remedy.replace("FILE", PurePosixPath(file).name.split("/")[0])
+
     @property
     def rows(self) -> int:
         return self.total_bytes // ROW_PEAK_BYTES
@@ -363,7 +367,7 @@ class _Spend:
             f"is too large to analyse here: it would be {large}{what}; the limit "
             f"{self.budget.scope} is {size_text(self.budget.table_bytes)} of tables and "
             f"{_quantity(self.budget.rows)} rows per table{already}. To fit, "
-            + self.budget.remedy.replace("FILE", PurePosixPath(file).name.split("/")[0]),
+            + self.budget.remedy_for(file),
         )
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -1330,8 +1334,7 @@ def _check_ods(file: str, stream: io.BufferedIOBase, spend: _Spend) -> None:
             file,
             f"is too large to analyse here: its sheets hold {cut}, more than "
             f"{size_text(spend.budget.table_bytes)} of tables take (the limit "
-            f"{spend.budget.scope}). To fit, "
-            + spend.budget.remedy.replace("FILE", PurePosixPath(file).name.split("/")[0]),
+            f"{spend.budget.scope}). To fit, " + spend.budget.remedy_for(file),
         )
 
 

@@ -210,12 +210,9 @@ def test_a_page_says_why_a_table_lost_every_row_as_it_was_read():
     assert "upload a transactions file" not in said
 
 
-def test_a_column_none_of_whose_values_could_be_read_is_said_where_it_is_missed():
-    """The hostile-uploads audit: Olist orders whose every delivery date is unreadable ('soon')
-    showed a green tick on the Data page (the note sat among the loader's fixes) and Delivery
-    said only that the delivery date of every order is empty. Both now name the file, the
-    column and the values."""
-    orders = pl.DataFrame(
+def olist_orders(**columns: list[str]) -> pl.DataFrame:
+    """Three delivered Olist orders, `columns` replacing theirs."""
+    return pl.DataFrame(
         {
             "order_id": ["o1", "o2", "o3"],
             "customer_id": ["c1", "c2", "c3"],
@@ -223,10 +220,19 @@ def test_a_column_none_of_whose_values_could_be_read_is_said_where_it_is_missed(
             "order_purchase_timestamp": ["2018-01-02 10:00:00"] * 3,
             "order_approved_at": ["2018-01-02 11:00:00"] * 3,
             "order_delivered_carrier_date": ["2018-01-03 10:00:00"] * 3,
-            "order_delivered_customer_date": ["soon", "soon", "later"],
+            "order_delivered_customer_date": ["2018-01-05 10:00:00"] * 3,
             "order_estimated_delivery_date": ["2018-01-20 00:00:00"] * 3,
         }
+        | columns
     )
+
+
+def test_a_column_none_of_whose_values_could_be_read_is_said_where_it_is_missed():
+    """The hostile-uploads audit: Olist orders whose every delivery date is unreadable ('soon')
+    showed a green tick on the Data page (the note sat among the loader's fixes) and Delivery
+    said only that the delivery date of every order is empty. Both now name the file, the
+    column and the values."""
+    orders = olist_orders(order_delivered_customer_date=["soon", "soon", "later"])
     note = (
         "order_delivered_customer_date: 3 values could not be read as dates (e.g. 'soon', "
         "'later'): they were left empty, so the column has no value left. Fix them in the source "
@@ -251,18 +257,7 @@ def test_a_column_none_of_whose_values_could_be_read_is_said_where_it_is_missed(
 def test_a_table_that_lost_every_row_quotes_its_own_files_notes_not_another_tables():
     """The reviewer's: Olist orders whose every purchase date is unreadable, beside reviews
     with one score out of range (left out): Delivery quoted the reviews' note first."""
-    orders = pl.DataFrame(
-        {
-            "order_id": ["o1", "o2", "o3"],
-            "customer_id": ["c1", "c2", "c3"],
-            "order_status": ["delivered"] * 3,
-            "order_purchase_timestamp": ["never"] * 3,
-            "order_approved_at": ["2018-01-02 11:00:00"] * 3,
-            "order_delivered_carrier_date": ["2018-01-03 10:00:00"] * 3,
-            "order_delivered_customer_date": ["2018-01-05 10:00:00"] * 3,
-            "order_estimated_delivery_date": ["2018-01-20 00:00:00"] * 3,
-        }
-    )
+    orders = olist_orders(order_purchase_timestamp=["never"] * 3)
     reviews = pl.DataFrame(
         {
             "review_id": ["r1", "r2", "r3"],
