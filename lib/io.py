@@ -1263,15 +1263,9 @@ def _check_workbook(file: str, data: bytes, spend: _Spend) -> None:
                 # Text written in the cells themselves (inline strings) is held as long as its
                 # XML: 2.4 MB of workbook held 859 MB of such text.
                 size = grid * _SHEET_CELL_BYTES + strings + inline
-                _refuse_stray_cells(
-                    file,
-                    rows=rows,
-                    columns=columns,
-                    cells=cells,
-                    limit=spend.budget.table_bytes,
+                _check_sheet(
+                    file, spend, rows=rows, columns=columns, cells=cells, grid=grid, size=size
                 )
-                _check_width(file, columns)
-                spend.check(file, rows, size, f" (a sheet of {_quantity(grid)} cells)")
                 if sizes:
                     with archive.open(info) as stream:
                         copies = _shared_bytes(stream, sizes, limit)
@@ -1319,16 +1313,16 @@ def _check_ods(file: str, stream: io.BufferedIOBase, spend: _Spend) -> None:
         ) from None
     total = 0
     for sheet in sheets:
-        _refuse_stray_cells(
+        total += sheet.size
+        _check_sheet(
             file,
+            spend,
             rows=sheet.rows,
             columns=sheet.columns,
             cells=sheet.cells,
-            limit=spend.budget.table_bytes,
+            grid=sheet.grid,
+            size=total,
         )
-        _check_width(file, sheet.columns)
-        total += sheet.size
-        spend.check(file, sheet.rows, total, f" (a sheet of {_quantity(sheet.grid)} cells)")
     if cut:  # read no further: more than any sheet within the budget takes
         raise LoadError(
             file,
@@ -1336,6 +1330,19 @@ def _check_ods(file: str, stream: io.BufferedIOBase, spend: _Spend) -> None:
             f"{size_text(spend.budget.table_bytes)} of tables take (the limit "
             f"{spend.budget.scope}). To fit, " + spend.budget.remedy_for(file),
         )
+
+
+def _check_sheet(
+    file: str, spend: _Spend, *, rows: int, columns: int, cells: int, grid: int, size: int
+) -> None:
+    """Refuse a sheet before calamine reads it: cells spread far apart (_refuse_stray_cells),
+    more columns than the app reads (_check_width), or `size` bytes (with the sheets held
+    beside it) past the budget."""
+    _refuse_stray_cells(
+        file, rows=rows, columns=columns, cells=cells, limit=spend.budget.table_bytes
+    )
+    _check_width(file, columns)
+    spend.check(file, rows, size, f" (a sheet of {_quantity(grid)} cells)")
 
 
 def _refuse_stray_cells(file: str, *, rows: int, columns: int, cells: int, limit: int) -> None:

@@ -22,7 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from lib import catalog, fmt, formats, io, local, measures, memory
 from lib.formats import base, generic
 from lib.io import RawTable
-from lib.model import Dataset, empty_dataset, grain
+from lib.model import Dataset, Note, empty_dataset, grain
 
 DEMO_LABELS = {
     "marketplace": "Marketplace demo (Olist format)",
@@ -286,6 +286,11 @@ def dataset() -> Dataset:
     return assembly().dataset
 
 
+def _quoted(notes: list[Note]) -> list[str]:
+    """Loader notes as a page quotes them: file, column and message, escaped."""
+    return [fmt.plain(f"{n.file}, {n.column}: {n.message}.") for n in notes]
+
+
 def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
     """The table of the current data set; when it or a column is missing, explain and stop."""
     ds = dataset()
@@ -313,9 +318,7 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
             said = f"and in this data set the {words} of every {grain(table)} {verb} empty"
             # None of a column's values could be read: the loader's notes say which and why.
             why = base.emptied(ds.notes)[:2]
-            hint = " ".join(
-                [*(fmt.plain(f"{n.file}, {n.column}: {n.message}.") for n in why), hint]
-            )
+            hint = " ".join([*_quoted(why), hint])
         elif frame is not None and frame.height == 0:
             # Read, but every row left out: why (the loader's notes name the file and column)
             # comes first, not a request for a file the user uploaded (audit: Online Retail with
@@ -324,7 +327,7 @@ def require(table: str, *columns: str, hint: str = "") -> pl.DataFrame:
             # Notes of files that lost every row (not another table's few: a review score
             # out of range was quoted for orders whose dates were unreadable).
             why = [n for n in base.dropped(ds.notes) if n.count == n.rows][:2]
-            hint = " ".join(fmt.plain(f"{n.file}, {n.column}: {n.message}.") for n in why) or hint
+            hint = " ".join(_quoted(why)) or hint
         # An Olist file under another's name (the reviews as olist_orders_dataset.csv): the
         # hint would ask for the file just uploaded, so what it holds is said first.
         misnamed = [m for r in assembly().recognitions if (m := formats.misnamed(r))]

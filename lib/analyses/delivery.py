@@ -516,9 +516,9 @@ def headless(
     kpis, stages, by_customer_region and by_seller_region (performance_by plus place, label,
     lat, lon when the region is a known place, sorted by `metric` descending), by_month,
     by_category, sellers (worst_sellers), routes, route_strata (route_strata), reviews
-    (reviews_by_lateness); with order
-    lines of known customers, lateness_groups and lateness_customers (lib.analyses.lateness,
-    each customer followed for `follow_months` months after the first order).
+    (reviews_by_lateness); with order lines of known customers, lateness_groups and
+    lateness_customers (lib.analyses.lateness, each customer followed for `follow_months`
+    months after the first order).
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
