@@ -520,8 +520,12 @@ def test_group_reading_steps_down_holm_to_name_the_group_adding_most_late_orders
     assert tails["a"] <= 0.05 / 8
     assert 0.05 / 8 < tails["b"] <= 0.05 / 6
     table = sellers_late({"a": (12, 20), "b": (124, 1000), "c": (10, 100), "d": (10, 100)})
-    assert dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1).startswith(
-        "Fix seller b first: 12.4% late"
+    reading = dv.group_reading(table, "seller_id", "seller", 0.1, min_orders=1)
+    assert reading.startswith("Fix seller b first: 12.4% late")
+    # a, beyond chance too, follows by the late orders it adds: 12 - 20 x 10% = 10.
+    assert reading.endswith(
+        "24 more late orders than the average rate gives on 1,000 orders; also late beyond "
+        "chance: seller a (60.0% late, 10 more on 20)."
     )
 
 

@@ -1254,6 +1254,11 @@ def test_a_region_late_beyond_chance_under_twice_the_average_says_so_after_its_a
     actions = regions.region_actions(table)
     assert actions[0].startswith("defend: large, ") and actions[0].endswith("; late 1.8x")
     assert not any(a.endswith("x") for a in actions[1:])  # 6.7% each: below the average
+    # The reading names it where the Delivery page would name it to fix first.
+    assert (
+        ". R0 (1.8x the average) is late beyond chance, under the 2x at which delivery comes "
+        "before marketing."
+    ) in regions.priority_reading(regions.priority_table(table))
 
 
 def test_a_region_late_beyond_its_own_interval_is_no_fix_when_chance_explains_it_among_many():
@@ -1517,8 +1522,18 @@ def test_real_olist_late_states_clearing_alone_beside_four_beyond_chance_are_wit
     assert (ba["late_orders"], ba["delivered_orders"]) == judged.filter(
         pl.col("customer_state") == "BA"
     ).select("k", "n").row(0)
+    reading = regions.priority_reading(table)
     assert (
         ". AL is late 3.8x the average, MA is late 2.5x the average and SE is late 2.5x the "
         "average, and their 95% intervals clear it, but with 20 regions compared, more than one "
         "this far out on their own intervals is within chance."
-    ) in regions.priority_reading(table)
+    ) in reading
+    # Of the two late beyond chance, BA (2x the average or more) has delivery put before
+    # marketing, and RJ (under 2x), which the Delivery page says to fix first, is named too.
+    ratio = {s: k / n / average for s, n, k in judged.iter_rows() if s in ("RJ", "BA")}
+    assert ratio["BA"] >= 2 > ratio["RJ"]
+    assert (
+        ". Fix delivery before spending in BA. RJ "
+        f"({ratio['RJ']:.1f}x the average) is late beyond chance, under the 2x at which "
+        "delivery comes before marketing."
+    ) in reading
