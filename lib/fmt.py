@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 import math
 import re
@@ -53,6 +54,15 @@ def money(value: float | None, currency: str = "", digits: int = 1) -> str:
         return f"{text} {currency}"
     sign, text = (MINUS, text[1:]) if text.startswith(MINUS) else ("", text)
     return f"{sign}{symbol}{'' if len(symbol) == 1 else ' '}{text}"
+
+
+def fixed(value: float, digits: int) -> str:
+    """`value` with `digits` decimals as the page's tables write it (JavaScript's toFixed): a
+    value halfway between two, exactly, goes to the one farther from zero, where Python's
+    format goes to the even one: 0.625 -> '0.63', as the table shows a score that the reading
+    wrote '0.62'."""
+    exact = decimal.Decimal(value)
+    return str(exact.quantize(decimal.Decimal(1).scaleb(-digits), decimal.ROUND_HALF_UP))
 
 
 def pct(share: float | None, digits: int = 1) -> str:

@@ -169,8 +169,11 @@ def controlled() -> None:
     st.subheader("Potential")
     st.markdown(
         f"A score from 0 to 1 for each category with at least {fmt.counted(min_orders, 'order')}: "
-        "each component is scaled 0–1 across those categories (fewer late deliveries score higher) "
-        "and averaged with your weights. Growth counts only with at least "
+        "revenue share is scaled 0–1 across those categories; growth, review score and late "
+        "deliveries score 0.5 where a category is within chance of flat or of the average, and "
+        "move towards 1 (better: fewer late deliveries) or 0 (worse) only as far as they lie "
+        "beyond chance. The components are averaged with your weights. Growth counts only with "
+        "at least "
         f"{fmt.counted(min_orders, 'order')} in each compared window."
     )
     probe = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0), int(min_orders))

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from scipy.stats import chi2_contingency, norm, ttest_ind_from_stats
+from scipy.stats import binom, chi2_contingency, norm, ttest_ind_from_stats
 
 from lib import fmt, formats, io
 from lib.analyses import categories as cat
@@ -524,21 +524,29 @@ def test_a_three_order_category_with_huge_growth_does_not_lead():
     c = _row(table, "c")
     assert (c["orders"], c["growth"]) == (3, pytest.approx(99.0))
     growth_only = {"growth": 1.0, "share": 0.0, "review": 0.0, "late": 0.0}
-    # With 3 orders enough, c's +9,900% tops the ranking ...
-    loose = cat.potential_scores(table, growth_only, min_orders=3)
+    # Scaled by its figures alone (a table without growth intervals to judge it by), with 3
+    # orders enough, c's +9,900% tops the ranking ...
+    bare = table.drop("growth_low", "growth_high", "growth_df")
+    loose = cat.potential_scores(bare, growth_only, min_orders=3)
     assert loose.table["category"][0] == "c"
     # ... with 4 required, c is not ranked and a (+20%) leads b (-17%).
-    strict = cat.potential_scores(table, growth_only, min_orders=4)
+    strict = cat.potential_scores(bare, growth_only, min_orders=4)
     potential = dict(zip(strict.table["category"], strict.table["potential"], strict=True))
     assert potential == {"a": 1.0, "b": 0.0, "c": None, "z": None}
     assert strict.table["category"].to_list()[:2] == ["a", "b"]
-    window = cat.growth_window(SMALL_SAMPLE["ordered_at"], 2)
-    # ... but +20% from 3 orders, then 3, is within chance: nothing to lead on.
+    # Judged by chance, as the page judges it: +20% from 3 orders, then 3, and -17% from 3,
+    # then 2, both take in flat by their 95% intervals, so each scores the middle, 0.5, and the
+    # score singles out neither (b first by revenue).
     low, high = _interval([12, 12, 12], [10, 10, 10])
-    assert cat.potential_reading(strict, window, "GBP") == (
-        "A has the highest potential score (1.00 of 1) of the 2 categories with at least 4 "
-        f"orders: growth +20% (anywhere from {low * 100:+.0f}% to {high * 100:+,.0f}%), no clear "
-        "change (1st of 2, Mar–Apr 2024 vs Jan–Feb 2024)."
+    assert low < 0 < high
+    assert _interval([25, 25], [20, 20, 20])[0] < 0 < _interval([25, 25], [20, 20, 20])[1]
+    judged = cat.potential_scores(table, growth_only, min_orders=4)
+    potential = dict(zip(judged.table["category"], judged.table["potential"], strict=True))
+    assert potential == {"a": 0.5, "b": 0.5, "c": None, "z": None}
+    window = cat.growth_window(SMALL_SAMPLE["ordered_at"], 2)
+    assert cat.potential_reading(judged, window, "GBP") == (
+        "B and A tie for the highest potential score (0.50 of 1) of the 2 categories with at "
+        "least 4 orders: the score singles out none of them; the table gives each one's figures."
     )
 
 
@@ -567,7 +575,11 @@ def test_potential_ranks_only_categories_with_enough_orders_and_scales_among_the
     got = {r["category"]: r for r in result.table.iter_rows(named=True)}
     # r (5 orders, review 5.0, no late delivery) sets no range: p's 4.5 is the best review.
     assert got["p"]["score_review"] == 1.0 and got["p"]["score_late"] == 1.0
-    assert got["p"]["potential"] == pytest.approx(3 / 4)  # growth 0, share 1, review 1, late 1
+    # Growth, judged by chance: p's -10% (-15% to -5%) and q's +30% (+10% to +50%) both clear
+    # the flat band beyond chance across the 2 compared; q's, the farthest from flat, scores 1,
+    # and p's 0.5 - 0.5 x 10 / 30 = 1/3.
+    assert (got["p"]["score_growth"], got["q"]["score_growth"]) == pytest.approx((1 / 3, 1.0))
+    assert got["p"]["potential"] == pytest.approx((1 / 3 + 3) / 4)  # share, review, late 1
     assert got["q"]["potential"] == pytest.approx(1 / 4)
     assert got["r"]["potential"] is None
     assert result.table["category"].to_list() == ["p", "q", "r"]
@@ -578,7 +590,7 @@ def test_potential_reading_quotes_the_table_and_says_a_leader_is_shrinking():
     window = cat.growth_window(LINES["ordered_at"], 2)
     text = cat.potential_reading(result, window, "GBP")
     assert text == (
-        "P has the highest potential score (0.75 of 1) of the 2 categories with at least 30 "
+        "P has the highest potential score (0.83 of 1) of the 2 categories with at least 30 "
         "orders: it leads on revenue share, review score and on-time delivery; growth -10% (2nd "
         "of 2, Mar–Apr 2024 vs Jan–Feb 2024), 50.0% of revenue (1st of 2), review 4.50 (1st of "
         "2), 5.0% delivered late (1st of 2). Its revenue is shrinking (-10%): the score rests on "
@@ -605,19 +617,19 @@ def test_a_category_scored_without_a_component_ranks_after_those_scored_on_every
     """Screenshot audit: the marketplace demo's consoles (growth -26% from too few orders, not
     counted) scored 0.67 on its other three components, over the categories scored on all four,
     and topped the ranking, the chart and the reading. By hand, with P's growth unreliable:
-    P scores (share 1 + review 1 + late 1) / 3 = 1.00 on three, Q (growth 0.5, the one reliable
-    growth, + 0 + 0 + 0) / 4 = 0.125 on four; Q ranks first, and the reading and the chart's
-    note say why."""
+    P scores (share 1 + review 1 + late 1) / 3 = 1.00 on three, Q (growth 1, the one reliable
+    growth, +30% and beyond chance alone, + 0 + 0 + 0) / 4 = 0.25 on four; Q ranks first, and
+    the reading and the chart's note say why."""
     thin = _shrinking_leader().with_columns(growth_reliable=pl.Series([False, True, False]))
     result = cat.potential_scores(thin, dict.fromkeys(cat.COMPONENTS, 1.0), 30)
     ranked = result.table.filter(pl.col("potential").is_not_null())
     assert ranked.select("category", "potential", "rank").rows() == [
-        ("q", pytest.approx(0.125), 1),
+        ("q", pytest.approx(0.25), 1),
         ("p", pytest.approx(1.0), 2),
     ]
     text = cat.potential_reading(result, cat.growth_window(LINES["ordered_at"], 2), "GBP")
     assert text.startswith(
-        "Q has the highest potential score (0.12 of 1) among those scored on every component, "
+        "Q has the highest potential score (0.25 of 1) among those scored on every component, "
         "of the 2 categories with at least 30 orders (P, scored on fewer, scores higher but "
         "ranks after)"
     ), text
@@ -643,17 +655,18 @@ def test_categories_with_the_orders_but_nothing_weighted_to_score_are_not_counte
     window = cat.growth_window(LINES["ordered_at"], 2)
     text = cat.potential_reading(result, window, "GBP")
     assert text.startswith(
-        "Q has the highest potential score (0.50 of 1) of the 1 category scored:"
+        "Q has the highest potential score (1.00 of 1) of the 1 category scored:"
     )
     # Every category with the orders scored: none left over.
     assert cat.unscored(cat.potential_scores(_shrinking_leader(), growth_only, 30)).is_empty()
 
 
-def test_potential_reading_leads_on_service_only_beyond_chance_of_the_next_category():
-    """P reviews 4.50 from 40 reviews, Q 4.00 from 40 (sd 1.0 both): Welch's p = 0.028, a lead.
-    P delivers 2 of 40 late (5.0%), Q 4 of 40: chi-squared p = 0.40, within chance, so P is
-    first in on-time delivery only within chance of Q (it read "leads on ... on-time
-    delivery"). At sd 1.5 the review lead is within chance too (p = 0.14)."""
+def test_potential_reading_leads_on_service_only_beyond_chance():
+    """P reviews 4.50 from 40 reviews, Q 4.00 from 40 (sd 1.0 both): Welch's p = 0.028, which
+    with the two compared (each against the other) Holm does not pass at 0.025; P delivers 2
+    of 40 late (5.0%), Q 4 of 40, within chance too. Both score the middle, and P leads on
+    revenue share alone (it read "leads on revenue share and review score and is first in
+    on-time delivery"). At sd 0.8 the review lead is beyond chance (p = 0.006)."""
 
     def counted(sd: float) -> pl.DataFrame:
         return _shrinking_leader().with_columns(
@@ -662,20 +675,68 @@ def test_potential_reading_leads_on_service_only_beyond_chance_of_the_next_categ
             delivered=pl.Series([40, 40, 5]),
         )
 
-    assert ttest_ind_from_stats(4.5, 1.0, 40, 4.0, 1.0, 40, equal_var=False).pvalue < 0.05
+    assert 0.025 < ttest_ind_from_stats(4.5, 1.0, 40, 4.0, 1.0, 40, equal_var=False).pvalue < 0.05
     assert chi2_contingency([[2, 38], [4, 36]], correction=False).pvalue > 0.05
-    assert ttest_ind_from_stats(4.5, 1.5, 40, 4.0, 1.5, 40, equal_var=False).pvalue > 0.05
+    assert ttest_ind_from_stats(4.5, 0.8, 40, 4.0, 0.8, 40, equal_var=False).pvalue < 0.025
     window = cat.growth_window(LINES["ordered_at"], 2)
     weights = dict.fromkeys(cat.COMPONENTS, 1.0)
     said = cat.potential_reading(cat.potential_scores(counted(1.0), weights, 30), window, "GBP")
     assert said.startswith(
-        "P has the highest potential score (0.75 of 1) of the 2 categories with at least 30 "
-        "orders: it leads on revenue share and review score and is first in on-time delivery, "
-        "within chance of the next; growth -10%"
+        "P has the highest potential score (0.58 of 1) of the 2 categories with at least 30 "
+        "orders: it leads on revenue share; growth -10%"
     )
-    said = cat.potential_reading(cat.potential_scores(counted(1.5), weights, 30), window, "GBP")
-    assert ": it leads on revenue share and is first in review score and on-time delivery, " in (
-        said
+    assert (
+        "review 4.50 (within chance of the 4.25 average), 5.0% delivered late (within chance of "
+        "the 7.5% average)."
+    ) in said
+    said = cat.potential_reading(cat.potential_scores(counted(0.8), weights, 30), window, "GBP")
+    assert ": it leads on revenue share and review score; " in said
+    assert "review 4.50 (1st of 2, above the 4.25 average beyond chance)" in said
+
+
+def test_potential_reading_is_first_within_chance_of_the_next_when_both_lie_beyond_it():
+    """Reviews of 200 each (sd 1): P 4.60, Q 4.50, S 3.50, T 3.60. Each lies beyond chance of
+    the other three's reviews (Welch, Holm over 4), so each scores by its distance from the
+    4.05 average: P 1, Q (1 + 0.45 / 0.55) / 2. P leads Q only within chance (p = 0.32)."""
+    means = {"p": 4.6, "q": 4.5, "s": 3.5, "t": 3.6}
+    n, sd = 200, 1.0
+    for name, mean in means.items():
+        rest = [m for k, m in means.items() if k != name]
+        total = sum((n - 1) * sd**2 + n * m**2 for m in rest)
+        rest_mean = sum(rest) / 3
+        rest_sd = math.sqrt((total - 3 * n * rest_mean**2) / (3 * n - 1))
+        test = ttest_ind_from_stats(mean, sd, n, rest_mean, rest_sd, 3 * n, equal_var=False)
+        assert test.pvalue < 0.05 / 4
+    assert ttest_ind_from_stats(4.6, sd, n, 4.5, sd, n, equal_var=False).pvalue > 0.05
+    table = pl.DataFrame(
+        {
+            "category": list(means),
+            "label": [k.upper() for k in means],
+            "revenue": [100.0] * 4,
+            "share": [0.25] * 4,
+            "orders": [n] * 4,
+            "orders_previous": [10] * 4,
+            "orders_current": [10] * 4,
+            "growth": [0.0] * 4,
+            "growth_low": [-0.5] * 4,
+            "growth_high": [0.5] * 4,
+            "growth_reliable": [False] * 4,
+            "review_score": list(means.values()),
+            "reviews": [n] * 4,
+            "review_sq": [(n - 1) * sd**2 + n * m**2 for m in means.values()],
+        }
+    )
+    only = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
+    result = cat.potential_scores(table, only, 30)
+    scores = dict(zip(result.table["category"], result.table["score_review"], strict=True))
+    assert scores == pytest.approx(
+        {"p": 1.0, "q": (1 + 0.45 / 0.55) / 2, "s": 0.0, "t": 0.05 / 0.55}
+    )
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    assert cat.potential_reading(result, window, "GBP") == (
+        "P has the highest potential score (1.00 of 1) of the 4 categories with at least 30 "
+        "orders: it is first in review score, within chance of the next; review 4.60 (1st of 4, "
+        "above the 4.05 average beyond chance)."
     )
 
 
@@ -1155,3 +1216,55 @@ def test_the_growth_share_chart_labels_the_categories_its_reading_names_first():
 
     assert labelled([]) == {"Big", "Baby"}  # the two largest
     assert labelled(named) == set(named)
+
+
+def test_real_olist_potential_rests_on_revenue_share_where_nothing_else_is_beyond_chance():
+    """Audit: Health beauty topped the potential ranking at 0.70 against Sports leisure's 0.695
+    and Housewares' 0.684, on growth and late-delivery components that differ within chance yet
+    spanned the whole 0..1 scale. Recounted from the raw files: of the 26 categories with 30
+    orders, none is late beyond chance of their delivered orders' 6.8% (exact binomial tails,
+    Holm), so each scores the middle on late deliveries, and the leader is the largest of those
+    whose growth counts: Watches gifts, its -28% and its reviews within chance."""
+    from tests.test_delivery import delivered_raw_orders
+
+    orders_path, items_path, products_path, translation_path = _olist_subset()
+    reviews_path = orders_path.parent / "olist_order_reviews_dataset.csv.gz"
+    tables = []
+    for path in (orders_path, items_path, products_path, translation_path, reviews_path):
+        tables += io.read_path(path)
+    ds = formats.assemble(tables).dataset
+    got = cat.headless(ds)["categories"]
+    ranked = got.filter(pl.col("potential").is_not_null())
+    assert ranked.height == 26
+
+    lines = _raw_olist_lines()
+    name = pl.coalesce("product_category_name_english", "product_category_name")
+    pairs = lines.select(name.alias("name"), "order_id").unique()
+    late = delivered_raw_orders(orders_path).select("order_id", "is_late")
+    counts = (
+        pairs.filter(pl.col("name").is_in(ranked["category"].to_list()))
+        .join(late, on="order_id")
+        .group_by("name")
+        .agg(pl.len().alias("n"), pl.col("is_late").sum().alias("k"))
+    )
+    assert counts.height == 26
+    average = counts["k"].sum() / counts["n"].sum()
+    assert round(average, 3) == 0.068
+    tails = sorted(
+        2 * min(binom.sf(k - 1, n, average), binom.cdf(k, n, average))
+        for k, n in counts.select("k", "n").iter_rows()
+    )
+    assert tails[0] > 0.05 / 26  # Holm's first step: none beyond chance, so none at all
+    assert set(ranked["score_late"]) == {0.5}
+
+    leader = ranked.row(0, named=True)
+    reliable = ranked.filter(pl.col("growth_reliable"))
+    assert leader["category"] == "watches_gifts"
+    assert leader["share"] == reliable["share"].max()
+    assert (leader["score_growth"], leader["score_review"]) == (0.5, 0.5)
+    window = cat.growth_window(ds.tables["lines"]["ordered_at"], cat.MONTHS)
+    weights = dict.fromkeys(cat.COMPONENTS, 1.0)
+    reading = cat.potential_reading(cat.potential_scores(got, weights, 30), window, "BRL")
+    assert reading.startswith("Watches gifts has the highest potential score (0.63 of 1)")
+    assert ": it leads on revenue share; " in reading
+    assert f"delivered late (within chance of the {average:.1%} average)" in reading

@@ -174,3 +174,21 @@ def test_a_note_quotes_a_whole_number_with_separators_and_a_huge_one_short():
         "1e+13",
         "7",
     ]
+
+
+def test_fixed_decimals_agree_with_the_tables_javascript_to_fixed():
+    """Screenshot: the Categories table showed Watches gifts' potential 0.625 as 0.63 (the
+    browser's toFixed), the reading as 0.62 (Python's format, to the even one). Node's
+    (x).toFixed(2) and toFixed(0) of each, by hand: 0.63 1, 0.38 0, -0.63 -1, 0.28 0 (0.285
+    is a little under in binary), 2.50 3, 4.13 4."""
+    expected = {
+        0.625: ("0.63", "1"),
+        0.375: ("0.38", "0"),
+        -0.625: ("-0.63", "-1"),
+        0.285: ("0.28", "0"),
+        2.5: ("2.50", "3"),
+        4.125: ("4.13", "4"),
+    }
+    for value, (two, none) in expected.items():
+        assert (fmt.fixed(value, 2), fmt.fixed(value, 0)) == (two, none)
+    assert f"{0.625:.2f}" == "0.62"  # what the reading wrote

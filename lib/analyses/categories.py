@@ -386,13 +386,95 @@ def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
     return pl.when(x.is_null()).then(None).when(spread > 0).then(scaled).otherwise(0.5)
 
 
+def _centred(column: str, centre: float, beyond: pl.Series, higher_is_better: bool) -> pl.Expr:
+    """A component judged by chance, scored 0..1: 0.5 where the category lies within chance of
+    `centre` (`beyond` false), and from there towards 1 (better) or 0 (worse) in proportion to
+    how far it lies beyond chance, the farthest of those at 0 or 1; null where it has no
+    figure."""
+    x = pl.col(column)
+    off = (x - centre) * (1 if higher_is_better else -1)
+    off = pl.when(pl.lit(beyond)).then(off).otherwise(0.0)
+    scale = off.abs().max()
+    return (
+        pl.when(x.is_null()).then(None).when(scale > 0).then((1 + off / scale) / 2).otherwise(0.5)
+    )
+
+
+def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series] | None:
+    """Where each category's `name` component lies beyond chance, for `potential_scores` and
+    the reading: the centre it is judged against and, per row, whether it lies beyond chance of
+    it across the categories with a figure (`frame`'s `_src_<name>` column: those ranked; each
+    family is Holm's, stats.family). Growth: against flat, as `trends` judges it (the growth
+    family); late-delivery rate: against the late share of those categories' delivered orders
+    together, by each one's exact binomial tail (stats.share_z); review score: against the mean
+    of their reviews together, each category's mean by Welch's t against the other categories'
+    reviews (stats.mean_z). None where the table lacks the counts to judge by (share, a
+    revenue total, is never judged so)."""
+    src = f"_src_{name}"
+    if name == "growth" and {trend.LOW, trend.HIGH} <= set(frame.columns):
+        judged, _ = trends(frame.with_columns(pl.col(src).alias("growth")))
+        return 0.0, judged["_trend"].fill_null(0) != 0
+    if name == "late" and "delivered" in frame.columns:
+        n = pl.when(pl.col(src).is_not_null()).then(pl.col("delivered"))
+        k = (pl.col(src) * n).round()
+        counts = frame.select(k.alias("k"), n.alias("n"))
+        if not counts["n"].sum():
+            return None
+        centre = counts["k"].sum() / counts["n"].sum()
+        z = counts.select(stats.share_z("k", "n", centre)).to_series()
+    elif name == "review" and {"reviews", "review_sq"} <= set(frame.columns):
+        n = pl.when(pl.col(src).is_not_null()).then(pl.col("reviews")).fill_null(0)
+        parts = frame.select(
+            n.cast(pl.Float64).alias("n"),
+            (n * pl.col(src)).fill_null(0.0).alias("s"),
+            pl.when(n > 0).then(pl.col("review_sq")).fill_null(0.0).alias("q"),
+        )
+        if not parts["n"].sum():
+            return None
+        centre = parts["s"].sum() / parts["n"].sum()
+        group = [parts[c].to_numpy() for c in ("n", "s", "q")]
+        z = pl.Series(stats.mean_z(group, [g.sum() - g for g in group]), nan_to_null=True)
+    else:
+        return None
+    found = stats.family(z)
+    return centre, (z.abs() > found.cutoff).fill_null(False)
+
+
+def _source(name: str, columns: Sequence[str] = ()) -> pl.Expr:
+    """The figure a potential component reads (_COMPONENT_SOURCE); growth only where it is
+    reliable (`columns`: the table's, growth_reliable among them)."""
+    column = pl.col(_COMPONENT_SOURCE[name][0])
+    if name == "growth" and "growth_reliable" in columns:
+        return pl.when(pl.col("growth_reliable")).then(column)
+    return column
+
+
+def _with_sources(table: pl.DataFrame, used: Sequence[str], min_orders: int) -> pl.DataFrame:
+    """`table` plus `_src_<component>` of each `used` one: its figure (`_source`) where the
+    category has at least `min_orders` orders, those that can be ranked and set each
+    component's 0..1 range."""
+    enough = (
+        pl.col("orders") >= min_orders
+        if "orders" in table.columns and min_orders > 0
+        else pl.lit(True)
+    )
+    return table.with_columns(
+        pl.when(enough).then(_source(n, table.columns)).alias(f"_src_{n}") for n in used
+    )
+
+
 def potential_scores(
     table: pl.DataFrame, weights: Mapping[str, float], min_orders: int = 0
 ) -> Potential:
-    """Potential of each category with at least `min_orders` orders: each component min-max
-    normalised 0..1 across those categories (late rate reversed: fewer late is better), then a
-    weighted mean. Categories with fewer orders get no score: a handful of orders gives a
-    perfect review or a huge growth rate by chance, and would top the ranking.
+    """Potential of each category with at least `min_orders` orders: each component scored
+    0..1 across those categories (late rate reversed: fewer late is better), then a weighted
+    mean. Revenue share, and a component without the counts to judge it by, is min-max
+    normalised; growth, review score and late rate are judged by chance (`_chance`, `_centred`):
+    0.5 within chance of flat or the average, towards 0 or 1 only as far as beyond it. Olist's
+    growth and late components, none but Baby's fall beyond chance, had spanned the whole 0..1
+    range and made Health beauty top the ranking on noise (0.70 against 0.695 and 0.684).
+    Categories with fewer orders get no score: a handful of orders gives a perfect review or a
+    huge growth rate by chance, and would top the ranking.
 
     Growth counts only where growth_reliable is true (and is normalised across those
     categories only); a component with no value for any category is missing and drops out; a row
@@ -401,34 +483,29 @@ def potential_scores(
     for a full one (Olist's consoles, growth -26% on too few orders to count, scored 0.67 on its
     other three and topped the ranking).
     """
-    frame = table
-    if "growth_reliable" in frame.columns:
-        frame = frame.with_columns(
-            pl.when(pl.col("growth_reliable")).then(pl.col("growth")).alias("_growth")
-        )
-    else:
-        frame = frame.with_columns(pl.col("growth").alias("_growth"))
     used, missing = [], []
     for name in COMPONENTS:
         column, _ = _COMPONENT_SOURCE[name]
-        source = "_growth" if name == "growth" else column
-        if column not in frame.columns or frame[source].null_count() == frame.height:
+        if (
+            column not in table.columns
+            or table.select(_source(name, table.columns).is_null().all()).item()
+        ):
             missing.append(name)
         elif weights.get(name, 0) > 0:
             used.append(name)
-    enough = (
-        pl.col("orders") >= min_orders
-        if "orders" in frame.columns and min_orders > 0
-        else pl.lit(True)
-    )
-    # Only the categories that can be ranked set each component's 0..1 range.
-    sources = {n: "_growth" if n == "growth" else _COMPONENT_SOURCE[n][0] for n in used}
-    frame = frame.with_columns(
-        pl.when(enough).then(pl.col(src)).alias(f"_src_{n}") for n, src in sources.items()
-    )
-    frame = frame.with_columns(
-        _normalised(f"_src_{n}", _COMPONENT_SOURCE[n][1]).alias(f"score_{n}") for n in used
-    )
+    frame = _with_sources(table, used, min_orders)
+    scores = []
+    for n in used:
+        better = _COMPONENT_SOURCE[n][1]
+        judged = _chance(frame, n)
+        scores.append(
+            (
+                _normalised(f"_src_{n}", better)
+                if judged is None
+                else _centred(f"_src_{n}", *judged, better)
+            ).alias(f"score_{n}")
+        )
+    frame = frame.with_columns(scores)
     if used:
         num = pl.sum_horizontal((pl.col(f"score_{n}") * weights[n]).fill_null(0.0) for n in used)
         den = pl.sum_horizontal(
@@ -439,7 +516,7 @@ def potential_scores(
     else:
         score, complete = pl.lit(None, pl.Float64), pl.lit(False)
     frame = frame.with_columns(score.alias("potential"), complete.alias("_complete")).drop(
-        "_growth", *(f"_src_{n}" for n in used)
+        *(f"_src_{n}" for n in used)
     )
     frame = frame.sort(
         ["_complete", "potential", "revenue"]
@@ -617,19 +694,31 @@ LEAD_LABELS = {
 def _component_text(
     name: str, row: Mapping, place: str, window: GrowthWindow, compared: int
 ) -> str:
-    """One component's figure as the table shows it, with its place among ranked categories;
-    growth as a change only beyond chance across the `compared` categories (row's _trend)."""
+    """One component's figure as the table shows it, with its place among ranked categories
+    (or, judged within chance, what it is within chance of); growth as a change only beyond
+    chance across the `compared` categories (row's _trend)."""
     if name == "growth":
+        when = ", ".join(p for p in (place, window.describe()) if p)
         if row["_trend"]:
-            return f"growth {fmt.change(row['growth'])} ({place}, {window.describe()})"
+            return f"growth {fmt.change(row['growth'])} ({when})"
         said = trend.spread(row["growth"], row.get("growth_low"), row.get("growth_high"))
         among = f" with {compared} {ROWS} compared" if row["_own"] else ""
-        return f"growth {said}, no clear change{among} ({place}, {window.describe()})"
+        return f"growth {said}, no clear change{among} ({when})"
     if name == "share":
         return f"{fmt.pct(row['share'])} of revenue ({place})"
     if name == "review":
-        return f"review {row['review_score']:.2f} ({place})"
+        return f"review {fmt.fixed(row['review_score'], 2)} ({place})"
     return f"{fmt.pct(row['late_rate'])} delivered late ({place})"
+
+
+def _centre_words(name: str, centre: float) -> str:
+    """'the 4.13 average': what `_chance` judged a review score or late rate against, as the
+    reading writes it; "" for growth (judged against flat, as its own words say)."""
+    if name == "review":
+        return f"the {fmt.fixed(centre, 2)} average"
+    if name == "late":
+        return f"the {fmt.pct(centre)} average"
+    return ""
 
 
 def _near_next(table: pl.DataFrame, name: str) -> bool:
@@ -692,9 +781,11 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         among = f"of the {fmt.counted(table.height, 'category', 'categories')} scored"
     # Scored on fewer components, ranked after whatever their score (potential_scores).
     whole = _whole(potential.used)
+    # Scores as the reading and the table write them (two decimals, fmt.fixed).
+    written = pl.col("potential").round(2, mode="half_away_from_zero")
     part = table.filter(~whole)
     if part.height < table.height:
-        higher = part.filter(pl.col("potential").round(2) > round(row["potential"], 2))
+        higher = part.filter(written > float(fmt.fixed(row["potential"], 2)))
         if higher.height:
             names = fmt.listed([fmt.named(v) for v in higher["label"]], most=3)
             among = (
@@ -705,13 +796,15 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     # Scores that read the same (as the reading writes them) single out no category; one scored
     # on fewer components ranks after, whatever its score.
     rivals = table if part.height == table.height else table.filter(whole)
-    tied = rivals.filter(pl.col("potential").round(2) == round(row["potential"], 2))
+    tied = rivals.filter(written == float(fmt.fixed(row["potential"], 2)))
     if tied.height > 1:
         names = fmt.listed([fmt.named(v) for v in tied["label"]], most=4)
         return (
-            f"{names} tie for the highest potential score ({row['potential']:.2f} of 1) {among}: "
+            f"{names} tie for the highest potential score ({fmt.fixed(row['potential'], 2)} of 1) "
+            f"{among}: "
             "the score singles out none of them; the table gives each one's figures."
         )
+    sourced = _with_sources(potential.table, potential.used, potential.min_orders)
     parts, places, shared = [], {}, set()
     for name in potential.used:
         score = row[f"score_{name}"]
@@ -720,10 +813,23 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
                 parts.append(f"growth {fmt.change(row['growth'])} from {_few(row)}, not counted")
             continue
         scored = table[f"score_{name}"].drop_nulls()
-        places[name] = 1 + int((scored > score).sum())
+        rank = 1 + int((scored > score).sum())
+        place = f"{_ordinal(rank)} of {scored.len()}"
+        judged = _chance(sourced, name)
+        if judged is not None:
+            centre, beyond = judged
+            average = _centre_words(name, centre)
+            if not beyond.filter(sourced["category"] == row["category"]).any():
+                # Within chance: scored at the middle, no place to lead from (_centred).
+                within = f"within chance of {average}" if average else ""
+                parts.append(_component_text(name, row, within, window, found.compared))
+                continue
+            if average:
+                side = "above" if row[_COMPONENT_SOURCE[name][0]] > centre else "below"
+                place += f", {side} {average} beyond chance"
+        places[name] = rank
         if int((scored == score).sum()) > 1:
             shared.add(name)  # a place tied with another category
-        place = f"{_ordinal(places[name])} of {scored.len()}"
         parts.append(_component_text(name, row, place, window, found.compared))
     change = row.get("growth")
     # Growth within chance (or a fall) is nothing to lead on, even when every other category
@@ -749,7 +855,7 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         lead_words = f"its best place is on {LEAD_LABELS[leads[0]]}"
     text = (
         f"{fmt.named(row['label'])} has the highest potential score "
-        f"({row['potential']:.2f} of 1) {among}"
+        f"({fmt.fixed(row['potential'], 2)} of 1) {among}"
     )
     text += f": {lead_words}; " if leads else ": "
     text += ", ".join(parts)
