@@ -423,6 +423,8 @@ PURCHASE_COLUMNS = (
     "quantity",
     "unit_price",
 )
+# The columns of a purchase order (purchase_orders).
+ORDER_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue")
 # What purchases are cleaned from once exact duplicates are judged over the whole lines.
 JUDGED_COLUMNS = (*PURCHASE_COLUMNS, "is_return")
 
@@ -466,6 +468,25 @@ def customer_purchases(
     """
     cleaned = _cleaned(lines, free)
     return replace(cleaned, lines=_gathered(lines, cleaned.lines, columns))
+
+
+def purchase_orders(lines: pl.DataFrame, day: date | None = None) -> pl.DataFrame:
+    """The purchases (customer_purchases) as one row per order: order_id, customer_id,
+    ordered_at (its first line), revenue (net of matched cancellations). `day`: of the lines
+    placed before that day, as they stood then (`before`: a cancellation after it takes
+    nothing back); None: of every line. What segment movement, the churn window and lateness
+    read."""
+    bought = customer_purchases(before(lines, day), ORDER_COLUMNS).lines
+    return (
+        bought.lazy()
+        .group_by("order_id")
+        .agg(
+            pl.col("customer_id").first(),
+            pl.col("ordered_at").min(),
+            pl.col("revenue").sum(),
+        )
+        .collect()
+    )
 
 
 def _gathered(lines: pl.DataFrame, kept: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:

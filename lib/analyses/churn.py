@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from lib import fmt
-from lib.analyses.movement import purchase_orders
+from lib.measures import purchase_orders
 from lib.model import Dataset
 
 QUANTILES = (0.8, 0.9)  # the windows shown: 80% and 90% of repeat purchases
@@ -88,6 +88,17 @@ def window_days(gaps: pl.Series, quantile: float) -> int | None:
         return None
     ordered = gaps.sort()
     return int(ordered[max(0, math.ceil(quantile * gaps.len() - 1e-9) - 1)])
+
+
+def lapse_days(orders: pl.DataFrame, quantile: float = QUANTILE) -> int | None:
+    """The churn window of purchase orders (measures.purchase_orders) as the churn section
+    gives it by default: the gap within which `quantile` of the repeat purchases come; None
+    from fewer than MIN_GAPS repeat purchases or MIN_REPEATERS customers making them, too few
+    to read a window from."""
+    gaps = repeat_gaps(days_of(orders))
+    if gaps.height < MIN_GAPS or gaps["customer_id"].n_unique() < MIN_REPEATERS:
+        return None
+    return window_days(gaps["gap_days"], quantile)
 
 
 def churn_windows(gaps: pl.DataFrame, quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:

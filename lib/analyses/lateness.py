@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 
 from lib import fmt, measures, stats
-from lib.analyses.movement import purchase_orders
+from lib.measures import purchase_orders
 from lib.model import Dataset
 
 MONTHS = 6  # the follow-up after a first order: repeat orders and revenue within it

@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 
 from lib import fmt, measures
-from lib.analyses import rfm
+from lib.analyses import churn, rfm
+from lib.measures import purchase_orders
 from lib.model import Dataset
 from lib.periods import add_months
 
@@ -19,7 +20,12 @@ GONE_ACTION = (
     "No order in the window: win back the valuable ones with a personal offer; leave the rest "
     "out of paid campaigns."
 )
-PURCHASE_COLUMNS = ("order_id", "customer_id", "ordered_at", "revenue")
+# Gone over a window shorter than the churn window (churn.lapse_days): {days} days.
+WAITING_ACTION = (
+    "No order in the window, shorter than the {days} days within which "
+    f"{churn.QUANTILE:.0%} of repeat purchases come: those within {{days}} days of their last "
+    "order may only be between purchases; wait until then before a win-back offer."
+)
 DEFINITIONS = {
     NEW: "no purchase before the first date, at least one between the dates",
     GONE: "in a segment at the first date, no purchase between the dates",
@@ -69,24 +75,6 @@ _CUSTOMER_SCHEMA = {
     "revenue_before": pl.Float64,
     "last_order": pl.Date,
 }
-
-
-def purchase_orders(lines: pl.DataFrame, before: date | None = None) -> pl.DataFrame:
-    """The purchases (measures.customer_purchases) as one row per order: order_id, customer_id,
-    ordered_at (its first line), revenue (net of matched cancellations). `before`: of the lines
-    placed before that day, as they stood then (measures.before: a cancellation after it takes
-    nothing back); None: of every line."""
-    bought = measures.customer_purchases(measures.before(lines, before), PURCHASE_COLUMNS).lines
-    return (
-        bought.lazy()
-        .group_by("order_id")
-        .agg(
-            pl.col("customer_id").first(),
-            pl.col("ordered_at").min(),
-            pl.col("revenue").sum(),
-        )
-        .collect()
-    )
 
 
 def default_dates(orders: pl.DataFrame) -> tuple[date, date] | None:
@@ -246,7 +234,7 @@ def _moves(
     return table.select(list(_CUSTOMER_SCHEMA)).cast(_CUSTOMER_SCHEMA)
 
 
-def _actions(rules: pl.DataFrame) -> pl.DataFrame:
+def _actions(rules: pl.DataFrame, waiting: int | None = None) -> pl.DataFrame:
     # The first rule's action per segment (as rfm.segment_summary), and the two movement ends.
     action = pl.col("action") if "action" in rules.columns else pl.lit(None, dtype=pl.String)
     named = (
@@ -256,20 +244,30 @@ def _actions(rules: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("action").drop_nulls().first())
     )
     extra = pl.DataFrame(
-        {"segment": [rfm.OTHER, GONE], "action": [rfm.ACTIONS[rfm.OTHER], GONE_ACTION]}
+        {
+            "segment": [rfm.OTHER, GONE],
+            "action": [
+                rfm.ACTIONS[rfm.OTHER],
+                WAITING_ACTION.format(days=waiting) if waiting else GONE_ACTION,
+            ],
+        }
     )
     return pl.concat([named, extra]).unique("segment", keep="first", maintain_order=True)
 
 
 def movement_table(
-    customers: pl.DataFrame, rules: pl.DataFrame | None = None, blind: bool = False
+    customers: pl.DataFrame,
+    rules: pl.DataFrame | None = None,
+    blind: bool = False,
+    waiting: int | None = None,
 ) -> pl.DataFrame:
     """The movements of customer_movements, one row per (from_segment, to_segment) that has
     customers, in from order (NEW, then rule order) and to order (rule order, then GONE):
     from_segment, to_segment, customers, share (of the from_segment's customers, 0..1),
     revenue (in the second window), revenue_before (in the window of the same length before the
-    first date) and action (the segment map's action for the destination, GONE_ACTION for gone;
-    null for all when `blind`: the segments cannot separate customers, see rfm.Degenerate).
+    first date) and action (the segment map's action for the destination, GONE_ACTION for gone,
+    WAITING_ACTION with `waiting`, the churn window the dates span less than; null for all when
+    `blind`: the segments cannot separate customers, see rfm.Degenerate).
     """
     rules = rfm.default_rules(5) if rules is None else rules
     named = rfm.segment_order(rules)
@@ -290,7 +288,7 @@ def movement_table(
             .replace_strict(tos, list(range(len(tos))), default=len(tos))
             .alias("_to"),
         )
-        .join(_actions(rules), left_on="to_segment", right_on="segment", how="left")
+        .join(_actions(rules, waiting), left_on="to_segment", right_on="segment", how="left")
         .sort("_from", "_to", "from_segment", "to_segment")
     )
     if blind:
@@ -350,6 +348,9 @@ class Movement:
     customers: pl.DataFrame
     movements: pl.DataFrame
     degenerate: tuple[rfm.Degenerate, ...]
+    # The churn window (churn.lapse_days) when the dates span fewer days, else None: a gone
+    # customer may only be between purchases (Online Retail: 91 days against 110).
+    waiting: int | None = None
 
 
 def segment_movement(
@@ -376,8 +377,10 @@ def segment_movement(
         for d in rfm.blind_dimensions(rfm.degenerate_dimensions(scored), rules):
             if d.dimension not in {seen.dimension for seen in degenerate}:
                 degenerate.append(replace(d, at=at))
-    movements = movement_table(customers, rules, blind=bool(degenerate))
-    return Movement(first, second, customers, movements, tuple(degenerate))
+    lapse = churn.lapse_days(every)
+    waiting = lapse if lapse and (second - first).days < lapse else None
+    movements = movement_table(customers, rules, blind=bool(degenerate), waiting=waiting)
+    return Movement(first, second, customers, movements, tuple(degenerate), waiting)
 
 
 # A window between the two dates shorter than this: most customers place no order in it
@@ -455,7 +458,9 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
         )
     text += "."
     days = (movement.second - movement.first).days
-    if days < SHORT_WINDOW:
+    if movement.waiting:
+        text += _waiting_words(movement)
+    elif days < SHORT_WINDOW:
         text += (
             f" Over {fmt.counted(days, 'day')} most customers place no order anyway: gone here "
             "means no order in that window, not lost."
@@ -464,6 +469,36 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
         warnings = " ".join(rfm.degenerate_warning(d, currency) for d in movement.degenerate)
         text += f" {warnings} So the moves between segments say little, and no action is suggested."
     return text
+
+
+def _waiting_words(movement: Movement) -> str:
+    """' The 91 days between the dates are fewer than the 110 within which 90% of repeat
+    purchases come: 167 of the 1,449 gone (73 of the 73 gone champions) were within 110 days of
+    their last order on 9 Dec 2011, waiting rather than lapsed as the churn section counts
+    them; gone here means no order in the window, not lost.' (`movement.waiting`: the churn
+    window; the churn section counts a customer as waiting up to that many days after the last
+    order, here on the last day before the as-of date)."""
+    window = movement.waiting
+    last_day = movement.second - timedelta(days=1)
+    gone = movement.customers.filter(pl.col("to_segment") == GONE)
+    quiet = (pl.lit(last_day) - pl.col("last_order")).dt.total_days()
+    waiting = gone.filter(quiet <= window)
+    champions = gone.filter(pl.col("from_segment") == "champions").height
+    of_champions = (
+        f" ({fmt.count(waiting.filter(pl.col('from_segment') == 'champions').height)} of the "
+        f"{fmt.count(champions)} gone champions)"
+        if champions
+        else ""
+    )
+    days = (movement.second - movement.first).days
+    return (
+        f" The {fmt.count(days)} days between the dates are fewer than the {fmt.count(window)} "
+        f"within which {churn.QUANTILE:.0%} of repeat purchases come: "
+        f"{fmt.count(waiting.height)} of the {fmt.count(gone.height)} gone{of_champions} were "
+        f"within {fmt.count(window)} days of their last order on {fmt.day(last_day)}, waiting "
+        "rather than lapsed as the churn section counts them; gone here means no order in the "
+        "window, not lost."
+    )
 
 
 def _as_of(value: str) -> date | None:
