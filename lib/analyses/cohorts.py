@@ -481,9 +481,11 @@ def band_note(curve: pl.DataFrame, grain: str) -> str:
 
 def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
     """How much of the average cohort comes back in periods 1, 3 and the last one that
-    FEW_COHORTS cohorts reach, and how many points it loses (or gains) per period after period
-    1. When period 1 rests on fewer than FEW_COHORTS cohorts or FEW_CUSTOMERS customers, it is
-    called no average and said so (for customers, with its 95% Wilson interval)."""
+    FEW_COHORTS cohorts reach, and, of customers, how many points it loses (or gains) per
+    period after period 1, beyond chance (`_moved`); of orders and revenue, which no count
+    tests, the range it runs in (`_ranged`). When period 1 rests on fewer than FEW_COHORTS
+    cohorts or FEW_CUSTOMERS customers, it is called no average and said so (for customers,
+    with its 95% Wilson interval)."""
     unit = grain_name(grain)
     means = dict(zip(curve["period_index"], curve["mean"], strict=True))
     if 1 not in means:
@@ -508,16 +510,17 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
         text += (", " + ", ".join(said[:-1]) if len(said) > 1 else "") + " and " + said[-1]
     if one["cohorts"] > 1:
         text += " (cohorts pooled by size)"
-    if far > 1:
+    if far > 1 and metric != "customers":
+        text += _ranged(steady, unit)
+    elif far > 1:
         slope = (means[far] - means[1]) / (far - 1) * 100
         end = curve.filter(pl.col("period_index") == far).row(0, named=True)
         # Customers coming back are counts: a change from period 1 within chance is no trend.
-        counts = metric == "customers"
-        moved = _moved(one, steady.filter(pl.col("period_index") > 1)) if counts else None
+        moved = _moved(one, steady.filter(pl.col("period_index") > 1))
         against = f"({fmt.pct(means[1])} against {fmt.pct(means[far])})"
-        if moved is not None and not moved:
+        if not moved:
             text += f": after the first {unit} it moves no further than chance would {against}."
-        elif moved is not None and not (moved & {1 if slope > 0 else -1}):
+        elif not (moved & {1 if slope > 0 else -1}):
             # Beyond chance only the other way, or both ways: no trend its ends would tell.
             way = {frozenset({1}): "rises", frozenset({-1}): "falls"}.get(moved, "moves")
             text += (
@@ -556,6 +559,23 @@ def curve_reading(curve: pl.DataFrame, grain: str, metric: str) -> str:
             "it an average."
         )
     return text
+
+
+def _ranged(steady: pl.DataFrame, unit: str) -> str:
+    """': from 1 to 20 weeks later it runs between 2.9% (1 week later) and 11.1% (12 weeks
+    later); with no count of customers to test it by, no trend is read from it': the orders
+    or revenue curve over the periods enough cohorts reach (`steady`), whose two ends read as
+    a slope had said "gains" of a curve that ran 5.6% at week 3 and 4.3% at week 20 (Online
+    Retail's weekly revenue). Customers coming back are counts that curve_reading tests."""
+    low = steady.sort("mean", "period_index").row(0, named=True)
+    high = steady.sort(pl.col("mean"), -pl.col("period_index"), descending=True).row(0, named=True)
+    last = steady["period_index"].max()
+    return (
+        f": from 1 to {_after(last, unit)} it runs between {fmt.pct(low['mean'])} "
+        f"({_after(low['period_index'], unit)}) and {fmt.pct(high['mean'])} "
+        f"({_after(high['period_index'], unit)}); with no count of customers to test it by, no "
+        "trend is read from it (the customers' curve has one)."
+    )
 
 
 def _calendar(first: date, last: date, grain: str) -> str:
