@@ -1034,7 +1034,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
 
 
 def _rfm(ds: Dataset, p: PageInput) -> Built:
-    from lib.analyses import rfm
+    from lib.analyses import churn, rfm
     from lib.charts import rfm as charts
 
     f, o = p.frames, p.options
@@ -1077,7 +1077,13 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
         Block(
             f"R × {o['across'][0].upper()} grid",
             chart=charts.grid_heatmap(grid, bins, cur),
-            reading=rfm.grid_reading(grid, bins, cur, degenerate),
+            reading=rfm.grid_reading(
+                grid,
+                bins,
+                cur,
+                degenerate,
+                churn.lapse_days(churn.purchase_days(ds.table("lines"))),
+            ),
         ),
         _movement_block(ds, p),
     ]

@@ -322,12 +322,12 @@ def test_online_retail_movement_matches_the_published_recipe_in_pandas():
     assert len(champions) == len(waiting[waiting["from_segment"] == "champions"]) == 73
     reading = movement.movement_reading(movement.segment_movement(ds.table("lines")), "GBP")
     assert (
-        "The 91 days between the dates are fewer than the 110 within which 90% of repeat "
-        "purchases come: 167 of the 1,449 gone (73 of the 73 gone champions) were within 110 "
-        "days of their last order on 9 Dec 2011, waiting rather than lapsed"
+        "The 91 days between the dates are fewer than the churn window (90% of repeat purchases "
+        "come within 110 days): 167 of the 1,449 gone (73 of the 73 gone champions) were within "
+        "110 days of their last order on 9 Dec 2011, waiting rather than lapsed"
     ) in reading
     action = table.filter(pl.col("to_segment") == "gone")["action"].unique().to_list()
-    assert action == [movement.WAITING_ACTION.format(days=110)]
+    assert action == [movement.waiting_action(110)]
     assert "wait until then before a win-back offer" in action[0]
 
 

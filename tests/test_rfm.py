@@ -592,14 +592,16 @@ def test_the_grid_can_set_recency_against_monetary_scores():
         "avg_monetary",
         "segment",
         "repeaters",
+        "quiet_days",
     ]
     # d: R1 M2, 20.0; e: R1 M1, 10.0.
     cell = grid.filter((pl.col("r_score") == 1) & (pl.col("m_score") == 2)).row(0, named=True)
     assert (cell["customers"], cell["share"], cell["avg_monetary"]) == (1, 0.2, 20.0)
     assert rfm.grid_reading(grid, 3, "GBP") == (
         "The fullest cell is R3 M3 (2 customers, 40.0%); the highest spend per customer is in "
-        "R3 M3 (£80 across 2 customers, too few to plan on); 1 big spender has gone quiet "
-        "(R ≤ 1, M > 1): look at that customer."
+        "R3 M3 (£80 across 2 customers, too few to plan on); 1 customer of the upper M scores "
+        "(M > 1) has gone quiet (R ≤ 1: 60+ days since their last order): look at that "
+        "customer."
     )
 
 
@@ -633,16 +635,17 @@ def test_the_grid_reading_advises_winning_back_only_a_group_worth_a_campaign():
         "The fullest cells are R3 F1 and R1 F3 (100 customers, 50.0% each); "
     )
     assert rfm.grid_reading(grid(25), 3, "GBP").endswith(
-        "25 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
+        "25 repeat buyers of the upper F scores (F > 1) have gone quiet (R ≤ 1): win them back."
     )
     assert rfm.grid_reading(grid(19), 3, "GBP").endswith(
-        "19 frequent buyers have gone quiet (R ≤ 1, F > 1): look at them one by one."
+        "19 repeat buyers of the upper F scores (F > 1) have gone quiet (R ≤ 1): look at them one "
+        "by one."
     )
     # Heaped frequencies score one-order customers F3 too: only those who came back are
     # frequent buyers (an earlier retail demo counted 29 one-order customers among 165).
     some = grid(25).with_columns(repeaters=pl.Series([20, 30]))
     assert rfm.grid_reading(some, 3, "GBP").endswith(
-        "20 frequent buyers have gone quiet (R ≤ 1, F > 1): win them back."
+        "20 repeat buyers of the upper F scores (F > 1) have gone quiet (R ≤ 1): win them back."
     )
     none = grid(25).with_columns(repeaters=pl.Series([0, 30]))
     assert "gone quiet" not in rfm.grid_reading(none, 3, "GBP")
@@ -660,8 +663,9 @@ def test_readings_name_the_largest_segment_and_where_revenue_is():
     grid = rfm.rf_grid(SEGMENTED, 3)
     assert rfm.grid_reading(grid, 3, "GBP") == (
         "The fullest cell is R3 F3 (2 customers, 40.0%); the highest spend per customer is in "
-        "R3 F3 (£80 across 2 customers, too few to plan on); 1 frequent buyer has gone quiet "
-        "(R ≤ 1, F > 1): look at that customer."
+        "R3 F3 (£80 across 2 customers, too few to plan on); 1 repeat buyer of the upper F "
+        "scores (F > 1) has gone quiet (R ≤ 1: 60+ days since their last order): look at that "
+        "customer."
     )
 
 
@@ -942,3 +946,27 @@ def test_the_page_names_the_segments_row_order_put_equal_customers_in():
         "others with frequency 1, and these segments' figures count them."
     )
     assert rfm.lifted_by_order(customers, rules, "frequency", 4).height == 0
+
+
+def test_the_grid_weighs_its_quiet_customers_against_the_churn_window():
+    """Audit: Online Retail's grid read "656 frequent buyers have gone quiet (R ≤ 2, F > 2): win
+    them back", where F3 holds customers of 2 orders and R2 starts at 73 days, within the 110
+    days in which 90% of repeat purchases come. Here d (2 orders, 60 days since its last
+    order) is the one repeat buyer in R1 F2: against a window of 70 days it may only be
+    between purchases; against 50, it is not. Quiet is counted as the churn section counts
+    it, to the last day before the as-of date: 59 days, within a window of 59."""
+    grid = rfm.rf_grid(SEGMENTED, 3)
+    assert rfm.grid_reading(grid, 3, "GBP", lapse_days=70).endswith(
+        "1 repeat buyer of the upper F scores (F > 1) has gone quiet (R ≤ 1: 60+ days since "
+        "their last order): 90% of repeat purchases come within 70 days, and some have been "
+        "quiet no longer than that, so may only be between purchases: look at that customer once "
+        "past it."
+    )
+    assert rfm.grid_reading(grid, 3, "GBP", lapse_days=50).endswith(
+        "(R ≤ 1: 60+ days since their last order): look at that customer."
+    )
+    assert rfm.grid_reading(grid, 3, "GBP", lapse_days=59).endswith(
+        "(R ≤ 1: 60+ days since their last order): 90% of repeat purchases come within 59 "
+        "days, and some have been quiet no longer than that, so may only be between purchases: "
+        "look at that customer once past it."
+    )

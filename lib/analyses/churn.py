@@ -90,15 +90,21 @@ def window_days(gaps: pl.Series, quantile: float) -> int | None:
     return int(ordered[max(0, math.ceil(quantile * gaps.len() - 1e-9) - 1)])
 
 
-def lapse_days(orders: pl.DataFrame, quantile: float = QUANTILE) -> int | None:
-    """The churn window of purchase orders (measures.purchase_orders) as the churn section
-    gives it by default: the gap within which `quantile` of the repeat purchases come; None
-    from fewer than MIN_GAPS repeat purchases or MIN_REPEATERS customers making them, too few
-    to read a window from."""
-    gaps = repeat_gaps(days_of(orders))
+def lapse_days(days: pl.DataFrame, quantile: float = QUANTILE) -> int | None:
+    """The churn window of purchase days (purchase_days, days_of) as the churn section gives
+    it by default: the gap within which `quantile` of the repeat purchases come; None from
+    fewer than MIN_GAPS repeat purchases or MIN_REPEATERS customers making them, too few to
+    read a window from."""
+    gaps = repeat_gaps(days)
     if gaps.height < MIN_GAPS or gaps["customer_id"].n_unique() < MIN_REPEATERS:
         return None
     return window_days(gaps["gap_days"], quantile)
+
+
+def window_words(days: int) -> str:
+    """'90% of repeat purchases come within 110 days': what the churn window (lapse_days)
+    says, as the readings that weigh a quiet spell against it write it."""
+    return f"{QUANTILE:.0%} of repeat purchases come within {fmt.count(days)} days"
 
 
 def churn_windows(gaps: pl.DataFrame, quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:

@@ -20,12 +20,6 @@ GONE_ACTION = (
     "No order in the window: win back the valuable ones with a personal offer; leave the rest "
     "out of paid campaigns."
 )
-# Gone over a window shorter than the churn window (churn.lapse_days): {days} days.
-WAITING_ACTION = (
-    "No order in the window, shorter than the {days} days within which "
-    f"{churn.QUANTILE:.0%} of repeat purchases come: those within {{days}} days of their last "
-    "order may only be between purchases; wait until then before a win-back offer."
-)
 DEFINITIONS = {
     NEW: "no purchase before the first date, at least one between the dates",
     GONE: "in a segment at the first date, no purchase between the dates",
@@ -234,6 +228,16 @@ def _moves(
     return table.select(list(_CUSTOMER_SCHEMA)).cast(_CUSTOMER_SCHEMA)
 
 
+def waiting_action(days: int) -> str:
+    """The action for gone customers over a window shorter than the churn window (`days`,
+    churn.lapse_days)."""
+    return (
+        f"No order in the window, shorter than the churn window ({churn.window_words(days)}): "
+        f"those within {fmt.count(days)} days of their last order may only be between "
+        "purchases; wait until then before a win-back offer."
+    )
+
+
 def _actions(rules: pl.DataFrame, waiting: int | None = None) -> pl.DataFrame:
     # The first rule's action per segment (as rfm.segment_summary), and the two movement ends.
     action = pl.col("action") if "action" in rules.columns else pl.lit(None, dtype=pl.String)
@@ -248,7 +252,7 @@ def _actions(rules: pl.DataFrame, waiting: int | None = None) -> pl.DataFrame:
             "segment": [rfm.OTHER, GONE],
             "action": [
                 rfm.ACTIONS[rfm.OTHER],
-                WAITING_ACTION.format(days=waiting) if waiting else GONE_ACTION,
+                waiting_action(waiting) if waiting else GONE_ACTION,
             ],
         }
     )
@@ -266,7 +270,7 @@ def movement_table(
     from_segment, to_segment, customers, share (of the from_segment's customers, 0..1),
     revenue (in the second window), revenue_before (in the window of the same length before the
     first date) and action (the segment map's action for the destination, GONE_ACTION for gone,
-    WAITING_ACTION with `waiting`, the churn window the dates span less than; null for all when
+    waiting_action with `waiting`, the churn window the dates span less than; null for all when
     `blind`: the segments cannot separate customers, see rfm.Degenerate).
     """
     rules = rfm.default_rules(5) if rules is None else rules
@@ -377,7 +381,7 @@ def segment_movement(
         for d in rfm.blind_dimensions(rfm.degenerate_dimensions(scored), rules):
             if d.dimension not in {seen.dimension for seen in degenerate}:
                 degenerate.append(replace(d, at=at))
-    lapse = churn.lapse_days(every)
+    lapse = churn.lapse_days(churn.days_of(every))
     waiting = lapse if lapse and (second - first).days < lapse else None
     movements = movement_table(customers, rules, blind=bool(degenerate), waiting=waiting)
     return Movement(first, second, customers, movements, tuple(degenerate), waiting)
@@ -472,12 +476,12 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
 
 
 def _waiting_words(movement: Movement) -> str:
-    """' The 91 days between the dates are fewer than the 110 within which 90% of repeat
-    purchases come: 167 of the 1,449 gone (73 of the 73 gone champions) were within 110 days of
-    their last order on 9 Dec 2011, waiting rather than lapsed as the churn section counts
-    them; gone here means no order in the window, not lost.' (`movement.waiting`: the churn
-    window; the churn section counts a customer as waiting up to that many days after the last
-    order, here on the last day before the as-of date)."""
+    """' The 91 days between the dates are fewer than the churn window (90% of repeat
+    purchases come within 110 days): 167 of the 1,449 gone (73 of the 73 gone champions) were
+    within 110 days of their last order on 9 Dec 2011, waiting rather than lapsed as the churn
+    section counts them; gone here means no order in the window, not lost.'
+    (`movement.waiting`: the churn window; the churn section counts a customer as waiting up to
+    that many days after the last order, here on the last day before the as-of date)."""
     window = movement.waiting
     last_day = movement.second - timedelta(days=1)
     gone = movement.customers.filter(pl.col("to_segment") == GONE)
@@ -492,8 +496,8 @@ def _waiting_words(movement: Movement) -> str:
     )
     days = (movement.second - movement.first).days
     return (
-        f" The {fmt.count(days)} days between the dates are fewer than the {fmt.count(window)} "
-        f"within which {churn.QUANTILE:.0%} of repeat purchases come: "
+        f" The {fmt.count(days)} days between the dates are fewer than the churn window "
+        f"({churn.window_words(window)}): "
         f"{fmt.count(waiting.height)} of the {fmt.count(gone.height)} gone{of_champions} were "
         f"within {fmt.count(window)} days of their last order on {fmt.day(last_day)}, waiting "
         "rather than lapsed as the churn section counts them; gone here means no order in the "

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from lib import fmt, measures, summaries
+from lib.analyses import churn
 from lib.model import Dataset, columns_of
 
 BINS = (3, 4, 5)
@@ -879,9 +880,9 @@ def segment_summary(
 def rf_grid(customers: pl.DataFrame, bins: int, across: str = "frequency") -> pl.DataFrame:
     """Every R x F cell (bins x bins), or R x M with across="monetary": r_score, f_score (or
     m_score), customers (0 when empty), share (of all customers, 0..1), avg_monetary (null when
-    empty), segment (the most common segment in the cell; null when empty) and repeaters (its
+    empty), segment (the most common segment in the cell; null when empty), repeaters (its
     customers with two orders or more: on heaped frequencies a one-order customer can score
-    F3)."""
+    F3) and quiet_days (the fewest recency_days in it, null when empty)."""
     if across not in ("frequency", "monetary"):
         raise ValueError("across must be frequency or monetary")
     column = SCORE_COLUMNS[across]
@@ -897,12 +898,22 @@ def rf_grid(customers: pl.DataFrame, bins: int, across: str = "frequency") -> pl
         pl.col("monetary").mean().alias("avg_monetary"),
         pl.col("segment").mode().sort().first().alias("segment"),
         (pl.col("frequency") >= 2).sum().cast(pl.Int64).alias("repeaters"),
+        pl.col("recency_days").min().cast(pl.Int64).alias("quiet_days"),
     )
     return (
         cells.join(per, on=["r_score", column], how="left")
         .with_columns(pl.col("customers", "repeaters").fill_null(0))
         .with_columns((pl.col("customers") / max(customers.height, 1)).alias("share"))
-        .select("r_score", column, "customers", "share", "avg_monetary", "segment", "repeaters")
+        .select(
+            "r_score",
+            column,
+            "customers",
+            "share",
+            "avg_monetary",
+            "segment",
+            "repeaters",
+            "quiet_days",
+        )
         .sort("r_score", column)
     )
 
@@ -998,11 +1009,19 @@ def _segments(names: pl.Series) -> str:
 
 
 def grid_reading(
-    grid: pl.DataFrame, bins: int, currency: str, degenerate: Sequence[Degenerate] = ()
+    grid: pl.DataFrame,
+    bins: int,
+    currency: str,
+    degenerate: Sequence[Degenerate] = (),
+    lapse_days: int | None = None,
 ) -> str:
     """One sentence on the grid of rf_grid (R x F or R x M), from its cells' figures: the
-    fullest cell and the most valuable cell; lapsed frequent (or big-spending) customers to win
-    back, unless a dimension of the grid is in `degenerate`, which the sentence then explains."""
+    fullest cell and the most valuable cell; the repeat buyers of the upper F scores (or the
+    customers of the upper M scores) in the lower R scores, gone quiet, to win back, unless a
+    dimension of the grid is in `degenerate`, which the sentence then explains. How long they
+    have been quiet is weighed against the churn window (`lapse_days`: churn.lapse_days) where
+    known: Online Retail's R2 starts at 73 days where 90% of repeat purchases come within 110,
+    and "frequent buyers" were 2-order customers scored F3."""
     full = grid.filter(pl.col("customers") > 0)
     if full.height == 0:
         return "No customers in the grid."
@@ -1045,12 +1064,22 @@ def grid_reading(
     frequent = across == "frequency" and "repeaters" in lapsed.columns
     n = int(lapsed["repeaters" if frequent else "customers"].sum())
     if n:
-        who = "frequent buyer" if across == "frequency" else "big spender"
+        who = "repeat buyer" if across == "frequency" else "customer"
+        quiet = lapsed["quiet_days"].min() if "quiet_days" in lapsed.columns else None
+        since = f": {fmt.count(quiet)}+ days since their last order" if quiet is not None else ""
+        # As the churn section counts them: waiting up to lapse_days after the last order,
+        # on the last day before the as-of date.
+        early = lapse_days is not None and quiet is not None and quiet - 1 <= lapse_days
+        # As segment_action: a handful of customers is a list to look at, not a campaign.
+        advice = measures.handful_advice(n, "win them back", FEW_CUSTOMERS)
+        if early:
+            advice = (
+                f"{churn.window_words(lapse_days)}, and some have been quiet no longer than "
+                f"that, so may only be between purchases: {advice} once past it"
+            )
         text += (
-            f"; {fmt.counted(n, who)} {'has' if n == 1 else 'have'} gone quiet "
-            f"(R ≤ {max(1, bins // 2)}, {x} > {bins // 2}): "
-            # As segment_action: a handful of customers is a list to look at, not a campaign.
-            + measures.handful_advice(n, "win them back", FEW_CUSTOMERS)
+            f"; {fmt.counted(n, who)} of the upper {x} scores ({x} > {bins // 2}) "
+            f"{'has' if n == 1 else 'have'} gone quiet (R ≤ {max(1, bins // 2)}{since}): " + advice
         )
     return text + "."
 
