@@ -61,8 +61,13 @@ def fixed(value: float, digits: int) -> str:
     value halfway between two, exactly, goes to the one farther from zero, where Python's
     format goes to the even one: 0.625 -> '0.63', as the table shows a score that the reading
     wrote '0.62'."""
+    return str(_half_up(value, digits))
+
+
+def _half_up(value: float, digits: int) -> decimal.Decimal:
+    """`value` at `digits` decimals, an exact half going away from zero (`fixed`)."""
     exact = decimal.Decimal(value)
-    return str(exact.quantize(decimal.Decimal(1).scaleb(-digits), decimal.ROUND_HALF_UP))
+    return exact.quantize(decimal.Decimal(1).scaleb(-digits), decimal.ROUND_HALF_UP)
 
 
 def pct(share: float | None, digits: int = 1) -> str:
@@ -219,13 +224,14 @@ def signed(value: float, digits: int = 2) -> str:
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    """A plain figure with separators and never in scientific notation: 1234.5 -> '1,234.5';
-    a value that rounds to zero at `digits` decimals but is not zero -> 'about 0'."""
+    """A plain figure with separators and never in scientific notation: 1234.5 -> '1,234.5',
+    an exact half rounded as the page's tables round it (`fixed`: 0.625 -> '0.63'); a value
+    that rounds to zero at `digits` decimals but is not zero -> 'about 0'."""
     if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
         return "—"
     if value != 0 and abs(value) < 0.5 * 10**-digits:
         return "about 0"
-    return f"{value:,.{digits}f}"
+    return f"{_half_up(value, digits):,}"
 
 
 _HASH = re.compile(r"[0-9a-fA-F]{20,}")

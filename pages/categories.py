@@ -171,12 +171,12 @@ def controlled() -> None:
         f"A score from 0 to 1 for each category with at least {fmt.counted(min_orders, 'order')}: "
         "revenue share is scaled 0–1 across those categories; growth, review score and late "
         "deliveries score 0.5 where a category is within chance of flat or of the average, and "
-        "move towards 1 (better: fewer late deliveries) or 0 (worse) only as far as they lie "
-        "beyond chance. The components are averaged with your weights. Growth counts only with "
-        "at least "
+        "only beyond chance move towards 1 (better: fewer late deliveries) or 0 (worse), by how "
+        "far they lie from it. The components are averaged with your weights. Growth counts "
+        "only with at least "
         f"{fmt.counted(min_orders, 'order')} in each compared window."
     )
-    probe = cat.potential_scores(table, dict.fromkeys(cat.COMPONENTS, 1.0), int(min_orders))
+    missing = cat.missing_components(table)
     weight_cols = st.columns(len(cat.COMPONENTS))
     weights = {}
     for column, name in zip(weight_cols, cat.COMPONENTS, strict=True):
@@ -190,12 +190,12 @@ def controlled() -> None:
             0.1,
             key=f"categories_weight_{name}",
             bind=links.BIND,
-            disabled=name in probe.missing,
-            help="Missing in this data" if name in probe.missing else None,
+            disabled=name in missing,
+            help="Missing in this data" if name in missing else None,
         )
-    if probe.missing:
+    if missing:
         why = []
-        for name in probe.missing:
+        for name in missing:
             if name in SERVICE_NEEDS:
                 needs = for_data(ds, *SERVICE_NEEDS[name])
                 why.append(f"{cat.COMPONENT_LABELS[name]} (needs {needs})")

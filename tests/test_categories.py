@@ -617,19 +617,20 @@ def test_a_category_scored_without_a_component_ranks_after_those_scored_on_every
     """Screenshot audit: the marketplace demo's consoles (growth -26% from too few orders, not
     counted) scored 0.67 on its other three components, over the categories scored on all four,
     and topped the ranking, the chart and the reading. By hand, with P's growth unreliable:
-    P scores (share 1 + review 1 + late 1) / 3 = 1.00 on three, Q (growth 1, the one reliable
-    growth, +30% and beyond chance alone, + 0 + 0 + 0) / 4 = 0.25 on four; Q ranks first, and
-    the reading and the chart's note say why."""
+    P scores (share 1 + review 1 + late 1) / 3 = 1.00 on three, Q (growth 0.5, the one reliable
+    growth, with none to judge it against or scale it by, + 0 + 0 + 0) / 4 = 0.125 on four
+    (written 0.13, as the table's toFixed writes it); Q ranks first, and the reading and the
+    chart's note say why."""
     thin = _shrinking_leader().with_columns(growth_reliable=pl.Series([False, True, False]))
     result = cat.potential_scores(thin, dict.fromkeys(cat.COMPONENTS, 1.0), 30)
     ranked = result.table.filter(pl.col("potential").is_not_null())
     assert ranked.select("category", "potential", "rank").rows() == [
-        ("q", pytest.approx(0.25), 1),
+        ("q", pytest.approx(0.125), 1),
         ("p", pytest.approx(1.0), 2),
     ]
     text = cat.potential_reading(result, cat.growth_window(LINES["ordered_at"], 2), "GBP")
     assert text.startswith(
-        "Q has the highest potential score (0.25 of 1) among those scored on every component, "
+        "Q has the highest potential score (0.13 of 1) among those scored on every component, "
         "of the 2 categories with at least 30 orders (P, scored on fewer, scores higher but "
         "ranks after)"
     ), text
@@ -655,7 +656,7 @@ def test_categories_with_the_orders_but_nothing_weighted_to_score_are_not_counte
     window = cat.growth_window(LINES["ordered_at"], 2)
     text = cat.potential_reading(result, window, "GBP")
     assert text.startswith(
-        "Q has the highest potential score (1.00 of 1) of the 1 category scored:"
+        "Q has the highest potential score (0.50 of 1) of the 1 category scored:"
     )
     # Every category with the orders scored: none left over.
     assert cat.unscored(cat.potential_scores(_shrinking_leader(), growth_only, 30)).is_empty()
@@ -686,12 +687,12 @@ def test_potential_reading_leads_on_service_only_beyond_chance():
         "orders: it leads on revenue share; growth -10%"
     )
     assert (
-        "review 4.50 (within chance of the 4.25 average), 5.0% delivered late (within chance of "
-        "the 7.5% average)."
+        "review 4.50 (within chance of the 4.25 average of the categories ranked), 5.0% delivered "
+        "late (within chance of the 7.5% average of the categories ranked)."
     ) in said
     said = cat.potential_reading(cat.potential_scores(counted(0.8), weights, 30), window, "GBP")
     assert ": it leads on revenue share and review score; " in said
-    assert "review 4.50 (1st of 2, above the 4.25 average beyond chance)" in said
+    assert "review 4.50 (1st of 2, above the 4.25 average of the categories ranked beyond " in said
 
 
 def test_potential_reading_is_first_within_chance_of_the_next_when_both_lie_beyond_it():
@@ -736,7 +737,7 @@ def test_potential_reading_is_first_within_chance_of_the_next_when_both_lie_beyo
     assert cat.potential_reading(result, window, "GBP") == (
         "P has the highest potential score (1.00 of 1) of the 4 categories with at least 30 "
         "orders: it is first in review score, within chance of the next; review 4.60 (1st of 4, "
-        "above the 4.05 average beyond chance)."
+        "above the 4.05 average of the categories ranked beyond chance)."
     )
 
 
@@ -1267,4 +1268,74 @@ def test_real_olist_potential_rests_on_revenue_share_where_nothing_else_is_beyon
     reading = cat.potential_reading(cat.potential_scores(got, weights, 30), window, "BRL")
     assert reading.startswith("Watches gifts has the highest potential score (0.63 of 1)")
     assert ": it leads on revenue share; " in reading
-    assert f"delivered late (within chance of the {average:.1%} average)" in reading
+    assert (
+        f"delivered late (within chance of the {average:.1%} average of the categories" in reading
+    )
+
+
+def test_the_reading_places_a_category_by_its_figure_not_by_a_score_at_the_middle():
+    """Review: A reviews 4.30 and B 4.00 from 3,000 reviews each, C 4.45 from 31 (sd 1 all).
+    A and B lie beyond chance of the others' reviews, C within it (Welch, p = 0.10), so C
+    scores the middle, 0.5, below A's score: the reading called A's review "1st of 3" and A
+    first in review score, where C's 4.45 is higher. By its figure A is 2nd of 3, and leads
+    on nothing."""
+    means, counts, sd = {"a": 4.30, "b": 4.00, "c": 4.45}, {"a": 3000, "b": 3000, "c": 31}, 1.0
+    assert ttest_ind_from_stats(4.45, sd, 31, 4.15, sd, 6000, equal_var=False).pvalue > 0.05
+    table = pl.DataFrame(
+        {
+            "category": list(means),
+            "label": [k.upper() for k in means],
+            "revenue": [100.0] * 3,
+            "share": [1 / 3] * 3,
+            "orders": list(counts.values()),
+            "orders_previous": [10] * 3,
+            "orders_current": [10] * 3,
+            "growth": [0.0] * 3,
+            "growth_low": [-0.5] * 3,
+            "growth_high": [0.5] * 3,
+            "growth_reliable": [False] * 3,
+            "review_score": list(means.values()),
+            "reviews": list(counts.values()),
+            "review_sq": [(n - 1) * sd**2 + n * means[k] ** 2 for k, n in counts.items()],
+        }
+    )
+    only = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
+    result = cat.potential_scores(table, only, 30)
+    assert result.judged["review"][1] == {"a", "b"}
+    scores = dict(zip(result.table["category"], result.table["score_review"], strict=True))
+    assert scores["c"] == 0.5 and scores["a"] > 0.5 > scores["b"]
+    window = cat.growth_window(LINES["ordered_at"], 2)
+    said = cat.potential_reading(result, window, "GBP")
+    assert said.startswith("A has the highest potential score")
+    assert ": its best place is on review score; review 4.30 (2nd of 3, above the " in said
+    assert "first in" not in said and "leads" not in said
+
+
+def test_scores_tie_as_the_tables_write_them():
+    """Review: a top score of 0.7351 and a runner-up of 0.735 read as a tie at 0.74 (polars'
+    rounding of 0.735, a little under in binary, to 0.74), where the table writes 0.74 and
+    0.73 (JavaScript's toFixed, as fmt.fixed)."""
+    assert (fmt.fixed(0.7351, 2), fmt.fixed(0.735, 2)) == ("0.74", "0.73")
+    table = pl.DataFrame(
+        {
+            "category": ["p", "q"],
+            "label": ["P", "Q"],
+            "revenue": [100.0, 90.0],
+            "share": [0.5, 0.45],
+            "orders": [40, 40],
+            "growth": [None, None],
+            "growth_low": [None, None],
+            "growth_high": [None, None],
+            "growth_reliable": [False, False],
+            "score_share": [0.7351, 0.735],
+            "potential": [0.7351, 0.735],
+        },
+        schema_overrides={
+            "growth": pl.Float64,
+            "growth_low": pl.Float64,
+            "growth_high": pl.Float64,
+        },
+    )
+    result = cat.Potential(table, ("share",), ("growth",), {"share": 1.0}, 30)
+    said = cat.potential_reading(result, cat.growth_window(LINES["ordered_at"], 2), "GBP")
+    assert said.startswith("P has the highest potential score (0.74 of 1)"), said

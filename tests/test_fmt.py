@@ -192,3 +192,11 @@ def test_fixed_decimals_agree_with_the_tables_javascript_to_fixed():
     for value, (two, none) in expected.items():
         assert (fmt.fixed(value, 2), fmt.fixed(value, 0)) == (two, none)
     assert f"{0.625:.2f}" == "0.62"  # what the reading wrote
+    # The report's tables (fmt.number) write them as the page's do: the report's table had
+    # Watches gifts' potential at 0.62 under a reading of 0.63.
+    assert (fmt.number(0.625, 2), fmt.number(-0.625, 2)) == ("0.63", "-0.63")
+    assert (fmt.number(1234567.125, 2), fmt.number(2.5, 0), fmt.number(0.285, 2)) == (
+        "1,234,567.13",
+        "3",
+        "0.28",
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -374,6 +374,9 @@ class Potential:
     missing: tuple[str, ...]  # components the data has no figure for at all
     weights: Mapping[str, float]
     min_orders: int = 0  # fewer orders than this: too few to rank
+    # Per used component judged by chance (`_chance`): the centre it was judged against and
+    # the categories beyond chance of it.
+    judged: Mapping[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
 
 
 def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
@@ -388,13 +391,14 @@ def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
 
 def _centred(column: str, centre: float, beyond: pl.Series, higher_is_better: bool) -> pl.Expr:
     """A component judged by chance, scored 0..1: 0.5 where the category lies within chance of
-    `centre` (`beyond` false), and from there towards 1 (better) or 0 (worse) in proportion to
-    how far it lies beyond chance, the farthest of those at 0 or 1; null where it has no
-    figure."""
+    `centre` (`beyond` false); where beyond it, towards 1 (better) or 0 (worse) by how far its
+    figure lies from `centre` against the farthest figure of all the ranked categories (a
+    figure only just beyond chance, but nearer than another within it, is not scored 0 or 1
+    for being the only one found); null where it has no figure."""
     x = pl.col(column)
     off = (x - centre) * (1 if higher_is_better else -1)
-    off = pl.when(pl.lit(beyond)).then(off).otherwise(0.0)
     scale = off.abs().max()
+    off = pl.when(pl.lit(beyond)).then(off).otherwise(0.0)
     return (
         pl.when(x.is_null()).then(None).when(scale > 0).then((1 + off / scale) / 2).otherwise(0.5)
     )
@@ -411,6 +415,8 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series] | None:
     reviews (stats.mean_z). None where the table lacks the counts to judge by (share, a
     revenue total, is never judged so)."""
     src = f"_src_{name}"
+    if frame[src].drop_nulls().len() < 2:
+        return None  # one category is no family: nothing to judge it against but itself
     if name == "growth" and {trend.LOW, trend.HIGH} <= set(frame.columns):
         judged, _ = trends(frame.with_columns(pl.col(src).alias("growth")))
         return 0.0, judged["_trend"].fill_null(0) != 0
@@ -463,6 +469,17 @@ def _with_sources(table: pl.DataFrame, used: Sequence[str], min_orders: int) -> 
     )
 
 
+def missing_components(table: pl.DataFrame) -> tuple[str, ...]:
+    """The potential components the table has no figure for at all (growth: no reliable one),
+    which drop out of the score whatever their weight."""
+    return tuple(
+        name
+        for name in COMPONENTS
+        if _COMPONENT_SOURCE[name][0] not in table.columns
+        or table.select(_source(name, table.columns).is_null().all()).item()
+    )
+
+
 def potential_scores(
     table: pl.DataFrame, weights: Mapping[str, float], min_orders: int = 0
 ) -> Potential:
@@ -470,7 +487,7 @@ def potential_scores(
     0..1 across those categories (late rate reversed: fewer late is better), then a weighted
     mean. Revenue share, and a component without the counts to judge it by, is min-max
     normalised; growth, review score and late rate are judged by chance (`_chance`, `_centred`):
-    0.5 within chance of flat or the average, towards 0 or 1 only as far as beyond it. Olist's
+    0.5 within chance of flat or the average, towards 0 or 1 only beyond it. Olist's
     growth and late components, none but Baby's fall beyond chance, had spanned the whole 0..1
     range and made Health beauty top the ranking on noise (0.70 against 0.695 and 0.684).
     Categories with fewer orders get no score: a handful of orders gives a perfect review or a
@@ -483,28 +500,19 @@ def potential_scores(
     for a full one (Olist's consoles, growth -26% on too few orders to count, scored 0.67 on its
     other three and topped the ranking).
     """
-    used, missing = [], []
-    for name in COMPONENTS:
-        column, _ = _COMPONENT_SOURCE[name]
-        if (
-            column not in table.columns
-            or table.select(_source(name, table.columns).is_null().all()).item()
-        ):
-            missing.append(name)
-        elif weights.get(name, 0) > 0:
-            used.append(name)
+    missing = missing_components(table)
+    used = [n for n in COMPONENTS if n not in missing and weights.get(n, 0) > 0]
     frame = _with_sources(table, used, min_orders)
-    scores = []
+    scores, judged = [], {}
     for n in used:
         better = _COMPONENT_SOURCE[n][1]
-        judged = _chance(frame, n)
-        scores.append(
-            (
-                _normalised(f"_src_{n}", better)
-                if judged is None
-                else _centred(f"_src_{n}", *judged, better)
-            ).alias(f"score_{n}")
-        )
+        found = _chance(frame, n)
+        if found is None:
+            scores.append(_normalised(f"_src_{n}", better).alias(f"score_{n}"))
+            continue
+        centre, beyond = found
+        judged[n] = (centre, frozenset(frame.filter(beyond)["category"]))
+        scores.append(_centred(f"_src_{n}", centre, beyond, better).alias(f"score_{n}"))
     frame = frame.with_columns(scores)
     if used:
         num = pl.sum_horizontal((pl.col(f"score_{n}") * weights[n]).fill_null(0.0) for n in used)
@@ -528,7 +536,7 @@ def potential_scores(
     )
     rank = pl.when(pl.col("potential").is_not_null()).then(pl.int_range(1, pl.len() + 1))
     frame = frame.with_columns(rank.alias("rank")).drop("_complete")
-    return Potential(frame, tuple(used), tuple(missing), dict(weights), min_orders)
+    return Potential(frame, tuple(used), missing, dict(weights), min_orders, judged)
 
 
 def potential_contributions(potential: Potential) -> pl.DataFrame:
@@ -712,12 +720,14 @@ def _component_text(
 
 
 def _centre_words(name: str, centre: float) -> str:
-    """'the 4.13 average': what `_chance` judged a review score or late rate against, as the
-    reading writes it; "" for growth (judged against flat, as its own words say)."""
+    """'the 4.13 average of the categories ranked': what `_chance` judged a review score or late
+    rate against, as the reading writes it (the ranked categories' reviews and delivered orders
+    together: an order in two categories counts in each, so it is not the Delivery page's
+    average of orders); "" for growth (judged against flat, as its own words say)."""
     if name == "review":
-        return f"the {fmt.fixed(centre, 2)} average"
+        return f"the {fmt.fixed(centre, 2)} average of the categories ranked"
     if name == "late":
-        return f"the {fmt.pct(centre)} average"
+        return f"the {fmt.pct(centre)} average of the categories ranked"
     return ""
 
 
@@ -730,11 +740,11 @@ def _near_next(table: pl.DataFrame, name: str) -> bool:
     counts = {"review": ("reviews", "review_sq"), "late": ("delivered",)}.get(name, ())
     if not counts or any(c not in table.columns for c in counts):
         return False
-    column = _COMPONENT_SOURCE[name][0]
+    column, higher = _COMPONENT_SOURCE[name]
     first = table.row(0, named=True)
     rest = table.filter(
         pl.col(f"score_{name}").is_not_null() & (pl.col("category") != first["category"])
-    ).sort(f"score_{name}", descending=True)
+    ).sort(column, descending=higher)
     if first[counts[0]] is None or rest.height == 0 or rest[counts[0]][0] is None:
         return False
     second = rest.row(0, named=True)
@@ -763,7 +773,13 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     if not potential.used:
         return "No category can be scored: set at least one available weight above zero."
     judged, found = trends(potential.table)
-    table = judged.filter(pl.col("potential").is_not_null())
+    # Scores as the reading and the tables write them (two decimals, fmt.fixed).
+    written = pl.Series(
+        "_written",
+        [None if v is None else fmt.fixed(v, 2) for v in judged["potential"]],
+        dtype=pl.String,
+    )
+    table = judged.with_columns(written).filter(pl.col("potential").is_not_null())
     if table.height == 0:
         return (
             f"No category has the {fmt.counted(potential.min_orders, 'order')} needed to rank "
@@ -781,11 +797,10 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         among = f"of the {fmt.counted(table.height, 'category', 'categories')} scored"
     # Scored on fewer components, ranked after whatever their score (potential_scores).
     whole = _whole(potential.used)
-    # Scores as the reading and the table write them (two decimals, fmt.fixed).
-    written = pl.col("potential").round(2, mode="half_away_from_zero")
+    written = pl.col("_written").cast(pl.Float64)
     part = table.filter(~whole)
     if part.height < table.height:
-        higher = part.filter(written > float(fmt.fixed(row["potential"], 2)))
+        higher = part.filter(written > float(row["_written"]))
         if higher.height:
             names = fmt.listed([fmt.named(v) for v in higher["label"]], most=3)
             among = (
@@ -796,39 +811,37 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
     # Scores that read the same (as the reading writes them) single out no category; one scored
     # on fewer components ranks after, whatever its score.
     rivals = table if part.height == table.height else table.filter(whole)
-    tied = rivals.filter(written == float(fmt.fixed(row["potential"], 2)))
+    tied = rivals.filter(pl.col("_written") == row["_written"])
     if tied.height > 1:
         names = fmt.listed([fmt.named(v) for v in tied["label"]], most=4)
         return (
-            f"{names} tie for the highest potential score ({fmt.fixed(row['potential'], 2)} of 1) "
-            f"{among}: "
+            f"{names} tie for the highest potential score ({row['_written']} of 1) {among}: "
             "the score singles out none of them; the table gives each one's figures."
         )
-    sourced = _with_sources(potential.table, potential.used, potential.min_orders)
     parts, places, shared = [], {}, set()
     for name in potential.used:
-        score = row[f"score_{name}"]
-        if score is None:
+        if row[f"score_{name}"] is None:
             if name == "growth" and row.get("growth") is not None:
                 parts.append(f"growth {fmt.change(row['growth'])} from {_few(row)}, not counted")
             continue
-        scored = table[f"score_{name}"].drop_nulls()
-        rank = 1 + int((scored > score).sum())
-        place = f"{_ordinal(rank)} of {scored.len()}"
-        judged = _chance(sourced, name)
-        if judged is not None:
-            centre, beyond = judged
+        # Its place by its figure among the categories scored on it (not by the score, which
+        # puts every category within chance at the middle).
+        column, higher = _COMPONENT_SOURCE[name]
+        figures, value = table.filter(pl.col(f"score_{name}").is_not_null())[column], row[column]
+        rank = 1 + int(((figures > value) if higher else (figures < value)).sum())
+        place = f"{_ordinal(rank)} of {figures.len()}"
+        if name in potential.judged:
+            centre, beyond = potential.judged[name]
             average = _centre_words(name, centre)
-            if not beyond.filter(sourced["category"] == row["category"]).any():
+            if row["category"] not in beyond:
                 # Within chance: scored at the middle, no place to lead from (_centred).
                 within = f"within chance of {average}" if average else ""
                 parts.append(_component_text(name, row, within, window, found.compared))
                 continue
             if average:
-                side = "above" if row[_COMPONENT_SOURCE[name][0]] > centre else "below"
-                place += f", {side} {average} beyond chance"
+                place += f", {'above' if value > centre else 'below'} {average} beyond chance"
         places[name] = rank
-        if int((scored == score).sum()) > 1:
+        if int((figures == value).sum()) > 1:
             shared.add(name)  # a place tied with another category
         parts.append(_component_text(name, row, place, window, found.compared))
     change = row.get("growth")
