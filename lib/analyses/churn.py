@@ -92,11 +92,17 @@ def window_days(gaps: pl.Series, quantile: float) -> int | None:
 
 def lapse_days(days: pl.DataFrame, quantile: float = QUANTILE) -> int | None:
     """The churn window of purchase days (purchase_days, days_of) as the churn section gives
-    it by default: the gap within which `quantile` of the repeat purchases come; None from
-    fewer than MIN_GAPS repeat purchases or MIN_REPEATERS customers making them, too few to
-    read a window from."""
+    it by default: the gap within which `quantile` of the repeat purchases come; None where the
+    section calls the window a rough guide (`rough`: too few repeat purchases or customers
+    making them, or nearly everyone buying once, as on Olist, where it says how soon the few
+    who come back do, not that the others will)."""
     gaps = repeat_gaps(days)
-    if gaps.height < MIN_GAPS or gaps["customer_id"].n_unique() < MIN_REPEATERS:
+    repeaters = gaps["customer_id"].n_unique()
+    if (
+        gaps.height < MIN_GAPS
+        or repeaters < MIN_REPEATERS
+        or repeaters < FEW_REPEATERS * days["customer_id"].n_unique()
+    ):
         return None
     return window_days(gaps["gap_days"], quantile)
 

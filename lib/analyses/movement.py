@@ -233,8 +233,9 @@ def waiting_action(days: int) -> str:
     churn.lapse_days)."""
     return (
         f"No order in the window, shorter than the churn window ({churn.window_words(days)}): "
-        f"those within {fmt.count(days)} days of their last order may only be between "
-        "purchases; wait until then before a win-back offer."
+        f"wait for those within {fmt.count(days)} days of their last order, who may only be "
+        "between purchases; win back the valuable ones quiet longer with a personal offer; "
+        "leave the rest out of paid campaigns."
     )
 
 
@@ -403,7 +404,8 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
     new = int(table.filter(pl.col("from_segment") == NEW)["customers"].sum())
     gone = int(table.filter(pl.col("to_segment") == GONE)["customers"].sum())
     known = int(table.filter(pl.col("from_segment") != NEW)["customers"].sum())
-    text = f"{span}: {fmt.counted(new, 'new customer')} bought for the first time" + (
+    # First-time buyers, not the RFM segment of new customers (R5 F1), as the page names it.
+    text = f"{span}: {fmt.counted(new, 'first-time buyer')} bought for the first time" + (
         f" and {fmt.count(gone)} of the {fmt.count(known)} earlier customers placed no order (gone)"
         if known
         else ", and no customer had bought before to follow"
@@ -462,7 +464,7 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
         )
     text += "."
     days = (movement.second - movement.first).days
-    if movement.waiting:
+    if movement.waiting and gone:
         text += _waiting_words(movement)
     elif days < SHORT_WINDOW:
         text += (
@@ -476,9 +478,9 @@ def movement_reading(movement: Movement, currency: str = "") -> str:
 
 
 def _waiting_words(movement: Movement) -> str:
-    """' The 91 days between the dates are fewer than the churn window (90% of repeat
+    """' The dates are 91 days apart, less than the churn window (90% of repeat
     purchases come within 110 days): 167 of the 1,449 gone (73 of the 73 gone champions) were
-    within 110 days of their last order on 9 Dec 2011, waiting rather than lapsed as the churn
+    within 110 days of their last order as of 9 Dec 2011, waiting rather than lapsed as the churn
     section counts them; gone here means no order in the window, not lost.'
     (`movement.waiting`: the churn window; the churn section counts a customer as waiting up to
     that many days after the last order, here on the last day before the as-of date)."""
@@ -496,12 +498,12 @@ def _waiting_words(movement: Movement) -> str:
     )
     days = (movement.second - movement.first).days
     return (
-        f" The {fmt.count(days)} days between the dates are fewer than the churn window "
+        f" The dates are {fmt.counted(days, 'day')} apart, less than the churn window "
         f"({churn.window_words(window)}): "
-        f"{fmt.count(waiting.height)} of the {fmt.count(gone.height)} gone{of_champions} were "
-        f"within {fmt.count(window)} days of their last order on {fmt.day(last_day)}, waiting "
-        "rather than lapsed as the churn section counts them; gone here means no order in the "
-        "window, not lost."
+        f"{fmt.count(waiting.height)} of the {fmt.count(gone.height)} gone{of_champions} "
+        f"{fmt.plural(waiting.height, 'was', 'were')} within {fmt.count(window)} days of their "
+        f"last order as of {fmt.day(last_day)}, waiting rather than lapsed as the churn section "
+        "counts them; gone here means no order in the window, not lost."
     )
 
 
