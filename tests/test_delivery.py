@@ -525,7 +525,7 @@ def test_group_reading_steps_down_holm_to_name_the_group_adding_most_late_orders
     # a, beyond chance too, follows by the late orders it adds: 12 - 20 x 10% = 10.
     assert reading.endswith(
         "24 more late orders than the average rate gives on 1,000 orders; also late beyond "
-        "chance: seller a (60.0% late, 10 more on 20)."
+        "chance: seller a (60.0% late, 10 more late orders on 20)."
     )
 
 

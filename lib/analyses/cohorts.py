@@ -574,7 +574,7 @@ def _ranged(steady: pl.DataFrame, unit: str) -> str:
         f": from 1 to {_after(last, unit)} it runs between {fmt.pct(low['mean'])} "
         f"({_after(low['period_index'], unit)}) and {fmt.pct(high['mean'])} "
         f"({_after(high['period_index'], unit)}); with no count of customers to test it by, no "
-        "trend is read from it (the customers' curve has one)."
+        "trend is read from it."
     )
 
 

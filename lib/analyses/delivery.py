@@ -689,7 +689,7 @@ def group_reading(
     top = beyond.row(0, named=True)
     then = [
         f"{fmt.named(fmt.short_id(row[column]))} ({fmt.pct(row['late_rate'])} late, "
-        f"{row['_excess']:.0f} more on {fmt.count(row['orders'])})"
+        f"{row['_excess']:.0f} more late orders on {fmt.count(row['orders'])})"
         for row in beyond.slice(1).iter_rows(named=True)
     ]
     return (
