@@ -265,6 +265,8 @@ class Extremes:
     level: str = ""
     alone: int = 0  # rows beyond chance on their own only (Family.alone)
     differ: int = 0  # rows beyond chance across them all (Family.differ)
+    # The chance of shares this far apart from one common share (homogeneity_p), with `chance`
+    together: float | None = None
 
 
 def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = True) -> Extremes:
@@ -294,6 +296,7 @@ def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = 
         return Extremes(best, worst, pooled, rows.height, rows[:0], rows[:0])
     found = family(rows["_z"])
     beyond = found.beyond(pl.col("_z"))
+    together = homogeneity_p(rows[successes].to_numpy(), rows[trials].to_numpy())
     return Extremes(
         best.filter(beyond & (pl.col("_z") > 0)),
         worst.filter(beyond & (pl.col("_z") < 0)),
@@ -303,7 +306,26 @@ def extremes(rows: pl.DataFrame, successes: str, trials: str, *, chance: bool = 
         chance_worst=worst.filter(~beyond & (pl.col("_high") < pooled)),
         alone=found.alone,
         differ=found.differ,
+        together=together,
     )
+
+
+def homogeneity_p(successes: ArrayLike, trials: ArrayLike) -> float | None:
+    """The chance that rows' shares (successes of trials, one element each) lie as far apart
+    as they do if all came from one common share: Pearson's chi-square test of homogeneity,
+    rows - 1 degrees of freedom. None with fewer than two rows, or when every trial or none
+    succeeds. Rows can differ together though none stands out alone (Online Retail's month-1
+    cohorts: 15.0% to 24.0%, p = 0.038, none beyond chance by Holm)."""
+    from scipy.special import chdtrc
+
+    k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    total = n.sum()
+    if len(k) < 2 or total <= 0 or k.sum() in (0, total):
+        return None
+    share = k.sum() / total
+    yes, no = n * share, n * (1 - share)
+    statistic = float((((k - yes) ** 2) / yes + ((n - k - no) ** 2) / no).sum())
+    return float(chdtrc(len(k) - 1, statistic))
 
 
 def interval_digits(low: float, high: float, share: float) -> int:

@@ -740,6 +740,12 @@ def best_worst_reading(matrix: pl.DataFrame, grain: str, metric: str) -> str:
             parts.append(
                 f"{unit} {index}, none of the {found.compared} cohorts compared differs from "
                 f"their pooled {fmt.pct(found.pooled)} beyond chance"
+                + (
+                    ", though together they differ more than chance would (a chi-square test "
+                    f"across them all, p = {found.together:.3f}): no single one stands out"
+                    if found.together is not None and found.together < 0.05
+                    else ""
+                )
             )
         parts[-1] += _by_chance(found, unit, after=bool(said))
     if not parts:
