@@ -448,7 +448,9 @@ def test_a_fit_that_fails_keeps_the_trust_reading_under_its_table():
     at = apptest.files_page({"retail.csv": lines}, "clv", "once")
     assert any("No customer bought more than once" in w.value for w in at.warning)
     assert any(
-        c.value.startswith(":material/lightbulb: 2 checks fail: Customers; Bought on one day only")
+        c.value.startswith(
+            ":material/lightbulb: 2 checks fail: Customers modelled; Bought on one day only"
+        )
         for c in at.caption
     )
 
@@ -473,11 +475,11 @@ def _ten_days() -> pl.DataFrame:
 
 
 def test_the_at_risk_list_gets_a_warning_not_advice_when_the_trust_table_fails():
-    """30 customers over 10 days: the trust table says "Customers: Problem", and the at-risk
-    reading said "start with the first listed" all the same."""
+    """30 customers over 10 days: the trust table says "Customers modelled: Problem", and the
+    at-risk reading said "start with the first listed" all the same."""
     at = apptest.files_page({"retail.csv": _ten_days()}, "clv", "tendays")
     checks = checks_table(at)
-    assert checks[checks["check"] == "Customers"].iloc[0]["verdict"] == "Problem"
+    assert checks[checks["check"] == "Customers modelled"].iloc[0]["verdict"] == "Problem"
     history = checks[checks["check"] == "History vs horizon"].iloc[0]
     assert history["value"] == "1 week of history, horizon 52 weeks"
     assert "times as long" in history["note"]
@@ -485,7 +487,10 @@ def test_the_at_risk_list_gets_a_warning_not_advice_when_the_trust_table_fails()
     assert "win them back before they are gone" not in texts(at)
     warned = [w.value for w in at.warning if "at-risk" not in w.value and "top 20%" in w.value]
     assert len(warned) == 1
-    assert "but the trust table's “Customers” check fails: the list is no basis" in warned[0]
+    assert (
+        "but the trust table's “Customers modelled” check fails: the list is no basis"
+        in (warned[0])
+    )
     # The report says the same (it advised 'start with the first listed'), where it can fit
     # with a holdout: a calibration end with 10 repeat buyers before it.
     tables = io.read_file("retail.csv", io.csv_bytes(_ten_days()))

@@ -1137,8 +1137,10 @@ def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history
     checks = clv.sufficiency(summary, dropped, 12, "months", "days")
     verdicts = dict(zip(checks["check"], checks["verdict"], strict=True))
     values = dict(zip(checks["check"], checks["value"], strict=True))
-    assert values["Customers"] == "3"
-    assert verdicts["Customers"] == "problem"
+    # The trust table's row says whom the model counts, as the card does (Online Retail:
+    # 4,339 modelled against 4,338 on the other pages, one customer buying only for free).
+    assert values["Customers modelled"] == "3"
+    assert verdicts["Customers modelled"] == "problem"
     assert values["Bought on one day only"] == "33.3%"
     assert verdicts["Bought on one day only"] == "problem"  # 2 repeat buyers, fewer than 10
     assert values["History vs horizon"] == "15 days of history, horizon 365 days"
@@ -1146,7 +1148,7 @@ def test_sufficiency_flags_one_time_buyers_and_a_horizon_longer_than_the_history
     assert values["Lines without a customer"] == "4"
     assert values["Repeat buyers with non-positive spend"] == "0"
     reading = clv.trust_reading(checks)
-    assert reading.startswith("2 checks fail: Customers; Bought on one day only.")
+    assert reading.startswith("2 checks fail: Customers modelled; Bought on one day only.")
     assert clv.WHAT_HELPS not in reading  # the dropout is not among them
 
 

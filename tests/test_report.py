@@ -897,7 +897,7 @@ def test_report_reconciles_rfm_revenue_and_clv_customers_as_the_pages_do(built):
     assert (values.height, paying) == (4339, 4338)
     assert html.escape(clv.customers_help(values.height, paying)) in text
     # Under a label of its own, as on the page: the other pages' 'Customers' are 4,338.
-    assert text.count("Customers modelled") == 1
+    assert text.count("Customers modelled") == 2  # the figure and the trust table's row
 
 
 def test_report_shows_a_p_alive_that_only_ranks_as_its_percentile():

@@ -1864,7 +1864,8 @@ def sufficiency(
         verdict, note = "caution", "Enough to fit, but parameters will be uncertain."
     else:
         verdict, note = "good", "Enough customers for stable population estimates."
-    rows.append(("Customers", fmt.count(n), verdict, note))
+    # Those the model reads (free purchases too): the other pages' Customers may be fewer.
+    rows.append(("Customers modelled", fmt.count(n), verdict, note))
     if repeat < MIN_REPEAT_BUYERS:
         verdict = "problem"
         note = f"Fewer than {MIN_REPEAT_BUYERS} repeat buyers: the models cannot be fitted."
