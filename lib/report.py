@@ -1351,11 +1351,16 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         ),
         _kpi(
             "clv.expected_purchases",
-            f"Expected purchases, {horizon}",
+            clv.totals_label("Expected purchases", horizon, not alive),
             purchases,
             clv.purchases_text(purchases),
         ),
-        _kpi("clv.expected_value", f"Expected value, {horizon}", total, fmt.money(total, cur)),
+        _kpi(
+            "clv.expected_value",
+            clv.totals_label("Expected value", horizon, not alive),
+            total,
+            fmt.money(total, cur),
+        ),
         _kpi(
             "clv.mean_p_alive",
             "Mean P(alive)",
