@@ -1351,16 +1351,11 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
         ),
         _kpi(
             "clv.expected_purchases",
-            clv.totals_label("Expected purchases", horizon, not alive),
+            f"Expected purchases, {horizon}",
             purchases,
             clv.purchases_text(purchases),
         ),
-        _kpi(
-            "clv.expected_value",
-            clv.totals_label("Expected value", horizon, not alive),
-            total,
-            fmt.money(total, cur),
-        ),
+        _kpi("clv.expected_value", f"Expected value, {horizon}", total, fmt.money(total, cur)),
         _kpi(
             "clv.mean_p_alive",
             "Mean P(alive)",
@@ -1390,6 +1385,8 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     caution = clv.holdout_caution(miss)
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),
+        # As under the page's totals: a fit that cannot identify dropout only guesses them.
+        *([] if alive else [Block("Expected purchases and value", caption=clv.DEGENERATE_TOTALS)]),
         # The page says why its Customers may exceed the other pages' (free purchases).
         *(
             [Block("Customers", caption=clv.customers_help(values.height, paying))]

@@ -245,9 +245,6 @@ if penalizer:
     st.caption(clv.penalizer_effect(fit, unpenalised))
 ui.download(params, "clv_parameters", key="clv_dl_params")
 
-# Where the fit cannot identify dropout, what the totals rest on (clv.totals_label).
-ASSUMED = " This fit cannot tell when customers leave: the total rests on what the warning above "
-"says it assumes of leaving, no finding of the data."
 cols = st.columns(4)
 paying = ui.cached(clv.paying_customers)(ds.key, lines)
 cols[0].metric(
@@ -256,16 +253,16 @@ cols[0].metric(
     help=clv.customers_help(values.height, paying),
 )
 cols[1].metric(
-    clv.totals_label("Expected purchases", horizon_text, fit.degenerate),
+    f"Expected purchases, {horizon_text}",
     clv.purchases_text(values["expected_purchases"].sum()),
     help="Repeat purchases (purchase days) the model expects from these customers over the "
-    f"horizon.{ASSUMED if fit.degenerate else ''}",
+    "horizon.",
 )
 total_clv = values["clv"].sum() if fit.spend is not None else None
 cols[2].metric(
-    clv.totals_label("Expected value", horizon_text, fit.degenerate),
+    f"Expected value, {horizon_text}",
     fmt.money(total_clv, currency),
-    help=f"Discounted at {fmt.pct(discount)} a month.{ASSUMED if fit.degenerate else ''}",
+    help=f"Discounted at {fmt.pct(discount)} a month.",
 )
 cols[3].metric(
     "Mean P(alive)",
@@ -283,6 +280,8 @@ cols[3].metric(
     if model == "bgnbd"
     else "The probability that a customer still buys, averaged over customers.",
 )
+if fit.degenerate:
+    st.caption(clv.DEGENERATE_TOTALS)
 # Under the totals: the holdout check's caution on them, when it finds the model far off.
 caution = st.container()
 

@@ -1350,3 +1350,22 @@ def test_a_findings_share_says_what_it_is_a_share_of_escaped():
     table = report._findings_html(findings)
     assert "<td>&lt;0.01% of lines</td>" in table
     assert "<td>40.00% of the months in the range</td>" in table
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_totals_of_a_fit_that_cannot_identify_dropout_are_said_to_be_a_guess(built, kind):
+    """The CRM audit: Online Retail's '£8.4M over 52 weeks' stood in the report as a figure,
+    under a trust table that calls long-range value no finding (BG/NBD's dropout at its bound:
+    99% of repeat buyers at least 99% likely alive). As under the page's totals, the report
+    says they are the model's guess wherever the Dropout check fails."""
+    from lib.analyses import clv
+
+    ds, sections, text = built(kind)
+    section = next(s for s in sections if s.page == "clv")
+    checks = next(
+        b.table for b in section.blocks if b.table is not None and "check" in b.table.columns
+    )
+    failed = checks.filter(pl.col("check") == clv.DROPOUT_CHECK)["verdict"].to_list()
+    said = [b for b in section.blocks if b.caption == clv.DEGENERATE_TOTALS]
+    assert bool(said) == (failed == [clv.VERDICT_LABELS["problem"]])
+    assert bool(said) == (kind in ("marketplace", REAL))

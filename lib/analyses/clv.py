@@ -166,12 +166,14 @@ def paying_customers(lines: pl.DataFrame) -> int:
     return measures.customer_purchases(lines, ("customer_id",)).lines["customer_id"].n_unique()
 
 
-def totals_label(what: str, horizon: str, degenerate: bool) -> str:
-    """The label of a total over the horizon ('Expected value, 12 months'), marked where the
-    fit cannot identify dropout (Fit.degenerate): the total then rests on what the fit assumes
-    of leaving (dropout_outcome), which the trust table calls no finding (Online Retail's
-    £8.4M over 52 weeks, with nobody leaving)."""
-    return f"{what}, {horizon}" + (" (dropout not identified)" if degenerate else "")
+# Under the totals of a fit that cannot identify dropout (Fit.degenerate): Online Retail's
+# £8.4M over 52 weeks sat as a figure under a trust table that calls long-range value no
+# finding.
+DEGENERATE_TOTALS = (
+    "The dropout is not identified: the expected purchases and value above rest on what the fit "
+    "assumes of leaving (the warning above says what), not on the data. Read them as the "
+    "model's guess, not a forecast."
+)
 
 
 def customers_label(modelled: int, paying: int) -> str:
