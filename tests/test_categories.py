@@ -695,6 +695,33 @@ def test_potential_reading_leads_on_service_only_beyond_chance():
     assert "review 4.50 (1st of 2, above the 4.25 average of the categories ranked beyond " in said
 
 
+def reviewed(means: dict[str, float], counts: dict[str, int], sd: float) -> pl.DataFrame:
+    """Categories (upper-case labels) of equal revenue, each with `counts` orders and reviews
+    of the given mean and standard deviation `sd`, and growth from too few orders to count."""
+    n = len(means)
+    return pl.DataFrame(
+        {
+            "category": list(means),
+            "label": [k.upper() for k in means],
+            "revenue": [100.0] * n,
+            "share": [1 / n] * n,
+            "orders": list(counts.values()),
+            "orders_previous": [10] * n,
+            "orders_current": [10] * n,
+            "growth": [0.0] * n,
+            "growth_low": [-0.5] * n,
+            "growth_high": [0.5] * n,
+            "growth_reliable": [False] * n,
+            "review_score": list(means.values()),
+            "reviews": list(counts.values()),
+            "review_sq": [(counts[k] - 1) * sd**2 + counts[k] * m**2 for k, m in means.items()],
+        }
+    )
+
+
+REVIEW_ONLY = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
+
+
 def test_potential_reading_is_first_within_chance_of_the_next_when_both_lie_beyond_it():
     """Reviews of 200 each (sd 1): P 4.60, Q 4.50, S 3.50, T 3.60. Each lies beyond chance of
     the other three's reviews (Welch, Holm over 4), so each scores by its distance from the
@@ -709,26 +736,7 @@ def test_potential_reading_is_first_within_chance_of_the_next_when_both_lie_beyo
         test = ttest_ind_from_stats(mean, sd, n, rest_mean, rest_sd, 3 * n, equal_var=False)
         assert test.pvalue < 0.05 / 4
     assert ttest_ind_from_stats(4.6, sd, n, 4.5, sd, n, equal_var=False).pvalue > 0.05
-    table = pl.DataFrame(
-        {
-            "category": list(means),
-            "label": [k.upper() for k in means],
-            "revenue": [100.0] * 4,
-            "share": [0.25] * 4,
-            "orders": [n] * 4,
-            "orders_previous": [10] * 4,
-            "orders_current": [10] * 4,
-            "growth": [0.0] * 4,
-            "growth_low": [-0.5] * 4,
-            "growth_high": [0.5] * 4,
-            "growth_reliable": [False] * 4,
-            "review_score": list(means.values()),
-            "reviews": [n] * 4,
-            "review_sq": [(n - 1) * sd**2 + n * m**2 for m in means.values()],
-        }
-    )
-    only = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
-    result = cat.potential_scores(table, only, 30)
+    result = cat.potential_scores(reviewed(means, dict.fromkeys(means, n), sd), REVIEW_ONLY, 30)
     scores = dict(zip(result.table["category"], result.table["score_review"], strict=True))
     assert scores == pytest.approx(
         {"p": 1.0, "q": (1 + 0.45 / 0.55) / 2, "s": 0.0, "t": 0.05 / 0.55}
@@ -745,8 +753,7 @@ def test_potential_reading_names_no_leader_among_tied_scores():
     """On review alone, P and Q both score 4.50: no range to scale, each 0.50, so neither leads
     (it read "P has the highest potential score (0.50 of 1) ...: it leads on review score")."""
     tied = _shrinking_leader().with_columns(review_score=pl.Series([4.5, 4.5, 5.0]))
-    only = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
-    result = cat.potential_scores(tied, only, 30)
+    result = cat.potential_scores(tied, REVIEW_ONLY, 30)
     window = cat.growth_window(LINES["ordered_at"], 2)
     assert cat.potential_reading(result, window, "GBP") == (
         "P and Q tie for the highest potential score (0.50 of 1) of the 2 categories with at "
@@ -1281,26 +1288,7 @@ def test_the_reading_places_a_category_by_its_figure_not_by_a_score_at_the_middl
     on nothing."""
     means, counts, sd = {"a": 4.30, "b": 4.00, "c": 4.45}, {"a": 3000, "b": 3000, "c": 31}, 1.0
     assert ttest_ind_from_stats(4.45, sd, 31, 4.15, sd, 6000, equal_var=False).pvalue > 0.05
-    table = pl.DataFrame(
-        {
-            "category": list(means),
-            "label": [k.upper() for k in means],
-            "revenue": [100.0] * 3,
-            "share": [1 / 3] * 3,
-            "orders": list(counts.values()),
-            "orders_previous": [10] * 3,
-            "orders_current": [10] * 3,
-            "growth": [0.0] * 3,
-            "growth_low": [-0.5] * 3,
-            "growth_high": [0.5] * 3,
-            "growth_reliable": [False] * 3,
-            "review_score": list(means.values()),
-            "reviews": list(counts.values()),
-            "review_sq": [(n - 1) * sd**2 + n * means[k] ** 2 for k, n in counts.items()],
-        }
-    )
-    only = {"growth": 0.0, "share": 0.0, "review": 1.0, "late": 0.0}
-    result = cat.potential_scores(table, only, 30)
+    result = cat.potential_scores(reviewed(means, counts, sd), REVIEW_ONLY, 30)
     assert result.judged["review"][1] == {"a", "b"}
     scores = dict(zip(result.table["category"], result.table["score_review"], strict=True))
     assert scores["c"] == 0.5 and scores["a"] > 0.5 > scores["b"]
