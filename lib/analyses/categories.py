@@ -286,9 +286,15 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
             .alias("freight_share")
         )
     service = pairs.group_by("category").agg(aggs)
-    return out.select("category", *(c for c in out.columns[1:] if c not in service.columns)).join(
+    joined = out.select("category", *(c for c in out.columns[1:] if c not in service.columns)).join(
         service, on="category", how="left"
     )
+    if not has_late:
+        return joined
+    # The late rate of every delivered order, the Delivery page's average, that the potential
+    # score judges each category's against (_chance).
+    average = per_order.select(measures.late().filter(delivered).mean().cast(pl.Float64)).item()
+    return joined.with_columns(pl.lit(average, pl.Float64).alias("late_average"))
 
 
 def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
@@ -374,9 +380,9 @@ class Potential:
     missing: tuple[str, ...]  # components the data has no figure for at all
     weights: Mapping[str, float]
     min_orders: int = 0  # fewer orders than this: too few to rank
-    # Per used component judged by chance (`_chance`): the centre it was judged against and
-    # the categories beyond chance of it.
-    judged: Mapping[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    # Per used component judged by chance (`_chance`): the centre it was judged against, the
+    # categories beyond chance of it and what the centre is the average of.
+    judged: Mapping[str, tuple[float, frozenset[str], str]] = field(default_factory=dict)
 
 
 def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
@@ -404,29 +410,32 @@ def _centred(column: str, centre: float, beyond: pl.Series, higher_is_better: bo
     )
 
 
-def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series] | None:
+def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | None:
     """Where each category's `name` component lies beyond chance, for `potential_scores` and
-    the reading: the centre it is judged against and, per row, whether it lies beyond chance of
-    it across the categories with a figure (`frame`'s `_src_<name>` column: those ranked; each
-    family is Holm's, stats.family). Growth: against flat, as `trends` judges it (the growth
-    family); late-delivery rate: against the late share of those categories' delivered orders
-    together, by each one's exact binomial tail (stats.share_z); review score: against the mean
-    of their reviews together, each category's mean by Welch's t against the other categories'
-    reviews (stats.mean_z). None where the table lacks the counts to judge by (share, a
-    revenue total, is never judged so)."""
+    the reading: the centre it is judged against, per row whether it lies beyond chance of it
+    across the categories with a figure (`frame`'s `_src_<name>` column: those ranked; each
+    family is Holm's, stats.family), and what the centre is the average of. Growth: against
+    flat, as `trends` judges it (the growth family); late-delivery rate: against every
+    delivered order's late rate (late_average, the Delivery page's; else those categories'
+    delivered orders together), by each one's exact binomial tail (stats.share_z); review
+    score: against the mean of their reviews together, each category's mean by Welch's t
+    against the other categories' reviews (stats.mean_z). None where the table lacks the
+    counts to judge by (share, a revenue total, is never judged so)."""
     src = f"_src_{name}"
     if frame[src].drop_nulls().len() < 2:
         return None  # one category is no family: nothing to judge it against but itself
     if name == "growth" and {trend.LOW, trend.HIGH} <= set(frame.columns):
         judged, _ = trends(frame.with_columns(pl.col(src).alias("growth")))
-        return 0.0, judged["_trend"].fill_null(0) != 0
+        return 0.0, judged["_trend"].fill_null(0) != 0, ""
     if name == "late" and "delivered" in frame.columns:
         n = pl.when(pl.col(src).is_not_null()).then(pl.col("delivered"))
         k = (pl.col(src) * n).round()
         counts = frame.select(k.alias("k"), n.alias("n"))
         if not counts["n"].sum():
             return None
-        centre = counts["k"].sum() / counts["n"].sum()
+        centre, of = counts["k"].sum() / counts["n"].sum(), "of the categories ranked"
+        if "late_average" in frame.columns and frame["late_average"].drop_nulls().len():
+            centre, of = frame["late_average"].drop_nulls()[0], "of delivered orders"
         z = counts.select(stats.share_z("k", "n", centre)).to_series()
     elif name == "review" and {"reviews", "review_sq"} <= set(frame.columns):
         n = pl.when(pl.col(src).is_not_null()).then(pl.col("reviews")).fill_null(0)
@@ -437,13 +446,13 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series] | None:
         )
         if not parts["n"].sum():
             return None
-        centre = parts["s"].sum() / parts["n"].sum()
+        centre, of = parts["s"].sum() / parts["n"].sum(), "of the categories ranked"
         group = [parts[c].to_numpy() for c in ("n", "s", "q")]
         z = pl.Series(stats.mean_z(group, [g.sum() - g for g in group]), nan_to_null=True)
     else:
         return None
     found = stats.family(z)
-    return centre, (z.abs() > found.cutoff).fill_null(False)
+    return centre, (z.abs() > found.cutoff).fill_null(False), of
 
 
 def _source(name: str, columns: Sequence[str] = ()) -> pl.Expr:
@@ -510,8 +519,8 @@ def potential_scores(
         if found is None:
             scores.append(_normalised(f"_src_{n}", better).alias(f"score_{n}"))
             continue
-        centre, beyond = found
-        judged[n] = (centre, frozenset(frame.filter(beyond)["category"]))
+        centre, beyond, of = found
+        judged[n] = (centre, frozenset(frame.filter(beyond)["category"]), of)
         scores.append(_centred(f"_src_{n}", centre, beyond, better).alias(f"score_{n}"))
     frame = frame.with_columns(scores)
     if used:
@@ -719,15 +728,15 @@ def _component_text(
     return f"{fmt.pct(row['late_rate'])} delivered late ({place})"
 
 
-def _centre_words(name: str, centre: float) -> str:
+def _centre_words(name: str, centre: float, of: str) -> str:
     """'the 4.13 average of the categories ranked': what `_chance` judged a review score or late
-    rate against, as the reading writes it (the ranked categories' reviews and delivered orders
-    together: an order in two categories counts in each, so it is not the Delivery page's
-    average of orders); "" for growth (judged against flat, as its own words say)."""
+    rate against, and what it is the average `of`, as the reading writes it (the ranked
+    categories' reviews together, where an order in two categories counts in each, are not the
+    Delivery page's orders); "" for growth (judged against flat, as its own words say)."""
     if name == "review":
-        return f"the {fmt.fixed(centre, 2)} average of the categories ranked"
+        return f"the {fmt.fixed(centre, 2)} average {of}"
     if name == "late":
-        return f"the {fmt.pct(centre)} average of the categories ranked"
+        return f"the {fmt.pct(centre)} average {of}"
     return ""
 
 
@@ -831,8 +840,8 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         rank = 1 + int(((figures > value) if higher else (figures < value)).sum())
         place = f"{_ordinal(rank)} of {figures.len()}"
         if name in potential.judged:
-            centre, beyond = potential.judged[name]
-            average = _centre_words(name, centre)
+            centre, beyond, of = potential.judged[name]
+            average = _centre_words(name, centre, of)
             if row["category"] not in beyond:
                 # Within chance: scored at the middle, no place to lead from (_centred).
                 within = f"within chance of {average}" if average else ""
