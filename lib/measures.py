@@ -343,6 +343,13 @@ def late() -> pl.Expr:
     return days_late() > 0
 
 
+def excess_late(delivered: str, average: float) -> pl.Expr:
+    """Late orders above what the `average` late rate gives a group's `delivered` orders (a
+    column): how many late orders it adds, which ranks the groups to fix first on the
+    Delivery page and the regions late beyond chance on Regions."""
+    return pl.col("late_orders") - pl.col(delivered) * average
+
+
 def top_count(n: int, share: float) -> int:
     """How many of `n` customers make the top `share` (0.1: "the top 10%"): rounded, at least
     one. One rule for every page that names its top customers (4,338 customers: 434)."""

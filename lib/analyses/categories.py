@@ -433,9 +433,11 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | No
         counts = frame.select(k.alias("k"), n.alias("n"))
         if not counts["n"].sum():
             return None
-        centre, of = counts["k"].sum() / counts["n"].sum(), "of the categories ranked"
-        if "late_average" in frame.columns and frame["late_average"].drop_nulls().len():
-            centre, of = frame["late_average"].drop_nulls()[0], "of delivered orders"
+        given = frame["late_average"].drop_nulls() if "late_average" in frame.columns else []
+        if len(given):
+            centre, of = given[0], "of delivered orders"
+        else:
+            centre, of = counts["k"].sum() / counts["n"].sum(), "of the categories ranked"
         z = counts.select(stats.share_z("k", "n", centre)).to_series()
     elif name == "review" and {"reviews", "review_sq"} <= set(frame.columns):
         n = pl.when(pl.col(src).is_not_null()).then(pl.col("reviews")).fill_null(0)

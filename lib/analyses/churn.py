@@ -97,14 +97,17 @@ def lapse_days(days: pl.DataFrame, quantile: float = QUANTILE) -> int | None:
     making them, or nearly everyone buying once, as on Olist, where it says how soon the few
     who come back do, not that the others will)."""
     gaps = repeat_gaps(days)
-    repeaters = gaps["customer_id"].n_unique()
-    if (
-        gaps.height < MIN_GAPS
-        or repeaters < MIN_REPEATERS
-        or repeaters < FEW_REPEATERS * days["customer_id"].n_unique()
-    ):
+    if _rough(gaps.height, gaps["customer_id"].n_unique(), days["customer_id"].n_unique()):
         return None
     return window_days(gaps["gap_days"], quantile)
+
+
+def waiting(recency_days: pl.Expr | int, window: int) -> pl.Expr | bool:
+    """Whether a customer `recency_days` after their last order at an as-of date (the RFM
+    recency: as-of date minus the last order's day) is still within the churn `window`, as the
+    churn section counts them waiting: at most `window` days quiet on the last day before
+    the as-of date, the data's last day (monthly_counts' lapse day)."""
+    return recency_days - 1 <= window
 
 
 def window_words(days: int) -> str:
@@ -339,7 +342,12 @@ def rough(result: Churn) -> bool:
     """Whether the statuses are no more than a rough guide: fewer than MIN_GAPS repeat
     purchases or MIN_REPEATERS customers making them, or fewer than FEW_REPEATERS of customers
     buying on a second day."""
-    repeats, repeaters, everyone = _repeaters(result)
+    return _rough(*_repeaters(result))
+
+
+def _rough(repeats: int, repeaters: int, everyone: int) -> bool:
+    """`rough` from the counts: repeat purchases, the customers making them and every
+    customer."""
     return repeats < MIN_GAPS or repeaters < MIN_REPEATERS or repeaters < FEW_REPEATERS * everyone
 
 

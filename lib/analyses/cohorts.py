@@ -624,10 +624,9 @@ def _moved(one: dict, later: pl.DataFrame) -> frozenset[int]:
     curve differs from period 1's beyond chance across them (stats.shares_z of their counts,
     stats.family; each period against its own cohorts' period 1, `_back_at_1`, two counts of
     the same customers taken as independent, which only widens the test); empty when none
-    does. Every period, not the far end alone, which
-    rests on the fewest customers (Online Retail's weeks: 8.2% of 122 customers at week 20
-    against 4.6% of 1,332 at week 1 is within chance, 8.5% of 686 at week 9 is not, nor are
-    many weeks between)."""
+    does. Every period, not the far end alone, which rests on the fewest customers (Online
+    Retail's weeks: 8.2% of 122 customers at week 20 against 4.6% of 1,332 at week 1 is within
+    chance, 8.5% of 686 at week 9 is not, nor are many weeks between)."""
     z = [
         stats.shares_z_of(row["active"], row["customers"], *_back_at_1(row, one))
         for row in later.iter_rows(named=True)

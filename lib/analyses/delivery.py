@@ -416,7 +416,7 @@ def seller_table(keyed: pl.DataFrame, overall: float) -> pl.DataFrame:
     regions = regions.unique("seller_id")
     return (
         table.join(regions, on="seller_id", how="left")
-        .with_columns((pl.col("late_orders") - pl.col("orders") * overall).alias("excess_late"))
+        .with_columns(measures.excess_late("orders", overall).alias("excess_late"))
         .select(
             "seller_id",
             "seller_region",
@@ -649,7 +649,7 @@ def group_reading(
     ranked = (
         with_late_interval(known)
         .with_columns(
-            (pl.col("late_orders") - pl.col("orders") * overall).alias("_excess"),
+            measures.excess_late("orders", overall).alias("_excess"),
             stats.share_z("late_orders", "orders", overall).alias("_z"),
         )
         .sort("_excess", descending=True)

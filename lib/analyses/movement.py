@@ -482,13 +482,12 @@ def _waiting_words(movement: Movement) -> str:
     purchases come within 110 days): 167 of the 1,449 gone (73 of the 73 gone champions) were
     within 110 days of their last order as of 9 Dec 2011, waiting rather than lapsed as the churn
     section counts them; gone here means no order in the window, not lost.'
-    (`movement.waiting`: the churn window; the churn section counts a customer as waiting up to
-    that many days after the last order, here on the last day before the as-of date)."""
+    (`movement.waiting`: the churn window; churn.waiting, as the churn section counts it)."""
     window = movement.waiting
     last_day = movement.second - timedelta(days=1)
     gone = movement.customers.filter(pl.col("to_segment") == GONE)
-    quiet = (pl.lit(last_day) - pl.col("last_order")).dt.total_days()
-    waiting = gone.filter(quiet <= window)
+    recency = (pl.lit(movement.second) - pl.col("last_order")).dt.total_days()
+    waiting = gone.filter(churn.waiting(recency, window))
     champions = gone.filter(pl.col("from_segment") == "champions").height
     of_champions = (
         f" ({fmt.count(waiting.filter(pl.col('from_segment') == 'champions').height)} of the "

@@ -1271,10 +1271,11 @@ def _late_under_factor(ranked: pl.DataFrame, among: Families) -> str:
     average = totals(ranked)["late_rate"]
     if not average:
         return ""
-    excess = pl.col("late_orders") - pl.col("delivered_orders") * average
     under = [
         f"{fmt.named(row['region'])} ({row['late_rate'] / average:.1f}x the average)"
-        for row in ranked.sort(excess, descending=True).iter_rows(named=True)
+        for row in ranked.sort(
+            measures.excess_late("delivered_orders", average), descending=True
+        ).iter_rows(named=True)
         if row["region"] != NO_REGION
         and _beyond(row, average, MIN_ORDERS, among)
         and row["late_rate"] < LATE_FACTOR * average

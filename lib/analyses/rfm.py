@@ -1067,9 +1067,8 @@ def grid_reading(
         who = "repeat buyer" if across == "frequency" else "customer"
         quiet = lapsed["quiet_days"].min() if "quiet_days" in lapsed.columns else None
         since = f": {fmt.count(quiet)}+ days since their last order" if quiet is not None else ""
-        # As the churn section counts them: waiting up to lapse_days after the last order,
-        # on the last day before the as-of date.
-        early = lapse_days is not None and quiet is not None and quiet - 1 <= lapse_days
+        # Some still waiting, as the churn section counts them (churn.waiting).
+        early = lapse_days is not None and quiet is not None and churn.waiting(quiet, lapse_days)
         # As segment_action: a handful of customers is a list to look at, not a campaign.
         advice = measures.handful_advice(n, "win them back", FEW_CUSTOMERS)
         if early:
