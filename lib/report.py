@@ -947,7 +947,7 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
             "funnel.median_days_to_close",
             "Median days to close",
             days,
-            "—" if days is None else f"{days:.0f}",
+            fmt.number(days),  # as the page: one decimal (a median of 12.5 read "12")
         ),
     ]
     kinds = {
@@ -969,7 +969,9 @@ def _funnel(ds: Dataset, p: PageInput) -> Built:
         Block(
             f"Conversion by landing page (top {int(o['top'])})",
             chart=charts.conversion_chart(pages, "landing_page", rate),
-            reading=funnel.conversion_reading(pages, "landing_page", rate),
+            reading=funnel.conversion_reading(
+                pages, "landing_page", rate, known=funnel.known_origins(judged, "landing_page")
+            ),
         ),
         Block(
             "Monthly lead cohorts",

@@ -149,7 +149,8 @@ def landing_pages() -> None:
         charts.conversion_chart(pages, "landing_page", rate),
         width="stretch",
     )
-    ui.reading(funnel.conversion_reading(pages, "landing_page", rate))
+    known = ui.cached(funnel.known_origins)(ds.key, judged, by="landing_page")
+    ui.reading(funnel.conversion_reading(pages, "landing_page", rate, known=known))
     columns.table(
         columns.in_percent(pages, *RATES),
         rates_config("landing_page", "Landing page"),
@@ -224,8 +225,8 @@ kpis[2].metric(
 )
 kpis[3].metric(
     "Median days to close",
-    # One decimal, as the tables write it (a median of 12.5 read "12").
-    "—" if overall["median_days_to_close"] is None else f"{overall['median_days_to_close']:.1f}",
+    # One decimal, as the tables write it (a median of 12.5 read "12"), as the report does.
+    fmt.number(overall["median_days_to_close"]),
     help="Calendar days from first contact to the deal; deals dated before the first contact "
     "are left out.",
 )
@@ -456,7 +457,8 @@ elif view == "Matching":
         ui.chart(charts.match_heatmap(table, rep, attribute), width="stretch")
         st.caption(
             "Number: deals won. Colour: how fast the rep closes that kind against all reps "
-            f"(green faster, red slower); grey: fewer than {min_count} deals, too few to judge."
+            f"(green faster, red slower); grey: fewer than {min_count} deals with a time to "
+            "close, too few to judge."
         )
         columns.table(
             columns.in_percent(table, "share_of_rep"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import datetime, timedelta
 
@@ -242,12 +243,16 @@ def closed_deals(outcomes: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
     """Deals with their lead's origin and days to close.
 
     One row per deal: the deals columns plus origin, first_contact_at and days_to_close (null
-    for deals dated before first contact or whose lead is unknown).
+    for deals dated before first contact, whose lead is unknown, or whose lead the `covered`
+    leads leave out: of a month before the deals file starts, only its late closes are in the
+    file, so its days would read slow. Olist's 50 such deals close in a median 242 days: with
+    them, all reps' median read 14.0 days against the covered leads' 13.0).
     """
+    won = outcomes.filter(pl.col("won")).with_columns(
+        pl.when(~_before_deals(outcomes)).then(pl.col("days_to_close")).alias("days_to_close")
+    )
     return deals.join(
-        outcomes.filter(pl.col("won")).select(
-            "lead_id", "origin", "first_contact_at", "days_to_close"
-        ),
+        won.select("lead_id", "origin", "first_contact_at", "days_to_close"),
         on="lead_id",
         how="left",
     )
@@ -399,8 +404,15 @@ def median_rank(n: int, level: float = 0.95) -> int | None:
         j += 1
 
 
-# Deals with a time to close a rep needs for a 95% interval of their median, hence for a route.
-INTERVAL_DEALS = next(n for n in range(1, 100) if median_rank(n) is not None)
+def interval_deals(level: float = 0.95) -> int:
+    """The fewest values with an interval of their median at `level` (median_rank): 6 at 95%,
+    at which the smallest and the largest bound it; 12 at 1 - 0.05 / 98."""
+    return next(n for n in itertools.count(1) if median_rank(n, level) is not None)
+
+
+# Deals with a time to close a rep needs for a 95% interval of their median; a route, whose
+# interval is at the level of all the pairs compared (routing), needs more (routing_deals).
+INTERVAL_DEALS = interval_deals()
 
 
 def _days_sorted() -> list[pl.Expr]:
@@ -790,7 +802,8 @@ def headless(ds: Dataset, *, top: int = TOP, min_count: int = MIN_COUNT) -> dict
     """The Seller funnel page's tables: overall, by_origin, by_landing_page (top N + pooled),
     cohorts, days_to_close (by origin), reps_sdr, reps_sr, sr_by_lead_type, sdr_by_segment,
     routing, and with order lines naming sellers seller_sales (seller_sales). Conversion and
-    days to close count the `covered` leads, the cohorts every month, the rep views every deal.
+    days to close count the `covered` leads, the cohorts every month, the rep views every deal
+    (timed only on the covered leads' deals: closed_deals).
     Raises ValueError naming the missing table."""
     if not ds.has("leads"):
         raise ValueError(MISSING_LEADS)
@@ -847,8 +860,46 @@ def _each(rows: pl.DataFrame, by: str, most: int = 3) -> str:
     return fmt.listed(said, most=most)
 
 
+def known_origins(outcomes: pl.DataFrame, by: str) -> pl.DataFrame:
+    """conversion_by of `by` (every value) over the leads of an origin budget can move to or
+    from (`actionable`): what conversion_reading reads a landing page's lift by, apart from
+    leads of no known origin (Olist's unknown origin converts 20.3%, on every page)."""
+    return conversion_by(outcomes.filter(actionable("origin")), by)
+
+
+def _lift_of_unknowns(
+    above: pl.DataFrame, known: pl.DataFrame, by: str, found: stats.Family
+) -> pl.DataFrame:
+    """Those of `above` (values above the average beyond chance) with leads of no known origin
+    whose leads of a known origin (`known`: known_origins) do not clear the known origins'
+    average beyond chance in the same family: their lift may be their leads' origins, not
+    them. With known_leads, known_conversion, known_low, known_high and known_average."""
+    average = known["deals"].sum() / max(known["leads"].sum(), 1)
+    mine = known.select(
+        by,
+        pl.col("leads").alias("known_leads"),
+        pl.col("deals").alias("known_deals"),
+        pl.col("conversion").alias("known_conversion"),
+        pl.col("conversion_low").alias("known_low"),
+        pl.col("conversion_high").alias("known_high"),
+    )
+    z = stats.share_z("known_deals", "known_leads", average)
+    return (
+        above.join(mine, on=by, how="left")
+        .with_columns(pl.col("known_leads", "known_deals").fill_null(0))
+        .filter(
+            (pl.col("known_leads") < pl.col("leads")) & ~(found.beyond(z) & (z.fill_null(0) > 0))
+        )
+        .with_columns(pl.lit(average).alias("known_average"))
+    )
+
+
 def conversion_reading(
-    table: pl.DataFrame, by: str, overall: float, min_leads: int = MIN_LEADS
+    table: pl.DataFrame,
+    by: str,
+    overall: float,
+    min_leads: int = MIN_LEADS,
+    known: pl.DataFrame | None = None,
 ) -> str:
     """One sentence on the values of `by` that convert above and below the overall rate beyond
     chance across the m compared (m: the values that can be acted on, `actionable`, with at
@@ -856,7 +907,10 @@ def conversion_reading(
     stats.family); or that no such value differs clearly, and which one's own 95% interval
     clears the overall rate though, with m compared, chance puts one that far out. An unknown
     or catch-all group that stands out is named only as a gap in the data, never as a place
-    for budget."""
+    for budget. With `known` (known_origins of landing pages), a value above whose leads of a
+    known origin do not clear those leads' average beyond chance gets no budget either: its
+    lift may be its leads of no known origin (Olist's b76ef374…: 21.4% of 768 leads, 551 of
+    them of unknown origin; the other 217 convert 17.1%, within chance)."""
     enough = pl.col("leads") >= min_leads
     judged = table.filter(actionable(by) & enough).with_columns(
         stats.share_z("deals", "leads", overall).alias("_z")
@@ -874,6 +928,8 @@ def conversion_reading(
     beyond = found.beyond(pl.col("_z"))
     above = judged.filter(beyond & (pl.col("_z") > 0)).sort("conversion", descending=True)
     below = judged.filter(beyond & (pl.col("_z") < 0)).sort("conversion")
+    mixed = above[:0] if known is None else _lift_of_unknowns(above, known, by, found)
+    above = above.filter(~pl.col(by).is_in(mixed[by].implode()))
     chance = judged.filter(
         ~beyond & ((pl.col("conversion_low") > overall) | (pl.col("conversion_high") < overall))
     ).sort("leads", descending=True)
@@ -899,6 +955,17 @@ def conversion_reading(
     elif above.height:  # every one above is named: the highest of them is no clear winner
         parts.append(
             f"{_each(above, by)} convert clearly above {average}, {held}: put more budget there"
+        )
+    for r in mixed.iter_rows(named=True):
+        unknown = r["leads"] - r["known_leads"]
+        parts.append(
+            f"{name(r[by])} converts {fmt.pct(r['conversion'])} of {r['leads']:,} leads, "
+            f"clearly above {average}, {held}, but {unknown:,} of them are of no known origin: "
+            f"its {fmt.counted(r['known_leads'], 'lead')} of a known origin convert "
+            f"{fmt.pct(r['known_conversion'])} (95% interval "
+            f"{stats.interval_text(r['known_low'], r['known_high'], r['known_average'])}) "
+            f"against {fmt.pct(r['known_average'])} for all such leads, not beyond chance, so "
+            "its lift may be its leads' origins: record where they come from before funding it"
         )
     if below.height == 1:
         r = below.row(0, named=True)
@@ -971,7 +1038,7 @@ def coverage_note(cohorts: pl.DataFrame) -> str:
         "in it, so they would read as lost."
         + (
             f" The deal, rep and matching views count every deal, {deals:,} of them from those "
-            "leads."
+            "leads, but time none of those: only their late closes are in the file."
             if deals
             else ""
         )
@@ -984,7 +1051,9 @@ def cohort_reading(
     """One sentence on the best and weakest monthly cohorts, among months observed long enough
     (twice the typical close time) with at least `min_leads` leads (m: those months); a month
     is named only when its conversion clears the pooled rate of those months beyond chance
-    across the m compared (the exact binomial tail, stats.family), and one whose own 95% interval
+    across the m compared (the exact binomial tail, stats.family), every such month after the
+    best or the weakest (Olist's May 2018 after Dec 2017, the month the deals file starts in,
+    whose weakness may be the file's), and one whose own 95% interval
     clears it though chance puts one that far out among m is said so."""
     if cohorts.height == 0:
         return "No leads to group by month."
@@ -1028,11 +1097,18 @@ def cohort_reading(
             f"{edge['leads']:,} is within chance)"
         )
 
+    def others(named: pl.DataFrame) -> str:
+        """The other months beyond chance on the same side, as the first is said."""
+        return "".join(
+            f", and {m:%b %Y}, {fmt.pct(c)} of {n:,}"
+            for m, c, n in named[1:].select("month", "conversion", "leads").rows()
+        )
+
     if best.height:
         r = best.row(0, named=True)
         parts.append(
             f"the best cohort, {r['month']:%b %Y}, converted {fmt.pct(r['conversion'])} of its "
-            f"{r['leads']:,} leads{apart(best, ranked.row(0, named=True))}"
+            f"{r['leads']:,} leads{others(best)}{apart(best, ranked.row(0, named=True))}"
         )
     if worst.height:
         r = worst.row(0, named=True)
@@ -1048,6 +1124,7 @@ def cohort_reading(
                 if start
                 else ""
             )
+            + others(worst)
         )
     if parts:
         text = (
@@ -1342,6 +1419,19 @@ def routing_note(routes: pl.DataFrame, min_count: int) -> str:
     return text + "."
 
 
+def _routing_deals(routes: pl.DataFrame) -> str:
+    """How many deals with a time to close a rep needs for an interval at the level a route is
+    judged at (1 - 0.05 / the pairs compared), in words: those of 95% would understate it."""
+    pairs = routing_pairs(routes)
+    if pairs < 2:
+        return f" (a rep needs at least {INTERVAL_DEALS} with a time to close for any interval)"
+    least = interval_deals(1 - stats.FAMILY / pairs)
+    return (
+        f" (a rep needs at least {least} with a time to close for an interval at the level of "
+        f"{pairs:,} pairs compared, and then all {least} closing faster than all reps' median)"
+    )
+
+
 def routing_reading(routes: pl.DataFrame) -> str:
     """One sentence on the supported route (`recommended` rows of `routing`) with the largest
     gain in days, and how many more there are; where none is supported, that none is, how many
@@ -1360,10 +1450,7 @@ def routing_reading(routes: pl.DataFrame) -> str:
                 f"it only as one of {routing_pairs(routes):,} rep and kind pairs compared "
                 "would by chance)"
             )
-        return text + (
-            "; more deals per rep and kind would tell (a rep needs at least "
-            f"{INTERVAL_DEALS} with a time to close for any interval)."
-        )
+        return text + f"; more deals per rep and kind would tell{_routing_deals(routes)}."
     best = (
         judged.with_columns((pl.col("typical_days") - pl.col("median_days")).alias("_gain"))
         .sort(["_gain", "deals", "value"], descending=[True, True, False])
