@@ -429,7 +429,7 @@ def _bridge_block(
     """The Sales page's revenue bridge between the options' periods (not set: the page's
     opening ones, bridge.default_periods), over the whole history of the chosen categories and
     regions (`chosen`: filters.scope_named; the dates do not apply), as the page draws it."""
-    from lib.analyses import bridge
+    from lib.analyses import bridge, churn
     from lib.charts import bridge as charts
 
     scope = filters.filter_lines(ds.table("lines"), **chosen)
@@ -448,7 +448,9 @@ def _bridge_block(
         f"Revenue bridge: {before.label} to {now.label}",
         chart=charts.waterfall_chart(steps, ds.currency),
         table=steps.select("label", "value", "end", "customers"),
-        reading=fmt.plain(bridge.bridge_reading(result, ds.currency)),
+        reading=fmt.plain(
+            bridge.bridge_reading(result, ds.currency, churn.lines_lapse_days(ds.table("lines")))
+        ),
         caption="The bridge compares the two periods over the whole history (the dates above do "
         "not apply; categories and regions do). Each step adds up to the change exactly."
         + (
@@ -1084,7 +1086,7 @@ def _rfm(ds: Dataset, p: PageInput) -> Built:
                 bins,
                 cur,
                 degenerate,
-                churn.lapse_days(churn.purchase_days(ds.table("lines"))),
+                churn.lines_lapse_days(ds.table("lines")),
             ),
         ),
         _movement_block(ds, p),

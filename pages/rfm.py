@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from lib import fmt, local, measures, quality, state
-from lib.analyses import churn, movement, rfm
+from lib.analyses import movement, rfm
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import movement as movement_charts
 from lib.charts import rfm as charts
@@ -19,12 +19,6 @@ from pages.common.settings import RULES_KEY, view_choices
 
 MODES = {"quantiles": "Quantiles", "thresholds": "My thresholds"}
 VIEWS = view_choices("rfm_view")
-
-
-def _lapse_days(lines):
-    """The churn window, as the Cohorts page's churn section gives it by default (cached once
-    per data set): what the grid weighs its quiet customers against."""
-    return churn.lapse_days(churn.purchase_days(lines))
 
 
 ds = state.dataset()
@@ -373,7 +367,7 @@ elif view == VIEWS[1]:
     )
     grid = rfm.rf_grid(customers, bins, across)
     ui.chart(charts.grid_heatmap(grid, bins, currency), width="stretch")
-    lapse = ui.cached(_lapse_days, "Measuring the days between purchases…")(ds.key, lines)
+    lapse = ui.lapse_days(ds.key, lines)
     ui.reading(rfm.grid_reading(grid, bins, currency, degenerate, lapse))
     ui.download(grid, "rfm_grid", "rfm_download_grid")
 elif view == VIEWS[2]:

@@ -532,7 +532,8 @@ def controlled() -> None:
             )
         steps = result.named_steps
         ui.chart(bridge_charts.waterfall_chart(steps, currency), width="stretch")
-        ui.reading(fmt.plain(bridge.bridge_reading(result, currency)))
+        lapse = ui.lapse_days(ds.key, ds.tables["lines"])
+        ui.reading(fmt.plain(bridge.bridge_reading(result, currency, lapse)))
         columns.table(
             steps,
             {

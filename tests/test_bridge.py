@@ -105,12 +105,12 @@ def test_default_periods_are_the_last_two_full_quarters_or_else_the_last_two_mon
 def test_customers_are_new_reactivated_retained_or_lost():
     changes = bridge.customer_changes(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT)
     assert changes.rows() == [
-        ("d", "new", 0.0, 6.0, 6.0),
-        ("e", "reactivated", 0.0, 10.0, 10.0),
-        ("a", "retained", 20.0, 28.0, 8.0),
-        ("b", "retained", 5.0, 20.0, 15.0),
-        ("g", "retained", 10.0, 6.0, -4.0),
-        ("c", "lost", 20.0, 0.0, -20.0),
+        ("d", "new", 0.0, 6.0, 6.0, FEB),
+        ("e", "reactivated", 0.0, 10.0, 10.0, FEB),
+        ("a", "retained", 20.0, 28.0, 8.0, FEB),
+        ("b", "retained", 5.0, 20.0, 15.0, FEB),
+        ("g", "retained", 10.0, 6.0, -4.0, FEB),
+        ("c", "lost", 20.0, 0.0, -20.0, JAN),
     ]
     with pytest.raises(ValueError, match="must end before"):
         bridge.customer_changes(bridge.bridge_purchases(SHOP), CURRENT, PREVIOUS)
@@ -239,6 +239,23 @@ def test_demo_bridges_add_up_to_the_change(kind):
     assert steps["end"][-2] == pytest.approx(steps["value"][-1], rel=1e-9)
 
 
+def test_lost_customers_still_inside_the_churn_window_are_said_to_be_so():
+    """The web shop audit's: "the largest step is lost customers (-$169,505, 2,066 customers)",
+    all of whom had bought within its 277-day churn window. SHOP's one lost customer, c, last
+    bought 10 Jan 2024: 31 days before 10 Feb, the data's last day (the current period runs
+    on to 29 Feb): inside a window of 31 days or more, outside one of 30 (churn.waiting: quiet
+    at most that long)."""
+    result = bridge.revenue_bridge(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT)
+    assert (FEB - JAN).days == 31
+    assert bridge.bridge_reading(result, "GBP", 31).endswith(
+        " 1 of the 1 lost customer was still inside the churn window on 10 Feb 2024 (90% of "
+        "repeat purchases come within 31 days): they may only be between purchases; lost here "
+        "means no purchase in Feb 2024, not gone."
+    )
+    assert bridge.bridge_reading(result, "GBP", 30) == bridge.bridge_reading(result, "GBP")
+    assert "churn window" not in bridge.bridge_reading(result, "GBP")
+
+
 def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
     path = shared_file("online_retail/online_retail.parquet")
     raw = pl.read_parquet(path)
@@ -318,8 +335,18 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
             bridge.parse_period("2011Q4"),
         ),
         ds.currency,
+        110,  # churn.lines_lapse_days of the file (test_churn checks its windows)
     )
     assert "2011 Q4 is partial: the data ends 9 Dec 2011" in reading
+    # Lost customers whose last purchase (in Q3: none in Q4) is at most 110 days before the
+    # data's last day, 9 Dec 2011: inside the churn window, maybe only between purchases.
+    last = q3[q3["CustomerID"].isin(lost)].groupby("CustomerID")["InvoiceDate"].max().dt.normalize()
+    waiting = int(((pd.Timestamp("2011-12-09") - last).dt.days <= 110).sum())
+    assert 0 < waiting < len(lost)
+    assert (
+        f" {waiting:,} of the {len(lost):,} lost customers were still inside the churn window on "
+        "9 Dec 2011 (90% of repeat purchases come within 110 days)"
+    ) in reading
 
 
 def test_the_sales_command_gives_the_bridge_of_the_periods_its_view_shows():

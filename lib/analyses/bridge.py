@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 
 from lib import fmt, measures, quality
+from lib.analyses import churn
 from lib.model import Dataset
 from lib.periods import add_months
 
@@ -189,7 +190,8 @@ def _in(period: Period) -> pl.Expr:
 def customer_changes(purchases: pl.DataFrame, previous: Period, current: Period) -> pl.DataFrame:
     """One row per customer with a purchase in either period, by status then customer id:
     customer_id, status (new, reactivated, retained or lost: see DEFINITIONS), previous_revenue,
-    current_revenue and change (current minus previous)."""
+    current_revenue, change (current minus previous) and last_order (the day of their last
+    purchase up to the current period's end)."""
     _check(previous, current)
     flagged = (
         purchases.lazy()
@@ -203,6 +205,7 @@ def customer_changes(purchases: pl.DataFrame, previous: Period, current: Period)
             (pl.col("ordered_at") < datetime.combine(current.start, time.min))
             .any()
             .alias("_before"),
+            pl.col("ordered_at").max().dt.date().alias("last_order"),
         )
         .filter(pl.col("_previous") | pl.col("_current"))
         .with_columns(
@@ -229,6 +232,7 @@ def customer_changes(purchases: pl.DataFrame, previous: Period, current: Period)
         pl.col("previous_revenue").cast(pl.Float64),
         pl.col("current_revenue").cast(pl.Float64),
         (pl.col("current_revenue") - pl.col("previous_revenue")).cast(pl.Float64).alias("change"),
+        "last_order",
     )
 
 
@@ -446,9 +450,13 @@ def revenue_bridge(purchases: pl.DataFrame, previous: Period, current: Period) -
     )
 
 
-def bridge_reading(bridge: Bridge, currency: str = "") -> str:
+def bridge_reading(bridge: Bridge, currency: str = "", lapse: int | None = None) -> str:
     """Sentences on a bridge, from its steps: the change, the largest step and how many
-    customers are behind it; a partial current period is named, since its revenue is short."""
+    customers are behind it; a partial current period is named, since its revenue is short.
+    With `lapse` (churn.lapse_days, the churn window), how many lost customers are still within
+    it at the current period's end (churn.waiting, as the churn section counts them): lost
+    means no purchase in the current period, and a quarter is shorter than many windows (the
+    web shop demo's 2,066 lost all bought within its 277 days)."""
     steps = bridge.steps
     before, after = steps["value"][0], steps["value"][-1]
     change = after - before
@@ -482,6 +490,8 @@ def bridge_reading(bridge: Bridge, currency: str = "") -> str:
             f" {bridge.current.label} is partial: the data ends {fmt.day(bridge.last_day)}, so "
             "its revenue and lost customers are not final."
         )
+    if lapse is not None:
+        text += _lost_waiting(bridge, lapse)
     # Two months or two quarters differ by a few days by nature; a month against a quarter, or
     # ranges of different lengths, differ by what the comparison means.
     days = [(p.end - p.start).days + 1 for p in (bridge.previous, bridge.current)]
@@ -492,6 +502,26 @@ def bridge_reading(bridge: Bridge, currency: str = "") -> str:
             f"{fmt.counted(days[1], 'day')}): part of the change is only that."
         )
     return text
+
+
+def _lost_waiting(bridge: Bridge, lapse: int) -> str:
+    """' 2,066 of the 2,066 lost customers were still inside the churn window ...': the lost
+    customers within the churn window `lapse` on the current period's last day (the data's,
+    when it ends sooner); empty when none is."""
+    lost = bridge.customers.filter(pl.col("status") == "lost")
+    end = (
+        bridge.current.end if bridge.last_day is None else min(bridge.current.end, bridge.last_day)
+    )
+    recency = (pl.lit(end + timedelta(days=1)) - pl.col("last_order")).dt.total_days()
+    waiting = lost.filter(churn.waiting(recency, lapse)).height
+    if not waiting:
+        return ""
+    were = "was" if waiting == 1 else "were"
+    return (
+        f" {fmt.count(waiting)} of the {fmt.counted(lost.height, 'lost customer')} {were} still "
+        f"inside the churn window on {fmt.day(end)} ({churn.window_words(lapse)}): they may only "
+        f"be between purchases; lost here means no purchase in {bridge.current.label}, not gone."
+    )
 
 
 def periods_for(

@@ -102,6 +102,12 @@ def lapse_days(days: pl.DataFrame, quantile: float = QUANTILE) -> int | None:
     return window_days(gaps["gap_days"], quantile)
 
 
+def lines_lapse_days(lines: pl.DataFrame) -> int | None:
+    """lapse_days of the purchase days of order lines: what the readings that weigh a quiet
+    spell against the churn window read (RFM grid, revenue bridge)."""
+    return lapse_days(purchase_days(lines))
+
+
 def waiting(recency_days: pl.Expr | int, window: int) -> pl.Expr | bool:
     """Whether a customer `recency_days` after their last order at an as-of date (the RFM
     recency: as-of date minus the last order's day) is still within the churn `window`, as the

@@ -217,6 +217,14 @@ def cached(fn, label: str | None = None):
     return call
 
 
+def lapse_days(key: str, lines: pl.DataFrame) -> int | None:
+    """The churn window of `lines` (churn.lines_lapse_days), computed once per data set: what
+    the readings that weigh a quiet spell against it read (RFM grid, revenue bridge)."""
+    from lib.analyses import churn
+
+    return cached(churn.lines_lapse_days, "Measuring the days between purchases…")(key, lines)
+
+
 def memo(max_entries: int = 10, show_spinner: str | bool = False):
     """st.cache_data for a page's own `fn(key, ...)`, whose first argument names the data set
     (arguments starting with "_" are not part of the cache key, as in st.cache_data); results
