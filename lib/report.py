@@ -1450,7 +1450,14 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 table=holdout,
                 # The spend columns in money with cents, as the page's Holdout check prints them.
                 kinds=dict.fromkeys(
-                    ("predicted_purchases", "actual_purchases", "mae_purchases"), "number2"
+                    (
+                        "predicted_purchases",
+                        "actual_purchases",
+                        "mae_purchases",
+                        "mae_flat",
+                        "flat_z",
+                    ),
+                    "number2",
                 )
                 | {"total_error": "change"}
                 | dict.fromkeys(("predicted_spend", "actual_spend"), "money2"),

@@ -18,7 +18,7 @@ VIEWS = view_choices("clv_view")
 MODEL_KEYS = {label: key for key, label in clv.MODELS.items()}
 # The holdout table's purchase figures: headed as the comparison table heads them, to two
 # decimals (its error on the total is a change, and its spend money, as the comparison's).
-HOLDOUT_FIGURES = ("predicted_purchases", "actual_purchases", "mae_purchases")
+HOLDOUT_FIGURES = ("predicted_purchases", "actual_purchases", "mae_purchases", "mae_flat")
 SPEND_FIGURES = ("predicted_spend", "actual_spend")
 
 st.title("Lifetime value")
@@ -513,7 +513,8 @@ elif view == "Holdout check":
             | {c: columns.number(clv.HEADERS[c], 2) for c in HOLDOUT_FIGURES}
             | {"total_error": columns.change(clv.HEADERS["total_error"])}
             | {c: columns.money(clv.HEADERS[c], currency, 2) for c in SPEND_FIGURES}
-            | {"spenders": columns.count(clv.HEADERS["spenders"])},
+            | {"spenders": columns.count(clv.HEADERS["spenders"])}
+            | {"flat_z": columns.number(clv.HEADERS["flat_z"], 2)},
         )
         ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
         with st.expander("Parameters of the calibration fit"):

@@ -2,6 +2,7 @@
 
 import json
 import math
+import statistics
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -876,6 +877,48 @@ def test_online_retail_clv_at_penalizer_01_runs_headless_with_both_fits(capsys):
     assert checks["Dropout (who leaves)"]["verdict"] == "problem"
 
 
+def test_the_holdout_reading_weighs_the_model_against_one_guess_for_all():
+    """The web shop audit's: per customer the model was off by 0.685 purchases, one flat guess
+    by 0.685 too, and the page still ranked customers. Four customers predicted 1, 1, 3, 3
+    and buying 0, 2, 2, 4 miss by 1 each; the flat guess, their mean prediction 2, misses by 2,
+    0, 0, 2, also 1 on average: the differences 1, -1, -1, 1 average 0. Predicted 0, 2, 2, 4
+    exactly, ten times over (40 customers): 0 against 1, differences 2, 0, 0, 2 (mean 1,
+    standard deviation 1.013 over 40: t = 6.2), beyond chance."""
+
+    def groups(predicted: list[float], actual: list[float]) -> pl.DataFrame:
+        return clv.holdout_groups(
+            pl.DataFrame(
+                {
+                    "frequency": [1.0] * len(actual),
+                    "predicted_purchases": predicted,
+                    "actual_purchases": actual,
+                    "predicted_spend": [10.0] * len(actual),
+                    "actual_spend": [None] * len(actual),
+                },
+                schema_overrides={"actual_spend": pl.Float64},
+            )
+        )
+
+    tied = groups([1.0, 1.0, 3.0, 3.0], [0.0, 2.0, 2.0, 4.0])
+    row = tied.filter(pl.col("group") == "all").row(0, named=True)
+    assert (row["mae_purchases"], row["mae_flat"], row["flat_z"]) == (1.0, 1.0, 0.0)
+    assert clv.holdout_reading(tied, 26.0, "weeks").endswith(
+        "per customer it is off by 1.00 purchases on average, no better beyond chance than the "
+        "same 2.00 for every customer (off by 1.00): it does not tell which customers will buy "
+        "more, so do not rank customers by it."
+    )
+    exact = groups([0.0, 2.0, 2.0, 4.0] * 10, [0.0, 2.0, 2.0, 4.0] * 10)
+    row = exact.filter(pl.col("group") == "all").row(0, named=True)
+    spread = statistics.stdev([2, 0, 0, 2] * 10)
+    assert 1 / (spread / math.sqrt(40)) == pytest.approx(6.24, abs=0.01)
+    assert (row["mae_purchases"], row["mae_flat"]) == (0.0, 1.0)
+    assert row["flat_z"] > 1.96
+    assert clv.holdout_reading(exact, 26.0, "weeks").endswith(
+        "per customer it is off by 0.00 purchases on average, against 1.00 for the same 2.00 "
+        "for every customer."
+    )
+
+
 def test_holdout_reading_plans_only_from_a_fit_that_identifies_dropout():
     groups = pl.DataFrame(
         {
@@ -923,12 +966,15 @@ def test_holdout_groups_average_predictions_and_errors_per_calibration_frequency
         }
     )
     groups = clv.holdout_groups(customers)
-    # The last figure: customers who bought in the holdout (b did not).
+    # After the errors, one guess for all (the group's mean prediction): all's 1.25 misses
+    # 1, 0, 2, 2 by 0.25, 1.25, 0.75, 0.75 (0.75, as the model: the differences 0.25 - 0.5,
+    # 1.25 - 0.5, 0.75 - 1, 0.75 - 1 add up to 0). The last figures: customers who bought in
+    # the holdout (b did not), and how far the model beats the one guess (in "all" only).
     assert groups.rows() == [
-        ("0", 2, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0, 1),
-        ("1", 1, 1.0, 2.0, 1.0, -0.5, 20.0, 18.0, 1),
-        ("7+", 1, 3.0, 2.0, 1.0, 0.5, 30.0, 40.0, 1),
-        ("all", 4, 1.25, 1.25, 0.75, 0.0, 20.0, pytest.approx(70 / 3), 3),
+        ("0", 2, 0.5, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0, 1, None),
+        ("1", 1, 1.0, 2.0, 1.0, 1.0, -0.5, 20.0, 18.0, 1, None),
+        ("7+", 1, 3.0, 2.0, 1.0, 1.0, 0.5, 30.0, 40.0, 1, None),
+        ("all", 4, 1.25, 1.25, 0.75, 0.75, 0.0, 20.0, pytest.approx(70 / 3), 3, 0.0),
     ]
 
 

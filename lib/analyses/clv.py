@@ -44,6 +44,8 @@ HEADERS = {
     "predicted_purchases": "Predicted purchases",
     "actual_purchases": "Actual purchases",
     "mae_purchases": "MAE per customer",
+    "mae_flat": "MAE of one guess for all",
+    "flat_z": "Model better than one guess (z)",
     "total_error": "Error on the total",
     "predicted_spend": "Predicted spend per purchase",
     "actual_spend": "Actual spend per purchase",
@@ -2072,8 +2074,11 @@ class Holdout:
     `customers`: customer_id, frequency (calibration), predicted_purchases, actual_purchases,
     predicted_spend, actual_spend (mean per holdout purchase, null without one).
     `groups`: one row per calibration frequency group ("0".."6", "7+") and a last row "all":
-    group, customers, predicted_purchases, actual_purchases (means), mae_purchases,
-    total_error (predicted total / actual total - 1), predicted_spend, actual_spend (means over
+    group, customers, predicted_purchases, actual_purchases (means), mae_purchases, mae_flat
+    (that of one guess for all the group's customers, their mean prediction), flat_z (in "all"
+    only: how far the model misses less than that guess, customer by customer: stats.paired_z
+    of the differences of their absolute errors), total_error
+    (predicted total / actual total - 1), predicted_spend, actual_spend (means over
     customers who bought in the holdout), spenders (those customers).
     """
 
@@ -2217,6 +2222,11 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
         .abs()
         .mean()
         .alias("mae_purchases"),
+        # One guess for all, the model's own average: what its spread across customers adds.
+        (pl.col("predicted_purchases").mean() - pl.col("actual_purchases"))
+        .abs()
+        .mean()
+        .alias("mae_flat"),
         (pl.col("predicted_purchases").sum() / pl.col("actual_purchases").sum() - 1).alias(
             "total_error"
         ),
@@ -2231,7 +2241,15 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
         .sort("k")
         .drop("k")
     )
-    overall = customers.select(pl.lit("all").alias("group"), *aggs)
+    # How far one guess for all misses more than the model, customer by customer (paired).
+    flat = pl.col("predicted_purchases").mean() - pl.col("actual_purchases")
+    misses = customers.select(
+        flat.abs() - (pl.col("predicted_purchases") - pl.col("actual_purchases")).abs()
+    )
+    overall = customers.select(pl.lit("all").alias("group"), *aggs).with_columns(
+        pl.lit(stats.paired_z(misses.to_series().to_numpy()), pl.Float64).alias("flat_z")
+    )
+    by_group = by_group.with_columns(pl.lit(None, pl.Float64).alias("flat_z"))
     return pl.concat([by_group, overall]).with_columns(
         pl.when(pl.col("total_error").is_infinite())
         .then(None)
@@ -2881,7 +2899,24 @@ def holdout_reading(
         f"({fmt.significant(row['predicted_purchases'])} and "
         f"{fmt.significant(row['actual_purchases'])} per customer): it {direction}estimates the "
         f"total by {fmt.pct(abs(error))} ({trust}); per customer it is off by "
-        f"{row['mae_purchases']:.2f} purchases on average."
+        f"{row['mae_purchases']:.2f} purchases on average" + _against_flat(row) + "."
+    )
+
+
+def _against_flat(row: dict) -> str:
+    """The per-customer error beside that of one guess for all, the model's own average per
+    customer (`mae_flat`, Holdout.groups), when it misses less beyond chance (`flat_z`, paired:
+    its spread across customers earns its place); where not, its ranking of customers rests on
+    nothing the holdout shows (the web shop demo: 0.685 against 0.685)."""
+    flat, z = row.get("mae_flat"), row.get("flat_z")
+    if flat is None or z is None or math.isnan(z):
+        return ""
+    same, guess = f"{flat:.2f}", f"{row['predicted_purchases']:.2f}"
+    if z > stats.Z95:
+        return f", against {same} for the same {guess} for every customer"
+    return (
+        f", no better beyond chance than the same {guess} for every customer (off by {same}): "
+        "it does not tell which customers will buy more, so do not rank customers by it"
     )
 
 
