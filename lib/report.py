@@ -1487,6 +1487,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 kinds={"mae_purchases": "number3", "predicted_purchases": "number0"}
                 | {"actual_purchases": "number0", "fitted_on": "count"},
                 labels=clv.HEADERS,
+                caption=clv.calibration_note(cal_end) if cal_end else "",
             )
         )
     return kpis, blocks

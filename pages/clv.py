@@ -536,6 +536,7 @@ elif view == "Holdout check":
         width="stretch",
         row_height=68,
     )
+    st.caption(clv.calibration_note(cal_end))
     ui.reading(
         clv.comparison_reading(
             comparison.table, comparison.holdout_units, unit, chosen=clv.MODELS[model]

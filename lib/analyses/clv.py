@@ -2486,6 +2486,17 @@ def best_model(table: pl.DataFrame) -> dict | None:
     )
 
 
+def calibration_note(calibration_end: date) -> str:
+    """Under the model comparison: its fits are of the calibration period, so their dropout
+    notes need not be the trust table's (the web shop demo: "average unclear" here, where the
+    whole history's fit pins the average down)."""
+    return (
+        f"Each model here is fitted on the purchases up to {fmt.day(calibration_end)} only, to "
+        "be checked on what came after: its dropout note can differ from the trust table's, "
+        "which judges the fit of the whole history."
+    )
+
+
 def comparison_reading(
     table: pl.DataFrame, holdout_units: float, unit: str, chosen: str = ""
 ) -> str:
