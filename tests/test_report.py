@@ -755,7 +755,9 @@ def test_report_words_headers_settings_and_figures_as_the_pages_do(built):
     )
     assert html.unescape(shown["sales.revenue"]) == net == html.unescape(shown["regions.revenue"])
     holdout = re.search(r"<h3>Holdout check: purchases.*?</table>", text, re.S).group(0)
-    spend = re.findall(r"<tr>(?:<td[^>]*>[^<]*</td>){6}<td[^>]*>([^<]*)</td>", holdout)
+    # The 8th column: group, customers, predicted and actual purchases, the two errors per
+    # customer (the model's and one guess for all's), the error on the total, then spend.
+    spend = re.findall(r"<tr>(?:<td[^>]*>[^<]*</td>){7}<td[^>]*>([^<]*)</td>", holdout)
     assert spend and all(html.unescape(s).startswith(fmt.SYMBOLS[ds.currency]) for s in spend)
 
 
