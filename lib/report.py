@@ -1374,7 +1374,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
     units = (last - cal_end).days / clv.DAYS_PER_UNIT[unit] if cal_end else 0.0
     # The holdout check's caution on the totals, as the page gives it under them: the chosen
     # model on the holdout of the default horizon, whatever horizon the totals are for.
-    miss = ""
+    miss = doubt = ""
     checked = clv.holdout_plan(bought, *clv.DEFAULT_HORIZON)
     if checked is not None:
         with contextlib.suppress(clv.FitError):
@@ -1386,6 +1386,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 str(o["model"]),
             )
             miss = clv.holdout_miss(check.groups, check.holdout_units, unit, check.fit.label)
+            doubt = clv.ranking_doubt(check.groups, check.holdout_units, unit, check.fit.label)
     caution = clv.holdout_caution(miss)
     blocks = [
         *([Block("Use these totals with care", caption=caution)] if caution else []),
@@ -1425,6 +1426,7 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                 | {"frequency": "count", "p_alive_percentile": "count"}
                 | dict.fromkeys(("clv", "expected_spend", "spent"), "money2"),  # as the page's
                 labels=clv.HEADERS,
+                caption=doubt,  # as the page warns above its list
             )
         )
     blocks.append(

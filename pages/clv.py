@@ -367,6 +367,10 @@ if view == "Customers":
             )
         )
     st.markdown(f"**Most valuable over the next {horizon_text}**")
+    if opening is not None and (
+        doubt := clv.ranking_doubt(opening.groups, opening.holdout_units, unit, opening.fit.label)
+    ):
+        st.warning(doubt, icon=":material/warning:")
     listed = clv.p_alive_percentile(values) if fit.ranks_only else values
     top = clv.most_valuable(listed, 20)
     columns.table(

@@ -2864,6 +2864,22 @@ def holdout_miss(groups: pl.DataFrame, holdout_units: float, unit: str, model: s
     )
 
 
+def ranking_doubt(groups: pl.DataFrame, holdout_units: float, unit: str, model: str) -> str:
+    """A warning for a list of customers ranked by the model, where the holdout check
+    (`groups`: Holdout.groups) found it missing each customer's purchases no less, beyond
+    chance, than one guess for all (holdout_reading's `_against_flat`); "" otherwise."""
+    row = groups.filter(pl.col("group") == "all").row(0, named=True)
+    z = row.get("flat_z")
+    if z is None or math.isnan(z) or z > stats.Z95:
+        return ""
+    return (
+        f"Over the {holdout_length(holdout_units, unit)} holdout check {model} told customers "
+        f"apart no better beyond chance than one guess for all (off by "
+        f"{row['mae_purchases']:.2f} purchases per customer, against {row['mae_flat']:.2f}): "
+        "read this order as the model's guess, not as who will buy more."
+    )
+
+
 def holdout_caution(miss: str) -> str:
     """The caution the headline totals carry when the holdout check finds them far off (`miss`:
     holdout_miss); "" otherwise."""
