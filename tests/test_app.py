@@ -74,7 +74,8 @@ def test_olist_orders_without_their_customers_file_get_no_customer_figures(path)
     assert "upload olist_customers_dataset.csv" in " ".join(i.value for i in at.info)
     assert not at.metric
     sales = metrics(files_page(files, "sales", "olist_without_customers"))
-    assert (sales["Customers"], sales["Returning"]) == ("—", "—")  # no customer named: no count
+    # No customer named: no count.
+    assert (sales["Customers"], sales["Repeat customers"]) == ("—", "—")
 
 
 def test_a_page_names_a_missing_table_with_the_right_article():
