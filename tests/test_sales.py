@@ -907,8 +907,9 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
     )
     assert sales.new_vs_returning_reading(split, "") == (
         "Returning customers (who had bought in an earlier month) bring 61.5% of identified "
-        "customers' revenue (80 of 130), 100.0% in Apr 2024: no new customer has bought since "
-        "Jan 2024 (3 months without one), so winning new customers comes first."
+        "customers' revenue (80 of 130), 100.0% over the last 3 full months (Feb to Apr 2024): "
+        "no new customer has bought since Jan 2024 (3 months without one), so winning new "
+        "customers comes first."
     )
     march = split.with_columns(
         pl.when((pl.col("month") == date(2024, 3, 1)) & (pl.col("kind") == "new"))
@@ -923,38 +924,55 @@ def test_new_vs_returning_reading_says_when_no_new_customer_has_bought_for_month
     )
 
 
-def test_new_vs_returning_says_when_the_last_month_turns_to_returning_customers():
-    """New 60 and returning 20 in January, new 10 and returning 15 in February: returning bring
-    33.3% overall (35 of 105) but 60.0% in February."""
+def test_new_vs_returning_reads_now_over_the_last_three_full_months():
+    """The web shop audit's: "returning customers now bring most of it" from one month's 50.7%
+    (a bootstrap's 95% from 47.0% to 54.7%), and "most revenue comes in customers' first month"
+    from a share the data's start holds down. New and returning revenue, Jan to May 2024: (60,
+    0), (40, 10), (30, 20), (20, 25), (10, 20): 75 of 235 (31.9%) over the range, but 65 of 125
+    (52.0%) from March to May, within 5 points of half; May alone 66.7%."""
+    months = [date(2024, m, 1) for m in range(1, 6)]
+    amounts = [(60.0, 0.0), (40.0, 10.0), (30.0, 20.0), (20.0, 25.0), (10.0, 20.0)]
     split = pl.DataFrame(
         {
-            "month": [date(2024, 1, 1)] * 2 + [date(2024, 2, 1)] * 2,
-            "kind": ["new", "returning"] * 2,
-            "revenue": [60.0, 20.0, 10.0, 15.0],
-            "partial": [False] * 4,
+            "month": [m for m in months for _ in (0, 1)],
+            "kind": ["new", "returning"] * 5,
+            "revenue": [x for pair in amounts for x in pair],
+            "partial": [False] * 10,
         }
     )
-    assert sales.new_vs_returning_reading(split, "") == (
+    assert sales.new_vs_returning_reading(split, "", date(2024, 1, 3)) == (
+        "Returning customers (who had bought in an earlier month) bring 31.9% of identified "
+        "customers' revenue (75 of 235), 52.0% over the last 3 full months (Mar to May 2024): "
+        "first months and later ones bring about half each. The range's share reads low: the "
+        "data starts in Jan 2024, a month that can hold no returning customer, so the share "
+        "rises from 0 there by construction."
+    )
+    # A range that starts after the data's first month says nothing of it.
+    assert sales.new_vs_returning_reading(split, "", date(2023, 6, 1)).endswith("half each.")
+    # May partial: February to April, 55 of 145 (37.9%).
+    partial = split.with_columns(partial=pl.col("month") == date(2024, 5, 1))
+    assert sales.new_vs_returning_reading(partial, "").endswith(
+        "37.9% over the last 3 full months (Feb to Apr 2024): most revenue comes in customers' "
+        "first month, so bringing buyers back has most room."
+    )
+    # April's returning revenue at 60: March to May 100 of 160 (62.5%).
+    april = split.with_columns(
+        revenue=pl.when((pl.col("month") == months[3]) & (pl.col("kind") == "returning"))
+        .then(60.0)
+        .otherwise("revenue")
+    )
+    assert sales.new_vs_returning_reading(april, "").endswith(
+        "62.5% over the last 3 full months (Mar to May 2024): returning customers carry the "
+        "business, so keeping them buying matters most."
+    )
+    # Two months: the last months are the range, said once (35 of 105, 33.3%).
+    two = split.filter(pl.col("month") <= months[1]).with_columns(
+        revenue=pl.Series([60.0, 20.0, 10.0, 15.0])
+    )
+    assert sales.new_vs_returning_reading(two, "", date(2024, 1, 1)) == (
         "Returning customers (who had bought in an earlier month) bring 33.3% of identified "
-        "customers' revenue (35 of 105), 60.0% in Feb 2024: most revenue comes in customers' "
-        "first month, though returning customers now bring most of it: keep bringing buyers "
-        "back."
-    )
-    # February at exactly half (10 and 10) is not "now bring most of it"; 50 of 100 overall
-    # is no business repeat buyers carry.
-    half = split.with_columns(revenue=pl.Series([60.0, 20.0, 10.0, 10.0]))
-    assert sales.new_vs_returning_reading(half, "").endswith(
-        "50.0% in Feb 2024: most revenue comes in customers' first month, so bringing buyers back "
-        "has most room."
-    )
-    even = split.with_columns(revenue=pl.Series([40.0, 30.0, 10.0, 20.0]))
-    assert sales.new_vs_returning_reading(even, "").endswith(
-        "revenue (50 of 100), 66.7% in Feb 2024: first months and later ones bring half each."
-    )
-    steady = split.with_columns(revenue=pl.Series([60.0, 20.0, 20.0, 5.0]))
-    assert sales.new_vs_returning_reading(steady, "").endswith(
-        "20.0% in Feb 2024: most revenue comes in customers' first month, so bringing buyers back "
-        "has most room."
+        "customers' revenue (35 of 105): most revenue comes in customers' first month, so "
+        "bringing buyers back has most room."
     )
 
 
