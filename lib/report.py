@@ -1286,7 +1286,7 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
             ),
             kinds={"cluster": "count", "revenue_per_customer": "money2"},  # cents, as the page's
         ),
-        _drivers(ds, p),
+        *_drivers(ds, p),
         Block(
             "Return per cluster",
             chart=charts.roi_chart(roi, cur),
@@ -1307,9 +1307,10 @@ def _clusters(ds: Dataset, p: PageInput) -> Built:
     return kpis, blocks
 
 
-def _drivers(ds: Dataset, p: PageInput) -> Block:
-    """The page's "What sets each cluster apart": its heatmap and reading, from the same library
-    functions on the clusters headless fitted (each customer's cluster from its assignments)."""
+def _drivers(ds: Dataset, p: PageInput) -> list[Block]:
+    """The page's notes on how the features enter the model, and its "What sets each cluster
+    apart": its heatmap and reading, from the same library functions on the clusters headless
+    fitted (each customer's cluster from its assignments)."""
     from lib.analyses import clusters as cl
     from lib.charts import clusters as charts
 
@@ -1324,11 +1325,28 @@ def _drivers(ds: Dataset, p: PageInput) -> Block:
         built.table, scaled, assigned["cluster"].to_numpy() - 1, built.features
     )
     names = dict(profiles.select("cluster", "name").iter_rows())
-    return Block(
-        "What sets each cluster apart",
-        chart=charts.drivers_chart(drivers, names),
-        reading=cl.drivers_reading(drivers, profiles, built.table, built.features, ds.currency),
-    )
+    entered = cl.model_features(scaled, built.features)
+    customers = built.table.height
+    return [
+        # As the page says above its clusters: which features enter, how, and which count twice.
+        Block(
+            "How the features enter the model",
+            caption=" ".join(
+                [
+                    cl.transform_note(entered, bool(o["log"])),
+                    cl.capping_note(
+                        entered, scaled.cap, scaled.per_end, customers, scaled.capped_customers
+                    ),
+                    cl.twins_note(scaled, built.features),
+                ]
+            ).strip(),
+        ),
+        Block(
+            "What sets each cluster apart",
+            chart=charts.drivers_chart(drivers, names),
+            reading=cl.drivers_reading(drivers, profiles, built.table, built.features, ds.currency),
+        ),
+    ]
 
 
 def _clv(ds: Dataset, p: PageInput) -> Built:

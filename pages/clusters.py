@@ -31,6 +31,7 @@ def diagnostics(built: cl.CustomerFeatures, features: tuple, log: bool) -> dict:
         "diagnostics": None if same else cl.named_diagnostics(scaled, built.features),
         "same": same,
         "model": cl.model_features(scaled, built.features),
+        "twins": cl.twins_note(scaled, built.features),
         "capped_customers": scaled.capped_customers,
         "cap": scaled.cap,
         "per_end": scaled.per_end,
@@ -228,6 +229,8 @@ def clustering() -> None:
             entered, scaling["cap"], scaling["per_end"], customers, scaling["capped_customers"]
         )
     )
+    if scaling["twins"]:
+        st.warning(scaling["twins"], icon=":material/warning:")
 
     at_k = diag.table.filter(pl.col("k") == k)
     cols = st.columns(4)

@@ -1349,6 +1349,43 @@ def test_the_cluster_that_spends_most_per_customer_is_never_said_to_spend_least(
     )
 
 
+def test_features_that_move_together_are_said_to_count_one_difference_twice():
+    """The real-data audit's: on Olist nearly every customer orders once, so net revenue and
+    average order value are one figure (r = 0.996 after the log), and the clusters weighed it
+    twice unsaid. Ten customers of one order each, spending 10, 20, ... 100: net revenue and
+    average order value are equal (r = 1 at any scaling); recency 5, 3, 8, 1, 9, 2, 7, 4, 6, 10
+    against spend's ranks 1 to 10: r = 28.5 / 82.5 = 0.35 (both sum 82.5 in squared
+    deviations), far from 0.95. With recency equal to spend, every pair: three of them."""
+    spend = [10.0 * (i + 1) for i in range(10)]
+    recency = [5, 3, 8, 1, 9, 2, 7, 4, 6, 10]
+    table = pl.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(10)],
+            "recency_days": recency,
+            "frequency": [1] * 10,
+            "monetary": spend,
+            "avg_order_value": spend,
+        }
+    )
+    assert float(np.corrcoef(recency, spend)[0, 1]) == pytest.approx(28.5 / 82.5)
+    scaled = cl.scaled_features(table, cl.DEFAULT_FEATURES, log=False, cap=0.0)
+    assert cl.twins_note(scaled, cl.BASE_FEATURES) == (
+        "Net revenue and average order value (r = +1.00) move together as the model sees them, "
+        "so the clusters weigh what is one difference between customers twice: leave one of the "
+        "two out to weigh it once."
+    )
+    same = table.with_columns(recency_days=pl.Series(spend))
+    scaled = cl.scaled_features(same, cl.DEFAULT_FEATURES, log=False, cap=0.0)
+    note = cl.twins_note(scaled, cl.BASE_FEATURES)
+    assert note.count("(r = +1.00)") == 3 and "leave one of each pair out" in note
+    # An average order value of its own (r = 0.10 with spend, -0.61 with recency): no pair.
+    apart = table.with_columns(avg_order_value=pl.Series([3.0, 9, 1, 7, 5, 10, 2, 8, 4, 6]))
+    assert (
+        cl.twins_note(cl.scaled_features(apart, cl.DEFAULT_FEATURES, False, 0.0), cl.BASE_FEATURES)
+        == ""
+    )
+
+
 def test_the_capping_note_names_features_the_same_for_every_customer_before_any_capping():
     # 24 customers who each bought once, all on the last day: orders and recency tell no one apart.
     table = pl.DataFrame(

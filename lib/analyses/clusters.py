@@ -34,6 +34,8 @@ SKEW = 1.0  # a feature more skewed than this (after capping) is log-transformed
 CAP = 0.01  # share of customers winsorised at each end of each feature before the model
 TIE = 0.02  # silhouettes this close to the best count as a tie, settled by the elbow
 STRONG = 0.3  # a driver weaker than this (standard deviations) does not name a cluster
+# Two features correlated this closely as the model sees them are one difference counted twice.
+TWINS = 0.95
 MARGIN = 30.0
 # The headers of the page's "Choosing k" table.
 DIAGNOSTIC_HEADERS = {
@@ -1572,6 +1574,38 @@ def capping_note(
             f"leave {'it' if one else 'them'} out."
         )
     return text
+
+
+def twins_note(scaled: Scaled, features: dict[str, Feature]) -> str:
+    """The pairs of model features that move together (|r| >= TWINS after capping, the log and
+    scaling), which the clusters then weigh twice; "" when none does. Olist, where nearly every
+    customer orders once: net revenue and average order value, r = 0.996."""
+    spread = scaled.matrix.std(axis=0) > 0
+    if spread.sum() < 2 or scaled.matrix.shape[0] < 3:
+        return ""
+    kept = [f for f, s in zip(scaled.features, spread, strict=True) if s]
+    r = np.corrcoef(scaled.matrix[:, spread], rowvar=False)
+    pairs = [
+        (kept[i], kept[j], r[i, j])
+        for i in range(len(kept))
+        for j in range(i + 1, len(kept))
+        if abs(r[i, j]) >= TWINS
+    ]
+    if not pairs:
+        return ""
+    said = fmt.listed(
+        [
+            f"{fmt.plain(features[a].label.lower())} and {fmt.plain(features[b].label.lower())} "
+            f"(r = {value:+.2f})"
+            for a, b, value in pairs
+        ]
+    )
+    which = "the two" if len(pairs) == 1 else "each pair"
+    return (
+        f"{said[:1].upper()}{said[1:]} move together as the model sees them, so the clusters "
+        f"weigh what is one difference between customers twice: leave one of {which} out to "
+        "weigh it once."
+    )
 
 
 def projection_reading(projection: Projection, k: int, features: int) -> str:
