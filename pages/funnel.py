@@ -101,7 +101,8 @@ ROUTING_CONFIG = {
         headers["days_low"],
         1,
         help="The distribution-free 95% interval of their median days: order statistics of "
-        f"their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals.",
+        f"their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals with a "
+        "time to close.",
     ),
     "days_high": columns.number(
         headers["days_high"], 1, help="A route needs this below all reps' median days."
@@ -422,7 +423,8 @@ elif view == "Reps":
             "95% low",
             1,
             help="The distribution-free 95% interval of the rep's median days: order statistics "
-            f"of their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals.",
+            f"of their deals, by the binomial rule; none below {funnel.INTERVAL_DEALS} deals "
+            "with a time to close.",
         ),
         "days_high": columns.number("95% high", 1),
         "typical_days": None,  # every rep's median, the same on each row: in the reading

@@ -867,13 +867,13 @@ def known_origins(outcomes: pl.DataFrame, by: str) -> pl.DataFrame:
     return conversion_by(outcomes.filter(actionable("origin")), by)
 
 
-def _lift_of_unknowns(
-    above: pl.DataFrame, known: pl.DataFrame, by: str, found: stats.Family
-) -> pl.DataFrame:
+def _lift_of_unknowns(above: pl.DataFrame, known: pl.DataFrame, by: str) -> pl.DataFrame:
     """Those of `above` (values above the average beyond chance) with leads of no known origin
-    whose leads of a known origin (`known`: known_origins) do not clear the known origins'
-    average beyond chance in the same family: their lift may be their leads' origins, not
-    them. With known_leads, known_conversion, known_low, known_high and known_average."""
+    whose leads of a known origin (`known`: known_origins) do not convert above the known
+    origins' average beyond chance, across those values (stats.family of their own exact
+    binomial z): their lift may be their leads' origins, not them. With known_leads,
+    known_conversion, known_low, known_high, known_average and known_below (below that average
+    beyond chance); a value with no lead of a known origin has known_leads 0, the rest null."""
     average = known["deals"].sum() / max(known["leads"].sum(), 1)
     mine = known.select(
         by,
@@ -883,14 +883,17 @@ def _lift_of_unknowns(
         pl.col("conversion_low").alias("known_low"),
         pl.col("conversion_high").alias("known_high"),
     )
-    z = stats.share_z("known_deals", "known_leads", average)
-    return (
+    mixed = (
         above.join(mine, on=by, how="left")
         .with_columns(pl.col("known_leads", "known_deals").fill_null(0))
-        .filter(
-            (pl.col("known_leads") < pl.col("leads")) & ~(found.beyond(z) & (z.fill_null(0) > 0))
-        )
-        .with_columns(pl.lit(average).alias("known_average"))
+        .filter(pl.col("known_leads") < pl.col("leads"))
+        .with_columns(stats.share_z("known_deals", "known_leads", average).alias("_kz"))
+    )
+    found = stats.family(mixed["_kz"])
+    beyond = found.beyond(pl.col("_kz"))
+    return mixed.filter(~(beyond & (pl.col("_kz") > 0))).with_columns(
+        pl.lit(average).alias("known_average"),
+        (beyond & (pl.col("_kz") < 0)).alias("known_below"),
     )
 
 
@@ -908,9 +911,10 @@ def conversion_reading(
     clears the overall rate though, with m compared, chance puts one that far out. An unknown
     or catch-all group that stands out is named only as a gap in the data, never as a place
     for budget. With `known` (known_origins of landing pages), a value above whose leads of a
-    known origin do not clear those leads' average beyond chance gets no budget either: its
-    lift may be its leads of no known origin (Olist's b76ef374…: 21.4% of 768 leads, 551 of
-    them of unknown origin; the other 217 convert 17.1%, within chance)."""
+    known origin do not convert above those leads' average beyond chance (_lift_of_unknowns)
+    gets no budget either: its lift may be its leads of no known origin (Olist's b76ef374…,
+    551 of whose 768 leads are of unknown origin, keeps its budget: its 212 leads of a known
+    origin convert 17.5% against 11.7%, beyond chance)."""
     enough = pl.col("leads") >= min_leads
     judged = table.filter(actionable(by) & enough).with_columns(
         stats.share_z("deals", "leads", overall).alias("_z")
@@ -928,7 +932,7 @@ def conversion_reading(
     beyond = found.beyond(pl.col("_z"))
     above = judged.filter(beyond & (pl.col("_z") > 0)).sort("conversion", descending=True)
     below = judged.filter(beyond & (pl.col("_z") < 0)).sort("conversion")
-    mixed = above[:0] if known is None else _lift_of_unknowns(above, known, by, found)
+    mixed = above[:0] if known is None else _lift_of_unknowns(above, known, by)
     above = above.filter(~pl.col(by).is_in(mixed[by].implode()))
     chance = judged.filter(
         ~beyond & ((pl.col("conversion_low") > overall) | (pl.col("conversion_high") < overall))
@@ -957,16 +961,22 @@ def conversion_reading(
             f"{_each(above, by)} convert clearly above {average}, {held}: put more budget there"
         )
     for r in mixed.iter_rows(named=True):
-        unknown = r["leads"] - r["known_leads"]
-        parts.append(
-            f"{name(r[by])} converts {fmt.pct(r['conversion'])} of {r['leads']:,} leads, "
-            f"clearly above {average}, {held}, but {unknown:,} of them are of no known origin: "
-            f"its {fmt.counted(r['known_leads'], 'lead')} of a known origin convert "
-            f"{fmt.pct(r['known_conversion'])} (95% interval "
-            f"{stats.interval_text(r['known_low'], r['known_high'], r['known_average'])}) "
-            f"against {fmt.pct(r['known_average'])} for all such leads, not beyond chance, so "
-            "its lift may be its leads' origins: record where they come from before funding it"
-        )
+        unknown, mine = r["leads"] - r["known_leads"], r["known_leads"]
+        lift = f"{name(r[by])} converts {fmt.pct(r['conversion'])} of {r['leads']:,} leads, "
+        lift += f"clearly above {average}, {held}, but "
+        if mine:
+            interval = stats.interval_text(r["known_low"], r["known_high"], r["known_average"])
+            judged = "below it beyond chance" if r["known_below"] else "not above it beyond chance"
+            lift += (
+                f"{unknown:,} of them are of no known origin: its "
+                f"{fmt.counted(mine, 'lead')} of a known origin "
+                f"{fmt.plural(mine, 'converts', 'convert')} {fmt.pct(r['known_conversion'])} "
+                f"(95% interval {interval}) against {fmt.pct(r['known_average'])} for all such "
+                f"leads, {judged}, so its lift may be its leads' origins"
+            )
+        else:
+            lift += "none of them is of a known origin, so its lift may be its leads' origins"
+        parts.append(lift + ": record where they come from before funding it")
     if below.height == 1:
         r = below.row(0, named=True)
         parts.append(
@@ -1090,7 +1100,7 @@ def cohort_reading(
     ranked = judged.sort("conversion", "leads", descending=True)
 
     def apart(named: pl.DataFrame, edge: dict) -> str:
-        if edge["month"] == named["month"][0]:
+        if edge["month"] in named["month"].to_list():
             return ""
         return (
             f" ({edge['month']:%b %Y}'s {fmt.pct(edge['conversion'])} of "
@@ -1104,11 +1114,17 @@ def cohort_reading(
             for m, c, n in named[1:].select("month", "conversion", "leads").rows()
         )
 
-    if best.height:
+    if best.height == 1:
         r = best.row(0, named=True)
         parts.append(
             f"the best cohort, {r['month']:%b %Y}, converted {fmt.pct(r['conversion'])} of its "
-            f"{r['leads']:,} leads{others(best)}{apart(best, ranked.row(0, named=True))}"
+            f"{r['leads']:,} leads{apart(best, ranked.row(0, named=True))}"
+        )
+    elif best.height:
+        r = best.row(0, named=True)
+        parts.append(
+            f"the best cohorts, {r['month']:%b %Y}, {fmt.pct(r['conversion'])} of "
+            f"{r['leads']:,}{others(best)}{apart(best, ranked.row(0, named=True))}"
         )
     if worst.height:
         r = worst.row(0, named=True)
@@ -1116,8 +1132,8 @@ def cohort_reading(
         # some of its deals (Olist's Dec 2017: 3 deals won that month, then none until 8 Jan).
         start = early.height and r["month"] == cohorts["month"].min()
         parts.append(
-            f"the weakest, {r['month']:%b %Y}, {fmt.pct(r['conversion'])} of {r['leads']:,}"
-            f"{apart(worst, ranked.row(-1, named=True))}"
+            f"the weakest{' cohorts' if worst.height > 1 else ''}, {r['month']:%b %Y}, "
+            f"{fmt.pct(r['conversion'])} of {r['leads']:,}"
             + (
                 " (the month the deals file starts in: some of its deals may be missing from "
                 "the file rather than its leads weak)"
@@ -1125,6 +1141,7 @@ def cohort_reading(
                 else ""
             )
             + others(worst)
+            + apart(worst, ranked.row(-1, named=True))
         )
     if parts:
         text = (
