@@ -176,7 +176,8 @@ def controlled() -> None:
         "that returns nothing, a free line or a stock adjustment, moves none) / orders; — when "
         "the data has no quantities (a file of order totals).",
         "returning_share": "Customers with an order in the period who had also ordered before the "
-        "period start, or ordered at least twice within it, as a share of the period's customers.",
+        "period start, or ordered at least twice within it, as a share of the period's customers "
+        "(Repeat customers, under purchase patterns, counts those who ordered twice within it).",
     }
     # Two rows of three: six cards in one row truncate money figures on laptop screens.
     kpi_cols = [*st.columns(3), *st.columns(3)]

@@ -75,7 +75,7 @@ def test_olist_orders_without_their_customers_file_get_no_customer_figures(path)
     assert not at.metric
     sales = metrics(files_page(files, "sales", "olist_without_customers"))
     # No customer named: no count.
-    assert (sales["Customers"], sales["Repeat customers"]) == ("—", "—")
+    assert (sales["Customers"], sales["Came back"]) == ("—", "—")
 
 
 def test_a_page_names_a_missing_table_with_the_right_article():

@@ -27,7 +27,7 @@ KPI_LABELS = {
     "customers": "Customers",
     "aov": "Avg order",
     "items_per_order": "Units/order",
-    "returning_share": "Repeat customers",
+    "returning_share": "Came back",
 }
 
 
