@@ -1478,6 +1478,8 @@ def _clv(ds: Dataset, p: PageInput) -> Built:
                         "mae_purchases",
                         "mae_flat",
                         "flat_z",
+                        "order_r",
+                        "order_z",
                     ),
                     "number2",
                 )

@@ -518,7 +518,7 @@ elif view == "Holdout check":
             | {"total_error": columns.change(clv.HEADERS["total_error"])}
             | {c: columns.money(clv.HEADERS[c], currency, 2) for c in SPEND_FIGURES}
             | {"spenders": columns.count(clv.HEADERS["spenders"])}
-            | {"flat_z": columns.number(clv.HEADERS["flat_z"], 2)},
+            | {c: columns.number(clv.HEADERS[c], 2) for c in ("flat_z", "order_r", "order_z")},
         )
         ui.download(holdout.groups, "clv_holdout", key="clv_dl_holdout")
         with st.expander("Parameters of the calibration fit"):

@@ -565,30 +565,29 @@ def test_segment_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separa
 
 @pytest.mark.parametrize("kind", ["webshop", "retail"])
 def test_the_most_valuable_list_is_doubted_where_the_model_ranks_no_better_than_one_guess(kind):
-    """The web shop audit's: per customer the model missed the holdout's purchases by 0.685,
-    one guess for all (its mean prediction) by 0.685 too, and the page still listed the most
-    valuable customers. The paired test of the two absolute errors, customer by customer
-    (scipy's ttest_rel on the holdout the page checks), finds no difference on the web shop
-    demo; on the retail demo the model misses less (1.14 against 1.32), beyond chance."""
-    from scipy.stats import ttest_rel
+    """The web shop audit's: the page listed the most valuable customers where the holdout
+    shows nothing of who buys more. Spearman's correlation of predicted and actual holdout
+    purchases (scipy's spearmanr on the holdout the page checks): 0.01 on the web shop demo's
+    4,820 customers (p 0.30), no better than chance; 0.32 on the retail demo's 634 (p 2e-16),
+    whose list stands (the review: a model can order customers well and still miss each by
+    more than one guess for all, as the retail demo's does against a guess of 0)."""
+    from scipy.stats import spearmanr
 
     ds = formats.assemble_demo(kind).dataset
     plan = clv.holdout_plan(clv.purchase_lines(ds.tables["lines"]).lines, *clv.DEFAULT_HORIZON)
     check = clv.holdout_validation(ds.tables["lines"], plan.calibration_end)
     each = check.customers
-    model = (each["predicted_purchases"] - each["actual_purchases"]).abs().to_numpy()
-    flat = (each["predicted_purchases"].mean() - each["actual_purchases"]).abs().to_numpy()
-    test = ttest_rel(flat, model)
-    doubted = not (test.statistic > 0 and test.pvalue < 0.05)
+    order = spearmanr(each["predicted_purchases"], each["actual_purchases"])
+    doubted = not (order.statistic > 0 and order.pvalue < 0.05)
     assert doubted == (kind == "webshop")
     at = page(kind)
-    said = [w.value for w in at.warning if "told customers apart no better" in w.value]
+    said = [w.value for w in at.warning if "expected most from bought no more" in w.value]
     if doubted:
         assert said == [
-            f"Over the {clv.holdout_length(check.holdout_units, 'weeks')} holdout check BG/NBD "
-            "told customers apart no better beyond chance than one guess for all (off by "
-            f"{model.mean():.2f} purchases per customer, against {flat.mean():.2f}): read this "
-            "order as the model's guess, not as who will buy more."
+            f"Over the {clv.holdout_length(check.holdout_units, 'weeks')} holdout check the "
+            "customers BG/NBD expected most from bought no more than the others beyond chance "
+            f"(Spearman {order.statistic:+.2f} between predicted and actual purchases): read "
+            "this order as the model's guess, not as who will buy more."
         ]
     else:
         assert said == []

@@ -13,7 +13,8 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
 from scipy.special import betaln, gammaln, hyp2f1
-from scipy.stats import norm, ttest_rel
+from scipy.stats import norm, spearmanr, ttest_rel
+from scipy.stats import t as student_t
 
 from lib import __main__ as cli
 from lib import demo, formats, io, measures
@@ -904,15 +905,17 @@ def test_the_holdout_reading_weighs_the_model_against_one_guess_for_all():
     assert (row["mae_purchases"], row["mae_flat"], row["flat_z"]) == (1.0, 1.0, 0.0)
     assert clv.holdout_reading(tied, 26.0, "weeks").endswith(
         "per customer it is off by 1.00 purchases on average, no better beyond chance than the "
-        "same 2.00 for every customer (off by 1.00): it does not tell which customers will buy "
-        "more, so do not rank customers by it."
+        "same 2.00 for every customer (off by 1.00): the holdout does not show its figures per "
+        "customer to be better than that one guess."
     )
     exact = groups([0.0, 2.0, 2.0, 4.0] * 10, [0.0, 2.0, 2.0, 4.0] * 10)
     row = exact.filter(pl.col("group") == "all").row(0, named=True)
     spread = statistics.stdev([2, 0, 0, 2] * 10)
     assert 1 / (spread / math.sqrt(40)) == pytest.approx(6.24, abs=0.01)
     assert (row["mae_purchases"], row["mae_flat"]) == (0.0, 1.0)
-    assert row["flat_z"] > 1.96
+    # The paired test as scipy makes it: t of the differences, its two-sided p as a z.
+    paired = ttest_rel([2.0, 0.0, 0.0, 2.0] * 10, [0.0] * 40)
+    assert row["flat_z"] == pytest.approx(norm.isf(paired.pvalue / 2)) and row["flat_z"] > 1.96
     assert clv.holdout_reading(exact, 26.0, "weeks").endswith(
         "per customer it is off by 0.00 purchases on average, against 1.00 for the same 2.00 "
         "for every customer."
@@ -969,12 +972,32 @@ def test_holdout_groups_average_predictions_and_errors_per_calibration_frequency
     # After the errors, one guess for all (the group's mean prediction): all's 1.25 misses
     # 1, 0, 2, 2 by 0.25, 1.25, 0.75, 0.75 (0.75, as the model: the differences 0.25 - 0.5,
     # 1.25 - 0.5, 0.75 - 1, 0.75 - 1 add up to 0). The last figures: customers who bought in
-    # the holdout (b did not), and how far the model beats the one guess (in "all" only).
+    # the holdout (b did not), how far the model beats the one guess, and Spearman's
+    # correlation of predicted and bought (in "all" only): ranks 1.5, 1.5, 3, 4 against 2, 1,
+    # 3.5, 3.5 correlate 0.889 (scipy's spearmanr), t = 0.889 sqrt(2 / (1 - 0.889^2)) = 2.744
+    # on 2 degrees of freedom, a one-sided tail of 0.056: z = 1.593.
+    rank = spearmanr([0.5, 0.5, 1.0, 3.0], [1.0, 0.0, 2.0, 2.0]).statistic
+    z = norm.isf(student_t.sf(rank * math.sqrt(2 / (1 - rank**2)), 2))
+    assert (rank, z) == (pytest.approx(8 / 9), pytest.approx(1.593, abs=1e-3))
     assert groups.rows() == [
-        ("0", 2, 0.5, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0, 1, None),
-        ("1", 1, 1.0, 2.0, 1.0, 1.0, -0.5, 20.0, 18.0, 1, None),
-        ("7+", 1, 3.0, 2.0, 1.0, 1.0, 0.5, 30.0, 40.0, 1, None),
-        ("all", 4, 1.25, 1.25, 0.75, 0.75, 0.0, 20.0, pytest.approx(70 / 3), 3, 0.0),
+        ("0", 2, 0.5, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0, 1, None, None, None),
+        ("1", 1, 1.0, 2.0, 1.0, 1.0, -0.5, 20.0, 18.0, 1, None, None, None),
+        ("7+", 1, 3.0, 2.0, 1.0, 1.0, 0.5, 30.0, 40.0, 1, None, None, None),
+        (
+            "all",
+            4,
+            1.25,
+            1.25,
+            0.75,
+            0.75,
+            0.0,
+            20.0,
+            pytest.approx(70 / 3),
+            3,
+            0.0,
+            pytest.approx(rank),
+            pytest.approx(z),
+        ),
     ]
 
 

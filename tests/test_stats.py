@@ -256,3 +256,22 @@ def test_stratified_z_of_one_stratum_is_the_pearson_statistic_scaled_by_n_minus_
     assert stats.stratified_z([30, 50], [100, 60], [100, 0], [1000, 0]) == pytest.approx(expected)
     assert stats.stratified_z([10, 300], [100, 1000], [100, 0], [1000, 0]) == pytest.approx(0.0)
     assert stats.stratified_z([5], [10], [0], [0]) is None
+
+
+def test_rank_z_is_spearman_s_correlation_and_its_t_as_a_z():
+    """Spearman's rho as scipy gives it (ties at their mean rank), and its t on n - 2 degrees of
+    freedom as the normal quantile of the same one-sided tail; NaN without three pairs or
+    without spread, infinite where the ranks agree exactly."""
+    from scipy.stats import spearmanr
+    from scipy.stats import t as student_t
+
+    x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+    y = [2.0, 7.0, 1.0, 8.0, 2.0, 8.0, 1.0, 8.0]
+    r, z = stats.rank_z(x, y)
+    rho = spearmanr(x, y).statistic
+    t = rho * math.sqrt(6 / (1 - rho**2))
+    assert r == pytest.approx(rho)
+    assert z == pytest.approx(math.copysign(norm.isf(student_t.sf(abs(t), 6)), t))
+    assert all(math.isnan(v) for v in stats.rank_z([1.0, 2.0], [2.0, 1.0]))
+    assert all(math.isnan(v) for v in stats.rank_z([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
+    assert stats.rank_z([1.0, 2.0, 3.0], [10.0, 20.0, 40.0]) == (1.0, math.inf)
