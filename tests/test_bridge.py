@@ -1,6 +1,7 @@
 """Revenue bridge on a tiny hand-made shop, on the demos, and Q3 against Q4 2011 on Online Retail
 against an independent pandas computation."""
 
+import math
 from datetime import date, datetime
 
 import pandas as pd
@@ -9,7 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lib import demo, formats, io
-from lib.analyses import bridge, sales
+from lib.analyses import bridge, churn, sales
 from lib.model import Dataset
 from tests.conftest import shared_file
 from tests.test_movement import _net_revenue
@@ -248,9 +249,9 @@ def test_lost_customers_still_inside_the_churn_window_are_said_to_be_so():
     result = bridge.revenue_bridge(bridge.bridge_purchases(SHOP), PREVIOUS, CURRENT)
     assert (FEB - JAN).days == 31
     assert bridge.bridge_reading(result, "GBP", 31).endswith(
-        " 1 of the 1 lost customer was still inside the churn window on 10 Feb 2024 (90% of "
-        "repeat purchases come within 31 days): they may only be between purchases; lost here "
-        "means no purchase in Feb 2024, not gone."
+        " The 1 lost customer was still inside the churn window on 10 Feb 2024 (90% of repeat "
+        "purchases come within 31 days): they may only be between purchases; lost here means no "
+        "purchase in Feb 2024, not gone."
     )
     assert bridge.bridge_reading(result, "GBP", 30) == bridge.bridge_reading(result, "GBP")
     assert "churn window" not in bridge.bridge_reading(result, "GBP")
@@ -335,8 +336,15 @@ def test_online_retail_q3_to_q4_2011_matches_a_pandas_computation():
             bridge.parse_period("2011Q4"),
         ),
         ds.currency,
-        110,  # churn.lines_lapse_days of the file (test_churn checks its windows)
+        churn.lines_lapse_days(ds.tables["lines"]),
     )
+    # The churn window in pandas: the kept lines' orders (their first line's time), each
+    # customer's distinct order days, the gaps between them; the smallest gap within which 90%
+    # of them fall (the ceil(0.9 n)-th smallest).
+    orders = kept.groupby("InvoiceNo").agg(c=("CustomerID", "first"), t=("InvoiceDate", "min"))
+    days = orders.assign(d=orders["t"].dt.normalize())[["c", "d"]].drop_duplicates()
+    gaps = days.sort_values(["c", "d"]).groupby("c")["d"].diff().dt.days.dropna().sort_values()
+    assert int(gaps.iloc[math.ceil(0.9 * len(gaps)) - 1]) == 110
     assert "2011 Q4 is partial: the data ends 9 Dec 2011" in reading
     # Lost customers whose last purchase (in Q3: none in Q4) is at most 110 days before the
     # data's last day, 9 Dec 2011: inside the churn window, maybe only between purchases.

@@ -505,9 +505,9 @@ def bridge_reading(bridge: Bridge, currency: str = "", lapse: int | None = None)
 
 
 def _lost_waiting(bridge: Bridge, lapse: int) -> str:
-    """' 2,066 of the 2,066 lost customers were still inside the churn window ...': the lost
-    customers within the churn window `lapse` on the current period's last day (the data's,
-    when it ends sooner); empty when none is."""
+    """' All 2,066 lost customers were still inside the churn window ...': the lost customers
+    within the churn window `lapse` on the current period's last day (that of the purchases the
+    bridge reads, its scope's, when they end sooner); empty when none is."""
     lost = bridge.customers.filter(pl.col("status") == "lost")
     end = (
         bridge.current.end if bridge.last_day is None else min(bridge.current.end, bridge.last_day)
@@ -516,11 +516,14 @@ def _lost_waiting(bridge: Bridge, lapse: int) -> str:
     waiting = lost.filter(churn.waiting(recency, lapse)).height
     if not waiting:
         return ""
-    were = "was" if waiting == 1 else "were"
+    if waiting < lost.height:
+        who = f"{fmt.count(waiting)} of the {fmt.counted(lost.height, 'lost customer')}"
+    else:
+        who = "The 1 lost customer" if waiting == 1 else f"All {fmt.count(waiting)} lost customers"
     return (
-        f" {fmt.count(waiting)} of the {fmt.counted(lost.height, 'lost customer')} {were} still "
-        f"inside the churn window on {fmt.day(end)} ({churn.window_words(lapse)}): they may only "
-        f"be between purchases; lost here means no purchase in {bridge.current.label}, not gone."
+        f" {who} {'was' if waiting == 1 else 'were'} still inside the churn window on "
+        f"{fmt.day(end)} ({churn.window_words(lapse)}): they may only be between purchases; lost "
+        f"here means no purchase in {bridge.current.label}, not gone."
     )
 
 
