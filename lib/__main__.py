@@ -154,11 +154,13 @@ def inspect(args: argparse.Namespace) -> dict:
         "findings": [
             {
                 "rule": f.rule,
+                "title": f.info.title,
                 "table": f.table,
                 "severity": f.info.severity,
                 "count": f.count,
                 "share": round(f.share, 6),
                 "share_of": f.share_of,
+                "why": f.explained,
             }
             for f in report.findings
         ],

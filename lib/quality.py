@@ -284,6 +284,14 @@ class Finding:
         return share_text(self.share)
 
     @property
+    def explained(self) -> str:
+        """Why the finding matters, with its detail inside the sentence's end ("... you report
+        (share of orders ...).", "... a quantity above 150"): as the Data quality page, the
+        report and `python -m lib inspect` say it."""
+        why = self.info.why.removesuffix(".")
+        return why + (f" ({self.detail})." if self.detail else ".")
+
+    @property
     def share_of(self) -> str:
         """What the share is of: the rows of the finding's table, or what its detail names
         ('share of the months in the range; a typical month ...': 'the months in the range')."""

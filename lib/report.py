@@ -1973,7 +1973,7 @@ def _findings_html(findings: Sequence[quality.Finding]) -> str:
         f"<td>{html.escape(f.info.title)}</td><td>{html.escape(f.table)}</td>"
         f'<td class="num">{html.escape(f.info.units(f.count))}</td>'
         f"<td>{html.escape(f'{f.shown_share} of {f.share_of}')}</td>"
-        f"<td>{html.escape(f.info.why)}</td></tr>"
+        f"<td>{html.escape(f.explained)}</td></tr>"
         for f in findings
     )
     return (

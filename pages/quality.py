@@ -144,9 +144,7 @@ for i, finding in enumerate(report.findings):
             f"{SEVERITY_BADGE[rule.severity]} **{rule.title}** in *{finding.table}*: "
             f"{rule.units(finding.count)} ({finding.shown_share})"
         )
-        # The detail inside the sentence's end: "... you report (share of orders ...)."
-        why = rule.why.removesuffix(".")
-        st.caption(why + (f" ({finding.detail})." if finding.detail else "."))
+        st.caption(finding.explained)
         if finding.rows.is_empty():
             st.caption(
                 "Counted as the folder was summarised: its lines are not kept, so no examples."

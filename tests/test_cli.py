@@ -8,6 +8,7 @@ import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import pandas as pd
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -45,6 +46,14 @@ def test_inspect_prints_format_tables_and_findings_of_the_real_online_retail():
     assert counts["missing_customer"] == 135_080
     assert {"rule", "severity", "count", "share", "share_of"} <= set(result["findings"][0])
     assert {f["share_of"] for f in result["findings"] if f["table"] == "lines"} == {"lines"}
+    # The title and why it matters, with the finding's detail, as the Data quality page says it
+    # (the real-data audit: the CLI gave rule ids and counts only). The limit of an extreme
+    # quantity: 50 times the median absolute quantity of every line, 3, in pandas.
+    quantity = pd.read_parquet(shared_file("online_retail/online_retail.parquet"))["Quantity"]
+    assert quantity.abs().median() == 3
+    extreme = next(f for f in result["findings"] if f["rule"] == "extreme_quantity")
+    assert extreme["title"] == "Extreme quantities"
+    assert extreme["why"].endswith("(a quantity above 150 or below -150).")
 
 
 def test_demo_writes_the_source_files_that_inspect_reads_back(tmp_path):
