@@ -533,7 +533,10 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
             if contributions.height
             else None,
             reading=cat.potential_reading(potential, window, cur),
-            caption=cat.charted_note(potential),
+            # As the page says under its weights: which components the data cannot give.
+            caption=" ".join(
+                t for t in (cat.charted_note(potential), cat.left_out_note(table, ds)) if t
+            ),
         )
     )
     trend = f["trend"]

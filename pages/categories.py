@@ -5,21 +5,9 @@ import streamlit as st
 
 from lib import fmt, measures, periods, state, stats, trend
 from lib.analyses import categories as cat
-from lib.catalog import PAGE_BY_KEY, for_data
+from lib.catalog import PAGE_BY_KEY
 from lib.charts import categories as charts
 from pages.common import columns, exports, links, ui
-
-# What each service component needs, and the Olist file that has it (said with Olist files).
-SERVICE_NEEDS = {
-    "review": (
-        "a review score per order",
-        "(with Olist orders, olist_order_reviews_dataset.csv)",
-    ),
-    "late": (
-        "a delivery date and a promised, estimated date per order",
-        "(with Olist orders, olist_orders_dataset.csv)",
-    ),
-}
 
 
 def _service(ds) -> pl.DataFrame:
@@ -194,14 +182,7 @@ def controlled() -> None:
             help="Missing in this data" if name in missing else None,
         )
     if missing:
-        why = []
-        for name in missing:
-            if name in SERVICE_NEEDS:
-                needs = for_data(ds, *SERVICE_NEEDS[name])
-                why.append(f"{cat.COMPONENT_LABELS[name]} (needs {needs})")
-            else:
-                why.append(f"{cat.COMPONENT_LABELS[name]} (no reliable growth figure)")
-        st.caption("Left out of the score, weights shared among the rest: " + "; ".join(why) + ".")
+        st.caption(cat.left_out_note(table, ds))
     potential = cat.potential_scores(table, weights, int(min_orders))
     contributions = cat.potential_contributions(potential)
     if contributions.height == 0:

@@ -1395,3 +1395,18 @@ def test_the_report_s_findings_say_their_detail_as_the_data_quality_page_does(bu
     finding = next(f for f in quality.report(ds).findings if f.rule == "extreme_quantity")
     assert finding.explained.endswith(f"(a quantity above {limit:,.0f} or below -{limit:,.0f}).")
     assert html.escape(finding.explained) in text
+
+
+def test_the_potential_score_says_which_components_the_data_leaves_out_as_the_page_does(built):
+    """The web shop audit's: the report listed weights of the review score and late deliveries,
+    which the web shop demo has no data for, without the page's note that they are left out
+    of the score. The demo has no orders table with reviews or delivery dates."""
+    ds, sections, _ = built("webshop")
+    assert not ds.has("orders", "review_score") and not ds.has("orders", "delivered_at")
+    (section,) = [s for s in sections if s.page == "categories"]
+    (block,) = [b for b in section.blocks if b.title == "Potential"]
+    assert block.caption.endswith(
+        "Left out of the score, weights shared among the rest: review score (needs a review "
+        "score per order); late-delivery rate (needs a delivery date and a promised, estimated "
+        "date per order)."
+    )

@@ -491,6 +491,36 @@ def missing_components(table: pl.DataFrame) -> tuple[str, ...]:
     )
 
 
+# What each service component needs, and the Olist file that has it (said with Olist files).
+SERVICE_NEEDS = {
+    "review": (
+        "a review score per order",
+        "(with Olist orders, olist_order_reviews_dataset.csv)",
+    ),
+    "late": (
+        "a delivery date and a promised, estimated date per order",
+        "(with Olist orders, olist_orders_dataset.csv)",
+    ),
+}
+
+
+def left_out_note(table: pl.DataFrame, ds: Dataset) -> str:
+    """Which components the score leaves out for want of data (missing_components), and what
+    each needs, as the page says it under its weights and the report under the score; "" when
+    none is."""
+    why = []
+    for name in missing_components(table):
+        needs = (
+            f"needs {for_data(ds, *SERVICE_NEEDS[name])}"
+            if name in SERVICE_NEEDS
+            else "no reliable growth figure"
+        )
+        why.append(f"{COMPONENT_LABELS[name]} ({needs})")
+    if not why:
+        return ""
+    return "Left out of the score, weights shared among the rest: " + "; ".join(why) + "."
+
+
 def potential_scores(
     table: pl.DataFrame, weights: Mapping[str, float], min_orders: int = 0
 ) -> Potential:
