@@ -1461,6 +1461,19 @@ def test_real_cohort_reading_names_every_month_weak_beyond_chance(real_ds, real)
     )
 
 
+def page_outcomes(rows: list[tuple[str, str, int, int]]) -> pl.DataFrame:
+    """Lead outcomes of (landing page, origin, leads, deals) rows: the first `deals` win."""
+    return pl.DataFrame(
+        [
+            (f"{page}-{origin}-{i}", origin, page, i < k, None)
+            for page, origin, n, k in rows
+            for i in range(n)
+        ],
+        schema=["lead_id", "origin", "landing_page", "won", "days_to_close"],
+        orient="row",
+    )
+
+
 def test_a_landing_page_lifted_by_leads_of_no_known_origin_gets_no_budget():
     """Page A: 200 leads of unknown origin (100 won) and 50 of organic search (5 won), 42.0%
     of 250 against 225 of 1,450 (15.5%) overall, beyond chance; but its 50 leads of a known
@@ -1472,15 +1485,7 @@ def test_a_landing_page_lifted_by_leads_of_no_known_origin_gets_no_budget():
         (page, origin, 400, 40)
         for page, origin in (("B", "organic_search"), ("C", "paid_search"), ("D", "social"))
     ]
-    outcomes = pl.DataFrame(
-        [
-            (f"{page}-{origin}-{i}", origin, page, i < k, None)
-            for page, origin, n, k in rows
-            for i in range(n)
-        ],
-        schema=["lead_id", "origin", "landing_page", "won", "days_to_close"],
-        orient="row",
-    )
+    outcomes = page_outcomes(rows)
     table = funnel.conversion_by(outcomes, "landing_page", 10)
     rate = 225 / 1450
     assert funnel.overall_conversion(outcomes)["conversion"].item() == pytest.approx(rate)
@@ -1511,15 +1516,7 @@ def lifted(known_won: int, known: int = 100) -> str:
         for page, origin, won in (("B", "organic_search", 16), ("C", "paid_search", 64))
         + (("D", "social", 64),)
     ]
-    outcomes = pl.DataFrame(
-        [
-            (f"{page}-{origin}-{i}", origin, page, i < k, None)
-            for page, origin, n, k in rows
-            for i in range(n)
-        ],
-        schema=["lead_id", "origin", "landing_page", "won", "days_to_close"],
-        orient="row",
-    )
+    outcomes = page_outcomes(rows)
     table = funnel.conversion_by(outcomes, "landing_page", 10)
     rate = funnel.overall_conversion(outcomes)["conversion"].item()
     known_rows = funnel.known_origins(outcomes, "landing_page")
