@@ -13,6 +13,7 @@ import polars as pl
 from lib import fmt
 from lib.measures import (
     THIN,
+    UNSOLD_STATUSES,
     as_recorded,
     customer_purchases,
     impossible_date_rules,
@@ -159,6 +160,15 @@ RULES = {
             "Delivered with no delivery date",
             "warning",
             "The status says delivered but no date was recorded; on-time rates leave these out.",
+            "orders",
+        ),
+        Rule(
+            "unsold_but_delivered",
+            "Cancelled orders with a delivery date",
+            "warning",
+            "The status says the order was cancelled or unavailable, yet a delivery date was "
+            "recorded: the status or the date is wrong. Every page goes by the status, so these "
+            "orders count for neither revenue nor delivery; check them in the source.",
             "orders",
         ),
         Rule(
@@ -368,6 +378,7 @@ EVIDENCE = {
     "estimate_before_purchase": ("ordered_at", "estimated_delivery_at"),
     "stages_backwards": ("ordered_at", "approved_at", "shipped_at"),
     "delivered_without_date": ("status", "delivered_at"),
+    "unsold_but_delivered": ("status", "delivered_at"),
     "deal_before_contact": ("first_contact_at", "won_at"),
     "unknown_origin": ("origin",),
     "paid_before_created": ("ordered_at", "paid_at"),
@@ -784,6 +795,12 @@ def _orders_rules(ds: Dataset, today: datetime) -> list[Finding]:
             "orders",
             orders,
             (pl.col("status") == "delivered") & pl.col("delivered_at").is_null(),
+        )
+        out += _finding(
+            "unsold_but_delivered",
+            "orders",
+            orders,
+            pl.col("status").is_in(UNSOLD_STATUSES) & pl.col("delivered_at").is_not_null(),
         )
     if _has(ds, "orders", "paid_at"):
         out += _finding(

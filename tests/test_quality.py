@@ -132,6 +132,39 @@ def test_olist_delivery_rules():
     assert got["delivered_without_date"] == 1  # order 4; order 5 is only shipped
 
 
+def test_a_cancelled_order_with_a_delivery_date_is_a_finding():
+    """The real-data audit's: 6 of the Olist subset's cancelled orders carry a delivery date,
+    which no rule named. Order 1 cancelled and delivered, order 5 unavailable with no date,
+    order 4 delivered with no date (delivered_without_date's, not this rule's)."""
+    orders = olist_orders() | {
+        "status": ["canceled", "delivered", "delivered", "delivered", "unavailable"]
+    }
+    found = quality.report(ds(orders=orders), today=TODAY).findings
+    (finding,) = [f for f in found if f.rule == "unsold_but_delivered"]
+    assert (finding.count, finding.rows["order_id"].to_list()) == (1, ["1"])
+    # Its examples lead with the evidence: the status and the date that contradict each other.
+    assert quality.example_rows(finding).columns[:2] == ["Status", "Delivered at"]
+
+
+def test_real_olist_cancelled_orders_with_a_delivery_date_are_counted_from_the_raw_file():
+    """Recounted from the subset's orders file in pandas: canceled or unavailable, with a
+    customer delivery date."""
+    import pandas as pd
+
+    folder = shared_file("olist/subset_cab-g_8135_orders")
+    raw = pd.read_csv(folder / "olist_orders_dataset.csv.gz")
+    expected = int(
+        (
+            raw["order_status"].isin(["canceled", "unavailable"])
+            & raw["order_delivered_customer_date"].notna()
+        ).sum()
+    )
+    tables = [t for p in sorted(folder.glob("*.csv.gz")) for t in io.read_path(p)]
+    report = quality.report(formats.assemble(tables).dataset)
+    counted = {f.rule: f.count for f in report.findings}
+    assert counted["unsold_but_delivered"] == expected == 6
+
+
 def test_payment_mismatch_compares_with_items_plus_freight_on_orders_with_both():
     payments = pl.DataFrame({"order_id": ["1", "2", "3", "5"], "paid": [11.0, 22.5, 33.004, 9.0]})
     report = quality.report(ds({"payments": payments}, orders=olist_orders()), today=TODAY)
