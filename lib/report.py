@@ -415,9 +415,7 @@ def _sales(ds: Dataset, p: PageInput) -> Built:
         Block(
             "New vs returning revenue",
             chart=charts.new_vs_returning_chart(split, cur),
-            reading=sales.new_vs_returning_reading(
-                split, cur, ds.table("lines")["ordered_at"].min().date()
-            ),
+            reading=sales.new_vs_returning_reading(split, cur),
         )
     )
     if ds.has("lines", "customer_id"):

@@ -459,7 +459,7 @@ def controlled() -> None:
     elif view == PATTERNS[3]:
         split = ui.cached(sales.new_vs_returning)(scope_key, days, start=start, end=end)
         ui.chart(charts.new_vs_returning_chart(split, currency), width="stretch")
-        ui.reading(sales.new_vs_returning_reading(split, currency, days["day"].min()))
+        ui.reading(sales.new_vs_returning_reading(split, currency))
         st.caption(
             "New: revenue in the month of a customer's first order (ever, in these categories and "
             "regions); returning: revenue in any later month, and returns of purchases made "

@@ -877,19 +877,23 @@ def test_new_vs_returning_uses_each_customers_first_month_ever():
     split = sales.new_vs_returning(daily(), date(2024, 1, 1), date(2024, 2, 29))
     # The orders end on 7 February: February is partial.
     assert daily()["day"].max() == date(2024, 2, 7)
+    # January is the first month with an order: nobody can have bought before it.
+    assert daily()["day"].min() == date(2024, 1, 1)
     assert split.rows() == [
-        (date(2024, 1, 1), "new", 29.0, False),
-        (date(2024, 1, 1), "returning", 0.0, False),
-        (date(2024, 2, 1), "new", 5.0, True),
-        (date(2024, 2, 1), "returning", 3.0, True),
+        (date(2024, 1, 1), "new", 29.0, False, True),
+        (date(2024, 1, 1), "returning", 0.0, False, True),
+        (date(2024, 2, 1), "new", 5.0, True, False),
+        (date(2024, 2, 1), "returning", 3.0, True, False),
     ]
     february = sales.new_vs_returning(daily(), date(2024, 2, 1), date(2024, 2, 29))
     assert february["revenue"].to_list() == [5.0, 3.0]  # c1 stays returning
-    # "Now" is the last full month, January, not the partial February (Olist's Sep 2018: one
-    # order, 100% returning).
-    assert (
-        "bring 8.1% of identified customers' revenue (3 of 37), 0.0% in Jan 2024"
-        in sales.new_vs_returning_reading(split, "")
+    # "Now" is neither the partial February (Olist's Sep 2018: one order, 100% returning) nor
+    # January, the first month, which can hold no returning customer: no month to read apart,
+    # the range's share is read (3 of 37).
+    assert sales.new_vs_returning_reading(split, "") == (
+        "Returning customers (who had bought in an earlier month) bring 8.1% of identified "
+        "customers' revenue (3 of 37): most revenue comes in customers' first month, so "
+        "bringing buyers back has most room."
     )
 
 
@@ -938,19 +942,22 @@ def test_new_vs_returning_reads_now_over_the_last_three_full_months():
             "kind": ["new", "returning"] * 5,
             "revenue": [x for pair in amounts for x in pair],
             "partial": [False] * 10,
+            "opening": [False] * 10,
         }
     )
-    assert sales.new_vs_returning_reading(split, "", date(2024, 1, 3)) == (
+    # January as the first month with an order: the range's share is said to read lower.
+    opening = split.with_columns(opening=pl.col("month") == months[0])
+    assert sales.new_vs_returning_reading(opening, "") == (
         "Returning customers (who had bought in an earlier month) bring 31.9% of identified "
         "customers' revenue (75 of 235), 52.0% over the last 3 full months (Mar to May 2024): "
-        "first months and later ones bring about half each. The range's share reads low: the "
-        "data starts in Jan 2024, a month that can hold no returning customer, so the share "
-        "rises from 0 there by construction."
+        "first months and later ones bring about half each. The range's share reads lower: it "
+        "starts with the first month with an order, Jan 2024, which can hold no returning "
+        "customer, and its early months hold few customers who could have bought before."
     )
-    # A range that starts after the data's first month says nothing of it.
-    assert sales.new_vs_returning_reading(split, "", date(2023, 6, 1)).endswith("half each.")
+    # A range that starts after the first month with an order says nothing of it.
+    assert sales.new_vs_returning_reading(split, "").endswith("half each.")
     # May partial: February to April, 55 of 145 (37.9%).
-    partial = split.with_columns(partial=pl.col("month") == date(2024, 5, 1))
+    partial = split.with_columns(partial=pl.col("month") == months[4])
     assert sales.new_vs_returning_reading(partial, "").endswith(
         "37.9% over the last 3 full months (Feb to Apr 2024): most revenue comes in customers' "
         "first month, so bringing buyers back has most room."
@@ -965,15 +972,25 @@ def test_new_vs_returning_reads_now_over_the_last_three_full_months():
         "62.5% over the last 3 full months (Mar to May 2024): returning customers carry the "
         "business, so keeping them buying matters most."
     )
-    # Two months: the last months are the range, said once (35 of 105, 33.3%).
-    two = split.filter(pl.col("month") <= months[1]).with_columns(
+    # Two months, January the first with an order (the review's): February alone is read, 15
+    # of 25 (60.0%), not the range's 35 of 105 (33.3%) that January's 0% holds down.
+    two = opening.filter(pl.col("month") <= months[1]).with_columns(
         revenue=pl.Series([60.0, 20.0, 10.0, 15.0])
     )
-    assert sales.new_vs_returning_reading(two, "", date(2024, 1, 1)) == (
+    assert sales.new_vs_returning_reading(two, "").startswith(
         "Returning customers (who had bought in an earlier month) bring 33.3% of identified "
-        "customers' revenue (35 of 105): most revenue comes in customers' first month, so "
-        "bringing buyers back has most room."
+        "customers' revenue (35 of 105), 60.0% in Feb 2024: returning customers carry the "
+        "business, so keeping them buying matters most. The range's share reads lower"
     )
+    # Half as written: 45.0% and 55.0% both (the review's: 0.55 - 0.5 is 0.0500000000000000444).
+    for returned, said in ((45.0, "about half each"), (55.0, "about half each")) + (
+        (44.9, "has most room"),
+        (55.1, "matters most"),
+    ):
+        one = split.filter(pl.col("month") == months[0]).with_columns(
+            revenue=pl.Series([100.0 - returned, returned])
+        )
+        assert sales.new_vs_returning_reading(one, "").endswith(f"{said}."), returned
 
 
 def test_headless_returns_every_table_of_the_page():

@@ -1193,14 +1193,15 @@ def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame
     order_table of the whole history (`days`), so that a customer's first month is their first
     ever.
 
-    One row per (month, kind) with month (Date), kind ('new' or 'returning'), revenue and
-    partial (the data or the range does not cover the whole month); months with no revenue of a
-    kind have 0. Orders without a customer are left out.
+    One row per (month, kind) with month (Date), kind ('new' or 'returning'), revenue, partial
+    (the data or the range does not cover the whole month) and opening (the month of the first
+    order of `days`, whose revenue can only be new); months with no revenue of a kind have 0.
+    Orders without a customer are left out.
     """
     inside = days.filter(pl.col("day").is_between(start, end) & (pl.col("known") > 0))
     if inside.height == 0:
         schema = {"month": pl.Date, "kind": pl.String, "revenue": pl.Float64}
-        return pl.DataFrame(schema=schema | {"partial": pl.Boolean})
+        return pl.DataFrame(schema=schema | {"partial": pl.Boolean, "opening": pl.Boolean})
     first, last = max(start, days["day"].min()), min(end, days["day"].max())
     split = (
         inside.group_by(pl.col("day").dt.truncate("1mo").alias("month"))
@@ -1218,6 +1219,8 @@ def new_vs_returning(days: pl.DataFrame, start: date, end: date) -> pl.DataFrame
         .with_columns(
             pl.col("revenue").fill_null(0.0),
             periods.partial(pl.col("month"), "1mo", first, last).alias("partial"),
+            # The month of the first order of these lines: nobody can have bought before it.
+            (pl.col("month") == days["day"].min().replace(day=1)).alias("opening"),
         )
         .sort("month", "kind")
     )
@@ -1233,47 +1236,46 @@ RECENT_MONTHS = 3
 HALF_BAND = 0.05
 
 
-def new_vs_returning_reading(
-    split: pl.DataFrame, currency: str, data_start: date | None = None
-) -> str:
+def new_vs_returning_reading(split: pl.DataFrame, currency: str) -> str:
     """The returning customers' share of revenue over the range and over its latest
-    RECENT_MONTHS full months, and where the room is, read by those months (the range's share
-    reads low where it starts with the data, `data_start`: no one can have bought in a month
-    before the first, so the share rises from 0 by construction): bringing buyers back, keeping
-    them, both about alike (within HALF_BAND of half), or first of all new customers when none
-    has bought in the last STALLED_MONTHS months or more."""
+    RECENT_MONTHS full months, and where the room is, read by those months: bringing buyers
+    back, keeping them, both about alike (within HALF_BAND of half, as the shares are written),
+    or first of all new customers when none has bought in the last STALLED_MONTHS months or more.
+    The opening month (`opening`: that of the first order) can hold no returning customer, so
+    it is never one of the latest months read; where the range starts with it and reads below
+    them, the reading says why."""
     total = split["revenue"].sum()
     if split.height == 0 or total == 0:
         return "No revenue from identified customers in the selected range."
     returning = split.filter(pl.col("kind") == "returning")["revenue"].sum()
+    opening = pl.col("opening") if "opening" in split.columns else pl.lit(False)
     # Full months only: a month the data ends inside says nothing of "now".
-    full = split.filter(~pl.col("partial"))
-    months = full["month"].unique().sort()
-    recent = full.filter(pl.col("month").is_in(months.tail(RECENT_MONTHS).implode()))
+    full = split.filter(~pl.col("partial") & ~opening)
+    months = full["month"].unique().sort().tail(RECENT_MONTHS)
+    recent = full.filter(pl.col("month").is_in(months.implode()))
     recent_total = recent["revenue"].sum()
-    share = returning / total
+    overall = share = returning / total
     text = (
         f"Returning customers (who had bought in an earlier month) bring "
         f"{fmt.pct(share)} of identified customers' revenue "
         f"({fmt.money(returning, currency)} of {fmt.money(total, currency)})"
     )
+    # The latest months apart, unless they are the range (the same months, the same share).
     if recent_total:
         share = recent.filter(pl.col("kind") == "returning")["revenue"].sum() / recent_total
-    # The latest months apart, unless they are the range (the same months, the same share).
-    apart = bool(recent_total) and recent.height < split.height
-    if apart:
-        shown = months.tail(RECENT_MONTHS)
-        span = f"in {shown[-1]:%b %Y}"
-        if shown.len() > 1:
-            since = f"{shown[0]:%b}" if shown[0].year == shown[-1].year else f"{shown[0]:%b %Y}"
-            span = f"over the last {shown.len()} full months ({since} to {shown[-1]:%b %Y})"
+    if recent_total and recent.height < split.height:
+        span = f"in {months[-1]:%b %Y}"
+        if months.len() > 1:
+            since = f"{months[0]:%b}" if months[0].year == months[-1].year else f"{months[0]:%b %Y}"
+            span = f"over the last {months.len()} full months ({since} to {months[-1]:%b %Y})"
         text += f", {fmt.pct(share)} {span}"
     start = ""
-    first = split["month"].min()
-    if apart and data_start is not None and first == data_start.replace(day=1):
+    first = split.filter(opening)["month"]
+    if first.len() and fmt.pct(overall) != fmt.pct(share) and overall < share:
         start = (
-            f" The range's share reads low: the data starts in {first:%b %Y}, a month that can "
-            "hold no returning customer, so the share rises from 0 there by construction."
+            f" The range's share reads lower: it starts with the first month with an order, "
+            f"{first[0]:%b %Y}, which can hold no returning customer, and its early months hold "
+            "few customers who could have bought before."
         )
     new = split.filter(pl.col("kind") == "new").sort("month")
     bought = new.filter(pl.col("revenue") > 0)["month"]
@@ -1284,7 +1286,8 @@ def new_vs_returning_reading(
             text + f": no new customer has bought {since} ({fmt.counted(quiet, 'month')} "
             "without one), so winning new customers comes first." + start
         )
-    if abs(share - 0.5) <= HALF_BAND:
+    # As the shares are written: 45.0% and 55.0% alike are about half (0.55 - 0.5 > 0.05).
+    if round(abs(share - 0.5), 9) <= HALF_BAND:
         verdict = "first months and later ones bring about half each"
     elif share < 0.5:
         verdict = (
