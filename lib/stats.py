@@ -225,16 +225,18 @@ def mean_z(group: Sequence[ArrayLike], other: Sequence[ArrayLike]) -> np.ndarray
 
 def rank_z(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     """Spearman's rank correlation of `x` and `y` and how far it lies from 0 as a z (its t,
-    r sqrt((n - 2) / (1 - r^2)) with n - 2 degrees of freedom, as _t_as_z gives it): NaN with
-    fewer than three pairs or where either has no spread; an infinite z where the ranks agree
-    (or disagree) exactly."""
+    r sqrt((n - 2) / (1 - r^2)) with n - 2 degrees of freedom, as _t_as_z gives it), over the
+    pairs where both are numbers: NaN with fewer than three such pairs or where either has no
+    spread; an infinite z where the ranks agree (or disagree) exactly."""
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    both = np.isfinite(a) & np.isfinite(b)  # a NaN would rank above every number
+    a, b = a[both], b[both]
     if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return math.nan, math.nan
     ranks = [pl.Series(v).rank("average").to_numpy() for v in (a, b)]  # ties: their mean rank
     r = float(np.corrcoef(*ranks)[0, 1])
-    if abs(r) >= 1:
-        return r, math.copysign(math.inf, r)
+    if abs(r) >= 1 - 1e-12:  # the ranks agree exactly, up to float rounding
+        return math.copysign(1.0, r), math.copysign(math.inf, r)
     return r, float(_t_as_z(r * math.sqrt((a.size - 2) / (1 - r * r)), a.size - 2))
 
 

@@ -563,31 +563,35 @@ def test_segment_view_warns_of_what_the_rfm_page_says_its_segments_cannot_separa
     assert said == ["As the RFM page warns of these segments: F is blind."]
 
 
-@pytest.mark.parametrize("kind", ["webshop", "retail"])
+@pytest.mark.parametrize("kind", ["webshop", "retail", "marketplace"])
 def test_the_most_valuable_list_is_doubted_where_the_model_ranks_no_better_than_one_guess(kind):
     """The web shop audit's: the page listed the most valuable customers where the holdout
-    shows nothing of who buys more. Spearman's correlation of predicted and actual holdout
-    purchases (scipy's spearmanr on the holdout the page checks): 0.01 on the web shop demo's
-    4,820 customers (p 0.30), no better than chance; 0.32 on the retail demo's 634 (p 2e-16),
-    whose list stands (the review: a model can order customers well and still miss each by
-    more than one guess for all, as the retail demo's does against a guess of 0)."""
+    shows nothing of who spends more. Spearman's correlation of the value predicted for the
+    holdout (expected purchases times spend per purchase) and what each customer spent in it
+    (scipy's spearmanr on the holdout the page checks): 0.01 on the web shop demo's 4,820
+    customers (p 0.45), no better than chance; 0.05 on the marketplace demo's 10,017, beyond
+    chance but weak (under 0.1, the review's); 0.33 on the retail demo's 634, whose list stands
+    (a model can order customers well and still miss each by more than one guess for all)."""
     from scipy.stats import spearmanr
 
     ds = formats.assemble_demo(kind).dataset
     plan = clv.holdout_plan(clv.purchase_lines(ds.tables["lines"]).lines, *clv.DEFAULT_HORIZON)
     check = clv.holdout_validation(ds.tables["lines"], plan.calibration_end)
     each = check.customers
-    order = spearmanr(each["predicted_purchases"], each["actual_purchases"])
-    doubted = not (order.statistic > 0 and order.pvalue < 0.05)
-    assert doubted == (kind == "webshop")
+    value = each["predicted_purchases"] * each["predicted_spend"]
+    spent = each["actual_purchases"] * each["actual_spend"].fill_null(0.0)
+    order = spearmanr(value, spent)
+    doubted = not (order.statistic >= 0.1 and order.pvalue < 0.05)
+    assert doubted == (kind != "retail")
+    how = "no more than chance would" if order.pvalue >= 0.05 else "only weakly"
     at = page(kind)
-    said = [w.value for w in at.warning if "expected most from bought no more" in w.value]
+    said = [w.value for w in at.warning if "valued most followed what they spent" in w.value]
     if doubted:
         assert said == [
             f"Over the {clv.holdout_length(check.holdout_units, 'weeks')} holdout check the "
-            "customers BG/NBD expected most from bought no more than the others beyond chance "
-            f"(Spearman {order.statistic:+.2f} between predicted and actual purchases): read "
-            "this order as the model's guess, not as who will buy more."
+            f"order of the customers BG/NBD valued most followed what they spent {how} "
+            f"(Spearman {order.statistic:+.2f} between predicted and actual spend): read this "
+            "order as the model's guess, not as who will buy more."
         ]
     else:
         assert said == []

@@ -973,12 +973,13 @@ def test_holdout_groups_average_predictions_and_errors_per_calibration_frequency
     # 1, 0, 2, 2 by 0.25, 1.25, 0.75, 0.75 (0.75, as the model: the differences 0.25 - 0.5,
     # 1.25 - 0.5, 0.75 - 1, 0.75 - 1 add up to 0). The last figures: customers who bought in
     # the holdout (b did not), how far the model beats the one guess, and Spearman's
-    # correlation of predicted and bought (in "all" only): ranks 1.5, 1.5, 3, 4 against 2, 1,
-    # 3.5, 3.5 correlate 0.889 (scipy's spearmanr), t = 0.889 sqrt(2 / (1 - 0.889^2)) = 2.744
-    # on 2 degrees of freedom, a one-sided tail of 0.056: z = 1.593.
-    rank = spearmanr([0.5, 0.5, 1.0, 3.0], [1.0, 0.0, 2.0, 2.0]).statistic
+    # correlation of the value predicted and spent (in "all" only): predicted purchases times
+    # spend 5, 5, 20, 90 against 12, 0, 36, 80 spent; ranks 1.5, 1.5, 3, 4 against 2, 1, 3, 4
+    # correlate 0.949 (scipy's spearmanr), t = 0.949 sqrt(2 / (1 - 0.949^2)) = 4.243 on 2
+    # degrees of freedom, a one-sided tail of 0.026: z = 1.949.
+    rank = spearmanr([5.0, 5.0, 20.0, 90.0], [12.0, 0.0, 36.0, 80.0]).statistic
     z = norm.isf(student_t.sf(rank * math.sqrt(2 / (1 - rank**2)), 2))
-    assert (rank, z) == (pytest.approx(8 / 9), pytest.approx(1.593, abs=1e-3))
+    assert (rank, z) == (pytest.approx(0.9487, abs=1e-4), pytest.approx(1.949, abs=1e-3))
     assert groups.rows() == [
         ("0", 2, 0.5, 0.5, 0.5, 0.5, 0.0, 10.0, 12.0, 1, None, None, None),
         ("1", 1, 1.0, 2.0, 1.0, 1.0, -0.5, 20.0, 18.0, 1, None, None, None),

@@ -275,3 +275,7 @@ def test_rank_z_is_spearman_s_correlation_and_its_t_as_a_z():
     assert all(math.isnan(v) for v in stats.rank_z([1.0, 2.0], [2.0, 1.0]))
     assert all(math.isnan(v) for v in stats.rank_z([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
     assert stats.rank_z([1.0, 2.0, 3.0], [10.0, 20.0, 40.0]) == (1.0, math.inf)
+    # The review's: a NaN ranked above every number (r 0.657 for an order agreeing exactly
+    # wherever both are numbers); pairs with one are left out, as scipy's nan_policy="omit".
+    with_nan = [1.0, 2.0, math.nan, 4.0, 5.0, 6.0]
+    assert stats.rank_z(with_nan, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]) == (1.0, math.inf)
