@@ -1370,9 +1370,9 @@ def test_features_that_move_together_are_said_to_count_one_difference_twice():
     assert float(np.corrcoef(recency, spend)[0, 1]) == pytest.approx(28.5 / 82.5)
     scaled = cl.scaled_features(table, cl.DEFAULT_FEATURES, log=False, cap=0.0)
     assert cl.twins_note(scaled, cl.BASE_FEATURES) == (
-        "Net revenue and average order value (r = +1.00) move together as the model sees them, "
-        "so the clusters weigh what is one difference between customers twice: leave one of the "
-        "two out to weigh it once."
+        "Net revenue and average order value (r = +1.00) move together (or one against the "
+        "other) as the model sees them, so the clusters weigh what is one difference between "
+        "customers twice: leave one of the two out to weigh it once."
     )
     same = table.with_columns(recency_days=pl.Series(spend))
     scaled = cl.scaled_features(same, cl.DEFAULT_FEATURES, log=False, cap=0.0)

@@ -1421,6 +1421,17 @@ def test_the_cohort_reading_names_several_months_on_a_side_in_the_plural():
         "cohorts, Apr 2024, 4.0% of 200, and Mar 2024, 6.0% of 200, against 17.5% over the 4 "
         "months compared, beyond chance."
     )
+    # Three on a side (62, 60, 58 and 12, 10, 8 of 200: 210 of 1,200, 17.5% again): one "and".
+    shape = [(1, 62), (2, 60), (3, 58), (4, 12), (5, 10), (6, 8)]
+    months = [synthetic([("a", 200, k)], month=m) for m, k in shape]
+    outcomes = funnel.lead_outcomes(
+        pl.concat(m[0] for m in months), pl.concat(m[1] for m in months)
+    )
+    assert funnel.cohort_reading(funnel.lead_cohorts(outcomes), None) == (
+        "The best cohorts, Jan 2024, 31.0% of 200, Feb 2024, 30.0% of 200, and Mar 2024, 29.0% "
+        "of 200; the weakest cohorts, Jun 2024, 4.0% of 200, May 2024, 5.0% of 200, and Apr "
+        "2024, 6.0% of 200, against 17.5% over the 6 months compared, beyond chance."
+    )
 
 
 def test_real_cohort_reading_names_every_month_weak_beyond_chance(real_ds, real):

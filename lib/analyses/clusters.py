@@ -1602,9 +1602,9 @@ def twins_note(scaled: Scaled, features: dict[str, Feature]) -> str:
     )
     which = "the two" if len(pairs) == 1 else "each pair"
     return (
-        f"{said[:1].upper()}{said[1:]} move together as the model sees them, so the clusters "
-        f"weigh what is one difference between customers twice: leave one of {which} out to "
-        "weigh it once."
+        f"{said[:1].upper()}{said[1:]} move together (or one against the other) as the model "
+        "sees them, so the clusters weigh what is one difference between customers twice: leave "
+        f"one of {which} out to weigh it once."
     )
 
 

@@ -966,13 +966,13 @@ def conversion_reading(
         lift += f"clearly above {average}, {held}, but "
         if mine:
             interval = stats.interval_text(r["known_low"], r["known_high"], r["known_average"])
-            judged = "below it beyond chance" if r["known_below"] else "not above it beyond chance"
+            side = "below it beyond chance" if r["known_below"] else "not above it beyond chance"
             lift += (
                 f"{unknown:,} of them are of no known origin: its "
                 f"{fmt.counted(mine, 'lead')} of a known origin "
                 f"{fmt.plural(mine, 'converts', 'convert')} {fmt.pct(r['known_conversion'])} "
                 f"(95% interval {interval}) against {fmt.pct(r['known_average'])} for all such "
-                f"leads, {judged}, so its lift may be its leads' origins"
+                f"leads, {side}, so its lift may be its leads' origins"
             )
         else:
             lift += "none of them is of a known origin, so its lift may be its leads' origins"
@@ -1108,11 +1108,13 @@ def cohort_reading(
         )
 
     def others(named: pl.DataFrame) -> str:
-        """The other months beyond chance on the same side, as the first is said."""
-        return "".join(
-            f", and {m:%b %Y}, {fmt.pct(c)} of {n:,}"
+        """The other months beyond chance on the same side, as the first is said (", and May
+        2018, 10.0% of 1,303"; ", Feb ..., Mar ..., and Apr ..." for more)."""
+        said = [
+            f"{m:%b %Y}, {fmt.pct(c)} of {n:,}"
             for m, c, n in named[1:].select("month", "conversion", "leads").rows()
-        )
+        ]
+        return "".join(f", {s}" for s in said[:-1]) + (f", and {said[-1]}" if said else "")
 
     if best.height == 1:
         r = best.row(0, named=True)
