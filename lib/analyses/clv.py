@@ -2219,19 +2219,16 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("frequency").cast(pl.Int64).cast(pl.String))
     )
     bought = pl.col("actual_spend").is_not_null()
+    actual = pl.col("actual_purchases")
+    miss = (pl.col("predicted_purchases") - actual).abs()
+    # One guess for all, the model's own average: what its spread across customers adds.
+    flat_miss = (pl.col("predicted_purchases").mean() - actual).abs()
     aggs = [
         pl.len().cast(pl.Int64).alias("customers"),
         pl.col("predicted_purchases").mean(),
-        pl.col("actual_purchases").mean(),
-        (pl.col("predicted_purchases") - pl.col("actual_purchases"))
-        .abs()
-        .mean()
-        .alias("mae_purchases"),
-        # One guess for all, the model's own average: what its spread across customers adds.
-        (pl.col("predicted_purchases").mean() - pl.col("actual_purchases"))
-        .abs()
-        .mean()
-        .alias("mae_flat"),
+        actual.mean(),
+        miss.mean().alias("mae_purchases"),
+        flat_miss.mean().alias("mae_flat"),
         (pl.col("predicted_purchases").sum() / pl.col("actual_purchases").sum() - 1).alias(
             "total_error"
         ),
@@ -2247,19 +2244,16 @@ def holdout_groups(customers: pl.DataFrame) -> pl.DataFrame:
         .drop("k")
     )
     # How far one guess for all misses more than the model, customer by customer (paired).
-    flat = pl.col("predicted_purchases").mean() - pl.col("actual_purchases")
-    misses = customers.select(
-        flat.abs() - (pl.col("predicted_purchases") - pl.col("actual_purchases")).abs()
-    )
+    misses = customers.select(flat_miss - miss).to_series().to_numpy()
     # Whether the customers the model values most spent most (the order it lists them in): value
     # as expected purchases times spend per purchase, purchases alone without a spend model.
     spend = customers["predicted_spend"].is_not_null().any()
     predicted = pl.col("predicted_purchases") * (pl.col("predicted_spend") if spend else 1.0)
-    actual = pl.col("actual_purchases") * (pl.col("actual_spend").fill_null(0.0) if spend else 1.0)
-    valued = customers.select(predicted.alias("p"), actual.alias("a"))
+    spent = actual * (pl.col("actual_spend").fill_null(0.0) if spend else 1.0)
+    valued = customers.select(predicted.alias("p"), spent.alias("a"))
     order_r, order_z = stats.rank_z(valued["p"], valued["a"])
     overall = customers.select(pl.lit("all").alias("group"), *aggs).with_columns(
-        pl.lit(stats.paired_z(misses.to_series().to_numpy()), pl.Float64).alias("flat_z"),
+        pl.lit(stats.paired_z(misses), pl.Float64).alias("flat_z"),
         pl.lit(order_r, pl.Float64).alias("order_r"),
         pl.lit(order_z, pl.Float64).alias("order_z"),
     )

@@ -411,7 +411,7 @@ def interval_deals(level: float = 0.95) -> int:
 
 
 # Deals with a time to close a rep needs for a 95% interval of their median; a route, whose
-# interval is at the level of all the pairs compared (routing), needs more (routing_deals).
+# interval is at the level of all the pairs compared (routing), needs more (_routing_deals).
 INTERVAL_DEALS = interval_deals()
 
 
