@@ -856,7 +856,9 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
                     overall=overall,
                 ),
                 table=sellers,
-                reading=dv.group_reading(sellers, "seller_id", "seller", overall, min_orders),
+                reading=dv.group_reading(
+                    sellers, "seller_id", "seller", overall, min_orders, narrowed=True
+                ),
                 kinds=DAY_KINDS | {"seller_id": "id", "excess_late": "number1"},
             )
         )
@@ -892,7 +894,6 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
 
     result = lateness.lateness_groups(customers, months)
     groups = result.groups
-    few = pl.col("repeaters") < lateness.MIN_REPEATERS
     return Block(
         f"Lateness and what follows ({months} months)",
         chart=charts.repeat_share_chart(groups, months)
@@ -900,10 +901,9 @@ def _lateness_block(ds: Dataset, customers: pl.DataFrame, months: int) -> Block:
         else None,
         # As on the page: the timing and spend of a handful of repeat buyers are left blank,
         # the group total of later revenue left out (the per-customer figures compare groups).
-        table=groups.with_columns(
-            pl.col("group").replace_strict(charts.GROUP_LABELS, default=pl.col("group")),
-            pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
-        ).drop("revenue_following"),
+        table=lateness.shown_groups(groups)
+        .with_columns(pl.col("group").replace_strict(charts.GROUP_LABELS, default=pl.col("group")))
+        .drop("revenue_following"),
         reading=fmt.plain(lateness.lateness_reading(result, ds.currency)),
         caption=f"{lateness.followed_note(result)} {lateness.FEW_NOTE}",
         # Per customer and per repeat buyer with cents, as the page's money columns print them.

@@ -186,9 +186,9 @@ _metric(
 row[1].metric(
     "Not delivered",
     fmt.count(never["value"].sum()),
-    help="Orders without a usable delivery date (in transit, cancelled or unavailable: the "
-    "cancelled and unavailable ones are no sales, which the other pages leave out, but they "
-    "were never delivered), by status: "
+    help="Orders not counted as delivered: those whose status is not delivered (in transit, "
+    "cancelled or unavailable; the cancelled and unavailable ones are no sales, which the other "
+    "pages leave out) and those delivered without a usable date. By status: "
     + (
         ", ".join(
             f"{fmt.plain(k.removeprefix('not delivered: '))} {v:,.0f}"
@@ -216,10 +216,14 @@ ui.reading(dv.kpi_reading(summary))
 st.caption(
     "Late = delivered on a day after the estimated day (calendar days: a delivery during the "
     "estimated day is on time), on delivered orders; days to deliver are elapsed time in days "
-    "of 24 h, weekends included (10.5 is ten and a half days). "
-    f"{fmt.count(impossible)} orders delivered before purchase or before carrier pickup, or "
-    "promised for a day before the purchase, cannot be judged late or "
-    "on time: they are left out of every figure (see Data quality)."
+    "of 24 h, weekends included (10.5 is ten and a half days)."
+    + (
+        f" {fmt.counted(impossible, 'order')} delivered before purchase or before carrier "
+        "pickup, or promised for a day before the purchase, cannot be judged late or on time: "
+        "left out of every figure (see Data quality)."
+        if impossible
+        else ""
+    )
 )
 with st.expander("Every figure with its definition, and orders not delivered by status"):
     figures_table(summary)
@@ -302,10 +306,14 @@ else:
             top = f"no state has {dv.MIN_ORDERS} delivered orders to name the highest"
         else:
             value = maps.value_text(metric, worst[metric])
-            # Its base beside it: 25.0% of 24 orders is 6 late ones.
+            # Its base beside it: 25.0% of 24 orders is 6 late ones, and for a late rate its
+            # interval (12.0%-44.9%): the reading under the map says whether it is beyond chance.
             base = (
                 "" if metric == "orders" else f" on {fmt.count(worst['orders'])} delivered orders"
             )
+            if metric == "late_rate":
+                low, high = fmt.pct(worst["late_low"]), fmt.pct(worst["late_high"])
+                base += f", 95% interval {low}–{high}"
             top = (
                 f"{fmt.plain(worst[side])} highest, {value}{base}, among states with "
                 f"{dv.MIN_ORDERS}+ delivered orders"
@@ -450,7 +458,9 @@ def breakdown() -> None:
                     width="stretch",
                 )
                 ui.reading(
-                    dv.group_reading(sellers, "seller_id", "seller", overall, int(min_orders))
+                    dv.group_reading(
+                        sellers, "seller_id", "seller", overall, int(min_orders), narrowed=True
+                    )
                 )
                 st.caption(
                     f"{fmt.counted(sellers.height, 'seller')} with at least "
@@ -565,13 +575,13 @@ def lateness_follow_up() -> None:
         st.info(reading, icon=":material/info:")
     else:
         ui.reading(reading)
-    few = pl.col("repeaters") < lateness.MIN_REPEATERS
     headers = lateness.FOLLOW_HEADERS
     columns.table(
-        columns.in_percent(groups, "repeat_share", "share_low", "share_high").with_columns(
+        # Shown blank: a median or mean of a handful of repeat buyers reads as a finding.
+        columns.in_percent(
+            lateness.shown_groups(groups), "repeat_share", "share_low", "share_high"
+        ).with_columns(
             pl.col("group").replace_strict(lateness_charts.GROUP_LABELS, default=pl.col("group")),
-            # Shown blank: a median or mean of a handful of repeat buyers reads as a finding.
-            pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater")),
         ),
         {
             # Short headers, the long words in their help: the table fits without scrolling.

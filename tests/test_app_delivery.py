@@ -34,6 +34,14 @@ def test_marketplace_page_shows_the_on_time_rate_of_the_demo_files(marketplace_p
     planted = demo.demo("marketplace").planted
     impossible = planted["delivered_before_purchase"] + planted["delivered_before_pickup"]
     assert metric(at, "Impossible dates").value == f"{impossible:,}"
+    assert any(
+        c.value.endswith(
+            f"{impossible:,} orders delivered before purchase or before carrier pickup, or "
+            "promised for a day before the purchase, cannot be judged late or on time: left out "
+            "of every figure (see Data quality)."
+        )
+        for c in at.caption
+    )
 
 
 def test_the_map_caption_names_the_highest_late_rate_with_its_base(marketplace_page, delivered):
@@ -49,9 +57,11 @@ def test_the_map_caption_names_the_highest_late_rate_with_its_base(marketplace_p
     )
     state, n, rate = states.row(0)
     caption = next(c.value for c in marketplace_page.caption if c.value.startswith("Map colour:"))
-    assert f"({state} highest, {rate:.1%} on {n:,} delivered orders, among states with 20+" in (
-        caption
-    )
+    ci = binomtest(round(rate * n), n).proportion_ci(method="wilson")
+    assert (
+        f"({state} highest, {rate:.1%} on {n:,} delivered orders, 95% interval {ci.low:.1%}–"
+        f"{ci.high:.1%}, among states with 20+"
+    ) in caption
 
 
 def test_marketplace_page_reads_every_view_and_offers_downloads(marketplace_page):
@@ -195,7 +205,10 @@ def test_late_first_orders_are_followed_by_fewer_repeat_orders_on_the_marketplac
     assert "Too few repeat buyers" in reading
     assert not [i for i in at.info if "repeat orders" in i.value]
     assert pd.isna(late["median_days_to_next"]) and pd.isna(late["revenue_per_repeater"])
+    # Its later revenue per customer too: the spend of those few spread over the whole group.
+    assert pd.isna(late["revenue_per_customer"])
     assert not pd.isna(on_time["median_days_to_next"])
+    assert not pd.isna(on_time["revenue_per_customer"])
     assert any(c.key == "delivery_dl_lateness_customers" for c in at.get("download_button"))
 
 

@@ -1,6 +1,7 @@
 """Repeat business after a late first order: tiny hand-made orders, the marketplace demo's
 planted effect, and the real Olist subset, where too few customers come back to tell."""
 
+import dataclasses
 from datetime import datetime
 
 import polars as pl
@@ -108,6 +109,10 @@ def test_groups_give_repeat_shares_with_intervals_and_the_customers_behind_them(
         "cannot answer to it. The interval is a 95% Wilson interval. Left out: 2 customers whose "
         "first order was not delivered (or lacks a delivery date, or has impossible ones) and 1 "
         "whose first order arrived less than 6 months before the data ends."
+    )
+    one = dataclasses.replace(result, not_delivered=1)
+    assert "Left out: 1 customer whose first order was not delivered" in (
+        lateness.followed_note(one)
     )
     # Eight months: d's second order counts.
     longer = lateness.lateness_groups(lateness.customer_follow_ups(FIRST, months=8), 8)
@@ -224,6 +229,15 @@ def test_on_the_real_olist_subset_too_few_customers_come_back_to_tell():
     assert repeaters / followed < 0.03
     reading = lateness.lateness_reading(result, ds.currency)
     assert "Too few repeat buyers" in reading
+    # One repeat buyer after a late first order: the group's later revenue per customer is that
+    # buyer's spend over all 133 it follows, a figure of one customer, shown blank as the reading
+    # says (its spend counted from the raw files: 189.90 over 133).
+    shown = {r["group"]: r for r in lateness.shown_groups(result.groups).iter_rows(named=True)}
+    assert (groups["late"]["repeaters"], groups["late"]["customers"]) == (1, 133)
+    assert groups["late"]["revenue_per_customer"] == pytest.approx(189.90 / 133)
+    assert shown["late"]["revenue_per_customer"] is None
+    assert shown["on time"]["revenue_per_customer"] is None  # 20 repeat buyers: under 30 too
+    assert shown["late"]["customers"] == 133
 
 
 def test_the_marketplace_pattern_keeps_persons_their_order_counts_and_states():

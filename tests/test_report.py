@@ -331,7 +331,9 @@ def check_newer_views(ds, sections, text, settings: dict, views: dict) -> None:
         same_frame(
             got.table.drop("group"),
             want.drop("group", "revenue_following").with_columns(  # a total the page hides
-                pl.when(~few).then(pl.col("median_days_to_next", "revenue_per_repeater"))
+                pl.when(~few).then(
+                    pl.col("median_days_to_next", "revenue_per_customer", "revenue_per_repeater")
+                )
             ),
         )
         assert got.table["group"].to_list() == ["First order on time", "First order late"]
@@ -1047,7 +1049,7 @@ def test_the_cohort_and_churn_captions_are_the_pages(built):
     assert "is lighter" in status and status in captions
     (delivery,) = [s for s in built("marketplace")[1] if s.page == "delivery"]
     assert block(delivery, "Lateness and what follows").caption.endswith(
-        "spend per repeat buyer are noise and left blank."
+        "its later revenue, per customer and per repeat buyer, are noise and left blank."
     )
 
 

@@ -233,8 +233,18 @@ FOLLOW_HEADERS = {
 # Under the follow-up's table, on the page and in the report.
 FEW_NOTE = (
     f"With fewer than {MIN_REPEATERS} repeat buyers in a group, its days to the next order and "
-    "spend per repeat buyer are noise and left blank."
+    "its later revenue, per customer and per repeat buyer, are noise and left blank."
 )
+
+
+def shown_groups(groups: pl.DataFrame) -> pl.DataFrame:
+    """lateness_groups' table as the page and the report show it (FEW_NOTE): a group's median
+    days to the next order and its later revenue per customer and per repeat buyer blank where
+    it has fewer than MIN_REPEATERS repeat buyers. The revenue per customer of a group with one
+    repeat buyer is that buyer's spend spread over the group: a figure of one customer."""
+    few = pl.col("repeaters") < MIN_REPEATERS
+    noisy = ("median_days_to_next", "revenue_per_customer", "revenue_per_repeater")
+    return groups.with_columns(pl.when(~few).then(pl.col(*noisy)))
 
 
 def followed_note(result: Lateness) -> str:
@@ -244,7 +254,7 @@ def followed_note(result: Lateness) -> str:
         f"Each customer is followed for {fmt.counted(result.months, 'calendar month')} after the "
         "first order arrived, its delivery setting the group; orders placed before it arrived do "
         "not count, as they cannot answer to it. The interval is a 95% Wilson interval. Left "
-        f"out: {fmt.count(result.not_delivered)} customers whose first order was not delivered "
+        f"out: {fmt.counted(result.not_delivered, 'customer')} whose first order was not delivered "
         "(or lacks a delivery date, or has impossible ones) "
         f"and {fmt.count(result.too_recent)} whose first order arrived less than "
         f"{fmt.counted(result.months, 'month')} before the data ends."
