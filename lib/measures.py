@@ -98,6 +98,13 @@ def definitions(ds: Dataset, *measures: str) -> list[tuple[str, str]]:
     return said + ([("", UNSOLD_DEFINITION)] if UNSOLD_LINES in ds.extras else [])
 
 
+def delivery_terms(ds: Dataset) -> tuple[str, ...]:
+    """('delivered', 'late') where `ds`'s orders have delivery and estimated dates, else (): the
+    definitions a page of late rates beside other figures quotes (Regions, Categories)."""
+    dated = ds.has("orders", "delivered_at", "estimated_delivery_at")
+    return ("delivered", "late") if dated else ()
+
+
 def caption(ds: Dataset, *measures: str) -> str:
     """The definitions behind a page's figures, as one sentence for its caption."""
     parts = [f"**{m}**: {text}" if m else text for m, text in definitions(ds, *measures)]

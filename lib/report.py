@@ -311,9 +311,7 @@ def _section(
 
 def _measures(ds: Dataset, page: str) -> tuple[str, ...]:
     names = PAGE_MEASURES[page]
-    if page == "regions" and ds.has("orders", "delivered_at", "estimated_delivery_at"):
-        names += ("delivered", "late")
-    return names
+    return names + measures.delivery_terms(ds) if page in {"regions", "categories"} else names
 
 
 Built = tuple[list[Kpi], list[Block]]
@@ -551,6 +549,8 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         "share",
         "orders",
         "growth",
+        # As the page's Reliable column: growth from too few orders is noise.
+        pl.when(pl.col("growth").is_not_null()).then("growth_reliable").alias("growth_reliable"),
         cat.placed_quadrant(),
         "potential",
         "review_score",
@@ -561,6 +561,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
             "All categories",
             table=shown.drop(c for c in shown.columns if shown[c].null_count() == shown.height),
             kinds={"potential": "number2", "review_score": "number2"},
+            labels={"growth_reliable": "Reliable growth"},
         )
     )
     return kpis, blocks
@@ -630,18 +631,26 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
         "revenue",
         "share",
         "growth",
+        "growth_reliable",
         "aov",
         "repeat_rate",
         "late_rate",
         "review",
     )
     label = regions.METRICS.get(metric, metric)
+    # As the page's map: growth coloured only from enough orders.
+    drawn = regions.reliable_growth(ranked) if metric == "growth" else ranked
+    few = (
+        f" or growth from under {regions.MIN_ORDERS} orders in a window"
+        if metric == "growth"
+        else ""
+    )
     blocks = [
         Block(
             f"Map: {label.lower()} by region",
-            chart=region_map(ranked, "region", metric, label, _value_format(metric)),
+            chart=region_map(drawn, "region", metric, label, _value_format(metric)),
             reading=regions.metric_reading(by_revenue, metric, cur, months, against),
-            caption="Grey: no data. Regions without an outline are in the table below.",
+            caption=f"Grey: no data{few}. Regions without an outline are in the table below.",
         ),
         Block(
             "Where to market first",
@@ -656,7 +665,7 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
                 "aov": "money2",
                 "review": "number2",
             },
-            labels={"aov": "Avg order"},
+            labels={"aov": "Avg order", "growth_reliable": "Reliable growth"},
         ),
     ]
     unmatched = f["unmatched"]

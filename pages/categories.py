@@ -23,7 +23,7 @@ st.title("Categories")
 st.caption(PAGE_BY_KEY["categories"].answers)
 lines = state.require("lines", "category", hint=PAGE_BY_KEY["categories"].hint(ds))
 currency = ds.currency
-ui.definitions(ds, "order", "revenue")
+ui.definitions(ds, "order", "revenue", *measures.delivery_terms(ds))
 exports.page_tools("categories", ds)
 check = links.Checks("categories", ds)
 
@@ -142,8 +142,9 @@ def controlled() -> None:
             f"clear of {fmt.change(measures.FLAT)} across all the categories compared, so a bubble "
             f"above the line can be established or niche. {trend.RULE} {stats.MANY} "
             + " · ".join(f"{name.capitalize()}: {what}" for name, what in cat.QUADRANTS.items())
-            + ". Bubble size: orders; faint bubbles "
-            "have too few orders for a reliable growth figure, and the growth axis spans the "
+            + ". Bubble size: orders; faint grey bubbles "
+            "have too few orders for a reliable growth figure, so no quadrant, and the growth "
+            "axis spans the "
             "reliable ones: a faint bubble beyond it sits at its edge (its tooltip gives its "
             "growth)."
         )

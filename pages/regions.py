@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from lib import fmt, periods, state, stats, trend
+from lib import fmt, measures, periods, state, stats, trend
 from lib.analyses import regions
 from lib.catalog import PAGE_BY_KEY
 from lib.charts import maps
@@ -31,13 +31,7 @@ if base is None:
     state.require("lines", hint=PAGE_BY_KEY["regions"].hint(ds))
     st.info(f"{PAGE_BY_KEY['regions'].hint(ds)} This data set has neither.")
     st.stop()
-ui.definitions(
-    ds,
-    "order",
-    "revenue",
-    "customer",
-    *(("delivered", "late") if ds.has("orders", "delivered_at", "estimated_delivery_at") else ()),
-)
+ui.definitions(ds, "order", "revenue", "customer", *measures.delivery_terms(ds))
 exports.page_tools("regions", ds)
 check = links.Checks("regions", ds)
 
@@ -193,6 +187,8 @@ def region_map(
     ):
         density = cached_density(ds.key, ds)
     points = maps.tooltips(regions.map_points(ranked, match), ds.currency)
+    if metric == "growth":  # coloured only from enough orders; the tooltips give every figure
+        points = regions.reliable_growth(points)
     st.pydeck_chart(
         served.served(maps.region_deck(points, metric, density=density, reference=match.reference)),
         height=520,
@@ -207,7 +203,13 @@ def region_map(
     )
     st.caption(
         f"Regions read as {match.label}; colour follows {regions.METRICS[metric].lower()}, "
-        "light grey regions have no data; circles mark regions without an outline or too small "
+        "light grey regions have no data"
+        + (
+            f" or growth from too few orders (under {regions.MIN_ORDERS} in a window)"
+            if metric == "growth"
+            else ""
+        )
+        + "; circles mark regions without an outline or too small "
         "to see. Names are shown where they fit: hover a region for its figures. No basemap is "
         "loaded, so the map works offline. " + maps.attribution(match.reference)
     )

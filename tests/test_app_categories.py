@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, fmt, formats
+from lib import demo, fmt, formats, measures
 from lib.analyses import categories
 from tests import apptest, family
 from tests.apptest import metric
@@ -59,6 +59,14 @@ def test_marketplace_page_shows_the_largest_category_and_its_revenue():
     assert table["category"].iloc[0] == top
     assert table["revenue"].iloc[0] == pytest.approx(expected["revenue"][0])
     assert {"review_score", "late_rate", "freight_share"} <= set(table.columns)
+    # Its late rates are defined where the other figures are (audit: only order and revenue
+    # were); the web shop, without delivery dates, shows no late rate and says nothing of it.
+    said = next(c.value for c in at.caption if c.value.startswith(":material/menu_book:"))
+    for term in ("order", "revenue", "delivered", "late"):
+        assert measures.DEFINITIONS[term] in said, term
+    webshop = page("webshop")
+    said = next(c.value for c in webshop.caption if c.value.startswith(":material/menu_book:"))
+    assert measures.DEFINITIONS["late"] not in said
 
 
 def test_marketplace_potential_reading_names_the_top_ranked_category_with_enough_orders():

@@ -961,6 +961,16 @@ def test_growth_axis_spans_the_reliable_figures_and_a_faint_outlier_sits_at_its_
     rows = {r["label"]: r for r in spec["datasets"][bubbles["data"]["name"]]}
     assert rows["D"]["growth"] == pytest.approx(0.245) and rows["D"]["actual"] == 7.0
     assert rows["A"]["growth"] == rows["A"]["actual"] == 0.2
+    # D's growth rests on 3 orders: in no quadrant, as the reading counts it (audit: Olist's Cool
+    # stuff read "established" in its tooltip), grey; the others keep theirs.
+    assert {k: r["quadrant"] for k, r in rows.items()} == {
+        "A": "leaders",
+        "B": "established",
+        "C": "rising",
+        "D": "not placed",
+    }
+    scale = bubbles["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True))["not placed"] == "#9ca3af"
 
 
 def test_real_olist_potential_leader_has_enough_orders_and_the_largest_falls_within_chance():

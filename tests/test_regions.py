@@ -733,6 +733,38 @@ def test_growth_colours_diverge_around_zero():
     assert got["size"].to_list() == [1.0, 0.0, 1.0, 0.0]
 
 
+def test_the_growth_map_colours_only_growth_from_enough_orders():
+    """Audit (real Olist): SE, 3 orders then 11, saturated the growth map at +388% while SP's
+    fall, the only one beyond chance, was drawn nearly neutral: growth from too few orders is
+    grey, as without a figure, the scale set by the others, and its tooltip says why."""
+    points = pl.DataFrame(
+        {
+            "region": ["SP", "SE", "RJ"],
+            "growth": [-0.31, 3.88, 0.1],
+            "growth_reliable": [True, False, True],
+        }
+    )
+    got = maps.coloured(regions.reliable_growth(points), "growth")
+    se = got.row(1, named=True)
+    assert (se["r"], se["g"], se["b"]) == maps.NEUTRAL
+    # SP's fall is now the largest magnitude: fully red, RJ at a third of it.
+    assert got.row(0, named=True)["r"] == maps.NEGATIVE[0]
+    assert got["size"].to_list() == pytest.approx([1.0, 0.0, 0.1 / 0.31])
+    # Without the column nothing changes.
+    assert regions.reliable_growth(points.drop("growth_reliable"))["growth"][1] == 3.88
+    table = points.with_columns(
+        place=pl.col("region"),
+        revenue=pl.lit(100.0),
+        share=pl.lit(0.1),
+        customers=pl.lit(5),
+        orders=pl.lit(5),
+        aov=pl.lit(20.0),
+    )
+    tips = maps.tooltips(table, "BRL")["tooltip"].to_list()
+    assert "Growth +388% (too few orders) · AOV" in tips[1]
+    assert "(too few orders)" not in tips[0] and "Growth -31%" in tips[0]
+
+
 def test_a_data_set_without_regions_gives_no_regional_lines():
     ds = formats.assemble_demo("webshop").dataset
     assert regions.regional_lines(ds) is None

@@ -215,6 +215,24 @@ def test_the_regions_table_names_eire_ireland_as_the_page_does(built):
     assert table.filter(pl.col("region") == "Ireland")["code"].to_list() == ["EIRE"]
 
 
+def test_the_report_tables_say_which_growth_figures_rest_on_enough_orders(built):
+    """Audit: the report's Regions and Categories tables printed growth from a handful of
+    orders (Olist's AL "-93.3%") as plainly as the rest, without the page's Reliable column.
+    Each row's flag is the analysis' own (test_regions counts them from the windows)."""
+    ds, sections, _ = built("marketplace")
+    by_page = {s.page: s for s in sections}
+    want = regions.headless(ds)["regions"]
+    table = block(by_page["regions"], "Where to market first").table
+    flags = dict(zip(table["region"], table["growth_reliable"], strict=True))
+    assert flags == dict(zip(want["region"], want["growth_reliable"], strict=True))
+    assert not all(flags.values())  # some regions' growth rests on too few orders
+    categories = block(by_page["categories"], "All categories").table
+    assert categories.filter(pl.col("growth").is_null())["growth_reliable"].null_count() == (
+        categories["growth"].null_count()
+    )
+    assert categories["growth_reliable"].drop_nulls().n_unique() == 2
+
+
 def test_the_regions_section_says_which_months_growth_compares_as_the_page_does(built):
     """The retail demo's full months run Dec 2022 to Nov 2023 (test_app_regions checks its
     dates): a 3-month window compares Sep-Nov 2023 with Jun-Aug 2023."""
@@ -957,6 +975,18 @@ def test_the_rfm_section_says_an_as_of_date_past_the_data_ranks_customers_of_thi
     assert reading.startswith("The as-of date is 31 days past the day after the last order")
     (default,) = report.report_sections(ds, ["rfm"], {})
     assert not [b for b in default.blocks if b.title == "An as-of date past the data"]
+
+
+def test_the_report_defines_late_rates_on_categories_and_regions_where_they_are_shown(built):
+    """Audit: the Categories page and its report section showed late rates without defining
+    them (Regions did); the web shop has no delivery dates, so neither defines them."""
+    for kind, dated in (("marketplace", True), ("webshop", False)):
+        ds, sections, _ = built(kind)
+        assert ds.has("orders", "delivered_at") is dated
+        shown = {s.page: set(s.measures) for s in sections if s.page in {"categories", "regions"}}
+        assert "categories" in shown and ("regions" in shown or not dated)
+        for page, terms in shown.items():
+            assert ({"order", "revenue", "delivered", "late"} <= terms) is dated, (kind, page)
 
 
 def test_the_report_defines_a_mapped_files_purchases_as_the_rfm_page_does():

@@ -835,10 +835,8 @@ def priority_table(
     # across the regions compared, else it is flat (0, tied with every such region): a point
     # estimate within chance would rank regions by noise, and calling it unknown would put a
     # fall beyond chance, the only one measured, in the middle (Olist's SP scored as if flat).
-    basis = table
+    basis = reliable_growth(table)
     among = families(table, min_orders)  # for the growth criterion and the actions alike
-    if "growth_reliable" in table.columns:
-        basis = table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
     if "growth_low" in table.columns:
         beyond = among.growth.beyond(trend.clearance(*trend.interval(table.columns)))
         flat = pl.col("growth").is_not_null()
@@ -868,6 +866,16 @@ def priority_table(
         .with_columns(pl.when(place).then(pl.col("rank").cast(pl.Int64)).alias("rank"))
         .select("rank", "region", "score", "action", *[c for c in table.columns if c != "region"])
     )
+
+
+def reliable_growth(table: pl.DataFrame) -> pl.DataFrame:
+    """`table` with growth only where it rests on enough orders (growth_reliable; unchanged
+    without that column): as the score, the actions and the readings take growth, and as the
+    growth map colours it (Olist's SE, 3 orders then 11, had saturated the map at +388% while
+    SP's fall, the only one beyond chance, was drawn nearly neutral)."""
+    if "growth_reliable" not in table.columns:
+        return table
+    return table.with_columns(pl.when("growth_reliable").then("growth").alias("growth"))
 
 
 def places_only(table: pl.DataFrame) -> pl.DataFrame:

@@ -26,6 +26,9 @@ QUADRANT_COLOURS = {
     "established": "#f59e0b",
     "niche": "#8b5cf6",
 }
+# A bubble whose growth rests on too few orders: drawn, but in no quadrant (cat.placed_quadrant).
+NOT_PLACED = "not placed"
+NOT_PLACED_COLOUR = "#9ca3af"
 COMPONENT_COLOURS = {
     "growth": PALETTE[0],
     "revenue share": PALETTE[2],
@@ -45,7 +48,9 @@ def growth_share_chart(
     """Bubbles at (share, growth) sized by orders and coloured by quadrant, with the dividing lines
     (median share, growth of measures.FLAT: +2%), the quadrant names in the corners and the
     categories `first` names (those the reading names) and the largest, `labelled` at least,
-    named. Rows without growth are left out; unreliable growth is drawn faint.
+    named. Rows without growth are left out; unreliable growth is drawn faint and grey, in no
+    quadrant (NOT_PLACED), as the reading counts it apart: Olist's Cool stuff, 24 orders, had
+    read "established" in its tooltip under a reading saying it cannot be placed.
 
     The growth axis spans the reliable figures (when two or more have one): a category of a few
     orders that doubled would otherwise squash every other bubble onto the 0% line. Faint
@@ -70,7 +75,10 @@ def growth_share_chart(
         "growth_low",
         "growth_high",
         "orders",
-        "quadrant",
+        pl.when(pl.col("growth_reliable"))
+        .then(pl.col("quadrant"))
+        .otherwise(pl.lit(NOT_PLACED))
+        .alias("quadrant"),
         pl.when(pl.col("growth_reliable"))
         .then(pl.lit("enough orders"))
         .otherwise(pl.lit("too few orders"))
@@ -105,7 +113,10 @@ def growth_share_chart(
         color=alt.Color(
             "quadrant:N",
             title="Quadrant",
-            scale=alt.Scale(domain=list(QUADRANT_COLOURS), range=list(QUADRANT_COLOURS.values())),
+            scale=alt.Scale(
+                domain=[*QUADRANT_COLOURS, NOT_PLACED],
+                range=[*QUADRANT_COLOURS.values(), NOT_PLACED_COLOUR],
+            ),
             legend=alt.Legend(orient="bottom"),
         ),
         opacity=alt.Opacity(

@@ -669,7 +669,9 @@ def tooltips(points: pl.DataFrame, currency: str) -> pl.DataFrame:
         parts = [
             f"Revenue {fmt.money(row['revenue'], currency)} · {fmt.pct(row['share'])} of total",
             f"{fmt.counted(row['customers'], 'customer')} · {fmt.counted(row['orders'], 'order')}",
-            f"Growth {fmt.change(row['growth'])} · AOV {fmt.money(row['aov'], currency)}",
+            f"Growth {fmt.change(row['growth'])}"
+            + (" (too few orders)" if row.get("growth_reliable") is False else "")
+            + f" · AOV {fmt.money(row['aov'], currency)}",
         ]
         if row.get("late_rate") is not None:
             parts.append(f"Late {fmt.pct(row['late_rate'])}")
