@@ -118,6 +118,58 @@ def test_olist_customer_is_the_person_not_the_per_order_id():
     assert ds.tables["lines"]["customer_id"].unique().to_list() == ["p1"]
 
 
+def test_repeated_olist_ids_never_multiply_the_lines():
+    """Hostile upload (helper 165): 3,000 customers rows of one order's customer_id and 3,000
+    lines of that order made 9M lines (1.6 GB) from a 16 KB zip, the square of the rows; so did
+    3,000 copies of one order's row. Each joins by its first row: 300 lines stay 300."""
+    n = 300
+    order = {
+        "order_status": ["delivered"],
+        "order_purchase_timestamp": ["2018-01-02 10:00:00"],
+        "order_approved_at": [None],
+        "order_delivered_carrier_date": [None],
+        "order_delivered_customer_date": [None],
+        "order_estimated_delivery_date": [None],
+    }
+    items = raw(
+        "olist_order_items_dataset.csv",
+        order_id=["o1"] * n,
+        order_item_id=[str(i) for i in range(n)],
+        product_id=["pr1"] * n,
+        seller_id=["s1"] * n,
+        shipping_limit_date=["2018-01-05 00:00:00"] * n,
+        price=["10.0"] * n,
+        freight_value=["1.0"] * n,
+    )
+    customers = raw(
+        "olist_customers_dataset.csv",
+        customer_id=["c1"] * n,
+        customer_unique_id=[f"u{i}" for i in range(n)],
+        customer_zip_code_prefix=["01000"] * n,
+        customer_city=["sp"] * n,
+        customer_state=["SP"] * n,
+    )
+    once = raw("olist_orders_dataset.csv", order_id=["o1"], customer_id=["c1"], **order)
+    result = formats.assemble([once, customers, items])
+    lines = result.dataset.tables["lines"]
+    assert lines.height == n and lines["customer_id"].unique().to_list() == ["u0"]
+    assert result.dataset.tables["orders"].height == 1
+    (note,) = [x for x in result.dataset.notes if x.file == "olist_customers_dataset.csv"]
+    assert (note.column, note.count, note.rows) == ("customer_id", n - 1, n)
+    assert note.message.startswith(f"{n - 1} rows repeat a value already read")
+    copies = raw(
+        "olist_orders_dataset.csv",
+        order_id=["o1"] * n,
+        customer_id=["c1"] * n,
+        **{k: v * n for k, v in order.items()},
+    )
+    result = formats.assemble([copies, items])
+    assert result.dataset.tables["lines"].height == n
+    assert result.dataset.tables["orders"].height == n  # kept whole, for Data quality to count
+    (note,) = [x for x in result.dataset.notes if x.column == "order_id" and x.count]
+    assert (note.file, note.count) == ("olist_orders_dataset.csv", n - 1)
+
+
 def test_olist_items_keep_the_products_files_order_so_the_data_sets_fingerprint_holds():
     """The items table came out in another order on each load (a unique without its order),
     so the same files gave the report a new fingerprint every time."""
