@@ -998,7 +998,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _emit(args.run(args), args.format, getattr(args, "table", None))
         sys.stdout.flush()  # here, where a reader gone is caught
     except (UsageError, io.LoadError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(fmt.printable(exc), file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader stopped early (| head -1): nothing to say. What is left in stdout's buffer

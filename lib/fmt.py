@@ -196,6 +196,16 @@ def quoted(value: object) -> str:
 _LINE_END = re.compile(r"\r\n?|\n")
 
 
+# Control characters a terminal would act on (ESC sequences erase lines or retitle the window).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """`text` for a terminal: control characters other than tab and newline written as escapes
+    ('pr\\x1b[2Kice'), so that a column name from a stranger's file cannot act on the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
+
+
 def plain(text: object) -> str:
     """`text` (a name from the data, a file name) escaped to show as itself in Markdown: no
     emphasis, image, link, autolinked URL or e-mail, LaTeX, colour or icon directive."""

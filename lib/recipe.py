@@ -688,7 +688,7 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 def plain_text(note: str) -> str:
     """A note as plain text (for a terminal): the Markdown escapes of fmt.plain removed, and its
     word joiners."""
-    return _ESCAPED.sub(r"\1", note).replace(fmt.JOINER, "")
+    return fmt.printable(_ESCAPED.sub(r"\1", note).replace(fmt.JOINER, ""))
 
 
 def _typed(raw: object, default: object) -> object:

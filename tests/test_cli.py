@@ -82,6 +82,24 @@ def test_a_missing_file_is_named_with_exit_status_2(tmp_path):
     assert out.returncode == 2 and "nope.csv: no such file" in out.stderr
 
 
+def test_control_characters_from_a_file_never_reach_the_terminal(tmp_path):
+    """Hostile upload (helper 165): a header 'pr<ESC>[2Kice' was written to stderr as is, an
+    escape sequence the terminal acts on (erase the line). Names from files are written with
+    their control characters as visible escapes, in notes and in one-line refusals alike."""
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "InvoiceNo,InvoiceDate,CustomerID,Quantity,pr\x1b[2Kice\n"
+        + "".join(f"A{i},2023-01-0{1 + i % 9} 10:00,C{i % 5},2,3.5\n" for i in range(40))
+    )
+    out = run("rfm", str(sales))
+    assert "pr\\x1b[2Kice" in out.stderr and "\x1b" not in out.stderr
+    missing = run("inspect", str(tmp_path / "no\x1b]0;owned\x07.csv"))
+    assert missing.returncode == 2
+    assert "no\\x1b]0;owned\\x07.csv: no such file" in missing.stderr
+    assert "\x1b" not in missing.stderr and "\x07" not in missing.stderr
+    assert fmt.printable("a\tb\nc\rd\x9b") == "a\tb\nc\\x0dd\\x9b"
+
+
 # --- the analyses of issue #17 and rfm --compare-as-of -----------------------------------------
 
 
