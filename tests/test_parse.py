@@ -196,6 +196,32 @@ def test_day_first_and_month_first_exports_in_one_column_are_each_read_by_their_
     assert "ambiguous" not in parsed.detail  # both orders occur: not a guess
 
 
+def test_dates_either_order_could_read_follow_the_choice_else_most_dates_that_tell() -> None:
+    """Hostile upload (helper 165): 11 day-first dates, 9 month-first and 10 of '05/06/2023'
+    read the ten as 6 May, month first by the slash convention, whatever the user chose in
+    the mapping, and said nothing. Now the choice decides, else the order most dates show,
+    and a note counts them."""
+    values = strings(*["13/02/2023"] * 11, *["02/14/2023"] * 9, *["05/06/2023"] * 10)
+    assert parse.day_month_undecided(values)  # the mapping offers the date order
+    by_most = to_datetime(values)
+    assert by_most.values.to_list() == (
+        [D(2023, 2, 13)] * 11 + [D(2023, 2, 14)] * 9 + [D(2023, 6, 5)] * 10
+    )
+    assert parse.ambiguity(by_most.detail) == (
+        "day-first and month-first dates both occur (11 day first, 9 month first): the 10 where "
+        "day and month are ambiguous are read as day first, as most that tell: check a few "
+        "dates against the source"
+    )
+    chosen = to_datetime(values, prefer="mdy")
+    assert chosen.values.to_list()[-10:] == [D(2023, 5, 6)] * 10
+    assert chosen.values.to_list()[:20] == by_most.values.to_list()[:20]
+    assert "read as month first, as chosen" in chosen.detail
+    # As many each way: the slash convention, month first, said as such.
+    even = to_datetime(strings("13/02/2023", "02/14/2023", "05/06/2023"))
+    assert even.values.to_list()[-1] == D(2023, 5, 6)
+    assert "read as month first, as '/' dates usually are" in even.detail
+
+
 def test_five_date_styles_in_one_column_all_read() -> None:
     values = ["2022-03-14 10:00:00", "3/14/2022 10:00", "14.03.2022", "Mar 14, 2022", "20220314"]
     parsed = to_datetime(strings(*values * 200))
