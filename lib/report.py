@@ -801,6 +801,7 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
     never = summary.filter(pl.col("kpi").str.starts_with("not delivered"))["value"].sum()
     kpis.append(_kpi("delivery.never_delivered", "Not delivered", never, fmt.count(never)))
     overall = dv.kpi(summary, "late rate") or 0.0
+    delivered = int(dv.kpi(summary, "delivered orders") or 0)  # whom each group is drawn from
     min_orders = int(o["min_orders"])
     stages = f["stages"]
     blocks = [
@@ -824,7 +825,9 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
                     by_region, "customer_region", metric, dv.METRICS[metric], _value_format(metric)
                 ),
                 table=by_region.drop("place", "label", "lat", "lon"),
-                reading=dv.group_reading(by_region, "customer_region", "customer state", overall),
+                reading=dv.group_reading(
+                    by_region, "customer_region", "customer state", overall, delivered=delivered
+                ),
                 kinds=DAY_KINDS,
             )
         )
@@ -850,7 +853,9 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
                     "Category",
                     overall=overall,
                 ),
-                reading=dv.group_reading(by_category, "category", "category", overall),
+                reading=dv.group_reading(
+                    by_category, "category", "category", overall, delivered=delivered
+                ),
             )
         )
     sellers = f["sellers"]
@@ -866,7 +871,13 @@ def _delivery(ds: Dataset, p: PageInput) -> Built:
                 ),
                 table=sellers,
                 reading=dv.group_reading(
-                    sellers, "seller_id", "seller", overall, min_orders, narrowed=True
+                    sellers,
+                    "seller_id",
+                    "seller",
+                    overall,
+                    min_orders,
+                    narrowed=True,
+                    delivered=delivered,
                 ),
                 kinds=DAY_KINDS | {"seller_id": "id", "excess_late": "number1"},
             )

@@ -250,6 +250,7 @@ with st.expander("Stage table"):
     ui.download(stages, "delivery_stages", key="delivery_dl_stages")
 
 overall = dv.kpi(summary, "late rate") or 0.0
+delivered = int(dv.kpi(summary, "delivered orders") or 0)  # whom each group is drawn from
 
 # --- regions ----------------------------------------------------------------------------------
 st.subheader("By region")
@@ -324,7 +325,7 @@ else:
             "for its figures. No basemap is loaded, so the map works offline. "
             + maps.attribution(maps.geography_of(points["place"]))
         )
-    ui.reading(dv.group_reading(by_region, side, f"{where} state", overall))
+    ui.reading(dv.group_reading(by_region, side, f"{where} state", overall, delivered=delivered))
     columns.table(
         columns.in_percent(by_region, *RATES),
         {side: columns.key(f"{where.capitalize()} state")} | TABLE_CONFIG,
@@ -419,7 +420,9 @@ def breakdown() -> None:
                     else ""
                 )
             )
-            ui.reading(dv.group_reading(named, "category", "category", overall))
+            ui.reading(
+                dv.group_reading(named, "category", "category", overall, delivered=delivered)
+            )
             columns.table(
                 columns.in_percent(named, *RATES),
                 {"category": columns.key("Category")} | TABLE_CONFIG,
@@ -459,7 +462,13 @@ def breakdown() -> None:
                 )
                 ui.reading(
                     dv.group_reading(
-                        sellers, "seller_id", "seller", overall, int(min_orders), narrowed=True
+                        sellers,
+                        "seller_id",
+                        "seller",
+                        overall,
+                        int(min_orders),
+                        narrowed=True,
+                        delivered=delivered,
                     )
                 )
                 st.caption(

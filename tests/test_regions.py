@@ -7,7 +7,7 @@ from statistics import NormalDist
 
 import polars as pl
 import pytest
-from scipy.stats import binom, binomtest
+from scipy.stats import binom, binomtest, fisher_exact
 
 from lib import demo, fmt, formats, io, trend
 from lib.analyses import regions
@@ -245,6 +245,24 @@ def test_actions_retain_defend_and_deprioritise():
     assert (
         actions(regions.priority_table(shrinking))["Z"] == "deprioritise: small, shrinking (-10%)"
     )
+
+
+def test_a_region_holding_most_delivered_orders_is_judged_late_against_the_rest():
+    """W delivers 3,000 of 4,000 orders, 290 late (9.7%), against 8.75% over all: by the
+    binomial within chance of an average it makes up (z 1.78, under critical(3)), but the
+    others are 6% late (60 of 1,000) and Fisher's exact test of W against them is far beyond
+    chance (recounted with scipy): late beyond chance, under twice the average, said after
+    its verdict, as the Delivery page names seller state SP."""
+    table = table_of(
+        delivered_orders=[3000, 400, 400, 200],
+        late_orders=[290, 24, 24, 12],
+        late_rate=[290 / 3000, 0.06, 0.06, 0.06],
+    )
+    p = fisher_exact([[290, 2710], [60, 940]], alternative="greater").pvalue
+    assert p < 0.05 / 3
+    z = (290 / 3000 - 350 / 4000) / math.sqrt(350 / 4000 * (1 - 350 / 4000) / 3000)
+    assert 1.7 < z < 1.8
+    assert actions(regions.priority_table(table))["W"].endswith("; late 1.1x")
 
 
 WHOLE = {"growth": 0.20, "late_rate": 0.10, "regions": 4.0}  # large: share >= 25%

@@ -5,7 +5,7 @@ from statistics import NormalDist
 
 import polars as pl
 import pytest
-from scipy.stats import binomtest, chi2_contingency, norm, ttest_1samp
+from scipy.stats import binomtest, chi2_contingency, fisher_exact, norm, ttest_1samp
 
 from lib import stats
 
@@ -185,6 +185,28 @@ def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
         assert value == pytest.approx(_exact_z(k, n, 0.08), rel=1e-9, abs=1e-12), (k, n)
     assert got[1] == 0.0  # 8 of 100 is the share itself
     assert got[6] is None  # no trials, no statistic
+
+
+def test_share_z_of_a_row_drawn_from_everyone_is_fishers_exact_test_against_the_rest():
+    """Audit (real Olist): seller state SP, 270 late of 3,674 among 342 of 5,193, 7.3% against
+    the 6.6% it makes up most of, was within chance by the binomial; drawn from everyone
+    (hypergeometric) it is Fisher's exact test of SP against the rest (72 of 1,519, 4.7%),
+    one-sided: p = 0.00045 by helper 163's scipy, beyond chance. A row of a few is judged as
+    the binomial judges it."""
+    population = (342, 5193)
+    got = stats.share_z_of(270, 3674, 342 / 5193, population)
+    p = fisher_exact([[270, 3674 - 270], [72, 1519 - 72]], alternative="greater").pvalue
+    assert got == pytest.approx(-NormalDist().inv_cdf(p), rel=1e-6)
+    assert p < 0.001 and stats.share_z_of(270, 3674, 342 / 5193) < 1.96
+    below = stats.share_z_of(20, 1000, 342 / 5193, population)
+    p_low = fisher_exact([[20, 980], [322, 4193 - 322]], alternative="less").pvalue
+    assert below == pytest.approx(NormalDist().inv_cdf(p_low), rel=1e-6) and below < 0
+    # 6 late of 24: the two tails agree to a few hundredths of a standard error.
+    small = stats.share_z_of(6, 24, 342 / 5193, population)
+    assert small == pytest.approx(stats.share_z_of(6, 24, 342 / 5193), abs=0.05)
+    frame = pl.DataFrame({"k": [270, 6], "n": [3674, 24]})
+    column = frame.select(stats.share_z("k", "n", 342 / 5193, population))[:, 0].to_list()
+    assert column == pytest.approx([got, small])
 
 
 def test_count_z_is_the_poisson_upper_tail_as_a_normal_quantile():

@@ -510,8 +510,9 @@ def _percentile(column: str, higher_is_better: bool) -> pl.Expr:
 
 def totals(table: pl.DataFrame) -> dict[str, float | None]:
     """Whole-data figures the rules compare regions with: growth, late_rate, regions and
-    customers (0 when the data names none: Amazon's order report); growth and late_rate are
-    None, and customers 0, when the table lacks their columns."""
+    customers (0 when the data names none: Amazon's order report), and the late_orders and
+    delivered_orders late_rate is made of; growth and late_rate are None, and customers 0,
+    when the table lacks their columns."""
 
     def total(column: str) -> float:
         return float(table[column].sum()) if column in table.columns else 0.0
@@ -523,7 +524,18 @@ def totals(table: pl.DataFrame) -> dict[str, float | None]:
         "late_rate": total("late_orders") / delivered if delivered > 0 else None,
         "regions": float(table.height),
         "customers": total("customers"),
+        "late_orders": total("late_orders"),
+        "delivered_orders": delivered,
     }
+
+
+def _late_population(whole: Mapping[str, float | None]) -> tuple[int, int] | None:
+    """The late and delivered orders a region's are drawn from (stats.share_z's population:
+    a region holding most orders is judged against the rest), None where `whole` lacks them."""
+    delivered = whole.get("delivered_orders")
+    if not delivered:
+        return None
+    return int(whole.get("late_orders") or 0), int(delivered)
 
 
 @dataclass(frozen=True)
@@ -551,7 +563,7 @@ def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
     `_late_family`. Returning customers' share of orders: the regions other than NO_REGION
     with `min_orders` orders or more and a repeat_change_z."""
     whole = totals(table)
-    late = _late_family(table, whole["late_rate"], min_orders)
+    late = _late_family(table, whole, min_orders)
     repeat = stats.family(
         table.filter(pl.col("region") != NO_REGION, pl.col("orders") >= min_orders)[
             "repeat_change_z"
@@ -574,17 +586,22 @@ def families(table: pl.DataFrame, min_orders: int = MIN_ORDERS) -> Families:
     )
 
 
-def _late_family(table: pl.DataFrame, average: float | None, min_orders: int) -> stats.Family:
-    """The regions whose late rate is judged against the `average` (the whole's) at once: those
-    other than NO_REGION with at least `min_orders` delivered orders, each by the exact
-    binomial tail of its late share (stats.share_z)."""
+def _late_family(
+    table: pl.DataFrame, whole: Mapping[str, float | None], min_orders: int
+) -> stats.Family:
+    """The regions whose late rate is judged against the average (`whole`'s) at once: those
+    other than NO_REGION with at least `min_orders` delivered orders, each by the exact tail of
+    its late share drawn from all delivered orders (stats.share_z)."""
+    average = whole["late_rate"]
     if average is None or "delivered_orders" not in table.columns:
         return stats.family([])
     rows = table.filter(
         (pl.col("region") != NO_REGION) & (pl.col("delivered_orders") >= min_orders)
     )
     return stats.family(
-        rows.select(stats.share_z("late_orders", "delivered_orders", average)).to_series()
+        rows.select(
+            stats.share_z("late_orders", "delivered_orders", average, _late_population(whole))
+        ).to_series()
     )
 
 
@@ -679,15 +696,20 @@ def _faster(region: Mapping, whole: float | None, among: Families) -> bool:
     return among.faster.beyond(apart) and apart > 0
 
 
-def _beyond(region: Mapping, average: float, min_orders: int, among: Families) -> bool:
-    """Whether a region's late rate is above `average` beyond chance across the regions
-    compared (`among`): at least `min_orders` delivered orders (as the Delivery page names a
-    region) and the exact binomial tail of its late share (stats.share_z) above the average
-    beyond chance (alone, at 95%: 4 late of 24 against 8% is not, a tail of 13%)."""
+def _beyond(
+    region: Mapping, whole: Mapping[str, float | None], min_orders: int, among: Families
+) -> bool:
+    """Whether a region's late rate is above the average (`whole`'s) beyond chance across the
+    regions compared (`among`): at least `min_orders` delivered orders (as the Delivery page
+    names a region) and the exact tail of its late share (stats.share_z, drawn from all
+    delivered orders) above the average beyond chance (alone, at 95%: 4 late of 24 against 8%
+    is not, a tail of 13%)."""
     delivered = region.get("delivered_orders") or 0
     if delivered < min_orders:
         return False
-    z = stats.share_z_of(region.get("late_orders") or 0, delivered, average)
+    z = stats.share_z_of(
+        region.get("late_orders") or 0, delivered, whole["late_rate"], _late_population(whole)
+    )
     return among.late.beyond(z) and z > 0
 
 
@@ -733,7 +755,7 @@ def region_action(
         return f"watch: too few customers to judge ({region.get('customers') or 0})"
     late, average = region.get("late_rate"), whole.get("late_rate")
     # Late above the average beyond chance (_beyond: only above it).
-    behind = late is not None and bool(average) and _beyond(region, average, min_orders, among)
+    behind = late is not None and bool(average) and _beyond(region, whole, min_orders, among)
     if behind and late >= LATE_FACTOR * average:
         return f"fix delivery first: late rate {round(late / average, 1):.1f}x average"
     verdict = _market_action(region, whole, among)
@@ -1086,8 +1108,8 @@ def metric_reading(
     if not avg or top[metric] <= avg:
         return text + ")."
     # Above the average beyond chance across the regions compared, as the actions judge it.
-    late = _late_family(table, avg, MIN_ORDERS)
-    z = stats.share_z_of(top["late_orders"], top["delivered_orders"], avg)
+    late = _late_family(table, whole, MIN_ORDERS)
+    z = stats.share_z_of(top["late_orders"], top["delivered_orders"], avg, _late_population(whole))
     if late.beyond(z):
         return text + f", beyond chance{stats.across(late.compared, ROWS)})."
     low, high = stats.wilson(top["late_orders"], top["delivered_orders"]) or (0.0, 1.0)
@@ -1276,7 +1298,8 @@ def _late_under_factor(ranked: pl.DataFrame, among: Families) -> str:
     whose action is not to fix delivery first, by the late orders they add beyond the
     average rate (as the Delivery page orders them); "" when none. Olist's Delivery page says to fix
     RJ first (it adds the most late orders) where Regions put delivery first in BA alone."""
-    average = totals(ranked)["late_rate"]
+    whole = totals(ranked)
+    average = whole["late_rate"]
     if not average:
         return ""
     under = [
@@ -1285,7 +1308,7 @@ def _late_under_factor(ranked: pl.DataFrame, among: Families) -> str:
             measures.excess_late("delivered_orders", average), descending=True
         ).iter_rows(named=True)
         if row["region"] != NO_REGION
-        and _beyond(row, average, MIN_ORDERS, among)
+        and _beyond(row, whole, MIN_ORDERS, among)
         and row["late_rate"] < LATE_FACTOR * average
     ]
     if not under:
@@ -1335,12 +1358,13 @@ def _late_by_chance(ranked: pl.DataFrame, among: Families) -> str:
     times the average or more, on MIN_ORDERS delivered orders, whose own 95% Wilson interval
     lies above the average though that is within chance across the regions compared
     (`among`), so that no fix is called for; "" when none."""
-    average = totals(ranked)["late_rate"]
+    whole = totals(ranked)
+    average = whole["late_rate"]
     if not average:
         return ""
     late = among.late
     low, _ = stats.wilson_exprs("late_orders", "delivered_orders")
-    z = stats.share_z("late_orders", "delivered_orders", average)
+    z = stats.share_z("late_orders", "delivered_orders", average, _late_population(whole))
     chance = ranked.filter(
         (pl.col("region") != NO_REGION)
         & (pl.col("delivered_orders") >= MIN_ORDERS)
