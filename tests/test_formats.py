@@ -170,6 +170,40 @@ def test_repeated_olist_ids_never_multiply_the_lines():
     assert (note.file, note.count) == ("olist_orders_dataset.csv", n - 1)
 
 
+def test_repeated_olist_leads_and_deals_are_read_once():
+    """Hostile upload (helper 166): 300 leads rows and 300 deals rows of one mql_id made the
+    funnel's and Data quality's joins of deals to leads 90,000 rows (9M from an 8 KB zip at
+    3,000 each), and a repeated lead counts twice in every conversion rate."""
+    from lib.analyses import funnel
+
+    n = 300
+    leads = raw(
+        "olist_marketing_qualified_leads_dataset.csv",
+        mql_id=["L"] * n,
+        first_contact_date=["2018-01-01"] * n,
+        landing_page_id=["p"] * n,
+        origin=["social"] * n,
+    )
+    deals = raw(
+        "olist_closed_deals_dataset.csv",
+        mql_id=["L"] * n,
+        seller_id=[f"s{i}" for i in range(n)],
+        sdr_id=["a"] * n,
+        sr_id=["b"] * n,
+        won_date=["2018-02-01"] * n,
+    )
+    ds = formats.assemble([leads, deals]).dataset
+    assert (ds.tables["leads"].height, ds.tables["deals"].height) == (1, 1)
+    assert ds.tables["deals"]["seller_id"].to_list() == ["s0"]  # the first row
+    said = {(x.file, x.column, x.count) for x in ds.notes if x.count}
+    assert said >= {
+        ("olist_marketing_qualified_leads_dataset.csv", "mql_id", n - 1),
+        ("olist_closed_deals_dataset.csv", "mql_id", n - 1),
+    }
+    outcomes = funnel.lead_outcomes(ds.tables["leads"], ds.tables["deals"])
+    assert funnel.closed_deals(outcomes, ds.tables["deals"]).height == 1
+
+
 def test_olist_items_keep_the_products_files_order_so_the_data_sets_fingerprint_holds():
     """The items table came out in another order on each load (a unique without its order),
     so the same files gave the report a new fingerprint every time."""
