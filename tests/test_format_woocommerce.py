@@ -2,6 +2,8 @@
 # ruff: noqa: E501 (export rows are kept verbatim, one a line)
 
 import re
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -178,6 +180,31 @@ def test_items_packed_in_the_order_row_become_lines_discounted_once(items, value
     assert lines["revenue"].to_list() == pytest.approx([54.0, 36.0])
     assert lines["item_id"].to_list() == ["G-1", "W-1"]
     assert lines["unit_price"].to_list() == pytest.approx([30.0, 40.0])
+
+
+def test_unknown_keys_of_a_packed_item_never_become_columns():
+    """Hostile upload (helper 166): a cell of 10,000 entries, each a key other than name, sku,
+    quantity and totals, made a column of each for every entry, 1.7 GB from a 79 KB file. The
+    item is read as ever, and the assembly, in a fresh process, peaks far below that."""
+    extra = ";".join(f"k{i}:1" for i in range(10_000))
+    values = f'"name:Gizmo|sku:G-1|quantity:2|subtotal:60.00|total:54.00;{extra}"'
+    text = PACKED.format(items="line_items", values=values).encode()
+    lines = assembled(text).dataset.tables["lines"]
+    gizmo = lines.filter(pl.col("item_id") == "G-1")
+    assert gizmo["revenue"].to_list() == pytest.approx([54.0])
+    # The peak as the kernel counts it for this process's own memory (VmHWM, in kB): the
+    # child's ru_maxrss starts at its parent's, a test worker's hundreds of MB.
+    script = (
+        "import re, sys\n"
+        "from tests.test_format_woocommerce import assembled\n"
+        "assembled(sys.stdin.buffer.read())\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) // 1024)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=text, capture_output=True, check=True
+    )
+    assert int(run.stdout) < 600  # MB: it peaked at 1.8 GB
 
 
 def test_an_export_without_items_gives_one_line_per_order():

@@ -148,9 +148,13 @@ def _packed_items(raw: pl.DataFrame) -> pl.DataFrame:
             pl.col("_entry").str.extract(r"^[^:]+:(.*)$").alias("value"),
         )
     )
-    wide = pairs.pivot("key", index=["_item", "_row"], values="value", aggregate_function="first")
     names = {"name": "Item Name", "sku": "SKU", "quantity": "Quantity", "qty": "Quantity"}
     names |= {"subtotal": "Item Subtotal", "sub_total": "Item Subtotal", "total": "Item Total"}
+    # Only the keys read become columns (the rest one column, dropped): a cell of 10,000 other
+    # keys made a column of each for every item, 1.7 GB from a 79 KB file.
+    known = pl.col("key").is_in(list(names))
+    pairs = pairs.with_columns(pl.when(known).then("key").otherwise(pl.lit("_other")).alias("key"))
+    wide = pairs.pivot("key", index=["_item", "_row"], values="value", aggregate_function="first")
     wide = wide.rename(
         {k: v for k, v in names.items() if k in wide.columns and v not in wide.columns}
     )
