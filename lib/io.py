@@ -1605,6 +1605,16 @@ def _parse_text(name: str, file: str, data: bytes, notes: list[str], spend: _Spe
         data = data.replace(b"\r", b"\n")
         prefix = data[:SNIFF_BYTES]
         notes.append("line endings were carriage returns only")
+    elif (lone := data.count(b"\r") - data.count(b"\r\n")) > 0:
+        # Mixed endings (rows pasted from another file): a carriage return alone is a line end
+        # too, else it glues two rows into one cell and the next row is lost unsaid.
+        data = re.sub(rb"\r(?!\n)", b"\n", data)
+        prefix = data[:SNIFF_BYTES]
+        one = lone == 1
+        notes.append(
+            f"{lone:,} carriage return{'' if one else 's'} alone among the line ends "
+            f"{'was' if one else 'were'} read as {'a line end' if one else 'line ends'} too"
+        )
     _refuse_markup(file, prefix)
     _refuse_long_first_line(file, data)
     _refuse_long_lines(file, data)

@@ -282,6 +282,21 @@ def test_crlf_file_with_quoted_newlines_keeps_rows_and_text() -> None:
     ]
 
 
+def test_a_lone_carriage_return_among_crlf_line_ends_is_a_line_end_too() -> None:
+    """Hostile upload (helper 165): one row ended by a carriage return alone, in a CRLF file,
+    glued the next row into its last cell ('9.50\\rA1002', then read as unreadable) and lost
+    it without a word: 10 rows read as 9. Every row is read, and a note says why."""
+    lines = ["order_id,price"] + [f"A{1000 + i},9.50" for i in range(10)]
+    data = "".join(line + ("\r" if i == 5 else "\r\n") for i, line in enumerate(lines))
+    table = only_table("s.csv", data.encode())
+    assert table.frame.rows() == [(f"A{1000 + i}", "9.50") for i in range(10)]
+    assert "1 carriage return alone among the line ends was read as a line end too" in table.notes
+    mixed = "order_id,price\r" + "".join(
+        f"A{i},1.00" + ("\r" if i % 3 else "\r\n") for i in range(30)
+    )
+    assert only_table("m.csv", mixed.encode()).frame.height == 30
+
+
 def test_text_columns_are_never_inferred() -> None:
     data = b"zip,customer,amount,when\n01012,0042,3.50,2017-07-09\n99999,17850.0,4,2018-01-01\n"
     frame = only_table("c.csv", data).frame
