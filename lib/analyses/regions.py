@@ -626,7 +626,9 @@ def growth_words(
     at `df` degrees of freedom, None for a normal one: lib.trend) supports across the regions
     compared (`among`: their Families; ALONE, its own 95% interval).
 
-    'shrinking (-31%)' when it fell beyond chance; 'growing faster than the whole (+54% vs
+    'shrinking (-31%)' when it fell beyond chance ('shrinking, as the whole within chance (-31%
+    vs -27%)' where the whole fell too and it is within chance of it); 'growing faster than the
+    whole (+54% vs
     +15%)' when it grew beyond chance and lies above the whole data's growth beyond chance
     (plain 'growing (+23%)' without a whole-data figure); 'ahead of the whole (+114% vs -27%;
     on its own no clear change: ...)' when it is above the whole beyond chance and up FLAT or
@@ -643,15 +645,21 @@ def growth_words(
     if growth is None:
         return "no growth figure"
     direction = _trend(low, high, among, df)
-    if direction < 0:
-        return f"shrinking ({fmt.change(growth)})"
-    rose = direction > 0
     if whole is None:
-        return f"growing ({fmt.change(growth)})" if rose else _within(growth, low, high)
+        if direction < 0:
+            return f"shrinking ({fmt.change(growth)})"
+        return f"growing ({fmt.change(growth)})" if direction > 0 else _within(growth, low, high)
     # The fewest decimals (up to 2) at which the two figures read differently.
     digits = next((n for n in range(3) if fmt.change(growth, n) != fmt.change(whole, n)), 0)
     pair = f"{fmt.change(growth, digits)} vs {fmt.change(whole, digits)}"
     apart = trend.clearance_of(low, high, whole, whole, df)
+    if direction < 0:
+        # A fall where the whole fell as much within chance is the whole's, said so (Olist's
+        # SP, -31% against -27%: its score ties it with the whole, as every such region).
+        if whole < -FLAT and not among.faster.beyond(apart):
+            return f"shrinking, as the whole within chance ({pair})"
+        return f"shrinking ({fmt.change(growth)})"
+    rose = direction > 0
     ahead = growth >= FLAT and among.faster.beyond(apart) and apart > 0
     if ahead and rose:
         return f"growing faster than the whole ({pair})"
@@ -826,8 +834,9 @@ def priority_table(
 
     Score: each criterion (CRITERIA: revenue, growth, aov, repeat_rate, low late_rate) becomes
     a percentile among regions (0 worst .. 1 best, ties averaged, 0.5 when the region's value is
-    unknown, as growth is from too few orders; growth within chance of flat counts as flat, tied
-    with every such region, below growth and above a fall beyond chance); the score is their
+    unknown, as growth is from too few orders; growth within chance of the whole data's counts
+    as the whole's, tied with every such region, below growth faster than the whole beyond
+    chance and above slower; without a whole-data figure, against flat); the score is their
     weighted mean x 100. Criteria the data lacks, or weighted 0,
     do not count; with none left no region has a score (null). Action: `region_action`, from
     the region's own figures.
@@ -853,17 +862,26 @@ def priority_table(
     else:
         score = pl.lit(None, pl.Float64)
     # Growth counts only where it rests on enough orders (growth_reliable), else it is unknown
-    # (the middle); as the actions read it, only where it clears the flat band beyond chance
-    # across the regions compared, else it is flat (0, tied with every such region): a point
-    # estimate within chance would rank regions by noise, and calling it unknown would put a
-    # fall beyond chance, the only one measured, in the middle (Olist's SP scored as if flat).
+    # (the middle); and only where it is apart from the whole data's growth beyond chance
+    # across the regions compared, as the actions' "faster" reads it, else it is the whole's
+    # (tied with every such region): a point estimate within chance would rank regions by
+    # noise. Against the whole, not flat: Olist's regions all fell, -27% together, and SP's
+    # -31%, the only fall measured clear of flat, ranked it 6th, below regions that fell further
+    # within chance; within chance of the whole, it ties with them. Without a whole-data
+    # figure, against the flat band.
     basis = reliable_growth(table)
     among = families(table, min_orders)  # for the growth criterion and the actions alike
     if "growth_low" in table.columns:
-        beyond = among.growth.beyond(trend.clearance(*trend.interval(table.columns)))
-        flat = pl.col("growth").is_not_null()
+        whole = totals(table)["growth"]
+        low, high, df = trend.interval(table.columns)
+        if whole is None:
+            beyond, usual = among.growth.beyond(trend.clearance(low, high, df)), 0.0
+        else:
+            beyond = among.faster.beyond(trend.clearance(low, high, df, whole, whole))
+            usual = whole
+        known = pl.col("growth").is_not_null()
         basis = basis.with_columns(
-            pl.when(beyond).then("growth").when(flat).then(0.0).alias("growth")
+            pl.when(beyond).then("growth").when(known).then(usual).alias("growth")
         )
     # Lines without a region are no place: they take no part in the regions' percentiles, and
     # get no score.
