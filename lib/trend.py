@@ -147,15 +147,41 @@ def clearance_of(
     return float(_clearance(*ends, floor, ceiling)[0])
 
 
+def _log_se(low: np.ndarray, high: np.ndarray, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The log ratio and its standard error read back from a growth interval (interval_exprs:
+    log(current / previous) +- t se) at its degrees of freedom."""
+    from scipy.special import stdtrit
+
+    lo, hi = np.log1p(low), np.log1p(high)
+    return (lo + hi) / 2, (hi - lo) / (2 * stdtrit(df, 0.975))
+
+
+def apart_z(
+    first: tuple[float, float, float | None], second: tuple[float, float, float | None]
+) -> float | None:
+    """How far two growth figures lie apart, from their intervals (low, high, degrees of
+    freedom, None for a normal one): the difference of their log ratios over the square root of
+    their variances summed, a normal z (Welch's, the degrees of freedom read into each standard
+    error); None without both intervals."""
+    if None in (*first[:2], *second[:2]):
+        return None
+    (a, sa), (b, sb) = (
+        _log_se(np.array([lo]), np.array([hi]), np.array([math.inf if df is None else df]))
+        for lo, hi, df in (first, second)
+    )
+    with np.errstate(all="ignore"):
+        z = float(((a - b) / np.sqrt(sa**2 + sb**2))[0])
+    return None if math.isnan(z) else z
+
+
 def _clearance(
     low: np.ndarray, high: np.ndarray, df: np.ndarray, floor: float, ceiling: float
 ) -> np.ndarray:
     """`clearance` on arrays of interval ends and degrees of freedom (NaN for a missing one)."""
-    from scipy.special import ndtri, stdtr, stdtrit
+    from scipy.special import ndtri, stdtr
 
     with np.errstate(all="ignore"):
-        lo, hi = np.log1p(low), np.log1p(high)
-        log, se = (lo + hi) / 2, (hi - lo) / (2 * stdtrit(df, 0.975))
+        log, se = _log_se(low, high, df)
         above, below = log - np.log1p(ceiling), log - np.log1p(floor)
         t = np.where(above > 0, above / se, np.where(below < 0, below / se, 0.0))
         # The normal quantile of t's tail beyond |t| (its own far tail, not 1 minus the near

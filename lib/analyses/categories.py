@@ -773,11 +773,14 @@ def _centre_words(name: str, centre: float, of: str) -> str:
 
 
 def _near_next(table: pl.DataFrame, name: str) -> bool:
-    """Whether the first row of `table` (ranked categories) leads on review or late deliveries
-    (`name`) only within chance of the category next on it: Welch's test of their review means
-    (stats.mean_z), the two-proportion z of their late shares (stats.shares_z_of), at 95%
-    (stats.SINGLE).
-    False for other components, or without the counts (category_service) to judge by."""
+    """Whether the first row of `table` (ranked categories) leads on growth, review or late
+    deliveries (`name`) only within chance of the category next on it: their growth intervals'
+    log ratios apart (trend.apart_z; helper 164: Health beauty "leads on growth", +187%, over
+    Housewares' +182%), Welch's test of their review means (stats.mean_z), the two-proportion z
+    of their late shares (stats.shares_z_of), at 95% (stats.SINGLE).
+    False for share, or without the intervals or counts (category_service) to judge by."""
+    if name == "growth":
+        return _growth_near_next(table)
     counts = {"review": ("reviews", "review_sq"), "late": ("delivered",)}.get(name, ())
     if not counts or any(c not in table.columns for c in counts):
         return False
@@ -801,6 +804,21 @@ def _near_next(table: pl.DataFrame, name: str) -> bool:
             )
         )[0]
     return not stats.SINGLE.beyond(z)
+
+
+def _growth_near_next(table: pl.DataFrame) -> bool:
+    """_near_next for growth: the first row's growth within chance of the next highest scored."""
+    if not {trend.LOW, trend.HIGH} <= set(table.columns):
+        return False
+    first = table.row(0, named=True)
+    rest = table.filter(
+        pl.col("score_growth").is_not_null() & (pl.col("category") != first["category"])
+    ).sort("growth", descending=True, nulls_last=True)
+    if rest.height == 0:
+        return False
+    second = rest.row(0, named=True)
+    z = trend.apart_z(*((r[trend.LOW], r[trend.HIGH], r.get(trend.DF)) for r in (first, second)))
+    return z is not None and not stats.SINGLE.beyond(z)
 
 
 def potential_reading(potential: Potential, window: GrowthWindow, currency: str) -> str:
