@@ -619,8 +619,13 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             "no ranking" if alone else regions.first_actions(leading)[0],
         ),
     ]
+    flagged = named
+    if "growth_reliable" in named.columns:  # blank without a growth figure, as on Categories
+        flagged = named.with_columns(
+            pl.when(pl.col("growth").is_not_null()).then("growth_reliable").alias("growth_reliable")
+        )
     shown = columns_of(
-        named,
+        flagged,
         "rank",
         "region",
         "code",

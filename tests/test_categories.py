@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from scipy.stats import binom, chi2_contingency, norm, ttest_ind_from_stats
+from scipy.stats import binom, chi2_contingency, fisher_exact, norm, ttest_ind_from_stats
 
 from lib import fmt, formats, io
 from lib.analyses import categories as cat
@@ -402,6 +402,29 @@ def test_fewer_late_deliveries_score_higher_and_a_zero_weight_is_not_used():
     assert result.used == ("late",) and result.missing == ()
     scores = dict(zip(result.table["category"], result.table["potential"], strict=True))
     assert scores == pytest.approx({"p": 1.0, "q": 0.5, "r": 0.0})
+
+
+def test_a_category_holding_most_delivered_orders_is_judged_late_as_the_delivery_page_does():
+    """Review (helper 167): category p, 270 late of 3,674 among 342 of 5,161 delivered orders,
+    is within chance of the 6.6% average by the binomial but beyond chance against the other
+    orders (Fisher's exact test), as the Delivery page now names it: its late component is
+    scored below the middle, as a category late beyond chance; q and r within chance stay at
+    the middle."""
+    table = _scored_table().with_columns(
+        pl.Series("late_rate", [270 / 3674, 40 / 600, 32 / 480]),
+        pl.Series("delivered", [3674, 600, 480]),
+        pl.lit(342 / 5161).alias("late_average"),
+        pl.lit(5161).alias("delivered_all"),
+    )
+    weights = {"growth": 0, "share": 0, "review": 0, "late": 1.0}
+    scores = cat.potential_scores(table, weights, 0).table
+    late = dict(zip(scores["category"], scores["score_late"], strict=True))
+    assert late["p"] < 0.5 and (late["q"], late["r"]) == (0.5, 0.5)
+    p = fisher_exact([[270, 3404], [72, 1415]], alternative="greater").pvalue
+    assert p < 0.05 / 3
+    # Without the count of delivered orders: the binomial, within chance, the middle.
+    plain = cat.potential_scores(table.drop("delivered_all"), weights, 0).table
+    assert plain["score_late"].to_list() == [0.5, 0.5, 0.5]
 
 
 def test_unreliable_growth_does_not_count_towards_potential():

@@ -327,17 +327,30 @@ def test_route_reading_advises_on_distance_only_when_the_late_rates_differ_beyon
         ("SP", "same state", 900, 22),
     )
     # Across: 93 of 1,000 against 32 of 1,000, apart; within RJ 90 of 900 is its pooled 10%.
+    # Each state's weight in the Mantel-Haenszel statistic, n1 n0 m (N - m) / (N^2 (N - 1)),
+    # by hand: RJ, 100 late of its 1,000 orders, carries most of it, though SP holds 900 of
+    # the 1,000 orders within a state (which the reading had named).
+    rj = 900 * 100 * 100 * 900 / (1000**2 * 999)
+    sp = 100 * 900 * 25 * 975 / (1000**2 * 999)
+    rj_weight = rj / (rj + sp)
+    assert rj_weight > 0.5
     assert dv.route_reading(routes((93, 1000), (32, 1000)), mixed).endswith(
         "late more often beyond chance, but within chance once compared within each customer "
-        "state (2 customer states with both routes; the comparison rests mostly on SP, 900 of "
-        "the 1,000 orders within a state), so distance is not shown to make orders late."
+        "state (2 customer states with both routes; the comparison rests mostly on RJ, "
+        f"{rj_weight:.1%} of its weight), so distance is not shown to make orders late."
     )
-    # No state holding over half the orders within a state: none is named.
+    # No state buys both ways: no comparison within states was made (review, helper 167).
+    apart_states = strata(("RJ", "other state", 1000, 100), ("SP", "same state", 1000, 50))
+    assert dv.route_reading(routes((100, 1000), (50, 1000)), apart_states).endswith(
+        "; whether the distance or the customer states that buy across states make them late, "
+        "this comparison cannot tell."
+    )
+    # No state carrying over half the weight: none is named.
     even = strata(
         ("RJ", "other state", 500, 50),
         ("RJ", "same state", 500, 50),
-        ("SP", "other state", 500, 12),
-        ("SP", "same state", 500, 13),
+        ("SP", "other state", 500, 50),
+        ("SP", "same state", 500, 50),
     )
     assert dv.route_reading(routes((62, 1000), (63, 1000)), even).startswith(
         "Orders crossing states take"
@@ -810,10 +823,20 @@ def test_real_olist_breakdowns_cover_states_sellers_and_routes(olist):
     # often (7.5% against 5.1%), within chance inside each customer state, a comparison resting
     # mostly on SP; it had read "the states that buy across states are late whatever the
     # route", though in most other states orders within the state are late less often.
+    # SP's weight in the Mantel-Haenszel statistic, n1 n0 m (N - m) / (N^2 (N - 1)) per state,
+    # by hand from the strata: most of it (SP holds 1,668 of the 1,899 orders within a state).
+    weights = {}
+    for state, rows in out["route_strata"].group_by("customer_region"):
+        by = {r["route"]: (r["orders"], r["late_orders"]) for r in rows.iter_rows(named=True)}
+        (n1, a), (n0, c) = by.get("other state", (0, 0)), by.get("same state", (0, 0))
+        m, n = a + c, n1 + n0
+        weights[state[0]] = n1 * n0 * m * (n - m) / (n**2 * (n - 1)) if n1 and n0 else 0.0
+    share = weights["SP"] / sum(weights.values())
+    assert share > 0.5 and max(weights, key=weights.get) == "SP"
     assert dv.route_reading(out["routes"], out["route_strata"]).endswith(
         "but within chance once compared within each customer state (12 customer states with "
-        "both routes; the comparison rests mostly on SP, 1,668 of the 1,899 orders within a "
-        "state), so distance is not shown to make orders late."
+        f"both routes; the comparison rests mostly on SP, {share:.1%} of its weight), so "
+        "distance is not shown to make orders late."
     )
 
 
@@ -840,8 +863,8 @@ def test_real_olist_seller_state_sp_is_judged_against_the_rest_it_is_not_part_of
     )
     assert reading.startswith(
         f"Fix seller state SP first: {k / n:.1%} late (95% interval 6.5%–8.2%) against "
-        f"{overall:.1%} overall ({rest:.1%} for the rest), beyond chance across the 10 seller "
-        "states compared"
+        f"{rest:.1%} for the other orders ({overall:.1%} overall), beyond chance across the 10 "
+        "seller states compared"
     )
     # Without the delivered orders, as before: within chance of the average it makes up.
     assert dv.group_reading(

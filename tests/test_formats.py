@@ -194,6 +194,17 @@ def test_repeated_olist_leads_and_deals_are_read_once():
     )
     ds = formats.assemble([leads, deals]).dataset
     assert (ds.tables["leads"].height, ds.tables["deals"].height) == (1, 1)
+    # Blank ids are no repeats (review, helper 167: 5 blank among 8,000 made 4 "repeats").
+    blank = raw(
+        "olist_marketing_qualified_leads_dataset.csv",
+        mql_id=["L1", None, None, "L2", None],
+        first_contact_date=["2018-01-01"] * 5,
+        landing_page_id=["p"] * 5,
+        origin=["social"] * 5,
+    )
+    kept = formats.assemble([blank]).dataset
+    assert kept.tables["leads"].height == 5
+    assert not [x for x in kept.notes if x.column == "mql_id" and x.count]
     assert ds.tables["deals"]["seller_id"].to_list() == ["s0"]  # the first row
     said = {(x.file, x.column, x.count) for x in ds.notes if x.count}
     assert said >= {

@@ -216,6 +216,17 @@ def test_dates_either_order_could_read_follow_the_choice_else_most_dates_that_te
     assert chosen.values.to_list()[-10:] == [D(2023, 5, 6)] * 10
     assert chosen.values.to_list()[:20] == by_most.values.to_list()[:20]
     assert "read as month first, as chosen" in chosen.detail
+    # Month-first dates only where the sample (every other value of 2,000) does not look: the
+    # choice still decides the ambiguous ones (review, helper 167).
+    mixed = [
+        "02/14/2023" if i % 2 and i < 80 else "05/06/2023" if i % 10 == 0 else "13/02/2023"
+        for i in range(2000)
+    ]
+    sampled = mixed[:: -(-2000 // parse.SAMPLE_SIZE)]
+    assert "02/14/2023" not in sampled
+    unseen = strings(*mixed)
+    assert to_datetime(unseen, prefer="mdy").values[0] == D(2023, 5, 6)
+    assert to_datetime(unseen, prefer="dmy").values[0] == D(2023, 6, 5)
     # As many each way: the slash convention, month first, said as such.
     even = to_datetime(strings("13/02/2023", "02/14/2023", "05/06/2023"))
     assert even.values.to_list()[-1] == D(2023, 5, 6)

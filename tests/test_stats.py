@@ -188,25 +188,30 @@ def test_share_z_is_the_exact_binomial_tail_as_a_normal_quantile():
 
 
 def test_share_z_of_a_row_drawn_from_everyone_is_fishers_exact_test_against_the_rest():
-    """Audit (real Olist): seller state SP, 270 late of 3,674 among 342 of 5,193, 7.3% against
-    the 6.6% it makes up most of, was within chance by the binomial; drawn from everyone
-    (hypergeometric) it is Fisher's exact test of SP against the rest (72 of 1,519, 4.7%),
-    one-sided: p = 0.00045 by helper 163's scipy, beyond chance. A row of a few is judged as
-    the binomial judges it."""
-    population = (342, 5193)
-    got = stats.share_z_of(270, 3674, 342 / 5193, population)
-    p = fisher_exact([[270, 3674 - 270], [72, 1519 - 72]], alternative="greater").pvalue
+    """Audit (real Olist): seller state SP, 270 late of 3,674 among 342 of 5,161 delivered
+    orders, 7.3% against the 6.6% it makes up most of, was within chance by the binomial;
+    drawn from everyone (hypergeometric) it is Fisher's exact test of SP against the rest (72
+    of 1,487, 4.8%), one-sided, far beyond chance. A row of a few is judged about as the
+    binomial judges it; a row holding everyone lies at the share."""
+    population = (342, 5161)
+    share = 342 / 5161
+    got = stats.share_z_of(270, 3674, share, population)
+    p = fisher_exact([[270, 3674 - 270], [72, 1487 - 72]], alternative="greater").pvalue
     assert got == pytest.approx(-NormalDist().inv_cdf(p), rel=1e-6)
-    assert p < 0.001 and stats.share_z_of(270, 3674, 342 / 5193) < 1.96
-    below = stats.share_z_of(20, 1000, 342 / 5193, population)
-    p_low = fisher_exact([[20, 980], [322, 4193 - 322]], alternative="less").pvalue
+    assert p < 0.001 and stats.share_z_of(270, 3674, share) < 1.96
+    below = stats.share_z_of(20, 1000, share, population)
+    p_low = fisher_exact([[20, 980], [322, 4161 - 322]], alternative="less").pvalue
     assert below == pytest.approx(NormalDist().inv_cdf(p_low), rel=1e-6) and below < 0
     # 6 late of 24: the two tails agree to a few hundredths of a standard error.
-    small = stats.share_z_of(6, 24, 342 / 5193, population)
-    assert small == pytest.approx(stats.share_z_of(6, 24, 342 / 5193), abs=0.05)
+    small = stats.share_z_of(6, 24, share, population)
+    assert small == pytest.approx(stats.share_z_of(6, 24, share), abs=0.05)
     frame = pl.DataFrame({"k": [270, 6], "n": [3674, 24]})
-    column = frame.select(stats.share_z("k", "n", 342 / 5193, population))[:, 0].to_list()
+    column = frame.select(stats.share_z("k", "n", share, population))[:, 0].to_list()
     assert column == pytest.approx([got, small])
+    # Review (helper 167): everyone, or a share of 7 in 25 read in floats, is the share itself.
+    assert stats.share_z_of(342, 5161, share, population) == 0.0
+    assert stats.share_z_of(7, 25, 7 / 25, (7, 25)) == 0.0
+    assert stats.share_z_of(7, 25, 0.28, (28, 100)) == 0.0
 
 
 def test_count_z_is_the_poisson_upper_tail_as_a_normal_quantile():

@@ -292,9 +292,16 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     if not has_late:
         return joined
     # The late rate of every delivered order, the Delivery page's average, that the potential
-    # score judges each category's against (_chance).
-    average = per_order.select(measures.late().filter(delivered).mean().cast(pl.Float64)).item()
-    return joined.with_columns(pl.lit(average, pl.Float64).alias("late_average"))
+    # score judges each category's against (_chance), and how many those orders are: each
+    # category's are drawn from them, as the Delivery page judges its categories.
+    average, every = per_order.select(
+        measures.late().filter(delivered).mean().cast(pl.Float64).alias("rate"),
+        measures.late().filter(delivered).count().cast(pl.Int64).alias("orders"),
+    ).row(0)
+    return joined.with_columns(
+        pl.lit(average, pl.Float64).alias("late_average"),
+        pl.lit(every, pl.Int64).alias("delivered_all"),
+    )
 
 
 def trends(table: pl.DataFrame) -> tuple[pl.DataFrame, stats.Family]:
@@ -416,8 +423,9 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | No
     across the categories with a figure (`frame`'s `_src_<name>` column: those ranked; each
     family is Holm's, stats.family), and what the centre is the average of. Growth: against
     flat, as `trends` judges it (the growth family); late-delivery rate: against every
-    delivered order's late rate (late_average, the Delivery page's; else those categories'
-    delivered orders together), by each one's exact binomial tail (stats.share_z); review
+    delivered order's late rate (late_average, the Delivery page's, each category's orders
+    drawn from those delivered_all, as the Delivery page judges them; else those categories'
+    delivered orders together), by each one's exact tail (stats.share_z); review
     score: against the mean of their reviews together, each category's mean by Welch's t
     against the other categories' reviews (stats.mean_z). None where the table lacks the
     counts to judge by (share, a revenue total, is never judged so)."""
@@ -434,11 +442,14 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | No
         if not counts["n"].sum():
             return None
         given = frame["late_average"].drop_nulls() if "late_average" in frame.columns else []
+        population = None
         if len(given):
             centre, of = given[0], "of delivered orders"
+            if "delivered_all" in frame.columns and (every := frame["delivered_all"][0]):
+                population = (round(centre * every), int(every))
         else:
             centre, of = counts["k"].sum() / counts["n"].sum(), "of the categories ranked"
-        z = counts.select(stats.share_z("k", "n", centre)).to_series()
+        z = counts.select(stats.share_z("k", "n", centre, population)).to_series()
     elif name == "review" and {"reviews", "review_sq"} <= set(frame.columns):
         n = pl.when(pl.col(src).is_not_null()).then(pl.col("reviews")).fill_null(0)
         parts = frame.select(

@@ -651,7 +651,7 @@ def group_reading(
     the delivered orders `overall` is the late share of; with it each group's late orders are
     drawn from theirs (stats.share_z's population), so that a group holding most orders is
     judged against the rest: Olist's seller state SP, 7.3% late on 3,674 of 5,161 delivered
-    orders, is within chance of the 6.6% it makes up most of, but not of the rest's 4.7%."""
+    orders, is within chance of the 6.6% it makes up most of, but not of the rest's 4.8%."""
     enough = pl.col("orders") >= min_orders
     population = None if delivered is None else (round(overall * delivered), delivered)
     known = table.filter(named_group(column) & enough)
@@ -706,17 +706,18 @@ def group_reading(
         f"{row['_excess']:.0f} more late orders on {fmt.count(row['orders'])})"
         for row in beyond.slice(1).iter_rows(named=True)
     ]
-    # A group holding many of the orders is judged against the rest (`delivered`), said where
-    # their rate reads apart from the overall one: SP's 7.3% is beyond chance of the rest's 4.7%.
-    rest = ""
+    # A group holding many of the orders is judged against the rest (`delivered`), said first
+    # where their rate reads apart from the overall one: SP's 7.3% (interval 6.5%-8.2%) is
+    # beyond chance of the other orders' 4.8%, not of the 6.6% it makes up most of.
+    against = f"{fmt.pct(overall)} overall"
     if population is not None and population[1] > top["orders"]:
         others = (population[0] - top["late_orders"]) / (population[1] - top["orders"])
         if fmt.pct(others) != fmt.pct(overall):
-            rest = f" ({fmt.pct(others)} for the rest)"
+            against = f"{fmt.pct(others)} for the other orders ({fmt.pct(overall)} overall)"
     return (
         f"Fix {what} {fmt.named(fmt.short_id(top[column]))} first: "
         f"{fmt.pct(top['late_rate'])} late (95% interval {fmt.pct(top['late_low'])}–"
-        f"{fmt.pct(top['late_high'])}) against {fmt.pct(overall)} overall{rest}, beyond chance"
+        f"{fmt.pct(top['late_high'])}) against {against}, beyond chance"
         f"{stats.across(found.compared, rows)}"
         f"{f' (those{scope})' if scope and found.compared > 1 else ''}: "
         f"{top['_excess']:.0f} more late orders than the average rate gives on "
@@ -837,9 +838,9 @@ def route_strata(keyed: pl.DataFrame) -> pl.DataFrame:
 
 def _within_states(strata: pl.DataFrame) -> tuple[float | None, int, str]:
     """stratified_z of orders crossing states against those within one, per customer state,
-    how many states have both, and which one the comparison rests on where one holds over half
-    the orders within a state among them ('SP, 1,668 of the 1,899 orders within a state' on
-    the Olist subset; '' otherwise)."""
+    how many states have both, and which one the comparison rests on where one carries over
+    half its weight (stats.stratum_variances: 'SP, 85% of its weight' on the Olist subset;
+    '' otherwise: a state of many orders within it but few across weighs little)."""
     wide = (
         strata.filter(pl.col("route").is_in(["other state", "same state"]))
         .pivot("route", index="customer_region", values=["orders", "late_orders"])
@@ -848,21 +849,21 @@ def _within_states(strata: pl.DataFrame) -> tuple[float | None, int, str]:
     if not {"orders_other state", "orders_same state"} <= set(wide.columns):
         return None, 0, ""
     both = wide.filter((pl.col("orders_other state") > 0) & (pl.col("orders_same state") > 0))
-    within = both["orders_same state"]
-    most = both.row(int(within.arg_max()), named=True) if both.height else None
-    rests = (
-        f"{fmt.plain(most['customer_region'])}, {fmt.count(most['orders_same state'])} of the "
-        f"{fmt.count(within.sum())} orders within a state"
-        if most is not None and 2 * most["orders_same state"] > within.sum()
-        else ""
-    )
-    z = stats.stratified_z(
-        wide["late_orders_other state"],
-        wide["orders_other state"],
-        wide["late_orders_same state"],
-        wide["orders_same state"],
-    )
-    return z, both.height, rests
+    counts = [
+        wide[c].to_numpy()
+        for c in (
+            "late_orders_other state",
+            "orders_other state",
+            "late_orders_same state",
+            "orders_same state",
+        )
+    ]
+    weights = stats.stratum_variances(*counts)
+    rests = ""
+    if weights.sum() > 0 and 2 * weights.max() > weights.sum():
+        state = wide["customer_region"][int(weights.argmax())]
+        rests = f"{fmt.plain(state)}, {fmt.pct(weights.max() / weights.sum())} of its weight"
+    return stats.stratified_z(*counts), both.height, rests
 
 
 def route_reading(routes: pl.DataFrame, strata: pl.DataFrame | None = None) -> str:
@@ -887,12 +888,12 @@ def route_reading(routes: pl.DataFrame, strata: pl.DataFrame | None = None) -> s
     )
     if o_low > s_high:
         text += ": orders crossing states are late more often beyond chance"
-        if strata is None:
+        z, states, rests = (None, 0, "") if strata is None else _within_states(strata)
+        if z is None:  # no customer state buys both ways: nothing to compare within one
             return text + (
                 "; whether the distance or the customer states that buy across states make them "
                 "late, this comparison cannot tell."
             )
-        z, states, rests = _within_states(strata)
         within = f"{fmt.counted(states, 'customer state')} with both routes"
         if z is not None and z > stats.Z95:
             return text + (

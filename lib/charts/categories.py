@@ -8,6 +8,7 @@ import altair as alt
 import polars as pl
 
 from lib import measures
+from lib.analyses.categories import placed_quadrant
 from lib.charts import (
     MUTED,
     PALETTE,
@@ -75,10 +76,7 @@ def growth_share_chart(
         "growth_low",
         "growth_high",
         "orders",
-        pl.when(pl.col("growth_reliable"))
-        .then(pl.col("quadrant"))
-        .otherwise(pl.lit(NOT_PLACED))
-        .alias("quadrant"),
+        placed_quadrant().fill_null(NOT_PLACED),
         pl.when(pl.col("growth_reliable"))
         .then(pl.lit("enough orders"))
         .otherwise(pl.lit("too few orders"))

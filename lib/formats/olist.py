@@ -126,8 +126,9 @@ def _first_of(
     frame: pl.DataFrame, key: str, file: str, column: str, notes: list[Note]
 ) -> pl.DataFrame:
     """`frame`'s first row per `key`, for a join that must find one row per key (or a table
-    of one row per key); a Note on `file`'s `column` counts the rows left out, when any."""
-    first = frame.unique(key, keep="first", maintain_order=True)
+    of one row per key); a Note on `file`'s `column` counts the rows left out, when any. Rows
+    without a key are kept, each its own (they join nothing; a blank id is no repeat)."""
+    first = frame.filter(pl.col(key).is_null() | pl.col(key).is_first_distinct())
     repeated = frame.height - first.height
     if repeated:
         notes.append(
