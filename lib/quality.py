@@ -579,22 +579,33 @@ def _duplicates(
     return out
 
 
+# Dates no shop sold on, whatever the column's other dates: the year 1900 (Excel's day 0 and
+# day-number cells read as dates) and the first instant of 1970 (a Unix time of 0).
+_PLACEHOLDER_BEFORE = datetime(1901, 1, 1)
+_UNIX_ZERO = datetime(1970, 1, 1)
+
+
 def _placeholders(ds: Dataset, today: datetime) -> list[Finding]:
     out = []
     for name, frame in ds.tables.items():
         rules = []
         for column in _datetime_columns(frame):
+            col = pl.col(column)
+            # Absolute: a column of January 1900 dates has no median to stand apart from
+            # (hostile-upload audit, helper 165: it passed without a finding).
+            rules.append((col < _PLACEHOLDER_BEFORE) | (col == _UNIX_ZERO))
             middle = frame[column].median()
             if middle is not None:
                 cutoff = middle - timedelta(days=round(365.25 * PLACEHOLDER_YEARS))
-                rules.append(pl.col(column) < cutoff)
+                rules.append(col < cutoff)
         if rules:
             out += _finding(
                 "placeholder_dates",
                 name,
                 frame,
                 pl.any_horizontal(rules),
-                f"more than {PLACEHOLDER_YEARS} years before the column's median date",
+                f"in 1900, at the first instant of 1970, or more than {PLACEHOLDER_YEARS} years "
+                "before the column's median date",
             )
     return out
 

@@ -103,6 +103,12 @@ def test_placeholder_dates_long_before_the_rest_are_an_error():
     # Two years of a 1990s export (CDNOW's 1997-1998) are no placeholders.
     nineties = {**orders, "ordered_at": [datetime(1997, 1 + n, 1) for n in range(10)]}
     assert counts(ds(orders=nineties)).get("placeholder_dates", 0) == 0
+    # A column of January 1900 only (day numbers read as dates; hostile-upload audit, helper
+    # 165) has no later median to stand apart from: every one is flagged, as is 1970's zero.
+    excel = {**orders, "ordered_at": [datetime(1900, 1, 1 + n) for n in range(10)]}
+    assert counts(ds(orders=excel))["placeholder_dates"] == 10
+    zero = {**orders, "ordered_at": [datetime(1970, 1, 1)] * 3 + [datetime(1970, 1, 2)] * 7}
+    assert counts(ds(orders=zero))["placeholder_dates"] == 3
 
 
 def olist_orders() -> dict:
