@@ -741,6 +741,19 @@ def _parquet_frame(file: str, data: bytes) -> tuple[pl.DataFrame, list[str]]:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(pa.BufferReader(data))
+    # Decimals wider than 38 digits no reader here takes: said of the column, not as damage
+    # (hostile-upload audit, helper 165: 'precision must be between 1 and 38 … damaged').
+    wide = [
+        f"'{f.name}' ({f.type.precision} digits)"
+        for f in schema
+        if pa.types.is_decimal(f.type) and f.type.precision > 38
+    ]
+    if wide:
+        raise LoadError(
+            file,
+            f"has decimal columns of more than 38 digits, which cannot be read here: "
+            f"{', '.join(wide[:5])}; export them as numbers (floats) or as text",
+        )
     if not _polars_problem(schema):
         if nested := nested_columns_message(pl.read_parquet_schema(io.BytesIO(data))):
             raise LoadError(file, nested)

@@ -2,6 +2,7 @@
 
 import codecs
 import datetime as dt
+import decimal
 import gzip
 import io
 import os
@@ -647,6 +648,27 @@ def test_parquet_periods_of_pandas_are_read_as_the_time_each_starts() -> None:
     assert got["month"].to_list() == [day(2024, 1, 1), None, day(2024, 3, 1)]
     assert got["quarter"].to_list() == [day(2024, 1, 1), day(2024, 4, 1), day(2024, 7, 1)]
     assert got["week"].to_list() == [day(2024, 1, 1), day(2024, 1, 8), day(2024, 1, 15)]
+
+
+def test_parquet_decimals_wider_than_38_digits_are_named_not_called_damage() -> None:
+    """Hostile upload (helper 165): a decimal256(70, 2) price column read as 'damaged, cut short
+    or no parquet file', naming no column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "InvoiceNo": pa.array(["536365"]),
+            "UnitPrice": pa.array([decimal.Decimal("2.55")], pa.decimal256(70, 2)),
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    error = load_error("wide.parquet", buffer.getvalue())
+    assert error.message == (
+        "has decimal columns of more than 38 digits, which cannot be read here: 'UnitPrice' "
+        "(70 digits); export them as numbers (floats) or as text"
+    )
 
 
 def test_parquet_with_a_list_column_names_the_file_and_column_and_what_to_do() -> None:
