@@ -727,12 +727,31 @@ def _digits(text: pl.Expr) -> pl.Expr:
     return _compact(text).str.extract(_NUMBER, 1)
 
 
-def _decimal_comma(text: pl.Series) -> bool:
-    """Whether cleaned text's numbers use a decimal comma, by votes of the unambiguous values."""
+# A number a decimal mark and a thousands separator read alike: '1.000', '2,037'.
+_EITHER_MARK = r"^\d{1,3}[.,]\d{3}$"
+_UNDECIDED = "decimal mark undecided"
+
+
+def _decimal_votes(text: pl.Series) -> tuple[int, int, pl.Series]:
+    """The votes of cleaned text's unambiguous values for a decimal comma and a decimal point,
+    and the values that could be read either way (_EITHER_MARK)."""
     digits = _evaluated(text, _digits).drop_nulls()
     comma = int(digits.str.contains(_COMMA_DECIMAL_VOTE).sum())
     point = int(digits.str.contains(_POINT_DECIMAL_VOTE).sum())
+    return comma, point, digits.filter(digits.str.contains(_EITHER_MARK))
+
+
+def _decimal_comma(text: pl.Series) -> bool:
+    """Whether cleaned text's numbers use a decimal comma, by votes of the unambiguous values."""
+    comma, point, _ = _decimal_votes(text)
     return comma > point
+
+
+def undecided_mark(detail: str) -> str | None:
+    """The note on numbers whose decimal mark no value of their column tells (a detail of
+    to_float), with what to do; None otherwise."""
+    said = next((d for d in detail.split("; ") if d.startswith(_UNDECIDED)), None)
+    return None if said is None else f"{said}: check a few against the source"
 
 
 def _written_number(text: pl.Expr, comma: bool) -> pl.Expr:
@@ -759,8 +778,18 @@ def _written_number(text: pl.Expr, comma: bool) -> pl.Expr:
 
 def _text_to_float(text: pl.Series) -> tuple[pl.Series, str]:
     """Floats from cleaned text; direct casts first, the slow path only for the rest."""
-    comma = _decimal_comma(_sample(text))
+    votes, against, either = _decimal_votes(_sample(text))
+    comma = votes > against
     detail = "decimal comma" if comma else ""
+    if not votes and not against and either.len():
+        # Nothing tells (hostile-upload audit, helper 165: prices '1.000' and '2.037' in a
+        # semicolon file of day-first dates read 1,000 times too small, unsaid): read as
+        # written, a point a decimal mark and a comma a thousands separator, and said so.
+        detail = (
+            f"{_UNDECIDED}: no value tells whether '{either[0]}' and the like hold a decimal "
+            "mark or a thousands separator, so a point is read as the decimal mark and a comma "
+            "as thousands"
+        )
     if comma:
         return _evaluated(text, lambda t: _written_number(t, comma=True)), detail
     fast = text.cast(pl.Float64, strict=False)

@@ -170,6 +170,23 @@ def test_repeated_olist_ids_never_multiply_the_lines():
     assert (note.file, note.count) == ("olist_orders_dataset.csv", n - 1)
 
 
+def test_an_undecided_decimal_mark_is_a_note_on_its_file_and_column():
+    lines = raw(
+        "orders.csv",
+        InvoiceNo=["536365", "536366"],
+        StockCode=["85123A", "71053"],
+        Description=["MUG", "LANTERN"],
+        Quantity=["6", "8"],
+        InvoiceDate=["01.12.2010 08:26", "01.12.2010 08:28"],
+        UnitPrice=["1.000", "2.037"],
+        CustomerID=["17850", "17850"],
+        Country=["United Kingdom", "United Kingdom"],
+    )
+    ds = formats.assemble([lines]).dataset
+    (note,) = [n for n in ds.notes if n.message.startswith("decimal mark undecided")]
+    assert (note.file, note.column) == ("orders.csv", "UnitPrice")
+
+
 def test_repeated_olist_leads_and_deals_are_read_once():
     """Hostile upload (helper 166): 300 leads rows and 300 deals rows of one mql_id made the
     funnel's and Data quality's joins of deals to leads 90,000 rows (9M from an 8 KB zip at

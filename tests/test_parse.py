@@ -233,6 +233,23 @@ def test_dates_either_order_could_read_follow_the_choice_else_most_dates_that_te
     assert "read as month first, as '/' dates usually are" in even.detail
 
 
+def test_numbers_no_value_of_which_tells_the_decimal_mark_are_said_to_be_undecided() -> None:
+    """Hostile upload (helper 165): prices '1.000' and '2.037' (a semicolon file of day-first
+    dates, likely thousands) read as 1.0 and 2.037 without a word, while '1,000' read 1000.
+    Both are still read as written, and the loader says nothing tells which they are."""
+    undecided = parse.to_float(strings("1.000", "2.037"))
+    assert undecided.values.to_list() == [1.0, 2.037]
+    assert parse.undecided_mark(undecided.detail) == (
+        "decimal mark undecided: no value tells whether '1.000' and the like hold a decimal "
+        "mark or a thousands separator, so a point is read as the decimal mark and a comma as "
+        "thousands: check a few against the source"
+    )
+    assert parse.to_float(strings("1,000", "2,037")).values.to_list() == [1000.0, 2037.0]
+    # One value that tells settles it: nothing to say.
+    for told in (("1.000", "12.50"), ("1.000,50", "1.000")):
+        assert parse.undecided_mark(parse.to_float(strings(*told)).detail) is None
+
+
 def test_five_date_styles_in_one_column_all_read() -> None:
     values = ["2022-03-14 10:00:00", "3/14/2022 10:00", "14.03.2022", "Mar 14, 2022", "20220314"]
     parsed = to_datetime(strings(*values * 200))

@@ -217,7 +217,8 @@ class Converter:
                 self._problems[file, source] = f"the file has no column '{source}'"
             return pl.Series(source, [None] * height, dtype=dtype)
         for file, rows, result in read:
-            for said in (parse.ambiguity(result.detail), parse.offsets(result.detail)):
+            notes = (parse.ambiguity, parse.offsets, parse.undecided_mark)
+            for said in (note(result.detail) for note in notes):
                 if said:
                     self.notes.append(Note(file, source, said))
             if result.failures:
