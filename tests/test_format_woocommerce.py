@@ -189,9 +189,17 @@ def test_unknown_keys_of_a_packed_item_never_become_columns():
     extra = ";".join(f"k{i}:1" for i in range(10_000))
     values = f'"name:Gizmo|sku:G-1|quantity:2|subtotal:60.00|total:54.00;{extra}"'
     text = PACKED.format(items="line_items", values=values).encode()
-    lines = assembled(text).dataset.tables["lines"]
-    gizmo = lines.filter(pl.col("item_id") == "G-1")
-    assert gizmo["revenue"].to_list() == pytest.approx([54.0])
+    ds = assembled(text).dataset
+    lines = ds.tables["lines"]
+    assert lines["item_id"].to_list() == ["G-1"]
+    assert lines["revenue"].to_list() == pytest.approx([54.0])
+    # The entries of none of the keys read are no items (review, helper 167: they had become
+    # 10,000 lines of quantity 1), counted in a note.
+    (note,) = [n for n in ds.notes if n.column == "Line items"]
+    assert note.count == 10_000 and note.message.startswith("10,000 packed item entries held")
+    # An order whose entries all are such keeps one line, as an order without items.
+    only = PACKED.format(items="line_items", values='"k1:1;k2:1"').encode()
+    assert assembled(only).dataset.tables["lines"]["order_id"].to_list() == ["101"]
     # The peak as the kernel counts it for this process's own memory (VmHWM, in kB): the
     # child's ru_maxrss starts at its parent's, a test worker's hundreds of MB.
     script = (

@@ -122,10 +122,11 @@ def _fill_down(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     return frame, int(blank.sum())
 
 
-def _packed_items(raw: pl.DataFrame) -> pl.DataFrame:
+def _packed_items(raw: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """One row per item from items packed in the order's row: a 'Line items' field with
     'name:…|sku:…|quantity:…|total:…' entries separated by ';', or numbered line_item_1, … fields
-    with one entry each."""
+    with one entry each; and how many entries held none of those keys, left out (an order whose
+    entries all are keeps its first, as an order without items)."""
     by_norm = {normalise(c): c for c in raw.columns}
     numbered = sorted(
         (c for n, c in by_norm.items() if re.fullmatch(r"lineitem\d+", n)),
@@ -159,15 +160,21 @@ def _packed_items(raw: pl.DataFrame) -> pl.DataFrame:
         {k: v for k, v in names.items() if k in wide.columns and v not in wide.columns}
     )
     keep = [c for c in ITEM_COLUMNS if c in wide.columns]
+    # An entry of none of the keys read is no item (helper 167: 'k1:1;k2:1' became lines of
+    # quantity 1 and no revenue, counted as units and lines).
+    read = pl.any_horizontal(pl.col(c).is_not_null() for c in keep) if keep else pl.lit(False)
+    first = pl.col("_item") == pl.col("_item").min().over("_row")
+    kept = wide.filter(read | (~read.any().over("_row") & first))
     order = raw.drop([c for c in (*ITEM_COLUMNS, *fields) if c in raw.columns]).with_row_index(
         "_row"
     )
-    return (
-        wide.select("_item", "_row", *keep)
+    items = (
+        kept.select("_item", "_row", *keep)
         .join(order, on="_row")
         .sort("_item")
         .drop("_item", "_row")
     )
+    return items, wide.height - kept.height
 
 
 def _typed(frame: pl.DataFrame, conv: Converter) -> pl.DataFrame:
@@ -234,8 +241,9 @@ def build(
     packed = "Line items" in raw.columns or any(
         re.fullmatch(r"lineitem\d+", normalise(c)) for c in raw.columns
     )
+    unread = 0
     if packed:
-        raw = _packed_items(raw)
+        raw, unread = _packed_items(raw)
     rows = _typed(raw, conv)
     has_items = (
         rows["item_name"].null_count() < rows.height or rows["item_id"].null_count() < rows.height
@@ -260,6 +268,16 @@ def build(
                 files.get(ANALYTICS_KIND, ANALYTICS_KIND),
                 "Net Sales",
                 f"not read: {file} holds the same orders with their items and emails",
+            )
+        )
+    if unread:
+        notes.append(
+            Note(
+                file,
+                "Line items",
+                f"{fmt.counted(unread, 'packed item entry', 'packed item entries')} held none of "
+                "name, sku, quantity or totals: left out, as no item",
+                count=unread,
             )
         )
     if filled:
