@@ -1877,8 +1877,13 @@ def _unused_separator(text: str) -> str:
 
 
 def _whitespace_columns(text: str) -> int:
-    """Columns of a whitespace-aligned file (0 when lines are not consistently split)."""
-    lines = [line.split() for line in text.splitlines()[:SNIFF_RECORDS] if line.strip()]
+    """Columns of a whitespace-aligned file (0 when lines are not consistently split, or are
+    quoted values: a column of '"a, b, 0"' is one column, not three split at its blanks)."""
+    rows = [line.strip() for line in text.splitlines()[:SNIFF_RECORDS] if line.strip()]
+    quoted = sum(len(r) > 1 and r[0] == r[-1] == '"' for r in rows)
+    if quoted and quoted >= 0.9 * (len(rows) - 1):  # the header may be bare
+        return 0
+    lines = [row.split() for row in rows]
     if len(lines) < 2:
         return 0
     mode, hits = _usual_width(len(fields) for fields in lines)

@@ -298,6 +298,16 @@ def test_a_lone_carriage_return_among_crlf_line_ends_is_a_line_end_too() -> None
     assert only_table("m.csv", mixed.encode()).frame.height == 30
 
 
+def test_a_column_of_quoted_values_with_blanks_is_one_column() -> None:
+    """Hostile upload (helper 165): a one-column file of '"a, b, 0"' was split at its blanks
+    into 3 columns, said to be "columns separated by spaces"."""
+    data = "product\n" + "".join(f'"a, b, {i}"\n' for i in range(20))
+    table = only_table("one.csv", data.encode())
+    assert table.frame.columns == ["product"]
+    assert table.frame["product"].to_list() == [f"a, b, {i}" for i in range(20)]
+    assert not [n for n in table.notes if "spaces" in n]
+
+
 def test_text_columns_are_never_inferred() -> None:
     data = b"zip,customer,amount,when\n01012,0042,3.50,2017-07-09\n99999,17850.0,4,2018-01-01\n"
     frame = only_table("c.csv", data).frame
