@@ -1853,7 +1853,9 @@ def _preamble_length(rows: list[_Record]) -> int:
     """Leading title lines ("Sales report", "sep=;") before the real header: how many.
 
     The header is the first row as wide as most rows (or wider: a last column mostly empty
-    leaves a sheet's rows shorter than its header), unless a shorter row names several columns.
+    leaves a sheet's rows shorter than its header), unless a shorter row names several columns,
+    or it is a row of group names over a few columns each ('Order info,,,,Money,,,': under
+    half its cells named) above a row that names every column with no number among them.
     The one rule for text (_parse_text) and workbooks (_below_title_rows).
     """
     if len(rows) < 3:
@@ -1861,10 +1863,31 @@ def _preamble_length(rows: list[_Record]) -> int:
     width = _usual_width(len(r.fields) for r in rows)[0]
     for skip, row in enumerate(rows[: MAX_PREAMBLE + 1]):
         if len(row.fields) >= width:
+            below = rows[skip + 1].fields if skip + 1 < len(rows) else []
+            if skip < MAX_PREAMBLE and _groups_over(row.fields, below, width):
+                return skip + 1
             return skip
         if sum(1 for f in row.fields if f.strip()) > 1:
-            return 0  # a short header with several names is a header, not a title
+            # A short header with several names is a header, not a title, unless it names
+            # groups of the columns below (a sheet's merged cells end blank, so short).
+            below = rows[skip + 1].fields if skip + 1 < len(rows) else []
+            return skip + 1 if _groups_over(row.fields, below, width) else 0
     return 0
+
+
+def _groups_over(fields: Sequence[str], below: Sequence[str], width: int) -> bool:
+    """Whether `fields` name groups of the columns `below` names (hostile-upload audit, helper
+    165: 'Order info,,,,Money,,,' above the real header read as the header, six columns named
+    column_2 and on): under half of it named, and every one of `width` cells below it named,
+    none a number or a date."""
+    named = sum(1 for f in fields if f.strip())
+    names = [f.strip() for f in below]
+    return (
+        0 < named < width / 2
+        and len(names) >= width
+        and all(names)
+        and not any(_NUMBERISH.match(n) for n in names)
+    )
 
 
 def _skipped_note(lines: int) -> str:

@@ -308,6 +308,33 @@ def test_a_column_of_quoted_values_with_blanks_is_one_column() -> None:
     assert not [n for n in table.notes if "spaces" in n]
 
 
+def test_a_row_of_group_names_above_the_header_is_skipped() -> None:
+    """Hostile upload (helper 165): 'Order info,,,,Money,,,' above the real header was read as
+    the header (six blank names made column_2 on, and no order date found)."""
+    header = "order_id,order_date,customer,product,quantity,price"
+    rows = "".join(f"A{i},2024-01-0{1 + i % 9},c{i % 3},mug,{1 + i % 4},9.50\n" for i in range(12))
+    table = only_table("g.csv", f"Order info,,,Money,,\n{header}\n{rows}".encode())
+    assert table.frame.columns == header.split(",")
+    assert table.frame.height == 12
+    assert "skipped 1 line above the column names" in table.notes
+    # In a workbook, merged group cells above the header (their blank cells at the row's end
+    # left out as a sheet's are): the same.
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("Orders")
+        sheet.merge_range(0, 0, 0, 3, "Order info")
+        sheet.merge_range(0, 4, 0, 5, "Money")
+        for r, line in enumerate([header, *rows.splitlines()], start=1):
+            for c, cell in enumerate(line.split(",")):
+                sheet.write(r, c, cell)
+    sheet_table = only_table("g.xlsx", buffer.getvalue())
+    assert sheet_table.frame.columns == header.split(",")
+    assert sheet_table.frame.height == 12
+    # A header with blank names over data rows is kept: numbers below are no names.
+    blank = "id,,,name,,\n" + "".join(f"{i},a,b,c,{i},x\n" for i in range(12))
+    assert only_table("b.csv", blank.encode()).frame.columns[0] == "id"
+
+
 def test_text_columns_are_never_inferred() -> None:
     data = b"zip,customer,amount,when\n01012,0042,3.50,2017-07-09\n99999,17850.0,4,2018-01-01\n"
     frame = only_table("c.csv", data).frame
