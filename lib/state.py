@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -355,13 +355,42 @@ def seen(file_id: str) -> bool:
 
 
 _REPLACED = "app_replaced"  # names of loaded tables the last upload replaced (said once)
+_KEPT = "app_kept"  # (loaded, new name) where an unknown upload did not replace a known table
+
+
+def _known(upload: Upload) -> bool:
+    """Whether a loaded table is read: a known export, or mapped."""
+    name = upload.table.name
+    return formats.recognise(upload.table).kind is not None or name in _store()[_MAPPINGS]
+
+
+def _free_name(name: str) -> str:
+    """'sales (2).csv', 'sales (3).csv', …: the first not loaded."""
+    stem, dot, suffix = name.partition(".")
+    n = 2
+    while (free := f"{stem} ({n}){dot}{suffix}") in _store()[_UPLOADS]:
+        n += 1
+    return free
 
 
 def add_tables(tables: list[RawTable], file_id: str) -> None:
     """Store the tables read from one uploaded file, replacing tables of the same name (said by
-    replaced_tables on the next run)."""
+    replaced_tables on the next run); but a table no format knows, and no mapping was
+    remembered for, does not replace one that is read (a known export, or mapped): it is kept
+    beside it under a free name (kept_tables says so), and nothing loaded is lost."""
     _store()[_SEEN].add(file_id)
     remembered = _store().get(_REMEMBERED, {})
+    renamed = []
+    for table in tables:
+        loaded = _store()[_UPLOADS].get(table.name)
+        unknown = formats.recognise(table).kind is None
+        mapped_before = frozenset(table.frame.columns) in remembered
+        if loaded is not None and unknown and not mapped_before and _known(loaded):
+            free = _free_name(table.name)
+            _store().setdefault(_KEPT, []).append((table.name, free))
+            table = replace(table, name=free)  # noqa: PLW2901 - stored under its new name
+        renamed.append(table)
+    tables = renamed
     _store().setdefault(_REPLACED, []).extend(
         t.name for t in tables if t.name in _store()[_UPLOADS]
     )
@@ -380,6 +409,12 @@ def add_tables(tables: list[RawTable], file_id: str) -> None:
 def replaced_tables() -> list[str]:
     """The loaded tables that uploads replaced since this was last asked (once each)."""
     return _store().pop(_REPLACED, [])
+
+
+def kept_tables() -> list[tuple[str, str]]:
+    """(name, new name) of the uploads that did not replace a loaded table of their name, kept
+    beside it, since this was last asked (once each)."""
+    return _store().pop(_KEPT, [])
 
 
 def add_error(file: str, message: str, file_id: str) -> None:

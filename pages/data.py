@@ -180,6 +180,14 @@ for name in state.replaced_tables():  # the upload before this run's rerun repla
         ),
         icon=":material/swap_horiz:",
     )
+for name, free in state.kept_tables():  # an unknown file did not replace a known one
+    st.info(
+        fmt.plain(
+            f"The new {name} is not a known export, so the {name} loaded before stays as it was; "
+            f"the new one is listed as {free}: map its columns below, or remove it."
+        ),
+        icon=":material/file_copy:",
+    )
 for name, message in state.errors().items():
     left, right = st.columns([6, 1])
     left.error(fmt.plain(message), icon=":material/error:")  # file and column names are data

@@ -262,6 +262,30 @@ def test_a_file_of_the_name_of_one_loaded_says_it_replaced_it():
     assert "sales.csv replaced the table of the same name loaded before, with its column " in said
 
 
+def test_an_unknown_file_of_the_name_of_a_known_one_does_not_replace_it():
+    """Hostile upload (helper 165): a sales.csv of Online Retail lines, then a sales.csv of
+    'name,colour' rows: the data set became empty, breaking "keeps everything already loaded".
+    The known table stays; the new one is kept beside it, to map or remove."""
+    at = page("files", "pages/data.py")
+    lines = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    lines += "".join(
+        f"5363{i:02d},85123A,MUG,6,2010-12-0{1 + i % 9} 08:26,2.55,1785{i % 4},United Kingdom\n"
+        for i in range(40)
+    )
+    at.file_uploader[0].upload("sales.csv", lines.encode(), "text/csv").run()
+    at.file_uploader[0].upload("sales.csv", b"name,colour\nshirt,red\n", "text/csv").run()
+    assert not at.exception
+    said = recipe.plain_text(" ".join(i.value for i in at.info))
+    assert (
+        "The new sales.csv is not a known export, so the sales.csv loaded before stays as it "
+        "was; the new one is listed as sales (2).csv: map its columns below, or remove it."
+    ) in said
+    assert "replaced the table of the same name" not in said
+    at.switch_page("pages/sales.py").run()
+    assert not at.exception
+    assert metrics(at)["Orders"] == "40"
+
+
 def test_a_mapping_reads_dates_that_could_be_either_in_the_order_chosen():
     at = page("files", "pages/data.py")
     csv = b"ticket;fecha;importe;cliente\nT1;05/01/2024;10,50;a\nT2;06/01/2024;4,00;b\n"
