@@ -839,7 +839,7 @@ def route_strata(keyed: pl.DataFrame) -> pl.DataFrame:
 def _within_states(strata: pl.DataFrame) -> tuple[float | None, int, str]:
     """stratified_z of orders crossing states against those within one, per customer state,
     how many states have both, and which one the comparison rests on where one carries over
-    half its weight (stats.stratum_variances: 'SP, 85% of its weight' on the Olist subset;
+    half its weight (stats.stratum_variances: 'SP, 63.3% of its weight' on the Olist subset;
     '' otherwise: a state of many orders within it but few across weighs little)."""
     wide = (
         strata.filter(pl.col("route").is_in(["other state", "same state"]))
