@@ -335,8 +335,9 @@ st.caption(
     "small → watch; the score counts it as unknown). Rank: by action first "
     f"({regions.tier_order()}); within each, the priority score (each criterion a percentile "
     "among regions, weighted by the sliders above; growth "
-    "counts as measured only where it clears the flat band beyond chance, else as flat, tied "
-    "with every such region; from too few orders, as unknown, the middle)."
+    "counts as measured only where it lies apart from the whole's growth beyond chance, else "
+    "as the whole's, tied with every such region (without a whole-data figure, against the "
+    "flat band); from too few orders, as unknown, the middle)."
     + (
         f" {regions.NO_REGION.capitalize()}: the lines with none, blank or written as "
         "Unspecified or Unknown; no place to rank, so last, without a rank or a score."

@@ -38,6 +38,12 @@ def test_marketplace_regions_rank_sao_paulo_first_by_revenue():
     assert abs(table.set_index("region").loc["SP", "revenue"] - revenue) < 0.01
     captions = " ".join(c.value for c in at.caption)
     assert "Brazilian states" in captions
+    # The rule says how the score reads growth, as priority_table scores it: against the
+    # whole's growth (screenshot review: it still said "clears the flat band").
+    assert "growth counts as measured only where it lies apart from the whole's growth" in (
+        captions
+    )
+    assert "clears the flat band beyond chance, else as flat" not in captions
 
 
 def test_growth_from_too_few_orders_shows_no_interval():
