@@ -388,8 +388,11 @@ class Potential:
     weights: Mapping[str, float]
     min_orders: int = 0  # fewer orders than this: too few to rank
     # Per used component judged by chance (`_chance`): the centre it was judged against, the
-    # categories beyond chance of it and what the centre is the average of.
-    judged: Mapping[str, tuple[float, frozenset[str], str]] = field(default_factory=dict)
+    # categories beyond chance of it, what the centre is the average of, and the categories
+    # beyond chance of it on their own test.
+    judged: Mapping[str, tuple[float, frozenset[str], str, frozenset[str]]] = field(
+        default_factory=dict
+    )
 
 
 def _normalised(column: str, higher_is_better: bool) -> pl.Expr:
@@ -417,7 +420,7 @@ def _centred(column: str, centre: float, beyond: pl.Series, higher_is_better: bo
     )
 
 
-def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | None:
+def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str, pl.Series] | None:
     """Where each category's `name` component lies beyond chance, for `potential_scores` and
     the reading: the centre it is judged against, per row whether it lies beyond chance of it
     across the categories with a figure (`frame`'s `_src_<name>` column: those ranked; each
@@ -427,14 +430,17 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | No
     drawn from those delivered_all, as the Delivery page judges them; else those categories'
     delivered orders together), by each one's exact tail (stats.share_z); review
     score: against the mean of their reviews together, each category's mean by Welch's t
-    against the other categories' reviews (stats.mean_z). None where the table lacks the
-    counts to judge by (share, a revenue total, is never judged so)."""
+    against the other categories' reviews (stats.mean_z). Last, per row whether it lies beyond
+    chance of the centre on its own test (at 95%), as the reading says of one within chance
+    only across the family. None where the table lacks the counts to judge by (share, a
+    revenue total, is never judged so)."""
     src = f"_src_{name}"
     if frame[src].drop_nulls().len() < 2:
         return None  # one category is no family: nothing to judge it against but itself
     if name == "growth" and {trend.LOW, trend.HIGH} <= set(frame.columns):
         judged, _ = trends(frame.with_columns(pl.col(src).alias("growth")))
-        return 0.0, judged["_trend"].fill_null(0) != 0, ""
+        beyond = judged["_trend"].fill_null(0) != 0
+        return 0.0, beyond, "", beyond
     if name == "late" and "delivered" in frame.columns:
         n = pl.when(pl.col(src).is_not_null()).then(pl.col("delivered"))
         k = (pl.col(src) * n).round()
@@ -465,7 +471,8 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str] | No
     else:
         return None
     found = stats.family(z)
-    return centre, (z.abs() > found.cutoff).fill_null(False), of
+    alone = (z.abs() > stats.Z95).fill_null(False)
+    return centre, (z.abs() > found.cutoff).fill_null(False), of, alone
 
 
 def _source(name: str, columns: Sequence[str] = ()) -> pl.Expr:
@@ -562,8 +569,9 @@ def potential_scores(
         if found is None:
             scores.append(_normalised(f"_src_{n}", better).alias(f"score_{n}"))
             continue
-        centre, beyond, of = found
-        judged[n] = (centre, frozenset(frame.filter(beyond)["category"]), of)
+        centre, beyond, of, alone = found
+        named = (frozenset(frame.filter(mask)["category"]) for mask in (beyond, alone))
+        judged[n] = (centre, next(named), of, next(named))
         scores.append(_centred(f"_src_{n}", centre, beyond, better).alias(f"score_{n}"))
     frame = frame.with_columns(scores)
     if used:
@@ -901,11 +909,14 @@ def potential_reading(potential: Potential, window: GrowthWindow, currency: str)
         rank = 1 + int(((figures > value) if higher else (figures < value)).sum())
         place = f"{_ordinal(rank)} of {figures.len()}"
         if name in potential.judged:
-            centre, beyond, of = potential.judged[name]
+            centre, beyond, of, alone = potential.judged[name]
             average = _centre_words(name, centre, of)
             if row["category"] not in beyond:
-                # Within chance: scored at the middle, no place to lead from (_centred).
-                within = f"within chance of {average}" if average else ""
+                # Within chance: scored at the middle, no place to lead from (_centred); said
+                # with how many were compared where it is beyond chance on its own (helper
+                # 164: Watches gifts' 3.91 is below the 4.13 average alone, z -2.61).
+                many = f", with {figures.len()} compared" if row["category"] in alone else ""
+                within = f"within chance of {average}{many}" if average else ""
                 parts.append(_component_text(name, row, within, window, found.compared))
                 continue
             if average:
