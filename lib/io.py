@@ -1862,15 +1862,14 @@ def _preamble_length(rows: list[_Record]) -> int:
         return 0
     width = _usual_width(len(r.fields) for r in rows)[0]
     for skip, row in enumerate(rows[: MAX_PREAMBLE + 1]):
+        below = rows[skip + 1].fields if skip + 1 < len(rows) else []
         if len(row.fields) >= width:
-            below = rows[skip + 1].fields if skip + 1 < len(rows) else []
             if skip < MAX_PREAMBLE and _groups_over(row.fields, below, width):
                 return skip + 1
             return skip
         if sum(1 for f in row.fields if f.strip()) > 1:
             # A short header with several names is a header, not a title, unless it names
             # groups of the columns below (a sheet's merged cells end blank, so short).
-            below = rows[skip + 1].fields if skip + 1 < len(rows) else []
             return skip + 1 if _groups_over(row.fields, below, width) else 0
     return 0
 

@@ -549,8 +549,7 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         "share",
         "orders",
         "growth",
-        # As the page's Reliable column: growth from too few orders is noise.
-        pl.when(pl.col("growth").is_not_null()).then("growth_reliable").alias("growth_reliable"),
+        _reliable_growth_flag(),
         cat.placed_quadrant(),
         "potential",
         "review_score",
@@ -565,6 +564,12 @@ def _categories(ds: Dataset, p: PageInput) -> Built:
         )
     )
     return kpis, blocks
+
+
+def _reliable_growth_flag() -> pl.Expr:
+    """growth_reliable as the report's tables show it, as the page's Reliable column: blank
+    where there is no growth figure to be reliable or not."""
+    return pl.when(pl.col("growth").is_not_null()).then("growth_reliable").alias("growth_reliable")
 
 
 def _value_format(metric: str) -> str:
@@ -619,11 +624,9 @@ def _regions(ds: Dataset, p: PageInput) -> Built:
             "no ranking" if alone else regions.first_actions(leading)[0],
         ),
     ]
-    flagged = named
-    if "growth_reliable" in named.columns:  # blank without a growth figure, as on Categories
-        flagged = named.with_columns(
-            pl.when(pl.col("growth").is_not_null()).then("growth_reliable").alias("growth_reliable")
-        )
+    flagged = (
+        named.with_columns(_reliable_growth_flag()) if "growth_reliable" in named.columns else named
+    )
     shown = columns_of(
         flagged,
         "rank",

@@ -195,6 +195,11 @@ def stratum_variances(
     return np.where((n1 > 0) & (n0 > 0) & (n > 1), np.nan_to_num(v), 0.0)
 
 
+def drawn_from(share: float, everyone: int) -> tuple[int, int]:
+    """share_z's population where only the share of everyone is known: (successes, everyone)."""
+    return round(share * everyone), everyone
+
+
 def share_z_of(
     successes: int, trials: int, share: float, population: tuple[int, int] | None = None
 ) -> float | None:

@@ -295,8 +295,7 @@ def _service(lines: pl.DataFrame, orders: pl.DataFrame | None) -> pl.DataFrame:
     # score judges each category's against (_chance), and how many those orders are: each
     # category's are drawn from them, as the Delivery page judges its categories.
     average, every = per_order.select(
-        measures.late().filter(delivered).mean().cast(pl.Float64).alias("rate"),
-        measures.late().filter(delivered).count().cast(pl.Int64).alias("orders"),
+        late.mean().cast(pl.Float64).alias("rate"), late.count().cast(pl.Int64).alias("orders")
     ).row(0)
     return joined.with_columns(
         pl.lit(average, pl.Float64).alias("late_average"),
@@ -452,7 +451,7 @@ def _chance(frame: pl.DataFrame, name: str) -> tuple[float, pl.Series, str, pl.S
         if len(given):
             centre, of = given[0], "of delivered orders"
             if "delivered_all" in frame.columns and (every := frame["delivered_all"][0]):
-                population = (round(centre * every), int(every))
+                population = stats.drawn_from(centre, int(every))
         else:
             centre, of = counts["k"].sum() / counts["n"].sum(), "of the categories ranked"
         z = counts.select(stats.share_z("k", "n", centre, population)).to_series()

@@ -653,7 +653,7 @@ def group_reading(
     judged against the rest: Olist's seller state SP, 7.3% late on 3,674 of 5,161 delivered
     orders, is within chance of the 6.6% it makes up most of, but not of the rest's 4.8%."""
     enough = pl.col("orders") >= min_orders
-    population = None if delivered is None else (round(overall * delivered), delivered)
+    population = None if delivered is None else stats.drawn_from(overall, delivered)
     known = table.filter(named_group(column) & enough)
     if known.height == 0:
         return f"No {what} has {min_orders} delivered orders yet."
